@@ -1,0 +1,747 @@
+/**
+ * Generates src/constants.ts, src/_errno.ts and ffi/_constants.ts from the system headers in
+ * /usr/include, which are the only source of truth: no value is typed by hand.
+ *
+ * It scans the headers with regular expressions for candidate names (object-like `#define`s and
+ * enum members) that match the wanted prefixes, writes a C program that `#include`s the headers
+ * and prints each value (plus struct sizes and offsets and strerror() texts), compiles it with
+ * `cc`, runs it, and emits TypeScript. Letting the compiler evaluate the values handles enums
+ * with implicit values and macros defined as expressions of other macros. A candidate that is not
+ * an integer constant expression (a string, a function-like macro, a `sizeof` of an incomplete
+ * type, a name hidden by an `#if`) fails to compile; the generator drops it and tries again.
+ *
+ * Run with `npm run gen`.
+ *
+ * @module
+ */
+
+/** The repository root, where the outputs are written. */
+const ROOT = new URL("../", import.meta.url);
+
+/** Which names a group takes from the files its header pulls in. */
+interface Group {
+  /** The header to `#include` and to cite, e.g. "linux/netlink.h". */
+  readonly header: string;
+  /** Name prefixes, matched only in the header file itself (not in what it includes). */
+  readonly prefixes?: readonly string[];
+  /** Exact names, looked for in every file the header pulls in; each one must come out. */
+  readonly names?: readonly string[];
+  /** Custom acceptance test, looked for in every file the header pulls in. */
+  readonly accept?: (name: string, file: string) => boolean;
+}
+
+/** A struct size, offset or other layout value for the FFI layer, evaluated at run time. */
+interface Layout {
+  /** The TypeScript name, e.g. SIZEOF_SOCKADDR_NL. */
+  readonly name: string;
+  /** A C expression of type size_t. */
+  readonly expr: string;
+  /** One-line JSDoc text. */
+  readonly doc: string;
+}
+
+/** Public kernel constants, in output order. */
+const PUBLIC_GROUPS: readonly Group[] = [
+  {
+    header: "linux/netlink.h",
+    prefixes: ["NETLINK_", "NLM_F_", "NLMSGERR_ATTR_", "NL_ATTR_TYPE_", "NL_POLICY_TYPE_ATTR_"],
+    names: [
+      "NLMSG_NOOP",
+      "NLMSG_ERROR",
+      "NLMSG_DONE",
+      "NLMSG_OVERRUN",
+      "NLMSG_MIN_TYPE",
+      "NLMSG_ALIGNTO",
+      "NLMSG_HDRLEN",
+      "NLA_F_NESTED",
+      "NLA_F_NET_BYTEORDER",
+      "NLA_TYPE_MASK",
+      "NLA_ALIGNTO",
+      "NLA_HDRLEN",
+      "MAX_LINKS",
+    ],
+  },
+  {
+    header: "sys/socket.h",
+    names: [
+      "SOL_NETLINK",
+      "AF_UNSPEC",
+      "AF_INET",
+      "AF_INET6",
+      "AF_PACKET",
+      "AF_BRIDGE",
+      "AF_NETLINK",
+      "AF_MPLS",
+    ],
+  },
+  { header: "linux/genetlink.h", prefixes: ["GENL_", "CTRL_CMD_", "CTRL_ATTR_"] },
+  {
+    header: "linux/rtnetlink.h",
+    prefixes: [
+      "RTM_",
+      "RTNLGRP_",
+      "RTMGRP_",
+      "RTA_",
+      "RTN_",
+      "RTPROT_",
+      "RT_SCOPE_",
+      "RT_TABLE_",
+      "RTNH_F_",
+      "RTNH_ALIGNTO",
+      "RTNH_COMPARE_MASK",
+      "RTAX_",
+      "RTEXT_FILTER_",
+    ],
+  },
+  { header: "linux/if_link.h", prefixes: ["IFLA_"] },
+  { header: "linux/if_addr.h", prefixes: ["IFA_"] },
+  { header: "linux/neighbour.h", prefixes: ["NDA_", "NTF_", "NUD_"] },
+  { header: "linux/if.h", prefixes: ["IFF_"] },
+  { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
+  { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_"] },
+  { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
+  { header: "linux/connector.h", prefixes: ["CN_IDX_", "CN_VAL_"] },
+  {
+    header: "linux/netfilter/nfnetlink.h",
+    prefixes: ["NFNL_SUBSYS_", "NFNLGRP_"],
+    names: ["NFNETLINK_V0"],
+  },
+];
+
+/** The errno names; aliases are told apart by being defined as another name. */
+const ERRNO_GROUP: Group = {
+  header: "errno.h",
+  accept: (name, file) => /^E[A-Z0-9]+$/.test(name) && /errno/.test(file),
+};
+
+/** libc constants for the FFI layer, in output order. */
+const FFI_GROUPS: readonly Group[] = [
+  {
+    header: "sys/socket.h",
+    names: [
+      "AF_NETLINK",
+      "SOCK_RAW",
+      "SOCK_CLOEXEC",
+      "SOCK_NONBLOCK",
+      "SOL_SOCKET",
+      "SOL_NETLINK",
+      "SO_RCVBUF",
+      "SO_RCVBUFFORCE",
+      "SO_SNDBUF",
+      "SO_SNDBUFFORCE",
+      "SO_PROTOCOL",
+      "MSG_DONTWAIT",
+      "MSG_PEEK",
+      "MSG_TRUNC",
+      "MSG_CTRUNC",
+    ],
+  },
+  { header: "poll.h", names: ["POLLIN", "POLLERR", "POLLHUP", "POLLNVAL"] },
+  { header: "sys/eventfd.h", names: ["EFD_CLOEXEC", "EFD_NONBLOCK"] },
+  { header: "fcntl.h", names: ["O_RDONLY", "O_CLOEXEC"] },
+  { header: "sched.h", names: ["CLONE_NEWNET"] },
+];
+
+/** Size and field offsets of a struct, as Layout entries. */
+function structLayout(struct: string, fields: readonly string[], header: string): Layout[] {
+  const upper = struct.toUpperCase();
+  return [
+    {
+      name: `SIZEOF_${upper}`,
+      expr: `sizeof(struct ${struct})`,
+      doc: `Size in bytes of \`struct ${struct}\` (<${header}>).`,
+    },
+    ...fields.map((field) => ({
+      name: `OFFSETOF_${upper}_${field.toUpperCase()}`,
+      expr: `offsetof(struct ${struct}, ${field})`,
+      doc: `Byte offset of \`${field}\` in \`struct ${struct}\`.`,
+    })),
+  ];
+}
+
+/** Struct layouts for the FFI layer, in output order. */
+const FFI_LAYOUTS: readonly Layout[] = [
+  ...structLayout("sockaddr_nl", ["nl_family", "nl_pid", "nl_groups"], "linux/netlink.h"),
+  ...structLayout("msghdr", [
+    "msg_name",
+    "msg_namelen",
+    "msg_iov",
+    "msg_iovlen",
+    "msg_control",
+    "msg_controllen",
+    "msg_flags",
+  ], "sys/socket.h"),
+  ...structLayout("iovec", ["iov_base", "iov_len"], "sys/uio.h"),
+  ...structLayout("cmsghdr", ["cmsg_len", "cmsg_level", "cmsg_type"], "sys/socket.h"),
+  {
+    name: "CMSG_SPACE_NL_PKTINFO",
+    expr: "CMSG_SPACE(sizeof(struct nl_pktinfo))",
+    doc: "`CMSG_SPACE(sizeof(struct nl_pktinfo))`: control buffer bytes for one NETLINK_PKTINFO.",
+  },
+  {
+    name: "CMSG_LEN_NL_PKTINFO",
+    expr: "CMSG_LEN(sizeof(struct nl_pktinfo))",
+    doc: "`CMSG_LEN(sizeof(struct nl_pktinfo))`: the `cmsg_len` of a NETLINK_PKTINFO message.",
+  },
+  {
+    name: "CMSG_DATA_OFFSET",
+    expr: "(size_t)(CMSG_DATA(&cmsg_probe.header) - (unsigned char *)&cmsg_probe)",
+    doc: "Byte offset of `CMSG_DATA(cmsg)` from the start of its `struct cmsghdr`.",
+  },
+  ...structLayout("nl_pktinfo", [], "linux/netlink.h"),
+  ...structLayout("pollfd", ["fd", "events", "revents"], "poll.h"),
+  ...structLayout("nlmsghdr", [], "linux/netlink.h"),
+  ...structLayout("nlmsgerr", [], "linux/netlink.h"),
+  ...structLayout("nlattr", [], "linux/netlink.h"),
+];
+
+/** Extra headers the layouts need. */
+const LAYOUT_HEADERS = ["stddef.h", "sys/uio.h", "linux/netlink.h"];
+
+/** One `#define` or enum member found in a header. */
+interface Definition {
+  readonly name: string;
+  /** Full path of the file it is in. */
+  readonly file: string;
+  /** Line number in that file, for stable header order. */
+  readonly line: number;
+  /** The comment on the same line, cleaned; "" if none. */
+  readonly comment: string;
+  /** For a `#define`, its replacement text; for an enum member, its initializer or "". */
+  readonly body: string;
+}
+
+/** A name to evaluate, with where it came from. */
+interface Candidate {
+  readonly name: string;
+  readonly group: Group;
+  readonly doc: string;
+  readonly required: boolean;
+}
+
+async function run(cmd: string, args: string[], stdin?: string): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { LC_ALL: "C" },
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  return await child.output();
+}
+
+const decoder = new TextDecoder();
+
+/** Every file `#include <header>` opens, in inclusion order (the compiler resolves paths). */
+async function includedFiles(header: string): Promise<string[]> {
+  const out = await run(
+    "cc",
+    ["-M", "-x", "c", "-"],
+    `#define _GNU_SOURCE\n#include <${header}>\n`,
+  );
+  if (!out.success) throw new Error(`cc -M <${header}> failed:\n${decoder.decode(out.stderr)}`);
+  const words = decoder.decode(out.stdout).replace(/\\\n/g, " ").trim().split(/\s+/).slice(1);
+  return [...new Set(words)];
+}
+
+/** Turns the text of a C comment into one line of JSDoc text. */
+function cleanComment(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => line.replace(/^\s*\*+(?!\/)/, ""))
+    .join(" ")
+    .replace(/\*\//g, "* /")
+    .replace(/\s+/g, " ")
+    .replace(/^[\s*]+|[\s*]+$/g, "")
+    .replace(/^@/, "");
+}
+
+/**
+ * Splits C source into code (comments and string contents blanked, line breaks kept) and the
+ * comments, each credited to the line it starts on.
+ */
+function splitComments(
+  source: string,
+): { code: string; comments: Map<number, string>; kernelDoc: Map<string, string> } {
+  let code = "";
+  const comments = new Map<number, string>();
+  const kernelDoc = new Map<string, string>();
+  let line = 1;
+  let i = 0;
+  const credit = (at: number, text: string) => {
+    const cleaned = cleanComment(text);
+    if (cleaned) comments.set(at, [comments.get(at), cleaned].filter(Boolean).join(" "));
+  };
+  while (i < source.length) {
+    const ch = source[i];
+    if (ch === "/" && source[i + 1] === "*") {
+      const end = source.indexOf("*/", i + 2);
+      const stop = end < 0 ? source.length : end + 2;
+      const text = source.slice(i + 2, end < 0 ? source.length : end);
+      credit(line, text);
+      // Kernel-doc blocks describe enum members as ` * @NAME: text`, up to the next `@` or
+      // blank line.
+      for (
+        const match of text.matchAll(/^\s*\*\s*@([A-Z][A-Z0-9_]*):([\s\S]*?)(?=^\s*\*\s*(?:@|$))/gm)
+      ) {
+        const cleaned = cleanComment(match[2]);
+        if (cleaned) kernelDoc.set(match[1], cleaned);
+      }
+      const breaks = text.split("\n").length - 1;
+      line += breaks;
+      code += " " + "\n".repeat(breaks);
+      i = stop;
+    } else if (ch === "/" && source[i + 1] === "/") {
+      const end = source.indexOf("\n", i);
+      const stop = end < 0 ? source.length : end;
+      credit(line, source.slice(i + 2, stop));
+      i = stop;
+    } else if (ch === "\"" || ch === "'") {
+      let j = i + 1;
+      while (j < source.length && source[j] !== ch && source[j] !== "\n") {
+        j += source[j] === "\\" ? 2 : 1;
+      }
+      code += ch + ch;
+      i = j + 1;
+    } else {
+      if (ch === "\n") line++;
+      code += ch;
+      i++;
+    }
+  }
+  return { code, comments, kernelDoc };
+}
+
+/** Object-like `#define`s and enum members of one file, in line order. */
+function scanFile(file: string, source: string): Definition[] {
+  const { code, comments, kernelDoc } = splitComments(source);
+  const lines = code.split("\n");
+  const found: Definition[] = [];
+  // A kernel-doc description is fuller than a same-line comment, which is often a bare tag.
+  const describe = (name: string, line: number) => kernelDoc.get(name) ?? comments.get(line) ?? "";
+
+  for (let i = 0; i < lines.length; i++) {
+    // Join backslash continuations; the definition keeps its first line's number.
+    let text = lines[i];
+    for (let next = i + 1; text.endsWith("\\") && next < lines.length; next++) {
+      text = text.slice(0, -1) + " " + lines[next];
+    }
+    const define = /^\s*#\s*define\s+([A-Za-z_]\w*)(\(?)(.*)$/.exec(text);
+    if (define && define[2] === "") {
+      found.push({
+        name: define[1],
+        file,
+        line: i + 1,
+        comment: describe(define[1], i + 1),
+        body: define[3].trim(),
+      });
+    }
+  }
+
+  // Enum bodies, with preprocessor lines blanked (rtnetlink.h interleaves `#define`s).
+  const enumCode = lines.map((line) => (/^\s*#/.test(line) ? "" : line)).join("\n");
+  for (const match of enumCode.matchAll(/\benum\b\s*\w*\s*\{([^}]*)\}/g)) {
+    let offset = match.index + match[0].indexOf("{") + 1;
+    for (const member of match[1].split(",")) {
+      const parsed = /^(\s*)([A-Za-z_]\w*)\s*(?:=\s*([\s\S]*?))?\s*$/.exec(member);
+      if (parsed) {
+        const at = offset + parsed[1].length;
+        const line = enumCode.slice(0, at).split("\n").length;
+        found.push({
+          name: parsed[2],
+          file,
+          line,
+          comment: describe(parsed[2], line),
+          body: parsed[3] ?? "",
+        });
+      }
+      offset += member.length + 1;
+    }
+  }
+  return found.sort((a, b) => a.line - b.line);
+}
+
+/** The definitions in every file a header pulls in, keyed by file. */
+const scanned = new Map<string, Definition[]>();
+
+async function definitionsOf(header: string): Promise<{ self: string; all: Definition[] }> {
+  const files = await includedFiles(header);
+  const self = files.find((file) => file.endsWith(`/${header}`));
+  if (!self) throw new Error(`cannot find <${header}> among ${files.join(" ")}`);
+  const all: Definition[] = [];
+  for (const file of files) {
+    if (!scanned.has(file)) scanned.set(file, scanFile(file, await Deno.readTextFile(file)));
+    all.push(...scanned.get(file)!);
+  }
+  return { self, all };
+}
+
+/**
+ * The JSDoc text for a name: its own comment, else (for `#define AF_INET PF_INET`) the comment of
+ * its twin, else a pointer to the header. Only twins that differ in the first word count: an
+ * alias like `GENL_ID_CTRL` = `NLMSG_MIN_TYPE` means something else than its target.
+ */
+function docFor(name: string, header: string, byName: Map<string, Definition[]>): string {
+  let current = name;
+  for (let hops = 0; hops < 4; hops++) {
+    const defs = byName.get(current) ?? [];
+    const commented = defs.find((def) => def.comment);
+    if (commented) return commented.comment;
+    const alias = defs.map((def) => def.body).find((body) => /^[A-Za-z_]\w*$/.test(body));
+    const twin = (other: string) => other.replace(/^[A-Z0-9]+_/, "");
+    if (!alias || alias === current || twin(alias) !== twin(current)) break;
+    current = alias;
+  }
+  return `\`${name}\` from <${header}>.`;
+}
+
+/** The wanted names of a group, in header order, with their documentation. */
+async function candidatesOf(group: Group): Promise<Candidate[]> {
+  const { self, all } = await definitionsOf(group.header);
+  const byName = new Map<string, Definition[]>();
+  for (const def of all) byName.set(def.name, [...(byName.get(def.name) ?? []), def]);
+  const wanted = new Set<string>();
+  for (const def of all) {
+    const byPrefix = def.file === self
+      && (group.prefixes ?? []).some((prefix) => def.name.startsWith(prefix));
+    if (byPrefix || group.names?.includes(def.name) || group.accept?.(def.name, def.file)) {
+      wanted.add(def.name);
+    }
+  }
+  const missing = (group.names ?? []).filter((name) => !wanted.has(name));
+  if (missing.length) throw new Error(`<${group.header}>: not found: ${missing.join(", ")}`);
+  return [...wanted].map((name) => ({
+    name,
+    group,
+    doc: docFor(name, group.header, byName),
+    required: group.names?.includes(name) ?? false,
+  }));
+}
+
+/** What the C program printed for one entry. */
+interface Evaluated {
+  value?: bigint;
+  text?: string;
+}
+
+/**
+ * Evaluates integer constants (and strerror() of the errno ones) and layouts with a C program.
+ * Candidates that do not compile as integer constant expressions are dropped and reported.
+ */
+async function evaluate(
+  headers: readonly string[],
+  constants: readonly Candidate[],
+  errnos: readonly Candidate[],
+  layouts: readonly Layout[],
+): Promise<{ values: Map<string, Evaluated>; dropped: string[] }> {
+  type Entry = { key: string; kind: "int" | "errno" | "layout"; expr: string; required: boolean };
+  let entries: Entry[] = [
+    ...constants.map((c) => ({
+      key: `c:${c.name}`,
+      kind: "int" as const,
+      expr: c.name,
+      required: c.required,
+    })),
+    ...errnos.map((c) => ({
+      key: `e:${c.name}`,
+      kind: "errno" as const,
+      expr: c.name,
+      required: false,
+    })),
+    ...layouts.map((l) => ({
+      key: `l:${l.name}`,
+      kind: "layout" as const,
+      expr: l.expr,
+      required: true,
+    })),
+  ];
+  const dropped: string[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "gen_constants_" });
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const prologue = [
+        "#define _GNU_SOURCE",
+        "#include <stdio.h>",
+        "#include <string.h>",
+        ...[...new Set(headers)].map((header) => `#include <${header}>`),
+        // Every value is also used as a case label, which only an integer constant expression
+        // passes: strings, pointers, floats and non-constant expressions fail to compile.
+        "#define V(i, x) do { switch (0) { case (x): break; } if ((x) < 0) "
+        + "printf(\"v %d %lld\\n\", i, (long long)(x)); else "
+        + "printf(\"v %d %llu\\n\", i, (unsigned long long)(x)); } while (0)",
+        "#define S(i, x) printf(\"s %d %s\\n\", i, strerror(x))",
+        "#define L(i, x) printf(\"v %d %zu\\n\", i, (size_t)(x))",
+        "static union { struct cmsghdr header; unsigned char bytes[64]; } cmsg_probe;",
+        "int main(void) {",
+      ];
+      const body = entries.map((entry, i) =>
+        entry.kind === "int"
+          ? `V(${i}, ${entry.expr});`
+          : entry.kind === "errno"
+          ? `V(${i}, ${entry.expr}); S(${i}, ${entry.expr});`
+          : `L(${i}, ${entry.expr});`
+      );
+      const source = [...prologue, ...body, "return 0;", "}", ""].join("\n");
+      await Deno.writeTextFile(`${dir}/gen.c`, source);
+      const compiled = await run("cc", [
+        "-std=gnu11",
+        "-w",
+        "-fmax-errors=0",
+        "-o",
+        `${dir}/gen`,
+        `${dir}/gen.c`,
+      ]);
+      if (!compiled.success) {
+        const stderr = decoder.decode(compiled.stderr);
+        const bad = new Set<number>();
+        for (const match of stderr.matchAll(/gen\.c:(\d+):/g)) {
+          const index = Number(match[1]) - prologue.length - 1;
+          if (index >= 0 && index < entries.length) bad.add(index);
+        }
+        if (!bad.size) throw new Error(`the generated C program does not compile:\n${stderr}`);
+        const required = [...bad].filter((i) => entries[i].required).map((i) => entries[i].expr);
+        if (required.length) {
+          throw new Error(`required names do not compile: ${required.join(", ")}\n${stderr}`);
+        }
+        dropped.push(...[...bad].map((i) => entries[i].expr));
+        entries = entries.filter((_, i) => !bad.has(i));
+        continue;
+      }
+      const ran = await run(`${dir}/gen`, []);
+      if (!ran.success) {
+        throw new Error(`the generated C program failed:\n${decoder.decode(ran.stderr)}`);
+      }
+      const values = new Map<string, Evaluated>();
+      for (const line of decoder.decode(ran.stdout).split("\n").filter(Boolean)) {
+        const [, kind, index, rest] = /^(v|s) (\d+) (.*)$/.exec(line)!;
+        const key = entries[Number(index)].key;
+        const slot = values.get(key) ?? {};
+        if (kind === "v") slot.value = BigInt(rest);
+        else slot.text = rest;
+        values.set(key, slot);
+      }
+      return { values, dropped };
+    }
+    throw new Error("gave up after too many compile attempts");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A value as TypeScript source: a number, or a bigint if it is not a safe integer. */
+function literal(value: bigint): string {
+  const safe = value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER);
+  return safe ? value.toString() : `${value}n`;
+}
+
+/** Linux version from linux/version.h, e.g. "6.1.192". */
+async function linuxVersion(): Promise<string> {
+  const [file] = (await includedFiles("linux/version.h")).filter((f) =>
+    f.endsWith("/linux/version.h")
+  );
+  const source = await Deno.readTextFile(file);
+  const code = Number(/#define\s+LINUX_VERSION_CODE\s+(\d+)/.exec(source)![1]);
+  return `${code >> 16}.${(code >> 8) & 0xff}.${code & 0xff}`;
+}
+
+/** `export const` lines with JSDoc, grouped under one section comment per header. */
+function constantLines(
+  candidates: readonly Candidate[],
+  values: Map<string, Evaluated>,
+  emitted: Set<string>,
+): { lines: string[]; count: number; bigints: string[] } {
+  const lines: string[] = [];
+  const bigints: string[] = [];
+  let count = 0;
+  let section = "";
+  for (const candidate of candidates) {
+    const value = values.get(`c:${candidate.name}`)?.value;
+    if (value === undefined || emitted.has(candidate.name)) continue;
+    emitted.add(candidate.name);
+    if (candidate.group.header !== section) {
+      section = candidate.group.header;
+      lines.push("", `// <${section}>`);
+    }
+    const text = literal(value);
+    if (text.endsWith("n")) bigints.push(candidate.name);
+    // A negative literal is a unary expression, which `deno doc --lint` wants annotated.
+    const type = value < 0n ? `: ${text.endsWith("n") ? "bigint" : "number"}` : "";
+    lines.push("", `/** ${candidate.doc} */`, `export const ${candidate.name}${type} = ${text};`);
+    count++;
+  }
+  return { lines, count, bigints };
+}
+
+async function main(): Promise<void> {
+  const version = await linuxVersion();
+  const banner =
+    `// Generated by scripts/gen_constants.ts from the headers of Linux ${version}; do not edit.`;
+
+  const publicCandidates = (await Promise.all(PUBLIC_GROUPS.map(candidatesOf))).flat();
+  const ffiCandidates = (await Promise.all(FFI_GROUPS.map(candidatesOf))).flat();
+  const errnoCandidates = await candidatesOf(ERRNO_GROUP);
+  const headers = [
+    ...FFI_GROUPS.map((group) => group.header),
+    ...LAYOUT_HEADERS,
+    ERRNO_GROUP.header,
+    ...PUBLIC_GROUPS.map((group) => group.header),
+  ];
+  const seen = new Set<string>();
+  const uniqueConstants = [...publicCandidates, ...ffiCandidates].filter((c) =>
+    !seen.has(c.name) && seen.add(c.name)
+  );
+  const { values, dropped } = await evaluate(
+    headers,
+    uniqueConstants,
+    errnoCandidates,
+    FFI_LAYOUTS,
+  );
+
+  // src/constants.ts
+  const pub = constantLines(publicCandidates, values, new Set());
+  const publicSource = [
+    banner,
+    "",
+    "/**",
+    " * Kernel constants for netlink, generic netlink, rtnetlink and friends, as the Linux UAPI",
+    " * headers define them. Each one's documentation is the header's own comment where it has one.",
+    " *",
+    " * @example",
+    " * ```ts",
+    " * import { NLM_F_DUMP, NLM_F_REQUEST, RTM_GETLINK } from \"@netlink/netlink\";",
+    " *",
+    " * const type = RTM_GETLINK; // 18",
+    " * const flags = NLM_F_REQUEST | NLM_F_DUMP; // 0x301",
+    " * console.log(type, flags);",
+    " * ```",
+    " *",
+    " * @module",
+    " */",
+    ...pub.lines,
+    "",
+  ].join("\n");
+
+  // ffi/_constants.ts
+  const ffi = constantLines(ffiCandidates, values, new Set());
+  const layoutLines = FFI_LAYOUTS.flatMap((layout) => [
+    "",
+    `/** ${layout.doc} */`,
+    `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
+  ]);
+  const ffiSource = [
+    banner,
+    "",
+    "/**",
+    " * libc constants and struct layouts for the FFI bindings, as this platform's headers define",
+    " * them. Internal: not part of the public API.",
+    " *",
+    " * @module",
+    " */",
+    ...ffi.lines,
+    "",
+    "// Struct sizes and field offsets, in bytes.",
+    ...layoutLines,
+    "",
+  ].join("\n");
+
+  // src/_errno.ts: canonical names are those defined as a number; names defined as another
+  // name (EWOULDBLOCK → EAGAIN) are aliases.
+  const errnoDefs = new Map<string, Definition[]>();
+  for (const def of (await definitionsOf(ERRNO_GROUP.header)).all) {
+    errnoDefs.set(def.name, [...(errnoDefs.get(def.name) ?? []), def]);
+  }
+  const rows = new Map<bigint, { name: string; text: string; aliases: string[] }>();
+  const aliases: { name: string; value: bigint }[] = [];
+  for (const candidate of errnoCandidates) {
+    const evaluated = values.get(`e:${candidate.name}`);
+    if (evaluated?.value === undefined) continue;
+    const isNumber = (errnoDefs.get(candidate.name) ?? []).some((def) => /^\d+$/.test(def.body));
+    if (isNumber && !rows.has(evaluated.value)) {
+      rows.set(evaluated.value, { name: candidate.name, text: evaluated.text ?? "", aliases: [] });
+    } else aliases.push({ name: candidate.name, value: evaluated.value });
+  }
+  for (const alias of aliases) {
+    const row = rows.get(alias.value);
+    if (!row) throw new Error(`errno alias ${alias.name} has no canonical name`);
+    if (row.name !== alias.name && !row.aliases.includes(alias.name)) row.aliases.push(alias.name);
+  }
+  const errnoRows = [...rows].sort(([a], [b]) => Number(a - b)).map(([value, row]) =>
+    `  [${value}, ${
+      [row.name, row.text, ...row.aliases].map((s) => JSON.stringify(s)).join(", ")
+    }],`
+  );
+  const errnoSource = [
+    banner,
+    "",
+    "/**",
+    " * Errno names from <errno.h> and their descriptions from the C library's strerror().",
+    " * Internal: errors.ts uses it to name and describe failed system calls.",
+    " *",
+    " * @module",
+    " */",
+    "",
+    "// [errno, canonical name, strerror() text, ...aliases], by errno.",
+    "const ERRNOS: readonly (readonly [number, string, string, ...string[]])[] = [",
+    ...errnoRows,
+    "];",
+    "",
+    "const NAMES = new Map<number, string>();",
+    "const DESCRIPTIONS = new Map<number, string>();",
+    "const NUMBERS = new Map<string, number>();",
+    "for (const [errno, name, description, ...aliases] of ERRNOS) {",
+    "  NAMES.set(errno, name);",
+    "  DESCRIPTIONS.set(errno, description);",
+    "  for (const alias of [name, ...aliases]) NUMBERS.set(alias, errno);",
+    "}",
+    "",
+    "/** The symbolic name of an errno value, e.g. 105 → \"ENOBUFS\"; `E<n>` if unknown. */",
+    "export function errnoName(errno: number): string {",
+    "  return NAMES.get(errno) ?? `E${errno}`;",
+    "}",
+    "",
+    "/** The errno value of a symbolic name, aliases (EWOULDBLOCK...) included; undefined if unknown. */",
+    "export function errnoNumber(name: string): number | undefined {",
+    "  return NUMBERS.get(name);",
+    "}",
+    "",
+    "/** The C library's description of an errno value, e.g. \"No buffer space available\". */",
+    "export function errnoDescription(errno: number): string {",
+    "  return DESCRIPTIONS.get(errno) ?? `unknown error ${errno}`;",
+    "}",
+    "",
+  ].join("\n");
+
+  const outputs = {
+    "src/constants.ts": publicSource,
+    "src/_errno.ts": errnoSource,
+    "ffi/_constants.ts": ffiSource,
+  };
+  for (const [path, source] of Object.entries(outputs)) {
+    await Deno.writeTextFile(new URL(path, ROOT), source);
+  }
+  const dprint = new URL("node_modules/.bin/dprint", ROOT).pathname;
+  const formatted = await new Deno.Command(dprint, {
+    args: ["fmt", ...Object.keys(outputs)],
+    cwd: ROOT.pathname,
+    stdout: "null",
+  }).output();
+  if (!formatted.success) {
+    throw new Error(`dprint fmt failed:\n${decoder.decode(formatted.stderr)}`);
+  }
+
+  const bigints = [...pub.bigints, ...ffi.bigints];
+  console.error(
+    `Linux ${version}: src/constants.ts ${pub.count}, ffi/_constants.ts ${
+      ffi.count + FFI_LAYOUTS.length
+    }, src/_errno.ts ${rows.size} (+${aliases.length} aliases)`,
+  );
+  if (dropped.length) console.error(`dropped (not integer constants): ${dropped.join(" ")}`);
+  if (bigints.length) console.error(`emitted as bigint: ${bigints.join(" ")}`);
+}
+
+if (import.meta.main) await main();
