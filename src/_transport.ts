@@ -1,0 +1,81 @@
+/**
+ * The seam between the runtime-neutral socket logic (src/) and the runtime-specific libc bindings
+ * (ffi/). Everything in src/ talks to the kernel only through this interface; tests replace it
+ * with an in-memory fake.
+ *
+ * @module
+ */
+
+/** One datagram read from a netlink socket. */
+export interface Datagram {
+  /** The datagram's bytes. Owned by the caller: the transport never reuses this memory. */
+  readonly data: Uint8Array;
+  /** Port ID from the datagram's source address: 0 is the kernel. Not the nlmsghdr's portid. */
+  readonly sender: number;
+  /** Multicast group number it was delivered through (NETLINK_PKTINFO), or 0 for unicast. */
+  readonly group: number;
+}
+
+/** Options for {@linkcode OpenTransport}. Validated by the caller before the transport sees them. */
+export interface TransportOptions {
+  /** Port ID to bind to; 0 lets the kernel assign one. */
+  readonly portid: number;
+  /** Path of a network namespace file (e.g. /run/netns/NAME) to create the socket in. */
+  readonly netns?: string;
+}
+
+/** Outcome of {@linkcode Transport.wait}. */
+export type WaitResult = "readable" | "cancelled" | "closed";
+
+/**
+ * A bound, non-blocking netlink socket. Not safe for concurrent use from several workers; all
+ * methods are called from the thread that opened it.
+ */
+export interface Transport {
+  /** The netlink protocol number the socket was opened with. */
+  readonly protocol: number;
+  /** The port ID the socket is bound to (from getsockname after bind). */
+  readonly portid: number;
+  /** The file descriptor, for diagnostics only; -1 once closed. */
+  readonly fd: number;
+
+  /**
+   * Sends one datagram to `portid` (0: the kernel) and/or the multicast groups in `groupMask`
+   * (bit n-1 is group n; only groups 1..32 can be addressed this way). Throws SyscallError.
+   */
+  send(data: Uint8Array, portid: number, groupMask: number): void;
+
+  /**
+   * Reads one whole datagram without blocking, however large it is (no silent truncation).
+   * Returns undefined when none is queued. Throws SyscallError; ENOBUFS (the kernel dropped
+   * messages for this socket) is thrown as a SyscallError with code "ENOBUFS", after which the
+   * socket stays usable.
+   */
+  receive(): Datagram | undefined;
+
+  /**
+   * Resolves when the socket may have a datagram to read ("readable"), when {@linkcode cancelWait}
+   * is called ("cancelled"), or when {@linkcode close} is called ("closed"). Never spins: costs no
+   * CPU while pending. At most one wait may be outstanding. While pending it keeps the process
+   * alive; when it is not pending, the transport does not keep the process alive.
+   */
+  wait(): Promise<WaitResult>;
+
+  /** Ends a pending {@linkcode wait} with "cancelled" promptly; a no-op when none is pending. */
+  cancelWait(): void;
+
+  /** setsockopt with an int value. Throws SyscallError. */
+  setOption(level: number, name: number, value: number): void;
+
+  /** getsockopt of an int value. Throws SyscallError. */
+  getOption(level: number, name: number): number;
+
+  /**
+   * Closes the socket. Idempotent. A pending wait resolves "closed" promptly; the descriptor is
+   * released no later than when that wait has returned. Every other method throws after close.
+   */
+  close(): void;
+}
+
+/** Opens and binds a netlink socket. Throws SyscallError (e.g. EPROTONOSUPPORT). */
+export type OpenTransport = (protocol: number, options: TransportOptions) => Transport;
