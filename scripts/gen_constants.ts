@@ -10,6 +10,9 @@
  * an integer constant expression (a string, a function-like macro, a `sizeof` of an incomplete
  * type, a name hidden by an `#if`) fails to compile; the generator drops it and tries again.
  *
+ * It also generates kernel-module/nltest_uapi.ts from the project's own module header
+ * (kernel-module/nltest_uapi.h), the single source of that protocol's numbers and names.
+ *
  * Run with `npm run gen`.
  *
  * @module
@@ -28,6 +31,8 @@ interface Group {
   readonly names?: readonly string[];
   /** Custom acceptance test, looked for in every file the header pulls in. */
   readonly accept?: (name: string, file: string) => boolean;
+  /** String macros to emit as string constants (each must come out). */
+  readonly strings?: readonly string[];
 }
 
 /** A struct size, offset or other layout value for the FFI layer, evaluated at run time. */
@@ -195,6 +200,23 @@ const FFI_LAYOUTS: readonly Layout[] = [
   ...structLayout("nlattr", [], "linux/netlink.h"),
 ];
 
+/** The project's kernel module protocol (kernel-module/nltest_uapi.h). */
+const MODULE_GROUP: Group = {
+  header: "nltest_uapi.h",
+  prefixes: ["NLTEST_"],
+  strings: ["NLTEST_FAMILY_NAME", "NLTEST_MCGRP_EVENTS"],
+};
+
+/** Layouts of the module protocol's structs. */
+const MODULE_LAYOUTS: readonly Layout[] = structLayout(
+  "nltest_flood_data",
+  ["counter", "flood_id", "count"],
+  "nltest_uapi.h",
+);
+
+/** Where the module header lives: passed to every `cc` as an include directory. */
+const MODULE_INCLUDE = new URL("kernel-module/", ROOT).pathname;
+
 /** Extra headers the layouts need. */
 const LAYOUT_HEADERS = ["stddef.h", "sys/uio.h", "linux/netlink.h"];
 
@@ -241,7 +263,7 @@ const decoder = new TextDecoder();
 async function includedFiles(header: string): Promise<string[]> {
   const out = await run(
     "cc",
-    ["-M", "-x", "c", "-"],
+    ["-M", "-I", MODULE_INCLUDE, "-x", "c", "-"],
     `#define _GNU_SOURCE\n#include <${header}>\n`,
   );
   if (!out.success) throw new Error(`cc -M <${header}> failed:\n${decoder.decode(out.stderr)}`);
@@ -408,7 +430,8 @@ async function candidatesOf(group: Group): Promise<Candidate[]> {
   const wanted = new Set<string>();
   for (const def of all) {
     const byPrefix = def.file === self
-      && (group.prefixes ?? []).some((prefix) => def.name.startsWith(prefix));
+      && (group.prefixes ?? []).some((prefix) => def.name.startsWith(prefix))
+      && !group.strings?.includes(def.name);
     if (byPrefix || group.names?.includes(def.name) || group.accept?.(def.name, def.file)) {
       wanted.add(def.name);
     }
@@ -438,8 +461,14 @@ async function evaluate(
   constants: readonly Candidate[],
   errnos: readonly Candidate[],
   layouts: readonly Layout[],
+  strings: readonly string[],
 ): Promise<{ values: Map<string, Evaluated>; dropped: string[] }> {
-  type Entry = { key: string; kind: "int" | "errno" | "layout"; expr: string; required: boolean };
+  type Entry = {
+    key: string;
+    kind: "int" | "errno" | "layout" | "string";
+    expr: string;
+    required: boolean;
+  };
   let entries: Entry[] = [
     ...constants.map((c) => ({
       key: `c:${c.name}`,
@@ -459,6 +488,12 @@ async function evaluate(
       expr: l.expr,
       required: true,
     })),
+    ...strings.map((name) => ({
+      key: `s:${name}`,
+      kind: "string" as const,
+      expr: name,
+      required: true,
+    })),
   ];
   const dropped: string[] = [];
   const dir = await Deno.makeTempDir({ prefix: "gen_constants_" });
@@ -476,6 +511,8 @@ async function evaluate(
         + "printf(\"v %d %llu\\n\", i, (unsigned long long)(x)); } while (0)",
         "#define S(i, x) printf(\"s %d %s\\n\", i, strerror(x))",
         "#define L(i, x) printf(\"v %d %zu\\n\", i, (size_t)(x))",
+        // Only a string literal concatenates with another one: anything else fails to compile.
+        "#define T(i, x) printf(\"s %d %s\\n\", i, \"\" x)",
         "static union { struct cmsghdr header; unsigned char bytes[64]; } cmsg_probe;",
         "int main(void) {",
       ];
@@ -484,6 +521,8 @@ async function evaluate(
           ? `V(${i}, ${entry.expr});`
           : entry.kind === "errno"
           ? `V(${i}, ${entry.expr}); S(${i}, ${entry.expr});`
+          : entry.kind === "string"
+          ? `T(${i}, ${entry.expr});`
           : `L(${i}, ${entry.expr});`
       );
       const source = [...prologue, ...body, "return 0;", "}", ""].join("\n");
@@ -492,6 +531,8 @@ async function evaluate(
         "-std=gnu11",
         "-w",
         "-fmax-errors=0",
+        "-I",
+        MODULE_INCLUDE,
         "-o",
         `${dir}/gen`,
         `${dir}/gen.c`,
@@ -585,21 +626,24 @@ async function main(): Promise<void> {
   const publicCandidates = (await Promise.all(PUBLIC_GROUPS.map(candidatesOf))).flat();
   const ffiCandidates = (await Promise.all(FFI_GROUPS.map(candidatesOf))).flat();
   const errnoCandidates = await candidatesOf(ERRNO_GROUP);
+  const moduleCandidates = await candidatesOf(MODULE_GROUP);
   const headers = [
+    MODULE_GROUP.header,
     ...FFI_GROUPS.map((group) => group.header),
     ...LAYOUT_HEADERS,
     ERRNO_GROUP.header,
     ...PUBLIC_GROUPS.map((group) => group.header),
   ];
   const seen = new Set<string>();
-  const uniqueConstants = [...publicCandidates, ...ffiCandidates].filter((c) =>
-    !seen.has(c.name) && seen.add(c.name)
-  );
+  const uniqueConstants = [...publicCandidates, ...ffiCandidates, ...moduleCandidates].filter((
+    c,
+  ) => !seen.has(c.name) && seen.add(c.name));
   const { values, dropped } = await evaluate(
     headers,
     uniqueConstants,
     errnoCandidates,
-    FFI_LAYOUTS,
+    [...FFI_LAYOUTS, ...MODULE_LAYOUTS],
+    MODULE_GROUP.strings ?? [],
   );
 
   // src/constants.ts
@@ -716,7 +760,37 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
 
+  // kernel-module/nltest_uapi.ts
+  const mod = constantLines(moduleCandidates, values, new Set());
+  const moduleSource = [
+    banner.replace("the headers of Linux " + version, "kernel-module/nltest_uapi.h"),
+    "",
+    "/**",
+    " * The nltest kernel module's protocol: message types, attributes, limits, the generic",
+    " * netlink family's names, and struct nltest_flood_data. See kernel-module/README.md.",
+    " *",
+    " * @module",
+    " */",
+    ...mod.lines,
+    "",
+    "// Strings.",
+    ...(MODULE_GROUP.strings ?? []).flatMap((name) => [
+      "",
+      `/** \`${name}\` from nltest_uapi.h. */`,
+      `export const ${name} = ${JSON.stringify(values.get(`s:${name}`)!.text)};`,
+    ]),
+    "",
+    "// Struct sizes and field offsets, in bytes.",
+    ...MODULE_LAYOUTS.flatMap((layout) => [
+      "",
+      `/** ${layout.doc} */`,
+      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
+    ]),
+    "",
+  ].join("\n");
+
   const outputs = {
+    "kernel-module/nltest_uapi.ts": moduleSource,
     "src/constants.ts": publicSource,
     "src/_errno.ts": errnoSource,
     "ffi/_constants.ts": ffiSource,
