@@ -1,0 +1,110 @@
+/**
+ * {@linkcode Libc} over `bun:ffi`.
+ *
+ * Importing this module does nothing and never names "bun:ffi" in an import statement (Deno
+ * could not resolve it, and `deno check`/`deno publish` of the package would fail):
+ * {@linkcode loadBunLibc} loads it with Bun's `import.meta.require` on first use.
+ *
+ * @module
+ */
+
+import type { Libc } from "./_libc.ts";
+
+/** glibc's soname; musl is not supported. */
+const LIBC = "libc.so.6";
+
+/**
+ * The part of "bun:ffi" used here, checked against bun-types 1.4.4 (ffi.d.ts): `dlopen(name,
+ * symbols)` returns `{ symbols, close }`; `ptr(view)` returns the address as a number;
+ * `toArrayBuffer(address, byteOffset, byteLength)` views foreign memory. Argument and result
+ * types are the FFIType names below ("i32", "u32", "u64", "ptr").
+ */
+interface BunFfi {
+  dlopen(
+    name: string,
+    symbols: Record<string, { args: readonly string[]; returns: string }>,
+  ): { symbols: Record<string, (...args: unknown[]) => unknown>; close(): void };
+  ptr(view: ArrayBufferView, byteOffset?: number): number;
+  toArrayBuffer(address: number, byteOffset?: number, byteLength?: number): ArrayBuffer;
+}
+
+// ssize_t results are declared "i32": x86-64 and aarch64 return them in one 64-bit register
+// whose low half is the int value (-1 stays -1), and "i32" is a plain number where "i64" would
+// be a BigInt. Nothing read or written comes near 2 GiB. "ptr" arguments take a Uint8Array and
+// Bun passes its address at call time.
+const SYMBOLS = {
+  socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+  bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+  getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+  sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i32" },
+  recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
+  close: { args: ["i32"], returns: "i32" },
+  eventfd: { args: ["u32", "i32"], returns: "i32" },
+  read: { args: ["i32", "ptr", "u64"], returns: "i32" },
+  write: { args: ["i32", "ptr", "u64"], returns: "i32" },
+  // open is variadic; without O_CREAT the mode argument is never read.
+  open: { args: ["ptr", "i32"], returns: "i32" },
+  setns: { args: ["i32", "i32"], returns: "i32" },
+  __errno_location: { args: [], returns: "ptr" },
+} as const;
+
+type Fn<A extends unknown[]> = (...args: A) => number;
+
+interface Symbols {
+  socket: Fn<[number, number, number]>;
+  bind: Fn<[number, Uint8Array, number]>;
+  getsockname: Fn<[number, Uint8Array, Uint8Array]>;
+  setsockopt: Fn<[number, number, number, Uint8Array, number]>;
+  getsockopt: Fn<[number, number, number, Uint8Array, Uint8Array]>;
+  sendto: Fn<[number, Uint8Array, number, number, Uint8Array, number]>;
+  recvmsg: Fn<[number, Uint8Array, number]>;
+  poll: Fn<[Uint8Array, number, number]>;
+  close: Fn<[number]>;
+  eventfd: Fn<[number, number]>;
+  read: Fn<[number, Uint8Array, number]>;
+  write: Fn<[number, Uint8Array, number]>;
+  open: Fn<[Uint8Array, number]>;
+  setns: Fn<[number, number]>;
+  __errno_location: Fn<[]>;
+}
+
+let loaded: Libc | undefined;
+
+/** Opens libc once per thread (each Worker has its own module instance and errno view). */
+export function loadBunLibc(): Libc {
+  return loaded ??= open();
+}
+
+function open(): Libc {
+  const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
+  const lib = ffi.dlopen(LIBC, SYMBOLS).symbols as unknown as Symbols;
+  // errno is thread-local: a view over this thread's errno, read after a failed synchronous
+  // call (~1 ns, instead of calling __errno_location each time). Reading an exported `errno`
+  // symbol crashes Bun (oven-sh/bun#22212).
+  const errnoView = new Int32Array(ffi.toArrayBuffer(lib.__errno_location(), 0, 4));
+  return {
+    socket: lib.socket,
+    bind: lib.bind,
+    getsockname: lib.getsockname,
+    setsockopt: lib.setsockopt,
+    getsockopt: lib.getsockopt,
+    sendto: lib.sendto,
+    recvmsg: lib.recvmsg,
+    poll: lib.poll,
+    close: lib.close,
+    eventfd: lib.eventfd,
+    read: lib.read,
+    write: lib.write,
+    open: lib.open,
+    setns: lib.setns,
+    errno: () => errnoView[0],
+    // Not `new Uint8Array(size)`: a small typed array can be moved by JSC when its `.buffer`
+    // is first materialized, leaving any stored address stale (oven-sh/bun#32054). A view over
+    // an explicit ArrayBuffer has a fixed backing store.
+    alloc: (size) => new Uint8Array(new ArrayBuffer(size)),
+    address: (buf) => BigInt(ffi.ptr(buf)),
+  };
+}

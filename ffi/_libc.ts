@@ -1,0 +1,64 @@
+/**
+ * The libc calls the transport needs, as one small interface with a Deno and a Bun
+ * implementation (`_deno_libc.ts`, `_bun_libc.ts`). Everything above it (struct encoding, the
+ * socket logic in `_socket.ts`) is written once against this interface.
+ *
+ * Conventions, shared by both implementations so callers can't tell them apart:
+ * - Every call returns what libc returns: -1 on failure, after which {@linkcode Libc.errno}
+ *   must be read before any other call on this thread.
+ * - Buffers are passed as `Uint8Array` and the runtime passes their current address at call time,
+ *   so they may be any `Uint8Array`. Only memory whose address is *stored* (inside a msghdr,
+ *   iovec...) must come from {@linkcode Libc.alloc}, whose address never changes.
+ * - `ssize_t` results are returned as numbers: a datagram or a write is never near 2 GiB.
+ * - `size_t` arguments are numbers; an implementation converts them if its FFI needs to.
+ *
+ * @module
+ */
+
+/** Synchronous libc calls on the calling thread. */
+export interface Libc {
+  /** socket(2). */
+  socket(domain: number, type: number, protocol: number): number;
+  /** bind(2). */
+  bind(fd: number, addr: Uint8Array, addrlen: number): number;
+  /** getsockname(2); `addrlen` holds a socklen_t, in and out. */
+  getsockname(fd: number, addr: Uint8Array, addrlen: Uint8Array): number;
+  /** setsockopt(2). */
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
+  /** getsockopt(2); `len` holds a socklen_t, in and out. */
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array, len: Uint8Array): number;
+  /** sendto(2) of `buf[0..len)`. */
+  sendto(
+    fd: number,
+    buf: Uint8Array,
+    len: number,
+    flags: number,
+    addr: Uint8Array,
+    addrlen: number,
+  ): number;
+  /** recvmsg(2); `msg` is a struct msghdr whose pointers come from {@linkcode Libc.alloc}. */
+  recvmsg(fd: number, msg: Uint8Array, flags: number): number;
+  /** poll(2), blocking the calling thread (used only on a thread that exists to block). */
+  poll(fds: Uint8Array, nfds: number, timeout: number): number;
+  /** close(2). */
+  close(fd: number): number;
+  /** eventfd(2). */
+  eventfd(initval: number, flags: number): number;
+  /** read(2). */
+  read(fd: number, buf: Uint8Array, len: number): number;
+  /** write(2). */
+  write(fd: number, buf: Uint8Array, len: number): number;
+  /** open(2) without O_CREAT; `path` is NUL-terminated. */
+  open(path: Uint8Array, flags: number): number;
+  /** setns(2), for the calling thread. */
+  setns(fd: number, nstype: number): number;
+  /** This thread's errno, as left by the last failed call. */
+  errno(): number;
+  /**
+   * Allocates zeroed memory that never moves for as long as the returned view is reachable (on
+   * Bun a small `new Uint8Array(n)` can move: oven-sh/bun#32054).
+   */
+  alloc(size: number): Uint8Array;
+  /** Address of `buf[0]`, for storing inside a struct. Only for buffers from `alloc`. */
+  address(buf: Uint8Array): bigint;
+}

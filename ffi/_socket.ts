@@ -1,0 +1,422 @@
+/**
+ * The netlink {@linkcode Transport}, written once over {@linkcode Libc} and a {@linkcode Waiter}:
+ * opening (optionally in another network namespace), struct encoding (sockaddr_nl, msghdr,
+ * iovec), whole-datagram receive with the NETLINK_PKTINFO group, send, options and close.
+ *
+ * @module
+ */
+
+import { errnoNumber } from "../src/_errno.ts";
+import { NETLINK_PKTINFO } from "../src/constants.ts";
+import { SocketClosedError, SyscallError } from "../src/errors.ts";
+import type { Datagram, Transport, TransportOptions, WaitResult } from "../src/transport.ts";
+import {
+  AF_NETLINK,
+  CLONE_NEWNET,
+  CMSG_DATA_OFFSET,
+  CMSG_LEN_NL_PKTINFO,
+  CMSG_SPACE_NL_PKTINFO,
+  MSG_DONTWAIT,
+  MSG_PEEK,
+  MSG_TRUNC,
+  O_CLOEXEC,
+  O_RDONLY,
+  OFFSETOF_CMSGHDR_CMSG_LEN,
+  OFFSETOF_CMSGHDR_CMSG_LEVEL,
+  OFFSETOF_CMSGHDR_CMSG_TYPE,
+  OFFSETOF_IOVEC_IOV_BASE,
+  OFFSETOF_IOVEC_IOV_LEN,
+  OFFSETOF_MSGHDR_MSG_CONTROL,
+  OFFSETOF_MSGHDR_MSG_CONTROLLEN,
+  OFFSETOF_MSGHDR_MSG_FLAGS,
+  OFFSETOF_MSGHDR_MSG_IOV,
+  OFFSETOF_MSGHDR_MSG_IOVLEN,
+  OFFSETOF_MSGHDR_MSG_NAME,
+  OFFSETOF_MSGHDR_MSG_NAMELEN,
+  OFFSETOF_SOCKADDR_NL_NL_FAMILY,
+  OFFSETOF_SOCKADDR_NL_NL_GROUPS,
+  OFFSETOF_SOCKADDR_NL_NL_PID,
+  SIZEOF_CMSGHDR,
+  SIZEOF_IOVEC,
+  SIZEOF_MSGHDR,
+  SIZEOF_SOCKADDR_NL,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOL_NETLINK,
+} from "./_constants.ts";
+import type { Libc } from "./_libc.ts";
+import type { Waiter, WaiterFactory } from "./_waiter.ts";
+
+const EINTR = errnoNumber("EINTR")!;
+const EAGAIN = errnoNumber("EAGAIN")!;
+const EPROTONOSUPPORT = errnoNumber("EPROTONOSUPPORT")!;
+const EADDRINUSE = errnoNumber("EADDRINUSE")!;
+const ENOENT = errnoNumber("ENOENT")!;
+const EPERM = errnoNumber("EPERM")!;
+
+/** Structs hold host-endian integers. */
+const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** sizeof(size_t): cmsg_len is the cmsghdr's first field and a size_t. */
+const SIZE_T = OFFSETOF_CMSGHDR_CMSG_LEVEL;
+
+/**
+ * Initial receive buffer. The kernel sizes dump datagrams from the largest buffer a socket has
+ * offered to recvmsg, capped just under 32 KiB (net/netlink/af_netlink.c, max_recvmsg_len), so
+ * 32 KiB gets the biggest dump datagrams; a larger datagram grows the buffer (never truncated).
+ */
+const INITIAL_RECEIVE_BUFFER = 32 << 10;
+
+const EMPTY = new Uint8Array(0);
+
+/** Room for NETLINK_PKTINFO and a few other control messages (e.g. NETLINK_LISTEN_ALL_NSID). */
+const CONTROL_SIZE = 4 * CMSG_SPACE_NL_PKTINFO;
+
+// Layout of each transport's fixed arena (all addresses stored in structs point into it or into
+// the receive buffer, both from Libc.alloc so they never move).
+const ARENA_MSGHDR = 0; // msghdr for the real recvmsg
+const ARENA_PEEK = ARENA_MSGHDR + SIZEOF_MSGHDR; // msghdr for the peek: all zero, no buffers
+const ARENA_IOVEC = ARENA_PEEK + SIZEOF_MSGHDR;
+const ARENA_NAME = align8(ARENA_IOVEC + SIZEOF_IOVEC);
+const ARENA_CONTROL = align8(ARENA_NAME + SIZEOF_SOCKADDR_NL);
+const ARENA_SIZE = ARENA_CONTROL + CONTROL_SIZE;
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Writes a size_t field from a number below 2^32 (no BigInt on the hot path). */
+function setSize(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset + (LE ? 0 : 4), value, LE);
+  view.setUint32(offset + (LE ? 4 : 0), 0, LE);
+}
+
+/** Reads a size_t field known to be below 2^32. */
+function getSize(view: DataView, offset: number): number {
+  return view.getUint32(offset + (LE ? 0 : 4), LE);
+}
+
+/** What the transport needs from the runtime. */
+export interface Runtime {
+  /** libc on the calling thread. */
+  readonly libc: Libc;
+  /** Makes the waiter for a socket, on its first wait(). */
+  readonly newWaiter: WaiterFactory;
+}
+
+/**
+ * Opens, binds and configures a netlink socket (see {@linkcode OpenTransport}). Nothing leaks on
+ * failure: every descriptor opened here is closed before the error propagates.
+ */
+export function openSocket(
+  runtime: Runtime,
+  protocol: number,
+  options: TransportOptions,
+): Transport {
+  if (SIZEOF_IOVEC !== 16 || SIZE_T !== 8) {
+    throw new Error("netlink: only 64-bit Linux is supported");
+  }
+  const { libc } = runtime;
+  const fd = options.netns === undefined
+    ? newSocket(libc, protocol)
+    : inNetns(libc, options.netns, () => newSocket(libc, protocol));
+  try {
+    const addr = libc.alloc(SIZEOF_SOCKADDR_NL);
+    const view = new DataView(addr.buffer, addr.byteOffset, addr.byteLength);
+    view.setUint16(OFFSETOF_SOCKADDR_NL_NL_FAMILY, AF_NETLINK, LE);
+    view.setUint32(OFFSETOF_SOCKADDR_NL_NL_PID, options.portid, LE);
+    if (libc.bind(fd, addr, SIZEOF_SOCKADDR_NL) < 0) {
+      const errno = libc.errno();
+      throw new SyscallError(
+        "bind",
+        errno,
+        errno === EADDRINUSE ? `port ID ${options.portid} is already in use` : undefined,
+      );
+    }
+    const len = libc.alloc(4);
+    new DataView(len.buffer).setUint32(0, SIZEOF_SOCKADDR_NL, LE);
+    if (libc.getsockname(fd, addr, len) < 0) throw new SyscallError("getsockname", libc.errno());
+    const portid = view.getUint32(OFFSETOF_SOCKADDR_NL_NL_PID, LE);
+    const transport = new NetlinkTransport(runtime, fd, protocol, portid);
+    // Every datagram then carries the group it came through, even groups above 32 that
+    // sockaddr_nl's 32-bit mask cannot express.
+    transport.setOption(SOL_NETLINK, NETLINK_PKTINFO, 1);
+    return transport;
+  } catch (err) {
+    libc.close(fd);
+    throw err;
+  }
+}
+
+function newSocket(libc: Libc, protocol: number): number {
+  const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (fd < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(
+      "socket",
+      errno,
+      errno === EPROTONOSUPPORT
+        ? `netlink protocol ${protocol} is not available in this kernel (is the module that provides it loaded?)`
+        : undefined,
+    );
+  }
+  return fd;
+}
+
+function cString(s: string): Uint8Array {
+  if (s.includes("\0")) throw new TypeError("path must not contain NUL characters");
+  return new TextEncoder().encode(s + "\0");
+}
+
+/**
+ * Runs `create` (which returns a new descriptor) with this thread switched into the network
+ * namespace at `path`, and always switches back. Synchronous FFI calls all run on the calling
+ * thread, and setns(2) changes only that thread, so nothing else observes the switch. The
+ * socket keeps the namespace it was created in.
+ */
+function inNetns(libc: Libc, path: string, create: () => number): number {
+  const target = libc.open(cString(path), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(
+      "open",
+      errno,
+      errno === ENOENT ? `no network namespace at ${path}` : `cannot open ${path}`,
+    );
+  }
+  try {
+    const self = "/proc/thread-self/ns/net";
+    const saved = libc.open(cString(self), O_RDONLY | O_CLOEXEC);
+    if (saved < 0) throw new SyscallError("open", libc.errno(), `cannot open ${self}`);
+    try {
+      if (libc.setns(target, CLONE_NEWNET) < 0) {
+        const errno = libc.errno();
+        throw new SyscallError(
+          "setns",
+          errno,
+          errno === EPERM
+            ? "entering a network namespace needs CAP_SYS_ADMIN"
+            : `${path} is not a network namespace`,
+        );
+      }
+      let fd = -1;
+      let failure: { error: unknown } | undefined;
+      try {
+        fd = create();
+      } catch (error) {
+        failure = { error };
+      }
+      // Always switch back, whatever create() did. Failing to is worse than create() failing:
+      // this thread would stay in the wrong namespace, so that error wins.
+      if (libc.setns(saved, CLONE_NEWNET) < 0) {
+        const errno = libc.errno();
+        if (fd >= 0) libc.close(fd);
+        throw new SyscallError(
+          "setns",
+          errno,
+          `could not return to the original network namespace from ${path}`,
+        );
+      }
+      if (failure) throw failure.error;
+      return fd;
+    } finally {
+      libc.close(saved);
+    }
+  } finally {
+    libc.close(target);
+  }
+}
+
+/**
+ * A bound netlink socket. Single-threaded, like every {@linkcode Transport}: all calls come from
+ * the thread that opened it.
+ */
+class NetlinkTransport implements Transport {
+  readonly protocol: number;
+  readonly portid: number;
+  #fd: number;
+  readonly #libc: Libc;
+  readonly #newWaiter: WaiterFactory;
+  #waiter: Waiter | undefined;
+  #waiting = false;
+
+  readonly #arena: Uint8Array;
+  readonly #peek: Uint8Array;
+  readonly #view: DataView;
+  #buffer: Uint8Array;
+  readonly #address: Uint8Array;
+  readonly #addressView: DataView;
+  readonly #option: Uint8Array;
+  readonly #optionView: DataView;
+  readonly #optionLength: Uint8Array;
+
+  constructor(runtime: Runtime, fd: number, protocol: number, portid: number) {
+    this.#libc = runtime.libc;
+    this.#newWaiter = runtime.newWaiter;
+    this.#fd = fd;
+    this.protocol = protocol;
+    this.portid = portid;
+
+    const libc = this.#libc;
+    this.#arena = libc.alloc(ARENA_SIZE);
+    this.#peek = this.#arena.subarray(ARENA_PEEK, ARENA_PEEK + SIZEOF_MSGHDR);
+    this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset, ARENA_SIZE);
+    const base = libc.address(this.#arena);
+    const v = this.#view;
+    // The real recvmsg: name -> sockaddr_nl, one iovec -> the receive buffer, control buffer.
+    // The peek msghdr stays all zero: no name, no iovec, no control; with MSG_TRUNC the kernel
+    // still returns the datagram's full length.
+    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(ARENA_NAME), LE);
+    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ARENA_IOVEC), LE);
+    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
+    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(ARENA_CONTROL), LE);
+    // Allocated on the first receive: a socket only used to send, or opened and closed, never
+    // pays for it.
+    this.#buffer = EMPTY;
+
+    this.#address = libc.alloc(SIZEOF_SOCKADDR_NL);
+    this.#addressView = new DataView(this.#address.buffer, 0, SIZEOF_SOCKADDR_NL);
+    this.#addressView.setUint16(OFFSETOF_SOCKADDR_NL_NL_FAMILY, AF_NETLINK, LE);
+    this.#option = libc.alloc(4);
+    this.#optionView = new DataView(this.#option.buffer, 0, 4);
+    this.#optionLength = libc.alloc(4);
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  send(data: Uint8Array, portid: number, groupMask: number): void {
+    const fd = this.#open();
+    this.#addressView.setUint32(OFFSETOF_SOCKADDR_NL_NL_PID, portid >>> 0, LE);
+    this.#addressView.setUint32(OFFSETOF_SOCKADDR_NL_NL_GROUPS, groupMask >>> 0, LE);
+    for (;;) {
+      const n = this.#libc.sendto(fd, data, data.byteLength, 0, this.#address, SIZEOF_SOCKADDR_NL);
+      if (n >= 0) return;
+      const errno = this.#libc.errno();
+      if (errno !== EINTR) throw new SyscallError("sendto", errno);
+    }
+  }
+
+  receive(): Datagram | undefined {
+    const fd = this.#open();
+    const libc = this.#libc;
+    // 1. Learn the datagram's length without consuming it (MSG_TRUNC: the real length even
+    //    though nothing is copied). This is also where a pending ENOBUFS is reported and cleared.
+    let length: number;
+    for (;;) {
+      length = libc.recvmsg(fd, this.#peek, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+      if (length >= 0) break;
+      const errno = libc.errno();
+      if (errno === EAGAIN) return undefined;
+      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
+    }
+    if (length > this.#buffer.byteLength || this.#buffer.byteLength === 0) {
+      let size = INITIAL_RECEIVE_BUFFER;
+      while (size < length) size *= 2;
+      this.#buffer = this.#setBuffer(size);
+    }
+    // 2. Read it whole.
+    const v = this.#view;
+    v.setUint32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAMELEN, SIZEOF_SOCKADDR_NL, LE);
+    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN, CONTROL_SIZE);
+    v.setInt32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_FLAGS, 0, LE);
+    let n: number;
+    for (;;) {
+      n = libc.recvmsg(fd, this.#arena, MSG_DONTWAIT);
+      if (n >= 0) break;
+      const errno = libc.errno();
+      if (errno === EAGAIN) return undefined;
+      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
+    }
+    const sender = v.getUint32(ARENA_NAME + OFFSETOF_SOCKADDR_NL_NL_PID, LE);
+    // Groups come only from NETLINK_PKTINFO; 0 (unicast) when absent.
+    let group = 0;
+    const controlLength = getSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN);
+    for (let off = 0; off + SIZEOF_CMSGHDR <= controlLength;) {
+      const at = ARENA_CONTROL + off;
+      const len = getSize(v, at + OFFSETOF_CMSGHDR_CMSG_LEN);
+      if (len < SIZEOF_CMSGHDR || off + len > controlLength) break;
+      if (
+        v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_LEVEL, LE) === SOL_NETLINK
+        && v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_TYPE, LE) === NETLINK_PKTINFO
+        && len >= CMSG_LEN_NL_PKTINFO
+      ) {
+        group = v.getUint32(at + CMSG_DATA_OFFSET, LE);
+      }
+      off += (len + SIZE_T - 1) & ~(SIZE_T - 1);
+    }
+    return { data: this.#buffer.slice(0, n), sender, group };
+  }
+
+  wait(): Promise<WaitResult> {
+    if (this.#fd < 0) return Promise.reject(new SocketClosedError());
+    if (this.#waiting) {
+      return Promise.reject(new Error("netlink transport: wait() already pending"));
+    }
+    let pending: Promise<WaitResult>;
+    try {
+      pending = (this.#waiter ??= this.#newWaiter(this.#fd)).wait();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#waiting = true;
+    return pending.then(
+      (result) => {
+        this.#waiting = false;
+        return result;
+      },
+      (err) => {
+        this.#waiting = false;
+        throw err;
+      },
+    );
+  }
+
+  cancelWait(): void {
+    // After close() a pending wait is already ending with "closed": nothing to cancel.
+    if (this.#fd >= 0) this.#waiter?.cancel();
+  }
+
+  setOption(level: number, name: number, value: number): void {
+    const fd = this.#open();
+    this.#optionView.setInt32(0, value, LE);
+    if (this.#libc.setsockopt(fd, level, name, this.#option, 4) < 0) {
+      throw new SyscallError("setsockopt", this.#libc.errno());
+    }
+  }
+
+  getOption(level: number, name: number): number {
+    const fd = this.#open();
+    this.#optionView.setInt32(0, 0, LE);
+    new DataView(this.#optionLength.buffer, 0, 4).setUint32(0, 4, LE);
+    if (this.#libc.getsockopt(fd, level, name, this.#option, this.#optionLength) < 0) {
+      throw new SyscallError("getsockopt", this.#libc.errno());
+    }
+    return this.#optionView.getInt32(0, LE);
+  }
+
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    // A waiter may have the descriptor in a poll: it closes it when that is safe.
+    if (this.#waiter) this.#waiter.close();
+    else this.#libc.close(fd);
+  }
+
+  #open(): number {
+    if (this.#fd < 0) throw new SocketClosedError();
+    return this.#fd;
+  }
+
+  /** Allocates a receive buffer and points the iovec at it. */
+  #setBuffer(size: number): Uint8Array {
+    const buffer = this.#libc.alloc(size);
+    const v = this.#view;
+    v.setBigUint64(ARENA_IOVEC + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(buffer), LE);
+    setSize(v, ARENA_IOVEC + OFFSETOF_IOVEC_IOV_LEN, size);
+    return buffer;
+  }
+}

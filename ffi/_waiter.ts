@@ -1,0 +1,34 @@
+/**
+ * The runtime-specific half of a transport: waiting for a socket to become readable without
+ * spinning, and closing its descriptor safely while a wait may be using it.
+ *
+ * @module
+ */
+
+import type { WaitResult } from "../src/transport.ts";
+
+/**
+ * Waits on one socket. Created by a transport on its first `wait()`; a transport that never
+ * waits never creates one (and closes its descriptor itself).
+ *
+ * Contract: at most one {@linkcode Waiter.wait} is pending at a time (the transport enforces
+ * it); `cancel` and `close` are called on the same thread, at any time.
+ */
+export interface Waiter {
+  /**
+   * Resolves "readable" when the socket may have data, "cancelled" after {@linkcode cancel},
+   * "closed" after {@linkcode close}. Keeps the process alive while pending, and only then.
+   */
+  wait(): Promise<WaitResult>;
+  /** Ends the pending wait with "cancelled"; a no-op when none is pending. */
+  cancel(): void;
+  /**
+   * Closes the socket descriptor and everything the waiter holds: at once, or, if a poll may
+   * still be using the descriptor, as soon as it has let go, and no later than when the pending
+   * wait resolves "closed". Called once.
+   */
+  close(): void;
+}
+
+/** Makes the waiter for socket `fd`; may throw SyscallError (e.g. eventfd failing). */
+export type WaiterFactory = (fd: number) => Waiter;

@@ -1,0 +1,438 @@
+// The libc transport against the real kernel, on whichever runtime runs this file (Deno or Bun).
+// Needs root: it creates network namespaces and veth pairs.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+
+import { SO_RCVBUF, SOL_SOCKET } from "../../ffi/_constants.ts";
+import { openTransport } from "../../ffi/mod.ts";
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_ROUTE,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  SOL_NETLINK,
+} from "../../src/constants.ts";
+import { SocketClosedError, SyscallError } from "../../src/errors.ts";
+import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
+
+const ffiUrl = new URL("../../ffi/mod.ts", import.meta.url).href;
+const isBun = "Bun" in globalThis;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function openFds(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * The descriptor count once earlier closes have landed: a socket closed while the shared poll
+ * may still cover it is closed when that poll has returned, just after.
+ */
+async function settledFds(): Promise<number> {
+  await sleep(50);
+  return openFds();
+}
+
+/**
+ * Starts the runtime's shared poller (its eventfd lives as long as the process), so descriptor
+ * counts taken afterwards see only what a transport itself opens.
+ */
+async function warmUp(): Promise<void> {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const p = t.wait();
+  await sleep(50);
+  t.cancelWait();
+  await p;
+  t.close();
+}
+
+function ip(...args: string[]): void {
+  const r = spawnSync("ip", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
+}
+
+/** Runs `fn` with a fresh network namespace, always deleting it afterwards. */
+async function withNetns(fn: (name: string) => Promise<void>): Promise<void> {
+  const name = `nltest-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  ip("netns", "add", name);
+  try {
+    await fn(name);
+  } finally {
+    ip("netns", "del", name);
+  }
+}
+
+/** An RTM_GETLINK dump request: nlmsghdr + a zeroed 16-byte ifinfomsg. */
+function getLinkDump(seq: number, portid: number): Uint8Array {
+  const bytes = new Uint8Array(32);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, bytes.length, true);
+  v.setUint16(4, RTM_GETLINK, true);
+  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
+  v.setUint32(8, seq, true);
+  v.setUint32(12, portid, true);
+  return bytes;
+}
+
+interface Header {
+  type: number;
+  flags: number;
+  seq: number;
+}
+
+function headers(data: Uint8Array): Header[] {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: Header[] = [];
+  for (let off = 0; off + 16 <= data.length;) {
+    const len = v.getUint32(off, true);
+    assert.ok(len >= 16 && off + len <= data.length, `bad nlmsg_len ${len} at ${off}`);
+    out.push({
+      type: v.getUint16(off + 4, true),
+      flags: v.getUint16(off + 6, true),
+      seq: v.getUint32(off + 8, true),
+    });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+/** Next datagram, waiting (without spinning) up to `ms`. */
+async function next(t: Transport, ms = 5000): Promise<Datagram> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const d = t.receive();
+    if (d) return d;
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`no datagram within ${ms} ms`);
+    const timer = setTimeout(() => t.cancelWait(), left);
+    try {
+      await t.wait();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Sends a link dump and reads it to NLMSG_DONE; returns the number of RTM_NEWLINK messages. */
+async function dumpLinks(t: Transport, seq: number): Promise<number> {
+  t.send(getLinkDump(seq, t.portid), 0, 0);
+  let links = 0;
+  for (;;) {
+    const d = await next(t);
+    if (d.group !== 0) continue; // a multicast event, not our reply
+    assert.equal(d.sender, 0);
+    for (const h of headers(d.data)) {
+      assert.equal(h.seq, seq);
+      assert.notEqual(h.type, NLMSG_ERROR);
+      if (h.type === NLMSG_DONE) return links;
+      if (h.type === RTM_NEWLINK) links++;
+    }
+  }
+}
+
+/** Resolves with the wait's result and how long after `trigger` it came. */
+async function timeWait(t: Transport, trigger: () => void): Promise<[WaitResult, number]> {
+  const pending = t.wait();
+  await sleep(100); // let the wait really block (on Bun: the poller is started and armed)
+  const start = performance.now();
+  trigger();
+  const result = await pending;
+  return [result, performance.now() - start];
+}
+
+test("open binds with a kernel-assigned port ID; close is idempotent and final", () => {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  assert.equal(t.protocol, NETLINK_ROUTE);
+  assert.ok(t.portid > 0, `portid ${t.portid}`);
+  assert.ok(t.fd >= 0);
+  assert.equal(t.receive(), undefined);
+  t.close();
+  t.close();
+  assert.equal(t.fd, -1);
+  assert.throws(() => t.receive(), SocketClosedError);
+  assert.throws(() => t.send(new Uint8Array(16), 0, 0), SocketClosedError);
+  assert.throws(() => t.setOption(SOL_SOCKET, SO_RCVBUF, 1 << 16), SocketClosedError);
+  t.cancelWait(); // a no-op
+});
+
+test("an RTM_GETLINK dump reads to NLMSG_DONE, from the kernel, unicast", async () => {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    assert.ok(await dumpLinks(t, 7) >= 1); // at least lo
+  } finally {
+    t.close();
+  }
+});
+
+test("a wait pending when the reply arrives resolves readable", async () => {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    const [result, ms] = await timeWait(t, () => t.send(getLinkDump(1, t.portid), 0, 0));
+    assert.equal(result, "readable");
+    assert.ok(ms < 50, `${ms} ms`);
+    assert.ok(t.receive() !== undefined);
+  } finally {
+    t.close();
+  }
+});
+
+test("a 100 KiB datagram from another socket arrives whole, with its sender", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    const payload = new Uint8Array(100_005);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+    // A view at an odd offset: the address passed must be the view's, not its buffer's.
+    a.send(payload.subarray(5), b.portid, 0);
+    const d = await next(b);
+    assert.equal(d.sender, a.portid);
+    assert.equal(d.group, 0);
+    assert.deepEqual(d.data, payload.subarray(5));
+    // The caller owns it: the next receive must not overwrite it.
+    a.send(new Uint8Array(64), b.portid, 0);
+    await next(b);
+    assert.equal(d.data[0], (5 * 7) & 0xff);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("options round-trip through setOption/getOption", () => {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    t.setOption(SOL_SOCKET, SO_RCVBUF, 1 << 16);
+    assert.equal(t.getOption(SOL_SOCKET, SO_RCVBUF), 2 << 16); // the kernel doubles it
+  } finally {
+    t.close();
+  }
+});
+
+test("an unknown protocol is EPROTONOSUPPORT with a hint", async () => {
+  const before = await settledFds();
+  assert.throws(() => openTransport(31, { portid: 0 }), (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.syscall, "socket");
+    assert.equal(err.code, "EPROTONOSUPPORT");
+    assert.match(err.message, /netlink protocol 31 is not available in this kernel/);
+    return true;
+  });
+  assert.equal(openFds(), before);
+});
+
+test("a missing namespace fails with ENOENT and leaks nothing", async () => {
+  const before = await settledFds();
+  assert.throws(
+    () => openTransport(NETLINK_ROUTE, { portid: 0, netns: "/run/netns/nltest-does-not-exist" }),
+    (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
+  );
+  assert.equal(openFds(), before);
+});
+
+test("binding a port ID in use fails with EADDRINUSE and leaks nothing", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    const before = await settledFds();
+    assert.throws(
+      () => openTransport(NETLINK_ROUTE, { portid: a.portid }),
+      (err: unknown) => err instanceof SyscallError && err.code === "EADDRINUSE",
+    );
+    assert.equal(openFds(), before);
+  } finally {
+    a.close();
+  }
+});
+
+test("in another netns: multicast RTNLGRP_LINK events carry their group", async () => {
+  await withNetns(async (ns) => {
+    const nsBefore = readlinkSync("/proc/thread-self/ns/net");
+    const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns}` });
+    try {
+      assert.equal(readlinkSync("/proc/thread-self/ns/net"), nsBefore, "thread switched back");
+      assert.equal(await dumpLinks(t, 1), 1, "only lo: the socket is in the new namespace");
+      t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+      ip("-n", ns, "link", "add", "vA", "type", "veth", "peer", "name", "vB");
+      const d = await next(t);
+      assert.equal(d.group, RTNLGRP_LINK);
+      assert.equal(d.sender, 0);
+      assert.equal(headers(d.data)[0].type, RTM_NEWLINK);
+    } finally {
+      t.close();
+    }
+  });
+});
+
+test("cancelWait ends a pending wait promptly with cancelled; the socket stays usable", async () => {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    const [result, ms] = await timeWait(t, () => t.cancelWait());
+    assert.equal(result, "cancelled");
+    assert.ok(ms < 50, `${ms} ms`);
+    t.cancelWait(); // nothing pending: a no-op that must not leak into the next wait
+    assert.ok(await dumpLinks(t, 2) >= 1);
+  } finally {
+    t.close();
+  }
+});
+
+test("close ends a pending wait promptly with closed, and releases the descriptor", async () => {
+  await warmUp();
+  const before = await settledFds();
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const [result, ms] = await timeWait(t, () => t.close());
+  assert.equal(result, "closed");
+  assert.ok(ms < 50, `${ms} ms`);
+  assert.equal(t.fd, -1);
+  assert.equal(openFds(), before);
+  await assert.rejects(t.wait(), SocketClosedError);
+});
+
+test("ENOBUFS is reported once and the socket keeps working", async () => {
+  await withNetns(async (ns) => {
+    const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns}` });
+    const dir = mkdtempSync(join(tmpdir(), "nltest-"));
+    try {
+      t.setOption(SOL_SOCKET, SO_RCVBUF, 4096);
+      t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+      const batch = join(dir, "batch");
+      const lines = [];
+      for (let i = 0; i < 30; i++) lines.push(`link add a${i} type veth peer name b${i}`);
+      for (let i = 0; i < 30; i++) lines.push(`link del a${i}`);
+      writeFileSync(batch, lines.join("\n") + "\n");
+      ip("-n", ns, "-batch", batch);
+
+      let overrun: SyscallError | undefined;
+      let events = 0;
+      for (;;) {
+        try {
+          const d = t.receive();
+          if (d === undefined) break;
+          assert.equal(d.group, RTNLGRP_LINK);
+          events++;
+        } catch (err) {
+          assert.ok(err instanceof SyscallError, String(err));
+          assert.equal(err.code, "ENOBUFS");
+          assert.equal(overrun, undefined, "reported once");
+          overrun = err;
+        }
+      }
+      assert.ok(overrun, "ENOBUFS");
+      assert.ok(events > 0, "queued events are still delivered");
+      assert.equal(await dumpLinks(t, 3), 1); // still usable: lo only, the veths are gone
+    } finally {
+      t.close();
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+test("100 sockets waiting at once each wake for their own datagram; file I/O still runs", async () => {
+  const sender = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const ts = Array.from({ length: 100 }, () => openTransport(NETLINK_ROUTE, { portid: 0 }));
+  try {
+    const waits = ts.map((t) => t.wait());
+    await sleep(100);
+    // Deno runs blocking calls on a 32-thread pool: one poll per socket would starve it.
+    const io = await Promise.race([readFile("/proc/self/stat"), sleep(2000).then(() => null)]);
+    assert.ok(io !== null, "file I/O starved while waits are pending");
+    const results: (WaitResult | undefined)[] = ts.map(() => undefined);
+    waits.forEach((p, i) => p.then((r) => results[i] = r));
+    for (const i of [99, 0, 50]) {
+      sender.send(new Uint8Array(16), ts[i].portid, 0);
+      assert.equal(await waits[i], "readable");
+    }
+    await sleep(20);
+    assert.deepEqual(
+      results.map((r, i) => [i, r]).filter(([, r]) => r !== undefined),
+      [[0, "readable"], [50, "readable"], [99, "readable"]],
+    );
+    for (const t of ts.slice(0, 30)) t.cancelWait();
+    for (const t of ts.slice(30)) t.close();
+    assert.deepEqual(
+      new Set(await Promise.all(waits)),
+      new Set(["readable", "cancelled", "closed"]),
+    );
+  } finally {
+    sender.close();
+    for (const t of ts) t.close();
+  }
+});
+
+test("10,000 open/close cycles leak no descriptor", async () => {
+  const before = await settledFds();
+  for (let i = 0; i < 10_000; i++) openTransport(NETLINK_ROUTE, { portid: 0 }).close();
+  assert.equal(openFds(), before);
+});
+
+test("open/wait/cancel/close cycles leak no descriptor", async () => {
+  await warmUp();
+  const before = await settledFds();
+  for (let i = 0; i < 200; i++) {
+    const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+    const p = t.wait();
+    if (i % 2) await sleep(0);
+    t.cancelWait();
+    assert.equal(await p, "cancelled");
+    t.close();
+  }
+  // A descriptor that reached the Bun poller is closed by it, asynchronously when no wait is
+  // pending: give it a moment.
+  const deadline = performance.now() + 2000;
+  while (openFds() !== before && performance.now() < deadline) await sleep(10);
+  assert.equal(openFds(), before);
+});
+
+/** Runs `code` in a child process of this same runtime; returns its stdout and duration. */
+function runChild(code: string): { stdout: string; ms: number } {
+  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
+  try {
+    const file = join(dir, "child.ts");
+    writeFileSync(file, `import { openTransport } from ${JSON.stringify(ffiUrl)};\n${code}\n`);
+    const args = isBun ? [file] : ["run", "-A", file];
+    const start = performance.now();
+    const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 20_000 });
+    const ms = performance.now() - start;
+    assert.equal(r.signal, null, `child killed (hung?) after ${ms} ms`);
+    assert.equal(r.status, 0, r.stderr);
+    return { stdout: r.stdout.trim(), ms };
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}
+
+test("a process with an open, unclosed socket exits by itself", () => {
+  const { stdout, ms } = runChild(`
+    const t = openTransport(0, { portid: 0 });
+    console.log(t.portid > 0);
+  `);
+  assert.equal(stdout, "true");
+  assert.ok(ms < 10_000, `${ms} ms`);
+});
+
+test("a process whose wait ended (close, or cancel without close) exits by itself", () => {
+  const { stdout, ms } = runChild(`
+    const a = openTransport(0, { portid: 0 });
+    const pa = a.wait();
+    setTimeout(() => a.close(), 50);
+    const b = openTransport(0, { portid: 0 });
+    const pb = b.wait();
+    setTimeout(() => b.cancelWait(), 50);
+    console.log(await pa, await pb);
+  `);
+  assert.equal(stdout, "closed cancelled");
+  assert.ok(ms < 10_000, `${ms} ms`);
+});
