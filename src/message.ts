@@ -10,6 +10,7 @@
 
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
+import type { Datagram } from "./transport.ts";
 
 /** Netlink is host byte order; true on every platform Deno and Bun run on, but checked anyway. */
 const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -205,7 +206,47 @@ export function encodeMessages(messages: Iterable<Message>): Uint8Array {
  * ```
  */
 export function decodeMessages(datagram: Uint8Array): Message[] {
-  const messages: Message[] = [];
+  return split(datagram, (view, offset, length) => ({
+    type: view.getUint16(offset + 4, HOST_LITTLE_ENDIAN),
+    flags: view.getUint16(offset + 6, HOST_LITTLE_ENDIAN),
+    seq: view.getUint32(offset + 8, HOST_LITTLE_ENDIAN),
+    portid: view.getUint32(offset + 12, HOST_LITTLE_ENDIAN),
+    payload: datagram.subarray(offset + NLMSG_HDRLEN, offset + length),
+  }));
+}
+
+/**
+ * Splits a datagram as {@linkcode decodeMessages} does, each message carrying the datagram's
+ * source (`sender`, `group`): what a socket delivers. Each object is built whole, in one shape,
+ * which keeps a 100,000-message dump fast.
+ *
+ * @example
+ * ```ts
+ * import { decodeDatagram, encodeMessage } from "@netlink/netlink";
+ * const data = encodeMessage({ type: 0x10, flags: 0, seq: 1, portid: 0, payload: new Uint8Array() });
+ * const [msg] = decodeDatagram({ data, sender: 0, group: 5 });
+ * console.log(msg.type, msg.group); // 16 5
+ * ```
+ */
+export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
+  const { data, sender, group } = datagram;
+  return split(data, (view, offset, length) => ({
+    type: view.getUint16(offset + 4, HOST_LITTLE_ENDIAN),
+    flags: view.getUint16(offset + 6, HOST_LITTLE_ENDIAN),
+    seq: view.getUint32(offset + 8, HOST_LITTLE_ENDIAN),
+    portid: view.getUint32(offset + 12, HOST_LITTLE_ENDIAN),
+    payload: data.subarray(offset + NLMSG_HDRLEN, offset + length),
+    sender,
+    group,
+  }));
+}
+
+/** Walks the messages of a datagram as NLMSG_OK/NLMSG_NEXT do, building each with `make`. */
+function split<T>(
+  datagram: Uint8Array,
+  make: (view: DataView, offset: number, length: number) => T,
+): T[] {
+  const messages: T[] = [];
   const end = datagram.byteLength;
   if (end === 0) return messages;
   const view = new DataView(datagram.buffer, datagram.byteOffset, end);
@@ -230,13 +271,7 @@ export function decodeMessages(datagram: Uint8Array): Message[] {
         offset,
       );
     }
-    messages.push({
-      type: view.getUint16(offset + 4, HOST_LITTLE_ENDIAN),
-      flags: view.getUint16(offset + 6, HOST_LITTLE_ENDIAN),
-      seq: view.getUint32(offset + 8, HOST_LITTLE_ENDIAN),
-      portid: view.getUint32(offset + 12, HOST_LITTLE_ENDIAN),
-      payload: datagram.subarray(offset + NLMSG_HDRLEN, offset + length),
-    });
+    messages.push(make(view, offset, length));
     offset += alignMessage(length);
   }
   return messages;

@@ -1,0 +1,40 @@
+/**
+ * Netlink for Deno and Bun: talk to the Linux kernel's netlink protocols (rtnetlink, generic
+ * netlink, uevents, connector, custom units of your own modules) straight through libc, with the
+ * runtime's built-in FFI. Requests, acks, dumps, multicast groups and extended-ack errors, typed,
+ * with decoded messages arriving through an async iterator.
+ *
+ * Needs `--allow-ffi` on Deno (and `--allow-read` for `netns` names).
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
+ *
+ * await using sock = await open(NETLINK_ROUTE);
+ * // struct ifinfomsg (16 bytes of zeros: every family, every link)
+ * const links = await sock.request({
+ *   type: RTM_GETLINK,
+ *   flags: NLM_F_DUMP,
+ *   payload: new Uint8Array(16),
+ * });
+ * console.log(`${links.length} links`);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/ack.ts";
+export * from "./src/attribute.ts";
+export * from "./src/constants.ts";
+export * from "./src/errors.ts";
+export * from "./src/genl.ts";
+export * from "./src/message.ts";
+export * from "./src/open.ts";
+export * from "./src/socket.ts";
+export type {
+  Datagram,
+  OpenTransport,
+  Transport,
+  TransportOptions,
+  WaitResult,
+} from "./src/transport.ts";

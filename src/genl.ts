@@ -1,0 +1,204 @@
+/**
+ * Generic netlink: the genlmsghdr, and family / multicast group resolution by name through the
+ * kernel's nlctrl family.
+ *
+ * @module
+ */
+
+import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
+import {
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_HDRSIZE,
+  CTRL_ATTR_MAXATTR,
+  CTRL_ATTR_MCAST_GROUPS,
+  CTRL_ATTR_MCAST_GRP_ID,
+  CTRL_ATTR_MCAST_GRP_NAME,
+  CTRL_ATTR_VERSION,
+  CTRL_CMD_GETFAMILY,
+  GENL_HDRLEN,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+} from "./constants.ts";
+import { MalformedMessageError, NetlinkError } from "./errors.ts";
+import type { Message } from "./message.ts";
+import type { NetlinkSocket, RequestOptions } from "./socket.ts";
+
+/**
+ * A generic netlink family as the kernel registered it.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_GENERIC, open, resolveFamily } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_GENERIC);
+ * const family = await resolveFamily(sock, "nlctrl");
+ * console.log(family.id, [...family.groups.keys()]);
+ * ```
+ */
+export interface GenericFamily {
+  /** The family's name, e.g. "nl80211". */
+  readonly name: string;
+  /** The message type to use for this family's requests (CTRL_ATTR_FAMILY_ID). */
+  readonly id: number;
+  /** The family's version. */
+  readonly version: number;
+  /** Size of the family's own fixed header after the genlmsghdr. */
+  readonly headerSize: number;
+  /** Highest attribute type the family accepts. */
+  readonly maxAttribute: number;
+  /** Multicast groups: name → group number to join. */
+  readonly groups: ReadonlyMap<string, number>;
+}
+
+/**
+ * A genlmsghdr (command, version, reserved) followed by `body` (attributes, usually): the
+ * payload of a generic netlink message.
+ *
+ * @example
+ * ```ts
+ * import { AttributeEncoder, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, encodeGeneric } from "@netlink/netlink";
+ * const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, "nlctrl").finish();
+ * const payload = encodeGeneric(CTRL_CMD_GETFAMILY, 1, attrs);
+ * console.log(payload.length); // 4 + 12
+ * ```
+ */
+export function encodeGeneric(
+  command: number,
+  version: number,
+  body: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  for (const [name, value] of [["command", command], ["version", version]] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 255) {
+      throw new RangeError(`genlmsghdr ${name} must be an integer from 0 to 255, got ${value}`);
+    }
+  }
+  const payload = new Uint8Array(GENL_HDRLEN + body.length);
+  payload[0] = command;
+  payload[1] = version;
+  payload.set(body, GENL_HDRLEN);
+  return payload;
+}
+
+/**
+ * A generic netlink payload split into its genlmsghdr fields and the bytes after it.
+ *
+ * @example
+ * ```ts
+ * import { decodeGeneric, encodeGeneric } from "@netlink/netlink";
+ * const { command, version, body } = decodeGeneric(encodeGeneric(1, 2, new Uint8Array([9])));
+ * console.log(command, version, body); // 1 2 Uint8Array [ 9 ]
+ * ```
+ */
+export function decodeGeneric(
+  payload: Uint8Array,
+): { command: number; version: number; body: Uint8Array } {
+  if (payload.length < GENL_HDRLEN) {
+    throw new MalformedMessageError(
+      `generic netlink payload of ${payload.length} bytes is shorter than a genlmsghdr`,
+      0,
+    );
+  }
+  return { command: payload[0], version: payload[1], body: payload.subarray(GENL_HDRLEN) };
+}
+
+/**
+ * Decodes a CTRL_CMD_NEWFAMILY message from nlctrl (a reply to CTRL_CMD_GETFAMILY, or a
+ * notification on nlctrl's "notify" group).
+ *
+ * @example
+ * ```ts ignore
+ * import { decodeFamily, type Message } from "@netlink/netlink";
+ * declare const reply: Message;
+ * console.log(decodeFamily(reply).groups);
+ * ```
+ */
+export function decodeFamily(message: Message): GenericFamily {
+  const family = {
+    name: "",
+    id: 0,
+    version: 0,
+    headerSize: 0,
+    maxAttribute: 0,
+    groups: new Map<string, number>(),
+  };
+  for (const a = new AttributeDecoder(decodeGeneric(message.payload).body); a.next();) {
+    switch (a.type) {
+      case CTRL_ATTR_FAMILY_ID:
+        family.id = a.u16();
+        break;
+      case CTRL_ATTR_FAMILY_NAME:
+        family.name = a.string();
+        break;
+      case CTRL_ATTR_VERSION:
+        family.version = a.u32();
+        break;
+      case CTRL_ATTR_HDRSIZE:
+        family.headerSize = a.u32();
+        break;
+      case CTRL_ATTR_MAXATTR:
+        family.maxAttribute = a.u32();
+        break;
+      case CTRL_ATTR_MCAST_GROUPS:
+        for (const entry = a.nestedDecoder(); entry.next();) {
+          let name = "", id = 0;
+          for (const g = entry.nestedDecoder(); g.next();) {
+            if (g.type === CTRL_ATTR_MCAST_GRP_NAME) name = g.string();
+            else if (g.type === CTRL_ATTR_MCAST_GRP_ID) id = g.u32();
+          }
+          family.groups.set(name, id);
+        }
+        break;
+    }
+  }
+  return family;
+}
+
+/**
+ * Asks nlctrl for the family called `name`: its message type (id), version and multicast
+ * groups. `socket` must be a NETLINK_GENERIC socket. Rejects with a NetlinkError with code
+ * "ENOENT" when no such family is registered (its module isn't loaded).
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_GENERIC, open, resolveFamily } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_GENERIC);
+ * const { id, groups } = await resolveFamily(sock, "nl80211");
+ * sock.join(groups.get("mlme")!);
+ * ```
+ */
+export async function resolveFamily(
+  socket: NetlinkSocket,
+  name: string,
+  options?: RequestOptions,
+): Promise<GenericFamily> {
+  if (socket.protocol !== NETLINK_GENERIC) {
+    throw new TypeError(
+      `resolveFamily needs a NETLINK_GENERIC socket, this one is protocol ${socket.protocol}`,
+    );
+  }
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError("family name must be a non-empty string");
+  }
+  const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name).finish();
+  let replies: Message[];
+  try {
+    replies = await socket.request({
+      type: GENL_ID_CTRL,
+      payload: encodeGeneric(CTRL_CMD_GETFAMILY, 1, attrs),
+    }, options);
+  } catch (err) {
+    if (err instanceof NetlinkError && err.code === "ENOENT") {
+      throw new NetlinkError({
+        errno: err.errno,
+        detail: `generic netlink family "${name}" is not registered (is its module loaded?)`,
+        requestType: err.requestType,
+        requestSeq: err.requestSeq,
+      });
+    }
+    throw err;
+  }
+  if (replies.length !== 1) {
+    throw new MalformedMessageError(`nlctrl sent ${replies.length} replies, expected 1`, 0);
+  }
+  return decodeFamily(replies[0]);
+}

@@ -1,0 +1,128 @@
+/**
+ * open(): validate options, open the transport, apply socket options.
+ *
+ * @module
+ */
+
+import { openTransport } from "../ffi/mod.ts";
+import {
+  MAX_LINKS,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_GET_STRICT_CHK,
+  SOL_NETLINK,
+} from "./constants.ts";
+import { SyscallError } from "./errors.ts";
+import { NetlinkSocket } from "./socket.ts";
+import type { OpenTransport } from "./transport.ts";
+
+// Socket-level options are libc's, not netlink's; they live with the FFI layer's constants.
+import { SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET } from "../ffi/_constants.ts";
+
+/**
+ * Options for {@linkcode open}.
+ *
+ * @example
+ * ```ts
+ * import { type OpenOptions, RTNLGRP_LINK } from "@netlink/netlink";
+ * const options: OpenOptions = { groups: [RTNLGRP_LINK], receiveBufferSize: 1 << 20 };
+ * ```
+ */
+export interface OpenOptions {
+  /** Multicast group numbers to join (NETLINK_ADD_MEMBERSHIP), any size. */
+  groups?: Iterable<number>;
+  /** Port ID to bind to. Default 0: the kernel assigns a unique one. */
+  portid?: number;
+  /**
+   * Receive buffer size in bytes (SO_RCVBUFFORCE when permitted, else SO_RCVBUF, which the
+   * kernel caps at net.core.rmem_max). Larger buffers make ENOBUFS overruns rarer.
+   */
+  receiveBufferSize?: number;
+  /** Ask for extended acks (NETLINK_EXT_ACK): error text and offsets. Default true. */
+  extendedAcks?: boolean;
+  /** Strict checking of dump requests (NETLINK_GET_STRICT_CHK). Default false. */
+  strictChecking?: boolean;
+  /** Capped acks (NETLINK_CAP_ACK): errors don't echo the request's payload. Default false. */
+  capAcks?: boolean;
+  /**
+   * Network namespace to open the socket in: a path (/run/netns/NAME, /proc/PID/ns/net) or a
+   * name as `ip netns` uses it. Needs CAP_SYS_ADMIN. Default: the caller's namespace.
+   */
+  netns?: string;
+  /** Most unclaimed messages kept for iterators before reading pauses. Default 4096. */
+  backlog?: number;
+  /**
+   * The transport to use instead of the libc one: the seam for tests and other I/O back ends.
+   * Given the protocol and the validated options, it returns a bound {@linkcode Transport}.
+   */
+  transport?: OpenTransport;
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function netnsPath(netns: string): string {
+  if (typeof netns !== "string" || netns === "") {
+    throw new TypeError("netns must be a non-empty path or `ip netns` name");
+  }
+  return netns.includes("/") ? netns : `/run/netns/${netns}`;
+}
+
+/**
+ * Opens a netlink socket for `protocol` (NETLINK_ROUTE, NETLINK_GENERIC, a custom unit...): the
+ * socket is bound, extended acks are on, and the requested groups are joined. Bad options throw
+ * before any system call; a failure while applying options closes the socket again.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
+ * for await (const msg of sock) console.log(msg.type);
+ * ```
+ */
+export function open(protocol: number, options: OpenOptions = {}): Promise<NetlinkSocket> {
+  try {
+    return Promise.resolve(openSync(protocol, options));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
+  checkInteger("protocol", protocol, 0, MAX_LINKS - 1);
+  const portid = checkInteger("portid", options.portid ?? 0, 0, 0xffff_ffff);
+  const groups = [...(options.groups ?? [])];
+  for (const group of groups) checkInteger("multicast group", group, 1, 0xffff_ffff);
+  const rcvbuf = options.receiveBufferSize === undefined
+    ? undefined
+    : checkInteger("receiveBufferSize", options.receiveBufferSize, 1, 0x7fff_ffff);
+  const backlog = checkInteger("backlog", options.backlog ?? 4096, 1, 0x7fff_ffff);
+  const netns = options.netns === undefined ? undefined : netnsPath(options.netns);
+  const openWith = options.transport ?? openTransport;
+  if (typeof openWith !== "function") throw new TypeError("transport must be a function");
+
+  const transport = openWith(protocol, { portid, netns });
+  try {
+    if (rcvbuf !== undefined) {
+      try {
+        transport.setOption(SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf);
+      } catch (err) {
+        if (!(err instanceof SyscallError && err.code === "EPERM")) throw err;
+        transport.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf);
+      }
+    }
+    if (options.extendedAcks ?? true) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+    if (options.strictChecking) transport.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+    if (options.capAcks) transport.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+    const socket = new NetlinkSocket(transport, { backlog });
+    for (const group of groups) socket.join(group);
+    return socket;
+  } catch (err) {
+    transport.close();
+    throw err;
+  }
+}

@@ -1,0 +1,783 @@
+/**
+ * NetlinkSocket: requests, dumps, multicast and the stream of unclaimed messages over one
+ * {@linkcode Transport}.
+ *
+ * @module
+ */
+
+import { Fifo } from "./_fifo.ts";
+import { decodeAck } from "./ack.ts";
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_DROP_MEMBERSHIP,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  SOL_NETLINK,
+} from "./constants.ts";
+import { DumpInterruptedError, NetlinkError, SocketClosedError, SyscallError } from "./errors.ts";
+import { decodeDatagram, encodeMessage, type Message, type ReceivedMessage } from "./message.ts";
+import type { Datagram, Transport } from "./transport.ts";
+
+/**
+ * A message to send. Omitted fields default: `flags` 0, `seq` the socket's next sequence number,
+ * `portid` the socket's own port ID, `payload` empty.
+ *
+ * @example
+ * ```ts
+ * import { type MessageInput, RTM_GETLINK } from "@netlink/netlink";
+ * const msg: MessageInput = { type: RTM_GETLINK, payload: new Uint8Array(16) };
+ * ```
+ */
+export interface MessageInput {
+  /** nlmsg_type. */
+  type: number;
+  /** nlmsg_flags; request() and dump() add the bits they need. */
+  flags?: number;
+  /** nlmsg_seq; request() and dump() always pick their own. */
+  seq?: number;
+  /** nlmsg_pid. */
+  portid?: number;
+  /** Bytes after the header. */
+  payload?: Uint8Array;
+}
+
+/**
+ * Where {@linkcode NetlinkSocket.send} sends: the kernel (the default, port 0), another socket's
+ * port, and/or a multicast group (1-32: sockaddr_nl addresses groups as a 32-bit mask).
+ *
+ * @example
+ * ```ts
+ * import type { Destination } from "@netlink/netlink";
+ * const toPeer: Destination = { portid: 4242 };
+ * ```
+ */
+export interface Destination {
+  /** Destination port ID; 0 (the default) is the kernel. */
+  portid?: number;
+  /** Multicast group number to send to, 1-32. */
+  group?: number;
+}
+
+/**
+ * Options for {@linkcode NetlinkSocket.request} and {@linkcode NetlinkSocket.dump}.
+ *
+ * @example
+ * ```ts
+ * import type { RequestOptions } from "@netlink/netlink";
+ * const options: RequestOptions = { timeout: 5_000 };
+ * ```
+ */
+export interface RequestOptions {
+  /** Aborting rejects the request with the signal's reason; late replies are discarded. */
+  signal?: AbortSignal;
+  /** Milliseconds to wait for the whole answer before rejecting with a "TimeoutError". */
+  timeout?: number;
+  /**
+   * Port ID to send the request to and to accept replies from. Default 0: the kernel. Replies
+   * from any other sender (a process spoofing our sequence numbers) never answer the request.
+   */
+  to?: number;
+}
+
+/**
+ * Options for {@linkcode NetlinkSocket.messages}.
+ *
+ * @example
+ * ```ts
+ * import type { MessagesOptions } from "@netlink/netlink";
+ * const options: MessagesOptions = { signal: AbortSignal.timeout(1_000) };
+ * ```
+ */
+export interface MessagesOptions {
+  /** Aborting ends the iteration by throwing the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Socket-level settings that are not socket options; see {@linkcode OpenOptions}. */
+export interface SocketSettings {
+  /** Most unclaimed messages queued for iterators before reading pauses. */
+  readonly backlog: number;
+}
+
+/** A request waiting for its answer; dumps stream their parts through `push`. */
+interface Pending {
+  readonly seq: number;
+  readonly from: number;
+  readonly dump: boolean;
+  interrupted: boolean;
+  /** The kernel dropped messages while this was pending: its reply may be among them. */
+  atRisk?: SyscallError;
+  /** Delivers one reply part. */
+  push(message: ReceivedMessage): void;
+  /** Ends the request: with an error, or successfully when `error` is undefined. */
+  finish(error?: unknown): void;
+}
+
+/** One reader of the unclaimed-message stream waiting for its next message. */
+interface Waiter {
+  resolve(result: IteratorResult<ReceivedMessage>): void;
+  reject(error: unknown): void;
+}
+
+const EMPTY = new Uint8Array(0);
+/** How many datagrams one turn of the read loop takes before yielding to the event loop. */
+const DRAIN_BATCH = 64;
+/** Replies to abandoned requests that are still expected and silently discarded (bounded). */
+const ABANDONED_LIMIT = 256;
+/** A dump queue this long stops reading until its consumer catches up; dumps never lose data. */
+const DUMP_HIGH_WATER = 8192;
+
+function checkU32(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${value}`);
+  }
+}
+
+function checkGroup(group: number): void {
+  if (!Number.isInteger(group) || group < 1 || group > 0xffff_ffff) {
+    throw new RangeError(
+      `multicast group must be an integer from 1 to 4294967295, got ${group} (group 0 means none)`,
+    );
+  }
+}
+
+function checkTimeout(timeout: number | undefined): void {
+  if (
+    timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout < 2 ** 31)
+  ) {
+    throw new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`);
+  }
+}
+
+/** An error waiting in the message stream for its next reader. */
+class QueuedFailure {
+  constructor(readonly error: unknown) {}
+}
+
+function isOverrunEntry(entry: ReceivedMessage | QueuedFailure | undefined): boolean {
+  return entry !== undefined && !(entry instanceof QueuedFailure) && entry.type === NLMSG_OVERRUN;
+}
+
+function overrunMessage(): ReceivedMessage {
+  return { type: NLMSG_OVERRUN, flags: 0, seq: 0, portid: 0, payload: EMPTY, sender: 0, group: 0 };
+}
+
+/**
+ * An open netlink socket. Create one with {@linkcode open}.
+ *
+ * Concurrency: any number of `request()`, `dump()` and iterations may be in flight at once on one
+ * socket; replies are matched to requests by sequence number, sender and unicast delivery, so a
+ * request never takes a multicast message and an iterator never takes a reply. Messages that no
+ * request claims (multicast, acks for `send()`, messages from other ports) go to the socket's
+ * stream, read with `for await (const msg of socket)`; concurrent iterators share that stream,
+ * each message going to one of them.
+ *
+ * Reading happens only while something waits for data (a request, a dump, an iteration), and
+ * reads eagerly then, so a socket nobody waits on does not keep the process alive.
+ *
+ * On close: pending requests and dumps reject with {@linkcode SocketClosedError}, iterations end
+ * (`done`), and every later call throws SocketClosedError. Closing twice is a no-op.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, open, RTM_GETLINK } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE);
+ * const links = await sock.request({ type: RTM_GETLINK, flags: 0x300, payload: new Uint8Array(16) });
+ * console.log(links.length);
+ * ```
+ */
+export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDisposable {
+  readonly #transport: Transport;
+  readonly #settings: SocketSettings;
+  #seq: number;
+  #closed = false;
+  #failure: unknown = undefined;
+  #pumping = false;
+  #overruns = 0;
+  readonly #pending = new Map<number, Pending>();
+  readonly #abandoned = new Set<number>();
+  readonly #queue = new Fifo<ReceivedMessage | QueuedFailure>();
+  readonly #waiters: Waiter[] = [];
+  #iterators = 0;
+  #dumpBacklog = 0;
+  readonly #groups = new Set<number>();
+
+  /**
+   * Wraps an opened transport. Use {@linkcode open} instead, which validates options, opens the
+   * transport and applies socket options.
+   */
+  constructor(transport: Transport, settings: SocketSettings = { backlog: 4096 }) {
+    this.#transport = transport;
+    this.#settings = settings;
+    this.#seq = crypto.getRandomValues(new Uint32Array(1))[0] || 1;
+  }
+
+  /** The port ID this socket is bound to. */
+  get portid(): number {
+    return this.#transport.portid;
+  }
+
+  /** The netlink protocol (NETLINK_ROUTE, NETLINK_GENERIC, a custom unit...). */
+  get protocol(): number {
+    return this.#transport.protocol;
+  }
+
+  /** True once {@linkcode close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * How many times the kernel reported dropping messages for this socket (ENOBUFS), plus how
+   * many times the unclaimed-message queue overflowed. Each overrun also appears in the message
+   * stream as one NLMSG_OVERRUN message.
+   */
+  get overruns(): number {
+    return this.#overruns;
+  }
+
+  /** The multicast groups this socket has joined, in joining order. */
+  get groups(): readonly number[] {
+    return [...this.#groups];
+  }
+
+  /**
+   * Sends one message without waiting for anything, to the kernel by default. Fills in defaults
+   * (see {@linkcode MessageInput}) and returns the sequence number sent. Replies, if any, arrive
+   * in the message stream. Throws SyscallError if the kernel refuses the datagram.
+   */
+  send(message: MessageInput, to: Destination = {}): number {
+    this.#checkOpen();
+    const portid = to.portid ?? 0;
+    checkU32("destination portid", portid);
+    let mask = 0;
+    if (to.group !== undefined) {
+      checkGroup(to.group);
+      if (to.group > 32) {
+        throw new RangeError(
+          `cannot send to group ${to.group}: sockaddr_nl addresses groups 1-32 only`,
+        );
+      }
+      mask = (1 << (to.group - 1)) >>> 0;
+    }
+    const seq = message.seq ?? this.#nextSeq();
+    const bytes = this.#encode(message, message.flags ?? 0, seq);
+    this.#sendBytes(bytes, portid, mask);
+    return seq;
+  }
+
+  /**
+   * Sends a request (NLM_F_REQUEST | NLM_F_ACK added, a fresh sequence number) and resolves with
+   * its replies, without the final ack; with NLM_F_DUMP in `flags`, every part of the dump up to
+   * NLMSG_DONE. Rejects with {@linkcode NetlinkError} when the kernel answers with an error,
+   * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
+   * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
+   * request was pending (its reply may be among them: retry), a "TimeoutError" DOMException on
+   * timeout, the signal's reason on abort, and SocketClosedError on close.
+   */
+  request(message: MessageInput, options: RequestOptions = {}): Promise<ReceivedMessage[]> {
+    try {
+      this.#checkOpen();
+      checkTimeout(options.timeout);
+      const from = options.to ?? 0;
+      checkU32("request destination", from);
+      const dump = ((message.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
+      const seq = this.#nextSeq();
+      const bytes = this.#encode(message, (message.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK, seq);
+      options.signal?.throwIfAborted();
+      return new Promise<ReceivedMessage[]>((resolve, reject) => {
+        const replies: ReceivedMessage[] = [];
+        const cleanup = this.#guard(seq, options, (err) => pending.finish(err));
+        const pending: Pending = {
+          seq,
+          from,
+          dump,
+          interrupted: false,
+          push: (msg) => replies.push(msg),
+          finish: (error) => {
+            if (this.#pending.get(seq) !== pending) return;
+            this.#pending.delete(seq);
+            cleanup();
+            if (error !== undefined) {
+              reject(error);
+            } else if (pending.interrupted) {
+              reject(new DumpInterruptedError(replies));
+            } else {
+              resolve(replies);
+            }
+          },
+        };
+        this.#start(pending, bytes, from);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Sends a dump request (NLM_F_REQUEST | NLM_F_DUMP added) when iteration starts and yields each
+   * part as it arrives, ending at NLMSG_DONE. Throws as {@linkcode request} does; a
+   * {@linkcode DumpInterruptedError} comes after every part has been yielded. Breaking out of
+   * the loop abandons the dump: its remaining parts are read and discarded.
+   */
+  dump(message: MessageInput, options: RequestOptions = {}): AsyncIterable<ReceivedMessage> {
+    this.#checkOpen();
+    checkTimeout(options.timeout);
+    const from = options.to ?? 0;
+    checkU32("request destination", from);
+    // Validate the message now, not on first iteration: bad input fails where it is written.
+    this.#encode(message, 0, 0);
+    return { [Symbol.asyncIterator]: () => this.#dumpIterator(message, options, from) };
+  }
+
+  #dumpIterator(
+    message: MessageInput,
+    options: RequestOptions,
+    from: number,
+  ): AsyncIterator<ReceivedMessage> {
+    const parts = new Fifo<ReceivedMessage>();
+    let consumer: Waiter | undefined;
+    let outcome: { error?: unknown } | undefined;
+    let pending: Pending | undefined;
+    let seq = 0;
+    const settle = () => {
+      if (!consumer) return;
+      const c = consumer;
+      if (parts.length > 0) {
+        consumer = undefined;
+        this.#dumpBacklog--;
+        c.resolve({ value: parts.shift()!, done: false });
+        this.#kick();
+      } else if (outcome) {
+        consumer = undefined;
+        if (outcome.error !== undefined) c.reject(outcome.error);
+        else c.resolve({ value: undefined, done: true });
+      }
+    };
+    const start = () => {
+      this.#checkOpen();
+      options.signal?.throwIfAborted();
+      seq = this.#nextSeq();
+      const bytes = this.#encode(message, (message.flags ?? 0) | NLM_F_REQUEST | NLM_F_DUMP, seq);
+      const cleanup = this.#guard(seq, options, (err) => pending!.finish(err));
+      pending = {
+        seq,
+        from,
+        dump: true,
+        interrupted: false,
+        push: (msg) => {
+          parts.push(msg);
+          this.#dumpBacklog++;
+          settle();
+        },
+        finish: (error) => {
+          if (this.#pending.get(seq) !== pending) return;
+          this.#pending.delete(seq);
+          cleanup();
+          outcome = {
+            error: error ?? (pending!.interrupted ? new DumpInterruptedError([]) : undefined),
+          };
+          settle();
+        },
+      };
+      this.#start(pending, bytes, from);
+    };
+    return {
+      next: () => {
+        if (!pending) {
+          try {
+            start();
+          } catch (err) {
+            outcome = { error: err };
+            pending = undefined;
+            return Promise.reject(err);
+          }
+        }
+        return new Promise((resolve, reject) => {
+          consumer = { resolve, reject };
+          settle();
+        });
+      },
+      return: () => {
+        this.#dumpBacklog -= parts.length;
+        parts.clear();
+        if (pending && !outcome) {
+          // Abandon: stop delivering, discard what still comes for this sequence number.
+          this.#pending.delete(seq);
+          this.#abandon(seq);
+          outcome = {};
+          this.#kick();
+        }
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  /**
+   * Joins multicast group `group` (NETLINK_ADD_MEMBERSHIP); its messages then arrive in the
+   * message stream with `group` set. Any group number the protocol has, including above 32.
+   */
+  join(group: number): void {
+    this.#checkOpen();
+    checkGroup(group);
+    this.#transport.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    this.#groups.add(group);
+  }
+
+  /** Leaves multicast group `group` (NETLINK_DROP_MEMBERSHIP). */
+  leave(group: number): void {
+    this.#checkOpen();
+    checkGroup(group);
+    this.#transport.setOption(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, group);
+    this.#groups.delete(group);
+  }
+
+  /**
+   * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
+   * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
+   * (see {@linkcode overruns}). Ends when the socket is closed; throws the signal's reason on
+   * abort, or the error that made reading impossible.
+   */
+  messages(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage> {
+    this.#checkOpen();
+    const { signal } = options;
+    let active = true;
+    this.#iterators++;
+    let onAbort: (() => void) | undefined;
+    let waiter: Waiter | undefined;
+    const finish = () => {
+      if (!active) return;
+      active = false;
+      this.#iterators--;
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+      if (waiter) {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      }
+      this.#kick();
+    };
+    if (signal) {
+      onAbort = () => {
+        const w = waiter;
+        finish();
+        w?.reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    const iterator: AsyncIterableIterator<ReceivedMessage> = {
+      next: () => {
+        if (signal?.aborted) {
+          finish();
+          return Promise.reject(signal.reason);
+        }
+        if (!active) return Promise.resolve({ value: undefined, done: true });
+        if (this.#queue.length > 0) {
+          const entry = this.#queue.shift()!;
+          this.#kick();
+          if (entry instanceof QueuedFailure) return Promise.reject(entry.error);
+          return Promise.resolve({ value: entry, done: false });
+        }
+        if (this.#failure !== undefined) {
+          finish();
+          return Promise.reject(this.#failure);
+        }
+        if (this.#closed) {
+          finish();
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve, reject) => {
+          waiter = {
+            resolve: (r) => {
+              waiter = undefined;
+              if (r.done) finish();
+              resolve(r);
+            },
+            reject: (e) => {
+              waiter = undefined;
+              finish();
+              reject(e);
+            },
+          };
+          this.#waiters.push(waiter);
+          this.#kick();
+        });
+      },
+      return: () => {
+        finish();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Same as {@linkcode messages} without options: `for await (const msg of socket)`. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage> {
+    return this.messages();
+  }
+
+  /**
+   * Closes the socket and releases its descriptor. Pending requests and dumps reject with
+   * SocketClosedError, iterations end. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closedError = new SocketClosedError("netlink socket was closed while waiting");
+    for (const pending of [...this.#pending.values()]) pending.finish(closedError);
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    this.#transport.close();
+  }
+
+  /** Closes the socket: `await using sock = await open(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SocketClosedError();
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #nextSeq(): number {
+    this.#seq = (this.#seq + 1) >>> 0 || 1;
+    // Skip sequence numbers still in use by a long-running request (after 2^32 others).
+    while (this.#pending.has(this.#seq) || this.#abandoned.has(this.#seq)) {
+      this.#seq = (this.#seq + 1) >>> 0 || 1;
+    }
+    return this.#seq;
+  }
+
+  #encode(message: MessageInput, flags: number, seq: number): Uint8Array {
+    if (message === null || typeof message !== "object") {
+      throw new TypeError("message must be an object like { type, flags?, payload? }");
+    }
+    const payload = message.payload ?? EMPTY;
+    if (!(payload instanceof Uint8Array)) {
+      throw new TypeError(
+        `message payload must be a Uint8Array, got ${Object.prototype.toString.call(payload)}`,
+      );
+    }
+    const full: Message = {
+      type: message.type,
+      flags,
+      seq,
+      portid: message.portid ?? this.#transport.portid,
+      payload,
+    };
+    return encodeMessage(full);
+  }
+
+  /** Arms timeout and abort for a request; returns the function that disarms them. */
+  #guard(seq: number, options: RequestOptions, fail: (error: unknown) => void): () => void {
+    const { signal, timeout } = options;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      this.#abandon(seq);
+      fail(signal!.reason);
+    };
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        this.#abandon(seq);
+        fail(new DOMException(`netlink request timed out after ${timeout} ms`, "TimeoutError"));
+      }, timeout);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    return () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+  }
+
+  #start(pending: Pending, bytes: Uint8Array, to: number): void {
+    this.#pending.set(pending.seq, pending);
+    try {
+      this.#sendBytes(bytes, to, 0);
+    } catch (err) {
+      pending.finish(err);
+      return;
+    }
+    this.#kick();
+  }
+
+  #sendBytes(bytes: Uint8Array, portid: number, groupMask: number): void {
+    try {
+      this.#transport.send(bytes, portid, groupMask);
+    } catch (err) {
+      if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
+        throw new SyscallError(
+          "sendmsg",
+          err.errno,
+          portid === 0
+            ? `nothing in the kernel serves netlink protocol ${this.protocol} any more `
+              + "(was the module that provides it unloaded?)"
+            : `no socket is bound to port ${portid}`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  #abandon(seq: number): void {
+    this.#abandoned.add(seq);
+    if (this.#abandoned.size > ABANDONED_LIMIT) {
+      this.#abandoned.delete(this.#abandoned.values().next().value!);
+    }
+  }
+
+  /** Whether anything waits for data that reading could deliver. */
+  #wantsData(): boolean {
+    if (this.#closed || this.#failure !== undefined) return false;
+    for (const p of this.#pending.values()) {
+      if (!p.dump || this.#dumpBacklog < DUMP_HIGH_WATER) return true;
+    }
+    return this.#waiters.length > 0
+      || (this.#iterators > 0 && this.#queue.length < this.#settings.backlog);
+  }
+
+  /** Starts the read loop if something wants data, or cancels its wait if nothing does. */
+  #kick(): void {
+    if (this.#wantsData()) {
+      if (!this.#pumping) void this.#pump();
+    } else if (this.#pumping) {
+      this.#transport.cancelWait();
+    }
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#wantsData()) {
+        for (let i = 0; i < DRAIN_BATCH && this.#wantsData(); i++) {
+          let datagram: Datagram | undefined;
+          try {
+            datagram = this.#transport.receive();
+          } catch (err) {
+            if (err instanceof SyscallError && err.code === "ENOBUFS") {
+              this.#overrun(err);
+              continue;
+            }
+            this.#fail(err);
+            return;
+          }
+          if (datagram === undefined) {
+            this.#failAtRisk();
+            break;
+          }
+          this.#dispatch(datagram);
+        }
+        if (!this.#wantsData()) break;
+        if (await this.#transport.wait() === "closed") break;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #dispatch(datagram: Datagram): void {
+    let messages: ReceivedMessage[];
+    try {
+      messages = decodeDatagram(datagram);
+    } catch (err) {
+      // Garbage from a peer (or a kernel bug): the stream's next reader gets the error.
+      this.#deliver(new QueuedFailure(err));
+      return;
+    }
+    for (const msg of messages) {
+      if (msg.group === 0) {
+        const pending = this.#pending.get(msg.seq);
+        if (pending && pending.from === msg.sender) {
+          this.#answer(pending, msg);
+          continue;
+        }
+        if (this.#abandoned.has(msg.seq)) {
+          if (msg.type === NLMSG_DONE || msg.type === NLMSG_ERROR) this.#abandoned.delete(msg.seq);
+          continue;
+        }
+      }
+      this.#deliver(msg);
+    }
+  }
+
+  #answer(pending: Pending, msg: ReceivedMessage): void {
+    if (msg.flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.dump)) {
+      let errno: number;
+      let error: NetlinkError | undefined;
+      try {
+        const ack = decodeAck(msg);
+        errno = ack.errno;
+        if (errno !== 0) error = new NetlinkError(ack);
+      } catch (err) {
+        pending.finish(err);
+        return;
+      }
+      pending.finish(error);
+      return;
+    }
+    // A multipart reply's NLMSG_DONE (flagged NLM_F_MULTI) precedes the ack; without the flag it
+    // is data (the connector sends its messages with that type).
+    if (msg.type === NLMSG_NOOP || (msg.type === NLMSG_DONE && msg.flags & NLM_F_MULTI)) return;
+    pending.push(msg);
+  }
+
+  /** Hands an unclaimed message (or a failure) to an iterator, or queues it. */
+  #deliver(entry: ReceivedMessage | QueuedFailure): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      if (entry instanceof QueuedFailure) waiter.reject(entry.error);
+      else waiter.resolve({ value: entry, done: false });
+      return;
+    }
+    if (this.#queue.length >= this.#settings.backlog) {
+      // The backlog is full (nobody iterates, or too slowly): drop, but never silently.
+      this.#overruns++;
+      if (!isOverrunEntry(this.#queue.last)) this.#queue.last = overrunMessage();
+      return;
+    }
+    this.#queue.push(entry);
+  }
+
+  #overrun(err: SyscallError): void {
+    this.#overruns++;
+    // Dump parts are never dropped (the kernel fills dumps only when there is room); plain
+    // replies and acks may have been. The kernel reports ENOBUFS before handing out what is
+    // already queued, so a request is failed only if its answer isn't there once the queue
+    // has been read to the end (#failAtRisk).
+    for (const pending of this.#pending.values()) {
+      if (!pending.dump) pending.atRisk = err;
+    }
+    this.#deliver(overrunMessage());
+  }
+
+  /** Fails the requests whose replies an overrun may have taken, now the queue is empty. */
+  #failAtRisk(): void {
+    for (const pending of [...this.#pending.values()]) {
+      if (!pending.atRisk) continue;
+      pending.finish(
+        new SyscallError(
+          "recvmsg",
+          pending.atRisk.errno,
+          "the kernel dropped messages for this socket, among them this request's answer: "
+            + "retry, and consider a separate socket for multicast or a larger receiveBufferSize",
+        ),
+      );
+    }
+  }
+
+  #fail(err: unknown): void {
+    this.#failure = err;
+    for (const pending of [...this.#pending.values()]) pending.finish(err);
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
+  }
+}

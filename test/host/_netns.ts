@@ -1,0 +1,42 @@
+// Throwaway network namespaces for tests that need the real kernel, driven with iproute2.
+// Works on both runtimes through node:child_process.
+
+import { execFileSync } from "node:child_process";
+
+/** Runs `ip ARGS...` and returns its stdout; throws with ip's stderr on failure. */
+export function ip(...args: string[]): string {
+  return execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+let counter = 0;
+
+/** A fresh network namespace, deleted on dispose (`using ns = new Netns()`). */
+export class Netns implements Disposable {
+  readonly name: string;
+
+  constructor() {
+    this.name = `nltest-${process.pid}-${Date.now() % 100000}-${counter++}`;
+    ip("netns", "add", this.name);
+    // Loopback up so the namespace has its local routes, like a real host.
+    this.ip("link", "set", "lo", "up");
+  }
+
+  /** `ip -n NAME ARGS...` */
+  ip(...args: string[]): string {
+    return ip("-n", this.name, ...args);
+  }
+
+  /** `ip -j -n NAME ARGS...`, parsed. */
+  json<T = Record<string, unknown>[]>(...args: string[]): T {
+    const out = ip("-j", "-n", this.name, ...args).trim();
+    return (out ? JSON.parse(out) : []) as T;
+  }
+
+  [Symbol.dispose](): void {
+    try {
+      ip("netns", "del", this.name);
+    } catch {
+      // Already gone: nothing to clean.
+    }
+  }
+}

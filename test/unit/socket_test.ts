@@ -1,0 +1,430 @@
+// NetlinkSocket's protocol logic over an in-memory transport: request/reply matching, dumps,
+// the message stream, overruns, close, timeouts and argument checking.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_EXT_ACK,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_OVERRUN,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+} from "../../src/constants.ts";
+import {
+  DumpInterruptedError,
+  NetlinkError,
+  SocketClosedError,
+  SyscallError,
+} from "../../src/errors.ts";
+import type { Message, ReceivedMessage } from "../../src/message.ts";
+import { open, type OpenOptions } from "../../src/open.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
+import { ack, done, FakeTransport, reply } from "./_fake_transport.ts";
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+async function fakeSocket(
+  options: OpenOptions = {},
+  setup: (t: FakeTransport) => void = () => {},
+): Promise<{ sock: NetlinkSocket; t: FakeTransport }> {
+  let t!: FakeTransport;
+  const sock = await open(NETLINK_ROUTE, {
+    ...options,
+    transport: (protocol, opts) => {
+      t = new FakeTransport(protocol, opts);
+      setup(t);
+      return t;
+    },
+  });
+  return { sock, t };
+}
+
+/** Lets queued promise callbacks and the read loop run. */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+test("request: sets REQUEST|ACK and a fresh seq, resolves replies without the ack", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => {
+    t.deliver([reply(req, RTM_NEWLINK, bytes(1, 2, 3, 4)), ack(req)]);
+  };
+  const replies = await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  const sent = t.sent[0].message;
+  assert.equal(sent.flags, NLM_F_REQUEST | NLM_F_ACK);
+  assert.notEqual(sent.seq, 0);
+  assert.equal(sent.portid, sock.portid);
+  assert.equal(t.sent[0].portid, 0);
+  assert.equal(replies.length, 1);
+  assert.equal(replies[0].type, RTM_NEWLINK);
+  assert.deepEqual([...replies[0].payload], [1, 2, 3, 4]);
+  assert.equal(replies[0].sender, 0);
+  assert.equal(replies[0].group, 0);
+  const second = await sock.request({ type: RTM_GETLINK });
+  assert.equal(second.length, 1);
+  assert.notEqual(t.sent[1].message.seq, sent.seq);
+  sock.close();
+});
+
+test("request: extended ack becomes NetlinkError with code, detail and offset", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => t.deliver([ack(req, 22, { detail: "Unknown device type", offset: 36 })]);
+  const err = await sock.request({ type: RTM_NEWLINK }).then(
+    () => assert.fail("should reject"),
+    (e) => e,
+  );
+  assert.ok(err instanceof NetlinkError);
+  assert.equal(err.code, "EINVAL");
+  assert.equal(err.errno, 22);
+  assert.equal(err.detail, "Unknown device type");
+  assert.equal(err.offset, 36);
+  assert.match(err.message, /EINVAL: Unknown device type/);
+  assert.equal(err.requestType, RTM_NEWLINK);
+  sock.close();
+});
+
+test("request with NLM_F_DUMP collects every part up to DONE, across datagrams", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => {
+    t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI), reply(req, RTM_NEWLINK, bytes(2))]);
+    t.deliver([reply(req, RTM_NEWLINK, bytes(3), NLM_F_MULTI), done(req)]);
+  };
+  const parts = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+  assert.deepEqual(parts.map((p) => p.payload[0]), [1, 2, 3]);
+  assert.equal(t.sent[0].message.flags & NLM_F_DUMP, NLM_F_DUMP);
+  sock.close();
+});
+
+test("a DONE carrying an error rejects the dump with NetlinkError", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1)), done(req, 16)]);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }),
+    (e: unknown) => e instanceof NetlinkError && e.code === "EBUSY",
+  );
+  sock.close();
+});
+
+test("dump() streams parts and raises DumpInterruptedError after the last", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => {
+    t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
+    t.deliver([reply(req, RTM_NEWLINK, bytes(2), NLM_F_MULTI | NLM_F_DUMP_INTR)]);
+    t.deliver([done(req, 0, NLM_F_DUMP_INTR)]);
+  };
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const part of sock.dump({ type: RTM_GETLINK })) seen.push(part.payload[0]);
+  }, DumpInterruptedError);
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal(t.sent[0].message.flags, NLM_F_REQUEST | NLM_F_DUMP);
+  // request() reports it too, with every part attached.
+  const err = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }).catch((e) => e);
+  assert.ok(err instanceof DumpInterruptedError);
+  assert.equal(err.messages.length, 2);
+  sock.close();
+});
+
+test("dump(): sends nothing until iterated; breaking out discards the rest", async () => {
+  const { sock, t } = await fakeSocket();
+  let request: Message | undefined;
+  t.onSend = (req, t) => {
+    request = req;
+    t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
+  };
+  const dump = sock.dump({ type: RTM_GETLINK });
+  assert.equal(t.sent.length, 0);
+  for await (const part of dump) {
+    assert.equal(part.payload[0], 1);
+    break;
+  }
+  // The rest of the abandoned dump arrives later: it must not leak into the stream.
+  t.deliver([reply(request!, RTM_NEWLINK, bytes(2), NLM_F_MULTI), done(request!)]);
+  const stream = sock.messages();
+  const next = stream.next();
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(9) }], 0, 1);
+  const got = await next;
+  assert.equal(got.value!.payload[0], 9);
+  sock.close();
+});
+
+test("concurrent requests get their own replies, answered out of order", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.onSend = (req) => asked.push(req);
+  const a = sock.request({ type: RTM_GETLINK, payload: bytes(0xa) });
+  const b = sock.request({ type: RTM_GETLINK, payload: bytes(0xb) });
+  const c = sock.request({ type: RTM_GETLINK, payload: bytes(0xc) });
+  await settle();
+  const [ra, rb, rc] = asked;
+  t.deliver([reply(rc, RTM_NEWLINK, bytes(0xc)), reply(ra, RTM_NEWLINK, bytes(0xa))]);
+  t.deliver([ack(rc), reply(rb, RTM_NEWLINK, bytes(0xb)), ack(rb), ack(ra)]);
+  const results = await Promise.all([a, b, c]);
+  assert.deepEqual(results.map((r) => r.map((m) => m.payload[0])), [[0xa], [0xb], [0xc]]);
+  sock.close();
+});
+
+test("a multicast message with a pending request's seq goes to the stream", async () => {
+  const { sock, t } = await fakeSocket({ groups: [RTNLGRP_LINK] });
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  const pending = sock.request({ type: RTM_NEWLINK });
+  const stream = sock.messages();
+  await settle();
+  // rtnetlink echoes the requester's seq and portid in the notification a change causes.
+  t.deliver([reply(request, RTM_NEWLINK, bytes(7))], 0, RTNLGRP_LINK);
+  t.deliver([ack(request)]);
+  assert.deepEqual(await pending, []);
+  const event = (await stream.next()).value as ReceivedMessage;
+  assert.equal(event.group, RTNLGRP_LINK);
+  assert.equal(event.payload[0], 7);
+  sock.close();
+});
+
+test("a reply from a port other than the kernel cannot answer a request", async () => {
+  const { sock, t } = await fakeSocket();
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  const pending = sock.request({ type: RTM_GETLINK });
+  await settle();
+  t.deliver([ack(request, 1, { detail: "spoofed" })], 31337);
+  t.deliver([reply(request, RTM_NEWLINK, bytes(5)), ack(request)], 0);
+  const replies = await pending;
+  assert.deepEqual(replies.map((r) => r.payload[0]), [5]);
+  // The spoofed message is not dropped: it is in the stream, with its real sender.
+  const spoof = (await sock.messages().next()).value as ReceivedMessage;
+  assert.equal(spoof.sender, 31337);
+  sock.close();
+});
+
+test("request({to}) accepts replies only from that port", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => {
+    t.deliver([ack(req, 1)], 0); // the kernel can't answer a request sent to port 77
+    t.deliver([reply(req, 0x20, bytes(1)), ack(req)], 77);
+  };
+  const replies = await sock.request({ type: 0x20 }, { to: 77 });
+  assert.equal(t.sent[0].portid, 77);
+  assert.equal(replies[0].sender, 77);
+  sock.close();
+});
+
+test("close() ends pending requests, dumps and iterations promptly", async () => {
+  const { sock, t } = await fakeSocket();
+  const req = sock.request({ type: RTM_GETLINK });
+  const dumpNext = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]().next();
+  const iterated = (async () => {
+    const seen = [];
+    for await (const m of sock) seen.push(m);
+    return seen;
+  })();
+  await settle();
+  assert.ok(t.waiting, "the read loop waits for data");
+  sock.close();
+  await assert.rejects(req, SocketClosedError);
+  await assert.rejects(dumpNext, SocketClosedError);
+  assert.deepEqual(await iterated, []);
+  assert.ok(t.closed);
+  assert.ok(sock.closed);
+  sock.close(); // idempotent
+  assert.throws(() => sock.send({ type: RTM_GETLINK }), SocketClosedError);
+  await assert.rejects(sock.request({ type: RTM_GETLINK }), SocketClosedError);
+  assert.throws(() => sock.join(1), SocketClosedError);
+});
+
+test("await using closes the socket", async () => {
+  let t!: FakeTransport;
+  {
+    await using sock = await open(NETLINK_ROUTE, {
+      transport: (p, o) => t = new FakeTransport(p, o),
+    });
+    assert.equal(sock.closed, false);
+  }
+  assert.ok(t.closed);
+});
+
+test("timeout rejects with TimeoutError; the late reply is discarded", async () => {
+  const { sock, t } = await fakeSocket();
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK }, { timeout: 20 }),
+    (e: unknown) => e instanceof DOMException && e.name === "TimeoutError",
+  );
+  const stream = sock.messages();
+  const next = stream.next();
+  t.deliver([reply(request, RTM_NEWLINK, bytes(1)), ack(request)]);
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(2) }], 0, 1);
+  assert.equal((await next).value!.payload[0], 2);
+  sock.close();
+});
+
+test("abort signal rejects with its reason", async () => {
+  const { sock } = await fakeSocket();
+  const ctl = new AbortController();
+  const pending = sock.request({ type: RTM_GETLINK }, { signal: ctl.signal });
+  ctl.abort(new Error("stop"));
+  await assert.rejects(pending, /stop/);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK }, { signal: AbortSignal.abort(new Error("already")) }),
+    /already/,
+  );
+  const it = sock.messages({ signal: ctl.signal });
+  await assert.rejects(it.next(), /stop/);
+  sock.close();
+});
+
+test("ENOBUFS: counted, an NLMSG_OVERRUN in the stream, and the stream goes on", async () => {
+  const { sock, t } = await fakeSocket();
+  const event = (n: number): Message => ({
+    type: RTM_NEWLINK,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: bytes(n),
+  });
+  t.deliver([event(1)], 0, 1);
+  t.overrun();
+  t.deliver([event(2)], 0, 1);
+  const seen: number[] = [];
+  for await (const m of sock) {
+    seen.push(m.type === NLMSG_OVERRUN ? -1 : m.payload[0]);
+    if (seen.length === 3) break;
+  }
+  assert.deepEqual(seen, [1, -1, 2]);
+  assert.equal(sock.overruns, 1);
+  sock.close();
+});
+
+test("ENOBUFS fails a pending plain request (its ack may be lost), not a dump", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.onSend = (req) => asked.push(req);
+  const plain = sock.request({ type: RTM_NEWLINK });
+  const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+  await settle();
+  t.overrun();
+  await assert.rejects(plain, (e: unknown) => e instanceof SyscallError && e.code === "ENOBUFS");
+  t.deliver([reply(asked[1], RTM_NEWLINK, bytes(1)), done(asked[1])]);
+  assert.equal((await dump).length, 1);
+  sock.close();
+});
+
+test("ENOBUFS reported before a queued ack does not fail that request", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => {
+    t.overrun(); // the kernel reports the drop first...
+    t.deliver([ack(req)]); // ...then hands out what was queued before it
+  };
+  assert.deepEqual(await sock.request({ type: RTM_NEWLINK }), []);
+  assert.equal(sock.overruns, 1);
+  sock.close();
+});
+
+test("unclaimed messages beyond the backlog become one overrun, not silent loss", async () => {
+  const { sock, t } = await fakeSocket({ backlog: 2 });
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  const pending = sock.request({ type: RTM_GETLINK });
+  await settle();
+  for (let i = 1; i <= 4; i++) {
+    t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(i) }], 0, 1);
+  }
+  t.deliver([ack(request)]);
+  await pending;
+  const it = sock.messages();
+  const first = (await it.next()).value!;
+  const second = (await it.next()).value!;
+  assert.equal(first.payload[0], 1);
+  assert.equal(second.type, NLMSG_OVERRUN);
+  assert.ok(sock.overruns >= 1);
+  sock.close();
+});
+
+test("idle socket: no wait is left pending once nothing wants data", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => t.deliver([ack(req)]);
+  await sock.request({ type: RTM_GETLINK });
+  await settle();
+  assert.equal(t.waiting, false);
+  const it = sock.messages();
+  const next = it.next();
+  await settle();
+  assert.equal(t.waiting, true);
+  await it.return!();
+  await settle();
+  assert.equal(t.waiting, false, "a finished iteration cancels the wait");
+  void next;
+  sock.close();
+});
+
+test("open: joins groups, turns on extended acks, closes the transport if an option fails", async () => {
+  const { sock, t } = await fakeSocket({ groups: [RTNLGRP_LINK, 40] });
+  assert.ok(t.options.some(([, n, v]) => n === NETLINK_EXT_ACK && v === 1));
+  const joined = t.options.filter(([, n]) => n === NETLINK_ADD_MEMBERSHIP).map(([, , v]) => v);
+  assert.deepEqual(joined, [RTNLGRP_LINK, 40]);
+  assert.deepEqual(sock.groups, [RTNLGRP_LINK, 40]);
+  sock.close();
+
+  let failing!: FakeTransport;
+  await assert.rejects(
+    open(NETLINK_ROUTE, {
+      groups: [99],
+      transport: (p, o) => {
+        failing = new FakeTransport(p, o);
+        failing.failOption = (_l, n) =>
+          n === NETLINK_ADD_MEMBERSHIP ? new SyscallError("setsockopt", 22) : undefined;
+        return failing;
+      },
+    }),
+    (e: unknown) => e instanceof SyscallError && e.code === "EINVAL",
+  );
+  assert.ok(failing.closed, "no descriptor leaks when an option fails");
+});
+
+test("bad arguments are rejected before the transport is opened", async () => {
+  let opened = 0;
+  const transport = (p: number, o: { portid: number }) => {
+    opened++;
+    return new FakeTransport(p, o);
+  };
+  await assert.rejects(open(32, { transport }), RangeError);
+  await assert.rejects(open(-1, { transport }), RangeError);
+  await assert.rejects(open(1.5, { transport }), RangeError);
+  await assert.rejects(open(NETLINK_ROUTE, { groups: [0], transport }), /group/);
+  await assert.rejects(open(NETLINK_ROUTE, { portid: -3, transport }), /portid/);
+  await assert.rejects(open(NETLINK_ROUTE, { receiveBufferSize: 0, transport }), RangeError);
+  await assert.rejects(open(NETLINK_ROUTE, { netns: "", transport }), TypeError);
+  assert.equal(opened, 0);
+
+  const { sock, t } = await fakeSocket();
+  assert.throws(() => sock.join(0), /group 0 means none/);
+  assert.throws(() => sock.send({ type: 1 }, { group: 33 }), /groups 1-32/);
+  assert.throws(
+    () => sock.send({ type: 1, payload: "hi" as unknown as Uint8Array }),
+    TypeError,
+  );
+  assert.throws(() => sock.send({ type: 0x1_0000 }), RangeError);
+  await assert.rejects(sock.request({ type: 1 }, { timeout: -1 }), RangeError);
+  assert.throws(() => sock.dump({ type: 1, payload: [1] as unknown as Uint8Array }), TypeError);
+  assert.equal(t.sent.length, 0, "nothing was sent");
+  sock.close();
+});
+
+test("send: defaults and destinations", async () => {
+  const { sock, t } = await fakeSocket();
+  const seq = sock.send({ type: 0x30, payload: bytes(1, 2) }, { group: 32 });
+  assert.equal(t.sent[0].groupMask, 0x8000_0000);
+  assert.equal(t.sent[0].message.seq, seq);
+  assert.equal(t.sent[0].message.portid, sock.portid);
+  sock.send({ type: 0x30, seq: 7, portid: 9 }, { portid: 555 });
+  assert.equal(t.sent[1].portid, 555);
+  assert.equal(t.sent[1].message.seq, 7);
+  assert.equal(t.sent[1].message.portid, 9);
+  sock.close();
+});
