@@ -1,0 +1,545 @@
+// Generates one TypeScript module per YNL spec (the kernel's YAML netlink family descriptions):
+// a data-only family descriptor that src/ynl/family.ts encodes and decodes with, and whose types
+// src/ynl/_descriptor.ts maps to message types.
+//
+//   npm run gen:ynl                      every spec in ../shared/ynl/specs, plus
+//                                        kernel-module/nltest.yaml when it exists
+//   npm run gen:ynl -- --ynl DIR         specs from DIR/specs (DIR also via $YNL_DIR)
+//   npm run gen:ynl -- SPEC.yaml[=OUT.ts] ...   extra specs (a custom family), with output paths
+//
+// The specs are data read from where they are kept, never copied into the repository.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import type {
+  AttributeChecks,
+  AttributeDescriptor,
+  AttributeKind,
+  AttributeOptions,
+  EnumDescriptor,
+  FamilyDescriptor,
+  MemberDescriptor,
+  MemberKind,
+  MemberOptions,
+  OperationDescriptor,
+  SubMessageFormat,
+} from "../src/ynl/_descriptor.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(root, "src/ynl");
+const runtimeModule = join(root, "src/ynl/_descriptor.ts");
+
+// deno-lint-ignore no-explicit-any
+type Yaml = any;
+
+/** "rtm-dst-len" → "rtmDstLen": attribute and member names as property names. */
+function camel(name: string): string {
+  return name.replace(/[-_]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+const ATTRIBUTE_KINDS = new Set<string>([
+  "u8",
+  "u16",
+  "u32",
+  "u64",
+  "s8",
+  "s16",
+  "s32",
+  "s64",
+  "uint",
+  "sint",
+  "flag",
+  "string",
+  "binary",
+  "nest",
+  "indexed-array",
+  "nest-type-value",
+  "sub-message",
+  "bitfield32",
+  "pad",
+  "unused",
+]);
+
+const LIMITS: Record<string, number | bigint> = {
+  "u8-max": 0xff,
+  "u16-max": 0xffff,
+  "u32-max": 0xffff_ffff,
+  "u64-max": 0xffff_ffff_ffff_ffffn,
+  "s8-min": -0x80,
+  "s8-max": 0x7f,
+  "s16-min": -0x8000,
+  "s16-max": 0x7fff,
+  "s32-min": -0x8000_0000,
+  "s32-max": 0x7fff_ffff,
+  "s64-min": -0x8000_0000_0000_0000n,
+  "s64-max": 0x7fff_ffff_ffff_ffffn,
+};
+
+class SpecError extends Error {}
+
+/** Turns one parsed spec into a descriptor. */
+function describeFamily(spec: Yaml): FamilyDescriptor {
+  const consts: Record<string, number | string> = {};
+  const enums: Record<string, EnumDescriptor> = {};
+  const structs: Record<string, MemberDescriptor[]> = {};
+  const definitions: Yaml[] = spec.definitions ?? [];
+
+  for (const def of definitions) {
+    if (def.type === "const") consts[def.name] = def.value;
+  }
+  /** A define the spec uses but leaves to its uAPI header (wireguard's wg-key-len). */
+  const headerDefine = (name: string): number | undefined => {
+    const header = join("/usr/include", spec["uapi-header"] ?? `linux/${spec.name}.h`);
+    if (!existsSync(header)) return undefined;
+    const macro = name.toUpperCase().replaceAll("-", "_");
+    const match = new RegExp(`^#define\\s+${macro}\\s+(\\d+)\\b`, "m")
+      .exec(readFileSync(header, "utf8"));
+    return match ? Number(match[1]) : undefined;
+  };
+  /** A len-or-define: a number, a constant's name, or "NAME - 1". */
+  const length = (value: unknown): number => {
+    if (typeof value === "number") return value;
+    const match = /^([0-9A-Za-z_-]+)( - 1)?$/.exec(String(value));
+    const base = match ? consts[match[1]] ?? LIMITS[match[1]] ?? headerDefine(match[1]) : undefined;
+    if (typeof base !== "number") throw new SpecError(`unknown length "${value}"`);
+    return match![2] ? base - 1 : base;
+  };
+  const limit = (value: unknown): number | bigint => {
+    if (typeof value === "number") return value;
+    const known = LIMITS[String(value)] ?? consts[String(value)];
+    if (typeof known !== "number" && typeof known !== "bigint") {
+      throw new SpecError(`unknown limit "${value}"`);
+    }
+    return known;
+  };
+
+  for (const def of definitions) {
+    if (def.type === "enum" || def.type === "flags") {
+      const flags = def.type === "flags";
+      const entries: Record<string, number> = {};
+      let next: number = def["value-start"] ?? 0;
+      for (const raw of def.entries ?? []) {
+        const entry = typeof raw === "string" ? { name: raw } : raw;
+        const value: number = entry.value ?? next;
+        next = value + 1;
+        entries[entry.name] = flags ? 2 ** value : value;
+      }
+      enums[def.name] = { flags, entries };
+    } else if (def.type === "struct") {
+      structs[def.name] = (def.members ?? []).map((member: Yaml): MemberDescriptor => {
+        const options: { -readonly [K in keyof MemberOptions]: MemberOptions[K] } = {};
+        if (member.len !== undefined) options.len = length(member.len);
+        if (member["byte-order"] === "big-endian") options.bigEndian = true;
+        if (member.enum !== undefined) options.enum = member.enum;
+        if (member["enum-as-flags"]) options.asFlags = true;
+        if (member.struct !== undefined) options.struct = member.struct;
+        const kind = member.type as MemberKind;
+        if (
+          (kind === "pad" || kind === "string" || kind === "binary") && options.len === undefined
+        ) {
+          if (options.struct === undefined) {
+            throw new SpecError(`struct ${def.name} member ${member.name} has no len`);
+          }
+        }
+        const name = camel(member.name);
+        return Object.keys(options).length ? [name, kind, options] : [name, kind];
+      });
+    }
+  }
+
+  const flagMask = (name: string): number => {
+    const flags = enums[name];
+    if (flags === undefined) throw new SpecError(`flags-mask names unknown flags "${name}"`);
+    return Object.values(flags.entries).reduce((mask, bit) => mask + bit, 0);
+  };
+
+  // Attribute sets: numbered from 1 unless `value` says; subsets borrow their parent's numbers.
+  const rawSets = new Map<string, Yaml>();
+  for (const set of spec["attribute-sets"] ?? []) rawSets.set(set.name, set);
+  const numbered = new Map<string, Map<string, Yaml & { value: number }>>();
+  const numberSet = (name: string): Map<string, Yaml & { value: number }> => {
+    let attributes = numbered.get(name);
+    if (attributes !== undefined) return attributes;
+    const set = rawSets.get(name);
+    if (set === undefined) throw new SpecError(`unknown attribute set "${name}"`);
+    attributes = new Map();
+    if (set["subset-of"] !== undefined) {
+      const parent = numberSet(set["subset-of"]);
+      for (const attribute of set.attributes) {
+        const real = parent.get(attribute.name);
+        if (real === undefined) {
+          throw new SpecError(`${name}: ${attribute.name} is not in ${set["subset-of"]}`);
+        }
+        attributes.set(attribute.name, { ...real, ...attribute, value: real.value });
+      }
+    } else {
+      let next = 1;
+      for (const attribute of set.attributes) {
+        const value: number = attribute.value ?? next;
+        next = value + 1;
+        attributes.set(attribute.name, { ...attribute, value });
+      }
+    }
+    numbered.set(name, attributes);
+    return attributes;
+  };
+
+  const sets: Record<string, Record<string, AttributeDescriptor>> = {};
+  for (const name of rawSets.keys()) {
+    const out: Record<string, AttributeDescriptor> = {};
+    for (const attribute of numberSet(name).values()) {
+      const key = camel(attribute.name);
+      if (Object.hasOwn(out, key)) throw new SpecError(`${name}: two attributes named ${key}`);
+      out[key] = describeAttribute(name, attribute);
+    }
+    sets[name] = out;
+  }
+
+  function describeAttribute(set: string, attribute: Yaml): AttributeDescriptor {
+    let kind: string = attribute.type;
+    const options: { -readonly [K in keyof AttributeOptions]: AttributeOptions[K] } = {};
+    if (kind === "array-nest") {
+      kind = "indexed-array";
+      options.subType = "nest";
+    }
+    if (!ATTRIBUTE_KINDS.has(kind)) {
+      throw new SpecError(`${set}.${attribute.name}: unsupported type "${kind}"`);
+    }
+    if (attribute["byte-order"] === "big-endian") options.bigEndian = true;
+    if (attribute["multi-attr"]) options.multi = true;
+    if (attribute["nested-attributes"] !== undefined) {
+      options.nest = attribute["nested-attributes"];
+      if (!rawSets.has(options.nest!)) {
+        throw new SpecError(`${set}.${attribute.name}: unknown set ${options.nest}`);
+      }
+    }
+    if (attribute.struct !== undefined) options.struct = attribute.struct;
+    if (attribute.enum !== undefined) options.enum = attribute.enum;
+    if (attribute["enum-as-flags"]) options.asFlags = true;
+    if (attribute["sub-type"] !== undefined) options.subType = attribute["sub-type"];
+    if (kind === "indexed-array" && options.subType === undefined) options.subType = "nest";
+    if (attribute["sub-message"] !== undefined) options.subMessage = attribute["sub-message"];
+    if (attribute.selector !== undefined) options.selector = camel(attribute.selector);
+    if (kind === "nest-type-value") {
+      options.typeValue = (attribute["type-value"] ?? []).map(camel);
+    }
+    const checks = attribute.checks;
+    if (checks !== undefined) {
+      const out: { -readonly [K in keyof AttributeChecks]: AttributeChecks[K] } = {};
+      if (checks.min !== undefined) out.min = limit(checks.min);
+      if (checks.max !== undefined) out.max = limit(checks.max);
+      if (checks["min-len"] !== undefined) out.minLen = length(checks["min-len"]);
+      if (checks["max-len"] !== undefined) out.maxLen = length(checks["max-len"]);
+      if (checks["exact-len"] !== undefined) out.exactLen = length(checks["exact-len"]);
+      if (checks["flags-mask"] !== undefined) out.mask = flagMask(checks["flags-mask"]);
+      if (Object.keys(out).length) options.checks = out;
+    }
+    if (options.enum !== undefined && enums[options.enum] === undefined) {
+      throw new SpecError(`${set}.${attribute.name}: unknown enum ${options.enum}`);
+    }
+    if (options.struct !== undefined && structs[options.struct] === undefined) {
+      throw new SpecError(`${set}.${attribute.name}: unknown struct ${options.struct}`);
+    }
+    const value: number = attribute.value;
+    return Object.keys(options).length
+      ? [value, kind as AttributeKind, options]
+      : [value, kind as AttributeKind];
+  }
+
+  const subMessages: Record<string, Record<string, SubMessageFormat>> = {};
+  for (const sub of spec["sub-messages"] ?? []) {
+    const formats: Record<string, SubMessageFormat> = {};
+    for (const format of sub.formats) {
+      const out: { header?: string; set?: string } = {};
+      if (format["fixed-header"] !== undefined) out.header = format["fixed-header"];
+      if (format["attribute-set"] !== undefined) out.set = format["attribute-set"];
+      if (out.header !== undefined) separate(structs, out.header, sets, out.set);
+      formats[String(format.value)] = out;
+    }
+    subMessages[sub.name] = formats;
+  }
+
+  const ops = describeOperations(spec, structs, sets);
+
+  const groups: Record<string, number | null> = {};
+  const raw = spec.protocol === "netlink-raw";
+  for (const group of spec["mcast-groups"]?.list ?? []) {
+    groups[group.name] = raw ? group.value ?? null : null;
+  }
+
+  return {
+    name: spec.name,
+    protocol: spec.protocol ?? "genetlink",
+    ...(raw ? { protonum: spec.protonum } : { version: spec.version ?? 1 }),
+    consts,
+    enums,
+    structs,
+    sets,
+    subMessages,
+    ops,
+    groups,
+  };
+}
+
+/**
+ * Header members and attributes share one object: a member named like an attribute of the set it
+ * heads (fib-rule-hdr's table, FRA_TABLE) is renamed headerTable.
+ */
+function separate(
+  structs: Record<string, MemberDescriptor[]>,
+  header: string,
+  sets: Record<string, Record<string, AttributeDescriptor>>,
+  set: string | undefined,
+): void {
+  structs[header] = structs[header].map((member) => {
+    const [name, kind, ...rest] = member;
+    if (kind === "pad" || set === undefined || !Object.hasOwn(sets[set], name)) return member;
+    return [camel(`header-${name}`), kind, ...rest];
+  });
+}
+
+function describeOperations(
+  spec: Yaml,
+  structs: Record<string, MemberDescriptor[]>,
+  sets: Record<string, Record<string, AttributeDescriptor>>,
+): Record<string, OperationDescriptor> {
+  const operations = spec.operations ?? { list: [] };
+  const directional = operations["enum-model"] === "directional";
+  const list: Yaml[] = operations.list;
+  const byName = new Map<string, Yaml>(list.map((op) => [op.name, op]));
+  const ops: Record<string, OperationDescriptor> = {};
+  let nextRequest = 1, nextReply = 1;
+  const shape = (mode: Yaml | undefined) => {
+    if (mode === undefined) return undefined;
+    const out: { request?: boolean; reply?: boolean } = {};
+    if (mode.request !== undefined) out.request = true;
+    if (mode.reply !== undefined) out.reply = true;
+    return out;
+  };
+
+  for (const op of list) {
+    const isNotification = op.notify !== undefined || op.event !== undefined;
+    const hasReply = op.do?.reply !== undefined || op.dump?.reply !== undefined;
+    let request: number | undefined, reply: number | undefined;
+    if (!directional) {
+      // One numbering for every operation, starting at 1 (0 is the unspec command).
+      const value: number = op.value ?? nextRequest;
+      nextRequest = value + 1;
+      if (!isNotification) request = value;
+      if (isNotification || hasReply) reply = value;
+    } else if (isNotification) {
+      reply = op.value ?? nextReply;
+      nextReply = reply! + 1;
+    } else {
+      // Requests and replies have their own numberings, each counting up from the last value.
+      request = op.do?.request?.value ?? op.dump?.request?.value ?? op.value ?? nextRequest;
+      nextRequest = request! + 1;
+      if (hasReply) {
+        reply = op.do?.reply?.value ?? op.dump?.reply?.value ?? nextReply;
+        nextReply = reply! + 1;
+      }
+    }
+    // A notification shares the set, header and reply attributes of the operation it notifies.
+    const source = op.notify !== undefined ? byName.get(op.notify) : op;
+    if (source === undefined) throw new SpecError(`${op.name} notifies unknown ${op.notify}`);
+    const out: { -readonly [K in keyof OperationDescriptor]: OperationDescriptor[K] } = {};
+    const set = source["attribute-set"] ?? op["attribute-set"];
+    const header = op["fixed-header"] ?? source["fixed-header"] ?? operations["fixed-header"];
+    if (set !== undefined) out.set = set;
+    if (header !== undefined) {
+      if (structs[header] === undefined) {
+        throw new SpecError(`${op.name}: unknown struct ${header}`);
+      }
+      out.header = header;
+      separate(structs, header, sets, set);
+    }
+    if (request !== undefined) out.request = request;
+    if (reply !== undefined) out.reply = reply;
+    const doShape = shape(op.do), dumpShape = shape(op.dump);
+    if (doShape !== undefined) out.do = doShape;
+    if (dumpShape !== undefined) out.dump = dumpShape;
+    if (op.notify !== undefined) out.notify = op.notify;
+    if (op.event !== undefined) out.event = true;
+    if (op.mcgrp !== undefined) out.group = op.mcgrp;
+    ops[op.name] = out;
+  }
+  return ops;
+}
+
+// --- printing ----------------------------------------------------------------------------------
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function key(name: string): string {
+  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
+}
+
+/** A TypeScript literal for `value`; tuples and short arrays stay on one line. */
+function literal(value: unknown, indent: string): string {
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+    return `${BigInt(value)}n`;
+  }
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    if (!value.some(Array.isArray)) {
+      return `[${value.map((item) => literal(item, indent)).join(", ")}]`;
+    }
+    const inner = indent + "  ";
+    return `[\n${value.map((item) => `${inner}${literal(item, inner)},`).join("\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) return "{}";
+  const inner = indent + "  ";
+  const flat = entries.every(([, v]) => v === null || typeof v !== "object");
+  if (flat && entries.length <= 4) {
+    return `{ ${entries.map(([k, v]) => `${key(k)}: ${literal(v, inner)}`).join(", ")} }`;
+  }
+  return `{\n${
+    entries.map(([k, v]) => `${inner}${key(k)}: ${literal(v, inner)},`).join("\n")
+  }\n${indent}}`;
+}
+
+/** `text` as JSDoc lines of at most 100 columns. */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = " *";
+  for (const word of text.replace(/\s+/g, " ").trim().replace(/\*\//g, "*\\/").split(" ")) {
+    if (line.length + 1 + word.length > 100 && line !== " *") {
+      lines.push(line);
+      line = " *";
+    }
+    line += ` ${word}`;
+  }
+  return [...lines, line].join("\n");
+}
+
+function render(
+  spec: Yaml,
+  family: FamilyDescriptor,
+  exportName: string,
+  outPath: string,
+  source: string,
+  importPath: string,
+): string {
+  let runtime = relative(dirname(outPath), runtimeModule).replaceAll("\\", "/");
+  if (!runtime.startsWith(".")) runtime = `./${runtime}`;
+  const firstDump = Object.entries(family.ops).find(([, op]) => op.dump !== undefined)?.[0];
+  const firstDo = Object.entries(family.ops).find(([, op]) => op.do !== undefined)?.[0];
+  const call = firstDump !== undefined
+    ? `console.log(await client.dump(${JSON.stringify(firstDump)}));`
+    : firstDo !== undefined
+    ? `console.log(await client.do(${JSON.stringify(firstDo)}));`
+    : `console.log(client.descriptor.name);`;
+  const how = family.protocol === "netlink-raw"
+    ? `netlink-raw, protocol ${family.protonum}`
+    : `${family.protocol}, resolved by name through nlctrl`;
+  return `// Generated by scripts/gen_ynl.ts; do not edit.
+// From ${source}.
+
+/**
+${wrap(`The ${family.name} netlink family (${how}): ${spec.doc ?? ""}`)}
+ *
+ * @module
+ */
+
+import type { FamilyDescriptor } from "${runtime}";
+
+/**
+ * Descriptor of the ${family.name} family, for \`family()\`: its enums, structs, attribute sets,
+ * sub-messages, operations and multicast groups, as its YNL spec describes them.
+ *
+ * @example
+ * \`\`\`ts ignore
+ * import { family } from "@netlink/netlink/ynl";
+ * import { ${exportName} } from "${importPath}";
+ * await using client = await family(${exportName});
+ * ${call}
+ * \`\`\`
+ */
+export const ${exportName} = ${literal(family, "")} as const satisfies FamilyDescriptor;
+`;
+}
+
+// --- main --------------------------------------------------------------------------------------
+
+interface Job {
+  spec: string;
+  out: string;
+  source: string;
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  let ynlDir = process.env.YNL_DIR ?? join(root, "../shared/ynl");
+  const extra: Job[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--ynl") ynlDir = resolve(args[++i]);
+    else {
+      const [spec, out] = args[i].split("=");
+      const path = resolve(spec);
+      extra.push({
+        spec: path,
+        out: out ? resolve(out) : join(dirname(path), `${basename(path, ".yaml")}_ynl.ts`),
+        source: relative(root, path),
+      });
+    }
+  }
+  const specDir = join(ynlDir, "specs");
+  if (!existsSync(specDir)) {
+    throw new Error(`no YNL specs at ${specDir}: pass --ynl DIR or set YNL_DIR`);
+  }
+  const commits = new Map<string, string>();
+  const manifest = join(ynlDir, "MANIFEST.tsv");
+  if (existsSync(manifest)) {
+    for (const line of readFileSync(manifest, "utf8").split("\n").slice(1)) {
+      const [path, repository, sourcePath, commit] = line.split("\t");
+      if (path) commits.set(path, `${repository} ${sourcePath} at ${commit.slice(0, 12)}`);
+    }
+  }
+  const jobs: Job[] = readdirSync(specDir).filter((f) => f.endsWith(".yaml")).sort().map((
+    file,
+  ) => ({
+    spec: join(specDir, file),
+    out: join(outDir, `${basename(file, ".yaml").replaceAll("-", "_")}.ts`),
+    source: commits.get(`specs/${file}`) ?? `specs/${file}`,
+  }));
+  const module = join(root, "kernel-module/nltest.yaml");
+  if (existsSync(module) && !extra.some((job) => job.spec === module)) {
+    extra.push({
+      spec: module,
+      out: join(root, "kernel-module/nltest_ynl.ts"),
+      source: "kernel-module/nltest.yaml",
+    });
+  }
+
+  const written: string[] = [];
+  const skipped: string[] = [];
+  for (const job of [...jobs, ...extra]) {
+    const spec = parse(readFileSync(job.spec, "utf8"), { maxAliasCount: -1 });
+    try {
+      const family = describeFamily(spec);
+      const exportName = camel(String(spec.name).replace(/^[0-9]/, "_$&"));
+      const importPath = extra.includes(job)
+        ? `./${basename(job.out)}`
+        : `@netlink/netlink/ynl/${family.name}`;
+      writeFileSync(job.out, render(spec, family, exportName, job.out, job.source, importPath));
+      written.push(job.out);
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      skipped.push(`${basename(job.spec)}: ${err.message}`);
+    }
+  }
+  execFileSync(join(root, "node_modules/.bin/dprint"), ["fmt", ...written], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  for (const out of written) console.log(`wrote ${relative(root, out)}`);
+  for (const line of skipped) console.log(`skipped ${line}`);
+}
+
+main();

@@ -1,0 +1,410 @@
+/**
+ * Typed access to a netlink family through its generated descriptor: {@linkcode family} opens (or
+ * borrows) a socket, resolves a generic netlink family's id, and returns a
+ * {@linkcode NetlinkFamily} whose `do`, `dump` and `monitor` take and yield plain objects.
+ *
+ * @module
+ */
+
+import { NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
+import { type GenericFamily, resolveFamily } from "../genl.ts";
+import type { Message } from "../message.ts";
+import { open, type OpenOptions } from "../open.ts";
+import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
+import { type Codec, codecOf, decodePayload, encodePayload } from "./_codec.ts";
+import type {
+  DoOperation,
+  DoReply,
+  DoRequest,
+  DumpOperation,
+  DumpReply,
+  DumpRequest,
+  FamilyDescriptor,
+  GroupName,
+  Notification,
+  OperationDescriptor,
+} from "./_descriptor.ts";
+
+/**
+ * Options of {@linkcode family}: those of `open()` (netns, receive buffer...), or a socket to use.
+ *
+ * @example
+ * ```ts
+ * import type { FamilyOptions } from "@netlink/netlink/ynl";
+ * const options: FamilyOptions = { netns: "blue" };
+ * ```
+ */
+export interface FamilyOptions extends OpenOptions {
+  /**
+   * An open socket of the family's protocol to use instead of opening one; it stays open when
+   * the family is closed. Generic netlink families resolved on it are cached with it.
+   */
+  socket?: NetlinkSocket;
+}
+
+/**
+ * Options of {@linkcode NetlinkFamily.do} and {@linkcode NetlinkFamily.dump}.
+ *
+ * @example
+ * ```ts
+ * import { NLM_F_CREATE, NLM_F_EXCL } from "@netlink/netlink";
+ * import type { OperationOptions } from "@netlink/netlink/ynl";
+ * const create: OperationOptions = { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: 5_000 };
+ * ```
+ */
+export interface OperationOptions extends RequestOptions {
+  /** nlmsg_flags to add (NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE...). */
+  flags?: number;
+}
+
+/**
+ * Options of {@linkcode NetlinkFamily.monitor}.
+ *
+ * @example
+ * ```ts
+ * import type { MonitorOptions } from "@netlink/netlink/ynl";
+ * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * const options: MonitorOptions<typeof rtLink> = { groups: ["rtnlgrp-link"] };
+ * ```
+ */
+export interface MonitorOptions<D extends FamilyDescriptor> {
+  /**
+   * Multicast groups to join for the iteration. Default: every group of the family (for generic
+   * netlink, also those the kernel has but the spec does not list).
+   */
+  groups?: readonly GroupName<D>[];
+  /** Aborting ends the iteration by throwing the signal's reason. */
+  signal?: AbortSignal;
+}
+
+const resolved = new WeakMap<NetlinkSocket, Map<string, Promise<GenericFamily>>>();
+
+/** Resolves a generic netlink family once per socket. */
+function resolveCached(socket: NetlinkSocket, name: string): Promise<GenericFamily> {
+  let families = resolved.get(socket);
+  if (families === undefined) {
+    families = new Map();
+    resolved.set(socket, families);
+  }
+  let family = families.get(name);
+  if (family === undefined) {
+    family = resolveFamily(socket, name);
+    families.set(name, family);
+    family.catch(() => families.delete(name));
+  }
+  return family;
+}
+
+/**
+ * A netlink family on a socket, typed by its descriptor: requests and replies are objects with
+ * the fixed header's members and the attributes as properties (camelCase of the kernel's names).
+ *
+ * @example
+ * ```ts ignore
+ * import { family } from "@netlink/netlink/ynl";
+ * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * await using rt = await family(rtLink);
+ * for (const link of await rt.dump("getlink")) console.log(link.ifiIndex, link.ifname, link.mtu);
+ * ```
+ */
+export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposable {
+  /** The generated descriptor. */
+  readonly descriptor: D;
+  /** The socket requests go through. */
+  readonly socket: NetlinkSocket;
+  /** The generic netlink family as the kernel registered it (undefined for netlink-raw). */
+  readonly generic: GenericFamily | undefined;
+  readonly #codec: Codec;
+  readonly #ownsSocket: boolean;
+
+  /**
+   * Wraps a socket; {@linkcode family} is the usual way to get one.
+   *
+   * @param descriptor The generated family descriptor.
+   * @param socket A socket of the family's protocol.
+   * @param generic The resolved generic netlink family, for generic netlink descriptors.
+   * @param ownsSocket Whether closing the family closes the socket.
+   */
+  constructor(descriptor: D, socket: NetlinkSocket, generic?: GenericFamily, ownsSocket = false) {
+    this.descriptor = descriptor;
+    this.socket = socket;
+    this.generic = generic;
+    this.#codec = codecOf(descriptor);
+    this.#ownsSocket = ownsSocket;
+    if (this.#codec.genetlink && generic === undefined) {
+      throw new TypeError(`${descriptor.name} is a generic netlink family: pass its resolved id`);
+    }
+  }
+
+  /**
+   * Encodes a request of operation `op` (`do` or `dump` shape) as a message for the socket.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+   * await using rt = await family(rtLink);
+   * const message = rt.encode("getlink", { ifname: "lo" });
+   * console.log(message.type); // 18: RTM_GETLINK
+   * ```
+   */
+  encode(op: string, request: unknown = {}): MessageInput {
+    const operation = this.#codec.operation(op);
+    if (operation.request === undefined) {
+      throw new TypeError(`${this.descriptor.name} operation "${op}" has no request`);
+    }
+    const payload = encodePayload(
+      this.#codec,
+      operation,
+      operation.request,
+      request as Record<string, unknown>,
+    );
+    return this.generic === undefined
+      ? { type: operation.request, payload }
+      : { type: this.generic.id, payload };
+  }
+
+  /**
+   * Decodes a message of this family by its type (or generic netlink command): the operation it
+   * belongs to and its contents. Undefined for messages the descriptor does not describe.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+   * await using rt = await family(rtLink, { groups: [1] });
+   * for await (const message of rt.socket) console.log(rt.decode(message)?.op);
+   * ```
+   */
+  decode(message: Message): Notification<D> | undefined {
+    let key = message.type;
+    if (this.generic !== undefined) {
+      if (message.type !== this.generic.id || message.payload.byteLength < 1) return undefined;
+      key = message.payload[0];
+    }
+    const op = this.#codec.operationOf(key);
+    if (op === undefined) return undefined;
+    const decoded = decodePayload(this.#codec, this.#codec.operation(op), message.payload);
+    return { op, message: decoded } as unknown as Notification<D>;
+  }
+
+  /**
+   * Sends a `do` request and resolves with its reply, decoded (undefined when the operation only
+   * acks). Rejects with NetlinkError when the kernel refuses.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+   * await using rt = await family(rtLink);
+   * const lo = await rt.do("getlink", { ifname: "lo" });
+   * console.log(lo.mtu);
+   * ```
+   */
+  async do<O extends DoOperation<D>>(
+    op: O,
+    request?: DoRequest<D, O>,
+    options: OperationOptions = {},
+  ): Promise<DoReply<D, O>> {
+    const operation = this.#codec.operation(op);
+    const message = this.encode(op, request);
+    message.flags = options.flags ?? 0;
+    const replies = await this.socket.request(message, options);
+    if (!operation.do?.reply || replies.length === 0) {
+      return undefined as DoReply<D, O>;
+    }
+    return this.#decodeReply(operation, replies[0]) as DoReply<D, O>;
+  }
+
+  /**
+   * Sends a dump request and resolves with every reply, decoded.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
+   * await using rt = await family(rtRoute);
+   * const routes = await rt.dump("getroute", { rtmFamily: 2 });
+   * console.log(routes.length);
+   * ```
+   */
+  async dump<O extends DumpOperation<D>>(
+    op: O,
+    request?: DumpRequest<D, O>,
+    options: OperationOptions = {},
+  ): Promise<DumpReply<D, O>[]> {
+    const operation = this.#codec.operation(op);
+    const replies: DumpReply<D, O>[] = [];
+    for await (const reply of this.socket.dump(this.#dumpRequest(op, request, options), options)) {
+      replies.push(this.#decodeReply(operation, reply) as DumpReply<D, O>);
+    }
+    return replies;
+  }
+
+  /**
+   * Sends a dump request when iteration starts and yields each reply as it arrives, decoded:
+   * for dumps too large to hold at once.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
+   * await using rt = await family(rtRoute);
+   * for await (const route of rt.dumpStream("getroute")) console.log(route.rtmTable);
+   * ```
+   */
+  dumpStream<O extends DumpOperation<D>>(
+    op: O,
+    request?: DumpRequest<D, O>,
+    options: OperationOptions = {},
+  ): AsyncIterable<DumpReply<D, O>> {
+    const operation = this.#codec.operation(op);
+    const dump = this.socket.dump(this.#dumpRequest(op, request, options), options);
+    // Decoding in a map over the socket's iterator, not in an async generator: a generator adds
+    // a promise and microtask hops per message, as much as the decoding costs.
+    return {
+      [Symbol.asyncIterator]: () => {
+        const parts = dump[Symbol.asyncIterator]();
+        return {
+          next: () =>
+            parts.next().then((part) =>
+              part.done ? part : {
+                value: this.#decodeReply(operation, part.value) as DumpReply<D, O>,
+                done: false,
+              }
+            ),
+          return: () =>
+            (parts.return?.() ?? Promise.resolve({ value: undefined, done: true as const })).then(
+              () => ({ value: undefined, done: true as const }),
+            ),
+        };
+      },
+    };
+  }
+
+  #dumpRequest(op: string, request: unknown, options: OperationOptions): MessageInput {
+    const message = this.encode(op, request);
+    message.flags = (options.flags ?? 0) | NLM_F_DUMP;
+    return message;
+  }
+
+  #decodeReply(operation: OperationDescriptor, message: Message): Record<string, unknown> {
+    return decodePayload(this.#codec, operation, message.payload);
+  }
+
+  /**
+   * Joins the family's multicast groups (all, or those named) and yields the notifications that
+   * arrive, decoded; leaves the groups it joined when the iteration ends. Messages the
+   * descriptor does not describe are skipped; `socket.overruns` counts lost ones.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+   * await using rt = await family(rtLink);
+   * for await (const { op, message } of rt.monitor({ groups: ["rtnlgrp-link"] })) {
+   *   console.log(op, message.ifname);
+   * }
+   * ```
+   */
+  async *monitor(
+    options: MonitorOptions<D> = {},
+  ): AsyncGenerator<Notification<D>, void, undefined> {
+    const names = options.groups
+      ?? [
+        ...new Set([...Object.keys(this.descriptor.groups), ...this.generic?.groups.keys() ?? []]),
+      ];
+    const joined: number[] = [];
+    try {
+      for (const name of names) {
+        const group = this.group(name);
+        if (!this.socket.groups.includes(group)) {
+          this.socket.join(group);
+          joined.push(group);
+        }
+      }
+      for await (const message of this.socket.messages({ signal: options.signal })) {
+        const notification = this.decode(message);
+        if (notification !== undefined) yield notification;
+      }
+    } finally {
+      if (!this.socket.closed) { for (const group of joined) this.socket.leave(group); }
+    }
+  }
+
+  /**
+   * The number of multicast group `name`, to join on the socket.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { netdev } from "@netlink/netlink/ynl/netdev";
+   * await using nd = await family(netdev);
+   * console.log(nd.group("mgmt"));
+   * ```
+   */
+  group(name: GroupName<D>): number {
+    const group = this.generic?.groups.get(name)
+      ?? (Object.hasOwn(this.descriptor.groups, name) ? this.descriptor.groups[name] : undefined);
+    if (group === undefined || group === null) {
+      throw new TypeError(`${this.descriptor.name} has no multicast group "${name}"`);
+    }
+    return group;
+  }
+
+  /**
+   * Closes the socket, unless it was passed in with `options.socket`.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
+   * const rt = await family(rtAddr);
+   * rt.close();
+   * ```
+   */
+  close(): void {
+    if (this.#ownsSocket) this.socket.close();
+  }
+
+  /** Closes the family: `await using rt = await family(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Opens typed access to a family: a socket of its protocol (netlink-raw families say which;
+ * generic netlink ones use NETLINK_GENERIC and resolve their id and groups through nlctrl, once
+ * per socket). Rejects with NetlinkError "ENOENT" when a generic family is not registered.
+ *
+ * @example
+ * ```ts ignore
+ * import { family } from "@netlink/netlink/ynl";
+ * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
+ * await using rt = await family(rtAddr, { netns: "blue" });
+ * for (const addr of await rt.dump("getaddr")) console.log(addr.ifaIndex, addr.address);
+ * ```
+ */
+export async function family<D extends FamilyDescriptor>(
+  descriptor: D,
+  options: FamilyOptions = {},
+): Promise<NetlinkFamily<D>> {
+  const codec = codecOf(descriptor);
+  const protocol = codec.genetlink ? NETLINK_GENERIC : descriptor.protonum ?? 0;
+  const { socket: given, ...openOptions } = options;
+  if (given !== undefined && given.protocol !== protocol) {
+    throw new TypeError(
+      `${descriptor.name} needs a socket of protocol ${protocol}, this one is ${given.protocol}`,
+    );
+  }
+  const socket = given ?? await open(protocol, openOptions);
+  try {
+    const generic = codec.genetlink ? await resolveCached(socket, descriptor.name) : undefined;
+    return new NetlinkFamily(descriptor, socket, generic, given === undefined);
+  } catch (err) {
+    if (given === undefined) socket.close();
+    throw err;
+  }
+}

@@ -1,0 +1,446 @@
+// Every attribute type the generator emits, encoded and decoded through the runtime with a
+// descriptor written for the purpose, plus the spec checks enforced on encode, unknown attributes
+// kept, and the consistency of every generated family descriptor.
+
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { test } from "node:test";
+import { type Attribute, AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
+import { NLA_F_NESTED } from "../../src/constants.ts";
+import type { GenericFamily } from "../../src/genl.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
+import { type FamilyDescriptor, NetlinkFamily, unknownAttributes } from "../../src/ynl/mod.ts";
+
+const example = {
+  name: "example",
+  protocol: "netlink-raw",
+  protonum: 31,
+  consts: {},
+  enums: {
+    color: { flags: false, entries: { red: 0, green: 1, blue: 7 } },
+    feature: { flags: true, entries: { a: 1, b: 2, c: 4 } },
+  },
+  structs: {
+    hdr: [
+      ["family", "u8"],
+      ["pad", "pad", { len: 1 }],
+      ["port", "u16", { bigEndian: true }],
+      ["index", "s32"],
+      ["hue", "u8", { enum: "color" }],
+      ["pad", "pad", { len: 3 }],
+    ],
+    pair: [
+      ["lo", "u32"],
+      ["hi", "u64"],
+      ["label", "string", { len: 8 }],
+      ["mac", "binary", { len: 6 }],
+      ["pad", "pad", { len: 2 }],
+      ["point", "binary", { struct: "point" }],
+    ],
+    point: [["x", "s16"], ["y", "u16"]],
+  },
+  sets: {
+    main: {
+      u8: [1, "u8"],
+      u16: [2, "u16"],
+      u32: [3, "u32"],
+      u64: [4, "u64"],
+      s8: [5, "s8"],
+      s16: [6, "s16"],
+      s32: [7, "s32"],
+      s64: [8, "s64"],
+      be16: [9, "u16", { bigEndian: true }],
+      be32: [10, "u32", { bigEndian: true }],
+      be64: [11, "u64", { bigEndian: true }],
+      sbe32: [12, "s32", { bigEndian: true }],
+      uintSmall: [13, "uint"],
+      uintBig: [14, "uint"],
+      sint: [15, "sint"],
+      flag: [16, "flag"],
+      name: [17, "string", { checks: { maxLen: 8 } }],
+      blob: [18, "binary", { checks: { minLen: 2, maxLen: 4 } }],
+      key: [19, "binary", { checks: { exactLen: 4 } }],
+      pair: [20, "binary", { struct: "pair" }],
+      nest: [21, "nest", { nest: "inner" }],
+      multi: [22, "u32", { multi: true }],
+      multiNest: [23, "nest", { nest: "inner", multi: true }],
+      array: [24, "indexed-array", { subType: "u16" }],
+      arrayNest: [25, "indexed-array", { subType: "nest", nest: "inner" }],
+      cArray: [26, "binary", { subType: "u32" }],
+      policy: [27, "nest-type-value", { nest: "inner", typeValue: ["outerId", "innerId"] }],
+      kind: [28, "string"],
+      data: [29, "sub-message", { subMessage: "kind-data", selector: "kind" }],
+      bits: [30, "bitfield32", { checks: { mask: 7 } }],
+      color: [31, "u32", { enum: "color" }],
+      features: [32, "u32", { enum: "feature", asFlags: true }],
+      ranged: [33, "u32", { checks: { min: 1, max: 100 } }],
+      masked: [34, "u32", { checks: { mask: 7 } }],
+      padding: [35, "pad"],
+      unused: [36, "unused"],
+      stats: [37, "nest", { nest: "stats" }],
+    },
+    // Its sub-message is selected by `kind` of the enclosing set, as tc's TCA_STATS_APP is.
+    stats: {
+      app: [1, "sub-message", { subMessage: "kind-data", selector: "kind" }],
+    },
+    inner: {
+      a: [1, "u32"],
+      b: [2, "string"],
+      c: [3, "nest", { nest: "main" }],
+    },
+  },
+  subMessages: {
+    "kind-data": {
+      attrs: { set: "inner" },
+      header: { header: "point" },
+      both: { header: "point", set: "inner" },
+      empty: {},
+    },
+  },
+  ops: {
+    set: { set: "main", header: "hdr", request: 16, do: { request: true } },
+    get: {
+      set: "main",
+      header: "hdr",
+      request: 18,
+      reply: 17,
+      do: { request: true, reply: true },
+      dump: { request: true, reply: true },
+    },
+    notice: { set: "inner", reply: 20, event: true, group: "events" },
+  },
+  groups: { events: 3 },
+} as const satisfies FamilyDescriptor;
+
+const codec = new NetlinkFamily(example, {} as NetlinkSocket);
+
+/** Encodes `value` as a "set" request, decodes it back as the message it is. */
+function roundTrip(value: Record<string, unknown>): Record<string | symbol, unknown> {
+  const message = codec.encode("set", value);
+  const decoded = codec.decode({
+    type: message.type,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: message.payload!,
+  });
+  assert.equal(decoded?.op, "set");
+  return decoded!.message as unknown as Record<string | symbol, unknown>;
+}
+
+/** The attributes after the 12-byte hdr struct of an encoded request. */
+function attributes(value: Record<string, unknown>): AttributeDecoder {
+  return new AttributeDecoder(codec.encode("set", value).payload!, 12);
+}
+
+const HEADER = { family: 2, port: 8080, index: -3, hue: "blue" } as const;
+
+test("every scalar kind round-trips with its width, sign and byte order", () => {
+  const value = {
+    ...HEADER,
+    u8: 255,
+    u16: 65535,
+    u32: 0xffff_ffff,
+    u64: 0xffff_ffff_ffff_ffffn,
+    s8: -128,
+    s16: -32768,
+    s32: -0x8000_0000,
+    s64: -0x8000_0000_0000_0000n,
+    be16: 0x1234,
+    be32: 0x0a000001,
+    be64: 0x0102_0304_0506_0708n,
+    sbe32: -2,
+    uintSmall: 7,
+    uintBig: 0x1_0000_0000n,
+    sint: -5,
+  };
+  const decoded = roundTrip(value);
+  assert.deepEqual(decoded, {
+    ...value,
+    u64: 0xffff_ffff_ffff_ffffn,
+    uintSmall: 7n, // uint and sint decode as bigint, whatever their size on the wire
+    sint: -5n,
+  });
+  const sizes = new Map<number, number[]>();
+  for (const a = attributes(value); a.next();) sizes.set(a.type, [...a.bytes()]);
+  assert.deepEqual(sizes.get(9), [0x12, 0x34]); // big-endian
+  assert.deepEqual(sizes.get(10), [10, 0, 0, 1]);
+  assert.deepEqual(sizes.get(12), [0xff, 0xff, 0xff, 0xfe]);
+  assert.equal(sizes.get(13)!.length, 4); // uint: 4 bytes when the value fits
+  assert.equal(sizes.get(14)!.length, 8);
+  assert.equal(sizes.get(15)!.length, 4);
+  // The fixed header: family, pad, port (big-endian), index, color = 7, pad.
+  assert.deepEqual(
+    [...codec.encode("set", HEADER).payload!],
+    [2, 0, 0x1f, 0x90, 0xfd, 0xff, 0xff, 0xff, 7, 0, 0, 0],
+  );
+});
+
+test("flags, strings, binary, structs and C arrays round-trip", () => {
+  const value = {
+    flag: true,
+    name: "eight ch",
+    blob: Uint8Array.of(1, 2, 3),
+    key: Uint8Array.of(9, 9, 9, 9),
+    pair: {
+      lo: 1,
+      hi: 2n ** 63n,
+      label: "abc",
+      mac: Uint8Array.of(2, 0, 0, 0, 0, 1),
+      point: { x: -1, y: 2 },
+    },
+    cArray: [1, 2, 0xffff_ffff],
+  };
+  const decoded = roundTrip(value);
+  assert.deepEqual(decoded, { family: 0, port: 0, index: 0, hue: "red", ...value });
+  // Absent members of a struct are zero; a flag set to false is left out.
+  const partial = roundTrip({ pair: { lo: 5 }, flag: false });
+  assert.deepEqual(partial.pair, {
+    lo: 5,
+    hi: 0n,
+    label: "",
+    mac: new Uint8Array(6),
+    point: { x: 0, y: 0 },
+  });
+  assert.equal("flag" in partial, false);
+  for (const a = attributes({ name: "x" }); a.next();) assert.deepEqual([...a.bytes()], [120, 0]);
+});
+
+test("nests, multi-attr, indexed arrays and nest-type-value round-trip", () => {
+  const value = {
+    nest: { a: 1, b: "one", c: { u8: 3, nest: { b: "deep" } } },
+    multi: [1, 2, 3],
+    multiNest: [{ a: 1 }, { b: "two" }],
+    array: [10, 20, 30],
+    arrayNest: [{ a: 1 }, { a: 2, b: "x" }],
+    policy: [
+      { outerId: 1, innerId: 4, a: 5 },
+      { outerId: 2, innerId: 0, b: "z" },
+    ],
+  };
+  const decoded = roundTrip(value);
+  assert.deepEqual(decoded, { family: 0, port: 0, index: 0, hue: "red", ...value });
+  const types: number[] = [];
+  for (const a = attributes({ multi: [1, 2] }); a.next();) types.push(a.type);
+  assert.deepEqual(types, [22, 22]); // one attribute per element
+  for (const a = attributes({ array: [10, 20] }); a.next();) {
+    assert.equal(a.nested, true);
+    const indexes: number[] = [];
+    for (const inner = a.nestedDecoder(); inner.next();) indexes.push(inner.type);
+    assert.deepEqual(indexes, [1, 2]); // indexed from 1: the kernel skips index 0
+  }
+});
+
+test("sub-messages: formats chosen by the selector, in either order; unknown formats as bytes", () => {
+  assert.deepEqual(roundTrip({ kind: "attrs", data: { a: 1, b: "x" } }).data, { a: 1, b: "x" });
+  assert.deepEqual(roundTrip({ kind: "header", data: { x: -2, y: 3 } }).data, { x: -2, y: 3 });
+  assert.deepEqual(roundTrip({ kind: "both", data: { x: 1, a: 2 } }).data, { x: 1, y: 0, a: 2 });
+  assert.deepEqual(roundTrip({ kind: "empty", data: {} }).data, {});
+  // A selector in the enclosing set.
+  assert.deepEqual(roundTrip({ kind: "attrs", stats: { app: { a: 4 } } }).stats, { app: { a: 4 } });
+  // The attribute is nested when its format has attributes, as the kernel's own encoders do.
+  const flags: boolean[] = [];
+  for (const a = attributes({ kind: "attrs", data: {} }); a.next();) flags.push(a.nested);
+  assert.deepEqual(flags, [false, true]);
+
+  // Data before its selector: decoded once the selector has been seen.
+  const encoder = new AttributeEncoder()
+    .nested(29, (inner) => inner.u32(1, 9))
+    .string(28, "attrs");
+  const payload = new Uint8Array(12 + encoder.finish().length);
+  payload.set(
+    new AttributeEncoder().nested(29, (inner) => inner.u32(1, 9)).string(28, "attrs").finish(),
+    12,
+  );
+  const late = codec.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
+  assert.deepEqual((late as { data: unknown }).data, { a: 9 });
+
+  // A selector the spec does not know: the value stays bytes, and encodes from bytes.
+  const unknown = roundTrip({ kind: "newer", data: Uint8Array.of(1, 2, 3, 4) });
+  assert.deepEqual(unknown.data, Uint8Array.of(1, 2, 3, 4));
+  assert.throws(
+    () => codec.encode("set", { kind: "newer", data: { a: 1 } }),
+    /selects no known format/,
+  );
+  assert.throws(() => codec.encode("set", { kind: "header", data: { a: 1 } }), /has no "a"/);
+});
+
+test("bitfield32, enums and enum-as-flags", () => {
+  const decoded = roundTrip({ bits: { value: 5, selector: 7 }, color: "green", features: 6 });
+  assert.deepEqual(decoded.bits, { value: 5, selector: 7 });
+  assert.equal(decoded.color, "green");
+  assert.equal(decoded.features, 6); // a bit mask stays a number
+  assert.equal(roundTrip({ color: 1 }).color, "green"); // numbers are accepted too
+  assert.equal(roundTrip({ color: 5 }).color, 5); // a value without a name stays a number
+  assert.throws(
+    () => codec.encode("set", { color: "purple" }),
+    /"purple" is not one of red, green, blue/,
+  );
+});
+
+test("checks from the spec are enforced on encode", () => {
+  const rejects = (value: Record<string, unknown>, pattern: RegExp) =>
+    assert.throws(() => codec.encode("set", value), pattern);
+  rejects({ name: "nine char" }, /main\.name: must be at most 8 bytes, got 9/);
+  rejects({ blob: Uint8Array.of(1) }, /at least 2 bytes/);
+  rejects({ blob: new Uint8Array(5) }, /at most 4 bytes/);
+  rejects({ key: new Uint8Array(3) }, /exactly 4 bytes/);
+  rejects({ ranged: 0 }, /below the minimum 1/);
+  rejects({ ranged: 101 }, /above the maximum 100/);
+  rejects({ masked: 8 }, /outside the mask 7/);
+  rejects({ bits: { value: 8, selector: 8 } }, /outside the mask 7/);
+  rejects({ u8: 256 }, /out of range 0\.\.255/);
+  rejects({ s8: -129 }, /out of range -128\.\.127/);
+  rejects({ u32: 1.5 }, /expected an integer/);
+  rejects({ u64: 2n ** 64n }, /out of range/);
+  rejects({ pair: { label: "too long!" } }, /pair\.label: at most 7 bytes fit/);
+  rejects({ pair: { nope: 1 } }, /struct pair has no member "nope"/);
+  rejects({ nope: 1 }, /attribute set main has no attribute "nope"/);
+  rejects({ padding: 1 }, /has no attribute "padding"/);
+  rejects({ flag: 1 }, /flag value must be a boolean/);
+  rejects({ multi: 1 }, /multi-attr value must be an array/);
+  rejects({ nest: "x" }, /expected an object/);
+  rejects({ name: 5 }, /expected a string/);
+  rejects({ blob: [1] }, /expected a Uint8Array/);
+  for (const ok of [{ ranged: 1 }, { ranged: 100 }, { masked: 7 }, { name: "12345678" }]) {
+    codec.encode("set", ok);
+  }
+});
+
+test("unknown and misfit attributes are kept and encoded back unchanged", () => {
+  const attrs = new AttributeEncoder()
+    .u32(3, 7)
+    .u16(3 + 0, 1) // a u32 attribute two bytes long: does not fit the spec
+    .string(99, "from a newer kernel")
+    .nested(21, (inner) => inner.u8(77, 1)) // unknown inside a nest
+    .bytes(36, Uint8Array.of(1)) // the set's "unused" slot
+    .finish();
+  const payload = new Uint8Array(12 + attrs.length);
+  payload.set(attrs, 12);
+  const decoded = codec.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message as
+    & Record<string, unknown>
+    & { [unknownAttributes]?: Attribute[] };
+  assert.equal(decoded.u32, 7);
+  const unknown = decoded[unknownAttributes]!;
+  assert.deepEqual(unknown.map((a) => a.type), [3, 99, 36]);
+  assert.equal(unknown[1].string(), "from a newer kernel");
+  const nest = decoded.nest as { [unknownAttributes]?: Attribute[] };
+  assert.deepEqual(nest[unknownAttributes]!.map((a) => [a.type, a.u8()]), [[77, 1]]);
+  // Encoding the decoded object reproduces the known attributes, then the kept ones.
+  const again = codec.encode("set", decoded).payload!;
+  const reordered = new AttributeEncoder()
+    .u32(3, 7)
+    .attribute({ type: 21, value: new AttributeEncoder().u8(77, 1).finish(), nested: true })
+    .u16(3, 1)
+    .string(99, "from a newer kernel")
+    .bytes(36, Uint8Array.of(1))
+    .finish();
+  assert.deepEqual([...again.subarray(12)], [...reordered]);
+  // Nothing in a message the descriptor does not describe.
+  assert.equal(codec.decode({ type: 99, flags: 0, seq: 0, portid: 0, payload }), undefined);
+  assert.equal((NLA_F_NESTED & 0x8000) !== 0, true);
+});
+
+test("generic netlink framing: genlmsghdr with the command, decoded by command", () => {
+  const genl = {
+    ...example,
+    protocol: "genetlink",
+    version: 3,
+  } as const satisfies FamilyDescriptor;
+  const resolved: GenericFamily = {
+    name: "example",
+    id: 0x1234,
+    version: 3,
+    headerSize: 0,
+    maxAttribute: 40,
+    groups: new Map([["events", 9]]),
+  };
+  const client = new NetlinkFamily(genl, {} as NetlinkSocket, resolved);
+  const message = client.encode("get", { u8: 1 });
+  assert.equal(message.type, 0x1234);
+  assert.deepEqual([...message.payload!.subarray(0, 4)], [18, 3, 0, 0]); // cmd, version, reserved
+  const reply = new Uint8Array(message.payload!);
+  reply[0] = 17; // the reply's command
+  const decoded = client.decode({ type: 0x1234, flags: 0, seq: 0, portid: 0, payload: reply });
+  assert.equal(decoded?.op, "get");
+  assert.equal((decoded!.message as { u8: number }).u8, 1);
+  const notice = Uint8Array.of(20, 3, 0, 0, ...new AttributeEncoder().string(2, "hi").finish());
+  const event = client.decode({ type: 0x1234, flags: 0, seq: 0, portid: 0, payload: notice });
+  assert.deepEqual(event, { op: "notice", message: { b: "hi" } });
+  assert.equal(
+    client.decode({ type: 0x1235, flags: 0, seq: 0, portid: 0, payload: notice }),
+    undefined,
+  );
+  assert.equal(client.group("events"), 9); // the kernel's number, not the spec's
+  assert.throws(() => new NetlinkFamily(genl, {} as NetlinkSocket), /resolved id/);
+});
+
+// deno-lint-ignore no-explicit-any
+type AnyDescriptor = any;
+
+test("every generated family descriptor is consistent and encodes every request", async () => {
+  const dir = new URL("../../src/ynl/", import.meta.url);
+  const files = readdirSync(dir).filter((f) =>
+    f.endsWith(".ts") && !f.startsWith("_") && f !== "mod.ts" && f !== "family.ts"
+  );
+  assert.ok(files.length >= 30, `${files.length} generated modules`);
+  for (const file of files) {
+    const module = await import(new URL(file, dir).href);
+    const [descriptor] = Object.values(module) as AnyDescriptor[];
+    const where = `${file}`;
+    const { sets, structs, enums, subMessages, ops } = descriptor;
+    for (const [setName, set] of Object.entries<Record<string, AnyDescriptor>>(sets)) {
+      for (const [key, [, kind, options = {}]] of Object.entries(set)) {
+        const at = `${where} ${setName}.${key}`;
+        if (options.nest) assert.ok(sets[options.nest], `${at}: set ${options.nest}`);
+        if (options.struct) assert.ok(structs[options.struct], `${at}: struct ${options.struct}`);
+        if (options.enum) assert.ok(enums[options.enum], `${at}: enum ${options.enum}`);
+        if (kind === "sub-message") {
+          assert.ok(subMessages[options.subMessage], `${at}: sub-message`);
+          assert.ok(
+            Object.values<AnyDescriptor>(sets).some((s) => s[options.selector]),
+            `${at}: selector ${options.selector}`,
+          );
+        }
+        if (kind === "nest" || kind === "nest-type-value") assert.ok(options.nest, `${at}: nest`);
+      }
+    }
+    for (const formats of Object.values<Record<string, AnyDescriptor>>(subMessages)) {
+      for (const format of Object.values(formats)) {
+        if (format.set) assert.ok(sets[format.set], `${where}: format set ${format.set}`);
+        if (format.header) {
+          assert.ok(structs[format.header], `${where}: format header ${format.header}`);
+        }
+      }
+    }
+    const client = new NetlinkFamily(
+      descriptor,
+      {} as NetlinkSocket,
+      descriptor.protocol === "netlink-raw" ? undefined : {
+        name: descriptor.name,
+        id: 99,
+        version: 1,
+        headerSize: 0,
+        maxAttribute: 0,
+        groups: new Map(),
+      },
+    );
+    for (const [opName, op] of Object.entries<AnyDescriptor>(ops)) {
+      if (op.set) assert.ok(sets[op.set], `${where} ${opName}: set ${op.set}`);
+      if (op.header) assert.ok(structs[op.header], `${where} ${opName}: header ${op.header}`);
+      if (op.request === undefined) continue;
+      const message = client.encode(opName, {});
+      // What was encoded decodes as a message of the family.
+      const decoded = client.decode({
+        type: message.type,
+        flags: 0,
+        seq: 0,
+        portid: 0,
+        payload: message.payload!,
+      });
+      if (descriptor.protocol === "netlink-raw" && op.reply === undefined) {
+        assert.ok(decoded, `${where} ${opName}`);
+      }
+    }
+  }
+});

@@ -1,0 +1,46 @@
+// The generated nfnetlink families (conntrack, nftables: netlink-raw, protocol 12) against the
+// host kernel in a fresh network namespace. Read-only: nftables changes need batches (several
+// messages in one datagram), which NetlinkSocket does not send.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NetlinkError } from "../../src/errors.ts";
+import { conntrack } from "../../src/ynl/conntrack.ts";
+import { family } from "../../src/ynl/mod.ts";
+import { nftables } from "../../src/ynl/nftables.ts";
+import { Netns } from "../host/_netns.ts";
+
+const AF_INET = 2, NFPROTO_UNSPEC = 0;
+
+test("conntrack: get-stats equals /proc/net/stat/nf_conntrack; get dumps no entries", async () => {
+  using ns = new Netns();
+  await using ct = await family(conntrack, { netns: ns.name });
+  const stats = await ct.dump("get-stats", { nfgenFamily: NFPROTO_UNSPEC });
+  // One row per possible CPU, hex columns named by the first line.
+  const [header, ...rows] = ns.ip("netns", "exec", ns.name, "cat", "/proc/net/stat/nf_conntrack")
+    .trim().split("\n").map((line) => line.trim().split(/\s+/));
+  assert.equal(stats.length, rows.length);
+  const column = (row: string[], name: string) => parseInt(row[header.indexOf(name)], 16);
+  stats.forEach((cpu, i) => {
+    assert.equal(cpu.resId, i); // nfgenmsg res_id (big-endian) carries the CPU
+    assert.equal(cpu.found, column(rows[i], "found"));
+    assert.equal(cpu.insert, column(rows[i], "insert"));
+    assert.equal(cpu.insertFailed, column(rows[i], "insert_failed"));
+    assert.equal(cpu.drop, column(rows[i], "drop"));
+    assert.equal(cpu.earlyDrop, column(rows[i], "early_drop"));
+  });
+  assert.deepEqual(await ct.dump("get", { nfgenFamily: AF_INET }), []);
+});
+
+test("nftables: an empty namespace has no tables; a missing table is ENOENT", async () => {
+  using ns = new Netns();
+  await using nft = await family(nftables, { netns: ns.name });
+  assert.deepEqual(await nft.dump("gettable", { nfgenFamily: NFPROTO_UNSPEC }), []);
+  assert.deepEqual(await nft.dump("getchain", { nfgenFamily: NFPROTO_UNSPEC }), []);
+  await assert.rejects(
+    nft.do("gettable", { nfgenFamily: AF_INET, name: "missing" }),
+    (err: unknown) => err instanceof NetlinkError && err.code === "ENOENT",
+  );
+  // nfnetlink message types are (subsystem << 8) | message: NFNL_SUBSYS_NFTABLES is 10.
+  assert.equal(nft.encode("gettable").type, 0xa01);
+});

@@ -1,0 +1,67 @@
+// The generated tc family (netlink-raw over rtnetlink) against the host kernel in a fresh
+// network namespace, compared with `tc -j qdisc show`: qdisc options are sub-messages selected by
+// the qdisc's kind, and their statistics nests that a kind-selected sub-message sits in.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { test } from "node:test";
+import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
+import { family } from "../../src/ynl/mod.ts";
+import { tc } from "../../src/ynl/tc.ts";
+import { Netns } from "../host/_netns.ts";
+
+const TC_H_ROOT = 0xffff_ffff;
+
+interface TcQdisc {
+  kind: string;
+  handle: string;
+  dev: string;
+  options?: Record<string, unknown>;
+}
+
+test("tc: getqdisc dump equals `tc -j qdisc show`; newqdisc htb with its options", async () => {
+  using ns = new Netns();
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  ns.ip("link", "set", "va0", "up");
+  const tcJson = (...args: string[]): TcQdisc[] =>
+    JSON.parse(
+      execFileSync("ip", ["netns", "exec", ns.name, "tc", "-j", ...args], { encoding: "utf8" }),
+    );
+  execFileSync("ip", ["netns", "exec", ns.name, "tc", "qdisc", "add", "dev", "va0", "ingress"]);
+  await using client = await family(tc, { netns: ns.name });
+  const vb0 = ns.json<{ ifindex: number }[]>("link", "show", "vb0")[0].ifindex;
+  await client.do("newqdisc", {
+    ifindex: vb0,
+    handle: 0x2_0000, // 2:
+    parent: TC_H_ROOT,
+    kind: "htb",
+    options: { init: { version: 3, rate2quantum: 10, defcls: 0x20 }, directQlen: 500 },
+  }, { flags: NLM_F_CREATE | NLM_F_EXCL });
+
+  const names = new Map(
+    ns.json<{ ifindex: number; ifname: string }[]>("link", "show").map((
+      l,
+    ) => [l.ifindex, l.ifname]),
+  );
+  const handle = (h: number) =>
+    `${(h >>> 16).toString(16)}:${h & 0xffff ? (h & 0xffff).toString(16) : ""}`;
+  const qdiscs = await client.dump("getqdisc");
+  assert.deepEqual(
+    qdiscs.map((q) => [names.get(q.ifindex), q.kind, handle(q.handle)].join(" ")).sort(),
+    tcJson("qdisc", "show").map((q) => [q.dev, q.kind, q.handle].join(" ")).sort(),
+  );
+  const htb = qdiscs.find((q) => q.kind === "htb")!;
+  const options = htb.options as {
+    init?: { defcls: number; rate2quantum: number };
+    directQlen?: number;
+  };
+  const [want] = tcJson("qdisc", "show", "dev", "vb0");
+  assert.equal(`0x${options.init!.defcls.toString(16)}`, want.options!.default);
+  assert.equal(options.init!.rate2quantum, want.options!.r2q);
+  assert.equal(options.directQlen, want.options!.direct_qlen);
+  assert.equal(typeof htb.stats2?.basic?.bytes, "bigint");
+  assert.deepEqual(qdiscs.find((q) => q.kind === "ingress")!.options, {}); // a format without content
+
+  await client.do("delqdisc", { ifindex: vb0, handle: 0x2_0000, parent: TC_H_ROOT });
+  assert.ok(!tcJson("qdisc", "show", "dev", "vb0").some((q) => q.kind === "htb"));
+});

@@ -1,0 +1,91 @@
+// The types a descriptor gives its family: wrong operation, attribute, enum or value type are
+// compile errors. `deno check` (and `deno test`) verify every @ts-expect-error below is one; the
+// function is never called, so Bun, which does not check types, runs only the last test.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { ethtool } from "../../src/ynl/ethtool.ts";
+import type { DumpReply, NetlinkFamily } from "../../src/ynl/mod.ts";
+import type { netdev } from "../../src/ynl/netdev.ts";
+import type { rtLink } from "../../src/ynl/rt_link.ts";
+import type { rtRoute } from "../../src/ynl/rt_route.ts";
+
+type Route = DumpReply<typeof rtRoute, "getroute">;
+
+async function typeChecks(
+  link: NetlinkFamily<typeof rtLink>,
+  route: NetlinkFamily<typeof rtRoute>,
+  dev: NetlinkFamily<typeof netdev>,
+  tool: NetlinkFamily<typeof ethtool>,
+): Promise<void> {
+  // Operations.
+  await link.dump("getlink");
+  // @ts-expect-error: no such operation
+  await link.dump("getlnk");
+  // @ts-expect-error: newlink has neither a dump nor a reply
+  await link.dump("newlink");
+  // @ts-expect-error: getstats is rt-link's, not rt-route's
+  await route.do("getstats");
+
+  // Attribute names and value types, fixed header members included.
+  await link.do("getlink", { ifname: "lo", ifiIndex: 1 });
+  // @ts-expect-error: misspelt attribute
+  await link.do("getlink", { ifnam: "lo" });
+  // @ts-expect-error: mtu is a u32
+  await link.do("setlink", { ifiIndex: 1, mtu: "1500" });
+  // @ts-expect-error: ifi-index is an s32 member of ifinfomsg
+  await link.do("setlink", { ifiIndex: 1n });
+  await tool.do("features-set", { header: { devName: "eth0" }, wanted: { nomask: true } });
+  // @ts-expect-error: a flag is a boolean
+  await tool.do("features-set", { header: { devName: "eth0" }, wanted: { nomask: 1 } });
+  // @ts-expect-error: no such member of the ethtool header nest
+  await tool.do("linkinfo-get", { header: { devName: "eth0", nope: 1 } });
+  // @ts-expect-error: netdev's ifindex is a u32: a number, not a bigint
+  await dev.do("dev-get", { ifindex: 1n });
+  // 64-bit values accept bigints and numbers.
+  await route.dump("getroute", { rtmFamily: 2, table: 254 });
+
+  // Enums: the kernel's names, or numbers.
+  await route.dump("getroute", { rtmType: "unicast" });
+  await route.dump("getroute", { rtmType: 1 });
+  // @ts-expect-error: no such rtm-type
+  await route.dump("getroute", { rtmType: "unicst" });
+
+  // Nests and sub-messages.
+  await link.do("newlink", { ifname: "br0", linkinfo: { kind: "bridge", data: { stpState: 1 } } });
+  // @ts-expect-error: stp-state is a u32
+  await link.do("newlink", { linkinfo: { kind: "bridge", data: { stpState: "on" } } });
+  // @ts-expect-error: no such linkinfo attribute
+  await link.do("newlink", { linkinfo: { knd: "bridge" } });
+
+  // Replies.
+  const routes: Route[] = await route.dump("getroute");
+  const oif: number | undefined = routes[0].oif;
+  const type: string | number = routes[0].rtmType;
+  // @ts-expect-error: oif is a number
+  const wrong: string | undefined = routes[0].oif;
+  // @ts-expect-error: comparing with a name rtm-type does not have
+  if (routes[0].rtmType === "unicst") return;
+  const lo = await link.do("getlink", { ifname: "lo" });
+  const bytes: bigint | undefined = lo.stats64?.rxBytes;
+  // @ts-expect-error: 64-bit counters are bigints
+  const small: number | undefined = lo.stats64?.rxBytes;
+  // @ts-expect-error: dellink only acks
+  const none: { ifname?: string } = await link.do("dellink", { ifname: "x" });
+
+  // Multicast groups.
+  link.monitor({ groups: ["rtnlgrp-link"] });
+  // @ts-expect-error: no such group
+  link.monitor({ groups: ["rtnlgrp-lnk"] });
+  // ethtool's spec lists no groups: the kernel's names are looked up at run time.
+  tool.monitor({ groups: ["monitor"] });
+  for await (const event of link.monitor()) {
+    // @ts-expect-error: no such operation to notify
+    if (event.op === "newlinkntf") return;
+  }
+  void [oif, type, wrong, bytes, small, none];
+}
+
+test("descriptor types are checked at compile time (see typeChecks)", () => {
+  assert.equal(typeof typeChecks, "function");
+});
