@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Static checks: formatting, lint, types, docs, and that the package would publish.
+# Prints one "check NAME: ok|FAILED" line each; exits non-zero if any failed.
+set -u
+cd "$(dirname "$0")/.."
+PATH="$PWD/node_modules/.bin:$PATH"
+failed=0
+check() {
+  local name=$1
+  shift
+  if out=$("$@" 2>&1); then
+    echo "check $name: ok"
+  else
+    echo "check $name: FAILED"
+    echo "$out" | tail -40
+    failed=$((failed + 1))
+  fi
+}
+check dprint dprint check
+check lint deno lint
+check types deno check mod.ts src/ ffi/ test/ examples/ scripts/ bench/
+check doc deno doc --lint mod.ts
+# --allow-dirty: CI checks out a clean tree, developers run this before committing.
+check publish deno publish --dry-run --allow-dirty
+exit $((failed > 0))
