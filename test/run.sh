@@ -4,7 +4,7 @@
 # line "N passed, N failed" (totals over everything); exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[[ -x node_modules/.bin/deno && -x node_modules/.bin/bun ]] || npm ci --no-audit --no-fund
+[[ -x node_modules/.bin/deno && -x node_modules/.bin/bun ]] || npm install --no-audit --no-fund
 PATH="$PWD/node_modules/.bin:$PATH"
 export NO_COLOR=1
 log=$(mktemp -d)
