@@ -127,8 +127,13 @@ interface Waiter {
 }
 
 const EMPTY = new Uint8Array(0);
-/** How many datagrams one turn of the read loop takes before yielding to the event loop. */
-const DRAIN_BATCH = 64;
+/**
+ * How long one turn of the read loop may drain the socket before it yields to the event loop
+ * (through a wait, which returns at once while data is queued): long enough that a flood of
+ * one-message datagrams isn't slowed by a poll round trip every few messages, short enough that
+ * timers and other sockets still run.
+ */
+const DRAIN_BUDGET_MS = 4;
 /** Replies to abandoned requests that are still expected and silently discarded (bounded). */
 const ABANDONED_LIMIT = 256;
 /** A dump queue this long stops reading until its consumer catches up; dumps never lose data. */
@@ -658,7 +663,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#pumping = true;
     try {
       while (this.#wantsData()) {
-        for (let i = 0; i < DRAIN_BATCH && this.#wantsData(); i++) {
+        const deadline = performance.now() + DRAIN_BUDGET_MS;
+        while (this.#wantsData() && performance.now() < deadline) {
           let datagram: Datagram | undefined;
           try {
             datagram = this.#transport.receive();
