@@ -212,6 +212,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #waiters: Waiter[] = [];
   #iterators = 0;
   #dumpBacklog = 0;
+  #dumpPaused = false;
+  #streamPaused = false;
   readonly #groups = new Set<number>();
 
   /**
@@ -643,11 +645,18 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** Whether anything waits for data that reading could deliver. */
   #wantsData(): boolean {
     if (this.#closed || this.#failure !== undefined) return false;
+    // Hysteresis: reading pauses when a queue reaches its limit and resumes only once it is half
+    // empty. Resuming as soon as one message is taken would read a whole datagram (up to
+    // hundreds of messages) into a queue with room for one.
+    if (this.#dumpBacklog >= DUMP_HIGH_WATER) this.#dumpPaused = true;
+    else if (this.#dumpBacklog <= DUMP_HIGH_WATER / 2) this.#dumpPaused = false;
+    const backlog = this.#settings.backlog;
+    if (this.#queue.length >= backlog) this.#streamPaused = true;
+    else if (this.#queue.length <= backlog / 2) this.#streamPaused = false;
     for (const p of this.#pending.values()) {
-      if (!p.dump || this.#dumpBacklog < DUMP_HIGH_WATER) return true;
+      if (!p.dump || !this.#dumpPaused) return true;
     }
-    return this.#waiters.length > 0
-      || (this.#iterators > 0 && this.#queue.length < this.#settings.backlog);
+    return this.#waiters.length > 0 || (this.#iterators > 0 && !this.#streamPaused);
   }
 
   /** Starts the read loop if something wants data, or cancels its wait if nothing does. */
@@ -745,8 +754,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       else waiter.resolve({ value: entry, done: false });
       return;
     }
-    if (this.#queue.length >= this.#settings.backlog) {
-      // The backlog is full (nobody iterates, or too slowly): drop, but never silently.
+    const backlog = this.#settings.backlog;
+    // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
+    // goes on only for a pending request, and then the queue is capped: drop, never silently.
+    if (this.#queue.length >= (this.#iterators > 0 ? 2 * backlog : backlog)) {
       this.#overruns++;
       if (!isOverrunEntry(this.#queue.last)) this.#queue.last = overrunMessage();
       return;

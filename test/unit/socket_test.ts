@@ -346,6 +346,34 @@ test("unclaimed messages beyond the backlog become one overrun, not silent loss"
   sock.close();
 });
 
+test("a slow iterator over many-message datagrams loses nothing (reading pauses, resumes)", async () => {
+  const { sock, t } = await fakeSocket({ backlog: 100 });
+  let next = 0;
+  const datagram = () => {
+    const messages: Message[] = [];
+    for (let i = 0; i < 64; i++) {
+      const payload = new Uint8Array(4);
+      new DataView(payload.buffer).setUint32(0, next++, true);
+      messages.push({ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload });
+    }
+    return messages;
+  };
+  for (let i = 0; i < 50; i++) t.deliver(datagram(), 0, 1); // 3,200 messages queued at once
+  let expected = 0;
+  for await (const m of sock) {
+    assert.notEqual(m.type, NLMSG_OVERRUN);
+    assert.equal(
+      new DataView(m.payload.buffer, m.payload.byteOffset).getUint32(0, true),
+      expected++,
+    );
+    if (expected % 10 === 0) await settle(); // a slow consumer
+    if (expected === 3200) break;
+  }
+  assert.equal(sock.overruns, 0);
+  assert.ok(t.waits < 50, `read in bursts, not one wait per message (${t.waits} waits)`);
+  sock.close();
+});
+
 test("idle socket: no wait is left pending once nothing wants data", async () => {
   const { sock, t } = await fakeSocket();
   t.onSend = (req, t) => t.deliver([ack(req)]);
