@@ -11,30 +11,10 @@ PATH="$PWD/node_modules/.bin:$PATH"
 routes=${1:-100000}
 iterations=${2:-10}
 ns=nlbench-$$
-trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-
-ip netns add "$ns"
-ip -n "$ns" link add bench0 type veth peer name bench1
-ip -n "$ns" link set bench0 up
-ip -n "$ns" link set bench1 up
-# 198.18.0.0/15 is the range set aside for benchmarks (RFC 2544): host routes, no traffic.
-python3 - "$routes" >"/tmp/$ns.batch" <<'PY'
-import sys
-for i in range(int(sys.argv[1])):
-    print(f"route add 198.{18 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}/32 dev bench0")
-PY
-ip -n "$ns" -batch "/tmp/$ns.batch"
-rm -f "/tmp/$ns.batch"
+. bench/_routes_netns.sh
+routes_netns "$ns" "$routes"
 toggle=$(ip -j -n "$ns" link show dev bench1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
-
-ip_times=()
-ip -j -n "$ns" -4 route show >/dev/null # warm-up
-for _ in $(seq "$iterations"); do
-  t0=$(date +%s%N)
-  ip -j -n "$ns" -4 route show >/dev/null
-  ip_times+=($((($(date +%s%N) - t0) / 1000)))
-done
-ip_median_us=$(printf '%s\n' "${ip_times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int(NR/2)+1]}')
+ip_median_us=$(ip_median_us "$ns" "$iterations")
 
 cc -O2 -Wall -o bench/route_dump bench/route_dump.c
 c_json=$(bench/route_dump "$ns" "$iterations")
