@@ -36,5 +36,6 @@ for raw in sys.argv[3:]:
               f"-> {ip_ms / ms:.1f}x faster than ip -j, {c_ms / ms:.0%} of C's speed")
     print(f"{r['runtime']}: event latency (link toggle -> yielded) p50 {lat['p50']:.0f} us, "
           f"p99 {lat['p99']:.0f} us (n={lat['n']}); idle CPU of a waiting subscriber "
-          f"{r['idleCpuPercent']:.2f}%")
+          f"{r['idleCpuPercent']:.2f}% (the same process with no socket: "
+          f"{r['baselineCpuPercent']:.2f}%)")
 PY
