@@ -105,10 +105,11 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_"] },
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
+  { header: "linux/netfilter.h", prefixes: ["NFPROTO_"] },
   { header: "linux/connector.h", prefixes: ["CN_IDX_", "CN_VAL_"] },
   {
     header: "linux/netfilter/nfnetlink.h",
-    prefixes: ["NFNL_SUBSYS_", "NFNLGRP_"],
+    prefixes: ["NFNL_SUBSYS_", "NFNLGRP_", "NFNL_MSG_BATCH_"],
     names: ["NFNETLINK_V0"],
   },
 ];

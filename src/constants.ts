@@ -3287,6 +3287,35 @@ export const VETH_INFO_PEER = 1;
 /** `VETH_INFO_MAX` from <linux/veth.h>. */
 export const VETH_INFO_MAX = 1;
 
+// <linux/netfilter.h>
+
+/** `NFPROTO_UNSPEC` from <linux/netfilter.h>. */
+export const NFPROTO_UNSPEC = 0;
+
+/** `NFPROTO_INET` from <linux/netfilter.h>. */
+export const NFPROTO_INET = 1;
+
+/** `NFPROTO_IPV4` from <linux/netfilter.h>. */
+export const NFPROTO_IPV4 = 2;
+
+/** `NFPROTO_ARP` from <linux/netfilter.h>. */
+export const NFPROTO_ARP = 3;
+
+/** `NFPROTO_NETDEV` from <linux/netfilter.h>. */
+export const NFPROTO_NETDEV = 5;
+
+/** `NFPROTO_BRIDGE` from <linux/netfilter.h>. */
+export const NFPROTO_BRIDGE = 7;
+
+/** `NFPROTO_IPV6` from <linux/netfilter.h>. */
+export const NFPROTO_IPV6 = 10;
+
+/** `NFPROTO_DECNET` from <linux/netfilter.h>. */
+export const NFPROTO_DECNET = 12;
+
+/** `NFPROTO_NUMPROTO` from <linux/netfilter.h>. */
+export const NFPROTO_NUMPROTO = 13;
+
 // <linux/connector.h>
 
 /** `CN_IDX_PROC` from <linux/connector.h>. */
@@ -3401,3 +3430,9 @@ export const NFNL_SUBSYS_HOOK = 12;
 
 /** `NFNL_SUBSYS_COUNT` from <linux/netfilter/nfnetlink.h>. */
 export const NFNL_SUBSYS_COUNT = 13;
+
+/** `NFNL_MSG_BATCH_BEGIN` from <linux/netfilter/nfnetlink.h>. */
+export const NFNL_MSG_BATCH_BEGIN = 16;
+
+/** `NFNL_MSG_BATCH_END` from <linux/netfilter/nfnetlink.h>. */
+export const NFNL_MSG_BATCH_END = 17;

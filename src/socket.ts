@@ -22,7 +22,13 @@ import {
   SOL_NETLINK,
 } from "./constants.ts";
 import { DumpInterruptedError, NetlinkError, SocketClosedError, SyscallError } from "./errors.ts";
-import { decodeDatagram, encodeMessage, type Message, type ReceivedMessage } from "./message.ts";
+import {
+  decodeDatagram,
+  encodeMessage,
+  encodeMessages,
+  type Message,
+  type ReceivedMessage,
+} from "./message.ts";
 import type { Datagram, Transport } from "./transport.ts";
 
 /**
@@ -290,38 +296,99 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * timeout, the signal's reason on abort, and SocketClosedError on close.
    */
   request(message: MessageInput, options: RequestOptions = {}): Promise<ReceivedMessage[]> {
+    return this.#requestMany([message], NLM_F_ACK, options);
+  }
+
+  /**
+   * Sends several messages in ONE datagram, each with NLM_F_REQUEST and its own sequence number
+   * (consecutive, in order), as transactions need (nfnetlink batches: NFNL_MSG_BATCH_BEGIN, the
+   * changes, NFNL_MSG_BATCH_END). NLM_F_ACK is not added: set it on the messages whose answer
+   * the kernel sends, and at least one must have it (or NLM_F_DUMP), since those answers are how
+   * the batch is known to be complete. Resolves with every reply to any of the messages, without
+   * the acks; rejects as {@linkcode request} does, with the first error (its `requestSeq` says
+   * which message failed), after which answers to the others are discarded.
+   */
+  requestBatch(
+    messages: readonly MessageInput[],
+    options: RequestOptions = {},
+  ): Promise<ReceivedMessage[]> {
+    if (!Array.isArray(messages) || messages.length === 0) {
+      return Promise.reject(new TypeError("requestBatch takes a non-empty array of messages"));
+    }
+    return this.#requestMany(messages, 0, options);
+  }
+
+  /** request() and requestBatch(): one datagram, one Pending per message, one outcome. */
+  #requestMany(
+    messages: readonly MessageInput[],
+    addFlags: number,
+    options: RequestOptions,
+  ): Promise<ReceivedMessage[]> {
     try {
       this.#checkOpen();
       checkTimeout(options.timeout);
       const from = options.to ?? 0;
       checkU32("request destination", from);
-      const dump = ((message.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
-      const seq = this.#nextSeq();
-      const bytes = this.#encode(message, (message.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK, seq);
+      const built = messages.map((message) => {
+        const flags = (message?.flags ?? 0) | NLM_F_REQUEST | addFlags;
+        return this.#message(message, flags, this.#nextSeq());
+      });
+      const dumps = (m: Message) => (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
+      const completes = (m: Message) => (m.flags & NLM_F_ACK) !== 0 || dumps(m);
+      let remaining = built.filter(completes).length;
+      if (remaining === 0) {
+        throw new TypeError(
+          "a batch needs a message with NLM_F_ACK or NLM_F_DUMP: its answer is how the batch "
+            + "is known to be complete",
+        );
+      }
+      const bytes = encodeMessages(built);
       options.signal?.throwIfAborted();
       return new Promise<ReceivedMessage[]>((resolve, reject) => {
         const replies: ReceivedMessage[] = [];
-        const cleanup = this.#guard(seq, options, (err) => pending.finish(err));
-        const pending: Pending = {
-          seq,
-          from,
-          dump,
-          interrupted: false,
-          push: (msg) => replies.push(msg),
-          finish: (error) => {
-            if (this.#pending.get(seq) !== pending) return;
-            this.#pending.delete(seq);
-            cleanup();
-            if (error !== undefined) {
-              reject(error);
-            } else if (pending.interrupted) {
-              reject(new DumpInterruptedError(replies));
-            } else {
-              resolve(replies);
-            }
-          },
+        const members: Pending[] = [];
+        let interrupted = false;
+        let settled = false;
+        const settle = (error?: unknown) => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          for (const member of members) {
+            if (this.#pending.get(member.seq) !== member) continue;
+            // Still registered: its answer may yet come, and must not leak into the stream.
+            this.#pending.delete(member.seq);
+            this.#abandon(member.seq);
+          }
+          if (error !== undefined) reject(error);
+          else if (interrupted) reject(new DumpInterruptedError(replies));
+          else resolve(replies);
         };
-        this.#start(pending, bytes, from);
+        const cleanup = this.#guard(options, settle);
+        for (const message of built) {
+          const member: Pending = {
+            seq: message.seq,
+            from,
+            dump: dumps(message),
+            interrupted: false,
+            push: (msg) => replies.push(msg),
+            finish: (error) => {
+              if (this.#pending.get(member.seq) !== member) return;
+              this.#pending.delete(member.seq);
+              if (member.interrupted) interrupted = true;
+              if (error !== undefined) settle(error);
+              else if (completes(message) && --remaining === 0) settle();
+            },
+          };
+          members.push(member);
+          this.#pending.set(member.seq, member);
+        }
+        try {
+          this.#sendBytes(bytes, from, 0);
+        } catch (err) {
+          settle(err);
+          return;
+        }
+        this.#kick();
       });
     } catch (err) {
       return Promise.reject(err);
@@ -373,7 +440,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       options.signal?.throwIfAborted();
       seq = this.#nextSeq();
       const bytes = this.#encode(message, (message.flags ?? 0) | NLM_F_REQUEST | NLM_F_DUMP, seq);
-      const cleanup = this.#guard(seq, options, (err) => pending!.finish(err));
+      const cleanup = this.#guard(options, (err) => {
+        this.#abandon(seq);
+        pending!.finish(err);
+      });
       pending = {
         seq,
         from,
@@ -566,6 +636,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   #encode(message: MessageInput, flags: number, seq: number): Uint8Array {
+    return encodeMessage(this.#message(message, flags, seq));
+  }
+
+  /** The full message to send: checks what encodeMessage does not (object, payload type). */
+  #message(message: MessageInput, flags: number, seq: number): Message {
     if (message === null || typeof message !== "object") {
       throw new TypeError("message must be an object like { type, flags?, payload? }");
     }
@@ -575,27 +650,22 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         `message payload must be a Uint8Array, got ${Object.prototype.toString.call(payload)}`,
       );
     }
-    const full: Message = {
+    return {
       type: message.type,
       flags,
       seq,
       portid: message.portid ?? this.#transport.portid,
       payload,
     };
-    return encodeMessage(full);
   }
 
-  /** Arms timeout and abort for a request; returns the function that disarms them. */
-  #guard(seq: number, options: RequestOptions, fail: (error: unknown) => void): () => void {
+  /** Arms timeout and abort: `fail` runs with the reason; returns the function that disarms. */
+  #guard(options: RequestOptions, fail: (error: unknown) => void): () => void {
     const { signal, timeout } = options;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      this.#abandon(seq);
-      fail(signal!.reason);
-    };
+    const onAbort = () => fail(signal!.reason);
     if (timeout !== undefined) {
       timer = setTimeout(() => {
-        this.#abandon(seq);
         fail(new DOMException(`netlink request timed out after ${timeout} ms`, "TimeoutError"));
       }, timeout);
     }

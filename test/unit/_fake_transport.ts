@@ -26,6 +26,8 @@ export class FakeTransport implements Transport {
   readonly portid: number;
   fd = 100;
   readonly sent: Sent[] = [];
+  /** Datagrams sent: several messages may share one. */
+  datagrams = 0;
   readonly options: [number, number, number][] = [];
   readonly inbox: (Datagram | Error)[] = [];
   closed = false;
@@ -45,6 +47,7 @@ export class FakeTransport implements Transport {
 
   send(data: Uint8Array, portid: number, groupMask: number): void {
     if (this.closed) throw new Error("fake: send after close");
+    this.datagrams++;
     for (const message of decodeMessages(data)) {
       this.sent.push({ message, portid, groupMask });
       this.onSend(message, this);

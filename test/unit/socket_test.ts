@@ -214,6 +214,65 @@ test("request({to}) accepts replies only from that port", async () => {
   sock.close();
 });
 
+test("requestBatch: one datagram, consecutive seqs, done when every acked message is", async () => {
+  const { sock, t } = await fakeSocket();
+  const seen: Message[] = [];
+  t.onSend = (req) => seen.push(req);
+  const batch = sock.requestBatch([
+    { type: 0x10 },
+    { type: 0x20, flags: NLM_F_ACK, payload: bytes(1) },
+    { type: 0x21, flags: NLM_F_ACK, payload: bytes(2) },
+    { type: 0x11 },
+  ]);
+  await settle();
+  assert.equal(t.datagrams, 1, "all four messages went in one datagram");
+  assert.deepEqual(seen.map((m) => m.seq - seen[0].seq), [0, 1, 2, 3]);
+  assert.ok(seen.every((m) => m.flags & NLM_F_REQUEST));
+  assert.deepEqual(seen.map((m) => m.flags & NLM_F_ACK), [0, NLM_F_ACK, NLM_F_ACK, 0]);
+  t.deliver([reply(seen[1], 0x20, bytes(7)), ack(seen[1])]);
+  await settle();
+  let settled = false;
+  void batch.then(() => settled = true);
+  await settle();
+  assert.equal(settled, false, "one acked message is still unanswered");
+  t.deliver([ack(seen[2])]);
+  assert.deepEqual((await batch).map((m) => m.payload[0]), [7]);
+  sock.close();
+});
+
+test("requestBatch: the first error rejects, naming its message; later answers are discarded", async () => {
+  const { sock, t } = await fakeSocket();
+  const seen: Message[] = [];
+  t.onSend = (req) => seen.push(req);
+  const batch = sock.requestBatch([
+    { type: 0x20, flags: NLM_F_ACK },
+    { type: 0x21, flags: NLM_F_ACK },
+  ]);
+  await settle();
+  t.deliver([ack(seen[0], 17, { detail: "exists" }), ack(seen[1])]);
+  const err = await batch.catch((e) => e);
+  assert.ok(err instanceof NetlinkError);
+  assert.equal(err.code, "EEXIST");
+  assert.equal(err.requestSeq, seen[0].seq);
+  const it = sock.messages();
+  const next = it.next();
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(3) }], 0, 1);
+  assert.equal((await next).value!.payload[0], 3, "the second ack did not leak into the stream");
+  sock.close();
+});
+
+test("requestBatch: bad batches are refused before sending", async () => {
+  const { sock, t } = await fakeSocket();
+  await assert.rejects(sock.requestBatch([]), TypeError);
+  await assert.rejects(sock.requestBatch([{ type: 0x10 }, { type: 0x11 }]), /NLM_F_ACK/);
+  await assert.rejects(
+    sock.requestBatch([{ type: 0x10, flags: NLM_F_ACK, payload: "x" as unknown as Uint8Array }]),
+    TypeError,
+  );
+  assert.equal(t.datagrams, 0);
+  sock.close();
+});
+
 test("close() ends pending requests, dumps and iterations promptly", async () => {
   const { sock, t } = await fakeSocket();
   const req = sock.request({ type: RTM_GETLINK });
