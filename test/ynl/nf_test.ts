@@ -1,16 +1,23 @@
 // The generated nfnetlink families (conntrack, nftables: netlink-raw, protocol 12) against the
-// host kernel in a fresh network namespace. Read-only: nftables changes need batches (several
-// messages in one datagram), which NetlinkSocket does not send.
+// host kernel in a fresh network namespace; nftables changes as transactions (batches: several
+// messages in one datagram, sent with NetlinkSocket.requestBatch).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import {
+  AF_INET,
+  NFNL_SUBSYS_NFTABLES,
+  NFPROTO_INET,
+  NFPROTO_UNSPEC,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+} from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
 import { conntrack } from "../../src/ynl/conntrack.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { nftables } from "../../src/ynl/nftables.ts";
 import { Netns } from "../host/_netns.ts";
-
-const AF_INET = 2, NFPROTO_UNSPEC = 0;
 
 test("conntrack: get-stats equals /proc/net/stat/nf_conntrack; get dumps no entries", async () => {
   using ns = new Netns();
@@ -43,4 +50,35 @@ test("nftables: an empty namespace has no tables; a missing table is ENOENT", as
   );
   // nfnetlink message types are (subsystem << 8) | message: NFNL_SUBSYS_NFTABLES is 10.
   assert.equal(nft.encode("gettable").type, 0xa01);
+});
+
+test("nftables: a transaction (batch in one datagram) creates a table; a failing one says which", async () => {
+  using ns = new Netns();
+  await using nft = await family(nftables, { netns: ns.name });
+  // NFNL_MSG_BATCH_BEGIN/END frame the transaction; res_id names the subsystem.
+  const begin = nft.encode("batch-begin", {
+    nfgenFamily: NFPROTO_UNSPEC,
+    resId: NFNL_SUBSYS_NFTABLES,
+  });
+  const end = nft.encode("batch-end", { nfgenFamily: NFPROTO_UNSPEC, resId: NFNL_SUBSYS_NFTABLES });
+  const table = nft.encode("newtable", { nfgenFamily: NFPROTO_INET, name: "filter42" });
+  const replies = await nft.socket.requestBatch([
+    begin,
+    { ...table, flags: NLM_F_CREATE | NLM_F_ACK },
+    end,
+  ]);
+  assert.deepEqual(replies, []);
+  const tables = await nft.dump("gettable", { nfgenFamily: NFPROTO_UNSPEC });
+  assert.deepEqual(tables.map((t) => [t.nfgenFamily, t.name]), [[NFPROTO_INET, "filter42"]]);
+  // The same table again, exclusively: the kernel rejects that message of the batch.
+  const err = await nft.socket.requestBatch([
+    begin,
+    { ...table, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK },
+    end,
+  ]).catch((e) => e);
+  assert.ok(err instanceof NetlinkError, String(err));
+  assert.equal(err.code, "EEXIST");
+  assert.equal(err.requestType, table.type);
+  // Nothing leaked into the socket's stream, and the socket still works.
+  assert.equal((await nft.dump("gettable", { nfgenFamily: NFPROTO_UNSPEC })).length, 1);
 });
