@@ -41,11 +41,6 @@ export class Fifo<T> {
     return this.length ? this.#items[this.#items.length - 1] : undefined;
   }
 
-  /** Replaces the newest item (the queue must not be empty). */
-  set last(item: T) {
-    this.#items[this.#items.length - 1] = item;
-  }
-
   /** Removes every item. */
   clear(): void {
     this.#items = [];

@@ -29,7 +29,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "./message.ts";
-import type { Datagram, Transport } from "./transport.ts";
+import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
 /**
  * A message to send. Omitted fields default: `flags` 0, `seq` the socket's next sequence number,
@@ -116,7 +116,15 @@ export interface SocketSettings {
 interface Pending {
   readonly seq: number;
   readonly from: number;
+  /** A true dump (NLM_F_DUMP): its parts are never dropped by the kernel. */
   readonly dump: boolean;
+  /**
+   * NLMSG_DONE (flagged NLM_F_MULTI) ends it: any dump bit was set (NLM_F_ROOT or NLM_F_MATCH
+   * alone start a dump too, and dumps are not acked).
+   */
+  readonly endsAtDone: boolean;
+  /** Reading for it pauses while this says so (a dump() whose consumer lags). */
+  paused?(): boolean;
   interrupted: boolean;
   /** The kernel dropped messages while this was pending: its reply may be among them. */
   atRisk?: SyscallError;
@@ -213,12 +221,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   #pumping = false;
   #overruns = 0;
   readonly #pending = new Map<number, Pending>();
-  readonly #abandoned = new Set<number>();
+  /** Sequence numbers of abandoned requests whose answers are discarded → ends at NLMSG_DONE. */
+  readonly #abandoned = new Map<number, boolean>();
   readonly #queue = new Fifo<ReceivedMessage | QueuedFailure>();
   readonly #waiters: Waiter[] = [];
   #iterators = 0;
-  #dumpBacklog = 0;
-  #dumpPaused = false;
   #streamPaused = false;
   readonly #groups = new Set<number>();
 
@@ -248,9 +255,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   /**
-   * How many times the kernel reported dropping messages for this socket (ENOBUFS), plus how
-   * many times the unclaimed-message queue overflowed. Each overrun also appears in the message
-   * stream as one NLMSG_OVERRUN message.
+   * How many times messages were lost: each ENOBUFS the kernel reported (it dropped messages for
+   * this socket), plus each run of messages dropped because the unclaimed-message queue was full.
+   * Each overrun also appears in the message stream as one NLMSG_OVERRUN message.
    */
   get overruns(): number {
     return this.#overruns;
@@ -334,6 +341,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         return this.#message(message, flags, this.#nextSeq());
       });
       const dumps = (m: Message) => (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
+      const endsAtDone = (m: Message) => (m.flags & NLM_F_DUMP) !== 0;
       const completes = (m: Message) => (m.flags & NLM_F_ACK) !== 0 || dumps(m);
       let remaining = built.filter(completes).length;
       if (remaining === 0) {
@@ -353,11 +361,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           if (settled) return;
           settled = true;
           cleanup();
-          for (const member of members) {
+          for (const [i, member] of members.entries()) {
             if (this.#pending.get(member.seq) !== member) continue;
-            // Still registered: its answer may yet come, and must not leak into the stream.
             this.#pending.delete(member.seq);
-            this.#abandon(member.seq);
+            // An answer still owed may yet come: it must not leak into the stream. (A message
+            // without NLM_F_ACK is answered only if it fails, before the acks that follow it.)
+            if (completes(built[i])) this.#abandon(member.seq, member.endsAtDone);
           }
           if (error !== undefined) reject(error);
           else if (interrupted) reject(new DumpInterruptedError(replies));
@@ -369,6 +378,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
             seq: message.seq,
             from,
             dump: dumps(message),
+            endsAtDone: endsAtDone(message),
             interrupted: false,
             push: (msg) => replies.push(msg),
             finish: (error) => {
@@ -421,43 +431,62 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     let outcome: { error?: unknown } | undefined;
     let pending: Pending | undefined;
     let seq = 0;
+    let paused = false;
+    let disarm = () => {};
     const settle = () => {
       if (!consumer) return;
       const c = consumer;
       if (parts.length > 0) {
         consumer = undefined;
-        this.#dumpBacklog--;
         c.resolve({ value: parts.shift()!, done: false });
-        this.#kick();
+        this.#kick(); // reading may have paused for this consumer
       } else if (outcome) {
         consumer = undefined;
-        if (outcome.error !== undefined) c.reject(outcome.error);
+        const { error } = outcome;
+        outcome = {}; // an error is thrown once; then the iterator is done
+        if (error !== undefined) c.reject(error);
         else c.resolve({ value: undefined, done: true });
       }
+    };
+    /** Ends the dump early (break, timeout, abort): what still comes for it is discarded. */
+    const abandon = (error?: unknown) => {
+      disarm();
+      if (pending && this.#pending.get(seq) === pending) {
+        this.#pending.delete(seq);
+        this.#abandon(seq, true);
+      }
+      parts.clear();
+      outcome ??= { error };
+      settle();
+      this.#kick();
     };
     const start = () => {
       this.#checkOpen();
       options.signal?.throwIfAborted();
       seq = this.#nextSeq();
       const bytes = this.#encode(message, (message.flags ?? 0) | NLM_F_REQUEST | NLM_F_DUMP, seq);
-      const cleanup = this.#guard(options, (err) => {
-        this.#abandon(seq);
-        pending!.finish(err);
-      });
+      disarm = this.#guard(options, abandon);
       pending = {
         seq,
         from,
         dump: true,
+        endsAtDone: true,
         interrupted: false,
+        // Dumps never lose data (the kernel fills them only when read), so a lagging consumer
+        // pauses reading rather than buffering the whole dump; hysteresis as for the stream.
+        paused: () => {
+          if (parts.length >= DUMP_HIGH_WATER) paused = true;
+          else if (parts.length <= DUMP_HIGH_WATER / 2) paused = false;
+          return paused;
+        },
         push: (msg) => {
           parts.push(msg);
-          this.#dumpBacklog++;
           settle();
         },
         finish: (error) => {
           if (this.#pending.get(seq) !== pending) return;
           this.#pending.delete(seq);
-          cleanup();
+          disarm();
           outcome = {
             error: error ?? (pending!.interrupted ? new DumpInterruptedError([]) : undefined),
           };
@@ -468,12 +497,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     };
     return {
       next: () => {
-        if (!pending) {
+        if (!pending && !outcome) {
           try {
             start();
           } catch (err) {
-            outcome = { error: err };
-            pending = undefined;
+            outcome = {};
             return Promise.reject(err);
           }
         }
@@ -483,15 +511,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         });
       },
       return: () => {
-        this.#dumpBacklog -= parts.length;
-        parts.clear();
-        if (pending && !outcome) {
-          // Abandon: stop delivering, discard what still comes for this sequence number.
-          this.#pending.delete(seq);
-          this.#abandon(seq);
-          outcome = {};
-          this.#kick();
-        }
+        const waiting = consumer;
+        consumer = undefined;
+        if (outcome === undefined || pending) abandon();
+        outcome = {};
+        waiting?.resolve({ value: undefined, done: true });
         return Promise.resolve({ value: undefined, done: true });
       },
     };
@@ -587,7 +611,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         });
       },
       return: () => {
+        const w = waiter;
         finish();
+        w?.resolve({ value: undefined, done: true }); // a next() still pending ends too
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]: () => iterator,
@@ -705,10 +731,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
   }
 
-  #abandon(seq: number): void {
-    this.#abandoned.add(seq);
+  #abandon(seq: number, endsAtDone: boolean): void {
+    this.#abandoned.set(seq, endsAtDone);
     if (this.#abandoned.size > ABANDONED_LIMIT) {
-      this.#abandoned.delete(this.#abandoned.values().next().value!);
+      this.#abandoned.delete(this.#abandoned.keys().next().value!);
     }
   }
 
@@ -718,13 +744,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     // Hysteresis: reading pauses when a queue reaches its limit and resumes only once it is half
     // empty. Resuming as soon as one message is taken would read a whole datagram (up to
     // hundreds of messages) into a queue with room for one.
-    if (this.#dumpBacklog >= DUMP_HIGH_WATER) this.#dumpPaused = true;
-    else if (this.#dumpBacklog <= DUMP_HIGH_WATER / 2) this.#dumpPaused = false;
     const backlog = this.#settings.backlog;
     if (this.#queue.length >= backlog) this.#streamPaused = true;
     else if (this.#queue.length <= backlog / 2) this.#streamPaused = false;
     for (const p of this.#pending.values()) {
-      if (!p.dump || !this.#dumpPaused) return true;
+      if (!p.paused?.()) return true;
     }
     return this.#waiters.length > 0 || (this.#iterators > 0 && !this.#streamPaused);
   }
@@ -762,7 +786,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           this.#dispatch(datagram);
         }
         if (!this.#wantsData()) break;
-        if (await this.#transport.wait() === "closed") break;
+        let woke: WaitResult;
+        try {
+          woke = await this.#transport.wait();
+        } catch (err) {
+          this.#fail(err); // never an unhandled rejection, never a silent stall
+          return;
+        }
+        if (woke === "closed") break;
       }
     } finally {
       this.#pumping = false;
@@ -785,8 +816,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           this.#answer(pending, msg);
           continue;
         }
-        if (this.#abandoned.has(msg.seq)) {
-          if (msg.type === NLMSG_DONE || msg.type === NLMSG_ERROR) this.#abandoned.delete(msg.seq);
+        const endsAtDone = this.#abandoned.get(msg.seq);
+        if (endsAtDone !== undefined) {
+          // A non-dump's multipart reply has its NLMSG_DONE before the ack: only the ack ends it.
+          if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && endsAtDone)) {
+            this.#abandoned.delete(msg.seq);
+          }
           continue;
         }
       }
@@ -796,7 +831,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   #answer(pending: Pending, msg: ReceivedMessage): void {
     if (msg.flags & NLM_F_DUMP_INTR) pending.interrupted = true;
-    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.dump)) {
+    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.endsAtDone)) {
       let errno: number;
       let error: NetlinkError | undefined;
       try {
@@ -828,8 +863,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
     // goes on only for a pending request, and then the queue is capped: drop, never silently.
     if (this.#queue.length >= (this.#iterators > 0 ? 2 * backlog : backlog)) {
-      this.#overruns++;
-      if (!isOverrunEntry(this.#queue.last)) this.#queue.last = overrunMessage();
+      // One NLMSG_OVERRUN (one slot over the cap) stands for the whole run of drops; nothing
+      // already queued is replaced.
+      if (!isOverrunEntry(this.#queue.last)) {
+        this.#overruns++;
+        this.#queue.push(overrunMessage());
+      }
       return;
     }
     this.#queue.push(entry);

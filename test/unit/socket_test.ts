@@ -12,6 +12,7 @@ import {
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
   NLM_F_REQUEST,
+  NLM_F_ROOT,
   NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_NEWLINK,
@@ -19,6 +20,7 @@ import {
 } from "../../src/constants.ts";
 import {
   DumpInterruptedError,
+  MalformedMessageError,
   NetlinkError,
   SocketClosedError,
   SyscallError,
@@ -397,11 +399,14 @@ test("unclaimed messages beyond the backlog become one overrun, not silent loss"
   t.deliver([ack(request)]);
   await pending;
   const it = sock.messages();
-  const first = (await it.next()).value!;
-  const second = (await it.next()).value!;
-  assert.equal(first.payload[0], 1);
-  assert.equal(second.type, NLMSG_OVERRUN);
-  assert.ok(sock.overruns >= 1);
+  const seen = [];
+  for (let i = 0; i < 3; i++) {
+    const m = (await it.next()).value!;
+    seen.push(m.type === NLMSG_OVERRUN ? "overrun" : m.payload[0]);
+  }
+  // What was queued stays queued; the two dropped messages are one overrun, one marker.
+  assert.deepEqual(seen, [1, 2, "overrun"]);
+  assert.equal(sock.overruns, 1);
   sock.close();
 });
 
@@ -513,5 +518,157 @@ test("send: defaults and destinations", async () => {
   assert.equal(t.sent[1].portid, 555);
   assert.equal(t.sent[1].message.seq, 7);
   assert.equal(t.sent[1].message.portid, 9);
+  sock.close();
+});
+
+// --- regressions found in review ------------------------------------------------------------
+
+test("a wait() that rejects fails pending requests and iterations, never unhandled", async () => {
+  class Failing extends FakeTransport {
+    override wait(): Promise<never> {
+      return Promise.reject(new Error("poller died"));
+    }
+  }
+  const sock = await open(NETLINK_ROUTE, { transport: (p, o) => new Failing(p, o) });
+  const iterating = sock.messages().next(); // waits: the wait fails
+  await assert.rejects(iterating, /poller died/);
+  // From then on the socket reports that failure to every caller.
+  await assert.rejects(sock.request({ type: RTM_GETLINK }), /poller died/);
+  assert.throws(() => sock.messages(), /poller died/);
+  assert.throws(() => sock.send({ type: RTM_GETLINK }), /poller died/);
+  sock.close();
+});
+
+test("a lagging dump() pauses only itself: a request-dump on the same socket completes", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.onSend = (req) => asked.push(req);
+  const big = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const first = big.next(); // starts the dump; the consumer then stalls
+  await settle();
+  const part = (n: number) => reply(asked[0], RTM_NEWLINK, bytes(n & 0xff), NLM_F_MULTI);
+  for (let i = 0; i < 20; i++) t.deliver(Array.from({ length: 500 }, (_, k) => part(i * 500 + k)));
+  await first;
+  await settle();
+  const nested = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }, { timeout: 2000 });
+  await settle();
+  t.deliver([reply(asked[1], RTM_NEWLINK, bytes(1), NLM_F_MULTI), done(asked[1])]);
+  assert.equal((await nested).length, 1);
+  await big.return!();
+  sock.close();
+});
+
+test("NLM_F_ROOT alone starts a dump (no ack follows): request() ends at NLMSG_DONE", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => {
+    t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI), done(req, 0, NLM_F_MULTI)]);
+  };
+  const parts = await sock.request({ type: RTM_GETLINK, flags: NLM_F_ROOT }, { timeout: 2000 });
+  assert.equal(parts.length, 1);
+  sock.close();
+});
+
+test("breaking out of a dump() disarms its timeout and abort listener", async () => {
+  const { sock, t } = await fakeSocket();
+  t.onSend = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
+  const ctl = new AbortController();
+  let listeners = 0;
+  const add = ctl.signal.addEventListener.bind(ctl.signal);
+  const remove = ctl.signal.removeEventListener.bind(ctl.signal);
+  ctl.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    listeners++;
+    add(...args);
+  }) as typeof add;
+  ctl.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+    listeners--;
+    remove(...args);
+  }) as typeof remove;
+  for await (const _ of sock.dump({ type: RTM_GETLINK }, { signal: ctl.signal, timeout: 60_000 })) {
+    break;
+  }
+  assert.equal(listeners, 0, "the abort listener was removed");
+  ctl.abort(); // must not reach the finished dump
+  sock.close(); // and no 60 s timer keeps the process alive: the runner would notice
+});
+
+test("a late multipart reply to an abandoned request does not leak its ack", async () => {
+  const { sock, t } = await fakeSocket();
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 5 }), /timed out/);
+  const it = sock.messages();
+  const next = it.next();
+  t.deliver([
+    reply(request, RTM_NEWLINK, bytes(1), NLM_F_MULTI),
+    done(request, 0, NLM_F_MULTI),
+    ack(request),
+  ]);
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(9) }], 0, 1);
+  assert.equal((await next).value!.payload[0], 9);
+  sock.close();
+});
+
+test("successful batches do not evict abandoned requests", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.onSend = (req) => asked.push(req);
+  await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 5 }), /timed out/);
+  const abandoned = asked[0];
+  t.onSend = (req, t) => {
+    if (req.flags & NLM_F_ACK) t.deliver([ack(req)]);
+  };
+  for (let i = 0; i < 300; i++) {
+    await sock.requestBatch([{ type: 0x10 }, { type: 0x20, flags: NLM_F_ACK }]);
+  }
+  const it = sock.messages();
+  const next = it.next();
+  t.deliver([ack(abandoned)]);
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(9) }], 0, 1);
+  assert.equal((await next).value!.payload[0], 9, "the abandoned request's ack was discarded");
+  sock.close();
+});
+
+test("return() while next() is pending ends that next(); a dump() returned early sends nothing", async () => {
+  const { sock, t } = await fakeSocket();
+  const it = sock.messages();
+  const pending = it.next();
+  await settle();
+  await it.return!();
+  assert.deepEqual(await pending, { value: undefined, done: true });
+
+  const dump = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  await dump.return!();
+  assert.deepEqual(await dump.next(), { value: undefined, done: true });
+  assert.equal(t.sent.length, 0, "no dump request was sent");
+  sock.close();
+});
+
+test("a malformed datagram's error keeps its place when the backlog overflows", async () => {
+  const { sock, t } = await fakeSocket({ backlog: 3 });
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  const pending = sock.request({ type: RTM_GETLINK });
+  await settle();
+  const event = (n: number): Message => ({
+    type: RTM_NEWLINK,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: bytes(n),
+  });
+  t.deliver([event(1)], 0, 1);
+  t.deliver([event(2)], 0, 1);
+  t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
+  t.deliver([event(4)], 0, 1);
+  t.deliver([event(5)], 0, 1);
+  t.deliver([ack(request)]);
+  await pending;
+  const it = sock.messages();
+  assert.equal((await it.next()).value!.payload[0], 1);
+  assert.equal((await it.next()).value!.payload[0], 2);
+  await assert.rejects(it.next(), MalformedMessageError);
+  const after = sock.messages();
+  assert.equal((await after.next()).value!.type, NLMSG_OVERRUN);
+  assert.equal(sock.overruns, 1);
   sock.close();
 });
