@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Native stand-in for bench/flood.sh (whose module runs only in the TCG guest, where JIT code pays
+# far more than C): the same kind of lossless one-way flood, sent by a C process over
+# NETLINK_USERSOCK, received by a C loop and by the library on Deno and Bun, in rounds, on this
+# machine's own kernel. Reports medians and each runtime's ratio to C. Not a test.
+#
+#   bench/usersock_flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATH="$PWD/node_modules/.bin:$PATH"
+count=${1:-200000} size=${2:-64} batch=${3:-1} rounds=${4:-5}
+cc -O2 -Wall -o bench/usersock_flood bench/usersock_flood.c
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+for _ in $(seq "$rounds"); do
+  bench/usersock_flood recv "$count" "$size" "$batch"
+  deno run --allow-ffi --allow-run --allow-read --allow-env bench/usersock_flood.ts "$count" "$size" "$batch"
+  bun bench/usersock_flood.ts "$count" "$size" "$batch"
+done | tee "$out" >/dev/null
+python3 - "$out" "$count" "$size" "$batch" <<'PY'
+import json, statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    assert r["received"] == int(sys.argv[2]) and r["out_of_order"] == 0, r
+    rates.setdefault(r["bench"], []).append(r["msgs_per_sec"])
+c = statistics.median(rates["c"])
+print(f"usersock flood, {sys.argv[2]} x {sys.argv[3]} B, {sys.argv[4]} per datagram: "
+      f"C {c:,.0f} msg/s (median of {len(rates['c'])})")
+for name in ("deno", "bun"):
+    m = statistics.median(rates[name])
+    print(f"  {name}: {m:,.0f} msg/s = {m / c:.0%} of C")
+PY
