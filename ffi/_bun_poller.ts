@@ -10,6 +10,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoName } from "../src/_errno.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import {
@@ -39,7 +40,6 @@ import {
   SIZEOF_POLLFD,
 } from "./_constants.ts";
 
-const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const post = (globalThis as unknown as { postMessage(message: unknown): void }).postMessage.bind(
   globalThis,
 );

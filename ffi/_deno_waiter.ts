@@ -25,6 +25,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
 import {
@@ -38,8 +39,6 @@ import {
 } from "./_constants.ts";
 import type { DenoLibc } from "./_deno_libc.ts";
 import type { Waiter } from "./_waiter.ts";
-
-const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** Makes the waiter for socket `fd`. The shared poller (one eventfd) starts on the first wait. */
 export function newDenoWaiter(libc: DenoLibc, fd: number): Waiter {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
 import { NETLINK_PKTINFO } from "../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../src/errors.ts";
@@ -54,9 +55,6 @@ const EPROTONOSUPPORT = errnoNumber("EPROTONOSUPPORT")!;
 const EADDRINUSE = errnoNumber("EADDRINUSE")!;
 const ENOENT = errnoNumber("ENOENT")!;
 const EPERM = errnoNumber("EPERM")!;
-
-/** Structs hold host-endian integers. */
-const LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** sizeof(size_t): cmsg_len is the cmsghdr's first field and a size_t. */
 const SIZE_T = OFFSETOF_CMSGHDR_CMSG_LEVEL;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { AttributeDecoder } from "./attribute.ts";
 import {
   NLM_F_ACK_TLVS,
@@ -19,9 +20,6 @@ import {
 } from "./constants.ts";
 import { MalformedMessageError, type NetlinkErrorInit } from "./errors.ts";
 import { alignMessage, type Message, NLMSG_HDRLEN } from "./message.ts";
-
-/** Netlink is host byte order; true on every platform Deno and Bun run on, but checked anyway. */
-const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** struct nlmsgerr starts with an int error. */
 const ERROR_SIZE = 4;

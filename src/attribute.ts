@@ -9,6 +9,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import {
   NLA_ALIGNTO,
   NLA_F_NESTED,
@@ -17,9 +18,6 @@ import {
   NLA_TYPE_MASK,
 } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
-
-/** Netlink is host byte order; true on every platform Deno and Bun run on, but checked anyway. */
-const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 // NLA_HDRLEN (4: NLA_ALIGN(sizeof(struct nlattr))) belongs with the attribute codec, but is
 // generated from the headers; re-exporting the same binding keeps `export *` unambiguous.

@@ -8,12 +8,10 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import type { Datagram } from "./transport.ts";
-
-/** Netlink is host byte order; true on every platform Deno and Bun run on, but checked anyway. */
-const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * One netlink message: a struct nlmsghdr and the payload that follows it.

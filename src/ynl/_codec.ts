@@ -5,6 +5,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { Attribute, AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { GENL_HDRLEN } from "../constants.ts";
 import { MalformedMessageError } from "../errors.ts";
@@ -18,7 +19,6 @@ import type {
 } from "./_descriptor.ts";
 import { unknownAttributes } from "./_descriptor.ts";
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
