@@ -9,6 +9,7 @@ import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { Attribute, AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { GENL_HDRLEN } from "../constants.ts";
 import { MalformedMessageError } from "../errors.ts";
+import { encodeGeneric } from "../genl.ts";
 import type {
   AttributeDescriptor,
   AttributeKind,
@@ -1138,7 +1139,6 @@ export function encodePayload(
   value: Record<string, unknown>,
 ): Uint8Array {
   checkObject(value, "message");
-  const genl = codec.genetlink ? GENL_HDRLEN : 0;
   const header = op.header === undefined ? undefined : codec.struct(op.header);
   const encoder = new AttributeEncoder();
   if (op.set !== undefined) {
@@ -1152,12 +1152,9 @@ export function encodePayload(
   }
   const attributes = encoder.finish();
   const headerSize = header?.size ?? 0;
-  const payload = new Uint8Array(genl + headerSize + attributes.byteLength);
-  if (genl) {
-    payload[0] = command;
-    payload[1] = codec.descriptor.version ?? 1;
-  }
-  if (header !== undefined) encodeStruct(header, value, payload, genl);
-  payload.set(attributes, genl + headerSize);
-  return payload;
+  const body = new Uint8Array(headerSize + attributes.byteLength);
+  if (header !== undefined) encodeStruct(header, value, body, 0);
+  body.set(attributes, headerSize);
+  // The genlmsghdr is src/genl.ts's to lay out (and check: command and version are u8s).
+  return codec.genetlink ? encodeGeneric(command, codec.descriptor.version ?? 1, body) : body;
 }
