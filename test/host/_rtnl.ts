@@ -3,8 +3,6 @@
 
 import { AttributeDecoder } from "../../src/attribute.ts";
 import {
-  AF_INET,
-  AF_INET6,
   IFA_ADDRESS,
   IFA_LOCAL,
   IFLA_IFNAME,
@@ -14,6 +12,7 @@ import {
   RTA_TABLE,
 } from "../../src/constants.ts";
 import type { Message } from "../../src/message.ts";
+import { formatIp } from "../_format.ts";
 
 const IFINFOMSG_SIZE = 16;
 const IFADDRMSG_SIZE = 8;
@@ -54,23 +53,6 @@ export function decodeLink(msg: Message): Link {
   return link;
 }
 
-export function formatAddress(family: number, bytes: Uint8Array): string {
-  if (family === AF_INET) return [...bytes].join(".");
-  if (family !== AF_INET6) throw new Error(`family ${family}`);
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  // Compress the longest run of zero groups, as inet_ntop does.
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen && j - i > 1) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
-}
-
 export interface Address {
   family: number;
   prefixlen: number;
@@ -90,8 +72,8 @@ export function decodeAddress(msg: Message): Address {
   const ad = new AttributeDecoder(msg.payload.subarray(IFADDRMSG_SIZE));
   let local = "";
   while (ad.next()) {
-    if (ad.type === IFA_ADDRESS) addr.address = formatAddress(family, ad.bytes());
-    else if (ad.type === IFA_LOCAL) local = formatAddress(family, ad.bytes());
+    if (ad.type === IFA_ADDRESS) addr.address = formatIp(ad.bytes());
+    else if (ad.type === IFA_LOCAL) local = formatIp(ad.bytes());
   }
   // IFA_LOCAL is the interface's own address on point-to-point links; ip shows it as "local".
   if (local) addr.address = local;
@@ -120,7 +102,7 @@ export function decodeRoute(msg: Message): Route {
   };
   const ad = new AttributeDecoder(msg.payload.subarray(RTMSG_SIZE));
   while (ad.next()) {
-    if (ad.type === RTA_DST) route.dst = formatAddress(family, ad.bytes());
+    if (ad.type === RTA_DST) route.dst = formatIp(ad.bytes());
     else if (ad.type === RTA_TABLE) route.table = ad.u32();
     else if (ad.type === RTA_OIF) route.oif = ad.u32();
   }

@@ -15,8 +15,8 @@ import { mptcpPm } from "../../src/ynl/mptcp_pm.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
 import { nlctrl } from "../../src/ynl/nlctrl.ts";
 import { tcpMetrics } from "../../src/ynl/tcp_metrics.ts";
+import { ipv4Number } from "../_format.ts";
 import { Netns } from "../host/_netns.ts";
-import { ipv4Number } from "./_format.ts";
 
 function withVeth(ns: Netns): number {
   ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");

@@ -11,8 +11,8 @@ import { rtLink } from "../../src/ynl/rt_link.ts";
 import { rtNeigh } from "../../src/ynl/rt_neigh.ts";
 import { rtRoute } from "../../src/ynl/rt_route.ts";
 import { rtRule } from "../../src/ynl/rt_rule.ts";
+import { formatIp, formatMac, ipv4 } from "../_format.ts";
 import { Netns } from "../host/_netns.ts";
-import { formatIp, formatMac, ipv4 } from "./_format.ts";
 
 const AF_INET = 2, AF_INET6 = 10;
 const CREATE = NLM_F_CREATE | NLM_F_EXCL;
