@@ -10,7 +10,6 @@
  * @module
  */
 
-import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoName } from "../src/_errno.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import {
@@ -30,15 +29,8 @@ import {
   SLOT_INTS,
   STATE,
 } from "./_bun_waiter.ts";
-import {
-  EFD_CLOEXEC,
-  EFD_NONBLOCK,
-  OFFSETOF_POLLFD_EVENTS,
-  OFFSETOF_POLLFD_FD,
-  OFFSETOF_POLLFD_REVENTS,
-  POLLIN,
-  SIZEOF_POLLFD,
-} from "./_constants.ts";
+import { EFD_CLOEXEC, EFD_NONBLOCK } from "./_constants.ts";
+import { pollfdBytes, pollfdRevents, setPollfd } from "./_pollfd.ts";
 
 const post = (globalThis as unknown as { postMessage(message: unknown): void }).postMessage.bind(
   globalThis,
@@ -70,22 +62,17 @@ function run(): void {
     const count = Atomics.load(shared, SLOT_COUNT);
     if (count + 1 > capacity) {
       capacity = Math.max(count + 1, capacity * 2, 16);
-      fds = libc.alloc(capacity * SIZEOF_POLLFD);
+      fds = libc.alloc(pollfdBytes(capacity));
       view = new DataView(fds.buffer);
       slotAt = new Int32Array(capacity);
     }
-    view.setInt32(OFFSETOF_POLLFD_FD, control, LE);
-    view.setInt16(OFFSETOF_POLLFD_EVENTS, POLLIN, LE);
-    view.setInt16(OFFSETOF_POLLFD_REVENTS, 0, LE);
+    setPollfd(view, 0, control);
     let n = 1;
     for (let slot = 0; slot < count; slot++) {
       const base = HEADER_INTS + slot * SLOT_INTS;
       const state = Atomics.load(shared, base + STATE);
       if (state === ARMED) {
-        const at = n * SIZEOF_POLLFD;
-        view.setInt32(at + OFFSETOF_POLLFD_FD, Atomics.load(shared, base + FD), LE);
-        view.setInt16(at + OFFSETOF_POLLFD_EVENTS, POLLIN, LE);
-        view.setInt16(at + OFFSETOF_POLLFD_REVENTS, 0, LE);
+        setPollfd(view, n, Atomics.load(shared, base + FD));
         slotAt[n++] = slot;
       } else if (state === CLOSING) {
         libc.close(Atomics.load(shared, base + FD));
@@ -99,9 +86,9 @@ function run(): void {
     }
     // Blocks this thread only. -1 is EINTR in practice: just look at the slots again.
     if (libc.poll(fds, n, -1) <= 0) continue;
-    if (view.getInt16(OFFSETOF_POLLFD_REVENTS, LE) !== 0) libc.read(control, scratch, 8);
+    if (pollfdRevents(view, 0) !== 0) libc.read(control, scratch, 8);
     for (let i = 1; i < n; i++) {
-      if (view.getInt16(i * SIZEOF_POLLFD + OFFSETOF_POLLFD_REVENTS, LE) === 0) continue;
+      if (pollfdRevents(view, i) === 0) continue;
       const base = HEADER_INTS + slotAt[i] * SLOT_INTS;
       // Only if still ARMED: a cancel (IDLE) or close (CLOSING) since the poll started wins.
       if (Atomics.compareExchange(shared, base + STATE, ARMED, IDLE) === ARMED) {

@@ -28,16 +28,9 @@
 import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
-import {
-  EFD_CLOEXEC,
-  EFD_NONBLOCK,
-  OFFSETOF_POLLFD_EVENTS,
-  OFFSETOF_POLLFD_FD,
-  OFFSETOF_POLLFD_REVENTS,
-  POLLIN,
-  SIZEOF_POLLFD,
-} from "./_constants.ts";
+import { EFD_CLOEXEC, EFD_NONBLOCK } from "./_constants.ts";
 import type { DenoLibc } from "./_deno_libc.ts";
+import { pollfdBytes, pollfdRevents, setPollfd } from "./_pollfd.ts";
 import type { Waiter } from "./_waiter.ts";
 
 /** Makes the waiter for socket `fd`. The shared poller (one eventfd) starts on the first wait. */
@@ -125,7 +118,7 @@ class Poller {
     this.#one = libc.alloc(8);
     new DataView(this.#one.buffer).setBigUint64(0, 1n, LE);
     this.#scratch = libc.alloc(8);
-    this.#fds = libc.alloc(16 * SIZEOF_POLLFD);
+    this.#fds = libc.alloc(pollfdBytes(16));
     this.#fdsView = new DataView(this.#fds.buffer);
   }
 
@@ -164,17 +157,12 @@ class Poller {
   #start(): void {
     const polled = [...this.#armed];
     const n = polled.length + 1;
-    if (n * SIZEOF_POLLFD > this.#fds.byteLength) {
-      this.#fds = this.#libc.alloc(2 * n * SIZEOF_POLLFD);
+    if (pollfdBytes(n) > this.#fds.byteLength) {
+      this.#fds = this.#libc.alloc(pollfdBytes(2 * n));
       this.#fdsView = new DataView(this.#fds.buffer);
     }
     const v = this.#fdsView;
-    for (let i = 0; i < n; i++) {
-      const at = i * SIZEOF_POLLFD;
-      v.setInt32(at + OFFSETOF_POLLFD_FD, i === 0 ? this.#efd : polled[i - 1].fd, LE);
-      v.setInt16(at + OFFSETOF_POLLFD_EVENTS, POLLIN, LE);
-      v.setInt16(at + OFFSETOF_POLLFD_REVENTS, 0, LE);
-    }
+    for (let i = 0; i < n; i++) setPollfd(v, i, i === 0 ? this.#efd : polled[i - 1].fd);
     this.#inFlight = true;
     this.#polled = polled;
     this.#libc.pollNonblocking(this.#fds, n, -1).then(
@@ -198,7 +186,7 @@ class Poller {
       const v = this.#fdsView;
       for (let i = 0; i < polled.length; i++) {
         const waiter = polled[i];
-        const revents = v.getInt16((i + 1) * SIZEOF_POLLFD + OFFSETOF_POLLFD_REVENTS, LE);
+        const revents = pollfdRevents(v, i + 1);
         if (revents !== 0 && this.#armed.delete(waiter)) waiter.finish("readable");
       }
     }
