@@ -332,10 +332,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     options: RequestOptions,
   ): Promise<ReceivedMessage[]> {
     try {
-      this.#checkOpen();
-      checkTimeout(options.timeout);
-      const from = options.to ?? 0;
-      checkU32("request destination", from);
+      const from = this.#checkRequest(options);
       const built = messages.map((message) => {
         const flags = (message?.flags ?? 0) | NLM_F_REQUEST | addFlags;
         return this.#message(message, flags, this.#nextSeq());
@@ -412,10 +409,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * the loop abandons the dump: its remaining parts are read and discarded.
    */
   dump(message: MessageInput, options: RequestOptions = {}): AsyncIterable<ReceivedMessage> {
-    this.#checkOpen();
-    checkTimeout(options.timeout);
-    const from = options.to ?? 0;
-    checkU32("request destination", from);
+    const from = this.#checkRequest(options);
     // Validate the message now, not on first iteration: bad input fails where it is written.
     this.#encode(message, 0, 0);
     return { [Symbol.asyncIterator]: () => this.#dumpIterator(message, options, from) };
@@ -650,6 +644,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   #checkOpen(): void {
     if (this.#closed) throw new SocketClosedError();
     if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** Checks a request's socket and options; returns the port replies must come from. */
+  #checkRequest(options: RequestOptions): number {
+    this.#checkOpen();
+    checkTimeout(options.timeout);
+    const from = options.to ?? 0;
+    checkU32("request destination", from);
+    return from;
   }
 
   #nextSeq(): number {
