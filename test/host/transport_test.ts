@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,25 +26,13 @@ import {
 } from "../../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
+import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
 
 const ffiUrl = new URL("../../ffi/mod.ts", import.meta.url).href;
 const isBun = "Bun" in globalThis;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function openFds(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
-/**
- * The descriptor count once earlier closes have landed: a socket closed while the shared poll
- * may still cover it is closed when that poll has returned, just after.
- */
-async function settledFds(): Promise<number> {
-  await sleep(50);
-  return openFds();
 }
 
 /**
@@ -223,7 +211,7 @@ test("options round-trip through setOption/getOption", () => {
 });
 
 test("an unknown protocol is EPROTONOSUPPORT with a hint", async () => {
-  const before = await settledFds();
+  const before = openDescriptors();
   assert.throws(() => openTransport(31, { portid: 0 }), (err: unknown) => {
     assert.ok(err instanceof SyscallError);
     assert.equal(err.syscall, "socket");
@@ -231,27 +219,27 @@ test("an unknown protocol is EPROTONOSUPPORT with a hint", async () => {
     assert.match(err.message, /netlink protocol 31 is not available in this kernel/);
     return true;
   });
-  assert.equal(openFds(), before);
+  assert.deepEqual(newDescriptors(before), []);
 });
 
 test("a missing namespace fails with ENOENT and leaks nothing", async () => {
-  const before = await settledFds();
+  const before = openDescriptors();
   assert.throws(
     () => openTransport(NETLINK_ROUTE, { portid: 0, netns: "/run/netns/nltest-does-not-exist" }),
     (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
   );
-  assert.equal(openFds(), before);
+  assert.deepEqual(newDescriptors(before), []);
 });
 
 test("binding a port ID in use fails with EADDRINUSE and leaks nothing", async () => {
   const a = openTransport(NETLINK_ROUTE, { portid: 0 });
   try {
-    const before = await settledFds();
+    const before = openDescriptors();
     assert.throws(
       () => openTransport(NETLINK_ROUTE, { portid: a.portid }),
       (err: unknown) => err instanceof SyscallError && err.code === "EADDRINUSE",
     );
-    assert.equal(openFds(), before);
+    assert.deepEqual(newDescriptors(before), []);
   } finally {
     a.close();
   }
@@ -291,13 +279,13 @@ test("cancelWait ends a pending wait promptly with cancelled; the socket stays u
 
 test("close ends a pending wait promptly with closed, and releases the descriptor", async () => {
   await warmUp();
-  const before = await settledFds();
+  const before = openDescriptors();
   const t = openTransport(NETLINK_ROUTE, { portid: 0 });
   const [result, ms] = await timeWait(t, () => t.close());
   assert.equal(result, "closed");
   assert.ok(ms < 50, `${ms} ms`);
   assert.equal(t.fd, -1);
-  assert.equal(openFds(), before);
+  assert.deepEqual(newDescriptors(before), []);
   await assert.rejects(t.wait(), SocketClosedError);
 });
 
@@ -373,14 +361,14 @@ test("100 sockets waiting at once each wake for their own datagram; file I/O sti
 });
 
 test("10,000 open/close cycles leak no descriptor", async () => {
-  const before = await settledFds();
+  const before = openDescriptors();
   for (let i = 0; i < 10_000; i++) openTransport(NETLINK_ROUTE, { portid: 0 }).close();
-  assert.equal(openFds(), before);
+  assert.deepEqual(newDescriptors(before), []);
 });
 
 test("open/wait/cancel/close cycles leak no descriptor", async () => {
   await warmUp();
-  const before = await settledFds();
+  const before = openDescriptors();
   for (let i = 0; i < 200; i++) {
     const t = openTransport(NETLINK_ROUTE, { portid: 0 });
     const p = t.wait();
@@ -389,11 +377,8 @@ test("open/wait/cancel/close cycles leak no descriptor", async () => {
     assert.equal(await p, "cancelled");
     t.close();
   }
-  // A descriptor that reached the Bun poller is closed by it, asynchronously when no wait is
-  // pending: give it a moment.
-  const deadline = performance.now() + 2000;
-  while (openFds() !== before && performance.now() < deadline) await sleep(10);
-  assert.equal(openFds(), before);
+  // A descriptor that reached the Bun poller is closed by it, asynchronously: give it a moment.
+  assert.deepEqual(await settledNewDescriptors(before), []);
 });
 
 /** Runs `code` in a child process of this same runtime; returns its stdout and duration. */
