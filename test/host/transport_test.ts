@@ -210,7 +210,7 @@ test("options round-trip through setOption/getOption", () => {
   }
 });
 
-test("an unknown protocol is EPROTONOSUPPORT with a hint", async () => {
+test("an unknown protocol is EPROTONOSUPPORT with a hint", () => {
   const before = openDescriptors();
   assert.throws(() => openTransport(31, { portid: 0 }), (err: unknown) => {
     assert.ok(err instanceof SyscallError);
@@ -222,7 +222,7 @@ test("an unknown protocol is EPROTONOSUPPORT with a hint", async () => {
   assert.deepEqual(newDescriptors(before), []);
 });
 
-test("a missing namespace fails with ENOENT and leaks nothing", async () => {
+test("a missing namespace fails with ENOENT and leaks nothing", () => {
   const before = openDescriptors();
   assert.throws(
     () => openTransport(NETLINK_ROUTE, { portid: 0, netns: "/run/netns/nltest-does-not-exist" }),
@@ -231,7 +231,7 @@ test("a missing namespace fails with ENOENT and leaks nothing", async () => {
   assert.deepEqual(newDescriptors(before), []);
 });
 
-test("binding a port ID in use fails with EADDRINUSE and leaks nothing", async () => {
+test("binding a port ID in use fails with EADDRINUSE and leaks nothing", () => {
   const a = openTransport(NETLINK_ROUTE, { portid: 0 });
   try {
     const before = openDescriptors();
@@ -360,7 +360,7 @@ test("100 sockets waiting at once each wake for their own datagram; file I/O sti
   }
 });
 
-test("10,000 open/close cycles leak no descriptor", async () => {
+test("10,000 open/close cycles leak no descriptor", () => {
   const before = openDescriptors();
   for (let i = 0; i < 10_000; i++) openTransport(NETLINK_ROUTE, { portid: 0 }).close();
   assert.deepEqual(newDescriptors(before), []);
