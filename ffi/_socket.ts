@@ -68,6 +68,16 @@ const INITIAL_RECEIVE_BUFFER = 32 << 10;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Small datagrams are copied out of the receive buffer into a shared slab instead of each into
+ * an ArrayBuffer of its own: allocating one per datagram (a malloc and a GC-tracked backing
+ * store) was the largest user-space cost of a flood of small messages. A message kept alive
+ * keeps its slab (at most SLAB_SIZE bytes) alive, as Node's Buffer pool does; datagrams above
+ * SLAB_MAX_COPY (dump parts, typically) get their own.
+ */
+const SLAB_SIZE = 64 << 10;
+const SLAB_MAX_COPY = 4 << 10;
+
 /** Room for NETLINK_PKTINFO and a few other control messages (e.g. NETLINK_LISTEN_ALL_NSID). */
 const CONTROL_SIZE = 4 * CMSG_SPACE_NL_PKTINFO;
 
@@ -243,6 +253,8 @@ class NetlinkTransport implements Transport {
   readonly #peek: Uint8Array;
   readonly #view: DataView;
   #buffer: Uint8Array;
+  #slab: ArrayBuffer | undefined;
+  #slabUsed = 0;
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
   readonly #option: Uint8Array;
@@ -345,7 +357,7 @@ class NetlinkTransport implements Transport {
       }
       off += (len + SIZE_T - 1) & ~(SIZE_T - 1);
     }
-    return { data: this.#buffer.slice(0, n), sender, group };
+    return { data: this.#copyOut(n), sender, group };
   }
 
   wait(): Promise<WaitResult> {
@@ -407,6 +419,21 @@ class NetlinkTransport implements Transport {
   #open(): number {
     if (this.#fd < 0) throw new SocketClosedError();
     return this.#fd;
+  }
+
+  /** The first `n` bytes of the receive buffer, copied (the buffer is reused by the next read). */
+  #copyOut(n: number): Uint8Array {
+    if (n > SLAB_MAX_COPY) return this.#buffer.slice(0, n);
+    let at = this.#slabUsed;
+    if (this.#slab === undefined || at + n > SLAB_SIZE) {
+      this.#slab = new ArrayBuffer(SLAB_SIZE);
+      at = 0;
+    }
+    // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
+    this.#slabUsed = at + ((n + 7) & ~7);
+    const data = new Uint8Array(this.#slab, at, n);
+    data.set(this.#buffer.subarray(0, n));
+    return data;
   }
 
   /** Allocates a receive buffer and points the iovec at it. */

@@ -204,11 +204,11 @@ export function encodeMessages(messages: Iterable<Message>): Uint8Array {
  * ```
  */
 export function decodeMessages(datagram: Uint8Array): Message[] {
-  return split(datagram, (view, offset, length) => ({
-    type: view.getUint16(offset + 4, HOST_LITTLE_ENDIAN),
-    flags: view.getUint16(offset + 6, HOST_LITTLE_ENDIAN),
-    seq: view.getUint32(offset + 8, HOST_LITTLE_ENDIAN),
-    portid: view.getUint32(offset + 12, HOST_LITTLE_ENDIAN),
+  return split(datagram, (view, at, offset, length) => ({
+    type: view.getUint16(at + 4, HOST_LITTLE_ENDIAN),
+    flags: view.getUint16(at + 6, HOST_LITTLE_ENDIAN),
+    seq: view.getUint32(at + 8, HOST_LITTLE_ENDIAN),
+    portid: view.getUint32(at + 12, HOST_LITTLE_ENDIAN),
     payload: datagram.subarray(offset + NLMSG_HDRLEN, offset + length),
   }));
 }
@@ -228,26 +228,46 @@ export function decodeMessages(datagram: Uint8Array): Message[] {
  */
 export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
   const { data, sender, group } = datagram;
-  return split(data, (view, offset, length) => ({
-    type: view.getUint16(offset + 4, HOST_LITTLE_ENDIAN),
-    flags: view.getUint16(offset + 6, HOST_LITTLE_ENDIAN),
-    seq: view.getUint32(offset + 8, HOST_LITTLE_ENDIAN),
-    portid: view.getUint32(offset + 12, HOST_LITTLE_ENDIAN),
+  return split(data, (view, at, offset, length) => ({
+    type: view.getUint16(at + 4, HOST_LITTLE_ENDIAN),
+    flags: view.getUint16(at + 6, HOST_LITTLE_ENDIAN),
+    seq: view.getUint32(at + 8, HOST_LITTLE_ENDIAN),
+    portid: view.getUint32(at + 12, HOST_LITTLE_ENDIAN),
     payload: data.subarray(offset + NLMSG_HDRLEN, offset + length),
     sender,
     group,
   }));
 }
 
-/** Walks the messages of a datagram as NLMSG_OK/NLMSG_NEXT do, building each with `make`. */
+let cachedBuffer: ArrayBufferLike | undefined;
+let cachedView: DataView | undefined;
+
+/**
+ * A DataView over the whole of `buffer`, reused while consecutive datagrams share one buffer (the
+ * transport copies small datagrams into a shared slab): a view costs more to create than a small
+ * message costs to decode. Only small buffers are kept, so the cache pins little memory.
+ */
+function viewOf(buffer: ArrayBufferLike): DataView {
+  if (buffer === cachedBuffer) return cachedView!;
+  const view = new DataView(buffer);
+  if (buffer.byteLength <= 64 << 10) [cachedBuffer, cachedView] = [buffer, view];
+  return view;
+}
+
+/**
+ * Walks the messages of a datagram as NLMSG_OK/NLMSG_NEXT do, building each with `make` from a
+ * view over the datagram's whole buffer, the header's offset in that buffer (`at`) and in the
+ * datagram, and nlmsg_len.
+ */
 function split<T>(
   datagram: Uint8Array,
-  make: (view: DataView, offset: number, length: number) => T,
+  make: (view: DataView, at: number, offset: number, length: number) => T,
 ): T[] {
   const messages: T[] = [];
   const end = datagram.byteLength;
   if (end === 0) return messages;
-  const view = new DataView(datagram.buffer, datagram.byteOffset, end);
+  const view = viewOf(datagram.buffer);
+  const base = datagram.byteOffset;
   let offset = 0;
   while (offset < end) {
     if (end - offset < NLMSG_HDRLEN) {
@@ -256,7 +276,7 @@ function split<T>(
         offset,
       );
     }
-    const length = view.getUint32(offset, HOST_LITTLE_ENDIAN);
+    const length = view.getUint32(base + offset, HOST_LITTLE_ENDIAN);
     if (length < NLMSG_HDRLEN) {
       throw new MalformedMessageError(
         `nlmsg_len ${length} is shorter than the ${NLMSG_HDRLEN}-byte header`,
@@ -269,7 +289,7 @@ function split<T>(
         offset,
       );
     }
-    messages.push(make(view, offset, length));
+    messages.push(make(view, base + offset, offset, length));
     offset += alignMessage(length);
   }
   return messages;

@@ -200,6 +200,34 @@ test("a 100 KiB datagram from another socket arrives whole, with its sender", as
   }
 });
 
+test("small datagrams kept by the caller stay intact while thousands more arrive", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    // Sizes around the point where a datagram stops sharing memory with its neighbours, and
+    // enough of them to fill many shared blocks.
+    const sizes = [1, 7, 8, 4095, 4096, 4097, 20_000];
+    const kept: { data: Uint8Array; fill: number }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const size = sizes[i % sizes.length];
+      const fill = i & 0xff;
+      a.send(new Uint8Array(size).fill(fill), b.portid, 0);
+      const d = await next(b);
+      assert.equal(d.data.length, size);
+      kept.push({ data: d.data, fill });
+    }
+    for (const [i, { data, fill }] of kept.entries()) {
+      assert.ok(
+        data.every((x) => x === fill),
+        `datagram ${i} (${data.length} bytes) was overwritten`,
+      );
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("options round-trip through setOption/getOption", () => {
   const t = openTransport(NETLINK_ROUTE, { portid: 0 });
   try {

@@ -4,6 +4,7 @@ import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE } from "../../src/constants.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
 import {
   alignMessage,
+  decodeDatagram,
   decodeMessages,
   encodeMessage,
   encodeMessages,
@@ -176,6 +177,26 @@ test("decodeMessages payloads are views into the datagram, also at a byte offset
   assert.equal(message.payload.length, 8);
   backing[8 + 16] = 42;
   assert.equal(message.payload[0], 42);
+});
+
+test("decodeDatagram: datagrams that share one buffer each decode from their own offset", () => {
+  const backing = new Uint8Array(96);
+  const first = backing.subarray(4, 4 + 20);
+  first.set(concat(header(20, 16, 1, 11, 0), bytes(1, 2, 3, 4)));
+  const second = backing.subarray(40, 40 + 24);
+  second.set(concat(header(24, 17, 2, 22, 0), bytes(5, 6, 7, 8, 9, 10, 11, 12)));
+  for (let round = 0; round < 2; round++) {
+    const [a] = decodeDatagram({ data: first, sender: 0, group: 0 });
+    const [b] = decodeDatagram({ data: second, sender: 7, group: 3 });
+    assert.deepEqual([a.type, a.seq, [...a.payload]], [16, 11, [1, 2, 3, 4]]);
+    assert.deepEqual([b.type, b.seq, b.sender, b.group, [...b.payload]], [
+      17,
+      22,
+      7,
+      3,
+      [5, 6, 7, 8, 9, 10, 11, 12],
+    ]);
+  }
 });
 
 test("decodeMessages accepts a final message without its padding", () => {
