@@ -10,6 +10,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { sharedView } from "./_view.ts";
 import {
   NLA_ALIGNTO,
   NLA_F_NESTED,
@@ -587,21 +588,6 @@ function wrongLength(
     `attribute ${type} is ${actual} bytes long, but a ${kind} is ${expected}`,
     offset,
   );
-}
-
-let lastView: WeakRef<DataView> | undefined;
-
-/**
- * A DataView over all of `buffer`, reused while decoders keep asking about the same buffer: every
- * payload of a datagram is a view into it, and a DataView per message made decoding a large dump
- * about 15% slower. Held weakly, so this never keeps a datagram alive.
- */
-function sharedView(buffer: ArrayBufferLike): DataView {
-  const view = lastView?.deref();
-  if (view !== undefined && view.buffer === buffer) return view;
-  const created = new DataView(buffer);
-  lastView = new WeakRef(created);
-  return created;
 }
 
 /** The value's text, up to its first NUL as C readers see it (so the terminator is dropped). */

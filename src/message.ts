@@ -9,6 +9,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { sharedView } from "./_view.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import type { Datagram } from "./transport.ts";
@@ -239,21 +240,6 @@ export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
   }));
 }
 
-let cachedBuffer: ArrayBufferLike | undefined;
-let cachedView: DataView | undefined;
-
-/**
- * A DataView over the whole of `buffer`, reused while consecutive datagrams share one buffer (the
- * transport copies small datagrams into a shared slab): a view costs more to create than a small
- * message costs to decode. Only small buffers are kept, so the cache pins little memory.
- */
-function viewOf(buffer: ArrayBufferLike): DataView {
-  if (buffer === cachedBuffer) return cachedView!;
-  const view = new DataView(buffer);
-  if (buffer.byteLength <= 64 << 10) [cachedBuffer, cachedView] = [buffer, view];
-  return view;
-}
-
 /**
  * Walks the messages of a datagram as NLMSG_OK/NLMSG_NEXT do, building each with `make` from a
  * view over the datagram's whole buffer, the header's offset in that buffer (`at`) and in the
@@ -266,7 +252,7 @@ function split<T>(
   const messages: T[] = [];
   const end = datagram.byteLength;
   if (end === 0) return messages;
-  const view = viewOf(datagram.buffer);
+  const view = sharedView(datagram.buffer);
   const base = datagram.byteOffset;
   let offset = 0;
   while (offset < end) {

@@ -435,7 +435,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       if (parts.length > 0) {
         consumer = undefined;
         c.resolve({ value: parts.shift()!, done: false });
-        this.#kick(); // reading may have paused for this consumer
+        if (paused) this.#kick(); // reading paused for this consumer may resume
       } else if (outcome) {
         consumer = undefined;
         const { error } = outcome;
@@ -500,6 +500,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
             outcome = {};
             return Promise.reject(err);
           }
+        }
+        if (parts.length > 0) {
+          // The common case while a dump streams: no waiter to build.
+          const value = parts.shift()!;
+          if (paused) this.#kick();
+          return Promise.resolve({ value, done: false });
         }
         return new Promise((resolve, reject) => {
           consumer = { resolve, reject };

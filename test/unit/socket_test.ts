@@ -558,6 +558,34 @@ test("a lagging dump() pauses only itself: a request-dump on the same socket com
   sock.close();
 });
 
+test("a dump() that outgrows its queue pauses reading, resumes as its consumer catches up", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.onSend = (req) => asked.push(req);
+  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const first = it.next();
+  await settle();
+  // 30,000 parts (over three times the queue's high-water mark) and the end, all at once.
+  const part = (n: number) => {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, n, true);
+    return reply(asked[0], RTM_NEWLINK, payload, NLM_F_MULTI);
+  };
+  for (let i = 0; i < 60; i++) t.deliver(Array.from({ length: 500 }, (_, k) => part(i * 500 + k)));
+  t.deliver([done(asked[0], 0, NLM_F_MULTI)]);
+  let expected = 0;
+  for (let r = await first; !r.done; r = await it.next()) {
+    const { payload } = r.value;
+    assert.equal(new DataView(payload.buffer, payload.byteOffset).getUint32(0, true), expected++);
+    if (expected === 5000) {
+      await settle(); // a slow consumer: reading paused well before the end
+      assert.ok(t.inbox.length > 0, "reading paused");
+    }
+  }
+  assert.equal(expected, 30_000);
+  sock.close();
+});
+
 test("NLM_F_ROOT alone starts a dump (no ack follows): request() ends at NLMSG_DONE", async () => {
   const { sock, t } = await fakeSocket();
   t.onSend = (req, t) => {
