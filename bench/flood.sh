@@ -14,8 +14,10 @@ trap 'rm -f "$out"' EXIT
 test/vm/run -- sh -c "
   for r in \$(seq $rounds); do
     bench/flood_recv -n $count -s $size -b $batch
-    node_modules/.bin/deno run --allow-ffi bench/flood.ts $count $size $batch
-    node_modules/.bin/bun bench/flood.ts $count $size $batch
+    for mode in messages batches; do
+      node_modules/.bin/deno run --allow-ffi bench/flood.ts $count $size $batch \$mode
+      node_modules/.bin/bun bench/flood.ts $count $size $batch \$mode
+    done
   done" | tee "$out" | grep '^{' || true
 python3 - "$out" <<'PY'
 import json, statistics, sys
@@ -26,7 +28,7 @@ for line in open(sys.argv[1]):
         rates.setdefault(r["bench"], []).append(r["msgs_per_sec"])
 c = statistics.median(rates["flood_recv"])
 print(f"C recv loop: {c:,.0f} msg/s (median of {len(rates['flood_recv'])})")
-for name in ("deno", "bun"):
+for name in ("deno", "deno batches()", "bun", "bun batches()"):
     m = statistics.median(rates[name])
     print(f"{name}: {m:,.0f} msg/s = {m / c:.0%} of C")
 PY

@@ -1,9 +1,10 @@
 // Benchmark body for bench/flood.sh (runs in the guest, next to the loaded module): asks the
 // module for a lossless flood of COUNT messages of SIZE bytes, BATCH per datagram, receives and
-// decodes every one through the library's message stream (checking each counter), and prints
-// one JSON line shaped like bench/flood_recv.c's.
+// decodes every one through the library's message stream (checking each counter): one message
+// per iteration step (MODE messages) or a run per step (MODE batches). Prints one JSON line
+// shaped like bench/flood_recv.c's.
 //
-//   bench/flood.ts COUNT SIZE BATCH
+//   bench/flood.ts COUNT SIZE BATCH [messages|batches]
 
 import process from "node:process";
 import {
@@ -18,9 +19,10 @@ import {
   NLTEST_UNIT_DEFAULT,
   OFFSETOF_NLTEST_FLOOD_DATA_COUNTER,
 } from "../kernel-module/nltest_uapi.ts";
-import { AttributeEncoder, NLM_F_ACK, NLM_F_REQUEST, open } from "../mod.ts";
+import { AttributeEncoder, NLM_F_ACK, NLM_F_REQUEST, open, type ReceivedMessage } from "../mod.ts";
 
 const [count, size, batch] = [200_000, 64, 1].map((d, i) => Number(process.argv[2 + i] ?? d));
+const mode = process.argv[5] ?? "messages";
 
 await using sock = await open(NLTEST_UNIT_DEFAULT, { receiveBufferSize: 1 << 20 });
 const t0 = performance.now();
@@ -31,7 +33,8 @@ sock.send({
     .u32(NLTEST_A_MODE, NLTEST_FLOOD_LOSSLESS).u32(NLTEST_A_BATCH, batch).finish(),
 });
 let received = 0, outOfOrder = 0, next = 0n, bytes = 0;
-for await (const msg of sock) {
+/** Checks one message; true at the module's FLOOD_DONE. */
+function take(msg: ReceivedMessage): boolean {
   if (msg.type === NLTEST_MSG_FLOOD_DATA) {
     const p = msg.payload;
     const counter = new DataView(p.buffer, p.byteOffset, p.byteLength)
@@ -40,11 +43,17 @@ for await (const msg of sock) {
     next = counter + 1n;
     received++;
     bytes += 16 + p.length;
-  } else if (msg.type === NLTEST_MSG_FLOOD_DONE) break;
+  }
+  return msg.type === NLTEST_MSG_FLOOD_DONE;
+}
+if (mode === "batches") {
+  all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+} else {
+  for await (const msg of sock) if (take(msg)) break;
 }
 const seconds = (performance.now() - t0) / 1000;
 console.log(JSON.stringify({
-  bench: "Deno" in globalThis ? "deno" : "bun",
+  bench: ("Deno" in globalThis ? "deno" : "bun") + (mode === "batches" ? " batches()" : ""),
   count,
   size,
   batch,

@@ -6,10 +6,16 @@
  *
  *   usersock_flood send PORT COUNT SIZE BATCH   sender only (for another receiver)
  *   usersock_flood recv COUNT SIZE BATCH        C receiver: forks the sender, prints JSON
+ *   usersock_flood recv-peek COUNT SIZE BATCH   the same, reading as the library does: a
+ *                                               nonblocking MSG_PEEK|MSG_TRUNC for the length,
+ *                                               then recvmsg with address and NETLINK_PKTINFO,
+ *                                               poll() when the socket is empty
  *
  * Each message carries its index (u64) first; the receiver walks with NLMSG_OK/NLMSG_NEXT.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +63,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 6 && !strcmp(argv[1], "send"))
 		return send_flood(strtoul(argv[2], 0, 10), atol(argv[3]), atoi(argv[4]), atoi(argv[5]));
-	if (argc != 5 || strcmp(argv[1], "recv")) {
-		fprintf(stderr, "usage: %s send PORT COUNT SIZE BATCH | recv COUNT SIZE BATCH\n", argv[0]);
+	int peek = argc == 5 && !strcmp(argv[1], "recv-peek");
+
+	if (argc != 5 || (strcmp(argv[1], "recv") && !peek)) {
+		fprintf(stderr, "usage: %s send PORT COUNT SIZE BATCH | recv[-peek] COUNT SIZE BATCH\n",
+			argv[0]);
 		return 2;
 	}
 	long count = atol(argv[2]), received = 0, out_of_order = 0, next = 0;
@@ -70,6 +79,8 @@ int main(int argc, char **argv)
 	static char buf[1 << 17];
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	if (peek)
+		setsockopt(fd, SOL_NETLINK, NETLINK_PKTINFO, &(int){ 1 }, sizeof(int));
 	bind(fd, (struct sockaddr *)&me, sizeof(me));
 	getsockname(fd, (struct sockaddr *)&me, &len);
 	double t0 = now();
@@ -78,7 +89,29 @@ int main(int argc, char **argv)
 	if (child == 0)
 		_exit(send_flood(me.nl_pid, count, size, batch));
 	while (received < count) {
-		int n = recv(fd, buf, sizeof(buf), 0);
+		int n;
+
+		if (peek) {
+			struct msghdr probe = { 0 };
+			struct sockaddr_nl from;
+			char control[64];
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr m = { &from, sizeof(from), &iov, 1, control, sizeof(control), 0 };
+
+			if (recvmsg(fd, &probe, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT) < 0) {
+				struct pollfd p = { fd, POLLIN, 0 };
+
+				if (errno != EAGAIN) {
+					perror("recvmsg");
+					return 1;
+				}
+				poll(&p, 1, -1);
+				continue;
+			}
+			n = recvmsg(fd, &m, MSG_DONTWAIT);
+		} else {
+			n = recv(fd, buf, sizeof(buf), 0);
+		}
 
 		if (n < 0) {
 			perror("recv");
@@ -96,7 +129,7 @@ int main(int argc, char **argv)
 	double secs = now() - t0;
 
 	waitpid(child, NULL, 0);
-	printf("{\"bench\":\"c\",\"received\":%ld,\"out_of_order\":%ld,\"msgs_per_sec\":%.0f}\n",
-	       received, out_of_order, received / secs);
+	printf("{\"bench\":\"%s\",\"received\":%ld,\"out_of_order\":%ld,\"msgs_per_sec\":%.0f}\n",
+	       peek ? "c peek" : "c", received, out_of_order, received / secs);
 	return 0;
 }

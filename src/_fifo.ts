@@ -36,6 +36,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The oldest item (the next {@linkcode shift} returns it), or undefined when empty. */
+  get first(): T | undefined {
+    return this.length ? this.#items[this.#head] : undefined;
+  }
+
   /** The newest item, or undefined when empty. */
   get last(): T | undefined {
     return this.length ? this.#items[this.#items.length - 1] : undefined;

@@ -26,6 +26,14 @@ export class Netns implements Disposable {
     return ip("-n", this.name, ...args);
   }
 
+  /** `ip -n NAME -batch -`: the commands, one per line, run by a single ip process. */
+  ipBatch(commands: string[]): void {
+    execFileSync("ip", ["-n", this.name, "-batch", "-"], {
+      input: commands.join("\n") + "\n",
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+  }
+
   /** `ip -j -n NAME ARGS...`, parsed. */
   json<T = Record<string, unknown>[]>(...args: string[]): T {
     const out = ip("-j", "-n", this.name, ...args).trim();

@@ -161,6 +161,31 @@ test("a RTNLGRP_LINK subscriber sees a veth going up and down", async () => {
   assert.deepEqual(states, ["up", "down"]);
 });
 
+test("batches(): 20 link changes made at once arrive in runs, in order, none missing", async () => {
+  using ns = new Netns();
+  withVeths(ns);
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });
+  const it = sock.batches({ signal: AbortSignal.timeout(5000) });
+  const first = it.next(); // subscribed and waiting before the changes
+  // One `ip -batch` makes the changes while this thread is blocked running it, so every
+  // notification is queued before the socket is read: one drain of the socket, one run.
+  const mtus = Array.from({ length: 20 }, (_, i) => 1300 + i);
+  ns.ipBatch(mtus.map((mtu) => `link set va0 mtu ${mtu}`));
+  const seen: number[] = [];
+  let runs = 0;
+  for (let r = await first; !r.done; r = await it.next()) {
+    runs++;
+    for (const msg of r.value) {
+      if (msg.type !== RTM_NEWLINK) continue;
+      const link = decodeLink(msg);
+      if (link.name === "va0" && seen.at(-1) !== link.mtu) seen.push(link.mtu);
+    }
+    if (seen.at(-1) === mtus.at(-1)) break;
+  }
+  assert.deepEqual(seen, mtus);
+  assert.ok(runs <= 2, `${runs} runs for 20+ notifications queued together`);
+});
+
 test("a request on a subscribed socket is not confused by the notification it causes", async () => {
   using ns = new Netns();
   withVeths(ns);

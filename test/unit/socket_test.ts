@@ -700,3 +700,112 @@ test("a malformed datagram's error keeps its place when the backlog overflows", 
   assert.equal(sock.overruns, 1);
   sock.close();
 });
+
+const event = (n: number): Message => ({
+  type: RTM_NEWLINK,
+  flags: 0,
+  seq: 0,
+  portid: 0,
+  payload: bytes(n),
+});
+const firstBytes = (run: ReceivedMessage[]) => run.map((m) => m.payload[0]);
+
+test("batches(): a waiting step gets the whole datagram; queued messages come as one run", async () => {
+  const { sock, t } = await fakeSocket();
+  const it = sock.batches();
+  const step = it.next();
+  await settle();
+  t.deliver([event(1), event(2), event(3)], 0, 1);
+  assert.deepEqual(firstBytes((await step).value!), [1, 2, 3]);
+  t.deliver([event(4)], 0, 1);
+  t.deliver([event(5), event(6)], 0, 1);
+  await settle();
+  assert.deepEqual(firstBytes((await it.next()).value!), [4, 5, 6]);
+  sock.close();
+  assert.equal((await it.next()).done, true);
+});
+
+test("batches(): a run stops before a malformed datagram, whose error the next step throws", async () => {
+  const { sock, t } = await fakeSocket();
+  t.deliver([event(1), event(2)], 0, 1);
+  t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
+  t.deliver([event(4)], 0, 1);
+  const it = sock.batches();
+  const first = it.next();
+  await settle();
+  assert.deepEqual(firstBytes((await first).value!), [1, 2]);
+  await assert.rejects(it.next(), MalformedMessageError);
+  assert.deepEqual(firstBytes((await it.next()).value!), [4]);
+  sock.close();
+});
+
+test("batches(): an overrun is a marker in the run; close ends a pending step", async () => {
+  const { sock, t } = await fakeSocket();
+  const it = sock.batches();
+  const step = it.next();
+  await settle();
+  t.deliver([event(1)], 0, 1);
+  t.overrun();
+  t.deliver([event(2)], 0, 1);
+  const run = (await step).value!;
+  await settle();
+  const all = [...run, ...(run.length < 3 ? (await it.next()).value! : [])];
+  assert.deepEqual(all.map((m) => m.type === NLMSG_OVERRUN ? "overrun" : m.payload[0]), [
+    1,
+    "overrun",
+    2,
+  ]);
+  assert.equal(sock.overruns, 1);
+  const pending = it.next();
+  await settle();
+  sock.close();
+  assert.equal((await pending).done, true);
+});
+
+test("batches() and messages() at once split the stream: nothing lost, nothing twice", async () => {
+  const { sock, t } = await fakeSocket({ backlog: 64 });
+  const seen: number[] = [];
+  const runs = (async () => {
+    for await (const run of sock.batches()) {
+      for (const m of run) {
+        seen.push(new DataView(m.payload.buffer, m.payload.byteOffset).getUint16(0, true));
+      }
+    }
+  })();
+  const singles = (async () => {
+    for await (const m of sock.messages()) {
+      seen.push(new DataView(m.payload.buffer, m.payload.byteOffset).getUint16(0, true));
+      await settle(); // the slower reader
+    }
+  })();
+  await settle();
+  let n = 0;
+  for (let d = 0; d < 100; d++) {
+    const messages = Array.from({ length: 20 }, () => {
+      const payload = new Uint8Array(2);
+      new DataView(payload.buffer).setUint16(0, n++, true);
+      return { ...event(0), payload };
+    });
+    t.deliver(messages, 0, 1);
+    if (d % 10 === 0) await settle();
+  }
+  while (seen.length < n) await settle();
+  sock.close();
+  await Promise.all([runs, singles]);
+  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+  assert.equal(sock.overruns, 0);
+});
+
+test("batches(): abort throws the reason; later messages reach the next iteration", async () => {
+  const { sock, t } = await fakeSocket();
+  const ctl = new AbortController();
+  const it = sock.batches({ signal: ctl.signal });
+  const step = it.next();
+  await settle();
+  ctl.abort(new Error("stop"));
+  await assert.rejects(step, /stop/);
+  t.deliver([event(7)], 0, 1);
+  const [m] = (await sock.batches().next()).value!;
+  assert.equal(m.payload[0], 7);
+  sock.close();
+});
