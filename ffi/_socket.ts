@@ -75,8 +75,8 @@ const EMPTY = new Uint8Array(0);
  * keeps its slab (at most SLAB_SIZE bytes) alive, as Node's Buffer pool does; datagrams above
  * SLAB_MAX_COPY (dump parts, typically) get their own.
  */
-const SLAB_SIZE = 64 << 10;
-const SLAB_MAX_COPY = 4 << 10;
+const SLAB_SIZE = 16 << 10;
+const SLAB_MAX_COPY = 2 << 10;
 
 /** Room for NETLINK_PKTINFO and a few other control messages (e.g. NETLINK_LISTEN_ALL_NSID). */
 const CONTROL_SIZE = 4 * CMSG_SPACE_NL_PKTINFO;
@@ -424,14 +424,16 @@ class NetlinkTransport implements Transport {
   /** The first `n` bytes of the receive buffer, copied (the buffer is reused by the next read). */
   #copyOut(n: number): Uint8Array {
     if (n > SLAB_MAX_COPY) return this.#buffer.slice(0, n);
+    let slab = this.#slab;
     let at = this.#slabUsed;
-    if (this.#slab === undefined || at + n > SLAB_SIZE) {
-      this.#slab = new ArrayBuffer(SLAB_SIZE);
+    // A slab some caller detached (by transferring a payload's buffer) has length 0.
+    if (slab === undefined || slab.byteLength !== SLAB_SIZE || at + n > SLAB_SIZE) {
+      slab = this.#slab = new ArrayBuffer(SLAB_SIZE);
       at = 0;
     }
     // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
     this.#slabUsed = at + ((n + 7) & ~7);
-    const data = new Uint8Array(this.#slab, at, n);
+    const data = new Uint8Array(slab, at, n);
     data.set(this.#buffer.subarray(0, n));
     return data;
   }

@@ -4,7 +4,7 @@
  * @module
  */
 
-/** Buffers up to this size are remembered: the cache pins at most this much memory. */
+/** Only buffers up to this size are remembered, so the cache pins at most one such buffer. */
 const MAX_CACHED = 1 << 20;
 
 let lastBuffer: ArrayBufferLike | undefined;

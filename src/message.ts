@@ -38,7 +38,12 @@ export interface Message {
   seq: number;
   /** nlmsg_pid: the port ID field of the header (the requester's port on kernel replies). */
   portid: number;
-  /** Everything after the 16-byte header, without trailing alignment padding. */
+  /**
+   * Everything after the 16-byte header, without trailing alignment padding. In a received
+   * message it is a view into memory shared with the rest of its datagram (and, for small
+   * datagrams, with other datagrams): to keep one long, clone it or transfer it to a worker,
+   * take `payload.slice()`, not `payload.buffer`.
+   */
   payload: Uint8Array;
 }
 

@@ -93,7 +93,7 @@ export interface RequestOptions {
 }
 
 /**
- * Options for {@linkcode NetlinkSocket.messages}.
+ * Options for {@linkcode NetlinkSocket.messages} and {@linkcode NetlinkSocket.batches}.
  *
  * @example
  * ```ts
@@ -370,6 +370,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           if (error !== undefined) reject(error);
           else if (interrupted) reject(new DumpInterruptedError(replies));
           else resolve(replies);
+          this.#kick(); // nothing may want data now (a timeout, say): stop reading
         };
         const cleanup = this.#guard(options, settle);
         for (const message of built) {
@@ -545,9 +546,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
    * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
-   * (see {@linkcode overruns}). Ends when the socket is closed; throws the signal's reason on
-   * abort, or the error that made reading impossible. Several iterations at once split the
-   * stream between them: each message goes to one.
+   * (see {@linkcode overruns}). Ends when the socket is closed. Throws, and so ends, on abort
+   * (the signal's reason), on a datagram that does not decode (MalformedMessageError: what
+   * follows it stays queued for the next iteration), or on the error that made reading
+   * impossible. Several iterations at once split the stream between them: each message goes to
+   * one. Steps of one iteration are taken in the order they are asked for, even when several
+   * `next()` calls are pending.
    *
    * @example
    * ```ts ignore
@@ -619,64 +623,79 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       }
       return run;
     };
-    const iterator: AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> = {
-      next: (): Promise<Step> => {
-        if (signal?.aborted) {
+    // A step still waiting for data: a next() called meanwhile runs after it settles, so steps
+    // take messages in the order they were asked for and one iteration has one waiter at most.
+    let unsettled: Promise<void> | undefined;
+    const step = (): Promise<Step> => {
+      if (signal?.aborted) {
+        finish();
+        return Promise.reject(signal.reason);
+      }
+      if (!active) return Promise.resolve({ value: undefined, done: true });
+      if (this.#queue.length > 0) {
+        const entry = this.#queue.first!;
+        if (entry instanceof QueuedFailure) {
+          // Thrown like any error from an async iterator, it ends this iteration (a for-await
+          // loop does not call return() after a throw); what follows stays queued for the next.
+          this.#queue.shift();
           finish();
-          return Promise.reject(signal.reason);
+          return Promise.reject(entry.error);
         }
-        if (!active) return Promise.resolve({ value: undefined, done: true });
-        if (this.#queue.length > 0) {
-          const entry = this.#queue.first!;
-          let value: ReceivedMessage | ReceivedMessage[];
-          if (entry instanceof QueuedFailure) {
-            this.#queue.shift();
-          } else {
-            value = runs ? takeRun([]) : this.#queue.shift() as ReceivedMessage;
-          }
-          // Taking messages can only matter to reading if the stream was paused for them (or
-          // nothing reads yet); a check per message would cost more than the message.
-          if (this.#streamPaused || !this.#pumping) this.#kick();
-          if (entry instanceof QueuedFailure) return Promise.reject(entry.error);
-          return Promise.resolve({ value: value!, done: false });
-        }
-        if (this.#failure !== undefined) {
-          finish();
-          return Promise.reject(this.#failure);
-        }
-        if (this.#closed) {
-          finish();
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise<Step>((resolve, reject) => {
-          waiter = {
-            resolve: (r) => {
-              waiter = undefined;
-              if (r.done) {
-                finish();
-                resolve(r);
-              } else if (runs) {
-                // Delivered while the read loop dispatches a datagram: the rest of it (and of
-                // this drain) is queued by the time microtasks run, and joins the run.
-                const run = [r.value];
-                queueMicrotask(() => {
-                  resolve({ value: takeRun(run), done: false });
-                  if (this.#streamPaused) this.#kick();
-                });
-              } else {
-                resolve(r);
-              }
-            },
-            reject: (e) => {
-              waiter = undefined;
+        const value = runs ? takeRun([]) : this.#queue.shift() as ReceivedMessage;
+        // Taking messages can only matter to reading if the stream was paused for them (or
+        // nothing reads yet); a check per message would cost more than the message.
+        if (this.#streamPaused || !this.#pumping) this.#kick();
+        return Promise.resolve({ value, done: false });
+      }
+      if (this.#failure !== undefined) {
+        finish();
+        return Promise.reject(this.#failure);
+      }
+      if (this.#closed) {
+        finish();
+        return Promise.resolve({ value: undefined, done: true });
+      }
+      const waiting = new Promise<Step>((resolve, reject) => {
+        waiter = {
+          resolve: (r) => {
+            waiter = undefined;
+            if (r.done) {
               finish();
-              reject(e);
-            },
-          };
-          this.#waiters.push(waiter);
-          this.#kick();
-        });
-      },
+              resolve(r);
+            } else if (runs) {
+              // Delivered while the read loop dispatches a datagram: the rest of it (and of
+              // this drain) is queued by the time microtasks run, and joins the run.
+              const run = [r.value];
+              queueMicrotask(() => {
+                resolve({ value: takeRun(run), done: false });
+                if (this.#streamPaused) this.#kick();
+              });
+            } else {
+              resolve(r);
+            }
+          },
+          reject: (e) => {
+            waiter = undefined;
+            finish();
+            reject(e);
+          },
+        };
+        this.#waiters.push(waiter);
+        this.#kick();
+      });
+      const settled: Promise<void> = waiting.then(
+        () => {
+          if (unsettled === settled) unsettled = undefined;
+        },
+        () => {
+          if (unsettled === settled) unsettled = undefined;
+        },
+      );
+      unsettled = settled;
+      return waiting;
+    };
+    const iterator: AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> = {
+      next: () => unsettled ? unsettled.then(() => iterator.next()) : step(),
       return: () => {
         const w = waiter;
         finish();

@@ -8,7 +8,11 @@
 
 /** One datagram read from a netlink socket. */
 export interface Datagram {
-  /** The datagram's bytes. Owned by the caller: the transport never reuses this memory. */
+  /**
+   * The datagram's bytes. Owned by the caller: the transport never writes this memory again. Its
+   * `.buffer` may hold other datagrams too (small ones share a block of a few KiB), so keep,
+   * clone or transfer a `slice()` of it rather than its buffer.
+   */
   readonly data: Uint8Array;
   /** Port ID from the datagram's source address: 0 is the kernel. Not the nlmsghdr's portid. */
   readonly sender: number;

@@ -6,6 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { sharedView } from "../_view.ts";
 import { Attribute, AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { GENL_HDRLEN } from "../constants.ts";
 import { MalformedMessageError } from "../errors.ts";
@@ -298,16 +299,6 @@ export function codecOf(descriptor: FamilyDescriptor): Codec {
 
 // --- decoding ----------------------------------------------------------------------------------
 
-let lastView: DataView | undefined;
-
-/** A DataView over all of `bytes.buffer`, reused while consecutive calls share a buffer. */
-function viewOf(bytes: Uint8Array): DataView {
-  if (lastView === undefined || lastView.buffer !== bytes.buffer) {
-    lastView = new DataView(bytes.buffer);
-  }
-  return lastView;
-}
-
 function nulTerminated(bytes: Uint8Array, start: number, end: number): string {
   let stop = start;
   while (stop < end && bytes[stop] !== 0) stop++;
@@ -353,7 +344,7 @@ export function decodeStruct(
   start: number,
   out: Record<string, unknown>,
 ): void {
-  const view = viewOf(bytes);
+  const view = sharedView(bytes.buffer);
   const base = bytes.byteOffset + start;
   for (const member of struct.members) {
     const at = base + member.offset;
@@ -507,7 +498,7 @@ function decodeValue(
       const bytes = decoder.bytes();
       return enumName(
         attribute.enumeration,
-        readInteger(viewOf(bytes), bytes.byteOffset, code, attribute.bigEndian),
+        readInteger(sharedView(bytes.buffer), bytes.byteOffset, code, attribute.bigEndian),
       );
     }
     case UINT:
@@ -515,7 +506,9 @@ function decodeValue(
       if (length !== 4 && length !== 8) return MISFIT;
       const bytes = decoder.bytes();
       const sized = code === UINT ? (length === 4 ? U32 : U64) : (length === 4 ? S32 : S64);
-      return BigInt(readInteger(viewOf(bytes), bytes.byteOffset, sized, attribute.bigEndian));
+      return BigInt(
+        readInteger(sharedView(bytes.buffer), bytes.byteOffset, sized, attribute.bigEndian),
+      );
     }
     case FLAG:
       return true;
@@ -544,7 +537,7 @@ function decodeValue(
     case BITFIELD32: {
       if (length !== 8) return MISFIT;
       const bytes = decoder.bytes();
-      const view = viewOf(bytes);
+      const view = sharedView(bytes.buffer);
       return {
         value: view.getUint32(bytes.byteOffset, HOST_LITTLE_ENDIAN),
         selector: view.getUint32(bytes.byteOffset + 4, HOST_LITTLE_ENDIAN),
@@ -566,7 +559,7 @@ function decodeBinary(attribute: CompiledAttribute, bytes: Uint8Array): unknown 
   if (element !== undefined && element.code <= S64) {
     const size = SIZES[element.code];
     if (bytes.byteLength % size !== 0) return MISFIT;
-    const view = viewOf(bytes);
+    const view = sharedView(bytes.buffer);
     const list: unknown[] = [];
     for (let at = 0; at < bytes.byteLength; at += size) {
       list.push(readInteger(view, bytes.byteOffset + at, element.code, element.bigEndian));

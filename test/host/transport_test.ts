@@ -29,6 +29,7 @@ import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
 import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
 
 const ffiUrl = new URL("../../ffi/mod.ts", import.meta.url).href;
+const openUrl = new URL("../../src/open.ts", import.meta.url).href;
 const isBun = "Bun" in globalThis;
 
 function sleep(ms: number): Promise<void> {
@@ -228,6 +229,26 @@ test("small datagrams kept by the caller stay intact while thousands more arrive
   }
 });
 
+test("a caller transferring a small datagram's buffer away does not break receiving", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    a.send(new Uint8Array(20).fill(1), b.portid, 0);
+    const first = await next(b);
+    // As worker.postMessage(data, [data.buffer]) does: the shared block is detached.
+    structuredClone(first.data, { transfer: [first.data.buffer as ArrayBuffer] });
+    assert.equal(first.data.length, 0);
+    for (let i = 2; i < 5; i++) {
+      a.send(new Uint8Array(20).fill(i), b.portid, 0);
+      const d = await next(b);
+      assert.deepEqual([...d.data], new Array(20).fill(i));
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("options round-trip through setOption/getOption", () => {
   const t = openTransport(NETLINK_ROUTE, { portid: 0 });
   try {
@@ -414,7 +435,11 @@ function runChild(code: string): { stdout: string; ms: number } {
   const dir = mkdtempSync(join(tmpdir(), "nltest-"));
   try {
     const file = join(dir, "child.ts");
-    writeFileSync(file, `import { openTransport } from ${JSON.stringify(ffiUrl)};\n${code}\n`);
+    writeFileSync(
+      file,
+      `import { openTransport } from ${JSON.stringify(ffiUrl)};\n`
+        + `import { open } from ${JSON.stringify(openUrl)};\n${code}\n`,
+    );
     const args = isBun ? [file] : ["run", "-A", file];
     const start = performance.now();
     const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 20_000 });
@@ -433,6 +458,17 @@ test("a process with an open, unclosed socket exits by itself", () => {
     console.log(t.portid > 0);
   `);
   assert.equal(stdout, "true");
+  assert.ok(ms < 10_000, `${ms} ms`);
+});
+
+test("a process whose request timed out, its socket left open, exits by itself", () => {
+  const { stdout, ms } = runChild(`
+    const sock = await open(0);
+    const silent = await open(0); // a port that never answers
+    const err = await sock.request({ type: 0x10 }, { to: silent.portid, timeout: 50 }).catch((e) => e);
+    console.log(err.name);
+  `);
+  assert.equal(stdout, "TimeoutError");
   assert.ok(ms < 10_000, `${ms} ms`);
 });
 

@@ -725,7 +725,7 @@ test("batches(): a waiting step gets the whole datagram; queued messages come as
   assert.equal((await it.next()).done, true);
 });
 
-test("batches(): a run stops before a malformed datagram, whose error the next step throws", async () => {
+test("batches(): a run stops before a malformed datagram; the next step throws; the rest stays queued", async () => {
   const { sock, t } = await fakeSocket();
   t.deliver([event(1), event(2)], 0, 1);
   t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
@@ -735,7 +735,8 @@ test("batches(): a run stops before a malformed datagram, whose error the next s
   await settle();
   assert.deepEqual(firstBytes((await first).value!), [1, 2]);
   await assert.rejects(it.next(), MalformedMessageError);
-  assert.deepEqual(firstBytes((await it.next()).value!), [4]);
+  assert.equal((await it.next()).done, true, "a throw ends the iteration");
+  assert.deepEqual(firstBytes((await sock.batches().next()).value!), [4]);
   sock.close();
 });
 
@@ -807,5 +808,80 @@ test("batches(): abort throws the reason; later messages reach the next iteratio
   t.deliver([event(7)], 0, 1);
   const [m] = (await sock.batches().next()).value!;
   assert.equal(m.payload[0], 7);
+  sock.close();
+});
+
+for (const kind of ["messages", "batches"] as const) {
+  test(`${kind}(): next() calls made before data arrives are served in order, one at a time`, async () => {
+    const { sock, t } = await fakeSocket();
+    const it = sock[kind]();
+    const a = it.next();
+    const b = it.next();
+    const c = it.next();
+    await settle();
+    t.deliver([event(1), event(2), event(3), event(4)], 0, 1);
+    t.deliver([event(5)], 0, 1);
+    const taken = async (step: typeof a) => {
+      const { value } = await step;
+      return firstBytes(Array.isArray(value) ? value : [value!]);
+    };
+    if (kind === "messages") {
+      assert.deepEqual([await taken(a), await taken(b), await taken(c)], [[1], [2], [3]]);
+    } else {
+      // The first step's run takes everything queued; the others wait for what comes next.
+      assert.deepEqual(await taken(a), [1, 2, 3, 4, 5]);
+      t.deliver([event(6)], 0, 1);
+      assert.deepEqual(await taken(b), [6]);
+      t.deliver([event(7)], 0, 1);
+      assert.deepEqual(await taken(c), [7]);
+    }
+    sock.close();
+  });
+
+  test(`${kind}(): return() with two next() pending leaves no reader behind`, async () => {
+    const { sock, t } = await fakeSocket();
+    const it = sock[kind]();
+    const a = it.next();
+    const b = it.next();
+    await settle();
+    t.deliver([event(1)], 0, 1);
+    await a;
+    await it.return!();
+    assert.equal((await b).done, true);
+    await settle();
+    assert.equal(t.waiting, false, "nothing reads for an ended iteration");
+    t.deliver([event(2)], 0, 1);
+    const other = await sock.messages().next();
+    assert.equal(other.value!.payload[0], 2, "the next event goes to the live iteration");
+    sock.close();
+  });
+}
+
+test("a malformed datagram ends the messages() iteration that throws it; reading stops", async () => {
+  const { sock, t } = await fakeSocket();
+  let request!: Message;
+  t.onSend = (req) => request = req;
+  const pending = sock.request({ type: RTM_GETLINK });
+  await settle();
+  // Read while the request waits: the error and the event are queued before anyone iterates.
+  t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
+  t.deliver([event(2)], 0, 1);
+  t.deliver([ack(request)]);
+  await pending;
+  const it = sock.messages();
+  await assert.rejects(async () => {
+    for await (const _ of it) { /* the first step throws */ }
+  }, MalformedMessageError);
+  await settle();
+  assert.equal(t.waiting, false, "no iteration left: nothing reads");
+  assert.equal((await sock.messages().next()).value!.payload[0], 2, "what followed is kept");
+  sock.close();
+});
+
+test("a request that times out with nothing else pending stops the read loop", async () => {
+  const { sock, t } = await fakeSocket();
+  await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 20 }), /timed out|ETIMEDOUT/);
+  await settle();
+  assert.equal(t.waiting, false, "a pending wait would keep the process alive");
   sock.close();
 });
