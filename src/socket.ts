@@ -169,6 +169,29 @@ function checkGroup(group: number): void {
   }
 }
 
+/**
+ * Keeps the steps of one async iteration in order when next() is called again before an earlier
+ * step has settled (the iterator protocol allows that): such a call runs once the earlier steps
+ * have. Only a step that waits registers itself through `waiting`, so a step answered at once
+ * costs nothing extra.
+ */
+function orderedSteps<T>(step: () => Promise<T>): {
+  next: () => Promise<T>;
+  waiting: (pending: Promise<T>) => Promise<T>;
+} {
+  let unsettled: Promise<void> | undefined;
+  const next = (): Promise<T> => unsettled ? unsettled.then(() => next()) : step();
+  const waiting = (pending: Promise<T>): Promise<T> => {
+    const clear = () => {
+      if (unsettled === settled) unsettled = undefined;
+    };
+    const settled: Promise<void> = pending.then(clear, clear);
+    unsettled = settled;
+    return pending;
+  };
+  return { next, waiting };
+}
+
 function checkTimeout(timeout: number | undefined): void {
   if (
     timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout < 2 ** 31)
@@ -492,27 +515,30 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       };
       this.#start(pending, bytes, from);
     };
-    return {
-      next: () => {
-        if (!pending && !outcome) {
-          try {
-            start();
-          } catch (err) {
-            outcome = {};
-            return Promise.reject(err);
-          }
+    const steps = orderedSteps((): Promise<IteratorResult<ReceivedMessage>> => {
+      if (!pending && !outcome) {
+        try {
+          start();
+        } catch (err) {
+          outcome = {};
+          return Promise.reject(err);
         }
-        if (parts.length > 0) {
-          // The common case while a dump streams: no waiter to build.
-          const value = parts.shift()!;
-          if (paused) this.#kick();
-          return Promise.resolve({ value, done: false });
-        }
-        return new Promise((resolve, reject) => {
+      }
+      if (parts.length > 0) {
+        // The common case while a dump streams: no waiter to build.
+        const value = parts.shift()!;
+        if (paused) this.#kick();
+        return Promise.resolve({ value, done: false });
+      }
+      return steps.waiting(
+        new Promise((resolve, reject) => {
           consumer = { resolve, reject };
           settle();
-        });
-      },
+        }),
+      );
+    });
+    return {
+      next: steps.next,
       return: () => {
         const waiting = consumer;
         consumer = undefined;
@@ -623,10 +649,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       }
       return run;
     };
-    // A step still waiting for data: a next() called meanwhile runs after it settles, so steps
-    // take messages in the order they were asked for and one iteration has one waiter at most.
-    let unsettled: Promise<void> | undefined;
-    const step = (): Promise<Step> => {
+    // A next() called while a step waits runs after it: steps take messages in the order they
+    // were asked for, and one iteration has one waiter at most.
+    const steps = orderedSteps((): Promise<Step> => {
       if (signal?.aborted) {
         finish();
         return Promise.reject(signal.reason);
@@ -655,47 +680,39 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         finish();
         return Promise.resolve({ value: undefined, done: true });
       }
-      const waiting = new Promise<Step>((resolve, reject) => {
-        waiter = {
-          resolve: (r) => {
-            waiter = undefined;
-            if (r.done) {
+      return steps.waiting(
+        new Promise<Step>((resolve, reject) => {
+          waiter = {
+            resolve: (r) => {
+              waiter = undefined;
+              if (r.done) {
+                finish();
+                resolve(r);
+              } else if (runs) {
+                // Delivered while the read loop dispatches a datagram: the rest of it (and of
+                // this drain) is queued by the time microtasks run, and joins the run.
+                const run = [r.value];
+                queueMicrotask(() => {
+                  resolve({ value: takeRun(run), done: false });
+                  if (this.#streamPaused) this.#kick();
+                });
+              } else {
+                resolve(r);
+              }
+            },
+            reject: (e) => {
+              waiter = undefined;
               finish();
-              resolve(r);
-            } else if (runs) {
-              // Delivered while the read loop dispatches a datagram: the rest of it (and of
-              // this drain) is queued by the time microtasks run, and joins the run.
-              const run = [r.value];
-              queueMicrotask(() => {
-                resolve({ value: takeRun(run), done: false });
-                if (this.#streamPaused) this.#kick();
-              });
-            } else {
-              resolve(r);
-            }
-          },
-          reject: (e) => {
-            waiter = undefined;
-            finish();
-            reject(e);
-          },
-        };
-        this.#waiters.push(waiter);
-        this.#kick();
-      });
-      const settled: Promise<void> = waiting.then(
-        () => {
-          if (unsettled === settled) unsettled = undefined;
-        },
-        () => {
-          if (unsettled === settled) unsettled = undefined;
-        },
+              reject(e);
+            },
+          };
+          this.#waiters.push(waiter);
+          this.#kick();
+        }),
       );
-      unsettled = settled;
-      return waiting;
-    };
+    });
     const iterator: AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> = {
-      next: () => unsettled ? unsettled.then(() => iterator.next()) : step(),
+      next: steps.next,
       return: () => {
         const w = waiter;
         finish();

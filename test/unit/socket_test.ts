@@ -885,3 +885,20 @@ test("a request that times out with nothing else pending stops the read loop", a
   assert.equal(t.waiting, false, "a pending wait would keep the process alive");
   sock.close();
 });
+
+test("dump(): next() calls made before the parts arrive are served in order", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.onSend = (req) => asked.push(req);
+  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const steps = [it.next(), it.next(), it.next()];
+  await settle();
+  t.deliver([
+    reply(asked[0], RTM_NEWLINK, bytes(1), NLM_F_MULTI),
+    reply(asked[0], RTM_NEWLINK, bytes(2), NLM_F_MULTI),
+    done(asked[0], 0, NLM_F_MULTI),
+  ]);
+  const [a, b, c] = await Promise.all(steps);
+  assert.deepEqual([a.value?.payload[0], b.value?.payload[0], c.done], [1, 2, true]);
+  sock.close();
+});
