@@ -428,6 +428,10 @@ export function decodeAttributes(
       const list = out[attribute.key] as unknown[] | undefined;
       if (list === undefined) out[attribute.key] = [value];
       else list.push(value);
+    } else if (out[attribute.key] !== undefined) {
+      // Repeated, though the spec does not say multi-attr (team's option list, for one): the
+      // first is decoded, the others are kept as they came rather than overwritten.
+      keepUnknown(out, decoder);
     } else {
       out[attribute.key] = value;
     }

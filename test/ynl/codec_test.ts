@@ -307,6 +307,18 @@ test("checks from the spec are enforced on encode", () => {
   }
 });
 
+test("an attribute repeated though not multi-attr: the first is decoded, the others kept", () => {
+  const attrs = new AttributeEncoder().u32(3, 7).u32(3, 8).u32(3, 9).finish();
+  const payload = new Uint8Array(12 + attrs.length);
+  payload.set(attrs, 12);
+  const decoded = codec.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message as
+    & Record<string, unknown>
+    & { [unknownAttributes]?: Attribute[] };
+  assert.equal(decoded.u32, 7);
+  assert.deepEqual(decoded[unknownAttributes]!.map((a) => [a.type, a.u32()]), [[3, 8], [3, 9]]);
+  assert.deepEqual([...codec.encode("set", decoded).payload!.subarray(12)], [...attrs]);
+});
+
 test("unknown and misfit attributes are kept and encoded back unchanged", () => {
   const attrs = new AttributeEncoder()
     .u32(3, 7)
