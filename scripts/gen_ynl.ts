@@ -9,6 +9,7 @@
 //
 // The specs are data read from where they are kept, never copied into the repository.
 
+import { Ajv, type ValidateFunction } from "ajv";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -470,6 +471,39 @@ export const ${exportName} = ${literal(family, "")} as const satisfies FamilyDes
 
 // --- main --------------------------------------------------------------------------------------
 
+/**
+ * Checks a spec against the kernel's schema for its protocol kind (schemas/<protocol>.yaml, JSON
+ * Schema draft-07) and returns what does not match, one line each (none: it matches). The
+ * generator still reads a spec that does not match (shared/ynl pairs some specs with older
+ * schemas: netdev's kernel-family key, nlctrl's array-nest type), but says so, so a custom
+ * family's author sees a typo the generator might otherwise read past.
+ */
+function schemaChecker(schemaDir: string): (spec: Yaml) => string[] {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const compiled = new Map<string, ValidateFunction>();
+  return (spec) => {
+    const protocol = String(spec?.protocol ?? "genetlink");
+    let check = compiled.get(protocol);
+    if (check === undefined) {
+      const path = join(schemaDir, `${protocol}.yaml`);
+      if (!existsSync(path)) return [`no schema for protocol "${protocol}" at ${path}`];
+      // Read as the kernel's tools (PyYAML) read it: netlink-raw.yaml repeats a key, the last
+      // one counts. Draft-07 is Ajv's own; the kernel names it by a URL Ajv does not know, and
+      // two of its schemas share one $id (copied from genetlink-legacy.yaml): both left out.
+      const text = readFileSync(path, "utf8");
+      const { $schema: _, $id: __, ...schema } = parse(text, { uniqueKeys: false });
+      check = ajv.compile(schema);
+      compiled.set(protocol, check);
+    }
+    if (check(spec)) return [];
+    return (check.errors ?? []).map((e) =>
+      `does not match schemas/${protocol}.yaml: ${e.instancePath || "/"} ${e.message} ${
+        JSON.stringify(e.params)
+      }`
+    );
+  };
+}
+
 interface Job {
   spec: string;
   out: string;
@@ -520,11 +554,14 @@ function main(): void {
     });
   }
 
+  const checkSchema = schemaChecker(join(ynlDir, "schemas"));
   const written: string[] = [];
   const skipped: string[] = [];
+  const mismatches: string[] = [];
   for (const job of [...jobs, ...extra]) {
     const text = readFileSync(job.spec, "utf8");
     const spec = parse(text, { maxAliasCount: -1 });
+    for (const line of checkSchema(spec)) mismatches.push(`${basename(job.spec)}: ${line}`);
     const license = /SPDX-License-Identifier:\s*(.+)/.exec(text)?.[1].trim() ?? "(no SPDX line)";
     try {
       const family = describeFamily(spec);
@@ -548,6 +585,7 @@ function main(): void {
   });
   for (const out of written) console.log(`wrote ${relative(root, out)}`);
   for (const line of skipped) console.log(`skipped ${line}`);
+  for (const line of mismatches) console.log(`warning: ${line}`);
 }
 
 main();
