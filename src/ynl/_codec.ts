@@ -202,7 +202,13 @@ export class Codec {
       enumeration: options.enum === undefined ? undefined : this.#enum(options.enum, options),
       struct: options.struct === undefined ? undefined : this.struct(options.struct),
       element: (code === INDEXED_ARRAY || code === BINARY) && options.subType !== undefined
-        ? this.#attribute(set, `${key}[]`, [0, options.subType, { ...options, multi: false }])
+        // The element is the sub-type itself: it has no sub-type (a binary element of an
+        // indexed array, bond's ns-ip6-target, would otherwise nest forever).
+        ? this.#attribute(set, `${key}[]`, [0, options.subType, {
+          ...options,
+          multi: false,
+          subType: undefined,
+        }])
         : undefined,
     };
     return compiled;

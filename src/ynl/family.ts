@@ -267,12 +267,19 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         const parts = dump[Symbol.asyncIterator]();
         return {
           next: () =>
-            parts.next().then((part) =>
-              part.done ? part : {
-                value: this.#decodeReply(operation, part.value) as DumpReply<D, O>,
-                done: false,
+            parts.next().then((part) => {
+              if (part.done) return part;
+              try {
+                return {
+                  value: this.#decodeReply(operation, part.value) as DumpReply<D, O>,
+                  done: false,
+                };
+              } catch (err) {
+                // A loop does not call return() after next() throws: end the dump here, or its
+                // remaining parts would stay pending on the socket.
+                return (parts.return?.() ?? Promise.resolve()).then(() => Promise.reject(err));
               }
-            ),
+            }),
           return: () =>
             (parts.return?.() ?? Promise.resolve({ value: undefined, done: true as const })).then(
               () => ({ value: undefined, done: true as const }),

@@ -7,9 +7,12 @@ import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { type Attribute, AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
 import { NLA_F_NESTED } from "../../src/constants.ts";
+import { MalformedMessageError } from "../../src/errors.ts";
 import type { GenericFamily } from "../../src/genl.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
+import { codecOf } from "../../src/ynl/_codec.ts";
 import { type FamilyDescriptor, NetlinkFamily, unknownAttributes } from "../../src/ynl/mod.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
 
 const example = {
   name: "example",
@@ -437,6 +440,15 @@ test("every generated family descriptor is consistent and encodes every request"
         groups: new Map(),
       },
     );
+    // Sets and structs compile when first used: compile every one (a bond's nested
+    // ns-ip6-target once recursed forever, found by no request).
+    const codec = codecOf(descriptor);
+    for (const setName of Object.keys(sets)) {
+      assert.doesNotThrow(() => codec.set(setName), `${where}: set ${setName}`);
+    }
+    for (const structName of Object.keys(structs)) {
+      assert.doesNotThrow(() => codec.struct(structName), `${where}: struct ${structName}`);
+    }
     for (const [opName, op] of Object.entries<AnyDescriptor>(ops)) {
       if (op.set) assert.ok(sets[op.set], `${where} ${opName}: set ${op.set}`);
       if (op.header) assert.ok(structs[op.header], `${where} ${opName}: header ${op.header}`);
@@ -455,4 +467,29 @@ test("every generated family descriptor is consistent and encodes every request"
       }
     }
   }
+});
+
+test("dumpStream(): a part that does not decode ends the socket's dump, then throws", async () => {
+  let returned = 0;
+  const socket = {
+    dump: () => ({
+      [Symbol.asyncIterator]: () => ({
+        // 4 bytes: too short for the 16-byte ifinfomsg, so decoding throws.
+        next: () =>
+          Promise.resolve({
+            value: { type: 16, flags: 2, seq: 1, portid: 0, payload: new Uint8Array(4) },
+            done: false,
+          }),
+        return: () => {
+          returned++;
+          return Promise.resolve({ value: undefined, done: true });
+        },
+      }),
+    }),
+  } as unknown as NetlinkSocket;
+  const rt = new NetlinkFamily(rtLink, socket);
+  await assert.rejects(async () => {
+    for await (const _ of rt.dumpStream("getlink")) { /* the first part throws */ }
+  }, MalformedMessageError);
+  assert.equal(returned, 1, "the socket's dump was ended");
 });
