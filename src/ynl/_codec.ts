@@ -275,7 +275,13 @@ export class Codec {
           if (!map.has(op.reply)) map.set(op.reply, name);
         }
       }
-      if (!this.genetlink) {
+      // What the kernel sends with a request-only operation's number is that operation: rtnetlink
+      // mirrors RTM_NEWLINK, ovs_datapath multicasts OVS_DP_CMD_NEW. Not so in a generic family
+      // that numbers replies apart from requests (directional: some request and reply differ).
+      const unified = ops.every(([, op]) =>
+        op.request === undefined || op.reply === undefined || op.request === op.reply
+      );
+      if (!this.genetlink || unified) {
         for (const [name, op] of ops) {
           if (op.request !== undefined && op.do !== undefined && !op.do.reply) {
             if (!map.has(op.request)) map.set(op.request, name);

@@ -317,10 +317,20 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   async *monitor(
     options: MonitorOptions<D> = {},
   ): AsyncGenerator<Notification<D>, void, undefined> {
-    const names = options.groups
-      ?? [
-        ...new Set([...Object.keys(this.descriptor.groups), ...this.generic?.groups.keys() ?? []]),
-      ];
+    // By default every group that has a number here: the kernel's own list for a generic
+    // family (a spec may list a group this kernel lacks, as nl80211's "testmode"), the spec's
+    // numbered groups otherwise.
+    const names = options.groups ?? (this.generic
+      ? [...this.generic.groups.keys()] as GroupName<D>[]
+      : (Object.keys(this.descriptor.groups) as GroupName<D>[]).filter((name) =>
+        this.descriptor.groups[name] !== null
+      ));
+    if (names.length === 0) {
+      throw new TypeError(
+        `${this.descriptor.name} has no multicast group to join: name some, or join one by number `
+          + "on the socket (socket.join(n))",
+      );
+    }
     const joined: number[] = [];
     try {
       for (const name of names) {
@@ -353,7 +363,13 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   group(name: GroupName<D>): number {
     const group = this.generic?.groups.get(name)
       ?? (Object.hasOwn(this.descriptor.groups, name) ? this.descriptor.groups[name] : undefined);
-    if (group === undefined || group === null) {
+    if (group === null) {
+      throw new TypeError(
+        `${this.descriptor.name}'s spec gives multicast group "${name}" no number: join it by `
+          + "number on the socket (socket.join(n))",
+      );
+    }
+    if (group === undefined) {
       throw new TypeError(`${this.descriptor.name} has no multicast group "${name}"`);
     }
     return group;

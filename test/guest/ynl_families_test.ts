@@ -107,6 +107,9 @@ test("nl80211: the mac80211_hwsim radios and their interfaces, as sysfs and ip s
   run("modprobe", "mac80211_hwsim", "radios=2");
   try {
     await using client = await family(nl80211);
+    // monitor() joins the groups this kernel has (the spec's "testmode" is not built here).
+    const events = client.monitor({ signal: AbortSignal.timeout(200) });
+    await assert.rejects(events.next(), (err: Error) => err.name === "TimeoutError");
     const wiphys = await client.dump("get-wiphy");
     assert.deepEqual(
       wiphys.map((w) => w.wiphyName).sort(),
@@ -132,7 +135,15 @@ test("openvswitch: a datapath and its internal vport, created and deleted", asyn
   run("modprobe", "openvswitch");
   await inNetns(async (ns) => {
     await using dp = await family(ovsDatapath, { netns: ns });
+    // The kernel multicasts OVS_DP_CMD_NEW itself: a request-only command, decoded as "new".
+    const events = dp.monitor({ signal: AbortSignal.timeout(10_000) });
+    const firstEvent = events.next();
+    await new Promise((r) => setTimeout(r, 50));
     await dp.do("new", { dpIfindex: 0, name: "dp0", upcallPid: 0 });
+    const { value: event } = await firstEvent;
+    assert.equal(event?.op, "new");
+    assert.equal((event?.message as { name?: string }).name, "dp0");
+    await events.return();
     const got = await dp.do("get", { dpIfindex: 0, name: "dp0" });
     const [link] = JSON.parse(run("ip", "-j", "-n", ns, "link", "show", "dp0"));
     assert.equal(got.name, "dp0");

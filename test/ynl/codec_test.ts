@@ -390,6 +390,41 @@ test("generic netlink framing: genlmsghdr with the command, decoded by command",
   assert.throws(() => new NetlinkFamily(genl, {} as NetlinkSocket), /resolved id/);
 });
 
+test("generic netlink, one numbering: what the kernel sends with a request-only command decodes", () => {
+  const unified = {
+    ...example,
+    protocol: "genetlink",
+    ops: {
+      new: { set: "inner", request: 1, do: { request: true } },
+      get: { set: "inner", request: 3, reply: 3, do: { request: true, reply: true } },
+    },
+  } as const satisfies FamilyDescriptor;
+  const resolved: GenericFamily = {
+    name: "example",
+    id: 0x1234,
+    version: 1,
+    headerSize: 0,
+    maxAttribute: 40,
+    groups: new Map(),
+  };
+  const notice = Uint8Array.of(1, 1, 0, 0, ...new AttributeEncoder().string(2, "hi").finish());
+  const client = new NetlinkFamily(unified, {} as NetlinkSocket, resolved);
+  const event = client.decode({ type: 0x1234, flags: 0, seq: 0, portid: 0, payload: notice });
+  assert.deepEqual(event, { op: "new", message: { b: "hi" } });
+  // With separate numberings (example's get: request 18, reply 17), a request number is not
+  // what arrives: command 16 (example's request-only "set") means nothing received.
+  const directional = new NetlinkFamily(
+    { ...example, protocol: "genetlink" } as const satisfies FamilyDescriptor,
+    {} as NetlinkSocket,
+    resolved,
+  );
+  notice[0] = 16;
+  assert.equal(
+    directional.decode({ type: 0x1234, flags: 0, seq: 0, portid: 0, payload: notice }),
+    undefined,
+  );
+});
+
 // deno-lint-ignore no-explicit-any
 type AnyDescriptor = any;
 
@@ -492,4 +527,44 @@ test("dumpStream(): a part that does not decode ends the socket's dump, then thr
     for await (const _ of rt.dumpStream("getlink")) { /* the first part throws */ }
   }, MalformedMessageError);
   assert.equal(returned, 1, "the socket's dump was ended");
+});
+
+test("monitor() joins by default the groups this kernel has, and says when there is none", async () => {
+  const joined: number[] = [];
+  const socket = {
+    groups: [] as number[],
+    closed: false,
+    join: (group: number) => joined.push(group),
+    leave: () => {},
+    messages: () => ({
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => Promise.resolve({ value: undefined, done: true }),
+    }),
+  } as unknown as NetlinkSocket;
+  // The spec lists "events" and "testmode"; this kernel registered "events" only (as nl80211's
+  // testmode is missing from kernels built without it).
+  const genl = {
+    ...example,
+    protocol: "genetlink",
+    groups: { events: null, testmode: null },
+  } as const satisfies FamilyDescriptor;
+  const resolved: GenericFamily = {
+    name: "example",
+    id: 0x1234,
+    version: 1,
+    headerSize: 0,
+    maxAttribute: 40,
+    groups: new Map([["events", 9]]),
+  };
+  for await (const _ of new NetlinkFamily(genl, socket, resolved).monitor()) { /* none */ }
+  assert.deepEqual(joined, [9]);
+  // A raw family whose spec numbers no group (nftables's "mgmt"): a clear error, not a crash.
+  const unnumbered = new NetlinkFamily(
+    { ...example, groups: { mgmt: null } } as const satisfies FamilyDescriptor,
+    socket,
+  );
+  await assert.rejects(unnumbered.monitor().next(), /no multicast group to join/);
+  assert.throws(() => unnumbered.group("mgmt"), /gives multicast group "mgmt" no number/);
 });
