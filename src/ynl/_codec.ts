@@ -141,8 +141,13 @@ function findSelector(
   key: string,
 ): [unknown, CompiledAttribute | undefined] | undefined {
   for (let at = scope; at !== undefined; at = at.parent) {
+    const attribute = at.set.byKey.get(key);
     const value = at.values[key];
-    if (value !== undefined) return [value, at.set.byKey.get(key)];
+    if (value !== undefined) return [value, attribute];
+    // The nearest set that has the selector is the one meant, even before its value is read
+    // (the caller then waits for the end of the set): an enclosing set's attribute of the same
+    // name (tc's "kind", at two levels) is another selector.
+    if (attribute !== undefined) return undefined;
   }
   return undefined;
 }

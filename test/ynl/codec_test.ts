@@ -425,6 +425,40 @@ test("generic netlink, one numbering: what the kernel sends with a request-only 
   );
 });
 
+test("a sub-message before its selector waits for it, not for an enclosing set's namesake", () => {
+  const nested = {
+    name: "nested",
+    protocol: "netlink-raw",
+    protonum: 31,
+    consts: {},
+    enums: {},
+    structs: { point: [["x", "s16"], ["y", "u16"]] },
+    sets: {
+      main: {
+        kind: [1, "string"],
+        data: [2, "sub-message", { subMessage: "fmt", selector: "kind" }],
+        inner: [3, "nest", { nest: "main" }],
+        n: [4, "u32"],
+      },
+    },
+    subMessages: { fmt: { attrs: { set: "main" }, header: { header: "point" } } },
+    ops: { set: { set: "main", request: 16, do: { request: true } } },
+    groups: {},
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(nested, {} as NetlinkSocket);
+  // Inside "inner", data is encoded before kind (the key order), and the outer kind differs.
+  for (
+    const value of [
+      { kind: "header", inner: { data: { n: 5 }, kind: "attrs" } },
+      { kind: "attrs", inner: { data: { x: -2, y: 3 }, kind: "header" } },
+    ]
+  ) {
+    const { type, payload } = client.encode("set", value);
+    const decoded = client.decode({ type, flags: 0, seq: 0, portid: 0, payload: payload! });
+    assert.deepEqual(decoded?.message, value);
+  }
+});
+
 // deno-lint-ignore no-explicit-any
 type AnyDescriptor = any;
 
