@@ -11,7 +11,8 @@
 
 import { Ajv, type ValidateFunction } from "ajv";
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -82,6 +83,231 @@ const LIMITS: Record<string, number | bigint> = {
 
 class SpecError extends Error {}
 
+/** What this run noticed about specs, printed at the end: one line each. */
+const warnings: string[] = [];
+
+const INTEGER_SIZES: Record<string, number> = {
+  u8: 1,
+  s8: 1,
+  u16: 2,
+  s16: 2,
+  u32: 4,
+  s32: 4,
+  u64: 8,
+  s64: 8,
+};
+
+let structIndex: Map<string, string> | undefined;
+
+/** Which header under /usr/include/linux defines each struct (the first one, by path). */
+function structHeaders(): Map<string, string> {
+  if (structIndex !== undefined) return structIndex;
+  structIndex = new Map();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join("/usr/include", dir), { withFileTypes: true }).sort()) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".h")) {
+        const text = readFileSync(join("/usr/include", path), "utf8");
+        for (const match of text.matchAll(/^struct\s+(\w+)\s*\{/gm)) {
+          if (!structIndex!.has(match[1])) structIndex!.set(match[1], path);
+        }
+      }
+    }
+  };
+  walk("linux");
+  return structIndex;
+}
+
+/** Where the compiler puts a struct's members, from the family's uAPI headers. */
+interface CLayout {
+  size?: number;
+  members: Map<string, { offset: number; size: number }>;
+}
+
+/**
+ * Asks the C compiler how the family's uAPI headers lay out the spec's structs: size, and offset
+ * and size of each member (a struct or member the headers lack, or a bitfield, is just absent).
+ * One program per family; lines the compiler rejects are dropped and it compiles again.
+ */
+function cLayouts(spec: Yaml, defs: Yaml[]): Map<string, CLayout> {
+  const headers = new Set<string>(["linux/types.h"]);
+  for (const header of [spec["uapi-header"], ...defs.map((def) => def.header)]) {
+    if (typeof header === "string" && header.endsWith(".h")) headers.add(header);
+  }
+  if (spec["uapi-header"] === undefined) headers.add(`linux/${spec.name}.h`);
+  const c = (name: string) => String(name).replaceAll("-", "_");
+  // A struct may live in a header the spec does not name (tc's actions, linux/tc_act/*.h).
+  for (const def of defs) {
+    const header = structHeaders().get(c(def.name));
+    if (header !== undefined) headers.add(header);
+  }
+  const queries: { struct: string; member?: string; line: string }[] = [];
+  for (const def of defs) {
+    const type = `struct ${c(def.name)}`;
+    queries.push({ struct: def.name, line: `Z("${def.name}", sizeof(${type}));` });
+    for (const member of def.members ?? []) {
+      if (member.type === "pad") continue;
+      queries.push({
+        struct: def.name,
+        member: member.name,
+        line: `M("${def.name}", "${member.name}", offsetof(${type}, ${c(member.name)}), `
+          + `sizeof(((${type} *)0)->${c(member.name)}));`,
+      });
+    }
+  }
+  const prologue = [
+    ...[...headers].filter((h) => existsSync(join("/usr/include", h))).map((h) =>
+      `#include <${h}>`
+    ),
+    "#include <stddef.h>",
+    "#include <stdio.h>",
+    "#define Z(s, n) printf(\"%s\\t\\t0\\t%zu\\n\", s, (size_t)(n))",
+    "#define M(s, m, o, n) printf(\"%s\\t%s\\t%zu\\t%zu\\n\", s, m, (size_t)(o), (size_t)(n))",
+    "int main(void) {",
+  ];
+  const dir = mkdtempSync(join(tmpdir(), "gen-ynl-"));
+  const layouts = new Map<string, CLayout>();
+  try {
+    let live = queries;
+    for (let attempt = 0; attempt < 20 && live.length > 0; attempt++) {
+      const source = [...prologue, ...live.map((q) => q.line), "return 0;", "}", ""].join("\n");
+      writeFileSync(join(dir, "layout.c"), source);
+      try {
+        execFileSync("cc", ["-w", "-o", join(dir, "layout"), join(dir, "layout.c")], {
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+      } catch (err) {
+        const stderr = String((err as { stderr?: Uint8Array }).stderr ?? "");
+        const bad = new Set<number>();
+        for (const match of stderr.matchAll(/layout\.c:(\d+):/g)) {
+          const index = Number(match[1]) - prologue.length - 1;
+          if (index >= 0 && index < live.length) bad.add(index);
+        }
+        if (bad.size === 0) return layouts; // the headers themselves do not compile
+        live = live.filter((_, i) => !bad.has(i));
+        continue;
+      }
+      const out = execFileSync(join(dir, "layout"), { encoding: "utf8" });
+      for (const line of out.trim().split("\n")) {
+        const [struct, member, offset, size] = line.split("\t");
+        if (!struct) continue;
+        const layout: CLayout = layouts.get(struct) ?? { members: new Map() };
+        layouts.set(struct, layout);
+        if (member) layout.members.set(member, { offset: Number(offset), size: Number(size) });
+        else layout.size = Number(size);
+      }
+      break;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return layouts;
+}
+
+/**
+ * Struct members are packed as a spec lists them, but the kernel copies C structs, which the
+ * compiler pads (rtnl-link-ifmap is 32 bytes, not 28; tc-u32-sel's offmask sits at 4, not 3), and
+ * a few specs give a member the wrong width (tc-ratespec's overhead is a __u16, not a u8). Where
+ * the uAPI headers have the struct, its layout wins: pad members go where the compiler pads, an
+ * integer takes the header's width, and each correction is reported.
+ */
+function layOutLikeHeaders(
+  spec: Yaml,
+  defs: Yaml[],
+  structs: Record<string, MemberDescriptor[]>,
+): void {
+  const layouts = cLayouts(spec, defs);
+  // Nested structs first: a member's size is its struct's corrected size.
+  const byName = new Map(defs.map((def) => [def.name, def]));
+  const ordered: Yaml[] = [];
+  const visit = (def: Yaml | undefined) => {
+    if (def === undefined || ordered.includes(def)) return;
+    for (const member of def.members ?? []) visit(byName.get(member.struct));
+    ordered.push(def);
+  };
+  defs.forEach(visit);
+  for (const def of ordered) {
+    const layout = layouts.get(def.name);
+    if (layout?.size === undefined) continue;
+    const where = `${spec.name}: struct ${def.name}`;
+    const members = def.members ?? [];
+    const out: MemberDescriptor[] = [];
+    const notes: string[] = [];
+    let offset = 0, ok = true;
+    const sizeOf = (member: MemberDescriptor): number => {
+      const [, kind, options = {}] = member;
+      if (INTEGER_SIZES[kind] !== undefined) return INTEGER_SIZES[kind];
+      if (options.struct !== undefined && options.len === undefined) {
+        return structSize(structs, options.struct);
+      }
+      return options.len ?? 0;
+    };
+    for (const [i, member] of structs[def.name].entries()) {
+      const c = layout.members.get(members[i].name);
+      if (member[1] === "pad" || c === undefined) {
+        // An explicit pad, or a name the header spells differently: as the spec has it.
+        out.push(member);
+        offset += sizeOf(member);
+        continue;
+      }
+      if (c.offset < offset) {
+        ok = false;
+        break;
+      }
+      if (c.offset > offset) {
+        out.push([`pad${offset}`, "pad", { len: c.offset - offset }]);
+        notes.push(`${c.offset - offset} byte(s) of padding before ${members[i].name}`);
+      }
+      let adjusted = member;
+      const size = sizeOf(member);
+      if (size !== c.size) {
+        const [name, kind, options] = member;
+        if (INTEGER_SIZES[kind] !== undefined && INTEGER_SIZES[`${kind[0]}${c.size * 8}`]) {
+          const wider = `${kind[0]}${c.size * 8}` as MemberKind;
+          adjusted = options ? [name, wider, options] : [name, wider];
+          notes.push(`${members[i].name} is ${c.size} bytes in the header, not ${size}`);
+        } else {
+          // An array or struct member of another size (a flexible array, keys[0], is 0 bytes
+          // in C): as the spec has it.
+          notes.push(`${members[i].name} kept at ${size} bytes (${c.size} in the header)`);
+        }
+      }
+      out.push(adjusted);
+      offset = c.offset + sizeOf(adjusted);
+    }
+    if (!ok) {
+      if (structSizeOf(structs[def.name], structs) !== layout.size) {
+        warnings.push(`${where}: ${layout.size} bytes in the header, laid out as the spec says`);
+      }
+      continue;
+    }
+    if (layout.size > offset) {
+      out.push([`pad${offset}`, "pad", { len: layout.size - offset }]);
+      notes.push(`${layout.size - offset} byte(s) of tail padding`);
+    }
+    if (notes.length > 0) {
+      structs[def.name] = out;
+      warnings.push(`${where} laid out as the header does: ${notes.join("; ")}`);
+    }
+  }
+}
+
+function structSize(structs: Record<string, MemberDescriptor[]>, name: string): number {
+  return structSizeOf(structs[name] ?? [], structs);
+}
+
+function structSizeOf(members: MemberDescriptor[], structs: Record<string, MemberDescriptor[]>) {
+  let size = 0;
+  for (const [, kind, options = {}] of members) {
+    size += INTEGER_SIZES[kind]
+      ?? (options.struct !== undefined && options.len === undefined
+        ? structSize(structs, options.struct)
+        : options.len ?? 0);
+  }
+  return size;
+}
+
 /** Turns one parsed spec into a descriptor. */
 function describeFamily(spec: Yaml): FamilyDescriptor {
   const consts: Record<string, number | string> = {};
@@ -151,6 +377,8 @@ function describeFamily(spec: Yaml): FamilyDescriptor {
       });
     }
   }
+
+  layOutLikeHeaders(spec, definitions.filter((def) => def.type === "struct"), structs);
 
   const flagMask = (name: string): number => {
     const flags = enums[name];
@@ -586,6 +814,7 @@ function main(): void {
   for (const out of written) console.log(`wrote ${relative(root, out)}`);
   for (const line of skipped) console.log(`skipped ${line}`);
   for (const line of mismatches) console.log(`warning: ${line}`);
+  for (const line of warnings) console.log(`note: ${line}`);
 }
 
 main();

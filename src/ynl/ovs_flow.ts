@@ -113,6 +113,7 @@ export const ovsFlow = {
       ["arpOp", "u16", { bigEndian: true }],
       ["arpSha", "binary", { len: 6 }],
       ["arpTha", "binary", { len: 6 }],
+      ["pad22", "pad", { len: 2 }],
     ],
     "ovs-key-nd": [
       ["ndTarget", "binary", { len: 16, bigEndian: true }],
@@ -125,6 +126,7 @@ export const ovsFlow = {
       ["srcPort", "u16", { bigEndian: true }],
       ["dstPort", "u16", { bigEndian: true }],
       ["ipv4Proto", "u8"],
+      ["pad13", "pad", { len: 3 }],
     ],
     "ovs-action-push-vlan": [
       ["vlanTpid", "u16", { bigEndian: true }],
@@ -136,11 +138,12 @@ export const ovsFlow = {
     ],
     "ovs-action-push-mpls": [
       ["mplsLse", "u32", { bigEndian: true }],
-      ["mplsEthertype", "u32", { bigEndian: true }],
+      ["mplsEthertype", "u16", { bigEndian: true }],
+      ["pad6", "pad", { len: 2 }],
     ],
     "ovs-action-add-mpls": [
       ["mplsLse", "u32", { bigEndian: true }],
-      ["mplsEthertype", "u32", { bigEndian: true }],
+      ["mplsEthertype", "u16", { bigEndian: true }],
       ["tunFlags", "u16"],
     ],
   },

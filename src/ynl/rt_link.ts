@@ -338,6 +338,7 @@ export const rtLink = {
       ["irq", "u16"],
       ["dma", "u8"],
       ["port", "u8"],
+      ["pad28", "pad", { len: 4 }],
     ],
     "br-boolopt-multi": [
       ["optval", "u32"],
@@ -397,13 +398,15 @@ export const rtLink = {
     ],
     "ifla-vf-guid": [
       ["vf", "u32"],
+      ["pad4", "pad", { len: 4 }],
       ["guid", "u64"],
     ],
     "ifla-vf-vlan-info": [
       ["vf", "u32"],
       ["vlan", "u32"],
       ["qos", "u32"],
-      ["vlanProto", "u32"],
+      ["vlanProto", "u16"],
+      ["pad14", "pad", { len: 2 }],
     ],
   },
   sets: {

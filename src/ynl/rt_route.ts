@@ -65,6 +65,7 @@ export const rtRoute = {
       ["rtaExpires", "u32"],
       ["rtaError", "u32"],
       ["rtaUsed", "u32"],
+      ["pad20", "pad", { len: 12 }],
     ],
   },
   sets: {

@@ -86,6 +86,7 @@ export const tc = {
       ["pps", "u32"],
       ["qlen", "u32"],
       ["backlog", "u32"],
+      ["pad36", "pad", { len: 4 }],
     ],
     "tc-cbs-qopt": [
       ["offload", "u8"],
@@ -266,9 +267,9 @@ export const tc = {
     "tc-ratespec": [
       ["cellLog", "u8"],
       ["linklayer", "u8"],
-      ["overhead", "u8"],
-      ["cellAlign", "u8"],
-      ["mpu", "u8"],
+      ["overhead", "u16"],
+      ["cellAlign", "u16"],
+      ["mpu", "u16"],
       ["rate", "u32"],
     ],
     "tc-tbf-qopt": [
@@ -408,6 +409,7 @@ export const tc = {
     "gnet-stats-basic": [
       ["bytes", "u64"],
       ["packets", "u32"],
+      ["pad12", "pad", { len: 4 }],
     ],
     "gnet-stats-rate-est": [
       ["bps", "u32"],
@@ -439,6 +441,7 @@ export const tc = {
       ["flags", "u8"],
       ["offshift", "u8"],
       ["nkeys", "u8"],
+      ["pad3", "pad", { len: 1 }],
       ["offmask", "u16", { bigEndian: true }],
       ["off", "u16"],
       ["offoff", "s16"],
@@ -508,6 +511,7 @@ export const tc = {
       ["bindcnt", "s32"],
       ["nkeys", "u8"],
       ["flags", "u8"],
+      ["pad22", "pad", { len: 2 }],
       ["keys", "binary", { struct: "tc-pedit-key" }],
     ],
     "tc-pedit-key": [

@@ -65,3 +65,31 @@ test("tc: getqdisc dump equals `tc -j qdisc show`; newqdisc htb with its options
   await client.do("delqdisc", { ifindex: vb0, handle: 0x2_0000, parent: TC_H_ROOT });
   assert.ok(!tcJson("qdisc", "show", "dev", "vb0").some((q) => q.kind === "htb"));
 });
+
+test("tc: an htb class's rates decode as the C struct lays them out (tc-ratespec's u16 members)", async () => {
+  using ns = new Netns();
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  const tcRun = (...args: string[]) =>
+    execFileSync("ip", ["netns", "exec", ns.name, "tc", ...args], { encoding: "utf8" });
+  tcRun("qdisc", "add", "dev", "va0", "root", "handle", "1:", "htb");
+  tcRun(
+    ...["class", "add", "dev", "va0", "parent", "1:", "classid", "1:10", "htb"],
+    ...["rate", "1mbit", "ceil", "2mbit", "overhead", "300", "mpu", "64"],
+  );
+  await using client = await family(tc, { netns: ns.name });
+  const va0 = ns.json<{ ifindex: number }[]>("link", "show", "va0")[0].ifindex;
+  const classes = await client.dump("gettclass", { ifindex: va0 });
+  const htb = classes.find((c) => c.handle === 0x1_0010)!;
+  const { parms } = htb.options as {
+    parms: {
+      rate: { rate: number; overhead: number; mpu: number };
+      ceil: { rate: number; overhead: number; mpu: number };
+    };
+  };
+  // 1 and 2 Mbit/s in bytes per second; the spec's packed u8 layout read 300 as 44 and the
+  // rate from the wrong offset.
+  assert.deepEqual(
+    [parms.rate.rate, parms.rate.overhead, parms.rate.mpu, parms.ceil.rate, parms.ceil.overhead],
+    [125_000, 300, 64, 250_000, 300],
+  );
+});
