@@ -95,6 +95,9 @@ function resolveCached(socket: NetlinkSocket, name: string): Promise<GenericFami
   return family;
 }
 
+/** For each socket, how many running monitor() iterations hold each group they joined. */
+const monitorJoins = new WeakMap<NetlinkSocket, Map<number, number>>();
+
 /**
  * A netlink family on a socket, typed by its descriptor: requests and replies are objects with
  * the fixed header's members and the attributes as properties (camelCase of the kernel's names).
@@ -301,8 +304,11 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
 
   /**
    * Joins the family's multicast groups (all, or those named) and yields the notifications that
-   * arrive, decoded; leaves the groups it joined when the iteration ends. Messages the
-   * descriptor does not describe are skipped; `socket.overruns` counts lost ones.
+   * arrive, decoded; leaves the groups it joined when the iteration ends (and no other
+   * monitor() on the socket still uses them). Messages the descriptor does not describe are
+   * skipped; `socket.overruns` counts lost ones. Like the socket's message stream, two
+   * iterations at once on one socket split the notifications between them: for two consumers of
+   * every notification, use two clients.
    *
    * @example
    * ```ts ignore
@@ -331,21 +337,35 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           + "on the socket (socket.join(n))",
       );
     }
-    const joined: number[] = [];
+    // Groups monitor() joined, counted per socket: a group leaves when the last monitor using it
+    // ends (not when the first does), and a group joined otherwise is never left.
+    let counts = monitorJoins.get(this.socket);
+    if (counts === undefined) monitorJoins.set(this.socket, counts = new Map());
+    const held: number[] = [];
     try {
       for (const name of names) {
         const group = this.group(name);
-        if (!this.socket.groups.includes(group)) {
+        const count = counts.get(group);
+        if (count !== undefined) counts.set(group, count + 1);
+        else if (!this.socket.groups.includes(group)) {
           this.socket.join(group);
-          joined.push(group);
-        }
+          counts.set(group, 1);
+        } else continue;
+        held.push(group);
       }
       for await (const message of this.socket.messages({ signal: options.signal })) {
         const notification = this.decode(message);
         if (notification !== undefined) yield notification;
       }
     } finally {
-      if (!this.socket.closed) { for (const group of joined) this.socket.leave(group); }
+      for (const group of held) {
+        const count = counts.get(group)! - 1;
+        if (count > 0) counts.set(group, count);
+        else {
+          counts.delete(group);
+          if (!this.socket.closed) this.socket.leave(group);
+        }
+      }
     }
   }
 

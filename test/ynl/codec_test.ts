@@ -602,3 +602,37 @@ test("monitor() joins by default the groups this kernel has, and says when there
   await assert.rejects(unnumbered.monitor().next(), /no multicast group to join/);
   assert.throws(() => unnumbered.group("mgmt"), /gives multicast group "mgmt" no number/);
 });
+
+test("monitor(): a group two monitors use is left when the last one ends, not the first", async () => {
+  const groups: number[] = [];
+  const left: number[] = [];
+  const socket = {
+    groups,
+    closed: false,
+    join: (group: number) => groups.push(group),
+    leave: (group: number) => {
+      left.push(group);
+      groups.splice(groups.indexOf(group), 1);
+    },
+    // No notification ever comes: each iteration waits until its signal aborts.
+    messages: ({ signal }: { signal: AbortSignal }) => ({
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () =>
+        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+    }),
+  } as unknown as NetlinkSocket;
+  const client = new NetlinkFamily(example, socket);
+  const [a, b] = [new AbortController(), new AbortController()];
+  const first = client.monitor({ signal: a.signal }).next().catch(() => {});
+  const second = client.monitor({ signal: b.signal }).next().catch(() => {});
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(groups, [3], "joined once");
+  a.abort();
+  await first;
+  assert.deepEqual(left, [], "still used by the second");
+  b.abort();
+  await second;
+  assert.deepEqual(left, [3]);
+});
