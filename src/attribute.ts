@@ -416,6 +416,7 @@ export class AttributeEncoder {
 
   /**
    * Appends a string as UTF-8 with a terminating NUL, as NLA_STRING/NLA_NUL_STRING expect.
+   * Throws RangeError for a string holding NUL (the kernel would read only up to it).
    *
    * @example
    * ```ts
@@ -427,6 +428,10 @@ export class AttributeEncoder {
     checkType(type);
     if (typeof value !== "string") {
       throw new TypeError(`attribute ${type}: string value must be a string, got ${typeof value}`);
+    }
+    if (value.includes("\0")) {
+      // The kernel reads NLA_STRING/NLA_NUL_STRING up to the first NUL: the rest would vanish.
+      throw new RangeError(`attribute ${type}: a string cannot hold NUL; use bytes() for binary`);
     }
     const encoded = textEncoder.encode(value);
     if (encoded.byteLength + 1 > VALUE_MAX) {

@@ -794,6 +794,9 @@ export function encodeStruct(
         if (typeof field !== "string") {
           throw new TypeError(`${what}: expected a string, got ${describe(field)}`);
         }
+        if (field.includes("\0")) {
+          throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
+        }
         const encoded = textEncoder.encode(field);
         if (encoded.byteLength >= member.size) {
           throw new RangeError(
@@ -805,7 +808,7 @@ export function encodeStruct(
       }
       case BINARY:
         if (member.struct !== undefined) {
-          checkObject(field, what);
+          checkMembers(member.struct, field, what);
           encodeStruct(member.struct, field as Record<string, unknown>, bytes, at);
         } else {
           if (!(field instanceof Uint8Array)) {
@@ -841,16 +844,20 @@ function checkObject(value: unknown, what: string): void {
   }
 }
 
-function structBytes(struct: CompiledStruct, value: unknown, what: string): Uint8Array {
+/** Throws unless `value` is an object whose every key is a member of `struct`. */
+function checkMembers(struct: CompiledStruct, value: unknown, what: string): void {
   checkObject(value, what);
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
+  for (const key of Object.keys(value as Record<string, unknown>)) {
     if (!struct.members.some((member) => member.key === key && member.code !== PAD)) {
       throw new TypeError(`${what}: struct ${struct.name} has no member "${key}"`);
     }
   }
+}
+
+function structBytes(struct: CompiledStruct, value: unknown, what: string): Uint8Array {
+  checkMembers(struct, value, what);
   const bytes = new Uint8Array(struct.size);
-  encodeStruct(struct, record, bytes, 0);
+  encodeStruct(struct, value as Record<string, unknown>, bytes, 0);
   return bytes;
 }
 

@@ -255,6 +255,7 @@ test("the encoder rejects values outside their type, naming attribute and range"
       RangeError,
       /attribute 7: string must be at most 65530 bytes/,
     ],
+    [(e) => e.string(7, "ab\0cd"), RangeError, /attribute 7: a string cannot hold NUL/],
     [
       (e) => e.bytes(7, [1] as unknown as Uint8Array),
       TypeError,

@@ -636,3 +636,28 @@ test("monitor(): a group two monitors use is left when the last one ends, not th
   await second;
   assert.deepEqual(left, [3]);
 });
+
+test("struct encoding refuses a NUL in a string member and an unknown nested member", () => {
+  const layered = {
+    ...example,
+    structs: {
+      ...example.structs,
+      inner: [["p", "u8"], ["name", "string", { len: 8 }]],
+      outer: [["o", "binary", { struct: "inner" }]],
+    },
+    sets: {
+      ...example.sets,
+      main: { ...example.sets.main, packed: [40, "binary", { struct: "outer" }] },
+    },
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(layered, {} as NetlinkSocket);
+  assert.throws(
+    () => client.encode("set", { packed: { o: { p: 1, yy: 9 } } } as never),
+    /struct inner has no member "yy"/,
+  );
+  assert.throws(
+    () => client.encode("set", { packed: { o: { name: "ab\0cd" } } }),
+    /cannot hold NUL/,
+  );
+  assert.ok(client.encode("set", { packed: { o: { p: 1, name: "ab" } } }).payload);
+});
