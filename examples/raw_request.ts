@@ -2,7 +2,7 @@
 // kernel for a link kind it does not have, so it answers with an extended-ack error. Then a
 // valid request in a throwaway network namespace (root only): a veth pair, created and listed.
 //
-//   deno run --allow-ffi --allow-read --allow-run examples/raw_request.ts
+//   deno run --allow-ffi --allow-read --allow-run --allow-env examples/raw_request.ts
 //   bun examples/raw_request.ts
 
 import { execFileSync } from "node:child_process";
@@ -65,8 +65,8 @@ function newLink(name: string, kind: string, peer?: string): Uint8Array {
 const ns = `raw-request-demo-${Date.now()}`;
 try {
   execFileSync("ip", ["netns", "add", ns]);
-} catch {
-  console.log("(skipping the veth part: needs root and iproute2)");
+} catch (err) {
+  console.log(`(skipping the veth part, which needs root and iproute2: ${(err as Error).message})`);
   process.exit(0);
 }
 try {
