@@ -122,7 +122,7 @@ function structHeaders(): Map<string, string> {
 /** Where the compiler puts a struct's members, from the family's uAPI headers. */
 interface CLayout {
   size?: number;
-  members: Map<string, { offset: number; size: number }>;
+  members: Map<string, { offset: number; size: number; signed?: boolean }>;
 }
 
 /**
@@ -154,6 +154,13 @@ function cLayouts(spec: Yaml, defs: Yaml[]): Map<string, CLayout> {
         line: `M("${def.name}", "${member.name}", offsetof(${type}, ${c(member.name)}), `
           + `sizeof(((${type} *)0)->${c(member.name)}));`,
       });
+      // Signedness, on a line of its own: the cast does not compile for an array member.
+      queries.push({
+        struct: def.name,
+        member: member.name,
+        line: `S("${def.name}", "${member.name}", `
+          + `(__typeof__(((${type} *)0)->${c(member.name)}))-1 < 0);`,
+      });
     }
   }
   const prologue = [
@@ -164,6 +171,7 @@ function cLayouts(spec: Yaml, defs: Yaml[]): Map<string, CLayout> {
     "#include <stdio.h>",
     "#define Z(s, n) printf(\"%s\\t\\t0\\t%zu\\n\", s, (size_t)(n))",
     "#define M(s, m, o, n) printf(\"%s\\t%s\\t%zu\\t%zu\\n\", s, m, (size_t)(o), (size_t)(n))",
+    "#define S(s, m, neg) printf(\"%s\\t%s\\tsigned\\t%d\\n\", s, m, (int)(neg))",
     "int main(void) {",
   ];
   const dir = mkdtempSync(join(tmpdir(), "gen-ynl-"));
@@ -194,8 +202,12 @@ function cLayouts(spec: Yaml, defs: Yaml[]): Map<string, CLayout> {
         if (!struct) continue;
         const layout: CLayout = layouts.get(struct) ?? { members: new Map() };
         layouts.set(struct, layout);
-        if (member) layout.members.set(member, { offset: Number(offset), size: Number(size) });
-        else layout.size = Number(size);
+        if (offset === "signed") {
+          const known = layout.members.get(member);
+          if (known) known.signed = size === "1";
+        } else if (member) {
+          layout.members.set(member, { offset: Number(offset), size: Number(size) });
+        } else layout.size = Number(size);
       }
       break;
     }
@@ -263,10 +275,11 @@ function layOutLikeHeaders(
       const size = sizeOf(member);
       if (size !== c.size) {
         const [name, kind, options] = member;
-        if (INTEGER_SIZES[kind] !== undefined && INTEGER_SIZES[`${kind[0]}${c.size * 8}`]) {
-          const wider = `${kind[0]}${c.size * 8}` as MemberKind;
+        const sign = c.signed === undefined ? kind[0] : c.signed ? "s" : "u";
+        if (INTEGER_SIZES[kind] !== undefined && INTEGER_SIZES[`${sign}${c.size * 8}`]) {
+          const wider = `${sign}${c.size * 8}` as MemberKind;
           adjusted = options ? [name, wider, options] : [name, wider];
-          notes.push(`${members[i].name} is ${c.size} bytes in the header, not ${size}`);
+          notes.push(`${members[i].name} is ${wider} in the header, not ${kind}`);
         } else {
           // An array or struct member of another size (a flexible array, keys[0], is 0 bytes
           // in C): as the spec has it.

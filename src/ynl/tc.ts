@@ -268,7 +268,7 @@ export const tc = {
       ["cellLog", "u8"],
       ["linklayer", "u8"],
       ["overhead", "u16"],
-      ["cellAlign", "u16"],
+      ["cellAlign", "s16"],
       ["mpu", "u16"],
       ["rate", "u32"],
     ],
