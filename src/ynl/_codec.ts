@@ -1063,7 +1063,8 @@ function encodeValue(
       );
       view.setUint32(
         4,
-        Number(checkInteger(selector, U32, `${what}.selector`, undefined)),
+        // The kernel holds both to the attribute's valid bits (NLA_BITFIELD32's mask).
+        Number(checkInteger(selector, U32, `${what}.selector`, checks)),
         HOST_LITTLE_ENDIAN,
       );
       encoder.bytes(type, bytes);

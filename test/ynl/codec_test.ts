@@ -661,3 +661,20 @@ test("struct encoding refuses a NUL in a string member and an unknown nested mem
   );
   assert.ok(client.encode("set", { packed: { o: { p: 1, name: "ab" } } }).payload);
 });
+
+test("bitfield32: the spec's mask holds for the selector as for the value", () => {
+  const masked = {
+    ...example,
+    sets: {
+      ...example.sets,
+      main: { ...example.sets.main, bits: [41, "bitfield32", { checks: { mask: 3 } }] },
+    },
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(masked, {} as NetlinkSocket);
+  assert.ok(client.encode("set", { bits: { value: 1, selector: 3 } }).payload);
+  assert.throws(
+    () => client.encode("set", { bits: { value: 1, selector: 4 } }),
+    /selector.*mask 3/,
+  );
+  assert.throws(() => client.encode("set", { bits: { value: 4, selector: 3 } }), /value.*mask 3/);
+});
