@@ -356,20 +356,26 @@ test("unknown and misfit attributes are kept and encoded back unchanged", () => 
   assert.equal((NLA_F_NESTED & 0x8000) !== 0, true);
 });
 
+/** What nlctrl would answer for the example family: id 0x1234, group "events" = 9. */
+function resolvedExample(changes: Partial<GenericFamily> = {}): GenericFamily {
+  return {
+    name: "example",
+    id: 0x1234,
+    version: 1,
+    headerSize: 0,
+    maxAttribute: 40,
+    groups: new Map([["events", 9]]),
+    ...changes,
+  };
+}
+
 test("generic netlink framing: genlmsghdr with the command, decoded by command", () => {
   const genl = {
     ...example,
     protocol: "genetlink",
     version: 3,
   } as const satisfies FamilyDescriptor;
-  const resolved: GenericFamily = {
-    name: "example",
-    id: 0x1234,
-    version: 3,
-    headerSize: 0,
-    maxAttribute: 40,
-    groups: new Map([["events", 9]]),
-  };
+  const resolved = resolvedExample({ version: 3 });
   const client = new NetlinkFamily(genl, {} as NetlinkSocket, resolved);
   const message = client.encode("get", { u8: 1 });
   assert.equal(message.type, 0x1234);
@@ -399,14 +405,7 @@ test("generic netlink, one numbering: what the kernel sends with a request-only 
       get: { set: "inner", request: 3, reply: 3, do: { request: true, reply: true } },
     },
   } as const satisfies FamilyDescriptor;
-  const resolved: GenericFamily = {
-    name: "example",
-    id: 0x1234,
-    version: 1,
-    headerSize: 0,
-    maxAttribute: 40,
-    groups: new Map(),
-  };
+  const resolved = resolvedExample({ groups: new Map() });
   const notice = Uint8Array.of(1, 1, 0, 0, ...new AttributeEncoder().string(2, "hi").finish());
   const client = new NetlinkFamily(unified, {} as NetlinkSocket, resolved);
   const event = client.decode({ type: 0x1234, flags: 0, seq: 0, portid: 0, payload: notice });
@@ -584,14 +583,7 @@ test("monitor() joins by default the groups this kernel has, and says when there
     protocol: "genetlink",
     groups: { events: null, testmode: null },
   } as const satisfies FamilyDescriptor;
-  const resolved: GenericFamily = {
-    name: "example",
-    id: 0x1234,
-    version: 1,
-    headerSize: 0,
-    maxAttribute: 40,
-    groups: new Map([["events", 9]]),
-  };
+  const resolved = resolvedExample();
   for await (const _ of new NetlinkFamily(genl, socket, resolved).monitor()) { /* none */ }
   assert.deepEqual(joined, [9]);
   // A raw family whose spec numbers no group (nftables's "mgmt"): a clear error, not a crash.
