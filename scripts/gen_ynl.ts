@@ -132,10 +132,9 @@ interface CLayout {
  */
 function cLayouts(spec: Yaml, defs: Yaml[]): Map<string, CLayout> {
   const headers = new Set<string>(["linux/types.h"]);
-  for (const header of [spec["uapi-header"], ...defs.map((def) => def.header)]) {
+  for (const header of [uapiHeader(spec), ...defs.map((def) => def.header)]) {
     if (typeof header === "string" && header.endsWith(".h")) headers.add(header);
   }
-  if (spec["uapi-header"] === undefined) headers.add(`linux/${spec.name}.h`);
   const c = (name: string) => String(name).replaceAll("-", "_");
   // A struct may live in a header the spec does not name (tc's actions, linux/tc_act/*.h).
   for (const def of defs) {
@@ -247,20 +246,12 @@ function layOutLikeHeaders(
     const out: MemberDescriptor[] = [];
     const notes: string[] = [];
     let offset = 0, ok = true;
-    const sizeOf = (member: MemberDescriptor): number => {
-      const [, kind, options = {}] = member;
-      if (INTEGER_SIZES[kind] !== undefined) return INTEGER_SIZES[kind];
-      if (options.struct !== undefined && options.len === undefined) {
-        return structSize(structs, options.struct);
-      }
-      return options.len ?? 0;
-    };
     for (const [i, member] of structs[def.name].entries()) {
       const c = layout.members.get(members[i].name);
       if (member[1] === "pad" || c === undefined) {
         // An explicit pad, or a name the header spells differently: as the spec has it.
         out.push(member);
-        offset += sizeOf(member);
+        offset += memberSize(member, structs);
         continue;
       }
       if (c.offset < offset) {
@@ -272,7 +263,7 @@ function layOutLikeHeaders(
         notes.push(`${c.offset - offset} byte(s) of padding before ${members[i].name}`);
       }
       let adjusted = member;
-      const size = sizeOf(member);
+      const size = memberSize(member, structs);
       if (size !== c.size) {
         const [name, kind, options] = member;
         const sign = c.signed === undefined ? kind[0] : c.signed ? "s" : "u";
@@ -287,7 +278,7 @@ function layOutLikeHeaders(
         }
       }
       out.push(adjusted);
-      offset = c.offset + sizeOf(adjusted);
+      offset = c.offset + memberSize(adjusted, structs);
     }
     if (!ok) {
       if (structSizeOf(structs[def.name], structs) !== layout.size) {
@@ -306,19 +297,25 @@ function layOutLikeHeaders(
   }
 }
 
-function structSize(structs: Record<string, MemberDescriptor[]>, name: string): number {
-  return structSizeOf(structs[name] ?? [], structs);
+/** A struct member's size in bytes, as the descriptor lays it out (a nested struct's, summed). */
+function memberSize(
+  [, kind, options = {}]: MemberDescriptor,
+  structs: Record<string, MemberDescriptor[]>,
+): number {
+  if (INTEGER_SIZES[kind] !== undefined) return INTEGER_SIZES[kind];
+  if (options.struct !== undefined && options.len === undefined) {
+    return structSizeOf(structs[options.struct] ?? [], structs);
+  }
+  return options.len ?? 0;
 }
 
 function structSizeOf(members: MemberDescriptor[], structs: Record<string, MemberDescriptor[]>) {
-  let size = 0;
-  for (const [, kind, options = {}] of members) {
-    size += INTEGER_SIZES[kind]
-      ?? (options.struct !== undefined && options.len === undefined
-        ? structSize(structs, options.struct)
-        : options.len ?? 0);
-  }
-  return size;
+  return members.reduce((size, member) => size + memberSize(member, structs), 0);
+}
+
+/** The family's own uAPI header, as the spec names it or by its name. */
+function uapiHeader(spec: Yaml): string {
+  return spec["uapi-header"] ?? `linux/${spec.name}.h`;
 }
 
 /** Turns one parsed spec into a descriptor. */
@@ -333,7 +330,7 @@ function describeFamily(spec: Yaml): FamilyDescriptor {
   }
   /** A define the spec uses but leaves to its uAPI header (wireguard's wg-key-len). */
   const headerDefine = (name: string): number | undefined => {
-    const header = join("/usr/include", spec["uapi-header"] ?? `linux/${spec.name}.h`);
+    const header = join("/usr/include", uapiHeader(spec));
     if (!existsSync(header)) return undefined;
     const macro = name.toUpperCase().replaceAll("-", "_");
     const match = new RegExp(`^#define\\s+${macro}\\s+(\\d+)\\b`, "m")
