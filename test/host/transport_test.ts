@@ -27,6 +27,7 @@ import {
 import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
 import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
+import { Netns } from "./_netns.ts";
 
 const ffiUrl = new URL("../../ffi/mod.ts", import.meta.url).href;
 /**
@@ -52,22 +53,6 @@ async function warmUp(): Promise<void> {
   t.cancelWait();
   await p;
   t.close();
-}
-
-function ip(...args: string[]): void {
-  const r = spawnSync("ip", args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
-}
-
-/** Runs `fn` with a fresh network namespace, always deleting it afterwards. */
-async function withNetns(fn: (name: string) => Promise<void>): Promise<void> {
-  const name = `nltest-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  ip("netns", "add", name);
-  try {
-    await fn(name);
-  } finally {
-    ip("netns", "del", name);
-  }
 }
 
 /** An RTM_GETLINK dump request: nlmsghdr + a zeroed 16-byte ifinfomsg. */
@@ -300,22 +285,21 @@ test("binding a port ID in use fails with EADDRINUSE and leaks nothing", () => {
 });
 
 test("in another netns: multicast RTNLGRP_LINK events carry their group", async () => {
-  await withNetns(async (ns) => {
-    const nsBefore = readlinkSync("/proc/thread-self/ns/net");
-    const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns}` });
-    try {
-      assert.equal(readlinkSync("/proc/thread-self/ns/net"), nsBefore, "thread switched back");
-      assert.equal(await dumpLinks(t, 1), 1, "only lo: the socket is in the new namespace");
-      t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
-      ip("-n", ns, "link", "add", "vA", "type", "veth", "peer", "name", "vB");
-      const d = await next(t);
-      assert.equal(d.group, RTNLGRP_LINK);
-      assert.equal(d.sender, 0);
-      assert.equal(headers(d.data)[0].type, RTM_NEWLINK);
-    } finally {
-      t.close();
-    }
-  });
+  using ns = new Netns();
+  const nsBefore = readlinkSync("/proc/thread-self/ns/net");
+  const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns.name}` });
+  try {
+    assert.equal(readlinkSync("/proc/thread-self/ns/net"), nsBefore, "thread switched back");
+    assert.equal(await dumpLinks(t, 1), 1, "only lo: the socket is in the new namespace");
+    t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+    ns.ip("link", "add", "vA", "type", "veth", "peer", "name", "vB");
+    const d = await next(t);
+    assert.equal(d.group, RTNLGRP_LINK);
+    assert.equal(d.sender, 0);
+    assert.equal(headers(d.data)[0].type, RTM_NEWLINK);
+  } finally {
+    t.close();
+  }
 });
 
 test("cancelWait ends a pending wait promptly with cancelled; the socket stays usable", async () => {
@@ -344,42 +328,37 @@ test("close ends a pending wait promptly with closed, and releases the descripto
 });
 
 test("ENOBUFS is reported once and the socket keeps working", async () => {
-  await withNetns(async (ns) => {
-    const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns}` });
-    const dir = mkdtempSync(join(tmpdir(), "nltest-"));
-    try {
-      t.setOption(SOL_SOCKET, SO_RCVBUF, 4096);
-      t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
-      const batch = join(dir, "batch");
-      const lines = [];
-      for (let i = 0; i < 30; i++) lines.push(`link add a${i} type veth peer name b${i}`);
-      for (let i = 0; i < 30; i++) lines.push(`link del a${i}`);
-      writeFileSync(batch, lines.join("\n") + "\n");
-      ip("-n", ns, "-batch", batch);
+  using ns = new Netns();
+  const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns.name}` });
+  try {
+    t.setOption(SOL_SOCKET, SO_RCVBUF, 4096);
+    t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+    const lines = [];
+    for (let i = 0; i < 30; i++) lines.push(`link add a${i} type veth peer name b${i}`);
+    for (let i = 0; i < 30; i++) lines.push(`link del a${i}`);
+    ns.ipBatch(lines);
 
-      let overrun: SyscallError | undefined;
-      let events = 0;
-      for (;;) {
-        try {
-          const d = t.receive();
-          if (d === undefined) break;
-          assert.equal(d.group, RTNLGRP_LINK);
-          events++;
-        } catch (err) {
-          assert.ok(err instanceof SyscallError, String(err));
-          assert.equal(err.code, "ENOBUFS");
-          assert.equal(overrun, undefined, "reported once");
-          overrun = err;
-        }
+    let overrun: SyscallError | undefined;
+    let events = 0;
+    for (;;) {
+      try {
+        const d = t.receive();
+        if (d === undefined) break;
+        assert.equal(d.group, RTNLGRP_LINK);
+        events++;
+      } catch (err) {
+        assert.ok(err instanceof SyscallError, String(err));
+        assert.equal(err.code, "ENOBUFS");
+        assert.equal(overrun, undefined, "reported once");
+        overrun = err;
       }
-      assert.ok(overrun, "ENOBUFS");
-      assert.ok(events > 0, "queued events are still delivered");
-      assert.equal(await dumpLinks(t, 3), 1); // still usable: lo only, the veths are gone
-    } finally {
-      t.close();
-      rmSync(dir, { recursive: true });
     }
-  });
+    assert.ok(overrun, "ENOBUFS");
+    assert.ok(events > 0, "queued events are still delivered");
+    assert.equal(await dumpLinks(t, 3), 1); // still usable: lo only, the veths are gone
+  } finally {
+    t.close();
+  }
 });
 
 test("100 sockets waiting at once each wake for their own datagram; file I/O still runs", async () => {
