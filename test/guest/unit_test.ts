@@ -3,8 +3,6 @@
 // a 10,000-entry dump, DUMP_INTR, and a flood past the receive buffer.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import process from "node:process";
 import { test } from "node:test";
 import {
   NLTEST_A_COOKIE,
@@ -49,6 +47,7 @@ import {
 import { DumpInterruptedError, NetlinkError } from "../../src/errors.ts";
 import { alignMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
+import { Netns } from "../host/_netns.ts";
 import { attr, nextWithin, nltest, UNIT } from "./_nltest.ts";
 
 const text = new TextEncoder();
@@ -265,26 +264,22 @@ test("a flood past the receive buffer reports the overrun and the stream keeps g
 });
 
 test("the module's unit is per network namespace", async () => {
-  const names = [`nlt-a-${process.pid}`, `nlt-b-${process.pid}`];
-  for (const n of names) execFileSync("ip", ["netns", "add", n]);
-  try {
-    await using a = await open(UNIT, { netns: names[0] });
-    await using b = await open(UNIT, { netns: names[1], groups: [7] });
-    const it = b.messages();
-    const mcast = (s: typeof a, body: string) =>
-      s.request(
-        nltest(NLTEST_MSG_MCAST, (x) =>
-          x.u32(NLTEST_A_GROUP, 7).bytes(NLTEST_A_PAYLOAD, text.encode(body))),
-      );
-    await mcast(a, "from a");
-    await mcast(b, "from b");
-    const got = (await nextWithin(it, 5000))!;
-    assert.equal(
-      new TextDecoder().decode(attr(got.payload, NLTEST_A_PAYLOAD, (x) => x.bytes())),
-      "from b",
+  using nsA = new Netns();
+  using nsB = new Netns();
+  await using a = await open(UNIT, { netns: nsA.name });
+  await using b = await open(UNIT, { netns: nsB.name, groups: [7] });
+  const it = b.messages();
+  const mcast = (s: typeof a, body: string) =>
+    s.request(
+      nltest(NLTEST_MSG_MCAST, (x) =>
+        x.u32(NLTEST_A_GROUP, 7).bytes(NLTEST_A_PAYLOAD, text.encode(body))),
     );
-    await it.return!();
-  } finally {
-    for (const n of names) execFileSync("ip", ["netns", "del", n]);
-  }
+  await mcast(a, "from a");
+  await mcast(b, "from b");
+  const got = (await nextWithin(it, 5000))!;
+  assert.equal(
+    new TextDecoder().decode(attr(got.payload, NLTEST_A_PAYLOAD, (x) => x.bytes())),
+    "from b",
+  );
+  await it.return!();
 });
