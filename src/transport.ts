@@ -18,6 +18,12 @@ export interface Datagram {
   readonly sender: number;
   /** Multicast group number it was delivered through (NETLINK_PKTINFO), or 0 for unicast. */
   readonly group: number;
+  /**
+   * The sender's network namespace id as this socket's namespace numbers it, present only when
+   * NETLINK_LISTEN_ALL_NSID is on and the kernel attached one (its NETLINK_LISTEN_ALL_NSID control
+   * message); -1 (NETNSA_NSID_NOT_ASSIGNED) when the peer namespace has no id here.
+   */
+  readonly nsid?: number;
 }
 
 /** Options for {@linkcode OpenTransport}. Validated by the caller before the transport sees them. */
@@ -73,6 +79,13 @@ export interface Transport {
 
   /** getsockopt of an int value. Throws SyscallError. */
   getOption(level: number, name: number): number;
+
+  /**
+   * Attaches a classic BPF program (SO_ATTACH_FILTER): `program` holds the struct sock_filter
+   * array, 8 bytes per instruction in host byte order. Throws SyscallError. Optional: a transport
+   * without it cannot filter, and the socket says so.
+   */
+  attachFilter?(program: Uint8Array): void;
 
   /**
    * Closes the socket. Idempotent. A pending wait resolves "closed" promptly; the descriptor is
