@@ -1,51 +1,42 @@
 #!/usr/bin/env bash
 # The socket core against a reference commit, in one run: a loop of `await request()` (requests
-# per second) and a dump of ROUTES routes (ms), on Deno and on Bun, alternating reference and
-# this tree ROUNDS times so that a busy machine weighs on both alike. Reports the median of each
-# and the ratio this tree / reference. Needs root. Not a test: nothing here asserts a time.
+# per second of wall and of CPU time) and a dump of ROUTES routes (ms of wall and of CPU time),
+# on Deno and on Bun. Both libraries are loaded in one process per runtime and run in
+# alternation ROUNDS times, so that a busy machine weighs on both alike; reports the medians and
+# this tree's speed as a ratio of the reference's. Needs root. Not a test: nothing asserts a time.
 #
-#   bench/core_compare.sh [REF] [ROUTES] [ROUNDS] [SECONDS]
+#   bench/core_compare.sh [REF] [ROUTES] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/node_modules/.bin:$PATH"
 ref=${1:-main}
 routes=${2:-50000}
-rounds=${3:-3}
-seconds=${4:-2}
+rounds=${3:-10}
 ns=nlcore-$$
 refdir=$(mktemp -d)
 . bench/_routes_netns.sh
 routes_netns "$ns" "$routes"
 trap "ip netns del '$ns' 2>/dev/null || true; git worktree remove --force '$refdir/tree' 2>/dev/null || true; rm -rf '$refdir'" EXIT
 git worktree add -q --detach "$refdir/tree" "$ref"
-here=$PWD/mod.ts there=$refdir/tree/mod.ts
-results=()
-for _ in $(seq "$rounds"); do
-  for lib in "$there" "$here"; do
-    label=$([[ $lib == "$here" ]] && echo this || echo ref)
-    results+=("$label $(deno run -A bench/core_compare.ts "$lib" "$ns" "$seconds")")
-    results+=("$label $(bun bench/core_compare.ts "$lib" "$ns" "$seconds")")
-  done
-done
-printf '%s\n' "${results[@]}" | python3 -c '
-import json, sys, statistics
-rows = {}
+args=("$refdir/tree/mod.ts" "$PWD/mod.ts" "$ns" "$rounds")
+{
+  deno run -A bench/core_compare.ts "${args[@]}"
+  bun bench/core_compare.ts "${args[@]}"
+} | python3 -c '
+import json, sys
 for line in sys.stdin:
-    label, raw = line.split(" ", 1)
-    r = json.loads(raw)
-    rows.setdefault((r["runtime"], label), []).append(r)
-for runtime in ("deno", "bun"):
-    ref, this = rows[(runtime, "ref")], rows[(runtime, "this")]
-    med = lambda rs, k: statistics.median(x[k] for x in rs)
-    n = this[0]["routes"]
+    r = json.loads(line)
+    ref, this = r["ref"], r["this"]
+    n = int(this["routes"])
     for what, key, unit, higher in (
         ("request loop, requests/s of wall time", "requestsPerSecond", "/s", True),
         ("request loop, requests/s of CPU time", "requestsPerCpuSecond", "/s", True),
         (f"dump of {n} routes, wall ms", "dumpMs", " ms", False),
         (f"dump of {n} routes, CPU ms", "dumpCpuMs", " ms", False),
     ):
-        r, t = med(ref, key), med(this, key)
-        speed = t / r if higher else r / t
-        print(f"{runtime}: {what}: this {t:,.1f}{unit}, ref {r:,.1f}{unit}: "
-              f"{speed:.2f}x the reference speed (medians of {len(this)})")
+        a, b = ref[key], this[key]
+        speed = b / a if higher else a / b
+        rt = r["runtime"]; rounds = r["rounds"]
+        print(f"{rt}: {what}: this {b:,.1f}{unit}, reference {a:,.1f}{unit}: "
+              f"{speed:.2f}x the reference speed (medians of {rounds})")
 '

@@ -1,15 +1,16 @@
-// Benchmark body for bench/core_compare.sh: the socket core's request loop and route dump,
-// against the library at the given mod.ts (this tree's, or a reference commit's checkout), so
-// that a change to src/ is measured against its reference in the same run. Prints one JSON line.
+// Benchmark body for bench/core_compare.sh: the socket core's request loop and route dump, this
+// tree's library against a reference checkout's, both loaded in this one process and run in
+// alternation (reference, this, reference, this...), so that a busy machine weighs on both
+// alike. Prints one JSON line with the medians of each.
 //
-//   bench/core_compare.ts MOD_TS NETNS SECONDS
+//   bench/core_compare.ts REF_MOD_TS THIS_MOD_TS NETNS ROUNDS
 
 import process from "node:process";
 
-const [modPath, netns, secondsArg] = process.argv.slice(2);
-const seconds = Number(secondsArg ?? 2);
-const lib = await import(modPath);
-const { open, NETLINK_ROUTE, RTM_GETLINK, RTM_GETROUTE, AF_INET } = lib;
+const [refPath, thisPath, netns, roundsArg] = process.argv.slice(2);
+const rounds = Number(roundsArg ?? 10);
+const REQUESTS = 5000;
+const RTM_GETLINK = 18, RTM_GETROUTE = 26, AF_INET = 2, NETLINK_ROUTE = 0;
 
 /** CPU time of this process (user + system, every thread), in ms. */
 function cpuMs(): number {
@@ -17,52 +18,66 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
-/**
- * `await sock.request(RTM_GETLINK lo)`, one at a time: requests per second of wall time, and
- * per second of CPU time (steadier on a shared machine).
- */
-async function requestLoop(): Promise<{ wall: number; cpu: number }> {
-  await using sock = await open(NETLINK_ROUTE, { netns });
+interface Sample {
+  requestsPerSecond: number;
+  requestsPerCpuSecond: number;
+  dumpMs: number;
+  dumpCpuMs: number;
+  routes: number;
+}
+
+type Socket = {
+  request(m: unknown): Promise<unknown>;
+  dump(m: unknown): AsyncIterable<unknown>;
+  close(): void;
+};
+
+/** `await sock.request(RTM_GETLINK lo)` REQUESTS times, one at a time; then one route dump. */
+async function sample(sock: Socket): Promise<Sample> {
   const payload = new Uint8Array(16);
   new DataView(payload.buffer).setInt32(4, 1, true); // ifindex 1: lo
   const request = { type: RTM_GETLINK, payload };
-  for (let i = 0; i < 2000; i++) await sock.request(request); // warm-up
-  let n = 0;
-  const start = performance.now(), cpu0 = cpuMs();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    for (let i = 0; i < 100; i++) await sock.request(request);
-    n += 100;
-  }
-  return { wall: n / ((performance.now() - start) / 1000), cpu: n / ((cpuMs() - cpu0) / 1000) };
-}
-
-/** Milliseconds (wall and CPU) to dump every IPv4 route with dump(), medians of 5. */
-async function routeDump(): Promise<{ ms: number; cpuMs: number; routes: number }> {
-  await using sock = await open(NETLINK_ROUTE, { netns });
+  let t0 = performance.now(), c0 = cpuMs();
+  for (let i = 0; i < REQUESTS; i++) await sock.request(request);
+  const requestsPerSecond = REQUESTS / ((performance.now() - t0) / 1000);
+  const requestsPerCpuSecond = REQUESTS / ((cpuMs() - c0) / 1000);
   const rtmsg = new Uint8Array(12);
   rtmsg[0] = AF_INET;
-  const times: number[] = [], cpu: number[] = [];
+  t0 = performance.now();
+  c0 = cpuMs();
   let routes = 0;
-  for (let i = 0; i < 6; i++) {
-    const t0 = performance.now(), c0 = cpuMs();
-    routes = 0;
-    for await (const _ of sock.dump({ type: RTM_GETROUTE, payload: rtmsg })) routes++;
-    if (i === 0) continue; // a warm-up
-    times.push(performance.now() - t0);
-    cpu.push(cpuMs() - c0);
-  }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { ms: median(times), cpuMs: median(cpu), routes };
+  for await (const _ of sock.dump({ type: RTM_GETROUTE, payload: rtmsg })) routes++;
+  return {
+    requestsPerSecond,
+    requestsPerCpuSecond,
+    dumpMs: performance.now() - t0,
+    dumpCpuMs: cpuMs() - c0,
+    routes,
+  };
 }
 
-const requests = await requestLoop();
-const dump = await routeDump();
+const libs = { ref: await import(refPath), this: await import(thisPath) };
+const sockets: Record<string, Socket> = {};
+for (const [name, lib] of Object.entries(libs)) {
+  sockets[name] = await lib.open(NETLINK_ROUTE, { netns });
+  await sample(sockets[name]); // warm-up
+}
+const samples: Record<string, Sample[]> = { ref: [], this: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const name of ["ref", "this"]) samples[name].push(await sample(sockets[name]));
+}
+for (const sock of Object.values(sockets)) sock.close();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medians = (name: string) =>
+  Object.fromEntries(
+    (Object.keys(samples[name][0]) as (keyof Sample)[]).map((k) => [
+      k,
+      median(samples[name].map((s) => s[k])),
+    ]),
+  );
 console.log(JSON.stringify({
   runtime: "Bun" in globalThis ? "bun" : "deno",
-  requestsPerSecond: requests.wall,
-  requestsPerCpuSecond: requests.cpu,
-  dumpMs: dump.ms,
-  dumpCpuMs: dump.cpuMs,
-  routes: dump.routes,
+  rounds,
+  ref: medians("ref"),
+  this: medians("this"),
 }));
