@@ -42,12 +42,13 @@ const SYMBOLS = {
   recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
-  eventfd: { args: ["u32", "i32"], returns: "i32" },
-  read: { args: ["i32", "ptr", "u64"], returns: "i32" },
-  write: { args: ["i32", "ptr", "u64"], returns: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read.
   open: { args: ["ptr", "i32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
+  // fcntl is variadic; every command used here takes an int, passed in the register a third
+  // fixed int parameter uses on x86-64 and aarch64.
+  fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
+  getpid: { args: [], returns: "i32" },
   __errno_location: { args: [], returns: "ptr" },
 } as const;
 
@@ -63,11 +64,10 @@ interface Symbols {
   recvmsg: Fn<[number, Uint8Array, number]>;
   poll: Fn<[Uint8Array, number, number]>;
   close: Fn<[number]>;
-  eventfd: Fn<[number, number]>;
-  read: Fn<[number, Uint8Array, number]>;
-  write: Fn<[number, Uint8Array, number]>;
   open: Fn<[Uint8Array, number]>;
   setns: Fn<[number, number]>;
+  fcntl: Fn<[number, number, number]>;
+  getpid: Fn<[]>;
   __errno_location: Fn<[]>;
 }
 
@@ -95,11 +95,10 @@ function open(): Libc {
     recvmsg: lib.recvmsg,
     poll: lib.poll,
     close: lib.close,
-    eventfd: lib.eventfd,
-    read: lib.read,
-    write: lib.write,
     open: lib.open,
     setns: lib.setns,
+    fcntl: lib.fcntl,
+    getpid: lib.getpid,
     errno: () => errnoView[0],
     // Not `new Uint8Array(size)`: a small typed array can be moved by JSC when its `.buffer`
     // is first materialized, leaving any stored address stale (oven-sh/bun#32054). A view over
