@@ -42,6 +42,9 @@ const SYMBOLS = {
   recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
+  eventfd: { args: ["u32", "i32"], returns: "i32" },
+  read: { args: ["i32", "ptr", "u64"], returns: "i32" },
+  write: { args: ["i32", "ptr", "u64"], returns: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read.
   open: { args: ["ptr", "i32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
@@ -64,6 +67,9 @@ interface Symbols {
   recvmsg: Fn<[number, Uint8Array, number]>;
   poll: Fn<[Uint8Array, number, number]>;
   close: Fn<[number]>;
+  eventfd: Fn<[number, number]>;
+  read: Fn<[number, Uint8Array, number]>;
+  write: Fn<[number, Uint8Array, number]>;
   open: Fn<[Uint8Array, number]>;
   setns: Fn<[number, number]>;
   fcntl: Fn<[number, number, number]>;
@@ -71,14 +77,24 @@ interface Symbols {
   __errno_location: Fn<[]>;
 }
 
-let loaded: Libc | undefined;
+/** {@linkcode Libc} plus the calls only the poller Worker fallback (`_bun_waiter.ts`) uses. */
+export interface BunLibc extends Libc {
+  /** eventfd(2). */
+  eventfd(initval: number, flags: number): number;
+  /** read(2). */
+  read(fd: number, buf: Uint8Array, len: number): number;
+  /** write(2). */
+  write(fd: number, buf: Uint8Array, len: number): number;
+}
+
+let loaded: BunLibc | undefined;
 
 /** Opens libc once per thread (each Worker has its own module instance and errno view). */
-export function loadBunLibc(): Libc {
+export function loadBunLibc(): BunLibc {
   return loaded ??= open();
 }
 
-function open(): Libc {
+function open(): BunLibc {
   const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
   const lib = ffi.dlopen(LIBC, SYMBOLS).symbols as unknown as Symbols;
   // errno is thread-local: a view over this thread's errno, read after a failed synchronous
@@ -95,6 +111,9 @@ function open(): Libc {
     recvmsg: lib.recvmsg,
     poll: lib.poll,
     close: lib.close,
+    eventfd: lib.eventfd,
+    read: lib.read,
+    write: lib.write,
     open: lib.open,
     setns: lib.setns,
     fcntl: lib.fcntl,

@@ -71,6 +71,14 @@ export const POLLHUP = 16;
 /** Invalid polling request. */
 export const POLLNVAL = 32;
 
+// <sys/eventfd.h>
+
+/** `EFD_CLOEXEC` from <sys/eventfd.h>. */
+export const EFD_CLOEXEC = 524288;
+
+/** `EFD_NONBLOCK` from <sys/eventfd.h>. */
+export const EFD_NONBLOCK = 2048;
+
 // <fcntl.h>
 
 /** `O_RDONLY` from <fcntl.h>. */

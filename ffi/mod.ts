@@ -10,6 +10,7 @@
 
 import type { OpenTransport, Transport, TransportOptions } from "../src/transport.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
+import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
@@ -48,7 +49,14 @@ function detect(): Runtime {
   // Bun first: Bun is the one that might someday provide a `Deno` global for compatibility.
   if (g.Bun !== undefined) {
     const libc = loadBunLibc();
-    return { libc, newWaiter: (fd) => newSignalWaiter(libc, bunSignals, fd) };
+    // Bun calls signal listeners on the main thread only: a Worker waits with a poller Worker.
+    const main = (g.Bun as { isMainThread?: boolean }).isMainThread !== false;
+    return {
+      libc,
+      newWaiter: main
+        ? (fd) => newSignalWaiter(libc, bunSignals, fd)
+        : (fd) => newBunWaiter(libc, fd),
+    };
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();

@@ -144,6 +144,7 @@ const FFI_GROUPS: readonly Group[] = [
     ],
   },
   { header: "poll.h", names: ["POLLIN", "POLLERR", "POLLHUP", "POLLNVAL"] },
+  { header: "sys/eventfd.h", names: ["EFD_CLOEXEC", "EFD_NONBLOCK"] },
   {
     header: "fcntl.h",
     names: [

@@ -428,6 +428,24 @@ test("a user's own SIGURG listener and the transport's waits do not disturb each
   assert.ok(calls >= 1, "the user's listener saw the signal too");
 });
 
+test("waits work in a Worker thread too: readable, cancelled, closed", async () => {
+  const worker = new Worker(new URL("./_wait_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  try {
+    const result = await Promise.race([
+      new Promise((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => reject(e);
+      }),
+      sleep(10 * PROMPT_MS).then(() => "timeout"),
+    ]);
+    assert.deepEqual(result, ["readable", 16, "cancelled", "closed"]);
+  } finally {
+    worker.terminate();
+  }
+});
+
 test("options round-trip through setOption/getOption", () => {
   const t = openTransport(NETLINK_ROUTE, { portid: 0 });
   try {
