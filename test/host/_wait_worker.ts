@@ -14,4 +14,9 @@ const after = await cancelled;
 const closing = b.wait();
 setTimeout(() => b.close(), 50);
 a.close();
-postMessage([woke, data, after, await closing]);
+(globalThis as unknown as { postMessage(message: unknown): void }).postMessage([
+  woke,
+  data,
+  after,
+  await closing,
+]);
