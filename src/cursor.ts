@@ -6,8 +6,8 @@
  */
 
 import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
+import { checkedLength } from "./_nlmsg_length.ts";
 import { sharedView } from "./_view.ts";
-import { MalformedMessageError } from "./errors.ts";
 import { alignMessage, NLMSG_HDRLEN } from "./message.ts";
 
 /**
@@ -83,27 +83,9 @@ export class MessageCursor {
     const end = this.data.byteLength;
     if (at >= end) return false;
     this.#next = end; // until this message proves well-formed
-    if (end - at < NLMSG_HDRLEN) {
-      throw new MalformedMessageError(
-        `${end - at} trailing bytes are too short for a ${NLMSG_HDRLEN}-byte netlink header`,
-        at,
-      );
-    }
     const v = this.view;
     const base = this.byteOffset + at;
-    const length = v.getUint32(base, LE);
-    if (length < NLMSG_HDRLEN) {
-      throw new MalformedMessageError(
-        `nlmsg_len ${length} is shorter than the ${NLMSG_HDRLEN}-byte header`,
-        at,
-      );
-    }
-    if (length > end - at) {
-      throw new MalformedMessageError(
-        `nlmsg_len ${length} runs past the end of the datagram (${end - at} bytes left)`,
-        at,
-      );
-    }
+    const length = checkedLength(v, this.byteOffset, at, end);
     this.type = v.getUint16(base + 4, LE);
     this.flags = v.getUint16(base + 6, LE);
     this.seq = v.getUint32(base + 8, LE);
