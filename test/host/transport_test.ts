@@ -663,6 +663,18 @@ test("a process whose request timed out, its socket left open, exits by itself",
   assert.ok(ms < 10_000, `${ms} ms`);
 });
 
+test("a pending wait keeps the process alive until it ends", () => {
+  // The only thing that could wake the wait is an unref'd timer: it keeps nothing alive itself.
+  const { stdout } = runChild(`
+    const a = openTransport(0, { portid: 0 });
+    const b = openTransport(0, { portid: 0 });
+    const timer = setTimeout(() => a.send(new Uint8Array(16), b.portid, 0), 300);
+    if ("Bun" in globalThis) timer.unref(); else Deno.unrefTimer(timer);
+    b.wait().then((r) => console.log(r)); // no top-level await: Deno runs unref'd timers while one is pending
+  `);
+  assert.equal(stdout, "readable");
+});
+
 test("a process whose wait ended (close, or cancel without close) exits by itself", () => {
   const { stdout, ms } = runChild(`
     const a = openTransport(0, { portid: 0 });
