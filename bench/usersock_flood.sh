@@ -4,8 +4,8 @@
 # NETLINK_USERSOCK, received by a C loop and by the library on Deno and Bun, in rounds, on this
 # machine's own kernel. Reports medians and each runtime's ratio to C, and the ratio of a C loop
 # making the library's syscalls (one recvmsg with address, control messages and MSG_TRUNC). The
-# library runs three ways: the message stream, batches(), and the allocation-free path (whole
-# datagrams walked with MessageCursor). Not a test.
+# library runs four ways: the message stream, batches(), the allocation-free path (datagrams()
+# walked with MessageCursor) and that walk straight over the transport. Not a test.
 #
 #   bench/usersock_flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
 set -euo pipefail
@@ -18,7 +18,7 @@ trap 'rm -f "$out"' EXIT
 for _ in $(seq "$rounds"); do
   bench/usersock_flood recv "$count" "$size" "$batch"
   bench/usersock_flood recv-lib "$count" "$size" "$batch"
-  for mode in messages batches cursor; do
+  for mode in messages batches datagrams cursor; do
     deno run --allow-ffi --allow-run --allow-read --allow-env bench/usersock_flood.ts \
       "$count" "$size" "$batch" "$mode"
     bun bench/usersock_flood.ts "$count" "$size" "$batch" "$mode"
@@ -36,7 +36,8 @@ print(f"usersock flood, {sys.argv[2]} x {sys.argv[3]} B, {sys.argv[4]} per datag
       f"C {c:,.0f} msg/s (median of {len(rates['c'])})")
 m = statistics.median(rates["c lib"])
 print(f"  C making the library's syscalls: {m:,.0f} msg/s = {m / c:.0%} of C")
-for name in ("deno", "deno batches", "deno cursor", "bun", "bun batches", "bun cursor"):
+for name in ("deno", "deno batches", "deno datagrams", "deno cursor", "bun", "bun batches",
+             "bun datagrams", "bun cursor"):
     m = statistics.median(rates[name])
     print(f"  {name}: {m:,.0f} msg/s = {m / c:.0%} of C")
 PY

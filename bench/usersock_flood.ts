@@ -3,11 +3,12 @@
 // messages, checking each index. MODE says how:
 //   messages  the socket's message stream, one ReceivedMessage per iteration step
 //   batches   the socket's batches(), a run of messages per step
-//   cursor    the allocation-free path: whole datagrams from the transport, walked in place with
-//             MessageCursor (no object per message)
+//   datagrams the allocation-free path: sock.datagrams() (whole datagrams), each walked in place
+//             with MessageCursor (no object per message)
+//   cursor    the same walk over datagrams straight from the transport: the socket layer's floor
 // Prints one JSON line.
 //
-//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|cursor]
+//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor]
 
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -68,6 +69,16 @@ if (mode === "cursor") {
   };
   if (mode === "batches") {
     all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+  } else if (mode === "datagrams") {
+    const c = new MessageCursor();
+    all: for await (const d of sock.datagrams()) {
+      for (c.reset(d.data); c.next();) {
+        const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+        if (index !== next) outOfOrder++;
+        next = index + 1;
+        if (++received === count) break all;
+      }
+    }
   } else {
     for await (const msg of sock) if (take(msg)) break;
   }
