@@ -58,6 +58,8 @@ export class Reader {
   #stopped = false;
   /** When the current run of synchronous answers began; -1 once a macrotask has run. */
   #syncSince = -1;
+  /** Sends since the clock was last read (it is read once per DRAIN_CLOCK_EVERY). */
+  #sendsSinceClock = 0;
   /**
    * Answers have settled synchronously for long enough: what is read now is held, in order, and
    * dispatched once a macrotask has run. Reading goes on meanwhile, so that the kernel's queue
@@ -104,12 +106,13 @@ export class Reader {
   afterSend(): void {
     if (this.#stopped) return;
     if (!this.#deferred) {
-      const now = performance.now();
       if (this.#syncSince < 0) {
-        this.#syncSince = now;
+        this.#syncSince = performance.now();
+        this.#sendsSinceClock = 0;
         setImmediateOrTimeout(this.#macrotask);
-      } else if (now - this.#syncSince > SYNC_BUDGET_MS) {
-        this.#deferred = true;
+      } else if (++this.#sendsSinceClock === DRAIN_CLOCK_EVERY) {
+        this.#sendsSinceClock = 0;
+        if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
       }
     }
     this.#drain();

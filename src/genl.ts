@@ -62,9 +62,10 @@ export interface GenericFamily {
   /**
    * The family's operations: command number → GENL_* flags (GENL_CMD_CAP_DO, GENL_CMD_CAP_DUMP:
    * whether it can be done or dumped; GENL_CMD_CAP_HASPOL: it has a policy; GENL_ADMIN_PERM,
-   * GENL_UNS_ADMIN_PERM: it needs CAP_NET_ADMIN).
+   * GENL_UNS_ADMIN_PERM: it needs CAP_NET_ADMIN). Always there in what resolveFamily() and
+   * decodeFamily() return; optional for families built by hand.
    */
-  readonly operations: ReadonlyMap<number, number>;
+  readonly operations?: ReadonlyMap<number, number>;
 }
 
 /**

@@ -960,8 +960,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           "sendmsg",
           err.errno,
           portid === 0
-            ? `nothing in the kernel serves netlink protocol ${this.protocol} `
-              + "(is the module that provides it loaded?)"
+            ? `nothing in the kernel serves netlink protocol ${this.protocol} any more `
+              + "(was the module that provides it unloaded?)"
             : `no socket is bound to port ${portid}`,
         );
       }

@@ -27,13 +27,13 @@ test("resolveFamily: nlctrl's id, header size and operations with their flags", 
   assert.equal(family.id, GENL_ID_CTRL);
   assert.equal(family.headerSize, 0, "nlctrl has no header of its own after the genlmsghdr");
   assert.equal(GENL_HDRLEN, 4);
-  const getFamily = family.operations.get(CTRL_CMD_GETFAMILY);
-  assert.ok(getFamily !== undefined, `operations: ${[...family.operations.keys()]}`);
+  const getFamily = family.operations!.get(CTRL_CMD_GETFAMILY);
+  assert.ok(getFamily !== undefined, `operations: ${[...family.operations!.keys()]}`);
   assert.equal(
     getFamily & (GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_CMD_CAP_HASPOL),
     GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_CMD_CAP_HASPOL,
   );
-  assert.ok(family.operations.get(CTRL_CMD_GETPOLICY)! & GENL_CMD_CAP_DUMP);
+  assert.ok(family.operations!.get(CTRL_CMD_GETPOLICY)! & GENL_CMD_CAP_DUMP);
 });
 
 test("resolvePolicy: nlctrl's GETFAMILY takes a u16 id and a name of at most 15 bytes", async () => {
