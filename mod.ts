@@ -26,6 +26,7 @@
 export * from "./src/ack.ts";
 export * from "./src/attribute.ts";
 export * from "./src/constants.ts";
+export * from "./src/cursor.ts";
 export * from "./src/errors.ts";
 export * from "./src/genl.ts";
 export * from "./src/message.ts";

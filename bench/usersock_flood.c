@@ -6,9 +6,9 @@
  *
  *   usersock_flood send PORT COUNT SIZE BATCH   sender only (for another receiver)
  *   usersock_flood recv COUNT SIZE BATCH        C receiver: forks the sender, prints JSON
- *   usersock_flood recv-peek COUNT SIZE BATCH   the same, reading as the library does: a
- *                                               nonblocking MSG_PEEK|MSG_TRUNC for the length,
- *                                               then recvmsg with address and NETLINK_PKTINFO,
+ *   usersock_flood recv-lib COUNT SIZE BATCH    the same, reading as the library does: one
+ *                                               nonblocking recvmsg(MSG_TRUNC) with address
+ *                                               and NETLINK_PKTINFO into a 512 KiB buffer,
  *                                               poll() when the socket is empty
  *
  * Each message carries its index (u64) first; the receiver walks with NLMSG_OK/NLMSG_NEXT.
@@ -63,10 +63,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 6 && !strcmp(argv[1], "send"))
 		return send_flood(strtoul(argv[2], 0, 10), atol(argv[3]), atoi(argv[4]), atoi(argv[5]));
-	int peek = argc == 5 && !strcmp(argv[1], "recv-peek");
+	int lib = argc == 5 && !strcmp(argv[1], "recv-lib");
 
-	if (argc != 5 || (strcmp(argv[1], "recv") && !peek)) {
-		fprintf(stderr, "usage: %s send PORT COUNT SIZE BATCH | recv[-peek] COUNT SIZE BATCH\n",
+	if (argc != 5 || (strcmp(argv[1], "recv") && !lib)) {
+		fprintf(stderr, "usage: %s send PORT COUNT SIZE BATCH | recv[-lib] COUNT SIZE BATCH\n",
 			argv[0]);
 		return 2;
 	}
@@ -76,10 +76,10 @@ int main(int argc, char **argv)
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
 	socklen_t len = sizeof(me);
 	int rcvbuf = 1 << 20;
-	static char buf[1 << 17];
+	static char buf[512 << 10];
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	if (peek)
+	if (lib)
 		setsockopt(fd, SOL_NETLINK, NETLINK_PKTINFO, &(int){ 1 }, sizeof(int));
 	bind(fd, (struct sockaddr *)&me, sizeof(me));
 	getsockname(fd, (struct sockaddr *)&me, &len);
@@ -91,24 +91,23 @@ int main(int argc, char **argv)
 	while (received < count) {
 		int n;
 
-		if (peek) {
-			struct msghdr probe = { 0 };
+		if (lib) {
 			struct sockaddr_nl from;
-			char control[64];
+			char control[96];
 			struct iovec iov = { buf, sizeof(buf) };
 			struct msghdr m = { &from, sizeof(from), &iov, 1, control, sizeof(control), 0 };
 
-			if (recvmsg(fd, &probe, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT) < 0) {
+			n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
+			if (n < 0 && errno == EAGAIN) {
 				struct pollfd p = { fd, POLLIN, 0 };
 
-				if (errno != EAGAIN) {
-					perror("recvmsg");
-					return 1;
-				}
 				poll(&p, 1, -1);
 				continue;
 			}
-			n = recvmsg(fd, &m, MSG_DONTWAIT);
+			if (n > (int)sizeof(buf)) {
+				fprintf(stderr, "truncated\n");
+				return 1;
+			}
 		} else {
 			n = recv(fd, buf, sizeof(buf), 0);
 		}
@@ -130,6 +129,6 @@ int main(int argc, char **argv)
 
 	waitpid(child, NULL, 0);
 	printf("{\"bench\":\"%s\",\"received\":%ld,\"out_of_order\":%ld,\"msgs_per_sec\":%.0f}\n",
-	       peek ? "c peek" : "c", received, out_of_order, received / secs);
+	       lib ? "c lib" : "c", received, out_of_order, received / secs);
 	return 0;
 }

@@ -3,8 +3,9 @@
 # far more than C): the same kind of lossless one-way flood, sent by a C process over
 # NETLINK_USERSOCK, received by a C loop and by the library on Deno and Bun, in rounds, on this
 # machine's own kernel. Reports medians and each runtime's ratio to C, and the ratio of a C loop
-# making the library's syscalls (the peek that rules out truncation costs a second one per
-# datagram). Not a test.
+# making the library's syscalls (one recvmsg with address, control messages and MSG_TRUNC). The
+# library runs four ways: the message stream, batches(), the allocation-free path (datagrams()
+# walked with MessageCursor) and that walk straight over the transport. Not a test.
 #
 #   bench/usersock_flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
 set -euo pipefail
@@ -16,8 +17,8 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for _ in $(seq "$rounds"); do
   bench/usersock_flood recv "$count" "$size" "$batch"
-  bench/usersock_flood recv-peek "$count" "$size" "$batch"
-  for mode in messages batches; do
+  bench/usersock_flood recv-lib "$count" "$size" "$batch"
+  for mode in messages batches datagrams cursor; do
     deno run --allow-ffi --allow-run --allow-read --allow-env bench/usersock_flood.ts \
       "$count" "$size" "$batch" "$mode"
     bun bench/usersock_flood.ts "$count" "$size" "$batch" "$mode"
@@ -33,9 +34,10 @@ for line in open(sys.argv[1]):
 c = statistics.median(rates["c"])
 print(f"usersock flood, {sys.argv[2]} x {sys.argv[3]} B, {sys.argv[4]} per datagram: "
       f"C {c:,.0f} msg/s (median of {len(rates['c'])})")
-m = statistics.median(rates["c peek"])
-print(f"  C reading as the library does (peek, then recvmsg): {m:,.0f} msg/s = {m / c:.0%} of C")
-for name in ("deno", "deno batches()", "bun", "bun batches()"):
+m = statistics.median(rates["c lib"])
+print(f"  C making the library's syscalls: {m:,.0f} msg/s = {m / c:.0%} of C")
+for name in ("deno", "deno batches", "deno datagrams", "deno cursor", "bun", "bun batches",
+             "bun datagrams", "bun cursor"):
     m = statistics.median(rates[name])
     print(f"  {name}: {m:,.0f} msg/s = {m / c:.0%} of C")
 PY

@@ -1,45 +1,103 @@
 // The library's side of bench/usersock_flood.c (run by bench/usersock_flood.sh): opens a
 // NETLINK_USERSOCK socket, starts the C sender on its port, and receives and decodes COUNT
-// messages through the message stream, checking each index: one message per iteration step
-// (MODE messages) or a run per step (MODE batches). Prints one JSON line.
+// messages, checking each index. MODE says how:
+//   messages  the socket's message stream, one ReceivedMessage per iteration step
+//   batches   the socket's batches(), a run of messages per step
+//   datagrams the allocation-free path: sock.datagrams() (whole datagrams), each walked in place
+//             with MessageCursor (no object per message)
+//   cursor    the same walk over datagrams straight from the transport: the socket layer's floor
+// Prints one JSON line.
 //
-//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches]
+//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor]
 
 import { spawn } from "node:child_process";
 import process from "node:process";
-import { NETLINK_USERSOCK, open, type ReceivedMessage } from "../mod.ts";
+import { SO_RCVBUFFORCE, SOL_SOCKET } from "../ffi/_constants.ts";
+import { openTransport } from "../ffi/mod.ts";
+import { MessageCursor, NETLINK_USERSOCK, open, type ReceivedMessage } from "../mod.ts";
 
 const [count, size, batch] = [200_000, 64, 1].map((d, i) => Number(process.argv[2 + i] ?? d));
 const mode = process.argv[5] ?? "messages";
-await using sock = await open(NETLINK_USERSOCK, { receiveBufferSize: 1 << 20 });
-const t0 = performance.now();
-const sender = spawn(new URL("./usersock_flood", import.meta.url).pathname, [
-  "send",
-  String(sock.portid),
-  String(count),
-  String(size),
-  String(batch),
-], { stdio: "inherit" });
-let received = 0, outOfOrder = 0, next = 0n;
-/** Checks one message's index; true once all have arrived. */
-function take(msg: ReceivedMessage): boolean {
-  const p = msg.payload;
-  const index = new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0, true);
-  if (index !== next) outOfOrder++;
-  next = index + 1n;
-  return ++received === count;
+const runtime = "Deno" in globalThis ? "deno" : "bun";
+
+let received = 0, outOfOrder = 0, next = 0;
+let overruns = 0;
+let t0 = 0;
+
+function startSender(portid: number) {
+  t0 = performance.now();
+  return spawn(new URL("./usersock_flood", import.meta.url).pathname, [
+    "send",
+    String(portid),
+    String(count),
+    String(size),
+    String(batch),
+  ], { stdio: "inherit" });
 }
-if (mode === "batches") {
-  all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+
+if (mode === "cursor") {
+  const t = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  t.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20);
+  const sender = startSender(t.portid);
+  const c = new MessageCursor();
+  all: for (;;) {
+    const d = t.receive();
+    if (d === undefined) {
+      await t.wait();
+      continue;
+    }
+    for (c.reset(d.data); c.next();) {
+      // The index's low 32 bits (the counts here stay far below 2^32).
+      const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+      if (index !== next) outOfOrder++;
+      next = index + 1;
+      if (++received === count) break all;
+    }
+  }
+  report(sender);
+  t.close();
 } else {
-  for await (const msg of sock) if (take(msg)) break;
+  await using sock = await open(NETLINK_USERSOCK, { receiveBufferSize: 1 << 20 });
+  const sender = startSender(sock.portid);
+  /** Checks one message's index; true once all have arrived. */
+  const take = (msg: ReceivedMessage): boolean => {
+    const p = msg.payload;
+    const index = new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0, true);
+    if (index !== next) outOfOrder++;
+    next = index + 1;
+    return ++received === count;
+  };
+  if (mode === "batches") {
+    all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+  } else if (mode === "datagrams") {
+    const c = new MessageCursor();
+    all: for await (const d of sock.datagrams()) {
+      for (c.reset(d.data); c.next();) {
+        const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+        if (index !== next) outOfOrder++;
+        next = index + 1;
+        if (++received === count) break all;
+      }
+    }
+  } else {
+    for await (const msg of sock) if (take(msg)) break;
+  }
+  overruns = sock.overruns;
+  report(sender);
 }
-const seconds = (performance.now() - t0) / 1000;
-await new Promise((resolve) => sender.exitCode !== null ? resolve(0) : sender.on("exit", resolve));
-console.log(JSON.stringify({
-  bench: ("Deno" in globalThis ? "deno" : "bun") + (mode === "batches" ? " batches()" : ""),
-  received,
-  out_of_order: outOfOrder,
-  overruns: sock.overruns,
-  msgs_per_sec: Math.round(received / seconds),
-}));
+
+function report(sender: ReturnType<typeof spawn>): void {
+  const seconds = (performance.now() - t0) / 1000;
+  const done = sender.exitCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => sender.on("exit", resolve));
+  void done.then(() =>
+    console.log(JSON.stringify({
+      bench: runtime + (mode === "messages" ? "" : ` ${mode}`),
+      received,
+      out_of_order: outOfOrder,
+      overruns,
+      msgs_per_sec: Math.round(received / seconds),
+    }))
+  );
+}

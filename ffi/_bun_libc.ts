@@ -48,6 +48,10 @@ const SYMBOLS = {
   // open is variadic; without O_CREAT the mode argument is never read.
   open: { args: ["ptr", "i32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
+  // fcntl is variadic; every command used here takes an int, passed in the register a third
+  // fixed int parameter uses on x86-64 and aarch64.
+  fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
+  getpid: { args: [], returns: "i32" },
   __errno_location: { args: [], returns: "ptr" },
 } as const;
 
@@ -68,17 +72,29 @@ interface Symbols {
   write: Fn<[number, Uint8Array, number]>;
   open: Fn<[Uint8Array, number]>;
   setns: Fn<[number, number]>;
+  fcntl: Fn<[number, number, number]>;
+  getpid: Fn<[]>;
   __errno_location: Fn<[]>;
 }
 
-let loaded: Libc | undefined;
+/** {@linkcode Libc} plus the calls only the poller Worker fallback (`_bun_waiter.ts`) uses. */
+export interface BunLibc extends Libc {
+  /** eventfd(2). */
+  eventfd(initval: number, flags: number): number;
+  /** read(2). */
+  read(fd: number, buf: Uint8Array, len: number): number;
+  /** write(2). */
+  write(fd: number, buf: Uint8Array, len: number): number;
+}
+
+let loaded: BunLibc | undefined;
 
 /** Opens libc once per thread (each Worker has its own module instance and errno view). */
-export function loadBunLibc(): Libc {
+export function loadBunLibc(): BunLibc {
   return loaded ??= open();
 }
 
-function open(): Libc {
+function open(): BunLibc {
   const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
   const lib = ffi.dlopen(LIBC, SYMBOLS).symbols as unknown as Symbols;
   // errno is thread-local: a view over this thread's errno, read after a failed synchronous
@@ -100,6 +116,8 @@ function open(): Libc {
     write: lib.write,
     open: lib.open,
     setns: lib.setns,
+    fcntl: lib.fcntl,
+    getpid: lib.getpid,
     errno: () => errnoView[0],
     // Not `new Uint8Array(size)`: a small typed array can be moved by JSC when its `.buffer`
     // is first materialized, leaving any stored address stale (oven-sh/bun#32054). A view over

@@ -1,13 +1,15 @@
 /**
- * Bun's {@linkcode Waiter}: one shared poller Worker per thread that opens transports
+ * Bun's fallback {@linkcode Waiter}, for threads other than the main one: Bun delivers signals
+ * only to the main thread's listeners, so a Worker cannot use `_signal_waiter.ts` (its waits
+ * would never wake). One shared poller Worker per thread that opens transports
  * (`_bun_poller.ts`), blocked in poll(2) over every socket with a pending wait plus its own
  * control eventfd.
  *
- * Why (numbers in ffi/README.md): bun:ffi has no asynchronous calls, so blocking must happen on
- * another thread, and one Worker for all sockets costs one thread however many sockets wait.
- * The alternatives measured were worse or fragile: timer polling costs CPU and milliseconds,
- * `Bun.file(fd).stream()` merges datagrams, truncates them above 64 KiB and dies on ENOBUFS,
- * and TinyCC threads need a compiler at run time and have a crash history.
+ * Why this way (numbers in ffi/README.md): bun:ffi has no asynchronous calls, so blocking must
+ * happen on another thread, and one Worker for all sockets costs one thread however many
+ * sockets wait. The alternatives measured were worse or fragile: timer polling costs CPU and
+ * milliseconds, `Bun.file(fd).stream()` merges datagrams, truncates them above 64 KiB and dies
+ * on ENOBUFS, and TinyCC threads need a compiler at run time and have a crash history.
  *
  * Protocol. A SharedArrayBuffer holds one slot per registered socket: state, fd, generation.
  * The worker cannot receive postMessage while blocked in FFI, so this side changes slots with
@@ -36,7 +38,7 @@
 
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
-import type { Libc } from "./_libc.ts";
+import type { BunLibc as Libc } from "./_bun_libc.ts";
 import type { Waiter } from "./_waiter.ts";
 
 // --- protocol shared with _bun_poller.ts -------------------------------------------------------

@@ -51,6 +51,9 @@ export const SO_SNDBUFFORCE = 32;
 /** `SO_RCVBUFFORCE` from <sys/socket.h>. */
 export const SO_RCVBUFFORCE = 33;
 
+/** `SO_ATTACH_FILTER` from <sys/socket.h>. */
+export const SO_ATTACH_FILTER = 26;
+
 /** `SO_PROTOCOL` from <sys/socket.h>. */
 export const SO_PROTOCOL = 38;
 
@@ -81,8 +84,36 @@ export const EFD_NONBLOCK = 2048;
 /** `O_RDONLY` from <fcntl.h>. */
 export const O_RDONLY = 0;
 
+/** `O_NONBLOCK` from <fcntl.h>. */
+export const O_NONBLOCK = 2048;
+
+/** `O_ASYNC` from <fcntl.h>. */
+export const O_ASYNC = 8192;
+
 /** Set close_on_exec. */
 export const O_CLOEXEC = 524288;
+
+/** Get file status flags. */
+export const F_GETFL = 3;
+
+/** Set file status flags. */
+export const F_SETFL = 4;
+
+/** Get owner (process receiving SIGIO). */
+export const F_SETOWN = 8;
+
+/** Set number of signal to be sent. */
+export const F_SETSIG = 10;
+
+// <signal.h>
+
+/** Urgent data is available at a socket. */
+export const SIGURG = 23;
+
+// <linux/filter.h>
+
+/** `BPF_MAXINSNS` from <linux/filter.h>. */
+export const BPF_MAXINSNS = 4096;
 
 // <sched.h>
 
@@ -171,6 +202,18 @@ export const OFFSETOF_POLLFD_EVENTS = 4;
 
 /** Byte offset of `revents` in `struct pollfd`. */
 export const OFFSETOF_POLLFD_REVENTS = 6;
+
+/** Size in bytes of `struct sock_fprog` (<linux/filter.h>). */
+export const SIZEOF_SOCK_FPROG = 16;
+
+/** Byte offset of `len` in `struct sock_fprog`. */
+export const OFFSETOF_SOCK_FPROG_LEN = 0;
+
+/** Byte offset of `filter` in `struct sock_fprog`. */
+export const OFFSETOF_SOCK_FPROG_FILTER = 8;
+
+/** Size in bytes of `struct sock_filter` (<linux/filter.h>). */
+export const SIZEOF_SOCK_FILTER = 8;
 
 /** Size in bytes of `struct nlmsghdr` (<linux/netlink.h>). */
 export const SIZEOF_NLMSGHDR = 16;

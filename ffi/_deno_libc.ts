@@ -1,5 +1,5 @@
 /**
- * {@linkcode Libc} over `Deno.dlopen`, plus the `nonblocking` poll the Deno waiter needs.
+ * {@linkcode Libc} over `Deno.dlopen`.
  *
  * Importing this module does nothing; {@linkcode loadDenoLibc} opens libc on first use.
  *
@@ -25,43 +25,29 @@ const SYMBOLS = {
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
-  // The same poll, run on Deno's blocking-call thread pool: the main thread stays free and the
-  // pending promise keeps the process alive exactly while a wait is pending. errno can't be
-  // read for it (it was set on a pool thread).
-  poll_nonblocking: {
-    name: "poll",
-    parameters: ["buffer", "u64", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
   close: { parameters: ["i32"], result: "i32" },
-  eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
   // parameters are the correct call.
   open: { parameters: ["buffer", "i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
+  // fcntl is variadic; every command used here takes an int, passed in the register a third
+  // fixed int parameter uses on x86-64 and aarch64.
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  getpid: { parameters: [], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-/** {@linkcode Libc} plus the call only the Deno waiter uses. */
-export interface DenoLibc extends Libc {
-  /** poll(2) on a pool thread: the promise settles when it returns. -1 gives no errno. */
-  pollNonblocking(fds: Uint8Array, nfds: number, timeout: number): Promise<number>;
-}
-
-let loaded: DenoLibc | undefined;
+let loaded: Libc | undefined;
 
 /**
  * Opens libc (once per thread: each Worker has its own module instance, hence its own errno
  * view). Throws Deno's own error when --allow-ffi is missing.
  */
-export function loadDenoLibc(): DenoLibc {
+export function loadDenoLibc(): Libc {
   return loaded ??= open();
 }
 
-function open(): DenoLibc {
+function open(): Libc {
   const lib = Deno.dlopen(LIBC, SYMBOLS).symbols;
   // errno is thread-local: this view is over *this* thread's errno, which is the thread every
   // synchronous call runs on. Reading it costs ~1 ns; calling __errno_location 20-65 ns.
@@ -78,13 +64,11 @@ function open(): DenoLibc {
       lib.sendto(fd, buf, BigInt(len), flags, addr, addrlen),
     recvmsg: (fd, msg, flags) => lib.recvmsg(fd, msg, flags),
     poll: (fds, nfds, timeout) => lib.poll(fds, BigInt(nfds), timeout),
-    pollNonblocking: (fds, nfds, timeout) => lib.poll_nonblocking(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),
-    eventfd: (initval, flags) => lib.eventfd(initval, flags),
-    read: (fd, buf, len) => lib.read(fd, buf, BigInt(len)),
-    write: (fd, buf, len) => lib.write(fd, buf, BigInt(len)),
     open: (path, flags) => lib.open(path, flags),
     setns: (fd, nstype) => lib.setns(fd, nstype),
+    fcntl: (fd, cmd, arg) => lib.fcntl(fd, cmd, arg),
+    getpid: () => lib.getpid(),
     errno: () => errnoView[0],
     // V8 never moves an ArrayBuffer's backing store.
     alloc: (size) => new Uint8Array(size),

@@ -38,18 +38,16 @@ export interface Libc {
   ): number;
   /** recvmsg(2); `msg` is a struct msghdr whose pointers come from {@linkcode Libc.alloc}. */
   recvmsg(fd: number, msg: Uint8Array, flags: number): number;
-  /** poll(2), blocking the calling thread (used only on a thread that exists to block). */
+  /** poll(2); the waiter only ever calls it with timeout 0. */
   poll(fds: Uint8Array, nfds: number, timeout: number): number;
   /** close(2). */
   close(fd: number): number;
-  /** eventfd(2). */
-  eventfd(initval: number, flags: number): number;
-  /** read(2). */
-  read(fd: number, buf: Uint8Array, len: number): number;
-  /** write(2). */
-  write(fd: number, buf: Uint8Array, len: number): number;
   /** open(2) without O_CREAT; `path` is NUL-terminated. */
   open(path: Uint8Array, flags: number): number;
+  /** fcntl(2) with an int argument (F_GETFL, F_SETFL, F_SETOWN, F_SETSIG). */
+  fcntl(fd: number, cmd: number, arg: number): number;
+  /** getpid(2). */
+  getpid(): number;
   /** setns(2), for the calling thread. */
   setns(fd: number, nstype: number): number;
   /** This thread's errno, as left by the last failed call. */

@@ -8,17 +8,17 @@
 
 import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
-import { NETLINK_PKTINFO } from "../src/constants.ts";
+import { NETLINK_LISTEN_ALL_NSID, NETLINK_PKTINFO } from "../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../src/errors.ts";
 import type { Datagram, Transport, TransportOptions, WaitResult } from "../src/transport.ts";
 import {
   AF_NETLINK,
+  BPF_MAXINSNS,
   CLONE_NEWNET,
   CMSG_DATA_OFFSET,
   CMSG_LEN_NL_PKTINFO,
   CMSG_SPACE_NL_PKTINFO,
   MSG_DONTWAIT,
-  MSG_PEEK,
   MSG_TRUNC,
   O_CLOEXEC,
   O_RDONLY,
@@ -29,22 +29,27 @@ import {
   OFFSETOF_IOVEC_IOV_LEN,
   OFFSETOF_MSGHDR_MSG_CONTROL,
   OFFSETOF_MSGHDR_MSG_CONTROLLEN,
-  OFFSETOF_MSGHDR_MSG_FLAGS,
   OFFSETOF_MSGHDR_MSG_IOV,
   OFFSETOF_MSGHDR_MSG_IOVLEN,
   OFFSETOF_MSGHDR_MSG_NAME,
   OFFSETOF_MSGHDR_MSG_NAMELEN,
+  OFFSETOF_SOCK_FPROG_FILTER,
+  OFFSETOF_SOCK_FPROG_LEN,
   OFFSETOF_SOCKADDR_NL_NL_FAMILY,
   OFFSETOF_SOCKADDR_NL_NL_GROUPS,
   OFFSETOF_SOCKADDR_NL_NL_PID,
   SIZEOF_CMSGHDR,
   SIZEOF_IOVEC,
   SIZEOF_MSGHDR,
+  SIZEOF_SOCK_FILTER,
+  SIZEOF_SOCK_FPROG,
   SIZEOF_SOCKADDR_NL,
+  SO_ATTACH_FILTER,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_RAW,
   SOL_NETLINK,
+  SOL_SOCKET,
 } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 import type { Waiter, WaiterFactory } from "./_waiter.ts";
@@ -55,18 +60,26 @@ const EPROTONOSUPPORT = errnoNumber("EPROTONOSUPPORT")!;
 const EADDRINUSE = errnoNumber("EADDRINUSE")!;
 const ENOENT = errnoNumber("ENOENT")!;
 const EPERM = errnoNumber("EPERM")!;
+const EMSGSIZE = errnoNumber("EMSGSIZE")!;
+const EINVAL = errnoNumber("EINVAL")!;
+
+/** An int control message's cmsg_len: NETLINK_PKTINFO's u32 and NETLINK_LISTEN_ALL_NSID's int. */
+const CMSG_LEN_INT = CMSG_LEN_NL_PKTINFO;
 
 /** sizeof(size_t): cmsg_len is the cmsghdr's first field and a size_t. */
 const SIZE_T = OFFSETOF_CMSGHDR_CMSG_LEVEL;
 
 /**
- * Initial receive buffer. The kernel sizes dump datagrams from the largest buffer a socket has
- * offered to recvmsg, capped just under 32 KiB (net/netlink/af_netlink.c, max_recvmsg_len), so
- * 32 KiB gets the biggest dump datagrams; a larger datagram grows the buffer (never truncated).
+ * The receive buffer, one per thread for every socket (reads are synchronous, so they never
+ * overlap). Large enough for any datagram a socket is sent in practice, so every read is one
+ * recvmsg with no peek: the kernel's own datagrams stay under 32 KiB for dumps and under 64 KiB
+ * for notifications, and a user-space sender's datagram cannot exceed its send buffer, at most
+ * 2 x net.core.wmem_max (425,984 bytes by default) unless it forces a larger one as root. A
+ * larger datagram is still never truncated silently: MSG_TRUNC makes recvmsg return its real
+ * length, receive() throws EMSGSIZE naming it, and the buffer grows to fit the next one.
+ * Untouched pages of the buffer cost no memory.
  */
-const INITIAL_RECEIVE_BUFFER = 32 << 10;
-
-const EMPTY = new Uint8Array(0);
+const RECEIVE_BUFFER = 512 << 10;
 
 /**
  * Small datagrams are copied out of the receive buffer into a shared slab instead of each into
@@ -78,14 +91,13 @@ const EMPTY = new Uint8Array(0);
 const SLAB_SIZE = 16 << 10;
 const SLAB_MAX_COPY = 2 << 10;
 
-/** Room for NETLINK_PKTINFO and a few other control messages (e.g. NETLINK_LISTEN_ALL_NSID). */
+/** Room for NETLINK_PKTINFO, NETLINK_LISTEN_ALL_NSID and a few more control messages. */
 const CONTROL_SIZE = 4 * CMSG_SPACE_NL_PKTINFO;
 
-// Layout of each transport's fixed arena (all addresses stored in structs point into it or into
+// Layout of the receiver's fixed arena (all addresses stored in structs point into it or into
 // the receive buffer, both from Libc.alloc so they never move).
-const ARENA_MSGHDR = 0; // msghdr for the real recvmsg
-const ARENA_PEEK = ARENA_MSGHDR + SIZEOF_MSGHDR; // msghdr for the peek: all zero, no buffers
-const ARENA_IOVEC = ARENA_PEEK + SIZEOF_MSGHDR;
+const ARENA_MSGHDR = 0;
+const ARENA_IOVEC = ARENA_MSGHDR + SIZEOF_MSGHDR;
 const ARENA_NAME = align8(ARENA_IOVEC + SIZEOF_IOVEC);
 const ARENA_CONTROL = align8(ARENA_NAME + SIZEOF_SOCKADDR_NL);
 const ARENA_SIZE = ARENA_CONTROL + CONTROL_SIZE;
@@ -237,6 +249,109 @@ function inNetns(libc: Libc, path: string, create: () => number): number {
 }
 
 /**
+ * The receive side shared by every socket of this thread: msghdr, iovec, sockaddr_nl, control
+ * buffer, the receive buffer and the slab. Module state is per thread (each Worker has its own
+ * module instance), and reads are synchronous, so one is enough.
+ */
+let receiver: Receiver | undefined;
+
+class Receiver {
+  readonly #libc: Libc;
+  readonly #arena: Uint8Array;
+  readonly #view: DataView;
+  #buffer: Uint8Array;
+  #slab: ArrayBuffer | undefined;
+  #slabUsed = 0;
+
+  constructor(libc: Libc) {
+    this.#libc = libc;
+    this.#arena = libc.alloc(ARENA_SIZE);
+    this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset, ARENA_SIZE);
+    const base = libc.address(this.#arena);
+    const v = this.#view;
+    // name -> sockaddr_nl, one iovec -> the receive buffer, control buffer.
+    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(ARENA_NAME), LE);
+    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ARENA_IOVEC), LE);
+    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
+    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(ARENA_CONTROL), LE);
+    this.#buffer = this.#setBuffer(RECEIVE_BUFFER);
+  }
+
+  /** See {@linkcode Transport.receive}. */
+  receive(fd: number): Datagram | undefined {
+    const libc = this.#libc;
+    const v = this.#view;
+    v.setUint32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAMELEN, SIZEOF_SOCKADDR_NL, LE);
+    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN, CONTROL_SIZE);
+    let n: number;
+    for (;;) {
+      // MSG_TRUNC: the datagram's real length, even when it was longer than the buffer.
+      n = libc.recvmsg(fd, this.#arena, MSG_DONTWAIT | MSG_TRUNC);
+      if (n >= 0) break;
+      const errno = libc.errno();
+      if (errno === EAGAIN) return undefined;
+      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
+    }
+    if (n > this.#buffer.byteLength) {
+      const had = this.#buffer.byteLength;
+      let size = had;
+      while (size < n) size *= 2;
+      this.#buffer = this.#setBuffer(size);
+      throw new SyscallError(
+        "recvmsg",
+        EMSGSIZE,
+        `a ${n}-byte datagram was longer than the ${had}-byte receive buffer and was dropped; `
+          + `the buffer now holds ${size} bytes and the socket stays usable`,
+      );
+    }
+    const sender = v.getUint32(ARENA_NAME + OFFSETOF_SOCKADDR_NL_NL_PID, LE);
+    // Groups come only from NETLINK_PKTINFO; 0 (unicast) when absent.
+    let group = 0;
+    let nsid: number | undefined;
+    const controlLength = getSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN);
+    for (let off = 0; off + SIZEOF_CMSGHDR <= controlLength;) {
+      const at = ARENA_CONTROL + off;
+      const len = getSize(v, at + OFFSETOF_CMSGHDR_CMSG_LEN);
+      if (len < SIZEOF_CMSGHDR || off + len > controlLength) break;
+      if (v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_LEVEL, LE) === SOL_NETLINK && len >= CMSG_LEN_INT) {
+        const type = v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_TYPE, LE);
+        if (type === NETLINK_PKTINFO) group = v.getUint32(at + CMSG_DATA_OFFSET, LE);
+        else if (type === NETLINK_LISTEN_ALL_NSID) nsid = v.getInt32(at + CMSG_DATA_OFFSET, LE);
+      }
+      off += (len + SIZE_T - 1) & ~(SIZE_T - 1);
+    }
+    const data = this.#copyOut(n);
+    return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
+  }
+
+  /** The first `n` bytes of the receive buffer, copied (the buffer is reused by the next read). */
+  #copyOut(n: number): Uint8Array {
+    if (n > SLAB_MAX_COPY) return this.#buffer.slice(0, n);
+    let slab = this.#slab;
+    let at = this.#slabUsed;
+    // A slab some caller detached (by transferring a payload's buffer) has length 0.
+    if (slab === undefined || slab.byteLength !== SLAB_SIZE || at + n > SLAB_SIZE) {
+      slab = this.#slab = new ArrayBuffer(SLAB_SIZE);
+      at = 0;
+    }
+    // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
+    this.#slabUsed = at + ((n + 7) & ~7);
+    const data = new Uint8Array(slab, at, n);
+    data.set(this.#buffer.subarray(0, n));
+    return data;
+  }
+
+  /** Allocates a receive buffer and points the iovec at it. */
+  #setBuffer(size: number): Uint8Array {
+    const buffer = this.#libc.alloc(size);
+    const v = this.#view;
+    v.setBigUint64(ARENA_IOVEC + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(buffer), LE);
+    setSize(v, ARENA_IOVEC + OFFSETOF_IOVEC_IOV_LEN, size);
+    return buffer;
+  }
+}
+
+/**
  * A bound netlink socket. Single-threaded, like every {@linkcode Transport}: all calls come from
  * the thread that opened it.
  */
@@ -249,12 +364,6 @@ class NetlinkTransport implements Transport {
   #waiter: Waiter | undefined;
   #waiting = false;
 
-  readonly #arena: Uint8Array;
-  readonly #peek: Uint8Array;
-  readonly #view: DataView;
-  #buffer: Uint8Array;
-  #slab: ArrayBuffer | undefined;
-  #slabUsed = 0;
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
   readonly #option: Uint8Array;
@@ -269,22 +378,6 @@ class NetlinkTransport implements Transport {
     this.portid = portid;
 
     const libc = this.#libc;
-    this.#arena = libc.alloc(ARENA_SIZE);
-    this.#peek = this.#arena.subarray(ARENA_PEEK, ARENA_PEEK + SIZEOF_MSGHDR);
-    this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset, ARENA_SIZE);
-    const base = libc.address(this.#arena);
-    const v = this.#view;
-    // The real recvmsg: name -> sockaddr_nl, one iovec -> the receive buffer, control buffer.
-    // The peek msghdr stays all zero: no name, no iovec, no control; with MSG_TRUNC the kernel
-    // still returns the datagram's full length.
-    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(ARENA_NAME), LE);
-    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ARENA_IOVEC), LE);
-    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
-    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(ARENA_CONTROL), LE);
-    // Allocated on the first receive: a socket only used to send, or opened and closed, never
-    // pays for it.
-    this.#buffer = EMPTY;
-
     this.#address = libc.alloc(SIZEOF_SOCKADDR_NL);
     this.#addressView = new DataView(this.#address.buffer, 0, SIZEOF_SOCKADDR_NL);
     this.#addressView.setUint16(OFFSETOF_SOCKADDR_NL_NL_FAMILY, AF_NETLINK, LE);
@@ -311,53 +404,7 @@ class NetlinkTransport implements Transport {
 
   receive(): Datagram | undefined {
     const fd = this.#open();
-    const libc = this.#libc;
-    // 1. Learn the datagram's length without consuming it (MSG_TRUNC: the real length even
-    //    though nothing is copied). This is also where a pending ENOBUFS is reported and cleared.
-    let length: number;
-    for (;;) {
-      length = libc.recvmsg(fd, this.#peek, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-      if (length >= 0) break;
-      const errno = libc.errno();
-      if (errno === EAGAIN) return undefined;
-      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
-    }
-    if (length > this.#buffer.byteLength || this.#buffer.byteLength === 0) {
-      let size = INITIAL_RECEIVE_BUFFER;
-      while (size < length) size *= 2;
-      this.#buffer = this.#setBuffer(size);
-    }
-    // 2. Read it whole.
-    const v = this.#view;
-    v.setUint32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAMELEN, SIZEOF_SOCKADDR_NL, LE);
-    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN, CONTROL_SIZE);
-    v.setInt32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_FLAGS, 0, LE);
-    let n: number;
-    for (;;) {
-      n = libc.recvmsg(fd, this.#arena, MSG_DONTWAIT);
-      if (n >= 0) break;
-      const errno = libc.errno();
-      if (errno === EAGAIN) return undefined;
-      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
-    }
-    const sender = v.getUint32(ARENA_NAME + OFFSETOF_SOCKADDR_NL_NL_PID, LE);
-    // Groups come only from NETLINK_PKTINFO; 0 (unicast) when absent.
-    let group = 0;
-    const controlLength = getSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN);
-    for (let off = 0; off + SIZEOF_CMSGHDR <= controlLength;) {
-      const at = ARENA_CONTROL + off;
-      const len = getSize(v, at + OFFSETOF_CMSGHDR_CMSG_LEN);
-      if (len < SIZEOF_CMSGHDR || off + len > controlLength) break;
-      if (
-        v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_LEVEL, LE) === SOL_NETLINK
-        && v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_TYPE, LE) === NETLINK_PKTINFO
-        && len >= CMSG_LEN_NL_PKTINFO
-      ) {
-        group = v.getUint32(at + CMSG_DATA_OFFSET, LE);
-      }
-      off += (len + SIZE_T - 1) & ~(SIZE_T - 1);
-    }
-    return { data: this.#copyOut(n), sender, group };
+    return (receiver ??= new Receiver(this.#libc)).receive(fd);
   }
 
   wait(): Promise<WaitResult> {
@@ -407,11 +454,42 @@ class NetlinkTransport implements Transport {
     return this.#optionView.getInt32(0, LE);
   }
 
+  attachFilter(program: Uint8Array): void {
+    const fd = this.#open();
+    if (!(program instanceof Uint8Array)) {
+      throw new TypeError("a BPF program must be a Uint8Array of struct sock_filter");
+    }
+    const count = program.byteLength / SIZEOF_SOCK_FILTER;
+    if (!Number.isInteger(count) || count < 1 || count > BPF_MAXINSNS) {
+      throw new RangeError(
+        `a BPF program is 1 to ${BPF_MAXINSNS} instructions of ${SIZEOF_SOCK_FILTER} bytes; `
+          + `got ${program.byteLength} bytes`,
+      );
+    }
+    const libc = this.#libc;
+    // Both the instructions and the sock_fprog pointing at them must not move while the kernel
+    // copies them in: memory from alloc (a small Bun Uint8Array can move, oven-sh/bun#32054).
+    const filter = libc.alloc(program.byteLength);
+    filter.set(program);
+    const fprog = libc.alloc(SIZEOF_SOCK_FPROG);
+    const v = new DataView(fprog.buffer, fprog.byteOffset, SIZEOF_SOCK_FPROG);
+    v.setUint16(OFFSETOF_SOCK_FPROG_LEN, count, LE);
+    v.setBigUint64(OFFSETOF_SOCK_FPROG_FILTER, libc.address(filter), LE);
+    if (libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, SIZEOF_SOCK_FPROG) < 0) {
+      const errno = libc.errno();
+      throw new SyscallError(
+        "setsockopt",
+        errno,
+        errno === EINVAL ? "the kernel refused the BPF program (SO_ATTACH_FILTER)" : undefined,
+      );
+    }
+  }
+
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    // A waiter may have the descriptor in a poll: it closes it when that is safe.
+    // The waiter owns the descriptor once it exists: it ends a pending wait with "closed".
     if (this.#waiter) this.#waiter.close();
     else this.#libc.close(fd);
   }
@@ -419,31 +497,5 @@ class NetlinkTransport implements Transport {
   #open(): number {
     if (this.#fd < 0) throw new SocketClosedError();
     return this.#fd;
-  }
-
-  /** The first `n` bytes of the receive buffer, copied (the buffer is reused by the next read). */
-  #copyOut(n: number): Uint8Array {
-    if (n > SLAB_MAX_COPY) return this.#buffer.slice(0, n);
-    let slab = this.#slab;
-    let at = this.#slabUsed;
-    // A slab some caller detached (by transferring a payload's buffer) has length 0.
-    if (slab === undefined || slab.byteLength !== SLAB_SIZE || at + n > SLAB_SIZE) {
-      slab = this.#slab = new ArrayBuffer(SLAB_SIZE);
-      at = 0;
-    }
-    // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
-    this.#slabUsed = at + ((n + 7) & ~7);
-    const data = new Uint8Array(slab, at, n);
-    data.set(this.#buffer.subarray(0, n));
-    return data;
-  }
-
-  /** Allocates a receive buffer and points the iovec at it. */
-  #setBuffer(size: number): Uint8Array {
-    const buffer = this.#libc.alloc(size);
-    const v = this.#view;
-    v.setBigUint64(ARENA_IOVEC + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(buffer), LE);
-    setSize(v, ARENA_IOVEC + OFFSETOF_IOVEC_IOV_LEN, size);
-    return buffer;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The runtime-specific half of a transport: waiting for a socket to become readable without
- * spinning, and closing its descriptor safely while a wait may be using it.
+ * The waiting half of a transport: waiting for a socket to become readable without spinning,
+ * and closing its descriptor while a wait may be pending (`_signal_waiter.ts` implements it).
  *
  * @module
  */
@@ -23,12 +23,11 @@ export interface Waiter {
   /** Ends the pending wait with "cancelled"; a no-op when none is pending. */
   cancel(): void;
   /**
-   * Closes the socket descriptor and everything the waiter holds: at once, or, if a poll may
-   * still be using the descriptor, as soon as it has let go, and no later than when the pending
-   * wait resolves "closed". Called once.
+   * Closes the socket descriptor, and ends a pending wait with "closed" after it is closed.
+   * Called once.
    */
   close(): void;
 }
 
-/** Makes the waiter for socket `fd`; may throw SyscallError (e.g. eventfd failing). */
+/** Makes the waiter for socket `fd`; nothing is set up until its first wait. */
 export type WaiterFactory = (fd: number) => Waiter;

@@ -12,21 +12,55 @@ import type { OpenTransport, Transport, TransportOptions } from "../src/transpor
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
-import { newDenoWaiter } from "./_deno_waiter.ts";
+import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
 
 let runtime: Runtime | undefined;
+
+/** The longest delay both runtimes' timers take as given (longer ones fire at once). */
+const FOREVER_MS = 0x7fffffff;
+
+/** The parts of Bun's globals used here (bun-types: process.on, Timer.ref/unref). */
+interface BunGlobals {
+  process: { on(signal: "SIGURG", listener: () => void): void };
+  setInterval(fn: () => void, ms: number): { ref(): void; unref(): void };
+}
+
+const bunSignals: Signals = {
+  listen: (listener) => (globalThis as unknown as BunGlobals).process.on("SIGURG", listener),
+  keepAlive() {
+    const timer = (globalThis as unknown as BunGlobals).setInterval(() => {}, FOREVER_MS);
+    timer.unref();
+    return timer;
+  },
+};
+
+const denoSignals: Signals = {
+  listen: (listener) => Deno.addSignalListener("SIGURG", listener),
+  keepAlive() {
+    const id = setInterval(() => {}, FOREVER_MS);
+    Deno.unrefTimer(id);
+    return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
+  },
+};
 
 function detect(): Runtime {
   const g = globalThis as { Bun?: unknown; Deno?: { dlopen?: unknown } };
   // Bun first: Bun is the one that might someday provide a `Deno` global for compatibility.
   if (g.Bun !== undefined) {
     const libc = loadBunLibc();
-    return { libc, newWaiter: (fd) => newBunWaiter(libc, fd) };
+    // Bun calls signal listeners on the main thread only: a Worker waits with a poller Worker.
+    const main = (g.Bun as { isMainThread?: boolean }).isMainThread !== false;
+    return {
+      libc,
+      newWaiter: main
+        ? (fd) => newSignalWaiter(libc, bunSignals, fd)
+        : (fd) => newBunWaiter(libc, fd),
+    };
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();
-    return { libc, newWaiter: (fd) => newDenoWaiter(libc, fd) };
+    return { libc, newWaiter: (fd) => newSignalWaiter(libc, denoSignals, fd) };
   }
   throw new Error(
     "netlink: this runtime has no supported FFI; run on Deno 2 (with --allow-ffi) or Bun",

@@ -148,11 +148,26 @@ const FFI_GROUPS: readonly Group[] = [
       "MSG_PEEK",
       "MSG_TRUNC",
       "MSG_CTRUNC",
+      "SO_ATTACH_FILTER",
     ],
   },
   { header: "poll.h", names: ["POLLIN", "POLLERR", "POLLHUP", "POLLNVAL"] },
   { header: "sys/eventfd.h", names: ["EFD_CLOEXEC", "EFD_NONBLOCK"] },
-  { header: "fcntl.h", names: ["O_RDONLY", "O_CLOEXEC"] },
+  {
+    header: "fcntl.h",
+    names: [
+      "O_RDONLY",
+      "O_CLOEXEC",
+      "O_NONBLOCK",
+      "O_ASYNC",
+      "F_GETFL",
+      "F_SETFL",
+      "F_SETOWN",
+      "F_SETSIG",
+    ],
+  },
+  { header: "signal.h", names: ["SIGURG"] },
+  { header: "linux/filter.h", names: ["BPF_MAXINSNS"] },
   { header: "sched.h", names: ["CLONE_NEWNET"] },
 ];
 
@@ -204,6 +219,8 @@ const FFI_LAYOUTS: readonly Layout[] = [
   },
   ...structLayout("nl_pktinfo", [], "linux/netlink.h"),
   ...structLayout("pollfd", ["fd", "events", "revents"], "poll.h"),
+  ...structLayout("sock_fprog", ["len", "filter"], "linux/filter.h"),
+  ...structLayout("sock_filter", [], "linux/filter.h"),
   ...structLayout("nlmsghdr", [], "linux/netlink.h"),
   ...structLayout("nlmsgerr", [], "linux/netlink.h"),
   ...structLayout("nlattr", [], "linux/netlink.h"),
@@ -227,7 +244,7 @@ const MODULE_LAYOUTS: readonly Layout[] = structLayout(
 const MODULE_INCLUDE = new URL("kernel-module/", ROOT).pathname;
 
 /** Extra headers the layouts need. */
-const LAYOUT_HEADERS = ["stddef.h", "sys/uio.h", "linux/netlink.h"];
+const LAYOUT_HEADERS = ["stddef.h", "sys/uio.h", "linux/netlink.h", "linux/filter.h"];
 
 /** One `#define` or enum member found in a header. */
 interface Definition {

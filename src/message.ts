@@ -9,9 +9,9 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { checkedLength } from "./_nlmsg_length.ts";
 import { sharedView } from "./_view.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
-import { MalformedMessageError } from "./errors.ts";
 import type { Datagram } from "./transport.ts";
 
 /**
@@ -271,25 +271,7 @@ function split<T>(
   const base = datagram.byteOffset;
   let offset = 0;
   while (offset < end) {
-    if (end - offset < NLMSG_HDRLEN) {
-      throw new MalformedMessageError(
-        `${end - offset} trailing bytes are too short for a ${NLMSG_HDRLEN}-byte netlink header`,
-        offset,
-      );
-    }
-    const length = view.getUint32(base + offset, HOST_LITTLE_ENDIAN);
-    if (length < NLMSG_HDRLEN) {
-      throw new MalformedMessageError(
-        `nlmsg_len ${length} is shorter than the ${NLMSG_HDRLEN}-byte header`,
-        offset,
-      );
-    }
-    if (length > end - offset) {
-      throw new MalformedMessageError(
-        `nlmsg_len ${length} runs past the end of the datagram (${end - offset} bytes left)`,
-        offset,
-      );
-    }
+    const length = checkedLength(view, base, offset, end);
     messages.push(make(view, base + offset, offset, length));
     offset += alignMessage(length);
   }

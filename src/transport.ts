@@ -56,10 +56,13 @@ export interface Transport {
   send(data: Uint8Array, portid: number, groupMask: number): void;
 
   /**
-   * Reads one whole datagram without blocking, however large it is (no silent truncation).
-   * Returns undefined when none is queued. Throws SyscallError; ENOBUFS (the kernel dropped
-   * messages for this socket) is thrown as a SyscallError with code "ENOBUFS", after which the
-   * socket stays usable.
+   * Reads one whole datagram without blocking. Returns undefined when none is queued. Throws
+   * SyscallError; ENOBUFS (the kernel dropped messages for this socket) is thrown as a
+   * SyscallError with code "ENOBUFS", after which the socket stays usable. Nothing is ever
+   * truncated silently: a datagram longer than the receive buffer (512 KiB, above anything the
+   * kernel or a sender with default limits can send) is consumed and thrown as a SyscallError
+   * with code "EMSGSIZE" whose message names its length; the buffer grows to fit the next one
+   * and the socket stays usable.
    */
   receive(): Datagram | undefined;
 

@@ -10,10 +10,11 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 
-import { SO_RCVBUF, SOL_SOCKET } from "../../ffi/_constants.ts";
+import { SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import { openTransport } from "../../ffi/mod.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
+  NETLINK_LISTEN_ALL_NSID,
   NETLINK_ROUTE,
   NLM_F_DUMP,
   NLM_F_REQUEST,
@@ -239,6 +240,212 @@ test("a caller transferring a small datagram's buffer away does not break receiv
   }
 });
 
+test("a datagram longer than the receive buffer is EMSGSIZE naming its size; the next one fits", () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    const size = 3 << 20; // above any buffer this process's receives have grown to so far
+    a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * size);
+    b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 4 * size);
+    const payload = new Uint8Array(size).map((_, i) => i * 13);
+    a.send(payload, b.portid, 0);
+    a.send(payload, b.portid, 0);
+    a.send(new Uint8Array(8).fill(9), b.portid, 0);
+    assert.throws(() => b.receive(), (err: unknown) => {
+      assert.ok(err instanceof SyscallError);
+      assert.equal(err.code, "EMSGSIZE");
+      assert.match(err.message, new RegExp(`a ${size}-byte datagram was longer than`));
+      return true;
+    });
+    const d = b.receive();
+    assert.equal(d?.data.length, size, "the buffer grew: the same size now arrives whole");
+    assert.deepEqual(d.data, payload);
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(9), "nothing else was lost");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+/** struct sock_filter instructions, 8 bytes each: [code, jt, jf, k]. */
+function bpf(...program: [number, number, number, number][]): Uint8Array {
+  const bytes = new Uint8Array(program.length * 8);
+  const v = new DataView(bytes.buffer);
+  program.forEach(([code, jt, jf, k], i) => {
+    v.setUint16(i * 8, code, true);
+    v.setUint8(i * 8 + 2, jt);
+    v.setUint8(i * 8 + 3, jf);
+    v.setUint32(i * 8 + 4, k, true);
+  });
+  return bytes;
+}
+const BPF_RET_K = 0x06;
+
+test("attachFilter: a program returning 0 drops every datagram, one returning ~0 keeps them", async () => {
+  const sender = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const dropAll = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const keepAll = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    dropAll.attachFilter!(bpf([BPF_RET_K, 0, 0, 0]));
+    keepAll.attachFilter!(bpf([BPF_RET_K, 0, 0, 0xffffffff]));
+    for (const t of [dropAll, keepAll]) sender.send(new Uint8Array(16).fill(3), t.portid, 0);
+    assert.deepEqual((await next(keepAll)).data, new Uint8Array(16).fill(3));
+    // Kernel replies are filtered too: the dump's datagrams never reach the dropping socket.
+    dropAll.send(getLinkDump(1, dropAll.portid), 0, 0);
+    await sleep(50);
+    assert.equal(dropAll.receive(), undefined);
+  } finally {
+    sender.close();
+    dropAll.close();
+    keepAll.close();
+  }
+});
+
+test("attachFilter refuses a malformed program before the kernel, and the kernel's EINVAL is explained", () => {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    for (const bad of [new Uint8Array(0), new Uint8Array(7), new Uint8Array(8 * 4097)]) {
+      assert.throws(() => t.attachFilter!(bad), RangeError);
+    }
+    assert.throws(() => t.attachFilter!([1, 2] as unknown as Uint8Array), TypeError);
+    // An undefined opcode: the kernel's checker refuses it.
+    assert.throws(() => t.attachFilter!(bpf([0xffff, 0, 0, 0])), (err: unknown) => {
+      assert.ok(err instanceof SyscallError);
+      assert.equal(err.code, "EINVAL");
+      assert.match(err.message, /refused the BPF program/);
+      return true;
+    });
+    assert.ok(t.receive() === undefined, "still usable");
+  } finally {
+    t.close();
+  }
+});
+
+test("NETLINK_LISTEN_ALL_NSID: an event from another namespace carries that namespace's nsid", async () => {
+  using here = new Netns();
+  using there = new Netns();
+  // The id `here` gives `there`.
+  here.ip("netns", "set", there.name, "7");
+  const t = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${here.name}` });
+  try {
+    t.setOption(SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, 1);
+    t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+    there.ip("link", "add", "vT", "type", "veth", "peer", "name", "vU");
+    const remote = await next(t);
+    assert.equal(remote.group, RTNLGRP_LINK);
+    assert.equal(remote.nsid, 7);
+    assert.equal(headers(remote.data)[0].type, RTM_NEWLINK);
+    while (t.receive() !== undefined); // the peer's event too
+    here.ip("link", "add", "vH", "type", "veth", "peer", "name", "vI");
+    const local = await next(t);
+    assert.equal(local.group, RTNLGRP_LINK);
+    assert.notEqual(
+      local.nsid,
+      7,
+      `a local event is not tagged with the peer's id (${local.nsid})`,
+    );
+  } finally {
+    t.close();
+  }
+});
+
+test("without NETLINK_LISTEN_ALL_NSID a datagram has no nsid", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    a.send(getLinkDump(1, a.portid), 0, 0);
+    assert.equal("nsid" in await next(a), false);
+  } finally {
+    a.close();
+  }
+});
+
+test("a wait started with a datagram already queued resolves readable at once", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    a.send(new Uint8Array(16), b.portid, 0);
+    // No signal will come for it (it was queued before the wait): the wait must check.
+    const result = await Promise.race([b.wait(), sleep(PROMPT_MS).then(() => "timeout")]);
+    assert.equal(result, "readable");
+    assert.ok(b.receive() !== undefined);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("waits on several sockets: each wakes for its own datagram, in any order, many times", async () => {
+  const sender = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const ts = Array.from({ length: 4 }, () => openTransport(NETLINK_ROUTE, { portid: 0 }));
+  try {
+    for (let round = 0; round < 50; round++) {
+      const target = ts[(round * 3) % ts.length];
+      const waits = ts.map((t) => t.wait());
+      const results: (WaitResult | undefined)[] = ts.map(() => undefined);
+      waits.forEach((p, i) => p.then((r) => results[i] = r));
+      sender.send(new Uint8Array(16).fill(round), target.portid, 0);
+      assert.equal(await waits[ts.indexOf(target)], "readable");
+      assert.deepEqual(target.receive()?.data, new Uint8Array(16).fill(round));
+      for (const t of ts) t.cancelWait();
+      assert.deepEqual(
+        (await Promise.all(waits)).filter((r) => r === "readable").length,
+        1,
+        "only the target woke",
+      );
+    }
+  } finally {
+    sender.close();
+    for (const t of ts) t.close();
+  }
+});
+
+test("a user's own SIGURG listener and the transport's waits do not disturb each other", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  let calls = 0;
+  const listener = () => calls++;
+  if (isBun) process.on("SIGURG", listener);
+  else Deno.addSignalListener("SIGURG", listener);
+  try {
+    const pending = b.wait();
+    await sleep(20);
+    a.send(new Uint8Array(16), b.portid, 0);
+    assert.equal(await pending, "readable");
+    assert.ok(b.receive() !== undefined);
+  } finally {
+    if (isBun) process.off("SIGURG", listener);
+    else Deno.removeSignalListener("SIGURG", listener);
+    a.close();
+    b.close();
+  }
+  // After the user's listener is gone, waits still wake (and the process is not killed).
+  const c = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    assert.ok(await dumpLinks(c, 3) >= 1);
+  } finally {
+    c.close();
+  }
+  assert.ok(calls >= 1, "the user's listener saw the signal too");
+});
+
+test("waits work in a Worker thread too: readable, cancelled, closed", async () => {
+  const worker = new Worker(new URL("./_wait_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  try {
+    const result = await Promise.race([
+      new Promise((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => reject(e);
+      }),
+      sleep(10 * PROMPT_MS).then(() => "timeout"),
+    ]);
+    assert.deepEqual(result, ["readable", 16, "cancelled", "closed"]);
+  } finally {
+    worker.terminate();
+  }
+});
+
 test("options round-trip through setOption/getOption", () => {
   const t = openTransport(NETLINK_ROUTE, { portid: 0 });
   try {
@@ -454,6 +661,18 @@ test("a process whose request timed out, its socket left open, exits by itself",
   `);
   assert.equal(stdout, "TimeoutError");
   assert.ok(ms < 10_000, `${ms} ms`);
+});
+
+test("a pending wait keeps the process alive until it ends", () => {
+  // The only thing that could wake the wait is an unref'd timer: it keeps nothing alive itself.
+  const { stdout } = runChild(`
+    const a = openTransport(0, { portid: 0 });
+    const b = openTransport(0, { portid: 0 });
+    const timer = setTimeout(() => a.send(new Uint8Array(16), b.portid, 0), 300);
+    if ("Bun" in globalThis) timer.unref(); else Deno.unrefTimer(timer);
+    b.wait().then((r) => console.log(r)); // no top-level await: Deno runs unref'd timers while one is pending
+  `);
+  assert.equal(stdout, "readable");
 });
 
 test("a process whose wait ended (close, or cancel without close) exits by itself", () => {

@@ -1,0 +1,152 @@
+// One cold one-shot route dump (run by bench/cold_dump.sh in a fresh process each time): socket
+// open to list built, decoding every IPv4 route's destination (as text), prefix length, table
+// and output interface into a list of objects, as ../shared/peers' dump workload does. LAYER
+// says through what, so the differences say where the time goes:
+//   bare       libc only (the same Libc binding): socket, bind, sendto, recvmsg into one buffer,
+//              decoded in place: the floor on this runtime
+//   transport  openTransport + receive() (one copy per datagram) + MessageCursor, in place
+//   dump       open() + sock.dump(), a DataView per message's payload: what a script writes
+//   dump-view  the same, reusing one DataView while payloads share a buffer (messages of one
+//              datagram do): the socket layer's cost without the script's per-message view
+// Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
+// timed part. Prints one JSON line.
+//
+//   bench/cold_dump.ts LAYER
+
+import process from "node:process";
+import { loadBunLibc } from "../ffi/_bun_libc.ts";
+import {
+  AF_NETLINK,
+  OFFSETOF_IOVEC_IOV_BASE,
+  OFFSETOF_IOVEC_IOV_LEN,
+  OFFSETOF_MSGHDR_MSG_IOV,
+  OFFSETOF_MSGHDR_MSG_IOVLEN,
+  SIZEOF_MSGHDR,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+} from "../ffi/_constants.ts";
+import { loadDenoLibc } from "../ffi/_deno_libc.ts";
+import { openTransport } from "../ffi/mod.ts";
+import {
+  AF_INET,
+  MessageCursor,
+  NETLINK_ROUTE,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  open,
+  RTM_GETROUTE,
+  RTM_NEWROUTE,
+} from "../mod.ts";
+
+const [layer] = process.argv.slice(2);
+const isBun = "Bun" in globalThis;
+
+interface Route {
+  dst: string;
+  dstLen: number;
+  table: number;
+  oif: number;
+}
+const routes: Route[] = [];
+const RTMSG = 12, RTA_DST = 1, RTA_OIF = 4, RTA_TABLE = 15, MAIN = 254;
+
+/** Decodes the rtmsg payload at bytes[at, end) (view offsets = bytes offsets + base). */
+function take(bytes: Uint8Array, view: DataView, base: number, at: number, end: number): void {
+  if (bytes[at] !== AF_INET) return;
+  let table = bytes[at + 4], oif = 0, dst = -1;
+  for (let o = at + RTMSG; o + 4 <= end;) {
+    const len = view.getUint16(base + o, true);
+    if (len < 4) break;
+    const type = view.getUint16(base + o + 2, true) & 0x3fff;
+    if (type === RTA_DST) dst = o + 4;
+    else if (type === RTA_OIF) oif = view.getUint32(base + o + 4, true);
+    else if (type === RTA_TABLE) table = view.getUint32(base + o + 4, true);
+    o += (len + 3) & ~3;
+  }
+  if (table !== MAIN) return;
+  const text = dst < 0
+    ? "0.0.0.0"
+    : `${bytes[dst]}.${bytes[dst + 1]}.${bytes[dst + 2]}.${bytes[dst + 3]}`;
+  routes.push({ dst: text, dstLen: bytes[at + 1], table, oif });
+}
+
+function request(portid: number): Uint8Array {
+  const bytes = new Uint8Array(16 + RTMSG);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, bytes.length, true);
+  v.setUint16(4, RTM_GETROUTE, true);
+  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
+  v.setUint32(8, 1, true);
+  v.setUint32(12, portid, true);
+  bytes[16] = AF_INET;
+  return bytes;
+}
+
+let t0 = 0;
+if (layer === "bare") {
+  t0 = performance.now();
+  const libc = isBun ? loadBunLibc() : loadDenoLibc();
+  const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  const addr = libc.alloc(12);
+  new DataView(addr.buffer).setUint16(0, AF_NETLINK, true);
+  libc.bind(fd, addr, 12);
+  const req = request(0);
+  libc.sendto(fd, req, req.length, 0, addr, 12);
+  const size = 32 << 10;
+  const buffer = libc.alloc(size);
+  const msg = libc.alloc(SIZEOF_MSGHDR + 16);
+  const mv = new DataView(msg.buffer);
+  const iov = libc.address(msg) + BigInt(SIZEOF_MSGHDR);
+  mv.setBigUint64(OFFSETOF_MSGHDR_MSG_IOV, iov, true);
+  mv.setBigUint64(OFFSETOF_MSGHDR_MSG_IOVLEN, 1n, true);
+  mv.setBigUint64(SIZEOF_MSGHDR + OFFSETOF_IOVEC_IOV_BASE, libc.address(buffer), true);
+  mv.setBigUint64(SIZEOF_MSGHDR + OFFSETOF_IOVEC_IOV_LEN, BigInt(size), true);
+  const view = new DataView(buffer.buffer, buffer.byteOffset, size);
+  all: for (;;) {
+    const n = libc.recvmsg(fd, msg, 0);
+    if (n < 0) throw new Error(`recvmsg: errno ${libc.errno()}`);
+    for (let off = 0; off + 16 <= n;) {
+      const len = view.getUint32(off, true);
+      const type = view.getUint16(off + 4, true);
+      if (type === NLMSG_DONE) break all;
+      if (type === RTM_NEWROUTE) take(buffer, view, 0, off + 16, off + len);
+      off += (len + 3) & ~3;
+    }
+  }
+  libc.close(fd);
+} else if (layer === "transport") {
+  t0 = performance.now();
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  t.send(request(t.portid), 0, 0);
+  const c = new MessageCursor();
+  all: for (;;) {
+    const d = t.receive();
+    if (d === undefined) {
+      await t.wait();
+      continue;
+    }
+    for (c.reset(d.data); c.next();) {
+      if (c.type === NLMSG_DONE) break all;
+      if (c.type === RTM_NEWROUTE) {
+        take(c.data, c.view, c.byteOffset, c.payloadOffset, c.payloadOffset + c.payloadLength);
+      }
+    }
+  }
+  t.close();
+} else {
+  t0 = performance.now();
+  const sock = await open(NETLINK_ROUTE);
+  const payload = new Uint8Array(RTMSG);
+  payload[0] = AF_INET;
+  let buffer: ArrayBufferLike | undefined, view: DataView | undefined;
+  for await (const m of sock.dump({ type: RTM_GETROUTE, payload })) {
+    const p = m.payload;
+    if (layer === "dump") view = new DataView(p.buffer);
+    else if (p.buffer !== buffer) [buffer, view] = [p.buffer, new DataView(p.buffer)];
+    take(p, view!, p.byteOffset, 0, p.length);
+  }
+  await sock.close();
+}
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms }));

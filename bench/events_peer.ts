@@ -1,0 +1,66 @@
+// A subscriber for ../shared/peers' events workload (run by bench/event_latency.sh): joins
+// RTNLGRP_LINK and prints "<CLOCK_MONOTONIC ns> <up>" for each up/down change of link IFINDEX,
+// WANT of them. LAYER says what it measures:
+//   socket     open(..., { groups }) + for await: what a user's monitor gets
+//   transport  the bare transport: receive until empty, then wait(): the waiting design alone
+// The clock is read as the harness's reference peers read it (clock_gettime through FFI).
+//
+//   bench/events_peer.ts PEERS_TS_DIR LAYER IFINDEX WANT READY_FILE
+
+import { writeFileSync } from "node:fs";
+import process from "node:process";
+import { openTransport } from "../ffi/mod.ts";
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_ROUTE,
+  open,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  SOL_NETLINK,
+} from "../mod.ts";
+import { MessageCursor } from "../src/cursor.ts";
+
+const [peersTs, layer, ifindexArg, wantArg, ready] = process.argv.slice(2);
+const ifindex = Number(ifindexArg), want = Number(wantArg);
+const { libc } = await import(
+  new URL("Bun" in globalThis ? "libc_bun.ts" : "libc_deno.ts", `file://${peersTs}/`).href
+);
+const out: string[] = [];
+let up = -1;
+/** Records a change of the watched link; true once WANT have been seen. */
+function seen(time: bigint, index: number, flags: number): boolean {
+  if (index !== ifindex || (flags & 1) === up) return false;
+  up = flags & 1;
+  out.push(`${time} ${up}`);
+  return out.length >= want;
+}
+
+if (layer === "transport") {
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+  writeFileSync(ready, "");
+  const c = new MessageCursor();
+  all: for (;;) {
+    for (let d = t.receive(); d !== undefined; d = t.receive()) {
+      const time = libc.monoNs();
+      for (c.reset(d.data); c.next();) {
+        if (c.type !== RTM_NEWLINK) continue;
+        const at = c.byteOffset + c.payloadOffset;
+        if (seen(time, c.view.getInt32(at + 4, true), c.view.getUint32(at + 8, true))) break all;
+      }
+    }
+    await t.wait();
+  }
+  t.close();
+} else {
+  const sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
+  writeFileSync(ready, "");
+  for await (const m of sock) {
+    if (m.type !== RTM_NEWLINK) continue;
+    const time = libc.monoNs();
+    const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+    if (seen(time, v.getInt32(4, true), v.getUint32(8, true))) break;
+  }
+  await sock.close();
+}
+console.log(out.join("\n"));

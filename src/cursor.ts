@@ -1,0 +1,104 @@
+/**
+ * A cursor over the messages of one datagram that allocates nothing per message: for floods,
+ * where building an object and a payload view for every message costs more than reading it.
+ *
+ * @module
+ */
+
+import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
+import { checkedLength } from "./_nlmsg_length.ts";
+import { sharedView } from "./_view.ts";
+import { alignMessage, NLMSG_HDRLEN } from "./message.ts";
+
+/**
+ * Walks one datagram's netlink messages in place, as the kernel's NLMSG_OK/NLMSG_NEXT do, and
+ * with the same checks as {@linkcode decodeMessages}. Pure: no I/O, and no allocation per
+ * message (per datagram at most one DataView, shared with the other decoders). One cursor can be
+ * {@linkcode MessageCursor.reset reset} over datagram after datagram.
+ *
+ * The header fields and offsets describe the current message and are **valid until the next
+ * {@linkcode MessageCursor.next} or {@linkcode MessageCursor.reset}**: copy what you keep. The
+ * payload is `data[payloadOffset, payloadOffset + payloadLength)`, which
+ * {@linkcode MessageCursor.payload} returns as a view (that one call allocates). Multi-byte
+ * payload fields can be read with {@linkcode MessageCursor.view} at
+ * `byteOffset + payloadOffset + n`.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessages, MessageCursor } from "@netlink/netlink";
+ * const data = encodeMessages([
+ *   { type: 0x10, flags: 2, seq: 1, portid: 0, payload: new Uint8Array([1, 2, 3, 4]) },
+ *   { type: 0x03, flags: 2, seq: 1, portid: 0, payload: new Uint8Array(4) },
+ * ]);
+ * const c = new MessageCursor();
+ * let total = 0;
+ * for (c.reset(data); c.next();) total += c.payloadLength;
+ * console.log(total, c.type); // 8 3
+ * ```
+ */
+export class MessageCursor {
+  /** The datagram being walked (empty before the first reset). */
+  data: Uint8Array = new Uint8Array(0);
+  /** A DataView over all of `data.buffer`: `data[i]` is at `view` offset `byteOffset + i`. */
+  view: DataView = new DataView(new ArrayBuffer(0));
+  /** `data.byteOffset`, kept for reading through {@linkcode view}. */
+  byteOffset = 0;
+  /** The current message's nlmsg_type. */
+  type = 0;
+  /** The current message's nlmsg_flags. */
+  flags = 0;
+  /** The current message's nlmsg_seq. */
+  seq = 0;
+  /** The current message's nlmsg_pid (the header's port ID, not the datagram's sender). */
+  portid = 0;
+  /** Offset of the current message's header in `data`. */
+  offset = 0;
+  /** Offset of the current message's payload in `data`. */
+  payloadOffset = 0;
+  /** Payload bytes of the current message: nlmsg_len minus the header, without padding. */
+  payloadLength = 0;
+  #next = 0;
+
+  /**
+   * Starts over at the beginning of `data` (no message is current until {@linkcode next}).
+   * Returns the cursor, for `for (c.reset(d); c.next();)`.
+   */
+  reset(data: Uint8Array): this {
+    this.data = data;
+    this.view = sharedView(data.buffer);
+    this.byteOffset = data.byteOffset;
+    this.#next = 0;
+    this.payloadLength = this.payloadOffset = this.offset = 0;
+    return this;
+  }
+
+  /**
+   * Steps to the next message. Returns false when the datagram has no more. Throws
+   * MalformedMessageError, with the offset, for a header whose nlmsg_len is below the header's
+   * size or runs past the end, or for trailing bytes too short to be a header; the cursor then
+   * stays at the end.
+   */
+  next(): boolean {
+    const at = this.#next;
+    const end = this.data.byteLength;
+    if (at >= end) return false;
+    this.#next = end; // until this message proves well-formed
+    const v = this.view;
+    const base = this.byteOffset + at;
+    const length = checkedLength(v, this.byteOffset, at, end);
+    this.type = v.getUint16(base + 4, LE);
+    this.flags = v.getUint16(base + 6, LE);
+    this.seq = v.getUint32(base + 8, LE);
+    this.portid = v.getUint32(base + 12, LE);
+    this.offset = at;
+    this.payloadOffset = at + NLMSG_HDRLEN;
+    this.payloadLength = length - NLMSG_HDRLEN;
+    this.#next = at + alignMessage(length);
+    return true;
+  }
+
+  /** The current message's payload as a view into `data` (allocates one view; no copy). */
+  payload(): Uint8Array {
+    return this.data.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
+  }
+}

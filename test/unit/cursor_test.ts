@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { MessageCursor } from "../../src/cursor.ts";
+import { MalformedMessageError } from "../../src/errors.ts";
+import { decodeMessages, encodeMessages, type Message } from "../../src/message.ts";
+
+const sample: Message[] = [
+  { type: 0x10, flags: 0x2, seq: 1, portid: 7, payload: Uint8Array.of(1, 2, 3, 4, 5) },
+  { type: 0x11, flags: 0x300, seq: 0xffffffff, portid: 0, payload: new Uint8Array(0) },
+  { type: 0x03, flags: 0x2, seq: 2, portid: 0x80000000, payload: new Uint8Array(20).fill(9) },
+];
+
+/** What the cursor saw, message by message, as decodeMessages would give it. */
+function walk(c: MessageCursor, data: Uint8Array): Message[] {
+  const out: Message[] = [];
+  for (c.reset(data); c.next();) {
+    const { type, flags, seq, portid } = c;
+    out.push({ type, flags, seq, portid, payload: c.payload() });
+  }
+  return out;
+}
+
+test("the cursor sees what decodeMessages sees: fields, payloads without padding, order", () => {
+  const data = encodeMessages(sample);
+  assert.deepEqual(walk(new MessageCursor(), data), decodeMessages(data));
+  assert.deepEqual(
+    walk(new MessageCursor(), data).map((m) => m.payload),
+    sample.map((m) => m.payload),
+  );
+});
+
+test("offsets point into the datagram, also when it is a view at an offset in a larger buffer", () => {
+  const inner = encodeMessages(sample);
+  const outer = new Uint8Array(inner.length + 13);
+  outer.set(inner, 5);
+  const data = outer.subarray(5, 5 + inner.length);
+  const c = new MessageCursor().reset(data);
+  assert.ok(c.next());
+  assert.equal(c.offset, 0);
+  assert.equal(c.payloadOffset, 16);
+  assert.equal(c.payloadLength, 5);
+  assert.equal(c.view.getUint8(c.byteOffset + c.payloadOffset + 4), 5);
+  assert.ok(c.next());
+  assert.equal(c.offset, 24); // 16 + 5, aligned to 4
+  assert.equal(c.payloadLength, 0);
+  assert.ok(c.next());
+  assert.equal(c.data[c.payloadOffset + 19], 9);
+  assert.equal(c.next(), false);
+  assert.equal(c.next(), false, "stays at the end");
+});
+
+test("one cursor serves datagram after datagram; an empty datagram has no message", () => {
+  const c = new MessageCursor();
+  assert.equal(c.next(), false, "before any reset");
+  assert.equal(c.reset(new Uint8Array(0)).next(), false);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(walk(c, encodeMessages([sample[i]])), [sample[i]]);
+  }
+});
+
+test("malformed datagrams throw MalformedMessageError with the offset, then the cursor is at the end", () => {
+  const good = encodeMessages([sample[0]]); // 24 bytes
+  const cases: [Uint8Array, RegExp, number][] = [
+    [Uint8Array.of(...good, 1, 2, 3), /3 trailing bytes are too short/, 24],
+    [Uint8Array.of(...good, 8, 0, 0, 0, ...new Array(12).fill(0)), /nlmsg_len 8 is shorter/, 24],
+    [Uint8Array.of(...good, 64, 0, 0, 0, ...new Array(12).fill(0)), /runs past the end/, 24],
+  ];
+  for (const [data, message, offset] of cases) {
+    const c = new MessageCursor().reset(data);
+    assert.ok(c.next(), "the well-formed first message is read");
+    assert.throws(() => c.next(), (err: unknown) => {
+      assert.ok(err instanceof MalformedMessageError);
+      assert.match(err.message, message);
+      assert.equal(err.offset, offset);
+      return true;
+    });
+    assert.equal(c.next(), false);
+    assert.throws(
+      () => decodeMessages(data),
+      MalformedMessageError,
+      "the same rule as decodeMessages",
+    );
+  }
+});
+
+test("fields are valid until the next step: they describe the current message only", () => {
+  const c = new MessageCursor().reset(encodeMessages(sample));
+  c.next();
+  const first = c.seq;
+  c.next();
+  assert.notEqual(c.seq, first);
+  assert.equal(c.seq, 0xffffffff);
+});
