@@ -25,4 +25,7 @@
 export * from "./address.ts";
 export * from "./client.ts";
 export * from "./link.ts";
+export * from "./monitor.ts";
+export * from "./neighbour.ts";
 export * from "./route.ts";
+export * from "./rule.ts";
