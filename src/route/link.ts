@@ -178,11 +178,14 @@ interface KindFields {
   readonly macs?: readonly string[];
   readonly names?: Readonly<Record<string, Names<string>>>;
   readonly booleans?: readonly string[];
+  /** Options that hold a link's index, which may be given as its name. */
+  readonly links?: readonly string[];
 }
 
 const KINDS: Record<string, KindFields> = {
   vxlan: {
     ips: ["group", "local", "group6", "local6"],
+    links: ["link"],
     booleans: [
       "learning",
       "proxy",
@@ -463,7 +466,7 @@ export class Links {
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
     const data: Record<string, unknown> = spec.data === undefined
       ? {}
-      : writeData(KINDS[spec.kind], spec.data, "data");
+      : writeData(KINDS[spec.kind], await this.#linkNames(KINDS[spec.kind], spec.data), "data");
     if (spec.peer !== undefined) {
       if (spec.kind !== "veth") {
         throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
@@ -517,7 +520,8 @@ export class Links {
           throw new TypeError(`data: link ${ref} has no kind to set options of`);
         }
         linkinfo.kind = current.kind;
-        linkinfo.data = writeData(KINDS[current.kind], settings.data, "data");
+        const fields = KINDS[current.kind];
+        linkinfo.data = writeData(fields, await this.#linkNames(fields, settings.data), "data");
       }
       if (settings.portData !== undefined) {
         if (current?.slaveKind === undefined) {
@@ -553,6 +557,18 @@ export class Links {
     const index = await ctx.ifindex(ref, "link");
     await ctx.run(`link delete ${ref}`, () => ctx.link.do("dellink", { ifiIndex: index }));
     ctx.names.delete(index);
+  }
+
+  /** Kind options naming links by name, with their indexes instead. */
+  async #linkNames(fields: KindFields | undefined, data: Record<string, unknown>) {
+    if (typeof data !== "object" || data === null) throw new TypeError("data must be an object");
+    const out = { ...data };
+    for (const key of fields?.links ?? []) {
+      if (typeof out[key] === "string") {
+        out[key] = await this.#ctx.ifindex(out[key] as string, `data.${key}`);
+      }
+    }
+    return out;
   }
 
   async #settings(settings: LinkSettings, where: string): Promise<Record<string, unknown>> {
