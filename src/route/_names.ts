@@ -221,3 +221,11 @@ export const NEIGH_FLAGS: FlagTable = [
   ["sticky", 0x40],
   ["router", 0x80],
 ];
+
+/**
+ * Attaches the typed layer's decoding as `raw`, not enumerable: printing or serializing an
+ * object shows what `ip -j` shows, and `raw` is there when asked for.
+ */
+export function withRaw(out: Record<string, unknown>, raw: unknown): void {
+  Object.defineProperty(out, "raw", { value: raw, enumerable: false });
+}

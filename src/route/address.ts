@@ -10,7 +10,7 @@ import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import type { Context, LinkRef } from "./_context.ts";
-import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES } from "./_names.ts";
+import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES, withRaw } from "./_names.ts";
 
 /** An address as the typed layer decodes it. */
 export type RawAddress = DumpReply<typeof rtAddr, "getaddr">;
@@ -129,7 +129,7 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
   out.preferredLifetime = cache === undefined || cache.ifaPrefered === FOREVER
     ? Infinity
     : cache.ifaPrefered;
-  out.raw = raw;
+  withRaw(out, raw);
   return out as unknown as Address;
 }
 

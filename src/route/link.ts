@@ -10,7 +10,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import type { Context, LinkRef } from "./_context.ts";
-import { flagNames, LINK_FLAGS, Names, OPERSTATES } from "./_names.ts";
+import { flagNames, LINK_FLAGS, Names, OPERSTATES, withRaw } from "./_names.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
 export type RawLink = DumpReply<typeof rtLink, "getlink">;
@@ -315,7 +315,7 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
       portData as Record<string, unknown>,
     );
   }
-  link.raw = raw;
+  withRaw(link, raw);
   return link as unknown as Link;
 }
 

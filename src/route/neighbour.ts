@@ -9,7 +9,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
 import type { Context, LinkRef } from "./_context.ts";
-import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES } from "./_names.ts";
+import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES, withRaw } from "./_names.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
 export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
@@ -105,7 +105,7 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
   if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
   out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
   out.flags = flagNames(NEIGH_FLAGS, raw.ndmFlags as unknown as number);
-  out.raw = raw;
+  withRaw(out, raw);
   return out as unknown as Neighbour;
 }
 

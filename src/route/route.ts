@@ -20,6 +20,7 @@ import {
   ROUTE_TYPES,
   SCOPES,
   TABLES,
+  withRaw,
 } from "./_names.ts";
 import type { Scope } from "./address.ts";
 
@@ -296,7 +297,7 @@ export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   out.flags = flagNames(ROUTE_FLAGS, raw.rtmFlags & 0xff);
   if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
-  out.raw = raw;
+  withRaw(out, raw);
   return out as unknown as Route;
 }
 

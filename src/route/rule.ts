@@ -9,7 +9,7 @@ import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtRule } from "../ynl/rt_rule.ts";
 import type { Context } from "./_context.ts";
-import { FAMILIES, Names, TABLES } from "./_names.ts";
+import { FAMILIES, Names, TABLES, withRaw } from "./_names.ts";
 import type { TableName } from "./route.ts";
 
 /** A rule as the typed layer decodes it. */
@@ -127,7 +127,7 @@ export function toRule(raw: RawRule): Rule {
   if (raw.oifname !== undefined) out.oif = raw.oifname;
   if (raw.tos) out.tos = raw.tos;
   if (raw.goto !== undefined) out.goto = raw.goto;
-  out.raw = raw;
+  withRaw(out, raw);
   return out as unknown as Rule;
 }
 
