@@ -135,6 +135,7 @@ export type FlagTable = readonly (readonly [name: string, bit: number])[];
 /** The names of the bits set in `value`, in table order; unnamed bits as "0x..." strings. */
 export function flagNames(table: FlagTable, value: number): string[] {
   const names: string[] = [];
+  if (value === 0) return names;
   let rest = value >>> 0;
   for (const [name, bit] of table) {
     if (rest & bit) {
@@ -223,9 +224,18 @@ export const NEIGH_FLAGS: FlagTable = [
 ];
 
 /**
- * Attaches the typed layer's decoding as `raw`, not enumerable: printing or serializing an
- * object shows what `ip -j` shows, and `raw` is there when asked for.
+ * The base of the objects the API returns: the typed layer's decoding is kept as `raw`, a getter
+ * on a private field, so printing or serializing an object shows what `ip -j` shows (and V8 and
+ * JSC build these faster than objects given a non-enumerable property one by one).
  */
-export function withRaw(out: Record<string, unknown>, raw: unknown): void {
-  Object.defineProperty(out, "raw", { value: raw, enumerable: false });
+export class WithRaw<R> {
+  readonly #raw: R;
+  /** Keeps `raw`. */
+  constructor(raw: R) {
+    this.#raw = raw;
+  }
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  get raw(): R {
+    return this.#raw;
+  }
 }

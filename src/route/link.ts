@@ -10,7 +10,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import type { Context, LinkRef } from "./_context.ts";
-import { flagNames, LINK_FLAGS, Names, OPERSTATES, withRaw } from "./_names.ts";
+import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
 export type RawLink = DumpReply<typeof rtLink, "getlink">;
@@ -278,6 +278,9 @@ function linkFlags(flags: number, lowerDown: boolean): string[] {
   return names;
 }
 
+// Named as the interface is, for console.log.
+const LinkObject = class Link extends WithRaw<RawLink> {};
+
 /**
  * Turns a typed link into a {@linkcode Link}; `lowerUp` tells whether the link it sits on
  * (IFLA_LINK, in this namespace) is up: `ip` adds "M-DOWN" to the flags when it is not.
@@ -289,14 +292,13 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   const data = info?.data;
   const portData = info?.slaveData;
   const flags = raw.ifiFlags;
-  const link: Record<string, unknown> = {
-    index: raw.ifiIndex,
-    name: raw.ifname ?? "",
-    flags: linkFlags(flags, lowerUp === false),
-    up: (flags & IFF_UP) !== 0,
-    operstate: OPERSTATES.name(raw.operstate ?? 0),
-    mtu: raw.mtu ?? 0,
-  };
+  const link = new LinkObject(raw) as unknown as Record<string, unknown>;
+  link.index = raw.ifiIndex;
+  link.name = raw.ifname ?? "";
+  link.flags = linkFlags(flags, lowerUp === false);
+  link.up = (flags & IFF_UP) !== 0;
+  link.operstate = OPERSTATES.name(raw.operstate ?? 0);
+  link.mtu = raw.mtu ?? 0;
   if (raw.txqlen !== undefined) link.txqlen = raw.txqlen;
   if (raw.address !== undefined) link.address = formatMAC(raw.address);
   if (raw.broadcast !== undefined) link.broadcast = formatMAC(raw.broadcast);
@@ -315,7 +317,6 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
       portData as Record<string, unknown>,
     );
   }
-  withRaw(link, raw);
   return link as unknown as Link;
 }
 

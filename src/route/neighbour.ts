@@ -9,7 +9,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
 import type { Context, LinkRef } from "./_context.ts";
-import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES, withRaw } from "./_names.ts";
+import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES, WithRaw } from "./_names.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
 export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
@@ -93,19 +93,20 @@ export interface NeighbourFilter {
   family?: "inet" | "inet6";
 }
 
+// Named as the interface is, for console.log.
+const NeighbourObject = class Neighbour extends WithRaw<RawNeighbour> {};
+
 /** Turns a typed neighbour into a {@linkcode Neighbour}, with link names from `names`. */
 export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neighbour {
-  const out: Record<string, unknown> = {
-    family: FAMILIES.name(raw.ndmFamily),
-    index: raw.ndmIfindex,
-  };
+  const out = new NeighbourObject(raw) as unknown as Record<string, unknown>;
+  out.family = FAMILIES.name(raw.ndmFamily);
+  out.index = raw.ndmIfindex;
   const dev = names.get(raw.ndmIfindex);
   if (dev !== undefined) out.dev = dev;
   out.address = raw.dst === undefined ? "" : formatIP(raw.dst);
   if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
   out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
   out.flags = flagNames(NEIGH_FLAGS, raw.ndmFlags as unknown as number);
-  withRaw(out, raw);
   return out as unknown as Neighbour;
 }
 

@@ -20,7 +20,7 @@ import {
   ROUTE_TYPES,
   SCOPES,
   TABLES,
-  withRaw,
+  WithRaw,
 } from "./_names.ts";
 import type { Scope } from "./address.ts";
 
@@ -273,14 +273,16 @@ function decodeMultipath(bytes: Uint8Array, names: Map<number, string>): NextHop
   return hops;
 }
 
+// Named as the interface is, for console.log.
+const RouteObject = class Route extends WithRaw<RawRoute> {};
+
 /** Turns a typed route into a {@linkcode Route}, with link names from `names`. */
 export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   const family = raw.rtmFamily;
-  const out: Record<string, unknown> = {
-    family: FAMILIES.name(family),
-    type: typeof raw.rtmType === "number" ? ROUTE_TYPES.name(raw.rtmType) : raw.rtmType,
-    dst: prefixText(family, raw.dst, raw.rtmDstLen),
-  };
+  const out = new RouteObject(raw) as unknown as Record<string, unknown>;
+  out.family = FAMILIES.name(family);
+  out.type = typeof raw.rtmType === "number" ? ROUTE_TYPES.name(raw.rtmType) : raw.rtmType;
+  out.dst = prefixText(family, raw.dst, raw.rtmDstLen);
   if (raw.src !== undefined || raw.rtmSrcLen) out.src = prefixText(family, raw.src, raw.rtmSrcLen);
   out.table = TABLES.name(raw.table ?? raw.rtmTable);
   out.protocol = PROTOCOLS.name(raw.rtmProtocol);
@@ -297,7 +299,6 @@ export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   out.flags = flagNames(ROUTE_FLAGS, raw.rtmFlags & 0xff);
   if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
-  withRaw(out, raw);
   return out as unknown as Route;
 }
 

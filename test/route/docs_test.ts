@@ -83,7 +83,7 @@ for (const { title, code } of snippets) {
         if (title.startsWith("README.md")) {
           assert.match(stdout, /dst: "10.0.0.7"/, stderr);
           assert.match(stdout, /dev: "veth0"/);
-          assert.match(stdout, /link new \{/);
+          assert.match(stdout, /link new (Link )?\{/);
         } else assert.match(stdout, /object: "link"/, stderr);
         assert.match(stdout, /name: "x0"/);
         return;
