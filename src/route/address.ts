@@ -9,8 +9,9 @@ import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
-import type { Context, LinkRef } from "./_context.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 
 /** An address as the typed layer decodes it. */
 export type RawAddress = DumpReply<typeof rtAddr, "getaddr">;
@@ -175,9 +176,9 @@ function familyNumber(family: string | undefined): number {
 export class Addresses {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

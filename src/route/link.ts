@@ -9,8 +9,9 @@ import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
-import type { Context, LinkRef } from "./_context.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
 export type RawLink = DumpReply<typeof rtLink, "getlink">;
@@ -370,9 +371,9 @@ function netnsAttributes(ref: NetnsRef, field: string): Record<string, unknown> 
 export class Links {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

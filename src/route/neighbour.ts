@@ -8,8 +8,9 @@ import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
-import type { Context, LinkRef } from "./_context.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
 export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
@@ -123,9 +124,9 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
 export class Neighbours {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

@@ -10,7 +10,7 @@ import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import { codecOf, decodeAttributes, encodeAttributes } from "../ynl/_codec.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
-import type { Context, LinkRef } from "./_context.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {
   FAMILIES,
   flagNames,
@@ -23,6 +23,7 @@ import {
   WithRaw,
 } from "./_names.ts";
 import type { Scope } from "./address.ts";
+import type { RouteClient } from "./client.ts";
 
 /** A route as the typed layer decodes it. */
 export type RawRoute = DumpReply<typeof rtRoute, "getroute">;
@@ -330,9 +331,9 @@ function tableNumber(table: TableName | number, field = "table"): number {
 export class Routes {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

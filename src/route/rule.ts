@@ -8,8 +8,9 @@ import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtRule } from "../ynl/rt_rule.ts";
-import type { Context } from "./_context.ts";
+import { type Context, contextOf } from "./_context.ts";
 import { FAMILIES, Names, TABLES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 import type { TableName } from "./route.ts";
 
 /** A rule as the typed layer decodes it. */
@@ -152,9 +153,9 @@ function integer(value: unknown, field: string, max: number): number {
 export class Rules {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**
