@@ -22,6 +22,8 @@ import json, sys
 for raw in sys.argv[1:]:
     r = json.loads(raw)
     m = {k: v["median"] for k, v in r["ms"].items()}
+    b = {k: v["min"] for k, v in r["ms"].items()}
     print(f"{r['runtime']}: {r['routes']} routes, medians: typed dump {m['typed']:.1f} ms, "
-          f"route.list() {m['everyday']:.1f} ms: {m['everyday'] / m['typed']:.2f}x the typed layer")
+          f"route.list() {m['everyday']:.1f} ms: {m['everyday'] / m['typed']:.2f}x the typed layer "
+          f"(best runs: {b['typed']:.1f} / {b['everyday']:.1f} ms: {b['everyday'] / b['typed']:.2f}x)")
 PY

@@ -88,7 +88,7 @@ export interface NextHop {
   /** Weight, 1..256 (default 1). */
   weight?: number;
   /** RTNH_F_* names ("onlink", "linkdown", "dead"...). */
-  flags?: string[];
+  flags?: readonly string[];
 }
 
 /**
@@ -128,8 +128,8 @@ export interface Route {
   readonly metric?: number;
   /** TOS / DSCP byte. */
   readonly tos?: number;
-  /** RTNH_F_* names ("onlink", "linkdown", "offload"...). */
-  readonly flags: string[];
+  /** RTNH_F_* names ("onlink", "linkdown", "offload"...); frozen when empty. */
+  readonly flags: readonly string[];
   /** The paths of a multipath route. */
   readonly nexthops?: NextHop[];
   /** Path MTU (RTAX_MTU), when set. */
@@ -231,6 +231,8 @@ export interface RouteLookup {
 }
 
 const codec = codecOf(rtRoute);
+// Shared by the routes without flags (nearly all): one array less per route to build and collect.
+const NO_FLAGS: readonly string[] = Object.freeze([]);
 
 function hostBits(address: Uint8Array, length: number): boolean {
   for (let bit = length; bit < address.length * 8; bit++) {
@@ -297,7 +299,8 @@ export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   if (raw.prefsrc !== undefined) out.prefsrc = formatIP(raw.prefsrc);
   if (raw.priority !== undefined) out.metric = raw.priority;
   if (raw.rtmTos) out.tos = raw.rtmTos;
-  out.flags = flagNames(ROUTE_FLAGS, raw.rtmFlags & 0xff);
+  const flags = raw.rtmFlags & 0xff;
+  out.flags = flags === 0 ? NO_FLAGS : flagNames(ROUTE_FLAGS, flags);
   if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
   return out as unknown as Route;
