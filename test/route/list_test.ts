@@ -58,7 +58,7 @@ before(async () => {
     "neigh add 10.0.0.6 lladdr 02:00:00:00:00:06 dev v0 nud stale",
     // States that hold still: reachable decays to stale within seconds, which would race ip.
     "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev v0 nud stale router",
-    "neigh add 10.0.0.7 dev v0 nud noarp",
+    "neigh add 10.0.0.7 lladdr 02:00:00:00:00:08 dev v0 nud noarp",
   ]);
   ns.ip("-6", "rule", "add", "from", "2001:db8::/32", "table", "100", "pref", "150");
   ip = await openRoute({ netns: ns.name });
