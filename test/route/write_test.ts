@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { test } from "node:test";
 import { NetlinkError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
@@ -92,7 +93,7 @@ test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster,
   assert.throws(() => ns.ip("link", "show", "a1"));
 });
 
-test("link.set({ netns: { pid } }) moves a link; a veth peer is created in another namespace", async () => {
+test("link.set({ netns: { pid } }) and ({ netns: { fd } }) move a link; a veth peer is created in another namespace", async () => {
   using ns = new Netns();
   using other = new Netns();
   // A process in the other namespace, whose pid names it.
@@ -109,6 +110,15 @@ test("link.set({ netns: { pid } }) moves a link; a veth peer is created in anoth
     await ip.link.set("m0", { netns: { pid } });
     assert.equal(other.json<Json[]>("link", "show", "m0")[0].ifname, "m0");
     assert.throws(() => ns.ip("link", "show", "m0"));
+    // And by an open file descriptor of a namespace (here /run/netns/NAME, opened by node:fs).
+    await ip.link.add({ name: "f0", kind: "veth", peer: { name: "f1" } });
+    const fd = openSync(`/run/netns/${other.name}`, "r");
+    try {
+      await ip.link.set("f0", { netns: { fd } });
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(other.json<Json[]>("link", "show", "f0")[0].ifname, "f0");
   } finally {
     sleeper.kill();
   }
