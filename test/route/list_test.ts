@@ -212,6 +212,11 @@ test("route.list() defaults to table main; table, dev and protocol filters match
   assert.deepEqual(statics.map((r) => r.dst).sort(), ["10.5.0.0/16", "2001:db8:5::/48"]);
 });
 
+test("link.list() filters by kind and master on the client's own (strict) socket", async () => {
+  assert.deepEqual((await ip.link.list({ master: "br0" })).map((l) => l.name), ["v1"]);
+  assert.deepEqual((await ip.link.list({ kind: "vxlan" })).map((l) => l.name), ["vx0"]);
+});
+
 test("filters hold on a socket without strict checking (the library filters)", async () => {
   await using plain = await openRoute({ socket: await open(NETLINK_ROUTE, { netns: ns.name }) });
   try {
@@ -241,6 +246,20 @@ test("route.get() equals `ip -j route get`", async () => {
     assert.equal(ours.prefsrc, theirs.prefsrc, address);
     assert.equal(ours.gateway, theirs.gateway, address);
   }
+  // from, oif, and a forwarding lookup (iif, with forwarding on), as ip route get takes them.
+  const viaOif = await ip.route.get("10.1.0.5", { oif: "br0", from: "10.1.0.1" });
+  const ipOif = ns.json<Json[]>("route", "get", "10.1.0.5", "from", "10.1.0.1", "oif", "br0")[0];
+  assert.deepEqual([viaOif.dev, viaOif.prefsrc ?? viaOif.src], [
+    ipOif.dev,
+    ipOif.prefsrc ?? ipOif.from,
+  ]);
+  ns.ip("netns", "exec", ns.name, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+  const forwarded = await ip.route.get("10.1.0.5", { from: "10.0.0.2", iif: "v0" });
+  const ipForwarded =
+    ns.json<Json[]>("route", "get", "10.1.0.5", "from", "10.0.0.2", "iif", "v0")[0];
+  assert.equal(forwarded.dev, ipForwarded.dev);
+  assert.equal(forwarded.dev, "br0");
+  assert.equal(forwarded.raw.iif, (await ip.link.get("v0")).index);
   const marked = await ip.route.get("10.5.1.1", { mark: 0x64 });
   assert.equal(marked.gateway, "10.0.0.2"); // the fwmark rule sends it to table 100
   assert.equal(marked.table, 100);
