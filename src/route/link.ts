@@ -72,8 +72,43 @@ export interface Link {
   readonly portKind?: string;
   /** Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans. */
   readonly portData?: Record<string, unknown>;
+  /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
+  readonly stats?: LinkStats;
   /** Everything the kernel sent, as the typed layer decodes it. */
   readonly raw: RawLink;
+}
+
+/**
+ * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * const { rxBytes, txBytes } = (await ip.link.get("eth0")).stats!;
+ * ```
+ */
+export interface LinkStats {
+  /** Bytes received. */
+  readonly rxBytes: number;
+  /** Packets received. */
+  readonly rxPackets: number;
+  /** Receive errors. */
+  readonly rxErrors: number;
+  /** Packets dropped on receive. */
+  readonly rxDropped: number;
+  /** Multicast packets received. */
+  readonly multicast: number;
+  /** Bytes sent. */
+  readonly txBytes: number;
+  /** Packets sent. */
+  readonly txPackets: number;
+  /** Transmit errors. */
+  readonly txErrors: number;
+  /** Packets dropped on transmit. */
+  readonly txDropped: number;
+  /** Collisions. */
+  readonly collisions: number;
 }
 
 /**
@@ -311,6 +346,21 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   if (data !== undefined && !(data instanceof Uint8Array)) {
     link.data = readData(KINDS[kind!], data as Record<string, unknown>);
   }
+  const counters = raw.stats64;
+  if (counters !== undefined) {
+    link.stats = {
+      rxBytes: Number(counters.rxBytes),
+      rxPackets: Number(counters.rxPackets),
+      rxErrors: Number(counters.rxErrors),
+      rxDropped: Number(counters.rxDropped),
+      multicast: Number(counters.multicast),
+      txBytes: Number(counters.txBytes),
+      txPackets: Number(counters.txPackets),
+      txErrors: Number(counters.txErrors),
+      txDropped: Number(counters.txDropped),
+      collisions: Number(counters.collisions),
+    };
+  }
   if (portKind !== undefined) link.portKind = portKind;
   if (portData !== undefined && !(portData instanceof Uint8Array)) {
     link.portData = readData(
@@ -392,7 +442,7 @@ export class Links {
     const master = filter.master === undefined
       ? undefined
       : await ctx.ifindex(filter.master, "master");
-    const request: Record<string, unknown> = { extMask: 8 };
+    const request: Record<string, unknown> = {};
     if (master !== undefined) request.master = master;
     if (filter.kind !== undefined) request.linkinfo = { kind: String(filter.kind) };
     const raws = await ctx.run("link list", () => ctx.link.dump("getlink", request as never));
@@ -423,8 +473,8 @@ export class Links {
   async get(ref: LinkRef): Promise<Link> {
     const ctx = this.#ctx;
     const request = typeof ref === "number"
-      ? { ifiIndex: await ctx.ifindex(ref), extMask: 8 }
-      : { ifname: checkName(ref, "link"), extMask: 8 };
+      ? { ifiIndex: await ctx.ifindex(ref) }
+      : { ifname: checkName(ref, "link") };
     let raw: RawLink;
     try {
       raw = await ctx.link.do("getlink", request);

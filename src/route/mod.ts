@@ -38,6 +38,7 @@ export {
   type LinkFilter,
   Links,
   type LinkSettings,
+  type LinkStats,
   type NetnsRef,
   type NewLink,
   type Operstate,

@@ -80,6 +80,34 @@ test("link.list() equals `ip -d -j link show`, field by field", async () => {
   assert.ok(ours.some((l) => l.kind === "vxlan") && ours.some((l) => l.portKind === "bridge"));
 });
 
+test("link stats equal `ip -s -j link show`'s, after traffic", () => {
+  // A few datagrams over lo, from inside the namespace.
+  ns.ip(
+    "netns",
+    "exec",
+    ns.name,
+    "bash",
+    "-c",
+    "for i in 1 2 3; do echo hi > /dev/udp/127.0.0.1/9; done",
+  );
+  return ip.link.get("lo").then((lo) => {
+    const theirs = ns.json<Json[]>("-s", "link", "show", "lo")[0].stats64;
+    assert.deepEqual(lo.stats, {
+      rxBytes: theirs.rx.bytes,
+      rxPackets: theirs.rx.packets,
+      rxErrors: theirs.rx.errors,
+      rxDropped: theirs.rx.dropped,
+      multicast: theirs.rx.multicast,
+      txBytes: theirs.tx.bytes,
+      txPackets: theirs.tx.packets,
+      txErrors: theirs.tx.errors,
+      txDropped: theirs.tx.dropped,
+      collisions: theirs.tx.collisions,
+    });
+    assert.ok(lo.stats!.txPackets >= 3);
+  });
+});
+
 test("link.get() by name and by index equals the list's entry", async () => {
   const list = await ip.link.list();
   for (const link of list) {
