@@ -180,7 +180,7 @@ async function decode(
       const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
       if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
       if (raw.oif !== undefined) await ctx.ifname(raw.oif);
-      return { object, action, value: toRoute(raw, names) };
+      return { object, action, value: toRoute(raw, names, ctx.route) };
     }
     case "neighbour": {
       const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;

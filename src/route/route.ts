@@ -4,12 +4,11 @@
  * @module
  */
 
-import { AttributeEncoder } from "../attribute.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
-import { codecOf, decodeAttributes, encodeAttributes } from "../ynl/_codec.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
-import { rtRoute } from "../ynl/rt_route.ts";
+import type { NetlinkFamily } from "../ynl/family.ts";
+import type { rtRoute } from "../ynl/rt_route.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {
   FAMILIES,
@@ -230,7 +229,9 @@ export interface RouteLookup {
   mark?: number;
 }
 
-const codec = codecOf(rtRoute);
+/** The rt-route family on a client's socket: its codec reads and writes next hops' attributes. */
+type RouteFamily = NetlinkFamily<typeof rtRoute>;
+const RTMSG_SIZE = 12;
 // Shared by the routes without flags (nearly all): one array less per route to build and collect.
 const NO_FLAGS: readonly string[] = Object.freeze([]);
 
@@ -250,18 +251,27 @@ function prefixText(family: number, bytes: Uint8Array | undefined, length: numbe
   return length === bytes.length * 8 ? text : `${text}/${length}`;
 }
 
-/** Parses RTA_MULTIPATH: struct rtnexthop and its attributes, with the rt-route codec. */
-function decodeMultipath(bytes: Uint8Array, names: Map<number, string>): NextHop[] {
+/**
+ * Parses RTA_MULTIPATH: a struct rtnexthop per path, then its attributes, which the rt-route
+ * codec decodes as a route's (behind an empty rtmsg: the family's public decode()).
+ */
+function decodeMultipath(
+  bytes: Uint8Array,
+  names: Map<number, string>,
+  family: RouteFamily,
+): NextHop[] {
   const hops: NextHop[] = [];
-  const set = codec.set("route-attrs");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let offset = 0; offset + 8 <= bytes.length;) {
     const length = view.getUint16(offset, true);
     if (length < 8 || offset + length > bytes.length) break;
-    const attrs: Record<string, unknown> = {};
-    decodeAttributes(codec, set, bytes, offset + 8, offset + length, attrs);
+    const payload = new Uint8Array(RTMSG_SIZE + length - 8);
+    payload.set(bytes.subarray(offset + 8, offset + length), RTMSG_SIZE);
+    const attrs = family.decode({ type: 24, flags: 0, seq: 0, portid: 0, payload })?.message as
+      | RawRoute
+      | undefined;
     const hop: NextHop & { ifindex?: number } = {};
-    if (attrs.gateway instanceof Uint8Array) hop.gateway = formatIP(attrs.gateway);
+    if (attrs?.gateway !== undefined) hop.gateway = formatIP(attrs.gateway);
     const ifindex = view.getInt32(offset + 4, true);
     if (ifindex) {
       const dev = names.get(ifindex);
@@ -280,7 +290,7 @@ function decodeMultipath(bytes: Uint8Array, names: Map<number, string>): NextHop
 const RouteObject = class Route extends WithRaw<RawRoute> {};
 
 /** Turns a typed route into a {@linkcode Route}, with link names from `names`. */
-export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
+export function toRoute(raw: RawRoute, names: Map<number, string>, routes: RouteFamily): Route {
   const family = raw.rtmFamily;
   const out = new RouteObject(raw) as unknown as Record<string, unknown>;
   out.family = FAMILIES.name(family);
@@ -301,7 +311,7 @@ export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   if (raw.rtmTos) out.tos = raw.rtmTos;
   const flags = raw.rtmFlags & 0xff;
   out.flags = flags === 0 ? NO_FLAGS : flagNames(ROUTE_FLAGS, flags);
-  if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names);
+  if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names, routes);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
   return out as unknown as Route;
 }
@@ -388,7 +398,7 @@ export class Routes {
       if (oif !== undefined && raw.oif !== oif) continue;
       if (protocol !== undefined && raw.rtmProtocol !== protocol) continue;
       if (type !== undefined && ROUTE_TYPES.value(raw.rtmType, "type") !== type) continue;
-      out.push(toRoute(raw, names));
+      out.push(toRoute(raw, names, ctx.route));
     }
     return out;
   }
@@ -428,7 +438,7 @@ export class Routes {
       () => ctx.route.do("getroute", request as never),
     );
     if (raw.oif !== undefined) await ctx.ifname(raw.oif);
-    return toRoute(raw, ctx.names);
+    return toRoute(raw, ctx.names, ctx.route);
   }
 
   /**
@@ -572,7 +582,6 @@ export class Routes {
     if (!Array.isArray(hops) || hops.length === 0) {
       throw new TypeError("nexthops: expected a non-empty array of { gateway, dev, weight }");
     }
-    const set = codec.set("route-attrs");
     const parts: Uint8Array[] = [];
     for (const [i, hop] of hops.entries()) {
       const field = `nexthops[${i}]`;
@@ -584,9 +593,8 @@ export class Routes {
         }
         attrs.gateway = gateway;
       }
-      const encoder = new AttributeEncoder();
-      encodeAttributes(codec, set, attrs, encoder);
-      const body = encoder.finish();
+      // The attributes as the rt-route codec encodes a route's, without the rtmsg before them.
+      const body = this.#ctx.route.encode("newroute", attrs).payload!.subarray(RTMSG_SIZE);
       const part = new Uint8Array(8 + body.length);
       const view = new DataView(part.buffer);
       view.setUint16(0, part.length, true);

@@ -8,20 +8,18 @@ import { NETLINK_ROUTE, RTM_GETLINK, RTM_NEWLINK } from "../../src/constants.ts"
 import type { Message } from "../../src/message.ts";
 import { openRoute } from "../../src/route/mod.ts";
 import { NetlinkSocket } from "../../src/socket.ts";
-import { codecOf, decodePayload } from "../../src/ynl/_codec.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { ack, FakeTransport, reply } from "../unit/_fake_transport.ts";
-
-const rtLinkCodec = codecOf(rtLink);
-const decode = (message: Message) =>
-  decodePayload(rtLinkCodec, rtLinkCodec.operation("newlink"), message.payload);
 
 /** A client over a fake kernel that knows one link, eth0 (index 7) and acks every newlink. */
 async function fakeClient(links: Record<string, unknown>[] = []) {
   const transport = new FakeTransport(NETLINK_ROUTE, { portid: 0 });
   const socket = new NetlinkSocket(transport);
   const codec = new NetlinkFamily(rtLink, socket);
+  // Requests decoded as the link messages they carry (getlink's number is not a reply's).
+  const decode = (message: Message) =>
+    codec.decode({ ...message, type: RTM_NEWLINK })!.message as unknown as Record<string, unknown>;
   const known = [{ ifiIndex: 7, ifname: "eth0", ifiFlags: 0 }, ...links];
   const created: Record<string, unknown>[] = [];
   transport.onSend = (message: Message, t: FakeTransport) => {
