@@ -77,6 +77,30 @@ export interface MonitorOptions<D extends FamilyDescriptor> {
   signal?: AbortSignal;
 }
 
+/**
+ * The notifications of {@linkcode NetlinkFamily.monitor}: an async iterator whose groups are
+ * joined from the start; `return()` (or `await using`) leaves them, ending a pending `next()`.
+ *
+ * @example
+ * ```ts ignore
+ * import { family, type Monitor } from "@netlink/netlink/ynl";
+ * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * await using rt = await family(rtLink);
+ * await using events: Monitor<typeof rtLink> = rt.monitor({ groups: ["rtnlgrp-link"] });
+ * // ... change something: its notification is already on its way ...
+ * const { value } = await events.next();
+ * console.log(value?.op);
+ * ```
+ */
+export interface Monitor<D extends FamilyDescriptor>
+  extends AsyncIterableIterator<Notification<D>, undefined>, AsyncDisposable
+{
+  /** The next notification; done when the socket closes or the iteration was ended. */
+  next(): Promise<IteratorResult<Notification<D>, undefined>>;
+  /** Ends the iteration and leaves the groups it joined; a pending `next()` ends too. */
+  return(): Promise<IteratorResult<Notification<D>, undefined>>;
+}
+
 const resolved = new WeakMap<NetlinkSocket, Map<string, Promise<GenericFamily>>>();
 
 /** Resolves a generic netlink family once per socket. */
@@ -303,12 +327,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
-   * Joins the family's multicast groups (all, or those named) and yields the notifications that
-   * arrive, decoded; leaves the groups it joined when the iteration ends (and no other
-   * monitor() on the socket still uses them). Messages the descriptor does not describe are
-   * skipped; `socket.overruns` counts lost ones. Like the socket's message stream, two
-   * iterations at once on one socket split the notifications between them: for two consumers of
-   * every notification, use two clients.
+   * Joins the family's multicast groups (all, or those named) before it returns, so nothing
+   * sent after the call is missed however late the iteration starts, and yields the
+   * notifications that arrive, decoded. The groups it joined are left when the iteration ends
+   * (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
+   * on the socket still uses them. Messages the descriptor does not describe are skipped;
+   * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
+   * on one socket split the notifications between them: for two consumers of every
+   * notification, use two clients. Throws at once (TypeError) when there is no group to join.
    *
    * @example
    * ```ts ignore
@@ -320,9 +346,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * }
    * ```
    */
-  async *monitor(
-    options: MonitorOptions<D> = {},
-  ): AsyncGenerator<Notification<D>, void, undefined> {
+  monitor(options: MonitorOptions<D> = {}): Monitor<D> {
     // By default every group that has a number here: the kernel's own list for a generic
     // family (a spec may list a group this kernel lacks, as nl80211's "testmode"), the spec's
     // numbered groups otherwise.
@@ -337,27 +361,16 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           + "on the socket (socket.join(n))",
       );
     }
+    const groups = names.map((name) => this.group(name)); // every name checked before joining
     // Groups monitor() joined, counted per socket: a group leaves when the last monitor using it
     // ends (not when the first does), and a group joined otherwise is never left.
     let counts = monitorJoins.get(this.socket);
     if (counts === undefined) monitorJoins.set(this.socket, counts = new Map());
     const held: number[] = [];
-    try {
-      for (const name of names) {
-        const group = this.group(name);
-        const count = counts.get(group);
-        if (count !== undefined) counts.set(group, count + 1);
-        else if (!this.socket.groups.includes(group)) {
-          this.socket.join(group);
-          counts.set(group, 1);
-        } else continue;
-        held.push(group);
-      }
-      for await (const message of this.socket.messages({ signal: options.signal })) {
-        const notification = this.decode(message);
-        if (notification !== undefined) yield notification;
-      }
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       for (const group of held) {
         const count = counts.get(group)! - 1;
         if (count > 0) counts.set(group, count);
@@ -366,7 +379,65 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           if (!this.socket.closed) this.socket.leave(group);
         }
       }
+    };
+    let messages: AsyncIterator<Message>;
+    try {
+      for (const group of groups) {
+        const count = counts.get(group);
+        if (count !== undefined) counts.set(group, count + 1);
+        else if (!this.socket.groups.includes(group)) {
+          this.socket.join(group);
+          counts.set(group, 1);
+        } else continue;
+        held.push(group);
+      }
+      messages = this.socket.messages({ signal: options.signal });
+    } catch (err) {
+      release();
+      throw err;
     }
+    type Step = IteratorResult<Notification<D>, undefined>;
+    const done: Step = { value: undefined, done: true };
+    const end = (): Promise<Step> => {
+      release();
+      return (messages.return?.() ?? Promise.resolve()).then(() => done);
+    };
+    // Not an async generator: its return() would wait for a pending next(), that is for the
+    // next notification. The socket's iterator ends a pending step at once.
+    const step = (): Promise<Step> =>
+      messages.next().then((result): Step | Promise<Step> => {
+        if (result.done) {
+          release();
+          return done;
+        }
+        let notification: Notification<D> | undefined;
+        try {
+          notification = this.decode(result.value);
+        } catch (err) {
+          return end().then(() => Promise.reject(err));
+        }
+        return notification === undefined ? step() : { value: notification, done: false };
+      }, (err) => {
+        release();
+        throw err;
+      });
+    // A step that skips messages asks the socket again: a next() called while another is
+    // pending starts after it, so that steps resolve in the order they were asked for.
+    let unsettled = 0;
+    let last: Promise<unknown> = Promise.resolve();
+    const settled = () => void unsettled--;
+    const monitor: Monitor<D> = {
+      next: () => {
+        const next = unsettled === 0 ? step() : last.then(step);
+        unsettled++;
+        last = next.then(settled, settled);
+        return next;
+      },
+      return: end,
+      [Symbol.asyncIterator]: () => monitor,
+      [Symbol.asyncDispose]: () => end().then(() => {}),
+    };
+    return monitor;
   }
 
   /**

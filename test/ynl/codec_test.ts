@@ -591,7 +591,7 @@ test("monitor() joins by default the groups this kernel has, and says when there
     { ...example, groups: { mgmt: null } } as const satisfies FamilyDescriptor,
     socket,
   );
-  await assert.rejects(unnumbered.monitor().next(), /no multicast group to join/);
+  assert.throws(() => unnumbered.monitor(), /no multicast group to join/);
   assert.throws(() => unnumbered.group("mgmt"), /gives multicast group "mgmt" no number/);
 });
 
@@ -619,7 +619,6 @@ test("monitor(): a group two monitors use is left when the last one ends, not th
   const [a, b] = [new AbortController(), new AbortController()];
   const first = client.monitor({ signal: a.signal }).next().catch(() => {});
   const second = client.monitor({ signal: b.signal }).next().catch(() => {});
-  await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(groups, [3], "joined once");
   a.abort();
   await first;
@@ -669,4 +668,31 @@ test("bitfield32: the spec's mask holds for the selector as for the value", () =
     /selector.*mask 3/,
   );
   assert.throws(() => client.encode("set", { bits: { value: 4, selector: 3 } }), /value.*mask 3/);
+});
+
+test("monitor() joins before it returns; return() before any next() leaves", async () => {
+  const groups: number[] = [];
+  const socket = {
+    groups,
+    closed: false,
+    join: (group: number) => groups.push(group),
+    leave: (group: number) => groups.splice(groups.indexOf(group), 1),
+    messages: () => ({
+      next: () => Promise.resolve({ value: undefined, done: true }),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    }),
+  } as unknown as NetlinkSocket;
+  const client = new NetlinkFamily(example, socket);
+  const events = client.monitor();
+  assert.deepEqual(groups, [3], "joined by the call itself, not at the first next()");
+  assert.deepEqual(await events.return(), { value: undefined, done: true });
+  assert.deepEqual(groups, []);
+  // An unknown group name fails the call, and joins nothing.
+  assert.throws(() => client.monitor({ groups: ["nope" as never] }), /no multicast group "nope"/);
+  assert.deepEqual(groups, []);
+  {
+    await using _events = client.monitor();
+    assert.deepEqual(groups, [3]);
+  }
+  assert.deepEqual(groups, [], "await using leaves");
 });

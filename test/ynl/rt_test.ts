@@ -126,6 +126,28 @@ test("rt-link: monitor yields newlink-ntf and dellink notifications", async () =
   assert.deepEqual(rt.socket.groups, []);
 });
 
+test("rt-link: monitor() joins before it returns: a link made before iterating is seen", async () => {
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  const events = rt.monitor({ groups: ["rtnlgrp-link"], signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "add", "vm0", "type", "veth", "peer", "name", "vm1");
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the loop starts late
+  const names: string[] = [];
+  for await (const { op, message } of events) {
+    if (op === "newlink-ntf" && "ifname" in message) names.push(message.ifname!);
+    if (names.includes("vm0") && names.includes("vm1")) break;
+  }
+  assert.ok(names.includes("vm0") && names.includes("vm1"), names.join());
+  assert.deepEqual(rt.socket.groups, [], "the loop's break left the group");
+
+  // return() ends a next() that waits for a notification, at once.
+  const waiting = rt.monitor({ groups: ["rtnlgrp-link"] });
+  const pending = waiting.next();
+  await waiting.return();
+  assert.deepEqual(await pending, { value: undefined, done: true });
+  assert.deepEqual(rt.socket.groups, []);
+});
+
 interface IpAddr {
   ifindex: number;
   addr_info: { family: string; local: string; prefixlen: number; label?: string }[];
