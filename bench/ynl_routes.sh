@@ -38,20 +38,28 @@ cut = args.index("--")
 warm = [json.loads(a) for a in args[1:cut]]
 cold = [json.loads(a) for a in args[cut + 1:]]
 print(f"ip -j -4 route show: {ip_ms:.1f} ms (median)")
+print("Each: wall time median; wall min; CPU time median (user + system: steadier when other")
+print("processes share the machine). Ratios: to the hand-written decode of the same run.")
+def show(label, s, raw=None):
+    text = f"  {label}: {s[0]:.1f} ms; {s[1]:.1f} ms; CPU {s[2]:.1f} ms"
+    if raw is not None:
+        text += f" = {s[0] / raw[0]:.2f}x; {s[1] / raw[1]:.2f}x; CPU {s[2] / raw[2]:.2f}x"
+    print(text)
+labels = (("typed", "typed dump()"), ("typedStream", "typed dumpStream()"))
 for r in warm:
-    m = {k: v["median"] for k, v in r["ms"].items()}
-    print(f"{r['runtime']} warm, {r['routes']} routes, medians: receive only {m['receive']:.1f} ms, "
-          f"hand-written decode {m['raw']:.1f} ms, typed dump() {m['typed']:.1f} ms "
-          f"= {m['typed'] / m['raw']:.2f}x, typed dumpStream() {m['typedStream']:.1f} ms "
-          f"= {m['typedStream'] / m['raw']:.2f}x")
+    stat = {way: (r["ms"][way]["median"], r["ms"][way]["min"], r["cpuMs"][way]["median"])
+            for way in r["ms"]}
+    print(f"{r['runtime']} warm ({r['routes']} routes, one process):")
+    show("receive only", stat["receive"])
+    show("hand-written decode", stat["raw"])
+    for way, label in labels: show(label, stat[way], stat["raw"])
 for runtime in ("deno", "bun"):
-    ms = {}
+    runs = {}
     for r in cold:
-        if r["runtime"] == runtime: ms.setdefault(r["way"], []).append(r["ms"])
-    m = {k: median(v) for k, v in ms.items()}
-    n = len(ms["raw"])
-    print(f"{runtime} cold (one-shot processes, median of {n}, socket open to list built): "
-          f"hand-written decode {m['raw']:.1f} ms, typed dump() {m['typed']:.1f} ms "
-          f"= {m['typed'] / m['raw']:.2f}x, typed dumpStream() {m['typedStream']:.1f} ms "
-          f"= {m['typedStream'] / m['raw']:.2f}x")
+        if r["runtime"] == runtime: runs.setdefault(r["way"], []).append(r)
+    stat = {way: (median(x["ms"] for x in rs), min(x["ms"] for x in rs),
+                  median(x["cpuMs"] for x in rs)) for way, rs in runs.items()}
+    print(f"{runtime} cold ({len(runs['raw'])} one-shot processes each, socket open to list built):")
+    show("hand-written decode", stat["raw"])
+    for way, label in labels: show(label, stat[way], stat["raw"])
 PY

@@ -97,27 +97,40 @@ const ways: Record<string, (sock: NetlinkSocket) => Promise<Result>> = {
 };
 const runtime = "Deno" in globalThis ? "deno" : "bun";
 
+/**
+ * CPU time (user + system) this process used since `since`, in ms: steadier than wall time on a
+ * busy machine, where another process's turn on the CPU lands on whichever way runs.
+ */
+function cpuMs(since: ReturnType<typeof process.cpuUsage>): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
 if (modeArg === "cold") {
   const way = ways[wayArg];
   if (way === undefined) throw new Error(`no way "${wayArg}": ${Object.keys(ways).join(", ")}`);
-  const t0 = performance.now();
+  const [t0, c0] = [performance.now(), process.cpuUsage()];
   await using sock = await open(NETLINK_ROUTE, { netns, receiveBufferSize: 1 << 22 });
   const result = await way(sock);
   const ms = performance.now() - t0;
-  console.log(JSON.stringify({ runtime, way: wayArg, ms, ...result }));
+  console.log(JSON.stringify({ runtime, way: wayArg, ms, cpuMs: cpuMs(c0), ...result }));
 } else {
   const iterations = Number(modeArg ?? 10);
   await using sock = await open(NETLINK_ROUTE, { netns, receiveBufferSize: 1 << 22 });
   const times: Record<string, number[]> = Object.fromEntries(
     Object.keys(ways).map((name) => [name, []]),
   );
+  const cpuTimes: Record<string, number[]> = Object.fromEntries(
+    Object.keys(ways).map((name) => [name, []]),
+  );
   let expected: Result | undefined;
   for (const way of Object.values(ways)) await way(sock); // warm-up: JIT and the kernel's caches
   for (let i = 0; i < iterations; i++) {
     for (const [name, way] of Object.entries(ways)) {
-      const t0 = performance.now();
+      const [t0, c0] = [performance.now(), process.cpuUsage()];
       const result = await way(sock);
       times[name].push(performance.now() - t0);
+      cpuTimes[name].push(cpuMs(c0));
       if (expected !== undefined && result.routes !== expected.routes) {
         throw new Error(`${name} saw ${result.routes} routes, not ${expected.routes}`);
       }
@@ -134,6 +147,9 @@ if (modeArg === "cold") {
       Object.entries(times).map((
         [name, xs],
       ) => [name, { median: median(xs), min: Math.min(...xs) }]),
+    ),
+    cpuMs: Object.fromEntries(
+      Object.entries(cpuTimes).map(([name, xs]) => [name, { median: median(xs) }]),
     ),
   }));
 }

@@ -11,7 +11,8 @@ import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { Message } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
-import { type Codec, codecOf, decodePayload, encodePayload } from "./_codec.ts";
+import { type Codec, codecOf } from "./_compile.ts";
+import { decodePayload } from "./_decode.ts";
 import type {
   DoOperation,
   DoReply,
@@ -24,6 +25,7 @@ import type {
   Notification,
   OperationDescriptor,
 } from "./_descriptor.ts";
+import { encodePayload } from "./_encode.ts";
 
 /**
  * Options of {@linkcode family}: those of `open()` (netns, receive buffer...), or a socket to use.

@@ -10,7 +10,7 @@ import { NLA_F_NESTED } from "../../src/constants.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
 import type { GenericFamily } from "../../src/genl.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
-import { codecOf } from "../../src/ynl/_codec.ts";
+import { codecOf } from "../../src/ynl/_compile.ts";
 import { type FamilyDescriptor, NetlinkFamily, unknownAttributes } from "../../src/ynl/mod.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 
@@ -695,4 +695,29 @@ test("monitor() joins before it returns; return() before any next() leaves", asy
     assert.deepEqual(groups, [3]);
   }
   assert.deepEqual(groups, [], "await using leaves");
+});
+
+test("generated decoders: malformed attributes throw, odd keys are only keys", () => {
+  const odd = {
+    ...example,
+    sets: { ...example.sets, main: { ...example.sets.main, "x\"); throw 1; (\"": [50, "u32"] } },
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(odd, {} as NetlinkSocket);
+  const attrs = new AttributeEncoder().u32(50, 5).nested(21, (inner) => inner.u32(1, 9)).finish();
+  const payload = new Uint8Array(12 + attrs.length);
+  payload.set(attrs, 12);
+  const message = { type: 16, flags: 0, seq: 0, portid: 0, payload };
+  const decoded = client.decode(message)!.message as Record<string, unknown>;
+  assert.equal(decoded["x\"); throw 1; (\""], 5);
+  assert.deepEqual(decoded.nest, { a: 9 });
+  // The nest's inner attribute claims more bytes than there are: the core decoder's error, with
+  // the offset of the bad header in the payload.
+  const nla = 12 + 8 + 4; // fixed header, the u32 attribute, the nest's header
+  new DataView(payload.buffer).setUint16(nla, 40, true);
+  assert.throws(
+    () => client.decode(message),
+    (err: unknown) =>
+      err instanceof MalformedMessageError && /runs past the end/.test(err.message)
+      && err.offset === nla,
+  );
 });
