@@ -35,6 +35,7 @@ import {
   SIZES,
   STRING,
   SUB_MESSAGE,
+  suggestion,
   U16,
   U32,
   U64,
@@ -45,6 +46,11 @@ import type { AttributeOptions, OperationDescriptor } from "./_descriptor.ts";
 import { unknownAttributes } from "./_descriptor.ts";
 
 const textEncoder = new TextEncoder();
+
+/** A struct's member names, pads left out. */
+function memberKeys(struct: CompiledStruct): string[] {
+  return struct.members.filter((member) => member.code !== PAD).map((member) => member.key);
+}
 
 /** Integer ranges by code, for encode checks. */
 const RANGES: readonly (readonly [bigint, bigint])[] = [
@@ -73,7 +79,9 @@ function enumValue(
   if (typeof value !== "string" || enumeration === undefined) return value;
   if (!Object.hasOwn(enumeration.values, value)) {
     throw new TypeError(
-      `${what}: "${value}" is not one of ${Object.keys(enumeration.values).join(", ")}`,
+      `${what}: "${value}" is not one of ${Object.keys(enumeration.values).join(", ")}${
+        suggestion(value, Object.keys(enumeration.values))
+      }`,
     );
   }
   return enumeration.values[value];
@@ -234,7 +242,11 @@ function checkMembers(struct: CompiledStruct, value: unknown, what: string): voi
   checkObject(value, what);
   for (const key of Object.keys(value as Record<string, unknown>)) {
     if (!struct.members.some((member) => member.key === key && member.code !== PAD)) {
-      throw new TypeError(`${what}: struct ${struct.name} has no member "${key}"`);
+      throw new TypeError(
+        `${what}: struct ${struct.name} has no member "${key}"${
+          suggestion(key, memberKeys(struct))
+        }`,
+      );
     }
   }
 }
@@ -266,7 +278,11 @@ export function encodeAttributes(
     const attribute = set.byKey.get(key);
     if (attribute === undefined) {
       if (skip?.members.some((member) => member.key === key && member.code !== PAD)) continue;
-      throw new TypeError(`attribute set ${set.name} has no attribute "${key}"`);
+      throw new TypeError(
+        `attribute set ${set.name} has no attribute "${key}"${
+          suggestion(key, [...set.byKey.keys(), ...(skip ? memberKeys(skip) : [])])
+        }`,
+      );
     }
     if (attribute.multi) {
       if (!Array.isArray(field)) {
@@ -520,7 +536,11 @@ function encodeSubMessage(
   if (format.set === undefined) {
     for (const key of Object.keys(record)) {
       if (!header?.members.some((member) => member.key === key)) {
-        throw new TypeError(`${what}: format "${selector}" has no "${key}"`);
+        throw new TypeError(
+          `${what}: format "${selector}" has no "${key}"${
+            suggestion(key, header ? memberKeys(header) : [])
+          }`,
+        );
       }
     }
     encoder.bytes(type, headerBytes);
@@ -553,7 +573,11 @@ export function encodePayload(
   } else {
     for (const key of Object.keys(value)) {
       if (!header?.members.some((member) => member.key === key)) {
-        throw new TypeError(`operation has no attribute set, and no header member "${key}"`);
+        throw new TypeError(
+          `operation has no attribute set, and no header member "${key}"${
+            suggestion(key, header ? memberKeys(header) : [])
+          }`,
+        );
       }
     }
   }

@@ -7,11 +7,12 @@
  */
 
 import { NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
 import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { Message } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
-import { type Codec, codecOf } from "./_compile.ts";
+import { type Codec, codecOf, suggestion } from "./_compile.ts";
 import { decodePayload } from "./_decode.ts";
 import type {
   DoOperation,
@@ -26,6 +27,8 @@ import type {
   OperationDescriptor,
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
+import { explainError } from "./_extack.ts";
+import { nlctrl } from "./nlctrl.ts";
 
 /**
  * Options of {@linkcode family}: those of `open()` (netns, receive buffer...), or a socket to use.
@@ -101,6 +104,29 @@ export interface Monitor<D extends FamilyDescriptor>
   next(): Promise<IteratorResult<Notification<D>, undefined>>;
   /** Ends the iteration and leaves the groups it joined; a pending `next()` ends too. */
   return(): Promise<IteratorResult<Notification<D>, undefined>>;
+}
+
+/**
+ * One operation of a generic netlink family as the running kernel has it
+ * ({@linkcode NetlinkFamily.operations}).
+ *
+ * @example
+ * ```ts
+ * import type { SupportedOperation } from "@netlink/netlink/ynl";
+ * const op: SupportedOperation = { name: "dev-get", id: 1, do: true, dump: true, adminOnly: false };
+ * ```
+ */
+export interface SupportedOperation {
+  /** The descriptor's name for it; undefined for a command the spec does not know. */
+  name: string | undefined;
+  /** The command number. */
+  id: number;
+  /** It answers a `do` request. */
+  do: boolean;
+  /** It answers a dump. */
+  dump: boolean;
+  /** It needs CAP_NET_ADMIN (in the initial user namespace, or in the netns's owner). */
+  adminOnly: boolean;
 }
 
 const resolved = new WeakMap<NetlinkSocket, Map<string, Promise<GenericFamily>>>();
@@ -238,7 +264,23 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const operation = this.#codec.operation(op);
     const message = this.encode(op, request);
     message.flags = options.flags ?? 0;
-    const replies = await this.socket.request(message, options);
+    let replies: Message[];
+    try {
+      replies = await this.socket.request(message, options);
+    } catch (err) {
+      const family = (request as { familyName?: unknown } | undefined)?.familyName;
+      if (
+        this.descriptor.name === "nlctrl" && op === "getfamily" && typeof family === "string"
+        && err instanceof NetlinkError && err.code === "ENOENT"
+      ) {
+        // As resolveFamily() says it: ENOENT alone reads as a missing file.
+        throw new NetlinkError({
+          ...err,
+          detail: `generic netlink family "${family}" is not registered (is its module loaded?)`,
+        });
+      }
+      throw explainError(this.#codec, operation, message.payload!, err);
+    }
     if (!operation.do?.reply || replies.length === 0) {
       return undefined as DoReply<D, O>;
     }
@@ -264,8 +306,13 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   ): Promise<DumpReply<D, O>[]> {
     const operation = this.#codec.operation(op);
     const replies: DumpReply<D, O>[] = [];
-    for await (const reply of this.socket.dump(this.#dumpRequest(op, request, options), options)) {
-      replies.push(this.#decodeReply(operation, reply) as DumpReply<D, O>);
+    const message = this.#dumpRequest(op, request, options);
+    try {
+      for await (const reply of this.socket.dump(message, options)) {
+        replies.push(this.#decodeReply(operation, reply) as DumpReply<D, O>);
+      }
+    } catch (err) {
+      throw explainError(this.#codec, operation, message.payload!, err);
     }
     return replies;
   }
@@ -288,7 +335,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): AsyncIterable<DumpReply<D, O>> {
     const operation = this.#codec.operation(op);
-    const dump = this.socket.dump(this.#dumpRequest(op, request, options), options);
+    const message = this.#dumpRequest(op, request, options);
+    const dump = this.socket.dump(message, options);
+    const explain = (err: unknown) =>
+      Promise.reject(explainError(this.#codec, operation, message.payload!, err));
     // Decoding in a map over the socket's iterator, not in an async generator: a generator adds
     // a promise and microtask hops per message, as much as the decoding costs.
     return {
@@ -308,7 +358,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
                 // remaining parts would stay pending on the socket.
                 return (parts.return?.() ?? Promise.resolve()).then(() => Promise.reject(err));
               }
-            }),
+            }, explain),
           return: () =>
             (parts.return?.() ?? Promise.resolve({ value: undefined, done: true as const })).then(
               () => ({ value: undefined, done: true as const }),
@@ -443,6 +493,45 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
+   * The operations this kernel's family has, by the descriptor's names (nlctrl reports only
+   * command numbers): what each does (`do`, `dump`) and whether it needs CAP_NET_ADMIN. A command
+   * the spec does not know (a newer kernel's) has `name` undefined. Generic netlink only.
+   *
+   * @example
+   * ```ts ignore
+   * import { family } from "@netlink/netlink/ynl";
+   * import { netdev } from "@netlink/netlink/ynl/netdev";
+   * await using nd = await family(netdev);
+   * for (const op of await nd.operations()) console.log(op.name, op.do, op.dump);
+   * ```
+   */
+  async operations(options: RequestOptions = {}): Promise<SupportedOperation[]> {
+    if (this.generic === undefined) {
+      throw new TypeError(
+        `${this.descriptor.name} is a netlink-raw family: nlctrl lists generic families' only`,
+      );
+    }
+    const ctrl = new NetlinkFamily(
+      nlctrl,
+      this.socket,
+      await resolveCached(this.socket, nlctrl.name),
+    );
+    const reply = await ctrl.do("getfamily", { familyName: this.generic.name }, options);
+    const names = new Map<number, string>();
+    for (const [name, op] of Object.entries(this.descriptor.ops)) {
+      if (op.request !== undefined && !names.has(op.request)) names.set(op.request, name);
+    }
+    const flags = nlctrl.enums["op-flags"].entries;
+    return (reply.ops ?? []).map(({ id = 0, flags: bits = 0 }) => ({
+      name: names.get(id),
+      id,
+      do: (bits & flags["cmd-cap-do"]) !== 0,
+      dump: (bits & flags["cmd-cap-dump"]) !== 0,
+      adminOnly: (bits & (flags["admin-perm"] | flags["uns-admin-perm"])) !== 0,
+    }));
+  }
+
+  /**
    * The number of multicast group `name`, to join on the socket.
    *
    * @example
@@ -463,7 +552,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       );
     }
     if (group === undefined) {
-      throw new TypeError(`${this.descriptor.name} has no multicast group "${name}"`);
+      throw new TypeError(
+        `${this.descriptor.name} has no multicast group "${name}"${
+          suggestion(name, [
+            ...Object.keys(this.descriptor.groups),
+            ...this.generic?.groups.keys() ?? [],
+          ])
+        }`,
+      );
     }
     return group;
   }

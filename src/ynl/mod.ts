@@ -15,4 +15,5 @@
  */
 
 export * from "./_descriptor.ts";
+export { FamilyError } from "./_extack.ts";
 export * from "./family.ts";

@@ -721,3 +721,25 @@ test("generated decoders: malformed attributes throw, odd keys are only keys", (
       && err.offset === nla,
   );
 });
+
+test("unknown names: the error suggests the closest known one", () => {
+  assert.throws(() => codec.encode("set", { uint32: 1 } as never), /no attribute "uint32"/);
+  assert.throws(() => codec.encode("set", { nme: "x" } as never), /\(did you mean "name"\?\)/);
+  assert.throws(
+    () => codec.encode("set", { "multi-nest": [] } as never),
+    /did you mean "multiNest"/,
+  );
+  assert.throws(() => codec.encode("set", { famly: 2 } as never), /did you mean "family"/);
+  assert.throws(() => codec.encode("sett", {}), /no operation "sett" \(did you mean "set"\?\)/);
+  assert.throws(() => codec.encode("set", { color: "gren" as never }), /did you mean "green"/);
+  assert.throws(() => codec.group("event" as never), /did you mean "events"/);
+  assert.throws(
+    () => codec.encode("set", { pair: { lo: 1, hii: 2n } as never }),
+    /no member "hii" \(did you mean "hi"\?\)/,
+  );
+  // Nothing close: no suggestion.
+  assert.throws(
+    () => codec.encode("set", { zzzzzz: 1 } as never),
+    (err: unknown) => err instanceof TypeError && !/did you mean/.test(err.message),
+  );
+});

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
-import { family } from "../../src/ynl/mod.ts";
+import { family, FamilyError } from "../../src/ynl/mod.ts";
 import { rtAddr } from "../../src/ynl/rt_addr.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { rtNeigh } from "../../src/ynl/rt_neigh.ts";
@@ -146,6 +146,26 @@ test("rt-link: monitor() joins before it returns: a link made before iterating i
   await waiting.return();
   assert.deepEqual(await pending, { value: undefined, done: true });
   assert.deepEqual(rt.socket.groups, []);
+});
+
+test("rt-link: the attribute an extended ack points at, as a path of property names", async () => {
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  // The bridge's policy rejects IFLA_BR_FDB_N_LEARNED (a counter, read only): the kernel points
+  // at it inside IFLA_INFO_DATA (the "bridge" sub-message) inside IFLA_LINKINFO.
+  const request = { ifname: "br8", linkinfo: { kind: "bridge", data: { fdbNLearned: 1 } } };
+  await assert.rejects(rt.do("newlink", request, { flags: CREATE }), (err: unknown) => {
+    assert.ok(err instanceof FamilyError, String(err));
+    assert.equal(err.attribute, "linkinfo.data.fdbNLearned");
+    assert.match(err.message, /, at linkinfo\.data\.fdbNLearned$/);
+    return true;
+  });
+  // A top-level attribute the policy rejects (NLA_REJECT: the permanent address is read only).
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  await assert.rejects(
+    rt.do("setlink", { ifname: "va0", permAddress: new Uint8Array(6) }),
+    (err: unknown) => err instanceof FamilyError && err.attribute === "permAddress",
+  );
 });
 
 interface IpAddr {
