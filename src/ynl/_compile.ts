@@ -50,7 +50,10 @@ const KIND_CODES: Record<AttributeKind, number> = {
 /** Sizes of the fixed-size integer kinds, by code. */
 export const SIZES: readonly number[] = [0, 1, 2, 4, 8, 1, 2, 4, 8];
 
-/** An enum's two directions; `names` is undefined for flag sets and `asFlags` integers. */
+/**
+ * An enum's two directions; `names` is undefined for flag sets and `asFlags` integers, whose
+ * `values` are then bit masks.
+ */
 export interface CompiledEnum {
   readonly names?: ReadonlyMap<number, string>;
   readonly values: { readonly [name: string]: number };
@@ -209,7 +212,14 @@ export class Codec {
       }
       const names = descriptor.flags || options.asFlags ? undefined : new Map<number, string>();
       for (const [entry, value] of Object.entries(descriptor.entries)) names?.set(value, entry);
-      compiled = { names, values: descriptor.entries };
+      // An enum used as flags (psp's version) has bit N for its value N; a flag set's entries
+      // are bit masks already.
+      const values = options.asFlags && !descriptor.flags
+        ? Object.fromEntries(
+          Object.entries(descriptor.entries).map(([entry, value]) => [entry, 2 ** value]),
+        )
+        : descriptor.entries;
+      compiled = { names, values };
       this.#enums.set(key, compiled);
     }
     return compiled;

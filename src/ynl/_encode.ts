@@ -76,7 +76,19 @@ function enumValue(
   value: unknown,
   what: string,
 ): unknown {
-  if (typeof value !== "string" || enumeration === undefined) return value;
+  if (enumeration === undefined) return value;
+  if (Array.isArray(value) && enumeration.names === undefined) {
+    // A list of flag names: their bits together.
+    let mask = 0n;
+    value.forEach((name, i) => {
+      if (typeof name !== "string") {
+        throw new TypeError(`${what}[${i}]: expected a flag name, got ${describe(name)}`);
+      }
+      mask |= BigInt(enumValue(enumeration, name, what) as number);
+    });
+    return Number(mask);
+  }
+  if (typeof value !== "string") return value;
   if (!Object.hasOwn(enumeration.values, value)) {
     throw new TypeError(
       `${what}: "${value}" is not one of ${Object.keys(enumeration.values).join(", ")}${

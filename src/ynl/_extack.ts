@@ -30,7 +30,7 @@ import type { OperationDescriptor } from "./_descriptor.ts";
  * extended ack pointed at, as a path of the request's property names.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family, FamilyError } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);

@@ -87,7 +87,7 @@ export interface MonitorOptions<D extends FamilyDescriptor> {
  * joined from the start; `return()` (or `await using`) leaves them, ending a pending `next()`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family, type Monitor } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);
@@ -155,7 +155,7 @@ const monitorJoins = new WeakMap<NetlinkSocket, Map<number, number>>();
  * the fixed header's members and the attributes as properties (camelCase of the kernel's names).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);
@@ -195,7 +195,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * Encodes a request of operation `op` (`do` or `dump` shape) as a message for the socket.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink);
@@ -224,7 +224,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * belongs to and its contents. Undefined for messages the descriptor does not describe.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink, { groups: [1] });
@@ -248,7 +248,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * acks). Rejects with NetlinkError when the kernel refuses.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink);
@@ -291,7 +291,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * Sends a dump request and resolves with every reply, decoded.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
    * await using rt = await family(rtRoute);
@@ -322,7 +322,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * for dumps too large to hold at once.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
    * await using rt = await family(rtRoute);
@@ -389,12 +389,15 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * notification, use two clients. Throws at once (TypeError) when there is no group to join.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink);
-   * for await (const { op, message } of rt.monitor({ groups: ["rtnlgrp-link"] })) {
-   *   console.log(op, message.ifname);
+   * for await (const event of rt.monitor({ groups: ["rtnlgrp-link"] })) {
+   *   // The op tells which message it is: link changes, or statistics (getstats) on this group.
+   *   if (event.op === "newlink-ntf" || event.op === "dellink") {
+   *     console.log(event.op, event.message.ifname);
+   *   }
    * }
    * ```
    */
@@ -498,7 +501,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * the spec does not know (a newer kernel's) has `name` undefined. Generic netlink only.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { netdev } from "@netlink/netlink/ynl/netdev";
    * await using nd = await family(netdev);
@@ -535,7 +538,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * The number of multicast group `name`, to join on the socket.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { netdev } from "@netlink/netlink/ynl/netdev";
    * await using nd = await family(netdev);
@@ -568,7 +571,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * Closes the socket, unless it was passed in with `options.socket`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
    * const rt = await family(rtAddr);
@@ -592,7 +595,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
  * per socket). Rejects with NetlinkError "ENOENT" when a generic family is not registered.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
  * await using rt = await family(rtAddr, { netns: "blue" });

@@ -743,3 +743,26 @@ test("unknown names: the error suggests the closest known one", () => {
     (err: unknown) => err instanceof TypeError && !/did you mean/.test(err.message),
   );
 });
+
+test("flags: a bit mask, a flag's name or a list of names; an enum used as flags has bit N", () => {
+  const flagged = {
+    ...example,
+    sets: {
+      ...example.sets,
+      main: { ...example.sets.main, hues: [60, "u32", { enum: "color", asFlags: true }] },
+    },
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(flagged, {} as NetlinkSocket);
+  const features = (value: unknown) => {
+    const payload = client.encode("set", { features: value as never }).payload!;
+    return client.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
+  };
+  assert.equal((features(5) as { features: number }).features, 5);
+  assert.equal((features("b") as { features: number }).features, 2);
+  assert.equal((features(["a", "c"]) as { features: number }).features, 5);
+  assert.throws(() => features(["a", "d"]), /"d" is not one of a, b, c/);
+  assert.throws(() => features(["a", 4]), /\[1\]: expected a flag name/);
+  const payload = client.encode("set", { hues: ["green", "blue"] }).payload!;
+  const decoded = client.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
+  assert.equal((decoded as { hues: number }).hues, 2 ** 1 + 2 ** 7);
+});

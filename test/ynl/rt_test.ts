@@ -311,7 +311,7 @@ test("rt-neigh: getneigh dump equals `ip -j neigh show`; newneigh", async () => 
   await rt.do("newneigh", {
     ndmFamily: AF_INET,
     ndmIfindex: vaIndex,
-    ndmState: rtNeigh.enums["nud-state"].entries.permanent,
+    ndmState: "permanent", // a flag of nud-state by name (the mask 0x80 would do too)
     dst: ipv4("198.51.100.10"),
     lladdr: Uint8Array.of(2, 0, 0, 0, 0, 0x0a),
   }, { flags: CREATE });
@@ -328,6 +328,9 @@ test("rt-neigh: getneigh dump equals `ip -j neigh show`; newneigh", async () => 
     [n.dst, n.dev, n.lladdr ?? "-"].join(" ")
   );
   assert.deepEqual(got.sort(), want.sort());
+  const added = (await rt.dump("getneigh", { ndmFamily: AF_INET }))
+    .find((n) => formatIp(n.dst!) === "198.51.100.10")!;
+  assert.equal(added.ndmState, rtNeigh.enums["nud-state"].entries.permanent);
   assert.ok(got.includes("198.51.100.10 va0 02:00:00:00:00:0a"));
 });
 
