@@ -766,3 +766,14 @@ test("flags: a bit mask, a flag's name or a list of names; an enum used as flags
   const decoded = client.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
   assert.equal((decoded as { hues: number }).hues, 2 ** 1 + 2 ** 7);
 });
+
+test("the kernel's spelling of an attribute suggests its property name", () => {
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  assert.throws(
+    () =>
+      rt.encode("newlink", {
+        linkinfo: { kind: "bridge", data: { "vlan-filtering": 1 } as never },
+      }),
+    /no attribute "vlan-filtering" \(did you mean "vlanFiltering"\?\)/,
+  );
+});
