@@ -117,15 +117,20 @@ const example = {
 
 const codec = new NetlinkFamily(example, {} as NetlinkSocket);
 
-/** Encodes `value` as a "set" request, decodes it back as the message it is. */
+/**
+ * Encodes `value` as a "set" request, decodes it back as the message it is. The payload is
+ * decoded where received ones are: inside a larger buffer, here at an odd offset.
+ */
 function roundTrip(value: Record<string, unknown>): Record<string | symbol, unknown> {
   const message = codec.encode("set", value);
+  const datagram = new Uint8Array(message.payload!.byteLength + 21);
+  datagram.set(message.payload!, 17);
   const decoded = codec.decode({
     type: message.type,
     flags: 0,
     seq: 0,
     portid: 0,
-    payload: message.payload!,
+    payload: datagram.subarray(17, 17 + message.payload!.byteLength),
   });
   assert.equal(decoded?.op, "set");
   return decoded!.message as unknown as Record<string | symbol, unknown>;
