@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SetDecoder, StructReader } from "./_decode.ts";
+import type { MessageDecoder, SetDecoder, StructReader } from "./_decode.ts";
 import type {
   AttributeDescriptor,
   AttributeKind,
@@ -138,6 +138,8 @@ export class Codec {
   readonly #sets = new Map<string, CompiledSet>();
   readonly #structs = new Map<string, CompiledStruct>();
   readonly #enums = new Map<string, CompiledEnum>();
+  /** Filled in by _decode.ts: each operation's message decoder, made on first use. */
+  readonly messageDecoders = new Map<OperationDescriptor, MessageDecoder>();
   #byMessageType?: Map<number, string>;
 
   constructor(descriptor: FamilyDescriptor) {

@@ -596,49 +596,43 @@ function finishDeferred(
   }
 }
 
+/** Decodes the payload of one operation's messages. */
+export type MessageDecoder = (payload: Uint8Array) => Record<string, unknown>;
+
 /**
- * Decodes a message payload as operation `op` describes it: the fixed header's members and the
- * attributes, in one object. For generic netlink the payload starts with the genlmsghdr.
+ * The decoder of operation `op`'s message payloads: the fixed header's members and the
+ * attributes, in one object. For generic netlink the payload starts with the genlmsghdr. Made
+ * once per operation, so that a dump looks nothing up per message.
  */
-export function decodePayload(
-  codec: Codec,
-  op: OperationDescriptor,
-  payload: Uint8Array,
-): Record<string, unknown> {
+export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDecoder {
+  let decode = codec.messageDecoders.get(op);
+  if (decode !== undefined) return decode;
   const header = op.header === undefined ? undefined : codec.struct(op.header);
-  let offset = codec.genetlink ? GENL_HDRLEN : 0;
-  const size = offset + (header?.size ?? 0);
-  if (payload.byteLength < size) {
-    throw new MalformedMessageError(
-      `payload of ${payload.byteLength} bytes is too short for ${
-        [codec.genetlink ? "genlmsghdr" : "", op.header ?? ""].filter(Boolean).join(" and ")
-      } (${size} bytes)`,
-      0,
-    );
-  }
-  const view = sharedView(payload.buffer);
-  const base = payload.byteOffset;
-  let out: Record<string, unknown> = {};
-  if (header !== undefined) {
-    out = readerOf(header)(payload, view, base, offset);
-    offset += header.size;
-  }
-  if (op.set !== undefined) {
-    decoderOf(codec, codec.set(op.set))(
-      payload,
-      view,
-      base,
-      offset,
-      payload.byteLength,
-      out,
-      undefined,
-    );
-  } else if (payload.byteLength > offset) {
-    const kept: Attribute[] = [];
-    for (const decoder = new AttributeDecoder(payload, offset); decoder.next();) {
-      kept.push(attributeOf(decoder));
+  const start = codec.genetlink ? GENL_HDRLEN : 0;
+  const size = start + (header?.size ?? 0);
+  const tooShort = `is too short for ${
+    [codec.genetlink ? "genlmsghdr" : "", op.header ?? ""].filter(Boolean).join(" and ")
+  } (${size} bytes)`;
+  const read = header === undefined ? undefined : readerOf(header);
+  const attributes = op.set === undefined ? undefined : decoderOf(codec, codec.set(op.set));
+  decode = (payload) => {
+    if (payload.byteLength < size) {
+      throw new MalformedMessageError(`payload of ${payload.byteLength} bytes ${tooShort}`, 0);
     }
-    (out as Record<symbol, unknown>)[unknownAttributes] = kept;
-  }
-  return out;
+    const view = sharedView(payload.buffer);
+    const base = payload.byteOffset;
+    const out = read === undefined ? {} : read(payload, view, base, start);
+    if (attributes !== undefined) {
+      attributes(payload, view, base, size, payload.byteLength, out, undefined);
+    } else if (payload.byteLength > size) {
+      const kept: Attribute[] = [];
+      for (const decoder = new AttributeDecoder(payload, size); decoder.next();) {
+        kept.push(attributeOf(decoder));
+      }
+      (out as Record<symbol, unknown>)[unknownAttributes] = kept;
+    }
+    return out;
+  };
+  codec.messageDecoders.set(op, decode);
+  return decode;
 }

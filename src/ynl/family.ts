@@ -13,7 +13,7 @@ import type { Message } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
 import { type Codec, codecOf, suggestion } from "./_compile.ts";
-import { decodePayload } from "./_decode.ts";
+import { messageDecoder } from "./_decode.ts";
 import type {
   DoOperation,
   DoReply,
@@ -24,7 +24,6 @@ import type {
   FamilyDescriptor,
   GroupName,
   Notification,
-  OperationDescriptor,
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
 import { explainError } from "./_extack.ts";
@@ -239,7 +238,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     const op = this.#codec.operationOf(key);
     if (op === undefined) return undefined;
-    const decoded = decodePayload(this.#codec, this.#codec.operation(op), message.payload);
+    const decoded = messageDecoder(this.#codec, this.#codec.operation(op))(message.payload);
     return { op, message: decoded } as unknown as Notification<D>;
   }
 
@@ -284,7 +283,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     if (!operation.do?.reply || replies.length === 0) {
       return undefined as DoReply<D, O>;
     }
-    return this.#decodeReply(operation, replies[0]) as DoReply<D, O>;
+    return messageDecoder(this.#codec, operation)(replies[0].payload) as DoReply<D, O>;
   }
 
   /**
@@ -305,11 +304,12 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): Promise<DumpReply<D, O>[]> {
     const operation = this.#codec.operation(op);
+    const decode = messageDecoder(this.#codec, operation);
     const replies: DumpReply<D, O>[] = [];
     const message = this.#dumpRequest(op, request, options);
     try {
       for await (const reply of this.socket.dump(message, options)) {
-        replies.push(this.#decodeReply(operation, reply) as DumpReply<D, O>);
+        replies.push(decode(reply.payload) as DumpReply<D, O>);
       }
     } catch (err) {
       throw explainError(this.#codec, operation, message.payload!, err);
@@ -335,6 +335,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): AsyncIterable<DumpReply<D, O>> {
     const operation = this.#codec.operation(op);
+    const decode = messageDecoder(this.#codec, operation);
     const message = this.#dumpRequest(op, request, options);
     const dump = this.socket.dump(message, options);
     const explain = (err: unknown) =>
@@ -350,7 +351,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
               if (part.done) return part;
               try {
                 return {
-                  value: this.#decodeReply(operation, part.value) as DumpReply<D, O>,
+                  value: decode(part.value.payload) as DumpReply<D, O>,
                   done: false,
                 };
               } catch (err) {
@@ -372,10 +373,6 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const message = this.encode(op, request);
     message.flags = (options.flags ?? 0) | NLM_F_DUMP;
     return message;
-  }
-
-  #decodeReply(operation: OperationDescriptor, message: Message): Record<string, unknown> {
-    return decodePayload(this.#codec, operation, message.payload);
   }
 
   /**
