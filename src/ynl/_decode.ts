@@ -292,7 +292,11 @@ function valueSource(
       const set = nestedSet(codec, attribute);
       const decoder = source.ref(lazyDecoder(codec, set));
       const passed = needsScope(codec, set) ? scope : "undefined";
-      return { read: `v = {};\n${decoder}.run(bytes, view, base, vs, vs + vl, v, ${passed});` };
+      return {
+        read: `v = new ${
+          source.ref(objectsOf(set))
+        }();\n${decoder}.run(bytes, view, base, vs, vs + vl, v, ${passed});`,
+      };
     }
     case INDEXED_ARRAY:
       return {
@@ -411,7 +415,24 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
   return set.decoder = source.compile<SetDecoder>(body);
 }
 
-/** The reader of `struct`, generated on first use: one object literal of its members. */
+/**
+ * Why decoded objects come from constructors whose prototype is Object.prototype (so they are
+ * plain objects) rather than from literals: V8 leaves room in objects a constructor makes for
+ * the properties that instances go on to get (the attributes after a fixed header, the
+ * attributes of a nest), where a literal's overflow goes to a second allocation per object.
+ * In a micro-benchmark building 100,000 route-like objects (nine members, three attributes),
+ * this took about 17% less time on Deno, and about as long on Bun.
+ */
+const PLAIN = "// plain objects with room for their attributes (see PLAIN in _decode.ts)";
+
+/** An empty object for `set`'s attributes; see {@linkcode PLAIN}. */
+function objectsOf(set: CompiledSet): new() => Record<string, unknown> {
+  return set.objects ??= new Function(
+    `${PLAIN}\nfunction Attributes() {}\nAttributes.prototype = Object.prototype;\nreturn Attributes;`,
+  )() as new() => Record<string, unknown>;
+}
+
+/** The reader of `struct`, generated on first use: its members, set in order. */
 export function readerOf(struct: CompiledStruct): StructReader {
   if (struct.reader !== undefined) return struct.reader;
   const source = new Source();
@@ -432,11 +453,15 @@ export function readerOf(struct: CompiledStruct): StructReader {
         ? read
         : named(source, member.enumeration, read);
     }
-    members.push(`${JSON.stringify(member.key)}: ${value},`);
+    members.push(`this[${JSON.stringify(member.key)}] = ${value};`);
   }
-  return struct.reader = source.compile<StructReader>(
-    `return function read(bytes, view, base, at) {\n return {\n${members.join("\n")}\n};\n};`,
-  );
+  return struct.reader = source.compile<StructReader>(`
+    ${PLAIN}
+    function Struct(bytes, view, base, at) {\n${members.join("\n")}\n}
+    Struct.prototype = Object.prototype;
+    return function read(bytes, view, base, at) {
+      return new Struct(bytes, view, base, at);
+    };`);
 }
 
 /** The reader of one value of `attribute` (an indexed-array element), generated on first use. */
@@ -493,8 +518,9 @@ function decodeIndexedArray(
     const value = inner.bytes();
     const view = sharedView(value.buffer);
     if (element.code === NEST) {
-      const out: Record<string, unknown> = {};
-      decoderOf(codec, nestedSet(codec, element))(
+      const set = nestedSet(codec, element);
+      const out = new (objectsOf(set))();
+      decoderOf(codec, set)(
         value,
         view,
         value.byteOffset,
@@ -562,7 +588,7 @@ function decodeSubMessage(
       : undefined;
   if (format === undefined) return bytes;
   const view = sharedView(bytes.buffer);
-  let out: Record<string, unknown> = {};
+  let out = format.set === undefined ? {} : new (objectsOf(codec.set(format.set)))();
   let offset = 0;
   if (format.header !== undefined) {
     const header = codec.struct(format.header);
@@ -614,14 +640,18 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
     [codec.genetlink ? "genlmsghdr" : "", op.header ?? ""].filter(Boolean).join(" and ")
   } (${size} bytes)`;
   const read = header === undefined ? undefined : readerOf(header);
-  const attributes = op.set === undefined ? undefined : decoderOf(codec, codec.set(op.set));
+  const set = op.set === undefined ? undefined : codec.set(op.set);
+  const attributes = set === undefined ? undefined : decoderOf(codec, set);
+  const make = set === undefined
+    ? Object as unknown as new() => Record<string, unknown>
+    : objectsOf(set);
   decode = (payload) => {
     if (payload.byteLength < size) {
       throw new MalformedMessageError(`payload of ${payload.byteLength} bytes ${tooShort}`, 0);
     }
     const view = sharedView(payload.buffer);
     const base = payload.byteOffset;
-    const out = read === undefined ? {} : read(payload, view, base, start);
+    const out = read !== undefined ? read(payload, view, base, start) : new make();
     if (attributes !== undefined) {
       attributes(payload, view, base, size, payload.byteLength, out, undefined);
     } else if (payload.byteLength > size) {
