@@ -3,7 +3,7 @@
 // kept, and the consistency of every generated family descriptor.
 
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { type Attribute, AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
 import { NLA_F_NESTED } from "../../src/constants.ts";
@@ -781,4 +781,11 @@ test("the kernel's spelling of an attribute suggests its property name", () => {
       }),
     /no attribute "vlan-filtering" \(did you mean "vlanFiltering"\?\)/,
   );
+});
+
+test("generated modules document each attribute: C name, kind, the spec's doc", () => {
+  const source = readFileSync(new URL("../../src/ynl/rt_link.ts", import.meta.url), "utf8");
+  assert.match(source, /\/\*\* IFLA_MTU \(u32\)\. \*\/\n\s+mtu: \[4, "u32"\],/);
+  const netdev = readFileSync(new URL("../../src/ynl/netdev.ts", import.meta.url), "utf8");
+  assert.match(netdev, /\/\*\* NETDEV_A_DEV_IFINDEX \(u32\)\. netdev ifindex \*\//);
 });
