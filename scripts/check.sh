@@ -22,7 +22,7 @@ check types deno check mod.ts src/ ffi/ test/ examples/ scripts/ bench/
 check doc deno doc --lint mod.ts
 # Code blocks in the YNL docs and JSDoc are type-checked (those needing root or a network only
 # that); those that need neither also run.
-check snippets deno check --doc-only src/ynl/ src/ynl/README.md
+check snippets deno check --doc-only src/ynl/ src/ynl/README.md kernel-module/nltest_ynl.ts
 check snippets-run deno test --doc --allow-ffi --allow-read src/ynl/_descriptor.ts
 # --allow-dirty: CI checks out a clean tree, developers run this before committing.
 check publish deno publish --dry-run --allow-dirty
