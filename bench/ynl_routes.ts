@@ -1,13 +1,18 @@
-// Benchmark body, run by bench/ynl_routes.sh under Deno and under Bun: dumps every IPv4 route of
-// a namespace three ways, interleaved, several times each, and prints one JSON line:
-//   receive: the dump's messages, not decoded (the floor: syscalls and framing);
-//   raw:     decoded by hand with the core AttributeDecoder (prefix, length, table, oif), as
-//            bench/route_dump.ts does;
-//   typed:   decoded into complete typed objects by the generated rt-route module (every rtmsg
-//            member and every attribute, enums by name), with dump() (an array) and with
-//            dumpStream() (an async iterable).
+// Benchmark body, run by bench/ynl_routes.sh under Deno and under Bun. Prints one JSON line.
 //
-//   bench/ynl_routes.ts NETNS ITERATIONS
+//   bench/ynl_routes.ts NETNS ITERATIONS    warm: every way below, interleaved, ITERATIONS times
+//                                           each after a warm-up, in this one process
+//   bench/ynl_routes.ts NETNS cold WAY      cold: WAY once, in a fresh process (JIT cold), timed
+//                                           from opening the socket to the list built
+//
+// The ways dump every IPv4 route of the namespace:
+//   receive:     the dump's messages, not decoded (the floor: syscalls and framing);
+//   raw:         decoded by hand with the core AttributeDecoder into {dst, dstLen, table, oif},
+//                as bench/route_dump.ts does;
+//   typed:       decoded into typed objects by the generated rt-route module with dump() (an
+//                array), then the same four fields read from each (so what a lazy decode leaves
+//                undone is what a program reading those fields would leave undone too);
+//   typedStream: the same with dumpStream() (an async iterable).
 
 import process from "node:process";
 import {
@@ -19,26 +24,29 @@ import {
   RTA_TABLE,
   RTM_GETROUTE,
 } from "../mod.ts";
+import type { NetlinkSocket } from "../mod.ts";
 import { family } from "../src/ynl/mod.ts";
 import { rtRoute } from "../src/ynl/rt_route.ts";
 
-const [netns, iterationsArg] = process.argv.slice(2);
-const iterations = Number(iterationsArg ?? 10);
+const [netns, modeArg, wayArg] = process.argv.slice(2);
 const AF_INET = 2;
 const RTMSG_SIZE = 12;
-
-await using sock = await open(NETLINK_ROUTE, { netns, receiveBufferSize: 1 << 22 });
-await using rt = await family(rtRoute, { socket: sock });
 const request = new Uint8Array(RTMSG_SIZE);
 request[0] = AF_INET;
 
-async function receive(): Promise<number> {
-  let count = 0;
-  for await (const _ of sock.dump({ type: RTM_GETROUTE, payload: request })) count++;
-  return count;
+/** What every way returns: the route count and a checksum of the four fields, to compare. */
+interface Result {
+  routes: number;
+  sum: number;
 }
 
-async function raw(): Promise<number> {
+async function receive(sock: NetlinkSocket): Promise<Result> {
+  let routes = 0;
+  for await (const _ of sock.dump({ type: RTM_GETROUTE, payload: request })) routes++;
+  return { routes, sum: -1 };
+}
+
+async function raw(sock: NetlinkSocket): Promise<Result> {
   const routes: { dst: number; dstLen: number; table: number; oif: number }[] = [];
   for await (const m of sock.dump({ type: RTM_GETROUTE, payload: request })) {
     const route = { dst: 0, dstLen: m.payload[1], table: m.payload[4], oif: 0 };
@@ -49,17 +57,31 @@ async function raw(): Promise<number> {
     }
     routes.push(route);
   }
-  return routes.length;
+  let sum = 0;
+  for (const r of routes) sum = (sum + (r.dst & 0xff) + r.dstLen + r.table + r.oif) | 0;
+  return { routes: routes.length, sum };
 }
 
-async function typed(): Promise<number> {
-  return (await rt.dump("getroute", { rtmFamily: AF_INET })).length;
+type Route = { dst?: Uint8Array; rtmDstLen: number; table?: number; oif?: number };
+
+function readFour(routes: Route[]): Result {
+  let sum = 0;
+  for (const r of routes) {
+    sum = (sum + (r.dst?.[3] ?? 0) + r.rtmDstLen + (r.table ?? 0) + (r.oif ?? 0)) | 0;
+  }
+  return { routes: routes.length, sum };
 }
 
-async function typedStream(): Promise<number> {
+async function typed(sock: NetlinkSocket): Promise<Result> {
+  const rt = await family(rtRoute, { socket: sock });
+  return readFour(await rt.dump("getroute", { rtmFamily: AF_INET }));
+}
+
+async function typedStream(sock: NetlinkSocket): Promise<Result> {
+  const rt = await family(rtRoute, { socket: sock });
   const routes = [];
   for await (const route of rt.dumpStream("getroute", { rtmFamily: AF_INET })) routes.push(route);
-  return routes.length;
+  return readFour(routes);
 }
 
 function median(xs: number[]): number {
@@ -67,26 +89,67 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-const ways = { receive, raw, typed, typedStream };
-const times: Record<string, number[]> = { receive: [], raw: [], typed: [], typedStream: [] };
-let routes = 0;
-for (const way of Object.values(ways)) await way(); // warm-up: JIT and the kernel's caches
-for (let i = 0; i < iterations; i++) {
-  for (const [name, way] of Object.entries(ways)) {
-    const t0 = performance.now();
-    const count = await way();
-    times[name].push(performance.now() - t0);
-    if (routes !== 0 && count !== routes) {
-      throw new Error(`${name} saw ${count} routes, not ${routes}`);
-    }
-    routes = count;
-  }
+const ways: Record<string, (sock: NetlinkSocket) => Promise<Result>> = {
+  receive,
+  raw,
+  typed,
+  typedStream,
+};
+const runtime = "Deno" in globalThis ? "deno" : "bun";
+
+/**
+ * CPU time (user + system) this process used since `since`, in ms: steadier than wall time on a
+ * busy machine, where another process's turn on the CPU lands on whichever way runs.
+ */
+function cpuMs(since: ReturnType<typeof process.cpuUsage>): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
-console.log(JSON.stringify({
-  runtime: "Deno" in globalThis ? "deno" : "bun",
-  routes,
-  ms: Object.fromEntries(
-    Object.entries(times).map(([name, xs]) => [name, { median: median(xs), min: Math.min(...xs) }]),
-  ),
-}));
+if (modeArg === "cold") {
+  const way = ways[wayArg];
+  if (way === undefined) throw new Error(`no way "${wayArg}": ${Object.keys(ways).join(", ")}`);
+  const [t0, c0] = [performance.now(), process.cpuUsage()];
+  await using sock = await open(NETLINK_ROUTE, { netns, receiveBufferSize: 1 << 22 });
+  const result = await way(sock);
+  const ms = performance.now() - t0;
+  console.log(JSON.stringify({ runtime, way: wayArg, ms, cpuMs: cpuMs(c0), ...result }));
+} else {
+  const iterations = Number(modeArg ?? 10);
+  await using sock = await open(NETLINK_ROUTE, { netns, receiveBufferSize: 1 << 22 });
+  const times: Record<string, number[]> = Object.fromEntries(
+    Object.keys(ways).map((name) => [name, []]),
+  );
+  const cpuTimes: Record<string, number[]> = Object.fromEntries(
+    Object.keys(ways).map((name) => [name, []]),
+  );
+  let expected: Result | undefined;
+  for (const way of Object.values(ways)) await way(sock); // warm-up: JIT and the kernel's caches
+  for (let i = 0; i < iterations; i++) {
+    for (const [name, way] of Object.entries(ways)) {
+      const [t0, c0] = [performance.now(), process.cpuUsage()];
+      const result = await way(sock);
+      times[name].push(performance.now() - t0);
+      cpuTimes[name].push(cpuMs(c0));
+      if (expected !== undefined && result.routes !== expected.routes) {
+        throw new Error(`${name} saw ${result.routes} routes, not ${expected.routes}`);
+      }
+      if (name !== "receive" && expected !== undefined && expected.sum !== result.sum) {
+        throw new Error(`${name}'s checksum ${result.sum} differs from raw's ${expected.sum}`);
+      }
+      if (name === "raw") expected = result;
+    }
+  }
+  console.log(JSON.stringify({
+    runtime,
+    routes: expected?.routes,
+    ms: Object.fromEntries(
+      Object.entries(times).map((
+        [name, xs],
+      ) => [name, { median: median(xs), min: Math.min(...xs) }]),
+    ),
+    cpuMs: Object.fromEntries(
+      Object.entries(cpuTimes).map(([name, xs]) => [name, { median: median(xs) }]),
+    ),
+  }));
+}

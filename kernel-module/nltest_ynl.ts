@@ -21,7 +21,7 @@ import type { FamilyDescriptor } from "../src/ynl/_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { nltest } from "./nltest_ynl.ts";
  * await using client = await family(nltest);
@@ -43,18 +43,30 @@ export const nltest = {
   structs: {},
   sets: {
     nltest: {
+      /**
+       * NLTEST_GENL_A_MSG (string). NUL-terminated string of at most genl-msg-max-len characters; longer
+       * fails policy validation (EINVAL).
+       */
       msg: [1, "string", {
         checks: { maxLen: 31 },
       }],
+      /**
+       * NLTEST_GENL_A_VALUE (u32). Integer in genl-value-min..genl-value-max; outside is ERANGE.
+       */
       value: [2, "u32", {
         checks: { min: 1, max: 100 },
       }],
+      /** NLTEST_GENL_A_PAYLOAD (binary). Opaque bytes, at most genl-payload-max-len. */
       payload: [3, "binary", {
         checks: { maxLen: 1024 },
       }],
+      /**
+       * NLTEST_GENL_A_COUNT (u32). Number of entries to dump (default 10), at most genl-count-max.
+       */
       count: [4, "u32", {
         checks: { max: 1000000 },
       }],
+      /** NLTEST_GENL_A_INDEX (u32). Position of a dumped entry, from 0. */
       index: [5, "u32"],
     },
   },

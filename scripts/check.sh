@@ -20,6 +20,10 @@ check dprint dprint check
 check lint deno lint
 check types deno check mod.ts src/ ffi/ test/ examples/ scripts/ bench/
 check doc deno doc --lint mod.ts src/testing/mod.ts
+# Code blocks in the YNL docs and JSDoc are type-checked (those needing root or a network only
+# that); those that need neither also run.
+check snippets deno check --doc-only src/ynl/ src/ynl/README.md kernel-module/nltest_ynl.ts
+check snippets-run deno test --doc --allow-ffi --allow-read src/ynl/_descriptor.ts
 # --allow-dirty: CI checks out a clean tree, developers run this before committing.
 check publish deno publish --dry-run --allow-dirty
 exit $((failed > 0))

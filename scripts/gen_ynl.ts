@@ -2,9 +2,10 @@
 // a data-only family descriptor that src/ynl/family.ts encodes and decodes with, and whose types
 // src/ynl/_descriptor.ts maps to message types.
 //
-//   npm run gen:ynl                      every spec in ../shared/ynl/specs, plus
-//                                        kernel-module/nltest.yaml when it exists
-//   npm run gen:ynl -- --ynl DIR         specs from DIR/specs (DIR also via $YNL_DIR)
+//   npm run gen:ynl                      every spec in ../shared/ynl/specs (else in the kernel
+//                                        tree at /usr/src/linux), plus kernel-module/nltest.yaml
+//   npm run gen:ynl -- --ynl DIR         specs from DIR/specs (DIR also via $YNL_DIR): a kernel
+//                                        tree, or its Documentation/netlink
 //   npm run gen:ynl -- SPEC.yaml[=OUT.ts] ...   extra specs (a custom family), with output paths
 //
 // The specs are data read from where they are kept, never copied into the repository.
@@ -319,8 +320,20 @@ function uapiHeader(spec: Yaml): string {
   return spec["uapi-header"] ?? `linux/${spec.name}.h`;
 }
 
-/** Turns one parsed spec into a descriptor. */
-function describeFamily(spec: Yaml): FamilyDescriptor {
+/**
+ * The package subpath of a generated module: its file name with dashes, as the kernel spells
+ * most spec names (`rt_link.ts` is `@netlink/netlink/ynl/rt-link`, `mptcp_pm.ts` `ynl/mptcp-pm`).
+ */
+function subpath(out: string): string {
+  return basename(out, ".ts").replaceAll("_", "-");
+}
+
+/**
+ * Turns one parsed spec into a descriptor. `docs` receives the JSDoc of each attribute, keyed by
+ * its path in the descriptor ("sets", set, key, NUL-separated): its C name, kind and the spec's
+ * doc, which editors then show on the properties of decoded messages.
+ */
+function describeFamily(spec: Yaml, docs?: Map<string, string>): FamilyDescriptor {
   const consts: Record<string, number | string> = {};
   const enums: Record<string, EnumDescriptor> = {};
   const structs: Record<string, MemberDescriptor[]> = {};
@@ -428,6 +441,13 @@ function describeFamily(spec: Yaml): FamilyDescriptor {
     return attributes;
   };
 
+  /** The prefix of the C names of a set's attributes (IFLA_ for rt-link's link-attrs). */
+  const namePrefix = (name: string): string => {
+    const set = rawSets.get(name);
+    if (set["name-prefix"] !== undefined) return set["name-prefix"];
+    if (set["subset-of"] !== undefined) return namePrefix(set["subset-of"]);
+    return name === spec.name ? `${spec.name}-a-` : `${spec.name}-a-${name}-`;
+  };
   const sets: Record<string, Record<string, AttributeDescriptor>> = {};
   for (const name of rawSets.keys()) {
     const out: Record<string, AttributeDescriptor> = {};
@@ -435,6 +455,10 @@ function describeFamily(spec: Yaml): FamilyDescriptor {
       const key = camel(attribute.name);
       if (Object.hasOwn(out, key)) throw new SpecError(`${name}: two attributes named ${key}`);
       out[key] = describeAttribute(name, attribute);
+      const cName = `${namePrefix(name)}${attribute.name}`.toUpperCase().replace(/[-.]/g, "_");
+      const what = [attribute.type, attribute.enum && `enum ${attribute.enum}`].filter(Boolean);
+      const doc = attribute.doc === undefined ? "" : ` ${String(attribute.doc).trim()}`;
+      docs?.set(`sets\0${name}\0${key}`, `${cName} (${what.join(", ")}).${doc}`);
     }
     sets[name] = out;
   }
@@ -618,8 +642,16 @@ function key(name: string): string {
   return IDENTIFIER.test(name) ? name : JSON.stringify(name);
 }
 
-/** A TypeScript literal for `value`; tuples and short arrays stay on one line. */
-function literal(value: unknown, indent: string): string {
+/**
+ * A TypeScript literal for `value`; tuples and short arrays stay on one line. `comments` gives
+ * the JSDoc of a property by its path of keys (an attribute's: "sets", the set, the key).
+ */
+function literal(
+  value: unknown,
+  indent: string,
+  comments?: ReadonlyMap<string, string>,
+  path = "",
+): string {
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)) {
     return `${BigInt(value)}n`;
@@ -635,13 +667,28 @@ function literal(value: unknown, indent: string): string {
   const entries = Object.entries(value);
   if (entries.length === 0) return "{}";
   const inner = indent + "  ";
-  const flat = entries.every(([, v]) => v === null || typeof v !== "object");
+  const at = (k: string) => path === "" ? k : `${path}\0${k}`;
+  const flat = entries.every(([k, v]) =>
+    (v === null || typeof v !== "object") && !comments?.has(at(k))
+  );
   if (flat && entries.length <= 4) {
     return `{ ${entries.map(([k, v]) => `${key(k)}: ${literal(v, inner)}`).join(", ")} }`;
   }
   return `{\n${
-    entries.map(([k, v]) => `${inner}${key(k)}: ${literal(v, inner)},`).join("\n")
+    entries.map(([k, v]) => {
+      const comment = comments?.get(at(k));
+      const doc = comment === undefined ? "" : `${jsdoc(comment, inner)}\n`;
+      return `${doc}${inner}${key(k)}: ${literal(v, inner, comments, at(k))},`;
+    }).join("\n")
   }\n${indent}}`;
+}
+
+/** `text` as a JSDoc comment at `indent`, lines of at most 100 columns. */
+function jsdoc(text: string, indent: string): string {
+  const oneLine = `${indent}/** ${text.replace(/\s+/g, " ").trim().replace(/\*\//g, "*\\/")} */`;
+  if (oneLine.length <= 100) return oneLine;
+  const lines = wrap(text).split("\n").map((line) => `${indent}${line}`);
+  return [`${indent}/**`, ...lines, `${indent} */`].join("\n");
 }
 
 /** `text` as JSDoc lines of at most 100 columns. */
@@ -661,6 +708,7 @@ function wrap(text: string): string {
 function render(
   spec: Yaml,
   family: FamilyDescriptor,
+  docs: ReadonlyMap<string, string>,
   exportName: string,
   outPath: string,
   source: string,
@@ -697,14 +745,14 @@ import type { FamilyDescriptor } from "${runtime}";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * \`\`\`ts ignore
+ * \`\`\`ts
  * import { family } from "@netlink/netlink/ynl";
  * import { ${exportName} } from "${importPath}";
  * await using client = await family(${exportName});
  * ${call}
  * \`\`\`
  */
-export const ${exportName} = ${literal(family, "")} as const satisfies FamilyDescriptor;
+export const ${exportName} = ${literal(family, "", docs)} as const satisfies FamilyDescriptor;
 `;
 }
 
@@ -743,6 +791,13 @@ function schemaChecker(schemaDir: string): (spec: Yaml) => string[] {
   };
 }
 
+/**
+ * Where the specs are looked for when neither --ynl nor $YNL_DIR says: this checkout's shared
+ * copy (specs/ and schemas/ as in a kernel tree's Documentation/netlink), then the kernel source
+ * Debian's linux-source and most distributions unpack to /usr/src/linux.
+ */
+const DEFAULT_YNL_DIRS = [join(root, "../shared/ynl"), "/usr/src/linux"];
+
 interface Job {
   spec: string;
   out: string;
@@ -751,7 +806,7 @@ interface Job {
 
 function main(): void {
   const args = process.argv.slice(2);
-  let ynlDir = process.env.YNL_DIR ?? join(root, "../shared/ynl");
+  let ynlDir = process.env.YNL_DIR ?? DEFAULT_YNL_DIRS.find((dir) => existsSync(dir));
   const extra: Job[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--ynl") ynlDir = resolve(args[++i]);
@@ -765,9 +820,22 @@ function main(): void {
       });
     }
   }
+  if (ynlDir === undefined) {
+    throw new Error(
+      `no YNL specs in ${DEFAULT_YNL_DIRS.join(" or ")}: pass --ynl DIR or set YNL_DIR to a kernel `
+        + "source tree (or its Documentation/netlink)",
+    );
+  }
+  // A kernel source tree keeps them in Documentation/netlink: specs/ and the schemas beside it.
+  if (existsSync(join(ynlDir, "Documentation/netlink/specs"))) {
+    ynlDir = join(ynlDir, "Documentation/netlink");
+  }
   const specDir = join(ynlDir, "specs");
   if (!existsSync(specDir)) {
-    throw new Error(`no YNL specs at ${specDir}: pass --ynl DIR or set YNL_DIR`);
+    throw new Error(
+      `no YNL specs at ${specDir}: pass --ynl DIR or set YNL_DIR to a kernel source tree (or its `
+        + "Documentation/netlink)",
+    );
   }
   const commits = new Map<string, string>();
   const manifest = join(ynlDir, "MANIFEST.tsv");
@@ -793,7 +861,8 @@ function main(): void {
     });
   }
 
-  const checkSchema = schemaChecker(join(ynlDir, "schemas"));
+  const schemas = join(ynlDir, "schemas");
+  const checkSchema = schemaChecker(existsSync(schemas) ? schemas : ynlDir);
   const written: string[] = [];
   const skipped: string[] = [];
   const mismatches: string[] = [];
@@ -804,14 +873,15 @@ function main(): void {
     for (const line of checkSchema(spec)) mismatches.push(`${basename(job.spec)}: ${line}`);
     const license = /SPDX-License-Identifier:\s*(.+)/.exec(text)?.[1].trim() ?? "(no SPDX line)";
     try {
-      const family = describeFamily(spec);
+      const docs = new Map<string, string>();
+      const family = describeFamily(spec, docs);
       const exportName = camel(String(spec.name).replace(/^[0-9]/, "_$&"));
       const importPath = extra.includes(job)
         ? `./${basename(job.out)}`
-        : `@netlink/netlink/ynl/${family.name}`;
+        : `@netlink/netlink/ynl/${subpath(job.out)}`;
       writeFileSync(
         job.out,
-        render(spec, family, exportName, job.out, job.source, importPath, license),
+        render(spec, family, docs, exportName, job.out, job.source, importPath, license),
       );
       written.push(job.out);
     } catch (err) {

@@ -200,7 +200,7 @@ export interface FamilyDescriptor {
  * whose value did not have the spec's size: kept as they came, and encoded again as they are.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family, unknownAttributes } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);
@@ -224,20 +224,35 @@ export interface Bitfield32 {
   selector: number;
 }
 
-/** An enum-typed integer: the kernel's name for it, or the number when it has no name. */
-export type EnumValue<D extends FamilyDescriptor, E> = E extends keyof D["enums"]
-  ? D["enums"][E]["flags"] extends true ? number
-  : (keyof D["enums"][E]["entries"] & string) | number
+/** The names of enum (or flag set) `E`. */
+type EnumName<D extends FamilyDescriptor, E> = E extends keyof D["enums"]
+  ? keyof D["enums"][E]["entries"] & string
+  : never;
+
+/**
+ * An enum-typed integer: the kernel's name for it, or the number when it has no name. A flag
+ * set's value is the bit mask when decoded; as input, also one flag's name or a list of them.
+ */
+export type EnumValue<D extends FamilyDescriptor, E, M extends Mode = "decoded"> = E extends
+  keyof D["enums"] ? D["enums"][E]["flags"] extends true ? FlagsValue<D, E, M>
+  : EnumName<D, E> | number
+  : number;
+
+/** A bit mask of flag set (or enum used as flags) `E`: as input, names are accepted too. */
+export type FlagsValue<D extends FamilyDescriptor, E, M extends Mode> = M extends "input"
+  ? number | EnumName<D, E> | readonly EnumName<D, E>[]
   : number;
 
 /** An integer attribute or member with options `O`: a number, or an enum's name. */
-export type IntegerValue<D extends FamilyDescriptor, O> = O extends { asFlags: true } ? number
-  : O extends { enum: infer E } ? EnumValue<D, E>
+export type IntegerValue<D extends FamilyDescriptor, O, M extends Mode = "decoded"> = O extends
+  { asFlags: true; enum: infer E } ? FlagsValue<D, E, M>
+  : O extends { asFlags: true } ? number
+  : O extends { enum: infer E } ? EnumValue<D, E, M>
   : number;
 
 /** The value of one occurrence of an attribute of kind `K` with options `O`. */
 export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode> = K extends
-  "u8" | "u16" | "u32" | "s8" | "s16" | "s32" ? IntegerValue<D, O>
+  "u8" | "u16" | "u32" | "s8" | "s16" | "s32" ? IntegerValue<D, O, M>
   : K extends "u64" | "s64" | "uint" | "sint" ? BigValue<M>
   : K extends "flag" ? boolean
   : K extends "string" ? string
@@ -322,7 +337,7 @@ export type MemberKindValue<D extends FamilyDescriptor, K, O, M extends Mode> = 
   : K extends "string" ? string
   : K extends "binary" ? (O extends { struct: infer S extends string } ? StructValue<D, S, M>
       : Uint8Array)
-  : IntegerValue<D, O>;
+  : IntegerValue<D, O, M>;
 
 /**
  * Struct `S` as an object; as input, every member is optional (zero by default).

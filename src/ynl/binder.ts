@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { binder } from "@netlink/netlink/ynl/binder";
  * await using client = await family(binder);
@@ -33,15 +33,37 @@ export const binder = {
   structs: {},
   sets: {
     report: {
+      /**
+       * BINDER_A_REPORT_ERROR (u32). The enum binder_driver_return_protocol returned to the sender.
+       */
       error: [1, "u32"],
+      /** BINDER_A_REPORT_CONTEXT (string). The binder context where the transaction occurred. */
       context: [2, "string"],
+      /** BINDER_A_REPORT_FROM_PID (u32). The PID of the sender process. */
       fromPid: [3, "u32"],
+      /** BINDER_A_REPORT_FROM_TID (u32). The TID of the sender thread. */
       fromTid: [4, "u32"],
+      /**
+       * BINDER_A_REPORT_TO_PID (u32). The PID of the recipient process. This attribute may not be present
+       * if the target could not be determined.
+       */
       toPid: [5, "u32"],
+      /**
+       * BINDER_A_REPORT_TO_TID (u32). The TID of the recipient thread. This attribute may not be present
+       * if the target could not be determined.
+       */
       toTid: [6, "u32"],
+      /**
+       * BINDER_A_REPORT_IS_REPLY (flag). When present, indicates the failed transaction is a reply.
+       */
       isReply: [7, "flag"],
+      /**
+       * BINDER_A_REPORT_FLAGS (u32). The bitmask of enum transaction_flags from the transaction.
+       */
       flags: [8, "u32"],
+      /** BINDER_A_REPORT_CODE (u32). The application-defined code from the transaction. */
       code: [9, "u32"],
+      /** BINDER_A_REPORT_DATA_SIZE (u32). The transaction payload size in bytes. */
       dataSize: [10, "u32"],
     },
   },

@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { conntrack } from "@netlink/netlink/ynl/conntrack";
  * await using client = await family(conntrack);
@@ -112,134 +112,244 @@ export const conntrack = {
   },
   sets: {
     "counter-attrs": {
+      /** CONNTRACK_A_COUNTER_ATTRS_PACKETS (u64). */
       packets: [1, "u64", { bigEndian: true }],
+      /** CONNTRACK_A_COUNTER_ATTRS_BYTES (u64). */
       bytes: [2, "u64", { bigEndian: true }],
+      /** CONNTRACK_A_COUNTER_ATTRS_PACKETS_OLD (u32). */
       packetsOld: [3, "u32"],
+      /** CONNTRACK_A_COUNTER_ATTRS_BYTES_OLD (u32). */
       bytesOld: [4, "u32"],
+      /** CONNTRACK_A_COUNTER_ATTRS_PAD (pad). */
       pad: [5, "pad"],
     },
     "tuple-proto-attrs": {
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_NUM (u8). l4 protocol number */
       protoNum: [1, "u8"],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_SRC_PORT (u16). l4 source port */
       protoSrcPort: [2, "u16", { bigEndian: true }],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_DST_PORT (u16). l4 source port */
       protoDstPort: [3, "u16", { bigEndian: true }],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_ICMP_ID (u16). l4 icmp id */
       protoIcmpId: [4, "u16", { bigEndian: true }],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_ICMP_TYPE (u8). */
       protoIcmpType: [5, "u8"],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_ICMP_CODE (u8). */
       protoIcmpCode: [6, "u8"],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_ICMPV6_ID (u16). l4 icmp id */
       protoIcmpv6Id: [7, "u16", { bigEndian: true }],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_ICMPV6_TYPE (u8). */
       protoIcmpv6Type: [8, "u8"],
+      /** CONNTRACK_A_TUPLE_PROTO_ATTRS_PROTO_ICMPV6_CODE (u8). */
       protoIcmpv6Code: [9, "u8"],
     },
     "tuple-ip-attrs": {
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V4_SRC (u32). ipv4 source address */
       ipV4Src: [1, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V4_DST (u32). ipv4 destination address */
       ipV4Dst: [2, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V6_SRC (binary). ipv6 source address */
       ipV6Src: [3, "binary", {
         bigEndian: true,
         checks: { minLen: 16 },
       }],
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V6_DST (binary). ipv6 destination address */
       ipV6Dst: [4, "binary", {
         bigEndian: true,
         checks: { minLen: 16 },
       }],
     },
     "tuple-attrs": {
+      /** CONNTRACK_A_TUPLE_ATTRS_TUPLE_IP (nest). conntrack l3 information */
       tupleIp: [1, "nest", { nest: "tuple-ip-attrs" }],
+      /** CONNTRACK_A_TUPLE_ATTRS_TUPLE_PROTO (nest). conntrack l4 information */
       tupleProto: [2, "nest", { nest: "tuple-proto-attrs" }],
+      /** CONNTRACK_A_TUPLE_ATTRS_TUPLE_ZONE (u16). conntrack zone id */
       tupleZone: [3, "u16", { bigEndian: true }],
     },
     "protoinfo-tcp-attrs": {
+      /**
+       * CONNTRACK_A_PROTOINFO_TCP_ATTRS_TCP_STATE (u8, enum nf-ct-tcp-state). tcp connection state
+       */
       tcpState: [1, "u8", { enum: "nf-ct-tcp-state" }],
+      /**
+       * CONNTRACK_A_PROTOINFO_TCP_ATTRS_TCP_WSCALE_ORIGINAL (u8). window scaling factor in original
+       * direction
+       */
       tcpWscaleOriginal: [2, "u8"],
+      /**
+       * CONNTRACK_A_PROTOINFO_TCP_ATTRS_TCP_WSCALE_REPLY (u8). window scaling factor in reply direction
+       */
       tcpWscaleReply: [3, "u8"],
+      /** CONNTRACK_A_PROTOINFO_TCP_ATTRS_TCP_FLAGS_ORIGINAL (binary). */
       tcpFlagsOriginal: [4, "binary", { struct: "nf-ct-tcp-flags-mask" }],
+      /** CONNTRACK_A_PROTOINFO_TCP_ATTRS_TCP_FLAGS_REPLY (binary). */
       tcpFlagsReply: [5, "binary", { struct: "nf-ct-tcp-flags-mask" }],
     },
     "protoinfo-dccp-attrs": {
+      /** CONNTRACK_A_PROTOINFO_DCCP_ATTRS_DCCP_STATE (u8). dccp connection state */
       dccpState: [1, "u8"],
+      /** CONNTRACK_A_PROTOINFO_DCCP_ATTRS_DCCP_ROLE (u8). */
       dccpRole: [2, "u8"],
+      /** CONNTRACK_A_PROTOINFO_DCCP_ATTRS_DCCP_HANDSHAKE_SEQ (u64). */
       dccpHandshakeSeq: [3, "u64", { bigEndian: true }],
+      /** CONNTRACK_A_PROTOINFO_DCCP_ATTRS_DCCP_PAD (pad). */
       dccpPad: [4, "pad"],
     },
     "protoinfo-sctp-attrs": {
+      /**
+       * CONNTRACK_A_PROTOINFO_SCTP_ATTRS_SCTP_STATE (u8, enum nf-ct-sctp-state). sctp connection state
+       */
       sctpState: [1, "u8", { enum: "nf-ct-sctp-state" }],
+      /** CONNTRACK_A_PROTOINFO_SCTP_ATTRS_VTAG_ORIGINAL (u32). */
       vtagOriginal: [2, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_PROTOINFO_SCTP_ATTRS_VTAG_REPLY (u32). */
       vtagReply: [3, "u32", { bigEndian: true }],
     },
     "protoinfo-attrs": {
+      /** CONNTRACK_A_PROTOINFO_ATTRS_PROTOINFO_TCP (nest). conntrack tcp state information */
       protoinfoTcp: [1, "nest", { nest: "protoinfo-tcp-attrs" }],
+      /** CONNTRACK_A_PROTOINFO_ATTRS_PROTOINFO_DCCP (nest). conntrack dccp state information */
       protoinfoDccp: [2, "nest", { nest: "protoinfo-dccp-attrs" }],
+      /** CONNTRACK_A_PROTOINFO_ATTRS_PROTOINFO_SCTP (nest). conntrack sctp state information */
       protoinfoSctp: [3, "nest", { nest: "protoinfo-sctp-attrs" }],
     },
     "help-attrs": {
+      /** CONNTRACK_A_HELP_ATTRS_HELP_NAME (string). helper name */
       helpName: [1, "string"],
     },
     "nat-proto-attrs": {
+      /** CONNTRACK_A_NAT_PROTO_ATTRS_NAT_PORT_MIN (u16). */
       natPortMin: [1, "u16", { bigEndian: true }],
+      /** CONNTRACK_A_NAT_PROTO_ATTRS_NAT_PORT_MAX (u16). */
       natPortMax: [2, "u16", { bigEndian: true }],
     },
     "nat-attrs": {
+      /** CONNTRACK_A_NAT_ATTRS_NAT_V4_MINIP (u32). */
       natV4Minip: [1, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_NAT_ATTRS_NAT_V4_MAXIP (u32). */
       natV4Maxip: [2, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_NAT_ATTRS_NAT_V6_MINIP (binary). */
       natV6Minip: [3, "binary"],
+      /** CONNTRACK_A_NAT_ATTRS_NAT_V6_MAXIP (binary). */
       natV6Maxip: [4, "binary"],
+      /** CONNTRACK_A_NAT_ATTRS_NAT_PROTO (nest). */
       natProto: [5, "nest", { nest: "nat-proto-attrs" }],
     },
     "seqadj-attrs": {
+      /** CONNTRACK_A_SEQADJ_ATTRS_CORRECTION_POS (u32). */
       correctionPos: [1, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_SEQADJ_ATTRS_OFFSET_BEFORE (u32). */
       offsetBefore: [2, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_SEQADJ_ATTRS_OFFSET_AFTER (u32). */
       offsetAfter: [3, "u32", { bigEndian: true }],
     },
     "secctx-attrs": {
+      /** CONNTRACK_A_SECCTX_ATTRS_SECCTX_NAME (string). */
       secctxName: [1, "string"],
     },
     "synproxy-attrs": {
+      /** CONNTRACK_A_SYNPROXY_ATTRS_ISN (u32). */
       isn: [1, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_SYNPROXY_ATTRS_ITS (u32). */
       its: [2, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_SYNPROXY_ATTRS_TSOFF (u32). */
       tsoff: [3, "u32", { bigEndian: true }],
     },
     "conntrack-attrs": {
+      /**
+       * CONNTRACK_A_CONNTRACK_ATTRS_TUPLE_ORIG (nest). conntrack l3+l4 protocol information, original
+       * direction
+       */
       tupleOrig: [1, "nest", { nest: "tuple-attrs" }],
+      /**
+       * CONNTRACK_A_CONNTRACK_ATTRS_TUPLE_REPLY (nest). conntrack l3+l4 protocol information, reply
+       * direction
+       */
       tupleReply: [2, "nest", { nest: "tuple-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_STATUS (u32, enum nf-ct-status). conntrack flag bits */
       status: [3, "u32", { bigEndian: true, enum: "nf-ct-status", asFlags: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_PROTOINFO (nest). */
       protoinfo: [4, "nest", { nest: "protoinfo-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_HELP (nest). */
       help: [5, "nest", { nest: "help-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_NAT_SRC (nest). */
       natSrc: [6, "nest", { nest: "nat-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_TIMEOUT (u32). */
       timeout: [7, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_MARK (u32). */
       mark: [8, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_COUNTERS_ORIG (nest). */
       countersOrig: [9, "nest", { nest: "counter-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_COUNTERS_REPLY (nest). */
       countersReply: [10, "nest", { nest: "counter-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_USE (u32). */
       use: [11, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_ID (u32). */
       id: [12, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_NAT_DST (nest). */
       natDst: [13, "nest", { nest: "nat-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_TUPLE_MASTER (nest). */
       tupleMaster: [14, "nest", { nest: "tuple-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_SEQ_ADJ_ORIG (nest). */
       seqAdjOrig: [15, "nest", { nest: "seqadj-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_SEQ_ADJ_REPLY (nest). */
       seqAdjReply: [16, "nest", { nest: "seqadj-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_SECMARK (binary). obsolete */
       secmark: [17, "binary"],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_ZONE (u16). conntrack zone id */
       zone: [18, "u16", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_SECCTX (nest). */
       secctx: [19, "nest", { nest: "secctx-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_TIMESTAMP (u64). */
       timestamp: [20, "u64", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_MARK_MASK (u32). */
       markMask: [21, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_LABELS (binary). */
       labels: [22, "binary"],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_LABELS MASK (binary). */
       "labels mask": [23, "binary"],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_SYNPROXY (nest). */
       synproxy: [24, "nest", { nest: "synproxy-attrs" }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_FILTER (nest). */
       filter: [25, "nest", { nest: "tuple-attrs" }],
+      /**
+       * CONNTRACK_A_CONNTRACK_ATTRS_STATUS_MASK (u32, enum nf-ct-status). conntrack flag bits to change
+       */
       statusMask: [26, "u32", { bigEndian: true, enum: "nf-ct-status", asFlags: true }],
+      /** CONNTRACK_A_CONNTRACK_ATTRS_TIMESTAMP_EVENT (u64). */
       timestampEvent: [27, "u64", { bigEndian: true }],
     },
     "conntrack-stats-attrs": {
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_SEARCHED (u32). obsolete */
       searched: [1, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_FOUND (u32). */
       found: [2, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_NEW (u32). obsolete */
       new: [3, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_INVALID (u32). obsolete */
       invalid: [4, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_IGNORE (u32). obsolete */
       ignore: [5, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_DELETE (u32). obsolete */
       delete: [6, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_DELETE_LIST (u32). obsolete */
       deleteList: [7, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_INSERT (u32). */
       insert: [8, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_INSERT_FAILED (u32). */
       insertFailed: [9, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_DROP (u32). */
       drop: [10, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_EARLY_DROP (u32). */
       earlyDrop: [11, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_ERROR (u32). */
       error: [12, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_SEARCH_RESTART (u32). */
       searchRestart: [13, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_CLASH_RESOLVE (u32). */
       clashResolve: [14, "u32", { bigEndian: true }],
+      /** CONNTRACK_A_CONNTRACK_STATS_ATTRS_CHAIN_TOOLONG (u32). */
       chainToolong: [15, "u32", { bigEndian: true }],
     },
   },

@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { devEnergymodel } from "@netlink/netlink/ynl/dev-energymodel";
  * await using client = await family(devEnergymodel);
@@ -46,21 +46,55 @@ export const devEnergymodel = {
   structs: {},
   sets: {
     "perf-domain": {
+      /** DEV_ENERGYMODEL_A_PERF_DOMAIN_PAD (pad). */
       pad: [1, "pad"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_DOMAIN_PERF_DOMAIN_ID (u32). A unique ID number for each performance
+       * domain.
+       */
       perfDomainId: [2, "u32"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_DOMAIN_FLAGS (u64, enum perf-domain-flags). Bitmask of performance domain
+       * flags.
+       */
       flags: [3, "u64", { enum: "perf-domain-flags" }],
+      /** DEV_ENERGYMODEL_A_PERF_DOMAIN_CPUS (u64). CPUs that belong to this performance domain. */
       cpus: [4, "u64", { multi: true }],
     },
     "perf-table": {
+      /**
+       * DEV_ENERGYMODEL_A_PERF_TABLE_PERF_DOMAIN_ID (u32). A unique ID number for each performance
+       * domain.
+       */
       perfDomainId: [1, "u32"],
+      /** DEV_ENERGYMODEL_A_PERF_TABLE_PERF_STATE (nest). */
       perfState: [2, "nest", { multi: true, nest: "perf-state" }],
     },
     "perf-state": {
+      /** DEV_ENERGYMODEL_A_PERF_STATE_PAD (pad). */
       pad: [1, "pad"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_STATE_PERFORMANCE (u64). CPU performance (capacity) at a given frequency.
+       */
       performance: [2, "u64"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_STATE_FREQUENCY (u64). The frequency in KHz, for consistency with CPUFreq.
+       */
       frequency: [3, "u64"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_STATE_POWER (u64). The power consumed at this level (by 1 CPU or by a
+       * registered device). It can be a total power: static and dynamic.
+       */
       power: [4, "u64"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_STATE_COST (u64). The cost coefficient associated with this level, used
+       * during energy calculation. Equal to: power * max_frequency / frequency.
+       */
       cost: [5, "u64"],
+      /**
+       * DEV_ENERGYMODEL_A_PERF_STATE_FLAGS (u64, enum perf-state-flags). Bitmask of performance state
+       * flags.
+       */
       flags: [6, "u64", { enum: "perf-state-flags" }],
     },
   },

@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { devlink } from "@netlink/netlink/ynl/devlink";
  * await using client = await family(devlink);
@@ -33,47 +33,77 @@ export const devlink = {
   structs: {},
   sets: {
     devlink: {
+      /** DEVLINK_ATTR_BUS_NAME (string). */
       busName: [1, "string"],
+      /** DEVLINK_ATTR_DEV_NAME (string). */
       devName: [2, "string"],
+      /** DEVLINK_ATTR_PORT_INDEX (u32). */
       portIndex: [3, "u32"],
+      /** DEVLINK_ATTR_INFO_DRIVER_NAME (string). */
       infoDriverName: [98, "string"],
+      /** DEVLINK_ATTR_INFO_SERIAL_NUMBER (string). */
       infoSerialNumber: [99, "string"],
+      /** DEVLINK_ATTR_INFO_VERSION_FIXED (nest). */
       infoVersionFixed: [100, "nest", { multi: true, nest: "dl-info-version" }],
+      /** DEVLINK_ATTR_INFO_VERSION_RUNNING (nest). */
       infoVersionRunning: [101, "nest", { multi: true, nest: "dl-info-version" }],
+      /** DEVLINK_ATTR_INFO_VERSION_STORED (nest). */
       infoVersionStored: [102, "nest", { multi: true, nest: "dl-info-version" }],
+      /** DEVLINK_ATTR_INFO_VERSION_NAME (string). */
       infoVersionName: [103, "string"],
+      /** DEVLINK_ATTR_INFO_VERSION_VALUE (string). */
       infoVersionValue: [104, "string"],
+      /** DEVLINK_ATTR_RELOAD_FAILED (u8). */
       reloadFailed: [136, "u8"],
+      /** DEVLINK_ATTR_RELOAD_ACTION (u8). */
       reloadAction: [153, "u8"],
+      /** DEVLINK_ATTR_DEV_STATS (nest). */
       devStats: [156, "nest", { nest: "dl-dev-stats" }],
+      /** DEVLINK_ATTR_RELOAD_STATS (nest). */
       reloadStats: [157, "nest", { nest: "dl-reload-stats" }],
+      /** DEVLINK_ATTR_RELOAD_STATS_ENTRY (nest). */
       reloadStatsEntry: [158, "nest", { multi: true, nest: "dl-reload-stats-entry" }],
+      /** DEVLINK_ATTR_RELOAD_STATS_LIMIT (u8). */
       reloadStatsLimit: [159, "u8"],
+      /** DEVLINK_ATTR_RELOAD_STATS_VALUE (u32). */
       reloadStatsValue: [160, "u32"],
+      /** DEVLINK_ATTR_REMOTE_RELOAD_STATS (nest). */
       remoteReloadStats: [161, "nest", { nest: "dl-reload-stats" }],
+      /** DEVLINK_ATTR_RELOAD_ACTION_INFO (nest). */
       reloadActionInfo: [162, "nest", { multi: true, nest: "dl-reload-act-info" }],
+      /** DEVLINK_ATTR_RELOAD_ACTION_STATS (nest). */
       reloadActionStats: [163, "nest", { multi: true, nest: "dl-reload-act-stats" }],
     },
     "dl-dev-stats": {
+      /** DEVLINK_ATTR_RELOAD_STATS (nest). */
       reloadStats: [157, "nest", { nest: "dl-reload-stats" }],
+      /** DEVLINK_ATTR_REMOTE_RELOAD_STATS (nest). */
       remoteReloadStats: [161, "nest", { nest: "dl-reload-stats" }],
     },
     "dl-reload-stats": {
+      /** DEVLINK_ATTR_RELOAD_ACTION_INFO (nest). */
       reloadActionInfo: [162, "nest", { multi: true, nest: "dl-reload-act-info" }],
     },
     "dl-reload-act-info": {
+      /** DEVLINK_ATTR_RELOAD_ACTION (u8). */
       reloadAction: [153, "u8"],
+      /** DEVLINK_ATTR_RELOAD_ACTION_STATS (nest). */
       reloadActionStats: [163, "nest", { multi: true, nest: "dl-reload-act-stats" }],
     },
     "dl-reload-act-stats": {
+      /** DEVLINK_ATTR_RELOAD_STATS_ENTRY (nest). */
       reloadStatsEntry: [158, "nest", { multi: true, nest: "dl-reload-stats-entry" }],
     },
     "dl-reload-stats-entry": {
+      /** DEVLINK_ATTR_RELOAD_STATS_LIMIT (u8). */
       reloadStatsLimit: [159, "u8"],
+      /** DEVLINK_ATTR_RELOAD_STATS_VALUE (u32). */
       reloadStatsValue: [160, "u32"],
     },
     "dl-info-version": {
+      /** DEVLINK_ATTR_INFO_VERSION_NAME (string). */
       infoVersionName: [103, "string"],
+      /** DEVLINK_ATTR_INFO_VERSION_VALUE (string). */
       infoVersionValue: [104, "string"],
     },
   },

@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { dpll } from "@netlink/netlink/ynl/dpll";
  * await using client = await family(dpll);
@@ -100,67 +100,148 @@ export const dpll = {
   structs: {},
   sets: {
     dpll: {
+      /** DPLL_A_ID (u32). */
       id: [1, "u32"],
+      /** DPLL_A_MODULE_NAME (string). */
       moduleName: [2, "string"],
+      /** DPLL_A_PAD (pad). */
       pad: [3, "pad"],
+      /** DPLL_A_CLOCK_ID (u64). */
       clockId: [4, "u64"],
+      /** DPLL_A_MODE (u32, enum mode). */
       mode: [5, "u32", { enum: "mode" }],
+      /** DPLL_A_MODE_SUPPORTED (u32, enum mode). */
       modeSupported: [6, "u32", { multi: true, enum: "mode" }],
+      /** DPLL_A_LOCK_STATUS (u32, enum lock-status). */
       lockStatus: [7, "u32", { enum: "lock-status" }],
+      /** DPLL_A_TEMP (s32). */
       temp: [8, "s32"],
+      /** DPLL_A_TYPE (u32, enum type). */
       type: [9, "u32", { enum: "type" }],
+      /** DPLL_A_LOCK_STATUS_ERROR (u32, enum lock-status-error). */
       lockStatusError: [10, "u32", { enum: "lock-status-error" }],
+      /**
+       * DPLL_A_CLOCK_QUALITY_LEVEL (u32, enum clock-quality-level). Level of quality of a clock device.
+       * This mainly applies when the dpll lock-status is DPLL_LOCK_STATUS_HOLDOVER. This could be put to
+       * message multiple times to indicate possible parallel quality levels (e.g. one specified by ITU
+       * option 1 and another one specified by option 2).
+       */
       clockQualityLevel: [11, "u32", { multi: true, enum: "clock-quality-level" }],
+      /**
+       * DPLL_A_PHASE_OFFSET_MONITOR (u32, enum feature-state). Receive or request state of phase offset
+       * monitor feature. If enabled, dpll device shall monitor and notify all currently available inputs
+       * for changes of their phase offset against the dpll device.
+       */
       phaseOffsetMonitor: [12, "u32", { enum: "feature-state" }],
+      /**
+       * DPLL_A_PHASE_OFFSET_AVG_FACTOR (u32). Averaging factor applied to calculation of reported phase
+       * offset.
+       */
       phaseOffsetAvgFactor: [13, "u32"],
     },
     pin: {
+      /** DPLL_A_PIN_ID (u32). */
       id: [1, "u32"],
+      /** DPLL_A_PIN_PARENT_ID (u32). */
       parentId: [2, "u32"],
+      /** DPLL_A_PIN_MODULE_NAME (string). */
       moduleName: [3, "string"],
+      /** DPLL_A_PIN_PAD (pad). */
       pad: [4, "pad"],
+      /** DPLL_A_PIN_CLOCK_ID (u64). */
       clockId: [5, "u64"],
+      /** DPLL_A_PIN_BOARD_LABEL (string). */
       boardLabel: [6, "string"],
+      /** DPLL_A_PIN_PANEL_LABEL (string). */
       panelLabel: [7, "string"],
+      /** DPLL_A_PIN_PACKAGE_LABEL (string). */
       packageLabel: [8, "string"],
+      /** DPLL_A_PIN_TYPE (u32, enum pin-type). */
       type: [9, "u32", { enum: "pin-type" }],
+      /** DPLL_A_PIN_DIRECTION (u32, enum pin-direction). */
       direction: [10, "u32", { enum: "pin-direction" }],
+      /** DPLL_A_PIN_FREQUENCY (u64). */
       frequency: [11, "u64"],
+      /** DPLL_A_PIN_FREQUENCY_SUPPORTED (nest). */
       frequencySupported: [12, "nest", { multi: true, nest: "frequency-range" }],
+      /** DPLL_A_PIN_FREQUENCY_MIN (u64). */
       frequencyMin: [13, "u64"],
+      /** DPLL_A_PIN_FREQUENCY_MAX (u64). */
       frequencyMax: [14, "u64"],
+      /** DPLL_A_PIN_PRIO (u32). */
       prio: [15, "u32"],
+      /** DPLL_A_PIN_STATE (u32, enum pin-state). */
       state: [16, "u32", { enum: "pin-state" }],
+      /** DPLL_A_PIN_CAPABILITIES (u32, enum pin-capabilities). */
       capabilities: [17, "u32", { enum: "pin-capabilities" }],
+      /** DPLL_A_PIN_PARENT_DEVICE (nest). */
       parentDevice: [18, "nest", { multi: true, nest: "pin-parent-device" }],
+      /** DPLL_A_PIN_PARENT_PIN (nest). */
       parentPin: [19, "nest", { multi: true, nest: "pin-parent-pin" }],
+      /** DPLL_A_PIN_PHASE_ADJUST_MIN (s32). */
       phaseAdjustMin: [20, "s32"],
+      /** DPLL_A_PIN_PHASE_ADJUST_MAX (s32). */
       phaseAdjustMax: [21, "s32"],
+      /** DPLL_A_PIN_PHASE_ADJUST (s32). */
       phaseAdjust: [22, "s32"],
+      /** DPLL_A_PIN_PHASE_OFFSET (s64). */
       phaseOffset: [23, "s64"],
+      /**
+       * DPLL_A_PIN_FRACTIONAL_FREQUENCY_OFFSET (sint). The FFO (Fractional Frequency Offset) between the
+       * RX and TX symbol rate on the media associated with the pin:
+       * (rx_frequency-tx_frequency)/rx_frequency Value is in PPM (parts per million). This may be
+       * implemented for example for pin of type PIN_TYPE_SYNCE_ETH_PORT.
+       */
       fractionalFrequencyOffset: [24, "sint"],
+      /**
+       * DPLL_A_PIN_ESYNC_FREQUENCY (u64). Frequency of Embedded SYNC signal. If provided, the pin is
+       * configured with a SYNC signal embedded into its base clock frequency.
+       */
       esyncFrequency: [25, "u64"],
+      /**
+       * DPLL_A_PIN_ESYNC_FREQUENCY_SUPPORTED (nest). If provided a pin is capable of embedding a SYNC
+       * signal (within given range) into its base frequency signal.
+       */
       esyncFrequencySupported: [26, "nest", { multi: true, nest: "frequency-range" }],
+      /**
+       * DPLL_A_PIN_ESYNC_PULSE (u32). A ratio of high to low state of a SYNC signal pulse embedded into
+       * base clock frequency. Value is in percents.
+       */
       esyncPulse: [27, "u32"],
+      /**
+       * DPLL_A_PIN_REFERENCE_SYNC (nest). Capable pin provides list of pins that can be bound to create a
+       * reference-sync pin pair.
+       */
       referenceSync: [28, "nest", { multi: true, nest: "reference-sync" }],
     },
     "pin-parent-device": {
+      /** DPLL_A_PIN_PARENT_ID (u32). */
       parentId: [2, "u32"],
+      /** DPLL_A_PIN_DIRECTION (u32, enum pin-direction). */
       direction: [10, "u32", { enum: "pin-direction" }],
+      /** DPLL_A_PIN_PRIO (u32). */
       prio: [15, "u32"],
+      /** DPLL_A_PIN_STATE (u32, enum pin-state). */
       state: [16, "u32", { enum: "pin-state" }],
+      /** DPLL_A_PIN_PHASE_OFFSET (s64). */
       phaseOffset: [23, "s64"],
     },
     "pin-parent-pin": {
+      /** DPLL_A_PIN_PARENT_ID (u32). */
       parentId: [2, "u32"],
+      /** DPLL_A_PIN_STATE (u32, enum pin-state). */
       state: [16, "u32", { enum: "pin-state" }],
     },
     "frequency-range": {
+      /** DPLL_A_PIN_FREQUENCY_MIN (u64). */
       frequencyMin: [13, "u64"],
+      /** DPLL_A_PIN_FREQUENCY_MAX (u64). */
       frequencyMax: [14, "u64"],
     },
     "reference-sync": {
+      /** DPLL_A_PIN_ID (u32). */
       id: [1, "u32"],
+      /** DPLL_A_PIN_STATE (u32, enum pin-state). */
       state: [16, "u32", { enum: "pin-state" }],
     },
   },

@@ -20,7 +20,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { drmRas } from "@netlink/netlink/ynl/drm-ras";
  * await using client = await family(drmRas);
@@ -41,15 +41,42 @@ export const drmRas = {
   structs: {},
   sets: {
     "node-attrs": {
+      /**
+       * DRM_RAS_A_NODE_ATTRS_NODE_ID (u32). Unique identifier for the node. Assigned dynamically by the
+       * DRM RAS core upon registration.
+       */
       nodeId: [1, "u32"],
+      /**
+       * DRM_RAS_A_NODE_ATTRS_DEVICE_NAME (string). Device name chosen by the driver at registration. Can
+       * be a PCI BDF, UUID, or module name if unique.
+       */
       deviceName: [2, "string"],
+      /**
+       * DRM_RAS_A_NODE_ATTRS_NODE_NAME (string). Node name chosen by the driver at registration. Can be
+       * an IP block name, or any name that identifies the RAS node inside the device.
+       */
       nodeName: [3, "string"],
+      /**
+       * DRM_RAS_A_NODE_ATTRS_NODE_TYPE (u32, enum node-type). Type of this node, identifying its
+       * function.
+       */
       nodeType: [4, "u32", { enum: "node-type" }],
     },
     "error-counter-attrs": {
+      /**
+       * DRM_RAS_A_ERROR_COUNTER_ATTRS_NODE_ID (u32). Node ID targeted by this error counter operation.
+       */
       nodeId: [1, "u32"],
+      /**
+       * DRM_RAS_A_ERROR_COUNTER_ATTRS_ERROR_ID (u32). Unique identifier for a specific error counter
+       * within an node.
+       */
       errorId: [2, "u32"],
+      /** DRM_RAS_A_ERROR_COUNTER_ATTRS_ERROR_NAME (string). Name of the error. */
       errorName: [3, "string"],
+      /**
+       * DRM_RAS_A_ERROR_COUNTER_ATTRS_ERROR_VALUE (u32). Current value of the requested error counter.
+       */
       errorValue: [4, "u32"],
     },
   },

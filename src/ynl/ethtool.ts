@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { ethtool } from "@netlink/netlink/ynl/ethtool";
  * await using client = await family(ethtool);
@@ -72,455 +72,795 @@ export const ethtool = {
   structs: {},
   sets: {
     header: {
+      /** ETHTOOL_A_HEADER_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_HEADER_DEV_INDEX (u32). */
       devIndex: [1, "u32"],
+      /** ETHTOOL_A_HEADER_DEV_NAME (string). */
       devName: [2, "string"],
+      /** ETHTOOL_A_HEADER_FLAGS (u32, enum header-flags). */
       flags: [3, "u32", { enum: "header-flags" }],
+      /** ETHTOOL_A_HEADER_PHY_INDEX (u32). */
       phyIndex: [4, "u32"],
     },
     "bitset-bit": {
+      /** ETHTOOL_A_BITSET_BIT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_BITSET_BIT_INDEX (u32). */
       index: [1, "u32"],
+      /** ETHTOOL_A_BITSET_BIT_NAME (string). */
       name: [2, "string"],
+      /** ETHTOOL_A_BITSET_BIT_VALUE (flag). */
       value: [3, "flag"],
     },
     "bitset-bits": {
+      /** ETHTOOL_A_BITSET_BITS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_BITSET_BITS_BIT (nest). */
       bit: [1, "nest", { multi: true, nest: "bitset-bit" }],
     },
     bitset: {
+      /** ETHTOOL_A_BITSET_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_BITSET_NOMASK (flag). */
       nomask: [1, "flag"],
+      /** ETHTOOL_A_BITSET_SIZE (u32). */
       size: [2, "u32"],
+      /** ETHTOOL_A_BITSET_BITS (nest). */
       bits: [3, "nest", { nest: "bitset-bits" }],
+      /** ETHTOOL_A_BITSET_VALUE (binary). */
       value: [4, "binary"],
+      /** ETHTOOL_A_BITSET_MASK (binary). */
       mask: [5, "binary"],
     },
     string: {
+      /** ETHTOOL_A_STRING_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STRING_INDEX (u32). */
       index: [1, "u32"],
+      /** ETHTOOL_A_STRING_VALUE (string). */
       value: [2, "string"],
     },
     strings: {
+      /** ETHTOOL_A_STRINGS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STRINGS_STRING (nest). */
       string: [1, "nest", { multi: true, nest: "string" }],
     },
     stringset: {
+      /** ETHTOOL_A_STRINGSET_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STRINGSET_ID (u32). */
       id: [1, "u32"],
+      /** ETHTOOL_A_STRINGSET_COUNT (u32). */
       count: [2, "u32"],
+      /** ETHTOOL_A_STRINGSET_STRINGS (nest). */
       strings: [3, "nest", { multi: true, nest: "strings" }],
     },
     stringsets: {
+      /** ETHTOOL_A_STRINGSETS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STRINGSETS_STRINGSET (nest). */
       stringset: [1, "nest", { multi: true, nest: "stringset" }],
     },
     strset: {
+      /** ETHTOOL_A_STRSET_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STRSET_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_STRSET_STRINGSETS (nest). */
       stringsets: [2, "nest", { nest: "stringsets" }],
+      /** ETHTOOL_A_STRSET_COUNTS_ONLY (flag). */
       countsOnly: [3, "flag"],
     },
     privflags: {
+      /** ETHTOOL_A_PRIVFLAGS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PRIVFLAGS_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_PRIVFLAGS_FLAGS (nest). */
       flags: [2, "nest", { nest: "bitset" }],
     },
     rings: {
+      /** ETHTOOL_A_RINGS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_RINGS_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_RINGS_RX_MAX (u32). */
       rxMax: [2, "u32"],
+      /** ETHTOOL_A_RINGS_RX_MINI_MAX (u32). */
       rxMiniMax: [3, "u32"],
+      /** ETHTOOL_A_RINGS_RX_JUMBO_MAX (u32). */
       rxJumboMax: [4, "u32"],
+      /** ETHTOOL_A_RINGS_TX_MAX (u32). */
       txMax: [5, "u32"],
+      /** ETHTOOL_A_RINGS_RX (u32). */
       rx: [6, "u32"],
+      /** ETHTOOL_A_RINGS_RX_MINI (u32). */
       rxMini: [7, "u32"],
+      /** ETHTOOL_A_RINGS_RX_JUMBO (u32). */
       rxJumbo: [8, "u32"],
+      /** ETHTOOL_A_RINGS_TX (u32). */
       tx: [9, "u32"],
+      /** ETHTOOL_A_RINGS_RX_BUF_LEN (u32). */
       rxBufLen: [10, "u32"],
+      /** ETHTOOL_A_RINGS_TCP_DATA_SPLIT (u8, enum tcp-data-split). */
       tcpDataSplit: [11, "u8", { enum: "tcp-data-split" }],
+      /** ETHTOOL_A_RINGS_CQE_SIZE (u32). */
       cqeSize: [12, "u32"],
+      /** ETHTOOL_A_RINGS_TX_PUSH (u8). */
       txPush: [13, "u8"],
+      /** ETHTOOL_A_RINGS_RX_PUSH (u8). */
       rxPush: [14, "u8"],
+      /** ETHTOOL_A_RINGS_TX_PUSH_BUF_LEN (u32). */
       txPushBufLen: [15, "u32"],
+      /** ETHTOOL_A_RINGS_TX_PUSH_BUF_LEN_MAX (u32). */
       txPushBufLenMax: [16, "u32"],
+      /** ETHTOOL_A_RINGS_HDS_THRESH (u32). */
       hdsThresh: [17, "u32"],
+      /** ETHTOOL_A_RINGS_HDS_THRESH_MAX (u32). */
       hdsThreshMax: [18, "u32"],
     },
     "mm-stat": {
+      /** ETHTOOL_A_MM_STAT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_MM_STAT_PAD (pad). */
       pad: [1, "pad"],
+      /** ETHTOOL_A_MM_STAT_REASSEMBLY_ERRORS (u64). aMACMergeFrameAssErrorCount */
       reassemblyErrors: [2, "u64"],
+      /** ETHTOOL_A_MM_STAT_SMD_ERRORS (u64). aMACMergeFrameSmdErrorCount */
       smdErrors: [3, "u64"],
+      /** ETHTOOL_A_MM_STAT_REASSEMBLY_OK (u64). aMACMergeFrameAssOkCount */
       reassemblyOk: [4, "u64"],
+      /** ETHTOOL_A_MM_STAT_RX_FRAG_COUNT (u64). aMACMergeFragCountRx */
       rxFragCount: [5, "u64"],
+      /** ETHTOOL_A_MM_STAT_TX_FRAG_COUNT (u64). aMACMergeFragCountTx */
       txFragCount: [6, "u64"],
+      /** ETHTOOL_A_MM_STAT_HOLD_COUNT (u64). aMACMergeHoldCount */
       holdCount: [7, "u64"],
     },
     mm: {
+      /** ETHTOOL_A_MM_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_MM_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_MM_PMAC_ENABLED (u8). */
       pmacEnabled: [2, "u8"],
+      /** ETHTOOL_A_MM_TX_ENABLED (u8). */
       txEnabled: [3, "u8"],
+      /** ETHTOOL_A_MM_TX_ACTIVE (u8). */
       txActive: [4, "u8"],
+      /** ETHTOOL_A_MM_TX_MIN_FRAG_SIZE (u32). */
       txMinFragSize: [5, "u32"],
+      /** ETHTOOL_A_MM_RX_MIN_FRAG_SIZE (u32). */
       rxMinFragSize: [6, "u32"],
+      /** ETHTOOL_A_MM_VERIFY_ENABLED (u8). */
       verifyEnabled: [7, "u8"],
+      /** ETHTOOL_A_MM_VERIFY_STATUS (u8). */
       verifyStatus: [8, "u8"],
+      /** ETHTOOL_A_MM_VERIFY_TIME (u32). */
       verifyTime: [9, "u32"],
+      /** ETHTOOL_A_MM_MAX_VERIFY_TIME (u32). */
       maxVerifyTime: [10, "u32"],
+      /** ETHTOOL_A_MM_STATS (nest). */
       stats: [11, "nest", { nest: "mm-stat" }],
     },
     linkinfo: {
+      /** ETHTOOL_A_LINKINFO_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_LINKINFO_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_LINKINFO_PORT (u8). */
       port: [2, "u8"],
+      /** ETHTOOL_A_LINKINFO_PHYADDR (u8). */
       phyaddr: [3, "u8"],
+      /** ETHTOOL_A_LINKINFO_TP_MDIX (u8). */
       tpMdix: [4, "u8"],
+      /** ETHTOOL_A_LINKINFO_TP_MDIX_CTRL (u8). */
       tpMdixCtrl: [5, "u8"],
+      /** ETHTOOL_A_LINKINFO_TRANSCEIVER (u8). */
       transceiver: [6, "u8"],
     },
     linkmodes: {
+      /** ETHTOOL_A_LINKMODES_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_LINKMODES_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_LINKMODES_AUTONEG (u8). */
       autoneg: [2, "u8"],
+      /** ETHTOOL_A_LINKMODES_OURS (nest). */
       ours: [3, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_LINKMODES_PEER (nest). */
       peer: [4, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_LINKMODES_SPEED (u32). */
       speed: [5, "u32"],
+      /** ETHTOOL_A_LINKMODES_DUPLEX (u8). */
       duplex: [6, "u8"],
+      /** ETHTOOL_A_LINKMODES_MASTER_SLAVE_CFG (u8). */
       masterSlaveCfg: [7, "u8"],
+      /** ETHTOOL_A_LINKMODES_MASTER_SLAVE_STATE (u8). */
       masterSlaveState: [8, "u8"],
+      /** ETHTOOL_A_LINKMODES_LANES (u32). */
       lanes: [9, "u32"],
+      /** ETHTOOL_A_LINKMODES_RATE_MATCHING (u8). */
       rateMatching: [10, "u8"],
     },
     linkstate: {
+      /** ETHTOOL_A_LINKSTATE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_LINKSTATE_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_LINKSTATE_LINK (u8). */
       link: [2, "u8"],
+      /** ETHTOOL_A_LINKSTATE_SQI (u32). */
       sqi: [3, "u32"],
+      /** ETHTOOL_A_LINKSTATE_SQI_MAX (u32). */
       sqiMax: [4, "u32"],
+      /** ETHTOOL_A_LINKSTATE_EXT_STATE (u8). */
       extState: [5, "u8"],
+      /** ETHTOOL_A_LINKSTATE_EXT_SUBSTATE (u8). */
       extSubstate: [6, "u8"],
+      /** ETHTOOL_A_LINKSTATE_EXT_DOWN_CNT (u32). */
       extDownCnt: [7, "u32"],
     },
     debug: {
+      /** ETHTOOL_A_DEBUG_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_DEBUG_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_DEBUG_MSGMASK (nest). */
       msgmask: [2, "nest", { nest: "bitset" }],
     },
     wol: {
+      /** ETHTOOL_A_WOL_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_WOL_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_WOL_MODES (nest). */
       modes: [2, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_WOL_SOPASS (binary). */
       sopass: [3, "binary"],
     },
     features: {
+      /** ETHTOOL_A_FEATURES_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_FEATURES_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_FEATURES_HW (nest). */
       hw: [2, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_FEATURES_WANTED (nest). */
       wanted: [3, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_FEATURES_ACTIVE (nest). */
       active: [4, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_FEATURES_NOCHANGE (nest). */
       nochange: [5, "nest", { nest: "bitset" }],
     },
     channels: {
+      /** ETHTOOL_A_CHANNELS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CHANNELS_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_CHANNELS_RX_MAX (u32). */
       rxMax: [2, "u32"],
+      /** ETHTOOL_A_CHANNELS_TX_MAX (u32). */
       txMax: [3, "u32"],
+      /** ETHTOOL_A_CHANNELS_OTHER_MAX (u32). */
       otherMax: [4, "u32"],
+      /** ETHTOOL_A_CHANNELS_COMBINED_MAX (u32). */
       combinedMax: [5, "u32"],
+      /** ETHTOOL_A_CHANNELS_RX_COUNT (u32). */
       rxCount: [6, "u32"],
+      /** ETHTOOL_A_CHANNELS_TX_COUNT (u32). */
       txCount: [7, "u32"],
+      /** ETHTOOL_A_CHANNELS_OTHER_COUNT (u32). */
       otherCount: [8, "u32"],
+      /** ETHTOOL_A_CHANNELS_COMBINED_COUNT (u32). */
       combinedCount: [9, "u32"],
     },
     "irq-moderation": {
+      /** ETHTOOL_A_IRQ_MODERATION_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_IRQ_MODERATION_USEC (u32). */
       usec: [1, "u32"],
+      /** ETHTOOL_A_IRQ_MODERATION_PKTS (u32). */
       pkts: [2, "u32"],
+      /** ETHTOOL_A_IRQ_MODERATION_COMPS (u32). */
       comps: [3, "u32"],
     },
     profile: {
+      /** ETHTOOL_A_PROFILE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PROFILE_IRQ_MODERATION (nest). */
       irqModeration: [1, "nest", { multi: true, nest: "irq-moderation" }],
     },
     coalesce: {
+      /** ETHTOOL_A_COALESCE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_COALESCE_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_COALESCE_RX_USECS (u32). */
       rxUsecs: [2, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_MAX_FRAMES (u32). */
       rxMaxFrames: [3, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_USECS_IRQ (u32). */
       rxUsecsIrq: [4, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_MAX_FRAMES_IRQ (u32). */
       rxMaxFramesIrq: [5, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_USECS (u32). */
       txUsecs: [6, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_MAX_FRAMES (u32). */
       txMaxFrames: [7, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_USECS_IRQ (u32). */
       txUsecsIrq: [8, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_MAX_FRAMES_IRQ (u32). */
       txMaxFramesIrq: [9, "u32"],
+      /** ETHTOOL_A_COALESCE_STATS_BLOCK_USECS (u32). */
       statsBlockUsecs: [10, "u32"],
+      /** ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX (u8). */
       useAdaptiveRx: [11, "u8"],
+      /** ETHTOOL_A_COALESCE_USE_ADAPTIVE_TX (u8). */
       useAdaptiveTx: [12, "u8"],
+      /** ETHTOOL_A_COALESCE_PKT_RATE_LOW (u32). */
       pktRateLow: [13, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_USECS_LOW (u32). */
       rxUsecsLow: [14, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_MAX_FRAMES_LOW (u32). */
       rxMaxFramesLow: [15, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_USECS_LOW (u32). */
       txUsecsLow: [16, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_MAX_FRAMES_LOW (u32). */
       txMaxFramesLow: [17, "u32"],
+      /** ETHTOOL_A_COALESCE_PKT_RATE_HIGH (u32). */
       pktRateHigh: [18, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_USECS_HIGH (u32). */
       rxUsecsHigh: [19, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_MAX_FRAMES_HIGH (u32). */
       rxMaxFramesHigh: [20, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_USECS_HIGH (u32). */
       txUsecsHigh: [21, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_MAX_FRAMES_HIGH (u32). */
       txMaxFramesHigh: [22, "u32"],
+      /** ETHTOOL_A_COALESCE_RATE_SAMPLE_INTERVAL (u32). */
       rateSampleInterval: [23, "u32"],
+      /** ETHTOOL_A_COALESCE_USE_CQE_MODE_TX (u8). */
       useCqeModeTx: [24, "u8"],
+      /** ETHTOOL_A_COALESCE_USE_CQE_MODE_RX (u8). */
       useCqeModeRx: [25, "u8"],
+      /** ETHTOOL_A_COALESCE_TX_AGGR_MAX_BYTES (u32). */
       txAggrMaxBytes: [26, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_AGGR_MAX_FRAMES (u32). */
       txAggrMaxFrames: [27, "u32"],
+      /** ETHTOOL_A_COALESCE_TX_AGGR_TIME_USECS (u32). */
       txAggrTimeUsecs: [28, "u32"],
+      /** ETHTOOL_A_COALESCE_RX_PROFILE (nest). */
       rxProfile: [29, "nest", { nest: "profile" }],
+      /** ETHTOOL_A_COALESCE_TX_PROFILE (nest). */
       txProfile: [30, "nest", { nest: "profile" }],
     },
     "pause-stat": {
+      /** ETHTOOL_A_PAUSE_STAT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PAUSE_STAT_PAD (pad). */
       pad: [1, "pad"],
+      /** ETHTOOL_A_PAUSE_STAT_TX_FRAMES (u64). */
       txFrames: [2, "u64"],
+      /** ETHTOOL_A_PAUSE_STAT_RX_FRAMES (u64). */
       rxFrames: [3, "u64"],
     },
     pause: {
+      /** ETHTOOL_A_PAUSE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PAUSE_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_PAUSE_AUTONEG (u8). */
       autoneg: [2, "u8"],
+      /** ETHTOOL_A_PAUSE_RX (u8). */
       rx: [3, "u8"],
+      /** ETHTOOL_A_PAUSE_TX (u8). */
       tx: [4, "u8"],
+      /** ETHTOOL_A_PAUSE_STATS (nest). */
       stats: [5, "nest", { nest: "pause-stat" }],
+      /** ETHTOOL_A_PAUSE_STATS_SRC (u32). */
       statsSrc: [6, "u32"],
     },
     eee: {
+      /** ETHTOOL_A_EEE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_EEE_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_EEE_MODES_OURS (nest). */
       modesOurs: [2, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_EEE_MODES_PEER (nest). */
       modesPeer: [3, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_EEE_ACTIVE (u8). */
       active: [4, "u8"],
+      /** ETHTOOL_A_EEE_ENABLED (u8). */
       enabled: [5, "u8"],
+      /** ETHTOOL_A_EEE_TX_LPI_ENABLED (u8). */
       txLpiEnabled: [6, "u8"],
+      /** ETHTOOL_A_EEE_TX_LPI_TIMER (u32). */
       txLpiTimer: [7, "u32"],
     },
     "ts-stat": {
+      /** ETHTOOL_A_TS_STAT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TS_STAT_TX_PKTS (uint). */
       txPkts: [1, "uint"],
+      /** ETHTOOL_A_TS_STAT_TX_LOST (uint). */
       txLost: [2, "uint"],
+      /** ETHTOOL_A_TS_STAT_TX_ERR (uint). */
       txErr: [3, "uint"],
+      /** ETHTOOL_A_TS_STAT_TX_ONESTEP_PKTS_UNCONFIRMED (uint). */
       txOnestepPktsUnconfirmed: [4, "uint"],
     },
     "ts-hwtstamp-provider": {
+      /** ETHTOOL_A_TS_HWTSTAMP_PROVIDER_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TS_HWTSTAMP_PROVIDER_INDEX (u32). */
       index: [1, "u32"],
+      /** ETHTOOL_A_TS_HWTSTAMP_PROVIDER_QUALIFIER (u32). */
       qualifier: [2, "u32"],
     },
     tsinfo: {
+      /** ETHTOOL_A_TSINFO_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TSINFO_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_TSINFO_TIMESTAMPING (nest). */
       timestamping: [2, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_TSINFO_TX_TYPES (nest). */
       txTypes: [3, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_TSINFO_RX_FILTERS (nest). */
       rxFilters: [4, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_TSINFO_PHC_INDEX (u32). */
       phcIndex: [5, "u32"],
+      /** ETHTOOL_A_TSINFO_STATS (nest). */
       stats: [6, "nest", { nest: "ts-stat" }],
+      /** ETHTOOL_A_TSINFO_HWTSTAMP_PROVIDER (nest). */
       hwtstampProvider: [7, "nest", { nest: "ts-hwtstamp-provider" }],
     },
     "cable-result": {
+      /** ETHTOOL_A_CABLE_RESULT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_RESULT_PAIR (u8). ETHTOOL_A_CABLE_PAIR */
       pair: [1, "u8"],
+      /** ETHTOOL_A_CABLE_RESULT_CODE (u8). ETHTOOL_A_CABLE_RESULT_CODE */
       code: [2, "u8"],
+      /** ETHTOOL_A_CABLE_RESULT_SRC (u32). ETHTOOL_A_CABLE_INF_SRC */
       src: [3, "u32"],
     },
     "cable-fault-length": {
+      /** ETHTOOL_A_CABLE_FAULT_LENGTH_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_FAULT_LENGTH_PAIR (u8). */
       pair: [1, "u8"],
+      /** ETHTOOL_A_CABLE_FAULT_LENGTH_CM (u32). */
       cm: [2, "u32"],
+      /** ETHTOOL_A_CABLE_FAULT_LENGTH_SRC (u32). */
       src: [3, "u32"],
     },
     "cable-nest": {
+      /** ETHTOOL_A_CABLE_NEST_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_NEST_RESULT (nest). */
       result: [1, "nest", { nest: "cable-result" }],
+      /** ETHTOOL_A_CABLE_NEST_FAULT_LENGTH (nest). */
       faultLength: [2, "nest", { nest: "cable-fault-length" }],
     },
     "cable-test": {
+      /** ETHTOOL_A_CABLE_TEST_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_TEST_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
     },
     "cable-test-ntf": {
+      /** ETHTOOL_A_CABLE_TEST_NTF_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_TEST_NTF_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_CABLE_TEST_NTF_STATUS (u8). _STARTED/_COMPLETE */
       status: [2, "u8"],
+      /** ETHTOOL_A_CABLE_TEST_NTF_NEST (nest). */
       nest: [3, "nest", { nest: "cable-nest" }],
     },
     "cable-test-tdr-cfg": {
+      /** ETHTOOL_A_CABLE_TEST_TDR_CFG_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_CFG_FIRST (u32). */
       first: [1, "u32"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_CFG_LAST (u32). */
       last: [2, "u32"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_CFG_STEP (u32). */
       step: [3, "u32"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_CFG_PAIR (u8). */
       pair: [4, "u8"],
     },
     "cable-test-tdr-ntf": {
+      /** ETHTOOL_A_CABLE_TEST_TDR_NTF_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_NTF_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_CABLE_TEST_TDR_NTF_STATUS (u8). */
       status: [2, "u8"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_NTF_NEST (nest). */
       nest: [3, "nest", { nest: "cable-nest" }],
     },
     "cable-test-tdr": {
+      /** ETHTOOL_A_CABLE_TEST_TDR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_CABLE_TEST_TDR_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_CABLE_TEST_TDR_CFG (nest). */
       cfg: [2, "nest", { nest: "cable-test-tdr-cfg" }],
     },
     "tunnel-udp-entry": {
+      /** ETHTOOL_A_TUNNEL_UDP_ENTRY_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TUNNEL_UDP_ENTRY_PORT (u16). */
       port: [1, "u16", { bigEndian: true }],
+      /** ETHTOOL_A_TUNNEL_UDP_ENTRY_TYPE (u32, enum udp-tunnel-type). */
       type: [2, "u32", { enum: "udp-tunnel-type" }],
     },
     "tunnel-udp-table": {
+      /** ETHTOOL_A_TUNNEL_UDP_TABLE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TUNNEL_UDP_TABLE_SIZE (u32). */
       size: [1, "u32"],
+      /** ETHTOOL_A_TUNNEL_UDP_TABLE_TYPES (nest). */
       types: [2, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_TUNNEL_UDP_TABLE_ENTRY (nest). */
       entry: [3, "nest", { multi: true, nest: "tunnel-udp-entry" }],
     },
     "tunnel-udp": {
+      /** ETHTOOL_A_TUNNEL_UDP_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TUNNEL_UDP_TABLE (nest). */
       table: [1, "nest", { nest: "tunnel-udp-table" }],
     },
     "tunnel-info": {
+      /** ETHTOOL_A_TUNNEL_INFO_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TUNNEL_INFO_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_TUNNEL_INFO_UDP_PORTS (nest). */
       udpPorts: [2, "nest", { nest: "tunnel-udp" }],
     },
     "fec-stat": {
+      /** ETHTOOL_A_FEC_STAT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_FEC_STAT_PAD (pad). */
       pad: [1, "pad"],
+      /** ETHTOOL_A_FEC_STAT_CORRECTED (binary). */
       corrected: [2, "binary", { subType: "u64" }],
+      /** ETHTOOL_A_FEC_STAT_UNCORR (binary). */
       uncorr: [3, "binary", { subType: "u64" }],
+      /** ETHTOOL_A_FEC_STAT_CORR_BITS (binary). */
       corrBits: [4, "binary", { subType: "u64" }],
     },
     fec: {
+      /** ETHTOOL_A_FEC_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_FEC_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_FEC_MODES (nest). */
       modes: [2, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_FEC_AUTO (u8). */
       auto: [3, "u8"],
+      /** ETHTOOL_A_FEC_ACTIVE (u32). */
       active: [4, "u32"],
+      /** ETHTOOL_A_FEC_STATS (nest). */
       stats: [5, "nest", { nest: "fec-stat" }],
     },
     "module-eeprom": {
+      /** ETHTOOL_A_MODULE_EEPROM_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_MODULE_EEPROM_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_MODULE_EEPROM_OFFSET (u32). */
       offset: [2, "u32"],
+      /** ETHTOOL_A_MODULE_EEPROM_LENGTH (u32). */
       length: [3, "u32"],
+      /** ETHTOOL_A_MODULE_EEPROM_PAGE (u8). */
       page: [4, "u8"],
+      /** ETHTOOL_A_MODULE_EEPROM_BANK (u8). */
       bank: [5, "u8"],
+      /** ETHTOOL_A_MODULE_EEPROM_I2C_ADDRESS (u8). */
       i2cAddress: [6, "u8"],
+      /** ETHTOOL_A_MODULE_EEPROM_DATA (binary). */
       data: [7, "binary"],
     },
     "stats-grp": {
+      /** ETHTOOL_A_STATS_GRP_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STATS_GRP_PAD (pad). */
       pad: [1, "pad"],
+      /** ETHTOOL_A_STATS_GRP_ID (u32). */
       id: [2, "u32"],
+      /** ETHTOOL_A_STATS_GRP_SS_ID (u32). */
       ssId: [3, "u32"],
+      /** ETHTOOL_A_STATS_GRP_STAT (u64). */
       stat: [4, "u64"],
+      /** ETHTOOL_A_STATS_GRP_HIST_RX (nest). */
       histRx: [5, "nest", { nest: "stats-grp-hist" }],
+      /** ETHTOOL_A_STATS_GRP_HIST_TX (nest). */
       histTx: [6, "nest", { nest: "stats-grp-hist" }],
+      /** ETHTOOL_A_STATS_GRP_HIST_BKT_LOW (u32). */
       histBktLow: [7, "u32"],
+      /** ETHTOOL_A_STATS_GRP_HIST_BKT_HI (u32). */
       histBktHi: [8, "u32"],
+      /** ETHTOOL_A_STATS_GRP_HIST_VAL (u64). */
       histVal: [9, "u64"],
     },
     "stats-grp-hist": {
+      /** ETHTOOL_A_STATS_GRP_HIST_BKT_LOW (u32). */
       histBktLow: [7, "u32"],
+      /** ETHTOOL_A_STATS_GRP_HIST_BKT_HI (u32). */
       histBktHi: [8, "u32"],
+      /** ETHTOOL_A_STATS_GRP_HIST_VAL (u64). */
       histVal: [9, "u64"],
     },
     stats: {
+      /** ETHTOOL_A_STATS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_STATS_PAD (pad). */
       pad: [1, "pad"],
+      /** ETHTOOL_A_STATS_HEADER (nest). */
       header: [2, "nest", { nest: "header" }],
+      /** ETHTOOL_A_STATS_GROUPS (nest). */
       groups: [3, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_STATS_GRP (nest). */
       grp: [4, "nest", { nest: "stats-grp" }],
+      /** ETHTOOL_A_STATS_SRC (u32). */
       src: [5, "u32"],
     },
     "phc-vclocks": {
+      /** ETHTOOL_A_PHC_VCLOCKS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PHC_VCLOCKS_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_PHC_VCLOCKS_NUM (u32). */
       num: [2, "u32"],
+      /** ETHTOOL_A_PHC_VCLOCKS_INDEX (binary). */
       index: [3, "binary", { subType: "s32" }],
     },
     module: {
+      /** ETHTOOL_A_MODULE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_MODULE_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_MODULE_POWER_MODE_POLICY (u8). */
       powerModePolicy: [2, "u8"],
+      /** ETHTOOL_A_MODULE_POWER_MODE (u8). */
       powerMode: [3, "u8"],
     },
     "c33-pse-pw-limit": {
+      /** ETHTOOL_A_C33_PSE_PW_LIMIT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_C33_PSE_PW_LIMIT_MIN (u32). */
       min: [1, "u32"],
+      /** ETHTOOL_A_C33_PSE_PW_LIMIT_MAX (u32). */
       max: [2, "u32"],
     },
     pse: {
+      /** ETHTOOL_A_PSE_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PSE_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_PSE_PODL_PSE_ADMIN_STATE (u32). */
       podlPseAdminState: [2, "u32"],
+      /** ETHTOOL_A_PSE_PODL_PSE_ADMIN_CONTROL (u32). */
       podlPseAdminControl: [3, "u32"],
+      /** ETHTOOL_A_PSE_PODL_PSE_PW_D_STATUS (u32). */
       podlPsePwDStatus: [4, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_ADMIN_STATE (u32). */
       c33PseAdminState: [5, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_ADMIN_CONTROL (u32). */
       c33PseAdminControl: [6, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_PW_D_STATUS (u32). */
       c33PsePwDStatus: [7, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_PW_CLASS (u32). */
       c33PsePwClass: [8, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_ACTUAL_PW (u32). */
       c33PseActualPw: [9, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_EXT_STATE (u32, enum c33-pse-ext-state). */
       c33PseExtState: [10, "u32", { enum: "c33-pse-ext-state" }],
+      /** ETHTOOL_A_PSE_C33_PSE_EXT_SUBSTATE (u32). */
       c33PseExtSubstate: [11, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_AVAIL_PW_LIMIT (u32). */
       c33PseAvailPwLimit: [12, "u32"],
+      /** ETHTOOL_A_PSE_C33_PSE_PW_LIMIT_RANGES (nest). */
       c33PsePwLimitRanges: [13, "nest", { multi: true, nest: "c33-pse-pw-limit" }],
     },
     rss: {
+      /** ETHTOOL_A_RSS_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_RSS_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_RSS_CONTEXT (u32). */
       context: [2, "u32"],
+      /** ETHTOOL_A_RSS_HFUNC (u32). */
       hfunc: [3, "u32"],
+      /** ETHTOOL_A_RSS_INDIR (binary). */
       indir: [4, "binary", { subType: "u32" }],
+      /** ETHTOOL_A_RSS_HKEY (binary). */
       hkey: [5, "binary"],
+      /** ETHTOOL_A_RSS_INPUT_XFRM (u32). */
       inputXfrm: [6, "u32"],
+      /** ETHTOOL_A_RSS_START_CONTEXT (u32). */
       startContext: [7, "u32"],
     },
     plca: {
+      /** ETHTOOL_A_PLCA_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PLCA_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_PLCA_VERSION (u16). */
       version: [2, "u16"],
+      /** ETHTOOL_A_PLCA_ENABLED (u8). */
       enabled: [3, "u8"],
+      /** ETHTOOL_A_PLCA_STATUS (u8). */
       status: [4, "u8"],
+      /** ETHTOOL_A_PLCA_NODE_CNT (u32). */
       nodeCnt: [5, "u32"],
+      /** ETHTOOL_A_PLCA_NODE_ID (u32). */
       nodeId: [6, "u32"],
+      /** ETHTOOL_A_PLCA_TO_TMR (u32). */
       toTmr: [7, "u32"],
+      /** ETHTOOL_A_PLCA_BURST_CNT (u32). */
       burstCnt: [8, "u32"],
+      /** ETHTOOL_A_PLCA_BURST_TMR (u32). */
       burstTmr: [9, "u32"],
     },
     "module-fw-flash": {
+      /** ETHTOOL_A_MODULE_FW_FLASH_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_MODULE_FW_FLASH_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_MODULE_FW_FLASH_FILE_NAME (string). */
       fileName: [2, "string"],
+      /** ETHTOOL_A_MODULE_FW_FLASH_PASSWORD (u32). */
       password: [3, "u32"],
+      /** ETHTOOL_A_MODULE_FW_FLASH_STATUS (u32, enum module-fw-flash-status). */
       status: [4, "u32", { enum: "module-fw-flash-status" }],
+      /** ETHTOOL_A_MODULE_FW_FLASH_STATUS_MSG (string). */
       statusMsg: [5, "string"],
+      /** ETHTOOL_A_MODULE_FW_FLASH_DONE (uint). */
       done: [6, "uint"],
+      /** ETHTOOL_A_MODULE_FW_FLASH_TOTAL (uint). */
       total: [7, "uint"],
     },
     phy: {
+      /** ETHTOOL_A_PHY_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_PHY_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_PHY_INDEX (u32). */
       index: [2, "u32"],
+      /** ETHTOOL_A_PHY_DRVNAME (string). */
       drvname: [3, "string"],
+      /** ETHTOOL_A_PHY_NAME (string). */
       name: [4, "string"],
+      /** ETHTOOL_A_PHY_UPSTREAM_TYPE (u32, enum phy-upstream-type). */
       upstreamType: [5, "u32", { enum: "phy-upstream-type" }],
+      /** ETHTOOL_A_PHY_UPSTREAM_INDEX (u32). */
       upstreamIndex: [6, "u32"],
+      /** ETHTOOL_A_PHY_UPSTREAM_SFP_NAME (string). */
       upstreamSfpName: [7, "string"],
+      /** ETHTOOL_A_PHY_DOWNSTREAM_SFP_NAME (string). */
       downstreamSfpName: [8, "string"],
     },
     tsconfig: {
+      /** ETHTOOL_A_TSCONFIG_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** ETHTOOL_A_TSCONFIG_HEADER (nest). */
       header: [1, "nest", { nest: "header" }],
+      /** ETHTOOL_A_TSCONFIG_HWTSTAMP_PROVIDER (nest). */
       hwtstampProvider: [2, "nest", { nest: "ts-hwtstamp-provider" }],
+      /** ETHTOOL_A_TSCONFIG_TX_TYPES (nest). */
       txTypes: [3, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_TSCONFIG_RX_FILTERS (nest). */
       rxFilters: [4, "nest", { nest: "bitset" }],
+      /** ETHTOOL_A_TSCONFIG_HWTSTAMP_FLAGS (nest). */
       hwtstampFlags: [5, "nest", { nest: "bitset" }],
     },
   },

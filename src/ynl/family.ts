@@ -7,11 +7,13 @@
  */
 
 import { NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
 import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { Message } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
-import { type Codec, codecOf, decodePayload, encodePayload } from "./_codec.ts";
+import { type Codec, codecOf, suggestion } from "./_compile.ts";
+import { messageDecoder } from "./_decode.ts";
 import type {
   DoOperation,
   DoReply,
@@ -22,8 +24,10 @@ import type {
   FamilyDescriptor,
   GroupName,
   Notification,
-  OperationDescriptor,
 } from "./_descriptor.ts";
+import { encodePayload } from "./_encode.ts";
+import { explainError } from "./_extack.ts";
+import { nlctrl } from "./nlctrl.ts";
 
 /**
  * Options of {@linkcode family}: those of `open()` (netns, receive buffer...), or a socket to use.
@@ -77,6 +81,53 @@ export interface MonitorOptions<D extends FamilyDescriptor> {
   signal?: AbortSignal;
 }
 
+/**
+ * The notifications of {@linkcode NetlinkFamily.monitor}: an async iterator whose groups are
+ * joined from the start; `return()` (or `await using`) leaves them, ending a pending `next()`.
+ *
+ * @example
+ * ```ts
+ * import { family, type Monitor } from "@netlink/netlink/ynl";
+ * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * await using rt = await family(rtLink);
+ * await using events: Monitor<typeof rtLink> = rt.monitor({ groups: ["rtnlgrp-link"] });
+ * // ... change something: its notification is already on its way ...
+ * const { value } = await events.next();
+ * console.log(value?.op);
+ * ```
+ */
+export interface Monitor<D extends FamilyDescriptor>
+  extends AsyncIterableIterator<Notification<D>, undefined>, AsyncDisposable
+{
+  /** The next notification; done when the socket closes or the iteration was ended. */
+  next(): Promise<IteratorResult<Notification<D>, undefined>>;
+  /** Ends the iteration and leaves the groups it joined; a pending `next()` ends too. */
+  return(): Promise<IteratorResult<Notification<D>, undefined>>;
+}
+
+/**
+ * One operation of a generic netlink family as the running kernel has it
+ * ({@linkcode NetlinkFamily.operations}).
+ *
+ * @example
+ * ```ts
+ * import type { SupportedOperation } from "@netlink/netlink/ynl";
+ * const op: SupportedOperation = { name: "dev-get", id: 1, do: true, dump: true, adminOnly: false };
+ * ```
+ */
+export interface SupportedOperation {
+  /** The descriptor's name for it; undefined for a command the spec does not know. */
+  name: string | undefined;
+  /** The command number. */
+  id: number;
+  /** It answers a `do` request. */
+  do: boolean;
+  /** It answers a dump. */
+  dump: boolean;
+  /** It needs CAP_NET_ADMIN (in the initial user namespace, or in the netns's owner). */
+  adminOnly: boolean;
+}
+
 const resolved = new WeakMap<NetlinkSocket, Map<string, Promise<GenericFamily>>>();
 
 /** Resolves a generic netlink family once per socket. */
@@ -103,7 +154,7 @@ const monitorJoins = new WeakMap<NetlinkSocket, Map<number, number>>();
  * the fixed header's members and the attributes as properties (camelCase of the kernel's names).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);
@@ -143,7 +194,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * Encodes a request of operation `op` (`do` or `dump` shape) as a message for the socket.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink);
@@ -172,7 +223,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * belongs to and its contents. Undefined for messages the descriptor does not describe.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink, { groups: [1] });
@@ -187,7 +238,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     const op = this.#codec.operationOf(key);
     if (op === undefined) return undefined;
-    const decoded = decodePayload(this.#codec, this.#codec.operation(op), message.payload);
+    const decoded = messageDecoder(this.#codec, this.#codec.operation(op))(message.payload);
     return { op, message: decoded } as unknown as Notification<D>;
   }
 
@@ -196,7 +247,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * acks). Rejects with NetlinkError when the kernel refuses.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink);
@@ -212,18 +263,34 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const operation = this.#codec.operation(op);
     const message = this.encode(op, request);
     message.flags = options.flags ?? 0;
-    const replies = await this.socket.request(message, options);
+    let replies: Message[];
+    try {
+      replies = await this.socket.request(message, options);
+    } catch (err) {
+      const family = (request as { familyName?: unknown } | undefined)?.familyName;
+      if (
+        this.descriptor.name === "nlctrl" && op === "getfamily" && typeof family === "string"
+        && err instanceof NetlinkError && err.code === "ENOENT"
+      ) {
+        // As resolveFamily() says it: ENOENT alone reads as a missing file.
+        throw new NetlinkError({
+          ...err,
+          detail: `generic netlink family "${family}" is not registered (is its module loaded?)`,
+        });
+      }
+      throw explainError(this.#codec, operation, message.payload!, err);
+    }
     if (!operation.do?.reply || replies.length === 0) {
       return undefined as DoReply<D, O>;
     }
-    return this.#decodeReply(operation, replies[0]) as DoReply<D, O>;
+    return messageDecoder(this.#codec, operation)(replies[0].payload) as DoReply<D, O>;
   }
 
   /**
    * Sends a dump request and resolves with every reply, decoded.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
    * await using rt = await family(rtRoute);
@@ -237,9 +304,15 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): Promise<DumpReply<D, O>[]> {
     const operation = this.#codec.operation(op);
+    const decode = messageDecoder(this.#codec, operation);
     const replies: DumpReply<D, O>[] = [];
-    for await (const reply of this.socket.dump(this.#dumpRequest(op, request, options), options)) {
-      replies.push(this.#decodeReply(operation, reply) as DumpReply<D, O>);
+    const message = this.#dumpRequest(op, request, options);
+    try {
+      for await (const reply of this.socket.dump(message, options)) {
+        replies.push(decode(reply.payload) as DumpReply<D, O>);
+      }
+    } catch (err) {
+      throw explainError(this.#codec, operation, message.payload!, err);
     }
     return replies;
   }
@@ -249,7 +322,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * for dumps too large to hold at once.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
    * await using rt = await family(rtRoute);
@@ -262,7 +335,11 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): AsyncIterable<DumpReply<D, O>> {
     const operation = this.#codec.operation(op);
-    const dump = this.socket.dump(this.#dumpRequest(op, request, options), options);
+    const decode = messageDecoder(this.#codec, operation);
+    const message = this.#dumpRequest(op, request, options);
+    const dump = this.socket.dump(message, options);
+    const explain = (err: unknown) =>
+      Promise.reject(explainError(this.#codec, operation, message.payload!, err));
     // Decoding in a map over the socket's iterator, not in an async generator: a generator adds
     // a promise and microtask hops per message, as much as the decoding costs.
     return {
@@ -274,7 +351,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
               if (part.done) return part;
               try {
                 return {
-                  value: this.#decodeReply(operation, part.value) as DumpReply<D, O>,
+                  value: decode(part.value.payload) as DumpReply<D, O>,
                   done: false,
                 };
               } catch (err) {
@@ -282,7 +359,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
                 // remaining parts would stay pending on the socket.
                 return (parts.return?.() ?? Promise.resolve()).then(() => Promise.reject(err));
               }
-            }),
+            }, explain),
           return: () =>
             (parts.return?.() ?? Promise.resolve({ value: undefined, done: true as const })).then(
               () => ({ value: undefined, done: true as const }),
@@ -298,31 +375,30 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     return message;
   }
 
-  #decodeReply(operation: OperationDescriptor, message: Message): Record<string, unknown> {
-    return decodePayload(this.#codec, operation, message.payload);
-  }
-
   /**
-   * Joins the family's multicast groups (all, or those named) and yields the notifications that
-   * arrive, decoded; leaves the groups it joined when the iteration ends (and no other
-   * monitor() on the socket still uses them). Messages the descriptor does not describe are
-   * skipped; `socket.overruns` counts lost ones. Like the socket's message stream, two
-   * iterations at once on one socket split the notifications between them: for two consumers of
-   * every notification, use two clients.
+   * Joins the family's multicast groups (all, or those named) before it returns, so nothing
+   * sent after the call is missed however late the iteration starts, and yields the
+   * notifications that arrive, decoded. The groups it joined are left when the iteration ends
+   * (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
+   * on the socket still uses them. Messages the descriptor does not describe are skipped;
+   * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
+   * on one socket split the notifications between them: for two consumers of every
+   * notification, use two clients. Throws at once (TypeError) when there is no group to join.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtLink } from "@netlink/netlink/ynl/rt-link";
    * await using rt = await family(rtLink);
-   * for await (const { op, message } of rt.monitor({ groups: ["rtnlgrp-link"] })) {
-   *   console.log(op, message.ifname);
+   * for await (const event of rt.monitor({ groups: ["rtnlgrp-link"] })) {
+   *   // The op tells which message it is: link changes, or statistics (getstats) on this group.
+   *   if (event.op === "newlink-ntf" || event.op === "dellink") {
+   *     console.log(event.op, event.message.ifname);
+   *   }
    * }
    * ```
    */
-  async *monitor(
-    options: MonitorOptions<D> = {},
-  ): AsyncGenerator<Notification<D>, void, undefined> {
+  monitor(options: MonitorOptions<D> = {}): Monitor<D> {
     // By default every group that has a number here: the kernel's own list for a generic
     // family (a spec may list a group this kernel lacks, as nl80211's "testmode"), the spec's
     // numbered groups otherwise.
@@ -337,27 +413,16 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           + "on the socket (socket.join(n))",
       );
     }
+    const groups = names.map((name) => this.group(name)); // every name checked before joining
     // Groups monitor() joined, counted per socket: a group leaves when the last monitor using it
     // ends (not when the first does), and a group joined otherwise is never left.
     let counts = monitorJoins.get(this.socket);
     if (counts === undefined) monitorJoins.set(this.socket, counts = new Map());
     const held: number[] = [];
-    try {
-      for (const name of names) {
-        const group = this.group(name);
-        const count = counts.get(group);
-        if (count !== undefined) counts.set(group, count + 1);
-        else if (!this.socket.groups.includes(group)) {
-          this.socket.join(group);
-          counts.set(group, 1);
-        } else continue;
-        held.push(group);
-      }
-      for await (const message of this.socket.messages({ signal: options.signal })) {
-        const notification = this.decode(message);
-        if (notification !== undefined) yield notification;
-      }
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       for (const group of held) {
         const count = counts.get(group)! - 1;
         if (count > 0) counts.set(group, count);
@@ -366,14 +431,111 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           if (!this.socket.closed) this.socket.leave(group);
         }
       }
+    };
+    let messages: AsyncIterator<Message>;
+    try {
+      for (const group of groups) {
+        const count = counts.get(group);
+        if (count !== undefined) counts.set(group, count + 1);
+        else if (!this.socket.groups.includes(group)) {
+          this.socket.join(group);
+          counts.set(group, 1);
+        } else continue;
+        held.push(group);
+      }
+      messages = this.socket.messages({ signal: options.signal });
+    } catch (err) {
+      release();
+      throw err;
     }
+    type Step = IteratorResult<Notification<D>, undefined>;
+    const done: Step = { value: undefined, done: true };
+    const end = (): Promise<Step> => {
+      release();
+      return (messages.return?.() ?? Promise.resolve()).then(() => done);
+    };
+    // Not an async generator: its return() would wait for a pending next(), that is for the
+    // next notification. The socket's iterator ends a pending step at once.
+    const step = (): Promise<Step> =>
+      messages.next().then((result): Step | Promise<Step> => {
+        if (result.done) {
+          release();
+          return done;
+        }
+        let notification: Notification<D> | undefined;
+        try {
+          notification = this.decode(result.value);
+        } catch (err) {
+          return end().then(() => Promise.reject(err));
+        }
+        return notification === undefined ? step() : { value: notification, done: false };
+      }, (err) => {
+        release();
+        throw err;
+      });
+    // A step that skips messages asks the socket again: a next() called while another is
+    // pending starts after it, so that steps resolve in the order they were asked for.
+    let unsettled = 0;
+    let last: Promise<unknown> = Promise.resolve();
+    const settled = () => void unsettled--;
+    const monitor: Monitor<D> = {
+      next: () => {
+        const next = unsettled === 0 ? step() : last.then(step);
+        unsettled++;
+        last = next.then(settled, settled);
+        return next;
+      },
+      return: end,
+      [Symbol.asyncIterator]: () => monitor,
+      [Symbol.asyncDispose]: () => end().then(() => {}),
+    };
+    return monitor;
+  }
+
+  /**
+   * The operations this kernel's family has, by the descriptor's names (nlctrl reports only
+   * command numbers): what each does (`do`, `dump`) and whether it needs CAP_NET_ADMIN. A command
+   * the spec does not know (a newer kernel's) has `name` undefined. Generic netlink only.
+   *
+   * @example
+   * ```ts
+   * import { family } from "@netlink/netlink/ynl";
+   * import { netdev } from "@netlink/netlink/ynl/netdev";
+   * await using nd = await family(netdev);
+   * for (const op of await nd.operations()) console.log(op.name, op.do, op.dump);
+   * ```
+   */
+  async operations(options: RequestOptions = {}): Promise<SupportedOperation[]> {
+    if (this.generic === undefined) {
+      throw new TypeError(
+        `${this.descriptor.name} is a netlink-raw family: nlctrl lists generic families' only`,
+      );
+    }
+    const ctrl = new NetlinkFamily(
+      nlctrl,
+      this.socket,
+      await resolveCached(this.socket, nlctrl.name),
+    );
+    const reply = await ctrl.do("getfamily", { familyName: this.generic.name }, options);
+    const names = new Map<number, string>();
+    for (const [name, op] of Object.entries(this.descriptor.ops)) {
+      if (op.request !== undefined && !names.has(op.request)) names.set(op.request, name);
+    }
+    const flags = nlctrl.enums["op-flags"].entries;
+    return (reply.ops ?? []).map(({ id = 0, flags: bits = 0 }) => ({
+      name: names.get(id),
+      id,
+      do: (bits & flags["cmd-cap-do"]) !== 0,
+      dump: (bits & flags["cmd-cap-dump"]) !== 0,
+      adminOnly: (bits & (flags["admin-perm"] | flags["uns-admin-perm"])) !== 0,
+    }));
   }
 
   /**
    * The number of multicast group `name`, to join on the socket.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { netdev } from "@netlink/netlink/ynl/netdev";
    * await using nd = await family(netdev);
@@ -390,7 +552,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       );
     }
     if (group === undefined) {
-      throw new TypeError(`${this.descriptor.name} has no multicast group "${name}"`);
+      throw new TypeError(
+        `${this.descriptor.name} has no multicast group "${name}"${
+          suggestion(name, [
+            ...Object.keys(this.descriptor.groups),
+            ...this.generic?.groups.keys() ?? [],
+          ])
+        }`,
+      );
     }
     return group;
   }
@@ -399,7 +568,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * Closes the socket, unless it was passed in with `options.socket`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { family } from "@netlink/netlink/ynl";
    * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
    * const rt = await family(rtAddr);
@@ -423,7 +592,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
  * per socket). Rejects with NetlinkError "ENOENT" when a generic family is not registered.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
  * await using rt = await family(rtAddr, { netns: "blue" });

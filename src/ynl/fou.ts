@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { fou } from "@netlink/netlink/ynl/fou";
  * await using client = await family(fou);
@@ -37,21 +37,33 @@ export const fou = {
   structs: {},
   sets: {
     fou: {
+      /** FOU_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** FOU_ATTR_PORT (u16). */
       port: [1, "u16", { bigEndian: true }],
+      /** FOU_ATTR_AF (u8). */
       af: [2, "u8"],
+      /** FOU_ATTR_IPPROTO (u8). */
       ipproto: [3, "u8"],
+      /** FOU_ATTR_TYPE (u8). */
       type: [4, "u8"],
+      /** FOU_ATTR_REMCSUM_NOPARTIAL (flag). */
       remcsumNopartial: [5, "flag"],
+      /** FOU_ATTR_LOCAL_V4 (u32). */
       localV4: [6, "u32"],
+      /** FOU_ATTR_LOCAL_V6 (binary). */
       localV6: [7, "binary", {
         checks: { minLen: 16 },
       }],
+      /** FOU_ATTR_PEER_V4 (u32). */
       peerV4: [8, "u32"],
+      /** FOU_ATTR_PEER_V6 (binary). */
       peerV6: [9, "binary", {
         checks: { minLen: 16 },
       }],
+      /** FOU_ATTR_PEER_PORT (u16). */
       peerPort: [10, "u16", { bigEndian: true }],
+      /** FOU_ATTR_IFINDEX (s32). */
       ifindex: [11, "s32"],
     },
   },

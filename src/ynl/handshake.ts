@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { handshake } from "@netlink/netlink/ynl/handshake";
  * await using client = await family(handshake);
@@ -46,22 +46,35 @@ export const handshake = {
   structs: {},
   sets: {
     x509: {
+      /** HANDSHAKE_A_X509_CERT (u32). */
       cert: [1, "u32"],
+      /** HANDSHAKE_A_X509_PRIVKEY (u32). */
       privkey: [2, "u32"],
     },
     accept: {
+      /** HANDSHAKE_A_ACCEPT_SOCKFD (u32). */
       sockfd: [1, "u32"],
+      /** HANDSHAKE_A_ACCEPT_HANDLER_CLASS (u32, enum handler-class). */
       handlerClass: [2, "u32", { enum: "handler-class" }],
+      /** HANDSHAKE_A_ACCEPT_MESSAGE_TYPE (u32, enum msg-type). */
       messageType: [3, "u32", { enum: "msg-type" }],
+      /** HANDSHAKE_A_ACCEPT_TIMEOUT (u32). */
       timeout: [4, "u32"],
+      /** HANDSHAKE_A_ACCEPT_AUTH_MODE (u32, enum auth). */
       authMode: [5, "u32", { enum: "auth" }],
+      /** HANDSHAKE_A_ACCEPT_PEER_IDENTITY (u32). */
       peerIdentity: [6, "u32", { multi: true }],
+      /** HANDSHAKE_A_ACCEPT_CERTIFICATE (nest). */
       certificate: [7, "nest", { multi: true, nest: "x509" }],
+      /** HANDSHAKE_A_ACCEPT_PEERNAME (string). */
       peername: [8, "string"],
     },
     done: {
+      /** HANDSHAKE_A_DONE_STATUS (u32). */
       status: [1, "u32"],
+      /** HANDSHAKE_A_DONE_SOCKFD (u32). */
       sockfd: [2, "u32"],
+      /** HANDSHAKE_A_DONE_REMOTE_AUTH (u32). */
       remoteAuth: [3, "u32", { multi: true }],
     },
   },

@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { lockd } from "@netlink/netlink/ynl/lockd";
  * await using client = await family(lockd);
@@ -33,8 +33,11 @@ export const lockd = {
   structs: {},
   sets: {
     server: {
+      /** LOCKD_A_SERVER_GRACETIME (u32). */
       gracetime: [1, "u32"],
+      /** LOCKD_A_SERVER_TCP_PORT (u16). */
       tcpPort: [2, "u16"],
+      /** LOCKD_A_SERVER_UDP_PORT (u16). */
       udpPort: [3, "u16"],
     },
   },

@@ -1,10 +1,11 @@
 /**
  * Typed netlink families, generated from the kernel's YNL specs: {@linkcode family} takes a
- * generated descriptor (one module per family under `src/ynl/`, e.g. `rt_link.ts`) and returns
- * a client whose requests, replies and notifications are plain, typed objects.
+ * generated descriptor (one module per family under `src/ynl/`, e.g. `rt_link.ts`, imported as
+ * `@netlink/netlink/ynl/rt-link`) and returns a client whose requests, replies and
+ * notifications are plain, typed objects.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);
@@ -14,5 +15,49 @@
  * @module
  */
 
-export * from "./_descriptor.ts";
+// Named one by one, not `export *`: the descriptor's shape (to write a family of one's own) and
+// the types of its messages, with the parts they are built of (public types must not refer to
+// names a user cannot import); anything else _descriptor.ts may hold stays inside.
+export type {
+  AttributeChecks,
+  AttributeDescriptor,
+  AttributeKind,
+  AttributeKindValue,
+  AttributeOptions,
+  AttributeSetValue,
+  AttributeValue,
+  BigValue,
+  Bitfield32,
+  DoOperation,
+  DoReply,
+  DoRequest,
+  DumpOperation,
+  DumpReply,
+  DumpRequest,
+  EnumDescriptor,
+  EnumValue,
+  FamilyDescriptor,
+  FlagsValue,
+  GroupName,
+  IntegerKind,
+  IntegerValue,
+  KeptAttributes,
+  MemberDescriptor,
+  MemberKind,
+  MemberKindValue,
+  MemberOptions,
+  MemberValue,
+  MessageShape,
+  MessageValue,
+  Mode,
+  Notification,
+  OperationDescriptor,
+  ScalarKind,
+  StructValue,
+  SubMessageFormat,
+  SubMessageFormatValue,
+  SubMessageValue,
+} from "./_descriptor.ts";
+export { unknownAttributes } from "./_descriptor.ts";
+export { FamilyError } from "./_extack.ts";
 export * from "./family.ts";

@@ -16,9 +16,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { mptcpPm } from "@netlink/netlink/ynl/mptcp_pm";
+ * import { mptcpPm } from "@netlink/netlink/ynl/mptcp-pm";
  * await using client = await family(mptcpPm);
  * console.log(await client.dump("get-addr"));
  * ```
@@ -49,66 +49,113 @@ export const mptcpPm = {
   structs: {},
   sets: {
     address: {
+      /** MPTCP_PM_ADDR_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** MPTCP_PM_ADDR_ATTR_FAMILY (u16). */
       family: [1, "u16"],
+      /** MPTCP_PM_ADDR_ATTR_ID (u8). */
       id: [2, "u8"],
+      /** MPTCP_PM_ADDR_ATTR_ADDR4 (u32). */
       addr4: [3, "u32", { bigEndian: true }],
+      /** MPTCP_PM_ADDR_ATTR_ADDR6 (binary). */
       addr6: [4, "binary", {
         checks: { exactLen: 16 },
       }],
+      /** MPTCP_PM_ADDR_ATTR_PORT (u16). */
       port: [5, "u16"],
+      /** MPTCP_PM_ADDR_ATTR_FLAGS (u32). */
       flags: [6, "u32"],
+      /** MPTCP_PM_ADDR_ATTR_IF_IDX (s32). */
       ifIdx: [7, "s32"],
     },
     "subflow-attribute": {
+      /** MPTCP_SUBFLOW_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** MPTCP_SUBFLOW_ATTR_TOKEN_REM (u32). */
       tokenRem: [1, "u32"],
+      /** MPTCP_SUBFLOW_ATTR_TOKEN_LOC (u32). */
       tokenLoc: [2, "u32"],
+      /** MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ (u32). */
       relwriteSeq: [3, "u32"],
+      /** MPTCP_SUBFLOW_ATTR_MAP_SEQ (u64). */
       mapSeq: [4, "u64"],
+      /** MPTCP_SUBFLOW_ATTR_MAP_SFSEQ (u32). */
       mapSfseq: [5, "u32"],
+      /** MPTCP_SUBFLOW_ATTR_SSN_OFFSET (u32). */
       ssnOffset: [6, "u32"],
+      /** MPTCP_SUBFLOW_ATTR_MAP_DATALEN (u16). */
       mapDatalen: [7, "u16"],
+      /** MPTCP_SUBFLOW_ATTR_FLAGS (u32). */
       flags: [8, "u32"],
+      /** MPTCP_SUBFLOW_ATTR_ID_REM (u8). */
       idRem: [9, "u8"],
+      /** MPTCP_SUBFLOW_ATTR_ID_LOC (u8). */
       idLoc: [10, "u8"],
+      /** MPTCP_SUBFLOW_ATTR_PAD (pad). */
       pad: [11, "pad"],
     },
     endpoint: {
+      /** MPTCP_PM_ENDPOINT_ADDR (nest). */
       addr: [1, "nest", { nest: "address" }],
     },
     attr: {
+      /** MPTCP_PM_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** MPTCP_PM_ATTR_ADDR (nest). */
       addr: [1, "nest", { nest: "address" }],
+      /** MPTCP_PM_ATTR_RCV_ADD_ADDRS (u32). */
       rcvAddAddrs: [2, "u32"],
+      /** MPTCP_PM_ATTR_SUBFLOWS (u32). */
       subflows: [3, "u32"],
+      /** MPTCP_PM_ATTR_TOKEN (u32). */
       token: [4, "u32"],
+      /** MPTCP_PM_ATTR_LOC_ID (u8). */
       locId: [5, "u8"],
+      /** MPTCP_PM_ATTR_ADDR_REMOTE (nest). */
       addrRemote: [6, "nest", { nest: "address" }],
     },
     "event-attr": {
+      /** MPTCP_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** MPTCP_ATTR_TOKEN (u32). */
       token: [1, "u32"],
+      /** MPTCP_ATTR_FAMILY (u16). */
       family: [2, "u16"],
+      /** MPTCP_ATTR_LOC_ID (u8). */
       locId: [3, "u8"],
+      /** MPTCP_ATTR_REM_ID (u8). */
       remId: [4, "u8"],
+      /** MPTCP_ATTR_SADDR4 (u32). */
       saddr4: [5, "u32", { bigEndian: true }],
+      /** MPTCP_ATTR_SADDR6 (binary). */
       saddr6: [6, "binary", {
         checks: { minLen: 16 },
       }],
+      /** MPTCP_ATTR_DADDR4 (u32). */
       daddr4: [7, "u32", { bigEndian: true }],
+      /** MPTCP_ATTR_DADDR6 (binary). */
       daddr6: [8, "binary", {
         checks: { minLen: 16 },
       }],
+      /** MPTCP_ATTR_SPORT (u16). */
       sport: [9, "u16", { bigEndian: true }],
+      /** MPTCP_ATTR_DPORT (u16). */
       dport: [10, "u16", { bigEndian: true }],
+      /** MPTCP_ATTR_BACKUP (u8). */
       backup: [11, "u8"],
+      /** MPTCP_ATTR_ERROR (u8). */
       error: [12, "u8"],
+      /** MPTCP_ATTR_FLAGS (u16). */
       flags: [13, "u16"],
+      /** MPTCP_ATTR_TIMEOUT (u32). */
       timeout: [14, "u32"],
+      /** MPTCP_ATTR_IF_IDX (u32). */
       ifIdx: [15, "u32"],
+      /** MPTCP_ATTR_RESET_REASON (u32). */
       resetReason: [16, "u32"],
+      /** MPTCP_ATTR_RESET_FLAGS (u32). */
       resetFlags: [17, "u32"],
+      /** MPTCP_ATTR_SERVER_SIDE (u8). */
       serverSide: [18, "u8"],
     },
   },

@@ -28,7 +28,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { netShaper } from "@netlink/netlink/ynl/net-shaper";
  * await using client = await family(netShaper);
@@ -53,36 +53,102 @@ export const netShaper = {
   structs: {},
   sets: {
     "net-shaper": {
+      /**
+       * NET_SHAPER_A_HANDLE (nest). Unique identifier for the given shaper inside the owning device.
+       */
       handle: [1, "nest", { nest: "handle" }],
+      /**
+       * NET_SHAPER_A_METRIC (u32, enum metric). Metric used by the given shaper for bw-min, bw-max and
+       * burst.
+       */
       metric: [2, "u32", { enum: "metric" }],
+      /** NET_SHAPER_A_BW_MIN (uint). Guaranteed bandwidth for the given shaper. */
       bwMin: [3, "uint"],
+      /** NET_SHAPER_A_BW_MAX (uint). Maximum bandwidth for the given shaper or 0 when unlimited. */
       bwMax: [4, "uint"],
+      /**
+       * NET_SHAPER_A_BURST (uint). Maximum burst-size for shaping. Should not be interpreted as a
+       * quantum.
+       */
       burst: [5, "uint"],
+      /**
+       * NET_SHAPER_A_PRIORITY (u32). Scheduling priority for the given shaper. The priority scheduling is
+       * applied to sibling shapers.
+       */
       priority: [6, "u32"],
+      /**
+       * NET_SHAPER_A_WEIGHT (u32). Relative weight for round robin scheduling of the given shaper. The
+       * scheduling is applied to all sibling shapers with the same priority.
+       */
       weight: [7, "u32"],
+      /** NET_SHAPER_A_IFINDEX (u32). Interface index owning the specified shaper. */
       ifindex: [8, "u32"],
+      /**
+       * NET_SHAPER_A_PARENT (nest). Identifier for the parent of the affected shaper. Only needed for
+       * @group operation.
+       */
       parent: [9, "nest", { nest: "handle" }],
+      /** NET_SHAPER_A_LEAVES (nest). Describes a set of leaves shapers for a @group operation. */
       leaves: [10, "nest", { multi: true, nest: "leaf-info" }],
     },
     handle: {
+      /** NET_SHAPER_A_HANDLE_SCOPE (u32, enum scope). Defines the shaper @id interpretation. */
       scope: [1, "u32", { enum: "scope" }],
+      /**
+       * NET_SHAPER_A_HANDLE_ID (u32). Numeric identifier of a shaper. The id semantic depends on the
+       * scope. For @queue scope it's the queue id and for @node scope it's the node identifier.
+       */
       id: [2, "u32"],
     },
     "leaf-info": {
+      /**
+       * NET_SHAPER_A_HANDLE (nest). Unique identifier for the given shaper inside the owning device.
+       */
       handle: [1, "nest", { nest: "handle" }],
+      /**
+       * NET_SHAPER_A_PRIORITY (u32). Scheduling priority for the given shaper. The priority scheduling is
+       * applied to sibling shapers.
+       */
       priority: [6, "u32"],
+      /**
+       * NET_SHAPER_A_WEIGHT (u32). Relative weight for round robin scheduling of the given shaper. The
+       * scheduling is applied to all sibling shapers with the same priority.
+       */
       weight: [7, "u32"],
     },
     caps: {
+      /** NET_SHAPER_A_CAPS_IFINDEX (u32). Interface index queried for shapers capabilities. */
       ifindex: [1, "u32"],
+      /**
+       * NET_SHAPER_A_CAPS_SCOPE (u32, enum scope). The scope to which the queried capabilities apply.
+       */
       scope: [2, "u32", { enum: "scope" }],
+      /**
+       * NET_SHAPER_A_CAPS_SUPPORT_METRIC_BPS (flag). The device accepts 'bps' metric for bw-min, bw-max
+       * and burst.
+       */
       supportMetricBps: [3, "flag"],
+      /**
+       * NET_SHAPER_A_CAPS_SUPPORT_METRIC_PPS (flag). The device accepts 'pps' metric for bw-min, bw-max
+       * and burst.
+       */
       supportMetricPps: [4, "flag"],
+      /**
+       * NET_SHAPER_A_CAPS_SUPPORT_NESTING (flag). The device supports nesting shaper belonging to this
+       * scope below 'node' scoped shapers. Only 'queue' and 'node' scope can have flag 'support-nesting'.
+       */
       supportNesting: [5, "flag"],
+      /** NET_SHAPER_A_CAPS_SUPPORT_BW_MIN (flag). The device supports a minimum guaranteed B/W. */
       supportBwMin: [6, "flag"],
+      /** NET_SHAPER_A_CAPS_SUPPORT_BW_MAX (flag). The device supports maximum B/W shaping. */
       supportBwMax: [7, "flag"],
+      /** NET_SHAPER_A_CAPS_SUPPORT_BURST (flag). The device supports a maximum burst size. */
       supportBurst: [8, "flag"],
+      /** NET_SHAPER_A_CAPS_SUPPORT_PRIORITY (flag). The device supports priority scheduling. */
       supportPriority: [9, "flag"],
+      /**
+       * NET_SHAPER_A_CAPS_SUPPORT_WEIGHT (flag). The device supports weighted round robin scheduling.
+       */
       supportWeight: [10, "flag"],
     },
   },

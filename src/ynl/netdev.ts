@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { netdev } from "@netlink/netlink/ynl/netdev";
  * await using client = await family(netdev);
@@ -66,127 +66,337 @@ export const netdev = {
   structs: {},
   sets: {
     dev: {
+      /** NETDEV_A_DEV_IFINDEX (u32). netdev ifindex */
       ifindex: [1, "u32", {
         checks: { min: 1 },
       }],
+      /** NETDEV_A_DEV_PAD (pad). */
       pad: [2, "pad"],
+      /** NETDEV_A_DEV_XDP_FEATURES (u64, enum xdp-act). Bitmask of enabled xdp-features. */
       xdpFeatures: [3, "u64", { enum: "xdp-act" }],
+      /** NETDEV_A_DEV_XDP_ZC_MAX_SEGS (u32). max fragment count supported by ZC driver */
       xdpZcMaxSegs: [4, "u32", {
         checks: { min: 1 },
       }],
+      /**
+       * NETDEV_A_DEV_XDP_RX_METADATA_FEATURES (u64, enum xdp-rx-metadata). Bitmask of supported XDP
+       * receive metadata features. See Documentation/networking/xdp-rx-metadata.rst for more details.
+       */
       xdpRxMetadataFeatures: [5, "u64", { enum: "xdp-rx-metadata" }],
+      /** NETDEV_A_DEV_XSK_FEATURES (u64, enum xsk-flags). Bitmask of enabled AF_XDP features. */
       xskFeatures: [6, "u64", { enum: "xsk-flags" }],
     },
     "io-uring-provider-info": {},
     "page-pool": {
+      /** NETDEV_A_PAGE_POOL_ID (uint). Unique ID of a Page Pool instance. */
       id: [1, "uint", {
         checks: { min: 1, max: 4294967295 },
       }],
+      /**
+       * NETDEV_A_PAGE_POOL_IFINDEX (u32). ifindex of the netdev to which the pool belongs. May be
+       * reported as 0 if the page pool was allocated for a netdev which got destroyed already (page pools
+       * may outlast their netdevs because they wait for all memory to be returned).
+       */
       ifindex: [2, "u32", {
         checks: { min: 1, max: 2147483647 },
       }],
+      /** NETDEV_A_PAGE_POOL_NAPI_ID (uint). Id of NAPI using this Page Pool instance. */
       napiId: [3, "uint", {
         checks: { min: 1, max: 4294967295 },
       }],
+      /**
+       * NETDEV_A_PAGE_POOL_INFLIGHT (uint). Number of outstanding references to this page pool (allocated
+       * but yet to be freed pages). Allocated pages may be held in socket receive queues, driver receive
+       * ring, page pool recycling ring, the page pool cache, etc.
+       */
       inflight: [4, "uint"],
+      /** NETDEV_A_PAGE_POOL_INFLIGHT_MEM (uint). Amount of memory held by inflight pages. */
       inflightMem: [5, "uint"],
+      /**
+       * NETDEV_A_PAGE_POOL_DETACH_TIME (uint). Seconds in CLOCK_BOOTTIME of when Page Pool was detached
+       * by the driver. Once detached Page Pool can no longer be used to allocate memory. Page Pools wait
+       * for all the memory allocated from them to be freed before truly disappearing. "Detached" Page
+       * Pools cannot be "re-attached", they are just waiting to disappear. Attribute is absent if Page
+       * Pool has not been detached, and can still be used to allocate new memory.
+       */
       detachTime: [6, "uint"],
+      /** NETDEV_A_PAGE_POOL_DMABUF (u32). ID of the dmabuf this page-pool is attached to. */
       dmabuf: [7, "u32"],
+      /** NETDEV_A_PAGE_POOL_IO_URING (nest). io-uring memory provider information. */
       ioUring: [8, "nest", { nest: "io-uring-provider-info" }],
     },
     "page-pool-info": {
+      /** NETDEV_A_PAGE_POOL_ID (uint). Unique ID of a Page Pool instance. */
       id: [1, "uint", {
         checks: { min: 1, max: 4294967295 },
       }],
+      /**
+       * NETDEV_A_PAGE_POOL_IFINDEX (u32). ifindex of the netdev to which the pool belongs. May be
+       * reported as 0 if the page pool was allocated for a netdev which got destroyed already (page pools
+       * may outlast their netdevs because they wait for all memory to be returned).
+       */
       ifindex: [2, "u32", {
         checks: { min: 1, max: 2147483647 },
       }],
     },
     "page-pool-stats": {
+      /** NETDEV_A_PAGE_POOL_STATS_INFO (nest). Page pool identifying information. */
       info: [1, "nest", { nest: "page-pool-info" }],
+      /** NETDEV_A_PAGE_POOL_STATS_ALLOC_FAST (uint). */
       allocFast: [8, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_ALLOC_SLOW (uint). */
       allocSlow: [9, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_ALLOC_SLOW_HIGH_ORDER (uint). */
       allocSlowHighOrder: [10, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_ALLOC_EMPTY (uint). */
       allocEmpty: [11, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_ALLOC_REFILL (uint). */
       allocRefill: [12, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_ALLOC_WAIVE (uint). */
       allocWaive: [13, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_RECYCLE_CACHED (uint). */
       recycleCached: [14, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_RECYCLE_CACHE_FULL (uint). */
       recycleCacheFull: [15, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_RECYCLE_RING (uint). */
       recycleRing: [16, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_RECYCLE_RING_FULL (uint). */
       recycleRingFull: [17, "uint"],
+      /** NETDEV_A_PAGE_POOL_STATS_RECYCLE_RELEASED_REFCNT (uint). */
       recycleReleasedRefcnt: [18, "uint"],
     },
     napi: {
+      /** NETDEV_A_NAPI_IFINDEX (u32). ifindex of the netdevice to which NAPI instance belongs. */
       ifindex: [1, "u32", {
         checks: { min: 1 },
       }],
+      /** NETDEV_A_NAPI_ID (u32). ID of the NAPI instance. */
       id: [2, "u32"],
+      /** NETDEV_A_NAPI_IRQ (u32). The associated interrupt vector number for the napi */
       irq: [3, "u32"],
+      /**
+       * NETDEV_A_NAPI_PID (u32). PID of the napi thread, if NAPI is configured to operate in threaded
+       * mode. If NAPI is not in threaded mode (i.e. uses normal softirq context), the attribute will be
+       * absent.
+       */
       pid: [4, "u32"],
+      /**
+       * NETDEV_A_NAPI_DEFER_HARD_IRQS (u32). The number of consecutive empty polls before IRQ deferral
+       * ends and hardware IRQs are re-enabled.
+       */
       deferHardIrqs: [5, "u32", {
         checks: { max: 2147483647 },
       }],
+      /**
+       * NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT (uint). The timeout, in nanoseconds, of when to trigger the NAPI
+       * watchdog timer which schedules NAPI processing. Additionally, a non-zero value will also prevent
+       * GRO from flushing recent super-frames at the end of a NAPI cycle. This may add receive latency in
+       * exchange for reducing the number of frames processed by the network stack.
+       */
       groFlushTimeout: [6, "uint"],
+      /**
+       * NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT (uint). The timeout, in nanoseconds, of how long to suspend irq
+       * processing, if event polling finds events
+       */
       irqSuspendTimeout: [7, "uint"],
+      /**
+       * NETDEV_A_NAPI_THREADED (u32, enum napi-threaded). Whether the NAPI is configured to operate in
+       * threaded polling mode. If this is set to enabled then the NAPI context operates in threaded
+       * polling mode.
+       */
       threaded: [8, "u32", { enum: "napi-threaded" }],
     },
     "xsk-info": {},
     queue: {
+      /**
+       * NETDEV_A_QUEUE_ID (u32). Queue index; most queue types are indexed like a C array, with indexes
+       * starting at 0 and ending at queue count - 1. Queue indexes are scoped to an interface and queue
+       * type.
+       */
       id: [1, "u32"],
+      /** NETDEV_A_QUEUE_IFINDEX (u32). ifindex of the netdevice to which the queue belongs. */
       ifindex: [2, "u32", {
         checks: { min: 1 },
       }],
+      /**
+       * NETDEV_A_QUEUE_TYPE (u32, enum queue-type). Queue type as rx, tx. Each queue type defines a
+       * separate ID space. XDP TX queues allocated in the kernel are not linked to NAPIs and thus not
+       * listed. AF_XDP queues will have more information set in the xsk attribute.
+       */
       type: [3, "u32", { enum: "queue-type" }],
+      /** NETDEV_A_QUEUE_NAPI_ID (u32). ID of the NAPI instance which services this queue. */
       napiId: [4, "u32"],
+      /** NETDEV_A_QUEUE_DMABUF (u32). ID of the dmabuf attached to this queue, if any. */
       dmabuf: [5, "u32"],
+      /** NETDEV_A_QUEUE_IO_URING (nest). io_uring memory provider information. */
       ioUring: [6, "nest", { nest: "io-uring-provider-info" }],
+      /** NETDEV_A_QUEUE_XSK (nest). XSK information for this queue, if any. */
       xsk: [7, "nest", { nest: "xsk-info" }],
     },
     qstats: {
+      /** NETDEV_A_QSTATS_IFINDEX (u32). ifindex of the netdevice to which stats belong. */
       ifindex: [1, "u32", {
         checks: { min: 1 },
       }],
+      /** NETDEV_A_QSTATS_QUEUE_TYPE (u32, enum queue-type). Queue type as rx, tx, for queue-id. */
       queueType: [2, "u32", { enum: "queue-type" }],
+      /**
+       * NETDEV_A_QSTATS_QUEUE_ID (u32). Queue ID, if stats are scoped to a single queue instance.
+       */
       queueId: [3, "u32"],
+      /**
+       * NETDEV_A_QSTATS_SCOPE (uint, enum qstats-scope). What object type should be used to iterate over
+       * the stats.
+       */
       scope: [4, "uint", { enum: "qstats-scope" }],
+      /**
+       * NETDEV_A_QSTATS_RX_PACKETS (uint). Number of wire packets successfully received and passed to the
+       * stack. For drivers supporting XDP, XDP is considered the first layer of the stack, so packets
+       * consumed by XDP are still counted here.
+       */
       rxPackets: [8, "uint"],
+      /** NETDEV_A_QSTATS_RX_BYTES (uint). Successfully received bytes, see `rx-packets`. */
       rxBytes: [9, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_PACKETS (uint). Number of wire packets successfully sent. Packet is considered
+       * to be successfully sent once it is in device memory (usually this means the device has issued a
+       * DMA completion for the packet).
+       */
       txPackets: [10, "uint"],
+      /** NETDEV_A_QSTATS_TX_BYTES (uint). Successfully sent bytes, see `tx-packets`. */
       txBytes: [11, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_ALLOC_FAIL (uint). Number of times skb or buffer allocation failed on the Rx
+       * datapath. Allocation failure may, or may not result in a packet drop, depending on driver
+       * implementation and whether system recovers quickly.
+       */
       rxAllocFail: [12, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_HW_DROPS (uint). Number of all packets which entered the device, but never
+       * left it, including but not limited to: packets dropped due to lack of buffer space, processing
+       * errors, explicit or implicit policies and packet filters.
+       */
       rxHwDrops: [13, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_HW_DROP_OVERRUNS (uint). Number of packets dropped due to transient lack of
+       * resources, such as buffer space, host descriptors etc.
+       */
       rxHwDropOverruns: [14, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_CSUM_COMPLETE (uint). Number of packets that were marked as CHECKSUM_COMPLETE.
+       */
       rxCsumComplete: [15, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_CSUM_UNNECESSARY (uint). Number of packets that were marked as
+       * CHECKSUM_UNNECESSARY.
+       */
       rxCsumUnnecessary: [16, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_CSUM_NONE (uint). Number of packets that were not checksummed by device.
+       */
       rxCsumNone: [17, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_CSUM_BAD (uint). Number of packets with bad checksum. The packets are not
+       * discarded, but still delivered to the stack.
+       */
       rxCsumBad: [18, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_HW_GRO_PACKETS (uint). Number of packets that were coalesced from smaller
+       * packets by the device. Counts only packets coalesced with the HW-GRO netdevice feature,
+       * LRO-coalesced packets are not counted.
+       */
       rxHwGroPackets: [19, "uint"],
+      /** NETDEV_A_QSTATS_RX_HW_GRO_BYTES (uint). See `rx-hw-gro-packets`. */
       rxHwGroBytes: [20, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_HW_GRO_WIRE_PACKETS (uint). Number of packets that were coalesced to bigger
+       * packetss with the HW-GRO netdevice feature. LRO-coalesced packets are not counted.
+       */
       rxHwGroWirePackets: [21, "uint"],
+      /** NETDEV_A_QSTATS_RX_HW_GRO_WIRE_BYTES (uint). See `rx-hw-gro-wire-packets`. */
       rxHwGroWireBytes: [22, "uint"],
+      /**
+       * NETDEV_A_QSTATS_RX_HW_DROP_RATELIMITS (uint). Number of the packets dropped by the device due to
+       * the received packets bitrate exceeding the device rate limit.
+       */
       rxHwDropRatelimits: [23, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_HW_DROPS (uint). Number of packets that arrived at the device but never left
+       * it, encompassing packets dropped for reasons such as processing errors, as well as those affected
+       * by explicitly defined policies and packet filtering criteria.
+       */
       txHwDrops: [24, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_HW_DROP_ERRORS (uint). Number of packets dropped because they were invalid or
+       * malformed.
+       */
       txHwDropErrors: [25, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_CSUM_NONE (uint). Number of packets that did not require the device to
+       * calculate the checksum.
+       */
       txCsumNone: [26, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_NEEDS_CSUM (uint). Number of packets that required the device to calculate the
+       * checksum. This counter includes the number of GSO wire packets for which device calculated the L4
+       * checksum.
+       */
       txNeedsCsum: [27, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_HW_GSO_PACKETS (uint). Number of packets that necessitated segmentation into
+       * smaller packets by the device.
+       */
       txHwGsoPackets: [28, "uint"],
+      /** NETDEV_A_QSTATS_TX_HW_GSO_BYTES (uint). See `tx-hw-gso-packets`. */
       txHwGsoBytes: [29, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_HW_GSO_WIRE_PACKETS (uint). Number of wire-sized packets generated by
+       * processing `tx-hw-gso-packets`
+       */
       txHwGsoWirePackets: [30, "uint"],
+      /** NETDEV_A_QSTATS_TX_HW_GSO_WIRE_BYTES (uint). See `tx-hw-gso-wire-packets`. */
       txHwGsoWireBytes: [31, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_HW_DROP_RATELIMITS (uint). Number of the packets dropped by the device due to
+       * the transmit packets bitrate exceeding the device rate limit.
+       */
       txHwDropRatelimits: [32, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_STOP (uint). Number of times driver paused accepting new tx packets from the
+       * stack to this queue, because the queue was full. Note that if BQL is supported and enabled on the
+       * device the networking stack will avoid queuing a lot of data at once.
+       */
       txStop: [33, "uint"],
+      /**
+       * NETDEV_A_QSTATS_TX_WAKE (uint). Number of times driver re-started accepting send requests to this
+       * queue from the stack.
+       */
       txWake: [34, "uint"],
     },
     "queue-id": {
+      /**
+       * NETDEV_A_QUEUE_ID (u32). Queue index; most queue types are indexed like a C array, with indexes
+       * starting at 0 and ending at queue count - 1. Queue indexes are scoped to an interface and queue
+       * type.
+       */
       id: [1, "u32"],
+      /**
+       * NETDEV_A_QUEUE_TYPE (u32, enum queue-type). Queue type as rx, tx. Each queue type defines a
+       * separate ID space. XDP TX queues allocated in the kernel are not linked to NAPIs and thus not
+       * listed. AF_XDP queues will have more information set in the xsk attribute.
+       */
       type: [3, "u32", { enum: "queue-type" }],
     },
     dmabuf: {
+      /** NETDEV_A_DMABUF_IFINDEX (u32). netdev ifindex to bind the dmabuf to. */
       ifindex: [1, "u32", {
         checks: { min: 1 },
       }],
+      /** NETDEV_A_DMABUF_QUEUES (nest). receive queues to bind the dmabuf to. */
       queues: [2, "nest", { multi: true, nest: "queue-id" }],
+      /** NETDEV_A_DMABUF_FD (u32). dmabuf file descriptor to bind. */
       fd: [3, "u32"],
+      /** NETDEV_A_DMABUF_ID (u32). id of the dmabuf binding */
       id: [4, "u32", {
         checks: { min: 1 },
       }],

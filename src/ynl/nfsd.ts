@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { nfsd } from "@netlink/netlink/ynl/nfsd";
  * await using client = await family(nfsd);
@@ -33,40 +33,65 @@ export const nfsd = {
   structs: {},
   sets: {
     "rpc-status": {
+      /** NFSD_A_RPC_STATUS_XID (u32). */
       xid: [1, "u32", { bigEndian: true }],
+      /** NFSD_A_RPC_STATUS_FLAGS (u32). */
       flags: [2, "u32"],
+      /** NFSD_A_RPC_STATUS_PROG (u32). */
       prog: [3, "u32"],
+      /** NFSD_A_RPC_STATUS_VERSION (u8). */
       version: [4, "u8"],
+      /** NFSD_A_RPC_STATUS_PROC (u32). */
       proc: [5, "u32"],
+      /** NFSD_A_RPC_STATUS_SERVICE_TIME (s64). */
       serviceTime: [6, "s64"],
+      /** NFSD_A_RPC_STATUS_PAD (pad). */
       pad: [7, "pad"],
+      /** NFSD_A_RPC_STATUS_SADDR4 (u32). */
       saddr4: [8, "u32", { bigEndian: true }],
+      /** NFSD_A_RPC_STATUS_DADDR4 (u32). */
       daddr4: [9, "u32", { bigEndian: true }],
+      /** NFSD_A_RPC_STATUS_SADDR6 (binary). */
       saddr6: [10, "binary"],
+      /** NFSD_A_RPC_STATUS_DADDR6 (binary). */
       daddr6: [11, "binary"],
+      /** NFSD_A_RPC_STATUS_SPORT (u16). */
       sport: [12, "u16", { bigEndian: true }],
+      /** NFSD_A_RPC_STATUS_DPORT (u16). */
       dport: [13, "u16", { bigEndian: true }],
+      /** NFSD_A_RPC_STATUS_COMPOUND_OPS (u32). */
       compoundOps: [14, "u32", { multi: true }],
     },
     server: {
+      /** NFSD_A_SERVER_THREADS (u32). */
       threads: [1, "u32", { multi: true }],
+      /** NFSD_A_SERVER_GRACETIME (u32). */
       gracetime: [2, "u32"],
+      /** NFSD_A_SERVER_LEASETIME (u32). */
       leasetime: [3, "u32"],
+      /** NFSD_A_SERVER_SCOPE (string). */
       scope: [4, "string"],
     },
     version: {
+      /** NFSD_A_VERSION_MAJOR (u32). */
       major: [1, "u32"],
+      /** NFSD_A_VERSION_MINOR (u32). */
       minor: [2, "u32"],
+      /** NFSD_A_VERSION_ENABLED (flag). */
       enabled: [3, "flag"],
     },
     "server-proto": {
+      /** NFSD_A_SERVER_PROTO_VERSION (nest). */
       version: [1, "nest", { multi: true, nest: "version" }],
     },
     sock: {
+      /** NFSD_A_SOCK_ADDR (binary). */
       addr: [1, "binary"],
+      /** NFSD_A_SOCK_TRANSPORT_NAME (string). */
       transportName: [2, "string"],
     },
     "server-sock": {
+      /** NFSD_A_SERVER_SOCK_ADDR (nest). */
       addr: [1, "nest", { multi: true, nest: "sock" }],
     },
   },

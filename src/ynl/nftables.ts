@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { nftables } from "@netlink/netlink/ynl/nftables";
  * await using client = await family(nftables);
@@ -221,257 +221,431 @@ export const nftables = {
   },
   sets: {
     "empty-attrs": {
+      /** NFTABLES_A_EMPTY_ATTRS_NAME (string). */
       name: [1, "string"],
     },
     "batch-attrs": {
+      /** NFTABLES_A_BATCH_ATTRS_GENID (u32). */
       genid: [1, "u32", { bigEndian: true }],
     },
     "table-attrs": {
+      /** NFTABLES_A_TABLE_ATTRS_NAME (string). name of the table */
       name: [1, "string"],
+      /** NFTABLES_A_TABLE_ATTRS_FLAGS (u32, enum table-flags). bitmask of flags */
       flags: [2, "u32", { bigEndian: true, enum: "table-flags", asFlags: true }],
+      /** NFTABLES_A_TABLE_ATTRS_USE (u32). number of chains in this table */
       use: [3, "u32", { bigEndian: true }],
+      /** NFTABLES_A_TABLE_ATTRS_HANDLE (u64). numeric handle of the table */
       handle: [4, "u64", { bigEndian: true }],
+      /** NFTABLES_A_TABLE_ATTRS_USERDATA (binary). user data */
       userdata: [5, "binary"],
     },
     "chain-attrs": {
+      /** NFTABLES_A_CHAIN_ATTRS_TABLE (string). name of the table containing the chain */
       table: [1, "string"],
+      /** NFTABLES_A_CHAIN_ATTRS_HANDLE (u64). numeric handle of the chain */
       handle: [2, "u64", { bigEndian: true }],
+      /** NFTABLES_A_CHAIN_ATTRS_NAME (string). name of the chain */
       name: [3, "string"],
+      /** NFTABLES_A_CHAIN_ATTRS_HOOK (nest). hook specification for basechains */
       hook: [4, "nest", { nest: "nft-hook-attrs" }],
+      /** NFTABLES_A_CHAIN_ATTRS_POLICY (u32). numeric policy of the chain */
       policy: [5, "u32", { bigEndian: true }],
+      /** NFTABLES_A_CHAIN_ATTRS_USE (u32). number of references to this chain */
       use: [6, "u32", { bigEndian: true }],
+      /** NFTABLES_A_CHAIN_ATTRS_TYPE (string). type name of the chain */
       type: [7, "string"],
+      /** NFTABLES_A_CHAIN_ATTRS_COUNTERS (nest). counter specification of the chain */
       counters: [8, "nest", { nest: "nft-counter-attrs" }],
+      /** NFTABLES_A_CHAIN_ATTRS_FLAGS (u32, enum chain-flags). chain flags */
       flags: [9, "u32", { bigEndian: true, enum: "chain-flags", asFlags: true }],
+      /** NFTABLES_A_CHAIN_ATTRS_ID (u32). uniquely identifies a chain in a transaction */
       id: [10, "u32", { bigEndian: true }],
+      /** NFTABLES_A_CHAIN_ATTRS_USERDATA (binary). user data */
       userdata: [11, "binary"],
     },
     "counter-attrs": {
+      /** NFTABLES_A_COUNTER_ATTRS_BYTES (u64). */
       bytes: [1, "u64", { bigEndian: true }],
+      /** NFTABLES_A_COUNTER_ATTRS_PACKETS (u64). */
       packets: [2, "u64", { bigEndian: true }],
+      /** NFTABLES_A_COUNTER_ATTRS_PAD (pad). */
       pad: [3, "pad"],
     },
     "nft-hook-attrs": {
+      /** NFTABLES_A_NFT_HOOK_ATTRS_NUM (u32). */
       num: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_NFT_HOOK_ATTRS_PRIORITY (s32). */
       priority: [2, "s32", { bigEndian: true }],
+      /** NFTABLES_A_NFT_HOOK_ATTRS_DEV (string). net device name */
       dev: [3, "string"],
+      /** NFTABLES_A_NFT_HOOK_ATTRS_DEVS (nest). list of net devices */
       devs: [4, "nest", { nest: "hook-dev-attrs" }],
     },
     "hook-dev-attrs": {
+      /** NFTABLES_A_HOOK_DEV_ATTRS_NAME (string). */
       name: [1, "string", { multi: true }],
     },
     "nft-counter-attrs": {
+      /** NFTABLES_A_NFT_COUNTER_ATTRS_BYTES (u64). */
       bytes: [1, "u64"],
+      /** NFTABLES_A_NFT_COUNTER_ATTRS_PACKETS (u64). */
       packets: [2, "u64"],
     },
     "rule-attrs": {
+      /** NFTABLES_A_RULE_ATTRS_TABLE (string). name of the table containing the rule */
       table: [1, "string"],
+      /** NFTABLES_A_RULE_ATTRS_CHAIN (string). name of the chain containing the rule */
       chain: [2, "string"],
+      /** NFTABLES_A_RULE_ATTRS_HANDLE (u64). numeric handle of the rule */
       handle: [3, "u64", { bigEndian: true }],
+      /** NFTABLES_A_RULE_ATTRS_EXPRESSIONS (nest). list of expressions */
       expressions: [4, "nest", { nest: "expr-list-attrs" }],
+      /** NFTABLES_A_RULE_ATTRS_COMPAT (nest). compatibility specifications of the rule */
       compat: [5, "nest", { nest: "rule-compat-attrs" }],
+      /** NFTABLES_A_RULE_ATTRS_POSITION (u64). numeric handle of the previous rule */
       position: [6, "u64", { bigEndian: true }],
+      /** NFTABLES_A_RULE_ATTRS_USERDATA (binary). user data */
       userdata: [7, "binary"],
+      /** NFTABLES_A_RULE_ATTRS_ID (u32). uniquely identifies a rule in a transaction */
       id: [8, "u32"],
+      /**
+       * NFTABLES_A_RULE_ATTRS_POSITION_ID (u32). transaction unique identifier of the previous rule
+       */
       positionId: [9, "u32"],
+      /**
+       * NFTABLES_A_RULE_ATTRS_CHAIN_ID (u32). add the rule to chain by ID, alternative to chain name
+       */
       chainId: [10, "u32"],
     },
     "expr-list-attrs": {
+      /** NFTABLES_A_EXPR_LIST_ATTRS_ELEM (nest). */
       elem: [1, "nest", { multi: true, nest: "expr-attrs" }],
     },
     "expr-attrs": {
+      /** NFTABLES_A_EXPR_ATTRS_NAME (string). name of the expression type */
       name: [1, "string"],
+      /** NFTABLES_A_EXPR_ATTRS_DATA (sub-message). type specific data */
       data: [2, "sub-message", { subMessage: "expr-ops", selector: "name" }],
     },
     "rule-compat-attrs": {
+      /** NFTABLES_A_RULE_COMPAT_ATTRS_PROTO (binary). numeric value of the handled protocol */
       proto: [1, "binary"],
+      /** NFTABLES_A_RULE_COMPAT_ATTRS_FLAGS (binary). bitmask of flags */
       flags: [2, "binary"],
     },
     "set-attrs": {
+      /** NFTABLES_A_SET_ATTRS_TABLE (string). table name */
       table: [1, "string"],
+      /** NFTABLES_A_SET_ATTRS_NAME (string). set name */
       name: [2, "string"],
+      /** NFTABLES_A_SET_ATTRS_FLAGS (u32, enum set-flags). bitmask of enum nft_set_flags */
       flags: [3, "u32", { bigEndian: true, enum: "set-flags" }],
+      /** NFTABLES_A_SET_ATTRS_KEY_TYPE (u32). key data type, informational purpose only */
       keyType: [4, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_KEY_LEN (u32). key data length */
       keyLen: [5, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_DATA_TYPE (u32). mapping data type */
       dataType: [6, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_DATA_LEN (u32). mapping data length */
       dataLen: [7, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_POLICY (u32). selection policy */
       policy: [8, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_DESC (nest). set description */
       desc: [9, "nest", { nest: "set-desc-attrs" }],
+      /** NFTABLES_A_SET_ATTRS_ID (u32). uniquely identifies a set in a transaction */
       id: [10, "u32"],
+      /** NFTABLES_A_SET_ATTRS_TIMEOUT (u64). default timeout value */
       timeout: [11, "u64"],
+      /** NFTABLES_A_SET_ATTRS_GC_INTERVAL (u32). garbage collection interval */
       gcInterval: [12, "u32"],
+      /** NFTABLES_A_SET_ATTRS_USERDATA (binary). user data */
       userdata: [13, "binary"],
+      /** NFTABLES_A_SET_ATTRS_PAD (pad). */
       pad: [14, "pad"],
+      /** NFTABLES_A_SET_ATTRS_OBJ_TYPE (u32). stateful object type */
       objType: [15, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_HANDLE (u64). set handle */
       handle: [16, "u64", { bigEndian: true }],
+      /** NFTABLES_A_SET_ATTRS_EXPR (nest). set expression */
       expr: [17, "nest", { multi: true, nest: "expr-attrs" }],
+      /** NFTABLES_A_SET_ATTRS_EXPRESSIONS (nest). list of expressions */
       expressions: [18, "nest", { nest: "set-list-attrs" }],
     },
     "set-desc-attrs": {
+      /** NFTABLES_A_SET_DESC_ATTRS_SIZE (u32). number of elements in set */
       size: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_SET_DESC_ATTRS_CONCAT (nest). description of field concatenation */
       concat: [2, "nest", { multi: true, nest: "set-desc-concat-attrs" }],
     },
     "set-desc-concat-attrs": {
+      /** NFTABLES_A_SET_DESC_CONCAT_ATTRS_ELEM (nest). */
       elem: [1, "nest", { nest: "set-field-attrs" }],
     },
     "set-field-attrs": {
+      /** NFTABLES_A_SET_FIELD_ATTRS_LEN (u32). */
       len: [1, "u32", { bigEndian: true }],
     },
     "set-list-attrs": {
+      /** NFTABLES_A_SET_LIST_ATTRS_ELEM (nest). */
       elem: [1, "nest", { multi: true, nest: "expr-attrs" }],
     },
     "setelem-attrs": {
+      /** NFTABLES_A_SETELEM_ATTRS_KEY (nest). key value */
       key: [1, "nest", { nest: "data-attrs" }],
+      /** NFTABLES_A_SETELEM_ATTRS_DATA (nest). data value of mapping */
       data: [2, "nest", { nest: "data-attrs" }],
+      /** NFTABLES_A_SETELEM_ATTRS_FLAGS (binary). bitmask of nft_set_elem_flags */
       flags: [3, "binary"],
+      /** NFTABLES_A_SETELEM_ATTRS_TIMEOUT (u64). timeout value */
       timeout: [4, "u64"],
+      /** NFTABLES_A_SETELEM_ATTRS_EXPIRATION (u64). expiration time */
       expiration: [5, "u64"],
+      /** NFTABLES_A_SETELEM_ATTRS_USERDATA (binary). user data */
       userdata: [6, "binary"],
+      /** NFTABLES_A_SETELEM_ATTRS_EXPR (nest). expression */
       expr: [7, "nest", { nest: "expr-attrs" }],
+      /** NFTABLES_A_SETELEM_ATTRS_OBJREF (string). stateful object reference */
       objref: [8, "string"],
+      /** NFTABLES_A_SETELEM_ATTRS_KEY_END (nest). closing key value */
       keyEnd: [9, "nest", { nest: "data-attrs" }],
+      /** NFTABLES_A_SETELEM_ATTRS_EXPRESSIONS (nest). list of expressions */
       expressions: [10, "nest", { nest: "expr-list-attrs" }],
     },
     "setelem-list-elem-attrs": {
+      /** NFTABLES_A_SETELEM_LIST_ELEM_ATTRS_ELEM (nest). */
       elem: [1, "nest", { multi: true, nest: "setelem-attrs" }],
     },
     "setelem-list-attrs": {
+      /** NFTABLES_A_SETELEM_LIST_ATTRS_TABLE (string). */
       table: [1, "string"],
+      /** NFTABLES_A_SETELEM_LIST_ATTRS_SET (string). */
       set: [2, "string"],
+      /** NFTABLES_A_SETELEM_LIST_ATTRS_ELEMENTS (nest). */
       elements: [3, "nest", { nest: "setelem-list-elem-attrs" }],
+      /** NFTABLES_A_SETELEM_LIST_ATTRS_SET_ID (u32). */
       setId: [4, "u32"],
     },
     "gen-attrs": {
+      /** NFTABLES_A_GEN_ATTRS_ID (u32). ruleset generation id */
       id: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_GEN_ATTRS_PROC_PID (u32). */
       procPid: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_GEN_ATTRS_PROC_NAME (string). */
       procName: [3, "string"],
     },
     "obj-attrs": {
+      /** NFTABLES_A_OBJ_ATTRS_TABLE (string). name of the table containing the expression */
       table: [1, "string"],
+      /** NFTABLES_A_OBJ_ATTRS_NAME (string). name of this expression type */
       name: [2, "string"],
+      /** NFTABLES_A_OBJ_ATTRS_TYPE (u32, enum object-type). stateful object type */
       type: [3, "u32", { bigEndian: true, enum: "object-type" }],
+      /** NFTABLES_A_OBJ_ATTRS_DATA (sub-message). stateful object data */
       data: [4, "sub-message", { subMessage: "obj-data", selector: "type" }],
+      /** NFTABLES_A_OBJ_ATTRS_USE (u32). number of references to this expression */
       use: [5, "u32", { bigEndian: true }],
+      /** NFTABLES_A_OBJ_ATTRS_HANDLE (u64). object handle */
       handle: [6, "u64", { bigEndian: true }],
+      /** NFTABLES_A_OBJ_ATTRS_PAD (pad). */
       pad: [7, "pad"],
+      /** NFTABLES_A_OBJ_ATTRS_USERDATA (binary). user data */
       userdata: [8, "binary"],
     },
     "quota-attrs": {
+      /** NFTABLES_A_QUOTA_ATTRS_BYTES (u64). */
       bytes: [1, "u64", { bigEndian: true }],
+      /** NFTABLES_A_QUOTA_ATTRS_FLAGS (u32, enum quota-flags). */
       flags: [2, "u32", { bigEndian: true, enum: "quota-flags" }],
+      /** NFTABLES_A_QUOTA_ATTRS_PAD (pad). */
       pad: [3, "pad"],
+      /** NFTABLES_A_QUOTA_ATTRS_CONSUMED (u64). */
       consumed: [4, "u64", { bigEndian: true }],
     },
     "flowtable-attrs": {
+      /** NFTABLES_A_FLOWTABLE_ATTRS_TABLE (string). */
       table: [1, "string"],
+      /** NFTABLES_A_FLOWTABLE_ATTRS_NAME (string). */
       name: [2, "string"],
+      /** NFTABLES_A_FLOWTABLE_ATTRS_HOOK (nest). */
       hook: [3, "nest", { nest: "flowtable-hook-attrs" }],
+      /** NFTABLES_A_FLOWTABLE_ATTRS_USE (u32). */
       use: [4, "u32", { bigEndian: true }],
+      /** NFTABLES_A_FLOWTABLE_ATTRS_HANDLE (u64). */
       handle: [5, "u64", { bigEndian: true }],
+      /** NFTABLES_A_FLOWTABLE_ATTRS_PAD (pad). */
       pad: [6, "pad"],
+      /** NFTABLES_A_FLOWTABLE_ATTRS_FLAGS (u32). */
       flags: [7, "u32", { bigEndian: true }],
     },
     "flowtable-hook-attrs": {
+      /** NFTABLES_A_FLOWTABLE_HOOK_ATTRS_NUM (u32). */
       num: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_FLOWTABLE_HOOK_ATTRS_PRIORITY (u32). */
       priority: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_FLOWTABLE_HOOK_ATTRS_DEVS (nest). */
       devs: [3, "nest", { nest: "hook-dev-attrs" }],
     },
     "expr-bitwise-attrs": {
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_SREG (u32). */
       sreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_DREG (u32). */
       dreg: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_LEN (u32). */
       len: [3, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_MASK (nest). */
       mask: [4, "nest", { nest: "data-attrs" }],
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_XOR (nest). */
       xor: [5, "nest", { nest: "data-attrs" }],
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_OP (u32, enum bitwise-ops). */
       op: [6, "u32", { bigEndian: true, enum: "bitwise-ops" }],
+      /** NFTABLES_A_EXPR_BITWISE_ATTRS_DATA (nest). */
       data: [7, "nest", { nest: "data-attrs" }],
     },
     "expr-cmp-attrs": {
+      /** NFTABLES_A_EXPR_CMP_ATTRS_SREG (u32). */
       sreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_CMP_ATTRS_OP (u32, enum cmp-ops). */
       op: [2, "u32", { bigEndian: true, enum: "cmp-ops" }],
+      /** NFTABLES_A_EXPR_CMP_ATTRS_DATA (nest). */
       data: [3, "nest", { nest: "data-attrs" }],
     },
     "data-attrs": {
+      /** NFTABLES_A_DATA_ATTRS_VALUE (binary). */
       value: [1, "binary"],
+      /** NFTABLES_A_DATA_ATTRS_VERDICT (nest). */
       verdict: [2, "nest", { nest: "verdict-attrs" }],
     },
     "verdict-attrs": {
+      /** NFTABLES_A_VERDICT_ATTRS_CODE (u32, enum verdict-code). */
       code: [1, "u32", { bigEndian: true, enum: "verdict-code" }],
+      /** NFTABLES_A_VERDICT_ATTRS_CHAIN (string). */
       chain: [2, "string"],
+      /** NFTABLES_A_VERDICT_ATTRS_CHAIN_ID (u32). */
       chainId: [3, "u32"],
     },
     "expr-counter-attrs": {
+      /** NFTABLES_A_EXPR_COUNTER_ATTRS_BYTES (u64). Number of bytes */
       bytes: [1, "u64"],
+      /** NFTABLES_A_EXPR_COUNTER_ATTRS_PACKETS (u64). Number of packets */
       packets: [2, "u64"],
+      /** NFTABLES_A_EXPR_COUNTER_ATTRS_PAD (pad). */
       pad: [3, "pad"],
     },
     "expr-fib-attrs": {
+      /** NFTABLES_A_EXPR_FIB_ATTRS_DREG (u32). */
       dreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_FIB_ATTRS_RESULT (u32, enum fib-result). */
       result: [2, "u32", { bigEndian: true, enum: "fib-result" }],
+      /** NFTABLES_A_EXPR_FIB_ATTRS_FLAGS (u32, enum fib-flags). */
       flags: [3, "u32", { bigEndian: true, enum: "fib-flags" }],
     },
     "expr-ct-attrs": {
+      /** NFTABLES_A_EXPR_CT_ATTRS_DREG (u32). */
       dreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_CT_ATTRS_KEY (u32, enum ct-keys). */
       key: [2, "u32", { bigEndian: true, enum: "ct-keys" }],
+      /** NFTABLES_A_EXPR_CT_ATTRS_DIRECTION (u8, enum ct-direction). */
       direction: [3, "u8", { enum: "ct-direction" }],
+      /** NFTABLES_A_EXPR_CT_ATTRS_SREG (u32). */
       sreg: [4, "u32", { bigEndian: true }],
     },
     "expr-flow-offload-attrs": {
+      /** NFTABLES_A_EXPR_FLOW_OFFLOAD_ATTRS_NAME (string). Flow offload table name */
       name: [1, "string"],
     },
     "expr-immediate-attrs": {
+      /** NFTABLES_A_EXPR_IMMEDIATE_ATTRS_DREG (u32). */
       dreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_IMMEDIATE_ATTRS_DATA (nest). */
       data: [2, "nest", { nest: "data-attrs" }],
     },
     "expr-lookup-attrs": {
+      /** NFTABLES_A_EXPR_LOOKUP_ATTRS_SET (string). Name of set to use */
       set: [1, "string"],
+      /** NFTABLES_A_EXPR_LOOKUP_ATTRS_SET ID (u32). ID of set to use */
       "set id": [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_LOOKUP_ATTRS_SREG (u32). */
       sreg: [3, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_LOOKUP_ATTRS_DREG (u32). */
       dreg: [4, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_LOOKUP_ATTRS_FLAGS (u32, enum lookup-flags). */
       flags: [5, "u32", { bigEndian: true, enum: "lookup-flags" }],
     },
     "expr-meta-attrs": {
+      /** NFTABLES_A_EXPR_META_ATTRS_DREG (u32). */
       dreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_META_ATTRS_KEY (u32, enum meta-keys). */
       key: [2, "u32", { bigEndian: true, enum: "meta-keys" }],
+      /** NFTABLES_A_EXPR_META_ATTRS_SREG (u32). */
       sreg: [3, "u32", { bigEndian: true }],
     },
     "expr-nat-attrs": {
+      /** NFTABLES_A_EXPR_NAT_ATTRS_TYPE (u32). */
       type: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_NAT_ATTRS_FAMILY (u32). */
       family: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_NAT_ATTRS_REG_ADDR_MIN (u32). */
       regAddrMin: [3, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_NAT_ATTRS_REG_ADDR_MAX (u32). */
       regAddrMax: [4, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_NAT_ATTRS_REG_PROTO_MIN (u32). */
       regProtoMin: [5, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_NAT_ATTRS_REG_PROTO_MAX (u32). */
       regProtoMax: [6, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_NAT_ATTRS_FLAGS (u32, enum nat-range-flags). */
       flags: [7, "u32", { bigEndian: true, enum: "nat-range-flags", asFlags: true }],
     },
     "expr-payload-attrs": {
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_DREG (u32). */
       dreg: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_BASE (u32). */
       base: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_OFFSET (u32). */
       offset: [3, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_LEN (u32). */
       len: [4, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_SREG (u32). */
       sreg: [5, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_CSUM_TYPE (u32). */
       csumType: [6, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_CSUM_OFFSET (u32). */
       csumOffset: [7, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_PAYLOAD_ATTRS_CSUM_FLAGS (u32). */
       csumFlags: [8, "u32", { bigEndian: true }],
     },
     "expr-reject-attrs": {
+      /** NFTABLES_A_EXPR_REJECT_ATTRS_TYPE (u32, enum reject-types). */
       type: [1, "u32", { bigEndian: true, enum: "reject-types" }],
+      /** NFTABLES_A_EXPR_REJECT_ATTRS_ICMP_CODE (u8). */
       icmpCode: [2, "u8"],
     },
     "expr-target-attrs": {
+      /** NFTABLES_A_EXPR_TARGET_ATTRS_NAME (string). */
       name: [1, "string"],
+      /** NFTABLES_A_EXPR_TARGET_ATTRS_REV (u32). */
       rev: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_TARGET_ATTRS_INFO (binary). */
       info: [3, "binary"],
     },
     "expr-tproxy-attrs": {
+      /** NFTABLES_A_EXPR_TPROXY_ATTRS_FAMILY (u32). */
       family: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_TPROXY_ATTRS_REG_ADDR (u32). */
       regAddr: [2, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_TPROXY_ATTRS_REG_PORT (u32). */
       regPort: [3, "u32", { bigEndian: true }],
     },
     "expr-objref-attrs": {
+      /** NFTABLES_A_EXPR_OBJREF_ATTRS_IMM_TYPE (u32). */
       immType: [1, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_OBJREF_ATTRS_IMM_NAME (string). object name */
       immName: [2, "string"],
+      /** NFTABLES_A_EXPR_OBJREF_ATTRS_SET_SREG (u32). */
       setSreg: [3, "u32", { bigEndian: true }],
+      /** NFTABLES_A_EXPR_OBJREF_ATTRS_SET_NAME (string). name of object map */
       setName: [4, "string"],
+      /** NFTABLES_A_EXPR_OBJREF_ATTRS_SET_ID (u32). id of object map */
       setId: [5, "u32", { bigEndian: true }],
     },
   },

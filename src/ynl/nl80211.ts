@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { nl80211 } from "@netlink/netlink/ynl/nl80211";
  * await using client = await family(nl80211);
@@ -245,512 +245,986 @@ export const nl80211 = {
   },
   sets: {
     "nl80211-attrs": {
+      /** NL80211_ATTR_WIPHY (u32). */
       wiphy: [1, "u32"],
+      /** NL80211_ATTR_WIPHY_NAME (string). */
       wiphyName: [2, "string"],
+      /** NL80211_ATTR_IFINDEX (u32). */
       ifindex: [3, "u32"],
+      /** NL80211_ATTR_IFNAME (string). */
       ifname: [4, "string"],
+      /** NL80211_ATTR_IFTYPE (u32). */
       iftype: [5, "u32"],
+      /** NL80211_ATTR_MAC (binary). */
       mac: [6, "binary"],
+      /** NL80211_ATTR_KEY_DATA (binary). */
       keyData: [7, "binary"],
+      /** NL80211_ATTR_KEY_IDX (u8). */
       keyIdx: [8, "u8"],
+      /** NL80211_ATTR_KEY_CIPHER (u32). */
       keyCipher: [9, "u32"],
+      /** NL80211_ATTR_KEY_SEQ (binary). */
       keySeq: [10, "binary"],
+      /** NL80211_ATTR_KEY_DEFAULT (flag). */
       keyDefault: [11, "flag"],
+      /** NL80211_ATTR_BEACON_INTERVAL (u32). */
       beaconInterval: [12, "u32"],
+      /** NL80211_ATTR_DTIM_PERIOD (u32). */
       dtimPeriod: [13, "u32"],
+      /** NL80211_ATTR_BEACON_HEAD (binary). */
       beaconHead: [14, "binary"],
+      /** NL80211_ATTR_BEACON_TAIL (binary). */
       beaconTail: [15, "binary"],
+      /** NL80211_ATTR_STA_AID (u16). */
       staAid: [16, "u16"],
+      /** NL80211_ATTR_STA_FLAGS (binary). */
       staFlags: [17, "binary"],
+      /** NL80211_ATTR_STA_LISTEN_INTERVAL (u16). */
       staListenInterval: [18, "u16"],
+      /** NL80211_ATTR_STA_SUPPORTED_RATES (binary). */
       staSupportedRates: [19, "binary"],
+      /** NL80211_ATTR_STA_VLAN (u32). */
       staVlan: [20, "u32"],
+      /** NL80211_ATTR_STA_INFO (binary). */
       staInfo: [21, "binary"],
+      /** NL80211_ATTR_WIPHY_BANDS (nest). */
       wiphyBands: [22, "nest", { nest: "wiphy-bands" }],
+      /** NL80211_ATTR_MNTR_FLAGS (binary). */
       mntrFlags: [23, "binary"],
+      /** NL80211_ATTR_MESH_ID (binary). */
       meshId: [24, "binary"],
+      /** NL80211_ATTR_STA_PLINK_ACTION (u8). */
       staPlinkAction: [25, "u8"],
+      /** NL80211_ATTR_MPATH_NEXT_HOP (binary). */
       mpathNextHop: [26, "binary"],
+      /** NL80211_ATTR_MPATH_INFO (binary). */
       mpathInfo: [27, "binary"],
+      /** NL80211_ATTR_BSS_CTS_PROT (u8). */
       bssCtsProt: [28, "u8"],
+      /** NL80211_ATTR_BSS_SHORT_PREAMBLE (u8). */
       bssShortPreamble: [29, "u8"],
+      /** NL80211_ATTR_BSS_SHORT_SLOT_TIME (u8). */
       bssShortSlotTime: [30, "u8"],
+      /** NL80211_ATTR_HT_CAPABILITY (binary). */
       htCapability: [31, "binary"],
+      /** NL80211_ATTR_SUPPORTED_IFTYPES (nest). */
       supportedIftypes: [32, "nest", { nest: "supported-iftypes" }],
+      /** NL80211_ATTR_REG_ALPHA2 (binary). */
       regAlpha2: [33, "binary"],
+      /** NL80211_ATTR_REG_RULES (binary). */
       regRules: [34, "binary"],
+      /** NL80211_ATTR_MESH_CONFIG (binary). */
       meshConfig: [35, "binary"],
+      /** NL80211_ATTR_BSS_BASIC_RATES (binary). */
       bssBasicRates: [36, "binary"],
+      /** NL80211_ATTR_WIPHY_TXQ_PARAMS (binary). */
       wiphyTxqParams: [37, "binary"],
+      /** NL80211_ATTR_WIPHY_FREQ (u32). */
       wiphyFreq: [38, "u32"],
+      /** NL80211_ATTR_WIPHY_CHANNEL_TYPE (u32, enum channel-type). */
       wiphyChannelType: [39, "u32", { enum: "channel-type" }],
+      /** NL80211_ATTR_KEY_DEFAULT_MGMT (flag). */
       keyDefaultMgmt: [40, "flag"],
+      /** NL80211_ATTR_MGMT_SUBTYPE (u8). */
       mgmtSubtype: [41, "u8"],
+      /** NL80211_ATTR_IE (binary). */
       ie: [42, "binary"],
+      /** NL80211_ATTR_MAX_NUM_SCAN_SSIDS (u8). */
       maxNumScanSsids: [43, "u8"],
+      /** NL80211_ATTR_SCAN_FREQUENCIES (binary). */
       scanFrequencies: [44, "binary"],
+      /** NL80211_ATTR_SCAN_SSIDS (binary). */
       scanSsids: [45, "binary"],
+      /** NL80211_ATTR_GENERATION (u32). */
       generation: [46, "u32"],
+      /** NL80211_ATTR_BSS (binary). */
       bss: [47, "binary"],
+      /** NL80211_ATTR_REG_INITIATOR (u8). */
       regInitiator: [48, "u8"],
+      /** NL80211_ATTR_REG_TYPE (u8). */
       regType: [49, "u8"],
+      /** NL80211_ATTR_SUPPORTED_COMMANDS (indexed-array, enum commands). */
       supportedCommands: [50, "indexed-array", { enum: "commands", subType: "u32" }],
+      /** NL80211_ATTR_FRAME (binary). */
       frame: [51, "binary"],
+      /** NL80211_ATTR_SSID (binary). */
       ssid: [52, "binary"],
+      /** NL80211_ATTR_AUTH_TYPE (u32). */
       authType: [53, "u32"],
+      /** NL80211_ATTR_REASON_CODE (u16). */
       reasonCode: [54, "u16"],
+      /** NL80211_ATTR_KEY_TYPE (u32). */
       keyType: [55, "u32"],
+      /** NL80211_ATTR_MAX_SCAN_IE_LEN (u16). */
       maxScanIeLen: [56, "u16"],
+      /** NL80211_ATTR_CIPHER_SUITES (binary). */
       cipherSuites: [57, "binary", { subType: "u32" }],
+      /** NL80211_ATTR_FREQ_BEFORE (binary). */
       freqBefore: [58, "binary"],
+      /** NL80211_ATTR_FREQ_AFTER (binary). */
       freqAfter: [59, "binary"],
+      /** NL80211_ATTR_FREQ_FIXED (flag). */
       freqFixed: [60, "flag"],
+      /** NL80211_ATTR_WIPHY_RETRY_SHORT (u8). */
       wiphyRetryShort: [61, "u8"],
+      /** NL80211_ATTR_WIPHY_RETRY_LONG (u8). */
       wiphyRetryLong: [62, "u8"],
+      /** NL80211_ATTR_WIPHY_FRAG_THRESHOLD (u32). */
       wiphyFragThreshold: [63, "u32"],
+      /** NL80211_ATTR_WIPHY_RTS_THRESHOLD (u32). */
       wiphyRtsThreshold: [64, "u32"],
+      /** NL80211_ATTR_TIMED_OUT (flag). */
       timedOut: [65, "flag"],
+      /** NL80211_ATTR_USE_MFP (u32). */
       useMfp: [66, "u32"],
+      /** NL80211_ATTR_STA_FLAGS2 (binary). */
       staFlags2: [67, "binary", { struct: "sta-flag-update" }],
+      /** NL80211_ATTR_CONTROL_PORT (flag). */
       controlPort: [68, "flag"],
+      /** NL80211_ATTR_TESTDATA (binary). */
       testdata: [69, "binary"],
+      /** NL80211_ATTR_PRIVACY (flag). */
       privacy: [70, "flag"],
+      /** NL80211_ATTR_DISCONNECTED_BY_AP (flag). */
       disconnectedByAp: [71, "flag"],
+      /** NL80211_ATTR_STATUS_CODE (u16). */
       statusCode: [72, "u16"],
+      /** NL80211_ATTR_CIPHER_SUITES_PAIRWISE (binary). */
       cipherSuitesPairwise: [73, "binary"],
+      /** NL80211_ATTR_CIPHER_SUITE_GROUP (u32). */
       cipherSuiteGroup: [74, "u32"],
+      /** NL80211_ATTR_WPA_VERSIONS (u32). */
       wpaVersions: [75, "u32"],
+      /** NL80211_ATTR_AKM_SUITES (binary). */
       akmSuites: [76, "binary"],
+      /** NL80211_ATTR_REQ_IE (binary). */
       reqIe: [77, "binary"],
+      /** NL80211_ATTR_RESP_IE (binary). */
       respIe: [78, "binary"],
+      /** NL80211_ATTR_PREV_BSSID (binary). */
       prevBssid: [79, "binary"],
+      /** NL80211_ATTR_KEY (binary). */
       key: [80, "binary"],
+      /** NL80211_ATTR_KEYS (binary). */
       keys: [81, "binary"],
+      /** NL80211_ATTR_PID (u32). */
       pid: [82, "u32"],
+      /** NL80211_ATTR_4ADDR (u8). */
       "4addr": [83, "u8"],
+      /** NL80211_ATTR_SURVEY_INFO (binary). */
       surveyInfo: [84, "binary"],
+      /** NL80211_ATTR_PMKID (binary). */
       pmkid: [85, "binary"],
+      /** NL80211_ATTR_MAX_NUM_PMKIDS (u8). */
       maxNumPmkids: [86, "u8"],
+      /** NL80211_ATTR_DURATION (u32). */
       duration: [87, "u32"],
+      /** NL80211_ATTR_COOKIE (u64). */
       cookie: [88, "u64"],
+      /** NL80211_ATTR_WIPHY_COVERAGE_CLASS (u8). */
       wiphyCoverageClass: [89, "u8"],
+      /** NL80211_ATTR_TX_RATES (binary). */
       txRates: [90, "binary"],
+      /** NL80211_ATTR_FRAME_MATCH (binary). */
       frameMatch: [91, "binary"],
+      /** NL80211_ATTR_ACK (flag). */
       ack: [92, "flag"],
+      /** NL80211_ATTR_PS_STATE (u32). */
       psState: [93, "u32"],
+      /** NL80211_ATTR_CQM (binary). */
       cqm: [94, "binary"],
+      /** NL80211_ATTR_LOCAL_STATE_CHANGE (flag). */
       localStateChange: [95, "flag"],
+      /** NL80211_ATTR_AP_ISOLATE (u8). */
       apIsolate: [96, "u8"],
+      /** NL80211_ATTR_WIPHY_TX_POWER_SETTING (u32). */
       wiphyTxPowerSetting: [97, "u32"],
+      /** NL80211_ATTR_WIPHY_TX_POWER_LEVEL (u32). */
       wiphyTxPowerLevel: [98, "u32"],
+      /** NL80211_ATTR_TX_FRAME_TYPES (nest). */
       txFrameTypes: [99, "nest", { nest: "iftype-attrs" }],
+      /** NL80211_ATTR_RX_FRAME_TYPES (nest). */
       rxFrameTypes: [100, "nest", { nest: "iftype-attrs" }],
+      /** NL80211_ATTR_FRAME_TYPE (u16). */
       frameType: [101, "u16"],
+      /** NL80211_ATTR_CONTROL_PORT_ETHERTYPE (flag). */
       controlPortEthertype: [102, "flag"],
+      /** NL80211_ATTR_CONTROL_PORT_NO_ENCRYPT (flag). */
       controlPortNoEncrypt: [103, "flag"],
+      /** NL80211_ATTR_SUPPORT_IBSS_RSN (flag). */
       supportIbssRsn: [104, "flag"],
+      /** NL80211_ATTR_WIPHY_ANTENNA_TX (u32). */
       wiphyAntennaTx: [105, "u32"],
+      /** NL80211_ATTR_WIPHY_ANTENNA_RX (u32). */
       wiphyAntennaRx: [106, "u32"],
+      /** NL80211_ATTR_MCAST_RATE (u32). */
       mcastRate: [107, "u32"],
+      /** NL80211_ATTR_OFFCHANNEL_TX_OK (flag). */
       offchannelTxOk: [108, "flag"],
+      /** NL80211_ATTR_BSS_HT_OPMODE (u16). */
       bssHtOpmode: [109, "u16"],
+      /** NL80211_ATTR_KEY_DEFAULT_TYPES (binary). */
       keyDefaultTypes: [110, "binary"],
+      /** NL80211_ATTR_MAX_REMAIN_ON_CHANNEL_DURATION (u32). */
       maxRemainOnChannelDuration: [111, "u32"],
+      /** NL80211_ATTR_MESH_SETUP (binary). */
       meshSetup: [112, "binary"],
+      /** NL80211_ATTR_WIPHY_ANTENNA_AVAIL_TX (u32). */
       wiphyAntennaAvailTx: [113, "u32"],
+      /** NL80211_ATTR_WIPHY_ANTENNA_AVAIL_RX (u32). */
       wiphyAntennaAvailRx: [114, "u32"],
+      /** NL80211_ATTR_SUPPORT_MESH_AUTH (flag). */
       supportMeshAuth: [115, "flag"],
+      /** NL80211_ATTR_STA_PLINK_STATE (u8). */
       staPlinkState: [116, "u8"],
+      /** NL80211_ATTR_WOWLAN_TRIGGERS (binary). */
       wowlanTriggers: [117, "binary"],
+      /** NL80211_ATTR_WOWLAN_TRIGGERS_SUPPORTED (nest). */
       wowlanTriggersSupported: [118, "nest", { nest: "wowlan-triggers-attrs" }],
+      /** NL80211_ATTR_SCHED_SCAN_INTERVAL (u32). */
       schedScanInterval: [119, "u32"],
+      /** NL80211_ATTR_INTERFACE_COMBINATIONS (indexed-array). */
       interfaceCombinations: [120, "indexed-array", {
         nest: "if-combination-attributes",
         subType: "nest",
       }],
+      /** NL80211_ATTR_SOFTWARE_IFTYPES (nest). */
       softwareIftypes: [121, "nest", { nest: "supported-iftypes" }],
+      /** NL80211_ATTR_REKEY_DATA (binary). */
       rekeyData: [122, "binary"],
+      /** NL80211_ATTR_MAX_NUM_SCHED_SCAN_SSIDS (u8). */
       maxNumSchedScanSsids: [123, "u8"],
+      /** NL80211_ATTR_MAX_SCHED_SCAN_IE_LEN (u16). */
       maxSchedScanIeLen: [124, "u16"],
+      /** NL80211_ATTR_SCAN_SUPP_RATES (binary). */
       scanSuppRates: [125, "binary"],
+      /** NL80211_ATTR_HIDDEN_SSID (u32). */
       hiddenSsid: [126, "u32"],
+      /** NL80211_ATTR_IE_PROBE_RESP (binary). */
       ieProbeResp: [127, "binary"],
+      /** NL80211_ATTR_IE_ASSOC_RESP (binary). */
       ieAssocResp: [128, "binary"],
+      /** NL80211_ATTR_STA_WME (binary). */
       staWme: [129, "binary"],
+      /** NL80211_ATTR_SUPPORT_AP_UAPSD (flag). */
       supportApUapsd: [130, "flag"],
+      /** NL80211_ATTR_ROAM_SUPPORT (flag). */
       roamSupport: [131, "flag"],
+      /** NL80211_ATTR_SCHED_SCAN_MATCH (binary). */
       schedScanMatch: [132, "binary"],
+      /** NL80211_ATTR_MAX_MATCH_SETS (u8). */
       maxMatchSets: [133, "u8"],
+      /** NL80211_ATTR_PMKSA_CANDIDATE (binary). */
       pmksaCandidate: [134, "binary"],
+      /** NL80211_ATTR_TX_NO_CCK_RATE (flag). */
       txNoCckRate: [135, "flag"],
+      /** NL80211_ATTR_TDLS_ACTION (u8). */
       tdlsAction: [136, "u8"],
+      /** NL80211_ATTR_TDLS_DIALOG_TOKEN (u8). */
       tdlsDialogToken: [137, "u8"],
+      /** NL80211_ATTR_TDLS_OPERATION (u8). */
       tdlsOperation: [138, "u8"],
+      /** NL80211_ATTR_TDLS_SUPPORT (flag). */
       tdlsSupport: [139, "flag"],
+      /** NL80211_ATTR_TDLS_EXTERNAL_SETUP (flag). */
       tdlsExternalSetup: [140, "flag"],
+      /** NL80211_ATTR_DEVICE_AP_SME (u32). */
       deviceApSme: [141, "u32"],
+      /** NL80211_ATTR_DONT_WAIT_FOR_ACK (flag). */
       dontWaitForAck: [142, "flag"],
+      /** NL80211_ATTR_FEATURE_FLAGS (u32, enum feature-flags). */
       featureFlags: [143, "u32", { enum: "feature-flags", asFlags: true }],
+      /** NL80211_ATTR_PROBE_RESP_OFFLOAD (u32). */
       probeRespOffload: [144, "u32"],
+      /** NL80211_ATTR_PROBE_RESP (binary). */
       probeResp: [145, "binary"],
+      /** NL80211_ATTR_DFS_REGION (u8). */
       dfsRegion: [146, "u8"],
+      /** NL80211_ATTR_DISABLE_HT (flag). */
       disableHt: [147, "flag"],
+      /** NL80211_ATTR_HT_CAPABILITY_MASK (binary). */
       htCapabilityMask: [148, "binary"],
+      /** NL80211_ATTR_NOACK_MAP (u16). */
       noackMap: [149, "u16"],
+      /** NL80211_ATTR_INACTIVITY_TIMEOUT (u16). */
       inactivityTimeout: [150, "u16"],
+      /** NL80211_ATTR_RX_SIGNAL_DBM (u32). */
       rxSignalDbm: [151, "u32"],
+      /** NL80211_ATTR_BG_SCAN_PERIOD (u16). */
       bgScanPeriod: [152, "u16"],
+      /** NL80211_ATTR_WDEV (u64). */
       wdev: [153, "u64"],
+      /** NL80211_ATTR_USER_REG_HINT_TYPE (u32). */
       userRegHintType: [154, "u32"],
+      /** NL80211_ATTR_CONN_FAILED_REASON (u32). */
       connFailedReason: [155, "u32"],
+      /** NL80211_ATTR_AUTH_DATA (binary). */
       authData: [156, "binary"],
+      /** NL80211_ATTR_VHT_CAPABILITY (binary). */
       vhtCapability: [157, "binary"],
+      /** NL80211_ATTR_SCAN_FLAGS (u32). */
       scanFlags: [158, "u32"],
+      /** NL80211_ATTR_CHANNEL_WIDTH (u32). */
       channelWidth: [159, "u32"],
+      /** NL80211_ATTR_CENTER_FREQ1 (u32). */
       centerFreq1: [160, "u32"],
+      /** NL80211_ATTR_CENTER_FREQ2 (u32). */
       centerFreq2: [161, "u32"],
+      /** NL80211_ATTR_P2P_CTWINDOW (u8). */
       p2pCtwindow: [162, "u8"],
+      /** NL80211_ATTR_P2P_OPPPS (u8). */
       p2pOppps: [163, "u8"],
+      /** NL80211_ATTR_LOCAL_MESH_POWER_MODE (u32). */
       localMeshPowerMode: [164, "u32"],
+      /** NL80211_ATTR_ACL_POLICY (u32). */
       aclPolicy: [165, "u32"],
+      /** NL80211_ATTR_MAC_ADDRS (binary). */
       macAddrs: [166, "binary"],
+      /** NL80211_ATTR_MAC_ACL_MAX (u32). */
       macAclMax: [167, "u32"],
+      /** NL80211_ATTR_RADAR_EVENT (u32). */
       radarEvent: [168, "u32"],
+      /** NL80211_ATTR_EXT_CAPA (binary). */
       extCapa: [169, "binary"],
+      /** NL80211_ATTR_EXT_CAPA_MASK (binary). */
       extCapaMask: [170, "binary"],
+      /** NL80211_ATTR_STA_CAPABILITY (u16). */
       staCapability: [171, "u16"],
+      /** NL80211_ATTR_STA_EXT_CAPABILITY (binary). */
       staExtCapability: [172, "binary"],
+      /** NL80211_ATTR_PROTOCOL_FEATURES (u32, enum protocol-features). */
       protocolFeatures: [173, "u32", { enum: "protocol-features" }],
+      /** NL80211_ATTR_SPLIT_WIPHY_DUMP (flag). */
       splitWiphyDump: [174, "flag"],
+      /** NL80211_ATTR_DISABLE_VHT (flag). */
       disableVht: [175, "flag"],
+      /** NL80211_ATTR_VHT_CAPABILITY_MASK (binary). */
       vhtCapabilityMask: [176, "binary"],
+      /** NL80211_ATTR_MDID (u16). */
       mdid: [177, "u16"],
+      /** NL80211_ATTR_IE_RIC (binary). */
       ieRic: [178, "binary"],
+      /** NL80211_ATTR_CRIT_PROT_ID (u16). */
       critProtId: [179, "u16"],
+      /** NL80211_ATTR_MAX_CRIT_PROT_DURATION (u16). */
       maxCritProtDuration: [180, "u16"],
+      /** NL80211_ATTR_PEER_AID (u16). */
       peerAid: [181, "u16"],
+      /** NL80211_ATTR_COALESCE_RULE (binary). */
       coalesceRule: [182, "binary"],
+      /** NL80211_ATTR_CH_SWITCH_COUNT (u32). */
       chSwitchCount: [183, "u32"],
+      /** NL80211_ATTR_CH_SWITCH_BLOCK_TX (flag). */
       chSwitchBlockTx: [184, "flag"],
+      /** NL80211_ATTR_CSA_IES (binary). */
       csaIes: [185, "binary"],
+      /** NL80211_ATTR_CNTDWN_OFFS_BEACON (binary). */
       cntdwnOffsBeacon: [186, "binary"],
+      /** NL80211_ATTR_CNTDWN_OFFS_PRESP (binary). */
       cntdwnOffsPresp: [187, "binary"],
+      /** NL80211_ATTR_RXMGMT_FLAGS (binary). */
       rxmgmtFlags: [188, "binary"],
+      /** NL80211_ATTR_STA_SUPPORTED_CHANNELS (binary). */
       staSupportedChannels: [189, "binary"],
+      /** NL80211_ATTR_STA_SUPPORTED_OPER_CLASSES (binary). */
       staSupportedOperClasses: [190, "binary"],
+      /** NL80211_ATTR_HANDLE_DFS (flag). */
       handleDfs: [191, "flag"],
+      /** NL80211_ATTR_SUPPORT_5_MHZ (flag). */
       support5Mhz: [192, "flag"],
+      /** NL80211_ATTR_SUPPORT_10_MHZ (flag). */
       support10Mhz: [193, "flag"],
+      /** NL80211_ATTR_OPMODE_NOTIF (u8). */
       opmodeNotif: [194, "u8"],
+      /** NL80211_ATTR_VENDOR_ID (u32). */
       vendorId: [195, "u32"],
+      /** NL80211_ATTR_VENDOR_SUBCMD (u32). */
       vendorSubcmd: [196, "u32"],
+      /** NL80211_ATTR_VENDOR_DATA (binary). */
       vendorData: [197, "binary"],
+      /** NL80211_ATTR_VENDOR_EVENTS (binary). */
       vendorEvents: [198, "binary"],
+      /** NL80211_ATTR_QOS_MAP (binary). */
       qosMap: [199, "binary"],
+      /** NL80211_ATTR_MAC_HINT (binary). */
       macHint: [200, "binary"],
+      /** NL80211_ATTR_WIPHY_FREQ_HINT (u32). */
       wiphyFreqHint: [201, "u32"],
+      /** NL80211_ATTR_MAX_AP_ASSOC_STA (u32). */
       maxApAssocSta: [202, "u32"],
+      /** NL80211_ATTR_TDLS_PEER_CAPABILITY (u32). */
       tdlsPeerCapability: [203, "u32"],
+      /** NL80211_ATTR_SOCKET_OWNER (flag). */
       socketOwner: [204, "flag"],
+      /** NL80211_ATTR_CSA_C_OFFSETS_TX (binary). */
       csaCOffsetsTx: [205, "binary"],
+      /** NL80211_ATTR_MAX_CSA_COUNTERS (u8). */
       maxCsaCounters: [206, "u8"],
+      /** NL80211_ATTR_TDLS_INITIATOR (flag). */
       tdlsInitiator: [207, "flag"],
+      /** NL80211_ATTR_USE_RRM (flag). */
       useRrm: [208, "flag"],
+      /** NL80211_ATTR_WIPHY_DYN_ACK (flag). */
       wiphyDynAck: [209, "flag"],
+      /** NL80211_ATTR_TSID (u8). */
       tsid: [210, "u8"],
+      /** NL80211_ATTR_USER_PRIO (u8). */
       userPrio: [211, "u8"],
+      /** NL80211_ATTR_ADMITTED_TIME (u16). */
       admittedTime: [212, "u16"],
+      /** NL80211_ATTR_SMPS_MODE (u8). */
       smpsMode: [213, "u8"],
+      /** NL80211_ATTR_OPER_CLASS (u8). */
       operClass: [214, "u8"],
+      /** NL80211_ATTR_MAC_MASK (binary). */
       macMask: [215, "binary"],
+      /** NL80211_ATTR_WIPHY_SELF_MANAGED_REG (flag). */
       wiphySelfManagedReg: [216, "flag"],
+      /** NL80211_ATTR_EXT_FEATURES (binary). */
       extFeatures: [217, "binary"],
+      /** NL80211_ATTR_SURVEY_RADIO_STATS (binary). */
       surveyRadioStats: [218, "binary"],
+      /** NL80211_ATTR_NETNS_FD (u32). */
       netnsFd: [219, "u32"],
+      /** NL80211_ATTR_SCHED_SCAN_DELAY (u32). */
       schedScanDelay: [220, "u32"],
+      /** NL80211_ATTR_REG_INDOOR (flag). */
       regIndoor: [221, "flag"],
+      /** NL80211_ATTR_MAX_NUM_SCHED_SCAN_PLANS (u32). */
       maxNumSchedScanPlans: [222, "u32"],
+      /** NL80211_ATTR_MAX_SCAN_PLAN_INTERVAL (u32). */
       maxScanPlanInterval: [223, "u32"],
+      /** NL80211_ATTR_MAX_SCAN_PLAN_ITERATIONS (u32). */
       maxScanPlanIterations: [224, "u32"],
+      /** NL80211_ATTR_SCHED_SCAN_PLANS (binary). */
       schedScanPlans: [225, "binary"],
+      /** NL80211_ATTR_PBSS (flag). */
       pbss: [226, "flag"],
+      /** NL80211_ATTR_BSS_SELECT (binary). */
       bssSelect: [227, "binary"],
+      /** NL80211_ATTR_STA_SUPPORT_P2P_PS (u8). */
       staSupportP2pPs: [228, "u8"],
+      /** NL80211_ATTR_PAD (binary). */
       pad: [229, "binary"],
+      /** NL80211_ATTR_IFTYPE_EXT_CAPA (binary). */
       iftypeExtCapa: [230, "binary"],
+      /** NL80211_ATTR_MU_MIMO_GROUP_DATA (binary). */
       muMimoGroupData: [231, "binary"],
+      /** NL80211_ATTR_MU_MIMO_FOLLOW_MAC_ADDR (binary). */
       muMimoFollowMacAddr: [232, "binary"],
+      /** NL80211_ATTR_SCAN_START_TIME_TSF (u64). */
       scanStartTimeTsf: [233, "u64"],
+      /** NL80211_ATTR_SCAN_START_TIME_TSF_BSSID (binary). */
       scanStartTimeTsfBssid: [234, "binary"],
+      /** NL80211_ATTR_MEASUREMENT_DURATION (u16). */
       measurementDuration: [235, "u16"],
+      /** NL80211_ATTR_MEASUREMENT_DURATION_MANDATORY (flag). */
       measurementDurationMandatory: [236, "flag"],
+      /** NL80211_ATTR_MESH_PEER_AID (u16). */
       meshPeerAid: [237, "u16"],
+      /** NL80211_ATTR_NAN_MASTER_PREF (u8). */
       nanMasterPref: [238, "u8"],
+      /** NL80211_ATTR_BANDS (u32). */
       bands: [239, "u32"],
+      /** NL80211_ATTR_NAN_FUNC (binary). */
       nanFunc: [240, "binary"],
+      /** NL80211_ATTR_NAN_MATCH (binary). */
       nanMatch: [241, "binary"],
+      /** NL80211_ATTR_FILS_KEK (binary). */
       filsKek: [242, "binary"],
+      /** NL80211_ATTR_FILS_NONCES (binary). */
       filsNonces: [243, "binary"],
+      /** NL80211_ATTR_MULTICAST_TO_UNICAST_ENABLED (flag). */
       multicastToUnicastEnabled: [244, "flag"],
+      /** NL80211_ATTR_BSSID (binary). */
       bssid: [245, "binary"],
+      /** NL80211_ATTR_SCHED_SCAN_RELATIVE_RSSI (s8). */
       schedScanRelativeRssi: [246, "s8"],
+      /** NL80211_ATTR_SCHED_SCAN_RSSI_ADJUST (binary). */
       schedScanRssiAdjust: [247, "binary"],
+      /** NL80211_ATTR_TIMEOUT_REASON (u32). */
       timeoutReason: [248, "u32"],
+      /** NL80211_ATTR_FILS_ERP_USERNAME (binary). */
       filsErpUsername: [249, "binary"],
+      /** NL80211_ATTR_FILS_ERP_REALM (binary). */
       filsErpRealm: [250, "binary"],
+      /** NL80211_ATTR_FILS_ERP_NEXT_SEQ_NUM (u16). */
       filsErpNextSeqNum: [251, "u16"],
+      /** NL80211_ATTR_FILS_ERP_RRK (binary). */
       filsErpRrk: [252, "binary"],
+      /** NL80211_ATTR_FILS_CACHE_ID (binary). */
       filsCacheId: [253, "binary"],
+      /** NL80211_ATTR_PMK (binary). */
       pmk: [254, "binary"],
+      /** NL80211_ATTR_SCHED_SCAN_MULTI (flag). */
       schedScanMulti: [255, "flag"],
+      /** NL80211_ATTR_SCHED_SCAN_MAX_REQS (u32). */
       schedScanMaxReqs: [256, "u32"],
+      /** NL80211_ATTR_WANT_1X_4WAY_HS (flag). */
       want1x4wayHs: [257, "flag"],
+      /** NL80211_ATTR_PMKR0_NAME (binary). */
       pmkr0Name: [258, "binary"],
+      /** NL80211_ATTR_PORT_AUTHORIZED (binary). */
       portAuthorized: [259, "binary"],
+      /** NL80211_ATTR_EXTERNAL_AUTH_ACTION (u32). */
       externalAuthAction: [260, "u32"],
+      /** NL80211_ATTR_EXTERNAL_AUTH_SUPPORT (flag). */
       externalAuthSupport: [261, "flag"],
+      /** NL80211_ATTR_NSS (u8). */
       nss: [262, "u8"],
+      /** NL80211_ATTR_ACK_SIGNAL (s32). */
       ackSignal: [263, "s32"],
+      /** NL80211_ATTR_CONTROL_PORT_OVER_NL80211 (flag). */
       controlPortOverNl80211: [264, "flag"],
+      /** NL80211_ATTR_TXQ_STATS (nest). */
       txqStats: [265, "nest", { nest: "txq-stats-attrs" }],
+      /** NL80211_ATTR_TXQ_LIMIT (u32). */
       txqLimit: [266, "u32"],
+      /** NL80211_ATTR_TXQ_MEMORY_LIMIT (u32). */
       txqMemoryLimit: [267, "u32"],
+      /** NL80211_ATTR_TXQ_QUANTUM (u32). */
       txqQuantum: [268, "u32"],
+      /** NL80211_ATTR_HE_CAPABILITY (binary). */
       heCapability: [269, "binary"],
+      /** NL80211_ATTR_FTM_RESPONDER (binary). */
       ftmResponder: [270, "binary"],
+      /** NL80211_ATTR_FTM_RESPONDER_STATS (binary). */
       ftmResponderStats: [271, "binary"],
+      /** NL80211_ATTR_TIMEOUT (u32). */
       timeout: [272, "u32"],
+      /** NL80211_ATTR_PEER_MEASUREMENTS (binary). */
       peerMeasurements: [273, "binary"],
+      /** NL80211_ATTR_AIRTIME_WEIGHT (u16). */
       airtimeWeight: [274, "u16"],
+      /** NL80211_ATTR_STA_TX_POWER_SETTING (u8). */
       staTxPowerSetting: [275, "u8"],
+      /** NL80211_ATTR_STA_TX_POWER (s16). */
       staTxPower: [276, "s16"],
+      /** NL80211_ATTR_SAE_PASSWORD (binary). */
       saePassword: [277, "binary"],
+      /** NL80211_ATTR_TWT_RESPONDER (flag). */
       twtResponder: [278, "flag"],
+      /** NL80211_ATTR_HE_OBSS_PD (binary). */
       heObssPd: [279, "binary"],
+      /** NL80211_ATTR_WIPHY_EDMG_CHANNELS (u8). */
       wiphyEdmgChannels: [280, "u8"],
+      /** NL80211_ATTR_WIPHY_EDMG_BW_CONFIG (u8). */
       wiphyEdmgBwConfig: [281, "u8"],
+      /** NL80211_ATTR_VLAN_ID (u16). */
       vlanId: [282, "u16"],
+      /** NL80211_ATTR_HE_BSS_COLOR (binary). */
       heBssColor: [283, "binary"],
+      /** NL80211_ATTR_IFTYPE_AKM_SUITES (binary). */
       iftypeAkmSuites: [284, "binary"],
+      /** NL80211_ATTR_TID_CONFIG (binary). */
       tidConfig: [285, "binary"],
+      /** NL80211_ATTR_CONTROL_PORT_NO_PREAUTH (flag). */
       controlPortNoPreauth: [286, "flag"],
+      /** NL80211_ATTR_PMK_LIFETIME (u32). */
       pmkLifetime: [287, "u32"],
+      /** NL80211_ATTR_PMK_REAUTH_THRESHOLD (u8). */
       pmkReauthThreshold: [288, "u8"],
+      /** NL80211_ATTR_RECEIVE_MULTICAST (flag). */
       receiveMulticast: [289, "flag"],
+      /** NL80211_ATTR_WIPHY_FREQ_OFFSET (u32). */
       wiphyFreqOffset: [290, "u32"],
+      /** NL80211_ATTR_CENTER_FREQ1_OFFSET (u32). */
       centerFreq1Offset: [291, "u32"],
+      /** NL80211_ATTR_SCAN_FREQ_KHZ (binary). */
       scanFreqKhz: [292, "binary"],
+      /** NL80211_ATTR_HE_6GHZ_CAPABILITY (binary). */
       he6ghzCapability: [293, "binary"],
+      /** NL80211_ATTR_FILS_DISCOVERY (binary). */
       filsDiscovery: [294, "binary"],
+      /** NL80211_ATTR_UNSOL_BCAST_PROBE_RESP (binary). */
       unsolBcastProbeResp: [295, "binary"],
+      /** NL80211_ATTR_S1G_CAPABILITY (binary). */
       s1gCapability: [296, "binary"],
+      /** NL80211_ATTR_S1G_CAPABILITY_MASK (binary). */
       s1gCapabilityMask: [297, "binary"],
+      /** NL80211_ATTR_SAE_PWE (u8). */
       saePwe: [298, "u8"],
+      /** NL80211_ATTR_RECONNECT_REQUESTED (binary). */
       reconnectRequested: [299, "binary"],
+      /** NL80211_ATTR_SAR_SPEC (nest). */
       sarSpec: [300, "nest", { nest: "sar-attributes" }],
+      /** NL80211_ATTR_DISABLE_HE (flag). */
       disableHe: [301, "flag"],
+      /** NL80211_ATTR_OBSS_COLOR_BITMAP (u64). */
       obssColorBitmap: [302, "u64"],
+      /** NL80211_ATTR_COLOR_CHANGE_COUNT (u8). */
       colorChangeCount: [303, "u8"],
+      /** NL80211_ATTR_COLOR_CHANGE_COLOR (u8). */
       colorChangeColor: [304, "u8"],
+      /** NL80211_ATTR_COLOR_CHANGE_ELEMS (binary). */
       colorChangeElems: [305, "binary"],
+      /** NL80211_ATTR_MBSSID_CONFIG (binary). */
       mbssidConfig: [306, "binary"],
+      /** NL80211_ATTR_MBSSID_ELEMS (binary). */
       mbssidElems: [307, "binary"],
+      /** NL80211_ATTR_RADAR_BACKGROUND (flag). */
       radarBackground: [308, "flag"],
+      /** NL80211_ATTR_AP_SETTINGS_FLAGS (u32). */
       apSettingsFlags: [309, "u32"],
+      /** NL80211_ATTR_EHT_CAPABILITY (binary). */
       ehtCapability: [310, "binary"],
+      /** NL80211_ATTR_DISABLE_EHT (flag). */
       disableEht: [311, "flag"],
+      /** NL80211_ATTR_MLO_LINKS (binary). */
       mloLinks: [312, "binary"],
+      /** NL80211_ATTR_MLO_LINK_ID (u8). */
       mloLinkId: [313, "u8"],
+      /** NL80211_ATTR_MLD_ADDR (binary). */
       mldAddr: [314, "binary"],
+      /** NL80211_ATTR_MLO_SUPPORT (flag). */
       mloSupport: [315, "flag"],
+      /** NL80211_ATTR_MAX_NUM_AKM_SUITES (binary). */
       maxNumAkmSuites: [316, "binary"],
+      /** NL80211_ATTR_EML_CAPABILITY (u16). */
       emlCapability: [317, "u16"],
+      /** NL80211_ATTR_MLD_CAPA_AND_OPS (u16). */
       mldCapaAndOps: [318, "u16"],
+      /** NL80211_ATTR_TX_HW_TIMESTAMP (u64). */
       txHwTimestamp: [319, "u64"],
+      /** NL80211_ATTR_RX_HW_TIMESTAMP (u64). */
       rxHwTimestamp: [320, "u64"],
+      /** NL80211_ATTR_TD_BITMAP (binary). */
       tdBitmap: [321, "binary"],
+      /** NL80211_ATTR_PUNCT_BITMAP (u32). */
       punctBitmap: [322, "u32"],
+      /** NL80211_ATTR_MAX_HW_TIMESTAMP_PEERS (u16). */
       maxHwTimestampPeers: [323, "u16"],
+      /** NL80211_ATTR_HW_TIMESTAMP_ENABLED (flag). */
       hwTimestampEnabled: [324, "flag"],
+      /** NL80211_ATTR_EMA_RNR_ELEMS (binary). */
       emaRnrElems: [325, "binary"],
+      /** NL80211_ATTR_MLO_LINK_DISABLED (flag). */
       mloLinkDisabled: [326, "flag"],
+      /** NL80211_ATTR_BSS_DUMP_INCLUDE_USE_DATA (flag). */
       bssDumpIncludeUseData: [327, "flag"],
+      /** NL80211_ATTR_MLO_TTLM_DLINK (u16). */
       mloTtlmDlink: [328, "u16"],
+      /** NL80211_ATTR_MLO_TTLM_ULINK (u16). */
       mloTtlmUlink: [329, "u16"],
+      /** NL80211_ATTR_ASSOC_SPP_AMSDU (flag). */
       assocSppAmsdu: [330, "flag"],
+      /** NL80211_ATTR_WIPHY_RADIOS (binary). */
       wiphyRadios: [331, "binary"],
+      /** NL80211_ATTR_WIPHY_INTERFACE_COMBINATIONS (binary). */
       wiphyInterfaceCombinations: [332, "binary"],
+      /** NL80211_ATTR_VIF_RADIO_MASK (u32). */
       vifRadioMask: [333, "u32"],
     },
     "frame-type-attrs": {
+      /** NL80211_ATTR_FRAME_TYPE (u16). */
       frameType: [101, "u16"],
     },
     "wiphy-bands": {
+      /** NL80211_BAND_2GHZ (nest). 2.4 GHz ISM band */
       "2ghz": [0, "nest", { nest: "band-attrs" }],
+      /** NL80211_BAND_5GHZ (nest). around 5 GHz band (4.9 - 5.7 GHz) */
       "5ghz": [1, "nest", { nest: "band-attrs" }],
+      /** NL80211_BAND_60GHZ (nest). around 60 GHz band (58.32 - 69.12 GHz) */
       "60ghz": [2, "nest", { nest: "band-attrs" }],
+      /** NL80211_BAND_6GHZ (nest). */
       "6ghz": [3, "nest", { nest: "band-attrs" }],
+      /** NL80211_BAND_S1GHZ (nest). */
       s1ghz: [4, "nest", { nest: "band-attrs" }],
+      /** NL80211_BAND_LC (nest). */
       lc: [5, "nest", { nest: "band-attrs" }],
     },
     "band-attrs": {
+      /** NL80211_BAND_ATTR_FREQS (indexed-array). */
       freqs: [1, "indexed-array", { nest: "frequency-attrs", subType: "nest" }],
+      /** NL80211_BAND_ATTR_RATES (indexed-array). */
       rates: [2, "indexed-array", { nest: "bitrate-attrs", subType: "nest" }],
+      /** NL80211_BAND_ATTR_HT_MCS_SET (binary). */
       htMcsSet: [3, "binary"],
+      /** NL80211_BAND_ATTR_HT_CAPA (u16). */
       htCapa: [4, "u16"],
+      /** NL80211_BAND_ATTR_HT_AMPDU_FACTOR (u8). */
       htAmpduFactor: [5, "u8"],
+      /** NL80211_BAND_ATTR_HT_AMPDU_DENSITY (u8). */
       htAmpduDensity: [6, "u8"],
+      /** NL80211_BAND_ATTR_VHT_MCS_SET (binary). */
       vhtMcsSet: [7, "binary"],
+      /** NL80211_BAND_ATTR_VHT_CAPA (u32). */
       vhtCapa: [8, "u32"],
+      /** NL80211_BAND_ATTR_IFTYPE_DATA (indexed-array). */
       iftypeData: [9, "indexed-array", { nest: "iftype-data-attrs", subType: "nest" }],
+      /** NL80211_BAND_ATTR_EDMG_CHANNELS (binary). */
       edmgChannels: [10, "binary"],
+      /** NL80211_BAND_ATTR_EDMG_BW_CONFIG (binary). */
       edmgBwConfig: [11, "binary"],
+      /** NL80211_BAND_ATTR_S1G_MCS_NSS_SET (binary). */
       s1gMcsNssSet: [12, "binary"],
+      /** NL80211_BAND_ATTR_S1G_CAPA (binary). */
       s1gCapa: [13, "binary"],
     },
     "bitrate-attrs": {
+      /** NL80211_BITRATE_ATTR_RATE (u32). */
       rate: [1, "u32"],
+      /** NL80211_BITRATE_ATTR_2GHZ_SHORTPREAMBLE (flag). */
       "2ghzShortpreamble": [2, "flag"],
     },
     "frequency-attrs": {
+      /** NL80211_FREQUENCY_ATTR_FREQ (u32). */
       freq: [1, "u32"],
+      /** NL80211_FREQUENCY_ATTR_DISABLED (flag). */
       disabled: [2, "flag"],
+      /** NL80211_FREQUENCY_ATTR_NO_IR (flag). */
       noIr: [3, "flag"],
+      /** NL80211_FREQUENCY_ATTR_NO_IBSS (flag). */
       noIbss: [4, "flag"],
+      /** NL80211_FREQUENCY_ATTR_RADAR (flag). */
       radar: [5, "flag"],
+      /** NL80211_FREQUENCY_ATTR_MAX_TX_POWER (u32). */
       maxTxPower: [6, "u32"],
+      /** NL80211_FREQUENCY_ATTR_DFS_STATE (u32). */
       dfsState: [7, "u32"],
+      /** NL80211_FREQUENCY_ATTR_DFS_TIME (binary). */
       dfsTime: [8, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_HT40_MINUS (binary). */
       noHt40Minus: [9, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_HT40_PLUS (binary). */
       noHt40Plus: [10, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_80MHZ (binary). */
       no80mhz: [11, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_160MHZ (binary). */
       no160mhz: [12, "binary"],
+      /** NL80211_FREQUENCY_ATTR_DFS_CAC_TIME (binary). */
       dfsCacTime: [13, "binary"],
+      /** NL80211_FREQUENCY_ATTR_INDOOR_ONLY (binary). */
       indoorOnly: [14, "binary"],
+      /** NL80211_FREQUENCY_ATTR_IR_CONCURRENT (binary). */
       irConcurrent: [15, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_20MHZ (binary). */
       no20mhz: [16, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_10MHZ (binary). */
       no10mhz: [17, "binary"],
+      /** NL80211_FREQUENCY_ATTR_WMM (indexed-array). */
       wmm: [18, "indexed-array", { nest: "wmm-attrs", subType: "nest" }],
+      /** NL80211_FREQUENCY_ATTR_NO_HE (binary). */
       noHe: [19, "binary"],
+      /** NL80211_FREQUENCY_ATTR_OFFSET (u32). */
       offset: [20, "u32"],
+      /** NL80211_FREQUENCY_ATTR_1MHZ (binary). */
       "1mhz": [21, "binary"],
+      /** NL80211_FREQUENCY_ATTR_2MHZ (binary). */
       "2mhz": [22, "binary"],
+      /** NL80211_FREQUENCY_ATTR_4MHZ (binary). */
       "4mhz": [23, "binary"],
+      /** NL80211_FREQUENCY_ATTR_8MHZ (binary). */
       "8mhz": [24, "binary"],
+      /** NL80211_FREQUENCY_ATTR_16MHZ (binary). */
       "16mhz": [25, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_320MHZ (binary). */
       no320mhz: [26, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_EHT (binary). */
       noEht: [27, "binary"],
+      /** NL80211_FREQUENCY_ATTR_PSD (binary). */
       psd: [28, "binary"],
+      /** NL80211_FREQUENCY_ATTR_DFS_CONCURRENT (binary). */
       dfsConcurrent: [29, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_6GHZ_VLP_CLIENT (binary). */
       no6ghzVlpClient: [30, "binary"],
+      /** NL80211_FREQUENCY_ATTR_NO_6GHZ_AFC_CLIENT (binary). */
       no6ghzAfcClient: [31, "binary"],
+      /** NL80211_FREQUENCY_ATTR_CAN_MONITOR (binary). */
       canMonitor: [32, "binary"],
+      /** NL80211_FREQUENCY_ATTR_ALLOW_6GHZ_VLP_AP (binary). */
       allow6ghzVlpAp: [33, "binary"],
     },
     "if-combination-attributes": {
+      /** NL80211_IFACE_COMB_LIMITS (indexed-array). */
       limits: [1, "indexed-array", { nest: "iface-limit-attributes", subType: "nest" }],
+      /** NL80211_IFACE_COMB_MAXNUM (u32). */
       maxnum: [2, "u32"],
+      /** NL80211_IFACE_COMB_STA_AP_BI_MATCH (flag). */
       staApBiMatch: [3, "flag"],
+      /** NL80211_IFACE_COMB_NUM_CHANNELS (u32). */
       numChannels: [4, "u32"],
+      /** NL80211_IFACE_COMB_RADAR_DETECT_WIDTHS (u32). */
       radarDetectWidths: [5, "u32"],
+      /** NL80211_IFACE_COMB_RADAR_DETECT_REGIONS (u32). */
       radarDetectRegions: [6, "u32"],
+      /** NL80211_IFACE_COMB_BI_MIN_GCD (u32). */
       biMinGcd: [7, "u32"],
     },
     "iface-limit-attributes": {
+      /** NL80211_IFACE_LIMIT_MAX (u32). */
       max: [1, "u32"],
+      /** NL80211_IFACE_LIMIT_TYPES (nest). */
       types: [2, "nest", { nest: "supported-iftypes" }],
     },
     "iftype-data-attrs": {
+      /** NL80211_BAND_IFTYPE_ATTR_IFTYPES (binary). */
       iftypes: [1, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_HE_CAP_MAC (binary). */
       heCapMac: [2, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_HE_CAP_PHY (binary). */
       heCapPhy: [3, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_HE_CAP_MCS_SET (binary). */
       heCapMcsSet: [4, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_HE_CAP_PPE (binary). */
       heCapPpe: [5, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_HE_6GHZ_CAPA (binary). */
       he6ghzCapa: [6, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_VENDOR_ELEMS (binary). */
       vendorElems: [7, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_EHT_CAP_MAC (binary). */
       ehtCapMac: [8, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_EHT_CAP_PHY (binary). */
       ehtCapPhy: [9, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_EHT_CAP_MCS_SET (binary). */
       ehtCapMcsSet: [10, "binary"],
+      /** NL80211_BAND_IFTYPE_ATTR_EHT_CAP_PPE (binary). */
       ehtCapPpe: [11, "binary"],
     },
     "iftype-attrs": {
+      /** NL80211_IFTYPE_UNSPECIFIED (nest). */
       unspecified: [0, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_ADHOC (nest). */
       adhoc: [1, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_STATION (nest). */
       station: [2, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_AP (nest). */
       ap: [3, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_AP_VLAN (nest). */
       apVlan: [4, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_WDS (nest). */
       wds: [5, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_MONITOR (nest). */
       monitor: [6, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_MESH_POINT (nest). */
       meshPoint: [7, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_P2P_CLIENT (nest). */
       p2pClient: [8, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_P2P_GO (nest). */
       p2pGo: [9, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_P2P_DEVICE (nest). */
       p2pDevice: [10, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_OCB (nest). */
       ocb: [11, "nest", { nest: "frame-type-attrs" }],
+      /** NL80211_IFTYPE_NAN (nest). */
       nan: [12, "nest", { nest: "frame-type-attrs" }],
     },
     "sar-attributes": {
+      /** NL80211_SAR_ATTR_TYPE (u32). */
       type: [1, "u32"],
+      /** NL80211_SAR_ATTR_SPECS (indexed-array). */
       specs: [2, "indexed-array", { nest: "sar-specs", subType: "nest" }],
     },
     "sar-specs": {
+      /** NL80211_SAR_ATTR_SPECS_POWER (s32). */
       power: [1, "s32"],
+      /** NL80211_SAR_ATTR_SPECS_RANGE_INDEX (u32). */
       rangeIndex: [2, "u32"],
+      /** NL80211_SAR_ATTR_SPECS_START_FREQ (u32). */
       startFreq: [3, "u32"],
+      /** NL80211_SAR_ATTR_SPECS_END_FREQ (u32). */
       endFreq: [4, "u32"],
     },
     "supported-iftypes": {
+      /** NL80211_IFTYPE_ADHOC (flag). */
       adhoc: [1, "flag"],
+      /** NL80211_IFTYPE_STATION (flag). */
       station: [2, "flag"],
+      /** NL80211_IFTYPE_AP (flag). */
       ap: [3, "flag"],
+      /** NL80211_IFTYPE_AP_VLAN (flag). */
       apVlan: [4, "flag"],
+      /** NL80211_IFTYPE_WDS (flag). */
       wds: [5, "flag"],
+      /** NL80211_IFTYPE_MONITOR (flag). */
       monitor: [6, "flag"],
+      /** NL80211_IFTYPE_MESH_POINT (flag). */
       meshPoint: [7, "flag"],
+      /** NL80211_IFTYPE_P2P_CLIENT (flag). */
       p2pClient: [8, "flag"],
+      /** NL80211_IFTYPE_P2P_GO (flag). */
       p2pGo: [9, "flag"],
+      /** NL80211_IFTYPE_P2P_DEVICE (flag). */
       p2pDevice: [10, "flag"],
+      /** NL80211_IFTYPE_OCB (flag). */
       ocb: [11, "flag"],
+      /** NL80211_IFTYPE_NAN (flag). */
       nan: [12, "flag"],
     },
     "txq-stats-attrs": {
+      /** NL80211_TXQ_STATS_BACKLOG_BYTES (u32). */
       backlogBytes: [1, "u32"],
+      /** NL80211_TXQ_STATS_BACKLOG_PACKETS (u32). */
       backlogPackets: [2, "u32"],
+      /** NL80211_TXQ_STATS_FLOWS (u32). */
       flows: [3, "u32"],
+      /** NL80211_TXQ_STATS_DROPS (u32). */
       drops: [4, "u32"],
+      /** NL80211_TXQ_STATS_ECN_MARKS (u32). */
       ecnMarks: [5, "u32"],
+      /** NL80211_TXQ_STATS_OVERLIMIT (u32). */
       overlimit: [6, "u32"],
+      /** NL80211_TXQ_STATS_OVERMEMORY (u32). */
       overmemory: [7, "u32"],
+      /** NL80211_TXQ_STATS_COLLISIONS (u32). */
       collisions: [8, "u32"],
+      /** NL80211_TXQ_STATS_TX_BYTES (u32). */
       txBytes: [9, "u32"],
+      /** NL80211_TXQ_STATS_TX_PACKETS (u32). */
       txPackets: [10, "u32"],
+      /** NL80211_TXQ_STATS_MAX_FLOWS (u32). */
       maxFlows: [11, "u32"],
     },
     "wmm-attrs": {
+      /** NL80211_WMMR_CW_MIN (u16). */
       cwMin: [1, "u16"],
+      /** NL80211_WMMR_CW_MAX (u16). */
       cwMax: [2, "u16"],
+      /** NL80211_WMMR_AIFSN (u8). */
       aifsn: [3, "u8"],
+      /** NL80211_WMMR_TXOP (u16). */
       txop: [4, "u16"],
     },
     "wowlan-triggers-attrs": {
+      /** NL80211_WOWLAN_TRIG_ANY (flag). */
       any: [1, "flag"],
+      /** NL80211_WOWLAN_TRIG_DISCONNECT (flag). */
       disconnect: [2, "flag"],
+      /** NL80211_WOWLAN_TRIG_MAGIC_PKT (flag). */
       magicPkt: [3, "flag"],
+      /** NL80211_WOWLAN_TRIG_PKT_PATTERN (flag). */
       pktPattern: [4, "flag"],
+      /** NL80211_WOWLAN_TRIG_GTK_REKEY_SUPPORTED (flag). */
       gtkRekeySupported: [5, "flag"],
+      /** NL80211_WOWLAN_TRIG_GTK_REKEY_FAILURE (flag). */
       gtkRekeyFailure: [6, "flag"],
+      /** NL80211_WOWLAN_TRIG_EAP_IDENT_REQUEST (flag). */
       eapIdentRequest: [7, "flag"],
+      /** NL80211_WOWLAN_TRIG_4WAY_HANDSHAKE (flag). */
       "4wayHandshake": [8, "flag"],
+      /** NL80211_WOWLAN_TRIG_RFKILL_RELEASE (flag). */
       rfkillRelease: [9, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_PKT_80211 (flag). */
       wakeupPkt80211: [10, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_PKT_80211_LEN (flag). */
       wakeupPkt80211Len: [11, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_PKT_8023 (flag). */
       wakeupPkt8023: [12, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_PKT_8023_LEN (flag). */
       wakeupPkt8023Len: [13, "flag"],
+      /** NL80211_WOWLAN_TRIG_TCP_CONNECTION (flag). */
       tcpConnection: [14, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_TCP_MATCH (flag). */
       wakeupTcpMatch: [15, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_TCP_CONNLOST (flag). */
       wakeupTcpConnlost: [16, "flag"],
+      /** NL80211_WOWLAN_TRIG_WAKEUP_TCP_NOMORETOKENS (flag). */
       wakeupTcpNomoretokens: [17, "flag"],
+      /** NL80211_WOWLAN_TRIG_NET_DETECT (flag). */
       netDetect: [18, "flag"],
+      /** NL80211_WOWLAN_TRIG_NET_DETECT_RESULTS (flag). */
       netDetectResults: [19, "flag"],
+      /** NL80211_WOWLAN_TRIG_UNPROTECTED_DEAUTH_DISASSOC (flag). */
       unprotectedDeauthDisassoc: [20, "flag"],
     },
   },

@@ -18,7 +18,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { nlctrl } from "@netlink/netlink/ynl/nlctrl";
  * await using client = await family(nlctrl);
@@ -68,47 +68,75 @@ export const nlctrl = {
   structs: {},
   sets: {
     "ctrl-attrs": {
+      /** CTRL_ATTR_FAMILY_ID (u16). */
       familyId: [1, "u16"],
+      /** CTRL_ATTR_FAMILY_NAME (string). */
       familyName: [2, "string"],
+      /** CTRL_ATTR_VERSION (u32). */
       version: [3, "u32"],
+      /** CTRL_ATTR_HDRSIZE (u32). */
       hdrsize: [4, "u32"],
+      /** CTRL_ATTR_MAXATTR (u32). */
       maxattr: [5, "u32"],
+      /** CTRL_ATTR_OPS (array-nest). */
       ops: [6, "indexed-array", { subType: "nest", nest: "op-attrs" }],
+      /** CTRL_ATTR_MCAST_GROUPS (array-nest). */
       mcastGroups: [7, "indexed-array", { subType: "nest", nest: "mcast-group-attrs" }],
+      /** CTRL_ATTR_POLICY (nest-type-value). */
       policy: [8, "nest-type-value", {
         nest: "policy-attrs",
         typeValue: ["policyId", "attrId"],
       }],
+      /** CTRL_ATTR_OP_POLICY (nest-type-value). */
       opPolicy: [9, "nest-type-value", {
         nest: "op-policy-attrs",
         typeValue: ["opId"],
       }],
+      /** CTRL_ATTR_OP (u32). */
       op: [10, "u32"],
     },
     "mcast-group-attrs": {
+      /** CTRL_ATTR_MCAST_GRP_NAME (string). */
       name: [1, "string"],
+      /** CTRL_ATTR_MCAST_GRP_ID (u32). */
       id: [2, "u32"],
     },
     "op-attrs": {
+      /** CTRL_ATTR_OP_ID (u32). */
       id: [1, "u32"],
+      /** CTRL_ATTR_OP_FLAGS (u32, enum op-flags). */
       flags: [2, "u32", { enum: "op-flags", asFlags: true }],
     },
     "policy-attrs": {
+      /** NL_POLICY_TYPE_ATTR_TYPE (u32, enum attr-type). */
       type: [1, "u32", { enum: "attr-type" }],
+      /** NL_POLICY_TYPE_ATTR_MIN_VALUE_S (s64). */
       minValueS: [2, "s64"],
+      /** NL_POLICY_TYPE_ATTR_MAX_VALUE_S (s64). */
       maxValueS: [3, "s64"],
+      /** NL_POLICY_TYPE_ATTR_MIN_VALUE_U (u64). */
       minValueU: [4, "u64"],
+      /** NL_POLICY_TYPE_ATTR_MAX_VALUE_U (u64). */
       maxValueU: [5, "u64"],
+      /** NL_POLICY_TYPE_ATTR_MIN_LENGTH (u32). */
       minLength: [6, "u32"],
+      /** NL_POLICY_TYPE_ATTR_MAX_LENGTH (u32). */
       maxLength: [7, "u32"],
+      /** NL_POLICY_TYPE_ATTR_POLICY_IDX (u32). */
       policyIdx: [8, "u32"],
+      /** NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE (u32). */
       policyMaxtype: [9, "u32"],
+      /** NL_POLICY_TYPE_ATTR_BITFIELD32_MASK (u32). */
       bitfield32Mask: [10, "u32"],
+      /** NL_POLICY_TYPE_ATTR_MASK (u64). */
       mask: [11, "u64"],
+      /** NL_POLICY_TYPE_ATTR_PAD (pad). */
       pad: [12, "pad"],
     },
     "op-policy-attrs": {
+      /** CTRL_ATTR_POLICY_DO (u32). */
       do: [1, "u32"],
+      /** CTRL_ATTR_POLICY_DUMP (u32). */
       dump: [2, "u32"],
     },
   },

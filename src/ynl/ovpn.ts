@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { ovpn } from "@netlink/netlink/ynl/ovpn";
  * await using client = await family(ovpn);
@@ -52,166 +52,339 @@ export const ovpn = {
   structs: {},
   sets: {
     peer: {
+      /**
+       * OVPN_A_PEER_ID (u32). The unique ID of the peer in the device context. To be used to identify
+       * peers during operations for a specific device
+       */
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
+      /** OVPN_A_PEER_REMOTE_IPV4 (u32). The remote IPv4 address of the peer */
       remoteIpv4: [2, "u32", { bigEndian: true }],
+      /** OVPN_A_PEER_REMOTE_IPV6 (binary). The remote IPv6 address of the peer */
       remoteIpv6: [3, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID (u32). The scope id of the remote IPv6 address of the peer
+       * (RFC2553)
+       */
       remoteIpv6ScopeId: [4, "u32"],
+      /** OVPN_A_PEER_REMOTE_PORT (u16). The remote port of the peer */
       remotePort: [5, "u16", {
         bigEndian: true,
         checks: { min: 1 },
       }],
+      /** OVPN_A_PEER_SOCKET (u32). The socket to be used to communicate with the peer */
       socket: [6, "u32"],
+      /**
+       * OVPN_A_PEER_SOCKET_NETNSID (s32). The ID of the netns the socket assigned to this peer lives in
+       */
       socketNetnsid: [7, "s32"],
+      /** OVPN_A_PEER_VPN_IPV4 (u32). The IPv4 address assigned to the peer by the server */
       vpnIpv4: [8, "u32", { bigEndian: true }],
+      /** OVPN_A_PEER_VPN_IPV6 (binary). The IPv6 address assigned to the peer by the server */
       vpnIpv6: [9, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_LOCAL_IPV4 (u32). The local IPv4 to be used to send packets to the peer (UDP only)
+       */
       localIpv4: [10, "u32", { bigEndian: true }],
+      /**
+       * OVPN_A_PEER_LOCAL_IPV6 (binary). The local IPv6 to be used to send packets to the peer (UDP only)
+       */
       localIpv6: [11, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_LOCAL_PORT (u16). The local port to be used to send packets to the peer (UDP only)
+       */
       localPort: [12, "u16", {
         bigEndian: true,
         checks: { min: 1 },
       }],
+      /**
+       * OVPN_A_PEER_KEEPALIVE_INTERVAL (u32). The number of seconds after which a keep alive message is
+       * sent to the peer
+       */
       keepaliveInterval: [13, "u32"],
+      /**
+       * OVPN_A_PEER_KEEPALIVE_TIMEOUT (u32). The number of seconds from the last activity after which the
+       * peer is assumed dead
+       */
       keepaliveTimeout: [14, "u32"],
+      /** OVPN_A_PEER_DEL_REASON (u32, enum del-peer-reason). The reason why a peer was deleted */
       delReason: [15, "u32", { enum: "del-peer-reason" }],
+      /** OVPN_A_PEER_VPN_RX_BYTES (uint). Number of bytes received over the tunnel */
       vpnRxBytes: [16, "uint"],
+      /** OVPN_A_PEER_VPN_TX_BYTES (uint). Number of bytes transmitted over the tunnel */
       vpnTxBytes: [17, "uint"],
+      /** OVPN_A_PEER_VPN_RX_PACKETS (uint). Number of packets received over the tunnel */
       vpnRxPackets: [18, "uint"],
+      /** OVPN_A_PEER_VPN_TX_PACKETS (uint). Number of packets transmitted over the tunnel */
       vpnTxPackets: [19, "uint"],
+      /** OVPN_A_PEER_LINK_RX_BYTES (uint). Number of bytes received at the transport level */
       linkRxBytes: [20, "uint"],
+      /** OVPN_A_PEER_LINK_TX_BYTES (uint). Number of bytes transmitted at the transport level */
       linkTxBytes: [21, "uint"],
+      /** OVPN_A_PEER_LINK_RX_PACKETS (uint). Number of packets received at the transport level */
       linkRxPackets: [22, "uint"],
+      /**
+       * OVPN_A_PEER_LINK_TX_PACKETS (uint). Number of packets transmitted at the transport level
+       */
       linkTxPackets: [23, "uint"],
     },
     "peer-new-input": {
+      /**
+       * OVPN_A_PEER_ID (u32). The unique ID of the peer in the device context. To be used to identify
+       * peers during operations for a specific device
+       */
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
+      /** OVPN_A_PEER_REMOTE_IPV4 (u32). The remote IPv4 address of the peer */
       remoteIpv4: [2, "u32", { bigEndian: true }],
+      /** OVPN_A_PEER_REMOTE_IPV6 (binary). The remote IPv6 address of the peer */
       remoteIpv6: [3, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID (u32). The scope id of the remote IPv6 address of the peer
+       * (RFC2553)
+       */
       remoteIpv6ScopeId: [4, "u32"],
+      /** OVPN_A_PEER_REMOTE_PORT (u16). The remote port of the peer */
       remotePort: [5, "u16", {
         bigEndian: true,
         checks: { min: 1 },
       }],
+      /** OVPN_A_PEER_SOCKET (u32). The socket to be used to communicate with the peer */
       socket: [6, "u32"],
+      /** OVPN_A_PEER_VPN_IPV4 (u32). The IPv4 address assigned to the peer by the server */
       vpnIpv4: [8, "u32", { bigEndian: true }],
+      /** OVPN_A_PEER_VPN_IPV6 (binary). The IPv6 address assigned to the peer by the server */
       vpnIpv6: [9, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_LOCAL_IPV4 (u32). The local IPv4 to be used to send packets to the peer (UDP only)
+       */
       localIpv4: [10, "u32", { bigEndian: true }],
+      /**
+       * OVPN_A_PEER_LOCAL_IPV6 (binary). The local IPv6 to be used to send packets to the peer (UDP only)
+       */
       localIpv6: [11, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_KEEPALIVE_INTERVAL (u32). The number of seconds after which a keep alive message is
+       * sent to the peer
+       */
       keepaliveInterval: [13, "u32"],
+      /**
+       * OVPN_A_PEER_KEEPALIVE_TIMEOUT (u32). The number of seconds from the last activity after which the
+       * peer is assumed dead
+       */
       keepaliveTimeout: [14, "u32"],
     },
     "peer-set-input": {
+      /**
+       * OVPN_A_PEER_ID (u32). The unique ID of the peer in the device context. To be used to identify
+       * peers during operations for a specific device
+       */
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
+      /** OVPN_A_PEER_REMOTE_IPV4 (u32). The remote IPv4 address of the peer */
       remoteIpv4: [2, "u32", { bigEndian: true }],
+      /** OVPN_A_PEER_REMOTE_IPV6 (binary). The remote IPv6 address of the peer */
       remoteIpv6: [3, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID (u32). The scope id of the remote IPv6 address of the peer
+       * (RFC2553)
+       */
       remoteIpv6ScopeId: [4, "u32"],
+      /** OVPN_A_PEER_REMOTE_PORT (u16). The remote port of the peer */
       remotePort: [5, "u16", {
         bigEndian: true,
         checks: { min: 1 },
       }],
+      /** OVPN_A_PEER_VPN_IPV4 (u32). The IPv4 address assigned to the peer by the server */
       vpnIpv4: [8, "u32", { bigEndian: true }],
+      /** OVPN_A_PEER_VPN_IPV6 (binary). The IPv6 address assigned to the peer by the server */
       vpnIpv6: [9, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_LOCAL_IPV4 (u32). The local IPv4 to be used to send packets to the peer (UDP only)
+       */
       localIpv4: [10, "u32", { bigEndian: true }],
+      /**
+       * OVPN_A_PEER_LOCAL_IPV6 (binary). The local IPv6 to be used to send packets to the peer (UDP only)
+       */
       localIpv6: [11, "binary", {
         checks: { exactLen: 16 },
       }],
+      /**
+       * OVPN_A_PEER_KEEPALIVE_INTERVAL (u32). The number of seconds after which a keep alive message is
+       * sent to the peer
+       */
       keepaliveInterval: [13, "u32"],
+      /**
+       * OVPN_A_PEER_KEEPALIVE_TIMEOUT (u32). The number of seconds from the last activity after which the
+       * peer is assumed dead
+       */
       keepaliveTimeout: [14, "u32"],
     },
     "peer-del-input": {
+      /**
+       * OVPN_A_PEER_ID (u32). The unique ID of the peer in the device context. To be used to identify
+       * peers during operations for a specific device
+       */
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
     },
     keyconf: {
+      /**
+       * OVPN_A_KEYCONF_PEER_ID (u32). The unique ID of the peer in the device context. To be used to
+       * identify peers during key operations
+       */
       peerId: [1, "u32", {
         checks: { max: 16777215 },
       }],
+      /** OVPN_A_KEYCONF_SLOT (u32, enum key-slot). The slot where the key should be stored */
       slot: [2, "u32", { enum: "key-slot" }],
+      /**
+       * OVPN_A_KEYCONF_KEY_ID (u32). The unique ID of the key in the peer context. Used to fetch the
+       * correct key upon decryption
+       */
       keyId: [3, "u32", {
         checks: { max: 7 },
       }],
+      /**
+       * OVPN_A_KEYCONF_CIPHER_ALG (u32, enum cipher-alg). The cipher to be used when communicating with
+       * the peer
+       */
       cipherAlg: [4, "u32", { enum: "cipher-alg" }],
+      /** OVPN_A_KEYCONF_ENCRYPT_DIR (nest). Key material for encrypt direction */
       encryptDir: [5, "nest", { nest: "keydir" }],
+      /** OVPN_A_KEYCONF_DECRYPT_DIR (nest). Key material for decrypt direction */
       decryptDir: [6, "nest", { nest: "keydir" }],
     },
     keydir: {
+      /** OVPN_A_KEYDIR_CIPHER_KEY (binary). The actual key to be used by the cipher */
       cipherKey: [1, "binary", {
         checks: { maxLen: 256 },
       }],
+      /**
+       * OVPN_A_KEYDIR_NONCE_TAIL (binary). Random nonce to be concatenated to the packet ID, in order to
+       * obtain the actual cipher IV
+       */
       nonceTail: [2, "binary", {
         checks: { exactLen: 8 },
       }],
     },
     "keyconf-get": {
+      /**
+       * OVPN_A_KEYCONF_PEER_ID (u32). The unique ID of the peer in the device context. To be used to
+       * identify peers during key operations
+       */
       peerId: [1, "u32", {
         checks: { max: 16777215 },
       }],
+      /** OVPN_A_KEYCONF_SLOT (u32, enum key-slot). The slot where the key should be stored */
       slot: [2, "u32", { enum: "key-slot" }],
+      /**
+       * OVPN_A_KEYCONF_KEY_ID (u32). The unique ID of the key in the peer context. Used to fetch the
+       * correct key upon decryption
+       */
       keyId: [3, "u32", {
         checks: { max: 7 },
       }],
+      /**
+       * OVPN_A_KEYCONF_CIPHER_ALG (u32, enum cipher-alg). The cipher to be used when communicating with
+       * the peer
+       */
       cipherAlg: [4, "u32", { enum: "cipher-alg" }],
     },
     "keyconf-swap-input": {
+      /**
+       * OVPN_A_KEYCONF_PEER_ID (u32). The unique ID of the peer in the device context. To be used to
+       * identify peers during key operations
+       */
       peerId: [1, "u32", {
         checks: { max: 16777215 },
       }],
     },
     "keyconf-del-input": {
+      /**
+       * OVPN_A_KEYCONF_PEER_ID (u32). The unique ID of the peer in the device context. To be used to
+       * identify peers during key operations
+       */
       peerId: [1, "u32", {
         checks: { max: 16777215 },
       }],
+      /** OVPN_A_KEYCONF_SLOT (u32, enum key-slot). The slot where the key should be stored */
       slot: [2, "u32", { enum: "key-slot" }],
     },
     ovpn: {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /**
+       * OVPN_A_PEER (nest). The peer object containing the attributed of interest for the specific
+       * operation
+       */
       peer: [2, "nest", { nest: "peer" }],
+      /** OVPN_A_KEYCONF (nest). Peer specific cipher configuration */
       keyconf: [3, "nest", { nest: "keyconf" }],
     },
     "ovpn-peer-new-input": {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /**
+       * OVPN_A_PEER (nest). The peer object containing the attributed of interest for the specific
+       * operation
+       */
       peer: [2, "nest", { nest: "peer-new-input" }],
     },
     "ovpn-peer-set-input": {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /**
+       * OVPN_A_PEER (nest). The peer object containing the attributed of interest for the specific
+       * operation
+       */
       peer: [2, "nest", { nest: "peer-set-input" }],
     },
     "ovpn-peer-del-input": {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /**
+       * OVPN_A_PEER (nest). The peer object containing the attributed of interest for the specific
+       * operation
+       */
       peer: [2, "nest", { nest: "peer-del-input" }],
     },
     "ovpn-keyconf-get": {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /** OVPN_A_KEYCONF (nest). Peer specific cipher configuration */
       keyconf: [3, "nest", { nest: "keyconf-get" }],
     },
     "ovpn-keyconf-swap-input": {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /** OVPN_A_KEYCONF (nest). Peer specific cipher configuration */
       keyconf: [3, "nest", { nest: "keyconf-swap-input" }],
     },
     "ovpn-keyconf-del-input": {
+      /** OVPN_A_IFINDEX (u32). Index of the ovpn interface to operate on */
       ifindex: [1, "u32"],
+      /** OVPN_A_KEYCONF (nest). Peer specific cipher configuration */
       keyconf: [3, "nest", { nest: "keyconf-del-input" }],
     },
   },

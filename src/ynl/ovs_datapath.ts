@@ -17,9 +17,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { ovsDatapath } from "@netlink/netlink/ynl/ovs_datapath";
+ * import { ovsDatapath } from "@netlink/netlink/ynl/ovs-datapath";
  * await using client = await family(ovsDatapath);
  * console.log(await client.dump("get"));
  * ```
@@ -60,14 +60,23 @@ export const ovsDatapath = {
   },
   sets: {
     datapath: {
+      /** OVS_DP_ATTR_NAME (string). */
       name: [1, "string"],
+      /** OVS_DP_ATTR_UPCALL_PID (u32). upcall pid */
       upcallPid: [2, "u32"],
+      /** OVS_DP_ATTR_STATS (binary). */
       stats: [3, "binary", { struct: "datapath-stats" }],
+      /** OVS_DP_ATTR_MEGAFLOW_STATS (binary). */
       megaflowStats: [4, "binary", { struct: "megaflow-stats" }],
+      /** OVS_DP_ATTR_USER_FEATURES (u32, enum user-features). */
       userFeatures: [5, "u32", { enum: "user-features", asFlags: true }],
+      /** OVS_DP_ATTR_PAD (unused). */
       pad: [6, "unused"],
+      /** OVS_DP_ATTR_MASKS_CACHE_SIZE (u32). */
       masksCacheSize: [7, "u32"],
+      /** OVS_DP_ATTR_PER_CPU_PIDS (binary). */
       perCpuPids: [8, "binary", { subType: "u32" }],
+      /** OVS_DP_ATTR_IFINDEX (u32). */
       ifindex: [9, "u32"],
     },
   },

@@ -17,9 +17,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { ovsFlow } from "@netlink/netlink/ynl/ovs_flow";
+ * import { ovsFlow } from "@netlink/netlink/ynl/ovs-flow";
  * await using client = await family(ovsFlow);
  * console.log(await client.dump("get"));
  * ```
@@ -149,142 +149,334 @@ export const ovsFlow = {
   },
   sets: {
     "flow-attrs": {
+      /**
+       * OVS_FLOW_ATTR_KEY (nest). Nested attributes specifying the flow key. Always present in
+       * notifications. Required for all requests (except dumps).
+       */
       key: [1, "nest", { nest: "key-attrs" }],
+      /**
+       * OVS_FLOW_ATTR_ACTIONS (nest). Nested attributes specifying the actions to take for packets that
+       * match the key. Always present in notifications. Required for OVS_FLOW_CMD_NEW requests, optional
+       * for OVS_FLOW_CMD_SET requests. An OVS_FLOW_CMD_SET without OVS_FLOW_ATTR_ACTIONS will not modify
+       * the actions. To clear the actions, an OVS_FLOW_ATTR_ACTIONS without any nested attributes must be
+       * given.
+       */
       actions: [2, "nest", { nest: "action-attrs" }],
+      /**
+       * OVS_FLOW_ATTR_STATS (binary). Statistics for this flow. Present in notifications if the stats
+       * would be nonzero. Ignored in requests.
+       */
       stats: [3, "binary", { struct: "ovs-flow-stats" }],
+      /**
+       * OVS_FLOW_ATTR_TCP_FLAGS (u8). An 8-bit value giving the ORed value of all of the TCP flags seen
+       * on packets in this flow. Only present in notifications for TCP flows, and only if it would be
+       * nonzero. Ignored in requests.
+       */
       tcpFlags: [4, "u8"],
+      /**
+       * OVS_FLOW_ATTR_USED (u64). A 64-bit integer giving the time, in milliseconds on the system
+       * monotonic clock, at which a packet was last processed for this flow. Only present in
+       * notifications if a packet has been processed for this flow. Ignored in requests.
+       */
       used: [5, "u64"],
+      /**
+       * OVS_FLOW_ATTR_CLEAR (flag). If present in a OVS_FLOW_CMD_SET request, clears the last-used time,
+       * accumulated TCP flags, and statistics for this flow. Otherwise ignored in requests. Never present
+       * in notifications.
+       */
       clear: [6, "flag"],
+      /**
+       * OVS_FLOW_ATTR_MASK (nest). Nested attributes specifying the mask bits for wildcarded flow match.
+       * Mask bit value '1' specifies exact match with corresponding flow key bit, while mask bit value
+       * '0' specifies a wildcarded match. Omitting attribute is treated as wildcarding all corresponding
+       * fields. Optional for all requests. If not present, all flow key bits are exact match bits.
+       */
       mask: [7, "nest", { nest: "key-attrs" }],
+      /**
+       * OVS_FLOW_ATTR_PROBE (binary). Flow operation is a feature probe, error logging should be
+       * suppressed.
+       */
       probe: [8, "binary"],
+      /**
+       * OVS_FLOW_ATTR_UFID (binary). A value between 1-16 octets specifying a unique identifier for the
+       * flow. Causes the flow to be indexed by this value rather than the value of the OVS_FLOW_ATTR_KEY
+       * attribute. Optional for all requests. Present in notifications if the flow was created with this
+       * attribute.
+       */
       ufid: [9, "binary"],
+      /**
+       * OVS_FLOW_ATTR_UFID_FLAGS (u32, enum ovs-ufid-flags). A 32-bit value of ORed flags that provide
+       * alternative semantics for flow installation and retrieval. Optional for all requests.
+       */
       ufidFlags: [10, "u32", { enum: "ovs-ufid-flags" }],
+      /** OVS_FLOW_ATTR_PAD (binary). */
       pad: [11, "binary"],
     },
     "key-attrs": {
+      /** OVS_KEY_ATTR_ENCAP (nest). */
       encap: [1, "nest", { nest: "key-attrs" }],
+      /** OVS_KEY_ATTR_PRIORITY (u32). */
       priority: [2, "u32"],
+      /** OVS_KEY_ATTR_IN_PORT (u32). */
       inPort: [3, "u32"],
+      /** OVS_KEY_ATTR_ETHERNET (binary). struct ovs_key_ethernet */
       ethernet: [4, "binary", { struct: "ovs-key-ethernet" }],
+      /** OVS_KEY_ATTR_VLAN (u16). */
       vlan: [5, "u16", { bigEndian: true }],
+      /** OVS_KEY_ATTR_ETHERTYPE (u16). */
       ethertype: [6, "u16", { bigEndian: true }],
+      /** OVS_KEY_ATTR_IPV4 (binary). */
       ipv4: [7, "binary", { struct: "ovs-key-ipv4" }],
+      /** OVS_KEY_ATTR_IPV6 (binary). struct ovs_key_ipv6 */
       ipv6: [8, "binary", { struct: "ovs-key-ipv6" }],
+      /** OVS_KEY_ATTR_TCP (binary). */
       tcp: [9, "binary", { struct: "ovs-key-tcp" }],
+      /** OVS_KEY_ATTR_UDP (binary). */
       udp: [10, "binary", { struct: "ovs-key-udp" }],
+      /** OVS_KEY_ATTR_ICMP (binary). */
       icmp: [11, "binary", { struct: "ovs-key-icmp" }],
+      /** OVS_KEY_ATTR_ICMPV6 (binary). */
       icmpv6: [12, "binary", { struct: "ovs-key-icmp" }],
+      /** OVS_KEY_ATTR_ARP (binary). struct ovs_key_arp */
       arp: [13, "binary", { struct: "ovs-key-arp" }],
+      /** OVS_KEY_ATTR_ND (binary). struct ovs_key_nd */
       nd: [14, "binary", { struct: "ovs-key-nd" }],
+      /** OVS_KEY_ATTR_SKB_MARK (u32). */
       skbMark: [15, "u32"],
+      /** OVS_KEY_ATTR_TUNNEL (nest). */
       tunnel: [16, "nest", { nest: "tunnel-key-attrs" }],
+      /** OVS_KEY_ATTR_SCTP (binary). */
       sctp: [17, "binary", { struct: "ovs-key-sctp" }],
+      /** OVS_KEY_ATTR_TCP_FLAGS (u16). */
       tcpFlags: [18, "u16", { bigEndian: true }],
+      /** OVS_KEY_ATTR_DP_HASH (u32). Value 0 indicates the hash is not computed by the datapath. */
       dpHash: [19, "u32"],
+      /** OVS_KEY_ATTR_RECIRC_ID (u32). */
       recircId: [20, "u32"],
+      /** OVS_KEY_ATTR_MPLS (binary). */
       mpls: [21, "binary", { struct: "ovs-key-mpls" }],
+      /** OVS_KEY_ATTR_CT_STATE (u32, enum ct-state-flags). */
       ctState: [22, "u32", { enum: "ct-state-flags", asFlags: true }],
+      /** OVS_KEY_ATTR_CT_ZONE (u16). connection tracking zone */
       ctZone: [23, "u16"],
+      /** OVS_KEY_ATTR_CT_MARK (u32). connection tracking mark */
       ctMark: [24, "u32"],
+      /** OVS_KEY_ATTR_CT_LABELS (binary). 16-octet connection tracking label */
       ctLabels: [25, "binary"],
+      /** OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4 (binary). */
       ctOrigTupleIpv4: [26, "binary", { struct: "ovs-key-ct-tuple-ipv4" }],
+      /** OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6 (binary). struct ovs_key_ct_tuple_ipv6 */
       ctOrigTupleIpv6: [27, "binary"],
+      /** OVS_KEY_ATTR_NSH (nest). */
       nsh: [28, "nest", { nest: "ovs-nsh-key-attrs" }],
+      /** OVS_KEY_ATTR_PACKET_TYPE (u32). Should not be sent to the kernel */
       packetType: [29, "u32", { bigEndian: true }],
+      /** OVS_KEY_ATTR_ND_EXTENSIONS (binary). Should not be sent to the kernel */
       ndExtensions: [30, "binary"],
+      /** OVS_KEY_ATTR_TUNNEL_INFO (binary). struct ip_tunnel_info */
       tunnelInfo: [31, "binary"],
+      /** OVS_KEY_ATTR_IPV6_EXTHDRS (binary). struct ovs_key_ipv6_exthdr */
       ipv6Exthdrs: [32, "binary", { struct: "ovs-key-ipv6-exthdrs" }],
     },
     "action-attrs": {
+      /** OVS_ACTION_ATTR_OUTPUT (u32). ovs port number in datapath */
       output: [1, "u32"],
+      /** OVS_ACTION_ATTR_USERSPACE (nest). */
       userspace: [2, "nest", { nest: "userspace-attrs" }],
+      /**
+       * OVS_ACTION_ATTR_SET (nest). Replaces the contents of an existing header. The single nested
+       * attribute specifies a header to modify and its value.
+       */
       set: [3, "nest", { nest: "key-attrs" }],
+      /**
+       * OVS_ACTION_ATTR_PUSH_VLAN (binary). Push a new outermost 802.1Q or 802.1ad header onto the
+       * packet.
+       */
       pushVlan: [4, "binary", { struct: "ovs-action-push-vlan" }],
+      /**
+       * OVS_ACTION_ATTR_POP_VLAN (flag). Pop the outermost 802.1Q or 802.1ad header from the packet.
+       */
       popVlan: [5, "flag"],
+      /**
+       * OVS_ACTION_ATTR_SAMPLE (nest). Probabilistically executes actions, as specified in the nested
+       * attributes.
+       */
       sample: [6, "nest", { nest: "sample-attrs" }],
+      /** OVS_ACTION_ATTR_RECIRC (u32). recirc id */
       recirc: [7, "u32"],
+      /** OVS_ACTION_ATTR_HASH (binary). */
       hash: [8, "binary", { struct: "ovs-action-hash" }],
+      /**
+       * OVS_ACTION_ATTR_PUSH_MPLS (binary). Push a new MPLS label stack entry onto the top of the packets
+       * MPLS label stack. Set the ethertype of the encapsulating frame to either ETH_P_MPLS_UC or
+       * ETH_P_MPLS_MC to indicate the new packet contents.
+       */
       pushMpls: [9, "binary", { struct: "ovs-action-push-mpls" }],
+      /** OVS_ACTION_ATTR_POP_MPLS (u16). ethertype */
       popMpls: [10, "u16", { bigEndian: true }],
+      /**
+       * OVS_ACTION_ATTR_SET_MASKED (nest). Replaces the contents of an existing header. A nested
+       * attribute specifies a header to modify, its value, and a mask. For every bit set in the mask, the
+       * corresponding bit value is copied from the value to the packet header field, rest of the bits are
+       * left unchanged. The non-masked value bits must be passed in as zeroes. Masking is not supported
+       * for the OVS_KEY_ATTR_TUNNEL attribute.
+       */
       setMasked: [11, "nest", { nest: "key-attrs" }],
+      /**
+       * OVS_ACTION_ATTR_CT (nest). Track the connection. Populate the conntrack-related entries in the
+       * flow key.
+       */
       ct: [12, "nest", { nest: "ct-attrs" }],
+      /** OVS_ACTION_ATTR_TRUNC (u32). struct ovs_action_trunc is a u32 max length */
       trunc: [13, "u32"],
+      /** OVS_ACTION_ATTR_PUSH_ETH (binary). struct ovs_action_push_eth */
       pushEth: [14, "binary"],
+      /** OVS_ACTION_ATTR_POP_ETH (flag). */
       popEth: [15, "flag"],
+      /** OVS_ACTION_ATTR_CT_CLEAR (flag). */
       ctClear: [16, "flag"],
+      /** OVS_ACTION_ATTR_PUSH_NSH (nest). Push NSH header to the packet. */
       pushNsh: [17, "nest", { nest: "ovs-nsh-key-attrs" }],
+      /** OVS_ACTION_ATTR_POP_NSH (flag). Pop the outermost NSH header off the packet. */
       popNsh: [18, "flag"],
+      /**
+       * OVS_ACTION_ATTR_METER (u32). Run packet through a meter, which may drop the packet, or modify the
+       * packet (e.g., change the DSCP field)
+       */
       meter: [19, "u32"],
+      /**
+       * OVS_ACTION_ATTR_CLONE (nest). Make a copy of the packet and execute a list of actions without
+       * affecting the original packet and key.
+       */
       clone: [20, "nest", { nest: "action-attrs" }],
+      /**
+       * OVS_ACTION_ATTR_CHECK_PKT_LEN (nest). Check the packet length and execute a set of actions if
+       * greater than the specified packet length, else execute another set of actions.
+       */
       checkPktLen: [21, "nest", { nest: "check-pkt-len-attrs" }],
+      /**
+       * OVS_ACTION_ATTR_ADD_MPLS (binary). Push a new MPLS label stack entry at the start of the packet
+       * or at the start of the l3 header depending on the value of l3 tunnel flag in the tun_flags field
+       * of this OVS_ACTION_ATTR_ADD_MPLS argument.
+       */
       addMpls: [22, "binary", { struct: "ovs-action-add-mpls" }],
+      /** OVS_ACTION_ATTR_DEC_TTL (nest). */
       decTtl: [23, "nest", { nest: "dec-ttl-attrs" }],
     },
     "tunnel-key-attrs": {
+      /** OVS_TUNNEL_KEY_ATTR_ID (u64). */
       id: [0, "u64", { bigEndian: true }],
+      /** OVS_TUNNEL_KEY_ATTR_IPV4_SRC (u32). */
       ipv4Src: [1, "u32", { bigEndian: true }],
+      /** OVS_TUNNEL_KEY_ATTR_IPV4_DST (u32). */
       ipv4Dst: [2, "u32", { bigEndian: true }],
+      /** OVS_TUNNEL_KEY_ATTR_TOS (u8). */
       tos: [3, "u8"],
+      /** OVS_TUNNEL_KEY_ATTR_TTL (u8). */
       ttl: [4, "u8"],
+      /** OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT (flag). */
       dontFragment: [5, "flag"],
+      /** OVS_TUNNEL_KEY_ATTR_CSUM (flag). */
       csum: [6, "flag"],
+      /** OVS_TUNNEL_KEY_ATTR_OAM (flag). */
       oam: [7, "flag"],
+      /** OVS_TUNNEL_KEY_ATTR_GENEVE_OPTS (binary). */
       geneveOpts: [8, "binary", { subType: "u32" }],
+      /** OVS_TUNNEL_KEY_ATTR_TP_SRC (u16). */
       tpSrc: [9, "u16", { bigEndian: true }],
+      /** OVS_TUNNEL_KEY_ATTR_TP_DST (u16). */
       tpDst: [10, "u16", { bigEndian: true }],
+      /** OVS_TUNNEL_KEY_ATTR_VXLAN_OPTS (nest). */
       vxlanOpts: [11, "nest", { nest: "vxlan-ext-attrs" }],
+      /** OVS_TUNNEL_KEY_ATTR_IPV6_SRC (binary). struct in6_addr source IPv6 address */
       ipv6Src: [12, "binary"],
+      /** OVS_TUNNEL_KEY_ATTR_IPV6_DST (binary). struct in6_addr destination IPv6 address */
       ipv6Dst: [13, "binary"],
+      /** OVS_TUNNEL_KEY_ATTR_PAD (binary). */
       pad: [14, "binary"],
+      /** OVS_TUNNEL_KEY_ATTR_ERSPAN_OPTS (binary). struct erspan_metadata */
       erspanOpts: [15, "binary"],
+      /** OVS_TUNNEL_KEY_ATTR_IPV4_INFO_BRIDGE (flag). */
       ipv4InfoBridge: [16, "flag"],
     },
     "check-pkt-len-attrs": {
+      /** OVS_CHECK_PKT_LEN_ATTR_PKT_LEN (u16). */
       pktLen: [1, "u16"],
+      /** OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER (nest). */
       actionsIfGreater: [2, "nest", { nest: "action-attrs" }],
+      /** OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL (nest). */
       actionsIfLessEqual: [3, "nest", { nest: "action-attrs" }],
     },
     "sample-attrs": {
+      /** OVS_SAMPLE_ATTR_PROBABILITY (u32). */
       probability: [1, "u32"],
+      /** OVS_SAMPLE_ATTR_ACTIONS (nest). */
       actions: [2, "nest", { nest: "action-attrs" }],
     },
     "userspace-attrs": {
+      /** OVS_USERSPACE_ATTR_PID (u32). */
       pid: [1, "u32"],
+      /** OVS_USERSPACE_ATTR_USERDATA (binary). */
       userdata: [2, "binary"],
+      /** OVS_USERSPACE_ATTR_EGRESS_TUN_PORT (u32). */
       egressTunPort: [3, "u32"],
+      /** OVS_USERSPACE_ATTR_ACTIONS (flag). */
       actions: [4, "flag"],
     },
     "ovs-nsh-key-attrs": {
+      /** OVS_NSH_KEY_ATTR_BASE (binary). */
       base: [1, "binary"],
+      /** OVS_NSH_KEY_ATTR_MD1 (binary). */
       md1: [2, "binary"],
+      /** OVS_NSH_KEY_ATTR_MD2 (binary). */
       md2: [3, "binary"],
     },
     "ct-attrs": {
+      /** OVS_CT_ATTR_COMMIT (flag). */
       commit: [1, "flag"],
+      /** OVS_CT_ATTR_ZONE (u16). */
       zone: [2, "u16"],
+      /** OVS_CT_ATTR_MARK (binary). */
       mark: [3, "binary"],
+      /** OVS_CT_ATTR_LABELS (binary). */
       labels: [4, "binary"],
+      /** OVS_CT_ATTR_HELPER (string). */
       helper: [5, "string"],
+      /** OVS_CT_ATTR_NAT (nest). */
       nat: [6, "nest", { nest: "nat-attrs" }],
+      /** OVS_CT_ATTR_FORCE_COMMIT (flag). */
       forceCommit: [7, "flag"],
+      /** OVS_CT_ATTR_EVENTMASK (u32). */
       eventmask: [8, "u32"],
+      /** OVS_CT_ATTR_TIMEOUT (string). */
       timeout: [9, "string"],
     },
     "nat-attrs": {
+      /** OVS_NAT_ATTR_SRC (flag). */
       src: [1, "flag"],
+      /** OVS_NAT_ATTR_DST (flag). */
       dst: [2, "flag"],
+      /** OVS_NAT_ATTR_IP_MIN (binary). */
       ipMin: [3, "binary"],
+      /** OVS_NAT_ATTR_IP_MAX (binary). */
       ipMax: [4, "binary"],
+      /** OVS_NAT_ATTR_PROTO_MIN (u16). */
       protoMin: [5, "u16"],
+      /** OVS_NAT_ATTR_PROTO_MAX (u16). */
       protoMax: [6, "u16"],
+      /** OVS_NAT_ATTR_PERSISTENT (flag). */
       persistent: [7, "flag"],
+      /** OVS_NAT_ATTR_PROTO_HASH (flag). */
       protoHash: [8, "flag"],
+      /** OVS_NAT_ATTR_PROTO_RANDOM (flag). */
       protoRandom: [9, "flag"],
     },
     "dec-ttl-attrs": {
+      /** OVS_DEC_TTL_ATTR_ACTION (nest). */
       action: [1, "nest", { nest: "action-attrs" }],
     },
     "vxlan-ext-attrs": {
+      /** OVS_VXLAN_EXT_GBP (u32). */
       gbp: [1, "u32"],
     },
   },

@@ -22,9 +22,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { ovsPacket } from "@netlink/netlink/ynl/ovs_packet";
+ * import { ovsPacket } from "@netlink/netlink/ynl/ovs-packet";
  * await using client = await family(ovsPacket);
  * console.log(await client.do("execute"));
  * ```
@@ -42,19 +42,48 @@ export const ovsPacket = {
   },
   sets: {
     packet: {
+      /** OVS_PACKET_ATTR_PACKET (binary). Packet data, from the start of the Ethernet header. */
       packet: [1, "binary", {
         checks: { minLen: 14 },
       }],
+      /**
+       * OVS_PACKET_ATTR_KEY (binary). Nested OVS_KEY_ATTR_* attributes, extracted flow key. Defined as
+       * binary because the key attribute-set belongs to the ovs_flow family spec; cross-spec references
+       * are not supported.
+       */
       key: [2, "binary"],
+      /**
+       * OVS_PACKET_ATTR_ACTIONS (binary). Nested OVS_ACTION_ATTR_* attributes. Defined as binary for the
+       * same reason as key.
+       */
       actions: [3, "binary"],
+      /**
+       * OVS_PACKET_ATTR_USERDATA (binary). Opaque userspace cookie from OVS_USERSPACE_ATTR_USERDATA.
+       */
       userdata: [4, "binary"],
+      /**
+       * OVS_PACKET_ATTR_EGRESS_TUN_KEY (binary). Nested OVS_TUNNEL_KEY_ATTR_* for output tunnel metadata.
+       */
       egressTunKey: [5, "binary"],
+      /** OVS_PACKET_ATTR_UNUSED1 (unused). */
       unused1: [6, "unused"],
+      /** OVS_PACKET_ATTR_UNUSED2 (unused). */
       unused2: [7, "unused"],
+      /**
+       * OVS_PACKET_ATTR_PROBE (flag). Packet operation is a feature probe, error logging suppressed.
+       */
       probe: [8, "flag"],
+      /** OVS_PACKET_ATTR_MRU (u16). Maximum received IP fragment size. */
       mru: [9, "u16"],
+      /** OVS_PACKET_ATTR_LEN (u32). Packet size before truncation. */
       len: [10, "u32"],
+      /**
+       * OVS_PACKET_ATTR_HASH (u64). Packet hash, low 32 bits are skb hash, upper bits are flags.
+       */
       hash: [11, "u64"],
+      /**
+       * OVS_PACKET_ATTR_UPCALL_PID (u32). Netlink PID to use for upcalls during EXECUTE processing.
+       */
       upcallPid: [12, "u32"],
     },
   },

@@ -17,9 +17,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { ovsVport } from "@netlink/netlink/ynl/ovs_vport";
+ * import { ovsVport } from "@netlink/netlink/ynl/ovs-vport";
  * await using client = await family(ovsVport);
  * console.log(await client.dump("get"));
  * ```
@@ -59,24 +59,39 @@ export const ovsVport = {
   },
   sets: {
     "vport-options": {
+      /** OVS_TUNNEL_ATTR_DST_PORT (u32). */
       dstPort: [1, "u32"],
+      /** OVS_TUNNEL_ATTR_EXTENSION (u32). */
       extension: [2, "u32"],
     },
     "upcall-stats": {
+      /** OVS_VPORT_UPCALL_ATTR_SUCCESS (u64). */
       success: [0, "u64"],
+      /** OVS_VPORT_UPCALL_ATTR_FAIL (u64). */
       fail: [1, "u64"],
     },
     vport: {
+      /** OVS_VPORT_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** OVS_VPORT_ATTR_PORT_NO (u32). */
       portNo: [1, "u32"],
+      /** OVS_VPORT_ATTR_TYPE (u32, enum vport-type). */
       type: [2, "u32", { enum: "vport-type" }],
+      /** OVS_VPORT_ATTR_NAME (string). */
       name: [3, "string"],
+      /** OVS_VPORT_ATTR_OPTIONS (nest). */
       options: [4, "nest", { nest: "vport-options" }],
+      /** OVS_VPORT_ATTR_UPCALL_PID (binary). */
       upcallPid: [5, "binary", { subType: "u32" }],
+      /** OVS_VPORT_ATTR_STATS (binary). */
       stats: [6, "binary", { struct: "vport-stats" }],
+      /** OVS_VPORT_ATTR_PAD (unused). */
       pad: [7, "unused"],
+      /** OVS_VPORT_ATTR_IFINDEX (u32). */
       ifindex: [8, "u32"],
+      /** OVS_VPORT_ATTR_NETNSID (u32). */
       netnsid: [9, "u32"],
+      /** OVS_VPORT_ATTR_UPCALL_STATS (nest). */
       upcallStats: [10, "nest", { nest: "upcall-stats" }],
     },
   },

@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { psp } from "@netlink/netlink/ynl/psp";
  * await using client = await family(psp);
@@ -43,24 +43,45 @@ export const psp = {
   structs: {},
   sets: {
     dev: {
+      /** PSP_A_DEV_ID (u32). PSP device ID. */
       id: [1, "u32", {
         checks: { min: 1 },
       }],
+      /** PSP_A_DEV_IFINDEX (u32). ifindex of the main netdevice linked to the PSP device. */
       ifindex: [2, "u32"],
+      /**
+       * PSP_A_DEV_PSP_VERSIONS_CAP (u32, enum version). Bitmask of PSP versions supported by the device.
+       */
       pspVersionsCap: [3, "u32", { enum: "version", asFlags: true }],
+      /**
+       * PSP_A_DEV_PSP_VERSIONS_ENA (u32, enum version). Bitmask of currently enabled (accepted on Rx) PSP
+       * versions.
+       */
       pspVersionsEna: [4, "u32", { enum: "version", asFlags: true }],
     },
     assoc: {
+      /** PSP_A_ASSOC_DEV_ID (u32). PSP device ID. */
       devId: [1, "u32", {
         checks: { min: 1 },
       }],
+      /**
+       * PSP_A_ASSOC_VERSION (u32, enum version). PSP versions (AEAD and protocol version) used by this
+       * association, dictates the size of the key.
+       */
       version: [2, "u32", { enum: "version" }],
+      /** PSP_A_ASSOC_RX_KEY (nest). */
       rxKey: [3, "nest", { nest: "keys" }],
+      /** PSP_A_ASSOC_TX_KEY (nest). */
       txKey: [4, "nest", { nest: "keys" }],
+      /**
+       * PSP_A_ASSOC_SOCK_FD (u32). Sockets which should be bound to the association immediately.
+       */
       sockFd: [5, "u32"],
     },
     keys: {
+      /** PSP_A_KEYS_KEY (binary). */
       key: [1, "binary"],
+      /** PSP_A_KEYS_SPI (u32). Security Parameters Index (SPI) of the association. */
       spi: [2, "u32"],
     },
   },

@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtAddr } from "@netlink/netlink/ynl/rt-addr";
  * await using client = await family(rtAddr);
@@ -64,16 +64,27 @@ export const rtAddr = {
   },
   sets: {
     "addr-attrs": {
+      /** IFA_ADDRESS (binary). */
       address: [1, "binary"],
+      /** IFA_LOCAL (binary). */
       local: [2, "binary"],
+      /** IFA_LABEL (string). */
       label: [3, "string"],
+      /** IFA_BROADCAST (binary). */
       broadcast: [4, "binary"],
+      /** IFA_ANYCAST (binary). */
       anycast: [5, "binary"],
+      /** IFA_CACHEINFO (binary). */
       cacheinfo: [6, "binary", { struct: "ifa-cacheinfo" }],
+      /** IFA_MULTICAST (binary). */
       multicast: [7, "binary"],
+      /** IFA_FLAGS (u32, enum ifa-flags). */
       flags: [8, "u32", { enum: "ifa-flags", asFlags: true }],
+      /** IFA_RT_PRIORITY (u32). */
       rtPriority: [9, "u32"],
+      /** IFA_TARGET_NETNSID (binary). */
       targetNetnsid: [10, "binary"],
+      /** IFA_PROTO (u8). */
       proto: [11, "u8"],
     },
   },

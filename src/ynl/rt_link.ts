@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using client = await family(rtLink);
@@ -411,533 +411,985 @@ export const rtLink = {
   },
   sets: {
     "link-attrs": {
+      /** IFLA_ADDRESS (binary). */
       address: [1, "binary"],
+      /** IFLA_BROADCAST (binary). */
       broadcast: [2, "binary"],
+      /** IFLA_IFNAME (string). */
       ifname: [3, "string"],
+      /** IFLA_MTU (u32). */
       mtu: [4, "u32"],
+      /** IFLA_LINK (u32). */
       link: [5, "u32"],
+      /** IFLA_QDISC (string). */
       qdisc: [6, "string"],
+      /** IFLA_STATS (binary). */
       stats: [7, "binary", { struct: "rtnl-link-stats" }],
+      /** IFLA_COST (string). */
       cost: [8, "string"],
+      /** IFLA_PRIORITY (string). */
       priority: [9, "string"],
+      /** IFLA_MASTER (u32). */
       master: [10, "u32"],
+      /** IFLA_WIRELESS (string). */
       wireless: [11, "string"],
+      /** IFLA_PROTINFO (string). */
       protinfo: [12, "string"],
+      /** IFLA_TXQLEN (u32). */
       txqlen: [13, "u32"],
+      /** IFLA_MAP (binary). */
       map: [14, "binary", { struct: "rtnl-link-ifmap" }],
+      /** IFLA_WEIGHT (u32). */
       weight: [15, "u32"],
+      /** IFLA_OPERSTATE (u8). */
       operstate: [16, "u8"],
+      /** IFLA_LINKMODE (u8). */
       linkmode: [17, "u8"],
+      /** IFLA_LINKINFO (nest). */
       linkinfo: [18, "nest", { nest: "linkinfo-attrs" }],
+      /** IFLA_NET_NS_PID (u32). */
       netNsPid: [19, "u32"],
+      /** IFLA_IFALIAS (string). */
       ifalias: [20, "string"],
+      /** IFLA_NUM_VF (u32). */
       numVf: [21, "u32"],
+      /** IFLA_VFINFO_LIST (nest). */
       vfinfoList: [22, "nest", { nest: "vfinfo-list-attrs" }],
+      /** IFLA_STATS64 (binary). */
       stats64: [23, "binary", { struct: "rtnl-link-stats64" }],
+      /** IFLA_VF_PORTS (nest). */
       vfPorts: [24, "nest", { nest: "vf-ports-attrs" }],
+      /** IFLA_PORT_SELF (nest). */
       portSelf: [25, "nest", { nest: "port-self-attrs" }],
+      /** IFLA_AF_SPEC (nest). */
       afSpec: [26, "nest", { nest: "af-spec-attrs" }],
+      /** IFLA_GROUP (u32). */
       group: [27, "u32"],
+      /** IFLA_NET_NS_FD (u32). */
       netNsFd: [28, "u32"],
+      /** IFLA_EXT_MASK (u32, enum rtext-filter). */
       extMask: [29, "u32", { enum: "rtext-filter", asFlags: true }],
+      /** IFLA_PROMISCUITY (u32). */
       promiscuity: [30, "u32"],
+      /** IFLA_NUM_TX_QUEUES (u32). */
       numTxQueues: [31, "u32"],
+      /** IFLA_NUM_RX_QUEUES (u32). */
       numRxQueues: [32, "u32"],
+      /** IFLA_CARRIER (u8). */
       carrier: [33, "u8"],
+      /** IFLA_PHYS_PORT_ID (binary). */
       physPortId: [34, "binary"],
+      /** IFLA_CARRIER_CHANGES (u32). */
       carrierChanges: [35, "u32"],
+      /** IFLA_PHYS_SWITCH_ID (binary). */
       physSwitchId: [36, "binary"],
+      /** IFLA_LINK_NETNSID (s32). */
       linkNetnsid: [37, "s32"],
+      /** IFLA_PHYS_PORT_NAME (string). */
       physPortName: [38, "string"],
+      /** IFLA_PROTO_DOWN (u8). */
       protoDown: [39, "u8"],
+      /** IFLA_GSO_MAX_SEGS (u32). */
       gsoMaxSegs: [40, "u32"],
+      /** IFLA_GSO_MAX_SIZE (u32). */
       gsoMaxSize: [41, "u32"],
+      /** IFLA_PAD (pad). */
       pad: [42, "pad"],
+      /** IFLA_XDP (nest). */
       xdp: [43, "nest", { nest: "xdp-attrs" }],
+      /** IFLA_EVENT (u32). */
       event: [44, "u32"],
+      /** IFLA_NEW_NETNSID (s32). */
       newNetnsid: [45, "s32"],
+      /** IFLA_TARGET_NETNSID (s32). */
       targetNetnsid: [46, "s32"],
+      /** IFLA_CARRIER_UP_COUNT (u32). */
       carrierUpCount: [47, "u32"],
+      /** IFLA_CARRIER_DOWN_COUNT (u32). */
       carrierDownCount: [48, "u32"],
+      /** IFLA_NEW_IFINDEX (s32). */
       newIfindex: [49, "s32"],
+      /** IFLA_MIN_MTU (u32). */
       minMtu: [50, "u32"],
+      /** IFLA_MAX_MTU (u32). */
       maxMtu: [51, "u32"],
+      /** IFLA_PROP_LIST (nest). */
       propList: [52, "nest", { nest: "prop-list-link-attrs" }],
+      /** IFLA_ALT_IFNAME (string). */
       altIfname: [53, "string"],
+      /** IFLA_PERM_ADDRESS (binary). */
       permAddress: [54, "binary"],
+      /** IFLA_PROTO_DOWN_REASON (string). */
       protoDownReason: [55, "string"],
+      /** IFLA_PARENT_DEV_NAME (string). */
       parentDevName: [56, "string"],
+      /** IFLA_PARENT_DEV_BUS_NAME (string). */
       parentDevBusName: [57, "string"],
+      /** IFLA_GRO_MAX_SIZE (u32). */
       groMaxSize: [58, "u32"],
+      /** IFLA_TSO_MAX_SIZE (u32). */
       tsoMaxSize: [59, "u32"],
+      /** IFLA_TSO_MAX_SEGS (u32). */
       tsoMaxSegs: [60, "u32"],
+      /** IFLA_ALLMULTI (u32). */
       allmulti: [61, "u32"],
+      /** IFLA_DEVLINK_PORT (binary). */
       devlinkPort: [62, "binary"],
+      /** IFLA_GSO_IPV4_MAX_SIZE (u32). */
       gsoIpv4MaxSize: [63, "u32"],
+      /** IFLA_GRO_IPV4_MAX_SIZE (u32). */
       groIpv4MaxSize: [64, "u32"],
+      /** IFLA_DPLL_PIN (nest). */
       dpllPin: [65, "nest", { nest: "link-dpll-pin-attrs" }],
+      /**
+       * IFLA_MAX_PACING_OFFLOAD_HORIZON (uint). EDT offload horizon supported by the device (in nsec).
+       */
       maxPacingOffloadHorizon: [66, "uint"],
+      /** IFLA_NETNS_IMMUTABLE (u8). */
       netnsImmutable: [67, "u8"],
+      /** IFLA_HEADROOM (u16). */
       headroom: [68, "u16"],
+      /** IFLA_TAILROOM (u16). */
       tailroom: [69, "u16"],
     },
     "prop-list-link-attrs": {
+      /** IFLA_ALT_IFNAME (string). */
       altIfname: [53, "string", { multi: true }],
     },
     "af-spec-attrs": {
+      /** AF_INET (nest). */
       inet: [2, "nest", { nest: "ifla-attrs" }],
+      /** AF_INET6 (nest). */
       inet6: [10, "nest", { nest: "ifla6-attrs" }],
+      /** AF_MCTP (nest). */
       mctp: [45, "nest", { nest: "mctp-attrs" }],
     },
     "vfinfo-list-attrs": {
+      /** IFLA_VF_INFO (nest). */
       info: [1, "nest", { multi: true, nest: "vfinfo-attrs" }],
     },
     "vfinfo-attrs": {
+      /** IFLA_VF_MAC (binary). */
       mac: [1, "binary", { struct: "ifla-vf-mac" }],
+      /** IFLA_VF_VLAN (binary). */
       vlan: [2, "binary", { struct: "ifla-vf-vlan" }],
+      /** IFLA_VF_TX_RATE (binary). */
       txRate: [3, "binary", { struct: "ifla-vf-tx-rate" }],
+      /** IFLA_VF_SPOOFCHK (binary). */
       spoofchk: [4, "binary", { struct: "ifla-vf-spoofchk" }],
+      /** IFLA_VF_LINK_STATE (binary). */
       linkState: [5, "binary", { struct: "ifla-vf-link-state" }],
+      /** IFLA_VF_RATE (binary). */
       rate: [6, "binary", { struct: "ifla-vf-rate" }],
+      /** IFLA_VF_RSS_QUERY_EN (binary). */
       rssQueryEn: [7, "binary", { struct: "ifla-vf-rss-query-en" }],
+      /** IFLA_VF_STATS (nest). */
       stats: [8, "nest", { nest: "vf-stats-attrs" }],
+      /** IFLA_VF_TRUST (binary). */
       trust: [9, "binary", { struct: "ifla-vf-trust" }],
+      /** IFLA_VF_IB_NODE_GUID (binary). */
       ibNodeGuid: [10, "binary", { struct: "ifla-vf-guid" }],
+      /** IFLA_VF_IB_PORT_GUID (binary). */
       ibPortGuid: [11, "binary", { struct: "ifla-vf-guid" }],
+      /** IFLA_VF_VLAN_LIST (nest). */
       vlanList: [12, "nest", { nest: "vf-vlan-attrs" }],
+      /** IFLA_VF_BROADCAST (binary). */
       broadcast: [13, "binary"],
     },
     "vf-stats-attrs": {
+      /** IFLA_VF_STATS_RX_PACKETS (u64). */
       rxPackets: [0, "u64"],
+      /** IFLA_VF_STATS_TX_PACKETS (u64). */
       txPackets: [1, "u64"],
+      /** IFLA_VF_STATS_RX_BYTES (u64). */
       rxBytes: [2, "u64"],
+      /** IFLA_VF_STATS_TX_BYTES (u64). */
       txBytes: [3, "u64"],
+      /** IFLA_VF_STATS_BROADCAST (u64). */
       broadcast: [4, "u64"],
+      /** IFLA_VF_STATS_MULTICAST (u64). */
       multicast: [5, "u64"],
+      /** IFLA_VF_STATS_PAD (pad). */
       pad: [6, "pad"],
+      /** IFLA_VF_STATS_RX_DROPPED (u64). */
       rxDropped: [7, "u64"],
+      /** IFLA_VF_STATS_TX_DROPPED (u64). */
       txDropped: [8, "u64"],
     },
     "vf-vlan-attrs": {
+      /** IFLA_VF_VLAN_INFO (binary). */
       info: [1, "binary", { multi: true, struct: "ifla-vf-vlan-info" }],
     },
     "vf-ports-attrs": {},
     "port-self-attrs": {},
     "linkinfo-attrs": {
+      /** IFLA_INFO_KIND (string). */
       kind: [1, "string"],
+      /** IFLA_INFO_DATA (sub-message). */
       data: [2, "sub-message", { subMessage: "linkinfo-data-msg", selector: "kind" }],
+      /** IFLA_INFO_XSTATS (binary). */
       xstats: [3, "binary"],
+      /** IFLA_INFO_SLAVE_KIND (string). */
       slaveKind: [4, "string"],
+      /** IFLA_INFO_SLAVE_DATA (sub-message). */
       slaveData: [5, "sub-message", {
         subMessage: "linkinfo-member-data-msg",
         selector: "slaveKind",
       }],
     },
     "linkinfo-bond-attrs": {
+      /** IFLA_BOND_MODE (u8). */
       mode: [1, "u8"],
+      /** IFLA_BOND_ACTIVE_SLAVE (u32). */
       activeSlave: [2, "u32"],
+      /** IFLA_BOND_MIIMON (u32). */
       miimon: [3, "u32"],
+      /** IFLA_BOND_UPDELAY (u32). */
       updelay: [4, "u32"],
+      /** IFLA_BOND_DOWNDELAY (u32). */
       downdelay: [5, "u32"],
+      /** IFLA_BOND_USE_CARRIER (u8). */
       useCarrier: [6, "u8"],
+      /** IFLA_BOND_ARP_INTERVAL (u32). */
       arpInterval: [7, "u32"],
+      /** IFLA_BOND_ARP_IP_TARGET (indexed-array). */
       arpIpTarget: [8, "indexed-array", { bigEndian: true, subType: "u32" }],
+      /** IFLA_BOND_ARP_VALIDATE (u32). */
       arpValidate: [9, "u32"],
+      /** IFLA_BOND_ARP_ALL_TARGETS (u32). */
       arpAllTargets: [10, "u32"],
+      /** IFLA_BOND_PRIMARY (u32). */
       primary: [11, "u32"],
+      /** IFLA_BOND_PRIMARY_RESELECT (u8). */
       primaryReselect: [12, "u8"],
+      /** IFLA_BOND_FAIL_OVER_MAC (u8). */
       failOverMac: [13, "u8"],
+      /** IFLA_BOND_XMIT_HASH_POLICY (u8). */
       xmitHashPolicy: [14, "u8"],
+      /** IFLA_BOND_RESEND_IGMP (u32). */
       resendIgmp: [15, "u32"],
+      /** IFLA_BOND_NUM_PEER_NOTIF (u8). */
       numPeerNotif: [16, "u8"],
+      /** IFLA_BOND_ALL_SLAVES_ACTIVE (u8). */
       allSlavesActive: [17, "u8"],
+      /** IFLA_BOND_MIN_LINKS (u32). */
       minLinks: [18, "u32"],
+      /** IFLA_BOND_LP_INTERVAL (u32). */
       lpInterval: [19, "u32"],
+      /** IFLA_BOND_PACKETS_PER_SLAVE (u32). */
       packetsPerSlave: [20, "u32"],
+      /** IFLA_BOND_AD_LACP_RATE (u8). */
       adLacpRate: [21, "u8"],
+      /** IFLA_BOND_AD_SELECT (u8). */
       adSelect: [22, "u8"],
+      /** IFLA_BOND_AD_INFO (nest). */
       adInfo: [23, "nest", { nest: "bond-ad-info-attrs" }],
+      /** IFLA_BOND_AD_ACTOR_SYS_PRIO (u16). */
       adActorSysPrio: [24, "u16"],
+      /** IFLA_BOND_AD_USER_PORT_KEY (u16). */
       adUserPortKey: [25, "u16"],
+      /** IFLA_BOND_AD_ACTOR_SYSTEM (binary). */
       adActorSystem: [26, "binary"],
+      /** IFLA_BOND_TLB_DYNAMIC_LB (u8). */
       tlbDynamicLb: [27, "u8"],
+      /** IFLA_BOND_PEER_NOTIF_DELAY (u32). */
       peerNotifDelay: [28, "u32"],
+      /** IFLA_BOND_AD_LACP_ACTIVE (u8). */
       adLacpActive: [29, "u8"],
+      /** IFLA_BOND_MISSED_MAX (u8). */
       missedMax: [30, "u8"],
+      /** IFLA_BOND_NS_IP6_TARGET (indexed-array). */
       nsIp6Target: [31, "indexed-array", {
         subType: "binary",
         checks: { exactLen: 16 },
       }],
+      /** IFLA_BOND_COUPLED_CONTROL (u8). */
       coupledControl: [32, "u8"],
     },
     "bond-ad-info-attrs": {
+      /** IFLA_BOND_AD_INFO_AGGREGATOR (u16). */
       aggregator: [1, "u16"],
+      /** IFLA_BOND_AD_INFO_NUM_PORTS (u16). */
       numPorts: [2, "u16"],
+      /** IFLA_BOND_AD_INFO_ACTOR_KEY (u16). */
       actorKey: [3, "u16"],
+      /** IFLA_BOND_AD_INFO_PARTNER_KEY (u16). */
       partnerKey: [4, "u16"],
+      /** IFLA_BOND_AD_INFO_PARTNER_MAC (binary). */
       partnerMac: [5, "binary"],
     },
     "bond-slave-attrs": {
+      /** IFLA_BOND_SLAVE_STATE (u8). */
       state: [1, "u8"],
+      /** IFLA_BOND_SLAVE_MII_STATUS (u8). */
       miiStatus: [2, "u8"],
+      /** IFLA_BOND_SLAVE_LINK_FAILURE_COUNT (u32). */
       linkFailureCount: [3, "u32"],
+      /** IFLA_BOND_SLAVE_PERM_HWADDR (binary). */
       permHwaddr: [4, "binary"],
+      /** IFLA_BOND_SLAVE_QUEUE_ID (u16). */
       queueId: [5, "u16"],
+      /** IFLA_BOND_SLAVE_AD_AGGREGATOR_ID (u16). */
       adAggregatorId: [6, "u16"],
+      /** IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE (u8). */
       adActorOperPortState: [7, "u8"],
+      /** IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE (u16). */
       adPartnerOperPortState: [8, "u16"],
+      /** IFLA_BOND_SLAVE_PRIO (u32). */
       prio: [9, "u32"],
     },
     "linkinfo-bridge-attrs": {
+      /** IFLA_BR_FORWARD_DELAY (u32). */
       forwardDelay: [1, "u32"],
+      /** IFLA_BR_HELLO_TIME (u32). */
       helloTime: [2, "u32"],
+      /** IFLA_BR_MAX_AGE (u32). */
       maxAge: [3, "u32"],
+      /** IFLA_BR_AGEING_TIME (u32). */
       ageingTime: [4, "u32"],
+      /** IFLA_BR_STP_STATE (u32). */
       stpState: [5, "u32"],
+      /** IFLA_BR_PRIORITY (u16). */
       priority: [6, "u16"],
+      /** IFLA_BR_VLAN_FILTERING (u8). */
       vlanFiltering: [7, "u8"],
+      /** IFLA_BR_VLAN_PROTOCOL (u16). */
       vlanProtocol: [8, "u16"],
+      /** IFLA_BR_GROUP_FWD_MASK (u16). */
       groupFwdMask: [9, "u16"],
+      /** IFLA_BR_ROOT_ID (binary). */
       rootId: [10, "binary", { struct: "ifla-bridge-id" }],
+      /** IFLA_BR_BRIDGE_ID (binary). */
       bridgeId: [11, "binary", { struct: "ifla-bridge-id" }],
+      /** IFLA_BR_ROOT_PORT (u16). */
       rootPort: [12, "u16"],
+      /** IFLA_BR_ROOT_PATH_COST (u32). */
       rootPathCost: [13, "u32"],
+      /** IFLA_BR_TOPOLOGY_CHANGE (u8). */
       topologyChange: [14, "u8"],
+      /** IFLA_BR_TOPOLOGY_CHANGE_DETECTED (u8). */
       topologyChangeDetected: [15, "u8"],
+      /** IFLA_BR_HELLO_TIMER (u64). */
       helloTimer: [16, "u64"],
+      /** IFLA_BR_TCN_TIMER (u64). */
       tcnTimer: [17, "u64"],
+      /** IFLA_BR_TOPOLOGY_CHANGE_TIMER (u64). */
       topologyChangeTimer: [18, "u64"],
+      /** IFLA_BR_GC_TIMER (u64). */
       gcTimer: [19, "u64"],
+      /** IFLA_BR_GROUP_ADDR (binary). */
       groupAddr: [20, "binary"],
+      /** IFLA_BR_FDB_FLUSH (binary). */
       fdbFlush: [21, "binary"],
+      /** IFLA_BR_MCAST_ROUTER (u8). */
       mcastRouter: [22, "u8"],
+      /** IFLA_BR_MCAST_SNOOPING (u8). */
       mcastSnooping: [23, "u8"],
+      /** IFLA_BR_MCAST_QUERY_USE_IFADDR (u8). */
       mcastQueryUseIfaddr: [24, "u8"],
+      /** IFLA_BR_MCAST_QUERIER (u8). */
       mcastQuerier: [25, "u8"],
+      /** IFLA_BR_MCAST_HASH_ELASTICITY (u32). */
       mcastHashElasticity: [26, "u32"],
+      /** IFLA_BR_MCAST_HASH_MAX (u32). */
       mcastHashMax: [27, "u32"],
+      /** IFLA_BR_MCAST_LAST_MEMBER_CNT (u32). */
       mcastLastMemberCnt: [28, "u32"],
+      /** IFLA_BR_MCAST_STARTUP_QUERY_CNT (u32). */
       mcastStartupQueryCnt: [29, "u32"],
+      /** IFLA_BR_MCAST_LAST_MEMBER_INTVL (u64). */
       mcastLastMemberIntvl: [30, "u64"],
+      /** IFLA_BR_MCAST_MEMBERSHIP_INTVL (u64). */
       mcastMembershipIntvl: [31, "u64"],
+      /** IFLA_BR_MCAST_QUERIER_INTVL (u64). */
       mcastQuerierIntvl: [32, "u64"],
+      /** IFLA_BR_MCAST_QUERY_INTVL (u64). */
       mcastQueryIntvl: [33, "u64"],
+      /** IFLA_BR_MCAST_QUERY_RESPONSE_INTVL (u64). */
       mcastQueryResponseIntvl: [34, "u64"],
+      /** IFLA_BR_MCAST_STARTUP_QUERY_INTVL (u64). */
       mcastStartupQueryIntvl: [35, "u64"],
+      /** IFLA_BR_NF_CALL_IPTABLES (u8). */
       nfCallIptables: [36, "u8"],
+      /** IFLA_BR_NF_CALL_IP6TABLES (u8). */
       nfCallIp6tables: [37, "u8"],
+      /** IFLA_BR_NF_CALL_ARPTABLES (u8). */
       nfCallArptables: [38, "u8"],
+      /** IFLA_BR_VLAN_DEFAULT_PVID (u16). */
       vlanDefaultPvid: [39, "u16"],
+      /** IFLA_BR_PAD (pad). */
       pad: [40, "pad"],
+      /** IFLA_BR_VLAN_STATS_ENABLED (u8). */
       vlanStatsEnabled: [41, "u8"],
+      /** IFLA_BR_MCAST_STATS_ENABLED (u8). */
       mcastStatsEnabled: [42, "u8"],
+      /** IFLA_BR_MCAST_IGMP_VERSION (u8). */
       mcastIgmpVersion: [43, "u8"],
+      /** IFLA_BR_MCAST_MLD_VERSION (u8). */
       mcastMldVersion: [44, "u8"],
+      /** IFLA_BR_VLAN_STATS_PER_PORT (u8). */
       vlanStatsPerPort: [45, "u8"],
+      /** IFLA_BR_MULTI_BOOLOPT (binary). */
       multiBoolopt: [46, "binary", { struct: "br-boolopt-multi" }],
+      /** IFLA_BR_MCAST_QUERIER_STATE (binary). */
       mcastQuerierState: [47, "binary"],
+      /** IFLA_BR_FDB_N_LEARNED (u32). */
       fdbNLearned: [48, "u32"],
+      /** IFLA_BR_FDB_MAX_LEARNED (u32). */
       fdbMaxLearned: [49, "u32"],
     },
     "linkinfo-brport-attrs": {
+      /** IFLA_BRPORT_STATE (u8). */
       state: [1, "u8"],
+      /** IFLA_BRPORT_PRIORITY (u16). */
       priority: [2, "u16"],
+      /** IFLA_BRPORT_COST (u32). */
       cost: [3, "u32"],
+      /** IFLA_BRPORT_MODE (u8). */
       mode: [4, "u8"],
+      /** IFLA_BRPORT_GUARD (u8). */
       guard: [5, "u8"],
+      /** IFLA_BRPORT_PROTECT (u8). */
       protect: [6, "u8"],
+      /** IFLA_BRPORT_FAST_LEAVE (u8). */
       fastLeave: [7, "u8"],
+      /** IFLA_BRPORT_LEARNING (u8). */
       learning: [8, "u8"],
+      /** IFLA_BRPORT_UNICAST_FLOOD (u8). */
       unicastFlood: [9, "u8"],
+      /** IFLA_BRPORT_PROXYARP (u8). */
       proxyarp: [10, "u8"],
+      /** IFLA_BRPORT_LEARNING_SYNC (u8). */
       learningSync: [11, "u8"],
+      /** IFLA_BRPORT_PROXYARP_WIFI (u8). */
       proxyarpWifi: [12, "u8"],
+      /** IFLA_BRPORT_ROOT_ID (binary). */
       rootId: [13, "binary", { struct: "ifla-bridge-id" }],
+      /** IFLA_BRPORT_BRIDGE_ID (binary). */
       bridgeId: [14, "binary", { struct: "ifla-bridge-id" }],
+      /** IFLA_BRPORT_DESIGNATED_PORT (u16). */
       designatedPort: [15, "u16"],
+      /** IFLA_BRPORT_DESIGNATED_COST (u16). */
       designatedCost: [16, "u16"],
+      /** IFLA_BRPORT_ID (u16). */
       id: [17, "u16"],
+      /** IFLA_BRPORT_NO (u16). */
       no: [18, "u16"],
+      /** IFLA_BRPORT_TOPOLOGY_CHANGE_ACK (u8). */
       topologyChangeAck: [19, "u8"],
+      /** IFLA_BRPORT_CONFIG_PENDING (u8). */
       configPending: [20, "u8"],
+      /** IFLA_BRPORT_MESSAGE_AGE_TIMER (u64). */
       messageAgeTimer: [21, "u64"],
+      /** IFLA_BRPORT_FORWARD_DELAY_TIMER (u64). */
       forwardDelayTimer: [22, "u64"],
+      /** IFLA_BRPORT_HOLD_TIMER (u64). */
       holdTimer: [23, "u64"],
+      /** IFLA_BRPORT_FLUSH (flag). */
       flush: [24, "flag"],
+      /** IFLA_BRPORT_MULTICAST_ROUTER (u8). */
       multicastRouter: [25, "u8"],
+      /** IFLA_BRPORT_PAD (pad). */
       pad: [26, "pad"],
+      /** IFLA_BRPORT_MCAST_FLOOD (u8). */
       mcastFlood: [27, "u8"],
+      /** IFLA_BRPORT_MCAST_TO_UCAST (u8). */
       mcastToUcast: [28, "u8"],
+      /** IFLA_BRPORT_VLAN_TUNNEL (u8). */
       vlanTunnel: [29, "u8"],
+      /** IFLA_BRPORT_BCAST_FLOOD (u8). */
       bcastFlood: [30, "u8"],
+      /** IFLA_BRPORT_GROUP_FWD_MASK (u16). */
       groupFwdMask: [31, "u16"],
+      /** IFLA_BRPORT_NEIGH_SUPPRESS (u8). */
       neighSuppress: [32, "u8"],
+      /** IFLA_BRPORT_ISOLATED (u8). */
       isolated: [33, "u8"],
+      /** IFLA_BRPORT_BACKUP_PORT (u32). */
       backupPort: [34, "u32"],
+      /** IFLA_BRPORT_MRP_RING_OPEN (u8). */
       mrpRingOpen: [35, "u8"],
+      /** IFLA_BRPORT_MRP_IN_OPEN (u8). */
       mrpInOpen: [36, "u8"],
+      /** IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT (u32). */
       mcastEhtHostsLimit: [37, "u32"],
+      /** IFLA_BRPORT_MCAST_EHT_HOSTS_CNT (u32). */
       mcastEhtHostsCnt: [38, "u32"],
+      /** IFLA_BRPORT_LOCKED (u8). */
       locked: [39, "u8"],
+      /** IFLA_BRPORT_MAB (u8). */
       mab: [40, "u8"],
+      /** IFLA_BRPORT_MCAST_N_GROUPS (u32). */
       mcastNGroups: [41, "u32"],
+      /** IFLA_BRPORT_MCAST_MAX_GROUPS (u32). */
       mcastMaxGroups: [42, "u32"],
+      /** IFLA_BRPORT_NEIGH_VLAN_SUPPRESS (u8). */
       neighVlanSuppress: [43, "u8"],
+      /** IFLA_BRPORT_BACKUP_NHID (u32). */
       backupNhid: [44, "u32"],
     },
     "linkinfo-gre-attrs": {
+      /** IFLA_GRE_LINK (u32). */
       link: [1, "u32"],
+      /** IFLA_GRE_IFLAGS (u16). */
       iflags: [2, "u16", { bigEndian: true }],
+      /** IFLA_GRE_OFLAGS (u16). */
       oflags: [3, "u16", { bigEndian: true }],
+      /** IFLA_GRE_IKEY (u32). */
       ikey: [4, "u32", { bigEndian: true }],
+      /** IFLA_GRE_OKEY (u32). */
       okey: [5, "u32", { bigEndian: true }],
+      /** IFLA_GRE_LOCAL (binary). */
       local: [6, "binary"],
+      /** IFLA_GRE_REMOTE (binary). */
       remote: [7, "binary"],
+      /** IFLA_GRE_TTL (u8). */
       ttl: [8, "u8"],
+      /** IFLA_GRE_TOS (u8). */
       tos: [9, "u8"],
+      /** IFLA_GRE_PMTUDISC (u8). */
       pmtudisc: [10, "u8"],
+      /** IFLA_GRE_ENCAP_LIMIT (u8). */
       encapLimit: [11, "u8"],
+      /** IFLA_GRE_FLOWINFO (u32). */
       flowinfo: [12, "u32", { bigEndian: true }],
+      /** IFLA_GRE_FLAGS (u32). */
       flags: [13, "u32"],
+      /** IFLA_GRE_ENCAP_TYPE (u16). */
       encapType: [14, "u16"],
+      /** IFLA_GRE_ENCAP_FLAGS (u16). */
       encapFlags: [15, "u16"],
+      /** IFLA_GRE_ENCAP_SPORT (u16). */
       encapSport: [16, "u16", { bigEndian: true }],
+      /** IFLA_GRE_ENCAP_DPORT (u16). */
       encapDport: [17, "u16", { bigEndian: true }],
+      /** IFLA_GRE_COLLECT_METADATA (flag). */
       collectMetadata: [18, "flag"],
+      /** IFLA_GRE_IGNORE_DF (u8). */
       ignoreDf: [19, "u8"],
+      /** IFLA_GRE_FWMARK (u32). */
       fwmark: [20, "u32"],
+      /** IFLA_GRE_ERSPAN_INDEX (u32). */
       erspanIndex: [21, "u32"],
+      /** IFLA_GRE_ERSPAN_VER (u8). */
       erspanVer: [22, "u8"],
+      /** IFLA_GRE_ERSPAN_DIR (u8). */
       erspanDir: [23, "u8"],
+      /** IFLA_GRE_ERSPAN_HWID (u16). */
       erspanHwid: [24, "u16"],
     },
     "linkinfo-gre6-attrs": {
+      /** IFLA_GRE_LINK (u32). */
       link: [1, "u32"],
+      /** IFLA_GRE_IFLAGS (u16). */
       iflags: [2, "u16", { bigEndian: true }],
+      /** IFLA_GRE_OFLAGS (u16). */
       oflags: [3, "u16", { bigEndian: true }],
+      /** IFLA_GRE_IKEY (u32). */
       ikey: [4, "u32", { bigEndian: true }],
+      /** IFLA_GRE_OKEY (u32). */
       okey: [5, "u32", { bigEndian: true }],
+      /** IFLA_GRE_LOCAL (binary). */
       local: [6, "binary"],
+      /** IFLA_GRE_REMOTE (binary). */
       remote: [7, "binary"],
+      /** IFLA_GRE_TTL (u8). */
       ttl: [8, "u8"],
+      /** IFLA_GRE_ENCAP_LIMIT (u8). */
       encapLimit: [11, "u8"],
+      /** IFLA_GRE_FLOWINFO (u32). */
       flowinfo: [12, "u32", { bigEndian: true }],
+      /** IFLA_GRE_FLAGS (u32). */
       flags: [13, "u32"],
+      /** IFLA_GRE_ENCAP_TYPE (u16). */
       encapType: [14, "u16"],
+      /** IFLA_GRE_ENCAP_FLAGS (u16). */
       encapFlags: [15, "u16"],
+      /** IFLA_GRE_ENCAP_SPORT (u16). */
       encapSport: [16, "u16", { bigEndian: true }],
+      /** IFLA_GRE_ENCAP_DPORT (u16). */
       encapDport: [17, "u16", { bigEndian: true }],
+      /** IFLA_GRE_COLLECT_METADATA (flag). */
       collectMetadata: [18, "flag"],
+      /** IFLA_GRE_FWMARK (u32). */
       fwmark: [20, "u32"],
+      /** IFLA_GRE_ERSPAN_INDEX (u32). */
       erspanIndex: [21, "u32"],
+      /** IFLA_GRE_ERSPAN_VER (u8). */
       erspanVer: [22, "u8"],
+      /** IFLA_GRE_ERSPAN_DIR (u8). */
       erspanDir: [23, "u8"],
+      /** IFLA_GRE_ERSPAN_HWID (u16). */
       erspanHwid: [24, "u16"],
     },
     "linkinfo-vti-attrs": {
+      /** IFLA_VTI_LINK (u32). */
       link: [1, "u32"],
+      /** IFLA_VTI_IKEY (u32). */
       ikey: [2, "u32", { bigEndian: true }],
+      /** IFLA_VTI_OKEY (u32). */
       okey: [3, "u32", { bigEndian: true }],
+      /** IFLA_VTI_LOCAL (binary). */
       local: [4, "binary"],
+      /** IFLA_VTI_REMOTE (binary). */
       remote: [5, "binary"],
+      /** IFLA_VTI_FWMARK (u32). */
       fwmark: [6, "u32"],
     },
     "linkinfo-vti6-attrs": {
+      /** IFLA_VTI_LINK (u32). */
       link: [1, "u32"],
+      /** IFLA_VTI_IKEY (u32). */
       ikey: [2, "u32", { bigEndian: true }],
+      /** IFLA_VTI_OKEY (u32). */
       okey: [3, "u32", { bigEndian: true }],
+      /** IFLA_VTI_LOCAL (binary). */
       local: [4, "binary"],
+      /** IFLA_VTI_REMOTE (binary). */
       remote: [5, "binary"],
+      /** IFLA_VTI_FWMARK (u32). */
       fwmark: [6, "u32"],
     },
     "linkinfo-geneve-attrs": {
+      /** IFLA_GENEVE_ID (u32). */
       id: [1, "u32"],
+      /** IFLA_GENEVE_REMOTE (binary). */
       remote: [2, "binary"],
+      /** IFLA_GENEVE_TTL (u8). */
       ttl: [3, "u8"],
+      /** IFLA_GENEVE_TOS (u8). */
       tos: [4, "u8"],
+      /** IFLA_GENEVE_PORT (u16). */
       port: [5, "u16", { bigEndian: true }],
+      /** IFLA_GENEVE_COLLECT_METADATA (flag). */
       collectMetadata: [6, "flag"],
+      /** IFLA_GENEVE_REMOTE6 (binary). */
       remote6: [7, "binary"],
+      /** IFLA_GENEVE_UDP_CSUM (u8). */
       udpCsum: [8, "u8"],
+      /** IFLA_GENEVE_UDP_ZERO_CSUM6_TX (u8). */
       udpZeroCsum6Tx: [9, "u8"],
+      /** IFLA_GENEVE_UDP_ZERO_CSUM6_RX (u8). */
       udpZeroCsum6Rx: [10, "u8"],
+      /** IFLA_GENEVE_LABEL (u32). */
       label: [11, "u32", { bigEndian: true }],
+      /** IFLA_GENEVE_TTL_INHERIT (u8). */
       ttlInherit: [12, "u8"],
+      /** IFLA_GENEVE_DF (u8). */
       df: [13, "u8"],
+      /** IFLA_GENEVE_INNER_PROTO_INHERIT (flag). */
       innerProtoInherit: [14, "flag"],
+      /** IFLA_GENEVE_PORT_RANGE (binary). */
       portRange: [15, "binary", { struct: "ifla-geneve-port-range" }],
     },
     "linkinfo-iptun-attrs": {
+      /** IFLA_IPTUN_LINK (u32). */
       link: [1, "u32"],
+      /** IFLA_IPTUN_LOCAL (binary). */
       local: [2, "binary"],
+      /** IFLA_IPTUN_REMOTE (binary). */
       remote: [3, "binary"],
+      /** IFLA_IPTUN_TTL (u8). */
       ttl: [4, "u8"],
+      /** IFLA_IPTUN_TOS (u8). */
       tos: [5, "u8"],
+      /** IFLA_IPTUN_ENCAP_LIMIT (u8). */
       encapLimit: [6, "u8"],
+      /** IFLA_IPTUN_FLOWINFO (u32). */
       flowinfo: [7, "u32", { bigEndian: true }],
+      /** IFLA_IPTUN_FLAGS (u16). */
       flags: [8, "u16", { bigEndian: true }],
+      /** IFLA_IPTUN_PROTO (u8). */
       proto: [9, "u8"],
+      /** IFLA_IPTUN_PMTUDISC (u8). */
       pmtudisc: [10, "u8"],
+      /** IFLA_IPTUN_6RD_PREFIX (binary). */
       "6rdPrefix": [11, "binary"],
+      /** IFLA_IPTUN_6RD_RELAY_PREFIX (binary). */
       "6rdRelayPrefix": [12, "binary"],
+      /** IFLA_IPTUN_6RD_PREFIXLEN (u16). */
       "6rdPrefixlen": [13, "u16"],
+      /** IFLA_IPTUN_6RD_RELAY_PREFIXLEN (u16). */
       "6rdRelayPrefixlen": [14, "u16"],
+      /** IFLA_IPTUN_ENCAP_TYPE (u16). */
       encapType: [15, "u16"],
+      /** IFLA_IPTUN_ENCAP_FLAGS (u16). */
       encapFlags: [16, "u16"],
+      /** IFLA_IPTUN_ENCAP_SPORT (u16). */
       encapSport: [17, "u16", { bigEndian: true }],
+      /** IFLA_IPTUN_ENCAP_DPORT (u16). */
       encapDport: [18, "u16", { bigEndian: true }],
+      /** IFLA_IPTUN_COLLECT_METADATA (flag). */
       collectMetadata: [19, "flag"],
+      /** IFLA_IPTUN_FWMARK (u32). */
       fwmark: [20, "u32"],
     },
     "linkinfo-ip6tnl-attrs": {
+      /** IFLA_IPTUN_LINK (u32). */
       link: [1, "u32"],
+      /** IFLA_IPTUN_LOCAL (binary). */
       local: [2, "binary"],
+      /** IFLA_IPTUN_REMOTE (binary). */
       remote: [3, "binary"],
+      /** IFLA_IPTUN_TTL (u8). */
       ttl: [4, "u8"],
+      /** IFLA_IPTUN_ENCAP_LIMIT (u8). */
       encapLimit: [6, "u8"],
+      /** IFLA_IPTUN_FLOWINFO (u32). */
       flowinfo: [7, "u32", { bigEndian: true }],
+      /** IFLA_IPTUN_FLAGS (u32). */
       flags: [8, "u32", { bigEndian: true }],
+      /** IFLA_IPTUN_PROTO (u8). */
       proto: [9, "u8"],
+      /** IFLA_IPTUN_ENCAP_TYPE (u16). */
       encapType: [15, "u16"],
+      /** IFLA_IPTUN_ENCAP_FLAGS (u16). */
       encapFlags: [16, "u16"],
+      /** IFLA_IPTUN_ENCAP_SPORT (u16). */
       encapSport: [17, "u16", { bigEndian: true }],
+      /** IFLA_IPTUN_ENCAP_DPORT (u16). */
       encapDport: [18, "u16", { bigEndian: true }],
+      /** IFLA_IPTUN_COLLECT_METADATA (flag). */
       collectMetadata: [19, "flag"],
+      /** IFLA_IPTUN_FWMARK (u32). */
       fwmark: [20, "u32"],
     },
     "linkinfo-tun-attrs": {
+      /** IFLA_TUN_OWNER (u32). */
       owner: [1, "u32"],
+      /** IFLA_TUN_GROUP (u32). */
       group: [2, "u32"],
+      /** IFLA_TUN_TYPE (u8). */
       type: [3, "u8"],
+      /** IFLA_TUN_PI (u8). */
       pi: [4, "u8"],
+      /** IFLA_TUN_VNET_HDR (u8). */
       vnetHdr: [5, "u8"],
+      /** IFLA_TUN_PERSIST (u8). */
       persist: [6, "u8"],
+      /** IFLA_TUN_MULTI_QUEUE (u8). */
       multiQueue: [7, "u8"],
+      /** IFLA_TUN_NUM_QUEUES (u32). */
       numQueues: [8, "u32"],
+      /** IFLA_TUN_NUM_DISABLED_QUEUES (u32). */
       numDisabledQueues: [9, "u32"],
     },
     "linkinfo-vlan-attrs": {
+      /** IFLA_VLAN_ID (u16). */
       id: [1, "u16"],
+      /** IFLA_VLAN_FLAGS (binary). */
       flags: [2, "binary", { struct: "ifla-vlan-flags" }],
+      /** IFLA_VLAN_EGRESS_QOS (nest). */
       egressQos: [3, "nest", { nest: "ifla-vlan-qos" }],
+      /** IFLA_VLAN_INGRESS_QOS (nest). */
       ingressQos: [4, "nest", { nest: "ifla-vlan-qos" }],
+      /** IFLA_VLAN_PROTOCOL (u16, enum vlan-protocols). */
       protocol: [5, "u16", { bigEndian: true, enum: "vlan-protocols" }],
     },
     "ifla-vlan-qos": {
+      /** IFLA_VLAN_QOS_MAPPING (binary). */
       mapping: [1, "binary", { multi: true, struct: "ifla-vlan-qos-mapping" }],
     },
     "linkinfo-vrf-attrs": {
+      /** IFLA_VRF_TABLE (u32). */
       table: [1, "u32"],
     },
     "xdp-attrs": {
+      /** IFLA_XDP_FD (s32). */
       fd: [1, "s32"],
+      /** IFLA_XDP_ATTACHED (u8). */
       attached: [2, "u8"],
+      /** IFLA_XDP_FLAGS (u32). */
       flags: [3, "u32"],
+      /** IFLA_XDP_PROG_ID (u32). */
       progId: [4, "u32"],
+      /** IFLA_XDP_DRV_PROG_ID (u32). */
       drvProgId: [5, "u32"],
+      /** IFLA_XDP_SKB_PROG_ID (u32). */
       skbProgId: [6, "u32"],
+      /** IFLA_XDP_HW_PROG_ID (u32). */
       hwProgId: [7, "u32"],
+      /** IFLA_XDP_EXPECTED_FD (s32). */
       expectedFd: [8, "s32"],
     },
     "ifla-attrs": {
+      /**
+       * IFLA_INET_CONF (binary). u32 indexed by ipv4-devconf - 1 on output, on input it's a nest
+       */
       conf: [1, "binary", { subType: "u32" }],
     },
     "ifla6-attrs": {
+      /** IFLA_INET6_FLAGS (u32). */
       flags: [1, "u32"],
+      /**
+       * IFLA_INET6_CONF (binary). u32 indexed by ipv6-devconf - 1 on output, on input it's a nest
+       */
       conf: [2, "binary", { subType: "u32" }],
+      /** IFLA_INET6_STATS (binary). */
       stats: [3, "binary", { subType: "u64" }],
+      /** IFLA_INET6_MCAST (binary). */
       mcast: [4, "binary"],
+      /** IFLA_INET6_CACHEINFO (binary). */
       cacheinfo: [5, "binary", { struct: "ifla-cacheinfo" }],
+      /** IFLA_INET6_ICMP6STATS (binary). */
       icmp6stats: [6, "binary", { subType: "u64" }],
+      /** IFLA_INET6_TOKEN (binary). */
       token: [7, "binary"],
+      /** IFLA_INET6_ADDR_GEN_MODE (u8). */
       addrGenMode: [8, "u8"],
+      /** IFLA_INET6_RA_MTU (u32). */
       raMtu: [9, "u32"],
     },
     "mctp-attrs": {
+      /** IFLA_MCTP_NET (u32). */
       net: [1, "u32"],
+      /** IFLA_MCTP_PHYS_BINDING (u8). */
       physBinding: [2, "u8"],
     },
     "stats-attrs": {
+      /** IFLA_STATS_LINK_64 (binary). */
       link64: [1, "binary", { struct: "rtnl-link-stats64" }],
+      /** IFLA_STATS_LINK_XSTATS (binary). */
       linkXstats: [2, "binary"],
+      /** IFLA_STATS_LINK_XSTATS_SLAVE (binary). */
       linkXstatsSlave: [3, "binary"],
+      /** IFLA_STATS_LINK_OFFLOAD_XSTATS (nest). */
       linkOffloadXstats: [4, "nest", { nest: "link-offload-xstats" }],
+      /** IFLA_STATS_AF_SPEC (binary). */
       afSpec: [5, "binary"],
     },
     "link-offload-xstats": {
+      /** IFLA_OFFLOAD_XSTATS_CPU_HIT (binary). */
       cpuHit: [1, "binary"],
+      /** IFLA_OFFLOAD_XSTATS_HW_S_INFO (indexed-array). */
       hwSInfo: [2, "indexed-array", { nest: "hw-s-info-one", subType: "nest" }],
+      /** IFLA_OFFLOAD_XSTATS_L3_STATS (binary). */
       l3Stats: [3, "binary"],
     },
     "hw-s-info-one": {
+      /** IFLA_OFFLOAD_XSTATS_HW_S_INFO_REQUEST (u8). */
       request: [1, "u8"],
+      /** IFLA_OFFLOAD_XSTATS_HW_S_INFO_USED (u8). */
       used: [2, "u8"],
     },
     "link-dpll-pin-attrs": {
+      /** DPLL_A_ID (u32). */
       id: [1, "u32"],
     },
     "linkinfo-netkit-attrs": {
+      /** IFLA_NETKIT_PEER_INFO (binary). */
       peerInfo: [1, "binary"],
+      /** IFLA_NETKIT_PRIMARY (u8). */
       primary: [2, "u8"],
+      /** IFLA_NETKIT_POLICY (u32, enum netkit-policy). */
       policy: [3, "u32", { enum: "netkit-policy" }],
+      /** IFLA_NETKIT_PEER_POLICY (u32, enum netkit-policy). */
       peerPolicy: [4, "u32", { enum: "netkit-policy" }],
+      /** IFLA_NETKIT_MODE (u32, enum netkit-mode). */
       mode: [5, "u32", { enum: "netkit-mode" }],
+      /** IFLA_NETKIT_SCRUB (u32, enum netkit-scrub). */
       scrub: [6, "u32", { enum: "netkit-scrub" }],
+      /** IFLA_NETKIT_PEER_SCRUB (u32, enum netkit-scrub). */
       peerScrub: [7, "u32", { enum: "netkit-scrub" }],
+      /** IFLA_NETKIT_HEADROOM (u16). */
       headroom: [8, "u16"],
+      /** IFLA_NETKIT_TAILROOM (u16). */
       tailroom: [9, "u16"],
     },
     "linkinfo-ovpn-attrs": {
+      /** IFLA_OVPN_MODE (u8, enum ovpn-mode). */
       mode: [1, "u8", { enum: "ovpn-mode" }],
     },
     "linkinfo-veth-attrs": {
+      /** RT_LINK_A_LINKINFO_VETH_ATTRS_PEER (binary). */
       peer: [1, "binary"],
     },
     "linkinfo-macvlan-attrs": {
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_MODE (u32). */
       mode: [1, "u32"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_FLAGS (u16). */
       flags: [2, "u16"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_MACADDR_MODE (u32). */
       macaddrMode: [3, "u32"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_MACADDR (binary). */
       macaddr: [4, "binary"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_MACADDR_DATA (binary). */
       macaddrData: [5, "binary"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_MACADDR_COUNT (u32). */
       macaddrCount: [6, "u32"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_BC_QUEUE_LEN (u32). */
       bcQueueLen: [7, "u32"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_BC_QUEUE_LEN_USED (u32). */
       bcQueueLenUsed: [8, "u32"],
+      /** RT_LINK_A_LINKINFO_MACVLAN_ATTRS_BC_CUTOFF (s32). */
       bcCutoff: [9, "s32"],
     },
     "linkinfo-ipvlan-attrs": {
+      /** RT_LINK_A_LINKINFO_IPVLAN_ATTRS_MODE (u16). */
       mode: [1, "u16"],
+      /** RT_LINK_A_LINKINFO_IPVLAN_ATTRS_FLAGS (u16). */
       flags: [2, "u16"],
     },
     "linkinfo-vxlan-attrs": {
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_ID (u32). */
       id: [1, "u32"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_GROUP (binary). */
       group: [2, "binary"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_LINK (u32). */
       link: [3, "u32"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_LOCAL (binary). */
       local: [4, "binary"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_TTL (u8). */
       ttl: [5, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_TOS (u8). */
       tos: [6, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_LEARNING (u8). */
       learning: [7, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_AGEING (u32). */
       ageing: [8, "u32"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_LIMIT (u32). */
       limit: [9, "u32"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_PORT_RANGE (binary). */
       portRange: [10, "binary", { struct: "ifla-geneve-port-range" }],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_PROXY (u8). */
       proxy: [11, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_RSC (u8). */
       rsc: [12, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_L2MISS (u8). */
       l2miss: [13, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_L3MISS (u8). */
       l3miss: [14, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_PORT (u16). */
       port: [15, "u16", { bigEndian: true }],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_GROUP6 (binary). */
       group6: [16, "binary"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_LOCAL6 (binary). */
       local6: [17, "binary"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_UDP_CSUM (u8). */
       udpCsum: [18, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_UDP_ZERO_CSUM6_TX (u8). */
       udpZeroCsum6Tx: [19, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_UDP_ZERO_CSUM6_RX (u8). */
       udpZeroCsum6Rx: [20, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_REMCSUM_TX (u8). */
       remcsumTx: [21, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_REMCSUM_RX (u8). */
       remcsumRx: [22, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_GBP (flag). */
       gbp: [23, "flag"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_REMCSUM_NOPARTIAL (flag). */
       remcsumNopartial: [24, "flag"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_COLLECT_METADATA (u8). */
       collectMetadata: [25, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_LABEL (u32). */
       label: [26, "u32", { bigEndian: true }],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_GPE (flag). */
       gpe: [27, "flag"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_TTL_INHERIT (flag). */
       ttlInherit: [28, "flag"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_DF (u8). */
       df: [29, "u8"],
+      /** RT_LINK_A_LINKINFO_VXLAN_ATTRS_VNIFILTER (u8). */
       vnifilter: [30, "u8"],
     },
   },

@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtNeigh } from "@netlink/netlink/ynl/rt-neigh";
  * await using client = await family(rtNeigh);
@@ -123,55 +123,101 @@ export const rtNeigh = {
   },
   sets: {
     "neighbour-attrs": {
+      /** NDA_UNSPEC (binary). */
       unspec: [0, "binary"],
+      /** NDA_DST (binary). */
       dst: [1, "binary"],
+      /** NDA_LLADDR (binary). */
       lladdr: [2, "binary"],
+      /** NDA_CACHEINFO (binary). */
       cacheinfo: [3, "binary", { struct: "nda-cacheinfo" }],
+      /** NDA_PROBES (u32). */
       probes: [4, "u32"],
+      /** NDA_VLAN (u16). */
       vlan: [5, "u16"],
+      /** NDA_PORT (u16). */
       port: [6, "u16"],
+      /** NDA_VNI (u32). */
       vni: [7, "u32"],
+      /** NDA_IFINDEX (u32). */
       ifindex: [8, "u32"],
+      /** NDA_MASTER (u32). */
       master: [9, "u32"],
+      /** NDA_LINK_NETNSID (s32). */
       linkNetnsid: [10, "s32"],
+      /** NDA_SRC_VNI (u32). */
       srcVni: [11, "u32"],
+      /** NDA_PROTOCOL (u8). */
       protocol: [12, "u8"],
+      /** NDA_NH_ID (u32). */
       nhId: [13, "u32"],
+      /** NDA_FDB_EXT_ATTRS (binary). */
       fdbExtAttrs: [14, "binary"],
+      /** NDA_FLAGS_EXT (u32, enum ntf-ext-flags). */
       flagsExt: [15, "u32", { enum: "ntf-ext-flags" }],
+      /** NDA_NDM_STATE_MASK (u16). */
       ndmStateMask: [16, "u16"],
+      /** NDA_NDM_FLAGS_MASK (u8). */
       ndmFlagsMask: [17, "u8"],
     },
     "ndt-attrs": {
+      /** NDTA_NAME (string). */
       name: [1, "string"],
+      /** NDTA_THRESH1 (u32). */
       thresh1: [2, "u32"],
+      /** NDTA_THRESH2 (u32). */
       thresh2: [3, "u32"],
+      /** NDTA_THRESH3 (u32). */
       thresh3: [4, "u32"],
+      /** NDTA_CONFIG (binary). */
       config: [5, "binary", { struct: "ndt-config" }],
+      /** NDTA_PARMS (nest). */
       parms: [6, "nest", { nest: "ndtpa-attrs" }],
+      /** NDTA_STATS (binary). */
       stats: [7, "binary", { struct: "ndt-stats" }],
+      /** NDTA_GC_INTERVAL (u64). */
       gcInterval: [8, "u64"],
+      /** NDTA_PAD (pad). */
       pad: [9, "pad"],
     },
     "ndtpa-attrs": {
+      /** NDTPA_IFINDEX (u32). */
       ifindex: [1, "u32"],
+      /** NDTPA_REFCNT (u32). */
       refcnt: [2, "u32"],
+      /** NDTPA_REACHABLE_TIME (u64). */
       reachableTime: [3, "u64"],
+      /** NDTPA_BASE_REACHABLE_TIME (u64). */
       baseReachableTime: [4, "u64"],
+      /** NDTPA_RETRANS_TIME (u64). */
       retransTime: [5, "u64"],
+      /** NDTPA_GC_STALETIME (u64). */
       gcStaletime: [6, "u64"],
+      /** NDTPA_DELAY_PROBE_TIME (u64). */
       delayProbeTime: [7, "u64"],
+      /** NDTPA_QUEUE_LEN (u32). */
       queueLen: [8, "u32"],
+      /** NDTPA_APP_PROBES (u32). */
       appProbes: [9, "u32"],
+      /** NDTPA_UCAST_PROBES (u32). */
       ucastProbes: [10, "u32"],
+      /** NDTPA_MCAST_PROBES (u32). */
       mcastProbes: [11, "u32"],
+      /** NDTPA_ANYCAST_DELAY (u64). */
       anycastDelay: [12, "u64"],
+      /** NDTPA_PROXY_DELAY (u64). */
       proxyDelay: [13, "u64"],
+      /** NDTPA_PROXY_QLEN (u32). */
       proxyQlen: [14, "u32"],
+      /** NDTPA_LOCKTIME (u64). */
       locktime: [15, "u64"],
+      /** NDTPA_QUEUE_LENBYTES (u32). */
       queueLenbytes: [16, "u32"],
+      /** NDTPA_MCAST_REPROBES (u32). */
       mcastReprobes: [17, "u32"],
+      /** NDTPA_PAD (pad). */
       pad: [18, "pad"],
+      /** NDTPA_INTERVAL_PROBE_TIME_MS (u64). */
       intervalProbeTimeMs: [19, "u64"],
     },
   },

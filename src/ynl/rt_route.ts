@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtRoute } from "@netlink/netlink/ynl/rt-route";
  * await using client = await family(rtRoute);
@@ -70,56 +70,105 @@ export const rtRoute = {
   },
   sets: {
     "route-attrs": {
+      /** RTA_DST (binary). */
       dst: [1, "binary"],
+      /** RTA_SRC (binary). */
       src: [2, "binary"],
+      /** RTA_IIF (u32). */
       iif: [3, "u32"],
+      /** RTA_OIF (u32). */
       oif: [4, "u32"],
+      /** RTA_GATEWAY (binary). */
       gateway: [5, "binary"],
+      /** RTA_PRIORITY (u32). */
       priority: [6, "u32"],
+      /** RTA_PREFSRC (binary). */
       prefsrc: [7, "binary"],
+      /** RTA_METRICS (nest). */
       metrics: [8, "nest", { nest: "metrics" }],
+      /** RTA_MULTIPATH (binary). */
       multipath: [9, "binary"],
+      /** RTA_PROTOINFO (binary). */
       protoinfo: [10, "binary"],
+      /** RTA_FLOW (u32). */
       flow: [11, "u32"],
+      /** RTA_CACHEINFO (binary). */
       cacheinfo: [12, "binary", { struct: "rta-cacheinfo" }],
+      /** RTA_SESSION (binary). */
       session: [13, "binary"],
+      /** RTA_MP_ALGO (binary). */
       mpAlgo: [14, "binary"],
+      /** RTA_TABLE (u32). */
       table: [15, "u32"],
+      /** RTA_MARK (u32). */
       mark: [16, "u32"],
+      /** RTA_MFC_STATS (binary). */
       mfcStats: [17, "binary"],
+      /** RTA_VIA (binary). */
       via: [18, "binary"],
+      /** RTA_NEWDST (binary). */
       newdst: [19, "binary"],
+      /** RTA_PREF (u8). */
       pref: [20, "u8"],
+      /** RTA_ENCAP_TYPE (u16). */
       encapType: [21, "u16"],
+      /** RTA_ENCAP (binary). */
       encap: [22, "binary"],
+      /** RTA_EXPIRES (u32). */
       expires: [23, "u32"],
+      /** RTA_PAD (binary). */
       pad: [24, "binary"],
+      /** RTA_UID (u32). */
       uid: [25, "u32"],
+      /** RTA_TTL_PROPAGATE (u8). */
       ttlPropagate: [26, "u8"],
+      /** RTA_IP_PROTO (u8). */
       ipProto: [27, "u8"],
+      /** RTA_SPORT (u16). */
       sport: [28, "u16"],
+      /** RTA_DPORT (u16). */
       dport: [29, "u16"],
+      /** RTA_NH_ID (u32). */
       nhId: [30, "u32"],
+      /** RTA_FLOWLABEL (u32). */
       flowlabel: [31, "u32", { bigEndian: true }],
     },
     metrics: {
+      /** RTAX_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** RTAX_LOCK (u32). */
       lock: [1, "u32"],
+      /** RTAX_MTU (u32). */
       mtu: [2, "u32"],
+      /** RTAX_WINDOW (u32). */
       window: [3, "u32"],
+      /** RTAX_RTT (u32). */
       rtt: [4, "u32"],
+      /** RTAX_RTTVAR (u32). */
       rttvar: [5, "u32"],
+      /** RTAX_SSTHRESH (u32). */
       ssthresh: [6, "u32"],
+      /** RTAX_CWND (u32). */
       cwnd: [7, "u32"],
+      /** RTAX_ADVMSS (u32). */
       advmss: [8, "u32"],
+      /** RTAX_REORDERING (u32). */
       reordering: [9, "u32"],
+      /** RTAX_HOPLIMIT (u32). */
       hoplimit: [10, "u32"],
+      /** RTAX_INITCWND (u32). */
       initcwnd: [11, "u32"],
+      /** RTAX_FEATURES (u32). */
       features: [12, "u32"],
+      /** RTAX_RTO_MIN (u32). */
       rtoMin: [13, "u32"],
+      /** RTAX_INITRWND (u32). */
       initrwnd: [14, "u32"],
+      /** RTAX_QUICKACK (u32). */
       quickack: [15, "u32"],
+      /** RTAX_CC_ALGO (string). */
       ccAlgo: [16, "string"],
+      /** RTAX_FASTOPEN_NO_COOKIE (u32). */
       fastopenNoCookie: [17, "u32"],
     },
   },

@@ -16,7 +16,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { rtRule } from "@netlink/netlink/ynl/rt-rule";
  * await using client = await family(rtRule);
@@ -71,35 +71,65 @@ export const rtRule = {
   },
   sets: {
     "fib-rule-attrs": {
+      /** FRA_DST (binary). */
       dst: [1, "binary"],
+      /** FRA_SRC (binary). */
       src: [2, "binary"],
+      /** FRA_IIFNAME (string). */
       iifname: [3, "string"],
+      /** FRA_GOTO (u32). */
       goto: [4, "u32"],
+      /** FRA_UNUSED2 (pad). */
       unused2: [5, "pad"],
+      /** FRA_PRIORITY (u32). */
       priority: [6, "u32"],
+      /** FRA_UNUSED3 (pad). */
       unused3: [7, "pad"],
+      /** FRA_UNUSED4 (pad). */
       unused4: [8, "pad"],
+      /** FRA_UNUSED5 (pad). */
       unused5: [9, "pad"],
+      /** FRA_FWMARK (u32). */
       fwmark: [10, "u32"],
+      /** FRA_FLOW (u32). */
       flow: [11, "u32"],
+      /** FRA_TUN_ID (u64). */
       tunId: [12, "u64"],
+      /** FRA_SUPPRESS_IFGROUP (u32). */
       suppressIfgroup: [13, "u32"],
+      /** FRA_SUPPRESS_PREFIXLEN (u32). */
       suppressPrefixlen: [14, "u32"],
+      /** FRA_TABLE (u32). */
       table: [15, "u32"],
+      /** FRA_FWMASK (u32). */
       fwmask: [16, "u32"],
+      /** FRA_OIFNAME (string). */
       oifname: [17, "string"],
+      /** FRA_PAD (pad). */
       pad: [18, "pad"],
+      /** FRA_L3MDEV (u8). */
       l3mdev: [19, "u8"],
+      /** FRA_UID_RANGE (binary). */
       uidRange: [20, "binary", { struct: "fib-rule-uid-range" }],
+      /** FRA_PROTOCOL (u8). */
       protocol: [21, "u8"],
+      /** FRA_IP_PROTO (u8). */
       ipProto: [22, "u8"],
+      /** FRA_SPORT_RANGE (binary). */
       sportRange: [23, "binary", { struct: "fib-rule-port-range" }],
+      /** FRA_DPORT_RANGE (binary). */
       dportRange: [24, "binary", { struct: "fib-rule-port-range" }],
+      /** FRA_DSCP (u8). */
       dscp: [25, "u8"],
+      /** FRA_FLOWLABEL (u32). */
       flowlabel: [26, "u32", { bigEndian: true }],
+      /** FRA_FLOWLABEL_MASK (u32). */
       flowlabelMask: [27, "u32", { bigEndian: true }],
+      /** FRA_SPORT_MASK (u16). */
       sportMask: [28, "u16"],
+      /** FRA_DPORT_MASK (u16). */
       dportMask: [29, "u16"],
+      /** FRA_DSCP_MASK (u8). */
       dscpMask: [30, "u8"],
     },
   },

@@ -17,9 +17,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { sunrpc } from "@netlink/netlink/ynl/sunrpc";
+ * import { sunrpc } from "@netlink/netlink/ynl/sunrpc-cache";
  * await using client = await family(sunrpc);
  * console.log(await client.dump("ip-map-get-reqs"));
  * ```
@@ -38,30 +38,45 @@ export const sunrpc = {
   structs: {},
   sets: {
     "cache-notify": {
+      /** SUNRPC_A_CACHE_NOTIFY_CACHE_TYPE (u32, enum cache-type). */
       cacheType: [1, "u32", { enum: "cache-type" }],
     },
     "ip-map": {
+      /** SUNRPC_A_IP_MAP_SEQNO (u64). */
       seqno: [1, "u64"],
+      /** SUNRPC_A_IP_MAP_CLASS (string). */
       class: [2, "string"],
+      /** SUNRPC_A_IP_MAP_ADDR (string). */
       addr: [3, "string"],
+      /** SUNRPC_A_IP_MAP_DOMAIN (string). */
       domain: [4, "string"],
+      /** SUNRPC_A_IP_MAP_NEGATIVE (flag). */
       negative: [5, "flag"],
+      /** SUNRPC_A_IP_MAP_EXPIRY (u64). */
       expiry: [6, "u64"],
     },
     "ip-map-reqs": {
+      /** SUNRPC_A_IP_MAP_REQS_REQUESTS (nest). */
       requests: [1, "nest", { multi: true, nest: "ip-map" }],
     },
     "unix-gid": {
+      /** SUNRPC_A_UNIX_GID_SEQNO (u64). */
       seqno: [1, "u64"],
+      /** SUNRPC_A_UNIX_GID_UID (u32). */
       uid: [2, "u32"],
+      /** SUNRPC_A_UNIX_GID_GIDS (u32). */
       gids: [3, "u32", { multi: true }],
+      /** SUNRPC_A_UNIX_GID_NEGATIVE (flag). */
       negative: [4, "flag"],
+      /** SUNRPC_A_UNIX_GID_EXPIRY (u64). */
       expiry: [5, "u64"],
     },
     "unix-gid-reqs": {
+      /** SUNRPC_A_UNIX_GID_REQS_REQUESTS (nest). */
       requests: [1, "nest", { multi: true, nest: "unix-gid" }],
     },
     "cache-flush": {
+      /** SUNRPC_A_CACHE_FLUSH_MASK (u32, enum cache-type). */
       mask: [1, "u32", { enum: "cache-type", asFlags: true }],
     },
   },

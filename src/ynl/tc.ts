@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { tc } from "@netlink/netlink/ynl/tc";
  * await using client = await family(tc);
@@ -533,447 +533,836 @@ export const tc = {
   },
   sets: {
     attrs: {
+      /** TCA_KIND (string). */
       kind: [1, "string"],
+      /** TCA_OPTIONS (sub-message). */
       options: [2, "sub-message", { subMessage: "options-msg", selector: "kind" }],
+      /** TCA_STATS (binary). */
       stats: [3, "binary", { struct: "tc-stats" }],
+      /** TCA_XSTATS (sub-message). */
       xstats: [4, "sub-message", { subMessage: "tca-stats-app-msg", selector: "kind" }],
+      /** TCA_RATE (binary). */
       rate: [5, "binary", { struct: "gnet-estimator" }],
+      /** TCA_FCNT (u32). */
       fcnt: [6, "u32"],
+      /** TCA_STATS2 (nest). */
       stats2: [7, "nest", { nest: "tca-stats-attrs" }],
+      /** TCA_STAB (nest). */
       stab: [8, "nest", { nest: "tca-stab-attrs" }],
+      /** TCA_PAD (pad). */
       pad: [9, "pad"],
+      /** TCA_DUMP_INVISIBLE (flag). */
       dumpInvisible: [10, "flag"],
+      /** TCA_CHAIN (u32). */
       chain: [11, "u32"],
+      /** TCA_HW_OFFLOAD (u8). */
       hwOffload: [12, "u8"],
+      /** TCA_INGRESS_BLOCK (u32). */
       ingressBlock: [13, "u32"],
+      /** TCA_EGRESS_BLOCK (u32). */
       egressBlock: [14, "u32"],
+      /** TCA_DUMP_FLAGS (bitfield32). */
       dumpFlags: [15, "bitfield32"],
+      /** TCA_EXT_WARN_MSG (string). */
       extWarnMsg: [16, "string"],
     },
     "act-attrs": {
+      /** TCA_ACT_KIND (string). */
       kind: [1, "string"],
+      /** TCA_ACT_OPTIONS (sub-message). */
       options: [2, "sub-message", { subMessage: "act-options-msg", selector: "kind" }],
+      /** TCA_ACT_INDEX (u32). */
       index: [3, "u32"],
+      /** TCA_ACT_STATS (nest). */
       stats: [4, "nest", { nest: "tca-stats-attrs" }],
+      /** TCA_ACT_PAD (pad). */
       pad: [5, "pad"],
+      /** TCA_ACT_COOKIE (binary). */
       cookie: [6, "binary"],
+      /** TCA_ACT_FLAGS (bitfield32). */
       flags: [7, "bitfield32"],
+      /** TCA_ACT_HW_STATS (bitfield32). */
       hwStats: [8, "bitfield32"],
+      /** TCA_ACT_USED_HW_STATS (bitfield32). */
       usedHwStats: [9, "bitfield32"],
+      /** TCA_ACT_IN_HW_COUNT (u32). */
       inHwCount: [10, "u32"],
     },
     "act-bpf-attrs": {
+      /** TCA_ACT_BPF_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_ACT_BPF_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_ACT_BPF_OPS_LEN (u16). */
       opsLen: [3, "u16"],
+      /** TCA_ACT_BPF_OPS (binary). */
       ops: [4, "binary"],
+      /** TCA_ACT_BPF_FD (u32). */
       fd: [5, "u32"],
+      /** TCA_ACT_BPF_NAME (string). */
       name: [6, "string"],
+      /** TCA_ACT_BPF_PAD (pad). */
       pad: [7, "pad"],
+      /** TCA_ACT_BPF_TAG (binary). */
       tag: [8, "binary"],
+      /** TCA_ACT_BPF_ID (binary). */
       id: [9, "binary"],
     },
     "act-connmark-attrs": {
+      /** TCA_CONNMARK_PARMS (binary). */
       parms: [1, "binary"],
+      /** TCA_CONNMARK_TM (binary). */
       tm: [2, "binary", { struct: "tcf-t" }],
+      /** TCA_CONNMARK_PAD (pad). */
       pad: [3, "pad"],
     },
     "act-csum-attrs": {
+      /** TCA_CSUM_PARMS (binary). */
       parms: [1, "binary"],
+      /** TCA_CSUM_TM (binary). */
       tm: [2, "binary", { struct: "tcf-t" }],
+      /** TCA_CSUM_PAD (pad). */
       pad: [3, "pad"],
     },
     "act-ct-attrs": {
+      /** TCA_CT_PARMS (binary). */
       parms: [1, "binary"],
+      /** TCA_CT_TM (binary). */
       tm: [2, "binary", { struct: "tcf-t" }],
+      /** TCA_CT_ACTION (u16). */
       action: [3, "u16"],
+      /** TCA_CT_ZONE (u16). */
       zone: [4, "u16"],
+      /** TCA_CT_MARK (u32). */
       mark: [5, "u32"],
+      /** TCA_CT_MARK_MASK (u32). */
       markMask: [6, "u32"],
+      /** TCA_CT_LABELS (binary). */
       labels: [7, "binary"],
+      /** TCA_CT_LABELS_MASK (binary). */
       labelsMask: [8, "binary"],
+      /** TCA_CT_NAT_IPV4_MIN (u32). */
       natIpv4Min: [9, "u32", { bigEndian: true }],
+      /** TCA_CT_NAT_IPV4_MAX (u32). */
       natIpv4Max: [10, "u32", { bigEndian: true }],
+      /** TCA_CT_NAT_IPV6_MIN (binary). */
       natIpv6Min: [11, "binary"],
+      /** TCA_CT_NAT_IPV6_MAX (binary). */
       natIpv6Max: [12, "binary"],
+      /** TCA_CT_NAT_PORT_MIN (u16). */
       natPortMin: [13, "u16", { bigEndian: true }],
+      /** TCA_CT_NAT_PORT_MAX (u16). */
       natPortMax: [14, "u16", { bigEndian: true }],
+      /** TCA_CT_PAD (pad). */
       pad: [15, "pad"],
+      /** TCA_CT_HELPER_NAME (string). */
       helperName: [16, "string"],
+      /** TCA_CT_HELPER_FAMILY (u8). */
       helperFamily: [17, "u8"],
+      /** TCA_CT_HELPER_PROTO (u8). */
       helperProto: [18, "u8"],
     },
     "act-ctinfo-attrs": {
+      /** TCA_CTINFO_PAD (pad). */
       pad: [1, "pad"],
+      /** TCA_CTINFO_TM (binary). */
       tm: [2, "binary", { struct: "tcf-t" }],
+      /** TCA_CTINFO_ACT (binary). */
       act: [3, "binary"],
+      /** TCA_CTINFO_ZONE (u16). */
       zone: [4, "u16"],
+      /** TCA_CTINFO_PARMS_DSCP_MASK (u32). */
       parmsDscpMask: [5, "u32"],
+      /** TCA_CTINFO_PARMS_DSCP_STATEMASK (u32). */
       parmsDscpStatemask: [6, "u32"],
+      /** TCA_CTINFO_PARMS_CPMARK_MASK (u32). */
       parmsCpmarkMask: [7, "u32"],
+      /** TCA_CTINFO_STATS_DSCP_SET (u64). */
       statsDscpSet: [8, "u64"],
+      /** TCA_CTINFO_STATS_DSCP_ERROR (u64). */
       statsDscpError: [9, "u64"],
+      /** TCA_CTINFO_STATS_CPMARK_SET (u64). */
       statsCpmarkSet: [10, "u64"],
     },
     "act-gate-attrs": {
+      /** TCA_GATE_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_GATE_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_GATE_PAD (pad). */
       pad: [3, "pad"],
+      /** TCA_GATE_PRIORITY (s32). */
       priority: [4, "s32"],
+      /** TCA_GATE_ENTRY_LIST (binary). */
       entryList: [5, "binary"],
+      /** TCA_GATE_BASE_TIME (u64). */
       baseTime: [6, "u64"],
+      /** TCA_GATE_CYCLE_TIME (u64). */
       cycleTime: [7, "u64"],
+      /** TCA_GATE_CYCLE_TIME_EXT (u64). */
       cycleTimeExt: [8, "u64"],
+      /** TCA_GATE_FLAGS (u32). */
       flags: [9, "u32"],
+      /** TCA_GATE_CLOCKID (s32). */
       clockid: [10, "s32"],
     },
     "act-ife-attrs": {
+      /** TCA_IFE_PARMS (binary). */
       parms: [1, "binary"],
+      /** TCA_IFE_TM (binary). */
       tm: [2, "binary", { struct: "tcf-t" }],
+      /** TCA_IFE_DMAC (binary). */
       dmac: [3, "binary"],
+      /** TCA_IFE_SMAC (binary). */
       smac: [4, "binary"],
+      /** TCA_IFE_TYPE (u16). */
       type: [5, "u16"],
+      /** TCA_IFE_METALST (binary). */
       metalst: [6, "binary"],
+      /** TCA_IFE_PAD (pad). */
       pad: [7, "pad"],
     },
     "act-mirred-attrs": {
+      /** TCA_MIRRED_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_MIRRED_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_MIRRED_PAD (pad). */
       pad: [3, "pad"],
+      /** TCA_MIRRED_BLOCKID (binary). */
       blockid: [4, "binary"],
     },
     "act-mpls-attrs": {
+      /** TCA_MPLS_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_MPLS_PARMS (binary). */
       parms: [2, "binary", { struct: "tc-mpls" }],
+      /** TCA_MPLS_PAD (pad). */
       pad: [3, "pad"],
+      /** TCA_MPLS_PROTO (u16). */
       proto: [4, "u16", { bigEndian: true }],
+      /** TCA_MPLS_LABEL (u32). */
       label: [5, "u32"],
+      /** TCA_MPLS_TC (u8). */
       tc: [6, "u8"],
+      /** TCA_MPLS_TTL (u8). */
       ttl: [7, "u8"],
+      /** TCA_MPLS_BOS (u8). */
       bos: [8, "u8"],
     },
     "act-nat-attrs": {
+      /** TCA_NAT_PARMS (binary). */
       parms: [1, "binary"],
+      /** TCA_NAT_TM (binary). */
       tm: [2, "binary", { struct: "tcf-t" }],
+      /** TCA_NAT_PAD (pad). */
       pad: [3, "pad"],
     },
     "act-pedit-attrs": {
+      /** TCA_PEDIT_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_PEDIT_PARMS (binary). */
       parms: [2, "binary", { struct: "tc-pedit-sel" }],
+      /** TCA_PEDIT_PAD (pad). */
       pad: [3, "pad"],
+      /** TCA_PEDIT_PARMS_EX (binary). */
       parmsEx: [4, "binary"],
+      /** TCA_PEDIT_KEYS_EX (binary). */
       keysEx: [5, "binary"],
+      /** TCA_PEDIT_KEY_EX (binary). */
       keyEx: [6, "binary"],
     },
     "act-simple-attrs": {
+      /** TCA_DEF_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_DEF_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_DEF_DATA (binary). */
       data: [3, "binary"],
+      /** TCA_DEF_PAD (pad). */
       pad: [4, "pad"],
     },
     "act-skbedit-attrs": {
+      /** TCA_SKBEDIT_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_SKBEDIT_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_SKBEDIT_PRIORITY (u32). */
       priority: [3, "u32"],
+      /** TCA_SKBEDIT_QUEUE_MAPPING (u16). */
       queueMapping: [4, "u16"],
+      /** TCA_SKBEDIT_MARK (u32). */
       mark: [5, "u32"],
+      /** TCA_SKBEDIT_PAD (pad). */
       pad: [6, "pad"],
+      /** TCA_SKBEDIT_PTYPE (u16). */
       ptype: [7, "u16"],
+      /** TCA_SKBEDIT_MASK (u32). */
       mask: [8, "u32"],
+      /** TCA_SKBEDIT_FLAGS (u64). */
       flags: [9, "u64"],
+      /** TCA_SKBEDIT_QUEUE_MAPPING_MAX (u16). */
       queueMappingMax: [10, "u16"],
     },
     "act-skbmod-attrs": {
+      /** TCA_SKBMOD_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_SKBMOD_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_SKBMOD_DMAC (binary). */
       dmac: [3, "binary"],
+      /** TCA_SKBMOD_SMAC (binary). */
       smac: [4, "binary"],
+      /** TCA_SKBMOD_ETYPE (binary). */
       etype: [5, "binary"],
+      /** TCA_SKBMOD_PAD (pad). */
       pad: [6, "pad"],
     },
     "act-tunnel-key-attrs": {
+      /** TCA_TUNNEL_KEY_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_TUNNEL_KEY_PARMS (binary). */
       parms: [2, "binary"],
+      /** TCA_TUNNEL_KEY_ENC_IPV4_SRC (u32). */
       encIpv4Src: [3, "u32", { bigEndian: true }],
+      /** TCA_TUNNEL_KEY_ENC_IPV4_DST (u32). */
       encIpv4Dst: [4, "u32", { bigEndian: true }],
+      /** TCA_TUNNEL_KEY_ENC_IPV6_SRC (binary). */
       encIpv6Src: [5, "binary"],
+      /** TCA_TUNNEL_KEY_ENC_IPV6_DST (binary). */
       encIpv6Dst: [6, "binary"],
+      /** TCA_TUNNEL_KEY_ENC_KEY_ID (u64). */
       encKeyId: [7, "u64", { bigEndian: true }],
+      /** TCA_TUNNEL_KEY_PAD (pad). */
       pad: [8, "pad"],
+      /** TCA_TUNNEL_KEY_ENC_DST_PORT (u16). */
       encDstPort: [9, "u16", { bigEndian: true }],
+      /** TCA_TUNNEL_KEY_NO_CSUM (u8). */
       noCsum: [10, "u8"],
+      /** TCA_TUNNEL_KEY_ENC_OPTS (binary). */
       encOpts: [11, "binary"],
+      /** TCA_TUNNEL_KEY_ENC_TOS (u8). */
       encTos: [12, "u8"],
+      /** TCA_TUNNEL_KEY_ENC_TTL (u8). */
       encTtl: [13, "u8"],
+      /** TCA_TUNNEL_KEY_NO_FRAG (flag). */
       noFrag: [14, "flag"],
     },
     "act-vlan-attrs": {
+      /** TCA_VLAN_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_VLAN_PARMS (binary). */
       parms: [2, "binary", { struct: "tc-vlan" }],
+      /** TCA_VLAN_PUSH_VLAN_ID (u16). */
       pushVlanId: [3, "u16"],
+      /** TCA_VLAN_PUSH_VLAN_PROTOCOL (u16). */
       pushVlanProtocol: [4, "u16"],
+      /** TCA_VLAN_PAD (pad). */
       pad: [5, "pad"],
+      /** TCA_VLAN_PUSH_VLAN_PRIORITY (u8). */
       pushVlanPriority: [6, "u8"],
+      /** TCA_VLAN_PUSH_ETH_DST (binary). */
       pushEthDst: [7, "binary"],
+      /** TCA_VLAN_PUSH_ETH_SRC (binary). */
       pushEthSrc: [8, "binary"],
     },
     "basic-attrs": {
+      /** TCA_BASIC_CLASSID (u32). */
       classid: [1, "u32"],
+      /** TCA_BASIC_EMATCHES (nest). */
       ematches: [2, "nest", { nest: "ematch-attrs" }],
+      /** TCA_BASIC_ACT (indexed-array). */
       act: [3, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_BASIC_POLICE (nest). */
       police: [4, "nest", { nest: "police-attrs" }],
+      /** TCA_BASIC_PCNT (binary). */
       pcnt: [5, "binary", { struct: "tc-basic-pcnt" }],
+      /** TCA_BASIC_PAD (pad). */
       pad: [6, "pad"],
     },
     "bpf-attrs": {
+      /** TCA_BPF_ACT (indexed-array). */
       act: [1, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_BPF_POLICE (nest). */
       police: [2, "nest", { nest: "police-attrs" }],
+      /** TCA_BPF_CLASSID (u32). */
       classid: [3, "u32"],
+      /** TCA_BPF_OPS_LEN (u16). */
       opsLen: [4, "u16"],
+      /** TCA_BPF_OPS (binary). */
       ops: [5, "binary"],
+      /** TCA_BPF_FD (u32). */
       fd: [6, "u32"],
+      /** TCA_BPF_NAME (string). */
       name: [7, "string"],
+      /** TCA_BPF_FLAGS (u32). */
       flags: [8, "u32"],
+      /** TCA_BPF_FLAGS_GEN (u32). */
       flagsGen: [9, "u32"],
+      /** TCA_BPF_TAG (binary). */
       tag: [10, "binary"],
+      /** TCA_BPF_ID (u32). */
       id: [11, "u32"],
     },
     "cake-attrs": {
+      /** TCA_CAKE_PAD (pad). */
       pad: [1, "pad"],
+      /** TCA_CAKE_BASE_RATE64 (u64). */
       baseRate64: [2, "u64"],
+      /** TCA_CAKE_DIFFSERV_MODE (u32). */
       diffservMode: [3, "u32"],
+      /** TCA_CAKE_ATM (u32). */
       atm: [4, "u32"],
+      /** TCA_CAKE_FLOW_MODE (u32). */
       flowMode: [5, "u32"],
+      /** TCA_CAKE_OVERHEAD (u32). */
       overhead: [6, "u32"],
+      /** TCA_CAKE_RTT (u32). */
       rtt: [7, "u32"],
+      /** TCA_CAKE_TARGET (u32). */
       target: [8, "u32"],
+      /** TCA_CAKE_AUTORATE (u32). */
       autorate: [9, "u32"],
+      /** TCA_CAKE_MEMORY (u32). */
       memory: [10, "u32"],
+      /** TCA_CAKE_NAT (u32). */
       nat: [11, "u32"],
+      /** TCA_CAKE_RAW (u32). */
       raw: [12, "u32"],
+      /** TCA_CAKE_WASH (u32). */
       wash: [13, "u32"],
+      /** TCA_CAKE_MPU (u32). */
       mpu: [14, "u32"],
+      /** TCA_CAKE_INGRESS (u32). */
       ingress: [15, "u32"],
+      /** TCA_CAKE_ACK_FILTER (u32). */
       ackFilter: [16, "u32"],
+      /** TCA_CAKE_SPLIT_GSO (u32). */
       splitGso: [17, "u32"],
+      /** TCA_CAKE_FWMARK (u32). */
       fwmark: [18, "u32"],
     },
     "cake-stats-attrs": {
+      /** TCA_CAKE_STATS_PAD (pad). */
       pad: [1, "pad"],
+      /** TCA_CAKE_STATS_CAPACITY_ESTIMATE64 (u64). */
       capacityEstimate64: [2, "u64"],
+      /** TCA_CAKE_STATS_MEMORY_LIMIT (u32). */
       memoryLimit: [3, "u32"],
+      /** TCA_CAKE_STATS_MEMORY_USED (u32). */
       memoryUsed: [4, "u32"],
+      /** TCA_CAKE_STATS_AVG_NETOFF (u32). */
       avgNetoff: [5, "u32"],
+      /** TCA_CAKE_STATS_MIN_NETLEN (u32). */
       minNetlen: [6, "u32"],
+      /** TCA_CAKE_STATS_MAX_NETLEN (u32). */
       maxNetlen: [7, "u32"],
+      /** TCA_CAKE_STATS_MIN_ADJLEN (u32). */
       minAdjlen: [8, "u32"],
+      /** TCA_CAKE_STATS_MAX_ADJLEN (u32). */
       maxAdjlen: [9, "u32"],
+      /** TCA_CAKE_STATS_TIN_STATS (indexed-array). */
       tinStats: [10, "indexed-array", { nest: "cake-tin-stats-attrs", subType: "nest" }],
+      /** TCA_CAKE_STATS_DEFICIT (s32). */
       deficit: [11, "s32"],
+      /** TCA_CAKE_STATS_COBALT_COUNT (u32). */
       cobaltCount: [12, "u32"],
+      /** TCA_CAKE_STATS_DROPPING (u32). */
       dropping: [13, "u32"],
+      /** TCA_CAKE_STATS_DROP_NEXT_US (s32). */
       dropNextUs: [14, "s32"],
+      /** TCA_CAKE_STATS_P_DROP (u32). */
       pDrop: [15, "u32"],
+      /** TCA_CAKE_STATS_BLUE_TIMER_US (s32). */
       blueTimerUs: [16, "s32"],
     },
     "cake-tin-stats-attrs": {
+      /** TCA_CAKE_TIN_STATS_PAD (pad). */
       pad: [1, "pad"],
+      /** TCA_CAKE_TIN_STATS_SENT_PACKETS (u32). */
       sentPackets: [2, "u32"],
+      /** TCA_CAKE_TIN_STATS_SENT_BYTES64 (u64). */
       sentBytes64: [3, "u64"],
+      /** TCA_CAKE_TIN_STATS_DROPPED_PACKETS (u32). */
       droppedPackets: [4, "u32"],
+      /** TCA_CAKE_TIN_STATS_DROPPED_BYTES64 (u64). */
       droppedBytes64: [5, "u64"],
+      /** TCA_CAKE_TIN_STATS_ACKS_DROPPED_PACKETS (u32). */
       acksDroppedPackets: [6, "u32"],
+      /** TCA_CAKE_TIN_STATS_ACKS_DROPPED_BYTES64 (u64). */
       acksDroppedBytes64: [7, "u64"],
+      /** TCA_CAKE_TIN_STATS_ECN_MARKED_PACKETS (u32). */
       ecnMarkedPackets: [8, "u32"],
+      /** TCA_CAKE_TIN_STATS_ECN_MARKED_BYTES64 (u64). */
       ecnMarkedBytes64: [9, "u64"],
+      /** TCA_CAKE_TIN_STATS_BACKLOG_PACKETS (u32). */
       backlogPackets: [10, "u32"],
+      /** TCA_CAKE_TIN_STATS_BACKLOG_BYTES (u32). */
       backlogBytes: [11, "u32"],
+      /** TCA_CAKE_TIN_STATS_THRESHOLD_RATE64 (u64). */
       thresholdRate64: [12, "u64"],
+      /** TCA_CAKE_TIN_STATS_TARGET_US (u32). */
       targetUs: [13, "u32"],
+      /** TCA_CAKE_TIN_STATS_INTERVAL_US (u32). */
       intervalUs: [14, "u32"],
+      /** TCA_CAKE_TIN_STATS_WAY_INDIRECT_HITS (u32). */
       wayIndirectHits: [15, "u32"],
+      /** TCA_CAKE_TIN_STATS_WAY_MISSES (u32). */
       wayMisses: [16, "u32"],
+      /** TCA_CAKE_TIN_STATS_WAY_COLLISIONS (u32). */
       wayCollisions: [17, "u32"],
+      /** TCA_CAKE_TIN_STATS_PEAK_DELAY_US (u32). */
       peakDelayUs: [18, "u32"],
+      /** TCA_CAKE_TIN_STATS_AVG_DELAY_US (u32). */
       avgDelayUs: [19, "u32"],
+      /** TCA_CAKE_TIN_STATS_BASE_DELAY_US (u32). */
       baseDelayUs: [20, "u32"],
+      /** TCA_CAKE_TIN_STATS_SPARSE_FLOWS (u32). */
       sparseFlows: [21, "u32"],
+      /** TCA_CAKE_TIN_STATS_BULK_FLOWS (u32). */
       bulkFlows: [22, "u32"],
+      /** TCA_CAKE_TIN_STATS_UNRESPONSIVE_FLOWS (u32). */
       unresponsiveFlows: [23, "u32"],
+      /** TCA_CAKE_TIN_STATS_MAX_SKBLEN (u32). */
       maxSkblen: [24, "u32"],
+      /** TCA_CAKE_TIN_STATS_FLOW_QUANTUM (u32). */
       flowQuantum: [25, "u32"],
     },
     "cbs-attrs": {
+      /** TCA_CBS_PARMS (binary). */
       parms: [1, "binary", { struct: "tc-cbs-qopt" }],
     },
     "cgroup-attrs": {
+      /** TCA_CGROUP_ACT (indexed-array). */
       act: [1, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_CGROUP_POLICE (nest). */
       police: [2, "nest", { nest: "police-attrs" }],
+      /** TCA_CGROUP_EMATCHES (binary). */
       ematches: [3, "binary"],
     },
     "choke-attrs": {
+      /** TCA_CHOKE_PARMS (binary). */
       parms: [1, "binary", { struct: "tc-red-qopt" }],
+      /** TCA_CHOKE_STAB (binary). */
       stab: [2, "binary", {
         checks: { minLen: 256, maxLen: 256 },
       }],
+      /** TCA_CHOKE_MAX_P (u32). */
       maxP: [3, "u32"],
     },
     "codel-attrs": {
+      /** TCA_CODEL_TARGET (u32). */
       target: [1, "u32"],
+      /** TCA_CODEL_LIMIT (u32). */
       limit: [2, "u32"],
+      /** TCA_CODEL_INTERVAL (u32). */
       interval: [3, "u32"],
+      /** TCA_CODEL_ECN (u32). */
       ecn: [4, "u32"],
+      /** TCA_CODEL_CE_THRESHOLD (u32). */
       ceThreshold: [5, "u32"],
     },
     "drr-attrs": {
+      /** TCA_DRR_QUANTUM (u32). */
       quantum: [1, "u32"],
     },
     "dualpi2-attrs": {
+      /** TCA_DUALPI2_LIMIT (u32). Limit of total number of packets in queue */
       limit: [1, "u32"],
+      /** TCA_DUALPI2_MEMORY_LIMIT (u32). Memory limit of total number of packets in queue */
       memoryLimit: [2, "u32"],
+      /** TCA_DUALPI2_TARGET (u32). Classic target delay in microseconds */
       target: [3, "u32"],
+      /** TCA_DUALPI2_TUPDATE (u32). Drop probability update interval time in microseconds */
       tupdate: [4, "u32"],
+      /** TCA_DUALPI2_ALPHA (u32). Integral gain factor in Hz for PI controller */
       alpha: [5, "u32"],
+      /** TCA_DUALPI2_BETA (u32). Proportional gain factor in Hz for PI controller */
       beta: [6, "u32"],
+      /** TCA_DUALPI2_STEP_THRESH_PKTS (u32). L4S step marking threshold in packets */
       stepThreshPkts: [7, "u32"],
+      /** TCA_DUALPI2_STEP_THRESH_US (u32). L4S Step marking threshold in microseconds */
       stepThreshUs: [8, "u32"],
+      /**
+       * TCA_DUALPI2_MIN_QLEN_STEP (u32). Packets enqueued to the L-queue can apply the step threshold
+       * when the queue length of L-queue is larger than this value. (0 is recommended)
+       */
       minQlenStep: [9, "u32"],
+      /**
+       * TCA_DUALPI2_COUPLING (u8). Probability coupling factor between Classic and L4S (2 is recommended)
+       */
       coupling: [10, "u8"],
+      /**
+       * TCA_DUALPI2_DROP_OVERLOAD (u8, enum dualpi2-drop-overload). Control the overload strategy (drop
+       * to preserve latency or let the queue overflow)
+       */
       dropOverload: [11, "u8", { enum: "dualpi2-drop-overload" }],
+      /**
+       * TCA_DUALPI2_DROP_EARLY (u8, enum dualpi2-drop-early). Decide where the Classic packets are
+       * PI-based dropped or marked
+       */
       dropEarly: [12, "u8", { enum: "dualpi2-drop-early" }],
+      /** TCA_DUALPI2_C_PROTECTION (u8). Classic WRR weight in percentage (from 0 to 100) */
       cProtection: [13, "u8"],
+      /** TCA_DUALPI2_ECN_MASK (u8, enum dualpi2-ecn-mask). Configure the L-queue ECN classifier */
       ecnMask: [14, "u8", { enum: "dualpi2-ecn-mask" }],
+      /** TCA_DUALPI2_SPLIT_GSO (u8, enum dualpi2-split-gso). Split aggregated skb or not */
       splitGso: [15, "u8", { enum: "dualpi2-split-gso" }],
     },
     "ematch-attrs": {
+      /** TCA_EMATCH_TREE_HDR (binary). */
       treeHdr: [1, "binary", { struct: "tcf-ematch-tree-hdr" }],
+      /** TCA_EMATCH_TREE_LIST (binary). */
       treeList: [2, "binary"],
     },
     "flow-attrs": {
+      /** TCA_FLOW_KEYS (u32). */
       keys: [1, "u32"],
+      /** TCA_FLOW_MODE (u32). */
       mode: [2, "u32"],
+      /** TCA_FLOW_BASECLASS (u32). */
       baseclass: [3, "u32"],
+      /** TCA_FLOW_RSHIFT (u32). */
       rshift: [4, "u32"],
+      /** TCA_FLOW_ADDEND (u32). */
       addend: [5, "u32"],
+      /** TCA_FLOW_MASK (u32). */
       mask: [6, "u32"],
+      /** TCA_FLOW_XOR (u32). */
       xor: [7, "u32"],
+      /** TCA_FLOW_DIVISOR (u32). */
       divisor: [8, "u32"],
+      /** TCA_FLOW_ACT (binary). */
       act: [9, "binary"],
+      /** TCA_FLOW_POLICE (nest). */
       police: [10, "nest", { nest: "police-attrs" }],
+      /** TCA_FLOW_EMATCHES (binary). */
       ematches: [11, "binary"],
+      /** TCA_FLOW_PERTURB (u32). */
       perturb: [12, "u32"],
     },
     "flower-attrs": {
+      /** TCA_FLOWER_CLASSID (u32). */
       classid: [1, "u32"],
+      /** TCA_FLOWER_INDEV (string). */
       indev: [2, "string"],
+      /** TCA_FLOWER_ACT (indexed-array). */
       act: [3, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_FLOWER_KEY_ETH_DST (binary). */
       keyEthDst: [4, "binary"],
+      /** TCA_FLOWER_KEY_ETH_DST_MASK (binary). */
       keyEthDstMask: [5, "binary"],
+      /** TCA_FLOWER_KEY_ETH_SRC (binary). */
       keyEthSrc: [6, "binary"],
+      /** TCA_FLOWER_KEY_ETH_SRC_MASK (binary). */
       keyEthSrcMask: [7, "binary"],
+      /** TCA_FLOWER_KEY_ETH_TYPE (u16). */
       keyEthType: [8, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_IP_PROTO (u8). */
       keyIpProto: [9, "u8"],
+      /** TCA_FLOWER_KEY_IPV4_SRC (u32). */
       keyIpv4Src: [10, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_IPV4_SRC_MASK (u32). */
       keyIpv4SrcMask: [11, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_IPV4_DST (u32). */
       keyIpv4Dst: [12, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_IPV4_DST_MASK (u32). */
       keyIpv4DstMask: [13, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_IPV6_SRC (binary). */
       keyIpv6Src: [14, "binary"],
+      /** TCA_FLOWER_KEY_IPV6_SRC_MASK (binary). */
       keyIpv6SrcMask: [15, "binary"],
+      /** TCA_FLOWER_KEY_IPV6_DST (binary). */
       keyIpv6Dst: [16, "binary"],
+      /** TCA_FLOWER_KEY_IPV6_DST_MASK (binary). */
       keyIpv6DstMask: [17, "binary"],
+      /** TCA_FLOWER_KEY_TCP_SRC (u16). */
       keyTcpSrc: [18, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_TCP_DST (u16). */
       keyTcpDst: [19, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_UDP_SRC (u16). */
       keyUdpSrc: [20, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_UDP_DST (u16). */
       keyUdpDst: [21, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_FLAGS (u32, enum cls-flags). */
       flags: [22, "u32", { enum: "cls-flags", asFlags: true }],
+      /** TCA_FLOWER_KEY_VLAN_ID (u16). */
       keyVlanId: [23, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_VLAN_PRIO (u8). */
       keyVlanPrio: [24, "u8"],
+      /** TCA_FLOWER_KEY_VLAN_ETH_TYPE (u16). */
       keyVlanEthType: [25, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_KEY_ID (u32). */
       keyEncKeyId: [26, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_SRC (u32). */
       keyEncIpv4Src: [27, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK (u32). */
       keyEncIpv4SrcMask: [28, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_DST (u32). */
       keyEncIpv4Dst: [29, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_DST_MASK (u32). */
       keyEncIpv4DstMask: [30, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_IPV6_SRC (binary). */
       keyEncIpv6Src: [31, "binary"],
+      /** TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK (binary). */
       keyEncIpv6SrcMask: [32, "binary"],
+      /** TCA_FLOWER_KEY_ENC_IPV6_DST (binary). */
       keyEncIpv6Dst: [33, "binary"],
+      /** TCA_FLOWER_KEY_ENC_IPV6_DST_MASK (binary). */
       keyEncIpv6DstMask: [34, "binary"],
+      /** TCA_FLOWER_KEY_TCP_SRC_MASK (u16). */
       keyTcpSrcMask: [35, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_TCP_DST_MASK (u16). */
       keyTcpDstMask: [36, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_UDP_SRC_MASK (u16). */
       keyUdpSrcMask: [37, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_UDP_DST_MASK (u16). */
       keyUdpDstMask: [38, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_SCTP_SRC_MASK (u16). */
       keySctpSrcMask: [39, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_SCTP_DST_MASK (u16). */
       keySctpDstMask: [40, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_SCTP_SRC (u16). */
       keySctpSrc: [41, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_SCTP_DST (u16). */
       keySctpDst: [42, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_UDP_SRC_PORT (u16). */
       keyEncUdpSrcPort: [43, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK (u16). */
       keyEncUdpSrcPortMask: [44, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_UDP_DST_PORT (u16). */
       keyEncUdpDstPort: [45, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_UDP_DST_PORT_MASK (u16). */
       keyEncUdpDstPortMask: [46, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_FLAGS (u32, enum flower-key-ctrl-flags). */
       keyFlags: [47, "u32", { bigEndian: true, enum: "flower-key-ctrl-flags", asFlags: true }],
+      /** TCA_FLOWER_KEY_FLAGS_MASK (u32, enum flower-key-ctrl-flags). */
       keyFlagsMask: [48, "u32", { bigEndian: true, enum: "flower-key-ctrl-flags", asFlags: true }],
+      /** TCA_FLOWER_KEY_ICMPV4_CODE (u8). */
       keyIcmpv4Code: [49, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV4_CODE_MASK (u8). */
       keyIcmpv4CodeMask: [50, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV4_TYPE (u8). */
       keyIcmpv4Type: [51, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV4_TYPE_MASK (u8). */
       keyIcmpv4TypeMask: [52, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV6_CODE (u8). */
       keyIcmpv6Code: [53, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV6_CODE_MASK (u8). */
       keyIcmpv6CodeMask: [54, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV6_TYPE (u8). */
       keyIcmpv6Type: [55, "u8"],
+      /** TCA_FLOWER_KEY_ICMPV6_TYPE_MASK (u8). */
       keyIcmpv6TypeMask: [56, "u8"],
+      /** TCA_FLOWER_KEY_ARP_SIP (u32). */
       keyArpSip: [57, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ARP_SIP_MASK (u32). */
       keyArpSipMask: [58, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ARP_TIP (u32). */
       keyArpTip: [59, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ARP_TIP_MASK (u32). */
       keyArpTipMask: [60, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ARP_OP (u8). */
       keyArpOp: [61, "u8"],
+      /** TCA_FLOWER_KEY_ARP_OP_MASK (u8). */
       keyArpOpMask: [62, "u8"],
+      /** TCA_FLOWER_KEY_ARP_SHA (binary). */
       keyArpSha: [63, "binary"],
+      /** TCA_FLOWER_KEY_ARP_SHA_MASK (binary). */
       keyArpShaMask: [64, "binary"],
+      /** TCA_FLOWER_KEY_ARP_THA (binary). */
       keyArpTha: [65, "binary"],
+      /** TCA_FLOWER_KEY_ARP_THA_MASK (binary). */
       keyArpThaMask: [66, "binary"],
+      /** TCA_FLOWER_KEY_MPLS_TTL (u8). */
       keyMplsTtl: [67, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_BOS (u8). */
       keyMplsBos: [68, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_TC (u8). */
       keyMplsTc: [69, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_LABEL (u32). */
       keyMplsLabel: [70, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_TCP_FLAGS (u16). */
       keyTcpFlags: [71, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_TCP_FLAGS_MASK (u16). */
       keyTcpFlagsMask: [72, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_IP_TOS (u8). */
       keyIpTos: [73, "u8"],
+      /** TCA_FLOWER_KEY_IP_TOS_MASK (u8). */
       keyIpTosMask: [74, "u8"],
+      /** TCA_FLOWER_KEY_IP_TTL (u8). */
       keyIpTtl: [75, "u8"],
+      /** TCA_FLOWER_KEY_IP_TTL_MASK (u8). */
       keyIpTtlMask: [76, "u8"],
+      /** TCA_FLOWER_KEY_CVLAN_ID (u16). */
       keyCvlanId: [77, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_CVLAN_PRIO (u8). */
       keyCvlanPrio: [78, "u8"],
+      /** TCA_FLOWER_KEY_CVLAN_ETH_TYPE (u16). */
       keyCvlanEthType: [79, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_IP_TOS (u8). */
       keyEncIpTos: [80, "u8"],
+      /** TCA_FLOWER_KEY_ENC_IP_TOS_MASK (u8). */
       keyEncIpTosMask: [81, "u8"],
+      /** TCA_FLOWER_KEY_ENC_IP_TTL (u8). */
       keyEncIpTtl: [82, "u8"],
+      /** TCA_FLOWER_KEY_ENC_IP_TTL_MASK (u8). */
       keyEncIpTtlMask: [83, "u8"],
+      /** TCA_FLOWER_KEY_ENC_OPTS (nest). */
       keyEncOpts: [84, "nest", { nest: "flower-key-enc-opts-attrs" }],
+      /** TCA_FLOWER_KEY_ENC_OPTS_MASK (nest). */
       keyEncOptsMask: [85, "nest", { nest: "flower-key-enc-opts-attrs" }],
+      /** TCA_FLOWER_IN_HW_COUNT (u32). */
       inHwCount: [86, "u32"],
+      /** TCA_FLOWER_KEY_PORT_SRC_MIN (u16). */
       keyPortSrcMin: [87, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_PORT_SRC_MAX (u16). */
       keyPortSrcMax: [88, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_PORT_DST_MIN (u16). */
       keyPortDstMin: [89, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_PORT_DST_MAX (u16). */
       keyPortDstMax: [90, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_CT_STATE (u16). */
       keyCtState: [91, "u16"],
+      /** TCA_FLOWER_KEY_CT_STATE_MASK (u16). */
       keyCtStateMask: [92, "u16"],
+      /** TCA_FLOWER_KEY_CT_ZONE (u16). */
       keyCtZone: [93, "u16"],
+      /** TCA_FLOWER_KEY_CT_ZONE_MASK (u16). */
       keyCtZoneMask: [94, "u16"],
+      /** TCA_FLOWER_KEY_CT_MARK (u32). */
       keyCtMark: [95, "u32"],
+      /** TCA_FLOWER_KEY_CT_MARK_MASK (u32). */
       keyCtMarkMask: [96, "u32"],
+      /** TCA_FLOWER_KEY_CT_LABELS (binary). */
       keyCtLabels: [97, "binary"],
+      /** TCA_FLOWER_KEY_CT_LABELS_MASK (binary). */
       keyCtLabelsMask: [98, "binary"],
+      /** TCA_FLOWER_KEY_MPLS_OPTS (nest). */
       keyMplsOpts: [99, "nest", { nest: "flower-key-mpls-opt-attrs" }],
+      /** TCA_FLOWER_KEY_HASH (u32). */
       keyHash: [100, "u32"],
+      /** TCA_FLOWER_KEY_HASH_MASK (u32). */
       keyHashMask: [101, "u32"],
+      /** TCA_FLOWER_KEY_NUM_OF_VLANS (u8). */
       keyNumOfVlans: [102, "u8"],
+      /** TCA_FLOWER_KEY_PPPOE_SID (u16). */
       keyPppoeSid: [103, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_PPP_PROTO (u16). */
       keyPppProto: [104, "u16", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_L2TPV3_SID (u32). */
       keyL2tpv3Sid: [105, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_L2_MISS (u8). */
       l2Miss: [106, "u8"],
+      /** TCA_FLOWER_KEY_CFM (nest). */
       keyCfm: [107, "nest", { nest: "flower-key-cfm-attrs" }],
+      /** TCA_FLOWER_KEY_SPI (u32). */
       keySpi: [108, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_SPI_MASK (u32). */
       keySpiMask: [109, "u32", { bigEndian: true }],
+      /** TCA_FLOWER_KEY_ENC_FLAGS (u32, enum flower-key-ctrl-flags). */
       keyEncFlags: [110, "u32", { bigEndian: true, enum: "flower-key-ctrl-flags", asFlags: true }],
+      /** TCA_FLOWER_KEY_ENC_FLAGS_MASK (u32, enum flower-key-ctrl-flags). */
       keyEncFlagsMask: [111, "u32", {
         bigEndian: true,
         enum: "flower-key-ctrl-flags",
@@ -981,302 +1370,527 @@ export const tc = {
       }],
     },
     "flower-key-enc-opts-attrs": {
+      /** TCA_FLOWER_KEY_ENC_OPTS_GENEVE (nest). */
       geneve: [1, "nest", { nest: "flower-key-enc-opt-geneve-attrs" }],
+      /** TCA_FLOWER_KEY_ENC_OPTS_VXLAN (nest). */
       vxlan: [2, "nest", { nest: "flower-key-enc-opt-vxlan-attrs" }],
+      /** TCA_FLOWER_KEY_ENC_OPTS_ERSPAN (nest). */
       erspan: [3, "nest", { nest: "flower-key-enc-opt-erspan-attrs" }],
+      /** TCA_FLOWER_KEY_ENC_OPTS_GTP (nest). */
       gtp: [4, "nest", { nest: "flower-key-enc-opt-gtp-attrs" }],
     },
     "flower-key-enc-opt-geneve-attrs": {
+      /** TCA_FLOWER_KEY_ENC_OPT_GENEVE_CLASS (u16). */
       class: [1, "u16"],
+      /** TCA_FLOWER_KEY_ENC_OPT_GENEVE_TYPE (u8). */
       type: [2, "u8"],
+      /** TCA_FLOWER_KEY_ENC_OPT_GENEVE_DATA (binary). */
       data: [3, "binary"],
     },
     "flower-key-enc-opt-vxlan-attrs": {
+      /** TCA_FLOWER_KEY_ENC_OPT_VXLAN_GBP (u32). */
       gbp: [1, "u32"],
     },
     "flower-key-enc-opt-erspan-attrs": {
+      /** TCA_FLOWER_KEY_ENC_OPT_ERSPAN_VER (u8). */
       ver: [1, "u8"],
+      /** TCA_FLOWER_KEY_ENC_OPT_ERSPAN_INDEX (u32). */
       index: [2, "u32"],
+      /** TCA_FLOWER_KEY_ENC_OPT_ERSPAN_DIR (u8). */
       dir: [3, "u8"],
+      /** TCA_FLOWER_KEY_ENC_OPT_ERSPAN_HWID (u8). */
       hwid: [4, "u8"],
     },
     "flower-key-enc-opt-gtp-attrs": {
+      /** TCA_FLOWER_KEY_ENC_OPT_GTP_PDU_TYPE (u8). */
       pduType: [1, "u8"],
+      /** TCA_FLOWER_KEY_ENC_OPT_GTP_QFI (u8). */
       qfi: [2, "u8"],
     },
     "flower-key-mpls-opt-attrs": {
+      /** TCA_FLOWER_KEY_MPLS_OPT_LSE_DEPTH (u8). */
       lseDepth: [1, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_OPT_LSE_TTL (u8). */
       lseTtl: [2, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_OPT_LSE_BOS (u8). */
       lseBos: [3, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_OPT_LSE_TC (u8). */
       lseTc: [4, "u8"],
+      /** TCA_FLOWER_KEY_MPLS_OPT_LSE_LABEL (u32). */
       lseLabel: [5, "u32"],
     },
     "flower-key-cfm-attrs": {
+      /** TCA_FLOWER_KEY_CFM_MD_LEVEL (u8). */
       mdLevel: [1, "u8"],
+      /** TCA_FLOWER_KEY_CFM_OPCODE (u8). */
       opcode: [2, "u8"],
     },
     "fw-attrs": {
+      /** TCA_FW_CLASSID (u32). */
       classid: [1, "u32"],
+      /** TCA_FW_POLICE (nest). */
       police: [2, "nest", { nest: "police-attrs" }],
+      /** TCA_FW_INDEV (string). */
       indev: [3, "string"],
+      /** TCA_FW_ACT (indexed-array). */
       act: [4, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_FW_MASK (u32). */
       mask: [5, "u32"],
     },
     "gred-attrs": {
+      /** TCA_GRED_PARMS (binary). */
       parms: [1, "binary"],
+      /** TCA_GRED_STAB (binary). */
       stab: [2, "binary", { subType: "u8" }],
+      /** TCA_GRED_DPS (binary). */
       dps: [3, "binary", { struct: "tc-gred-sopt" }],
+      /** TCA_GRED_MAX_P (binary). */
       maxP: [4, "binary", { subType: "u32" }],
+      /** TCA_GRED_LIMIT (u32). */
       limit: [5, "u32"],
+      /** TCA_GRED_VQ_LIST (nest). */
       vqList: [6, "nest", { nest: "tca-gred-vq-list-attrs" }],
     },
     "tca-gred-vq-list-attrs": {
+      /** TCA_GRED_VQ_ENTRY (nest). */
       entry: [1, "nest", { multi: true, nest: "tca-gred-vq-entry-attrs" }],
     },
     "tca-gred-vq-entry-attrs": {
+      /** TCA_GRED_VQ_PAD (pad). */
       pad: [1, "pad"],
+      /** TCA_GRED_VQ_DP (u32). */
       dp: [2, "u32"],
+      /** TCA_GRED_VQ_STAT_BYTES (u64). */
       statBytes: [3, "u64"],
+      /** TCA_GRED_VQ_STAT_PACKETS (u32). */
       statPackets: [4, "u32"],
+      /** TCA_GRED_VQ_STAT_BACKLOG (u32). */
       statBacklog: [5, "u32"],
+      /** TCA_GRED_VQ_STAT_PROB_DROP (u32). */
       statProbDrop: [6, "u32"],
+      /** TCA_GRED_VQ_STAT_PROB_MARK (u32). */
       statProbMark: [7, "u32"],
+      /** TCA_GRED_VQ_STAT_FORCED_DROP (u32). */
       statForcedDrop: [8, "u32"],
+      /** TCA_GRED_VQ_STAT_FORCED_MARK (u32). */
       statForcedMark: [9, "u32"],
+      /** TCA_GRED_VQ_STAT_PDROP (u32). */
       statPdrop: [10, "u32"],
+      /** TCA_GRED_VQ_STAT_OTHER (u32). */
       statOther: [11, "u32"],
+      /** TCA_GRED_VQ_FLAGS (u32). */
       flags: [12, "u32"],
     },
     "hfsc-attrs": {
+      /** TC_A_HFSC_ATTRS_RSC (binary). */
       rsc: [1, "binary"],
+      /** TC_A_HFSC_ATTRS_FSC (binary). */
       fsc: [2, "binary"],
+      /** TC_A_HFSC_ATTRS_USC (binary). */
       usc: [3, "binary"],
     },
     "hhf-attrs": {
+      /** TCA_HHF_BACKLOG_LIMIT (u32). */
       backlogLimit: [1, "u32"],
+      /** TCA_HHF_QUANTUM (u32). */
       quantum: [2, "u32"],
+      /** TCA_HHF_HH_FLOWS_LIMIT (u32). */
       hhFlowsLimit: [3, "u32"],
+      /** TCA_HHF_RESET_TIMEOUT (u32). */
       resetTimeout: [4, "u32"],
+      /** TCA_HHF_ADMIT_BYTES (u32). */
       admitBytes: [5, "u32"],
+      /** TCA_HHF_EVICT_TIMEOUT (u32). */
       evictTimeout: [6, "u32"],
+      /** TCA_HHF_NON_HH_WEIGHT (u32). */
       nonHhWeight: [7, "u32"],
     },
     "htb-attrs": {
+      /** TCA_HTB_PARMS (binary). */
       parms: [1, "binary", { struct: "tc-htb-opt" }],
+      /** TCA_HTB_INIT (binary). */
       init: [2, "binary", { struct: "tc-htb-glob" }],
+      /** TCA_HTB_CTAB (binary). */
       ctab: [3, "binary"],
+      /** TCA_HTB_RTAB (binary). */
       rtab: [4, "binary"],
+      /** TCA_HTB_DIRECT_QLEN (u32). */
       directQlen: [5, "u32"],
+      /** TCA_HTB_RATE64 (u64). */
       rate64: [6, "u64"],
+      /** TCA_HTB_CEIL64 (u64). */
       ceil64: [7, "u64"],
+      /** TCA_HTB_PAD (pad). */
       pad: [8, "pad"],
+      /** TCA_HTB_OFFLOAD (flag). */
       offload: [9, "flag"],
     },
     "matchall-attrs": {
+      /** TCA_MATCHALL_CLASSID (u32). */
       classid: [1, "u32"],
+      /** TCA_MATCHALL_ACT (indexed-array). */
       act: [2, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_MATCHALL_FLAGS (u32). */
       flags: [3, "u32"],
+      /** TCA_MATCHALL_PCNT (binary). */
       pcnt: [4, "binary", { struct: "tc-matchall-pcnt" }],
+      /** TCA_MATCHALL_PAD (pad). */
       pad: [5, "pad"],
     },
     "etf-attrs": {
+      /** TCA_ETF_PARMS (binary). */
       parms: [1, "binary", { struct: "tc-etf-qopt" }],
     },
     "ets-attrs": {
+      /** TCA_ETS_NBANDS (u8). */
       nbands: [1, "u8"],
+      /** TCA_ETS_NSTRICT (u8). */
       nstrict: [2, "u8"],
+      /** TCA_ETS_QUANTA (nest). */
       quanta: [3, "nest", { nest: "ets-attrs" }],
+      /** TCA_ETS_QUANTA_BAND (u32). */
       quantaBand: [4, "u32", { multi: true }],
+      /** TCA_ETS_PRIOMAP (nest). */
       priomap: [5, "nest", { nest: "ets-attrs" }],
+      /** TCA_ETS_PRIOMAP_BAND (u8). */
       priomapBand: [6, "u8", { multi: true }],
     },
     "fq-attrs": {
+      /** TCA_FQ_PLIMIT (u32). Limit of total number of packets in queue */
       plimit: [1, "u32"],
+      /** TCA_FQ_FLOW_PLIMIT (u32). Limit of packets per flow */
       flowPlimit: [2, "u32"],
+      /** TCA_FQ_QUANTUM (u32). RR quantum */
       quantum: [3, "u32"],
+      /** TCA_FQ_INITIAL_QUANTUM (u32). RR quantum for new flow */
       initialQuantum: [4, "u32"],
+      /** TCA_FQ_RATE_ENABLE (u32). Enable / disable rate limiting */
       rateEnable: [5, "u32"],
+      /** TCA_FQ_FLOW_DEFAULT_RATE (u32). Obsolete, do not use */
       flowDefaultRate: [6, "u32"],
+      /** TCA_FQ_FLOW_MAX_RATE (u32). Per flow max rate */
       flowMaxRate: [7, "u32"],
+      /** TCA_FQ_BUCKETS_LOG (u32). log2(number of buckets) */
       bucketsLog: [8, "u32"],
+      /** TCA_FQ_FLOW_REFILL_DELAY (u32). Flow credit refill delay in usec */
       flowRefillDelay: [9, "u32"],
+      /** TCA_FQ_ORPHAN_MASK (u32). Mask applied to orphaned skb hashes */
       orphanMask: [10, "u32"],
+      /** TCA_FQ_LOW_RATE_THRESHOLD (u32). Per packet delay under this rate */
       lowRateThreshold: [11, "u32"],
+      /** TCA_FQ_CE_THRESHOLD (u32). DCTCP-like CE marking threshold */
       ceThreshold: [12, "u32"],
+      /** TCA_FQ_TIMER_SLACK (u32). */
       timerSlack: [13, "u32"],
+      /** TCA_FQ_HORIZON (u32). Time horizon in usec */
       horizon: [14, "u32"],
+      /** TCA_FQ_HORIZON_DROP (u8). Drop packets beyond horizon, or cap their EDT */
       horizonDrop: [15, "u8"],
+      /** TCA_FQ_PRIOMAP (binary). */
       priomap: [16, "binary", { struct: "tc-prio-qopt" }],
+      /** TCA_FQ_WEIGHTS (binary). Weights for each band */
       weights: [17, "binary", { subType: "s32" }],
     },
     "fq-codel-attrs": {
+      /** TCA_FQ_CODEL_TARGET (u32). */
       target: [1, "u32"],
+      /** TCA_FQ_CODEL_LIMIT (u32). */
       limit: [2, "u32"],
+      /** TCA_FQ_CODEL_INTERVAL (u32). */
       interval: [3, "u32"],
+      /** TCA_FQ_CODEL_ECN (u32). */
       ecn: [4, "u32"],
+      /** TCA_FQ_CODEL_FLOWS (u32). */
       flows: [5, "u32"],
+      /** TCA_FQ_CODEL_QUANTUM (u32). */
       quantum: [6, "u32"],
+      /** TCA_FQ_CODEL_CE_THRESHOLD (u32). */
       ceThreshold: [7, "u32"],
+      /** TCA_FQ_CODEL_DROP_BATCH_SIZE (u32). */
       dropBatchSize: [8, "u32"],
+      /** TCA_FQ_CODEL_MEMORY_LIMIT (u32). */
       memoryLimit: [9, "u32"],
+      /** TCA_FQ_CODEL_CE_THRESHOLD_SELECTOR (u8). */
       ceThresholdSelector: [10, "u8"],
+      /** TCA_FQ_CODEL_CE_THRESHOLD_MASK (u8). */
       ceThresholdMask: [11, "u8"],
     },
     "fq-pie-attrs": {
+      /** TCA_FQ_PIE_LIMIT (u32). */
       limit: [1, "u32"],
+      /** TCA_FQ_PIE_FLOWS (u32). */
       flows: [2, "u32"],
+      /** TCA_FQ_PIE_TARGET (u32). */
       target: [3, "u32"],
+      /** TCA_FQ_PIE_TUPDATE (u32). */
       tupdate: [4, "u32"],
+      /** TCA_FQ_PIE_ALPHA (u32). */
       alpha: [5, "u32"],
+      /** TCA_FQ_PIE_BETA (u32). */
       beta: [6, "u32"],
+      /** TCA_FQ_PIE_QUANTUM (u32). */
       quantum: [7, "u32"],
+      /** TCA_FQ_PIE_MEMORY_LIMIT (u32). */
       memoryLimit: [8, "u32"],
+      /** TCA_FQ_PIE_ECN_PROB (u32). */
       ecnProb: [9, "u32"],
+      /** TCA_FQ_PIE_ECN (u32). */
       ecn: [10, "u32"],
+      /** TCA_FQ_PIE_BYTEMODE (u32). */
       bytemode: [11, "u32"],
+      /** TCA_FQ_PIE_DQ_RATE_ESTIMATOR (u32). */
       dqRateEstimator: [12, "u32"],
     },
     "netem-attrs": {
+      /** TCA_NETEM_CORR (binary). */
       corr: [1, "binary", { struct: "tc-netem-corr" }],
+      /** TCA_NETEM_DELAY_DIST (binary). */
       delayDist: [2, "binary", { subType: "s16" }],
+      /** TCA_NETEM_REORDER (binary). */
       reorder: [3, "binary", { struct: "tc-netem-reorder" }],
+      /** TCA_NETEM_CORRUPT (binary). */
       corrupt: [4, "binary", { struct: "tc-netem-corrupt" }],
+      /** TCA_NETEM_LOSS (nest). */
       loss: [5, "nest", { nest: "netem-loss-attrs" }],
+      /** TCA_NETEM_RATE (binary). */
       rate: [6, "binary", { struct: "tc-netem-rate" }],
+      /** TCA_NETEM_ECN (u32). */
       ecn: [7, "u32"],
+      /** TCA_NETEM_RATE64 (u64). */
       rate64: [8, "u64"],
+      /** TCA_NETEM_PAD (u32). */
       pad: [9, "u32"],
+      /** TCA_NETEM_LATENCY64 (s64). */
       latency64: [10, "s64"],
+      /** TCA_NETEM_JITTER64 (s64). */
       jitter64: [11, "s64"],
+      /** TCA_NETEM_SLOT (binary). */
       slot: [12, "binary", { struct: "tc-netem-slot" }],
+      /** TCA_NETEM_SLOT_DIST (binary). */
       slotDist: [13, "binary", { subType: "s16" }],
+      /** TCA_NETEM_PRNG_SEED (u64). */
       prngSeed: [14, "u64"],
     },
     "netem-loss-attrs": {
+      /** NETEM_LOSS_GI (binary). General Intuitive - 4 state model */
       gi: [1, "binary", { struct: "tc-netem-gimodel" }],
+      /** NETEM_LOSS_GE (binary). Gilbert Elliot models */
       ge: [2, "binary", { struct: "tc-netem-gemodel" }],
     },
     "pie-attrs": {
+      /** TCA_PIE_TARGET (u32). */
       target: [1, "u32"],
+      /** TCA_PIE_LIMIT (u32). */
       limit: [2, "u32"],
+      /** TCA_PIE_TUPDATE (u32). */
       tupdate: [3, "u32"],
+      /** TCA_PIE_ALPHA (u32). */
       alpha: [4, "u32"],
+      /** TCA_PIE_BETA (u32). */
       beta: [5, "u32"],
+      /** TCA_PIE_ECN (u32). */
       ecn: [6, "u32"],
+      /** TCA_PIE_BYTEMODE (u32). */
       bytemode: [7, "u32"],
+      /** TCA_PIE_DQ_RATE_ESTIMATOR (u32). */
       dqRateEstimator: [8, "u32"],
     },
     "police-attrs": {
+      /** TCA_POLICE_TBF (binary). */
       tbf: [1, "binary", { struct: "tc-police" }],
+      /** TCA_POLICE_RATE (binary). */
       rate: [2, "binary"],
+      /** TCA_POLICE_PEAKRATE (binary). */
       peakrate: [3, "binary"],
+      /** TCA_POLICE_AVRATE (u32). */
       avrate: [4, "u32"],
+      /** TCA_POLICE_RESULT (u32). */
       result: [5, "u32"],
+      /** TCA_POLICE_TM (binary). */
       tm: [6, "binary", { struct: "tcf-t" }],
+      /** TCA_POLICE_PAD (pad). */
       pad: [7, "pad"],
+      /** TCA_POLICE_RATE64 (u64). */
       rate64: [8, "u64"],
+      /** TCA_POLICE_PEAKRATE64 (u64). */
       peakrate64: [9, "u64"],
+      /** TCA_POLICE_PKTRATE64 (u64). */
       pktrate64: [10, "u64"],
+      /** TCA_POLICE_PKTBURST64 (u64). */
       pktburst64: [11, "u64"],
     },
     "qfq-attrs": {
+      /** TCA_QFQ_WEIGHT (u32). */
       weight: [1, "u32"],
+      /** TCA_QFQ_LMAX (u32). */
       lmax: [2, "u32"],
     },
     "red-attrs": {
+      /** TCA_RED_PARMS (binary). */
       parms: [1, "binary", { struct: "tc-red-qopt" }],
+      /** TCA_RED_STAB (binary). */
       stab: [2, "binary"],
+      /** TCA_RED_MAX_P (u32). */
       maxP: [3, "u32"],
+      /** TCA_RED_FLAGS (bitfield32). */
       flags: [4, "bitfield32"],
+      /** TCA_RED_EARLY_DROP_BLOCK (u32). */
       earlyDropBlock: [5, "u32"],
+      /** TCA_RED_MARK_BLOCK (u32). */
       markBlock: [6, "u32"],
     },
     "route-attrs": {
+      /** TCA_ROUTE4_CLASSID (u32). */
       classid: [1, "u32"],
+      /** TCA_ROUTE4_TO (u32). */
       to: [2, "u32"],
+      /** TCA_ROUTE4_FROM (u32). */
       from: [3, "u32"],
+      /** TCA_ROUTE4_IIF (u32). */
       iif: [4, "u32"],
+      /** TCA_ROUTE4_POLICE (nest). */
       police: [5, "nest", { nest: "police-attrs" }],
+      /** TCA_ROUTE4_ACT (indexed-array). */
       act: [6, "indexed-array", { nest: "act-attrs", subType: "nest" }],
     },
     "taprio-attrs": {
+      /** TCA_TAPRIO_ATTR_PRIOMAP (binary). */
       priomap: [1, "binary", { struct: "tc-mqprio-qopt" }],
+      /** TCA_TAPRIO_ATTR_SCHED_ENTRY_LIST (nest). */
       schedEntryList: [2, "nest", { nest: "taprio-sched-entry-list" }],
+      /** TCA_TAPRIO_ATTR_SCHED_BASE_TIME (s64). */
       schedBaseTime: [3, "s64"],
+      /** TCA_TAPRIO_ATTR_SCHED_SINGLE_ENTRY (nest). */
       schedSingleEntry: [4, "nest", { nest: "taprio-sched-entry" }],
+      /** TCA_TAPRIO_ATTR_SCHED_CLOCKID (s32). */
       schedClockid: [5, "s32"],
+      /** TCA_TAPRIO_ATTR_PAD (pad). */
       pad: [6, "pad"],
+      /** TCA_TAPRIO_ATTR_ADMIN_SCHED (binary). */
       adminSched: [7, "binary"],
+      /** TCA_TAPRIO_ATTR_SCHED_CYCLE_TIME (s64). */
       schedCycleTime: [8, "s64"],
+      /** TCA_TAPRIO_ATTR_SCHED_CYCLE_TIME_EXTENSION (s64). */
       schedCycleTimeExtension: [9, "s64"],
+      /** TCA_TAPRIO_ATTR_FLAGS (u32). */
       flags: [10, "u32"],
+      /** TCA_TAPRIO_ATTR_TXTIME_DELAY (u32). */
       txtimeDelay: [11, "u32"],
+      /** TCA_TAPRIO_ATTR_TC_ENTRY (nest). */
       tcEntry: [12, "nest", { nest: "taprio-tc-entry-attrs" }],
     },
     "taprio-sched-entry-list": {
+      /** TCA_TAPRIO_SCHED_ENTRY (nest). */
       entry: [1, "nest", { multi: true, nest: "taprio-sched-entry" }],
     },
     "taprio-sched-entry": {
+      /** TCA_TAPRIO_SCHED_ENTRY_INDEX (u32). */
       index: [1, "u32"],
+      /** TCA_TAPRIO_SCHED_ENTRY_CMD (u8). */
       cmd: [2, "u8"],
+      /** TCA_TAPRIO_SCHED_ENTRY_GATE_MASK (u32). */
       gateMask: [3, "u32"],
+      /** TCA_TAPRIO_SCHED_ENTRY_INTERVAL (u32). */
       interval: [4, "u32"],
     },
     "taprio-tc-entry-attrs": {
+      /** TCA_TAPRIO_TC_ENTRY_INDEX (u32). */
       index: [1, "u32"],
+      /** TCA_TAPRIO_TC_ENTRY_MAX_SDU (u32). */
       maxSdu: [2, "u32"],
+      /** TCA_TAPRIO_TC_ENTRY_FP (u32). */
       fp: [3, "u32"],
     },
     "tbf-attrs": {
+      /** TCA_TBF_PARMS (binary). */
       parms: [1, "binary", { struct: "tc-tbf-qopt" }],
+      /** TCA_TBF_RTAB (binary). */
       rtab: [2, "binary"],
+      /** TCA_TBF_PTAB (binary). */
       ptab: [3, "binary"],
+      /** TCA_TBF_RATE64 (u64). */
       rate64: [4, "u64"],
+      /** TCA_TBF_PRATE64 (u64). */
       prate64: [5, "u64"],
+      /** TCA_TBF_BURST (u32). */
       burst: [6, "u32"],
+      /** TCA_TBF_PBURST (u32). */
       pburst: [7, "u32"],
+      /** TCA_TBF_PAD (pad). */
       pad: [8, "pad"],
     },
     "act-sample-attrs": {
+      /** TCA_SAMPLE_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_SAMPLE_PARMS (binary). */
       parms: [2, "binary", { struct: "tc-gact" }],
+      /** TCA_SAMPLE_RATE (u32). */
       rate: [3, "u32"],
+      /** TCA_SAMPLE_TRUNC_SIZE (u32). */
       truncSize: [4, "u32"],
+      /** TCA_SAMPLE_PSAMPLE_GROUP (u32). */
       psampleGroup: [5, "u32"],
+      /** TCA_SAMPLE_PAD (pad). */
       pad: [6, "pad"],
     },
     "act-gact-attrs": {
+      /** TCA_GACT_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
+      /** TCA_GACT_PARMS (binary). */
       parms: [2, "binary", { struct: "tc-gact" }],
+      /** TCA_GACT_PROB (binary). */
       prob: [3, "binary", { struct: "tc-gact-p" }],
+      /** TCA_GACT_PAD (pad). */
       pad: [4, "pad"],
     },
     "tca-stab-attrs": {
+      /** TCA_STAB_BASE (binary). */
       base: [1, "binary", { struct: "tc-sizespec" }],
+      /** TCA_STAB_DATA (binary). */
       data: [2, "binary"],
     },
     "tca-stats-attrs": {
+      /** TCA_STATS_BASIC (binary). */
       basic: [1, "binary", { struct: "gnet-stats-basic" }],
+      /** TCA_STATS_RATE_EST (binary). */
       rateEst: [2, "binary", { struct: "gnet-stats-rate-est" }],
+      /** TCA_STATS_QUEUE (binary). */
       queue: [3, "binary", { struct: "gnet-stats-queue" }],
+      /** TCA_STATS_APP (sub-message). */
       app: [4, "sub-message", { subMessage: "tca-stats-app-msg", selector: "kind" }],
+      /** TCA_STATS_RATE_EST64 (binary). */
       rateEst64: [5, "binary", { struct: "gnet-stats-rate-est64" }],
+      /** TCA_STATS_PAD (pad). */
       pad: [6, "pad"],
+      /** TCA_STATS_BASIC_HW (binary). */
       basicHw: [7, "binary", { struct: "gnet-stats-basic" }],
+      /** TCA_STATS_PKT64 (u64). */
       pkt64: [8, "u64"],
     },
     "u32-attrs": {
+      /** TCA_U32_CLASSID (u32). */
       classid: [1, "u32"],
+      /** TCA_U32_HASH (u32). */
       hash: [2, "u32"],
+      /** TCA_U32_LINK (u32). */
       link: [3, "u32"],
+      /** TCA_U32_DIVISOR (u32). */
       divisor: [4, "u32"],
+      /** TCA_U32_SEL (binary). */
       sel: [5, "binary", { struct: "tc-u32-sel" }],
+      /** TCA_U32_POLICE (nest). */
       police: [6, "nest", { nest: "police-attrs" }],
+      /** TCA_U32_ACT (indexed-array). */
       act: [7, "indexed-array", { nest: "act-attrs", subType: "nest" }],
+      /** TCA_U32_INDEV (string). */
       indev: [8, "string"],
+      /** TCA_U32_PCNT (binary). */
       pcnt: [9, "binary", { struct: "tc-u32-pcnt" }],
+      /** TCA_U32_MARK (binary). */
       mark: [10, "binary", { struct: "tc-u32-mark" }],
+      /** TCA_U32_FLAGS (u32). */
       flags: [11, "u32"],
+      /** TCA_U32_PAD (pad). */
       pad: [12, "pad"],
     },
   },

@@ -17,9 +17,9 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
- * import { tcpMetrics } from "@netlink/netlink/ynl/tcp_metrics";
+ * import { tcpMetrics } from "@netlink/netlink/ynl/tcp-metrics";
  * await using client = await family(tcpMetrics);
  * console.log(await client.dump("get"));
  * ```
@@ -33,35 +33,67 @@ export const tcpMetrics = {
   structs: {},
   sets: {
     "tcp-metrics": {
+      /** TCP_METRICS_ATTR_ADDR_IPV4 (u32). */
       addrIpv4: [1, "u32", { bigEndian: true }],
+      /** TCP_METRICS_ATTR_ADDR_IPV6 (binary). */
       addrIpv6: [2, "binary", {
         bigEndian: true,
         checks: { minLen: 16 },
       }],
+      /** TCP_METRICS_ATTR_AGE (u64). */
       age: [3, "u64"],
+      /** TCP_METRICS_ATTR_TW_TSVAL (u32). unused */
       twTsval: [4, "u32"],
+      /** TCP_METRICS_ATTR_TW_TS_STAMP (s32). unused */
       twTsStamp: [5, "s32"],
+      /** TCP_METRICS_ATTR_VALS (nest). */
       vals: [6, "nest", { nest: "metrics" }],
+      /** TCP_METRICS_ATTR_FOPEN_MSS (u16). */
       fopenMss: [7, "u16"],
+      /** TCP_METRICS_ATTR_FOPEN_SYN_DROPS (u16). */
       fopenSynDrops: [8, "u16"],
+      /** TCP_METRICS_ATTR_FOPEN_SYN_DROP_TS (u64). */
       fopenSynDropTs: [9, "u64"],
+      /** TCP_METRICS_ATTR_FOPEN_COOKIE (binary). */
       fopenCookie: [10, "binary", {
         checks: { minLen: 16 },
       }],
+      /** TCP_METRICS_ATTR_SADDR_IPV4 (u32). */
       saddrIpv4: [11, "u32", { bigEndian: true }],
+      /** TCP_METRICS_ATTR_SADDR_IPV6 (binary). */
       saddrIpv6: [12, "binary", {
         bigEndian: true,
         checks: { minLen: 16 },
       }],
+      /** TCP_METRICS_ATTR_PAD (pad). */
       pad: [13, "pad"],
     },
     metrics: {
+      /**
+       * TCP_METRICS_A_METRICS_RTT (u32). Round Trip Time (RTT), in msecs with 3 bits fractional
+       * (left-shift by 3 to get the msec value).
+       */
       rtt: [1, "u32"],
+      /**
+       * TCP_METRICS_A_METRICS_RTTVAR (u32). Round Trip Time VARiance (RTT), in msecs with 2 bits
+       * fractional (left-shift by 2 to get the msec value).
+       */
       rttvar: [2, "u32"],
+      /** TCP_METRICS_A_METRICS_SSTHRESH (u32). Slow Start THRESHold. */
       ssthresh: [3, "u32"],
+      /** TCP_METRICS_A_METRICS_CWND (u32). Congestion Window. */
       cwnd: [4, "u32"],
+      /** TCP_METRICS_A_METRICS_REODERING (u32). Reodering metric. */
       reodering: [5, "u32"],
+      /**
+       * TCP_METRICS_A_METRICS_RTT_US (u32). Round Trip Time (RTT), in usecs, with 3 bits fractional
+       * (left-shift by 3 to get the msec value).
+       */
       rttUs: [6, "u32"],
+      /**
+       * TCP_METRICS_A_METRICS_RTTVAR_US (u32). Round Trip Time (RTT), in usecs, with 2 bits fractional
+       * (left-shift by 3 to get the msec value).
+       */
       rttvarUs: [7, "u32"],
     },
   },

@@ -17,7 +17,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { team } from "@netlink/netlink/ynl/team";
  * await using client = await family(team);
@@ -33,38 +33,61 @@ export const team = {
   structs: {},
   sets: {
     team: {
+      /** TEAM_ATTR_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** TEAM_ATTR_TEAM_IFINDEX (u32). */
       teamIfindex: [1, "u32"],
+      /** TEAM_ATTR_LIST_OPTION (nest). */
       listOption: [2, "nest", { nest: "item-option" }],
+      /** TEAM_ATTR_LIST_PORT (nest). */
       listPort: [3, "nest", { nest: "item-port" }],
     },
     "item-option": {
+      /** TEAM_ATTR_ITEM_OPTION_UNSPEC (unused). */
       optionUnspec: [0, "unused"],
+      /** TEAM_ATTR_ITEM_OPTION (nest). */
       option: [1, "nest", { nest: "attr-option" }],
     },
     "attr-option": {
+      /** TEAM_ATTR_OPTION_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** TEAM_ATTR_OPTION_NAME (string). */
       name: [1, "string", {
         checks: { maxLen: 32 },
       }],
+      /** TEAM_ATTR_OPTION_CHANGED (flag). */
       changed: [2, "flag"],
+      /** TEAM_ATTR_OPTION_TYPE (u8). */
       type: [3, "u8"],
+      /** TEAM_ATTR_OPTION_DATA (binary). */
       data: [4, "binary"],
+      /** TEAM_ATTR_OPTION_REMOVED (flag). */
       removed: [5, "flag"],
+      /** TEAM_ATTR_OPTION_PORT_IFINDEX (u32). for per-port options */
       portIfindex: [6, "u32"],
+      /** TEAM_ATTR_OPTION_ARRAY_INDEX (u32). for array options */
       arrayIndex: [7, "u32"],
     },
     "item-port": {
+      /** TEAM_ATTR_ITEM_PORT_UNSPEC (unused). */
       portUnspec: [0, "unused"],
+      /** TEAM_ATTR_ITEM_PORT (nest). */
       port: [1, "nest", { nest: "attr-port" }],
     },
     "attr-port": {
+      /** TEAM_ATTR_PORT_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** TEAM_ATTR_PORT_IFINDEX (u32). */
       ifindex: [1, "u32"],
+      /** TEAM_ATTR_PORT_CHANGED (flag). */
       changed: [2, "flag"],
+      /** TEAM_ATTR_PORT_LINKUP (flag). */
       linkup: [3, "flag"],
+      /** TEAM_ATTR_PORT_SPEED (u32). */
       speed: [4, "u32"],
+      /** TEAM_ATTR_PORT_DUPLEX (u8). */
       duplex: [5, "u8"],
+      /** TEAM_ATTR_PORT_REMOVED (flag). */
       removed: [6, "flag"],
     },
   },

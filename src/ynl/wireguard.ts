@@ -21,7 +21,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * sub-messages, operations and multicast groups, as its YNL spec describes them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { family } from "@netlink/netlink/ynl";
  * import { wireguard } from "@netlink/netlink/ynl/wireguard";
  * await using client = await family(wireguard);
@@ -55,51 +55,97 @@ export const wireguard = {
   },
   sets: {
     wgdevice: {
+      /** WGDEVICE_A_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** WGDEVICE_A_IFINDEX (u32). */
       ifindex: [1, "u32"],
+      /** WGDEVICE_A_IFNAME (string). */
       ifname: [2, "string", {
         checks: { maxLen: 15 },
       }],
+      /** WGDEVICE_A_PRIVATE_KEY (binary). Set to all zeros to remove. */
       privateKey: [3, "binary", {
         checks: { exactLen: 32 },
       }],
+      /** WGDEVICE_A_PUBLIC_KEY (binary). */
       publicKey: [4, "binary", {
         checks: { exactLen: 32 },
       }],
+      /**
+       * WGDEVICE_A_FLAGS (u32, enum wgdevice-flags). ``0`` or ``WGDEVICE_F_REPLACE_PEERS`` if all current
+       * peers should be removed prior to adding the list below.
+       */
       flags: [5, "u32", { enum: "wgdevice-flags" }],
+      /** WGDEVICE_A_LISTEN_PORT (u16). Set as ``0`` to choose randomly. */
       listenPort: [6, "u16"],
+      /** WGDEVICE_A_FWMARK (u32). Set as ``0`` to disable. */
       fwmark: [7, "u32"],
+      /**
+       * WGDEVICE_A_PEERS (indexed-array). The index/type parameter is unused on ``SET_DEVICE`` operations
+       * and is zero on ``GET_DEVICE`` operations.
+       */
       peers: [8, "indexed-array", { nest: "wgpeer", subType: "nest" }],
     },
     wgpeer: {
+      /** WGPEER_A_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** WGPEER_A_PUBLIC_KEY (binary). */
       publicKey: [1, "binary", {
         checks: { exactLen: 32 },
       }],
+      /** WGPEER_A_PRESHARED_KEY (binary). Set as all zeros to remove. */
       presharedKey: [2, "binary", {
         checks: { exactLen: 32 },
       }],
+      /**
+       * WGPEER_A_FLAGS (u32, enum wgpeer-flags). ``0`` and/or ``WGPEER_F_REMOVE_ME`` if the specified
+       * peer should not exist at the end of the operation, rather than added/updated and/or
+       * ``WGPEER_F_REPLACE_ALLOWEDIPS`` if all current allowed IPs of this peer should be removed prior
+       * to adding the list below and/or ``WGPEER_F_UPDATE_ONLY`` if the peer should only be set if it
+       * already exists.
+       */
       flags: [3, "u32", { enum: "wgpeer-flags" }],
+      /** WGPEER_A_ENDPOINT (binary). struct sockaddr_in or struct sockaddr_in6 */
       endpoint: [4, "binary", {
         checks: { minLen: 16 },
       }],
+      /** WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL (u16). Set as ``0`` to disable. */
       persistentKeepaliveInterval: [5, "u16"],
+      /** WGPEER_A_LAST_HANDSHAKE_TIME (binary). */
       lastHandshakeTime: [6, "binary", {
         struct: "--kernel-timespec",
         checks: { exactLen: 16 },
       }],
+      /** WGPEER_A_RX_BYTES (u64). */
       rxBytes: [7, "u64"],
+      /** WGPEER_A_TX_BYTES (u64). */
       txBytes: [8, "u64"],
+      /**
+       * WGPEER_A_ALLOWEDIPS (indexed-array). The index/type parameter is unused on ``SET_DEVICE``
+       * operations and is zero on ``GET_DEVICE`` operations.
+       */
       allowedips: [9, "indexed-array", { nest: "wgallowedip", subType: "nest" }],
+      /**
+       * WGPEER_A_PROTOCOL_VERSION (u32). Should not be set or used at all by most users of this API, as
+       * the most recent protocol will be used when this is unset. Otherwise, must be set to ``1``.
+       */
       protocolVersion: [10, "u32"],
     },
     wgallowedip: {
+      /** WGALLOWEDIP_A_UNSPEC (unused). */
       unspec: [0, "unused"],
+      /** WGALLOWEDIP_A_FAMILY (u16). IP family, either ``AF_INET`` or ``AF_INET6``. */
       family: [1, "u16"],
+      /** WGALLOWEDIP_A_IPADDR (binary). Either ``struct in_addr`` or ``struct in6_addr``. */
       ipaddr: [2, "binary", {
         checks: { minLen: 4 },
       }],
+      /** WGALLOWEDIP_A_CIDR_MASK (u8). */
       cidrMask: [3, "u8"],
+      /**
+       * WGALLOWEDIP_A_FLAGS (u32, enum wgallowedip-flags). ``WGALLOWEDIP_F_REMOVE_ME`` if the specified
+       * IP should be removed; otherwise, this IP will be added if it is not already present.
+       */
       flags: [4, "u32", { enum: "wgallowedip-flags" }],
     },
   },

@@ -3,14 +3,14 @@
 // kept, and the consistency of every generated family descriptor.
 
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { type Attribute, AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
 import { NLA_F_NESTED } from "../../src/constants.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
 import type { GenericFamily } from "../../src/genl.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
-import { codecOf } from "../../src/ynl/_codec.ts";
+import { codecOf } from "../../src/ynl/_compile.ts";
 import { type FamilyDescriptor, NetlinkFamily, unknownAttributes } from "../../src/ynl/mod.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 
@@ -117,15 +117,20 @@ const example = {
 
 const codec = new NetlinkFamily(example, {} as NetlinkSocket);
 
-/** Encodes `value` as a "set" request, decodes it back as the message it is. */
+/**
+ * Encodes `value` as a "set" request, decodes it back as the message it is. The payload is
+ * decoded where received ones are: inside a larger buffer, here at an odd offset.
+ */
 function roundTrip(value: Record<string, unknown>): Record<string | symbol, unknown> {
   const message = codec.encode("set", value);
+  const datagram = new Uint8Array(message.payload!.byteLength + 21);
+  datagram.set(message.payload!, 17);
   const decoded = codec.decode({
     type: message.type,
     flags: 0,
     seq: 0,
     portid: 0,
-    payload: message.payload!,
+    payload: datagram.subarray(17, 17 + message.payload!.byteLength),
   });
   assert.equal(decoded?.op, "set");
   return decoded!.message as unknown as Record<string | symbol, unknown>;
@@ -591,7 +596,7 @@ test("monitor() joins by default the groups this kernel has, and says when there
     { ...example, groups: { mgmt: null } } as const satisfies FamilyDescriptor,
     socket,
   );
-  await assert.rejects(unnumbered.monitor().next(), /no multicast group to join/);
+  assert.throws(() => unnumbered.monitor(), /no multicast group to join/);
   assert.throws(() => unnumbered.group("mgmt"), /gives multicast group "mgmt" no number/);
 });
 
@@ -619,7 +624,6 @@ test("monitor(): a group two monitors use is left when the last one ends, not th
   const [a, b] = [new AbortController(), new AbortController()];
   const first = client.monitor({ signal: a.signal }).next().catch(() => {});
   const second = client.monitor({ signal: b.signal }).next().catch(() => {});
-  await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(groups, [3], "joined once");
   a.abort();
   await first;
@@ -669,4 +673,119 @@ test("bitfield32: the spec's mask holds for the selector as for the value", () =
     /selector.*mask 3/,
   );
   assert.throws(() => client.encode("set", { bits: { value: 4, selector: 3 } }), /value.*mask 3/);
+});
+
+test("monitor() joins before it returns; return() before any next() leaves", async () => {
+  const groups: number[] = [];
+  const socket = {
+    groups,
+    closed: false,
+    join: (group: number) => groups.push(group),
+    leave: (group: number) => groups.splice(groups.indexOf(group), 1),
+    messages: () => ({
+      next: () => Promise.resolve({ value: undefined, done: true }),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    }),
+  } as unknown as NetlinkSocket;
+  const client = new NetlinkFamily(example, socket);
+  const events = client.monitor();
+  assert.deepEqual(groups, [3], "joined by the call itself, not at the first next()");
+  assert.deepEqual(await events.return(), { value: undefined, done: true });
+  assert.deepEqual(groups, []);
+  // An unknown group name fails the call, and joins nothing.
+  assert.throws(() => client.monitor({ groups: ["nope" as never] }), /no multicast group "nope"/);
+  assert.deepEqual(groups, []);
+  {
+    await using _events = client.monitor();
+    assert.deepEqual(groups, [3]);
+  }
+  assert.deepEqual(groups, [], "await using leaves");
+});
+
+test("generated decoders: malformed attributes throw, odd keys are only keys", () => {
+  const odd = {
+    ...example,
+    sets: { ...example.sets, main: { ...example.sets.main, "x\"); throw 1; (\"": [50, "u32"] } },
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(odd, {} as NetlinkSocket);
+  const attrs = new AttributeEncoder().u32(50, 5).nested(21, (inner) => inner.u32(1, 9)).finish();
+  const payload = new Uint8Array(12 + attrs.length);
+  payload.set(attrs, 12);
+  const message = { type: 16, flags: 0, seq: 0, portid: 0, payload };
+  const decoded = client.decode(message)!.message as Record<string, unknown>;
+  assert.equal(decoded["x\"); throw 1; (\""], 5);
+  assert.deepEqual(decoded.nest, { a: 9 });
+  // The nest's inner attribute claims more bytes than there are: the core decoder's error, with
+  // the offset of the bad header in the payload.
+  const nla = 12 + 8 + 4; // fixed header, the u32 attribute, the nest's header
+  new DataView(payload.buffer).setUint16(nla, 40, true);
+  assert.throws(
+    () => client.decode(message),
+    (err: unknown) =>
+      err instanceof MalformedMessageError && /runs past the end/.test(err.message)
+      && err.offset === nla,
+  );
+});
+
+test("unknown names: the error suggests the closest known one", () => {
+  assert.throws(() => codec.encode("set", { uint32: 1 } as never), /no attribute "uint32"/);
+  assert.throws(() => codec.encode("set", { nme: "x" } as never), /\(did you mean "name"\?\)/);
+  assert.throws(
+    () => codec.encode("set", { "multi-nest": [] } as never),
+    /did you mean "multiNest"/,
+  );
+  assert.throws(() => codec.encode("set", { famly: 2 } as never), /did you mean "family"/);
+  assert.throws(() => codec.encode("sett", {}), /no operation "sett" \(did you mean "set"\?\)/);
+  assert.throws(() => codec.encode("set", { color: "gren" as never }), /did you mean "green"/);
+  assert.throws(() => codec.group("event" as never), /did you mean "events"/);
+  assert.throws(
+    () => codec.encode("set", { pair: { lo: 1, hii: 2n } as never }),
+    /no member "hii" \(did you mean "hi"\?\)/,
+  );
+  // Nothing close: no suggestion.
+  assert.throws(
+    () => codec.encode("set", { zzzzzz: 1 } as never),
+    (err: unknown) => err instanceof TypeError && !/did you mean/.test(err.message),
+  );
+});
+
+test("flags: a bit mask, a flag's name or a list of names; an enum used as flags has bit N", () => {
+  const flagged = {
+    ...example,
+    sets: {
+      ...example.sets,
+      main: { ...example.sets.main, hues: [60, "u32", { enum: "color", asFlags: true }] },
+    },
+  } as const satisfies FamilyDescriptor;
+  const client = new NetlinkFamily(flagged, {} as NetlinkSocket);
+  const features = (value: unknown) => {
+    const payload = client.encode("set", { features: value as never }).payload!;
+    return client.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
+  };
+  assert.equal((features(5) as { features: number }).features, 5);
+  assert.equal((features("b") as { features: number }).features, 2);
+  assert.equal((features(["a", "c"]) as { features: number }).features, 5);
+  assert.throws(() => features(["a", "d"]), /"d" is not one of a, b, c/);
+  assert.throws(() => features(["a", 4]), /\[1\]: expected a flag name/);
+  const payload = client.encode("set", { hues: ["green", "blue"] }).payload!;
+  const decoded = client.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
+  assert.equal((decoded as { hues: number }).hues, 2 ** 1 + 2 ** 7);
+});
+
+test("the kernel's spelling of an attribute suggests its property name", () => {
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  assert.throws(
+    () =>
+      rt.encode("newlink", {
+        linkinfo: { kind: "bridge", data: { "vlan-filtering": 1 } as never },
+      }),
+    /no attribute "vlan-filtering" \(did you mean "vlanFiltering"\?\)/,
+  );
+});
+
+test("generated modules document each attribute: C name, kind, the spec's doc", () => {
+  const source = readFileSync(new URL("../../src/ynl/rt_link.ts", import.meta.url), "utf8");
+  assert.match(source, /\/\*\* IFLA_MTU \(u32\)\. \*\/\n\s+mtu: \[4, "u32"\],/);
+  const netdev = readFileSync(new URL("../../src/ynl/netdev.ts", import.meta.url), "utf8");
+  assert.match(netdev, /\/\*\* NETDEV_A_DEV_IFINDEX \(u32\)\. netdev ifindex \*\//);
 });

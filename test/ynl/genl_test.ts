@@ -10,7 +10,7 @@ import { NetlinkError } from "../../src/errors.ts";
 import { resolveFamily } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
 import { ethtool } from "../../src/ynl/ethtool.ts";
-import { family } from "../../src/ynl/mod.ts";
+import { family, FamilyError } from "../../src/ynl/mod.ts";
 import { mptcpPm } from "../../src/ynl/mptcp_pm.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
 import { nlctrl } from "../../src/ynl/nlctrl.ts";
@@ -208,4 +208,37 @@ test("mptcp_pm: endpoints and limits equal `ip -j mptcp`", async () => {
   assert.equal(again.generic, mp.generic);
   mp.close(); // a borrowed socket stays open
   assert.equal(sock.closed, false);
+});
+
+test("extended acks as paths: a missing attribute by name; ops by name; an unknown family", async () => {
+  using ns = new Netns();
+  await using nd = await family(netdev, { netns: ns.name });
+  // The kernel names the missing attribute by number (NLMSGERR_ATTR_MISS_TYPE).
+  await assert.rejects(nd.do("dev-get", {}), (err: unknown) => {
+    assert.ok(err instanceof FamilyError, String(err));
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, "EINVAL");
+    assert.equal(err.missingAttribute, "ifindex");
+    assert.match(err.message, /missing ifindex/);
+    return true;
+  });
+
+  const ops = await nd.operations();
+  const devGet = ops.find((op) => op.id === netdev.ops["dev-get"].request);
+  assert.deepEqual(devGet, {
+    name: "dev-get",
+    id: devGet!.id,
+    do: true,
+    dump: true,
+    adminOnly: false,
+  });
+  assert.ok(ops.every((op) => op.name === undefined || Object.hasOwn(netdev.ops, op.name)));
+
+  await using ctrl = await family(nlctrl, { socket: nd.socket });
+  await assert.rejects(
+    ctrl.do("getfamily", { familyName: "no-such-family" }),
+    (err: unknown) =>
+      err instanceof NetlinkError && err.code === "ENOENT"
+      && /"no-such-family" is not registered \(is its module loaded\?\)/.test(err.message),
+  );
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
-import { family } from "../../src/ynl/mod.ts";
+import { family, FamilyError } from "../../src/ynl/mod.ts";
 import { rtAddr } from "../../src/ynl/rt_addr.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { rtNeigh } from "../../src/ynl/rt_neigh.ts";
@@ -124,6 +124,48 @@ test("rt-link: monitor yields newlink-ntf and dellink notifications", async () =
   }
   await events.return();
   assert.deepEqual(rt.socket.groups, []);
+});
+
+test("rt-link: monitor() joins before it returns: a link made before iterating is seen", async () => {
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  const events = rt.monitor({ groups: ["rtnlgrp-link"], signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "add", "vm0", "type", "veth", "peer", "name", "vm1");
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the loop starts late
+  const names: string[] = [];
+  for await (const { op, message } of events) {
+    if (op === "newlink-ntf" && "ifname" in message) names.push(message.ifname!);
+    if (names.includes("vm0") && names.includes("vm1")) break;
+  }
+  assert.ok(names.includes("vm0") && names.includes("vm1"), names.join());
+  assert.deepEqual(rt.socket.groups, [], "the loop's break left the group");
+
+  // return() ends a next() that waits for a notification, at once.
+  const waiting = rt.monitor({ groups: ["rtnlgrp-link"] });
+  const pending = waiting.next();
+  await waiting.return();
+  assert.deepEqual(await pending, { value: undefined, done: true });
+  assert.deepEqual(rt.socket.groups, []);
+});
+
+test("rt-link: the attribute an extended ack points at, as a path of property names", async () => {
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  // The bridge's policy rejects IFLA_BR_FDB_N_LEARNED (a counter, read only): the kernel points
+  // at it inside IFLA_INFO_DATA (the "bridge" sub-message) inside IFLA_LINKINFO.
+  const request = { ifname: "br8", linkinfo: { kind: "bridge", data: { fdbNLearned: 1 } } };
+  await assert.rejects(rt.do("newlink", request, { flags: CREATE }), (err: unknown) => {
+    assert.ok(err instanceof FamilyError, String(err));
+    assert.equal(err.attribute, "linkinfo.data.fdbNLearned");
+    assert.match(err.message, /, at linkinfo\.data\.fdbNLearned$/);
+    return true;
+  });
+  // A top-level attribute the policy rejects (NLA_REJECT: the permanent address is read only).
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  await assert.rejects(
+    rt.do("setlink", { ifname: "va0", permAddress: new Uint8Array(6) }),
+    (err: unknown) => err instanceof FamilyError && err.attribute === "permAddress",
+  );
 });
 
 interface IpAddr {
@@ -269,7 +311,7 @@ test("rt-neigh: getneigh dump equals `ip -j neigh show`; newneigh", async () => 
   await rt.do("newneigh", {
     ndmFamily: AF_INET,
     ndmIfindex: vaIndex,
-    ndmState: rtNeigh.enums["nud-state"].entries.permanent,
+    ndmState: "permanent", // a flag of nud-state by name (the mask 0x80 would do too)
     dst: ipv4("198.51.100.10"),
     lladdr: Uint8Array.of(2, 0, 0, 0, 0, 0x0a),
   }, { flags: CREATE });
@@ -286,6 +328,9 @@ test("rt-neigh: getneigh dump equals `ip -j neigh show`; newneigh", async () => 
     [n.dst, n.dev, n.lladdr ?? "-"].join(" ")
   );
   assert.deepEqual(got.sort(), want.sort());
+  const added = (await rt.dump("getneigh", { ndmFamily: AF_INET }))
+    .find((n) => formatIp(n.dst!) === "198.51.100.10")!;
+  assert.equal(added.ndmState, rtNeigh.enums["nud-state"].entries.permanent);
   assert.ok(got.includes("198.51.100.10 va0 02:00:00:00:00:0a"));
 });
 

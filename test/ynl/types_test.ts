@@ -8,6 +8,7 @@ import type { ethtool } from "../../src/ynl/ethtool.ts";
 import type { DumpReply, NetlinkFamily } from "../../src/ynl/mod.ts";
 import type { netdev } from "../../src/ynl/netdev.ts";
 import type { rtLink } from "../../src/ynl/rt_link.ts";
+import type { rtNeigh } from "../../src/ynl/rt_neigh.ts";
 import type { rtRoute } from "../../src/ynl/rt_route.ts";
 
 type Route = DumpReply<typeof rtRoute, "getroute">;
@@ -17,6 +18,7 @@ async function typeChecks(
   route: NetlinkFamily<typeof rtRoute>,
   dev: NetlinkFamily<typeof netdev>,
   tool: NetlinkFamily<typeof ethtool>,
+  neigh: NetlinkFamily<typeof rtNeigh>,
 ): Promise<void> {
   // Operations.
   await link.dump("getlink");
@@ -51,6 +53,18 @@ async function typeChecks(
   // @ts-expect-error: no such rtm-type
   await route.dump("getroute", { rtmType: "unicst" });
 
+  // Flag sets: a bit mask as decoded; as input also a flag's name, or a list of them.
+  await neigh.do("newneigh", { ndmState: "permanent", ndmFlags: ["router", "proxy"] });
+  await neigh.do("newneigh", { ndmState: 0x80 });
+  // @ts-expect-error: no such nud-state flag
+  await neigh.do("newneigh", { ndmState: "permanant" });
+  // @ts-expect-error: no such ntf-flags flag in the list
+  await neigh.do("newneigh", { ndmFlags: ["router", "proxi"] });
+  const [entry] = await neigh.dump("getneigh");
+  const state: number = entry.ndmState;
+  // @ts-expect-error: decoded, it is the mask
+  const stateName: string = entry.ndmState;
+
   // Nests and sub-messages.
   await link.do("newlink", { ifname: "br0", linkinfo: { kind: "bridge", data: { stpState: 1 } } });
   // @ts-expect-error: stp-state is a u32
@@ -83,7 +97,7 @@ async function typeChecks(
     // @ts-expect-error: no such operation to notify
     if (event.op === "newlinkntf") return;
   }
-  void [oif, type, wrong, bytes, small, none];
+  void [oif, type, wrong, bytes, small, none, state, stateName];
 }
 
 test("descriptor types are checked at compile time (see typeChecks)", () => {

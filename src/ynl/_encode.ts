@@ -1,0 +1,603 @@
+/**
+ * Encoding: a request object checked against its descriptor and written with the core
+ * AttributeEncoder. Interpreted from the compiled tables rather than generated as decoding is:
+ * a request is encoded once per call, where a dump decodes thousands of replies, and every value
+ * here is checked (type, range, the spec's checks, unknown keys) before any byte is sent.
+ *
+ * @module
+ */
+
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { AttributeEncoder } from "../attribute.ts";
+import { encodeGeneric } from "../genl.ts";
+import {
+  BINARY,
+  BITFIELD32,
+  type Codec,
+  type CompiledAttribute,
+  type CompiledEnum,
+  type CompiledSet,
+  type CompiledStruct,
+  enumName,
+  findSelector,
+  FLAG,
+  INDEXED_ARRAY,
+  NEST,
+  NEST_TYPE_VALUE,
+  nestedSet,
+  PAD,
+  S16,
+  S32,
+  S64,
+  S8,
+  type Scope,
+  SINT,
+  SIZES,
+  STRING,
+  SUB_MESSAGE,
+  suggestion,
+  U16,
+  U32,
+  U64,
+  U8,
+  UINT,
+} from "./_compile.ts";
+import type { AttributeOptions, OperationDescriptor } from "./_descriptor.ts";
+import { unknownAttributes } from "./_descriptor.ts";
+
+const textEncoder = new TextEncoder();
+
+/** A struct's member names, pads left out. */
+function memberKeys(struct: CompiledStruct): string[] {
+  return struct.members.filter((member) => member.code !== PAD).map((member) => member.key);
+}
+
+/** Integer ranges by code, for encode checks. */
+const RANGES: readonly (readonly [bigint, bigint])[] = [
+  [0n, 0n],
+  [0n, 0xffn],
+  [0n, 0xffffn],
+  [0n, 0xffff_ffffn],
+  [0n, 0xffff_ffff_ffff_ffffn],
+  [-0x80n, 0x7fn],
+  [-0x8000n, 0x7fffn],
+  [-0x8000_0000n, 0x7fff_ffffn],
+  [-0x8000_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn],
+  [0n, 0xffff_ffff_ffff_ffffn],
+  [-0x8000_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn],
+];
+
+function where(attribute: CompiledAttribute): string {
+  return `${attribute.set}.${attribute.key}`;
+}
+
+function enumValue(
+  enumeration: CompiledEnum | undefined,
+  value: unknown,
+  what: string,
+): unknown {
+  if (enumeration === undefined) return value;
+  if (Array.isArray(value) && enumeration.names === undefined) {
+    // A list of flag names: their bits together.
+    let mask = 0n;
+    value.forEach((name, i) => {
+      if (typeof name !== "string") {
+        throw new TypeError(`${what}[${i}]: expected a flag name, got ${describe(name)}`);
+      }
+      mask |= BigInt(enumValue(enumeration, name, what) as number);
+    });
+    return Number(mask);
+  }
+  if (typeof value !== "string") return value;
+  if (!Object.hasOwn(enumeration.values, value)) {
+    throw new TypeError(
+      `${what}: "${value}" is not one of ${Object.keys(enumeration.values).join(", ")}${
+        suggestion(value, Object.keys(enumeration.values))
+      }`,
+    );
+  }
+  return enumeration.values[value];
+}
+
+/** Checks `value` is an integer of kind `code` (and passes `checks`); returns it as a bigint. */
+function checkInteger(
+  value: unknown,
+  code: number,
+  what: string,
+  checks: AttributeOptions["checks"],
+): bigint {
+  let big: bigint;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
+  else throw new TypeError(`${what}: expected an integer, got ${describe(value)}`);
+  const [min, max] = RANGES[code];
+  if (big < min || big > max) {
+    throw new RangeError(`${what}: ${big} is out of range ${min}..${max}`);
+  }
+  if (checks !== undefined) {
+    if (checks.min !== undefined && big < BigInt(checks.min)) {
+      throw new RangeError(`${what}: ${big} is below the minimum ${checks.min}`);
+    }
+    if (checks.max !== undefined && big > BigInt(checks.max)) {
+      throw new RangeError(`${what}: ${big} is above the maximum ${checks.max}`);
+    }
+    if (checks.mask !== undefined && (big & ~BigInt(checks.mask)) !== 0n) {
+      throw new RangeError(`${what}: ${big} sets bits outside the mask ${checks.mask}`);
+    }
+  }
+  return big;
+}
+
+function checkLength(length: number, what: string, checks: AttributeOptions["checks"]): void {
+  if (checks === undefined) return;
+  if (checks.exactLen !== undefined && length !== checks.exactLen) {
+    throw new RangeError(`${what}: must be exactly ${checks.exactLen} bytes, got ${length}`);
+  }
+  if (checks.minLen !== undefined && length < checks.minLen) {
+    throw new RangeError(`${what}: must be at least ${checks.minLen} bytes, got ${length}`);
+  }
+  if (checks.maxLen !== undefined && length > checks.maxLen) {
+    throw new RangeError(`${what}: must be at most ${checks.maxLen} bytes, got ${length}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value instanceof Uint8Array) return "a Uint8Array";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "string"
+    ? `"${value}"`
+    : typeof value === "bigint"
+    ? `${value}n`
+    : typeof value;
+}
+
+function writeInteger(
+  view: DataView,
+  at: number,
+  code: number,
+  bigEndian: boolean,
+  value: bigint,
+): void {
+  const little = !bigEndian && HOST_LITTLE_ENDIAN;
+  switch (code) {
+    case U8:
+      return view.setUint8(at, Number(value));
+    case U16:
+      return view.setUint16(at, Number(value), little);
+    case U32:
+      return view.setUint32(at, Number(value), little);
+    case U64:
+      return view.setBigUint64(at, value, little);
+    case S8:
+      return view.setInt8(at, Number(value));
+    case S16:
+      return view.setInt16(at, Number(value), little);
+    case S32:
+      return view.setInt32(at, Number(value), little);
+    default:
+      return view.setBigInt64(at, value, little);
+  }
+}
+
+/** Encodes struct `struct` from `value` (absent members are zero) into `bytes[start...]`. */
+export function encodeStruct(
+  struct: CompiledStruct,
+  value: Record<string, unknown>,
+  bytes: Uint8Array,
+  start: number,
+): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const member of struct.members) {
+    if (member.code === PAD) continue;
+    const field = value[member.key];
+    if (field === undefined) continue;
+    const what = `${struct.name}.${member.key}`;
+    const at = start + member.offset;
+    switch (member.code) {
+      case STRING: {
+        if (typeof field !== "string") {
+          throw new TypeError(`${what}: expected a string, got ${describe(field)}`);
+        }
+        if (field.includes("\0")) {
+          throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
+        }
+        const encoded = textEncoder.encode(field);
+        if (encoded.byteLength >= member.size) {
+          throw new RangeError(
+            `${what}: at most ${member.size - 1} bytes fit, got ${encoded.byteLength}`,
+          );
+        }
+        bytes.set(encoded, at);
+        break;
+      }
+      case BINARY:
+        if (member.struct !== undefined) {
+          checkMembers(member.struct, field, what);
+          encodeStruct(member.struct, field as Record<string, unknown>, bytes, at);
+        } else {
+          if (!(field instanceof Uint8Array)) {
+            throw new TypeError(`${what}: expected a Uint8Array, got ${describe(field)}`);
+          }
+          if (field.byteLength > member.size) {
+            throw new RangeError(
+              `${what}: at most ${member.size} bytes fit, got ${field.byteLength}`,
+            );
+          }
+          bytes.set(field, at);
+        }
+        break;
+      default: {
+        const number = checkInteger(
+          enumValue(member.enumeration, field, what),
+          member.code,
+          what,
+          undefined,
+        );
+        writeInteger(view, at, member.code, member.bigEndian, number);
+      }
+    }
+  }
+}
+
+function checkObject(value: unknown, what: string): void {
+  if (
+    typeof value !== "object" || value === null || Array.isArray(value)
+    || value instanceof Uint8Array
+  ) {
+    throw new TypeError(`${what}: expected an object, got ${describe(value)}`);
+  }
+}
+
+/** Throws unless `value` is an object whose every key is a member of `struct`. */
+function checkMembers(struct: CompiledStruct, value: unknown, what: string): void {
+  checkObject(value, what);
+  for (const key of Object.keys(value as Record<string, unknown>)) {
+    if (!struct.members.some((member) => member.key === key && member.code !== PAD)) {
+      throw new TypeError(
+        `${what}: struct ${struct.name} has no member "${key}"${
+          suggestion(key, memberKeys(struct))
+        }`,
+      );
+    }
+  }
+}
+
+function structBytes(struct: CompiledStruct, value: unknown, what: string): Uint8Array {
+  checkMembers(struct, value, what);
+  const bytes = new Uint8Array(struct.size);
+  encodeStruct(struct, value as Record<string, unknown>, bytes, 0);
+  return bytes;
+}
+
+/**
+ * Encodes the attributes of `value` with `set`, skipping `skip` (a fixed header's members).
+ * Unknown keys are an error; kept unknown attributes are written back as they were.
+ */
+export function encodeAttributes(
+  codec: Codec,
+  set: CompiledSet,
+  value: Record<string, unknown>,
+  encoder: AttributeEncoder,
+  skip?: CompiledStruct,
+  parent?: Scope,
+): void {
+  checkObject(value, set.name);
+  const scope: Scope = { values: value, set, parent };
+  for (const key of Object.keys(value)) {
+    const field = value[key];
+    if (field === undefined) continue;
+    const attribute = set.byKey.get(key);
+    if (attribute === undefined) {
+      if (skip?.members.some((member) => member.key === key && member.code !== PAD)) continue;
+      throw new TypeError(
+        `attribute set ${set.name} has no attribute "${key}"${
+          suggestion(key, [...set.byKey.keys(), ...(skip ? memberKeys(skip) : [])])
+        }`,
+      );
+    }
+    if (attribute.multi) {
+      if (!Array.isArray(field)) {
+        throw new TypeError(
+          `${where(attribute)}: multi-attr value must be an array, got ${describe(field)}`,
+        );
+      }
+      for (const element of field) {
+        encodeValue(codec, attribute, attribute.type, element, scope, encoder);
+      }
+    } else {
+      encodeValue(codec, attribute, attribute.type, field, scope, encoder);
+    }
+  }
+  const unknown = (value as Record<symbol, unknown>)[unknownAttributes];
+  if (Array.isArray(unknown)) { for (const attribute of unknown) encoder.attribute(attribute); }
+}
+
+function encodeValue(
+  codec: Codec,
+  attribute: CompiledAttribute,
+  type: number,
+  value: unknown,
+  scope: Scope,
+  encoder: AttributeEncoder,
+): void {
+  const what = where(attribute);
+  const code = attribute.code;
+  const checks = attribute.options.checks;
+  switch (code) {
+    case FLAG:
+      if (typeof value !== "boolean") {
+        throw new TypeError(`${what}: flag value must be a boolean, got ${describe(value)}`);
+      }
+      if (value) encoder.flag(type);
+      return;
+    case U8:
+    case U16:
+    case U32:
+    case U64:
+    case S8:
+    case S16:
+    case S32:
+    case S64: {
+      const number = checkInteger(
+        enumValue(attribute.enumeration, value, what),
+        code,
+        what,
+        checks,
+      );
+      if (attribute.bigEndian || code >= S16 && code <= S64) {
+        const bytes = new Uint8Array(SIZES[code]);
+        writeInteger(new DataView(bytes.buffer), 0, code, attribute.bigEndian, number);
+        encoder.bytes(type, bytes);
+      } else if (code === U8) encoder.u8(type, Number(number));
+      else if (code === U16) encoder.u16(type, Number(number));
+      else if (code === U32) encoder.u32(type, Number(number));
+      else if (code === U64) encoder.u64(type, number);
+      else encoder.s8(type, Number(number));
+      return;
+    }
+    case UINT:
+    case SINT: {
+      const number = checkInteger(
+        enumValue(attribute.enumeration, value, what),
+        code,
+        what,
+        checks,
+      );
+      const wide = code === UINT
+        ? number > 0xffff_ffffn
+        : number < -0x8000_0000n || number > 0x7fff_ffffn;
+      const sized = code === UINT ? (wide ? U64 : U32) : (wide ? S64 : S32);
+      const bytes = new Uint8Array(SIZES[sized]);
+      writeInteger(new DataView(bytes.buffer), 0, sized, attribute.bigEndian, number);
+      encoder.bytes(type, bytes);
+      return;
+    }
+    case STRING: {
+      if (typeof value !== "string") {
+        throw new TypeError(`${what}: expected a string, got ${describe(value)}`);
+      }
+      checkLength(textEncoder.encode(value).byteLength, what, checks);
+      encoder.string(type, value);
+      return;
+    }
+    case BINARY:
+      encoder.bytes(type, binaryBytes(attribute, value, what));
+      return;
+    case NEST:
+      checkObject(value, what);
+      encoder.nested(type, (inner) => {
+        encodeAttributes(
+          codec,
+          nestedSet(codec, attribute),
+          value as Record<string, unknown>,
+          inner,
+          undefined,
+          scope,
+        );
+      });
+      return;
+    case INDEXED_ARRAY: {
+      if (!Array.isArray(value)) {
+        throw new TypeError(`${what}: expected an array, got ${describe(value)}`);
+      }
+      const element = attribute.element!;
+      encoder.nested(type, (inner) => {
+        // Indexes start at 1: the kernel's parsers skip index 0 (the unspec slot).
+        value.forEach((item, index) => {
+          if (element.code === NEST) {
+            checkObject(item, `${what}[${index}]`);
+            inner.nested(index + 1, (nest) => {
+              encodeAttributes(
+                codec,
+                nestedSet(codec, element),
+                item as Record<string, unknown>,
+                nest,
+                undefined,
+                scope,
+              );
+            });
+          } else {
+            encodeValue(codec, element, index + 1, item, scope, inner);
+          }
+        });
+      });
+      return;
+    }
+    case NEST_TYPE_VALUE: {
+      if (!Array.isArray(value)) {
+        throw new TypeError(`${what}: expected an array, got ${describe(value)}`);
+      }
+      const names = attribute.options.typeValue!;
+      encoder.nested(type, (inner) => {
+        for (const entry of value) {
+          checkObject(entry, what);
+          const record = entry as Record<string, unknown>;
+          const rest = { ...record };
+          for (const name of names) delete rest[name];
+          const level = (nest: AttributeEncoder, depth: number): void => {
+            const key = checkInteger(
+              record[names[depth]],
+              U16,
+              `${what}.${names[depth]}`,
+              undefined,
+            );
+            nest.nested(Number(key), (deeper) => {
+              if (depth + 1 < names.length) level(deeper, depth + 1);
+              else {
+                encodeAttributes(
+                  codec,
+                  nestedSet(codec, attribute),
+                  rest,
+                  deeper,
+                  undefined,
+                  scope,
+                );
+              }
+            });
+          };
+          level(inner, 0);
+        }
+      });
+      return;
+    }
+    case SUB_MESSAGE:
+      encodeSubMessage(codec, attribute, type, value, scope, encoder);
+      return;
+    case BITFIELD32: {
+      checkObject(value, what);
+      const { value: bits, selector } = value as { value?: unknown; selector?: unknown };
+      const bytes = new Uint8Array(8);
+      const view = new DataView(bytes.buffer);
+      view.setUint32(
+        0,
+        Number(checkInteger(bits, U32, `${what}.value`, checks)),
+        HOST_LITTLE_ENDIAN,
+      );
+      view.setUint32(
+        4,
+        // The kernel holds both to the attribute's valid bits (NLA_BITFIELD32's mask).
+        Number(checkInteger(selector, U32, `${what}.selector`, checks)),
+        HOST_LITTLE_ENDIAN,
+      );
+      encoder.bytes(type, bytes);
+      return;
+    }
+    default:
+      throw new TypeError(
+        `${what}: ${attribute.options.subType ?? "this"} attributes cannot be encoded`,
+      );
+  }
+}
+
+function binaryBytes(attribute: CompiledAttribute, value: unknown, what: string): Uint8Array {
+  let bytes: Uint8Array;
+  if (attribute.struct !== undefined && !(value instanceof Uint8Array)) {
+    bytes = structBytes(attribute.struct, value, what);
+  } else if (
+    attribute.element !== undefined && attribute.element.code <= S64 && Array.isArray(value)
+  ) {
+    const element = attribute.element;
+    const size = SIZES[element.code];
+    bytes = new Uint8Array(value.length * size);
+    const view = new DataView(bytes.buffer);
+    value.forEach((item, index) => {
+      const number = checkInteger(item, element.code, `${what}[${index}]`, undefined);
+      writeInteger(view, index * size, element.code, element.bigEndian, number);
+    });
+  } else if (value instanceof Uint8Array) {
+    bytes = value;
+  } else {
+    throw new TypeError(`${what}: expected a Uint8Array, got ${describe(value)}`);
+  }
+  checkLength(bytes.byteLength, what, attribute.options.checks);
+  return bytes;
+}
+
+function encodeSubMessage(
+  codec: Codec,
+  attribute: CompiledAttribute,
+  type: number,
+  value: unknown,
+  scope: Scope,
+  encoder: AttributeEncoder,
+): void {
+  const what = where(attribute);
+  if (value instanceof Uint8Array) {
+    encoder.bytes(type, value);
+    return;
+  }
+  const selectorKey = attribute.options.selector!;
+  const found = findSelector(scope, selectorKey);
+  let selector = found?.[0];
+  if (typeof selector === "number") selector = enumName(found![1]?.enumeration, selector);
+  const formats = codec.descriptor.subMessages[attribute.options.subMessage!] ?? {};
+  if (typeof selector !== "string" || !Object.hasOwn(formats, selector)) {
+    throw new TypeError(
+      `${what}: ${selectorKey} ${
+        describe(selector)
+      } selects no known format (pass the value as a Uint8Array)`,
+    );
+  }
+  checkObject(value, what);
+  const record = value as Record<string, unknown>;
+  const format = formats[selector];
+  const header = format.header === undefined ? undefined : codec.struct(format.header);
+  const headerBytes = new Uint8Array(header?.size ?? 0);
+  if (header !== undefined) encodeStruct(header, record, headerBytes, 0);
+  if (format.set === undefined) {
+    for (const key of Object.keys(record)) {
+      if (!header?.members.some((member) => member.key === key)) {
+        throw new TypeError(
+          `${what}: format "${selector}" has no "${key}"${
+            suggestion(key, header ? memberKeys(header) : [])
+          }`,
+        );
+      }
+    }
+    encoder.bytes(type, headerBytes);
+    return;
+  }
+  const inner = new AttributeEncoder();
+  encodeAttributes(codec, codec.set(format.set), record, inner, header, scope);
+  const attributes = inner.finish();
+  const bytes = new Uint8Array(headerBytes.byteLength + attributes.byteLength);
+  bytes.set(headerBytes);
+  bytes.set(attributes, headerBytes.byteLength);
+  encoder.attribute({ type, value: bytes, nested: true });
+}
+
+/**
+ * Encodes a message payload for operation `op`: (genlmsghdr,) fixed header, attributes.
+ * `command` goes into the genlmsghdr of generic netlink families.
+ */
+export function encodePayload(
+  codec: Codec,
+  op: OperationDescriptor,
+  command: number,
+  value: Record<string, unknown>,
+): Uint8Array {
+  checkObject(value, "message");
+  const header = op.header === undefined ? undefined : codec.struct(op.header);
+  const encoder = new AttributeEncoder();
+  if (op.set !== undefined) {
+    encodeAttributes(codec, codec.set(op.set), value, encoder, header);
+  } else {
+    for (const key of Object.keys(value)) {
+      if (!header?.members.some((member) => member.key === key)) {
+        throw new TypeError(
+          `operation has no attribute set, and no header member "${key}"${
+            suggestion(key, header ? memberKeys(header) : [])
+          }`,
+        );
+      }
+    }
+  }
+  const attributes = encoder.finish();
+  const headerSize = header?.size ?? 0;
+  const body = new Uint8Array(headerSize + attributes.byteLength);
+  if (header !== undefined) encodeStruct(header, value, body, 0);
+  body.set(attributes, headerSize);
+  // The genlmsghdr is src/genl.ts's to lay out (and check: command and version are u8s).
+  return codec.genetlink ? encodeGeneric(command, codec.descriptor.version ?? 1, body) : body;
+}

@@ -1,0 +1,185 @@
+/**
+ * Extended acks in the request's own terms: the kernel points at an attribute by its byte offset
+ * in the request, or names a missing one by number (and the offset of its nest); with the
+ * descriptor both become a path of property names, `linkinfo.data.mcastIgmpVersion`, as the
+ * kernel's tools/net/ynl/pyynl/lib/ynl.py does.
+ *
+ * @module
+ */
+
+import { errnoDescription } from "../_errno.ts";
+import { sharedView } from "../_view.ts";
+import { AttributeDecoder } from "../attribute.ts";
+import { GENL_HDRLEN, NLMSG_HDRLEN } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
+import {
+  type Codec,
+  type CompiledAttribute,
+  type CompiledSet,
+  findSelector,
+  NEST,
+  nestedSet,
+  type Scope,
+  SUB_MESSAGE,
+} from "./_compile.ts";
+import { decoderOf } from "./_decode.ts";
+import type { OperationDescriptor } from "./_descriptor.ts";
+
+/**
+ * A {@linkcode NetlinkError} answering a request made through a family: what the kernel's
+ * extended ack pointed at, as a path of the request's property names.
+ *
+ * @example
+ * ```ts
+ * import { family, FamilyError } from "@netlink/netlink/ynl";
+ * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * await using rt = await family(rtLink);
+ * try {
+ *   await rt.do("newlink", { ifname: "br9", linkinfo: { kind: "bridge", data: { mcastIgmpVersion: 7 } } });
+ * } catch (err) {
+ *   if (err instanceof FamilyError) console.log(err.attribute); // "linkinfo.data.mcastIgmpVersion"
+ * }
+ * ```
+ */
+export class FamilyError extends NetlinkError {
+  /** The attribute at the kernel's offset, as a path of property names (`linkinfo.data.mtu`). */
+  readonly attribute?: string;
+  /** The attribute the kernel said is missing, as a path (`header.devIndex`). */
+  readonly missingAttribute?: string;
+
+  /**
+   * Wraps `error` with the paths found for it.
+   *
+   * @param error The kernel's error for the request.
+   * @param attribute Path of the attribute at its offset.
+   * @param missingAttribute Path of the missing attribute.
+   */
+  constructor(error: NetlinkError, attribute?: string, missingAttribute?: string) {
+    super(error);
+    this.name = "FamilyError";
+    this.attribute = attribute;
+    this.missingAttribute = missingAttribute;
+    const parts = [error.detail ?? errnoDescription(error.errno)];
+    if (attribute !== undefined) parts.push(`at ${attribute}`);
+    else if (error.offset !== undefined) parts.push(`at offset ${error.offset}`);
+    if (missingAttribute !== undefined) parts.push(`missing ${missingAttribute}`);
+    else if (error.missing) parts.push(`missing attribute ${error.missing.type}`);
+    this.message = `${error.code}: ${parts.join(", ")}`;
+  }
+}
+
+/** Where the walk is: a set's attributes over `[start, end)` of the payload, and its scope. */
+interface Level {
+  readonly set: CompiledSet;
+  readonly start: number;
+  readonly end: number;
+  readonly path: string;
+  readonly scope: Scope | undefined;
+}
+
+/**
+ * `error` with paths for what it points at, when the request's payload (as sent, without the
+ * nlmsghdr) lets them be found; `error` itself otherwise.
+ */
+export function explainError(
+  codec: Codec,
+  op: OperationDescriptor,
+  payload: Uint8Array,
+  error: unknown,
+): unknown {
+  if (!(error instanceof NetlinkError) || error instanceof FamilyError || op.set === undefined) {
+    return error;
+  }
+  if (error.offset === undefined && error.missing === undefined) return error;
+  try {
+    const header = op.header === undefined ? 0 : codec.struct(op.header).size;
+    const top: Level = {
+      set: codec.set(op.set),
+      start: (codec.genetlink ? GENL_HDRLEN : 0) + header,
+      end: payload.byteLength,
+      path: "",
+      scope: undefined,
+    };
+    const attribute = error.offset === undefined
+      ? undefined
+      : find(codec, payload, top, error.offset - NLMSG_HDRLEN)?.path;
+    let missing: string | undefined;
+    if (error.missing !== undefined) {
+      const nest = error.missing.nestOffset === undefined
+        ? top
+        : find(codec, payload, top, error.missing.nestOffset - NLMSG_HDRLEN)?.inside;
+      const key = nest?.set.byType[error.missing.type]?.key;
+      if (key !== undefined) missing = join(nest!.path, key);
+    }
+    if (attribute === undefined && missing === undefined) return error;
+    return new FamilyError(error, attribute, missing);
+  } catch {
+    return error; // a payload the walk cannot follow: the kernel's error as it came
+  }
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+/**
+ * The attribute whose header is at `target`: its path, and the level of its value when it holds
+ * attributes (a nest, or a sub-message format with a set). An offset inside an attribute that
+ * cannot be entered names that attribute.
+ */
+function find(
+  codec: Codec,
+  payload: Uint8Array,
+  level: Level,
+  target: number,
+): { path: string; inside?: Level } | undefined {
+  const values: Record<string, unknown> = {};
+  const view = sharedView(payload.buffer);
+  decoderOf(codec, level.set)(
+    payload,
+    view,
+    payload.byteOffset,
+    level.start,
+    level.end,
+    values,
+    level.scope,
+  );
+  const scope: Scope = { values, set: level.set, parent: level.scope };
+  for (const decoder = new AttributeDecoder(payload, level.start, level.end); decoder.next();) {
+    const value = decoder.bytes();
+    const at = value.byteOffset - payload.byteOffset - 4;
+    const end = at + 4 + value.byteLength;
+    if (target < at || target >= end) continue;
+    const attribute = level.set.byType[decoder.type];
+    if (attribute === undefined) return undefined;
+    const path = join(level.path, attribute.key);
+    const inside = enter(codec, attribute, scope, at + 4, end, path);
+    if (target === at || inside === undefined) return { path, inside };
+    return find(codec, payload, inside, target) ?? { path, inside };
+  }
+  return undefined;
+}
+
+/** The level of attributes inside `attribute`'s value at `[start, end)`, if it has one. */
+function enter(
+  codec: Codec,
+  attribute: CompiledAttribute,
+  scope: Scope,
+  start: number,
+  end: number,
+  path: string,
+): Level | undefined {
+  if (attribute.code === NEST) {
+    return { set: nestedSet(codec, attribute), start, end, path, scope };
+  }
+  if (attribute.code !== SUB_MESSAGE) return undefined;
+  const selector = findSelector(scope, attribute.options.selector!)?.[0];
+  const formats = codec.descriptor.subMessages[attribute.options.subMessage!];
+  if (typeof selector !== "string" || formats === undefined || !Object.hasOwn(formats, selector)) {
+    return undefined;
+  }
+  const format = formats[selector];
+  if (format.set === undefined) return undefined;
+  const header = format.header === undefined ? 0 : codec.struct(format.header).size;
+  return { set: codec.set(format.set), start: start + header, end, path, scope };
+}
