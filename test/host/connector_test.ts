@@ -1,0 +1,117 @@
+// The process events connector on the host's kernel (CONFIG_PROC_EVENTS; root, initial
+// namespaces): each test runs a child and finds its events among everyone else's by pid.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { test } from "node:test";
+import { openProcEvents, type ProcEvent, type ProcEventMonitor } from "../../src/connector.ts";
+import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
+
+/**
+ * Runs `command` and returns the events whose pids `related` accepts, from the child's fork up
+ * to the exit of its main thread, and its exit code as the child_process module saw it.
+ */
+async function eventsOf(
+  monitor: ProcEventMonitor,
+  command: string[],
+  related: (event: ProcEvent, pid: number) => boolean = involves,
+): Promise<{ pid: number; events: ProcEvent[]; code: number | null }> {
+  const child = spawn(command[0], command.slice(1), { stdio: "ignore" });
+  const pid = child.pid!;
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const events: ProcEvent[] = [];
+  for await (const event of monitor.events({ signal: AbortSignal.timeout(15_000) })) {
+    assert.notEqual(event.type, "overrun", "the kernel dropped events: the test can't tell");
+    if (event.type === "overrun" || !related(event, pid)) continue;
+    events.push(event);
+    if (event.type === "exit" && event.processPid === pid) break;
+  }
+  return { pid, events, code: await exited };
+}
+
+/** The event is about process `pid` (its fork, or anything it did). */
+function involves(event: ProcEvent, pid: number): boolean {
+  if (event.type === "fork") return event.childTgid === pid;
+  return "processTgid" in event && event.processTgid === pid;
+}
+
+test("a child's fork, exec and exit arrive with the right pids and exit code", async () => {
+  await using monitor = await openProcEvents({ receiveBufferSize: 4 << 20 });
+  const { pid, events, code } = await eventsOf(monitor, ["sh", "-c", "exit 3"]);
+  assert.equal(code, 3, "sanity: the child exited with 3");
+  const fork = events.find((e) => e.type === "fork");
+  assert.ok(fork?.type === "fork", `a fork event for ${pid}`);
+  assert.equal(fork.childPid, pid);
+  assert.equal(fork.parentTgid, process.pid);
+  const exec = events.find((e) => e.type === "exec");
+  assert.ok(exec?.type === "exec", `an exec event for ${pid}`);
+  assert.equal(exec.processPid, pid);
+  const exit = events.at(-1)!;
+  assert.ok(exit.type === "exit");
+  assert.equal(exit.processTgid, pid);
+  assert.equal(exit.exitStatus, 3);
+  assert.equal(exit.exitCode, 3 << 8);
+  assert.equal(exit.termSignal, undefined);
+  assert.equal(exit.parentTgid, process.pid);
+  assert.deepEqual(events.map((e) => e.type).slice(0, 2), ["fork", "exec"], "in order");
+  assert.ok(fork.timestamp < exec.timestamp && exec.timestamp < exit.timestamp);
+});
+
+test("comm, sid, uid and gid changes arrive as typed events", async () => {
+  await using monitor = await openProcEvents({ receiveBufferSize: 4 << 20 });
+  // setsid and setpriv exec in place: the pid stays the child's throughout.
+  const { events, code } = await eventsOf(monitor, [
+    "setsid",
+    "setpriv",
+    "--regid=4321",
+    "--reuid=1234",
+    "--clear-groups",
+    "sh",
+    "-c",
+    "printf nl-renamed > /proc/self/comm; exit 0",
+  ]);
+  assert.equal(code, 0);
+  const types = events.map((e) => e.type);
+  assert.ok(types.includes("sid"), types.join());
+  const uid = events.find((e) => e.type === "uid");
+  assert.ok(uid?.type === "uid", types.join());
+  assert.equal(uid.ruid, 1234);
+  assert.equal(uid.euid, 1234);
+  const gid = events.find((e) => e.type === "gid");
+  assert.ok(gid?.type === "gid", types.join());
+  assert.equal(gid.rgid, 4321);
+  const comm = events.find((e) => e.type === "comm");
+  assert.ok(comm?.type === "comm", types.join());
+  assert.equal(comm.comm, "nl-renamed");
+});
+
+test("a ptrace attach names its tracer; a core-dumping signal gives coredump and exit", async () => {
+  await using monitor = await openProcEvents({ receiveBufferSize: 4 << 20 });
+  // strace seizes the child it starts: the ptrace event's tracer is strace itself.
+  const traced = await eventsOf(
+    monitor,
+    ["strace", "-o", "/dev/null", "true"],
+    (e, pid) => involves(e, pid) || (e.type === "ptrace" && e.tracerTgid === pid),
+  );
+  const attach = traced.events.find((e) => e.type === "ptrace");
+  assert.ok(attach?.type === "ptrace", traced.events.map((e) => e.type).join());
+  assert.notEqual(attach.processTgid, traced.pid, "the traced task is strace's child");
+
+  // SIGQUIT dumps core (none is written: ulimit -c 0), and the exit names the signal.
+  const { events } = await eventsOf(monitor, ["sh", "-c", "ulimit -c 0; kill -QUIT $$"]);
+  assert.ok(events.some((e) => e.type === "coredump"), events.map((e) => e.type).join());
+  const exit = events.at(-1)!;
+  assert.ok(exit.type === "exit");
+  assert.equal(exit.termSignal, 3);
+  assert.equal(exit.exitStatus, undefined);
+});
+
+test("closing the monitor releases its descriptor; iterations end", async () => {
+  const before = openDescriptors();
+  const monitor = await openProcEvents();
+  const waiting = monitor.events().next();
+  monitor.close();
+  assert.equal((await waiting).done, true);
+  assert.deepEqual(await settledNewDescriptors(before), []);
+});
