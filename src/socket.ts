@@ -6,6 +6,8 @@
  */
 
 import { Fifo } from "./_fifo.ts";
+import { orderedSteps } from "./_steps.ts";
+import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
 import { decodeAck } from "./ack.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
@@ -108,8 +110,32 @@ export interface MessagesOptions {
 
 /** Socket-level settings that are not socket options; see {@linkcode OpenOptions}. */
 export interface SocketSettings {
-  /** Most unclaimed messages queued for iterators before reading pauses. */
+  /** Most unclaimed messages (or datagrams) queued for iterators before reading pauses. */
   readonly backlog: number;
+  /**
+   * The protocol's datagrams are not netlink messages (NETLINK_KOBJECT_UEVENT): they are never
+   * parsed, only {@linkcode NetlinkSocket.datagrams} reads them, and requests are refused.
+   */
+  readonly unframed?: boolean;
+}
+
+/**
+ * A whole datagram as {@linkcode NetlinkSocket.datagrams} yields it: the bytes, who sent them
+ * (`sender`, 0 for the kernel), the multicast group they came through (0: unicast) and, with
+ * `listenAllNsid`, the sender's namespace id.
+ *
+ * @example
+ * ```ts
+ * import type { ReceivedDatagram } from "@netlink/netlink";
+ * const text = (d: ReceivedDatagram) => new TextDecoder().decode(d.data);
+ * ```
+ */
+export interface ReceivedDatagram extends Datagram {
+  /**
+   * True only for the marker that stands for datagrams lost to an overrun (its `data` is
+   * empty); see {@linkcode NetlinkSocket.overruns}.
+   */
+  readonly overrun?: boolean;
 }
 
 /** A request waiting for its answer; dumps stream their parts through `push`. */
@@ -169,27 +195,10 @@ function checkGroup(group: number): void {
   }
 }
 
-/**
- * Keeps the steps of one async iteration in order when next() is called again before an earlier
- * step has settled (the iterator protocol allows that): such a call runs once the earlier steps
- * have. Only a step that waits registers itself through `waiting`, so a step answered at once
- * costs nothing extra.
- */
-function orderedSteps<T>(step: () => Promise<T>): {
-  next: () => Promise<T>;
-  waiting: (pending: Promise<T>) => Promise<T>;
-} {
-  let unsettled: Promise<void> | undefined;
-  const next = (): Promise<T> => unsettled ? unsettled.then(() => next()) : step();
-  const waiting = (pending: Promise<T>): Promise<T> => {
-    const clear = () => {
-      if (unsettled === settled) unsettled = undefined;
-    };
-    const settled: Promise<void> = pending.then(clear, clear);
-    unsettled = settled;
-    return pending;
-  };
-  return { next, waiting };
+function unframedError(what: string): TypeError {
+  return new TypeError(
+    `this socket is unframed (opened with unframed: true, its datagrams are not netlink messages): ${what}`,
+  );
 }
 
 function checkTimeout(timeout: number | undefined): void {
@@ -200,14 +209,13 @@ function checkTimeout(timeout: number | undefined): void {
   }
 }
 
-/** An error waiting in the message stream for its next reader. */
-class QueuedFailure {
-  constructor(readonly error: unknown) {}
-}
-
-function isOverrunEntry(entry: ReceivedMessage | QueuedFailure | undefined): boolean {
-  return entry !== undefined && !(entry instanceof QueuedFailure) && entry.type === NLMSG_OVERRUN;
-}
+/** Stands in datagrams() for the datagrams an overrun lost. */
+const OVERRUN_DATAGRAM: ReceivedDatagram = Object.freeze({
+  data: EMPTY,
+  sender: 0,
+  group: 0,
+  overrun: true,
+});
 
 function overrunMessage(): ReceivedMessage {
   return { type: NLMSG_OVERRUN, flags: 0, seq: 0, portid: 0, payload: EMPTY, sender: 0, group: 0 };
@@ -248,10 +256,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #pending = new Map<number, Pending>();
   /** Sequence numbers of abandoned requests whose answers are discarded → ends at NLMSG_DONE. */
   readonly #abandoned = new Map<number, boolean>();
-  readonly #queue = new Fifo<ReceivedMessage | QueuedFailure>();
-  readonly #waiters: Waiter[] = [];
-  #iterators = 0;
-  #streamPaused = false;
+  /** Unclaimed messages: messages(), batches(), `for await`. */
+  readonly #messages: Stream<ReceivedMessage>;
+  /** Whole datagrams: datagrams(). */
+  readonly #datagrams: Stream<ReceivedDatagram>;
+  readonly #unframed: boolean;
   readonly #groups = new Set<number>();
 
   /**
@@ -261,7 +270,40 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   constructor(transport: Transport, settings: SocketSettings = { backlog: 4096 }) {
     this.#transport = transport;
     this.#settings = settings;
+    this.#unframed = settings.unframed ?? false;
     this.#seq = crypto.getRandomValues(new Uint32Array(1))[0] || 1;
+    const host = {
+      wake: () => this.#kick(),
+      checkOpen: () => this.#checkOpen(),
+      failure: () => this.#failure,
+      closed: () => this.#closed,
+      reading: () => this.#pumping,
+      countOverrun: () => this.#overruns++,
+    };
+    this.#messages = new Stream<ReceivedMessage>(
+      {
+        ...host,
+        overrunMarker: overrunMessage,
+        isOverrunMarker: (m) => m.type === NLMSG_OVERRUN,
+      } satisfies StreamHost<ReceivedMessage>,
+      settings.backlog,
+    );
+    this.#datagrams = new Stream<ReceivedDatagram>(
+      {
+        ...host,
+        overrunMarker: () => OVERRUN_DATAGRAM,
+        isOverrunMarker: (d) => d.overrun === true,
+      } satisfies StreamHost<ReceivedDatagram>,
+      settings.backlog,
+    );
+  }
+
+  /**
+   * True when the socket was opened with `unframed: true`: its datagrams
+   * are read whole with {@linkcode datagrams}, never parsed as netlink messages.
+   */
+  get unframed(): boolean {
+    return this.#unframed;
   }
 
   /** The port ID this socket is bound to. */
@@ -297,8 +339,19 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Sends one message without waiting for anything, to the kernel by default. Fills in defaults
    * (see {@linkcode MessageInput}) and returns the sequence number sent. Replies, if any, arrive
    * in the message stream. Throws SyscallError if the kernel refuses the datagram.
+   *
+   * Given a `Uint8Array` instead, sends those bytes as they are, as one datagram, and returns 0:
+   * how an `unframed` socket sends (which takes nothing else), and a way to send hand-built
+   * messages on any socket.
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_USERSOCK, { unframed: true });
+   * sock.send(new TextEncoder().encode("hello"), { portid: 4242 });
+   * ```
    */
-  send(message: MessageInput, to: Destination = {}): number {
+  send(message: MessageInput | Uint8Array, to: Destination = {}): number {
     this.#checkOpen();
     const portid = to.portid ?? 0;
     checkU32("destination portid", portid);
@@ -312,6 +365,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       }
       mask = (1 << (to.group - 1)) >>> 0;
     }
+    if (message instanceof Uint8Array) {
+      this.#sendBytes(message, portid, mask);
+      return 0;
+    }
+    if (this.#unframed) throw unframedError("send() takes the datagram's bytes (a Uint8Array)");
     const seq = message.seq ?? this.#nextSeq();
     const bytes = this.#encode(message, message.flags ?? 0, seq);
     this.#sendBytes(bytes, portid, mask);
@@ -611,117 +669,41 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     return this.#stream(options, true) as AsyncIterableIterator<ReceivedMessage[]>;
   }
 
+  /**
+   * Iterates whole datagrams, unparsed: `data` (the datagram's bytes), `sender`, `group` and
+   * (with `listenAllNsid`) `nsid`. On an `unframed` socket (NETLINK_KOBJECT_UEVENT, whose
+   * datagrams are not netlink messages) this is how everything is read. On other sockets it is
+   * for consumers that walk the messages themselves ({@linkcode decodeDatagram}) or need to
+   * know which messages came in one datagram: while a `datagrams()` iteration is open, every
+   * datagram none of whose messages answers a request comes to it whole (datagrams() never
+   * throws MalformedMessageError: garbage arrives as it was sent), and `messages()` gets only
+   * what is left of datagrams that also held replies. An overrun appears as one datagram with
+   * `overrun: true` and empty `data`. Ends, throws and is shared between concurrent iterations
+   * as `messages()` is.
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_KOBJECT_UEVENT, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_KOBJECT_UEVENT, { unframed: true, groups: [1] });
+   * for await (const { data } of sock.datagrams()) {
+   *   console.log(new TextDecoder().decode(data).split("\0"));
+   * }
+   * ```
+   */
+  datagrams(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedDatagram> {
+    return this.#datagrams.iterate(options?.signal, false) as AsyncIterableIterator<
+      ReceivedDatagram
+    >;
+  }
+
   /** An iteration of the unclaimed-message stream: one message per step, or runs of them. */
   #stream(
     options: MessagesOptions,
     runs: boolean,
   ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> {
-    type Step = IteratorResult<ReceivedMessage | ReceivedMessage[]>;
     this.#checkOpen();
-    const { signal } = options;
-    let active = true;
-    this.#iterators++;
-    let onAbort: (() => void) | undefined;
-    let waiter: Waiter | undefined;
-    const finish = () => {
-      if (!active) return;
-      active = false;
-      this.#iterators--;
-      if (onAbort) signal!.removeEventListener("abort", onAbort);
-      if (waiter) {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      }
-      this.#kick();
-    };
-    if (signal) {
-      onAbort = () => {
-        const w = waiter;
-        finish();
-        w?.reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    /** Appends the queued messages up to the first failure (which stays queued) to `run`. */
-    const takeRun = (run: ReceivedMessage[]): ReceivedMessage[] => {
-      while (this.#queue.length > 0 && !(this.#queue.first instanceof QueuedFailure)) {
-        run.push(this.#queue.shift() as ReceivedMessage);
-      }
-      return run;
-    };
-    // A next() called while a step waits runs after it: steps take messages in the order they
-    // were asked for, and one iteration has one waiter at most.
-    const steps = orderedSteps((): Promise<Step> => {
-      if (signal?.aborted) {
-        finish();
-        return Promise.reject(signal.reason);
-      }
-      if (!active) return Promise.resolve({ value: undefined, done: true });
-      if (this.#queue.length > 0) {
-        const entry = this.#queue.first!;
-        if (entry instanceof QueuedFailure) {
-          // Thrown like any error from an async iterator, it ends this iteration (a for-await
-          // loop does not call return() after a throw); what follows stays queued for the next.
-          this.#queue.shift();
-          finish();
-          return Promise.reject(entry.error);
-        }
-        const value = runs ? takeRun([]) : this.#queue.shift() as ReceivedMessage;
-        // Taking messages can only matter to reading if the stream was paused for them (or
-        // nothing reads yet); a check per message would cost more than the message.
-        if (this.#streamPaused || !this.#pumping) this.#kick();
-        return Promise.resolve({ value, done: false });
-      }
-      if (this.#failure !== undefined) {
-        finish();
-        return Promise.reject(this.#failure);
-      }
-      if (this.#closed) {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      }
-      return steps.waiting(
-        new Promise<Step>((resolve, reject) => {
-          waiter = {
-            resolve: (r) => {
-              waiter = undefined;
-              if (r.done) {
-                finish();
-                resolve(r);
-              } else if (runs) {
-                // Delivered while the read loop dispatches a datagram: the rest of it (and of
-                // this drain) is queued by the time microtasks run, and joins the run.
-                const run = [r.value];
-                queueMicrotask(() => {
-                  resolve({ value: takeRun(run), done: false });
-                  if (this.#streamPaused) this.#kick();
-                });
-              } else {
-                resolve(r);
-              }
-            },
-            reject: (e) => {
-              waiter = undefined;
-              finish();
-              reject(e);
-            },
-          };
-          this.#waiters.push(waiter);
-          this.#kick();
-        }),
-      );
-    });
-    const iterator: AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> = {
-      next: steps.next,
-      return: () => {
-        const w = waiter;
-        finish();
-        w?.resolve({ value: undefined, done: true }); // a next() still pending ends too
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    if (this.#unframed) throw unframedError("read it with datagrams()");
+    return this.#messages.iterate(options?.signal, runs);
   }
 
   /** Same as {@linkcode messages} without options: `for await (const msg of socket)`. */
@@ -738,7 +720,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#closed = true;
     const closedError = new SocketClosedError("netlink socket was closed while waiting");
     for (const pending of [...this.#pending.values()]) pending.finish(closedError);
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    this.#messages.close();
+    this.#datagrams.close();
     this.#transport.close();
   }
 
@@ -758,6 +741,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** Checks a request's socket and options; returns the port replies must come from. */
   #checkRequest(options: RequestOptions): number {
     this.#checkOpen();
+    if (this.#unframed) {
+      throw unframedError("requests and dumps need netlink messages; use send() and datagrams()");
+    }
     checkTimeout(options.timeout);
     const from = options.to ?? 0;
     checkU32("request destination", from);
@@ -853,13 +839,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** Whether anything waits for data that reading could deliver. */
   #wantsData(): boolean {
     if (this.#closed || this.#failure !== undefined) return false;
-    // Hysteresis: reading pauses when a queue reaches its limit and resumes only once it is half
-    // empty. Resuming as soon as one message is taken would read a whole datagram (up to
-    // hundreds of messages) into a queue with room for one.
-    const backlog = this.#settings.backlog;
-    if (this.#queue.length >= backlog) this.#streamPaused = true;
-    else if (this.#queue.length <= backlog / 2) this.#streamPaused = false;
-    if (this.#waiters.length > 0 || (this.#iterators > 0 && !this.#streamPaused)) return true;
+    const messages = this.#messages, datagrams = this.#datagrams;
+    if (messages.waiting || datagrams.waiting) return true;
+    if (messages.wantsReadAhead || datagrams.wantsReadAhead) return true;
     for (const p of this.#pending.values()) {
       if (!p.paused?.()) return true;
     }
@@ -915,32 +897,52 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   #dispatch(datagram: Datagram): void {
+    if (this.#unframed) {
+      this.#datagrams.deliver(datagram);
+      return;
+    }
+    // An open datagrams() iteration takes, whole, every datagram no request claims: multicast
+    // never answers a request, so it is not even parsed.
+    const whole = this.#datagrams.active;
+    if (whole && datagram.group !== 0) {
+      this.#datagrams.deliver(datagram);
+      return;
+    }
     let messages: ReceivedMessage[];
     try {
       messages = decodeDatagram(datagram);
     } catch (err) {
       // Garbage from a peer (or a kernel bug): the stream's next reader gets the error.
-      this.#deliver(new QueuedFailure(err));
+      if (whole) this.#datagrams.deliver(datagram);
+      else this.#messages.deliver(new QueuedFailure(err));
+      return;
+    }
+    if (whole) {
+      const unclaimed = messages.filter((msg) => !this.#claim(msg));
+      if (unclaimed.length === messages.length) this.#datagrams.deliver(datagram);
+      else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;
     }
     for (const msg of messages) {
-      if (msg.group === 0) {
-        const pending = this.#pending.get(msg.seq);
-        if (pending && pending.from === msg.sender) {
-          this.#answer(pending, msg);
-          continue;
-        }
-        const endsAtDone = this.#abandoned.get(msg.seq);
-        if (endsAtDone !== undefined) {
-          // A non-dump's multipart reply has its NLMSG_DONE before the ack: only the ack ends it.
-          if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && endsAtDone)) {
-            this.#abandoned.delete(msg.seq);
-          }
-          continue;
-        }
-      }
-      this.#deliver(msg);
+      if (!this.#claim(msg)) this.#messages.deliver(msg);
     }
+  }
+
+  /** Hands `msg` to the request it answers, or discards it for an abandoned one: true if so. */
+  #claim(msg: ReceivedMessage): boolean {
+    if (msg.group !== 0) return false;
+    const pending = this.#pending.get(msg.seq);
+    if (pending && pending.from === msg.sender) {
+      this.#answer(pending, msg);
+      return true;
+    }
+    const endsAtDone = this.#abandoned.get(msg.seq);
+    if (endsAtDone === undefined) return false;
+    // A non-dump's multipart reply has its NLMSG_DONE before the ack: only the ack ends it.
+    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && endsAtDone)) {
+      this.#abandoned.delete(msg.seq);
+    }
+    return true;
   }
 
   #answer(pending: Pending, msg: ReceivedMessage): void {
@@ -965,29 +967,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     pending.push(msg);
   }
 
-  /** Hands an unclaimed message (or a failure) to an iterator, or queues it. */
-  #deliver(entry: ReceivedMessage | QueuedFailure): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      if (entry instanceof QueuedFailure) waiter.reject(entry.error);
-      else waiter.resolve({ value: entry, done: false });
-      return;
-    }
-    const backlog = this.#settings.backlog;
-    // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
-    // goes on only for a pending request, and then the queue is capped: drop, never silently.
-    if (this.#queue.length >= (this.#iterators > 0 ? 2 * backlog : backlog)) {
-      // One NLMSG_OVERRUN (one slot over the cap) stands for the whole run of drops; nothing
-      // already queued is replaced.
-      if (!isOverrunEntry(this.#queue.last)) {
-        this.#overruns++;
-        this.#queue.push(overrunMessage());
-      }
-      return;
-    }
-    this.#queue.push(entry);
-  }
-
   #overrun(err: SyscallError): void {
     this.#overruns++;
     // Dump parts are never dropped (the kernel fills dumps only when there is room); plain
@@ -997,7 +976,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     for (const pending of this.#pending.values()) {
       if (!pending.dump) pending.atRisk = err;
     }
-    this.#deliver(overrunMessage());
+    if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
+    else this.#messages.deliver(overrunMessage());
   }
 
   /** Fails the requests whose replies an overrun may have taken, now the queue is empty. */
@@ -1018,6 +998,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   #fail(err: unknown): void {
     this.#failure = err;
     for (const pending of [...this.#pending.values()]) pending.finish(err);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
+    this.#messages.fail(err);
+    this.#datagrams.fail(err);
   }
 }

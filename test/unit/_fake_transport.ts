@@ -94,6 +94,12 @@ export class FakeTransport implements Transport {
     this.#resolve("readable");
   }
 
+  /** Queues one datagram as it is, bytes and all. */
+  deliverDatagram(datagram: Datagram): void {
+    this.inbox.push(datagram);
+    this.#resolve("readable");
+  }
+
   /** Queues an ENOBUFS from recvmsg. */
   overrun(): void {
     this.inbox.push(new SyscallError("recvmsg", 105));
