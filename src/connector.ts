@@ -41,7 +41,7 @@ import {
   PROC_EVENT_SID,
   PROC_EVENT_UID,
 } from "./constants.ts";
-import { MalformedMessageError, NetlinkError } from "./errors.ts";
+import { MalformedMessageError, NetlinkError, SyscallError } from "./errors.ts";
 import type { ReceivedMessage } from "./message.ts";
 import { open } from "./open.ts";
 import type { NetlinkSocket } from "./socket.ts";
@@ -718,6 +718,9 @@ function checkTimeout(timeout: unknown): number {
   return timeout;
 }
 
+const OUTSIDE_INITIAL_NETNS = "the kernel's connector serves only the initial network namespace: "
+  + "subscribe from a process in it (not under `ip netns exec`)";
+
 /** The ack number of our next subscription request: a per-process counter from a random start. */
 let nextAck = (Math.random() * 0x1_0000_0000) >>> 0;
 
@@ -852,7 +855,15 @@ export class ProcEventMonitor
     try {
       // Iterate before sending, so the ack cannot arrive with nothing reading.
       const messages = this.#socket.messages({ signal: controller.signal });
-      this.#send(PROC_CN_MCAST_LISTEN, ack);
+      try {
+        this.#send(PROC_CN_MCAST_LISTEN, ack);
+      } catch (err) {
+        // In another network namespace the socket opens, but no kernel socket receives.
+        if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
+          throw new SyscallError(err.syscall, err.errno, OUTSIDE_INITIAL_NETNS);
+        }
+        throw err;
+      }
       for await (const msg of messages) {
         const cn = this.#accept(msg);
         if (cn === undefined) continue;
@@ -918,12 +929,13 @@ function takeAck(): number {
  * socket, joins group CN_IDX_PROC, sends PROC_CN_MCAST_LISTEN and waits for the kernel's ack.
  * Needs CAP_NET_ADMIN (root), the initial user, PID and network namespaces (where the
  * connector lives), and a kernel built with CONFIG_PROC_EVENTS. Events are system-wide: filter
- * by pid. Rejects with SyscallError (EPERM without the privilege, EPROTONOSUPPORT outside the
- * initial network namespace), NetlinkError if the kernel refuses the subscription, or an Error
- * saying why when no ack comes within `timeout`.
+ * by pid. Rejects with a RangeError for a bad `timeout`, before any system call; SyscallError
+ * when the socket can't subscribe (EPERM without the privilege, ECONNREFUSED from another
+ * network namespace, each with a hint saying so); NetlinkError if the kernel refuses the
+ * subscription; an Error saying why when no ack comes within `timeout`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { spawnSync } from "node:child_process";
  * import { openProcEvents } from "@netlink/netlink/connector";
  *
@@ -939,10 +951,22 @@ function takeAck(): number {
  */
 export async function openProcEvents(options: ProcEventsOptions = {}): Promise<ProcEventMonitor> {
   const timeout = checkTimeout(options.timeout ?? 5000);
-  const socket = await open(NETLINK_CONNECTOR, {
-    groups: [CN_IDX_PROC],
-    receiveBufferSize: options.receiveBufferSize,
-    transport: options.transport,
-  });
+  let socket: NetlinkSocket;
+  try {
+    socket = await open(NETLINK_CONNECTOR, {
+      groups: [CN_IDX_PROC],
+      receiveBufferSize: options.receiveBufferSize,
+      transport: options.transport,
+    });
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === "EPERM") {
+      throw new SyscallError(
+        err.syscall,
+        err.errno,
+        "process events need CAP_NET_ADMIN (run as root)",
+      );
+    }
+    throw err;
+  }
   return await subscribe(socket, timeout);
 }

@@ -5,7 +5,20 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { test } from "node:test";
-import { openProcEvents, type ProcEvent, type ProcEventMonitor } from "../../src/connector.ts";
+import {
+  encodeConnectorMessage,
+  openProcEvents,
+  type ProcEvent,
+  type ProcEventMonitor,
+} from "../../src/connector.ts";
+import {
+  CN_IDX_PROC,
+  CN_VAL_PROC,
+  NETLINK_CONNECTOR,
+  NLMSG_DONE,
+  PROC_EVENT_EXEC,
+} from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
 import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
 
 /**
@@ -105,6 +118,28 @@ test("a ptrace attach names its tracer; a core-dumping signal gives coredump and
   assert.ok(exit.type === "exit");
   assert.equal(exit.termSignal, 3);
   assert.equal(exit.exitStatus, undefined);
+});
+
+test("a fake process event another process multicasts is rejected, never yielded", async () => {
+  await using monitor = await openProcEvents({ receiveBufferSize: 4 << 20 });
+  // Root may send to the connector's group; the kernel stamps the sender's port on it.
+  await using spoofer = await open(NETLINK_CONNECTOR);
+  const fakePid = 0x7fff_fff0;
+  const event = new Uint8Array(40);
+  const view = new DataView(event.buffer);
+  view.setUint32(0, PROC_EVENT_EXEC, true);
+  view.setInt32(16, fakePid, true);
+  view.setInt32(20, fakePid, true);
+  const payload = encodeConnectorMessage({ idx: CN_IDX_PROC, val: CN_VAL_PROC, data: event });
+  spoofer.send({ type: NLMSG_DONE, payload }, { group: CN_IDX_PROC });
+  // The fake was delivered before the child's events: once its exit is seen, it was judged.
+  const { events } = await eventsOf(
+    monitor,
+    ["true"],
+    (e, pid) => involves(e, pid) || involves(e, fakePid),
+  );
+  assert.ok(!events.some((e) => involves(e, fakePid)), "the fake never arrives");
+  assert.ok(monitor.rejected >= 1, `rejected ${monitor.rejected}`);
 });
 
 test("closing the monitor releases its descriptor; iterations end", async () => {

@@ -7,6 +7,7 @@ import { NETLINK_KOBJECT_UEVENT } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
 import { openUevents, type Uevent, type UeventMonitor } from "../../src/uevent.ts";
 import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
+import { udevMessage } from "../_udev.ts";
 import { Netns } from "./_netns.ts";
 
 /** Collects uevents until `done` says so (or 10 s pass, which fails the test). */
@@ -53,6 +54,23 @@ test("a veth created and deleted in a fresh namespace gives add and remove ueven
   assert.equal(monitor.rejected, 0);
 });
 
+test("a network device's uevents reach only its own namespace", async () => {
+  using a = new Netns();
+  using b = new Netns();
+  await using inA = await openUevents({ netns: a.name });
+  await using inB = await openUevents({ netns: b.name });
+  a.ip("link", "add", "ua0", "type", "veth", "peer", "name", "ua1");
+  await collect(inA, (seen) => netDevices(seen).length === 2);
+  // Had A's events reached B, they would be queued ahead of B's own.
+  b.ip("link", "add", "ub0", "type", "veth", "peer", "name", "ub1");
+  const inBEvents = await collect(inB, (seen) => netDevices(seen).length === 2);
+  assert.deepEqual(netDevices(inBEvents).sort(), [
+    "add /devices/virtual/net/ub0",
+    "add /devices/virtual/net/ub1",
+  ]);
+  assert.ok(inBEvents.every((e) => !e.devpath.includes("/ua")), "nothing of A's");
+});
+
 test("another process multicasting a fake kernel uevent is rejected, not an event", async () => {
   using ns = new Netns();
   await using monitor = await openUevents({ netns: ns.name });
@@ -71,19 +89,9 @@ test("udev source: a message with a libudev header from a process parses with it
   await using monitor = await openUevents({ source: "udev", netns: ns.name });
   // Plays udevd: what device_monitor_send_device() multicasts to group 2.
   await using udevd = await open(NETLINK_KOBJECT_UEVENT, { unframed: true, netns: ns.name });
-  const properties = new TextEncoder().encode(
-    "ACTION=add\0DEVPATH=/devices/virtual/net/ue4\0SUBSYSTEM=net\0INTERFACE=ue4\0SEQNUM=7\0"
-      + "ID_NET_NAME=ue4\0",
-  );
-  const message = new Uint8Array(40 + properties.length);
-  message.set(new TextEncoder().encode("libudev\0"));
-  const view = new DataView(message.buffer);
-  view.setUint32(8, 0xfeedcafe, false);
-  view.setUint32(12, 40, true);
-  view.setUint32(16, 40, true);
-  view.setUint32(20, properties.length, true);
-  view.setUint32(24, 0xdeadbeef, false);
-  message.set(properties, 40);
+  const properties = "ACTION=add\0DEVPATH=/devices/virtual/net/ue4\0SUBSYSTEM=net\0"
+    + "INTERFACE=ue4\0SEQNUM=7\0ID_NET_NAME=ue4\0";
+  const message = udevMessage(properties, { subsystemHash: 0xdeadbeef });
   udevd.send(message, { group: 2 });
   const [event] = await collect(monitor, () => true);
   assert.equal(event.source, "udev");
@@ -93,6 +101,7 @@ test("udev source: a message with a libudev header from a process parses with it
   assert.equal(event.env.ID_NET_NAME, "ue4");
   assert.equal(event.udev?.subsystemHash, 0xdeadbeef);
   assert.equal(event.udev?.propertiesLength, properties.length);
+  assert.equal(monitor.rejected, 0);
 });
 
 test("closing the monitor releases its descriptor and ends iterations", async () => {

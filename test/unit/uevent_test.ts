@@ -17,6 +17,7 @@ import {
   type UeventMonitor,
   type UeventOptions,
 } from "../../src/uevent.ts";
+import { udevMessage } from "../_udev.ts";
 import { FakeTransport } from "./_fake_transport.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -26,31 +27,6 @@ const VETH_ADD = text(
   "add@/devices/virtual/net/vb\0ACTION=add\0DEVPATH=/devices/virtual/net/vb\0SUBSYSTEM=net\0"
     + "INTERFACE=vb\0IFINDEX=2\0SEQNUM=3185\0",
 );
-
-/**
- * A udev monitor message laid out as systemd's device_monitor_send_device() writes it: "libudev"
- * prefix, magic and hashes big-endian, sizes in host (little-endian) order, properties after
- * the 40-byte header.
- */
-function udevMessage(
-  properties: string,
-  fields: { magic?: number; offset?: number; length?: number; bloom?: bigint } = {},
-): Uint8Array {
-  const props = text(properties);
-  const bytes = new Uint8Array(40 + props.length);
-  bytes.set(text("libudev\0"));
-  const view = new DataView(bytes.buffer);
-  view.setUint32(8, fields.magic ?? 0xfeedcafe, false);
-  view.setUint32(12, 40, true);
-  view.setUint32(16, fields.offset ?? 40, true);
-  view.setUint32(20, fields.length ?? props.length, true);
-  view.setUint32(24, 0x11223344, false);
-  view.setUint32(28, 0, false);
-  view.setUint32(32, Number((fields.bloom ?? 0n) >> 32n), false);
-  view.setUint32(36, Number((fields.bloom ?? 0n) & 0xffff_ffffn), false);
-  bytes.set(props, 40);
-  return bytes;
-}
 
 const UDEV_PROPS = "ACTION=add\0DEVPATH=/devices/virtual/net/vb\0SUBSYSTEM=net\0"
   + "INTERFACE=vb\0IFINDEX=2\0SEQNUM=3185\0USEC_INITIALIZED=1234\0ID_NET_DRIVER=veth\0";
