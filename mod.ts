@@ -6,6 +6,10 @@
  *
  * Needs `--allow-ffi` on Deno (and `--allow-read` for `netns` names).
  *
+ * Typed streams of device events and process events live in their own entry points:
+ * `@netlink/netlink/uevent` (`openUevents()`) and `@netlink/netlink/connector`
+ * (`openProcEvents()`).
+ *
  * @example
  * ```ts ignore
  * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
