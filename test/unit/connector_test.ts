@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { SO_RCVBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import {
   decodeConnectorMessage,
   decodeProcEvent,
@@ -257,8 +258,18 @@ test("openProcEvents joins CN_IDX_PROC, sends PROC_CN_MCAST_LISTEN, waits for it
     { op: PROC_CN_MCAST_LISTEN, ack: 0, idx: CN_IDX_PROC, val: CN_VAL_PROC, nlType: NLMSG_DONE },
   );
   assert.equal(t.sent[0].portid, 0, "sent to the kernel");
+  assert.equal(monitor.portid, t.portid);
   monitor.close();
   assert.equal(t.closed, true);
+});
+
+test("receiveBufferSize sizes the socket's receive buffer", async () => {
+  const { monitor, t } = await fakeMonitor({ receiveBufferSize: 1 << 22 });
+  assert.ok(
+    t.options.some(([l, n, v]) => l === SOL_SOCKET && n === SO_RCVBUFFORCE && v === 1 << 22),
+  );
+  monitor.close();
+  await assert.rejects(openProcEvents({ receiveBufferSize: 0 }), RangeError);
 });
 
 test("close() unsubscribes with PROC_CN_MCAST_IGNORE, then closes; twice is a no-op", async () => {

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { SO_RCVBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_KOBJECT_UEVENT,
@@ -178,6 +179,14 @@ test("openUevents joins group 1 for the kernel's events (the default), group 2 f
   await udev.monitor[Symbol.asyncDispose]();
   assert.equal(udev.t.closed, true);
   assert.equal(udev.monitor.closed, true);
+});
+
+test("receiveBufferSize sizes the socket's receive buffer", async () => {
+  const { monitor, t } = await fakeMonitor({ receiveBufferSize: 1 << 22 });
+  assert.ok(
+    t.options.some(([l, n, v]) => l === SOL_SOCKET && n === SO_RCVBUFFORCE && v === 1 << 22),
+  );
+  monitor.close();
 });
 
 test("openUevents rejects bad options before opening anything", async () => {
