@@ -747,11 +747,13 @@ async function main(): Promise<void> {
 
   // ffi/_constants.ts
   const ffi = constantLines(ffiCandidates, values, new Set());
-  const layoutLines = FFI_LAYOUTS.flatMap((layout) => [
-    "",
-    `/** ${layout.doc} */`,
-    `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
-  ]);
+  /** `export const` lines, with JSDoc, for evaluated layouts. */
+  const layoutLines = (layouts: readonly Layout[]) =>
+    layouts.flatMap((layout) => [
+      "",
+      `/** ${layout.doc} */`,
+      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
+    ]);
   const ffiSource = [
     banner,
     "",
@@ -764,7 +766,7 @@ async function main(): Promise<void> {
     ...ffi.lines,
     "",
     "// Struct sizes and field offsets, in bytes.",
-    ...layoutLines,
+    ...layoutLines(FFI_LAYOUTS),
     "",
   ].join("\n");
 
@@ -856,11 +858,7 @@ async function main(): Promise<void> {
     ]),
     "",
     "// Struct sizes and field offsets, in bytes.",
-    ...MODULE_LAYOUTS.flatMap((layout) => [
-      "",
-      `/** ${layout.doc} */`,
-      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
-    ]),
+    ...layoutLines(MODULE_LAYOUTS),
     "",
   ].join("\n");
 
@@ -875,11 +873,7 @@ async function main(): Promise<void> {
     " *",
     " * @module",
     " */",
-    ...CONNECTOR_LAYOUTS.flatMap((layout) => [
-      "",
-      `/** ${layout.doc} */`,
-      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
-    ]),
+    ...layoutLines(CONNECTOR_LAYOUTS),
     "",
   ].join("\n");
 
