@@ -32,8 +32,6 @@ export interface StreamHost<T> {
   failure(): unknown;
   /** True once the socket is closed. */
   closed(): boolean;
-  /** True while the read loop runs. */
-  reading(): boolean;
   /** The item standing for a run of lost items. */
   overrunMarker(): T;
   /** Whether `item` is such a marker. */
@@ -179,9 +177,9 @@ export class Stream<T> {
           return Promise.reject(entry.error);
         }
         const value = runs ? takeRun([]) : queue.shift() as T;
-        // Taking items can only matter to reading if the stream was paused for them (or nothing
-        // reads yet); a check per item would cost more than the item.
-        if (this.#paused || !host.reading()) host.wake();
+        // Taking items can only matter to reading if the stream was paused for them; a check per
+        // item would cost more than the item. Once the queue is empty, a waiting step wakes it.
+        if (this.#paused) host.wake();
         return Promise.resolve({ value, done: false });
       }
       const failure = host.failure();

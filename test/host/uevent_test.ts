@@ -106,9 +106,19 @@ test("udev source: a message with a libudev header from a process parses with it
 
 test("closing the monitor releases its descriptor and ends iterations", async () => {
   using ns = new Netns();
+  // The runtime's shared poller (an eventfd; on Bun a worker with its epoll) starts at the
+  // process's first wait and stays: a wait that is answered makes sure it runs before counting.
+  {
+    await using warm = await openUevents({ netns: ns.name });
+    const answered = warm.events().next();
+    await new Promise((r) => setTimeout(r, 50));
+    ns.ip("link", "add", "uw0", "type", "veth", "peer", "name", "uw1");
+    assert.equal((await answered).done, false);
+  }
   const before = openDescriptors();
   const monitor = await openUevents({ netns: ns.name });
   const waiting = monitor.events().next();
+  await new Promise((r) => setTimeout(r, 10)); // mid-wait
   monitor.close();
   assert.equal((await waiting).done, true);
   assert.deepEqual(await settledNewDescriptors(before), []);

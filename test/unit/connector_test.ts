@@ -35,9 +35,9 @@ import {
   PROC_EVENT_UID,
   SOL_NETLINK,
 } from "../../src/constants.ts";
-import { MalformedMessageError, NetlinkError } from "../../src/errors.ts";
-import type { Message } from "../../src/message.ts";
-import { FakeTransport } from "./_fake_transport.ts";
+import { MalformedMessageError, NetlinkError, SyscallError } from "../../src/errors.ts";
+import { encodeMessage, type Message } from "../../src/message.ts";
+import { FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
 
 /** A struct proc_event: `what`, cpu, timestamp, then the given 32-bit words of event_data. */
 function procEvent(what: number, words: number[], extra?: (data: Uint8Array) => void): Uint8Array {
@@ -207,10 +207,21 @@ test("decodeProcEvent: too short for the header or for the event's struct throws
 
 // --- openProcEvents over a fake kernel ------------------------------------------------------
 
-interface FakeKernel {
-  t: FakeTransport;
-  /** The connector messages the library sent, decoded. */
+/** The proc connector, played over a FakeKernel: what it was sent and how it answers. */
+interface ProcConnector {
+  kernel: FakeKernel;
+  /** The socket openProcEvents() opened. */
+  t: FakeSocket;
+  /** The connector messages the library sent to the kernel, decoded. */
   requests: { op: number; ack: number; idx: number; val: number; nlType: number }[];
+}
+
+/**
+ * A kernel with the connector in it (in the initial network namespace): it takes messages sent
+ * to port 0; the proc connector's answers are scripted per socket.
+ */
+function connectorKernel(): FakeKernel {
+  return new FakeKernel().serve(NETLINK_CONNECTOR, NLMSG_DONE, () => ({ silent: true }));
 }
 
 /** A proc connector message from the kernel: NLMSG_DONE around cn_msg around proc_event. */
@@ -219,39 +230,57 @@ function kernelMessage(data: Uint8Array, ack = 0, id = [CN_IDX_PROC, CN_VAL_PROC
   return { type: NLMSG_DONE, flags: 0, seq: 0, portid: 0, payload };
 }
 
+/** The kernel multicasts a proc connector message to every member of group CN_IDX_PROC. */
+function multicast(kernel: FakeKernel, data: Uint8Array, ack = 0, id?: number[]): void {
+  kernel.multicast(NETLINK_CONNECTOR, CN_IDX_PROC, [kernelMessage(data, ack, id)]);
+}
+
 /**
- * Opens a monitor over a fake kernel that answers each LISTEN as the real one does: an ack
- * (PROC_EVENT_NONE, ack + 1, errno `errno`) multicast to group CN_IDX_PROC, after `before`.
+ * Opens a monitor over a fake kernel whose proc connector answers as the real one does: the
+ * ack of a LISTEN (PROC_EVENT_NONE, the request's ack + 1, errno `errno`) is multicast to the
+ * whole group, after the events in `before`; IGNORE is not acked to its sender.
  */
 async function fakeMonitor(
-  options: { errno?: number; silent?: boolean; before?: Message[][] } & ProcEventsOptions = {},
-  kernel: FakeKernel = { t: undefined!, requests: [] },
-): Promise<{ monitor: ProcEventMonitor } & FakeKernel> {
+  options: { errno?: number; silent?: boolean; before?: Uint8Array[] } & ProcEventsOptions = {},
+  connector: ProcConnector = { kernel: connectorKernel(), t: undefined!, requests: [] },
+): Promise<{ monitor: ProcEventMonitor } & ProcConnector> {
+  const { kernel } = connector;
   const monitor = await openProcEvents({
     ...options,
     transport: (protocol, opts) => {
       assert.equal(protocol, NETLINK_CONNECTOR);
-      const t = kernel.t = new FakeTransport(protocol, opts);
-      t.onSend = (message) => {
+      const t = connector.t = kernel.open(protocol, opts) as FakeSocket;
+      t.script = (message) => {
         const cn = decodeConnectorMessage(message.payload);
         const op = new DataView(cn.data.buffer, cn.data.byteOffset).getUint32(0, true);
-        kernel.requests.push({ op, ack: cn.ack, idx: cn.idx, val: cn.val, nlType: message.type });
+        connector.requests.push({
+          op,
+          ack: cn.ack,
+          idx: cn.idx,
+          val: cn.val,
+          nlType: message.type,
+        });
         if (op !== PROC_CN_MCAST_LISTEN || options.silent) return;
-        for (const batch of options.before ?? []) t.deliver(batch, 0, CN_IDX_PROC);
+        for (const event of options.before ?? []) multicast(kernel, event);
         const answer = procEvent(PROC_EVENT_NONE, [options.errno ?? 0]);
-        t.deliver([kernelMessage(answer, (cn.ack + 1) >>> 0)], 0, CN_IDX_PROC);
+        multicast(kernel, answer, (cn.ack + 1) >>> 0);
       };
       return t;
     },
   });
-  return { monitor, ...kernel };
+  return { monitor, ...connector };
+}
+
+/** Another process's socket on NETLINK_CONNECTOR in the same fake kernel, in the group. */
+function otherProcess(kernel: FakeKernel): FakeSocket {
+  const other = kernel.open(NETLINK_CONNECTOR, { portid: 0 }) as FakeSocket;
+  other.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, CN_IDX_PROC);
+  return other;
 }
 
 test("openProcEvents joins CN_IDX_PROC, sends PROC_CN_MCAST_LISTEN, waits for its ack", async () => {
   const { monitor, t, requests } = await fakeMonitor();
-  assert.ok(
-    t.options.some(([l, n, v]) => l === SOL_NETLINK && n === NETLINK_ADD_MEMBERSHIP && v === 1),
-  );
+  assert.deepEqual([...t.groups], [CN_IDX_PROC]);
   assert.equal(requests.length, 1);
   assert.deepEqual(
     { ...requests[0], ack: 0 },
@@ -285,14 +314,12 @@ test("close() unsubscribes with PROC_CN_MCAST_IGNORE, then closes; twice is a no
 });
 
 test("events before the ack are kept, other listeners' acks skipped, then the stream flows", async () => {
-  const fork = procEvent(PROC_EVENT_FORK, [1, 1, 2, 2]);
-  const othersAck = procEvent(PROC_EVENT_NONE, [0]);
-  const { monitor, t } = await fakeMonitor({
-    before: [[kernelMessage(fork)], [kernelMessage(othersAck, 12345)]],
+  const { monitor, kernel } = await fakeMonitor({
+    before: [procEvent(PROC_EVENT_FORK, [1, 1, 2, 2])],
   });
-  t.deliver([kernelMessage(procEvent(PROC_EVENT_EXEC, [2, 2]))], 0, CN_IDX_PROC);
-  t.deliver([kernelMessage(procEvent(PROC_EVENT_NONE, [0]), 777)], 0, CN_IDX_PROC); // an ack
-  t.deliver([kernelMessage(procEvent(PROC_EVENT_EXIT, [2, 2, 0, 17, 1, 1]))], 0, CN_IDX_PROC);
+  multicast(kernel, procEvent(PROC_EVENT_EXEC, [2, 2]));
+  multicast(kernel, procEvent(PROC_EVENT_NONE, [0]), 777); // another listener's ack
+  multicast(kernel, procEvent(PROC_EVENT_EXIT, [2, 2, 0, 17, 1, 1]));
   const seen: string[] = [];
   for await (const event of monitor) {
     seen.push(event.type);
@@ -303,15 +330,24 @@ test("events before the ack are kept, other listeners' acks skipped, then the st
   monitor.close();
 });
 
+test("another listener's ack during our subscription does not complete it", async () => {
+  const connector: ProcConnector = { kernel: connectorKernel(), t: undefined!, requests: [] };
+  const othersAck = procEvent(PROC_EVENT_NONE, [1]); // EPERM, but for someone else's request
+  const { monitor } = await fakeMonitor({ before: [othersAck] }, connector);
+  assert.equal(monitor.closed, false, "subscribed: its own ack (errno 0) decided");
+  monitor.close();
+});
+
 test("messages not from the kernel's proc connector are rejected, counted, never yielded", async () => {
-  const { monitor, t } = await fakeMonitor();
+  const { monitor, kernel, t } = await fakeMonitor();
   const exec = (pid: number) => kernelMessage(procEvent(PROC_EVENT_EXEC, [pid, pid]));
-  t.deliver([exec(1)], 4711, CN_IDX_PROC); // a process multicasting to the group
-  t.deliver([exec(2)], 4711, 0); // a process writing to our port
-  t.deliver([exec(3)], 0, 0); // unicast, not the group
-  t.deliver([kernelMessage(procEvent(PROC_EVENT_EXEC, [4, 4]), 0, [CN_IDX_PROC, 2])], 0, 1);
-  t.deliver([{ ...exec(5), type: NLMSG_DONE + 1 }], 0, CN_IDX_PROC);
-  t.deliver([exec(6)], 0, CN_IDX_PROC); // the real one
+  const other = otherProcess(kernel);
+  other.send(encodeMessage(exec(1)), 0, 1 << (CN_IDX_PROC - 1)); // a process multicasting
+  other.send(encodeMessage(exec(2)), t.portid, 0); // a process writing to our port
+  t.deliver([exec(3)], 0, 0); // the kernel, but unicast
+  multicast(kernel, procEvent(PROC_EVENT_EXEC, [4, 4]), 0, [CN_IDX_PROC, 2]); // another val
+  kernel.multicast(NETLINK_CONNECTOR, CN_IDX_PROC, [{ ...exec(5), type: NLMSG_DONE + 1 }]);
+  multicast(kernel, procEvent(PROC_EVENT_EXEC, [6, 6])); // the real one
   const { value } = await monitor.events().next();
   assert.equal(value?.type === "exec" && value.processTgid, 6);
   assert.equal(monitor.rejected, 5);
@@ -319,15 +355,17 @@ test("messages not from the kernel's proc connector are rejected, counted, never
 });
 
 test("a spoofed ack from another process does not complete the subscription", async () => {
-  let t!: FakeTransport;
+  const kernel = connectorKernel();
+  const spoofer = otherProcess(kernel);
+  let t!: FakeSocket;
   const opening = openProcEvents({
     timeout: 200,
     transport: (protocol, opts) => {
-      t = new FakeTransport(protocol, opts);
-      t.onSend = (message) => {
+      t = kernel.open(protocol, opts) as FakeSocket;
+      t.script = (message) => {
         const cn = decodeConnectorMessage(message.payload);
         const answer = kernelMessage(procEvent(PROC_EVENT_NONE, [0]), cn.ack + 1);
-        t.deliver([answer], 999, CN_IDX_PROC);
+        spoofer.send(encodeMessage(answer), 0, 1 << (CN_IDX_PROC - 1));
       };
       return t;
     },
@@ -337,40 +375,68 @@ test("a spoofed ack from another process does not complete the subscription", as
 });
 
 test("a refused subscription rejects with NetlinkError and closes the socket", async () => {
-  const kernel: FakeKernel = { t: undefined!, requests: [] };
+  const connector: ProcConnector = { kernel: connectorKernel(), t: undefined!, requests: [] };
   await assert.rejects(
-    fakeMonitor({ errno: 1 }, kernel),
+    fakeMonitor({ errno: 1 }, connector),
     (err: unknown) => err instanceof NetlinkError && err.code === "EPERM",
   );
-  assert.equal(kernel.t.closed, true);
+  assert.equal(connector.t.closed, true);
 });
 
 test("no ack (outside the initial namespaces) rejects after `timeout`, saying why", async () => {
-  const kernel: FakeKernel = { t: undefined!, requests: [] };
+  const connector: ProcConnector = { kernel: connectorKernel(), t: undefined!, requests: [] };
   await assert.rejects(
-    fakeMonitor({ silent: true, timeout: 50 }, kernel),
+    fakeMonitor({ silent: true, timeout: 50 }, connector),
     /within 50 ms: it ignores requests from outside the initial user and PID namespaces/,
   );
-  assert.equal(kernel.t.closed, true);
+  assert.equal(connector.t.closed, true);
   await assert.rejects(openProcEvents({ timeout: 0 }), /timeout must be/);
   await assert.rejects(openProcEvents({ timeout: Number.NaN }), RangeError);
 });
 
+test("no connector in the socket's namespace (ECONNREFUSED) rejects with a hint", async () => {
+  const kernel = new FakeKernel(); // nothing serves NETLINK_CONNECTOR, as in another netns
+  await assert.rejects(
+    openProcEvents({ transport: kernel.open }),
+    (err: unknown) =>
+      err instanceof SyscallError && err.code === "ECONNREFUSED"
+      && /only the initial network namespace/.test(err.message),
+  );
+  assert.equal(kernel.sockets.length, 0, "closed");
+});
+
+test("EPERM joining the group rejects with a hint", async () => {
+  const kernel = new FakeKernel();
+  await assert.rejects(
+    openProcEvents({
+      transport: (protocol, opts) => {
+        const t = kernel.open(protocol, opts) as FakeSocket;
+        t.failOption = (_, name) =>
+          name === NETLINK_ADD_MEMBERSHIP ? new SyscallError("setsockopt", 1) : undefined;
+        return t;
+      },
+    }),
+    (err: unknown) =>
+      err instanceof SyscallError && err.code === "EPERM" && /CAP_NET_ADMIN/.test(err.message),
+  );
+  assert.equal(kernel.sockets.length, 0, "closed");
+});
+
 test("an overrun is yielded as { type: 'overrun' } and the stream goes on", async () => {
-  const { monitor, t } = await fakeMonitor();
+  const { monitor, t, kernel } = await fakeMonitor();
   t.overrun();
-  t.deliver([kernelMessage(procEvent(PROC_EVENT_SID, [3, 3]))], 0, CN_IDX_PROC);
   const events = monitor.events();
   assert.deepEqual((await events.next()).value, { type: "overrun" });
+  multicast(kernel, procEvent(PROC_EVENT_SID, [3, 3]));
   assert.equal((await events.next()).value?.type, "sid");
   assert.equal(monitor.overruns, 1);
   monitor.close();
 });
 
 test("a malformed kernel message throws from the iteration; the next one goes on", async () => {
-  const { monitor, t } = await fakeMonitor();
-  t.deliver([kernelMessage(new Uint8Array(8))], 0, CN_IDX_PROC);
-  t.deliver([kernelMessage(procEvent(PROC_EVENT_SID, [3, 3]))], 0, CN_IDX_PROC);
+  const { monitor, kernel } = await fakeMonitor();
+  multicast(kernel, new Uint8Array(8));
+  multicast(kernel, procEvent(PROC_EVENT_SID, [3, 3]));
   await assert.rejects(monitor.events().next(), MalformedMessageError);
   assert.equal((await monitor.events().next()).value?.type, "sid");
   monitor.close();

@@ -4,12 +4,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SO_RCVBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
-import {
-  NETLINK_ADD_MEMBERSHIP,
-  NETLINK_KOBJECT_UEVENT,
-  SOL_NETLINK,
-} from "../../src/constants.ts";
+import { NETLINK_KOBJECT_UEVENT } from "../../src/constants.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
+import { FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
 import {
   isUdevMessage,
   openUevents,
@@ -19,7 +16,6 @@ import {
   type UeventOptions,
 } from "../../src/uevent.ts";
 import { udevMessage } from "../_udev.ts";
-import { FakeTransport } from "./_fake_transport.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -145,36 +141,37 @@ test("parseUevent rejects a bad udev message: short, wrong magic, properties out
   assert.throws(() => parseUevent(udevMessage("SUBSYSTEM=net\0")), /no ACTION or no DEVPATH/);
 });
 
-// --- openUevents over a fake socket -----------------------------------------------------------
+// --- openUevents over a fake kernel ---------------------------------------------------------
+
+/** A kernel with a NETLINK_KOBJECT_UEVENT socket of its own (uevent_net_rcv), as in every netns. */
+function ueventKernel(): FakeKernel {
+  return new FakeKernel().serve(NETLINK_KOBJECT_UEVENT, 0, () => ({ silent: true }));
+}
 
 async function fakeMonitor(
   options: UeventOptions = {},
-): Promise<{ monitor: UeventMonitor; t: FakeTransport }> {
-  let t!: FakeTransport;
+): Promise<{ monitor: UeventMonitor; t: FakeSocket; kernel: FakeKernel; other: FakeSocket }> {
+  const kernel = ueventKernel();
+  let t!: FakeSocket;
   const monitor = await openUevents({
     ...options,
     transport: (protocol, opts) => {
       assert.equal(protocol, NETLINK_KOBJECT_UEVENT);
-      return t = new FakeTransport(protocol, opts);
+      return t = kernel.open(protocol, opts) as FakeSocket;
     },
   });
-  return { monitor, t };
+  // Another process's socket on the protocol (root: it may send to groups and ports).
+  const other = kernel.open(NETLINK_KOBJECT_UEVENT, { portid: 0 }) as FakeSocket;
+  return { monitor, t, kernel, other };
 }
 
 test("openUevents joins group 1 for the kernel's events (the default), group 2 for udev's", async () => {
   const kernel = await fakeMonitor();
-  assert.deepEqual(
-    kernel.t.options.filter(([l, n]) => l === SOL_NETLINK && n === NETLINK_ADD_MEMBERSHIP),
-    [[
-      SOL_NETLINK,
-      NETLINK_ADD_MEMBERSHIP,
-      1,
-    ]],
-  );
+  assert.deepEqual([...kernel.t.groups], [1]);
   assert.equal(kernel.monitor.source, "kernel");
   kernel.monitor.close();
   const udev = await fakeMonitor({ source: "udev" });
-  assert.ok(udev.t.options.some(([, n, v]) => n === NETLINK_ADD_MEMBERSHIP && v === 2));
+  assert.deepEqual([...udev.t.groups], [2]);
   assert.equal(udev.monitor.source, "udev");
   await udev.monitor[Symbol.asyncDispose]();
   assert.equal(udev.t.closed, true);
@@ -205,12 +202,12 @@ test("openUevents rejects bad options before opening anything", async () => {
 });
 
 test("kernel source: only the kernel's multicast in the kernel's format is an event", async () => {
-  const { monitor, t } = await fakeMonitor();
-  t.deliverDatagram({ data: VETH_ADD, sender: 4711, group: 1 }); // a process spoofing
-  t.deliverDatagram({ data: VETH_ADD, sender: 0, group: 0 }); // unicast
-  t.deliverDatagram({ data: VETH_ADD, sender: 4711, group: 0 }); // a process, to our port
-  t.deliverDatagram({ data: udevMessage(UDEV_PROPS), sender: 0, group: 1 }); // udev's format
-  t.deliverDatagram({ data: VETH_ADD, sender: 0, group: 1 }); // the real one
+  const { monitor, t, kernel, other } = await fakeMonitor();
+  other.send(VETH_ADD, 0, 1 << 0); // a process multicasting to group 1
+  t.deliver(VETH_ADD, 0, 0); // the kernel, unicast
+  other.send(VETH_ADD, t.portid, 0); // a process, to our port
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 1, udevMessage(UDEV_PROPS)); // udev's format
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 1, VETH_ADD); // the real one
   const { value } = await monitor.events().next();
   assert.equal(value?.type === "uevent" && value.devpath, "/devices/virtual/net/vb");
   assert.equal(monitor.rejected, 4);
@@ -218,11 +215,11 @@ test("kernel source: only the kernel's multicast in the kernel's format is an ev
 });
 
 test("udev source: only udevd's multicast with a libudev header is an event", async () => {
-  const { monitor, t } = await fakeMonitor({ source: "udev" });
-  t.deliverDatagram({ data: udevMessage(UDEV_PROPS), sender: 0, group: 2 }); // not udevd
-  t.deliverDatagram({ data: udevMessage(UDEV_PROPS), sender: 900, group: 0 }); // unicast
-  t.deliverDatagram({ data: VETH_ADD, sender: 900, group: 2 }); // kernel format
-  t.deliverDatagram({ data: udevMessage(UDEV_PROPS), sender: 900, group: 2 });
+  const { monitor, t, kernel, other } = await fakeMonitor({ source: "udev" });
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 2, udevMessage(UDEV_PROPS)); // port 0: not udevd
+  other.send(udevMessage(UDEV_PROPS), t.portid, 0); // unicast
+  other.send(VETH_ADD, 0, 1 << 1); // the kernel's format
+  other.send(udevMessage(UDEV_PROPS), 0, 1 << 1); // udevd
   const { value } = await monitor.events().next();
   assert.equal(value?.type === "uevent" && value.source, "udev");
   assert.equal(monitor.rejected, 3);
@@ -230,20 +227,20 @@ test("udev source: only udevd's multicast with a libudev header is an event", as
 });
 
 test("an overrun is yielded as { type: 'overrun' }; the stream goes on", async () => {
-  const { monitor, t } = await fakeMonitor();
+  const { monitor, t, kernel } = await fakeMonitor();
   t.overrun();
-  t.deliverDatagram({ data: VETH_ADD, sender: 0, group: 1 });
   const events = monitor.events();
   assert.deepEqual((await events.next()).value, { type: "overrun" });
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 1, VETH_ADD);
   assert.equal((await events.next()).value?.type, "uevent");
   assert.equal(monitor.overruns, 1);
   monitor.close();
 });
 
 test("a malformed uevent from the kernel throws from the iteration; the next goes on", async () => {
-  const { monitor, t } = await fakeMonitor();
-  t.deliverDatagram({ data: text("nonsense"), sender: 0, group: 1 });
-  t.deliverDatagram({ data: VETH_ADD, sender: 0, group: 1 });
+  const { monitor, kernel } = await fakeMonitor();
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 1, text("nonsense"));
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 1, VETH_ADD);
   await assert.rejects(monitor.events().next(), MalformedMessageError);
   const next = await monitor.events().next();
   assert.equal(next.value?.type === "uevent" && next.value.action, "add");

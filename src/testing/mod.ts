@@ -1,0 +1,19 @@
+/**
+ * Testing helpers: {@linkcode FakeKernel}, an in-memory netlink kernel that follows the real
+ * kernel's rules (one dump per socket, a dump advances only when read, a finite receive buffer
+ * with ENOBUFS, acks and extended acks, multicast), to test code built on this library without
+ * root or a real kernel. Pass `kernel.open` as `open()`'s `transport` option.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_ROUTE, open, RTM_NEWLINK } from "@netlink/netlink";
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ * const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_NEWLINK, () => ({ errno: 1 }));
+ * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+ * await sock.request({ type: RTM_NEWLINK }).catch((e) => console.log(e.code)); // EPERM
+ * ```
+ *
+ * @module
+ */
+
+export * from "./fake_kernel.ts";
