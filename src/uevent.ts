@@ -130,28 +130,49 @@ export interface Uevent {
 
 const decoder = new TextDecoder();
 
-/** Splits NUL-terminated `KEY=VALUE` strings into an object; empty strings are skipped. */
-function parseEnvironment(data: Uint8Array, start: number, end: number): Record<string, string> {
-  const entries: [string, string][] = [];
+/** Byte offset, from `start`, of the `index`th NUL-terminated string in `data` (for errors). */
+function stringOffset(data: Uint8Array, start: number, index: number): number {
   let at = start;
-  while (at < end) {
-    let nul = data.indexOf(0, at);
-    if (nul < 0 || nul > end) nul = end;
-    if (nul > at) {
-      const text = decoder.decode(data.subarray(at, nul));
-      const eq = text.indexOf("=");
-      if (eq <= 0) {
-        throw new MalformedMessageError(
-          `uevent environment entry ${JSON.stringify(text)} is not KEY=VALUE`,
-          at,
-        );
-      }
-      entries.push([text.slice(0, eq), text.slice(eq + 1)]);
+  for (let i = 0; i < index; i++) at = data.indexOf(0, at) + 1;
+  return at;
+}
+
+/**
+ * Turns NUL-separated `KEY=VALUE` strings (`strings[first...]`, decoded from `data` at `start`
+ * in one go: one decode per datagram, not one per string) into an object. Empty strings are
+ * skipped.
+ */
+function environment(
+  strings: string[],
+  first: number,
+  data: Uint8Array,
+  start: number,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (let i = first; i < strings.length; i++) {
+    const entry = strings[i];
+    if (entry === "") continue;
+    const eq = entry.indexOf("=");
+    if (eq <= 0) {
+      throw new MalformedMessageError(
+        `uevent environment entry ${JSON.stringify(entry.slice(0, 64))} is not KEY=VALUE`,
+        stringOffset(data, start, i),
+      );
     }
-    at = nul + 1;
+    const key = entry.slice(0, eq);
+    // Assigning "__proto__" would set the prototype: define it as the own key it is.
+    if (key === "__proto__") {
+      Object.defineProperty(env, key, {
+        value: entry.slice(eq + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      env[key] = entry.slice(eq + 1);
+    }
   }
-  // fromEntries defines own properties: a "__proto__" key stays a key.
-  return Object.fromEntries(entries);
+  return env;
 }
 
 function seqnumOf(env: Record<string, string>, offset: number): bigint | undefined {
@@ -184,9 +205,8 @@ export function isUdevMessage(data: Uint8Array): boolean {
 }
 
 function parseKernel(data: Uint8Array): Uevent {
-  const nul = data.indexOf(0);
-  const headerEnd = nul < 0 ? data.byteLength : nul;
-  const header = decoder.decode(data.subarray(0, headerEnd));
+  const strings = decoder.decode(data).split("\0");
+  const header = strings[0];
   const at = header.indexOf("@/");
   if (at <= 0) {
     throw new MalformedMessageError(
@@ -194,7 +214,7 @@ function parseKernel(data: Uint8Array): Uevent {
       0,
     );
   }
-  const env = parseEnvironment(data, headerEnd + 1, data.byteLength);
+  const env = environment(strings, 1, data, 0);
   return {
     type: "uevent",
     source: "kernel",
@@ -202,7 +222,7 @@ function parseKernel(data: Uint8Array): Uevent {
     devpath: header.slice(at + 1),
     subsystem: field(env, "SUBSYSTEM"),
     devtype: field(env, "DEVTYPE"),
-    seqnum: seqnumOf(env, headerEnd + 1),
+    seqnum: seqnumOf(env, stringOffset(data, 0, 1)),
     env,
   };
 }
@@ -244,7 +264,7 @@ function parseUdev(data: Uint8Array): Uevent {
       16,
     );
   }
-  const env = parseEnvironment(data, start, end);
+  const env = environment(decoder.decode(data.subarray(start, end)).split("\0"), 0, data, start);
   const action = field(env, "ACTION");
   const devpath = field(env, "DEVPATH");
   if (action === undefined || devpath === undefined) {
