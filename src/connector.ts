@@ -737,8 +737,8 @@ let subscribe: (socket: NetlinkSocket, timeout: number) => Promise<ProcEventMoni
  * @example
  * ```ts ignore
  * import { openProcEvents } from "@netlink/netlink/connector";
- * await using events = await openProcEvents();
- * for await (const event of events.events({ signal: AbortSignal.timeout(5_000) })) {
+ * await using monitor = await openProcEvents();
+ * for await (const event of monitor.events({ signal: AbortSignal.timeout(5_000) })) {
  *   if (event.type === "exit") console.log(event.processTgid, event.exitStatus);
  * }
  * ```
