@@ -212,7 +212,16 @@ const OVERRUN_DATAGRAM: ReceivedDatagram = Object.freeze({
 });
 
 function overrunMessage(): ReceivedMessage {
-  return { type: NLMSG_OVERRUN, flags: 0, seq: 0, portid: 0, payload: EMPTY, sender: 0, group: 0 };
+  return {
+    type: NLMSG_OVERRUN,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: EMPTY,
+    sender: 0,
+    group: 0,
+    nsid: undefined,
+  };
 }
 
 function checkU32(name: string, value: unknown): number {
