@@ -71,6 +71,48 @@ test("a network device's uevents reach only its own namespace", async () => {
   assert.ok(inBEvents.every((e) => !e.devpath.includes("/ua")), "nothing of A's");
 });
 
+test("events the kernel dropped (a full receive buffer) show as an overrun; the stream goes on", async () => {
+  using ns = new Netns();
+  // The smallest buffer the kernel allows holds a few uevents; nothing reads while 20 veth
+  // pairs (some 200 uevents) appear.
+  await using monitor = await openUevents({ netns: ns.name, receiveBufferSize: 1 });
+  const pairs = Array.from({ length: 20 }, (_, i) => `link add uo${i} type veth peer name up${i}`);
+  ns.ipBatch(pairs);
+  let overruns = 0;
+  let after = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  try {
+    for await (const event of monitor.events({ signal: AbortSignal.timeout(10_000) })) {
+      if (event.type === "overrun") {
+        overruns++;
+        // Read on: once the backlog is drained, a new device's events still arrive. (The small
+        // buffer may overflow again on the new pair's own burst: then another pair is added.)
+        if (overruns <= 5) {
+          const pair = [
+            "link",
+            "add",
+            `uz${overruns}`,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            `uy${overruns}`,
+          ];
+          timers.push(setTimeout(() => ns.ip(...pair), 100));
+        }
+      } else if (/^\/devices\/virtual\/net\/u[zy]\d/.test(event.devpath)) {
+        after = true;
+        break;
+      }
+    }
+  } finally {
+    timers.forEach(clearTimeout);
+  }
+  assert.ok(overruns >= 1, "an overrun was reported");
+  assert.equal(monitor.overruns, overruns);
+  assert.ok(after, "events after the overrun arrive");
+});
+
 test("another process multicasting a fake kernel uevent is rejected, not an event", async () => {
   using ns = new Netns();
   await using monitor = await openUevents({ netns: ns.name });
