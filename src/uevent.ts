@@ -372,9 +372,11 @@ let createMonitor: (socket: NetlinkSocket, source: "kernel" | "udev") => UeventM
  * A stream of device events from {@linkcode openUevents}. Only datagrams from the expected
  * sender are parsed: for "kernel", multicast to group 1 from port 0 (the kernel) in the kernel's
  * format; for "udev", multicast to group 2 from a non-zero port (udevd) with a libudev header.
- * Anything else is counted in {@linkcode rejected} and skipped. (udev also checks that the
- * sender's uid is 0 through SCM_CREDENTIALS; this library does not read credentials. The kernel
- * lets only processes with CAP_NET_ADMIN send on this protocol to other sockets at all.)
+ * Anything else is counted in {@linkcode rejected} and skipped, and so is, for "udev", a message
+ * that does not parse: any process with CAP_NET_ADMIN can send to that group, and one bad
+ * message must not end the stream (udev drops them too). (udev also checks that the sender's
+ * uid is 0 through SCM_CREDENTIALS; this library does not read credentials. The kernel lets only
+ * processes with CAP_NET_ADMIN send on this protocol to other sockets at all.)
  *
  * @example
  * ```ts ignore
@@ -405,7 +407,10 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
     return this.#source;
   }
 
-  /** Datagrams skipped because they did not come from the expected sender or in its format. */
+  /**
+   * Datagrams skipped: not from the expected sender or not in its format (and, for "udev",
+   * messages that do not parse).
+   */
   get rejected(): number {
     return this.#rejected;
   }
@@ -422,8 +427,8 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
 
   /**
    * Iterates the events as they arrive. Ends when the monitor is closed; throws (and so ends) on
-   * abort, with the signal's reason, and on a datagram from the trusted sender that does not
-   * parse (MalformedMessageError); a new iteration goes on with the next datagram.
+   * abort, with the signal's reason, and on a uevent from the kernel that does not parse
+   * (MalformedMessageError: a kernel bug); a new iteration goes on with the next datagram.
    */
   async *events(
     options: UeventIterationOptions = {},
@@ -461,7 +466,14 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
       this.#rejected++;
       return undefined;
     }
-    return parseUevent(data);
+    if (this.#source === "kernel") return parseUevent(data);
+    try {
+      return parseUevent(data);
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err;
+      this.#rejected++;
+      return undefined;
+    }
   }
 }
 

@@ -226,6 +226,17 @@ test("udev source: only udevd's multicast with a libudev header is an event", as
   monitor.close();
 });
 
+test("udev source: a malformed message from a process is rejected; the stream goes on", async () => {
+  const { monitor, other } = await fakeMonitor({ source: "udev" });
+  other.send(udevMessage(UDEV_PROPS, { magic: 0xcafefeed }), 0, 1 << 1);
+  other.send(udevMessage("SUBSYSTEM=net\0"), 0, 1 << 1); // no ACTION, no DEVPATH
+  other.send(udevMessage(UDEV_PROPS), 0, 1 << 1);
+  const { value } = await monitor.events().next();
+  assert.equal(value?.type === "uevent" && value.devpath, "/devices/virtual/net/vb");
+  assert.equal(monitor.rejected, 2);
+  monitor.close();
+});
+
 test("an overrun is yielded as { type: 'overrun' }; the stream goes on", async () => {
   const { monitor, t, kernel } = await fakeMonitor();
   t.overrun();
