@@ -31,7 +31,9 @@ async function eventsOf(
   related: (event: ProcEvent, pid: number) => boolean = involves,
 ): Promise<{ pid: number; events: ProcEvent[]; code: number | null }> {
   const child = spawn(command[0], command.slice(1), { stdio: "ignore" });
-  const pid = child.pid!;
+  child.on("error", () => {}); // reported below
+  if (child.pid === undefined) throw new Error(`cannot run ${command[0]}: is it installed?`);
+  const pid = child.pid;
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const events: ProcEvent[] = [];
   for await (const event of monitor.events({ signal: AbortSignal.timeout(15_000) })) {
