@@ -7,6 +7,10 @@
  * Needs `--allow-ffi` on Deno, and only that: the library calls libc directly, which Deno's other
  * permissions do not see (a `netns` name works without `--allow-read`).
  *
+ * Typed streams of device events and process events live in their own entry points:
+ * `@netlink/netlink/uevent` (`openUevents()`) and `@netlink/netlink/connector`
+ * (`openProcEvents()`).
+ *
  * @example
  * ```ts ignore
  * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";

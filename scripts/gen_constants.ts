@@ -120,6 +120,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
   { header: "linux/netfilter.h", prefixes: ["NFPROTO_"] },
   { header: "linux/connector.h", prefixes: ["CN_IDX_", "CN_VAL_"] },
+  { header: "linux/cn_proc.h", prefixes: ["PROC_CN_MCAST_", "PROC_EVENT_"] },
   {
     header: "linux/netfilter/nfnetlink.h",
     prefixes: ["NFNL_SUBSYS_", "NFNLGRP_", "NFNL_MSG_BATCH_"],
@@ -231,6 +232,73 @@ const FFI_LAYOUTS: readonly Layout[] = [
   ...structLayout("nlattr", [], "linux/netlink.h"),
 ];
 
+/** A struct's size and its fields' offsets, named by `prefix` and a field path ("id.idx" → ID_IDX). */
+function fieldLayout(prefix: string, struct: string, fields: readonly string[]): Layout[] {
+  return [
+    {
+      name: `SIZEOF_${prefix}`,
+      expr: `sizeof(struct ${struct})`,
+      doc: `Size of \`struct ${struct}\`.`,
+    },
+    ...fields.map((field) => ({
+      name: `${prefix}_${field.replace(/\./g, "_").toUpperCase()}`,
+      expr: `offsetof(struct ${struct}, ${field})`,
+      doc: `Byte offset of \`${field}\` in \`struct ${struct}\`.`,
+    })),
+  ];
+}
+
+/**
+ * struct cn_msg (<linux/connector.h>) and struct proc_event (<linux/cn_proc.h>), for
+ * src/connector.ts. Each event's struct (fork_proc_event...) gets offsets relative to itself,
+ * which sits at EVENT_DATA in struct proc_event.
+ */
+const CONNECTOR_LAYOUTS: readonly Layout[] = [
+  ...fieldLayout("CN_MSG", "cn_msg", ["id.idx", "id.val", "seq", "ack", "len", "flags", "data"]),
+  ...fieldLayout("PROC_EVENT", "proc_event", [
+    "what",
+    "cpu",
+    "timestamp_ns",
+    "event_data",
+    "event_data.ack.err",
+  ]),
+  ...fieldLayout("FORK", "fork_proc_event", [
+    "parent_pid",
+    "parent_tgid",
+    "child_pid",
+    "child_tgid",
+  ]),
+  ...fieldLayout("EXEC", "exec_proc_event", ["process_pid", "process_tgid"]),
+  ...fieldLayout("ID", "id_proc_event", ["process_pid", "process_tgid", "r.ruid", "e.euid"]),
+  ...fieldLayout("SID", "sid_proc_event", ["process_pid", "process_tgid"]),
+  ...fieldLayout("PTRACE", "ptrace_proc_event", [
+    "process_pid",
+    "process_tgid",
+    "tracer_pid",
+    "tracer_tgid",
+  ]),
+  ...fieldLayout("COMM", "comm_proc_event", ["process_pid", "process_tgid", "comm"]),
+  {
+    name: "COMM_COMM_SIZE",
+    expr: "sizeof(((struct comm_proc_event *)0)->comm)",
+    doc: "Size of the `comm` array in `struct comm_proc_event` (TASK_COMM_LEN).",
+  },
+  ...fieldLayout("COREDUMP", "coredump_proc_event", [
+    "process_pid",
+    "process_tgid",
+    "parent_pid",
+    "parent_tgid",
+  ]),
+  ...fieldLayout("EXIT", "exit_proc_event", [
+    "process_pid",
+    "process_tgid",
+    "exit_code",
+    "exit_signal",
+    "parent_pid",
+    "parent_tgid",
+  ]),
+];
+
 /** The project's kernel module protocol (kernel-module/nltest_uapi.h). */
 const MODULE_GROUP: Group = {
   header: "nltest_uapi.h",
@@ -249,7 +317,14 @@ const MODULE_LAYOUTS: readonly Layout[] = structLayout(
 const MODULE_INCLUDE = new URL("kernel-module/", ROOT).pathname;
 
 /** Extra headers the layouts need. */
-const LAYOUT_HEADERS = ["stddef.h", "sys/uio.h", "linux/netlink.h", "linux/filter.h"];
+const LAYOUT_HEADERS = [
+  "stddef.h",
+  "sys/uio.h",
+  "linux/netlink.h",
+  "linux/filter.h",
+  "linux/connector.h",
+  "linux/cn_proc.h",
+];
 
 /** One `#define` or enum member found in a header. */
 interface Definition {
@@ -673,7 +748,7 @@ async function main(): Promise<void> {
     headers,
     uniqueConstants,
     errnoCandidates,
-    [...FFI_LAYOUTS, ...MODULE_LAYOUTS],
+    [...FFI_LAYOUTS, ...MODULE_LAYOUTS, ...CONNECTOR_LAYOUTS],
     MODULE_GROUP.strings ?? [],
   );
 
@@ -703,11 +778,13 @@ async function main(): Promise<void> {
 
   // ffi/_constants.ts
   const ffi = constantLines(ffiCandidates, values, new Set());
-  const layoutLines = FFI_LAYOUTS.flatMap((layout) => [
-    "",
-    `/** ${layout.doc} */`,
-    `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
-  ]);
+  /** `export const` lines, with JSDoc, for evaluated layouts. */
+  const layoutLines = (layouts: readonly Layout[]) =>
+    layouts.flatMap((layout) => [
+      "",
+      `/** ${layout.doc} */`,
+      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
+    ]);
   const ffiSource = [
     banner,
     "",
@@ -720,7 +797,7 @@ async function main(): Promise<void> {
     ...ffi.lines,
     "",
     "// Struct sizes and field offsets, in bytes.",
-    ...layoutLines,
+    ...layoutLines(FFI_LAYOUTS),
     "",
   ].join("\n");
 
@@ -812,15 +889,27 @@ async function main(): Promise<void> {
     ]),
     "",
     "// Struct sizes and field offsets, in bytes.",
-    ...MODULE_LAYOUTS.flatMap((layout) => [
-      "",
-      `/** ${layout.doc} */`,
-      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
-    ]),
+    ...layoutLines(MODULE_LAYOUTS),
+    "",
+  ].join("\n");
+
+  // src/_connector_layout.ts
+  const connectorSource = [
+    banner,
+    "",
+    "/**",
+    " * Struct layouts of the connector (struct cn_msg) and of the process events connector",
+    " * (struct proc_event and its per-event structs), in bytes. Internal: src/connector.ts reads",
+    " * messages with them.",
+    " *",
+    " * @module",
+    " */",
+    ...layoutLines(CONNECTOR_LAYOUTS),
     "",
   ].join("\n");
 
   const outputs = {
+    "src/_connector_layout.ts": connectorSource,
     "kernel-module/nltest_uapi.ts": moduleSource,
     "src/constants.ts": publicSource,
     "src/_errno.ts": errnoSource,

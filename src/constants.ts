@@ -3674,6 +3674,44 @@ export const CN_IDX_DRBD = 8;
 /** `CN_VAL_DRBD` from <linux/connector.h>. */
 export const CN_VAL_DRBD = 1;
 
+// <linux/cn_proc.h>
+
+/** `PROC_CN_MCAST_LISTEN` from <linux/cn_proc.h>. */
+export const PROC_CN_MCAST_LISTEN = 1;
+
+/** `PROC_CN_MCAST_IGNORE` from <linux/cn_proc.h>. */
+export const PROC_CN_MCAST_IGNORE = 2;
+
+/** `PROC_EVENT_NONE` from <linux/cn_proc.h>. */
+export const PROC_EVENT_NONE = 0;
+
+/** `PROC_EVENT_FORK` from <linux/cn_proc.h>. */
+export const PROC_EVENT_FORK = 1;
+
+/** `PROC_EVENT_EXEC` from <linux/cn_proc.h>. */
+export const PROC_EVENT_EXEC = 2;
+
+/** `PROC_EVENT_UID` from <linux/cn_proc.h>. */
+export const PROC_EVENT_UID = 4;
+
+/** `PROC_EVENT_GID` from <linux/cn_proc.h>. */
+export const PROC_EVENT_GID = 64;
+
+/** `PROC_EVENT_SID` from <linux/cn_proc.h>. */
+export const PROC_EVENT_SID = 128;
+
+/** `PROC_EVENT_PTRACE` from <linux/cn_proc.h>. */
+export const PROC_EVENT_PTRACE = 256;
+
+/** `PROC_EVENT_COMM` from <linux/cn_proc.h>. */
+export const PROC_EVENT_COMM = 512;
+
+/** `PROC_EVENT_COREDUMP` from <linux/cn_proc.h>. */
+export const PROC_EVENT_COREDUMP = 1073741824;
+
+/** `PROC_EVENT_EXIT` from <linux/cn_proc.h>. */
+export const PROC_EVENT_EXIT = 2147483648;
+
 // <linux/netfilter/nfnetlink.h>
 
 /** `NFNLGRP_NONE` from <linux/netfilter/nfnetlink.h>. */

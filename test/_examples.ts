@@ -21,7 +21,7 @@ export function documentedDenoFlags(example: string): string[] {
 export function runExample(
   example: string,
   args: string[] = [],
-  options: { prefix?: string[]; timeoutMs?: number } = {},
+  options: { prefix?: string[]; timeoutMs?: number; onStdout?: (text: string) => void } = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const runtime = "Deno" in globalThis
     ? [process.execPath, "run", ...documentedDenoFlags(example)]
@@ -30,7 +30,10 @@ export function runExample(
   return new Promise((resolve, reject) => {
     const child = spawn(command, rest, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => stdout += d);
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      options.onStdout?.(stdout);
+    });
     child.stderr.on("data", (d) => stderr += d);
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
     child.on("error", reject);

@@ -26,6 +26,13 @@ echo "== static checks"
 bash scripts/check.sh | tee "$log/check"
 add checks "$(grep -c ': ok$' "$log/check")" "$(grep -c ': FAILED$' "$log/check")"
 
+# Tools the host tests run that a fresh Debian lacks (strace: the process-events ptrace test).
+if ! command -v strace >/dev/null; then
+  echo "installing strace" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace >&2
+fi
+
 echo "== deno: unit + netns tests"
 deno test -A test/unit/ test/host/ test/ynl/ test/route/ 2>&1 | tee "$log/deno"
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log/deno" | tail -1)
