@@ -207,7 +207,7 @@ const DIAG_GROUPS: readonly Group[] = [
     header: "linux/sock_diag.h",
     prefixes: ["SOCK_DIAG_", "SOCK_DESTROY", "SK_MEMINFO_", "SKNLGRP_"],
   },
-  { header: "linux/inet_diag.h", prefixes: ["INET_DIAG_", "TCPDIAG_"] },
+  { header: "linux/inet_diag.h", prefixes: ["INET_DIAG_", "TCPDIAG_", "INET_ULP_INFO_"] },
   { header: "linux/unix_diag.h", prefixes: ["UDIAG_", "UNIX_DIAG_"] },
   { header: "linux/netlink_diag.h", prefixes: ["NETLINK_DIAG_", "NDIAG_"] },
   { header: "linux/packet_diag.h", prefixes: ["PACKET_SHOW_", "PACKET_DIAG_", "PDI_"] },

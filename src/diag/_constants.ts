@@ -206,6 +206,21 @@ export const INET_DIAG_SOCKOPT = 22;
 /** `INET_DIAG_MAX` from <linux/inet_diag.h>. */
 export const INET_DIAG_MAX = 22;
 
+/** `INET_ULP_INFO_UNSPEC` from <linux/inet_diag.h>. */
+export const INET_ULP_INFO_UNSPEC = 0;
+
+/** `INET_ULP_INFO_NAME` from <linux/inet_diag.h>. */
+export const INET_ULP_INFO_NAME = 1;
+
+/** `INET_ULP_INFO_TLS` from <linux/inet_diag.h>. */
+export const INET_ULP_INFO_TLS = 2;
+
+/** `INET_ULP_INFO_MPTCP` from <linux/inet_diag.h>. */
+export const INET_ULP_INFO_MPTCP = 3;
+
+/** `INET_ULP_INFO_MAX` from <linux/inet_diag.h>. */
+export const INET_ULP_INFO_MAX = 3;
+
 // <linux/unix_diag.h>
 
 /** show name (not path) */
