@@ -280,7 +280,11 @@ const DIAG_LAYOUTS: readonly Layout[] = [
     "idiag_inode",
   ], "linux/inet_diag.h"),
   ...structLayout("inet_diag_bc_op", ["code", "yes", "no"], "linux/inet_diag.h"),
-  ...structLayout("inet_diag_hostcond", ["family", "prefix_len", "port", "addr"], "linux/inet_diag.h"),
+  ...structLayout(
+    "inet_diag_hostcond",
+    ["family", "prefix_len", "port", "addr"],
+    "linux/inet_diag.h",
+  ),
   ...structLayout("inet_diag_markcond", ["mark", "mask"], "linux/inet_diag.h"),
   ...structLayout("unix_diag_req", [
     "sdiag_family",
@@ -374,6 +378,8 @@ const DIAG_STRUCTS: readonly StructTable[] = [
     prefix: "pdr_",
     type: "PacketRing",
   },
+  // PACKET_DIAG_FILTER's value is an array of them.
+  { struct: "sock_filter", header: "linux/filter.h", prefix: "", type: "BpfInstruction" },
 ];
 
 /** One member of a struct as the header declares it. */
@@ -410,11 +416,14 @@ async function structMembers(table: StructTable): Promise<Member[]> {
     const head = /^(.*\S)\s+([A-Za-z_]\w*)\s*(?:\[\s*(\w+)\s*\])?\s*(?::\s*(\d+))?$/s.exec(first);
     if (!head) throw new Error(`struct ${table.struct}: cannot parse member "${first}"`);
     const type = head[1].replace(/\s+/g, " ");
-    const declarators = [head.slice(2), ...rest.map((d) => {
-      const m = /^([A-Za-z_]\w*)\s*(?:\[\s*(\w+)\s*\])?\s*(?::\s*(\d+))?$/.exec(d);
-      if (!m) throw new Error(`struct ${table.struct}: cannot parse member "${d}"`);
-      return m.slice(1);
-    })];
+    const declarators = [
+      head.slice(2),
+      ...rest.map((d) => {
+        const m = /^([A-Za-z_]\w*)\s*(?:\[\s*(\w+)\s*\])?\s*(?::\s*(\d+))?$/.exec(d);
+        if (!m) throw new Error(`struct ${table.struct}: cannot parse member "${d}"`);
+        return m.slice(1);
+      }),
+    ];
     // A comment may sit on any line of the declaration; take the first one found.
     let doc = "";
     for (let at = declared; at <= line && !doc; at++) doc = comments.get(at) ?? "";
@@ -459,7 +468,11 @@ function memberLayouts(table: StructTable, members: readonly Member[]): Layout[]
       { name: key(m.name, "offset"), expr: `offsetof(${s}, ${m.name})`, doc: "" },
       { name: key(m.name, "size"), expr: `sizeof(${element})`, doc: "" },
       { name: key(m.name, "signed"), expr: `(__typeof__(${element}))-1 < 0`, doc: "" },
-      { name: key(m.name, "count"), expr: `sizeof(((${s} *)0)->${m.name}) / sizeof(${element})`, doc: "" },
+      {
+        name: key(m.name, "count"),
+        expr: `sizeof(((${s} *)0)->${m.name}) / sizeof(${element})`,
+        doc: "",
+      },
     );
   }
   return layouts;

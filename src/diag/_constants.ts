@@ -1242,3 +1242,37 @@ export interface PacketRing {
   /** `pdr_features`. */
   features: number;
 }
+
+/** `struct sock_filter` as <linux/filter.h> lays it out: the size and each member's place. */
+export const SOCK_FILTER_LAYOUT: StructLayout = {
+  struct: "sock_filter",
+  size: 8,
+  fields: [
+    { name: "code", offset: 0, size: 2 },
+    { name: "jt", offset: 2, size: 1 },
+    { name: "jf", offset: 3, size: 1 },
+    { name: "k", offset: 4, size: 4 },
+  ],
+};
+
+/**
+ * `struct sock_filter` from <linux/filter.h>, its members named without ``.
+ *
+ * @example
+ * ```ts
+ * import type { BpfInstruction } from "@netlink/netlink/diag";
+ * function show(value: BpfInstruction): string {
+ *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ * }
+ * ```
+ */
+export interface BpfInstruction {
+  /** `code`: Actual filter code */
+  code: number;
+  /** `jt`: Jump true */
+  jt: number;
+  /** `jf`: Jump false */
+  jf: number;
+  /** `k`: Generic multiuse field */
+  k: number;
+}

@@ -37,9 +37,13 @@ function integer(view: DataView, at: number, size: number, signed: boolean): num
     case 1:
       return signed ? view.getInt8(at) : view.getUint8(at);
     case 2:
-      return signed ? view.getInt16(at, HOST_LITTLE_ENDIAN) : view.getUint16(at, HOST_LITTLE_ENDIAN);
+      return signed
+        ? view.getInt16(at, HOST_LITTLE_ENDIAN)
+        : view.getUint16(at, HOST_LITTLE_ENDIAN);
     case 4:
-      return signed ? view.getInt32(at, HOST_LITTLE_ENDIAN) : view.getUint32(at, HOST_LITTLE_ENDIAN);
+      return signed
+        ? view.getInt32(at, HOST_LITTLE_ENDIAN)
+        : view.getUint32(at, HOST_LITTLE_ENDIAN);
     case 8:
       return signed
         ? view.getBigInt64(at, HOST_LITTLE_ENDIAN)
@@ -81,4 +85,10 @@ export function decodeStruct<T>(layout: StructLayout, bytes: Uint8Array): T {
     }
   }
   return out as T;
+}
+
+/** A socket cookie (`__u32 cookie[2]`, low word first) as one number. */
+export function readCookie(view: DataView, at: number): bigint {
+  return (BigInt(view.getUint32(at + 4, HOST_LITTLE_ENDIAN)) << 32n)
+    | BigInt(view.getUint32(at, HOST_LITTLE_ENDIAN));
 }

@@ -7,9 +7,9 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { AF_UNSPEC } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import {
-  AF_UNSPEC,
   INET_DIAG_BC_AUTO,
   INET_DIAG_BC_CGROUP_COND,
   INET_DIAG_BC_D_COND,
@@ -208,7 +208,9 @@ function compilePort(side: "sport" | "dport", match: PortMatch): Uint8Array {
         parts.push(negate(ge(port)));
         break;
       default:
-        throw new TypeError(`${side}: unknown bound ${JSON.stringify(key)}; use eq, ne, ge, le, gt or lt`);
+        throw new TypeError(
+          `${side}: unknown bound ${JSON.stringify(key)}; use eq, ne, ge, le, gt or lt`,
+        );
     }
   }
   if (parts.length === 0) throw new TypeError(`${side} has no bound (eq, ne, ge, le, gt or lt)`);
@@ -238,7 +240,9 @@ function compile(filter: InetFilter): Uint8Array {
   if (filter === null || typeof filter !== "object") {
     throw new TypeError(`a filter must be an object such as { sport: 22 }, got ${String(filter)}`);
   }
-  const keys = Object.keys(filter).filter((k) => (filter as Record<string, unknown>)[k] !== undefined);
+  const keys = Object.keys(filter).filter((k) =>
+    (filter as Record<string, unknown>)[k] !== undefined
+  );
   const f = filter as Record<string, unknown>;
   const kind = keys.find((k) => k !== "port" && k !== "mask");
   const allowed: Record<string, string[]> = { src: ["port"], dst: ["port"], mark: ["mask"] };
@@ -274,7 +278,11 @@ function compile(filter: InetFilter): Uint8Array {
     case "mark": {
       const cond = new Uint8Array(SIZEOF_INET_DIAG_MARKCOND);
       const view = new DataView(cond.buffer);
-      view.setUint32(OFFSETOF_INET_DIAG_MARKCOND_MARK, checkU32("mark", f.mark), HOST_LITTLE_ENDIAN);
+      view.setUint32(
+        OFFSETOF_INET_DIAG_MARKCOND_MARK,
+        checkU32("mark", f.mark),
+        HOST_LITTLE_ENDIAN,
+      );
       view.setUint32(
         OFFSETOF_INET_DIAG_MARKCOND_MASK,
         checkU32("mask", f.mask ?? 0xffff_ffff),
