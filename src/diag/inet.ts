@@ -294,7 +294,11 @@ export function encodeInetRequests(query: InetQuery = {}): Uint8Array[] {
     const payload = new Uint8Array(SIZEOF_INET_DIAG_REQ_V2 + tail.length);
     const view = new DataView(payload.buffer);
     view.setUint8(OFFSETOF_INET_DIAG_REQ_V2_SDIAG_FAMILY, family);
-    view.setUint8(OFFSETOF_INET_DIAG_REQ_V2_SDIAG_PROTOCOL, protocol > 0xff ? 0 : protocol);
+    // MPTCP's number does not fit: ss puts IPPROTO_TCP here and the real one in the attribute.
+    view.setUint8(
+      OFFSETOF_INET_DIAG_REQ_V2_SDIAG_PROTOCOL,
+      protocol > 0xff ? IPPROTO_TCP : protocol,
+    );
     view.setUint8(OFFSETOF_INET_DIAG_REQ_V2_IDIAG_EXT, ext);
     if (protocol === IPPROTO_RAW) {
       view.setUint8(OFFSETOF_INET_DIAG_REQ_RAW_SDIAG_RAW_PROTOCOL, rawProtocol);
