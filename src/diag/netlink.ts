@@ -10,6 +10,12 @@ import { AttributeDecoder } from "../attribute.ts";
 import { MalformedMessageError } from "../errors.ts";
 import {
   AF_NETLINK,
+  NDIAG_FLAG_BROADCAST_ERROR,
+  NDIAG_FLAG_CAP_ACK,
+  NDIAG_FLAG_CB_RUNNING,
+  NDIAG_FLAG_LISTEN_ALL_NSID,
+  NDIAG_FLAG_NO_ENOBUFS,
+  NDIAG_FLAG_PKTINFO,
   NDIAG_PROTO_ALL,
   NDIAG_SHOW_FLAGS,
   NDIAG_SHOW_GROUPS,
@@ -53,6 +59,30 @@ export interface NetlinkQuery extends DiagOptions {
 }
 
 /**
+ * A netlink socket's options, and whether a dump is in progress on it.
+ *
+ * @example
+ * ```ts
+ * import type { NetlinkSocketFlags } from "@netlink/netlink/diag";
+ * const busy = (f: NetlinkSocketFlags) => f.dumpRunning;
+ * ```
+ */
+export interface NetlinkSocketFlags {
+  /** A dump is in progress (its next part is sent when the socket reads). */
+  dumpRunning: boolean;
+  /** NETLINK_PKTINFO. */
+  pktinfo: boolean;
+  /** NETLINK_BROADCAST_ERROR. */
+  broadcastError: boolean;
+  /** NETLINK_NO_ENOBUFS. */
+  noEnobufs: boolean;
+  /** NETLINK_LISTEN_ALL_NSID. */
+  listenAllNsid: boolean;
+  /** NETLINK_CAP_ACK. */
+  capAck: boolean;
+}
+
+/**
  * One netlink socket, as `ss -f netlink -e` shows it. The kernel's own sockets have port ID 0.
  *
  * @example
@@ -80,8 +110,8 @@ export interface NetlinkSocketInfo {
   state: SocketState | `state-${number}`;
   /** The multicast groups joined, by number. */
   groups?: number[];
-  /** NDIAG_FLAG_* bits: a dump running (1), NETLINK_PKTINFO (2), ... CAP_ACK (32). */
-  flags?: number;
+  /** Socket options and whether a dump is running (NETLINK_DIAG_FLAGS, kernel 4.6+). */
+  flags?: NetlinkSocketFlags;
   /** Memory counters (`ss -m`). */
   memory?: SocketMemory;
 }
@@ -169,9 +199,18 @@ export function decodeNetlinkSocket(payload: Uint8Array): NetlinkSocketInfo {
       case NETLINK_DIAG_GROUPS:
         socket.groups = groupList(attrs.bytes());
         break;
-      case NETLINK_DIAG_FLAGS:
-        socket.flags = attrs.u32();
+      case NETLINK_DIAG_FLAGS: {
+        const flags = attrs.u32();
+        socket.flags = {
+          dumpRunning: (flags & NDIAG_FLAG_CB_RUNNING) !== 0,
+          pktinfo: (flags & NDIAG_FLAG_PKTINFO) !== 0,
+          broadcastError: (flags & NDIAG_FLAG_BROADCAST_ERROR) !== 0,
+          noEnobufs: (flags & NDIAG_FLAG_NO_ENOBUFS) !== 0,
+          listenAllNsid: (flags & NDIAG_FLAG_LISTEN_ALL_NSID) !== 0,
+          capAck: (flags & NDIAG_FLAG_CAP_ACK) !== 0,
+        };
         break;
+      }
       case NETLINK_DIAG_MEMINFO:
         socket.memory = decodeSocketMemory(attrs.bytes());
         break;

@@ -83,7 +83,10 @@ export interface UnixSocket {
    * name with each NUL byte as `@`. Absent for unbound sockets.
    */
   path?: string;
-  /** The bound name's raw bytes (abstract names start with a NUL byte). */
+  /**
+   * The bound name's bytes as the kernel sent them: a path with its NUL terminator, or an
+   * abstract name (starting with a NUL byte).
+   */
   name?: Uint8Array;
   /** For a filesystem path: the socket file's inode and device. */
   vfs?: UnixVfs;
@@ -130,9 +133,14 @@ export function encodeUnixRequest(query: UnixQuery = {}): Uint8Array {
 
 const utf8 = new TextDecoder();
 
-/** ss's way of writing a name: abstract ones (leading NUL) start with `@`, NULs become `@`. */
+/**
+ * ss's way of writing a name: a path up to its NUL terminator; an abstract name (leading NUL,
+ * exactly as long as bound) with `@` for each NUL byte.
+ */
 function nameText(name: Uint8Array): string {
-  return utf8.decode(name).replaceAll("\0", "@");
+  if (name[0] === 0) return utf8.decode(name).replaceAll("\0", "@");
+  const end = name.indexOf(0);
+  return utf8.decode(end < 0 ? name : name.subarray(0, end));
 }
 
 function u32s(bytes: Uint8Array): number[] {
