@@ -7,7 +7,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { AF_UNSPEC } from "../constants.ts";
+import { AF_UNSPEC, NLA_HDRLEN } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import {
   INET_DIAG_BC_AUTO,
@@ -81,6 +81,8 @@ export type InetFilter =
   | { readonly autobound: true };
 
 const OP = SIZEOF_INET_DIAG_BC_OP;
+/** An attribute's value is at most this long (nla_len is 16 bits and counts the header). */
+const MAX_BYTECODE = 0xffff - NLA_HDRLEN;
 
 function op(code: number, yes: number, no: number): Uint8Array {
   if (yes > 0xff || no > 0xffff) {
@@ -320,5 +322,11 @@ function compile(filter: InetFilter): Uint8Array {
  * ```
  */
 export function compileFilter(filter: InetFilter): Uint8Array {
-  return compile(filter);
+  const code = compile(filter);
+  if (code.length > MAX_BYTECODE) {
+    throw new RangeError(
+      `the filter compiles to ${code.length} bytes of bytecode; an attribute holds ${MAX_BYTECODE}`,
+    );
+  }
+  return code;
 }
