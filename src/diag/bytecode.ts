@@ -58,7 +58,8 @@ export type PortMatch = number | {
  * and `not` combine filters (`and`, `or`, `not`). An IPv4 address also matches the
  * IPv4-mapped addresses of IPv6 sockets, as the kernel does it. `dev` is an interface index,
  * `mark` a fwmark (under `mask`, default all bits), `cgroup` a cgroup v2 id, and
- * `autobound` matches sockets whose local port the kernel picked.
+ * `autobound` matches sockets whose local port was not chosen by bind(): clients and accepted
+ * connections (ss narrows its "autobound" further, to ports in ip_local_port_range).
  *
  * @example
  * ```ts

@@ -82,17 +82,18 @@ export function ssState(state: string): string {
 
 /**
  * How ss -n prints an inet address and port: IPv6 in brackets, the IPv6 any-address as `*` (but
- * as `[::]` on a v6only socket), port 0 as `*`.
+ * as `[::]` on a v6only socket), `%device` for a socket bound to one, port 0 as `*`.
  */
 export function ssEndpoint(
   family: number,
   endpoint: { address: string; port: number },
   v6only = false,
+  device?: string,
 ): string {
   const address = family === 10
     ? (endpoint.address === "::" && !v6only ? "*" : `[${endpoint.address}]`)
     : endpoint.address;
-  return `${address}:${endpoint.port === 0 ? "*" : endpoint.port}`;
+  return `${address}${device ? `%${device}` : ""}:${endpoint.port === 0 ? "*" : endpoint.port}`;
 }
 
 /** `ss ARGS` in the namespace, without its header, as text (continuation lines included). */

@@ -16,6 +16,8 @@ L6.bind(("::1", 5001)); L6.listen(3)
 D = socket.socket(socket.AF_INET6); D.bind(("::", 5002)); D.listen(2)
 P = socket.create_connection(("127.0.0.1", 5002))
 os.seteuid(65534); N = socket.socket(); os.seteuid(0); N.bind(("0.0.0.0", 5003)); N.listen(1)
+V = socket.socket(); V.setsockopt(socket.SOL_SOCKET, 25, b"lo"); V.bind(("127.0.0.1", 5005)); V.listen(1)  # SO_BINDTODEVICE
+K = socket.socket(); K.setsockopt(socket.SOL_SOCKET, 36, 1); K.bind(("127.0.0.1", 5004)); K.listen(1)  # SO_MARK
 T = socket.create_connection(("127.0.0.1", 5000)); B, _ = L.accept(); T.close(); time.sleep(0.05); B.close()
 time.sleep(0.2)
 `;
@@ -26,7 +28,7 @@ function asSs(s: InetSocket): string {
     ssState(s.state),
     s.receiveQueue,
     s.sendQueue,
-    ssEndpoint(s.family, s.local, s.v6only),
+    ssEndpoint(s.family, s.local, s.v6only, s.interface === 1 ? "lo" : undefined),
     ssEndpoint(s.family, s.peer, s.v6only),
     `ino:${s.inode}`,
     `sk:${s.cookie.toString(16)}`,
@@ -136,6 +138,7 @@ test("filters compile to bytecode the kernel applies: the same sockets as ss's e
       { all: [{ src: "127.0.0.1" }, { not: { sport: 5000 } }] },
       "src 127.0.0.1 and not sport = :5000",
     ],
+    [{ mark: 1, mask: 0xff }, "fwmark = 0x1/0xff"],
   ];
   for (const [filter, expression] of cases) {
     const ours = await inetSockets({ filter, netns: ns.name });
@@ -147,6 +150,23 @@ test("filters compile to bytecode the kernel applies: the same sockets as ss's e
       expression,
     );
   }
+  // ss narrows "autobound" down further with a port-range guess: the kernel's is exact, every
+  // socket whose port bind() did not choose (clients, accepted connections), and no listener.
+  const autobound = await inetSockets({ filter: { autobound: true }, netns: ns.name });
+  assert.deepEqual(
+    sorted(autobound.map(asSs)),
+    sorted(all.filter((s) => s.state !== "listen").map(asSs)),
+  );
+  // ss filters devices and cgroups itself; the kernel's conditions select the same sockets.
+  const bound = await inetSockets({ filter: { dev: 1 }, netns: ns.name });
+  assert.deepEqual(bound.map(asSs), all.filter((s) => s.interface === 1).map(asSs));
+  assert.equal(bound.length, 1);
+  const cgroup = all[0].cgroupId!;
+  assert.deepEqual(
+    (await inetSockets({ filter: { cgroup }, netns: ns.name })).map(asSs),
+    all.filter((s) => s.cgroupId === cgroup).map(asSs),
+  );
+  assert.deepEqual(await inetSockets({ filter: { cgroup: cgroup + 1000n }, netns: ns.name }), []);
 });
 
 /** `name:value` pairs of ss -i/-m's detail line. */
