@@ -28,8 +28,8 @@ export interface SocketOwner {
  * Maps socket inodes (the `inode` of every listed socket) to the processes holding them, by
  * reading /proc/PID/fd as `ss -p` does. Sockets and processes of every network namespace are
  * seen (inodes are unique across namespaces); processes of other users need root, and ones that
- * exit while being read are skipped. With `inodes`, only those are looked up. Deno needs
- * --allow-read.
+ * exit while being read are skipped. With `inodes`, only those are looked up. Deno lets only
+ * --allow-all read /proc.
  *
  * @example
  * ```ts
