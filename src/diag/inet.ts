@@ -79,9 +79,10 @@ import { compileFilter, type InetFilter } from "./bytecode.ts";
 import { type SocketState, type SocketStateGroup, stateMask, stateName } from "./states.ts";
 
 /**
- * The inet protocols by name. "tcp", "udp", "udplite" and "raw" are always there; "sctp",
- * "mptcp" and "dccp" need the kernel's sctp_diag, mptcp_diag or dccp_diag module (without it
- * the query rejects with a NetlinkError, ENOENT).
+ * The inet protocols by name. "tcp", "udp" and "udplite" come with inet_diag; "raw", "sctp",
+ * "mptcp" and "dccp" need the kernel's raw_diag, sctp_diag, mptcp_diag or dccp_diag (built in
+ * or as a module the kernel loads on demand): without it the query rejects with a NetlinkError
+ * whose code is "ENOENT", as a kernel built without CONFIG_INET_RAW_DIAG does for "raw".
  *
  * @example
  * ```ts
