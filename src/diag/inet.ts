@@ -1,6 +1,7 @@
 /**
- * inet_diag: TCP, UDP, UDP-Lite, raw (and, where the kernel has their diag modules, SCTP, MPTCP
- * and DCCP) sockets over IPv4 and IPv6, as `ss -t`, `-u`, `-w` list them.
+ * inet_diag: TCP, UDP, UDP-Lite, raw, MPTCP, SCTP and DCCP sockets over IPv4 and IPv6, as
+ * `ss -t`, `-u`, `-w`, `-M`, `-S`, `-d` list them (the last four where the kernel has their
+ * diag modules).
  *
  * @module
  */
@@ -130,11 +131,6 @@ export interface InetQuery extends DiagOptions {
   states?: Iterable<SocketState | SocketStateGroup>;
   /** Only sockets that match: compiled to bytecode and applied by the kernel. */
   filter?: InetFilter;
-  /**
-   * For raw sockets: the IP protocol (`socket(AF_INET, SOCK_RAW, protocol)`) to list, e.g.
-   * IPPROTO_ICMP. Default: every raw socket.
-   */
-  rawProtocol?: number;
   /** Ask for tcp_info, the congestion control's name and its info (`ss -i`). Default false. */
   info?: boolean;
   /** Ask for memory use: `memory` (`ss -m`) and `memInfo`. Default false. */
@@ -275,15 +271,6 @@ export function encodeInetRequests(query: InetQuery = {}): Uint8Array[] {
   if (query.memory) ext |= extensionBit(INET_DIAG_MEMINFO) | extensionBit(INET_DIAG_SKMEMINFO);
   ext |= extensionBit(INET_DIAG_TOS) | extensionBit(INET_DIAG_TCLASS)
     | extensionBit(INET_DIAG_SHUTDOWN);
-  let rawProtocol = IPPROTO_RAW;
-  if (query.rawProtocol !== undefined) {
-    if (protocol !== IPPROTO_RAW) throw new TypeError(`rawProtocol is for protocol "raw" only`);
-    const p = query.rawProtocol;
-    if (!Number.isInteger(p) || p < 0 || p > 255) {
-      throw new RangeError(`rawProtocol must be an IP protocol number from 0 to 255, got ${p}`);
-    }
-    rawProtocol = p;
-  }
   return families.map((family) => {
     const attrs = new AttributeEncoder();
     if (bytecode !== undefined && bytecode.length > 0) {
@@ -301,8 +288,9 @@ export function encodeInetRequests(query: InetQuery = {}): Uint8Array[] {
       protocol > 0xff ? IPPROTO_TCP : protocol,
     );
     view.setUint8(OFFSETOF_INET_DIAG_REQ_V2_IDIAG_EXT, ext);
+    // raw_diag reads sdiag_raw_protocol to look one socket up; dumps list every raw socket.
     if (protocol === IPPROTO_RAW) {
-      view.setUint8(OFFSETOF_INET_DIAG_REQ_RAW_SDIAG_RAW_PROTOCOL, rawProtocol);
+      view.setUint8(OFFSETOF_INET_DIAG_REQ_RAW_SDIAG_RAW_PROTOCOL, IPPROTO_RAW);
     }
     view.setUint32(OFFSETOF_INET_DIAG_REQ_V2_IDIAG_STATES, states, HOST_LITTLE_ENDIAN);
     payload.set(tail, SIZEOF_INET_DIAG_REQ_V2);

@@ -2,6 +2,7 @@
 // same on both runtimes), and `ss` run in that namespace, its lines split into fields.
 
 import { execFileSync, spawn } from "node:child_process";
+import type { InetSocket } from "../../src/diag/mod.ts";
 import type { Netns } from "../host/_netns.ts";
 
 /** A python3 process in `ns` that ran `setup` and holds its sockets until disposed (killed). */
@@ -102,4 +103,37 @@ export function ssText(ns: Netns, ...args: string[]): string {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** The fields ss -tanHe shows, from the library's view of a socket. */
+export function inetAsSs(s: InetSocket): string {
+  return [
+    ssState(s.state),
+    s.receiveQueue,
+    s.sendQueue,
+    ssEndpoint(s.family, s.local, s.v6only, s.interface === 1 ? "lo" : undefined),
+    ssEndpoint(s.family, s.peer, s.v6only),
+    `ino:${s.inode}`,
+    `sk:${s.cookie.toString(16)}`,
+    `uid:${s.uid}`,
+  ].join(" ");
+}
+
+/**
+ * The same fields from an ss -tanHe line. With a filter on one state ss leaves out the State
+ * column: `state` puts it back.
+ */
+export function fromSs(line: string[], state?: string): string {
+  const [recvQ, sendQ, local, peer] = state === undefined ? line.slice(1) : line;
+  state ??= line[0];
+  return [
+    state,
+    recvQ,
+    sendQ,
+    local,
+    peer,
+    `ino:${field(line, "ino") ?? 0}`,
+    `sk:${field(line, "sk")}`,
+    `uid:${field(line, "uid") ?? 0}`,
+  ].join(" ");
 }

@@ -3,9 +3,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type InetFilter, type InetSocket, inetSockets } from "../../src/diag/mod.ts";
+import { type InetFilter, inetSockets } from "../../src/diag/mod.ts";
 import { Netns } from "../host/_netns.ts";
-import { field, holdSockets, ss, ssEndpoint, ssState, ssText } from "./_ss.ts";
+import { fromSs, holdSockets, inetAsSs as asSs, ss, ssText } from "./_ss.ts";
 
 /** Listeners (one owned by uid 65534), a connection with unread bytes, a pending one, IPv6, TIME-WAIT. */
 const TCP_SETUP = `
@@ -21,39 +21,6 @@ K = socket.socket(); K.setsockopt(socket.SOL_SOCKET, 36, 1); K.bind(("127.0.0.1"
 T = socket.create_connection(("127.0.0.1", 5000)); B, _ = L.accept(); T.close(); time.sleep(0.05); B.close()
 time.sleep(0.2)
 `;
-
-/** The fields ss -tanHe shows, from the library's view of a socket. */
-function asSs(s: InetSocket): string {
-  return [
-    ssState(s.state),
-    s.receiveQueue,
-    s.sendQueue,
-    ssEndpoint(s.family, s.local, s.v6only, s.interface === 1 ? "lo" : undefined),
-    ssEndpoint(s.family, s.peer, s.v6only),
-    `ino:${s.inode}`,
-    `sk:${s.cookie.toString(16)}`,
-    `uid:${s.uid}`,
-  ].join(" ");
-}
-
-/**
- * The same fields from an ss -tanHe line. With a filter on one state ss leaves out the State
- * column: `state` puts it back.
- */
-function fromSs(line: string[], state?: string): string {
-  const [recvQ, sendQ, local, peer] = state === undefined ? line.slice(1) : line;
-  state ??= line[0];
-  return [
-    state,
-    recvQ,
-    sendQ,
-    local,
-    peer,
-    `ino:${field(line, "ino") ?? 0}`,
-    `sk:${field(line, "sk")}`,
-    `uid:${field(line, "uid") ?? 0}`,
-  ].join(" ");
-}
 
 const sorted = (lines: string[]) => [...lines].sort();
 
@@ -243,6 +210,5 @@ test("bad queries are refused before any I/O, with what to do", async () => {
   await assert.rejects(inetSockets({ filter: { sport: 70000 } }), /sport must be a port number/);
   await assert.rejects(inetSockets({ filter: { src: "10.0.0.256" } }), /src/);
   await assert.rejects(inetSockets({ filter: { sport: 1, dport: 2 } as never }), /exactly one of/);
-  await assert.rejects(inetSockets({ rawProtocol: 1 }), /rawProtocol is for protocol "raw"/);
   await assert.rejects(inetSockets({ netns: "nltest-no-such-namespace" }));
 });
