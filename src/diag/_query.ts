@@ -73,3 +73,19 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   for await (const item of items) out.push(item);
   return out;
 }
+
+/**
+ * The array form of a streaming query: a bad query (`check` throws) rejects before any I/O.
+ */
+export function listed<Q, T>(
+  query: Q,
+  check: (query: Q) => unknown,
+  stream: (query: Q) => AsyncIterable<T>,
+): Promise<T[]> {
+  try {
+    check(query);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return collect(stream(query));
+}

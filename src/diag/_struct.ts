@@ -7,6 +7,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { MalformedMessageError } from "../errors.ts";
 
 /** One member: a whole-byte integer (or array of them), or a bit-field. */
 export type StructField =
@@ -91,4 +92,20 @@ export function decodeStruct<T>(layout: StructLayout, bytes: Uint8Array): T {
 export function readCookie(view: DataView, at: number): bigint {
   return (BigInt(view.getUint32(at + 4, HOST_LITTLE_ENDIAN)) << 32n)
     | BigInt(view.getUint32(at, HOST_LITTLE_ENDIAN));
+}
+
+/** Each whole struct in an array of them (PACKET_DIAG_MCLIST, PACKET_DIAG_FILTER...). */
+export function decodeStructs<T>(layout: StructLayout, bytes: Uint8Array): T[] {
+  const out: T[] = [];
+  for (let at = 0; at + layout.size <= bytes.length; at += layout.size) {
+    out.push(decodeStruct(layout, bytes.subarray(at, at + layout.size)));
+  }
+  return out;
+}
+
+/** Throws MalformedMessageError unless a reply is long enough for its fixed header. */
+export function checkLength(payload: Uint8Array, size: number, struct: string): void {
+  if (payload.length < size) {
+    throw new MalformedMessageError(`${struct} needs ${size} bytes, got ${payload.length}`, 0);
+  }
 }

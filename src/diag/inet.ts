@@ -8,7 +8,6 @@
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
-import { MalformedMessageError } from "../errors.ts";
 import { formatIP } from "../ip.ts";
 import {
   AF_INET,
@@ -74,8 +73,8 @@ import {
   type TcpVegasInfo,
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
-import { collect, type DiagOptions, dumpAll } from "./_query.ts";
-import { decodeStruct, readCookie } from "./_struct.ts";
+import { type DiagOptions, dumpAll, listed } from "./_query.ts";
+import { checkLength, decodeStruct, readCookie } from "./_struct.ts";
 import { compileFilter, type InetFilter } from "./bytecode.ts";
 import { type SocketState, type SocketStateGroup, stateMask, stateName } from "./states.ts";
 
@@ -321,12 +320,7 @@ function endpoint(bytes: Uint8Array, family: number, address: number, port: numb
  * ```
  */
 export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSocket {
-  if (payload.length < SIZEOF_INET_DIAG_MSG) {
-    throw new MalformedMessageError(
-      `inet_diag_msg needs ${SIZEOF_INET_DIAG_MSG} bytes, got ${payload.length}`,
-      0,
-    );
-  }
+  checkLength(payload, SIZEOF_INET_DIAG_MSG, "inet_diag_msg");
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const family = view.getUint8(OFFSETOF_INET_DIAG_MSG_IDIAG_FAMILY);
   const id = OFFSETOF_INET_DIAG_MSG_ID;
@@ -450,10 +444,5 @@ export async function* inetSocketStream(query: InetQuery = {}): AsyncGenerator<I
  * ```
  */
 export function inetSockets(query: InetQuery = {}): Promise<InetSocket[]> {
-  try {
-    encodeInetRequests(query);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return collect(inetSocketStream(query));
+  return listed(query, encodeInetRequests, inetSocketStream);
 }

@@ -7,7 +7,6 @@
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { AttributeDecoder } from "../attribute.ts";
-import { MalformedMessageError } from "../errors.ts";
 import {
   AF_NETLINK,
   NDIAG_FLAG_BROADCAST_ERROR,
@@ -39,8 +38,8 @@ import {
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
 import { type SocketType, socketTypeName } from "./_names.ts";
-import { collect, type DiagOptions, dumpAll } from "./_query.ts";
-import { readCookie } from "./_struct.ts";
+import { type DiagOptions, dumpAll, listed } from "./_query.ts";
+import { checkLength, readCookie } from "./_struct.ts";
 import { type SocketState, stateName } from "./states.ts";
 
 /**
@@ -175,12 +174,7 @@ function groupList(bitmap: Uint8Array): number[] {
  * ```
  */
 export function decodeNetlinkSocket(payload: Uint8Array): NetlinkSocketInfo {
-  if (payload.length < SIZEOF_NETLINK_DIAG_MSG) {
-    throw new MalformedMessageError(
-      `netlink_diag_msg needs ${SIZEOF_NETLINK_DIAG_MSG} bytes, got ${payload.length}`,
-      0,
-    );
-  }
+  checkLength(payload, SIZEOF_NETLINK_DIAG_MSG, "netlink_diag_msg");
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const u32 = (at: number) => view.getUint32(at, HOST_LITTLE_ENDIAN);
   const socket: NetlinkSocketInfo = {
@@ -250,10 +244,5 @@ export async function* netlinkSocketStream(
  * ```
  */
 export function netlinkSockets(query: NetlinkQuery = {}): Promise<NetlinkSocketInfo[]> {
-  try {
-    encodeNetlinkRequest(query);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return collect(netlinkSocketStream(query));
+  return listed(query, encodeNetlinkRequest, netlinkSocketStream);
 }

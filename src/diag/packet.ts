@@ -7,7 +7,6 @@
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { AttributeDecoder } from "../attribute.ts";
-import { MalformedMessageError } from "../errors.ts";
 import {
   AF_PACKET,
   type BpfInstruction,
@@ -44,7 +43,7 @@ import {
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
 import { type SocketType, socketTypeName } from "./_names.ts";
 import { collect, type DiagOptions, dumpAll } from "./_query.ts";
-import { decodeStruct, readCookie } from "./_struct.ts";
+import { checkLength, decodeStruct, decodeStructs, readCookie } from "./_struct.ts";
 
 /**
  * One packet socket, as `ss -0 -e` shows it.
@@ -116,12 +115,7 @@ export function encodePacketRequest(): Uint8Array {
  * ```
  */
 export function decodePacketSocket(payload: Uint8Array): PacketSocket {
-  if (payload.length < SIZEOF_PACKET_DIAG_MSG) {
-    throw new MalformedMessageError(
-      `packet_diag_msg needs ${SIZEOF_PACKET_DIAG_MSG} bytes, got ${payload.length}`,
-      0,
-    );
-  }
+  checkLength(payload, SIZEOF_PACKET_DIAG_MSG, "packet_diag_msg");
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const socket: PacketSocket = {
     type: socketTypeName(view.getUint8(OFFSETOF_PACKET_DIAG_MSG_PDIAG_TYPE)),
@@ -135,17 +129,9 @@ export function decodePacketSocket(payload: Uint8Array): PacketSocket {
       case PACKET_DIAG_INFO:
         socket.info = decodeStruct(PACKET_DIAG_INFO_LAYOUT, attrs.bytes());
         break;
-      case PACKET_DIAG_MCLIST: {
-        const bytes = attrs.bytes();
-        const size = PACKET_DIAG_MCLIST_LAYOUT.size;
-        socket.multicast = [];
-        for (let at = 0; at + size <= bytes.length; at += size) {
-          socket.multicast.push(
-            decodeStruct(PACKET_DIAG_MCLIST_LAYOUT, bytes.subarray(at, at + size)),
-          );
-        }
+      case PACKET_DIAG_MCLIST:
+        socket.multicast = decodeStructs(PACKET_DIAG_MCLIST_LAYOUT, attrs.bytes());
         break;
-      }
       case PACKET_DIAG_RX_RING:
         socket.rxRing = decodeStruct(PACKET_DIAG_RING_LAYOUT, attrs.bytes());
         break;
@@ -161,15 +147,9 @@ export function decodePacketSocket(payload: Uint8Array): PacketSocket {
       case PACKET_DIAG_MEMINFO:
         socket.memory = decodeSocketMemory(attrs.bytes());
         break;
-      case PACKET_DIAG_FILTER: {
-        const bytes = attrs.bytes();
-        const size = SOCK_FILTER_LAYOUT.size;
-        socket.filter = [];
-        for (let at = 0; at + size <= bytes.length; at += size) {
-          socket.filter.push(decodeStruct(SOCK_FILTER_LAYOUT, bytes.subarray(at, at + size)));
-        }
+      case PACKET_DIAG_FILTER:
+        socket.filter = decodeStructs(SOCK_FILTER_LAYOUT, attrs.bytes());
         break;
-      }
     }
   }
   return socket;

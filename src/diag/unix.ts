@@ -7,7 +7,6 @@
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { AttributeDecoder } from "../attribute.ts";
-import { MalformedMessageError } from "../errors.ts";
 import {
   AF_UNIX,
   OFFSETOF_UNIX_DIAG_MSG_UDIAG_COOKIE,
@@ -39,8 +38,8 @@ import {
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
 import { type SocketType, socketTypeName } from "./_names.ts";
-import { collect, type DiagOptions, dumpAll } from "./_query.ts";
-import { decodeStruct, readCookie } from "./_struct.ts";
+import { type DiagOptions, dumpAll, listed } from "./_query.ts";
+import { checkLength, decodeStruct, readCookie } from "./_struct.ts";
 import { type SocketState, type SocketStateGroup, stateMask, stateName } from "./states.ts";
 
 /**
@@ -163,12 +162,7 @@ function u32s(bytes: Uint8Array): number[] {
  * ```
  */
 export function decodeUnixSocket(payload: Uint8Array): UnixSocket {
-  if (payload.length < SIZEOF_UNIX_DIAG_MSG) {
-    throw new MalformedMessageError(
-      `unix_diag_msg needs ${SIZEOF_UNIX_DIAG_MSG} bytes, got ${payload.length}`,
-      0,
-    );
-  }
+  checkLength(payload, SIZEOF_UNIX_DIAG_MSG, "unix_diag_msg");
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const socket: UnixSocket = {
     type: socketTypeName(view.getUint8(OFFSETOF_UNIX_DIAG_MSG_UDIAG_TYPE)),
@@ -239,10 +233,5 @@ export async function* unixSocketStream(query: UnixQuery = {}): AsyncGenerator<U
  * ```
  */
 export function unixSockets(query: UnixQuery = {}): Promise<UnixSocket[]> {
-  try {
-    encodeUnixRequest(query);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return collect(unixSocketStream(query));
+  return listed(query, encodeUnixRequest, unixSocketStream);
 }
