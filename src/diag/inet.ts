@@ -1,7 +1,6 @@
 /**
- * inet_diag: TCP, UDP, UDP-Lite, raw, MPTCP, SCTP and DCCP sockets over IPv4 and IPv6, as
- * `ss -t`, `-u`, `-w`, `-M`, `-S`, `-d` list them (the last four where the kernel has their
- * diag modules).
+ * inet_diag: TCP, UDP, raw and MPTCP sockets over IPv4 and IPv6, as `ss -t`, `-u`, `-w` and
+ * `-M` list them.
  *
  * @module
  */
@@ -33,13 +32,10 @@ import {
   INET_DIAG_VEGASINFO,
   INET_ULP_INFO_NAME,
   type InetMemInfo,
-  IPPROTO_DCCP,
   IPPROTO_MPTCP,
   IPPROTO_RAW,
-  IPPROTO_SCTP,
   IPPROTO_TCP,
   IPPROTO_UDP,
-  IPPROTO_UDPLITE,
   OFFSETOF_INET_DIAG_MSG_ID,
   OFFSETOF_INET_DIAG_MSG_IDIAG_EXPIRES,
   OFFSETOF_INET_DIAG_MSG_IDIAG_FAMILY,
@@ -79,10 +75,10 @@ import { compileFilter, type InetFilter } from "./bytecode.ts";
 import { type SocketState, type SocketStateGroup, stateMask, stateName } from "./states.ts";
 
 /**
- * The inet protocols by name. "tcp", "udp" and "udplite" come with inet_diag; "raw", "sctp",
- * "mptcp" and "dccp" need the kernel's raw_diag, sctp_diag, mptcp_diag or dccp_diag (built in
- * or as a module the kernel loads on demand): without it the query rejects with a NetlinkError
- * whose code is "ENOENT", as a kernel built without CONFIG_INET_RAW_DIAG does for "raw".
+ * The inet protocols by name. "tcp" and "udp" come with inet_diag; "raw" and "mptcp" need the
+ * kernel's raw_diag or mptcp_diag (built in, or a module the kernel loads on demand): without
+ * it the query rejects with a NetlinkError whose code is "ENOENT", as a kernel built without
+ * CONFIG_INET_RAW_DIAG does for "raw".
  *
  * @example
  * ```ts
@@ -90,16 +86,13 @@ import { type SocketState, type SocketStateGroup, stateMask, stateName } from ".
  * const protocol: InetProtocol = "udp";
  * ```
  */
-export type InetProtocol = "tcp" | "udp" | "udplite" | "raw" | "sctp" | "mptcp" | "dccp";
+export type InetProtocol = "tcp" | "udp" | "raw" | "mptcp";
 
 const PROTOCOLS: Readonly<Record<InetProtocol, number>> = {
   tcp: IPPROTO_TCP,
   udp: IPPROTO_UDP,
-  udplite: IPPROTO_UDPLITE,
   raw: IPPROTO_RAW,
-  sctp: IPPROTO_SCTP,
   mptcp: IPPROTO_MPTCP,
-  dccp: IPPROTO_DCCP,
 };
 
 /**

@@ -1,7 +1,6 @@
 /**
- * sock_diag (NETLINK_SOCK_DIAG): the sockets `ss` shows. TCP, UDP, UDP-Lite, raw, SCTP and
- * MPTCP sockets over IPv4 and IPv6 with tcp_info and memory, filtered by state and by the
- * kernel's bytecode; unix sockets with paths, peers and pending connections; netlink sockets
+ * sock_diag (NETLINK_SOCK_DIAG): the sockets `ss` shows. TCP, UDP, raw and MPTCP sockets over
+ * IPv4 and IPv6 with tcp_info and memory, filtered by state and by the kernel's bytecode; unix sockets with paths, peers and pending connections; netlink sockets
  * with their groups; packet sockets; and which processes hold them.
  *
  * @example
