@@ -116,6 +116,7 @@ export function inetAsSs(s: InetSocket): string {
     `ino:${s.inode}`,
     `sk:${s.cookie.toString(16)}`,
     `uid:${s.uid}`,
+    shutdownArrow(s.shutdown),
   ].join(" ");
 }
 
@@ -135,5 +136,16 @@ export function fromSs(line: string[], state?: string): string {
     `ino:${field(line, "ino") ?? 0}`,
     `sk:${field(line, "sk")}`,
     `uid:${field(line, "uid") ?? 0}`,
+    ssArrow(line),
   ].join(" ");
+}
+
+/** How ss -e shows a shutdown state: `<->` open, `--\>` no receiving, `<--` no sending. */
+export function shutdownArrow(mask: number | undefined): string {
+  return mask === undefined ? "" : `${mask & 1 ? "-" : "<"}-${mask & 2 ? "-" : ">"}`;
+}
+
+/** The shutdown arrow of an ss -e line, or "" when it has none. */
+export function ssArrow(line: readonly string[]): string {
+  return line.find((f) => /^[<-]-[>-]$/.test(f)) ?? "";
 }

@@ -165,6 +165,27 @@ test("netlink groups: bit N of the bitmap is group N + 1", () => {
   assert.deepEqual(decodeNetlinkSocket(msg).groups, [1, 4, 64]);
 });
 
+test("a netlink reply's header: protocol, type, port IDs, group, inode, cookie, state", () => {
+  const msg = new Uint8Array(SIZEOF_NETLINK_DIAG_MSG);
+  const view = new DataView(msg.buffer);
+  msg.set([16, 2, 15, 1]); // AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT, connected
+  view.setUint32(4, 77, true); // ndiag_portid
+  view.setUint32(8, 88, true); // ndiag_dst_portid
+  view.setUint32(12, 2, true); // ndiag_dst_group
+  view.setUint32(16, 12345, true); // ndiag_ino
+  view.setUint32(20, 9, true); // ndiag_cookie[0]
+  assert.deepEqual(decodeNetlinkSocket(msg), {
+    protocol: 15,
+    type: "dgram",
+    portid: 77,
+    peerPortid: 88,
+    peerGroup: 2,
+    inode: 12345,
+    cookie: 9n,
+    state: "established",
+  });
+});
+
 test("states by name, ss's groups as ss defines them, unknown numbers named", () => {
   assert.equal(stateNumber("established"), 1);
   assert.equal(stateNumber("listen"), 10);

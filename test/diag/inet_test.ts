@@ -18,6 +18,7 @@ P = socket.create_connection(("127.0.0.1", 5002))
 os.seteuid(65534); N = socket.socket(); os.seteuid(0); N.bind(("0.0.0.0", 5003)); N.listen(1)
 V = socket.socket(); V.setsockopt(socket.SOL_SOCKET, 25, b"lo"); V.bind(("127.0.0.1", 5005)); V.listen(1)  # SO_BINDTODEVICE
 K = socket.socket(); K.setsockopt(socket.SOL_SOCKET, 36, 1); K.bind(("127.0.0.1", 5004)); K.listen(1)  # SO_MARK
+G = socket.create_connection(("127.0.0.1", 5004)); G.shutdown(socket.SHUT_RD)
 T = socket.create_connection(("127.0.0.1", 5000)); B, _ = L.accept(); T.close(); time.sleep(0.05); B.close()
 time.sleep(0.2)
 `;
@@ -38,6 +39,10 @@ test("TCP sockets match ss -tan: states, addresses, queues, inode, cookie, uid (
   assert.ok(ours.some((s) => s.uid === 65534 && s.local.port === 5003));
   assert.ok(ours.some((s) => s.family === 10 && s.local.address === "::1" && s.v6only === true));
   assert.ok(ours.some((s) => s.local.address === "::ffff:127.0.0.1" && s.local.port === 5002));
+  assert.ok(ours.some((s) => s.peer.port === 5004 && s.shutdown === 1), "SHUT_RD");
+  const timeWait = ours.find((s) => s.state === "time-wait")!;
+  assert.equal(timeWait.timer, 3, "the TIME-WAIT timer");
+  assert.ok(timeWait.expires > 0 && timeWait.expires <= 60_000, `${timeWait.expires} ms`);
   const listener = ours.find((s) => s.state === "listen" && s.local.port === 5000)!;
   assert.equal(listener.sendQueue, 7, "a listener's Send-Q is its backlog");
 });
@@ -174,6 +179,10 @@ test("tcp_info, congestion control and memory match ss -tim", async () => {
   assert.equal(String(info.rcvSpace), ssInfo.get("rcv_space"));
   assert.ok(info.rtt! > 0);
   assert.ok(detail.includes(` ${server.congestion} wscale:`), `congestion ${server.congestion}`);
+  if (server.congestion === "bbr") {
+    // ss -i: bbr:(bw:...,mrtt:MS...) from INET_DIAG_BBRINFO.
+    assert.match(detail, new RegExp(`bbr:\\(bw:\\d+bps,mrtt:${server.bbr!.minRtt / 1000}[,)]`));
+  } else if (server.congestion === "vegas") assert.ok(server.vegas);
   const m = server.memory!;
   const skmem = `(r${m.rmemAlloc},rb${m.rcvbuf},t${m.wmemAlloc},tb${m.sndbuf},f${m.fwdAlloc},`
     + `w${m.wmemQueued},o${m.optmem},bl${m.backlog},d${m.drops})`;

@@ -37,6 +37,7 @@ P.setsockopt(263, 18, 42)  # PACKET_FANOUT: group 42, PACKET_FANOUT_HASH
 ins = ctypes.create_string_buffer(struct.pack("HBBI", 6, 0, 0, 0xffffffff))  # ret #-1
 P.setsockopt(socket.SOL_SOCKET, 26, struct.pack("HL", 1, ctypes.addressof(ins)))  # SO_ATTACH_FILTER
 P2 = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x800))
+P2.setsockopt(263, 5, struct.pack("IIII", 4096, 1, 2048, 2))  # PACKET_RX_RING: struct tpacket_req
 `,
   );
   const ours = await packetSockets({ netns: ns.name });
@@ -63,5 +64,15 @@ P2 = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x800))
   const cooked = ours.find((s) => s.type === "dgram")!;
   assert.equal(cooked.protocol, 0x800);
   assert.equal(cooked.info!.index, 0);
-  assert.equal(cooked.rxRing, undefined);
+  assert.equal(raw.rxRing, undefined);
+  assert.deepEqual(
+    [
+      cooked.rxRing!.blockSize,
+      cooked.rxRing!.blockNr,
+      cooked.rxRing!.frameSize,
+      cooked.rxRing!.frameNr,
+    ],
+    [4096, 1, 2048, 2],
+  );
+  assert.equal(cooked.txRing, undefined);
 });

@@ -6,7 +6,7 @@ import { readFileSync, rmSync, statSync } from "node:fs";
 import { test } from "node:test";
 import { socketOwners, type UnixSocket, unixSockets } from "../../src/diag/mod.ts";
 import { Netns } from "../host/_netns.ts";
-import { field, holdSockets, ss } from "./_ss.ts";
+import { field, holdSockets, shutdownArrow, ss, ssArrow } from "./_ss.ts";
 
 const NETID: Record<string, string> = { stream: "u_str", dgram: "u_dgr", seqpacket: "u_seq" };
 const STATE: Record<string, string> = { established: "ESTAB", close: "UNCONN", listen: "LISTEN" };
@@ -22,6 +22,7 @@ function asSs(s: UnixSocket): string {
     s.inode,
     "*",
     s.peer ?? 0,
+    shutdownArrow(s.shutdown),
     s.vfs ? `ino:${s.vfs.ino}` : "",
     s.pending?.length ? `peers:${s.pending.join(",")}` : "",
   ].join(" ");
@@ -31,6 +32,7 @@ function fromSs(line: string[]): string {
   const peers = line.indexOf("peers:");
   return [
     ...line.slice(0, 8),
+    ssArrow(line),
     field(line, "ino") === undefined ? "" : `ino:${field(line, "ino")}`,
     peers < 0 ? "" : `peers:${line.slice(peers + 1).join(",")}`,
   ].join(" ");
@@ -46,7 +48,7 @@ test("unix sockets match ss -xa: type, state, queues, path, inode, peer, pending
 X = socket.socket(socket.AF_UNIX); X.bind("${path}"); X.listen(4)
 XC = socket.socket(socket.AF_UNIX); XC.connect("${path}")
 XD = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); XD.bind("\\0${ns.name}")
-S1, S2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET); S1.send(b"abc")
+S1, S2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET); S1.send(b"abc"); S1.shutdown(socket.SHUT_WR)
 os.seteuid(65534); XU = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); os.seteuid(0)
 print(os.fstat(XC.fileno()).st_ino, os.fstat(S1.fileno()).st_ino, os.fstat(S2.fileno()).st_ino,
       os.fstat(XU.fileno()).st_ino, X.fileno())
@@ -69,6 +71,7 @@ print(os.fstat(XC.fileno()).st_ino, os.fstat(S1.fileno()).st_ino, os.fstat(S2.fi
     const [a, b] = [ours.find((s) => s.inode === s1)!, ours.find((s) => s.inode === s2)!];
     assert.equal(a.type, "seqpacket");
     assert.equal(a.peer, s2);
+    assert.equal(a.shutdown, 2, "SHUT_WR");
     assert.equal(b.peer, s1);
     assert.ok(b.receiveQueue! > 0, "the unread packet");
     assert.equal(ours.find((s) => s.inode === owned)!.uid, 65534);
