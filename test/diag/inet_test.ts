@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { NETLINK_SOCK_DIAG, NetlinkError, open } from "../../mod.ts";
 import { type InetFilter, inetSockets } from "../../src/diag/mod.ts";
 import { Netns } from "../host/_netns.ts";
 import { fromSs, holdSockets, inetAsSs as asSs, ss, ssText } from "./_ss.ts";
@@ -220,4 +221,29 @@ test("bad queries are refused before any I/O, with what to do", async () => {
   await assert.rejects(inetSockets({ filter: { src: "10.0.0.256" } }), /src/);
   await assert.rejects(inetSockets({ filter: { sport: 1, dport: 2 } as never }), /exactly one of/);
   await assert.rejects(inetSockets({ netns: "nltest-no-such-namespace" }));
+  await using diag = await open(NETLINK_SOCK_DIAG);
+  await assert.rejects(inetSockets({ socket: diag, netns: "x" }), /give socket or netns, not both/);
+  await assert.rejects(inetSockets({ timeout: -1 }), /timeout must be a number/);
+  await assert.rejects(
+    inetSockets({ signal: AbortSignal.abort(new Error("stop")) }),
+    /^Error: stop$/,
+  );
+});
+
+test("raw sockets: without raw_diag (this host's kernel) ENOENT; with it, as ss -w lists them", async () => {
+  using ns = new Netns();
+  await using _ = await holdSockets(
+    ns,
+    `R = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)`,
+  );
+  let ours;
+  try {
+    ours = await inetSockets({ protocol: "raw", netns: ns.name });
+  } catch (err) {
+    assert.ok(err instanceof NetlinkError, String(err));
+    assert.equal(err.code, "ENOENT");
+    return;
+  }
+  // test/guest/diag_raw_test.ts runs this side on a kernel that has raw_diag.
+  assert.deepEqual(ours.map(asSs).sort(), ss(ns, "-wane").map((line) => fromSs(line)).sort());
 });
