@@ -305,10 +305,19 @@ function endpoint(bytes: Uint8Array, family: number, address: number, port: numb
  * MalformedMessageError on a truncated message.
  *
  * @example
- * ```ts ignore
- * import { decodeInetSocket } from "@netlink/netlink/diag";
- * for await (const msg of sock.dump({ type: SOCK_DIAG_BY_FAMILY, payload })) {
- *   console.log(decodeInetSocket(msg.payload, IPPROTO_TCP).state);
+ * ```ts
+ * import { NETLINK_SOCK_DIAG, open } from "@netlink/netlink";
+ * import {
+ *   decodeInetSocket,
+ *   encodeInetRequests,
+ *   IPPROTO_TCP,
+ *   SOCK_DIAG_BY_FAMILY,
+ * } from "@netlink/netlink/diag";
+ * await using sock = await open(NETLINK_SOCK_DIAG);
+ * for (const payload of encodeInetRequests({ protocol: "tcp", states: ["listen"] })) {
+ *   for await (const msg of sock.dump({ type: SOCK_DIAG_BY_FAMILY, payload })) {
+ *     console.log(decodeInetSocket(msg.payload, IPPROTO_TCP).local.port);
+ *   }
  * }
  * ```
  */
@@ -407,7 +416,7 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
  * tables too large to hold at once. See {@linkcode inetSockets}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { inetSocketStream } from "@netlink/netlink/diag";
  * for await (const s of inetSocketStream({ protocol: "tcp", states: ["listen"] })) {
  *   console.log(s.local.port);
@@ -428,7 +437,7 @@ export async function* inetSocketStream(query: InetQuery = {}): AsyncGenerator<I
  * errors reject with NetlinkError (ENOENT: the protocol's diag module is not loaded).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { inetSockets } from "@netlink/netlink/diag";
  * // ss -tln
  * for (const s of await inetSockets({ protocol: "tcp", states: ["listen"] })) {

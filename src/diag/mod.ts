@@ -32,6 +32,14 @@ export type {
   TcpVegasInfo,
   UnixVfs,
 } from "./_constants.ts";
+// The numbers a hand-made sock_diag request needs (see decodeInetSocket's example).
+export {
+  IPPROTO_MPTCP,
+  IPPROTO_RAW,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  SOCK_DIAG_BY_FAMILY,
+} from "./_constants.ts";
 export type { SocketMemory } from "./_meminfo.ts";
 export type { SocketType } from "./_names.ts";
 export type { DiagOptions } from "./_query.ts";
