@@ -130,8 +130,8 @@ export interface InetQuery extends DiagOptions {
 }
 
 /**
- * An address and port, as text and a number. ss prints the any-address as `*` (IPv4) or `[::]`
- * and port 0 as `*`; here they are "0.0.0.0", "::" and 0.
+ * An address and port, as text and a number. ss prints the IPv6 any-address as `*` (`[::]` on
+ * a v6only socket) and port 0 as `*`; here they are "::" and 0.
  *
  * @example
  * ```ts
