@@ -33,57 +33,83 @@ export interface StructLayout {
   readonly fields: readonly StructField[];
 }
 
-function integer(view: DataView, at: number, size: number, signed: boolean): number | bigint {
+type Reader = (view: DataView, bytes: Uint8Array) => unknown;
+
+function integerReader(at: number, size: number, signed: boolean): Reader {
+  const le = HOST_LITTLE_ENDIAN;
   switch (size) {
     case 1:
-      return signed ? view.getInt8(at) : view.getUint8(at);
+      return signed ? (v) => v.getInt8(at) : (v) => v.getUint8(at);
     case 2:
-      return signed
-        ? view.getInt16(at, HOST_LITTLE_ENDIAN)
-        : view.getUint16(at, HOST_LITTLE_ENDIAN);
+      return signed ? (v) => v.getInt16(at, le) : (v) => v.getUint16(at, le);
     case 4:
-      return signed
-        ? view.getInt32(at, HOST_LITTLE_ENDIAN)
-        : view.getUint32(at, HOST_LITTLE_ENDIAN);
+      return signed ? (v) => v.getInt32(at, le) : (v) => v.getUint32(at, le);
     case 8:
-      return signed
-        ? view.getBigInt64(at, HOST_LITTLE_ENDIAN)
-        : view.getBigUint64(at, HOST_LITTLE_ENDIAN);
+      return signed ? (v) => v.getBigInt64(at, le) : (v) => v.getBigUint64(at, le);
   }
   throw new Error(`no ${size}-byte integers`);
 }
+
+/** One member's name, the end of the bytes it needs, and how to read it. */
+interface Member {
+  readonly name: string;
+  readonly end: number;
+  readonly read: Reader;
+}
+
+function member(field: StructField): Member {
+  if ("bit" in field) {
+    const { bit: first, bits } = field;
+    return {
+      name: field.name,
+      end: ((first + bits - 1) >> 3) + 1,
+      read: (_, bytes) => {
+        let value = 0;
+        for (let i = 0; i < bits; i++) {
+          const bit = first + i;
+          value |= ((bytes[bit >> 3] >> (bit & 7)) & 1) << i;
+        }
+        return value;
+      },
+    };
+  }
+  const { offset, size, count } = field;
+  const signed = field.signed ?? false;
+  if (count === undefined) {
+    return { name: field.name, end: offset + size, read: integerReader(offset, size, signed) };
+  }
+  const end = offset + size * count;
+  if (size === 1 && !signed) {
+    return { name: field.name, end, read: (_, bytes) => bytes.slice(offset, end) };
+  }
+  const elements = Array.from(
+    { length: count },
+    (_, i) => integerReader(offset + i * size, size, signed),
+  );
+  return {
+    name: field.name,
+    end,
+    read: (view, bytes) => elements.map((read) => read(view, bytes)),
+  };
+}
+
+/** Each layout's members, turned into readers once (a dump decodes thousands of structs). */
+const compiled = new WeakMap<StructLayout, readonly Member[]>();
 
 /**
  * The members of `layout` that lie wholly within `bytes`, as an object keyed by member name:
  * members past a shorter struct's end are absent, bytes past the layout's end are ignored.
  */
 export function decodeStruct<T>(layout: StructLayout, bytes: Uint8Array): T {
+  let members = compiled.get(layout);
+  if (members === undefined) {
+    members = layout.fields.map(member);
+    compiled.set(layout, members);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, unknown> = {};
-  for (const field of layout.fields) {
-    if ("bit" in field) {
-      const last = (field.bit + field.bits - 1) >> 3;
-      if (last >= bytes.length) continue;
-      let value = 0;
-      for (let i = 0; i < field.bits; i++) {
-        const bit = field.bit + i;
-        value |= ((bytes[bit >> 3] >> (bit & 7)) & 1) << i;
-      }
-      out[field.name] = value;
-      continue;
-    }
-    const count = field.count ?? 1;
-    if (field.offset + field.size * count > bytes.length) continue;
-    if (field.count === undefined) {
-      out[field.name] = integer(view, field.offset, field.size, field.signed ?? false);
-    } else if (field.size === 1 && !field.signed) {
-      out[field.name] = bytes.slice(field.offset, field.offset + count);
-    } else {
-      out[field.name] = Array.from(
-        { length: count },
-        (_, i) => integer(view, field.offset + i * field.size, field.size, field.signed ?? false),
-      );
-    }
+  for (const { name, end, read } of members) {
+    if (end <= bytes.length) out[name] = read(view, bytes);
   }
   return out as T;
 }
