@@ -299,6 +299,345 @@ const CONNECTOR_LAYOUTS: readonly Layout[] = [
   ]),
 ];
 
+/** sock_diag constants for src/diag/_constants.ts (the `ss` protocols), in output order. */
+const DIAG_GROUPS: readonly Group[] = [
+  {
+    header: "linux/sock_diag.h",
+    prefixes: ["SOCK_DIAG_", "SOCK_DESTROY", "SK_MEMINFO_", "SKNLGRP_"],
+  },
+  { header: "linux/inet_diag.h", prefixes: ["INET_DIAG_", "TCPDIAG_", "INET_ULP_INFO_"] },
+  { header: "linux/unix_diag.h", prefixes: ["UDIAG_", "UNIX_DIAG_"] },
+  { header: "linux/netlink_diag.h", prefixes: ["NETLINK_DIAG_", "NDIAG_"] },
+  { header: "linux/packet_diag.h", prefixes: ["PACKET_SHOW_", "PACKET_DIAG_", "PDI_"] },
+  // The user-visible TCP states (include/net/tcp_states.h is not uAPI; bpf.h mirrors it).
+  { header: "linux/bpf.h", prefixes: ["BPF_TCP_"] },
+  { header: "linux/tcp.h", prefixes: ["TCPI_OPT_", "TCP_CA_"] },
+  {
+    header: "linux/in.h",
+    names: [
+      "IPPROTO_ICMP",
+      "IPPROTO_TCP",
+      "IPPROTO_UDP",
+      "IPPROTO_DCCP",
+      "IPPROTO_SCTP",
+      "IPPROTO_UDPLITE",
+      "IPPROTO_RAW",
+      "IPPROTO_MPTCP",
+    ],
+  },
+  { header: "linux/in6.h", names: ["IPPROTO_ICMPV6"] },
+  {
+    header: "sys/socket.h",
+    names: [
+      "AF_UNIX",
+      "AF_INET",
+      "AF_INET6",
+      "AF_NETLINK",
+      "AF_PACKET",
+      "SOCK_STREAM",
+      "SOCK_DGRAM",
+      "SOCK_RAW",
+      "SOCK_SEQPACKET",
+    ],
+  },
+];
+
+/** Layouts of the sock_diag request and reply headers, decoded field by field. */
+const DIAG_LAYOUTS: readonly Layout[] = [
+  ...structLayout("inet_diag_sockid", [
+    "idiag_sport",
+    "idiag_dport",
+    "idiag_src",
+    "idiag_dst",
+    "idiag_if",
+    "idiag_cookie",
+  ], "linux/inet_diag.h"),
+  ...structLayout("inet_diag_req_v2", [
+    "sdiag_family",
+    "sdiag_protocol",
+    "idiag_ext",
+    "idiag_states",
+    "id",
+  ], "linux/inet_diag.h"),
+  ...structLayout("inet_diag_req_raw", ["sdiag_raw_protocol"], "linux/inet_diag.h"),
+  ...structLayout("inet_diag_msg", [
+    "idiag_family",
+    "idiag_state",
+    "idiag_timer",
+    "idiag_retrans",
+    "id",
+    "idiag_expires",
+    "idiag_rqueue",
+    "idiag_wqueue",
+    "idiag_uid",
+    "idiag_inode",
+  ], "linux/inet_diag.h"),
+  ...structLayout("inet_diag_bc_op", ["code", "yes", "no"], "linux/inet_diag.h"),
+  ...structLayout(
+    "inet_diag_hostcond",
+    ["family", "prefix_len", "port", "addr"],
+    "linux/inet_diag.h",
+  ),
+  ...structLayout("inet_diag_markcond", ["mark", "mask"], "linux/inet_diag.h"),
+  ...structLayout("unix_diag_req", [
+    "sdiag_family",
+    "sdiag_protocol",
+    "udiag_states",
+    "udiag_ino",
+    "udiag_show",
+    "udiag_cookie",
+  ], "linux/unix_diag.h"),
+  ...structLayout("unix_diag_msg", [
+    "udiag_family",
+    "udiag_type",
+    "udiag_state",
+    "udiag_ino",
+    "udiag_cookie",
+  ], "linux/unix_diag.h"),
+  ...structLayout("netlink_diag_req", [
+    "sdiag_family",
+    "sdiag_protocol",
+    "ndiag_ino",
+    "ndiag_show",
+    "ndiag_cookie",
+  ], "linux/netlink_diag.h"),
+  ...structLayout("netlink_diag_msg", [
+    "ndiag_family",
+    "ndiag_type",
+    "ndiag_protocol",
+    "ndiag_state",
+    "ndiag_portid",
+    "ndiag_dst_portid",
+    "ndiag_dst_group",
+    "ndiag_ino",
+    "ndiag_cookie",
+  ], "linux/netlink_diag.h"),
+  ...structLayout("packet_diag_req", [
+    "sdiag_family",
+    "sdiag_protocol",
+    "pdiag_ino",
+    "pdiag_show",
+    "pdiag_cookie",
+  ], "linux/packet_diag.h"),
+  ...structLayout("packet_diag_msg", [
+    "pdiag_family",
+    "pdiag_type",
+    "pdiag_num",
+    "pdiag_ino",
+    "pdiag_cookie",
+  ], "linux/packet_diag.h"),
+];
+
+/** A struct decoded member by member from a table of its layout (src/diag/_struct.ts). */
+interface StructTable {
+  readonly struct: string;
+  readonly header: string;
+  /** The members' common prefix, dropped from the TypeScript names (`tcpi_snd_cwnd` → sndCwnd). */
+  readonly prefix: string;
+  /** The TypeScript interface's name. */
+  readonly type: string;
+  /** The kernel grows it: members are optional, absent when the kernel's struct is shorter. */
+  readonly grows?: boolean;
+}
+
+/** The structs sock_diag replies carry as attribute values, decoded through tables. */
+const DIAG_STRUCTS: readonly StructTable[] = [
+  { struct: "tcp_info", header: "linux/tcp.h", prefix: "tcpi_", type: "TcpInfo", grows: true },
+  {
+    struct: "inet_diag_meminfo",
+    header: "linux/inet_diag.h",
+    prefix: "idiag_",
+    type: "InetMemInfo",
+  },
+  { struct: "tcpvegas_info", header: "linux/inet_diag.h", prefix: "tcpv_", type: "TcpVegasInfo" },
+  { struct: "tcp_dctcp_info", header: "linux/inet_diag.h", prefix: "dctcp_", type: "TcpDctcpInfo" },
+  { struct: "tcp_bbr_info", header: "linux/inet_diag.h", prefix: "bbr_", type: "TcpBbrInfo" },
+  { struct: "unix_diag_vfs", header: "linux/unix_diag.h", prefix: "udiag_vfs_", type: "UnixVfs" },
+  {
+    struct: "packet_diag_info",
+    header: "linux/packet_diag.h",
+    prefix: "pdi_",
+    type: "PacketInfo",
+  },
+  {
+    struct: "packet_diag_mclist",
+    header: "linux/packet_diag.h",
+    prefix: "pdmc_",
+    type: "PacketMulticast",
+  },
+  {
+    struct: "packet_diag_ring",
+    header: "linux/packet_diag.h",
+    prefix: "pdr_",
+    type: "PacketRing",
+  },
+  // PACKET_DIAG_FILTER's value is an array of them.
+  { struct: "sock_filter", header: "linux/filter.h", prefix: "", type: "BpfInstruction" },
+];
+
+/** One member of a struct as the header declares it. */
+interface Member {
+  readonly name: string;
+  /** The declared type, e.g. "__u32". */
+  readonly type: string;
+  /** Bit-field width, if it is one. */
+  readonly bits?: number;
+  /** Array length text, if it is an array. */
+  readonly array?: string;
+  readonly doc: string;
+}
+
+/** The members of `struct name` in `header`, in order, with their same-line comments. */
+async function structMembers(table: StructTable): Promise<Member[]> {
+  const files = await includedFiles(table.header);
+  const file = files.find((f) => f.endsWith(`/${table.header}`))!;
+  const { code, comments } = splitComments(await Deno.readTextFile(file));
+  const start = new RegExp(`\\bstruct\\s+${table.struct}\\s*\\{`).exec(code);
+  if (!start) throw new Error(`<${table.header}> has no struct ${table.struct}`);
+  const open = start.index + start[0].length;
+  const close = code.indexOf("}", open);
+  const members: Member[] = [];
+  let line = code.slice(0, open).split("\n").length;
+  for (const statement of code.slice(open, close).split(";")) {
+    // Preprocessor lines inside the body (packet_diag_info's PDI_ flags) declare nothing.
+    const lines = statement.split("\n");
+    const text = lines.map((l) => (/^\s*#/.test(l) ? "" : l)).join("\n");
+    const declared = line + Math.max(0, lines.findIndex((l) => /\S/.test(l) && !/^\s*#/.test(l)));
+    line += lines.length - 1;
+    if (!text.trim()) continue;
+    const [first, ...rest] = text.trim().split(/\s*,\s*/);
+    const head = /^(.*\S)\s+([A-Za-z_]\w*)\s*(?:\[\s*(\w+)\s*\])?\s*(?::\s*(\d+))?$/s.exec(first);
+    if (!head) throw new Error(`struct ${table.struct}: cannot parse member "${first}"`);
+    const type = head[1].replace(/\s+/g, " ");
+    const declarators = [
+      head.slice(2),
+      ...rest.map((d) => {
+        const m = /^([A-Za-z_]\w*)\s*(?:\[\s*(\w+)\s*\])?\s*(?::\s*(\d+))?$/.exec(d);
+        if (!m) throw new Error(`struct ${table.struct}: cannot parse member "${d}"`);
+        return m.slice(1);
+      }),
+    ];
+    // A comment may sit on any line of the declaration; take the first one found.
+    let doc = "";
+    for (let at = declared; at <= line && !doc; at++) doc = comments.get(at) ?? "";
+    for (const [name, array, bits] of declarators) {
+      members.push({
+        name,
+        type,
+        bits: bits === undefined ? undefined : Number(bits),
+        array,
+        doc,
+      });
+    }
+  }
+  return members;
+}
+
+/** `tcpi_snd_cwnd` → "sndCwnd". */
+function memberName(table: StructTable, member: string): string {
+  if (!member.startsWith(table.prefix)) {
+    throw new Error(`struct ${table.struct}: member ${member} lacks the prefix ${table.prefix}`);
+  }
+  return member.slice(table.prefix.length).replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+}
+
+/** The C expressions that measure each member: offset, size, signedness, or bit position. */
+function memberLayouts(table: StructTable, members: readonly Member[]): Layout[] {
+  const s = `struct ${table.struct}`;
+  const key = (member: string, what: string) => `${table.struct}.${member}.${what}`;
+  const layouts: Layout[] = [{ name: key("", "size"), expr: `sizeof(${s})`, doc: "" }];
+  for (const m of members) {
+    if (m.bits !== undefined) {
+      // offsetof() can't take a bit-field: set its bits in a zeroed struct and find them.
+      const probe = `({ ${s} p; memset(&p, 0, sizeof p); p.${m.name} = -1; `;
+      layouts.push(
+        { name: key(m.name, "bit"), expr: `${probe}bit_first(&p, sizeof p); })`, doc: "" },
+        { name: key(m.name, "bits"), expr: `${probe}bit_count(&p, sizeof p); })`, doc: "" },
+      );
+      continue;
+    }
+    const element = `((${s} *)0)->${m.name}${m.array === undefined ? "" : "[0]"}`;
+    layouts.push(
+      { name: key(m.name, "offset"), expr: `offsetof(${s}, ${m.name})`, doc: "" },
+      { name: key(m.name, "size"), expr: `sizeof(${element})`, doc: "" },
+      { name: key(m.name, "signed"), expr: `(__typeof__(${element}))-1 < 0`, doc: "" },
+      {
+        name: key(m.name, "count"),
+        expr: `sizeof(((${s} *)0)->${m.name}) / sizeof(${element})`,
+        doc: "",
+      },
+    );
+  }
+  return layouts;
+}
+
+/** The struct tables and interfaces for src/diag/_constants.ts. */
+function structSource(
+  table: StructTable,
+  members: readonly Member[],
+  values: Map<string, Evaluated>,
+): string[] {
+  const get = (member: string, what: string) => {
+    const value = values.get(`l:${table.struct}.${member}.${what}`)?.value;
+    if (value === undefined) throw new Error(`no ${what} for ${table.struct}.${member}`);
+    return Number(value);
+  };
+  const constant = `${table.struct.toUpperCase()}_LAYOUT`;
+  const fields: string[] = [];
+  const props: string[] = [];
+  for (const m of members) {
+    const name = memberName(table, m.name);
+    const doc = `\`${m.name}\`${m.doc ? `: ${m.doc}` : "."}`;
+    let type = "number";
+    if (m.bits !== undefined) {
+      fields.push(`{ name: "${name}", bit: ${get(m.name, "bit")}, bits: ${get(m.name, "bits")} },`);
+    } else {
+      const size = get(m.name, "size");
+      const count = get(m.name, "count");
+      const signed = get(m.name, "signed") === 1;
+      const array = m.array === undefined ? "" : `, count: ${count}`;
+      fields.push(
+        `{ name: "${name}", offset: ${get(m.name, "offset")}, size: ${size}${
+          signed ? ", signed: true" : ""
+        }${array} },`,
+      );
+      type = size === 8 ? "bigint" : "number";
+      if (m.array !== undefined) type = size === 1 ? "Uint8Array" : `${type}[]`;
+    }
+    props.push(`  /** ${doc} */`, `  ${name}${table.grows ? "?" : ""}: ${type};`);
+  }
+  const optional = table.grows
+    ? " The kernel lengthens it over time: a member its struct is too short for is absent,"
+      + " and members newer than these headers are not decoded."
+    : "";
+  return [
+    "",
+    `/** \`struct ${table.struct}\` as <${table.header}> lays it out: the size and each member's place. */`,
+    `export const ${constant}: StructLayout = {`,
+    `  struct: "${table.struct}",`,
+    `  size: ${get("", "size")},`,
+    "  fields: [",
+    ...fields.map((f) => `    ${f}`),
+    "  ],",
+    "};",
+    "",
+    "/**",
+    ` * \`struct ${table.struct}\` from <${table.header}>, its members named without \`${table.prefix}\`.${optional}`,
+    " *",
+    " * @example",
+    " * ```ts",
+    ` * import type { ${table.type} } from "@netlink/netlink/diag";`,
+    ` * function show(value: ${table.type}): string {`,
+    " *   return JSON.stringify(value, (_, v) => typeof v === \"bigint\" ? String(v) : v);",
+    " * }",
+    " * ```",
+    " */",
+    `export interface ${table.type} {`,
+    ...props,
+    "}",
+  ];
+}
+
 /** The project's kernel module protocol (kernel-module/nltest_uapi.h). */
 const MODULE_GROUP: Group = {
   header: "nltest_uapi.h",
@@ -620,6 +959,11 @@ async function evaluate(
         // Only a string literal concatenates with another one: anything else fails to compile.
         "#define T(i, x) printf(\"s %d %s\\n\", i, \"\" x)",
         "static union { struct cmsghdr header; unsigned char bytes[64]; } cmsg_probe;",
+        // Where a bit-field's bits are, found by setting them in a zeroed struct.
+        "static size_t bit_first(const void *p, size_t n) { const unsigned char *b = p; "
+        + "for (size_t i = 0; i < n * 8; i++) if (b[i / 8] >> (i % 8) & 1) return i; return n * 8; }",
+        "static size_t bit_count(const void *p, size_t n) { const unsigned char *b = p; "
+        + "size_t c = 0; for (size_t i = 0; i < n * 8; i++) c += b[i / 8] >> (i % 8) & 1; return c; }",
         "int main(void) {",
       ];
       const body = entries.map((entry, i) =>
@@ -733,22 +1077,38 @@ async function main(): Promise<void> {
   const ffiCandidates = (await Promise.all(FFI_GROUPS.map(candidatesOf))).flat();
   const errnoCandidates = await candidatesOf(ERRNO_GROUP);
   const moduleCandidates = await candidatesOf(MODULE_GROUP);
+  const diagCandidates = (await Promise.all(DIAG_GROUPS.map(candidatesOf))).flat();
+  const diagMembers = await Promise.all(DIAG_STRUCTS.map(structMembers));
+  const diagStructLayouts = DIAG_STRUCTS.flatMap((table, i) =>
+    memberLayouts(table, diagMembers[i])
+  );
   const headers = [
     MODULE_GROUP.header,
     ...FFI_GROUPS.map((group) => group.header),
     ...LAYOUT_HEADERS,
     ERRNO_GROUP.header,
     ...PUBLIC_GROUPS.map((group) => group.header),
+    ...DIAG_GROUPS.map((group) => group.header),
+    ...DIAG_STRUCTS.map((table) => table.header),
   ];
   const seen = new Set<string>();
-  const uniqueConstants = [...publicCandidates, ...ffiCandidates, ...moduleCandidates].filter((
-    c,
-  ) => !seen.has(c.name) && seen.add(c.name));
+  const uniqueConstants = [
+    ...publicCandidates,
+    ...ffiCandidates,
+    ...moduleCandidates,
+    ...diagCandidates,
+  ].filter((c) => !seen.has(c.name) && seen.add(c.name));
   const { values, dropped } = await evaluate(
     headers,
     uniqueConstants,
     errnoCandidates,
-    [...FFI_LAYOUTS, ...MODULE_LAYOUTS, ...CONNECTOR_LAYOUTS],
+    [
+      ...FFI_LAYOUTS,
+      ...MODULE_LAYOUTS,
+      ...CONNECTOR_LAYOUTS,
+      ...DIAG_LAYOUTS,
+      ...diagStructLayouts,
+    ],
     MODULE_GROUP.strings ?? [],
   );
 
@@ -908,8 +1268,37 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
 
+  // src/diag/_constants.ts
+  const diag = constantLines(diagCandidates, values, new Set());
+  const diagSource = [
+    banner,
+    "",
+    "/**",
+    " * sock_diag constants, the request and reply headers' layouts, and the layouts and types of",
+    " * the structs its replies carry, as this platform's headers define them. Internal: the",
+    " * interfaces are re-exported by src/diag/mod.ts.",
+    " *",
+    " * @module",
+    " */",
+    "",
+    "import type { StructLayout } from \"./_struct.ts\";",
+    ...diag.lines,
+    "",
+    "// Struct sizes and field offsets, in bytes.",
+    ...DIAG_LAYOUTS.flatMap((layout) => [
+      "",
+      `/** ${layout.doc} */`,
+      `export const ${layout.name} = ${literal(values.get(`l:${layout.name}`)!.value!)};`,
+    ]),
+    "",
+    "// Structs decoded through tables.",
+    ...DIAG_STRUCTS.flatMap((table, i) => structSource(table, diagMembers[i], values)),
+    "",
+  ].join("\n");
+
   const outputs = {
     "src/_connector_layout.ts": connectorSource,
+    "src/diag/_constants.ts": diagSource,
     "kernel-module/nltest_uapi.ts": moduleSource,
     "src/constants.ts": publicSource,
     "src/_errno.ts": errnoSource,

@@ -1,0 +1,247 @@
+// Decoders and request encoders without the kernel: synthetic replies built from the generated
+// layouts, structs shorter and longer than these headers', truncated messages.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AttributeEncoder } from "../../src/attribute.ts";
+import {
+  INET_DIAG_INFO,
+  INET_DIAG_REQ_BYTECODE,
+  INET_DIAG_REQ_PROTOCOL,
+  INET_DIAG_SKMEMINFO,
+  INET_DIAG_ULP_INFO,
+  INET_ULP_INFO_NAME,
+  NETLINK_DIAG_GROUPS,
+  OFFSETOF_INET_DIAG_MSG_ID,
+  OFFSETOF_INET_DIAG_SOCKID_IDIAG_COOKIE,
+  OFFSETOF_INET_DIAG_SOCKID_IDIAG_DPORT,
+  OFFSETOF_INET_DIAG_SOCKID_IDIAG_DST,
+  OFFSETOF_INET_DIAG_SOCKID_IDIAG_SPORT,
+  OFFSETOF_INET_DIAG_SOCKID_IDIAG_SRC,
+  SIZEOF_INET_DIAG_MSG,
+  SIZEOF_INET_DIAG_REQ_V2,
+  SIZEOF_NETLINK_DIAG_MSG,
+  SIZEOF_UNIX_DIAG_MSG,
+  TCP_INFO_LAYOUT,
+  UNIX_DIAG_NAME,
+} from "../../src/diag/_constants.ts";
+import { decodeStruct } from "../../src/diag/_struct.ts";
+import {
+  decodeInetSocket,
+  decodeNetlinkSocket,
+  decodePacketSocket,
+  decodeUnixSocket,
+  encodeInetRequests,
+  encodeNetlinkRequest,
+  encodeUnixRequest,
+  stateMask,
+  stateName,
+  stateNumber,
+} from "../../src/diag/mod.ts";
+import type { TcpInfo } from "../../src/diag/mod.ts";
+import { MalformedMessageError } from "../../src/errors.ts";
+
+const concat = (a: Uint8Array, b: Uint8Array) => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
+
+/** An inet_diag_msg for IPv6 [2001:db8::1]:443 -> [::ffff:10.0.0.1]:50000, cookie 2^32 + 5. */
+function inetMessage(attrs: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const msg = new Uint8Array(SIZEOF_INET_DIAG_MSG);
+  const view = new DataView(msg.buffer);
+  msg[0] = 10; // AF_INET6
+  msg[1] = 1; // established
+  const id = OFFSETOF_INET_DIAG_MSG_ID;
+  view.setUint16(id + OFFSETOF_INET_DIAG_SOCKID_IDIAG_SPORT, 443, false);
+  view.setUint16(id + OFFSETOF_INET_DIAG_SOCKID_IDIAG_DPORT, 50000, false);
+  msg.set(
+    [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1],
+    id + OFFSETOF_INET_DIAG_SOCKID_IDIAG_SRC,
+  );
+  msg.set(
+    [...new Array(10).fill(0), 0xff, 0xff, 10, 0, 0, 1],
+    id + OFFSETOF_INET_DIAG_SOCKID_IDIAG_DST,
+  );
+  view.setUint32(id + OFFSETOF_INET_DIAG_SOCKID_IDIAG_COOKIE, 5, true);
+  view.setUint32(id + OFFSETOF_INET_DIAG_SOCKID_IDIAG_COOKIE + 4, 1, true);
+  return concat(msg, attrs);
+}
+
+test("an inet reply decodes: addresses as text, ports in network order, the cookie whole", () => {
+  const s = decodeInetSocket(inetMessage(), 6);
+  assert.equal(s.state, "established");
+  assert.deepEqual(s.local, { address: "2001:db8::1", port: 443 });
+  assert.deepEqual(s.peer, { address: "::ffff:10.0.0.1", port: 50000 });
+  assert.equal(s.cookie, (1n << 32n) + 5n);
+  assert.equal(s.protocol, 6);
+  assert.equal(s.tcpInfo, undefined);
+});
+
+test("tcp_info shorter than these headers' decodes what it has; a longer one ignores the rest", () => {
+  const full = new Uint8Array(TCP_INFO_LAYOUT.size + 24); // a newer kernel's, 24 bytes longer
+  const view = new DataView(full.buffer);
+  full[0] = 1; // state
+  full[6] = 0x97; // snd_wscale 7 (low nibble), rcv_wscale 9
+  full[7] = 0b101; // delivery_rate_app_limited 1, fastopen_client_fail 2
+  const field = (name: string) =>
+    TCP_INFO_LAYOUT.fields.find((f) => f.name === name) as { offset: number };
+  view.setUint32(field("rtt").offset, 1234, true);
+  view.setBigUint64(field("bytesAcked").offset, 1n << 40n, true);
+  view.setUint32(field("sndWnd").offset, 65536, true);
+  const long = decodeStruct<TcpInfo>(TCP_INFO_LAYOUT, full);
+  assert.equal(long.state, 1);
+  assert.equal(long.sndWscale, 7);
+  assert.equal(long.rcvWscale, 9);
+  assert.equal(long.deliveryRateAppLimited, 1);
+  assert.equal(long.fastopenClientFail, 2);
+  assert.equal(long.rtt, 1234);
+  assert.equal(long.bytesAcked, 1n << 40n);
+  assert.equal(long.sndWnd, 65536);
+
+  // Linux 4.x's struct ended after tcpi_total_retrans: later members are absent, not zero.
+  const short = decodeStruct<TcpInfo>(
+    TCP_INFO_LAYOUT,
+    full.subarray(0, field("pacingRate").offset),
+  );
+  assert.equal(short.rtt, 1234);
+  assert.equal("pacingRate" in short, false);
+  assert.equal("sndWnd" in short, false);
+
+  const s = decodeInetSocket(
+    inetMessage(new AttributeEncoder().bytes(INET_DIAG_INFO, full).finish()),
+    6,
+  );
+  assert.equal(s.tcpInfo!.rtt, 1234);
+});
+
+test("SK_MEMINFO with fewer counters than these headers know gives those it has", () => {
+  const memory = new Uint8Array(4 * 4);
+  new DataView(memory.buffer).setUint32(4, 212992, true);
+  const attrs = new AttributeEncoder().bytes(INET_DIAG_SKMEMINFO, memory)
+    .nested(INET_DIAG_ULP_INFO, (ulp) => ulp.string(INET_ULP_INFO_NAME, "tls")).finish();
+  const s = decodeInetSocket(inetMessage(attrs), 6);
+  assert.deepEqual(s.memory, { rmemAlloc: 0, rcvbuf: 212992, wmemAlloc: 0, sndbuf: 0 });
+  assert.equal(s.ulp, "tls");
+});
+
+test("truncated replies are MalformedMessageError", () => {
+  assert.throws(() => decodeInetSocket(new Uint8Array(10), 6), MalformedMessageError);
+  assert.throws(() => decodeUnixSocket(new Uint8Array(3)), MalformedMessageError);
+  assert.throws(() => decodeNetlinkSocket(new Uint8Array(27)), MalformedMessageError);
+  assert.throws(() => decodePacketSocket(new Uint8Array(0)), MalformedMessageError);
+  // A bad attribute after a good header too.
+  assert.throws(
+    () => decodeInetSocket(inetMessage(Uint8Array.of(2, 0, 1, 0)), 6),
+    MalformedMessageError,
+  );
+});
+
+test("unix names: a path without its NUL, an abstract name with @ for each NUL", () => {
+  const named = (name: Uint8Array) =>
+    decodeUnixSocket(
+      concat(
+        new Uint8Array(SIZEOF_UNIX_DIAG_MSG),
+        new AttributeEncoder().bytes(UNIX_DIAG_NAME, name).finish(),
+      ),
+    );
+  const path = named(new TextEncoder().encode("/run/x.sock\0"));
+  assert.equal(path.path, "/run/x.sock");
+  const abstract = named(Uint8Array.of(0, 0x61, 0, 0x62));
+  assert.equal(abstract.path, "@a@b");
+  assert.deepEqual(abstract.name, Uint8Array.of(0, 0x61, 0, 0x62));
+});
+
+test("netlink groups: bit N of the bitmap is group N + 1", () => {
+  const bitmap = new Uint8Array(8);
+  bitmap[0] = 0b1001; // groups 1 and 4
+  bitmap[7] = 0x80; // group 64
+  const msg = concat(
+    new Uint8Array(SIZEOF_NETLINK_DIAG_MSG),
+    new AttributeEncoder().bytes(NETLINK_DIAG_GROUPS, bitmap).finish(),
+  );
+  assert.deepEqual(decodeNetlinkSocket(msg).groups, [1, 4, 64]);
+});
+
+test("a netlink reply's header: protocol, type, port IDs, group, inode, cookie, state", () => {
+  const msg = new Uint8Array(SIZEOF_NETLINK_DIAG_MSG);
+  const view = new DataView(msg.buffer);
+  msg.set([16, 2, 15, 1]); // AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT, connected
+  view.setUint32(4, 77, true); // ndiag_portid
+  view.setUint32(8, 88, true); // ndiag_dst_portid
+  view.setUint32(12, 2, true); // ndiag_dst_group
+  view.setUint32(16, 12345, true); // ndiag_ino
+  view.setUint32(20, 9, true); // ndiag_cookie[0]
+  assert.deepEqual(decodeNetlinkSocket(msg), {
+    protocol: 15,
+    type: "dgram",
+    portid: 77,
+    peerPortid: 88,
+    peerGroup: 2,
+    inode: 12345,
+    cookie: 9n,
+    state: "established",
+  });
+});
+
+test("states by name, ss's groups as ss defines them, unknown numbers named", () => {
+  assert.equal(stateNumber("established"), 1);
+  assert.equal(stateNumber("listen"), 10);
+  assert.equal(stateName(12), "new-syn-recv");
+  assert.equal(stateName(13), "state-13");
+  const bits = (...codes: number[]) => codes.reduce((m, c) => m | (1 << c), 0);
+  assert.equal(stateMask(["all"]), bits(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
+  assert.equal(stateMask(["connected"]), bits(1, 2, 3, 4, 5, 6, 8, 9, 11, 12));
+  assert.equal(stateMask(["synchronized"]), bits(1, 3, 4, 5, 6, 8, 9, 11, 12));
+  assert.equal(stateMask(["bucket"]), bits(3, 6));
+  assert.equal(stateMask(["big"]), bits(1, 2, 4, 5, 7, 8, 9, 10, 11, 12));
+  assert.equal(stateMask(["listen", "time-wait"]), bits(6, 10));
+  assert.throws(
+    () => stateMask(["LISTEN" as never]),
+    /unknown socket state "LISTEN"; states are established/,
+  );
+  assert.throws(() => stateNumber("toString" as never), /unknown socket state/);
+});
+
+test("inet requests: one per family, protocol, states, extensions and bytecode as asked", () => {
+  const [v4, v6] = encodeInetRequests({
+    protocol: "udp",
+    states: ["close"],
+    info: true,
+    memory: true,
+  });
+  assert.deepEqual([v4[0], v4[1], v6[0]], [2, 17, 10]);
+  // MEMINFO, INFO, VEGASINFO, CONG, TOS, TCLASS, SKMEMINFO, SHUTDOWN: all eight bits.
+  assert.equal(v4[2], 0xff);
+  assert.equal(new DataView(v4.buffer).getUint32(4, true), 1 << 7);
+  assert.equal(v4.length, SIZEOF_INET_DIAG_REQ_V2);
+  const plain = encodeInetRequests({ family: "inet" });
+  assert.equal(plain.length, 1);
+  assert.equal(plain[0][2], 0b1011_0000, "TOS, TCLASS and SHUTDOWN only");
+
+  const [filtered] = encodeInetRequests({ family: "inet", filter: { sport: 22 } });
+  const view = new DataView(filtered.buffer);
+  assert.equal(view.getUint16(SIZEOF_INET_DIAG_REQ_V2 + 2, true), INET_DIAG_REQ_BYTECODE);
+  assert.equal(view.getUint16(SIZEOF_INET_DIAG_REQ_V2, true), 4 + 16);
+
+  const [mptcp] = encodeInetRequests({ family: "inet", protocol: "mptcp" });
+  const m = new DataView(mptcp.buffer);
+  assert.equal(mptcp[1], 6, "IPPROTO_TCP in the header, as ss sends it");
+  assert.equal(m.getUint16(SIZEOF_INET_DIAG_REQ_V2 + 2, true), INET_DIAG_REQ_PROTOCOL);
+  assert.equal(m.getUint32(SIZEOF_INET_DIAG_REQ_V2 + 4, true), 262);
+
+  const [raw] = encodeInetRequests({ family: "inet", protocol: "raw" });
+  assert.deepEqual([raw[1], raw[3]], [255, 255], "IPPROTO_RAW; sdiag_raw_protocol too");
+});
+
+test("unix and netlink requests ask for what the decoders read", () => {
+  const unix = new DataView(encodeUnixRequest({ states: ["listen"] }).buffer);
+  assert.equal(unix.getUint8(0), 1);
+  assert.equal(unix.getUint32(4, true), 1 << 10);
+  assert.equal(unix.getUint32(12, true), 0x7f, "name, vfs, peer, icons, rqlen, meminfo, uid");
+  const netlink = encodeNetlinkRequest({ protocol: 0 });
+  assert.deepEqual([netlink[0], netlink[1]], [16, 0]);
+  assert.equal(encodeNetlinkRequest()[1], 255, "NDIAG_PROTO_ALL");
+});

@@ -1,0 +1,75 @@
+// netlink_diag against the real kernel: the library's own sockets opened in a fresh namespace,
+// listed by the library and by `ss -f netlink` in that namespace, and their owner found.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { test } from "node:test";
+import {
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NETLINK_SOCK_DIAG,
+  open,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_LINK,
+} from "../../mod.ts";
+import { netlinkSockets, socketOwners } from "../../src/diag/mod.ts";
+import { Netns } from "../host/_netns.ts";
+import { ss } from "./_ss.ts";
+
+test("netlink sockets match ss -f netlink; this library's own show their groups, flags and owner", async () => {
+  using ns = new Netns();
+  await using diag = await open(NETLINK_SOCK_DIAG, { netns: ns.name });
+  await using rt = await open(NETLINK_ROUTE, {
+    netns: ns.name,
+    groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR],
+    capAcks: true,
+  });
+  await using genl = await open(NETLINK_GENERIC, { netns: ns.name });
+  const ours = await netlinkSockets({ socket: diag });
+  // ss lists its own sock_diag socket as well: leave it out. Our diag socket's queues move while
+  // it dumps: compare its address only.
+  const theirs = ss(ns, "-f", "netlink", "-an");
+  const key = (protocol: number | string, portid: number | string) => `${protocol}:${portid}`;
+  const diagKey = key(NETLINK_SOCK_DIAG, diag.portid);
+  const ssOwn = theirs.filter((l) => l[3].startsWith(`${NETLINK_SOCK_DIAG}:`))
+    .map((l) => l[3]).filter((k) => !ours.some((s) => key(s.protocol, s.portid) === k));
+  assert.equal(ssOwn.length, 1, "ss's own socket");
+  assert.deepEqual(
+    ours.map((s) => {
+      const address = key(s.protocol, s.portid);
+      if (address === diagKey) return address;
+      return `UNCONN ${s.memory!.rmemAlloc} ${s.memory!.wmemAlloc} ${address} *`;
+    }).sort(),
+    theirs.filter((l) => l[3] !== ssOwn[0]).map((l) => l[3] === diagKey ? l[3] : l.join(" "))
+      .sort(),
+  );
+
+  const mine = ours.find((s) => s.protocol === NETLINK_ROUTE && s.portid === rt.portid)!;
+  assert.deepEqual(mine.groups, [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR].sort((a, b) => a - b));
+  assert.equal(mine.flags!.capAck, true);
+  assert.equal(mine.state, "close");
+  assert.equal(mine.type, "raw");
+  assert.ok(ours.some((s) => s.protocol === NETLINK_GENERIC && s.portid === genl.portid));
+  assert.ok(ours.some((s) => s.protocol === NETLINK_ROUTE && s.portid === 0), "the kernel's own");
+  const generic = ours.find((s) => s.protocol === NETLINK_GENERIC && s.portid === genl.portid)!;
+  assert.equal(generic.flags!.capAck, false);
+  assert.deepEqual(generic.groups ?? [], []);
+
+  const owners = socketOwners([mine.inode]);
+  assert.deepEqual(owners.get(mine.inode)!.map((o) => o.pid), [process.pid]);
+  assert.equal(owners.size, 1);
+  assert.equal(
+    owners.get(mine.inode)![0].command,
+    readFileSync(`/proc/${process.pid}/comm`, "utf8").trim(),
+  );
+
+  const onlyRoute = await netlinkSockets({ socket: diag, protocol: NETLINK_ROUTE });
+  assert.ok(onlyRoute.length >= 2 && onlyRoute.every((s) => s.protocol === NETLINK_ROUTE));
+});
+
+test("netlink queries refuse a bad protocol, and a socket with a namespace, before any I/O", async () => {
+  await assert.rejects(netlinkSockets({ protocol: 255 }), /protocol must be a netlink protocol/);
+  await using rt = await open(NETLINK_ROUTE);
+  await assert.rejects(netlinkSockets({ socket: rt }), /must be a NETLINK_SOCK_DIAG/);
+});
