@@ -47,6 +47,7 @@ const SYMBOLS = {
   write: { args: ["i32", "ptr", "u64"], returns: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read.
   open: { args: ["ptr", "i32"], returns: "i32" },
+  creat: { args: ["ptr", "u32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
   __errno_location: { args: [], returns: "ptr" },
 } as const;
@@ -67,6 +68,7 @@ interface Symbols {
   read: Fn<[number, Uint8Array, number]>;
   write: Fn<[number, Uint8Array, number]>;
   open: Fn<[Uint8Array, number]>;
+  creat: Fn<[Uint8Array, number]>;
   setns: Fn<[number, number]>;
   __errno_location: Fn<[]>;
 }
@@ -99,6 +101,7 @@ function open(): Libc {
     read: lib.read,
     write: lib.write,
     open: lib.open,
+    creat: lib.creat,
     setns: lib.setns,
     errno: () => errnoView[0],
     // Not `new Uint8Array(size)`: a small typed array can be moved by JSC when its `.buffer`

@@ -41,6 +41,7 @@ const SYMBOLS = {
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
   // parameters are the correct call.
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  creat: { parameters: ["buffer", "u32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -84,6 +85,7 @@ function open(): DenoLibc {
     read: (fd, buf, len) => lib.read(fd, buf, BigInt(len)),
     write: (fd, buf, len) => lib.write(fd, buf, BigInt(len)),
     open: (path, flags) => lib.open(path, flags),
+    creat: (path, mode) => lib.creat(path, mode),
     setns: (fd, nstype) => lib.setns(fd, nstype),
     errno: () => errnoView[0],
     // V8 never moves an ArrayBuffer's backing store.

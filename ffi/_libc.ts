@@ -50,6 +50,8 @@ export interface Libc {
   write(fd: number, buf: Uint8Array, len: number): number;
   /** open(2) without O_CREAT; `path` is NUL-terminated. */
   open(path: Uint8Array, flags: number): number;
+  /** creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); `path` is NUL-terminated. */
+  creat(path: Uint8Array, mode: number): number;
   /** setns(2), for the calling thread. */
   setns(fd: number, nstype: number): number;
   /** This thread's errno, as left by the last failed call. */

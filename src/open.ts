@@ -5,6 +5,8 @@
  */
 
 import { openTransport } from "../ffi/mod.ts";
+import { attachOnOpen } from "./_wire.ts";
+import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
   MAX_LINKS,
   NETLINK_CAP_ACK,
@@ -14,6 +16,7 @@ import {
 } from "./constants.ts";
 import { SyscallError } from "./errors.ts";
 import { NetlinkSocket } from "./socket.ts";
+import { TapPoint } from "./tap.ts";
 import type { OpenTransport } from "./transport.ts";
 
 // Socket-level options are libc's, not netlink's; they live with the FFI layer's constants.
@@ -56,6 +59,12 @@ export interface OpenOptions {
    * Given the protocol and the validated options, it returns a bound {@linkcode Transport}.
    */
   transport?: OpenTransport;
+  /**
+   * Capture every datagram the socket sends and receives, as pcap in the nlmon format (see
+   * {@linkcode capture}): a file path, a function taking each chunk, or a WritableStream. The
+   * capture ends when the socket closes.
+   */
+  capture?: CaptureTarget;
 }
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -104,8 +113,10 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
   const netns = options.netns === undefined ? undefined : netnsPath(options.netns);
   const openWith = options.transport ?? openTransport;
   if (typeof openWith !== "function") throw new TypeError("transport must be a function");
+  if (options.capture !== undefined) checkCaptureTarget(options.capture);
 
-  const transport = openWith(protocol, { portid, netns });
+  // Every socket reads and writes through a tap point: captures and traces attach there.
+  const transport = new TapPoint(openWith(protocol, { portid, netns }));
   try {
     if (rcvbuf !== undefined) {
       try {
@@ -119,6 +130,7 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     if (options.strictChecking) transport.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
     if (options.capAcks) transport.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
     const socket = new NetlinkSocket(transport, { backlog });
+    attachOnOpen(socket, transport, options.capture);
     for (const group of groups) socket.join(group);
     return socket;
   } catch (err) {
