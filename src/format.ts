@@ -274,8 +274,9 @@ function flagNames(flags: number, table: readonly [number, string][]): string {
   return names.join("|");
 }
 
+/** The kind of request a message type name says (RTM_GETLINK, "nlctrl getfamily"...). */
 function requestKind(name: string): RequestKind {
-  const verb = name.replace(/^[A-Z]+_(?:MSG_|CMD_)?/, "").toLowerCase();
+  const verb = name.slice(name.lastIndexOf(" ") + 1).replace(/^RTM_/, "").toLowerCase();
   if (/^(get|dump|list|show|query)/.test(verb)) return "get";
   if (/^(new|set|add|create|replace)/.test(verb)) return "new";
   if (/^(del|remove|destroy|flush)/.test(verb)) return "del";
