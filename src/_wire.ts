@@ -41,6 +41,14 @@ interface Formatting {
   protocolName: (protocol: number) => string;
 }
 
+/**
+ * Settles once the NETLINK_DEBUG formatter has loaded (never rejects), or undefined when tracing
+ * is off: open() waits for it, so that traces come out in order with the program's own output.
+ */
+export function traceReady(): Promise<void> | undefined {
+  return loading?.then(() => {}, () => {});
+}
+
 /** The trace tap: formats each datagram, once the formatter has loaded (on demand). */
 function traceTap(socket: NetlinkSocket, style: FormatOptions["style"]): Tap {
   const protocol = socket.protocol;

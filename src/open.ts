@@ -5,7 +5,7 @@
  */
 
 import { openTransport } from "../ffi/mod.ts";
-import { attachOnOpen } from "./_wire.ts";
+import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
   MAX_LINKS,
@@ -95,7 +95,9 @@ function netnsPath(netns: string): string {
  */
 export function open(protocol: number, options: OpenOptions = {}): Promise<NetlinkSocket> {
   try {
-    return Promise.resolve(openSync(protocol, options));
+    const socket = openSync(protocol, options);
+    // With NETLINK_DEBUG on, the formatter loads (once) before the first socket is handed out.
+    return traceReady()?.then(() => socket) ?? Promise.resolve(socket);
   } catch (err) {
     return Promise.reject(err);
   }
