@@ -51,9 +51,9 @@ test("NETLINK_DEBUG=tree traces as indented trees", () => {
   const stderr = run({ NETLINK_DEBUG: "tree" });
   assert.match(
     stderr,
-    /^netlink route \d+ send RTM_GETLINK flags=REQUEST\|ACK seq=\d+ port=\d+\n  ifinfomsg:\n    ifiFamily: 0\n/m,
+    /^netlink route \d+ send RTM_GETLINK flags=REQUEST\|ACK seq=\d+ port=\d+\n {2}ifinfomsg:\n {4}ifiFamily: 0\n/m,
   );
-  assert.match(stderr, /\n  ifname: "lo"\n/);
+  assert.match(stderr, /\n {2}ifname: "lo"\n/);
 });
 
 test("without NETLINK_DEBUG (or set to 0) nothing is traced", () => {
