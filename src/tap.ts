@@ -33,6 +33,8 @@ export interface Tap {
   received?(datagram: Datagram): void;
   /** A read failed (ENOBUFS: the kernel dropped messages for this socket). */
   receiveFailed?(error: unknown): void;
+  /** A socket option was set (group joined, buffer sized...). */
+  optionSet?(level: number, name: number, value: number): void;
   /** The tap was detached, or the socket closed: the last call it gets. */
   detached?(): void;
 }
@@ -124,6 +126,7 @@ export class TapPoint implements Transport {
 
   setOption(level: number, name: number, value: number): void {
     this.#inner.setOption(level, name, value);
+    for (const tap of this.#taps) this.#call(tap, () => tap.optionSet?.(level, name, value));
   }
 
   getOption(level: number, name: number): number {
