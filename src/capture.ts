@@ -4,7 +4,7 @@
  * gives nlmon packets (packet type, ARPHRD_NETLINK, the netlink protocol). Wireshark and tshark
  * decode them as they decode an nlmon capture: rtnetlink, generic netlink, netfilter...
  *
- * Unlike nlmon it needs no root, no kernel module and sees one socket only, in any namespace.
+ * Unlike nlmon it needs no nlmon device, and sees one socket only, in whatever namespace it is.
  *
  * @module
  */

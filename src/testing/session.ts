@@ -1,9 +1,9 @@
 /**
  * Recorded sessions as test fixtures: {@linkcode Recorder} is a transport that records every
  * datagram its sockets send and receive against the real kernel, as plain JSON;
- * {@linkcode Replayer} is a transport that plays such a recording back without the kernel (no
- * root, no FFI), checking that each request the code under test sends is the one recorded and
- * answering it with the recorded replies.
+ * {@linkcode Replayer} is a transport that plays such a recording back without the kernel (on
+ * Deno, without --allow-ffi), checking that each request the code under test sends is the one
+ * recorded and answering it with the recorded replies.
  *
  * @example
  * ```ts ignore

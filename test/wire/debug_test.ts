@@ -9,7 +9,10 @@ import { test } from "node:test";
 const child = new URL("./_trace_child.ts", import.meta.url).pathname;
 const isDeno = "Deno" in globalThis;
 
-function run(env: Record<string, string>, denoFlags = ["--allow-ffi", "--allow-env"]) {
+function run(
+  env: Record<string, string>,
+  denoFlags = ["--allow-ffi", "--allow-env=NETLINK_DEBUG"],
+) {
   const args = isDeno ? ["run", ...denoFlags, child] : [child];
   const result = spawnSync(process.execPath, args, {
     encoding: "utf8",

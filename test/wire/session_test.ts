@@ -75,7 +75,10 @@ test("a request the recording does not have fails, showing both decoded", async 
     sock.request({ type: RTM_GETADDR, flags: NLM_F_DUMP, payload: new Uint8Array(8) }),
     (err: unknown) => {
       assert.ok(err instanceof ReplayMismatchError);
-      assert.match(err.message, /socket 0 \(route\) sent\n {2}RTM_GETADDR flags=REQUEST\|ACK\|DUMP/);
+      assert.match(
+        err.message,
+        /socket 0 \(route\) sent\n {2}RTM_GETADDR flags=REQUEST\|ACK\|DUMP/,
+      );
       assert.match(err.message, /but the recording has\n {2}RTM_GETLINK flags=REQUEST\|ACK\|DUMP/);
       return true;
     },
@@ -91,6 +94,7 @@ test("a request the recording does not have fails, showing both decoded", async 
     /opened for generic, but the recording's is route/,
   );
   assert.throws(() => new Replayer("{}"), TypeError);
+  assert.throws(() => new Replayer(recorder.session()).finish(), /0 of the recording's 1 sockets/);
 });
 
 test("notifications recorded before any request, and overruns, are replayed", async () => {
