@@ -21,6 +21,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription, errnoName } from "./_errno.ts";
 import { decodeAck } from "./ack.ts";
 import { AttributeDecoder } from "./attribute.ts";
@@ -586,6 +587,10 @@ export class NetlinkFormatter {
         fields: message.payload.length ? [{ key: "payload", value: hex(message.payload) }] : [],
       };
     }
+    if (options.protocol === NETLINK_CONNECTOR && message.type === NLMSG_DONE) {
+      // The connector sends every message as NLMSG_DONE, carrying a struct cn_msg.
+      return { title: header(name, flagNames(message.flags, [])), fields: connector(message) };
+    }
     const title = header(name, flagNames(message.flags, ACK_FLAGS));
     let ack;
     try {
@@ -677,6 +682,30 @@ export class NetlinkFormatter {
     }
   }
 }
+
+let connectorNames: Map<number, string> | undefined;
+
+/** struct cn_msg: the callback id (idx, val), seq, ack, len, flags, then `len` bytes of data. */
+function connector(message: Message): Node[] {
+  const payload = message.payload;
+  if (payload.length < CN_MSG_SIZE) return [{ key: "payload", value: hex(payload) }];
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const little = HOST_LITTLE_ENDIAN;
+  const idx = view.getUint32(0, little);
+  connectorNames ??= namesByValue("CN_IDX_", /^$/);
+  const length = Math.min(view.getUint16(16, little), payload.length - CN_MSG_SIZE);
+  return [
+    { key: "idx", value: connectorNames.get(idx) ?? String(idx) },
+    { key: "val", value: String(view.getUint32(4, little)) },
+    { key: "cnSeq", value: String(view.getUint32(8, little)) },
+    { key: "ack", value: String(view.getUint32(12, little)) },
+    { key: "cnFlags", value: String(view.getUint16(18, little)) },
+    { key: "data", value: hex(payload.subarray(CN_MSG_SIZE, CN_MSG_SIZE + length)) },
+  ];
+}
+
+/** sizeof(struct cn_msg) before its data. */
+const CN_MSG_SIZE = 20;
 
 function tableOf(kind: RequestKind): readonly [number, string][] {
   return kind === "get" ? GET_FLAGS : kind === "new" ? NEW_FLAGS : kind === "del" ? DEL_FLAGS : [];

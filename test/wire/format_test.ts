@@ -16,6 +16,7 @@ import {
   IFLA_LINKINFO,
   IFLA_MTU,
   NETLINK_AUDIT,
+  NETLINK_CONNECTOR,
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
   NETLINK_ROUTE,
@@ -166,6 +167,22 @@ test("netfilter: subsystem and message by name, nfgenmsg decoded", () => {
   assert.equal(
     format({ ...get, payload: new Uint8Array([2, 0, 0, 0]) }, { protocol: NETLINK_NETFILTER }),
     "NFNL_SUBSYS_CTNETLINK get flags=REQUEST|DUMP seq=3 port=0 nfgenmsg={nfgenFamily=2 version=0 resId=0}",
+  );
+});
+
+test("connector: the cn_msg of its NLMSG_DONE messages, not an error", () => {
+  const payload = new Uint8Array(20 + 4);
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, 1, true); // CN_IDX_PROC
+  view.setUint32(4, 1, true);
+  view.setUint32(8, 5, true);
+  view.setUint16(16, 4, true);
+  payload.set([1, 0, 0, 0], 20); // PROC_CN_MCAST_LISTEN
+  assert.equal(
+    format({ type: NLMSG_DONE, flags: 0, seq: 1, portid: 7, payload }, {
+      protocol: NETLINK_CONNECTOR,
+    }),
+    "NLMSG_DONE flags=0 seq=1 port=7 idx=CN_IDX_PROC val=1 cnSeq=5 ack=0 cnFlags=0 data=01000000",
   );
 });
 
