@@ -19,7 +19,7 @@ check() {
 check dprint dprint check
 check lint deno lint
 check types deno check mod.ts src/ ffi/ test/ examples/ scripts/ bench/
-check doc deno doc --lint mod.ts
+check doc deno doc --lint mod.ts src/testing/mod.ts src/format.ts src/ynl/mod.ts
 # --allow-dirty: CI checks out a clean tree, developers run this before committing.
 check publish deno publish --dry-run --allow-dirty
 exit $((failed > 0))

@@ -70,6 +70,12 @@ const PUBLIC_GROUPS: readonly Group[] = [
     header: "sys/socket.h",
     names: [
       "SOL_NETLINK",
+      "SOL_SOCKET",
+      "SO_RCVBUF",
+      "SO_SNDBUF",
+      "SO_ATTACH_FILTER",
+      "SO_DETACH_FILTER",
+      "SO_LOCK_FILTER",
       "AF_UNSPEC",
       "AF_INET",
       "AF_INET6",
@@ -80,6 +86,8 @@ const PUBLIC_GROUPS: readonly Group[] = [
     ],
   },
   { header: "linux/genetlink.h", prefixes: ["GENL_", "CTRL_CMD_", "CTRL_ATTR_"] },
+  { header: "linux/bpf_common.h", prefixes: ["BPF_"] },
+  { header: "linux/filter.h", prefixes: ["BPF_", "SKF_"] },
   {
     header: "linux/rtnetlink.h",
     prefixes: [

@@ -362,6 +362,24 @@ export const AF_MPLS = 28;
 /** `SOL_NETLINK` from <sys/socket.h>. */
 export const SOL_NETLINK = 270;
 
+/** `SOL_SOCKET` from <sys/socket.h>. */
+export const SOL_SOCKET = 1;
+
+/** `SO_SNDBUF` from <sys/socket.h>. */
+export const SO_SNDBUF = 7;
+
+/** `SO_RCVBUF` from <sys/socket.h>. */
+export const SO_RCVBUF = 8;
+
+/** `SO_ATTACH_FILTER` from <sys/socket.h>. */
+export const SO_ATTACH_FILTER = 26;
+
+/** `SO_DETACH_FILTER` from <sys/socket.h>. */
+export const SO_DETACH_FILTER = 27;
+
+/** `SO_LOCK_FILTER` from <sys/socket.h>. */
+export const SO_LOCK_FILTER = 44;
+
 // <linux/genetlink.h>
 
 /** length of family name */
@@ -513,6 +531,202 @@ export const CTRL_ATTR_POLICY_DUMP_MAX = 2;
 
 /** `CTRL_ATTR_POLICY_MAX` from <linux/genetlink.h>. */
 export const CTRL_ATTR_POLICY_MAX = 2;
+
+// <linux/bpf_common.h>
+
+/** `BPF_LD` from <linux/bpf_common.h>. */
+export const BPF_LD = 0;
+
+/** `BPF_LDX` from <linux/bpf_common.h>. */
+export const BPF_LDX = 1;
+
+/** `BPF_ST` from <linux/bpf_common.h>. */
+export const BPF_ST = 2;
+
+/** `BPF_STX` from <linux/bpf_common.h>. */
+export const BPF_STX = 3;
+
+/** `BPF_ALU` from <linux/bpf_common.h>. */
+export const BPF_ALU = 4;
+
+/** `BPF_JMP` from <linux/bpf_common.h>. */
+export const BPF_JMP = 5;
+
+/** `BPF_RET` from <linux/bpf_common.h>. */
+export const BPF_RET = 6;
+
+/** `BPF_MISC` from <linux/bpf_common.h>. */
+export const BPF_MISC = 7;
+
+/** 32-bit */
+export const BPF_W = 0;
+
+/** 16-bit */
+export const BPF_H = 8;
+
+/** 8-bit */
+export const BPF_B = 16;
+
+/** `BPF_IMM` from <linux/bpf_common.h>. */
+export const BPF_IMM = 0;
+
+/** `BPF_ABS` from <linux/bpf_common.h>. */
+export const BPF_ABS = 32;
+
+/** `BPF_IND` from <linux/bpf_common.h>. */
+export const BPF_IND = 64;
+
+/** `BPF_MEM` from <linux/bpf_common.h>. */
+export const BPF_MEM = 96;
+
+/** `BPF_LEN` from <linux/bpf_common.h>. */
+export const BPF_LEN = 128;
+
+/** `BPF_MSH` from <linux/bpf_common.h>. */
+export const BPF_MSH = 160;
+
+/** `BPF_ADD` from <linux/bpf_common.h>. */
+export const BPF_ADD = 0;
+
+/** `BPF_SUB` from <linux/bpf_common.h>. */
+export const BPF_SUB = 16;
+
+/** `BPF_MUL` from <linux/bpf_common.h>. */
+export const BPF_MUL = 32;
+
+/** `BPF_DIV` from <linux/bpf_common.h>. */
+export const BPF_DIV = 48;
+
+/** `BPF_OR` from <linux/bpf_common.h>. */
+export const BPF_OR = 64;
+
+/** `BPF_AND` from <linux/bpf_common.h>. */
+export const BPF_AND = 80;
+
+/** `BPF_LSH` from <linux/bpf_common.h>. */
+export const BPF_LSH = 96;
+
+/** `BPF_RSH` from <linux/bpf_common.h>. */
+export const BPF_RSH = 112;
+
+/** `BPF_NEG` from <linux/bpf_common.h>. */
+export const BPF_NEG = 128;
+
+/** `BPF_MOD` from <linux/bpf_common.h>. */
+export const BPF_MOD = 144;
+
+/** `BPF_XOR` from <linux/bpf_common.h>. */
+export const BPF_XOR = 160;
+
+/** `BPF_JA` from <linux/bpf_common.h>. */
+export const BPF_JA = 0;
+
+/** `BPF_JEQ` from <linux/bpf_common.h>. */
+export const BPF_JEQ = 16;
+
+/** `BPF_JGT` from <linux/bpf_common.h>. */
+export const BPF_JGT = 32;
+
+/** `BPF_JGE` from <linux/bpf_common.h>. */
+export const BPF_JGE = 48;
+
+/** `BPF_JSET` from <linux/bpf_common.h>. */
+export const BPF_JSET = 64;
+
+/** `BPF_K` from <linux/bpf_common.h>. */
+export const BPF_K = 0;
+
+/** `BPF_X` from <linux/bpf_common.h>. */
+export const BPF_X = 8;
+
+/** `BPF_MAXINSNS` from <linux/bpf_common.h>. */
+export const BPF_MAXINSNS = 4096;
+
+// <linux/filter.h>
+
+/** `BPF_MAJOR_VERSION` from <linux/filter.h>. */
+export const BPF_MAJOR_VERSION = 1;
+
+/** `BPF_MINOR_VERSION` from <linux/filter.h>. */
+export const BPF_MINOR_VERSION = 1;
+
+/** `BPF_A` from <linux/filter.h>. */
+export const BPF_A = 16;
+
+/** `BPF_TAX` from <linux/filter.h>. */
+export const BPF_TAX = 0;
+
+/** `BPF_TXA` from <linux/filter.h>. */
+export const BPF_TXA = 128;
+
+/** `BPF_MEMWORDS` from <linux/filter.h>. */
+export const BPF_MEMWORDS = 16;
+
+/** `SKF_AD_OFF` from <linux/filter.h>. */
+export const SKF_AD_OFF: number = -4096;
+
+/** `SKF_AD_PROTOCOL` from <linux/filter.h>. */
+export const SKF_AD_PROTOCOL = 0;
+
+/** `SKF_AD_PKTTYPE` from <linux/filter.h>. */
+export const SKF_AD_PKTTYPE = 4;
+
+/** `SKF_AD_IFINDEX` from <linux/filter.h>. */
+export const SKF_AD_IFINDEX = 8;
+
+/** `SKF_AD_NLATTR` from <linux/filter.h>. */
+export const SKF_AD_NLATTR = 12;
+
+/** `SKF_AD_NLATTR_NEST` from <linux/filter.h>. */
+export const SKF_AD_NLATTR_NEST = 16;
+
+/** `SKF_AD_MARK` from <linux/filter.h>. */
+export const SKF_AD_MARK = 20;
+
+/** `SKF_AD_QUEUE` from <linux/filter.h>. */
+export const SKF_AD_QUEUE = 24;
+
+/** `SKF_AD_HATYPE` from <linux/filter.h>. */
+export const SKF_AD_HATYPE = 28;
+
+/** `SKF_AD_RXHASH` from <linux/filter.h>. */
+export const SKF_AD_RXHASH = 32;
+
+/** `SKF_AD_CPU` from <linux/filter.h>. */
+export const SKF_AD_CPU = 36;
+
+/** `SKF_AD_ALU_XOR_X` from <linux/filter.h>. */
+export const SKF_AD_ALU_XOR_X = 40;
+
+/** `SKF_AD_VLAN_TAG` from <linux/filter.h>. */
+export const SKF_AD_VLAN_TAG = 44;
+
+/** `SKF_AD_VLAN_TAG_PRESENT` from <linux/filter.h>. */
+export const SKF_AD_VLAN_TAG_PRESENT = 48;
+
+/** `SKF_AD_PAY_OFFSET` from <linux/filter.h>. */
+export const SKF_AD_PAY_OFFSET = 52;
+
+/** `SKF_AD_RANDOM` from <linux/filter.h>. */
+export const SKF_AD_RANDOM = 56;
+
+/** `SKF_AD_VLAN_TPID` from <linux/filter.h>. */
+export const SKF_AD_VLAN_TPID = 60;
+
+/** `SKF_AD_MAX` from <linux/filter.h>. */
+export const SKF_AD_MAX = 64;
+
+/** `SKF_NET_OFF` from <linux/filter.h>. */
+export const SKF_NET_OFF: number = -1048576;
+
+/** `SKF_LL_OFF` from <linux/filter.h>. */
+export const SKF_LL_OFF: number = -2097152;
+
+/** `BPF_NET_OFF` from <linux/filter.h>. */
+export const BPF_NET_OFF: number = -1048576;
+
+/** `BPF_LL_OFF` from <linux/filter.h>. */
+export const BPF_LL_OFF: number = -2097152;
 
 // <linux/rtnetlink.h>
 

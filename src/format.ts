@@ -515,6 +515,8 @@ export class NetlinkFormatter {
   readonly #descriptors: readonly FamilyDescriptor[];
 
   /**
+   * A formatter knowing the built-in descriptors, plus those given.
+   *
    * @param options Families of your own (`descriptors`) and generic family ids known already.
    */
   constructor(

@@ -52,8 +52,18 @@ export interface OpenOptions {
    * name as `ip netns` uses it. Needs CAP_SYS_ADMIN. Default: the caller's namespace.
    */
   netns?: string;
-  /** Most unclaimed messages kept for iterators before reading pauses. Default 4096. */
+  /**
+   * Most unclaimed messages (or, for {@linkcode NetlinkSocket.datagrams}, datagrams) kept for
+   * iterators before reading pauses. Default 4096.
+   */
   backlog?: number;
+  /**
+   * The protocol's datagrams are not netlink messages: NETLINK_KOBJECT_UEVENT (`KEY=value`
+   * text), or your own protocol's raw bytes. The socket then never parses what it receives:
+   * read it whole with {@linkcode NetlinkSocket.datagrams}, send bytes with `send(Uint8Array)`;
+   * `request()`, `dump()`, `messages()` and `batches()` throw a TypeError. Default false.
+   */
+  unframed?: boolean;
   /**
    * The transport to use instead of the libc one: the seam for tests and other I/O back ends.
    * Given the protocol and the validated options, it returns a bound {@linkcode Transport}.
@@ -113,6 +123,8 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     : checkInteger("receiveBufferSize", options.receiveBufferSize, 1, 0x7fff_ffff);
   const backlog = checkInteger("backlog", options.backlog ?? 4096, 1, 0x7fff_ffff);
   const netns = options.netns === undefined ? undefined : netnsPath(options.netns);
+  const unframed = options.unframed ?? false;
+  if (typeof unframed !== "boolean") throw new TypeError("unframed must be a boolean");
   const openWith = options.transport ?? openTransport;
   if (typeof openWith !== "function") throw new TypeError("transport must be a function");
   if (options.capture !== undefined) checkCaptureTarget(options.capture);
@@ -131,7 +143,7 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     if (options.extendedAcks ?? true) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
     if (options.strictChecking) transport.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
     if (options.capAcks) transport.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
-    const socket = new NetlinkSocket(transport, { backlog });
+    const socket = new NetlinkSocket(transport, { backlog, unframed });
     attachOnOpen(socket, transport, options.capture);
     for (const group of groups) socket.join(group);
     return socket;

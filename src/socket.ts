@@ -1,27 +1,35 @@
 /**
  * NetlinkSocket: requests, dumps, multicast and the stream of unclaimed messages over one
- * {@linkcode Transport}.
+ * {@linkcode Transport}. A facade over its pieces: the matcher (src/_matcher.ts: which request a
+ * message answers), the read loop (src/_reader.ts), the dump iterator (src/_dump.ts) and the
+ * streams of unclaimed messages and datagrams (src/_stream.ts).
  *
  * @module
  */
 
-import { Fifo } from "./_fifo.ts";
-import { decodeAck } from "./ack.ts";
+import { dumpIterator } from "./_dump.ts";
+import { Matcher, type Pending } from "./_matcher.ts";
+import { Reader } from "./_reader.ts";
+import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_DROP_MEMBERSHIP,
   NLM_F_ACK,
   NLM_F_DUMP,
-  NLM_F_DUMP_INTR,
-  NLM_F_MULTI,
+  NLM_F_ECHO,
   NLM_F_REQUEST,
-  NLMSG_DONE,
-  NLMSG_ERROR,
-  NLMSG_NOOP,
   NLMSG_OVERRUN,
+  SO_DETACH_FILTER,
+  SO_LOCK_FILTER,
   SOL_NETLINK,
+  SOL_SOCKET,
 } from "./constants.ts";
-import { DumpInterruptedError, NetlinkError, SocketClosedError, SyscallError } from "./errors.ts";
+import {
+  DumpInterruptedError,
+  type NetlinkErrorInit,
+  SocketClosedError,
+  SyscallError,
+} from "./errors.ts";
 import {
   decodeDatagram,
   encodeMessage,
@@ -29,7 +37,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "./message.ts";
-import type { Datagram, Transport, WaitResult } from "./transport.ts";
+import type { Datagram, Transport } from "./transport.ts";
 
 /**
  * A message to send. Omitted fields default: `flags` 0, `seq` the socket's next sequence number,
@@ -106,59 +114,122 @@ export interface MessagesOptions {
   signal?: AbortSignal;
 }
 
-/** Socket-level settings that are not socket options; see {@linkcode OpenOptions}. */
+/** Socket-level settings that are not socket options; see `OpenOptions`. */
 export interface SocketSettings {
-  /** Most unclaimed messages queued for iterators before reading pauses. */
+  /** Most unclaimed messages (or datagrams) queued for iterators before reading pauses. */
   readonly backlog: number;
-}
-
-/** A request waiting for its answer; dumps stream their parts through `push`. */
-interface Pending {
-  readonly seq: number;
-  readonly from: number;
-  /** A true dump (NLM_F_DUMP): its parts are never dropped by the kernel. */
-  readonly dump: boolean;
   /**
-   * NLMSG_DONE (flagged NLM_F_MULTI) ends it: any dump bit was set (NLM_F_ROOT or NLM_F_MATCH
-   * alone start a dump too, and dumps are not acked).
+   * The protocol's datagrams are not netlink messages (NETLINK_KOBJECT_UEVENT): they are never
+   * parsed, only {@linkcode NetlinkSocket.datagrams} reads them, and requests are refused.
    */
-  readonly endsAtDone: boolean;
-  /** Reading for it pauses while this says so (a dump() whose consumer lags). */
-  paused?(): boolean;
-  interrupted: boolean;
-  /** The kernel dropped messages while this was pending: its reply may be among them. */
-  atRisk?: SyscallError;
-  /** Delivers one reply part. */
-  push(message: ReceivedMessage): void;
-  /** Ends the request: with an error, or successfully when `error` is undefined. */
-  finish(error?: unknown): void;
+  readonly unframed?: boolean;
 }
 
-/** One reader of the unclaimed-message stream waiting for its next message. */
-interface Waiter {
-  resolve(result: IteratorResult<ReceivedMessage>): void;
-  reject(error: unknown): void;
+/**
+ * A whole datagram as {@linkcode NetlinkSocket.datagrams} yields it: the bytes, who sent them
+ * (`sender`, 0 for the kernel), the multicast group they came through (0: unicast) and, with
+ * `listenAllNsid`, the sender's namespace id.
+ *
+ * @example
+ * ```ts
+ * import type { ReceivedDatagram } from "@netlink/netlink";
+ * const text = (d: ReceivedDatagram) => new TextDecoder().decode(d.data);
+ * ```
+ */
+export interface ReceivedDatagram extends Datagram {
+  /**
+   * True only for the marker that stands for datagrams lost to an overrun (its `data` is
+   * empty); see {@linkcode NetlinkSocket.overruns}.
+   */
+  readonly overrun?: boolean;
+}
+
+/**
+ * What a success ack (or a dump's NLMSG_DONE) carried besides success: the kernel's extended-ack
+ * warning text and cookie. Found on the array {@linkcode NetlinkSocket.request} resolves with.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, open, RTM_NEWLINK } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE);
+ * const replies = await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) });
+ * if (replies.ack?.warning) console.warn(replies.ack.warning);
+ * ```
+ */
+export interface Acknowledgement {
+  /** NLMSGERR_ATTR_MSG on success: a warning the kernel attached to a request it carried out. */
+  readonly warning?: string;
+  /** NLMSGERR_ATTR_COOKIE: opaque bytes some families return (an id of what was created...). */
+  readonly cookie?: Uint8Array;
+}
+
+/**
+ * The replies {@linkcode NetlinkSocket.request} resolves with: the messages, plus `ack` when
+ * the final ack carried a warning or a cookie.
+ *
+ * @example
+ * ```ts
+ * import type { Replies } from "@netlink/netlink";
+ * const cookieOf = (replies: Replies) => replies.ack?.cookie;
+ * ```
+ */
+export interface Replies extends Array<ReceivedMessage> {
+  /** The success ack's warning and cookie, present only when it carried one of them. */
+  ack?: Acknowledgement;
+}
+
+/**
+ * One classic BPF instruction (struct sock_filter), as `tcpdump -dd` prints them and the
+ * kernel's BPF_STMT/BPF_JUMP macros build them. For {@linkcode NetlinkSocket.attachFilter}.
+ *
+ * @example
+ * ```ts
+ * import type { FilterInstruction } from "@netlink/netlink";
+ * const acceptAll: FilterInstruction[] = [{ code: 0x06, jt: 0, jf: 0, k: 0xffff_ffff }]; // ret #-1
+ * ```
+ */
+export interface FilterInstruction {
+  /** Operation (BPF_LD | BPF_W | BPF_ABS...), u16. */
+  readonly code: number;
+  /** Jump offset if true, u8. */
+  readonly jt: number;
+  /** Jump offset if false, u8. */
+  readonly jf: number;
+  /** Operand, u32. */
+  readonly k: number;
 }
 
 const EMPTY = new Uint8Array(0);
-/**
- * How long one turn of the read loop may drain the socket before it yields to the event loop
- * (through a wait, which returns at once while data is queued): long enough that a flood of
- * one-message datagrams isn't slowed by a poll round trip every few messages, short enough that
- * timers and other sockets still run.
- */
-const DRAIN_BUDGET_MS = 4;
-/** The clock is read once per this many datagrams: reading it costs more than a small datagram. */
-const DRAIN_CLOCK_EVERY = 16;
-/** Replies to abandoned requests that are still expected and silently discarded (bounded). */
-const ABANDONED_LIMIT = 256;
-/** A dump queue this long stops reading until its consumer catches up; dumps never lose data. */
-const DUMP_HIGH_WATER = 8192;
+/** Most instructions in a classic BPF program (BPF_MAXINSNS). */
+const FILTER_MAX_INSTRUCTIONS = 4096;
 
-function checkU32(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${value}`);
+/** Stands in datagrams() for the datagrams an overrun lost. */
+const OVERRUN_DATAGRAM: ReceivedDatagram = Object.freeze({
+  data: EMPTY,
+  sender: 0,
+  group: 0,
+  overrun: true,
+});
+
+function overrunMessage(): ReceivedMessage {
+  return { type: NLMSG_OVERRUN, flags: 0, seq: 0, portid: 0, payload: EMPTY, sender: 0, group: 0 };
+}
+
+function checkU32(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${String(value)}`);
   }
+  return value;
+}
+
+function checkFlags(flags: unknown): number {
+  if (flags === undefined) return 0;
+  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
+    throw new RangeError(
+      `message flags must be a u16: an integer from 0 to 65535, got ${String(flags)}`,
+    );
+  }
+  return flags;
 }
 
 function checkGroup(group: number): void {
@@ -169,27 +240,12 @@ function checkGroup(group: number): void {
   }
 }
 
-/**
- * Keeps the steps of one async iteration in order when next() is called again before an earlier
- * step has settled (the iterator protocol allows that): such a call runs once the earlier steps
- * have. Only a step that waits registers itself through `waiting`, so a step answered at once
- * costs nothing extra.
- */
-function orderedSteps<T>(step: () => Promise<T>): {
-  next: () => Promise<T>;
-  waiting: (pending: Promise<T>) => Promise<T>;
-} {
-  let unsettled: Promise<void> | undefined;
-  const next = (): Promise<T> => unsettled ? unsettled.then(() => next()) : step();
-  const waiting = (pending: Promise<T>): Promise<T> => {
-    const clear = () => {
-      if (unsettled === settled) unsettled = undefined;
-    };
-    const settled: Promise<void> = pending.then(clear, clear);
-    unsettled = settled;
-    return pending;
-  };
-  return { next, waiting };
+function checkObject<T>(name: string, value: T | undefined | null): T | Record<never, never> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`${name} must be an object, got ${value === null ? "null" : typeof value}`);
+  }
+  return value;
 }
 
 function checkTimeout(timeout: number | undefined): void {
@@ -200,17 +256,56 @@ function checkTimeout(timeout: number | undefined): void {
   }
 }
 
-/** An error waiting in the message stream for its next reader. */
-class QueuedFailure {
-  constructor(readonly error: unknown) {}
+function unframedError(what: string): TypeError {
+  return new TypeError(
+    `this socket is unframed (opened with unframed: true, its datagrams are not netlink messages): ${what}`,
+  );
 }
 
-function isOverrunEntry(entry: ReceivedMessage | QueuedFailure | undefined): boolean {
-  return entry !== undefined && !(entry instanceof QueuedFailure) && entry.type === NLMSG_OVERRUN;
-}
+/** Any dump bit (NLM_F_ROOT, NLM_F_MATCH): the kernel runs it as a dump, one per socket. */
+const isDump = (flags: number) => (flags & NLM_F_DUMP) !== 0;
 
-function overrunMessage(): ReceivedMessage {
-  return { type: NLMSG_OVERRUN, flags: 0, seq: 0, portid: 0, payload: EMPTY, sender: 0, group: 0 };
+/** struct sock_filter[] in host byte order, validated. */
+function encodeFilter(program: readonly FilterInstruction[] | Uint8Array): Uint8Array {
+  if (program instanceof Uint8Array) {
+    if (program.length === 0 || program.length % 8 !== 0) {
+      throw new RangeError(
+        `a filter program is 8 bytes per instruction, got ${program.length} bytes`,
+      );
+    }
+    if (program.length / 8 > FILTER_MAX_INSTRUCTIONS) {
+      throw new RangeError(`a filter has at most ${FILTER_MAX_INSTRUCTIONS} instructions`);
+    }
+    return program;
+  }
+  if (!Array.isArray(program) || program.length === 0) {
+    throw new TypeError("a filter program is a non-empty array of { code, jt, jf, k }");
+  }
+  if (program.length > FILTER_MAX_INSTRUCTIONS) {
+    throw new RangeError(
+      `a filter has at most ${FILTER_MAX_INSTRUCTIONS} instructions, got ${program.length}`,
+    );
+  }
+  const bytes = new Uint8Array(program.length * 8);
+  const view = new DataView(bytes.buffer);
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  program.forEach((insn, i) => {
+    const field = (name: string, value: unknown, max: number) => {
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+        throw new RangeError(
+          `filter instruction ${i}: ${name} must be an integer from 0 to ${max}, got ${
+            String(value)
+          }`,
+        );
+      }
+      return value;
+    };
+    view.setUint16(i * 8, field("code", insn?.code, 0xffff), little);
+    view.setUint8(i * 8 + 2, field("jt", insn?.jt, 0xff));
+    view.setUint8(i * 8 + 3, field("jf", insn?.jf, 0xff));
+    view.setUint32(i * 8 + 4, field("k", insn?.k, 0xffff_ffff), little);
+  });
+  return bytes;
 }
 
 /**
@@ -218,13 +313,20 @@ function overrunMessage(): ReceivedMessage {
  *
  * Concurrency: any number of `request()`, `dump()` and iterations may be in flight at once on one
  * socket; replies are matched to requests by sequence number, sender and unicast delivery, so a
- * request never takes a multicast message and an iterator never takes a reply. Messages that no
- * request claims (multicast, acks for `send()`, messages from other ports) go to the socket's
- * stream, read with `for await (const msg of socket)`; concurrent iterators share that stream,
- * each message going to one of them.
+ * request never takes a multicast message and an iterator never takes a reply. The kernel runs
+ * one dump per socket: dumps to the kernel (`dump()`, or `request()` with NLM_F_DUMP) are queued
+ * and sent one at a time, each once the one before has been read to its end, while other
+ * requests go on. Messages that no request claims (multicast, acks for `send()`, messages from
+ * other ports) go to the socket's stream, read with `for await (const msg of socket)`;
+ * concurrent iterators share that stream, each message going to one of them.
  *
- * Reading happens only while something waits for data (a request, a dump, an iteration), and
- * reads eagerly then, so a socket nobody waits on does not keep the process alive.
+ * Reading happens only while something waits for data (a request, a dump, a pending `next()`),
+ * and reads eagerly then, so a socket nobody waits on does not keep the process alive. While a
+ * `dump()` consumer lags past its read-ahead limit, the socket reads only for requests to the
+ * kernel (and to finish that dump when another waits for its turn): multicast on the same
+ * socket waits meanwhile. Answers the kernel gives inside sendmsg are read at once, but a loop
+ * of requests answered that way still lets the event loop run (timers, I/O, other sockets)
+ * every few milliseconds.
  *
  * On close: pending requests and dumps reject with {@linkcode SocketClosedError}, iterations end
  * (`done`), and every later call throws SocketClosedError. Closing twice is a no-op.
@@ -239,20 +341,17 @@ function overrunMessage(): ReceivedMessage {
  */
 export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDisposable {
   readonly #transport: Transport;
-  readonly #settings: SocketSettings;
-  #seq: number;
+  readonly #unframed: boolean;
+  readonly #matcher = new Matcher();
+  readonly #reader: Reader;
+  /** Unclaimed messages: messages(), batches(), `for await`. */
+  readonly #messages: Stream<ReceivedMessage>;
+  /** Whole datagrams: datagrams(). */
+  readonly #datagrams: Stream<ReceivedDatagram>;
+  readonly #groups = new Set<number>();
   #closed = false;
   #failure: unknown = undefined;
-  #pumping = false;
   #overruns = 0;
-  readonly #pending = new Map<number, Pending>();
-  /** Sequence numbers of abandoned requests whose answers are discarded → ends at NLMSG_DONE. */
-  readonly #abandoned = new Map<number, boolean>();
-  readonly #queue = new Fifo<ReceivedMessage | QueuedFailure>();
-  readonly #waiters: Waiter[] = [];
-  #iterators = 0;
-  #streamPaused = false;
-  readonly #groups = new Set<number>();
 
   /**
    * Wraps an opened transport. Use {@linkcode open} instead, which validates options, opens the
@@ -260,8 +359,38 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   constructor(transport: Transport, settings: SocketSettings = { backlog: 4096 }) {
     this.#transport = transport;
-    this.#settings = settings;
-    this.#seq = crypto.getRandomValues(new Uint32Array(1))[0] || 1;
+    this.#unframed = settings.unframed ?? false;
+    this.#reader = new Reader(transport, {
+      wantsWait: () => this.#demand() === 2,
+      wantsRead: () => this.#demand() !== 0,
+      dispatch: (datagram) => this.#dispatch(datagram),
+      overrun: (err) => this.#overrun(err),
+      drained: () => this.#matcher.drained(),
+      fail: (err) => this.#fail(err),
+    });
+    const host = {
+      wake: () => this.#reader.kick(),
+      checkOpen: () => this.#checkOpen(),
+      failure: () => this.#failure,
+      closed: () => this.#closed,
+      countOverrun: () => this.#overruns++,
+    };
+    this.#messages = new Stream<ReceivedMessage>(
+      {
+        ...host,
+        overrunMarker: overrunMessage,
+        isOverrunMarker: (m) => m.type === NLMSG_OVERRUN,
+      } satisfies StreamHost<ReceivedMessage>,
+      settings.backlog,
+    );
+    this.#datagrams = new Stream<ReceivedDatagram>(
+      {
+        ...host,
+        overrunMarker: () => OVERRUN_DATAGRAM,
+        isOverrunMarker: (d) => d.overrun === true,
+      } satisfies StreamHost<ReceivedDatagram>,
+      settings.backlog,
+    );
   }
 
   /** The port ID this socket is bound to. */
@@ -272,6 +401,23 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** The netlink protocol (NETLINK_ROUTE, NETLINK_GENERIC, a custom unit...). */
   get protocol(): number {
     return this.#transport.protocol;
+  }
+
+  /**
+   * The socket's file descriptor, for what this library does not wrap (getsockopt of a struct,
+   * SO_BINDTODEVICE...) through your own FFI, or for diagnostics; -1 once closed. Reading from it
+   * or closing it behind the socket's back breaks the socket.
+   */
+  get fd(): number {
+    return this.#transport.fd;
+  }
+
+  /**
+   * True when the socket was opened with `unframed: true`: its datagrams are read whole with
+   * {@linkcode datagrams}, never parsed as netlink messages.
+   */
+  get unframed(): boolean {
+    return this.#unframed;
   }
 
   /** True once {@linkcode close} has been called. */
@@ -296,12 +442,27 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Sends one message without waiting for anything, to the kernel by default. Fills in defaults
    * (see {@linkcode MessageInput}) and returns the sequence number sent. Replies, if any, arrive
-   * in the message stream. Throws SyscallError if the kernel refuses the datagram.
+   * in the message stream. Throws SyscallError if the kernel refuses the datagram. Sending to a
+   * group with port 0 (the default) means the multicast alone: the kernel's ECONNREFUSED for
+   * its unicast copy, on a protocol nothing in the kernel serves (NETLINK_USERSOCK), is not an
+   * error then, since the multicast went out.
+   *
+   * Given a `Uint8Array` instead, sends those bytes as they are, as one datagram, and returns 0:
+   * how an `unframed` socket sends (which takes nothing else), and a way to send hand-built
+   * messages on any socket (they are not matched to anything: a dump sent this way does not
+   * wait for the socket's dump slot).
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_USERSOCK, { unframed: true });
+   * sock.send(new TextEncoder().encode("hello"), { portid: 4242 });
+   * ```
    */
-  send(message: MessageInput, to: Destination = {}): number {
+  send(message: MessageInput | Uint8Array, to: Destination = {}): number {
     this.#checkOpen();
-    const portid = to.portid ?? 0;
-    checkU32("destination portid", portid);
+    to = checkObject("destination", to);
+    const portid = checkU32("destination portid", to.portid ?? 0);
     let mask = 0;
     if (to.group !== undefined) {
       checkGroup(to.group);
@@ -312,22 +473,30 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       }
       mask = (1 << (to.group - 1)) >>> 0;
     }
-    const seq = message.seq ?? this.#nextSeq();
-    const bytes = this.#encode(message, message.flags ?? 0, seq);
+    if (message instanceof Uint8Array) {
+      this.#sendBytes(message, portid, mask);
+      return 0;
+    }
+    if (this.#unframed) throw unframedError("send() takes the datagram's bytes (a Uint8Array)");
+    const seq = message?.seq === undefined ? this.#matcher.nextSeq() : message.seq;
+    const bytes = this.#encode(message, checkFlags(message?.flags), seq);
     this.#sendBytes(bytes, portid, mask);
     return seq;
   }
 
   /**
    * Sends a request (NLM_F_REQUEST | NLM_F_ACK added, a fresh sequence number) and resolves with
-   * its replies, without the final ack; with NLM_F_DUMP in `flags`, every part of the dump up to
-   * NLMSG_DONE. Rejects with {@linkcode NetlinkError} when the kernel answers with an error,
+   * its replies, without the final ack (its warning or cookie, if any, in `replies.ack`); with
+   * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE; with NLM_F_ECHO, the
+   * kernel's copy of the notifications the request caused. Rejects with
+   * {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
    * request was pending (its reply may be among them: retry), a "TimeoutError" DOMException on
-   * timeout, the signal's reason on abort, and SocketClosedError on close.
+   * timeout, the signal's reason on abort, and SocketClosedError on close. Bad `message` fields
+   * or options throw before anything is sent.
    */
-  request(message: MessageInput, options: RequestOptions = {}): Promise<ReceivedMessage[]> {
+  request(message: MessageInput, options: RequestOptions = {}): Promise<Replies> {
     return this.#requestMany([message], NLM_F_ACK, options);
   }
 
@@ -336,14 +505,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * (consecutive, in order), as transactions need (nfnetlink batches: NFNL_MSG_BATCH_BEGIN, the
    * changes, NFNL_MSG_BATCH_END). NLM_F_ACK is not added: set it on the messages whose answer
    * the kernel sends, and at least one must have it (or NLM_F_DUMP), since those answers are how
-   * the batch is known to be complete. Resolves with every reply to any of the messages, without
-   * the acks; rejects as {@linkcode request} does, with the first error (its `requestSeq` says
-   * which message failed), after which answers to the others are discarded.
+   * the batch is known to be complete; at most one may be a dump. Resolves with every reply to
+   * any of the messages, without the acks; rejects as {@linkcode request} does, with the first
+   * error (its `requestSeq` says which message failed), after which answers to the others are
+   * discarded.
    */
   requestBatch(
     messages: readonly MessageInput[],
     options: RequestOptions = {},
-  ): Promise<ReceivedMessage[]> {
+  ): Promise<Replies> {
     if (!Array.isArray(messages) || messages.length === 0) {
       return Promise.reject(new TypeError("requestBatch takes a non-empty array of messages"));
     }
@@ -355,73 +525,104 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     messages: readonly MessageInput[],
     addFlags: number,
     options: RequestOptions,
-  ): Promise<ReceivedMessage[]> {
+  ): Promise<Replies> {
     try {
+      options = checkObject("request options", options);
       const from = this.#checkRequest(options);
-      const built = messages.map((message) => {
-        const flags = (message?.flags ?? 0) | NLM_F_REQUEST | addFlags;
-        return this.#message(message, flags, this.#nextSeq());
+      const flags = messages.map((message) => {
+        if (message === null || typeof message !== "object") {
+          throw new TypeError("message must be an object like { type, flags?, payload? }");
+        }
+        return checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
       });
-      const dumps = (m: Message) => (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
-      const endsAtDone = (m: Message) => (m.flags & NLM_F_DUMP) !== 0;
-      const completes = (m: Message) => (m.flags & NLM_F_ACK) !== 0 || dumps(m);
-      let remaining = built.filter(completes).length;
+      const completes = (f: number) => (f & NLM_F_ACK) !== 0 || (f & NLM_F_DUMP) === NLM_F_DUMP;
+      let remaining = flags.filter(completes).length;
       if (remaining === 0) {
         throw new TypeError(
           "a batch needs a message with NLM_F_ACK or NLM_F_DUMP: its answer is how the batch "
             + "is known to be complete",
         );
       }
-      const bytes = encodeMessages(built);
+      if (flags.filter(isDump).length > 1) {
+        throw new TypeError(
+          "a batch may hold one dump at most: the kernel runs one dump per socket",
+        );
+      }
+      // Encoded once with placeholder sequence numbers: every field is checked before anything
+      // is registered or sent.
+      encodeMessages(messages.map((m, i) => this.#message(m, flags[i], 0)));
       options.signal?.throwIfAborted();
-      return new Promise<ReceivedMessage[]>((resolve, reject) => {
-        const replies: ReceivedMessage[] = [];
+      const matcher = this.#matcher;
+      return new Promise<Replies>((resolve, reject) => {
+        const replies: Replies = [];
         const members: Pending[] = [];
         let interrupted = false;
         let settled = false;
+        let sent = false;
+        let withdraw = () => {};
+        let dumpSeq = 0;
         const settle = (error?: unknown) => {
           if (settled) return;
           settled = true;
           cleanup();
+          withdraw();
           for (const [i, member] of members.entries()) {
-            if (this.#pending.get(member.seq) !== member) continue;
-            this.#pending.delete(member.seq);
             // An answer still owed may yet come: it must not leak into the stream. (A message
             // without NLM_F_ACK is answered only if it fails, before the acks that follow it.)
-            if (completes(built[i])) this.#abandon(member.seq, member.endsAtDone);
+            if (sent && completes(flags[i])) matcher.abandon(member);
+            else matcher.remove(member);
           }
+          if (!sent && dumpSeq) matcher.releaseDumpSlot(dumpSeq);
           if (error !== undefined) reject(error);
           else if (interrupted) reject(new DumpInterruptedError(replies));
           else resolve(replies);
-          this.#kick(); // nothing may want data now (a timeout, say): stop reading
+          this.#reader.kick(); // nothing may want data now (a timeout, say): stop reading
         };
         const cleanup = this.#guard(options, settle);
-        for (const message of built) {
+        const built = messages.map((message, i) => {
+          const seq = matcher.nextSeq();
           const member: Pending = {
-            seq: message.seq,
+            seq,
             from,
-            dump: dumps(message),
-            endsAtDone: endsAtDone(message),
+            dump: (flags[i] & NLM_F_DUMP) === NLM_F_DUMP,
+            endsAtDone: isDump(flags[i]),
+            echo: (flags[i] & NLM_F_ECHO) !== 0,
             interrupted: false,
             push: (msg) => replies.push(msg),
+            acked: (ack: NetlinkErrorInit) => {
+              if (ack.detail !== undefined || ack.cookie !== undefined) {
+                replies.ack = { warning: ack.detail, cookie: ack.cookie };
+              }
+            },
             finish: (error) => {
-              if (this.#pending.get(member.seq) !== member) return;
-              this.#pending.delete(member.seq);
+              if (!matcher.remove(member)) return;
               if (member.interrupted) interrupted = true;
               if (error !== undefined) settle(error);
-              else if (completes(message) && --remaining === 0) settle();
+              else if (completes(flags[i]) && --remaining === 0) settle();
             },
           };
           members.push(member);
-          this.#pending.set(member.seq, member);
-        }
-        try {
-          this.#sendBytes(bytes, from, 0);
-        } catch (err) {
-          settle(err);
-          return;
-        }
-        this.#kick();
+          matcher.add(member);
+          if (from === 0 && isDump(flags[i])) dumpSeq = seq;
+          return this.#message(message, flags[i], seq);
+        });
+        const bytes = encodeMessages(built);
+        const send = () => {
+          if (dumpSeq) matcher.takeDumpSlot(dumpSeq);
+          sent = true;
+          try {
+            this.#sendBytes(bytes, from, 0);
+          } catch (err) {
+            sent = false;
+            settle(err);
+            return;
+          }
+          this.#reader.afterSend();
+        };
+        // The kernel runs one dump per socket: a second one would fail with EBUSY.
+        if (dumpSeq) withdraw = matcher.whenDumpSlotFree({ start: send });
+        else send();
+        this.#reader.kick();
       });
     } catch (err) {
       return Promise.reject(err);
@@ -431,122 +632,32 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Sends a dump request (NLM_F_REQUEST | NLM_F_DUMP added) when iteration starts and yields each
    * part as it arrives, ending at NLMSG_DONE. Throws as {@linkcode request} does; a
-   * {@linkcode DumpInterruptedError} comes after every part has been yielded. Breaking out of
-   * the loop abandons the dump: its remaining parts are read and discarded.
+   * {@linkcode DumpInterruptedError} comes after every part has been yielded. Leaving the loop
+   * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
+   * remaining parts and discards them, and the next dump runs once they have been read.
    */
   dump(message: MessageInput, options: RequestOptions = {}): AsyncIterable<ReceivedMessage> {
+    options = checkObject("request options", options);
     const from = this.#checkRequest(options);
+    const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
-    this.#encode(message, 0, 0);
-    return { [Symbol.asyncIterator]: () => this.#dumpIterator(message, options, from) };
-  }
-
-  #dumpIterator(
-    message: MessageInput,
-    options: RequestOptions,
-    from: number,
-  ): AsyncIterator<ReceivedMessage> {
-    const parts = new Fifo<ReceivedMessage>();
-    let consumer: Waiter | undefined;
-    let outcome: { error?: unknown } | undefined;
-    let pending: Pending | undefined;
-    let seq = 0;
-    let paused = false;
-    let disarm = () => {};
-    const settle = () => {
-      if (!consumer) return;
-      const c = consumer;
-      if (parts.length > 0) {
-        consumer = undefined;
-        c.resolve({ value: parts.shift()!, done: false });
-        if (paused) this.#kick(); // reading paused for this consumer may resume
-      } else if (outcome) {
-        consumer = undefined;
-        const { error } = outcome;
-        outcome = {}; // an error is thrown once; then the iterator is done
-        if (error !== undefined) c.reject(error);
-        else c.resolve({ value: undefined, done: true });
-      }
-    };
-    /** Ends the dump early (break, timeout, abort): what still comes for it is discarded. */
-    const abandon = (error?: unknown) => {
-      disarm();
-      if (pending && this.#pending.get(seq) === pending) {
-        this.#pending.delete(seq);
-        this.#abandon(seq, true);
-      }
-      parts.clear();
-      outcome ??= { error };
-      settle();
-      this.#kick();
-    };
-    const start = () => {
-      this.#checkOpen();
-      options.signal?.throwIfAborted();
-      seq = this.#nextSeq();
-      const bytes = this.#encode(message, (message.flags ?? 0) | NLM_F_REQUEST | NLM_F_DUMP, seq);
-      disarm = this.#guard(options, abandon);
-      pending = {
-        seq,
-        from,
-        dump: true,
-        endsAtDone: true,
-        interrupted: false,
-        // Dumps never lose data (the kernel fills them only when read), so a lagging consumer
-        // pauses reading rather than buffering the whole dump; hysteresis as for the stream.
-        paused: () => {
-          if (parts.length >= DUMP_HIGH_WATER) paused = true;
-          else if (parts.length <= DUMP_HIGH_WATER / 2) paused = false;
-          return paused;
-        },
-        push: (msg) => {
-          parts.push(msg);
-          settle();
-        },
-        finish: (error) => {
-          if (this.#pending.get(seq) !== pending) return;
-          this.#pending.delete(seq);
-          disarm();
-          outcome = {
-            error: error ?? (pending!.interrupted ? new DumpInterruptedError([]) : undefined),
-          };
-          settle();
-        },
-      };
-      this.#start(pending, bytes, from);
-    };
-    const steps = orderedSteps((): Promise<IteratorResult<ReceivedMessage>> => {
-      if (!pending && !outcome) {
-        try {
-          start();
-        } catch (err) {
-          outcome = {};
-          return Promise.reject(err);
-        }
-      }
-      if (parts.length > 0) {
-        // The common case while a dump streams: no waiter to build.
-        const value = parts.shift()!;
-        if (paused) this.#kick();
-        return Promise.resolve({ value, done: false });
-      }
-      return steps.waiting(
-        new Promise((resolve, reject) => {
-          consumer = { resolve, reject };
-          settle();
-        }),
-      );
-    });
+    this.#encode(message, flags, 0);
     return {
-      next: steps.next,
-      return: () => {
-        const waiting = consumer;
-        consumer = undefined;
-        if (outcome === undefined || pending) abandon();
-        outcome = {};
-        waiting?.resolve({ value: undefined, done: true });
-        return Promise.resolve({ value: undefined, done: true });
-      },
+      [Symbol.asyncIterator]: () =>
+        dumpIterator({
+          matcher: this.#matcher,
+          checkOpen: () => this.#checkOpen(),
+          kick: () => this.#reader.kick(),
+          encode: (f, seq) => this.#encode(message, f, seq),
+          sendRequest: (bytes, to) => {
+            this.#sendBytes(bytes, to, 0);
+            this.#reader.afterSend();
+          },
+          guard: (fail) => this.#guard(options, fail),
+          signal: options.signal,
+          flags,
+          to: from,
+        }),
     };
   }
 
@@ -570,6 +681,92 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   /**
+   * Sets an int socket option (setsockopt), as mdlayher/netlink's SetOption does for
+   * SOL_NETLINK flags: `sock.setOption(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)`. {@linkcode open}
+   * has options for the common ones; use {@linkcode join}/{@linkcode leave} for groups, so
+   * that {@linkcode groups} stays true. Throws SyscallError.
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_BROADCAST_ERROR, NETLINK_ROUTE, open, SOL_NETLINK } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_ROUTE);
+   * sock.setOption(SOL_NETLINK, NETLINK_BROADCAST_ERROR, 1);
+   * ```
+   */
+  setOption(level: number, name: number, value: number): void {
+    this.#checkOpen();
+    checkU32("option level", level);
+    checkU32("option name", name);
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+      throw new RangeError(`option value must be a 32-bit int, got ${value}`);
+    }
+    this.#transport.setOption(level, name, value);
+  }
+
+  /**
+   * Reads an int socket option (getsockopt): `sock.getOption(SOL_NETLINK, NETLINK_NO_ENOBUFS)`.
+   * Throws SyscallError.
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_ROUTE, open, SO_RCVBUF, SOL_SOCKET } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_ROUTE);
+   * console.log(sock.getOption(SOL_SOCKET, SO_RCVBUF));
+   * ```
+   */
+  getOption(level: number, name: number): number {
+    this.#checkOpen();
+    checkU32("option level", level);
+    checkU32("option name", name);
+    return this.#transport.getOption(level, name);
+  }
+
+  /**
+   * Attaches a classic BPF program (SO_ATTACH_FILTER) that the kernel runs on every datagram
+   * before queueing it: return 0 drops it, anything else keeps that many bytes, as
+   * mdlayher/netlink's SetBPF. The program sees the datagram from its first nlmsghdr; it
+   * replaces any program attached before. Accepts instructions or their struct sock_filter
+   * bytes (8 per instruction, host byte order); at most 4096. Throws SyscallError (EPERM once the
+   * filter is locked, EINVAL for a program the kernel's checker refuses).
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
+   * // Keep RTM_NEWLINK messages (nlmsg_type, a u16 at offset 4), drop everything else.
+   * sock.attachFilter([
+   *   { code: 0x28, jt: 0, jf: 0, k: 4 }, // ldh [4]
+   *   { code: 0x15, jt: 0, jf: 1, k: RTM_NEWLINK << 8 }, // jeq #RTM_NEWLINK (host order!)
+   *   { code: 0x06, jt: 0, jf: 0, k: 0xffff_ffff }, // ret #-1
+   *   { code: 0x06, jt: 0, jf: 0, k: 0 }, // ret #0
+   * ]);
+   * ```
+   */
+  attachFilter(program: readonly FilterInstruction[] | Uint8Array): void {
+    this.#checkOpen();
+    const bytes = encodeFilter(program);
+    if (typeof this.#transport.attachFilter !== "function") {
+      throw new TypeError("this socket's transport cannot attach filters (no attachFilter)");
+    }
+    this.#transport.attachFilter(bytes);
+  }
+
+  /** Removes the attached filter (SO_DETACH_FILTER). Throws SyscallError (ENOENT: none). */
+  detachFilter(): void {
+    this.#checkOpen();
+    this.#transport.setOption(SOL_SOCKET, SO_DETACH_FILTER, 0);
+  }
+
+  /**
+   * Locks the attached filter (SO_LOCK_FILTER): from now on it cannot be replaced or detached,
+   * for a process about to hand the socket to less trusted code.
+   */
+  lockFilter(): void {
+    this.#checkOpen();
+    this.#transport.setOption(SOL_SOCKET, SO_LOCK_FILTER, 1);
+  }
+
+  /**
    * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
    * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
    * (see {@linkcode overruns}). Ends when the socket is closed. Throws, and so ends, on abort
@@ -577,7 +774,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * follows it stays queued for the next iteration), or on the error that made reading
    * impossible. Several iterations at once split the stream between them: each message goes to
    * one. Steps of one iteration are taken in the order they are asked for, even when several
-   * `next()` calls are pending.
+   * `next()` calls are pending. Only a pending `next()` makes the socket wait for data (and so
+   * keeps the process alive): an iteration left without `return()` holds nothing.
    *
    * @example
    * ```ts ignore
@@ -611,117 +809,43 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     return this.#stream(options, true) as AsyncIterableIterator<ReceivedMessage[]>;
   }
 
+  /**
+   * Iterates whole datagrams, unparsed: `data` (the datagram's bytes), `sender`, `group` and
+   * (with `listenAllNsid`) `nsid`. On an `unframed` socket (NETLINK_KOBJECT_UEVENT, whose
+   * datagrams are not netlink messages) this is how everything is read. On other sockets it is
+   * for consumers that walk the messages themselves ({@linkcode decodeDatagram}) or need to
+   * know which messages came in one datagram: while a `datagrams()` iteration is open, every
+   * datagram none of whose messages answers a request comes to it whole (datagrams() never
+   * throws MalformedMessageError: garbage arrives as it was sent), and `messages()` gets only
+   * what is left of datagrams that also held replies. An overrun appears as one datagram with
+   * `overrun: true` and empty `data`. Ends, throws and is shared between concurrent iterations
+   * as `messages()` is.
+   *
+   * @example
+   * ```ts ignore
+   * import { NETLINK_KOBJECT_UEVENT, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_KOBJECT_UEVENT, { unframed: true, groups: [1] });
+   * for await (const { data } of sock.datagrams()) {
+   *   console.log(new TextDecoder().decode(data).split("\0"));
+   * }
+   * ```
+   */
+  datagrams(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedDatagram> {
+    options = checkObject("options", options);
+    return this.#datagrams.iterate(options.signal, false) as AsyncIterableIterator<
+      ReceivedDatagram
+    >;
+  }
+
   /** An iteration of the unclaimed-message stream: one message per step, or runs of them. */
   #stream(
     options: MessagesOptions,
     runs: boolean,
   ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> {
-    type Step = IteratorResult<ReceivedMessage | ReceivedMessage[]>;
     this.#checkOpen();
-    const { signal } = options;
-    let active = true;
-    this.#iterators++;
-    let onAbort: (() => void) | undefined;
-    let waiter: Waiter | undefined;
-    const finish = () => {
-      if (!active) return;
-      active = false;
-      this.#iterators--;
-      if (onAbort) signal!.removeEventListener("abort", onAbort);
-      if (waiter) {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      }
-      this.#kick();
-    };
-    if (signal) {
-      onAbort = () => {
-        const w = waiter;
-        finish();
-        w?.reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    /** Appends the queued messages up to the first failure (which stays queued) to `run`. */
-    const takeRun = (run: ReceivedMessage[]): ReceivedMessage[] => {
-      while (this.#queue.length > 0 && !(this.#queue.first instanceof QueuedFailure)) {
-        run.push(this.#queue.shift() as ReceivedMessage);
-      }
-      return run;
-    };
-    // A next() called while a step waits runs after it: steps take messages in the order they
-    // were asked for, and one iteration has one waiter at most.
-    const steps = orderedSteps((): Promise<Step> => {
-      if (signal?.aborted) {
-        finish();
-        return Promise.reject(signal.reason);
-      }
-      if (!active) return Promise.resolve({ value: undefined, done: true });
-      if (this.#queue.length > 0) {
-        const entry = this.#queue.first!;
-        if (entry instanceof QueuedFailure) {
-          // Thrown like any error from an async iterator, it ends this iteration (a for-await
-          // loop does not call return() after a throw); what follows stays queued for the next.
-          this.#queue.shift();
-          finish();
-          return Promise.reject(entry.error);
-        }
-        const value = runs ? takeRun([]) : this.#queue.shift() as ReceivedMessage;
-        // Taking messages can only matter to reading if the stream was paused for them (or
-        // nothing reads yet); a check per message would cost more than the message.
-        if (this.#streamPaused || !this.#pumping) this.#kick();
-        return Promise.resolve({ value, done: false });
-      }
-      if (this.#failure !== undefined) {
-        finish();
-        return Promise.reject(this.#failure);
-      }
-      if (this.#closed) {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      }
-      return steps.waiting(
-        new Promise<Step>((resolve, reject) => {
-          waiter = {
-            resolve: (r) => {
-              waiter = undefined;
-              if (r.done) {
-                finish();
-                resolve(r);
-              } else if (runs) {
-                // Delivered while the read loop dispatches a datagram: the rest of it (and of
-                // this drain) is queued by the time microtasks run, and joins the run.
-                const run = [r.value];
-                queueMicrotask(() => {
-                  resolve({ value: takeRun(run), done: false });
-                  if (this.#streamPaused) this.#kick();
-                });
-              } else {
-                resolve(r);
-              }
-            },
-            reject: (e) => {
-              waiter = undefined;
-              finish();
-              reject(e);
-            },
-          };
-          this.#waiters.push(waiter);
-          this.#kick();
-        }),
-      );
-    });
-    const iterator: AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> = {
-      next: steps.next,
-      return: () => {
-        const w = waiter;
-        finish();
-        w?.resolve({ value: undefined, done: true }); // a next() still pending ends too
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    options = checkObject("options", options);
+    if (this.#unframed) throw unframedError("read it with datagrams()");
+    return this.#messages.iterate(options.signal, runs);
   }
 
   /** Same as {@linkcode messages} without options: `for await (const msg of socket)`. */
@@ -736,9 +860,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const closedError = new SocketClosedError("netlink socket was closed while waiting");
-    for (const pending of [...this.#pending.values()]) pending.finish(closedError);
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    this.#reader.stop();
+    this.#matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
+    this.#messages.close();
+    this.#datagrams.close();
     this.#transport.close();
   }
 
@@ -758,19 +883,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** Checks a request's socket and options; returns the port replies must come from. */
   #checkRequest(options: RequestOptions): number {
     this.#checkOpen();
-    checkTimeout(options.timeout);
-    const from = options.to ?? 0;
-    checkU32("request destination", from);
-    return from;
-  }
-
-  #nextSeq(): number {
-    this.#seq = (this.#seq + 1) >>> 0 || 1;
-    // Skip sequence numbers still in use by a long-running request (after 2^32 others).
-    while (this.#pending.has(this.#seq) || this.#abandoned.has(this.#seq)) {
-      this.#seq = (this.#seq + 1) >>> 0 || 1;
+    if (this.#unframed) {
+      throw unframedError("requests and dumps need netlink messages; use send() and datagrams()");
     }
-    return this.#seq;
+    checkTimeout(options.timeout);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new TypeError("signal must be an AbortSignal");
+    }
+    return checkU32("request destination", options.to ?? 0);
   }
 
   #encode(message: MessageInput, flags: number, seq: number): Uint8Array {
@@ -814,28 +934,20 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     };
   }
 
-  #start(pending: Pending, bytes: Uint8Array, to: number): void {
-    this.#pending.set(pending.seq, pending);
-    try {
-      this.#sendBytes(bytes, to, 0);
-    } catch (err) {
-      pending.finish(err);
-      return;
-    }
-    this.#kick();
-  }
-
   #sendBytes(bytes: Uint8Array, portid: number, groupMask: number): void {
     try {
       this.#transport.send(bytes, portid, groupMask);
     } catch (err) {
       if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
+        // The kernel multicasts first, then unicasts to the port: with port 0 on a protocol
+        // nothing in the kernel serves, only that unicast failed.
+        if (groupMask !== 0 && portid === 0) return;
         throw new SyscallError(
           "sendmsg",
           err.errno,
           portid === 0
-            ? `nothing in the kernel serves netlink protocol ${this.protocol} any more `
-              + "(was the module that provides it unloaded?)"
+            ? `nothing in the kernel serves netlink protocol ${this.protocol} `
+              + "(is the module that provides it loaded?)"
             : `no socket is bound to port ${portid}`,
         );
       }
@@ -843,181 +955,72 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
   }
 
-  #abandon(seq: number, endsAtDone: boolean): void {
-    this.#abandoned.set(seq, endsAtDone);
-    if (this.#abandoned.size > ABANDONED_LIMIT) {
-      this.#abandoned.delete(this.#abandoned.keys().next().value!);
+  /**
+   * What reading is wanted: 2, wait for data (something waits for it); 1, read what is queued
+   * without waiting (read-ahead for an open iteration); 0, nothing.
+   */
+  #demand(): 0 | 1 | 2 {
+    if (this.#closed || this.#failure !== undefined) return 0;
+    // A dump waits for its turn: the running one must be read to its end, paused or not.
+    if (this.#matcher.dumpsQueued) return 2;
+    let paused = false;
+    let peers = false;
+    for (const pending of this.#matcher.pending.values()) {
+      if (pending.paused?.()) paused = true;
+      else if (pending.from === 0) return 2;
+      else peers = true;
     }
-  }
-
-  /** Whether anything waits for data that reading could deliver. */
-  #wantsData(): boolean {
-    if (this.#closed || this.#failure !== undefined) return false;
-    // Hysteresis: reading pauses when a queue reaches its limit and resumes only once it is half
-    // empty. Resuming as soon as one message is taken would read a whole datagram (up to
-    // hundreds of messages) into a queue with room for one.
-    const backlog = this.#settings.backlog;
-    if (this.#queue.length >= backlog) this.#streamPaused = true;
-    else if (this.#queue.length <= backlog / 2) this.#streamPaused = false;
-    if (this.#waiters.length > 0 || (this.#iterators > 0 && !this.#streamPaused)) return true;
-    for (const p of this.#pending.values()) {
-      if (!p.paused?.()) return true;
-    }
-    return false;
-  }
-
-  /** Starts the read loop if something wants data, or cancels its wait if nothing does. */
-  #kick(): void {
-    if (this.#wantsData()) {
-      if (!this.#pumping) void this.#pump();
-    } else if (this.#pumping) {
-      this.#transport.cancelWait();
-    }
-  }
-
-  async #pump(): Promise<void> {
-    this.#pumping = true;
-    try {
-      while (this.#wantsData()) {
-        const deadline = performance.now() + DRAIN_BUDGET_MS;
-        for (let n = 1; this.#wantsData(); n++) {
-          if (n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) break;
-          let datagram: Datagram | undefined;
-          try {
-            datagram = this.#transport.receive();
-          } catch (err) {
-            if (err instanceof SyscallError && err.code === "ENOBUFS") {
-              this.#overrun(err);
-              continue;
-            }
-            this.#fail(err);
-            return;
-          }
-          if (datagram === undefined) {
-            this.#failAtRisk();
-            break;
-          }
-          this.#dispatch(datagram);
-        }
-        if (!this.#wantsData()) break;
-        let woke: WaitResult;
-        try {
-          woke = await this.#transport.wait();
-        } catch (err) {
-          this.#fail(err); // never an unhandled rejection, never a silent stall
-          return;
-        }
-        if (woke === "closed") break;
-      }
-    } finally {
-      this.#pumping = false;
-    }
+    // A lagging dump() holds reading back for all but requests to the kernel, whose answers
+    // come within a datagram or two: reading for anything else would read the whole dump ahead.
+    if (paused) return 0;
+    if (peers || this.#messages.waiting || this.#datagrams.waiting) return 2;
+    return this.#messages.wantsReadAhead || this.#datagrams.wantsReadAhead ? 1 : 0;
   }
 
   #dispatch(datagram: Datagram): void {
+    if (this.#unframed) {
+      this.#datagrams.deliver(datagram);
+      return;
+    }
+    const matcher = this.#matcher;
+    // An open datagrams() iteration takes, whole, every datagram no request claims: multicast
+    // answers no request (but an NLM_F_ECHO one), so it is not even parsed.
+    const whole = this.#datagrams.active;
+    if (whole && datagram.group !== 0 && !matcher.echoing) {
+      this.#datagrams.deliver(datagram);
+      return;
+    }
     let messages: ReceivedMessage[];
     try {
       messages = decodeDatagram(datagram);
     } catch (err) {
       // Garbage from a peer (or a kernel bug): the stream's next reader gets the error.
-      this.#deliver(new QueuedFailure(err));
+      if (whole) this.#datagrams.deliver(datagram);
+      else this.#messages.deliver(new QueuedFailure(err));
+      return;
+    }
+    if (whole) {
+      const unclaimed = messages.filter((msg) => !matcher.claim(msg));
+      if (unclaimed.length === messages.length) this.#datagrams.deliver(datagram);
+      else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;
     }
     for (const msg of messages) {
-      if (msg.group === 0) {
-        const pending = this.#pending.get(msg.seq);
-        if (pending && pending.from === msg.sender) {
-          this.#answer(pending, msg);
-          continue;
-        }
-        const endsAtDone = this.#abandoned.get(msg.seq);
-        if (endsAtDone !== undefined) {
-          // A non-dump's multipart reply has its NLMSG_DONE before the ack: only the ack ends it.
-          if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && endsAtDone)) {
-            this.#abandoned.delete(msg.seq);
-          }
-          continue;
-        }
-      }
-      this.#deliver(msg);
+      if (!matcher.claim(msg)) this.#messages.deliver(msg);
     }
-  }
-
-  #answer(pending: Pending, msg: ReceivedMessage): void {
-    if (msg.flags & NLM_F_DUMP_INTR) pending.interrupted = true;
-    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.endsAtDone)) {
-      let errno: number;
-      let error: NetlinkError | undefined;
-      try {
-        const ack = decodeAck(msg);
-        errno = ack.errno;
-        if (errno !== 0) error = new NetlinkError(ack);
-      } catch (err) {
-        pending.finish(err);
-        return;
-      }
-      pending.finish(error);
-      return;
-    }
-    // A multipart reply's NLMSG_DONE (flagged NLM_F_MULTI) precedes the ack; without the flag it
-    // is data (the connector sends its messages with that type).
-    if (msg.type === NLMSG_NOOP || (msg.type === NLMSG_DONE && msg.flags & NLM_F_MULTI)) return;
-    pending.push(msg);
-  }
-
-  /** Hands an unclaimed message (or a failure) to an iterator, or queues it. */
-  #deliver(entry: ReceivedMessage | QueuedFailure): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      if (entry instanceof QueuedFailure) waiter.reject(entry.error);
-      else waiter.resolve({ value: entry, done: false });
-      return;
-    }
-    const backlog = this.#settings.backlog;
-    // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
-    // goes on only for a pending request, and then the queue is capped: drop, never silently.
-    if (this.#queue.length >= (this.#iterators > 0 ? 2 * backlog : backlog)) {
-      // One NLMSG_OVERRUN (one slot over the cap) stands for the whole run of drops; nothing
-      // already queued is replaced.
-      if (!isOverrunEntry(this.#queue.last)) {
-        this.#overruns++;
-        this.#queue.push(overrunMessage());
-      }
-      return;
-    }
-    this.#queue.push(entry);
   }
 
   #overrun(err: SyscallError): void {
     this.#overruns++;
-    // Dump parts are never dropped (the kernel fills dumps only when there is room); plain
-    // replies and acks may have been. The kernel reports ENOBUFS before handing out what is
-    // already queued, so a request is failed only if its answer isn't there once the queue
-    // has been read to the end (#failAtRisk).
-    for (const pending of this.#pending.values()) {
-      if (!pending.dump) pending.atRisk = err;
-    }
-    this.#deliver(overrunMessage());
-  }
-
-  /** Fails the requests whose replies an overrun may have taken, now the queue is empty. */
-  #failAtRisk(): void {
-    for (const pending of [...this.#pending.values()]) {
-      if (!pending.atRisk) continue;
-      pending.finish(
-        new SyscallError(
-          "recvmsg",
-          pending.atRisk.errno,
-          "the kernel dropped messages for this socket, among them this request's answer: "
-            + "retry, and consider a separate socket for multicast or a larger receiveBufferSize",
-        ),
-      );
-    }
+    this.#matcher.overrun(err);
+    if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
+    else this.#messages.deliver(overrunMessage());
   }
 
   #fail(err: unknown): void {
     this.#failure = err;
-    for (const pending of [...this.#pending.values()]) pending.finish(err);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
+    this.#matcher.failAll(err);
+    this.#messages.fail(err);
+    this.#datagrams.fail(err);
   }
 }

@@ -1,17 +1,24 @@
 /**
- * A test kit for code that talks netlink: record a session against the real kernel once, and
- * replay it as a fixture in unit tests that need no kernel (on Deno, no --allow-ffi). See
- * [README.md](./README.md) for a complete test that runs on Deno and on Bun.
+ * Testing helpers, to test code built on this library without root or a real kernel:
+ *
+ * - {@linkcode FakeKernel}, an in-memory netlink kernel that follows the real kernel's rules
+ *   (one dump per socket, a dump advances only when read, a finite receive buffer with ENOBUFS,
+ *   acks and extended acks, multicast). Pass `kernel.open` as `open()`'s `transport` option.
+ * - {@linkcode Recorder} and {@linkcode Replayer}: record a session against the real kernel
+ *   once, and replay it as a fixture (on Deno, without --allow-ffi). See
+ *   [README.md](./README.md) for a complete test that runs on Deno and on Bun.
  *
  * @example
- * ```ts ignore
- * import { NETLINK_ROUTE, open } from "@netlink/netlink";
- * import { Replayer } from "@netlink/netlink/testing";
- * const replayer = new Replayer(await Deno.readTextFile("fixture.json"));
- * await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+ * ```ts
+ * import { NETLINK_ROUTE, open, RTM_NEWLINK } from "@netlink/netlink";
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ * const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_NEWLINK, () => ({ errno: 1 }));
+ * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+ * await sock.request({ type: RTM_NEWLINK }).catch((e) => console.log(e.code)); // EPERM
  * ```
  *
  * @module
  */
 
+export * from "./fake_kernel.ts";
 export * from "./session.ts";

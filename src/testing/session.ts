@@ -116,6 +116,8 @@ export class Recorder {
   readonly #open: OpenTransport;
 
   /**
+   * A recorder with nothing recorded yet.
+   *
    * @param open The transport to record (default: the real one, through libc).
    */
   constructor(open: OpenTransport = openTransport) {
@@ -151,6 +153,8 @@ export class Recorder {
 /** Thrown when the code under test does not do what the recording did. */
 export class ReplayMismatchError extends Error {
   /**
+   * The error, with its message.
+   *
    * @param message What was expected and what happened instead.
    */
   constructor(message: string) {
@@ -205,7 +209,12 @@ export class Replayer {
   readonly #session: Session;
   readonly #sockets: ReplayTransport[] = [];
 
-  /** @param session The recording, or its JSON text. */
+  /**
+   * A replay of `session`, from its start. Throws TypeError for something not recorded by a
+   * {@linkcode Recorder}.
+   *
+   * @param session The recording, or its JSON text.
+   */
   constructor(session: Session | string) {
     const parsed = typeof session === "string" ? JSON.parse(session) : session;
     if (parsed?.version !== 1 || !Array.isArray(parsed.sockets)) {

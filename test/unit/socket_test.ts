@@ -25,35 +25,20 @@ import {
   SocketClosedError,
   SyscallError,
 } from "../../src/errors.ts";
-import type { Message, ReceivedMessage } from "../../src/message.ts";
-import { open, type OpenOptions } from "../../src/open.ts";
-import type { NetlinkSocket } from "../../src/socket.ts";
-import { ack, done, FakeTransport, reply } from "./_fake_transport.ts";
+import {
+  decodeMessages,
+  encodeMessages,
+  type Message,
+  type ReceivedMessage,
+} from "../../src/message.ts";
+import { open } from "../../src/open.ts";
+import { ack, done, FakeKernel, type FakeSocket, fakeSocket, reply, settle } from "./_fake.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
-async function fakeSocket(
-  options: OpenOptions = {},
-  setup: (t: FakeTransport) => void = () => {},
-): Promise<{ sock: NetlinkSocket; t: FakeTransport }> {
-  let t!: FakeTransport;
-  const sock = await open(NETLINK_ROUTE, {
-    ...options,
-    transport: (protocol, opts) => {
-      t = new FakeTransport(protocol, opts);
-      setup(t);
-      return t;
-    },
-  });
-  return { sock, t };
-}
-
-/** Lets queued promise callbacks and the read loop run. */
-const settle = () => new Promise((r) => setTimeout(r, 0));
-
 test("request: sets REQUEST|ACK and a fresh seq, resolves replies without the ack", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => {
+  t.script = (req, t) => {
     t.deliver([reply(req, RTM_NEWLINK, bytes(1, 2, 3, 4)), ack(req)]);
   };
   const replies = await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
@@ -75,7 +60,7 @@ test("request: sets REQUEST|ACK and a fresh seq, resolves replies without the ac
 
 test("request: extended ack becomes NetlinkError with code, detail and offset", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => t.deliver([ack(req, 22, { detail: "Unknown device type", offset: 36 })]);
+  t.script = (req, t) => t.deliver([ack(req, 22, { detail: "Unknown device type", offset: 36 })]);
   const err = await sock.request({ type: RTM_NEWLINK }).then(
     () => assert.fail("should reject"),
     (e) => e,
@@ -92,7 +77,7 @@ test("request: extended ack becomes NetlinkError with code, detail and offset", 
 
 test("request with NLM_F_DUMP collects every part up to DONE, across datagrams", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => {
+  t.script = (req, t) => {
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI), reply(req, RTM_NEWLINK, bytes(2))]);
     t.deliver([reply(req, RTM_NEWLINK, bytes(3), NLM_F_MULTI), done(req)]);
   };
@@ -104,7 +89,7 @@ test("request with NLM_F_DUMP collects every part up to DONE, across datagrams",
 
 test("a DONE carrying an error rejects the dump with NetlinkError", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1)), done(req, 16)]);
+  t.script = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1)), done(req, 16)]);
   await assert.rejects(
     sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }),
     (e: unknown) => e instanceof NetlinkError && e.code === "EBUSY",
@@ -114,7 +99,7 @@ test("a DONE carrying an error rejects the dump with NetlinkError", async () => 
 
 test("dump() streams parts and raises DumpInterruptedError after the last", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => {
+  t.script = (req, t) => {
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
     t.deliver([reply(req, RTM_NEWLINK, bytes(2), NLM_F_MULTI | NLM_F_DUMP_INTR)]);
     t.deliver([done(req, 0, NLM_F_DUMP_INTR)]);
@@ -135,7 +120,7 @@ test("dump() streams parts and raises DumpInterruptedError after the last", asyn
 test("dump(): sends nothing until iterated; breaking out discards the rest", async () => {
   const { sock, t } = await fakeSocket();
   let request: Message | undefined;
-  t.onSend = (req, t) => {
+  t.script = (req, t) => {
     request = req;
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
   };
@@ -158,7 +143,7 @@ test("dump(): sends nothing until iterated; breaking out discards the rest", asy
 test("concurrent requests get their own replies, answered out of order", async () => {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
-  t.onSend = (req) => asked.push(req);
+  t.script = (req) => asked.push(req);
   const a = sock.request({ type: RTM_GETLINK, payload: bytes(0xa) });
   const b = sock.request({ type: RTM_GETLINK, payload: bytes(0xb) });
   const c = sock.request({ type: RTM_GETLINK, payload: bytes(0xc) });
@@ -174,7 +159,7 @@ test("concurrent requests get their own replies, answered out of order", async (
 test("a multicast message with a pending request's seq goes to the stream", async () => {
   const { sock, t } = await fakeSocket({ groups: [RTNLGRP_LINK] });
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   const pending = sock.request({ type: RTM_NEWLINK });
   const stream = sock.messages();
   await settle();
@@ -191,7 +176,7 @@ test("a multicast message with a pending request's seq goes to the stream", asyn
 test("a reply from a port other than the kernel cannot answer a request", async () => {
   const { sock, t } = await fakeSocket();
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   const pending = sock.request({ type: RTM_GETLINK });
   await settle();
   t.deliver([ack(request, 1, { detail: "spoofed" })], 31337);
@@ -205,21 +190,23 @@ test("a reply from a port other than the kernel cannot answer a request", async 
 });
 
 test("request({to}) accepts replies only from that port", async () => {
-  const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => {
-    t.deliver([ack(req, 1)], 0); // the kernel can't answer a request sent to port 77
-    t.deliver([reply(req, 0x20, bytes(1)), ack(req)], 77);
-  };
-  const replies = await sock.request({ type: 0x20 }, { to: 77 });
+  const { sock, t, kernel } = await fakeSocket();
+  const peer = kernel.open(NETLINK_ROUTE, { portid: 77 }) as FakeSocket;
+  const pending = sock.request({ type: 0x20 }, { to: 77 });
+  const [req] = decodeMessages(peer.receive()!.data);
+  t.deliver([ack(req, 1)], 0); // the kernel can't answer a request sent to port 77
+  peer.send(encodeMessages([reply(req, 0x20, bytes(1)), ack(req)]), sock.portid, 0);
+  const replies = await pending;
   assert.equal(t.sent[0].portid, 77);
   assert.equal(replies[0].sender, 77);
   sock.close();
+  peer.close();
 });
 
 test("requestBatch: one datagram, consecutive seqs, done when every acked message is", async () => {
   const { sock, t } = await fakeSocket();
   const seen: Message[] = [];
-  t.onSend = (req) => seen.push(req);
+  t.script = (req) => seen.push(req);
   const batch = sock.requestBatch([
     { type: 0x10 },
     { type: 0x20, flags: NLM_F_ACK, payload: bytes(1) },
@@ -227,7 +214,7 @@ test("requestBatch: one datagram, consecutive seqs, done when every acked messag
     { type: 0x11 },
   ]);
   await settle();
-  assert.equal(t.datagrams, 1, "all four messages went in one datagram");
+  assert.equal(t.sentDatagrams.length, 1, "all four messages went in one datagram");
   assert.deepEqual(seen.map((m) => m.seq - seen[0].seq), [0, 1, 2, 3]);
   assert.ok(seen.every((m) => m.flags & NLM_F_REQUEST));
   assert.deepEqual(seen.map((m) => m.flags & NLM_F_ACK), [0, NLM_F_ACK, NLM_F_ACK, 0]);
@@ -245,7 +232,7 @@ test("requestBatch: one datagram, consecutive seqs, done when every acked messag
 test("requestBatch: the first error rejects, naming its message; later answers are discarded", async () => {
   const { sock, t } = await fakeSocket();
   const seen: Message[] = [];
-  t.onSend = (req) => seen.push(req);
+  t.script = (req) => seen.push(req);
   const batch = sock.requestBatch([
     { type: 0x20, flags: NLM_F_ACK },
     { type: 0x21, flags: NLM_F_ACK },
@@ -271,7 +258,7 @@ test("requestBatch: bad batches are refused before sending", async () => {
     sock.requestBatch([{ type: 0x10, flags: NLM_F_ACK, payload: "x" as unknown as Uint8Array }]),
     TypeError,
   );
-  assert.equal(t.datagrams, 0);
+  assert.equal(t.sentDatagrams.length, 0);
   sock.close();
 });
 
@@ -299,20 +286,19 @@ test("close() ends pending requests, dumps and iterations promptly", async () =>
 });
 
 test("await using closes the socket", async () => {
-  let t!: FakeTransport;
+  const kernel = new FakeKernel();
   {
-    await using sock = await open(NETLINK_ROUTE, {
-      transport: (p, o) => t = new FakeTransport(p, o),
-    });
+    await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
     assert.equal(sock.closed, false);
+    assert.equal(kernel.sockets.length, 1);
   }
-  assert.ok(t.closed);
+  assert.equal(kernel.sockets.length, 0, "closed");
 });
 
 test("timeout rejects with TimeoutError; the late reply is discarded", async () => {
   const { sock, t } = await fakeSocket();
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   await assert.rejects(
     sock.request({ type: RTM_GETLINK }, { timeout: 20 }),
     (e: unknown) => e instanceof DOMException && e.name === "TimeoutError",
@@ -349,15 +335,18 @@ test("ENOBUFS: counted, an NLMSG_OVERRUN in the stream, and the stream goes on",
     portid: 0,
     payload: bytes(n),
   });
+  const it = sock.messages();
+  const take = async () => {
+    const m = (await it.next()).value!;
+    return m.type === NLMSG_OVERRUN ? -1 : m.payload[0];
+  };
   t.deliver([event(1)], 0, 1);
+  assert.equal(await take(), 1);
   t.overrun();
-  t.deliver([event(2)], 0, 1);
-  const seen: number[] = [];
-  for await (const m of sock) {
-    seen.push(m.type === NLMSG_OVERRUN ? -1 : m.payload[0]);
-    if (seen.length === 3) break;
-  }
-  assert.deepEqual(seen, [1, -1, 2]);
+  assert.equal(t.deliver([event(2)], 0, 1), false, "dropped: the socket is congested");
+  assert.equal(await take(), -1);
+  t.deliver([event(3)], 0, 1); // the queue was read empty: delivered again
+  assert.equal(await take(), 3);
   assert.equal(sock.overruns, 1);
   sock.close();
 });
@@ -365,12 +354,13 @@ test("ENOBUFS: counted, an NLMSG_OVERRUN in the stream, and the stream goes on",
 test("ENOBUFS fails a pending plain request (its ack may be lost), not a dump", async () => {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
-  t.onSend = (req) => asked.push(req);
+  t.script = (req) => asked.push(req);
   const plain = sock.request({ type: RTM_NEWLINK });
   const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
   await settle();
   t.overrun();
   await assert.rejects(plain, (e: unknown) => e instanceof SyscallError && e.code === "ENOBUFS");
+  // The kernel queues dump parts only when there is room: an overrun never takes them.
   t.deliver([reply(asked[1], RTM_NEWLINK, bytes(1)), done(asked[1])]);
   assert.equal((await dump).length, 1);
   sock.close();
@@ -378,9 +368,9 @@ test("ENOBUFS fails a pending plain request (its ack may be lost), not a dump", 
 
 test("ENOBUFS reported before a queued ack does not fail that request", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => {
-    t.overrun(); // the kernel reports the drop first...
-    t.deliver([ack(req)]); // ...then hands out what was queued before it
+  t.script = (req, t) => {
+    t.deliver([ack(req)]); // the ack is queued, then a later message is dropped:
+    t.overrun(); // the kernel reports the drop first, then hands out what was queued
   };
   assert.deepEqual(await sock.request({ type: RTM_NEWLINK }), []);
   assert.equal(sock.overruns, 1);
@@ -390,7 +380,7 @@ test("ENOBUFS reported before a queued ack does not fail that request", async ()
 test("unclaimed messages beyond the backlog become one overrun, not silent loss", async () => {
   const { sock, t } = await fakeSocket({ backlog: 2 });
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   const pending = sock.request({ type: RTM_GETLINK });
   await settle();
   for (let i = 1; i <= 4; i++) {
@@ -440,7 +430,7 @@ test("a slow iterator over many-message datagrams loses nothing (reading pauses,
 
 test("idle socket: no wait is left pending once nothing wants data", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => t.deliver([ack(req)]);
+  t.script = (req, t) => t.deliver([ack(req)]);
   await sock.request({ type: RTM_GETLINK });
   await settle();
   assert.equal(t.waiting, false);
@@ -463,12 +453,13 @@ test("open: joins groups, turns on extended acks, closes the transport if an opt
   assert.deepEqual(sock.groups, [RTNLGRP_LINK, 40]);
   sock.close();
 
-  let failing!: FakeTransport;
+  const kernel = new FakeKernel();
+  let failing!: FakeSocket;
   await assert.rejects(
     open(NETLINK_ROUTE, {
       groups: [99],
       transport: (p, o) => {
-        failing = new FakeTransport(p, o);
+        failing = kernel.open(p, o) as FakeSocket;
         failing.failOption = (_l, n) =>
           n === NETLINK_ADD_MEMBERSHIP ? new SyscallError("setsockopt", 22) : undefined;
         return failing;
@@ -483,7 +474,7 @@ test("bad arguments are rejected before the transport is opened", async () => {
   let opened = 0;
   const transport = (p: number, o: { portid: number }) => {
     opened++;
-    return new FakeTransport(p, o);
+    return new FakeKernel().open(p, o);
   };
   await assert.rejects(open(32, { transport }), RangeError);
   await assert.rejects(open(-1, { transport }), RangeError);
@@ -509,7 +500,8 @@ test("bad arguments are rejected before the transport is opened", async () => {
 });
 
 test("send: defaults and destinations", async () => {
-  const { sock, t } = await fakeSocket();
+  const { sock, t, kernel } = await fakeSocket();
+  const peer = kernel.open(NETLINK_ROUTE, { portid: 555 });
   const seq = sock.send({ type: 0x30, payload: bytes(1, 2) }, { group: 32 });
   assert.equal(t.sent[0].groupMask, 0x8000_0000);
   assert.equal(t.sent[0].message.seq, seq);
@@ -518,18 +510,17 @@ test("send: defaults and destinations", async () => {
   assert.equal(t.sent[1].portid, 555);
   assert.equal(t.sent[1].message.seq, 7);
   assert.equal(t.sent[1].message.portid, 9);
+  assert.equal(decodeMessages(peer.receive()!.data)[0].seq, 7);
   sock.close();
+  peer.close();
 });
 
 // --- regressions found in review ------------------------------------------------------------
 
 test("a wait() that rejects fails pending requests and iterations, never unhandled", async () => {
-  class Failing extends FakeTransport {
-    override wait(): Promise<never> {
-      return Promise.reject(new Error("poller died"));
-    }
-  }
-  const sock = await open(NETLINK_ROUTE, { transport: (p, o) => new Failing(p, o) });
+  const { sock } = await fakeSocket({}, (t) => {
+    t.wait = () => Promise.reject(new Error("poller died"));
+  });
   const iterating = sock.messages().next(); // waits: the wait fails
   await assert.rejects(iterating, /poller died/);
   // From then on the socket reports that failure to every caller.
@@ -539,56 +530,60 @@ test("a wait() that rejects fails pending requests and iterations, never unhandl
   sock.close();
 });
 
-test("a lagging dump() pauses only itself: a request-dump on the same socket completes", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.onSend = (req) => asked.push(req);
+/** A kernel serving an RTM_GETLINK dump of `n` parts, each a u32 counting from 0. */
+function servedDump(n: number): FakeKernel {
+  const parts = Array.from({ length: n }, (_, i) => {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, i, true);
+    return { type: RTM_NEWLINK, payload };
+  });
+  return new FakeKernel()
+    .serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ messages: parts }))
+    .serve(NETLINK_ROUTE, RTM_NEWLINK, () => undefined);
+}
+
+const counter = (m: Message) =>
+  new DataView(m.payload.buffer, m.payload.byteOffset).getUint32(0, true);
+
+test("a lagging dump() holds back only itself: requests go on, a second dump runs after it", async () => {
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, servedDump(20_000));
   const big = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
-  const first = big.next(); // starts the dump; the consumer then stalls
+  assert.equal(counter((await big.next()).value!), 0); // the consumer then stalls
   await settle();
-  const part = (n: number) => reply(asked[0], RTM_NEWLINK, bytes(n & 0xff), NLM_F_MULTI);
-  for (let i = 0; i < 20; i++) t.deliver(Array.from({ length: 500 }, (_, k) => part(i * 500 + k)));
-  await first;
-  await settle();
-  const nested = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }, { timeout: 2000 });
-  await settle();
-  t.deliver([reply(asked[1], RTM_NEWLINK, bytes(1), NLM_F_MULTI), done(asked[1])]);
-  assert.equal((await nested).length, 1);
-  await big.return!();
+  assert.ok(t.dumping, "the kernel's dump waits to be read");
+  // A plain request is answered meanwhile...
+  assert.deepEqual(await sock.request({ type: RTM_NEWLINK }, { timeout: 2000 }), []);
+  // ...and a second dump is queued, not refused with EBUSY: the first is read to its end.
+  const nested = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }, { timeout: 2000 });
+  assert.equal(nested.length, 20_000);
+  let expected = 1;
+  for (let r = await big.next(); !r.done; r = await big.next()) {
+    assert.equal(counter(r.value), expected++);
+  }
+  assert.equal(expected, 20_000, "the first dump lost nothing");
   sock.close();
 });
 
-test("a dump() that outgrows its queue pauses reading, resumes as its consumer catches up", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.onSend = (req) => asked.push(req);
-  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
-  const first = it.next();
-  await settle();
-  // 30,000 parts (over three times the queue's high-water mark) and the end, all at once.
-  const part = (n: number) => {
-    const payload = new Uint8Array(4);
-    new DataView(payload.buffer).setUint32(0, n, true);
-    return reply(asked[0], RTM_NEWLINK, payload, NLM_F_MULTI);
-  };
-  for (let i = 0; i < 60; i++) t.deliver(Array.from({ length: 500 }, (_, k) => part(i * 500 + k)));
-  t.deliver([done(asked[0], 0, NLM_F_MULTI)]);
+test("a dump() that outgrows its queue pauses reading, and the kernel's dump with it", async () => {
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, servedDump(30_000));
   let expected = 0;
-  for (let r = await first; !r.done; r = await it.next()) {
-    const { payload } = r.value;
-    assert.equal(new DataView(payload.buffer, payload.byteOffset).getUint32(0, true), expected++);
+  for await (const part of sock.dump({ type: RTM_GETLINK })) {
+    assert.equal(counter(part), expected++);
+    assert.ok(t.queuedBytes <= t.receiveBufferSize + 40_000, "the kernel fills only when read");
     if (expected === 5000) {
       await settle(); // a slow consumer: reading paused well before the end
-      assert.ok(t.inbox.length > 0, "reading paused");
+      await settle();
+      assert.ok(t.dumping, "reading paused: the kernel's dump waits");
     }
   }
   assert.equal(expected, 30_000);
+  assert.equal(t.dumping, false);
   sock.close();
 });
 
 test("NLM_F_ROOT alone starts a dump (no ack follows): request() ends at NLMSG_DONE", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => {
+  t.script = (req, t) => {
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI), done(req, 0, NLM_F_MULTI)]);
   };
   const parts = await sock.request({ type: RTM_GETLINK, flags: NLM_F_ROOT }, { timeout: 2000 });
@@ -598,7 +593,7 @@ test("NLM_F_ROOT alone starts a dump (no ack follows): request() ends at NLMSG_D
 
 test("breaking out of a dump() disarms its timeout and abort listener", async () => {
   const { sock, t } = await fakeSocket();
-  t.onSend = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
+  t.script = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
   const ctl = new AbortController();
   let listeners = 0;
   const add = ctl.signal.addEventListener.bind(ctl.signal);
@@ -622,7 +617,7 @@ test("breaking out of a dump() disarms its timeout and abort listener", async ()
 test("a late multipart reply to an abandoned request does not leak its ack", async () => {
   const { sock, t } = await fakeSocket();
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 5 }), /timed out/);
   const it = sock.messages();
   const next = it.next();
@@ -639,10 +634,10 @@ test("a late multipart reply to an abandoned request does not leak its ack", asy
 test("successful batches do not evict abandoned requests", async () => {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
-  t.onSend = (req) => asked.push(req);
+  t.script = (req) => asked.push(req);
   await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 5 }), /timed out/);
   const abandoned = asked[0];
-  t.onSend = (req, t) => {
+  t.script = (req, t) => {
     if (req.flags & NLM_F_ACK) t.deliver([ack(req)]);
   };
   for (let i = 0; i < 300; i++) {
@@ -674,7 +669,7 @@ test("return() while next() is pending ends that next(); a dump() returned early
 test("a malformed datagram's error keeps its place when the backlog overflows", async () => {
   const { sock, t } = await fakeSocket({ backlog: 3 });
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   const pending = sock.request({ type: RTM_GETLINK });
   await settle();
   const event = (n: number): Message => ({
@@ -686,7 +681,7 @@ test("a malformed datagram's error keeps its place when the backlog overflows", 
   });
   t.deliver([event(1)], 0, 1);
   t.deliver([event(2)], 0, 1);
-  t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
+  t.deliver(new Uint8Array(7), 0, 1); // garbage
   t.deliver([event(4)], 0, 1);
   t.deliver([event(5)], 0, 1);
   t.deliver([ack(request)]);
@@ -728,7 +723,7 @@ test("batches(): a waiting step gets the whole datagram; queued messages come as
 test("batches(): a run stops before a malformed datagram; the next step throws; the rest stays queued", async () => {
   const { sock, t } = await fakeSocket();
   t.deliver([event(1), event(2)], 0, 1);
-  t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
+  t.deliver(new Uint8Array(7), 0, 1); // garbage
   t.deliver([event(4)], 0, 1);
   const it = sock.batches();
   const first = it.next();
@@ -746,11 +741,11 @@ test("batches(): an overrun is a marker in the run; close ends a pending step", 
   const step = it.next();
   await settle();
   t.deliver([event(1)], 0, 1);
-  t.overrun();
-  t.deliver([event(2)], 0, 1);
   const run = (await step).value!;
-  await settle();
-  const all = [...run, ...(run.length < 3 ? (await it.next()).value! : [])];
+  t.overrun();
+  const marker = (await it.next()).value!;
+  t.deliver([event(2)], 0, 1);
+  const all = [...run, ...marker, ...(await it.next()).value!];
   assert.deepEqual(all.map((m) => m.type === NLMSG_OVERRUN ? "overrun" : m.payload[0]), [
     1,
     "overrun",
@@ -860,11 +855,11 @@ for (const kind of ["messages", "batches"] as const) {
 test("a malformed datagram ends the messages() iteration that throws it; reading stops", async () => {
   const { sock, t } = await fakeSocket();
   let request!: Message;
-  t.onSend = (req) => request = req;
+  t.script = (req) => request = req;
   const pending = sock.request({ type: RTM_GETLINK });
   await settle();
   // Read while the request waits: the error and the event are queued before anyone iterates.
-  t.inbox.push({ data: new Uint8Array(7), sender: 0, group: 1 }); // garbage
+  t.deliver(new Uint8Array(7), 0, 1); // garbage
   t.deliver([event(2)], 0, 1);
   t.deliver([ack(request)]);
   await pending;
@@ -889,7 +884,7 @@ test("a request that times out with nothing else pending stops the read loop", a
 test("dump(): next() calls made before the parts arrive are served in order", async () => {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
-  t.onSend = (req) => asked.push(req);
+  t.script = (req) => asked.push(req);
   const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
   const steps = [it.next(), it.next(), it.next()];
   await settle();

@@ -34,7 +34,7 @@ import {
 import { format, NetlinkFormatter, protocolName } from "../../src/format.ts";
 import { encodeGeneric } from "../../src/genl.ts";
 import type { Message } from "../../src/message.ts";
-import { ack } from "../unit/_fake_transport.ts";
+import { ack } from "../unit/_fake.ts";
 
 /** struct ifinfomsg (ARPHRD 1, the index and flags given) followed by `attrs`. */
 function ifinfomsg(index: number, flags: number, attrs: Uint8Array = new Uint8Array()): Uint8Array {

@@ -19,12 +19,12 @@ import {
 import type { NetlinkError } from "../../src/errors.ts";
 import { resolveFamily } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
 import { Recorder, Replayer, ReplayMismatchError } from "../../src/testing/session.ts";
 import type { OpenTransport } from "../../src/transport.ts";
 import { family } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { Netns } from "../host/_netns.ts";
-import { ack, FakeTransport, reply } from "../unit/_fake_transport.ts";
 
 /** The code under test: a typed dump, a refused creation, a generic family lookup. */
 async function scenario(netns: string, transport: OpenTransport) {
@@ -98,8 +98,8 @@ test("a request the recording does not have fails, showing both decoded", async 
 });
 
 test("notifications recorded before any request, and overruns, are replayed", async () => {
-  let fake!: FakeTransport;
-  const recorder = new Recorder((protocol, options) => fake = new FakeTransport(protocol, options));
+  const kernel = new FakeKernel();
+  const recorder = new Recorder(kernel.open);
   const notification = {
     type: RTM_NEWLINK,
     flags: 0,
@@ -117,11 +117,17 @@ test("notifications recorded before any request, and overruns, are replayed", as
     return { seen, overruns: sock.overruns };
   };
   const recording = watch(recorder.transport);
-  fake.deliver([notification], 0, 1);
-  fake.overrun();
-  fake.deliver([notification], 0, 1);
-  const live = await recording;
-  assert.deepEqual(live, { seen: [`${RTM_NEWLINK} 1`, "4 0", `${RTM_NEWLINK} 1`], overruns: 1 });
+  kernel.multicast(NETLINK_ROUTE, 1, [notification]);
+  kernel.sockets[0].overrun();
+  const live = await new Promise<Awaited<typeof recording>>((resolve) => {
+    // The overrun is read (and the queue emptied) before the kernel delivers again.
+    setTimeout(() => {
+      kernel.multicast(NETLINK_ROUTE, 1, [notification]);
+      resolve(recording);
+    }, 50);
+  });
+  // The kernel reports the overrun before what is still queued.
+  assert.deepEqual(live, { seen: ["4 0", `${RTM_NEWLINK} 1`, `${RTM_NEWLINK} 1`], overruns: 1 });
   const events = recorder.session().sockets[0].events;
   assert.ok(events.some((e) => "error" in e && e.error === "ENOBUFS"));
   assert.ok(events.some((e) => "option" in e), "the group join is recorded");
@@ -132,17 +138,17 @@ test("notifications recorded before any request, and overruns, are replayed", as
 });
 
 test("replies get the live request's sequence number, acks the echoed one too", async () => {
-  let fake!: FakeTransport;
-  const recorder = new Recorder((protocol, options) => {
-    fake = new FakeTransport(protocol, options);
-    fake.onSend = (m, t) => t.deliver([reply(m, RTM_NEWLINK, new Uint8Array(16)), ack(m)]);
-    return fake;
-  });
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
+  }));
+  const recorder = new Recorder(kernel.open);
   const get = { type: RTM_GETLINK, payload: new Uint8Array(16) };
   {
     await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
     assert.equal((await sock.request(get)).length, 1);
   }
+  const events = recorder.session().sockets[0].events;
+  assert.equal(events.filter((e) => "receive" in e).length, 2, "the reply, then the ack");
   // Each socket starts from a random sequence number: the replay's differs from the recording's.
   const replayer = new Replayer(recorder.session());
   await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });

@@ -8,22 +8,18 @@ import { decodeMessages } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { NetlinkSocket } from "../../src/socket.ts";
 import { tap, TapPoint } from "../../src/tap.ts";
-import type { Datagram } from "../../src/transport.ts";
-import { done, FakeTransport, reply } from "../unit/_fake_transport.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
+import type { Datagram, Transport } from "../../src/transport.ts";
 
-function fakeOpen() {
-  let fake!: FakeTransport;
-  const transport = (protocol: number, options: { portid: number }) => {
-    fake = new FakeTransport(protocol, options);
-    fake.onSend = (m, t) => t.deliver([reply(m, RTM_NEWLINK, new Uint8Array(16), 2), done(m)]);
-    return fake;
-  };
-  return { transport, fake: () => fake };
+/** A kernel whose RTM_GETLINK dump has one link. */
+function kernel(): FakeKernel {
+  return new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
+  }));
 }
 
 test("a tap sees each datagram sent (with its address) and received, until detached", async () => {
-  const { transport } = fakeOpen();
-  await using sock = await open(NETLINK_ROUTE, { transport });
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
   const seen: string[] = [];
   const detach = tap(sock, {
     sent: (data, portid, groups) =>
@@ -39,8 +35,7 @@ test("a tap sees each datagram sent (with its address) and received, until detac
 });
 
 test("a tap that throws is detached and reported; the socket goes on", async () => {
-  const { transport } = fakeOpen();
-  await using sock = await open(NETLINK_ROUTE, { transport });
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
   let calls = 0;
   const reported: unknown[] = [];
   const original = console.error;
@@ -63,11 +58,11 @@ test("a tap that throws is detached and reported; the socket goes on", async () 
 });
 
 test("read errors (ENOBUFS) reach receiveFailed, and the socket still counts the overrun", async () => {
-  const { transport, fake } = fakeOpen();
-  await using sock = await open(NETLINK_ROUTE, { transport, groups: [1] });
+  const fake = kernel();
+  await using sock = await open(NETLINK_ROUTE, { transport: fake.open, groups: [1] });
   const errors: unknown[] = [];
   tap(sock, { receiveFailed: (err) => errors.push(err) });
-  fake().overrun();
+  fake.sockets[0].overrun();
   const iterator = sock[Symbol.asyncIterator]();
   await iterator.next();
   assert.equal(errors.length, 1);
@@ -77,18 +72,30 @@ test("read errors (ENOBUFS) reach receiveFailed, and the socket still counts the
 });
 
 test("TapPoint forwards attachFilter exactly when its transport has one", () => {
-  const plain = new FakeTransport(0, { portid: 1 });
+  const plain: Transport = {
+    protocol: NETLINK_ROUTE,
+    portid: 1,
+    fd: 3,
+    send: () => {},
+    receive: () => undefined,
+    wait: () => Promise.resolve("closed"),
+    cancelWait: () => {},
+    setOption: () => {},
+    getOption: () => 0,
+    close: () => {},
+  };
   assert.equal(new TapPoint(plain).attachFilter, undefined);
   const programs: Uint8Array[] = [];
-  const filtering = Object.assign(new FakeTransport(0, { portid: 1 }), {
+  const filtering = {
+    ...plain,
     attachFilter: (program: Uint8Array) => void programs.push(program),
-  });
+  };
   new TapPoint(filtering).attachFilter!(new Uint8Array(8));
   assert.equal(programs.length, 1);
 });
 
 test("tap() refuses a socket not made by open()", () => {
-  const sock = new NetlinkSocket(new FakeTransport(0, { portid: 1 }));
+  const sock = new NetlinkSocket(kernel().open(NETLINK_ROUTE, { portid: 0 }));
   assert.throws(() => tap(sock, {}), TypeError);
   sock.close();
 });

@@ -1,0 +1,302 @@
+/**
+ * Reply matching, with no I/O: which request a received message answers, which answers belong
+ * to abandoned requests (and are discarded), what an overrun may have cost, and whose turn it is
+ * to run a dump (the kernel runs one dump per socket). Synchronous: the read loop feeds it
+ * messages, and it calls back into the requests it holds.
+ *
+ * @module
+ */
+
+import { decodeAck } from "./ack.ts";
+import { NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from "./constants.ts";
+import { NetlinkError, type NetlinkErrorInit, SyscallError } from "./errors.ts";
+import type { ReceivedMessage } from "./message.ts";
+
+/** A request waiting for its answer; dumps stream their parts through `push`. */
+export interface Pending {
+  readonly seq: number;
+  /** The port replies must come from: 0 is the kernel. */
+  readonly from: number;
+  /** A true dump (NLM_F_DUMP): the kernel never drops its parts. */
+  readonly dump: boolean;
+  /**
+   * NLMSG_DONE (flagged NLM_F_MULTI) ends it: any dump bit was set (NLM_F_ROOT or NLM_F_MATCH
+   * alone start a dump too, and dumps are not acked).
+   */
+  readonly endsAtDone: boolean;
+  /** NLM_F_ECHO was set: the kernel's copy of a notification comes tagged with its group. */
+  readonly echo: boolean;
+  /** Reading for it pauses while this says so (a dump() whose consumer lags). */
+  paused?(): boolean;
+  interrupted: boolean;
+  /** The kernel dropped messages while this was pending: its answer may be among them. */
+  atRisk?: SyscallError;
+  /** Delivers one reply part. */
+  push(message: ReceivedMessage): void;
+  /** Receives the success ack's (or NLMSG_DONE's) fields: a warning, a cookie. */
+  acked?(ack: NetlinkErrorInit): void;
+  /** Ends the request: with an error, or successfully when `error` is undefined. */
+  finish(error?: unknown): void;
+}
+
+/** An answer still owed to a request nobody waits for any more. */
+interface Abandoned {
+  /** NLMSG_DONE ends it (a dump); otherwise the ack does. */
+  readonly endsAtDone: boolean;
+  /** From the kernel: it will answer (unless an overrun took the answer). */
+  readonly kernel: boolean;
+  /** It holds the socket's dump slot until its NLMSG_DONE is read. */
+  readonly holdsDumpSlot: boolean;
+  /** An overrun happened after it was sent: its answer may be lost. */
+  atRisk: boolean;
+}
+
+/**
+ * Answers from user-space peers that are still expected after their request was abandoned. A
+ * peer may never answer, so only this many are remembered (the oldest is forgotten first).
+ */
+export const ABANDONED_PEER_LIMIT = 1024;
+/**
+ * The kernel always answers (or an overrun says it could not), so its abandoned requests are
+ * remembered until answered; this bound only guards against a kernel side that vanished.
+ */
+export const ABANDONED_KERNEL_LIMIT = 65_536;
+
+/** Who a matcher hands what no request claims. */
+export interface MatcherSink {
+  /** An unclaimed message. */
+  unclaimed(message: ReceivedMessage): void;
+}
+
+/** Starts a queued dump once the socket's dump slot is its. */
+export interface DumpStarter {
+  /** Sends the dump request; the slot is the starter's until release(). */
+  start(): void;
+}
+
+/**
+ * The pending and abandoned tables, dispatch of received messages, overruns and the dump slot.
+ */
+export class Matcher {
+  readonly #pending = new Map<number, Pending>();
+  readonly #abandoned = new Map<number, Abandoned>();
+  #abandonedPeers = 0;
+  #seq: number;
+  #echoes = 0;
+  /** The sequence number whose dump runs in the kernel now (0: none). */
+  #dumpSlot = 0;
+  readonly #dumpQueue: DumpStarter[] = [];
+
+  /** Sequence numbers start at a random point, as libnl's and the kernel's own do. */
+  constructor(seq = crypto.getRandomValues(new Uint32Array(1))[0] || 1) {
+    this.#seq = seq;
+  }
+
+  /** Requests waiting for their answers. */
+  get pending(): ReadonlyMap<number, Pending> {
+    return this.#pending;
+  }
+
+  /** How many abandoned requests still expect an answer. */
+  get abandoned(): number {
+    return this.#abandoned.size;
+  }
+
+  /** Whether a request with NLM_F_ECHO is pending (multicast datagrams may answer it). */
+  get echoing(): boolean {
+    return this.#echoes > 0;
+  }
+
+  /** A dump waits for the slot: the running one must be read to its end, paused or not. */
+  get dumpsQueued(): boolean {
+    return this.#dumpQueue.length > 0;
+  }
+
+  /** The next free sequence number (never 0, never one still in use). */
+  nextSeq(): number {
+    do this.#seq = (this.#seq + 1) >>> 0 || 1; while (
+      this.#pending.has(this.#seq) || this.#abandoned.has(this.#seq)
+    );
+    return this.#seq;
+  }
+
+  /** Registers a request before it is sent. */
+  add(pending: Pending): void {
+    this.#pending.set(pending.seq, pending);
+    if (pending.echo) this.#echoes++;
+  }
+
+  /** Whether `pending` is still registered. */
+  has(pending: Pending): boolean {
+    return this.#pending.get(pending.seq) === pending;
+  }
+
+  /**
+   * Unregisters a request that got its answer (or never will: it was not sent). False if it was
+   * no longer registered.
+   */
+  remove(pending: Pending): boolean {
+    if (this.#pending.get(pending.seq) !== pending) return false;
+    this.#pending.delete(pending.seq);
+    if (pending.echo) this.#echoes--;
+    return true;
+  }
+
+  /**
+   * Unregisters a request whose answer is still owed (timeout, abort, an iteration left
+   * early): that answer is discarded when it comes. A kernel dump keeps the dump slot until then.
+   */
+  abandon(pending: Pending): void {
+    if (!this.remove(pending)) return;
+    const kernel = pending.from === 0;
+    const holdsDumpSlot = this.#dumpSlot === pending.seq;
+    this.#abandoned.set(pending.seq, {
+      endsAtDone: pending.endsAtDone,
+      kernel,
+      holdsDumpSlot,
+      atRisk: false,
+    });
+    if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
+    if (this.#abandoned.size - this.#abandonedPeers > ABANDONED_KERNEL_LIMIT) {
+      this.#forgetOldest(true);
+    }
+  }
+
+  /**
+   * Runs `starter` now if no dump runs on the socket, else when the running one (and those
+   * queued before it) have ended. Returns a function that withdraws a starter still queued.
+   */
+  whenDumpSlotFree(starter: DumpStarter): () => void {
+    if (this.#dumpSlot === 0 && this.#dumpQueue.length === 0) {
+      starter.start();
+    } else {
+      this.#dumpQueue.push(starter);
+    }
+    return () => {
+      const i = this.#dumpQueue.indexOf(starter);
+      if (i >= 0) this.#dumpQueue.splice(i, 1);
+    };
+  }
+
+  /** The dump with sequence number `seq` runs in the kernel now (it was sent). */
+  takeDumpSlot(seq: number): void {
+    this.#dumpSlot = seq;
+  }
+
+  /** The dump `seq` ended, or was never sent: the next queued dump starts. */
+  releaseDumpSlot(seq: number): void {
+    if (this.#dumpSlot !== seq) return;
+    this.#dumpSlot = 0;
+    this.#startNextDump();
+  }
+
+  /**
+   * Hands `msg` to the request it answers, or discards it for an abandoned one. Returns false
+   * when no request claims it. Only unicast messages from the request's destination answer it,
+   * but for the kernel's group-tagged copy of a notification a request with NLM_F_ECHO asked for.
+   */
+  claim(msg: ReceivedMessage): boolean {
+    const pending = this.#pending.get(msg.seq);
+    if (msg.group !== 0) {
+      if (pending?.echo && msg.sender === 0 && pending.from === 0) {
+        pending.push(msg);
+        return true;
+      }
+      return false;
+    }
+    if (pending && pending.from === msg.sender) {
+      this.#answer(pending, msg);
+      return true;
+    }
+    const abandoned = this.#abandoned.get(msg.seq);
+    if (abandoned === undefined || (msg.sender === 0) !== abandoned.kernel) return false;
+    // A non-dump's multipart reply has its NLMSG_DONE before the ack: only the ack ends it.
+    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && abandoned.endsAtDone)) {
+      this.#abandoned.delete(msg.seq);
+      if (!abandoned.kernel) this.#abandonedPeers--;
+      if (abandoned.holdsDumpSlot) this.releaseDumpSlot(msg.seq);
+    }
+    return true;
+  }
+
+  /**
+   * The kernel dropped messages for this socket (ENOBUFS). Dump parts are never dropped (the
+   * kernel fills dumps only when there is room), and only the kernel's answers are (a peer's
+   * send fails instead), so the kernel's plain answers are at risk. The kernel reports ENOBUFS
+   * before handing out what was queued already, so a request fails only if its answer is not
+   * there once the queue has been read to the end: {@linkcode drained}.
+   */
+  overrun(err: SyscallError): void {
+    for (const pending of this.#pending.values()) {
+      if (!pending.dump && pending.from === 0) pending.atRisk = err;
+    }
+    for (const abandoned of this.#abandoned.values()) {
+      if (abandoned.kernel && !abandoned.endsAtDone) abandoned.atRisk = true;
+    }
+  }
+
+  /**
+   * The receive queue is empty: an answer at risk that has not come was lost. Such requests
+   * fail; such abandoned answers are no longer expected.
+   */
+  drained(): void {
+    for (const [seq, abandoned] of this.#abandoned) {
+      if (abandoned.atRisk) this.#abandoned.delete(seq);
+    }
+    for (const pending of [...this.#pending.values()]) {
+      if (!pending.atRisk) continue;
+      pending.finish(
+        new SyscallError(
+          "recvmsg",
+          pending.atRisk.errno,
+          "the kernel dropped messages for this socket, among them this request's answer: "
+            + "retry, and consider a separate socket for multicast or a larger receiveBufferSize",
+        ),
+      );
+    }
+  }
+
+  /** Ends every pending request with `error` (close, or a read that failed for good). */
+  failAll(error: unknown): void {
+    for (const pending of [...this.#pending.values()]) pending.finish(error);
+    this.#dumpQueue.length = 0;
+  }
+
+  #answer(pending: Pending, msg: ReceivedMessage): void {
+    if (msg.flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+    if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.endsAtDone)) {
+      let error: unknown;
+      try {
+        const ack = decodeAck(msg);
+        if (ack.errno !== 0) error = new NetlinkError(ack);
+        else pending.acked?.(ack);
+      } catch (err) {
+        error = err;
+      }
+      pending.finish(error);
+      // The kernel's dump ended (or never started): the next queued dump may run.
+      if (this.#dumpSlot === pending.seq) this.releaseDumpSlot(pending.seq);
+      return;
+    }
+    // A multipart reply's NLMSG_DONE (flagged NLM_F_MULTI) precedes the ack; without the flag it
+    // is data (the connector sends its messages with that type).
+    if (msg.type === NLMSG_NOOP || (msg.type === NLMSG_DONE && msg.flags & NLM_F_MULTI)) return;
+    pending.push(msg);
+  }
+
+  #forgetOldest(kernel: boolean): void {
+    for (const [seq, abandoned] of this.#abandoned) {
+      if (abandoned.kernel !== kernel) continue;
+      this.#abandoned.delete(seq);
+      if (!kernel) this.#abandonedPeers--;
+      if (abandoned.holdsDumpSlot) this.releaseDumpSlot(seq);
+      return;
+    }
+  }
+
+  #startNextDump(): void {
+    // A starter that fails to send releases the slot itself, which starts the next one.
+    const next = this.#dumpQueue.shift();
+    next?.start();
+  }
+}

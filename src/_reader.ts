@@ -1,0 +1,176 @@
+/**
+ * The read loop: drains the transport while something wants data, waits for more only while
+ * something waits for it, and never keeps the event loop from running other work.
+ *
+ * @module
+ */
+
+import { SyscallError } from "./errors.ts";
+import type { Datagram, Transport, WaitResult } from "./transport.ts";
+
+/**
+ * How long one turn of the read loop may drain the socket before it yields to the event loop
+ * (through a wait, which returns at once while data is queued): long enough that a flood of
+ * one-message datagrams isn't slowed by a poll round trip every few messages, short enough that
+ * timers and other sockets still run.
+ */
+const DRAIN_BUDGET_MS = 4;
+/** The clock is read once per this many datagrams: reading it costs more than a small datagram. */
+const DRAIN_CLOCK_EVERY = 16;
+/**
+ * How long answers may settle synchronously (the kernel answers inside sendmsg, the read runs at
+ * once and the promise settles as a microtask) before the next answer waits for a macrotask, so
+ * that a loop of `await request()` lets timers, I/O and other sockets run. A yield costs some
+ * 10-30 us; one per this many ms keeps a request loop within a few percent of its speed.
+ */
+const SYNC_BUDGET_MS = 2;
+
+/** What the read loop asks of the socket. */
+export interface ReaderHost {
+  /** Something waits for data: reading may block (wait) for it, keeping the process alive. */
+  wantsWait(): boolean;
+  /** Data already queued would be taken: read without waiting (read-ahead). */
+  wantsRead(): boolean;
+  /** Hands over one datagram. */
+  dispatch(datagram: Datagram): void;
+  /** ENOBUFS: the kernel dropped messages for this socket. */
+  overrun(error: SyscallError): void;
+  /** The receive queue was read empty. */
+  drained(): void;
+  /** Reading failed for good. */
+  fail(error: unknown): void;
+}
+
+const setImmediateOrTimeout: (run: () => void) => void = typeof globalThis.setImmediate
+    === "function"
+  ? (run) => globalThis.setImmediate(run)
+  : (run) => setTimeout(run, 0);
+
+/** Reads a transport for a socket. */
+export class Reader {
+  readonly #transport: Transport;
+  readonly #host: ReaderHost;
+  #pumping = false;
+  #draining = false;
+  #stopped = false;
+  /** When the current run of synchronous answers began; -1 once a macrotask has run. */
+  #syncSince = -1;
+  /** A drain was put off until a macrotask has run. */
+  #deferred = false;
+
+  /** Reads `transport` for `host`. */
+  constructor(transport: Transport, host: ReaderHost) {
+    this.#transport = transport;
+    this.#host = host;
+  }
+
+  /** True while the loop runs (draining or waiting). */
+  get running(): boolean {
+    return this.#pumping;
+  }
+
+  /** Stops for good (the socket closed or failed). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Demand changed: start the loop if something wants data, cancel its wait if nothing does. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#host.wantsWait()) {
+      if (!this.#pumping) void this.#pump();
+    } else if (this.#pumping) {
+      this.#transport.cancelWait();
+    } else if (this.#host.wantsRead()) {
+      this.#drain(); // read-ahead of what is queued, without waiting for more
+    }
+  }
+
+  /**
+   * A request was sent: its answer may be queued already (the kernel answers inside sendmsg),
+   * so read now, even while the loop waits, before a flood of requests overflows the receive
+   * buffer. Unless answers have settled synchronously for too long: then the read waits for a
+   * macrotask, and timers, I/O and other sockets run first.
+   */
+  afterSend(): void {
+    if (this.#stopped) return;
+    if (!this.#deferred) {
+      const now = performance.now();
+      if (this.#syncSince < 0) {
+        this.#syncSince = now;
+        setImmediateOrTimeout(this.#macrotask);
+      } else if (now - this.#syncSince > SYNC_BUDGET_MS) {
+        this.#deferred = true;
+      }
+    }
+    if (!this.#deferred) this.#drain();
+    this.kick();
+  }
+
+  readonly #macrotask = (): void => {
+    this.#syncSince = -1;
+    if (!this.#deferred) return;
+    this.#deferred = false;
+    if (this.#stopped) return;
+    this.#drain();
+    this.kick();
+  };
+
+  /** Reads and dispatches while something wants data, for up to a time budget. */
+  #drain(): boolean {
+    if (this.#draining || this.#deferred || this.#stopped) return false;
+    this.#draining = true;
+    try {
+      const host = this.#host;
+      const deadline = performance.now() + DRAIN_BUDGET_MS;
+      for (let n = 1; !this.#stopped && host.wantsRead(); n++) {
+        if (n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
+        let datagram: Datagram | undefined;
+        try {
+          datagram = this.#transport.receive();
+        } catch (err) {
+          if (err instanceof SyscallError && err.code === "ENOBUFS") {
+            host.overrun(err);
+            continue;
+          }
+          this.#stopped = true;
+          host.fail(err);
+          return false;
+        }
+        if (datagram === undefined) {
+          host.drained();
+          return true;
+        }
+        host.dispatch(datagram);
+      }
+      return false;
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (!this.#stopped) {
+        this.#drain();
+        // A put-off drain resumes from its macrotask, which restarts the loop if need be.
+        if (this.#stopped || this.#deferred || !this.#host.wantsWait()) break;
+        let woke: WaitResult;
+        try {
+          woke = await this.#transport.wait();
+        } catch (err) {
+          // Never an unhandled rejection, never a silent stall.
+          this.#stopped = true;
+          this.#host.fail(err);
+          return;
+        }
+        if (woke === "closed") break;
+        // A wait is a macrotask boundary: answers may settle synchronously again.
+        this.#syncSince = -1;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+}

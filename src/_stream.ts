@@ -1,0 +1,237 @@
+/**
+ * The stream of what no request claims: a queue, the iterations reading it and the backlog that
+ * pauses reading. Used twice by a socket: for messages (messages(), batches()) and for whole
+ * datagrams (datagrams()). Does no I/O: the socket's read loop delivers, and `wake` tells it
+ * that demand changed.
+ *
+ * @module
+ */
+
+import { Fifo } from "./_fifo.ts";
+import { orderedSteps } from "./_steps.ts";
+
+/** An error waiting in the stream for its next reader. */
+export class QueuedFailure {
+  /** @param error What the reader that takes it throws. */
+  constructor(readonly error: unknown) {}
+}
+
+/** One reader waiting for its next item. */
+interface Waiter<T> {
+  resolve(result: IteratorResult<T>): void;
+  reject(error: unknown): void;
+}
+
+/** What a stream needs from its socket. */
+export interface StreamHost<T> {
+  /** Demand changed: start reading, or stop. */
+  wake(): void;
+  /** Throws if the socket is closed or broken (checked when an iteration starts). */
+  checkOpen(): void;
+  /** The error that made reading impossible, if any. */
+  failure(): unknown;
+  /** True once the socket is closed. */
+  closed(): boolean;
+  /** The item standing for a run of lost items. */
+  overrunMarker(): T;
+  /** Whether `item` is such a marker. */
+  isOverrunMarker(item: T): boolean;
+  /** Counts one overrun (a run of items dropped at the cap). */
+  countOverrun(): void;
+}
+
+/**
+ * A queue of unclaimed items and its readers. Reading for it pauses at `backlog` queued items
+ * and resumes once half are taken (hysteresis: resuming as soon as one is taken would read a
+ * whole datagram into a queue with room for one).
+ */
+export class Stream<T> {
+  readonly #host: StreamHost<T>;
+  readonly #backlog: number;
+  readonly #queue = new Fifo<T | QueuedFailure>();
+  readonly #waiters: Waiter<T>[] = [];
+  #iterators = 0;
+  #paused = false;
+
+  /**
+   * @param host The socket's side.
+   * @param backlog Most items queued before reading pauses for this stream.
+   */
+  constructor(host: StreamHost<T>, backlog: number) {
+    this.#host = host;
+    this.#backlog = backlog;
+  }
+
+  /** A next() is waiting: reading must go on, and may wait for data. */
+  get waiting(): boolean {
+    return this.#waiters.length > 0;
+  }
+
+  /** An iteration is open (it may not be waiting). */
+  get active(): boolean {
+    return this.#iterators > 0;
+  }
+
+  /**
+   * Whether an open iteration has room for read-ahead: reading may go on while data is queued
+   * in the kernel, but an iteration that is not waiting never makes the socket wait for more.
+   */
+  get wantsReadAhead(): boolean {
+    const length = this.#queue.length;
+    if (length >= this.#backlog) this.#paused = true;
+    else if (length <= this.#backlog / 2) this.#paused = false;
+    return this.#iterators > 0 && !this.#paused;
+  }
+
+  /** Hands an item (or a failure) to a waiting reader, or queues it. */
+  deliver(entry: T | QueuedFailure): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      if (entry instanceof QueuedFailure) waiter.reject(entry.error);
+      else waiter.resolve({ value: entry, done: false });
+      return;
+    }
+    // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
+    // goes on only for a pending request, and then the queue is capped: drop, never silently.
+    const cap = this.#iterators > 0 ? 2 * this.#backlog : this.#backlog;
+    if (this.#queue.length >= cap) {
+      // One marker (one slot over the cap) stands for the whole run of drops; nothing already
+      // queued is replaced.
+      const last = this.#queue.last;
+      if (
+        last === undefined || last instanceof QueuedFailure || !this.#host.isOverrunMarker(last)
+      ) {
+        this.#host.countOverrun();
+        this.#queue.push(this.#host.overrunMarker());
+      }
+      return;
+    }
+    this.#queue.push(entry);
+  }
+
+  /** Ends every waiting step (the socket closed). */
+  close(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+  }
+
+  /** Rejects every waiting step with `error` (reading became impossible). */
+  fail(error: unknown): void {
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+  }
+
+  /**
+   * An iteration: one item per step, or (`runs`) every queued item up to the next failure. A
+   * failure is thrown by the step that reaches it and ends that iteration; what follows stays
+   * queued for the next. Aborting throws the signal's reason.
+   */
+  iterate(signal: AbortSignal | undefined, runs: boolean): AsyncIterableIterator<T | T[]> {
+    type Step = IteratorResult<T | T[]>;
+    const host = this.#host;
+    const queue = this.#queue;
+    host.checkOpen();
+    let active = true;
+    this.#iterators++;
+    let onAbort: (() => void) | undefined;
+    let waiter: Waiter<T> | undefined;
+    const finish = () => {
+      if (!active) return;
+      active = false;
+      this.#iterators--;
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+      if (waiter) {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      }
+      host.wake();
+    };
+    if (signal) {
+      onAbort = () => {
+        const w = waiter;
+        finish();
+        w?.reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    /** Appends the queued items up to the first failure (which stays queued) to `run`. */
+    const takeRun = (run: T[]): T[] => {
+      while (queue.length > 0 && !(queue.first instanceof QueuedFailure)) {
+        run.push(queue.shift() as T);
+      }
+      return run;
+    };
+    // A next() called while a step waits runs after it: steps take items in the order they were
+    // asked for, and one iteration has one waiter at most.
+    const steps = orderedSteps((): Promise<Step> => {
+      if (signal?.aborted) {
+        finish();
+        return Promise.reject(signal.reason);
+      }
+      if (!active) return Promise.resolve({ value: undefined, done: true });
+      if (queue.length > 0) {
+        const entry = queue.first!;
+        if (entry instanceof QueuedFailure) {
+          // Thrown like any error from an async iterator, it ends this iteration (a for-await
+          // loop does not call return() after a throw); what follows stays queued for the next.
+          queue.shift();
+          finish();
+          return Promise.reject(entry.error);
+        }
+        const value = runs ? takeRun([]) : queue.shift() as T;
+        // Taking items can only matter to reading if the stream was paused for them; a check per
+        // item would cost more than the item. Once the queue is empty, a waiting step wakes it.
+        if (this.#paused) host.wake();
+        return Promise.resolve({ value, done: false });
+      }
+      const failure = host.failure();
+      if (failure !== undefined) {
+        finish();
+        return Promise.reject(failure);
+      }
+      if (host.closed()) {
+        finish();
+        return Promise.resolve({ value: undefined, done: true });
+      }
+      return steps.waiting(
+        new Promise<Step>((resolve, reject) => {
+          waiter = {
+            resolve: (r) => {
+              waiter = undefined;
+              if (r.done) {
+                finish();
+                resolve(r);
+              } else if (runs) {
+                // Delivered while the read loop dispatches a datagram: the rest of it (and of
+                // this drain) is queued by the time microtasks run, and joins the run.
+                const run = [r.value];
+                queueMicrotask(() => {
+                  resolve({ value: takeRun(run), done: false });
+                  if (this.#paused) host.wake();
+                });
+              } else {
+                resolve(r);
+              }
+            },
+            reject: (e) => {
+              waiter = undefined;
+              finish();
+              reject(e);
+            },
+          };
+          this.#waiters.push(waiter);
+          host.wake();
+        }),
+      );
+    });
+    const iterator: AsyncIterableIterator<T | T[]> = {
+      next: steps.next,
+      return: () => {
+        const w = waiter;
+        finish();
+        w?.resolve({ value: undefined, done: true }); // a next() still pending ends too
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+}

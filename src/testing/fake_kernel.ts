@@ -1,0 +1,771 @@
+/**
+ * An in-memory netlink "kernel" for tests: sockets opened through it are {@linkcode Transport}s
+ * that follow the kernel's rules, so code that passes against it does not fail on the real
+ * kernel for a reason the fake hid:
+ *
+ * - a request to the kernel is answered inside `send()` (as sendmsg does), replies and the ack
+ *   each in their own datagram; errors are always acked, with the request echoed (unless
+ *   NETLINK_CAP_ACK) and extended-ack attributes when NETLINK_EXT_ACK is on;
+ * - one dump per socket: a dump request while a dump runs is answered with EBUSY; a dump's first
+ *   datagram is queued inside `send()`, and each later one only when a `receive()` leaves the
+ *   receive queue at most half full (a dump advances only when read);
+ * - the receive buffer is finite: a message the kernel sends to a socket whose queue is over
+ *   its receive buffer is dropped and the next `receive()` throws ENOBUFS (unless
+ *   NETLINK_NO_ENOBUFS), before anything still queued; until the queue has been emptied,
+ *   everything else the kernel sends it is dropped too (NETLINK_S_CONGESTED);
+ * - multicast reaches every member of the group but the sender; NLM_F_ECHO sends the requester
+ *   its copy of a notification, tagged with the group; user-space senders to a full peer get
+ *   EAGAIN, and a send with a group and port 0 to a protocol nothing in the kernel serves
+ *   delivers the multicast, then fails with ECONNREFUSED.
+ *
+ * What the kernel does is programmed per protocol and message type with
+ * {@linkcode FakeKernel.serve}; a socket's `script` hook replaces that for tests that answer by
+ * hand.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_ROUTE, open, RTM_GETLINK, RTM_NEWLINK } from "@netlink/netlink";
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ *
+ * const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+ *   messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
+ * }));
+ * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+ * const links = await sock.request({ type: RTM_GETLINK, flags: 0x300 });
+ * console.log(links.length); // 1
+ * ```
+ *
+ * @module
+ */
+
+import { AttributeEncoder } from "../attribute.ts";
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_CAP_ACK,
+  NETLINK_DROP_MEMBERSHIP,
+  NETLINK_EXT_ACK,
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_NO_ENOBUFS,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_ECHO,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSGERR_ATTR_COOKIE,
+  NLMSGERR_ATTR_MISS_NEST,
+  NLMSGERR_ATTR_MISS_TYPE,
+  NLMSGERR_ATTR_MSG,
+  NLMSGERR_ATTR_OFFS,
+  NLMSGERR_ATTR_POLICY,
+  SOL_NETLINK,
+} from "../constants.ts";
+import { SyscallError } from "../errors.ts";
+import {
+  alignMessage,
+  decodeMessages,
+  encodeMessage,
+  encodeMessages,
+  type Message,
+  NLMSG_HDRLEN,
+} from "../message.ts";
+import type {
+  Datagram,
+  OpenTransport,
+  Transport,
+  TransportOptions,
+  WaitResult,
+} from "../transport.ts";
+
+const EAGAIN = 11;
+const EBUSY = 16;
+const EBADF = 9;
+const EADDRINUSE = 98;
+const ENOBUFS = 105;
+const ECONNREFUSED = 111;
+const EOPNOTSUPP = 95;
+
+/**
+ * A message as a handler writes it: the kernel fills in `seq` and `portid` from the request
+ * (and NLM_F_MULTI on dump parts).
+ *
+ * @example
+ * ```ts
+ * import { RTM_NEWLINK } from "@netlink/netlink";
+ * import type { MessageSpec } from "@netlink/netlink/testing";
+ * const link: MessageSpec = { type: RTM_NEWLINK, payload: new Uint8Array(16) };
+ * ```
+ */
+export interface MessageSpec {
+  /** nlmsg_type. */
+  readonly type: number;
+  /** nlmsg_flags; the kernel adds NLM_F_MULTI to dump parts. Default 0. */
+  readonly flags?: number;
+  /** Bytes after the header. Default empty. */
+  readonly payload?: Uint8Array;
+}
+
+/**
+ * The extended-ack attributes (NLMSGERR_ATTR_*) of an answer, sent to sockets with
+ * NETLINK_EXT_ACK on. On a success ack only `message` (a warning) and `cookie` are sent.
+ *
+ * @example
+ * ```ts
+ * import type { ExtendedAck } from "@netlink/netlink/testing";
+ * const ext: ExtendedAck = { message: "Unknown device type", offset: 36 };
+ * ```
+ */
+export interface ExtendedAck {
+  /** NLMSGERR_ATTR_MSG: the error text, or a warning on success. */
+  readonly message?: string;
+  /** NLMSGERR_ATTR_OFFS: offset of the offending attribute in the request. */
+  readonly offset?: number;
+  /** NLMSGERR_ATTR_COOKIE: opaque bytes. */
+  readonly cookie?: Uint8Array;
+  /**
+   * NLMSGERR_ATTR_POLICY: writes the policy of the offending attribute (NL_POLICY_TYPE_ATTR_*
+   * attributes) into the nest.
+   */
+  readonly policy?: (nest: AttributeEncoder) => void;
+  /** NLMSGERR_ATTR_MISS_TYPE: a required attribute that is missing. */
+  readonly missingType?: number;
+  /** NLMSGERR_ATTR_MISS_NEST: offset of the nest it is missing from. */
+  readonly missingNest?: number;
+}
+
+/**
+ * How the kernel answers one request, as a {@linkcode RequestHandler} returns it.
+ *
+ * @example
+ * ```ts
+ * import type { Answer } from "@netlink/netlink/testing";
+ * const refused: Answer = { errno: 22, ext: { message: "bad attribute" } };
+ * ```
+ */
+export interface Answer {
+  /** The replies (a `doit`'s, before the ack) or the dump's parts. */
+  readonly messages?: readonly MessageSpec[];
+  /** A positive errno fails the request: an NLMSG_ERROR, or for a dump an NLMSG_DONE carrying it. */
+  readonly errno?: number;
+  /** Extended-ack attributes for the ack, the error or the dump's NLMSG_DONE. */
+  readonly ext?: ExtendedAck;
+  /** Flags every dump datagram from the first NLM_F_DUMP_INTR (the data changed meanwhile). */
+  readonly interrupted?: boolean;
+  /**
+   * Notifications the request causes: multicast to the group's members (the requester's seq
+   * and port in their headers). With NLM_F_ECHO the requester is left out of the multicast and
+   * gets its own copy, tagged with the group, before the ack, as rtnetlink does.
+   */
+  readonly notify?: readonly {
+    readonly group: number;
+    readonly messages: readonly MessageSpec[];
+  }[];
+  /** Answers nothing at all, not even an ack (a kernel that hangs, a dropped request). */
+  readonly silent?: boolean;
+}
+
+/**
+ * Programs the kernel's answer to one message type: gets the request and the socket it came
+ * from; returning undefined acks it with no replies.
+ *
+ * @example
+ * ```ts
+ * import type { RequestHandler } from "@netlink/netlink/testing";
+ * const echo: RequestHandler = (request) => ({ messages: [{ type: request.type, payload: request.payload }] });
+ * ```
+ */
+export type RequestHandler = (request: Message, socket: FakeSocket) => Answer | undefined | void;
+
+/**
+ * Options of {@linkcode FakeKernel}.
+ *
+ * @example
+ * ```ts
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ * const kernel = new FakeKernel({ receiveBufferSize: 64 * 1024 });
+ * ```
+ */
+export interface FakeKernelOptions {
+  /** sk_rcvbuf of each new socket, in bytes. Default 212992 (net.core.rmem_default). */
+  readonly receiveBufferSize?: number;
+  /** Most bytes in one dump datagram (at least one part each). Default 32768, as the kernel. */
+  readonly dumpDatagramSize?: number;
+  /**
+   * What a queued datagram costs against the receive buffer beyond its length (the skb's
+   * overhead in the kernel's truesize accounting). Default 768.
+   */
+  readonly datagramOverhead?: number;
+}
+
+/** A message a socket sent, with where it went. */
+export interface SentMessage {
+  /** The message as decoded from the datagram. */
+  readonly message: Message;
+  /** Destination port (0: the kernel). */
+  readonly portid: number;
+  /** Destination groups, bit n-1 for group n. */
+  readonly groupMask: number;
+}
+
+interface Queued {
+  readonly datagram: Datagram;
+  readonly cost: number;
+}
+
+interface Dump {
+  readonly request: Message;
+  readonly parts: Message[];
+  next: number;
+  readonly answer: Answer;
+}
+
+/**
+ * One socket of a {@linkcode FakeKernel}: a {@linkcode Transport} with what a test needs to see
+ * (what was sent, options, queue) and to do by hand (deliver datagrams, script the kernel).
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_ROUTE, open } from "@netlink/netlink";
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ * const kernel = new FakeKernel();
+ * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+ * console.log(kernel.sockets[0].portid === sock.portid); // true
+ * ```
+ */
+export class FakeSocket implements Transport {
+  /** The protocol it was opened with. */
+  readonly protocol: number;
+  /** Its port ID. */
+  readonly portid: number;
+  /** A made-up descriptor number; -1 once closed. */
+  fd: number;
+  /** Every message sent (framed protocols), in order. */
+  readonly sent: SentMessage[] = [];
+  /** Every datagram sent, as bytes. */
+  readonly sentDatagrams: Uint8Array[] = [];
+  /** Every setOption call that succeeded, in order: [level, name, value]. */
+  readonly options: [number, number, number][] = [];
+  /** Multicast groups joined. */
+  readonly groups: Set<number> = new Set();
+  /** The classic BPF program attached with attachFilter, if any (bytes as given). */
+  filter: Uint8Array | undefined;
+  /** sk_rcvbuf in bytes. */
+  receiveBufferSize: number;
+  /** How many times wait() was called. */
+  waits = 0;
+  /** True once closed. */
+  closed = false;
+  /** Messages dropped because the queue was full (sk_drops). */
+  drops = 0;
+  /**
+   * Replaces the kernel for messages this socket sends to port 0: called once per message,
+   * answers nothing by itself (use {@linkcode deliver}). For tests that answer by hand.
+   */
+  script: ((message: Message, socket: FakeSocket) => void) | undefined;
+  /** Makes a setOption fail: return the error to throw. */
+  failOption: ((level: number, name: number, value: number) => Error | undefined) | undefined;
+
+  readonly #kernel: FakeKernel;
+  readonly #queue: Queued[] = [];
+  #queueHead = 0;
+  #rmem = 0;
+  #error = 0;
+  #congested = false;
+  #dump: Dump | undefined;
+  #wake: ((result: WaitResult) => void) | undefined;
+
+  /** Use {@linkcode FakeKernel.open}. */
+  constructor(kernel: FakeKernel, protocol: number, portid: number, fd: number, rcvbuf: number) {
+    this.#kernel = kernel;
+    this.protocol = protocol;
+    this.portid = portid;
+    this.fd = fd;
+    this.receiveBufferSize = rcvbuf;
+  }
+
+  /** Datagrams in the receive queue. */
+  get queued(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  /** Bytes charged against the receive buffer (sk_rmem_alloc). */
+  get queuedBytes(): number {
+    return this.#rmem;
+  }
+
+  /** True while a wait() is pending. */
+  get waiting(): boolean {
+    return this.#wake !== undefined;
+  }
+
+  /** True while a dump runs on this socket (the kernel's cb_running). */
+  get dumping(): boolean {
+    return this.#dump !== undefined;
+  }
+
+  /** The value of a SOL_NETLINK option that is a flag (0 or 1). */
+  flag(name: number): boolean {
+    return (this.options.findLast(([l, n]) => l === SOL_NETLINK && n === name)?.[2] ?? 0) !== 0;
+  }
+
+  /** Sends one datagram: to the kernel (port 0), a peer's port and/or groups in `groupMask`. */
+  send(data: Uint8Array, portid: number, groupMask: number): void {
+    this.#checkOpen("sendmsg");
+    this.sentDatagrams.push(data.slice());
+    let messages: Message[] = [];
+    try {
+      messages = decodeMessages(data);
+    } catch {
+      // Not netlink messages (an unframed protocol): delivered as they are.
+    }
+    for (const message of messages) this.sent.push({ message, portid, groupMask });
+    for (let group = 1; group <= 32; group++) {
+      if (groupMask & (1 << (group - 1))) {
+        this.#kernel.broadcast(this.protocol, group, data.slice(), { from: this, exclude: portid });
+      }
+    }
+    if (portid !== 0) {
+      const peer = this.#kernel.socket(this.protocol, portid);
+      if (!peer) throw new SyscallError("sendmsg", ECONNREFUSED);
+      if (!peer.#fits()) throw new SyscallError("sendmsg", EAGAIN);
+      peer.#enqueue({ data: data.slice(), sender: this.portid, group: 0 });
+      return;
+    }
+    if (this.script) {
+      for (const message of messages) this.script(message, this);
+      return;
+    }
+    if (!this.#kernel.serves(this.protocol)) throw new SyscallError("sendmsg", ECONNREFUSED);
+    for (const message of messages) this.#kernel.handle(this, message);
+  }
+
+  /** Reads the next datagram; throws ENOBUFS first if the kernel dropped messages for it. */
+  receive(): Datagram | undefined {
+    this.#checkOpen("recvmsg");
+    try {
+      if (this.#error) {
+        const errno = this.#error;
+        this.#error = 0;
+        throw new SyscallError("recvmsg", errno);
+      }
+      if (this.#queueHead === this.#queue.length) return undefined;
+      return this.#dequeue();
+    } finally {
+      // netlink_rcv_wake, at the end of every recvmsg: an empty queue ends the congestion.
+      if (this.#queueHead === this.#queue.length) this.#congested = false;
+    }
+  }
+
+  #dequeue(): Datagram {
+    const queued = this.#queue[this.#queueHead++];
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+    }
+    this.#rmem -= queued.cost;
+    // netlink_recvmsg: a running dump goes on once the queue is at most half full.
+    if (this.#dump && this.#rmem <= this.receiveBufferSize / 2) this.#continueDump();
+    return queued.datagram;
+  }
+
+  /** Resolves "readable" at once when something is queued, else when something arrives. */
+  wait(): Promise<WaitResult> {
+    if (this.closed) return Promise.resolve("closed");
+    if (this.#wake) throw new Error("FakeSocket: two waits outstanding");
+    this.waits++;
+    if (this.queued > 0 || this.#error) return Promise.resolve("readable");
+    return new Promise((resolve) => this.#wake = resolve);
+  }
+
+  /** Ends a pending wait with "cancelled". */
+  cancelWait(): void {
+    this.#resolve("cancelled");
+  }
+
+  /** setsockopt: records it; joins and leaves groups; NETLINK_* flags change the rules. */
+  setOption(level: number, name: number, value: number): void {
+    this.#checkOpen("setsockopt");
+    const err = this.failOption?.(level, name, value);
+    if (err) throw err;
+    if (level === SOL_NETLINK && name === NETLINK_ADD_MEMBERSHIP) this.groups.add(value);
+    if (level === SOL_NETLINK && name === NETLINK_DROP_MEMBERSHIP) this.groups.delete(value);
+    this.options.push([level, name, value]);
+  }
+
+  /** getsockopt: the last value set, else 0. */
+  getOption(level: number, name: number): number {
+    this.#checkOpen("getsockopt");
+    return this.options.findLast(([l, n]) => l === level && n === name)?.[2] ?? 0;
+  }
+
+  /** Records the program (the fake does not run it). */
+  attachFilter(program: Uint8Array): void {
+    this.#checkOpen("setsockopt");
+    this.filter = program.slice();
+  }
+
+  /** Closes; a pending wait resolves "closed". */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.fd = -1;
+    this.#dump = undefined;
+    this.#kernel.forget(this);
+    this.#resolve("closed");
+  }
+
+  /**
+   * Queues one datagram as the kernel (or `sender`) would send it: `messages` encoded back to
+   * back, or bytes as they are. The receive buffer applies: returns false, and counts a drop
+   * (with ENOBUFS at the next receive unless NETLINK_NO_ENOBUFS), when it is full.
+   */
+  deliver(
+    messages: readonly Message[] | Uint8Array,
+    sender = 0,
+    group = 0,
+    nsid?: number,
+  ): boolean {
+    const data = messages instanceof Uint8Array ? messages : encodeMessages(messages);
+    const datagram: Datagram = nsid !== undefined && this.flag(NETLINK_LISTEN_ALL_NSID)
+      ? { data, sender, group, nsid }
+      : { data, sender, group };
+    if (!this.#fits()) {
+      this.overrun();
+      return false;
+    }
+    this.#enqueue(datagram);
+    return true;
+  }
+
+  /**
+   * The kernel drops a message for this socket (netlink_overrun): counts it and, unless
+   * NETLINK_NO_ENOBUFS is on, the next receive() throws ENOBUFS and the kernel drops what it
+   * sends until the queue has been read empty.
+   */
+  overrun(): void {
+    this.drops++;
+    if (this.flag(NETLINK_NO_ENOBUFS)) return;
+    if (!this.#congested) {
+      this.#congested = true;
+      this.#error = ENOBUFS;
+      this.#resolve("readable");
+    }
+  }
+
+  /** Starts a dump (netlink_dump_start, once none runs): its first datagram is queued now. */
+  startDump(request: Message, answer: Answer, parts: Message[]): void {
+    this.#dump = { request, parts, next: 0, answer };
+    this.#continueDump();
+  }
+
+  /**
+   * Sends the kernel's NLMSG_ERROR for `request` (errno 0: an ack) as netlink_ack builds it for
+   * this socket: capped on success or with NETLINK_CAP_ACK, extended-ack attributes only with
+   * NETLINK_EXT_ACK.
+   */
+  ack(request: Message, errno: number, ext: ExtendedAck): void {
+    this.deliver([
+      ackMessage(request, errno, this.flag(NETLINK_EXT_ACK) ? ext : {}, {
+        capped: errno === 0 || this.flag(NETLINK_CAP_ACK),
+      }),
+    ]);
+  }
+
+  /** netlink_dump: one datagram of parts, NLMSG_DONE in it when they end and it fits. */
+  #continueDump(): void {
+    const dump = this.#dump!;
+    if (this.#rmem >= this.receiveBufferSize) return; // tried again at the next read
+    const limit = this.#kernel.dumpDatagramSize;
+    const { request, parts, answer } = dump;
+    const batch: Message[] = [];
+    let size = 0;
+    const intr = answer.interrupted ? NLM_F_DUMP_INTR : 0;
+    while (dump.next < parts.length) {
+      const part = parts[dump.next];
+      const partSize = alignMessage(NLMSG_HDRLEN + part.payload.length);
+      if (batch.length > 0 && size + partSize > limit) break;
+      batch.push({ ...part, flags: part.flags | intr });
+      size += partSize;
+      dump.next++;
+    }
+    if (dump.next === parts.length) {
+      const done = this.#done(request, answer);
+      if (batch.length === 0 || size + alignMessage(NLMSG_HDRLEN + done.payload.length) <= limit) {
+        batch.push(done);
+        this.#dump = undefined;
+      }
+    }
+    // A dump's datagrams are queued only when there is room, so they are never dropped.
+    this.#enqueue({ data: encodeMessages(batch), sender: 0, group: 0 });
+  }
+
+  #done(request: Message, answer: Answer): Message {
+    const ext = this.flag(NETLINK_EXT_ACK) ? answer.ext ?? {} : {};
+    return doneMessage(request, answer.errno ?? 0, ext, answer.interrupted ? NLM_F_DUMP_INTR : 0);
+  }
+
+  /** netlink_attachskb: refused over the receive buffer, or while congested. */
+  #fits(): boolean {
+    return !this.closed && !this.#congested && this.#rmem <= this.receiveBufferSize;
+  }
+
+  #enqueue(datagram: Datagram): void {
+    if (this.closed) return;
+    const cost = datagram.data.length + this.#kernel.datagramOverhead;
+    this.#rmem += cost;
+    this.#queue.push({ datagram, cost });
+    this.#resolve("readable");
+  }
+
+  #checkOpen(call: string): void {
+    if (this.closed) throw new SyscallError(call, EBADF);
+  }
+
+  #resolve(result: WaitResult): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.(result);
+  }
+}
+
+/**
+ * The NLMSG_ERROR answering `request`, as the kernel's netlink_ack builds it: errno 0 is an ack.
+ * The request is echoed whole (its nlmsg_len as it was) unless `capped` (the default on
+ * success); `ext`'s attributes follow, flagged NLM_F_ACK_TLVS. For tests that answer by hand.
+ *
+ * @example
+ * ```ts
+ * import { decodeAck, RTM_NEWLINK } from "@netlink/netlink";
+ * import { ackMessage } from "@netlink/netlink/testing";
+ * const request = { type: RTM_NEWLINK, flags: 5, seq: 1, portid: 0, payload: new Uint8Array(16) };
+ * console.log(decodeAck(ackMessage(request, 22, { message: "nope" })).detail); // "nope"
+ * ```
+ */
+export function ackMessage(
+  request: Message,
+  errno = 0,
+  ext: ExtendedAck = {},
+  options: { capped?: boolean } = {},
+): Message {
+  const capped = options.capped ?? errno === 0;
+  const tlvs = encodeExtAck(ext, errno === 0);
+  const whole = encodeMessage(request);
+  const echoed = capped ? whole.subarray(0, NLMSG_HDRLEN) : whole;
+  const payload = new Uint8Array(4 + echoed.length + tlvs.length);
+  new DataView(payload.buffer).setInt32(0, -errno, true);
+  payload.set(echoed, 4);
+  payload.set(tlvs, 4 + echoed.length);
+  const flags = (capped ? NLM_F_CAPPED : 0) | (tlvs.length ? NLM_F_ACK_TLVS : 0);
+  return { type: NLMSG_ERROR, flags, seq: request.seq, portid: request.portid, payload };
+}
+
+/**
+ * The NLMSG_DONE ending a dump of `request` (flagged NLM_F_MULTI, plus `flags`), carrying
+ * `errno` (0: success) and `ext`'s attributes. For tests that answer by hand.
+ *
+ * @example
+ * ```ts
+ * import { decodeAck } from "@netlink/netlink";
+ * import { doneMessage } from "@netlink/netlink/testing";
+ * const request = { type: 18, flags: 0x301, seq: 1, portid: 0, payload: new Uint8Array(16) };
+ * console.log(decodeAck(doneMessage(request, 16)).errno); // 16
+ * ```
+ */
+export function doneMessage(
+  request: Message,
+  errno = 0,
+  ext: ExtendedAck = {},
+  flags = 0,
+): Message {
+  const tlvs = encodeExtAck(ext, errno === 0);
+  const payload = new Uint8Array(4 + tlvs.length);
+  new DataView(payload.buffer).setInt32(0, -errno, true);
+  payload.set(tlvs, 4);
+  return {
+    type: NLMSG_DONE,
+    flags: NLM_F_MULTI | flags | (tlvs.length ? NLM_F_ACK_TLVS : 0),
+    seq: request.seq,
+    portid: request.portid,
+    payload,
+  };
+}
+
+function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {
+  const attrs = new AttributeEncoder();
+  if (ext.message !== undefined) attrs.string(NLMSGERR_ATTR_MSG, ext.message);
+  if (!success && ext.offset !== undefined) attrs.u32(NLMSGERR_ATTR_OFFS, ext.offset);
+  if (ext.cookie !== undefined) attrs.bytes(NLMSGERR_ATTR_COOKIE, ext.cookie);
+  if (!success && ext.policy !== undefined) {
+    attrs.nested(NLMSGERR_ATTR_POLICY, ext.policy);
+  }
+  if (!success && ext.missingType !== undefined) {
+    attrs.u32(NLMSGERR_ATTR_MISS_TYPE, ext.missingType);
+  }
+  if (!success && ext.missingNest !== undefined) {
+    attrs.u32(NLMSGERR_ATTR_MISS_NEST, ext.missingNest);
+  }
+  return attrs.finish();
+}
+
+/**
+ * The fake kernel: opens {@linkcode FakeSocket}s (pass {@linkcode open} as `open()`'s
+ * `transport` option), routes what they send between them, and answers requests with the
+ * handlers given to {@linkcode serve}.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_ROUTE, open, RTM_GETROUTE, RTM_NEWROUTE } from "@netlink/netlink";
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ * // 10,000 routes: the dump spans many datagrams, each queued only once the last is read.
+ * const routes = Array.from({ length: 10_000 }, () => ({ type: RTM_NEWROUTE, payload: new Uint8Array(60) }));
+ * const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: routes }));
+ * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+ * let n = 0;
+ * for await (const _ of sock.dump({ type: RTM_GETROUTE, payload: new Uint8Array(12) })) n++;
+ * console.log(n); // 10000
+ * ```
+ */
+export class FakeKernel {
+  /** Most bytes in one dump datagram. */
+  readonly dumpDatagramSize: number;
+  /** Receive-buffer cost of a datagram beyond its length. */
+  readonly datagramOverhead: number;
+  readonly #rcvbuf: number;
+  readonly #handlers = new Map<number, Map<number, RequestHandler>>();
+  readonly #sockets: FakeSocket[] = [];
+  #nextPort = 0x1000;
+  #nextFd = 100;
+
+  /** A kernel with no sockets and nothing served. */
+  constructor(options: FakeKernelOptions = {}) {
+    this.#rcvbuf = options.receiveBufferSize ?? 212_992;
+    this.dumpDatagramSize = options.dumpDatagramSize ?? 32_768;
+    this.datagramOverhead = options.datagramOverhead ?? 768;
+  }
+
+  /** Every socket opened and not closed, in opening order. */
+  get sockets(): readonly FakeSocket[] {
+    return this.#sockets;
+  }
+
+  /**
+   * Opens a socket in this kernel: the {@linkcode OpenTransport} to pass to `open()`. Port 0
+   * gets a fresh port; a port in use throws EADDRINUSE.
+   */
+  readonly open: OpenTransport = (protocol: number, options: TransportOptions): FakeSocket => {
+    let portid = options.portid;
+    if (portid === 0) {
+      do portid = this.#nextPort++; while (this.socket(protocol, portid));
+    } else if (this.socket(protocol, portid)) {
+      throw new SyscallError("bind", EADDRINUSE);
+    }
+    const socket = new FakeSocket(this, protocol, portid, this.#nextFd++, this.#rcvbuf);
+    this.#sockets.push(socket);
+    return socket;
+  };
+
+  /**
+   * Answers requests of `type` on `protocol` with `handler`. A protocol with any handler is
+   * served by the kernel: its other types are answered EOPNOTSUPP; sending to port 0 of a
+   * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it).
+   */
+  serve(protocol: number, type: number, handler: RequestHandler): this {
+    let types = this.#handlers.get(protocol);
+    if (!types) this.#handlers.set(protocol, types = new Map());
+    types.set(type, handler);
+    return this;
+  }
+
+  /** Whether something in the kernel serves `protocol`. */
+  serves(protocol: number): boolean {
+    return this.#handlers.has(protocol);
+  }
+
+  /** The open socket bound to `portid` on `protocol`, if any. */
+  socket(protocol: number, portid: number): FakeSocket | undefined {
+    return this.#sockets.find((s) => s.protocol === protocol && s.portid === portid);
+  }
+
+  /**
+   * Sends a multicast from the kernel: one datagram of `messages` (or bytes) to every member of
+   * `group`; a full member gets an overrun instead. `nsid` is attached for members with
+   * NETLINK_LISTEN_ALL_NSID on. Returns how many members got it.
+   */
+  multicast(
+    protocol: number,
+    group: number,
+    messages: readonly Message[] | Uint8Array,
+    options: { nsid?: number } = {},
+  ): number {
+    const data = messages instanceof Uint8Array ? messages : encodeMessages(messages);
+    return this.broadcast(protocol, group, data, { nsid: options.nsid });
+  }
+
+  /** netlink_broadcast: to the group's members but the sender and `exclude`. */
+  broadcast(
+    protocol: number,
+    group: number,
+    data: Uint8Array,
+    options: { from?: FakeSocket; exclude?: number; nsid?: number },
+  ): number {
+    let delivered = 0;
+    for (const member of this.#sockets) {
+      if (member.protocol !== protocol || !member.groups.has(group)) continue;
+      if (member === options.from || (options.exclude && member.portid === options.exclude)) {
+        continue;
+      }
+      if (member.deliver(data, options.from?.portid ?? 0, group, options.nsid)) delivered++;
+    }
+    return delivered;
+  }
+
+  /** Removes a closed socket. */
+  forget(socket: FakeSocket): void {
+    const i = this.#sockets.indexOf(socket);
+    if (i >= 0) this.#sockets.splice(i, 1);
+  }
+
+  /** netlink_rcv_skb for one message sent to the kernel by `socket`. */
+  handle(socket: FakeSocket, request: Message): void {
+    // Only requests are handled; anything else is ignored, as the kernel does.
+    if (!(request.flags & NLM_F_REQUEST)) return;
+    const handler = this.#handlers.get(socket.protocol)?.get(request.type);
+    const isDump = (request.flags & NLM_F_DUMP) !== 0 && handler !== undefined;
+    // netlink_dump_start: one dump per socket.
+    if (isDump && socket.dumping) {
+      socket.ack(request, EBUSY, {});
+      return;
+    }
+    const answer: Answer = handler
+      ? handler(request, socket) ?? {}
+      : { errno: EOPNOTSUPP };
+    if (answer.silent) return;
+    const reply = (spec: MessageSpec, flags = 0): Message => ({
+      type: spec.type,
+      flags: (spec.flags ?? 0) | flags,
+      seq: request.seq,
+      portid: request.portid,
+      payload: spec.payload ?? new Uint8Array(0),
+    });
+    if (isDump) {
+      socket.startDump(request, answer, (answer.messages ?? []).map((m) => reply(m, NLM_F_MULTI)));
+      return;
+    }
+    if (answer.errno) {
+      socket.ack(request, answer.errno, answer.ext ?? {});
+      return;
+    }
+    for (const { group, messages } of answer.notify ?? []) {
+      const data = encodeMessages(messages.map((m) => reply(m)));
+      const echo = (request.flags & NLM_F_ECHO) !== 0;
+      this.broadcast(socket.protocol, group, data, { exclude: echo ? socket.portid : undefined });
+      if (echo) socket.deliver(data, 0, group);
+    }
+    for (const message of answer.messages ?? []) socket.deliver([reply(message)]);
+    if (request.flags & NLM_F_ACK) socket.ack(request, 0, answer.ext ?? {});
+  }
+}

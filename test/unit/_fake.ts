@@ -1,0 +1,53 @@
+// Helpers for the unit tests: sockets of a FakeKernel (src/testing/), and messages built by hand
+// for tests that script the kernel's answers.
+
+import { NETLINK_ROUTE } from "../../src/constants.ts";
+import type { Message } from "../../src/message.ts";
+import { open, type OpenOptions } from "../../src/open.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
+import { ackMessage, doneMessage, FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
+
+export { FakeKernel, type FakeSocket };
+
+/** A socket of a fresh fake kernel, and its fake transport (`setup` runs before open applies options). */
+export async function fakeSocket(
+  options: OpenOptions = {},
+  setup: (t: FakeSocket, kernel: FakeKernel) => void = () => {},
+  protocol = NETLINK_ROUTE,
+  kernel = new FakeKernel(),
+): Promise<{ sock: NetlinkSocket; t: FakeSocket; kernel: FakeKernel }> {
+  let t!: FakeSocket;
+  const sock = await open(protocol, {
+    ...options,
+    transport: (p, o) => {
+      t = kernel.open(p, o) as FakeSocket;
+      // A kernel that answers nothing unless the test programs it.
+      if (!kernel.serves(p)) t.script = () => {};
+      setup(t, kernel);
+      return t;
+    },
+  });
+  return { sock, t, kernel };
+}
+
+/** A message answering `request`: same seq, the requester's portid in the header. */
+export function reply(request: Message, type: number, payload: Uint8Array, flags = 0): Message {
+  return { type, flags, seq: request.seq, portid: request.portid, payload };
+}
+
+/** NLMSG_ERROR answering `request` (capped): errno 0 is an ack. Extended-ack fields optional. */
+export function ack(
+  request: Message,
+  errno = 0,
+  ext: { detail?: string; offset?: number } = {},
+): Message {
+  return ackMessage(request, errno, { message: ext.detail, offset: ext.offset }, { capped: true });
+}
+
+/** NLMSG_DONE ending a dump, optionally with an error. */
+export function done(request: Message, errno = 0, flags = 0): Message {
+  return doneMessage(request, errno, {}, flags);
+}
+
+/** Lets queued promise callbacks and the read loop run. */
+export const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
