@@ -24,7 +24,7 @@ test("mtuOf() reads the MTU of lo", async () => {
     assert.equal(await mtuOf("lo", { transport: recorder.transport }), 65536);
     writeFileSync(fixture, JSON.stringify(recorder.session(), null, 1) + "\n");
   }
-  // Anywhere, without the kernel: the recorded replies answer the same requests.
+  // Without the kernel: the recorded replies answer the same requests.
   const replayer = new Replayer(readFileSync(fixture, "utf8"));
   assert.equal(await mtuOf("lo", { transport: replayer.transport }), 65536);
   replayer.finish();

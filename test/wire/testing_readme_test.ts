@@ -1,5 +1,6 @@
-// src/testing/README.md shows test/wire/testing_example_test.ts verbatim (with the package's
-// import specifiers), and the Deno command it gives (no --allow-ffi) runs it.
+// src/testing/README.md shows test/wire/testing_fake_example_test.ts and
+// test/wire/testing_example_test.ts verbatim (with the package's import specifiers), and the
+// Deno permissions it gives (none; --allow-read --allow-env=NETLINK_RECORD) run them.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -9,11 +10,18 @@ import { test } from "node:test";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-test("the README's example test is test/wire/testing_example_test.ts", () => {
+const examples = ["testing_fake_example_test.ts", "testing_example_test.ts"];
+
+test("the README's example tests are those in test/wire/, in order", () => {
   const readme = readFileSync(`${root}src/testing/README.md`, "utf8");
-  const block = readme.match(/```ts\n([\s\S]*?)```/)?.[1];
-  assert.ok(block !== undefined, "a ts code block");
-  let example = readFileSync(`${root}test/wire/testing_example_test.ts`, "utf8");
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, examples.length);
+  examples.forEach((file, i) => sameCode(blocks[i], file));
+});
+
+/** `block` is test/wire/`file` with the package's specifiers for the repository's paths. */
+function sameCode(block: string, file: string): void {
+  let example = readFileSync(`${root}test/wire/${file}`, "utf8");
   const exports: Record<string, string> = JSON.parse(
     readFileSync(`${root}deno.json`, "utf8"),
   ).exports;
@@ -26,17 +34,24 @@ test("the README's example test is test/wire/testing_example_test.ts", () => {
     const imports = lines.filter((l) => l.startsWith("import "));
     return { imports: imports.sort(), body: lines.filter((l) => !l.startsWith("import ")) };
   };
-  assert.deepEqual(split(block), split(example));
-});
+  assert.deepEqual(split(block), split(example), file);
+}
 
 if ("Deno" in globalThis) {
-  test("the example passes with the README's Deno permissions: no FFI", () => {
-    const result = spawnSync(
-      process.execPath,
-      ["test", "--allow-read", "--allow-env=NETLINK_RECORD", "test/wire/testing_example_test.ts"],
-      { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", NETLINK_RECORD: "" } },
+  test("the examples pass with the README's Deno permissions: no FFI", () => {
+    const run = (...args: string[]) => {
+      const result = spawnSync(process.execPath, ["test", ...args], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", NETLINK_RECORD: "" },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      return result.stdout;
+    };
+    assert.match(run(`test/wire/${examples[0]}`), /2 passed/);
+    assert.match(
+      run("--allow-read", "--allow-env=NETLINK_RECORD", `test/wire/${examples[1]}`),
+      /1 passed/,
     );
-    assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /1 passed/);
   });
 }
