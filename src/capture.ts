@@ -158,7 +158,8 @@ export class Capture {
         }
       };
       const captureTap: Tap = {
-        sent: (data, portid) => write(record(data, protocol, portid === 0, now())),
+        sent: (data, portid, groups) =>
+          write(record(data, protocol, portid === 0 && groups === 0, now())),
         received: (datagram: Datagram) => write(record(datagram.data, protocol, false, now())),
         detached: () => void this.#end(),
       };
@@ -210,8 +211,8 @@ export class Capture {
 /**
  * Starts capturing every datagram `socket` sends and receives to `target`, as pcap in the nlmon
  * format (`tcpdump -i nlmon0 -w` writes the same): open it with Wireshark, `tshark -r FILE -V`,
- * `tcpdump -r FILE`. Datagrams to the kernel are marked PACKET_KERNEL, the others PACKET_USER, as
- * the kernel marks them for nlmon; the cooked header carries the socket's protocol. `socket` must
+ * `tcpdump -r FILE`. Datagrams to the kernel are marked PACKET_KERNEL, the others (received, or
+ * sent to another port or to groups) PACKET_USER, as the kernel marks them for nlmon; the cooked header carries the socket's protocol. `socket` must
  * come from `open()` (see `tap()`). Throws TypeError for a bad target, SyscallError when the file
  * cannot be created. A write that fails later stops the capture (see {@linkcode Capture.error}).
  *

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
@@ -27,7 +28,10 @@ import type { Datagram, Transport, WaitResult } from "./transport.ts";
  * ```
  */
 export interface Tap {
-  /** A datagram the socket sent (the kernel took it), to `portid` (0: the kernel) and groups. */
+  /**
+   * A datagram the socket sent (the kernel took it), to `portid` (0: the kernel) and groups:
+   * also one whose multicast went out though its unicast half was refused (ECONNREFUSED).
+   */
   sent?(data: Uint8Array, portid: number, groupMask: number): void;
   /** A datagram the socket received. */
   received?(datagram: Datagram): void;
@@ -98,7 +102,20 @@ export class TapPoint implements Transport {
   }
 
   send(data: Uint8Array, portid: number, groupMask: number): void {
-    this.#inner.send(data, portid, groupMask);
+    try {
+      this.#inner.send(data, portid, groupMask);
+    } catch (err) {
+      // sendmsg multicasts first, then fails the unicast half to a port nobody holds (port 0 of
+      // a protocol nothing in the kernel serves): the datagram did go out, to the groups.
+      const multicast = groupMask !== 0 && err instanceof SyscallError
+        && err.code === "ECONNREFUSED";
+      if (multicast) this.#sent(data, portid, groupMask);
+      throw err;
+    }
+    this.#sent(data, portid, groupMask);
+  }
+
+  #sent(data: Uint8Array, portid: number, groupMask: number): void {
     for (const tap of this.#taps) this.#call(tap, () => tap.sent?.(data, portid, groupMask));
   }
 

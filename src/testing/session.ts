@@ -29,7 +29,7 @@
 import { openTransport } from "../../ffi/mod.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoNumber } from "../_errno.ts";
-import { NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
+import { NETLINK_KOBJECT_UEVENT, NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import { format, protocolName } from "../format.ts";
 import { decodeMessages } from "../message.ts";
@@ -389,6 +389,7 @@ class ReplayTransport implements Transport {
 
   /** The recorded replies' sequence numbers (and those their acks echo) made the live ones. */
   #mapSeqs(data: Uint8Array): Uint8Array {
+    if (this.protocol === NETLINK_KOBJECT_UEVENT) return data; // text, not messages
     const view = new DataView(data.buffer);
     const map = (at: number) => {
       const live = this.#seqs.get(view.getUint32(at, HOST_LITTLE_ENDIAN));

@@ -12,6 +12,7 @@ import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
+  NETLINK_USERSOCK,
   NLM_F_DUMP,
   RTM_GETLINK,
   RTM_NEWLINK,
@@ -21,6 +22,7 @@ import { resolveFamily } from "../../src/genl.ts";
 import { decodeMessages } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { tap } from "../../src/tap.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
 import { Netns } from "../host/_netns.ts";
 import { tsharkFields, tsharkVerbose } from "./_tshark.ts";
 
@@ -137,6 +139,37 @@ test("capture(): attached to a live socket and stopped, it holds exactly what ha
   assert.equal(messages.length, 1 + links.length + 1);
   await pcap.stop(); // idempotent
 });
+
+test("datagrams sent to a group or another port are marked PACKET_USER, to the kernel PACKET_KERNEL", async () => {
+  const kernel = new FakeKernel();
+  const chunks: Uint8Array[] = [];
+  await using sock = await open(NETLINK_USERSOCK, {
+    transport: kernel.open,
+    capture: (c) => chunks.push(c),
+  });
+  await using peer = await open(NETLINK_USERSOCK, { transport: kernel.open, groups: [1] });
+  const message = { type: 0x20, payload: new Uint8Array(4) };
+  sock.send(message, { group: 1 });
+  sock.send(message, { portid: peer.portid });
+  assert.throws(() => sock.send(message), SyscallError); // nothing in this kernel serves it
+  assert.deepEqual(records(Buffer.concat(chunks)).map((r) => r.pktType), [6, 6]);
+  const [kernelSide] = records(await captureOf(NETLINK_ROUTE));
+  assert.equal(kernelSide.pktType, 7);
+});
+
+/** A capture of one RTM_GETLINK request to a fake kernel that serves it. */
+async function captureOf(protocol: number): Promise<Uint8Array> {
+  const kernel = new FakeKernel().serve(protocol, RTM_GETLINK, () => ({}));
+  const chunks: Uint8Array[] = [];
+  {
+    await using sock = await open(protocol, {
+      transport: kernel.open,
+      capture: (c) => chunks.push(c),
+    });
+    await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  }
+  return Buffer.concat(chunks);
+}
 
 test("capture to a WritableStream: flushed and closed by stop()", async () => {
   const chunks: Uint8Array[] = [];
