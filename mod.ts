@@ -31,6 +31,7 @@ export * from "./src/errors.ts";
 export * from "./src/genl.ts";
 export * from "./src/message.ts";
 export * from "./src/open.ts";
+export * from "./src/policy.ts";
 export * from "./src/socket.ts";
 export { type Tap, tap, TapPoint } from "./src/tap.ts";
 export type {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { errnoDescription } from "./_errno.ts";
 import { decodeAck } from "./ack.ts";
 import { NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from "./constants.ts";
 import { NetlinkError, type NetlinkErrorInit, SyscallError } from "./errors.ts";
@@ -62,10 +64,32 @@ export const ABANDONED_PEER_LIMIT = 1024;
  */
 export const ABANDONED_KERNEL_LIMIT = 65_536;
 
-/** Who a matcher hands what no request claims. */
-export interface MatcherSink {
-  /** An unclaimed message. */
-  unclaimed(message: ReceivedMessage): void;
+/**
+ * The outcome an NLMSG_ERROR or NLMSG_DONE reports. A malformed extended ack (or echoed
+ * request) does not hide the errno in front of it: that still decides the outcome.
+ */
+function ackOutcome(msg: ReceivedMessage): { ack?: NetlinkErrorInit; error?: unknown } {
+  try {
+    const ack = decodeAck(msg);
+    return ack.errno === 0 ? { ack } : { error: new NetlinkError(ack) };
+  } catch (err) {
+    const { payload } = msg;
+    if (payload.byteLength < 4) return { error: err };
+    const value = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(
+      0,
+      HOST_LITTLE_ENDIAN,
+    );
+    const errno = msg.type === NLMSG_ERROR ? Math.abs(value) : value < 0 ? -value : 0;
+    if (errno === 0) return { ack: { errno, requestSeq: msg.seq } };
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      error: new NetlinkError({
+        errno,
+        requestSeq: msg.seq,
+        detail: `${errnoDescription(errno)} (the extended ack with it was malformed: ${why})`,
+      }),
+    };
+  }
 }
 
 /** Starts a queued dump once the socket's dump slot is its. */
@@ -265,14 +289,8 @@ export class Matcher {
   #answer(pending: Pending, msg: ReceivedMessage): void {
     if (msg.flags & NLM_F_DUMP_INTR) pending.interrupted = true;
     if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.endsAtDone)) {
-      let error: unknown;
-      try {
-        const ack = decodeAck(msg);
-        if (ack.errno !== 0) error = new NetlinkError(ack);
-        else pending.acked?.(ack);
-      } catch (err) {
-        error = err;
-      }
+      const { ack, error } = ackOutcome(msg);
+      if (ack) pending.acked?.(ack);
       pending.finish(error);
       // The kernel's dump ended (or never started): the next queued dump may run.
       if (this.#dumpSlot === pending.seq) this.releaseDumpSlot(pending.seq);

@@ -41,6 +41,9 @@ export interface ReaderHost {
   fail(error: unknown): void;
 }
 
+/** Marks, among held datagrams, where the receive queue was read empty. */
+const DRAINED = Symbol("drained");
+
 const setImmediateOrTimeout: (run: () => void) => void = typeof globalThis.setImmediate
     === "function"
   ? (run) => globalThis.setImmediate(run)
@@ -55,8 +58,14 @@ export class Reader {
   #stopped = false;
   /** When the current run of synchronous answers began; -1 once a macrotask has run. */
   #syncSince = -1;
-  /** A drain was put off until a macrotask has run. */
+  /**
+   * Answers have settled synchronously for long enough: what is read now is held, in order, and
+   * dispatched once a macrotask has run. Reading goes on meanwhile, so that the kernel's queue
+   * does not overflow while the event loop catches up.
+   */
   #deferred = false;
+  /** Datagrams, overruns and queue-empty marks read while deferred, in order. */
+  #held: (Datagram | SyscallError | typeof DRAINED)[] = [];
 
   /** Reads `transport` for `host`. */
   constructor(transport: Transport, host: ReaderHost) {
@@ -103,7 +112,7 @@ export class Reader {
         this.#deferred = true;
       }
     }
-    if (!this.#deferred) this.#drain();
+    this.#drain();
     this.kick();
   }
 
@@ -111,6 +120,14 @@ export class Reader {
     this.#syncSince = -1;
     if (!this.#deferred) return;
     this.#deferred = false;
+    const held = this.#held;
+    this.#held = [];
+    for (const entry of held) {
+      if (this.#stopped) return;
+      if (entry === DRAINED) this.#host.drained();
+      else if (entry instanceof SyscallError) this.#host.overrun(entry);
+      else this.#host.dispatch(entry);
+    }
     if (this.#stopped) return;
     this.#drain();
     this.kick();
@@ -118,7 +135,7 @@ export class Reader {
 
   /** Reads and dispatches while something wants data, for up to a time budget. */
   #drain(): boolean {
-    if (this.#draining || this.#deferred || this.#stopped) return false;
+    if (this.#draining || this.#stopped) return false;
     this.#draining = true;
     try {
       const host = this.#host;
@@ -130,7 +147,8 @@ export class Reader {
           datagram = this.#transport.receive();
         } catch (err) {
           if (err instanceof SyscallError && err.code === "ENOBUFS") {
-            host.overrun(err);
+            if (this.#deferred) this.#held.push(err);
+            else host.overrun(err);
             continue;
           }
           this.#stopped = true;
@@ -138,10 +156,12 @@ export class Reader {
           return false;
         }
         if (datagram === undefined) {
-          host.drained();
+          if (this.#deferred) this.#held.push(DRAINED);
+          else host.drained();
           return true;
         }
-        host.dispatch(datagram);
+        if (this.#deferred) this.#held.push(datagram);
+        else host.dispatch(datagram);
       }
       return false;
     } finally {
@@ -154,7 +174,7 @@ export class Reader {
     try {
       while (!this.#stopped) {
         this.#drain();
-        // A put-off drain resumes from its macrotask, which restarts the loop if need be.
+        // Held datagrams are dispatched from the macrotask, which restarts the loop if need be.
         if (this.#stopped || this.#deferred || !this.#host.wantsWait()) break;
         let woke: WaitResult;
         try {

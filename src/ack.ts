@@ -17,9 +17,11 @@ import {
   NLMSGERR_ATTR_MISS_TYPE,
   NLMSGERR_ATTR_MSG,
   NLMSGERR_ATTR_OFFS,
+  NLMSGERR_ATTR_POLICY,
 } from "./constants.ts";
 import { MalformedMessageError, type NetlinkErrorInit } from "./errors.ts";
 import { alignMessage, type Message, NLMSG_HDRLEN } from "./message.ts";
+import { type AttributePolicy, decodeAttributePolicy } from "./policy.ts";
 
 /** struct nlmsgerr starts with an int error. */
 const ERROR_SIZE = 4;
@@ -27,8 +29,8 @@ const ERROR_SIZE = 4;
 /**
  * Decodes an NLMSG_ERROR or NLMSG_DONE message into the fields of a NetlinkError. `errno` is
  * positive, or 0 for a success acknowledgement or a DONE without error; the extended-ack fields
- * (detail, offset, missing, cookie) are filled in whenever the kernel sent them, on success too
- * (a success ack can carry a warning in `detail`).
+ * (detail, offset, missing, cookie, policy) are filled in whenever the kernel sent them, on
+ * success too (a success ack can carry a warning in `detail`).
  *
  * For NLMSG_ERROR, the payload is the (negative) error, the request's nlmsghdr — whence
  * `requestType` and `requestSeq` — then the request's payload unless the message is flagged
@@ -130,6 +132,7 @@ function decodeExtendedAck(
   let cookie: Uint8Array | undefined;
   let missingType: number | undefined;
   let missingNest: number | undefined;
+  let policy: AttributePolicy | undefined;
   while (attributes.next()) {
     switch (attributes.type) {
       case NLMSGERR_ATTR_MSG:
@@ -148,8 +151,11 @@ function decodeExtendedAck(
       case NLMSGERR_ATTR_MISS_NEST:
         missingNest = attributes.u32();
         break;
+      case NLMSGERR_ATTR_POLICY:
+        policy = decodeAttributePolicy(attributes.bytes());
+        break;
       default:
-        // NLMSGERR_ATTR_POLICY, and types newer than this code, are not needed for the error.
+        // Types newer than this code are not needed for the error.
         break;
     }
   }
@@ -159,6 +165,7 @@ function decodeExtendedAck(
   if (detail !== undefined) result.detail = detail;
   if (offset !== undefined) result.offset = offset;
   if (cookie !== undefined) result.cookie = cookie;
+  if (policy !== undefined) result.policy = policy;
   if (missingType !== undefined) {
     result.missing = missingNest === undefined
       ? { type: missingType }

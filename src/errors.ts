@@ -6,6 +6,7 @@
  */
 
 import { errnoDescription, errnoName } from "./_errno.ts";
+import type { AttributePolicy } from "./policy.ts";
 
 /**
  * A failed system call (socket, bind, sendmsg, recvmsg...).
@@ -62,6 +63,8 @@ export interface NetlinkErrorInit {
   readonly missing?: MissingAttribute;
   /** Opaque cookie (NLMSGERR_ATTR_COOKIE). */
   readonly cookie?: Uint8Array;
+  /** What the offending attribute should have been (NLMSGERR_ATTR_POLICY). */
+  readonly policy?: AttributePolicy;
   /** Type of the request message this error answers. */
   readonly requestType?: number;
   /** Sequence number of the request message this error answers. */
@@ -93,6 +96,11 @@ export class NetlinkError extends Error {
   readonly missing?: MissingAttribute;
   /** Opaque cookie from the extended ack. */
   readonly cookie?: Uint8Array;
+  /**
+   * What the attribute at `offset` should have been (NLMSGERR_ATTR_POLICY): its NL_ATTR_TYPE_*
+   * type and limits, e.g. `{ type: NL_ATTR_TYPE_U32, minValue: 1n, maxValue: 4094n }`.
+   */
+  readonly policy?: AttributePolicy;
   /** Type of the request this answers, when known. */
   readonly requestType?: number;
   /** Sequence number of the request this answers, when known. */
@@ -112,6 +120,7 @@ export class NetlinkError extends Error {
     this.offset = init.offset;
     this.missing = init.missing;
     this.cookie = init.cookie;
+    this.policy = init.policy;
     this.requestType = init.requestType;
     this.requestSeq = init.requestSeq;
   }

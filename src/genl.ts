@@ -14,14 +14,25 @@ import {
   CTRL_ATTR_MCAST_GROUPS,
   CTRL_ATTR_MCAST_GRP_ID,
   CTRL_ATTR_MCAST_GRP_NAME,
+  CTRL_ATTR_OP,
+  CTRL_ATTR_OP_FLAGS,
+  CTRL_ATTR_OP_ID,
+  CTRL_ATTR_OP_POLICY,
+  CTRL_ATTR_OPS,
+  CTRL_ATTR_POLICY,
+  CTRL_ATTR_POLICY_DO,
+  CTRL_ATTR_POLICY_DUMP,
   CTRL_ATTR_VERSION,
   CTRL_CMD_GETFAMILY,
+  CTRL_CMD_GETPOLICY,
   GENL_HDRLEN,
   GENL_ID_CTRL,
   NETLINK_GENERIC,
+  NLM_F_DUMP,
 } from "./constants.ts";
 import { MalformedMessageError, NetlinkError } from "./errors.ts";
 import type { Message } from "./message.ts";
+import { type AttributePolicy, decodeAttributePolicy } from "./policy.ts";
 import type { NetlinkSocket, RequestOptions } from "./socket.ts";
 
 /**
@@ -48,6 +59,33 @@ export interface GenericFamily {
   readonly maxAttribute: number;
   /** Multicast groups: name → group number to join. */
   readonly groups: ReadonlyMap<string, number>;
+  /**
+   * The family's operations: command number → GENL_* flags (GENL_CMD_CAP_DO, GENL_CMD_CAP_DUMP:
+   * whether it can be done or dumped; GENL_CMD_CAP_HASPOL: it has a policy; GENL_ADMIN_PERM,
+   * GENL_UNS_ADMIN_PERM: it needs CAP_NET_ADMIN). Always there in what resolveFamily() and
+   * decodeFamily() return; optional for families built by hand.
+   */
+  readonly operations?: ReadonlyMap<number, number>;
+}
+
+/**
+ * A generic family's attribute policies, as nlctrl's CTRL_CMD_GETPOLICY reports them: which
+ * attributes each operation accepts and what each must be.
+ *
+ * @example
+ * ```ts ignore
+ * import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, NETLINK_GENERIC, open, resolvePolicy } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_GENERIC);
+ * const { operations, policies } = await resolvePolicy(sock, "nlctrl");
+ * const index = operations.get(CTRL_CMD_GETFAMILY)!.do!;
+ * console.log(policies.get(index)!.get(CTRL_ATTR_FAMILY_NAME)); // { type: 12, maxLength: 15 }
+ * ```
+ */
+export interface FamilyPolicy {
+  /** Policy index → attribute type → what the attribute must be. */
+  readonly policies: ReadonlyMap<number, ReadonlyMap<number, AttributePolicy>>;
+  /** Command number → the index of its policy when done (`do`) and when dumped (`dump`). */
+  readonly operations: ReadonlyMap<number, { readonly do?: number; readonly dump?: number }>;
 }
 
 /**
@@ -120,6 +158,7 @@ export function decodeFamily(message: Message): GenericFamily {
     headerSize: 0,
     maxAttribute: 0,
     groups: new Map<string, number>(),
+    operations: new Map<number, number>(),
   };
   for (const a = new AttributeDecoder(decodeGeneric(message.payload).body); a.next();) {
     switch (a.type) {
@@ -148,15 +187,37 @@ export function decodeFamily(message: Message): GenericFamily {
           family.groups.set(name, id);
         }
         break;
+      case CTRL_ATTR_OPS:
+        for (const entry = a.nestedDecoder(); entry.next();) {
+          let id = -1, flags = 0;
+          for (const op = entry.nestedDecoder(); op.next();) {
+            if (op.type === CTRL_ATTR_OP_ID) id = op.u32();
+            else if (op.type === CTRL_ATTR_OP_FLAGS) flags = op.u32();
+          }
+          if (id >= 0) family.operations.set(id, flags);
+        }
+        break;
     }
   }
   return family;
 }
 
+function checkGenericSocket(socket: NetlinkSocket, name: string): void {
+  if (socket.protocol !== NETLINK_GENERIC) {
+    throw new TypeError(
+      `nlctrl is reached through a NETLINK_GENERIC socket, this one is protocol ${socket.protocol}`,
+    );
+  }
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError("family name must be a non-empty string");
+  }
+}
+
 /**
- * Asks nlctrl for the family called `name`: its message type (id), version and multicast
- * groups. `socket` must be a NETLINK_GENERIC socket. Rejects with a NetlinkError with code
- * "ENOENT" when no such family is registered (its module isn't loaded).
+ * Asks nlctrl for the family called `name`: its message type (id), version, header size,
+ * multicast groups and operations. `socket` must be a NETLINK_GENERIC socket. Rejects with a
+ * NetlinkError with code "ENOENT" when no such family is registered (its module isn't loaded).
+ * Nothing is cached: a family whose module was reloaded gets its new id on the next call.
  *
  * @example
  * ```ts ignore
@@ -171,14 +232,7 @@ export async function resolveFamily(
   name: string,
   options?: RequestOptions,
 ): Promise<GenericFamily> {
-  if (socket.protocol !== NETLINK_GENERIC) {
-    throw new TypeError(
-      `resolveFamily needs a NETLINK_GENERIC socket, this one is protocol ${socket.protocol}`,
-    );
-  }
-  if (typeof name !== "string" || name === "") {
-    throw new TypeError("family name must be a non-empty string");
-  }
+  checkGenericSocket(socket, name);
   const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name).finish();
   let replies: Message[];
   try {
@@ -201,4 +255,60 @@ export async function resolveFamily(
     throw new MalformedMessageError(`nlctrl sent ${replies.length} replies, expected 1`, 0);
   }
   return decodeFamily(replies[0]);
+}
+
+/**
+ * Asks nlctrl for the attribute policies of the family called `name` (CTRL_CMD_GETPOLICY, a
+ * dump; kernels from 5.10), of every operation, or of `command` alone. `socket` must be a
+ * NETLINK_GENERIC socket. Rejects with NetlinkError "ENOENT" when no such family is registered
+ * (or, for `command`, the family has no such operation), "EOPNOTSUPP" when the kernel cannot
+ * describe policies.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_GENERIC, open, resolvePolicy } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_GENERIC);
+ * const { policies } = await resolvePolicy(sock, "nlctrl");
+ * console.log(policies.size);
+ * ```
+ */
+export async function resolvePolicy(
+  socket: NetlinkSocket,
+  name: string,
+  options: RequestOptions & { command?: number } = {},
+): Promise<FamilyPolicy> {
+  checkGenericSocket(socket, name);
+  const { command, ...requestOptions } = options;
+  const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name);
+  if (command !== undefined) attrs.u32(CTRL_ATTR_OP, command);
+  const parts = await socket.request({
+    type: GENL_ID_CTRL,
+    flags: NLM_F_DUMP,
+    payload: encodeGeneric(CTRL_CMD_GETPOLICY, 1, attrs.finish()),
+  }, requestOptions);
+  const policies = new Map<number, Map<number, AttributePolicy>>();
+  const operations = new Map<number, { do?: number; dump?: number }>();
+  for (const part of parts) {
+    for (const a = new AttributeDecoder(decodeGeneric(part.payload).body); a.next();) {
+      if (a.type === CTRL_ATTR_POLICY) {
+        for (const byIndex = a.nestedDecoder(); byIndex.next();) {
+          let attributes = policies.get(byIndex.type);
+          if (!attributes) policies.set(byIndex.type, attributes = new Map());
+          for (const byType = byIndex.nestedDecoder(); byType.next();) {
+            attributes.set(byType.type, decodeAttributePolicy(byType.bytes()));
+          }
+        }
+      } else if (a.type === CTRL_ATTR_OP_POLICY) {
+        for (const byOp = a.nestedDecoder(); byOp.next();) {
+          const indices: { do?: number; dump?: number } = {};
+          for (const i = byOp.nestedDecoder(); i.next();) {
+            if (i.type === CTRL_ATTR_POLICY_DO) indices.do = i.u32();
+            else if (i.type === CTRL_ATTR_POLICY_DUMP) indices.dump = i.u32();
+          }
+          operations.set(byOp.type, indices);
+        }
+      }
+    }
+  }
+  return { policies, operations };
 }

@@ -61,8 +61,17 @@ export interface Message {
 export interface ReceivedMessage extends Message {
   /** Port ID of the sending socket, from the datagram's source address: 0 is the kernel. */
   readonly sender: number;
-  /** The multicast group it was delivered through, or 0 if it was sent to this socket alone. */
+  /**
+   * The multicast group it was delivered through, or 0 if it was sent to this socket alone (or
+   * is the kernel's NLM_F_ECHO copy of a notification: then the group is set too).
+   */
   readonly group: number;
+  /**
+   * The network namespace id of its sender as this socket's namespace numbers it, on sockets
+   * opened with `listenAllNsid` (NETLINK_LISTEN_ALL_NSID) when the kernel said; -1 when that
+   * namespace has no id here. Undefined otherwise.
+   */
+  readonly nsid?: number;
 }
 
 // NLMSG_HDRLEN (16: NLMSG_ALIGN(sizeof(struct nlmsghdr)), a u32 length, u16 type, u16 flags,
@@ -221,7 +230,7 @@ export function decodeMessages(datagram: Uint8Array): Message[] {
 
 /**
  * Splits a datagram as {@linkcode decodeMessages} does, each message carrying the datagram's
- * source (`sender`, `group`): what a socket delivers. Each object is built whole, in one shape,
+ * source (`sender`, `group`, `nsid`): what a socket delivers. Each object is built whole, in one shape,
  * which keeps a 100,000-message dump fast.
  *
  * @example
@@ -233,7 +242,7 @@ export function decodeMessages(datagram: Uint8Array): Message[] {
  * ```
  */
 export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
-  const { data, sender, group } = datagram;
+  const { data, sender, group, nsid } = datagram;
   return split(data, (view, at, offset, length) => ({
     type: view.getUint16(at + 4, HOST_LITTLE_ENDIAN),
     flags: view.getUint16(at + 6, HOST_LITTLE_ENDIAN),
@@ -242,6 +251,7 @@ export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
     payload: data.subarray(offset + NLMSG_HDRLEN, offset + length),
     sender,
     group,
+    nsid,
   }));
 }
 

@@ -9,9 +9,12 @@ import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
   MAX_LINKS,
+  NETLINK_BROADCAST_ERROR,
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
   NETLINK_GET_STRICT_CHK,
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_NO_ENOBUFS,
   SOL_NETLINK,
 } from "./constants.ts";
 import { SyscallError } from "./errors.ts";
@@ -47,6 +50,25 @@ export interface OpenOptions {
   strictChecking?: boolean;
   /** Capped acks (NETLINK_CAP_ACK): errors don't echo the request's payload. Default false. */
   capAcks?: boolean;
+  /**
+   * NETLINK_NO_ENOBUFS: the kernel stops reporting ENOBUFS when it drops messages for this
+   * socket. For listeners that would rather lose events silently than see overruns. The kernel
+   * then never tells a request that its answer was dropped either: give requests a `timeout`.
+   * Default false.
+   */
+  noENOBUFS?: boolean;
+  /**
+   * NETLINK_BROADCAST_ERROR: a multicast the kernel fails to deliver to this socket (its queue
+   * is full) is reported to the kernel code that sent it, which may fail the change that caused
+   * it (ctnetlink's reliable event delivery does). Default false.
+   */
+  broadcastError?: boolean;
+  /**
+   * NETLINK_LISTEN_ALL_NSID: receive the multicast of every network namespace that has an id in
+   * this socket's namespace, each message with `nsid` set to that id (see
+   * `ReceivedMessage`). Needs CAP_NET_BROADCAST. Default false.
+   */
+  listenAllNsid?: boolean;
   /**
    * Network namespace to open the socket in: a path (/run/netns/NAME, /proc/PID/ns/net) or a
    * name as `ip netns` uses it. Needs CAP_SYS_ADMIN. Default: the caller's namespace.
@@ -113,8 +135,21 @@ export function open(protocol: number, options: OpenOptions = {}): Promise<Netli
   }
 }
 
+function checkFlag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${name} must be a boolean, got ${value === null ? "null" : typeof value}`);
+  }
+  return value;
+}
+
 function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
   checkInteger("protocol", protocol, 0, MAX_LINKS - 1);
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `open() options must be an object, got ${options === null ? "null" : typeof options}`,
+    );
+  }
   const portid = checkInteger("portid", options.portid ?? 0, 0, 0xffff_ffff);
   const groups = [...(options.groups ?? [])];
   for (const group of groups) checkInteger("multicast group", group, 1, 0xffff_ffff);
@@ -123,8 +158,15 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     : checkInteger("receiveBufferSize", options.receiveBufferSize, 1, 0x7fff_ffff);
   const backlog = checkInteger("backlog", options.backlog ?? 4096, 1, 0x7fff_ffff);
   const netns = options.netns === undefined ? undefined : netnsPath(options.netns);
-  const unframed = options.unframed ?? false;
-  if (typeof unframed !== "boolean") throw new TypeError("unframed must be a boolean");
+  const unframed = checkFlag("unframed", options.unframed);
+  const extendedAcks = checkFlag("extendedAcks", options.extendedAcks ?? true);
+  const flags: [number, boolean][] = [
+    [NETLINK_GET_STRICT_CHK, checkFlag("strictChecking", options.strictChecking)],
+    [NETLINK_CAP_ACK, checkFlag("capAcks", options.capAcks)],
+    [NETLINK_NO_ENOBUFS, checkFlag("noENOBUFS", options.noENOBUFS)],
+    [NETLINK_BROADCAST_ERROR, checkFlag("broadcastError", options.broadcastError)],
+    [NETLINK_LISTEN_ALL_NSID, checkFlag("listenAllNsid", options.listenAllNsid)],
+  ];
   const openWith = options.transport ?? openTransport;
   if (typeof openWith !== "function") throw new TypeError("transport must be a function");
   if (options.capture !== undefined) checkCaptureTarget(options.capture);
@@ -140,9 +182,8 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
         transport.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf);
       }
     }
-    if (options.extendedAcks ?? true) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
-    if (options.strictChecking) transport.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
-    if (options.capAcks) transport.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+    if (extendedAcks) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+    for (const [name, on] of flags) if (on) transport.setOption(SOL_NETLINK, name, 1);
     const socket = new NetlinkSocket(transport, { backlog, unframed });
     attachOnOpen(socket, transport, options.capture);
     for (const group of groups) socket.join(group);

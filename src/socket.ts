@@ -212,7 +212,16 @@ const OVERRUN_DATAGRAM: ReceivedDatagram = Object.freeze({
 });
 
 function overrunMessage(): ReceivedMessage {
-  return { type: NLMSG_OVERRUN, flags: 0, seq: 0, portid: 0, payload: EMPTY, sender: 0, group: 0 };
+  return {
+    type: NLMSG_OVERRUN,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: EMPTY,
+    sender: 0,
+    group: 0,
+    nsid: undefined,
+  };
 }
 
 function checkU32(name: string, value: unknown): number {
@@ -529,47 +538,53 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       options = checkObject("request options", options);
       const from = this.#checkRequest(options);
-      const flags = messages.map((message) => {
+      const completes = (f: number) => (f & NLM_F_ACK) !== 0 || (f & NLM_F_DUMP) === NLM_F_DUMP;
+      const matcher = this.#matcher;
+      let remaining = 0;
+      let dumpIndex = -1;
+      const built = messages.map((message, i) => {
         if (message === null || typeof message !== "object") {
           throw new TypeError("message must be an object like { type, flags?, payload? }");
         }
-        return checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
+        const flags = checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
+        if (completes(flags)) remaining++;
+        if (isDump(flags)) {
+          if (dumpIndex >= 0) {
+            throw new TypeError(
+              "a batch may hold one dump at most: the kernel runs one dump per socket",
+            );
+          }
+          dumpIndex = i;
+        }
+        return this.#message(message, flags, matcher.nextSeq());
       });
-      const completes = (f: number) => (f & NLM_F_ACK) !== 0 || (f & NLM_F_DUMP) === NLM_F_DUMP;
-      let remaining = flags.filter(completes).length;
       if (remaining === 0) {
         throw new TypeError(
           "a batch needs a message with NLM_F_ACK or NLM_F_DUMP: its answer is how the batch "
             + "is known to be complete",
         );
       }
-      if (flags.filter(isDump).length > 1) {
-        throw new TypeError(
-          "a batch may hold one dump at most: the kernel runs one dump per socket",
-        );
-      }
-      // Encoded once with placeholder sequence numbers: every field is checked before anything
-      // is registered or sent.
-      encodeMessages(messages.map((m, i) => this.#message(m, flags[i], 0)));
+      // Every field is checked here, before anything is registered or sent.
+      const bytes = encodeMessages(built);
       options.signal?.throwIfAborted();
-      const matcher = this.#matcher;
+      // The kernel runs one dump per socket: a dump waits for the socket's dump slot.
+      const dumpSeq = from === 0 && dumpIndex >= 0 ? built[dumpIndex].seq : 0;
       return new Promise<Replies>((resolve, reject) => {
         const replies: Replies = [];
-        const members: Pending[] = [];
+        const members: (Pending & { readonly flags: number })[] = [];
         let interrupted = false;
         let settled = false;
         let sent = false;
         let withdraw = () => {};
-        let dumpSeq = 0;
         const settle = (error?: unknown) => {
           if (settled) return;
           settled = true;
           cleanup();
           withdraw();
-          for (const [i, member] of members.entries()) {
+          for (const member of members) {
             // An answer still owed may yet come: it must not leak into the stream. (A message
             // without NLM_F_ACK is answered only if it fails, before the acks that follow it.)
-            if (sent && completes(flags[i])) matcher.abandon(member);
+            if (sent && completes(member.flags)) matcher.abandon(member);
             else matcher.remove(member);
           }
           if (!sent && dumpSeq) matcher.releaseDumpSlot(dumpSeq);
@@ -579,14 +594,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           this.#reader.kick(); // nothing may want data now (a timeout, say): stop reading
         };
         const cleanup = this.#guard(options, settle);
-        const built = messages.map((message, i) => {
-          const seq = matcher.nextSeq();
-          const member: Pending = {
+        for (const { seq, flags } of built) {
+          const member: Pending & { flags: number } = {
             seq,
+            flags,
             from,
-            dump: (flags[i] & NLM_F_DUMP) === NLM_F_DUMP,
-            endsAtDone: isDump(flags[i]),
-            echo: (flags[i] & NLM_F_ECHO) !== 0,
+            dump: (flags & NLM_F_DUMP) === NLM_F_DUMP,
+            endsAtDone: isDump(flags),
+            echo: (flags & NLM_F_ECHO) !== 0,
             interrupted: false,
             push: (msg) => replies.push(msg),
             acked: (ack: NetlinkErrorInit) => {
@@ -598,15 +613,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
               if (!matcher.remove(member)) return;
               if (member.interrupted) interrupted = true;
               if (error !== undefined) settle(error);
-              else if (completes(flags[i]) && --remaining === 0) settle();
+              else if (completes(flags) && --remaining === 0) settle();
             },
           };
           members.push(member);
           matcher.add(member);
-          if (from === 0 && isDump(flags[i])) dumpSeq = seq;
-          return this.#message(message, flags[i], seq);
-        });
-        const bytes = encodeMessages(built);
+        }
         const send = () => {
           if (dumpSeq) matcher.takeDumpSlot(dumpSeq);
           sent = true;
@@ -619,10 +631,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           }
           this.#reader.afterSend();
         };
-        // The kernel runs one dump per socket: a second one would fail with EBUSY.
-        if (dumpSeq) withdraw = matcher.whenDumpSlotFree({ start: send });
-        else send();
-        this.#reader.kick();
+        if (dumpSeq) {
+          withdraw = matcher.whenDumpSlotFree({ start: send });
+          this.#reader.kick(); // a dump queued behind another needs that one read to its end
+        } else {
+          send();
+        }
       });
     } catch (err) {
       return Promise.reject(err);

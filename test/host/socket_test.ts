@@ -2,16 +2,66 @@
 // kernel's own rules (uevents, one dump per socket, acks inside sendmsg...) make of it.
 
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
+import { AttributeEncoder } from "../../src/attribute.ts";
 import {
+  AF_INET,
+  IFA_ADDRESS,
+  IFA_LOCAL,
   NETLINK_KOBJECT_UEVENT,
   NETLINK_ROUTE,
+  NETLINK_USERSOCK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_ECHO,
+  NLM_F_EXCL,
+  RTM_GETLINK,
+  RTM_GETROUTE,
+  RTM_NEWADDR,
   RTM_NEWLINK,
+  RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
 import { Netns } from "./_netns.ts";
+import { ifinfomsg } from "./_rtnl.ts";
+
+const ROUTES = 20_000;
+
+/** A namespace with ROUTES host routes (198.18.0.0/15, set aside for benchmarks) on lo. */
+function routesNetns(): Netns {
+  const ns = new Netns();
+  ns.ipBatch(
+    Array.from(
+      { length: ROUTES },
+      (_, i) => `route add 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo`,
+    ),
+  );
+  return ns;
+}
+
+const rtmsg = new Uint8Array(12);
+rtmsg[0] = AF_INET;
+const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: rtmsg };
+
+/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
+function kernelDumping(ns: Netns, sock: NetlinkSocket): boolean {
+  const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"], {
+    encoding: "utf8",
+  });
+  for (const line of table.split("\n").slice(1)) {
+    const [, protocol, portid, , , , dump] = line.trim().split(/\s+/);
+    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return dump === "1";
+  }
+  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
+}
 
 test("unframed NETLINK_KOBJECT_UEVENT: a veth's creation arrives as whole uevent datagrams", async () => {
   using ns = new Netns();
@@ -51,4 +101,194 @@ test("datagrams() on NETLINK_ROUTE: a link event arrives as one whole datagram",
   assert.ok(messages.length >= 1);
   assert.ok(messages.every((m) => m.type === RTM_NEWLINK && m.group === RTNLGRP_LINK));
   await it.return!();
+});
+
+test("defect 1: 2 and 10 concurrent dumps of 20,000 routes on one socket all succeed", async () => {
+  using ns = routesNetns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  for (const n of [2, 10]) {
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, () => sock.request(routeDump, { timeout: 30_000 })),
+    );
+    const lengths = results.map((r) =>
+      r.status === "fulfilled" ? r.value.length : String(r.reason)
+    );
+    assert.ok(lengths.every((l) => l === lengths[0]), `${n} dumps: ${lengths}`);
+    assert.ok((lengths[0] as number) >= ROUTES, `${n} dumps: ${lengths}`);
+  }
+});
+
+test("defect 2: a dump left early is read to its end: the next dump succeeds at once", async () => {
+  using ns = routesNetns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  for (let i = 0; i < 3; i++) {
+    for await (const _ of sock.dump(routeDump)) break;
+    const ctl = new AbortController();
+    await assert.rejects(async () => {
+      for await (const _ of sock.dump(routeDump, { signal: ctl.signal })) ctl.abort();
+    });
+    const all = await sock.request(routeDump, { timeout: 30_000 });
+    assert.ok(all.length >= ROUTES, `attempt ${i}: ${all.length}`);
+  }
+  assert.equal(kernelDumping(ns, sock), false);
+});
+
+test("defect 3: a lagging dump() is not read ahead while a for-await waits on the socket", async () => {
+  using ns = routesNetns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });
+  const events = sock.messages();
+  const parked = events.next();
+  const it = sock.dump(routeDump)[Symbol.asyncIterator]();
+  await it.next(); // the consumer then stalls
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(kernelDumping(ns, sock), "the kernel's dump waits: it was not read to its end");
+  let n = 1;
+  for (let r = await it.next(); !r.done; r = await it.next()) n++;
+  assert.ok(n >= ROUTES);
+  assert.equal(kernelDumping(ns, sock), false);
+  await events.return!();
+  await parked;
+});
+
+test("defect 4: a loop of await request() lets a timer and another socket run", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  await using other = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });
+  let fired = false;
+  setTimeout(() => fired = true, 100);
+  let event = false;
+  void other.messages().next().then(() => event = true);
+  ns.ip("link", "set", "lo", "mtu", "1500"); // an event for `other`, queued in its socket
+  const getLo = { type: RTM_GETLINK, payload: ifinfomsg({ index: 1 }) };
+  let requests = 0;
+  const start = performance.now();
+  while (!(fired && event) && performance.now() - start < 5000) {
+    await sock.request(getLo);
+    requests++;
+  }
+  assert.ok(fired, `a 100 ms timer did not fire during ${requests} requests`);
+  assert.ok(event, `the other socket's event was not read during ${requests} requests`);
+});
+
+test("defect 5: an iteration stepped once and dropped does not keep the process alive", async () => {
+  using ns = new Netns();
+  const dir = mkdtempSync(join(tmpdir(), "nl-core-"));
+  try {
+    const script = join(dir, "dropped.ts");
+    const openUrl = new URL("../../src/open.ts", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { open } from ${JSON.stringify(openUrl)};
+import { execFileSync } from "node:child_process";
+const sock = await open(0, { netns: ${JSON.stringify(ns.name)}, groups: [1] });
+const it = sock.messages();
+const step = it.next();
+execFileSync("ip", ["-n", ${JSON.stringify(ns.name)}, "link", "set", "lo", "mtu", "1400"]);
+await step;
+console.log("stepped");
+// Neither return() nor close(): the process must still exit.
+`,
+    );
+    const isBun = "Bun" in globalThis;
+    const args = isBun ? [script] : ["run", "-A", script];
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => out += d);
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve(null);
+      }, 20_000);
+      child.on("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(out.trim(), "stepped");
+    assert.equal(
+      code,
+      0,
+      `the process did not exit (${Math.round(performance.now() - started)} ms)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("defect 6: ENOBUFS does not fail a request to a user-space peer whose answer is not due yet", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, {
+    netns: ns.name,
+    groups: [RTNLGRP_LINK],
+    receiveBufferSize: 4096,
+  });
+  await using peer = await open(NETLINK_ROUTE, { netns: ns.name });
+  const asked = peer.messages();
+  const pending = sock.request({ type: 0x7f0, payload: new Uint8Array(4) }, {
+    to: peer.portid,
+    timeout: 10_000,
+  });
+  const request = (await asked.next()).value!;
+  // A burst of link events overflows the small receive buffer: the kernel reports ENOBUFS.
+  ns.ipBatch(Array.from({ length: 40 }, (_, i) => `link add va${i} type veth peer name vb${i}`));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(sock.overruns > 0, "the burst caused an overrun");
+  peer.send({ type: 2, seq: request.seq, portid: sock.portid, payload: new Uint8Array(20) }, {
+    portid: sock.portid,
+  });
+  assert.deepEqual(await pending, []);
+  await asked.return!();
+});
+
+test("defect 7: 300 requests, 100 at a time, with a for-await parked: none fails with ENOBUFS", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });
+  const events = sock.messages();
+  const parked = events.next();
+  const getLo = { type: RTM_GETLINK, payload: ifinfomsg({ index: 1 }) };
+  for (let round = 0; round < 3; round++) {
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () => sock.request(getLo)),
+    );
+    const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    assert.equal(failed.length, 0, `round ${round}: ${failed[0]?.reason}`);
+  }
+  assert.equal(sock.overruns, 0);
+  await events.return!();
+  await parked;
+});
+
+test("defect 10: send({ group }) on NETLINK_USERSOCK reaches the group and does not throw", async () => {
+  using ns = new Netns();
+  await using listener = await open(NETLINK_USERSOCK, { netns: ns.name, groups: [5] });
+  await using sender = await open(NETLINK_USERSOCK, { netns: ns.name });
+  const next = listener.messages({ signal: AbortSignal.timeout(5000) }).next();
+  sender.send({ type: 0x30, payload: new Uint8Array([42]) }, { group: 5 });
+  const msg = (await next).value!;
+  assert.deepEqual([msg.group, msg.sender, msg.payload[0]], [5, sender.portid, 42]);
+});
+
+test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of the new address", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_IPV4_IFADDR] });
+  const ifaddrmsg = new Uint8Array(8);
+  ifaddrmsg[0] = AF_INET;
+  ifaddrmsg[1] = 24;
+  new DataView(ifaddrmsg.buffer).setUint32(4, 1, true); // lo
+  const address = Uint8Array.of(192, 0, 2, 7);
+  const attrs = new AttributeEncoder().bytes(IFA_LOCAL, address).bytes(IFA_ADDRESS, address)
+    .finish();
+  const payload = new Uint8Array(ifaddrmsg.length + attrs.length);
+  payload.set(ifaddrmsg);
+  payload.set(attrs, ifaddrmsg.length);
+  const replies = await sock.request(
+    { type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, payload },
+    { timeout: 5000 },
+  );
+  assert.equal(replies.length, 1);
+  assert.equal(replies[0].type, RTM_NEWADDR);
+  assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the kernel tags the echo with the group");
+  assert.deepEqual([...replies[0].payload.subarray(0, 2)], [AF_INET, 24]);
+  assert.match(ns.ip("-4", "addr", "show", "dev", "lo"), /192\.0\.2\.7\/24/);
 });

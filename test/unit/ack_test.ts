@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeAck } from "../../src/ack.ts";
 import {
+  NL_ATTR_TYPE_U32,
+  NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+  NL_POLICY_TYPE_ATTR_TYPE,
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
@@ -107,10 +110,11 @@ test("an uncapped extended ack: attributes start after the padded echoed request
       u32(20),
       nla(7, NLMSGERR_ATTR_COOKIE),
       [0xc0, 0x0c, 0x1e, 0],
-      nla(20, NLMSGERR_ATTR_POLICY | 0x8000), // ignored
-      nla(8, 1),
-      u32(3),
-      nla(8, 2),
+      nla(24, NLMSGERR_ATTR_POLICY | 0x8000), // NL_ATTR_TYPE_U32, at most 4094
+      nla(8, NL_POLICY_TYPE_ATTR_TYPE),
+      u32(NL_ATTR_TYPE_U32),
+      nla(12, NL_POLICY_TYPE_ATTR_MAX_VALUE_U),
+      u32(4094),
       u32(0),
       nla(8, NLMSGERR_ATTR_MISS_TYPE),
       u32(4),
@@ -128,6 +132,7 @@ test("an uncapped extended ack: attributes start after the padded echoed request
     requestSeq: 8,
     offset: 20,
     cookie: Uint8Array.of(0xc0, 0x0c, 0x1e),
+    policy: { type: NL_ATTR_TYPE_U32, maxValue: 4094n },
     missing: { type: 4, nestOffset: 32 },
   });
   assert.notEqual(fields.cookie?.buffer, ack.payload.buffer, "the cookie is copied");

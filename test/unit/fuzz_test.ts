@@ -495,7 +495,12 @@ function randomAck(rng: Random): { message: Message; expected: Record<string, un
       expected.cookie = rng.bytes(1 + rng.int(20));
       encoder.bytes(NLMSGERR_ATTR_COOKIE, expected.cookie as Uint8Array);
     }
-    if (rng.chance(0.3)) encoder.nested(NLMSGERR_ATTR_POLICY, (p) => p.u32(1, 3).u32(5, 0));
+    if (rng.chance(0.3)) {
+      // As netlink_policy_dump_write_attr writes it: the type, then 64-bit limits.
+      const maxValue = BigInt(rng.int(2 ** 32));
+      encoder.nested(NLMSGERR_ATTR_POLICY, (p) => p.u32(1, 4).u64(5, maxValue));
+      expected.policy = { type: 4, maxValue };
+    }
     if (rng.chance(0.4)) {
       const type = rng.int(100);
       encoder.u32(NLMSGERR_ATTR_MISS_TYPE, type);

@@ -1,0 +1,62 @@
+// Generic netlink family and policy resolution against the host kernel's nlctrl.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_CMD_GETFAMILY,
+  CTRL_CMD_GETPOLICY,
+  GENL_CMD_CAP_DO,
+  GENL_CMD_CAP_DUMP,
+  GENL_CMD_CAP_HASPOL,
+  GENL_HDRLEN,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NL_ATTR_TYPE_NUL_STRING,
+  NL_ATTR_TYPE_U16,
+} from "../../src/constants.ts";
+import { NetlinkError } from "../../src/errors.ts";
+import { resolveFamily, resolvePolicy } from "../../src/genl.ts";
+import { open } from "../../src/open.ts";
+
+test("resolveFamily: nlctrl's id, header size and operations with their flags", async () => {
+  await using sock = await open(NETLINK_GENERIC);
+  const family = await resolveFamily(sock, "nlctrl");
+  assert.equal(family.id, GENL_ID_CTRL);
+  assert.equal(family.headerSize, 0, "nlctrl has no header of its own after the genlmsghdr");
+  assert.equal(GENL_HDRLEN, 4);
+  const getFamily = family.operations!.get(CTRL_CMD_GETFAMILY);
+  assert.ok(getFamily !== undefined, `operations: ${[...family.operations!.keys()]}`);
+  assert.equal(
+    getFamily & (GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_CMD_CAP_HASPOL),
+    GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_CMD_CAP_HASPOL,
+  );
+  assert.ok(family.operations!.get(CTRL_CMD_GETPOLICY)! & GENL_CMD_CAP_DUMP);
+});
+
+test("resolvePolicy: nlctrl's GETFAMILY takes a u16 id and a name of at most 15 bytes", async () => {
+  await using sock = await open(NETLINK_GENERIC);
+  const all = await resolvePolicy(sock, "nlctrl");
+  const { do: index } = all.operations.get(CTRL_CMD_GETFAMILY)!;
+  assert.ok(index !== undefined);
+  const attributes = all.policies.get(index)!;
+  assert.deepEqual(attributes.get(CTRL_ATTR_FAMILY_ID), {
+    type: NL_ATTR_TYPE_U16,
+    minValue: 0n,
+    maxValue: 65535n,
+  });
+  assert.deepEqual(attributes.get(CTRL_ATTR_FAMILY_NAME), {
+    type: NL_ATTR_TYPE_NUL_STRING,
+    maxLength: 15, // GENL_NAMSIZ - 1
+  });
+  const one = await resolvePolicy(sock, "nlctrl", { command: CTRL_CMD_GETFAMILY });
+  assert.deepEqual([...one.operations.keys()], [CTRL_CMD_GETFAMILY]);
+  await assert.rejects(
+    resolvePolicy(sock, "no-such-family"),
+    (e: unknown) => e instanceof NetlinkError && e.code === "ENOENT",
+  );
+  await using route = await open(NETLINK_ROUTE);
+  await assert.rejects(resolvePolicy(route, "nlctrl"), /NETLINK_GENERIC/);
+});

@@ -1,0 +1,485 @@
+// The socket under the kernel's rules, as the fake kernel models them: one regression test per
+// defect of issue 7 (each failed on the socket before it was split), and the options that change
+// those rules. test/host/socket_test.ts shows the same on the real kernel where it can.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  AttributeEncoder,
+  decodeAttributePolicy,
+  decodeMessages,
+  encodeMessages,
+  type Message,
+  NETLINK_BROADCAST_ERROR,
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_NO_ENOBUFS,
+  NETLINK_ROUTE,
+  NETLINK_USERSOCK,
+  NetlinkError,
+  NL_ATTR_TYPE_U32,
+  NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+  NL_POLICY_TYPE_ATTR_TYPE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_ECHO,
+  NLM_F_REQUEST,
+  NLMSG_ERROR,
+  open,
+  RTM_GETLINK,
+  RTM_GETROUTE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_LINK,
+  SO_DETACH_FILTER,
+  SO_LOCK_FILTER,
+  SOL_NETLINK,
+  SOL_SOCKET,
+  SyscallError,
+} from "../../mod.ts";
+import { ackMessage, FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
+import { fakeSocket, settle } from "./_fake.ts";
+
+/** A kernel whose RTM_GETROUTE dump has `n` routes (60-byte payloads, a u32 counter first). */
+function routeKernel(n: number, kernel = new FakeKernel()): FakeKernel {
+  const routes = Array.from({ length: n }, (_, i) => {
+    const payload = new Uint8Array(60);
+    new DataView(payload.buffer).setUint32(0, i, true);
+    return { type: RTM_NEWROUTE, payload };
+  });
+  return kernel
+    .serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: routes }))
+    .serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+      messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(1500) }],
+    }))
+    .serve(NETLINK_ROUTE, RTM_NEWLINK, () => undefined);
+}
+
+const counter = (m: Message) =>
+  new DataView(m.payload.buffer, m.payload.byteOffset).getUint32(0, true);
+const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: new Uint8Array(12) };
+
+test("defect 1: concurrent dumps on one socket are queued, not refused with EBUSY", async () => {
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(20_000));
+  const results = await Promise.allSettled(
+    Array.from({ length: 10 }, () => sock.request(routeDump, { timeout: 10_000 })),
+  );
+  assert.deepEqual(
+    results.map((r) => r.status === "fulfilled" ? r.value.length : String(r.reason)),
+    Array(10).fill(20_000),
+  );
+  // And every part in order, each dump from 0.
+  for (const r of results) {
+    const parts = (r as PromiseFulfilledResult<Message[]>).value;
+    assert.ok(parts.every((m, i) => counter(m) === i));
+  }
+  assert.equal(t.dumping, false);
+  sock.close();
+});
+
+test("dump() iterations run one after another, requests in between", async () => {
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(5_000));
+  const count = async () => {
+    let n = 0;
+    for await (const _ of sock.dump(routeDump)) n++;
+    return n;
+  };
+  const [a, b, plain, c] = await Promise.all([
+    count(),
+    count(),
+    sock.request({ type: RTM_NEWLINK }),
+    count(),
+  ]);
+  assert.deepEqual([a, b, plain.length, c], [5_000, 5_000, 0, 5_000]);
+  sock.close();
+});
+
+for (
+  const [how, leave] of [
+    ["break", async (sock) => {
+      for await (const _ of sock.dump(routeDump)) break;
+    }],
+    ["timeout", async (sock) => {
+      await assert.rejects(async () => {
+        for await (const _ of sock.dump(routeDump, { timeout: 1 })) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }, /timed out/);
+    }],
+    ["abort", async (sock) => {
+      const ctl = new AbortController();
+      await assert.rejects(async () => {
+        for await (const _ of sock.dump(routeDump, { signal: ctl.signal })) ctl.abort();
+      });
+    }],
+    ["request() aborted", async (sock) => {
+      const ctl = new AbortController();
+      const collecting = sock.request(routeDump, { signal: ctl.signal });
+      ctl.abort(new Error("enough")); // after the first datagram, read inside send
+      await assert.rejects(collecting, /enough/);
+    }],
+  ] as [string, (sock: Awaited<ReturnType<typeof open>>) => Promise<void>][]
+) {
+  test(`defect 2: a dump left early (${how}) is read to its end; the next dump succeeds`, async () => {
+    const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(20_000));
+    await leave(sock);
+    const again = await sock.request(routeDump, { timeout: 10_000 });
+    assert.equal(again.length, 20_000);
+    assert.ok(again.every((m, i) => counter(m) === i), "none of the abandoned dump's parts");
+    // Nothing of the abandoned dump reaches the stream.
+    const it = sock.messages();
+    const next = it.next();
+    t.deliver(
+      [{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: new Uint8Array(4) }],
+      0,
+      1,
+    );
+    assert.equal((await next).value!.seq, 0);
+    sock.close();
+  });
+}
+
+test("defect 3: a lagging dump()'s read-ahead limit holds while a for-await waits on the stream", async () => {
+  const { sock, t } = await fakeSocket(
+    { groups: [RTNLGRP_LINK] },
+    () => {},
+    NETLINK_ROUTE,
+    routeKernel(40_000),
+  );
+  const events = sock.messages();
+  const event = events.next(); // a for-await parked on the stream
+  const it = sock.dump(routeDump)[Symbol.asyncIterator]();
+  assert.equal(counter((await it.next()).value!), 0); // then the consumer stalls
+  for (let i = 0; i < 10; i++) await settle();
+  assert.ok(t.dumping, "the kernel's dump was not read ahead to its end");
+  let n = 1;
+  for (let r = await it.next(); !r.done; r = await it.next()) assert.equal(counter(r.value), n++);
+  assert.equal(n, 40_000);
+  await events.return!();
+  await event;
+  sock.close();
+});
+
+test("defect 4: a loop of requests answered inside sendmsg lets timers run", async () => {
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(0));
+  let fired = false;
+  setTimeout(() => fired = true, 20);
+  let requests = 0;
+  const start = performance.now();
+  while (!fired && performance.now() - start < 3000) {
+    await sock.request({ type: RTM_NEWLINK });
+    requests++;
+  }
+  assert.ok(fired, `a 20 ms timer did not fire during ${requests} requests in 3 s`);
+  assert.ok(requests > 0);
+  sock.close();
+});
+
+test("defect 5: an iteration stepped once and dropped leaves no wait behind", async () => {
+  const { sock, t } = await fakeSocket({ groups: [RTNLGRP_LINK] });
+  const it = sock.messages();
+  const step = it.next();
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: new Uint8Array(4) }], 0, 1);
+  await step; // and then dropped, without return()
+  await settle();
+  assert.equal(t.waiting, false, "a pending wait would keep the process alive");
+  // Demand comes back with the next step.
+  const again = it.next();
+  await settle();
+  assert.equal(t.waiting, true);
+  await it.return!();
+  await again;
+  sock.close();
+});
+
+test("defect 6: ENOBUFS does not fail a request to a user-space peer", async () => {
+  const kernel = new FakeKernel();
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
+  const peer = kernel.open(NETLINK_USERSOCK, { portid: 5000 }) as FakeSocket;
+  const pending = sock.request({ type: 0x20 }, { to: 5000 });
+  const [req] = decodeMessages(peer.receive()!.data);
+  t.overrun(); // the kernel dropped something for this socket meanwhile
+  await settle();
+  await settle();
+  assert.equal(sock.overruns, 1);
+  // The peer answers later: the request still gets it.
+  setTimeout(() => peer.send(encodeMessages([ackMessage(req)]), sock.portid, 0), 50);
+  assert.deepEqual(await pending, []);
+  sock.close();
+});
+
+test("defect 7: 100 concurrent requests with a for-await parked: the answers are read as they come", async () => {
+  const { sock, t } = await fakeSocket(
+    { groups: [RTNLGRP_LINK] },
+    () => {},
+    NETLINK_ROUTE,
+    routeKernel(0),
+  );
+  const events = sock.messages();
+  const parked = events.next();
+  await settle();
+  for (let round = 0; round < 3; round++) {
+    const answers = await Promise.allSettled(
+      Array.from({ length: 100 }, () => sock.request({ type: RTM_GETLINK })),
+    );
+    const failed = answers.filter((a) => a.status === "rejected");
+    assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult)?.reason));
+  }
+  assert.equal(t.drops, 0);
+  await events.return!();
+  await parked;
+  sock.close();
+});
+
+test("defect 8: late answers of 1,000 aborted requests never reach the stream", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const ctl = new AbortController();
+  const pending = Array.from({ length: 1000 }, () => sock.request({ type: RTM_GETLINK }, ctl));
+  ctl.abort(new Error("gave up"));
+  for (const p of pending) await assert.rejects(p, /gave up/);
+  // The kernel answers all of them, late, in datagrams of 50.
+  for (let i = 0; i < 1000; i += 50) {
+    t.deliver(asked.slice(i, i + 50).map((req) => ackMessage(req)));
+  }
+  const it = sock.messages();
+  const next = it.next();
+  t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: new Uint8Array(4) }], 0, 1);
+  const first = (await next).value!;
+  assert.equal(first.type, RTM_NEWLINK, "the first unclaimed message is the event, no late ack");
+  sock.close();
+});
+
+test("defect 8: timed-out requests to a silent peer do not push out the kernel's late answers", async () => {
+  const kernel = new FakeKernel();
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
+  const peer = kernel.open(NETLINK_USERSOCK, { portid: 5000 });
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const late = sock.request({ type: 0x20 }, { timeout: 1 });
+  await assert.rejects(late, /timed out/);
+  // 2,000 requests to a peer that never answers, abandoned on timeout.
+  await Promise.allSettled(
+    Array.from({ length: 2000 }, () => sock.request({ type: 0x21 }, { to: 5000, timeout: 1 })),
+  );
+  t.deliver([ackMessage(asked[0])]); // the kernel's answer to the first, at last
+  const it = sock.messages();
+  const next = it.next();
+  t.deliver([{ type: 0x30, flags: 0, seq: 0, portid: 0, payload: new Uint8Array(0) }], 0, 1);
+  assert.equal((await next).value!.type, 0x30);
+  peer.close();
+  sock.close();
+});
+
+test("defect 9: flags and options are validated by request(), requestBatch() and dump()", async () => {
+  const { sock, t } = await fakeSocket();
+  for (const flags of ["x", 1.5, NaN, {}, 2 ** 32 + 0x300, -1, 0x10000]) {
+    const message = { type: RTM_GETLINK, flags: flags as number };
+    await assert.rejects(sock.request(message), RangeError, `request flags ${String(flags)}`);
+    await assert.rejects(
+      sock.requestBatch([{ ...message, flags: NLM_F_ACK }, message]),
+      RangeError,
+    );
+    assert.throws(() => sock.dump(message), RangeError, `dump flags ${String(flags)}`);
+    assert.throws(() => sock.send(message), RangeError, `send flags ${String(flags)}`);
+  }
+  await assert.rejects(
+    sock.request({ type: 1 }, null as never),
+    /request options must be an object/,
+  );
+  await assert.rejects(sock.request(null as never), /message must be an object/);
+  await assert.rejects(sock.request({ type: 1 }, { signal: {} as AbortSignal }), /AbortSignal/);
+  assert.equal(t.sentDatagrams.length, 0, "nothing was sent");
+  await assert.rejects(open(0, null as never), /open\(\) options must be an object, got null/);
+  await assert.rejects(
+    open(0, { noENOBUFS: "yes" as never, transport: () => assert.fail() }),
+    /noENOBUFS must be a boolean/,
+  );
+  sock.close();
+});
+
+test("defect 10: send({ group }) on NETLINK_USERSOCK delivers the multicast and does not throw", async () => {
+  const kernel = new FakeKernel();
+  const { sock: sender } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
+  const { sock: listener } = await fakeSocket({ groups: [3] }, () => {}, NETLINK_USERSOCK, kernel);
+  // The fake kernel serves no USERSOCK: a unicast to port 0 is refused, as the real one does.
+  kernel.sockets[0].script = undefined;
+  sender.send({ type: 0x30, payload: new Uint8Array([7]) }, { group: 3 });
+  const got = (await listener.messages().next()).value!;
+  assert.deepEqual([got.group, got.sender, got.payload[0]], [3, sender.portid, 7]);
+  assert.throws(
+    () => sender.send({ type: 0x30 }),
+    (e: unknown) => e instanceof SyscallError && e.code === "ECONNREFUSED",
+  );
+  sender.close();
+  listener.close();
+});
+
+test("defect 11: request() with NLM_F_ECHO resolves with the kernel's echoed notification", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_NEWADDR, () => ({
+    notify: [{
+      group: RTNLGRP_IPV4_IFADDR,
+      messages: [{ type: RTM_NEWADDR, payload: new Uint8Array([2, 24, 0, 0, 1, 0, 0, 0]) }],
+    }],
+  }));
+  const { sock } = await fakeSocket(
+    { groups: [RTNLGRP_IPV4_IFADDR] },
+    () => {},
+    NETLINK_ROUTE,
+    kernel,
+  );
+  const { sock: other } = await fakeSocket(
+    { groups: [RTNLGRP_IPV4_IFADDR] },
+    () => {},
+    NETLINK_ROUTE,
+    kernel,
+  );
+  const replies = await sock.request({ type: RTM_NEWADDR, flags: NLM_F_ECHO }, { timeout: 1000 });
+  assert.equal(replies.length, 1);
+  assert.equal(replies[0].type, RTM_NEWADDR);
+  assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the echo comes tagged with the group");
+  // The other member gets the notification as usual.
+  assert.equal((await other.messages().next()).value!.type, RTM_NEWADDR);
+  // Without NLM_F_ECHO the requester's own copy is an event, not a reply.
+  assert.deepEqual(await sock.request({ type: RTM_NEWADDR }), []);
+  assert.equal((await sock.messages().next()).value!.type, RTM_NEWADDR);
+  sock.close();
+  other.close();
+});
+
+test("defect 12: an error ack whose echoed request is malformed keeps its errno", async () => {
+  const { sock, t } = await fakeSocket();
+  t.script = (req, t) => {
+    const ack = ackMessage(req, 22, { message: "bad" }, { capped: false });
+    // The echoed request claims to be longer than what follows the error.
+    new DataView(ack.payload.buffer, ack.payload.byteOffset).setUint32(4, 4000, true);
+    t.deliver([ack]);
+  };
+  const err = await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(8) }).catch((e) => e);
+  assert.ok(err instanceof NetlinkError, String(err));
+  assert.equal(err.code, "EINVAL");
+  assert.match(err.message, /extended ack with it was malformed/);
+  sock.close();
+});
+
+test("a success ack's warning and cookie reach request()'s caller; errors carry the policy", async () => {
+  const kernel = new FakeKernel()
+    .serve(NETLINK_ROUTE, RTM_NEWLINK, () => ({
+      ext: { message: "this is deprecated", cookie: Uint8Array.of(1, 2, 3, 4) },
+    }))
+    .serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+      errno: 34,
+      ext: {
+        message: "value out of range",
+        offset: 32,
+        policy: (p) =>
+          p.u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_U32).u64(
+            NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+            4094n,
+          ),
+      },
+    }));
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
+  const replies = await sock.request({ type: RTM_NEWLINK });
+  assert.deepEqual(replies.ack, {
+    warning: "this is deprecated",
+    cookie: Uint8Array.of(1, 2, 3, 4),
+  });
+  const err = await sock.request({ type: RTM_GETLINK }).catch((e) => e);
+  assert.ok(err instanceof NetlinkError);
+  assert.deepEqual(err.policy, { type: NL_ATTR_TYPE_U32, maxValue: 4094n });
+  assert.equal(err.offset, 32);
+  // Without a warning or cookie, no `ack` at all.
+  kernel.serve(NETLINK_ROUTE, RTM_NEWLINK, () => undefined);
+  assert.equal((await sock.request({ type: RTM_NEWLINK })).ack, undefined);
+  sock.close();
+});
+
+test("open(): noENOBUFS, broadcastError and listenAllNsid set their socket options", async () => {
+  const { sock, t } = await fakeSocket({
+    noENOBUFS: true,
+    broadcastError: true,
+    listenAllNsid: true,
+  });
+  for (const name of [NETLINK_NO_ENOBUFS, NETLINK_BROADCAST_ERROR, NETLINK_LISTEN_ALL_NSID]) {
+    assert.ok(t.flag(name), `option ${name}`);
+  }
+  // With NETLINK_NO_ENOBUFS the kernel drops silently: no overrun is reported.
+  t.overrun();
+  t.deliver(
+    [{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: new Uint8Array(0) }],
+    0,
+    1,
+    7,
+  );
+  const msg = (await sock.messages().next()).value!;
+  assert.equal(msg.type, RTM_NEWLINK);
+  assert.equal(msg.nsid, 7, "LISTEN_ALL_NSID: the sender's namespace id on each message");
+  assert.equal(sock.overruns, 0);
+  assert.equal(t.drops, 1);
+  sock.close();
+});
+
+test("setOption/getOption, fd; attachFilter encodes struct sock_filter; detach and lock", async () => {
+  const { sock, t } = await fakeSocket();
+  assert.equal(sock.fd, t.fd);
+  sock.setOption(SOL_NETLINK, NETLINK_BROADCAST_ERROR, 1);
+  assert.equal(sock.getOption(SOL_NETLINK, NETLINK_BROADCAST_ERROR), 1);
+  sock.attachFilter([
+    { code: 0x28, jt: 0, jf: 0, k: 4 },
+    { code: 0x06, jt: 1, jf: 2, k: 0xffff_ffff },
+  ]);
+  assert.deepEqual(
+    [...t.filter!],
+    [0x28, 0, 0, 0, 4, 0, 0, 0, 0x06, 0, 1, 2, 0xff, 0xff, 0xff, 0xff],
+  );
+  sock.lockFilter();
+  sock.detachFilter();
+  assert.deepEqual(t.options.slice(-2).map(([l, n]) => [l, n]), [
+    [SOL_SOCKET, SO_LOCK_FILTER],
+    [SOL_SOCKET, SO_DETACH_FILTER],
+  ]);
+  assert.throws(() => sock.attachFilter([]), TypeError);
+  assert.throws(
+    () => sock.attachFilter([{ code: 0x10000, jt: 0, jf: 0, k: 0 }]),
+    /instruction 0: code/,
+  );
+  assert.throws(() => sock.attachFilter(new Uint8Array(7)), /8 bytes per instruction/);
+  assert.throws(() => sock.setOption(SOL_NETLINK, 1, 2 ** 31), RangeError);
+  sock.close();
+  assert.equal(sock.fd, -1);
+  assert.throws(() => sock.setOption(SOL_NETLINK, 1, 1), /closed/);
+});
+
+test("the policy decoder reads the kernel's 64-bit limits", () => {
+  const bytes = new AttributeEncoder()
+    .u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_U32)
+    .u64(NL_POLICY_TYPE_ATTR_MAX_VALUE_U, 10n)
+    .finish();
+  assert.deepEqual(decodeAttributePolicy(bytes), { type: NL_ATTR_TYPE_U32, maxValue: 10n });
+});
+
+test("the fake kernel refuses a second dump on one socket with EBUSY, as the kernel does", () => {
+  const kernel = routeKernel(20_000);
+  const socket = kernel.open(NETLINK_ROUTE, { portid: 0 }) as FakeSocket;
+  const request = (seq: number) =>
+    encodeMessages([{
+      type: RTM_GETROUTE,
+      flags: NLM_F_REQUEST | NLM_F_DUMP,
+      seq,
+      portid: 0,
+      payload: new Uint8Array(12),
+    }]);
+  socket.send(request(1), 0, 0);
+  assert.equal(socket.queued, 1, "the first dump datagram is queued inside sendmsg");
+  socket.send(request(2), 0, 0);
+  const seen: Message[] = [];
+  for (let d = socket.receive(); d; d = socket.receive()) seen.push(...decodeMessages(d.data));
+  const busy = seen.find((m) => m.seq === 2)!;
+  assert.equal(busy.type, NLMSG_ERROR);
+  assert.equal(new DataView(busy.payload.buffer, busy.payload.byteOffset).getInt32(0, true), -16);
+  assert.equal(seen.filter((m) => m.seq === 1).length, 20_001, "the first dump, read to its end");
+  socket.close();
+});

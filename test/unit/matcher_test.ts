@@ -1,0 +1,230 @@
+// The matcher on its own: synchronous, no I/O, no socket. Messages go in, requests come out
+// answered, abandoned answers are discarded, dumps take turns.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ABANDONED_PEER_LIMIT, Matcher, type Pending } from "../../src/_matcher.ts";
+import {
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLMSG_DONE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+} from "../../src/constants.ts";
+import { NetlinkError, SyscallError } from "../../src/errors.ts";
+import type { ReceivedMessage } from "../../src/message.ts";
+import { ackMessage, doneMessage } from "../../src/testing/mod.ts";
+
+interface Probe extends Pending {
+  parts: ReceivedMessage[];
+  outcome?: { error?: unknown };
+  ack?: unknown;
+}
+
+function probe(
+  matcher: Matcher,
+  fields: Partial<Pick<Pending, "from" | "dump" | "endsAtDone" | "echo">> = {},
+): Probe {
+  const p: Probe = {
+    seq: matcher.nextSeq(),
+    from: 0,
+    dump: false,
+    endsAtDone: false,
+    echo: false,
+    ...fields,
+    interrupted: false,
+    parts: [],
+    push: (m) => p.parts.push(m),
+    acked: (ack) => p.ack = ack,
+    finish: (error) => {
+      if (matcher.remove(p)) p.outcome = { error };
+    },
+  };
+  matcher.add(p);
+  return p;
+}
+
+const received = (
+  fields: Partial<ReceivedMessage> & { seq: number },
+): ReceivedMessage => ({
+  type: RTM_NEWLINK,
+  flags: 0,
+  portid: 0,
+  payload: new Uint8Array(4),
+  sender: 0,
+  group: 0,
+  ...fields,
+});
+const fromAck = (p: Probe, errno = 0, sender = 0): ReceivedMessage => ({
+  ...ackMessage({ type: 0x10, flags: 5, seq: p.seq, portid: 0, payload: new Uint8Array() }, errno),
+  sender,
+  group: 0,
+});
+
+test("a reply and its ack answer the request; the ack's outcome ends it", () => {
+  const m = new Matcher(100);
+  const p = probe(m);
+  assert.equal(p.seq, 101);
+  assert.ok(m.claim(received({ seq: p.seq })));
+  assert.equal(p.parts.length, 1);
+  assert.equal(p.outcome, undefined);
+  assert.ok(m.claim(fromAck(p)));
+  assert.deepEqual(p.outcome, { error: undefined });
+  assert.equal(m.pending.size, 0);
+  // The same seq again is nobody's.
+  assert.equal(m.claim(fromAck(p)), false);
+});
+
+test("an error ack ends the request with NetlinkError", () => {
+  const m = new Matcher();
+  const p = probe(m);
+  m.claim(fromAck(p, 17));
+  assert.ok(p.outcome?.error instanceof NetlinkError);
+  assert.equal((p.outcome!.error as NetlinkError).code, "EEXIST");
+});
+
+test("multicast, and unicast from another sender, answer nothing", () => {
+  const m = new Matcher();
+  const p = probe(m);
+  assert.equal(m.claim(received({ seq: p.seq, group: 1 })), false);
+  assert.equal(m.claim(fromAck(p, 0, 31337)), false);
+  assert.equal(p.outcome, undefined);
+  const peer = probe(m, { from: 77 });
+  assert.equal(m.claim(fromAck(peer, 0, 0)), false, "the kernel can't answer a peer's request");
+  assert.ok(m.claim(fromAck(peer, 0, 77)));
+});
+
+test("NLM_F_ECHO: the kernel's group-tagged copy answers the request", () => {
+  const m = new Matcher();
+  const p = probe(m, { echo: true });
+  assert.ok(m.echoing);
+  assert.ok(m.claim(received({ seq: p.seq, group: 5, type: RTM_NEWADDR })));
+  assert.equal(p.parts[0].type, RTM_NEWADDR);
+  assert.equal(m.claim(received({ seq: p.seq, group: 5, sender: 9 })), false, "not from a peer");
+  m.claim(fromAck(p));
+  assert.equal(m.echoing, false);
+});
+
+test("dumps end at NLMSG_DONE; NLM_F_DUMP_INTR marks them; a multipart reply's DONE does not end a request", () => {
+  const m = new Matcher();
+  const dump = probe(m, { dump: true, endsAtDone: true });
+  m.claim(received({ seq: dump.seq, flags: NLM_F_MULTI | NLM_F_DUMP_INTR }));
+  m.claim({
+    ...doneMessage({ type: 0, flags: 0, seq: dump.seq, portid: 0, payload: new Uint8Array() }),
+    sender: 0,
+    group: 0,
+  });
+  assert.ok(dump.interrupted);
+  assert.deepEqual(dump.outcome, { error: undefined });
+  const plain = probe(m);
+  m.claim(received({ seq: plain.seq, flags: NLM_F_MULTI }));
+  m.claim(received({ seq: plain.seq, type: NLMSG_DONE, flags: NLM_F_MULTI }));
+  assert.equal(plain.outcome, undefined, "its ack ends it");
+  m.claim(fromAck(plain));
+  assert.equal(plain.parts.length, 1);
+});
+
+test("a success ack's warning and cookie go to acked()", () => {
+  const m = new Matcher();
+  const p = probe(m);
+  const ack = ackMessage(
+    { type: 0x10, flags: 5, seq: p.seq, portid: 0, payload: new Uint8Array() },
+    0,
+    {
+      message: "careful",
+      cookie: Uint8Array.of(9),
+    },
+  );
+  m.claim({ ...ack, sender: 0, group: 0 });
+  assert.deepEqual(p.ack, {
+    errno: 0,
+    requestType: 0x10,
+    requestSeq: p.seq,
+    detail: "careful",
+    cookie: Uint8Array.of(9),
+  });
+});
+
+test("abandoned answers are discarded until the one that ends them", () => {
+  const m = new Matcher();
+  const p = probe(m);
+  m.abandon(p);
+  assert.equal(m.pending.size, 0);
+  assert.equal(m.abandoned, 1);
+  assert.ok(m.claim(received({ seq: p.seq })), "a late reply is discarded");
+  assert.ok(m.claim(received({ seq: p.seq, type: NLMSG_DONE, flags: NLM_F_MULTI })));
+  assert.equal(m.abandoned, 1, "a non-dump's DONE does not end it");
+  assert.ok(m.claim(fromAck(p)));
+  assert.equal(m.abandoned, 0);
+  assert.equal(m.claim(fromAck(p)), false);
+});
+
+test("abandoned kernel requests are never forgotten for peers' sake; peers' are bounded", () => {
+  const m = new Matcher();
+  const kernel = probe(m);
+  m.abandon(kernel);
+  for (let i = 0; i < ABANDONED_PEER_LIMIT + 500; i++) m.abandon(probe(m, { from: 5 }));
+  assert.equal(m.abandoned, ABANDONED_PEER_LIMIT + 1);
+  assert.ok(m.claim(fromAck(kernel)), "the kernel's late ack is still discarded");
+});
+
+test("an overrun puts the kernel's plain requests at risk, not dumps or peers'; drained() fails them", () => {
+  const m = new Matcher();
+  const plain = probe(m);
+  const dump = probe(m, { dump: true, endsAtDone: true });
+  const peer = probe(m, { from: 9 });
+  const answered = probe(m);
+  const lost = probe(m);
+  m.abandon(lost);
+  m.overrun(new SyscallError("recvmsg", 105));
+  m.claim(fromAck(answered)); // its answer was queued before the drop
+  m.drained();
+  assert.ok(plain.outcome?.error instanceof SyscallError);
+  assert.equal((plain.outcome!.error as SyscallError).code, "ENOBUFS");
+  assert.deepEqual(answered.outcome, { error: undefined });
+  assert.equal(dump.outcome, undefined);
+  assert.equal(peer.outcome, undefined);
+  assert.equal(m.abandoned, 0, "an abandoned answer lost to the overrun is no longer expected");
+});
+
+test("one dump at a time: queued dumps start when the running one ends, or is abandoned and read", () => {
+  const m = new Matcher();
+  const started: string[] = [];
+  const a = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => (started.push("a"), m.takeDumpSlot(a.seq)) });
+  const b = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => (started.push("b"), m.takeDumpSlot(b.seq)) });
+  const c = probe(m, { dump: true, endsAtDone: true });
+  const withdraw = m.whenDumpSlotFree({ start: () => started.push("c") });
+  assert.deepEqual(started, ["a"]);
+  assert.ok(m.dumpsQueued);
+  withdraw(); // c gave up while queued
+  const done = (p: Probe): ReceivedMessage => ({
+    ...doneMessage({ type: 0, flags: 0, seq: p.seq, portid: 0, payload: new Uint8Array() }),
+    sender: 0,
+    group: 0,
+  });
+  m.abandon(a); // left early: the slot stays a's until its DONE is read
+  assert.deepEqual(started, ["a"]);
+  m.claim(done(a));
+  assert.deepEqual(started, ["a", "b"]);
+  m.claim(done(b));
+  assert.deepEqual(started, ["a", "b"]);
+  assert.equal(m.dumpsQueued, false);
+  assert.equal(c.outcome, undefined, "c never started");
+});
+
+test("sequence numbers wrap around, skipping 0", () => {
+  const m = new Matcher(0xffff_fffe);
+  assert.equal(probe(m).seq, 0xffff_ffff);
+  assert.equal(m.nextSeq(), 1);
+});
+
+test("failAll ends every pending request", () => {
+  const m = new Matcher();
+  const a = probe(m), b = probe(m, { dump: true, endsAtDone: true });
+  m.failAll(new Error("closed"));
+  assert.match(String(a.outcome?.error), /closed/);
+  assert.match(String(b.outcome?.error), /closed/);
+  assert.equal(m.pending.size, 0);
+});
