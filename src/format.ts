@@ -487,6 +487,11 @@ function treeOf(nodes: readonly Node[], indent: string, list = false): string[] 
       lines.push(`${label} ${node.value}`);
     } else if (node.children.length === 0) {
       lines.push(`${label} ${node.list ? "[]" : "{}"}`);
+    } else if (list) {
+      // A list element's first field goes on the "-" line, as YAML writes it.
+      const inner = treeOf(node.children, indent + "  ", node.list);
+      inner[0] = `${indent}- ${inner[0].slice(indent.length + 2)}`;
+      lines.push(...inner);
     } else {
       lines.push(label);
       lines.push(...treeOf(node.children, indent + "  ", node.list));

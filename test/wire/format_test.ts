@@ -6,6 +6,9 @@ import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_MCAST_GROUPS,
+  CTRL_ATTR_MCAST_GRP_ID,
+  CTRL_ATTR_MCAST_GRP_NAME,
   CTRL_CMD_GETFAMILY,
   CTRL_CMD_NEWFAMILY,
   GENL_ID_CTRL,
@@ -160,6 +163,38 @@ test("generic netlink: nlctrl always, other families by id once known, raw attri
     "nlctrl getfamily flags=0 seq=1 port=99 v2 familyName=\"ethtool\" familyId=21",
   );
   assert.equal(formatter.format(linkinfo, { protocol: NETLINK_GENERIC }), known);
+});
+
+test("lists: one line in brackets, a YAML-like list in the tree", () => {
+  const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, "ethtool");
+  attrs.nested(CTRL_ATTR_MCAST_GROUPS, (groups) => {
+    groups.nested(
+      1,
+      (g) => g.string(CTRL_ATTR_MCAST_GRP_NAME, "monitor").u32(CTRL_ATTR_MCAST_GRP_ID, 5),
+    );
+    groups.nested(
+      2,
+      (g) => g.string(CTRL_ATTR_MCAST_GRP_NAME, "other").u32(CTRL_ATTR_MCAST_GRP_ID, 6),
+    );
+  });
+  const payload = encodeGeneric(CTRL_CMD_NEWFAMILY, 2, attrs.finish());
+  const message = { type: GENL_ID_CTRL, flags: 0, seq: 1, portid: 9, payload };
+  assert.equal(
+    format(message, { protocol: NETLINK_GENERIC }),
+    "nlctrl getfamily flags=0 seq=1 port=9 v2 familyName=\"ethtool\" mcastGroups=[{name=\"monitor\" id=5} {name=\"other\" id=6}]",
+  );
+  assert.equal(
+    format(message, { protocol: NETLINK_GENERIC, style: "tree" }),
+    [
+      "nlctrl getfamily flags=0 seq=1 port=9 v2",
+      "  familyName: \"ethtool\"",
+      "  mcastGroups:",
+      "    - name: \"monitor\"",
+      "      id: 5",
+      "    - name: \"other\"",
+      "      id: 6",
+    ].join("\n"),
+  );
 });
 
 test("netfilter: subsystem and message by name, nfgenmsg decoded", () => {
