@@ -10,6 +10,7 @@
  */
 
 import { openFile } from "../ffi/mod.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tap } from "./tap.ts";
 import type { Datagram } from "./transport.ts";
@@ -49,13 +50,12 @@ const PACKET_USER = 6, PACKET_KERNEL = 7;
 function fileHeader(): Uint8Array {
   const bytes = new Uint8Array(24);
   const view = new DataView(bytes.buffer);
-  const host = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  view.setUint32(0, PCAP_MAGIC, host);
-  view.setUint16(4, 2, host); // version 2.4
-  view.setUint16(6, 4, host);
+  view.setUint32(0, PCAP_MAGIC, HOST_LITTLE_ENDIAN);
+  view.setUint16(4, 2, HOST_LITTLE_ENDIAN); // version 2.4
+  view.setUint16(6, 4, HOST_LITTLE_ENDIAN);
   // thiszone and sigfigs stay 0.
-  view.setUint32(16, SNAPLEN, host);
-  view.setUint32(20, LINKTYPE_NETLINK, host);
+  view.setUint32(16, SNAPLEN, HOST_LITTLE_ENDIAN);
+  view.setUint32(20, LINKTYPE_NETLINK, HOST_LITTLE_ENDIAN);
   return bytes;
 }
 
@@ -65,12 +65,15 @@ function record(data: Uint8Array, protocol: number, toKernel: boolean, now: numb
   const kept = Math.min(length, SNAPLEN);
   const bytes = new Uint8Array(16 + kept);
   const view = new DataView(bytes.buffer);
-  const host = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   const seconds = Math.floor(now / 1000);
-  view.setUint32(0, seconds, host);
-  view.setUint32(4, Math.min(999_999, Math.floor((now - seconds * 1000) * 1000)), host);
-  view.setUint32(8, kept, host);
-  view.setUint32(12, length, host);
+  view.setUint32(0, seconds, HOST_LITTLE_ENDIAN);
+  view.setUint32(
+    4,
+    Math.min(999_999, Math.floor((now - seconds * 1000) * 1000)),
+    HOST_LITTLE_ENDIAN,
+  );
+  view.setUint32(8, kept, HOST_LITTLE_ENDIAN);
+  view.setUint32(12, length, HOST_LITTLE_ENDIAN);
   // The cooked header is big-endian, as libpcap writes it.
   view.setUint16(16, toKernel ? PACKET_KERNEL : PACKET_USER);
   view.setUint16(18, ARPHRD_NETLINK);

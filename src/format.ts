@@ -23,6 +23,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription, errnoName } from "./_errno.ts";
+import { toHex } from "./_hex.ts";
 import { decodeAck } from "./ack.ts";
 import { AttributeDecoder } from "./attribute.ts";
 import {
@@ -299,10 +300,9 @@ interface Formatted {
   fields: Node[];
 }
 
+/** Raw bytes as shown: hex, or '' for none. */
 function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out === "" ? "''" : out;
+  return bytes.length === 0 ? "''" : toHex(bytes);
 }
 
 /** Raw attributes of a family without a descriptor: type, flags and hex (nests unknown). */

@@ -29,10 +29,11 @@
 import { openTransport } from "../../ffi/mod.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoNumber } from "../_errno.ts";
+import { fromHex, toHex } from "../_hex.ts";
 import { NETLINK_KOBJECT_UEVENT, NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import { format, protocolName } from "../format.ts";
-import { decodeMessages } from "../message.ts";
+import { alignMessage, decodeMessages } from "../message.ts";
 import { TapPoint } from "../tap.ts";
 import type {
   Datagram,
@@ -81,19 +82,6 @@ export interface Session {
     /** What it did, in order. */
     events: SessionEvent[];
   }[];
-}
-
-function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
-
-function fromHex(text: string): Uint8Array {
-  if (!/^(?:[0-9a-f]{2})*$/i.test(text)) throw new TypeError("session: bad hex data");
-  const bytes = new Uint8Array(text.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
 }
 
 /**
@@ -171,7 +159,7 @@ function withoutSeqs(data: Uint8Array): Uint8Array {
     const length = view.getUint32(at, HOST_LITTLE_ENDIAN);
     view.setUint32(at + 8, 0, HOST_LITTLE_ENDIAN);
     if (length < NLMSG_HDRLEN) break;
-    at += (length + 3) & ~3;
+    at += alignMessage(length);
   }
   return copy;
 }
@@ -402,7 +390,7 @@ class ReplayTransport implements Transport {
       if (view.getUint16(at + 4, HOST_LITTLE_ENDIAN) === NLMSG_ERROR && length >= 36) {
         map(at + NLMSG_HDRLEN + 4 + 8); // the echoed request header's seq
       }
-      at += (length + 3) & ~3;
+      at += alignMessage(length);
     }
     return data;
   }
