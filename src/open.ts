@@ -118,6 +118,10 @@ function netnsPath(netns: string): string {
  * socket is bound, extended acks are on, and the requested groups are joined. Bad options throw
  * before any system call; a failure while applying options closes the socket again.
  *
+ * With the environment variable NETLINK_DEBUG set (to anything but "0" or "false"; "tree" for
+ * indented trees), every message the socket sends and receives is printed to stderr, decoded
+ * (see `@netlink/netlink/format`). On Deno that takes --allow-env; without it tracing stays off.
+ *
  * @example
  * ```ts ignore
  * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";

@@ -59,9 +59,10 @@ test("NETLINK_DEBUG=tree traces as indented trees", () => {
   assert.match(stderr, /\n {2}ifname: "lo"\n/);
 });
 
-test("without NETLINK_DEBUG (or set to 0) nothing is traced", () => {
+test("without NETLINK_DEBUG (or set to 0 or false) nothing is traced", () => {
   assert.equal(run({}), "-- between --\n");
   assert.equal(run({ NETLINK_DEBUG: "0" }), "-- between --\n");
+  assert.equal(run({ NETLINK_DEBUG: "false" }), "-- between --\n");
 });
 
 if (isDeno) {
