@@ -155,7 +155,11 @@ static int nltest_echo(struct nltest_net *nn, struct sk_buff *skb,
 		return -EMSGSIZE;
 	}
 	memcpy(nlmsg_data(rep), nlmsg_data(nlh), len);
-	nlmsg_end(out, rep);
+	/*
+	 * No nlmsg_end(): it would set nlmsg_len to the tail, padding included (a 1-byte payload
+	 * would come back as 4). nlmsg_put() already set it to exactly the request's length; the
+	 * padding is in the skb, as after any message.
+	 */
 
 	/* A full receiver loses the echo (and sees ENOBUFS), like any reply. */
 	nlmsg_unicast(nn->sk, out, portid);

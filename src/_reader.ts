@@ -27,10 +27,12 @@ const SYNC_BUDGET_MS = 2;
 
 /** What the read loop asks of the socket. */
 export interface ReaderHost {
-  /** Something waits for data: reading may block (wait) for it, keeping the process alive. */
-  wantsWait(): boolean;
-  /** Data already queued would be taken: read without waiting (read-ahead). */
-  wantsRead(): boolean;
+  /**
+   * What reading is wanted: 2, something waits for data (reading may block in a wait for it,
+   * which keeps the process alive); 1, data already queued would be taken (read-ahead, no
+   * wait); 0, nothing.
+   */
+  demand(): 0 | 1 | 2;
   /** Hands over one datagram. */
   dispatch(datagram: Datagram): void;
   /** ENOBUFS: the kernel dropped messages for this socket. */
@@ -58,6 +60,8 @@ export class Reader {
   #stopped = false;
   /** When the current run of synchronous answers began; -1 once a macrotask has run. */
   #syncSince = -1;
+  /** Sends since the clock was last read (it is read once per DRAIN_CLOCK_EVERY). */
+  #sendsSinceClock = 0;
   /**
    * Answers have settled synchronously for long enough: what is read now is held, in order, and
    * dispatched once a macrotask has run. Reading goes on meanwhile, so that the kernel's queue
@@ -86,11 +90,12 @@ export class Reader {
   /** Demand changed: start the loop if something wants data, cancel its wait if nothing does. */
   kick(): void {
     if (this.#stopped) return;
-    if (this.#host.wantsWait()) {
+    const demand = this.#host.demand();
+    if (demand === 2) {
       if (!this.#pumping) void this.#pump();
     } else if (this.#pumping) {
       this.#transport.cancelWait();
-    } else if (this.#host.wantsRead()) {
+    } else if (demand === 1) {
       this.#drain(); // read-ahead of what is queued, without waiting for more
     }
   }
@@ -104,12 +109,13 @@ export class Reader {
   afterSend(): void {
     if (this.#stopped) return;
     if (!this.#deferred) {
-      const now = performance.now();
       if (this.#syncSince < 0) {
-        this.#syncSince = now;
+        this.#syncSince = performance.now();
+        this.#sendsSinceClock = 0;
         setImmediateOrTimeout(this.#macrotask);
-      } else if (now - this.#syncSince > SYNC_BUDGET_MS) {
-        this.#deferred = true;
+      } else if (++this.#sendsSinceClock === DRAIN_CLOCK_EVERY) {
+        this.#sendsSinceClock = 0;
+        if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
       }
     }
     this.#drain();
@@ -140,7 +146,7 @@ export class Reader {
     try {
       const host = this.#host;
       const deadline = performance.now() + DRAIN_BUDGET_MS;
-      for (let n = 1; !this.#stopped && host.wantsRead(); n++) {
+      for (let n = 1; !this.#stopped && host.demand() !== 0; n++) {
         if (n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
         let datagram: Datagram | undefined;
         try {
@@ -175,7 +181,7 @@ export class Reader {
       while (!this.#stopped) {
         this.#drain();
         // Held datagrams are dispatched from the macrotask, which restarts the loop if need be.
-        if (this.#stopped || this.#deferred || !this.#host.wantsWait()) break;
+        if (this.#stopped || this.#deferred || this.#host.demand() !== 2) break;
         let woke: WaitResult;
         try {
           woke = await this.#transport.wait();

@@ -370,8 +370,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#transport = transport;
     this.#unframed = settings.unframed ?? false;
     this.#reader = new Reader(transport, {
-      wantsWait: () => this.#demand() === 2,
-      wantsRead: () => this.#demand() !== 0,
+      demand: () => this.#demand(),
       dispatch: (datagram) => this.#dispatch(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
@@ -960,8 +959,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           "sendmsg",
           err.errno,
           portid === 0
-            ? `nothing in the kernel serves netlink protocol ${this.protocol} `
-              + "(is the module that provides it loaded?)"
+            ? `nothing in the kernel serves netlink protocol ${this.protocol} any more `
+              + "(was the module that provides it unloaded?)"
             : `no socket is bound to port ${portid}`,
         );
       }
@@ -979,10 +978,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     if (this.#matcher.dumpsQueued) return 2;
     let paused = false;
     let peers = false;
-    for (const pending of this.#matcher.pending.values()) {
-      if (pending.paused?.()) paused = true;
-      else if (pending.from === 0) return 2;
-      else peers = true;
+    const pendings = this.#matcher.pending;
+    if (pendings.size !== 0) {
+      for (const pending of pendings.values()) {
+        if (pending.paused?.()) paused = true;
+        else if (pending.from === 0) return 2;
+        else peers = true;
+      }
     }
     // A lagging dump() holds reading back for all but requests to the kernel, whose answers
     // come within a datagram or two: reading for anything else would read the whole dump ahead.

@@ -45,7 +45,6 @@ import {
   NLMSG_OVERRUN,
 } from "../../src/constants.ts";
 import { DumpInterruptedError, NetlinkError } from "../../src/errors.ts";
-import { alignMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { Netns } from "../host/_netns.ts";
 import { attr, nextWithin, nltest, UNIT } from "./_nltest.ts";
@@ -60,10 +59,17 @@ test("echo: the payload comes back with the same type and seq, then the ack", as
   assert.equal(replies[0].type, NLTEST_MSG_ECHO);
   assert.equal(replies[0].sender, 0);
   assert.equal(replies[0].portid, sock.portid);
-  // The kernel's nlmsg_end() counts the alignment padding in nlmsg_len: 13 bytes come back as 16.
-  assert.equal(replies[0].payload.length, alignMessage(payload.length));
-  assert.deepEqual([...replies[0].payload.subarray(0, payload.length)], [...payload]);
-  assert.ok(replies[0].payload.subarray(payload.length).every((b) => b === 0));
+  assert.deepEqual([...replies[0].payload], [...payload], "13 bytes come back as 13");
+});
+
+test("echo keeps nlmsg_len for every payload length, not only multiples of 4", async () => {
+  await using sock = await open(UNIT);
+  for (let length = 0; length <= 9; length++) {
+    const payload = Uint8Array.from({ length }, (_, i) => 0xa0 + i);
+    const [echo] = await sock.request({ type: NLTEST_MSG_ECHO, payload });
+    assert.equal(echo.payload.length, length, `nlmsg_len for ${length} payload bytes`);
+    assert.deepEqual([...echo.payload], [...payload]);
+  }
 });
 
 test("send() with NLM_F_REQUEST|NLM_F_ACK: the echo and the ack arrive in the stream, same seq", async () => {
