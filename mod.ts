@@ -30,6 +30,7 @@
 
 export * from "./src/ack.ts";
 export * from "./src/attribute.ts";
+export { Capture, capture, type CaptureTarget, LINKTYPE_NETLINK } from "./src/capture.ts";
 export * from "./src/constants.ts";
 export * from "./src/cursor.ts";
 export * from "./src/errors.ts";
@@ -39,6 +40,7 @@ export * from "./src/message.ts";
 export * from "./src/open.ts";
 export * from "./src/policy.ts";
 export * from "./src/socket.ts";
+export { type Tap, tap, TapPoint } from "./src/tap.ts";
 export type {
   Datagram,
   OpenTransport,

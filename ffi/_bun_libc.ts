@@ -47,6 +47,7 @@ const SYMBOLS = {
   write: { args: ["i32", "ptr", "u64"], returns: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read.
   open: { args: ["ptr", "i32"], returns: "i32" },
+  creat: { args: ["ptr", "u32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third
   // fixed int parameter uses on x86-64 and aarch64.
@@ -71,6 +72,7 @@ interface Symbols {
   read: Fn<[number, Uint8Array, number]>;
   write: Fn<[number, Uint8Array, number]>;
   open: Fn<[Uint8Array, number]>;
+  creat: Fn<[Uint8Array, number]>;
   setns: Fn<[number, number]>;
   fcntl: Fn<[number, number, number]>;
   getpid: Fn<[]>;
@@ -83,8 +85,6 @@ export interface BunLibc extends Libc {
   eventfd(initval: number, flags: number): number;
   /** read(2). */
   read(fd: number, buf: Uint8Array, len: number): number;
-  /** write(2). */
-  write(fd: number, buf: Uint8Array, len: number): number;
 }
 
 let loaded: BunLibc | undefined;
@@ -115,6 +115,7 @@ function open(): BunLibc {
     read: lib.read,
     write: lib.write,
     open: lib.open,
+    creat: lib.creat,
     setns: lib.setns,
     fcntl: lib.fcntl,
     getpid: lib.getpid,

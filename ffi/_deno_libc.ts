@@ -29,6 +29,8 @@ const SYMBOLS = {
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
   // parameters are the correct call.
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  creat: { parameters: ["buffer", "u32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third
   // fixed int parameter uses on x86-64 and aarch64.
@@ -66,6 +68,8 @@ function open(): Libc {
     poll: (fds, nfds, timeout) => lib.poll(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),
     open: (path, flags) => lib.open(path, flags),
+    creat: (path, mode) => lib.creat(path, mode),
+    write: (fd, buf, len) => lib.write(fd, buf, BigInt(len)),
     setns: (fd, nstype) => lib.setns(fd, nstype),
     fcntl: (fd, cmd, arg) => lib.fcntl(fd, cmd, arg),
     getpid: () => lib.getpid(),

@@ -48,6 +48,10 @@ export interface Libc {
   fcntl(fd: number, cmd: number, arg: number): number;
   /** getpid(2). */
   getpid(): number;
+  /** creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); `path` is NUL-terminated. */
+  creat(path: Uint8Array, mode: number): number;
+  /** write(2). */
+  write(fd: number, buf: Uint8Array, len: number): number;
   /** setns(2), for the calling thread. */
   setns(fd: number, nstype: number): number;
   /** This thread's errno, as left by the last failed call. */

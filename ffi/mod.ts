@@ -13,6 +13,7 @@ import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
+import { createFile, type FileWriter } from "./_file.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
 
 let runtime: Runtime | undefined;
@@ -75,3 +76,36 @@ export const openTransport: OpenTransport = (
   protocol: number,
   options: TransportOptions,
 ): Transport => openSocket(runtime ??= detect(), protocol, options);
+
+export type { FileWriter };
+
+/**
+ * Creates (or truncates) the file at `path`, mode 0644, for synchronous writes through libc:
+ * no runtime file API, no permission beyond --allow-ffi. Throws SyscallError (e.g. ENOENT).
+ */
+export function openFile(path: string): FileWriter {
+  return createFile((runtime ??= detect()).libc, path);
+}
+
+/**
+ * The environment variable `name`, or undefined when it is unset or this process may not read
+ * it: on Deno without --allow-env (for it), where asking would throw or prompt, it is never
+ * asked for. Never throws.
+ */
+export function environment(name: string): string | undefined {
+  const g = globalThis as {
+    Bun?: unknown;
+    process?: { env?: Record<string, string | undefined> };
+    Deno?: {
+      env?: { get(name: string): string | undefined };
+      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
+    };
+  };
+  try {
+    if (g.Bun !== undefined) return g.process?.env?.[name];
+    const state = g.Deno?.permissions?.querySync?.({ name: "env", variable: name }).state;
+    return state === "granted" ? g.Deno?.env?.get(name) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -19,7 +19,7 @@ check() {
 check dprint dprint check
 check lint deno lint
 check types deno check mod.ts src/ ffi/ test/ examples/ scripts/ bench/
-check doc deno doc --lint mod.ts src/testing/mod.ts src/uevent.ts src/connector.ts src/diag/mod.ts
+check doc deno doc --lint mod.ts src/testing/mod.ts src/uevent.ts src/connector.ts src/diag/mod.ts src/format.ts src/ynl/mod.ts
 # Code blocks in the YNL docs and JSDoc are type-checked (those needing root or a network only
 # that); those that need neither also run.
 check snippets deno check --doc-only src/ynl/ src/ynl/README.md kernel-module/nltest_ynl.ts

@@ -5,6 +5,8 @@
  */
 
 import { openTransport } from "../ffi/mod.ts";
+import { attachOnOpen, traceReady } from "./_wire.ts";
+import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
   MAX_LINKS,
   NETLINK_BROADCAST_ERROR,
@@ -17,6 +19,7 @@ import {
 } from "./constants.ts";
 import { SyscallError } from "./errors.ts";
 import { NetlinkSocket } from "./socket.ts";
+import { TapPoint } from "./tap.ts";
 import type { OpenTransport } from "./transport.ts";
 
 // Socket-level options are libc's, not netlink's; they live with the FFI layer's constants.
@@ -88,6 +91,12 @@ export interface OpenOptions {
    * Given the protocol and the validated options, it returns a bound {@linkcode Transport}.
    */
   transport?: OpenTransport;
+  /**
+   * Capture every datagram the socket sends and receives, as pcap in the nlmon format (see
+   * {@linkcode capture}): a file path, a function taking each chunk, or a WritableStream. The
+   * capture ends when the socket closes.
+   */
+  capture?: CaptureTarget;
 }
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -109,6 +118,10 @@ function netnsPath(netns: string): string {
  * socket is bound, extended acks are on, and the requested groups are joined. Bad options throw
  * before any system call; a failure while applying options closes the socket again.
  *
+ * With the environment variable NETLINK_DEBUG set (to anything but "0" or "false"; "tree" for
+ * indented trees), every message the socket sends and receives is printed to stderr, decoded
+ * (see `@netlink/netlink/format`). On Deno that takes --allow-env; without it tracing stays off.
+ *
  * @example
  * ```ts ignore
  * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
@@ -118,7 +131,9 @@ function netnsPath(netns: string): string {
  */
 export function open(protocol: number, options: OpenOptions = {}): Promise<NetlinkSocket> {
   try {
-    return Promise.resolve(openSync(protocol, options));
+    const socket = openSync(protocol, options);
+    // With NETLINK_DEBUG on, the formatter loads (once) before the first socket is handed out.
+    return traceReady()?.then(() => socket) ?? Promise.resolve(socket);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -158,8 +173,10 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
   ];
   const openWith = options.transport ?? openTransport;
   if (typeof openWith !== "function") throw new TypeError("transport must be a function");
+  if (options.capture !== undefined) checkCaptureTarget(options.capture);
 
-  const transport = openWith(protocol, { portid, netns });
+  // Every socket reads and writes through a tap point: captures and traces attach there.
+  const transport = new TapPoint(openWith(protocol, { portid, netns }));
   try {
     if (rcvbuf !== undefined) {
       try {
@@ -172,6 +189,7 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     if (extendedAcks) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
     for (const [name, on] of flags) if (on) transport.setOption(SOL_NETLINK, name, 1);
     const socket = new NetlinkSocket(transport, { backlog, unframed });
+    attachOnOpen(socket, transport, options.capture);
     for (const group of groups) socket.join(group);
     return socket;
   } catch (err) {

@@ -1,8 +1,12 @@
 /**
- * Testing helpers: {@linkcode FakeKernel}, an in-memory netlink kernel that follows the real
- * kernel's rules (one dump per socket, a dump advances only when read, a finite receive buffer
- * with ENOBUFS, acks and extended acks, multicast), to test code built on this library without
- * root or a real kernel. Pass `kernel.open` as `open()`'s `transport` option.
+ * Testing helpers, to test code built on this library without root or a real kernel:
+ *
+ * - {@linkcode FakeKernel}, an in-memory netlink kernel that follows the real kernel's rules
+ *   (one dump per socket, a dump advances only when read, a finite receive buffer with ENOBUFS,
+ *   acks and extended acks, multicast). Pass `kernel.open` as `open()`'s `transport` option.
+ * - {@linkcode Recorder} and {@linkcode Replayer}: record a session against the real kernel
+ *   once, and replay it as a fixture (on Deno, without --allow-ffi). See
+ *   [README.md](./README.md) for a complete test that runs on Deno and on Bun.
  *
  * @example
  * ```ts
@@ -17,3 +21,4 @@
  */
 
 export * from "./fake_kernel.ts";
+export * from "./session.ts";

@@ -6,38 +6,33 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NETLINK_ROUTE, RTM_GETLINK, RTM_NEWLINK } from "../../src/constants.ts";
 import type { Message } from "../../src/message.ts";
+import { open } from "../../src/open.ts";
 import { openRoute } from "../../src/route/mod.ts";
-import { NetlinkSocket } from "../../src/socket.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
-import { ack, FakeTransport, reply } from "../unit/_fake_transport.ts";
 
 /** A client over a fake kernel that knows one link, eth0 (index 7) and acks every newlink. */
 async function fakeClient(links: Record<string, unknown>[] = []) {
-  const transport = new FakeTransport(NETLINK_ROUTE, { portid: 0 });
-  const socket = new NetlinkSocket(transport);
-  const codec = new NetlinkFamily(rtLink, socket);
-  // Requests decoded as the link messages they carry (getlink's number is not a reply's).
-  const decode = (message: Message) =>
-    codec.decode({ ...message, type: RTM_NEWLINK })!.message as unknown as Record<string, unknown>;
   const known = [{ ifiIndex: 7, ifname: "eth0", ifiFlags: 0 }, ...links];
   const created: Record<string, unknown>[] = [];
-  transport.onSend = (message: Message, t: FakeTransport) => {
-    if (message.type === RTM_GETLINK) {
+  const kernel = new FakeKernel()
+    .serve(NETLINK_ROUTE, RTM_GETLINK, (message) => {
       const asked = decode(message) as { ifname?: string; ifiIndex?: number };
       const link = known.find((l) =>
         l.ifname === asked.ifname || (asked.ifiIndex && l.ifiIndex === asked.ifiIndex)
       );
-      if (link === undefined) t.deliver([ack(message, 19)]);
-      else {t.deliver([
-          reply(message, RTM_NEWLINK, codec.encode("newlink", link).payload!),
-          ack(message),
-        ]);}
-    } else if (message.type === RTM_NEWLINK) {
+      if (link === undefined) return { errno: 19 };
+      return { messages: [{ type: RTM_NEWLINK, payload: codec.encode("newlink", link).payload! }] };
+    })
+    .serve(NETLINK_ROUTE, RTM_NEWLINK, (message) => {
       created.push(decode(message));
-      t.deliver([ack(message)]);
-    }
-  };
+    });
+  const socket = await open(NETLINK_ROUTE, { transport: kernel.open });
+  const codec = new NetlinkFamily(rtLink, socket);
+  // Requests decoded as the link messages they carry (getlink's number is not a reply's).
+  const decode = (message: Message) =>
+    codec.decode({ ...message, type: RTM_NEWLINK })!.message as unknown as Record<string, unknown>;
   const client = await openRoute({ socket });
   return { client, created, socket };
 }

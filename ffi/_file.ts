@@ -1,0 +1,48 @@
+/**
+ * Writing a file through libc (creat/write/close): what a capture to a path needs, with no
+ * runtime file API and no permission beyond --allow-ffi.
+ *
+ * @module
+ */
+
+import { SyscallError } from "../src/errors.ts";
+import type { Libc } from "./_libc.ts";
+
+const EINTR = 4;
+
+/** A file open for writing; every write is whole before it returns. */
+export interface FileWriter {
+  /** Writes all of `bytes` (looping over short writes). Throws SyscallError. */
+  write(bytes: Uint8Array): void;
+  /** Closes the file. Idempotent. */
+  close(): void;
+}
+
+/** Creates (or truncates) `path` with mode 0644, for writing. Throws SyscallError. */
+export function createFile(libc: Libc, path: string): FileWriter {
+  if (path.includes("\0")) throw new TypeError("file path must not contain NUL");
+  const fd = libc.creat(new TextEncoder().encode(path + "\0"), 0o644);
+  if (fd < 0) throw new SyscallError("creat", libc.errno(), path);
+  let open = true;
+  return {
+    write(bytes) {
+      if (!open) throw new Error(`${path} is closed`);
+      let done = 0;
+      while (done < bytes.length) {
+        const rest = done === 0 ? bytes : bytes.subarray(done);
+        const n = libc.write(fd, rest, rest.length);
+        if (n < 0) {
+          const errno = libc.errno();
+          if (errno === EINTR) continue;
+          throw new SyscallError("write", errno, path);
+        }
+        done += n;
+      }
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      libc.close(fd);
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * What open() attaches to every socket it makes: its tap point, the `capture` option, and the
+ * NETLINK_DEBUG trace (every datagram sent and received, formatted, on stderr).
+ *
+ * @module
+ */
+
+import { environment } from "../ffi/mod.ts";
+import { Capture, type CaptureTarget } from "./capture.ts";
+import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
+import type { FormatOptions, NetlinkFormatter } from "./format.ts";
+import { decodeMessages } from "./message.ts";
+import type { NetlinkSocket } from "./socket.ts";
+import { registerTapPoint, type Tap, type TapPoint } from "./tap.ts";
+
+let debugStyle: FormatOptions["style"] | null | undefined;
+
+/**
+ * NETLINK_DEBUG: unset, empty, "0" or "false" is off; "tree" traces in tree style; anything
+ * else in one line per message. Read once per process; unreadable (Deno without --allow-env)
+ * counts as unset.
+ */
+function traceStyle(): FormatOptions["style"] | null {
+  if (debugStyle === undefined) {
+    const value = environment("NETLINK_DEBUG")?.trim().toLowerCase();
+    debugStyle = value === undefined || value === "" || value === "0" || value === "false"
+      ? null
+      : value === "tree"
+      ? "tree"
+      : "line";
+  }
+  return debugStyle;
+}
+
+/** The formatter and its module, loaded on the first trace (one per process: generic family
+ * ids learned on one socket name them on all). */
+let loading: Promise<Formatting> | undefined;
+
+interface Formatting {
+  formatter: NetlinkFormatter;
+  protocolName: (protocol: number) => string;
+}
+
+/**
+ * Settles once the NETLINK_DEBUG formatter has loaded (never rejects), or undefined when tracing
+ * is off: open() waits for it, so that traces come out in order with the program's own output.
+ */
+export function traceReady(): Promise<void> | undefined {
+  return loading?.then(() => {}, () => {});
+}
+
+/** The trace tap: formats each datagram, once the formatter has loaded (on demand). */
+function traceTap(socket: NetlinkSocket, style: FormatOptions["style"]): Tap {
+  const protocol = socket.protocol;
+  const portid = socket.portid;
+  const backlog: ((f: Formatting) => string)[] = [];
+  let ready: Formatting | undefined;
+  loading ??= import("./format.ts").then((m) => ({
+    formatter: new m.NetlinkFormatter(),
+    protocolName: m.protocolName,
+  }));
+  loading.then((f) => {
+    ready = f;
+    for (const line of backlog.splice(0)) console.error(line(f));
+  }, (err) => console.error("netlink: NETLINK_DEBUG cannot load the formatter:", err));
+  const print = (line: (f: Formatting) => string) => {
+    if (ready) console.error(line(ready));
+    else backlog.push(line);
+  };
+  const prefix = (f: Formatting) => `netlink ${f.protocolName(protocol)} ${portid}`;
+  return {
+    sent: (data, to, groups) => {
+      const copy = data.slice();
+      const where = `${to ? ` to ${to}` : ""}${groups ? ` groups 0x${groups.toString(16)}` : ""}`;
+      print((f) => traceLines(f.formatter, copy, protocol, style, `${prefix(f)} send${where}`));
+    },
+    received: (d) => {
+      const copy = d.data.slice();
+      const where = `${d.sender ? ` from ${d.sender}` : ""}${d.group ? ` group ${d.group}` : ""}`;
+      print((f) => traceLines(f.formatter, copy, protocol, style, `${prefix(f)} recv${where}`));
+    },
+    receiveFailed: (err) => print((f) => `${prefix(f)} recv failed: ${String(err)}`),
+  };
+}
+
+function traceLines(
+  f: NetlinkFormatter,
+  data: Uint8Array,
+  protocol: number,
+  style: FormatOptions["style"],
+  what: string,
+): string {
+  if (protocol === NETLINK_KOBJECT_UEVENT) {
+    // Uevents are not netlink messages: NUL-separated text.
+    return `${what} ${JSON.stringify(new TextDecoder().decode(data).replaceAll("\0", " ").trim())}`;
+  }
+  let messages;
+  try {
+    messages = decodeMessages(data);
+  } catch (err) {
+    return `${what} ${data.length} bytes that are not netlink messages (${String(err)})`;
+  }
+  return messages.map((m) => `${what} ${f.format(m, { protocol, style })}`).join("\n");
+}
+
+/**
+ * Registers the socket's tap point and attaches what the options and environment ask for. On a
+ * failure (the capture file cannot be created) nothing stays attached and the error is thrown.
+ */
+export function attachOnOpen(
+  socket: NetlinkSocket,
+  point: TapPoint,
+  capture: CaptureTarget | undefined,
+): void {
+  registerTapPoint(socket, point);
+  if (capture !== undefined) new Capture(socket, capture);
+  const style = traceStyle();
+  if (style !== null) {
+    point.attach(traceTap(socket, style));
+  }
+}

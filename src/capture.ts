@@ -1,0 +1,233 @@
+/**
+ * Packet captures of a socket's traffic in the format `tcpdump -i nlmon0 -w` writes: a pcap file
+ * of link type LINKTYPE_NETLINK (253), each datagram after the 16-byte "cooked" header libpcap
+ * gives nlmon packets (packet type, ARPHRD_NETLINK, the netlink protocol). Wireshark and tshark
+ * decode them as they decode an nlmon capture: rtnetlink, generic netlink, netfilter...
+ *
+ * Unlike nlmon it needs no nlmon device, and sees one socket only, in whatever namespace it is.
+ *
+ * @module
+ */
+
+import { openFile } from "../ffi/mod.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import type { NetlinkSocket } from "./socket.ts";
+import { type Tap, tap } from "./tap.ts";
+import type { Datagram } from "./transport.ts";
+
+/**
+ * Where a capture goes: a file path (created or truncated, written through libc: Deno needs only
+ * --allow-ffi), a function called with each chunk of the file in order, or a WritableStream
+ * (`(await Deno.create(path)).writable`, `Bun.file(path).writer()` wrapped, a socket...).
+ *
+ * @example
+ * ```ts
+ * import type { CaptureTarget } from "@netlink/netlink";
+ * const chunks: Uint8Array[] = [];
+ * const toMemory: CaptureTarget = (chunk) => chunks.push(chunk);
+ * const toFile: CaptureTarget = "/tmp/netlink.pcap";
+ * ```
+ */
+export type CaptureTarget = string | ((chunk: Uint8Array) => void) | WritableStream<Uint8Array>;
+
+/** pcap's magic number for microsecond timestamps, written in host byte order. */
+const PCAP_MAGIC = 0xa1b2c3d4;
+/** LINKTYPE_NETLINK: what libpcap reports for an nlmon device. */
+export const LINKTYPE_NETLINK = 253;
+/** libpcap's largest snapshot length; longer datagrams are cut and keep their original length. */
+const SNAPLEN = 262144;
+/** The cooked (LINKTYPE_LINUX_SLL) header before each datagram. */
+const SLL_HEADER = 16;
+/** ARPHRD_NETLINK, the nlmon device's hardware type, in the cooked header. */
+const ARPHRD_NETLINK = 824;
+/**
+ * Packet types the kernel gives the copies it passes to nlmon (net/netlink/af_netlink.c):
+ * PACKET_KERNEL for a datagram to the kernel, PACKET_USER for one to a user socket.
+ */
+const PACKET_USER = 6, PACKET_KERNEL = 7;
+
+/** The 24-byte pcap file header. */
+function fileHeader(): Uint8Array {
+  const bytes = new Uint8Array(24);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, PCAP_MAGIC, HOST_LITTLE_ENDIAN);
+  view.setUint16(4, 2, HOST_LITTLE_ENDIAN); // version 2.4
+  view.setUint16(6, 4, HOST_LITTLE_ENDIAN);
+  // thiszone and sigfigs stay 0.
+  view.setUint32(16, SNAPLEN, HOST_LITTLE_ENDIAN);
+  view.setUint32(20, LINKTYPE_NETLINK, HOST_LITTLE_ENDIAN);
+  return bytes;
+}
+
+/** One pcap record: its header, the cooked header, then the datagram (cut at SNAPLEN). */
+function record(data: Uint8Array, protocol: number, toKernel: boolean, now: number): Uint8Array {
+  const length = SLL_HEADER + data.length;
+  const kept = Math.min(length, SNAPLEN);
+  const bytes = new Uint8Array(16 + kept);
+  const view = new DataView(bytes.buffer);
+  const seconds = Math.floor(now / 1000);
+  view.setUint32(0, seconds, HOST_LITTLE_ENDIAN);
+  view.setUint32(
+    4,
+    Math.min(999_999, Math.floor((now - seconds * 1000) * 1000)),
+    HOST_LITTLE_ENDIAN,
+  );
+  view.setUint32(8, kept, HOST_LITTLE_ENDIAN);
+  view.setUint32(12, length, HOST_LITTLE_ENDIAN);
+  // The cooked header is big-endian, as libpcap writes it.
+  view.setUint16(16, toKernel ? PACKET_KERNEL : PACKET_USER);
+  view.setUint16(18, ARPHRD_NETLINK);
+  // Address length 0, 8 address bytes: zero.
+  view.setUint16(30, protocol);
+  bytes.set(data.subarray(0, kept - SLL_HEADER), 32);
+  return bytes;
+}
+
+/** Where the bytes go: written in order; close flushes. */
+interface Sink {
+  write(bytes: Uint8Array): void;
+  close(): Promise<void>;
+}
+
+/** Throws TypeError for something that is not a {@linkcode CaptureTarget}; no side effects. */
+export function checkCaptureTarget(target: unknown): asserts target is CaptureTarget {
+  if (typeof target === "string") {
+    if (target === "" || target.includes("\0")) {
+      throw new TypeError("capture path must be a non-empty path without NUL");
+    }
+    return;
+  }
+  if (typeof target === "function") return;
+  if (typeof (target as WritableStream | null)?.getWriter === "function") return;
+  throw new TypeError(
+    `capture must be a file path, a function taking each chunk, or a WritableStream, got ${
+      target === null ? "null" : typeof target
+    }`,
+  );
+}
+
+function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
+  if (typeof target === "string") {
+    const file = openFile(target);
+    return { write: (bytes) => file.write(bytes), close: () => Promise.resolve(file.close()) };
+  }
+  if (typeof target === "function") {
+    return { write: (bytes) => void target(bytes), close: () => Promise.resolve() };
+  }
+  const writer = target.getWriter();
+  return {
+    write: (bytes) => void writer.write(bytes).catch(fail),
+    close: () => writer.close().catch(fail),
+  };
+}
+
+/**
+ * A running capture of one socket's traffic; made by {@linkcode capture} or `open()`'s
+ * `capture` option. It ends with {@linkcode Capture.stop}, or when the socket closes.
+ *
+ * @example
+ * ```ts ignore
+ * import { capture, NETLINK_ROUTE, open } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE);
+ * const pcap = capture(sock, "/tmp/rtnl.pcap");
+ * // ... requests ...
+ * await pcap.stop();
+ * console.log(pcap.packets, "datagrams captured");
+ * ```
+ */
+export class Capture {
+  #packets = 0;
+  #error: unknown = undefined;
+  #sink: Sink | undefined;
+  #detach: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  /** @internal Use {@linkcode capture}. */
+  constructor(socket: NetlinkSocket, target: CaptureTarget) {
+    checkCaptureTarget(target);
+    const protocol = socket.protocol;
+    const sink = sinkOf(target, (err) => this.#fail(err));
+    this.#sink = sink;
+    try {
+      sink.write(fileHeader());
+      const now = () => performance.timeOrigin + performance.now();
+      const write = (bytes: Uint8Array) => {
+        if (this.#sink === undefined) return;
+        try {
+          this.#sink.write(bytes);
+          this.#packets++;
+        } catch (err) {
+          this.#fail(err);
+        }
+      };
+      const captureTap: Tap = {
+        sent: (data, portid, groups) =>
+          write(record(data, protocol, portid === 0 && groups === 0, now())),
+        received: (datagram: Datagram) => write(record(datagram.data, protocol, false, now())),
+        detached: () => void this.#end(),
+      };
+      this.#detach = tap(socket, captureTap);
+    } catch (err) {
+      this.#sink = undefined;
+      void sink.close();
+      throw err;
+    }
+  }
+
+  /** Datagrams written so far. */
+  get packets(): number {
+    return this.#packets;
+  }
+
+  /** Why the capture stopped early (a write that failed), or undefined. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /**
+   * Detaches the capture and closes its file or stream; resolves once everything is written.
+   * Idempotent. Rejects with the write error if the capture failed.
+   */
+  async stop(): Promise<void> {
+    this.#detach?.();
+    await this.#end();
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  #end(): Promise<void> {
+    if (this.#closed === undefined) {
+      const sink = this.#sink;
+      this.#sink = undefined;
+      this.#closed = sink === undefined ? Promise.resolve() : sink.close();
+    }
+    return this.#closed;
+  }
+
+  #fail(err: unknown): void {
+    if (this.#error !== undefined) return;
+    this.#error = err;
+    console.error("netlink: capture stopped:", err);
+    this.#detach?.();
+  }
+}
+
+/**
+ * Starts capturing every datagram `socket` sends and receives to `target`, as pcap in the nlmon
+ * format (`tcpdump -i nlmon0 -w` writes the same): open it with Wireshark, `tshark -r FILE -V`,
+ * `tcpdump -r FILE`. Datagrams to the kernel are marked PACKET_KERNEL, the others (received, or
+ * sent to another port or to groups) PACKET_USER, as the kernel marks them for nlmon; the cooked header carries the socket's protocol. `socket` must
+ * come from `open()` (see `tap()`). Throws TypeError for a bad target, SyscallError when the file
+ * cannot be created. A write that fails later stops the capture (see {@linkcode Capture.error}).
+ *
+ * @example
+ * ```ts ignore
+ * import { capture, NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE);
+ * const pcap = capture(sock, "/tmp/links.pcap");
+ * await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+ * await pcap.stop(); // then: tshark -r /tmp/links.pcap -V
+ * ```
+ */
+export function capture(socket: NetlinkSocket, target: CaptureTarget): Capture {
+  return new Capture(socket, target);
+}

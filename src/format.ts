@@ -1,0 +1,794 @@
+/**
+ * A pretty printer for netlink messages: {@linkcode format} names the message type and flags for
+ * the protocol, decodes the fixed header and attributes through the generated YNL descriptors
+ * where the family is known (nested sets, sub-messages, enums and flags by name), shows raw hex
+ * where it is not, and prints errors and acks with the errno name and the extended-ack text. One
+ * line, or an indented tree.
+ *
+ * {@linkcode NetlinkFormatter} does the same for a stream of messages, learning generic netlink
+ * family ids from the nlctrl replies it sees; `NETLINK_DEBUG=1` traces every socket's traffic
+ * with it (see `open()`).
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REQUEST, RTM_GETLINK } from "@netlink/netlink";
+ * import { format } from "@netlink/netlink/format";
+ * const message = { type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, portid: 0, payload: new Uint8Array(16) };
+ * console.log(format(message, { protocol: NETLINK_ROUTE }));
+ * // RTM_GETLINK flags=REQUEST|DUMP seq=1 port=0 ifinfomsg={ifiFamily=0 ifiType=0 ifiIndex=0 ifiFlags=0 ifiChange=0}
+ * ```
+ *
+ * @module
+ */
+
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { errnoDescription, errnoName } from "./_errno.ts";
+import { toHex } from "./_hex.ts";
+import { decodeAck } from "./ack.ts";
+import { AttributeDecoder } from "./attribute.ts";
+import {
+  CTRL_CMD_DELFAMILY,
+  CTRL_CMD_NEWFAMILY,
+  GENL_HDRLEN,
+  GENL_ID_CTRL,
+  NETLINK_AUDIT,
+  NETLINK_CONNECTOR,
+  NETLINK_CRYPTO,
+  NETLINK_FIB_LOOKUP,
+  NETLINK_GENERIC,
+  NETLINK_KOBJECT_UEVENT,
+  NETLINK_NETFILTER,
+  NETLINK_NFLOG,
+  NETLINK_RDMA,
+  NETLINK_ROUTE,
+  NETLINK_SCSITRANSPORT,
+  NETLINK_SELINUX,
+  NETLINK_SMC,
+  NETLINK_SOCK_DIAG,
+  NETLINK_USERSOCK,
+  NETLINK_XFRM,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_APPEND,
+  NLM_F_ATOMIC,
+  NLM_F_BULK,
+  NLM_F_CAPPED,
+  NLM_F_CREATE,
+  NLM_F_DUMP_FILTERED,
+  NLM_F_DUMP_INTR,
+  NLM_F_ECHO,
+  NLM_F_EXCL,
+  NLM_F_MATCH,
+  NLM_F_MULTI,
+  NLM_F_NONREC,
+  NLM_F_REPLACE,
+  NLM_F_REQUEST,
+  NLM_F_ROOT,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_MIN_TYPE,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+} from "./constants.ts";
+import * as constants from "./constants.ts";
+import { decodeFamily } from "./genl.ts";
+import type { Message } from "./message.ts";
+import { codecOf } from "./ynl/_compile.ts";
+import { messageDecoder } from "./ynl/_decode.ts";
+import {
+  type AttributeDescriptor,
+  type FamilyDescriptor,
+  type OperationDescriptor,
+  unknownAttributes,
+} from "./ynl/_descriptor.ts";
+import { binder } from "./ynl/binder.ts";
+import { conntrack } from "./ynl/conntrack.ts";
+import { devEnergymodel } from "./ynl/dev_energymodel.ts";
+import { devlink } from "./ynl/devlink.ts";
+import { dpll } from "./ynl/dpll.ts";
+import { drmRas } from "./ynl/drm_ras.ts";
+import { ethtool } from "./ynl/ethtool.ts";
+import { fou } from "./ynl/fou.ts";
+import { handshake } from "./ynl/handshake.ts";
+import { lockd } from "./ynl/lockd.ts";
+import { mptcpPm } from "./ynl/mptcp_pm.ts";
+import { netShaper } from "./ynl/net_shaper.ts";
+import { netdev } from "./ynl/netdev.ts";
+import { nfsd } from "./ynl/nfsd.ts";
+import { nftables } from "./ynl/nftables.ts";
+import { nl80211 } from "./ynl/nl80211.ts";
+import { nlctrl } from "./ynl/nlctrl.ts";
+import { ovpn } from "./ynl/ovpn.ts";
+import { ovsDatapath } from "./ynl/ovs_datapath.ts";
+import { ovsFlow } from "./ynl/ovs_flow.ts";
+import { ovsPacket } from "./ynl/ovs_packet.ts";
+import { ovsVport } from "./ynl/ovs_vport.ts";
+import { psp } from "./ynl/psp.ts";
+import { rtAddr } from "./ynl/rt_addr.ts";
+import { rtLink } from "./ynl/rt_link.ts";
+import { rtNeigh } from "./ynl/rt_neigh.ts";
+import { rtRoute } from "./ynl/rt_route.ts";
+import { rtRule } from "./ynl/rt_rule.ts";
+import { sunrpc } from "./ynl/sunrpc_cache.ts";
+import { tc } from "./ynl/tc.ts";
+import { tcpMetrics } from "./ynl/tcp_metrics.ts";
+import { team } from "./ynl/team.ts";
+import { wireguard } from "./ynl/wireguard.ts";
+
+/**
+ * Options of {@linkcode format}.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_GENERIC } from "@netlink/netlink";
+ * import type { FormatOptions } from "@netlink/netlink/format";
+ * const options: FormatOptions = { protocol: NETLINK_GENERIC, families: new Map([[29, "ethtool"]]), style: "tree" };
+ * ```
+ */
+export interface FormatOptions {
+  /** The netlink protocol the message travelled on (NETLINK_ROUTE, NETLINK_GENERIC...). */
+  protocol: number;
+  /** `"line"` (the default): everything on one line. `"tree"`: one field per line, indented. */
+  style?: "line" | "tree";
+  /**
+   * Generic netlink family names by id (the message type the kernel assigned them), for ids
+   * other than nlctrl's (16, always known). Without it, a generic message shows its id.
+   */
+  families?: ReadonlyMap<number, string>;
+  /**
+   * Descriptors of families of your own (generated with `npm run gen:ynl`), looked up before
+   * the built-in ones: by `protonum` for netlink-raw, by name for generic netlink.
+   */
+  descriptors?: readonly FamilyDescriptor[];
+}
+
+/** Every generated descriptor: what format() decodes out of the box. */
+const BUILT_IN: readonly FamilyDescriptor[] = [
+  rtLink,
+  rtAddr,
+  rtRoute,
+  rtNeigh,
+  rtRule,
+  tc,
+  conntrack,
+  nftables,
+  nlctrl,
+  binder,
+  devEnergymodel,
+  devlink,
+  dpll,
+  drmRas,
+  ethtool,
+  fou,
+  handshake,
+  lockd,
+  mptcpPm,
+  netShaper,
+  netdev,
+  nfsd,
+  nl80211,
+  ovpn,
+  ovsDatapath,
+  ovsFlow,
+  ovsPacket,
+  ovsVport,
+  psp,
+  sunrpc,
+  tcpMetrics,
+  team,
+  wireguard,
+];
+
+const PROTOCOL_NAMES = new Map<number, string>([
+  [NETLINK_ROUTE, "route"],
+  [NETLINK_USERSOCK, "usersock"],
+  [NETLINK_SOCK_DIAG, "sock_diag"],
+  [NETLINK_NFLOG, "nflog"],
+  [NETLINK_XFRM, "xfrm"],
+  [NETLINK_SELINUX, "selinux"],
+  [NETLINK_AUDIT, "audit"],
+  [NETLINK_FIB_LOOKUP, "fib_lookup"],
+  [NETLINK_CONNECTOR, "connector"],
+  [NETLINK_NETFILTER, "netfilter"],
+  [NETLINK_KOBJECT_UEVENT, "uevent"],
+  [NETLINK_GENERIC, "generic"],
+  [NETLINK_SCSITRANSPORT, "scsitransport"],
+  [NETLINK_RDMA, "rdma"],
+  [NETLINK_CRYPTO, "crypto"],
+  [NETLINK_SMC, "smc"],
+]);
+
+/**
+ * The short name of a netlink protocol ("route", "generic", "netfilter"...), or its number.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_GENERIC } from "@netlink/netlink";
+ * import { protocolName } from "@netlink/netlink/format";
+ * console.log(protocolName(NETLINK_GENERIC)); // "generic"
+ * ```
+ */
+export function protocolName(protocol: number): string {
+  return PROTOCOL_NAMES.get(protocol) ?? `protocol ${protocol}`;
+}
+
+const CONTROL_NAMES = new Map<number, string>([
+  [NLMSG_NOOP, "NLMSG_NOOP"],
+  [NLMSG_ERROR, "NLMSG_ERROR"],
+  [NLMSG_DONE, "NLMSG_DONE"],
+  [NLMSG_OVERRUN, "NLMSG_OVERRUN"],
+]);
+
+/** Names of the constants starting with `prefix` by value (the first name of each value). */
+function namesByValue(prefix: string, skip: RegExp): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const [name, value] of Object.entries(constants)) {
+    if (name.startsWith(prefix) && typeof value === "number" && !skip.test(name)) {
+      if (!names.has(value)) names.set(value, name);
+    }
+  }
+  return names;
+}
+
+let rtmNames: Map<number, string> | undefined;
+let subsystemNames: Map<number, string> | undefined;
+
+/** What a request's flag bits 8-11 mean: they depend on the kind of request. */
+type RequestKind = "get" | "new" | "del" | undefined;
+
+const COMMON_FLAGS: readonly [number, string][] = [
+  [NLM_F_REQUEST, "REQUEST"],
+  [NLM_F_MULTI, "MULTI"],
+  [NLM_F_ACK, "ACK"],
+  [NLM_F_ECHO, "ECHO"],
+  [NLM_F_DUMP_INTR, "DUMP_INTR"],
+  [NLM_F_DUMP_FILTERED, "DUMP_FILTERED"],
+];
+const GET_FLAGS: readonly [number, string][] = [
+  [NLM_F_ROOT | NLM_F_MATCH, "DUMP"],
+  [NLM_F_ROOT, "ROOT"],
+  [NLM_F_MATCH, "MATCH"],
+  [NLM_F_ATOMIC, "ATOMIC"],
+];
+const NEW_FLAGS: readonly [number, string][] = [
+  [NLM_F_REPLACE, "REPLACE"],
+  [NLM_F_EXCL, "EXCL"],
+  [NLM_F_CREATE, "CREATE"],
+  [NLM_F_APPEND, "APPEND"],
+];
+const DEL_FLAGS: readonly [number, string][] = [[NLM_F_NONREC, "NONREC"], [NLM_F_BULK, "BULK"]];
+const ACK_FLAGS: readonly [number, string][] = [
+  [NLM_F_CAPPED, "CAPPED"],
+  [NLM_F_ACK_TLVS, "ACK_TLVS"],
+];
+
+/** NLM_F_* names of `flags`; bits it cannot name (for this kind of message) in hex. */
+function flagNames(flags: number, table: readonly [number, string][]): string {
+  if (flags === 0) return "0";
+  const names: string[] = [];
+  let rest = flags;
+  for (const [bits, name] of [...COMMON_FLAGS, ...table]) {
+    if ((rest & bits) === bits) {
+      names.push(name);
+      rest &= ~bits;
+    }
+  }
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.join("|");
+}
+
+/** The kind of request a message type name says (RTM_GETLINK, "nlctrl getfamily"...). */
+function requestKind(name: string): RequestKind {
+  const verb = name.slice(name.lastIndexOf(" ") + 1).replace(/^RTM_/, "").toLowerCase();
+  if (/^(get|dump|list|show|query)/.test(verb)) return "get";
+  if (/^(new|set|add|create|replace)/.test(verb)) return "new";
+  if (/^(del|remove|destroy|flush)/.test(verb)) return "del";
+  return undefined;
+}
+
+/** One line of output: a key and either a value or children. */
+interface Node {
+  key: string;
+  value?: string;
+  children?: Node[];
+  /** Children are list elements (their keys are not printed). */
+  list?: boolean;
+}
+
+/** The parts of a formatted message: its title and its fields. */
+interface Formatted {
+  title: string;
+  fields: Node[];
+}
+
+/** Raw bytes as shown: hex, or '' for none. */
+function hex(bytes: Uint8Array): string {
+  return bytes.length === 0 ? "''" : toHex(bytes);
+}
+
+/** Raw attributes of a family without a descriptor: type, flags and hex (nests unknown). */
+function rawAttributes(bytes: Uint8Array): Node[] {
+  const nodes: Node[] = [];
+  try {
+    for (const attr = new AttributeDecoder(bytes); attr.next();) {
+      let key = `#${attr.type}`;
+      if (attr.nested) key += "(nested)";
+      if (attr.netByteOrder) key += "(be)";
+      nodes.push({ key, value: hex(attr.bytes()) });
+    }
+  } catch {
+    // Not attributes after all: show the bytes.
+    return [{ key: "payload", value: hex(bytes) }];
+  }
+  return nodes;
+}
+
+function render(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  if (value instanceof Uint8Array) return hex(value);
+  return String(value);
+}
+
+/** Names of the bits of `value` in a flag set (hex for bits the set does not name). */
+function enumFlags(
+  descriptor: FamilyDescriptor,
+  enumName: string | undefined,
+  value: number,
+): string {
+  const entries = enumName === undefined ? undefined : descriptor.enums[enumName]?.entries;
+  if (entries === undefined || value === 0) return String(value);
+  const names: string[] = [];
+  let rest = value >>> 0;
+  for (const [name, bit] of Object.entries(entries)) {
+    if (bit !== 0 && (rest & bit) === bit) {
+      names.push(name);
+      rest = (rest & ~bit) >>> 0;
+    }
+  }
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.join("|");
+}
+
+/** Walks decoded values alongside the descriptor, to name flags and find nested layouts. */
+class Walker {
+  constructor(readonly descriptor: FamilyDescriptor) {}
+
+  struct(name: string | undefined, value: Record<string, unknown>): Node[] {
+    const members = name === undefined ? undefined : this.descriptor.structs[name];
+    const nodes: Node[] = [];
+    for (const [key, member] of Object.entries(value)) {
+      const spec = members?.find(([memberKey]) => memberKey === key);
+      const options = spec?.[2];
+      if (options?.struct !== undefined && typeof member === "object" && member !== null) {
+        nodes.push({
+          key,
+          children: this.struct(options.struct, member as Record<string, unknown>),
+        });
+      } else if (typeof member === "number" && this.#isFlags(options)) {
+        nodes.push({ key, value: enumFlags(this.descriptor, options?.enum, member) });
+      } else {
+        nodes.push({ key, value: render(member) });
+      }
+    }
+    return nodes;
+  }
+
+  set(
+    name: string | undefined,
+    value: Record<string | symbol, unknown>,
+    scopes: readonly Record<string, unknown>[],
+    skip?: ReadonlySet<string>,
+  ): Node[] {
+    const set = name === undefined ? undefined : this.descriptor.sets[name];
+    const nodes: Node[] = [];
+    const inner = [value as Record<string, unknown>, ...scopes];
+    for (const [key, item] of Object.entries(value)) {
+      if (skip?.has(key)) continue;
+      const attribute = set?.[key];
+      if (attribute !== undefined && attribute[2]?.multi && Array.isArray(item)) {
+        nodes.push({ key, list: true, children: item.map((v) => this.#one(attribute, v, inner)) });
+      } else {
+        nodes.push({ ...this.#one(attribute, item, inner), key });
+      }
+    }
+    const unknown = value[unknownAttributes] as { type: number; value: Uint8Array }[] | undefined;
+    for (const attr of unknown ?? []) nodes.push({ key: `#${attr.type}`, value: hex(attr.value) });
+    return nodes;
+  }
+
+  #isFlags(options: { enum?: string; asFlags?: boolean } | undefined): boolean {
+    if (options?.enum === undefined) return false;
+    return options.asFlags === true || this.descriptor.enums[options.enum]?.flags === true;
+  }
+
+  #one(
+    attribute: AttributeDescriptor | undefined,
+    value: unknown,
+    scopes: readonly Record<string, unknown>[],
+  ): Node {
+    const options = attribute?.[2];
+    const kind = attribute?.[1];
+    if (Array.isArray(value)) {
+      const element: AttributeDescriptor | undefined = attribute === undefined
+        ? undefined
+        : [0, options?.subType ?? (kind === "nest-type-value" ? "nest" : kind!), {
+          ...options,
+          multi: false,
+        }];
+      return {
+        key: "",
+        list: true,
+        children: value.map((v) => this.#one(element, v, scopes)),
+      };
+    }
+    if (value instanceof Uint8Array || typeof value !== "object" || value === null) {
+      if (typeof value === "number" && this.#isFlags(options)) {
+        return { key: "", value: enumFlags(this.descriptor, options?.enum, value) };
+      }
+      return { key: "", value: render(value) };
+    }
+    const record = value as Record<string, unknown>;
+    if (kind === "binary" && options?.struct !== undefined) {
+      return { key: "", children: this.struct(options.struct, record) };
+    }
+    if (kind === "sub-message" && options?.subMessage !== undefined) {
+      const selector = scopes.find((scope) => scope[options.selector!] !== undefined)?.[
+        options.selector!
+      ];
+      const formats = this.descriptor.subMessages[options.subMessage];
+      const format = typeof selector === "string" && formats !== undefined
+          && Object.hasOwn(formats, selector)
+        ? formats[selector]
+        : undefined;
+      const header = format?.header === undefined
+        ? undefined
+        : this.descriptor.structs[format.header];
+      const headerKeys = new Set((header ?? []).map(([key]) => key));
+      const children: Node[] = [];
+      if (format?.header !== undefined) {
+        const members: Record<string, unknown> = {};
+        for (const key of headerKeys) if (key in record) members[key] = record[key];
+        children.push(...this.struct(format.header, members));
+      }
+      children.push(...this.set(format?.set, record, scopes, headerKeys));
+      return { key: "", children };
+    }
+    if (kind === "bitfield32") {
+      const { value: bits, selector } = record as { value: number; selector: number };
+      return {
+        key: "",
+        value: `${enumFlags(this.descriptor, options?.enum, bits)}/${
+          enumFlags(this.descriptor, options?.enum, selector)
+        }`,
+      };
+    }
+    return { key: "", children: this.set(options?.nest, record, scopes) };
+  }
+}
+
+/** Renders nodes on one line: `key=value key={...} key=[a b]`. */
+function lineOf(nodes: readonly Node[], list = false): string {
+  return nodes.map((node) => {
+    const prefix = list ? "" : `${node.key}=`;
+    if (node.children === undefined) return prefix + node.value;
+    const inner = lineOf(node.children, node.list);
+    return prefix + (node.list ? `[${inner}]` : `{${inner}}`);
+  }).join(" ");
+}
+
+/** Renders nodes as an indented tree, one field per line. */
+function treeOf(nodes: readonly Node[], indent: string, list = false): string[] {
+  const lines: string[] = [];
+  for (const node of nodes) {
+    const label = list ? `${indent}-` : `${indent}${node.key}:`;
+    if (node.children === undefined) {
+      lines.push(`${label} ${node.value}`);
+    } else if (node.children.length === 0) {
+      lines.push(`${label} ${node.list ? "[]" : "{}"}`);
+    } else if (list) {
+      // A list element's first field goes on the "-" line, as YAML writes it.
+      const inner = treeOf(node.children, indent + "  ", node.list);
+      inner[0] = `${indent}- ${inner[0].slice(indent.length + 2)}`;
+      lines.push(...inner);
+    } else {
+      lines.push(label);
+      lines.push(...treeOf(node.children, indent + "  ", node.list));
+    }
+  }
+  return lines;
+}
+
+/**
+ * Formats netlink messages for people, keeping what it learns from the messages it sees: the
+ * ids of generic netlink families, from nlctrl's CTRL_CMD_NEWFAMILY replies and notifications.
+ * Use one per stream of messages (a trace, a monitor); {@linkcode format} for one message.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_ROUTE, NLMSG_DONE } from "@netlink/netlink";
+ * import { NetlinkFormatter } from "@netlink/netlink/format";
+ * const formatter = new NetlinkFormatter();
+ * const done = { type: NLMSG_DONE, flags: 2, seq: 9, portid: 77, payload: new Uint8Array(4) };
+ * console.log(formatter.format(done, { protocol: NETLINK_ROUTE })); // NLMSG_DONE flags=MULTI seq=9 port=77 errno=0
+ * ```
+ */
+export class NetlinkFormatter {
+  /** Generic netlink family names by id, learned or given. */
+  readonly families: Map<number, string>;
+  readonly #descriptors: readonly FamilyDescriptor[];
+
+  /**
+   * A formatter knowing the built-in descriptors, plus those given.
+   *
+   * @param options Families of your own (`descriptors`) and generic family ids known already.
+   */
+  constructor(
+    options: Pick<FormatOptions, "descriptors" | "families"> = {},
+  ) {
+    this.families = new Map(options.families);
+    this.#descriptors = [...(options.descriptors ?? []), ...BUILT_IN];
+  }
+
+  /**
+   * Formats one message of `options.protocol` (see {@linkcode format}); learns generic family
+   * ids from it on the way.
+   */
+  format(message: Message, options: FormatOptions): string {
+    const { title, fields } = this.#format(message, options);
+    if (options.style === "tree") return [title, ...treeOf(fields, "  ")].join("\n");
+    return fields.length === 0 ? title : `${title} ${lineOf(fields)}`;
+  }
+
+  #format(message: Message, options: FormatOptions): Formatted {
+    const header = (name: string, flags: string) =>
+      `${name} flags=${flags} seq=${message.seq} port=${message.portid}`;
+    if (message.type < NLMSG_MIN_TYPE) return this.#control(message, options, header);
+    const protocol = options.protocol;
+    if (protocol === NETLINK_GENERIC) return this.#generic(message, options, header);
+    const descriptor = this.#descriptors.find((d) =>
+      d.protocol === "netlink-raw" && d.protonum === protocol
+      && opOf(d, message) !== undefined
+    );
+    const name = this.#typeName(protocol, message.type, descriptor);
+    const kind = (message.flags & NLM_F_REQUEST) !== 0 ? requestKind(name) : undefined;
+    const title = header(name, flagNames(message.flags, tableOf(kind)));
+    if (descriptor === undefined) {
+      return {
+        title,
+        fields: message.payload.length ? [{ key: "payload", value: hex(message.payload) }] : [],
+      };
+    }
+    return { title, fields: decoded(descriptor, opOf(descriptor, message)!, message.payload, 0) };
+  }
+
+  #typeName(protocol: number, type: number, descriptor: FamilyDescriptor | undefined): string {
+    if (protocol === NETLINK_ROUTE) {
+      rtmNames ??= namesByValue("RTM_", /^RTM_(BASE|MAX|NR_|F_)/);
+      const name = rtmNames.get(type);
+      if (name !== undefined) return name;
+    }
+    if (protocol === NETLINK_NETFILTER) {
+      subsystemNames ??= namesByValue("NFNL_SUBSYS_", /^NFNL_SUBSYS_COUNT$/);
+      const subsystem = subsystemNames.get(type >> 8) ?? `NFNL_SUBSYS_${type >> 8}`;
+      const op = descriptor === undefined ? undefined : opNameOf(descriptor, type);
+      return op === undefined ? `${subsystem} msg ${type & 0xff}` : `${subsystem} ${op}`;
+    }
+    if (descriptor !== undefined) {
+      const op = opNameOf(descriptor, type);
+      if (op !== undefined) return `${descriptor.name} ${op}`;
+    }
+    return `type ${type}`;
+  }
+
+  #control(
+    message: Message,
+    options: FormatOptions,
+    header: (name: string, flags: string) => string,
+  ): Formatted {
+    const name = CONTROL_NAMES.get(message.type) ?? `NLMSG_${message.type}`;
+    if (message.type !== NLMSG_ERROR && message.type !== NLMSG_DONE) {
+      return {
+        title: header(name, flagNames(message.flags, [])),
+        fields: message.payload.length ? [{ key: "payload", value: hex(message.payload) }] : [],
+      };
+    }
+    if (options.protocol === NETLINK_CONNECTOR && message.type === NLMSG_DONE) {
+      // The connector sends every message as NLMSG_DONE, carrying a struct cn_msg.
+      return { title: header(name, flagNames(message.flags, [])), fields: connector(message) };
+    }
+    const title = header(name, flagNames(message.flags, ACK_FLAGS));
+    let ack;
+    try {
+      ack = decodeAck(message);
+    } catch {
+      return { title, fields: [{ key: "payload", value: hex(message.payload) }] };
+    }
+    const fields: Node[] = [];
+    if (ack.errno === 0) {
+      fields.push({ key: message.type === NLMSG_ERROR ? "ack" : "errno", value: "0" });
+    } else {
+      fields.push({
+        key: "error",
+        value: `${errnoName(ack.errno)} (${errnoDescription(ack.errno)})`,
+      });
+    }
+    if (ack.detail !== undefined) fields.push({ key: "msg", value: JSON.stringify(ack.detail) });
+    if (ack.offset !== undefined) fields.push({ key: "offset", value: String(ack.offset) });
+    if (ack.missing !== undefined) {
+      fields.push({ key: "missing", value: String(ack.missing.type) });
+      if (ack.missing.nestOffset !== undefined) {
+        fields.push({ key: "missingNest", value: String(ack.missing.nestOffset) });
+      }
+    }
+    if (ack.cookie !== undefined) fields.push({ key: "cookie", value: hex(ack.cookie) });
+    if (message.type === NLMSG_ERROR && ack.requestType !== undefined) {
+      const request = { ...message, type: ack.requestType, flags: NLM_F_REQUEST };
+      const name = ack.requestType < NLMSG_MIN_TYPE
+        ? CONTROL_NAMES.get(ack.requestType) ?? `NLMSG_${ack.requestType}`
+        : options.protocol === NETLINK_GENERIC
+        ? this.#genericName(ack.requestType)
+        : this.#typeName(
+          options.protocol,
+          ack.requestType,
+          this.#descriptors.find((d) =>
+            d.protocol === "netlink-raw" && d.protonum === options.protocol
+            && opOf(d, request) !== undefined
+          ),
+        );
+      fields.push({ key: "for", value: `${name} seq=${ack.requestSeq}` });
+    }
+    return { title, fields };
+  }
+
+  #genericName(id: number): string {
+    if (id === GENL_ID_CTRL) return "nlctrl";
+    return this.families.get(id) ?? `genl family ${id}`;
+  }
+
+  #generic(
+    message: Message,
+    options: FormatOptions,
+    header: (name: string, flags: string) => string,
+  ): Formatted {
+    const payload = message.payload;
+    const familyName = options.families?.get(message.type) ?? this.#genericName(message.type);
+    if (payload.length < GENL_HDRLEN) {
+      return {
+        title: header(familyName, flagNames(message.flags, [])),
+        fields: payload.length ? [{ key: "payload", value: hex(payload) }] : [],
+      };
+    }
+    const command = payload[0];
+    if (message.type === GENL_ID_CTRL) this.#learn(message, command);
+    const descriptor = this.#descriptors.find((d) =>
+      d.protocol !== "netlink-raw" && d.name === familyName
+    );
+    const request = (message.flags & NLM_F_REQUEST) !== 0;
+    const op = descriptor === undefined ? undefined : genericOp(descriptor, command, request);
+    const name = op === undefined ? `${familyName} cmd ${command}` : `${familyName} ${op[0]}`;
+    const kind = request ? requestKind(op?.[0] ?? "") : undefined;
+    const title = `${header(name, flagNames(message.flags, tableOf(kind)))} v${payload[1]}`;
+    if (descriptor === undefined || op === undefined) {
+      return { title, fields: rawAttributes(payload.subarray(GENL_HDRLEN)) };
+    }
+    return { title, fields: decoded(descriptor, op[1], payload, GENL_HDRLEN) };
+  }
+
+  #learn(message: Message, command: number): void {
+    if (command !== CTRL_CMD_NEWFAMILY && command !== CTRL_CMD_DELFAMILY) return;
+    if ((message.flags & NLM_F_REQUEST) !== 0) return;
+    try {
+      const family = decodeFamily(message);
+      if (family.id === 0 || family.name === "") return;
+      if (command === CTRL_CMD_NEWFAMILY) this.families.set(family.id, family.name);
+      else this.families.delete(family.id);
+    } catch {
+      // A malformed nlctrl message teaches nothing.
+    }
+  }
+}
+
+let connectorNames: Map<number, string> | undefined;
+
+/** struct cn_msg: the callback id (idx, val), seq, ack, len, flags, then `len` bytes of data. */
+function connector(message: Message): Node[] {
+  const payload = message.payload;
+  if (payload.length < CN_MSG_SIZE) return [{ key: "payload", value: hex(payload) }];
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const little = HOST_LITTLE_ENDIAN;
+  const idx = view.getUint32(0, little);
+  connectorNames ??= namesByValue("CN_IDX_", /^$/);
+  const length = Math.min(view.getUint16(16, little), payload.length - CN_MSG_SIZE);
+  return [
+    { key: "idx", value: connectorNames.get(idx) ?? String(idx) },
+    { key: "val", value: String(view.getUint32(4, little)) },
+    { key: "cnSeq", value: String(view.getUint32(8, little)) },
+    { key: "ack", value: String(view.getUint32(12, little)) },
+    { key: "cnFlags", value: String(view.getUint16(18, little)) },
+    { key: "data", value: hex(payload.subarray(CN_MSG_SIZE, CN_MSG_SIZE + length)) },
+  ];
+}
+
+/** sizeof(struct cn_msg) before its data. */
+const CN_MSG_SIZE = 20;
+
+function tableOf(kind: RequestKind): readonly [number, string][] {
+  return kind === "get" ? GET_FLAGS : kind === "new" ? NEW_FLAGS : kind === "del" ? DEL_FLAGS : [];
+}
+
+/** The operation a netlink-raw message belongs to: by request type for requests. */
+function opOf(descriptor: FamilyDescriptor, message: Message): OperationDescriptor | undefined {
+  const name = opNameOf(descriptor, message.type, (message.flags & NLM_F_REQUEST) !== 0);
+  return name === undefined ? undefined : descriptor.ops[name];
+}
+
+function opNameOf(descriptor: FamilyDescriptor, type: number, request = true): string | undefined {
+  const byRequest = () => Object.entries(descriptor.ops).find(([, op]) => op.request === type)?.[0];
+  if (request) return byRequest() ?? codecOf(descriptor).operationOf(type);
+  return codecOf(descriptor).operationOf(type) ?? byRequest();
+}
+
+function genericOp(
+  descriptor: FamilyDescriptor,
+  command: number,
+  request: boolean,
+): [string, OperationDescriptor] | undefined {
+  const name = opNameOf(descriptor, command, request);
+  return name === undefined ? undefined : [name, descriptor.ops[name]];
+}
+
+/** The payload decoded with the operation's header and set; hex when it does not decode. */
+function decoded(
+  descriptor: FamilyDescriptor,
+  op: OperationDescriptor,
+  payload: Uint8Array,
+  offset: number,
+): Node[] {
+  let value: Record<string | symbol, unknown>;
+  try {
+    value = messageDecoder(codecOf(descriptor), op)(payload);
+  } catch {
+    const rest = payload.subarray(offset);
+    return rest.length ? [{ key: "payload", value: hex(rest) }] : [];
+  }
+  const walker = new Walker(descriptor);
+  const nodes: Node[] = [];
+  const headerKeys = new Set<string>();
+  if (op.header !== undefined) {
+    const members: Record<string, unknown> = {};
+    for (const [key, kind] of descriptor.structs[op.header] ?? []) {
+      if (kind === "pad") continue;
+      headerKeys.add(key);
+      members[key] = value[key];
+    }
+    nodes.push({ key: op.header, children: walker.struct(op.header, members) });
+  }
+  nodes.push(...walker.set(op.set, value, [], headerKeys));
+  return nodes;
+}
+
+/**
+ * Formats one netlink message for people: the type and flags by name for `options.protocol`,
+ * seq and port, then the fixed header and attributes decoded through the generated descriptor of
+ * its family when one is known (nests, sub-messages, enum values and flag bits by name), raw hex
+ * (attributes by number for generic netlink) when not. NLMSG_ERROR shows the errno name, its
+ * description, the extended-ack message, offset and missing attribute, and which request it
+ * answers; an ack shows `ack=0`. Never throws for bad bytes: what does not decode is shown in hex.
+ *
+ * @example
+ * ```ts
+ * import { AttributeEncoder, NETLINK_ROUTE, NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST, RTM_NEWLINK } from "@netlink/netlink";
+ * import { format } from "@netlink/netlink/format";
+ * const attrs = new AttributeEncoder().string(3, "br0").finish(); // IFLA_IFNAME
+ * const payload = new Uint8Array(16 + attrs.length);
+ * payload.set(attrs, 16);
+ * const message = { type: RTM_NEWLINK, flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE, seq: 2, portid: 0, payload };
+ * console.log(format(message, { protocol: NETLINK_ROUTE, style: "tree" }));
+ * ```
+ */
+export function format(message: Message, options: FormatOptions): string {
+  return new NetlinkFormatter(options).format(message, options);
+}

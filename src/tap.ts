@@ -1,0 +1,215 @@
+/**
+ * Taps: observers of every datagram a socket sends and receives, attached to and detached from a
+ * live socket. A socket made by `open()` reads and writes through a {@linkcode TapPoint}, a
+ * {@linkcode Transport} wrapper that hands each datagram to the taps attached at that moment;
+ * the socket logic itself never knows. Captures (`capture.ts`), the NETLINK_DEBUG trace and the
+ * session recorder of the test kit are taps.
+ *
+ * @module
+ */
+
+import { SyscallError } from "./errors.ts";
+import type { NetlinkSocket } from "./socket.ts";
+import type { Datagram, Transport, WaitResult } from "./transport.ts";
+
+/**
+ * What a tap is told. `sent` and `received` see the datagram's bytes as they are: copy what you
+ * keep (`data.slice()`), as the sender's buffer may be reused. A tap must not throw: one that
+ * does is detached, and its error reported on stderr.
+ *
+ * @example
+ * ```ts
+ * import type { Tap } from "@netlink/netlink";
+ * let bytes = 0;
+ * const counter: Tap = {
+ *   sent: (data) => bytes += data.length,
+ *   received: (datagram) => bytes += datagram.data.length,
+ * };
+ * ```
+ */
+export interface Tap {
+  /**
+   * A datagram the socket sent (the kernel took it), to `portid` (0: the kernel) and groups:
+   * also one whose multicast went out though its unicast half was refused (ECONNREFUSED).
+   */
+  sent?(data: Uint8Array, portid: number, groupMask: number): void;
+  /** A datagram the socket received. */
+  received?(datagram: Datagram): void;
+  /** A read failed (ENOBUFS: the kernel dropped messages for this socket). */
+  receiveFailed?(error: unknown): void;
+  /** A socket option was set (group joined, buffer sized...). */
+  optionSet?(level: number, name: number, value: number): void;
+  /** The tap was detached, or the socket closed: the last call it gets. */
+  detached?(): void;
+}
+
+/**
+ * A {@linkcode Transport} that passes every call to `inner` and shows each datagram to the taps
+ * attached at the time. `open()` puts one under every socket it makes.
+ *
+ * @example
+ * ```ts ignore
+ * import { NetlinkSocket, TapPoint } from "@netlink/netlink";
+ * import { openTransport } from "./ffi/mod.ts";
+ * const point = new TapPoint(openTransport(0, { portid: 0 }));
+ * point.attach({ sent: (data) => console.log("sent", data.length, "bytes") });
+ * const socket = new NetlinkSocket(point);
+ * ```
+ */
+export class TapPoint implements Transport {
+  readonly #inner: Transport;
+  /** Replaced, never changed in place, so taps may detach (themselves too) while being called. */
+  #taps: readonly Tap[] = [];
+  #closed = false;
+  /** Present when the inner transport has it (a transport without it cannot filter). */
+  readonly attachFilter?: (program: Uint8Array) => void;
+
+  /** Wraps `inner`; the wrapper owns it from now on (closing one closes the other). */
+  constructor(inner: Transport) {
+    this.#inner = inner;
+    if (typeof inner.attachFilter === "function") {
+      this.attachFilter = (program) => inner.attachFilter!(program);
+    }
+  }
+
+  /** The netlink protocol of the inner transport. */
+  get protocol(): number {
+    return this.#inner.protocol;
+  }
+
+  /** The port ID of the inner transport. */
+  get portid(): number {
+    return this.#inner.portid;
+  }
+
+  /** The inner transport's descriptor (-1 once closed). */
+  get fd(): number {
+    return this.#inner.fd;
+  }
+
+  /** How many taps are attached. */
+  get taps(): number {
+    return this.#taps.length;
+  }
+
+  /**
+   * Attaches `tap`; returns the function that detaches it (idempotent). Throws after close.
+   */
+  attach(tap: Tap): () => void {
+    if (this.#closed) throw new Error("cannot tap a closed socket");
+    this.#taps = [...this.#taps, tap];
+    return () => this.#detach(tap);
+  }
+
+  send(data: Uint8Array, portid: number, groupMask: number): void {
+    try {
+      this.#inner.send(data, portid, groupMask);
+    } catch (err) {
+      // sendmsg multicasts first, then fails the unicast half to a port nobody holds (port 0 of
+      // a protocol nothing in the kernel serves): the datagram did go out, to the groups.
+      const multicast = groupMask !== 0 && err instanceof SyscallError
+        && err.code === "ECONNREFUSED";
+      if (multicast) this.#sent(data, portid, groupMask);
+      throw err;
+    }
+    this.#sent(data, portid, groupMask);
+  }
+
+  #sent(data: Uint8Array, portid: number, groupMask: number): void {
+    for (const tap of this.#taps) this.#call(tap, () => tap.sent?.(data, portid, groupMask));
+  }
+
+  receive(): Datagram | undefined {
+    let datagram: Datagram | undefined;
+    try {
+      datagram = this.#inner.receive();
+    } catch (err) {
+      for (const tap of this.#taps) this.#call(tap, () => tap.receiveFailed?.(err));
+      throw err;
+    }
+    if (datagram !== undefined) {
+      for (const tap of this.#taps) this.#call(tap, () => tap.received?.(datagram));
+    }
+    return datagram;
+  }
+
+  wait(): Promise<WaitResult> {
+    return this.#inner.wait();
+  }
+
+  cancelWait(): void {
+    this.#inner.cancelWait();
+  }
+
+  setOption(level: number, name: number, value: number): void {
+    this.#inner.setOption(level, name, value);
+    for (const tap of this.#taps) this.#call(tap, () => tap.optionSet?.(level, name, value));
+  }
+
+  getOption(level: number, name: number): number {
+    return this.#inner.getOption(level, name);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#inner.close();
+    const taps = this.#taps;
+    this.#taps = [];
+    for (const tap of taps) this.#call(tap, () => tap.detached?.());
+  }
+
+  #detach(tap: Tap): void {
+    if (!this.#taps.includes(tap)) return;
+    this.#taps = this.#taps.filter((t) => t !== tap);
+    this.#call(tap, () => tap.detached?.());
+  }
+
+  /** Runs a tap callback; a tap that throws is detached and its error reported. */
+  #call(tap: Tap, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#taps = this.#taps.filter((t) => t !== tap);
+      console.error("netlink: a tap threw and was detached:", err);
+    }
+  }
+}
+
+// The compiler checks that TapPoint forwards every member of Transport: a member added to the
+// interface and missing here would otherwise be hidden from the socket by every open() socket.
+type Missing = Exclude<keyof Transport, keyof TapPoint>;
+const everyMember: [Missing] extends [never] ? true : Missing = true;
+void everyMember;
+
+const points = new WeakMap<NetlinkSocket, TapPoint>();
+
+/** Records that `socket` reads and writes through `point` (open() does, for every socket). */
+export function registerTapPoint(socket: NetlinkSocket, point: TapPoint): void {
+  points.set(socket, point);
+}
+
+/**
+ * Attaches `tap` to a live socket made by `open()`: from now on it sees every datagram the
+ * socket sends and receives, until the returned function detaches it or the socket closes.
+ * Throws TypeError for a socket not made by `open()` (wrap your transport in a
+ * {@linkcode TapPoint} instead), Error for a closed one.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, open, tap } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE);
+ * const detach = tap(sock, { received: (d) => console.log(d.data.length, "bytes in") });
+ * // ... requests ...
+ * detach();
+ * ```
+ */
+export function tap(socket: NetlinkSocket, tap: Tap): () => void {
+  const point = points.get(socket);
+  if (point === undefined) {
+    throw new TypeError(
+      "tap: this socket was not made by open(); wrap its transport in a TapPoint",
+    );
+  }
+  if (socket.closed) throw new Error("tap: the socket is closed");
+  return point.attach(tap);
+}

@@ -1,0 +1,407 @@
+/**
+ * Recorded sessions as test fixtures: {@linkcode Recorder} is a transport that records every
+ * datagram its sockets send and receive against the real kernel, as plain JSON;
+ * {@linkcode Replayer} is a transport that plays such a recording back without the kernel (on
+ * Deno, without --allow-ffi), checking that each request the code under test sends is the one
+ * recorded and answering it with the recorded replies.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
+ * import { Recorder, Replayer } from "@netlink/netlink/testing";
+ *
+ * const recorder = new Recorder();
+ * {
+ *   await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+ *   await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+ * }
+ * const fixture = JSON.stringify(recorder.session());
+ *
+ * const replayer = new Replayer(fixture);
+ * await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+ * const links = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+ * replayer.finish(); // throws if a recorded request was never sent
+ * ```
+ *
+ * @module
+ */
+
+import { openTransport } from "../../ffi/mod.ts";
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { errnoNumber } from "../_errno.ts";
+import { fromHex, toHex } from "../_hex.ts";
+import { NETLINK_KOBJECT_UEVENT, NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
+import { SyscallError } from "../errors.ts";
+import { format, protocolName } from "../format.ts";
+import { alignMessage, decodeMessages } from "../message.ts";
+import { TapPoint } from "../tap.ts";
+import type {
+  Datagram,
+  OpenTransport,
+  Transport,
+  TransportOptions,
+  WaitResult,
+} from "../transport.ts";
+
+/**
+ * One thing a socket did, in order: a datagram sent (`send`, hex, with its destination port and
+ * group mask), a datagram received (`receive`, hex, with its sender, group and nsid), a failed
+ * read (`error`: the errno's name, e.g. "ENOBUFS"), or a socket option set (`option`).
+ *
+ * @example
+ * ```ts
+ * import type { SessionEvent } from "@netlink/netlink/testing";
+ * const ack: SessionEvent = { receive: "24000000020000000100000001000000000000001400000012000100010000000100000000000000", sender: 0, group: 0 };
+ * ```
+ */
+export type SessionEvent =
+  | { send: string; to: number; groups: number }
+  | { receive: string; sender: number; group: number; nsid?: number }
+  | { error: string }
+  | { option: [level: number, name: number, value: number] };
+
+/**
+ * A recording: the sockets opened, in order, each with its protocol, port ID and events. Plain
+ * JSON: `JSON.stringify` it to a fixture file.
+ *
+ * @example
+ * ```ts
+ * import type { Session } from "@netlink/netlink/testing";
+ * const empty: Session = { version: 1, sockets: [{ protocol: 0, portid: 4242, events: [] }] };
+ * ```
+ */
+export interface Session {
+  /** Format version: 1. */
+  version: 1;
+  /** One entry per socket, in the order they were opened. */
+  sockets: {
+    /** The netlink protocol it was opened with. */
+    protocol: number;
+    /** The port ID the kernel bound it to (replies carry it). */
+    portid: number;
+    /** What it did, in order. */
+    events: SessionEvent[];
+  }[];
+}
+
+/**
+ * Records sessions: pass {@linkcode Recorder.transport} as `open()`'s (or `family()`'s)
+ * `transport` option, run the code against the real kernel, then save
+ * {@linkcode Recorder.session} as a fixture for a {@linkcode Replayer}.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, open } from "@netlink/netlink";
+ * import { Recorder } from "@netlink/netlink/testing";
+ * const recorder = new Recorder();
+ * await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+ * // ... requests ...
+ * Deno.writeTextFileSync("fixture.json", JSON.stringify(recorder.session(), null, 1));
+ * ```
+ */
+export class Recorder {
+  readonly #sockets: Session["sockets"] = [];
+  readonly #open: OpenTransport;
+
+  /**
+   * A recorder with nothing recorded yet.
+   *
+   * @param open The transport to record (default: the real one, through libc).
+   */
+  constructor(open: OpenTransport = openTransport) {
+    this.#open = open;
+  }
+
+  /** The `transport` option that records: opens the real transport and records through it. */
+  readonly transport: OpenTransport = (protocol, options) => {
+    const point = new TapPoint(this.#open(protocol, options));
+    const events: SessionEvent[] = [];
+    this.#sockets.push({ protocol, portid: point.portid, events });
+    point.attach({
+      sent: (data, to, groups) => events.push({ send: toHex(data), to, groups }),
+      received: ({ data, sender, group, nsid }) =>
+        events.push(
+          nsid === undefined
+            ? { receive: toHex(data), sender, group }
+            : { receive: toHex(data), sender, group, nsid },
+        ),
+      receiveFailed: (err) =>
+        events.push({ error: err instanceof SyscallError ? err.code : String(err) }),
+      optionSet: (level, name, value) => events.push({ option: [level, name, value] }),
+    });
+    return point;
+  };
+
+  /** What was recorded so far, as plain JSON-ready data (a copy). */
+  session(): Session {
+    return structuredClone({ version: 1, sockets: this.#sockets });
+  }
+}
+
+/** Thrown when the code under test does not do what the recording did. */
+export class ReplayMismatchError extends Error {
+  /**
+   * The error, with its message.
+   *
+   * @param message What was expected and what happened instead.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ReplayMismatchError";
+  }
+}
+
+/** Every message's nlmsg_seq set to 0: requests are compared without their sequence numbers. */
+function withoutSeqs(data: Uint8Array): Uint8Array {
+  const copy = data.slice();
+  const view = new DataView(copy.buffer);
+  for (let at = 0; at + NLMSG_HDRLEN <= copy.length;) {
+    const length = view.getUint32(at, HOST_LITTLE_ENDIAN);
+    view.setUint32(at + 8, 0, HOST_LITTLE_ENDIAN);
+    if (length < NLMSG_HDRLEN) break;
+    at += alignMessage(length);
+  }
+  return copy;
+}
+
+function describe(data: Uint8Array, protocol: number): string {
+  try {
+    return decodeMessages(data).map((m) => `  ${format(m, { protocol })}`).join("\n");
+  } catch {
+    return `  ${data.length} bytes: ${toHex(data)}`;
+  }
+}
+
+/**
+ * Plays a recorded {@linkcode Session} back: pass {@linkcode Replayer.transport} as `open()`'s
+ * (or `family()`'s) `transport` option and run the same code, without the kernel. Sockets are
+ * matched to the recording's in the order they are opened (same protocol) and get the recorded
+ * port IDs. Each datagram sent must be the recorded one (the same messages, destination and
+ * groups; sequence numbers may differ, and the replies' are mapped to the live ones); the
+ * datagrams recorded after it are then served to the socket, as are those recorded before the
+ * socket's first send (notifications). A request the recording does not have fails with
+ * {@linkcode ReplayMismatchError}, which shows both, decoded. A read error recorded (ENOBUFS) is
+ * thrown again.
+ *
+ * @example
+ * ```ts ignore
+ * import { NETLINK_ROUTE, open } from "@netlink/netlink";
+ * import { Replayer } from "@netlink/netlink/testing";
+ * const replayer = new Replayer(Deno.readTextFileSync("fixture.json"));
+ * await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+ * // ... the same requests as recorded ...
+ * replayer.finish();
+ * ```
+ */
+export class Replayer {
+  readonly #session: Session;
+  readonly #sockets: ReplayTransport[] = [];
+
+  /**
+   * A replay of `session`, from its start. Throws TypeError for something not recorded by a
+   * {@linkcode Recorder}.
+   *
+   * @param session The recording, or its JSON text.
+   */
+  constructor(session: Session | string) {
+    const parsed = typeof session === "string" ? JSON.parse(session) : session;
+    if (parsed?.version !== 1 || !Array.isArray(parsed.sockets)) {
+      throw new TypeError("Replayer: not a recorded session (version 1 with sockets)");
+    }
+    this.#session = parsed;
+  }
+
+  /** The `transport` option that replays: the next recorded socket, which must match. */
+  readonly transport: OpenTransport = (protocol: number, _options: TransportOptions) => {
+    const index = this.#sockets.length;
+    const recorded = this.#session.sockets[index];
+    if (recorded === undefined) {
+      throw new ReplayMismatchError(
+        `replay: socket ${index} (${
+          protocolName(protocol)
+        }) was opened, but the recording has ${this.#session.sockets.length} socket(s)`,
+      );
+    }
+    if (recorded.protocol !== protocol) {
+      throw new ReplayMismatchError(
+        `replay: socket ${index} was opened for ${protocolName(protocol)}, but the recording's is ${
+          protocolName(recorded.protocol)
+        }`,
+      );
+    }
+    const socket = new ReplayTransport(index, recorded);
+    this.#sockets.push(socket);
+    return socket;
+  };
+
+  /**
+   * Throws {@linkcode ReplayMismatchError} unless every recorded socket was opened and sent
+   * every recorded request; call it at the end of a test.
+   */
+  finish(): void {
+    const sockets = this.#session.sockets;
+    if (this.#sockets.length < sockets.length) {
+      throw new ReplayMismatchError(
+        `replay: ${this.#sockets.length} of the recording's ${sockets.length} sockets were opened`,
+      );
+    }
+    for (const socket of this.#sockets) socket.finish();
+  }
+}
+
+/** A transport serving one recorded socket. */
+class ReplayTransport implements Transport {
+  readonly protocol: number;
+  readonly portid: number;
+  fd: number;
+  readonly #index: number;
+  readonly #events: SessionEvent[];
+  /** Next recorded event not yet matched or served. */
+  #next = 0;
+  /** Datagrams (or read errors) released to the socket, not yet read. */
+  readonly #ready: (Datagram | SyscallError)[] = [];
+  readonly #options = new Map<string, number>();
+  /** Recorded nlmsg_seq → the live one. */
+  readonly #seqs = new Map<number, number>();
+  #wake: ((result: WaitResult) => void) | undefined;
+
+  constructor(index: number, recorded: Session["sockets"][number]) {
+    this.#index = index;
+    this.protocol = recorded.protocol;
+    this.portid = recorded.portid;
+    this.fd = 1000 + index;
+    this.#events = recorded.events;
+    this.#release();
+  }
+
+  send(data: Uint8Array, portid: number, groupMask: number): void {
+    this.#checkOpen();
+    const at = this.#events.findIndex((e, i) => i >= this.#next && "send" in e);
+    const expected = at < 0
+      ? undefined
+      : this.#events[at] as Extract<SessionEvent, { send: string }>;
+    const sent = `socket ${this.#index} (${protocolName(this.protocol)}) sent${
+      portid ? ` to ${portid}` : ""
+    }\n${describe(data, this.protocol)}`;
+    if (expected === undefined) {
+      throw new ReplayMismatchError(`replay: ${sent}\nbut the recording has no more requests`);
+    }
+    const recorded = fromHex(expected.send);
+    const same = expected.to === portid && expected.groups === groupMask
+      && toHex(withoutSeqs(recorded)) === toHex(withoutSeqs(data));
+    if (!same) {
+      throw new ReplayMismatchError(
+        `replay: ${sent}\nbut the recording has${expected.to ? ` (to ${expected.to})` : ""}\n${
+          describe(recorded, this.protocol)
+        }`,
+      );
+    }
+    try {
+      const live = decodeMessages(data);
+      decodeMessages(recorded).forEach((m, i) => this.#seqs.set(m.seq, live[i].seq));
+    } catch {
+      // Not messages (uevent-style datagrams): nothing to map.
+    }
+    this.#next = at + 1;
+    this.#release();
+  }
+
+  receive(): Datagram | undefined {
+    this.#checkOpen();
+    const next = this.#ready.shift();
+    if (next instanceof SyscallError) throw next;
+    return next;
+  }
+
+  wait(): Promise<WaitResult> {
+    if (this.fd === -1) return Promise.resolve("closed");
+    if (this.#ready.length > 0) return Promise.resolve("readable");
+    return new Promise((resolve) => this.#wake = resolve);
+  }
+
+  cancelWait(): void {
+    this.#settle("cancelled");
+  }
+
+  setOption(level: number, name: number, value: number): void {
+    this.#checkOpen();
+    this.#options.set(`${level}:${name}`, value);
+  }
+
+  getOption(level: number, name: number): number {
+    this.#checkOpen();
+    return this.#options.get(`${level}:${name}`) ?? 0;
+  }
+
+  attachFilter(_program: Uint8Array): void {
+    // The recorded datagrams are those the recorded socket's filter let through.
+    this.#checkOpen();
+  }
+
+  close(): void {
+    if (this.fd === -1) return;
+    this.fd = -1;
+    this.#settle("closed");
+  }
+
+  finish(): void {
+    const left = this.#events.slice(this.#next).find((e) => "send" in e);
+    if (left !== undefined && "send" in left) {
+      throw new ReplayMismatchError(
+        `replay: socket ${this.#index} (${protocolName(this.protocol)}) never sent\n${
+          describe(fromHex(left.send), this.protocol)
+        }`,
+      );
+    }
+  }
+
+  /** Serves the events up to the next recorded send. */
+  #release(): void {
+    for (; this.#next < this.#events.length; this.#next++) {
+      const event = this.#events[this.#next];
+      if ("send" in event) break;
+      if ("receive" in event) {
+        const datagram: Datagram = {
+          data: this.#mapSeqs(fromHex(event.receive)),
+          sender: event.sender,
+          group: event.group,
+          ...(event.nsid === undefined ? {} : { nsid: event.nsid }),
+        };
+        this.#ready.push(datagram);
+      } else if ("error" in event) {
+        this.#ready.push(new SyscallError("recvmsg", errnoNumber(event.error) ?? 0));
+      }
+    }
+    if (this.#ready.length > 0) this.#settle("readable");
+  }
+
+  /** The recorded replies' sequence numbers (and those their acks echo) made the live ones. */
+  #mapSeqs(data: Uint8Array): Uint8Array {
+    if (this.protocol === NETLINK_KOBJECT_UEVENT) return data; // text, not messages
+    const view = new DataView(data.buffer);
+    const map = (at: number) => {
+      const live = this.#seqs.get(view.getUint32(at, HOST_LITTLE_ENDIAN));
+      if (live !== undefined) view.setUint32(at, live, HOST_LITTLE_ENDIAN);
+    };
+    for (let at = 0; at + NLMSG_HDRLEN <= data.length;) {
+      const length = view.getUint32(at, HOST_LITTLE_ENDIAN);
+      if (length < NLMSG_HDRLEN) break;
+      map(at + 8);
+      if (view.getUint16(at + 4, HOST_LITTLE_ENDIAN) === NLMSG_ERROR && length >= 36) {
+        map(at + NLMSG_HDRLEN + 4 + 8); // the echoed request header's seq
+      }
+      at += alignMessage(length);
+    }
+    return data;
+  }
+
+  #settle(result: WaitResult): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.(result);
+  }
+
+  #checkOpen(): void {
+    if (this.fd === -1) throw new Error(`replay: socket ${this.#index} is closed`);
+  }
+}

@@ -1,0 +1,218 @@
+// Captures of real sessions (fresh network namespaces), read back by tshark: the pcap is what
+// `tcpdump -i nlmon0 -w` writes, so Wireshark's netlink dissectors decode it.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { test } from "node:test";
+import { capture, LINKTYPE_NETLINK } from "../../src/capture.ts";
+import {
+  CTRL_CMD_GETFAMILY,
+  CTRL_CMD_NEWFAMILY,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NETLINK_USERSOCK,
+  NLM_F_DUMP,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from "../../src/constants.ts";
+import { SyscallError } from "../../src/errors.ts";
+import { resolveFamily } from "../../src/genl.ts";
+import { decodeMessages } from "../../src/message.ts";
+import { open } from "../../src/open.ts";
+import { tap } from "../../src/tap.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
+import { Netns } from "../host/_netns.ts";
+import { tsharkFields, tsharkVerbose } from "./_tshark.ts";
+
+const dir = mkdtempSync(`${tmpdir()}/nlcap-`);
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+
+/** The records of a pcap file: cooked header fields and datagram. */
+function records(
+  file: Uint8Array,
+): { pktType: number; hatype: number; protocol: number; data: Uint8Array }[] {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  assert.equal(view.getUint32(0, true), 0xa1b2c3d4, "pcap magic, microsecond timestamps");
+  assert.equal(view.getUint32(20, true), LINKTYPE_NETLINK);
+  const out = [];
+  for (let at = 24; at < file.length;) {
+    const kept = view.getUint32(at + 8, true);
+    assert.equal(view.getUint32(at + 12, true), kept, "nothing cut");
+    const packet = file.subarray(at + 16, at + 16 + kept);
+    const pv = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    out.push({
+      pktType: pv.getUint16(0),
+      hatype: pv.getUint16(2),
+      protocol: pv.getUint16(14),
+      data: packet.subarray(16),
+    });
+    at += 16 + kept;
+  }
+  return out;
+}
+
+test("capture option: an rtnetlink dump, decoded by tshark (type, flags, interface names)", async () => {
+  using ns = new Netns();
+  ns.ip("link", "add", "cap0", "type", "veth", "peer", "name", "cap1");
+  const file = `${dir}/route.pcap`;
+  let names: string[];
+  {
+    await using sock = await open(NETLINK_ROUTE, { netns: ns.name, capture: file });
+    const links = await sock.request({
+      type: RTM_GETLINK,
+      flags: NLM_F_DUMP,
+      payload: new Uint8Array(16),
+    });
+    assert.equal(links.length, 3);
+    names = ns.json<{ ifname: string }[]>("link", "show").map((l) => l.ifname).sort();
+  }
+  const rows = tsharkFields(file, [
+    "netlink.family",
+    "netlink-route.nltype",
+    "netlink.hdr_flags.request",
+    "netlink.hdr_type",
+    "netlink-route.ifla_ifname",
+  ]);
+  // The request, then the parts of the dump (NLMSG_DONE included).
+  assert.equal(rows[0][0], "0x0000", "family: route");
+  assert.equal(Number(rows[0][1]), RTM_GETLINK);
+  assert.equal(rows[0][2].split(",")[0], "1", "flagged NLM_F_REQUEST");
+  const decodedNames = rows.slice(1).flatMap((r) => r[4] ? r[4].split(",") : []).sort();
+  assert.deepEqual(decodedNames, names);
+  assert.ok(rows.slice(1).some((r) => r[1].split(",").map(Number).includes(RTM_NEWLINK)));
+  assert.ok(rows.at(-1)![3].split(",").includes("0x0003"), "the dump ends with NLMSG_DONE");
+  assert.match(tsharkVerbose(file), /Device name: cap0/);
+
+  // Direction and protocol in the cooked header, as the kernel marks nlmon's copies.
+  const recs = records(readFileSync(file));
+  assert.equal(recs[0].pktType, 7, "PACKET_KERNEL: sent to the kernel");
+  assert.ok(recs.slice(1).every((r) => r.pktType === 6), "PACKET_USER: received");
+  assert.ok(recs.every((r) => r.hatype === 824 && r.protocol === NETLINK_ROUTE));
+  assert.equal(decodeMessages(recs[0].data)[0].type, RTM_GETLINK);
+});
+
+test("capture to a function: a generic netlink session, decoded by tshark (nlctrl)", async () => {
+  const chunks: Uint8Array[] = [];
+  {
+    await using sock = await open(NETLINK_GENERIC, { capture: (chunk) => chunks.push(chunk) });
+    const family = await resolveFamily(sock, "nlctrl");
+    assert.equal(family.id, GENL_ID_CTRL);
+  }
+  const file = `${dir}/genl.pcap`;
+  writeFileSync(file, Buffer.concat(chunks));
+  const rows = tsharkFields(file, [
+    "netlink.family",
+    "genl.family_id",
+    "genl.ctrl.cmd",
+    "genl.ctrl.family_name",
+    "netlink.hdr_type",
+    "netlink.error",
+  ]);
+  assert.equal(rows.length, 3, "request, reply, ack");
+  assert.ok(rows.every((r) => r[0] === "0x0010"), "family: generic");
+  assert.equal(Number(rows[0][1]), GENL_ID_CTRL);
+  assert.equal(Number(rows[0][2]), CTRL_CMD_GETFAMILY);
+  assert.equal(rows[0][3], "nlctrl");
+  assert.equal(Number(rows[1][2]), CTRL_CMD_NEWFAMILY);
+  assert.equal(rows[1][3], "nlctrl");
+  // NLMSG_ERROR with error 0 (the ack), then the header of the request it echoes.
+  assert.deepEqual([rows[2][4], rows[2][5]], ["0x0002,0x0010", "0"]);
+  assert.match(tsharkVerbose(file), /Command: CTRL_CMD_NEWFAMILY/);
+});
+
+test("capture(): attached to a live socket and stopped, it holds exactly what happened between", async () => {
+  await using sock = await open(NETLINK_ROUTE);
+  const request = { type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) };
+  await sock.request(request); // before: not captured
+  const chunks: Uint8Array[] = [];
+  const pcap = capture(sock, (chunk) => chunks.push(chunk));
+  const links = await sock.request(request);
+  await pcap.stop();
+  await sock.request(request); // after: not captured
+  const recs = records(Buffer.concat(chunks));
+  assert.equal(pcap.packets, recs.length);
+  const messages = recs.flatMap((r) => decodeMessages(r.data));
+  assert.equal(messages[0].type, RTM_GETLINK);
+  // Every link of the one dump, then its NLMSG_DONE.
+  assert.equal(messages.length, 1 + links.length + 1);
+  await pcap.stop(); // idempotent
+});
+
+test("datagrams sent to a group or another port are marked PACKET_USER, to the kernel PACKET_KERNEL", async () => {
+  const kernel = new FakeKernel();
+  const chunks: Uint8Array[] = [];
+  await using sock = await open(NETLINK_USERSOCK, {
+    transport: kernel.open,
+    capture: (c) => chunks.push(c),
+  });
+  await using peer = await open(NETLINK_USERSOCK, { transport: kernel.open, groups: [1] });
+  const message = { type: 0x20, payload: new Uint8Array(4) };
+  sock.send(message, { group: 1 });
+  sock.send(message, { portid: peer.portid });
+  assert.throws(() => sock.send(message), SyscallError); // nothing in this kernel serves it
+  assert.deepEqual(records(Buffer.concat(chunks)).map((r) => r.pktType), [6, 6]);
+  const [kernelSide] = records(await captureOf(NETLINK_ROUTE));
+  assert.equal(kernelSide.pktType, 7);
+});
+
+/** A capture of one RTM_GETLINK request to a fake kernel that serves it. */
+async function captureOf(protocol: number): Promise<Uint8Array> {
+  const kernel = new FakeKernel().serve(protocol, RTM_GETLINK, () => ({}));
+  const chunks: Uint8Array[] = [];
+  {
+    await using sock = await open(protocol, {
+      transport: kernel.open,
+      capture: (c) => chunks.push(c),
+    });
+    await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  }
+  return Buffer.concat(chunks);
+}
+
+test("capture to a WritableStream: flushed and closed by stop()", async () => {
+  const chunks: Uint8Array[] = [];
+  let closed = false;
+  const stream = new WritableStream<Uint8Array>({
+    write: (chunk) => void chunks.push(chunk),
+    close: () => void (closed = true),
+  });
+  await using sock = await open(NETLINK_ROUTE);
+  const pcap = capture(sock, stream);
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  await pcap.stop();
+  assert.ok(closed);
+  assert.ok(records(Buffer.concat(chunks)).length >= 2);
+});
+
+test("the socket's close ends its captures; a later capture or tap is refused", async () => {
+  const chunks: Uint8Array[] = [];
+  const sock = await open(NETLINK_ROUTE, { capture: (c) => chunks.push(c) });
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  const before = chunks.length;
+  sock.close();
+  assert.equal(chunks.length, before);
+  assert.throws(() => capture(sock, () => {}), /closed/);
+  assert.throws(() => tap(sock, {}), /closed/);
+});
+
+test("bad capture targets are refused before any system call; an uncreatable file throws", async () => {
+  let opened = 0;
+  const transport = () => {
+    opened++;
+    throw new Error("not reached");
+  };
+  for (const bad of [42, null, "", {}, "a\0b"]) {
+    await assert.rejects(
+      // deno-lint-ignore no-explicit-any
+      open(NETLINK_ROUTE, { capture: bad as any, transport }),
+      TypeError,
+    );
+  }
+  assert.equal(opened, 0);
+  await assert.rejects(
+    open(NETLINK_ROUTE, { capture: `${dir}/no/such/dir/x.pcap` }),
+    (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
+  );
+});

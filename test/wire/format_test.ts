@@ -1,0 +1,242 @@
+// format(): golden strings for messages of each protocol, in line and tree style.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AttributeEncoder } from "../../src/attribute.ts";
+import {
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_MCAST_GROUPS,
+  CTRL_ATTR_MCAST_GRP_ID,
+  CTRL_ATTR_MCAST_GRP_NAME,
+  CTRL_CMD_GETFAMILY,
+  CTRL_CMD_NEWFAMILY,
+  GENL_ID_CTRL,
+  IFF_LOOPBACK,
+  IFF_UP,
+  IFLA_IFNAME,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
+  IFLA_MTU,
+  NETLINK_AUDIT,
+  NETLINK_CONNECTOR,
+  NETLINK_GENERIC,
+  NETLINK_NETFILTER,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  RTM_DELLINK,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from "../../src/constants.ts";
+import { format, NetlinkFormatter, protocolName } from "../../src/format.ts";
+import { encodeGeneric } from "../../src/genl.ts";
+import type { Message } from "../../src/message.ts";
+import { ack } from "../unit/_fake.ts";
+
+/** struct ifinfomsg (ARPHRD 1, the index and flags given) followed by `attrs`. */
+function ifinfomsg(index: number, flags: number, attrs: Uint8Array = new Uint8Array()): Uint8Array {
+  const payload = new Uint8Array(16 + attrs.length);
+  const view = new DataView(payload.buffer);
+  view.setUint16(2, 1, true);
+  view.setInt32(4, index, true);
+  view.setUint32(8, flags, true);
+  payload.set(attrs, 16);
+  return payload;
+}
+
+function newlink(): Message {
+  const attrs = new AttributeEncoder().string(IFLA_IFNAME, "v0").u32(IFLA_MTU, 1400);
+  attrs.nested(IFLA_LINKINFO, (info) => info.string(IFLA_INFO_KIND, "veth"));
+  return {
+    type: RTM_NEWLINK,
+    flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+    seq: 7,
+    portid: 0,
+    payload: ifinfomsg(3, IFF_UP | IFF_LOOPBACK, attrs.finish()),
+  };
+}
+
+test("rtnetlink: type and flags by name, ifinfomsg and nested attributes, one line", () => {
+  assert.equal(
+    format(newlink(), { protocol: NETLINK_ROUTE }),
+    "RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=7 port=0 ifinfomsg={ifiFamily=0 ifiType=1 ifiIndex=3 ifiFlags=up|loopback ifiChange=0} ifname=\"v0\" mtu=1400 linkinfo={kind=\"veth\"}",
+  );
+  const dump = { type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, portid: 0 };
+  assert.equal(
+    format({ ...dump, payload: new Uint8Array(16) }, { protocol: NETLINK_ROUTE }),
+    "RTM_GETLINK flags=REQUEST|DUMP seq=1 port=0 ifinfomsg={ifiFamily=0 ifiType=0 ifiIndex=0 ifiFlags=0 ifiChange=0}",
+  );
+  // The same bits mean NONREC on a delete.
+  const del = { type: RTM_DELLINK, flags: NLM_F_REQUEST | 0x100, seq: 2, portid: 0 };
+  assert.match(
+    format({ ...del, payload: ifinfomsg(3, 0) }, { protocol: NETLINK_ROUTE }),
+    /^RTM_DELLINK flags=REQUEST\|NONREC seq=2 /,
+  );
+});
+
+test("rtnetlink: the indented tree", () => {
+  assert.equal(
+    format(newlink(), { protocol: NETLINK_ROUTE, style: "tree" }),
+    [
+      "RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=7 port=0",
+      "  ifinfomsg:",
+      "    ifiFamily: 0",
+      "    ifiType: 1",
+      "    ifiIndex: 3",
+      "    ifiFlags: up|loopback",
+      "    ifiChange: 0",
+      "  ifname: \"v0\"",
+      "  mtu: 1400",
+      "  linkinfo:",
+      "    kind: \"veth\"",
+    ].join("\n"),
+  );
+});
+
+test("errors and acks: errno name and text, extended-ack message and offset, the request answered", () => {
+  assert.equal(
+    format(ack(newlink(), 22, { detail: "Unknown device type", offset: 36 }), {
+      protocol: NETLINK_ROUTE,
+    }),
+    "NLMSG_ERROR flags=CAPPED|ACK_TLVS seq=7 port=0 error=EINVAL (Invalid argument) msg=\"Unknown device type\" offset=36 for=RTM_NEWLINK seq=7",
+  );
+  assert.equal(
+    format(ack(newlink()), { protocol: NETLINK_ROUTE }),
+    "NLMSG_ERROR flags=CAPPED seq=7 port=0 ack=0 for=RTM_NEWLINK seq=7",
+  );
+  const done = { type: NLMSG_DONE, flags: NLM_F_MULTI, seq: 3, portid: 5 };
+  assert.equal(
+    format({ ...done, payload: new Uint8Array([0xfe, 0xff, 0xff, 0xff]) }, { protocol: 0 }),
+    "NLMSG_DONE flags=MULTI seq=3 port=5 error=ENOENT (No such file or directory)",
+  );
+});
+
+test("generic netlink: nlctrl always, other families by id once known, raw attributes when not", () => {
+  const name = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, "ethtool").finish();
+  const request = {
+    type: GENL_ID_CTRL,
+    flags: NLM_F_REQUEST | NLM_F_ACK,
+    seq: 1,
+    portid: 0,
+    payload: encodeGeneric(CTRL_CMD_GETFAMILY, 1, name),
+  };
+  assert.equal(
+    format(request, { protocol: NETLINK_GENERIC }),
+    "nlctrl getfamily flags=REQUEST|ACK seq=1 port=0 v1 familyName=\"ethtool\"",
+  );
+
+  const header = new AttributeEncoder();
+  header.nested(1, (h) => h.string(2, "eth0")); // ETHTOOL_A_LINKINFO_HEADER { DEV_NAME }
+  const linkinfo = {
+    type: 21,
+    flags: NLM_F_REQUEST,
+    seq: 2,
+    portid: 0,
+    payload: encodeGeneric(2, 1, header.finish()), // ETHTOOL_MSG_LINKINFO_GET
+  };
+  assert.equal(
+    format(linkinfo, { protocol: NETLINK_GENERIC }),
+    "genl family 21 cmd 2 flags=REQUEST seq=2 port=0 v1 #1(nested)=090002006574683000000000",
+  );
+  const known = "ethtool linkinfo-get flags=REQUEST seq=2 port=0 v1 header={devName=\"eth0\"}";
+  const families = new Map([[21, "ethtool"]]);
+  assert.equal(format(linkinfo, { protocol: NETLINK_GENERIC, families }), known);
+
+  // A formatter learns the id from nlctrl's reply.
+  const formatter = new NetlinkFormatter();
+  const reply = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, "ethtool")
+    .u16(CTRL_ATTR_FAMILY_ID, 21).finish();
+  assert.equal(
+    formatter.format({
+      type: GENL_ID_CTRL,
+      flags: 0,
+      seq: 1,
+      portid: 99,
+      payload: encodeGeneric(CTRL_CMD_NEWFAMILY, 2, reply),
+    }, { protocol: NETLINK_GENERIC }),
+    "nlctrl getfamily flags=0 seq=1 port=99 v2 familyName=\"ethtool\" familyId=21",
+  );
+  assert.equal(formatter.format(linkinfo, { protocol: NETLINK_GENERIC }), known);
+});
+
+test("lists: one line in brackets, a YAML-like list in the tree", () => {
+  const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, "ethtool");
+  attrs.nested(CTRL_ATTR_MCAST_GROUPS, (groups) => {
+    groups.nested(
+      1,
+      (g) => g.string(CTRL_ATTR_MCAST_GRP_NAME, "monitor").u32(CTRL_ATTR_MCAST_GRP_ID, 5),
+    );
+    groups.nested(
+      2,
+      (g) => g.string(CTRL_ATTR_MCAST_GRP_NAME, "other").u32(CTRL_ATTR_MCAST_GRP_ID, 6),
+    );
+  });
+  const payload = encodeGeneric(CTRL_CMD_NEWFAMILY, 2, attrs.finish());
+  const message = { type: GENL_ID_CTRL, flags: 0, seq: 1, portid: 9, payload };
+  assert.equal(
+    format(message, { protocol: NETLINK_GENERIC }),
+    "nlctrl getfamily flags=0 seq=1 port=9 v2 familyName=\"ethtool\" mcastGroups=[{name=\"monitor\" id=5} {name=\"other\" id=6}]",
+  );
+  assert.equal(
+    format(message, { protocol: NETLINK_GENERIC, style: "tree" }),
+    [
+      "nlctrl getfamily flags=0 seq=1 port=9 v2",
+      "  familyName: \"ethtool\"",
+      "  mcastGroups:",
+      "    - name: \"monitor\"",
+      "      id: 5",
+      "    - name: \"other\"",
+      "      id: 6",
+    ].join("\n"),
+  );
+});
+
+test("netfilter: subsystem and message by name, nfgenmsg decoded", () => {
+  const get = { type: 0x101, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 3, portid: 0 };
+  assert.equal(
+    format({ ...get, payload: new Uint8Array([2, 0, 0, 0]) }, { protocol: NETLINK_NETFILTER }),
+    "NFNL_SUBSYS_CTNETLINK get flags=REQUEST|DUMP seq=3 port=0 nfgenmsg={nfgenFamily=2 version=0 resId=0}",
+  );
+});
+
+test("connector: the cn_msg of its NLMSG_DONE messages, not an error", () => {
+  const payload = new Uint8Array(20 + 4);
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, 1, true); // CN_IDX_PROC
+  view.setUint32(4, 1, true);
+  view.setUint32(8, 5, true);
+  view.setUint16(16, 4, true);
+  payload.set([1, 0, 0, 0], 20); // PROC_CN_MCAST_LISTEN
+  assert.equal(
+    format({ type: NLMSG_DONE, flags: 0, seq: 1, portid: 7, payload }, {
+      protocol: NETLINK_CONNECTOR,
+    }),
+    "NLMSG_DONE flags=0 seq=1 port=7 idx=CN_IDX_PROC val=1 cnSeq=5 ack=0 cnFlags=0 data=01000000",
+  );
+});
+
+test("unknown protocols and bytes that do not decode are shown in hex, never thrown", () => {
+  const message = { type: 0x20, flags: 0, seq: 3, portid: 0, payload: new Uint8Array([1, 2, 3]) };
+  assert.equal(
+    format(message, { protocol: NETLINK_AUDIT }),
+    "type 32 flags=0 seq=3 port=0 payload=010203",
+  );
+  // Too short for its ifinfomsg.
+  assert.equal(
+    format({ ...message, type: RTM_NEWLINK, flags: NLM_F_MULTI }, { protocol: NETLINK_ROUTE }),
+    "RTM_NEWLINK flags=MULTI seq=3 port=0 payload=010203",
+  );
+  // An ack too short for struct nlmsgerr.
+  assert.equal(
+    format({ ...message, type: 2 }, { protocol: NETLINK_ROUTE }),
+    "NLMSG_ERROR flags=0 seq=3 port=0 payload=010203",
+  );
+  assert.equal(protocolName(NETLINK_GENERIC), "generic");
+  assert.equal(protocolName(99), "protocol 99");
+});

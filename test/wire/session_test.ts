@@ -1,0 +1,159 @@
+// Recorder and Replayer: a session recorded against the real kernel (a fresh namespace) and
+// replayed without it gives the code under test the same answers; a different request fails
+// with both requests shown.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AttributeEncoder } from "../../src/attribute.ts";
+import {
+  IFLA_IFNAME,
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from "../../src/constants.ts";
+import type { NetlinkError } from "../../src/errors.ts";
+import { resolveFamily } from "../../src/genl.ts";
+import { open } from "../../src/open.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
+import { Recorder, Replayer, ReplayMismatchError } from "../../src/testing/session.ts";
+import type { OpenTransport } from "../../src/transport.ts";
+import { family } from "../../src/ynl/family.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
+import { Netns } from "../host/_netns.ts";
+
+/** The code under test: a typed dump, a refused creation, a generic family lookup. */
+async function scenario(netns: string, transport: OpenTransport) {
+  await using rt = await family(rtLink, { netns, transport });
+  const links = (await rt.dump("getlink")).map((l) => `${l.ifiIndex} ${l.ifname} ${l.mtu}`);
+  const attrs = new AttributeEncoder().string(IFLA_IFNAME, "rec0").finish();
+  const payload = new Uint8Array(16 + attrs.length);
+  payload.set(attrs, 16);
+  const refused = await rt.socket.request({
+    type: RTM_NEWLINK,
+    flags: NLM_F_CREATE | NLM_F_EXCL,
+    payload,
+  }).then(() => "created", (err: NetlinkError) => `${err.code} ${err.detail ?? ""}`);
+  await using genl = await open(NETLINK_GENERIC, { netns, transport });
+  const nlctrl = await resolveFamily(genl, "nlctrl");
+  return { links, refused, nlctrl: `${nlctrl.id} ${[...nlctrl.groups.keys()]}` };
+}
+
+test("a session recorded against the kernel replays without it, to the same results", async () => {
+  using ns = new Netns();
+  ns.ip("link", "add", "rec0", "mtu", "1400", "type", "veth", "peer", "name", "rec1");
+  const recorder = new Recorder();
+  const live = await scenario(ns.name, recorder.transport);
+  assert.ok(live.links.includes("1 lo 65536") && live.links.some((l) => l.endsWith("rec0 1400")));
+  assert.match(live.refused, /^EEXIST/);
+  const fixture = JSON.stringify(recorder.session());
+
+  const replayer = new Replayer(fixture);
+  // The namespace is gone by now in real use; the replay never touches the kernel.
+  const replayed = await scenario("/nonexistent/netns", replayer.transport);
+  assert.deepEqual(replayed, live);
+  replayer.finish();
+
+  // Replays are repeatable.
+  const again = new Replayer(JSON.parse(fixture));
+  assert.deepEqual(await scenario("x", again.transport), live);
+});
+
+test("a request the recording does not have fails, showing both decoded", async () => {
+  const recorder = new Recorder();
+  {
+    await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  }
+  const replayer = new Replayer(recorder.session());
+  await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+  await assert.rejects(
+    sock.request({ type: RTM_GETADDR, flags: NLM_F_DUMP, payload: new Uint8Array(8) }),
+    (err: unknown) => {
+      assert.ok(err instanceof ReplayMismatchError);
+      assert.match(
+        err.message,
+        /socket 0 \(route\) sent\n {2}RTM_GETADDR flags=REQUEST\|ACK\|DUMP/,
+      );
+      assert.match(err.message, /but the recording has\n {2}RTM_GETLINK flags=REQUEST\|ACK\|DUMP/);
+      return true;
+    },
+  );
+  assert.throws(() => replayer.finish(), /never sent\n {2}RTM_GETLINK/);
+  // Opening more sockets, or of another protocol, than recorded is refused too.
+  await assert.rejects(
+    open(NETLINK_ROUTE, { transport: replayer.transport }),
+    /the recording has 1 socket/,
+  );
+  await assert.rejects(
+    open(NETLINK_GENERIC, { transport: new Replayer(recorder.session()).transport }),
+    /opened for generic, but the recording's is route/,
+  );
+  assert.throws(() => new Replayer("{}"), TypeError);
+  assert.throws(() => new Replayer(recorder.session()).finish(), /0 of the recording's 1 sockets/);
+});
+
+test("notifications recorded before any request, and overruns, are replayed", async () => {
+  const kernel = new FakeKernel();
+  const recorder = new Recorder(kernel.open);
+  const notification = {
+    type: RTM_NEWLINK,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: new Uint8Array(16),
+  };
+  const watch = async (transport: OpenTransport) => {
+    await using sock = await open(NETLINK_ROUTE, { transport, groups: [1] });
+    const seen: string[] = [];
+    for await (const message of sock) {
+      seen.push(`${message.type} ${message.group}`);
+      if (seen.length === 3) break;
+    }
+    return { seen, overruns: sock.overruns };
+  };
+  const recording = watch(recorder.transport);
+  kernel.multicast(NETLINK_ROUTE, 1, [notification]);
+  kernel.sockets[0].overrun();
+  const live = await new Promise<Awaited<typeof recording>>((resolve) => {
+    // The overrun is read (and the queue emptied) before the kernel delivers again.
+    setTimeout(() => {
+      kernel.multicast(NETLINK_ROUTE, 1, [notification]);
+      resolve(recording);
+    }, 50);
+  });
+  // The kernel reports the overrun before what is still queued.
+  assert.deepEqual(live, { seen: ["4 0", `${RTM_NEWLINK} 1`, `${RTM_NEWLINK} 1`], overruns: 1 });
+  const events = recorder.session().sockets[0].events;
+  assert.ok(events.some((e) => "error" in e && e.error === "ENOBUFS"));
+  assert.ok(events.some((e) => "option" in e), "the group join is recorded");
+
+  const replayer = new Replayer(recorder.session());
+  assert.deepEqual(await watch(replayer.transport), live);
+  replayer.finish();
+});
+
+test("replies get the live request's sequence number, acks the echoed one too", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
+  }));
+  const recorder = new Recorder(kernel.open);
+  const get = { type: RTM_GETLINK, payload: new Uint8Array(16) };
+  {
+    await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+    assert.equal((await sock.request(get)).length, 1);
+  }
+  const events = recorder.session().sockets[0].events;
+  assert.equal(events.filter((e) => "receive" in e).length, 2, "the reply, then the ack");
+  // Each socket starts from a random sequence number: the replay's differs from the recording's.
+  const replayer = new Replayer(recorder.session());
+  await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+  // Unmapped, the reply would never answer the request, nor the ack end it.
+  const [answer] = await sock.request(get, { timeout: 2_000 });
+  assert.equal(answer.type, RTM_NEWLINK);
+  assert.equal(answer.portid, recorder.session().sockets[0].portid);
+});

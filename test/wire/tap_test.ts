@@ -1,0 +1,101 @@
+// TapPoint and tap(): what taps see, and what a tap can't break.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NETLINK_ROUTE, NLM_F_DUMP, RTM_GETLINK, RTM_NEWLINK } from "../../src/constants.ts";
+import { SyscallError } from "../../src/errors.ts";
+import { decodeMessages } from "../../src/message.ts";
+import { open } from "../../src/open.ts";
+import { NetlinkSocket } from "../../src/socket.ts";
+import { tap, TapPoint } from "../../src/tap.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
+import type { Datagram, Transport } from "../../src/transport.ts";
+
+/** A kernel whose RTM_GETLINK dump has one link. */
+function kernel(): FakeKernel {
+  return new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
+  }));
+}
+
+test("a tap sees each datagram sent (with its address) and received, until detached", async () => {
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
+  const seen: string[] = [];
+  const detach = tap(sock, {
+    sent: (data, portid, groups) =>
+      seen.push(`sent ${decodeMessages(data)[0].type} ${portid} ${groups}`),
+    received: (d: Datagram) => seen.push(`received ${decodeMessages(d.data).length}`),
+    detached: () => seen.push("detached"),
+  });
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  detach();
+  detach(); // idempotent
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  assert.deepEqual(seen, [`sent ${RTM_GETLINK} 0 0`, "received 2", "detached"]);
+});
+
+test("a tap that throws is detached and reported; the socket goes on", async () => {
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
+  let calls = 0;
+  const reported: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => reported.push(args);
+  try {
+    tap(sock, {
+      sent: () => {
+        calls++;
+        throw new Error("tap bug");
+      },
+    });
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  } finally {
+    console.error = original;
+  }
+  assert.equal(calls, 1);
+  assert.equal(reported.length, 1);
+  assert.match(String((reported[0] as unknown[])[1]), /tap bug/);
+});
+
+test("read errors (ENOBUFS) reach receiveFailed, and the socket still counts the overrun", async () => {
+  const fake = kernel();
+  await using sock = await open(NETLINK_ROUTE, { transport: fake.open, groups: [1] });
+  const errors: unknown[] = [];
+  tap(sock, { receiveFailed: (err) => errors.push(err) });
+  fake.sockets[0].overrun();
+  const iterator = sock[Symbol.asyncIterator]();
+  await iterator.next();
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof SyscallError && errors[0].code === "ENOBUFS");
+  assert.equal(sock.overruns, 1);
+  await iterator.return?.();
+});
+
+test("TapPoint forwards attachFilter exactly when its transport has one", () => {
+  const plain: Transport = {
+    protocol: NETLINK_ROUTE,
+    portid: 1,
+    fd: 3,
+    send: () => {},
+    receive: () => undefined,
+    wait: () => Promise.resolve("closed"),
+    cancelWait: () => {},
+    setOption: () => {},
+    getOption: () => 0,
+    close: () => {},
+  };
+  assert.equal(new TapPoint(plain).attachFilter, undefined);
+  const programs: Uint8Array[] = [];
+  const filtering = {
+    ...plain,
+    attachFilter: (program: Uint8Array) => void programs.push(program),
+  };
+  new TapPoint(filtering).attachFilter!(new Uint8Array(8));
+  assert.equal(programs.length, 1);
+});
+
+test("tap() refuses a socket not made by open()", () => {
+  const sock = new NetlinkSocket(kernel().open(NETLINK_ROUTE, { portid: 0 }));
+  assert.throws(() => tap(sock, {}), TypeError);
+  sock.close();
+});
