@@ -38,7 +38,7 @@ export function tcRequest(ns: Netns, type: number, ...args: string[]): Uint8Arra
   const dumps: number[][] = [];
   for (const line of trace.split("\n")) {
     if (line.includes("bytes in buffer")) dumps.push([]);
-    const match = /^\s*\d*\s*\| [0-9a-f]{5}  ((?:[0-9a-f]{2} {1,2}){1,16})/.exec(line);
+    const match = /^\s*\d*\s*\| [0-9a-f]{5} {2}((?:[0-9a-f]{2} {1,2}){1,16})/.exec(line);
     if (match && dumps.length) {
       dumps[dumps.length - 1].push(...match[1].trim().split(/\s+/).map((h) => parseInt(h, 16)));
     }
