@@ -28,6 +28,7 @@ export * from "./src/attribute.ts";
 export * from "./src/constants.ts";
 export * from "./src/errors.ts";
 export * from "./src/genl.ts";
+export * from "./src/ip.ts";
 export * from "./src/message.ts";
 export * from "./src/open.ts";
 export * from "./src/socket.ts";

@@ -30,6 +30,7 @@ import type {
   OperationDescriptor,
   SubMessageFormat,
 } from "../src/ynl/_descriptor.ts";
+import { correctSpec } from "./ynl_corrections.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "src/ynl");
@@ -799,6 +800,7 @@ function main(): void {
   for (const job of [...jobs, ...extra]) {
     const text = readFileSync(job.spec, "utf8");
     const spec = parse(text, { maxAliasCount: -1 });
+    correctSpec(spec); // scripts/ynl_corrections.ts: what the specs get wrong, fixed
     for (const line of checkSchema(spec)) mismatches.push(`${basename(job.spec)}: ${line}`);
     const license = /SPDX-License-Identifier:\s*(.+)/.exec(text)?.[1].trim() ?? "(no SPDX line)";
     try {

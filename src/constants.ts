@@ -1889,6 +1889,27 @@ export const IFLA_MACVLAN_BC_QUEUE_LEN_USED = 8;
 /** `IFLA_MACVLAN_MAX` from <linux/if_link.h>. */
 export const IFLA_MACVLAN_MAX = 8;
 
+/** don't talk to other macvlans */
+export const MACVLAN_MODE_PRIVATE = 1;
+
+/** talk to other ports through ext bridge */
+export const MACVLAN_MODE_VEPA = 2;
+
+/** talk to bridge ports directly */
+export const MACVLAN_MODE_BRIDGE = 4;
+
+/** take over the underlying device */
+export const MACVLAN_MODE_PASSTHRU = 8;
+
+/** use source MAC address list to assign */
+export const MACVLAN_MODE_SOURCE = 16;
+
+/** `MACVLAN_FLAG_NOPROMISC` from <linux/if_link.h>. */
+export const MACVLAN_FLAG_NOPROMISC = 1;
+
+/** skip dst macvlan if matching src macvlan */
+export const MACVLAN_FLAG_NODST = 2;
+
 /** `IFLA_VRF_UNSPEC` from <linux/if_link.h>. */
 export const IFLA_VRF_UNSPEC = 0;
 
@@ -1984,6 +2005,24 @@ export const IFLA_IPVLAN_FLAGS = 2;
 
 /** `IFLA_IPVLAN_MAX` from <linux/if_link.h>. */
 export const IFLA_IPVLAN_MAX = 2;
+
+/** `IPVLAN_MODE_L2` from <linux/if_link.h>. */
+export const IPVLAN_MODE_L2 = 0;
+
+/** `IPVLAN_MODE_L3` from <linux/if_link.h>. */
+export const IPVLAN_MODE_L3 = 1;
+
+/** `IPVLAN_MODE_L3S` from <linux/if_link.h>. */
+export const IPVLAN_MODE_L3S = 2;
+
+/** `IPVLAN_MODE_MAX` from <linux/if_link.h>. */
+export const IPVLAN_MODE_MAX = 3;
+
+/** `IPVLAN_F_PRIVATE` from <linux/if_link.h>. */
+export const IPVLAN_F_PRIVATE = 1;
+
+/** `IPVLAN_F_VEPA` from <linux/if_link.h>. */
+export const IPVLAN_F_VEPA = 2;
 
 /** `IFLA_VXLAN_UNSPEC` from <linux/if_link.h>. */
 export const IFLA_VXLAN_UNSPEC = 0;
@@ -2956,6 +2995,76 @@ export const IFF_ECHO = 262144;
 
 /** `IFF_VOLATILE` from <linux/if.h>. */
 export const IFF_VOLATILE = 461914;
+
+/** `IF_OPER_UNKNOWN` from <linux/if.h>. */
+export const IF_OPER_UNKNOWN = 0;
+
+/** `IF_OPER_NOTPRESENT` from <linux/if.h>. */
+export const IF_OPER_NOTPRESENT = 1;
+
+/** `IF_OPER_DOWN` from <linux/if.h>. */
+export const IF_OPER_DOWN = 2;
+
+/** `IF_OPER_LOWERLAYERDOWN` from <linux/if.h>. */
+export const IF_OPER_LOWERLAYERDOWN = 3;
+
+/** `IF_OPER_TESTING` from <linux/if.h>. */
+export const IF_OPER_TESTING = 4;
+
+/** `IF_OPER_DORMANT` from <linux/if.h>. */
+export const IF_OPER_DORMANT = 5;
+
+/** `IF_OPER_UP` from <linux/if.h>. */
+export const IF_OPER_UP = 6;
+
+/** `IF_LINK_MODE_DEFAULT` from <linux/if.h>. */
+export const IF_LINK_MODE_DEFAULT = 0;
+
+/** limit upward transition to dormant */
+export const IF_LINK_MODE_DORMANT = 1;
+
+/** limit upward transition to testing */
+export const IF_LINK_MODE_TESTING = 2;
+
+// <linux/if_bonding.h>
+
+/** `BOND_MODE_ROUNDROBIN` from <linux/if_bonding.h>. */
+export const BOND_MODE_ROUNDROBIN = 0;
+
+/** `BOND_MODE_ACTIVEBACKUP` from <linux/if_bonding.h>. */
+export const BOND_MODE_ACTIVEBACKUP = 1;
+
+/** `BOND_MODE_XOR` from <linux/if_bonding.h>. */
+export const BOND_MODE_XOR = 2;
+
+/** `BOND_MODE_BROADCAST` from <linux/if_bonding.h>. */
+export const BOND_MODE_BROADCAST = 3;
+
+/** `BOND_MODE_8023AD` from <linux/if_bonding.h>. */
+export const BOND_MODE_8023AD = 4;
+
+/** `BOND_MODE_TLB` from <linux/if_bonding.h>. */
+export const BOND_MODE_TLB = 5;
+
+/** TLB + RLB (receive load balancing) */
+export const BOND_MODE_ALB = 6;
+
+// <linux/if_bridge.h>
+
+/** `BR_STATE_DISABLED` from <linux/if_bridge.h>. */
+export const BR_STATE_DISABLED = 0;
+
+/** `BR_STATE_LISTENING` from <linux/if_bridge.h>. */
+export const BR_STATE_LISTENING = 1;
+
+/** `BR_STATE_LEARNING` from <linux/if_bridge.h>. */
+export const BR_STATE_LEARNING = 2;
+
+/** `BR_STATE_FORWARDING` from <linux/if_bridge.h>. */
+export const BR_STATE_FORWARDING = 3;
+
+/** `BR_STATE_BLOCKING` from <linux/if_bridge.h>. */
+export const BR_STATE_BLOCKING = 4;
 
 // <linux/if_arp.h>
 

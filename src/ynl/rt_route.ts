@@ -146,5 +146,5 @@ export const rtRoute = {
       do: { request: true },
     },
   },
-  groups: {},
+  groups: { "rtnlgrp-ipv4-route": 7, "rtnlgrp-ipv6-route": 11 },
 } as const satisfies FamilyDescriptor;

@@ -71,8 +71,8 @@ export const rtRule = {
   },
   sets: {
     "fib-rule-attrs": {
-      dst: [1, "u32"],
-      src: [2, "u32"],
+      dst: [1, "binary"],
+      src: [2, "binary"],
       iifname: [3, "string"],
       goto: [4, "u32"],
       unused2: [5, "pad"],

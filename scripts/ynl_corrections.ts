@@ -1,0 +1,142 @@
+// Corrections to the kernel's YNL specs, applied by scripts/gen_ynl.ts to each parsed spec before
+// it is turned into a descriptor. Each one fixes a value the spec gets wrong against what the
+// kernel sends and accepts (checked against `ip -j` in test/route/corrections_test.ts), or adds
+// what a spec leaves out that users of the family need. A correction that finds its spec already
+// right does nothing; one whose target is gone throws, so a renamed attribute is noticed.
+//
+// Keep this file to facts about the kernel: the everyday API's conveniences live in src/route/.
+
+// deno-lint-ignore no-explicit-any
+type Yaml = any;
+
+function find(list: Yaml[] | undefined, name: string, where: string): Yaml {
+  const item = list?.find((entry: Yaml) => entry.name === name);
+  if (item === undefined) throw new Error(`ynl_corrections: ${where} has no "${name}"`);
+  return item;
+}
+
+function attributeSet(spec: Yaml, name: string): Yaml {
+  return find(spec["attribute-sets"], name, `${spec.name} attribute-sets`);
+}
+
+/** Adds an attribute set unless the spec has one of that name. */
+function addSet(spec: Yaml, name: string, attributes: [string, string, Yaml?][]): void {
+  spec["attribute-sets"] ??= [];
+  if (spec["attribute-sets"].some((set: Yaml) => set.name === name)) return;
+  spec["attribute-sets"].push({
+    name,
+    attributes: attributes.map(([attr, type, extra], i) => ({
+      name: attr,
+      type,
+      ...(i === 0 ? { value: 1 } : {}),
+      ...extra,
+    })),
+  });
+}
+
+/** Adds a sub-message format (selector value -> attribute set) unless the spec has it. */
+function addFormat(spec: Yaml, subMessage: string, value: string, set: string): void {
+  const formats = find(spec["sub-messages"], subMessage, `${spec.name} sub-messages`).formats;
+  if (!formats.some((format: Yaml) => format.value === value)) {
+    formats.push({ value, "attribute-set": set });
+  }
+}
+
+const BE = { "byte-order": "big-endian" };
+
+/** The corrections, by spec name. */
+const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
+  "rt-link": (spec) => {
+    // Bridge port options the spec types `flag` are u8 0/1 both ways: br_port_fill_attrs() puts
+    // them with nla_put_u8() and br_port_policy wants NLA_U8 (so a flag could not say "off":
+    // `learning: false` was unwritable, and every one read true). IFLA_BRPORT_FLUSH alone is a
+    // real flag (a command, never sent).
+    for (const attr of attributeSet(spec, "linkinfo-brport-attrs").attributes) {
+      if (attr.type === "flag" && attr.name !== "flush") attr.type = "u8";
+    }
+    // struct ifla_bridge_id's prio is `__u8 prio[2]`, most significant byte first (ip prints
+    // priority 0x8000 as "8000.<mac>").
+    const bridgeId = find(spec.definitions, "ifla-bridge-id", "rt-link definitions");
+    Object.assign(find(bridgeId.members, "prio", "struct ifla-bridge-id"), BE);
+    // Link kinds the spec has no data format for (linux/veth.h, linux/if_link.h).
+    addSet(spec, "linkinfo-veth-attrs", [
+      // VETH_INFO_PEER: a struct ifinfomsg followed by the peer's link attributes, as RTM_NEWLINK
+      // carries them (src/route/ builds it with this family's newlink encoder).
+      ["peer", "binary"],
+    ]);
+    addSet(spec, "linkinfo-macvlan-attrs", [
+      ["mode", "u32"],
+      ["flags", "u16"],
+      ["macaddr-mode", "u32"],
+      ["macaddr", "binary"],
+      ["macaddr-data", "binary"],
+      ["macaddr-count", "u32"],
+      ["bc-queue-len", "u32"],
+      ["bc-queue-len-used", "u32"],
+      ["bc-cutoff", "s32"],
+    ]);
+    addSet(spec, "linkinfo-ipvlan-attrs", [["mode", "u16"], ["flags", "u16"]]);
+    addSet(spec, "linkinfo-vxlan-attrs", [
+      ["id", "u32"],
+      ["group", "binary"],
+      ["link", "u32"],
+      ["local", "binary"],
+      ["ttl", "u8"],
+      ["tos", "u8"],
+      ["learning", "u8"],
+      ["ageing", "u32"],
+      ["limit", "u32"],
+      ["port-range", "binary", { struct: "ifla-geneve-port-range" }],
+      ["proxy", "u8"],
+      ["rsc", "u8"],
+      ["l2miss", "u8"],
+      ["l3miss", "u8"],
+      ["port", "u16", BE],
+      ["group6", "binary"],
+      ["local6", "binary"],
+      ["udp-csum", "u8"],
+      ["udp-zero-csum6-tx", "u8"],
+      ["udp-zero-csum6-rx", "u8"],
+      ["remcsum-tx", "u8"],
+      ["remcsum-rx", "u8"],
+      ["gbp", "flag"],
+      ["remcsum-nopartial", "flag"],
+      ["collect-metadata", "u8"],
+      ["label", "u32", BE],
+      ["gpe", "flag"],
+      ["ttl-inherit", "flag"],
+      ["df", "u8"],
+      ["vnifilter", "u8"],
+    ]);
+    addFormat(spec, "linkinfo-data-msg", "veth", "linkinfo-veth-attrs");
+    addFormat(spec, "linkinfo-data-msg", "macvlan", "linkinfo-macvlan-attrs");
+    addFormat(spec, "linkinfo-data-msg", "macvtap", "linkinfo-macvlan-attrs");
+    addFormat(spec, "linkinfo-data-msg", "ipvlan", "linkinfo-ipvlan-attrs");
+    addFormat(spec, "linkinfo-data-msg", "ipvtap", "linkinfo-ipvlan-attrs");
+    addFormat(spec, "linkinfo-data-msg", "vxlan", "linkinfo-vxlan-attrs");
+  },
+  "rt-rule": (spec) => {
+    // FRA_SRC and FRA_DST are addresses (4 or 16 bytes by the rule's family), not u32s: typed
+    // u32, IPv4 came back as a host-order number and IPv6 not at all.
+    const set = attributeSet(spec, "fib-rule-attrs");
+    for (const name of ["src", "dst"]) {
+      const attr = find(set.attributes, name, "fib-rule-attrs");
+      if (attr.type === "u32") attr.type = "binary";
+      delete attr["byte-order"];
+    }
+  },
+  "rt-route": (spec) => {
+    // The kernel multicasts route changes on RTNLGRP_IPV4_ROUTE and RTNLGRP_IPV6_ROUTE
+    // (linux/rtnetlink.h); the spec lists no group, so monitor() had nothing to join.
+    spec["mcast-groups"] ??= { list: [] };
+    const list = spec["mcast-groups"].list;
+    for (const [name, value] of [["rtnlgrp-ipv4-route", 7], ["rtnlgrp-ipv6-route", 11]] as const) {
+      if (!list.some((group: Yaml) => group.name === name)) list.push({ name, value });
+    }
+  },
+};
+
+/** Applies this file's corrections to a parsed spec, in place. */
+export function correctSpec(spec: Yaml): void {
+  CORRECTIONS[spec?.name]?.(spec);
+}

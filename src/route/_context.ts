@@ -1,0 +1,127 @@
+// What every part of the everyday API shares: the socket, the rt-* families on it, link names
+// by index, and errors rewritten to say what to do. Internal.
+
+import { errnoDescription } from "../_errno.ts";
+import { NetlinkError } from "../errors.ts";
+import type { NetlinkSocket } from "../socket.ts";
+import { NetlinkFamily } from "../ynl/family.ts";
+import { rtAddr } from "../ynl/rt_addr.ts";
+import { rtLink } from "../ynl/rt_link.ts";
+import { rtNeigh } from "../ynl/rt_neigh.ts";
+import { rtRoute } from "../ynl/rt_route.ts";
+import { rtRule } from "../ynl/rt_rule.ts";
+
+/** A link as callers name it: its name, or its index. */
+export type LinkRef = string | number;
+
+const ENODEV = 19;
+
+/** What an errno means for someone running an `ip`-like command. */
+const HINTS: Record<string, string> = {
+  EPERM: "needs CAP_NET_ADMIN: run as root, or grant the process that capability",
+  EACCES: "needs CAP_NET_ADMIN: run as root, or grant the process that capability",
+};
+
+/**
+ * Rewrites a NetlinkError so its message says which operation failed and, where the errno has
+ * one answer, what to do; the kernel's extended-ack text is kept. Other errors pass unchanged.
+ */
+export function explain(err: unknown, what: string): unknown {
+  if (!(err instanceof NetlinkError)) return err;
+  const hint = HINTS[err.code];
+  const text = err.detail ?? errnoDescription(err.errno);
+  return new NetlinkError({
+    errno: err.errno,
+    detail: `${what}: ${text}${hint ? ` (${hint})` : ""}`,
+    offset: err.offset,
+    missing: err.missing,
+    cookie: err.cookie,
+    requestType: err.requestType,
+    requestSeq: err.requestSeq,
+  });
+}
+
+/** Shared state of one client. */
+export class Context {
+  readonly socket: NetlinkSocket;
+  readonly link: NetlinkFamily<typeof rtLink>;
+  readonly addr: NetlinkFamily<typeof rtAddr>;
+  readonly route: NetlinkFamily<typeof rtRoute>;
+  readonly neigh: NetlinkFamily<typeof rtNeigh>;
+  readonly rule: NetlinkFamily<typeof rtRule>;
+  /** Link names by index, as last seen (dumps and link events refresh it). */
+  readonly names: Map<number, string> = new Map();
+
+  constructor(socket: NetlinkSocket) {
+    this.socket = socket;
+    this.link = new NetlinkFamily(rtLink, socket);
+    this.addr = new NetlinkFamily(rtAddr, socket);
+    this.route = new NetlinkFamily(rtRoute, socket);
+    this.neigh = new NetlinkFamily(rtNeigh, socket);
+    this.rule = new NetlinkFamily(rtRule, socket);
+  }
+
+  /** Runs a request, rewriting its error with {@linkcode explain}. */
+  async run<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      throw explain(err, what);
+    }
+  }
+
+  /** The index of a link given by name or index; "no link named X" when there is none. */
+  async ifindex(ref: LinkRef, field = "dev"): Promise<number> {
+    if (typeof ref === "number") {
+      if (Number.isInteger(ref) && ref > 0 && ref <= 0x7fff_ffff) return ref;
+      throw new TypeError(`${field}: ${ref} is not a link index (a positive integer)`);
+    }
+    if (typeof ref !== "string" || ref === "" || ref.length > 15 || /[\s/:]/.test(ref)) {
+      throw new TypeError(`${field}: ${JSON.stringify(ref)} is not a link name or index`);
+    }
+    // Asked of the kernel each time: a cached name may since name another link.
+    try {
+      const link = await this.link.do("getlink", { ifname: ref, extMask: 8 });
+      this.names.set(link.ifiIndex, ref);
+      return link.ifiIndex;
+    } catch (err) {
+      throw this.noLink(err, ref);
+    }
+  }
+
+  /** The name of link `index`, looked up when not yet known; undefined when it is gone. */
+  async ifname(index: number): Promise<string | undefined> {
+    const known = this.names.get(index);
+    if (known !== undefined || index === 0) return known;
+    try {
+      const link = await this.link.do("getlink", { ifiIndex: index, extMask: 8 });
+      if (link.ifname !== undefined) this.names.set(index, link.ifname);
+      return link.ifname;
+    } catch (err) {
+      if (err instanceof NetlinkError && err.code === "ENODEV") return undefined;
+      throw explain(err, `link ${index}`);
+    }
+  }
+
+  /** Refreshes every link name (one dump). */
+  async refreshNames(): Promise<void> {
+    const links = await this.run("link list", () => this.link.dump("getlink", { extMask: 8 }));
+    this.names.clear();
+    for (const link of links) {
+      if (link.ifname !== undefined) this.names.set(link.ifiIndex, link.ifname);
+    }
+  }
+
+  /** ENODEV for a link asked for by name, said as "no link named X". */
+  noLink(err: unknown, ref: LinkRef): unknown {
+    if (err instanceof NetlinkError && err.code === "ENODEV") {
+      return new NetlinkError({
+        errno: ENODEV,
+        detail: typeof ref === "string" ? `no link named "${ref}"` : `no link with index ${ref}`,
+        requestType: err.requestType,
+        requestSeq: err.requestSeq,
+      });
+    }
+    return explain(err, `link ${ref}`);
+  }
+}

@@ -1,0 +1,223 @@
+// The names `ip` gives rtnetlink's numbers (iproute2's rt_scopes, rt_protos, rt_tables and its
+// flag printers), both ways. Internal: the everyday API's types list the names.
+
+/** A two-way table between names and numbers. */
+export class Names<N extends string> {
+  readonly #byValue = new Map<number, N>();
+  readonly #byName = new Map<string, number>();
+  readonly what: string;
+
+  constructor(what: string, entries: Record<N, number>, aliases: Record<string, number> = {}) {
+    this.what = what;
+    for (const [name, value] of Object.entries(entries) as [N, number][]) {
+      this.#byValue.set(value, name);
+      this.#byName.set(name, value);
+    }
+    for (const [name, value] of Object.entries(aliases)) this.#byName.set(name, value);
+  }
+
+  /** The name of `value`, or the number itself when it has none. */
+  name(value: number): N | number {
+    return this.#byValue.get(value) ?? value;
+  }
+
+  /** The number for a name (or a number, checked against `max`); a TypeError names `field`. */
+  value(input: string | number, field: string, max = 255): number {
+    if (typeof input === "number") {
+      if (Number.isInteger(input) && input >= 0 && input <= max) return input;
+      throw new TypeError(`${field}: ${input} is not a ${this.what} (0..${max})`);
+    }
+    const value = this.#byName.get(input);
+    if (value !== undefined) return value;
+    throw new TypeError(
+      `${field}: ${JSON.stringify(input)} is not a ${this.what}: one of ${
+        [...this.#byValue.values()].join(", ")
+      }, or a number`,
+    );
+  }
+}
+
+/** Address and route scopes (rt_scopes: `ip` prints universe as "global"). */
+export const SCOPES = new Names("scope", {
+  global: 0,
+  site: 200,
+  link: 253,
+  host: 254,
+  nowhere: 255,
+}, { universe: 0 });
+
+/** Route protocols (iproute2's rt_protos). */
+export const PROTOCOLS = new Names("route protocol", {
+  unspec: 0,
+  redirect: 1,
+  kernel: 2,
+  boot: 3,
+  static: 4,
+  gated: 8,
+  ra: 9,
+  mrt: 10,
+  zebra: 11,
+  bird: 12,
+  dnrouted: 13,
+  xorp: 14,
+  ntk: 15,
+  dhcp: 16,
+  keepalived: 18,
+  babel: 42,
+  openr: 99,
+  bgp: 186,
+  isis: 187,
+  ospf: 188,
+  rip: 189,
+  eigrp: 192,
+});
+
+/** Routing tables (rt_tables). */
+export const TABLES = new Names("routing table", {
+  unspec: 0,
+  default: 253,
+  main: 254,
+  local: 255,
+});
+
+/** Route types (RTN_*). */
+export const ROUTE_TYPES = new Names("route type", {
+  unspec: 0,
+  unicast: 1,
+  local: 2,
+  broadcast: 3,
+  anycast: 4,
+  multicast: 5,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+  throw: 9,
+  nat: 10,
+  xresolve: 11,
+});
+
+/** Operational states (IF_OPER_*), lowercase. */
+export const OPERSTATES = new Names("operstate", {
+  unknown: 0,
+  notpresent: 1,
+  down: 2,
+  lowerlayerdown: 3,
+  testing: 4,
+  dormant: 5,
+  up: 6,
+});
+
+/** Neighbour states (NUD_*): one bit each; 0 is "none". */
+export const NEIGH_STATES = new Names("neighbour state", {
+  none: 0,
+  incomplete: 1,
+  reachable: 2,
+  stale: 4,
+  delay: 8,
+  probe: 16,
+  failed: 32,
+  noarp: 64,
+  permanent: 128,
+}, { noarp: 64 });
+
+/** Address families as `ip -j` names them. */
+export const FAMILIES = new Names("address family", {
+  unspec: 0,
+  inet: 2,
+  bridge: 7,
+  inet6: 10,
+  mpls: 28,
+});
+
+/** Bits and their names, in the order a printer lists them. */
+export type FlagTable = readonly (readonly [name: string, bit: number])[];
+
+/** The names of the bits set in `value`, in table order; unnamed bits as "0x..." strings. */
+export function flagNames(table: FlagTable, value: number): string[] {
+  const names: string[] = [];
+  let rest = value >>> 0;
+  for (const [name, bit] of table) {
+    if (rest & bit) {
+      names.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest) names.push(`0x${rest.toString(16)}`);
+  return names;
+}
+
+/** The bit mask of flag names; a TypeError names `field` for an unknown one. */
+export function flagValue(table: FlagTable, names: readonly string[], field: string): number {
+  let value = 0;
+  for (const name of names) {
+    const entry = table.find(([n]) => n === name);
+    if (entry === undefined) {
+      throw new TypeError(
+        `${field}: ${JSON.stringify(name)} is not one of ${table.map(([n]) => n).join(", ")}`,
+      );
+    }
+    value |= entry[1];
+  }
+  return value;
+}
+
+/** IFF_* as `ip` prints them (print_link_flags' order). */
+export const LINK_FLAGS: FlagTable = [
+  ["LOOPBACK", 0x8],
+  ["BROADCAST", 0x2],
+  ["POINTOPOINT", 0x10],
+  ["MULTICAST", 0x1000],
+  ["NOARP", 0x80],
+  ["ALLMULTI", 0x200],
+  ["PROMISC", 0x100],
+  ["MASTER", 0x400],
+  ["SLAVE", 0x800],
+  ["DEBUG", 0x4],
+  ["DYNAMIC", 0x8000],
+  ["AUTOMEDIA", 0x4000],
+  ["PORTSEL", 0x2000],
+  ["NOTRAILERS", 0x20],
+  ["UP", 0x1],
+  ["LOWER_UP", 0x10000],
+  ["DORMANT", 0x20000],
+  ["ECHO", 0x40000],
+];
+
+/** IFA_F_* as `ip -j` names them. */
+export const ADDRESS_FLAGS: FlagTable = [
+  ["secondary", 0x1],
+  ["nodad", 0x2],
+  ["optimistic", 0x4],
+  ["dadfailed", 0x8],
+  ["home", 0x10],
+  ["deprecated", 0x20],
+  ["tentative", 0x40],
+  ["permanent", 0x80],
+  ["mngtmpaddr", 0x100],
+  ["noprefixroute", 0x200],
+  ["autojoin", 0x400],
+  ["stable-privacy", 0x800],
+];
+
+/** RTNH_F_* (route and next-hop flags) as `ip -j` names them. */
+export const ROUTE_FLAGS: FlagTable = [
+  ["dead", 0x1],
+  ["pervasive", 0x2],
+  ["onlink", 0x4],
+  ["offload", 0x8],
+  ["linkdown", 0x10],
+  ["unresolved", 0x20],
+  ["trap", 0x40],
+];
+
+/** NTF_* (neighbour flags). */
+export const NEIGH_FLAGS: FlagTable = [
+  ["use", 0x1],
+  ["self", 0x2],
+  ["master", 0x4],
+  ["proxy", 0x8],
+  ["extern_learn", 0x10],
+  ["offload", 0x20],
+  ["sticky", 0x40],
+  ["router", 0x80],
+];

@@ -1,0 +1,332 @@
+/**
+ * Addresses (`ip address`): list, add, delete, flush.
+ *
+ * @module
+ */
+
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
+import { formatIP, parseIP, parsePrefix } from "../ip.ts";
+import type { DumpReply } from "../ynl/_descriptor.ts";
+import type { rtAddr } from "../ynl/rt_addr.ts";
+import type { Context, LinkRef } from "./_context.ts";
+import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES } from "./_names.ts";
+
+/** An address as the typed layer decodes it. */
+export type RawAddress = DumpReply<typeof rtAddr, "getaddr">;
+
+/** Address and route scopes, as `ip` names them. */
+export type Scope = "global" | "site" | "link" | "host" | "nowhere";
+
+/**
+ * An interface address, as `ip -j address show` shows it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * for (const a of await ip.addr.list({ dev: "lo" })) console.log(`${a.address}/${a.prefixLength}`);
+ * ```
+ */
+export interface Address {
+  /** "inet" or "inet6". */
+  readonly family: "inet" | "inet6";
+  /** The link's index. */
+  readonly index: number;
+  /** The link's name. */
+  readonly dev?: string;
+  /** The address itself (IFA_LOCAL, or IFA_ADDRESS where there is no local), as text. */
+  readonly address: string;
+  /** Prefix length. */
+  readonly prefixLength: number;
+  /** The peer of a point-to-point address (`ip addr add A peer B`). */
+  readonly peer?: string;
+  /** IPv4 broadcast address. */
+  readonly broadcast?: string;
+  /** IPv4 label ("eth0:1"). */
+  readonly label?: string;
+  /** Scope ("global", "link", "host"...), or the number when it has no name. */
+  readonly scope: Scope | number;
+  /** IFA_F_* names: "permanent", "secondary", "noprefixroute", "tentative", "nodad"... */
+  readonly flags: string[];
+  /** Seconds the address stays valid; Infinity for forever. */
+  readonly validLifetime: number;
+  /** Seconds the address stays preferred; Infinity for forever. */
+  readonly preferredLifetime: number;
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  readonly raw: RawAddress;
+}
+
+/**
+ * Options of `addr.add()` beyond the address and prefix.
+ *
+ * @example
+ * ```ts
+ * import type { AddressOptions } from "@netlink/netlink/route";
+ * const temporary: AddressOptions = { label: "eth0:tmp", validLifetime: 300, preferredLifetime: 60 };
+ * ```
+ */
+export interface AddressOptions {
+  /** Point-to-point peer address (`peer`). */
+  peer?: string;
+  /** IPv4 broadcast address; "+" computes it from the prefix as `ip addr add ... brd +` does. */
+  broadcast?: string;
+  /** IPv4 label (must start with the link's name). */
+  label?: string;
+  /** Scope; by default "host" for 127.0.0.0/8 and "global" otherwise, as `ip` picks. */
+  scope?: Scope | number;
+  /** Seconds valid (`valid_lft`); default forever. */
+  validLifetime?: number;
+  /** Seconds preferred (`preferred_lft`); default forever. */
+  preferredLifetime?: number;
+  /** IFA_F_* names to set: "noprefixroute", "nodad", "mngtmpaddr", "home", "autojoin"... */
+  flags?: string[];
+  /** Replace an existing address of the same prefix instead of failing with EEXIST. */
+  replace?: boolean;
+}
+
+/**
+ * Filters of `addr.list()` and `addr.flush()`.
+ *
+ * @example
+ * ```ts
+ * import type { AddressFilter } from "@netlink/netlink/route";
+ * const v6OfEth0: AddressFilter = { dev: "eth0", family: "inet6" };
+ * ```
+ */
+export interface AddressFilter {
+  /** Only this link's addresses. */
+  dev?: LinkRef;
+  /** Only IPv4 ("inet") or IPv6 ("inet6"). */
+  family?: "inet" | "inet6";
+  /** Only this scope. */
+  scope?: Scope | number;
+}
+
+const FOREVER = 0xffff_ffff;
+
+/** Turns a typed address into an {@linkcode Address}, with link names from `names`. */
+export function toAddress(raw: RawAddress, names: Map<number, string>): Address {
+  const local = raw.local ?? raw.address;
+  const flags = raw.flags ?? raw.ifaFlags;
+  const cache = raw.cacheinfo;
+  const out: Record<string, unknown> = {
+    family: raw.ifaFamily === 10 ? "inet6" : "inet",
+    index: raw.ifaIndex,
+  };
+  const dev = names.get(raw.ifaIndex);
+  if (dev !== undefined) out.dev = dev;
+  out.address = local === undefined ? "" : formatIP(local);
+  out.prefixLength = raw.ifaPrefixlen;
+  if (raw.local !== undefined && raw.address !== undefined && !sameBytes(raw.local, raw.address)) {
+    out.peer = formatIP(raw.address);
+  }
+  if (raw.broadcast !== undefined) out.broadcast = formatIP(raw.broadcast);
+  if (raw.label !== undefined) out.label = raw.label;
+  out.scope = SCOPES.name(raw.ifaScope);
+  out.flags = flagNames(ADDRESS_FLAGS, flags);
+  out.validLifetime = cache === undefined || cache.ifaValid === FOREVER ? Infinity : cache.ifaValid;
+  out.preferredLifetime = cache === undefined || cache.ifaPrefered === FOREVER
+    ? Infinity
+    : cache.ifaPrefered;
+  out.raw = raw;
+  return out as unknown as Address;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function lifetime(value: number | undefined, field: string): number {
+  if (value === undefined || value === Infinity) return FOREVER;
+  if (!Number.isInteger(value) || value < 0 || value >= FOREVER) {
+    throw new TypeError(`${field}: ${value} is not a number of seconds (or Infinity)`);
+  }
+  return value;
+}
+
+/** The IPv4 broadcast address of a prefix (all host bits set). */
+function broadcastOf(address: Uint8Array, prefixLength: number): Uint8Array {
+  const out = Uint8Array.from(address);
+  for (let bit = prefixLength; bit < 32; bit++) out[bit >> 3] |= 0x80 >> (bit & 7);
+  return out;
+}
+
+function familyNumber(family: string | undefined): number {
+  if (family === undefined) return 0;
+  if (family === "inet" || family === "inet6") return FAMILIES.value(family, "family");
+  throw new TypeError(`family: ${JSON.stringify(family)} is not "inet" or "inet6"`);
+}
+
+/**
+ * `ip address`: the addresses of the client's namespace.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * await ip.addr.add("veth0", "10.0.0.1/24");
+ * await ip.addr.delete("veth0", "10.0.0.1/24");
+ * ```
+ */
+export class Addresses {
+  readonly #ctx: Context;
+
+  /** Used by the client; get one from `openRoute()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Every address (`ip address show`), or those of a link, family or scope: filtered by the
+   * kernel where it can (strict checking: link) and here in any case.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log(await ip.addr.list({ family: "inet6" }));
+   * ```
+   */
+  async list(filter: AddressFilter = {}): Promise<Address[]> {
+    const ctx = this.#ctx;
+    const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
+    const family = familyNumber(filter.family);
+    const scope = filter.scope === undefined ? undefined : SCOPES.value(filter.scope, "scope");
+    await ctx.refreshNames();
+    const raws = await ctx.run(
+      "address list",
+      () => ctx.addr.dump("getaddr", { ifaFamily: family, ifaIndex: index }),
+    );
+    const out: Address[] = [];
+    for (const raw of raws) {
+      if (index && raw.ifaIndex !== index) continue;
+      if (family && raw.ifaFamily !== family) continue;
+      if (scope !== undefined && raw.ifaScope !== scope) continue;
+      if (raw.ifaFamily !== 2 && raw.ifaFamily !== 10) continue;
+      out.push(toAddress(raw, ctx.names));
+    }
+    return out;
+  }
+
+  /**
+   * Adds an address to a link (`ip address add 10.0.0.1/24 dev eth0`); EEXIST when it is
+   * there already (unless `replace`).
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.addr.add("eth0", "10.0.0.1/24", { broadcast: "+", label: "eth0:a" });
+   * await ip.addr.add("eth0", "2001:db8::1/64", { flags: ["nodad"] });
+   * ```
+   */
+  async add(dev: LinkRef, prefix: string, options: AddressOptions = {}): Promise<void> {
+    const ctx = this.#ctx;
+    const request = this.#request(prefix, options);
+    request.ifaIndex = await ctx.ifindex(dev);
+    const flags = NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL);
+    await ctx.run(
+      `address add ${prefix}`,
+      () => ctx.addr.do("newaddr", request as never, { flags }),
+    );
+  }
+
+  /**
+   * Removes an address from a link (`ip address del`); EADDRNOTAVAIL when it is not there.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.addr.delete("eth0", "10.0.0.1/24");
+   * ```
+   */
+  async delete(
+    dev: LinkRef,
+    prefix: string,
+    options: Pick<AddressOptions, "peer"> = {},
+  ): Promise<void> {
+    const ctx = this.#ctx;
+    const request = this.#request(prefix, { peer: options.peer, scope: 0 });
+    request.ifaIndex = await ctx.ifindex(dev);
+    delete request.cacheinfo;
+    await ctx.run(`address delete ${prefix}`, () => ctx.addr.do("deladdr", request as never));
+  }
+
+  /**
+   * Removes every address matching the filter (`ip address flush dev eth0`) and resolves with
+   * how many went. Secondaries the kernel removes with their primary count too.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log(await ip.addr.flush({ dev: "eth0", family: "inet" }));
+   * ```
+   */
+  async flush(filter: AddressFilter = {}): Promise<number> {
+    const ctx = this.#ctx;
+    const addresses = await this.list(filter);
+    let removed = 0;
+    for (const a of addresses) {
+      try {
+        await ctx.addr.do("deladdr", {
+          ifaFamily: a.raw.ifaFamily,
+          ifaPrefixlen: a.raw.ifaPrefixlen,
+          ifaIndex: a.raw.ifaIndex,
+          ...(a.raw.local !== undefined ? { local: a.raw.local } : {}),
+          ...(a.raw.address !== undefined ? { address: a.raw.address } : {}),
+        });
+        removed++;
+      } catch (err) {
+        // Gone with its primary (or by another hand) since the list.
+        if (err instanceof NetlinkError && err.code === "EADDRNOTAVAIL") removed++;
+        else throw ctx.noLink(err, a.index);
+      }
+    }
+    return removed;
+  }
+
+  #request(prefix: string, options: AddressOptions): Record<string, unknown> {
+    const { family, address, prefixLength } = parsePrefix(prefix, "address");
+    const request: Record<string, unknown> = {
+      ifaFamily: family,
+      ifaPrefixlen: prefixLength,
+      local: address,
+      address: options.peer === undefined ? address : parseIP(options.peer, "peer"),
+    };
+    if (options.peer !== undefined && (request.address as Uint8Array).length !== address.length) {
+      throw new TypeError(`peer: ${options.peer} is not of the address's family`);
+    }
+    const scope = options.scope ?? (family === 2 && address[0] === 127 ? "host" : "global");
+    request.ifaScope = SCOPES.value(scope, "scope");
+    if (options.broadcast !== undefined) {
+      if (family !== 2) throw new TypeError("broadcast: only IPv4 addresses have one");
+      request.broadcast = options.broadcast === "+"
+        ? broadcastOf(address, prefixLength)
+        : parseIP(options.broadcast, "broadcast");
+    }
+    if (options.label !== undefined) {
+      if (family !== 2) throw new TypeError("label: only IPv4 addresses have one");
+      request.label = String(options.label);
+    }
+    if (options.flags !== undefined) {
+      const flags = flagValue(ADDRESS_FLAGS, options.flags, "flags");
+      request.flags = flags;
+      request.ifaFlags = flags & 0xff;
+    }
+    if (options.validLifetime !== undefined || options.preferredLifetime !== undefined) {
+      const valid = lifetime(options.validLifetime, "validLifetime");
+      const preferred = lifetime(
+        options.preferredLifetime ?? options.validLifetime,
+        "preferredLifetime",
+      );
+      if (preferred > valid) throw new TypeError("preferredLifetime must not exceed validLifetime");
+      request.cacheinfo = { ifaValid: valid, ifaPrefered: preferred };
+    }
+    return request;
+  }
+}

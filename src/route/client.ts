@@ -1,0 +1,118 @@
+/**
+ * The everyday rtnetlink client: one socket, and `link`, `addr`, `route`, `neigh`, `rule` and
+ * `monitor()` over it.
+ *
+ * @module
+ */
+
+import { NETLINK_ROUTE } from "../constants.ts";
+import { open, type OpenOptions } from "../open.ts";
+import type { NetlinkSocket } from "../socket.ts";
+import { Context } from "./_context.ts";
+import { Addresses } from "./address.ts";
+import { Links } from "./link.ts";
+import { Routes } from "./route.ts";
+
+/**
+ * Options of {@linkcode openRoute}: those of `open()` (`netns`, `receiveBufferSize`...), or an
+ * existing NETLINK_ROUTE socket to use.
+ *
+ * @example
+ * ```ts
+ * import type { RouteOptions } from "@netlink/netlink/route";
+ * const inBlue: RouteOptions = { netns: "blue" };
+ * ```
+ */
+export interface RouteOptions extends Omit<OpenOptions, "groups"> {
+  /**
+   * An open NETLINK_ROUTE socket to use instead of opening one; it stays open when the client
+   * is closed. Filters the kernel ignores on it (no strict checking) still apply: the client
+   * filters what comes back.
+   */
+  socket?: NetlinkSocket;
+}
+
+/**
+ * A client for links, addresses, routes, neighbours and rules, over one NETLINK_ROUTE socket.
+ * Close it with `close()` or `await using`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute({ netns: "blue" });
+ * await ip.link.set("eth0", { up: true });
+ * await ip.addr.add("eth0", "10.0.0.1/24");
+ * await ip.route.add({ dst: "default", gateway: "10.0.0.254" });
+ * ```
+ */
+export class RouteClient implements AsyncDisposable {
+  /** The socket requests go through. */
+  readonly socket: NetlinkSocket;
+  /** `ip link`. */
+  readonly link: Links;
+  /** `ip address`. */
+  readonly addr: Addresses;
+  /** `ip route`. */
+  readonly route: Routes;
+  readonly #ctx: Context;
+  readonly #ownsSocket: boolean;
+
+  /**
+   * Wraps an open NETLINK_ROUTE socket; {@linkcode openRoute} is the usual way to get a client.
+   *
+   * @param socket The socket.
+   * @param ownsSocket Whether closing the client closes the socket (default false).
+   */
+  constructor(socket: NetlinkSocket, ownsSocket = false) {
+    if (socket.protocol !== NETLINK_ROUTE) {
+      throw new TypeError(
+        `a route client needs a NETLINK_ROUTE socket, not protocol ${socket.protocol}`,
+      );
+    }
+    this.socket = socket;
+    this.#ctx = new Context(socket);
+    this.#ownsSocket = ownsSocket;
+    this.link = new Links(this.#ctx);
+    this.addr = new Addresses(this.#ctx);
+    this.route = new Routes(this.#ctx);
+  }
+
+  /**
+   * Closes the socket, unless it was passed in with `options.socket`.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * const ip = await openRoute();
+   * ip.close();
+   * ```
+   */
+  close(): void {
+    if (this.#ownsSocket) this.socket.close();
+  }
+
+  /** Closes the client: `await using ip = await openRoute()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Opens a route client: a NETLINK_ROUTE socket with strict dump checking (so the kernel filters
+ * dumps where it can), in the caller's network namespace or `options.netns`, or over
+ * `options.socket`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * for (const link of await ip.link.list()) console.log(link.index, link.name, link.flags);
+ * ```
+ */
+export async function openRoute(options: RouteOptions = {}): Promise<RouteClient> {
+  const { socket: given, ...openOptions } = options;
+  if (given !== undefined) return new RouteClient(given);
+  const socket = await open(NETLINK_ROUTE, { strictChecking: true, ...openOptions });
+  return new RouteClient(socket, true);
+}

@@ -1,0 +1,584 @@
+/**
+ * Links (`ip link`): list, get, add, set, delete, with values as `ip` shows them.
+ *
+ * @module
+ */
+
+import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
+import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
+import type { DumpReply } from "../ynl/_descriptor.ts";
+import type { rtLink } from "../ynl/rt_link.ts";
+import type { Context, LinkRef } from "./_context.ts";
+import { flagNames, LINK_FLAGS, Names, OPERSTATES } from "./_names.ts";
+
+/** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
+export type RawLink = DumpReply<typeof rtLink, "getlink">;
+
+/** Operational state (IF_OPER_*), as `ip` names it but lowercase. */
+export type Operstate =
+  | "unknown"
+  | "notpresent"
+  | "down"
+  | "lowerlayerdown"
+  | "testing"
+  | "dormant"
+  | "up";
+
+/**
+ * A network interface, as `ip -d -j link show` shows it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * const lo = await ip.link.get("lo");
+ * console.log(lo.index, lo.flags, lo.operstate); // 1 ["LOOPBACK","UP","LOWER_UP"] "unknown"
+ * ```
+ */
+export interface Link {
+  /** ifindex. */
+  readonly index: number;
+  /** Interface name. */
+  readonly name: string;
+  /** IFF_* flags as `ip -j` lists them: "NO-CARRIER" first when up without carrier, then "UP"... */
+  readonly flags: string[];
+  /** IFF_UP: administratively up. */
+  readonly up: boolean;
+  /** Operational state ("up", "down", "unknown"...), or the number when it has no name. */
+  readonly operstate: Operstate | number;
+  /** MTU in bytes. */
+  readonly mtu: number;
+  /** Transmit queue length. */
+  readonly txqlen?: number;
+  /** Link-layer address ("aa:bb:cc:dd:ee:ff"). */
+  readonly address?: string;
+  /** Link-layer broadcast address. */
+  readonly broadcast?: string;
+  /** IFLA_IFALIAS, the free-text description. */
+  readonly alias?: string;
+  /** The master's index (the bridge or bond this link is a port of). */
+  readonly master?: number;
+  /** IFLA_LINK: the link this one sits on (a VLAN's parent), or a veth's peer. */
+  readonly link?: number;
+  /** The namespace id `link` is in, when it is in another namespace. */
+  readonly linkNetnsid?: number;
+  /** The link kind ("veth", "bridge", "vxlan"...), absent for physical devices and loopback. */
+  readonly kind?: string;
+  /** The kind's options (IFLA_INFO_DATA), addresses as text and modes by name. */
+  readonly data?: Record<string, unknown>;
+  /** The kind of the master this link is a port of ("bridge", "bond"). */
+  readonly portKind?: string;
+  /** Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans. */
+  readonly portData?: Record<string, unknown>;
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  readonly raw: RawLink;
+}
+
+/**
+ * Where to move a link or put a veth peer: a process in that network namespace, or an open file
+ * descriptor of the namespace (IFLA_NET_NS_PID, IFLA_NET_NS_FD).
+ */
+export type NetnsRef = { readonly pid: number } | { readonly fd: number };
+
+/**
+ * What `link.set()` changes; absent fields stay as they are.
+ *
+ * @example
+ * ```ts
+ * import type { LinkSettings } from "@netlink/netlink/route";
+ * const settings: LinkSettings = { up: true, mtu: 9000, alias: "uplink" };
+ * ```
+ */
+export interface LinkSettings {
+  /** Bring the link up (true) or down (false). */
+  up?: boolean;
+  /** New MTU. */
+  mtu?: number;
+  /** New name. */
+  name?: string;
+  /** New link-layer address ("aa:bb:cc:dd:ee:ff"). */
+  address?: string;
+  /** New link-layer broadcast address. */
+  broadcast?: string;
+  /** New alias (free-text description); "" clears it. */
+  alias?: string;
+  /** New transmit queue length. */
+  txqlen?: number;
+  /** Make the link a port of this bridge or bond; `null` detaches it (`ip link set nomaster`). */
+  master?: LinkRef | null;
+  /** Move the link to another network namespace (`ip link set netns`): a pid or an fd. */
+  netns?: NetnsRef;
+  /** Kind options to change (as in {@linkcode Link.data}). */
+  data?: Record<string, unknown>;
+  /** Port options to change (as in {@linkcode Link.portData}), e.g. `{ learning: false }`. */
+  portData?: Record<string, unknown>;
+}
+
+/**
+ * A link to create (`ip link add`).
+ *
+ * @example
+ * ```ts
+ * import type { NewLink } from "@netlink/netlink/route";
+ * const pair: NewLink = { name: "veth0", kind: "veth", peer: { name: "veth1" } };
+ * const vxlan: NewLink = { name: "vx0", kind: "vxlan", data: { id: 42, port: 4789 } };
+ * ```
+ */
+export interface NewLink extends Omit<LinkSettings, "name" | "portData"> {
+  /** The new link's name. */
+  name: string;
+  /** Its kind: "veth", "bridge", "vxlan", "macvlan", "vlan", "bond", "wireguard"... */
+  kind: string;
+  /** The link it sits on (a macvlan's or VLAN's parent). */
+  link?: LinkRef;
+  /** The veth peer: its name, namespace, address, MTU. */
+  peer?: { name?: string; netns?: NetnsRef; address?: string; mtu?: number };
+}
+
+/**
+ * Filters of `link.list()`.
+ *
+ * @example
+ * ```ts
+ * import type { LinkFilter } from "@netlink/netlink/route";
+ * const bridgePorts: LinkFilter = { master: "br0" };
+ * ```
+ */
+export interface LinkFilter {
+  /** Only links of this kind ("veth", "bridge"...). */
+  kind?: string;
+  /** Only ports of this master. */
+  master?: LinkRef;
+}
+
+const IFF_UP = 0x1, IFF_RUNNING = 0x40;
+
+const MACVLAN_MODES = new Names("macvlan mode", {
+  private: 1,
+  vepa: 2,
+  bridge: 4,
+  passthru: 8,
+  source: 16,
+});
+const IPVLAN_MODES = new Names("ipvlan mode", { l2: 0, l3: 1, l3s: 2 });
+const BOND_MODES = new Names("bond mode", {
+  "balance-rr": 0,
+  "active-backup": 1,
+  "balance-xor": 2,
+  broadcast: 3,
+  "802.3ad": 4,
+  "balance-tlb": 5,
+  "balance-alb": 6,
+});
+
+/** How a kind's options read and write beyond the typed layer: addresses as text, modes by name. */
+interface KindFields {
+  readonly ips?: readonly string[];
+  readonly macs?: readonly string[];
+  readonly names?: Readonly<Record<string, Names<string>>>;
+  readonly booleans?: readonly string[];
+}
+
+const KINDS: Record<string, KindFields> = {
+  vxlan: {
+    ips: ["group", "local", "group6", "local6"],
+    booleans: [
+      "learning",
+      "proxy",
+      "rsc",
+      "l2miss",
+      "l3miss",
+      "udpCsum",
+      "udpZeroCsum6Tx",
+      "udpZeroCsum6Rx",
+    ],
+  },
+  macvlan: { names: { mode: MACVLAN_MODES } },
+  macvtap: { names: { mode: MACVLAN_MODES } },
+  ipvlan: { names: { mode: IPVLAN_MODES } },
+  ipvtap: { names: { mode: IPVLAN_MODES } },
+  bond: { names: { mode: BOND_MODES } },
+  bridge: { macs: ["groupAddr"] },
+};
+
+// A bridge port's on/off options: u8 0/1 on the wire (scripts/ynl_corrections.ts), booleans here.
+const BRIDGE_PORT: KindFields = {
+  booleans: [
+    "mode",
+    "guard",
+    "protect",
+    "fastLeave",
+    "learning",
+    "unicastFlood",
+    "proxyarp",
+    "learningSync",
+    "proxyarpWifi",
+    "mcastFlood",
+    "mcastToUcast",
+    "vlanTunnel",
+    "bcastFlood",
+    "neighSuppress",
+    "isolated",
+    "mrpRingOpen",
+    "mrpInOpen",
+    "locked",
+    "mab",
+    "neighVlanSuppress",
+  ],
+};
+
+function readData(fields: KindFields | undefined, data: Record<string, unknown>) {
+  if (fields === undefined) return data;
+  const out: Record<string, unknown> = { ...data };
+  for (const key of fields.ips ?? []) {
+    if (out[key] instanceof Uint8Array) out[key] = formatIP(out[key] as Uint8Array);
+  }
+  for (const key of fields.macs ?? []) {
+    if (out[key] instanceof Uint8Array) out[key] = formatMAC(out[key] as Uint8Array);
+  }
+  for (const [key, names] of Object.entries(fields.names ?? {})) {
+    if (typeof out[key] === "number") out[key] = names.name(out[key] as number);
+  }
+  for (const key of fields.booleans ?? []) {
+    if (typeof out[key] === "number") out[key] = out[key] !== 0;
+  }
+  return out;
+}
+
+function writeData(fields: KindFields | undefined, data: Record<string, unknown>, where: string) {
+  if (typeof data !== "object" || data === null) throw new TypeError(`${where} must be an object`);
+  const out: Record<string, unknown> = { ...data };
+  for (const key of fields?.ips ?? []) {
+    if (typeof out[key] === "string") out[key] = parseIP(out[key] as string, `${where}.${key}`);
+  }
+  for (const key of fields?.macs ?? []) {
+    if (typeof out[key] === "string") out[key] = parseMAC(out[key] as string, `${where}.${key}`);
+  }
+  for (const [key, names] of Object.entries(fields?.names ?? {})) {
+    if (out[key] !== undefined) {
+      out[key] = names.value(out[key] as string, `${where}.${key}`, 0xffff_ffff);
+    }
+  }
+  // Any on/off option the kernel takes as a u8 may be written as a boolean.
+  for (const [key, value] of Object.entries(out)) {
+    if (typeof value === "boolean") out[key] = value ? 1 : 0;
+  }
+  return out;
+}
+
+/** The flags as `ip -j` lists them (iproute2's print_link_flags). */
+function linkFlags(flags: number, lowerDown: boolean): string[] {
+  const names = flagNames(LINK_FLAGS, flags & ~IFF_RUNNING);
+  if (flags & IFF_UP && !(flags & IFF_RUNNING)) names.unshift("NO-CARRIER");
+  if (lowerDown) names.push("M-DOWN");
+  return names;
+}
+
+/**
+ * Turns a typed link into a {@linkcode Link}; `lowerUp` tells whether the link it sits on
+ * (IFLA_LINK, in this namespace) is up: `ip` adds "M-DOWN" to the flags when it is not.
+ */
+export function toLink(raw: RawLink, lowerUp?: boolean): Link {
+  const info = raw.linkinfo;
+  const kind = info?.kind;
+  const portKind = info?.slaveKind;
+  const data = info?.data;
+  const portData = info?.slaveData;
+  const flags = raw.ifiFlags;
+  const link: Record<string, unknown> = {
+    index: raw.ifiIndex,
+    name: raw.ifname ?? "",
+    flags: linkFlags(flags, lowerUp === false),
+    up: (flags & IFF_UP) !== 0,
+    operstate: OPERSTATES.name(raw.operstate ?? 0),
+    mtu: raw.mtu ?? 0,
+  };
+  if (raw.txqlen !== undefined) link.txqlen = raw.txqlen;
+  if (raw.address !== undefined) link.address = formatMAC(raw.address);
+  if (raw.broadcast !== undefined) link.broadcast = formatMAC(raw.broadcast);
+  if (raw.ifalias !== undefined) link.alias = raw.ifalias;
+  if (raw.master !== undefined) link.master = raw.master;
+  if (raw.link !== undefined) link.link = raw.link;
+  if (raw.linkNetnsid !== undefined) link.linkNetnsid = raw.linkNetnsid;
+  if (kind !== undefined) link.kind = kind;
+  if (data !== undefined && !(data instanceof Uint8Array)) {
+    link.data = readData(KINDS[kind!], data as Record<string, unknown>);
+  }
+  if (portKind !== undefined) link.portKind = portKind;
+  if (portData !== undefined && !(portData instanceof Uint8Array)) {
+    link.portData = readData(
+      portKind === "bridge" ? BRIDGE_PORT : undefined,
+      portData as Record<string, unknown>,
+    );
+  }
+  link.raw = raw;
+  return link as unknown as Link;
+}
+
+/** Whether the link `raw` sits on is up, when that link is in this namespace and known. */
+function lowerUp(raw: RawLink, up: Map<number, boolean>): boolean | undefined {
+  return raw.link && raw.linkNetnsid === undefined ? up.get(raw.link) : undefined;
+}
+
+function checkName(name: unknown, field: string): string {
+  if (typeof name !== "string" || name === "" || name.length > 15 || /[\s/:]/.test(name)) {
+    throw new TypeError(
+      `${field}: ${JSON.stringify(name)} is not a link name (1 to 15 characters, no space, / or :)`,
+    );
+  }
+  return name;
+}
+
+function checkCount(value: unknown, field: string, max = 0xffff_ffff): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new TypeError(`${field}: ${String(value)} is not an integer from 0 to ${max}`);
+  }
+  return value;
+}
+
+/** The typed attributes for a namespace reference. */
+function netnsAttributes(ref: NetnsRef, field: string): Record<string, unknown> {
+  if (typeof ref === "object" && ref !== null && "pid" in ref) {
+    return { netNsPid: checkCount(ref.pid, `${field}.pid`) };
+  }
+  if (typeof ref === "object" && ref !== null && "fd" in ref) {
+    return { netNsFd: checkCount(ref.fd, `${field}.fd`, 0x7fff_ffff) };
+  }
+  throw new TypeError(
+    `${field}: ${JSON.stringify(ref)} is not { pid } or { fd } (a namespace's name needs its fd: `
+      + "open /run/netns/NAME yourself)",
+  );
+}
+
+/**
+ * `ip link`: the links of the client's namespace.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" } });
+ * await ip.link.set("veth0", { up: true, mtu: 1400 });
+ * for (const link of await ip.link.list()) console.log(link.name, link.operstate);
+ * ```
+ */
+export class Links {
+  readonly #ctx: Context;
+
+  /** Used by the client; get one from `openRoute()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Every link (`ip -d link show`), optionally only those of a kind or master. Filtered by the
+   * kernel where it can (strict checking: kind and master), and here in any case.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log((await ip.link.list({ kind: "veth" })).map((l) => l.name));
+   * ```
+   */
+  async list(filter: LinkFilter = {}): Promise<Link[]> {
+    const ctx = this.#ctx;
+    const master = filter.master === undefined
+      ? undefined
+      : await ctx.ifindex(filter.master, "master");
+    const request: Record<string, unknown> = { extMask: 8 };
+    if (master !== undefined) request.master = master;
+    if (filter.kind !== undefined) request.linkinfo = { kind: String(filter.kind) };
+    const raws = await ctx.run("link list", () => ctx.link.dump("getlink", request as never));
+    const up = new Map<number, boolean>();
+    for (const raw of raws) {
+      up.set(raw.ifiIndex, (raw.ifiFlags & IFF_UP) !== 0);
+      if (raw.ifname !== undefined) ctx.names.set(raw.ifiIndex, raw.ifname);
+    }
+    const links: Link[] = [];
+    for (const raw of raws) {
+      if (master !== undefined && raw.master !== master) continue;
+      if (filter.kind !== undefined && raw.linkinfo?.kind !== filter.kind) continue;
+      links.push(toLink(raw, lowerUp(raw, up)));
+    }
+    return links;
+  }
+
+  /**
+   * One link, by name or index; rejects with NetlinkError ENODEV "no link named X".
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log((await ip.link.get("lo")).mtu);
+   * ```
+   */
+  async get(ref: LinkRef): Promise<Link> {
+    const ctx = this.#ctx;
+    const request = typeof ref === "number"
+      ? { ifiIndex: await ctx.ifindex(ref), extMask: 8 }
+      : { ifname: checkName(ref, "link"), extMask: 8 };
+    let raw: RawLink;
+    try {
+      raw = await ctx.link.do("getlink", request);
+    } catch (err) {
+      throw ctx.noLink(err, ref);
+    }
+    if (raw.ifname !== undefined) ctx.names.set(raw.ifiIndex, raw.ifname);
+    const up = new Map<number, boolean>();
+    if (raw.link && raw.linkNetnsid === undefined) {
+      try {
+        const lower = await ctx.link.do("getlink", { ifiIndex: raw.link, extMask: 8 });
+        up.set(raw.link, (lower.ifiFlags & IFF_UP) !== 0);
+      } catch (err) {
+        if (!(err instanceof NetlinkError && err.code === "ENODEV")) throw err;
+      }
+    }
+    return toLink(raw, lowerUp(raw, up));
+  }
+
+  /**
+   * Creates a link (`ip link add`): EEXIST when the name is taken. A veth's peer is named by
+   * `peer.name` (the kernel picks one otherwise); `up: true` brings the link up as it is made.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.link.add({ name: "br0", kind: "bridge", up: true });
+   * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" }, master: "br0" });
+   * ```
+   */
+  async add(spec: NewLink): Promise<void> {
+    const ctx = this.#ctx;
+    if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
+    const name = checkName(spec.name, "name");
+    if (typeof spec.kind !== "string" || spec.kind === "") {
+      throw new TypeError(`kind: ${JSON.stringify(spec.kind)} is not a link kind such as "veth"`);
+    }
+    const request = await this.#settings(spec, "link");
+    request.ifname = name;
+    if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
+    const data: Record<string, unknown> = spec.data === undefined
+      ? {}
+      : writeData(KINDS[spec.kind], spec.data, "data");
+    if (spec.peer !== undefined) {
+      if (spec.kind !== "veth") {
+        throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
+      }
+      const peer: Record<string, unknown> = {};
+      if (spec.peer.name !== undefined) peer.ifname = checkName(spec.peer.name, "peer.name");
+      if (spec.peer.address !== undefined) {
+        peer.address = parseMAC(spec.peer.address, "peer.address");
+      }
+      if (spec.peer.mtu !== undefined) peer.mtu = checkCount(spec.peer.mtu, "peer.mtu");
+      if (spec.peer.netns !== undefined) {
+        Object.assign(peer, netnsAttributes(spec.peer.netns, "peer.netns"));
+      }
+      data.peer = ctx.link.encode("newlink", peer).payload;
+    }
+    request.linkinfo = Object.keys(data).length > 0 || spec.kind === "veth"
+      ? { kind: spec.kind, data }
+      : { kind: spec.kind };
+    await ctx.run(
+      `link add ${name}`,
+      () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+    );
+  }
+
+  /**
+   * Changes a link (`ip link set`): up/down, MTU, name, address, alias, txqlen, master or
+   * nomaster (`master: null`), namespace, kind and port options.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.link.set("veth0", { up: true, mtu: 1400, name: "uplink" });
+   * await ip.link.set("uplink", { portData: { learning: false } });
+   * ```
+   */
+  async set(ref: LinkRef, settings: LinkSettings): Promise<void> {
+    const ctx = this.#ctx;
+    if (typeof settings !== "object" || settings === null) {
+      throw new TypeError("settings: expected an object such as { up: true }");
+    }
+    const index = await ctx.ifindex(ref, "link");
+    const request = await this.#settings(settings, "settings");
+    request.ifiIndex = index;
+    if (settings.name !== undefined) request.ifname = checkName(settings.name, "name");
+    if (settings.data !== undefined || settings.portData !== undefined) {
+      const current = (await this.get(index)).raw.linkinfo;
+      const linkinfo: Record<string, unknown> = {};
+      if (settings.data !== undefined) {
+        if (current?.kind === undefined) {
+          throw new TypeError(`data: link ${ref} has no kind to set options of`);
+        }
+        linkinfo.kind = current.kind;
+        linkinfo.data = writeData(KINDS[current.kind], settings.data, "data");
+      }
+      if (settings.portData !== undefined) {
+        if (current?.slaveKind === undefined) {
+          throw new TypeError(`portData: link ${ref} is no port of a bridge or bond`);
+        }
+        linkinfo.slaveKind = current.slaveKind;
+        linkinfo.slaveData = writeData(
+          current.slaveKind === "bridge" ? BRIDGE_PORT : undefined,
+          settings.portData,
+          "portData",
+        );
+      }
+      request.linkinfo = linkinfo;
+    }
+    // RTM_NEWLINK on an existing link, as `ip link set` sends: it takes every attribute setlink
+    // takes, and kind and port options too.
+    await ctx.run(`link set ${ref}`, () => ctx.link.do("newlink", request as never));
+    if (settings.name !== undefined) ctx.names.set(index, settings.name);
+  }
+
+  /**
+   * Deletes a link (`ip link del`); a veth's peer goes with it.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.link.delete("veth0");
+   * ```
+   */
+  async delete(ref: LinkRef): Promise<void> {
+    const ctx = this.#ctx;
+    const index = await ctx.ifindex(ref, "link");
+    await ctx.run(`link delete ${ref}`, () => ctx.link.do("dellink", { ifiIndex: index }));
+    ctx.names.delete(index);
+  }
+
+  async #settings(settings: LinkSettings, where: string): Promise<Record<string, unknown>> {
+    const ctx = this.#ctx;
+    const request: Record<string, unknown> = {};
+    if (settings.up !== undefined) {
+      if (typeof settings.up !== "boolean") throw new TypeError(`${where}.up must be a boolean`);
+      request.ifiFlags = settings.up ? IFF_UP : 0;
+      request.ifiChange = IFF_UP;
+    }
+    if (settings.mtu !== undefined) request.mtu = checkCount(settings.mtu, "mtu");
+    if (settings.address !== undefined) request.address = parseMAC(settings.address, "address");
+    if (settings.broadcast !== undefined) {
+      request.broadcast = parseMAC(settings.broadcast, "broadcast");
+    }
+    if (settings.alias !== undefined) {
+      if (typeof settings.alias !== "string") throw new TypeError("alias must be a string");
+      request.ifalias = settings.alias;
+    }
+    if (settings.txqlen !== undefined) request.txqlen = checkCount(settings.txqlen, "txqlen");
+    if (settings.master !== undefined) {
+      request.master = settings.master === null ? 0 : await ctx.ifindex(settings.master, "master");
+    }
+    if (settings.netns !== undefined) {
+      Object.assign(request, netnsAttributes(settings.netns, "netns"));
+    }
+    return request;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Everyday networking, as `ip` does it: links, addresses, routes, neighbours and rules listed,
+ * read, added, changed and deleted, and their changes monitored, over one NETLINK_ROUTE socket.
+ * Values are as people write them: addresses and prefixes as text, MACs as "aa:bb:cc:dd:ee:ff",
+ * enums and flags by name (the numbers stay reachable under `raw`). Built on the generated rt-*
+ * codecs of `@netlink/netlink/ynl`.
+ *
+ * Needs root (CAP_NET_ADMIN for changes, CAP_SYS_ADMIN for `netns`) and, on Deno, `--allow-ffi`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ *
+ * await using ip = await openRoute();
+ * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" } });
+ * await ip.link.set("veth0", { up: true, mtu: 1400 });
+ * await ip.addr.add("veth0", "10.0.0.1/24");
+ * await ip.route.add({ dst: "10.1.0.0/16", gateway: "10.0.0.2", table: 100 });
+ * console.log(await ip.route.get("10.0.0.7"));
+ * ```
+ *
+ * @module
+ */
+
+export * from "./address.ts";
+export * from "./client.ts";
+export * from "./link.ts";
+export * from "./route.ts";

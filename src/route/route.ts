@@ -1,0 +1,603 @@
+/**
+ * Routes (`ip route`): list, get (lookup), add, replace, delete; multipath read and written.
+ *
+ * @module
+ */
+
+import { AttributeEncoder } from "../attribute.ts";
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
+import { codecOf, decodeAttributes, encodeAttributes } from "../ynl/_codec.ts";
+import type { DumpReply } from "../ynl/_descriptor.ts";
+import { rtRoute } from "../ynl/rt_route.ts";
+import type { Context, LinkRef } from "./_context.ts";
+import {
+  FAMILIES,
+  flagNames,
+  flagValue,
+  PROTOCOLS,
+  ROUTE_FLAGS,
+  ROUTE_TYPES,
+  SCOPES,
+  TABLES,
+} from "./_names.ts";
+import type { Scope } from "./address.ts";
+
+/** A route as the typed layer decodes it. */
+export type RawRoute = DumpReply<typeof rtRoute, "getroute">;
+
+/** Route types (RTN_*). */
+export type RouteType =
+  | "unspec"
+  | "unicast"
+  | "local"
+  | "broadcast"
+  | "anycast"
+  | "multicast"
+  | "blackhole"
+  | "unreachable"
+  | "prohibit"
+  | "throw"
+  | "nat"
+  | "xresolve";
+
+/** Route protocols by the names iproute2 gives them (rt_protos). */
+export type RouteProtocol =
+  | "unspec"
+  | "redirect"
+  | "kernel"
+  | "boot"
+  | "static"
+  | "gated"
+  | "ra"
+  | "mrt"
+  | "zebra"
+  | "bird"
+  | "dnrouted"
+  | "xorp"
+  | "ntk"
+  | "dhcp"
+  | "keepalived"
+  | "babel"
+  | "openr"
+  | "bgp"
+  | "isis"
+  | "ospf"
+  | "rip"
+  | "eigrp";
+
+/** The named routing tables; others are numbers (1..2^32-1). */
+export type TableName = "default" | "main" | "local";
+
+/**
+ * One path of a multipath route.
+ *
+ * @example
+ * ```ts
+ * import type { NextHop } from "@netlink/netlink/route";
+ * const hop: NextHop = { gateway: "10.0.0.2", weight: 2 };
+ * ```
+ */
+export interface NextHop {
+  /** Gateway address. */
+  gateway?: string;
+  /** Outgoing link: name or index (read back: its name). */
+  dev?: LinkRef;
+  /** Weight, 1..256 (default 1). */
+  weight?: number;
+  /** RTNH_F_* names ("onlink", "linkdown", "dead"...). */
+  flags?: string[];
+}
+
+/**
+ * A route, as `ip -j route show` shows it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * for (const r of await ip.route.list()) console.log(r.dst, r.gateway ?? "", r.dev ?? "");
+ * ```
+ */
+export interface Route {
+  /** "inet", "inet6" (or another family's name or number). */
+  readonly family: string | number;
+  /** Route type ("unicast", "blackhole", "local"...). */
+  readonly type: RouteType | number;
+  /** Destination: "default", a prefix ("10.0.0.0/24"), or a host address without length. */
+  readonly dst: string;
+  /** Source prefix of a source-specific route (`from`). */
+  readonly src?: string;
+  /** Table: "main", "local", "default", or its number. */
+  readonly table: TableName | number;
+  /** Who installed it: "kernel", "boot", "static", "dhcp"... or the number. */
+  readonly protocol: RouteProtocol | number;
+  /** Scope ("global", "link", "host"...). */
+  readonly scope: Scope | number;
+  /** Gateway address. */
+  readonly gateway?: string;
+  /** Outgoing link's name. */
+  readonly dev?: string;
+  /** Outgoing link's index. */
+  readonly ifindex?: number;
+  /** Preferred source address. */
+  readonly prefsrc?: string;
+  /** Metric (RTA_PRIORITY). */
+  readonly metric?: number;
+  /** TOS / DSCP byte. */
+  readonly tos?: number;
+  /** RTNH_F_* names ("onlink", "linkdown", "offload"...). */
+  readonly flags: string[];
+  /** The paths of a multipath route. */
+  readonly nexthops?: NextHop[];
+  /** Path MTU (RTAX_MTU), when set. */
+  readonly mtu?: number;
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  readonly raw: RawRoute;
+}
+
+/**
+ * A route to add, replace or delete (`ip route add ...`). Defaults are `ip`'s: type "unicast",
+ * table "main" ("local" for local routes), protocol "boot", and the scope `ip` would pick
+ * ("link" for a unicast route without gateway, "host" for local, "global" otherwise).
+ *
+ * @example
+ * ```ts
+ * import type { NewRoute } from "@netlink/netlink/route";
+ * const viaGateway: NewRoute = { dst: "10.1.0.0/16", gateway: "10.0.0.254", table: 100 };
+ * const ecmp: NewRoute = {
+ *   dst: "default",
+ *   nexthops: [{ gateway: "10.0.0.1", weight: 1 }, { gateway: "10.0.0.2", weight: 3 }],
+ * };
+ * const sink: NewRoute = { dst: "192.0.2.0/24", type: "blackhole" };
+ * ```
+ */
+export interface NewRoute {
+  /** Destination prefix ("10.0.0.0/24", "2001:db8::/32") or "default". */
+  dst: string;
+  /** "inet" or "inet6", for a "default" route without gateway (default "inet"). */
+  family?: "inet" | "inet6";
+  /** Gateway address (`via`). */
+  gateway?: string;
+  /** Outgoing link (`dev`). */
+  dev?: LinkRef;
+  /** Table (default "main"). */
+  table?: TableName | number;
+  /** Metric (`metric`). */
+  metric?: number;
+  /** Protocol (default "boot", as `ip route add`). */
+  protocol?: RouteProtocol | number;
+  /** Scope (default: the one `ip` would pick). */
+  scope?: Scope | number;
+  /** Type (default "unicast"). */
+  type?: RouteType | number;
+  /** Preferred source address (`src`). */
+  prefsrc?: string;
+  /** Source prefix (`from`, IPv6 source routing). */
+  src?: string;
+  /** TOS (`tos`). */
+  tos?: number;
+  /** Paths of a multipath route (`nexthop via ... weight ...`). */
+  nexthops?: NextHop[];
+  /** RTNH_F_ONLINK: the gateway is on the link even if no prefix says so. */
+  onlink?: boolean;
+  /** Path MTU (`mtu`). */
+  mtu?: number;
+}
+
+/**
+ * Filters of `route.list()`.
+ *
+ * @example
+ * ```ts
+ * import type { RouteFilter } from "@netlink/netlink/route";
+ * const everything: RouteFilter = { table: "all" };
+ * const table100v6: RouteFilter = { table: 100, family: "inet6" };
+ * ```
+ */
+export interface RouteFilter {
+  /** Table (default "main", as `ip route show`); "all" for every table. */
+  table?: TableName | number | "all";
+  /** Only IPv4 or IPv6 (default both). */
+  family?: "inet" | "inet6";
+  /** Only routes out of this link. */
+  dev?: LinkRef;
+  /** Only routes of this protocol. */
+  protocol?: RouteProtocol | number;
+  /** Only routes of this type. */
+  type?: RouteType | number;
+}
+
+/**
+ * Options of `route.get()` (`ip route get ADDRESS from ... iif ... oif ... mark ...`).
+ *
+ * @example
+ * ```ts
+ * import type { RouteLookup } from "@netlink/netlink/route";
+ * const lookup: RouteLookup = { from: "10.0.0.1", mark: 7 };
+ * ```
+ */
+export interface RouteLookup {
+  /** Source address. */
+  from?: string;
+  /** Incoming link (a forwarding lookup; needs `from`). */
+  iif?: LinkRef;
+  /** Outgoing link. */
+  oif?: LinkRef;
+  /** Firewall mark. */
+  mark?: number;
+}
+
+const codec = codecOf(rtRoute);
+
+function hostBits(address: Uint8Array, length: number): boolean {
+  for (let bit = length; bit < address.length * 8; bit++) {
+    if (address[bit >> 3] & (0x80 >> (bit & 7))) return true;
+  }
+  return false;
+}
+
+function prefixText(family: number, bytes: Uint8Array | undefined, length: number): string {
+  if (bytes === undefined) {
+    if (length === 0) return "default";
+    return `${family === 10 ? "::" : "0.0.0.0"}/${length}`;
+  }
+  const text = formatIP(bytes);
+  return length === bytes.length * 8 ? text : `${text}/${length}`;
+}
+
+/** Parses RTA_MULTIPATH: struct rtnexthop and its attributes, with the rt-route codec. */
+function decodeMultipath(bytes: Uint8Array, names: Map<number, string>): NextHop[] {
+  const hops: NextHop[] = [];
+  const set = codec.set("route-attrs");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let offset = 0; offset + 8 <= bytes.length;) {
+    const length = view.getUint16(offset, true);
+    if (length < 8 || offset + length > bytes.length) break;
+    const attrs: Record<string, unknown> = {};
+    decodeAttributes(codec, set, bytes, offset + 8, offset + length, attrs);
+    const hop: NextHop & { ifindex?: number } = {};
+    if (attrs.gateway instanceof Uint8Array) hop.gateway = formatIP(attrs.gateway);
+    const ifindex = view.getInt32(offset + 4, true);
+    if (ifindex) {
+      const dev = names.get(ifindex);
+      if (dev !== undefined) hop.dev = dev;
+      hop.ifindex = ifindex;
+    }
+    hop.weight = bytes[offset + 3] + 1;
+    hop.flags = flagNames(ROUTE_FLAGS, bytes[offset + 2]);
+    hops.push(hop);
+    offset += (length + 3) & ~3;
+  }
+  return hops;
+}
+
+/** Turns a typed route into a {@linkcode Route}, with link names from `names`. */
+export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
+  const family = raw.rtmFamily;
+  const out: Record<string, unknown> = {
+    family: FAMILIES.name(family),
+    type: typeof raw.rtmType === "number" ? ROUTE_TYPES.name(raw.rtmType) : raw.rtmType,
+    dst: prefixText(family, raw.dst, raw.rtmDstLen),
+  };
+  if (raw.src !== undefined || raw.rtmSrcLen) out.src = prefixText(family, raw.src, raw.rtmSrcLen);
+  out.table = TABLES.name(raw.table ?? raw.rtmTable);
+  out.protocol = PROTOCOLS.name(raw.rtmProtocol);
+  out.scope = SCOPES.name(raw.rtmScope);
+  if (raw.gateway !== undefined) out.gateway = formatIP(raw.gateway);
+  if (raw.oif !== undefined) {
+    const dev = names.get(raw.oif);
+    if (dev !== undefined) out.dev = dev;
+    out.ifindex = raw.oif;
+  }
+  if (raw.prefsrc !== undefined) out.prefsrc = formatIP(raw.prefsrc);
+  if (raw.priority !== undefined) out.metric = raw.priority;
+  if (raw.rtmTos) out.tos = raw.rtmTos;
+  out.flags = flagNames(ROUTE_FLAGS, raw.rtmFlags & 0xff);
+  if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names);
+  if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
+  out.raw = raw;
+  return out as unknown as Route;
+}
+
+function integer(value: unknown, field: string, max: number, min = 0): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`${field}: ${String(value)} is not an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** The table as rtm_table and RTA_TABLE carry it. */
+function tableNumber(table: TableName | number, field = "table"): number {
+  return typeof table === "number"
+    ? integer(table, field, 0xffff_ffff, 1)
+    : TABLES.value(table, field);
+}
+
+/**
+ * `ip route`: the routes of the client's namespace.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * await ip.route.add({ dst: "10.1.0.0/16", gateway: "10.0.0.254", table: 100 });
+ * console.log(await ip.route.get("10.1.2.3"));
+ * ```
+ */
+export class Routes {
+  readonly #ctx: Context;
+
+  /** Used by the client; get one from `openRoute()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * The routes of a table (`ip route show [table T]`; default "main", "all" for every table),
+   * IPv4 and IPv6 unless `family` says. Filtered by the kernel where it can (strict checking:
+   * table, link, protocol, type) and here in any case; cloned (cache) routes are left out, as
+   * `ip` leaves them out.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log(await ip.route.list({ table: "all", family: "inet" }));
+   * ```
+   */
+  async list(filter: RouteFilter = {}): Promise<Route[]> {
+    const ctx = this.#ctx;
+    const table = filter.table === undefined
+      ? 254
+      : filter.table === "all"
+      ? 0
+      : tableNumber(filter.table);
+    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
+    if (family !== 0 && family !== 2 && family !== 10) {
+      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
+    }
+    const oif = filter.dev === undefined ? undefined : await ctx.ifindex(filter.dev);
+    const protocol = filter.protocol === undefined
+      ? undefined
+      : PROTOCOLS.value(filter.protocol, "protocol");
+    const type = filter.type === undefined ? undefined : ROUTE_TYPES.value(filter.type, "type");
+    const request: Record<string, unknown> = { rtmFamily: family };
+    if (table) {
+      request.rtmTable = table < 256 ? table : 0;
+      request.table = table;
+    }
+    if (oif !== undefined) request.oif = oif;
+    if (protocol !== undefined) request.rtmProtocol = protocol;
+    if (type !== undefined) request.rtmType = type;
+    await ctx.refreshNames();
+    const raws = await ctx.run("route list", () => ctx.route.dump("getroute", request as never));
+    const out: Route[] = [];
+    const names = ctx.names;
+    for (const raw of raws) {
+      if (raw.rtmFamily !== 2 && raw.rtmFamily !== 10) continue;
+      if (family && raw.rtmFamily !== family) continue;
+      if (table && (raw.table ?? raw.rtmTable) !== table) continue;
+      if (raw.rtmFlags & 0x200) continue; // RTM_F_CLONED
+      if (oif !== undefined && raw.oif !== oif) continue;
+      if (protocol !== undefined && raw.rtmProtocol !== protocol) continue;
+      if (type !== undefined && ROUTE_TYPES.value(raw.rtmType, "type") !== type) continue;
+      out.push(toRoute(raw, names));
+    }
+    return out;
+  }
+
+  /**
+   * The route the kernel would use to reach an address (`ip route get`).
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * const r = await ip.route.get("192.0.2.1");
+   * console.log(r.gateway, r.dev, r.prefsrc);
+   * ```
+   */
+  async get(address: string, lookup: RouteLookup = {}): Promise<Route> {
+    const ctx = this.#ctx;
+    const dst = parseIP(address, "address");
+    const request: Record<string, unknown> = {
+      rtmFamily: dst.length === 4 ? 2 : 10,
+      rtmDstLen: dst.length * 8,
+      dst,
+    };
+    if (lookup.from !== undefined) {
+      const src = parseIP(lookup.from, "from");
+      if (src.length !== dst.length) throw new TypeError("from: not of the address's family");
+      request.src = src;
+      request.rtmSrcLen = src.length * 8;
+    }
+    if (lookup.iif !== undefined) request.iif = await ctx.ifindex(lookup.iif, "iif");
+    if (lookup.oif !== undefined) request.oif = await ctx.ifindex(lookup.oif, "oif");
+    if (lookup.mark !== undefined) request.mark = integer(lookup.mark, "mark", 0xffff_ffff);
+    const raw = await ctx.run(
+      `route get ${address}`,
+      () => ctx.route.do("getroute", request as never),
+    );
+    if (raw.oif !== undefined) await ctx.ifname(raw.oif);
+    return toRoute(raw, ctx.names);
+  }
+
+  /**
+   * Adds a route (`ip route add`); EEXIST when one with the same key is there.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.route.add({ dst: "10.1.0.0/16", gateway: "10.0.0.254", table: 100 });
+   * await ip.route.add({ dst: "192.0.2.0/24", type: "blackhole" });
+   * ```
+   */
+  async add(route: NewRoute): Promise<void> {
+    const request = await this.#request(route, false);
+    await this.#ctx.run(
+      `route add ${route.dst}`,
+      () => this.#ctx.route.do("newroute", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+    );
+  }
+
+  /**
+   * Adds a route or replaces the one with the same key (`ip route replace`).
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.route.replace({ dst: "default", gateway: "10.0.0.1" });
+   * ```
+   */
+  async replace(route: NewRoute): Promise<void> {
+    const request = await this.#request(route, false);
+    await this.#ctx.run(
+      `route replace ${route.dst}`,
+      () =>
+        this.#ctx.route.do("newroute", request as never, { flags: NLM_F_CREATE | NLM_F_REPLACE }),
+    );
+  }
+
+  /**
+   * Deletes a route (`ip route del`): the first that matches what is given (dst and table at
+   * least; gateway, dev, metric narrow it). ESRCH when none does.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.route.delete({ dst: "10.1.0.0/16", table: 100 });
+   * ```
+   */
+  async delete(route: NewRoute): Promise<void> {
+    const request = await this.#request(route, true);
+    await this.#ctx.run(
+      `route delete ${route.dst}`,
+      () => this.#ctx.route.do("delroute", request as never),
+    );
+  }
+
+  async #request(route: NewRoute, deleting: boolean): Promise<Record<string, unknown>> {
+    const ctx = this.#ctx;
+    if (typeof route !== "object" || route === null) {
+      throw new TypeError("route: expected an object");
+    }
+    const gateway = route.gateway === undefined ? undefined : parseIP(route.gateway, "gateway");
+    let family: number;
+    let dst: Uint8Array | undefined;
+    let dstLen = 0;
+    if (route.dst === "default") {
+      family = route.family !== undefined
+        ? FAMILIES.value(route.family, "family")
+        : gateway?.length === 16 || ipFamily(route.nexthops?.[0]?.gateway ?? "") === 10
+        ? 10
+        : 2;
+    } else {
+      const prefix = parsePrefix(route.dst, "dst");
+      if (hostBits(prefix.address, prefix.prefixLength)) {
+        throw new TypeError(`dst: ${route.dst} has host bits set beyond /${prefix.prefixLength}`);
+      }
+      family = prefix.family;
+      dst = prefix.address;
+      dstLen = prefix.prefixLength;
+    }
+    const bytes = family === 10 ? 16 : 4;
+    if (gateway !== undefined && gateway.length !== bytes) {
+      throw new TypeError(`gateway: ${route.gateway} is not of the destination's family`);
+    }
+    const type = route.type === undefined
+      ? (deleting ? 0 : 1)
+      : ROUTE_TYPES.value(route.type, "type");
+    const table = route.table === undefined
+      ? (type === 2 || type === 10 ? 255 : 254)
+      : tableNumber(route.table);
+    const request: Record<string, unknown> = {
+      rtmFamily: family,
+      rtmDstLen: dstLen,
+      rtmTable: table < 256 ? table : 0,
+      rtmProtocol: route.protocol === undefined
+        ? (deleting ? 0 : 3)
+        : PROTOCOLS.value(route.protocol, "protocol"),
+      rtmType: type,
+      rtmFlags: route.onlink ? 4 : 0,
+    };
+    if (table >= 256) request.table = table;
+    if (dst !== undefined) request.dst = dst;
+    if (gateway !== undefined) request.gateway = gateway;
+    if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
+    if (route.metric !== undefined) request.priority = integer(route.metric, "metric", 0xffff_ffff);
+    if (route.tos !== undefined) request.rtmTos = integer(route.tos, "tos", 255);
+    if (route.prefsrc !== undefined) {
+      const prefsrc = parseIP(route.prefsrc, "prefsrc");
+      if (prefsrc.length !== bytes) throw new TypeError("prefsrc: not of the destination's family");
+      request.prefsrc = prefsrc;
+    }
+    if (route.src !== undefined) {
+      const src = parsePrefix(route.src, "src");
+      if (src.family !== family) throw new TypeError("src: not of the destination's family");
+      request.src = src.address;
+      request.rtmSrcLen = src.prefixLength;
+    }
+    if (route.mtu !== undefined) request.metrics = { mtu: integer(route.mtu, "mtu", 0xffff_ffff) };
+    if (route.nexthops !== undefined) {
+      request.multipath = await this.#multipath(route.nexthops, bytes);
+    }
+    // The scope `ip route` picks (iproute_modify): host for local and nat, link for broadcast,
+    // multicast, anycast and for a unicast route with no gateway; global otherwise. Deleting
+    // matches any scope (nowhere). IPv6 routes are always global.
+    let scope: number;
+    if (route.scope !== undefined) scope = SCOPES.value(route.scope, "scope");
+    else if (family === 10) scope = 0;
+    else if (type === 2 || type === 10) scope = 254;
+    else if (type === 3 || type === 4 || type === 5) scope = 253;
+    else if (type <= 1) {
+      scope = deleting ? 255 : gateway === undefined && route.nexthops === undefined ? 253 : 0;
+    } else scope = 0;
+    request.rtmScope = scope;
+    return request;
+  }
+
+  async #multipath(hops: NextHop[], bytes: number): Promise<Uint8Array> {
+    if (!Array.isArray(hops) || hops.length === 0) {
+      throw new TypeError("nexthops: expected a non-empty array of { gateway, dev, weight }");
+    }
+    const set = codec.set("route-attrs");
+    const parts: Uint8Array[] = [];
+    for (const [i, hop] of hops.entries()) {
+      const field = `nexthops[${i}]`;
+      const attrs: Record<string, unknown> = {};
+      if (hop.gateway !== undefined) {
+        const gateway = parseIP(hop.gateway, `${field}.gateway`);
+        if (gateway.length !== bytes) {
+          throw new TypeError(`${field}.gateway: not of the destination's family`);
+        }
+        attrs.gateway = gateway;
+      }
+      const encoder = new AttributeEncoder();
+      encodeAttributes(codec, set, attrs, encoder);
+      const body = encoder.finish();
+      const part = new Uint8Array(8 + body.length);
+      const view = new DataView(part.buffer);
+      view.setUint16(0, part.length, true);
+      part[2] = hop.flags === undefined ? 0 : flagValue(ROUTE_FLAGS, hop.flags, `${field}.flags`);
+      part[3] = integer(hop.weight ?? 1, `${field}.weight`, 256, 1) - 1;
+      view.setInt32(
+        4,
+        hop.dev === undefined ? 0 : await this.#ctx.ifindex(hop.dev, `${field}.dev`),
+        true,
+      );
+      part.set(body, 8);
+      parts.push(part);
+    }
+    const total = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      total.set(part, offset);
+      offset += part.length;
+    }
+    return total;
+  }
+}
