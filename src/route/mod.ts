@@ -26,3 +26,4 @@ export * from "./address.ts";
 export * from "./client.ts";
 export * from "./link.ts";
 export * from "./route.ts";
+export * from "./tc.ts";
