@@ -11,7 +11,12 @@ import type { NetlinkSocket } from "../socket.ts";
 import { Context } from "./_context.ts";
 import { Addresses } from "./address.ts";
 import { Links } from "./link.ts";
+import { monitor, type MonitorObject, type MonitorOptions, type RouteEvent } from "./monitor.ts";
+import { Neighbours } from "./neighbour.ts";
 import { Routes } from "./route.ts";
+import { Rules } from "./rule.ts";
+
+const EVERYTHING: readonly MonitorObject[] = ["link", "address", "route", "neighbour", "rule"];
 
 /**
  * Options of {@linkcode openRoute}: those of `open()` (`netns`, `receiveBufferSize`...), or an
@@ -54,6 +59,10 @@ export class RouteClient implements AsyncDisposable {
   readonly addr: Addresses;
   /** `ip route`. */
   readonly route: Routes;
+  /** `ip neigh`. */
+  readonly neigh: Neighbours;
+  /** `ip rule`. */
+  readonly rule: Rules;
   readonly #ctx: Context;
   readonly #ownsSocket: boolean;
 
@@ -75,6 +84,32 @@ export class RouteClient implements AsyncDisposable {
     this.link = new Links(this.#ctx);
     this.addr = new Addresses(this.#ctx);
     this.route = new Routes(this.#ctx);
+    this.neigh = new Neighbours(this.#ctx);
+    this.rule = new Rules(this.#ctx);
+  }
+
+  /**
+   * Watches changes (`ip monitor`) to the objects named (default: links, addresses, routes,
+   * neighbours and rules): the groups are joined before this returns, so no change made after
+   * the call is missed, even before the first `next()`. Yields a {@linkcode RouteEvent} per
+   * change, and `{ object: "overrun" }` when the kernel dropped some. Ends on `break` (leaving
+   * the groups) or when `options.signal` aborts (rejecting with its reason). One monitor at a
+   * time per client: open a second client for a second.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * for await (const event of ip.monitor(["link", "address", "route"])) {
+   *   if (event.object === "link") console.log(event.action, event.value.name, event.value.operstate);
+   * }
+   * ```
+   */
+  monitor(
+    objects: readonly MonitorObject[] = EVERYTHING,
+    options: MonitorOptions = {},
+  ): AsyncIterableIterator<RouteEvent> {
+    return monitor(this.#ctx, objects, options);
   }
 
   /**

@@ -404,6 +404,8 @@ export class Routes {
     const request: Record<string, unknown> = {
       rtmFamily: dst.length === 4 ? 2 : 10,
       rtmDstLen: dst.length * 8,
+      // RTM_F_LOOKUP_TABLE: report the table the route was found in (IPv6 refuses the flag).
+      rtmFlags: dst.length === 4 ? 0x1000 : 0,
       dst,
     };
     if (lookup.from !== undefined) {

@@ -1,0 +1,197 @@
+/**
+ * `ip monitor`: link, address, route, neighbour and rule changes as typed events.
+ *
+ * @module
+ */
+
+import { NLMSG_OVERRUN } from "../constants.ts";
+import type { Context } from "./_context.ts";
+import { type Address, type RawAddress, toAddress } from "./address.ts";
+import { type Link, type RawLink, toLink } from "./link.ts";
+import { type Neighbour, type RawNeighbour, toNeighbour } from "./neighbour.ts";
+import { type RawRoute, type Route, toRoute } from "./route.ts";
+import { type RawRule, type Rule, toRule } from "./rule.ts";
+
+/** The kinds of object `monitor()` can watch. */
+export type MonitorObject = "link" | "address" | "route" | "neighbour" | "rule";
+
+/**
+ * One change: which kind of object, whether it appeared (or changed: "new") or went
+ * ("deleted"), and the object as `list()` gives it. An `{ object: "overrun" }` event says the
+ * kernel dropped events because they came faster than they were read: list again to resync.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute, type RouteEvent } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * for await (const event of ip.monitor(["link", "route"])) {
+ *   if (event.object === "route") console.log(event.action, event.value.dst);
+ * }
+ * ```
+ */
+export type RouteEvent =
+  | { readonly object: "link"; readonly action: "new" | "deleted"; readonly value: Link }
+  | { readonly object: "address"; readonly action: "new" | "deleted"; readonly value: Address }
+  | { readonly object: "route"; readonly action: "new" | "deleted"; readonly value: Route }
+  | { readonly object: "neighbour"; readonly action: "new" | "deleted"; readonly value: Neighbour }
+  | { readonly object: "rule"; readonly action: "new" | "deleted"; readonly value: Rule }
+  | { readonly object: "overrun" };
+
+/**
+ * Options of `monitor()`.
+ *
+ * @example
+ * ```ts
+ * import type { MonitorOptions } from "@netlink/netlink/route";
+ * const options: MonitorOptions = { signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
+export interface MonitorOptions {
+  /** Aborting ends the iteration: the pending `next()` rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Multicast groups (RTNLGRP_*) of each kind of object. */
+const GROUPS: Record<MonitorObject, readonly number[]> = {
+  link: [1],
+  address: [5, 9],
+  route: [7, 11],
+  neighbour: [3],
+  rule: [8, 19],
+};
+
+/** The rtnetlink message types (RTM_NEW*, RTM_DEL*) of each kind of object. */
+const TYPES: Record<number, [MonitorObject, "new" | "deleted"]> = {
+  16: ["link", "new"],
+  17: ["link", "deleted"],
+  20: ["address", "new"],
+  21: ["address", "deleted"],
+  24: ["route", "new"],
+  25: ["route", "deleted"],
+  28: ["neighbour", "new"],
+  29: ["neighbour", "deleted"],
+  32: ["rule", "new"],
+  33: ["rule", "deleted"],
+};
+
+const active = new WeakSet<Context>();
+
+/** The monitor behind `RouteClient.monitor()`. */
+export function monitor(
+  ctx: Context,
+  objects: readonly MonitorObject[],
+  options: MonitorOptions,
+): AsyncIterableIterator<RouteEvent> {
+  if (!Array.isArray(objects) || objects.length === 0) {
+    throw new TypeError(`objects: expected a non-empty array of ${Object.keys(GROUPS).join(", ")}`);
+  }
+  for (const object of objects) {
+    if (!Object.hasOwn(GROUPS, object)) {
+      throw new TypeError(
+        `objects: ${JSON.stringify(object)} is not one of ${Object.keys(GROUPS).join(", ")}`,
+      );
+    }
+  }
+  if (active.has(ctx)) {
+    throw new TypeError(
+      "this client is already monitoring: end that iteration first, or open a second client",
+    );
+  }
+  const wanted = new Set<MonitorObject>(objects);
+  const socket = ctx.socket;
+  // Joined now, before returning: events from here on queue on the socket until read.
+  const joined: number[] = [];
+  for (const object of wanted) {
+    for (const group of GROUPS[object]) {
+      if (!socket.groups.includes(group)) {
+        socket.join(group);
+        joined.push(group);
+      }
+    }
+  }
+  active.add(ctx);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    active.delete(ctx);
+    if (!socket.closed) { for (const group of joined) socket.leave(group); }
+  };
+
+  async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
+    try {
+      for await (const message of socket.messages({ signal: options.signal })) {
+        if (message.type === NLMSG_OVERRUN) {
+          yield { object: "overrun" };
+          continue;
+        }
+        const kind = TYPES[message.type];
+        if (kind === undefined || !wanted.has(kind[0])) continue;
+        const [object, action] = kind;
+        const event = await decode(ctx, object, action, message);
+        if (event !== undefined) yield event;
+      }
+    } finally {
+      end();
+    }
+  }
+
+  const inner = events();
+  return {
+    next: () => inner.next(),
+    return: async () => {
+      const result = await inner.return(undefined);
+      end(); // also when next() was never called, and the generator's finally never ran
+      return result;
+    },
+    throw: async (err?: unknown) => {
+      end();
+      return await inner.throw(err);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function decode(
+  ctx: Context,
+  object: MonitorObject,
+  action: "new" | "deleted",
+  message: { type: number; payload: Uint8Array },
+): Promise<RouteEvent | undefined> {
+  const names = ctx.names;
+  switch (object) {
+    case "link": {
+      const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
+      if (raw === undefined) return undefined;
+      const value = toLink(raw);
+      if (action === "new" && raw.ifname !== undefined) names.set(raw.ifiIndex, raw.ifname);
+      else names.delete(raw.ifiIndex);
+      return { object, action, value };
+    }
+    case "address": {
+      const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;
+      if (raw === undefined || (raw.ifaFamily !== 2 && raw.ifaFamily !== 10)) return undefined;
+      await ctx.ifname(raw.ifaIndex);
+      return { object, action, value: toAddress(raw, names) };
+    }
+    case "route": {
+      const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
+      if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
+      if (raw.oif !== undefined) await ctx.ifname(raw.oif);
+      return { object, action, value: toRoute(raw, names) };
+    }
+    case "neighbour": {
+      const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;
+      if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
+      await ctx.ifname(raw.ndmIfindex);
+      return { object, action, value: toNeighbour(raw, names) };
+    }
+    case "rule": {
+      const raw = ctx.rule.decode(message as never)?.message as RawRule | undefined;
+      if (raw === undefined) return undefined;
+      return { object, action, value: toRule(raw) };
+    }
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Neighbours (`ip neigh`): the ARP and NDP tables: list, add, replace, delete.
+ *
+ * @module
+ */
+
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
+import type { DumpReply } from "../ynl/_descriptor.ts";
+import type { rtNeigh } from "../ynl/rt_neigh.ts";
+import type { Context, LinkRef } from "./_context.ts";
+import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES } from "./_names.ts";
+
+/** A neighbour entry as the typed layer decodes it. */
+export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
+
+/** Neighbour states (NUD_*), lowercase. */
+export type NeighbourState =
+  | "none"
+  | "incomplete"
+  | "reachable"
+  | "stale"
+  | "delay"
+  | "probe"
+  | "failed"
+  | "noarp"
+  | "permanent";
+
+/**
+ * A neighbour entry, as `ip -j neigh show nud all` shows it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * for (const n of await ip.neigh.list()) console.log(n.address, n.lladdr, n.state);
+ * ```
+ */
+export interface Neighbour {
+  /** "inet" or "inet6" (or "bridge" for FDB entries, when asked). */
+  readonly family: string | number;
+  /** The link's index. */
+  readonly index: number;
+  /** The link's name. */
+  readonly dev?: string;
+  /** The neighbour's IP address. */
+  readonly address: string;
+  /** Its link-layer address, when known. */
+  readonly lladdr?: string;
+  /** Its state ("reachable", "stale", "permanent"...): the state's name, or the number. */
+  readonly state: NeighbourState | number;
+  /** NTF_* names ("router", "proxy", "extern_learn"...). */
+  readonly flags: string[];
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  readonly raw: RawNeighbour;
+}
+
+/**
+ * A neighbour entry to add, replace or delete (`ip neigh add 10.0.0.2 lladdr ... dev eth0`).
+ *
+ * @example
+ * ```ts
+ * import type { NewNeighbour } from "@netlink/netlink/route";
+ * const entry: NewNeighbour = { dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:02" };
+ * ```
+ */
+export interface NewNeighbour {
+  /** The link. */
+  dev: LinkRef;
+  /** The neighbour's IP address. */
+  address: string;
+  /** Its link-layer address. */
+  lladdr?: string;
+  /** State (default "permanent", as `ip neigh add`). */
+  state?: NeighbourState | number;
+  /** NTF_* names ("router", "proxy"...). */
+  flags?: string[];
+}
+
+/**
+ * Filters of `neigh.list()`.
+ *
+ * @example
+ * ```ts
+ * import type { NeighbourFilter } from "@netlink/netlink/route";
+ * const filter: NeighbourFilter = { dev: "eth0", family: "inet6" };
+ * ```
+ */
+export interface NeighbourFilter {
+  /** Only this link's entries. */
+  dev?: LinkRef;
+  /** Only IPv4 (ARP) or IPv6 (NDP). */
+  family?: "inet" | "inet6";
+}
+
+/** Turns a typed neighbour into a {@linkcode Neighbour}, with link names from `names`. */
+export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neighbour {
+  const out: Record<string, unknown> = {
+    family: FAMILIES.name(raw.ndmFamily),
+    index: raw.ndmIfindex,
+  };
+  const dev = names.get(raw.ndmIfindex);
+  if (dev !== undefined) out.dev = dev;
+  out.address = raw.dst === undefined ? "" : formatIP(raw.dst);
+  if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
+  out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
+  out.flags = flagNames(NEIGH_FLAGS, raw.ndmFlags as unknown as number);
+  out.raw = raw;
+  return out as unknown as Neighbour;
+}
+
+/**
+ * `ip neigh`: the neighbour tables of the client's namespace.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * await ip.neigh.add({ dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:02" });
+ * ```
+ */
+export class Neighbours {
+  readonly #ctx: Context;
+
+  /** Used by the client; get one from `openRoute()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Every IPv4 and IPv6 neighbour entry, in every state (`ip neigh show nud all`), or those of
+   * a link or family: filtered by the kernel where it can (strict checking: link) and here.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log(await ip.neigh.list({ dev: "eth0" }));
+   * ```
+   */
+  async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
+    const ctx = this.#ctx;
+    const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
+    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
+    if (family !== 0 && family !== 2 && family !== 10) {
+      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
+    }
+    await ctx.refreshNames();
+    const raws = await ctx.run(
+      "neighbour list",
+      () => ctx.neigh.dump("getneigh", { ndmFamily: family, ndmIfindex: index }),
+    );
+    const out: Neighbour[] = [];
+    for (const raw of raws) {
+      if (raw.ndmFamily !== 2 && raw.ndmFamily !== 10) continue;
+      if (family && raw.ndmFamily !== family) continue;
+      if (index && raw.ndmIfindex !== index) continue;
+      out.push(toNeighbour(raw, ctx.names));
+    }
+    return out;
+  }
+
+  /**
+   * Adds an entry (`ip neigh add`); EEXIST when there is one for that address.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.neigh.add({ dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:02" });
+   * ```
+   */
+  async add(entry: NewNeighbour): Promise<void> {
+    const request = await this.#request(entry);
+    await this.#ctx.run(
+      `neighbour add ${entry.address}`,
+      () => this.#ctx.neigh.do("newneigh", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+    );
+  }
+
+  /**
+   * Adds an entry or replaces the one for that address (`ip neigh replace`).
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.neigh.replace({ dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:03" });
+   * ```
+   */
+  async replace(entry: NewNeighbour): Promise<void> {
+    const request = await this.#request(entry);
+    await this.#ctx.run(
+      `neighbour replace ${entry.address}`,
+      () =>
+        this.#ctx.neigh.do("newneigh", request as never, { flags: NLM_F_CREATE | NLM_F_REPLACE }),
+    );
+  }
+
+  /**
+   * Deletes the entry for an address on a link (`ip neigh del`).
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.neigh.delete({ dev: "eth0", address: "10.0.0.2" });
+   * ```
+   */
+  async delete(entry: Pick<NewNeighbour, "dev" | "address">): Promise<void> {
+    const ctx = this.#ctx;
+    const dst = parseIP(entry.address, "address");
+    const request = {
+      ndmFamily: dst.length === 4 ? 2 : 10,
+      ndmIfindex: await ctx.ifindex(entry.dev),
+      dst,
+    };
+    await ctx.run(
+      `neighbour delete ${entry.address}`,
+      () => ctx.neigh.do("delneigh", request as never),
+    );
+  }
+
+  async #request(entry: NewNeighbour): Promise<Record<string, unknown>> {
+    if (typeof entry !== "object" || entry === null) {
+      throw new TypeError("neighbour: expected an object");
+    }
+    const dst = parseIP(entry.address, "address");
+    const request: Record<string, unknown> = {
+      ndmFamily: dst.length === 4 ? 2 : 10,
+      ndmIfindex: await this.#ctx.ifindex(entry.dev),
+      ndmState: NEIGH_STATES.value(entry.state ?? "permanent", "state", 0xffff),
+      ndmFlags: entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags"),
+      dst,
+    };
+    if (entry.lladdr !== undefined) request.lladdr = parseMAC(entry.lladdr, "lladdr");
+    return request;
+  }
+}

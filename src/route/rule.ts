@@ -1,0 +1,269 @@
+/**
+ * Policy routing rules (`ip rule`): list, add, delete.
+ *
+ * @module
+ */
+
+import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
+import { formatIP, parsePrefix } from "../ip.ts";
+import type { DumpReply } from "../ynl/_descriptor.ts";
+import type { rtRule } from "../ynl/rt_rule.ts";
+import type { Context } from "./_context.ts";
+import { FAMILIES, Names, TABLES } from "./_names.ts";
+import type { TableName } from "./route.ts";
+
+/** A rule as the typed layer decodes it. */
+export type RawRule = DumpReply<typeof rtRule, "getrule">;
+
+/** What a rule does (FR_ACT_*): look up a table, go to another rule, or refuse. */
+export type RuleAction = "lookup" | "goto" | "nop" | "blackhole" | "unreachable" | "prohibit";
+
+const ACTIONS = new Names("rule action", {
+  lookup: 1,
+  goto: 2,
+  nop: 3,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+}, { "to-tbl": 1, table: 1 });
+
+/**
+ * A rule, as `ip -j rule show` shows it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * for (const r of await ip.rule.list()) console.log(r.priority, r.from, r.table);
+ * ```
+ */
+export interface Rule {
+  /** "inet" or "inet6". */
+  readonly family: "inet" | "inet6";
+  /** Priority (`pref`). */
+  readonly priority: number;
+  /** Action: "lookup" (a table), "goto", "nop", "blackhole", "unreachable", "prohibit". */
+  readonly action: RuleAction | number;
+  /** The table looked up: "main", "local", "default", or its number. */
+  readonly table?: TableName | number;
+  /** Source prefix, "all" when any. */
+  readonly from: string;
+  /** Destination prefix, "all" when any. */
+  readonly to: string;
+  /** Firewall mark to match. */
+  readonly fwmark?: number;
+  /** Mask applied to the mark before matching. */
+  readonly fwmask?: number;
+  /** Incoming link's name (`iif`). */
+  readonly iif?: string;
+  /** Outgoing link's name (`oif`). */
+  readonly oif?: string;
+  /** TOS to match. */
+  readonly tos?: number;
+  /** Rule to go to (`goto`). */
+  readonly goto?: number;
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  readonly raw: RawRule;
+}
+
+/**
+ * A rule to add or delete (`ip rule add from 10.0.0.0/8 table 100 pref 1000`).
+ *
+ * @example
+ * ```ts
+ * import type { NewRule } from "@netlink/netlink/route";
+ * const marked: NewRule = { fwmark: 0x64, fwmask: 0xff, table: 100, priority: 100 };
+ * ```
+ */
+export interface NewRule {
+  /** "inet" or "inet6"; taken from `from` or `to` when they are given (default "inet"). */
+  family?: "inet" | "inet6";
+  /** Priority (`pref`). */
+  priority?: number;
+  /** Action (default "lookup" when a table is given). */
+  action?: RuleAction;
+  /** Table to look up. */
+  table?: TableName | number;
+  /** Source prefix. */
+  from?: string;
+  /** Destination prefix. */
+  to?: string;
+  /** Firewall mark. */
+  fwmark?: number;
+  /** Mask for the mark. */
+  fwmask?: number;
+  /** Incoming link's name. */
+  iif?: string;
+  /** Outgoing link's name. */
+  oif?: string;
+  /** TOS. */
+  tos?: number;
+  /** Rule priority to go to (action "goto"). */
+  goto?: number;
+}
+
+/** Turns a typed rule into a {@linkcode Rule}. */
+export function toRule(raw: RawRule): Rule {
+  const family = raw.family === 10 ? "inet6" : "inet";
+  const prefix = (bytes: Uint8Array | undefined, length: number) =>
+    bytes === undefined
+      ? "all"
+      : length === bytes.length * 8
+      ? formatIP(bytes)
+      : `${formatIP(bytes)}/${length}`;
+  const action = typeof raw.action === "number" ? raw.action : ACTIONS.value(raw.action, "action");
+  const out: Record<string, unknown> = {
+    family,
+    priority: raw.priority ?? 0,
+    action: ACTIONS.name(action),
+  };
+  const table = raw.table ?? raw.headerTable;
+  if (action === 1 && table) out.table = TABLES.name(table);
+  out.from = prefix(raw.src, raw.srcLen);
+  out.to = prefix(raw.dst, raw.dstLen);
+  if (raw.fwmark !== undefined) out.fwmark = raw.fwmark;
+  if (raw.fwmask !== undefined) out.fwmask = raw.fwmask;
+  if (raw.iifname !== undefined) out.iif = raw.iifname;
+  if (raw.oifname !== undefined) out.oif = raw.oifname;
+  if (raw.tos) out.tos = raw.tos;
+  if (raw.goto !== undefined) out.goto = raw.goto;
+  out.raw = raw;
+  return out as unknown as Rule;
+}
+
+function integer(value: unknown, field: string, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new TypeError(`${field}: ${String(value)} is not an integer from 0 to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * `ip rule`: the policy routing rules of the client's namespace.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * await ip.rule.add({ from: "10.10.0.0/16", table: 100, priority: 1000 });
+ * ```
+ */
+export class Rules {
+  readonly #ctx: Context;
+
+  /** Used by the client; get one from `openRoute()`. */
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Every rule (IPv4 and IPv6 unless `family` says), as `ip rule show` lists them.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * console.log(await ip.rule.list({ family: "inet6" }));
+   * ```
+   */
+  async list(filter: { family?: "inet" | "inet6" } = {}): Promise<Rule[]> {
+    const ctx = this.#ctx;
+    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
+    if (family !== 0 && family !== 2 && family !== 10) {
+      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
+    }
+    const raws = await ctx.run("rule list", () => ctx.rule.dump("getrule", { family }));
+    return raws.filter((raw) =>
+      (raw.family === 2 || raw.family === 10) && (!family || raw.family === family)
+    )
+      .map(toRule);
+  }
+
+  /**
+   * Adds a rule (`ip rule add`).
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.rule.add({ fwmark: 0x64, table: 100, priority: 100 });
+   * ```
+   */
+  async add(rule: NewRule): Promise<void> {
+    const request = this.#request(rule, false);
+    await this.#ctx.run(
+      "rule add",
+      () => this.#ctx.rule.do("newrule", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+    );
+  }
+
+  /**
+   * Deletes the first rule matching what is given (`ip rule del`); ENOENT when none does.
+   *
+   * @example
+   * ```ts ignore
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.rule.delete({ priority: 100 });
+   * ```
+   */
+  async delete(rule: NewRule): Promise<void> {
+    const request = this.#request(rule, true);
+    await this.#ctx.run("rule delete", () => this.#ctx.rule.do("delrule", request as never));
+  }
+
+  #request(rule: NewRule, deleting: boolean): Record<string, unknown> {
+    if (typeof rule !== "object" || rule === null) throw new TypeError("rule: expected an object");
+    const from = rule.from === undefined || rule.from === "all"
+      ? undefined
+      : parsePrefix(rule.from, "from");
+    const to = rule.to === undefined || rule.to === "all" ? undefined : parsePrefix(rule.to, "to");
+    const family = rule.family !== undefined
+      ? FAMILIES.value(rule.family, "family")
+      : from?.family ?? to?.family ?? 2;
+    if ((from && from.family !== family) || (to && to.family !== family)) {
+      throw new TypeError("from and to must be of the rule's family");
+    }
+    const table = rule.table === undefined
+      ? undefined
+      : typeof rule.table === "number"
+      ? integer(rule.table, "table", 0xffff_ffff)
+      : TABLES.value(rule.table, "table");
+    const action = rule.action !== undefined
+      ? ACTIONS.value(rule.action, "action")
+      : rule.goto !== undefined
+      ? 2
+      : table !== undefined || !deleting
+      ? 1
+      : 0;
+    const request: Record<string, unknown> = {
+      family,
+      action,
+      // `ip rule add` without a table looks up main.
+      headerTable: table !== undefined
+        ? (table < 256 ? table : 0)
+        : action === 1 && !deleting
+        ? 254
+        : 0,
+    };
+    if (table !== undefined) request.table = table;
+    if (rule.priority !== undefined) {
+      request.priority = integer(rule.priority, "priority", 0xffff_ffff);
+    }
+    if (from) {
+      request.src = from.address;
+      request.srcLen = from.prefixLength;
+    }
+    if (to) {
+      request.dst = to.address;
+      request.dstLen = to.prefixLength;
+    }
+    if (rule.fwmark !== undefined) request.fwmark = integer(rule.fwmark, "fwmark", 0xffff_ffff);
+    if (rule.fwmask !== undefined) request.fwmask = integer(rule.fwmask, "fwmask", 0xffff_ffff);
+    if (rule.iif !== undefined) request.iifname = String(rule.iif);
+    if (rule.oif !== undefined) request.oifname = String(rule.oif);
+    if (rule.tos !== undefined) request.tos = integer(rule.tos, "tos", 255);
+    if (rule.goto !== undefined) request.goto = integer(rule.goto, "goto", 0xffff_ffff);
+    return request;
+  }
+}

@@ -1,0 +1,145 @@
+// What `ip -j` prints, in the everyday API's shapes: each helper maps one ip object to the
+// fields the API promises, so a test compares whole lists with deepEqual.
+
+import type { Address, Link, Neighbour, Route, Rule } from "../../src/route/mod.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** The fields of a Link that `ip -d -j link show` also shows, as ip shows them. */
+export function linkFromIp(l: Json, index: Map<string, number>): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    index: l.ifindex,
+    name: l.ifname,
+    flags: l.flags,
+    up: l.flags.includes("UP"),
+    operstate: String(l.operstate).toLowerCase(),
+    mtu: l.mtu,
+    txqlen: l.txqlen,
+    address: l.address,
+    broadcast: l.broadcast,
+  };
+  if (l.ifalias !== undefined) out.alias = l.ifalias;
+  if (l.master !== undefined) out.master = index.get(l.master);
+  if (l.link !== undefined) out.link = index.get(l.link);
+  if (l.linkinfo?.info_kind !== undefined) out.kind = l.linkinfo.info_kind;
+  if (l.linkinfo?.info_slave_kind !== undefined) out.portKind = l.linkinfo.info_slave_kind;
+  return out;
+}
+
+/** The same fields of our Link. */
+export function linkFields(l: Link): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    index: l.index,
+    name: l.name,
+    flags: l.flags,
+    up: l.up,
+    operstate: l.operstate,
+    mtu: l.mtu,
+    txqlen: l.txqlen,
+    address: l.address,
+    broadcast: l.broadcast,
+  };
+  if (l.alias !== undefined) out.alias = l.alias;
+  if (l.master !== undefined) out.master = l.master;
+  if (l.link !== undefined) out.link = l.link;
+  if (l.kind !== undefined) out.kind = l.kind;
+  if (l.portKind !== undefined) out.portKind = l.portKind;
+  return out;
+}
+
+/** Our Address in `ip -j address show`'s addr_info shape (plus the link's name). */
+export function addressAsIp(a: Address): Record<string, unknown> {
+  const out: Record<string, unknown> = { dev: a.dev, family: a.family, local: a.address };
+  if (a.peer !== undefined) out.address = a.peer;
+  out.prefixlen = a.prefixLength;
+  if (a.broadcast !== undefined) out.broadcast = a.broadcast;
+  out.scope = a.scope;
+  if (!a.flags.includes("permanent")) out.dynamic = true;
+  for (
+    const flag of [
+      "secondary",
+      "tentative",
+      "deprecated",
+      "nodad",
+      "noprefixroute",
+      "optimistic",
+      "dadfailed",
+    ]
+  ) {
+    if (a.flags.includes(flag)) out[flag] = true;
+  }
+  if (a.label !== undefined) out.label = a.label;
+  out.valid_life_time = a.validLifetime === Infinity ? 4294967295 : a.validLifetime;
+  out.preferred_life_time = a.preferredLifetime === Infinity ? 4294967295 : a.preferredLifetime;
+  return out;
+}
+
+/** ip's addr_info entries, with the link's name, flattened. */
+export function addressesFromIp(links: Json[]): Record<string, unknown>[] {
+  return links.flatMap((l: Json) =>
+    l.addr_info.map((a: Json) => {
+      const { dev: _, ...rest } = a;
+      return { dev: l.ifname, ...rest };
+    })
+  );
+}
+
+/** Our Route in `ip -j route show`'s shape (what ip prints by default). */
+export function routeAsIp(r: Route, withTable: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.type !== "unicast") out.type = r.type;
+  out.dst = r.dst;
+  if (r.gateway !== undefined) out.gateway = r.gateway;
+  if (r.dev !== undefined) out.dev = r.dev;
+  if (withTable && r.table !== "main") out.table = String(r.table);
+  if (r.protocol !== "boot") out.protocol = r.protocol;
+  if (r.scope !== "global") out.scope = r.scope;
+  if (r.prefsrc !== undefined) out.prefsrc = r.prefsrc;
+  if (r.metric !== undefined) out.metric = r.metric;
+  out.flags = r.flags;
+  if (r.nexthops !== undefined) {
+    out.nexthops = r.nexthops.map((h) => ({
+      gateway: h.gateway,
+      dev: h.dev,
+      weight: h.weight,
+      flags: h.flags,
+    }));
+  }
+  return out;
+}
+
+/** ip's route objects without the fields the API does not carry (pref, cache info). */
+export function routeFromIp(r: Json): Record<string, unknown> {
+  const { pref: _pref, expires: _e, ...rest } = r;
+  return rest;
+}
+
+/** Our Neighbour in `ip -j neigh show nud all`'s shape. */
+export function neighbourAsIp(n: Neighbour): Record<string, unknown> {
+  const out: Record<string, unknown> = { dst: n.address, dev: n.dev };
+  if (n.lladdr !== undefined) out.lladdr = n.lladdr;
+  if (n.flags.includes("router")) out.router = null;
+  out.state = [String(n.state).toUpperCase()];
+  return out;
+}
+
+/** Our Rule in `ip -j rule show`'s shape. */
+export function ruleAsIp(r: Rule): Record<string, unknown> {
+  const out: Record<string, unknown> = { priority: r.priority };
+  const [src, srclen] = r.from.split("/");
+  out.src = src;
+  if (srclen !== undefined) out.srclen = Number(srclen);
+  if (r.to !== "all") {
+    const [dst, dstlen] = r.to.split("/");
+    out.dst = dst;
+    if (dstlen !== undefined) out.dstlen = Number(dstlen);
+  }
+  if (r.iif !== undefined) out.iif = r.iif;
+  if (r.oif !== undefined) out.oif = r.oif;
+  if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
+  if (r.fwmask !== undefined && r.fwmask !== 0xffffffff) out.fwmask = `0x${r.fwmask.toString(16)}`;
+  if (r.action === "lookup") out.table = String(r.table);
+  else out.action = r.action;
+  return out;
+}

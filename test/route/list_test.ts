@@ -1,0 +1,274 @@
+// Every list of the everyday API compared field by field with `ip -j` / `ip -d -j` in a fresh
+// namespace holding varied objects: veth, bridge and port, vxlan, macvlan; v4 and v6 addresses
+// with lifetimes and labels; multipath, blackhole, other tables; rules with fwmark; neighbours.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { NETLINK_ROUTE } from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
+import { openRoute, type RouteClient } from "../../src/route/mod.ts";
+import { Netns } from "../host/_netns.ts";
+import {
+  addressAsIp,
+  addressesFromIp,
+  linkFields,
+  linkFromIp,
+  neighbourAsIp,
+  routeAsIp,
+  routeFromIp,
+  ruleAsIp,
+} from "./_compare.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+let ns: Netns;
+let ip: RouteClient;
+
+before(async () => {
+  ns = new Netns();
+  ns.ipBatch([
+    "link add v0 type veth peer name v1",
+    "link add br0 type bridge priority 1234 stp_state 1 forward_delay 500",
+    "link set v1 master br0",
+    "link set v1 type bridge_slave learning off hairpin on",
+    "link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1 group 239.1.1.1 dev v0",
+    "link add mv0 link v0 type macvlan mode private",
+    "link set v0 up",
+    "link set v1 up",
+    "link set br0 up",
+    "link set v0 alias uplink",
+    "link set v0 mtu 1400",
+    "addr add 10.0.0.1/24 brd + dev v0 label v0:a valid_lft 1000 preferred_lft 500",
+    "addr add 10.0.0.9/24 dev v0",
+    "addr add 10.9.0.1 peer 10.9.0.2/32 dev v0",
+    "addr add 2001:db8::1/64 dev v0 nodad",
+    "addr add 2001:db8:1::1/64 dev v0 nodad noprefixroute valid_lft 900 preferred_lft 300",
+    "addr add 10.1.0.1/24 dev br0",
+    "route add 10.5.0.0/16 via 10.0.0.2 table 100 metric 5 proto static",
+    "route add blackhole 10.6.0.0/16",
+    "route add unreachable 10.8.0.0/16 table 200",
+    "route add 10.7.0.0/16 nexthop via 10.0.0.2 weight 2 nexthop via 10.1.0.2 dev br0 weight 3",
+    "route add 2001:db8:5::/48 via 2001:db8::2 dev v0 proto static metric 7",
+    "route add prohibit 2001:db8:6::/48",
+    "rule add fwmark 0x64/0xff table 100 pref 100",
+    "rule add from 10.10.0.0/16 to 192.0.2.0/24 iif v0 table main pref 200",
+    "rule add from 198.51.100.0/24 blackhole pref 300",
+    "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev v0 nud permanent",
+    "neigh add 10.0.0.6 lladdr 02:00:00:00:00:06 dev v0 nud stale",
+    "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev v0 nud reachable router",
+  ]);
+  ns.ip("-6", "rule", "add", "from", "2001:db8::/32", "table", "100", "pref", "150");
+  ip = await openRoute({ netns: ns.name });
+});
+
+after(() => {
+  ip?.close();
+  ns?.[Symbol.dispose]();
+});
+
+const indexes = (links: Json[]) =>
+  new Map<string, number>(links.map((l: Json) => [l.ifname, l.ifindex]));
+
+test("link.list() equals `ip -d -j link show`, field by field", async () => {
+  const theirs: Json[] = ns.json("-d", "link", "show");
+  const index = indexes(theirs);
+  const ours = await ip.link.list();
+  assert.deepEqual(ours.map(linkFields), theirs.map((l) => linkFromIp(l, index)));
+  assert.ok(ours.some((l) => l.kind === "vxlan") && ours.some((l) => l.portKind === "bridge"));
+});
+
+test("link.get() by name and by index equals the list's entry", async () => {
+  const list = await ip.link.list();
+  for (const link of list) {
+    assert.deepEqual(linkFields(await ip.link.get(link.name)), linkFields(link));
+    assert.deepEqual(linkFields(await ip.link.get(link.index)), linkFields(link));
+  }
+});
+
+test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", async () => {
+  const info = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0].linkinfo;
+  const br = await ip.link.get("br0");
+  const brIp = info("br0").info_data;
+  for (
+    const [ours, theirs] of [
+      ["stpState", "stp_state"],
+      ["priority", "priority"],
+      ["forwardDelay", "forward_delay"],
+      ["helloTime", "hello_time"],
+      ["maxAge", "max_age"],
+      ["ageingTime", "ageing_time"],
+      ["vlanFiltering", "vlan_filtering"],
+      ["mcastSnooping", "mcast_snooping"],
+    ]
+  ) {
+    assert.equal(br.data![ours], brIp[theirs], ours);
+  }
+  assert.equal(br.data!.groupAddr, brIp.group_addr);
+  const bridgeId = br.data!.bridgeId as { prio: number };
+  assert.equal(bridgeId.prio.toString(16).padStart(4, "0"), String(brIp.bridge_id).split(".")[0]);
+
+  const port = await ip.link.get("v1");
+  const portIp = info("v1").info_slave_data;
+  for (
+    const [ours, theirs] of [
+      ["learning", "learning"],
+      ["mode", "hairpin"],
+      ["guard", "guard"],
+      ["protect", "root_block"],
+      ["fastLeave", "fastleave"],
+      ["unicastFlood", "flood"],
+      ["proxyarp", "proxy_arp"],
+      ["mcastFlood", "mcast_flood"],
+      ["bcastFlood", "bcast_flood"],
+      ["isolated", "isolated"],
+      ["neighSuppress", "neigh_suppress"],
+      ["vlanTunnel", "vlan_tunnel"],
+      ["priority", "priority"],
+      ["cost", "cost"],
+    ]
+  ) {
+    assert.equal(port.portData![ours], portIp[theirs], ours);
+  }
+  assert.equal(port.portData!.learning, false);
+  assert.equal(port.portData!.mode, true);
+
+  const vx = await ip.link.get("vx0");
+  const vxIp = info("vx0").info_data;
+  assert.deepEqual(
+    {
+      id: vx.data!.id,
+      group: vx.data!.group,
+      local: vx.data!.local,
+      port: vx.data!.port,
+      learning: vx.data!.learning,
+      ageing: vx.data!.ageing,
+      link: vx.data!.link,
+    },
+    {
+      id: vxIp.id,
+      group: vxIp.group,
+      local: vxIp.local,
+      port: vxIp.port,
+      learning: vxIp.learning,
+      ageing: vxIp.ageing,
+      link: (await ip.link.get(vxIp.link)).index,
+    },
+  );
+  const mv = await ip.link.get("mv0");
+  assert.equal(mv.data!.mode, info("mv0").info_data.mode);
+  assert.equal(mv.data!.mode, "private");
+});
+
+test("addr.list() equals `ip -j address show`: lifetimes, labels, peers, broadcast, flags", async () => {
+  // ip groups them by link; the kernel (and the API) lists IPv4 first, then IPv6.
+  const byDev = (a: Record<string, unknown>[]) =>
+    a.sort((x, y) => JSON.stringify(x) < JSON.stringify(y) ? -1 : 1);
+  const ours = byDev((await ip.addr.list()).map(addressAsIp));
+  const theirs = byDev(addressesFromIp(ns.json("address", "show")));
+  assert.deepEqual(ours, theirs);
+  assert.ok(ours.some((a) => a.label === "v0:a" && a.valid_life_time !== 4294967295));
+});
+
+test("addr.list() filters by link and family, as ip does", async () => {
+  const v0 = (await ip.addr.list({ dev: "v0", family: "inet6" })).map(addressAsIp);
+  assert.equal(v0.length, 3);
+  assert.deepEqual(v0, addressesFromIp(ns.json("-6", "address", "show", "dev", "v0")));
+  const v4 = (await ip.addr.list({ family: "inet" })).map(addressAsIp);
+  assert.deepEqual(v4, addressesFromIp(ns.json("-4", "address", "show")));
+});
+
+test("route.list({ table: 'all' }) equals `ip -j route show table all` (v4 and v6)", async () => {
+  for (const family of ["inet", "inet6"] as const) {
+    const ours = (await ip.route.list({ table: "all", family })).map((r) => routeAsIp(r, true));
+    const theirs = ns.json<Json[]>(family === "inet" ? "-4" : "-6", "route", "show", "table", "all")
+      .map(routeFromIp);
+    assert.deepEqual(ours, theirs, family);
+  }
+  const all = await ip.route.list({ table: "all" });
+  assert.ok(all.some((r) => r.type === "blackhole"));
+  assert.ok(all.some((r) => r.nexthops?.length === 2));
+});
+
+test("route.list() defaults to table main; table, dev and protocol filters match ip's", async () => {
+  const v4 = (rs: Json[]) => rs.map(routeFromIp);
+  const main = (await ip.route.list({ family: "inet" })).map((r) => routeAsIp(r, false));
+  assert.deepEqual(main, v4(ns.json("-4", "route", "show")));
+  const t100 = (await ip.route.list({ table: 100, family: "inet" })).map((r) =>
+    routeAsIp(r, false)
+  );
+  assert.deepEqual(t100, v4(ns.json("-4", "route", "show", "table", "100")));
+  assert.equal(t100.length, 1);
+  const viaBr0 = (await ip.route.list({ dev: "br0", family: "inet" })).map((r) =>
+    routeAsIp(r, false)
+  );
+  assert.deepEqual(
+    viaBr0,
+    v4(ns.json("-4", "route", "show", "dev", "br0")).map((r) => ({ ...r, dev: "br0" })),
+  );
+  const statics = await ip.route.list({ table: "all", protocol: "static" });
+  assert.deepEqual(statics.map((r) => r.dst).sort(), ["10.5.0.0/16", "2001:db8:5::/48"]);
+});
+
+test("filters hold on a socket without strict checking (the library filters)", async () => {
+  await using plain = await openRoute({ socket: await open(NETLINK_ROUTE, { netns: ns.name }) });
+  try {
+    const t100 = await plain.route.list({ table: 100 });
+    assert.deepEqual(t100.map((r) => r.dst), ["10.5.0.0/16"]);
+    const br0 = await plain.addr.list({ dev: "br0" });
+    assert.deepEqual(br0.map((a) => a.address), [
+      "10.1.0.1",
+      ...br0.slice(1).map((a) => a.address),
+    ]);
+    assert.ok(br0.every((a) => a.dev === "br0"));
+    const ports = await plain.link.list({ master: "br0" });
+    assert.deepEqual(ports.map((l) => l.name), ["v1"]);
+    const veths = await plain.link.list({ kind: "veth" });
+    assert.deepEqual(veths.map((l) => l.name).sort(), ["v0", "v1"]);
+  } finally {
+    plain.socket.close();
+  }
+});
+
+test("route.get() equals `ip -j route get`", async () => {
+  for (const address of ["10.0.0.77", "10.1.0.5", "2001:db8::99"]) {
+    const ours = await ip.route.get(address);
+    const theirs = ns.json<Json[]>("route", "get", address)[0];
+    assert.equal(ours.dst, theirs.dst, address);
+    assert.equal(ours.dev, theirs.dev, address);
+    assert.equal(ours.prefsrc, theirs.prefsrc, address);
+    assert.equal(ours.gateway, theirs.gateway, address);
+  }
+  const marked = await ip.route.get("10.5.1.1", { mark: 0x64 });
+  assert.equal(marked.gateway, "10.0.0.2"); // the fwmark rule sends it to table 100
+  assert.equal(marked.table, 100);
+});
+
+test("neigh.list() equals `ip -j neigh show nud all`", async () => {
+  const ours = (await ip.neigh.list()).map(neighbourAsIp);
+  const theirs = ns.json<Json[]>("neigh", "show", "nud", "all");
+  assert.deepEqual(ours, theirs);
+  assert.ok(ours.some((n) => (n.state as string[])[0] === "PERMANENT"));
+  assert.deepEqual(
+    (await ip.neigh.list({ family: "inet6" })).map(neighbourAsIp),
+    ns.json("-6", "neigh", "show", "nud", "all"),
+  );
+});
+
+test("rule.list() equals `ip -j rule show`, v4 and v6", async () => {
+  assert.deepEqual(
+    (await ip.rule.list({ family: "inet" })).map(ruleAsIp),
+    ns.json("-4", "rule", "show"),
+  );
+  assert.deepEqual(
+    (await ip.rule.list({ family: "inet6" })).map(ruleAsIp),
+    ns.json("-6", "rule", "show"),
+  );
+  const marked = (await ip.rule.list()).find((r) => r.priority === 100)!;
+  assert.deepEqual([marked.fwmark, marked.fwmask, marked.table, marked.action], [
+    0x64,
+    0xff,
+    100,
+    "lookup",
+  ]);
+});
