@@ -13,6 +13,8 @@ export class UsageError extends Error {
 export interface Global {
   json: boolean;
   netns?: string;
+  /** -4 / -6. */
+  family?: "inet" | "inet6";
 }
 
 /** Where lines go. */

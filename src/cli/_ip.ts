@@ -15,10 +15,13 @@ import {
   ARPHRD_TUNNEL6,
   ARPHRD_VOID,
 } from "../constants.ts";
+import { RTM_F_CLONED } from "../constants.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
+import type { Neighbour, NeighbourState, NewNeighbour } from "../route/neighbour.ts";
 import type { NewRoute, Route } from "../route/route.ts";
+import type { NewRule, Rule } from "../route/rule.ts";
 import { type Global, json, keywords, type Output, UsageError, verb } from "./_args.ts";
 
 async function withRoute<T>(global: Global, body: (ip: RouteClient) => Promise<T>): Promise<T> {
@@ -49,7 +52,7 @@ const LINK_TYPES = new Map<number, string>([
  * A link with `ip -j link show`'s names and order (`linkmode` only where `ip link` shows it, not
  * under `ip addr`).
  */
-function linkJson(
+export function linkJson(
   link: Link,
   names: Map<number, string>,
   linkmode = true,
@@ -108,7 +111,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
 
 const FOREVER = 4294967295;
 
-function addressJson(a: Address): Record<string, unknown> {
+export function addressJson(a: Address): Record<string, unknown> {
   const out: Record<string, unknown> = {
     family: a.family,
     local: a.address,
@@ -160,21 +163,43 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
 
 // ---- route ------------------------------------------------------------------------------------
 
-/** A route with `ip -j route show`'s names (type and table only when not unicast / main). */
-function routeJson(r: Route): Record<string, unknown> {
+/** RTA_PREF values as ip names them. */
+const ROUTE_PREFS: Record<number, string> = { 0: "medium", 1: "high", 3: "low" };
+
+/**
+ * A route with `ip -j route show`'s names and rules (ip/iproute.c print_route): the table when it
+ * is not main (and no table was asked for), the protocol unless "boot", the scope unless
+ * "global"; neither for a cached lookup result, which gets `cache` instead.
+ */
+export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown> {
+  const raw = r.raw as unknown as Record<string, unknown>;
+  const cloned = ((raw.rtmFlags as number) & RTM_F_CLONED) !== 0;
   const out: Record<string, unknown> = {};
   if (r.type !== "unicast") out.type = r.type;
   out.dst = r.dst;
+  if (r.src !== undefined) out.from = r.src;
   if (r.gateway !== undefined) out.gateway = r.gateway;
   if (r.dev !== undefined) out.dev = r.dev;
-  if (r.table !== "main") out.table = r.table;
-  out.protocol = r.protocol;
-  if (r.scope !== "global") out.scope = r.scope;
+  if (r.table !== "main" && !tableAsked) out.table = String(r.table);
+  if (!cloned) {
+    if (r.protocol !== "boot") out.protocol = r.protocol;
+    if (r.scope !== "global") out.scope = r.scope;
+  }
   if (r.prefsrc !== undefined) out.prefsrc = r.prefsrc;
   if (r.metric !== undefined) out.metric = r.metric;
   out.flags = r.flags;
+  if (raw.mark) out.mark = raw.mark;
+  if (raw.uid !== undefined) out.uid = raw.uid;
+  if (cloned && r.family === "inet") out.cache = [];
+  if (r.mtu !== undefined) out.metrics = [{ mtu: r.mtu }];
+  if (raw.pref !== undefined) out.pref = ROUTE_PREFS[raw.pref as number] ?? raw.pref;
   if (r.nexthops) {
-    out.nexthops = r.nexthops.map((nh) => ({ ...nh }));
+    out.nexthops = r.nexthops.map((nh) => ({
+      ...(nh.gateway === undefined ? {} : { gateway: nh.gateway }),
+      ...(nh.dev === undefined ? {} : { dev: nh.dev }),
+      weight: nh.weight ?? 1,
+      flags: nh.flags ?? [],
+    }));
   }
   return out;
 }
@@ -186,7 +211,7 @@ function routeText(r: Record<string, unknown>): string {
   if (r.gateway !== undefined) parts.push("via", String(r.gateway));
   if (r.dev !== undefined) parts.push("dev", String(r.dev));
   if (r.table !== undefined) parts.push("table", String(r.table));
-  if (r.protocol !== "boot") parts.push("proto", String(r.protocol));
+  if (r.protocol !== undefined) parts.push("proto", String(r.protocol));
   if (r.scope !== undefined) parts.push("scope", String(r.scope));
   if (r.prefsrc !== undefined) parts.push("src", String(r.prefsrc));
   if (r.metric !== undefined) parts.push("metric", String(r.metric));
@@ -224,11 +249,17 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       global,
       (ip) =>
         ip.route.list({
+          // As ip: IPv4 only unless -6, or every family with "table all".
+          ...(global.family || table !== "all" ? { family: global.family ?? "inet" } : {}),
           ...(table === undefined ? {} : { table }),
           ...(kw.dev ? { dev: kw.dev } : {}),
         }),
     );
-    const shown = routes.map(routeJson);
+    const shown = routes.map((r) => {
+      const route = routeJson(r, table !== undefined && table !== "all");
+      if (kw.dev) delete route.dev; // as ip: the device asked for is not repeated
+      return route;
+    });
     if (global.json) json(out, shown);
     else for (const r of shown) out(routeText(r));
     return;
@@ -244,7 +275,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
         ...(kw.iif ? { iif: kw.iif } : {}),
         ...(kw.mark ? { mark: Number(kw.mark) } : {}),
       }));
-    const shown = routeJson(route);
+    const shown = routeJson(route, false);
     if (global.json) json(out, [shown]);
     else out(routeText(shown));
     return;
@@ -265,4 +296,154 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       : action === "replace"
       ? ip.route.replace(spec)
       : ip.route.delete(spec));
+}
+
+// ---- neigh ------------------------------------------------------------------------------------
+
+/** A neighbour with `ip -j neigh show`'s names. */
+export function neighbourJson(n: Neighbour, devAsked: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { dst: n.address };
+  if (!devAsked && n.dev !== undefined) out.dev = n.dev;
+  if (n.lladdr !== undefined) out.lladdr = n.lladdr;
+  for (const flag of n.flags) out[flag] = null;
+  out.state = [String(n.state).toUpperCase()];
+  return out;
+}
+
+/** `neigh show|add|del`. */
+export async function neighCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
+  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
+  if (action === "show") {
+    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    const entries = await withRoute(global, (ip) =>
+      ip.neigh.list({
+        ...(global.family ? { family: global.family } : {}),
+        ...(kw.dev ? { dev: kw.dev } : {}),
+      }));
+    // As ip: entries in state none or noarp only with "nud all", which this tool does not take.
+    const shown = entries
+      .filter((n) => n.state !== "none" && n.state !== "noarp")
+      .map((n) => neighbourJson(n, kw.dev !== undefined));
+    if (global.json) return json(out, shown);
+    for (const n of shown) {
+      const flags = Object.keys(n).filter((k) => n[k] === null);
+      out(
+        [
+          n.dst,
+          ...(n.dev ? ["dev", n.dev] : []),
+          ...(n.lladdr ? ["lladdr", n.lladdr] : []),
+          ...flags,
+          ...(n.state as string[]),
+        ].join(" "),
+      );
+    }
+    return;
+  }
+  const [address, ...extra] = positional;
+  if (address === undefined) throw new UsageError(`neigh ${action} needs an address`);
+  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (kw.dev === undefined) throw new UsageError(`neigh ${action} needs "dev DEV"`);
+  const entry: NewNeighbour = {
+    dev: kw.dev,
+    address,
+    ...(kw.lladdr ? { lladdr: kw.lladdr } : {}),
+    ...(kw.nud ? { state: kw.nud as NeighbourState } : {}),
+  };
+  await withRoute(global, (ip) =>
+    action === "add"
+      ? ip.neigh.add(entry)
+      : action === "replace"
+      ? ip.neigh.replace(entry)
+      : ip.neigh.delete(entry));
+}
+
+// ---- rule -------------------------------------------------------------------------------------
+
+function prefixJson(prefix: string, key: "src" | "dst", out: Record<string, unknown>): void {
+  const [address, length] = prefix.split("/");
+  out[key] = address;
+  if (length !== undefined) out[`${key}len`] = Number(length);
+}
+
+/** A rule with `ip -j rule show`'s names. */
+export function ruleJson(r: Rule): Record<string, unknown> {
+  const out: Record<string, unknown> = { priority: r.priority };
+  prefixJson(r.from, "src", out);
+  if (r.to !== "all") prefixJson(r.to, "dst", out);
+  if (r.tos) out.tos = r.tos.toString(16);
+  if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
+  if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
+    out.fwmask = `0x${r.fwmask.toString(16)}`;
+  }
+  if (r.iif !== undefined) out.iif = r.iif;
+  if (r.oif !== undefined) out.oif = r.oif;
+  if (r.action === "lookup") out.table = String(r.table);
+  else if (r.action === "goto") {
+    out.action = "goto";
+    out.target = r.goto;
+  } else out.action = r.action;
+  return out;
+}
+
+function ruleText(r: Record<string, unknown>): string {
+  const parts = [`${r.priority}:\tfrom ${r.src}${r.srclen === undefined ? "" : `/${r.srclen}`}`];
+  if (r.dst !== undefined) parts.push(`to ${r.dst}${r.dstlen === undefined ? "" : `/${r.dstlen}`}`);
+  if (r.fwmark !== undefined) {
+    parts.push(`fwmark ${r.fwmark}${r.fwmask === undefined ? "" : `/${r.fwmask}`}`);
+  }
+  if (r.iif !== undefined) parts.push(`iif ${r.iif}`);
+  if (r.oif !== undefined) parts.push(`oif ${r.oif}`);
+  if (r.table !== undefined) parts.push(`lookup ${r.table}`);
+  else if (r.action === "goto") parts.push(`goto ${r.target}`);
+  else parts.push(String(r.action));
+  return parts.join(" ");
+}
+
+const RULE_ACTIONS = ["blackhole", "unreachable", "prohibit", "nop"];
+
+/** `rule show|add|del`. */
+export async function ruleCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const [action, rest] = verb(args, ["show", "add", "del", "delete"]);
+  const [kw, positional] = keywords(rest, [
+    ...["from", "to", "fwmark", "iif", "oif", "table", "lookup", "pref", "priority", "goto"],
+  ]);
+  if (action === "show") {
+    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    const rules = await withRoute(
+      global,
+      (ip) => ip.rule.list({ family: global.family ?? "inet" }),
+    );
+    const shown = rules.map(ruleJson);
+    if (global.json) json(out, shown);
+    else for (const r of shown) out(ruleText(r));
+    return;
+  }
+  const ruleAction = positional.find((p) => RULE_ACTIONS.includes(p));
+  const extra = positional.filter((p) => p !== ruleAction);
+  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  const number = (text: string | undefined, what: string) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) {
+      throw new UsageError(`${what}: "${text}" is not a number`);
+    }
+    return value;
+  };
+  const [mark, mask] = (kw.fwmark ?? "").split("/");
+  const table = kw.table ?? kw.lookup;
+  const rule: NewRule = {
+    ...(global.family ? { family: global.family } : {}),
+    ...(kw.from && kw.from !== "all" ? { from: kw.from } : {}),
+    ...(kw.to && kw.to !== "all" ? { to: kw.to } : {}),
+    ...(kw.fwmark ? { fwmark: number(mark, "fwmark") } : {}),
+    ...(mask ? { fwmask: number(mask, "fwmark mask") } : {}),
+    ...(kw.iif ? { iif: kw.iif } : {}),
+    ...(kw.oif ? { oif: kw.oif } : {}),
+    ...(table ? { table: tableOf(table) } : {}),
+    ...(kw.pref ?? kw.priority ? { priority: number(kw.pref ?? kw.priority, "pref") } : {}),
+    ...(kw.goto ? { action: "goto" as const, goto: number(kw.goto, "goto") } : {}),
+    ...(ruleAction ? { action: ruleAction as NewRule["action"] } : {}),
+  } as NewRule;
+  await withRoute(global, (ip) => action === "add" ? ip.rule.add(rule) : ip.rule.delete(rule));
 }

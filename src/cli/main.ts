@@ -25,7 +25,8 @@ import { NetlinkError } from "../errors.ts";
 import { type Global, type Handler, type Output, UsageError } from "./_args.ts";
 import { ethtoolCommand } from "./_ethtool.ts";
 import { genlCommand } from "./_genl.ts";
-import { addrCommand, linkCommand, routeCommand } from "./_ip.ts";
+import { addrCommand, linkCommand, neighCommand, routeCommand, ruleCommand } from "./_ip.ts";
+import { monitorCommand } from "./_monitor.ts";
 import { tcCommand } from "./_tc.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] COMMAND ...
@@ -35,12 +36,18 @@ Commands:
   route show [table T]                 routes (ip route show)
   route get ADDRESS                    route lookup (ip route get)
   route add|del PREFIX [via GW] [dev DEV] [table T] [metric N] [type T]
+  neigh show [dev DEV]                 neighbours (ip neigh show)
+  neigh add|del ADDRESS dev DEV [lladdr MAC] [nud STATE]
+  rule show                            rules (ip rule show)
+  rule add|del [from P] [to P] [fwmark M[/MASK]] [iif DEV] [oif DEV] [table T|ACTION] [pref N]
+  monitor [link|address|route|neigh|rule...]   changes as they happen (ip monitor)
   qdisc show [dev DEV]                 qdiscs (tc qdisc show)
   class show dev DEV                   classes (tc class show)
   filter show dev DEV [PARENT]         filters (tc filter show; PARENT: ingress, egress, 1:)
   genl [show FAMILY]                   generic netlink families, their ops and groups
   ethtool DEV                          link modes and features
 Options:
+  -4, -6        IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
   --json        JSON with ip -j / tc -j field names
   --netns NAME  run in the named network namespace (/run/netns/NAME)
   --help        this text`;
@@ -66,6 +73,8 @@ export async function run(
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (arg === "--json" || arg === "-j") global.json = true;
+      else if (arg === "-4") global.family = "inet";
+      else if (arg === "-6") global.family = "inet6";
       else if (arg === "--netns" || arg === "-n") {
         global.netns = args[++i];
         if (global.netns === undefined) throw new UsageError("--netns needs a namespace name");
@@ -101,6 +110,11 @@ const COMMANDS: Record<string, Handler> = {
   addr: addrCommand,
   address: addrCommand,
   route: routeCommand,
+  neigh: neighCommand,
+  neighbour: neighCommand,
+  neighbor: neighCommand,
+  rule: ruleCommand,
+  monitor: monitorCommand,
   qdisc: (args, g, out) => tcCommand("qdisc", args, g, out),
   class: (args, g, out) => tcCommand("class", args, g, out),
   filter: (args, g, out) => tcCommand("filter", args, g, out),
