@@ -191,6 +191,10 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   if (raw.mark) out.mark = raw.mark;
   if (raw.uid !== undefined) out.uid = raw.uid;
   if (cloned && r.family === "inet") out.cache = [];
+  const cacheinfo = raw.cacheinfo as { rtaExpires: number; rtaError: number } | undefined;
+  // In clock ticks (USER_HZ, 100 a second on Linux), shown in seconds as ip shows them.
+  if (cacheinfo?.rtaExpires) out.expires = Math.trunc(cacheinfo.rtaExpires / 100);
+  if (cacheinfo?.rtaError) out.error = cacheinfo.rtaError;
   if (r.mtu !== undefined) out.metrics = [{ mtu: r.mtu }];
   if (raw.pref !== undefined) out.pref = ROUTE_PREFS[raw.pref as number] ?? raw.pref;
   if (r.nexthops) {
@@ -233,6 +237,11 @@ const ROUTE_KEYS = [
   "iif",
 ];
 
+const ROUTE_TYPES = [
+  ...["unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable"],
+  ...["prohibit", "throw", "nat"],
+];
+
 function tableOf(text: string | undefined): NewRoute["table"] | undefined {
   if (text === undefined) return undefined;
   if (/^\d+$/.test(text)) return Number(text);
@@ -264,6 +273,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     else for (const r of shown) out(routeText(r));
     return;
   }
+  // As ip: a route type may come first ("route add blackhole 10.0.0.0/8").
+  const typeWord = ROUTE_TYPES.includes(positional[0]) ? positional.shift() : undefined;
+  if (typeWord !== undefined) kw.type ??= typeWord;
   const [target, ...extra] = positional;
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
   if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);

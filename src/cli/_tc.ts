@@ -25,7 +25,7 @@ export async function tcCommand(
     const shown = qdiscs.map((q) => ({
       kind: q.kind,
       handle: q.handle,
-      dev: q.dev,
+      ...(kw.dev === undefined ? { dev: q.dev } : {}), // as tc: not repeated when asked for
       ...(q.parent === "root" ? { root: true } : { parent: q.parent }),
       ...(q.refcnt !== 1 ? { refcnt: q.refcnt } : {}),
       options: q.options,

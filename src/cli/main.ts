@@ -98,7 +98,10 @@ export async function run(
 }
 
 function describe(error: unknown): string {
-  if (error instanceof NetlinkError && error.code === "EPERM") {
+  if (
+    error instanceof NetlinkError && error.code === "EPERM"
+    && !error.message.includes("CAP_NET_ADMIN")
+  ) {
     return `${error.message} (needs CAP_NET_ADMIN: run as root)`;
   }
   const text = error instanceof Error ? error.message : String(error);
