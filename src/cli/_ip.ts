@@ -93,17 +93,26 @@ function linkText(link: Record<string, unknown>): string {
   return line;
 }
 
-/** `link show [DEV]`. */
-export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
+/** The device of `link show [dev] DEV` / `addr show [dev] DEV`, if one is named. */
+function showDevice(args: string[]): string | undefined {
   const [, rest] = verb(args, ["show"]);
   const [kw, positional] = keywords(rest, ["dev"]);
   const dev = kw.dev ?? positional.shift();
   if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
-  const [all, links] = await withRoute(global, async (ip) => {
-    const all = await ip.link.list();
-    return [all, dev === undefined ? all : [await ip.link.get(dev)]] as const;
-  });
+  return dev;
+}
+
+/** The links to show (one, or all) and every link's name by index. */
+async function linksOf(ip: RouteClient, dev: string | undefined) {
+  const all = await ip.link.list();
   const names = new Map(all.map((l) => [l.index, l.name]));
+  return { names, links: dev === undefined ? all : [await ip.link.get(dev)] };
+}
+
+/** `link show [DEV]`. */
+export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const dev = showDevice(args);
+  const { names, links } = await withRoute(global, (ip) => linksOf(ip, dev));
   const shown = links.map((l) => linkJson(l, names));
   if (global.json) json(out, shown);
   else for (const link of shown) out(linkText(link));
@@ -128,22 +137,35 @@ export function addressJson(a: Address): Record<string, unknown> {
   return out;
 }
 
-/** `addr show [DEV]`. */
+/**
+ * As ip: with -4 or -6, `addr show` leaves out the link-layer line (type and addresses); with
+ * -6 it lists links through the kernel's AF_INET6 link dump, which carries only these fields.
+ */
+const INET6_LINK_FIELDS = ["ifindex", "link", "ifname", "flags", "mtu", "operstate", "txqlen"];
+
+function forFamily(link: Record<string, unknown>, family: Global["family"]) {
+  if (family === undefined) return link;
+  const { link_type: _type, address: _address, broadcast: _broadcast, ...rest } = link;
+  if (family === "inet") return rest;
+  return Object.fromEntries(Object.entries(rest).filter(([k]) => INET6_LINK_FIELDS.includes(k)));
+}
+
+/** `addr show [DEV]`: with -4 or -6, only links holding such an address, as ip. */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [, rest] = verb(args, ["show"]);
-  const [kw, positional] = keywords(rest, ["dev"]);
-  const dev = kw.dev ?? positional.shift();
-  if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
-  const [all, links, addresses] = await withRoute(global, async (ip) => {
-    const all = await ip.link.list();
-    const links = dev === undefined ? all : [await ip.link.get(dev)];
-    return [all, links, await ip.addr.list(dev === undefined ? {} : { dev })] as const;
-  });
-  const names = new Map(all.map((l) => [l.index, l.name]));
-  const shown = links.map((link) => ({
-    ...linkJson(link, names, false),
-    addr_info: addresses.filter((a) => a.index === link.index).map(addressJson),
+  const dev = showDevice(args);
+  const { names, links, addresses } = await withRoute(global, async (ip) => ({
+    ...await linksOf(ip, dev),
+    addresses: await ip.addr.list({
+      ...(dev === undefined ? {} : { dev }),
+      ...(global.family ? { family: global.family } : {}),
+    }),
   }));
+  const shown = links
+    .map((link) => ({
+      ...forFamily(linkJson(link, names, false), global.family),
+      addr_info: addresses.filter((a) => a.index === link.index).map(addressJson),
+    }))
+    .filter((link) => !global.family || link.addr_info.length);
   if (global.json) return json(out, shown);
   for (const link of shown) {
     out(linkText(link));

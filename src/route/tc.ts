@@ -313,6 +313,13 @@ export interface TrafficControlOptions extends OpenOptions {
   clock?: Psched;
 }
 
+/** nlmsg_flags of each way of writing: `tc ... add`, `change`, `replace`. */
+const WRITE_FLAGS = {
+  add: NLM_F_CREATE | NLM_F_EXCL,
+  change: 0,
+  replace: NLM_F_CREATE | NLM_F_REPLACE,
+} as const;
+
 /** A message or options object as the tc codec reads and writes it. */
 export type TcMessage = Record<string, unknown>;
 
@@ -374,6 +381,14 @@ export class TrafficControl implements AsyncDisposable {
     return this.#tc as unknown as Loose;
   }
 
+  async #write(
+    op: string,
+    request: Promise<TcMessage>,
+    mode: keyof typeof WRITE_FLAGS,
+  ): Promise<void> {
+    await this.#loose.do(op, await request, { flags: WRITE_FLAGS[mode] });
+  }
+
   /**
    * Every qdisc, or those of `dev`, as `tc -s -j qdisc show` shows them.
    *
@@ -413,10 +428,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.addQdisc({ dev: "veth0", kind: "tbf", rate: "1mbit", burst: "10kb", latency: "50ms" });
    * ```
    */
-  async addQdisc(spec: QdiscSpec): Promise<void> {
-    await this.#loose.do("newqdisc", await this.#qdiscRequest(spec), {
-      flags: NLM_F_CREATE | NLM_F_EXCL,
-    });
+  addQdisc(spec: QdiscSpec): Promise<void> {
+    return this.#write("newqdisc", this.#qdiscRequest(spec), "add");
   }
 
   /**
@@ -429,8 +442,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.changeQdisc({ dev: "veth0", handle: "1:", kind: "htb", default: "30" });
    * ```
    */
-  async changeQdisc(spec: QdiscSpec): Promise<void> {
-    await this.#loose.do("newqdisc", await this.#qdiscRequest(spec), { flags: 0 });
+  changeQdisc(spec: QdiscSpec): Promise<void> {
+    return this.#write("newqdisc", this.#qdiscRequest(spec), "change");
   }
 
   /**
@@ -443,10 +456,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.replaceQdisc({ dev: "veth0", kind: "pfifo", limit: 100 });
    * ```
    */
-  async replaceQdisc(spec: QdiscSpec): Promise<void> {
-    await this.#loose.do("newqdisc", await this.#qdiscRequest(spec), {
-      flags: NLM_F_CREATE | NLM_F_REPLACE,
-    });
+  replaceQdisc(spec: QdiscSpec): Promise<void> {
+    return this.#write("newqdisc", this.#qdiscRequest(spec), "replace");
   }
 
   /**
@@ -512,10 +523,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.addClass({ dev: "veth0", parent: "1:", classid: "1:10", kind: "htb", rate: "5mbit" });
    * ```
    */
-  async addClass(spec: ClassSpec): Promise<void> {
-    await this.#loose.do("newtclass", await this.#classRequest(spec), {
-      flags: NLM_F_CREATE | NLM_F_EXCL,
-    });
+  addClass(spec: ClassSpec): Promise<void> {
+    return this.#write("newtclass", this.#classRequest(spec), "add");
   }
 
   /**
@@ -528,8 +537,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.changeClass({ dev: "veth0", parent: "1:", classid: "1:10", kind: "htb", rate: "8mbit" });
    * ```
    */
-  async changeClass(spec: ClassSpec): Promise<void> {
-    await this.#loose.do("newtclass", await this.#classRequest(spec), { flags: 0 });
+  changeClass(spec: ClassSpec): Promise<void> {
+    return this.#write("newtclass", this.#classRequest(spec), "change");
   }
 
   /**
@@ -542,10 +551,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.replaceClass({ dev: "veth0", parent: "1:", classid: "1:10", kind: "htb", rate: "8mbit" });
    * ```
    */
-  async replaceClass(spec: ClassSpec): Promise<void> {
-    await this.#loose.do("newtclass", await this.#classRequest(spec), {
-      flags: NLM_F_CREATE | NLM_F_REPLACE,
-    });
+  replaceClass(spec: ClassSpec): Promise<void> {
+    return this.#write("newtclass", this.#classRequest(spec), "replace");
   }
 
   /**
@@ -613,10 +620,8 @@ export class TrafficControl implements AsyncDisposable {
    * });
    * ```
    */
-  async addFilter(spec: FilterSpec): Promise<void> {
-    await this.#loose.do("newtfilter", await this.#filterRequest(spec), {
-      flags: NLM_F_CREATE | NLM_F_EXCL,
-    });
+  addFilter(spec: FilterSpec): Promise<void> {
+    return this.#write("newtfilter", this.#filterRequest(spec), "add");
   }
 
   /**
@@ -629,10 +634,8 @@ export class TrafficControl implements AsyncDisposable {
    * await tc.replaceFilter({ dev: "veth0", parent: "1:", kind: "u32", pref: 10, match: { dport: 22 } });
    * ```
    */
-  async replaceFilter(spec: FilterSpec): Promise<void> {
-    await this.#loose.do("newtfilter", await this.#filterRequest(spec), {
-      flags: NLM_F_CREATE | NLM_F_REPLACE,
-    });
+  replaceFilter(spec: FilterSpec): Promise<void> {
+    return this.#write("newtfilter", this.#filterRequest(spec), "replace");
   }
 
   /**
