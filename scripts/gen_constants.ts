@@ -112,6 +112,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
   { header: "linux/pkt_sched.h", prefixes: ["TC_H_", "TC_PRIO_", "TC_LINKLAYER_", "TC_HTB_"] },
   { header: "linux/pkt_cls.h", prefixes: ["TC_ACT_"] },
+  { header: "linux/tc_act/tc_mirred.h", prefixes: ["TCA_EGRESS_", "TCA_INGRESS_"] },
   {
     header: "linux/if_ether.h",
     names: ["ETH_P_ALL", "ETH_P_IP", "ETH_P_IPV6", "ETH_P_ARP", "ETH_P_8021Q"],

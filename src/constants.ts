@@ -3514,6 +3514,20 @@ export const TC_ACT_GOTO_CHAIN = 536870912;
 /** `TC_ACT_EXT_OPCODE_MAX` from <linux/pkt_cls.h>. */
 export const TC_ACT_EXT_OPCODE_MAX = 536870912;
 
+// <linux/tc_act/tc_mirred.h>
+
+/** packet redirect to EGRESS */
+export const TCA_EGRESS_REDIR = 1;
+
+/** mirror packet to EGRESS */
+export const TCA_EGRESS_MIRROR = 2;
+
+/** packet redirect to INGRESS */
+export const TCA_INGRESS_REDIR = 3;
+
+/** mirror packet to INGRESS */
+export const TCA_INGRESS_MIRROR = 4;
+
 // <linux/if_ether.h>
 
 /** Internet Protocol packet */

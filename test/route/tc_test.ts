@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { RTM_NEWQDISC, RTM_NEWTCLASS } from "../../src/constants.ts";
+import { RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from "../../src/constants.ts";
 import { openRoute } from "../../src/route/client.ts";
 import {
   calcRtable,
@@ -15,6 +15,8 @@ import {
   calcXmittime,
   classOptions,
   type ClassSpec,
+  filterOptions,
+  type FilterSpec,
   formatHandle,
   formatRate,
   formatSize,
@@ -151,27 +153,42 @@ test("tc over a route client's socket: one socket for both, left open when tc cl
 /** The request the library would send, encoded by the generated codec. */
 async function libraryPayload(
   ns: Netns,
-  op: "newqdisc" | "newtclass",
-  header: { ifindex: number; parent: number; handle: number },
+  op: "newqdisc" | "newtclass" | "newtfilter",
+  header: { ifindex: number; parent: number; handle: number; info?: number },
   kind: string,
   options: Record<string, unknown> | undefined,
 ): Promise<Uint8Array> {
   await using client = await family(tcDescriptor, { netns: ns.name });
-  const request = { family: 0, ...header, info: 0, kind, ...(options ? { options } : {}) };
+  const request = { family: 0, info: 0, ...header, kind, ...(options ? { options } : {}) };
   return client.encode(op, request as never).payload!;
 }
 
 /**
- * The payload with TCA_OPTIONS' NLA_F_NESTED bit cleared: the codec marks nests as the kernel
- * asks of new code, tc leaves the bit out; the kernel reads both alike.
+ * The payload with the NLA_F_NESTED bit cleared wherever it is set: the codec marks every nest
+ * as the kernel asks of new code, the host's tc only some (TCA_ACT_OPTIONS); the kernel reads
+ * both alike. Both sides are walked alike, into every payload that parses as attributes.
  */
 function withoutNestedFlag(payload: Uint8Array): Uint8Array {
   const copy = payload.slice();
   const view = new DataView(copy.buffer);
-  for (let at = 20; at + 4 <= copy.length; at += (view.getUint16(at, true) + 3) & ~3) {
-    const type = view.getUint16(at + 2, true);
-    if ((type & 0x7fff) === 2) view.setUint16(at + 2, type & 0x7fff, true);
-  }
+  const wellFormed = (start: number, end: number) => {
+    let at = start;
+    while (at + 4 <= end) {
+      const len = view.getUint16(at, true);
+      if (len < 4 || at + len > end) return false;
+      at += (len + 3) & ~3;
+    }
+    return at >= end;
+  };
+  const clear = (start: number, end: number) => {
+    for (let at = start; at + 4 <= end; at += (view.getUint16(at, true) + 3) & ~3) {
+      const len = view.getUint16(at, true);
+      const type = view.getUint16(at + 2, true);
+      view.setUint16(at + 2, type & 0x7fff, true);
+      if (len > 4 && wellFormed(at + 4, at + len)) clear(at + 4, at + len);
+    }
+  };
+  clear(20, copy.length); // after the tcmsg
   return copy;
 }
 
@@ -181,6 +198,7 @@ function headerOf(payload: Uint8Array) {
     ifindex: view.getInt32(4, true),
     handle: view.getUint32(8, true),
     parent: view.getUint32(12, true),
+    info: view.getUint32(16, true),
   };
 }
 
@@ -261,7 +279,7 @@ test("tc requests: byte for byte what `tc` sends (htb qdisc and class, tbf, pfif
       ? qdiscOptions(spec as QdiscSpec, clock)
       : classOptions(spec as ClassSpec, clock);
     const got = await libraryPayload(ns, op, headerOf(want), spec.kind, options);
-    assert.deepEqual(withoutNestedFlag(got), want, `tc ${args.join(" ")}`);
+    assert.deepEqual(withoutNestedFlag(got), withoutNestedFlag(want), `tc ${args.join(" ")}`);
     // Undo what tc did, so the next case starts from the same state.
     if (op === "newqdisc") {
       tcRun(ns, "qdisc", "del", "dev", "vb0", "root");
@@ -319,7 +337,7 @@ test("tc requests: fq_codel, netem and prio encode as `tc` encodes them (this ke
       spec.kind,
       qdiscOptions(spec, clock),
     );
-    assert.deepEqual(withoutNestedFlag(got), want, `tc ${args.join(" ")}`);
+    assert.deepEqual(withoutNestedFlag(got), withoutNestedFlag(want), `tc ${args.join(" ")}`);
   }
   // Delays go in nanoseconds as TCA_NETEM_LATENCY64/JITTER64, as iproute2 sends them since 6.9
   // (this host's older tc still writes 32-bit ticks into the header, which the kernel also reads).
@@ -337,6 +355,151 @@ test("tc requests: fq_codel, netem and prio encode as `tc` encodes them (this ke
 });
 
 /** `tc -s -j qdisc show`'s objects: the statistics sit beside the other fields. */
+test("tc requests: filters and actions byte for byte what `tc` sends (u32, matchall, basic, flower; gact, mirred)", async () => {
+  using ns = vethNetns();
+  tcRun(ns, "qdisc", "add", "dev", "va0", "clsact");
+  const vb0 = ns.json<{ ifindex: number }[]>("link", "show", "vb0")[0].ifindex;
+  const place = { dev: "va0", parent: "ingress", protocol: "ip", pref: 10 } as const;
+  const cases: [string[], FilterSpec][] = [
+    [
+      [
+        "u32",
+        "match",
+        "ip",
+        "dst",
+        "10.0.0.0/24",
+        "match",
+        "ip",
+        "dport",
+        "80",
+        "0xffff",
+        "classid",
+        "1:10",
+      ],
+      { ...place, kind: "u32", match: { dst: "10.0.0.0/24", dport: 80 }, classid: "1:10" },
+    ],
+    [
+      [
+        "u32",
+        "match",
+        "ip",
+        "src",
+        "10.1.0.0/16",
+        "action",
+        "mirred",
+        "egress",
+        "redirect",
+        "dev",
+        "vb0",
+      ],
+      {
+        ...place,
+        kind: "u32",
+        match: { src: "10.1.0.0/16" },
+        actions: [{ kind: "mirred", action: "redirect", dev: vb0 }],
+      },
+    ],
+    [["matchall", "action", "drop"], { ...place, kind: "matchall", actions: ["drop"] }],
+    [
+      [
+        "matchall",
+        "classid",
+        "1:10",
+        "action",
+        "pass",
+        "action",
+        "mirred",
+        "ingress",
+        "mirror",
+        "dev",
+        "vb0",
+      ],
+      {
+        ...place,
+        kind: "matchall",
+        classid: "1:10",
+        actions: ["pass", { kind: "mirred", action: "mirror", direction: "ingress", dev: vb0 }],
+      },
+    ],
+    [["matchall", "skip_sw", "action", "reclassify"], {
+      ...place,
+      kind: "matchall",
+      skipSw: true,
+      actions: ["reclassify"],
+    }],
+    [["basic", "classid", "1:20"], { ...place, kind: "basic", classid: "1:20" }],
+    [
+      [
+        ...["flower", "ip_proto", "tcp", "dst_ip", "10.0.0.0/24", "src_ip", "10.1.0.1"],
+        ...["dst_port", "80", "classid", "1:10", "action", "drop"],
+      ],
+      {
+        ...place,
+        kind: "flower",
+        ...{ ipProto: "tcp", dstIp: "10.0.0.0/24", srcIp: "10.1.0.1", dstPort: 80 },
+        ...{ classid: "1:10", actions: ["drop"] },
+      },
+    ],
+    [
+      [
+        ...["flower", "ip_proto", "udp", "dst_mac", "02:00:00:00:00:01", "src_ip", "2001:db8::/48"],
+        ...["src_port", "53", "skip_hw", "action", "pipe"],
+      ],
+      {
+        ...place,
+        protocol: "ipv6",
+        kind: "flower",
+        ...{ ipProto: "udp", dstMac: "02:00:00:00:00:01", srcIp: "2001:db8::/48", srcPort: 53 },
+        ...{ skipHw: true, actions: ["pipe"] },
+      },
+    ],
+    [["flower", "action", "trap"], {
+      ...place,
+      protocol: "all",
+      kind: "flower",
+      actions: ["trap"],
+    }],
+  ];
+  for (const [args, spec] of cases) {
+    const protocol = String(spec.protocol);
+    const want = tcRequest(
+      ns,
+      RTM_NEWTFILTER,
+      ...["filter", "add", "dev", "va0", "ingress", "protocol", protocol, "pref", "10", ...args],
+    );
+    const got = await libraryPayload(
+      ns,
+      "newtfilter",
+      headerOf(want),
+      spec.kind,
+      filterOptions(spec),
+    );
+    assert.deepEqual(withoutNestedFlag(got), withoutNestedFlag(want), `tc filter add ... ${args.join(" ")}`);
+    tcRun(ns, "filter", "del", "dev", "va0", "ingress");
+  }
+  assert.throws(
+    () => filterOptions({ ...place, kind: "flower", dstPort: 80 }),
+    /dstPort: needs ipProto tcp, udp or sctp/,
+  );
+  assert.throws(
+    () => filterOptions({ ...place, kind: "flower", dstIp: "2001:db8::1" }),
+    /dstIp: "2001:db8::1" needs protocol ipv6/,
+  );
+  assert.throws(
+    () => filterOptions({ ...place, kind: "matchall", actions: ["explode" as "drop"] }),
+    /action: "explode" is not one of/,
+  );
+  assert.throws(
+    () =>
+      filterOptions({
+        ...place,
+        kind: "matchall",
+        actions: [{ kind: "mirred", action: "redirect", dev: "vb0" }],
+      }),
+    /mirred: dev "vb0" must be an index here/,
+  );
+});
+
 interface TcJsonQdisc extends TcStats {
   kind: string;
   handle: string;
