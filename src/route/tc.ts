@@ -88,9 +88,9 @@ export interface Qdisc {
   parent: string;
   refcnt: number;
   /**
-   * The kind's options with `tc -j`'s names and values (rates in bytes/s, bursts in bytes) for
-   * htb, tbf, pfifo, bfifo and pfifo_head_drop; empty for other kinds, whose decoded
-   * attributes are in `message.options`.
+   * The kind's options with `tc -j`'s names and values (rates in bytes/s, bursts in bytes,
+   * times in microseconds) for htb, tbf, pfifo, bfifo, pfifo_head_drop, fq_codel, prio and
+   * pfifo_fast; empty for other kinds, whose decoded attributes are in `message.options`.
    */
   options: Record<string, unknown>;
   stats: TcStats;
@@ -406,7 +406,8 @@ export class TrafficControl implements AsyncDisposable {
    */
   async filters(query: { dev: Device; parent?: TcHandle }): Promise<TcFilter[]> {
     const ifindex = await this.ifindex(query.dev);
-    const dev = typeof query.dev === "string" ? query.dev : await this.#linkName(ifindex);
+    const names = await this.#linkNames(); // the filter's device, and mirred's
+    const dev = names.get(ifindex) ?? String(ifindex);
     const parent = query.parent === undefined ? 0 : parseFilterParent(query.parent);
     const messages = await this.#loose.dump("gettfilter", { ifindex, parent });
     return messages.map((m) => {
@@ -421,7 +422,12 @@ export class TrafficControl implements AsyncDisposable {
         pref: info >>> 16,
         ...(m.chain === undefined ? {} : { chain: m.chain as number }),
         ...(handle ? { handle: filterHandleOut(m.kind as string, handle) } : {}),
-        options: filterOptionsOut(m.kind as string, handle, m.options as TcMessage | undefined),
+        options: filterOptionsOut(
+          m.kind as string,
+          handle,
+          m.options as TcMessage | undefined,
+          names,
+        ),
         message: m,
       };
     });

@@ -474,7 +474,11 @@ test("tc requests: filters and actions byte for byte what `tc` sends (u32, match
       spec.kind,
       filterOptions(spec),
     );
-    assert.deepEqual(withoutNestedFlag(got), withoutNestedFlag(want), `tc filter add ... ${args.join(" ")}`);
+    assert.deepEqual(
+      withoutNestedFlag(got),
+      withoutNestedFlag(want),
+      `tc filter add ... ${args.join(" ")}`,
+    );
     tcRun(ns, "filter", "del", "dev", "va0", "ingress");
   }
   assert.throws(
@@ -570,6 +574,10 @@ test("tc qdiscs: added, listed as `tc -s -j qdisc show`, changed, replaced, dele
   await tc.deleteQdisc({ dev: "va0" });
   await compare();
   assert.ok(!tcJson<TcJsonQdisc[]>(ns, "qdisc", "show").some((q) => q.kind === "htb"));
+  // pfifo_fast, added by tc, read as tc shows it (with prio's printer).
+  tcRun(ns, "qdisc", "add", "dev", "va0", "root", "pfifo_fast");
+  const [fast] = (await compare()).filter((q) => q.kind === "pfifo_fast");
+  assert.deepEqual(fast.options.priomap, [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
   assert.ok(!tcJson<TcJsonQdisc[]>(ns, "qdisc", "show").some((q) => q.kind === "clsact"));
 });
 
@@ -683,8 +691,22 @@ test("tc filters: u32 added on htb and clsact, listed as `tc -j filter show`, de
       }
     });
   }
+  // An action (mirred is the one this kernel has), read as tc -j lists it.
+  await tc.addFilter({
+    ...{ dev: "vb0", parent: "egress", kind: "u32", protocol: "ip", pref: 20 },
+    ...{ match: { dport: 53 }, actions: [{ kind: "mirred", action: "redirect", dev: "va0" }] },
+  });
+  const withAction = (filters: { pref: number; options?: Record<string, unknown> }[]) =>
+    filters.filter((f) => f.pref === 20 && f.options?.actions).map((f) => f.options!.actions);
+  const actions = withAction(await tc.filters({ dev: "vb0", parent: "egress" }));
+  assert.deepEqual(actions, withAction(tcJson(ns, "filter", "show", "dev", "vb0", "egress")));
+  assert.deepEqual(actions, [[{
+    ...{ order: 1, kind: "mirred", mirred_action: "redirect", direction: "egress" },
+    ...{ to_dev: "va0", control_action: { type: "stolen" }, index: 1, ref: 1, bind: 1 },
+  }]]);
+
   const ingress = await tc.filters({ dev: "vb0", parent: "ingress" });
-  const egress = await tc.filters({ dev: "vb0", parent: "egress" });
+  const egress = (await tc.filters({ dev: "vb0", parent: "egress" })).filter((f) => f.pref === 10);
   assert.deepEqual(ingress.at(-1)!.options.match, egress.at(-1)!.options.match);
   assert.deepEqual((await tc.filters({ dev: "va0" })).at(-1)!.options.match, [
     { value: "c0a80101", mask: "ffffffff", off: 12 },
