@@ -86,7 +86,7 @@ export async function tcCommand(
   }
 }
 
-/** Options as tc prints them: rates, sizes and times in its units. */
+/** Options as tc prints them: rates, sizes and times in its units; keys, matches, actions. */
 function optionsText(options: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(options)) {
@@ -94,11 +94,25 @@ function optionsText(options: Record<string, unknown>): string {
       for (const m of value as { value: string; mask: string; off: number }[]) {
         parts.push(`match ${m.value.padStart(8, "0")}/${m.mask.padStart(8, "0")} at ${m.off}`);
       }
+    } else if (key === "keys") {
+      for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+        parts.push(`${name} ${v}`);
+      }
+    } else if (key === "actions") {
+      for (const action of value as Record<string, unknown>[]) {
+        const control = (action.control_action as { type?: string } | undefined)?.type ?? "";
+        const mirred = action.kind === "mirred"
+          ? ` (${action.direction} ${action.mirred_action} to device ${action.to_dev})`
+          : "";
+        parts.push(`action order ${action.order}: ${action.kind}${mirred} ${control}`.trimEnd());
+      }
     } else if (["rate", "ceil", "peakrate"].includes(key)) {
       parts.push(`${key} ${formatRate(value as number)}`);
-    } else if (["burst", "cburst", "minburst"].includes(key)) {
+    } else if (["burst", "cburst", "minburst", "memory_limit"].includes(key)) {
       parts.push(`${key} ${formatSize(value as number)}`);
-    } else if (key === "lat") parts.push(`lat ${formatTime(value as number)}`);
+    } else if (["lat", "target", "interval", "ce_threshold"].includes(key)) {
+      parts.push(`${key} ${formatTime(value as number)}`);
+    } else if (Array.isArray(value)) parts.push(`${key} ${value.join(" ")}`);
     else if (value === true || value === null) parts.push(key);
     else if (value !== false) parts.push(`${key} ${value}`);
   }
