@@ -3,6 +3,7 @@
 import { NETLINK_GENERIC } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { open } from "../open.ts";
+import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
 import { family } from "../ynl/family.ts";
 import { nlctrl } from "../ynl/nlctrl.ts";
 import { type Global, json, type Output, UsageError, verb } from "./_args.ts";
@@ -64,37 +65,44 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
   }
 }
 
+/**
+ * The generic families the library has a YNL descriptor for, loaded only when asked about
+ * (each import is a literal, so `deno run jsr:...` and `deno publish` see them all).
+ */
+const DESCRIPTORS: Record<string, () => Promise<FamilyDescriptor>> = {
+  binder: async () => (await import("../ynl/binder.ts")).binder,
+  "dev-energymodel": async () => (await import("../ynl/dev_energymodel.ts")).devEnergymodel,
+  devlink: async () => (await import("../ynl/devlink.ts")).devlink,
+  dpll: async () => (await import("../ynl/dpll.ts")).dpll,
+  "drm-ras": async () => (await import("../ynl/drm_ras.ts")).drmRas,
+  ethtool: async () => (await import("../ynl/ethtool.ts")).ethtool,
+  fou: async () => (await import("../ynl/fou.ts")).fou,
+  handshake: async () => (await import("../ynl/handshake.ts")).handshake,
+  lockd: async () => (await import("../ynl/lockd.ts")).lockd,
+  mptcp_pm: async () => (await import("../ynl/mptcp_pm.ts")).mptcpPm,
+  "net-shaper": async () => (await import("../ynl/net_shaper.ts")).netShaper,
+  netdev: async () => (await import("../ynl/netdev.ts")).netdev,
+  nfsd: async () => (await import("../ynl/nfsd.ts")).nfsd,
+  nl80211: async () => (await import("../ynl/nl80211.ts")).nl80211,
+  nlctrl: async () => (await import("../ynl/nlctrl.ts")).nlctrl,
+  ovpn: async () => (await import("../ynl/ovpn.ts")).ovpn,
+  ovs_datapath: async () => (await import("../ynl/ovs_datapath.ts")).ovsDatapath,
+  ovs_flow: async () => (await import("../ynl/ovs_flow.ts")).ovsFlow,
+  ovs_packet: async () => (await import("../ynl/ovs_packet.ts")).ovsPacket,
+  ovs_vport: async () => (await import("../ynl/ovs_vport.ts")).ovsVport,
+  psp: async () => (await import("../ynl/psp.ts")).psp,
+  sunrpc: async () => (await import("../ynl/sunrpc_cache.ts")).sunrpc,
+  tcp_metrics: async () => (await import("../ynl/tcp_metrics.ts")).tcpMetrics,
+  team: async () => (await import("../ynl/team.ts")).team,
+  wireguard: async () => (await import("../ynl/wireguard.ts")).wireguard,
+};
+
 /** Operation names by command number, from the family's YNL spec when the library has one. */
 async function opNames(name: string): Promise<Map<number, string>> {
-  const modules: Record<string, string> = {
-    nlctrl: "../ynl/nlctrl.ts",
-    ethtool: "../ynl/ethtool.ts",
-    netdev: "../ynl/netdev.ts",
-    devlink: "../ynl/devlink.ts",
-    tcp_metrics: "../ynl/tcp_metrics.ts",
-    mptcp_pm: "../ynl/mptcp_pm.ts",
-    nl80211: "../ynl/nl80211.ts",
-    wireguard: "../ynl/wireguard.ts",
-    team: "../ynl/team.ts",
-    fou: "../ynl/fou.ts",
-    ovs_datapath: "../ynl/ovs_datapath.ts",
-    ovs_vport: "../ynl/ovs_vport.ts",
-    ovs_flow: "../ynl/ovs_flow.ts",
-    ovs_packet: "../ynl/ovs_packet.ts",
-    handshake: "../ynl/handshake.ts",
-    dpll: "../ynl/dpll.ts",
-    "net-shaper": "../ynl/net_shaper.ts",
-    psp: "../ynl/psp.ts",
-  };
-  const path = modules[name];
-  if (path === undefined) return new Map();
-  const module = await import(path) as Record<
-    string,
-    { ops?: Record<string, { request?: number }> }
-  >;
-  const descriptor = Object.values(module).find((d) => d && typeof d === "object" && "ops" in d);
+  const load = DESCRIPTORS[name];
   const names = new Map<number, string>();
-  for (const [op, spec] of Object.entries(descriptor?.ops ?? {})) {
+  if (load === undefined) return names;
+  for (const [op, spec] of Object.entries((await load()).ops) as [string, { request?: number }][]) {
     if (spec.request !== undefined && !names.has(spec.request)) names.set(spec.request, op);
   }
   return names;

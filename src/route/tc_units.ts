@@ -276,7 +276,15 @@ export function readPsched(text?: string): Psched {
 
 let psched: Psched | undefined;
 
-/** The host's scheduler clock, read once. */
+/**
+ * This host's scheduler clock ({@linkcode readPsched} of /proc/net/psched), read once.
+ *
+ * @example
+ * ```ts
+ * import { hostPsched } from "@netlink/netlink/route";
+ * console.log(hostPsched().tickInUsec > 0); // true
+ * ```
+ */
 export function hostPsched(): Psched {
   return psched ??= readPsched();
 }

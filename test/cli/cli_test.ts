@@ -265,6 +265,46 @@ test("cli monitor: sees the changes ip makes, then stops after count", async () 
   assert.equal(event.type, "blackhole");
 });
 
+test("cli on Deno with --allow-ffi only: every command group works, --netns included", () => {
+  using ns = variedNetns();
+  tcRun(
+    ns,
+    "qdisc",
+    "add",
+    "dev",
+    "vb0",
+    "root",
+    "tbf",
+    "rate",
+    "1mbit",
+    "burst",
+    "10kb",
+    "latency",
+    "50ms",
+  );
+  const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+  for (
+    const args of [
+      ["link"],
+      ["addr"],
+      ["route", "get", "10.9.0.7"],
+      ["neigh"],
+      ["rule"],
+      ["qdisc", "show", "dev", "vb0"],
+      ["genl", "show", "ethtool"],
+      ["ethtool", "va0"],
+    ]
+  ) {
+    const { status, stdout, stderr } = spawnSync(
+      deno,
+      ["run", "--allow-ffi", "--no-prompt", CLI, "--netns", ns.name, "--json", ...args],
+      { encoding: "utf8" },
+    );
+    assert.equal(status, 0, `netlink ${args.join(" ")}: ${stderr}`);
+    assert.ok(JSON.parse(stdout), args.join(" "));
+  }
+});
+
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
   const cases: [string[], number, RegExp][] = [

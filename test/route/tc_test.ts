@@ -35,6 +35,7 @@ import {
 } from "../../src/route/tc.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { tc as tcDescriptor } from "../../src/ynl/tc.ts";
+import { runExample } from "../_examples.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRequest, tcRun } from "./_tc.ts";
 
@@ -749,4 +750,21 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
     (err: Error & { code?: string }) => err.code !== undefined && /^E[A-Z]+: /.test(err.message),
   );
   assert.deepEqual(tcJson(ns, "qdisc", "show", "dev", "va0"), before); // nothing was added
+});
+
+test("examples/traffic_control.ts runs as its header says; what it prints is what tc -j shows", async () => {
+  using ns = new Netns();
+  const { status, stdout, stderr } = await runExample("traffic_control.ts", [], {
+    prefix: ["ip", "netns", "exec", ns.name],
+  });
+  assert.equal(status, 0, stderr);
+  const [htb] = tcJson<TcJsonQdisc[]>(ns, "qdisc", "show", "dev", "veth0");
+  assert.ok(stdout.includes(`qdisc htb 1: root ${JSON.stringify(htb.options)}\n`), stdout);
+  assert.match(stdout, /^class htb 1:20 root \{"prio":0,"rate":1250000,"ceil":1250000,/m);
+  const [, , entry] = tcJson<TcJsonFilter[]>(ns, "filter", "show", "dev", "veth0");
+  assert.equal(entry.options?.flowid, "1:20");
+  assert.match(
+    stdout,
+    /"match":\[\{"value":"a010000","mask":"ffff0000","off":16\},\{"value":"1bb"/,
+  );
 });
