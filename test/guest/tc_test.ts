@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TrafficControl } from "../../src/route/tc.ts";
 import { Netns } from "../host/_netns.ts";
-import { tcJson, tcRun } from "../route/_tc.ts";
+import { tcJson } from "../route/_tc.ts";
 
 interface TcJsonQdisc {
   kind: string;
