@@ -22,7 +22,7 @@
 
 import process from "node:process";
 import { NetlinkError } from "../errors.ts";
-import { type Global, type Handler, type Output, UsageError } from "./_args.ts";
+import { type Global, type Handler, UsageError } from "./_args.ts";
 import { ethtoolCommand } from "./_ethtool.ts";
 import { genlCommand } from "./_genl.ts";
 import { addrCommand, linkCommand, neighCommand, routeCommand, ruleCommand } from "./_ip.ts";
@@ -64,8 +64,8 @@ Options:
  */
 export async function run(
   args: string[],
-  out: Output = (line) => console.log(line),
-  err: Output = (line) => console.error(line),
+  out: (line: string) => void = (line) => console.log(line),
+  err: (line: string) => void = (line) => console.error(line),
 ): Promise<number> {
   try {
     const global: Global = { json: false };

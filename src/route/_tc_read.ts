@@ -10,12 +10,19 @@ import { calcXmitsize, hostPsched } from "./tc_units.ts";
 
 /** Statistics as `tc -s -j` prints them. */
 export interface TcStats {
+  /** Bytes sent. */
   bytes: number;
+  /** Packets sent. */
   packets: number;
+  /** Packets dropped. */
   drops: number;
+  /** Times over the limit. */
   overlimits: number;
+  /** Packets requeued. */
   requeues: number;
+  /** Bytes queued. */
   backlog: number;
+  /** Packets queued. */
   qlen: number;
 }
 

@@ -79,13 +79,17 @@ const tcFamily = {
 
 /** A qdisc, as `tc -j qdisc show` shows it. */
 export interface Qdisc {
+  /** The device's name. */
   dev: string;
+  /** The device's index. */
   ifindex: number;
+  /** "htb", "tbf", "noqueue"... */
   kind: string;
   /** "1:" */
   handle: string;
   /** "root", "ffff:fff1" (ingress/clsact), or the class it hangs under ("1:10"). */
   parent: string;
+  /** The kernel's reference count (tcm_info), as tc shows it. */
   refcnt: number;
   /**
    * The kind's options with `tc -j`'s names and values (rates in bytes/s, bursts in bytes,
@@ -93,6 +97,7 @@ export interface Qdisc {
    * pfifo_fast; empty for other kinds, whose decoded attributes are in `message.options`.
    */
   options: Record<string, unknown>;
+  /** Counters, as `tc -s` shows them. */
   stats: TcStats;
   /** The decoded message, every attribute the kernel sent. */
   message: Record<string, unknown>;
@@ -100,31 +105,47 @@ export interface Qdisc {
 
 /** A class, as `tc class show` shows it. */
 export interface TcClass {
+  /** The device's name. */
   dev: string;
+  /** The device's index. */
   ifindex: number;
+  /** "htb"... */
   kind: string;
   /** "1:10" */
   handle: string;
+  /** "root" or the parent class ("1:1"). */
   parent: string;
   /** The qdisc attached under the class, "10:", if any. */
   leaf?: string;
+  /** htb: prio, rate, ceil, burst, cburst as `tc -j` names them (rates in bytes/s, bursts in bytes), and quantum and level. */
   options: Record<string, unknown>;
+  /** Counters, as `tc -s` shows them. */
   stats: TcStats;
+  /** The decoded message, every attribute the kernel sent. */
   message: Record<string, unknown>;
 }
 
 /** A filter, as `tc -j filter show` shows it. */
 export interface TcFilter {
+  /** The device's name. */
   dev: string;
+  /** The device's index. */
   ifindex: number;
+  /** "u32", "matchall", "flower"... */
   kind: string;
+  /** "ingress", "egress", or the qdisc or class ("1:"). */
   parent: string;
+  /** "ip", "ipv6", "all"... or "[hhhh]". */
   protocol: string;
+  /** Priority. */
   pref: number;
+  /** Chain index. */
   chain?: number;
   /** The filter's handle as its kind prints it (u32: "800::800"); absent for the kind's head. */
   handle?: string;
+  /** As `tc -j filter show` prints them for u32, matchall, basic and flower, with their actions (gact and mirred in full); empty for other kinds. */
   options: Record<string, unknown>;
+  /** The decoded message, every attribute the kernel sent. */
   message: Record<string, unknown>;
 }
 

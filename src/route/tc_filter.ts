@@ -30,8 +30,11 @@ import type { Device } from "./tc_qdisc.ts";
 
 /** One u32 key as `tc filter ... u32 match u32 VALUE MASK at OFF` writes it. */
 export interface U32Key {
+  /** The value to match (after the mask). */
   value: number;
+  /** Bits of the 32-bit word that count. */
   mask: number;
+  /** Byte offset of the word in the packet (from the network header). */
   off: number;
 }
 
@@ -39,9 +42,13 @@ export interface U32Key {
 export interface U32IpMatch {
   /** "10.0.0.0/24" or an address. */
   src?: string;
+  /** "10.0.0.0/24" or an address. */
   dst?: string;
+  /** IP protocol number (6 for TCP). */
   protocol?: number;
+  /** Source port (after a 20-byte IPv4 header, as tc's `match ip sport`). */
   sport?: number;
+  /** Destination port (likewise). */
   dport?: number;
 }
 
@@ -75,6 +82,7 @@ export type TcAction =
 
 /** What every filter spec has: where it goes and what it matches first. */
 export interface FilterPlace {
+  /** The device. */
   dev: Device;
   /** The qdisc or class ("1:"), or "ingress"/"egress" on a clsact or ingress qdisc. */
   parent: TcHandle;
@@ -90,38 +98,51 @@ export interface FilterPlace {
 
 /** A u32 filter (`tc filter add ... u32 match ip dst 10.0.0.0/24 classid 1:10`). */
 export interface U32FilterSpec extends FilterPlace {
+  /** The filter kind. */
   kind: "u32";
   /** IPv4 matches, and/or raw keys. */
   match?: U32IpMatch;
+  /** Raw keys, after the IPv4 matches. */
   keys?: U32Key[];
 }
 
 /** A matchall filter (`tc filter add ... matchall action drop`). */
 export interface MatchallFilterSpec extends FilterPlace {
+  /** The filter kind. */
   kind: "matchall";
+  /** Only in hardware (`skip_sw`). */
   skipSw?: boolean;
+  /** Never in hardware (`skip_hw`). */
   skipHw?: boolean;
 }
 
 /** A basic filter without ematches (`tc filter add ... basic classid 1:10`). */
 export interface BasicFilterSpec extends FilterPlace {
+  /** The filter kind. */
   kind: "basic";
 }
 
 /** A flower filter (`tc filter add ... flower ip_proto tcp dst_ip 10.0.0.0/24 dst_port 80`). */
 export interface FlowerFilterSpec extends FilterPlace {
+  /** The filter kind. */
   kind: "flower";
   /** "tcp", "udp", "sctp", "icmp", "icmpv6", or a number. */
   ipProto?: "tcp" | "udp" | "sctp" | "icmp" | "icmpv6" | number;
+  /** Destination MAC ("aa:bb:cc:dd:ee:ff"). */
   dstMac?: string;
+  /** Source MAC. */
   srcMac?: string;
   /** An IPv4 or IPv6 address or prefix (the filter's protocol must be ip or ipv6). */
   dstIp?: string;
+  /** Source address or prefix. */
   srcIp?: string;
   /** Needs ipProto tcp, udp or sctp. */
   dstPort?: number;
+  /** Source port; needs ipProto tcp, udp or sctp. */
   srcPort?: number;
+  /** Only in hardware (`skip_sw`). */
   skipSw?: boolean;
+  /** Never in hardware (`skip_hw`). */
   skipHw?: boolean;
 }
 

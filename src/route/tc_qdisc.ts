@@ -42,6 +42,7 @@ export interface QdiscPlace {
 
 /** htb qdisc parameters (`tc qdisc add ... htb default 20 r2q 10`). */
 export interface HtbQdiscParams {
+  /** The qdisc kind. */
   kind: "htb";
   /** Class minor that unclassified traffic goes to: hexadecimal text like tc ("20"), or a number. */
   default?: string | number;
@@ -53,44 +54,65 @@ export interface HtbQdiscParams {
 
 /** tbf parameters (`tc qdisc add ... tbf rate 1mbit burst 10kb latency 50ms`). */
 export interface TbfParams {
+  /** The qdisc kind. */
   kind: "tbf";
+  /** Token rate ("1mbit"). */
   rate: Rate;
+  /** Bucket size ("10kb"). */
   burst: Size;
   /** Queue size in bytes; give this or `latency`. */
   limit?: Size;
   /** Longest time a packet may wait; give this or `limit`. */
   latency?: Time;
+  /** Peak rate, with `mtu`. */
   peakrate?: Rate;
   /** Needed with `peakrate` (minburst). */
   mtu?: Size;
+  /** Smallest packet size accounted. */
   mpu?: Size;
+  /** Bytes added to every packet's size. */
   overhead?: number;
+  /** "ethernet" (the default) or "atm" (cells). */
   linklayer?: LinkLayer;
 }
 
 /** pfifo / bfifo / pfifo_head_drop parameters: a limit in packets (pfifo) or bytes (bfifo). */
 export interface FifoParams {
+  /** The qdisc kind. */
   kind: "pfifo" | "bfifo" | "pfifo_head_drop";
+  /** Packets (pfifo, pfifo_head_drop) or bytes (bfifo); the kernel's default (txqueuelen) when absent. */
   limit?: number;
 }
 
 /** fq_codel parameters (`tc qdisc add ... fq_codel limit 10240 target 5ms ecn`). */
 export interface FqCodelParams {
+  /** The qdisc kind. */
   kind: "fq_codel";
+  /** Packets the qdisc holds. */
   limit?: number;
+  /** Number of flow queues. */
   flows?: number;
+  /** Acceptable queue delay ("5ms"). */
   target?: Time;
+  /** Width of the moving window ("100ms"). */
   interval?: Time;
+  /** Bytes dequeued per flow per round. */
   quantum?: Size;
+  /** Mark ECN-capable packets instead of dropping them. */
   ecn?: boolean;
+  /** Delay above which packets are CE-marked. */
   ceThreshold?: Time;
+  /** Bytes the qdisc may use. */
   memoryLimit?: Size;
+  /** Packets dropped at once when over limit. */
   dropBatch?: number;
 }
 
 /** prio parameters (`tc qdisc add ... prio bands 3 priomap 1 2 2 2 ...`). */
 export interface PrioParams {
+  /** The qdisc kind. */
   kind: "prio";
+  /** Number of bands (3 by default, as tc). */
   bands?: number;
   /** Band numbers for priorities 0, 1, ...; the rest keep tc's default map (1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1). */
   priomap?: number[];
@@ -98,21 +120,31 @@ export interface PrioParams {
 
 /** netem parameters (`tc qdisc add ... netem delay 100ms 10ms loss 1%`); percentages 0..100. */
 export interface NetemParams {
+  /** The qdisc kind. */
   kind: "netem";
+  /** Added delay ("100ms"). */
   delay?: Time;
+  /** Random variation of the delay. */
   jitter?: Time;
+  /** Percentage of packets lost. */
   loss?: number;
+  /** Percentage duplicated. */
   duplicate?: number;
+  /** Percentage corrupted. */
   corrupt?: number;
+  /** Percentage sent at once (out of order); needs a delay. */
   reorder?: number;
+  /** Reorder every gap-th packet (1 with reorder, as tc). */
   gap?: number;
   /** Packets (1000 by default, as tc). */
   limit?: number;
+  /** Rate limit ("10mbit"). */
   rate?: Rate;
 }
 
 /** ingress and clsact: no parameters, their fixed place (ffff:fff1) and handle (ffff:). */
 export interface IngressParams {
+  /** The qdisc kind. */
   kind: "ingress" | "clsact";
 }
 
@@ -131,24 +163,33 @@ export type QdiscSpec =
 
 /** htb class parameters (`tc class add ... htb rate 10mbit ceil 20mbit burst 15k prio 1`). */
 export interface HtbClassSpec {
+  /** The device. */
   dev: Device;
   /** The qdisc ("1:") or parent class ("1:1"). */
   parent: TcHandle;
   /** The class's id, "1:10". */
   classid: TcHandle;
+  /** The class kind. */
   kind: "htb";
+  /** Guaranteed rate ("10mbit"). */
   rate: Rate;
   /** Defaults to `rate`, as tc. */
   ceil?: Rate;
   /** Defaults to rate / HZ + mtu, as tc. */
   burst?: Size;
+  /** Defaults to ceil / HZ + mtu, as tc. */
   cburst?: Size;
+  /** Priority for spare bandwidth (0 first). */
   prio?: number;
+  /** Bytes served per round (the kernel derives it from r2q when absent). */
   quantum?: number;
   /** Largest packet the rate table accounts for (1600 by default, as tc). */
   mtu?: number;
+  /** Smallest packet size accounted. */
   mpu?: number;
+  /** Bytes added to every packet's size. */
   overhead?: number;
+  /** "ethernet" (the default) or "atm" (cells). */
   linklayer?: LinkLayer;
 }
 
