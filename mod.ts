@@ -4,7 +4,8 @@
  * runtime's built-in FFI. Requests, acks, dumps, multicast groups and extended-ack errors, typed,
  * with decoded messages arriving through an async iterator.
  *
- * Needs `--allow-ffi` on Deno (and `--allow-read` for `netns` names).
+ * Needs `--allow-ffi` on Deno, and only that: the library calls libc directly, which Deno's other
+ * permissions do not see (a `netns` name works without `--allow-read`).
  *
  * @example
  * ```ts ignore

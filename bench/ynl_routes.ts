@@ -21,6 +21,7 @@ import {
 } from "../mod.ts";
 import { family } from "../src/ynl/mod.ts";
 import { rtRoute } from "../src/ynl/rt_route.ts";
+import { interleave } from "./_interleave.ts";
 
 const [netns, iterationsArg] = process.argv.slice(2);
 const iterations = Number(iterationsArg ?? 10);
@@ -62,31 +63,4 @@ async function typedStream(): Promise<number> {
   return routes.length;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-const ways = { receive, raw, typed, typedStream };
-const times: Record<string, number[]> = { receive: [], raw: [], typed: [], typedStream: [] };
-let routes = 0;
-for (const way of Object.values(ways)) await way(); // warm-up: JIT and the kernel's caches
-for (let i = 0; i < iterations; i++) {
-  for (const [name, way] of Object.entries(ways)) {
-    const t0 = performance.now();
-    const count = await way();
-    times[name].push(performance.now() - t0);
-    if (routes !== 0 && count !== routes) {
-      throw new Error(`${name} saw ${count} routes, not ${routes}`);
-    }
-    routes = count;
-  }
-}
-
-console.log(JSON.stringify({
-  runtime: "Deno" in globalThis ? "deno" : "bun",
-  routes,
-  ms: Object.fromEntries(
-    Object.entries(times).map(([name, xs]) => [name, { median: median(xs), min: Math.min(...xs) }]),
-  ),
-}));
+await interleave({ receive, raw, typed, typedStream }, iterations);

@@ -11,7 +11,15 @@ import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
 
-/** A link as callers name it: its name, or its index. */
+/**
+ * A link as callers name it: its name (`"eth0"`) or its index (`2`).
+ *
+ * @example
+ * ```ts
+ * import type { LinkRef } from "@netlink/netlink/route";
+ * const byName: LinkRef = "eth0", byIndex: LinkRef = 2;
+ * ```
+ */
 export type LinkRef = string | number;
 
 const ENODEV = 19;
@@ -124,4 +132,18 @@ export class Context {
     }
     return explain(err, `link ${ref}`);
   }
+}
+
+const contexts = new WeakMap<object, Context>();
+
+/** Registers the context of a client, for the parts built on it. */
+export function register(client: object, ctx: Context): void {
+  contexts.set(client, ctx);
+}
+
+/** The context of a client; a TypeError for anything else. */
+export function contextOf(client: object): Context {
+  const ctx = contexts.get(client);
+  if (ctx === undefined) throw new TypeError("expected a RouteClient (from openRoute())");
+  return ctx;
 }

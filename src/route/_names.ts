@@ -1,6 +1,9 @@
 // The names `ip` gives rtnetlink's numbers (iproute2's rt_scopes, rt_protos, rt_tables and its
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
+import { rtNeigh } from "../ynl/rt_neigh.ts";
+import { rtRoute } from "../ynl/rt_route.ts";
+
 /** A two-way table between names and numbers. */
 export class Names<N extends string> {
   readonly #byValue = new Map<number, N>();
@@ -80,21 +83,8 @@ export const TABLES = new Names("routing table", {
   local: 255,
 });
 
-/** Route types (RTN_*). */
-export const ROUTE_TYPES = new Names("route type", {
-  unspec: 0,
-  unicast: 1,
-  local: 2,
-  broadcast: 3,
-  anycast: 4,
-  multicast: 5,
-  blackhole: 6,
-  unreachable: 7,
-  prohibit: 8,
-  throw: 9,
-  nat: 10,
-  xresolve: 11,
-});
+/** Route types (RTN_*), as rt-route's spec names them. */
+export const ROUTE_TYPES = new Names("route type", rtRoute.enums["rtm-type"].entries);
 
 /** Operational states (IF_OPER_*), lowercase. */
 export const OPERSTATES = new Names("operstate", {
@@ -107,18 +97,11 @@ export const OPERSTATES = new Names("operstate", {
   up: 6,
 });
 
-/** Neighbour states (NUD_*): one bit each; 0 is "none". */
+/** Neighbour states (NUD_*), as rt-neigh's spec names them: one bit each; 0 is "none". */
 export const NEIGH_STATES = new Names("neighbour state", {
   none: 0,
-  incomplete: 1,
-  reachable: 2,
-  stale: 4,
-  delay: 8,
-  probe: 16,
-  failed: 32,
-  noarp: 64,
-  permanent: 128,
-}, { noarp: 64 });
+  ...rtNeigh.enums["nud-state"].entries,
+});
 
 /** Address families as `ip -j` names them. */
 export const FAMILIES = new Names("address family", {
@@ -135,6 +118,7 @@ export type FlagTable = readonly (readonly [name: string, bit: number])[];
 /** The names of the bits set in `value`, in table order; unnamed bits as "0x..." strings. */
 export function flagNames(table: FlagTable, value: number): string[] {
   const names: string[] = [];
+  if (value === 0) return names;
   let rest = value >>> 0;
   for (const [name, bit] of table) {
     if (rest & bit) {
@@ -221,3 +205,20 @@ export const NEIGH_FLAGS: FlagTable = [
   ["sticky", 0x40],
   ["router", 0x80],
 ];
+
+/**
+ * The base of the objects the API returns: the typed layer's decoding is kept as `raw`, a getter
+ * on a private field, so printing or serializing an object shows what `ip -j` shows (and V8 and
+ * JSC build these faster than objects given a non-enumerable property one by one).
+ */
+export class WithRaw<R> {
+  readonly #raw: R;
+  /** Keeps `raw`. */
+  constructor(raw: R) {
+    this.#raw = raw;
+  }
+  /** Everything the kernel sent, as the typed layer decodes it. */
+  get raw(): R {
+    return this.#raw;
+  }
+}

@@ -9,8 +9,9 @@ import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
-import type { Context, LinkRef } from "./_context.ts";
-import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES } from "./_names.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 
 /** An address as the typed layer decodes it. */
 export type RawAddress = DumpReply<typeof rtAddr, "getaddr">;
@@ -105,15 +106,17 @@ export interface AddressFilter {
 
 const FOREVER = 0xffff_ffff;
 
+// Named as the interface is, for console.log.
+const AddressObject = class Address extends WithRaw<RawAddress> {};
+
 /** Turns a typed address into an {@linkcode Address}, with link names from `names`. */
 export function toAddress(raw: RawAddress, names: Map<number, string>): Address {
   const local = raw.local ?? raw.address;
   const flags = raw.flags ?? raw.ifaFlags;
   const cache = raw.cacheinfo;
-  const out: Record<string, unknown> = {
-    family: raw.ifaFamily === 10 ? "inet6" : "inet",
-    index: raw.ifaIndex,
-  };
+  const out = new AddressObject(raw) as unknown as Record<string, unknown>;
+  out.family = raw.ifaFamily === 10 ? "inet6" : "inet";
+  out.index = raw.ifaIndex;
   const dev = names.get(raw.ifaIndex);
   if (dev !== undefined) out.dev = dev;
   out.address = local === undefined ? "" : formatIP(local);
@@ -129,7 +132,6 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
   out.preferredLifetime = cache === undefined || cache.ifaPrefered === FOREVER
     ? Infinity
     : cache.ifaPrefered;
-  out.raw = raw;
   return out as unknown as Address;
 }
 
@@ -174,9 +176,9 @@ function familyNumber(family: string | undefined): number {
 export class Addresses {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

@@ -8,7 +8,7 @@
 import { NETLINK_ROUTE } from "../constants.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
-import { Context } from "./_context.ts";
+import { Context, register } from "./_context.ts";
 import { Addresses } from "./address.ts";
 import { Links } from "./link.ts";
 import { monitor, type MonitorObject, type MonitorOptions, type RouteEvent } from "./monitor.ts";
@@ -81,11 +81,12 @@ export class RouteClient implements AsyncDisposable {
     this.socket = socket;
     this.#ctx = new Context(socket);
     this.#ownsSocket = ownsSocket;
-    this.link = new Links(this.#ctx);
-    this.addr = new Addresses(this.#ctx);
-    this.route = new Routes(this.#ctx);
-    this.neigh = new Neighbours(this.#ctx);
-    this.rule = new Rules(this.#ctx);
+    register(this, this.#ctx);
+    this.link = new Links(this);
+    this.addr = new Addresses(this);
+    this.route = new Routes(this);
+    this.neigh = new Neighbours(this);
+    this.rule = new Rules(this);
   }
 
   /**

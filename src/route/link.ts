@@ -9,8 +9,9 @@ import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
-import type { Context, LinkRef } from "./_context.ts";
-import { flagNames, LINK_FLAGS, Names, OPERSTATES } from "./_names.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
 export type RawLink = DumpReply<typeof rtLink, "getlink">;
@@ -71,8 +72,43 @@ export interface Link {
   readonly portKind?: string;
   /** Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans. */
   readonly portData?: Record<string, unknown>;
+  /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
+  readonly stats?: LinkStats;
   /** Everything the kernel sent, as the typed layer decodes it. */
   readonly raw: RawLink;
+}
+
+/**
+ * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * const { rxBytes, txBytes } = (await ip.link.get("eth0")).stats!;
+ * ```
+ */
+export interface LinkStats {
+  /** Bytes received. */
+  readonly rxBytes: number;
+  /** Packets received. */
+  readonly rxPackets: number;
+  /** Receive errors. */
+  readonly rxErrors: number;
+  /** Packets dropped on receive. */
+  readonly rxDropped: number;
+  /** Multicast packets received. */
+  readonly multicast: number;
+  /** Bytes sent. */
+  readonly txBytes: number;
+  /** Packets sent. */
+  readonly txPackets: number;
+  /** Transmit errors. */
+  readonly txErrors: number;
+  /** Packets dropped on transmit. */
+  readonly txDropped: number;
+  /** Collisions. */
+  readonly collisions: number;
 }
 
 /**
@@ -178,11 +214,14 @@ interface KindFields {
   readonly macs?: readonly string[];
   readonly names?: Readonly<Record<string, Names<string>>>;
   readonly booleans?: readonly string[];
+  /** Options that hold a link's index, which may be given as its name. */
+  readonly links?: readonly string[];
 }
 
 const KINDS: Record<string, KindFields> = {
   vxlan: {
     ips: ["group", "local", "group6", "local6"],
+    links: ["link"],
     booleans: [
       "learning",
       "proxy",
@@ -275,6 +314,9 @@ function linkFlags(flags: number, lowerDown: boolean): string[] {
   return names;
 }
 
+// Named as the interface is, for console.log.
+const LinkObject = class Link extends WithRaw<RawLink> {};
+
 /**
  * Turns a typed link into a {@linkcode Link}; `lowerUp` tells whether the link it sits on
  * (IFLA_LINK, in this namespace) is up: `ip` adds "M-DOWN" to the flags when it is not.
@@ -286,14 +328,13 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   const data = info?.data;
   const portData = info?.slaveData;
   const flags = raw.ifiFlags;
-  const link: Record<string, unknown> = {
-    index: raw.ifiIndex,
-    name: raw.ifname ?? "",
-    flags: linkFlags(flags, lowerUp === false),
-    up: (flags & IFF_UP) !== 0,
-    operstate: OPERSTATES.name(raw.operstate ?? 0),
-    mtu: raw.mtu ?? 0,
-  };
+  const link = new LinkObject(raw) as unknown as Record<string, unknown>;
+  link.index = raw.ifiIndex;
+  link.name = raw.ifname ?? "";
+  link.flags = linkFlags(flags, lowerUp === false);
+  link.up = (flags & IFF_UP) !== 0;
+  link.operstate = OPERSTATES.name(raw.operstate ?? 0);
+  link.mtu = raw.mtu ?? 0;
   if (raw.txqlen !== undefined) link.txqlen = raw.txqlen;
   if (raw.address !== undefined) link.address = formatMAC(raw.address);
   if (raw.broadcast !== undefined) link.broadcast = formatMAC(raw.broadcast);
@@ -305,6 +346,21 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   if (data !== undefined && !(data instanceof Uint8Array)) {
     link.data = readData(KINDS[kind!], data as Record<string, unknown>);
   }
+  const counters = raw.stats64;
+  if (counters !== undefined) {
+    link.stats = {
+      rxBytes: Number(counters.rxBytes),
+      rxPackets: Number(counters.rxPackets),
+      rxErrors: Number(counters.rxErrors),
+      rxDropped: Number(counters.rxDropped),
+      multicast: Number(counters.multicast),
+      txBytes: Number(counters.txBytes),
+      txPackets: Number(counters.txPackets),
+      txErrors: Number(counters.txErrors),
+      txDropped: Number(counters.txDropped),
+      collisions: Number(counters.collisions),
+    };
+  }
   if (portKind !== undefined) link.portKind = portKind;
   if (portData !== undefined && !(portData instanceof Uint8Array)) {
     link.portData = readData(
@@ -312,7 +368,6 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
       portData as Record<string, unknown>,
     );
   }
-  link.raw = raw;
   return link as unknown as Link;
 }
 
@@ -366,9 +421,9 @@ function netnsAttributes(ref: NetnsRef, field: string): Record<string, unknown> 
 export class Links {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**
@@ -387,7 +442,7 @@ export class Links {
     const master = filter.master === undefined
       ? undefined
       : await ctx.ifindex(filter.master, "master");
-    const request: Record<string, unknown> = { extMask: 8 };
+    const request: Record<string, unknown> = {};
     if (master !== undefined) request.master = master;
     if (filter.kind !== undefined) request.linkinfo = { kind: String(filter.kind) };
     const raws = await ctx.run("link list", () => ctx.link.dump("getlink", request as never));
@@ -418,8 +473,8 @@ export class Links {
   async get(ref: LinkRef): Promise<Link> {
     const ctx = this.#ctx;
     const request = typeof ref === "number"
-      ? { ifiIndex: await ctx.ifindex(ref), extMask: 8 }
-      : { ifname: checkName(ref, "link"), extMask: 8 };
+      ? { ifiIndex: await ctx.ifindex(ref) }
+      : { ifname: checkName(ref, "link") };
     let raw: RawLink;
     try {
       raw = await ctx.link.do("getlink", request);
@@ -463,7 +518,7 @@ export class Links {
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
     const data: Record<string, unknown> = spec.data === undefined
       ? {}
-      : writeData(KINDS[spec.kind], spec.data, "data");
+      : writeData(KINDS[spec.kind], await this.#linkNames(KINDS[spec.kind], spec.data), "data");
     if (spec.peer !== undefined) {
       if (spec.kind !== "veth") {
         throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
@@ -517,7 +572,8 @@ export class Links {
           throw new TypeError(`data: link ${ref} has no kind to set options of`);
         }
         linkinfo.kind = current.kind;
-        linkinfo.data = writeData(KINDS[current.kind], settings.data, "data");
+        const fields = KINDS[current.kind];
+        linkinfo.data = writeData(fields, await this.#linkNames(fields, settings.data), "data");
       }
       if (settings.portData !== undefined) {
         if (current?.slaveKind === undefined) {
@@ -553,6 +609,18 @@ export class Links {
     const index = await ctx.ifindex(ref, "link");
     await ctx.run(`link delete ${ref}`, () => ctx.link.do("dellink", { ifiIndex: index }));
     ctx.names.delete(index);
+  }
+
+  /** Kind options naming links by name, with their indexes instead. */
+  async #linkNames(fields: KindFields | undefined, data: Record<string, unknown>) {
+    if (typeof data !== "object" || data === null) throw new TypeError("data must be an object");
+    const out = { ...data };
+    for (const key of fields?.links ?? []) {
+      if (typeof out[key] === "string") {
+        out[key] = await this.#ctx.ifindex(out[key] as string, `data.${key}`);
+      }
+    }
+    return out;
   }
 
   async #settings(settings: LinkSettings, where: string): Promise<Record<string, unknown>> {

@@ -22,11 +22,48 @@
  * @module
  */
 
+export type { LinkRef } from "./_context.ts";
 export * from "./address.ts";
+export {
+  type Address,
+  Addresses,
+  type AddressFilter,
+  type AddressOptions,
+  type RawAddress,
+  type Scope,
+} from "./address.ts";
 export * from "./client.ts";
-export * from "./link.ts";
-export * from "./monitor.ts";
-export * from "./neighbour.ts";
-export * from "./route.ts";
-export * from "./rule.ts";
+export {
+  type Link,
+  type LinkFilter,
+  Links,
+  type LinkSettings,
+  type LinkStats,
+  type NetnsRef,
+  type NewLink,
+  type Operstate,
+  type RawLink,
+} from "./link.ts";
+export type { MonitorObject, MonitorOptions, RouteEvent } from "./monitor.ts";
+export {
+  type Neighbour,
+  type NeighbourFilter,
+  Neighbours,
+  type NeighbourState,
+  type NewNeighbour,
+  type RawNeighbour,
+} from "./neighbour.ts";
+export {
+  type NewRoute,
+  type NextHop,
+  type RawRoute,
+  type Route,
+  type RouteFilter,
+  type RouteLookup,
+  type RouteProtocol,
+  Routes,
+  type RouteType,
+  type TableName,
+} from "./route.ts";
+export { type NewRule, type RawRule, type Rule, type RuleAction, Rules } from "./rule.ts";
 export * from "./tc.ts";

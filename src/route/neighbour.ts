@@ -8,8 +8,9 @@ import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
-import type { Context, LinkRef } from "./_context.ts";
-import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES } from "./_names.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
 export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
@@ -93,19 +94,20 @@ export interface NeighbourFilter {
   family?: "inet" | "inet6";
 }
 
+// Named as the interface is, for console.log.
+const NeighbourObject = class Neighbour extends WithRaw<RawNeighbour> {};
+
 /** Turns a typed neighbour into a {@linkcode Neighbour}, with link names from `names`. */
 export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neighbour {
-  const out: Record<string, unknown> = {
-    family: FAMILIES.name(raw.ndmFamily),
-    index: raw.ndmIfindex,
-  };
+  const out = new NeighbourObject(raw) as unknown as Record<string, unknown>;
+  out.family = FAMILIES.name(raw.ndmFamily);
+  out.index = raw.ndmIfindex;
   const dev = names.get(raw.ndmIfindex);
   if (dev !== undefined) out.dev = dev;
   out.address = raw.dst === undefined ? "" : formatIP(raw.dst);
   if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
   out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
   out.flags = flagNames(NEIGH_FLAGS, raw.ndmFlags as unknown as number);
-  out.raw = raw;
   return out as unknown as Neighbour;
 }
 
@@ -122,9 +124,9 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
 export class Neighbours {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

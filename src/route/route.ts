@@ -10,7 +10,7 @@ import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import { codecOf, decodeAttributes, encodeAttributes } from "../ynl/_codec.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
-import type { Context, LinkRef } from "./_context.ts";
+import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {
   FAMILIES,
   flagNames,
@@ -20,8 +20,10 @@ import {
   ROUTE_TYPES,
   SCOPES,
   TABLES,
+  WithRaw,
 } from "./_names.ts";
 import type { Scope } from "./address.ts";
+import type { RouteClient } from "./client.ts";
 
 /** A route as the typed layer decodes it. */
 export type RawRoute = DumpReply<typeof rtRoute, "getroute">;
@@ -86,7 +88,7 @@ export interface NextHop {
   /** Weight, 1..256 (default 1). */
   weight?: number;
   /** RTNH_F_* names ("onlink", "linkdown", "dead"...). */
-  flags?: string[];
+  flags?: readonly string[];
 }
 
 /**
@@ -126,8 +128,8 @@ export interface Route {
   readonly metric?: number;
   /** TOS / DSCP byte. */
   readonly tos?: number;
-  /** RTNH_F_* names ("onlink", "linkdown", "offload"...). */
-  readonly flags: string[];
+  /** RTNH_F_* names ("onlink", "linkdown", "offload"...); frozen when empty. */
+  readonly flags: readonly string[];
   /** The paths of a multipath route. */
   readonly nexthops?: NextHop[];
   /** Path MTU (RTAX_MTU), when set. */
@@ -229,6 +231,8 @@ export interface RouteLookup {
 }
 
 const codec = codecOf(rtRoute);
+// Shared by the routes without flags (nearly all): one array less per route to build and collect.
+const NO_FLAGS: readonly string[] = Object.freeze([]);
 
 function hostBits(address: Uint8Array, length: number): boolean {
   for (let bit = length; bit < address.length * 8; bit++) {
@@ -272,14 +276,16 @@ function decodeMultipath(bytes: Uint8Array, names: Map<number, string>): NextHop
   return hops;
 }
 
+// Named as the interface is, for console.log.
+const RouteObject = class Route extends WithRaw<RawRoute> {};
+
 /** Turns a typed route into a {@linkcode Route}, with link names from `names`. */
 export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   const family = raw.rtmFamily;
-  const out: Record<string, unknown> = {
-    family: FAMILIES.name(family),
-    type: typeof raw.rtmType === "number" ? ROUTE_TYPES.name(raw.rtmType) : raw.rtmType,
-    dst: prefixText(family, raw.dst, raw.rtmDstLen),
-  };
+  const out = new RouteObject(raw) as unknown as Record<string, unknown>;
+  out.family = FAMILIES.name(family);
+  out.type = typeof raw.rtmType === "number" ? ROUTE_TYPES.name(raw.rtmType) : raw.rtmType;
+  out.dst = prefixText(family, raw.dst, raw.rtmDstLen);
   if (raw.src !== undefined || raw.rtmSrcLen) out.src = prefixText(family, raw.src, raw.rtmSrcLen);
   out.table = TABLES.name(raw.table ?? raw.rtmTable);
   out.protocol = PROTOCOLS.name(raw.rtmProtocol);
@@ -293,10 +299,10 @@ export function toRoute(raw: RawRoute, names: Map<number, string>): Route {
   if (raw.prefsrc !== undefined) out.prefsrc = formatIP(raw.prefsrc);
   if (raw.priority !== undefined) out.metric = raw.priority;
   if (raw.rtmTos) out.tos = raw.rtmTos;
-  out.flags = flagNames(ROUTE_FLAGS, raw.rtmFlags & 0xff);
+  const flags = raw.rtmFlags & 0xff;
+  out.flags = flags === 0 ? NO_FLAGS : flagNames(ROUTE_FLAGS, flags);
   if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
-  out.raw = raw;
   return out as unknown as Route;
 }
 
@@ -328,9 +334,9 @@ function tableNumber(table: TableName | number, field = "table"): number {
 export class Routes {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

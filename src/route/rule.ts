@@ -8,8 +8,9 @@ import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtRule } from "../ynl/rt_rule.ts";
-import type { Context } from "./_context.ts";
-import { FAMILIES, Names, TABLES } from "./_names.ts";
+import { type Context, contextOf } from "./_context.ts";
+import { FAMILIES, Names, TABLES, WithRaw } from "./_names.ts";
+import type { RouteClient } from "./client.ts";
 import type { TableName } from "./route.ts";
 
 /** A rule as the typed layer decodes it. */
@@ -102,6 +103,9 @@ export interface NewRule {
   goto?: number;
 }
 
+// Named as the interface is, for console.log.
+const RuleObject = class Rule extends WithRaw<RawRule> {};
+
 /** Turns a typed rule into a {@linkcode Rule}. */
 export function toRule(raw: RawRule): Rule {
   const family = raw.family === 10 ? "inet6" : "inet";
@@ -112,11 +116,10 @@ export function toRule(raw: RawRule): Rule {
       ? formatIP(bytes)
       : `${formatIP(bytes)}/${length}`;
   const action = typeof raw.action === "number" ? raw.action : ACTIONS.value(raw.action, "action");
-  const out: Record<string, unknown> = {
-    family,
-    priority: raw.priority ?? 0,
-    action: ACTIONS.name(action),
-  };
+  const out = new RuleObject(raw) as unknown as Record<string, unknown>;
+  out.family = family;
+  out.priority = raw.priority ?? 0;
+  out.action = ACTIONS.name(action);
   const table = raw.table ?? raw.headerTable;
   if (action === 1 && table) out.table = TABLES.name(table);
   out.from = prefix(raw.src, raw.srcLen);
@@ -127,7 +130,6 @@ export function toRule(raw: RawRule): Rule {
   if (raw.oifname !== undefined) out.oif = raw.oifname;
   if (raw.tos) out.tos = raw.tos;
   if (raw.goto !== undefined) out.goto = raw.goto;
-  out.raw = raw;
   return out as unknown as Rule;
 }
 
@@ -151,9 +153,9 @@ function integer(value: unknown, field: string, max: number): number {
 export class Rules {
   readonly #ctx: Context;
 
-  /** Used by the client; get one from `openRoute()`. */
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** The client's; get one from `openRoute()`. */
+  constructor(client: RouteClient) {
+    this.#ctx = contextOf(client);
   }
 
   /**

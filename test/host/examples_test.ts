@@ -22,10 +22,10 @@ test("examples/raw_request.ts gets the kernel's extended ack, then makes a veth 
 
 test("examples/watch_links.ts prints links appearing, and stops after its seconds", async () => {
   using ns = new Netns();
-  const watching = runExample("watch_links.ts", ["3"], {
+  const watching = runExample("watch_links.ts", ["6"], {
     prefix: ["ip", "netns", "exec", ns.name],
   });
-  await new Promise((r) => setTimeout(r, 1500)); // past the runtime's start-up
+  await new Promise((r) => setTimeout(r, 3000)); // past the runtime's start-up, on a busy machine
   ns.ip("link", "add", "wx0", "type", "veth", "peer", "name", "wx1");
   const { status, stdout, stderr } = await watching;
   assert.equal(status, 0, stderr);

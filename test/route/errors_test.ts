@@ -1,0 +1,113 @@
+// Errors that say what to do: EPERM names the capability, an unknown link name says so, the
+// kernel's extended-ack text is kept, and bad values are refused before any request.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { test } from "node:test";
+import { NetlinkError } from "../../src/errors.ts";
+import { openRoute } from "../../src/route/mod.ts";
+import { Netns } from "../host/_netns.ts";
+
+test("EPERM says CAP_NET_ADMIN: run as root", () => {
+  using ns = new Netns();
+  const child = new URL("./_eperm_child.ts", import.meta.url).pathname;
+  const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const runtime = isBun
+    ? [process.execPath, child, ns.name]
+    : [process.execPath, "run", "-A", child, ns.name];
+  // Root without CAP_NET_ADMIN (CAP_SYS_ADMIN kept, to enter the namespace).
+  const out = execFileSync("setpriv", [
+    "--inh-caps=-net_admin",
+    "--bounding-set=-net_admin",
+    ...runtime,
+  ], {
+    encoding: "utf8",
+  });
+  assert.match(
+    out.trim(),
+    /^NetlinkError: EPERM: link add nope0: .*needs CAP_NET_ADMIN: run as root/,
+  );
+});
+
+test("an unknown link name says 'no link named X', wherever a link is named", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const noLink = (err: unknown) => {
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, "ENODEV");
+    assert.match(err.message, /^ENODEV: no link named "eth9"$/);
+    return true;
+  };
+  await assert.rejects(ip.link.get("eth9"), noLink);
+  await assert.rejects(ip.link.set("eth9", { up: true }), noLink);
+  await assert.rejects(ip.link.delete("eth9"), noLink);
+  await assert.rejects(ip.addr.add("eth9", "10.0.0.1/24"), noLink);
+  await assert.rejects(ip.addr.list({ dev: "eth9" }), noLink);
+  await assert.rejects(ip.route.add({ dst: "10.0.0.0/24", dev: "eth9" }), noLink);
+  await assert.rejects(
+    ip.neigh.add({ dev: "eth9", address: "10.0.0.2", lladdr: "02:00:00:00:00:02" }),
+    noLink,
+  );
+  await assert.rejects(ip.link.add({ name: "x0", kind: "macvlan", link: "eth9" }), noLink);
+  await assert.rejects(ip.link.get(4242), /^NetlinkError: ENODEV: no link with index 4242$/);
+});
+
+test("the kernel's extended-ack text is kept, after what failed", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(
+    ip.route.add({ dst: "10.9.0.0/16", gateway: "192.0.2.1" }),
+    (err: unknown) => {
+      assert.ok(err instanceof NetlinkError);
+      assert.equal(err.code, "ENETUNREACH");
+      assert.equal(err.detail, "route add 10.9.0.0/16: Nexthop has invalid gateway");
+      return true;
+    },
+  );
+  await assert.rejects(
+    ip.link.add({ name: "k0", kind: "nosuchkind" }),
+    /EOPNOTSUPP: link add k0: .*/,
+  );
+});
+
+test("bad values are refused before any request, naming the field", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(
+    ip.addr.add("lo", "10.0.0.300/24"),
+    /^TypeError: address: "10.0.0.300\/24" is not a prefix/,
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "10.0.0.0/24", gateway: "10.0.0" }),
+    /^TypeError: gateway: "10.0.0"/,
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "10.0.0.0/24", table: "mian" as never }),
+    /table: "mian" is not a routing table: one of/,
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "10.0.0.0/24", type: "blackhol" as never }),
+    /type: "blackhol" is not a route type/,
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "2001:db8::/32", gateway: "10.0.0.1" }),
+    /gateway: 10.0.0.1 is not of the destination's family/,
+  );
+  await assert.rejects(
+    ip.link.set("lo", { address: "aa:bb" }),
+    /^TypeError: address: "aa:bb" is not a MAC address/,
+  );
+  await assert.rejects(ip.link.set("lo", { mtu: -1 }), /^TypeError: mtu: -1 is not an integer/);
+  await assert.rejects(
+    ip.neigh.add({ dev: "lo", address: "10.0.0.2", state: "permanant" as never }),
+    /state: "permanant" is not a neighbour state/,
+  );
+  await assert.rejects(
+    ip.link.add({ name: "a name with spaces", kind: "veth" }),
+    /name: "a name with spaces" is not a link name/,
+  );
+  await assert.rejects(
+    ip.link.add({ name: "m0", kind: "macvlan", link: "lo", data: { mode: "bridgee" } }),
+    /data.mode: "bridgee" is not a macvlan mode: one of private, vepa, bridge, passthru, source/,
+  );
+});

@@ -1,0 +1,97 @@
+// Link kinds the test host's kernel lacks (vlan, bond, ipvlan, wireguard), through a fake
+// transport: what link.add() sends, decoded with the rt-link codec, and what link.get() makes of
+// such a link as the kernel would send it. (veth, bridge, vxlan and macvlan are tested live.)
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NETLINK_ROUTE, RTM_GETLINK, RTM_NEWLINK } from "../../src/constants.ts";
+import type { Message } from "../../src/message.ts";
+import { openRoute } from "../../src/route/mod.ts";
+import { NetlinkSocket } from "../../src/socket.ts";
+import { codecOf, decodePayload } from "../../src/ynl/_codec.ts";
+import { NetlinkFamily } from "../../src/ynl/family.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
+import { ack, FakeTransport, reply } from "../unit/_fake_transport.ts";
+
+const rtLinkCodec = codecOf(rtLink);
+const decode = (message: Message) =>
+  decodePayload(rtLinkCodec, rtLinkCodec.operation("newlink"), message.payload);
+
+/** A client over a fake kernel that knows one link, eth0 (index 7) and acks every newlink. */
+async function fakeClient(links: Record<string, unknown>[] = []) {
+  const transport = new FakeTransport(NETLINK_ROUTE, { portid: 0 });
+  const socket = new NetlinkSocket(transport);
+  const codec = new NetlinkFamily(rtLink, socket);
+  const known = [{ ifiIndex: 7, ifname: "eth0", ifiFlags: 0 }, ...links];
+  const created: Record<string, unknown>[] = [];
+  transport.onSend = (message: Message, t: FakeTransport) => {
+    if (message.type === RTM_GETLINK) {
+      const asked = decode(message) as { ifname?: string; ifiIndex?: number };
+      const link = known.find((l) =>
+        l.ifname === asked.ifname || (asked.ifiIndex && l.ifiIndex === asked.ifiIndex)
+      );
+      if (link === undefined) t.deliver([ack(message, 19)]);
+      else {t.deliver([
+          reply(message, RTM_NEWLINK, codec.encode("newlink", link).payload!),
+          ack(message),
+        ]);}
+    } else if (message.type === RTM_NEWLINK) {
+      created.push(decode(message));
+      t.deliver([ack(message)]);
+    }
+  };
+  const client = await openRoute({ socket });
+  return { client, created, socket };
+}
+
+test("link.add() sends vlan, bond, ipvlan, macvlan modes by name and wireguard by kind", async () => {
+  const { client, created, socket } = await fakeClient();
+  await client.link.add({
+    name: "eth0.10",
+    kind: "vlan",
+    link: "eth0",
+    data: { id: 10, protocol: "8021ad" },
+  });
+  await client.link.add({
+    name: "bond0",
+    kind: "bond",
+    data: { mode: "active-backup", miimon: 100 },
+  });
+  await client.link.add({ name: "ipv0", kind: "ipvlan", link: "eth0", data: { mode: "l3s" } });
+  await client.link.add({ name: "mv0", kind: "macvlan", link: "eth0", data: { mode: "source" } });
+  await client.link.add({ name: "wg0", kind: "wireguard" });
+  const info = created.map((m) => [m.ifname, m.link, m.linkinfo]);
+  assert.deepEqual(info, [
+    ["eth0.10", 7, { kind: "vlan", data: { id: 10, protocol: "8021ad" } }],
+    ["bond0", undefined, { kind: "bond", data: { mode: 1, miimon: 100 } }],
+    ["ipv0", 7, { kind: "ipvlan", data: { mode: 2 } }],
+    ["mv0", 7, { kind: "macvlan", data: { mode: 16 } }],
+    ["wg0", undefined, { kind: "wireguard" }],
+  ]);
+  socket.close();
+});
+
+test("link.get() names those kinds' modes, as ip -d shows them", async () => {
+  const { client, socket } = await fakeClient([
+    { ifiIndex: 8, ifname: "bond0", ifiFlags: 0, linkinfo: { kind: "bond", data: { mode: 4 } } },
+    {
+      ifiIndex: 9,
+      ifname: "ipv0",
+      ifiFlags: 0,
+      link: 7,
+      linkinfo: { kind: "ipvlan", data: { mode: 1 } },
+    },
+    {
+      ifiIndex: 10,
+      ifname: "v10",
+      ifiFlags: 0,
+      link: 7,
+      linkinfo: { kind: "vlan", data: { id: 10, protocol: "8021q" } },
+    },
+  ]);
+  assert.equal((await client.link.get("bond0")).data!.mode, "802.3ad");
+  assert.equal((await client.link.get("ipv0")).data!.mode, "l3");
+  assert.deepEqual((await client.link.get("v10")).data, { id: 10, protocol: "8021q" });
+  await assert.rejects(client.link.get("nope0"), /no link named "nope0"/);
+  socket.close();
+});

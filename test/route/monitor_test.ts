@@ -1,0 +1,127 @@
+// monitor(): what `ip` commands change arrives as typed events; subscribed before it returns;
+// overruns surfaced; ended by break or an AbortSignal.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { openRoute, type RouteEvent } from "../../src/route/mod.ts";
+import { Netns } from "../host/_netns.ts";
+
+/** Reads events until `done` says it has what it wants (or the signal times out). */
+async function collect(
+  events: AsyncIterableIterator<RouteEvent>,
+  done: (seen: RouteEvent[]) => boolean,
+): Promise<RouteEvent[]> {
+  const seen: RouteEvent[] = [];
+  for await (const event of events) {
+    seen.push(event);
+    if (done(seen)) break;
+  }
+  return seen;
+}
+
+const summary = (e: RouteEvent) =>
+  e.object === "overrun" ? "overrun" : `${e.object} ${e.action} ${
+    e.object === "link"
+      ? e.value.name
+      : e.object === "address"
+      ? `${e.value.address}/${e.value.prefixLength} ${e.value.dev}`
+      : e.object === "route"
+      ? `${e.value.dst} ${e.value.table}`
+      : e.object === "neighbour"
+      ? `${e.value.address} ${e.value.lladdr} ${e.value.state}`
+      : `${e.value.priority} ${e.value.from}`
+  }`;
+
+test("monitor() sees what ip changes: links, addresses, routes, neighbours, rules, new and deleted", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["link", "address", "route", "neighbour", "rule"], {
+    signal: AbortSignal.timeout(10_000),
+  });
+  // No next() yet: what happens from here on is already subscribed to.
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "addr add 10.0.0.1/24 dev a0",
+    "route add 10.5.0.0/16 via 10.0.0.2 table 100",
+    "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev a0",
+    "rule add from 10.10.0.0/16 table 100 pref 100",
+    "route del 10.5.0.0/16 table 100",
+    "rule del pref 100",
+    "addr del 10.0.0.1/24 dev a0",
+    "link del a0",
+  ]);
+  const want = [
+    "link new a0",
+    "address new 10.0.0.1/24 a0",
+    "route new 10.5.0.0/16 100",
+    "neighbour new 10.0.0.5 02:00:00:00:00:05 permanent",
+    "rule new 100 10.10.0.0/16",
+    "route deleted 10.5.0.0/16 100",
+    "rule deleted 100 10.10.0.0/16",
+    "address deleted 10.0.0.1/24 a0",
+    "link deleted a0",
+  ];
+  const seen = (await collect(events, (s) => s.map(summary).includes("link deleted a0"))).map(
+    summary,
+  );
+  // Each wanted event, in order (the kernel adds others: a1's, the local routes...).
+  let at = 0;
+  for (const line of seen) if (line === want[at]) at++;
+  assert.equal(at, want.length, `missing ${want[at]} in:\n${seen.join("\n")}`);
+  // break left the groups.
+  assert.deepEqual(ip.socket.groups, []);
+});
+
+test("monitor() only yields the objects asked for, and one runs at a time per client", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["route"], { signal: AbortSignal.timeout(10_000) });
+  assert.throws(() => ip.monitor(["link"]), /already monitoring/);
+  assert.throws(() => ip.monitor(["links" as never]), /"links" is not one of link, address/);
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "route add 10.9.0.0/16 dev a0",
+  ]);
+  const seen = await collect(
+    events,
+    (s) => s.some((e) => e.object === "route" && e.value.dst === "10.9.0.0/16"),
+  );
+  assert.ok(seen.every((e) => e.object === "route"), seen.map(summary).join("\n"));
+  // The first has ended (break): another may start.
+  const again = ip.monitor(["link"]);
+  await again.return!();
+  assert.deepEqual(ip.socket.groups, []);
+});
+
+test("monitor() ends with the AbortSignal's reason; return() before next() leaves the groups", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const controller = new AbortController();
+  const events = ip.monitor(["link"], { signal: controller.signal });
+  const next = events.next();
+  controller.abort(new Error("stop watching"));
+  await assert.rejects(next, /stop watching/);
+  assert.deepEqual(ip.socket.groups, []);
+  const unused = ip.monitor(["route", "address"]);
+  assert.deepEqual([...ip.socket.groups].sort((a, b) => a - b), [5, 7, 9, 11]);
+  await unused.return!();
+  assert.deepEqual(ip.socket.groups, []);
+});
+
+test("monitor() surfaces an overrun when events come faster than they are read", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);
+  await using ip = await openRoute({ netns: ns.name, receiveBufferSize: 4096 });
+  const events = ip.monitor(["route"], { signal: AbortSignal.timeout(10_000) });
+  const routes = Array.from(
+    { length: 2000 },
+    (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 dev a0`,
+  );
+  ns.ipBatch(routes);
+  const seen = await collect(events, (s) => s.some((e) => e.object === "overrun"));
+  assert.equal(seen.at(-1)!.object, "overrun");
+  assert.ok(seen.length < 2000);
+  assert.ok(ip.socket.overruns >= 1);
+});

@@ -1,0 +1,312 @@
+// Every write of the everyday API, read back with `ip` in a fresh namespace.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { test } from "node:test";
+import { NetlinkError } from "../../src/errors.ts";
+import { openRoute } from "../../src/route/mod.ts";
+import { ip as runIp, Netns } from "../host/_netns.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+test("link.add: a veth pair named, its peer too; bridge, vxlan, macvlan with options", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.link.add({
+    name: "a0",
+    kind: "veth",
+    peer: { name: "a1", mtu: 1300, address: "02:00:00:00:00:a1" },
+  });
+  await ip.link.add({
+    name: "br0",
+    kind: "bridge",
+    up: true,
+    data: { stpState: 1, priority: 0x1000 },
+  });
+  // A vxlan's underlying link by name, as ip takes it ("dev a0").
+  await ip.link.add({
+    name: "vx0",
+    kind: "vxlan",
+    data: { id: 77, port: 4789, group: "239.0.0.7", link: "a0" },
+  });
+  await ip.link.add({ name: "mv0", kind: "macvlan", link: "a0", data: { mode: "bridge" } });
+  const show = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0];
+  const a1 = show("a1");
+  assert.equal(a1.link, "a0");
+  assert.equal(a1.mtu, 1300);
+  assert.equal(a1.address, "02:00:00:00:00:a1");
+  const br = show("br0").linkinfo.info_data;
+  assert.equal(br.stp_state, 1);
+  assert.equal(br.priority, 0x1000);
+  assert.ok(show("br0").flags.includes("UP"));
+  const vx = show("vx0").linkinfo.info_data;
+  assert.deepEqual([vx.id, vx.port, vx.group, vx.link], [77, 4789, "239.0.0.7", "a0"]);
+  assert.equal(show("mv0").linkinfo.info_data.mode, "bridge");
+  assert.equal(show("mv0").link, "a0");
+  await assert.rejects(ip.link.add({ name: "a0", kind: "veth" }), (err: unknown) => {
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, "EEXIST");
+    return true;
+  });
+});
+
+test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster, port options", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add a0 type veth peer name a1", "link add br0 type bridge"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const show = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0];
+  await ip.link.set("a0", {
+    up: true,
+    mtu: 1280,
+    address: "02:00:00:00:00:01",
+    alias: "to the left",
+    txqlen: 77,
+  });
+  let a0 = show("a0");
+  assert.ok(a0.flags.includes("UP"));
+  assert.deepEqual([a0.mtu, a0.address, a0.ifalias, a0.txqlen], [
+    1280,
+    "02:00:00:00:00:01",
+    "to the left",
+    77,
+  ]);
+  await ip.link.set("a0", { name: "left" });
+  assert.equal(show("left").ifindex, a0.ifindex);
+  await ip.link.set(a0.ifindex, { up: false });
+  assert.ok(!show("left").flags.includes("UP"));
+  await ip.link.set("left", { master: "br0" });
+  a0 = show("left");
+  assert.equal(a0.master, "br0");
+  await ip.link.set("left", { portData: { learning: false, isolated: true, cost: 42 } });
+  let port = show("left").linkinfo.info_slave_data;
+  assert.deepEqual([port.learning, port.isolated, port.cost], [false, true, 42]);
+  await ip.link.set("left", { portData: { learning: true } });
+  port = show("left").linkinfo.info_slave_data;
+  assert.equal(port.learning, true);
+  await ip.link.set("br0", { data: { priority: 0x2000 } });
+  assert.equal(show("br0").linkinfo.info_data.priority, 0x2000);
+  await ip.link.set("left", { master: null });
+  assert.equal(show("left").master, undefined);
+  await ip.link.delete("left");
+  assert.throws(() => ns.ip("link", "show", "a1"));
+});
+
+test("link.set({ netns: { pid } }) and ({ netns: { fd } }) move a link; a veth peer is created in another namespace", async () => {
+  using ns = new Netns();
+  using other = new Netns();
+  // A process in the other namespace, whose pid names it.
+  const sleeper = spawn("ip", ["netns", "exec", other.name, "sleep", "30"], { stdio: "ignore" });
+  try {
+    // `ip netns exec` enters the namespace, then execs sleep: same pid.
+    const pid = sleeper.pid!;
+    for (let i = 0; i < 100 && runIp("netns", "identify", String(pid)).trim() !== other.name; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await using ip = await openRoute({ netns: ns.name });
+    await ip.link.add({ name: "m0", kind: "veth", peer: { name: "m1", netns: { pid } } });
+    assert.equal(other.json<Json[]>("link", "show", "m1")[0].ifname, "m1");
+    await ip.link.set("m0", { netns: { pid } });
+    assert.equal(other.json<Json[]>("link", "show", "m0")[0].ifname, "m0");
+    assert.throws(() => ns.ip("link", "show", "m0"));
+    // And by an open file descriptor of a namespace (here /run/netns/NAME, opened by node:fs).
+    await ip.link.add({ name: "f0", kind: "veth", peer: { name: "f1" } });
+    const fd = openSync(`/run/netns/${other.name}`, "r");
+    try {
+      await ip.link.set("f0", { netns: { fd } });
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(other.json<Json[]>("link", "show", "f0")[0].ifname, "f0");
+  } finally {
+    sleeper.kill();
+  }
+});
+
+test("addr.add / delete / flush, read back with ip: lifetimes, labels, peer, broadcast, flags", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.addr.add("a0", "10.0.0.1/24", {
+    broadcast: "+",
+    label: "a0:x",
+    validLifetime: 600,
+    preferredLifetime: 60,
+  });
+  await ip.addr.add("a0", "10.2.0.1/32", { peer: "10.2.0.2" });
+  await ip.addr.add("a0", "2001:db8::1/64", { flags: ["nodad", "noprefixroute"] });
+  await ip.addr.add("lo", "127.0.0.2/8");
+  const info = (dev: string) =>
+    ns.json<Json[]>("address", "show", "dev", dev)[0].addr_info as Json[];
+  const a = info("a0");
+  const v4 = a.find((x) => x.local === "10.0.0.1");
+  assert.deepEqual(
+    [v4.prefixlen, v4.broadcast, v4.label, v4.valid_life_time, v4.preferred_life_time],
+    [24, "10.0.0.255", "a0:x", 600, 60],
+  );
+  assert.equal(a.find((x) => x.local === "10.2.0.1").address, "10.2.0.2");
+  const v6 = a.find((x) => x.local === "2001:db8::1");
+  assert.deepEqual([v6.nodad, v6.noprefixroute], [true, true]);
+  // The scope ip picks: host for 127.0.0.0/8.
+  assert.equal(info("lo").find((x) => x.local === "127.0.0.2").scope, "host");
+  await assert.rejects(ip.addr.add("a0", "10.0.0.1/24"), /EEXIST/);
+  await ip.addr.add("a0", "10.0.0.1/24", {
+    replace: true,
+    validLifetime: 9000,
+    preferredLifetime: 900,
+  });
+  const replaced = info("a0").find((x) => x.local === "10.0.0.1");
+  assert.ok(
+    replaced.valid_life_time > 8000 && replaced.preferred_life_time > 800,
+    JSON.stringify(replaced),
+  );
+  await ip.addr.delete("a0", "10.2.0.1/32", { peer: "10.2.0.2" });
+  assert.equal(info("a0").find((x) => x.local === "10.2.0.1"), undefined);
+  await ip.addr.add("a0", "10.0.0.2/24"); // a secondary: goes with its primary
+  const removed = await ip.addr.flush({ dev: "a0", family: "inet" });
+  assert.equal(removed, 2);
+  assert.deepEqual(info("a0").filter((x) => x.family === "inet"), []);
+  assert.ok(info("a0").some((x) => x.local === "2001:db8::1"));
+});
+
+test("route.add / replace / delete, multipath and blackhole, read back with ip; ip's defaults", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "link set a1 up",
+    "addr add 10.0.0.1/24 dev a0",
+    "addr add 10.1.0.1/24 dev a1",
+    "addr add 2001:db8::1/64 dev a0 nodad",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.route.add({ dst: "10.5.0.0/16", gateway: "10.0.0.254", table: 100 });
+  await ip.route.add({ dst: "10.6.0.0/16", dev: "a0" });
+  await ip.route.add({ dst: "192.0.2.0/24", type: "blackhole" });
+  await ip.route.add({
+    dst: "10.7.0.0/16",
+    nexthops: [{ gateway: "10.0.0.2", weight: 2 }, { gateway: "10.1.0.2", dev: "a1", weight: 5 }],
+    metric: 10,
+    protocol: "static",
+  });
+  await ip.route.add({ dst: "2001:db8:9::/48", gateway: "2001:db8::2" });
+  await ip.route.add({ dst: "default", gateway: "10.0.0.254", table: 1000 });
+  const show = (...args: string[]) => ns.json<Json[]>("route", "show", ...args);
+  assert.deepEqual(show("table", "100"), [{
+    dst: "10.5.0.0/16",
+    gateway: "10.0.0.254",
+    dev: "a0",
+    flags: [],
+  }]);
+  // No gateway: scope link, as ip picks.
+  assert.deepEqual(show("10.6.0.0/16"), [{
+    dst: "10.6.0.0/16",
+    dev: "a0",
+    scope: "link",
+    flags: [],
+  }]);
+  assert.deepEqual(show("192.0.2.0/24"), [{ type: "blackhole", dst: "192.0.2.0/24", flags: [] }]);
+  assert.deepEqual(show("10.7.0.0/16"), [{
+    dst: "10.7.0.0/16",
+    protocol: "static",
+    metric: 10,
+    flags: [],
+    nexthops: [
+      { gateway: "10.0.0.2", dev: "a0", weight: 2, flags: [] },
+      { gateway: "10.1.0.2", dev: "a1", weight: 5, flags: [] },
+    ],
+  }]);
+  assert.equal(ns.json<Json[]>("-6", "route", "show", "2001:db8:9::/48")[0].gateway, "2001:db8::2");
+  assert.equal(show("table", "1000")[0].dst, "default");
+  await assert.rejects(ip.route.add({ dst: "10.6.0.0/16", dev: "a0" }), /EEXIST/);
+  await ip.route.replace({ dst: "10.6.0.0/16", gateway: "10.1.0.9" });
+  assert.deepEqual(show("10.6.0.0/16"), [{
+    dst: "10.6.0.0/16",
+    gateway: "10.1.0.9",
+    dev: "a1",
+    flags: [],
+  }]);
+  // Read back through the API too: multipath as written.
+  const mp = (await ip.route.list()).find((r) => r.dst === "10.7.0.0/16")!;
+  assert.deepEqual(mp.nexthops!.map((h) => [h.gateway, h.dev, h.weight]), [["10.0.0.2", "a0", 2], [
+    "10.1.0.2",
+    "a1",
+    5,
+  ]]);
+  for (const dst of ["10.6.0.0/16", "192.0.2.0/24", "10.7.0.0/16"]) await ip.route.delete({ dst });
+  await ip.route.delete({ dst: "10.5.0.0/16", table: 100 });
+  await ip.route.delete({ dst: "2001:db8:9::/48" });
+  assert.deepEqual(show("table", "100"), []);
+  assert.deepEqual(show().map((r) => r.dst).sort(), ["10.0.0.0/24", "10.1.0.0/24"]);
+  await assert.rejects(ip.route.delete({ dst: "10.6.0.0/16" }), /ESRCH/);
+  await assert.rejects(ip.route.add({ dst: "10.0.0.1/8" }), /dst: 10.0.0.1\/8 has host bits set/);
+});
+
+test("neigh.add / replace / delete, read back with ip", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.neigh.add({ dev: "a0", address: "10.0.0.5", lladdr: "02:00:00:00:00:05" });
+  await ip.neigh.add({
+    dev: "a0",
+    address: "2001:db8::5",
+    lladdr: "02:00:00:00:00:06",
+    state: "stale",
+    flags: ["router"],
+  });
+  const show = () => ns.json<Json[]>("neigh", "show", "nud", "all");
+  assert.deepEqual(show(), [
+    { dst: "10.0.0.5", dev: "a0", lladdr: "02:00:00:00:00:05", state: ["PERMANENT"] },
+    { dst: "2001:db8::5", dev: "a0", lladdr: "02:00:00:00:00:06", router: null, state: ["STALE"] },
+  ]);
+  await assert.rejects(
+    ip.neigh.add({ dev: "a0", address: "10.0.0.5", lladdr: "02:00:00:00:00:07" }),
+    /EEXIST/,
+  );
+  await ip.neigh.replace({ dev: "a0", address: "10.0.0.5", lladdr: "02:00:00:00:00:07" });
+  assert.equal(show()[0].lladdr, "02:00:00:00:00:07");
+  await ip.neigh.delete({ dev: "a0", address: "10.0.0.5" });
+  await ip.neigh.delete({ dev: "a0", address: "2001:db8::5" });
+  assert.deepEqual(show().filter((n) => !(n.state as string[]).includes("FAILED")), []);
+});
+
+test("rule.add / delete, read back with ip: fwmark, from/to, iif, v6, blackhole", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.rule.add({ fwmark: 0x64, fwmask: 0xff, table: 100, priority: 100 });
+  await ip.rule.add({
+    from: "10.10.0.0/16",
+    to: "192.0.2.0/24",
+    iif: "lo",
+    table: "main",
+    priority: 200,
+  });
+  await ip.rule.add({ from: "198.51.100.0/24", action: "blackhole", priority: 300 });
+  await ip.rule.add({ from: "2001:db8::/32", table: 1000, priority: 150 });
+  const v4 = ns.json<Json[]>("-4", "rule", "show").filter((r) =>
+    r.priority >= 100 && r.priority <= 300
+  );
+  assert.deepEqual(v4, [
+    { priority: 100, src: "all", fwmark: "0x64", fwmask: "0xff", table: "100" },
+    {
+      priority: 200,
+      src: "10.10.0.0",
+      srclen: 16,
+      dst: "192.0.2.0",
+      dstlen: 24,
+      iif: "lo",
+      table: "main",
+    },
+    { priority: 300, src: "198.51.100.0", srclen: 24, action: "blackhole" },
+  ]);
+  assert.deepEqual(ns.json<Json[]>("-6", "rule", "show").find((r) => r.priority === 150), {
+    priority: 150,
+    src: "2001:db8::",
+    srclen: 32,
+    table: "1000",
+  });
+  for (const priority of [100, 200, 300]) await ip.rule.delete({ priority });
+  await ip.rule.delete({ family: "inet6", priority: 150 });
+  assert.deepEqual(ns.json<Json[]>("rule", "show").map((r) => r.priority), [0, 32766, 32767]);
+});
