@@ -15,6 +15,8 @@ export interface Global {
   netns?: string;
   /** -4 / -6. */
   family?: "inet" | "inet6";
+  /** -s: statistics too. */
+  stats?: boolean;
 }
 
 /** Where lines go. */

@@ -109,13 +109,52 @@ async function linksOf(ip: RouteClient, dev: string | undefined) {
   return { names, links: dev === undefined ? all : [await ip.link.get(dev)] };
 }
 
-/** `link show [DEV]`. */
+/** IFLA_STATS64 as `ip -s -j link` shows it (the rarer counters only when not zero). */
+function stats64Json(link: Link): Record<string, unknown> | undefined {
+  const raw = link.raw.stats64 as Record<string, bigint> | undefined;
+  if (raw === undefined) return undefined;
+  const n = (key: string) => Number(raw[key] ?? 0n);
+  const rx: Record<string, number> = {
+    bytes: n("rxBytes"),
+    packets: n("rxPackets"),
+    errors: n("rxErrors"),
+    dropped: n("rxDropped"),
+    over_errors: n("rxOverErrors"),
+    multicast: n("multicast"),
+  };
+  if (n("rxCompressed")) rx.compressed = n("rxCompressed");
+  if (n("rxNohandler")) rx.nohandler = n("rxNohandler");
+  if (n("rxOtherhostDropped")) rx.otherhost = n("rxOtherhostDropped");
+  const tx: Record<string, number> = {
+    bytes: n("txBytes"),
+    packets: n("txPackets"),
+    errors: n("txErrors"),
+    dropped: n("txDropped"),
+    carrier_errors: n("txCarrierErrors"),
+    collisions: n("collisions"),
+  };
+  if (n("txCompressed")) tx.compressed = n("txCompressed");
+  return { rx, tx };
+}
+
+/** `link show [DEV]` (`-s`: with the counters). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
   const dev = showDevice(args);
   const { names, links } = await withRoute(global, (ip) => linksOf(ip, dev));
-  const shown = links.map((l) => linkJson(l, names));
-  if (global.json) json(out, shown);
-  else for (const link of shown) out(linkText(link));
+  const shown = links.map((l) => {
+    const link = linkJson(l, names);
+    const stats64 = global.stats ? stats64Json(l) : undefined;
+    return stats64 ? { ...link, stats64 } : link;
+  });
+  if (global.json) return json(out, shown);
+  for (const link of shown) {
+    out(linkText(link));
+    const stats = link.stats64 as Record<string, Record<string, number>> | undefined;
+    if (stats === undefined) continue;
+    for (const [way, counters] of [["RX", stats.rx], ["TX", stats.tx]] as const) {
+      out(`    ${way}: ${Object.entries(counters).map(([k, v]) => `${k} ${v}`).join(" ")}`);
+    }
+  }
 }
 
 const FOREVER = 4294967295;

@@ -29,15 +29,28 @@ export async function tcCommand(
       ...(q.parent === "root" ? { root: true } : { parent: q.parent }),
       ...(q.refcnt !== 1 ? { refcnt: q.refcnt } : {}),
       options: q.options,
+      ...(global.stats ? q.stats : {}), // as tc -s -j: beside the other fields
     }));
     if (global.json) return json(out, shown);
-    for (const q of shown) {
+    for (const [i, q] of shown.entries()) {
+      const dev = "dev" in q ? ` dev ${q.dev}` : "";
       const place = "root" in q ? "root" : `parent ${q.parent}`;
       const refcnt = q.refcnt === undefined ? "" : ` refcnt ${q.refcnt}`;
-      out(
-        `qdisc ${q.kind} ${q.handle} dev ${q.dev} ${place}${refcnt} ${optionsText(q.options)}`
-          .trimEnd(),
-      );
+      // tc's fifo printer: packets with a "p", bfifo's bytes as a size.
+      const options = q.kind === "pfifo" || q.kind === "pfifo_head_drop"
+        ? `limit ${q.options.limit}p`
+        : q.kind === "bfifo"
+        ? `limit ${formatSize(q.options.limit as number)}`
+        : optionsText(q.options);
+      out(`qdisc ${q.kind} ${q.handle}${dev} ${place}${refcnt} ${options}`.trimEnd());
+      if (global.stats) {
+        const s = qdiscs[i].stats;
+        out(
+          ` Sent ${s.bytes} bytes ${s.packets} pkt (dropped ${s.drops}, `
+            + `overlimits ${s.overlimits} requeues ${s.requeues})`,
+        );
+        out(` backlog ${s.backlog}b ${s.qlen}p requeues ${s.requeues}`);
+      }
     }
     return;
   }

@@ -47,6 +47,7 @@ Commands:
   genl [show FAMILY]                   generic netlink families, their ops and groups
   ethtool DEV                          link modes and features
 Options:
+  -s, --stats   statistics too (link show, qdisc show)
   -4, -6        IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
   --json        JSON with ip -j / tc -j field names
   --netns NAME  run in the named network namespace (/run/netns/NAME)
@@ -73,6 +74,7 @@ export async function run(
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (arg === "--json" || arg === "-j") global.json = true;
+      else if (arg === "-s" || arg === "--stats") global.stats = true;
       else if (arg === "-4") global.family = "inet";
       else if (arg === "-6") global.family = "inet6";
       else if (arg === "--netns" || arg === "-n") {

@@ -54,7 +54,9 @@ export function qdiscOptionsOut(kind: string, o: TcMessage | undefined): TcMessa
       const out: TcMessage = {};
       if (init) {
         out.r2q = init.rate2quantum;
-        out.default = `0x${num(init.defcls).toString(16)}`;
+        // C's %#llx, as tc prints it: no 0x before a zero.
+        const defcls = num(init.defcls);
+        out.default = defcls ? `0x${defcls.toString(16)}` : "0";
         out.direct_packets_stat = init.directPkts;
       }
       if (o.directQlen !== undefined) out.direct_qlen = o.directQlen;

@@ -265,6 +265,26 @@ test("cli monitor: sees the changes ip makes, then stops after count", async () 
   assert.equal(event.type, "blackhole");
 });
 
+test("cli -s: link and qdisc counters as ip -s -j and tc -s -j show them", () => {
+  // Links left down and an idle loopback: no counter moves between two reads.
+  using ns = new Netns();
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  ns.ip("link", "set", "vb0", "mtu", "1400");
+  tcRun(ns, "qdisc", "add", "dev", "va0", "root", "handle", "1:", "htb");
+  tcRun(ns, "qdisc", "add", "dev", "vb0", "root", "pfifo", "limit", "10");
+  assert.deepEqual(cliJson(ns, "-s", "link", "show"), ns.json("-s", "link", "show"));
+  assert.deepEqual(cliJson(ns, "-s", "link", "show", "va0"), ns.json("-s", "link", "show", "va0"));
+  assert.deepEqual(cliJson(ns, "-s", "qdisc", "show"), tcJson(ns, "-s", "qdisc", "show"));
+  // The text is tc's, but for spacing.
+  const words = (text: string) => text.trim().split("\n").map((l) => l.trim().split(/\s+/));
+  for (const dev of ["va0", "vb0"]) {
+    assert.deepEqual(
+      words(cli(["--netns", ns.name, "-s", "qdisc", "show", "dev", dev]).stdout),
+      words(tcRun(ns, "-s", "qdisc", "show", "dev", dev)),
+    );
+  }
+});
+
 test("cli on Deno with --allow-ffi only: every command group works, --netns included", () => {
   using ns = variedNetns();
   tcRun(
