@@ -294,41 +294,54 @@ function tbfIn(spec: TbfParams, clock: Psched): TcMessage {
     if (peakrate) limit = Math.min(limit, peakrate * latency / 1e6 + mtu);
     limit = Math.trunc(limit);
   }
-  const r = calcRtable({
-    rate: Math.min(rate, UINT32_MAX),
-    mtu,
-    mpu,
-    linklayer: spec.linklayer,
-    clock,
-  });
+  const tables = { mtu, mpu, overhead, linklayer: spec.linklayer, clock };
+  const r = rateTable(rate, tables);
   const buffer = calcXmittime(rate, burst, clock);
   if (buffer === UINT32_MAX) throw new RangeError("tbf: burst out of range");
-  const rateSpec = { ...ratespec(r, Math.min(rate, UINT32_MAX)), mpu, overhead };
-  const parms: TcMessage = { rate: rateSpec, peakrate: {}, limit, buffer, mtu: 0 };
+  const parms: TcMessage = { rate: r.spec, peakrate: {}, limit, buffer, mtu: 0 };
   // Attributes in the order tc writes them.
   const options: TcMessage = { parms };
   if (burst <= UINT32_MAX) options.burst = burst;
   if (rate > UINT32_MAX) options.rate64 = BigInt(rate);
-  options.rtab = u32Bytes(r.table);
+  options.rtab = r.table;
   if (peakrate) {
-    const p = calcRtable({
-      rate: Math.min(peakrate, UINT32_MAX),
-      mtu,
-      mpu,
-      linklayer: spec.linklayer,
-      clock,
-    });
-    parms.peakrate = { ...ratespec(p, Math.min(peakrate, UINT32_MAX)), mpu, overhead };
+    const p = rateTable(peakrate, tables);
+    parms.peakrate = p.spec;
     parms.mtu = calcXmittime(Math.min(peakrate, UINT32_MAX), mtu, clock);
     if (peakrate > UINT32_MAX) options.prate64 = BigInt(peakrate);
     options.pburst = mtu;
-    options.ptab = u32Bytes(p.table);
+    options.ptab = p.table;
   }
   return options;
 }
 
-function ratespec(r: ReturnType<typeof calcRtable>, rate: number): TcMessage {
-  return { cellLog: r.cellLog, cellAlign: r.cellAlign, linklayer: r.linklayer, rate };
+/** What a rate table is computed from besides the rate (tc's mtu, mpu, overhead, link layer). */
+interface TableOptions {
+  mtu: number;
+  mpu: number;
+  overhead: number;
+  linklayer?: LinkLayer;
+  clock: Psched;
+}
+
+/**
+ * A tc_ratespec and its rate table for `rate` bytes/s, as tc_calc_rtable fills them (a rate past
+ * 32 bits is capped in the struct; the caller sends the 64-bit attribute).
+ */
+function rateTable(rate: number, options: TableOptions): { spec: TcMessage; table: Uint8Array } {
+  const capped = Math.min(rate, UINT32_MAX);
+  const r = calcRtable({ ...options, rate: capped });
+  return {
+    spec: {
+      cellLog: r.cellLog,
+      cellAlign: r.cellAlign,
+      linklayer: r.linklayer,
+      rate: capped,
+      mpu: options.mpu,
+      overhead: options.overhead,
+    },
+    table: u32Bytes(r.table),
+  };
 }
 
 /**
@@ -353,20 +366,9 @@ export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcM
   const { hz } = clock;
   const burst = field("burst", parseSize, spec.burst) ?? Math.trunc(rate / hz + mtu);
   const cburst = field("cburst", parseSize, spec.cburst) ?? Math.trunc(ceil / hz + mtu);
-  const rtab = calcRtable({
-    rate: Math.min(rate, UINT32_MAX),
-    mtu,
-    mpu,
-    linklayer: spec.linklayer,
-    clock,
-  });
-  const ctab = calcRtable({
-    rate: Math.min(ceil, UINT32_MAX),
-    mtu,
-    mpu,
-    linklayer: spec.linklayer,
-    clock,
-  });
+  const tables = { mtu, mpu, overhead, linklayer: spec.linklayer, clock };
+  const rtab = rateTable(rate, tables);
+  const ctab = rateTable(ceil, tables);
   const buffer = calcXmittime(rate, burst, clock);
   if (buffer === UINT32_MAX) throw new RangeError("htb class: burst out of range");
   // Attributes in the order tc writes them.
@@ -375,15 +377,15 @@ export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcM
   if (ceil > UINT32_MAX) options.ceil64 = BigInt(ceil);
   Object.assign(options, {
     parms: {
-      rate: { ...ratespec(rtab, Math.min(rate, UINT32_MAX)), mpu, overhead },
-      ceil: { ...ratespec(ctab, Math.min(ceil, UINT32_MAX)), mpu, overhead },
+      rate: rtab.spec,
+      ceil: ctab.spec,
       buffer,
       cbuffer: calcXmittime(ceil, cburst, clock),
       quantum: integer(spec.quantum, "quantum") ?? 0,
       prio: integer(spec.prio, "prio") ?? 0,
     },
-    rtab: u32Bytes(rtab.table),
-    ctab: u32Bytes(ctab.table),
+    rtab: rtab.table,
+    ctab: ctab.table,
   });
   return options;
 }
