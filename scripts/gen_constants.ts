@@ -118,6 +118,13 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_"] },
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
+  { header: "linux/pkt_sched.h", prefixes: ["TC_H_", "TC_PRIO_", "TC_LINKLAYER_", "TC_HTB_"] },
+  { header: "linux/pkt_cls.h", prefixes: ["TC_ACT_"] },
+  { header: "linux/tc_act/tc_mirred.h", prefixes: ["TCA_EGRESS_", "TCA_INGRESS_"] },
+  {
+    header: "linux/if_ether.h",
+    names: ["ETH_P_ALL", "ETH_P_IP", "ETH_P_IPV6", "ETH_P_ARP", "ETH_P_8021Q"],
+  },
   { header: "linux/netfilter.h", prefixes: ["NFPROTO_"] },
   { header: "linux/connector.h", prefixes: ["CN_IDX_", "CN_VAL_"] },
   { header: "linux/cn_proc.h", prefixes: ["PROC_CN_MCAST_", "PROC_EVENT_"] },

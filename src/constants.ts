@@ -3610,6 +3610,155 @@ export const VETH_INFO_PEER = 1;
 /** `VETH_INFO_MAX` from <linux/veth.h>. */
 export const VETH_INFO_MAX = 1;
 
+// <linux/pkt_sched.h>
+
+/** `TC_PRIO_BESTEFFORT` from <linux/pkt_sched.h>. */
+export const TC_PRIO_BESTEFFORT = 0;
+
+/** `TC_PRIO_FILLER` from <linux/pkt_sched.h>. */
+export const TC_PRIO_FILLER = 1;
+
+/** `TC_PRIO_BULK` from <linux/pkt_sched.h>. */
+export const TC_PRIO_BULK = 2;
+
+/** `TC_PRIO_INTERACTIVE_BULK` from <linux/pkt_sched.h>. */
+export const TC_PRIO_INTERACTIVE_BULK = 4;
+
+/** `TC_PRIO_INTERACTIVE` from <linux/pkt_sched.h>. */
+export const TC_PRIO_INTERACTIVE = 6;
+
+/** `TC_PRIO_CONTROL` from <linux/pkt_sched.h>. */
+export const TC_PRIO_CONTROL = 7;
+
+/** `TC_PRIO_MAX` from <linux/pkt_sched.h>. */
+export const TC_PRIO_MAX = 15;
+
+/** `TC_H_MAJ_MASK` from <linux/pkt_sched.h>. */
+export const TC_H_MAJ_MASK = 4294901760;
+
+/** `TC_H_MIN_MASK` from <linux/pkt_sched.h>. */
+export const TC_H_MIN_MASK = 65535;
+
+/** `TC_H_UNSPEC` from <linux/pkt_sched.h>. */
+export const TC_H_UNSPEC = 0;
+
+/** `TC_H_ROOT` from <linux/pkt_sched.h>. */
+export const TC_H_ROOT = 4294967295;
+
+/** `TC_H_INGRESS` from <linux/pkt_sched.h>. */
+export const TC_H_INGRESS = 4294967281;
+
+/** `TC_H_CLSACT` from <linux/pkt_sched.h>. */
+export const TC_H_CLSACT = 4294967281;
+
+/** `TC_H_MIN_PRIORITY` from <linux/pkt_sched.h>. */
+export const TC_H_MIN_PRIORITY = 65504;
+
+/** `TC_H_MIN_INGRESS` from <linux/pkt_sched.h>. */
+export const TC_H_MIN_INGRESS = 65522;
+
+/** `TC_H_MIN_EGRESS` from <linux/pkt_sched.h>. */
+export const TC_H_MIN_EGRESS = 65523;
+
+/** Indicate unaware old iproute2 util */
+export const TC_LINKLAYER_UNAWARE = 0;
+
+/** `TC_LINKLAYER_ETHERNET` from <linux/pkt_sched.h>. */
+export const TC_LINKLAYER_ETHERNET = 1;
+
+/** `TC_LINKLAYER_ATM` from <linux/pkt_sched.h>. */
+export const TC_LINKLAYER_ATM = 2;
+
+/** limit use to lower 4 bits */
+export const TC_LINKLAYER_MASK = 15;
+
+/** `TC_HTB_NUMPRIO` from <linux/pkt_sched.h>. */
+export const TC_HTB_NUMPRIO = 8;
+
+/** `TC_HTB_MAXDEPTH` from <linux/pkt_sched.h>. */
+export const TC_HTB_MAXDEPTH = 8;
+
+/** the same as HTB and TC's major */
+export const TC_HTB_PROTOVER = 3;
+
+// <linux/pkt_cls.h>
+
+/** `TC_ACT_UNSPEC` from <linux/pkt_cls.h>. */
+export const TC_ACT_UNSPEC: number = -1;
+
+/** `TC_ACT_OK` from <linux/pkt_cls.h>. */
+export const TC_ACT_OK = 0;
+
+/** `TC_ACT_RECLASSIFY` from <linux/pkt_cls.h>. */
+export const TC_ACT_RECLASSIFY = 1;
+
+/** `TC_ACT_SHOT` from <linux/pkt_cls.h>. */
+export const TC_ACT_SHOT = 2;
+
+/** `TC_ACT_PIPE` from <linux/pkt_cls.h>. */
+export const TC_ACT_PIPE = 3;
+
+/** `TC_ACT_STOLEN` from <linux/pkt_cls.h>. */
+export const TC_ACT_STOLEN = 4;
+
+/** `TC_ACT_QUEUED` from <linux/pkt_cls.h>. */
+export const TC_ACT_QUEUED = 5;
+
+/** `TC_ACT_REPEAT` from <linux/pkt_cls.h>. */
+export const TC_ACT_REPEAT = 6;
+
+/** `TC_ACT_REDIRECT` from <linux/pkt_cls.h>. */
+export const TC_ACT_REDIRECT = 7;
+
+/** For hw path, this means "trap to cpu" and don't further process the frame in hardware. For sw path, this is equivalent of TC_ACT_STOLEN - drop the skb and act like everything is alright. */
+export const TC_ACT_TRAP = 8;
+
+/** `TC_ACT_VALUE_MAX` from <linux/pkt_cls.h>. */
+export const TC_ACT_VALUE_MAX = 8;
+
+/** `TC_ACT_EXT_VAL_MASK` from <linux/pkt_cls.h>. */
+export const TC_ACT_EXT_VAL_MASK = 268435455;
+
+/** `TC_ACT_JUMP` from <linux/pkt_cls.h>. */
+export const TC_ACT_JUMP = 268435456;
+
+/** `TC_ACT_GOTO_CHAIN` from <linux/pkt_cls.h>. */
+export const TC_ACT_GOTO_CHAIN = 536870912;
+
+/** `TC_ACT_EXT_OPCODE_MAX` from <linux/pkt_cls.h>. */
+export const TC_ACT_EXT_OPCODE_MAX = 536870912;
+
+// <linux/tc_act/tc_mirred.h>
+
+/** packet redirect to EGRESS */
+export const TCA_EGRESS_REDIR = 1;
+
+/** mirror packet to EGRESS */
+export const TCA_EGRESS_MIRROR = 2;
+
+/** packet redirect to INGRESS */
+export const TCA_INGRESS_REDIR = 3;
+
+/** mirror packet to INGRESS */
+export const TCA_INGRESS_MIRROR = 4;
+
+// <linux/if_ether.h>
+
+/** Internet Protocol packet */
+export const ETH_P_IP = 2048;
+
+/** Address Resolution packet */
+export const ETH_P_ARP = 2054;
+
+/** 802.1Q VLAN Extended Header */
+export const ETH_P_8021Q = 33024;
+
+/** IPv6 over bluebook */
+export const ETH_P_IPV6 = 34525;
+
+/** Every packet (be careful!!!) */
+export const ETH_P_ALL = 3;
+
 // <linux/netfilter.h>
 
 /** `NFPROTO_UNSPEC` from <linux/netfilter.h>. */

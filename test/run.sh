@@ -34,13 +34,13 @@ if ! command -v strace >/dev/null; then
 fi
 
 echo "== deno: unit + netns tests"
-deno test -A test/unit/ test/host/ test/ynl/ test/diag/ test/route/ test/wire/ 2>&1 | tee "$log/deno"
+deno test -A test/unit/ test/host/ test/ynl/ test/diag/ test/route/ test/wire/ test/cli/ 2>&1 | tee "$log/deno"
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log/deno" | tail -1)
 add deno "$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")" \
   "$(sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' <<<"$summary")"
 
 echo "== bun: unit + netns tests"
-bun test --timeout 120000 ./test/unit/ ./test/host/ ./test/ynl/ ./test/diag/ ./test/route/ ./test/wire/ 2> test/wire/ 2>&1 | tee "$log/bun"1 | tee "$log/bun"
+bun test --timeout 120000 ./test/unit/ ./test/host/ ./test/ynl/ ./test/diag/ ./test/route/ ./test/wire/ ./test/cli/ 2>&1 | tee "$log/bun"
 add bun "$(sed -nE 's/^ *([0-9]+) pass$/\1/p' "$log/bun" | tail -1)" \
   "$(sed -nE 's/^ *([0-9]+) fail$/\1/p' "$log/bun" | tail -1)"
 

@@ -66,3 +66,4 @@ export {
   type TableName,
 } from "./route.ts";
 export { type NewRule, type RawRule, type Rule, type RuleAction, Rules } from "./rule.ts";
+export * from "./tc.ts";

@@ -1,0 +1,58 @@
+// The command line's shared pieces: the usage error, global options, operand parsing, output.
+
+/** A bad command line: exit status 2 and the usage hint. */
+export class UsageError extends Error {
+  /** @param message What is wrong, in one line. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Options before the command. */
+export interface Global {
+  json: boolean;
+  netns?: string;
+  /** -4 / -6. */
+  family?: "inet" | "inet6";
+  /** -s: statistics too. */
+  stats?: boolean;
+}
+
+/** Where lines go. */
+export type Output = (line: string) => void;
+
+/** A command: its operands, the global options, where to print. */
+export type Handler = (args: string[], global: Global, out: Output) => Promise<void>;
+
+/** The subcommand ("show" when absent) and the operands after it. */
+export function verb(args: string[], allowed: string[]): [string, string[]] {
+  const [first, ...rest] = args;
+  if (first === undefined || first === "list" || first === "ls") return ["show", rest];
+  if (!allowed.includes(first)) {
+    if (allowed.includes("show") && !["add", "del", "get"].includes(first)) {
+      return ["show", args]; // `link show` may be left out before a device: `link eth0`
+    }
+    throw new UsageError(`unknown subcommand "${first}" (${allowed.join(", ")})`);
+  }
+  return [first, rest];
+}
+
+/** Key/value operands ("dev eth0 table 100") with the leftover positional ones. */
+export function keywords(args: string[], keys: string[]): [Record<string, string>, string[]] {
+  const found: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (keys.includes(args[i])) {
+      const value = args[++i];
+      if (value === undefined) throw new UsageError(`"${args[i - 1]}" needs a value`);
+      found[args[i - 1]] = value;
+    } else positional.push(args[i]);
+  }
+  return [found, positional];
+}
+
+/** One line of JSON (bigints as numbers). */
+export function json(out: Output, value: unknown): void {
+  out(JSON.stringify(value, (_key, v) => typeof v === "bigint" ? Number(v) : v));
+}

@@ -1,0 +1,522 @@
+// `link`, `addr` and `route`: the route client, printed as `ip` prints (`--json`: `ip -j`'s names).
+
+import {
+  ARPHRD_CAN,
+  ARPHRD_ETHER,
+  ARPHRD_IEEE80211,
+  ARPHRD_INFINIBAND,
+  ARPHRD_IP6GRE,
+  ARPHRD_IPGRE,
+  ARPHRD_LOOPBACK,
+  ARPHRD_NONE,
+  ARPHRD_PPP,
+  ARPHRD_SIT,
+  ARPHRD_TUNNEL,
+  ARPHRD_TUNNEL6,
+  ARPHRD_VOID,
+} from "../constants.ts";
+import { RTM_F_CLONED } from "../constants.ts";
+import type { Address } from "../route/address.ts";
+import { openRoute, type RouteClient } from "../route/client.ts";
+import type { Link } from "../route/link.ts";
+import type { Neighbour, NeighbourState, NewNeighbour } from "../route/neighbour.ts";
+import type { NewRoute, Route } from "../route/route.ts";
+import type { NewRule, Rule } from "../route/rule.ts";
+import { type Global, json, keywords, type Output, UsageError, verb } from "./_args.ts";
+
+async function withRoute<T>(global: Global, body: (ip: RouteClient) => Promise<T>): Promise<T> {
+  await using ip = await openRoute(global.netns === undefined ? {} : { netns: global.netns });
+  return await body(ip);
+}
+
+// ---- link / addr ------------------------------------------------------------------------------
+
+/** ARPHRD_* names as iproute2 prints a link type (lib/ll_types.c), for the common types. */
+const LINK_TYPES = new Map<number, string>([
+  [ARPHRD_ETHER, "ether"],
+  [ARPHRD_LOOPBACK, "loopback"],
+  [ARPHRD_NONE, "none"],
+  [ARPHRD_VOID, "void"],
+  [ARPHRD_TUNNEL, "ipip"],
+  [ARPHRD_TUNNEL6, "tunnel6"],
+  [ARPHRD_SIT, "sit"],
+  [ARPHRD_IPGRE, "gre"],
+  [ARPHRD_IP6GRE, "gre6"],
+  [ARPHRD_PPP, "ppp"],
+  [ARPHRD_INFINIBAND, "infiniband"],
+  [ARPHRD_IEEE80211, "ieee802.11"],
+  [ARPHRD_CAN, "can"],
+]);
+
+/**
+ * A link with `ip -j link show`'s names and order (`linkmode` only where `ip link` shows it, not
+ * under `ip addr`).
+ */
+export function linkJson(
+  link: Link,
+  names: Map<number, string>,
+  linkmode = true,
+): Record<string, unknown> {
+  const raw = link.raw;
+  const out: Record<string, unknown> = { ifindex: link.index };
+  if (link.link !== undefined && link.link !== link.index) {
+    if (link.linkNetnsid !== undefined) out.link_index = link.link;
+    else out.link = names.get(link.link) ?? null;
+  }
+  out.ifname = link.name;
+  out.flags = link.flags;
+  out.mtu = link.mtu;
+  if (raw.qdisc !== undefined) out.qdisc = raw.qdisc;
+  if (link.master !== undefined) out.master = names.get(link.master) ?? link.master;
+  out.operstate = typeof link.operstate === "string"
+    ? link.operstate.toUpperCase()
+    : link.operstate;
+  if (linkmode && raw.linkmode !== undefined) {
+    out.linkmode = raw.linkmode === 1 ? "DORMANT" : "DEFAULT";
+  }
+  if (raw.group !== undefined) out.group = raw.group === 0 ? "default" : String(raw.group);
+  if (link.txqlen !== undefined) out.txqlen = link.txqlen;
+  out.link_type = LINK_TYPES.get(raw.ifiType) ?? `[${raw.ifiType}]`;
+  if (link.address !== undefined) out.address = link.address;
+  if (link.broadcast !== undefined) out.broadcast = link.broadcast;
+  if (link.linkNetnsid !== undefined) out.link_netnsid = link.linkNetnsid;
+  return out;
+}
+
+function linkText(link: Record<string, unknown>): string {
+  const flags = (link.flags as string[]).join(",");
+  let line = `${link.ifindex}: ${link.ifname}: <${flags}> mtu ${link.mtu}`;
+  if (link.master !== undefined) line += ` master ${link.master}`;
+  line += ` state ${link.operstate}`;
+  if (link.txqlen !== undefined) line += ` qlen ${link.txqlen}`;
+  if (link.address !== undefined) line += `\n    link ${link.address} brd ${link.broadcast ?? ""}`;
+  return line;
+}
+
+/** The device of `link show [dev] DEV` / `addr show [dev] DEV`, if one is named. */
+function showDevice(args: string[]): string | undefined {
+  const [, rest] = verb(args, ["show"]);
+  const [kw, positional] = keywords(rest, ["dev"]);
+  const dev = kw.dev ?? positional.shift();
+  if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+  return dev;
+}
+
+/** The links to show (one, or all) and every link's name by index. */
+async function linksOf(ip: RouteClient, dev: string | undefined) {
+  const all = await ip.link.list();
+  const names = new Map(all.map((l) => [l.index, l.name]));
+  return { names, links: dev === undefined ? all : [await ip.link.get(dev)] };
+}
+
+/** IFLA_STATS64 as `ip -s -j link` shows it (the rarer counters only when not zero). */
+function stats64Json(link: Link): Record<string, unknown> | undefined {
+  const raw = link.raw.stats64 as Record<string, bigint> | undefined;
+  if (raw === undefined) return undefined;
+  const n = (key: string) => Number(raw[key] ?? 0n);
+  const rx: Record<string, number> = {
+    bytes: n("rxBytes"),
+    packets: n("rxPackets"),
+    errors: n("rxErrors"),
+    dropped: n("rxDropped"),
+    over_errors: n("rxOverErrors"),
+    multicast: n("multicast"),
+  };
+  if (n("rxCompressed")) rx.compressed = n("rxCompressed");
+  if (n("rxNohandler")) rx.nohandler = n("rxNohandler");
+  if (n("rxOtherhostDropped")) rx.otherhost = n("rxOtherhostDropped");
+  const tx: Record<string, number> = {
+    bytes: n("txBytes"),
+    packets: n("txPackets"),
+    errors: n("txErrors"),
+    dropped: n("txDropped"),
+    carrier_errors: n("txCarrierErrors"),
+    collisions: n("collisions"),
+  };
+  if (n("txCompressed")) tx.compressed = n("txCompressed");
+  return { rx, tx };
+}
+
+/** `link show [DEV]` (`-s`: with the counters). */
+export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const dev = showDevice(args);
+  const { names, links } = await withRoute(global, (ip) => linksOf(ip, dev));
+  const shown = links.map((l) => {
+    const link = linkJson(l, names);
+    const stats64 = global.stats ? stats64Json(l) : undefined;
+    return stats64 ? { ...link, stats64 } : link;
+  });
+  if (global.json) return json(out, shown);
+  for (const link of shown) {
+    out(linkText(link));
+    const stats = link.stats64 as Record<string, Record<string, number>> | undefined;
+    if (stats === undefined) continue;
+    for (const [way, counters] of [["RX", stats.rx], ["TX", stats.tx]] as const) {
+      out(`    ${way}: ${Object.entries(counters).map(([k, v]) => `${k} ${v}`).join(" ")}`);
+    }
+  }
+}
+
+const FOREVER = 4294967295;
+
+export function addressJson(a: Address): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    family: a.family,
+    local: a.address,
+    prefixlen: a.prefixLength,
+  };
+  if (a.peer !== undefined) out.address = a.peer;
+  if (a.broadcast !== undefined) out.broadcast = a.broadcast;
+  out.scope = a.scope;
+  for (const flag of a.flags) if (flag !== "permanent") out[flag] = true;
+  if (!a.flags.includes("permanent")) out.dynamic = true;
+  if (a.label !== undefined) out.label = a.label;
+  out.valid_life_time = Number.isFinite(a.validLifetime) ? a.validLifetime : FOREVER;
+  out.preferred_life_time = Number.isFinite(a.preferredLifetime) ? a.preferredLifetime : FOREVER;
+  return out;
+}
+
+/**
+ * As ip: with -4 or -6, `addr show` leaves out the link-layer line (type and addresses); with
+ * -6 it lists links through the kernel's AF_INET6 link dump, which carries only these fields.
+ */
+const INET6_LINK_FIELDS = ["ifindex", "link", "ifname", "flags", "mtu", "operstate", "txqlen"];
+
+function forFamily(link: Record<string, unknown>, family: Global["family"]) {
+  if (family === undefined) return link;
+  const { link_type: _type, address: _address, broadcast: _broadcast, ...rest } = link;
+  if (family === "inet") return rest;
+  return Object.fromEntries(Object.entries(rest).filter(([k]) => INET6_LINK_FIELDS.includes(k)));
+}
+
+/** `addr show [DEV]`: with -4 or -6, only links holding such an address, as ip. */
+export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const dev = showDevice(args);
+  const { names, links, addresses } = await withRoute(global, async (ip) => ({
+    ...await linksOf(ip, dev),
+    addresses: await ip.addr.list({
+      ...(dev === undefined ? {} : { dev }),
+      ...(global.family ? { family: global.family } : {}),
+    }),
+  }));
+  const shown = links
+    .map((link) => ({
+      ...forFamily(linkJson(link, names, false), global.family),
+      addr_info: addresses.filter((a) => a.index === link.index).map(addressJson),
+    }))
+    .filter((link) => !global.family || link.addr_info.length);
+  if (global.json) return json(out, shown);
+  for (const link of shown) {
+    out(linkText(link));
+    for (const a of link.addr_info) {
+      const life = (t: unknown) => t === FOREVER ? "forever" : `${t}sec`;
+      out(
+        `    ${a.family} ${a.local}/${a.prefixlen}`
+          + (a.broadcast ? ` brd ${a.broadcast}` : "")
+          + ` scope ${a.scope}` + (a.label ? ` ${a.label}` : ""),
+      );
+      out(
+        `       valid_lft ${life(a.valid_life_time)} preferred_lft ${life(a.preferred_life_time)}`,
+      );
+    }
+  }
+}
+
+// ---- route ------------------------------------------------------------------------------------
+
+/** RTA_PREF values as ip names them. */
+const ROUTE_PREFS: Record<number, string> = { 0: "medium", 1: "high", 3: "low" };
+
+/**
+ * A route with `ip -j route show`'s names and rules (ip/iproute.c print_route): the table when it
+ * is not main (and no table was asked for), the protocol unless "boot", the scope unless
+ * "global"; neither for a cached lookup result, which gets `cache` instead.
+ */
+export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown> {
+  const raw = r.raw as unknown as Record<string, unknown>;
+  const cloned = ((raw.rtmFlags as number) & RTM_F_CLONED) !== 0;
+  const out: Record<string, unknown> = {};
+  if (r.type !== "unicast") out.type = r.type;
+  out.dst = r.dst;
+  if (r.src !== undefined) out.from = r.src;
+  if (r.gateway !== undefined) out.gateway = r.gateway;
+  if (r.dev !== undefined) out.dev = r.dev;
+  if (r.table !== "main" && !tableAsked) out.table = String(r.table);
+  if (!cloned) {
+    if (r.protocol !== "boot") out.protocol = r.protocol;
+    if (r.scope !== "global") out.scope = r.scope;
+  }
+  if (r.prefsrc !== undefined) out.prefsrc = r.prefsrc;
+  if (r.metric !== undefined) out.metric = r.metric;
+  out.flags = r.flags;
+  if (raw.mark) out.mark = raw.mark;
+  if (raw.uid !== undefined) out.uid = raw.uid;
+  if (cloned && r.family === "inet") out.cache = [];
+  const cacheinfo = raw.cacheinfo as { rtaExpires: number; rtaError: number } | undefined;
+  // In clock ticks (USER_HZ, 100 a second on Linux), shown in seconds as ip shows them.
+  if (cacheinfo?.rtaExpires) out.expires = Math.trunc(cacheinfo.rtaExpires / 100);
+  if (cacheinfo?.rtaError) out.error = cacheinfo.rtaError;
+  if (r.mtu !== undefined) out.metrics = [{ mtu: r.mtu }];
+  if (raw.pref !== undefined) out.pref = ROUTE_PREFS[raw.pref as number] ?? raw.pref;
+  if (r.nexthops) {
+    out.nexthops = r.nexthops.map((nh) => ({
+      ...(nh.gateway === undefined ? {} : { gateway: nh.gateway }),
+      ...(nh.dev === undefined ? {} : { dev: nh.dev }),
+      weight: nh.weight ?? 1,
+      flags: nh.flags ?? [],
+    }));
+  }
+  return out;
+}
+
+function routeText(r: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (r.type !== undefined) parts.push(String(r.type));
+  parts.push(String(r.dst));
+  if (r.gateway !== undefined) parts.push("via", String(r.gateway));
+  if (r.dev !== undefined) parts.push("dev", String(r.dev));
+  if (r.table !== undefined) parts.push("table", String(r.table));
+  if (r.protocol !== undefined) parts.push("proto", String(r.protocol));
+  if (r.scope !== undefined) parts.push("scope", String(r.scope));
+  if (r.prefsrc !== undefined) parts.push("src", String(r.prefsrc));
+  if (r.metric !== undefined) parts.push("metric", String(r.metric));
+  parts.push(...(r.flags as string[]));
+  return parts.join(" ");
+}
+
+const ROUTE_KEYS = [
+  "via",
+  "dev",
+  "table",
+  "metric",
+  "type",
+  "proto",
+  "src",
+  "from",
+  "mark",
+  "oif",
+  "iif",
+];
+
+const ROUTE_TYPES = [
+  ...["unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable"],
+  ...["prohibit", "throw", "nat"],
+];
+
+function tableOf(text: string | undefined): NewRoute["table"] | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text as NewRoute["table"];
+}
+
+/** `route show|get|add|del|replace`. */
+export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const [action, rest] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
+  const [kw, positional] = keywords(rest, ROUTE_KEYS);
+  if (action === "show") {
+    const table = kw.table === "all" ? "all" : tableOf(kw.table);
+    const routes = await withRoute(
+      global,
+      (ip) =>
+        ip.route.list({
+          // As ip: IPv4 only unless -6, or every family with "table all".
+          ...(global.family || table !== "all" ? { family: global.family ?? "inet" } : {}),
+          ...(table === undefined ? {} : { table }),
+          ...(kw.dev ? { dev: kw.dev } : {}),
+        }),
+    );
+    const shown = routes.map((r) => {
+      const route = routeJson(r, table !== undefined && table !== "all");
+      if (kw.dev) delete route.dev; // as ip: the device asked for is not repeated
+      return route;
+    });
+    if (global.json) json(out, shown);
+    else for (const r of shown) out(routeText(r));
+    return;
+  }
+  // As ip: a route type may come first ("route add blackhole 10.0.0.0/8").
+  const typeWord = ROUTE_TYPES.includes(positional[0]) ? positional.shift() : undefined;
+  if (typeWord !== undefined) kw.type ??= typeWord;
+  const [target, ...extra] = positional;
+  if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
+  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (action === "get") {
+    const route = await withRoute(global, (ip) =>
+      ip.route.get(target, {
+        ...(kw.from ? { from: kw.from } : {}),
+        ...(kw.oif ? { oif: kw.oif } : {}),
+        ...(kw.iif ? { iif: kw.iif } : {}),
+        ...(kw.mark ? { mark: Number(kw.mark) } : {}),
+      }));
+    const shown = routeJson(route, false);
+    if (global.json) json(out, [shown]);
+    else out(routeText(shown));
+    return;
+  }
+  const spec: NewRoute = {
+    dst: target,
+    ...(kw.via ? { gateway: kw.via } : {}),
+    ...(kw.dev ? { dev: kw.dev } : {}),
+    ...(kw.table ? { table: tableOf(kw.table) } : {}),
+    ...(kw.metric ? { metric: Number(kw.metric) } : {}),
+    ...(kw.type ? { type: kw.type as NewRoute["type"] } : {}),
+    ...(kw.proto ? { protocol: kw.proto as NewRoute["protocol"] } : {}),
+    ...(kw.src ? { prefsrc: kw.src } : {}),
+  } as NewRoute;
+  await withRoute(global, (ip) =>
+    action === "add"
+      ? ip.route.add(spec)
+      : action === "replace"
+      ? ip.route.replace(spec)
+      : ip.route.delete(spec));
+}
+
+// ---- neigh ------------------------------------------------------------------------------------
+
+/** A neighbour with `ip -j neigh show`'s names. */
+export function neighbourJson(n: Neighbour, devAsked: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { dst: n.address };
+  if (!devAsked && n.dev !== undefined) out.dev = n.dev;
+  if (n.lladdr !== undefined) out.lladdr = n.lladdr;
+  for (const flag of n.flags) out[flag] = null;
+  out.state = [String(n.state).toUpperCase()];
+  return out;
+}
+
+/** `neigh show|add|del`. */
+export async function neighCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
+  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
+  if (action === "show") {
+    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    const entries = await withRoute(global, (ip) =>
+      ip.neigh.list({
+        ...(global.family ? { family: global.family } : {}),
+        ...(kw.dev ? { dev: kw.dev } : {}),
+      }));
+    // As ip: entries in state none or noarp only with "nud all", which this tool does not take.
+    const shown = entries
+      .filter((n) => n.state !== "none" && n.state !== "noarp")
+      .map((n) => neighbourJson(n, kw.dev !== undefined));
+    if (global.json) return json(out, shown);
+    for (const n of shown) {
+      const flags = Object.keys(n).filter((k) => n[k] === null);
+      out(
+        [
+          n.dst,
+          ...(n.dev ? ["dev", n.dev] : []),
+          ...(n.lladdr ? ["lladdr", n.lladdr] : []),
+          ...flags,
+          ...(n.state as string[]),
+        ].join(" "),
+      );
+    }
+    return;
+  }
+  const [address, ...extra] = positional;
+  if (address === undefined) throw new UsageError(`neigh ${action} needs an address`);
+  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (kw.dev === undefined) throw new UsageError(`neigh ${action} needs "dev DEV"`);
+  const entry: NewNeighbour = {
+    dev: kw.dev,
+    address,
+    ...(kw.lladdr ? { lladdr: kw.lladdr } : {}),
+    ...(kw.nud ? { state: kw.nud as NeighbourState } : {}),
+  };
+  await withRoute(global, (ip) =>
+    action === "add"
+      ? ip.neigh.add(entry)
+      : action === "replace"
+      ? ip.neigh.replace(entry)
+      : ip.neigh.delete(entry));
+}
+
+// ---- rule -------------------------------------------------------------------------------------
+
+function prefixJson(prefix: string, key: "src" | "dst", out: Record<string, unknown>): void {
+  const [address, length] = prefix.split("/");
+  out[key] = address;
+  if (length !== undefined) out[`${key}len`] = Number(length);
+}
+
+/** A rule with `ip -j rule show`'s names. */
+export function ruleJson(r: Rule): Record<string, unknown> {
+  const out: Record<string, unknown> = { priority: r.priority };
+  prefixJson(r.from, "src", out);
+  if (r.to !== "all") prefixJson(r.to, "dst", out);
+  if (r.tos) out.tos = r.tos.toString(16);
+  if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
+  if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
+    out.fwmask = `0x${r.fwmask.toString(16)}`;
+  }
+  if (r.iif !== undefined) out.iif = r.iif;
+  if (r.oif !== undefined) out.oif = r.oif;
+  if (r.action === "lookup") out.table = String(r.table);
+  else if (r.action === "goto") {
+    out.action = "goto";
+    out.target = r.goto;
+  } else out.action = r.action;
+  return out;
+}
+
+function ruleText(r: Record<string, unknown>): string {
+  const parts = [`${r.priority}:\tfrom ${r.src}${r.srclen === undefined ? "" : `/${r.srclen}`}`];
+  if (r.dst !== undefined) parts.push(`to ${r.dst}${r.dstlen === undefined ? "" : `/${r.dstlen}`}`);
+  if (r.fwmark !== undefined) {
+    parts.push(`fwmark ${r.fwmark}${r.fwmask === undefined ? "" : `/${r.fwmask}`}`);
+  }
+  if (r.iif !== undefined) parts.push(`iif ${r.iif}`);
+  if (r.oif !== undefined) parts.push(`oif ${r.oif}`);
+  if (r.table !== undefined) parts.push(`lookup ${r.table}`);
+  else if (r.action === "goto") parts.push(`goto ${r.target}`);
+  else parts.push(String(r.action));
+  return parts.join(" ");
+}
+
+const RULE_ACTIONS = ["blackhole", "unreachable", "prohibit", "nop"];
+
+/** `rule show|add|del`. */
+export async function ruleCommand(args: string[], global: Global, out: Output): Promise<void> {
+  const [action, rest] = verb(args, ["show", "add", "del", "delete"]);
+  const [kw, positional] = keywords(rest, [
+    ...["from", "to", "fwmark", "iif", "oif", "table", "lookup", "pref", "priority", "goto"],
+  ]);
+  if (action === "show") {
+    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    const rules = await withRoute(
+      global,
+      (ip) => ip.rule.list({ family: global.family ?? "inet" }),
+    );
+    const shown = rules.map(ruleJson);
+    if (global.json) json(out, shown);
+    else for (const r of shown) out(ruleText(r));
+    return;
+  }
+  const ruleAction = positional.find((p) => RULE_ACTIONS.includes(p));
+  const extra = positional.filter((p) => p !== ruleAction);
+  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  const number = (text: string | undefined, what: string) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) {
+      throw new UsageError(`${what}: "${text}" is not a number`);
+    }
+    return value;
+  };
+  const [mark, mask] = (kw.fwmark ?? "").split("/");
+  const table = kw.table ?? kw.lookup;
+  const rule: NewRule = {
+    ...(global.family ? { family: global.family } : {}),
+    ...(kw.from && kw.from !== "all" ? { from: kw.from } : {}),
+    ...(kw.to && kw.to !== "all" ? { to: kw.to } : {}),
+    ...(kw.fwmark ? { fwmark: number(mark, "fwmark") } : {}),
+    ...(mask ? { fwmask: number(mask, "fwmark mask") } : {}),
+    ...(kw.iif ? { iif: kw.iif } : {}),
+    ...(kw.oif ? { oif: kw.oif } : {}),
+    ...(table ? { table: tableOf(table) } : {}),
+    ...(kw.pref ?? kw.priority ? { priority: number(kw.pref ?? kw.priority, "pref") } : {}),
+    ...(kw.goto ? { action: "goto" as const, goto: number(kw.goto, "goto") } : {}),
+    ...(ruleAction ? { action: ruleAction as NewRule["action"] } : {}),
+  } as NewRule;
+  await withRoute(global, (ip) => action === "add" ? ip.rule.add(rule) : ip.rule.delete(rule));
+}

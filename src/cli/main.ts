@@ -1,0 +1,132 @@
+/**
+ * The `netlink` command-line tool: `ip`, `tc`, `genl` and `ethtool` views of the kernel through
+ * this library. Human output in iproute2's style; `--json` with `ip -j` / `tc -j` field names.
+ *
+ * ```sh
+ * deno run -A jsr:@netlink/netlink/cli link show
+ * bun node_modules/@netlink/netlink/src/cli/main.ts --netns blue --json addr show
+ * ```
+ *
+ * Commands: `link show [DEV]`, `addr show [DEV]`, `route show|get|add|del`, `qdisc|class|filter
+ * show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`, `--netns NAME`,
+ * `--help`. A failure prints one line to stderr and exits with status 1 (2 for usage errors).
+ *
+ * @example
+ * ```ts ignore
+ * import { run } from "@netlink/netlink/cli";
+ * const status = await run(["--json", "link", "show", "lo"]);
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { NetlinkError } from "../errors.ts";
+import { type Global, type Handler, UsageError } from "./_args.ts";
+import { ethtoolCommand } from "./_ethtool.ts";
+import { genlCommand } from "./_genl.ts";
+import { addrCommand, linkCommand, neighCommand, routeCommand, ruleCommand } from "./_ip.ts";
+import { monitorCommand } from "./_monitor.ts";
+import { tcCommand } from "./_tc.ts";
+
+const USAGE = `Usage: netlink [--json] [--netns NAME] COMMAND ...
+Commands:
+  link show [DEV]                      links (ip link show)
+  addr show [DEV]                      addresses (ip addr show)
+  route show [table T]                 routes (ip route show)
+  route get ADDRESS                    route lookup (ip route get)
+  route add|del PREFIX [via GW] [dev DEV] [table T] [metric N] [type T]
+  neigh show [dev DEV]                 neighbours (ip neigh show)
+  neigh add|del ADDRESS dev DEV [lladdr MAC] [nud STATE]
+  rule show                            rules (ip rule show)
+  rule add|del [from P] [to P] [fwmark M[/MASK]] [iif DEV] [oif DEV] [table T|ACTION] [pref N]
+  monitor [link|address|route|neigh|rule...]   changes as they happen (ip monitor)
+  qdisc show [dev DEV]                 qdiscs (tc qdisc show)
+  class show dev DEV                   classes (tc class show)
+  filter show dev DEV [PARENT]         filters (tc filter show; PARENT: ingress, egress, 1:)
+  genl [show FAMILY]                   generic netlink families, their ops and groups
+  ethtool DEV                          link modes and features
+Options:
+  -s, --stats   statistics too (link show, qdisc show)
+  -4, -6        IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
+  --json        JSON with ip -j / tc -j field names
+  --netns NAME  run in the named network namespace (/run/netns/NAME)
+  --help        this text`;
+
+/**
+ * Runs the tool with `args` (without the program name), writing to `out`; resolves with the exit
+ * status (0 ok, 1 failure, 2 usage). Errors are printed as one line to `err`.
+ *
+ * @example
+ * ```ts ignore
+ * import { run } from "@netlink/netlink/cli";
+ * process.exitCode = await run(["route", "get", "1.1.1.1"]);
+ * ```
+ */
+export async function run(
+  args: string[],
+  out: (line: string) => void = (line) => console.log(line),
+  err: (line: string) => void = (line) => console.error(line),
+): Promise<number> {
+  try {
+    const global: Global = { json: false };
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (arg === "--json" || arg === "-j") global.json = true;
+      else if (arg === "-s" || arg === "--stats") global.stats = true;
+      else if (arg === "-4") global.family = "inet";
+      else if (arg === "-6") global.family = "inet6";
+      else if (arg === "--netns" || arg === "-n") {
+        global.netns = args[++i];
+        if (global.netns === undefined) throw new UsageError("--netns needs a namespace name");
+      } else if (arg === "--help" || arg === "-h" || arg === "help") {
+        out(USAGE);
+        return 0;
+      } else if (arg.startsWith("-") && rest.length === 0) {
+        throw new UsageError(`unknown option "${arg}"`);
+      } else rest.push(arg);
+    }
+    const [command, ...operands] = rest;
+    if (command === undefined) throw new UsageError("no command (try --help)");
+    const handler = COMMANDS[command];
+    if (handler === undefined) throw new UsageError(`unknown command "${command}" (try --help)`);
+    await handler(operands, global, out);
+    return 0;
+  } catch (error) {
+    err(`netlink: ${describe(error)}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+function describe(error: unknown): string {
+  if (
+    error instanceof NetlinkError && error.code === "EPERM"
+    && !error.message.includes("CAP_NET_ADMIN")
+  ) {
+    return `${error.message} (needs CAP_NET_ADMIN: run as root)`;
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0];
+}
+
+const COMMANDS: Record<string, Handler> = {
+  link: linkCommand,
+  addr: addrCommand,
+  address: addrCommand,
+  route: routeCommand,
+  neigh: neighCommand,
+  neighbour: neighCommand,
+  neighbor: neighCommand,
+  rule: ruleCommand,
+  monitor: monitorCommand,
+  qdisc: (args, g, out) => tcCommand("qdisc", args, g, out),
+  class: (args, g, out) => tcCommand("class", args, g, out),
+  filter: (args, g, out) => tcCommand("filter", args, g, out),
+  genl: genlCommand,
+  ethtool: ethtoolCommand,
+};
+
+if (import.meta.main) {
+  process.exitCode = await run(process.argv.slice(2));
+}

@@ -1,0 +1,393 @@
+// The command-line tool run as a process on the runtime running this test (deno test: Deno,
+// bun test: Bun), in a fresh namespace holding varied objects: its --json compared with
+// `ip -j` / `tc -j` for the same namespace, its writes read back with `ip`, its errors one line
+// with a non-zero status.
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import process from "node:process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Netns } from "../host/_netns.ts";
+import { tcJson, tcRun } from "../route/_tc.ts";
+
+const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const RUNTIME = process.versions.bun
+  ? [process.execPath, CLI]
+  : [process.execPath, "run", "-A", CLI];
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], prefix: string[] = []): Result {
+  const [command, ...rest] = [...prefix, ...RUNTIME, ...args];
+  const { status, stdout, stderr } = spawnSync(command, rest, { encoding: "utf8" });
+  return { status, stdout, stderr };
+}
+
+function cliJson<T = Record<string, unknown>[]>(ns: Netns, ...args: string[]): T {
+  const result = cli(["--netns", ns.name, "--json", ...args]);
+  assert.equal(result.status, 0, `netlink ${args.join(" ")}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+/** A namespace with the objects the comparisons walk over. */
+function variedNetns(): Netns {
+  const ns = new Netns();
+  ns.ipBatch([
+    "link add va0 type veth peer name vb0",
+    "link add br0 type bridge",
+    "link set va0 master br0",
+    "link set va0 up",
+    "link set vb0 up",
+    "link set br0 up",
+    "link set vb0 mtu 1400",
+    "addr add 10.9.0.1/24 dev br0",
+    "addr add 10.9.2.1/24 dev br0 label br0:two",
+    "addr add 2001:db8::1/64 dev br0 nodad",
+    "addr add 10.9.1.1/24 dev vb0 valid_lft 300 preferred_lft 100",
+    "addr add 2001:db8:1::1/64 dev vb0 nodad valid_lft 500 preferred_lft 200",
+    "route add 10.50.0.0/16 via 10.9.0.2 metric 20",
+    "route add blackhole 10.66.0.0/16",
+    "route add 10.70.0.0/16 via 10.9.0.3 table 100",
+    "route add 10.80.0.0/16 nexthop via 10.9.0.2 weight 1 nexthop via 10.9.1.2 weight 3",
+    "route add 2001:db8:5::/48 via 2001:db8::2",
+    "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev br0",
+    "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev br0 router",
+    "rule add fwmark 0x64/0xff table 100 pref 100",
+    "rule add from 10.9.0.0/24 to 10.50.0.0/16 iif br0 lookup 100 pref 200",
+    "rule add from 192.0.2.0/24 blackhole pref 300",
+  ]);
+  return ns;
+}
+
+/** Route expiry counts down between two reads: equal within a few seconds. */
+function withoutExpiry(routes: Record<string, unknown>[]): Record<string, unknown>[] {
+  return routes.map(({ expires, ...route }) =>
+    expires === undefined ? route : { ...route, expires: Math.round(expires as number / 10) }
+  );
+}
+
+/** Lifetimes count down between two reads: equal within a few seconds. */
+function withoutLifetimes(links: Record<string, unknown>[]): Record<string, unknown>[] {
+  return links.map((link) => ({
+    ...link,
+    addr_info: (link.addr_info as Record<string, number>[]).map((a) => {
+      const { valid_life_time, preferred_life_time, ...rest } = a;
+      const coarse = (t: number) => t === 4294967295 ? "forever" : Math.round(t / 10);
+      return { ...rest, valid: coarse(valid_life_time), preferred: coarse(preferred_life_time) };
+    }),
+  }));
+}
+
+test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, rules", () => {
+  using ns = variedNetns();
+  const same = (args: string[]) => {
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `netlink --json ${args.join(" ")}`);
+  };
+  same(["link", "show"]);
+  same(["link", "show", "va0"]);
+  same(["route", "show"]);
+  assert.deepEqual(
+    withoutExpiry(cliJson(ns, "route", "show", "table", "all")),
+    withoutExpiry(ns.json("route", "show", "table", "all")),
+  );
+  same(["route", "show", "table", "100"]);
+  same(["route", "show", "dev", "br0"]);
+  same(["-6", "route", "show"]);
+  same(["route", "get", "10.50.1.1"]);
+  same(["route", "get", "10.9.0.7"]);
+  same(["neigh", "show"]);
+  same(["-6", "neigh", "show"]);
+  same(["rule", "show"]);
+  same(["-6", "rule", "show"]);
+  assert.deepEqual(
+    withoutLifetimes(cliJson(ns, "addr", "show")),
+    withoutLifetimes(ns.json("addr", "show")),
+  );
+  assert.deepEqual(
+    withoutLifetimes(cliJson(ns, "addr", "show", "dev", "vb0")),
+    withoutLifetimes(ns.json("addr", "show", "dev", "vb0")),
+  );
+  for (const family of ["-4", "-6"]) {
+    assert.deepEqual(
+      withoutLifetimes(cliJson(ns, family, "addr", "show")),
+      withoutLifetimes(ns.json(family, "addr", "show")),
+    );
+  }
+  // The text output has ip's shape too.
+  const text = cli(["--netns", ns.name, "route", "show"]).stdout;
+  assert.match(text, /^10\.50\.0\.0\/16 via 10\.9\.0\.2 dev br0 metric 20/m);
+  assert.match(text, /^blackhole 10\.66\.0\.0\/16$/m);
+});
+
+test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl and sysfs", () => {
+  using ns = variedNetns();
+  // tc objects on a pair left down: no packet moves their counters between two reads.
+  ns.ip("link", "add", "vc0", "type", "veth", "peer", "name", "vd0");
+  tcRun(ns, "qdisc", "add", "dev", "vd0", "root", "handle", "1:", "htb", "default", "10");
+  tcRun(
+    ns,
+    ...["class", "add", "dev", "vd0", "parent", "1:", "classid", "1:10"],
+    "htb",
+    "rate",
+    "1mbit",
+  );
+  tcRun(
+    ns,
+    ...["qdisc", "add", "dev", "vd0", "parent", "1:10", "tbf", "rate", "1mbit"],
+    ...["burst", "10kb", "latency", "50ms"],
+  );
+  tcRun(ns, "qdisc", "add", "dev", "vc0", "clsact");
+  tcRun(
+    ns,
+    ...["filter", "add", "dev", "vc0", "ingress", "protocol", "ip", "pref", "10", "u32"],
+    ...["match", "ip", "dst", "10.0.0.0/24", "classid", "1:10"],
+  );
+  assert.deepEqual(cliJson(ns, "qdisc", "show"), tcJson(ns, "qdisc", "show"));
+  assert.deepEqual(
+    cliJson(ns, "qdisc", "show", "dev", "vd0"),
+    tcJson(ns, "qdisc", "show", "dev", "vd0"),
+  );
+  const filters = cliJson(ns, "filter", "show", "dev", "vc0", "ingress");
+  const want = tcJson(ns, "filter", "show", "dev", "vc0", "ingress");
+  assert.deepEqual(
+    filters.map((f) => [f.protocol, f.pref, f.kind, f.chain]),
+    want.map((f) => [f.protocol, f.pref, f.kind, f.chain]),
+  );
+  assert.equal((filters[2].options as Record<string, unknown>).flowid, "1:10");
+  const classText = cli(["--netns", ns.name, "class", "show", "dev", "vd0"]).stdout;
+  assert.match(
+    classText,
+    /^class htb 1:10 root leaf \w+: prio 0 rate 1Mbit ceil 1Mbit burst 1600b cburst 1600b/m,
+  );
+
+  const families = cliJson<
+    { name: string; id: number; ops: { id: number; name?: string }[]; groups: { name: string }[] }[]
+  >(
+    ns,
+    "genl",
+  );
+  // Some families exist only in the first namespace: list the same namespace's.
+  const listed = spawnSync("ip", ["netns", "exec", ns.name, "genl", "ctrl", "list"], {
+    encoding: "utf8",
+  }).stdout;
+  const want2 = [...listed.matchAll(/^Name: (\S+)\n\s+ID: (0x[0-9a-f]+)/gm)].map((
+    m,
+  ) => [m[1], Number(m[2])]);
+  assert.deepEqual(families.map((f) => [f.name, f.id]).sort(), want2.sort());
+  const [ctrl] = cliJson<typeof families>(ns, "genl", "show", "nlctrl");
+  assert.deepEqual(ctrl.ops.map((op) => op.name), ["getfamily", "getpolicy"]);
+  assert.deepEqual(ctrl.groups.map((g) => g.name), ["notify"]);
+
+  const eth = cliJson<{ speed: number; duplex: string; features: string[] }>(ns, "ethtool", "va0");
+  const sys = (file: string) =>
+    spawnSync("ip", ["netns", "exec", ns.name, "cat", `/sys/class/net/va0/${file}`], {
+      encoding: "utf8",
+    }).stdout.trim();
+  assert.equal(eth.speed, Number(sys("speed")));
+  assert.equal(eth.duplex.toLowerCase(), sys("duplex"));
+  assert.ok(eth.features.includes("tx-checksum-ip-generic"));
+});
+
+test("cli writes: route, neigh and rule add/del, read back with ip", () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add br0 type bridge",
+    "link set br0 up",
+    "addr add 10.9.0.1/24 dev br0",
+  ]);
+  const run = (...args: string[]) => {
+    const result = cli(["--netns", ns.name, ...args]);
+    assert.equal(result.status, 0, `netlink ${args.join(" ")}: ${result.stderr}`);
+    assert.equal(result.stdout, "");
+  };
+  run("route", "add", "10.99.0.0/16", "via", "10.9.0.9", "table", "200", "metric", "7");
+  assert.deepEqual(ns.json("route", "show", "table", "200"), [
+    { dst: "10.99.0.0/16", gateway: "10.9.0.9", dev: "br0", metric: 7, flags: [] },
+  ]);
+  run("route", "del", "10.99.0.0/16", "table", "200");
+  assert.deepEqual(ns.json("route", "show", "table", "200"), []);
+  run("route", "add", "blackhole", "10.98.0.0/16");
+  run("route", "add", "10.97.0.0/16", "type", "unreachable");
+  assert.ok(
+    ns.json("route", "show").some((r) => r.dst === "10.97.0.0/16" && r.type === "unreachable"),
+  );
+
+  run("neigh", "add", "10.9.0.77", "lladdr", "02:00:00:00:00:77", "dev", "br0");
+  assert.deepEqual(ns.json("neigh", "show", "10.9.0.77"), [
+    { dst: "10.9.0.77", dev: "br0", lladdr: "02:00:00:00:00:77", state: ["PERMANENT"] },
+  ]);
+  run("neigh", "del", "10.9.0.77", "dev", "br0");
+  assert.deepEqual(ns.json("neigh", "show", "10.9.0.77"), []);
+
+  run("rule", "add", "fwmark", "0x20/0xf0", "table", "300", "pref", "1000");
+  assert.deepEqual(ns.json("rule", "show", "pref", "1000"), [
+    { priority: 1000, src: "all", fwmark: "0x20", fwmask: "0xf0", table: "300" },
+  ]);
+  run("rule", "del", "pref", "1000");
+  assert.deepEqual(ns.json("rule", "show", "pref", "1000"), []);
+});
+
+test("cli monitor: sees the changes ip makes, then stops after count", async () => {
+  // A namespace where nothing else changes (no link coming up, no addresses being set).
+  using ns = new Netns();
+  const [command, ...args] = [
+    ...RUNTIME,
+    "--netns",
+    ns.name,
+    "--json",
+    "monitor",
+    "route",
+    "count",
+    "1",
+  ];
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk) => stdout += chunk);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  // The monitor subscribes once it has started: add routes until it reports one.
+  let n = 0;
+  const timer = setInterval(() => ns.ip("route", "add", "blackhole", `10.123.${n++}.0/24`), 100);
+  const status = await Promise.race([
+    exited,
+    new Promise((r) => setTimeout(() => r("timeout"), 30_000)),
+  ]);
+  clearInterval(timer);
+  if (status === "timeout") child.kill();
+  assert.equal(status, 0);
+  const event = JSON.parse(stdout.trim());
+  assert.equal(event.object, "route");
+  assert.match(event.dst, /^10\.123\.\d+\.0\/24$/);
+  assert.equal(event.type, "blackhole");
+});
+
+test("cli -s: link and qdisc counters as ip -s -j and tc -s -j show them", () => {
+  // Links left down and an idle loopback: no counter moves between two reads.
+  using ns = new Netns();
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  ns.ip("link", "set", "vb0", "mtu", "1400");
+  tcRun(ns, "qdisc", "add", "dev", "va0", "root", "handle", "1:", "htb");
+  tcRun(ns, "qdisc", "add", "dev", "vb0", "root", "pfifo", "limit", "10");
+  assert.deepEqual(cliJson(ns, "-s", "link", "show"), ns.json("-s", "link", "show"));
+  assert.deepEqual(cliJson(ns, "-s", "link", "show", "va0"), ns.json("-s", "link", "show", "va0"));
+  assert.deepEqual(cliJson(ns, "-s", "qdisc", "show"), tcJson(ns, "-s", "qdisc", "show"));
+  // The text is tc's, but for spacing.
+  const words = (text: string) => text.trim().split("\n").map((l) => l.trim().split(/\s+/));
+  for (const dev of ["va0", "vb0"]) {
+    assert.deepEqual(
+      words(cli(["--netns", ns.name, "-s", "qdisc", "show", "dev", dev]).stdout),
+      words(tcRun(ns, "-s", "qdisc", "show", "dev", dev)),
+    );
+  }
+});
+
+test("cli on Deno with --allow-ffi only: every command group works, --netns included", () => {
+  using ns = variedNetns();
+  tcRun(
+    ns,
+    "qdisc",
+    "add",
+    "dev",
+    "vb0",
+    "root",
+    "tbf",
+    "rate",
+    "1mbit",
+    "burst",
+    "10kb",
+    "latency",
+    "50ms",
+  );
+  const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+  for (
+    const args of [
+      ["link"],
+      ["addr"],
+      ["route", "get", "10.9.0.7"],
+      ["neigh"],
+      ["rule"],
+      ["qdisc", "show", "dev", "vb0"],
+      ["genl", "show", "ethtool"],
+      ["ethtool", "va0"],
+    ]
+  ) {
+    const { status, stdout, stderr } = spawnSync(
+      deno,
+      ["run", "--allow-ffi", "--no-prompt", CLI, "--netns", ns.name, "--json", ...args],
+      { encoding: "utf8" },
+    );
+    assert.equal(status, 0, `netlink ${args.join(" ")}: ${stderr}`);
+    assert.ok(JSON.parse(stdout), args.join(" "));
+  }
+});
+
+test("cli errors: one line on stderr and a non-zero status", () => {
+  using ns = variedNetns();
+  const cases: [string[], number, RegExp][] = [
+    [["bogus"], 2, /^netlink: unknown command "bogus"/],
+    [[], 2, /^netlink: no command/],
+    [["--frobnicate", "link"], 2, /^netlink: unknown option "--frobnicate"/],
+    [["--netns"], 2, /^netlink: --netns needs a namespace name/],
+    [["--netns", ns.name, "link", "show", "nosuch0"], 1, /^netlink: .*no link named "?nosuch0/],
+    [["--netns", ns.name, "route", "add", "10.1.2.300/24"], 1, /^netlink: .*10\.1\.2\.300/],
+    [
+      ["--netns", ns.name, "route", "add", "10.1.0.0/16", "via"],
+      2,
+      /^netlink: "via" needs a value/,
+    ],
+    [
+      ["--netns", ns.name, "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
+      1,
+      /^netlink: EEXIST/,
+    ],
+    [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
+    [["--netns", ns.name, "class", "show"], 2, /^netlink: class show needs "dev DEV"/],
+    [
+      ["--netns", ns.name, "genl", "show", "nosuchfamily"],
+      1,
+      /^netlink: no generic netlink family named nosuchfamily/,
+    ],
+    [["--netns", ns.name, "ethtool", "nosuch0"], 1, /^netlink: no link named nosuch0/],
+    [["--netns", ns.name, "monitor", "bogus"], 2, /^netlink: monitor: unknown object "bogus"/],
+  ];
+  for (const [args, status, message] of cases) {
+    const result = cli(args);
+    assert.equal(result.status, status, `netlink ${args.join(" ")}: ${result.stderr}`);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, message, `netlink ${args.join(" ")}`);
+    assert.equal(result.stderr.trimEnd().split("\n").length, 1, `one line: ${result.stderr}`);
+  }
+  // Without CAP_NET_ADMIN (root otherwise, so the namespace can still be entered).
+  const denied = cli(
+    ["--netns", ns.name, "route", "add", "10.44.0.0/16", "dev", "br0"],
+    ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--"],
+  );
+  assert.equal(denied.status, 1, denied.stderr);
+  assert.match(denied.stderr, /^netlink: EPERM: .*CAP_NET_ADMIN/);
+  assert.equal(denied.stderr.trimEnd().split("\n").length, 1);
+
+  const help = cli(["--help"]);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: netlink/);
+  for (
+    const command of [
+      "link",
+      "addr",
+      "route",
+      "neigh",
+      "rule",
+      "monitor",
+      "qdisc",
+      "class",
+      "filter",
+      "genl",
+      "ethtool",
+    ]
+  ) {
+    assert.match(help.stdout, new RegExp(`^  ${command} `, "m"), command);
+  }
+});
