@@ -383,7 +383,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * on the socket still uses them. Messages the descriptor does not describe are skipped;
    * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
    * on one socket split the notifications between them: for two consumers of every
-   * notification, use two clients. Throws at once (TypeError) when there is no group to join.
+   * notification, use two clients. Throws at once when there is no group to join (TypeError) or
+   * the signal is already aborted (its reason).
    *
    * @example
    * ```ts
@@ -414,15 +415,19 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       );
     }
     const groups = names.map((name) => this.group(name)); // every name checked before joining
+    const { signal } = options;
+    signal?.throwIfAborted();
     // Groups monitor() joined, counted per socket: a group leaves when the last monitor using it
     // ends (not when the first does), and a group joined otherwise is never left.
     let counts = monitorJoins.get(this.socket);
     if (counts === undefined) monitorJoins.set(this.socket, counts = new Map());
     const held: number[] = [];
     let released = false;
+    // Aborting leaves the groups at once, whether or not a next() is waiting.
     const release = () => {
       if (released) return;
       released = true;
+      signal?.removeEventListener("abort", release);
       for (const group of held) {
         const count = counts.get(group)! - 1;
         if (count > 0) counts.set(group, count);
@@ -443,7 +448,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         } else continue;
         held.push(group);
       }
-      messages = this.socket.messages({ signal: options.signal });
+      messages = this.socket.messages({ signal });
+      signal?.addEventListener("abort", release, { once: true });
     } catch (err) {
       release();
       throw err;

@@ -700,6 +700,13 @@ test("monitor() joins before it returns; return() before any next() leaves", asy
     assert.deepEqual(groups, [3]);
   }
   assert.deepEqual(groups, [], "await using leaves");
+  const abort = new AbortController();
+  client.monitor({ signal: abort.signal });
+  assert.deepEqual(groups, [3]);
+  abort.abort();
+  assert.deepEqual(groups, [], "aborting leaves, though no next() waits");
+  assert.throws(() => client.monitor({ signal: abort.signal }), /abort/i);
+  assert.deepEqual(groups, [], "an aborted signal joins nothing");
 });
 
 test("generated decoders: malformed attributes throw, odd keys are only keys", () => {

@@ -223,6 +223,15 @@ test("extended acks as paths: a missing attribute by name; ops by name; an unkno
     return true;
   });
 
+  // An offset past the genlmsghdr, inside a nest: ethtool's request header.
+  await using et = await family(ethtool, { socket: nd.socket });
+  await assert.rejects(
+    et.do("linkinfo-get", { header: { devName: "nosuchdev0" } }),
+    (err: unknown) =>
+      err instanceof FamilyError && err.code === "ENODEV" && err.attribute === "header.devName"
+      && /no device matches name, at header\.devName$/.test(err.message),
+  );
+
   const ops = await nd.operations();
   const devGet = ops.find((op) => op.id === netdev.ops["dev-get"].request);
   assert.deepEqual(devGet, {
