@@ -16,7 +16,9 @@
  * - multicast reaches every member of the group but the sender; NLM_F_ECHO sends the requester
  *   its copy of a notification, tagged with the group; user-space senders to a full peer get
  *   EAGAIN, and a send with a group and port 0 to a protocol nothing in the kernel serves
- *   delivers the multicast, then fails with ECONNREFUSED.
+ *   delivers the multicast, then fails with ECONNREFUSED;
+ * - an attached classic BPF filter is checked as the kernel checks it and runs on everything
+ *   queued to its socket, dump datagrams included (sk_filter); SO_LOCK_FILTER locks it.
  *
  * What the kernel does is programmed per protocol and message type with
  * {@linkcode FakeKernel.serve}; a socket's `script` hook replaces that for tests that answer by
@@ -62,7 +64,10 @@ import {
   NLMSGERR_ATTR_MSG,
   NLMSGERR_ATTR_OFFS,
   NLMSGERR_ATTR_POLICY,
+  SO_DETACH_FILTER,
+  SO_LOCK_FILTER,
   SOL_NETLINK,
+  SOL_SOCKET,
 } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import {
@@ -80,8 +85,12 @@ import type {
   TransportOptions,
   WaitResult,
 } from "../transport.ts";
+import { checkProgram, type Instruction, runProgram } from "./_bpf.ts";
 
+const EPERM = 1;
+const ENOENT = 2;
 const EAGAIN = 11;
+const EINVAL = 22;
 const EBUSY = 16;
 const EBADF = 9;
 const EADDRINUSE = 98;
@@ -201,7 +210,15 @@ export interface FakeKernelOptions {
   readonly datagramOverhead?: number;
 }
 
-/** A message a socket sent, with where it went. */
+/**
+ * A message a socket sent, with where it went.
+ *
+ * @example
+ * ```ts
+ * import type { SentMessage } from "@netlink/netlink/testing";
+ * const toKernel = (sent: SentMessage) => sent.portid === 0 && sent.groupMask === 0;
+ * ```
+ */
 export interface SentMessage {
   /** The message as decoded from the datagram. */
   readonly message: Message;
@@ -251,8 +268,14 @@ export class FakeSocket implements Transport {
   readonly options: [number, number, number][] = [];
   /** Multicast groups joined. */
   readonly groups: Set<number> = new Set();
-  /** The classic BPF program attached with attachFilter, if any (bytes as given). */
+  /**
+   * The classic BPF program attached with attachFilter, if any (bytes as given). The fake runs
+   * it on every datagram queued to this socket, as the kernel's sk_filter does (ancillary
+   * SKF_AD_* loads are not modelled: they drop the datagram).
+   */
   filter: Uint8Array | undefined;
+  /** SO_LOCK_FILTER was set: the filter can no longer be replaced or removed. */
+  filterLocked = false;
   /** sk_rcvbuf in bytes. */
   receiveBufferSize: number;
   /** How many times wait() was called. */
@@ -276,6 +299,7 @@ export class FakeSocket implements Transport {
   #error = 0;
   #congested = false;
   #dump: Dump | undefined;
+  #program: Instruction[] | undefined;
   #wake: ((result: WaitResult) => void) | undefined;
 
   /** Use {@linkcode FakeKernel.open}. */
@@ -331,8 +355,10 @@ export class FakeSocket implements Transport {
     if (portid !== 0) {
       const peer = this.#kernel.socket(this.protocol, portid);
       if (!peer) throw new SyscallError("sendmsg", ECONNREFUSED);
+      const admitted = peer.filtered(data.slice());
+      if (admitted === undefined) return; // the filter took it: the send still succeeds
       if (!peer.#fits()) throw new SyscallError("sendmsg", EAGAIN);
-      peer.#enqueue({ data: data.slice(), sender: this.portid, group: 0 });
+      peer.#enqueue({ data: admitted, sender: this.portid, group: 0 });
       return;
     }
     if (this.script) {
@@ -391,6 +417,12 @@ export class FakeSocket implements Transport {
     this.#checkOpen("setsockopt");
     const err = this.failOption?.(level, name, value);
     if (err) throw err;
+    if (level === SOL_SOCKET && name === SO_DETACH_FILTER) {
+      if (this.filterLocked) throw new SyscallError("setsockopt", EPERM);
+      if (!this.#program) throw new SyscallError("setsockopt", ENOENT);
+      this.filter = this.#program = undefined;
+    }
+    if (level === SOL_SOCKET && name === SO_LOCK_FILTER) this.filterLocked = value !== 0;
     if (level === SOL_NETLINK && name === NETLINK_ADD_MEMBERSHIP) this.groups.add(value);
     if (level === SOL_NETLINK && name === NETLINK_DROP_MEMBERSHIP) this.groups.delete(value);
     this.options.push([level, name, value]);
@@ -402,10 +434,17 @@ export class FakeSocket implements Transport {
     return this.options.findLast(([l, n]) => l === level && n === name)?.[2] ?? 0;
   }
 
-  /** Records the program (the fake does not run it). */
+  /**
+   * SO_ATTACH_FILTER: checks the program as the kernel does (EINVAL for one it refuses, EPERM
+   * once the filter is locked) and runs it on every datagram queued from now on.
+   */
   attachFilter(program: Uint8Array): void {
     this.#checkOpen("setsockopt");
+    if (this.filterLocked) throw new SyscallError("setsockopt", EPERM);
+    const checked = checkProgram(program);
+    if (!checked) throw new SyscallError("setsockopt", EINVAL);
     this.filter = program.slice();
+    this.#program = checked;
   }
 
   /** Closes; a pending wait resolves "closed". */
@@ -429,7 +468,9 @@ export class FakeSocket implements Transport {
     group = 0,
     nsid?: number,
   ): boolean {
-    const data = messages instanceof Uint8Array ? messages : encodeMessages(messages);
+    const encoded = messages instanceof Uint8Array ? messages : encodeMessages(messages);
+    const data = this.filtered(encoded);
+    if (data === undefined) return false;
     const datagram: Datagram = nsid !== undefined && this.flag(NETLINK_LISTEN_ALL_NSID)
       ? { data, sender, group, nsid }
       : { data, sender, group };
@@ -499,13 +540,22 @@ export class FakeSocket implements Transport {
         this.#dump = undefined;
       }
     }
-    // A dump's datagrams are queued only when there is room, so they are never dropped.
-    this.#enqueue({ data: encodeMessages(batch), sender: 0, group: 0 });
+    // A dump's datagrams are queued only when there is room, so they are never dropped (but by
+    // the socket's filter, which runs on them too).
+    const data = this.filtered(encodeMessages(batch));
+    if (data) this.#enqueue({ data, sender: 0, group: 0 });
   }
 
   #done(request: Message, answer: Answer): Message {
     const ext = this.flag(NETLINK_EXT_ACK) ? answer.ext ?? {} : {};
     return doneMessage(request, answer.errno ?? 0, ext, answer.interrupted ? NLM_F_DUMP_INTR : 0);
+  }
+
+  /** sk_filter: `data` as the attached filter keeps it (trimmed), or undefined if it drops it. */
+  filtered(data: Uint8Array): Uint8Array | undefined {
+    if (!this.#program) return data;
+    const keep = runProgram(this.#program, data);
+    return keep === 0 ? undefined : data.subarray(0, keep);
   }
 
   /** netlink_attachskb: refused over the receive buffer, or while congested. */

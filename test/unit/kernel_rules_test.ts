@@ -6,6 +6,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   AttributeEncoder,
+  BPF_ABS,
+  BPF_H,
+  BPF_JEQ,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_RET,
   decodeAttributePolicy,
   decodeMessages,
   encodeMessages,
@@ -25,6 +32,7 @@ import {
   NLM_F_REQUEST,
   NLMSG_ERROR,
   open,
+  RTM_DELLINK,
   RTM_GETLINK,
   RTM_GETROUTE,
   RTM_NEWADDR,
@@ -435,12 +443,17 @@ test("setOption/getOption, fd; attachFilter encodes struct sock_filter; detach a
     [...t.filter!],
     [0x28, 0, 0, 0, 4, 0, 0, 0, 0x06, 0, 1, 2, 0xff, 0xff, 0xff, 0xff],
   );
-  sock.lockFilter();
   sock.detachFilter();
+  assert.equal(t.filter, undefined);
+  assert.throws(() => sock.detachFilter(), /ENOENT/, "nothing attached");
+  sock.attachFilter([{ code: 0x06, jt: 0, jf: 0, k: 0xffff_ffff }]);
+  sock.lockFilter();
   assert.deepEqual(t.options.slice(-2).map(([l, n]) => [l, n]), [
-    [SOL_SOCKET, SO_LOCK_FILTER],
     [SOL_SOCKET, SO_DETACH_FILTER],
+    [SOL_SOCKET, SO_LOCK_FILTER],
   ]);
+  assert.throws(() => sock.detachFilter(), /EPERM/, "locked");
+  assert.throws(() => sock.attachFilter([{ code: 0x06, jt: 0, jf: 0, k: 0 }]), /EPERM/);
   assert.throws(() => sock.attachFilter([]), TypeError);
   assert.throws(
     () => sock.attachFilter([{ code: 0x10000, jt: 0, jf: 0, k: 0 }]),
@@ -482,4 +495,53 @@ test("the fake kernel refuses a second dump on one socket with EBUSY, as the ker
   assert.equal(new DataView(busy.payload.buffer, busy.payload.byteOffset).getInt32(0, true), -16);
   assert.equal(seen.filter((m) => m.seq === 1).length, 20_001, "the first dump, read to its end");
   socket.close();
+});
+
+test("the fake kernel runs an attached BPF filter on multicast, replies and dumps, as sk_filter", async () => {
+  const kernel = routeKernel(3000);
+  const { sock, t } = await fakeSocket({ groups: [RTNLGRP_LINK] }, () => {}, NETLINK_ROUTE, kernel);
+  // Keep messages whose nlmsg_type is RTM_DELLINK (ldh loads big-endian; the header is host order).
+  const keepDellink = [
+    { code: BPF_LD | BPF_H | BPF_ABS, jt: 0, jf: 0, k: 4 },
+    { code: BPF_JMP | BPF_JEQ | BPF_K, jt: 0, jf: 1, k: RTM_DELLINK << 8 },
+    { code: BPF_RET | BPF_K, jt: 0, jf: 0, k: 0xffff_ffff },
+    { code: BPF_RET | BPF_K, jt: 0, jf: 0, k: 0 },
+  ];
+  sock.attachFilter(keepDellink);
+  const event = (type: number): Message => ({
+    type,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: new Uint8Array(4),
+  });
+  kernel.multicast(NETLINK_ROUTE, RTNLGRP_LINK, [event(RTM_NEWLINK)]);
+  kernel.multicast(NETLINK_ROUTE, RTNLGRP_LINK, [event(RTM_DELLINK)]);
+  assert.equal(t.queued, 1, "the filter dropped RTM_NEWLINK");
+  assert.equal((await sock.messages().next()).value!.type, RTM_DELLINK);
+  // A program that keeps the first 16 bytes trims each datagram to its first header.
+  sock.attachFilter([{ code: BPF_RET | BPF_K, jt: 0, jf: 0, k: 16 }]);
+  kernel.multicast(NETLINK_ROUTE, RTNLGRP_LINK, encodeMessages([event(RTM_NEWLINK)]));
+  assert.equal(t.queued, 1);
+  const trimmed = t.receive()!;
+  assert.equal(trimmed.data.length, 16);
+  // Dump datagrams go through the filter too: dropping everything loses the dump's parts.
+  sock.attachFilter([{ code: BPF_RET | BPF_K, jt: 0, jf: 0, k: 0 }]);
+  await assert.rejects(sock.request(routeDump, { timeout: 200 }), /timed out/);
+  // The kernel's checker refuses what it cannot run.
+  for (
+    const program of [
+      [{ code: 0xffff, jt: 0, jf: 0, k: 0 }], // no such instruction
+      [{ code: BPF_LD | BPF_H | BPF_ABS, jt: 0, jf: 0, k: 4 }], // does not end in a RET
+      [{ code: BPF_JMP | BPF_JEQ | BPF_K, jt: 5, jf: 0, k: 0 }, {
+        code: BPF_RET | BPF_K,
+        jt: 0,
+        jf: 0,
+        k: 0,
+      }],
+    ]
+  ) {
+    assert.throws(() => sock.attachFilter(program), /EINVAL/);
+  }
+  sock.close();
 });
