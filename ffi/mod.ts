@@ -12,8 +12,8 @@ import type { OpenTransport, Transport, TransportOptions } from "../src/transpor
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
-import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { createFile, type FileWriter } from "./_file.ts";
+import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
 
 let runtime: Runtime | undefined;

@@ -224,8 +224,17 @@ export interface Bitfield32 {
   selector: number;
 }
 
-/** The names of enum (or flag set) `E`. */
-type EnumName<D extends FamilyDescriptor, E> = E extends keyof D["enums"]
+/**
+ * The names of enum (or flag set) `E` of family `D`.
+ *
+ * @example
+ * ```ts
+ * import type { EnumName } from "@netlink/netlink/ynl";
+ * import type { rtNeigh } from "@netlink/netlink/ynl/rt-neigh";
+ * const state: EnumName<typeof rtNeigh, "nud-state"> = "permanent";
+ * ```
+ */
+export type EnumName<D extends FamilyDescriptor, E> = E extends keyof D["enums"]
   ? keyof D["enums"][E]["entries"] & string
   : never;
 

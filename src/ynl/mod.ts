@@ -35,6 +35,7 @@ export type {
   DumpReply,
   DumpRequest,
   EnumDescriptor,
+  EnumName,
   EnumValue,
   FamilyDescriptor,
   FlagsValue,
