@@ -8,15 +8,15 @@
  */
 
 import { dumpIterator } from "./_dump.ts";
-import { Matcher, type Pending } from "./_matcher.ts";
+import { encodeFilter, type FilterInstruction } from "./_filter.ts";
+import { Matcher } from "./_matcher.ts";
 import { Reader } from "./_reader.ts";
+import { completes, isDump, requestInFlight } from "./_request.ts";
 import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_DROP_MEMBERSHIP,
   NLM_F_ACK,
-  NLM_F_DUMP,
-  NLM_F_ECHO,
   NLM_F_REQUEST,
   NLMSG_OVERRUN,
   SO_DETACH_FILTER,
@@ -24,12 +24,7 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "./constants.ts";
-import {
-  DumpInterruptedError,
-  type NetlinkErrorInit,
-  SocketClosedError,
-  SyscallError,
-} from "./errors.ts";
+import { SocketClosedError, SyscallError } from "./errors.ts";
 import {
   decodeDatagram,
   encodeMessage,
@@ -178,30 +173,9 @@ export interface Replies extends Array<ReceivedMessage> {
   ack?: Acknowledgement;
 }
 
-/**
- * One classic BPF instruction (struct sock_filter), as `tcpdump -dd` prints them and the
- * kernel's BPF_STMT/BPF_JUMP macros build them. For {@linkcode NetlinkSocket.attachFilter}.
- *
- * @example
- * ```ts
- * import type { FilterInstruction } from "@netlink/netlink";
- * const acceptAll: FilterInstruction[] = [{ code: 0x06, jt: 0, jf: 0, k: 0xffff_ffff }]; // ret #-1
- * ```
- */
-export interface FilterInstruction {
-  /** Operation (BPF_LD | BPF_W | BPF_ABS...), u16. */
-  readonly code: number;
-  /** Jump offset if true, u8. */
-  readonly jt: number;
-  /** Jump offset if false, u8. */
-  readonly jf: number;
-  /** Operand, u32. */
-  readonly k: number;
-}
+export type { FilterInstruction };
 
 const EMPTY = new Uint8Array(0);
-/** Most instructions in a classic BPF program (BPF_MAXINSNS). */
-const FILTER_MAX_INSTRUCTIONS = 4096;
 
 /** Stands in datagrams() for the datagrams an overrun lost. */
 const OVERRUN_DATAGRAM: ReceivedDatagram = Object.freeze({
@@ -269,52 +243,6 @@ function unframedError(what: string): TypeError {
   return new TypeError(
     `this socket is unframed (opened with unframed: true, its datagrams are not netlink messages): ${what}`,
   );
-}
-
-/** Any dump bit (NLM_F_ROOT, NLM_F_MATCH): the kernel runs it as a dump, one per socket. */
-const isDump = (flags: number) => (flags & NLM_F_DUMP) !== 0;
-
-/** struct sock_filter[] in host byte order, validated. */
-function encodeFilter(program: readonly FilterInstruction[] | Uint8Array): Uint8Array {
-  if (program instanceof Uint8Array) {
-    if (program.length === 0 || program.length % 8 !== 0) {
-      throw new RangeError(
-        `a filter program is 8 bytes per instruction, got ${program.length} bytes`,
-      );
-    }
-    if (program.length / 8 > FILTER_MAX_INSTRUCTIONS) {
-      throw new RangeError(`a filter has at most ${FILTER_MAX_INSTRUCTIONS} instructions`);
-    }
-    return program;
-  }
-  if (!Array.isArray(program) || program.length === 0) {
-    throw new TypeError("a filter program is a non-empty array of { code, jt, jf, k }");
-  }
-  if (program.length > FILTER_MAX_INSTRUCTIONS) {
-    throw new RangeError(
-      `a filter has at most ${FILTER_MAX_INSTRUCTIONS} instructions, got ${program.length}`,
-    );
-  }
-  const bytes = new Uint8Array(program.length * 8);
-  const view = new DataView(bytes.buffer);
-  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  program.forEach((insn, i) => {
-    const field = (name: string, value: unknown, max: number) => {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-        throw new RangeError(
-          `filter instruction ${i}: ${name} must be an integer from 0 to ${max}, got ${
-            String(value)
-          }`,
-        );
-      }
-      return value;
-    };
-    view.setUint16(i * 8, field("code", insn?.code, 0xffff), little);
-    view.setUint8(i * 8 + 2, field("jt", insn?.jt, 0xff));
-    view.setUint8(i * 8 + 3, field("jf", insn?.jf, 0xff));
-    view.setUint32(i * 8 + 4, field("k", insn?.k, 0xffff_ffff), little);
-  });
-  return bytes;
 }
 
 /**
@@ -537,23 +465,19 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       options = checkObject("request options", options);
       const from = this.#checkRequest(options);
-      const completes = (f: number) => (f & NLM_F_ACK) !== 0 || (f & NLM_F_DUMP) === NLM_F_DUMP;
       const matcher = this.#matcher;
       let remaining = 0;
-      let dumpIndex = -1;
-      const built = messages.map((message, i) => {
+      let dumps = 0;
+      const built = messages.map((message) => {
         if (message === null || typeof message !== "object") {
           throw new TypeError("message must be an object like { type, flags?, payload? }");
         }
         const flags = checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
         if (completes(flags)) remaining++;
-        if (isDump(flags)) {
-          if (dumpIndex >= 0) {
-            throw new TypeError(
-              "a batch may hold one dump at most: the kernel runs one dump per socket",
-            );
-          }
-          dumpIndex = i;
+        if (isDump(flags) && ++dumps > 1) {
+          throw new TypeError(
+            "a batch may hold one dump at most: the kernel runs one dump per socket",
+          );
         }
         return this.#message(message, flags, matcher.nextSeq());
       });
@@ -566,77 +490,20 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       // Every field is checked here, before anything is registered or sent.
       const bytes = encodeMessages(built);
       options.signal?.throwIfAborted();
-      // The kernel runs one dump per socket: a dump waits for the socket's dump slot.
-      const dumpSeq = from === 0 && dumpIndex >= 0 ? built[dumpIndex].seq : 0;
-      return new Promise<Replies>((resolve, reject) => {
-        const replies: Replies = [];
-        const members: (Pending & { readonly flags: number })[] = [];
-        let interrupted = false;
-        let settled = false;
-        let sent = false;
-        let withdraw = () => {};
-        const settle = (error?: unknown) => {
-          if (settled) return;
-          settled = true;
-          cleanup();
-          withdraw();
-          for (const member of members) {
-            // An answer still owed may yet come: it must not leak into the stream. (A message
-            // without NLM_F_ACK is answered only if it fails, before the acks that follow it.)
-            if (sent && completes(member.flags)) matcher.abandon(member);
-            else matcher.remove(member);
-          }
-          if (!sent && dumpSeq) matcher.releaseDumpSlot(dumpSeq);
-          if (error !== undefined) reject(error);
-          else if (interrupted) reject(new DumpInterruptedError(replies));
-          else resolve(replies);
-          this.#reader.kick(); // nothing may want data now (a timeout, say): stop reading
-        };
-        const cleanup = this.#guard(options, settle);
-        for (const { seq, flags } of built) {
-          const member: Pending & { flags: number } = {
-            seq,
-            flags,
-            from,
-            dump: (flags & NLM_F_DUMP) === NLM_F_DUMP,
-            endsAtDone: isDump(flags),
-            echo: (flags & NLM_F_ECHO) !== 0,
-            interrupted: false,
-            push: (msg) => replies.push(msg),
-            acked: (ack: NetlinkErrorInit) => {
-              if (ack.detail !== undefined || ack.cookie !== undefined) {
-                replies.ack = { warning: ack.detail, cookie: ack.cookie };
-              }
-            },
-            finish: (error) => {
-              if (!matcher.remove(member)) return;
-              if (member.interrupted) interrupted = true;
-              if (error !== undefined) settle(error);
-              else if (completes(flags) && --remaining === 0) settle();
-            },
-          };
-          members.push(member);
-          matcher.add(member);
-        }
-        const send = () => {
-          if (dumpSeq) matcher.takeDumpSlot(dumpSeq);
-          sent = true;
-          try {
-            this.#sendBytes(bytes, from, 0);
-          } catch (err) {
-            sent = false;
-            settle(err);
-            return;
-          }
-          this.#reader.afterSend();
-        };
-        if (dumpSeq) {
-          withdraw = matcher.whenDumpSlotFree({ start: send });
-          this.#reader.kick(); // a dump queued behind another needs that one read to its end
-        } else {
-          send();
-        }
-      });
+      return requestInFlight(
+        {
+          matcher,
+          guard: (fail) => this.#guard(options, fail),
+          send: (bytes, to) => {
+            this.#sendBytes(bytes, to, 0);
+            this.#reader.afterSend();
+          },
+          kick: () => this.#reader.kick(),
+        },
+        built,
+        bytes,
+        from,
+      );
     } catch (err) {
       return Promise.reject(err);
     }
