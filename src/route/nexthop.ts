@@ -461,13 +461,19 @@ export class NexthopObjects {
     if (fdb) attrs.flag(NHA_FDB);
     const payload = withHeader(family, protocol, onlink ? 4 : 0, attrs);
     const what = `nexthop ${verb}${spec.id === undefined ? "" : ` ${spec.id}`}`;
-    // NLM_F_ECHO: the kernel's copy of the new nexthop says its id, picked or given.
+    if (spec.id !== undefined) {
+      await ctx.run(what, () => ctx.socket.request({ type: RTM_NEWNEXTHOP, flags, payload }));
+      return spec.id;
+    }
+    // The kernel picks the id: its NLM_F_ECHO copy of the new nexthop says which. Only then:
+    // the echo replaces this socket's own multicast copy of the change.
     const replies = await ctx.run(
       what,
       () => ctx.socket.request({ type: RTM_NEWNEXTHOP, flags: flags | NLM_F_ECHO, payload }),
     );
     const echo = replies.find((m) => m.type === RTM_NEWNEXTHOP);
-    return echo === undefined ? spec.id ?? 0 : toNexthop(echo.payload, ctx.names).id;
+    if (echo === undefined) throw new Error(`${what}: the kernel did not say which id it picked`);
+    return toNexthop(echo.payload, ctx.names).id;
   }
 }
 

@@ -32,6 +32,7 @@ function asIp(nh: NexthopObject): Json {
   }
   if (nh.groupType === "resilient") out.type = "resilient";
   if (nh.blackhole) out.blackhole = null;
+  if (nh.fdb) out.fdb = null;
   if (nh.gateway !== undefined) out.gateway = nh.gateway;
   if (nh.dev !== undefined) out.dev = nh.dev;
   if (nh.gateway !== undefined || nh.dev !== undefined) out.scope = nh.scope;
@@ -59,6 +60,7 @@ test("nexthop.list() matches ip -j nexthop: gateway, onlink, dev alone, blackhol
     "nexthop add id 7 group 1,2/2 type resilient buckets 8",
   ]);
   ns.ip("-6", "nexthop", "add", "id", "8", "blackhole");
+  ns.ip("nexthop", "add", "id", "9", "via", "10.0.0.5", "fdb");
   await using ip = await openRoute({ netns: ns.name });
   const list = await ip.nexthop.list();
   assert.deepEqual(list.map(asIp), ipNexthops(ns));
@@ -81,6 +83,11 @@ test("nexthop.list() matches ip -j nexthop: gateway, onlink, dev alone, blackhol
   // Filters, by the kernel and here: as ip's own.
   assert.deepEqual((await ip.nexthop.list({ groups: true })).map(asIp), ipNexthops(ns, "groups"));
   assert.deepEqual((await ip.nexthop.list({ dev: "a0" })).map(asIp), ipNexthops(ns, "dev", "a0"));
+  assert.deepEqual(
+    (await ip.nexthop.list({ fdb: true })).map(asIp),
+    ipNexthops(ns).filter((nh) => "fdb" in nh),
+  );
+  assert.equal(byId.get(9)!.fdb, true);
   assert.deepEqual(
     (await ip.nexthop.list({ family: "inet6" })).map((nh) => nh.id),
     ns.json<Json[]>("-6", "nexthop", "show").map((nh) => nh.id),
@@ -106,6 +113,7 @@ test("nexthop.add/replace/delete, read back with ip; a route by nhid, listed wit
     }),
     11,
   );
+  assert.equal(await ip.nexthop.add({ id: 12, gateway: "10.0.0.6", fdb: true }), 12);
   // No id: the kernel picks one, and add() says which.
   const picked = await ip.nexthop.add({ gateway: "10.0.0.9", dev: "a0", protocol: "static" });
   const shown = ns.json<Json[]>("nexthop", "show");
@@ -120,6 +128,7 @@ test("nexthop.add/replace/delete, read back with ip; a route by nhid, listed wit
   assert.deepEqual([at(11).type, at(11).resilient_args.buckets], ["resilient", 16]);
   assert.deepEqual(at(11).group, [{ id: 1, weight: 256 }, { id: 2 }]);
   assert.equal(at(picked).gateway, "10.0.0.9");
+  assert.deepEqual(at(12), { id: 12, gateway: "10.0.0.6", scope: "link", fdb: null, flags: [] });
   assert.equal((await ip.nexthop.get(picked)).protocol, "static");
   assert.match(ns.ip("nexthop", "show", "id", String(picked)), /proto static/);
 
