@@ -2,7 +2,7 @@
 // opens through FFI and closes after the request), read back with `ip` in fresh namespaces.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { SyscallError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
 import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
-import { ip as runIp, Netns } from "../host/_netns.ts";
+import { Netns } from "../host/_netns.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -55,27 +55,20 @@ test("link.set({ netns: PATH }): /run/netns/NAME and /proc/PID/ns/net; peer.netn
   using ns = new Netns();
   using other = new Netns();
   using third = new Netns();
-  const sleeper = spawn("ip", ["netns", "exec", third.name, "sleep", "30"], { stdio: "ignore" });
-  try {
-    const pid = sleeper.pid!;
-    for (let i = 0; i < 100 && runIp("netns", "identify", String(pid)).trim() !== third.name; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await using ip = await openRoute({ netns: ns.name });
-    const before = openDescriptors();
-    await ip.link.add({
-      name: "p0",
-      kind: "veth",
-      peer: { name: "p1", netns: `/run/netns/${other.name}` },
-    });
-    assert.equal(linkIn(other, "p1"), "p1");
-    await ip.link.set("p0", { netns: `/proc/${pid}/ns/net`, up: false });
-    assert.equal(linkIn(third, "p0"), "p0");
-    assert.equal(linkIn(ns, "p0"), undefined);
-    assert.deepEqual(await settledNewDescriptors(before), []);
-  } finally {
-    sleeper.kill();
-  }
+  using sleeper = await third.process();
+  const pid = sleeper.pid;
+  await using ip = await openRoute({ netns: ns.name });
+  const before = openDescriptors();
+  await ip.link.add({
+    name: "p0",
+    kind: "veth",
+    peer: { name: "p1", netns: `/run/netns/${other.name}` },
+  });
+  assert.equal(linkIn(other, "p1"), "p1");
+  await ip.link.set("p0", { netns: `/proc/${pid}/ns/net`, up: false });
+  assert.equal(linkIn(third, "p0"), "p0");
+  assert.equal(linkIn(ns, "p0"), undefined);
+  assert.deepEqual(await settledNewDescriptors(before), []);
 });
 
 test("netns errors: unknown name (ENOENT, named), not a namespace (EINVAL), bad refs (TypeError); nothing moved, no fd left", async () => {
