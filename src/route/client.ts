@@ -39,7 +39,8 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
 }
 
 /**
- * A client for links, addresses, routes, neighbours and rules, over one NETLINK_ROUTE socket.
+ * A client for links, addresses, routes, neighbours, rules and nexthop objects, over one
+ * NETLINK_ROUTE socket.
  * Close it with `close()` or `await using`.
  *
  * @example
