@@ -40,8 +40,7 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
 
 /**
  * A client for links, addresses, routes, neighbours, rules and nexthop objects, over one
- * NETLINK_ROUTE socket.
- * Close it with `close()` or `await using`.
+ * NETLINK_ROUTE socket. Close it with `close()` or `await using`.
  *
  * @example
  * ```ts ignore
