@@ -465,6 +465,7 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     [["--netns", ns.name, "monitor", "bogus"], 2, /^netlink: monitor: unknown object "bogus"/],
     [["--json", "monitor", "--raw"], 2, /^netlink: monitor --raw prints decoded messages/],
     [["monitor", "genl"], 2, /^netlink: monitor genl needs a family name/],
+    [["--json", "monitor", "genl", "nlctrl"], 2, /^netlink: monitor genl prints decoded messages/],
     [
       ["--netns", ns.name, "monitor", "genl", "nosuchfamily"],
       1,
