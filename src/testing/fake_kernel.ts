@@ -46,6 +46,7 @@ import {
   NETLINK_CAP_ACK,
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_EXT_ACK,
+  NETLINK_GENERIC,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
   NLM_F_ACK,
@@ -720,13 +721,23 @@ export class FakeKernel {
 
   /**
    * Answers requests of `type` on `protocol` with `handler`. A protocol with any handler is
-   * served by the kernel: its other types are answered EOPNOTSUPP; sending to port 0 of a
+   * served by the kernel: its other types are answered EOPNOTSUPP (ENOENT on NETLINK_GENERIC,
+   * whose types are family ids: no family has that id); sending to port 0 of a
    * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it).
    */
   serve(protocol: number, type: number, handler: RequestHandler): this {
     let types = this.#handlers.get(protocol);
     if (!types) this.#handlers.set(protocol, types = new Map());
     types.set(type, handler);
+    return this;
+  }
+
+  /**
+   * Stops answering requests of `type` on `protocol` (a module unloaded): they are answered as
+   * types nothing serves are.
+   */
+  unserve(protocol: number, type: number): this {
+    this.#handlers.get(protocol)?.delete(type);
     return this;
   }
 
@@ -790,9 +801,10 @@ export class FakeKernel {
       socket.ack(request, EBUSY, {});
       return;
     }
+    // genl_rcv_msg: no family has that id.
     const answer: Answer = handler
       ? handler(request, socket) ?? {}
-      : { errno: EOPNOTSUPP };
+      : { errno: socket.protocol === NETLINK_GENERIC ? ENOENT : EOPNOTSUPP };
     if (answer.silent) return;
     const reply = (spec: MessageSpec, flags = 0): Message => ({
       type: spec.type,
