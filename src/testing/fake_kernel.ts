@@ -96,6 +96,7 @@ const EBUSY = 16;
 const EBADF = 9;
 const EADDRINUSE = 98;
 const ENOBUFS = 105;
+const EMSGSIZE = 90;
 const ECONNREFUSED = 111;
 const EOPNOTSUPP = 95;
 
@@ -279,6 +280,12 @@ export class FakeSocket implements Transport {
   filterLocked = false;
   /** sk_rcvbuf in bytes. */
   receiveBufferSize: number;
+  /**
+   * The transport's read buffer, in bytes: a longer datagram is consumed and receive() throws
+   * SyscallError EMSGSIZE naming its length, as the libc transport does (whose buffer is 512 KiB
+   * and then grows; this one stays). Default Infinity.
+   */
+  readBufferSize = Infinity;
   /** How many times wait() was called. */
   waits = 0;
   /** True once closed. */
@@ -380,7 +387,16 @@ export class FakeSocket implements Transport {
         throw new SyscallError("recvmsg", errno);
       }
       if (this.#queueHead === this.#queue.length) return undefined;
-      return this.#dequeue();
+      const datagram = this.#dequeue();
+      if (datagram.data.length > this.readBufferSize) {
+        throw new SyscallError(
+          "recvmsg",
+          EMSGSIZE,
+          `a ${datagram.data.length}-byte datagram was longer than the ${this.readBufferSize}-byte `
+            + "receive buffer and was dropped",
+        );
+      }
+      return datagram;
     } finally {
       // netlink_rcv_wake, at the end of every recvmsg: an empty queue ends the congestion.
       if (this.#queueHead === this.#queue.length) this.#congested = false;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   AF_INET,
@@ -20,6 +21,7 @@ import {
   NLM_F_DUMP,
   NLM_F_ECHO,
   NLM_F_EXCL,
+  NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_GETROUTE,
   RTM_NEWADDR,
@@ -27,6 +29,7 @@ import {
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
+import { SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
@@ -291,4 +294,34 @@ test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of 
   assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the kernel tags the echo with the group");
   assert.deepEqual([...replies[0].payload.subarray(0, 2)], [AF_INET, 24]);
   assert.match(ns.ip("-4", "addr", "show", "dev", "lo"), /192\.0\.2\.7\/24/);
+});
+
+test("a peer's reply longer than the receive buffer: the request fails EMSGSIZE, the socket goes on", async () => {
+  // Above any size this process's receive buffer has grown to (transport_test's 3 MiB grows it
+  // to 4 MiB): the datagram is read truncated, dropped, and the buffer grows.
+  const size = 5 << 20;
+  await using a = await open(NETLINK_USERSOCK, { receiveBufferSize: 4 * size });
+  await using b = await open(NETLINK_USERSOCK);
+  b.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * size);
+  const asked = b.messages();
+  const pending = a.request({ type: 0x10 }, { to: b.portid, timeout: 10_000 });
+  const request = (await asked.next()).value!;
+  const answer = { type: 0x11, seq: request.seq, portid: b.portid };
+  b.send({ ...answer, payload: new Uint8Array(size) }, { portid: a.portid });
+  await assert.rejects(pending, (err: unknown) => {
+    assert.ok(err instanceof SyscallError, String(err));
+    assert.equal(err.code, "EMSGSIZE");
+    assert.match(err.message, new RegExp(`${size + 16}-byte datagram`));
+    return true;
+  });
+  // The same size now fits; the stream shows the loss as one overrun and goes on.
+  b.send({ ...answer, seq: 0, payload: new Uint8Array(size).fill(7) }, { portid: a.portid });
+  const stream = a.messages();
+  assert.equal((await stream.next()).value!.type, NLMSG_OVERRUN);
+  const whole = (await stream.next()).value!;
+  assert.equal(whole.payload.length, size);
+  assert.equal(whole.payload[size - 1], 7);
+  assert.equal(a.overruns, 1);
+  await stream.return!();
+  await asked.return!();
 });
