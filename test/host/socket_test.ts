@@ -325,3 +325,23 @@ test("a peer's reply longer than the receive buffer: the request fails EMSGSIZE,
   await stream.return!();
   await asked.return!();
 });
+
+test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSED saying so", async () => {
+  await using a = await open(NETLINK_USERSOCK);
+  await using b = await open(NETLINK_USERSOCK);
+  const got = b.messages();
+  const seq = a.send({ type: 0x10, seq: 4242 }, { portid: b.portid });
+  assert.equal(seq, 4242);
+  assert.equal((await got.next()).value!.seq, 4242);
+  const fresh = a.send({ type: 0x10 }, { portid: b.portid });
+  assert.equal((await got.next()).value!.seq, fresh);
+  await got.return!();
+  const unbound = b.portid;
+  b.close();
+  assert.throws(() => a.send({ type: 0x10 }, { portid: unbound }), (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.code, "ECONNREFUSED");
+    assert.match(err.message, new RegExp(`no socket is bound to port ${unbound}`));
+    return true;
+  });
+});
