@@ -285,7 +285,7 @@ export class FakeSocket implements Transport {
    * SyscallError EMSGSIZE naming its length, as the libc transport does (whose buffer is 512 KiB
    * and then grows; this one stays). Default Infinity.
    */
-  readBufferSize = Infinity;
+  readBufferSize: number = Infinity;
   /** How many times wait() was called. */
   waits = 0;
   /** True once closed. */
