@@ -14,17 +14,10 @@ import {
 import { SyscallError } from "../../src/errors.ts";
 import type { Message } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
-import { ack, done, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
+import { ack, done, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
 const READ_BUFFER = 1024;
 const huge = new Uint8Array(4000);
-const event = (n: number): Message => ({
-  type: RTM_NEWLINK,
-  flags: 0,
-  seq: 0,
-  portid: 0,
-  payload: new Uint8Array([n]),
-});
 const isEmsgsize = (e: unknown) => e instanceof SyscallError && e.code === "EMSGSIZE";
 
 test("fake transport: a datagram over its read buffer is consumed and thrown as EMSGSIZE", async () => {
