@@ -352,3 +352,24 @@ test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSE
     return true;
   });
 });
+
+test("attachFilter: at most 4096 instructions, the kernel's BPF_MAXINSNS: 4096 attach, 4097 throw first", async () => {
+  await using sock = await open(NETLINK_ROUTE);
+  const accept = { code: 0x06, jt: 0, jf: 0, k: 0xffff_ffff }; // ret #-1
+  sock.attachFilter(Array.from({ length: 4096 }, () => accept));
+  assert.throws(
+    () => sock.attachFilter(Array.from({ length: 4097 }, () => accept)),
+    (err: unknown) => err instanceof RangeError && /at most 4096 instructions/.test(err.message),
+  );
+  assert.throws(() => sock.attachFilter(new Uint8Array(4097 * 8)), RangeError);
+  // The 4096-instruction program is still attached: the kernel keeps what it accepts.
+  assert.ok(
+    (await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: ifinfomsg() })).length
+      > 0,
+  );
+  sock.detachFilter();
+  assert.throws(
+    () => sock.detachFilter(),
+    (err: unknown) => (err as SyscallError).code === "ENOENT",
+  );
+});
