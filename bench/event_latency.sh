@@ -3,13 +3,17 @@
 # or $PEERS: a C toggler flips a veth 200 times, 10 ms apart, stamping CLOCK_MONOTONIC; each
 # subscriber stamps the same clock on arrival) with c-raw (C blocking recv) as the reference and
 # this checkout as four extra peers: the socket API and the bare transport, on Deno and on Bun.
-# Prints each peer's p50/p99 and its p50 as a multiple of C's. Needs root. Not a test.
+# Prints each peer's p50/p99 and its p50 as a multiple of C's. With OLD set to another checkout
+# (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket API and transport run in
+# the same rounds as old-* peers. PEERS defaults to ../shared/peers beside the main checkout
+# (found through git from a worktree). Needs root. Not a test.
 #
-#   bench/event_latency.sh [ROUNDS]
+#   [PEERS=DIR] [OLD=DIR] bench/event_latency.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-peers=$(cd "${PEERS:-../shared/peers}" && pwd)
+main=$(dirname "$(cd "$(git rev-parse --git-common-dir)" && pwd)")
+peers=$(cd "${PEERS:-$main/../shared/peers}" && pwd)
 rounds=${1:-3}
 export PEERBENCH=${PEERBENCH:-/tmp/nl-event-latency} NS=${NS:-nlevents-$$} RT=$root
 export DENO_DIR=$PEERBENCH/deno-dir
@@ -19,17 +23,30 @@ gcc -O2 -o "$PEERBENCH/bin/ev-sub-c" "$peers/c/ev_sub.c"
 tsv=$PEERBENCH/peers.tsv
 deno="$root/node_modules/.bin/deno run -A --no-lock $root/bench/events_peer.ts $peers/ts"
 bun="$root/node_modules/.bin/bun $root/bench/events_peer.ts $peers/ts"
-printf 'events\t%s\t%s\n' deno-socket "$deno socket" bun-socket "$bun socket" \
-  deno-transport "$deno transport" bun-transport "$bun transport" > "$tsv"
+old=${OLD:+$(cd "$OLD" && pwd)}
+: > "$tsv"
+only=
+for layer in socket transport; do
+  for rt in deno bun; do
+    cmd=${!rt}
+    printf 'events\t%s\t%s\n' "$rt-$layer" "$cmd $layer" >> "$tsv"
+    only+=$rt-$layer,
+    if [[ -n $old ]]; then # the same subscriber over the other checkout, next in each round
+      printf 'events\t%s\tenv NL_LIB=%s %s\n' "old-$rt-$layer" "$old" "$cmd $layer" >> "$tsv"
+      only+=old-$rt-$layer,
+    fi
+  done
+done
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true' EXIT
 for _ in $(seq "$rounds"); do
-  EXTRA_PEERS=$tsv python3 "$peers/events.py" \
-    --only deno-socket,bun-socket,deno-transport,bun-transport 2>/dev/null
+  EXTRA_PEERS=$tsv python3 "$peers/events.py" --only "$only" 2>/dev/null
 done | python3 -c '
 import statistics, sys
 rows = {}
 for line in sys.stdin:
     f = line.split()
+    if len(f) > 1 and f[1] in ("FAIL:", "SKIP:"):
+        print("  " + line.strip())
     if len(f) == 6 and f[1].isdigit():
         rows.setdefault(f[0], []).append((int(f[2]), float(f[3]), float(f[4])))
 c = statistics.median(p50 for _, p50, _ in rows["c-raw"])
@@ -39,5 +56,7 @@ for name, runs in rows.items():
     p50 = statistics.median(r[1] for r in runs)
     p99 = statistics.median(r[2] for r in runs)
     missed = sum(r[0] for r in runs)
-    print(f"  {name:15} p50 {p50:7.1f} us  p99 {p99:8.1f} us  missed {missed}  p50 = {p50 / c:.2f}x C")
+    lo, hi = min(r[1] for r in runs), max(r[1] for r in runs)
+    print(f"  {name:18} p50 {p50:6.1f} us ({lo:.0f}-{hi:.0f})  p99 {p99:7.1f} us  missed {missed}"
+          f"  p50 = {p50 / c:.2f}x C")
 '

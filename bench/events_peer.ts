@@ -4,24 +4,27 @@
 //   socket     open(..., { groups }) + for await: what a user's monitor gets
 //   transport  the bare transport: receive until empty, then wait(): the waiting design alone
 // The clock is read as the harness's reference peers read it (clock_gettime through FFI).
+// NL_LIB, if set, is another checkout of the library to measure (e.g. an older commit's
+// worktree); the message walk stays this checkout's, so only the library differs.
 //
-//   bench/events_peer.ts PEERS_TS_DIR LAYER IFINDEX WANT READY_FILE
+//   [NL_LIB=DIR] bench/events_peer.ts PEERS_TS_DIR LAYER IFINDEX WANT READY_FILE
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { openTransport } from "../ffi/mod.ts";
-import {
-  NETLINK_ADD_MEMBERSHIP,
-  NETLINK_ROUTE,
-  open,
-  RTM_NEWLINK,
-  RTNLGRP_LINK,
-  SOL_NETLINK,
-} from "../mod.ts";
+import type { openTransport as OpenTransport } from "../ffi/mod.ts";
+import * as thisLibrary from "../mod.ts";
 import { MessageCursor } from "../src/cursor.ts";
 
 const [peersTs, layer, ifindexArg, wantArg, ready] = process.argv.slice(2);
 const ifindex = Number(ifindexArg), want = Number(wantArg);
+const other = process.env.NL_LIB;
+const lib: typeof thisLibrary = other
+  ? await import(new URL("mod.ts", `file://${other}/`).href)
+  : thisLibrary;
+const { openTransport }: { openTransport: typeof OpenTransport } = await import(
+  new URL("ffi/mod.ts", other ? `file://${other}/` : new URL("../", import.meta.url)).href
+);
+const { NETLINK_ADD_MEMBERSHIP, NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK, SOL_NETLINK } = lib;
 const { libc } = await import(
   new URL("Bun" in globalThis ? "libc_bun.ts" : "libc_deno.ts", `file://${peersTs}/`).href
 );
