@@ -30,7 +30,7 @@ export type Operstate =
  * A network interface, as `ip -d -j link show` shows it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * const lo = await ip.link.get("lo");
@@ -82,7 +82,7 @@ export interface Link {
  * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * const { rxBytes, txBytes } = (await ip.link.get("eth0")).stats!;
@@ -410,7 +410,7 @@ function netnsAttributes(ref: NetnsRef, field: string): Record<string, unknown> 
  * `ip link`: the links of the client's namespace.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" } });
@@ -431,7 +431,7 @@ export class Links {
    * kernel where it can (strict checking: kind and master), and here in any case.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log((await ip.link.list({ kind: "veth" })).map((l) => l.name));
@@ -464,7 +464,7 @@ export class Links {
    * One link, by name or index; rejects with NetlinkError ENODEV "no link named X".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log((await ip.link.get("lo")).mtu);
@@ -499,7 +499,7 @@ export class Links {
    * `peer.name` (the kernel picks one otherwise); `up: true` brings the link up as it is made.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.add({ name: "br0", kind: "bridge", up: true });
@@ -548,7 +548,7 @@ export class Links {
    * nomaster (`master: null`), namespace, kind and port options.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.set("veth0", { up: true, mtu: 1400, name: "uplink" });
@@ -598,7 +598,7 @@ export class Links {
    * Deletes a link (`ip link del`); a veth's peer goes with it.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.delete("veth0");

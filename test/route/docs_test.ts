@@ -21,7 +21,7 @@ const snippets = [...readme.matchAll(/^([^\n]*):\n\n```ts\n([\s\S]*?)```/gm)].ma
 }));
 // The top README's example: the same, with its monitor loop.
 const top = readFileSync(join(root, "README.md"), "utf8");
-const lead = /## Everyday networking[\s\S]*?```ts ignore\n([\s\S]*?)```/.exec(top)![1];
+const lead = /## Quick start: everyday networking[\s\S]*?```ts\n([\s\S]*?)```/.exec(top)![1];
 snippets.push({
   title: "README.md's everyday example",
   code: lead.replaceAll("@netlink/netlink/route", join(root, "src/route/mod.ts")),
