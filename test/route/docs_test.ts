@@ -1,6 +1,7 @@
 // The everyday tasks' snippets of src/route/README.md, run as written (import rewritten to this
 // checkout) on the runtime running the tests, each in a fresh namespace holding a link eth0 with
 // 10.0.0.1/24; on Deno with --allow-ffi only, as the README's permission section says.
+// Then README.md's own blocks: its everyday example, and those of its blocks that end by themselves.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -133,3 +134,41 @@ test("Deno: a netns name works with --allow-ffi alone (no --allow-read)", async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** README.md's code block under `heading` (the first, or the one containing `marker`). */
+function topSnippet(heading: string, marker = ""): string {
+  const section = top.slice(top.indexOf(`\n## ${heading}`));
+  const block = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].find(([, c]) => c.includes(marker));
+  const exports: Record<string, string> = JSON.parse(
+    readFileSync(join(root, "deno.json"), "utf8"),
+  ).exports;
+  return block![1].replaceAll(
+    /"@netlink\/netlink(\/[a-z-]+)?"/g,
+    (_, sub = "") => JSON.stringify(join(root, exports[`.${sub}`])),
+  );
+}
+
+// README.md's other blocks that end by themselves, with what each must print; run as the README
+// says (Deno: --allow-ffi only) in a namespace holding a veth pair veth0/veth1.
+const finite: [string, string, RegExp][] = [
+  ["Quick start: everyday networking", "TrafficControl", /^htb 1: /m],
+  ["The protocol layer", "NLM_F_DUMP", /^3 links$/m],
+  ["Sockets", "inetSockets", /^$/],
+];
+for (const [heading, marker, expected] of finite) {
+  test(`README.md's ${marker} example runs as shown`, async () => {
+    using ns = new Netns();
+    ns.ipBatch(["link add veth0 type veth peer name veth1", "link set veth0 up"]);
+    const dir = mkdtempSync(join(tmpdir(), "readme-"));
+    try {
+      const file = join(dir, "snippet.ts");
+      writeFileSync(file, topSnippet(heading, marker));
+      const runtime = isBun ? [process.execPath, file] : [deno, "run", "--allow-ffi", file];
+      const { status, stdout, stderr } = await run(["ip", "netns", "exec", ns.name, ...runtime]);
+      assert.equal(status, 0, stderr);
+      assert.match(stdout, expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
