@@ -172,3 +172,24 @@ for (const [heading, marker, expected] of finite) {
     }
   });
 }
+
+test("Deno: a capture file is written with --allow-ffi alone (no --allow-write)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "readme-perm-"));
+  try {
+    const file = join(dir, "capture.ts"), pcap = join(dir, "nl.pcap");
+    writeFileSync(
+      file,
+      `import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "${join(root, "mod.ts")}";\n`
+        + `await using sock = await open(NETLINK_ROUTE, { capture: ${JSON.stringify(pcap)} });\n`
+        + `await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });\n`,
+    );
+    const { status, stderr } = await run([deno, "run", "--allow-ffi", "--no-prompt", file]);
+    assert.equal(status, 0, stderr);
+    // pcap's magic, little-endian, then a header and at least the request and a reply.
+    const bytes = readFileSync(pcap);
+    assert.equal(bytes.readUInt32LE(0), 0xa1b2c3d4);
+    assert.ok(bytes.length > 24 + 2 * 16, `${bytes.length} bytes`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
