@@ -151,7 +151,7 @@ function topSnippet(heading: string, marker = ""): string {
 // README.md's other blocks that end by themselves, with what each must print; run as the README
 // says (Deno: --allow-ffi only) in a namespace holding a veth pair veth0/veth1.
 const finite: [string, string, RegExp][] = [
-  ["Quick start: everyday networking", "TrafficControl", /^htb 1: /m],
+  ["Traffic control", "TrafficControl", /^htb 1: /m],
   ["The protocol layer", "NLM_F_DUMP", /^3 links$/m],
   ["Sockets", "inetSockets", /^$/],
 ];
