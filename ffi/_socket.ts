@@ -14,14 +14,11 @@ import type { Datagram, Transport, TransportOptions, WaitResult } from "../src/t
 import {
   AF_NETLINK,
   BPF_MAXINSNS,
-  CLONE_NEWNET,
   CMSG_DATA_OFFSET,
   CMSG_LEN_NL_PKTINFO,
   CMSG_SPACE_NL_PKTINFO,
   MSG_DONTWAIT,
   MSG_TRUNC,
-  O_CLOEXEC,
-  O_RDONLY,
   OFFSETOF_CMSGHDR_CMSG_LEN,
   OFFSETOF_CMSGHDR_CMSG_LEVEL,
   OFFSETOF_CMSGHDR_CMSG_TYPE,
@@ -52,14 +49,13 @@ import {
   SOL_SOCKET,
 } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
+import { inNetns } from "./_netns.ts";
 import type { Waiter, WaiterFactory } from "./_waiter.ts";
 
 const EINTR = errnoNumber("EINTR")!;
 const EAGAIN = errnoNumber("EAGAIN")!;
 const EPROTONOSUPPORT = errnoNumber("EPROTONOSUPPORT")!;
 const EADDRINUSE = errnoNumber("EADDRINUSE")!;
-const ENOENT = errnoNumber("ENOENT")!;
-const EPERM = errnoNumber("EPERM")!;
 const EMSGSIZE = errnoNumber("EMSGSIZE")!;
 const EINVAL = errnoNumber("EINVAL")!;
 
@@ -182,70 +178,6 @@ function newSocket(libc: Libc, protocol: number): number {
     );
   }
   return fd;
-}
-
-function cString(s: string): Uint8Array {
-  if (s.includes("\0")) throw new TypeError("path must not contain NUL characters");
-  return new TextEncoder().encode(s + "\0");
-}
-
-/**
- * Runs `create` (which returns a new descriptor) with this thread switched into the network
- * namespace at `path`, and always switches back. Synchronous FFI calls all run on the calling
- * thread, and setns(2) changes only that thread, so nothing else observes the switch. The
- * socket keeps the namespace it was created in.
- */
-function inNetns(libc: Libc, path: string, create: () => number): number {
-  const target = libc.open(cString(path), O_RDONLY | O_CLOEXEC);
-  if (target < 0) {
-    const errno = libc.errno();
-    throw new SyscallError(
-      "open",
-      errno,
-      errno === ENOENT ? `no network namespace at ${path}` : `cannot open ${path}`,
-    );
-  }
-  try {
-    const self = "/proc/thread-self/ns/net";
-    const saved = libc.open(cString(self), O_RDONLY | O_CLOEXEC);
-    if (saved < 0) throw new SyscallError("open", libc.errno(), `cannot open ${self}`);
-    try {
-      if (libc.setns(target, CLONE_NEWNET) < 0) {
-        const errno = libc.errno();
-        throw new SyscallError(
-          "setns",
-          errno,
-          errno === EPERM
-            ? "entering a network namespace needs CAP_SYS_ADMIN"
-            : `${path} is not a network namespace`,
-        );
-      }
-      let fd = -1;
-      let failure: { error: unknown } | undefined;
-      try {
-        fd = create();
-      } catch (error) {
-        failure = { error };
-      }
-      // Always switch back, whatever create() did. Failing to is worse than create() failing:
-      // this thread would stay in the wrong namespace, so that error wins.
-      if (libc.setns(saved, CLONE_NEWNET) < 0) {
-        const errno = libc.errno();
-        if (fd >= 0) libc.close(fd);
-        throw new SyscallError(
-          "setns",
-          errno,
-          `could not return to the original network namespace from ${path}`,
-        );
-      }
-      if (failure) throw failure.error;
-      return fd;
-    } finally {
-      libc.close(saved);
-    }
-  } finally {
-    libc.close(target);
-  }
 }
 
 /**

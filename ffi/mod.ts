@@ -13,6 +13,7 @@ import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
 import { createFile, type FileWriter } from "./_file.ts";
+import { openNetnsFile } from "./_netns.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
 
@@ -85,6 +86,37 @@ export type { FileWriter };
  */
 export function openFile(path: string): FileWriter {
   return createFile((runtime ??= detect()).libc, path);
+}
+
+/** An open network namespace file: its descriptor, until {@linkcode NetnsFile.close}. */
+export interface NetnsFile extends Disposable {
+  /** The descriptor (O_RDONLY | O_CLOEXEC); -1 once closed. */
+  readonly fd: number;
+  /** Closes the descriptor. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Opens the network namespace file at `path` (/run/netns/NAME, /proc/PID/ns/net) through libc,
+ * as `open()` does for its `netns` option: no runtime file API, no permission beyond
+ * --allow-ffi. For requests that name a namespace by descriptor (IFLA_NET_NS_FD); close it
+ * once they are answered. Throws SyscallError ("no network namespace at PATH" for ENOENT).
+ */
+export function openNetns(path: string): NetnsFile {
+  const libc = (runtime ??= detect()).libc;
+  let fd = openNetnsFile(libc, path);
+  const close = () => {
+    if (fd < 0) return;
+    libc.close(fd);
+    fd = -1;
+  };
+  return {
+    get fd() {
+      return fd;
+    },
+    close,
+    [Symbol.dispose]: close,
+  };
 }
 
 /**

@@ -280,6 +280,30 @@ export class Matcher {
     }
   }
 
+  /**
+   * A datagram was dropped whole, its sender unknown: it was longer than the transport's receive
+   * buffer (EMSGSIZE). Any pending request may have been answered by it, but for dumps from the
+   * kernel, whose datagrams are never that long (netlink_recvmsg caps them at 32 KiB): those
+   * fail now with `err`, as waiting could mean waiting forever, or resolving without a lost
+   * reply. What else comes for them (an ack after the lost reply) is discarded.
+   */
+  lost(err: SyscallError): void {
+    for (const pending of [...this.#pending.values()]) {
+      if ((pending.dump && pending.from === 0) || !this.has(pending)) continue;
+      pending.finish(err);
+      if (this.#abandoned.has(pending.seq)) continue; // the request abandoned it already
+      const kernel = pending.from === 0;
+      // The kernel's answers come while the queue is read: once it is empty, none is owed.
+      this.#abandoned.set(pending.seq, {
+        endsAtDone: pending.endsAtDone,
+        kernel,
+        holdsDumpSlot: false,
+        atRisk: kernel,
+      });
+      if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
+    }
+  }
+
   /** Ends every pending request with `error` (close, or a read that failed for good). */
   failAll(error: unknown): void {
     for (const pending of [...this.#pending.values()]) pending.finish(error);

@@ -35,7 +35,10 @@ export interface ReaderHost {
   demand(): 0 | 1 | 2;
   /** Hands over one datagram. */
   dispatch(datagram: Datagram): void;
-  /** ENOBUFS: the kernel dropped messages for this socket. */
+  /**
+   * Messages were lost: ENOBUFS (the kernel dropped messages for this socket), or EMSGSIZE (a
+   * datagram too long for the transport's buffer was read and dropped). The socket stays usable.
+   */
   overrun(error: SyscallError): void;
   /** The receive queue was read empty. */
   drained(): void;
@@ -152,7 +155,7 @@ export class Reader {
         try {
           datagram = this.#transport.receive();
         } catch (err) {
-          if (err instanceof SyscallError && err.code === "ENOBUFS") {
+          if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
             if (this.#deferred) this.#held.push(err);
             else host.overrun(err);
             continue;

@@ -3599,6 +3599,101 @@ export const FR_ACT_PROHIBIT = 8;
 /** `FR_ACT_MAX` from <linux/fib_rules.h>. */
 export const FR_ACT_MAX = 8;
 
+// <linux/nexthop.h>
+
+/** hash-threshold nexthop group default type if not specified */
+export const NEXTHOP_GRP_TYPE_MPATH = 0;
+
+/** resilient nexthop group */
+export const NEXTHOP_GRP_TYPE_RES = 1;
+
+/** `NEXTHOP_GRP_TYPE_MAX` from <linux/nexthop.h>. */
+export const NEXTHOP_GRP_TYPE_MAX = 1;
+
+/** `NHA_UNSPEC` from <linux/nexthop.h>. */
+export const NHA_UNSPEC = 0;
+
+/** u32; id for nexthop. id == 0 means auto-assign */
+export const NHA_ID = 1;
+
+/** array of nexthop_grp */
+export const NHA_GROUP = 2;
+
+/** u16 one of NEXTHOP_GRP_TYPE */
+export const NHA_GROUP_TYPE = 3;
+
+/** flag; nexthop used to blackhole packets */
+export const NHA_BLACKHOLE = 4;
+
+/** u32; nexthop device */
+export const NHA_OIF = 5;
+
+/** be32 (IPv4) or in6_addr (IPv6) gw address */
+export const NHA_GATEWAY = 6;
+
+/** u16; lwt encap type */
+export const NHA_ENCAP_TYPE = 7;
+
+/** lwt encap data */
+export const NHA_ENCAP = 8;
+
+/** flag; only return nexthop groups in dump */
+export const NHA_GROUPS = 9;
+
+/** u32; only return nexthops with given master dev */
+export const NHA_MASTER = 10;
+
+/** flag; nexthop belongs to a bridge fdb */
+export const NHA_FDB = 11;
+
+/** `NHA_RES_GROUP` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP = 12;
+
+/** `NHA_RES_BUCKET` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET = 13;
+
+/** `NHA_MAX` from <linux/nexthop.h>. */
+export const NHA_MAX = 13;
+
+/** `NHA_RES_GROUP_UNSPEC` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_UNSPEC = 0;
+
+/** `NHA_RES_GROUP_PAD` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_PAD = 0;
+
+/** `NHA_RES_GROUP_BUCKETS` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_BUCKETS = 1;
+
+/** `NHA_RES_GROUP_IDLE_TIMER` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_IDLE_TIMER = 2;
+
+/** `NHA_RES_GROUP_UNBALANCED_TIMER` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_UNBALANCED_TIMER = 3;
+
+/** `NHA_RES_GROUP_UNBALANCED_TIME` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_UNBALANCED_TIME = 4;
+
+/** `NHA_RES_GROUP_MAX` from <linux/nexthop.h>. */
+export const NHA_RES_GROUP_MAX = 4;
+
+/** `NHA_RES_BUCKET_UNSPEC` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET_UNSPEC = 0;
+
+/** `NHA_RES_BUCKET_PAD` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET_PAD = 0;
+
+/** `NHA_RES_BUCKET_INDEX` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET_INDEX = 1;
+
+/** `NHA_RES_BUCKET_IDLE_TIME` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET_IDLE_TIME = 2;
+
+/** `NHA_RES_BUCKET_NH_ID` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET_NH_ID = 3;
+
+/** `NHA_RES_BUCKET_MAX` from <linux/nexthop.h>. */
+export const NHA_RES_BUCKET_MAX = 3;
+
 // <linux/veth.h>
 
 /** `VETH_INFO_UNSPEC` from <linux/veth.h>. */

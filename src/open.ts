@@ -5,6 +5,7 @@
  */
 
 import { openTransport } from "../ffi/mod.ts";
+import { netnsPath } from "./_netns.ts";
 import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
@@ -104,13 +105,6 @@ function checkInteger(name: string, value: unknown, min: number, max: number): n
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
-}
-
-function netnsPath(netns: string): string {
-  if (typeof netns !== "string" || netns === "") {
-    throw new TypeError("netns must be a non-empty path or `ip netns` name");
-  }
-  return netns.includes("/") ? netns : `/run/netns/${netns}`;
 }
 
 /**

@@ -363,8 +363,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   /**
    * How many times messages were lost: each ENOBUFS the kernel reported (it dropped messages for
-   * this socket), plus each run of messages dropped because the unclaimed-message queue was full.
-   * Each overrun also appears in the message stream as one NLMSG_OVERRUN message.
+   * this socket), each datagram too long for the transport's receive buffer (EMSGSIZE: it was
+   * dropped whole, and the buffer grew for the next one), plus each run of messages dropped
+   * because the unclaimed-message queue was full. Each overrun also appears in the message
+   * stream as one NLMSG_OVERRUN message (in `datagrams()` as a datagram with `overrun: true`);
+   * the stream goes on.
    */
   get overruns(): number {
     return this.#overruns;
@@ -428,7 +431,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
-   * request was pending (its reply may be among them: retry), a "TimeoutError" DOMException on
+   * request was pending (its reply may be among them: retry), SyscallError("recvmsg", EMSGSIZE)
+   * when a datagram too long for the receive buffer was dropped while the request was pending
+   * (it may have been the reply; what else comes for the request is discarded), a
+   * "TimeoutError" DOMException on
    * timeout, the signal's reason on abort, and SocketClosedError on close. Bad `message` fields
    * or options throw before anything is sent.
    */
@@ -895,7 +901,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   #overrun(err: SyscallError): void {
     this.#overruns++;
-    this.#matcher.overrun(err);
+    if (err.code === "EMSGSIZE") this.#matcher.lost(err);
+    else this.#matcher.overrun(err);
     if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
     else this.#messages.deliver(overrunMessage());
   }

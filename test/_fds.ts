@@ -11,12 +11,18 @@
 
 import { readdirSync, readlinkSync } from "node:fs";
 
-/** This process's descriptors: `"<fd> -> <target>"`, e.g. `"17 -> socket:[90210]"`. */
+/**
+ * This process's descriptors: `"<fd> -> <target>"`, e.g. `"17 -> socket:[90210]"`. Files under
+ * /proc are left out: the runtime opens some of its own at any moment (Bun reads
+ * /proc/self/statm), and the library opens none there that stays a /proc path (a namespace file
+ * shows as `net:[...]`).
+ */
 export function openDescriptors(): Set<string> {
   const out = new Set<string>();
   for (const fd of readdirSync("/proc/self/fd")) {
     try {
-      out.add(`${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`);
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (!target.startsWith("/proc/")) out.add(`${fd} -> ${target}`);
     } catch {
       // Closed between the listing and the readlink: the listing's own directory descriptor.
     }

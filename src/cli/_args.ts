@@ -1,5 +1,8 @@
 // The command line's shared pieces: the usage error, global options, operand parsing, output.
 
+import type { OpenOptions } from "../open.ts";
+import type { CaptureFile } from "./_capture.ts";
+
 /** A bad command line: exit status 2 and the usage hint. */
 export class UsageError extends Error {
   /** @param message What is wrong, in one line. */
@@ -17,6 +20,19 @@ export interface Global {
   family?: "inet" | "inet6";
   /** -s: statistics too. */
   stats?: boolean;
+  /** --capture FILE: every socket's traffic goes there. */
+  capture?: CaptureFile;
+}
+
+/**
+ * Options for opening one socket as the global options say (namespace, capture). Call it once
+ * per socket: each gets its own capture stream.
+ */
+export function socketOptions(global: Global): Pick<OpenOptions, "netns" | "capture"> {
+  return {
+    ...(global.netns === undefined ? {} : { netns: global.netns }),
+    ...(global.capture === undefined ? {} : { capture: global.capture.target() }),
+  };
 }
 
 /** Where lines go. */

@@ -3,7 +3,7 @@
 import { NetlinkError } from "../errors.ts";
 import { ethtool } from "../ynl/ethtool.ts";
 import { family } from "../ynl/family.ts";
-import { type Global, json, type Output, UsageError } from "./_args.ts";
+import { type Global, json, type Output, socketOptions, UsageError } from "./_args.ts";
 
 // ---- ethtool ----------------------------------------------------------------------------------
 
@@ -18,7 +18,7 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
   if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
   await using client = await family(
     ethtool,
-    global.netns === undefined ? {} : { netns: global.netns },
+    socketOptions(global),
   );
   let modes, features;
   try {

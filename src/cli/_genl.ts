@@ -6,7 +6,7 @@ import { open } from "../open.ts";
 import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
 import { family } from "../ynl/family.ts";
 import { nlctrl } from "../ynl/nlctrl.ts";
-import { type Global, json, type Output, UsageError, verb } from "./_args.ts";
+import { type Global, json, type Output, socketOptions, UsageError, verb } from "./_args.ts";
 
 // ---- genl -------------------------------------------------------------------------------------
 
@@ -17,7 +17,7 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
   if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
   const socket = await open(
     NETLINK_GENERIC,
-    global.netns === undefined ? {} : { netns: global.netns },
+    socketOptions(global),
   );
   await using ctrl = await family(nlctrl, { socket });
   try {

@@ -22,10 +22,18 @@ import type { Link } from "../route/link.ts";
 import type { Neighbour, NeighbourState, NewNeighbour } from "../route/neighbour.ts";
 import type { NewRoute, Route } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
-import { type Global, json, keywords, type Output, UsageError, verb } from "./_args.ts";
+import {
+  type Global,
+  json,
+  keywords,
+  type Output,
+  socketOptions,
+  UsageError,
+  verb,
+} from "./_args.ts";
 
 async function withRoute<T>(global: Global, body: (ip: RouteClient) => Promise<T>): Promise<T> {
-  await using ip = await openRoute(global.netns === undefined ? {} : { netns: global.netns });
+  await using ip = await openRoute(socketOptions(global));
   return await body(ip);
 }
 

@@ -1,9 +1,29 @@
 // `monitor`: changes to links, addresses, routes, neighbours and rules as they happen, one line
-// each (`ip monitor`'s style, "Deleted " before what went; `--json`: one object per line).
+// each (`ip monitor`'s style, "Deleted " before what went; `--json`: one object per line). With
+// `--raw` (or `--tree`), every message the socket receives instead, decoded by format(); `monitor
+// genl FAMILY [GROUP...]` does the same for a generic netlink family's multicast groups.
 
+import {
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NLMSG_OVERRUN,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_LINK,
+  RTNLGRP_NEIGH,
+} from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
+import type { FormatOptions, NetlinkFormatter } from "../format.ts";
+import { resolveFamily } from "../genl.ts";
+import { open } from "../open.ts";
 import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
-import { type Global, json, keywords, type Output, UsageError } from "./_args.ts";
+import type { NetlinkSocket } from "../socket.ts";
+import { type Global, json, keywords, type Output, socketOptions, UsageError } from "./_args.ts";
 import { addressJson, linkJson, neighbourJson, routeJson, ruleJson } from "./_ip.ts";
 
 const OBJECTS: Record<string, MonitorObject> = {
@@ -16,22 +36,57 @@ const OBJECTS: Record<string, MonitorObject> = {
   rule: "rule",
 };
 
-/** `monitor [OBJECT...] [count N]`: every kind of object when none is named. */
+/** The rtnetlink multicast groups of each kind of object, for `--raw` (as `ip monitor` joins). */
+const GROUPS: Record<MonitorObject, number[]> = {
+  link: [RTNLGRP_LINK],
+  address: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
+  route: [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE],
+  neighbour: [RTNLGRP_NEIGH],
+  rule: [RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE],
+};
+
+/**
+ * `monitor [--raw|--tree] [OBJECT...] [count N]` (every kind of object when none is named) and
+ * `monitor [--tree] genl FAMILY [GROUP...] [count N]` (every group of the family when none is).
+ */
 export async function monitorCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [kw, positional] = keywords(args, ["count"]);
-  const objects = positional.map((name) => {
-    const object = OBJECTS[name];
-    if (object === undefined) {
-      throw new UsageError(`monitor: unknown object "${name}" (link, address, route, neigh, rule)`);
-    }
-    return object;
+  let style: FormatOptions["style"] | undefined;
+  const operands = positional.filter((arg) => {
+    if (arg === "--raw") style ??= "line";
+    else if (arg === "--tree") style = "tree";
+    else return true;
+    return false;
   });
   const count = kw.count === undefined ? Infinity : Number(kw.count);
   if (!(count > 0)) throw new UsageError(`monitor: count "${kw.count}" is not a positive number`);
-  await using ip = await openRoute(global.netns === undefined ? {} : { netns: global.netns });
-  const watched = objects.length ? objects : Object.values(OBJECTS);
+  if (operands[0] === "genl") {
+    if (global.json) {
+      throw new UsageError("monitor genl prints decoded messages; --json is not for it");
+    }
+    return await monitorGeneric(operands.slice(1), style ?? "line", global, count, out);
+  }
+  const objects = operands.map((name) => {
+    const object = OBJECTS[name];
+    if (object === undefined) {
+      throw new UsageError(
+        `monitor: unknown object "${name}" (link, address, route, neigh, rule, or genl FAMILY)`,
+      );
+    }
+    return object;
+  });
+  const watched = [...new Set(objects.length ? objects : Object.values(OBJECTS))];
+  if (style !== undefined) {
+    if (global.json) throw new UsageError("monitor --raw prints decoded messages, not --json");
+    await using socket = await open(NETLINK_ROUTE, {
+      ...socketOptions(global),
+      groups: new Set(watched.flatMap((object) => GROUPS[object])),
+    });
+    return await printMessages(socket, new Map(), style, count, out);
+  }
+  await using ip = await openRoute(socketOptions(global));
   let seen = 0;
-  for await (const event of ip.monitor([...new Set(watched)])) {
+  for await (const event of ip.monitor(watched)) {
     if (event.object === "overrun") {
       out(global.json ? JSON.stringify({ overrun: true }) : "overrun: events were lost");
       continue;
@@ -78,6 +133,62 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     if (global.json) {
       json(out, { object: event.object, ...(deleted ? { deleted: true } : {}), ...value });
     } else out(`${deleted ? "Deleted " : ""}${text}`);
+    if (++seen >= count) break;
+  }
+}
+
+/** `monitor genl FAMILY [GROUP...]`: the family's groups, by name, resolved through nlctrl. */
+async function monitorGeneric(
+  operands: string[],
+  style: FormatOptions["style"],
+  global: Global,
+  count: number,
+  out: Output,
+): Promise<void> {
+  const [name, ...groupNames] = operands;
+  if (name === undefined) throw new UsageError("monitor genl needs a family name");
+  await using socket = await open(NETLINK_GENERIC, socketOptions(global));
+  let family;
+  try {
+    family = await resolveFamily(socket, name);
+  } catch (error) {
+    if (error instanceof NetlinkError && error.code === "ENOENT") {
+      throw new Error(`no generic netlink family named ${name}`);
+    }
+    throw error;
+  }
+  const known = [...family.groups.keys()].join(", ") || "none";
+  if (family.groups.size === 0) throw new Error(`${name} has no multicast groups`);
+  const groups = groupNames.length ? groupNames : [...family.groups.keys()];
+  for (const group of groups) {
+    const id = family.groups.get(group);
+    if (id === undefined) throw new Error(`${name} has no multicast group "${group}" (${known})`);
+    socket.join(id);
+  }
+  await printMessages(socket, new Map([[family.id, family.name]]), style, count, out);
+}
+
+/**
+ * Every message the socket receives, formatted, until `count` of them. The formatter loads here
+ * only: the other commands start without the descriptors of every family.
+ */
+async function printMessages(
+  socket: NetlinkSocket,
+  families: Map<number, string>,
+  style: FormatOptions["style"],
+  count: number,
+  out: Output,
+): Promise<void> {
+  const { NetlinkFormatter } = await import("../format.ts");
+  const formatter: NetlinkFormatter = new NetlinkFormatter({ families });
+  const protocol = socket.protocol;
+  let seen = 0;
+  for await (const message of socket.messages()) {
+    out(
+      message.type === NLMSG_OVERRUN
+        ? "overrun: messages were lost"
+        : formatter.format(message, { protocol, style }),
+    );
     if (++seen >= count) break;
   }
 }

@@ -2,7 +2,15 @@
 
 import { TrafficControl } from "../route/tc.ts";
 import { formatRate, formatSize, formatTime } from "../route/tc_units.ts";
-import { type Global, json, keywords, type Output, UsageError, verb } from "./_args.ts";
+import {
+  type Global,
+  json,
+  keywords,
+  type Output,
+  socketOptions,
+  UsageError,
+  verb,
+} from "./_args.ts";
 
 // ---- tc ---------------------------------------------------------------------------------------
 
@@ -18,7 +26,7 @@ export async function tcCommand(
   const parent = kw.parent
     ?? positional.find((p) => p === "ingress" || p === "egress" || p === "root");
   await using tc = await TrafficControl.open(
-    global.netns === undefined ? {} : { netns: global.netns },
+    socketOptions(global),
   );
   if (what === "qdisc") {
     const qdiscs = await tc.qdiscs(kw.dev === undefined ? {} : { dev: kw.dev });

@@ -7,9 +7,13 @@
  * bun node_modules/@netlink/netlink/src/cli/main.ts --netns blue --json addr show
  * ```
  *
- * Commands: `link show [DEV]`, `addr show [DEV]`, `route show|get|add|del`, `qdisc|class|filter
- * show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`, `--netns NAME`,
- * `--help`. A failure prints one line to stderr and exits with status 1 (2 for usage errors).
+ * Commands: `link show [DEV]`, `addr show [DEV]`, `route show|get|add|del`, `neigh`, `rule`,
+ * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
+ * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
+ * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
+ * `--netns NAME`, `--capture FILE` (every socket's traffic as a pcap file, nlmon format, for
+ * tshark or Wireshark), `--help`. A failure prints one line to stderr and exits with status 1 (2
+ * for usage errors).
  *
  * @example
  * ```ts
@@ -23,13 +27,14 @@
 import process from "node:process";
 import { NetlinkError } from "../errors.ts";
 import { type Global, type Handler, UsageError } from "./_args.ts";
+import { CaptureFile } from "./_capture.ts";
 import { ethtoolCommand } from "./_ethtool.ts";
 import { genlCommand } from "./_genl.ts";
 import { addrCommand, linkCommand, neighCommand, routeCommand, ruleCommand } from "./_ip.ts";
 import { monitorCommand } from "./_monitor.ts";
 import { tcCommand } from "./_tc.ts";
 
-const USAGE = `Usage: netlink [--json] [--netns NAME] COMMAND ...
+const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
 Commands:
   link show [DEV]                      links (ip link show)
   addr show [DEV]                      addresses (ip addr show)
@@ -40,18 +45,22 @@ Commands:
   neigh add|del ADDRESS dev DEV [lladdr MAC] [nud STATE]
   rule show                            rules (ip rule show)
   rule add|del [from P] [to P] [fwmark M[/MASK]] [iif DEV] [oif DEV] [table T|ACTION] [pref N]
-  monitor [link|address|route|neigh|rule...]   changes as they happen (ip monitor)
+  monitor [link|address|route|neigh|rule...] [count N]   changes as they happen (ip monitor)
+  monitor --raw|--tree [OBJECT...]     every message received, decoded: one line each, or a tree
+  monitor genl FAMILY [GROUP...]       a generic netlink family's notifications, decoded (--tree)
   qdisc show [dev DEV]                 qdiscs (tc qdisc show)
   class show dev DEV                   classes (tc class show)
   filter show dev DEV [PARENT]         filters (tc filter show; PARENT: ingress, egress, 1:)
   genl [show FAMILY]                   generic netlink families, their ops and groups
   ethtool DEV                          link modes and features
 Options:
-  -s, --stats   statistics too (link show, qdisc show)
-  -4, -6        IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
-  --json        JSON with ip -j / tc -j field names
-  --netns NAME  run in the named network namespace (/run/netns/NAME)
-  --help        this text`;
+  -s, --stats     statistics too (link show, qdisc show)
+  -4, -6          IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
+  --json          JSON with ip -j / tc -j field names
+  --netns NAME    run in the named network namespace (/run/netns/NAME)
+  --capture FILE  write every message sent and received to FILE as pcap (nlmon's format:
+                  tshark -r FILE, Wireshark)
+  --help          this text`;
 
 /**
  * Runs the tool with `args` (without the program name), writing to `out`; resolves with the exit
@@ -68,8 +77,9 @@ export async function run(
   out: (line: string) => void = (line) => console.log(line),
   err: (line: string) => void = (line) => console.error(line),
 ): Promise<number> {
+  const global: Global = { json: false };
   try {
-    const global: Global = { json: false };
+    let capturePath: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
@@ -80,6 +90,9 @@ export async function run(
       else if (arg === "--netns" || arg === "-n") {
         global.netns = args[++i];
         if (global.netns === undefined) throw new UsageError("--netns needs a namespace name");
+      } else if (arg === "--capture") {
+        capturePath = args[++i];
+        if (capturePath === undefined) throw new UsageError("--capture needs a file name");
       } else if (arg === "--help" || arg === "-h" || arg === "help") {
         out(USAGE);
         return 0;
@@ -91,11 +104,14 @@ export async function run(
     if (command === undefined) throw new UsageError("no command (try --help)");
     const handler = COMMANDS[command];
     if (handler === undefined) throw new UsageError(`unknown command "${command}" (try --help)`);
+    if (capturePath !== undefined) global.capture = new CaptureFile(capturePath);
     await handler(operands, global, out);
     return 0;
   } catch (error) {
     err(`netlink: ${describe(error)}`);
     return error instanceof UsageError ? 2 : 1;
+  } finally {
+    global.capture?.close();
   }
 }
 

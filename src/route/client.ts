@@ -1,6 +1,6 @@
 /**
- * The everyday rtnetlink client: one socket, and `link`, `addr`, `route`, `neigh`, `rule` and
- * `monitor()` over it.
+ * The everyday rtnetlink client: one socket, and `link`, `addr`, `route`, `neigh`, `rule`,
+ * `nexthop` and `monitor()` over it.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { Addresses } from "./address.ts";
 import { Links } from "./link.ts";
 import { monitor, type MonitorObject, type MonitorOptions, type RouteEvent } from "./monitor.ts";
 import { Neighbours } from "./neighbour.ts";
+import { NexthopObjects } from "./nexthop.ts";
 import { Routes } from "./route.ts";
 import { Rules } from "./rule.ts";
 
@@ -38,8 +39,8 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
 }
 
 /**
- * A client for links, addresses, routes, neighbours and rules, over one NETLINK_ROUTE socket.
- * Close it with `close()` or `await using`.
+ * A client for links, addresses, routes, neighbours, rules and nexthop objects, over one
+ * NETLINK_ROUTE socket. Close it with `close()` or `await using`.
  *
  * @example
  * ```ts
@@ -63,6 +64,8 @@ export class RouteClient implements AsyncDisposable {
   readonly neigh: Neighbours;
   /** `ip rule`. */
   readonly rule: Rules;
+  /** `ip nexthop`. */
+  readonly nexthop: NexthopObjects;
   readonly #ctx: Context;
   readonly #ownsSocket: boolean;
 
@@ -87,6 +90,7 @@ export class RouteClient implements AsyncDisposable {
     this.route = new Routes(this);
     this.neigh = new Neighbours(this);
     this.rule = new Rules(this);
+    this.nexthop = new NexthopObjects(this);
   }
 
   /**

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
+import { netnsPath } from "../_netns.ts";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
@@ -112,10 +114,21 @@ export interface LinkStats {
 }
 
 /**
- * Where to move a link or put a veth peer: a process in that network namespace, or an open file
- * descriptor of the namespace (IFLA_NET_NS_PID, IFLA_NET_NS_FD).
+ * A network namespace to move a link to or put a veth peer in, as `ip link ... netns` takes it:
+ * an `ip netns` name ("blue", i.e. /run/netns/blue) or a namespace file's path (it holds a "/":
+ * "/proc/1234/ns/net"), both opened through FFI for the request and closed after it
+ * (IFLA_NET_NS_FD); a process in that namespace (IFLA_NET_NS_PID); or a descriptor of the
+ * namespace you opened yourself, left open (IFLA_NET_NS_FD).
+ *
+ * @example
+ * ```ts
+ * import type { NetnsRef } from "@netlink/netlink/route";
+ * const byName: NetnsRef = "blue";
+ * const byPath: NetnsRef = "/proc/1234/ns/net";
+ * const byPid: NetnsRef = { pid: 1234 };
+ * ```
  */
-export type NetnsRef = { readonly pid: number } | { readonly fd: number };
+export type NetnsRef = string | { readonly pid: number } | { readonly fd: number };
 
 /**
  * What `link.set()` changes; absent fields stay as they are.
@@ -143,7 +156,11 @@ export interface LinkSettings {
   txqlen?: number;
   /** Make the link a port of this bridge or bond; `null` detaches it (`ip link set nomaster`). */
   master?: LinkRef | null;
-  /** Move the link to another network namespace (`ip link set netns`): a pid or an fd. */
+  /**
+   * Move the link to another network namespace (`ip link set X netns NAME`): a name, a path, a
+   * pid or a descriptor (see {@linkcode NetnsRef}). The link leaves this client's namespace, so
+   * later calls here no longer find it.
+   */
   netns?: NetnsRef;
   /** Kind options to change (as in {@linkcode Link.data}). */
   data?: Record<string, unknown>;
@@ -168,7 +185,10 @@ export interface NewLink extends Omit<LinkSettings, "name" | "portData"> {
   kind: string;
   /** The link it sits on (a macvlan's or VLAN's parent). */
   link?: LinkRef;
-  /** The veth peer: its name, namespace, address, MTU. */
+  /**
+   * The veth peer: its name, namespace (`ip link add a type veth peer name b netns NAME`),
+   * address, MTU.
+   */
   peer?: { name?: string; netns?: NetnsRef; address?: string; mtu?: number };
 }
 
@@ -392,18 +412,36 @@ function checkCount(value: unknown, field: string, max = 0xffff_ffff): number {
   return value;
 }
 
-/** The typed attributes for a namespace reference. */
-function netnsAttributes(ref: NetnsRef, field: string): Record<string, unknown> {
-  if (typeof ref === "object" && ref !== null && "pid" in ref) {
-    return { netNsPid: checkCount(ref.pid, `${field}.pid`) };
+/**
+ * The namespaces a request names, as typed attributes. Names and paths are opened as they are
+ * met (after every check that needs no system call) and all closed by `close()`, which the
+ * caller runs once the request is answered, whatever the outcome.
+ */
+class NetnsFiles {
+  readonly #open: NetnsFile[] = [];
+
+  /** The typed attributes for `ref` (netNsPid or netNsFd); `field` names it in errors. */
+  attributes(ref: NetnsRef, field: string): Record<string, unknown> {
+    if (typeof ref === "string") {
+      const path = netnsPath(ref, field);
+      const file = openNetns(path);
+      this.#open.push(file);
+      return { netNsFd: file.fd };
+    }
+    if (typeof ref === "object" && ref !== null && "pid" in ref) {
+      return { netNsPid: checkCount(ref.pid, `${field}.pid`) };
+    }
+    if (typeof ref === "object" && ref !== null && "fd" in ref) {
+      return { netNsFd: checkCount(ref.fd, `${field}.fd`, 0x7fff_ffff) };
+    }
+    throw new TypeError(
+      `${field}: ${JSON.stringify(ref)} is not a namespace name, path, { pid } or { fd }`,
+    );
   }
-  if (typeof ref === "object" && ref !== null && "fd" in ref) {
-    return { netNsFd: checkCount(ref.fd, `${field}.fd`, 0x7fff_ffff) };
+
+  close(): void {
+    for (const file of this.#open.splice(0)) file.close();
   }
-  throw new TypeError(
-    `${field}: ${JSON.stringify(ref)} is not { pid } or { fd } (a namespace's name needs its fd: `
-      + "open /run/netns/NAME yourself)",
-  );
 }
 
 /**
@@ -507,13 +545,22 @@ export class Links {
    * ```
    */
   async add(spec: NewLink): Promise<void> {
-    const ctx = this.#ctx;
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
     const name = checkName(spec.name, "name");
     if (typeof spec.kind !== "string" || spec.kind === "") {
       throw new TypeError(`kind: ${JSON.stringify(spec.kind)} is not a link kind such as "veth"`);
     }
-    const request = await this.#settings(spec, "link");
+    const netns = new NetnsFiles();
+    try {
+      await this.#add(spec, name, netns);
+    } finally {
+      netns.close();
+    }
+  }
+
+  async #add(spec: NewLink, name: string, netns: NetnsFiles): Promise<void> {
+    const ctx = this.#ctx;
+    const request = await this.#settings(spec, "link", netns);
     request.ifname = name;
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
     const data: Record<string, unknown> = spec.data === undefined
@@ -530,7 +577,7 @@ export class Links {
       }
       if (spec.peer.mtu !== undefined) peer.mtu = checkCount(spec.peer.mtu, "peer.mtu");
       if (spec.peer.netns !== undefined) {
-        Object.assign(peer, netnsAttributes(spec.peer.netns, "peer.netns"));
+        Object.assign(peer, netns.attributes(spec.peer.netns, "peer.netns"));
       }
       data.peer = ctx.link.encode("newlink", peer).payload;
     }
@@ -561,7 +608,19 @@ export class Links {
       throw new TypeError("settings: expected an object such as { up: true }");
     }
     const index = await ctx.ifindex(ref, "link");
-    const request = await this.#settings(settings, "settings");
+    const netns = new NetnsFiles();
+    try {
+      await this.#set(ref, index, settings, netns);
+    } finally {
+      netns.close();
+    }
+    if (settings.netns !== undefined) ctx.names.delete(index);
+    else if (settings.name !== undefined) ctx.names.set(index, settings.name);
+  }
+
+  async #set(ref: LinkRef, index: number, settings: LinkSettings, netns: NetnsFiles) {
+    const ctx = this.#ctx;
+    const request = await this.#settings(settings, "settings", netns);
     request.ifiIndex = index;
     if (settings.name !== undefined) request.ifname = checkName(settings.name, "name");
     if (settings.data !== undefined || settings.portData !== undefined) {
@@ -591,7 +650,6 @@ export class Links {
     // RTM_NEWLINK on an existing link, as `ip link set` sends: it takes every attribute setlink
     // takes, and kind and port options too.
     await ctx.run(`link set ${ref}`, () => ctx.link.do("newlink", request as never));
-    if (settings.name !== undefined) ctx.names.set(index, settings.name);
   }
 
   /**
@@ -623,7 +681,11 @@ export class Links {
     return out;
   }
 
-  async #settings(settings: LinkSettings, where: string): Promise<Record<string, unknown>> {
+  async #settings(
+    settings: LinkSettings,
+    where: string,
+    netns: NetnsFiles,
+  ): Promise<Record<string, unknown>> {
     const ctx = this.#ctx;
     const request: Record<string, unknown> = {};
     if (settings.up !== undefined) {
@@ -645,7 +707,7 @@ export class Links {
       request.master = settings.master === null ? 0 : await ctx.ifindex(settings.master, "master");
     }
     if (settings.netns !== undefined) {
-      Object.assign(request, netnsAttributes(settings.netns, "netns"));
+      Object.assign(request, netns.attributes(settings.netns, "netns"));
     }
     return request;
   }

@@ -1,5 +1,6 @@
 /**
- * Everyday networking, as `ip` does it: links, addresses, routes, neighbours and rules listed,
+ * Everyday networking, as `ip` does it: links, addresses, routes, neighbours, rules and nexthop
+ * objects listed,
  * read, added, changed and deleted, and their changes monitored, over one NETLINK_ROUTE socket.
  * Values are as people write them: addresses and prefixes as text, MACs as "aa:bb:cc:dd:ee:ff",
  * enums and flags by name (the numbers stay reachable under `raw`). Built on the generated rt-*
@@ -53,6 +54,13 @@ export {
   type NewNeighbour,
   type RawNeighbour,
 } from "./neighbour.ts";
+export {
+  type NewNexthopObject,
+  type NexthopGroupMember,
+  type NexthopObject,
+  type NexthopObjectFilter,
+  NexthopObjects,
+} from "./nexthop.ts";
 export {
   type NewRoute,
   type NextHop,

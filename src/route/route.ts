@@ -133,6 +133,8 @@ export interface Route {
   readonly nexthops?: NextHop[];
   /** Path MTU (RTAX_MTU), when set. */
   readonly mtu?: number;
+  /** The nexthop object the route uses (`nhid`; see `ip.nexthop`). */
+  readonly nhid?: number;
   /** Everything the kernel sent, as the typed layer decodes it. */
   readonly raw: RawRoute;
 }
@@ -184,6 +186,8 @@ export interface NewRoute {
   onlink?: boolean;
   /** Path MTU (`mtu`). */
   mtu?: number;
+  /** A nexthop object's id (`nhid`), instead of gateway, dev or nexthops (see `ip.nexthop`). */
+  nhid?: number;
 }
 
 /**
@@ -313,10 +317,12 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
   out.flags = flags === 0 ? NO_FLAGS : flagNames(ROUTE_FLAGS, flags);
   if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names, routes);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
+  if (raw.nhId !== undefined) out.nhid = raw.nhId;
   return out as unknown as Route;
 }
 
-function integer(value: unknown, field: string, max: number, min = 0): number {
+/** `value` as an integer from `min` to `max`; a TypeError naming `field` otherwise. */
+export function integer(value: unknown, field: string, max: number, min = 0): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new TypeError(`${field}: ${String(value)} is not an integer from ${min} to ${max}`);
   }
@@ -563,8 +569,14 @@ export class Routes {
     if (route.nexthops !== undefined) {
       request.multipath = await this.#multipath(route.nexthops, bytes);
     }
+    if (route.nhid !== undefined) {
+      if (gateway !== undefined || route.dev !== undefined || route.nexthops !== undefined) {
+        throw new TypeError("nhid: a route using a nexthop object has no gateway, dev or nexthops");
+      }
+      request.nhId = integer(route.nhid, "nhid", 0xffff_ffff, 1);
+    }
     // The scope `ip route` picks (iproute_modify): host for local and nat, link for broadcast,
-    // multicast, anycast and for a unicast route with no gateway; global otherwise. Deleting
+    // multicast, anycast and for a unicast route with no gateway, nexthops or nhid; global otherwise. Deleting
     // matches any scope (nowhere). IPv6 routes are always global.
     let scope: number;
     if (route.scope !== undefined) scope = SCOPES.value(route.scope, "scope");
@@ -572,7 +584,8 @@ export class Routes {
     else if (type === 2 || type === 10) scope = 254;
     else if (type === 3 || type === 4 || type === 5) scope = 253;
     else if (type <= 1) {
-      scope = deleting ? 255 : gateway === undefined && route.nexthops === undefined ? 253 : 0;
+      const via = gateway !== undefined || route.nexthops !== undefined || route.nhid !== undefined;
+      scope = deleting ? 255 : via ? 0 : 253;
     } else scope = 0;
     request.rtmScope = scope;
     return request;

@@ -46,6 +46,7 @@ import {
   NETLINK_CAP_ACK,
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_EXT_ACK,
+  NETLINK_GENERIC,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
   NLM_F_ACK,
@@ -95,6 +96,7 @@ const EBUSY = 16;
 const EBADF = 9;
 const EADDRINUSE = 98;
 const ENOBUFS = 105;
+const EMSGSIZE = 90;
 const ECONNREFUSED = 111;
 const EOPNOTSUPP = 95;
 
@@ -278,6 +280,12 @@ export class FakeSocket implements Transport {
   filterLocked = false;
   /** sk_rcvbuf in bytes. */
   receiveBufferSize: number;
+  /**
+   * The transport's read buffer, in bytes: a longer datagram is consumed and receive() throws
+   * SyscallError EMSGSIZE naming its length, as the libc transport does (whose buffer is 512 KiB
+   * and then grows; this one stays). Default Infinity.
+   */
+  readBufferSize: number = Infinity;
   /** How many times wait() was called. */
   waits = 0;
   /** True once closed. */
@@ -379,7 +387,16 @@ export class FakeSocket implements Transport {
         throw new SyscallError("recvmsg", errno);
       }
       if (this.#queueHead === this.#queue.length) return undefined;
-      return this.#dequeue();
+      const datagram = this.#dequeue();
+      if (datagram.data.length > this.readBufferSize) {
+        throw new SyscallError(
+          "recvmsg",
+          EMSGSIZE,
+          `a ${datagram.data.length}-byte datagram was longer than the ${this.readBufferSize}-byte `
+            + "receive buffer and was dropped",
+        );
+      }
+      return datagram;
     } finally {
       // netlink_rcv_wake, at the end of every recvmsg: an empty queue ends the congestion.
       if (this.#queueHead === this.#queue.length) this.#congested = false;
@@ -720,13 +737,23 @@ export class FakeKernel {
 
   /**
    * Answers requests of `type` on `protocol` with `handler`. A protocol with any handler is
-   * served by the kernel: its other types are answered EOPNOTSUPP; sending to port 0 of a
+   * served by the kernel: its other types are answered EOPNOTSUPP (ENOENT on NETLINK_GENERIC,
+   * whose types are family ids: no family has that id); sending to port 0 of a
    * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it).
    */
   serve(protocol: number, type: number, handler: RequestHandler): this {
     let types = this.#handlers.get(protocol);
     if (!types) this.#handlers.set(protocol, types = new Map());
     types.set(type, handler);
+    return this;
+  }
+
+  /**
+   * Stops answering requests of `type` on `protocol` (a module unloaded): they are answered as
+   * types nothing serves are.
+   */
+  unserve(protocol: number, type: number): this {
+    this.#handlers.get(protocol)?.delete(type);
     return this;
   }
 
@@ -790,9 +817,10 @@ export class FakeKernel {
       socket.ack(request, EBUSY, {});
       return;
     }
+    // genl_rcv_msg: no family has that id.
     const answer: Answer = handler
       ? handler(request, socket) ?? {}
-      : { errno: EOPNOTSUPP };
+      : { errno: socket.protocol === NETLINK_GENERIC ? ENOENT : EOPNOTSUPP };
     if (answer.silent) return;
     const reply = (spec: MessageSpec, flags = 0): Message => ({
       type: spec.type,

@@ -6,9 +6,16 @@
  * @module
  */
 
-import { NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
+import { AttributeDecoder } from "../attribute.ts";
+import {
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_CMD_DELFAMILY,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+  NLM_F_DUMP,
+} from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
-import { type GenericFamily, resolveFamily } from "../genl.ts";
+import { decodeGeneric, type GenericFamily } from "../genl.ts";
 import type { Message } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
@@ -27,6 +34,7 @@ import type {
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
 import { explainError } from "./_extack.ts";
+import { forgetResolved, resolveCached } from "./_resolved.ts";
 import { nlctrl } from "./nlctrl.ts";
 
 /**
@@ -128,24 +136,6 @@ export interface SupportedOperation {
   adminOnly: boolean;
 }
 
-const resolved = new WeakMap<NetlinkSocket, Map<string, Promise<GenericFamily>>>();
-
-/** Resolves a generic netlink family once per socket. */
-function resolveCached(socket: NetlinkSocket, name: string): Promise<GenericFamily> {
-  let families = resolved.get(socket);
-  if (families === undefined) {
-    families = new Map();
-    resolved.set(socket, families);
-  }
-  let family = families.get(name);
-  if (family === undefined) {
-    family = resolveFamily(socket, name);
-    families.set(name, family);
-    family.catch(() => families.delete(name));
-  }
-  return family;
-}
-
 /** For each socket, how many running monitor() iterations hold each group they joined. */
 const monitorJoins = new WeakMap<NetlinkSocket, Map<number, number>>();
 
@@ -166,9 +156,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   readonly descriptor: D;
   /** The socket requests go through. */
   readonly socket: NetlinkSocket;
-  /** The generic netlink family as the kernel registered it (undefined for netlink-raw). */
-  readonly generic: GenericFamily | undefined;
   readonly #codec: Codec;
+  #generic: GenericFamily | undefined;
   readonly #ownsSocket: boolean;
 
   /**
@@ -182,12 +171,21 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   constructor(descriptor: D, socket: NetlinkSocket, generic?: GenericFamily, ownsSocket = false) {
     this.descriptor = descriptor;
     this.socket = socket;
-    this.generic = generic;
+    this.#generic = generic;
     this.#codec = codecOf(descriptor);
     this.#ownsSocket = ownsSocket;
     if (this.#codec.genetlink && generic === undefined) {
       throw new TypeError(`${descriptor.name} is a generic netlink family: pass its resolved id`);
     }
+  }
+
+  /**
+   * The generic netlink family as the kernel registered it (undefined for netlink-raw): its id,
+   * groups and operations. Replaced by a fresh resolution when a request finds the id stale (the
+   * family's module was reloaded: see {@linkcode NetlinkFamily.do}).
+   */
+  get generic(): GenericFamily | undefined {
+    return this.#generic;
   }
 
   /**
@@ -221,6 +219,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   /**
    * Decodes a message of this family by its type (or generic netlink command): the operation it
    * belongs to and its contents. Undefined for messages the descriptor does not describe.
+   * Seeing nlctrl's CTRL_CMD_DELFAMILY (on its "notify" group) makes the socket forget that
+   * family's cached id: the next {@linkcode family} call on the socket resolves it anew.
    *
    * @example
    * ```ts
@@ -231,6 +231,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * ```
    */
   decode(message: Message): Notification<D> | undefined {
+    if (message.type === GENL_ID_CTRL && message.payload[0] === CTRL_CMD_DELFAMILY) {
+      this.#familyRemoved(message);
+    }
     let key = message.type;
     if (this.generic !== undefined) {
       if (message.type !== this.generic.id || message.payload.byteLength < 1) return undefined;
@@ -245,6 +248,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   /**
    * Sends a `do` request and resolves with its reply, decoded (undefined when the operation only
    * acks). Rejects with NetlinkError when the kernel refuses.
+   *
+   * A generic family's id is resolved once per socket and cached. When a request is answered
+   * ENOENT (what the kernel answers to an id no family has, and what families answer for a
+   * missing object), nlctrl is asked again: if the family now has another id (its module was
+   * reloaded), the request is sent again under the new id, once; that is safe, since nothing
+   * ran it under the old one. If the id is unchanged, the ENOENT was the family's own and is
+   * thrown as it came; if the family is gone, the ENOENT says so. {@linkcode dump} and
+   * {@linkcode dumpStream} (before their first reply) do the same.
    *
    * @example
    * ```ts
@@ -261,11 +272,18 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): Promise<DoReply<D, O>> {
     const operation = this.#codec.operation(op);
-    const message = this.encode(op, request);
+    let message = this.encode(op, request);
     message.flags = options.flags ?? 0;
     let replies: Message[];
     try {
-      replies = await this.socket.request(message, options);
+      try {
+        replies = await this.socket.request(message, options);
+      } catch (err) {
+        if (!await this.#renewed(err, options)) throw err;
+        message = this.encode(op, request);
+        message.flags = options.flags ?? 0;
+        replies = await this.socket.request(message, options);
+      }
     } catch (err) {
       const family = (request as { familyName?: unknown } | undefined)?.familyName;
       if (
@@ -307,9 +325,17 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const decode = messageDecoder(this.#codec, operation);
     const replies: DumpReply<D, O>[] = [];
     const message = this.#dumpRequest(op, request, options);
-    try {
+    const collect = async (message: MessageInput) => {
       for await (const reply of this.socket.dump(message, options)) {
         replies.push(decode(reply.payload) as DumpReply<D, O>);
+      }
+    };
+    try {
+      try {
+        await collect(message);
+      } catch (err) {
+        if (replies.length !== 0 || !await this.#renewed(err, options)) throw err;
+        await collect(this.#dumpRequest(op, request, options));
       }
     } catch (err) {
       throw explainError(this.#codec, operation, message.payload!, err);
@@ -344,22 +370,35 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // a promise and microtask hops per message, as much as the decoding costs.
     return {
       [Symbol.asyncIterator]: () => {
-        const parts = dump[Symbol.asyncIterator]();
+        let parts = dump[Symbol.asyncIterator]();
+        // Until the first reply, a stale generic family id may be renewed once (see do()).
+        let renewable = this.#generic !== undefined;
+        const next = (): Promise<IteratorResult<DumpReply<D, O>, undefined>> =>
+          parts.next().then((part) => {
+            renewable = false;
+            if (part.done) return part;
+            try {
+              return {
+                value: decode(part.value.payload) as DumpReply<D, O>,
+                done: false,
+              };
+            } catch (err) {
+              // A loop does not call return() after next() throws: end the dump here, or its
+              // remaining parts would stay pending on the socket.
+              return (parts.return?.() ?? Promise.resolve()).then(() => Promise.reject(err));
+            }
+          }, (err) => {
+            if (!renewable) return explain(err);
+            renewable = false;
+            return this.#renewed(err, options).then((renewed) => {
+              if (!renewed) return explain(err);
+              parts = this.socket.dump(this.#dumpRequest(op, request, options), options)
+                [Symbol.asyncIterator]();
+              return next();
+            }, explain);
+          });
         return {
-          next: () =>
-            parts.next().then((part) => {
-              if (part.done) return part;
-              try {
-                return {
-                  value: decode(part.value.payload) as DumpReply<D, O>,
-                  done: false,
-                };
-              } catch (err) {
-                // A loop does not call return() after next() throws: end the dump here, or its
-                // remaining parts would stay pending on the socket.
-                return (parts.return?.() ?? Promise.resolve()).then(() => Promise.reject(err));
-              }
-            }, explain),
+          next,
           return: () =>
             (parts.return?.() ?? Promise.resolve({ value: undefined, done: true as const })).then(
               () => ({ value: undefined, done: true as const }),
@@ -367,6 +406,47 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         };
       },
     };
+  }
+
+  /**
+   * After a request failed with `err`: whether it failed because the cached generic family id is
+   * stale and the family now has another (then this family uses it and the request may be sent
+   * again). Rejects with ENOENT saying so when the family is no longer registered at all.
+   */
+  async #renewed(err: unknown, options: RequestOptions): Promise<boolean> {
+    const stale = this.#generic;
+    // nlctrl's own id is fixed; its ENOENT is about the family asked for.
+    if (
+      stale === undefined || stale.id === GENL_ID_CTRL || !(err instanceof NetlinkError)
+      || err.code !== "ENOENT"
+    ) return false;
+    const name = stale.name || this.descriptor.name;
+    forgetResolved(this.socket, name, stale);
+    let fresh: GenericFamily;
+    try {
+      fresh = await resolveCached(this.socket, name, { signal: options.signal });
+    } catch (resolveErr) {
+      if (!(resolveErr instanceof NetlinkError) || resolveErr.code !== "ENOENT") throw err;
+      throw new NetlinkError({
+        ...err,
+        detail: `generic netlink family "${name}" is no longer registered (was its module `
+          + "unloaded?)",
+      });
+    }
+    if (fresh.id === stale.id) return false;
+    this.#generic = fresh;
+    return true;
+  }
+
+  /** nlctrl announced a family's removal: its id, cached on this socket, is no longer valid. */
+  #familyRemoved(message: Message): void {
+    try {
+      for (const a = new AttributeDecoder(decodeGeneric(message.payload).body); a.next();) {
+        if (a.type === CTRL_ATTR_FAMILY_NAME) forgetResolved(this.socket, a.string());
+      }
+    } catch {
+      // A malformed notification: decode() reports it below, or ignores it.
+    }
   }
 
   #dumpRequest(op: string, request: unknown, options: OperationOptions): MessageInput {
@@ -520,7 +600,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const ctrl = new NetlinkFamily(
       nlctrl,
       this.socket,
-      await resolveCached(this.socket, nlctrl.name),
+      await resolveCached(this.socket, nlctrl.name, options),
     );
     const reply = await ctrl.do("getfamily", { familyName: this.generic.name }, options);
     const names = new Map<number, string>();
@@ -595,7 +675,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
 /**
  * Opens typed access to a family: a socket of its protocol (netlink-raw families say which;
  * generic netlink ones use NETLINK_GENERIC and resolve their id and groups through nlctrl, once
- * per socket). Rejects with NetlinkError "ENOENT" when a generic family is not registered.
+ * per socket, until the id turns out stale: see {@linkcode NetlinkFamily.do}). Rejects with
+ * NetlinkError "ENOENT" when a generic family is not registered.
  *
  * @example
  * ```ts

@@ -5,16 +5,32 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { CaptureFile } from "../../src/cli/_capture.ts";
+import {
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NLM_F_DUMP,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from "../../src/constants.ts";
+import { resolveFamily } from "../../src/genl.ts";
+import { open } from "../../src/open.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRun } from "../route/_tc.ts";
+import { tsharkFields } from "../wire/_tshark.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const RUNTIME = process.versions.bun
   ? [process.execPath, CLI]
   : [process.execPath, "run", "-A", CLI];
+
+const tmp = mkdtempSync(`${tmpdir()}/nlcli-`);
+process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 
 interface Result {
   status: number | null;
@@ -232,37 +248,130 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   assert.deepEqual(ns.json("rule", "show", "pref", "1000"), []);
 });
 
-test("cli monitor: sees the changes ip makes, then stops after count", async () => {
-  // A namespace where nothing else changes (no link coming up, no addresses being set).
-  using ns = new Netns();
-  const [command, ...args] = [
-    ...RUNTIME,
-    "--netns",
-    ns.name,
-    "--json",
-    "monitor",
-    "route",
-    "count",
-    "1",
-  ];
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Runs the CLI until it exits by itself, calling `change` (with 0, 1, 2...) every 100 ms: the
+ * monitor subscribes once it has started, so changes are made until it reports one. Returns its
+ * output; fails after 30 s.
+ */
+async function monitorUntilExit(args: string[], change: (n: number) => void): Promise<string> {
+  const [command, ...rest] = [...RUNTIME, ...args];
+  const child = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
+  let stderr = "";
   child.stdout.on("data", (chunk) => stdout += chunk);
+  child.stderr.on("data", (chunk) => stderr += chunk);
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  // The monitor subscribes once it has started: add routes until it reports one.
   let n = 0;
-  const timer = setInterval(() => ns.ip("route", "add", "blackhole", `10.123.${n++}.0/24`), 100);
+  const timer = setInterval(() => change(n++), 100);
   const status = await Promise.race([
     exited,
     new Promise((r) => setTimeout(() => r("timeout"), 30_000)),
   ]);
   clearInterval(timer);
   if (status === "timeout") child.kill();
-  assert.equal(status, 0);
+  assert.equal(status, 0, `netlink ${args.join(" ")}: ${stderr}`);
+  return stdout;
+}
+
+test("cli monitor: sees the changes ip makes, then stops after count", async () => {
+  // A namespace where nothing else changes (no link coming up, no addresses being set).
+  using ns = new Netns();
+  const stdout = await monitorUntilExit(
+    ["--netns", ns.name, "--json", "monitor", "route", "count", "1"],
+    (n) => ns.ip("route", "add", "blackhole", `10.123.${n}.0/24`),
+  );
   const event = JSON.parse(stdout.trim());
   assert.equal(event.object, "route");
   assert.match(event.dst, /^10\.123\.\d+\.0\/24$/);
   assert.equal(event.type, "blackhole");
+});
+
+test("cli monitor --raw and --tree: every message received, decoded by format()", async () => {
+  using ns = new Netns();
+  const file = `${tmp}/monitor.pcap`;
+  const line = await monitorUntilExit(
+    ["--netns", ns.name, "--capture", file, "monitor", "--raw", "link", "count", "1"],
+    (n) => ns.ip("link", "add", `vr${n}`, "type", "veth", "peer", "name", `vs${n}`),
+  );
+  assert.equal(line.trimEnd().split("\n").length, 1, line);
+  const [, name] = line.match(
+    /^RTM_NEWLINK flags=0 seq=0 port=0 ifinfomsg=\{ifiFamily=0 ifiType=1 ifiIndex=\d+ [^}]*\} ifname="(v[rs]\d+)" .*mtu=1500 /,
+  ) ?? assert.fail(`not a formatted RTM_NEWLINK: ${line}`);
+  // The capture holds the same notification first, as tshark reads it (then any other the
+  // socket received before the monitor stopped: veth's peer).
+  const names = tsharkFields(file, ["netlink-route.nltype", "netlink-route.ifla_ifname"]);
+  assert.deepEqual(names[0], [String(RTM_NEWLINK), name]);
+  assert.ok(names.every(([type]) => type === String(RTM_NEWLINK)), JSON.stringify(names));
+
+  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
+  const tree = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "--tree", "link", "count", "1"],
+    (n) => ns.ip("link", "set", "va0", "mtu", String(1400 + n)),
+  );
+  const lines = tree.trimEnd().split("\n");
+  assert.match(lines[0], /^RTM_NEWLINK flags=0 seq=0 port=0$/);
+  assert.equal(lines[1], "  ifinfomsg:");
+  assert.match(lines[2], /^ {4}ifiFamily: 0$/);
+  assert.ok(lines.includes(`  ifname: "va0"`), tree);
+  assert.ok(lines.some((l) => /^ {2}mtu: 14\d\d$/.test(l)), tree);
+  assert.ok(lines.includes(`  linkinfo:`) && lines.includes(`    kind: "veth"`), tree);
+});
+
+test("cli monitor genl: a generic netlink family's notifications, decoded", async () => {
+  using ns = new Netns();
+  // netdev's "mgmt" group announces every new device of the namespace.
+  const line = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "genl", "netdev", "mgmt", "count", "1"],
+    (n) => ns.ip("link", "add", `vr${n}`, "type", "veth", "peer", "name", `vs${n}`),
+  );
+  const [, ifindex] = line.match(/^netdev dev-add-ntf flags=0 seq=0 port=0 v\d+ ifindex=(\d+) /)
+    ?? assert.fail(`not a formatted netdev dev-add-ntf: ${line}`);
+  const links = ns.json<{ ifindex: number; ifname: string }[]>("link", "show");
+  assert.match(links.find((l) => l.ifindex === Number(ifindex))?.ifname ?? "", /^v[rs]\d+$/);
+});
+
+test("cli --capture: a command's session as pcap, read back by tshark", () => {
+  using ns = variedNetns();
+  const file = `${tmp}/links.pcap`;
+  const result = cli(["--netns", ns.name, "--capture", file, "link", "show"]);
+  assert.equal(result.status, 0, result.stderr);
+  const rows = tsharkFields(file, [
+    "netlink.family",
+    "netlink-route.nltype",
+    "netlink.hdr_flags.request",
+    "netlink-route.ifla_ifname",
+  ]);
+  assert.equal(rows[0][0], "0x0000", "family: route");
+  assert.equal(Number(rows[0][1]), RTM_GETLINK);
+  assert.equal(rows[0][2].split(",")[0], "1", "the request first");
+  const names = rows.slice(1).flatMap((r) => r[3] ? r[3].split(",") : []).sort();
+  assert.deepEqual(
+    names,
+    ns.json<{ ifname: string }[]>("link", "show").map((l) => l.ifname).sort(),
+  );
+
+  const genl = `${tmp}/genl.pcap`;
+  assert.equal(cli(["--capture", genl, "genl", "show", "nlctrl"]).status, 0);
+  const ctrl = tsharkFields(genl, ["netlink.family", "genl.ctrl.family_name"]);
+  assert.ok(ctrl.length >= 2 && ctrl.every((r) => r[0] === "0x0010"), "family: generic");
+  assert.equal(ctrl[0][1], "nlctrl");
+});
+
+test("cli --capture file: two sockets' sessions in one pcap, one file header", async () => {
+  const file = `${tmp}/two.pcap`;
+  const capture = new CaptureFile(file);
+  {
+    await using route = await open(NETLINK_ROUTE, { capture: capture.target() });
+    await using generic = await open(NETLINK_GENERIC, { capture: capture.target() });
+    await route.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    await resolveFamily(generic, "nlctrl");
+  }
+  capture.close();
+  const rows = tsharkFields(file, ["netlink.family", "netlink-route.nltype"]);
+  assert.deepEqual(rows[0], ["0x0000", String(RTM_GETLINK)]);
+  const generic = rows.filter((r) => r[0] === "0x0010");
+  assert.equal(generic.length, 3, "nlctrl request, reply, ack");
+  assert.equal(rows.filter((r) => r[0] === "0x0000").length + 3, rows.length);
 });
 
 test("cli -s: link and qdisc counters as ip -s -j and tc -s -j show them", () => {
@@ -313,6 +422,7 @@ test("cli on Deno with --allow-ffi only: every command group works, --netns incl
       ["qdisc", "show", "dev", "vb0"],
       ["genl", "show", "ethtool"],
       ["ethtool", "va0"],
+      ["--capture", `${tmp}/ffi-only.pcap`, "link"],
     ]
   ) {
     const { status, stdout, stderr } = spawnSync(
@@ -353,6 +463,21 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", ns.name, "ethtool", "nosuch0"], 1, /^netlink: no link named nosuch0/],
     [["--netns", ns.name, "monitor", "bogus"], 2, /^netlink: monitor: unknown object "bogus"/],
+    [["--json", "monitor", "--raw"], 2, /^netlink: monitor --raw prints decoded messages/],
+    [["monitor", "genl"], 2, /^netlink: monitor genl needs a family name/],
+    [["--json", "monitor", "genl", "nlctrl"], 2, /^netlink: monitor genl prints decoded messages/],
+    [
+      ["--netns", ns.name, "monitor", "genl", "nosuchfamily"],
+      1,
+      /^netlink: no generic netlink family named nosuchfamily/,
+    ],
+    [
+      ["--netns", ns.name, "monitor", "genl", "nlctrl", "bogus"],
+      1,
+      /^netlink: nlctrl has no multicast group "bogus" \(notify\)/,
+    ],
+    [["--capture"], 2, /^netlink: --capture needs a file name/],
+    [["--capture", "/nonexistent-dir/x.pcap", "link"], 1, /^netlink: creat: ENOENT.*nonexistent/],
   ];
   for (const [args, status, message] of cases) {
     const result = cli(args);

@@ -1,11 +1,14 @@
-// Failure modes around the module: a protocol nobody serves, and the module unloaded while
-// sockets are open (clear errors, nothing hangs). Reloads the module afterwards.
+// Failure modes around the module: a protocol nobody serves, the module unloaded while sockets
+// are open (clear errors, nothing hangs), and a generic family client across reloads (its new
+// id is resolved). Reloads the module afterwards.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NLTEST_MSG_ECHO } from "../../kernel-module/nltest_uapi.ts";
-import { SocketClosedError, SyscallError } from "../../src/errors.ts";
+import { nltest } from "../../kernel-module/nltest_ynl.ts";
+import { NetlinkError, SocketClosedError, SyscallError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
+import { family } from "../../src/ynl/mod.ts";
 import { loadModule, moduleLoaded, nextWithin, UNIT, unloadModule } from "./_nltest.ts";
 
 test("a protocol no module provides gives a clear error", async () => {
@@ -41,4 +44,30 @@ test("module unloaded while sockets are open: clear errors, nothing hangs", asyn
   }
   await using again = await open(UNIT);
   assert.equal((await again.request({ type: NLTEST_MSG_ECHO })).length, 1);
+});
+
+test("a generic family client across its module's reloads: the new id is used, nothing stale", async () => {
+  assert.ok(moduleLoaded());
+  await using client = await family(nltest);
+  const first = client.generic!.id;
+  assert.equal((await client.do("echo", { msg: "before" })).msg, "before");
+  unloadModule();
+  try {
+    await assert.rejects(client.do("echo", { msg: "gone" }), (err: unknown) => {
+      assert.ok(err instanceof NetlinkError, String(err));
+      assert.equal(err.code, "ENOENT");
+      assert.match(err.message, /"nltest" is no longer registered/);
+      return true;
+    });
+  } finally {
+    loadModule();
+  }
+  // The cached id is stale: ENOENT under it, nlctrl gives the new one, the request goes again.
+  assert.equal((await client.do("echo", { msg: "after" })).msg, "after");
+  const second = client.generic!.id;
+  assert.notEqual(second, first);
+  unloadModule();
+  loadModule();
+  assert.equal((await client.dump("list", { count: 3 })).length, 3);
+  assert.notEqual(client.generic!.id, second);
 });

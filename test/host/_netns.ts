@@ -1,7 +1,7 @@
 // Throwaway network namespaces for tests that need the real kernel, driven with iproute2.
 // Works on both runtimes through node:child_process.
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 
 /** Runs `ip ARGS...` and returns its stdout; throws with ip's stderr on failure. */
 export function ip(...args: string[]): string {
@@ -38,6 +38,20 @@ export class Netns implements Disposable {
   json<T = Record<string, unknown>[]>(...args: string[]): T {
     const out = ip("-j", "-n", this.name, ...args).trim();
     return (out ? JSON.parse(out) : []) as T;
+  }
+
+  /**
+   * A process (`sleep`) inside the namespace, for what names a namespace by pid
+   * (/proc/PID/ns/net, IFLA_NET_NS_PID); killed on dispose.
+   */
+  async process(): Promise<{ pid: number } & Disposable> {
+    const child = spawn("ip", ["netns", "exec", this.name, "sleep", "60"], { stdio: "ignore" });
+    // `ip netns exec` enters the namespace, then execs sleep: same pid, once it is inside.
+    const pid = child.pid!;
+    for (let i = 0; i < 100 && ip("netns", "identify", String(pid)).trim() !== this.name; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { pid, [Symbol.dispose]: () => child.kill() };
   }
 
   [Symbol.dispose](): void {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   AF_INET,
@@ -20,6 +21,7 @@ import {
   NLM_F_DUMP,
   NLM_F_ECHO,
   NLM_F_EXCL,
+  NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_GETROUTE,
   RTM_NEWADDR,
@@ -27,9 +29,11 @@ import {
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
+import { SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
+import { ackMessage } from "../../src/testing/mod.ts";
 import { Netns } from "./_netns.ts";
 import { ifinfomsg } from "./_rtnl.ts";
 
@@ -291,4 +295,81 @@ test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of 
   assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the kernel tags the echo with the group");
   assert.deepEqual([...replies[0].payload.subarray(0, 2)], [AF_INET, 24]);
   assert.match(ns.ip("-4", "addr", "show", "dev", "lo"), /192\.0\.2\.7\/24/);
+});
+
+test("a peer's reply longer than the receive buffer: the request fails EMSGSIZE, the socket goes on", async () => {
+  const MAX = 64 << 20;
+  await using a = await open(NETLINK_USERSOCK, { receiveBufferSize: 2 * MAX });
+  await using b = await open(NETLINK_USERSOCK);
+  b.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 2 * MAX);
+  const asked = b.messages();
+  // The receive buffer is the process's and grows: double the reply until it no longer fits.
+  let size = 1 << 20;
+  let lost: unknown;
+  for (; size <= MAX && lost === undefined; size *= 2) {
+    const pending = a.request({ type: 0x10 }, { to: b.portid, timeout: 10_000 });
+    const request = (await asked.next()).value!;
+    b.send({ type: 0x11, seq: request.seq, payload: new Uint8Array(size) }, { portid: a.portid });
+    b.send(ackMessage(request), { portid: a.portid }); // after a lost reply: discarded
+    try {
+      assert.equal((await pending)[0].payload.length, size);
+    } catch (err) {
+      lost = err;
+    }
+  }
+  size /= 2;
+  assert.ok(lost instanceof SyscallError, String(lost));
+  assert.equal(lost.code, "EMSGSIZE");
+  assert.match(lost.message, new RegExp(`a ${size + 16}-byte datagram`));
+  // The same size now fits; the stream shows the loss as one overrun and goes on.
+  b.send({ type: 0x11, payload: new Uint8Array(size).fill(7) }, { portid: a.portid });
+  const stream = a.messages();
+  assert.equal((await stream.next()).value!.type, NLMSG_OVERRUN);
+  const whole = (await stream.next()).value!;
+  assert.equal(whole.payload.length, size);
+  assert.equal(whole.payload[size - 1], 7);
+  assert.equal(a.overruns, 1);
+  await stream.return!();
+  await asked.return!();
+});
+
+test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSED saying so", async () => {
+  await using a = await open(NETLINK_USERSOCK);
+  await using b = await open(NETLINK_USERSOCK);
+  const got = b.messages();
+  const seq = a.send({ type: 0x10, seq: 4242 }, { portid: b.portid });
+  assert.equal(seq, 4242);
+  assert.equal((await got.next()).value!.seq, 4242);
+  const fresh = a.send({ type: 0x10 }, { portid: b.portid });
+  assert.equal((await got.next()).value!.seq, fresh);
+  await got.return!();
+  const unbound = b.portid;
+  b.close();
+  assert.throws(() => a.send({ type: 0x10 }, { portid: unbound }), (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.code, "ECONNREFUSED");
+    assert.match(err.message, new RegExp(`no socket is bound to port ${unbound}`));
+    return true;
+  });
+});
+
+test("attachFilter: at most 4096 instructions, the kernel's BPF_MAXINSNS: 4096 attach, 4097 throw first", async () => {
+  await using sock = await open(NETLINK_ROUTE);
+  const accept = { code: 0x06, jt: 0, jf: 0, k: 0xffff_ffff }; // ret #-1
+  sock.attachFilter(Array.from({ length: 4096 }, () => accept));
+  assert.throws(
+    () => sock.attachFilter(Array.from({ length: 4097 }, () => accept)),
+    (err: unknown) => err instanceof RangeError && /at most 4096 instructions/.test(err.message),
+  );
+  assert.throws(() => sock.attachFilter(new Uint8Array(4097 * 8)), RangeError);
+  // The 4096-instruction program is still attached: the kernel keeps what it accepts.
+  assert.ok(
+    (await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: ifinfomsg() })).length
+      > 0,
+  );
+  sock.detachFilter();
+  assert.throws(
+    () => sock.detachFilter(),
+    (err: unknown) => (err as SyscallError).code === "ENOENT",
+  );
 });

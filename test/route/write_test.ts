@@ -1,12 +1,11 @@
 // Every write of the everyday API, read back with `ip` in a fresh namespace.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { test } from "node:test";
 import { NetlinkError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
-import { ip as runIp, Netns } from "../host/_netns.ts";
+import { Netns } from "../host/_netns.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -97,31 +96,23 @@ test("link.set({ netns: { pid } }) and ({ netns: { fd } }) move a link; a veth p
   using ns = new Netns();
   using other = new Netns();
   // A process in the other namespace, whose pid names it.
-  const sleeper = spawn("ip", ["netns", "exec", other.name, "sleep", "30"], { stdio: "ignore" });
+  using sleeper = await other.process();
+  const pid = sleeper.pid;
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.link.add({ name: "m0", kind: "veth", peer: { name: "m1", netns: { pid } } });
+  assert.equal(other.json<Json[]>("link", "show", "m1")[0].ifname, "m1");
+  await ip.link.set("m0", { netns: { pid } });
+  assert.equal(other.json<Json[]>("link", "show", "m0")[0].ifname, "m0");
+  assert.throws(() => ns.ip("link", "show", "m0"));
+  // And by an open file descriptor of a namespace (here /run/netns/NAME, opened by node:fs).
+  await ip.link.add({ name: "f0", kind: "veth", peer: { name: "f1" } });
+  const fd = openSync(`/run/netns/${other.name}`, "r");
   try {
-    // `ip netns exec` enters the namespace, then execs sleep: same pid.
-    const pid = sleeper.pid!;
-    for (let i = 0; i < 100 && runIp("netns", "identify", String(pid)).trim() !== other.name; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await using ip = await openRoute({ netns: ns.name });
-    await ip.link.add({ name: "m0", kind: "veth", peer: { name: "m1", netns: { pid } } });
-    assert.equal(other.json<Json[]>("link", "show", "m1")[0].ifname, "m1");
-    await ip.link.set("m0", { netns: { pid } });
-    assert.equal(other.json<Json[]>("link", "show", "m0")[0].ifname, "m0");
-    assert.throws(() => ns.ip("link", "show", "m0"));
-    // And by an open file descriptor of a namespace (here /run/netns/NAME, opened by node:fs).
-    await ip.link.add({ name: "f0", kind: "veth", peer: { name: "f1" } });
-    const fd = openSync(`/run/netns/${other.name}`, "r");
-    try {
-      await ip.link.set("f0", { netns: { fd } });
-    } finally {
-      closeSync(fd);
-    }
-    assert.equal(other.json<Json[]>("link", "show", "f0")[0].ifname, "f0");
+    await ip.link.set("f0", { netns: { fd } });
   } finally {
-    sleeper.kill();
+    closeSync(fd);
   }
+  assert.equal(other.json<Json[]>("link", "show", "f0")[0].ifname, "f0");
 });
 
 test("addr.add / delete / flush, read back with ip: lifetimes, labels, peer, broadcast, flags", async () => {

@@ -1,7 +1,7 @@
 // Helpers for the unit tests: sockets of a FakeKernel (src/testing/), and messages built by hand
 // for tests that script the kernel's answers.
 
-import { NETLINK_ROUTE } from "../../src/constants.ts";
+import { NETLINK_ROUTE, RTM_NEWLINK } from "../../src/constants.ts";
 import type { Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
@@ -51,3 +51,12 @@ export function done(request: Message, errno = 0, flags = 0): Message {
 
 /** Lets queued promise callbacks and the read loop run. */
 export const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/** An RTM_NEWLINK whose payload is the one byte `n`: an event to tell apart in the stream. */
+export const event = (n: number): Message => ({
+  type: RTM_NEWLINK,
+  flags: 0,
+  seq: 0,
+  portid: 0,
+  payload: new Uint8Array([n]),
+});

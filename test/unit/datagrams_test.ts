@@ -10,16 +10,9 @@ import {
 } from "../../src/constants.ts";
 import { decodeDatagram, type Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
-import { ack, fakeSocket as fakeSocketOf, reply, settle } from "./_fake.ts";
+import { ack, event, fakeSocket as fakeSocketOf, reply, settle } from "./_fake.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
-const event = (n: number): Message => ({
-  type: RTM_NEWLINK,
-  flags: 0,
-  seq: 0,
-  portid: 0,
-  payload: new Uint8Array([n]),
-});
 const fakeSocket = (protocol: number, options: OpenOptions = {}) =>
   fakeSocketOf(options, () => {}, protocol);
 

@@ -1,0 +1,89 @@
+/**
+ * Network namespace files through libc: opening one (/run/netns/NAME, /proc/PID/ns/net) for its
+ * descriptor, and creating a descriptor with the calling thread inside one. No runtime file API:
+ * --allow-ffi is the only permission either needs.
+ *
+ * @module
+ */
+
+import { errnoNumber } from "../src/_errno.ts";
+import { SyscallError } from "../src/errors.ts";
+import { CLONE_NEWNET, O_CLOEXEC, O_RDONLY } from "./_constants.ts";
+import type { Libc } from "./_libc.ts";
+
+const ENOENT = errnoNumber("ENOENT")!;
+const EPERM = errnoNumber("EPERM")!;
+
+function cString(s: string): Uint8Array {
+  if (s.includes("\0")) throw new TypeError("path must not contain NUL characters");
+  return new TextEncoder().encode(s + "\0");
+}
+
+/**
+ * Opens the network namespace file at `path` read-only and close-on-exec, returning its
+ * descriptor. Throws SyscallError ("no network namespace at PATH" for ENOENT), or TypeError for
+ * a path holding NUL.
+ */
+export function openNetnsFile(libc: Libc, path: string): number {
+  const fd = libc.open(cString(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(
+      "open",
+      errno,
+      errno === ENOENT ? `no network namespace at ${path}` : `cannot open ${path}`,
+    );
+  }
+  return fd;
+}
+
+/**
+ * Runs `create` (which returns a new descriptor) with this thread switched into the network
+ * namespace at `path`, and always switches back. Synchronous FFI calls all run on the calling
+ * thread, and setns(2) changes only that thread, so nothing else observes the switch. The
+ * socket keeps the namespace it was created in.
+ */
+export function inNetns(libc: Libc, path: string, create: () => number): number {
+  const target = openNetnsFile(libc, path);
+  try {
+    const self = "/proc/thread-self/ns/net";
+    const saved = libc.open(cString(self), O_RDONLY | O_CLOEXEC);
+    if (saved < 0) throw new SyscallError("open", libc.errno(), `cannot open ${self}`);
+    try {
+      if (libc.setns(target, CLONE_NEWNET) < 0) {
+        const errno = libc.errno();
+        throw new SyscallError(
+          "setns",
+          errno,
+          errno === EPERM
+            ? "entering a network namespace needs CAP_SYS_ADMIN"
+            : `${path} is not a network namespace`,
+        );
+      }
+      let fd = -1;
+      let failure: { error: unknown } | undefined;
+      try {
+        fd = create();
+      } catch (error) {
+        failure = { error };
+      }
+      // Always switch back, whatever create() did. Failing to is worse than create() failing:
+      // this thread would stay in the wrong namespace, so that error wins.
+      if (libc.setns(saved, CLONE_NEWNET) < 0) {
+        const errno = libc.errno();
+        if (fd >= 0) libc.close(fd);
+        throw new SyscallError(
+          "setns",
+          errno,
+          `could not return to the original network namespace from ${path}`,
+        );
+      }
+      if (failure) throw failure.error;
+      return fd;
+    } finally {
+      libc.close(saved);
+    }
+  } finally {
+    libc.close(target);
+  }
+}

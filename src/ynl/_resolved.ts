@@ -1,0 +1,51 @@
+/**
+ * Generic netlink families resolved per socket, so that opening several clients of one family on
+ * a socket asks nlctrl once. An id stays cached until it is known to be stale: a request under it
+ * was answered ENOENT and nlctrl now gives another id (the module was reloaded), or nlctrl's
+ * CTRL_CMD_DELFAMILY notification was seen on the socket.
+ *
+ * @module
+ */
+
+import { type GenericFamily, resolveFamily } from "../genl.ts";
+import type { NetlinkSocket, RequestOptions } from "../socket.ts";
+
+interface Entry {
+  readonly promise: Promise<GenericFamily>;
+  /** Set once resolved. */
+  family?: GenericFamily;
+}
+
+const cache = new WeakMap<NetlinkSocket, Map<string, Entry>>();
+
+/** Resolves generic netlink family `name` on `socket`, or returns the cached resolution. */
+export function resolveCached(
+  socket: NetlinkSocket,
+  name: string,
+  options?: RequestOptions,
+): Promise<GenericFamily> {
+  let families = cache.get(socket);
+  if (families === undefined) cache.set(socket, families = new Map());
+  const cached = families.get(name);
+  if (cached !== undefined) return cached.promise;
+  const promise = resolveFamily(socket, name, options);
+  const entry: Entry = { promise };
+  families.set(name, entry);
+  promise.then((family) => void (entry.family = family), () => {
+    if (families.get(name) === entry) families.delete(name);
+  });
+  return promise;
+}
+
+/**
+ * Forgets the resolution of `name` on `socket`: the next {@linkcode resolveCached} asks nlctrl.
+ * With `stale`, only if that is what is cached (a resolution another caller already renewed, or
+ * still under way, is kept).
+ */
+export function forgetResolved(socket: NetlinkSocket, name: string, stale?: GenericFamily): void {
+  const families = cache.get(socket);
+  const entry = families?.get(name);
+  if (entry !== undefined && (stale === undefined || entry.family === stale)) {
+    families!.delete(name);
+  }
+}

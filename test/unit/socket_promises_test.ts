@@ -1,0 +1,103 @@
+// Promises of NetlinkSocket's JSDoc that no other test held it to: every call after close()
+// throws SocketClosedError, a timeout bounds the whole answer, and bytes given to send() are
+// not matched to anything (a dump sent that way does not wait for the socket's dump slot).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decodeAck } from "../../src/ack.ts";
+import {
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_ERROR,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  SOL_NETLINK,
+} from "../../src/constants.ts";
+import { SocketClosedError } from "../../src/errors.ts";
+import { encodeMessage, type Message } from "../../src/message.ts";
+import { FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
+
+test("after close(), every call throws SocketClosedError (promises reject with it); fd is -1", async () => {
+  const { sock } = await fakeSocket();
+  sock.join(1);
+  sock.close();
+  assert.equal(sock.fd, -1);
+  const calls: [string, () => unknown][] = [
+    ["send", () => sock.send({ type: RTM_GETLINK })],
+    ["send(bytes)", () => sock.send(new Uint8Array(16))],
+    ["join", () => sock.join(2)],
+    ["leave", () => sock.leave(1)],
+    ["setOption", () => sock.setOption(SOL_NETLINK, 1, 1)],
+    ["getOption", () => sock.getOption(SOL_NETLINK, 1)],
+    ["attachFilter", () => sock.attachFilter([{ code: 0x06, jt: 0, jf: 0, k: 0 }])],
+    ["detachFilter", () => sock.detachFilter()],
+    ["lockFilter", () => sock.lockFilter()],
+    ["messages", () => sock.messages()],
+    ["batches", () => sock.batches()],
+    ["datagrams", () => sock.datagrams()],
+    ["for await", () => sock[Symbol.asyncIterator]()],
+    ["dump", () => sock.dump({ type: RTM_GETLINK })],
+  ];
+  for (const [name, call] of calls) assert.throws(call, SocketClosedError, name);
+  for (
+    const [name, call] of [
+      ["request", () => sock.request({ type: RTM_GETLINK })],
+      ["requestBatch", () => sock.requestBatch([{ type: RTM_GETLINK, flags: NLM_F_ACK }])],
+    ] as const
+  ) {
+    await assert.rejects(call(), SocketClosedError, name);
+  }
+});
+
+test("timeout bounds the whole answer: a reply without its ack, a dump without its end", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req, t) => {
+    asked.push(req);
+    t.deliver([reply(req, RTM_NEWLINK, new Uint8Array(16), req.flags & NLM_F_DUMP ? 2 : 0)]);
+  };
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK }, { timeout: 30 }),
+    (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
+  );
+  const parts = [];
+  await assert.rejects(async () => {
+    for await (const part of sock.dump({ type: RTM_GETLINK }, { timeout: 30 })) parts.push(part);
+  }, (err: unknown) => err instanceof DOMException && err.name === "TimeoutError");
+  assert.equal(parts.length, 1, "the part that came was yielded before the timeout");
+  sock.close();
+});
+
+test("send(bytes) is not matched: a dump sent that way goes out at once, its answer to the stream", async () => {
+  const kernel = new FakeKernel().serve(0, RTM_GETLINK, () => ({
+    messages: Array.from(
+      { length: 20_000 },
+      () => ({ type: RTM_NEWLINK, payload: new Uint8Array(200) }),
+    ),
+  }));
+  const { sock, t } = await fakeSocket({}, () => {}, 0, kernel);
+  const running = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  await running.next(); // the socket's dump runs in the kernel, longer than one datagram
+  assert.ok(t.dumping);
+  const bytes = encodeMessage({
+    type: RTM_GETLINK,
+    flags: NLM_F_REQUEST | NLM_F_DUMP,
+    seq: 77,
+    portid: sock.portid,
+    payload: new Uint8Array(16),
+  });
+  assert.equal(sock.send(bytes), 0);
+  assert.equal(t.sent.length, 2, "sent at once, not queued behind the running dump");
+  // The kernel refused it (one dump per socket): the error comes through the stream, unmatched,
+  // once the lagging dump no longer holds reading back (left early: read to its end, discarded).
+  await running.return!();
+  const stream = sock.messages();
+  const answer = (await stream.next()).value!;
+  assert.equal(answer.type, NLMSG_ERROR);
+  assert.equal(answer.seq, 77);
+  assert.equal(decodeAck(answer).errno, 16); // EBUSY
+  await stream.return!();
+  await settle();
+  sock.close();
+});
