@@ -12,7 +12,7 @@
  * (`openProcEvents()`).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
  *
  * await using sock = await open(NETLINK_ROUTE);

@@ -126,7 +126,7 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
  * `capture` option. It ends with {@linkcode Capture.stop}, or when the socket closes.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { capture, NETLINK_ROUTE, open } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
  * const pcap = capture(sock, "/tmp/rtnl.pcap");
@@ -220,7 +220,7 @@ export class Capture {
  * cannot be created. A write that fails later stops the capture (see {@linkcode Capture.error}).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { capture, NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
  * const pcap = capture(sock, "/tmp/links.pcap");

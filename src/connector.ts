@@ -8,7 +8,7 @@
  * through `scripts/gen_constants.ts`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openProcEvents } from "@netlink/netlink/connector";
  *
  * await using events = await openProcEvents(); // root, initial namespaces
@@ -735,7 +735,7 @@ let subscribe: (socket: NetlinkSocket, timeout: number) => Promise<ProcEventMoni
  * Closing unsubscribes (PROC_CN_MCAST_IGNORE) and closes the socket.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openProcEvents } from "@netlink/netlink/connector";
  * await using monitor = await openProcEvents();
  * for await (const event of monitor.events({ signal: AbortSignal.timeout(5_000) })) {

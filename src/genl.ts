@@ -39,7 +39,7 @@ import type { NetlinkSocket, RequestOptions } from "./socket.ts";
  * A generic netlink family as the kernel registered it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_GENERIC, open, resolveFamily } from "@netlink/netlink";
  * await using sock = await open(NETLINK_GENERIC);
  * const family = await resolveFamily(sock, "nlctrl");
@@ -73,7 +73,7 @@ export interface GenericFamily {
  * attributes each operation accepts and what each must be.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, NETLINK_GENERIC, open, resolvePolicy } from "@netlink/netlink";
  * await using sock = await open(NETLINK_GENERIC);
  * const { operations, policies } = await resolvePolicy(sock, "nlctrl");
@@ -144,10 +144,11 @@ export function decodeGeneric(
  * notification on nlctrl's "notify" group).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { decodeFamily, type Message } from "@netlink/netlink";
- * declare const reply: Message;
- * console.log(decodeFamily(reply).groups);
+ * function groupsOf(reply: Message): ReadonlyMap<string, number> {
+ *   return decodeFamily(reply).groups;
+ * }
  * ```
  */
 export function decodeFamily(message: Message): GenericFamily {
@@ -220,7 +221,7 @@ function checkGenericSocket(socket: NetlinkSocket, name: string): void {
  * Nothing is cached: a family whose module was reloaded gets its new id on the next call.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_GENERIC, open, resolveFamily } from "@netlink/netlink";
  * await using sock = await open(NETLINK_GENERIC);
  * const { id, groups } = await resolveFamily(sock, "nl80211");
@@ -265,7 +266,7 @@ export async function resolveFamily(
  * describe policies.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_GENERIC, open, resolvePolicy } from "@netlink/netlink";
  * await using sock = await open(NETLINK_GENERIC);
  * const { policies } = await resolvePolicy(sock, "nlctrl");

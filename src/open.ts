@@ -117,7 +117,7 @@ function checkInteger(name: string, value: unknown, min: number, max: number): n
  * (see `@netlink/netlink/format`). On Deno that takes --allow-env; without it tracing stays off.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
  * for await (const msg of sock) console.log(msg.type);

@@ -144,7 +144,7 @@ export interface ReceivedDatagram extends Datagram {
  * warning text and cookie. Found on the array {@linkcode NetlinkSocket.request} resolves with.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, open, RTM_NEWLINK } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
  * const replies = await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) });
@@ -269,7 +269,7 @@ function unframedError(what: string): TypeError {
  * (`done`), and every later call throws SocketClosedError. Closing twice is a no-op.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, open, RTM_GETLINK } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
  * const links = await sock.request({ type: RTM_GETLINK, flags: 0x300, payload: new Uint8Array(16) });
@@ -392,7 +392,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * wait for the socket's dump slot).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
    * await using sock = await open(NETLINK_USERSOCK, { unframed: true });
    * sock.send(new TextEncoder().encode("hello"), { portid: 4242 });
@@ -573,7 +573,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * that {@linkcode groups} stays true. Throws SyscallError.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_BROADCAST_ERROR, NETLINK_ROUTE, open, SOL_NETLINK } from "@netlink/netlink";
    * await using sock = await open(NETLINK_ROUTE);
    * sock.setOption(SOL_NETLINK, NETLINK_BROADCAST_ERROR, 1);
@@ -594,7 +594,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Throws SyscallError.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_ROUTE, open, SO_RCVBUF, SOL_SOCKET } from "@netlink/netlink";
    * await using sock = await open(NETLINK_ROUTE);
    * console.log(sock.getOption(SOL_SOCKET, SO_RCVBUF));
@@ -616,7 +616,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * filter is locked, EINVAL for a program the kernel's checker refuses).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK } from "@netlink/netlink";
    * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
    * // Keep RTM_NEWLINK messages (nlmsg_type, a u16 at offset 4), drop everything else.
@@ -664,7 +664,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * keeps the process alive): an iteration left without `return()` holds nothing.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
    * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
    * for await (const msg of sock.messages({ signal: AbortSignal.timeout(10_000) })) {
@@ -683,7 +683,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * cost of an async iteration step. Ends, throws and shares the stream as `messages()` does.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
    * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
    * for await (const run of sock.batches()) {
@@ -708,7 +708,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * as `messages()` is.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { NETLINK_KOBJECT_UEVENT, open } from "@netlink/netlink";
    * await using sock = await open(NETLINK_KOBJECT_UEVENT, { unframed: true, groups: [1] });
    * for await (const { data } of sock.datagrams()) {

@@ -48,10 +48,11 @@ export interface Tap {
  * attached at the time. `open()` puts one under every socket it makes.
  *
  * @example
- * ```ts ignore
- * import { NetlinkSocket, TapPoint } from "@netlink/netlink";
- * import { openTransport } from "./ffi/mod.ts";
- * const point = new TapPoint(openTransport(0, { portid: 0 }));
+ * ```ts
+ * import { NETLINK_ROUTE, NetlinkSocket, TapPoint } from "@netlink/netlink";
+ * import { FakeKernel } from "@netlink/netlink/testing";
+ * // Any transport: here a fake kernel's socket.
+ * const point = new TapPoint(new FakeKernel().open(NETLINK_ROUTE, { portid: 0 }));
  * point.attach({ sent: (data) => console.log("sent", data.length, "bytes") });
  * const socket = new NetlinkSocket(point);
  * ```
@@ -195,7 +196,7 @@ export function registerTapPoint(socket: NetlinkSocket, point: TapPoint): void {
  * {@linkcode TapPoint} instead), Error for a closed one.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, open, tap } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
  * const detach = tap(sock, { received: (d) => console.log(d.data.length, "bytes in") });

@@ -9,7 +9,7 @@
  * through an `unframed` socket.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openUevents } from "@netlink/netlink/uevent";
  *
  * await using uevents = await openUevents(); // the kernel's, in this network namespace
@@ -379,7 +379,7 @@ let createMonitor: (socket: NetlinkSocket, source: "kernel" | "udev") => UeventM
  * processes with CAP_NET_ADMIN send on this protocol to other sockets at all.)
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openUevents } from "@netlink/netlink/uevent";
  * await using uevents = await openUevents({ netns: "blue" });
  * for await (const event of uevents.events({ signal: AbortSignal.timeout(10_000) })) {
@@ -484,7 +484,7 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
  * options, before any system call, and with SyscallError if the socket cannot be opened.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openUevents } from "@netlink/netlink/uevent";
  * await using uevents = await openUevents({ netns: "blue" });
  * for await (const event of uevents) {

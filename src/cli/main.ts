@@ -16,7 +16,7 @@
  * for usage errors).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { run } from "@netlink/netlink/cli";
  * const status = await run(["--json", "link", "show", "lo"]);
  * ```
@@ -67,7 +67,7 @@ Options:
  * status (0 ok, 1 failure, 2 usage). Errors are printed as one line to `err`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { run } from "@netlink/netlink/cli";
  * process.exitCode = await run(["route", "get", "1.1.1.1"]);
  * ```

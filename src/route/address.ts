@@ -23,7 +23,7 @@ export type Scope = "global" | "site" | "link" | "host" | "nowhere";
  * An interface address, as `ip -j address show` shows it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for (const a of await ip.addr.list({ dev: "lo" })) console.log(`${a.address}/${a.prefixLength}`);
@@ -166,7 +166,7 @@ function familyNumber(family: string | undefined): number {
  * `ip address`: the addresses of the client's namespace.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.addr.add("veth0", "10.0.0.1/24");
@@ -186,7 +186,7 @@ export class Addresses {
    * kernel where it can (strict checking: link) and here in any case.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log(await ip.addr.list({ family: "inet6" }));
@@ -218,7 +218,7 @@ export class Addresses {
    * there already (unless `replace`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.addr.add("eth0", "10.0.0.1/24", { broadcast: "+", label: "eth0:a" });
@@ -240,7 +240,7 @@ export class Addresses {
    * Removes an address from a link (`ip address del`); EADDRNOTAVAIL when it is not there.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.addr.delete("eth0", "10.0.0.1/24");
@@ -263,7 +263,7 @@ export class Addresses {
    * how many went. Secondaries the kernel removes with their primary count too.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log(await ip.addr.flush({ dev: "eth0", family: "inet" }));

@@ -43,7 +43,7 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
  * NETLINK_ROUTE socket. Close it with `close()` or `await using`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute({ netns: "blue" });
  * await ip.link.set("eth0", { up: true });
@@ -102,7 +102,7 @@ export class RouteClient implements AsyncDisposable {
    * time per client: open a second client for a second.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * for await (const event of ip.monitor(["link", "address", "route"])) {
@@ -121,7 +121,7 @@ export class RouteClient implements AsyncDisposable {
    * Closes the socket, unless it was passed in with `options.socket`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * const ip = await openRoute();
    * ip.close();
@@ -144,7 +144,7 @@ export class RouteClient implements AsyncDisposable {
  * `options.socket`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for (const link of await ip.link.list()) console.log(link.index, link.name, link.flags);

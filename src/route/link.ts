@@ -32,7 +32,7 @@ export type Operstate =
  * A network interface, as `ip -d -j link show` shows it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * const lo = await ip.link.get("lo");
@@ -84,7 +84,7 @@ export interface Link {
  * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * const { rxBytes, txBytes } = (await ip.link.get("eth0")).stats!;
@@ -448,7 +448,7 @@ class NetnsFiles {
  * `ip link`: the links of the client's namespace.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" } });
@@ -469,7 +469,7 @@ export class Links {
    * kernel where it can (strict checking: kind and master), and here in any case.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log((await ip.link.list({ kind: "veth" })).map((l) => l.name));
@@ -502,7 +502,7 @@ export class Links {
    * One link, by name or index; rejects with NetlinkError ENODEV "no link named X".
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log((await ip.link.get("lo")).mtu);
@@ -537,7 +537,7 @@ export class Links {
    * `peer.name` (the kernel picks one otherwise); `up: true` brings the link up as it is made.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.add({ name: "br0", kind: "bridge", up: true });
@@ -595,7 +595,7 @@ export class Links {
    * nomaster (`master: null`), namespace, kind and port options.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.set("veth0", { up: true, mtu: 1400, name: "uplink" });
@@ -656,7 +656,7 @@ export class Links {
    * Deletes a link (`ip link del`); a veth's peer goes with it.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.delete("veth0");

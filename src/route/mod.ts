@@ -9,7 +9,7 @@
  * Needs root (CAP_NET_ADMIN for changes, CAP_SYS_ADMIN for `netns`) and, on Deno, `--allow-ffi`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  *
  * await using ip = await openRoute();

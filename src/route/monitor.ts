@@ -21,7 +21,7 @@ export type MonitorObject = "link" | "address" | "route" | "neighbour" | "rule";
  * kernel dropped events because they came faster than they were read: list again to resync.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute, type RouteEvent } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for await (const event of ip.monitor(["link", "route"])) {

@@ -31,7 +31,7 @@ export type NeighbourState =
  * A neighbour entry, as `ip -j neigh show nud all` shows it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for (const n of await ip.neigh.list()) console.log(n.address, n.lladdr, n.state);
@@ -115,7 +115,7 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
  * `ip neigh`: the neighbour tables of the client's namespace.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.neigh.add({ dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:02" });
@@ -134,7 +134,7 @@ export class Neighbours {
    * a link or family: filtered by the kernel where it can (strict checking: link) and here.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log(await ip.neigh.list({ dev: "eth0" }));
@@ -166,7 +166,7 @@ export class Neighbours {
    * Adds an entry (`ip neigh add`); EEXIST when there is one for that address.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.neigh.add({ dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:02" });
@@ -184,7 +184,7 @@ export class Neighbours {
    * Adds an entry or replaces the one for that address (`ip neigh replace`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.neigh.replace({ dev: "eth0", address: "10.0.0.2", lladdr: "02:00:00:00:00:03" });
@@ -203,7 +203,7 @@ export class Neighbours {
    * Deletes the entry for an address on a link (`ip neigh del`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.neigh.delete({ dev: "eth0", address: "10.0.0.2" });

@@ -70,7 +70,7 @@ export interface NexthopGroupMember {
  * `raw`: the RTM_NEWNEXTHOP payload (struct nhmsg and the NHA_* attributes) as the kernel sent it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for (const nh of await ip.nexthop.list()) console.log(nh.id, nh.gateway ?? nh.group ?? "");
@@ -241,7 +241,7 @@ function toNexthop(payload: Uint8Array, names: Map<number, string>): NexthopObje
  * use by id (`ip.route.add({ dst, nhid })`).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.nexthop.add({ id: 1, gateway: "10.0.0.2", dev: "eth0" });
@@ -263,7 +263,7 @@ export class NexthopObjects {
    * groups or only FDB nexthops.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log(await ip.nexthop.list({ groups: true }));
@@ -308,7 +308,7 @@ export class NexthopObjects {
    * with id N" when there is none.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log((await ip.nexthop.get(1)).gateway);
@@ -329,7 +329,7 @@ export class NexthopObjects {
    * kernel's pick when `id` is absent).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.nexthop.add({ id: 1, gateway: "10.0.0.2", dev: "eth0" });
@@ -346,7 +346,7 @@ export class NexthopObjects {
    * follow the change. Resolves to its id.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.nexthop.replace({ id: 1, gateway: "10.0.0.3", dev: "eth0" });
@@ -361,7 +361,7 @@ export class NexthopObjects {
    * the groups it is in. NetlinkError ENOENT "no nexthop with id N" when there is none.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.nexthop.delete(1);

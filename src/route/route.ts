@@ -94,7 +94,7 @@ export interface NextHop {
  * A route, as `ip -j route show` shows it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for (const r of await ip.route.list()) console.log(r.dst, r.gateway ?? "", r.dev ?? "");
@@ -340,7 +340,7 @@ function tableNumber(table: TableName | number, field = "table"): number {
  * `ip route`: the routes of the client's namespace.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.route.add({ dst: "10.1.0.0/16", gateway: "10.0.0.254", table: 100 });
@@ -362,7 +362,7 @@ export class Routes {
    * `ip` leaves them out.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log(await ip.route.list({ table: "all", family: "inet" }));
@@ -413,7 +413,7 @@ export class Routes {
    * The route the kernel would use to reach an address (`ip route get`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * const r = await ip.route.get("192.0.2.1");
@@ -451,7 +451,7 @@ export class Routes {
    * Adds a route (`ip route add`); EEXIST when one with the same key is there.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.route.add({ dst: "10.1.0.0/16", gateway: "10.0.0.254", table: 100 });
@@ -470,7 +470,7 @@ export class Routes {
    * Adds a route or replaces the one with the same key (`ip route replace`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.route.replace({ dst: "default", gateway: "10.0.0.1" });
@@ -490,7 +490,7 @@ export class Routes {
    * least; gateway, dev, metric narrow it). ESRCH when none does.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.route.delete({ dst: "10.1.0.0/16", table: 100 });

@@ -32,7 +32,7 @@ const ACTIONS = new Names("rule action", {
  * A rule, as `ip -j rule show` shows it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * for (const r of await ip.rule.list()) console.log(r.priority, r.from, r.table);
@@ -144,7 +144,7 @@ function integer(value: unknown, field: string, max: number): number {
  * `ip rule`: the policy routing rules of the client's namespace.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.rule.add({ from: "10.10.0.0/16", table: 100, priority: 1000 });
@@ -162,7 +162,7 @@ export class Rules {
    * Every rule (IPv4 and IPv6 unless `family` says), as `ip rule show` lists them.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log(await ip.rule.list({ family: "inet6" }));
@@ -185,7 +185,7 @@ export class Rules {
    * Adds a rule (`ip rule add`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.rule.add({ fwmark: 0x64, table: 100, priority: 100 });
@@ -203,7 +203,7 @@ export class Rules {
    * Deletes the first rule matching what is given (`ip rule del`); ENOENT when none does.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.rule.delete({ priority: 100 });

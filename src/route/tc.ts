@@ -5,7 +5,7 @@
  * (`@netlink/netlink/ynl/tc`); what it reads back is shaped like `tc -j` prints it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { TrafficControl } from "@netlink/netlink/route";
  * await using tc = await TrafficControl.open({ netns: "blue" });
  * await tc.addQdisc({ dev: "eth0", handle: "1:", kind: "htb", default: "20" });
@@ -176,7 +176,7 @@ interface Loose {
  * field); kernel refusals are `NetlinkError`s with the kernel's text.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { TrafficControl } from "@netlink/netlink/route";
  * await using tc = await TrafficControl.open();
  * console.log(await tc.qdiscs());
@@ -201,7 +201,7 @@ export class TrafficControl implements AsyncDisposable {
    * Opens a client (its own socket, or `options.socket`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * ```
@@ -234,7 +234,7 @@ export class TrafficControl implements AsyncDisposable {
    * Every qdisc, or those of `dev`, as `tc -s -j qdisc show` shows them.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open();
    * for (const q of await tc.qdiscs({ dev: "lo" })) console.log(q.kind, q.handle, q.parent);
@@ -263,7 +263,7 @@ export class TrafficControl implements AsyncDisposable {
    * Adds a qdisc (fails with EEXIST if one is there: see {@linkcode replaceQdisc}).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.addQdisc({ dev: "veth0", kind: "tbf", rate: "1mbit", burst: "10kb", latency: "50ms" });
@@ -277,7 +277,7 @@ export class TrafficControl implements AsyncDisposable {
    * Changes the parameters of an existing qdisc (`tc qdisc change`): same place and kind.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.changeQdisc({ dev: "veth0", handle: "1:", kind: "htb", default: "30" });
@@ -291,7 +291,7 @@ export class TrafficControl implements AsyncDisposable {
    * Adds the qdisc, or replaces the one in its place (`tc qdisc replace`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.replaceQdisc({ dev: "veth0", kind: "pfifo", limit: 100 });
@@ -305,7 +305,7 @@ export class TrafficControl implements AsyncDisposable {
    * Deletes a qdisc by place (`parent`, "root" when absent) or handle.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.deleteQdisc({ dev: "veth0" }); // the root qdisc
@@ -328,7 +328,7 @@ export class TrafficControl implements AsyncDisposable {
    * The classes of `dev` (optionally under one qdisc or class), as `tc -s class show` shows them.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * for (const c of await tc.classes({ dev: "veth0" })) console.log(c.handle, c.options.rate);
@@ -358,7 +358,7 @@ export class TrafficControl implements AsyncDisposable {
    * Adds a class (EEXIST if its id is taken).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.addClass({ dev: "veth0", parent: "1:", classid: "1:10", kind: "htb", rate: "5mbit" });
@@ -372,7 +372,7 @@ export class TrafficControl implements AsyncDisposable {
    * Changes an existing class's parameters (`tc class change`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.changeClass({ dev: "veth0", parent: "1:", classid: "1:10", kind: "htb", rate: "8mbit" });
@@ -386,7 +386,7 @@ export class TrafficControl implements AsyncDisposable {
    * Adds the class or changes the one with its id (`tc class replace`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.replaceClass({ dev: "veth0", parent: "1:", classid: "1:10", kind: "htb", rate: "8mbit" });
@@ -400,7 +400,7 @@ export class TrafficControl implements AsyncDisposable {
    * Deletes a class.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.deleteClass({ dev: "veth0", classid: "1:10" });
@@ -419,7 +419,7 @@ export class TrafficControl implements AsyncDisposable {
    * clsact), as `tc -j filter show` shows them (a kind's head and its entries, like tc).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * for (const f of await tc.filters({ dev: "veth0", parent: "ingress" })) console.log(f);
@@ -458,7 +458,7 @@ export class TrafficControl implements AsyncDisposable {
    * Adds a filter.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.addFilter({
@@ -475,7 +475,7 @@ export class TrafficControl implements AsyncDisposable {
    * Adds the filter or replaces the one with its handle (`tc filter replace`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.replaceFilter({ dev: "veth0", parent: "1:", kind: "u32", pref: 10, match: { dport: 22 } });
@@ -489,7 +489,7 @@ export class TrafficControl implements AsyncDisposable {
    * Deletes the filters at `parent` (all of them, or those of `pref`, or one `handle` of a kind).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.deleteFilter({ dev: "veth0", parent: "1:", pref: 10 });
@@ -518,7 +518,7 @@ export class TrafficControl implements AsyncDisposable {
    * The index of a device (numbers pass through); "no link named X" if there is none.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open();
    * console.log(await tc.ifindex("lo")); // 1
@@ -600,7 +600,7 @@ export class TrafficControl implements AsyncDisposable {
    * Closes the socket (unless it was given).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * const tc = await TrafficControl.open();
    * tc.close();

@@ -6,7 +6,7 @@
  * recorded and answering it with the recorded replies.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
  * import { Recorder, Replayer } from "@netlink/netlink/testing";
  *
@@ -90,7 +90,7 @@ export interface Session {
  * {@linkcode Recorder.session} as a fixture for a {@linkcode Replayer}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, open } from "@netlink/netlink";
  * import { Recorder } from "@netlink/netlink/testing";
  * const recorder = new Recorder();
@@ -184,7 +184,7 @@ function describe(data: Uint8Array, protocol: number): string {
  * thrown again.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NETLINK_ROUTE, open } from "@netlink/netlink";
  * import { Replayer } from "@netlink/netlink/testing";
  * const replayer = new Replayer(Deno.readTextFileSync("fixture.json"));

@@ -1,6 +1,7 @@
 // The everyday tasks' snippets of src/route/README.md, run as written (import rewritten to this
 // checkout) on the runtime running the tests, each in a fresh namespace holding a link eth0 with
 // 10.0.0.1/24; on Deno with --allow-ffi only, as the README's permission section says.
+// Then README.md's own blocks: its everyday example, and those of its blocks that end by themselves.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -21,7 +22,7 @@ const snippets = [...readme.matchAll(/^([^\n]*):\n\n```ts\n([\s\S]*?)```/gm)].ma
 }));
 // The top README's example: the same, with its monitor loop.
 const top = readFileSync(join(root, "README.md"), "utf8");
-const lead = /## Everyday networking[\s\S]*?```ts ignore\n([\s\S]*?)```/.exec(top)![1];
+const lead = /## Quick start: everyday networking[\s\S]*?```ts\n([\s\S]*?)```/.exec(top)![1];
 snippets.push({
   title: "README.md's everyday example",
   code: lead.replaceAll("@netlink/netlink/route", join(root, "src/route/mod.ts")),
@@ -129,6 +130,65 @@ test("Deno: a netns name works with --allow-ffi alone (no --allow-read)", async 
     const { status, stdout, stderr } = await run([deno, "run", "--allow-ffi", file]);
     assert.equal(status, 0, stderr);
     assert.equal(stdout.trim(), "lo");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** README.md's code block under `heading` (the first, or the one containing `marker`). */
+function topSnippet(heading: string, marker = ""): string {
+  const section = top.slice(top.indexOf(`\n## ${heading}`));
+  const block = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].find(([, c]) => c.includes(marker));
+  const exports: Record<string, string> = JSON.parse(
+    readFileSync(join(root, "deno.json"), "utf8"),
+  ).exports;
+  return block![1].replaceAll(
+    /"@netlink\/netlink(\/[a-z-]+)?"/g,
+    (_, sub = "") => JSON.stringify(join(root, exports[`.${sub}`])),
+  );
+}
+
+// README.md's other blocks that end by themselves, with what each must print; run as the README
+// says (Deno: --allow-ffi only) in a namespace holding a veth pair veth0/veth1.
+const finite: [string, string, RegExp][] = [
+  ["Traffic control", "TrafficControl", /^htb 1: /m],
+  ["The protocol layer", "NLM_F_DUMP", /^3 links$/m],
+  ["Sockets", "inetSockets", /^$/],
+];
+for (const [heading, marker, expected] of finite) {
+  test(`README.md's ${marker} example runs as shown`, async () => {
+    using ns = new Netns();
+    ns.ipBatch(["link add veth0 type veth peer name veth1", "link set veth0 up"]);
+    const dir = mkdtempSync(join(tmpdir(), "readme-"));
+    try {
+      const file = join(dir, "snippet.ts");
+      writeFileSync(file, topSnippet(heading, marker));
+      const runtime = isBun ? [process.execPath, file] : [deno, "run", "--allow-ffi", file];
+      const { status, stdout, stderr } = await run(["ip", "netns", "exec", ns.name, ...runtime]);
+      assert.equal(status, 0, stderr);
+      assert.match(stdout, expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test("Deno: a capture file is written with --allow-ffi alone (no --allow-write)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "readme-perm-"));
+  try {
+    const file = join(dir, "capture.ts"), pcap = join(dir, "nl.pcap");
+    writeFileSync(
+      file,
+      `import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "${join(root, "mod.ts")}";\n`
+        + `await using sock = await open(NETLINK_ROUTE, { capture: ${JSON.stringify(pcap)} });\n`
+        + `await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });\n`,
+    );
+    const { status, stderr } = await run([deno, "run", "--allow-ffi", "--no-prompt", file]);
+    assert.equal(status, 0, stderr);
+    // pcap's magic, little-endian, then a header and at least the request and a reply.
+    const bytes = readFileSync(pcap);
+    assert.equal(bytes.readUInt32LE(0), 0xa1b2c3d4);
+    assert.ok(bytes.length > 24 + 2 * 16, `${bytes.length} bytes`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
