@@ -24,7 +24,15 @@ const lib: typeof thisLibrary = other
 const { openTransport }: { openTransport: typeof OpenTransport } = await import(
   new URL("ffi/mod.ts", other ? `file://${other}/` : new URL("../", import.meta.url)).href
 );
-const { NETLINK_ADD_MEMBERSHIP, NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK, SOL_NETLINK } = lib;
+const {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_ROUTE,
+  NLMSG_OVERRUN,
+  open,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  SOL_NETLINK,
+} = lib;
 const { libc } = await import(
   new URL("Bun" in globalThis ? "libc_bun.ts" : "libc_deno.ts", `file://${peersTs}/`).href
 );
@@ -59,6 +67,11 @@ if (layer === "transport") {
   const sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
   writeFileSync(ready, "");
   for await (const m of sock) {
+    // Lost events leave this subscriber short of WANT for good: say so and fail, rather than be
+    // killed by the harness's timeout with nothing to show (the transport layer throws too).
+    if (m.type === NLMSG_OVERRUN) {
+      throw new Error(`overrun (ENOBUFS) after ${out.length} of ${want} changes`);
+    }
     if (m.type !== RTM_NEWLINK) continue;
     const time = libc.monoNs();
     const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
