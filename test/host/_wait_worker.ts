@@ -2,8 +2,12 @@
 // (Bun delivers signals only to the main thread, so its Workers wait another way).
 import { openTransport } from "../../ffi/mod.ts";
 
+const post = (message: unknown) =>
+  (globalThis as unknown as { postMessage(message: unknown): void }).postMessage(message);
 const a = openTransport(0, { portid: 0 });
 const b = openTransport(0, { portid: 0 });
+// Loading this module can take seconds on a loaded machine; the test times the waits, not that.
+post("ready");
 const pending = b.wait();
 setTimeout(() => a.send(new Uint8Array(16), b.portid, 0), 50);
 const woke = await pending;
@@ -14,7 +18,7 @@ const after = await cancelled;
 const closing = b.wait();
 setTimeout(() => b.close(), 50);
 a.close();
-(globalThis as unknown as { postMessage(message: unknown): void }).postMessage([
+post([
   woke,
   data,
   after,
