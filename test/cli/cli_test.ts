@@ -77,6 +77,11 @@ function variedNetns(): Netns {
     "rule add from 10.9.0.0/24 to 10.50.0.0/16 iif br0 lookup 100 pref 200",
     "rule add from 192.0.2.0/24 blackhole pref 300",
   ]);
+  // Link-local addresses are tentative until DAD is done (a second or two): compared before
+  // that, one side could read "tentative" and the other not.
+  for (let i = 0; i < 100 && ns.json("-6", "addr", "show", "tentative").length > 0; i++) {
+    spawnSync("sleep", ["0.1"]);
+  }
   return ns;
 }
 
