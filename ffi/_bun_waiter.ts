@@ -108,6 +108,10 @@ class BunWaiter implements Waiter {
     this.#fd = fd;
   }
 
+  get pending(): boolean {
+    return this.#resolve !== undefined;
+  }
+
   wait(): Promise<WaitResult> {
     return new Promise((resolve, reject) => {
       const p = this.#poller ??= poller ??= new Poller(this.#libc);

@@ -19,8 +19,20 @@
  *   listener is installed (Bun restores the default action when the last one is removed; SIGIO's
  *   default kills the process) is harmless. Netlink sockets never carry the out-of-band data that
  *   SIGURG otherwise reports. A user's own SIGURG listener sees these signals too.
- * - O_ASYNC only while a wait is pending: a socket that is being drained raises no signal per
- *   datagram (each would interrupt the process and run the listener for nothing).
+ * - O_ASYNC while a wait is pending and through the short drain that follows a wake-up: a wake
+ *   costs no syscall but the reads (no fcntl to clear the flag, none to set it again, no
+ *   readiness check when nothing can have been missed, below). A drain that finds more than a
+ *   few datagrams (a burst or a flood) clears it, so a socket being drained raises no signal per
+ *   datagram; so does a cancelled wait, and a signal that finds the socket neither waiting nor
+ *   draining, so an idle socket raises at most one.
+ * - The readiness check after arming is skipped when it cannot find anything: O_ASYNC has been
+ *   set since the last read found the queue empty. Whatever arrived after that read raised a
+ *   signal whose listener call is still to come (a call that found the socket not waiting would
+ *   have cleared O_ASYNC), and it comes after the arming: listeners run as event-loop tasks,
+ *   never inside this synchronous code.
+ * - One armed socket and a signal: its wait ends without a poll (a spurious wake-up, from a
+ *   socket still draining or a user's own SIGURG, costs the reader one empty read). With several
+ *   armed, one poll with a zero timeout says which are readable.
  * - Liveness: neither runtime's signal listener keeps the process alive, so a far-future
  *   interval timer is ref'd while at least one wait is pending and unref'd otherwise: it never
  *   fires in practice and costs no CPU.
@@ -48,8 +60,11 @@ export function newSignalWaiter(libc: Libc, signals: Signals, fd: number): Waite
   return new SignalWaiter(libc, signals, fd);
 }
 
-/** The armed waiters of this thread (module state is per thread: each Worker has its own). */
+/** The waiters of this thread with O_ASYNC set (module state is per thread: each Worker its own). */
 let hub: Hub | undefined;
+
+/** Datagrams one drain may read with O_ASYNC still set: more is a burst, and it is cleared. */
+const QUIET_AFTER = 4;
 
 class SignalWaiter implements Waiter {
   readonly fd: number;
@@ -57,6 +72,15 @@ class SignalWaiter implements Waiter {
   readonly #signals: Signals;
   /** The descriptor's file status flags without O_ASYNC, read on the first wait. */
   #flags = -1;
+  /** True while O_ASYNC is set on the descriptor. */
+  #async = false;
+  /** Datagrams read since the last wake-up or empty read. */
+  #burst = 0;
+  /**
+   * True when the last read found the queue empty with O_ASYNC set: whatever arrived since
+   * raised a signal, and its listener call, which ends a wait or clears O_ASYNC, is still to come.
+   */
+  #drained = false;
   #resolve: ((result: WaitResult) => void) | undefined;
 
   constructor(libc: Libc, signals: Signals, fd: number) {
@@ -65,60 +89,95 @@ class SignalWaiter implements Waiter {
     this.fd = fd;
   }
 
+  get pending(): boolean {
+    return this.#resolve !== undefined;
+  }
+
   wait(): Promise<WaitResult> {
     const h = hub ??= new Hub(this.#libc, this.#signals);
     const libc = this.#libc;
-    if (this.#flags < 0) {
-      const flags = libc.fcntl(this.fd, F_GETFL, 0);
-      if (flags < 0) return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_GETFL"));
-      if (
-        libc.fcntl(this.fd, F_SETOWN, libc.getpid()) < 0
-        || libc.fcntl(this.fd, F_SETSIG, SIGURG) < 0
-      ) {
-        return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_SETOWN/F_SETSIG"));
+    let check = true;
+    if (this.#async) {
+      check = !this.#drained;
+    } else {
+      if (this.#flags < 0) {
+        const flags = libc.fcntl(this.fd, F_GETFL, 0);
+        if (flags < 0) return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_GETFL"));
+        if (
+          libc.fcntl(this.fd, F_SETOWN, libc.getpid()) < 0
+          || libc.fcntl(this.fd, F_SETSIG, SIGURG) < 0
+        ) {
+          return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_SETOWN/F_SETSIG"));
+        }
+        this.#flags = flags & ~O_ASYNC;
       }
-      this.#flags = flags & ~O_ASYNC;
-    }
-    if (libc.fcntl(this.fd, F_SETFL, this.#flags | O_ASYNC) < 0) {
-      return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_SETFL O_ASYNC"));
+      if (libc.fcntl(this.fd, F_SETFL, this.#flags | O_ASYNC) < 0) {
+        return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_SETFL O_ASYNC"));
+      }
+      this.#async = true;
+      h.live.add(this);
     }
     const pending = new Promise<WaitResult>((resolve) => this.#resolve = resolve);
     h.arm(this);
     // After arming: whatever was queued before is seen here, whatever comes later signals.
-    if (h.readable(this)) this.finish("readable");
+    if (check && h.readable(this)) this.finish("readable");
     return pending;
   }
 
+  received(empty: boolean): void {
+    if (empty) {
+      this.#burst = 0;
+      this.#drained = this.#async;
+    } else {
+      this.#drained = false;
+      if (this.#async && ++this.#burst > QUIET_AFTER) this.quiet();
+    }
+  }
+
   cancel(): void {
+    if (this.#resolve === undefined) return;
     this.finish("cancelled");
+    // Nobody is about to read: no signal per datagram meanwhile.
+    this.quiet();
   }
 
   close(): void {
     // Nothing else ever has the descriptor in a poll: close it now.
-    if (this.#resolve !== undefined) {
+    if (this.#async) hub!.live.delete(this);
+    this.#async = false;
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
       hub!.disarm(this);
-      const resolve = this.#resolve;
       this.#resolve = undefined;
-      this.#libc.close(this.fd);
-      resolve("closed");
-    } else {
-      this.#libc.close(this.fd);
     }
+    this.#libc.close(this.fd);
+    resolve?.("closed");
   }
 
-  /** Ends the pending wait, if any, and stops the signals. */
+  /** Ends the pending wait, if any (O_ASYNC stays set for the drain that follows). */
   finish(result: WaitResult): void {
     const resolve = this.#resolve;
     if (resolve === undefined) return;
     this.#resolve = undefined;
+    this.#burst = 0;
     hub!.disarm(this);
-    // Best effort: failing to clear O_ASYNC costs a spurious signal, never correctness.
-    this.#libc.fcntl(this.fd, F_SETFL, this.#flags);
     resolve(result);
+  }
+
+  /** Clears O_ASYNC: the socket raises no more signals until its next wait. */
+  quiet(): void {
+    if (!this.#async) return;
+    this.#async = false;
+    this.#drained = false;
+    hub!.live.delete(this);
+    // Best effort: failing to clear O_ASYNC costs spurious signals, never correctness.
+    this.#libc.fcntl(this.fd, F_SETFL, this.#flags);
   }
 }
 
 class Hub {
+  /** Waiters with O_ASYNC set: armed, draining after a wake-up, or idle since. */
+  readonly live = new Set<SignalWaiter>();
   readonly #libc: Libc;
   readonly #armed = new Set<SignalWaiter>();
   readonly #alive: { ref(): void; unref(): void };
@@ -150,20 +209,32 @@ class Hub {
     return this.#libc.poll(this.#fds, 1, 0) > 0 && pollfdRevents(this.#fdsView, 0) !== 0;
   }
 
-  /** A signal came: ends the wait of every armed socket that is readable. */
+  /** A signal came: ends the waits of the armed sockets that are readable. */
   #check(): void {
-    const armed = [...this.#armed];
-    if (armed.length === 0) return;
-    if (pollfdBytes(armed.length) > this.#fds.byteLength) {
-      this.#fds = new Uint8Array(pollfdBytes(2 * armed.length));
+    const armed = this.#armed;
+    // A socket with O_ASYNC set that neither waits nor drains (a signal runs between tasks,
+    // never inside a drain) would raise a signal per datagram for nothing: clear it.
+    if (this.live.size > armed.size) {
+      for (const waiter of this.live) if (!armed.has(waiter)) waiter.quiet();
+    }
+    if (armed.size === 0) return;
+    if (armed.size === 1) {
+      // The only socket that can have raised it (or a spurious wake-up, which costs its reader
+      // one empty read): no poll on the way to the data.
+      for (const waiter of armed) waiter.finish("readable");
+      return;
+    }
+    const list = [...armed];
+    if (pollfdBytes(list.length) > this.#fds.byteLength) {
+      this.#fds = new Uint8Array(pollfdBytes(2 * list.length));
       this.#fdsView = new DataView(this.#fds.buffer);
     }
     const v = this.#fdsView;
-    for (let i = 0; i < armed.length; i++) setPollfd(v, i, armed[i].fd);
+    for (let i = 0; i < list.length; i++) setPollfd(v, i, list[i].fd);
     // -1 (EINTR: another signal) leaves the waits armed; that signal's listener call rechecks.
-    if (this.#libc.poll(this.#fds, armed.length, 0) <= 0) return;
-    for (let i = 0; i < armed.length; i++) {
-      if (pollfdRevents(v, i) !== 0) armed[i].finish("readable");
+    if (this.#libc.poll(this.#fds, list.length, 0) <= 0) return;
+    for (let i = 0; i < list.length; i++) {
+      if (pollfdRevents(v, i) !== 0) list[i].finish("readable");
     }
   }
 }

@@ -294,7 +294,6 @@ class NetlinkTransport implements Transport {
   readonly #libc: Libc;
   readonly #newWaiter: WaiterFactory;
   #waiter: Waiter | undefined;
-  #waiting = false;
 
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
@@ -336,31 +335,27 @@ class NetlinkTransport implements Transport {
 
   receive(): Datagram | undefined {
     const fd = this.#open();
-    return (receiver ??= new Receiver(this.#libc)).receive(fd);
+    let empty = false;
+    try {
+      const datagram = (receiver ??= new Receiver(this.#libc)).receive(fd);
+      empty = datagram === undefined;
+      return datagram;
+    } finally {
+      this.#waiter?.received?.(empty);
+    }
   }
 
   wait(): Promise<WaitResult> {
     if (this.#fd < 0) return Promise.reject(new SocketClosedError());
-    if (this.#waiting) {
+    const waiter = this.#waiter ??= this.#newWaiter(this.#fd);
+    if (waiter.pending) {
       return Promise.reject(new Error("netlink transport: wait() already pending"));
     }
-    let pending: Promise<WaitResult>;
     try {
-      pending = (this.#waiter ??= this.#newWaiter(this.#fd)).wait();
+      return waiter.wait();
     } catch (err) {
       return Promise.reject(err);
     }
-    this.#waiting = true;
-    return pending.then(
-      (result) => {
-        this.#waiting = false;
-        return result;
-      },
-      (err) => {
-        this.#waiting = false;
-        throw err;
-      },
-    );
   }
 
   cancelWait(): void {

@@ -15,6 +15,8 @@ import type { WaitResult } from "../src/transport.ts";
  * it); `cancel` and `close` are called on the same thread, at any time.
  */
 export interface Waiter {
+  /** True from {@linkcode Waiter.wait} until its promise is settled (or about to be). */
+  readonly pending: boolean;
   /**
    * Resolves "readable" when the socket may have data, "cancelled" after {@linkcode cancel},
    * "closed" after {@linkcode close}. Keeps the process alive while pending, and only then.
@@ -27,6 +29,11 @@ export interface Waiter {
    * Called once.
    */
   close(): void;
+  /**
+   * Told after each read of the socket: `empty` when the read found nothing queued (EAGAIN).
+   * Lets a waiter skip work on its next wait (optional).
+   */
+  received?(empty: boolean): void;
 }
 
 /** Makes the waiter for socket `fd`; nothing is set up until its first wait. */

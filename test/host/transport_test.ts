@@ -374,6 +374,97 @@ test("a wait started with a datagram already queued resolves readable at once", 
   }
 });
 
+/** Whether descriptor `fd` of this process has O_ASYNC set (/proc/self/fdinfo "flags", octal). */
+async function hasAsync(fd: number): Promise<boolean> {
+  const info = await readFile(`/proc/self/fdinfo/${fd}`, "utf8");
+  const flags = parseInt(/^flags:\s+([0-7]+)$/m.exec(info)![1], 8);
+  return (flags & 0o20000) !== 0; // O_ASYNC
+}
+
+test("no lost wake-up when a datagram comes between the empty read and the next wait", async () => {
+  // After a wake-up the socket keeps O_ASYNC through its drain, and the next wait skips the
+  // readiness check when nothing can have been missed: a datagram queued between the empty read
+  // and the wait (its signal not yet handled), or handled while nobody waited, must still wake it.
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    for (let round = 0; round < 200; round++) {
+      const first = b.wait();
+      a.send(new Uint8Array(16).fill(round), b.portid, 0);
+      assert.equal(await first, "readable");
+      assert.deepEqual(b.receive()?.data, new Uint8Array(16).fill(round));
+      assert.equal(b.receive(), undefined);
+      a.send(new Uint8Array(20).fill(round), b.portid, 0);
+      // Odd rounds: the signal is handled before the wait (nobody armed); even: after it.
+      if (round % 2 === 1) await sleep(1);
+      const second = await Promise.race([b.wait(), sleep(PROMPT_MS).then(() => "timeout")]);
+      assert.equal(second, "readable", `round ${round}`);
+      assert.deepEqual(b.receive()?.data, new Uint8Array(20).fill(round));
+      assert.equal(b.receive(), undefined);
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("O_ASYNC: kept through a short drain, cleared by a burst, a cancel, or an idle socket's signal", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    assert.equal(await hasAsync(b.fd), false, "not before the first wait");
+    // A wake-up and a one-datagram drain: still set, so the next wait costs no syscall.
+    const woke = b.wait();
+    a.send(new Uint8Array(16), b.portid, 0);
+    assert.equal(await woke, "readable");
+    assert.ok(b.receive() !== undefined);
+    assert.equal(b.receive(), undefined);
+    assert.equal(await hasAsync(b.fd), true, "kept after a short drain");
+    // A burst: cleared while draining (no signal per datagram), set again by the next wait.
+    for (let i = 0; i < 10; i++) a.send(new Uint8Array(16), b.portid, 0);
+    let n = 0;
+    while (b.receive() !== undefined) n++;
+    assert.equal(n, 10);
+    assert.equal(await hasAsync(b.fd), false, "cleared by a burst");
+    const cancelled = b.wait();
+    assert.equal(await hasAsync(b.fd), true, "set while waiting");
+    b.cancelWait();
+    assert.equal(await cancelled, "cancelled");
+    assert.equal(await hasAsync(b.fd), false, "cleared by a cancel");
+    // An idle socket (woke, drained, no new wait): the first signal it raises clears it.
+    const again = b.wait();
+    a.send(new Uint8Array(16), b.portid, 0);
+    assert.equal(await again, "readable");
+    assert.ok(b.receive() !== undefined);
+    assert.equal(b.receive(), undefined);
+    assert.equal(await hasAsync(b.fd), true);
+    let signals = 0;
+    const listener = () => signals++;
+    if (isBun) process.on("SIGURG", listener);
+    else Deno.addSignalListener("SIGURG", listener);
+    try {
+      for (let i = 0; i < 100; i++) {
+        a.send(new Uint8Array(16), b.portid, 0);
+        if (i % 10 === 0) await sleep(2);
+      }
+      await sleep(20);
+    } finally {
+      if (isBun) process.off("SIGURG", listener);
+      else Deno.removeSignalListener("SIGURG", listener);
+    }
+    assert.equal(await hasAsync(b.fd), false, "cleared by the idle socket's first signal");
+    assert.ok(
+      signals >= 1 && signals <= 2,
+      `100 datagrams to an idle socket raised ${signals} signals`,
+    );
+    // And it still wakes: 100 datagrams queued, a wait resolves at once.
+    assert.equal(await b.wait(), "readable");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("waits on several sockets: each wakes for its own datagram, in any order, many times", async () => {
   const sender = openTransport(NETLINK_ROUTE, { portid: 0 });
   const ts = Array.from({ length: 4 }, () => openTransport(NETLINK_ROUTE, { portid: 0 }));
