@@ -119,6 +119,8 @@ export interface Runtime {
   readonly libc: Libc;
   /** Makes the waiter for a socket, on its first wait(). */
   readonly newWaiter: WaiterFactory;
+  /** Runs a function in a later macrotask (see {@linkcode Transport.defer}). */
+  readonly defer: (run: () => void) => void;
 }
 
 /**
@@ -293,6 +295,7 @@ class NetlinkTransport implements Transport {
   #fd: number;
   readonly #libc: Libc;
   readonly #newWaiter: WaiterFactory;
+  readonly #defer: (run: () => void) => void;
   #waiter: Waiter | undefined;
 
   readonly #address: Uint8Array;
@@ -304,6 +307,7 @@ class NetlinkTransport implements Transport {
   constructor(runtime: Runtime, fd: number, protocol: number, portid: number) {
     this.#libc = runtime.libc;
     this.#newWaiter = runtime.newWaiter;
+    this.#defer = runtime.defer;
     this.#fd = fd;
     this.protocol = protocol;
     this.portid = portid;
@@ -356,6 +360,10 @@ class NetlinkTransport implements Transport {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  defer(run: () => void): void {
+    this.#defer(run);
   }
 
   cancelWait(): void {

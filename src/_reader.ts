@@ -9,6 +9,18 @@ import { SyscallError } from "./errors.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
 /**
+ * Runs `run` in a later macrotask for a transport without {@linkcode Transport.defer}:
+ * `setImmediate` where there is one, else `setTimeout(run, 0)`. Looked up on first use, not at
+ * import: on Deno, reading the global `setImmediate` loads the Node compatibility layer (24-47
+ * ms, measured), which a script that never needs it should not pay.
+ */
+export function deferByTimer(run: () => void): void {
+  const g = globalThis as { setImmediate?: (run: () => void) => void };
+  if (typeof g.setImmediate === "function") g.setImmediate(run);
+  else setTimeout(run, 0);
+}
+
+/**
  * How long one turn of the read loop may drain the socket before it yields to the event loop
  * (through a wait, which returns at once while data is queued): long enough that a flood of
  * one-message datagrams isn't slowed by a poll round trip every few messages, short enough that
@@ -49,10 +61,6 @@ export interface ReaderHost {
 /** Marks, among held datagrams, where the receive queue was read empty. */
 const DRAINED = Symbol("drained");
 
-const setImmediateOrTimeout: (run: () => void) => void = typeof globalThis.setImmediate
-    === "function"
-  ? (run) => globalThis.setImmediate(run)
-  : (run) => setTimeout(run, 0);
 
 /** Reads a transport for a socket. */
 export class Reader {
@@ -115,7 +123,8 @@ export class Reader {
       if (this.#syncSince < 0) {
         this.#syncSince = performance.now();
         this.#sendsSinceClock = 0;
-        setImmediateOrTimeout(this.#macrotask);
+        if (this.#transport.defer) this.#transport.defer(this.#macrotask);
+        else deferByTimer(this.#macrotask);
       } else if (++this.#sendsSinceClock === DRAIN_CLOCK_EVERY) {
         this.#sendsSinceClock = 0;
         if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { deferByTimer } from "./_reader.ts";
 import { SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
@@ -140,6 +141,11 @@ export class TapPoint implements Transport {
 
   cancelWait(): void {
     this.#inner.cancelWait();
+  }
+
+  defer(run: () => void): void {
+    if (this.#inner.defer) this.#inner.defer(run);
+    else deferByTimer(run);
   }
 
   setOption(level: number, name: number, value: number): void {

@@ -77,6 +77,13 @@ export interface Transport {
   /** Ends a pending {@linkcode wait} with "cancelled" promptly; a no-op when none is pending. */
   cancelWait(): void;
 
+  /**
+   * Runs `run` in a later macrotask, after the timers and I/O already due: the runtime's cheapest
+   * way (the read loop yields with it). Keeps the process alive until `run` has run. Optional: a
+   * transport without it gets `setImmediate` (or `setTimeout(run, 0)`), looked up on first use.
+   */
+  defer?(run: () => void): void;
+
   /** setsockopt with an int value. Throws SyscallError. */
   setOption(level: number, name: number, value: number): void;
 
