@@ -61,7 +61,6 @@ export interface ReaderHost {
 /** Marks, among held datagrams, where the receive queue was read empty. */
 const DRAINED = Symbol("drained");
 
-
 /** Reads a transport for a socket. */
 export class Reader {
   readonly #transport: Transport;

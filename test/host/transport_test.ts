@@ -37,6 +37,7 @@ const ffiUrl = new URL("../../ffi/mod.ts", import.meta.url).href;
  */
 const PROMPT_MS = 1000;
 const openUrl = new URL("../../src/open.ts", import.meta.url).href;
+const modUrl = new URL("../../mod.ts", import.meta.url).href;
 const isBun = "Bun" in globalThis;
 
 function sleep(ms: number): Promise<void> {
@@ -743,6 +744,51 @@ function runChild(code: string): { stdout: string; ms: number } {
     rmSync(dir, { recursive: true });
   }
 }
+
+test("on Deno, the library never reads setImmediate (which loads the Node layer), yet a request loop yields", () => {
+  // Reading Deno's global setImmediate loads its Node compatibility layer (24-47 ms): the read
+  // loop yields through the transport's defer() instead. Run with Deno whichever runtime runs this.
+  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
+  try {
+    const file = join(dir, "child.ts");
+    writeFileSync(
+      file,
+      `let touched = false;
+      const real = Object.getOwnPropertyDescriptor(globalThis, "setImmediate");
+      Object.defineProperty(globalThis, "setImmediate", {
+        configurable: true,
+        get() { touched = true; return real?.get ? real.get.call(globalThis) : real?.value; },
+      });
+      const { open, NETLINK_ROUTE, NLM_F_DUMP, RTM_GETLINK } = await import(${
+        JSON.stringify(modUrl)
+      });
+      let ticks = 0;
+      const interval = setInterval(() => ticks++, 1);
+      const sock = await open(NETLINK_ROUTE);
+      const start = performance.now();
+      let requests = 0;
+      while (performance.now() - start < 200) {
+        await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+        requests++;
+      }
+      await sock.close();
+      clearInterval(interval);
+      console.log(JSON.stringify({ touched, ticks, requests }));`,
+    );
+    const deno = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
+    const r = spawnSync(deno, ["run", "-A", "--no-lock", file], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const { touched, ticks, requests } = JSON.parse(r.stdout);
+    assert.ok(requests > 10, `${requests} requests`);
+    assert.equal(touched, false, "setImmediate was read");
+    assert.ok(ticks >= 10, `a 1 ms interval ran ${ticks} times during a 200 ms request loop`);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
 
 test("a process with an open, unclosed socket exits by itself", () => {
   const { stdout, ms } = runChild(`
