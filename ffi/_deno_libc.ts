@@ -30,6 +30,7 @@ const SYMBOLS = {
   // parameters are the correct call.
   open: { parameters: ["buffer", "i32"], result: "i32" },
   creat: { parameters: ["buffer", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third
@@ -69,6 +70,7 @@ function open(): Libc {
     close: (fd) => lib.close(fd),
     open: (path, flags) => lib.open(path, flags),
     creat: (path, mode) => lib.creat(path, mode),
+    read: (fd, buf, len) => lib.read(fd, buf, BigInt(len)),
     write: (fd, buf, len) => lib.write(fd, buf, BigInt(len)),
     setns: (fd, nstype) => lib.setns(fd, nstype),
     fcntl: (fd, cmd, arg) => lib.fcntl(fd, cmd, arg),

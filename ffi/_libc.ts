@@ -50,6 +50,8 @@ export interface Libc {
   getpid(): number;
   /** creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); `path` is NUL-terminated. */
   creat(path: Uint8Array, mode: number): number;
+  /** read(2) into `buf[0..len)`. */
+  read(fd: number, buf: Uint8Array, len: number): number;
   /** write(2). */
   write(fd: number, buf: Uint8Array, len: number): number;
   /** setns(2), for the calling thread. */

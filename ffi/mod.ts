@@ -12,7 +12,7 @@ import type { OpenTransport, Transport, TransportOptions } from "../src/transpor
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
-import { createFile, type FileWriter } from "./_file.ts";
+import { createFile, type FileWriter, readWholeFile } from "./_file.ts";
 import { openNetnsFile } from "./_netns.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
@@ -108,6 +108,15 @@ export type { FileWriter };
  */
 export function openFile(path: string): FileWriter {
   return createFile((runtime ??= detect()).libc, path);
+}
+
+/**
+ * Reads the whole file at `path` as UTF-8 text through libc (for small files such as
+ * /proc/net/psched): no runtime file API, no permission beyond --allow-ffi. Throws SyscallError
+ * (e.g. ENOENT).
+ */
+export function readTextFile(path: string): string {
+  return new TextDecoder().decode(readWholeFile((runtime ??= detect()).libc, path));
 }
 
 /** An open network namespace file: its descriptor, until {@linkcode NetnsFile.close}. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
+import { readTextFile } from "../../ffi/mod.ts";
 import { TC_LINKLAYER_ATM, TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../constants.ts";
 
 /** Microseconds per second: `tc`'s TIME_UNITS_PER_SEC, the unit of its u32 times. */
@@ -290,7 +290,7 @@ export function hostPsched(): Psched {
 }
 
 function readProcPsched(): string {
-  return readFileSync("/proc/net/psched", "utf8");
+  return readTextFile("/proc/net/psched");
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import process from "node:process";
 import { test } from "node:test";
 
 import { SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
-import { openTransport } from "../../ffi/mod.ts";
+import { openTransport, readTextFile } from "../../ffi/mod.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_LISTEN_ALL_NSID,
@@ -787,6 +787,45 @@ test("on Deno, the library never reads setImmediate (which loads the Node layer)
     assert.ok(ticks >= 10, `a 1 ms interval ran ${ticks} times during a 200 ms request loop`);
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test("readTextFile reads a file whole through libc, a /proc file too; a missing one is ENOENT", () => {
+  assert.equal(readTextFile("/proc/net/psched"), readFileSync("/proc/net/psched", "utf8"));
+  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
+  try {
+    const text = "é".repeat(5000) + "\n"; // 10,001 bytes: past the first 4 KiB read
+    writeFileSync(join(dir, "f"), text);
+    assert.equal(readTextFile(join(dir, "f")), text);
+    writeFileSync(join(dir, "empty"), "");
+    assert.equal(readTextFile(join(dir, "empty")), "");
+    assert.throws(
+      () => readTextFile(join(dir, "missing")),
+      (err) => err instanceof SyscallError && err.code === "ENOENT",
+    );
+    assert.throws(() => readTextFile("a\0b"), TypeError);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+  // On Deno with --allow-ffi alone (no --allow-read), as the library promises.
+  const child = mkdtempSync(join(tmpdir(), "nltest-"));
+  try {
+    const file = join(child, "child.ts");
+    writeFileSync(
+      file,
+      `import { readTextFile } from ${JSON.stringify(ffiUrl)};\n`
+        + `console.log(readTextFile("/proc/net/psched"));\n`
+        + `console.log(Deno.permissions.querySync({ name: "read" }).state);\n`,
+    );
+    const deno = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
+    const r = spawnSync(deno, ["run", "--no-prompt", "--no-lock", "--allow-ffi", file], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, readFileSync("/proc/net/psched", "utf8") + "\nprompt\n");
+  } finally {
+    rmSync(child, { recursive: true });
   }
 });
 

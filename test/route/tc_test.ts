@@ -127,7 +127,7 @@ test("tc clock: /proc/net/psched read as tc reads it; xmittime and rate tables",
   assert.throws(() => readPsched("nonsense"), /psched/);
 });
 
-test("tc clock: where /proc/net/psched cannot be read (Deno without --allow-read), the values every kernel since 2.6.31 prints there", () => {
+test("tc clock: where /proc/net/psched cannot be read (Deno without --allow-ffi), the values every kernel since 2.6.31 prints there", () => {
   const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
   const probe = fileURLToPath(new URL("./_psched_probe.ts", import.meta.url));
   const { status, stdout, stderr } = spawnSync(deno, ["run", "--no-prompt", probe], {
