@@ -119,6 +119,23 @@ export function readTextFile(path: string): string {
   return new TextDecoder().decode(readWholeFile((runtime ??= detect()).libc, path));
 }
 
+/**
+ * The program's arguments, without the runtime and script (`Deno.args`, or `process.argv`
+ * from the third on Bun). Not `node:process` on Deno: it loads the Node compatibility layer.
+ */
+export function commandLine(): string[] {
+  const g = globalThis as { Bun?: unknown; Deno?: { args: string[] } };
+  if (g.Bun === undefined && g.Deno !== undefined) return [...g.Deno.args];
+  return (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
+}
+
+/** Sets the status the process exits with once its event loop is done (`Deno.exitCode`). */
+export function setExitCode(code: number): void {
+  const g = globalThis as { Bun?: unknown; Deno?: { exitCode: number } };
+  if (g.Bun === undefined && g.Deno !== undefined) g.Deno.exitCode = code;
+  else (globalThis as unknown as { process: { exitCode: number } }).process.exitCode = code;
+}
+
 /** An open network namespace file: its descriptor, until {@linkcode NetnsFile.close}. */
 export interface NetnsFile extends Disposable {
   /** The descriptor (O_RDONLY | O_CLOEXEC); -1 once closed. */

@@ -24,15 +24,10 @@
  * @module
  */
 
-import process from "node:process";
+import { commandLine, setExitCode } from "../../ffi/mod.ts";
 import { NetlinkError } from "../errors.ts";
 import { type Global, type Handler, UsageError } from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
-import { ethtoolCommand } from "./_ethtool.ts";
-import { genlCommand } from "./_genl.ts";
-import { addrCommand, linkCommand, neighCommand, routeCommand, ruleCommand } from "./_ip.ts";
-import { monitorCommand } from "./_monitor.ts";
-import { tcCommand } from "./_tc.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
 Commands:
@@ -126,23 +121,37 @@ function describe(error: unknown): string {
   return text.split("\n")[0];
 }
 
+/**
+ * A command whose module is loaded when it runs: a one-shot `link show` should not load (parse,
+ * compile) the tc, ethtool and generic netlink code, about half of the tool's cold start.
+ */
+function lazy(load: () => Promise<Handler>): Handler {
+  return async (args, global, out) => (await load())(args, global, out);
+}
+
+const ip = () => import("./_ip.ts");
+const tc = (kind: "qdisc" | "class" | "filter") =>
+  lazy(async () => {
+    const { tcCommand } = await import("./_tc.ts");
+    return (args, g, out) => tcCommand(kind, args, g, out);
+  });
 const COMMANDS: Record<string, Handler> = {
-  link: linkCommand,
-  addr: addrCommand,
-  address: addrCommand,
-  route: routeCommand,
-  neigh: neighCommand,
-  neighbour: neighCommand,
-  neighbor: neighCommand,
-  rule: ruleCommand,
-  monitor: monitorCommand,
-  qdisc: (args, g, out) => tcCommand("qdisc", args, g, out),
-  class: (args, g, out) => tcCommand("class", args, g, out),
-  filter: (args, g, out) => tcCommand("filter", args, g, out),
-  genl: genlCommand,
-  ethtool: ethtoolCommand,
+  link: lazy(async () => (await ip()).linkCommand),
+  addr: lazy(async () => (await ip()).addrCommand),
+  address: lazy(async () => (await ip()).addrCommand),
+  route: lazy(async () => (await ip()).routeCommand),
+  neigh: lazy(async () => (await ip()).neighCommand),
+  neighbour: lazy(async () => (await ip()).neighCommand),
+  neighbor: lazy(async () => (await ip()).neighCommand),
+  rule: lazy(async () => (await ip()).ruleCommand),
+  monitor: lazy(async () => (await import("./_monitor.ts")).monitorCommand),
+  qdisc: tc("qdisc"),
+  class: tc("class"),
+  filter: tc("filter"),
+  genl: lazy(async () => (await import("./_genl.ts")).genlCommand),
+  ethtool: lazy(async () => (await import("./_ethtool.ts")).ethtoolCommand),
 };
 
 if (import.meta.main) {
-  process.exitCode = await run(process.argv.slice(2));
+  setExitCode(await run(commandLine()));
 }
