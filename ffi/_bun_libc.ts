@@ -45,6 +45,8 @@ const SYMBOLS = {
   eventfd: { args: ["u32", "i32"], returns: "i32" },
   read: { args: ["i32", "ptr", "u64"], returns: "i32" },
   write: { args: ["i32", "ptr", "u64"], returns: "i32" },
+  getdents64: { args: ["i32", "ptr", "u64"], returns: "i32" },
+  readlink: { args: ["ptr", "ptr", "u64"], returns: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read.
   open: { args: ["ptr", "i32"], returns: "i32" },
   creat: { args: ["ptr", "u32"], returns: "i32" },
@@ -71,6 +73,8 @@ interface Symbols {
   eventfd: Fn<[number, number]>;
   read: Fn<[number, Uint8Array, number]>;
   write: Fn<[number, Uint8Array, number]>;
+  getdents64: Fn<[number, Uint8Array, number]>;
+  readlink: Fn<[Uint8Array, Uint8Array, number]>;
   open: Fn<[Uint8Array, number]>;
   creat: Fn<[Uint8Array, number]>;
   setns: Fn<[number, number]>;
@@ -83,8 +87,6 @@ interface Symbols {
 export interface BunLibc extends Libc {
   /** eventfd(2). */
   eventfd(initval: number, flags: number): number;
-  /** read(2). */
-  read(fd: number, buf: Uint8Array, len: number): number;
 }
 
 let loaded: BunLibc | undefined;
@@ -114,6 +116,8 @@ function open(): BunLibc {
     eventfd: lib.eventfd,
     read: lib.read,
     write: lib.write,
+    getdents64: lib.getdents64,
+    readlink: lib.readlink,
     open: lib.open,
     creat: lib.creat,
     setns: lib.setns,

@@ -90,6 +90,9 @@ export const O_NONBLOCK = 2048;
 /** `O_ASYNC` from <fcntl.h>. */
 export const O_ASYNC = 8192;
 
+/** Must be a directory. */
+export const O_DIRECTORY = 65536;
+
 /** Set close_on_exec. */
 export const O_CLOEXEC = 524288;
 

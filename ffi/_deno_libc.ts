@@ -32,6 +32,8 @@ const SYMBOLS = {
   creat: { parameters: ["buffer", "u32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third
   // fixed int parameter uses on x86-64 and aarch64.
@@ -72,6 +74,8 @@ function open(): Libc {
     creat: (path, mode) => lib.creat(path, mode),
     read: (fd, buf, len) => lib.read(fd, buf, BigInt(len)),
     write: (fd, buf, len) => lib.write(fd, buf, BigInt(len)),
+    getdents64: (fd, buf, len) => lib.getdents64(fd, buf, BigInt(len)),
+    readlink: (path, buf, len) => lib.readlink(path, buf, BigInt(len)),
     setns: (fd, nstype) => lib.setns(fd, nstype),
     fcntl: (fd, cmd, arg) => lib.fcntl(fd, cmd, arg),
     getpid: () => lib.getpid(),

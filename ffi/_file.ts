@@ -7,7 +7,7 @@
  */
 
 import { SyscallError } from "../src/errors.ts";
-import { O_CLOEXEC, O_RDONLY } from "./_constants.ts";
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 
 const EINTR = 4;
@@ -22,8 +22,7 @@ export interface FileWriter {
 
 /** Creates (or truncates) `path` with mode 0644, for writing. Throws SyscallError. */
 export function createFile(libc: Libc, path: string): FileWriter {
-  if (path.includes("\0")) throw new TypeError("file path must not contain NUL");
-  const fd = libc.creat(new TextEncoder().encode(path + "\0"), 0o644);
+  const fd = libc.creat(cPath(path), 0o644);
   if (fd < 0) throw new SyscallError("creat", libc.errno(), path);
   let open = true;
   return {
@@ -54,8 +53,7 @@ export function createFile(libc: Libc, path: string): FileWriter {
  * Throws SyscallError (e.g. ENOENT).
  */
 export function readWholeFile(libc: Libc, path: string): Uint8Array {
-  if (path.includes("\0")) throw new TypeError("file path must not contain NUL");
-  const fd = libc.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
+  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw new SyscallError("open", libc.errno(), path);
   try {
     let buf = new Uint8Array(4096);
@@ -79,4 +77,54 @@ export function readWholeFile(libc: Libc, path: string): Uint8Array {
   } finally {
     libc.close(fd);
   }
+}
+
+/** The names in directory `path`, but "." and "..", in the kernel's order. Throws SyscallError. */
+export function readDirectory(libc: Libc, path: string): string[] {
+  const fd = libc.open(cPath(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw new SyscallError("open", libc.errno(), path);
+  try {
+    const buf = new Uint8Array(32768);
+    const view = new DataView(buf.buffer);
+    const decoder = new TextDecoder();
+    const names: string[] = [];
+    for (;;) {
+      const n = libc.getdents64(fd, buf, buf.length);
+      if (n < 0) {
+        const errno = libc.errno();
+        if (errno === EINTR) continue;
+        throw new SyscallError("getdents64", errno, path);
+      }
+      if (n === 0) return names;
+      // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-ended).
+      for (let at = 0; at < n;) {
+        const reclen = view.getUint16(at + 16, true);
+        const start = at + 19;
+        const end = buf.indexOf(0, start);
+        const name = decoder.decode(
+          buf.subarray(start, end < 0 || end > at + reclen ? at + reclen : end),
+        );
+        if (name !== "." && name !== "..") names.push(name);
+        at += reclen;
+      }
+    }
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** The target of symbolic link `path` (readlink). Throws SyscallError (EINVAL: not a link). */
+export function readLink(libc: Libc, path: string): string {
+  const c = cPath(path);
+  for (let size = 256;; size *= 4) {
+    const buf = new Uint8Array(size);
+    const n = libc.readlink(c, buf, size);
+    if (n < 0) throw new SyscallError("readlink", libc.errno(), path);
+    if (n < size) return new TextDecoder().decode(buf.subarray(0, n));
+  }
+}
+
+function cPath(path: string): Uint8Array {
+  if (path.includes("\0")) throw new TypeError("file path must not contain NUL");
+  return new TextEncoder().encode(path + "\0");
 }

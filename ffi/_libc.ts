@@ -54,6 +54,10 @@ export interface Libc {
   read(fd: number, buf: Uint8Array, len: number): number;
   /** write(2). */
   write(fd: number, buf: Uint8Array, len: number): number;
+  /** getdents64(2) (glibc 2.30+): struct linux_dirent64 records into `buf[0..len)`. */
+  getdents64(fd: number, buf: Uint8Array, len: number): number;
+  /** readlink(2) of a NUL-terminated `path` into `buf[0..len)` (no NUL appended). */
+  readlink(path: Uint8Array, buf: Uint8Array, len: number): number;
   /** setns(2), for the calling thread. */
   setns(fd: number, nstype: number): number;
   /** This thread's errno, as left by the last failed call. */

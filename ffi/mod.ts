@@ -12,7 +12,13 @@ import type { OpenTransport, Transport, TransportOptions } from "../src/transpor
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
-import { createFile, type FileWriter, readWholeFile } from "./_file.ts";
+import {
+  createFile,
+  type FileWriter,
+  readDirectory as readDirectoryWith,
+  readLink as readLinkWith,
+  readWholeFile,
+} from "./_file.ts";
 import { openNetnsFile } from "./_netns.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
@@ -134,6 +140,19 @@ export function setExitCode(code: number): void {
   const g = globalThis as { Bun?: unknown; Deno?: { exitCode: number } };
   if (g.Bun === undefined && g.Deno !== undefined) g.Deno.exitCode = code;
   else (globalThis as unknown as { process: { exitCode: number } }).process.exitCode = code;
+}
+
+/**
+ * The names in directory `path` (not "." or "..") through libc, as /proc needs: no runtime file
+ * API, no permission beyond --allow-ffi. Throws SyscallError (ENOENT, EACCES...).
+ */
+export function readDirectory(path: string): string[] {
+  return readDirectoryWith((runtime ??= detect()).libc, path);
+}
+
+/** The target of the symbolic link at `path` through libc. Throws SyscallError. */
+export function readLink(path: string): string {
+  return readLinkWith((runtime ??= detect()).libc, path);
 }
 
 /** An open network namespace file: its descriptor, until {@linkcode NetnsFile.close}. */

@@ -172,6 +172,7 @@ const FFI_GROUPS: readonly Group[] = [
     names: [
       "O_RDONLY",
       "O_CLOEXEC",
+      "O_DIRECTORY",
       "O_NONBLOCK",
       "O_ASYNC",
       "F_GETFL",

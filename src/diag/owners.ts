@@ -4,7 +4,7 @@
  * @module
  */
 
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readDirectory, readLink, readTextFile } from "../../ffi/mod.ts";
 
 /**
  * A process holding a socket, through one of its file descriptors.
@@ -28,8 +28,8 @@ export interface SocketOwner {
  * Maps socket inodes (the `inode` of every listed socket) to the processes holding them, by
  * reading /proc/PID/fd as `ss -p` does. Sockets and processes of every network namespace are
  * seen (inodes are unique across namespaces); processes of other users need root, and ones that
- * exit while being read are skipped. With `inodes`, only those are looked up. Deno lets only
- * --allow-all read /proc.
+ * exit while being read are skipped. With `inodes`, only those are looked up. /proc is read
+ * through libc: on Deno, --allow-ffi is all it needs.
  *
  * @example
  * ```ts
@@ -43,21 +43,21 @@ export interface SocketOwner {
 export function socketOwners(inodes?: Iterable<number>): Map<number, SocketOwner[]> {
   const wanted = inodes === undefined ? undefined : new Set(inodes);
   const owners = new Map<number, SocketOwner[]>();
-  for (const entry of readdirSync("/proc")) {
+  for (const entry of readDirectory("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     let fds: string[];
     let command: string;
     try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-      command = readFileSync(`/proc/${pid}/comm`, "utf8").trimEnd();
+      fds = readDirectory(`/proc/${pid}/fd`);
+      command = readTextFile(`/proc/${pid}/comm`).trimEnd();
     } catch {
       continue; // gone, or not ours to read
     }
     for (const fd of fds) {
       let target: string;
       try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        target = readLink(`/proc/${pid}/fd/${fd}`);
       } catch {
         continue;
       }

@@ -3,7 +3,16 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +20,7 @@ import process from "node:process";
 import { test } from "node:test";
 
 import { SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
-import { openTransport, readTextFile } from "../../ffi/mod.ts";
+import { openTransport, readDirectory, readLink, readTextFile } from "../../ffi/mod.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_LISTEN_ALL_NSID,
@@ -826,6 +835,45 @@ test("readTextFile reads a file whole through libc, a /proc file too; a missing 
     assert.equal(r.stdout, readFileSync("/proc/net/psched", "utf8") + "\nprompt\n");
   } finally {
     rmSync(child, { recursive: true });
+  }
+});
+
+test("readDirectory and readLink read /proc through libc, as node:fs does", () => {
+  assert.deepEqual(readDirectory("/proc/self/fd").sort(), readdirSync("/proc/self/fd").sort());
+  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
+  try {
+    // 3,000 entries with long names: many getdents64 reads of 32 KiB.
+    const names = Array.from({ length: 3000 }, (_, i) => `entry-${"x".repeat(40)}-${i}`);
+    mkdirSync(join(dir, "many"));
+    for (const name of names) writeFileSync(join(dir, "many", name), "");
+    assert.deepEqual(readDirectory(join(dir, "many")).sort(), names.sort());
+    mkdirSync(join(dir, "empty"));
+    assert.deepEqual(readDirectory(join(dir, "empty")), []);
+    assert.throws(
+      () => readDirectory(join(dir, "missing")),
+      (e) => e instanceof SyscallError && e.code === "ENOENT",
+    );
+    writeFileSync(join(dir, "file"), "");
+    assert.throws(
+      () => readDirectory(join(dir, "file")),
+      (e) => e instanceof SyscallError && e.code === "ENOTDIR",
+    );
+    const target = "/" + "t".repeat(300); // longer than the first 256-byte read
+    symlinkSync(target, join(dir, "link"));
+    assert.equal(readLink(join(dir, "link")), target);
+    assert.throws(
+      () => readLink(join(dir, "file")),
+      (e) => e instanceof SyscallError && e.code === "EINVAL",
+    );
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    assert.equal(readLink(`/proc/self/fd/${t.fd}`), readlinkSync(`/proc/self/fd/${t.fd}`));
+    assert.match(readLink(`/proc/self/fd/${t.fd}`), /^socket:\[\d+\]$/);
+  } finally {
+    t.close();
   }
 });
 
