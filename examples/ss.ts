@@ -1,12 +1,12 @@
 // A tiny ss: the sockets of this network namespace through sock_diag, printed as `ss -an` does.
 //
-//   deno run --allow-all examples/ss.ts [-t] [-u] [-M] [-x] [-0] [--netlink] [-l] [-p] [-i] [PORT]
+//   deno run --allow-ffi examples/ss.ts [-t] [-u] [-M] [-x] [-0] [--netlink] [-l] [-p] [-i] [PORT]
 //   bun examples/ss.ts -t -l -p
 //
 // -t TCP, -u UDP, -M MPTCP, -x unix, -0 packet, --netlink netlink (default: -t -u -x); -l only
 // listening sockets; -p the processes holding them; -i TCP's rtt, cwnd and congestion control.
-// A PORT lists only inet sockets with that local or peer port (filtered by the kernel). Deno
-// lets only --allow-all read /proc, which -p needs.
+// A PORT lists only inet sockets with that local or peer port (filtered by the kernel). -p
+// reads /proc through libc: --allow-ffi covers it.
 
 import process from "node:process";
 import {
