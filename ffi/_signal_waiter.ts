@@ -160,6 +160,8 @@ class SignalWaiter implements Waiter {
     if (resolve === undefined) return;
     this.#resolve = undefined;
     this.#burst = 0;
+    // What woke it may still be queued: the next wait checks unless a read finds it empty first.
+    this.#drained = false;
     hub!.disarm(this);
     resolve(result);
   }

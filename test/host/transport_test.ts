@@ -412,6 +412,16 @@ test("no lost wake-up when a datagram comes between the empty read and the next 
       assert.deepEqual(b.receive()?.data, new Uint8Array(20).fill(round));
       assert.equal(b.receive(), undefined);
     }
+    // Read empty with O_ASYNC set, then a wake-up and a wait with no read between: the datagram
+    // is still queued and no signal will come for it, so that second wait must check.
+    const early = b.wait();
+    a.send(new Uint8Array(8), b.portid, 0);
+    assert.equal(await early, "readable");
+    assert.equal(
+      await Promise.race([b.wait(), sleep(PROMPT_MS).then(() => "timeout")]),
+      "readable",
+    );
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8));
   } finally {
     a.close();
     b.close();
