@@ -3,12 +3,15 @@
 // messages, checking each index. MODE says how:
 //   messages  the socket's message stream, one ReceivedMessage per iteration step
 //   batches   the socket's batches(), a run of messages per step
-//   datagrams the allocation-free path: sock.datagrams() (whole datagrams), each walked in place
-//             with MessageCursor (no object per message)
-//   cursor    the same walk over datagrams straight from the transport: the socket layer's floor
+//   datagrams sock.datagrams() (whole datagrams, copied), each walked with MessageCursor (no
+//             object per message)
+//   cursor    the allocation-free path: sock.cursor(), one cursor reset over each datagram where
+//             the kernel put it (no copy, no object per datagram or message)
+//   transport the MessageCursor walk over datagrams straight from transport.receive() (copied)
+//   inplace   the same over transport.receiveInPlace() (no copy): the socket layer's floor
 // Prints one JSON line.
 //
-//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor]
+//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor|transport|inplace]
 
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -35,18 +38,29 @@ function startSender(portid: number) {
   ], { stdio: "inherit" });
 }
 
-if (mode === "cursor") {
+if (mode === "transport" || mode === "inplace") {
   const t = openTransport(NETLINK_USERSOCK, { portid: 0 });
   t.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20);
   const sender = startSender(t.portid);
   const c = new MessageCursor();
+  const inPlace = mode === "inplace";
   all: for (;;) {
-    const d = t.receive();
-    if (d === undefined) {
-      await t.wait();
-      continue;
+    if (inPlace) {
+      const d = t.receiveInPlace!();
+      if (d === undefined) {
+        await t.wait();
+        continue;
+      }
+      c.reset(d.buffer, d.length);
+    } else {
+      const d = t.receive();
+      if (d === undefined) {
+        await t.wait();
+        continue;
+      }
+      c.reset(d.data);
     }
-    for (c.reset(d.data); c.next();) {
+    while (c.next()) {
       // The index's low 32 bits (the counts here stay far below 2^32).
       const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
       if (index !== next) outOfOrder++;
@@ -69,6 +83,15 @@ if (mode === "cursor") {
   };
   if (mode === "batches") {
     all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+  } else if (mode === "cursor") {
+    all: for await (const c of sock.cursor()) {
+      while (c.next()) {
+        const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+        if (index !== next) outOfOrder++;
+        next = index + 1;
+        if (++received === count) break all;
+      }
+    }
   } else if (mode === "datagrams") {
     const c = new MessageCursor();
     all: for await (const d of sock.datagrams()) {

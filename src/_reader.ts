@@ -6,7 +6,7 @@
  */
 
 import { SyscallError } from "./errors.ts";
-import type { Datagram, Transport, WaitResult } from "./transport.ts";
+import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
 
 /**
  * How long one turn of the read loop may drain the socket before it yields to the event loop
@@ -35,6 +35,13 @@ export interface ReaderHost {
   demand(): 0 | 1 | 2;
   /** Hands over one datagram. */
   dispatch(datagram: Datagram): void;
+  /**
+   * Whether the next datagram may be read in place ({@linkcode Transport.receiveInPlace}) and
+   * handed to {@linkcode dispatchInPlace}, which must be done with it before reading goes on.
+   */
+  inPlace(): boolean;
+  /** Hands over one datagram read in place, valid until the transport's next in-place read. */
+  dispatchInPlace(datagram: DatagramInPlace): void;
   /**
    * Messages were lost: ENOBUFS (the kernel dropped messages for this socket), or EMSGSIZE (a
    * datagram too long for the transport's buffer was read and dropped). The socket stays usable.
@@ -151,9 +158,12 @@ export class Reader {
       const deadline = performance.now() + DRAIN_BUDGET_MS;
       for (let n = 1; !this.#stopped && host.demand() !== 0; n++) {
         if (n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
-        let datagram: Datagram | undefined;
+        // Never while deferred: a datagram read in place cannot be held.
+        const inPlace = !this.#deferred && this.#transport.receiveInPlace !== undefined
+          && host.inPlace();
+        let datagram: Datagram | DatagramInPlace | undefined;
         try {
-          datagram = this.#transport.receive();
+          datagram = inPlace ? this.#transport.receiveInPlace!() : this.#transport.receive();
         } catch (err) {
           if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
             if (this.#deferred) this.#held.push(err);
@@ -169,8 +179,9 @@ export class Reader {
           else host.drained();
           return true;
         }
-        if (this.#deferred) this.#held.push(datagram);
-        else host.dispatch(datagram);
+        if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
+        else if (this.#deferred) this.#held.push(datagram as Datagram);
+        else host.dispatch(datagram as Datagram);
       }
       return false;
     } finally {

@@ -37,10 +37,15 @@ import { alignMessage, NLMSG_HDRLEN } from "./message.ts";
  * ```
  */
 export class MessageCursor {
-  /** The datagram being walked (empty before the first reset). */
+  /**
+   * The datagram being walked (empty before the first reset): its first {@linkcode length}
+   * bytes.
+   */
   data: Uint8Array = new Uint8Array(0);
+  /** How many bytes of `data` the datagram is: `data.byteLength` unless reset said less. */
+  length = 0;
   /** A DataView over all of `data.buffer`: `data[i]` is at `view` offset `byteOffset + i`. */
-  view: DataView = new DataView(new ArrayBuffer(0));
+  view: DataView = new DataView(this.data.buffer);
   /** `data.byteOffset`, kept for reading through {@linkcode view}. */
   byteOffset = 0;
   /** The current message's nlmsg_type. */
@@ -60,12 +65,22 @@ export class MessageCursor {
   #next = 0;
 
   /**
-   * Starts over at the beginning of `data` (no message is current until {@linkcode next}).
-   * Returns the cursor, for `for (c.reset(d); c.next();)`.
+   * Starts over at the beginning of `data` (no message is current until {@linkcode next}),
+   * walking its first `length` bytes (default: all of it), so that a datagram at the start of a
+   * larger buffer is walked without a view of its own. Returns the cursor, for
+   * `for (c.reset(d); c.next();)`. Throws RangeError if `length` is not an integer from 0 to
+   * `data.byteLength`.
    */
-  reset(data: Uint8Array): this {
+  reset(data: Uint8Array, length: number = data.byteLength): this {
+    if (!(Number.isInteger(length) && length >= 0 && length <= data.byteLength)) {
+      throw new RangeError(
+        `length must be an integer from 0 to the data's ${data.byteLength} bytes, got ${length}`,
+      );
+    }
+    // The same buffer again (a reused receive buffer, a slab) keeps its view.
+    if (data.buffer !== this.data.buffer) this.view = sharedView(data.buffer);
     this.data = data;
-    this.view = sharedView(data.buffer);
+    this.length = length;
     this.byteOffset = data.byteOffset;
     this.#next = 0;
     this.payloadLength = this.payloadOffset = this.offset = 0;
@@ -80,7 +95,7 @@ export class MessageCursor {
    */
   next(): boolean {
     const at = this.#next;
-    const end = this.data.byteLength;
+    const end = this.length;
     if (at >= end) return false;
     this.#next = end; // until this message proves well-formed
     const v = this.view;
@@ -101,4 +116,34 @@ export class MessageCursor {
   payload(): Uint8Array {
     return this.data.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
   }
+}
+
+/**
+ * The cursor {@linkcode NetlinkSocket.cursor} yields: a {@linkcode MessageCursor} over one
+ * datagram, plus who sent it. One object per iteration, reset to each datagram in turn: what it
+ * shows, and the bytes of `data` it walks, are **valid only until the iteration's next step**.
+ *
+ * @example
+ * ```ts
+ * import type { DatagramCursor } from "@netlink/netlink";
+ * // How many messages the datagram a step of sock.cursor() yielded holds.
+ * const count = (c: DatagramCursor) => {
+ *   let n = 0;
+ *   while (c.next()) n++;
+ *   return n;
+ * };
+ * ```
+ */
+export class DatagramCursor extends MessageCursor {
+  /** Port ID from the datagram's source address: 0 is the kernel. */
+  sender = 0;
+  /** Multicast group it came through (NETLINK_PKTINFO), or 0 for unicast. */
+  group = 0;
+  /** The sender's namespace id, with `listenAllNsid` (see {@linkcode Datagram.nsid}). */
+  nsid: number | undefined = undefined;
+  /**
+   * True only when this step stands for datagrams lost to an overrun (no messages then); see
+   * {@linkcode NetlinkSocket.overruns}.
+   */
+  overrun = false;
 }

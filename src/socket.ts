@@ -24,6 +24,7 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "./constants.ts";
+import { DatagramCursor } from "./cursor.ts";
 import { SocketClosedError, SyscallError } from "./errors.ts";
 import {
   decodeDatagram,
@@ -32,7 +33,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "./message.ts";
-import type { Datagram, Transport } from "./transport.ts";
+import type { Datagram, DatagramInPlace, Transport } from "./transport.ts";
 
 /**
  * A message to send. Omitted fields default: `flags` 0, `seq` the socket's next sequence number,
@@ -285,6 +286,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #messages: Stream<ReceivedMessage>;
   /** Whole datagrams: datagrams(). */
   readonly #datagrams: Stream<ReceivedDatagram>;
+  /** Whole datagrams for the cursor() iteration (one at most), copied or in place. */
+  readonly #cursors: Stream<ReceivedDatagram | DatagramInPlace>;
   readonly #groups = new Set<number>();
   #closed = false;
   #failure: unknown = undefined;
@@ -300,6 +303,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#reader = new Reader(transport, {
       demand: () => this.#demand(),
       dispatch: (datagram) => this.#dispatch(datagram),
+      inPlace: () => this.#inPlace(),
+      dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
       fail: (err) => this.#fail(err),
@@ -325,6 +330,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         overrunMarker: () => OVERRUN_DATAGRAM,
         isOverrunMarker: (d) => d.overrun === true,
       } satisfies StreamHost<ReceivedDatagram>,
+      settings.backlog,
+    );
+    this.#cursors = new Stream<ReceivedDatagram | DatagramInPlace>(
+      {
+        ...host,
+        overrunMarker: () => OVERRUN_DATAGRAM,
+        isOverrunMarker: (d) => (d as ReceivedDatagram).overrun === true,
+      } satisfies StreamHost<ReceivedDatagram | DatagramInPlace>,
       settings.backlog,
     );
   }
@@ -723,6 +736,93 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     >;
   }
 
+  /**
+   * The allocation-free way to read a flood: iterates whole datagrams as
+   * {@linkcode datagrams} does, but each step yields the same {@linkcode DatagramCursor}, reset
+   * over the next datagram where the kernel put it, with no copy: walk its messages with
+   * `c.next()` and read their fields and payloads in place (`c.view` at
+   * `c.byteOffset + c.payloadOffset`). Nothing is allocated per message, nor a buffer or a
+   * datagram object per datagram (the socket's receive buffer for this is its own, 512 KiB of
+   * mostly untouched pages, made on first use).
+   *
+   * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
+   * included), is valid only until the iteration's next step.** Asking for the next step empties
+   * the cursor (`c.next()` is false until the step resolves), and the next datagram overwrites
+   * the bytes of the last one: `slice()` what you keep. When the iteration ends the cursor stays
+   * empty.
+   *
+   * Otherwise it keeps the socket's promises: steps come in the order datagrams arrived; an
+   * overrun is one step with `c.overrun` true and no messages (and counts in
+   * {@linkcode overruns}); close ends the iteration and abort throws the signal's reason, both at
+   * once, also while a step waits. While requests are in flight on the socket, datagrams are
+   * read the ordinary way (copied, so their answers can be claimed) and those no request claims
+   * come to the cursor whole, as in `datagrams()`. The cursor never reads ahead: datagrams stay
+   * in the kernel's queue until a step asks for one, so a consumer that cannot keep up sees
+   * overruns rather than a growing backlog. One `cursor()` iteration at a time (the cursor is
+   * shared); while it is open, it takes the datagrams a `datagrams()` iteration would. Not for
+   * `unframed` sockets. The walk throws MalformedMessageError on a malformed datagram (the
+   * iteration goes on at the next step).
+   *
+   * @example
+   * ```ts
+   * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_USERSOCK, { receiveBufferSize: 1 << 20 });
+   * sock.send({ type: 0x10, payload: Uint8Array.of(7, 0, 0, 0) }, { portid: sock.portid });
+   * for await (const c of sock.cursor()) {
+   *   // Read each message's fields in place; slice() anything kept past this step.
+   *   while (c.next()) console.log(c.type, c.view.getUint32(c.byteOffset + c.payloadOffset, true));
+   *   break; // from here on the cursor is empty
+   * }
+   * ```
+   */
+  cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> {
+    this.#checkOpen();
+    options = checkObject("options", options);
+    if (this.#unframed) throw unframedError("read it with datagrams()");
+    if (this.#cursors.active) {
+      throw new Error(
+        "a cursor() iteration is already open on this socket: it reuses one cursor and one "
+          + "buffer, so only one may be open at a time (end it first, e.g. with break)",
+      );
+    }
+    const steps = this.#cursors.iterate(options.signal, false) as AsyncIterableIterator<
+      ReceivedDatagram | DatagramInPlace
+    >;
+    const cursor = new DatagramCursor();
+    // One result object for every step: for-await reads it before asking for the next.
+    const result: IteratorResult<DatagramCursor> = { value: cursor, done: false };
+    const show = (
+      r: IteratorResult<ReceivedDatagram | DatagramInPlace>,
+    ): IteratorResult<DatagramCursor> => {
+      if (r.done) return r;
+      const d = r.value;
+      const copy = (d as ReceivedDatagram).data;
+      if (copy === undefined) {
+        const { buffer, length } = d as DatagramInPlace;
+        cursor.reset(buffer, length);
+      } else {
+        cursor.reset(copy);
+      }
+      cursor.sender = d.sender;
+      cursor.group = d.group;
+      cursor.nsid = d.nsid;
+      cursor.overrun = (d as ReceivedDatagram).overrun === true;
+      return result;
+    };
+    const iterator: AsyncIterableIterator<DatagramCursor> = {
+      next: () => {
+        cursor.reset(EMPTY);
+        return steps.next().then(show);
+      },
+      return: () => {
+        cursor.reset(EMPTY);
+        return steps.return!() as Promise<IteratorResult<DatagramCursor>>;
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
   /** An iteration of the unclaimed-message stream: one message per step, or runs of them. */
   #stream(
     options: MessagesOptions,
@@ -750,6 +850,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
     this.#messages.close();
     this.#datagrams.close();
+    this.#cursors.close();
     this.#transport.close();
   }
 
@@ -862,8 +963,22 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     // A lagging dump() holds reading back for all but requests to the kernel, whose answers
     // come within a datagram or two: reading for anything else would read the whole dump ahead.
     if (paused) return 0;
-    if (peers || this.#messages.waiting || this.#datagrams.waiting) return 2;
+    if (peers || this.#messages.waiting || this.#datagrams.waiting || this.#cursors.waiting) {
+      return 2;
+    }
+    // The cursor never reads ahead: each step's datagram is read when the step asks for it.
     return this.#messages.wantsReadAhead || this.#datagrams.wantsReadAhead ? 1 : 0;
+  }
+
+  /**
+   * Whether the next datagram may be read in place and handed to the cursor() step waiting for
+   * it: nothing else could claim it (no request in flight, none abandoned), so it would go to
+   * that step whole anyway, and nothing is queued before it.
+   */
+  #inPlace(): boolean {
+    const matcher = this.#matcher;
+    return this.#cursors.waiting && matcher.pending.size === 0 && matcher.abandoned === 0
+      && !matcher.dumpsQueued;
   }
 
   #dispatch(datagram: Datagram): void {
@@ -872,11 +987,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return;
     }
     const matcher = this.#matcher;
-    // An open datagrams() iteration takes, whole, every datagram no request claims: multicast
-    // answers no request (but an NLM_F_ECHO one), so it is not even parsed.
-    const whole = this.#datagrams.active;
+    // An open cursor() or datagrams() iteration takes, whole, every datagram no request claims:
+    // multicast answers no request (but an NLM_F_ECHO one), so it is not even parsed.
+    const whole = this.#cursors.active
+      ? this.#cursors
+      : this.#datagrams.active
+      ? this.#datagrams
+      : undefined;
     if (whole && datagram.group !== 0 && !matcher.echoing) {
-      this.#datagrams.deliver(datagram);
+      whole.deliver(datagram);
       return;
     }
     let messages: ReceivedMessage[];
@@ -884,13 +1003,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       messages = decodeDatagram(datagram);
     } catch (err) {
       // Garbage from a peer (or a kernel bug): the stream's next reader gets the error.
-      if (whole) this.#datagrams.deliver(datagram);
+      if (whole) whole.deliver(datagram);
       else this.#messages.deliver(new QueuedFailure(err));
       return;
     }
     if (whole) {
       const unclaimed = messages.filter((msg) => !matcher.claim(msg));
-      if (unclaimed.length === messages.length) this.#datagrams.deliver(datagram);
+      if (unclaimed.length === messages.length) whole.deliver(datagram);
       else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;
     }
@@ -903,7 +1022,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#overruns++;
     if (err.code === "EMSGSIZE") this.#matcher.lost(err);
     else this.#matcher.overrun(err);
-    if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
+    if (this.#cursors.active) this.#cursors.deliver(OVERRUN_DATAGRAM);
+    else if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
     else this.#messages.deliver(overrunMessage());
   }
 
@@ -912,5 +1032,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#matcher.failAll(err);
     this.#messages.fail(err);
     this.#datagrams.fail(err);
+    this.#cursors.fail(err);
   }
 }

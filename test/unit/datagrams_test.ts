@@ -1,4 +1,5 @@
-// Whole datagrams: unframed sockets (NETLINK_KOBJECT_UEVENT) and datagrams() on framed ones.
+// Whole datagrams: unframed sockets (NETLINK_KOBJECT_UEVENT), datagrams() on framed ones, and
+// cursor(), which walks each in place.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -8,6 +9,8 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
 } from "../../src/constants.ts";
+import { DatagramCursor } from "../../src/cursor.ts";
+import { SocketClosedError } from "../../src/errors.ts";
 import { decodeDatagram, type Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
 import { ack, event, fakeSocket as fakeSocketOf, reply, settle } from "./_fake.ts";
@@ -119,4 +122,118 @@ test("framed: an overrun goes to datagrams() while it is open", async () => {
   assert.equal((await step).value!.overrun, true);
   assert.equal(sock.overruns, 1);
   sock.close();
+});
+
+/** The payload's first byte of every message the cursor walks from where it is. */
+const firstBytes = (c: DatagramCursor): number[] => {
+  const out: number[] = [];
+  while (c.next()) out.push(c.data[c.payloadOffset]);
+  return out;
+};
+
+test("cursor(): one reused cursor per step, over each datagram whole, with sender and group, in order", async () => {
+  const { sock, t } = await fakeSocket(NETLINK_ROUTE);
+  t.deliver([event(1), event(2), event(3)], 0, 1);
+  t.deliver([event(4)], 4242, 0);
+  const it = sock.cursor();
+  const a = (await it.next()).value!;
+  assert.ok(a instanceof DatagramCursor);
+  assert.deepEqual([a.sender, a.group, a.nsid, a.overrun], [0, 1, undefined, false]);
+  assert.deepEqual(firstBytes(a), [1, 2, 3]);
+  const b = (await it.next()).value!;
+  assert.equal(b, a, "the same cursor every step");
+  assert.deepEqual([b.sender, b.group], [4242, 0]);
+  assert.deepEqual(firstBytes(b), [4]);
+  assert.equal(b.type, RTM_NEWLINK);
+  await it.return!();
+  sock.close();
+});
+
+test("cursor(): the last datagram is gone once the next step is asked for, and when the iteration ends", async () => {
+  const { sock, t } = await fakeSocket(NETLINK_ROUTE);
+  t.deliver([event(1), event(2)], 0, 1);
+  t.deliver([event(3)], 0, 1);
+  const it = sock.cursor();
+  const c = (await it.next()).value!;
+  assert.ok(c.next());
+  const step = it.next();
+  // Reuse after asking for the next step is refused: the cursor walks nothing until it resolves.
+  assert.equal(c.length, 0);
+  assert.equal(c.next(), false);
+  await step;
+  assert.deepEqual(firstBytes(c), [3]);
+  await it.return!();
+  assert.equal(c.length, 0);
+  assert.equal(c.next(), false);
+  sock.close();
+});
+
+test("cursor(): one iteration at a time; another may open once it ends; refused on unframed sockets", async () => {
+  const { sock, t } = await fakeSocket(NETLINK_ROUTE);
+  const it = sock.cursor();
+  assert.throws(() => sock.cursor(), /already open.*one may be open at a time/);
+  await it.return!();
+  t.deliver([event(7)], 0, 1);
+  const again = sock.cursor();
+  assert.deepEqual(firstBytes((await again.next()).value!), [7]);
+  await again.return!();
+  sock.close();
+  assert.throws(() => sock.cursor(), SocketClosedError);
+  const unframed = await fakeSocket(NETLINK_KOBJECT_UEVENT, { unframed: true });
+  assert.throws(() => unframed.sock.cursor(), /unframed.*datagrams\(\)/);
+  unframed.sock.close();
+});
+
+test("cursor(): an overrun is one step with overrun true and no messages, counted; the stream goes on", async () => {
+  const { sock, t } = await fakeSocket(NETLINK_ROUTE);
+  const it = sock.cursor();
+  const step = it.next();
+  await settle();
+  t.overrun();
+  const c = (await step).value!;
+  assert.equal(c.overrun, true);
+  assert.equal(c.next(), false);
+  assert.equal(sock.overruns, 1);
+  // The kernel drops until the queue has been read empty, which the next step does.
+  const next = it.next();
+  await settle();
+  t.deliver([event(5)], 0, 1);
+  assert.equal((await next).value!.overrun, false);
+  assert.deepEqual(firstBytes(c), [5]);
+  await it.return!();
+  sock.close();
+});
+
+test("cursor(): requests in flight still get their replies; what they do not claim comes to the cursor", async () => {
+  const { sock, t } = await fakeSocket(NETLINK_ROUTE);
+  let request!: Message;
+  t.script = (req) => request = req;
+  const it = sock.cursor();
+  const firstStep = it.next();
+  const pending = sock.request({ type: RTM_GETLINK });
+  await settle();
+  t.deliver([event(1), event(2)], 0, 1);
+  t.deliver([reply(request, RTM_NEWLINK, new Uint8Array([5])), ack(request)]);
+  t.deliver([event(3)], 0, 1);
+  assert.deepEqual(firstBytes((await firstStep).value!), [1, 2]);
+  assert.deepEqual((await pending).map((m) => m.payload[0]), [5]);
+  assert.deepEqual(firstBytes((await it.next()).value!), [3]);
+  await it.return!();
+  sock.close();
+});
+
+test("cursor(): close ends a waiting step at once; abort throws the signal's reason", async () => {
+  const { sock } = await fakeSocket(NETLINK_ROUTE);
+  const waiting = sock.cursor().next();
+  await settle();
+  sock.close();
+  assert.deepEqual(await waiting, { value: undefined, done: true });
+  const other = await fakeSocket(NETLINK_ROUTE);
+  const controller = new AbortController();
+  const aborted = other.sock.cursor({ signal: controller.signal }).next();
+  await settle();
+  controller.abort(new Error("enough"));
+  await assert.rejects(aborted, /enough/);
+  assert.doesNotThrow(() => other.sock.cursor().return!(), "the aborted iteration ended");
+  other.sock.close();
 });
