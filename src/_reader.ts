@@ -149,6 +149,32 @@ export class Reader {
     this.kick();
   };
 
+  /**
+   * Reads one datagram in place now, for an iteration step that asks for it while nothing is
+   * queued before it: saves the step a turn of the read loop. Returns undefined when none is
+   * queued, or when reading in place is not possible now (the step then waits the ordinary way);
+   * an overrun, the queue read empty, or a failure is told to the host as the read loop does.
+   */
+  readInPlace(): DatagramInPlace | undefined {
+    const transport = this.#transport;
+    // Deferred: what was read before is held, and must be dispatched first.
+    if (this.#stopped || this.#draining || this.#deferred) return undefined;
+    if (transport.receiveInPlace === undefined) return undefined;
+    try {
+      const datagram = transport.receiveInPlace();
+      if (datagram === undefined) this.#host.drained();
+      return datagram;
+    } catch (err) {
+      if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
+        this.#host.overrun(err);
+      } else {
+        this.#stopped = true;
+        this.#host.fail(err);
+      }
+      return undefined;
+    }
+  }
+
   /** Reads and dispatches while something wants data, for up to a time budget. */
   #drain(): boolean {
     if (this.#draining || this.#stopped) return false;

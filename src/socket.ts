@@ -746,10 +746,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * mostly untouched pages, made on first use).
    *
    * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
-   * included), is valid only until the iteration's next step.** Asking for the next step empties
-   * the cursor (`c.next()` is false until the step resolves), and the next datagram overwrites
-   * the bytes of the last one: `slice()` what you keep. When the iteration ends the cursor stays
-   * empty.
+   * included), is valid only until the iteration's next step.** Asking for the next step ends
+   * the last datagram: the cursor shows the next one, or nothing (`c.next()` false) while the
+   * step waits for it, and the next datagram overwrites the bytes of the last one: `slice()`
+   * what you keep. When the iteration ends the cursor stays empty.
    *
    * Otherwise it keeps the socket's promises: steps come in the order datagrams arrived; an
    * overrun is one step with `c.overrun` true and no messages (and counts in
@@ -785,17 +785,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           + "buffer, so only one may be open at a time (end it first, e.g. with break)",
       );
     }
-    const steps = this.#cursors.iterate(options.signal, false) as AsyncIterableIterator<
+    const signal = options.signal;
+    const steps = this.#cursors.iterate(signal, false) as AsyncIterableIterator<
       ReceivedDatagram | DatagramInPlace
     >;
     const cursor = new DatagramCursor();
     // One result object for every step: for-await reads it before asking for the next.
     const result: IteratorResult<DatagramCursor> = { value: cursor, done: false };
-    const show = (
-      r: IteratorResult<ReceivedDatagram | DatagramInPlace>,
-    ): IteratorResult<DatagramCursor> => {
-      if (r.done) return r;
-      const d = r.value;
+    const load = (d: ReceivedDatagram | DatagramInPlace): IteratorResult<DatagramCursor> => {
       const copy = (d as ReceivedDatagram).data;
       if (copy === undefined) {
         const { buffer, length } = d as DatagramInPlace;
@@ -809,12 +806,36 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       cursor.overrun = (d as ReceivedDatagram).overrun === true;
       return result;
     };
+    let open = true;
+    /** Steps asked for and not yet shown: a step may read at once only when none is. */
+    let unsettled = 0;
+    const show = (
+      r: IteratorResult<ReceivedDatagram | DatagramInPlace>,
+    ): IteratorResult<DatagramCursor> => {
+      unsettled--;
+      if (!r.done) return load(r.value);
+      open = false;
+      return r;
+    };
+    const ended = (err: unknown): never => {
+      unsettled--;
+      open = false; // a step that throws ends the iteration
+      throw err;
+    };
     const iterator: AsyncIterableIterator<DatagramCursor> = {
       next: () => {
         cursor.reset(EMPTY);
-        return steps.next().then(show);
+        // The common case of a flood: nothing queued, nothing else to read for, the datagram
+        // already in the kernel's queue. Read it now rather than through a turn of the loop.
+        if (open && unsettled === 0 && this.#readsInPlaceNow(signal)) {
+          const d = this.#reader.readInPlace();
+          if (d !== undefined) return Promise.resolve(load(d));
+        }
+        unsettled++;
+        return steps.next().then(show, ended);
       },
       return: () => {
+        open = false;
         cursor.reset(EMPTY);
         return steps.return!() as Promise<IteratorResult<DatagramCursor>>;
       },
@@ -976,9 +997,22 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * that step whole anyway, and nothing is queued before it.
    */
   #inPlace(): boolean {
+    return this.#cursors.waiting && this.#claimsNothing();
+  }
+
+  /** No request could claim a datagram: none in flight, none abandoned, no dump waiting. */
+  #claimsNothing(): boolean {
     const matcher = this.#matcher;
-    return this.#cursors.waiting && matcher.pending.size === 0 && matcher.abandoned === 0
-      && !matcher.dumpsQueued;
+    return matcher.pending.size === 0 && matcher.abandoned === 0 && !matcher.dumpsQueued;
+  }
+
+  /**
+   * Whether a cursor() step may read its datagram in place at once: the socket reads, nothing
+   * is queued for the step or waits before it, and nothing could claim the datagram.
+   */
+  #readsInPlaceNow(signal: AbortSignal | undefined): boolean {
+    return !this.#closed && this.#failure === undefined && !signal?.aborted
+      && this.#cursors.queued === 0 && !this.#cursors.waiting && this.#claimsNothing();
   }
 
   #dispatch(datagram: Datagram): void {

@@ -156,12 +156,18 @@ test("cursor(): the last datagram is gone once the next step is asked for, and w
   const it = sock.cursor();
   const c = (await it.next()).value!;
   assert.ok(c.next());
+  assert.equal(c.data[c.payloadOffset], 1);
+  // Asking for the next step leaves the rest of this datagram (event 2) behind for good.
   const step = it.next();
-  // Reuse after asking for the next step is refused: the cursor walks nothing until it resolves.
-  assert.equal(c.length, 0);
-  assert.equal(c.next(), false);
   await step;
   assert.deepEqual(firstBytes(c), [3]);
+  // A step that has to wait shows nothing meanwhile: reuse is refused, not stale.
+  const waiting = it.next();
+  assert.equal(c.length, 0);
+  assert.equal(c.next(), false);
+  t.deliver([event(4)], 0, 1);
+  await waiting;
+  assert.deepEqual(firstBytes(c), [4]);
   await it.return!();
   assert.equal(c.length, 0);
   assert.equal(c.next(), false);
