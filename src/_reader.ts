@@ -14,9 +14,9 @@ import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transpo
  * one-message datagrams isn't slowed by a poll round trip every few messages, short enough that
  * timers and other sockets still run.
  */
-const DRAIN_BUDGET_MS = 4;
+export const DRAIN_BUDGET_MS = 4;
 /** The clock is read once per this many datagrams: reading it costs more than a small datagram. */
-const DRAIN_CLOCK_EVERY = 16;
+export const DRAIN_CLOCK_EVERY = 16;
 /**
  * How long answers may settle synchronously (the kernel answers inside sendmsg, the read runs at
  * once and the promise settles as a microtask) before the next answer waits for a macrotask, so

@@ -119,31 +119,57 @@ export class MessageCursor {
 }
 
 /**
- * The cursor {@linkcode NetlinkSocket.cursor} yields: a {@linkcode MessageCursor} over one
- * datagram, plus who sent it. One object per iteration, reset to each datagram in turn: what it
- * shows, and the bytes of `data` it walks, are **valid only until the iteration's next step**.
+ * The cursor {@linkcode NetlinkSocket.cursor} yields: a {@linkcode MessageCursor} whose
+ * {@linkcode DatagramCursor.next} goes on from one datagram to the next while the socket has
+ * more queued, plus who sent the current one. One object per iteration. **What it shows, and
+ * the bytes it walks, are valid only until `next()` moves past the current datagram's last
+ * message (a new datagram starts at `offset` 0), or the iteration's next step.**
  *
  * @example
  * ```ts
  * import type { DatagramCursor } from "@netlink/netlink";
- * // How many messages the datagram a step of sock.cursor() yielded holds.
+ * // Counts the messages a step of sock.cursor() walks, and the datagrams they came in.
  * const count = (c: DatagramCursor) => {
- *   let n = 0;
- *   while (c.next()) n++;
- *   return n;
+ *   let messages = 0, datagrams = 0;
+ *   while (c.next()) {
+ *     messages++;
+ *     if (c.offset === 0) datagrams++;
+ *   }
+ *   return { messages, datagrams };
  * };
  * ```
  */
 export class DatagramCursor extends MessageCursor {
-  /** Port ID from the datagram's source address: 0 is the kernel. */
+  /** Port ID from the current datagram's source address: 0 is the kernel. */
   sender = 0;
-  /** Multicast group it came through (NETLINK_PKTINFO), or 0 for unicast. */
+  /** Multicast group the current datagram came through (NETLINK_PKTINFO), or 0 for unicast. */
   group = 0;
   /** The sender's namespace id, with `listenAllNsid` (see {@linkcode Datagram.nsid}). */
   nsid: number | undefined = undefined;
   /**
-   * True only when this step stands for datagrams lost to an overrun (no messages then); see
-   * {@linkcode NetlinkSocket.overruns}.
+   * True when the step begins with datagrams lost to an overrun: the cursor then holds no
+   * message until `next()` goes on to what followed (see {@linkcode NetlinkSocket.overruns}).
    */
   overrun = false;
+
+  /**
+   * Steps to the next message: the current datagram's next, or else the first of the next
+   * datagram the socket has queued (read in place over the last one). False when there is none
+   * now: the iteration's next step waits for more. Throws MalformedMessageError as
+   * {@linkcode MessageCursor.next} does.
+   */
+  override next(): boolean {
+    while (!super.next()) {
+      if (!this.advance()) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Resets the cursor over the next datagram, if one may be read now; false otherwise. This
+   * class alone has none: the socket's cursor reads them.
+   */
+  protected advance(): boolean {
+    return false;
+  }
 }

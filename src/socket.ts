@@ -10,7 +10,7 @@
 import { dumpIterator } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
-import { Reader } from "./_reader.ts";
+import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import { completes, isDump, requestInFlight } from "./_request.ts";
 import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
@@ -244,6 +244,20 @@ function unframedError(what: string): TypeError {
   return new TypeError(
     `this socket is unframed (opened with unframed: true, its datagrams are not netlink messages): ${what}`,
   );
+}
+
+/** The cursor a socket's cursor() iteration yields: reads on in place through `readNext`. */
+class SocketCursor extends DatagramCursor {
+  readonly #readNext: () => boolean;
+
+  constructor(readNext: () => boolean) {
+    super();
+    this.#readNext = readNext;
+  }
+
+  protected override advance(): boolean {
+    return this.#readNext();
+  }
 }
 
 /**
@@ -737,31 +751,36 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   /**
-   * The allocation-free way to read a flood: iterates whole datagrams as
-   * {@linkcode datagrams} does, but each step yields the same {@linkcode DatagramCursor}, reset
-   * over the next datagram where the kernel put it, with no copy: walk its messages with
-   * `c.next()` and read their fields and payloads in place (`c.view` at
-   * `c.byteOffset + c.payloadOffset`). Nothing is allocated per message, nor a buffer or a
-   * datagram object per datagram (the socket's receive buffer for this is its own, 512 KiB of
-   * mostly untouched pages, made on first use).
+   * The allocation-free way to read a flood: the datagrams {@linkcode datagrams} would yield,
+   * walked where the kernel put them, with no copy. Each step yields the same
+   * {@linkcode DatagramCursor}; its `next()` walks the messages of a datagram and goes on into
+   * the next datagram the socket has queued, reading it in place over the last one, until none
+   * is queued (then the next step waits for more). Read each message's fields and payload in
+   * place (`c.type`, `c.view` at `c.byteOffset + c.payloadOffset`...); `c.sender`, `c.group`
+   * and `c.nsid` are the current datagram's, and a new datagram starts at `c.offset` 0. Nothing
+   * is allocated per message, nor a buffer or a datagram object per datagram: the socket
+   * receives into a buffer of its own for this (512 KiB of mostly untouched pages, made on first
+   * use), which no other socket's reads touch.
    *
    * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
-   * included), is valid only until the iteration's next step.** Asking for the next step ends
-   * the last datagram: the cursor shows the next one, or nothing (`c.next()` false) while the
-   * step waits for it, and the next datagram overwrites the bytes of the last one: `slice()`
-   * what you keep. When the iteration ends the cursor stays empty.
+   * included), is valid only until `c.next()` moves past the current datagram's last message,
+   * or the iteration's next step.** The next datagram overwrites the last one's bytes: `slice()`
+   * what you keep. Asking for the next step ends the walk: the cursor shows the next datagram,
+   * or nothing (`c.next()` false) while the step waits for one, and stays empty once the
+   * iteration has ended.
    *
-   * Otherwise it keeps the socket's promises: steps come in the order datagrams arrived; an
-   * overrun is one step with `c.overrun` true and no messages (and counts in
-   * {@linkcode overruns}); close ends the iteration and abort throws the signal's reason, both at
-   * once, also while a step waits. While requests are in flight on the socket, datagrams are
-   * read the ordinary way (copied, so their answers can be claimed) and those no request claims
-   * come to the cursor whole, as in `datagrams()`. The cursor never reads ahead: datagrams stay
-   * in the kernel's queue until a step asks for one, so a consumer that cannot keep up sees
-   * overruns rather than a growing backlog. One `cursor()` iteration at a time (the cursor is
-   * shared); while it is open, it takes the datagrams a `datagrams()` iteration would. Not for
-   * `unframed` sockets. The walk throws MalformedMessageError on a malformed datagram (the
-   * iteration goes on at the next step).
+   * It keeps the socket's promises: messages come in the order they arrived; an overrun starts
+   * a step with `c.overrun` true and no message of its own (and counts in
+   * {@linkcode overruns}); close ends the iteration and abort throws the signal's reason, both
+   * at once, also while a step waits. While requests are in flight on the socket, datagrams are
+   * read the ordinary way (copied, so that their answers can be claimed) and those no request
+   * claims come to the cursor whole, as in `datagrams()`. Nothing is read ahead: datagrams wait
+   * in the kernel's queue until the cursor asks for one, so a consumer that cannot keep up sees
+   * overruns rather than a growing backlog. One walk reads on for at most a few milliseconds
+   * before its step ends, so that a flood lets other promises settle. One `cursor()` iteration
+   * at a time (the cursor is shared); while it is open, it takes the datagrams a `datagrams()`
+   * iteration would. Not for `unframed` sockets. `c.next()` throws MalformedMessageError on a
+   * malformed datagram, and goes on with the next datagram when called again.
    *
    * @example
    * ```ts
@@ -769,7 +788,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * await using sock = await open(NETLINK_USERSOCK, { receiveBufferSize: 1 << 20 });
    * sock.send({ type: 0x10, payload: Uint8Array.of(7, 0, 0, 0) }, { portid: sock.portid });
    * for await (const c of sock.cursor()) {
-   *   // Read each message's fields in place; slice() anything kept past this step.
+   *   // Read each message's fields in place; slice() anything kept past its datagram.
    *   while (c.next()) console.log(c.type, c.view.getUint32(c.byteOffset + c.payloadOffset, true));
    *   break; // from here on the cursor is empty
    * }
@@ -789,7 +808,25 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const steps = this.#cursors.iterate(signal, false) as AsyncIterableIterator<
       ReceivedDatagram | DatagramInPlace
     >;
-    const cursor = new DatagramCursor();
+    let open = true;
+    /** Steps asked for and not yet shown: the cursor may read at once only when none is. */
+    let unsettled = 0;
+    // A step's walk reads on from datagram to datagram, for up to a time budget (the clock read
+    // once per DRAIN_CLOCK_EVERY datagrams), so that a flood still lets promises settle.
+    let run = 0;
+    let runSince = -1;
+    const cursor = new SocketCursor(() => {
+      if (!open || unsettled !== 0 || !this.#readsInPlaceNow(signal)) return false;
+      if (++run % DRAIN_CLOCK_EVERY === 0) {
+        const now = performance.now();
+        if (runSince < 0) runSince = now;
+        else if (now - runSince > DRAIN_BUDGET_MS) return false;
+      }
+      const d = this.#reader.readInPlace();
+      if (d === undefined) return false;
+      load(d);
+      return true;
+    });
     // One result object for every step: for-await reads it before asking for the next.
     const result: IteratorResult<DatagramCursor> = { value: cursor, done: false };
     const load = (d: ReceivedDatagram | DatagramInPlace): IteratorResult<DatagramCursor> => {
@@ -806,13 +843,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       cursor.overrun = (d as ReceivedDatagram).overrun === true;
       return result;
     };
-    let open = true;
-    /** Steps asked for and not yet shown: a step may read at once only when none is. */
-    let unsettled = 0;
     const show = (
       r: IteratorResult<ReceivedDatagram | DatagramInPlace>,
     ): IteratorResult<DatagramCursor> => {
       unsettled--;
+      run = 0;
+      runSince = -1;
       if (!r.done) return load(r.value);
       open = false;
       return r;
@@ -825,6 +861,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const iterator: AsyncIterableIterator<DatagramCursor> = {
       next: () => {
         cursor.reset(EMPTY);
+        run = 0;
+        runSince = -1;
         // The common case of a flood: nothing queued, nothing else to read for, the datagram
         // already in the kernel's queue. Read it now rather than through a turn of the loop.
         if (open && unsettled === 0 && this.#readsInPlaceNow(signal)) {

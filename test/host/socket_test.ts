@@ -411,12 +411,13 @@ test("cursor(): a multicast flood overflowing a small receive buffer is one over
   await it.return!();
 });
 
-test("cursor(): the bytes walked are valid until the next step, which reads the next datagram over them", async () => {
+test("cursor(): the bytes walked are valid until next() moves on to the next datagram, read over them", async () => {
   await using sock = await open(NETLINK_USERSOCK);
   await using peer = await open(NETLINK_USERSOCK);
   await using other = await open(NETLINK_ROUTE);
   peer.send(indexed(1), { portid: sock.portid });
   peer.send(indexed(2), { portid: sock.portid });
+  peer.send(indexed(3), { portid: sock.portid });
   const it = sock.cursor();
   const c = (await it.next()).value!;
   assert.ok(c.next());
@@ -425,10 +426,17 @@ test("cursor(): the bytes walked are valid until the next step, which reads the 
   // Another socket's reads in between never touch it.
   await other.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: ifinfomsg() });
   assert.equal(view[0], 1);
+  assert.ok(c.next(), "on to the next datagram");
+  assert.equal(c.offset, 0);
+  assert.equal(c.sender, peer.portid);
+  assert.equal(c.payload()[0], 2);
+  assert.equal(view[0], 2, "a view kept from the last datagram now shows the next one");
+  assert.equal(kept[0], 1, "a slice() keeps its bytes");
+  // The next step, likewise.
   assert.equal((await it.next()).value, c);
   assert.ok(c.next());
-  assert.equal(c.payload()[0], 2);
-  assert.equal(view[0], 2, "a view kept from the last step now shows the next datagram");
-  assert.equal(kept[0], 1, "a slice() keeps its bytes");
+  assert.equal(view[0], 3);
+  assert.equal(c.next(), false);
   await it.return!();
+  assert.equal(c.next(), false, "empty once the iteration ended");
 });
