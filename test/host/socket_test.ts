@@ -33,6 +33,7 @@ import { SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
+import { tap } from "../../src/tap.ts";
 import { ackMessage } from "../../src/testing/mod.ts";
 import { Netns } from "./_netns.ts";
 import { ifinfomsg } from "./_rtnl.ts";
@@ -439,4 +440,26 @@ test("cursor(): the bytes walked are valid until next() moves on to the next dat
   assert.equal(c.next(), false);
   await it.return!();
   assert.equal(c.next(), false, "empty once the iteration ended");
+});
+
+test("cursor(): a tap attached to the socket sees every datagram the cursor walks", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const tapped: number[] = [];
+  const detach = tap(sock, {
+    received: (d) =>
+      tapped.push(new DataView(d.data.buffer, d.data.byteOffset).getUint32(16, true)),
+  });
+  for (const i of [1, 2, 3]) peer.send(indexed(i), { portid: sock.portid });
+  const walked: number[] = [];
+  const it = sock.cursor();
+  const c = (await it.next()).value!;
+  while (c.next()) walked.push(c.view.getUint32(c.byteOffset + c.payloadOffset, true));
+  assert.deepEqual(walked, [1, 2, 3]);
+  assert.deepEqual(tapped, [1, 2, 3]);
+  detach();
+  peer.send(indexed(4), { portid: sock.portid });
+  assert.ok((await it.next()).value!.next());
+  assert.deepEqual(tapped, [1, 2, 3], "detached");
+  await it.return!();
 });
