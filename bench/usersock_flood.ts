@@ -28,6 +28,19 @@ let received = 0, outOfOrder = 0, next = 0;
 let overruns = 0;
 let t0 = 0;
 
+/** Checks the indices of the messages left in `c`; true once all have arrived. */
+function walk(c: MessageCursor): boolean {
+  while (c.next()) {
+    // The index's low 32 bits (the counts here stay far below 2^32).
+    const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+    if (index !== next) outOfOrder++;
+    next = index + 1;
+    if (++received === 1) t0 = performance.now();
+    if (received === count) return true;
+  }
+  return false;
+}
+
 function startSender(portid: number) {
   return spawn(new URL("./usersock_flood", import.meta.url).pathname, [
     "send",
@@ -44,7 +57,7 @@ if (mode === "transport" || mode === "inplace") {
   const sender = startSender(t.portid);
   const c = new MessageCursor();
   const inPlace = mode === "inplace";
-  all: for (;;) {
+  for (;;) {
     if (inPlace) {
       const d = t.receiveInPlace!();
       if (d === undefined) {
@@ -60,14 +73,7 @@ if (mode === "transport" || mode === "inplace") {
       }
       c.reset(d.data);
     }
-    while (c.next()) {
-      // The index's low 32 bits (the counts here stay far below 2^32).
-      const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
-      if (index !== next) outOfOrder++;
-      next = index + 1;
-      if (++received === 1) t0 = performance.now();
-      if (received === count) break all;
-    }
+    if (walk(c)) break;
   }
   report(sender);
   t.close();
@@ -86,26 +92,10 @@ if (mode === "transport" || mode === "inplace") {
   if (mode === "batches") {
     all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
   } else if (mode === "cursor") {
-    all: for await (const c of sock.cursor()) {
-      while (c.next()) {
-        const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
-        if (index !== next) outOfOrder++;
-        next = index + 1;
-        if (++received === 1) t0 = performance.now();
-        if (received === count) break all;
-      }
-    }
+    for await (const c of sock.cursor()) if (walk(c)) break;
   } else if (mode === "datagrams") {
     const c = new MessageCursor();
-    all: for await (const d of sock.datagrams()) {
-      for (c.reset(d.data); c.next();) {
-        const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
-        if (index !== next) outOfOrder++;
-        next = index + 1;
-        if (++received === 1) t0 = performance.now();
-        if (received === count) break all;
-      }
-    }
+    for await (const d of sock.datagrams()) if (walk(c.reset(d.data))) break;
   } else {
     for await (const msg of sock) if (take(msg)) break;
   }
