@@ -13,7 +13,7 @@ import { DatagramCursor } from "../../src/cursor.ts";
 import { MalformedMessageError, SocketClosedError } from "../../src/errors.ts";
 import { decodeDatagram, type Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
-import { ack, event, fakeSocket as fakeSocketOf, reply, settle } from "./_fake.ts";
+import { ack, event, FakeKernel, fakeSocket as fakeSocketOf, reply, settle } from "./_fake.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const fakeSocket = (protocol: number, options: OpenOptions = {}) =>
@@ -260,5 +260,30 @@ test("cursor(): a malformed datagram throws from next(), which then goes on with
   assert.throws(() => c.next(), MalformedMessageError);
   assert.deepEqual(firstBytes(c), [8]);
   await it.return!();
+  sock.close();
+});
+
+test("cursor(): one step's walk ends after a few milliseconds of a flood; the next step goes on in order", async () => {
+  const { sock, t } = await fakeSocketOf(
+    {},
+    () => {},
+    NETLINK_ROUTE,
+    new FakeKernel({ receiveBufferSize: 1 << 30 }),
+  );
+  const total = 50_000;
+  for (let i = 0; i < total; i++) assert.ok(t.deliver([{ ...event(0), seq: i }], 0, 1));
+  const perStep: number[] = [];
+  let seq = 0;
+  for await (const c of sock.cursor()) {
+    let n = 0;
+    while (c.next()) {
+      assert.equal(c.seq, seq++);
+      n++;
+    }
+    perStep.push(n);
+    if (seq === total) break;
+  }
+  assert.ok(perStep.length > 1, `the first step walked all ${total}: its walk never ended`);
+  assert.equal(perStep.reduce((a, b) => a + b), total);
   sock.close();
 });
