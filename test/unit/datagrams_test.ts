@@ -287,3 +287,25 @@ test("cursor(): one step's walk ends after a few milliseconds of a flood; the ne
   assert.equal(perStep.reduce((a, b) => a + b), total);
   sock.close();
 });
+
+test("cursor(): nothing is read ahead: datagrams stay in the kernel's queue until the walk asks", async () => {
+  const { sock, t } = await fakeSocket(NETLINK_ROUTE);
+  const it = sock.cursor();
+  const step = it.next();
+  await settle();
+  for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
+  const c = (await step).value!;
+  assert.equal(t.queued, 2, "the step read one datagram, the rest is still in the kernel");
+  assert.deepEqual(firstBytes(c), [1, 2, 3]);
+  assert.equal(t.queued, 0);
+  await it.return!();
+  // datagrams(), by contrast, reads what is queued into its own queue.
+  const whole = sock.datagrams();
+  const first = whole.next();
+  await settle();
+  for (const n of [4, 5, 6]) t.deliver([event(n)], 0, 1);
+  await first;
+  assert.equal(t.queued, 0);
+  await whole.return!();
+  sock.close();
+});
