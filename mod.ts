@@ -43,6 +43,7 @@ export * from "./src/socket.ts";
 export { type Tap, tap, TapPoint } from "./src/tap.ts";
 export type {
   Datagram,
+  DatagramInPlace,
   OpenTransport,
   Transport,
   TransportOptions,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Module flood benchmark: in one guest boot, messages per second received and decoded from the
-# module's lossless flood by the library on Deno and on Bun, against the C loop in
-# bench/flood_recv.c on the same flood, in rounds (C, Deno, Bun) so drift hits all alike.
+# module's lossless flood by the library on Deno and on Bun (the message stream, batches() and
+# the allocation-free cursor()), against the C loop in bench/flood_recv.c on the same flood, in
+# rounds (C, Deno, Bun) so drift hits all alike.
 # Reports each runtime's median as a ratio of C's. Not a test.
 #
 #   bench/flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
@@ -14,7 +15,7 @@ trap 'rm -f "$out"' EXIT
 test/vm/run -- sh -c "
   for r in \$(seq $rounds); do
     bench/flood_recv -n $count -s $size -b $batch
-    for mode in messages batches; do
+    for mode in messages batches cursor; do
       node_modules/.bin/deno run --allow-ffi bench/flood.ts $count $size $batch \$mode
       node_modules/.bin/bun bench/flood.ts $count $size $batch \$mode
     done
@@ -28,7 +29,7 @@ for line in open(sys.argv[1]):
         rates.setdefault(r["bench"], []).append(r["msgs_per_sec"])
 c = statistics.median(rates["flood_recv"])
 print(f"C recv loop: {c:,.0f} msg/s (median of {len(rates['flood_recv'])})")
-for name in ("deno", "deno batches()", "bun", "bun batches()"):
+for name in ("deno", "deno batches()", "deno cursor()", "bun", "bun batches()", "bun cursor()"):
     m = statistics.median(rates[name])
     print(f"{name}: {m:,.0f} msg/s = {m / c:.0%} of C")
 PY

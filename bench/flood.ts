@@ -1,10 +1,11 @@
 // Benchmark body for bench/flood.sh (runs in the guest, next to the loaded module): asks the
 // module for a lossless flood of COUNT messages of SIZE bytes, BATCH per datagram, receives and
 // decodes every one through the library's message stream (checking each counter): one message
-// per iteration step (MODE messages) or a run per step (MODE batches). Prints one JSON line
-// shaped like bench/flood_recv.c's.
+// per iteration step (MODE messages), a run per step (MODE batches), or walked in place with no
+// allocation per message or datagram (MODE cursor: sock.cursor()). Prints one JSON line shaped
+// like bench/flood_recv.c's.
 //
-//   bench/flood.ts COUNT SIZE BATCH [messages|batches]
+//   bench/flood.ts COUNT SIZE BATCH [messages|batches|cursor]
 
 import process from "node:process";
 import {
@@ -48,12 +49,27 @@ function take(msg: ReceivedMessage): boolean {
 }
 if (mode === "batches") {
   all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+} else if (mode === "cursor") {
+  let expected = 0;
+  all: for await (const c of sock.cursor()) {
+    while (c.next()) {
+      if (c.type === NLTEST_MSG_FLOOD_DATA) {
+        // The u64 counter as two u32 halves: no BigInt per message.
+        const at = c.byteOffset + c.payloadOffset + OFFSETOF_NLTEST_FLOOD_DATA_COUNTER;
+        const counter = c.view.getUint32(at + 4, true) * 2 ** 32 + c.view.getUint32(at, true);
+        if (counter !== expected) outOfOrder++;
+        expected = counter + 1;
+        received++;
+        bytes += 16 + c.payloadLength;
+      } else if (c.type === NLTEST_MSG_FLOOD_DONE) break all;
+    }
+  }
 } else {
   for await (const msg of sock) if (take(msg)) break;
 }
 const seconds = (performance.now() - t0) / 1000;
 console.log(JSON.stringify({
-  bench: ("Deno" in globalThis ? "deno" : "bun") + (mode === "batches" ? " batches()" : ""),
+  bench: ("Deno" in globalThis ? "deno" : "bun") + (mode === "messages" ? "" : ` ${mode}()`),
   count,
   size,
   batch,

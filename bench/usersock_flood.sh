@@ -4,27 +4,31 @@
 # NETLINK_USERSOCK, received by a C loop and by the library on Deno and Bun, in rounds, on this
 # machine's own kernel. Reports medians and each runtime's ratio to C, and the ratio of a C loop
 # making the library's syscalls (one recvmsg with address, control messages and MSG_TRUNC). The
-# library runs four ways: the message stream, batches(), the allocation-free path (datagrams()
-# walked with MessageCursor) and that walk straight over the transport. Not a test.
+# library runs six ways: the message stream, batches(), datagrams() walked with MessageCursor,
+# the allocation-free path (sock.cursor(): one cursor over each datagram in place, no copy), and
+# under the socket layer, the MessageCursor walk over transport.receive() (copied) and over
+# transport.receiveInPlace() (the floor for sock.cursor()). MODES (default all) picks some, e.g.
+# MODES="cursor inplace". Not a test.
 #
 #   bench/usersock_flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/node_modules/.bin:$PATH"
 count=${1:-200000} size=${2:-64} batch=${3:-1} rounds=${4:-5}
+modes=${MODES:-messages batches datagrams cursor transport inplace}
 cc -O2 -Wall -o bench/usersock_flood bench/usersock_flood.c
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for _ in $(seq "$rounds"); do
   bench/usersock_flood recv "$count" "$size" "$batch"
   bench/usersock_flood recv-lib "$count" "$size" "$batch"
-  for mode in messages batches datagrams cursor; do
+  for mode in $modes; do
     deno run --allow-ffi --allow-run --allow-read --allow-env bench/usersock_flood.ts \
       "$count" "$size" "$batch" "$mode"
     bun bench/usersock_flood.ts "$count" "$size" "$batch" "$mode"
   done
 done | tee "$out" >/dev/null
-python3 - "$out" "$count" "$size" "$batch" <<'PY'
+python3 - "$out" "$count" "$size" "$batch" "$modes" <<'PY'
 import json, statistics, sys
 rates = {}
 for line in open(sys.argv[1]):
@@ -36,8 +40,9 @@ print(f"usersock flood, {sys.argv[2]} x {sys.argv[3]} B, {sys.argv[4]} per datag
       f"C {c:,.0f} msg/s (median of {len(rates['c'])})")
 m = statistics.median(rates["c lib"])
 print(f"  C making the library's syscalls: {m:,.0f} msg/s = {m / c:.0%} of C")
-for name in ("deno", "deno batches", "deno datagrams", "deno cursor", "bun", "bun batches",
-             "bun datagrams", "bun cursor"):
-    m = statistics.median(rates[name])
-    print(f"  {name}: {m:,.0f} msg/s = {m / c:.0%} of C")
+for runtime in ("deno", "bun"):
+    for mode in sys.argv[5].split():
+        name = runtime if mode == "messages" else f"{runtime} {mode}"
+        m = statistics.median(rates[name])
+        print(f"  {name}: {m:,.0f} msg/s = {m / c:.0%} of C")
 PY

@@ -3,12 +3,16 @@
 // messages, checking each index. MODE says how:
 //   messages  the socket's message stream, one ReceivedMessage per iteration step
 //   batches   the socket's batches(), a run of messages per step
-//   datagrams the allocation-free path: sock.datagrams() (whole datagrams), each walked in place
-//             with MessageCursor (no object per message)
-//   cursor    the same walk over datagrams straight from the transport: the socket layer's floor
-// Prints one JSON line.
+//   datagrams sock.datagrams() (whole datagrams, copied), each walked with MessageCursor (no
+//             object per message)
+//   cursor    the allocation-free path: sock.cursor(), one cursor reset over each datagram where
+//             the kernel put it (no copy, no object per datagram or message)
+//   transport the MessageCursor walk over datagrams straight from transport.receive() (copied)
+//   inplace   the same over transport.receiveInPlace() (no copy): the socket layer's floor
+// The clock starts at the first message, as in the C receiver (spawning the sender is not the
+// receiver's cost). Prints one JSON line.
 //
-//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor]
+//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor|transport|inplace]
 
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -24,8 +28,20 @@ let received = 0, outOfOrder = 0, next = 0;
 let overruns = 0;
 let t0 = 0;
 
+/** Checks the indices of the messages left in `c`; true once all have arrived. */
+function walk(c: MessageCursor): boolean {
+  while (c.next()) {
+    // The index's low 32 bits (the counts here stay far below 2^32).
+    const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+    if (index !== next) outOfOrder++;
+    next = index + 1;
+    if (++received === 1) t0 = performance.now();
+    if (received === count) return true;
+  }
+  return false;
+}
+
 function startSender(portid: number) {
-  t0 = performance.now();
   return spawn(new URL("./usersock_flood", import.meta.url).pathname, [
     "send",
     String(portid),
@@ -35,24 +51,29 @@ function startSender(portid: number) {
   ], { stdio: "inherit" });
 }
 
-if (mode === "cursor") {
+if (mode === "transport" || mode === "inplace") {
   const t = openTransport(NETLINK_USERSOCK, { portid: 0 });
   t.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20);
   const sender = startSender(t.portid);
   const c = new MessageCursor();
-  all: for (;;) {
-    const d = t.receive();
-    if (d === undefined) {
-      await t.wait();
-      continue;
+  const inPlace = mode === "inplace";
+  for (;;) {
+    if (inPlace) {
+      const d = t.receiveInPlace!();
+      if (d === undefined) {
+        await t.wait();
+        continue;
+      }
+      c.reset(d.buffer, d.length);
+    } else {
+      const d = t.receive();
+      if (d === undefined) {
+        await t.wait();
+        continue;
+      }
+      c.reset(d.data);
     }
-    for (c.reset(d.data); c.next();) {
-      // The index's low 32 bits (the counts here stay far below 2^32).
-      const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
-      if (index !== next) outOfOrder++;
-      next = index + 1;
-      if (++received === count) break all;
-    }
+    if (walk(c)) break;
   }
   report(sender);
   t.close();
@@ -65,20 +86,16 @@ if (mode === "cursor") {
     const index = new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0, true);
     if (index !== next) outOfOrder++;
     next = index + 1;
-    return ++received === count;
+    if (++received === 1) t0 = performance.now();
+    return received === count;
   };
   if (mode === "batches") {
     all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+  } else if (mode === "cursor") {
+    for await (const c of sock.cursor()) if (walk(c)) break;
   } else if (mode === "datagrams") {
     const c = new MessageCursor();
-    all: for await (const d of sock.datagrams()) {
-      for (c.reset(d.data); c.next();) {
-        const index = c.view.getUint32(c.byteOffset + c.payloadOffset, true);
-        if (index !== next) outOfOrder++;
-        next = index + 1;
-        if (++received === count) break all;
-      }
-    }
+    for await (const d of sock.datagrams()) if (walk(c.reset(d.data))) break;
   } else {
     for await (const msg of sock) if (take(msg)) break;
   }
@@ -97,7 +114,7 @@ function report(sender: ReturnType<typeof spawn>): void {
       received,
       out_of_order: outOfOrder,
       overruns,
-      msgs_per_sec: Math.round(received / seconds),
+      msgs_per_sec: Math.round((received - 1) / seconds),
     }))
   );
 }

@@ -10,7 +10,13 @@ import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
 import { NETLINK_LISTEN_ALL_NSID, NETLINK_PKTINFO } from "../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../src/errors.ts";
-import type { Datagram, Transport, TransportOptions, WaitResult } from "../src/transport.ts";
+import type {
+  Datagram,
+  DatagramInPlace,
+  Transport,
+  TransportOptions,
+  WaitResult,
+} from "../src/transport.ts";
 import {
   AF_NETLINK,
   BPF_MAXINSNS,
@@ -189,11 +195,41 @@ function newSocket(libc: Libc, protocol: number): number {
  */
 let receiver: Receiver | undefined;
 
+/**
+ * A receive buffer and what the last read into it left there: the datagram's length, sender,
+ * group and nsid. Rewritten by every read into it. The thread's shared buffer is one (receive()
+ * copies out of it at once); each transport that reads in place has its own, so that another
+ * socket's read can never overwrite a datagram its reader is still walking.
+ */
+class ReceiveBuffer implements DatagramInPlace {
+  buffer: Uint8Array;
+  /** Where `buffer` is, for the iovec. */
+  address: bigint;
+  length = 0;
+  sender = 0;
+  group = 0;
+  nsid: number | undefined = undefined;
+
+  constructor(readonly libc: Libc, size: number) {
+    this.buffer = libc.alloc(size);
+    this.address = libc.address(this.buffer);
+  }
+
+  /** Replaces the buffer with one of `size` bytes (what it held is gone). */
+  grow(size: number): void {
+    this.buffer = this.libc.alloc(size);
+    this.address = this.libc.address(this.buffer);
+  }
+}
+
 class Receiver {
   readonly #libc: Libc;
   readonly #arena: Uint8Array;
   readonly #view: DataView;
-  #buffer: Uint8Array;
+  /** The buffer every socket of this thread reads into for receive(), which copies out. */
+  readonly #shared: ReceiveBuffer;
+  /** The buffer the iovec points at now. */
+  #target: Uint8Array | undefined;
   #slab: ArrayBuffer | undefined;
   #slabUsed = 0;
 
@@ -203,18 +239,40 @@ class Receiver {
     this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset, ARENA_SIZE);
     const base = libc.address(this.#arena);
     const v = this.#view;
-    // name -> sockaddr_nl, one iovec -> the receive buffer, control buffer.
+    // name -> sockaddr_nl, one iovec -> the receive buffer (set per read), control buffer.
     v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(ARENA_NAME), LE);
     v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ARENA_IOVEC), LE);
     setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
     v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(ARENA_CONTROL), LE);
-    this.#buffer = this.#setBuffer(RECEIVE_BUFFER);
+    this.#shared = new ReceiveBuffer(libc, RECEIVE_BUFFER);
+  }
+
+  /** A transport's own buffer for {@linkcode Transport.receiveInPlace}. */
+  newBuffer(): ReceiveBuffer {
+    return new ReceiveBuffer(this.#libc, RECEIVE_BUFFER);
   }
 
   /** See {@linkcode Transport.receive}. */
   receive(fd: number): Datagram | undefined {
+    const into = this.#shared;
+    if (!this.read(fd, into)) return undefined;
+    const data = this.#copyOut(into.buffer, into.length);
+    const { sender, group, nsid } = into;
+    return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
+  }
+
+  /**
+   * Reads the next datagram into `into` and describes it there; false when none is queued. See
+   * {@linkcode Transport.receive} for the errors.
+   */
+  read(fd: number, into: ReceiveBuffer): boolean {
     const libc = this.#libc;
     const v = this.#view;
+    if (this.#target !== into.buffer) {
+      this.#target = into.buffer;
+      v.setBigUint64(ARENA_IOVEC + OFFSETOF_IOVEC_IOV_BASE, into.address, LE);
+      setSize(v, ARENA_IOVEC + OFFSETOF_IOVEC_IOV_LEN, into.buffer.byteLength);
+    }
     v.setUint32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAMELEN, SIZEOF_SOCKADDR_NL, LE);
     setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN, CONTROL_SIZE);
     let n: number;
@@ -223,14 +281,14 @@ class Receiver {
       n = libc.recvmsg(fd, this.#arena, MSG_DONTWAIT | MSG_TRUNC);
       if (n >= 0) break;
       const errno = libc.errno();
-      if (errno === EAGAIN) return undefined;
+      if (errno === EAGAIN) return false;
       if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
     }
-    if (n > this.#buffer.byteLength) {
-      const had = this.#buffer.byteLength;
+    if (n > into.buffer.byteLength) {
+      const had = into.buffer.byteLength;
       let size = had;
       while (size < n) size *= 2;
-      this.#buffer = this.#setBuffer(size);
+      into.grow(size);
       throw new SyscallError(
         "recvmsg",
         EMSGSIZE,
@@ -238,7 +296,8 @@ class Receiver {
           + `the buffer now holds ${size} bytes and the socket stays usable`,
       );
     }
-    const sender = v.getUint32(ARENA_NAME + OFFSETOF_SOCKADDR_NL_NL_PID, LE);
+    into.length = n;
+    into.sender = v.getUint32(ARENA_NAME + OFFSETOF_SOCKADDR_NL_NL_PID, LE);
     // Groups come only from NETLINK_PKTINFO; 0 (unicast) when absent.
     let group = 0;
     let nsid: number | undefined;
@@ -254,13 +313,14 @@ class Receiver {
       }
       off += (len + SIZE_T - 1) & ~(SIZE_T - 1);
     }
-    const data = this.#copyOut(n);
-    return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
+    into.group = group;
+    into.nsid = nsid;
+    return true;
   }
 
-  /** The first `n` bytes of the receive buffer, copied (the buffer is reused by the next read). */
-  #copyOut(n: number): Uint8Array {
-    if (n > SLAB_MAX_COPY) return this.#buffer.slice(0, n);
+  /** The first `n` bytes of `buffer`, copied (the buffer is reused by the next read). */
+  #copyOut(buffer: Uint8Array, n: number): Uint8Array {
+    if (n > SLAB_MAX_COPY) return buffer.slice(0, n);
     let slab = this.#slab;
     let at = this.#slabUsed;
     // A slab some caller detached (by transferring a payload's buffer) has length 0.
@@ -271,17 +331,8 @@ class Receiver {
     // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
     this.#slabUsed = at + ((n + 7) & ~7);
     const data = new Uint8Array(slab, at, n);
-    data.set(this.#buffer.subarray(0, n));
+    data.set(buffer.subarray(0, n));
     return data;
-  }
-
-  /** Allocates a receive buffer and points the iovec at it. */
-  #setBuffer(size: number): Uint8Array {
-    const buffer = this.#libc.alloc(size);
-    const v = this.#view;
-    v.setBigUint64(ARENA_IOVEC + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(buffer), LE);
-    setSize(v, ARENA_IOVEC + OFFSETOF_IOVEC_IOV_LEN, size);
-    return buffer;
   }
 }
 
@@ -297,6 +348,8 @@ class NetlinkTransport implements Transport {
   readonly #newWaiter: WaiterFactory;
   readonly #defer: (run: () => void) => void;
   #waiter: Waiter | undefined;
+  /** This socket's own buffer for receiveInPlace(), made on its first use. */
+  #inPlace: ReceiveBuffer | undefined;
 
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
@@ -344,6 +397,19 @@ class NetlinkTransport implements Transport {
       const datagram = (receiver ??= new Receiver(this.#libc)).receive(fd);
       empty = datagram === undefined;
       return datagram;
+    } finally {
+      this.#waiter?.received?.(empty);
+    }
+  }
+
+  receiveInPlace(): DatagramInPlace | undefined {
+    const fd = this.#open();
+    const r = receiver ??= new Receiver(this.#libc);
+    const into = this.#inPlace ??= r.newBuffer();
+    let empty = false;
+    try {
+      empty = !r.read(fd, into);
+      return empty ? undefined : into;
     } finally {
       this.#waiter?.received?.(empty);
     }

@@ -6,7 +6,7 @@
  */
 
 import { SyscallError } from "./errors.ts";
-import type { Datagram, Transport, WaitResult } from "./transport.ts";
+import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
 
 /**
  * Runs `run` in a later macrotask for a transport without {@linkcode Transport.defer}:
@@ -26,9 +26,9 @@ export function deferByTimer(run: () => void): void {
  * one-message datagrams isn't slowed by a poll round trip every few messages, short enough that
  * timers and other sockets still run.
  */
-const DRAIN_BUDGET_MS = 4;
+export const DRAIN_BUDGET_MS = 4;
 /** The clock is read once per this many datagrams: reading it costs more than a small datagram. */
-const DRAIN_CLOCK_EVERY = 16;
+export const DRAIN_CLOCK_EVERY = 16;
 /**
  * How long answers may settle synchronously (the kernel answers inside sendmsg, the read runs at
  * once and the promise settles as a microtask) before the next answer waits for a macrotask, so
@@ -47,6 +47,13 @@ export interface ReaderHost {
   demand(): 0 | 1 | 2;
   /** Hands over one datagram. */
   dispatch(datagram: Datagram): void;
+  /**
+   * Whether the next datagram may be read in place ({@linkcode Transport.receiveInPlace}) and
+   * handed to {@linkcode dispatchInPlace}, which must be done with it before reading goes on.
+   */
+  inPlace(): boolean;
+  /** Hands over one datagram read in place, valid until the transport's next in-place read. */
+  dispatchInPlace(datagram: DatagramInPlace): void;
   /**
    * Messages were lost: ENOBUFS (the kernel dropped messages for this socket), or EMSGSIZE (a
    * datagram too long for the transport's buffer was read and dropped). The socket stays usable.
@@ -150,6 +157,32 @@ export class Reader {
     this.kick();
   };
 
+  /**
+   * Reads one datagram in place now, for an iteration step that asks for it while nothing is
+   * queued before it: saves the step a turn of the read loop. Returns undefined when none is
+   * queued, or when reading in place is not possible now (the step then waits the ordinary way);
+   * an overrun, the queue read empty, or a failure is told to the host as the read loop does.
+   */
+  readInPlace(): DatagramInPlace | undefined {
+    const transport = this.#transport;
+    // Deferred: what was read before is held, and must be dispatched first.
+    if (this.#stopped || this.#draining || this.#deferred) return undefined;
+    if (transport.receiveInPlace === undefined) return undefined;
+    try {
+      const datagram = transport.receiveInPlace();
+      if (datagram === undefined) this.#host.drained();
+      return datagram;
+    } catch (err) {
+      if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
+        this.#host.overrun(err);
+      } else {
+        this.#stopped = true;
+        this.#host.fail(err);
+      }
+      return undefined;
+    }
+  }
+
   /** Reads and dispatches while something wants data, for up to a time budget. */
   #drain(): boolean {
     if (this.#draining || this.#stopped) return false;
@@ -159,9 +192,12 @@ export class Reader {
       const deadline = performance.now() + DRAIN_BUDGET_MS;
       for (let n = 1; !this.#stopped && host.demand() !== 0; n++) {
         if (n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
-        let datagram: Datagram | undefined;
+        // Never while deferred: a datagram read in place cannot be held.
+        const inPlace = !this.#deferred && this.#transport.receiveInPlace !== undefined
+          && host.inPlace();
+        let datagram: Datagram | DatagramInPlace | undefined;
         try {
-          datagram = this.#transport.receive();
+          datagram = inPlace ? this.#transport.receiveInPlace!() : this.#transport.receive();
         } catch (err) {
           if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
             if (this.#deferred) this.#held.push(err);
@@ -177,8 +213,9 @@ export class Reader {
           else host.drained();
           return true;
         }
-        if (this.#deferred) this.#held.push(datagram);
-        else host.dispatch(datagram);
+        if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
+        else if (this.#deferred) this.#held.push(datagram as Datagram);
+        else host.dispatch(datagram as Datagram);
       }
       return false;
     } finally {

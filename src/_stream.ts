@@ -67,6 +67,11 @@ export class Stream<T> {
     return this.#waiters.length > 0;
   }
 
+  /** How many items (and failures) are queued for the next steps. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   /** An iteration is open (it may not be waiting). */
   get active(): boolean {
     return this.#iterators > 0;

@@ -37,10 +37,15 @@ import { alignMessage, NLMSG_HDRLEN } from "./message.ts";
  * ```
  */
 export class MessageCursor {
-  /** The datagram being walked (empty before the first reset). */
+  /**
+   * The datagram being walked (empty before the first reset): its first {@linkcode length}
+   * bytes.
+   */
   data: Uint8Array = new Uint8Array(0);
+  /** How many bytes of `data` the datagram is: `data.byteLength` unless reset said less. */
+  length = 0;
   /** A DataView over all of `data.buffer`: `data[i]` is at `view` offset `byteOffset + i`. */
-  view: DataView = new DataView(new ArrayBuffer(0));
+  view: DataView = new DataView(this.data.buffer);
   /** `data.byteOffset`, kept for reading through {@linkcode view}. */
   byteOffset = 0;
   /** The current message's nlmsg_type. */
@@ -60,12 +65,22 @@ export class MessageCursor {
   #next = 0;
 
   /**
-   * Starts over at the beginning of `data` (no message is current until {@linkcode next}).
-   * Returns the cursor, for `for (c.reset(d); c.next();)`.
+   * Starts over at the beginning of `data` (no message is current until {@linkcode next}),
+   * walking its first `length` bytes (default: all of it), so that a datagram at the start of a
+   * larger buffer is walked without a view of its own. Returns the cursor, for
+   * `for (c.reset(d); c.next();)`. Throws RangeError if `length` is not an integer from 0 to
+   * `data.byteLength`.
    */
-  reset(data: Uint8Array): this {
+  reset(data: Uint8Array, length: number = data.byteLength): this {
+    if (!(Number.isInteger(length) && length >= 0 && length <= data.byteLength)) {
+      throw new RangeError(
+        `length must be an integer from 0 to the data's ${data.byteLength} bytes, got ${length}`,
+      );
+    }
+    // The same buffer again (a reused receive buffer, a slab) keeps its view.
+    if (data.buffer !== this.data.buffer) this.view = sharedView(data.buffer);
     this.data = data;
-    this.view = sharedView(data.buffer);
+    this.length = length;
     this.byteOffset = data.byteOffset;
     this.#next = 0;
     this.payloadLength = this.payloadOffset = this.offset = 0;
@@ -80,7 +95,7 @@ export class MessageCursor {
    */
   next(): boolean {
     const at = this.#next;
-    const end = this.data.byteLength;
+    const end = this.length;
     if (at >= end) return false;
     this.#next = end; // until this message proves well-formed
     const v = this.view;
@@ -100,5 +115,61 @@ export class MessageCursor {
   /** The current message's payload as a view into `data` (allocates one view; no copy). */
   payload(): Uint8Array {
     return this.data.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
+  }
+}
+
+/**
+ * The cursor {@linkcode NetlinkSocket.cursor} yields: a {@linkcode MessageCursor} whose
+ * {@linkcode DatagramCursor.next} goes on from one datagram to the next while the socket has
+ * more queued, plus who sent the current one. One object per iteration. **What it shows, and
+ * the bytes it walks, are valid only until `next()` moves past the current datagram's last
+ * message (a new datagram starts at `offset` 0), or the iteration's next step.**
+ *
+ * @example
+ * ```ts
+ * import type { DatagramCursor } from "@netlink/netlink";
+ * // Counts the messages a step of sock.cursor() walks, and the datagrams they came in.
+ * const count = (c: DatagramCursor) => {
+ *   let messages = 0, datagrams = 0;
+ *   while (c.next()) {
+ *     messages++;
+ *     if (c.offset === 0) datagrams++;
+ *   }
+ *   return { messages, datagrams };
+ * };
+ * ```
+ */
+export class DatagramCursor extends MessageCursor {
+  /** Port ID from the current datagram's source address: 0 is the kernel. */
+  sender = 0;
+  /** Multicast group the current datagram came through (NETLINK_PKTINFO), or 0 for unicast. */
+  group = 0;
+  /** The sender's namespace id, with `listenAllNsid` (see {@linkcode Datagram.nsid}). */
+  nsid: number | undefined = undefined;
+  /**
+   * True when the step begins with datagrams lost to an overrun: the cursor then holds no
+   * message until `next()` goes on to what followed (see {@linkcode NetlinkSocket.overruns}).
+   */
+  overrun = false;
+
+  /**
+   * Steps to the next message: the current datagram's next, or else the first of the next
+   * datagram the socket has queued (read in place over the last one). False when there is none
+   * now: the iteration's next step waits for more. Throws MalformedMessageError as
+   * {@linkcode MessageCursor.next} does.
+   */
+  override next(): boolean {
+    while (!super.next()) {
+      if (!this.advance()) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Resets the cursor over the next datagram, if one may be read now; false otherwise. This
+   * class alone has none: the socket's cursor reads them.
+   */
+  protected advance(): boolean {
+    return false;
   }
 }

@@ -10,7 +10,7 @@
 import { dumpIterator } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
-import { Reader } from "./_reader.ts";
+import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import { completes, isDump, requestInFlight } from "./_request.ts";
 import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
@@ -24,6 +24,7 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "./constants.ts";
+import { DatagramCursor } from "./cursor.ts";
 import { SocketClosedError, SyscallError } from "./errors.ts";
 import {
   decodeDatagram,
@@ -32,7 +33,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "./message.ts";
-import type { Datagram, Transport } from "./transport.ts";
+import type { Datagram, DatagramInPlace, Transport } from "./transport.ts";
 
 /**
  * A message to send. Omitted fields default: `flags` 0, `seq` the socket's next sequence number,
@@ -245,6 +246,20 @@ function unframedError(what: string): TypeError {
   );
 }
 
+/** The cursor a socket's cursor() iteration yields: reads on in place through `readNext`. */
+class SocketCursor extends DatagramCursor {
+  readonly #readNext: () => boolean;
+
+  constructor(readNext: () => boolean) {
+    super();
+    this.#readNext = readNext;
+  }
+
+  protected override advance(): boolean {
+    return this.#readNext();
+  }
+}
+
 /**
  * An open netlink socket. Create one with {@linkcode open}.
  *
@@ -285,6 +300,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #messages: Stream<ReceivedMessage>;
   /** Whole datagrams: datagrams(). */
   readonly #datagrams: Stream<ReceivedDatagram>;
+  /** Whole datagrams for the cursor() iteration (one at most), copied or in place. */
+  readonly #cursors: Stream<ReceivedDatagram | DatagramInPlace>;
   readonly #groups = new Set<number>();
   #closed = false;
   #failure: unknown = undefined;
@@ -300,6 +317,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#reader = new Reader(transport, {
       demand: () => this.#demand(),
       dispatch: (datagram) => this.#dispatch(datagram),
+      inPlace: () => this.#inPlace(),
+      dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
       fail: (err) => this.#fail(err),
@@ -325,6 +344,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         overrunMarker: () => OVERRUN_DATAGRAM,
         isOverrunMarker: (d) => d.overrun === true,
       } satisfies StreamHost<ReceivedDatagram>,
+      settings.backlog,
+    );
+    this.#cursors = new Stream<ReceivedDatagram | DatagramInPlace>(
+      {
+        ...host,
+        overrunMarker: () => OVERRUN_DATAGRAM,
+        isOverrunMarker: (d) => (d as ReceivedDatagram).overrun === true,
+      } satisfies StreamHost<ReceivedDatagram | DatagramInPlace>,
       settings.backlog,
     );
   }
@@ -723,6 +750,138 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     >;
   }
 
+  /**
+   * The allocation-free way to read a flood: the datagrams {@linkcode datagrams} would yield,
+   * walked where the kernel put them, with no copy. Each step yields the same
+   * {@linkcode DatagramCursor}; its `next()` walks the messages of a datagram and goes on into
+   * the next datagram the socket has queued, reading it in place over the last one, until none
+   * is queued (then the next step waits for more). Read each message's fields and payload in
+   * place (`c.type`, `c.view` at `c.byteOffset + c.payloadOffset`...); `c.sender`, `c.group`
+   * and `c.nsid` are the current datagram's, and a new datagram starts at `c.offset` 0. Nothing
+   * is allocated per message, nor a buffer or a datagram object per datagram: the socket
+   * receives into a buffer of its own for this (512 KiB of mostly untouched pages, made on first
+   * use), which no other socket's reads touch.
+   *
+   * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
+   * included), is valid only until `c.next()` moves past the current datagram's last message,
+   * or the iteration's next step.** The next datagram overwrites the last one's bytes: `slice()`
+   * what you keep. Asking for the next step ends the walk: the cursor shows the next datagram,
+   * or nothing (`c.next()` false) while the step waits for one, and stays empty once the
+   * iteration has ended.
+   *
+   * It keeps the socket's promises: messages come in the order they arrived; an overrun starts
+   * a step with `c.overrun` true and no message of its own (and counts in
+   * {@linkcode overruns}); close ends the iteration and abort throws the signal's reason, both
+   * at once, also while a step waits. While requests are in flight on the socket, datagrams are
+   * read the ordinary way (copied, so that their answers can be claimed) and those no request
+   * claims come to the cursor whole, as in `datagrams()`. Nothing is read ahead: datagrams wait
+   * in the kernel's queue until the cursor asks for one, so a consumer that cannot keep up sees
+   * overruns rather than a growing backlog. One walk reads on for at most a few milliseconds
+   * before its step ends, so that a flood lets other promises settle. One `cursor()` iteration
+   * at a time (the cursor is shared); while it is open, it takes the datagrams a `datagrams()`
+   * iteration would. Not for `unframed` sockets. `c.next()` throws MalformedMessageError on a
+   * malformed datagram, and goes on with the next datagram when called again.
+   *
+   * @example
+   * ```ts
+   * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_USERSOCK, { receiveBufferSize: 1 << 20 });
+   * sock.send({ type: 0x10, payload: Uint8Array.of(7, 0, 0, 0) }, { portid: sock.portid });
+   * for await (const c of sock.cursor()) {
+   *   // Read each message's fields in place; slice() anything kept past its datagram.
+   *   while (c.next()) console.log(c.type, c.view.getUint32(c.byteOffset + c.payloadOffset, true));
+   *   break; // from here on the cursor is empty
+   * }
+   * ```
+   */
+  cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> {
+    this.#checkOpen();
+    options = checkObject("options", options);
+    if (this.#unframed) throw unframedError("read it with datagrams()");
+    if (this.#cursors.active) {
+      throw new Error(
+        "a cursor() iteration is already open on this socket: it reuses one cursor and one "
+          + "buffer, so only one may be open at a time (end it first, e.g. with break)",
+      );
+    }
+    const signal = options.signal;
+    const steps = this.#cursors.iterate(signal, false) as AsyncIterableIterator<
+      ReceivedDatagram | DatagramInPlace
+    >;
+    let open = true;
+    /** Steps asked for and not yet shown: the cursor may read at once only when none is. */
+    let unsettled = 0;
+    // A step's walk reads on from datagram to datagram, for up to a time budget (the clock read
+    // once per DRAIN_CLOCK_EVERY datagrams), so that a flood still lets promises settle.
+    let run = 0;
+    let runSince = -1;
+    const cursor = new SocketCursor(() => {
+      if (!open || unsettled !== 0 || !this.#readsInPlaceNow(signal)) return false;
+      if (++run % DRAIN_CLOCK_EVERY === 0) {
+        const now = performance.now();
+        if (runSince < 0) runSince = now;
+        else if (now - runSince > DRAIN_BUDGET_MS) return false;
+      }
+      const d = this.#reader.readInPlace();
+      if (d === undefined) return false;
+      load(d);
+      return true;
+    });
+    // One result object for every step: for-await reads it before asking for the next.
+    const result: IteratorResult<DatagramCursor> = { value: cursor, done: false };
+    const load = (d: ReceivedDatagram | DatagramInPlace): IteratorResult<DatagramCursor> => {
+      const copy = (d as ReceivedDatagram).data;
+      if (copy === undefined) {
+        const { buffer, length } = d as DatagramInPlace;
+        cursor.reset(buffer, length);
+      } else {
+        cursor.reset(copy);
+      }
+      cursor.sender = d.sender;
+      cursor.group = d.group;
+      cursor.nsid = d.nsid;
+      cursor.overrun = (d as ReceivedDatagram).overrun === true;
+      return result;
+    };
+    const show = (
+      r: IteratorResult<ReceivedDatagram | DatagramInPlace>,
+    ): IteratorResult<DatagramCursor> => {
+      unsettled--;
+      run = 0;
+      runSince = -1;
+      if (!r.done) return load(r.value);
+      open = false;
+      return r;
+    };
+    const ended = (err: unknown): never => {
+      unsettled--;
+      open = false; // a step that throws ends the iteration
+      throw err;
+    };
+    const iterator: AsyncIterableIterator<DatagramCursor> = {
+      next: () => {
+        cursor.reset(EMPTY);
+        run = 0;
+        runSince = -1;
+        // The common case of a flood: nothing queued, nothing else to read for, the datagram
+        // already in the kernel's queue. Read it now rather than through a turn of the loop.
+        if (open && unsettled === 0 && this.#readsInPlaceNow(signal)) {
+          const d = this.#reader.readInPlace();
+          if (d !== undefined) return Promise.resolve(load(d));
+        }
+        unsettled++;
+        return steps.next().then(show, ended);
+      },
+      return: () => {
+        open = false;
+        cursor.reset(EMPTY);
+        return steps.return!() as Promise<IteratorResult<DatagramCursor>>;
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
   /** An iteration of the unclaimed-message stream: one message per step, or runs of them. */
   #stream(
     options: MessagesOptions,
@@ -750,6 +909,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
     this.#messages.close();
     this.#datagrams.close();
+    this.#cursors.close();
     this.#transport.close();
   }
 
@@ -862,8 +1022,35 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     // A lagging dump() holds reading back for all but requests to the kernel, whose answers
     // come within a datagram or two: reading for anything else would read the whole dump ahead.
     if (paused) return 0;
-    if (peers || this.#messages.waiting || this.#datagrams.waiting) return 2;
+    if (peers || this.#messages.waiting || this.#datagrams.waiting || this.#cursors.waiting) {
+      return 2;
+    }
+    // The cursor never reads ahead: each step's datagram is read when the step asks for it.
     return this.#messages.wantsReadAhead || this.#datagrams.wantsReadAhead ? 1 : 0;
+  }
+
+  /**
+   * Whether the next datagram may be read in place and handed to the cursor() step waiting for
+   * it: nothing else could claim it (no request in flight, none abandoned), so it would go to
+   * that step whole anyway, and nothing is queued before it.
+   */
+  #inPlace(): boolean {
+    return this.#cursors.waiting && this.#claimsNothing();
+  }
+
+  /** No request could claim a datagram: none in flight, none abandoned, no dump waiting. */
+  #claimsNothing(): boolean {
+    const matcher = this.#matcher;
+    return matcher.pending.size === 0 && matcher.abandoned === 0 && !matcher.dumpsQueued;
+  }
+
+  /**
+   * Whether a cursor() step may read its datagram in place at once: the socket reads, nothing
+   * is queued for the step or waits before it, and nothing could claim the datagram.
+   */
+  #readsInPlaceNow(signal: AbortSignal | undefined): boolean {
+    return !this.#closed && this.#failure === undefined && !signal?.aborted
+      && this.#cursors.queued === 0 && !this.#cursors.waiting && this.#claimsNothing();
   }
 
   #dispatch(datagram: Datagram): void {
@@ -872,11 +1059,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return;
     }
     const matcher = this.#matcher;
-    // An open datagrams() iteration takes, whole, every datagram no request claims: multicast
-    // answers no request (but an NLM_F_ECHO one), so it is not even parsed.
-    const whole = this.#datagrams.active;
+    // An open cursor() or datagrams() iteration takes, whole, every datagram no request claims:
+    // multicast answers no request (but an NLM_F_ECHO one), so it is not even parsed.
+    const whole = this.#cursors.active
+      ? this.#cursors
+      : this.#datagrams.active
+      ? this.#datagrams
+      : undefined;
     if (whole && datagram.group !== 0 && !matcher.echoing) {
-      this.#datagrams.deliver(datagram);
+      whole.deliver(datagram);
       return;
     }
     let messages: ReceivedMessage[];
@@ -884,13 +1075,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       messages = decodeDatagram(datagram);
     } catch (err) {
       // Garbage from a peer (or a kernel bug): the stream's next reader gets the error.
-      if (whole) this.#datagrams.deliver(datagram);
+      if (whole) whole.deliver(datagram);
       else this.#messages.deliver(new QueuedFailure(err));
       return;
     }
     if (whole) {
       const unclaimed = messages.filter((msg) => !matcher.claim(msg));
-      if (unclaimed.length === messages.length) this.#datagrams.deliver(datagram);
+      if (unclaimed.length === messages.length) whole.deliver(datagram);
       else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;
     }
@@ -903,7 +1094,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#overruns++;
     if (err.code === "EMSGSIZE") this.#matcher.lost(err);
     else this.#matcher.overrun(err);
-    if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
+    if (this.#cursors.active) this.#cursors.deliver(OVERRUN_DATAGRAM);
+    else if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
     else this.#messages.deliver(overrunMessage());
   }
 
@@ -912,5 +1104,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#matcher.failAll(err);
     this.#messages.fail(err);
     this.#datagrams.fail(err);
+    this.#cursors.fail(err);
   }
 }

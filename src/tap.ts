@@ -11,7 +11,7 @@
 import { deferByTimer } from "./_reader.ts";
 import { SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
-import type { Datagram, Transport, WaitResult } from "./transport.ts";
+import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
 
 /**
  * What a tap is told. `sent` and `received` see the datagram's bytes as they are: copy what you
@@ -133,6 +133,21 @@ export class TapPoint implements Transport {
       for (const tap of this.#taps) this.#call(tap, () => tap.received?.(datagram));
     }
     return datagram;
+  }
+
+  /**
+   * The inner transport's in-place read, or (for one without it) its receive() described in
+   * place. Taps see a copy, made only while a tap is attached.
+   */
+  receiveInPlace(): DatagramInPlace | undefined {
+    const inner = this.#inner;
+    if (inner.receiveInPlace === undefined || this.#taps.length !== 0) {
+      const datagram = this.receive();
+      if (datagram === undefined) return undefined;
+      const { data, sender, group, nsid } = datagram;
+      return { buffer: data, length: data.byteLength, sender, group, nsid };
+    }
+    return inner.receiveInPlace();
   }
 
   wait(): Promise<WaitResult> {

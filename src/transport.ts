@@ -26,6 +26,24 @@ export interface Datagram {
   readonly nsid?: number;
 }
 
+/**
+ * A datagram left in the transport's receive buffer by {@linkcode Transport.receiveInPlace}: its
+ * bytes are `buffer[0, length)`. The transport rewrites this one object, and the buffer, on its
+ * next `receiveInPlace()`: **everything here is valid only until then**. Copy what you keep.
+ */
+export interface DatagramInPlace {
+  /** The transport's receive buffer; the datagram is its first `length` bytes. */
+  readonly buffer: Uint8Array;
+  /** The datagram's length in bytes. */
+  readonly length: number;
+  /** As {@linkcode Datagram.sender}. */
+  readonly sender: number;
+  /** As {@linkcode Datagram.group}. */
+  readonly group: number;
+  /** As {@linkcode Datagram.nsid}; undefined when the kernel attached none. */
+  readonly nsid: number | undefined;
+}
+
 /** Options for {@linkcode OpenTransport}. Validated by the caller before the transport sees them. */
 export interface TransportOptions {
   /** Port ID to bind to; 0 lets the kernel assign one. */
@@ -65,6 +83,15 @@ export interface Transport {
    * and the socket stays usable.
    */
   receive(): Datagram | undefined;
+
+  /**
+   * As {@linkcode receive}, with the same errors, but without copying: the datagram stays in a
+   * receive buffer of this transport's own (no other socket reads into it), described by an
+   * object that is also reused. Both are valid only until this transport's next
+   * `receiveInPlace()`. Allocates nothing per datagram. Optional: without it, readers copy
+   * through `receive()`.
+   */
+  receiveInPlace?(): DatagramInPlace | undefined;
 
   /**
    * Resolves when the socket may have a datagram to read ("readable"), when {@linkcode cancelWait}

@@ -33,6 +33,7 @@ import { SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
+import { tap } from "../../src/tap.ts";
 import { ackMessage } from "../../src/testing/mod.ts";
 import { Netns } from "./_netns.ts";
 import { ifinfomsg } from "./_rtnl.ts";
@@ -372,4 +373,93 @@ test("attachFilter: at most 4096 instructions, the kernel's BPF_MAXINSNS: 4096 a
     () => sock.detachFilter(),
     (err: unknown) => (err as SyscallError).code === "ENOENT",
   );
+});
+
+/** A NETLINK_USERSOCK message carrying `index` (u32) first. */
+const indexed = (index: number) => ({
+  type: 0x10,
+  payload: new Uint8Array(new Uint32Array([index, 0]).buffer),
+});
+
+test("cursor(): a multicast flood overflowing a small receive buffer is one overrun step, counted; the rest arrive in order", async () => {
+  await using sock = await open(NETLINK_USERSOCK, { groups: [3], receiveBufferSize: 4096 });
+  await using peer = await open(NETLINK_USERSOCK);
+  const it = sock.cursor();
+  // Nothing reads until a step asks: the kernel queues what fits and drops the rest.
+  for (let i = 0; i < 200; i++) peer.send(indexed(i), { group: 3 });
+  const seen: (number | "overrun")[] = [];
+  let step = it.next();
+  for (;;) {
+    // Until the queue has been read empty (no step for a while).
+    const r = await Promise.race([step, new Promise<null>((r) => setTimeout(r, 300, null))]);
+    if (r === null) break;
+    const c = r.value!;
+    if (c.overrun) seen.push("overrun");
+    while (c.next()) seen.push(c.view.getUint32(c.byteOffset + c.payloadOffset, true));
+    step = it.next();
+  }
+  assert.equal(seen[0], "overrun", `the kernel reports the drop first: ${seen.join(" ")}`);
+  assert.equal(seen.filter((x) => x === "overrun").length, 1, "one overrun step");
+  assert.equal(sock.overruns, 1);
+  const indices = seen.slice(1) as number[];
+  assert.ok(indices.length > 0 && indices.length < 200, `${indices.length} arrived`);
+  assert.deepEqual(indices, [...indices].sort((x, y) => x - y), "in order");
+  // The queue was read empty: the kernel delivers again, to the step still waiting.
+  peer.send(indexed(1000), { group: 3 });
+  const c = (await step).value!;
+  assert.ok(c.next());
+  assert.equal(c.view.getUint32(c.byteOffset + c.payloadOffset, true), 1000);
+  await it.return!();
+});
+
+test("cursor(): the bytes walked are valid until next() moves on to the next datagram, read over them", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  await using other = await open(NETLINK_ROUTE);
+  peer.send(indexed(1), { portid: sock.portid });
+  peer.send(indexed(2), { portid: sock.portid });
+  peer.send(indexed(3), { portid: sock.portid });
+  const it = sock.cursor();
+  const c = (await it.next()).value!;
+  assert.ok(c.next());
+  const view = c.payload();
+  const kept = view.slice();
+  // Another socket's reads in between never touch it.
+  await other.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: ifinfomsg() });
+  assert.equal(view[0], 1);
+  assert.ok(c.next(), "on to the next datagram");
+  assert.equal(c.offset, 0);
+  assert.equal(c.sender, peer.portid);
+  assert.equal(c.payload()[0], 2);
+  assert.equal(view[0], 2, "a view kept from the last datagram now shows the next one");
+  assert.equal(kept[0], 1, "a slice() keeps its bytes");
+  // The next step, likewise.
+  assert.equal((await it.next()).value, c);
+  assert.ok(c.next());
+  assert.equal(view[0], 3);
+  assert.equal(c.next(), false);
+  await it.return!();
+  assert.equal(c.next(), false, "empty once the iteration ended");
+});
+
+test("cursor(): a tap attached to the socket sees every datagram the cursor walks", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const tapped: number[] = [];
+  const detach = tap(sock, {
+    received: (d) =>
+      tapped.push(new DataView(d.data.buffer, d.data.byteOffset).getUint32(16, true)),
+  });
+  for (const i of [1, 2, 3]) peer.send(indexed(i), { portid: sock.portid });
+  const walked: number[] = [];
+  const it = sock.cursor();
+  const c = (await it.next()).value!;
+  while (c.next()) walked.push(c.view.getUint32(c.byteOffset + c.payloadOffset, true));
+  assert.deepEqual(walked, [1, 2, 3]);
+  assert.deepEqual(tapped, [1, 2, 3]);
+  detach();
+  peer.send(indexed(4), { portid: sock.portid });
+  assert.ok((await it.next()).value!.next());
+  assert.deepEqual(tapped, [1, 2, 3], "detached");
+  await it.return!();
 });

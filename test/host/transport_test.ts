@@ -25,6 +25,7 @@ import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_ROUTE,
+  NETLINK_USERSOCK,
   NLM_F_DUMP,
   NLM_F_REQUEST,
   NLMSG_DONE,
@@ -931,4 +932,96 @@ test("a process whose wait ended (close, or cancel without close) exits by itsel
   `);
   assert.equal(stdout, "closed cancelled");
   assert.ok(ms < 10_000, `${ms} ms`);
+});
+
+test("receiveInPlace: the datagram stays in the socket's own buffer, one reused descriptor; only its next in-place read overwrites it", () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const c = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    assert.equal(b.receiveInPlace!(), undefined, "nothing queued");
+    a.send(new Uint8Array(100).fill(1), b.portid, 0);
+    const d = b.receiveInPlace!()!;
+    assert.equal(d.length, 100);
+    assert.equal(d.sender, a.portid);
+    assert.equal(d.group, 0);
+    assert.equal(d.nsid, undefined);
+    const bytes = d.buffer.subarray(0, d.length);
+    assert.ok(bytes.every((x) => x === 1));
+    // Other sockets' reads, copying (receive) or in place, go to other buffers.
+    a.send(new Uint8Array(100).fill(2), c.portid, 0);
+    a.send(new Uint8Array(100).fill(3), c.portid, 0);
+    assert.equal(c.receive()?.data[0], 2);
+    assert.equal(c.receiveInPlace!()?.buffer[0], 3);
+    assert.ok(bytes.every((x) => x === 1), "untouched by the other socket's reads");
+    // This socket's copying receive() does not touch it either.
+    a.send(new Uint8Array(10).fill(4), b.portid, 0);
+    assert.deepEqual(b.receive()?.data, new Uint8Array(10).fill(4));
+    assert.ok(bytes.every((x) => x === 1));
+    // Its next in-place read does: same descriptor, same buffer, new datagram.
+    a.send(new Uint8Array(60).fill(5), b.portid, 0);
+    const e = b.receiveInPlace!()!;
+    assert.equal(e, d);
+    assert.equal(e.length, 60);
+    assert.equal(bytes[0], 5, "the last datagram's bytes are overwritten");
+  } finally {
+    a.close();
+    b.close();
+    c.close();
+  }
+});
+
+test("receiveInPlace reports ENOBUFS and EMSGSIZE as receive() does, and the socket goes on", () => {
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    b.setOption(SOL_SOCKET, SO_RCVBUF, 4096);
+    b.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 3);
+    // A multicast flood the small receive buffer cannot hold: the kernel drops and says ENOBUFS.
+    for (let i = 0; i < 200; i++) {
+      try {
+        a.send(new Uint8Array(new Uint32Array([i, 0, 0, 0, 0, 0]).buffer), 0, 1 << 2);
+      } catch (err) {
+        // The multicast went out; only the unicast copy to port 0 (nothing in the kernel serves
+        // NETLINK_USERSOCK) was refused.
+        if (!(err instanceof SyscallError && err.code === "ECONNREFUSED")) throw err;
+      }
+    }
+    const indices: number[] = [];
+    let overruns = 0;
+    for (;;) {
+      try {
+        const d = b.receiveInPlace!();
+        if (d === undefined) break;
+        assert.equal(d.group, 3);
+        indices.push(new DataView(d.buffer.buffer, d.buffer.byteOffset).getUint32(0, true));
+      } catch (err) {
+        assert.ok(err instanceof SyscallError, String(err));
+        assert.equal(err.code, "ENOBUFS");
+        overruns++;
+      }
+    }
+    assert.equal(overruns, 1, "reported once");
+    assert.ok(indices.length > 0 && indices.length < 200, `${indices.length} arrived`);
+    assert.deepEqual(indices, [...indices].sort((x, y) => x - y), "in order");
+    // A datagram longer than the socket's in-place buffer: EMSGSIZE naming it, then it fits.
+    const size = 3 << 20;
+    a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * size);
+    b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 4 * size);
+    const payload = new Uint8Array(size).map((_, i) => i * 13);
+    a.send(payload, b.portid, 0);
+    a.send(payload, b.portid, 0);
+    assert.throws(() => b.receiveInPlace!(), (err: unknown) => {
+      assert.ok(err instanceof SyscallError);
+      assert.equal(err.code, "EMSGSIZE");
+      assert.match(err.message, new RegExp(`a ${size}-byte datagram was longer than`));
+      return true;
+    });
+    const d = b.receiveInPlace!()!;
+    assert.equal(d.length, size, "the buffer grew: the same size now arrives whole");
+    assert.deepEqual(d.buffer.subarray(0, size), payload);
+  } finally {
+    a.close();
+    b.close();
+  }
 });

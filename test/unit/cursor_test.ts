@@ -91,3 +91,24 @@ test("fields are valid until the next step: they describe the current message on
   assert.notEqual(c.seq, first);
   assert.equal(c.seq, 0xffffffff);
 });
+
+test("reset(data, length) walks only the datagram at the start of a larger buffer, and checks length", () => {
+  const inner = encodeMessages(sample);
+  const buffer = new Uint8Array(inner.length + 64).fill(0xff); // garbage after the datagram
+  buffer.set(inner);
+  const c = new MessageCursor();
+  const out: Message[] = [];
+  for (c.reset(buffer, inner.length); c.next();) {
+    const { type, flags, seq, portid } = c;
+    out.push({ type, flags, seq, portid, payload: c.payload() });
+  }
+  assert.deepEqual(out, decodeMessages(inner));
+  assert.equal(c.length, inner.length);
+  assert.equal(c.reset(buffer).length, buffer.length, "the whole of data by default");
+  for (const bad of [-1, 1.5, buffer.length + 1, NaN]) {
+    assert.throws(() => c.reset(buffer, bad), RangeError);
+  }
+  // A datagram cut short inside the buffer is malformed, as it would be on its own.
+  c.reset(buffer, 20);
+  assert.throws(() => c.next(), MalformedMessageError);
+});
