@@ -74,6 +74,21 @@ export class Reader {
   readonly #host: ReaderHost;
   #pumping = false;
   #draining = false;
+  /** The last drain stopped at its time budget, with datagrams still queued. */
+  #budgetSpent = false;
+  /**
+   * When reading began in the current turn of the event loop (-1: not yet). Reads that follow
+   * one another through promises alone (a flood: each step's datagram already queued, a backlog
+   * taken and refilled) are one turn, however many pumps and steps they span; past
+   * DRAIN_BUDGET_MS, reading waits for a macrotask, so that timers and I/O run.
+   */
+  #turnSince = -1;
+  /** Which turn a timer set at its start belongs to (a later turn is not ended by it). */
+  #turn = 0;
+  /** readInPlace() calls, for reading the clock once per DRAIN_CLOCK_EVERY of them. */
+  #inPlaceReads = 0;
+  /** This turn has read for its whole budget: reading waits for the next macrotask. */
+  #spent = false;
   #stopped = false;
   /** When the current run of synchronous answers began; -1 once a macrotask has run. */
   #syncSince = -1;
@@ -136,12 +151,37 @@ export class Reader {
         if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
       }
     }
-    this.#drain();
+    this.#drain(true);
     this.kick();
+  }
+
+  /** Notes a read in this turn; true once the turn has read for longer than its budget. */
+  #turnSpent(): boolean {
+    if (this.#spent) return true;
+    const now = performance.now();
+    if (this.#turnSince < 0) {
+      this.#turnSince = now;
+      // Any macrotask ends the turn; a zero timer is the cheapest to ask for (its 1-4 ms clamp
+      // does not matter: only a turn that lasts longer than that is ever cut short).
+      const turn = ++this.#turn;
+      setTimeout(() => {
+        if (this.#turn === turn) this.#endTurn();
+      }, 0);
+      return false;
+    }
+    return this.#spent = now - this.#turnSince > DRAIN_BUDGET_MS;
+  }
+
+  /** A macrotask ran: a new turn begins with the next read. */
+  #endTurn(): void {
+    this.#turnSince = -1;
+    this.#spent = false;
+    this.#turn++;
   }
 
   readonly #macrotask = (): void => {
     this.#syncSince = -1;
+    this.#endTurn();
     if (!this.#deferred) return;
     this.#deferred = false;
     const held = this.#held;
@@ -168,6 +208,14 @@ export class Reader {
     // Deferred: what was read before is held, and must be dispatched first.
     if (this.#stopped || this.#draining || this.#deferred) return undefined;
     if (transport.receiveInPlace === undefined) return undefined;
+    // Past this turn's budget the step waits the ordinary way, and the read loop yields first
+    // (the clock is read once per DRAIN_CLOCK_EVERY reads, as in a drain).
+    if (
+      (this.#spent || this.#turnSince < 0 || ++this.#inPlaceReads % DRAIN_CLOCK_EVERY === 0)
+      && this.#turnSpent()
+    ) {
+      return undefined;
+    }
     try {
       const datagram = transport.receiveInPlace();
       if (datagram === undefined) this.#host.drained();
@@ -183,15 +231,35 @@ export class Reader {
     }
   }
 
-  /** Reads and dispatches while something wants data, for up to a time budget. */
-  #drain(): boolean {
+  /**
+   * Resolves in a later macrotask (the transport's defer): how a flood, which never leaves the
+   * receive queue empty, still lets timers and I/O run.
+   */
+  yieldTurn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.#transport.defer) this.#transport.defer(resolve);
+      else deferByTimer(resolve);
+    }).then(() => this.#endTurn());
+  }
+
+  /**
+   * Reads and dispatches while something wants data, for up to a time budget: this turn's (see
+   * #turnSince), or for answers just sent for (`answers`), this call's alone: those must be read
+   * at once, or a burst of requests would overflow the receive queue (they yield otherwise).
+   */
+  #drain(answers = false): boolean {
     if (this.#draining || this.#stopped) return false;
     this.#draining = true;
     try {
       const host = this.#host;
-      const deadline = performance.now() + DRAIN_BUDGET_MS;
-      for (let n = 1; !this.#stopped && host.demand() !== 0; n++) {
-        if (n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
+      const deadline = answers ? performance.now() + DRAIN_BUDGET_MS : 0;
+      for (let n = 0; !this.#stopped && host.demand() !== 0; n++) {
+        if (n % DRAIN_CLOCK_EVERY === 0) {
+          if (answers ? n > 0 && performance.now() >= deadline : this.#turnSpent()) {
+            this.#budgetSpent = true;
+            return false;
+          }
+        }
         // Never while deferred: a datagram read in place cannot be held.
         const inPlace = !this.#deferred && this.#transport.receiveInPlace !== undefined
           && host.inPlace();
@@ -227,9 +295,17 @@ export class Reader {
     this.#pumping = true;
     try {
       while (!this.#stopped) {
+        this.#budgetSpent = false;
         this.#drain();
         // Held datagrams are dispatched from the macrotask, which restarts the loop if need be.
         if (this.#stopped || this.#deferred || this.#host.demand() !== 2) break;
+        if (this.#budgetSpent) {
+          // Still queued: a wait would end at once, a microtask later, and timers and I/O would
+          // wait for as long as the flood lasts. A macrotask turn lets them run first.
+          await this.yieldTurn();
+          this.#syncSince = -1;
+          continue;
+        }
         let woke: WaitResult;
         try {
           woke = await this.#transport.wait();
@@ -240,7 +316,8 @@ export class Reader {
           return;
         }
         if (woke === "closed") break;
-        // A wait is a macrotask boundary: answers may settle synchronously again.
+        // A wait that waited is a macrotask boundary: answers may settle synchronously again.
+        // (One that ended at once is not, and leaves the turn's clock running.)
         this.#syncSince = -1;
       }
     } finally {

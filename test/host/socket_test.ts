@@ -463,3 +463,34 @@ test("cursor(): a tap attached to the socket sees every datagram the cursor walk
   assert.deepEqual(tapped, [1, 2, 3], "detached");
   await it.return!();
 });
+
+test("a flood read through any iteration lets timers run meanwhile (the read loop yields a macrotask per turn)", async () => {
+  // 20,000 datagrams queued before reading starts: the queue never runs empty while they are
+  // read, so no wait ever blocks. A 1 ms timer must still fire long before the last is read.
+  const total = 20000;
+  for (const mode of ["messages", "batches", "datagrams", "cursor"] as const) {
+    await using sock = await open(NETLINK_USERSOCK, { receiveBufferSize: 64 << 20 });
+    await using peer = await open(NETLINK_USERSOCK);
+    for (let i = 0; i < total; i++) peer.send(indexed(i), { portid: sock.portid });
+    let count = 0;
+    let atTimer = -1;
+    setTimeout(() => atTimer = count, 1);
+    if (mode === "cursor") {
+      for await (const c of sock.cursor()) {
+        while (c.next()) count++;
+        if (count >= total) break;
+      }
+    } else if (mode === "datagrams") {
+      for await (const _ of sock.datagrams()) if (++count >= total) break;
+    } else if (mode === "batches") {
+      for await (const run of sock.batches()) if ((count += run.length) >= total) break;
+    } else {
+      for await (const _ of sock) if (++count >= total) break;
+    }
+    assert.equal(count, total, mode);
+    assert.ok(
+      atTimer >= 0 && atTimer < total,
+      `${mode}: the timer ran after ${atTimer} of ${total}`,
+    );
+  }
+});
