@@ -10,7 +10,14 @@
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription } from "./_errno.ts";
 import { decodeAck } from "./ack.ts";
-import { NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from "./constants.ts";
+import {
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_MIN_TYPE,
+  NLMSG_NOOP,
+} from "./constants.ts";
 import { NetlinkError, type NetlinkErrorInit, SyscallError } from "./errors.ts";
 import type { ReceivedMessage } from "./message.ts";
 
@@ -35,6 +42,12 @@ export interface Pending {
   atRisk?: SyscallError;
   /** Delivers one reply part. */
   push(message: ReceivedMessage): void;
+  /**
+   * Delivers the reply parts messages[start, end), in order, in one call (the consecutive parts
+   * of one datagram); `messages` is the callee's to keep and is never changed. Without it, each
+   * part goes through `push`.
+   */
+  pushRun?(messages: readonly ReceivedMessage[], start: number, end: number): void;
   /** Receives the success ack's (or NLMSG_DONE's) fields: a warning, a cookie. */
   acked?(ack: NetlinkErrorInit): void;
   /** Ends the request: with an error, or successfully when `error` is undefined. */
@@ -241,6 +254,38 @@ export class Matcher {
       if (abandoned.holdsDumpSlot) this.releaseDumpSlot(msg.seq);
     }
     return true;
+  }
+
+  /**
+   * Claims the messages of one datagram, in order, as {@linkcode claim} does each, and passes
+   * those no request claims to `unclaimed`. Consecutive data parts for a request that takes runs
+   * (`pushRun`: a dump) are handed over in one call: a dump datagram holds hundreds.
+   */
+  claimAll(messages: readonly ReceivedMessage[], unclaimed: (msg: ReceivedMessage) => void): void {
+    const count = messages.length;
+    for (let i = 0; i < count;) {
+      const msg = messages[i];
+      const pending = msg.group === 0 ? this.#pending.get(msg.seq) : undefined;
+      if (pending?.pushRun !== undefined && pending.from === msg.sender) {
+        // A run ends at a control message (NLMSG_DONE, an ack...): claim() decides what that is.
+        const seq = msg.seq;
+        let flags = 0;
+        let stop = i;
+        for (; stop < count; stop++) {
+          const part = messages[stop];
+          if (part.seq !== seq || part.type < NLMSG_MIN_TYPE) break;
+          flags |= part.flags;
+        }
+        if (stop > i) {
+          if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+          pending.pushRun(messages, i, stop);
+          i = stop;
+          continue;
+        }
+      }
+      if (!this.claim(msg)) unclaimed(msg);
+      i++;
+    }
   }
 
   /**
