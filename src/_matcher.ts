@@ -233,7 +233,11 @@ export class Matcher {
    * but for the kernel's group-tagged copy of a notification a request with NLM_F_ECHO asked for.
    */
   claim(msg: ReceivedMessage): boolean {
-    const pending = this.#pending.get(msg.seq);
+    return this.#claim(msg, this.#pending.get(msg.seq));
+  }
+
+  /** {@linkcode claim}, given the request pending with the message's sequence number. */
+  #claim(msg: ReceivedMessage, pending: Pending | undefined): boolean {
     if (msg.group !== 0) {
       if (pending?.echo && msg.sender === 0 && pending.from === 0) {
         pending.push(msg);
@@ -265,15 +269,16 @@ export class Matcher {
     const count = messages.length;
     for (let i = 0; i < count;) {
       const msg = messages[i];
-      const pending = msg.group === 0 ? this.#pending.get(msg.seq) : undefined;
-      if (pending?.pushRun !== undefined && pending.from === msg.sender) {
+      const pending = this.#pending.get(msg.seq);
+      if (pending?.pushRun !== undefined && msg.group === 0 && pending.from === msg.sender) {
         // A run ends at a control message (NLMSG_DONE, an ack...): claim() decides what that is.
         const seq = msg.seq;
         let flags = 0;
         let stop = i;
         for (; stop < count; stop++) {
           const part = messages[stop];
-          if (part.seq !== seq || part.type < NLMSG_MIN_TYPE) break;
+          if (part.seq !== seq || part.type < NLMSG_MIN_TYPE || part.group !== 0) break;
+          if (part.sender !== msg.sender) break;
           flags |= part.flags;
         }
         if (stop > i) {
@@ -283,7 +288,7 @@ export class Matcher {
           continue;
         }
       }
-      if (!this.claim(msg)) unclaimed(msg);
+      if (!this.#claim(msg, pending)) unclaimed(msg);
       i++;
     }
   }
