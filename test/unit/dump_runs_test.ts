@@ -20,6 +20,20 @@ const part = (request: Message, n: number, flags = NLM_F_MULTI) =>
 
 const firstBytes = (messages: readonly ReceivedMessage[]) => messages.map((m) => m.payload[0]);
 
+/**
+ * A socket whose fake kernel answers nothing by itself, a dump() iteration on it that has sent
+ * its request (`request`, to answer by hand), and the requests sent (`asked`).
+ */
+async function dumping() {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const first = it.next();
+  await settle();
+  return { sock, t, asked, it, first, request: asked[0] };
+}
+
 /** Collects a dump() to its end; the error it throws, if any, is returned beside the parts. */
 async function collect(parts: AsyncIterable<ReceivedMessage>) {
   const got: ReceivedMessage[] = [];
@@ -59,28 +73,18 @@ test("a datagram holding parts of a dump and of a request: each gets its own, in
 });
 
 test("messages nobody claims between a dump's parts go to the stream, the parts to the dump", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.script = (req) => asked.push(req);
-  const dump = collect(sock.dump({ type: RTM_GETLINK }));
-  await settle();
-  const [d] = asked;
+  const { sock, t, it, first, request: d } = await dumping();
   t.deliver([part(d, 1), event(7), part(d, 2), done(d, 0, NLM_F_MULTI)]);
-  const { got } = await dump;
-  assert.deepEqual(firstBytes(got), [1, 2]);
+  assert.equal((await first).value?.payload[0], 1);
+  assert.equal((await it.next()).value?.payload[0], 2);
+  assert.equal((await it.next()).done, true);
   const unclaimed = await sock.messages().next();
   assert.equal(unclaimed.value?.payload[0], 7);
   sock.close();
 });
 
 test("an error after parts in one datagram: the parts first, then the error, once", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.script = (req) => asked.push(req);
-  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
-  const first = it.next();
-  await settle();
-  const [d] = asked;
+  const { sock, t, it, first, request: d } = await dumping();
   t.deliver([part(d, 1), part(d, 2), done(d, 16, NLM_F_MULTI)]);
   assert.equal((await first).value?.payload[0], 1);
   assert.equal((await it.next()).value?.payload[0], 2);
@@ -90,35 +94,22 @@ test("an error after parts in one datagram: the parts first, then the error, onc
 });
 
 test("NLM_F_DUMP_INTR on a part inside a run: every part, then DumpInterruptedError", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.script = (req) => asked.push(req);
-  const dump = collect(sock.dump({ type: RTM_GETLINK }));
-  await settle();
-  const [d] = asked;
+  const { sock, t, it, first, request: d } = await dumping();
   t.deliver([part(d, 1), part(d, 2, NLM_F_MULTI | NLM_F_DUMP_INTR), part(d, 3)]);
   t.deliver([done(d, 0, NLM_F_MULTI)]);
-  const { got, error } = await dump;
-  assert.deepEqual(firstBytes(got), [1, 2, 3]);
-  assert.ok(error instanceof DumpInterruptedError);
+  const rest = await collect({ [Symbol.asyncIterator]: () => it });
+  assert.deepEqual(firstBytes([(await first).value!, ...rest.got]), [1, 2, 3]);
+  assert.ok(rest.error instanceof DumpInterruptedError);
+  sock.close();
 });
 
 test("a break in the middle of a datagram: the rest is discarded, the socket goes on", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.script = (req) => asked.push(req);
-  const seen: number[] = [];
-  const dump = (async () => {
-    for await (const m of sock.dump({ type: RTM_GETLINK })) {
-      seen.push(m.payload[0]);
-      if (seen.length === 2) break;
-    }
-  })();
-  await settle();
-  const [d] = asked;
+  const { sock, t, asked, it, first, request: d } = await dumping();
   t.deliver([part(d, 1), part(d, 2), part(d, 3), part(d, 4)]);
-  await dump;
-  assert.deepEqual(seen, [1, 2]);
+  assert.equal((await first).value?.payload[0], 1);
+  assert.equal((await it.next()).value?.payload[0], 2);
+  await it.return!(); // what `break` calls
+  assert.equal((await it.next()).done, true, "nothing queued is handed out after return()");
   // The kernel's dump is read to its end and discarded; the next dump then runs.
   const next = collect(sock.dump({ type: RTM_GETLINK }));
   await settle();
@@ -138,18 +129,13 @@ test("a break in the middle of a datagram: the rest is discarded, the socket goe
 });
 
 test("dump(): a next() asked for after the earlier ones, while they wait to run, comes after them", async () => {
-  const { sock, t } = await fakeSocket();
-  const asked: Message[] = [];
-  t.script = (req) => asked.push(req);
-  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
-  const a = it.next();
+  const { sock, t, it, first: a, request } = await dumping();
   const b = it.next();
   const c = it.next();
-  await settle();
   // `a` settles first; asked for as soon as it has, `d` still comes after `b` and `c`.
   const d = a.then(() => it.next());
-  t.deliver([part(asked[0], 1), part(asked[0], 2), part(asked[0], 3), part(asked[0], 4)]);
-  t.deliver([done(asked[0], 0, NLM_F_MULTI)]);
+  t.deliver([part(request, 1), part(request, 2), part(request, 3), part(request, 4)]);
+  t.deliver([done(request, 0, NLM_F_MULTI)]);
   const steps = await Promise.all([a, b, c, d]);
   assert.deepEqual(steps.map((s) => s.value?.payload[0]), [1, 2, 3, 4]);
   assert.equal((await it.next()).done, true);
