@@ -14,7 +14,8 @@
 //              datagram do, and so do the messages and iterator layers): the socket layer's cost
 //              without the script's per-message view
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
-// timed part. Prints one JSON line.
+// timed part. Prints one JSON line: wall ms, and CPU ms (steadier on a busy machine; it counts
+// the runtime's GC and JIT threads too).
 //
 //   bench/cold_dump.ts LAYER
 
@@ -98,7 +99,14 @@ function takeMessage(m: ReceivedMessage): void {
   take(p, sharedView!, p.byteOffset, 0, p.length);
 }
 
+/** CPU time of this process (every thread: the GC's and the JIT's too), in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 let t0 = 0;
+const c0 = cpuMs();
 if (layer === "bare") {
   t0 = performance.now();
   const libc = isBun ? loadBunLibc() : loadDenoLibc();
@@ -199,4 +207,7 @@ if (layer === "bare") {
   await sock.close();
 }
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms }));
+const cpu = cpuMs() - c0;
+console.log(
+  JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms, cpu }),
+);
