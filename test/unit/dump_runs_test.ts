@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
   RTM_GETLINK,
@@ -139,5 +140,18 @@ test("dump(): a next() asked for after the earlier ones, while they wait to run,
   const steps = await Promise.all([a, b, c, d]);
   assert.deepEqual(steps.map((s) => s.value?.payload[0]), [1, 2, 3, 4]);
   assert.equal((await it.next()).done, true);
+  sock.close();
+});
+
+test("request() of a dump takes runs too: every part in order, NLM_F_DUMP_INTR reported", async () => {
+  const { sock, t } = await fakeSocket();
+  t.script = (req, t) => {
+    t.deliver([part(req, 1), part(req, 2), event(7), part(req, 3, NLM_F_MULTI | NLM_F_DUMP_INTR)]);
+    t.deliver([part(req, 4), done(req, 0, NLM_F_MULTI)]);
+  };
+  const err = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }).catch((e) => e);
+  assert.ok(err instanceof DumpInterruptedError);
+  assert.deepEqual(firstBytes(err.messages as ReceivedMessage[]), [1, 2, 3, 4]);
+  assert.equal((await sock.messages().next()).value?.payload[0], 7, "the event is the stream's");
   sock.close();
 });
