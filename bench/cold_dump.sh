@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Cold one-shot dump: ROUTES IPv4 routes dumped and decoded by a fresh process, socket open to
-# list built (bench/cold_dump.ts), through three layers on Deno and on Bun: the bare libc loop
-# (the floor on that runtime), the transport with MessageCursor, and the library's dump() (with a
-# DataView per message as scripts write it, and with one per buffer). ROUNDS
-# rounds, interleaved; prints medians and each layer's ratio to the bare loop of its runtime.
+# list built (bench/cold_dump.ts), through these layers on Deno and on Bun: the bare libc loop
+# (the floor on that runtime), the transport with MessageCursor, the transport's datagrams decoded
+# into message objects (taken by a plain loop, then through a minimal async iterator: the floor
+# of per-message iteration), and the library's dump() (with a DataView per message as scripts
+# write it, and with one per buffer). ROUNDS rounds, interleaved; prints medians of wall and CPU
+# time and each layer's ratio to the bare loop of its runtime.
 # Needs root. Not a test.
 #
 #   bench/cold_dump.sh [ROUTES] [ROUNDS]
@@ -15,21 +17,25 @@ ns=nlcold-$$
 . bench/_routes_netns.sh
 routes_netns "$ns" "$routes"
 for _ in $(seq "$rounds"); do
-  for layer in bare transport dump dump-view; do
+  for layer in bare transport messages iterator dump dump-view; do
     ip netns exec "$ns" deno run -A --no-lock bench/cold_dump.ts "$layer"
     ip netns exec "$ns" bun bench/cold_dump.ts "$layer"
   done
 done | python3 -c '
 import json, statistics, sys
-ms = {}
+ms, cpu = {}, {}
 for line in sys.stdin:
     r = json.loads(line)
     ms.setdefault((r["runtime"], r["layer"]), []).append(r["ms"])
+    cpu.setdefault((r["runtime"], r["layer"]), []).append(r["cpu"])
     routes = r["routes"]
-print(f"cold one-shot dump of {routes} routes, in-process ms (socket open to list built), medians")
+print(f"cold one-shot dump of {routes} routes, socket open to list built, medians (min) in ms:")
+print("wall time in process, and CPU time of the process (all its threads: steadier under load)")
 for rt in ("deno", "bun"):
-    bare = statistics.median(ms[(rt, "bare")])
-    for layer in ("bare", "transport", "dump", "dump-view"):
-        m = statistics.median(ms[(rt, layer)])
-        print(f"  {rt:4} {layer:9} {m:7.1f} ms  = {m / bare:.2f}x bare  (min {min(ms[(rt, layer)]):.1f})")
+    bare, bare_cpu = statistics.median(ms[(rt, "bare")]), statistics.median(cpu[(rt, "bare")])
+    for layer in ("bare", "transport", "messages", "iterator", "dump", "dump-view"):
+        m, c = ms[(rt, layer)], cpu[(rt, layer)]
+        wall, cp = statistics.median(m), statistics.median(c)
+        print(f"  {rt:4} {layer:9} wall {wall:6.1f} ({min(m):6.1f}) = {wall / bare:.2f}x bare"
+              f" | cpu {cp:6.1f} ({min(c):6.1f}) = {cp / bare_cpu:.2f}x bare")
 '

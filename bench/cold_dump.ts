@@ -5,11 +5,17 @@
 //   bare       libc only (the same Libc binding): socket, bind, sendto, recvmsg into one buffer,
 //              decoded in place: the floor on this runtime
 //   transport  openTransport + receive() (one copy per datagram) + MessageCursor, in place
+//   messages   the transport's datagrams decoded into ReceivedMessage objects (decodeDatagram),
+//              taken by a plain loop: what building dump()'s objects costs
+//   iterator   the same objects through a minimal hand-written async iterator and `for await`:
+//              the floor of any per-message async iteration, which dump() is
 //   dump       open() + sock.dump(), a DataView per message's payload: what a script writes
 //   dump-view  the same, reusing one DataView while payloads share a buffer (messages of one
-//              datagram do): the socket layer's cost without the script's per-message view
+//              datagram do, and so do the messages and iterator layers): the socket layer's cost
+//              without the script's per-message view
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
-// timed part. Prints one JSON line.
+// timed part. Prints one JSON line: wall ms, and CPU ms (steadier on a busy machine; it counts
+// the runtime's GC and JIT threads too).
 //
 //   bench/cold_dump.ts LAYER
 
@@ -29,12 +35,14 @@ import { loadDenoLibc } from "../ffi/_deno_libc.ts";
 import { openTransport } from "../ffi/mod.ts";
 import {
   AF_INET,
+  decodeDatagram,
   MessageCursor,
   NETLINK_ROUTE,
   NLM_F_DUMP,
   NLM_F_REQUEST,
   NLMSG_DONE,
   open,
+  type ReceivedMessage,
   RTM_GETROUTE,
   RTM_NEWROUTE,
 } from "../mod.ts";
@@ -83,7 +91,22 @@ function request(portid: number): Uint8Array {
   return bytes;
 }
 
+/** Decodes one message as the dump-view layer does: one DataView while payloads share a buffer. */
+let shared: ArrayBufferLike | undefined, sharedView: DataView | undefined;
+function takeMessage(m: ReceivedMessage): void {
+  const p = m.payload;
+  if (p.buffer !== shared) [shared, sharedView] = [p.buffer, new DataView(p.buffer)];
+  take(p, sharedView!, p.byteOffset, 0, p.length);
+}
+
+/** CPU time of this process (every thread: the GC's and the JIT's too), in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 let t0 = 0;
+const c0 = cpuMs();
 if (layer === "bare") {
   t0 = performance.now();
   const libc = isBun ? loadBunLibc() : loadDenoLibc();
@@ -134,19 +157,57 @@ if (layer === "bare") {
     }
   }
   t.close();
+} else if (layer === "messages" || layer === "iterator") {
+  t0 = performance.now();
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  t.send(request(t.portid), 0, 0);
+  let parts: ReceivedMessage[] = [], at = 0;
+  if (layer === "messages") {
+    all: for (;;) {
+      const d = t.receive();
+      if (d === undefined) {
+        await t.wait();
+        continue;
+      }
+      for (parts = decodeDatagram(d), at = 0; at < parts.length; at++) {
+        if (parts[at].type === NLMSG_DONE) break all;
+        takeMessage(parts[at]);
+      }
+    }
+  } else {
+    const iterator: AsyncIterator<ReceivedMessage> = {
+      next(): Promise<IteratorResult<ReceivedMessage>> {
+        while (at === parts.length) {
+          const d = t.receive();
+          if (d === undefined) return t.wait().then(() => this.next());
+          parts = decodeDatagram(d);
+          at = 0;
+        }
+        const m = parts[at++];
+        return Promise.resolve(
+          m.type === NLMSG_DONE ? { value: undefined, done: true } : { value: m, done: false },
+        );
+      },
+    };
+    for await (const m of { [Symbol.asyncIterator]: () => iterator }) takeMessage(m);
+  }
+  t.close();
 } else {
   t0 = performance.now();
   const sock = await open(NETLINK_ROUTE);
   const payload = new Uint8Array(RTMSG);
   payload[0] = AF_INET;
-  let buffer: ArrayBufferLike | undefined, view: DataView | undefined;
   for await (const m of sock.dump({ type: RTM_GETROUTE, payload })) {
-    const p = m.payload;
-    if (layer === "dump") view = new DataView(p.buffer);
-    else if (p.buffer !== buffer) [buffer, view] = [p.buffer, new DataView(p.buffer)];
-    take(p, view!, p.byteOffset, 0, p.length);
+    if (layer === "dump-view") takeMessage(m);
+    else {
+      const p = m.payload;
+      take(p, new DataView(p.buffer), p.byteOffset, 0, p.length);
+    }
   }
   await sock.close();
 }
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms }));
+const cpu = cpuMs() - c0;
+console.log(
+  JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms, cpu }),
+);

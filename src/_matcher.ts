@@ -10,7 +10,14 @@
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription } from "./_errno.ts";
 import { decodeAck } from "./ack.ts";
-import { NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from "./constants.ts";
+import {
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_MIN_TYPE,
+  NLMSG_NOOP,
+} from "./constants.ts";
 import { NetlinkError, type NetlinkErrorInit, SyscallError } from "./errors.ts";
 import type { ReceivedMessage } from "./message.ts";
 
@@ -35,6 +42,12 @@ export interface Pending {
   atRisk?: SyscallError;
   /** Delivers one reply part. */
   push(message: ReceivedMessage): void;
+  /**
+   * Delivers the reply parts messages[start, end), in order, in one call (the consecutive parts
+   * of one datagram); `messages` is the callee's to keep and is never changed. Without it, each
+   * part goes through `push`.
+   */
+  pushRun?(messages: readonly ReceivedMessage[], start: number, end: number): void;
   /** Receives the success ack's (or NLMSG_DONE's) fields: a warning, a cookie. */
   acked?(ack: NetlinkErrorInit): void;
   /** Ends the request: with an error, or successfully when `error` is undefined. */
@@ -220,7 +233,11 @@ export class Matcher {
    * but for the kernel's group-tagged copy of a notification a request with NLM_F_ECHO asked for.
    */
   claim(msg: ReceivedMessage): boolean {
-    const pending = this.#pending.get(msg.seq);
+    return this.#claim(msg, this.#pending.get(msg.seq));
+  }
+
+  /** {@linkcode claim}, given the request pending with the message's sequence number. */
+  #claim(msg: ReceivedMessage, pending: Pending | undefined): boolean {
     if (msg.group !== 0) {
       if (pending?.echo && msg.sender === 0 && pending.from === 0) {
         pending.push(msg);
@@ -241,6 +258,39 @@ export class Matcher {
       if (abandoned.holdsDumpSlot) this.releaseDumpSlot(msg.seq);
     }
     return true;
+  }
+
+  /**
+   * Claims the messages of one datagram, in order, as {@linkcode claim} does each, and passes
+   * those no request claims to `unclaimed`. Consecutive data parts for a request that takes runs
+   * (`pushRun`: a dump) are handed over in one call: a dump datagram holds hundreds.
+   */
+  claimAll(messages: readonly ReceivedMessage[], unclaimed: (msg: ReceivedMessage) => void): void {
+    const count = messages.length;
+    for (let i = 0; i < count;) {
+      const msg = messages[i];
+      const pending = this.#pending.get(msg.seq);
+      if (pending?.pushRun !== undefined && msg.group === 0 && pending.from === msg.sender) {
+        // A run ends at a control message (NLMSG_DONE, an ack...): claim() decides what that is.
+        const seq = msg.seq;
+        let flags = 0;
+        let stop = i;
+        for (; stop < count; stop++) {
+          const part = messages[stop];
+          if (part.seq !== seq || part.type < NLMSG_MIN_TYPE || part.group !== 0) break;
+          if (part.sender !== msg.sender) break;
+          flags |= part.flags;
+        }
+        if (stop > i) {
+          if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+          pending.pushRun(messages, i, stop);
+          i = stop;
+          continue;
+        }
+      }
+      if (!this.#claim(msg, pending)) unclaimed(msg);
+      i++;
+    }
   }
 
   /**

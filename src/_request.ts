@@ -80,6 +80,9 @@ export function requestInFlight(
         echo: (flags & NLM_F_ECHO) !== 0,
         interrupted: false,
         push: (msg) => replies.push(msg),
+        pushRun: (messages, start, end) => {
+          for (let i = start; i < end; i++) replies.push(messages[i]);
+        },
         acked: (ack: NetlinkErrorInit) => {
           if (ack.detail !== undefined || ack.cookie !== undefined) {
             replies.ack = { warning: ack.detail, cookie: ack.cookie };

@@ -1085,10 +1085,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;
     }
-    for (const msg of messages) {
-      if (!matcher.claim(msg)) this.#messages.deliver(msg);
-    }
+    matcher.claimAll(messages, this.#deliverUnclaimed);
   }
+
+  readonly #deliverUnclaimed = (msg: ReceivedMessage): void => this.#messages.deliver(msg);
 
   #overrun(err: SyscallError): void {
     this.#overruns++;

@@ -228,3 +228,43 @@ test("failAll ends every pending request", () => {
   assert.match(String(b.outcome?.error), /closed/);
   assert.equal(m.pending.size, 0);
 });
+
+test("claimAll: a dump's consecutive parts go over as runs, in order with everything else", () => {
+  const matcher = new Matcher(100);
+  const dump = probe(matcher, { dump: true, endsAtDone: true });
+  const runs: [number, number][] = [];
+  dump.pushRun = (messages, start, end) => {
+    runs.push([start, end]);
+    dump.parts.push(...messages.slice(start, end));
+  };
+  const plain = probe(matcher);
+  const unclaimed: ReceivedMessage[] = [];
+  const datagram = [
+    received({ seq: dump.seq, type: RTM_NEWLINK }),
+    received({ seq: dump.seq, type: RTM_NEWADDR }),
+    received({ seq: plain.seq }), // another request's reply splits the run
+    received({ seq: dump.seq, flags: NLM_F_DUMP_INTR }),
+    received({ seq: 7 }), // nobody's
+    received({ seq: dump.seq }),
+    received({ seq: dump.seq, group: 3 }), // multicast answers no dump
+    fromAck(plain),
+    {
+      ...doneMessage(
+        { type: 0, flags: 0, seq: dump.seq, portid: 0, payload: new Uint8Array() },
+        0,
+        {},
+        NLM_F_MULTI,
+      ),
+      sender: 0,
+      group: 0,
+    },
+  ];
+  matcher.claimAll(datagram, (m) => unclaimed.push(m));
+  assert.deepEqual(runs, [[0, 2], [3, 4], [5, 6]]);
+  assert.deepEqual(dump.parts, [datagram[0], datagram[1], datagram[3], datagram[5]]);
+  assert.equal(dump.interrupted, true);
+  assert.deepEqual(dump.outcome, { error: undefined }, "NLMSG_DONE ended the dump");
+  assert.deepEqual(plain.parts, [datagram[2]]);
+  assert.deepEqual(plain.outcome, { error: undefined });
+  assert.deepEqual(unclaimed, [datagram[4], datagram[6]]);
+});

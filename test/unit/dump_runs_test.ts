@@ -1,0 +1,157 @@
+// dump() takes a datagram's parts as one run (src/_matcher.ts claimAll, src/_dump.ts): what a
+// datagram mixes (parts of another request, messages nobody claims, an error, NLM_F_DUMP_INTR)
+// and how an iteration leaves it (break mid-datagram) must come out as they did part by part.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+} from "../../src/constants.ts";
+import { DumpInterruptedError, NetlinkError } from "../../src/errors.ts";
+import type { Message, ReceivedMessage } from "../../src/message.ts";
+import { ack, done, event, fakeSocket, reply, settle } from "./_fake.ts";
+
+const part = (request: Message, n: number, flags = NLM_F_MULTI) =>
+  reply(request, RTM_NEWLINK, new Uint8Array([n]), flags);
+
+const firstBytes = (messages: readonly ReceivedMessage[]) => messages.map((m) => m.payload[0]);
+
+/**
+ * A socket whose fake kernel answers nothing by itself, a dump() iteration on it that has sent
+ * its request (`request`, to answer by hand), and the requests sent (`asked`).
+ */
+async function dumping() {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const first = it.next();
+  await settle();
+  return { sock, t, asked, it, first, request: asked[0] };
+}
+
+/** Collects a dump() to its end; the error it throws, if any, is returned beside the parts. */
+async function collect(parts: AsyncIterable<ReceivedMessage>) {
+  const got: ReceivedMessage[] = [];
+  try {
+    for await (const m of parts) got.push(m);
+  } catch (error) {
+    return { got, error };
+  }
+  return { got, error: undefined };
+}
+
+test("a datagram holding parts of a dump and of a request: each gets its own, in order", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const dump = collect(sock.dump({ type: RTM_GETLINK }));
+  await settle();
+  const request = sock.request({ type: RTM_GETLINK }, { timeout: 2000 });
+  await settle();
+  const [d, r] = asked;
+  t.deliver([
+    part(d, 1),
+    part(d, 2),
+    reply(r, RTM_NEWROUTE, new Uint8Array([9])),
+    part(d, 3),
+    ack(r),
+    part(d, 4),
+    done(d, 0, NLM_F_MULTI),
+  ]);
+  const { got, error } = await dump;
+  assert.equal(error, undefined);
+  assert.deepEqual(firstBytes(got), [1, 2, 3, 4]);
+  assert.ok(got.every((m) => m.seq === d.seq && m.type === RTM_NEWLINK && m.sender === 0));
+  const replies = await request;
+  assert.deepEqual(replies.map((m) => [m.type, m.payload[0]]), [[RTM_NEWROUTE, 9]]);
+  sock.close();
+});
+
+test("messages nobody claims between a dump's parts go to the stream, the parts to the dump", async () => {
+  const { sock, t, it, first, request: d } = await dumping();
+  t.deliver([part(d, 1), event(7), part(d, 2), done(d, 0, NLM_F_MULTI)]);
+  assert.equal((await first).value?.payload[0], 1);
+  assert.equal((await it.next()).value?.payload[0], 2);
+  assert.equal((await it.next()).done, true);
+  const unclaimed = await sock.messages().next();
+  assert.equal(unclaimed.value?.payload[0], 7);
+  sock.close();
+});
+
+test("an error after parts in one datagram: the parts first, then the error, once", async () => {
+  const { sock, t, it, first, request: d } = await dumping();
+  t.deliver([part(d, 1), part(d, 2), done(d, 16, NLM_F_MULTI)]);
+  assert.equal((await first).value?.payload[0], 1);
+  assert.equal((await it.next()).value?.payload[0], 2);
+  await assert.rejects(it.next(), (e) => e instanceof NetlinkError && e.code === "EBUSY");
+  assert.equal((await it.next()).done, true);
+  sock.close();
+});
+
+test("NLM_F_DUMP_INTR on a part inside a run: every part, then DumpInterruptedError", async () => {
+  const { sock, t, it, first, request: d } = await dumping();
+  t.deliver([part(d, 1), part(d, 2, NLM_F_MULTI | NLM_F_DUMP_INTR), part(d, 3)]);
+  t.deliver([done(d, 0, NLM_F_MULTI)]);
+  const rest = await collect({ [Symbol.asyncIterator]: () => it });
+  assert.deepEqual(firstBytes([(await first).value!, ...rest.got]), [1, 2, 3]);
+  assert.ok(rest.error instanceof DumpInterruptedError);
+  sock.close();
+});
+
+test("a break in the middle of a datagram: the rest is discarded, the socket goes on", async () => {
+  const { sock, t, asked, it, first, request: d } = await dumping();
+  t.deliver([part(d, 1), part(d, 2), part(d, 3), part(d, 4)]);
+  assert.equal((await first).value?.payload[0], 1);
+  assert.equal((await it.next()).value?.payload[0], 2);
+  await it.return!(); // what `break` calls
+  assert.equal((await it.next()).done, true, "nothing queued is handed out after return()");
+  // The kernel's dump is read to its end and discarded; the next dump then runs.
+  const next = collect(sock.dump({ type: RTM_GETLINK }));
+  await settle();
+  t.deliver([part(d, 5), done(d, 0, NLM_F_MULTI)]);
+  await settle();
+  const d2 = asked[1];
+  assert.ok(d2 !== undefined, "the second dump was sent once the first ended");
+  t.deliver([part(d2, 6), done(d2, 0, NLM_F_MULTI)]);
+  const { got, error } = await next;
+  assert.equal(error, undefined);
+  assert.deepEqual(firstBytes(got), [6]);
+  const stray = sock.messages()[Symbol.asyncIterator]();
+  const nothing = await Promise.race([stray.next(), settle().then(() => "none")]);
+  assert.equal(nothing, "none", "no part of the abandoned dump reached the stream");
+  await stray.return?.();
+  sock.close();
+});
+
+test("dump(): a next() asked for after the earlier ones, while they wait to run, comes after them", async () => {
+  const { sock, t, it, first: a, request } = await dumping();
+  const b = it.next();
+  const c = it.next();
+  // `a` settles first; asked for as soon as it has, `d` still comes after `b` and `c`.
+  const d = a.then(() => it.next());
+  t.deliver([part(request, 1), part(request, 2), part(request, 3), part(request, 4)]);
+  t.deliver([done(request, 0, NLM_F_MULTI)]);
+  const steps = await Promise.all([a, b, c, d]);
+  assert.deepEqual(steps.map((s) => s.value?.payload[0]), [1, 2, 3, 4]);
+  assert.equal((await it.next()).done, true);
+  sock.close();
+});
+
+test("request() of a dump takes runs too: every part in order, NLM_F_DUMP_INTR reported", async () => {
+  const { sock, t } = await fakeSocket();
+  t.script = (req, t) => {
+    t.deliver([part(req, 1), part(req, 2), event(7), part(req, 3, NLM_F_MULTI | NLM_F_DUMP_INTR)]);
+    t.deliver([part(req, 4), done(req, 0, NLM_F_MULTI)]);
+  };
+  const err = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }).catch((e) => e);
+  assert.ok(err instanceof DumpInterruptedError);
+  assert.deepEqual(firstBytes(err.messages as ReceivedMessage[]), [1, 2, 3, 4]);
+  assert.equal((await sock.messages().next()).value?.payload[0], 7, "the event is the stream's");
+  sock.close();
+});
