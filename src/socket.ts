@@ -318,6 +318,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       demand: () => this.#demand(),
       dispatch: (datagram) => this.#dispatch(datagram),
       inPlace: () => this.#inPlace(),
+      streaming: () => this.#matcher.pending.size === 0 && !this.#matcher.dumpsQueued,
       dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
