@@ -162,7 +162,11 @@ export class Reader {
     this.kick();
   }
 
-  /** Notes a read in this turn; true once the turn has read for longer than its budget. */
+  /**
+   * Reads the turn's clock (called once per DRAIN_CLOCK_EVERY reads); true once the turn has
+   * read for longer than its budget. The turn starts at its first call, which also asks for a
+   * timer: whatever macrotask runs next ends the turn.
+   */
   #turnSpent(): boolean {
     if (this.#spent) return true;
     const now = performance.now();
@@ -218,8 +222,7 @@ export class Reader {
     // Past this turn's budget the step waits the ordinary way, and the read loop yields first
     // (the clock is read once per DRAIN_CLOCK_EVERY reads, as in a drain).
     if (
-      (this.#spent || this.#turnSince < 0 || ++this.#inPlaceReads % DRAIN_CLOCK_EVERY === 0)
-      && this.#turnSpent()
+      this.#spent || (++this.#inPlaceReads % DRAIN_CLOCK_EVERY === 0 && this.#turnSpent())
     ) {
       return undefined;
     }
@@ -262,11 +265,18 @@ export class Reader {
       const turn = !answers && host.streaming();
       const deadline = turn ? 0 : performance.now() + DRAIN_BUDGET_MS;
       for (let n = 0; !this.#stopped && host.demand() !== 0; n++) {
-        if (n % DRAIN_CLOCK_EVERY === 0) {
-          if (turn ? this.#turnSpent() : n > 0 && performance.now() >= deadline) {
-            this.#budgetSpent = turn;
+        if (turn) {
+          // The clock is first read after DRAIN_CLOCK_EVERY - 1 reads: a monitor's wake-up
+          // (a read or two) pays nothing for it, not even a timer.
+          if (
+            this.#spent
+            || (n % DRAIN_CLOCK_EVERY === DRAIN_CLOCK_EVERY - 1 && this.#turnSpent())
+          ) {
+            this.#budgetSpent = true;
             return false;
           }
+        } else if (n > 0 && n % DRAIN_CLOCK_EVERY === 0 && performance.now() >= deadline) {
+          return false;
         }
         // Never while deferred: a datagram read in place cannot be held.
         const inPlace = !this.#deferred && this.#transport.receiveInPlace !== undefined
