@@ -166,9 +166,13 @@ class SignalWaiter implements Waiter {
     resolve(result);
   }
 
-  /** Clears O_ASYNC: the socket raises no more signals until its next wait. */
+  /**
+   * Clears O_ASYNC: the socket raises no more signals until its next wait. Never while a wait is
+   * pending (a read while the loop waits, e.g. a request's answers read at once): that wait
+   * would get no signal, ever.
+   */
   quiet(): void {
-    if (!this.#async) return;
+    if (!this.#async || this.#resolve !== undefined) return;
     this.#async = false;
     this.#drained = false;
     hub!.live.delete(this);

@@ -494,3 +494,29 @@ test("a flood read through any iteration lets timers run meanwhile (the read loo
     );
   }
 });
+
+test("a request's read of a burst while a stream waits, with another socket waiting: the next datagram still wakes the stream", async () => {
+  await using a = await open(NETLINK_USERSOCK);
+  await using b = await open(NETLINK_USERSOCK);
+  await using c = await open(NETLINK_USERSOCK);
+  const signal = AbortSignal.timeout(3000);
+  const events = a.messages({ signal });
+  const other = c.messages({ signal });
+  const parkedOther = other.next();
+  parkedOther.catch(() => {});
+  let step = events.next();
+  await new Promise((r) => setTimeout(r, 20)); // both reads now wait (two armed sockets in this thread)
+  // One synchronous task: a burst to a, then a request from a, whose send reads at once.
+  for (let i = 0; i < 8; i++) b.send({ type: 0x10 + i }, { portid: a.portid });
+  const asked = a.request({ type: 0x20 }, { to: b.portid, timeout: 2000 });
+  asked.catch(() => {});
+  for (let i = 0; i < 8; i++) {
+    assert.equal((await step).value!.type, 0x10 + i);
+    step = events.next();
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  b.send({ type: 0x30 }, { portid: a.portid });
+  const last = await step.then((r) => r.value!.type, (err) => `failed: ${err}`);
+  assert.equal(last, 0x30);
+  await other.return!();
+});
