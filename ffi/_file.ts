@@ -1,16 +1,18 @@
 /**
  * Files through libc: writing one (creat/write/close), what a capture to a path needs, and
- * reading a small one whole (open/read/close), what /proc/net/psched needs; no runtime file API
+ * reading /proc (a small file whole, a directory's names, a link's target), what tc's psched
+ * and diag's socket owners need; no runtime file API
  * (on Deno, `node:fs` loads the Node compatibility layer), no permission beyond --allow-ffi.
  *
  * @module
  */
 
+import { errnoNumber } from "../src/_errno.ts";
 import { SyscallError } from "../src/errors.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 
-const EINTR = 4;
+const EINTR = errnoNumber("EINTR")!;
 
 /** A file open for writing; every write is whole before it returns. */
 export interface FileWriter {
@@ -124,7 +126,8 @@ export function readLink(libc: Libc, path: string): string {
   }
 }
 
-function cPath(path: string): Uint8Array {
-  if (path.includes("\0")) throw new TypeError("file path must not contain NUL");
+/** `path` NUL-terminated, as libc takes it. Throws TypeError if it holds a NUL itself. */
+export function cPath(path: string): Uint8Array {
+  if (path.includes("\0")) throw new TypeError("path must not contain NUL characters");
   return new TextEncoder().encode(path + "\0");
 }

@@ -9,15 +9,11 @@
 import { errnoNumber } from "../src/_errno.ts";
 import { SyscallError } from "../src/errors.ts";
 import { CLONE_NEWNET, O_CLOEXEC, O_RDONLY } from "./_constants.ts";
+import { cPath } from "./_file.ts";
 import type { Libc } from "./_libc.ts";
 
 const ENOENT = errnoNumber("ENOENT")!;
 const EPERM = errnoNumber("EPERM")!;
-
-function cString(s: string): Uint8Array {
-  if (s.includes("\0")) throw new TypeError("path must not contain NUL characters");
-  return new TextEncoder().encode(s + "\0");
-}
 
 /**
  * Opens the network namespace file at `path` read-only and close-on-exec, returning its
@@ -25,7 +21,7 @@ function cString(s: string): Uint8Array {
  * a path holding NUL.
  */
 export function openNetnsFile(libc: Libc, path: string): number {
-  const fd = libc.open(cString(path), O_RDONLY | O_CLOEXEC);
+  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const errno = libc.errno();
     throw new SyscallError(
@@ -47,7 +43,7 @@ export function inNetns(libc: Libc, path: string, create: () => number): number 
   const target = openNetnsFile(libc, path);
   try {
     const self = "/proc/thread-self/ns/net";
-    const saved = libc.open(cString(self), O_RDONLY | O_CLOEXEC);
+    const saved = libc.open(cPath(self), O_RDONLY | O_CLOEXEC);
     if (saved < 0) throw new SyscallError("open", libc.errno(), `cannot open ${self}`);
     try {
       if (libc.setns(target, CLONE_NEWNET) < 0) {
