@@ -252,12 +252,16 @@ class Receiver {
     return new ReceiveBuffer(this.#libc, RECEIVE_BUFFER);
   }
 
-  /** See {@linkcode Transport.receive}. */
-  receive(fd: number): Datagram | undefined {
-    const into = this.#shared;
-    if (!this.read(fd, into)) return undefined;
-    const data = this.#copyOut(into.buffer, into.length);
-    const { sender, group, nsid } = into;
+  /** The buffer {@linkcode Transport.receive} reads into, shared by every socket of the thread. */
+  get shared(): ReceiveBuffer {
+    return this.#shared;
+  }
+
+  /** The datagram just read into the shared buffer, copied out (see {@linkcode Transport.receive}). */
+  copyShared(): Datagram {
+    const from = this.#shared;
+    const data = this.#copyOut(from.buffer, from.length);
+    const { sender, group, nsid } = from;
     return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
   }
 
@@ -391,27 +395,27 @@ class NetlinkTransport implements Transport {
   }
 
   receive(): Datagram | undefined {
-    const fd = this.#open();
-    let empty = false;
-    try {
-      const datagram = (receiver ??= new Receiver(this.#libc)).receive(fd);
-      empty = datagram === undefined;
-      return datagram;
-    } finally {
-      this.#waiter?.received?.(empty);
-    }
+    const r = receiver ??= new Receiver(this.#libc);
+    return this.#read(r, r.shared) ? r.copyShared() : undefined;
   }
 
   receiveInPlace(): DatagramInPlace | undefined {
-    const fd = this.#open();
     const r = receiver ??= new Receiver(this.#libc);
-    const into = this.#inPlace ??= r.newBuffer();
-    let empty = false;
+    return this.#read(r, this.#inPlace ??= r.newBuffer()) ? this.#inPlace : undefined;
+  }
+
+  /**
+   * Reads the next datagram into `into`; false when none is queued. The waiter is told whether
+   * the read found the queue empty (a read that throws, ENOBUFS or EMSGSIZE, did not).
+   */
+  #read(r: Receiver, into: ReceiveBuffer): boolean {
+    const fd = this.#open();
+    let read = true;
     try {
-      empty = !r.read(fd, into);
-      return empty ? undefined : into;
+      read = r.read(fd, into);
+      return read;
     } finally {
-      this.#waiter?.received?.(empty);
+      this.#waiter?.received?.(!read);
     }
   }
 

@@ -109,11 +109,14 @@ export class Reader {
   #deferred = false;
   /** Datagrams, overruns and queue-empty marks read while deferred, in order. */
   #held: (Datagram | SyscallError | typeof DRAINED)[] = [];
+  /** Runs a function in a later macrotask: the transport's way, or a timer's. */
+  readonly #defer: (run: () => void) => void;
 
   /** Reads `transport` for `host`. */
   constructor(transport: Transport, host: ReaderHost) {
     this.#transport = transport;
     this.#host = host;
+    this.#defer = transport.defer ? (run) => transport.defer!(run) : deferByTimer;
   }
 
   /** True while the loop runs (draining or waiting). */
@@ -151,8 +154,7 @@ export class Reader {
       if (this.#syncSince < 0) {
         this.#syncSince = performance.now();
         this.#sendsSinceClock = 0;
-        if (this.#transport.defer) this.#transport.defer(this.#macrotask);
-        else deferByTimer(this.#macrotask);
+        this.#defer(this.#macrotask);
       } else if (++this.#sendsSinceClock === DRAIN_CLOCK_EVERY) {
         this.#sendsSinceClock = 0;
         if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
@@ -246,10 +248,7 @@ export class Reader {
    * receive queue empty, still lets timers and I/O run.
    */
   yieldTurn(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.#transport.defer) this.#transport.defer(resolve);
-      else deferByTimer(resolve);
-    }).then(() => this.#endTurn());
+    return new Promise<void>((resolve) => this.#defer(resolve)).then(() => this.#endTurn());
   }
 
   /**
