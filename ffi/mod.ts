@@ -130,16 +130,22 @@ export function readTextFile(path: string): string {
  * from the third on Bun). Not `node:process` on Deno: it loads the Node compatibility layer.
  */
 export function commandLine(): string[] {
-  const g = globalThis as { Bun?: unknown; Deno?: { args: string[] } };
-  if (g.Bun === undefined && g.Deno !== undefined) return [...g.Deno.args];
+  const deno = denoNamespace();
+  if (deno) return [...deno.args];
   return (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
 }
 
 /** Sets the status the process exits with once its event loop is done (`Deno.exitCode`). */
 export function setExitCode(code: number): void {
-  const g = globalThis as { Bun?: unknown; Deno?: { exitCode: number } };
-  if (g.Bun === undefined && g.Deno !== undefined) g.Deno.exitCode = code;
+  const deno = denoNamespace();
+  if (deno) deno.exitCode = code;
   else (globalThis as unknown as { process: { exitCode: number } }).process.exitCode = code;
+}
+
+/** Deno's namespace on Deno; undefined on Bun, checked first as in detect(). */
+function denoNamespace(): { args: string[]; exitCode: number } | undefined {
+  const g = globalThis as { Bun?: unknown; Deno?: { args: string[]; exitCode: number } };
+  return g.Bun === undefined ? g.Deno : undefined;
 }
 
 /**
