@@ -2,10 +2,7 @@
 // listed by the library and by `ss -f netlink` in that namespace, and their owner found.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import {
@@ -17,6 +14,7 @@ import {
   RTNLGRP_LINK,
 } from "../../mod.ts";
 import { netlinkSockets, socketOwners } from "../../src/diag/mod.ts";
+import { runDeno } from "../_deno.ts";
 import { Netns } from "../host/_netns.ts";
 import { ss } from "./_ss.ts";
 
@@ -72,35 +70,24 @@ test("netlink sockets match ss -f netlink; this library's own show their groups,
 });
 
 test("socketOwners reads /proc through libc: on Deno --allow-ffi is enough", () => {
-  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
-  try {
-    const file = join(dir, "child.ts");
-    const diagUrl = new URL("../../src/diag/mod.ts", import.meta.url).href;
-    const modUrl = new URL("../../mod.ts", import.meta.url).href;
-    writeFileSync(
-      file,
-      `import { netlinkSockets, socketOwners } from ${JSON.stringify(diagUrl)};
-      import { open } from ${JSON.stringify(modUrl)};
-      const sock = await open(0);
-      const mine = (await netlinkSockets({ protocol: 0 })).find((s) => s.portid === sock.portid);
-      const owners = socketOwners([mine.inode]).get(mine.inode);
-      console.log(JSON.stringify({ owners, pid: Deno.pid, read: Deno.permissions.querySync({ name: "read" }).state }));
-      await sock.close();`,
-    );
-    const deno = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
-    const r = spawnSync(deno, ["run", "--no-prompt", "--no-lock", "--allow-ffi", file], {
-      encoding: "utf8",
-      timeout: 20_000,
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const { owners, pid, read } = JSON.parse(r.stdout);
-    assert.equal(read, "prompt", "the child had no read permission");
-    assert.equal(owners.length, 1);
-    assert.equal(owners[0].pid, pid);
-    assert.equal(owners[0].command, "deno");
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
+  const diagUrl = new URL("../../src/diag/mod.ts", import.meta.url).href;
+  const modUrl = new URL("../../mod.ts", import.meta.url).href;
+  const r = runDeno(
+    `import { netlinkSockets, socketOwners } from ${JSON.stringify(diagUrl)};
+    import { open } from ${JSON.stringify(modUrl)};
+    const sock = await open(0);
+    const mine = (await netlinkSockets({ protocol: 0 })).find((s) => s.portid === sock.portid);
+    const owners = socketOwners([mine.inode]).get(mine.inode);
+    console.log(JSON.stringify({ owners, pid: Deno.pid, read: Deno.permissions.querySync({ name: "read" }).state }));
+    await sock.close();`,
+    ["--allow-ffi"],
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const { owners, pid, read } = JSON.parse(r.stdout);
+  assert.equal(read, "prompt", "the child had no read permission");
+  assert.equal(owners.length, 1);
+  assert.equal(owners[0].pid, pid);
+  assert.equal(owners[0].command, "deno");
 });
 
 test("netlink queries refuse a bad protocol, and a socket with a namespace, before any I/O", async () => {

@@ -37,6 +37,7 @@ import {
 } from "../../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
+import { runDeno } from "../_deno.ts";
 import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
 import { Netns } from "./_netns.ts";
 
@@ -768,46 +769,35 @@ function runChild(code: string): { stdout: string; ms: number } {
 test("on Deno, the library never reads setImmediate (which loads the Node layer), yet a request loop yields", () => {
   // Reading Deno's global setImmediate loads its Node compatibility layer (24-47 ms): the read
   // loop yields through the transport's defer() instead. Run with Deno whichever runtime runs this.
-  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
-  try {
-    const file = join(dir, "child.ts");
-    writeFileSync(
-      file,
-      `let touched = false;
-      const real = Object.getOwnPropertyDescriptor(globalThis, "setImmediate");
-      Object.defineProperty(globalThis, "setImmediate", {
-        configurable: true,
-        get() { touched = true; return real?.get ? real.get.call(globalThis) : real?.value; },
-      });
-      const { open, NETLINK_ROUTE, NLM_F_DUMP, RTM_GETLINK } = await import(${
-        JSON.stringify(modUrl)
-      });
-      let ticks = 0;
-      const interval = setInterval(() => ticks++, 1);
-      const sock = await open(NETLINK_ROUTE);
-      const start = performance.now();
-      let requests = 0;
-      while (performance.now() - start < 200) {
-        await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
-        requests++;
-      }
-      await sock.close();
-      clearInterval(interval);
-      console.log(JSON.stringify({ touched, ticks, requests }));`,
-    );
-    const deno = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
-    const r = spawnSync(deno, ["run", "-A", "--no-lock", file], {
-      encoding: "utf8",
-      timeout: 20_000,
+  const r = runDeno(
+    `let touched = false;
+    const real = Object.getOwnPropertyDescriptor(globalThis, "setImmediate");
+    Object.defineProperty(globalThis, "setImmediate", {
+      configurable: true,
+      get() { touched = true; return real?.get ? real.get.call(globalThis) : real?.value; },
     });
-    assert.equal(r.status, 0, r.stderr);
-    const { touched, ticks, requests } = JSON.parse(r.stdout);
-    assert.ok(requests > 10, `${requests} requests`);
-    assert.equal(touched, false, "setImmediate was read");
-    assert.ok(ticks >= 10, `a 1 ms interval ran ${ticks} times during a 200 ms request loop`);
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
+    const { open, NETLINK_ROUTE, NLM_F_DUMP, RTM_GETLINK } = await import(${
+      JSON.stringify(modUrl)
+    });
+    let ticks = 0;
+    const interval = setInterval(() => ticks++, 1);
+    const sock = await open(NETLINK_ROUTE);
+    const start = performance.now();
+    let requests = 0;
+    while (performance.now() - start < 200) {
+      await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+      requests++;
+    }
+    await sock.close();
+    clearInterval(interval);
+    console.log(JSON.stringify({ touched, ticks, requests }));`,
+    ["-A"],
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const { touched, ticks, requests } = JSON.parse(r.stdout);
+  assert.ok(requests > 10, `${requests} requests`);
+  assert.equal(touched, false, "setImmediate was read");
+  assert.ok(ticks >= 10, `a 1 ms interval ran ${ticks} times during a 200 ms request loop`);
 });
 
 test("readTextFile reads a file whole through libc, a /proc file too; a missing one is ENOENT", () => {
@@ -828,25 +818,14 @@ test("readTextFile reads a file whole through libc, a /proc file too; a missing 
     rmSync(dir, { recursive: true });
   }
   // On Deno with --allow-ffi alone (no --allow-read), as the library promises.
-  const child = mkdtempSync(join(tmpdir(), "nltest-"));
-  try {
-    const file = join(child, "child.ts");
-    writeFileSync(
-      file,
-      `import { readTextFile } from ${JSON.stringify(ffiUrl)};\n`
-        + `console.log(readTextFile("/proc/net/psched"));\n`
-        + `console.log(Deno.permissions.querySync({ name: "read" }).state);\n`,
-    );
-    const deno = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
-    const r = spawnSync(deno, ["run", "--no-prompt", "--no-lock", "--allow-ffi", file], {
-      encoding: "utf8",
-      timeout: 20_000,
-    });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, readFileSync("/proc/net/psched", "utf8") + "\nprompt\n");
-  } finally {
-    rmSync(child, { recursive: true });
-  }
+  const r = runDeno(
+    `import { readTextFile } from ${JSON.stringify(ffiUrl)};\n`
+      + `console.log(readTextFile("/proc/net/psched"));\n`
+      + `console.log(Deno.permissions.querySync({ name: "read" }).state);\n`,
+    ["--allow-ffi"],
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, readFileSync("/proc/net/psched", "utf8") + "\nprompt\n");
 });
 
 test("readDirectory and readLink read /proc through libc, as node:fs does", () => {

@@ -2,14 +2,11 @@
 // opens through FFI and closes after the request), read back with `ip` in fresh namespaces.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { test } from "node:test";
 import { SyscallError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
+import { runDeno } from "../_deno.ts";
 import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -108,27 +105,15 @@ test("Deno: moving a link by netns name needs --allow-ffi only (no --allow-read)
   using ns = new Netns();
   using other = new Netns();
   ns.ipBatch(["link add m0 type veth peer name m1"]);
-  const dir = mkdtempSync(join(tmpdir(), "route-netns-"));
-  try {
-    const file = join(dir, "move.ts");
-    writeFileSync(
-      file,
-      `import { openRoute } from "${join(root, "src/route/mod.ts")}";\n`
-        + `await using ip = await openRoute({ netns: "${ns.name}" });\n`
-        + `await ip.link.set("m0", { netns: "${other.name}" });\n`
-        + `await ip.link.add({ name: "n0", kind: "veth", peer: { name: "n1", netns: "${other.name}" } });\n`,
-    );
-    const deno = "Bun" in globalThis ? join(root, "node_modules/.bin/deno") : process.execPath;
-    const { status, stderr } = spawnSync(deno, ["run", "--allow-ffi", file], {
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
-      timeout: 30_000,
-    });
-    assert.equal(status, 0, stderr);
-    assert.equal(linkIn(other, "m0"), "m0");
-    assert.equal(linkIn(other, "n1"), "n1");
-    assert.equal(linkIn(ns, "n0"), "n0");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { status, stderr } = runDeno(
+    `import { openRoute } from "${join(root, "src/route/mod.ts")}";\n`
+      + `await using ip = await openRoute({ netns: "${ns.name}" });\n`
+      + `await ip.link.set("m0", { netns: "${other.name}" });\n`
+      + `await ip.link.add({ name: "n0", kind: "veth", peer: { name: "n1", netns: "${other.name}" } });\n`,
+    ["--allow-ffi"],
+  );
+  assert.equal(status, 0, stderr);
+  assert.equal(linkIn(other, "m0"), "m0");
+  assert.equal(linkIn(other, "n1"), "n1");
+  assert.equal(linkIn(ns, "n0"), "n0");
 });
