@@ -40,6 +40,7 @@ const SYMBOLS = {
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i32" },
   recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   eventfd: { args: ["u32", "i32"], returns: "i32" },
@@ -68,6 +69,7 @@ interface Symbols {
   getsockopt: Fn<[number, number, number, Uint8Array, Uint8Array]>;
   sendto: Fn<[number, Uint8Array, number, number, Uint8Array, number]>;
   recvmsg: Fn<[number, Uint8Array, number]>;
+  recvmmsg: Fn<[number, Uint8Array, number, number, null]>;
   poll: Fn<[Uint8Array, number, number]>;
   close: Fn<[number]>;
   eventfd: Fn<[number, number]>;
@@ -111,6 +113,7 @@ function open(): BunLibc {
     getsockopt: lib.getsockopt,
     sendto: lib.sendto,
     recvmsg: lib.recvmsg,
+    recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
     poll: lib.poll,
     close: lib.close,
     eventfd: lib.eventfd,

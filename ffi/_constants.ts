@@ -161,6 +161,15 @@ export const OFFSETOF_MSGHDR_MSG_CONTROLLEN = 40;
 /** Byte offset of `msg_flags` in `struct msghdr`. */
 export const OFFSETOF_MSGHDR_MSG_FLAGS = 48;
 
+/** Size in bytes of `struct mmsghdr` (<sys/socket.h>). */
+export const SIZEOF_MMSGHDR = 64;
+
+/** Byte offset of `msg_hdr` in `struct mmsghdr`. */
+export const OFFSETOF_MMSGHDR_MSG_HDR = 0;
+
+/** Byte offset of `msg_len` in `struct mmsghdr`. */
+export const OFFSETOF_MMSGHDR_MSG_LEN = 56;
+
 /** Size in bytes of `struct iovec` (<sys/uio.h>). */
 export const SIZEOF_IOVEC = 16;
 

@@ -24,6 +24,7 @@ const SYMBOLS = {
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
@@ -68,6 +69,7 @@ function open(): Libc {
     sendto: (fd, buf, len, flags, addr, addrlen) =>
       lib.sendto(fd, buf, BigInt(len), flags, addr, addrlen),
     recvmsg: (fd, msg, flags) => lib.recvmsg(fd, msg, flags),
+    recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
     poll: (fds, nfds, timeout) => lib.poll(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),
     open: (path, flags) => lib.open(path, flags),

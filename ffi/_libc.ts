@@ -38,6 +38,11 @@ export interface Libc {
   ): number;
   /** recvmsg(2); `msg` is a struct msghdr whose pointers come from {@linkcode Libc.alloc}. */
   recvmsg(fd: number, msg: Uint8Array, flags: number): number;
+  /**
+   * recvmmsg(2) with no timeout: up to `vlen` datagrams into the struct mmsghdr array `msgvec`,
+   * whose pointers come from {@linkcode Libc.alloc}.
+   */
+  recvmmsg(fd: number, msgvec: Uint8Array, vlen: number, flags: number): number;
   /** poll(2); the waiter only ever calls it with timeout 0. */
   poll(fds: Uint8Array, nfds: number, timeout: number): number;
   /** close(2). */

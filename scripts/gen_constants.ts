@@ -215,6 +215,7 @@ const FFI_LAYOUTS: readonly Layout[] = [
     "msg_controllen",
     "msg_flags",
   ], "sys/socket.h"),
+  ...structLayout("mmsghdr", ["msg_hdr", "msg_len"], "sys/socket.h"),
   ...structLayout("iovec", ["iov_base", "iov_len"], "sys/uio.h"),
   ...structLayout("cmsghdr", ["cmsg_len", "cmsg_level", "cmsg_type"], "sys/socket.h"),
   {

@@ -90,6 +90,13 @@ export interface Transport {
    * object that is also reused. Both are valid only until this transport's next
    * `receiveInPlace()`. Allocates nothing per datagram. Optional: without it, readers copy
    * through `receive()`.
+   *
+   * The netlink transport takes up to 16 queued datagrams from the kernel per syscall
+   * (recvmmsg) and hands them out one per call, in order; `receive()` hands out any it still
+   * holds first, and {@linkcode wait} resolves at once while it holds some. One difference from
+   * `receive()` follows: a datagram longer than the buffer is still thrown as EMSGSIZE naming its
+   * length, and the buffer grows for the next read, but another over-long datagram taken by the
+   * same read is thrown as EMSGSIZE too.
    */
   receiveInPlace?(): DatagramInPlace | undefined;
 

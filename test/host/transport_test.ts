@@ -983,24 +983,109 @@ test("receiveInPlace reports ENOBUFS and EMSGSIZE as receive() does, and the soc
     assert.equal(overruns, 1, "reported once");
     assert.ok(indices.length > 0 && indices.length < 200, `${indices.length} arrived`);
     assert.deepEqual(indices, [...indices].sort((x, y) => x - y), "in order");
-    // A datagram longer than the socket's in-place buffer: EMSGSIZE naming it, then it fits.
+    // A datagram longer than the socket's in-place buffer: EMSGSIZE naming it, in its place
+    // among the others; then the same size fits.
     const size = 3 << 20;
     a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * size);
     b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 4 * size);
     const payload = new Uint8Array(size).map((_, i) => i * 13);
+    a.send(new Uint8Array(8).fill(1), b.portid, 0);
     a.send(payload, b.portid, 0);
-    a.send(payload, b.portid, 0);
+    a.send(new Uint8Array(8).fill(2), b.portid, 0);
+    assert.equal(b.receiveInPlace!()?.buffer[0], 1);
     assert.throws(() => b.receiveInPlace!(), (err: unknown) => {
       assert.ok(err instanceof SyscallError);
       assert.equal(err.code, "EMSGSIZE");
       assert.match(err.message, new RegExp(`a ${size}-byte datagram was longer than`));
       return true;
     });
+    assert.equal(b.receiveInPlace!()?.buffer[0], 2, "what followed it is kept");
+    a.send(payload, b.portid, 0);
     const d = b.receiveInPlace!()!;
     assert.equal(d.length, size, "the buffer grew: the same size now arrives whole");
     assert.deepEqual(d.buffer.subarray(0, size), payload);
+    // Two over-long ones taken by one read (up to 16 queued datagrams at once): each is EMSGSIZE.
+    const bigger = 8 << 20;
+    a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * bigger);
+    b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 4 * bigger);
+    a.send(new Uint8Array(bigger), b.portid, 0);
+    a.send(new Uint8Array(bigger), b.portid, 0);
+    a.send(new Uint8Array(8).fill(3), b.portid, 0);
+    for (let i = 0; i < 2; i++) {
+      assert.throws(() => b.receiveInPlace!(), (err: unknown) => {
+        assert.ok(err instanceof SyscallError);
+        assert.equal(err.code, "EMSGSIZE");
+        assert.match(err.message, new RegExp(`a ${bigger}-byte datagram was longer than`));
+        return true;
+      });
+    }
+    assert.equal(b.receiveInPlace!()?.buffer[0], 3);
+    assert.equal(b.receiveInPlace!(), undefined);
   } finally {
     a.close();
     b.close();
+  }
+});
+test("receiveInPlace takes a queue of datagrams in order, each with its own sender and group, mixed with receive()", async () => {
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    b.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 5);
+    // 50 datagrams (more than one read's 16), of varying sizes, from two senders, some through
+    // group 5; the unicast copy to port 0 of a multicast is refused (nothing serves it).
+    const sent: { index: number; sender: number; group: number; length: number }[] = [];
+    for (let index = 0; index < 50; index++) {
+      const from = index % 3 === 0 ? c : a;
+      const length = 16 + (index % 7) * 40;
+      const data = new Uint8Array(length).fill(index);
+      if (index % 5 === 0) {
+        try {
+          from.send(data, 0, 1 << 4);
+        } catch (err) {
+          if (!(err instanceof SyscallError && err.code === "ECONNREFUSED")) throw err;
+        }
+      } else {
+        from.send(data, b.portid, 0);
+      }
+      sent.push({ index, sender: from.portid, group: index % 5 === 0 ? 5 : 0, length });
+    }
+    const got: typeof sent = [];
+    const take = (data: Uint8Array, length: number, sender: number, group: number) => {
+      assert.ok(data.subarray(0, length).every((x) => x === data[0]), "bytes intact");
+      got.push({ index: data[0], sender, group, length });
+    };
+    for (let i = 0; got.length < 50; i++) {
+      // Every fourth read copies: it gets what the last in-place read took and has not handed out.
+      if (i % 4 === 3) {
+        const d = b.receive();
+        assert.ok(d !== undefined);
+        take(d.data, d.data.length, d.sender, d.group);
+      } else {
+        const d = b.receiveInPlace!();
+        assert.ok(d !== undefined);
+        take(d.buffer, d.length, d.sender, d.group);
+      }
+      if (got.length === 49) {
+        // The last read took the last two; one is not handed out yet. The kernel's queue is
+        // empty, yet a wait ends at once.
+        assert.equal(await b.wait(), "readable");
+      }
+    }
+    assert.deepEqual(got, sent);
+    assert.equal(b.receiveInPlace!(), undefined);
+    assert.equal(b.receive(), undefined);
+    // Taken, then the socket closed: nothing more is handed out.
+    a.send(new Uint8Array(8), b.portid, 0);
+    a.send(new Uint8Array(8), b.portid, 0);
+    assert.ok(b.receiveInPlace!() !== undefined);
+    b.close();
+    assert.throws(() => b.receiveInPlace!(), SocketClosedError);
+    assert.throws(() => b.receive(), SocketClosedError);
+    await assert.rejects(b.wait(), SocketClosedError);
+  } finally {
+    a.close();
+    b.close();
+    c.close();
   }
 });
