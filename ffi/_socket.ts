@@ -46,7 +46,6 @@ import {
   SIZEOF_CMSGHDR,
   SIZEOF_IOVEC,
   SIZEOF_MMSGHDR,
-  SIZEOF_MSGHDR,
   SIZEOF_SOCK_FILTER,
   SIZEOF_SOCK_FPROG,
   SIZEOF_SOCKADDR_NL,
@@ -75,14 +74,13 @@ const CMSG_LEN_INT = CMSG_LEN_NL_PKTINFO;
 const SIZE_T = OFFSETOF_CMSGHDR_CMSG_LEVEL;
 
 /**
- * The receive buffer, one per thread for every socket (reads are synchronous, so they never
- * overlap). Large enough for any datagram a socket is sent in practice, so every read is one
- * recvmsg with no peek: the kernel's own datagrams stay under 32 KiB for dumps and under 64 KiB
- * for notifications, and a user-space sender's datagram cannot exceed its send buffer, at most
- * 2 x net.core.wmem_max (425,984 bytes by default) unless it forces a larger one as root. A
- * larger datagram is still never truncated silently: MSG_TRUNC makes recvmsg return its real
- * length, receive() throws EMSGSIZE naming it, and the buffer grows to fit the next one.
- * Untouched pages of the buffer cost no memory.
+ * The room a read gives each datagram. Large enough for any datagram a socket is sent in
+ * practice, so a read needs no peek: the kernel's own datagrams stay under 32 KiB for dumps and
+ * under 64 KiB for notifications, and a user-space sender's datagram cannot exceed its send
+ * buffer, at most 2 x net.core.wmem_max (425,984 bytes by default) unless it forces a larger one
+ * as root. A larger datagram is still never truncated silently: MSG_TRUNC makes the read return
+ * its real length, it is thrown as EMSGSIZE naming it, and the room grows for the next read.
+ * Untouched pages cost no memory.
  */
 const RECEIVE_BUFFER = 512 << 10;
 
@@ -97,24 +95,15 @@ const SLAB_SIZE = 16 << 10;
 const SLAB_MAX_COPY = 2 << 10;
 
 /**
- * The most datagrams one in-place read takes from the queue, with one recvmmsg: a flood of small
- * datagrams then costs a syscall per BATCH datagrams instead of one each (entering and leaving the
- * kernel was most of what a one-message datagram cost: a bare Deno loop read 18% more with it,
- * measured). Each gets a slot of RECEIVE_BUFFER bytes of its own, so none is ever truncated for
- * lack of room; untouched pages of the slots cost no memory.
+ * The most datagrams one read takes from the queue, with one recvmmsg: a flood of small datagrams
+ * then costs a syscall per BATCH datagrams instead of one each (entering and leaving the kernel
+ * was most of what a one-message datagram cost). A read that finds one datagram costs what a
+ * recvmsg did. Each gets a slot of RECEIVE_BUFFER bytes of its own.
  */
 const BATCH = 16;
 
 /** Room for NETLINK_PKTINFO, NETLINK_LISTEN_ALL_NSID and a few more control messages. */
 const CONTROL_SIZE = 4 * CMSG_SPACE_NL_PKTINFO;
-
-// Layout of the receiver's fixed arena (all addresses stored in structs point into it or into
-// the receive buffer, both from Libc.alloc so they never move).
-const ARENA_MSGHDR = 0;
-const ARENA_IOVEC = ARENA_MSGHDR + SIZEOF_MSGHDR;
-const ARENA_NAME = align8(ARENA_IOVEC + SIZEOF_IOVEC);
-const ARENA_CONTROL = align8(ARENA_NAME + SIZEOF_SOCKADDR_NL);
-const ARENA_SIZE = ARENA_CONTROL + CONTROL_SIZE;
 
 // Layout of a batch's arena: BATCH mmsghdrs, then each one's iovec, sockaddr_nl and control
 // buffer, BATCH of each in a row.
@@ -263,44 +252,18 @@ function newSocket(libc: Libc, protocol: number): number {
 }
 
 /**
- * The receive side shared by every socket of this thread: msghdr, iovec, sockaddr_nl, control
- * buffer, the receive buffer and the slab. Module state is per thread (each Worker has its own
- * module instance), and reads are synchronous, so one is enough.
+ * The copying reads' batch and slab, shared by every socket of this thread: module state is per
+ * thread (each Worker has its own module instance), and reads are synchronous, so one is enough.
  */
 let receiver: Receiver | undefined;
 
 /**
- * A receive buffer and what the last read into it left there: the datagram's length, sender,
- * group and nsid. Rewritten by every read into it: the thread's shared buffer, which receive()
- * copies out of at once.
- */
-class ReceiveBuffer implements DatagramInPlace {
-  buffer: Uint8Array;
-  /** Where `buffer` is, for the iovec. */
-  address: bigint;
-  length = 0;
-  sender = 0;
-  group = 0;
-  nsid: number | undefined = undefined;
-
-  constructor(readonly libc: Libc, size: number) {
-    this.buffer = libc.alloc(size);
-    this.address = libc.address(this.buffer);
-  }
-
-  /** Replaces the buffer with one of `size` bytes (what it held is gone). */
-  grow(size: number): void {
-    this.buffer = this.libc.alloc(size);
-    this.address = this.libc.address(this.buffer);
-  }
-}
-
-/**
- * A transport's in-place reads ({@linkcode Transport.receiveInPlace}): one recvmmsg takes up to
- * BATCH queued datagrams, each into a slot of its own, and they are handed out one at a time in
- * the kernel's order. Its own memory, so another socket's read can never overwrite a datagram
- * its reader is still walking. It is also the {@linkcode DatagramInPlace} it hands out,
- * rewritten by each {@linkcode Batch.take}.
+ * Reads of up to BATCH queued datagrams with one recvmmsg, each into a slot of its own, handed
+ * out one at a time in the kernel's order by {@linkcode Batch.take}, which describes each in
+ * this object: it is the {@linkcode DatagramInPlace} of a transport's in-place reads (each
+ * transport has its own, so another socket's read never overwrites a datagram its reader is
+ * still walking). The copying reads of every socket of the thread share one, and copy out what
+ * each read took at once.
  */
 class Batch implements DatagramInPlace {
   buffer: Uint8Array;
@@ -346,6 +309,21 @@ class Batch implements DatagramInPlace {
   /** Whether datagrams read before are still to be handed out. */
   get pending(): boolean {
     return this.#next < this.#count;
+  }
+
+  /** How many datagrams read before are still to be handed out. */
+  get remaining(): number {
+    return this.#count - this.#next;
+  }
+
+  /** Describes a datagram copied out of a batch before, in this object. */
+  describeCopy(d: Datagram): this {
+    this.buffer = d.data;
+    this.length = d.data.length;
+    this.sender = d.sender;
+    this.group = d.group;
+    this.nsid = d.nsid;
+    return this;
   }
 
   /**
@@ -427,68 +405,13 @@ class Batch implements DatagramInPlace {
 }
 
 class Receiver {
-  readonly #libc: Libc;
-  readonly #arena: Uint8Array;
-  readonly #view: DataView;
-  /** The buffer every socket of this thread reads into for receive(), which copies out. */
-  readonly #shared: ReceiveBuffer;
-  /** The buffer the iovec points at now. */
-  #target: Uint8Array | undefined;
+  /** The batch every socket of this thread reads into for receive(), which copies out. */
+  readonly shared: Batch;
   #slab: ArrayBuffer | undefined;
   #slabUsed = 0;
 
   constructor(libc: Libc) {
-    this.#libc = libc;
-    this.#arena = libc.alloc(ARENA_SIZE);
-    this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset, ARENA_SIZE);
-    const base = libc.address(this.#arena);
-    const v = this.#view;
-    // name -> sockaddr_nl, one iovec -> the receive buffer (set per read), control buffer.
-    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(ARENA_NAME), LE);
-    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ARENA_IOVEC), LE);
-    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
-    v.setBigUint64(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(ARENA_CONTROL), LE);
-    this.#shared = new ReceiveBuffer(libc, RECEIVE_BUFFER);
-  }
-
-  /** The buffer {@linkcode Transport.receive} reads into, shared by every socket of the thread. */
-  get shared(): ReceiveBuffer {
-    return this.#shared;
-  }
-
-  /**
-   * Reads the next datagram into `into` and describes it there; false when none is queued. See
-   * {@linkcode Transport.receive} for the errors.
-   */
-  read(fd: number, into: ReceiveBuffer): boolean {
-    const libc = this.#libc;
-    const v = this.#view;
-    if (this.#target !== into.buffer) {
-      this.#target = into.buffer;
-      v.setBigUint64(ARENA_IOVEC + OFFSETOF_IOVEC_IOV_BASE, into.address, LE);
-      setSize(v, ARENA_IOVEC + OFFSETOF_IOVEC_IOV_LEN, into.buffer.byteLength);
-    }
-    v.setUint32(ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_NAMELEN, SIZEOF_SOCKADDR_NL, LE);
-    setSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN, CONTROL_SIZE);
-    let n: number;
-    for (;;) {
-      // MSG_TRUNC: the datagram's real length, even when it was longer than the buffer.
-      n = libc.recvmsg(fd, this.#arena, MSG_DONTWAIT | MSG_TRUNC);
-      if (n >= 0) break;
-      const errno = libc.errno();
-      if (errno === EAGAIN) return false;
-      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
-    }
-    if (n > into.buffer.byteLength) {
-      const had = into.buffer.byteLength;
-      const size = grownSize(had, n);
-      into.grow(size);
-      throw tooLong(n, had, size);
-    }
-    into.length = n;
-    const controlLength = getSize(v, ARENA_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN);
-    describe(v, ARENA_NAME, ARENA_CONTROL, controlLength, into);
-    return true;
+    this.shared = new Batch(libc);
   }
 
   /** A datagram copied out of `from`, which describes it (the buffer is reused by the next read). */
@@ -530,6 +453,12 @@ class NetlinkTransport implements Transport {
   #waiter: Waiter | undefined;
   /** This socket's in-place reads, made on the first. */
   #batch: Batch | undefined;
+  /**
+   * What a copying read took from the queue past the datagram it returned, copied out (an
+   * EMSGSIZE among them in its place), handed out before anything else; from #heldNext on.
+   */
+  #held: (Datagram | SyscallError)[] = [];
+  #heldNext = 0;
 
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
@@ -571,48 +500,51 @@ class NetlinkTransport implements Transport {
   }
 
   receive(): Datagram | undefined {
+    const fd = this.#open();
+    if (this.#heldNext < this.#held.length) return this.#nextHeld();
     const r = receiver ??= new Receiver(this.#libc);
     // What an in-place read took from the queue before comes first.
     const b = this.#batch;
-    if (b !== undefined && b.pending) {
-      this.#open();
-      return r.copy(this.#take(b));
+    if (b !== undefined && b.pending) return r.copy(this.#take(b));
+    const shared = r.shared;
+    if (!this.#fill(shared, fd)) return undefined;
+    if (shared.remaining === 1) return r.copy(this.#take(shared));
+    // Every datagram the read took is copied out now: any socket's next read reuses the batch.
+    const held = this.#held;
+    while (shared.pending) {
+      try {
+        held.push(r.copy(this.#take(shared)));
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        held.push(err);
+      }
     }
-    return this.#read(r, r.shared) ? r.copy(r.shared) : undefined;
+    return this.#nextHeld();
   }
 
   receiveInPlace(): DatagramInPlace | undefined {
     const fd = this.#open();
     const b = this.#batch ??= new Batch(this.#libc);
-    if (!b.pending) {
-      let read: boolean;
-      try {
-        read = b.fill(fd);
-      } catch (err) {
-        this.#waiter?.received?.(false);
-        throw err;
-      }
-      if (!read) {
-        this.#waiter?.received?.(true);
-        return undefined;
-      }
-    }
+    // What a copying read took from the queue before comes first, described where it was copied.
+    if (this.#heldNext < this.#held.length) return b.describeCopy(this.#nextHeld());
+    if (!b.pending && !this.#fill(b, fd)) return undefined;
     return this.#take(b);
   }
 
   /**
-   * Reads the next datagram into `into`; false when none is queued. The waiter is told whether
-   * the read found the queue empty (a read that throws, ENOBUFS or EMSGSIZE, did not).
+   * Reads what is queued into `b`; false when nothing was. The waiter is told when the read found
+   * the queue empty (and of a read that throws, ENOBUFS, as of one that took a datagram).
    */
-  #read(r: Receiver, into: ReceiveBuffer): boolean {
-    const fd = this.#open();
-    let read = true;
+  #fill(b: Batch, fd: number): boolean {
+    let read: boolean;
     try {
-      read = r.read(fd, into);
-      return read;
-    } finally {
-      this.#waiter?.received?.(!read);
+      read = b.fill(fd);
+    } catch (err) {
+      this.#waiter?.received?.(false);
+      throw err;
     }
+    if (!read) this.#waiter?.received?.(true);
+    return read;
   }
 
   /** Hands out the batch's next datagram, telling the waiter one was taken from the queue. */
@@ -625,15 +557,29 @@ class NetlinkTransport implements Transport {
     }
   }
 
+  /** The next held datagram (one must be), or its EMSGSIZE thrown. */
+  #nextHeld(): Datagram {
+    const held = this.#held;
+    const next = held[this.#heldNext++];
+    if (this.#heldNext === held.length) {
+      held.length = 0;
+      this.#heldNext = 0;
+    }
+    if (next instanceof SyscallError) throw next;
+    return next;
+  }
+
   wait(): Promise<WaitResult> {
     if (this.#fd < 0) return Promise.reject(new SocketClosedError());
     const waiter = this.#waiter ??= this.#newWaiter(this.#fd);
     if (waiter.pending) {
       return Promise.reject(new Error("netlink transport: wait() already pending"));
     }
-    // Taken from the queue by an in-place read, not handed out yet: the kernel's queue may be
-    // empty, and nothing would signal them.
-    if (this.#batch?.pending) return Promise.resolve("readable");
+    // Taken from the queue by a read, not handed out yet: the kernel's queue may be empty, and
+    // nothing would signal them.
+    if (this.#heldNext < this.#held.length || this.#batch?.pending) {
+      return Promise.resolve("readable");
+    }
     try {
       return waiter.wait();
     } catch (err) {
@@ -704,6 +650,8 @@ class NetlinkTransport implements Transport {
     if (fd < 0) return;
     this.#fd = -1;
     this.#batch = undefined;
+    this.#held = [];
+    this.#heldNext = 0;
     // The waiter owns the descriptor once it exists: it ends a pending wait with "closed".
     if (this.#waiter) this.#waiter.close();
     else this.#libc.close(fd);

@@ -412,7 +412,7 @@ test("cursor(): a multicast flood overflowing a small receive buffer is one over
   await it.return!();
 });
 
-test("cursor(): the bytes walked are valid until next() moves on to the next datagram, read over them", async () => {
+test("cursor(): the bytes walked stay valid while other sockets read; next() goes on to the next datagram", async () => {
   await using sock = await open(NETLINK_USERSOCK);
   await using peer = await open(NETLINK_USERSOCK);
   await using other = await open(NETLINK_ROUTE);
@@ -431,12 +431,13 @@ test("cursor(): the bytes walked are valid until next() moves on to the next dat
   assert.equal(c.offset, 0);
   assert.equal(c.sender, peer.portid);
   assert.equal(c.payload()[0], 2);
-  assert.equal(view[0], 2, "a view kept from the last datagram now shows the next one");
-  assert.equal(kept[0], 1, "a slice() keeps its bytes");
+  // A view kept from the last datagram is no longer promised anything (the transport may have
+  // read over it); a slice() keeps its bytes.
+  assert.equal(kept[0], 1);
   // The next step, likewise.
   assert.equal((await it.next()).value, c);
   assert.ok(c.next());
-  assert.equal(view[0], 3);
+  assert.equal(c.payload()[0], 3);
   assert.equal(c.next(), false);
   await it.return!();
   assert.equal(c.next(), false, "empty once the iteration ended");
