@@ -7,9 +7,10 @@
  *   usersock_flood send PORT COUNT SIZE BATCH   sender only (for another receiver)
  *   usersock_flood recv COUNT SIZE BATCH        C receiver: forks the sender, prints JSON
  *   usersock_flood recv-lib COUNT SIZE BATCH    the same, reading as the library does: one
- *                                               nonblocking recvmsg(MSG_TRUNC) with address
- *                                               and NETLINK_PKTINFO into a 512 KiB buffer,
- *                                               poll() when the socket is empty
+ *                                               nonblocking recvmmsg(MSG_TRUNC) of up to 16
+ *                                               datagrams, each with address and
+ *                                               NETLINK_PKTINFO into a 512 KiB slot of its
+ *                                               own, poll() when the socket is empty
  *
  * Each message carries its index (u64) first; the receiver walks with NLMSG_OK/NLMSG_NEXT.
  * The clock starts at the first message received (what starting the sender costs is not the
@@ -80,6 +81,12 @@ int main(int argc, char **argv)
 	socklen_t len = sizeof(me);
 	int rcvbuf = 1 << 20;
 	static char buf[512 << 10];
+	enum { SLOTS = 16, SLOT = 512 << 10 };
+	static char slots[SLOTS][SLOT];
+	static struct sockaddr_nl names[SLOTS];
+	static char controls[SLOTS][96];
+	static struct iovec iovs[SLOTS];
+	static struct mmsghdr mm[SLOTS];
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	if (lib)
@@ -91,42 +98,52 @@ int main(int argc, char **argv)
 
 	if (child == 0)
 		_exit(send_flood(me.nl_pid, count, size, batch));
+	for (int i = 0; i < SLOTS; i++) {
+		iovs[i] = (struct iovec){ slots[i], SLOT };
+		mm[i].msg_hdr = (struct msghdr){ &names[i], sizeof(names[i]), &iovs[i], 1,
+						 controls[i], sizeof(controls[i]), 0 };
+	}
 	while (received < count) {
-		int n;
+		int datagrams = 1;
 
 		if (lib) {
-			struct sockaddr_nl from;
-			char control[96];
-			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr m = { &from, sizeof(from), &iov, 1, control, sizeof(control), 0 };
-
-			n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
-			if (n < 0 && errno == EAGAIN) {
+			for (int i = 0; i < SLOTS; i++) {
+				mm[i].msg_hdr.msg_namelen = sizeof(names[i]);
+				mm[i].msg_hdr.msg_controllen = sizeof(controls[i]);
+			}
+			datagrams = recvmmsg(fd, mm, SLOTS, MSG_DONTWAIT | MSG_TRUNC, NULL);
+			if (datagrams < 0 && errno == EAGAIN) {
 				struct pollfd p = { fd, POLLIN, 0 };
 
 				poll(&p, 1, -1);
 				continue;
 			}
-			if (n > (int)sizeof(buf)) {
+			if (datagrams < 0) {
+				perror("recvmmsg");
+				return 1;
+			}
+		}
+		for (int d = 0; d < datagrams; d++) {
+			char *data = lib ? slots[d] : buf;
+			int n = lib ? (int)mm[d].msg_len : (int)recv(fd, buf, sizeof(buf), 0);
+
+			if (n < 0) {
+				perror("recv");
+				return 1;
+			}
+			if (n > (lib ? SLOT : (int)sizeof(buf))) {
 				fprintf(stderr, "truncated\n");
 				return 1;
 			}
-		} else {
-			n = recv(fd, buf, sizeof(buf), 0);
-		}
+			for (struct nlmsghdr *h = (void *)data; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+				long index;
 
-		if (n < 0) {
-			perror("recv");
-			return 1;
-		}
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			long index;
-
-			memcpy(&index, NLMSG_DATA(h), sizeof(index));
-			out_of_order += index != next;
-			next = index + 1;
-			if (received++ == 0)
-				t0 = now();
+				memcpy(&index, NLMSG_DATA(h), sizeof(index));
+				out_of_order += index != next;
+				next = index + 1;
+				if (received++ == 0)
+					t0 = now();
+			}
 		}
 	}
 	double secs = now() - t0;

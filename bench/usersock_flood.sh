@@ -3,9 +3,9 @@
 # far more than C): the same kind of lossless one-way flood, sent by a C process over
 # NETLINK_USERSOCK, received by a C loop and by the library on Deno and Bun, in rounds, on this
 # machine's own kernel. Reports medians and each runtime's ratio to C, and the ratio of a C loop
-# making the library's syscalls (one recvmsg with address, control messages and MSG_TRUNC). The
-# library runs six ways: the message stream, batches(), datagrams() walked with MessageCursor,
-# the allocation-free path (sock.cursor(): one cursor over each datagram in place, no copy), and
+# making the library's syscalls (recvmmsg of up to 16, with addresses, control messages and
+# MSG_TRUNC). The library runs six ways: the message stream, batches(), datagrams() walked with
+# MessageCursor, the allocation-free path (sock.cursor(): one cursor over each datagram in place, no copy), and
 # under the socket layer, the MessageCursor walk over transport.receive() (copied) and over
 # transport.receiveInPlace() (the floor for sock.cursor()). MODES (default all) picks some, e.g.
 # MODES="cursor inplace". Not a test.
