@@ -277,13 +277,18 @@ test("a datagram longer than the receive buffer is EMSGSIZE naming its size, in 
     assert.equal(d?.data.length, size, "the buffer grew: the same size now arrives whole");
     assert.deepEqual(d.data, payload);
     assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(9), "nothing else was lost");
-    // Two over-long ones taken by one read (up to 16 queued datagrams at once): each is EMSGSIZE.
+    // Two over-long ones taken by one read (up to 16 queued datagrams at once, after small
+    // ones): each is EMSGSIZE.
     const bigger = 8 << 20;
     a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * bigger);
     b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 4 * bigger);
+    a.send(new Uint8Array(8).fill(11), b.portid, 0);
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(11));
+    a.send(new Uint8Array(8).fill(12), b.portid, 0);
     a.send(new Uint8Array(bigger), b.portid, 0);
     a.send(new Uint8Array(bigger), b.portid, 0);
     a.send(new Uint8Array(8).fill(10), b.portid, 0);
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(12));
     for (let i = 0; i < 2; i++) {
       assert.throws(() => b.receive(), (err: unknown) => {
         assert.ok(err instanceof SyscallError);
@@ -1029,13 +1034,18 @@ test("receiveInPlace reports ENOBUFS and EMSGSIZE as receive() does, and the soc
     const d = b.receiveInPlace!()!;
     assert.equal(d.length, size, "the buffer grew: the same size now arrives whole");
     assert.deepEqual(d.buffer.subarray(0, size), payload);
-    // Two over-long ones taken by one read (up to 16 queued datagrams at once): each is EMSGSIZE.
+    // Two over-long ones taken by one read (up to 16 queued datagrams at once, after small
+    // ones): each is EMSGSIZE.
     const bigger = 8 << 20;
     a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * bigger);
     b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 4 * bigger);
+    a.send(new Uint8Array(8).fill(4), b.portid, 0);
+    assert.equal(b.receiveInPlace!()?.buffer[0], 4);
+    a.send(new Uint8Array(8).fill(5), b.portid, 0);
     a.send(new Uint8Array(bigger), b.portid, 0);
     a.send(new Uint8Array(bigger), b.portid, 0);
     a.send(new Uint8Array(8).fill(3), b.portid, 0);
+    assert.equal(b.receiveInPlace!()?.buffer[0], 5);
     for (let i = 0; i < 2; i++) {
       assert.throws(() => b.receiveInPlace!(), (err: unknown) => {
         assert.ok(err instanceof SyscallError);
