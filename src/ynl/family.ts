@@ -6,6 +6,9 @@
  * @module
  */
 
+import { type DumpIterator, nextRun } from "../_dump.ts";
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { sharedView } from "../_view.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
   CTRL_ATTR_FAMILY_NAME,
@@ -13,6 +16,8 @@ import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
   NLM_F_DUMP,
+  NLMSG_ALIGNTO,
+  NLMSG_HDRLEN,
 } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { decodeGeneric, type GenericFamily } from "../genl.ts";
@@ -20,7 +25,7 @@ import type { Message } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
 import { type Codec, codecOf, suggestion } from "./_compile.ts";
-import { messageDecoder } from "./_decode.ts";
+import { type MessageDecoder, messageDecoder } from "./_decode.ts";
 import type {
   DoOperation,
   DoReply,
@@ -326,9 +331,15 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const replies: DumpReply<D, O>[] = [];
     const message = this.#dumpRequest(op, request, options);
     const collect = async (message: MessageInput) => {
-      for await (const reply of this.socket.dump(message, options)) {
-        replies.push(decode(reply.payload) as DumpReply<D, O>);
+      const parts = this.socket.dump(message, options)[Symbol.asyncIterator]();
+      if (!(nextRun in parts)) {
+        // Not a NetlinkSocket's dump (a stand-in): its parts one by one.
+        for await (const reply of { [Symbol.asyncIterator]: () => parts }) {
+          replies.push(decode(reply.payload) as DumpReply<D, O>);
+        }
+        return;
       }
+      await collectRuns(parts as DumpIterator, decode, replies as Record<string, unknown>[]);
     };
     try {
       try {
@@ -669,6 +680,49 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
+  }
+}
+
+/**
+ * Decodes every part of a dump into `out`, a datagram at a time: no promise per part, and no
+ * message object or payload view for parts that come as bytes (see `nextRun`). What a part's
+ * decoding throws ends the dump (as leaving a `for await` early does) and is thrown as it would
+ * be by the part's payload alone.
+ */
+async function collectRuns(
+  parts: DumpIterator,
+  decode: MessageDecoder,
+  out: Record<string, unknown>[],
+): Promise<void> {
+  for (;;) {
+    const run = await parts[nextRun]();
+    if (run.done) return;
+    const { messages, data, start, end } = run.value;
+    if (messages !== undefined) {
+      try {
+        for (let i = start; i < end; i++) out.push(decode(messages[i].payload));
+      } catch (err) {
+        await parts.return();
+        throw err;
+      }
+      continue;
+    }
+    const view = sharedView(data!.buffer);
+    const base = data!.byteOffset;
+    let at = start;
+    try {
+      while (at < end) {
+        const length = view.getUint32(base + at, HOST_LITTLE_ENDIAN);
+        out.push(decode.decodeAt(data!, at + NLMSG_HDRLEN, at + length));
+        at += (length + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+      }
+    } catch (err) {
+      await parts.return();
+      // The error the payload alone gives (its offsets are the payload's, not the datagram's).
+      const length = view.getUint32(base + at, HOST_LITTLE_ENDIAN);
+      decode(data!.subarray(at + NLMSG_HDRLEN, at + length));
+      throw err;
+    }
   }
 }
 
