@@ -287,7 +287,7 @@ function valueSource(
           fallible: true,
         };
       }
-      return { read: "v = bytes.subarray(vs, vs + vl);" };
+      return { read: "v = new Uint8Array(bytes.buffer, base + vs, vl);" };
     case NEST: {
       const set = nestedSet(codec, attribute);
       const decoder = source.ref(lazyDecoder(codec, set));
