@@ -137,3 +137,55 @@ test("typed dump(): a part that does not decode throws what its payload alone th
   assert.deepEqual(await rt.dump("getroute"), expected(parts));
   sock.close();
 });
+
+test("typed dumpStream(): the same parts, in order, however many next() calls wait at once", async () => {
+  const parts = routes(300);
+  const kernel = new FakeKernel({ dumpDatagramSize: 1024 })
+    .serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: parts }));
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
+  const rt = new NetlinkFamily(rtRoute, sock);
+  const [streamed, claimed] = await countingDatagrams(async () => {
+    const got = [];
+    for await (const route of rt.dumpStream("getroute")) got.push(route);
+    return got;
+  });
+  assert.deepEqual(streamed, expected(parts));
+  assert.ok(claimed > 15, `${claimed} datagrams as bytes`);
+  // 40 steps asked for at once, more than a datagram holds: each resolves with its own part.
+  const it = rt.dumpStream("getroute")[Symbol.asyncIterator]();
+  const steps = await Promise.all(Array.from({ length: 40 }, () => it.next()));
+  assert.deepEqual(steps.map((step) => step.value), expected(parts.slice(0, 40)));
+  // Left mid-datagram: the rest of the dump is discarded, and the next dump runs whole.
+  assert.deepEqual(await it.return!(), { value: undefined, done: true });
+  assert.deepEqual((await it.next()).done, true);
+  assert.equal((await rt.dump("getroute")).length, 300);
+  sock.close();
+});
+
+test("typed dumpStream(): a part that does not decode ends the dump and throws what its payload does", async () => {
+  const parts = routes(40);
+  const bad = parts[25].payload!.slice();
+  new DataView(bad.buffer).setUint16(12 + 8, 200, true);
+  parts[25] = { type: RTM_NEWROUTE, payload: bad };
+  const kernel = new FakeKernel({ dumpDatagramSize: 1024 })
+    .serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: parts }));
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
+  const rt = new NetlinkFamily(rtRoute, sock);
+  const got: unknown[] = [];
+  const error = await (async () => {
+    for await (const route of rt.dumpStream("getroute")) got.push(route);
+  })().then(() => undefined, (err) => err);
+  assert.ok(error instanceof MalformedMessageError, String(error));
+  assert.deepEqual(got, expected(parts.slice(0, 25)));
+  const alone = (() => {
+    try {
+      expected([parts[25]]);
+    } catch (err) {
+      return err as MalformedMessageError;
+    }
+  })();
+  assert.equal(error.offset, alone?.offset);
+  parts[25] = routes(26)[25];
+  assert.deepEqual(await rt.dump("getroute"), expected(parts));
+  sock.close();
+});
