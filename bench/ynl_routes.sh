@@ -4,28 +4,39 @@
 # generated rt-route module, warm (a long-running process) and cold (a one-shot process per
 # dump); `ip -j -4 route show` on the same namespace in the same run. Reports the typed layer as
 # a ratio to the hand-written decode. Needs root. Not a test: nothing asserts a time.
+# With OLD set to another checkout (a detached worktree of an older commit, node_modules linked),
+# its bench body runs too, interleaved with this tree's, and its typed ratios (to its own
+# hand-written decode) are printed beside these: before and after in one run.
 #
-#   bench/ynl_routes.sh [ROUTES] [ITERATIONS] [COLD_RUNS]
+#   [OLD=DIR] bench/ynl_routes.sh [ROUTES] [ITERATIONS] [COLD_RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/node_modules/.bin:$PATH"
 routes=${1:-100000}
 iterations=${2:-10}
 cold_runs=${3:-5}
+old=${OLD:+$(cd "$OLD" && pwd)}
 ns=nlynl-$$
 . bench/_routes_netns.sh
 routes_netns "$ns" "$routes"
 ip_median_us=$(ip_median_us "$ns" "$iterations")
 
-deno_run() { deno run --allow-ffi --allow-read bench/ynl_routes.ts "$@"; }
-bun_run() { bun bench/ynl_routes.ts "$@"; }
+# RT_run TREE ARGS...: the bench body of TREE (this one or OLD); OLD's lines are tagged "tree".
+deno_run() { (cd "$1" && shift && deno run --allow-ffi --allow-read bench/ynl_routes.ts "$@"); }
+bun_run() { (cd "$1" && shift && bun bench/ynl_routes.ts "$@"); }
+tag() { if [[ $1 == "$PWD" ]]; then cat; else sed 's/^{/{"tree":"old",/'; fi; }
+trees=("$PWD" ${old:+"$old"})
 warm=()
 cold=()
 for rt in deno bun; do
-  warm+=("$("${rt}_run" "$ns" "$iterations")")
-  # One-shot processes, the ways interleaved so that a busy moment hits each alike.
+  for tree in "${trees[@]}"; do warm+=("$("${rt}_run" "$tree" "$ns" "$iterations" | tag "$tree")"); done
+  # One-shot processes, the ways (and trees) interleaved so that a busy moment hits each alike.
   for _ in $(seq "$cold_runs"); do
-    for way in raw typed typedStream; do cold+=("$("${rt}_run" "$ns" cold "$way")"); done
+    for tree in "${trees[@]}"; do
+      for way in raw typed typedStream; do
+        cold+=("$("${rt}_run" "$tree" "$ns" cold "$way" | tag "$tree")")
+      done
+    done
   done
 done
 
@@ -49,17 +60,22 @@ labels = (("typed", "typed dump()"), ("typedStream", "typed dumpStream()"))
 for r in warm:
     stat = {way: (r["ms"][way]["median"], r["ms"][way]["min"], r["cpuMs"][way]["median"])
             for way in r["ms"]}
-    print(f"{r['runtime']} warm ({r['routes']} routes, one process):")
+    tree = " (OLD)" if r.get("tree") else ""
+    print(f"{r['runtime']}{tree} warm ({r['routes']} routes, one process):")
     show("receive only", stat["receive"])
     show("hand-written decode", stat["raw"])
     for way, label in labels: show(label, stat[way], stat["raw"])
 for runtime in ("deno", "bun"):
-    runs = {}
-    for r in cold:
-        if r["runtime"] == runtime: runs.setdefault(r["way"], []).append(r)
-    stat = {way: (median(x["ms"] for x in rs), min(x["ms"] for x in rs),
-                  median(x["cpuMs"] for x in rs)) for way, rs in runs.items()}
-    print(f"{runtime} cold ({len(runs['raw'])} one-shot processes each, socket open to list built):")
-    show("hand-written decode", stat["raw"])
-    for way, label in labels: show(label, stat[way], stat["raw"])
+    for tree in ("", "old"):
+        runs = {}
+        for r in cold:
+            if r["runtime"] == runtime and r.get("tree", "") == tree:
+                runs.setdefault(r["way"], []).append(r)
+        if not runs: continue
+        stat = {way: (median(x["ms"] for x in rs), min(x["ms"] for x in rs),
+                      median(x["cpuMs"] for x in rs)) for way, rs in runs.items()}
+        name = f"{runtime} (OLD)" if tree else runtime
+        print(f"{name} cold ({len(runs['raw'])} one-shot processes each, socket open to list built):")
+        show("hand-written decode", stat["raw"])
+        for way, label in labels: show(label, stat[way], stat["raw"])
 PY

@@ -45,21 +45,44 @@ export interface DumpHost {
 }
 
 interface Consumer {
-  resolve(result: IteratorResult<ReceivedMessage>): void;
+  resolve(result: IteratorResult<ReceivedMessage | Run>): void;
   reject(error: unknown): void;
+  /** It takes a run at a time ({@linkcode nextRun}), not a part. */
+  readonly runs: boolean;
 }
 
-/** Parts queued together: messages[start, end) of one datagram. */
-interface Run {
-  readonly messages: readonly ReceivedMessage[];
+/**
+ * Parts queued together, from one datagram: `messages[start, end)` as the socket decoded them,
+ * or, when `messages` is undefined, the `count` messages of `data[start, end)`, every one a data
+ * part of the dump (whole netlink messages, headers included, walked as NLMSG_NEXT does).
+ */
+export interface Run {
+  readonly messages: readonly ReceivedMessage[] | undefined;
+  readonly data: Uint8Array | undefined;
   readonly start: number;
   readonly end: number;
+  readonly count: number;
 }
 
 const NO_PARTS: readonly ReceivedMessage[] = [];
 
+/**
+ * The dump iterator's step for a consumer that takes the parts a run at a time (what one
+ * datagram held, or what is left of it): one promise per datagram rather than per part, and, from
+ * the first call on, the datagrams whose messages are all data parts come as bytes (no
+ * ReceivedMessage per part: the typed `dump()` decodes them where they are). Such a consumer
+ * never calls `next()`. Internal: not part of the socket's API.
+ */
+export const nextRun: unique symbol = Symbol("nextRun");
+
+/** A dump's iterator, with {@linkcode nextRun}. */
+export interface DumpIterator extends AsyncIterator<ReceivedMessage> {
+  [nextRun](): Promise<IteratorResult<Run, undefined>>;
+  return(): Promise<IteratorResult<ReceivedMessage, undefined>>;
+}
+
 /** One iteration of a dump. */
-export function dumpIterator(host: DumpHost): AsyncIterator<ReceivedMessage> {
+export function dumpIterator(host: DumpHost): DumpIterator {
   const { matcher } = host;
   // The queued parts: current[at, end), then the runs after it (a datagram's parts are queued
   // as one run, in the array they were decoded into, and taken from it in place).
@@ -74,18 +97,37 @@ export function dumpIterator(host: DumpHost): AsyncIterator<ReceivedMessage> {
   let sent = false;
   let disarm = () => {};
   let withdraw = () => {};
-  /** Makes the next queued run current, once the current one is taken. */
-  const nextRun = () => {
+  /** Set by the first nextRun(): datagrams of data parts are queued as bytes. */
+  let byRuns = false;
+  /** Makes the next queued run current, once the current one is taken (never a bytes run). */
+  const shiftRun = () => {
     const run = runs.shift()!;
-    current = run.messages;
+    current = run.messages!;
     at = run.start;
     end = run.end;
   };
   /** The oldest queued part; only while `queued` > 0. */
   const take = (): ReceivedMessage => {
-    if (at === end) nextRun();
+    if (at === end) shiftRun();
     queued--;
     return current[at++];
+  };
+  /** The oldest queued run, or what is left of it; only while `queued` > 0. */
+  const takeRun = (): Run => {
+    if (at === end) {
+      const run = runs.shift()!;
+      if (run.messages === undefined) {
+        queued -= run.count;
+        return run;
+      }
+      current = run.messages;
+      at = run.start;
+      end = run.end;
+    }
+    const run: Run = { messages: current, data: undefined, start: at, end, count: end - at };
+    queued -= run.count;
+    at = end;
+    return run;
   };
   const clear = () => {
     current = NO_PARTS;
@@ -97,7 +139,7 @@ export function dumpIterator(host: DumpHost): AsyncIterator<ReceivedMessage> {
     const c = consumer;
     if (queued > 0) {
       consumer = undefined;
-      c.resolve({ value: take(), done: false });
+      c.resolve({ value: c.runs ? takeRun() : take(), done: false });
     } else if (outcome) {
       consumer = undefined;
       const { error } = outcome;
@@ -143,11 +185,18 @@ export function dumpIterator(host: DumpHost): AsyncIterator<ReceivedMessage> {
           at = start;
           end = stop;
         } else {
-          runs.push({ messages, start, end: stop });
+          runs.push({ messages, data: undefined, start, end: stop, count: stop - start });
         }
         queued += stop - start;
         settle();
       },
+      pushDatagram: byRuns
+        ? (data, count) => {
+          runs.push({ messages: undefined, data, start: 0, end: data.byteLength, count });
+          queued += count;
+          settle();
+        }
+        : undefined,
       finish: (error) => {
         if (!matcher.remove(self)) return;
         withdraw();
@@ -177,13 +226,8 @@ export function dumpIterator(host: DumpHost): AsyncIterator<ReceivedMessage> {
     else send();
     host.kick();
   };
-  const steps = orderedSteps((): Promise<IteratorResult<ReceivedMessage>> => {
-    if (queued > 0) {
-      // The common case while a dump streams (100,000 times for a big one): take() written out.
-      if (at === end) nextRun();
-      queued--;
-      return Promise.resolve({ value: current[at++], done: false });
-    }
+  /** Starts the dump on the first step; asks for more once every part read was taken. */
+  const demand = (): Promise<never> | undefined => {
     if (!pending && !outcome) {
       try {
         start();
@@ -196,16 +240,39 @@ export function dumpIterator(host: DumpHost): AsyncIterator<ReceivedMessage> {
       // part of the dump, filled as the last was read) is read now.
       host.kick();
     }
+    return undefined;
+  };
+  const steps = orderedSteps((): Promise<IteratorResult<ReceivedMessage>> => {
+    if (queued > 0) {
+      // The common case while a dump streams (100,000 times for a big one): take() written out.
+      if (at === end) shiftRun();
+      queued--;
+      return Promise.resolve({ value: current[at++], done: false });
+    }
+    const failed = demand();
+    if (failed) return failed;
     if (queued > 0) return Promise.resolve({ value: take(), done: false });
     return steps.waiting(
       new Promise((resolve, reject) => {
-        consumer = { resolve, reject };
+        consumer = { resolve: resolve as Consumer["resolve"], reject, runs: false };
         settle();
       }),
     );
   });
   return {
     next: steps.next,
+    [nextRun]: (): Promise<IteratorResult<Run, undefined>> => {
+      byRuns = true;
+      if (queued === 0) {
+        const failed = demand();
+        if (failed) return failed;
+      }
+      if (queued > 0) return Promise.resolve({ value: takeRun(), done: false });
+      return new Promise((resolve, reject) => {
+        consumer = { resolve: resolve as Consumer["resolve"], reject, runs: true };
+        settle();
+      });
+    },
     return: () => {
       const waiting = consumer;
       consumer = undefined;

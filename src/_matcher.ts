@@ -9,12 +9,15 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription } from "./_errno.ts";
+import { sharedView } from "./_view.ts";
 import { decodeAck } from "./ack.ts";
 import {
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
+  NLMSG_ALIGNTO,
   NLMSG_DONE,
   NLMSG_ERROR,
+  NLMSG_HDRLEN,
   NLMSG_MIN_TYPE,
   NLMSG_NOOP,
 } from "./constants.ts";
@@ -48,6 +51,12 @@ export interface Pending {
    * part goes through `push`.
    */
   pushRun?(messages: readonly ReceivedMessage[], start: number, end: number): void;
+  /**
+   * Delivers a whole datagram whose `count` messages are all data parts of this request (see
+   * {@linkcode Matcher.claimDatagram}), as bytes: the callee's to keep. Without it, parts come
+   * as messages.
+   */
+  pushDatagram?(data: Uint8Array, count: number): void;
   /** Receives the success ack's (or NLMSG_DONE's) fields: a warning, a cookie. */
   acked?(ack: NetlinkErrorInit): void;
   /** Ends the request: with an error, or successfully when `error` is undefined. */
@@ -291,6 +300,38 @@ export class Matcher {
       if (!this.#claim(msg, pending)) unclaimed(msg);
       i++;
     }
+  }
+
+  /**
+   * Hands a unicast datagram from `sender` to the request whose `pushDatagram` takes it, as
+   * bytes, when every message in it is a data part of that request: what {@linkcode claimAll}
+   * would do with its messages, without decoding them into objects. False (nothing done) for any
+   * other datagram, which the caller then decodes and passes to claimAll: one with a control
+   * message (NLMSG_DONE, an ack), parts of other requests, or a malformed header.
+   */
+  claimDatagram(data: Uint8Array, sender: number): boolean {
+    const end = data.byteLength;
+    if (end < NLMSG_HDRLEN) return false;
+    const view = sharedView(data.buffer);
+    const base = data.byteOffset;
+    const seq = view.getUint32(base + 8, HOST_LITTLE_ENDIAN);
+    const pending = this.#pending.get(seq);
+    if (pending?.pushDatagram === undefined || pending.from !== sender) return false;
+    let flags = 0;
+    let count = 0;
+    for (let offset = 0; offset < end; count++) {
+      if (end - offset < NLMSG_HDRLEN) return false;
+      const at = base + offset;
+      const length = view.getUint32(at, HOST_LITTLE_ENDIAN);
+      if (length < NLMSG_HDRLEN || length > end - offset) return false;
+      if (view.getUint16(at + 4, HOST_LITTLE_ENDIAN) < NLMSG_MIN_TYPE) return false;
+      if (view.getUint32(at + 8, HOST_LITTLE_ENDIAN) !== seq) return false;
+      flags |= view.getUint16(at + 6, HOST_LITTLE_ENDIAN);
+      offset += (length + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+    }
+    if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+    pending.pushDatagram(data, count);
+    return true;
   }
 
   /**

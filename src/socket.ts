@@ -1071,6 +1071,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       whole.deliver(datagram);
       return;
     }
+    // A dump's datagram of data parts only, to a consumer that decodes them where they are.
+    if (datagram.group === 0 && matcher.claimDatagram(datagram.data, datagram.sender)) return;
     let messages: ReceivedMessage[];
     try {
       messages = decodeDatagram(datagram);

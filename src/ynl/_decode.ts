@@ -287,7 +287,7 @@ function valueSource(
           fallible: true,
         };
       }
-      return { read: "v = bytes.subarray(vs, vs + vl);" };
+      return { read: "v = new Uint8Array(bytes.buffer, base + vs, vl);" };
     case NEST: {
       const set = nestedSet(codec, attribute);
       const decoder = source.ref(lazyDecoder(codec, set));
@@ -622,8 +622,14 @@ function finishDeferred(
   }
 }
 
-/** Decodes the payload of one operation's messages. */
-export type MessageDecoder = (payload: Uint8Array) => Record<string, unknown>;
+/**
+ * Decodes the payload of one operation's messages; `decodeAt` decodes one whose bytes are
+ * `bytes[start, end)` (a message where it was received, without a view of its own).
+ */
+export interface MessageDecoder {
+  (payload: Uint8Array): Record<string, unknown>;
+  decodeAt(bytes: Uint8Array, start: number, end: number): Record<string, unknown>;
+}
 
 /**
  * The decoder of operation `op`'s message payloads: the fixed header's members and the
@@ -634,8 +640,8 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
   let decode = codec.messageDecoders.get(op);
   if (decode !== undefined) return decode;
   const header = op.header === undefined ? undefined : codec.struct(op.header);
-  const start = codec.genetlink ? GENL_HDRLEN : 0;
-  const size = start + (header?.size ?? 0);
+  const skip = codec.genetlink ? GENL_HDRLEN : 0;
+  const size = skip + (header?.size ?? 0);
   const tooShort = `is too short for ${
     [codec.genetlink ? "genlmsghdr" : "", op.header ?? ""].filter(Boolean).join(" and ")
   } (${size} bytes)`;
@@ -645,24 +651,28 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
   const make = set === undefined
     ? Object as unknown as new() => Record<string, unknown>
     : objectsOf(set);
-  decode = (payload) => {
-    if (payload.byteLength < size) {
-      throw new MalformedMessageError(`payload of ${payload.byteLength} bytes ${tooShort}`, 0);
+  const decodeAt = (bytes: Uint8Array, start: number, end: number) => {
+    if (end - start < size) {
+      throw new MalformedMessageError(`payload of ${end - start} bytes ${tooShort}`, 0);
     }
-    const view = sharedView(payload.buffer);
-    const base = payload.byteOffset;
-    const out = read !== undefined ? read(payload, view, base, start) : new make();
+    const view = sharedView(bytes.buffer);
+    const base = bytes.byteOffset;
+    const out = read !== undefined ? read(bytes, view, base, start + skip) : new make();
     if (attributes !== undefined) {
-      attributes(payload, view, base, size, payload.byteLength, out, undefined);
-    } else if (payload.byteLength > size) {
+      attributes(bytes, view, base, start + size, end, out, undefined);
+    } else if (end - start > size) {
       const kept: Attribute[] = [];
-      for (const decoder = new AttributeDecoder(payload, size); decoder.next();) {
+      for (const decoder = new AttributeDecoder(bytes, start + size, end); decoder.next();) {
         kept.push(attributeOf(decoder));
       }
       (out as Record<symbol, unknown>)[unknownAttributes] = kept;
     }
     return out;
   };
+  decode = Object.assign(
+    (payload: Uint8Array) => decodeAt(payload, 0, payload.byteLength),
+    { decodeAt },
+  );
   codec.messageDecoders.set(op, decode);
   return decode;
 }

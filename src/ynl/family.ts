@@ -16,7 +16,7 @@ import {
 } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { decodeGeneric, type GenericFamily } from "../genl.ts";
-import type { Message } from "../message.ts";
+import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
 import { type Codec, codecOf, suggestion } from "./_compile.ts";
@@ -34,6 +34,7 @@ import type {
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
 import { explainError } from "./_extack.ts";
+import { decodedParts } from "./_parts.ts";
 import { forgetResolved, resolveCached } from "./_resolved.ts";
 import { nlctrl } from "./nlctrl.ts";
 
@@ -325,11 +326,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const decode = messageDecoder(this.#codec, operation);
     const replies: DumpReply<D, O>[] = [];
     const message = this.#dumpRequest(op, request, options);
-    const collect = async (message: MessageInput) => {
-      for await (const reply of this.socket.dump(message, options)) {
-        replies.push(decode(reply.payload) as DumpReply<D, O>);
-      }
-    };
+    const collect = (message: MessageInput) =>
+      decodedParts(this.socket.dump(message, options)[Symbol.asyncIterator](), decode)
+        .collect(replies as Record<string, unknown>[]);
     try {
       try {
         await collect(message);
@@ -364,45 +363,37 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const decode = messageDecoder(this.#codec, operation);
     const message = this.#dumpRequest(op, request, options);
     const dump = this.socket.dump(message, options);
-    const explain = (err: unknown) =>
-      Promise.reject(explainError(this.#codec, operation, message.payload!, err));
+    const explain = (err: unknown) => explainError(this.#codec, operation, message.payload!, err);
+    const reject = (err: unknown) => Promise.reject(explain(err));
     // Decoding in a map over the socket's iterator, not in an async generator: a generator adds
-    // a promise and microtask hops per message, as much as the decoding costs.
+    // a promise and microtask hops per message, as much as the decoding costs. After the first
+    // part, each step is the decoder's own (its errors explained there): no promise per part here.
     return {
       [Symbol.asyncIterator]: () => {
-        let parts = dump[Symbol.asyncIterator]();
+        const partsOf = (dump: AsyncIterable<ReceivedMessage>) =>
+          decodedParts(dump[Symbol.asyncIterator](), decode, explain);
+        let parts = partsOf(dump);
         // Until the first reply, a stale generic family id may be renewed once (see do()).
         let renewable = this.#generic !== undefined;
-        const next = (): Promise<IteratorResult<DumpReply<D, O>, undefined>> =>
-          parts.next().then((part) => {
+        const next = (): Promise<IteratorResult<DumpReply<D, O>, undefined>> => {
+          const step = parts.next() as Promise<IteratorResult<DumpReply<D, O>, undefined>>;
+          if (!renewable) return step;
+          return step.then((part) => {
             renewable = false;
-            if (part.done) return part;
-            try {
-              return {
-                value: decode(part.value.payload) as DumpReply<D, O>,
-                done: false,
-              };
-            } catch (err) {
-              // A loop does not call return() after next() throws: end the dump here, or its
-              // remaining parts would stay pending on the socket.
-              return (parts.return?.() ?? Promise.resolve()).then(() => Promise.reject(err));
-            }
+            return part;
           }, (err) => {
-            if (!renewable) return explain(err);
+            if (!renewable) return Promise.reject(err);
             renewable = false;
             return this.#renewed(err, options).then((renewed) => {
-              if (!renewed) return explain(err);
-              parts = this.socket.dump(this.#dumpRequest(op, request, options), options)
-                [Symbol.asyncIterator]();
+              if (!renewed) return Promise.reject(err);
+              parts = partsOf(this.socket.dump(this.#dumpRequest(op, request, options), options));
               return next();
-            }, explain);
+            }, reject);
           });
+        };
         return {
           next,
-          return: () =>
-            (parts.return?.() ?? Promise.resolve({ value: undefined, done: true as const })).then(
-              () => ({ value: undefined, done: true as const }),
-            ),
+          return: () => parts.return().then(() => ({ value: undefined, done: true as const })),
         };
       },
     };

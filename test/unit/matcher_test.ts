@@ -12,7 +12,7 @@ import {
   RTM_NEWLINK,
 } from "../../src/constants.ts";
 import { NetlinkError, SyscallError } from "../../src/errors.ts";
-import type { ReceivedMessage } from "../../src/message.ts";
+import { encodeMessages, type ReceivedMessage } from "../../src/message.ts";
 import { ackMessage, doneMessage } from "../../src/testing/mod.ts";
 
 interface Probe extends Pending {
@@ -267,4 +267,69 @@ test("claimAll: a dump's consecutive parts go over as runs, in order with everyt
   assert.deepEqual(plain.parts, [datagram[2]]);
   assert.deepEqual(plain.outcome, { error: undefined });
   assert.deepEqual(unclaimed, [datagram[4], datagram[6]]);
+});
+
+/** A probe that takes datagrams as bytes, as a dump read by runs does. */
+function datagramProbe(matcher: Matcher, from = 0) {
+  const p = probe(matcher, { dump: true, endsAtDone: true, from });
+  const datagrams: [Uint8Array, number][] = [];
+  p.pushDatagram = (data, count) => datagrams.push([data, count]);
+  return { p, datagrams };
+}
+
+const part = (seq: number, n: number, flags = NLM_F_MULTI) => ({
+  type: RTM_NEWLINK,
+  flags,
+  seq,
+  portid: 0,
+  payload: new Uint8Array([n, 0, 0]), // 19 bytes: the next header starts after padding
+});
+
+test("claimDatagram: a datagram of data parts goes whole, as bytes, to a dump that takes them", () => {
+  const m = new Matcher();
+  const { p, datagrams } = datagramProbe(m);
+  const data = encodeMessages([part(p.seq, 1), part(p.seq, 2), part(p.seq, 3)]);
+  assert.ok(m.claimDatagram(data, 0));
+  assert.deepEqual(datagrams, [[data, 3]]);
+  assert.equal(p.interrupted, false);
+  assert.deepEqual(p.parts, [], "no message objects");
+  // NLM_F_DUMP_INTR on any part marks the dump interrupted, as claimAll does.
+  assert.ok(m.claimDatagram(encodeMessages([part(p.seq, 4), part(p.seq, 5, NLM_F_DUMP_INTR)]), 0));
+  assert.equal(datagrams[1][1], 2);
+  assert.equal(p.interrupted, true);
+  assert.equal(p.outcome, undefined, "still running");
+});
+
+test("claimDatagram leaves every other datagram to claimAll, untouched", () => {
+  const m = new Matcher();
+  const { p, datagrams } = datagramProbe(m);
+  const plain = probe(m, { dump: true, endsAtDone: true });
+  const other = probe(m);
+  const done = { ...doneMessage({ ...part(p.seq, 0), type: 0x12 }, 0, {}, NLM_F_MULTI) };
+  const refused: [string, Uint8Array, number?][] = [
+    ["its NLMSG_DONE", encodeMessages([part(p.seq, 1), done])],
+    ["another request's reply", encodeMessages([part(p.seq, 1), part(other.seq, 2)])],
+    ["another request's parts first", encodeMessages([part(other.seq, 2), part(p.seq, 1)])],
+    ["a dump that takes messages", encodeMessages([part(plain.seq, 1)])],
+    ["from another sender", encodeMessages([part(p.seq, 1)]), 42],
+    ["a header shorter than 16 bytes", new Uint8Array(12)],
+    ["an empty datagram", new Uint8Array(0)],
+  ];
+  // nlmsg_len running past the end, and too short to be a header: decodeDatagram's errors.
+  const long = encodeMessages([part(p.seq, 1)]);
+  new DataView(long.buffer).setUint32(0, 64, true);
+  refused.push(["nlmsg_len past the end", long]);
+  const short = encodeMessages([part(p.seq, 1)]);
+  new DataView(short.buffer).setUint32(0, 8, true);
+  refused.push(["nlmsg_len below the header", short]);
+  refused.push([
+    "trailing bytes",
+    new Uint8Array([...encodeMessages([part(p.seq, 1)]), 1, 2, 3, 4]),
+  ]);
+  for (const [why, data, sender = 0] of refused) {
+    assert.equal(m.claimDatagram(data, sender), false, why);
+  }
+  assert.deepEqual(datagrams, []);
+  assert.equal(p.interrupted, false);
+  assert.ok(m.pending.has(p.seq) && m.pending.has(plain.seq) && m.pending.has(other.seq));
 });

@@ -1,0 +1,185 @@
+// The typed dump() reads a dump a datagram at a time and decodes the parts of datagrams that
+// hold nothing else where they were received (src/_dump.ts nextRun, Matcher.claimDatagram):
+// what it returns, throws and leaves behind must be what decoding each part's payload gives.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Matcher } from "../../src/_matcher.ts";
+import { NETLINK_ROUTE, NLM_F_MULTI, RTM_GETROUTE, RTM_NEWROUTE } from "../../src/constants.ts";
+import { DumpInterruptedError, MalformedMessageError } from "../../src/errors.ts";
+import type { Message } from "../../src/message.ts";
+import { type Answer, FakeKernel, type MessageSpec } from "../../src/testing/mod.ts";
+import { NetlinkFamily } from "../../src/ynl/family.ts";
+import { rtRoute } from "../../src/ynl/rt_route.ts";
+import { done, fakeSocket, reply, settle } from "../unit/_fake.ts";
+
+const AF_INET = 2;
+const encoder = new NetlinkFamily(rtRoute, {} as never);
+
+/** Route `n`'s payload: rtmsg and attributes (dst, table, oif, and a metrics nest). */
+function route(n: number): Uint8Array {
+  return encoder.encode("newroute", {
+    rtmFamily: AF_INET,
+    rtmDstLen: 32,
+    rtmTable: 254,
+    rtmType: "unicast",
+    dst: new Uint8Array([10, n >> 16 & 255, n >> 8 & 255, n & 255]),
+    table: 254,
+    oif: n % 7,
+    metrics: { mtu: 1000 + n },
+  }).payload!;
+}
+
+const routes = (count: number): MessageSpec[] =>
+  Array.from({ length: count }, (_, n) => ({ type: RTM_NEWROUTE, payload: route(n) }));
+
+/** What decode() gives for each part's payload alone: what dump() must return. */
+const expected = (parts: readonly MessageSpec[]) =>
+  parts.map((part) =>
+    encoder.decode({ type: RTM_NEWROUTE, flags: 0, seq: 0, portid: 0, payload: part.payload! })!
+      .message
+  );
+
+/** Counts the datagrams the socket handed over as bytes, while `run` runs. */
+async function countingDatagrams<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const claim = Matcher.prototype.claimDatagram;
+  let claimed = 0;
+  Matcher.prototype.claimDatagram = function(data, sender) {
+    const taken = claim.call(this, data, sender);
+    if (taken) claimed++;
+    return taken;
+  };
+  try {
+    return [await run(), claimed];
+  } finally {
+    Matcher.prototype.claimDatagram = claim;
+  }
+}
+
+/** A family on a fake kernel that answers getroute dumps with `parts` (~16 per datagram). */
+async function servingRoutes(parts: MessageSpec[] | (() => Answer)) {
+  const kernel = new FakeKernel({ dumpDatagramSize: 1024 }).serve(
+    NETLINK_ROUTE,
+    RTM_GETROUTE,
+    typeof parts === "function" ? parts : () => ({ messages: parts }),
+  );
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
+  return { sock, rt: new NetlinkFamily(rtRoute, sock) };
+}
+
+/**
+ * 40 routes of which the 26th does not decode (its second attribute claims 200 bytes, more than
+ * its message holds), and the error decoding its payload alone throws.
+ */
+function withBadPart() {
+  const parts = routes(40);
+  const bad = parts[25].payload!.slice();
+  new DataView(bad.buffer).setUint16(12 + 8, 200, true);
+  parts[25] = { type: RTM_NEWROUTE, payload: bad };
+  try {
+    expected([parts[25]]);
+  } catch (alone) {
+    assert.ok(alone instanceof MalformedMessageError);
+    return { parts, alone };
+  }
+  throw new Error("the bad part decoded");
+}
+
+test("typed dump(): parts decoded where they were received equal decode() of each payload", async () => {
+  const parts = routes(500);
+  // 16 routes per datagram: 32 datagrams, the last one with NLMSG_DONE in it.
+  const { sock, rt } = await servingRoutes(parts);
+  const [got, claimed] = await countingDatagrams(() => rt.dump("getroute", { rtmFamily: AF_INET }));
+  assert.deepEqual(got, expected(parts));
+  assert.deepEqual([...got[300].dst!], [10, 0, 1, 44]);
+  assert.equal(got[300].metrics?.mtu, 1300);
+  assert.ok(claimed > 30, `${claimed} datagrams as bytes`);
+  // Again, on the same socket: nothing of the first dump is left over.
+  assert.deepEqual(await rt.dump("getroute"), expected(parts));
+  sock.close();
+});
+
+test("typed dump(): a datagram that mixes in another request's reply and NLMSG_DONE", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (message) => asked.push(message);
+  const rt = new NetlinkFamily(rtRoute, sock);
+  const dump = rt.dump("getroute");
+  await settle();
+  const request = sock.request({ type: RTM_GETROUTE }, { timeout: 2000 });
+  await settle();
+  const [d, r] = asked;
+  const parts = routes(6);
+  const part = (n: number) => reply(d, RTM_NEWROUTE, parts[n].payload!, NLM_F_MULTI);
+  t.deliver([part(0), part(1)]); // bytes
+  t.deliver([part(2), reply(r, RTM_NEWROUTE, route(99)), part(3)]); // messages
+  t.deliver([part(4)]);
+  t.deliver([part(5), { ...reply(r, 2, new Uint8Array(4)) }, done(d, 0, NLM_F_MULTI)]);
+  assert.deepEqual(await dump, expected(parts));
+  const replies = await request;
+  assert.deepEqual(replies.map((m) => m.payload), [route(99)]);
+  sock.close();
+});
+
+test("typed dump(): NLM_F_DUMP_INTR on a datagram of parts throws DumpInterruptedError", async () => {
+  const { sock, rt } = await servingRoutes(() => ({ messages: routes(100), interrupted: true }));
+  const [error, claimed] = await countingDatagrams(() =>
+    rt.dump("getroute").then(() => undefined, (err) => err)
+  );
+  assert.ok(error instanceof DumpInterruptedError, String(error));
+  assert.ok(claimed > 0);
+  sock.close();
+});
+
+test("typed dump(): a part that does not decode throws what its payload alone throws", async () => {
+  const { parts, alone } = withBadPart();
+  const { sock, rt } = await servingRoutes(parts);
+  const [error, claimed] = await countingDatagrams(() =>
+    rt.dump("getroute").then(() => undefined, (err) => err)
+  );
+  assert.ok(claimed > 0, "the bad part came in a datagram of parts");
+  assert.ok(error instanceof MalformedMessageError, String(error));
+  assert.equal(error.message, alone.message);
+  assert.equal(error.offset, alone.offset);
+  // The rest of that dump was read and discarded: the next one runs, whole.
+  parts[25] = routes(26)[25];
+  assert.deepEqual(await rt.dump("getroute"), expected(parts));
+  sock.close();
+});
+
+test("typed dumpStream(): the same parts, in order, however many next() calls wait at once", async () => {
+  const parts = routes(300);
+  const { sock, rt } = await servingRoutes(parts);
+  const [streamed, claimed] = await countingDatagrams(async () => {
+    const got = [];
+    for await (const route of rt.dumpStream("getroute")) got.push(route);
+    return got;
+  });
+  assert.deepEqual(streamed, expected(parts));
+  assert.ok(claimed > 15, `${claimed} datagrams as bytes`);
+  // 40 steps asked for at once, more than a datagram holds: each resolves with its own part.
+  const it = rt.dumpStream("getroute")[Symbol.asyncIterator]();
+  const steps = await Promise.all(Array.from({ length: 40 }, () => it.next()));
+  assert.deepEqual(steps.map((step) => step.value), expected(parts.slice(0, 40)));
+  // Left mid-datagram: the rest of the dump is discarded, and the next dump runs whole.
+  assert.deepEqual(await it.return!(), { value: undefined, done: true });
+  assert.deepEqual((await it.next()).done, true);
+  assert.equal((await rt.dump("getroute")).length, 300);
+  sock.close();
+});
+
+test("typed dumpStream(): a part that does not decode ends the dump and throws what its payload does", async () => {
+  const { parts, alone } = withBadPart();
+  const { sock, rt } = await servingRoutes(parts);
+  const got: unknown[] = [];
+  const error = await (async () => {
+    for await (const route of rt.dumpStream("getroute")) got.push(route);
+  })().then(() => undefined, (err) => err);
+  assert.ok(error instanceof MalformedMessageError, String(error));
+  assert.deepEqual(got, expected(parts.slice(0, 25)));
+  assert.equal(error.message, alone.message);
+  assert.equal(error.offset, alone.offset);
+  parts[25] = routes(26)[25];
+  assert.deepEqual(await rt.dump("getroute"), expected(parts));
+  sock.close();
+});
