@@ -17,7 +17,7 @@ ns=nlcold-$$
 . bench/_routes_netns.sh
 routes_netns "$ns" "$routes"
 for _ in $(seq "$rounds"); do
-  for layer in bare transport messages iterator dump dump-view; do
+  for layer in bare transport messages iterator dump dump-view request; do
     ip netns exec "$ns" deno run -A --no-lock bench/cold_dump.ts "$layer"
     ip netns exec "$ns" bun bench/cold_dump.ts "$layer"
   done
@@ -33,7 +33,7 @@ print(f"cold one-shot dump of {routes} routes, socket open to list built, median
 print("wall time in process, and CPU time of the process (all its threads: steadier under load)")
 for rt in ("deno", "bun"):
     bare, bare_cpu = statistics.median(ms[(rt, "bare")]), statistics.median(cpu[(rt, "bare")])
-    for layer in ("bare", "transport", "messages", "iterator", "dump", "dump-view"):
+    for layer in ("bare", "transport", "messages", "iterator", "dump", "dump-view", "request"):
         m, c = ms[(rt, layer)], cpu[(rt, layer)]
         wall, cp = statistics.median(m), statistics.median(c)
         print(f"  {rt:4} {layer:9} wall {wall:6.1f} ({min(m):6.1f}) = {wall / bare:.2f}x bare"

@@ -13,6 +13,8 @@
 //   dump-view  the same, reusing one DataView while payloads share a buffer (messages of one
 //              datagram do, and so do the messages and iterator layers): the socket layer's cost
 //              without the script's per-message view
+//   request    open() + sock.request() with NLM_F_DUMP: the same dump as one array (no
+//              per-message iteration), a DataView per message's payload as in `dump`
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
 // timed part. Prints one JSON line: wall ms, and CPU ms (steadier on a busy machine; it counts
 // the runtime's GC and JIT threads too).
@@ -192,6 +194,16 @@ if (layer === "bare") {
     for await (const m of { [Symbol.asyncIterator]: () => iterator }) takeMessage(m);
   }
   t.close();
+} else if (layer === "request") {
+  t0 = performance.now();
+  const sock = await open(NETLINK_ROUTE);
+  const payload = new Uint8Array(RTMSG);
+  payload[0] = AF_INET;
+  for (const m of await sock.request({ type: RTM_GETROUTE, flags: NLM_F_DUMP, payload })) {
+    const p = m.payload;
+    take(p, new DataView(p.buffer), p.byteOffset, 0, p.length);
+  }
+  await sock.close();
 } else {
   t0 = performance.now();
   const sock = await open(NETLINK_ROUTE);

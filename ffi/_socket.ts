@@ -293,8 +293,9 @@ class Batch implements DatagramInPlace {
   #dirty = BATCH;
   /** The slot size the next read grows to: a datagram was longer than its slot. */
   #growTo = 0;
-  /** How many datagrams the next read may take (see BATCH_MAX_DATAGRAM). */
+  /** How many datagrams the next read may take (see BATCH_MAX_DATAGRAM), and slots there are. */
   #vlen = BATCH;
+  #slotCount = BATCH;
 
   constructor(libc: Libc) {
     this.#libc = libc;
@@ -359,7 +360,8 @@ class Batch implements DatagramInPlace {
     const libc = this.#libc;
     for (;;) {
       // MSG_TRUNC: each datagram's real length, even when it was longer than its slot.
-      const n = libc.recvmmsg(fd, this.#arena, this.#vlen, MSG_DONTWAIT | MSG_TRUNC);
+      const vlen = Math.min(this.#vlen, this.#slotCount);
+      const n = libc.recvmmsg(fd, this.#arena, vlen, MSG_DONTWAIT | MSG_TRUNC);
       if (n >= 0) {
         this.#dirty = this.#count = n;
         let largest = 0;
@@ -406,13 +408,19 @@ class Batch implements DatagramInPlace {
     );
   }
 
-  /** Points the iovecs at BATCH new slots of `slotSize` bytes each. */
+  /**
+   * Points the iovecs at new slots of `slotSize` bytes each: BATCH of them, or fewer once slots
+   * have grown past RECEIVE_BUFFER, so that a batch never spans more than BATCH x RECEIVE_BUFFER
+   * (8 MiB) unless one slot must (a sender of huge datagrams gets one per read).
+   */
   #allocate(slotSize: number): void {
-    const memory = this.#libc.alloc(BATCH * slotSize);
+    const count = Math.max(1, Math.min(BATCH, Math.floor(BATCH * RECEIVE_BUFFER / slotSize)));
+    const memory = this.#libc.alloc(count * slotSize);
     const address = this.#libc.address(memory);
     const v = this.#view;
     this.#slots = [];
-    for (let i = 0; i < BATCH; i++) {
+    this.#slotCount = count;
+    for (let i = 0; i < count; i++) {
       this.#slots.push(memory.subarray(i * slotSize, (i + 1) * slotSize));
       const at = BATCH_IOVECS + i * SIZEOF_IOVEC;
       v.setBigUint64(at + OFFSETOF_IOVEC_IOV_BASE, address + BigInt(i * slotSize), LE);
