@@ -8,7 +8,12 @@
 
 import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
-import { NETLINK_LISTEN_ALL_NSID, NETLINK_PKTINFO } from "../src/constants.ts";
+import {
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_PKTINFO,
+  NLM_F_DUMP,
+  NLMSG_HDRLEN,
+} from "../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../src/errors.ts";
 import type {
   Datagram,
@@ -103,12 +108,17 @@ const SLAB_MAX_COPY = 2 << 10;
 const BATCH = 16;
 
 /**
- * A read takes up to BATCH datagrams only while the last one's were all at most this long: large
- * ones (dump parts, up to 32 KiB) are read one per syscall, as the copy or walk that follows each
- * read then finds it in the cache the kernel just wrote it through. Spread over 16 slots they
- * were not: a cold 100,000-route dump through the transport took 113 -> 133 ms on Bun with 16,
- * against the syscalls saved (the break-even, from a syscall's ~1.5 us and a cold copy's extra
- * ~0.16 ns per byte, is near 9 KiB).
+ * A socket's read takes up to BATCH datagrams only while its last read's were all at most this
+ * long, and not while a dump it asked for may be running: large ones (dump parts, up to 32 KiB) are read one
+ * per syscall, as the copy or walk that follows each read then finds it in the cache the kernel
+ * just wrote it through. Spread over 16 slots they were not: a cold 100,000-route dump through
+ * the transport took 113 -> 133 ms on Bun with 16, against the syscalls saved (the break-even,
+ * from a syscall's ~1.5 us and a cold copy's extra ~0.16 ns per byte, is near 9 KiB). And a dump
+ * advances only as it is read: each datagram a read takes makes the kernel queue the next part,
+ * so a read of 16 would take up to 16 parts (512 KiB) that a paused reader never asked for. The
+ * size alone cannot tell: a socket's first dump part is small (NLMSG_GOODSIZE, some 3.7 KiB: the
+ * kernel sizes parts from the reader's buffer only once it has seen a read). So after a send that
+ * may start a dump, reads take one datagram until one finds the queue empty.
  */
 const BATCH_MAX_DATAGRAM = 8 << 10;
 
@@ -173,6 +183,22 @@ function describe(
   }
   into.group = group;
   into.nsid = nsid;
+}
+
+/**
+ * Whether a datagram sent may start a dump: one of its messages has a bit of NLM_F_DUMP set (a
+ * few other requests share those bits, and unframed data has no headers: reading their answers
+ * one at a time costs a syscall or two, never an answer).
+ */
+function mayStartDump(data: Uint8Array): boolean {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; at + NLMSG_HDRLEN <= data.byteLength;) {
+    if ((v.getUint16(at + 6, LE) & NLM_F_DUMP) !== 0) return true;
+    const length = v.getUint32(at, LE);
+    if (length < NLMSG_HDRLEN || length > data.byteLength - at) return false;
+    at += (length + 3) & ~3;
+  }
+  return false;
 }
 
 /** A buffer size of `had` doubled until an `n`-byte datagram fits. */
@@ -293,8 +319,9 @@ class Batch implements DatagramInPlace {
   #dirty = BATCH;
   /** The slot size the next read grows to: a datagram was longer than its slot. */
   #growTo = 0;
-  /** How many datagrams the next read may take (see BATCH_MAX_DATAGRAM), and slots there are. */
-  #vlen = BATCH;
+  /** Whether the last read's datagrams were all at most BATCH_MAX_DATAGRAM long. */
+  small = false;
+  /** How many slots there are. */
   #slotCount = BATCH;
 
   constructor(libc: Libc) {
@@ -340,12 +367,12 @@ class Batch implements DatagramInPlace {
   }
 
   /**
-   * Reads what is queued, up to BATCH datagrams, in place of those read before (call it only
-   * when none is {@linkcode pending}); false when none is queued. Throws SyscallError as
+   * Reads what is queued, up to `vlen` (at most BATCH) datagrams, in place of those read before
+   * (call it only when none is {@linkcode pending}); false when none is queued. Throws SyscallError as
    * recvmsg does (ENOBUFS: only when it is the first thing the read meets; met later, the kernel
    * keeps it for the next read, so it comes in order).
    */
-  fill(fd: number): boolean {
+  fill(fd: number, vlen: number): boolean {
     if (this.#growTo !== 0) {
       this.#allocate(this.#growTo);
       this.#growTo = 0;
@@ -360,8 +387,12 @@ class Batch implements DatagramInPlace {
     const libc = this.#libc;
     for (;;) {
       // MSG_TRUNC: each datagram's real length, even when it was longer than its slot.
-      const vlen = Math.min(this.#vlen, this.#slotCount);
-      const n = libc.recvmmsg(fd, this.#arena, vlen, MSG_DONTWAIT | MSG_TRUNC);
+      const n = libc.recvmmsg(
+        fd,
+        this.#arena,
+        Math.min(vlen, this.#slotCount),
+        MSG_DONTWAIT | MSG_TRUNC,
+      );
       if (n >= 0) {
         this.#dirty = this.#count = n;
         let largest = 0;
@@ -369,7 +400,7 @@ class Batch implements DatagramInPlace {
           const length = v.getUint32(i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_LEN, LE);
           if (length > largest) largest = length;
         }
-        this.#vlen = largest > BATCH_MAX_DATAGRAM ? 1 : BATCH;
+        this.small = largest <= BATCH_MAX_DATAGRAM;
         return n > 0;
       }
       const errno = libc.errno();
@@ -485,6 +516,10 @@ class NetlinkTransport implements Transport {
    */
   #held: (Datagram | SyscallError)[] = [];
   #heldNext = 0;
+  /** How many datagrams this socket's next read may take (see BATCH_MAX_DATAGRAM). */
+  #vlen = 1;
+  /** A dump may be running: a send may have started one since a read last found the queue empty. */
+  #dumping = false;
 
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
@@ -519,7 +554,14 @@ class NetlinkTransport implements Transport {
     this.#addressView.setUint32(OFFSETOF_SOCKADDR_NL_NL_GROUPS, groupMask >>> 0, LE);
     for (;;) {
       const n = this.#libc.sendto(fd, data, data.byteLength, 0, this.#address, SIZEOF_SOCKADDR_NL);
-      if (n >= 0) return;
+      if (n >= 0) {
+        // Its parts are read one at a time (see BATCH_MAX_DATAGRAM).
+        if (mayStartDump(data)) {
+          this.#dumping = true;
+          this.#vlen = 1;
+        }
+        return;
+      }
       const errno = this.#libc.errno();
       if (errno !== EINTR) throw new SyscallError("sendto", errno);
     }
@@ -564,12 +606,15 @@ class NetlinkTransport implements Transport {
   #fill(b: Batch, fd: number): boolean {
     let read: boolean;
     try {
-      read = b.fill(fd);
+      read = b.fill(fd, this.#vlen);
     } catch (err) {
       this.#waiter?.received?.(false);
       throw err;
     }
-    if (!read) this.#waiter?.received?.(true);
+    if (!read) {
+      this.#dumping = false;
+      this.#waiter?.received?.(true);
+    } else if (!this.#dumping) this.#vlen = b.small ? BATCH : 1;
     return read;
   }
 

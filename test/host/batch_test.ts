@@ -1,0 +1,90 @@
+// Reads that take many datagrams at once (recvmmsg), against the real kernel: what a batch must
+// not change (a dump advances only as it is read, nothing is lost or reordered, nothing hangs).
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { test } from "node:test";
+import { openTransport } from "../../ffi/mod.ts";
+import {
+  AF_INET,
+  NETLINK_ROUTE,
+  NETLINK_USERSOCK,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  RTM_GETROUTE,
+} from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
+import { Netns } from "./_netns.ts";
+
+/** A namespace with `n` host routes (198.18.0.0/15, set aside for benchmarks) on lo. */
+function routesNetns(n: number): Netns {
+  const ns = new Netns();
+  ns.ipBatch(
+    Array.from(
+      { length: n },
+      (_, i) => `route add 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo`,
+    ),
+  );
+  return ns;
+}
+
+const rtmsg = new Uint8Array(12);
+rtmsg[0] = AF_INET;
+const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: rtmsg };
+
+/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
+function kernelDumping(ns: Netns, sock: { protocol: number; portid: number }): boolean {
+  const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"], {
+    encoding: "utf8",
+  });
+  for (const line of table.split("\n").slice(1)) {
+    const [, protocol, portid, , , , dump] = line.trim().split(/\s+/);
+    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return dump === "1";
+  }
+  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
+}
+
+test("a dump() paused after its first message is not read far ahead, its first dump or a later one", async () => {
+  // Some 10 parts of 32 KiB: a read that took 16 datagrams would take the whole dump.
+  using ns = routesNetns(5000);
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  for (let round = 0; round < 2; round++) {
+    const it = sock.dump(routeDump)[Symbol.asyncIterator]();
+    await it.next(); // the consumer then stalls
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(kernelDumping(ns, sock), `dump ${round}: the kernel's dump was read to its end`);
+    let n = 1;
+    for (let r = await it.next(); !r.done; r = await it.next()) n++;
+    assert.ok(n >= 5000, `dump ${round}: ${n}`);
+  }
+});
+
+/** A route dump request, framed for a transport. */
+function routeDumpBytes(): Uint8Array {
+  const bytes = new Uint8Array(16 + 12);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, bytes.length, true);
+  v.setUint16(4, RTM_GETROUTE, true);
+  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
+  bytes[16] = AF_INET;
+  return bytes;
+}
+
+test("another socket's flood of small datagrams does not make a dump's read take many parts", () => {
+  using ns = routesNetns(5000);
+  const dumper = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns.name}` });
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    dumper.send(routeDumpBytes(), 0, 0);
+    for (let i = 0; i < 40; i++) a.send(new Uint8Array(16).fill(i), b.portid, 0);
+    // b's reads, copying as the dumper's do, take its small datagrams many at a time.
+    for (let i = 0; i < 20; i++) assert.deepEqual(b.receive()?.data, new Uint8Array(16).fill(i));
+    assert.ok(dumper.receive() !== undefined);
+    assert.ok(kernelDumping(ns, dumper), "one read took the whole dump");
+  } finally {
+    dumper.close();
+    a.close();
+    b.close();
+  }
+});
