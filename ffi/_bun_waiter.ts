@@ -123,11 +123,20 @@ class BunWaiter implements Waiter {
   }
 
   cancel(): void {
+    this.#end("cancelled");
+  }
+
+  wake(): void {
+    this.#end("readable");
+  }
+
+  /** Ends the pending wait, if any, before the worker sees the socket readable. */
+  #end(result: WaitResult): void {
     if (this.#resolve === undefined) return;
     // The worker may already have seen it readable: its READABLE for this generation will then
     // find no pending wait and be dropped.
     if (this.#slot >= 0) this.#poller!.disarm(this.#slot);
-    this.#finish("cancelled");
+    this.#finish(result);
   }
 
   close(): void {

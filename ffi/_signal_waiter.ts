@@ -134,6 +134,10 @@ class SignalWaiter implements Waiter {
     }
   }
 
+  wake(): void {
+    this.finish("readable");
+  }
+
   cancel(): void {
     if (this.#resolve === undefined) return;
     this.finish("cancelled");

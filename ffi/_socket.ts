@@ -614,8 +614,13 @@ class NetlinkTransport implements Transport {
     if (!read) {
       this.#dumping = false;
       this.#waiter?.received?.(true);
-    } else if (!this.#dumping) this.#vlen = b.small ? BATCH : 1;
-    return read;
+      return false;
+    }
+    if (!this.#dumping) this.#vlen = b.small ? BATCH : 1;
+    // Datagrams taken from the queue and not handed out yet: a pending wait (a read while the
+    // loop waits, e.g. for a request's answers) may get no signal or poll for them, ever.
+    if (b.remaining > 1) this.#waiter?.wake();
+    return true;
   }
 
   /** Hands out the batch's next datagram, telling the waiter one was taken from the queue. */

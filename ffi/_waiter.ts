@@ -25,6 +25,12 @@ export interface Waiter {
   /** Ends the pending wait with "cancelled"; a no-op when none is pending. */
   cancel(): void;
   /**
+   * Ends the pending wait with "readable"; a no-op when none is pending. The transport calls it
+   * when a read took datagrams from the queue that it has not handed out yet: the queue may now
+   * be empty, and nothing else would end the wait.
+   */
+  wake(): void;
+  /**
    * Closes the socket descriptor, and ends a pending wait with "closed" after it is closed.
    * Called once.
    */

@@ -88,3 +88,35 @@ test("another socket's flood of small datagrams does not make a dump's read take
     b.close();
   }
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+test("a wait pending while a read takes several datagrams resolves readable, another socket waiting too", async () => {
+  // The read empties the kernel's queue into the transport: only the transport knows that
+  // datagrams are left, and with two sockets waiting, the signal's poll finds none queued.
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    // A small datagram read first: the next read may take several.
+    a.send(new Uint8Array(8), b.portid, 0);
+    assert.ok(b.receive() !== undefined);
+    assert.equal(b.receive(), undefined);
+    const other = c.wait();
+    const waiting = b.wait();
+    for (let i = 1; i <= 3; i++) a.send(new Uint8Array(8).fill(i), b.portid, 0);
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(1)); // while the wait is pending
+    const woke = await Promise.race([waiting, sleep(1000).then(() => "timeout")]);
+    assert.equal(woke, "readable", "two datagrams are held and nothing woke the wait");
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(2));
+    assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(3));
+    c.cancelWait();
+    assert.equal(await other, "cancelled");
+  } finally {
+    a.close();
+    b.close();
+    c.close();
+  }
+});
