@@ -155,6 +155,12 @@ interface Source {
   nsid: number | undefined;
 }
 
+/** A datagram where a read left it: the writable {@linkcode DatagramInPlace}. */
+interface Described extends Source {
+  buffer: Uint8Array;
+  length: number;
+}
+
 /**
  * Sets `into`'s sender from the sockaddr_nl at `nameAt` in `v`, and its group and nsid from the
  * `controlLength` bytes of control messages at `controlAt`.
@@ -410,11 +416,11 @@ class Batch implements DatagramInPlace {
   }
 
   /**
-   * Describes the next datagram read (one must be {@linkcode pending}) in this object. One that
-   * was longer than its slot is handed out as a SyscallError EMSGSIZE naming its length instead,
-   * and the slots grow to fit it at the next read.
+   * Describes the next datagram read (one must be {@linkcode pending}) in `into`, this object
+   * unless told otherwise. One that was longer than its slot is handed out as a SyscallError
+   * EMSGSIZE naming its length instead, and the slots grow to fit it at the next read.
    */
-  take(): void {
+  take(into: Described = this): void {
     const i = this.#next++;
     const v = this.#view;
     const at = i * SIZEOF_MMSGHDR;
@@ -424,8 +430,8 @@ class Batch implements DatagramInPlace {
       if (size > this.#growTo) this.#growTo = size;
       throw tooLong(n, this.#slotSize, size);
     }
-    this.buffer = this.#slots[i];
-    this.length = n;
+    into.buffer = this.#slots[i];
+    into.length = n;
     const controlLength = getSize(
       v,
       at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN,
@@ -435,7 +441,7 @@ class Batch implements DatagramInPlace {
       BATCH_NAMES + i * NAME_SPACE,
       BATCH_CONTROLS + i * CONTROL_SIZE,
       controlLength,
-      this,
+      into,
     );
   }
 
@@ -464,6 +470,17 @@ class Batch implements DatagramInPlace {
 class Receiver {
   /** The batch every socket of this thread reads into for receive(), which copies out. */
   readonly shared: Batch;
+  /**
+   * Where receive() describes a datagram an in-place read took, before copying it out: the
+   * socket's own in-place description stays what its last receiveInPlace() returned.
+   */
+  readonly scratch: Described = {
+    buffer: new Uint8Array(0),
+    length: 0,
+    sender: 0,
+    group: 0,
+    nsid: undefined,
+  };
   #slab: ArrayBuffer | undefined;
   #slabUsed = 0;
 
@@ -573,7 +590,7 @@ class NetlinkTransport implements Transport {
     const r = receiver ??= new Receiver(this.#libc);
     // What an in-place read took from the queue before comes first.
     const b = this.#batch;
-    if (b !== undefined && b.pending) return r.copy(this.#take(b));
+    if (b !== undefined && b.pending) return r.copy(this.#take(b, r.scratch));
     const shared = r.shared;
     if (!this.#fill(shared, fd)) return undefined;
     if (shared.remaining === 1) return r.copy(this.#take(shared));
@@ -623,11 +640,14 @@ class NetlinkTransport implements Transport {
     return true;
   }
 
-  /** Hands out the batch's next datagram, telling the waiter one was taken from the queue. */
-  #take(b: Batch): Batch {
+  /**
+   * Hands out the batch's next datagram, described in `into` (the batch itself unless told
+   * otherwise), telling the waiter one was taken from the queue.
+   */
+  #take(b: Batch, into: Described = b): Described {
     try {
-      b.take();
-      return b;
+      b.take(into);
+      return into;
     } finally {
       this.#waiter?.received?.(false);
     }

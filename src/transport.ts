@@ -80,7 +80,7 @@ export interface Transport {
    * truncated silently: a datagram longer than the receive buffer (512 KiB, above anything the
    * kernel or a sender with default limits can send) is consumed and thrown as a SyscallError
    * with code "EMSGSIZE" whose message names its length; the buffer grows to fit the next one
-   * and the socket stays usable.
+   * read and the socket stays usable.
    */
   receive(): Datagram | undefined;
 
@@ -92,11 +92,12 @@ export interface Transport {
    * through `receive()`.
    *
    * The netlink transport takes up to 16 queued datagrams from the kernel per syscall
-   * (recvmmsg) and hands them out one per call, in order; `receive()` hands out any it still
-   * holds first, and {@linkcode wait} resolves at once while it holds some. One difference from
-   * `receive()` follows: a datagram longer than the buffer is still thrown as EMSGSIZE naming its
-   * length, and the buffer grows for the next read, but another over-long datagram taken by the
-   * same read is thrown as EMSGSIZE too.
+   * (recvmmsg) and hands them out one per call, in order, whichever of the two reads takes them
+   * (`receive()` does not rewrite what `receiveInPlace()` returned); {@linkcode wait} resolves at
+   * once while it holds some. So an over-long datagram taken by the same read as one before it
+   * is thrown as EMSGSIZE too (the buffer grows for the next read). While a dump it asked for
+   * may be running, it reads one datagram per syscall: the kernel makes the next dump part as
+   * each is read.
    */
   receiveInPlace?(): DatagramInPlace | undefined;
 

@@ -120,3 +120,28 @@ test("a wait pending while a read takes several datagrams resolves readable, ano
     c.close();
   }
 });
+
+test("a datagram read in place is not rewritten by the same socket's receive()", () => {
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    a.send(new Uint8Array(4), b.portid, 0);
+    assert.ok(b.receiveInPlace!() !== undefined); // a small one: the next read may take several
+    a.send(new Uint8Array(8).fill(1), b.portid, 0);
+    c.send(new Uint8Array(24).fill(2), b.portid, 0);
+    const d = b.receiveInPlace!()!;
+    const seen = { bytes: d.buffer.slice(0, d.length), sender: d.sender, length: d.length };
+    assert.deepEqual(seen, { bytes: new Uint8Array(8).fill(1), sender: a.portid, length: 8 });
+    // "Valid only until this transport's next receiveInPlace()": a receive() reads on.
+    assert.deepEqual(b.receive()?.data, new Uint8Array(24).fill(2));
+    assert.deepEqual(
+      { bytes: d.buffer.slice(0, d.length), sender: d.sender, length: d.length },
+      seen,
+    );
+  } finally {
+    a.close();
+    b.close();
+    c.close();
+  }
+});
