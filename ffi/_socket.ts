@@ -148,6 +148,8 @@ function getSize(view: DataView, offset: number): number {
   return view.getUint32(offset + (LE ? 0 : 4), LE);
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** What a read learns of a datagram besides its bytes. */
 interface Source {
   sender: number;
@@ -475,7 +477,7 @@ class Receiver {
    * socket's own in-place description stays what its last receiveInPlace() returned.
    */
   readonly scratch: Described = {
-    buffer: new Uint8Array(0),
+    buffer: EMPTY,
     length: 0,
     sender: 0,
     group: 0,
@@ -590,7 +592,11 @@ class NetlinkTransport implements Transport {
     const r = receiver ??= new Receiver(this.#libc);
     // What an in-place read took from the queue before comes first.
     const b = this.#batch;
-    if (b !== undefined && b.pending) return r.copy(this.#take(b, r.scratch));
+    if (b !== undefined && b.pending) {
+      const d = r.copy(this.#take(b, r.scratch));
+      r.scratch.buffer = EMPTY; // it would keep this socket's slots alive
+      return d;
+    }
     const shared = r.shared;
     if (!this.#fill(shared, fd)) return undefined;
     if (shared.remaining === 1) return r.copy(this.#take(shared));
