@@ -318,19 +318,20 @@ class Batch implements DatagramInPlace {
   readonly #libc: Libc;
   readonly #arena: Uint8Array;
   readonly #view: DataView;
-  #slots: Uint8Array[] = [];
-  #slotSize = 0;
+  /**
+   * The slots: the first grows for an over-long datagram (the read after one takes a single
+   * datagram, see BATCH_MAX_DATAGRAM), the others stay RECEIVE_BUFFER long.
+   */
+  readonly #slots: Uint8Array[] = [];
   /** Datagrams the last read took, and the index of the next to hand out. */
   #count = 0;
   #next = 0;
   /** Entries whose lengths the kernel may have rewritten since they were last set. */
   #dirty = BATCH;
-  /** The slot size the next read grows to: a datagram was longer than its slot. */
+  /** The size the first slot grows to at the next read: a datagram was longer than its slot. */
   #growTo = 0;
   /** Whether the last read's datagrams were all at most BATCH_MAX_DATAGRAM long. */
   small = false;
-  /** How many slots there are. */
-  #slotCount = BATCH;
 
   constructor(libc: Libc) {
     this.#libc = libc;
@@ -350,7 +351,11 @@ class Batch implements DatagramInPlace {
       const control = BATCH_CONTROLS + i * CONTROL_SIZE;
       v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
     }
-    this.#allocate(RECEIVE_BUFFER);
+    const rest = libc.alloc((BATCH - 1) * RECEIVE_BUFFER);
+    for (let i = 1; i < BATCH; i++) {
+      this.#setSlot(i, rest.subarray((i - 1) * RECEIVE_BUFFER, i * RECEIVE_BUFFER));
+    }
+    this.#setSlot(0, libc.alloc(RECEIVE_BUFFER));
     this.buffer = this.#slots[0];
   }
 
@@ -382,7 +387,7 @@ class Batch implements DatagramInPlace {
    */
   fill(fd: number, vlen: number): boolean {
     if (this.#growTo !== 0) {
-      this.#allocate(this.#growTo);
+      this.#setSlot(0, this.#libc.alloc(this.#growTo));
       this.#growTo = 0;
     }
     const v = this.#view;
@@ -395,12 +400,7 @@ class Batch implements DatagramInPlace {
     const libc = this.#libc;
     for (;;) {
       // MSG_TRUNC: each datagram's real length, even when it was longer than its slot.
-      const n = libc.recvmmsg(
-        fd,
-        this.#arena,
-        Math.min(vlen, this.#slotCount),
-        MSG_DONTWAIT | MSG_TRUNC,
-      );
+      const n = libc.recvmmsg(fd, this.#arena, vlen, MSG_DONTWAIT | MSG_TRUNC);
       if (n >= 0) {
         this.#dirty = this.#count = n;
         let largest = 0;
@@ -420,19 +420,20 @@ class Batch implements DatagramInPlace {
   /**
    * Describes the next datagram read (one must be {@linkcode pending}) in `into`, this object
    * unless told otherwise. One that was longer than its slot is handed out as a SyscallError
-   * EMSGSIZE naming its length instead, and the slots grow to fit it at the next read.
+   * EMSGSIZE naming its length instead, and the first slot grows to fit it at the next read.
    */
   take(into: Described = this): void {
     const i = this.#next++;
     const v = this.#view;
     const at = i * SIZEOF_MMSGHDR;
     const n = v.getUint32(at + OFFSETOF_MMSGHDR_MSG_LEN, LE);
-    if (n > this.#slotSize) {
-      const size = grownSize(this.#slotSize, n);
-      if (size > this.#growTo) this.#growTo = size;
-      throw tooLong(n, this.#slotSize, size);
+    const slot = this.#slots[i];
+    if (n > slot.byteLength) {
+      const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
+      if (size > this.#slots[0].byteLength) this.#growTo = size;
+      throw tooLong(n, slot.byteLength, size);
     }
-    into.buffer = this.#slots[i];
+    into.buffer = slot;
     into.length = n;
     const controlLength = getSize(
       v,
@@ -447,25 +448,13 @@ class Batch implements DatagramInPlace {
     );
   }
 
-  /**
-   * Points the iovecs at new slots of `slotSize` bytes each: BATCH of them, or fewer once slots
-   * have grown past RECEIVE_BUFFER, so that a batch never spans more than BATCH x RECEIVE_BUFFER
-   * (8 MiB) unless one slot must (a sender of huge datagrams gets one per read).
-   */
-  #allocate(slotSize: number): void {
-    const count = Math.max(1, Math.min(BATCH, Math.floor(BATCH * RECEIVE_BUFFER / slotSize)));
-    const memory = this.#libc.alloc(count * slotSize);
-    const address = this.#libc.address(memory);
+  /** Makes `memory` (from Libc.alloc, or a part of such) slot `i`, pointing its iovec at it. */
+  #setSlot(i: number, memory: Uint8Array): void {
+    this.#slots[i] = memory;
     const v = this.#view;
-    this.#slots = [];
-    this.#slotCount = count;
-    for (let i = 0; i < count; i++) {
-      this.#slots.push(memory.subarray(i * slotSize, (i + 1) * slotSize));
-      const at = BATCH_IOVECS + i * SIZEOF_IOVEC;
-      v.setBigUint64(at + OFFSETOF_IOVEC_IOV_BASE, address + BigInt(i * slotSize), LE);
-      setSize(v, at + OFFSETOF_IOVEC_IOV_LEN, slotSize);
-    }
-    this.#slotSize = slotSize;
+    const at = BATCH_IOVECS + i * SIZEOF_IOVEC;
+    v.setBigUint64(at + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(memory), LE);
+    setSize(v, at + OFFSETOF_IOVEC_IOV_LEN, memory.byteLength);
   }
 }
 

@@ -3,7 +3,9 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import { openTransport } from "../../ffi/mod.ts";
 import {
   AF_INET,
@@ -13,6 +15,7 @@ import {
   NLM_F_REQUEST,
   RTM_GETROUTE,
 } from "../../src/constants.ts";
+import { SyscallError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
 import { Netns } from "./_netns.ts";
 
@@ -143,5 +146,50 @@ test("a datagram read in place is not rewritten by the same socket's receive()",
     a.close();
     b.close();
     c.close();
+  }
+});
+
+/** This process's virtual size in MiB. */
+function virtualMiB(): number {
+  return Number(/VmSize:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) >> 10;
+}
+
+test("an over-long datagram grows the room for the next read by what it needs, not 16 times that", () => {
+  // A root sender (SO_SNDBUFFORCE) may send datagrams of up to 2 GiB, to any socket: the next
+  // read takes one datagram, so one slot is all that must grow. Sixteen of them would make a
+  // 32 MiB datagram cost 1 GiB of address space (refused outright on a small machine: the
+  // socket would fail for good), for each of the thread's batches it reached.
+  const size = 24 << 20; // above anything the suite grows to elsewhere: slots of 32 MiB
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 2 * size);
+    b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 2 * size); // or the small one after it is refused
+    // In place: a socket's own batch (the copying reads' batch is the thread's, and other
+    // tests count on what it has grown to). Both are the same code.
+    for (const read of ["receiveInPlace"] as const) {
+      a.send(new Uint8Array(size), b.portid, 0);
+      a.send(new Uint8Array(8).fill(1), b.portid, 0);
+      const before = virtualMiB();
+      assert.throws(
+        () => b[read]!(),
+        (err) => err instanceof SyscallError && err.code === "EMSGSIZE",
+      );
+      const length = (read: "receive" | "receiveInPlace") => {
+        const d = b[read]!();
+        return d === undefined ? 0 : "data" in d ? d.data.length : d.length;
+      };
+      assert.equal(length(read), 8, "what followed is kept");
+      a.send(new Uint8Array(size).fill(2), b.portid, 0);
+      assert.equal(length(read), size, `${read}: the room grew`);
+      const grew = virtualMiB() - before;
+      assert.ok(
+        grew < 200,
+        `${read}: ${grew} MiB of address space for a ${size >> 20} MiB datagram`,
+      );
+    }
+  } finally {
+    a.close();
+    b.close();
   }
 });
