@@ -199,11 +199,15 @@ function describe(
  * one at a time costs a syscall or two, never an answer).
  */
 function mayStartDump(data: Uint8Array): boolean {
-  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let at = 0; at + NLMSG_HDRLEN <= data.byteLength;) {
-    if ((v.getUint16(at + 6, LE) & NLM_F_DUMP) !== 0) return true;
-    const length = v.getUint32(at, LE);
-    if (length < NLMSG_HDRLEN || length > data.byteLength - at) return false;
+  // Bytes, not a DataView: nothing allocated per send. nlmsg_len and nlmsg_flags are host-endian.
+  const flagsHigh = LE ? 7 : 6;
+  for (let at = 0; at + NLMSG_HDRLEN <= data.length;) {
+    if ((data[at + flagsHigh] & (NLM_F_DUMP >> 8)) !== 0) return true;
+    const length = LE
+      ? data[at] | data[at + 1] << 8 | data[at + 2] << 16 | data[at + 3] << 24
+      : data[at] << 24 | data[at + 1] << 16 | data[at + 2] << 8 | data[at + 3];
+    // As int32: a length of 2 GiB or more is negative, and ends the walk like any bad length.
+    if (length < NLMSG_HDRLEN || length > data.length - at) return false;
     at += (length + 3) & ~3;
   }
   return false;
