@@ -193,3 +193,37 @@ test("an over-long datagram grows the room for the next read by what it needs, n
     b.close();
   }
 });
+
+/** Bytes queued to a socket of this namespace (the Rmem column of /proc/net/netlink). */
+function queuedBytes(sock: { protocol: number; portid: number }): number {
+  for (const line of readFileSync("/proc/net/netlink", "utf8").split("\n").slice(1)) {
+    const [, protocol, portid, , rmem] = line.trim().split(/\s+/);
+    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return Number(rmem);
+  }
+  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
+}
+
+test("a flood of small datagrams is taken 16 per read, handed out one at a time in order", () => {
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    for (const read of ["receive", "receiveInPlace"] as const) {
+      a.send(new Uint8Array(4), b.portid, 0);
+      assert.ok(b[read]!() !== undefined); // a small one: the next read may take 16
+      for (let i = 0; i < 40; i++) a.send(new Uint8Array(100).fill(i), b.portid, 0);
+      const before = queuedBytes(b);
+      for (let i = 0; i < 40; i++) {
+        const d = b[read]!()!;
+        const bytes = "data" in d ? d.data : d.buffer.subarray(0, d.length);
+        assert.deepEqual(bytes, new Uint8Array(100).fill(i), `${read}: datagram ${i}`);
+        if (i === 0) assert.equal(queuedBytes(b), (before / 40) * 24, `${read}: one read took 16`);
+        if (i === 15) assert.equal(queuedBytes(b), (before / 40) * 24, `${read}: 16 handed out`);
+        if (i === 16) assert.equal(queuedBytes(b), (before / 40) * 8, `${read}: the next took 16`);
+      }
+      assert.equal(b[read]!(), undefined);
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+});
