@@ -62,3 +62,27 @@ export class Netns implements Disposable {
     }
   }
 }
+
+/** A namespace with `n` host routes (198.18.0.0/15, set aside for benchmarks) on lo. */
+export function routesNetns(n: number): Netns {
+  const ns = new Netns();
+  ns.ipBatch(
+    Array.from(
+      { length: n },
+      (_, i) => `route add 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo`,
+    ),
+  );
+  return ns;
+}
+
+/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
+export function kernelDumping(ns: Netns, sock: { protocol: number; portid: number }): boolean {
+  const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"], {
+    encoding: "utf8",
+  });
+  for (const line of table.split("\n").slice(1)) {
+    const [, protocol, portid, , , , dump] = line.trim().split(/\s+/);
+    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return dump === "1";
+  }
+  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
+}

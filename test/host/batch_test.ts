@@ -2,7 +2,6 @@
 // not change (a dump advances only as it is read, nothing is lost or reordered, nothing hangs).
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
@@ -17,35 +16,10 @@ import {
 } from "../../src/constants.ts";
 import { SyscallError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
-import { Netns } from "./_netns.ts";
+import { kernelDumping, routesNetns } from "./_netns.ts";
+import { rtmsg } from "./_rtnl.ts";
 
-/** A namespace with `n` host routes (198.18.0.0/15, set aside for benchmarks) on lo. */
-function routesNetns(n: number): Netns {
-  const ns = new Netns();
-  ns.ipBatch(
-    Array.from(
-      { length: n },
-      (_, i) => `route add 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo`,
-    ),
-  );
-  return ns;
-}
-
-const rtmsg = new Uint8Array(12);
-rtmsg[0] = AF_INET;
-const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: rtmsg };
-
-/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
-function kernelDumping(ns: Netns, sock: { protocol: number; portid: number }): boolean {
-  const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"], {
-    encoding: "utf8",
-  });
-  for (const line of table.split("\n").slice(1)) {
-    const [, protocol, portid, , , , dump] = line.trim().split(/\s+/);
-    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return dump === "1";
-  }
-  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
-}
+const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: rtmsg(AF_INET) };
 
 test("a dump() paused after its first message is not read far ahead, its first dump or a later one", async () => {
   // Some 10 parts of 32 KiB: a read that took 16 datagrams would take the whole dump.

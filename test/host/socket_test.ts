@@ -2,7 +2,7 @@
 // kernel's own rules (uevents, one dump per socket, acks inside sendmsg...) make of it.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,41 +32,16 @@ import {
 import { SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
-import type { NetlinkSocket } from "../../src/socket.ts";
 import { tap } from "../../src/tap.ts";
 import { ackMessage } from "../../src/testing/mod.ts";
-import { Netns } from "./_netns.ts";
+import { kernelDumping, Netns, routesNetns } from "./_netns.ts";
 import { ifinfomsg } from "./_rtnl.ts";
 
 const ROUTES = 20_000;
 
-/** A namespace with ROUTES host routes (198.18.0.0/15, set aside for benchmarks) on lo. */
-function routesNetns(): Netns {
-  const ns = new Netns();
-  ns.ipBatch(
-    Array.from(
-      { length: ROUTES },
-      (_, i) => `route add 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo`,
-    ),
-  );
-  return ns;
-}
-
 const rtmsg = new Uint8Array(12);
 rtmsg[0] = AF_INET;
 const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: rtmsg };
-
-/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
-function kernelDumping(ns: Netns, sock: NetlinkSocket): boolean {
-  const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"], {
-    encoding: "utf8",
-  });
-  for (const line of table.split("\n").slice(1)) {
-    const [, protocol, portid, , , , dump] = line.trim().split(/\s+/);
-    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return dump === "1";
-  }
-  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
-}
 
 test("unframed NETLINK_KOBJECT_UEVENT: a veth's creation arrives as whole uevent datagrams", async () => {
   using ns = new Netns();
@@ -109,7 +84,7 @@ test("datagrams() on NETLINK_ROUTE: a link event arrives as one whole datagram",
 });
 
 test("defect 1: 2 and 10 concurrent dumps of 20,000 routes on one socket all succeed", async () => {
-  using ns = routesNetns();
+  using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
   for (const n of [2, 10]) {
     const results = await Promise.allSettled(
@@ -124,7 +99,7 @@ test("defect 1: 2 and 10 concurrent dumps of 20,000 routes on one socket all suc
 });
 
 test("defect 2: a dump left early is read to its end: the next dump succeeds at once", async () => {
-  using ns = routesNetns();
+  using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
   for (let i = 0; i < 3; i++) {
     for await (const _ of sock.dump(routeDump)) break;
@@ -139,7 +114,7 @@ test("defect 2: a dump left early is read to its end: the next dump succeeds at 
 });
 
 test("defect 3: a lagging dump() is not read ahead while a for-await waits on the socket", async () => {
-  using ns = routesNetns();
+  using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });
   const events = sock.messages();
   const parked = events.next();
