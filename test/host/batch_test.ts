@@ -14,7 +14,7 @@ import {
   NLM_F_REQUEST,
   RTM_GETROUTE,
 } from "../../src/constants.ts";
-import { SyscallError } from "../../src/errors.ts";
+import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
 import { kernelDumping, routesNetns } from "./_netns.ts";
 import { rtmsg } from "./_rtnl.ts";
@@ -198,5 +198,23 @@ test("a flood of small datagrams is taken 16 per read, handed out one at a time 
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test("close drops what a read took and did not hand out: reads and waits say the socket is closed", async () => {
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    for (const read of ["receive", "receiveInPlace"] as const) {
+      const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+      a.send(new Uint8Array(4), c.portid, 0);
+      assert.ok(c[read]!() !== undefined); // a small one: the next read may take several
+      for (let i = 0; i < 3; i++) a.send(new Uint8Array(8), c.portid, 0);
+      assert.ok(c[read]!() !== undefined); // two more are the transport's now
+      c.close();
+      assert.throws(() => c[read]!(), SocketClosedError);
+      await assert.rejects(c.wait(), SocketClosedError);
+    }
+  } finally {
+    a.close();
   }
 });
