@@ -5,10 +5,10 @@
 # machine's own kernel. Reports medians and each runtime's ratio to C, and the ratio of a C loop
 # making the library's syscalls (recvmmsg of up to 16, with addresses, control messages and
 # MSG_TRUNC). The library runs six ways: the message stream, batches(), datagrams() walked with
-# MessageCursor, the allocation-free path (sock.cursor(): one cursor over each datagram in place, no copy), and
-# under the socket layer, the MessageCursor walk over transport.receive() (copied) and over
-# transport.receiveInPlace() (the floor for sock.cursor()). MODES (default all) picks some, e.g.
-# MODES="cursor inplace". Not a test.
+# MessageCursor, the allocation-free path (sock.cursor(): one cursor over each datagram in place,
+# no copy), and under the socket layer, the MessageCursor walk over transport.receive() (copied)
+# and over transport.receiveInPlace() (the floor for sock.cursor()). MODES (default all) picks
+# some, e.g. MODES="cursor inplace". Not a test.
 #
 #   bench/usersock_flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
 set -euo pipefail
