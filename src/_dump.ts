@@ -115,14 +115,12 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   /** The oldest queued run, or what is left of it; only while `queued` > 0. */
   const takeRun = (): Run => {
     if (at === end) {
-      const run = runs.shift()!;
-      if (run.messages === undefined) {
+      if (runs.first!.messages === undefined) {
+        const run = runs.shift()!;
         queued -= run.count;
         return run;
       }
-      current = run.messages;
-      at = run.start;
-      end = run.end;
+      shiftRun();
     }
     const run: Run = { messages: current, data: undefined, start: at, end, count: end - at };
     queued -= run.count;
