@@ -109,16 +109,16 @@ const BATCH = 16;
 
 /**
  * A socket's read takes up to BATCH datagrams only while its last read's were all at most this
- * long, and not while a dump it asked for may be running: large ones (dump parts, up to 32 KiB)
- * are read one per syscall, as the copy or walk that follows each read then finds it in the cache the kernel
- * just wrote it through. Spread over 16 slots they were not: a cold 100,000-route dump through
- * the transport took 113 -> 133 ms on Bun with 16, against the syscalls saved (the break-even,
- * from a syscall's ~1.5 us and a cold copy's extra ~0.16 ns per byte, is near 9 KiB). And a dump
- * advances only as it is read: each datagram a read takes makes the kernel queue the next part,
- * so a read of 16 would take up to 16 parts (512 KiB) that a paused reader never asked for. The
- * size alone cannot tell: a socket's first dump part is small (NLMSG_GOODSIZE, some 3.7 KiB: the
- * kernel sizes parts from the reader's buffer only once it has seen a read). So after a send that
- * may start a dump, reads take one datagram until one finds the queue empty.
+ * long, and not while a dump it asked for may be running: large ones (dump parts, up to 32 KiB) are
+ * read one per syscall, as the copy or walk that follows each read then finds it in the cache the
+ * kernel just wrote it through. Spread over 16 slots they were not: a cold 100,000-route dump
+ * through the transport took 113 -> 133 ms on Bun with 16, against the syscalls saved (the
+ * break-even, from a syscall's ~1.5 us and a cold copy's extra ~0.16 ns per byte, is near 9 KiB).
+ * And a dump advances only as it is read: each datagram a read takes makes the kernel queue the
+ * next part, so a read of 16 would take up to 16 parts (512 KiB) that a paused reader never asked
+ * for. The size alone cannot tell: a socket's first dump part is small (NLMSG_GOODSIZE, some 3.7
+ * KiB: the kernel sizes parts from the reader's buffer only once it has seen a read). So after a
+ * send that may start a dump, reads take one datagram until one finds the queue empty.
  */
 const BATCH_MAX_DATAGRAM = 8 << 10;
 
@@ -385,8 +385,8 @@ class Batch implements DatagramInPlace {
 
   /**
    * Reads what is queued, up to `vlen` (at most BATCH) datagrams, in place of those read before
-   * (call it only when none is {@linkcode pending}); false when none is queued. Throws
-   * SyscallError as recvmsg does (ENOBUFS: only when it is the first thing the read meets; met later, the kernel
+   * (call it only when none is {@linkcode pending}); false when none is queued. Throws SyscallError
+   * as recvmsg does (ENOBUFS: only when it is the first thing the read meets; met later, the kernel
    * keeps it for the next read, so it comes in order).
    */
   fill(fd: number, vlen: number): boolean {

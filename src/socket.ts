@@ -754,34 +754,33 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * The allocation-free way to read a flood: the datagrams {@linkcode datagrams} would yield,
    * walked where the kernel put them, with no copy. Each step yields the same
-   * {@linkcode DatagramCursor}; its `next()` walks the messages of a datagram and goes on into
-   * the next datagram the socket has queued, read in place, until none is queued (then the next
-   * step waits for more). Read each message's fields and payload in
-   * place (`c.type`, `c.view` at `c.byteOffset + c.payloadOffset`...); `c.sender`, `c.group`
-   * and `c.nsid` are the current datagram's, and a new datagram starts at `c.offset` 0. Nothing
-   * is allocated per message, nor a buffer or a datagram object per datagram: the socket
-   * receives into buffers of its own for this, which no other socket's reads touch (one read
-   * takes up to 16 queued datagrams, each into 512 KiB of its own: 8 MiB of mostly untouched
-   * pages, made on first use).
+   * {@linkcode DatagramCursor}; its `next()` walks the messages of a datagram and goes on into the
+   * next datagram the socket has queued, read in place, until none is queued (then the next step
+   * waits for more). Read each message's fields and payload in place (`c.type`, `c.view` at
+   * `c.byteOffset + c.payloadOffset`...); `c.sender`, `c.group` and `c.nsid` are the current
+   * datagram's, and a new datagram starts at `c.offset` 0. Nothing is allocated per message, nor a buffer or a
+   * datagram object per datagram: the socket receives into buffers of its own for this, which no
+   * other socket's reads touch (one read takes up to 16 queued datagrams, each into 512 KiB of its
+   * own: 8 MiB of mostly untouched pages, made on first use).
    *
    * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
-   * included), is valid only until `c.next()` moves past the current datagram's last message,
-   * or the iteration's next step.** Later reads overwrite them: `slice()` what you keep. Asking for the next step ends the walk: the cursor shows the next datagram,
-   * or nothing (`c.next()` false) while the step waits for one, and stays empty once the
-   * iteration has ended.
+   * included), is valid only until `c.next()` moves past the current datagram's last message, or
+   * the iteration's next step.** Later reads overwrite them: `slice()` what you keep. Asking for
+   * the next step ends the walk: the cursor shows the next datagram, or nothing (`c.next()` false)
+   * while the step waits for one, and stays empty once the iteration has ended.
    *
-   * It keeps the socket's promises: messages come in the order they arrived; an overrun starts
-   * a step with `c.overrun` true and no message of its own (and counts in
-   * {@linkcode overruns}); close ends the iteration and abort throws the signal's reason, both
-   * at once, also while a step waits. While requests are in flight on the socket, datagrams are
-   * read the ordinary way (copied, so that their answers can be claimed) and those no request
-   * claims come to the cursor whole, as in `datagrams()`. Little is read ahead: datagrams wait
-   * in the kernel's queue until the cursor asks for one (a read then takes up to 16 of those
-   * queued), so a consumer that cannot keep up sees overruns rather than a growing backlog. One walk reads on for at most a few milliseconds
-   * before its step ends, so that a flood lets other promises settle. One `cursor()` iteration
-   * at a time (the cursor is shared); while it is open, it takes the datagrams a `datagrams()`
-   * iteration would. Not for `unframed` sockets. `c.next()` throws MalformedMessageError on a
-   * malformed datagram, and goes on with the next datagram when called again.
+   * It keeps the socket's promises: messages come in the order they arrived; an overrun starts a
+   * step with `c.overrun` true and no message of its own (and counts in {@linkcode overruns});
+   * close ends the iteration and abort throws the signal's reason, both at once, also while a step
+   * waits. While requests are in flight on the socket, datagrams are read the ordinary way (copied,
+   * so that their answers can be claimed) and those no request claims come to the cursor whole, as
+   * in `datagrams()`. Little is read ahead: datagrams wait in the kernel's queue until the cursor
+   * asks for one (a read then takes up to 16 of those queued), so a consumer that cannot keep up
+   * sees overruns rather than a growing backlog. One walk reads on for at most a few milliseconds
+   * before its step ends, so that a flood lets other promises settle. One `cursor()` iteration at a
+   * time (the cursor is shared); while it is open, it takes the datagrams a `datagrams()` iteration
+   * would. Not for `unframed` sockets. `c.next()` throws MalformedMessageError on a malformed
+   * datagram, and goes on with the next datagram when called again.
    *
    * @example
    * ```ts
