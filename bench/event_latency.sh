@@ -26,7 +26,7 @@ bun="$root/node_modules/.bin/bun $root/bench/events_peer.ts $peers/ts"
 old=${OLD:+$(cd "$OLD" && pwd)}
 : > "$tsv"
 only=
-for layer in socket transport; do
+for layer in ${LAYERS:-socket listen transport}; do
   for rt in deno bun; do
     cmd=${!rt}
     printf 'events\t%s\t%s\n' "$rt-$layer" "$cmd $layer" >> "$tsv"

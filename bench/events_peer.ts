@@ -2,7 +2,9 @@
 // RTNLGRP_LINK and prints "<CLOCK_MONOTONIC ns> <up>" for each up/down change of link IFINDEX,
 // WANT of them. LAYER says what it measures:
 //   socket     open(..., { groups }) + for await: what a user's monitor gets
+//   listen     open(..., { groups }) + sock.listen(handler): the handler runs in the wake-up's task
 //   transport  the bare transport: receive until empty, then wait(): the waiting design alone
+//   then       the same with waitThen(): its callback runs in the wake-up's task
 // The clock is read as the harness's reference peers read it (clock_gettime through FFI).
 // NL_LIB, if set, is another checkout of the library to measure (e.g. an older commit's
 // worktree); the message walk stays this checkout's, so only the library differs.
@@ -46,7 +48,30 @@ function seen(time: bigint, index: number, flags: number): boolean {
   return out.length >= want;
 }
 
-if (layer === "transport") {
+if (layer === "then") {
+  // The transport with waitThen(): receive until empty, then a callback that does the same.
+  const t = openTransport(NETLINK_ROUTE, { portid: 0 });
+  t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+  writeFileSync(ready, "");
+  const c = new MessageCursor();
+  const { promise: done, resolve, reject } = Promise.withResolvers<void>();
+  const step = (): void => {
+    for (let d = t.receive(); d !== undefined; d = t.receive()) {
+      const time = libc.monoNs();
+      for (c.reset(d.data); c.next();) {
+        if (c.type !== RTM_NEWLINK) continue;
+        const at = c.byteOffset + c.payloadOffset;
+        if (seen(time, c.view.getInt32(at + 4, true), c.view.getUint32(at + 8, true))) {
+          return resolve();
+        }
+      }
+    }
+    t.waitThen!(step, reject);
+  };
+  step();
+  await done;
+  t.close();
+} else if (layer === "transport") {
   const t = openTransport(NETLINK_ROUTE, { portid: 0 });
   t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
   writeFileSync(ready, "");
@@ -63,6 +88,22 @@ if (layer === "transport") {
     await t.wait();
   }
   t.close();
+} else if (layer === "listen") {
+  const sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
+  writeFileSync(ready, "");
+  const done = new AbortController();
+  await sock.listen((m) => {
+    if (m.type === NLMSG_OVERRUN) {
+      throw new Error(`overrun (ENOBUFS) after ${out.length} of ${want} changes`);
+    }
+    if (m.type !== RTM_NEWLINK) return;
+    const time = libc.monoNs();
+    const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+    if (seen(time, v.getInt32(4, true), v.getUint32(8, true))) done.abort();
+  }, { signal: done.signal }).catch((err) => {
+    if (!done.signal.aborted) throw err;
+  });
+  sock.close();
 } else {
   const sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
   writeFileSync(ready, "");

@@ -82,6 +82,12 @@ class SignalWaiter implements Waiter {
    */
   #drained = false;
   #resolve: ((result: WaitResult) => void) | undefined;
+  /**
+   * The pending wait came from waitThen(): a signal's listener calls its callback directly;
+   * every other ending is deferred to a microtask, as a promise's would be, so that the reader
+   * never runs inside the code that ended the wait (a cancel, a close, another read).
+   */
+  #direct = false;
 
   constructor(libc: Libc, signals: Signals, fd: number) {
     this.#libc = libc;
@@ -94,6 +100,22 @@ class SignalWaiter implements Waiter {
   }
 
   wait(): Promise<WaitResult> {
+    let settle!: (result: WaitResult) => void;
+    const pending = new Promise<WaitResult>((resolve) => settle = resolve);
+    try {
+      this.#start(settle, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return pending;
+  }
+
+  waitThen(done: (result: WaitResult) => void): void {
+    this.#start(done, true);
+  }
+
+  /** Arms a wait that ends through `settle`; throws SyscallError when O_ASYNC cannot be set. */
+  #start(settle: (result: WaitResult) => void, direct: boolean): void {
     const h = hub ??= new Hub(this.#libc, this.#signals);
     const libc = this.#libc;
     let check = true;
@@ -102,26 +124,26 @@ class SignalWaiter implements Waiter {
     } else {
       if (this.#flags < 0) {
         const flags = libc.fcntl(this.fd, F_GETFL, 0);
-        if (flags < 0) return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_GETFL"));
+        if (flags < 0) throw new SyscallError("fcntl", libc.errno(), "F_GETFL");
         if (
           libc.fcntl(this.fd, F_SETOWN, libc.getpid()) < 0
           || libc.fcntl(this.fd, F_SETSIG, SIGURG) < 0
         ) {
-          return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_SETOWN/F_SETSIG"));
+          throw new SyscallError("fcntl", libc.errno(), "F_SETOWN/F_SETSIG");
         }
         this.#flags = flags & ~O_ASYNC;
       }
       if (libc.fcntl(this.fd, F_SETFL, this.#flags | O_ASYNC) < 0) {
-        return Promise.reject(new SyscallError("fcntl", libc.errno(), "F_SETFL O_ASYNC"));
+        throw new SyscallError("fcntl", libc.errno(), "F_SETFL O_ASYNC");
       }
       this.#async = true;
       h.live.add(this);
     }
-    const pending = new Promise<WaitResult>((resolve) => this.#resolve = resolve);
+    this.#resolve = settle;
+    this.#direct = direct;
     h.arm(this);
     // After arming: whatever was queued before is seen here, whatever comes later signals.
     if (check && h.readable(this)) this.finish("readable");
-    return pending;
   }
 
   received(empty: boolean): void {
@@ -155,11 +177,14 @@ class SignalWaiter implements Waiter {
       this.#resolve = undefined;
     }
     this.#libc.close(this.fd);
-    resolve?.("closed");
+    if (resolve !== undefined) this.#settle(resolve, "closed", false);
   }
 
-  /** Ends the pending wait, if any (O_ASYNC stays set for the drain that follows). */
-  finish(result: WaitResult): void {
+  /**
+   * Ends the pending wait, if any (O_ASYNC stays set for the drain that follows). `signalled`:
+   * called from the signal's listener, where a waitThen() callback runs at once.
+   */
+  finish(result: WaitResult, signalled = false): void {
     const resolve = this.#resolve;
     if (resolve === undefined) return;
     this.#resolve = undefined;
@@ -167,7 +192,12 @@ class SignalWaiter implements Waiter {
     // What woke it may still be queued: the next wait checks unless a read finds it empty first.
     this.#drained = false;
     hub!.disarm(this);
-    resolve(result);
+    this.#settle(resolve, result, signalled);
+  }
+
+  #settle(resolve: (result: WaitResult) => void, result: WaitResult, signalled: boolean): void {
+    if (this.#direct && !signalled) queueMicrotask(() => resolve(result));
+    else resolve(result);
   }
 
   /**
@@ -231,7 +261,9 @@ class Hub {
     if (armed.size === 1) {
       // The only socket that can have raised it (or a spurious wake-up, which costs its reader
       // one empty read): no poll on the way to the data.
-      for (const waiter of armed) waiter.finish("readable");
+      // Not a for-of over the set: the callback may arm this waiter again, and the loop would
+      // visit it a second time.
+      armed.values().next().value!.finish("readable", true);
       return;
     }
     const list = [...armed];
@@ -244,7 +276,7 @@ class Hub {
     // -1 (EINTR: another signal) leaves the waits armed; that signal's listener call rechecks.
     if (this.#libc.poll(this.#fds, list.length, 0) <= 0) return;
     for (let i = 0; i < list.length; i++) {
-      if (pollfdRevents(v, i) !== 0) list[i].finish("readable");
+      if (pollfdRevents(v, i) !== 0) list[i].finish("readable", true);
     }
   }
 }

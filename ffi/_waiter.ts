@@ -22,6 +22,14 @@ export interface Waiter {
    * "closed" after {@linkcode close}. Keeps the process alive while pending, and only then.
    */
   wait(): Promise<WaitResult>;
+  /**
+   * As {@linkcode wait}, but calls `done` once with the result instead of settling a promise:
+   * synchronously from the event-loop task that found the socket readable (so the reader runs
+   * in that task, with no microtask hop), and in a microtask for every other ending (cancel,
+   * close, a readiness check at arming, {@linkcode wake}). Never inside this call. Throws what
+   * `wait()` would reject with. Optional: the transport falls back to `wait()`.
+   */
+  waitThen?(done: (result: WaitResult) => void): void;
   /** Ends the pending wait with "cancelled"; a no-op when none is pending. */
   cancel(): void;
   /**

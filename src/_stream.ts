@@ -52,6 +52,10 @@ export class Stream<T> {
   readonly #waiters: Waiter<T>[] = [];
   #iterators = 0;
   #paused = false;
+  /** The running listen()'s intake: takes every delivery at once, instead of the queue. */
+  #sink: ((entry: T | QueuedFailure) => void) | undefined;
+  /** Ends the running listen() (set from its call until it has ended). */
+  #endListen: ((failed: boolean, error?: unknown) => void) | undefined;
 
   /**
    * @param host The socket's side.
@@ -64,7 +68,7 @@ export class Stream<T> {
 
   /** A next() is waiting: reading must go on, and may wait for data. */
   get waiting(): boolean {
-    return this.#waiters.length > 0;
+    return this.#waiters.length > 0 || this.#sink !== undefined;
   }
 
   /** How many items (and failures) are queued for the next steps. */
@@ -90,6 +94,10 @@ export class Stream<T> {
 
   /** Hands an item (or a failure) to a waiting reader, or queues it. */
   deliver(entry: T | QueuedFailure): void {
+    if (this.#sink !== undefined) {
+      this.#sink(entry);
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter) {
       if (entry instanceof QueuedFailure) waiter.reject(entry.error);
@@ -114,14 +122,80 @@ export class Stream<T> {
     this.#queue.push(entry);
   }
 
-  /** Ends every waiting step (the socket closed). */
+  /** Ends every waiting step and a running listen() (the socket closed). */
   close(): void {
     for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    this.#endListen?.(false);
   }
 
-  /** Rejects every waiting step with `error` (reading became impossible). */
+  /** Rejects every waiting step, and a running listen(), with `error` (reading failed). */
   fail(error: unknown): void {
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    this.#endListen?.(true, error);
+  }
+
+  /**
+   * Hands every item to `handler` as it is delivered, synchronously, until the stream closes
+   * (resolves), fails, a failure is delivered, `handler` throws or its promise rejects, or
+   * `signal` aborts (rejects with that error, or the signal's reason). Items queued before go
+   * first, in order, from a microtask (never inside this call). One at a time.
+   */
+  listen(handler: (item: T) => unknown, signal: AbortSignal | undefined): Promise<void> {
+    const host = this.#host;
+    host.checkOpen();
+    if (this.#endListen !== undefined) {
+      throw new Error(
+        "listen() is already running on this socket: one handler takes every message, so only "
+          + "one may run at a time (end the first, e.g. with its AbortSignal)",
+      );
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const onAbort = () => end(true, signal!.reason);
+    const end = (failed: boolean, error?: unknown): void => {
+      if (this.#endListen !== end) return;
+      this.#endListen = undefined;
+      if (this.#sink === sink) this.#sink = undefined;
+      signal?.removeEventListener("abort", onAbort);
+      host.wake();
+      if (failed) reject(error);
+      else resolve();
+    };
+    const fail = (error: unknown) => end(true, error);
+    const sink = (entry: T | QueuedFailure): void => {
+      if (entry instanceof QueuedFailure) {
+        end(true, entry.error);
+        return;
+      }
+      let result: unknown;
+      try {
+        result = handler(entry);
+      } catch (err) {
+        end(true, err);
+        return;
+      }
+      // A promise the handler returns is not awaited, but its rejection is not lost.
+      if (result instanceof Promise) result.then(undefined, fail);
+    };
+    this.#endListen = end;
+    if (signal?.aborted) {
+      end(true, signal.reason);
+      return promise;
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    queueMicrotask(() => {
+      if (this.#endListen !== end) return;
+      const queue = this.#queue;
+      while (queue.length > 0) {
+        sink(queue.shift()!);
+        if (this.#endListen !== end) return;
+      }
+      const failure = host.failure();
+      if (failure !== undefined) return end(true, failure);
+      if (host.closed()) return end(false);
+      this.#sink = sink;
+      host.wake();
+    });
+    return promise;
   }
 
   /**

@@ -154,6 +154,12 @@ export class TapPoint implements Transport {
     return this.#inner.wait();
   }
 
+  waitThen(done: (result: WaitResult) => void, fail: (error: unknown) => void): void {
+    const inner = this.#inner;
+    if (inner.waitThen) inner.waitThen(done, fail);
+    else inner.wait().then(done, fail);
+  }
+
   cancelWait(): void {
     this.#inner.cancelWait();
   }

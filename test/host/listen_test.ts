@@ -1,0 +1,142 @@
+// listen() against the real kernel: the socket's waits end in the signal's own task (the
+// transport's waitThen()), and the handler runs there.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import {
+  NETLINK_ROUTE,
+  NETLINK_USERSOCK,
+  NLMSG_OVERRUN,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+} from "../../src/constants.ts";
+import type { ReceivedMessage } from "../../src/message.ts";
+import { open } from "../../src/open.ts";
+import { Netns } from "./_netns.ts";
+import { decodeLink, ifinfomsg } from "./_rtnl.ts";
+
+const indexed = (index: number) => ({
+  type: 0x10,
+  payload: new Uint8Array(new Uint32Array([index, 0]).buffer),
+});
+const indexOf = (m: ReceivedMessage) =>
+  new DataView(m.payload.buffer, m.payload.byteOffset).getUint32(0, true);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("listen(): datagrams sent one per timer tick each wake the socket; all arrive, in order", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const seen: number[] = [];
+  const ac = new AbortController();
+  const done = sock.listen((m) => {
+    seen.push(indexOf(m));
+    if (seen.length === 50) ac.abort();
+  }, { signal: ac.signal });
+  for (let i = 0; i < 50; i++) {
+    await sleep(1);
+    peer.send(indexed(i), { portid: sock.portid });
+  }
+  await assert.rejects(Promise.race([done, sleep(5000)]).then(() => "timeout"), {
+    name: "AbortError",
+  });
+  assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i));
+});
+
+test("listen(): a multicast flood overflowing a small receive buffer: one NLMSG_OVERRUN, counted, the rest in order", async () => {
+  await using sock = await open(NETLINK_USERSOCK, { groups: [3], receiveBufferSize: 4096 });
+  await using peer = await open(NETLINK_USERSOCK);
+  const seen: (number | "overrun")[] = [];
+  const done = sock.listen((m) => {
+    seen.push(m.type === NLMSG_OVERRUN ? "overrun" : indexOf(m));
+  });
+  // Sent before the handler can run (it starts in a microtask): the queue overflows.
+  for (let i = 0; i < 200; i++) peer.send(indexed(i), { group: 3 });
+  await sleep(300);
+  assert.equal(seen[0], "overrun", `the kernel reports the drop first: ${seen.join(" ")}`);
+  assert.equal(seen.filter((x) => x === "overrun").length, 1);
+  assert.equal(sock.overruns, 1);
+  const indices = seen.slice(1) as number[];
+  assert.ok(indices.length > 0 && indices.length < 200, `${indices.length} arrived`);
+  assert.deepEqual(indices, [...indices].sort((x, y) => x - y), "in order");
+  // The queue was read empty: the kernel delivers again.
+  peer.send(indexed(1000), { group: 3 });
+  await sleep(100);
+  assert.equal(seen.at(-1), 1000);
+  sock.close();
+  await done;
+});
+
+test("listen(): a handler that makes requests on the same socket gets their answers", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });
+  const ac = new AbortController();
+  const answers: Promise<number>[] = [];
+  const done = sock.listen((m) => {
+    if (m.type !== RTM_NEWLINK || answers.length > 0) return;
+    const { index } = decodeLink(m);
+    answers.push(
+      sock.request({ type: RTM_GETLINK, payload: ifinfomsg({ index }) }).then((replies) => {
+        ac.abort();
+        return decodeLink(replies[0]).mtu;
+      }),
+    );
+  }, { signal: ac.signal });
+  await sleep(10);
+  ns.ip("link", "set", "lo", "mtu", "1400");
+  await assert.rejects(Promise.race([done, sleep(5000)]).then(() => "timeout"), {
+    name: "AbortError",
+  });
+  assert.equal(await answers[0], 1400);
+});
+
+test("listen(): keeps the process alive while it waits, and the handler runs in the signal's own task", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "nl-listen-"));
+  try {
+    const script = join(dir, "listen.ts");
+    const openUrl = new URL("../../src/open.ts", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { open } from ${JSON.stringify(openUrl)};
+import process from "node:process";
+const order = [];
+// A SIGURG listener of the script's own, installed before the socket's: it runs first and
+// queues a microtask. A handler called through a promise would run after that microtask.
+const mine = () => queueMicrotask(() => order.push("microtask"));
+if ("Bun" in globalThis) process.on("SIGURG", mine); else Deno.addSignalListener("SIGURG", mine);
+const sock = await open(${NETLINK_USERSOCK});
+console.log(sock.portid);
+await sock.listen(() => {
+  order.push("handler");
+  sock.close();
+});
+await new Promise((r) => setTimeout(r, 10));
+console.log(order.join(","));
+`,
+    );
+    const isBun = "Bun" in globalThis;
+    const args = isBun ? [script] : ["run", "-A", script];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.stdout.on("data", (d) => out += d);
+    while (!out.includes("\n")) await sleep(10);
+    const portid = Number(out.split("\n")[0]);
+    // Nothing but the pending listen() keeps the child alive.
+    assert.equal(await Promise.race([exited.then(() => "exited"), sleep(500)]), undefined);
+    await using peer = await open(NETLINK_USERSOCK);
+    peer.send(indexed(1), { portid });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.equal(code, 0);
+    assert.equal(out.split("\n")[1], "handler,microtask");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
