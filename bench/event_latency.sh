@@ -2,13 +2,16 @@
 # Link-event latency against C, in one run: the peer harness's events workload (../shared/peers,
 # or $PEERS: a C toggler flips a veth 200 times, 10 ms apart, stamping CLOCK_MONOTONIC; each
 # subscriber stamps the same clock on arrival) with c-raw (C blocking recv) as the reference and
-# this checkout as four extra peers: the socket API and the bare transport, on Deno and on Bun.
-# Prints each peer's p50/p99 and its p50 as a multiple of C's. With OLD set to another checkout
-# (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket API and transport run in
-# the same rounds as old-* peers. PEERS defaults to ../shared/peers beside the main checkout
-# (found through git from a worktree). Needs root. Not a test.
+# this checkout as extra peers, on Deno and on Bun: the layers of bench/events_peer.ts named in
+# LAYERS (default: socket, `for await`; listen, `sock.listen()`; transport, the bare transport's
+# promise waits; then, its waitThen() callbacks), and the floor, bench/events_signal_floor.ts
+# (no library: recv inside the signal's listener). Prints each peer's p50/p99 and its p50 as a
+# multiple of C's. With OLD set to another checkout (e.g. `git worktree add /tmp/old REF`,
+# node_modules linked), its socket and transport layers run in the same rounds as old-* peers.
+# PEERS defaults to ../shared/peers beside the main checkout (found through git from a
+# worktree). Needs root. Not a test.
 #
-#   [PEERS=DIR] [OLD=DIR] bench/event_latency.sh [ROUNDS]
+#   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] bench/event_latency.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,16 +29,21 @@ bun="$root/node_modules/.bin/bun $root/bench/events_peer.ts $peers/ts"
 old=${OLD:+$(cd "$OLD" && pwd)}
 : > "$tsv"
 only=
-for layer in ${LAYERS:-socket listen transport}; do
+for layer in ${LAYERS:-socket listen transport then}; do
   for rt in deno bun; do
     cmd=${!rt}
     printf 'events\t%s\t%s\n' "$rt-$layer" "$cmd $layer" >> "$tsv"
     only+=$rt-$layer,
-    if [[ -n $old ]]; then # the same subscriber over the other checkout, next in each round
+    if [[ -n $old && ($layer == socket || $layer == transport) ]]; then # the same subscriber over the other checkout, next in each round
       printf 'events\t%s\tenv NL_LIB=%s %s\n' "old-$rt-$layer" "$old" "$cmd $layer" >> "$tsv"
       only+=old-$rt-$layer,
     fi
   done
+done
+for rt in deno bun; do # the floor: no library, drained inside the signal's listener
+  cmd=${!rt/bench\/events_peer.ts $peers\/ts/bench/events_signal_floor.ts}
+  printf 'events\t%s\t%s\n' "$rt-signal-floor" "${cmd/deno run -A/deno run -A}" >> "$tsv"
+  only+=$rt-signal-floor,
 done
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true' EXIT
 for _ in $(seq "$rounds"); do

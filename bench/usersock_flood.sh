@@ -4,7 +4,7 @@
 # NETLINK_USERSOCK, received by a C loop and by the library on Deno and Bun, in rounds, on this
 # machine's own kernel. Reports medians and each runtime's ratio to C, and the ratio of a C loop
 # making the library's syscalls (recvmmsg of up to 16, with addresses, control messages and
-# MSG_TRUNC). The library runs six ways: the message stream, batches(), datagrams() walked with
+# MSG_TRUNC). The library runs seven ways: the message stream, batches(), listen(), datagrams() walked with
 # MessageCursor, the allocation-free path (sock.cursor(): one cursor over each datagram in place,
 # no copy), and under the socket layer, the MessageCursor walk over transport.receive() (copied)
 # and over transport.receiveInPlace() (the floor for sock.cursor()). MODES (default all) picks
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/node_modules/.bin:$PATH"
 count=${1:-200000} size=${2:-64} batch=${3:-1} rounds=${4:-5}
-modes=${MODES:-messages batches datagrams cursor transport inplace}
+modes=${MODES:-messages batches listen datagrams cursor transport inplace}
 cc -O2 -Wall -o bench/usersock_flood bench/usersock_flood.c
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

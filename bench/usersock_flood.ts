@@ -3,6 +3,7 @@
 // messages, checking each index. MODE says how:
 //   messages  the socket's message stream, one ReceivedMessage per iteration step
 //   batches   the socket's batches(), a run of messages per step
+//   listen    sock.listen(handler): the handler called with each message, no iteration step
 //   datagrams sock.datagrams() (whole datagrams, copied), each walked with MessageCursor (no
 //             object per message)
 //   cursor    the allocation-free path: sock.cursor(), one cursor reset over each datagram where
@@ -12,7 +13,7 @@
 // The clock starts at the first message, as in the C receiver (spawning the sender is not the
 // receiver's cost). Prints one JSON line.
 //
-//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|datagrams|cursor|transport|inplace]
+//   bench/usersock_flood.ts COUNT SIZE BATCH [messages|batches|listen|datagrams|cursor|transport|inplace]
 
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -91,6 +92,13 @@ if (mode === "transport" || mode === "inplace") {
   };
   if (mode === "batches") {
     all: for await (const run of sock.batches()) for (const msg of run) if (take(msg)) break all;
+  } else if (mode === "listen") {
+    const ac = new AbortController();
+    await sock.listen((msg) => {
+      if (take(msg)) ac.abort();
+    }, { signal: ac.signal }).catch((err) => {
+      if (!ac.signal.aborted) throw err;
+    });
   } else if (mode === "cursor") {
     for await (const c of sock.cursor()) if (walk(c)) break;
   } else if (mode === "datagrams") {

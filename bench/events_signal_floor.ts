@@ -1,0 +1,86 @@
+// The floor of signal-driven waiting, for bench/event_latency.sh: no library, libc through the
+// runtime's FFI directly. A NETLINK_ROUTE socket joined to RTNLGRP_LINK, with O_ASYNC, the
+// process as owner and SIGURG as the signal (as ffi/_signal_waiter.ts sets them), drained with
+// recv(MSG_DONTWAIT) inside the signal's listener, where each change of link IFINDEX is stamped
+// (CLOCK_MONOTONIC) and printed as "<ns> <up>", WANT of them. What the library adds to an event
+// is what its peers (events_peer.ts) take longer than this.
+//
+//   bench/events_signal_floor.ts IFINDEX WANT READY_FILE
+// deno-lint-ignore-file no-explicit-any
+
+import { writeFileSync } from "node:fs";
+import process from "node:process";
+
+const [ifindex, want] = process.argv.slice(2, 4).map(Number);
+const ready = process.argv[4];
+const g = globalThis as any;
+const defs = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  getpid: { parameters: [], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+} as const;
+let libc: any;
+if (g.Bun) {
+  const { dlopen } = await import("bun:ffi");
+  const bun: Record<string, unknown> = {};
+  for (const [name, d] of Object.entries(defs)) {
+    const args = (d.parameters as readonly string[]).map((p) => p === "buffer" ? "ptr" : p);
+    bun[name] = { args, returns: d.result === "i64" ? "i64_fast" : d.result };
+  }
+  libc = dlopen("libc.so.6", bun as any).symbols;
+} else {
+  libc = g.Deno.dlopen("libc.so.6", defs).symbols;
+}
+const SIZE = 65536;
+const size = g.Bun ? SIZE : BigInt(SIZE);
+const clock = new BigInt64Array(2);
+const now = () => {
+  libc.clock_gettime(1, clock); // CLOCK_MONOTONIC
+  return clock[0] * 1_000_000_000n + clock[1];
+};
+const fd = libc.socket(16, 3 | 0o2000000, 0); // AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, ROUTE
+const address = new Uint8Array(new ArrayBuffer(12));
+new DataView(address.buffer).setUint16(0, 16, true);
+new DataView(address.buffer).setUint32(8, 1, true); // RTMGRP_LINK
+if (fd < 0 || libc.bind(fd, address, 12) !== 0) throw new Error("socket/bind failed");
+libc.fcntl(fd, 8, libc.getpid()); // F_SETOWN
+libc.fcntl(fd, 10, 23); // F_SETSIG SIGURG
+libc.fcntl(fd, 4, 0o20000 | 0o4000); // F_SETFL O_ASYNC | O_NONBLOCK
+const buffer = new Uint8Array(new ArrayBuffer(SIZE));
+const view = new DataView(buffer.buffer);
+const out: string[] = [];
+let up = -1;
+const { promise: done, resolve } = Promise.withResolvers<void>();
+const alive = setInterval(() => {}, 1 << 30);
+function drain(): void {
+  for (;;) {
+    const n = Number(libc.recv(fd, buffer, size, 0x40)); // MSG_DONTWAIT
+    if (n <= 0) break;
+    const time = now();
+    for (let at = 0; at + 16 <= n;) {
+      const length = view.getUint32(at, true);
+      if (length < 16) break;
+      // RTM_NEWLINK: ifinfomsg's index at +4, flags at +8 of the payload (after 16 bytes).
+      if (view.getUint16(at + 4, true) === 16 && view.getInt32(at + 20, true) === ifindex) {
+        const flags = view.getUint32(at + 24, true) & 1;
+        if (flags !== up) {
+          up = flags;
+          out.push(`${time} ${flags}`);
+        }
+      }
+      at += (length + 3) & ~3;
+    }
+  }
+  if (out.length >= want) resolve();
+}
+if (g.Bun) process.on("SIGURG", drain);
+else g.Deno.addSignalListener("SIGURG", drain);
+writeFileSync(ready, "");
+drain();
+await done;
+clearInterval(alive);
+console.log(out.join("\n"));
+process.exit(0);
