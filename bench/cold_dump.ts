@@ -13,6 +13,8 @@
 //   dump-view  the same, reusing one DataView while payloads share a buffer (messages of one
 //              datagram do, and so do the messages and iterator layers): the socket layer's cost
 //              without the script's per-message view
+//   forEach    open() + sock.dump().forEach(handler): the parts of each datagram without a
+//              promise per part, a DataView per message's payload as in `dump`
 //   request    open() + sock.request() with NLM_F_DUMP: the same dump as one array (no
 //              per-message iteration), a DataView per message's payload as in `dump`
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
@@ -194,6 +196,16 @@ if (layer === "bare") {
     for await (const m of { [Symbol.asyncIterator]: () => iterator }) takeMessage(m);
   }
   t.close();
+} else if (layer === "forEach") {
+  t0 = performance.now();
+  const sock = await open(NETLINK_ROUTE);
+  const payload = new Uint8Array(RTMSG);
+  payload[0] = AF_INET;
+  await sock.dump({ type: RTM_GETROUTE, payload }).forEach((m) => {
+    const p = m.payload;
+    take(p, new DataView(p.buffer), p.byteOffset, 0, p.length);
+  });
+  await sock.close();
 } else if (layer === "request") {
   t0 = performance.now();
   const sock = await open(NETLINK_ROUTE);

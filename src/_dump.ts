@@ -77,7 +77,8 @@ export const nextRun: unique symbol = Symbol("nextRun");
 
 /** A dump's iterator, with {@linkcode nextRun}. */
 export interface DumpIterator extends AsyncIterator<ReceivedMessage> {
-  [nextRun](): Promise<IteratorResult<Run, undefined>>;
+  /** `bytes` false: every run holds decoded messages (`Run.messages` is never undefined). */
+  [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
   return(): Promise<IteratorResult<ReceivedMessage, undefined>>;
 }
 
@@ -259,8 +260,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   });
   return {
     next: steps.next,
-    [nextRun]: (): Promise<IteratorResult<Run, undefined>> => {
-      byRuns = true;
+    [nextRun]: (bytes = true): Promise<IteratorResult<Run, undefined>> => {
+      if (bytes) byRuns = true;
       if (queued === 0) {
         const failed = demand();
         if (failed) return failed;
@@ -281,4 +282,35 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       return Promise.resolve({ value: undefined, done: true });
     },
   };
+}
+
+/**
+ * Runs the dump of `iterator` to its end, calling `handler` with each part in order, a run (what
+ * one datagram held) per promise rather than a part per promise; a promise `handler` returns is
+ * awaited before the next part. A throw or a rejection abandons the dump (its remaining parts
+ * are read and discarded) and is rethrown.
+ */
+export async function forEachPart(
+  iterator: DumpIterator,
+  handler: (message: ReceivedMessage) => unknown,
+): Promise<void> {
+  let finished = false;
+  try {
+    for (;;) {
+      const step = await iterator[nextRun](false);
+      if (step.done) {
+        finished = true;
+        return;
+      }
+      const { messages, start, end } = step.value;
+      for (let i = start; i < end; i++) {
+        const result = handler(messages![i]);
+        if (result instanceof Promise) await result;
+      }
+    }
+  } finally {
+    // Left early (a throw, a rejection): abandon the dump. An error from the dump itself has
+    // ended it already.
+    if (!finished) await iterator.return();
+  }
 }

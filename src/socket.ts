@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dumpIterator } from "./_dump.ts";
+import { dumpIterator, forEachPart } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
@@ -108,6 +108,32 @@ export interface RequestOptions {
 export interface MessagesOptions {
   /** Aborting ends the iteration by throwing the signal's reason. */
   signal?: AbortSignal;
+}
+
+/**
+ * What {@linkcode NetlinkSocket.dump} returns: iterate it (`for await`), or run it to its end
+ * with {@linkcode DumpIterable.forEach}.
+ *
+ * @example
+ * ```ts
+ * import { NETLINK_ROUTE, open, RTM_GETLINK } from "@netlink/netlink";
+ * await using sock = await open(NETLINK_ROUTE);
+ * const links = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+ * await links.forEach((msg) => console.log(msg.type, msg.payload.length));
+ * ```
+ */
+export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
+  /**
+   * Sends the request and calls `handler` with each part, in order, until NLMSG_DONE: what a
+   * `for await` over the dump does, at one promise per datagram the kernel sends (a few hundred
+   * parts) instead of one per part, for large dumps in one-shot scripts
+   * (bench/cold_dump.sh). A promise the handler returns is awaited before the next part.
+   * Resolves once the dump has ended; rejects as the iteration would throw (NetlinkError,
+   * DumpInterruptedError after every part, an abort...), or with what the handler threw or its
+   * promise rejected with, which abandons the dump (its remaining parts are read and
+   * discarded). Each call runs the dump anew.
+   */
+  forEach(handler: (message: ReceivedMessage) => unknown): Promise<void>;
 }
 
 /** Socket-level settings that are not socket options; see `OpenOptions`. */
@@ -548,30 +574,45 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * part as it arrives, ending at NLMSG_DONE. Throws as {@linkcode request} does; a
    * {@linkcode DumpInterruptedError} comes after every part has been yielded. Leaving the loop
    * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
-   * remaining parts and discards them, and the next dump runs once they have been read.
+   * remaining parts and discards them, and the next dump runs once they have been read. For a
+   * large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work with
+   * one promise per datagram instead of one per part.
    */
-  dump(message: MessageInput, options: RequestOptions = {}): AsyncIterable<ReceivedMessage> {
+  dump(message: MessageInput, options: RequestOptions = {}): DumpIterable {
     options = checkObject("request options", options);
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
     this.#encode(message, flags, 0);
+    const iterate = () =>
+      dumpIterator({
+        matcher: this.#matcher,
+        checkOpen: () => this.#checkOpen(),
+        kick: () => this.#reader.kick(),
+        encode: (f, seq) => this.#encode(message, f, seq),
+        sendRequest: (bytes, to) => {
+          this.#sendBytes(bytes, to, 0);
+          this.#reader.afterSend();
+        },
+        guard: (fail) => this.#guard(options, fail),
+        signal: options.signal,
+        flags,
+        to: from,
+      });
     return {
-      [Symbol.asyncIterator]: () =>
-        dumpIterator({
-          matcher: this.#matcher,
-          checkOpen: () => this.#checkOpen(),
-          kick: () => this.#reader.kick(),
-          encode: (f, seq) => this.#encode(message, f, seq),
-          sendRequest: (bytes, to) => {
-            this.#sendBytes(bytes, to, 0);
-            this.#reader.afterSend();
-          },
-          guard: (fail) => this.#guard(options, fail),
-          signal: options.signal,
-          flags,
-          to: from,
-        }),
+      [Symbol.asyncIterator]: iterate,
+      forEach: (handler) => {
+        if (typeof handler !== "function") {
+          return Promise.reject(
+            new TypeError(`forEach: handler must be a function, got ${typeof handler}`),
+          );
+        }
+        try {
+          return forEachPart(iterate(), handler);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
     };
   }
 

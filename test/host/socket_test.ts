@@ -113,6 +113,27 @@ test("defect 2: a dump left early is read to its end: the next dump succeeds at 
   assert.equal(kernelDumping(ns, sock), false);
 });
 
+test("dump().forEach() on 20,000 routes: the parts for await yields; a throw mid-dump, then the next dump succeeds", async () => {
+  using ns = routesNetns(ROUTES);
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  const iterated: number[] = [];
+  for await (const m of sock.dump(routeDump)) iterated.push(m.seq === 0 ? -1 : m.payload.length);
+  const called: number[] = [];
+  await sock.dump(routeDump).forEach((m) => void called.push(m.seq === 0 ? -1 : m.payload.length));
+  assert.ok(called.length >= ROUTES, `${called.length}`);
+  assert.deepEqual(called, iterated, "the same parts, in the same order");
+  let n = 0;
+  await assert.rejects(
+    sock.dump(routeDump).forEach(() => {
+      if (++n === 5000) throw new Error("enough");
+    }),
+    /enough/,
+  );
+  const all = await sock.request(routeDump, { timeout: 30_000 });
+  assert.ok(all.length >= ROUTES, `${all.length}`);
+  assert.equal(kernelDumping(ns, sock), false);
+});
+
 test("defect 3: a lagging dump() is not read ahead while a for-await waits on the socket", async () => {
   using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });

@@ -155,3 +155,73 @@ test("request() of a dump takes runs too: every part in order, NLM_F_DUMP_INTR r
   assert.equal((await sock.messages().next()).value?.payload[0], 7, "the event is the stream's");
   sock.close();
 });
+
+test("dump().forEach(): every part in order across datagrams, then resolves; each call dumps anew", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const dump = sock.dump({ type: RTM_GETLINK });
+  const seen: number[] = [];
+  const first = dump.forEach((m) => void seen.push(m.payload[0]));
+  await settle();
+  t.deliver([part(asked[0], 1), part(asked[0], 2)]);
+  t.deliver([part(asked[0], 3), done(asked[0], 0, NLM_F_MULTI)]);
+  assert.equal(await first, undefined);
+  assert.deepEqual(seen, [1, 2, 3]);
+  const second = dump.forEach((m) => void seen.push(m.payload[0]));
+  await settle();
+  assert.equal(asked.length, 2, "a second forEach sends the request again");
+  t.deliver([part(asked[1], 4), done(asked[1], 0, NLM_F_MULTI)]);
+  await second;
+  assert.deepEqual(seen, [1, 2, 3, 4]);
+  sock.close();
+});
+
+test("dump().forEach(): an async handler is awaited part by part; errors reject after the parts", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const order: string[] = [];
+  const run = sock.dump({ type: RTM_GETLINK }).forEach(async (m) => {
+    order.push(`start ${m.payload[0]}`);
+    await settle();
+    order.push(`end ${m.payload[0]}`);
+  });
+  await settle();
+  t.deliver([part(asked[0], 1), part(asked[0], 2, NLM_F_MULTI | NLM_F_DUMP_INTR)]);
+  t.deliver([done(asked[0], 0, NLM_F_MULTI)]);
+  await assert.rejects(run, DumpInterruptedError);
+  assert.deepEqual(order, ["start 1", "end 1", "start 2", "end 2"]);
+  const failing = sock.dump({ type: RTM_GETLINK }).forEach(() => {});
+  await settle();
+  t.deliver([part(asked[1], 3), done(asked[1], 16, NLM_F_MULTI)]);
+  await assert.rejects(failing, (e) => e instanceof NetlinkError && e.code === "EBUSY");
+  sock.close();
+});
+
+test("dump().forEach(): a throwing handler abandons the dump (read to its end, discarded) and rejects", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const seen: number[] = [];
+  const boom = new Error("boom");
+  const run = sock.dump({ type: RTM_GETLINK }).forEach((m) => {
+    seen.push(m.payload[0]);
+    if (m.payload[0] === 2) throw boom;
+  });
+  await settle();
+  t.deliver([part(asked[0], 1), part(asked[0], 2), part(asked[0], 3)]);
+  await assert.rejects(run, (e) => e === boom);
+  assert.deepEqual(seen, [1, 2]);
+  // deno-lint-ignore no-explicit-any
+  await assert.rejects(sock.dump({ type: RTM_GETLINK }).forEach("x" as any), TypeError);
+  const next = collect(sock.dump({ type: RTM_GETLINK }));
+  await settle();
+  t.deliver([part(asked[0], 4), done(asked[0], 0, NLM_F_MULTI)]);
+  await settle();
+  t.deliver([part(asked[1], 5), done(asked[1], 0, NLM_F_MULTI)]);
+  const { got, error } = await next;
+  assert.equal(error, undefined);
+  assert.deepEqual(firstBytes(got), [5]);
+  sock.close();
+});
