@@ -232,6 +232,12 @@ function checkObject<T>(name: string, value: T | undefined | null): T | Record<n
   return value;
 }
 
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
+}
+
 function checkTimeout(timeout: number | undefined): void {
   if (
     timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout < 2 ** 31)
@@ -744,6 +750,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       }
       this.#checkOpen();
       options = checkObject("options", options);
+      checkSignal(options.signal);
       if (this.#unframed) throw unframedError("read it with datagrams()");
       return this.#messages.listen(handler, options.signal);
     } catch (err) {
@@ -980,9 +987,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       throw unframedError("requests and dumps need netlink messages; use send() and datagrams()");
     }
     checkTimeout(options.timeout);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new TypeError("signal must be an AbortSignal");
-    }
+    checkSignal(options.signal);
     return checkU32("request destination", options.to ?? 0);
   }
 
