@@ -97,6 +97,8 @@ export class Reader {
   /** This turn has read for its whole budget: reading waits for the next macrotask. */
   #spent = false;
   #stopped = false;
+  /** True while afterSend() reads: inside the caller's request(), not in a task of the loop's. */
+  #readingForSend = false;
   /** When the current run of synchronous answers began; -1 once a macrotask has run. */
   #syncSince = -1;
   /** Sends since the clock was last read (it is read once per DRAIN_CLOCK_EVERY). */
@@ -122,6 +124,14 @@ export class Reader {
   /** True while the loop runs (draining or waiting). */
   get running(): boolean {
     return this.#pumping;
+  }
+
+  /**
+   * True while the read a send makes at once runs: what it dispatches is handed over inside the
+   * sender's own call (request(), a dump's next()), where a callback must not run.
+   */
+  get readingForSend(): boolean {
+    return this.#readingForSend;
   }
 
   /** Stops for good (the socket closed or failed). */
@@ -160,7 +170,13 @@ export class Reader {
         if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
       }
     }
-    this.#drain(true);
+    const outer = this.#readingForSend;
+    this.#readingForSend = true;
+    try {
+      this.#drain(true);
+    } finally {
+      this.#readingForSend = outer;
+    }
     this.kick();
   }
 

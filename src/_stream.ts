@@ -32,6 +32,11 @@ export interface StreamHost<T> {
   failure(): unknown;
   /** True once the socket is closed. */
   closed(): boolean;
+  /**
+   * True while what is delivered was read inside a caller's own call (the read a request's
+   * send makes at once): a listen() handler then runs from a microtask, not inside that call.
+   */
+  inCall(): boolean;
   /** The item standing for a run of lost items. */
   overrunMarker(): T;
   /** Whether `item` is such a marker. */
@@ -138,7 +143,8 @@ export class Stream<T> {
    * Hands every item to `handler` as it is delivered, synchronously, until the stream closes
    * (resolves), fails, a failure is delivered, `handler` throws or its promise rejects, or
    * `signal` aborts (rejects with that error, or the signal's reason). Items queued before go
-   * first, in order, from a microtask (never inside this call). One at a time.
+   * first, in order, from a microtask (never inside this call), and so do items read inside a
+   * caller's own call ({@linkcode StreamHost.inCall}). One at a time.
    */
   listen(handler: (item: T) => unknown, signal: AbortSignal | undefined): Promise<void> {
     const host = this.#host;
@@ -161,7 +167,32 @@ export class Stream<T> {
       else resolve();
     };
     const fail = (error: unknown) => end(true, error);
+    const queue = this.#queue;
+    /** Hands the queued items over while this listen runs; false once it has ended. */
+    const takeQueued = (): boolean => {
+      while (queue.length > 0) {
+        take(queue.shift()!);
+        if (this.#endListen !== end) return false;
+      }
+      return true;
+    };
+    let flushing = false;
     const sink = (entry: T | QueuedFailure): void => {
+      // Read inside the caller's request(): queued, in order, for a microtask.
+      if (queue.length > 0 || host.inCall()) {
+        queue.push(entry);
+        if (!flushing) {
+          flushing = true;
+          queueMicrotask(() => {
+            flushing = false;
+            if (this.#endListen === end) takeQueued();
+          });
+        }
+        return;
+      }
+      take(entry);
+    };
+    const take = (entry: T | QueuedFailure): void => {
       if (entry instanceof QueuedFailure) {
         end(true, entry.error);
         return;
@@ -183,12 +214,7 @@ export class Stream<T> {
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     queueMicrotask(() => {
-      if (this.#endListen !== end) return;
-      const queue = this.#queue;
-      while (queue.length > 0) {
-        sink(queue.shift()!);
-        if (this.#endListen !== end) return;
-      }
+      if (this.#endListen !== end || !takeQueued()) return;
       const failure = host.failure();
       if (failure !== undefined) return end(true, failure);
       if (host.closed()) return end(false);

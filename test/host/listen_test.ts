@@ -140,3 +140,26 @@ console.log(order.join(","));
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("listen(): the handler never runs inside request(), even when the read its send makes finds messages queued", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const calls: string[] = [];
+  let inside = false;
+  const done = sock.listen((m) => void calls.push(`${indexOf(m)} ${inside ? "inside" : "after"}`));
+  await sleep(5);
+  // Queued before the request: the read the request's send makes at once takes them too.
+  peer.send(indexed(1), { portid: sock.portid });
+  peer.send(indexed(2), { portid: sock.portid });
+  inside = true;
+  const answer = sock.request(indexed(0), { to: peer.portid, timeout: 20 });
+  inside = false;
+  await assert.rejects(answer, { name: "TimeoutError" });
+  assert.deepEqual(calls, ["1 after", "2 after"]);
+  // And it goes on with what comes next, in order.
+  peer.send(indexed(3), { portid: sock.portid });
+  await sleep(20);
+  assert.deepEqual(calls, ["1 after", "2 after", "3 after"]);
+  sock.close();
+  await done;
+});
