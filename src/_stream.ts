@@ -34,7 +34,8 @@ export interface StreamHost<T> {
   closed(): boolean;
   /**
    * True while what is delivered was read inside a caller's own call (the read a request's
-   * send makes at once): a listen() handler then runs from a microtask, not inside that call.
+   * send makes at once, a step that resumes reading): a listen() handler then runs from a
+   * microtask, not inside that call.
    */
   inCall(): boolean;
   /** The item standing for a run of lost items. */
@@ -178,7 +179,7 @@ export class Stream<T> {
     };
     let flushing = false;
     const sink = (entry: T | QueuedFailure): void => {
-      // Read inside the caller's request(): queued, in order, for a microtask.
+      // Read inside a caller's own call: queued, in order, for a microtask.
       if (queue.length > 0 || host.inCall()) {
         queue.push(entry);
         if (!flushing) {

@@ -11,12 +11,14 @@ import { test } from "node:test";
 import {
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
+  NLM_F_MULTI,
+  NLMSG_DONE,
   NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_NEWLINK,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
-import type { ReceivedMessage } from "../../src/message.ts";
+import { encodeMessages, type ReceivedMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { Netns } from "./_netns.ts";
 import { decodeLink, ifinfomsg } from "./_rtnl.ts";
@@ -160,6 +162,43 @@ test("listen(): the handler never runs inside request(), even when the read its 
   peer.send(indexed(3), { portid: sock.portid });
   await sleep(20);
   assert.deepEqual(calls, ["1 after", "2 after", "3 after"]);
+  sock.close();
+  await done;
+});
+
+test("listen(): the handler never runs inside a dump step whose read resumes a paused socket", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const calls: string[] = [];
+  let inside = false;
+  const done = sock.listen((m) => void calls.push(`${indexOf(m)} ${inside ? "inside" : "after"}`));
+  const requests = peer.messages();
+  const it = sock.dump(indexed(0), { to: peer.portid })[Symbol.asyncIterator]();
+  const first = it.next();
+  const request = (await requests.next()).value!;
+  const part = (i: number) => ({ ...indexed(i), flags: NLM_F_MULTI, seq: request.seq, portid: 0 });
+  // More parts than a dump reads ahead: reading pauses until the consumer takes them.
+  for (let b = 0; b < 3; b++) {
+    peer.send(encodeMessages(Array.from({ length: 100 }, (_, i) => part(b * 100 + i))), {
+      portid: sock.portid,
+    });
+  }
+  assert.equal(indexOf((await first).value), 0);
+  await sleep(20);
+  peer.send(indexed(7), { portid: sock.portid });
+  peer.send({ ...part(0), type: NLMSG_DONE, payload: new Uint8Array(4) }, { portid: sock.portid });
+  await sleep(20);
+  assert.deepEqual(calls, [], "paused with the dump");
+  let parts = 1;
+  for (;;) {
+    inside = true;
+    const step = it.next();
+    inside = false;
+    if ((await step).done) break;
+    parts++;
+  }
+  assert.equal(parts, 300);
+  assert.deepEqual(calls, ["7 after"]);
   sock.close();
   await done;
 });
