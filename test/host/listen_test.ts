@@ -202,3 +202,30 @@ test("listen(): the handler never runs inside a dump step whose read resumes a p
   sock.close();
   await done;
 });
+
+test("listen(): handlers run for sockets woken together may close another socket or throw; the rest keep every message", async () => {
+  const socks = await Promise.all([0, 1, 2, 3].map(() => open(NETLINK_USERSOCK)));
+  const [a, b, c, d] = socks;
+  await using peer = await open(NETLINK_USERSOCK);
+  const seen: number[] = [];
+  const ends = [
+    a.listen(() => b.close()),
+    b.listen(() => a.close()),
+    c.listen(() => {
+      throw new Error("boom");
+    }),
+    d.listen((m) => void seen.push(indexOf(m))),
+  ].map((p) => p.then(() => "closed", (err) => err.message));
+  await sleep(5);
+  // Sent in one go: one signal's listener finds all four readable, and runs their handlers.
+  for (const s of socks) peer.send(indexed(0), { portid: s.portid });
+  for (let i = 1; i < 20; i++) {
+    await sleep(1);
+    peer.send(indexed(i), { portid: d.portid });
+  }
+  await sleep(50);
+  assert.deepEqual(seen, Array.from({ length: 20 }, (_, i) => i));
+  assert.equal([a, b].filter((s) => s.closed).length >= 1, true);
+  for (const s of socks) s.close();
+  assert.deepEqual(await Promise.all(ends), ["closed", "closed", "boom", "closed"]);
+});
