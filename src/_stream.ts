@@ -162,33 +162,22 @@ export class Stream<T> {
       if (this.#endListen !== end) return;
       this.#endListen = undefined;
       if (this.#sink === sink) this.#sink = undefined;
+      // Not handed over yet: the stream's next readers get them, in order.
+      for (const entry of held.splice(0)) this.deliver(entry);
       signal?.removeEventListener("abort", onAbort);
       host.wake();
       if (failed) reject(error);
       else resolve();
     };
     const fail = (error: unknown) => end(true, error);
-    const queue = this.#queue;
-    /** Hands the queued items over while this listen runs; false once it has ended. */
-    const takeQueued = (): boolean => {
-      while (queue.length > 0) {
-        take(queue.shift()!);
-        if (this.#endListen !== end) return false;
-      }
-      return true;
+    /** Read inside a caller's own call: this listen's, in order, from a microtask. */
+    const held: (T | QueuedFailure)[] = [];
+    const takeHeld = (): void => {
+      while (held.length > 0 && this.#endListen === end) take(held.shift()!);
     };
-    let flushing = false;
     const sink = (entry: T | QueuedFailure): void => {
-      // Read inside a caller's own call: queued, in order, for a microtask.
-      if (queue.length > 0 || host.inCall()) {
-        queue.push(entry);
-        if (!flushing) {
-          flushing = true;
-          queueMicrotask(() => {
-            flushing = false;
-            if (this.#endListen === end) takeQueued();
-          });
-        }
+      if (held.length > 0 || host.inCall()) {
+        if (held.push(entry) === 1) queueMicrotask(takeHeld);
         return;
       }
       take(entry);
@@ -215,7 +204,12 @@ export class Stream<T> {
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     queueMicrotask(() => {
-      if (this.#endListen !== end || !takeQueued()) return;
+      if (this.#endListen !== end) return;
+      const queue = this.#queue;
+      while (queue.length > 0) {
+        take(queue.shift()!);
+        if (this.#endListen !== end) return;
+      }
       const failure = host.failure();
       if (failure !== undefined) return end(true, failure);
       if (host.closed()) return end(false);

@@ -229,3 +229,41 @@ test("listen(): handlers run for sockets woken together may close another socket
   for (const s of socks) s.close();
   assert.deepEqual(await Promise.all(ends), ["closed", "closed", "boom", "closed"]);
 });
+
+test("listen(): messages read inside a request() go to the handler, not to a messages() step asked for right after", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const seen: number[] = [];
+  const ac = new AbortController();
+  const done = sock.listen((m) => void seen.push(indexOf(m)), { signal: ac.signal });
+  await sleep(5);
+  peer.send(indexed(1), { portid: sock.portid });
+  peer.send(indexed(2), { portid: sock.portid });
+  const answer = sock.request(indexed(0), { to: peer.portid, timeout: 20 });
+  const it = sock.messages();
+  const step = it.next();
+  await assert.rejects(answer, { name: "TimeoutError" });
+  assert.deepEqual(seen, [1, 2]);
+  ac.abort();
+  await assert.rejects(done, { name: "AbortError" });
+  peer.send(indexed(3), { portid: sock.portid });
+  assert.equal(indexOf((await step).value!), 3, "the step waited for listen() to end");
+  await it.return!();
+});
+
+test("listen(): a handler that throws on a message read inside a request() leaves the ones after it to messages()", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const done = sock.listen((m) => {
+    if (indexOf(m) === 1) throw new Error("boom");
+  });
+  await sleep(5);
+  for (let i = 1; i <= 3; i++) peer.send(indexed(i), { portid: sock.portid });
+  const answer = sock.request(indexed(0), { to: peer.portid, timeout: 20 });
+  await assert.rejects(done, /boom/);
+  const it = sock.messages();
+  assert.equal(indexOf((await it.next()).value!), 2);
+  assert.equal(indexOf((await it.next()).value!), 3);
+  await it.return!();
+  await assert.rejects(answer, { name: "TimeoutError" });
+});
