@@ -725,9 +725,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * fails. A promise the handler returns is not awaited: the next message may come before it
    * settles. Bad arguments, a closed socket and a second listen() reject too. Messages that
    * arrived before the call, and were not taken, come first, in order, from a microtask: never
-   * inside this call. Nor inside your own calls: messages read by the read a `request()` or a
-   * `dump()` step makes come from a microtask, in order. An overrun comes as a message
-   * of type NLMSG_OVERRUN, as in `messages()`. While it runs the socket waits for data, which
+   * inside this call. Nor inside your own calls: messages that a `request()` or a `dump()` step
+   * happens to read come from a microtask, in order. An overrun comes as a message of type
+   * NLMSG_OVERRUN, as in `messages()`. While it runs the socket waits for data, which
    * keeps the process alive, and the handler takes every message: `messages()` and `batches()`
    * steps wait until it ends. One listen() at a time per socket. Not for `unframed` sockets.
    *
