@@ -97,6 +97,11 @@ export class Reader {
   /** This turn has read for its whole budget: reading waits for the next macrotask. */
   #spent = false;
   #stopped = false;
+  /**
+   * True while kick() or afterSend() runs: what is read then is read inside a caller's own call
+   * (request(), a dump or iteration step), not in a task of the loop's.
+   */
+  #inCall = false;
   /** When the current run of synchronous answers began; -1 once a macrotask has run. */
   #syncSince = -1;
   /** Sends since the clock was last read (it is read once per DRAIN_CLOCK_EVERY). */
@@ -124,6 +129,14 @@ export class Reader {
     return this.#pumping;
   }
 
+  /**
+   * True while what is read is read inside a caller's own call (a request's send, a step that
+   * asks for more): a callback must not run there.
+   */
+  get inCall(): boolean {
+    return this.#inCall;
+  }
+
   /** Stops for good (the socket closed or failed). */
   stop(): void {
     this.#stopped = true;
@@ -132,13 +145,19 @@ export class Reader {
   /** Demand changed: start the loop if something wants data, cancel its wait if nothing does. */
   kick(): void {
     if (this.#stopped) return;
-    const demand = this.#host.demand();
-    if (demand === 2) {
-      if (!this.#pumping) this.#pump();
-    } else if (this.#pumping) {
-      this.#transport.cancelWait();
-    } else if (demand === 1) {
-      this.#drain(); // read-ahead of what is queued, without waiting for more
+    const outer = this.#inCall;
+    this.#inCall = true;
+    try {
+      const demand = this.#host.demand();
+      if (demand === 2) {
+        if (!this.#pumping) this.#pump();
+      } else if (this.#pumping) {
+        this.#transport.cancelWait();
+      } else if (demand === 1) {
+        this.#drain(); // read-ahead of what is queued, without waiting for more
+      }
+    } finally {
+      this.#inCall = outer;
     }
   }
 
@@ -160,7 +179,13 @@ export class Reader {
         if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
       }
     }
-    this.#drain(true);
+    const outer = this.#inCall;
+    this.#inCall = true;
+    try {
+      this.#drain(true);
+    } finally {
+      this.#inCall = outer;
+    }
     this.kick();
   }
 

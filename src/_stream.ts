@@ -32,6 +32,12 @@ export interface StreamHost<T> {
   failure(): unknown;
   /** True once the socket is closed. */
   closed(): boolean;
+  /**
+   * True while what is delivered was read inside a caller's own call (the read a request's
+   * send makes at once, a step that resumes reading): a listen() handler then runs from a
+   * microtask, not inside that call.
+   */
+  inCall(): boolean;
   /** The item standing for a run of lost items. */
   overrunMarker(): T;
   /** Whether `item` is such a marker. */
@@ -138,7 +144,8 @@ export class Stream<T> {
    * Hands every item to `handler` as it is delivered, synchronously, until the stream closes
    * (resolves), fails, a failure is delivered, `handler` throws or its promise rejects, or
    * `signal` aborts (rejects with that error, or the signal's reason). Items queued before go
-   * first, in order, from a microtask (never inside this call). One at a time.
+   * first, in order, from a microtask (never inside this call), and so do items read inside a
+   * caller's own call ({@linkcode StreamHost.inCall}). One at a time.
    */
   listen(handler: (item: T) => unknown, signal: AbortSignal | undefined): Promise<void> {
     const host = this.#host;
@@ -155,13 +162,27 @@ export class Stream<T> {
       if (this.#endListen !== end) return;
       this.#endListen = undefined;
       if (this.#sink === sink) this.#sink = undefined;
+      // Not handed over yet: the stream's next readers get them, in order.
+      for (const entry of held.splice(0)) this.deliver(entry);
       signal?.removeEventListener("abort", onAbort);
       host.wake();
       if (failed) reject(error);
       else resolve();
     };
     const fail = (error: unknown) => end(true, error);
+    /** Read inside a caller's own call: this listen's, in order, from a microtask. */
+    const held: (T | QueuedFailure)[] = [];
+    const takeHeld = (): void => {
+      while (held.length > 0 && this.#endListen === end) take(held.shift()!);
+    };
     const sink = (entry: T | QueuedFailure): void => {
+      if (held.length > 0 || host.inCall()) {
+        if (held.push(entry) === 1) queueMicrotask(takeHeld);
+        return;
+      }
+      take(entry);
+    };
+    const take = (entry: T | QueuedFailure): void => {
       if (entry instanceof QueuedFailure) {
         end(true, entry.error);
         return;
@@ -186,7 +207,7 @@ export class Stream<T> {
       if (this.#endListen !== end) return;
       const queue = this.#queue;
       while (queue.length > 0) {
-        sink(queue.shift()!);
+        take(queue.shift()!);
         if (this.#endListen !== end) return;
       }
       const failure = host.failure();

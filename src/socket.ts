@@ -258,6 +258,12 @@ function checkObject<T>(name: string, value: T | undefined | null): T | Record<n
   return value;
 }
 
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
+}
+
 function checkTimeout(timeout: number | undefined): void {
   if (
     timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout < 2 ** 31)
@@ -355,6 +361,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       checkOpen: () => this.#checkOpen(),
       failure: () => this.#failure,
       closed: () => this.#closed,
+      inCall: () => this.#reader.inCall,
       countOverrun: () => this.#overruns++,
     };
     this.#messages = new Stream<ReceivedMessage>(
@@ -758,10 +765,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * fails; bad arguments, a closed socket and a second listen() reject too. A promise the
    * handler returns is not awaited: the next message may come before it settles. Messages that
    * arrived before the call and were not taken come first, in order, from a microtask (never
-   * inside this call). An overrun comes as a message of type NLMSG_OVERRUN, as in
-   * `messages()`. While it runs the socket waits for data, which keeps the process alive, and
-   * the handler takes every message: `messages()` and `batches()` steps wait until it ends.
-   * One listen() at a time per socket. Not for `unframed` sockets.
+   * inside this call). Nor inside your own calls: messages that a `request()` or a `dump()`
+   * step happens to read come from a microtask, in order. An overrun comes as a message of type
+   * NLMSG_OVERRUN, as in `messages()`. While it runs the socket waits for data, which keeps the
+   * process alive, and the handler takes every message: `messages()` and `batches()` steps wait
+   * until it ends (while `datagrams()` or `cursor()` is open, multicast datagrams go to that
+   * iteration whole, as they would instead of to `messages()`). One listen() at a time per
+   * socket. Not for `unframed` sockets.
    *
    * @example
    * ```ts
@@ -785,6 +795,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       }
       this.#checkOpen();
       options = checkObject("options", options);
+      checkSignal(options.signal);
       if (this.#unframed) throw unframedError("read it with datagrams()");
       return this.#messages.listen(handler, options.signal);
     } catch (err) {
@@ -1021,9 +1032,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       throw unframedError("requests and dumps need netlink messages; use send() and datagrams()");
     }
     checkTimeout(options.timeout);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new TypeError("signal must be an AbortSignal");
-    }
+    checkSignal(options.signal);
     return checkU32("request destination", options.to ?? 0);
   }
 

@@ -11,12 +11,14 @@ import { test } from "node:test";
 import {
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
+  NLM_F_MULTI,
+  NLMSG_DONE,
   NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_NEWLINK,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
-import type { ReceivedMessage } from "../../src/message.ts";
+import { encodeMessages, type ReceivedMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { Netns } from "./_netns.ts";
 import { decodeLink, ifinfomsg } from "./_rtnl.ts";
@@ -139,4 +141,129 @@ console.log(order.join(","));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("listen(): the handler never runs inside request(), even when the read its send makes finds messages queued", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const calls: string[] = [];
+  let inside = false;
+  const done = sock.listen((m) => void calls.push(`${indexOf(m)} ${inside ? "inside" : "after"}`));
+  await sleep(5);
+  // Queued before the request: the read the request's send makes at once takes them too.
+  peer.send(indexed(1), { portid: sock.portid });
+  peer.send(indexed(2), { portid: sock.portid });
+  inside = true;
+  const answer = sock.request(indexed(0), { to: peer.portid, timeout: 20 });
+  inside = false;
+  await assert.rejects(answer, { name: "TimeoutError" });
+  assert.deepEqual(calls, ["1 after", "2 after"]);
+  // And it goes on with what comes next, in order.
+  peer.send(indexed(3), { portid: sock.portid });
+  await sleep(20);
+  assert.deepEqual(calls, ["1 after", "2 after", "3 after"]);
+  sock.close();
+  await done;
+});
+
+test("listen(): the handler never runs inside a dump step whose read resumes a paused socket", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const calls: string[] = [];
+  let inside = false;
+  const done = sock.listen((m) => void calls.push(`${indexOf(m)} ${inside ? "inside" : "after"}`));
+  const requests = peer.messages();
+  const it = sock.dump(indexed(0), { to: peer.portid })[Symbol.asyncIterator]();
+  const first = it.next();
+  const request = (await requests.next()).value!;
+  const part = (i: number) => ({ ...indexed(i), flags: NLM_F_MULTI, seq: request.seq, portid: 0 });
+  // More parts than a dump reads ahead: reading pauses until the consumer takes them.
+  for (let b = 0; b < 3; b++) {
+    peer.send(encodeMessages(Array.from({ length: 100 }, (_, i) => part(b * 100 + i))), {
+      portid: sock.portid,
+    });
+  }
+  assert.equal(indexOf((await first).value), 0);
+  await sleep(20);
+  peer.send(indexed(7), { portid: sock.portid });
+  peer.send({ ...part(0), type: NLMSG_DONE, payload: new Uint8Array(4) }, { portid: sock.portid });
+  await sleep(20);
+  assert.deepEqual(calls, [], "paused with the dump");
+  let parts = 1;
+  for (;;) {
+    inside = true;
+    const step = it.next();
+    inside = false;
+    if ((await step).done) break;
+    parts++;
+  }
+  assert.equal(parts, 300);
+  assert.deepEqual(calls, ["7 after"]);
+  sock.close();
+  await done;
+});
+
+test("listen(): handlers run for sockets woken together may close another socket or throw; the rest keep every message", async () => {
+  const socks = await Promise.all([0, 1, 2, 3].map(() => open(NETLINK_USERSOCK)));
+  const [a, b, c, d] = socks;
+  await using peer = await open(NETLINK_USERSOCK);
+  const seen: number[] = [];
+  const ends = [
+    a.listen(() => b.close()),
+    b.listen(() => a.close()),
+    c.listen(() => {
+      throw new Error("boom");
+    }),
+    d.listen((m) => void seen.push(indexOf(m))),
+  ].map((p) => p.then(() => "closed", (err) => err.message));
+  await sleep(5);
+  // Sent in one go: one signal's listener finds all four readable, and runs their handlers.
+  for (const s of socks) peer.send(indexed(0), { portid: s.portid });
+  for (let i = 1; i < 20; i++) {
+    await sleep(1);
+    peer.send(indexed(i), { portid: d.portid });
+  }
+  await sleep(50);
+  assert.deepEqual(seen, Array.from({ length: 20 }, (_, i) => i));
+  assert.equal([a, b].filter((s) => s.closed).length >= 1, true);
+  for (const s of socks) s.close();
+  assert.deepEqual(await Promise.all(ends), ["closed", "closed", "boom", "closed"]);
+});
+
+test("listen(): messages read inside a request() go to the handler, not to a messages() step asked for right after", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const seen: number[] = [];
+  const ac = new AbortController();
+  const done = sock.listen((m) => void seen.push(indexOf(m)), { signal: ac.signal });
+  await sleep(5);
+  peer.send(indexed(1), { portid: sock.portid });
+  peer.send(indexed(2), { portid: sock.portid });
+  const answer = sock.request(indexed(0), { to: peer.portid, timeout: 20 });
+  const it = sock.messages();
+  const step = it.next();
+  await assert.rejects(answer, { name: "TimeoutError" });
+  assert.deepEqual(seen, [1, 2]);
+  ac.abort();
+  await assert.rejects(done, { name: "AbortError" });
+  peer.send(indexed(3), { portid: sock.portid });
+  assert.equal(indexOf((await step).value!), 3, "the step waited for listen() to end");
+  await it.return!();
+});
+
+test("listen(): a handler that throws on a message read inside a request() leaves the ones after it to messages()", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const done = sock.listen((m) => {
+    if (indexOf(m) === 1) throw new Error("boom");
+  });
+  await sleep(5);
+  for (let i = 1; i <= 3; i++) peer.send(indexed(i), { portid: sock.portid });
+  const answer = sock.request(indexed(0), { to: peer.portid, timeout: 20 });
+  await assert.rejects(done, /boom/);
+  const it = sock.messages();
+  assert.equal(indexOf((await it.next()).value!), 2);
+  assert.equal(indexOf((await it.next()).value!), 3);
+  await it.return!();
+  await assert.rejects(answer, { name: "TimeoutError" });
 });

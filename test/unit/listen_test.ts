@@ -135,3 +135,19 @@ test("listen(): an overrun comes as an NLMSG_OVERRUN message; a malformed datagr
   await assert.rejects(done, MalformedMessageError);
   sock.close();
 });
+
+test("listen(): a signal that is not an AbortSignal is refused, and the socket can still listen", async () => {
+  const { sock, t } = await fakeSocket({ groups: [1] });
+  // deno-lint-ignore no-explicit-any
+  await assert.rejects(sock.listen(() => {}, { signal: {} as any }), {
+    name: "TypeError",
+    message: "signal must be an AbortSignal",
+  });
+  const seen: number[] = [];
+  const done = sock.listen((m) => void seen.push(bytes(m)));
+  t.deliver([event(1)], 0, 1);
+  await settle();
+  assert.deepEqual(seen, [1]);
+  sock.close();
+  await done;
+});
