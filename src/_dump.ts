@@ -305,7 +305,8 @@ export async function forEachPart(
       const { messages, start, end } = step.value;
       for (let i = start; i < end; i++) {
         const result = handler(messages![i]);
-        if (result instanceof Promise) await result;
+        // A thenable of any kind (not only this realm's Promise) is awaited.
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") await result;
       }
     }
   } finally {

@@ -194,8 +194,14 @@ export class Stream<T> {
         end(true, err);
         return;
       }
-      // A promise the handler returns is not awaited, but its rejection is not lost.
-      if (result instanceof Promise) result.then(undefined, fail);
+      // A promise (any thenable) the handler returns is not awaited, but its rejection ends
+      // the listen with that error (one that comes after the listen ended has nobody to tell).
+      try {
+        const then = (result as PromiseLike<unknown> | undefined)?.then;
+        if (typeof then === "function") then.call(result, undefined, fail);
+      } catch (err) {
+        end(true, err);
+      }
     };
     this.#endListen = end;
     if (signal?.aborted) {

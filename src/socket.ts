@@ -763,7 +763,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * when `handler` throws or a promise it returns rejects (with that error), when `signal`
    * aborts (with its reason), on a malformed datagram (MalformedMessageError) and when reading
    * fails; bad arguments, a closed socket and a second listen() reject too. A promise the
-   * handler returns is not awaited: the next message may come before it settles. Messages that
+   * handler returns is not awaited: the next message may come before it settles (and one that
+   * rejects after the listen has ended is ignored: nothing is left to reject). Messages that
    * arrived before the call and were not taken come first, in order, from a microtask (never
    * inside this call). Nor inside your own calls: messages that a `request()` or a `dump()`
    * step happens to read come from a microtask, in order. An overrun comes as a message of type
@@ -845,6 +846,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   datagrams(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedDatagram> {
     options = checkObject("options", options);
+    checkSignal(options.signal);
     return this.#datagrams.iterate(options.signal, false) as AsyncIterableIterator<
       ReceivedDatagram
     >;
@@ -896,6 +898,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> {
     this.#checkOpen();
     options = checkObject("options", options);
+    checkSignal(options.signal);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     if (this.#cursors.active) {
       throw new Error(
@@ -988,6 +991,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> {
     this.#checkOpen();
     options = checkObject("options", options);
+    checkSignal(options.signal);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     return this.#messages.iterate(options.signal, runs);
   }

@@ -151,3 +151,19 @@ test("listen(): a signal that is not an AbortSignal is refused, and the socket c
   sock.close();
   await done;
 });
+
+test("listen(): a thenable's rejection ends it too; iterations refuse a signal that is not an AbortSignal", async () => {
+  const { sock, t } = await fakeSocket({ groups: [1] });
+  const done = sock.listen(() => ({
+    then: (_: unknown, reject: (e: unknown) => void) => reject(new Error("thenable boom")),
+  }));
+  t.deliver([event(1)], 0, 1);
+  await assert.rejects(done, /thenable boom/);
+  // deno-lint-ignore no-explicit-any
+  const bad = { signal: {} as any };
+  assert.throws(() => sock.messages(bad), /signal must be an AbortSignal/);
+  assert.throws(() => sock.batches(bad), /signal must be an AbortSignal/);
+  assert.throws(() => sock.datagrams(bad), /signal must be an AbortSignal/);
+  assert.throws(() => sock.cursor(bad), /signal must be an AbortSignal/);
+  sock.close();
+});
