@@ -12,7 +12,7 @@ import {
   RTM_NEWLINK,
   RTM_NEWROUTE,
 } from "../../src/constants.ts";
-import { DumpInterruptedError, NetlinkError } from "../../src/errors.ts";
+import { DumpInterruptedError, NetlinkError, SocketClosedError } from "../../src/errors.ts";
 import type { Message, ReceivedMessage } from "../../src/message.ts";
 import { ack, done, event, fakeSocket, reply, settle } from "./_fake.ts";
 
@@ -224,4 +224,31 @@ test("dump().forEach(): a throwing handler abandons the dump (read to its end, d
   assert.equal(error, undefined);
   assert.deepEqual(firstBytes(got), [5]);
   sock.close();
+});
+
+test("dump().forEach(): an abort mid-dump and a close from the handler reject; concurrent dumps queue", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const ac = new AbortController();
+  const aborted = sock.dump({ type: RTM_GETLINK }, { signal: ac.signal }).forEach((m) => {
+    if (m.payload[0] === 1) ac.abort(new Error("stop here"));
+  });
+  // A second dump, by iteration, waits for the kernel's one dump slot.
+  const queued = collect(sock.dump({ type: RTM_GETLINK }));
+  await settle();
+  assert.equal(asked.length, 1, "one dump at a time");
+  t.deliver([part(asked[0], 1), part(asked[0], 2)]);
+  await assert.rejects(aborted, /stop here/);
+  t.deliver([done(asked[0], 0, NLM_F_MULTI)]);
+  await settle();
+  assert.equal(asked.length, 2, "the queued dump runs once the abandoned one is read to its end");
+  t.deliver([part(asked[1], 3), done(asked[1], 0, NLM_F_MULTI)]);
+  assert.deepEqual(firstBytes((await queued).got), [3]);
+  const closing = sock.dump({ type: RTM_GETLINK }).forEach(() => sock.close());
+  await settle();
+  t.deliver([part(asked[2], 4), part(asked[2], 5)]);
+  await assert.rejects(closing, SocketClosedError);
+  // dump() itself checks the socket, as it checks the message, where it is called.
+  assert.throws(() => sock.dump({ type: RTM_GETLINK }), SocketClosedError);
 });
