@@ -671,35 +671,33 @@ class NetlinkTransport implements Transport {
   }
 
   wait(): Promise<WaitResult> {
-    if (this.#fd < 0) return Promise.reject(new SocketClosedError());
-    const waiter = this.#waiter ??= this.#newWaiter(this.#fd);
-    if (waiter.pending) {
-      return Promise.reject(new Error("netlink transport: wait() already pending"));
-    }
-    // Taken from the queue by a read, not handed out yet: the kernel's queue may be empty, and
-    // nothing would signal them.
-    if (this.#heldNext < this.#held.length || this.#batch?.pending) {
-      return Promise.resolve("readable");
-    }
     try {
-      return waiter.wait();
+      const waiter = this.#startWait();
+      return waiter === undefined ? Promise.resolve("readable") : waiter.wait();
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   waitThen(done: (result: WaitResult) => void, fail: (error: unknown) => void): void {
+    const waiter = this.#startWait();
+    if (waiter === undefined) queueMicrotask(() => done("readable"));
+    else if (waiter.waitThen !== undefined) waiter.waitThen(done);
+    else waiter.wait().then(done, fail);
+  }
+
+  /**
+   * What wait() and waitThen() check first: the waiter to wait with, or undefined when the
+   * socket is readable now. Throws when the socket is closed or a wait is pending.
+   */
+  #startWait(): Waiter | undefined {
     if (this.#fd < 0) throw new SocketClosedError();
     const waiter = this.#waiter ??= this.#newWaiter(this.#fd);
     if (waiter.pending) throw new Error("netlink transport: wait() already pending");
-    // As in wait(): what a read took and has not handed out is readable now.
-    if (this.#heldNext < this.#held.length || this.#batch?.pending) {
-      queueMicrotask(() => done("readable"));
-    } else if (waiter.waitThen !== undefined) {
-      waiter.waitThen(done);
-    } else {
-      waiter.wait().then(done, fail);
-    }
+    // Taken from the queue by a read, not handed out yet: the kernel's queue may be empty, and
+    // nothing would signal them.
+    if (this.#heldNext < this.#held.length || this.#batch?.pending) return undefined;
+    return waiter;
   }
 
   defer(run: () => void): void {
