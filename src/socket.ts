@@ -258,6 +258,12 @@ function checkObject<T>(name: string, value: T | undefined | null): T | Record<n
   return value;
 }
 
+function checkHandler(method: string, handler: unknown): void {
+  if (typeof handler !== "function") {
+    throw new TypeError(`${method}: handler must be a function, got ${typeof handler}`);
+  }
+}
+
 function checkSignal(signal: AbortSignal | undefined): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
@@ -608,17 +614,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       });
     return {
       [Symbol.asyncIterator]: iterate,
-      forEach: (handler) => {
-        if (typeof handler !== "function") {
-          return Promise.reject(
-            new TypeError(`forEach: handler must be a function, got ${typeof handler}`),
-          );
-        }
-        try {
-          return forEachPart(iterate(), handler);
-        } catch (err) {
-          return Promise.reject(err);
-        }
+      forEach: async (handler) => {
+        checkHandler("forEach", handler);
+        await forEachPart(iterate(), handler);
       },
     };
   }
@@ -791,9 +789,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     options: MessagesOptions = {},
   ): Promise<void> {
     try {
-      if (typeof handler !== "function") {
-        throw new TypeError(`listen: handler must be a function, got ${typeof handler}`);
-      }
+      checkHandler("listen", handler);
       this.#checkOpen();
       options = checkObject("options", options);
       checkSignal(options.signal);
