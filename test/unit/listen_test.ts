@@ -167,3 +167,21 @@ test("listen(): a thenable's rejection ends it too; iterations refuse a signal t
   assert.throws(() => sock.cursor(bad), /signal must be an AbortSignal/);
   sock.close();
 });
+
+test("listen(): while datagrams() is open, multicast datagrams go to it whole, as they would instead of to messages()", async () => {
+  const { sock, t } = await fakeSocket({ groups: [1] });
+  const seen: number[] = [];
+  const done = sock.listen((m) => void seen.push(bytes(m)));
+  const whole = sock.datagrams();
+  const step = whole.next();
+  t.deliver([event(1)], 0, 1);
+  const { value } = await step;
+  assert.equal(value!.group, 1);
+  assert.deepEqual(seen, [], "the handler does not get it too");
+  await whole.return!();
+  t.deliver([event(2)], 0, 1);
+  await settle();
+  assert.deepEqual(seen, [2], "once datagrams() has ended, the handler gets them");
+  sock.close();
+  await done;
+});
