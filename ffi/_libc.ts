@@ -72,6 +72,12 @@ export interface Libc {
    * Bun a small `new Uint8Array(n)` can move: oven-sh/bun#32054).
    */
   alloc(size: number): Uint8Array;
-  /** Address of `buf[0]`, for storing inside a struct. Only for buffers from `alloc`. */
+  /**
+   * Like {@linkcode alloc}, but not zeroed where the runtime can skip that (Bun): for large
+   * buffers that only reads fill and whose bytes are never shown past what a read wrote. Zeroing
+   * touches every page, and each first touch is a page fault.
+   */
+  allocUnzeroed(size: number): Uint8Array;
+  /** Address of `buf[0]`, for storing inside a struct. Only for buffers from `alloc*`. */
   address(buf: Uint8Array): bigint;
 }

@@ -338,7 +338,12 @@ class Batch implements DatagramInPlace {
   /** Whether the last read's datagrams were all at most BATCH_MAX_DATAGRAM long. */
   small = false;
 
-  constructor(libc: Libc) {
+  /**
+   * `copiedOut`: the batch of copying reads, which copy exactly what each read wrote, so its
+   * slots may start unzeroed (Libc.allocUnzeroed). An in-place batch shows its slots whole (a
+   * cursor's `data`): zeroed, never another allocation's leftovers.
+   */
+  constructor(libc: Libc, copiedOut = false) {
     this.#libc = libc;
     this.#arena = libc.alloc(BATCH_ARENA_SIZE);
     const v = this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset);
@@ -356,11 +361,12 @@ class Batch implements DatagramInPlace {
       const control = BATCH_CONTROLS + i * CONTROL_SIZE;
       v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
     }
-    const rest = libc.alloc((BATCH - 1) * RECEIVE_BUFFER);
-    for (let i = 1; i < BATCH; i++) {
-      this.#setSlot(i, rest.subarray((i - 1) * RECEIVE_BUFFER, i * RECEIVE_BUFFER));
+    // One allocation for every slot: 8 MiB, most of which no read ever fills.
+    const size = BATCH * RECEIVE_BUFFER;
+    const slots = copiedOut ? libc.allocUnzeroed(size) : libc.alloc(size);
+    for (let i = 0; i < BATCH; i++) {
+      this.#setSlot(i, slots.subarray(i * RECEIVE_BUFFER, (i + 1) * RECEIVE_BUFFER));
     }
-    this.#setSlot(0, libc.alloc(RECEIVE_BUFFER));
     this.buffer = this.#slots[0];
   }
 
@@ -481,7 +487,7 @@ class Receiver {
   #slabUsed = 0;
 
   constructor(libc: Libc) {
-    this.shared = new Batch(libc);
+    this.shared = new Batch(libc, true);
   }
 
   /** A datagram copied out of `from`, which describes it (its buffer is reused by later reads). */
