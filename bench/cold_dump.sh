@@ -4,7 +4,8 @@
 # (the floor on that runtime), the transport with MessageCursor, the transport's datagrams decoded
 # into message objects (taken by a plain loop, then through a minimal async iterator: the floor
 # of per-message iteration), and the library's dump() (with a DataView per message as scripts
-# write it, and with one per buffer; and its forEach(), a promise per datagram; and request() with
+# write it, and with one per buffer; and its forEach(), a promise per datagram; its cursor(), no
+# object per part either; and request() with
 # NLM_F_DUMP, one array). LAYERS picks some (bare is the reference). ROUNDS rounds, interleaved; prints medians of wall and CPU
 # time and each layer's ratio to the bare loop of its runtime.
 # Needs root. Not a test.
@@ -18,7 +19,7 @@ ns=nlcold-$$
 . bench/_routes_netns.sh
 routes_netns "$ns" "$routes"
 for _ in $(seq "$rounds"); do
-  for layer in ${LAYERS:-bare transport messages iterator dump dump-view forEach request}; do
+  for layer in ${LAYERS:-bare transport messages iterator dump dump-view forEach cursor request}; do
     ip netns exec "$ns" deno run -A --no-lock bench/cold_dump.ts "$layer"
     ip netns exec "$ns" bun bench/cold_dump.ts "$layer"
   done
@@ -35,7 +36,7 @@ print("wall time in process, and CPU time of the process (all its threads: stead
 for rt in ("deno", "bun"):
     bare, bare_cpu = statistics.median(ms[(rt, "bare")]), statistics.median(cpu[(rt, "bare")])
     for layer in [l for l in ("bare", "transport", "messages", "iterator", "dump", "dump-view",
-                              "forEach", "request") if (rt, l) in ms]:
+                              "forEach", "cursor", "request") if (rt, l) in ms]:
         m, c = ms[(rt, layer)], cpu[(rt, layer)]
         wall, cp = statistics.median(m), statistics.median(c)
         print(f"  {rt:4} {layer:9} wall {wall:6.1f} ({min(m):6.1f}) = {wall / bare:.2f}x bare"

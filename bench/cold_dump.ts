@@ -15,6 +15,8 @@
 //              without the script's per-message view
 //   forEach    open() + sock.dump().forEach(handler): the parts of each datagram without a
 //              promise per part, a DataView per message's payload as in `dump`
+//   cursor     open() + sock.dump().cursor(): each datagram's parts walked in place with the
+//              MessageCursor it yields, decoded as in the transport layer: no object per part
 //   request    open() + sock.request() with NLM_F_DUMP: the same dump as one array (no
 //              per-message iteration), a DataView per message's payload as in `dump`
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
@@ -205,6 +207,19 @@ if (layer === "bare") {
     const p = m.payload;
     take(p, new DataView(p.buffer), p.byteOffset, 0, p.length);
   });
+  await sock.close();
+} else if (layer === "cursor") {
+  t0 = performance.now();
+  const sock = await open(NETLINK_ROUTE);
+  const payload = new Uint8Array(RTMSG);
+  payload[0] = AF_INET;
+  for await (const c of sock.dump({ type: RTM_GETROUTE, payload }).cursor()) {
+    while (c.next()) {
+      if (c.type === RTM_NEWROUTE) {
+        take(c.data, c.view, c.byteOffset, c.payloadOffset, c.payloadOffset + c.payloadLength);
+      }
+    }
+  }
   await sock.close();
 } else if (layer === "request") {
   t0 = performance.now();

@@ -10,9 +10,10 @@
 import { Fifo } from "./_fifo.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { orderedSteps } from "./_steps.ts";
-import { NLM_F_DUMP, NLM_F_REQUEST } from "./constants.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
+import { MessageCursor } from "./cursor.ts";
 import { DumpInterruptedError } from "./errors.ts";
-import type { ReceivedMessage } from "./message.ts";
+import { alignMessage, type ReceivedMessage } from "./message.ts";
 
 /**
  * Reading for a dump pauses while this many of its parts wait for its consumer, and resumes once
@@ -314,4 +315,93 @@ export async function forEachPart(
     // ended it already.
     if (!finished) await iterator.return();
   }
+}
+
+const NOTHING = new Uint8Array(0);
+
+/**
+ * The steps of `dump().cursor()`: one per run (what one datagram held of the dump), each showing
+ * the run's parts through one shared MessageCursor, where they are. A run of decoded messages (a
+ * datagram that held something else too: its NLMSG_DONE, most often) is walked over the bytes its
+ * parts were decoded from, a step for each stretch of them that lies there unbroken. Asking for a
+ * step empties the cursor first; it stays empty once the iteration has ended.
+ */
+export function cursorParts(iterator: DumpIterator): AsyncIterableIterator<MessageCursor> {
+  const cursor = new MessageCursor();
+  const result: IteratorResult<MessageCursor> = { value: cursor, done: false };
+  const finished: IteratorResult<MessageCursor, undefined> = { value: undefined, done: true };
+  /** What is left of a run of decoded messages: messages[at, end). */
+  let messages: readonly ReceivedMessage[] | undefined;
+  let at = 0;
+  let end = 0;
+  let ended = false;
+  const finish = (): void => {
+    ended = true;
+    messages = undefined;
+    cursor.reset(NOTHING);
+  };
+  /**
+   * Shows the next parts of the run of messages, as many as lie one after another: a part's
+   * payload is a view of the bytes it was decoded from, right after its header (decodeDatagram).
+   */
+  const showMessages = (): void => {
+    const list = messages!;
+    const first = list[at].payload;
+    const buffer = first.buffer;
+    const start = first.byteOffset - NLMSG_HDRLEN;
+    let stop = first.byteOffset + first.byteLength;
+    let i = at + 1;
+    for (; i < end; i++) {
+      const p = list[i].payload;
+      if (
+        p.buffer !== buffer || p.byteOffset !== start + alignMessage(stop - start) + NLMSG_HDRLEN
+      ) {
+        break;
+      }
+      stop = p.byteOffset + p.byteLength;
+    }
+    at = i;
+    cursor.reset(new Uint8Array(buffer, start, stop - start));
+  };
+  const steps = orderedSteps((): Promise<IteratorResult<MessageCursor>> => {
+    if (messages !== undefined && at < end) {
+      showMessages();
+      return Promise.resolve(result);
+    }
+    messages = undefined;
+    cursor.reset(NOTHING);
+    if (ended) return Promise.resolve(finished);
+    return steps.waiting(
+      iterator[nextRun](true).then((step) => {
+        if (step.done || ended) {
+          finish();
+          return finished;
+        }
+        const run = step.value;
+        if (run.messages === undefined) {
+          cursor.reset(run.data!.subarray(run.start, run.end));
+        } else {
+          messages = run.messages;
+          at = run.start;
+          end = run.end;
+          showMessages();
+        }
+        return result;
+      }, (err) => {
+        finish();
+        throw err;
+      }),
+    );
+  });
+  return {
+    next: steps.next,
+    return: async (): Promise<IteratorResult<MessageCursor, undefined>> => {
+      finish();
+      await iterator.return();
+      return finished;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

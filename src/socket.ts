@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dumpIterator, forEachPart } from "./_dump.ts";
+import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
@@ -24,7 +24,7 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "./constants.ts";
-import { DatagramCursor } from "./cursor.ts";
+import { DatagramCursor, type MessageCursor } from "./cursor.ts";
 import { SocketClosedError, SyscallError } from "./errors.ts";
 import {
   decodeDatagram,
@@ -111,8 +111,8 @@ export interface MessagesOptions {
 }
 
 /**
- * What {@linkcode NetlinkSocket.dump} returns: iterate it (`for await`), or run it to its end
- * with {@linkcode DumpIterable.forEach}.
+ * What {@linkcode NetlinkSocket.dump} returns: iterate it (`for await`), run it to its end with
+ * {@linkcode DumpIterable.forEach}, or walk it in place with {@linkcode DumpIterable.cursor}.
  *
  * @example
  * ```ts
@@ -134,6 +134,38 @@ export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
    * discarded). Each call runs the dump anew.
    */
   forEach(handler: (message: ReceivedMessage) => unknown): Promise<void>;
+  /**
+   * Sends the request when iteration starts and yields, a datagram at a time until NLMSG_DONE,
+   * one {@linkcode MessageCursor} over the parts where they were received: no object and no view
+   * per part, as libmnl's callbacks see a dump (one promise per datagram, a few hundred parts, as
+   * in `forEach`). Walk each step with `while (c.next())`; read fields at `c.byteOffset +
+   * c.payloadOffset` through `c.view`.
+   *
+   * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
+   * included), is valid only until the iteration's next step**: `slice()` what you keep. Asking
+   * for the next step empties the cursor; it stays empty once the iteration has ended. The
+   * cursor is the same object at every step.
+   *
+   * It throws as the `for await` over the dump would (NetlinkError, DumpInterruptedError once
+   * every part has been shown, SocketClosedError, an abort or timeout), and leaving it early
+   * (`break`) abandons the dump the same way: the socket reads the rest and discards it. Each
+   * iteration runs the dump anew.
+   *
+   * @example
+   * ```ts
+   * import { NETLINK_ROUTE, open, RTM_GETLINK, RTM_NEWLINK } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_ROUTE);
+   * const indexes: number[] = [];
+   * for await (const c of sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor()) {
+   *   // struct ifinfomsg: the index is the s32 at offset 4 of the payload.
+   *   while (c.next()) {
+   *     if (c.type === RTM_NEWLINK) indexes.push(c.view.getInt32(c.byteOffset + c.payloadOffset + 4, true));
+   *   }
+   * }
+   * console.log(indexes);
+   * ```
+   */
+  cursor(): AsyncIterableIterator<MessageCursor>;
 }
 
 /** Socket-level settings that are not socket options; see `OpenOptions`. */
@@ -589,7 +621,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
    * remaining parts and discards them, and the next dump runs once they have been read. For a
    * large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work with
-   * one promise per datagram instead of one per part.
+   * one promise per datagram instead of one per part, and `.cursor()`
+   * ({@linkcode DumpIterable.cursor}) with no object per part either.
    */
   dump(message: MessageInput, options: RequestOptions = {}): DumpIterable {
     options = checkObject("request options", options);
@@ -618,6 +651,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         checkHandler("forEach", handler);
         await forEachPart(iterate(), handler);
       },
+      cursor: () => cursorParts(iterate()),
     };
   }
 

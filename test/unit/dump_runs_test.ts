@@ -12,6 +12,7 @@ import {
   RTM_NEWLINK,
   RTM_NEWROUTE,
 } from "../../src/constants.ts";
+import type { MessageCursor } from "../../src/cursor.ts";
 import { DumpInterruptedError, NetlinkError, SocketClosedError } from "../../src/errors.ts";
 import type { Message, ReceivedMessage } from "../../src/message.ts";
 import { ack, done, event, fakeSocket, reply, settle } from "./_fake.ts";
@@ -251,4 +252,130 @@ test("dump().forEach(): an abort mid-dump and a close from the handler reject; c
   await assert.rejects(closing, SocketClosedError);
   // dump() itself checks the socket, as it checks the message, where it is called.
   assert.throws(() => sock.dump({ type: RTM_GETLINK }), SocketClosedError);
+});
+
+/** Each step of a dump().cursor() iteration as the first payload bytes of its parts, and its end. */
+async function walkSteps(cursor: AsyncIterableIterator<MessageCursor>) {
+  const steps: number[][] = [];
+  try {
+    for await (const c of cursor) {
+      const parts: number[] = [];
+      while (c.next()) parts.push(c.data[c.payloadOffset]);
+      steps.push(parts);
+    }
+  } catch (error) {
+    return { steps, error };
+  }
+  return { steps, error: undefined };
+}
+
+test("dump().cursor(): a step per datagram over its parts, in order, then done; each iteration dumps anew", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const dump = sock.dump({ type: RTM_GETLINK });
+  const cursor = dump.cursor();
+  assert.equal(cursor[Symbol.asyncIterator](), cursor);
+  const first = cursor.next();
+  await settle();
+  assert.equal(asked.length, 1, "the request goes out when iteration starts");
+  t.deliver([part(asked[0], 1), part(asked[0], 2)]);
+  const step = await first;
+  assert.equal(step.done, false);
+  const c = step.value as MessageCursor;
+  assert.ok(c.next());
+  assert.deepEqual([c.type, c.flags, c.seq, c.payloadLength], [
+    RTM_NEWLINK,
+    NLM_F_MULTI,
+    asked[0].seq,
+    1,
+  ]);
+  assert.equal(c.payload()[0], 1);
+  assert.ok(c.next());
+  assert.equal(c.payload()[0], 2);
+  assert.equal(c.next(), false);
+  const second = cursor.next();
+  assert.equal(c.next(), false, "asking for the next step empties the cursor");
+  assert.equal(c.length, 0);
+  // Parts and the NLMSG_DONE in one datagram: its parts still come in one step.
+  t.deliver([part(asked[0], 3), part(asked[0], 4), done(asked[0], 0, NLM_F_MULTI)]);
+  assert.equal((await second).value, c, "the same cursor at every step");
+  const rest: number[] = [];
+  while (c.next()) rest.push(c.payload()[0]);
+  assert.deepEqual(rest, [3, 4]);
+  assert.deepEqual(await cursor.next(), { value: undefined, done: true });
+  assert.equal(c.length, 0, "empty once the iteration has ended");
+  assert.deepEqual(await cursor.next(), { value: undefined, done: true });
+  const again = walkSteps(dump.cursor());
+  await settle();
+  assert.equal(asked.length, 2, "a second iteration sends the request again");
+  t.deliver([part(asked[1], 5), done(asked[1], 0, NLM_F_MULTI)]);
+  assert.deepEqual(await again, { steps: [[5]], error: undefined });
+  sock.close();
+});
+
+test("dump().cursor(): parts with another request's answer between them, split around it; errors end it", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const walked = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+  await settle();
+  const request = sock.request({ type: RTM_GETLINK }, { timeout: 2000 });
+  await settle();
+  const [d, r] = asked;
+  t.deliver([
+    part(d, 1),
+    part(d, 2),
+    reply(r, RTM_NEWLINK, new Uint8Array([9])),
+    part(d, 3, NLM_F_MULTI | NLM_F_DUMP_INTR),
+  ]);
+  t.deliver([ack(r)]);
+  t.deliver([done(d, 0, NLM_F_MULTI)]);
+  const { steps, error } = await walked;
+  assert.deepEqual(steps, [[1, 2], [3]], "the parts before the answer in one step, the rest next");
+  assert.ok(error instanceof DumpInterruptedError, "after every part");
+  assert.deepEqual(firstBytes(await request), [9]);
+  const failing = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+  await settle();
+  t.deliver([part(asked[2], 4), done(asked[2], 16, NLM_F_MULTI)]);
+  const failed = await failing;
+  assert.deepEqual(failed.steps, [[4]]);
+  assert.ok(failed.error instanceof NetlinkError && failed.error.code === "EBUSY");
+  sock.close();
+});
+
+test("dump().cursor(): break abandons the dump (read to its end, discarded); close and abort end it", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const cursor = sock.dump({ type: RTM_GETLINK }).cursor();
+  const first = cursor.next();
+  await settle();
+  t.deliver([part(asked[0], 1)]);
+  const c = (await first).value as MessageCursor;
+  assert.ok(c.next());
+  // What `break` calls.
+  assert.deepEqual(await cursor.return!(), { value: undefined, done: true });
+  assert.equal(c.next(), false, "empty once left");
+  const next = collect(sock.dump({ type: RTM_GETLINK }));
+  await settle();
+  assert.equal(asked.length, 1, "the next dump waits for the abandoned one's end");
+  t.deliver([part(asked[0], 2), done(asked[0], 0, NLM_F_MULTI)]);
+  await settle();
+  t.deliver([part(asked[1], 5), done(asked[1], 0, NLM_F_MULTI)]);
+  assert.deepEqual(firstBytes((await next).got), [5]);
+  const ac = new AbortController();
+  const aborted = walkSteps(sock.dump({ type: RTM_GETLINK }, { signal: ac.signal }).cursor());
+  await settle();
+  ac.abort(new Error("stop here"));
+  assert.match(String((await aborted).error), /stop here/);
+  t.deliver([done(asked[2], 0, NLM_F_MULTI)]);
+  const closing = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+  await settle();
+  t.deliver([part(asked[3], 6)]);
+  await settle();
+  sock.close();
+  const closed = await closing;
+  assert.deepEqual(closed.steps, [[6]]);
+  assert.ok(closed.error instanceof SocketClosedError);
 });
