@@ -485,6 +485,10 @@ class Receiver {
   };
   #slab: ArrayBuffer | undefined;
   #slabUsed = 0;
+  /** The memory of a large copy its reader gave back (Transport.recycle), for the next one. */
+  #spare: ArrayBuffer | undefined;
+  /** The memory of every large copy made here: recycle() takes back nothing else. */
+  readonly #made = new WeakSet<ArrayBufferLike>();
 
   constructor(libc: Libc) {
     this.shared = new Batch(libc, true);
@@ -497,9 +501,32 @@ class Receiver {
     return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
   }
 
+  /**
+   * Takes back the memory of `data`, a large datagram's copy made here (a slab's small ones stay
+   * with their slab), once its reader says nothing will read it again; the larger of two is kept.
+   */
+  recycle(data: Uint8Array): void {
+    const memory = data.buffer;
+    if (!this.#made.has(memory) || !(memory instanceof ArrayBuffer)) return;
+    if (this.#spare === undefined || memory.byteLength > this.#spare.byteLength) {
+      this.#spare = memory;
+    }
+  }
+
   /** The first `n` bytes of `buffer`, copied (the buffer is reused by the next read). */
   #copyOut(buffer: Uint8Array, n: number): Uint8Array {
-    if (n > SLAB_MAX_COPY) return buffer.slice(0, n);
+    if (n > SLAB_MAX_COPY) {
+      const spare = this.#spare;
+      if (spare === undefined || spare.byteLength < n) {
+        const data = buffer.slice(0, n);
+        this.#made.add(data.buffer);
+        return data;
+      }
+      this.#spare = undefined;
+      const data = new Uint8Array(spare, 0, n);
+      data.set(buffer.subarray(0, n));
+      return data;
+    }
     let slab = this.#slab;
     let at = this.#slabUsed;
     // A slab some caller detached (by transferring a payload's buffer) has length 0.
@@ -611,6 +638,10 @@ class NetlinkTransport implements Transport {
       }
     }
     return this.#nextHeld();
+  }
+
+  recycle(data: Uint8Array): void {
+    receiver?.recycle(data);
   }
 
   receiveInPlace(): DatagramInPlace | undefined {

@@ -326,7 +326,10 @@ const NOTHING = new Uint8Array(0);
  * parts were decoded from, a step for each stretch of them that lies there unbroken. Asking for a
  * step empties the cursor first; it stays empty once the iteration has ended.
  */
-export function cursorParts(iterator: DumpIterator): AsyncIterableIterator<MessageCursor> {
+export function cursorParts(
+  iterator: DumpIterator,
+  recycle: (data: Uint8Array) => void,
+): AsyncIterableIterator<MessageCursor> {
   const cursor = new MessageCursor();
   const result: IteratorResult<MessageCursor> = { value: cursor, done: false };
   const finished: IteratorResult<MessageCursor, undefined> = { value: undefined, done: true };
@@ -334,11 +337,21 @@ export function cursorParts(iterator: DumpIterator): AsyncIterableIterator<Messa
   let messages: readonly ReceivedMessage[] | undefined;
   let at = 0;
   let end = 0;
+  /** The datagram a run of bytes came in, while the cursor shows it: no one else holds it. */
+  let shown: Uint8Array | undefined;
   let ended = false;
+  /** Empties the cursor; the datagram it showed may take the next one's copy (Transport.recycle). */
+  const clear = (): void => {
+    cursor.reset(NOTHING);
+    if (shown !== undefined) {
+      recycle(shown);
+      shown = undefined;
+    }
+  };
   const finish = (): void => {
     ended = true;
     messages = undefined;
-    cursor.reset(NOTHING);
+    clear();
   };
   /**
    * Shows the next parts of the run of messages, as many as lie one after another: a part's
@@ -369,7 +382,7 @@ export function cursorParts(iterator: DumpIterator): AsyncIterableIterator<Messa
       return Promise.resolve(result);
     }
     messages = undefined;
-    cursor.reset(NOTHING);
+    clear();
     if (ended) return Promise.resolve(finished);
     return steps.waiting(
       iterator[nextRun](true).then((step) => {
@@ -379,7 +392,8 @@ export function cursorParts(iterator: DumpIterator): AsyncIterableIterator<Messa
         }
         const run = step.value;
         if (run.messages === undefined) {
-          cursor.reset(run.data!.subarray(run.start, run.end));
+          shown = run.data!;
+          cursor.reset(shown.subarray(run.start, run.end));
         } else {
           messages = run.messages;
           at = run.start;

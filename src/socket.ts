@@ -142,9 +142,9 @@ export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
    * c.payloadOffset` through `c.view`.
    *
    * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
-   * included), is valid only until the iteration's next step**: `slice()` what you keep. Asking
-   * for the next step empties the cursor; it stays empty once the iteration has ended. The
-   * cursor is the same object at every step.
+   * included), is valid only until the iteration's next step**: later reads reuse its memory, so
+   * `slice()` what you keep. Asking for the next step empties the cursor; it stays empty once the
+   * iteration has ended. The cursor is the same object at every step.
    *
    * It throws as the `for await` over the dump would (NetlinkError, DumpInterruptedError once
    * every part has been shown, SocketClosedError, an abort or timeout), and leaving it early
@@ -651,7 +651,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         checkHandler("forEach", handler);
         await forEachPart(iterate(), handler);
       },
-      cursor: () => cursorParts(iterate()),
+      cursor: () => cursorParts(iterate(), (data) => this.#transport.recycle?.(data)),
     };
   }
 

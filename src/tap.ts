@@ -62,6 +62,8 @@ export class TapPoint implements Transport {
   readonly #inner: Transport;
   /** Replaced, never changed in place, so taps may detach (themselves too) while being called. */
   #taps: readonly Tap[] = [];
+  /** A tap has been attached at some point: what it was shown may still be kept. */
+  #tapped = false;
   #closed = false;
   /** Present when the inner transport has it (a transport without it cannot filter). */
   readonly attachFilter?: (program: Uint8Array) => void;
@@ -100,6 +102,7 @@ export class TapPoint implements Transport {
   attach(tap: Tap): () => void {
     if (this.#closed) throw new Error("cannot tap a closed socket");
     this.#taps = [...this.#taps, tap];
+    this.#tapped = true;
     return () => this.#detach(tap);
   }
 
@@ -148,6 +151,11 @@ export class TapPoint implements Transport {
       return { buffer: data, length: data.byteLength, sender, group, nsid };
     }
     return inner.receiveInPlace();
+  }
+
+  /** Forwarded only while no tap has ever been attached: a tap may keep what it was shown. */
+  recycle(data: Uint8Array): void {
+    if (!this.#tapped) this.#inner.recycle?.(data);
   }
 
   wait(): Promise<WaitResult> {

@@ -102,6 +102,14 @@ export interface Transport {
   receiveInPlace?(): DatagramInPlace | undefined;
 
   /**
+   * Says that `data`, the bytes of a datagram {@linkcode receive} returned, will never be read
+   * again, by the caller or by anyone it handed them to: the transport may copy a later datagram
+   * into the same memory (a fresh copy's pages each cost a page fault). Optional, and a hint: a
+   * transport may ignore it, and ignores what it did not make.
+   */
+  recycle?(data: Uint8Array): void;
+
+  /**
    * Resolves when the socket may have a datagram to read ("readable"), when {@linkcode cancelWait}
    * is called ("cancelled"), or when {@linkcode close} is called ("closed"). Never spins: costs no
    * CPU while pending. At most one wait may be outstanding. While pending it keeps the process

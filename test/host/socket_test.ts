@@ -168,6 +168,21 @@ test("dump().cursor() on 20,000 routes: the parts for await yields, a datagram a
   assert.equal(kernelDumping(ns, sock), false);
 });
 
+test("dump().cursor() leaves a tap's datagrams intact: memory it walked is reused only while no tap was attached", async () => {
+  using ns = routesNetns(ROUTES);
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  const kept: { data: Uint8Array; copy: Uint8Array }[] = [];
+  const detach = tap(sock, { received: (d) => kept.push({ data: d.data, copy: d.data.slice() }) });
+  let parts = 0;
+  for await (const c of sock.dump(routeDump).cursor()) while (c.next()) parts++;
+  detach();
+  for await (const c of sock.dump(routeDump).cursor()) while (c.next()) parts++;
+  assert.ok(kept.length > 10 && parts >= 2 * ROUTES, `${kept.length} datagrams, ${parts} parts`);
+  for (const [i, { data, copy }] of kept.entries()) {
+    assert.deepEqual(data, copy, `datagram ${i} the tap was shown was overwritten`);
+  }
+});
+
 test("defect 3: a lagging dump() is not read ahead while a for-await waits on the socket", async () => {
   using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_LINK] });

@@ -232,6 +232,44 @@ test("small datagrams kept by the caller stay intact while thousands more arrive
   }
 });
 
+test("recycle(): a large datagram's memory given back takes a later copy; anything else is left alone", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    a.send(new Uint8Array(20_000).fill(1), b.portid, 0);
+    const first = await next(b);
+    b.recycle!(first.data);
+    a.send(new Uint8Array(10_000).fill(2), b.portid, 0);
+    const second = await next(b);
+    assert.equal(second.data.buffer, first.data.buffer, "the memory given back was used again");
+    assert.equal(second.data.length, 10_000);
+    assert.ok(second.data.every((x) => x === 2));
+    // Not recycled: memory the transport did not make, a small datagram's (its slab holds
+    // others), and one whose memory is too small.
+    const mine = new Uint8Array(65_536).fill(7);
+    b.recycle!(mine);
+    a.send(new Uint8Array(100).fill(3), b.portid, 0);
+    const small = await next(b);
+    b.recycle!(small.data);
+    a.send(new Uint8Array(30_000).fill(4), b.portid, 0);
+    const third = await next(b);
+    assert.ok(mine.every((x) => x === 7), "the caller's own buffer was never written");
+    assert.notEqual(third.data.buffer, mine.buffer);
+    assert.notEqual(third.data.buffer, small.data.buffer);
+    assert.ok(small.data.every((x) => x === 3), "a small datagram kept its bytes");
+    assert.ok(third.data.every((x) => x === 4));
+    b.recycle!(third.data.subarray(0, 10_000));
+    b.recycle!(second.data);
+    a.send(new Uint8Array(25_000).fill(5), b.portid, 0);
+    const fourth = await next(b);
+    assert.equal(fourth.data.buffer, third.data.buffer, "the larger memory given back is kept");
+    assert.ok(fourth.data.every((x) => x === 5));
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("a caller transferring a small datagram's buffer away does not break receiving", async () => {
   const a = openTransport(NETLINK_ROUTE, { portid: 0 });
   const b = openTransport(NETLINK_ROUTE, { portid: 0 });
