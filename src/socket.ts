@@ -1213,7 +1213,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return;
     }
     if (whole) {
-      const unclaimed = messages.filter((msg) => !matcher.claim(msg));
+      // claimAll, not claim() each: a dump takes its parts here a datagram at a time too.
+      const unclaimed: ReceivedMessage[] = [];
+      matcher.claimAll(messages, (msg) => unclaimed.push(msg));
       if (unclaimed.length === messages.length) whole.deliver(datagram);
       else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;

@@ -379,3 +379,23 @@ test("dump().cursor(): break abandons the dump (read to its end, discarded); clo
   assert.deepEqual(closed.steps, [[6]]);
   assert.ok(closed.error instanceof SocketClosedError);
 });
+
+test("dump().cursor(): a datagram's parts and its NLMSG_DONE in one step while a datagrams() or cursor() iteration is open", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  for (const open of [() => sock.datagrams(), () => sock.cursor()]) {
+    // A monitor on the same socket: it takes, whole, the datagrams no request claims.
+    const monitor = open();
+    const parked = monitor.next();
+    const walked = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+    await settle();
+    const d = asked.at(-1)!;
+    t.deliver([part(d, 1), part(d, 2)]);
+    t.deliver([part(d, 3), part(d, 4), done(d, 0, NLM_F_MULTI)]);
+    assert.deepEqual(await walked, { steps: [[1, 2], [3, 4]], error: undefined });
+    await monitor.return!();
+    assert.equal((await parked).done, true, "the monitor got nothing");
+  }
+  sock.close();
+});
