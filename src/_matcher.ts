@@ -379,8 +379,23 @@ export class Matcher {
    * reply. What else comes for them (an ack after the lost reply) is discarded.
    */
   lost(err: SyscallError): void {
+    this.#failOwed(err, (pending) => !(pending.dump && pending.from === 0));
+  }
+
+  /**
+   * A unicast datagram from user-space port `sender` was malformed: it may have held answers to
+   * any request sent to that port, which fail now with `err` (rather than end without what it
+   * held), as for {@linkcode lost}. What else comes for them is discarded. The kernel's (a
+   * kernel bug) are left alone: its dumps hold the socket's dump slot until their NLMSG_DONE.
+   */
+  malformed(sender: number, err: unknown): void {
+    if (sender !== 0) this.#failOwed(err, (pending) => pending.from === sender);
+  }
+
+  /** Fails the pending requests `which` selects with `err`, discarding what still comes. */
+  #failOwed(err: unknown, which: (pending: Pending) => boolean): void {
     for (const pending of [...this.#pending.values()]) {
-      if ((pending.dump && pending.from === 0) || !this.has(pending)) continue;
+      if (!which(pending) || !this.has(pending)) continue;
       pending.finish(err);
       if (this.#abandoned.has(pending.seq)) continue; // the request abandoned it already
       const kernel = pending.from === 0;

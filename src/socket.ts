@@ -532,10 +532,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
    * request was pending (its reply may be among them: retry), SyscallError("recvmsg", EMSGSIZE)
    * when a datagram too long for the receive buffer was dropped while the request was pending
-   * (it may have been the reply; what else comes for the request is discarded), a
-   * "TimeoutError" DOMException on
-   * timeout, the signal's reason on abort, and SocketClosedError on close. Bad `message` fields
-   * or options throw before anything is sent.
+   * (it may have been the reply; what else comes for the request is discarded),
+   * MalformedMessageError when the user-space port it was sent to (`to`) sends a datagram that
+   * does not decode (likewise), a "TimeoutError" DOMException on timeout, the signal's reason
+   * on abort, and SocketClosedError on close. Bad `message` fields or options throw before
+   * anything is sent.
    */
   request(message: MessageInput, options: RequestOptions = {}): Promise<Replies> {
     return this.#requestMany([message], NLM_F_ACK, options);
@@ -1207,13 +1208,17 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       messages = decodeDatagram(datagram);
     } catch (err) {
-      // Garbage from a peer (or a kernel bug): the stream's next reader gets the error.
+      // Garbage from a peer (or a kernel bug): the stream's next reader gets the error, and a
+      // request to that peer fails (its answer may have been in it).
+      if (datagram.group === 0) matcher.malformed(datagram.sender, err);
       if (whole) whole.deliver(datagram);
       else this.#messages.deliver(new QueuedFailure(err));
       return;
     }
     if (whole) {
-      const unclaimed = messages.filter((msg) => !matcher.claim(msg));
+      // claimAll, not claim() each: a dump takes its parts here a datagram at a time too.
+      const unclaimed: ReceivedMessage[] = [];
+      matcher.claimAll(messages, (msg) => unclaimed.push(msg));
       if (unclaimed.length === messages.length) whole.deliver(datagram);
       else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;

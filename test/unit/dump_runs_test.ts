@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  NETLINK_USERSOCK,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
@@ -13,9 +14,19 @@ import {
   RTM_NEWROUTE,
 } from "../../src/constants.ts";
 import type { MessageCursor } from "../../src/cursor.ts";
-import { DumpInterruptedError, NetlinkError, SocketClosedError } from "../../src/errors.ts";
-import type { Message, ReceivedMessage } from "../../src/message.ts";
-import { ack, done, event, fakeSocket, reply, settle } from "./_fake.ts";
+import {
+  DumpInterruptedError,
+  MalformedMessageError,
+  NetlinkError,
+  SocketClosedError,
+} from "../../src/errors.ts";
+import {
+  decodeMessages,
+  encodeMessages,
+  type Message,
+  type ReceivedMessage,
+} from "../../src/message.ts";
+import { ack, done, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
 const part = (request: Message, n: number, flags = NLM_F_MULTI) =>
   reply(request, RTM_NEWLINK, new Uint8Array([n]), flags);
@@ -378,4 +389,72 @@ test("dump().cursor(): break abandons the dump (read to its end, discarded); clo
   const closed = await closing;
   assert.deepEqual(closed.steps, [[6]]);
   assert.ok(closed.error instanceof SocketClosedError);
+});
+
+test("dump().cursor(): a datagram's parts and its NLMSG_DONE in one step while a datagrams() or cursor() iteration is open", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  for (const open of [() => sock.datagrams(), () => sock.cursor()]) {
+    // A monitor on the same socket: it takes, whole, the datagrams no request claims.
+    const monitor = open();
+    const parked = monitor.next();
+    const walked = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+    await settle();
+    const d = asked.at(-1)!;
+    t.deliver([part(d, 1), part(d, 2)]);
+    t.deliver([part(d, 3), part(d, 4), done(d, 0, NLM_F_MULTI)]);
+    assert.deepEqual(await walked, { steps: [[1, 2], [3, 4]], error: undefined });
+    await monitor.return!();
+    assert.equal((await parked).done, true, "the monitor got nothing");
+  }
+  sock.close();
+});
+
+test("dump() and request() to a user-space peer: a malformed datagram from it fails them (their answers may be in it); what follows is discarded", async () => {
+  const kernel = new FakeKernel();
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
+  const peer = kernel.open(NETLINK_USERSOCK, { portid: 5000 });
+  const answer = (build: (req: Message) => Uint8Array) => {
+    const [req] = decodeMessages(peer.receive()!.data);
+    peer.send(build(req), sock.portid, 0);
+    return req;
+  };
+  const truncated = (req: Message) => {
+    const bytes = encodeMessages([part(req, 1), part(req, 2)]);
+    return bytes.subarray(0, bytes.length - 6); // the second part's header claims 17 bytes of 14
+  };
+  const walked = walkSteps(sock.dump({ type: 0x20 }, { to: 5000 }).cursor());
+  await settle();
+  const req = answer(truncated);
+  peer.send(encodeMessages([part(req, 3), done(req, 0, NLM_F_MULTI)]), sock.portid, 0);
+  const { steps, error } = await walked;
+  assert.deepEqual(steps, []);
+  assert.ok(error instanceof MalformedMessageError, String(error));
+  const iterated = collect(sock.dump({ type: 0x20 }, { to: 5000 }));
+  await settle();
+  const again = answer(truncated);
+  peer.send(encodeMessages([part(again, 3), done(again, 0, NLM_F_MULTI)]), sock.portid, 0);
+  const { got, error: thrown } = await iterated;
+  assert.deepEqual(got, []);
+  assert.ok(thrown instanceof MalformedMessageError, String(thrown));
+  // The socket goes on: a well-formed dump to the peer is answered whole.
+  const whole = walkSteps(sock.dump({ type: 0x20 }, { to: 5000 }).cursor());
+  await settle();
+  answer((r) => encodeMessages([part(r, 4), part(r, 5), done(r, 0, NLM_F_MULTI)]));
+  assert.deepEqual(await whole, { steps: [[4, 5]], error: undefined });
+  // request() to the peer, as its JSDoc says; the ack that follows the garbage is discarded.
+  const requested = sock.request({ type: 0x20 }, { to: 5000 });
+  await settle();
+  const asked = answer(() => new Uint8Array(7));
+  peer.send(encodeMessages([ack(asked)]), sock.portid, 0);
+  await assert.rejects(requested, MalformedMessageError);
+  // The stream's reader gets each malformed datagram's error; the parts that followed it are
+  // not there, but what the peer sends of its own is.
+  peer.send(encodeMessages([event(6)]), sock.portid, 0);
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(sock.messages().next(), MalformedMessageError);
+  }
+  assert.equal((await sock.messages().next()).value!.payload[0], 6);
+  sock.close();
 });
