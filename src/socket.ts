@@ -10,6 +10,7 @@
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
+import { checkOptions } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import { completes, isDump, requestInFlight } from "./_request.ts";
 import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
@@ -282,13 +283,15 @@ function checkGroup(group: number): void {
   }
 }
 
-function checkObject<T>(name: string, value: T | undefined | null): T | Record<never, never> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== "object") {
-    throw new TypeError(`${name} must be an object, got ${value === null ? "null" : typeof value}`);
-  }
-  return value;
-}
+// The keys of Destination, RequestOptions and MessagesOptions: `satisfies` makes each list
+// name every key of its type and nothing else.
+const DESTINATION_KEYS = Object.keys(
+  { portid: 0, group: 0 } satisfies Record<keyof Destination, 0>,
+);
+const REQUEST_KEYS = Object.keys(
+  { signal: 0, timeout: 0, to: 0 } satisfies Record<keyof RequestOptions, 0>,
+);
+const MESSAGES_KEYS = Object.keys({ signal: 0 } satisfies Record<keyof MessagesOptions, 0>);
 
 function checkHandler(method: string, handler: unknown): void {
   if (typeof handler !== "function") {
@@ -499,7 +502,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   send(message: MessageInput | Uint8Array, to: Destination = {}): number {
     this.#checkOpen();
-    to = checkObject("destination", to);
+    to = checkOptions("destination", to, DESTINATION_KEYS);
     const portid = checkU32("destination portid", to.portid ?? 0);
     let mask = 0;
     if (to.group !== undefined) {
@@ -569,7 +572,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     options: RequestOptions,
   ): Promise<Replies> {
     try {
-      options = checkObject("request options", options);
+      options = checkOptions("request options", options, REQUEST_KEYS);
       const from = this.#checkRequest(options);
       const matcher = this.#matcher;
       let remaining = 0;
@@ -626,7 +629,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * ({@linkcode DumpIterable.cursor}) with no object per part either.
    */
   dump(message: MessageInput, options: RequestOptions = {}): DumpIterable {
-    options = checkObject("request options", options);
+    options = checkOptions("request options", options, REQUEST_KEYS);
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
@@ -826,7 +829,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       checkHandler("listen", handler);
       this.#checkOpen();
-      options = checkObject("options", options);
+      options = checkOptions("options", options, MESSAGES_KEYS);
       checkSignal(options.signal);
       if (this.#unframed) throw unframedError("read it with datagrams()");
       return this.#messages.listen(handler, options.signal);
@@ -876,7 +879,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * ```
    */
   datagrams(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedDatagram> {
-    options = checkObject("options", options);
+    options = checkOptions("options", options, MESSAGES_KEYS);
     checkSignal(options.signal);
     return this.#datagrams.iterate(options.signal, false) as AsyncIterableIterator<
       ReceivedDatagram
@@ -928,7 +931,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> {
     this.#checkOpen();
-    options = checkObject("options", options);
+    options = checkOptions("options", options, MESSAGES_KEYS);
     checkSignal(options.signal);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     if (this.#cursors.active) {
@@ -1021,7 +1024,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     runs: boolean,
   ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> {
     this.#checkOpen();
-    options = checkObject("options", options);
+    options = checkOptions("options", options, MESSAGES_KEYS);
     checkSignal(options.signal);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     return this.#messages.iterate(options.signal, runs);

@@ -8,6 +8,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { suggestion } from "../_suggest.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import { encodeGeneric } from "../genl.ts";
 import {
@@ -35,7 +36,6 @@ import {
   SIZES,
   STRING,
   SUB_MESSAGE,
-  suggestion,
   U16,
   U32,
   U64,

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
+import { suggestion } from "../_suggest.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
   CTRL_ATTR_FAMILY_NAME,
@@ -19,7 +21,7 @@ import { decodeGeneric, type GenericFamily } from "../genl.ts";
 import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
-import { type Codec, codecOf, suggestion } from "./_compile.ts";
+import { type Codec, codecOf } from "./_compile.ts";
 import { messageDecoder } from "./_decode.ts";
 import type {
   DoOperation,
@@ -278,12 +280,12 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     let replies: Message[];
     try {
       try {
-        replies = await this.socket.request(message, options);
+        replies = await this.socket.request(message, socketOptions(options));
       } catch (err) {
         if (!await this.#renewed(err, options)) throw err;
         message = this.encode(op, request);
         message.flags = options.flags ?? 0;
-        replies = await this.socket.request(message, options);
+        replies = await this.socket.request(message, socketOptions(options));
       }
     } catch (err) {
       const family = (request as { familyName?: unknown } | undefined)?.familyName;
@@ -327,7 +329,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const replies: DumpReply<D, O>[] = [];
     const message = this.#dumpRequest(op, request, options);
     const collect = (message: MessageInput) =>
-      decodedParts(this.socket.dump(message, options)[Symbol.asyncIterator](), decode)
+      decodedParts(
+        this.socket.dump(message, socketOptions(options))[Symbol.asyncIterator](),
+        decode,
+      )
         .collect(replies as Record<string, unknown>[]);
     try {
       try {
@@ -362,7 +367,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const operation = this.#codec.operation(op);
     const decode = messageDecoder(this.#codec, operation);
     const message = this.#dumpRequest(op, request, options);
-    const dump = this.socket.dump(message, options);
+    const dump = this.socket.dump(message, socketOptions(options));
     const explain = (err: unknown) => explainError(this.#codec, operation, message.payload!, err);
     const reject = (err: unknown) => Promise.reject(explain(err));
     // Decoding in a map over the socket's iterator, not in an async generator: a generator adds
@@ -386,7 +391,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
             renewable = false;
             return this.#renewed(err, options).then((renewed) => {
               if (!renewed) return Promise.reject(err);
-              parts = partsOf(this.socket.dump(this.#dumpRequest(op, request, options), options));
+              parts = partsOf(
+                this.socket.dump(this.#dumpRequest(op, request, options), socketOptions(options)),
+              );
               return next();
             }, reject);
           });
@@ -697,4 +704,18 @@ export async function family<D extends FamilyDescriptor>(
     if (given === undefined) socket.close();
     throw err;
   }
+}
+
+// Every key of OperationOptions and nothing else (`satisfies`): do() and dump() refuse any other.
+const OPERATION_KEYS = Object.keys(
+  { signal: 0, timeout: 0, to: 0, flags: 0 } satisfies Record<keyof OperationOptions, 0>,
+);
+
+/**
+ * The socket's part of an operation's options: all of them but the message flags. Throws
+ * TypeError for an option do() and dump() do not know.
+ */
+function socketOptions(options: OperationOptions): RequestOptions {
+  const { flags: _flags, ...rest } = checkOptions("operation options", options, OPERATION_KEYS);
+  return rest;
 }

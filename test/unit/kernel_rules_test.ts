@@ -317,6 +317,48 @@ test("defect 9: flags and options are validated by request(), requestBatch() and
   sock.close();
 });
 
+test("a misspelt option is refused, naming it and the closest one, before anything is sent or opened", async () => {
+  const { sock, t } = await fakeSocket();
+  const message = { type: RTM_GETLINK };
+  // deno-lint-ignore no-explicit-any
+  const typo = (options: object) => options as any;
+  await assert.rejects(
+    sock.request(message, typo({ timout: 100 })),
+    (e) =>
+      e instanceof TypeError
+      && e.message === "request options: unknown option \"timout\" (did you mean \"timeout\"?); "
+          + "the options are signal, timeout, to",
+  );
+  await assert.rejects(
+    sock.requestBatch([message], typo({ portid: 5 })),
+    /unknown option "portid"/,
+  );
+  assert.throws(() => sock.dump(message, typo({ Signal: undefined })), /did you mean "signal"/);
+  assert.throws(
+    () => sock.send(message, typo({ groups: 1 })),
+    /unknown option "groups" \(did you mean "group"\?\)/,
+  );
+  assert.throws(() => sock.messages(typo({ timeout: 5 })), /options: unknown option "timeout"/);
+  assert.throws(() => sock.batches(typo({ timeout: 5 })), /unknown option "timeout"/);
+  assert.throws(() => sock.datagrams(typo({ timeout: 5 })), /unknown option "timeout"/);
+  assert.throws(() => sock.cursor(typo({ timeout: 5 })), /unknown option "timeout"/);
+  await assert.rejects(sock.listen(() => {}, typo({ timeout: 5 })), /unknown option "timeout"/);
+  assert.equal(t.sentDatagrams.length, 0, "nothing was sent");
+  await assert.rejects(
+    open(0, typo({ group: [1], transport: () => assert.fail("opened") })),
+    /open\(\) options: unknown option "group" \(did you mean "groups"\?\)/,
+  );
+  await assert.rejects(
+    open(0, typo({ extendedAck: false, transport: () => assert.fail("opened") })),
+    /did you mean "extendedAcks"/,
+  );
+  // The known keys still pass, undefined or not, and so does an inherited key.
+  const inherited = Object.create({ anything: 1 });
+  await sock.request(message, { signal: undefined, timeout: 1, to: undefined }).catch(() => {});
+  sock.messages(inherited).return!();
+  sock.close();
+});
+
 test("defect 10: send({ group }) on NETLINK_USERSOCK delivers the multicast and does not throw", async () => {
   const kernel = new FakeKernel();
   const { sock: sender } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);

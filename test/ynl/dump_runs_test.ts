@@ -183,3 +183,21 @@ test("typed dumpStream(): a part that does not decode ends the dump and throws w
   assert.deepEqual(await rt.dump("getroute"), expected(parts));
   sock.close();
 });
+
+test("typed do() and dump() refuse an option they do not know, naming the closest, before sending", async () => {
+  const { sock, rt } = await servingRoutes(routes(3));
+  // deno-lint-ignore no-explicit-any
+  const typo = { flag: 0 } as any;
+  await assert.rejects(
+    rt.dump("getroute", { rtmFamily: AF_INET }, typo),
+    (e) =>
+      e instanceof TypeError
+      && e.message === "operation options: unknown option \"flag\" (did you mean \"flags\"?); "
+          + "the options are signal, timeout, to, flags",
+  );
+  await assert.rejects(rt.do("getroute", { rtmFamily: AF_INET }, typo), /unknown option "flag"/);
+  // The known ones still work, flags included.
+  const all = await rt.dump("getroute", { rtmFamily: AF_INET }, { flags: 0, timeout: 5000 });
+  assert.equal(all.length, 3);
+  sock.close();
+});

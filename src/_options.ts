@@ -1,0 +1,35 @@
+/**
+ * Checks of the options objects callers pass: an object, holding no key the callee does not
+ * know. A misspelt option (`group` for `groups`, `timout`) would otherwise be ignored in
+ * silence, and the call would do something else than asked: wait for events that never come.
+ *
+ * @module
+ */
+
+import { suggestion } from "./_suggest.ts";
+
+/**
+ * `value` itself, or `{}` when undefined (every option is optional). Throws TypeError if it is
+ * not an object, or if it has an own enumerable key other than `keys` (one whose value is
+ * undefined too: it is still a typo).
+ */
+export function checkOptions<T extends object>(
+  name: string,
+  value: T | undefined | null,
+  keys: readonly string[],
+): T {
+  if (value === undefined) return {} as T;
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`${name} must be an object, got ${value === null ? "null" : typeof value}`);
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !keys.includes(key)) {
+      throw new TypeError(
+        `${name}: unknown option "${key}"${suggestion(key, keys)}; the options are ${
+          keys.join(", ")
+        }`,
+      );
+    }
+  }
+  return value;
+}
