@@ -22,6 +22,7 @@
 
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { checkOptions } from "./_options.ts";
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
@@ -695,6 +696,11 @@ export interface ProcEventsOptions {
   transport?: OpenTransport;
 }
 
+// Every key of ProcEventsOptions and nothing else (`satisfies`): openProcEvents() refuses any other.
+const PROC_EVENTS_KEYS = Object.keys(
+  { receiveBufferSize: 0, timeout: 0, transport: 0 } satisfies Record<keyof ProcEventsOptions, 0>,
+);
+
 /**
  * Options for {@linkcode ProcEventMonitor.events}.
  *
@@ -950,6 +956,7 @@ function takeAck(): number {
  * ```
  */
 export async function openProcEvents(options: ProcEventsOptions = {}): Promise<ProcEventMonitor> {
+  options = checkOptions("openProcEvents() options", options, PROC_EVENTS_KEYS);
   const timeout = checkTimeout(options.timeout ?? 5000);
   let socket: NetlinkSocket;
   try {

@@ -22,6 +22,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { checkOptions } from "./_options.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import { open } from "./open.ts";
@@ -351,6 +352,14 @@ export interface UeventOptions {
   transport?: OpenTransport;
 }
 
+// Every key of UeventOptions and nothing else (`satisfies`): openUevents() refuses any other.
+const UEVENT_KEYS = Object.keys(
+  { source: 0, netns: 0, receiveBufferSize: 0, transport: 0 } satisfies Record<
+    keyof UeventOptions,
+    0
+  >,
+);
+
 /**
  * Options for {@linkcode UeventMonitor.events}.
  *
@@ -495,6 +504,7 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
  * ```
  */
 export async function openUevents(options: UeventOptions = {}): Promise<UeventMonitor> {
+  options = checkOptions("openUevents() options", options, UEVENT_KEYS);
   const source = options.source ?? "kernel";
   if (source !== "kernel" && source !== "udev") {
     throw new RangeError(`source must be "kernel" or "udev", got ${String(source)}`);

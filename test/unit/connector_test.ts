@@ -245,8 +245,10 @@ async function fakeMonitor(
   connector: ProcConnector = { kernel: connectorKernel(), t: undefined!, requests: [] },
 ): Promise<{ monitor: ProcEventMonitor } & ProcConnector> {
   const { kernel } = connector;
+  // The fake kernel's settings stay here: openProcEvents() refuses options it does not know.
+  const { errno, silent, before, ...procOptions } = options;
   const monitor = await openProcEvents({
-    ...options,
+    ...procOptions,
     transport: (protocol, opts) => {
       assert.equal(protocol, NETLINK_CONNECTOR);
       const t = connector.t = kernel.open(protocol, opts) as FakeSocket;
@@ -260,9 +262,9 @@ async function fakeMonitor(
           val: cn.val,
           nlType: message.type,
         });
-        if (op !== PROC_CN_MCAST_LISTEN || options.silent) return;
-        for (const event of options.before ?? []) multicast(kernel, event);
-        const answer = procEvent(PROC_EVENT_NONE, [options.errno ?? 0]);
+        if (op !== PROC_CN_MCAST_LISTEN || silent) return;
+        for (const event of before ?? []) multicast(kernel, event);
+        const answer = procEvent(PROC_EVENT_NONE, [errno ?? 0]);
         multicast(kernel, answer, (cn.ack + 1) >>> 0);
       };
       return t;
@@ -299,6 +301,10 @@ test("receiveBufferSize sizes the socket's receive buffer", async () => {
   );
   monitor.close();
   await assert.rejects(openProcEvents({ receiveBufferSize: 0 }), RangeError);
+  await assert.rejects(
+    openProcEvents({ timout: 100 } as never),
+    /openProcEvents\(\) options: unknown option "timout" \(did you mean "timeout"\?\)/,
+  );
 });
 
 test("close() unsubscribes with PROC_CN_MCAST_IGNORE, then closes; twice is a no-op", async () => {

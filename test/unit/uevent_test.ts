@@ -198,6 +198,11 @@ test("openUevents rejects bad options before opening anything", async () => {
   );
   await assert.rejects(openUevents({ netns: "", transport }), TypeError);
   await assert.rejects(openUevents({ receiveBufferSize: -1, transport }), RangeError);
+  await assert.rejects(
+    openUevents({ sorce: "udev", transport } as never),
+    /openUevents\(\) options: unknown option "sorce" \(did you mean "source"\?\)/,
+  );
+  await assert.rejects(openUevents(null as never), /openUevents\(\) options must be an object/);
   assert.equal(opened, false);
 });
 
