@@ -37,6 +37,11 @@ export interface DiagOptions {
   signal?: AbortSignal;
 }
 
+/** The keys of DiagOptions (`satisfies`: every one, nothing else), for each query's own list. */
+export const DIAG_KEYS: readonly string[] = Object.keys(
+  { socket: 0, netns: 0, timeout: 0, signal: 0 } satisfies Record<keyof DiagOptions, 0>,
+);
+
 /** Yields the replies to each request payload's dump, in order, from one socket. */
 export async function* dumpAll(
   options: DiagOptions,

@@ -6,6 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkOptions } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { formatIP } from "../ip.ts";
 import {
@@ -69,7 +70,7 @@ import {
   type TcpVegasInfo,
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
-import { type DiagOptions, dumpAll, listed } from "./_query.ts";
+import { DIAG_KEYS, type DiagOptions, dumpAll, listed } from "./_query.ts";
 import { checkLength, decodeStruct, readCookie } from "./_struct.ts";
 import { compileFilter, type InetFilter } from "./bytecode.ts";
 import { type SocketState, type SocketStateGroup, stateMask, stateName } from "./states.ts";
@@ -250,7 +251,19 @@ function protocolNumber(protocol: unknown): number {
  * console.log(v4[0], v6[0]); // 2 10
  * ```
  */
+// Every key of InetQuery and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const INET_KEYS = [
+  ...DIAG_KEYS,
+  ...Object.keys(
+    { protocol: 0, family: 0, states: 0, filter: 0, info: 0, memory: 0 } satisfies Record<
+      Exclude<keyof InetQuery, keyof DiagOptions>,
+      0
+    >,
+  ),
+];
+
 export function encodeInetRequests(query: InetQuery = {}): Uint8Array[] {
+  query = checkOptions("inet query", query, INET_KEYS);
   const protocol = protocolNumber(query.protocol);
   const families = familyNumber(query.family);
   const states = query.states === undefined ? stateMask(["all"]) : stateMask(query.states);

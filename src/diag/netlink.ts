@@ -6,6 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkOptions } from "../_options.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
   AF_NETLINK,
@@ -38,7 +39,7 @@ import {
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
 import { type SocketType, socketTypeName } from "./_names.ts";
-import { type DiagOptions, dumpAll, listed } from "./_query.ts";
+import { DIAG_KEYS, type DiagOptions, dumpAll, listed } from "./_query.ts";
 import { checkLength, readCookie } from "./_struct.ts";
 import { type SocketState, stateName } from "./states.ts";
 
@@ -137,7 +138,16 @@ function checkProtocol(protocol: unknown): number {
  * console.log(encodeNetlinkRequest().length); // 20
  * ```
  */
+// Every key of NetlinkQuery and nothing else (`satisfies`): a misspelt one is refused.
+const NETLINK_KEYS = [
+  ...DIAG_KEYS,
+  ...Object.keys(
+    { protocol: 0 } satisfies Record<Exclude<keyof NetlinkQuery, keyof DiagOptions>, 0>,
+  ),
+];
+
 export function encodeNetlinkRequest(query: NetlinkQuery = {}): Uint8Array {
+  query = checkOptions("netlink query", query, NETLINK_KEYS);
   const protocol = checkProtocol(query.protocol);
   const payload = new Uint8Array(SIZEOF_NETLINK_DIAG_REQ);
   const view = new DataView(payload.buffer);

@@ -6,6 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkOptions } from "../_options.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
   AF_PACKET,
@@ -42,7 +43,7 @@ import {
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
 import { type SocketType, socketTypeName } from "./_names.ts";
-import { collect, type DiagOptions, dumpAll } from "./_query.ts";
+import { DIAG_KEYS, type DiagOptions, dumpAll, listed } from "./_query.ts";
 import { checkLength, decodeStruct, decodeStructs, readCookie } from "./_struct.ts";
 
 /**
@@ -165,6 +166,7 @@ export function decodePacketSocket(payload: Uint8Array): PacketSocket {
  * ```
  */
 export async function* packetSocketStream(options: DiagOptions = {}): AsyncGenerator<PacketSocket> {
+  options = checkOptions("packet query", options, DIAG_KEYS);
   for await (const message of dumpAll(options, [encodePacketRequest()])) {
     yield decodePacketSocket(message.payload);
   }
@@ -180,5 +182,5 @@ export async function* packetSocketStream(options: DiagOptions = {}): AsyncGener
  * ```
  */
 export function packetSockets(options: DiagOptions = {}): Promise<PacketSocket[]> {
-  return collect(packetSocketStream(options));
+  return listed(options, (o) => checkOptions("packet query", o, DIAG_KEYS), packetSocketStream);
 }

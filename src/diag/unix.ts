@@ -6,6 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkOptions } from "../_options.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
   AF_UNIX,
@@ -38,7 +39,7 @@ import {
 } from "./_constants.ts";
 import { decodeSocketMemory, type SocketMemory } from "./_meminfo.ts";
 import { type SocketType, socketTypeName } from "./_names.ts";
-import { type DiagOptions, dumpAll, listed } from "./_query.ts";
+import { DIAG_KEYS, type DiagOptions, dumpAll, listed } from "./_query.ts";
 import { checkLength, decodeStruct, readCookie } from "./_struct.ts";
 import { type SocketState, type SocketStateGroup, stateMask, stateName } from "./states.ts";
 
@@ -115,7 +116,14 @@ export interface UnixSocket {
  * console.log(encodeUnixRequest({ states: ["listen"] }).length); // 24
  * ```
  */
+// Every key of UnixQuery and nothing else (`satisfies`): a misspelt one is refused.
+const UNIX_KEYS = [
+  ...DIAG_KEYS,
+  ...Object.keys({ states: 0 } satisfies Record<Exclude<keyof UnixQuery, keyof DiagOptions>, 0>),
+];
+
 export function encodeUnixRequest(query: UnixQuery = {}): Uint8Array {
+  query = checkOptions("unix query", query, UNIX_KEYS);
   const states = stateMask(query.states ?? ["all"]);
   const payload = new Uint8Array(SIZEOF_UNIX_DIAG_REQ);
   const view = new DataView(payload.buffer);

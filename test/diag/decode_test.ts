@@ -34,9 +34,13 @@ import {
   encodeInetRequests,
   encodeNetlinkRequest,
   encodeUnixRequest,
+  inetSockets,
+  netlinkSockets,
+  packetSockets,
   stateMask,
   stateName,
   stateNumber,
+  unixSockets,
 } from "../../src/diag/mod.ts";
 import type { TcpInfo } from "../../src/diag/mod.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
@@ -244,4 +248,18 @@ test("unix and netlink requests ask for what the decoders read", () => {
   const netlink = encodeNetlinkRequest({ protocol: 0 });
   assert.deepEqual([netlink[0], netlink[1]], [16, 0]);
   assert.equal(encodeNetlinkRequest()[1], 255, "NDIAG_PROTO_ALL");
+});
+
+test("a misspelt query key is refused, naming the closest one, before any socket is opened", async () => {
+  // A socket of the wrong protocol would be refused once a query reached it: none does.
+  const socket = { protocol: -1 } as never;
+  assert.throws(
+    () => encodeInetRequests({ state: ["listen"] } as never),
+    /inet query: unknown option "state" \(did you mean "states"\?\)/,
+  );
+  await assert.rejects(inetSockets({ protocl: "tcp", socket } as never), /did you mean "protocol"/);
+  await assert.rejects(netlinkSockets({ protocols: 0, socket } as never), /netlink query/);
+  await assert.rejects(unixSockets({ netNs: "x", socket } as never), /did you mean "netns"/);
+  await assert.rejects(packetSockets({ timout: 5, socket } as never), /did you mean "timeout"/);
+  assert.equal(encodeInetRequests({ protocol: "tcp", netns: undefined }).length, 2);
 });
