@@ -239,6 +239,17 @@ function protocolNumber(protocol: unknown): number {
   );
 }
 
+// Every key of InetQuery and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const INET_KEYS = [
+  ...DIAG_KEYS,
+  ...Object.keys(
+    { protocol: 0, family: 0, states: 0, filter: 0, info: 0, memory: 0 } satisfies Record<
+      Exclude<keyof InetQuery, keyof DiagOptions>,
+      0
+    >,
+  ),
+];
+
 /**
  * The payloads of the SOCK_DIAG_BY_FAMILY dump requests a query sends (a struct
  * inet_diag_req_v2 and its attributes; one per address family). Throws before any I/O on a bad
@@ -251,17 +262,6 @@ function protocolNumber(protocol: unknown): number {
  * console.log(v4[0], v6[0]); // 2 10
  * ```
  */
-// Every key of InetQuery and nothing else (`satisfies`): a misspelt one is refused, not ignored.
-const INET_KEYS = [
-  ...DIAG_KEYS,
-  ...Object.keys(
-    { protocol: 0, family: 0, states: 0, filter: 0, info: 0, memory: 0 } satisfies Record<
-      Exclude<keyof InetQuery, keyof DiagOptions>,
-      0
-    >,
-  ),
-];
-
 export function encodeInetRequests(query: InetQuery = {}): Uint8Array[] {
   query = checkOptions("inet query", query, INET_KEYS);
   const protocol = protocolNumber(query.protocol);

@@ -128,6 +128,14 @@ function checkProtocol(protocol: unknown): number {
   return protocol;
 }
 
+// Every key of NetlinkQuery and nothing else (`satisfies`): a misspelt one is refused.
+const NETLINK_KEYS = [
+  ...DIAG_KEYS,
+  ...Object.keys(
+    { protocol: 0 } satisfies Record<Exclude<keyof NetlinkQuery, keyof DiagOptions>, 0>,
+  ),
+];
+
 /**
  * The payload of a netlink_diag dump request (struct netlink_diag_req) asking for memory,
  * groups and flags.
@@ -138,14 +146,6 @@ function checkProtocol(protocol: unknown): number {
  * console.log(encodeNetlinkRequest().length); // 20
  * ```
  */
-// Every key of NetlinkQuery and nothing else (`satisfies`): a misspelt one is refused.
-const NETLINK_KEYS = [
-  ...DIAG_KEYS,
-  ...Object.keys(
-    { protocol: 0 } satisfies Record<Exclude<keyof NetlinkQuery, keyof DiagOptions>, 0>,
-  ),
-];
-
 export function encodeNetlinkRequest(query: NetlinkQuery = {}): Uint8Array {
   query = checkOptions("netlink query", query, NETLINK_KEYS);
   const protocol = checkProtocol(query.protocol);

@@ -106,6 +106,12 @@ export interface UnixSocket {
   uid?: number;
 }
 
+// Every key of UnixQuery and nothing else (`satisfies`): a misspelt one is refused.
+const UNIX_KEYS = [
+  ...DIAG_KEYS,
+  ...Object.keys({ states: 0 } satisfies Record<Exclude<keyof UnixQuery, keyof DiagOptions>, 0>),
+];
+
 /**
  * The payload of a unix_diag dump request (struct unix_diag_req) asking for everything this
  * module decodes.
@@ -116,12 +122,6 @@ export interface UnixSocket {
  * console.log(encodeUnixRequest({ states: ["listen"] }).length); // 24
  * ```
  */
-// Every key of UnixQuery and nothing else (`satisfies`): a misspelt one is refused.
-const UNIX_KEYS = [
-  ...DIAG_KEYS,
-  ...Object.keys({ states: 0 } satisfies Record<Exclude<keyof UnixQuery, keyof DiagOptions>, 0>),
-];
-
 export function encodeUnixRequest(query: UnixQuery = {}): Uint8Array {
   query = checkOptions("unix query", query, UNIX_KEYS);
   const states = stateMask(query.states ?? ["all"]);
