@@ -25,8 +25,13 @@ export function suggestion(name: string, candidates: Iterable<string>): string {
   return best === undefined ? "" : ` (did you mean "${best}"?)`;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions. */
+/**
+ * Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+ * alignment), as well as insertions, deletions and substitutions: `mut` is one edit from `mtu`,
+ * the most common typo of all.
+ */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
@@ -36,7 +41,11 @@ function editDistance(a: string, b: string): number {
         current[j - 1] + 1,
         previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        current[j] = Math.min(current[j], before[j - 2] + 1);
+      }
     }
+    before = previous;
     previous = current;
   }
   return previous[b.length];

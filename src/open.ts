@@ -6,6 +6,7 @@
 
 import { openTransport } from "../ffi/mod.ts";
 import { netnsPath } from "./_netns.ts";
+import { OPEN_KEYS } from "./_open_keys.ts";
 import { checkOptions } from "./_options.ts";
 import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
@@ -141,26 +142,6 @@ function checkFlag(name: string, value: unknown): boolean {
   }
   return value;
 }
-
-// Every key of OpenOptions and nothing else (`satisfies`): open() refuses any other.
-const OPEN_KEYS = Object.keys(
-  {
-    groups: 0,
-    portid: 0,
-    receiveBufferSize: 0,
-    extendedAcks: 0,
-    strictChecking: 0,
-    capAcks: 0,
-    noENOBUFS: 0,
-    broadcastError: 0,
-    listenAllNsid: 0,
-    netns: 0,
-    backlog: 0,
-    unframed: 0,
-    transport: 0,
-    capture: 0,
-  } satisfies Record<keyof OpenOptions, 0>,
-);
 
 function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
   checkInteger("protocol", protocol, 0, MAX_LINKS - 1);

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parsePrefix } from "../ip.ts";
@@ -104,6 +105,24 @@ export interface AddressFilter {
   scope?: Scope | number;
 }
 
+// Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const FILTER_KEYS = Object.keys(
+  { dev: 0, family: 0, scope: 0 } satisfies Record<keyof AddressFilter, 0>,
+);
+const OPTION_KEYS = Object.keys(
+  {
+    peer: 0,
+    broadcast: 0,
+    label: 0,
+    scope: 0,
+    validLifetime: 0,
+    preferredLifetime: 0,
+    flags: 0,
+    replace: 0,
+  } satisfies Record<keyof AddressOptions, 0>,
+);
+const DELETE_KEYS = ["peer"] satisfies (keyof AddressOptions)[];
+
 const FOREVER = 0xffff_ffff;
 
 // Named as the interface is, for console.log.
@@ -194,6 +213,7 @@ export class Addresses {
    */
   async list(filter: AddressFilter = {}): Promise<Address[]> {
     const ctx = this.#ctx;
+    filter = checkOptions("addr.list() filter", filter, FILTER_KEYS);
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
     const family = familyNumber(filter.family);
     const scope = filter.scope === undefined ? undefined : SCOPES.value(filter.scope, "scope");
@@ -227,6 +247,7 @@ export class Addresses {
    */
   async add(dev: LinkRef, prefix: string, options: AddressOptions = {}): Promise<void> {
     const ctx = this.#ctx;
+    options = checkOptions("addr.add() options", options, OPTION_KEYS);
     const request = this.#request(prefix, options);
     request.ifaIndex = await ctx.ifindex(dev);
     const flags = NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL);
@@ -252,6 +273,7 @@ export class Addresses {
     options: Pick<AddressOptions, "peer"> = {},
   ): Promise<void> {
     const ctx = this.#ctx;
+    options = checkOptions("addr.delete() options", options, DELETE_KEYS);
     const request = this.#request(prefix, { peer: options.peer, scope: 0 });
     request.ifaIndex = await ctx.ifindex(dev);
     delete request.cacheinfo;
@@ -271,6 +293,7 @@ export class Addresses {
    */
   async flush(filter: AddressFilter = {}): Promise<number> {
     const ctx = this.#ctx;
+    filter = checkOptions("addr.flush() filter", filter, FILTER_KEYS);
     const addresses = await this.list(filter);
     let removed = 0;
     for (const a of addresses) {

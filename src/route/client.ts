@@ -5,6 +5,8 @@
  * @module
  */
 
+import { OPEN_KEYS } from "../_open_keys.ts";
+import { checkOptions } from "../_options.ts";
 import { NETLINK_ROUTE } from "../constants.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
@@ -138,6 +140,12 @@ export class RouteClient implements AsyncDisposable {
   }
 }
 
+// Every key of RouteOptions and nothing else (`satisfies`): openRoute() refuses any other.
+const ROUTE_KEYS = [
+  ...OPEN_KEYS.filter((key) => key !== "groups"),
+  ...Object.keys({ socket: 0 } satisfies Record<Exclude<keyof RouteOptions, keyof OpenOptions>, 0>),
+];
+
 /**
  * Opens a route client: a NETLINK_ROUTE socket with strict dump checking (so the kernel filters
  * dumps where it can), in the caller's network namespace or `options.netns`, or over
@@ -151,8 +159,21 @@ export class RouteClient implements AsyncDisposable {
  * ```
  */
 export async function openRoute(options: RouteOptions = {}): Promise<RouteClient> {
-  const { socket: given, ...openOptions } = options;
-  if (given !== undefined) return new RouteClient(given);
+  const { socket: given, ...openOptions } = checkOptions(
+    "openRoute() options",
+    options,
+    ROUTE_KEYS,
+  );
+  if (given !== undefined) {
+    const ignored = Object.keys(openOptions);
+    if (ignored.length > 0) {
+      throw new TypeError(
+        `openRoute() options: ${ignored.join(", ")} would be ignored with \`socket\` (they apply `
+          + "to a socket openRoute() opens): give either",
+      );
+    }
+    return new RouteClient(given);
+  }
   const socket = await open(NETLINK_ROUTE, { strictChecking: true, ...openOptions });
   return new RouteClient(socket, true);
 }

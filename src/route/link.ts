@@ -6,6 +6,7 @@
 
 import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
+import { checkOptions } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
@@ -207,6 +208,33 @@ export interface LinkFilter {
   /** Only ports of this master. */
   master?: LinkRef;
 }
+
+// Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const FILTER_KEYS = Object.keys({ kind: 0, master: 0 } satisfies Record<keyof LinkFilter, 0>);
+const SETTINGS_KEYS = Object.keys(
+  {
+    up: 0,
+    mtu: 0,
+    name: 0,
+    address: 0,
+    broadcast: 0,
+    alias: 0,
+    txqlen: 0,
+    master: 0,
+    netns: 0,
+    data: 0,
+    portData: 0,
+  } satisfies Record<keyof LinkSettings, 0>,
+);
+const NEW_LINK_KEYS = [
+  ...SETTINGS_KEYS.filter((key) => key !== "portData"),
+  ...Object.keys(
+    { kind: 0, link: 0, peer: 0 } satisfies Record<Exclude<keyof NewLink, keyof LinkSettings>, 0>,
+  ),
+];
+const PEER_KEYS = Object.keys(
+  { name: 0, netns: 0, address: 0, mtu: 0 } satisfies Record<keyof NonNullable<NewLink["peer"]>, 0>,
+);
 
 const IFF_UP = 0x1, IFF_RUNNING = 0x40;
 
@@ -477,6 +505,7 @@ export class Links {
    */
   async list(filter: LinkFilter = {}): Promise<Link[]> {
     const ctx = this.#ctx;
+    filter = checkOptions("link.list() filter", filter, FILTER_KEYS);
     const master = filter.master === undefined
       ? undefined
       : await ctx.ifindex(filter.master, "master");
@@ -546,6 +575,8 @@ export class Links {
    */
   async add(spec: NewLink): Promise<void> {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
+    checkOptions("link.add() spec", spec, NEW_LINK_KEYS);
+    if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
     const name = checkName(spec.name, "name");
     if (typeof spec.kind !== "string" || spec.kind === "") {
       throw new TypeError(`kind: ${JSON.stringify(spec.kind)} is not a link kind such as "veth"`);
@@ -607,6 +638,7 @@ export class Links {
     if (typeof settings !== "object" || settings === null) {
       throw new TypeError("settings: expected an object such as { up: true }");
     }
+    checkOptions("link.set() changes", settings, SETTINGS_KEYS);
     const index = await ctx.ifindex(ref, "link");
     const netns = new NetnsFiles();
     try {

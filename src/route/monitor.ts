@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
@@ -51,6 +52,9 @@ export interface MonitorOptions {
   signal?: AbortSignal;
 }
 
+// Every key of MonitorOptions and nothing else (`satisfies`): monitor() refuses any other.
+const MONITOR_KEYS = Object.keys({ signal: 0 } satisfies Record<keyof MonitorOptions, 0>);
+
 /** Multicast groups (RTNLGRP_*) of each kind of object. */
 const GROUPS: Record<MonitorObject, readonly number[]> = {
   link: [1],
@@ -82,6 +86,7 @@ export function monitor(
   objects: readonly MonitorObject[],
   options: MonitorOptions,
 ): AsyncIterableIterator<RouteEvent> {
+  options = checkOptions("monitor() options", options, MONITOR_KEYS);
   if (!Array.isArray(objects) || objects.length === 0) {
     throw new TypeError(`objects: expected a non-empty array of ${Object.keys(GROUPS).join(", ")}`);
   }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
@@ -94,6 +95,13 @@ export interface NeighbourFilter {
   family?: "inet" | "inet6";
 }
 
+// Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const FILTER_KEYS = Object.keys({ dev: 0, family: 0 } satisfies Record<keyof NeighbourFilter, 0>);
+const ENTRY_KEYS = Object.keys(
+  { dev: 0, address: 0, lladdr: 0, state: 0, flags: 0 } satisfies Record<keyof NewNeighbour, 0>,
+);
+const DELETE_KEYS = ["dev", "address"] satisfies (keyof NewNeighbour)[];
+
 // Named as the interface is, for console.log.
 const NeighbourObject = class Neighbour extends WithRaw<RawNeighbour> {};
 
@@ -142,6 +150,7 @@ export class Neighbours {
    */
   async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
     const ctx = this.#ctx;
+    filter = checkOptions("neigh.list() filter", filter, FILTER_KEYS);
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
     const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
     if (family !== 0 && family !== 2 && family !== 10) {
@@ -173,7 +182,7 @@ export class Neighbours {
    * ```
    */
   async add(entry: NewNeighbour): Promise<void> {
-    const request = await this.#request(entry);
+    const request = await this.#request(entry, "add");
     await this.#ctx.run(
       `neighbour add ${entry.address}`,
       () => this.#ctx.neigh.do("newneigh", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
@@ -191,7 +200,7 @@ export class Neighbours {
    * ```
    */
   async replace(entry: NewNeighbour): Promise<void> {
-    const request = await this.#request(entry);
+    const request = await this.#request(entry, "replace");
     await this.#ctx.run(
       `neighbour replace ${entry.address}`,
       () =>
@@ -211,6 +220,10 @@ export class Neighbours {
    */
   async delete(entry: Pick<NewNeighbour, "dev" | "address">): Promise<void> {
     const ctx = this.#ctx;
+    if (typeof entry !== "object" || entry === null) {
+      throw new TypeError("neighbour: expected an object such as { dev, address }");
+    }
+    checkOptions("neigh.delete() entry", entry, DELETE_KEYS);
     const dst = parseIP(entry.address, "address");
     const request = {
       ndmFamily: dst.length === 4 ? 2 : 10,
@@ -223,10 +236,11 @@ export class Neighbours {
     );
   }
 
-  async #request(entry: NewNeighbour): Promise<Record<string, unknown>> {
+  async #request(entry: NewNeighbour, verb: "add" | "replace"): Promise<Record<string, unknown>> {
     if (typeof entry !== "object" || entry === null) {
       throw new TypeError("neighbour: expected an object");
     }
+    checkOptions(`neigh.${verb}() entry`, entry, ENTRY_KEYS);
     const dst = parseIP(entry.address, "address");
     const request: Record<string, unknown> = {
       ndmFamily: dst.length === 4 ? 2 : 10,

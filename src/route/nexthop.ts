@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import {
   NEXTHOP_GRP_TYPE_MPATH,
@@ -166,6 +167,27 @@ export interface NexthopObjectFilter {
 }
 
 // Named as the interface is, for console.log.
+// Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const FILTER_KEYS = Object.keys(
+  { dev: 0, family: 0, groups: 0, fdb: 0 } satisfies Record<keyof NexthopObjectFilter, 0>,
+);
+const SPEC_KEYS = Object.keys(
+  {
+    id: 0,
+    gateway: 0,
+    dev: 0,
+    onlink: 0,
+    blackhole: 0,
+    family: 0,
+    fdb: 0,
+    group: 0,
+    groupType: 0,
+    buckets: 0,
+    protocol: 0,
+  } satisfies Record<keyof NewNexthopObject, 0>,
+);
+const MEMBER_KEYS = Object.keys({ id: 0, weight: 0 } satisfies Record<keyof NexthopGroupMember, 0>);
+
 const NexthopClass = class NexthopObject extends WithRaw<Uint8Array> {};
 
 function boolean(value: unknown, field: string): boolean {
@@ -274,6 +296,7 @@ export class NexthopObjects {
     if (typeof filter !== "object" || filter === null) {
       throw new TypeError("filter: expected an object such as { dev: \"eth0\" }");
     }
+    checkOptions("nexthop.list() filter", filter, FILTER_KEYS);
     const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
     if (family !== 0 && family !== AF_INET && family !== AF_INET6) {
       throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
@@ -393,6 +416,7 @@ export class NexthopObjects {
     if (typeof spec !== "object" || spec === null) {
       throw new TypeError("nexthop: expected an object such as { id: 1, gateway, dev }");
     }
+    checkOptions(`nexthop.${verb}() spec`, spec, SPEC_KEYS);
     const attrs = new AttributeEncoder();
     if (spec.id !== undefined) attrs.u32(NHA_ID, checkId(spec.id, "id"));
     const blackhole = boolean(spec.blackhole, "blackhole");
@@ -418,6 +442,7 @@ export class NexthopObjects {
         if (typeof member !== "object" || member === null) {
           throw new TypeError(`group[${i}]: expected { id, weight }`);
         }
+        checkOptions(`nexthop.${verb}() group[${i}]`, member, MEMBER_KEYS);
         view.setUint32(i * NEXTHOP_GRP_SIZE, checkId(member.id, `group[${i}].id`), true);
         members[i * NEXTHOP_GRP_SIZE + 4] =
           integer(member.weight ?? 1, `group[${i}].weight`, 256, 1) - 1;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
@@ -233,6 +234,37 @@ export interface RouteLookup {
   mark?: number;
 }
 
+// Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const FILTER_KEYS = Object.keys(
+  { table: 0, family: 0, dev: 0, protocol: 0, type: 0 } satisfies Record<keyof RouteFilter, 0>,
+);
+const LOOKUP_KEYS = Object.keys(
+  { from: 0, iif: 0, oif: 0, mark: 0 } satisfies Record<keyof RouteLookup, 0>,
+);
+const ROUTE_KEYS = Object.keys(
+  {
+    dst: 0,
+    family: 0,
+    gateway: 0,
+    dev: 0,
+    table: 0,
+    metric: 0,
+    protocol: 0,
+    scope: 0,
+    type: 0,
+    prefsrc: 0,
+    src: 0,
+    tos: 0,
+    nexthops: 0,
+    onlink: 0,
+    mtu: 0,
+    nhid: 0,
+  } satisfies Record<keyof NewRoute, 0>,
+);
+const NEXTHOP_KEYS = Object.keys(
+  { gateway: 0, dev: 0, weight: 0, flags: 0 } satisfies Record<keyof NextHop, 0>,
+);
+
 /** The rt-route family on a client's socket: its codec reads and writes next hops' attributes. */
 type RouteFamily = NetlinkFamily<typeof rtRoute>;
 const RTMSG_SIZE = 12;
@@ -370,6 +402,7 @@ export class Routes {
    */
   async list(filter: RouteFilter = {}): Promise<Route[]> {
     const ctx = this.#ctx;
+    filter = checkOptions("route.list() filter", filter, FILTER_KEYS);
     const table = filter.table === undefined
       ? 254
       : filter.table === "all"
@@ -422,6 +455,7 @@ export class Routes {
    */
   async get(address: string, lookup: RouteLookup = {}): Promise<Route> {
     const ctx = this.#ctx;
+    lookup = checkOptions("route.get() lookup", lookup, LOOKUP_KEYS);
     const dst = parseIP(address, "address");
     const request: Record<string, unknown> = {
       rtmFamily: dst.length === 4 ? 2 : 10,
@@ -459,7 +493,7 @@ export class Routes {
    * ```
    */
   async add(route: NewRoute): Promise<void> {
-    const request = await this.#request(route, false);
+    const request = await this.#request(route, "add");
     await this.#ctx.run(
       `route add ${route.dst}`,
       () => this.#ctx.route.do("newroute", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
@@ -477,7 +511,7 @@ export class Routes {
    * ```
    */
   async replace(route: NewRoute): Promise<void> {
-    const request = await this.#request(route, false);
+    const request = await this.#request(route, "replace");
     await this.#ctx.run(
       `route replace ${route.dst}`,
       () =>
@@ -497,18 +531,28 @@ export class Routes {
    * ```
    */
   async delete(route: NewRoute): Promise<void> {
-    const request = await this.#request(route, true);
+    const request = await this.#request(route, "delete");
     await this.#ctx.run(
       `route delete ${route.dst}`,
       () => this.#ctx.route.do("delroute", request as never),
     );
   }
 
-  async #request(route: NewRoute, deleting: boolean): Promise<Record<string, unknown>> {
+  async #request(
+    route: NewRoute,
+    verb: "add" | "replace" | "delete",
+  ): Promise<Record<string, unknown>> {
     const ctx = this.#ctx;
     if (typeof route !== "object" || route === null) {
       throw new TypeError("route: expected an object");
     }
+    checkOptions(`route.${verb}() spec`, route, ROUTE_KEYS);
+    if (Array.isArray(route.nexthops)) {
+      for (const [i, hop] of route.nexthops.entries()) {
+        checkOptions(`route.${verb}() nexthops[${i}]`, hop, NEXTHOP_KEYS);
+      }
+    }
+    const deleting = verb === "delete";
     const gateway = route.gateway === undefined ? undefined : parseIP(route.gateway, "gateway");
     let family: number;
     let dst: Uint8Array | undefined;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkOptions } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
@@ -103,6 +104,25 @@ export interface NewRule {
   goto?: number;
 }
 
+// Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const RULE_KEYS = Object.keys(
+  {
+    family: 0,
+    priority: 0,
+    action: 0,
+    table: 0,
+    from: 0,
+    to: 0,
+    fwmark: 0,
+    fwmask: 0,
+    iif: 0,
+    oif: 0,
+    tos: 0,
+    goto: 0,
+  } satisfies Record<keyof NewRule, 0>,
+);
+const FILTER_KEYS = ["family"] satisfies (keyof NewRule)[];
+
 // Named as the interface is, for console.log.
 const RuleObject = class Rule extends WithRaw<RawRule> {};
 
@@ -170,6 +190,7 @@ export class Rules {
    */
   async list(filter: { family?: "inet" | "inet6" } = {}): Promise<Rule[]> {
     const ctx = this.#ctx;
+    filter = checkOptions("rule.list() filter", filter, FILTER_KEYS);
     const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
     if (family !== 0 && family !== 2 && family !== 10) {
       throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
@@ -192,7 +213,7 @@ export class Rules {
    * ```
    */
   async add(rule: NewRule): Promise<void> {
-    const request = this.#request(rule, false);
+    const request = this.#request(rule, "add");
     await this.#ctx.run(
       "rule add",
       () => this.#ctx.rule.do("newrule", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
@@ -210,12 +231,14 @@ export class Rules {
    * ```
    */
   async delete(rule: NewRule): Promise<void> {
-    const request = this.#request(rule, true);
+    const request = this.#request(rule, "delete");
     await this.#ctx.run("rule delete", () => this.#ctx.rule.do("delrule", request as never));
   }
 
-  #request(rule: NewRule, deleting: boolean): Record<string, unknown> {
+  #request(rule: NewRule, verb: "add" | "delete"): Record<string, unknown> {
     if (typeof rule !== "object" || rule === null) throw new TypeError("rule: expected an object");
+    checkOptions(`rule.${verb}() spec`, rule, RULE_KEYS);
+    const deleting = verb === "delete";
     const from = rule.from === undefined || rule.from === "all"
       ? undefined
       : parsePrefix(rule.from, "from");

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { OPEN_KEYS } from "../_open_keys.ts";
+import { checkOptions } from "../_options.ts";
 import {
   NLM_F_CREATE,
   NLM_F_EXCL,
@@ -164,6 +166,125 @@ const WRITE_FLAGS = {
   replace: NLM_F_CREATE | NLM_F_REPLACE,
 } as const;
 
+/** Every key of any member of a union (`keyof` of a union has only the common ones). */
+type AnyKey<T> = T extends unknown ? keyof T : never;
+/** The parameter objects of a TrafficControl method. */
+type Argument<M extends keyof TrafficControl> = TrafficControl[M] extends (arg: infer A) => unknown
+  ? NonNullable<A>
+  : never;
+
+// Every key of each object and nothing else (`satisfies`): a misspelt one is refused, not
+// ignored. Specs that are unions by kind take the keys of every kind: a typo is none of them.
+const TC_OPEN_KEYS = [
+  ...OPEN_KEYS,
+  ...Object.keys(
+    { socket: 0, clock: 0 } satisfies Record<
+      Exclude<keyof TrafficControlOptions, keyof OpenOptions>,
+      0
+    >,
+  ),
+];
+const QDISC_QUERY_KEYS = Object.keys({ dev: 0 } satisfies Record<keyof Argument<"qdiscs">, 0>);
+const QDISC_KEYS = Object.keys(
+  {
+    dev: 0,
+    parent: 0,
+    handle: 0,
+    kind: 0,
+    default: 0,
+    r2q: 0,
+    directQlen: 0,
+    rate: 0,
+    burst: 0,
+    limit: 0,
+    latency: 0,
+    peakrate: 0,
+    mtu: 0,
+    mpu: 0,
+    overhead: 0,
+    linklayer: 0,
+    flows: 0,
+    target: 0,
+    interval: 0,
+    quantum: 0,
+    ecn: 0,
+    ceThreshold: 0,
+    memoryLimit: 0,
+    dropBatch: 0,
+    bands: 0,
+    priomap: 0,
+    delay: 0,
+    jitter: 0,
+    loss: 0,
+    duplicate: 0,
+    corrupt: 0,
+    reorder: 0,
+    gap: 0,
+  } satisfies Record<AnyKey<QdiscSpec>, 0>,
+);
+const QDISC_REF_KEYS = Object.keys(
+  { dev: 0, parent: 0, handle: 0, kind: 0 } satisfies Record<keyof Argument<"deleteQdisc">, 0>,
+);
+const CLASS_QUERY_KEYS = Object.keys(
+  { dev: 0, parent: 0 } satisfies Record<keyof Argument<"classes">, 0>,
+);
+const CLASS_KEYS = Object.keys(
+  {
+    dev: 0,
+    parent: 0,
+    classid: 0,
+    kind: 0,
+    rate: 0,
+    ceil: 0,
+    burst: 0,
+    cburst: 0,
+    prio: 0,
+    quantum: 0,
+    mtu: 0,
+    mpu: 0,
+    overhead: 0,
+    linklayer: 0,
+  } satisfies Record<AnyKey<ClassSpec>, 0>,
+);
+const CLASS_REF_KEYS = Object.keys(
+  { dev: 0, classid: 0, parent: 0 } satisfies Record<keyof Argument<"deleteClass">, 0>,
+);
+const FILTER_QUERY_KEYS = Object.keys(
+  { dev: 0, parent: 0 } satisfies Record<keyof Argument<"filters">, 0>,
+);
+const FILTER_KEYS = Object.keys(
+  {
+    dev: 0,
+    parent: 0,
+    protocol: 0,
+    pref: 0,
+    classid: 0,
+    actions: 0,
+    kind: 0,
+    match: 0,
+    keys: 0,
+    skipSw: 0,
+    skipHw: 0,
+    ipProto: 0,
+    dstMac: 0,
+    srcMac: 0,
+    dstIp: 0,
+    srcIp: 0,
+    dstPort: 0,
+    srcPort: 0,
+  } satisfies Record<AnyKey<FilterSpec>, 0>,
+);
+const FILTER_REF_KEYS = Object.keys(
+  {
+    dev: 0,
+    parent: 0,
+    pref: 0,
+    protocol: 0,
+    handle: 0,
+    kind: 0,
+  } satisfies Record<keyof Argument<"deleteFilter">, 0>,
+);
+
 /** The loosely typed face of the tc family this module drives with its own checked values. */
 interface Loose {
   do(op: string, request: TcMessage, options?: { flags?: number }): Promise<unknown>;
@@ -207,7 +328,11 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   static async open(options: TrafficControlOptions = {}): Promise<TrafficControl> {
-    const { clock, ...familyOptions } = options;
+    const { clock, ...familyOptions } = checkOptions(
+      "TrafficControl.open() options",
+      options,
+      TC_OPEN_KEYS,
+    );
     const tc = await family(tcFamily, familyOptions);
     const links = await family(rtLink, { socket: tc.socket });
     return new TrafficControl(tc, links, clock ?? hostPsched());
@@ -241,6 +366,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   async qdiscs(query: { dev?: Device } = {}): Promise<Qdisc[]> {
+    query = checkOptions("tc.qdiscs() query", query, QDISC_QUERY_KEYS);
     const names = await this.#linkNames();
     const ifindex = query.dev === undefined ? undefined : await this.ifindex(query.dev);
     const messages = await this.#loose.dump("getqdisc", {});
@@ -270,7 +396,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   addQdisc(spec: QdiscSpec): Promise<void> {
-    return this.#write("newqdisc", this.#qdiscRequest(spec), "add");
+    return this.#write("newqdisc", this.#qdiscRequest(spec, "addQdisc"), "add");
   }
 
   /**
@@ -284,7 +410,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   changeQdisc(spec: QdiscSpec): Promise<void> {
-    return this.#write("newqdisc", this.#qdiscRequest(spec), "change");
+    return this.#write("newqdisc", this.#qdiscRequest(spec, "changeQdisc"), "change");
   }
 
   /**
@@ -298,7 +424,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   replaceQdisc(spec: QdiscSpec): Promise<void> {
-    return this.#write("newqdisc", this.#qdiscRequest(spec), "replace");
+    return this.#write("newqdisc", this.#qdiscRequest(spec, "replaceQdisc"), "replace");
   }
 
   /**
@@ -315,6 +441,7 @@ export class TrafficControl implements AsyncDisposable {
   async deleteQdisc(
     ref: { dev: Device; parent?: TcHandle; handle?: TcHandle; kind?: string },
   ): Promise<void> {
+    checkOptions("tc.deleteQdisc() ref", ref, QDISC_REF_KEYS);
     const ingress = ref.kind === "ingress" || ref.kind === "clsact";
     await this.#loose.do("delqdisc", {
       ifindex: await this.ifindex(ref.dev),
@@ -335,6 +462,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   async classes(query: { dev: Device; parent?: TcHandle }): Promise<TcClass[]> {
+    checkOptions("tc.classes() query", query, CLASS_QUERY_KEYS);
     const ifindex = await this.ifindex(query.dev);
     const dev = typeof query.dev === "string" ? query.dev : await this.#linkName(ifindex);
     const parent = query.parent === undefined ? undefined : parseHandle(query.parent, "parent");
@@ -365,7 +493,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   addClass(spec: ClassSpec): Promise<void> {
-    return this.#write("newtclass", this.#classRequest(spec), "add");
+    return this.#write("newtclass", this.#classRequest(spec, "addClass"), "add");
   }
 
   /**
@@ -379,7 +507,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   changeClass(spec: ClassSpec): Promise<void> {
-    return this.#write("newtclass", this.#classRequest(spec), "change");
+    return this.#write("newtclass", this.#classRequest(spec, "changeClass"), "change");
   }
 
   /**
@@ -393,7 +521,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   replaceClass(spec: ClassSpec): Promise<void> {
-    return this.#write("newtclass", this.#classRequest(spec), "replace");
+    return this.#write("newtclass", this.#classRequest(spec, "replaceClass"), "replace");
   }
 
   /**
@@ -407,6 +535,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   async deleteClass(ref: { dev: Device; classid: TcHandle; parent?: TcHandle }): Promise<void> {
+    checkOptions("tc.deleteClass() ref", ref, CLASS_REF_KEYS);
     await this.#loose.do("deltclass", {
       ifindex: await this.ifindex(ref.dev),
       handle: parseHandle(ref.classid, "classid"),
@@ -426,6 +555,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   async filters(query: { dev: Device; parent?: TcHandle }): Promise<TcFilter[]> {
+    checkOptions("tc.filters() query", query, FILTER_QUERY_KEYS);
     const ifindex = await this.ifindex(query.dev);
     const names = await this.#linkNames(); // the filter's device, and mirred's
     const dev = names.get(ifindex) ?? String(ifindex);
@@ -468,7 +598,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   addFilter(spec: FilterSpec): Promise<void> {
-    return this.#write("newtfilter", this.#filterRequest(spec), "add");
+    return this.#write("newtfilter", this.#filterRequest(spec, "addFilter"), "add");
   }
 
   /**
@@ -482,7 +612,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   replaceFilter(spec: FilterSpec): Promise<void> {
-    return this.#write("newtfilter", this.#filterRequest(spec), "replace");
+    return this.#write("newtfilter", this.#filterRequest(spec, "replaceFilter"), "replace");
   }
 
   /**
@@ -505,6 +635,7 @@ export class TrafficControl implements AsyncDisposable {
       kind?: string;
     },
   ): Promise<void> {
+    checkOptions("tc.deleteFilter() ref", ref, FILTER_REF_KEYS);
     await this.#loose.do("deltfilter", {
       ifindex: await this.ifindex(ref.dev),
       parent: ref.parent === undefined ? 0 : parseFilterParent(ref.parent),
@@ -547,7 +678,8 @@ export class TrafficControl implements AsyncDisposable {
     return link?.ifname ?? String(ifindex);
   }
 
-  async #qdiscRequest(spec: QdiscSpec): Promise<TcMessage> {
+  async #qdiscRequest(spec: QdiscSpec, method: string): Promise<TcMessage> {
+    checkOptions(`tc.${method}() spec`, spec, QDISC_KEYS);
     const ingress = spec.kind === "ingress" || spec.kind === "clsact";
     const options = qdiscOptions(spec, this.#clock);
     return {
@@ -559,7 +691,8 @@ export class TrafficControl implements AsyncDisposable {
     };
   }
 
-  async #classRequest(spec: ClassSpec): Promise<TcMessage> {
+  async #classRequest(spec: ClassSpec, method: string): Promise<TcMessage> {
+    checkOptions(`tc.${method}() spec`, spec, CLASS_KEYS);
     if (spec.kind !== "htb") {
       throw new TypeError(`class kind "${spec.kind}" is not supported (htb)`);
     }
@@ -572,7 +705,8 @@ export class TrafficControl implements AsyncDisposable {
     };
   }
 
-  async #filterRequest(spec: FilterSpec): Promise<TcMessage> {
+  async #filterRequest(spec: FilterSpec, method: string): Promise<TcMessage> {
+    checkOptions(`tc.${method}() spec`, spec, FILTER_KEYS);
     const options = filterOptions({ ...spec, actions: await this.#resolve(spec.actions) });
     return {
       ifindex: await this.ifindex(spec.dev),

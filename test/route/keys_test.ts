@@ -1,0 +1,293 @@
+// Spec, filter and options objects with a key the route layer does not know are refused, naming
+// the closest key, before any request: a misspelt key would otherwise be dropped in silence and
+// the call would do something else than asked (`link.set("lo", { mut: 1400 })` changing nothing,
+// `route.list({ tabel: 100 })` listing table main).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NETLINK_ROUTE } from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
+import { openRoute, type RouteClient } from "../../src/route/mod.ts";
+import { TrafficControl } from "../../src/route/tc.ts";
+import { Netns } from "../host/_netns.ts";
+
+/**
+ * The TypeError checkOptions throws: where, the key, and the closest known one (null: none is
+ * close, the message lists them all).
+ */
+function unknownKey(where: string, key: string, closest: string | null) {
+  return (err: unknown) => {
+    assert.ok(err instanceof TypeError, `expected a TypeError, got ${err}`);
+    const [head, list] = err.message.split("; ");
+    const hint = closest === null ? "" : ` (did you mean "${closest}"?)`;
+    assert.equal(head, `${where}: unknown option "${key}"${hint}`);
+    assert.match(list, /^the options are /);
+    if (closest !== null) assert.ok(list.slice(16).split(", ").includes(closest), list);
+    return true;
+  };
+}
+
+/** Every public route-layer method given a misspelt key: [where, the call, key, closest]. */
+function routeCalls(ip: RouteClient): [string, () => Promise<unknown>, string, string | null][] {
+  const x = (value: object) => value as never;
+  return [
+    // A link filter has no name: none is close, all are listed.
+    ["link.list() filter", () => ip.link.list(x({ nmae: "lo" })), "nmae", null],
+    ["link.list() filter", () => ip.link.list(x({ mastr: "br0" })), "mastr", "master"],
+    ["link.set() changes", () => ip.link.set("lo", x({ mut: 1400 })), "mut", "mtu"],
+    [
+      "link.add() spec",
+      () => ip.link.add(x({ name: "veth0", kind: "veth", mut: 1400 })),
+      "mut",
+      "mtu",
+    ],
+    [
+      "link.add() peer",
+      () => ip.link.add(x({ name: "veth0", kind: "veth", peer: { nmae: "veth1" } })),
+      "nmae",
+      "name",
+    ],
+    ["addr.list() filter", () => ip.addr.list(x({ deev: "lo" })), "deev", "dev"],
+    ["addr.flush() filter", () => ip.addr.flush(x({ deev: "lo" })), "deev", "dev"],
+    [
+      "addr.add() options",
+      () => ip.addr.add("lo", "10.9.0.1/24", x({ lable: "lo:a" })),
+      "lable",
+      "label",
+    ],
+    [
+      "addr.delete() options",
+      () => ip.addr.delete("lo", "127.0.0.1/8", x({ per: "" })),
+      "per",
+      "peer",
+    ],
+    ["route.list() filter", () => ip.route.list(x({ tabel: 100 })), "tabel", "table"],
+    ["route.get() lookup", () => ip.route.get("127.0.0.1", x({ frm: "127.0.0.1" })), "frm", "from"],
+    [
+      "route.add() spec",
+      () => ip.route.add(x({ dst: "10.9.0.0/16", dev: "lo", tabel: 100 })),
+      "tabel",
+      "table",
+    ],
+    [
+      "route.replace() spec",
+      () => ip.route.replace(x({ dst: "10.9.0.0/16", dev: "lo", metirc: 5 })),
+      "metirc",
+      "metric",
+    ],
+    [
+      "route.delete() spec",
+      () => ip.route.delete(x({ dst: "127.0.0.0/8", tabel: "local" })),
+      "tabel",
+      "table",
+    ],
+    [
+      "route.add() nexthops[1]",
+      () =>
+        ip.route.add(x({
+          dst: "10.9.0.0/16",
+          nexthops: [{ dev: "lo" }, { dev: "lo", wieght: 2 }],
+        })),
+      "wieght",
+      "weight",
+    ],
+    ["neigh.list() filter", () => ip.neigh.list(x({ famly: "inet" })), "famly", "family"],
+    [
+      "neigh.add() entry",
+      () => ip.neigh.add(x({ dev: "lo", address: "10.9.0.2", lladr: "02:00:00:00:00:02" })),
+      "lladr",
+      "lladdr",
+    ],
+    [
+      "neigh.replace() entry",
+      () => ip.neigh.replace(x({ dev: "lo", address: "10.9.0.2", stat: "reachable" })),
+      "stat",
+      "state",
+    ],
+    [
+      "neigh.delete() entry",
+      () => ip.neigh.delete(x({ dev: "lo", adress: "10.9.0.2" })),
+      "adress",
+      "address",
+    ],
+    ["rule.list() filter", () => ip.rule.list(x({ famly: "inet" })), "famly", "family"],
+    [
+      "rule.add() spec",
+      () => ip.rule.add(x({ fwmark: 0x64, tabel: 100, priority: 100 })),
+      "tabel",
+      "table",
+    ],
+    ["rule.delete() spec", () => ip.rule.delete(x({ prority: 0 })), "prority", "priority"],
+    ["nexthop.list() filter", () => ip.nexthop.list(x({ grups: true })), "grups", "groups"],
+    [
+      "nexthop.add() spec",
+      () => ip.nexthop.add(x({ id: 1, blakhole: true })),
+      "blakhole",
+      "blackhole",
+    ],
+    [
+      "nexthop.replace() spec",
+      () => ip.nexthop.replace(x({ id: 1, dev: "lo", protcol: "static" })),
+      "protcol",
+      "protocol",
+    ],
+    [
+      "nexthop.add() group[0]",
+      () => ip.nexthop.add(x({ id: 10, group: [{ id: 1, wieght: 2 }] })),
+      "wieght",
+      "weight",
+    ],
+    [
+      "monitor() options",
+      () => Promise.resolve().then(() => ip.monitor(["link"], x({ singal: undefined }))),
+      "singal",
+      "signal",
+    ],
+  ];
+}
+
+test("every route-layer method refuses a misspelt key, naming the closest, before any request", async () => {
+  // Over a closed socket: any request would fail with "closed", so the TypeError came first.
+  const socket = await open(NETLINK_ROUTE);
+  await using ip = await openRoute({ socket });
+  socket.close();
+  for (const [where, call, key, closest] of routeCalls(ip)) {
+    await assert.rejects(call(), unknownKey(where, key, closest), where);
+  }
+});
+
+test("a refused key changes nothing: link.set(lo, { mut }) leaves the MTU, route.add() adds nothing", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const mtu = (await ip.link.get("lo")).mtu;
+  const routes = ns.ip("route", "show", "table", "all");
+  const rules = ns.ip("rule", "show");
+  const neighbours = ns.ip("neigh", "show");
+  const addresses = ns.ip("address", "show");
+  const links = ns.ip("link", "show");
+  for (const [where, call, key, closest] of routeCalls(ip)) {
+    await assert.rejects(call(), unknownKey(where, key, closest), where);
+  }
+  assert.equal((await ip.link.get("lo")).mtu, mtu);
+  assert.equal(ns.ip("route", "show", "table", "all"), routes);
+  assert.equal(ns.ip("rule", "show"), rules);
+  assert.equal(ns.ip("neigh", "show"), neighbours);
+  assert.equal(ns.ip("address", "show"), addresses);
+  assert.equal(ns.ip("link", "show"), links);
+  assert.equal(ns.ip("nexthop", "show"), "");
+  // The filters that were refused would have listed something else, not nothing.
+  assert.equal((await ip.link.list({ kind: "veth" })).length, 0);
+  assert.ok((await ip.link.list()).length > 0);
+});
+
+test("openRoute() refuses a misspelt option, and open() options next to `socket`", async () => {
+  await assert.rejects(
+    openRoute({ sokcet: undefined } as never),
+    unknownKey("openRoute() options", "sokcet", "socket"),
+  );
+  await assert.rejects(
+    openRoute({ recieveBufferSize: 1 << 20 } as never),
+    unknownKey("openRoute() options", "recieveBufferSize", "receiveBufferSize"),
+  );
+  // `groups` is open()'s, not openRoute()'s: monitor() joins them.
+  await assert.rejects(openRoute({ groups: [1] } as never), /unknown option "groups"/);
+  await using socket = await open(NETLINK_ROUTE);
+  await assert.rejects(
+    openRoute({ socket, netns: "blue" }),
+    /^TypeError: openRoute\(\) options: netns would be ignored with `socket`/,
+  );
+  await using ip = await openRoute({ socket });
+  assert.equal(ip.socket, socket);
+});
+
+test("TrafficControl refuses misspelt keys in every method's object, changing nothing", async () => {
+  using ns = new Netns();
+  await assert.rejects(
+    TrafficControl.open({ netns: ns.name, clok: undefined } as never),
+    unknownKey("TrafficControl.open() options", "clok", "clock"),
+  );
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  const x = (value: object) => value as never;
+  const calls: [string, () => Promise<unknown>, string, string][] = [
+    ["tc.qdiscs() query", () => tc.qdiscs(x({ deev: "lo" })), "deev", "dev"],
+    [
+      "tc.addQdisc() spec",
+      () => tc.addQdisc(x({ dev: "lo", kind: "tbf", rtae: "1mbit", burst: "10kb" })),
+      "rtae",
+      "rate",
+    ],
+    [
+      "tc.changeQdisc() spec",
+      () => tc.changeQdisc(x({ dev: "lo", kind: "pfifo", limt: 10 })),
+      "limt",
+      "limit",
+    ],
+    [
+      "tc.replaceQdisc() spec",
+      () => tc.replaceQdisc(x({ dev: "lo", kind: "netem", dealy: "10ms" })),
+      "dealy",
+      "delay",
+    ],
+    [
+      "tc.deleteQdisc() ref",
+      () => tc.deleteQdisc(x({ dev: "lo", kidn: "clsact" })),
+      "kidn",
+      "kind",
+    ],
+    ["tc.classes() query", () => tc.classes(x({ dev: "lo", parnet: "1:" })), "parnet", "parent"],
+    [
+      "tc.addClass() spec",
+      () =>
+        tc.addClass(x({ dev: "lo", parent: "1:", classid: "1:10", kind: "htb", rate: 1, ciel: 2 })),
+      "ciel",
+      "ceil",
+    ],
+    [
+      "tc.changeClass() spec",
+      () =>
+        tc.changeClass(
+          x({ dev: "lo", parent: "1:", classid: "1:10", kind: "htb", rate: 1, pro: 1 }),
+        ),
+      "pro",
+      "prio",
+    ],
+    [
+      "tc.replaceClass() spec",
+      () => tc.replaceClass(x({ dev: "lo", parent: "1:", clasid: "1:10", kind: "htb", rate: 1 })),
+      "clasid",
+      "classid",
+    ],
+    [
+      "tc.deleteClass() ref",
+      () => tc.deleteClass(x({ dev: "lo", clasid: "1:10" })),
+      "clasid",
+      "classid",
+    ],
+    ["tc.filters() query", () => tc.filters(x({ dev: "lo", parnet: "1:" })), "parnet", "parent"],
+    [
+      "tc.addFilter() spec",
+      () => tc.addFilter(x({ dev: "lo", parent: "ingress", kind: "matchall", acitons: ["drop"] })),
+      "acitons",
+      "actions",
+    ],
+    [
+      "tc.replaceFilter() spec",
+      () => tc.replaceFilter(x({ dev: "lo", parent: "ingress", kind: "flower", dstPrt: 80 })),
+      "dstPrt",
+      "dstPort",
+    ],
+    [
+      "tc.deleteFilter() ref",
+      () => tc.deleteFilter(x({ dev: "lo", parent: "ingress", perf: 1 })),
+      "perf",
+      "pref",
+    ],
+  ];
+  const before = ns.ip("link", "show");
+  for (const [where, call, key, closest] of calls) {
+    await assert.rejects(call(), unknownKey(where, key, closest), where);
+  }
+  // lo keeps its default qdisc: nothing was added, changed or replaced.
+  assert.deepEqual((await tc.qdiscs({ dev: "lo" })).map((q) => q.kind), ["noqueue"]);
+  assert.equal(ns.ip("link", "show"), before);
+});
