@@ -6,6 +6,7 @@
  * @module
  */
 
+import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkOptions } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeDecoder } from "../attribute.ts";
@@ -690,10 +691,17 @@ export async function family<D extends FamilyDescriptor>(
 ): Promise<NetlinkFamily<D>> {
   const codec = codecOf(descriptor);
   const protocol = codec.genetlink ? NETLINK_GENERIC : descriptor.protonum ?? 0;
-  const { socket: given, ...openOptions } = options;
+  const { socket: given, ...openOptions } = checkOptions("family() options", options, FAMILY_KEYS);
   if (given !== undefined && given.protocol !== protocol) {
     throw new TypeError(
       `${descriptor.name} needs a socket of protocol ${protocol}, this one is ${given.protocol}`,
+    );
+  }
+  const ignored = given === undefined ? [] : Object.keys(openOptions);
+  if (ignored.length > 0) {
+    throw new TypeError(
+      `family() options: ${ignored.join(", ")} would be ignored with \`socket\` (they apply to `
+        + "a socket family() opens): give either",
     );
   }
   const socket = given ?? await open(protocol, openOptions);
@@ -705,6 +713,14 @@ export async function family<D extends FamilyDescriptor>(
     throw err;
   }
 }
+
+// Every key of FamilyOptions and nothing else (`satisfies`): family() refuses any other.
+const FAMILY_KEYS = [
+  ...OPEN_KEYS,
+  ...Object.keys(
+    { socket: 0 } satisfies Record<Exclude<keyof FamilyOptions, keyof OpenOptions>, 0>,
+  ),
+];
 
 // Every key of OperationOptions and nothing else (`satisfies`): do() and dump() refuse any other.
 const OPERATION_KEYS = Object.keys(

@@ -9,7 +9,7 @@ import { NETLINK_ROUTE, NLM_F_MULTI, RTM_GETROUTE, RTM_NEWROUTE } from "../../sr
 import { DumpInterruptedError, MalformedMessageError } from "../../src/errors.ts";
 import type { Message } from "../../src/message.ts";
 import { type Answer, FakeKernel, type MessageSpec } from "../../src/testing/mod.ts";
-import { NetlinkFamily } from "../../src/ynl/family.ts";
+import { family, NetlinkFamily } from "../../src/ynl/family.ts";
 import { rtRoute } from "../../src/ynl/rt_route.ts";
 import { done, fakeSocket, reply, settle } from "../unit/_fake.ts";
 
@@ -199,5 +199,20 @@ test("typed do() and dump() refuse an option they do not know, naming the closes
   // The known ones still work, flags included.
   const all = await rt.dump("getroute", { rtmFamily: AF_INET }, { flags: 0, timeout: 5000 });
   assert.equal(all.length, 3);
+  sock.close();
+});
+
+test("family() refuses an option it does not know, and open() options next to a socket", async () => {
+  const { sock } = await servingRoutes(routes(1));
+  await assert.rejects(
+    family(rtRoute, { sockt: sock } as never),
+    /family\(\) options: unknown option "sockt" \(did you mean "socket"\?\)/,
+  );
+  await assert.rejects(
+    family(rtRoute, { socket: sock, netns: "blue" }),
+    /netns would be ignored with `socket`/,
+  );
+  const rt = await family(rtRoute, { socket: sock });
+  assert.equal((await rt.dump("getroute", { rtmFamily: AF_INET })).length, 1);
   sock.close();
 });
