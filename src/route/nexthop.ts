@@ -166,7 +166,6 @@ export interface NexthopObjectFilter {
   fdb?: boolean;
 }
 
-// Named as the interface is, for console.log.
 // Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
 const FILTER_KEYS = Object.keys(
   { dev: 0, family: 0, groups: 0, fdb: 0 } satisfies Record<keyof NexthopObjectFilter, 0>,
@@ -188,6 +187,7 @@ const SPEC_KEYS = Object.keys(
 );
 const MEMBER_KEYS = Object.keys({ id: 0, weight: 0 } satisfies Record<keyof NexthopGroupMember, 0>);
 
+// Named as the interface is, for console.log.
 const NexthopClass = class NexthopObject extends WithRaw<Uint8Array> {};
 
 function boolean(value: unknown, field: string): boolean {
