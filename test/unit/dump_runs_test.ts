@@ -47,11 +47,17 @@ async function dumping() {
   return { sock, t, asked, it, first, request: asked[0] };
 }
 
-/** Collects a dump() to its end; the error it throws, if any, is returned beside the parts. */
-async function collect(parts: AsyncIterable<ReceivedMessage>) {
-  const got: ReceivedMessage[] = [];
+/**
+ * Collects an iteration to its end, each step as `take` makes it (the step itself by default);
+ * the error it throws, if any, is returned beside what came before.
+ */
+async function collect<T, U = T>(
+  steps: AsyncIterable<T>,
+  take: (step: T) => U = (step) => step as unknown as U,
+) {
+  const got: U[] = [];
   try {
-    for await (const m of parts) got.push(m);
+    for await (const step of steps) got.push(take(step));
   } catch (error) {
     return { got, error };
   }
@@ -267,17 +273,12 @@ test("dump().forEach(): an abort mid-dump and a close from the handler reject; c
 
 /** Each step of a dump().cursor() iteration as the first payload bytes of its parts, and its end. */
 async function walkSteps(cursor: AsyncIterableIterator<MessageCursor>) {
-  const steps: number[][] = [];
-  try {
-    for await (const c of cursor) {
-      const parts: number[] = [];
-      while (c.next()) parts.push(c.data[c.payloadOffset]);
-      steps.push(parts);
-    }
-  } catch (error) {
-    return { steps, error };
-  }
-  return { steps, error: undefined };
+  const { got: steps, error } = await collect(cursor, (c) => {
+    const parts: number[] = [];
+    while (c.next()) parts.push(c.data[c.payloadOffset]);
+    return parts;
+  });
+  return { steps, error };
 }
 
 test("dump().cursor(): a step per datagram over its parts, in order, then done; each iteration dumps anew", async () => {
