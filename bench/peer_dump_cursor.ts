@@ -3,17 +3,11 @@
 // from its receive buffer: the same four fields, the same tests. Run by the harness with
 // bench/peers.tsv as EXTRA_PEERS (see bench/RESULTS.md). Usage: <runtime>
 // bench/peer_dump_cursor.ts <checkout>/mod.ts
-// deno-lint-ignore-file no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const nl: any = await import("file://" + argv[0]);
-type Route = { dst: string; dstLen: number; table: number; oif: number };
-const routes: Route[] = [];
-const req = new Uint8Array(12);
-req[0] = 2; // rtmsg, AF_INET
+import { finish, nl, routes, rtmsg } from "./_peer_dump.ts";
+
 const t0 = performance.now();
 const sock = await nl.open(0);
-for await (const c of sock.dump({ type: 26, payload: req }).cursor()) {
+for await (const c of sock.dump({ type: 26, payload: rtmsg }).cursor()) {
   const dv: DataView = c.view;
   const buf: Uint8Array = c.data;
   const base: number = c.byteOffset;
@@ -51,11 +45,4 @@ for await (const c of sock.dump({ type: 26, payload: req }).cursor()) {
   }
 }
 await sock.close();
-const ms = performance.now() - t0;
-const tf = g.Deno ? g.Deno.env.get("NLBENCH_TFILE") : g.process.env.NLBENCH_TFILE;
-if (tf) {
-  const line = ms.toFixed(3) + "\n";
-  if (g.Deno) g.Deno.writeTextFileSync(tf, line, { append: true });
-  else (await import("node:fs")).appendFileSync(tf, line);
-}
-console.log(routes.length);
+await finish(t0);

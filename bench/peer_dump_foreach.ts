@@ -3,16 +3,11 @@
 // harness with bench/peers.tsv as EXTRA_PEERS (see bench/RESULTS.md). Usage: <runtime>
 // bench/peer_dump_foreach.ts <checkout>/mod.ts
 // deno-lint-ignore-file no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const nl: any = await import("file://" + argv[0]);
-type Route = { dst: string; dstLen: number; table: number; oif: number };
-const routes: Route[] = [];
-const req = new Uint8Array(12);
-req[0] = 2; // rtmsg, AF_INET
+import { finish, nl, routes, rtmsg } from "./_peer_dump.ts";
+
 const t0 = performance.now();
 const sock = await nl.open(0);
-await sock.dump({ type: 26, payload: req }).forEach((m: any) => {
+await sock.dump({ type: 26, payload: rtmsg }).forEach((m: any) => {
   const p: Uint8Array = m.payload;
   if (m.type !== 24 || p[0] !== 2) return;
   const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
@@ -28,11 +23,4 @@ await sock.dump({ type: 26, payload: req }).forEach((m: any) => {
   if (table === 254) routes.push({ dst, dstLen: p[1], table, oif });
 });
 await sock.close();
-const ms = performance.now() - t0;
-const tf = g.Deno ? g.Deno.env.get("NLBENCH_TFILE") : g.process.env.NLBENCH_TFILE;
-if (tf) {
-  const line = ms.toFixed(3) + "\n";
-  if (g.Deno) g.Deno.writeTextFileSync(tf, line, { append: true });
-  else (await import("node:fs")).appendFileSync(tf, line);
-}
-console.log(routes.length);
+await finish(t0);
