@@ -33,3 +33,18 @@ export function checkOptions<T extends object>(
   }
   return value;
 }
+
+/**
+ * Throws TypeError when `socket` is given beside options that only a socket `caller` opens
+ * itself would take (`openOptions`, the rest of the caller's options): they would be ignored.
+ */
+export function checkAloneWithSocket(caller: string, socket: unknown, openOptions: object): void {
+  if (socket === undefined) return;
+  const ignored = Object.keys(openOptions);
+  if (ignored.length > 0) {
+    throw new TypeError(
+      `${caller} options: ${ignored.join(", ")} would be ignored with \`socket\` (they apply to `
+        + `a socket ${caller} opens): give either`,
+    );
+  }
+}

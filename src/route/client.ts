@@ -6,7 +6,7 @@
  */
 
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkOptions } from "../_options.ts";
+import { checkAloneWithSocket, checkOptions } from "../_options.ts";
 import { NETLINK_ROUTE } from "../constants.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
@@ -164,16 +164,8 @@ export async function openRoute(options: RouteOptions = {}): Promise<RouteClient
     options,
     ROUTE_KEYS,
   );
-  if (given !== undefined) {
-    const ignored = Object.keys(openOptions);
-    if (ignored.length > 0) {
-      throw new TypeError(
-        `openRoute() options: ${ignored.join(", ")} would be ignored with \`socket\` (they apply `
-          + "to a socket openRoute() opens): give either",
-      );
-    }
-    return new RouteClient(given);
-  }
+  checkAloneWithSocket("openRoute()", given, openOptions);
+  if (given !== undefined) return new RouteClient(given);
   const socket = await open(NETLINK_ROUTE, { strictChecking: true, ...openOptions });
   return new RouteClient(socket, true);
 }

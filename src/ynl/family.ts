@@ -7,7 +7,7 @@
  */
 
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkOptions } from "../_options.ts";
+import { checkAloneWithSocket, checkOptions } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
@@ -697,13 +697,7 @@ export async function family<D extends FamilyDescriptor>(
       `${descriptor.name} needs a socket of protocol ${protocol}, this one is ${given.protocol}`,
     );
   }
-  const ignored = given === undefined ? [] : Object.keys(openOptions);
-  if (ignored.length > 0) {
-    throw new TypeError(
-      `family() options: ${ignored.join(", ")} would be ignored with \`socket\` (they apply to `
-        + "a socket family() opens): give either",
-    );
-  }
+  checkAloneWithSocket("family()", given, openOptions);
   const socket = given ?? await open(protocol, openOptions);
   try {
     const generic = codec.genetlink ? await resolveCached(socket, descriptor.name) : undefined;
