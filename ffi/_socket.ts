@@ -513,6 +513,20 @@ class Receiver {
     }
   }
 
+  /**
+   * Replaces the slab now if the next small datagram might not fit in what is left of it: called
+   * when a read finds the queue empty, after whatever was read has been handed out, so that a
+   * fresh slab's cost is not paid between a wake-up and its handler. That cost is the memory's
+   * first touch more than the allocation: 90-130 us on Bun and 13-90 on Deno, one event in four
+   * of a link monitor, measured.
+   */
+  refill(): void {
+    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab?.byteLength !== SLAB_SIZE) {
+      this.#slab = new ArrayBuffer(SLAB_SIZE);
+      this.#slabUsed = 0;
+    }
+  }
+
   /** The first `n` bytes of `buffer`, copied (the buffer is reused by the next read). */
   #copyOut(buffer: Uint8Array, n: number): Uint8Array {
     if (n > SLAB_MAX_COPY) {
@@ -667,6 +681,7 @@ class NetlinkTransport implements Transport {
     }
     if (!read) {
       this.#dumping = false;
+      receiver?.refill();
       // The next read most likely follows a wake-up for one event: a recvmmsg of 16 that finds
       // one datagram costs a second pass through the kernel's receive path for the empty queue,
       // which cold, right after a wake-up, cost an event 5-20 us (measured). A flood's next
