@@ -6,8 +6,11 @@
 # LAYERS (default: socket, `for await`; listen, `sock.listen()`; transport, the bare transport's
 # promise waits; then, its waitThen() callbacks), and the floor, bench/events_signal_floor.ts
 # (no library: recv inside the signal's listener). Prints each peer's p50/p99 and its p50 as a
-# multiple of C's. With OLD set to another checkout (e.g. `git worktree add /tmp/old REF`,
-# node_modules linked), its socket and transport layers run in the same rounds as old-* peers.
+# multiple of C's; then, for each subscriber, its time inside the process from the entry of the
+# runtime's SIGURG listener call to its stamp (bench/_signal_entry.ts): what it adds once the
+# runtime has delivered the signal, far steadier than the end-to-end figure. With OLD set to
+# another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
+# listen and transport layers run in the same rounds as old-* peers.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
 #
@@ -34,7 +37,7 @@ for layer in ${LAYERS:-socket listen transport then}; do
     cmd=${!rt}
     printf 'events\t%s\t%s\n' "$rt-$layer" "$cmd $layer" >> "$tsv"
     only+=$rt-$layer,
-    if [[ -n $old && ($layer == socket || $layer == transport) ]]; then # the same subscriber over the other checkout, next in each round
+    if [[ -n $old && ($layer == socket || $layer == listen || $layer == transport) ]]; then # the same subscriber over the other checkout, next in each round
       printf 'events\t%s\tenv NL_LIB=%s %s\n' "old-$rt-$layer" "$old" "$cmd $layer" >> "$tsv"
       only+=old-$rt-$layer,
     fi
@@ -46,6 +49,8 @@ for rt in deno bun; do # the floor: no library, drained inside the signal's list
   only+=$rt-signal-floor,
 done
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true' EXIT
+export NL_ENTRY_FILE=$PEERBENCH/entry.txt # bench/_signal_entry.ts: listener entry -> recorded
+: > "$NL_ENTRY_FILE"
 for _ in $(seq "$rounds"); do
   EXTRA_PEERS=$tsv python3 "$peers/events.py" --only "$only" 2>/dev/null
 done | python3 -c '
@@ -68,3 +73,14 @@ for name, runs in rows.items():
     print(f"  {name:18} p50 {p50:6.1f} us ({lo:.0f}-{hi:.0f})  p99 {p99:7.1f} us  missed {missed}"
           f"  p50 = {p50 / c:.2f}x C")
 '
+python3 - "$NL_ENTRY_FILE" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, *values = line.split()
+    rows.setdefault(name, []).append([float(v) for v in values])
+print("inside the process, from the SIGURG listener call's entry to the event's stamp (median of the rounds)")
+for name, runs in sorted(rows.items()):
+    p50, p75, mean = (statistics.median(r[i] for r in runs) for i in range(3))
+    print(f"  {name:18} p50 {p50:6.1f} us  p75 {p75:6.1f} us  mean {mean:6.1f} us")
+PY

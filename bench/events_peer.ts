@@ -16,6 +16,7 @@ import process from "node:process";
 import type { openTransport as OpenTransport } from "../ffi/mod.ts";
 import * as thisLibrary from "../mod.ts";
 import { MessageCursor } from "../src/cursor.ts";
+import { SignalEntry } from "./_signal_entry.ts";
 
 const [peersTs, layer, ifindexArg, wantArg, ready] = process.argv.slice(2);
 const ifindex = Number(ifindexArg), want = Number(wantArg);
@@ -40,9 +41,13 @@ const { libc } = await import(
 );
 const out: string[] = [];
 let up = -1;
+const rt = "Bun" in globalThis ? "bun" : "deno";
+const entry = new SignalEntry(`${other ? "old-" : ""}${rt}-${layer}`);
+entry.listen();
 /** Records a change of the watched link; true once WANT have been seen. */
 function seen(time: bigint, index: number, flags: number): boolean {
   if (index !== ifindex || (flags & 1) === up) return false;
+  entry.record();
   up = flags & 1;
   out.push(`${time} ${up}`);
   return out.length >= want;
@@ -120,4 +125,5 @@ if (layer === "then") {
   }
   await sock.close();
 }
+entry.write();
 console.log(out.join("\n"));

@@ -10,6 +10,7 @@
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
+import { SignalEntry } from "./_signal_entry.ts";
 
 const [ifindex, want] = process.argv.slice(2, 4).map(Number);
 const ready = process.argv[4];
@@ -55,7 +56,9 @@ const out: string[] = [];
 let up = -1;
 const { promise: done, resolve } = Promise.withResolvers<void>();
 const alive = setInterval(() => {}, 1 << 30);
+const entry = new SignalEntry(`${g.Bun ? "bun" : "deno"}-signal-floor`);
 function drain(): void {
+  entry.mark();
   for (;;) {
     const n = Number(libc.recv(fd, buffer, size, 0x40)); // MSG_DONTWAIT
     if (n <= 0) break;
@@ -67,6 +70,7 @@ function drain(): void {
       if (view.getUint16(at + 4, true) === 16 && view.getInt32(at + 20, true) === ifindex) {
         const flags = view.getUint32(at + 24, true) & 1;
         if (flags !== up) {
+          entry.record();
           up = flags;
           out.push(`${time} ${flags}`);
         }
@@ -82,5 +86,6 @@ writeFileSync(ready, "");
 drain();
 await done;
 clearInterval(alive);
+entry.write();
 console.log(out.join("\n"));
 process.exit(0);
