@@ -68,6 +68,11 @@ export interface ReaderHost {
   overrun(error: SyscallError): void;
   /** The receive queue was read empty. */
   drained(): void;
+  /**
+   * A step that was handed a datagram's messages takes the rest of the drain with them (a
+   * batches() run): reading goes on at once after a wait's first datagram (see Reader#drain).
+   */
+  gathering(): boolean;
   /** Reading failed for good. */
   fail(error: unknown): void;
 }
@@ -83,6 +88,8 @@ export class Reader {
   #draining = false;
   /** The last drain stopped at its time budget, with datagrams still queued. */
   #budgetSpent = false;
+  /** The next drain follows a wait that ended (see #drain: it hands out one datagram first). */
+  #afterWait = false;
   /**
    * When reading began in the current turn of the event loop (-1: not yet). Reads that follow
    * one another through promises alone (a flood: each step's datagram already queued, a backlog
@@ -286,6 +293,8 @@ export class Reader {
     this.#draining = true;
     try {
       const host = this.#host;
+      const afterWait = this.#afterWait;
+      this.#afterWait = false;
       const turn = !answers && host.streaming();
       const deadline = turn ? 0 : performance.now() + DRAIN_BUDGET_MS;
       for (let n = 0; !this.#stopped && host.demand() !== 0; n++) {
@@ -326,6 +335,17 @@ export class Reader {
         if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
         else if (this.#deferred) this.#held.push(datagram as Datagram);
         else host.dispatch(datagram as Datagram);
+        if (n === 0 && afterWait) {
+          // The first datagram after a wait went to the step that waited for it: the rest of
+          // what is queued is read ahead after that step's code has run, not before. An event
+          // often comes as several datagrams (a link change as three), and reading, copying
+          // and decoding the others first cost a `for await` consumer 20-40 us of every event
+          // (measured). A microtask still reads them before any macrotask runs.
+          if (host.demand() === 1 && !host.gathering()) {
+            queueMicrotask(this.#readAhead);
+            return false;
+          }
+        }
       }
       return false;
     } finally {
@@ -373,6 +393,11 @@ export class Reader {
     this.#pumping = false;
   }
 
+  /** Reads ahead what a drain left queued after a wait (see #drain), unless the loop runs. */
+  readonly #readAhead = (): void => {
+    if (!this.#pumping) this.kick();
+  };
+
   readonly #yielded = (): void => {
     this.#syncSince = -1;
     this.#cycle();
@@ -383,6 +408,7 @@ export class Reader {
       this.#pumping = false;
       return;
     }
+    this.#afterWait = true;
     // A wait that waited is a macrotask boundary: answers may settle synchronously again.
     // (One that ended at once is not, and leaves the turn's clock running.)
     this.#syncSince = -1;

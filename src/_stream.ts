@@ -57,6 +57,7 @@ export class Stream<T> {
   readonly #queue = new Fifo<T | QueuedFailure>();
   readonly #waiters: Waiter<T>[] = [];
   #iterators = 0;
+  #gathering = 0;
   #paused = false;
   /** The running listen()'s intake: takes every delivery at once, instead of the queue. */
   #sink: ((entry: T | QueuedFailure) => void) | undefined;
@@ -70,6 +71,14 @@ export class Stream<T> {
   constructor(host: StreamHost<T>, backlog: number) {
     this.#host = host;
     this.#backlog = backlog;
+  }
+
+  /**
+   * A batches() step was handed an item and takes the rest of the read loop's drain with it, in
+   * a microtask: what is queued in the kernel now should be read before that runs.
+   */
+  get gathering(): boolean {
+    return this.#gathering > 0;
   }
 
   /** A next() is waiting: reading must go on, and may wait for data. */
@@ -309,7 +318,9 @@ export class Stream<T> {
                 // Delivered while the read loop dispatches a datagram: the rest of it (and of
                 // this drain) is queued by the time microtasks run, and joins the run.
                 const run = [r.value];
+                this.#gathering++;
                 queueMicrotask(() => {
+                  this.#gathering--;
                   resolve({ value: takeRun(run), done: false });
                   if (this.#paused) host.wake();
                 });

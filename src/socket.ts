@@ -395,6 +395,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
+      gathering: () => this.#messages.gathering,
       fail: (err) => this.#fail(err),
     });
     const host = {

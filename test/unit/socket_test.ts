@@ -806,6 +806,24 @@ test("batches(): abort throws the reason; later messages reach the next iteratio
   sock.close();
 });
 
+test("messages(): after a wait, the step that waited runs before the rest of the queue is read ahead", async () => {
+  const { sock, t } = await fakeSocket();
+  const it = sock.messages();
+  const step = it.next();
+  await settle();
+  for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
+  const first = (await step).value!;
+  assert.equal(first.payload[0], 1);
+  assert.equal(t.queued, 2, "the other datagrams were read before the step that waited ran");
+  await settle();
+  assert.equal(t.queued, 0, "what was queued is read ahead, without a next() asking for it");
+  assert.deepEqual([(await it.next()).value!.payload[0], (await it.next()).value!.payload[0]], [
+    2,
+    3,
+  ]);
+  sock.close();
+});
+
 for (const kind of ["messages", "batches"] as const) {
   test(`${kind}(): next() calls made before data arrives are served in order, one at a time`, async () => {
     const { sock, t } = await fakeSocket();
