@@ -16,17 +16,34 @@ const LIBC = "libc.so.6";
 // "isize" would allocate a BigInt per call. Nothing we read or write comes near 2 GiB.
 // size_t/nfds_t parameters are "usize"/"u64" and get BigInts: a JS number there takes a slow
 // path (636-730 ns vs ~150 ns per call, measured).
-const SYMBOLS = {
+// Bound in three groups, each on first use: Deno.dlopen compiles a call stub per symbol, at
+// some 0.3 ms each on top of 3 ms for the first call (measured: 21 symbols 8.7-10.2 ms, 8 of
+// them 5-6 ms), and a script that dumps or asks something once uses only the first group.
+/** What every socket uses. */
+const CORE = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
-  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** What waiting for data uses (ffi/_signal_waiter.ts). */
+const WAIT = {
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  // fcntl is variadic; every command used here takes an int, passed in the register a third
+  // fixed int parameter uses on x86-64 and aarch64.
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  getpid: { parameters: [], result: "i32" },
+} as const;
+
+/** The rest: socket options read back, files, network namespaces. */
+const REST = {
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
   // parameters are the correct call.
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -36,12 +53,15 @@ const SYMBOLS = {
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
-  // fcntl is variadic; every command used here takes an int, passed in the register a third
-  // fixed int parameter uses on x86-64 and aarch64.
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  getpid: { parameters: [], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
+
+/** The symbols of `defs`, bound on the first call. */
+function lazily<const S extends Deno.ForeignLibraryInterface>(
+  defs: S,
+): () => Deno.StaticForeignLibraryInterface<S> {
+  let symbols: Deno.StaticForeignLibraryInterface<S> | undefined;
+  return () => symbols ??= Deno.dlopen(LIBC, defs).symbols;
+}
 
 let loaded: Libc | undefined;
 
@@ -54,7 +74,9 @@ export function loadDenoLibc(): Libc {
 }
 
 function open(): Libc {
-  const lib = Deno.dlopen(LIBC, SYMBOLS).symbols;
+  const lib = Deno.dlopen(LIBC, CORE).symbols;
+  const wait = lazily(WAIT);
+  const rest = lazily(REST);
   // errno is thread-local: this view is over *this* thread's errno, which is the thread every
   // synchronous call runs on. Reading it costs ~1 ns; calling __errno_location 20-65 ns.
   const errnoPtr = lib.__errno_location();
@@ -65,22 +87,22 @@ function open(): Libc {
     bind: (fd, addr, addrlen) => lib.bind(fd, addr, addrlen),
     getsockname: (fd, addr, addrlen) => lib.getsockname(fd, addr, addrlen),
     setsockopt: (fd, level, name, value, len) => lib.setsockopt(fd, level, name, value, len),
-    getsockopt: (fd, level, name, value, len) => lib.getsockopt(fd, level, name, value, len),
+    getsockopt: (fd, level, name, value, len) => rest().getsockopt(fd, level, name, value, len),
     sendto: (fd, buf, len, flags, addr, addrlen) =>
       lib.sendto(fd, buf, BigInt(len), flags, addr, addrlen),
-    recvmsg: (fd, msg, flags) => lib.recvmsg(fd, msg, flags),
+    recvmsg: (fd, msg, flags) => rest().recvmsg(fd, msg, flags),
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
-    poll: (fds, nfds, timeout) => lib.poll(fds, BigInt(nfds), timeout),
+    poll: (fds, nfds, timeout) => wait().poll(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),
-    open: (path, flags) => lib.open(path, flags),
-    creat: (path, mode) => lib.creat(path, mode),
-    read: (fd, buf, len) => lib.read(fd, buf, BigInt(len)),
-    write: (fd, buf, len) => lib.write(fd, buf, BigInt(len)),
-    getdents64: (fd, buf, len) => lib.getdents64(fd, buf, BigInt(len)),
-    readlink: (path, buf, len) => lib.readlink(path, buf, BigInt(len)),
-    setns: (fd, nstype) => lib.setns(fd, nstype),
-    fcntl: (fd, cmd, arg) => lib.fcntl(fd, cmd, arg),
-    getpid: () => lib.getpid(),
+    open: (path, flags) => rest().open(path, flags),
+    creat: (path, mode) => rest().creat(path, mode),
+    read: (fd, buf, len) => rest().read(fd, buf, BigInt(len)),
+    write: (fd, buf, len) => rest().write(fd, buf, BigInt(len)),
+    getdents64: (fd, buf, len) => rest().getdents64(fd, buf, BigInt(len)),
+    readlink: (path, buf, len) => rest().readlink(path, buf, BigInt(len)),
+    setns: (fd, nstype) => rest().setns(fd, nstype),
+    fcntl: (fd, cmd, arg) => wait().fcntl(fd, cmd, arg),
+    getpid: () => wait().getpid(),
     errno: () => errnoView[0],
     // V8 never moves an ArrayBuffer's backing store.
     alloc: (size) => new Uint8Array(size),
