@@ -521,7 +521,9 @@ class Receiver {
    * of a link monitor, measured.
    */
   refill(): void {
-    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab?.byteLength !== SLAB_SIZE) {
+    // Called at every empty read, which a flood makes often: a comparison, no getter (a slab
+    // detached meanwhile is replaced by the next copy, as it always was).
+    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab === undefined) {
       this.#slab = new ArrayBuffer(SLAB_SIZE);
       this.#slabUsed = 0;
     }
