@@ -44,7 +44,6 @@ const SYMBOLS = {
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i32" },
-  recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
@@ -73,7 +72,6 @@ interface Symbols {
   setsockopt: Fn<[number, number, number, Uint8Array, number]>;
   getsockopt: Fn<[number, number, number, Uint8Array, Uint8Array]>;
   sendto: Fn<[number, Uint8Array, number, number, Uint8Array, number]>;
-  recvmsg: Fn<[number, Uint8Array, number]>;
   recvmmsg: Fn<[number, Uint8Array, number, number, null]>;
   poll: Fn<[Uint8Array, number, number]>;
   close: Fn<[number]>;
@@ -118,7 +116,6 @@ function open(): BunLibc {
     setsockopt: lib.setsockopt,
     getsockopt: lib.getsockopt,
     sendto: lib.sendto,
-    recvmsg: lib.recvmsg,
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
     poll: lib.poll,
     close: lib.close,

@@ -43,7 +43,6 @@ const WAIT = {
 /** The rest: socket options read back, files, network namespaces. */
 const REST = {
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
   // parameters are the correct call.
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -90,7 +89,6 @@ function open(): Libc {
     getsockopt: (fd, level, name, value, len) => rest().getsockopt(fd, level, name, value, len),
     sendto: (fd, buf, len, flags, addr, addrlen) =>
       lib.sendto(fd, buf, BigInt(len), flags, addr, addrlen),
-    recvmsg: (fd, msg, flags) => rest().recvmsg(fd, msg, flags),
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
     poll: (fds, nfds, timeout) => wait().poll(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),

@@ -36,8 +36,6 @@ export interface Libc {
     addr: Uint8Array,
     addrlen: number,
   ): number;
-  /** recvmsg(2); `msg` is a struct msghdr whose pointers come from {@linkcode Libc.alloc}. */
-  recvmsg(fd: number, msg: Uint8Array, flags: number): number;
   /**
    * recvmmsg(2) with no timeout: up to `vlen` datagrams into the struct mmsghdr array `msgvec`,
    * whose pointers come from {@linkcode Libc.alloc}.
