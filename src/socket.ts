@@ -346,7 +346,9 @@ class SocketCursor extends DatagramCursor {
  * concurrent iterators share that stream, each message going to one of them.
  *
  * Reading happens only while something waits for data (a request, a dump, a pending `next()`),
- * and reads eagerly then, so a socket nobody waits on does not keep the process alive. While a
+ * and reads eagerly then, so a socket nobody waits on does not keep the process alive. After a
+ * wait, the step that waited runs first: what else is queued is read a microtask later (before
+ * any timer or I/O callback), so an event's first message is not held up by its others. While a
  * `dump()` consumer lags past its read-ahead limit, the socket reads only for requests to the
  * kernel (and to finish that dump when another waits for its turn): multicast on the same
  * socket waits meanwhile. Answers the kernel gives inside sendmsg are read at once, but a loop
