@@ -966,6 +966,51 @@ test("a pending wait keeps the process alive until it ends", () => {
   assert.equal(stdout, "readable");
 });
 
+for (const how of ["listen()", "for await"]) {
+  test(`${how}: a socket that waits again after each wake-up keeps the process alive throughout`, () => {
+    // Each wake-up disarms the socket; its wait is armed again in the same task (listen()) or a
+    // microtask later (for await). Only unref'd timers send: nothing else keeps the child alive
+    // between events, so an unref that stuck would end it before the third.
+    const { stdout } = runChild(`
+      const sock = await open(${NETLINK_USERSOCK});
+      const peer = await open(${NETLINK_USERSOCK});
+      for (const ms of [100, 200, 300]) {
+        const t = setTimeout(() => peer.send({ type: 0x10 }, { portid: sock.portid }), ms);
+        if ("Bun" in globalThis) t.unref(); else Deno.unrefTimer(t);
+      }
+      let n = 0;
+      if (${JSON.stringify(how)} === "listen()") {
+        sock.listen(() => {
+          if (++n === 3) sock.close();
+        }).then(() => console.log(n));
+      } else {
+        (async () => {
+          for await (const _ of sock) if (++n === 3) break;
+          console.log(n);
+        })();
+      }
+    `);
+    assert.equal(stdout, "3");
+  });
+}
+
+test("the first call of a fresh process's libc group that fails reports its own errno", () => {
+  // Deno binds libc in groups on first use: the binding happens before that first call, never
+  // between it and the errno read.
+  const cases = {
+    "readTextFile('/nonexistent')": "ENOENT",
+    "openNetns('/nonexistent')": "ENOENT",
+    "openTransport(0, { portid: 0 }).getOption(270, 9999)": "ENOPROTOOPT",
+  };
+  for (const [call, code] of Object.entries(cases)) {
+    const { stdout } = runChild(`
+      const { openNetns, readTextFile } = await import(${JSON.stringify(ffiUrl)});
+      try { ${call}; console.log("no error"); } catch (e) { console.log(e.code); }
+    `);
+    assert.equal(stdout, code, call);
+  }
+});
+
 test("a process whose wait ended (close, or cancel without close) exits by itself", () => {
   const { stdout, ms } = runChild(`
     const a = openTransport(0, { portid: 0 });
