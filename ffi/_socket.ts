@@ -71,6 +71,7 @@ const EPROTONOSUPPORT = errnoNumber("EPROTONOSUPPORT")!;
 const EADDRINUSE = errnoNumber("EADDRINUSE")!;
 const EMSGSIZE = errnoNumber("EMSGSIZE")!;
 const EINVAL = errnoNumber("EINVAL")!;
+const ENOBUFS = errnoNumber("ENOBUFS")!;
 
 /** An int control message's cmsg_len: NETLINK_PKTINFO's u32 and NETLINK_LISTEN_ALL_NSID's int. */
 const CMSG_LEN_INT = CMSG_LEN_NL_PKTINFO;
@@ -337,6 +338,10 @@ class Batch implements DatagramInPlace {
   #growTo = 0;
   /** Whether the last read's datagrams were all at most BATCH_MAX_DATAGRAM long. */
   small = false;
+  /** An in-place batch: its slots are shown to callers (a cursor's `data`), who may detach them. */
+  readonly #shown: boolean;
+  /** The memory under the slots (the first slot's own, once grown, last). */
+  #memory: ArrayBufferLike[] = [];
 
   /**
    * `copiedOut`: the batch of copying reads, which copy exactly what each read wrote, so its
@@ -345,6 +350,7 @@ class Batch implements DatagramInPlace {
    */
   constructor(libc: Libc, copiedOut = false) {
     this.#libc = libc;
+    this.#shown = !copiedOut;
     this.#arena = libc.alloc(BATCH_ARENA_SIZE);
     const v = this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset);
     const base = libc.address(this.#arena);
@@ -361,13 +367,28 @@ class Batch implements DatagramInPlace {
       const control = BATCH_CONTROLS + i * CONTROL_SIZE;
       v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
     }
-    // One allocation for every slot: 8 MiB, most of which no read ever fills.
+    this.buffer = this.#allocateSlots();
+  }
+
+  /** Gives every slot new memory: one allocation, 8 MiB, most of which no read ever fills. */
+  #allocateSlots(): Uint8Array {
     const size = BATCH * RECEIVE_BUFFER;
-    const slots = copiedOut ? libc.allocUnzeroed(size) : libc.alloc(size);
+    const slots = this.#shown ? this.#libc.alloc(size) : this.#libc.allocUnzeroed(size);
     for (let i = 0; i < BATCH; i++) {
       this.#setSlot(i, slots.subarray(i * RECEIVE_BUFFER, (i + 1) * RECEIVE_BUFFER));
     }
-    this.buffer = this.#slots[0];
+    this.#memory = [slots.buffer];
+    return this.#slots[0];
+  }
+
+  /**
+   * Whether a caller detached memory the slots use (transferring a cursor's `data.buffer` to
+   * another thread, or with structuredClone): the kernel must never write there again, as it
+   * belongs to someone else now, or has been freed.
+   */
+  #detached(): boolean {
+    for (const memory of this.#memory) if (memory.byteLength === 0) return true;
+    return false;
   }
 
   /** Whether datagrams read before are still to be handed out. */
@@ -397,8 +418,11 @@ class Batch implements DatagramInPlace {
    * keeps it for the next read, so it comes in order).
    */
   fill(fd: number, vlen: number): boolean {
+    if (this.#shown && this.#detached()) this.#allocateSlots();
     if (this.#growTo !== 0) {
-      this.#setSlot(0, this.#libc.alloc(this.#growTo));
+      const grown = this.#libc.alloc(this.#growTo);
+      this.#setSlot(0, grown);
+      this.#memory = [this.#memory[0], grown.buffer];
       this.#growTo = 0;
     }
     const v = this.#view;
@@ -434,6 +458,20 @@ class Batch implements DatagramInPlace {
    * EMSGSIZE naming its length instead, and the first slot grows to fit it at the next read.
    */
   take(into: Described = this): void {
+    // The first take after a read follows it at once; before a later one, a caller walking the
+    // datagram before may have taken the memory away.
+    if (this.#shown && this.#next > 0 && this.#detached()) {
+      // Read before the memory was taken away: what those datagrams held went with it.
+      const lost = this.#count - this.#next;
+      this.#next = this.#count;
+      throw new SyscallError(
+        "recvmsg",
+        ENOBUFS,
+        `${lost} datagram${lost === 1 ? " was" : "s were"} lost: the socket's receive memory `
+          + "they were read into was transferred away (a cursor()'s data is that memory, valid "
+          + "until the next step: copy it, e.g. with slice(), to keep or send it)",
+      );
+    }
     const i = this.#next++;
     const v = this.#view;
     const at = i * SIZEOF_MMSGHDR;

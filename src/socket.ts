@@ -903,9 +903,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    *
    * **Lifetime: what the cursor shows, and every byte of `c.data` (views from `c.payload()`
    * included), is valid only until `c.next()` moves past the current datagram's last message, or
-   * the iteration's next step.** Later reads overwrite them: `slice()` what you keep. Asking for
-   * the next step ends the walk: the cursor shows the next datagram, or nothing (`c.next()` false)
-   * while the step waits for one, and stays empty once the iteration has ended.
+   * the iteration's next step.** Later reads overwrite them: `slice()` what you keep, and never
+   * transfer `c.data.buffer` (postMessage, structuredClone): it is the socket's own memory. If it is
+   * transferred anyway, the socket reads into new memory from then on, and the datagrams already
+   * read into the old (up to 15) are lost, as one overrun step. Asking for the next step ends the
+   * walk: the cursor shows the next datagram, or nothing (`c.next()` false) while the step waits
+   * for one, and stays empty once the iteration has ended.
    *
    * It keeps the socket's promises: messages come in the order they arrived; an overrun starts a
    * step with `c.overrun` true and no message of its own (and counts in {@linkcode overruns});

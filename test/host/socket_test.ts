@@ -29,6 +29,7 @@ import {
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
+import type { MessageCursor } from "../../src/cursor.ts";
 import { SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
@@ -454,6 +455,47 @@ test("cursor(): a multicast flood overflowing a small receive buffer is one over
   const c = (await step).value!;
   assert.ok(c.next());
   assert.equal(c.view.getUint32(c.byteOffset + c.payloadOffset, true), 1000);
+  await it.return!();
+});
+
+test("cursor(): receive memory a caller transferred away is never written by a later read", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const it = sock.cursor();
+  peer.send(indexed(1), { portid: sock.portid });
+  const first = (await it.next()).value!;
+  // The socket's own receive memory, taken from it: another thread (postMessage) or, as here,
+  // this one now owns it, and may have freed it before the next read.
+  const memory = first.data.buffer as ArrayBuffer;
+  const moved = new Uint8Array(structuredClone(memory, { transfer: [memory] }));
+  const snapshot = moved.slice(0, 4096);
+  peer.send(indexed(2), { portid: sock.portid });
+  const c = (await it.next()).value!;
+  assert.ok(c.next());
+  assert.equal(c.view.getUint32(c.byteOffset + c.payloadOffset, true), 2);
+  assert.deepEqual(moved.subarray(0, 4096), snapshot, "the read wrote into memory given away");
+  await it.return!();
+});
+
+test("cursor(): datagrams read into memory a caller then transferred away are one overrun step, not a hang", async () => {
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const it = sock.cursor();
+  for (let i = 1; i <= 4; i++) peer.send(indexed(i), { portid: sock.portid });
+  const indexOf = (c: MessageCursor) => {
+    assert.ok(c.next());
+    return c.view.getUint32(c.byteOffset + c.payloadOffset, true);
+  };
+  assert.equal(indexOf((await it.next()).value!), 1); // a read of one datagram
+  const second = (await it.next()).value!; // a read of the three queued: 3 and 4 wait in place
+  assert.equal(indexOf(second), 2);
+  const memory = second.data.buffer as ArrayBuffer;
+  structuredClone(memory, { transfer: [memory] });
+  const lost = (await it.next()).value!;
+  assert.ok(lost.overrun, "the datagrams that went with the memory are reported lost");
+  assert.equal(sock.overruns, 1);
+  peer.send(indexed(5), { portid: sock.portid });
+  assert.equal(indexOf((await it.next()).value!), 5);
   await it.return!();
 });
 
