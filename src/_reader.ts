@@ -335,16 +335,14 @@ export class Reader {
         if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
         else if (this.#deferred) this.#held.push(datagram as Datagram);
         else host.dispatch(datagram as Datagram);
-        if (n === 0 && afterWait) {
-          // The first datagram after a wait went to the step that waited for it: the rest of
-          // what is queued is read ahead after that step's code has run, not before. An event
-          // often comes as several datagrams (a link change as three), and reading, copying
-          // and decoding the others first cost a `for await` consumer 20-40 us of every event
-          // (measured). A microtask still reads them before any macrotask runs.
-          if (host.demand() === 1 && !host.gathering()) {
-            queueMicrotask(this.#readAhead);
-            return false;
-          }
+        // The first datagram after a wait went to the step that waited for it (nothing waits
+        // now): the rest of what is queued is read ahead after that step's code has run, not
+        // before. An event often comes as several datagrams (a link change as three), and
+        // reading, copying and decoding the others first cost a `for await` consumer 20-40 us of
+        // every event (measured). A microtask still reads them before any macrotask runs.
+        if (n === 0 && afterWait && host.demand() === 1 && !host.gathering()) {
+          queueMicrotask(this.#readAhead);
+          return false;
         }
       }
       return false;
