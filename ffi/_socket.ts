@@ -6,6 +6,7 @@
  * @module
  */
 
+import { withDroppedSource } from "../src/_dropped.ts";
 import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
 import {
@@ -231,6 +232,9 @@ function tooLong(n: number, had: number, size: number): SyscallError {
       + `the buffer now holds ${size} bytes and the socket stays usable`,
   );
 }
+
+/** Where {@linkcode Batch.take} describes a datagram it drops as too long. */
+const dropped: Source = { sender: 0, group: 0, nsid: undefined };
 
 /** What the transport needs from the runtime. */
 export interface Runtime {
@@ -477,17 +481,26 @@ class Batch implements DatagramInPlace {
     const at = i * SIZEOF_MMSGHDR;
     const n = v.getUint32(at + OFFSETOF_MMSGHDR_MSG_LEN, LE);
     const slot = this.#slots[i];
-    if (n > slot.byteLength) {
-      const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
-      if (size > this.#slots[0].byteLength) this.#growTo = size;
-      throw tooLong(n, slot.byteLength, size);
-    }
-    into.buffer = slot;
-    into.length = n;
     const controlLength = getSize(
       v,
       at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN,
     );
+    if (n > slot.byteLength) {
+      const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
+      if (size > this.#slots[0].byteLength) this.#growTo = size;
+      // The kernel fills in the sender and group of a datagram it truncates too: they say which
+      // requests it could have answered.
+      describe(
+        v,
+        BATCH_NAMES + i * NAME_SPACE,
+        BATCH_CONTROLS + i * CONTROL_SIZE,
+        controlLength,
+        dropped,
+      );
+      throw withDroppedSource(tooLong(n, slot.byteLength, size), dropped);
+    }
+    into.buffer = slot;
+    into.length = n;
     describe(
       v,
       BATCH_NAMES + i * NAME_SPACE,

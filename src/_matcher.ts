@@ -7,6 +7,7 @@
  * @module
  */
 
+import { droppedSource } from "./_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription } from "./_errno.ts";
 import { sharedView } from "./_view.ts";
@@ -372,14 +373,23 @@ export class Matcher {
   }
 
   /**
-   * A datagram was dropped whole, its sender unknown: it was longer than the transport's receive
-   * buffer (EMSGSIZE). Any pending request may have been answered by it, but for dumps from the
-   * kernel, whose datagrams are never that long (netlink_recvmsg caps them at 32 KiB): those
-   * fail now with `err`, as waiting could mean waiting forever, or resolving without a lost
-   * reply. What else comes for them (an ack after the lost reply) is discarded.
+   * A datagram was dropped whole: it was longer than the transport's receive buffer (EMSGSIZE).
+   * The requests it may have answered fail now with `err`, as waiting could mean waiting
+   * forever, or resolving without a lost reply; what else comes for them (an ack after the lost
+   * reply) is discarded. Those are the requests to its sender when the transport says who that
+   * was ({@linkcode droppedSource}: a peer's datagram cannot fail a request to the kernel or to
+   * another peer), else any; never dumps from the kernel, whose datagrams are never that long
+   * (netlink_recvmsg caps them at 32 KiB). A multicast datagram answers only a request with
+   * NLM_F_ECHO, to the kernel.
    */
   lost(err: SyscallError): void {
-    this.#failOwed(err, (pending) => !(pending.dump && pending.from === 0));
+    const source = droppedSource(err);
+    this.#failOwed(err, (pending) => {
+      if (pending.dump && pending.from === 0) return false;
+      if (source === undefined) return true;
+      if (pending.from !== source.sender) return false;
+      return source.group === 0 || (pending.echo && source.sender === 0);
+    });
   }
 
   /**

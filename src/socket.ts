@@ -537,8 +537,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
    * request was pending (its reply may be among them: retry), SyscallError("recvmsg", EMSGSIZE)
-   * when a datagram too long for the receive buffer was dropped while the request was pending
-   * (it may have been the reply; what else comes for the request is discarded),
+   * when a unicast datagram from the request's destination too long for the receive buffer was
+   * dropped while the request was pending (it may have been the reply; what else comes for the
+   * request is discarded),
    * MalformedMessageError when the user-space port it was sent to (`to`) sends a datagram that
    * does not decode (likewise), a "TimeoutError" DOMException on timeout, the signal's reason
    * on abort, and SocketClosedError on close. Bad `message` fields or options throw before

@@ -79,8 +79,10 @@ export interface Transport {
    * SyscallError with code "ENOBUFS", after which the socket stays usable. Nothing is ever
    * truncated silently: a datagram longer than the receive buffer (512 KiB, above anything the
    * kernel or a sender with default limits can send) is consumed and thrown as a SyscallError
-   * with code "EMSGSIZE" whose message names its length; the buffer grows to fit the next one
-   * read and the socket stays usable.
+   * with code "EMSGSIZE" whose message names its length, and with number properties `sender`
+   * and `group`, its source, when the transport knows them (then only the requests that source
+   * could have answered fail); the buffer grows to fit the next one read and the socket stays
+   * usable.
    */
   receive(): Datagram | undefined;
 

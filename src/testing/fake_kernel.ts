@@ -40,6 +40,7 @@
  * @module
  */
 
+import { withDroppedSource } from "../_dropped.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
@@ -282,8 +283,8 @@ export class FakeSocket implements Transport {
   receiveBufferSize: number;
   /**
    * The transport's read buffer, in bytes: a longer datagram is consumed and receive() throws
-   * SyscallError EMSGSIZE naming its length, as the libc transport does (whose buffer is 512 KiB
-   * and then grows; this one stays). Default Infinity.
+   * SyscallError EMSGSIZE naming its length and carrying its `sender` and `group`, as the libc
+   * transport does (whose buffer is 512 KiB and then grows; this one stays). Default Infinity.
    */
   readBufferSize: number = Infinity;
   /** How many times wait() was called. */
@@ -389,11 +390,14 @@ export class FakeSocket implements Transport {
       if (this.#queueHead === this.#queue.length) return undefined;
       const datagram = this.#dequeue();
       if (datagram.data.length > this.readBufferSize) {
-        throw new SyscallError(
-          "recvmsg",
-          EMSGSIZE,
-          `a ${datagram.data.length}-byte datagram was longer than the ${this.readBufferSize}-byte `
-            + "receive buffer and was dropped",
+        throw withDroppedSource(
+          new SyscallError(
+            "recvmsg",
+            EMSGSIZE,
+            `a ${datagram.data.length}-byte datagram was longer than the ${this.readBufferSize}-byte `
+              + "receive buffer and was dropped",
+          ),
+          datagram,
         );
       }
       return datagram;

@@ -380,6 +380,28 @@ test("a peer's reply longer than the receive buffer: the request fails EMSGSIZE,
   await asked.return!();
 });
 
+test("a peer's datagram longer than the receive buffer fails no request to the kernel or to another peer", async () => {
+  const MAX = 64 << 20;
+  await using a = await open(NETLINK_ROUTE, { receiveBufferSize: 2 * MAX });
+  await using hostile = await open(NETLINK_ROUTE);
+  await using peer = await open(NETLINK_ROUTE);
+  hostile.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 2 * MAX);
+  const asked = peer.messages();
+  const toPeer = a.request({ type: 0x10 }, { to: peer.portid, timeout: 10_000 });
+  const request = (await asked.next()).value!;
+  // The receive buffer is the process's and grows: double the datagram until one no longer fits,
+  // each followed by a request to the kernel whose answer is queued right behind it.
+  for (let size = 1 << 20; size <= MAX && a.overruns === 0; size *= 2) {
+    hostile.send({ type: 0x10, payload: new Uint8Array(size) }, { portid: a.portid });
+    const lo = await a.request({ type: RTM_GETLINK, payload: ifinfomsg({ index: 1 }) });
+    assert.equal(lo.length, 1);
+  }
+  assert.equal(a.overruns, 1);
+  peer.send(ackMessage(request), { portid: a.portid });
+  assert.deepEqual(await toPeer, []);
+  await asked.return!();
+});
+
 test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSED saying so", async () => {
   await using a = await open(NETLINK_USERSOCK);
   await using b = await open(NETLINK_USERSOCK);

@@ -100,3 +100,32 @@ test("a too-long datagram from a peer does not fail a dump from the kernel", asy
   assert.equal(sock.overruns, 1);
   sock.close();
 });
+
+test("a too-long datagram fails only the requests its source could answer: a peer's or a multicast one leaves requests to the kernel and to other peers alone", async () => {
+  const kernel = new FakeKernel();
+  kernel.serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ messages: [{ type: RTM_NEWLINK }] }));
+  await using a = await open(NETLINK_ROUTE, { transport: kernel.open, groups: [1] });
+  await using b = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await using c = await open(NETLINK_ROUTE, { transport: kernel.open });
+  kernel.socket(NETLINK_ROUTE, a.portid)!.readBufferSize = READ_BUFFER;
+  const askedB = b.messages();
+  const askedC = c.messages();
+  const toB = a.request({ type: RTM_NEWLINK }, { to: b.portid });
+  const toC = a.request({ type: RTM_NEWLINK }, { to: c.portid });
+  const requestB = (await askedB.next()).value!;
+  const requestC = (await askedC.next()).value!;
+  // b's over-long reply, then the kernel's answer to a request sent after it, queued behind it.
+  b.send({ ...reply(requestB, RTM_NEWLINK, huge) }, { portid: a.portid });
+  const toKernel = a.request({ type: RTM_GETLINK });
+  await assert.rejects(toB, isEmsgsize);
+  assert.equal((await toKernel).length, 1);
+  // A multicast too long: it answers no plain request, to the kernel or to a peer.
+  kernel.multicast(NETLINK_ROUTE, 1, [{ ...event(1), payload: huge }]);
+  const toKernelAgain = a.request({ type: RTM_GETLINK });
+  assert.equal((await toKernelAgain).length, 1);
+  c.send({ ...ack(requestC) }, { portid: a.portid });
+  assert.deepEqual(await toC, []);
+  assert.equal(a.overruns, 2);
+  await askedB.return!();
+  await askedC.return!();
+});
