@@ -486,7 +486,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Sends one message without waiting for anything, to the kernel by default. Fills in defaults
    * (see {@linkcode MessageInput}) and returns the sequence number sent. Replies, if any, arrive
-   * in the message stream. Throws SyscallError if the kernel refuses the datagram. Sending to a
+   * in the message stream. Throws SyscallError if the kernel refuses the datagram (EAGAIN: the
+   * receiving port's queue is full; EMSGSIZE: longer than this socket's send buffer allows), and a
+   * RangeError for an empty datagram, which the kernel never takes. Sending to a
    * group with port 0 (the default) means the multicast alone: the kernel's ECONNREFUSED for
    * its unicast copy, on a protocol nothing in the kernel serves (NETLINK_USERSOCK), is not an
    * error then, since the multicast went out.
@@ -518,6 +520,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       mask = (1 << (to.group - 1)) >>> 0;
     }
     if (message instanceof Uint8Array) {
+      if (message.byteLength === 0) {
+        throw new RangeError(
+          "cannot send an empty datagram: the kernel refuses a netlink datagram of 0 bytes (ENODATA)",
+        );
+      }
       this.#sendBytes(message, portid, mask);
       return 0;
     }
@@ -1126,6 +1133,24 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       this.#transport.send(bytes, portid, groupMask);
     } catch (err) {
+      if (err instanceof SyscallError && err.code === "EAGAIN" && portid !== 0) {
+        // netlink_unicast to a user-space socket waits for room; ours never block.
+        throw new SyscallError(
+          "sendmsg",
+          err.errno,
+          `the receive queue of port ${portid} is full (it is not read fast enough): `
+            + "nothing was sent; retry once it has read, or give it a larger receiveBufferSize",
+        );
+      }
+      if (err instanceof SyscallError && err.code === "EMSGSIZE") {
+        throw new SyscallError(
+          "sendmsg",
+          err.errno,
+          `the ${bytes.byteLength}-byte datagram is longer than this socket's send buffer allows `
+            + "(SO_SNDBUF less 32 bytes): nothing was sent; raise it with setOption(SOL_SOCKET, "
+            + "SO_SNDBUF, bytes), up to twice net.core.wmem_max (SO_SNDBUFFORCE as root: any size)",
+        );
+      }
       if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
         // The kernel multicasts first, then unicasts to the port: with port 0 on a protocol
         // nothing in the kernel serves, only that unicast failed.

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
+import { SO_SNDBUF, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   AF_INET,
@@ -418,6 +418,39 @@ test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSE
     assert.ok(err instanceof SyscallError);
     assert.equal(err.code, "ECONNREFUSED");
     assert.match(err.message, new RegExp(`no socket is bound to port ${unbound}`));
+    return true;
+  });
+});
+
+test("send(): an empty datagram is refused before the kernel; a full peer's EAGAIN and an over-long datagram's EMSGSIZE say what to do", async () => {
+  await using a = await open(NETLINK_USERSOCK);
+  await using b = await open(NETLINK_USERSOCK, { receiveBufferSize: 4096 });
+  assert.throws(
+    () => a.send(new Uint8Array(0), { portid: b.portid }),
+    (err: unknown) =>
+      err instanceof RangeError && /cannot send an empty datagram/.test(err.message),
+  );
+  // b never reads: its queue fills, and the kernel refuses the next datagram.
+  let full: unknown;
+  for (let i = 0; i < 10_000 && full === undefined; i++) {
+    try {
+      a.send({ type: 0x10, payload: new Uint8Array(200) }, { portid: b.portid });
+    } catch (err) {
+      full = err;
+    }
+  }
+  assert.ok(full instanceof SyscallError, String(full));
+  assert.equal(full.code, "EAGAIN");
+  assert.match(full.message, new RegExp(`the receive queue of port ${b.portid} is full`));
+  a.setOption(SOL_SOCKET, SO_SNDBUF, 4096);
+  const room = a.getOption(SOL_SOCKET, SO_SNDBUF) - 32;
+  assert.throws(() => a.send(new Uint8Array(room + 1), { portid: b.portid }), (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.code, "EMSGSIZE");
+    assert.match(
+      err.message,
+      new RegExp(`the ${room + 1}-byte datagram is longer than this socket's send buffer`),
+    );
     return true;
   });
 });
