@@ -133,10 +133,17 @@ export class Matcher {
   /** The sequence number whose dump runs in the kernel now (0: none). */
   #dumpSlot = 0;
   readonly #dumpQueue: DumpStarter[] = [];
+  /** The socket's port ID: the nlmsg_pid of the kernel's echoes of its own requests. */
+  readonly #portid: number | undefined;
 
-  /** Sequence numbers start at a random point, as libnl's and the kernel's own do. */
-  constructor(seq = crypto.getRandomValues(new Uint32Array(1))[0] || 1) {
+  /**
+   * Sequence numbers start at a random point, as libnl's and the kernel's own do. `portid` is
+   * the socket's port ID; without it, any notification with a pending NLM_F_ECHO request's
+   * sequence number answers it.
+   */
+  constructor(seq = crypto.getRandomValues(new Uint32Array(1))[0] || 1, portid?: number) {
     this.#seq = seq;
+    this.#portid = portid;
   }
 
   /** Requests waiting for their answers. */
@@ -240,7 +247,10 @@ export class Matcher {
   /**
    * Hands `msg` to the request it answers, or discards it for an abandoned one. Returns false
    * when no request claims it. Only unicast messages from the request's destination answer it,
-   * but for the kernel's group-tagged copy of a notification a request with NLM_F_ECHO asked for.
+   * but for the kernel's group-tagged copy of a notification a request with NLM_F_ECHO asked for:
+   * its nlmsg_pid is this socket's port (the kernel's notifications carry the port and sequence
+   * number of the request that caused them, so another process's change, made with our next
+   * sequence number, multicasts one that differs from our echo only there).
    */
   claim(msg: ReceivedMessage): boolean {
     return this.#claim(msg, this.#pending.get(msg.seq));
@@ -249,7 +259,10 @@ export class Matcher {
   /** {@linkcode claim}, given the request pending with the message's sequence number. */
   #claim(msg: ReceivedMessage, pending: Pending | undefined): boolean {
     if (msg.group !== 0) {
-      if (pending?.echo && msg.sender === 0 && pending.from === 0) {
+      if (
+        pending?.echo && msg.sender === 0 && pending.from === 0
+        && (this.#portid === undefined || msg.portid === this.#portid)
+      ) {
         pending.push(msg);
         return true;
       }

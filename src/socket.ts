@@ -369,7 +369,7 @@ class SocketCursor extends DatagramCursor {
 export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDisposable {
   readonly #transport: Transport;
   readonly #unframed: boolean;
-  readonly #matcher = new Matcher();
+  readonly #matcher: Matcher;
   readonly #reader: Reader;
   /** Unclaimed messages: messages(), batches(), `for await`. */
   readonly #messages: Stream<ReceivedMessage>;
@@ -388,6 +388,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   constructor(transport: Transport, settings: SocketSettings = { backlog: 4096 }) {
     this.#transport = transport;
+    this.#matcher = new Matcher(undefined, transport.portid);
     this.#unframed = settings.unframed ?? false;
     this.#reader = new Reader(transport, {
       demand: () => this.#demand(),

@@ -21,6 +21,8 @@ import {
   NLM_F_DUMP,
   NLM_F_ECHO,
   NLM_F_EXCL,
+  NLM_F_REQUEST,
+  NLMSG_NOOP,
   NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_GETROUTE,
@@ -320,21 +322,26 @@ test("defect 10: send({ group }) on NETLINK_USERSOCK reaches the group and does 
   assert.deepEqual([msg.group, msg.sender, msg.payload[0]], [5, sender.portid, 42]);
 });
 
-test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of the new address", async () => {
-  using ns = new Netns();
-  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_IPV4_IFADDR] });
+/** struct ifaddrmsg for 192.0.2.`last`/24 on lo, with IFA_LOCAL and IFA_ADDRESS. */
+function loAddress(last: number): Uint8Array {
   const ifaddrmsg = new Uint8Array(8);
   ifaddrmsg[0] = AF_INET;
   ifaddrmsg[1] = 24;
   new DataView(ifaddrmsg.buffer).setUint32(4, 1, true); // lo
-  const address = Uint8Array.of(192, 0, 2, 7);
+  const address = Uint8Array.of(192, 0, 2, last);
   const attrs = new AttributeEncoder().bytes(IFA_LOCAL, address).bytes(IFA_ADDRESS, address)
     .finish();
   const payload = new Uint8Array(ifaddrmsg.length + attrs.length);
   payload.set(ifaddrmsg);
   payload.set(attrs, ifaddrmsg.length);
+  return payload;
+}
+
+test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of the new address", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_IPV4_IFADDR] });
   const replies = await sock.request(
-    { type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, payload },
+    { type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, payload: loAddress(7) },
     { timeout: 5000 },
   );
   assert.equal(replies.length, 1);
@@ -342,6 +349,30 @@ test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of 
   assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the kernel tags the echo with the group");
   assert.deepEqual([...replies[0].payload.subarray(0, 2)], [AF_INET, 24]);
   assert.match(ns.ip("-4", "addr", "show", "dev", "lo"), /192\.0\.2\.7\/24/);
+});
+
+test("NLM_F_ECHO: another process's change made with our next sequence number is not taken for our echo", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_IPV4_IFADDR] });
+  await using other = await open(NETLINK_ROUTE, { netns: ns.name });
+  const seen = sock.send({ type: NLMSG_NOOP }); // the kernel ignores it; request() takes seen + 1
+  // The kernel multicasts the other's new address with the seq it was asked with, and its port.
+  other.send({
+    type: RTM_NEWADDR,
+    flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL,
+    seq: seen + 1,
+    payload: loAddress(8),
+  });
+  const replies = await sock.request(
+    { type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, payload: loAddress(9) },
+    { timeout: 5000 },
+  );
+  assert.deepEqual(replies.map((m) => [m.seq, m.portid]), [[seen + 1, sock.portid]]);
+  // The other's notification is an ordinary multicast message.
+  const stream = sock.messages();
+  const notification = (await stream.next()).value!;
+  assert.deepEqual([notification.type, notification.portid], [RTM_NEWADDR, other.portid]);
+  await stream.return!();
 });
 
 test("a peer's reply longer than the receive buffer: the request fails EMSGSIZE, the socket goes on", async () => {
