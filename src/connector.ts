@@ -28,7 +28,6 @@ import {
   CN_VAL_PROC,
   NETLINK_CONNECTOR,
   NLMSG_DONE,
-  NLMSG_OVERRUN,
   PROC_CN_MCAST_IGNORE,
   PROC_CN_MCAST_LISTEN,
   PROC_EVENT_COMM,
@@ -43,7 +42,7 @@ import {
   PROC_EVENT_UID,
 } from "./constants.ts";
 import { MalformedMessageError, NetlinkError, SyscallError } from "./errors.ts";
-import type { ReceivedMessage } from "./message.ts";
+import { decodeDatagram, type ReceivedMessage } from "./message.ts";
 import { open } from "./open.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { OpenTransport } from "./transport.ts";
@@ -805,15 +804,43 @@ export class ProcEventMonitor
   ): AsyncGenerator<ProcEvent | ProcEventOverrun, void, undefined> {
     while (this.#early.length > 0) yield this.#early.shift()!;
     if (this.#closed) return;
-    for await (const msg of this.#socket.messages(options)) {
-      const cn = this.#accept(msg);
-      if (cn === undefined) continue;
+    for await (const cn of this.#received(options)) {
       if (cn.type === "overrun") {
         yield cn;
         continue;
       }
       const event = decodeProcEvent(cn.data);
       if (event.type !== "ack") yield event;
+    }
+  }
+
+  /**
+   * The connector messages the kernel's proc connector multicast, and overruns, in order. Read
+   * as whole datagrams, so that one from anyone else is skipped (counted in #rejected) before it
+   * is parsed: another process's garbage must not end the stream as MalformedMessageError.
+   */
+  async *#received(
+    options: ProcEventsIterationOptions,
+  ): AsyncGenerator<ConnectorMessage & { type?: undefined } | ProcEventOverrun> {
+    for await (const datagram of this.#socket.datagrams(options)) {
+      if (datagram.overrun) {
+        yield { type: "overrun" };
+        continue;
+      }
+      if (datagram.sender !== 0 || datagram.group !== CN_IDX_PROC) {
+        let messages = 1;
+        try {
+          messages = decodeDatagram(datagram).length;
+        } catch {
+          // Not even netlink messages: one rejected.
+        }
+        this.#rejected += messages;
+        continue;
+      }
+      for (const msg of decodeDatagram(datagram)) {
+        const cn = this.#accept(msg);
+        if (cn !== undefined) yield cn;
+      }
     }
   }
 
@@ -858,9 +885,10 @@ export class ProcEventMonitor
     const ack = takeAck();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeout);
+    const received = this.#received({ signal: controller.signal });
     try {
       // Iterate before sending, so the ack cannot arrive with nothing reading.
-      const messages = this.#socket.messages({ signal: controller.signal });
+      const first = received.next();
       try {
         this.#send(PROC_CN_MCAST_LISTEN, ack);
       } catch (err) {
@@ -870,9 +898,8 @@ export class ProcEventMonitor
         }
         throw err;
       }
-      for await (const msg of messages) {
-        const cn = this.#accept(msg);
-        if (cn === undefined) continue;
+      for (let step = await first; !step.done; step = await received.next()) {
+        const cn = step.value;
         if (cn.type === "overrun") {
           this.#early.push(cn);
           continue;
@@ -898,20 +925,17 @@ export class ProcEventMonitor
       throw err;
     } finally {
       clearTimeout(timer);
+      // Ends the iteration (it may still wait, after a failed send: the socket's close ends it).
+      received.return(undefined).catch(() => {});
     }
   }
 
   /**
-   * The connector message a socket message carries if the kernel's proc connector sent it, an
-   * overrun marker for the socket's NLMSG_OVERRUN, else undefined (counted in #rejected).
+   * The connector message a message of the kernel's proc connector multicast carries, else
+   * undefined (counted in #rejected).
    */
-  #accept(
-    msg: ReceivedMessage,
-  ): ConnectorMessage & { type?: undefined } | ProcEventOverrun | undefined {
-    if (msg.type === NLMSG_OVERRUN && msg.sender === 0 && msg.group === 0) {
-      return { type: "overrun" };
-    }
-    if (msg.sender !== 0 || msg.group !== CN_IDX_PROC || msg.type !== NLMSG_DONE) {
+  #accept(msg: ReceivedMessage): ConnectorMessage & { type?: undefined } | undefined {
+    if (msg.type !== NLMSG_DONE) {
       this.#rejected++;
       return undefined;
     }

@@ -144,6 +144,16 @@ test("a fake process event another process multicasts is rejected, never yielded
   assert.ok(monitor.rejected >= 1, `rejected ${monitor.rejected}`);
 });
 
+test("garbage another process writes to the monitor's port is rejected; the events go on", async () => {
+  await using monitor = await openProcEvents({ receiveBufferSize: 4 << 20 });
+  await using stranger = await open(NETLINK_CONNECTOR);
+  stranger.send(Uint8Array.of(1, 2, 3, 4, 5), { portid: monitor.portid }); // not even a header
+  const { pid, events } = await eventsOf(monitor, ["true"]);
+  assert.ok(events.some((e) => e.type === "exit" && e.processPid === pid), "the child's exit came");
+  // At least: another process's test may multicast a fake event meanwhile.
+  assert.ok(monitor.rejected >= 1, `rejected ${monitor.rejected}`);
+});
+
 test("closing the monitor releases its descriptor; iterations end", async () => {
   // The runtime's shared poller (an eventfd; on Bun a worker with its epoll) starts at the
   // process's first wait and stays: a wait that is answered makes sure it runs before counting.

@@ -360,6 +360,20 @@ test("messages not from the kernel's proc connector are rejected, counted, never
   monitor.close();
 });
 
+test("a datagram another process writes to our port that does not parse is rejected; the stream goes on", async () => {
+  const { monitor, kernel, t } = await fakeMonitor();
+  const other = otherProcess(kernel);
+  other.send(Uint8Array.of(1, 2, 3, 4, 5), t.portid, 0); // too short for a header
+  const overlong = encodeMessage(kernelMessage(procEvent(PROC_EVENT_EXEC, [1, 1])));
+  new DataView(overlong.buffer).setUint32(0, overlong.length + 4, true); // runs past the end
+  other.send(overlong, t.portid, 0);
+  multicast(kernel, procEvent(PROC_EVENT_EXEC, [6, 6]));
+  const { value } = await monitor.events().next();
+  assert.equal(value?.type === "exec" && value.processTgid, 6);
+  assert.equal(monitor.rejected, 2);
+  monitor.close();
+});
+
 test("a spoofed ack from another process does not complete the subscription", async () => {
   const kernel = connectorKernel();
   const spoofer = otherProcess(kernel);
