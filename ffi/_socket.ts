@@ -121,7 +121,9 @@ const BATCH = 16;
  * next part, so a read of 16 would take up to 16 parts (512 KiB) that a paused reader never asked
  * for. The size alone cannot tell: a socket's first dump part is small (NLMSG_GOODSIZE, some 3.7
  * KiB: the kernel sizes parts from the reader's buffer only once it has seen a read). So after a
- * send that may start a dump, reads take one datagram until one finds the queue empty.
+ * send that may start a dump, reads take one datagram until one finds the queue empty. And a
+ * socket that was sent a datagram longer than its slot reads one datagram at a time for good
+ * (see NetlinkTransport#oneAtATime).
  */
 const BATCH_MAX_DATAGRAM = 8 << 10;
 
@@ -633,6 +635,13 @@ class NetlinkTransport implements Transport {
   #vlen = 1;
   /** A dump may be running: a send may have started one since a read last found the queue empty. */
   #dumping = false;
+  /**
+   * A datagram longer than its slot came: a sender of this socket's sends more than 512 KiB at a
+   * time, and a read that took several would put its next ones in slots that stay 512 KiB (only
+   * the first grows), losing them again and again among small ones. So this socket's reads take
+   * one datagram each from then on, into the first slot, grown to fit.
+   */
+  #oneAtATime = false;
 
   readonly #address: Uint8Array;
   readonly #addressView: DataView;
@@ -743,7 +752,7 @@ class NetlinkTransport implements Transport {
       this.#waiter?.received?.(true);
       return false;
     }
-    if (!this.#dumping) this.#vlen = b.small ? BATCH : 1;
+    if (!this.#dumping && !this.#oneAtATime) this.#vlen = b.small ? BATCH : 1;
     // Datagrams taken from the queue and not handed out yet: a pending wait (a read while the
     // loop waits, e.g. for a request's answers) may get no signal or poll for them, ever.
     if (b.remaining > 1) this.#waiter?.wake();
@@ -758,6 +767,12 @@ class NetlinkTransport implements Transport {
     try {
       b.take(into);
       return into;
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === EMSGSIZE) {
+        this.#oneAtATime = true;
+        this.#vlen = 1;
+      }
+      throw err;
     } finally {
       this.#waiter?.received?.(false);
     }

@@ -137,15 +137,15 @@ function virtualMiB(): number {
   return Number(/VmSize:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) >> 10;
 }
 
-test("an over-long datagram grows the room for the next read by what it needs, and small ones are still taken 16 per read", () => {
-  // A root sender (SO_SNDBUFFORCE) may send datagrams of up to 2 GiB, to any socket: the next
-  // read takes one datagram, so one slot is all that must grow. Sixteen of them would make a
-  // 32 MiB datagram cost 1 GiB of address space (refused outright on a small machine: the
-  // socket would fail for good); fewer grown ones would read a flood one datagram per syscall
-  // from then on.
+test("an over-long datagram grows the room for the next read by what it needs; that socket then reads one datagram at a time, others 16", () => {
+  // A root sender (SO_SNDBUFFORCE) may send datagrams of up to 2 GiB, to any socket: the
+  // socket's reads take one datagram from then on, so one slot is all that must grow. Sixteen of
+  // them would make a 32 MiB datagram cost 1 GiB of address space (refused outright on a small
+  // machine: the socket would fail for good).
   const size = 24 << 20; // above anything the suite grows to elsewhere: slots of 32 MiB
   const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
   const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
   try {
     a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 2 * size);
     b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 2 * size); // or the small one after it is refused
@@ -165,11 +165,57 @@ test("an over-long datagram grows the room for the next read by what it needs, a
     const grew = virtualMiB() - before;
     assert.ok(grew < 200, `${grew} MiB of address space for a ${size >> 20} MiB datagram`);
     a.send(new Uint8Array(8), b.portid, 0);
-    assert.equal(length(), 8); // a small one: the next read may take 16
+    assert.equal(length(), 8); // a small one: another socket's next read would take 16
     for (let i = 0; i < 20; i++) a.send(new Uint8Array(100), b.portid, 0);
     const queued = queuedBytes(b);
     assert.equal(length(), 100);
-    assert.equal(queuedBytes(b), (queued / 20) * 4, "a read took 16");
+    assert.equal(queuedBytes(b), (queued / 20) * 19, "a read took one");
+    for (let i = 0; i < 20; i++) a.send(new Uint8Array(100), c.portid, 0);
+    assert.equal(c.receiveInPlace!()!.length, 100); // a read takes one after an empty one
+    assert.equal(c.receiveInPlace!()!.length, 100); // after a small one, a read takes 16
+    assert.equal(queuedBytes(c), (queued / 20) * 3, "another socket's read took 16");
+  } finally {
+    a.close();
+    b.close();
+    c.close();
+  }
+});
+
+test("over-long datagrams among small ones are lost only until the first is met: the socket then reads one at a time", () => {
+  // Datagrams a read takes each get a 512 KiB slot; only the first grows, and a read takes 16
+  // after small ones. Reading on 16 at a time would lose the over-long ones every time.
+  const big = 600 << 10;
+  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  try {
+    a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * big);
+    b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 16 * big);
+    /** Reads in place until the queue is empty: each length, or "lost" for an EMSGSIZE. */
+    const drain = () => {
+      const got: (number | "lost")[] = [];
+      for (;;) {
+        try {
+          const d = b.receiveInPlace!();
+          if (d === undefined) return got;
+          got.push(d.length);
+        } catch (err) {
+          if (!(err instanceof SyscallError && err.code === "EMSGSIZE")) throw err;
+          got.push("lost");
+        }
+      }
+    };
+    const round = () => {
+      for (let i = 0; i < 3; i++) {
+        a.send(new Uint8Array(8), b.portid, 0);
+        a.send(new Uint8Array(big), b.portid, 0);
+      }
+    };
+    a.send(new Uint8Array(8), b.portid, 0);
+    assert.deepEqual(drain(), [8]); // a small one: the next read takes 16
+    round();
+    assert.deepEqual(drain(), [8, "lost", 8, "lost", 8, "lost"], "taken by one read: reported");
+    round();
+    assert.deepEqual(drain(), [8, big, 8, big, 8, big], "none lost any more");
   } finally {
     a.close();
     b.close();
