@@ -50,7 +50,10 @@ import type { Waiter } from "./_waiter.ts";
 
 /** The runtime-specific part: a signal listener, and a handle that keeps the process alive. */
 export interface Signals {
-  /** Calls `listener` on this thread's event loop each time the process gets SIGURG. */
+  /**
+   * Calls `listener` on this thread's event loop each time the process gets SIGURG. Throws
+   * (SyscallError) when it cannot install the listener: the wait that asked fails.
+   */
   listen(listener: () => void): void;
   /** A handle that keeps the event loop alive while ref'd (and not before the first ref). */
   keepAlive(): { ref(): void; unref(): void };
@@ -233,10 +236,11 @@ class Hub {
     this.#libc = libc;
     this.#fds = new Uint8Array(pollfdBytes(16));
     this.#fdsView = new DataView(this.#fds.buffer);
-    this.#alive = signals.keepAlive();
     // Installed once per thread and never removed: with SIGURG ignored by default, a leftover
-    // listener is harmless, and installing one per wait would cost more than the wait.
+    // listener is harmless, and installing one per wait would cost more than the wait. First:
+    // if it cannot be (see Signals.listen), the wait fails and a later one makes a new hub.
     signals.listen(() => this.#check());
+    this.#alive = signals.keepAlive();
   }
 
   arm(waiter: SignalWaiter): void {

@@ -8,9 +8,11 @@
  * @module
  */
 
+import { SyscallError } from "../src/errors.ts";
 import type { OpenTransport, Transport, TransportOptions } from "../src/transport.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
+import { AF_NETLINK, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
 import { loadDenoLibc } from "./_deno_libc.ts";
 import {
   createFile,
@@ -19,6 +21,7 @@ import {
   readLink as readLinkWith,
   readWholeFile,
 } from "./_file.ts";
+import type { Libc } from "./_libc.ts";
 import { openNetnsFile } from "./_netns.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
@@ -64,14 +67,37 @@ const bunSignals: Signals = {
   },
 };
 
-const denoSignals: Signals = {
-  listen: (listener) => Deno.addSignalListener("SIGURG", listener),
-  keepAlive() {
-    const id = setInterval(() => {}, FOREVER_MS);
-    Deno.unrefTimer(id);
-    return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
-  },
-};
+/**
+ * Deno's first signal listener of a kind takes two descriptors, and Deno panics, killing the
+ * process, when there are none left ("called `Result::unwrap()` on an `Err` value: ... Too many
+ * open files", Deno 2.9.6, measured): a program at its descriptor limit (a socket per namespace,
+ * say) would die at its first wait. So two are taken and given back first: without them, the
+ * listener is not installed and the wait fails with EMFILE, which the socket reports.
+ */
+function denoSignals(libc: Libc): Signals {
+  return {
+    listen(listener) {
+      const spare = [libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0)];
+      if (spare[0] >= 0) spare.push(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+      const errno = spare[spare.length - 1] < 0 ? libc.errno() : 0;
+      for (const fd of spare) if (fd >= 0) libc.close(fd);
+      if (errno !== 0) {
+        throw new SyscallError(
+          "socket",
+          errno,
+          "no descriptor left for Deno's signal listener, which netlink waits need (Deno would "
+            + "abort the process without one): close descriptors, or raise the limit (ulimit -n)",
+        );
+      }
+      Deno.addSignalListener("SIGURG", listener);
+    },
+    keepAlive() {
+      const id = setInterval(() => {}, FOREVER_MS);
+      Deno.unrefTimer(id);
+      return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
+    },
+  };
+}
 
 function detect(): Runtime {
   const g = globalThis as { Bun?: unknown; Deno?: { dlopen?: unknown } };
@@ -90,7 +116,8 @@ function detect(): Runtime {
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();
-    return { libc, defer: denoDefer, newWaiter: (fd) => newSignalWaiter(libc, denoSignals, fd) };
+    const signals = denoSignals(libc);
+    return { libc, defer: denoDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
   }
   throw new Error(
     "netlink: this runtime has no supported FFI; run on Deno 2 (with --allow-ffi) or Bun",

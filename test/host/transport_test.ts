@@ -812,7 +812,7 @@ test("open/wait/cancel/close cycles leak no descriptor", async () => {
 });
 
 /** Runs `code` in a child process of this same runtime; returns its stdout and duration. */
-function runChild(code: string): { stdout: string; ms: number } {
+function runChild(code: string, limit: string[] = []): { stdout: string; ms: number } {
   const dir = mkdtempSync(join(tmpdir(), "nltest-"));
   try {
     const file = join(dir, "child.ts");
@@ -823,7 +823,8 @@ function runChild(code: string): { stdout: string; ms: number } {
     );
     const args = isBun ? [file] : ["run", "-A", file];
     const start = performance.now();
-    const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 20_000 });
+    const [command, ...rest] = [...limit, process.execPath, ...args];
+    const r = spawnSync(command, rest, { encoding: "utf8", timeout: 20_000 });
     const ms = performance.now() - start;
     assert.equal(r.signal, null, `child killed (hung?) after ${ms} ms`);
     assert.equal(r.status, 0, r.stderr);
@@ -1009,6 +1010,33 @@ test("the first call of a fresh process's libc group that fails reports its own 
     `);
     assert.equal(stdout, code, call);
   }
+});
+
+test("a wait with one descriptor left: Deno's signal listener needs two, the wait fails with EMFILE saying so, the process lives", () => {
+  // Deno panics when its first SIGURG listener finds no two descriptors free; Bun needs none.
+  const { stdout } = runChild(
+    `
+    const socks = [];
+    try {
+      for (;;) socks.push(await open(${NETLINK_USERSOCK}));
+    } catch (err) {
+      if (err.code !== "EMFILE") throw err;
+    }
+    socks.pop().close();
+    const [a, b] = socks;
+    const next = a.messages().next();
+    const timer = setTimeout(() => b.send({ type: 0x10 }, { portid: a.portid }), 50);
+    try {
+      console.log("got", (await next).value.type);
+    } catch (err) {
+      clearTimeout(timer);
+      console.log(err.code, /ulimit -n/.test(err.message));
+    }
+    for (const s of socks) s.close();
+  `,
+    ["prlimit", "--nofile=256"],
+  );
+  assert.equal(stdout, isBun ? "got 16" : "EMFILE true");
 });
 
 test("a process whose wait ended (close, or cancel without close) exits by itself", () => {
