@@ -76,10 +76,18 @@ const NO_PARTS: readonly ReceivedMessage[] = [];
  */
 export const nextRun: unique symbol = Symbol("nextRun");
 
+/**
+ * The dump iterator's flag that says it was cut short (left early, aborted, timed out, or the
+ * socket closed): what is left of a run already taken must not be handed out either.
+ */
+export const cutShort: unique symbol = Symbol("cutShort");
+
 /** A dump's iterator, with {@linkcode nextRun}. */
 export interface DumpIterator extends AsyncIterator<ReceivedMessage> {
   /** `bytes` false: every run holds decoded messages (`Run.messages` is never undefined). */
   [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
+  /** See {@linkcode cutShort}: `value` turns true then. */
+  readonly [cutShort]: { value: boolean };
   return(): Promise<IteratorResult<ReceivedMessage, undefined>>;
 }
 
@@ -101,6 +109,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   let withdraw = () => {};
   /** Set by the first nextRun(): datagrams of data parts are queued as bytes. */
   let byRuns = false;
+  const cut = { value: false };
   /** Makes the next queued run current, once the current one is taken (never a bytes run). */
   const shiftRun = () => {
     const run = runs.shift()!;
@@ -150,6 +159,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   };
   /** Ends the dump early (break, timeout, abort): what still comes for it is discarded. */
   const abandon = (error?: unknown) => {
+    cut.value = true;
     disarm();
     withdraw();
     if (pending) {
@@ -197,6 +207,11 @@ export function dumpIterator(host: DumpHost): DumpIterator {
           settle();
         }
         : undefined,
+      failNow: (error) => {
+        cut.value = true;
+        clear();
+        self.finish(error);
+      },
       finish: (error) => {
         if (!matcher.remove(self)) return;
         withdraw();
@@ -261,6 +276,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   });
   return {
     next: steps.next,
+    [cutShort]: cut,
     [nextRun]: (bytes = true): Promise<IteratorResult<Run, undefined>> => {
       if (bytes) byRuns = true;
       if (queued === 0) {
@@ -296,6 +312,7 @@ export async function forEachPart(
   handler: (message: ReceivedMessage) => unknown,
 ): Promise<void> {
   let finished = false;
+  const cut = iterator[cutShort];
   try {
     for (;;) {
       const step = await iterator[nextRun](false);
@@ -304,7 +321,8 @@ export async function forEachPart(
         return;
       }
       const { messages, start, end } = step.value;
-      for (let i = start; i < end; i++) {
+      // Cut short (an abort, a timeout, a close) while the handler ran: the next step throws why.
+      for (let i = start; i < end && !cut.value; i++) {
         const result = handler(messages![i]);
         // A thenable of any kind (not only this realm's Promise) is awaited.
         if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") await result;
@@ -376,8 +394,10 @@ export function cursorParts(
     at = i;
     cursor.reset(new Uint8Array(buffer, start, stop - start));
   };
+  const cut = iterator[cutShort];
   const steps = orderedSteps((): Promise<IteratorResult<MessageCursor>> => {
-    if (messages !== undefined && at < end) {
+    // Cut short: what is left of the run is not shown, and the next run says why.
+    if (messages !== undefined && at < end && !cut.value) {
       showMessages();
       return Promise.resolve(result);
     }

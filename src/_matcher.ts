@@ -62,6 +62,11 @@ export interface Pending {
   acked?(ack: NetlinkErrorInit): void;
   /** Ends the request: with an error, or successfully when `error` is undefined. */
   finish(error?: unknown): void;
+  /**
+   * Ends it with `error` at once (the socket closed, or reading failed): what was received for
+   * it and not taken yet is dropped, not handed out first. Without it, `finish` does.
+   */
+  failNow?(error: unknown): void;
 }
 
 /** An answer still owed to a request nobody waits for any more. */
@@ -435,7 +440,10 @@ export class Matcher {
 
   /** Ends every pending request with `error` (close, or a read that failed for good). */
   failAll(error: unknown): void {
-    for (const pending of [...this.#pending.values()]) pending.finish(error);
+    for (const pending of [...this.#pending.values()]) {
+      if (pending.failNow) pending.failNow(error);
+      else pending.finish(error);
+    }
     this.#dumpQueue.length = 0;
   }
 

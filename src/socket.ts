@@ -132,7 +132,8 @@ export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
    * Resolves once the dump has ended; rejects as the iteration would throw (NetlinkError,
    * DumpInterruptedError after every part, an abort...), or with what the handler threw or its
    * promise rejected with, which abandons the dump (its remaining parts are read and
-   * discarded). Each call runs the dump anew.
+   * discarded). An abort, a timeout or a close takes effect at once, even while the handler
+   * runs: it is not called again. Each call runs the dump anew.
    */
   forEach(handler: (message: ReceivedMessage) => unknown): Promise<void>;
   /**

@@ -271,6 +271,46 @@ test("dump().forEach(): an abort mid-dump and a close from the handler reject; c
   assert.throws(() => sock.dump({ type: RTM_GETLINK }), SocketClosedError);
 });
 
+for (const stop of ["abort", "close"] as const) {
+  test(`dump(): ${stop === "abort" ? "an abort" : "a close"} while the consumer handles a part stops it there, for await, forEach and cursor() alike`, async () => {
+    for (const consumer of ["for await", "forEach", "cursor"] as const) {
+      const { sock, t } = await fakeSocket();
+      const asked: Message[] = [];
+      t.script = (req) => asked.push(req);
+      const ac = new AbortController();
+      const parts = sock.dump({ type: RTM_GETLINK }, { signal: ac.signal });
+      const seen: number[] = [];
+      const stopNow = () => stop === "abort" ? ac.abort(new Error("stop here")) : sock.close();
+      const running = consumer === "forEach"
+        ? parts.forEach((m) => {
+          seen.push(m.payload[0]);
+          stopNow();
+        })
+        : consumer === "cursor"
+        ? (async () => {
+          for await (const c of parts.cursor()) {
+            while (c.next()) seen.push(c.data[c.payloadOffset]);
+            stopNow();
+          }
+        })()
+        : (async () => {
+          for await (const m of parts) {
+            seen.push(m.payload[0]);
+            stopNow();
+          }
+        })();
+      await settle();
+      // One datagram, read before the consumer sees its first part: two parts, a message no
+      // request claims (a cursor() step ends before it), a third part.
+      t.deliver([part(asked[0], 1), part(asked[0], 2), event(9), part(asked[0], 3)]);
+      await assert.rejects(running, stop === "abort" ? /stop here/ : SocketClosedError, consumer);
+      // A cursor() step walks its datagram's stretch of parts itself.
+      assert.deepEqual(seen, consumer === "cursor" ? [1, 2] : [1], consumer);
+      sock.close();
+    }
+  });
+}
+
 /** Each step of a dump().cursor() iteration as the first payload bytes of its parts, and its end. */
 async function walkSteps(cursor: AsyncIterableIterator<MessageCursor>) {
   const { got: steps, error } = await collect(cursor, (c) => {
