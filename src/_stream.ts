@@ -282,6 +282,11 @@ export class Stream<T> {
         return Promise.reject(signal.reason);
       }
       if (!active) return Promise.resolve({ value: undefined, done: true });
+      // Closed: the iteration ends at once, as listen() does, whatever is still queued.
+      if (host.closed()) {
+        finish();
+        return Promise.resolve({ value: undefined, done: true });
+      }
       if (queue.length > 0) {
         const entry = queue.first!;
         if (entry instanceof QueuedFailure) {
@@ -301,10 +306,6 @@ export class Stream<T> {
       if (failure !== undefined) {
         finish();
         return Promise.reject(failure);
-      }
-      if (host.closed()) {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
       }
       return steps.waiting(
         new Promise<Step>((resolve, reject) => {

@@ -780,7 +780,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
    * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
-   * (see {@linkcode overruns}). Ends when the socket is closed. Throws, and so ends, on abort
+   * (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
+   * is done, whatever is still queued. Throws, and so ends, on abort
    * (the signal's reason), on a datagram that does not decode (MalformedMessageError: what
    * follows it stays queued for the next iteration), or on the error that made reading
    * impossible. Several iterations at once split the stream between them: each message goes to

@@ -16,7 +16,7 @@ import {
 } from "../../src/constants.ts";
 import { SocketClosedError } from "../../src/errors.ts";
 import { encodeMessage, type Message } from "../../src/message.ts";
-import { FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
+import { event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
 test("after close(), every call throws SocketClosedError (promises reject with it); fd is -1", async () => {
   const { sock } = await fakeSocket();
@@ -100,4 +100,17 @@ test("send(bytes) is not matched: a dump sent that way goes out at once, its ans
   await stream.return!();
   await settle();
   sock.close();
+});
+
+test("close() ends an iteration at once, whatever is still queued: messages(), datagrams()", async () => {
+  for (const kind of ["messages", "datagrams"] as const) {
+    const { sock, t } = await fakeSocket();
+    const steps: AsyncIterator<unknown> = kind === "messages" ? sock.messages() : sock.datagrams();
+    const first = steps.next();
+    for (let n = 0; n < 5; n++) t.deliver([event(n)], 0, 1);
+    assert.equal((await first).done, false, kind);
+    await settle(); // the other four are read ahead, queued for the next steps
+    sock.close();
+    assert.deepEqual(await steps.next(), { value: undefined, done: true }, kind);
+  }
 });
