@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type DumpIterator, nextRun, type Run } from "../_dump.ts";
+import { cutShort, type DumpIterator, nextRun, type Run } from "../_dump.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { orderedSteps } from "../_steps.ts";
 import { sharedView } from "../_view.ts";
@@ -121,8 +121,11 @@ class RunParts implements DecodedParts {
     this.#reject = rejecting(explain);
     // Steps asked for before an earlier one has settled run after it (the iterator protocol
     // allows such calls): only a step that waits for the socket registers itself.
+    const cut = parts[cutShort];
     this.#steps = orderedSteps(() => {
-      if (this.#at < this.#end) return this.#decodeOne();
+      // Cut short (a close, an abort, a timeout): the rest of the run is dropped, and the next
+      // run says why.
+      if (this.#at < this.#end && !cut.value) return this.#decodeOne();
       return this.#steps.waiting(
         this.#parts[nextRun]().then((run) => {
           if (run.done) return done;

@@ -168,6 +168,24 @@ test("typed dumpStream(): the same parts, in order, however many next() calls wa
   sock.close();
 });
 
+test("typed dumpStream(): a close or an abort while a part is handled ends the stream there, mid-datagram", async () => {
+  for (const stop of ["close", "abort"] as const) {
+    const { sock, rt } = await servingRoutes(routes(300));
+    const ac = new AbortController();
+    let seen = 0;
+    const error = await (async () => {
+      for await (const _ of rt.dumpStream("getroute", {}, { signal: ac.signal })) {
+        seen++;
+        if (stop === "close") sock.close();
+        else ac.abort(new Error("stop here"));
+      }
+    })().then(() => undefined, (err) => err);
+    assert.equal(seen, 1, stop);
+    assert.ok(error instanceof Error, stop);
+    sock.close();
+  }
+});
+
 test("typed dumpStream(): a part that does not decode ends the dump and throws what its payload does", async () => {
   const { parts, alone } = withBadPart();
   const { sock, rt } = await servingRoutes(parts);
