@@ -48,3 +48,11 @@ export function checkAloneWithSocket(caller: string, socket: unknown, openOption
     );
   }
 }
+
+/**
+ * A value a caller passed, as an error message shows it: a string quoted, so that `"1"` is not
+ * taken for the number 1 that the message says is allowed.
+ */
+export function shown(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}

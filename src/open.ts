@@ -7,7 +7,7 @@
 import { openTransport } from "../ffi/mod.ts";
 import { netnsPath } from "./_netns.ts";
 import { OPEN_KEYS } from "./_open_keys.ts";
-import { checkOptions } from "./_options.ts";
+import { checkOptions, shown } from "./_options.ts";
 import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
@@ -104,7 +104,7 @@ export interface OpenOptions {
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${shown(value)}`);
   }
   return value;
 }

@@ -10,7 +10,7 @@
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
-import { checkOptions } from "./_options.ts";
+import { checkOptions, shown } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import { completes, isDump, requestInFlight } from "./_request.ts";
 import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
@@ -261,7 +261,7 @@ function overrunMessage(): ReceivedMessage {
 
 function checkU32(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${String(value)}`);
+    throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${shown(value)}`);
   }
   return value;
 }
@@ -270,7 +270,7 @@ function checkFlags(flags: unknown): number {
   if (flags === undefined) return 0;
   if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
     throw new RangeError(
-      `message flags must be a u16: an integer from 0 to 65535, got ${String(flags)}`,
+      `message flags must be a u16: an integer from 0 to 65535, got ${shown(flags)}`,
     );
   }
   return flags;
@@ -279,7 +279,9 @@ function checkFlags(flags: unknown): number {
 function checkGroup(group: number): void {
   if (!Number.isInteger(group) || group < 1 || group > 0xffff_ffff) {
     throw new RangeError(
-      `multicast group must be an integer from 1 to 4294967295, got ${group} (group 0 means none)`,
+      `multicast group must be an integer from 1 to 4294967295, got ${
+        shown(group)
+      } (group 0 means none)`,
     );
   }
 }
@@ -310,7 +312,7 @@ function checkTimeout(timeout: number | undefined): void {
   if (
     timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout < 2 ** 31)
   ) {
-    throw new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`);
+    throw new RangeError(`timeout must be a number of milliseconds >= 0, got ${shown(timeout)}`);
   }
 }
 
@@ -709,7 +711,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     checkU32("option level", level);
     checkU32("option name", name);
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
-      throw new RangeError(`option value must be a 32-bit int, got ${value}`);
+      throw new RangeError(`option value must be a 32-bit int, got ${shown(value)}`);
     }
     this.#transport.setOption(level, name, value);
   }

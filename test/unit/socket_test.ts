@@ -470,6 +470,26 @@ test("open: joins groups, turns on extended acks, closes the transport if an opt
   assert.ok(failing.closed, "no descriptor leaks when an option fails");
 });
 
+test("a number given as a string is refused showing the string, not a number the range allows", async () => {
+  const transport = (p: number, o: { portid: number }) => new FakeKernel().open(p, o);
+  const asString = <T>(text: string) => text as unknown as T;
+  await assert.rejects(open(asString<number>("0"), { transport }), /got "0"$/);
+  await assert.rejects(
+    open(NETLINK_ROUTE, { groups: asString<number[]>("1"), transport }),
+    /got "1"$/,
+  );
+  await assert.rejects(
+    open(NETLINK_ROUTE, { portid: asString<number>("7"), transport }),
+    /got "7"$/,
+  );
+  const { sock } = await fakeSocket();
+  assert.throws(() => sock.send({ type: 1 }, { portid: asString<number>("7") }), /got "7"$/);
+  assert.throws(() => sock.send({ type: 1, flags: asString<number>("1") }), /got "1"$/);
+  await assert.rejects(sock.request({ type: 1 }, { timeout: asString<number>("5") }), /got "5"$/);
+  assert.throws(() => sock.setOption(1, 1, asString<number>("1")), /got "1"$/);
+  sock.close();
+});
+
 test("bad arguments are rejected before the transport is opened", async () => {
   let opened = 0;
   const transport = (p: number, o: { portid: number }) => {
