@@ -5,12 +5,13 @@
 # into message objects (taken by a plain loop, then through a minimal async iterator: the floor
 # of per-message iteration), and the library's dump() (with a DataView per message as scripts
 # write it, and with one per buffer; and its forEach(), a promise per datagram; its cursor(), no
-# object per part either; and request() with
-# NLM_F_DUMP, one array). LAYERS picks some (bare is the reference). ROUNDS rounds, interleaved; prints medians of wall and CPU
-# time and each layer's ratio to the bare loop of its runtime.
-# Needs root. Not a test.
+# object per part either; and request() with NLM_F_DUMP, one array). LAYERS picks some (bare
+# is the reference). ROUNDS rounds, interleaved; prints medians of wall and CPU time and each
+# layer's ratio to the bare loop of its runtime. With REPEAT=N, each process then dumps N - 1
+# times more the same way, and the medians of those warmer dumps follow, by repetition: how much
+# of a layer's cold cost is the runtime warming up its code. Needs root. Not a test.
 #
-#   bench/cold_dump.sh [ROUTES] [ROUNDS]
+#   [LAYERS="bare cursor ..."] [REPEAT=N] bench/cold_dump.sh [ROUTES] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$PWD/node_modules/.bin:$PATH"
@@ -20,25 +21,35 @@ ns=nlcold-$$
 routes_netns "$ns" "$routes"
 for _ in $(seq "$rounds"); do
   for layer in ${LAYERS:-bare transport messages iterator dump dump-view forEach cursor request}; do
-    ip netns exec "$ns" deno run -A --no-lock bench/cold_dump.ts "$layer"
-    ip netns exec "$ns" bun bench/cold_dump.ts "$layer"
+    ip netns exec "$ns" deno run -A --no-lock bench/cold_dump.ts "$layer" ${REPEAT:-}
+    ip netns exec "$ns" bun bench/cold_dump.ts "$layer" ${REPEAT:-}
   done
 done | python3 -c '
 import json, statistics, sys
-ms, cpu = {}, {}
+ms, cpu, then = {}, {}, {}
 for line in sys.stdin:
     r = json.loads(line)
     ms.setdefault((r["runtime"], r["layer"]), []).append(r["ms"])
+    then.setdefault((r["runtime"], r["layer"]), []).append(r["then"])
     cpu.setdefault((r["runtime"], r["layer"]), []).append(r["cpu"])
     routes = r["routes"]
+names = ("bare", "transport", "messages", "iterator", "dump", "dump-view", "forEach", "cursor",
+         "request")
 print(f"cold one-shot dump of {routes} routes, socket open to list built, medians (min) in ms:")
 print("wall time in process, and CPU time of the process (all its threads: steadier under load)")
 for rt in ("deno", "bun"):
     bare, bare_cpu = statistics.median(ms[(rt, "bare")]), statistics.median(cpu[(rt, "bare")])
-    for layer in [l for l in ("bare", "transport", "messages", "iterator", "dump", "dump-view",
-                              "forEach", "cursor", "request") if (rt, l) in ms]:
+    for layer in [l for l in names if (rt, l) in ms]:
         m, c = ms[(rt, layer)], cpu[(rt, layer)]
         wall, cp = statistics.median(m), statistics.median(c)
         print(f"  {rt:4} {layer:9} wall {wall:6.1f} ({min(m):6.1f}) = {wall / bare:.2f}x bare"
               f" | cpu {cp:6.1f} ({min(c):6.1f}) = {cp / bare_cpu:.2f}x bare")
+if any(t for runs in then.values() for t in runs):
+    print("the same process dumping again, wall ms by repetition (2nd, 3rd...), medians, x bare:")
+    for rt in ("deno", "bun"):
+        base = [statistics.median(col) for col in zip(*then[(rt, "bare")])]
+        for layer in [l for l in names if (rt, l) in then]:
+            cols = [statistics.median(col) for col in zip(*then[(rt, layer)])]
+            print(f"  {rt:4} {layer:9} " + "  ".join(
+                f"{v:6.1f} = {v / b:.2f}x" for v, b in zip(cols, base)))
 '

@@ -21,9 +21,10 @@
 //              per-message iteration), a DataView per message's payload as in `dump`
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
 // timed part. Prints one JSON line: wall ms, and CPU ms (steadier on a busy machine; it counts
-// the runtime's GC and JIT threads too).
+// the runtime's GC and JIT threads too); with REPEAT, also the wall ms of each further dump
+// made the same way in the same process (`then`).
 //
-//   bench/cold_dump.ts LAYER
+//   bench/cold_dump.ts LAYER [REPEAT]
 
 import process from "node:process";
 import { loadBunLibc } from "../ffi/_bun_libc.ts";
@@ -57,7 +58,7 @@ import {
   RTM_NEWROUTE,
 } from "../mod.ts";
 
-const [layer] = process.argv.slice(2);
+const [layer, repeat] = process.argv.slice(2);
 const isBun = "Bun" in globalThis;
 
 interface Route {
@@ -261,6 +262,14 @@ async function run(): Promise<void> {
 await run();
 const ms = performance.now() - t0;
 const cpu = cpuMs() - c0;
+// REPEAT > 1: the same dump again, in this process, REPEAT - 1 times more: how far the cold
+// figure is the runtime warming up (compiling the code the dump runs) rather than steady cost.
+const then: number[] = [];
+for (let i = 1; i < Number(repeat ?? 1); i++) {
+  routes.length = 0;
+  await run();
+  then.push(performance.now() - t0);
+}
 console.log(
-  JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms, cpu }),
+  JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms, cpu, then }),
 );

@@ -5,8 +5,9 @@
 # this checkout as extra peers, on Deno and on Bun: the layers of bench/events_peer.ts named in
 # LAYERS (default: socket, `for await`; listen, `sock.listen()`; transport, the bare transport's
 # promise waits; then, its waitThen() callbacks), and the floor, bench/events_signal_floor.ts
-# (no library: recv inside the signal's listener). Prints each peer's p50/p99 and its p50 as a
-# multiple of C's; then, for each subscriber, its time inside the process from the entry of the
+# (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
+# signal sent to the runtime's signal thread (an experiment: see that file). Prints each peer's
+# p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
 # runtime's SIGURG listener call to its stamp (bench/_signal_entry.ts): what it adds once the
 # runtime has delivered the signal, far steadier than the end-to-end figure. With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
@@ -14,7 +15,7 @@
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
 #
-#   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] bench/event_latency.sh [ROUNDS]
+#   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] [FLOOR_TID=1] bench/event_latency.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,6 +49,11 @@ for rt in deno bun; do # the floor: no library, drained inside the signal's list
   printf 'events\t%s\t%s\n' "$rt-signal-floor" "${cmd/deno run -A/deno run -A}" >> "$tsv"
   only+=$rt-signal-floor,
 done
+if [[ ${FLOOR_TID:-} == 1 ]]; then
+  printf 'events\tdeno-signal-floor-tid\tenv NL_FLOOR_TID=1 %s\n' \
+    "$(awk -F'\t' '$2 == "deno-signal-floor" { print $3 }' "$tsv")" >> "$tsv"
+  only+=deno-signal-floor-tid,
+fi
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true' EXIT
 export NL_ENTRY_FILE=$PEERBENCH/entry.txt # bench/_signal_entry.ts: listener entry -> recorded
 : > "$NL_ENTRY_FILE"

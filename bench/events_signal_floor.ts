@@ -4,8 +4,12 @@
 // recv(MSG_DONTWAIT) inside the signal's listener, where each change of link IFINDEX is stamped
 // (CLOCK_MONOTONIC) and printed as "<ns> <up>", WANT of them. What the library adds to an event
 // is what its peers (events_peer.ts) take longer than this.
+// With NL_FLOOR_TID=1 (Deno, x86-64), the signal goes to the runtime's signal thread instead of
+// the process (F_SETOWN_EX, F_OWNER_TID): an experiment, whether sparing the main thread the
+// signal's interruption (the runtime's handler only writes to a socket its signal thread reads)
+// shortens Deno's wake-up. It did not, measurably (bench/RESULTS.md, eighth round).
 //
-//   bench/events_signal_floor.ts IFINDEX WANT READY_FILE
+//   [NL_FLOOR_TID=1] bench/events_signal_floor.ts IFINDEX WANT READY_FILE
 // deno-lint-ignore-file no-explicit-any
 
 import { writeFileSync } from "node:fs";
@@ -21,6 +25,8 @@ const defs = {
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
+  // fcntl(F_SETOWN_EX) takes a struct f_owner_ex pointer (Deno only: Bun's dlopen has no alias).
+  fcntlOwner: { name: "fcntl", parameters: ["i32", "i32", "buffer"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
 } as const;
 let libc: any;
@@ -28,6 +34,7 @@ if (g.Bun) {
   const { dlopen } = await import("bun:ffi");
   const bun: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(defs)) {
+    if (name === "fcntlOwner") continue;
     const args = (d.parameters as readonly string[]).map((p) => p === "buffer" ? "ptr" : p);
     bun[name] = { args, returns: d.result === "i64" ? "i64_fast" : d.result };
   }
@@ -56,7 +63,8 @@ const out: string[] = [];
 let up = -1;
 const { promise: done, resolve } = Promise.withResolvers<void>();
 const alive = setInterval(() => {}, 1 << 30);
-const entry = new SignalEntry(`${g.Bun ? "bun" : "deno"}-signal-floor`);
+const toThread = process.env.NL_FLOOR_TID === "1" && !g.Bun;
+const entry = new SignalEntry(`${g.Bun ? "bun" : "deno"}-signal-floor${toThread ? "-tid" : ""}`);
 function drain(): void {
   entry.mark();
   for (;;) {
@@ -82,6 +90,21 @@ function drain(): void {
 }
 if (g.Bun) process.on("SIGURG", drain);
 else g.Deno.addSignalListener("SIGURG", drain);
+if (toThread) {
+  // Deno's signal thread, started by the first listener: the one thread blocked in recvfrom
+  // (x86-64 syscall 45), reading the socket its signal handler writes to.
+  const threads = [...g.Deno.readDirSync("/proc/self/task")].map((e: { name: string }) => e.name)
+    .filter((tid: string) =>
+      g.Deno.readTextFileSync(`/proc/self/task/${tid}/syscall`).split(" ")[0] === "45"
+    );
+  if (threads.length !== 1) {
+    throw new Error(`signal thread not found: ${threads.length} in recvfrom`);
+  }
+  const owner = new Int32Array([0, Number(threads[0])]); // struct f_owner_ex: F_OWNER_TID, tid
+  if (libc.fcntlOwner(fd, 15, new Uint8Array(owner.buffer)) !== 0) { // F_SETOWN_EX
+    throw new Error("fcntl F_SETOWN_EX failed");
+  }
+}
 writeFileSync(ready, "");
 drain();
 await done;
