@@ -159,7 +159,9 @@ export class Neighbours {
     await ctx.refreshNames();
     const raws = await ctx.run(
       "neighbour list",
-      () => ctx.neigh.dump("getneigh", { ndmFamily: family, ndmIfindex: index }),
+      // The kernel takes the link as NDA_IFINDEX (as `ip neigh show dev` sends it): a strict
+      // dump refuses a header ifindex.
+      () => ctx.neigh.dump("getneigh", { ndmFamily: family, ...(index ? { ifindex: index } : {}) }),
     );
     const out: Neighbour[] = [];
     for (const raw of raws) {

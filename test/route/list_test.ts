@@ -59,6 +59,7 @@ before(async () => {
     // States that hold still: reachable decays to stale within seconds, which would race ip.
     "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev v0 nud stale router",
     "neigh add 10.0.0.7 lladdr 02:00:00:00:00:08 dev v0 nud noarp",
+    "neigh add 10.1.0.5 lladdr 02:00:00:00:00:09 dev br0 nud permanent",
   ]);
   ns.ip("-6", "rule", "add", "from", "2001:db8::/32", "table", "100", "pref", "150");
   ip = await openRoute({ netns: ns.name });
@@ -310,6 +311,34 @@ test("neigh.list() equals `ip -j neigh show nud all`", async () => {
     (await ip.neigh.list({ family: "inet6" })).map(neighbourAsIp).filter(made),
     ns.json<Json[]>("-6", "neigh", "show", "nud", "all").filter(made),
   );
+});
+
+test("neigh.list() filters by link and family, as `ip neigh show dev D` does", async () => {
+  // The kernel adds entries of its own (multicast, routers) at any time: compare the ones made.
+  const made = ["10.0.0.5", "10.0.0.6", "10.0.0.7", "2001:db8::5", "10.1.0.5"];
+  const shown = async (filter: Parameters<RouteClient["neigh"]["list"]>[0], ...args: string[]) => {
+    const ours = await ip.neigh.list(filter);
+    const theirs = ns.json<Json[]>(
+      ...args,
+      "neigh",
+      "show",
+      "dev",
+      filter!.dev as string,
+      "nud",
+      "all",
+    );
+    assert.ok(ours.every((n) => n.dev === filter!.dev), JSON.stringify(ours));
+    const kept = (addresses: string[]) => addresses.filter((a) => made.includes(a)).sort();
+    assert.deepEqual(kept(ours.map((n) => n.address)), kept(theirs.map((n) => n.dst)));
+    return kept(ours.map((n) => n.address));
+  };
+  assert.deepEqual(await shown({ dev: "br0" }), ["10.1.0.5"]);
+  assert.deepEqual(await shown({ dev: "v0", family: "inet6" }, "-6"), ["2001:db8::5"]);
+  assert.deepEqual(await shown({ dev: "v0", family: "inet" }, "-4"), [
+    "10.0.0.5",
+    "10.0.0.6",
+    "10.0.0.7",
+  ]);
 });
 
 test("rule.list() equals `ip -j rule show`, v4 and v6", async () => {
