@@ -10,6 +10,7 @@ import { rtLink } from "../ynl/rt_link.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
+import { checkLinkRef } from "./_link_ref.ts";
 
 /**
  * A link as callers name it: its name (`"eth0"`) or its index (`2`).
@@ -80,13 +81,8 @@ export class Context {
 
   /** The index of a link given by name or index; "no link named X" when there is none. */
   async ifindex(ref: LinkRef, field = "dev"): Promise<number> {
-    if (typeof ref === "number") {
-      if (Number.isInteger(ref) && ref > 0 && ref <= 0x7fff_ffff) return ref;
-      throw new TypeError(`${field}: ${ref} is not a link index (a positive integer)`);
-    }
-    if (typeof ref !== "string" || ref === "" || ref.length > 15 || /[\s/:]/.test(ref)) {
-      throw new TypeError(`${field}: ${JSON.stringify(ref)} is not a link name or index`);
-    }
+    checkLinkRef(ref, field);
+    if (typeof ref === "number") return ref;
     // Asked of the kernel each time: a cached name may since name another link.
     try {
       const link = await this.link.do("getlink", { ifname: ref, extMask: 8 });

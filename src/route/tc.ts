@@ -32,6 +32,7 @@ import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
+import { checkLinkRef } from "./_link_ref.ts";
 import {
   classOutOptions,
   filterHandleOut,
@@ -646,7 +647,8 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   /**
-   * The index of a device (numbers pass through); "no link named X" if there is none.
+   * The index of a device (an index passes through unasked); "no link named X" if there is
+   * none. What can name no link (0, -1, "", "a b") is a TypeError, before any request.
    *
    * @example
    * ```ts
@@ -656,6 +658,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   async ifindex(dev: Device): Promise<number> {
+    checkLinkRef(dev, "dev");
     if (typeof dev === "number") return dev;
     try {
       const link = await this.#links.do("getlink", { ifname: dev });

@@ -740,6 +740,15 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
     tc.addQdisc({ dev: "nosuch0", kind: "pfifo" }),
     /no link named nosuch0/,
   );
+  // What can name no device is refused before asking, in lists as in changes (not an empty list).
+  for (const dev of [0, -5, 1.5, "", "va 0"]) {
+    const named = /dev: .* is not a link (index|name)/;
+    await assert.rejects(tc.addQdisc({ dev, kind: "pfifo" }), TypeError);
+    await assert.rejects(tc.addQdisc({ dev, kind: "pfifo" }), named);
+    await assert.rejects(tc.qdiscs({ dev }), named);
+    await assert.rejects(tc.classes({ dev }), named);
+    await assert.rejects(tc.filters({ dev }), named);
+  }
   await assert.rejects(
     tc.addQdisc({ dev: "va0", kind: "sfq" } as unknown as QdiscSpec),
     /qdisc kind "sfq" is not supported/,
