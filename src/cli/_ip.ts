@@ -311,6 +311,16 @@ const ROUTE_TYPES = [
   ...["prohibit", "throw", "nat"],
 ];
 
+/** A non-negative integer operand (decimal, or hex as 0x64); a UsageError naming it otherwise. */
+function number(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < 0) {
+    throw new UsageError(`${what}: "${text}" is not a number`);
+  }
+  return value;
+}
+
 function tableOf(text: string | undefined): NewRoute["table"] | undefined {
   if (text === undefined) return undefined;
   if (/^\d+$/.test(text)) return Number(text);
@@ -354,7 +364,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
         ...(kw.from ? { from: kw.from } : {}),
         ...(kw.oif ? { oif: kw.oif } : {}),
         ...(kw.iif ? { iif: kw.iif } : {}),
-        ...(kw.mark ? { mark: Number(kw.mark) } : {}),
+        ...(kw.mark ? { mark: number(kw.mark, "mark") } : {}),
       }));
     const shown = routeJson(route, false);
     if (global.json) json(out, [shown]);
@@ -366,7 +376,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(kw.via ? { gateway: kw.via } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
     ...(kw.table ? { table: tableOf(kw.table) } : {}),
-    ...(kw.metric ? { metric: Number(kw.metric) } : {}),
+    ...(kw.metric ? { metric: number(kw.metric, "metric") } : {}),
     ...(kw.type ? { type: kw.type as NewRoute["type"] } : {}),
     ...(kw.proto ? { protocol: kw.proto as NewRoute["protocol"] } : {}),
     ...(kw.src ? { prefsrc: kw.src } : {}),
@@ -503,14 +513,6 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   const ruleAction = positional.find((p) => RULE_ACTIONS.includes(p));
   const extra = positional.filter((p) => p !== ruleAction);
   if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
-  const number = (text: string | undefined, what: string) => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 0) {
-      throw new UsageError(`${what}: "${text}" is not a number`);
-    }
-    return value;
-  };
   const [mark, mask] = (kw.fwmark ?? "").split("/");
   const table = kw.table ?? kw.lookup;
   const rule: NewRule = {

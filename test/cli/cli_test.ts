@@ -455,6 +455,16 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: "via" needs a value/,
     ],
     [
+      ["--netns", ns.name, "route", "add", "10.51.0.0/16", "via", "10.9.0.2", "metric", "abc"],
+      2,
+      /^netlink: metric: "abc" is not a number/,
+    ],
+    [
+      ["--netns", ns.name, "route", "get", "10.9.0.2", "mark", "x"],
+      2,
+      /^netlink: mark: "x" is not a number/,
+    ],
+    [
       ["--netns", ns.name, "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
       1,
       /^netlink: EEXIST/,
