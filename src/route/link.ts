@@ -15,6 +15,7 @@ import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
+import { integer } from "./route.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
 export type RawLink = DumpReply<typeof rtLink, "getlink">;
@@ -433,13 +434,6 @@ function checkName(name: unknown, field: string): string {
   return name;
 }
 
-function checkCount(value: unknown, field: string, max = 0xffff_ffff): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new TypeError(`${field}: ${String(value)} is not an integer from 0 to ${max}`);
-  }
-  return value;
-}
-
 /**
  * The namespaces a request names, as typed attributes. Names and paths are opened as they are
  * met (after every check that needs no system call) and all closed by `close()`, which the
@@ -457,10 +451,10 @@ class NetnsFiles {
       return { netNsFd: file.fd };
     }
     if (typeof ref === "object" && ref !== null && "pid" in ref) {
-      return { netNsPid: checkCount(ref.pid, `${field}.pid`) };
+      return { netNsPid: integer(ref.pid, `${field}.pid`, 0xffff_ffff) };
     }
     if (typeof ref === "object" && ref !== null && "fd" in ref) {
-      return { netNsFd: checkCount(ref.fd, `${field}.fd`, 0x7fff_ffff) };
+      return { netNsFd: integer(ref.fd, `${field}.fd`, 0x7fff_ffff) };
     }
     throw new TypeError(
       `${field}: ${JSON.stringify(ref)} is not a namespace name, path, { pid } or { fd }`,
@@ -606,7 +600,7 @@ export class Links {
       if (spec.peer.address !== undefined) {
         peer.address = parseMAC(spec.peer.address, "peer.address");
       }
-      if (spec.peer.mtu !== undefined) peer.mtu = checkCount(spec.peer.mtu, "peer.mtu");
+      if (spec.peer.mtu !== undefined) peer.mtu = integer(spec.peer.mtu, "peer.mtu", 0xffff_ffff);
       if (spec.peer.netns !== undefined) {
         Object.assign(peer, netns.attributes(spec.peer.netns, "peer.netns"));
       }
@@ -725,7 +719,7 @@ export class Links {
       request.ifiFlags = settings.up ? IFF_UP : 0;
       request.ifiChange = IFF_UP;
     }
-    if (settings.mtu !== undefined) request.mtu = checkCount(settings.mtu, "mtu");
+    if (settings.mtu !== undefined) request.mtu = integer(settings.mtu, "mtu", 0xffff_ffff);
     if (settings.address !== undefined) request.address = parseMAC(settings.address, "address");
     if (settings.broadcast !== undefined) {
       request.broadcast = parseMAC(settings.broadcast, "broadcast");
@@ -734,7 +728,9 @@ export class Links {
       if (typeof settings.alias !== "string") throw new TypeError("alias must be a string");
       request.ifalias = settings.alias;
     }
-    if (settings.txqlen !== undefined) request.txqlen = checkCount(settings.txqlen, "txqlen");
+    if (settings.txqlen !== undefined) {
+      request.txqlen = integer(settings.txqlen, "txqlen", 0xffff_ffff);
+    }
     if (settings.master !== undefined) {
       request.master = settings.master === null ? 0 : await ctx.ifindex(settings.master, "master");
     }

@@ -356,7 +356,8 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
 /** `value` as an integer from `min` to `max`; a TypeError naming `field` otherwise. */
 export function integer(value: unknown, field: string, max: number, min = 0): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${field}: ${String(value)} is not an integer from ${min} to ${max}`);
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+    throw new TypeError(`${field}: ${shown} is not an integer from ${min} to ${max}`);
   }
   return value;
 }

@@ -12,7 +12,7 @@ import type { rtRule } from "../ynl/rt_rule.ts";
 import { type Context, contextOf } from "./_context.ts";
 import { FAMILIES, Names, TABLES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
-import type { TableName } from "./route.ts";
+import { integer, type TableName } from "./route.ts";
 
 /** A rule as the typed layer decodes it. */
 export type RawRule = DumpReply<typeof rtRule, "getrule">;
@@ -151,13 +151,6 @@ export function toRule(raw: RawRule): Rule {
   if (raw.tos) out.tos = raw.tos;
   if (raw.goto !== undefined) out.goto = raw.goto;
   return out as unknown as Rule;
-}
-
-function integer(value: unknown, field: string, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new TypeError(`${field}: ${String(value)} is not an integer from 0 to ${max}`);
-  }
-  return value;
 }
 
 /**
