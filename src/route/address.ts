@@ -73,7 +73,10 @@ export interface AddressOptions {
   peer?: string;
   /** IPv4 broadcast address; "+" computes it from the prefix as `ip addr add ... brd +` does. */
   broadcast?: string;
-  /** IPv4 label (must start with the link's name). */
+  /**
+   * IPv4 label: 1 to 15 bytes, by convention the link's name and a suffix ("eth0:1"), as
+   * `ip address` shows aliases (the kernel takes any other).
+   */
   label?: string;
   /** Scope; by default "host" for 127.0.0.0/8 and "global" otherwise, as `ip` picks. */
   scope?: Scope | number;
@@ -336,7 +339,13 @@ export class Addresses {
     }
     if (options.label !== undefined) {
       if (family !== 2) throw new TypeError("label: only IPv4 addresses have one");
-      request.label = String(options.label);
+      const { label } = options;
+      if (
+        typeof label !== "string" || label === "" || new TextEncoder().encode(label).length > 15
+      ) {
+        throw new TypeError(`label: ${JSON.stringify(label)} is not a label (1 to 15 bytes)`);
+      }
+      request.label = label;
     }
     if (options.flags !== undefined) {
       const flags = flagValue(ADDRESS_FLAGS, options.flags, "flags");

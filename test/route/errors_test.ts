@@ -98,6 +98,26 @@ test("bad values are refused before any request, naming the field", async () => 
     /^TypeError: address: "aa:bb" is not a MAC address/,
   );
   await assert.rejects(ip.link.set("lo", { mtu: -1 }), /^TypeError: mtu: -1 is not an integer/);
+  // A number given as text shows as text, not as the number it looks like.
+  await assert.rejects(
+    ip.link.set("lo", { mtu: "1400" as never }),
+    /^TypeError: mtu: "1400" is not an integer/,
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "10.0.0.0/24", type: "blackhole", metric: "5" as never }),
+    /^TypeError: metric: "5" is not an integer/,
+  );
+  await assert.rejects(
+    ip.rule.add({ table: 100, priority: "7" as never }),
+    /^TypeError: priority: "7" is not an integer/,
+  );
+  // The kernel's own refusal of a long label names no field ("Attribute failed policy
+  // validation"): refused here first.
+  await assert.rejects(
+    ip.addr.add("lo", "10.0.0.1/24", { label: "lo:abcdefghijklm" }),
+    /^TypeError: label: "lo:abcdefghijklm" is not a label \(1 to 15 bytes\)/,
+  );
+  await assert.rejects(ip.addr.add("lo", "10.0.0.1/24", { label: "" }), /^TypeError: label: ""/);
   await assert.rejects(
     ip.neigh.add({ dev: "lo", address: "10.0.0.2", state: "permanant" as never }),
     /state: "permanant" is not a neighbour state/,
