@@ -33,11 +33,12 @@ const HINTS: Record<string, string> = {
 
 /**
  * Rewrites a NetlinkError so its message says which operation failed and, where the errno has
- * one answer, what to do; the kernel's extended-ack text is kept. Other errors pass unchanged.
+ * one answer (`hints`, by errno name, for what only this request can mean), what to do; the
+ * kernel's extended-ack text is kept. Other errors pass unchanged.
  */
-export function explain(err: unknown, what: string): unknown {
+export function explain(err: unknown, what: string, hints: Record<string, string> = {}): unknown {
   if (!(err instanceof NetlinkError)) return err;
-  const hint = HINTS[err.code];
+  const hint = hints[err.code] ?? HINTS[err.code];
   const text = err.detail ?? errnoDescription(err.errno);
   return new NetlinkError({
     errno: err.errno,
@@ -71,11 +72,15 @@ export class Context {
   }
 
   /** Runs a request, rewriting its error with {@linkcode explain}. */
-  async run<T>(what: string, request: () => Promise<T>): Promise<T> {
+  async run<T>(
+    what: string,
+    request: () => Promise<T>,
+    hints?: Record<string, string>,
+  ): Promise<T> {
     try {
       return await request();
     } catch (err) {
-      throw explain(err, what);
+      throw explain(err, what, hints);
     }
   }
 

@@ -226,7 +226,7 @@ export interface RouteFilter {
 export interface RouteLookup {
   /** Source address. */
   from?: string;
-  /** Incoming link (a forwarding lookup; needs `from`). */
+  /** Incoming link (a forwarding lookup; IPv4 needs `from`, else the kernel's EINVAL). */
   iif?: LinkRef;
   /** Outgoing link. */
   oif?: LinkRef;
@@ -471,12 +471,16 @@ export class Routes {
       request.src = src;
       request.rtmSrcLen = src.length * 8;
     }
+    if (lookup.mark !== undefined) request.mark = integer(lookup.mark, "mark", 0xffff_ffff);
     if (lookup.iif !== undefined) request.iif = await ctx.ifindex(lookup.iif, "iif");
     if (lookup.oif !== undefined) request.oif = await ctx.ifindex(lookup.oif, "oif");
-    if (lookup.mark !== undefined) request.mark = integer(lookup.mark, "mark", 0xffff_ffff);
+    // IPv4 takes a packet from iif without a source (0.0.0.0) for a martian, and says only
+    // EINVAL; a few destinations (broadcast, local multicast) allow it, so it is not refused here.
+    const needsFrom = lookup.iif !== undefined && lookup.from === undefined && dst.length === 4;
     const raw = await ctx.run(
       `route get ${address}`,
       () => ctx.route.do("getroute", request as never),
+      needsFrom ? { EINVAL: "a lookup from iif needs `from`: the packet's source address" } : {},
     );
     if (raw.oif !== undefined) await ctx.ifname(raw.oif);
     return toRoute(raw, ctx.names, ctx.route);

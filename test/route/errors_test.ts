@@ -131,3 +131,27 @@ test("bad values are refused before any request, naming the field", async () => 
     /data.mode: "bridgee" is not a macvlan mode: one of private, vepa, bridge, passthru, source/,
   );
 });
+
+test("route.get() from iif without from: IPv4's bare EINVAL says `from` is needed; IPv6 answers", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add eth0 type veth peer name eth0p",
+    "link set eth0 up",
+    "link set eth0p up",
+    "addr add 10.0.0.1/24 dev eth0",
+    "addr add 2001:db8::1/64 dev eth0 nodad",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(ip.route.get("10.0.0.7", { iif: "eth0" }), (err: unknown) => {
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, "EINVAL");
+    assert.match(err.message, /route get 10\.0\.0\.7: .*\(a lookup from iif needs `from`/);
+    return true;
+  });
+  assert.equal((await ip.route.get("2001:db8::7", { iif: "eth0" })).dev, "eth0");
+  // A bad mark is refused before the links are looked up.
+  await assert.rejects(
+    ip.route.get("10.0.0.7", { iif: "eth9", mark: -1 }),
+    /^TypeError: mark: -1 is not an integer/,
+  );
+});
