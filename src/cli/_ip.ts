@@ -20,7 +20,7 @@ import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
 import type { Neighbour, NeighbourState, NewNeighbour } from "../route/neighbour.ts";
-import type { NewRoute, Route } from "../route/route.ts";
+import type { NewRoute, Route, RouteProtocol, RouteType } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
   type Global,
@@ -327,11 +327,24 @@ function tableOf(text: string | undefined): NewRoute["table"] | undefined {
   return text as NewRoute["table"];
 }
 
+/** A protocol as ip takes it: a name, or a number. */
+function protocolOf(text: string): RouteProtocol | number {
+  return /^\d+$/.test(text) ? Number(text) : text as RouteProtocol;
+}
+
+/** What `route show` selects by (as ip route show); its other keys are for add and get. */
+const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
+
 /** `route show|get|add|del|replace`. */
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, rest] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
   const [kw, positional] = keywords(rest, ROUTE_KEYS);
   if (action === "show") {
+    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    const unknown = Object.keys(kw).find((key) => !ROUTE_SHOW_KEYS.includes(key));
+    if (unknown !== undefined) {
+      throw new UsageError(`route show selects by ${ROUTE_SHOW_KEYS.join(", ")}, not "${unknown}"`);
+    }
     const table = kw.table === "all" ? "all" : tableOf(kw.table);
     const routes = await withRoute(
       global,
@@ -341,11 +354,15 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(global.family || table !== "all" ? { family: global.family ?? "inet" } : {}),
           ...(table === undefined ? {} : { table }),
           ...(kw.dev ? { dev: kw.dev } : {}),
+          ...(kw.proto ? { protocol: protocolOf(kw.proto) } : {}),
+          ...(kw.type ? { type: kw.type as RouteType } : {}),
         }),
     );
     const shown = routes.map((r) => {
       const route = routeJson(r, table !== undefined && table !== "all");
-      if (kw.dev) delete route.dev; // as ip: the device asked for is not repeated
+      // As ip: the device and protocol asked for are not repeated (the type is).
+      if (kw.dev) delete route.dev;
+      if (kw.proto) delete route.protocol;
       return route;
     });
     if (global.json) json(out, shown);
@@ -378,7 +395,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(kw.table ? { table: tableOf(kw.table) } : {}),
     ...(kw.metric ? { metric: number(kw.metric, "metric") } : {}),
     ...(kw.type ? { type: kw.type as NewRoute["type"] } : {}),
-    ...(kw.proto ? { protocol: kw.proto as NewRoute["protocol"] } : {}),
+    ...(kw.proto ? { protocol: protocolOf(kw.proto) } : {}),
     ...(kw.src ? { prefsrc: kw.src } : {}),
   } as NewRoute;
   await withRoute(global, (ip) =>

@@ -127,6 +127,10 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "show", "table", "all"]);
   same(["route", "show", "table", "100"]);
   same(["route", "show", "dev", "br0"]);
+  same(["route", "show", "proto", "kernel"]);
+  same(["route", "show", "proto", "boot"]);
+  same(["route", "show", "type", "blackhole"]);
+  same(["route", "show", "table", "all", "type", "local"]);
   same(["-6", "route", "show"]);
   same(["route", "get", "10.50.1.1"]);
   same(["route", "get", "10.9.0.7"]);
@@ -471,6 +475,13 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
     [["--netns", ns.name, "class", "show"], 2, /^netlink: class show needs "dev DEV"/],
+    // route show selects by what it can, refusing the rest rather than ignoring it.
+    [["--netns", ns.name, "route", "show", "bogus"], 2, /^netlink: unexpected "bogus"/],
+    [
+      ["--netns", ns.name, "route", "show", "via", "10.9.0.2"],
+      2,
+      /^netlink: route show selects by table, dev, proto, type, not "via"/,
+    ],
     [
       ["--netns", ns.name, "genl", "show", "nosuchfamily"],
       1,
