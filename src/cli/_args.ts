@@ -68,6 +68,17 @@ export function keywords(args: string[], keys: string[]): [Record<string, string
   return [found, positional];
 }
 
+/** Refuses a keyword `what` cannot select by (a UsageError naming it), rather than ignoring it. */
+export function selectors(kw: Record<string, string>, allowed: string[], what: string): void {
+  const unknown = Object.keys(kw).find((key) => !allowed.includes(key));
+  if (unknown === undefined) return;
+  throw new UsageError(
+    allowed.length
+      ? `${what} selects by ${allowed.join(", ")}, not "${unknown}"`
+      : `${what} takes no "${unknown}"`,
+  );
+}
+
 /** One line of JSON (bigints as numbers). */
 export function json(out: Output, value: unknown): void {
   out(JSON.stringify(value, (_key, v) => typeof v === "bigint" ? Number(v) : v));

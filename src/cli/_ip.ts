@@ -27,6 +27,7 @@ import {
   json,
   keywords,
   type Output,
+  selectors,
   socketOptions,
   UsageError,
   verb,
@@ -341,10 +342,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   const [kw, positional] = keywords(rest, ROUTE_KEYS);
   if (action === "show") {
     if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
-    const unknown = Object.keys(kw).find((key) => !ROUTE_SHOW_KEYS.includes(key));
-    if (unknown !== undefined) {
-      throw new UsageError(`route show selects by ${ROUTE_SHOW_KEYS.join(", ")}, not "${unknown}"`);
-    }
+    selectors(kw, ROUTE_SHOW_KEYS, "route show");
     const table = kw.table === "all" ? "all" : tableOf(kw.table);
     const routes = await withRoute(
       global,
@@ -424,6 +422,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
   const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
   if (action === "show") {
     if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    selectors(kw, ["dev"], "neigh show");
     const entries = await withRoute(global, (ip) =>
       ip.neigh.list({
         ...(global.family ? { family: global.family } : {}),
@@ -518,6 +517,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   ]);
   if (action === "show") {
     if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    selectors(kw, [], "rule show");
     const rules = await withRoute(
       global,
       (ip) => ip.rule.list({ family: global.family ?? "inet" }),

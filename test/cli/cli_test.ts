@@ -483,6 +483,12 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: route show selects by table, dev, proto, type, not "via"/,
     ],
     [
+      ["--netns", ns.name, "neigh", "show", "nud", "all"],
+      2,
+      /^netlink: neigh show selects by dev, not "nud"/,
+    ],
+    [["--netns", ns.name, "rule", "show", "pref", "300"], 2, /^netlink: rule show takes no "pref"/],
+    [
       ["--netns", ns.name, "genl", "show", "nosuchfamily"],
       1,
       /^netlink: no generic netlink family named nosuchfamily/,
