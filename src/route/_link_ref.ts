@@ -3,11 +3,18 @@
 
 /** Refuses what can name no link (TypeError naming `field`), before anything is asked. */
 export function checkLinkRef(ref: unknown, field: string): asserts ref is string | number {
-  if (typeof ref === "number") {
-    if (Number.isInteger(ref) && ref > 0 && ref <= 0x7fff_ffff) return;
+  if (typeof ref !== "number") checkLinkName(ref, field);
+  else if (!Number.isInteger(ref) || ref <= 0 || ref > 0x7fff_ffff) {
     throw new TypeError(`${field}: ${ref} is not a link index (a positive integer)`);
   }
-  if (typeof ref !== "string" || ref === "" || ref.length > 15 || /[\s/:]/.test(ref)) {
-    throw new TypeError(`${field}: ${JSON.stringify(ref)} is not a link name or index`);
+}
+
+/** `name` as a link name (what dev_valid_name() takes); a TypeError naming `field` otherwise. */
+export function checkLinkName(name: unknown, field: string): string {
+  if (typeof name !== "string" || name === "" || name.length > 15 || /[\s/:]/.test(name)) {
+    throw new TypeError(
+      `${field}: ${JSON.stringify(name)} is not a link name (1 to 15 characters, no space, / or :)`,
+    );
   }
+  return name;
 }

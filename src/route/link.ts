@@ -13,6 +13,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { checkLinkName } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
@@ -425,15 +426,6 @@ function lowerUp(raw: RawLink, up: Map<number, boolean>): boolean | undefined {
   return raw.link && raw.linkNetnsid === undefined ? up.get(raw.link) : undefined;
 }
 
-function checkName(name: unknown, field: string): string {
-  if (typeof name !== "string" || name === "" || name.length > 15 || /[\s/:]/.test(name)) {
-    throw new TypeError(
-      `${field}: ${JSON.stringify(name)} is not a link name (1 to 15 characters, no space, / or :)`,
-    );
-  }
-  return name;
-}
-
 /**
  * The namespaces a request names, as typed attributes. Names and paths are opened as they are
  * met (after every check that needs no system call) and all closed by `close()`, which the
@@ -535,7 +527,7 @@ export class Links {
     const ctx = this.#ctx;
     const request = typeof ref === "number"
       ? { ifiIndex: await ctx.ifindex(ref) }
-      : { ifname: checkName(ref, "link") };
+      : { ifname: checkLinkName(ref, "link") };
     let raw: RawLink;
     try {
       raw = await ctx.link.do("getlink", request);
@@ -571,7 +563,7 @@ export class Links {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
     checkOptions("link.add() spec", spec, NEW_LINK_KEYS);
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
-    const name = checkName(spec.name, "name");
+    const name = checkLinkName(spec.name, "name");
     if (typeof spec.kind !== "string" || spec.kind === "") {
       throw new TypeError(`kind: ${JSON.stringify(spec.kind)} is not a link kind such as "veth"`);
     }
@@ -596,7 +588,7 @@ export class Links {
         throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
       }
       const peer: Record<string, unknown> = {};
-      if (spec.peer.name !== undefined) peer.ifname = checkName(spec.peer.name, "peer.name");
+      if (spec.peer.name !== undefined) peer.ifname = checkLinkName(spec.peer.name, "peer.name");
       if (spec.peer.address !== undefined) {
         peer.address = parseMAC(spec.peer.address, "peer.address");
       }
@@ -648,7 +640,7 @@ export class Links {
     const ctx = this.#ctx;
     const request = await this.#settings(settings, "settings", netns);
     request.ifiIndex = index;
-    if (settings.name !== undefined) request.ifname = checkName(settings.name, "name");
+    if (settings.name !== undefined) request.ifname = checkLinkName(settings.name, "name");
     if (settings.data !== undefined || settings.portData !== undefined) {
       const current = (await this.get(index)).raw.linkinfo;
       const linkinfo: Record<string, unknown> = {};

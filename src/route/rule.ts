@@ -10,6 +10,7 @@ import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtRule } from "../ynl/rt_rule.ts";
 import { type Context, contextOf } from "./_context.ts";
+import { checkLinkName } from "./_link_ref.ts";
 import { FAMILIES, Names, TABLES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer, type TableName } from "./route.ts";
@@ -278,8 +279,9 @@ export class Rules {
     }
     if (rule.fwmark !== undefined) request.fwmark = integer(rule.fwmark, "fwmark", 0xffff_ffff);
     if (rule.fwmask !== undefined) request.fwmask = integer(rule.fwmask, "fwmask", 0xffff_ffff);
-    if (rule.iif !== undefined) request.iifname = String(rule.iif);
-    if (rule.oif !== undefined) request.oifname = String(rule.oif);
+    // By name, as ip takes them: the link may not exist yet (the rule waits for it).
+    if (rule.iif !== undefined) request.iifname = checkLinkName(rule.iif, "iif");
+    if (rule.oif !== undefined) request.oifname = checkLinkName(rule.oif, "oif");
     if (rule.tos !== undefined) request.tos = integer(rule.tos, "tos", 255);
     if (rule.goto !== undefined) request.goto = integer(rule.goto, "goto", 0xffff_ffff);
     return request;

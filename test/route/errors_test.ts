@@ -111,6 +111,10 @@ test("bad values are refused before any request, naming the field", async () => 
     ip.rule.add({ table: 100, priority: "7" as never }),
     /^TypeError: priority: "7" is not an integer/,
   );
+  // A rule names its links by name (ip rule add iif NAME): not an index taken as the name "2".
+  await assert.rejects(ip.rule.add({ iif: "a b", table: 100 }), /^TypeError: iif: "a b" is not a/);
+  await assert.rejects(ip.rule.add({ oif: 2 as never, table: 100 }), /^TypeError: oif: 2 is not a/);
+  assert.deepEqual((await ip.rule.list()).filter((r) => r.iif ?? r.oif), []);
   // The kernel's own refusal of a long label names no field ("Attribute failed policy
   // validation"): refused here first.
   await assert.rejects(
