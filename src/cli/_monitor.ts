@@ -59,7 +59,9 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     return false;
   });
   const count = kw.count === undefined ? Infinity : Number(kw.count);
-  if (!(count > 0)) throw new UsageError(`monitor: count "${kw.count}" is not a positive number`);
+  if (kw.count !== undefined && !(Number.isInteger(count) && count > 0)) {
+    throw new UsageError(`monitor: count "${kw.count}" is not a positive number`);
+  }
   if (operands[0] === "genl") {
     if (global.json) {
       throw new UsageError("monitor genl prints decoded messages; --json is not for it");

@@ -40,7 +40,11 @@ interface Result {
 
 function cli(args: string[], prefix: string[] = []): Result {
   const [command, ...rest] = [...prefix, ...RUNTIME, ...args];
-  const { status, stdout, stderr } = spawnSync(command, rest, { encoding: "utf8" });
+  // A command that hangs (a monitor with no end) fails its test instead of hanging the suite.
+  const { status, stdout, stderr } = spawnSync(command, rest, {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { status, stdout, stderr };
 }
 
@@ -495,6 +499,16 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", ns.name, "ethtool", "nosuch0"], 1, /^netlink: no link named nosuch0/],
     [["--netns", ns.name, "monitor", "bogus"], 2, /^netlink: monitor: unknown object "bogus"/],
+    [
+      ["--netns", ns.name, "monitor", "link", "count", "1.5"],
+      2,
+      /^netlink: monitor: count "1.5" is not a positive/,
+    ],
+    [
+      ["--netns", ns.name, "monitor", "link", "count", "Infinity"],
+      2,
+      /^netlink: monitor: count "Infinity" is not/,
+    ],
     [["--json", "monitor", "--raw"], 2, /^netlink: monitor --raw prints decoded messages/],
     [["monitor", "genl"], 2, /^netlink: monitor genl needs a family name/],
     [["--json", "monitor", "genl", "nlctrl"], 2, /^netlink: monitor genl prints decoded messages/],
