@@ -217,9 +217,9 @@ export class Addresses {
   async list(filter: AddressFilter = {}): Promise<Address[]> {
     const ctx = this.#ctx;
     filter = checkOptions("addr.list() filter", filter, FILTER_KEYS);
-    const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
     const family = familyNumber(filter.family);
     const scope = filter.scope === undefined ? undefined : SCOPES.value(filter.scope, "scope");
+    const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();
     const raws = await ctx.run(
       "address list",

@@ -151,11 +151,11 @@ export class Neighbours {
   async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
     const ctx = this.#ctx;
     filter = checkOptions("neigh.list() filter", filter, FILTER_KEYS);
-    const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
     const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
     if (family !== 0 && family !== 2 && family !== 10) {
       throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
     }
+    const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();
     const raws = await ctx.run(
       "neighbour list",

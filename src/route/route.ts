@@ -413,11 +413,11 @@ export class Routes {
     if (family !== 0 && family !== 2 && family !== 10) {
       throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
     }
-    const oif = filter.dev === undefined ? undefined : await ctx.ifindex(filter.dev);
     const protocol = filter.protocol === undefined
       ? undefined
       : PROTOCOLS.value(filter.protocol, "protocol");
     const type = filter.type === undefined ? undefined : ROUTE_TYPES.value(filter.type, "type");
+    const oif = filter.dev === undefined ? undefined : await ctx.ifindex(filter.dev); // values first
     const request: Record<string, unknown> = { rtmFamily: family };
     if (table) {
       request.rtmTable = table < 256 ? table : 0;

@@ -111,6 +111,13 @@ test("bad values are refused before any request, naming the field", async () => 
     ip.rule.add({ table: 100, priority: "7" as never }),
     /^TypeError: priority: "7" is not an integer/,
   );
+  // A list's bad filter value is refused before its link is looked up (eth9 does not exist).
+  await assert.rejects(ip.addr.list({ dev: "eth9", family: "x" as never }), /^TypeError: family/);
+  await assert.rejects(ip.addr.list({ dev: "eth9", scope: "x" as never }), /^TypeError: scope/);
+  await assert.rejects(ip.addr.flush({ dev: "eth9", scope: "x" as never }), /^TypeError: scope/);
+  await assert.rejects(ip.neigh.list({ dev: "eth9", family: "x" as never }), /^TypeError: family/);
+  await assert.rejects(ip.route.list({ dev: "eth9", type: "x" as never }), /^TypeError: type/);
+  await assert.rejects(ip.route.list({ dev: "eth9", protocol: -1 }), /^TypeError: protocol/);
   // A rule names its links by name (ip rule add iif NAME): not an index taken as the name "2".
   await assert.rejects(ip.rule.add({ iif: "a b", table: 100 }), /^TypeError: iif: "a b" is not a/);
   await assert.rejects(ip.rule.add({ oif: 2 as never, table: 100 }), /^TypeError: oif: 2 is not a/);
