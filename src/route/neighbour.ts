@@ -246,12 +246,12 @@ export class Neighbours {
     const dst = parseIP(entry.address, "address");
     const request: Record<string, unknown> = {
       ndmFamily: dst.length === 4 ? 2 : 10,
-      ndmIfindex: await this.#ctx.ifindex(entry.dev),
       ndmState: NEIGH_STATES.value(entry.state ?? "permanent", "state", 0xffff),
       ndmFlags: entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags"),
       dst,
     };
     if (entry.lladdr !== undefined) request.lladdr = parseMAC(entry.lladdr, "lladdr");
+    request.ndmIfindex = await this.#ctx.ifindex(entry.dev); // last: looking it up is a request
     return request;
   }
 }

@@ -600,7 +600,6 @@ export class Routes {
     if (table >= 256) request.table = table;
     if (dst !== undefined) request.dst = dst;
     if (gateway !== undefined) request.gateway = gateway;
-    if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
     if (route.metric !== undefined) request.priority = integer(route.metric, "metric", 0xffff_ffff);
     if (route.tos !== undefined) request.rtmTos = integer(route.tos, "tos", 255);
     if (route.prefsrc !== undefined) {
@@ -615,28 +614,31 @@ export class Routes {
       request.rtmSrcLen = src.prefixLength;
     }
     if (route.mtu !== undefined) request.metrics = { mtu: integer(route.mtu, "mtu", 0xffff_ffff) };
-    if (route.nexthops !== undefined) {
-      request.multipath = await this.#multipath(route.nexthops, bytes);
-    }
     if (route.nhid !== undefined) {
       if (gateway !== undefined || route.dev !== undefined || route.nexthops !== undefined) {
         throw new TypeError("nhid: a route using a nexthop object has no gateway, dev or nexthops");
       }
       request.nhId = integer(route.nhid, "nhid", 0xffff_ffff, 1);
     }
+    const scope = route.scope === undefined ? undefined : SCOPES.value(route.scope, "scope");
+    // The links last, once every value is checked: looking one up is a request.
+    if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
+    if (route.nexthops !== undefined) {
+      request.multipath = await this.#multipath(route.nexthops, bytes);
+    }
     // The scope `ip route` picks (iproute_modify): host for local and nat, link for broadcast,
     // multicast, anycast and for a unicast route with no gateway, nexthops or nhid; global otherwise. Deleting
     // matches any scope (nowhere). IPv6 routes are always global.
-    let scope: number;
-    if (route.scope !== undefined) scope = SCOPES.value(route.scope, "scope");
-    else if (family === 10) scope = 0;
-    else if (type === 2 || type === 10) scope = 254;
-    else if (type === 3 || type === 4 || type === 5) scope = 253;
+    let rtmScope: number;
+    if (scope !== undefined) rtmScope = scope;
+    else if (family === 10) rtmScope = 0;
+    else if (type === 2 || type === 10) rtmScope = 254;
+    else if (type === 3 || type === 4 || type === 5) rtmScope = 253;
     else if (type <= 1) {
       const via = gateway !== undefined || route.nexthops !== undefined || route.nhid !== undefined;
-      scope = deleting ? 255 : via ? 0 : 253;
-    } else scope = 0;
-    request.rtmScope = scope;
+      rtmScope = deleting ? 255 : via ? 0 : 253;
+    } else rtmScope = 0;
+    request.rtmScope = rtmScope;
     return request;
   }
 

@@ -118,6 +118,14 @@ test("bad values are refused before any request, naming the field", async () => 
   await assert.rejects(ip.neigh.list({ dev: "eth9", family: "x" as never }), /^TypeError: family/);
   await assert.rejects(ip.route.list({ dev: "eth9", type: "x" as never }), /^TypeError: type/);
   await assert.rejects(ip.route.list({ dev: "eth9", protocol: -1 }), /^TypeError: protocol/);
+  // So is a bad value to write.
+  const route = { dst: "10.0.0.0/24", dev: "eth9" };
+  await assert.rejects(ip.route.add({ ...route, metric: -1 }), /^TypeError: metric/);
+  await assert.rejects(ip.route.add({ ...route, scope: "x" as never }), /^TypeError: scope/);
+  await assert.rejects(ip.route.add({ ...route, prefsrc: "2001:db8::1" }), /^TypeError: prefsrc/);
+  const neighbour = { dev: "eth9", address: "10.0.0.2" };
+  await assert.rejects(ip.neigh.add({ ...neighbour, lladdr: "zz" }), /^TypeError: lladdr/);
+  await assert.rejects(ip.neigh.add({ ...neighbour, state: "x" as never }), /^TypeError: state/);
   // A rule names its links by name (ip rule add iif NAME): not an index taken as the name "2".
   await assert.rejects(ip.rule.add({ iif: "a b", table: 100 }), /^TypeError: iif: "a b" is not a/);
   await assert.rejects(ip.rule.add({ oif: 2 as never, table: 100 }), /^TypeError: oif: 2 is not a/);
