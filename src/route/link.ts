@@ -13,7 +13,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { checkLinkName } from "./_link_ref.ts";
+import { checkLinkName, checkLinkRef } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
@@ -625,10 +625,11 @@ export class Links {
       throw new TypeError("settings: expected an object such as { up: true }");
     }
     checkOptions("link.set() changes", settings, SETTINGS_KEYS);
-    const index = await ctx.ifindex(ref, "link");
+    checkLinkRef(ref, "link");
     const netns = new NetnsFiles();
+    let index: number;
     try {
-      await this.#set(ref, index, settings, netns);
+      index = await this.#set(ref, settings, netns);
     } finally {
       netns.close();
     }
@@ -636,11 +637,15 @@ export class Links {
     else if (settings.name !== undefined) ctx.names.set(index, settings.name);
   }
 
-  async #set(ref: LinkRef, index: number, settings: LinkSettings, netns: NetnsFiles) {
+  /** Sends the change; resolves with the link's index. */
+  async #set(ref: LinkRef, settings: LinkSettings, netns: NetnsFiles): Promise<number> {
     const ctx = this.#ctx;
+    const name = settings.name === undefined ? undefined : checkLinkName(settings.name, "name");
     const request = await this.#settings(settings, "settings", netns);
+    // The link itself once every value is checked: looking it up is a request.
+    const index = await ctx.ifindex(ref, "link");
     request.ifiIndex = index;
-    if (settings.name !== undefined) request.ifname = checkLinkName(settings.name, "name");
+    if (name !== undefined) request.ifname = name;
     if (settings.data !== undefined || settings.portData !== undefined) {
       const current = (await this.get(index)).raw.linkinfo;
       const linkinfo: Record<string, unknown> = {};
@@ -668,6 +673,7 @@ export class Links {
     // RTM_NEWLINK on an existing link, as `ip link set` sends: it takes every attribute setlink
     // takes, and kind and port options too.
     await ctx.run(`link set ${ref}`, () => ctx.link.do("newlink", request as never));
+    return index;
   }
 
   /**

@@ -126,6 +126,9 @@ test("bad values are refused before any request, naming the field", async () => 
   const neighbour = { dev: "eth9", address: "10.0.0.2" };
   await assert.rejects(ip.neigh.add({ ...neighbour, lladdr: "zz" }), /^TypeError: lladdr/);
   await assert.rejects(ip.neigh.add({ ...neighbour, state: "x" as never }), /^TypeError: state/);
+  await assert.rejects(ip.link.set("eth9", { mtu: -1 }), /^TypeError: mtu/);
+  await assert.rejects(ip.link.set("eth9", { address: "zz" }), /^TypeError: address/);
+  await assert.rejects(ip.link.set("eth9", { name: "a b" }), /^TypeError: name/);
   // A rule names its links by name (ip rule add iif NAME): not an index taken as the name "2".
   await assert.rejects(ip.rule.add({ iif: "a b", table: 100 }), /^TypeError: iif: "a b" is not a/);
   await assert.rejects(ip.rule.add({ oif: 2 as never, table: 100 }), /^TypeError: oif: 2 is not a/);
