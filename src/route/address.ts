@@ -71,7 +71,10 @@ export interface Address {
 export interface AddressOptions {
   /** Point-to-point peer address (`peer`). */
   peer?: string;
-  /** IPv4 broadcast address; "+" computes it from the prefix as `ip addr add ... brd +` does. */
+  /**
+   * IPv4 broadcast address; "+" computes it from the prefix as `ip addr add ... brd +` does
+   * (none for a /31 or /32).
+   */
   broadcast?: string;
   /**
    * IPv4 label: 1 to 15 bytes, by convention the link's name and a suffix ("eth0:1"), as
@@ -333,9 +336,9 @@ export class Addresses {
     request.ifaScope = SCOPES.value(scope, "scope");
     if (options.broadcast !== undefined) {
       if (family !== 2) throw new TypeError("broadcast: only IPv4 addresses have one");
-      request.broadcast = options.broadcast === "+"
-        ? broadcastOf(address, prefixLength)
-        : parseIP(options.broadcast, "broadcast");
+      // "+" as ip computes it: none for /31 (RFC 3021) and /32, which have no host part to fill.
+      if (options.broadcast !== "+") request.broadcast = parseIP(options.broadcast, "broadcast");
+      else if (prefixLength <= 30) request.broadcast = broadcastOf(address, prefixLength);
     }
     if (options.label !== undefined) {
       if (family !== 2) throw new TypeError("label: only IPv4 addresses have one");

@@ -139,6 +139,15 @@ test("addr.add / delete / flush, read back with ip: lifetimes, labels, peer, bro
   assert.equal(a.find((x) => x.local === "10.2.0.1").address, "10.2.0.2");
   const v6 = a.find((x) => x.local === "2001:db8::1");
   assert.deepEqual([v6.nodad, v6.noprefixroute], [true, true]);
+  // "brd +" as ip computes it: none for /31 (RFC 3021) and /32, no host part to fill.
+  ns.ipBatch(["addr add 10.3.0.0/31 brd + dev a1", "addr add 10.4.0.1/32 brd + dev a1"]);
+  await ip.addr.add("a1", "10.3.0.2/31", { broadcast: "+" });
+  await ip.addr.add("a1", "10.4.0.2/32", { broadcast: "+" });
+  const a1 = info("a1");
+  for (const [theirs, ours] of [["10.3.0.0", "10.3.0.2"], ["10.4.0.1", "10.4.0.2"]]) {
+    const broadcast = (local: string) => a1.find((x) => x.local === local).broadcast;
+    assert.equal(broadcast(ours), broadcast(theirs), ours);
+  }
   // The scope ip picks: host for 127.0.0.0/8.
   assert.equal(info("lo").find((x) => x.local === "127.0.0.2").scope, "host");
   await assert.rejects(ip.addr.add("a0", "10.0.0.1/24"), /EEXIST/);
