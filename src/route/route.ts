@@ -142,8 +142,9 @@ export interface Route {
 
 /**
  * A route to add, replace or delete (`ip route add ...`). Defaults are `ip`'s: type "unicast",
- * table "main" ("local" for local routes), protocol "boot", and the scope `ip` would pick
- * ("link" for a unicast route without gateway, "host" for local, "global" otherwise).
+ * table "main" ("local" for local, broadcast, anycast and nat routes), protocol "boot", and the
+ * scope `ip` would pick ("link" for a unicast route without gateway, "host" for local,
+ * "global" otherwise).
  *
  * @example
  * ```ts
@@ -584,8 +585,9 @@ export class Routes {
     const type = route.type === undefined
       ? (deleting ? 0 : 1)
       : ROUTE_TYPES.value(route.type, "type");
+    // As ip (iproute_modify): local, broadcast, anycast and nat routes go to table local.
     const table = route.table === undefined
-      ? (type === 2 || type === 10 ? 255 : 254)
+      ? (type === 2 || type === 3 || type === 4 || type === 10 ? 255 : 254)
       : tableNumber(route.table);
     const request: Record<string, unknown> = {
       rtmFamily: family,

@@ -241,6 +241,23 @@ test("route.add / replace / delete, multipath and blackhole, read back with ip; 
   assert.deepEqual(show().map((r) => r.dst).sort(), ["10.0.0.0/24", "10.1.0.0/24"]);
   await assert.rejects(ip.route.delete({ dst: "10.6.0.0/16" }), /ESRCH/);
   await assert.rejects(ip.route.add({ dst: "10.0.0.1/8" }), /dst: 10.0.0.1\/8 has host bits set/);
+  // Local, broadcast, anycast and nat routes go to table local, as ip puts them; ours are
+  // beside ip's own, and read back the same.
+  ns.ipBatch(["route add broadcast 10.0.0.64 dev a0", "route add anycast 10.0.0.65 dev a0"]);
+  await ip.route.add({ dst: "10.0.0.66", type: "broadcast", dev: "a0" });
+  await ip.route.add({ dst: "10.0.0.67", type: "anycast", dev: "a0" });
+  await ip.route.add({ dst: "10.0.0.68", type: "local", dev: "a0" });
+  const local = show("table", "local").filter((r) => /^10\.0\.0\.6[4-8]$/.test(r.dst));
+  assert.deepEqual(local.map((r) => [r.type, r.dst]), [
+    ["broadcast", "10.0.0.64"],
+    ["anycast", "10.0.0.65"],
+    ["broadcast", "10.0.0.66"],
+    ["anycast", "10.0.0.67"],
+    ["local", "10.0.0.68"],
+  ]);
+  assert.equal(local[2].scope, local[0].scope);
+  await ip.route.delete({ dst: "10.0.0.66", type: "broadcast" });
+  assert.equal(show("table", "local").some((r) => r.dst === "10.0.0.66"), false);
 });
 
 test("neigh.add / replace / delete, read back with ip", async () => {
