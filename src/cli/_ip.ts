@@ -388,6 +388,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   }
   const spec: NewRoute = {
     dst: target,
+    ...(global.family ? { family: global.family } : {}),
     ...(kw.via ? { gateway: kw.via } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
     ...(kw.table ? { table: tableOf(kw.table) } : {}),

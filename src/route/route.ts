@@ -160,7 +160,10 @@ export interface Route {
 export interface NewRoute {
   /** Destination prefix ("10.0.0.0/24", "2001:db8::/32") or "default". */
   dst: string;
-  /** "inet" or "inet6", for a "default" route without gateway (default "inet"). */
+  /**
+   * "inet" or "inet6": what a "default" route without gateway needs (default "inet"); with a
+   * prefix or gateway, it must be theirs.
+   */
   family?: "inet" | "inet6";
   /** Gateway address (`via`). */
   gateway?: string;
@@ -575,6 +578,9 @@ export class Routes {
         throw new TypeError(`dst: ${route.dst} has host bits set beyond /${prefix.prefixLength}`);
       }
       family = prefix.family;
+      if (route.family !== undefined && FAMILIES.value(route.family, "family") !== family) {
+        throw new TypeError(`family: ${route.family}, but dst ${route.dst} is not of it`);
+      }
       dst = prefix.address;
       dstLen = prefix.prefixLength;
     }

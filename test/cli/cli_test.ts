@@ -245,6 +245,10 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   assert.ok(
     ns.json("route", "show").some((r) => r.dst === "10.97.0.0/16" && r.type === "unreachable"),
   );
+  // -6 picks the family where nothing else says it, as with ip -6 route add default dev br0.
+  run("-6", "route", "add", "default", "dev", "br0", "table", "201");
+  assert.deepEqual(ns.json("-6", "route", "show", "table", "201").map((r) => r.dst), ["default"]);
+  assert.ok(!ns.json("-4", "route", "show", "table", "all").some((r) => r.table === "201"));
 
   run("neigh", "add", "10.9.0.77", "lladdr", "02:00:00:00:00:77", "dev", "br0");
   assert.deepEqual(ns.json("neigh", "show", "10.9.0.77"), [

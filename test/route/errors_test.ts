@@ -118,6 +118,10 @@ test("bad values are refused before any request, naming the field", async () => 
   await assert.rejects(ip.neigh.list({ dev: "eth9", family: "x" as never }), /^TypeError: family/);
   await assert.rejects(ip.route.list({ dev: "eth9", type: "x" as never }), /^TypeError: type/);
   await assert.rejects(ip.route.list({ dev: "eth9", protocol: -1 }), /^TypeError: protocol/);
+  await assert.rejects(
+    ip.route.add({ dst: "10.0.0.0/24", family: "inet6", type: "blackhole" }),
+    /^TypeError: family: inet6, but dst 10.0.0.0\/24 is not of it/,
+  );
   // So is a bad value to write.
   const route = { dst: "10.0.0.0/24", dev: "eth9" };
   await assert.rejects(ip.route.add({ ...route, metric: -1 }), /^TypeError: metric/);
