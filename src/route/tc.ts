@@ -647,8 +647,9 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   /**
-   * The index of a device (an index passes through unasked); "no link named X" if there is
-   * none. What can name no link (0, -1, "", "a b") is a TypeError, before any request.
+   * The index of a device (an index passes through unasked); NetlinkError ENODEV
+   * `no link named "X"` if there is none. What can name no link (0, -1, "", "a b") is a
+   * TypeError, before any request.
    *
    * @example
    * ```ts
@@ -665,7 +666,13 @@ export class TrafficControl implements AsyncDisposable {
       return link!.ifiIndex;
     } catch (err) {
       if (err instanceof NetlinkError && err.code === "ENODEV") {
-        throw new RangeError(`no link named ${dev}`, { cause: err });
+        // The kernel's answer, said as the route client says it.
+        throw new NetlinkError({
+          errno: err.errno,
+          detail: `no link named ${JSON.stringify(dev)}`,
+          requestType: err.requestType,
+          requestSeq: err.requestSeq,
+        });
       }
       throw err;
     }

@@ -483,6 +483,11 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
     [["--netns", ns.name, "class", "show"], 2, /^netlink: class show needs "dev DEV"/],
+    [
+      ["--netns", ns.name, "qdisc", "show", "dev", "nosuch0"],
+      1,
+      /^netlink: ENODEV: no link named "nosuch0"/,
+    ],
     // route show selects by what it can, refusing the rest rather than ignoring it.
     [["--netns", ns.name, "route", "show", "bogus"], 2, /^netlink: unexpected "bogus"/],
     [

@@ -738,7 +738,9 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
   );
   await assert.rejects(
     tc.addQdisc({ dev: "nosuch0", kind: "pfifo" }),
-    /no link named nosuch0/,
+    // The kernel's refusal, a NetlinkError, said as the route client says it.
+    (err: Error & { code?: string }) =>
+      err.code === "ENODEV" && err.message === "ENODEV: no link named \"nosuch0\"",
   );
   // What can name no device is refused before asking, in lists as in changes (not an empty list).
   for (const dev of [0, -5, 1.5, "", "va 0"]) {
