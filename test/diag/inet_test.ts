@@ -242,6 +242,11 @@ test("raw sockets: without raw_diag (this host's kernel) ENOENT; with it, as ss 
   } catch (err) {
     assert.ok(err instanceof NetlinkError, String(err));
     assert.equal(err.code, "ENOENT");
+    // What to do, not a bare "No such file or directory".
+    assert.equal(
+      err.message,
+      "ENOENT: raw sockets: the kernel has no raw_diag (built in, or modprobe raw_diag)",
+    );
     return;
   }
   // test/guest/diag_raw_test.ts runs this side on a kernel that has raw_diag.
