@@ -88,7 +88,10 @@ export interface NexthopObject {
   readonly dev?: string;
   /** Outgoing link's index. */
   readonly ifindex?: number;
-  /** Scope ("link" for a gateway, "host" for a device alone, "global" for groups). */
+  /**
+   * Scope, as the kernel sets it: "link" for a gateway and for an IPv6 device alone, "host" for
+   * an IPv4 device alone, "global" for groups and blackholes.
+   */
   readonly scope: Scope | number;
   /** Who installed it ("unspec" when `ip nexthop add` did, "static"...). */
   readonly protocol: RouteProtocol | number;

@@ -61,6 +61,7 @@ test("nexthop.list() matches ip -j nexthop: gateway, onlink, dev alone, blackhol
   ]);
   ns.ip("-6", "nexthop", "add", "id", "8", "blackhole");
   ns.ip("nexthop", "add", "id", "9", "via", "10.0.0.5", "fdb");
+  ns.ip("-6", "nexthop", "add", "id", "10", "dev", "a0");
   await using ip = await openRoute({ netns: ns.name });
   const list = await ip.nexthop.list();
   assert.deepEqual(list.map(asIp), ipNexthops(ns));
@@ -78,6 +79,14 @@ test("nexthop.list() matches ip -j nexthop: gateway, onlink, dev alone, blackhol
   ]);
   assert.equal(byId.get(1)!.ifindex, ns.json<Json[]>("link", "show", "a0")[0].ifindex);
   assert.equal(byId.get(1)!.protocol, "unspec");
+  // The scopes NexthopObject.scope says: gateway, IPv4 and IPv6 device alone, group, blackhole.
+  assert.deepEqual([1, 4, 10, 5, 3].map((id) => byId.get(id)!.scope), [
+    "link",
+    "host",
+    "link",
+    "global",
+    "global",
+  ]);
   // get() is the same object.
   assert.deepEqual(asIp(await ip.nexthop.get(2)), ipNexthops(ns, "id", "2")[0]);
   // Filters, by the kernel and here: as ip's own.
