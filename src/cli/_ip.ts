@@ -282,6 +282,7 @@ function routeText(r: Record<string, unknown>): string {
   const parts: string[] = [];
   if (r.type !== undefined) parts.push(String(r.type));
   parts.push(String(r.dst));
+  if (r.from !== undefined) parts.push("from", String(r.from));
   if (r.gateway !== undefined) parts.push("via", String(r.gateway));
   if (r.dev !== undefined) parts.push("dev", String(r.dev));
   if (r.table !== undefined) parts.push("table", String(r.table));
@@ -290,7 +291,20 @@ function routeText(r: Record<string, unknown>): string {
   if (r.prefsrc !== undefined) parts.push("src", String(r.prefsrc));
   if (r.metric !== undefined) parts.push("metric", String(r.metric));
   parts.push(...(r.flags as string[]));
-  return parts.join(" ");
+  if (r.expires !== undefined) parts.push("expires", `${r.expires}sec`);
+  for (const metrics of (r.metrics ?? []) as Record<string, unknown>[]) {
+    for (const [key, value] of Object.entries(metrics)) parts.push(key, String(value));
+  }
+  if (r.pref !== undefined) parts.push("pref", String(r.pref));
+  // As ip: a multipath route's paths on lines of their own.
+  for (const hop of (r.nexthops ?? []) as Record<string, unknown>[]) {
+    const path = ["\tnexthop"];
+    if (hop.gateway !== undefined) path.push("via", String(hop.gateway));
+    if (hop.dev !== undefined) path.push("dev", String(hop.dev));
+    path.push("weight", String(hop.weight), ...(hop.flags as string[]));
+    parts.push(`\n${path.join(" ")}`);
+  }
+  return parts.join(" ").replaceAll(" \n", "\n");
 }
 
 const ROUTE_KEYS = [

@@ -75,6 +75,8 @@ function variedNetns(): Netns {
     "route add 10.70.0.0/16 via 10.9.0.3 table 100",
     "route add 10.80.0.0/16 nexthop via 10.9.0.2 weight 1 nexthop via 10.9.1.2 weight 3",
     "route add 2001:db8:5::/48 via 2001:db8::2",
+    "route add 10.81.0.0/16 dev br0 mtu 1300",
+    "route add 2001:db8:9::/48 from 2001:db8:100::/48 via 2001:db8::2",
     "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev br0",
     "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev br0 router",
     "rule add fwmark 0x64/0xff table 100 pref 100",
@@ -151,6 +153,19 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   const text = cli(["--netns", ns.name, "route", "show"]).stdout;
   assert.match(text, /^10\.50\.0\.0\/16 via 10\.9\.0\.2 dev br0 metric 20/m);
   assert.match(text, /^blackhole 10\.66\.0\.0\/16$/m);
+  // Line for line what ip prints, multipath paths, source prefixes and metrics included.
+  const lines = (out: string) =>
+    out.split("\n").map((line) => line.trimEnd().replace(/expires \d+sec/, "expires Nsec"))
+      .filter(Boolean);
+  for (
+    const args of [["route", "show"], ["-6", "route", "show"], ["route", "show", "table", "all"]]
+  ) {
+    assert.deepEqual(
+      lines(cli(["--netns", ns.name, ...args]).stdout),
+      lines(ns.ip(...args)),
+      args.join(" "),
+    );
+  }
 });
 
 test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl and sysfs", () => {
