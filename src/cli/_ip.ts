@@ -198,6 +198,12 @@ function forFamily(link: Record<string, unknown>, family: Global["family"]) {
   return Object.fromEntries(Object.entries(rest).filter(([k]) => INET6_LINK_FIELDS.includes(k)));
 }
 
+/** The flags `ip address` prints, in its order (ifa_flag_names; "dynamic": not permanent). */
+const ADDRESS_FLAG_ORDER = [
+  ...["secondary", "temporary", "nodad", "optimistic", "dadfailed", "home", "deprecated"],
+  ...["tentative", "dynamic", "mngtmpaddr", "noprefixroute", "autojoin", "stable-privacy"],
+];
+
 /** `addr show [DEV]`: with -4 or -6, only links holding such an address, as ip. */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
   const dev = showDevice(args);
@@ -219,10 +225,12 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
     out(linkText(link));
     for (const a of link.addr_info) {
       const life = (t: unknown) => t === FOREVER ? "forever" : `${t}sec`;
+      const flags = ADDRESS_FLAG_ORDER.filter((flag) => a[flag] === true);
       out(
-        `    ${a.family} ${a.local}/${a.prefixlen}`
+        `    ${a.family} ${a.local}` + (a.address ? ` peer ${a.address}` : "") + `/${a.prefixlen}`
           + (a.broadcast ? ` brd ${a.broadcast}` : "")
-          + ` scope ${a.scope}` + (a.label ? ` ${a.label}` : ""),
+          + ` scope ${a.scope}` + flags.map((flag) => ` ${flag}`).join("")
+          + (a.label ? ` ${a.label}` : ""),
       );
       out(
         `       valid_lft ${life(a.valid_life_time)} preferred_lft ${life(a.preferred_life_time)}`,

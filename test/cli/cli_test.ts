@@ -69,6 +69,8 @@ function variedNetns(): Netns {
     "addr add 10.9.2.1/24 dev br0 label br0:two",
     "addr add 2001:db8::1/64 dev br0 nodad",
     "addr add 10.9.1.1/24 dev vb0 valid_lft 300 preferred_lft 100",
+    "addr add 10.9.3.1 peer 10.9.3.2/32 dev vb0",
+    "addr add 10.9.0.9/24 dev br0",
     "addr add 2001:db8:1::1/64 dev vb0 nodad valid_lft 500 preferred_lft 200",
     "route add 10.50.0.0/16 via 10.9.0.2 metric 20",
     "route add blackhole 10.66.0.0/16",
@@ -166,6 +168,14 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       args.join(" "),
     );
   }
+  // An address's lines too (its link's line is shorter than ip's: no qdisc, mode or group).
+  const addressLines = (out: string) =>
+    lines(out).filter((line) => /^ {4}inet|^ {7}valid_lft/.test(line))
+      .map((line) => line.replace(/\d+sec/g, "Nsec"));
+  assert.deepEqual(
+    addressLines(cli(["--netns", ns.name, "addr", "show"]).stdout),
+    addressLines(ns.ip("addr", "show")),
+  );
 });
 
 test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl and sysfs", () => {
