@@ -92,13 +92,26 @@ export function linkJson(
   return out;
 }
 
+/** A link's lines as `ip link show` prints them, from its `ip -j` shape. */
 function linkText(link: Record<string, unknown>): string {
   const flags = (link.flags as string[]).join(",");
-  let line = `${link.ifindex}: ${link.ifname}: <${flags}> mtu ${link.mtu}`;
+  const under = link.link_index !== undefined
+    ? `@if${link.link_index}`
+    : "link" in link
+    ? `@${link.link ?? "NONE"}`
+    : "";
+  let line = `${link.ifindex}: ${link.ifname}${under}: <${flags}> mtu ${link.mtu}`;
+  if (link.qdisc !== undefined) line += ` qdisc ${link.qdisc}`;
   if (link.master !== undefined) line += ` master ${link.master}`;
   line += ` state ${link.operstate}`;
+  if (link.linkmode !== undefined) line += ` mode ${link.linkmode}`;
+  if (link.group !== undefined) line += ` group ${link.group}`;
   if (link.txqlen !== undefined) line += ` qlen ${link.txqlen}`;
-  if (link.address !== undefined) line += `\n    link ${link.address} brd ${link.broadcast ?? ""}`;
+  if (link.link_type !== undefined) {
+    line += `\n    link/${link.link_type}`;
+    if (link.address !== undefined) line += ` ${link.address} brd ${link.broadcast ?? ""}`;
+    if (link.link_netnsid !== undefined) line += ` link-netnsid ${link.link_netnsid}`;
+  }
   return line;
 }
 

@@ -168,14 +168,16 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       args.join(" "),
     );
   }
-  // An address's lines too (its link's line is shorter than ip's: no qdisc, mode or group).
-  const addressLines = (out: string) =>
-    lines(out).filter((line) => /^ {4}inet|^ {7}valid_lft/.test(line))
-      .map((line) => line.replace(/\d+sec/g, "Nsec"));
-  assert.deepEqual(
-    addressLines(cli(["--netns", ns.name, "addr", "show"]).stdout),
-    addressLines(ns.ip("addr", "show")),
-  );
+  // Links and addresses too.
+  const countdowns = (out: string) => lines(out).map((line) => line.replace(/\d+sec/g, "Nsec"));
+  for (const view of ["link", "addr", "-4 addr", "-6 addr"]) {
+    const args = [...view.split(" "), "show"];
+    assert.deepEqual(
+      countdowns(cli(["--netns", ns.name, ...args]).stdout),
+      countdowns(ns.ip(...args)),
+      args.join(" "),
+    );
+  }
 });
 
 test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl and sysfs", () => {
