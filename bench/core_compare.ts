@@ -1,13 +1,16 @@
 // Benchmark body for bench/core_compare.sh: the socket core's request loop and route dump, this
 // tree's library against a reference checkout's, both loaded in this one process and run in
 // alternation (reference, this, reference, this...), so that a busy machine weighs on both
-// alike. Prints one JSON line with the medians of each.
+// alike. FIRST (ref or this) is the library whose socket is opened and warmed up first: on Deno,
+// that one dumped 1.5-1.6x slower than the other for the whole run, whichever it was (even this
+// tree against itself), so core_compare.sh runs both orders. Prints one JSON line with the
+// medians of each.
 //
-//   bench/core_compare.ts REF_MOD_TS THIS_MOD_TS NETNS ROUNDS
+//   bench/core_compare.ts REF_MOD_TS THIS_MOD_TS NETNS ROUNDS [FIRST]
 
 import process from "node:process";
 
-const [refPath, thisPath, netns, roundsArg] = process.argv.slice(2);
+const [refPath, thisPath, netns, roundsArg, first = "ref"] = process.argv.slice(2);
 const rounds = Number(roundsArg ?? 10);
 const REQUESTS = 5000;
 const RTM_GETLINK = 18, RTM_GETROUTE = 26, AF_INET = 2, NETLINK_ROUTE = 0;
@@ -58,7 +61,11 @@ async function sample(sock: Socket): Promise<Sample> {
 
 const libs = { ref: await import(refPath), this: await import(thisPath) };
 const sockets: Record<string, Socket> = {};
-for (const [name, lib] of Object.entries(libs)) {
+for (
+  const [name, lib] of Object.entries(libs).sort(([a], [b]) =>
+    Number(b === first) - Number(a === first)
+  )
+) {
   sockets[name] = await lib.open(NETLINK_ROUTE, { netns });
   await sample(sockets[name]); // warm-up
 }
@@ -78,6 +85,7 @@ const medians = (name: string) =>
 console.log(JSON.stringify({
   runtime: "Bun" in globalThis ? "bun" : "deno",
   rounds,
+  first,
   ref: medians("ref"),
   this: medians("this"),
 }));
