@@ -206,10 +206,10 @@ export interface ReceivedDatagram extends Datagram {
  *
  * @example
  * ```ts
- * import { NETLINK_ROUTE, open, RTM_NEWLINK } from "@netlink/netlink";
+ * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
- * const replies = await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) });
- * if (replies.ack?.warning) console.warn(replies.ack.warning);
+ * const links = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+ * if (links.ack?.warning) console.warn(links.ack.warning);
  * ```
  */
 export interface Acknowledgement {
@@ -506,7 +506,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * ```ts
    * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
    * await using sock = await open(NETLINK_USERSOCK, { unframed: true });
-   * sock.send(new TextEncoder().encode("hello"), { portid: 4242 });
+   * sock.send(new TextEncoder().encode("hello"), { portid: sock.portid }); // to itself
    * ```
    */
   send(message: MessageInput | Uint8Array, to: Destination = {}): number {

@@ -1,0 +1,83 @@
+// The protocol layer's JSDoc examples that need the kernel (scripts/check.sh only type-checks
+// them), run as written (imports rewritten to this checkout, /tmp/ to a scratch directory) in a
+// fresh namespace, one after another in one child process on the runtime running the tests
+// (Deno: --allow-ffi, as the README says, and
+// --allow-read for the runner's imports). Each must finish without throwing. Left out:
+// those that wait for events until killed, and nl80211's (the host has no wireless).
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import { Netns } from "./_netns.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const FILES = ["src/socket.ts", "src/open.ts", "src/genl.ts", "src/capture.ts", "src/tap.ts"];
+const WAITS = /of sock\)|\.messages\(|\.listen\(|\.batches\(|\.datagrams\(|nl80211/;
+
+/** Each ```ts block of `file`'s JSDoc: where it starts and its code, comment stars removed. */
+function examples(file: string): { where: string; code: string }[] {
+  const lines = readFileSync(join(root, file), "utf8").split("\n");
+  const found: { where: string; code: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*\* ```ts$/.test(lines[i])) continue;
+    const start = i + 1;
+    const code: string[] = [];
+    while (!/^\s*\* ```$/.test(lines[++i])) code.push(lines[i].replace(/^\s*\* ?/, ""));
+    found.push({ where: `${file}:${start}`, code: code.join("\n") });
+  }
+  return found;
+}
+
+const isBun = "Bun" in globalThis;
+const deno = isBun ? join(root, "node_modules/.bin/deno") : process.execPath;
+
+test("the protocol layer's JSDoc examples that end by themselves run without throwing", () => {
+  using ns = new Netns();
+  const dir = mkdtempSync(join(tmpdir(), "jsdoc-"));
+  try {
+    const runnable = FILES.flatMap(examples).filter(({ code }) => !WAITS.test(code));
+    assert.ok(runnable.length >= 20, `${runnable.length} examples`);
+    const modules = runnable.map(({ where, code }, i) => {
+      const file = join(dir, `example${i}.ts`);
+      writeFileSync(
+        file,
+        code.replaceAll("\"@netlink/netlink\"", JSON.stringify(join(root, "mod.ts")))
+          .replaceAll(
+            "\"@netlink/netlink/testing\"",
+            JSON.stringify(join(root, "src/testing/mod.ts")),
+          )
+          .replaceAll("\"/tmp/", `"${dir}/`),
+      );
+      return { where, file };
+    });
+    const runner = join(dir, "run.ts");
+    writeFileSync(
+      runner,
+      `const failed: string[] = [];\n`
+        + `for (const [where, file] of ${
+          JSON.stringify(modules.map((m) => [m.where, m.file]))
+        }) {\n`
+        + `  try { await import(file); } catch (e) { failed.push(where + ": " + e); }\n`
+        + `}\n`
+        + `console.log(JSON.stringify(failed));\n`,
+    );
+    // Deno reads the examples it imports (--allow-read for them alone); they get nothing more.
+    const runtime = isBun
+      ? [process.execPath, runner]
+      : [deno, "run", "--allow-ffi", `--allow-read=${dir},${root}`, runner];
+    const child = spawnSync("ip", ["netns", "exec", ns.name, ...runtime], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    assert.equal(child.status, 0, child.stderr);
+    const lines = child.stdout.trim().split("\n");
+    assert.deepEqual(JSON.parse(lines[lines.length - 1]), [], child.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
