@@ -677,11 +677,22 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Joins multicast group `group` (NETLINK_ADD_MEMBERSHIP); its messages then arrive in the
    * message stream with `group` set. Any group number the protocol has, including above 32.
+   * Throws SyscallError: EINVAL (saying so) for a group beyond the protocol's last.
    */
   join(group: number): void {
     this.#checkOpen();
     checkGroup(group);
-    this.#transport.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    try {
+      this.#transport.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    } catch (err) {
+      // The kernel's only EINVAL here, group 0 being refused above: past the protocol's groups.
+      if (!(err instanceof SyscallError) || err.code !== "EINVAL") throw err;
+      throw new SyscallError(
+        err.syscall,
+        err.errno,
+        `protocol ${this.protocol} has no multicast group ${group} (its groups end below it)`,
+      );
+    }
     this.#groups.add(group);
   }
 

@@ -453,6 +453,20 @@ test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSE
   });
 });
 
+test("join() and open({ groups }) of a group beyond the protocol's say so, not a bare EINVAL; the socket keeps its groups", async () => {
+  // rtnetlink has RTNLGRP_MAX groups (under 64): the kernel's setsockopt refuses any above.
+  const beyond = (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.code, "EINVAL");
+    assert.match(err.message, /protocol 0 has no multicast group 4000/);
+    return true;
+  };
+  await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
+  assert.throws(() => sock.join(4000), beyond);
+  assert.deepEqual(sock.groups, [RTNLGRP_LINK]);
+  await assert.rejects(open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK, 4000] }), beyond);
+});
+
 test("send(): an empty datagram is refused before the kernel; a full peer's EAGAIN and an over-long datagram's EMSGSIZE say what to do", async () => {
   await using a = await open(NETLINK_USERSOCK);
   await using b = await open(NETLINK_USERSOCK, { receiveBufferSize: 4096 });
