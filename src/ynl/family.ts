@@ -462,8 +462,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * on the socket still uses them. Messages the descriptor does not describe are skipped;
    * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
    * on one socket split the notifications between them: for two consumers of every
-   * notification, use two clients. Throws at once when there is no group to join (TypeError) or
-   * the signal is already aborted (its reason).
+   * notification, use two clients. Throws at once when there is no group to join or an option
+   * it does not know (TypeError), or the signal is already aborted (its reason).
    *
    * @example
    * ```ts
@@ -479,6 +479,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * ```
    */
   monitor(options: MonitorOptions<D> = {}): Monitor<D> {
+    options = checkOptions("monitor() options", options, MONITOR_KEYS);
     // By default every group that has a number here: the kernel's own list for a generic
     // family (a spec may list a group this kernel lacks, as nl80211's "testmode"), the spec's
     // numbered groups otherwise.
@@ -719,6 +720,11 @@ const FAMILY_KEYS = [
 // Every key of OperationOptions and nothing else (`satisfies`): do() and dump() refuse any other.
 const OPERATION_KEYS = Object.keys(
   { signal: 0, timeout: 0, to: 0, flags: 0 } satisfies Record<keyof OperationOptions, 0>,
+);
+
+// Every key of MonitorOptions and nothing else (`satisfies`): monitor() refuses any other.
+const MONITOR_KEYS = Object.keys(
+  { groups: 0, signal: 0 } satisfies Record<keyof MonitorOptions<FamilyDescriptor>, 0>,
 );
 
 /**

@@ -220,6 +220,19 @@ test("typed do() and dump() refuse an option they do not know, naming the closes
   sock.close();
 });
 
+test("typed monitor() refuses an option it does not know, naming the closest, before joining anything", async () => {
+  const { sock, rt } = await servingRoutes(routes(1));
+  assert.throws(
+    () => rt.monitor({ group: ["rtnlgrp-ipv4-route"] } as never),
+    (e) =>
+      e instanceof TypeError
+      && e.message === "monitor() options: unknown option \"group\" (did you mean \"groups\"?); "
+          + "the options are groups, signal",
+  );
+  assert.deepEqual(sock.groups, [], "a typo joins no group (it joined every one)");
+  sock.close();
+});
+
 test("family() refuses an option it does not know, and open() options next to a socket", async () => {
   const { sock } = await servingRoutes(routes(1));
   await assert.rejects(
