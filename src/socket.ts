@@ -310,9 +310,13 @@ function checkSignal(signal: AbortSignal | undefined): void {
 
 function checkTimeout(timeout: number | undefined): void {
   if (
-    timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout < 2 ** 31)
+    timeout !== undefined
+    && !(typeof timeout === "number" && timeout >= 0 && timeout <= 2 ** 31 - 1)
   ) {
-    throw new RangeError(`timeout must be a number of milliseconds >= 0, got ${shown(timeout)}`);
+    // 2^31 - 1 is setTimeout's limit: a longer delay would fire at once.
+    throw new RangeError(
+      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${shown(timeout)}`,
+    );
   }
 }
 

@@ -311,6 +311,21 @@ test("timeout rejects with TimeoutError; the late reply is discarded", async () 
   sock.close();
 });
 
+test("a timeout out of range is refused before sending, with the range it must be in", async () => {
+  const { sock, t } = await fakeSocket();
+  for (const timeout of [-1, 2 ** 31, NaN]) {
+    await assert.rejects(
+      sock.request({ type: RTM_GETLINK }, { timeout }),
+      (e: unknown) =>
+        e instanceof RangeError
+        && e.message
+          === `timeout must be a number of milliseconds from 0 to 2147483647, got ${timeout}`,
+    );
+  }
+  assert.equal(t.sent.length, 0);
+  sock.close();
+});
+
 test("abort signal rejects with its reason", async () => {
   const { sock } = await fakeSocket();
   const ctl = new AbortController();
