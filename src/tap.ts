@@ -9,6 +9,7 @@
  */
 
 import { deferByTimer } from "./_reader.ts";
+import { suggestion } from "./_suggest.ts";
 import { SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
@@ -42,6 +43,45 @@ export interface Tap {
   optionSet?(level: number, name: number, value: number): void;
   /** The tap was detached, or the socket closed: the last call it gets. */
   detached?(): void;
+}
+
+// Every callback of Tap and nothing else (`satisfies`).
+const TAP_CALLBACKS = Object.keys(
+  { sent: 0, received: 0, receiveFailed: 0, optionSet: 0, detached: 0 } satisfies Record<
+    keyof Tap,
+    0
+  >,
+);
+
+/**
+ * Throws TypeError for a tap that would see nothing (no callback), a function under a name Tap
+ * does not have (a misspelt callback), or a callback that is not a function. Other own values
+ * (a class's state) are the tap's business.
+ */
+function checkTap(tap: Tap): void {
+  if (tap === null || typeof tap !== "object") {
+    throw new TypeError(
+      `tap must be an object of callbacks, got ${tap === null ? "null" : typeof tap}`,
+    );
+  }
+  const known = `the callbacks are ${TAP_CALLBACKS.join(", ")}`;
+  for (const [key, value] of Object.entries(tap)) {
+    if (typeof value === "function" && !TAP_CALLBACKS.includes(key)) {
+      throw new TypeError(
+        `tap: unknown callback "${key}"${suggestion(key, TAP_CALLBACKS)}; ${known}`,
+      );
+    }
+  }
+  let callbacks = 0;
+  for (const key of TAP_CALLBACKS) {
+    const callback = (tap as Record<string, unknown>)[key];
+    if (callback === undefined) continue;
+    if (typeof callback !== "function") {
+      throw new TypeError(`tap: ${key} must be a function, got ${typeof callback}`);
+    }
+    callbacks++;
+  }
+  if (callbacks === 0) throw new TypeError(`tap: no callback; ${known}`);
 }
 
 /**
@@ -97,10 +137,12 @@ export class TapPoint implements Transport {
   }
 
   /**
-   * Attaches `tap`; returns the function that detaches it (idempotent). Throws after close.
+   * Attaches `tap`; returns the function that detaches it (idempotent). Throws after close, and
+   * TypeError for a tap with no callback, a misspelt one, or one that is not a function.
    */
   attach(tap: Tap): () => void {
     if (this.#closed) throw new Error("cannot tap a closed socket");
+    checkTap(tap);
     this.#taps = [...this.#taps, tap];
     this.#tapped = true;
     return () => this.#detach(tap);
@@ -228,7 +270,8 @@ export function registerTapPoint(socket: NetlinkSocket, point: TapPoint): void {
  * Attaches `tap` to a live socket made by `open()`: from now on it sees every datagram the
  * socket sends and receives, until the returned function detaches it or the socket closes.
  * Throws TypeError for a socket not made by `open()` (wrap your transport in a
- * {@linkcode TapPoint} instead), Error for a closed one.
+ * {@linkcode TapPoint} instead) or a bad tap (see {@linkcode TapPoint.attach}), Error for a
+ * closed socket.
  *
  * @example
  * ```ts

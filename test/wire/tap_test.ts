@@ -94,6 +94,32 @@ test("TapPoint forwards attachFilter exactly when its transport has one", () => 
   assert.equal(programs.length, 1);
 });
 
+test("tap() and attach() refuse a tap that would see nothing or a callback that is not a function", async () => {
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
+  assert.throws(
+    () => tap(sock, { snt: () => {} } as never),
+    (e) =>
+      e instanceof TypeError
+      && e.message === "tap: unknown callback \"snt\" (did you mean \"sent\"?); the callbacks are "
+          + "sent, received, receiveFailed, optionSet, detached",
+  );
+  assert.throws(() => tap(sock, {}), /tap: no callback; the callbacks are sent, received/);
+  assert.throws(() => tap(sock, { sent: 5 } as never), /tap: sent must be a function, got number/);
+  const point = new TapPoint(kernel().open(NETLINK_ROUTE, { portid: 0 }));
+  assert.throws(() => point.attach({ recieved: () => {} } as never), /did you mean "received"/);
+  // A tap written as a class, its callbacks inherited and its own state beside them, is a tap.
+  class Counter {
+    count = 0;
+    received(): void {
+      this.count++;
+    }
+  }
+  const counter = new Counter();
+  tap(sock, counter);
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  assert.ok(counter.count > 0);
+});
+
 test("tap() refuses a socket not made by open()", () => {
   const sock = new NetlinkSocket(kernel().open(NETLINK_ROUTE, { portid: 0 }));
   assert.throws(() => tap(sock, {}), TypeError);
