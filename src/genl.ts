@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkOptions } from "./_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
@@ -258,6 +259,14 @@ export async function resolveFamily(
   return decodeFamily(replies[0]);
 }
 
+// Every key of resolvePolicy()'s options and nothing else (`satisfies`): it refuses any other.
+const POLICY_KEYS = Object.keys(
+  { signal: 0, timeout: 0, to: 0, command: 0 } satisfies Record<
+    keyof (RequestOptions & { command?: number }),
+    0
+  >,
+);
+
 /**
  * Asks nlctrl for the attribute policies of the family called `name` (CTRL_CMD_GETPOLICY, a
  * dump; kernels from 5.10), of every operation, or of `command` alone. `socket` must be a
@@ -279,7 +288,11 @@ export async function resolvePolicy(
   options: RequestOptions & { command?: number } = {},
 ): Promise<FamilyPolicy> {
   checkGenericSocket(socket, name);
-  const { command, ...requestOptions } = options;
+  const { command, ...requestOptions } = checkOptions(
+    "resolvePolicy() options",
+    options,
+    POLICY_KEYS,
+  );
   const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name);
   if (command !== undefined) attrs.u32(CTRL_ATTR_OP, command);
   const parts = await socket.request({

@@ -60,3 +60,19 @@ test("resolvePolicy: nlctrl's GETFAMILY takes a u16 id and a name of at most 15 
   await using route = await open(NETLINK_ROUTE);
   await assert.rejects(resolvePolicy(route, "nlctrl"), /NETLINK_GENERIC/);
 });
+
+test("resolvePolicy refuses options it does not know, before asking (a number was taken for no command)", async () => {
+  await using sock = await open(NETLINK_GENERIC);
+  await assert.rejects(
+    resolvePolicy(sock, "nlctrl", { comand: 3 } as never),
+    (e) =>
+      e instanceof TypeError
+      && e.message === "resolvePolicy() options: unknown option \"comand\" (did you mean "
+          + "\"command\"?); the options are signal, timeout, to, command",
+  );
+  await assert.rejects(
+    resolvePolicy(sock, "nlctrl", CTRL_CMD_GETFAMILY as never),
+    /resolvePolicy\(\) options must be an object, got number/,
+  );
+  await assert.rejects(resolvePolicy(sock, "nlctrl", null as never), /must be an object, got null/);
+});
