@@ -74,10 +74,9 @@ export async function tcCommand(
     }));
     if (global.json) return json(out, shown);
     for (const c of shown) {
-      const { class: kind, handle, root, parent: p, leaf, ...options } = c as Record<
-        string,
-        unknown
-      >;
+      // quantum and level are details tc prints only with -d.
+      const { class: kind, handle, root, parent: p, leaf, quantum: _q, level: _l, ...options } =
+        c as Record<string, unknown>;
       const place = root ? "root" : `parent ${p}`;
       out(
         `class ${kind} ${handle} ${place}${leaf ? ` leaf ${leaf}` : ""} ${optionsText(options)}`
@@ -107,15 +106,25 @@ export async function tcCommand(
   }
 }
 
-/** Options as tc prints them: rates, sizes and times in its units; keys, matches, actions. */
+/**
+ * Options as tc prints them: rates, sizes and times in its units; keys, actions; u32's hash
+ * table fields, its flowid starred when terminal, and its matches one a line after the rest.
+ */
 function optionsText(options: Record<string, unknown>): string {
   const parts: string[] = [];
+  const matches: string[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (key === "match") {
       for (const m of value as { value: string; mask: string; off: number }[]) {
-        parts.push(`match ${m.value.padStart(8, "0")}/${m.mask.padStart(8, "0")} at ${m.off}`);
+        matches.push(
+          `\n  match ${m.value.padStart(8, "0")}/${m.mask.padStart(8, "0")} at ${m.off}`,
+        );
       }
-    } else if (key === "keys") {
+    } else if (key === "ht_divisor") parts.push(`ht divisor ${value}`);
+    else if (key === "key_ht") parts.push(`key ht ${value}`);
+    else if (key === "terminal") continue; // the star on flowid
+    else if (key === "flowid" && options.terminal === true) parts.push(`*flowid ${value}`);
+    else if (key === "keys") {
       for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
         parts.push(`${name} ${v}`);
       }
@@ -137,5 +146,5 @@ function optionsText(options: Record<string, unknown>): string {
     else if (value === true || value === null) parts.push(key);
     else if (value !== false) parts.push(`${key} ${value}`);
   }
-  return parts.join(" ");
+  return parts.join(" ") + matches.join("");
 }
