@@ -453,7 +453,8 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   /**
-   * The classes of `dev` (optionally under one qdisc or class), as `tc -s class show` shows them.
+   * The classes of `dev` (optionally under one qdisc: all its classes; or under one class: its
+   * children), as `tc -s class show` shows them.
    *
    * @example
    * ```ts
@@ -467,9 +468,14 @@ export class TrafficControl implements AsyncDisposable {
     const ifindex = await this.ifindex(query.dev);
     const dev = typeof query.dev === "string" ? query.dev : await this.#linkName(ifindex);
     const parent = query.parent === undefined ? undefined : parseHandle(query.parent, "parent");
+    // A qdisc's handle (minor 0) selects every class of it: its top-level classes' parent is
+    // root, not the qdisc. A class's handle selects the classes under it.
+    const under = (m: TcMessage) =>
+      parent === undefined || m.parent === parent
+      || (parent & 0xffff) === 0 && (m.handle as number) >>> 16 === parent >>> 16;
     const messages = await this.#loose.dump("gettclass", { ifindex });
     return messages
-      .filter((m) => parent === undefined || m.parent === parent)
+      .filter(under)
       .map((m) => ({
         dev,
         ifindex,

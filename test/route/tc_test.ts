@@ -628,6 +628,15 @@ test("tc classes: htb classes added, listed, changed and deleted; tc shows the s
   assert.deepEqual((await tc.classes({ dev: "va0", parent: "1:1" })).map((c) => c.handle), [
     "1:10",
   ]);
+  // Under a qdisc: every class of it, top-level ones (whose parent is root) included, as
+  // `tc class show parent 1:` shows them.
+  const underQdisc = (await tc.classes({ dev: "va0", parent: "1:" })).map((c) => c.handle);
+  assert.deepEqual(underQdisc.sort(), ["1:1", "1:10"]);
+  assert.deepEqual(
+    [...tcRun(ns, "class", "show", "dev", "va0", "parent", "1:").matchAll(/^class \S+ (\S+)/gm)]
+      .map((m) => m[1]).sort(),
+    underQdisc,
+  );
 
   await tc.changeClass({
     ...{ dev: "va0", parent: "1:1", classid: "1:10", kind: "htb" },
