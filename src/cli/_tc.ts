@@ -1,12 +1,14 @@
 // `qdisc`, `class` and `filter`: the tc client, printed as `tc` prints (`--json`: `tc -j`'s names).
 
 import { TrafficControl } from "../route/tc.ts";
+import { parseFilterParent, parseHandle } from "../route/tc_handle.ts";
 import { formatRate, formatSize, formatTime } from "../route/tc_units.ts";
 import {
   type Global,
   json,
   keywords,
   type Output,
+  selectors,
   socketOptions,
   UsageError,
   verb,
@@ -23,8 +25,24 @@ export async function tcCommand(
 ): Promise<void> {
   const [, rest] = verb(args, ["show"]);
   const [kw, positional] = keywords(rest, ["dev", "parent"]);
-  const parent = kw.parent
-    ?? positional.find((p) => p === "ingress" || p === "egress" || p === "root");
+  // Selected by nothing else: refused rather than ignored.
+  const places: string[] = positional.filter((p) =>
+    p === "ingress" || p === "egress" || p === "root"
+  );
+  const unexpected = positional.find((p) => !places.includes(p));
+  if (unexpected !== undefined) throw new UsageError(`unexpected "${unexpected}"`);
+  if (what === "qdisc") {
+    selectors(places.length ? { ...kw, parent: "" } : kw, ["dev"], "qdisc show");
+  }
+  const parent = kw.parent ?? places[0];
+  if (parent !== undefined) {
+    try {
+      if (what === "filter") parseFilterParent(parent);
+      else parseHandle(parent, "parent");
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   await using tc = await TrafficControl.open(
     socketOptions(global),
   );

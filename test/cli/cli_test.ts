@@ -543,6 +543,22 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
     [["--netns", ns.name, "class", "show"], 2, /^netlink: class show needs "dev DEV"/],
+    // tc's show commands too: what they cannot select by, or a parent that is no handle.
+    [
+      ["--netns", ns.name, "filter", "show", "dev", "va0", "bogus"],
+      2,
+      /^netlink: unexpected "bogus"/,
+    ],
+    [
+      ["--netns", ns.name, "qdisc", "show", "dev", "va0", "parent", "1:"],
+      2,
+      /^netlink: qdisc show selects by dev, not "parent"/,
+    ],
+    [
+      ["--netns", ns.name, "class", "show", "dev", "va0", "parent", "zz"],
+      2,
+      /^netlink: parent: "zz" is not a handle/,
+    ],
     [
       ["--netns", ns.name, "qdisc", "show", "dev", "nosuch0"],
       1,
