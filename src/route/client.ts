@@ -99,7 +99,8 @@ export class RouteClient implements AsyncDisposable {
    * Watches changes (`ip monitor`) to the objects named (default: links, addresses, routes,
    * neighbours and rules): the groups are joined before this returns, so no change made after
    * the call is missed, even before the first `next()`. Yields a {@linkcode RouteEvent} per
-   * change, and `{ object: "overrun" }` when the kernel dropped some. Ends on `break` (leaving
+   * change, and `{ object: "overrun" }` when the kernel dropped some; skips what another
+   * process sends (to the port, or as root to the groups). Ends on `break` (leaving
    * the groups) or when `options.signal` aborts (rejecting with its reason). One monitor at a
    * time per client: open a second client for a second.
    *

@@ -6,6 +6,8 @@
 
 import { checkOptions } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
+import { MalformedMessageError } from "../errors.ts";
+import type { ReceivedMessage } from "../message.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type Link, type RawLink, toLink } from "./link.ts";
@@ -20,6 +22,8 @@ export type MonitorObject = "link" | "address" | "route" | "neighbour" | "rule";
  * One change: which kind of object, whether it appeared (or changed: "new") or went
  * ("deleted"), and the object as `list()` gives it. An `{ object: "overrun" }` event says the
  * kernel dropped events because they came faster than they were read: list again to resync.
+ * Only the kernel's messages are events: what another process sends (to the socket's port, or
+ * as root to the groups) is skipped, parsed or not.
  *
  * @example
  * ```ts
@@ -124,12 +128,28 @@ export function monitor(
   };
 
   async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
+    let messages = socket.messages({ signal: options.signal });
     try {
-      for await (const message of socket.messages({ signal: options.signal })) {
+      for (;;) {
+        let message: ReceivedMessage;
+        try {
+          const step = await messages.next();
+          if (step.done) return;
+          message = step.value;
+        } catch (err) {
+          // A datagram that does not parse is no kernel's (another process wrote it to our
+          // port): skipped. It ended that iteration; what follows it waits for the next one.
+          if (!(err instanceof MalformedMessageError)) throw err;
+          messages = socket.messages({ signal: options.signal });
+          continue;
+        }
         if (message.type === NLMSG_OVERRUN) {
           yield { object: "overrun" };
           continue;
         }
+        // Only the kernel's (port 0) are events: another process may write to our port, and
+        // root may multicast to the groups, anything it likes.
+        if (message.sender !== 0) continue;
         const kind = TYPES[message.type];
         if (kind === undefined || !wanted.has(kind[0])) continue;
         const [object, action] = kind;
@@ -138,6 +158,7 @@ export function monitor(
       }
     } finally {
       end();
+      await messages.return?.();
     }
   }
 

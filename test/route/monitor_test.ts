@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK } from "../../mod.ts";
 import { openRoute, type RouteEvent } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -124,4 +125,42 @@ test("monitor() surfaces an overrun when events come faster than they are read",
   assert.equal(seen.at(-1)!.object, "overrun");
   assert.ok(seen.length < 2000);
   assert.ok(ip.socket.overruns >= 1);
+});
+
+test("monitor() yields only the kernel's events: another process's, parsed or not, are skipped", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await using peer = await open(NETLINK_ROUTE, { netns: ns.name });
+  const events = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  // RTM_NEWLINK of a link "evil": an ifinfomsg of index 77 and IFLA_IFNAME.
+  const ifinfomsg = new Uint8Array(16);
+  new DataView(ifinfomsg.buffer).setInt32(4, 77, true);
+  const evil = {
+    type: RTM_NEWLINK,
+    payload: new Uint8Array([
+      ...ifinfomsg,
+      9,
+      0,
+      3,
+      0,
+      ...new TextEncoder().encode("evil\0"),
+      0,
+      0,
+      0,
+    ]),
+  };
+  peer.send(evil, { portid: ip.socket.portid }); // to our port
+  peer.send(evil, { group: RTNLGRP_LINK }); // root may multicast on the kernel's groups
+  // A datagram whose nlmsg_len runs past its end, and attributes that do.
+  peer.send(new Uint8Array(17).fill(1), { portid: ip.socket.portid });
+  peer.send({ type: RTM_NEWLINK, payload: new Uint8Array([...ifinfomsg, 200, 0, 3, 0]) }, {
+    portid: ip.socket.portid,
+  });
+  peer.send({ type: RTM_NEWLINK, payload: new Uint8Array(4) }, { group: RTNLGRP_LINK });
+  ns.ip("link", "add", "a0", "type", "veth", "peer", "name", "a1");
+  const seen = await collect(
+    events,
+    (s) => s.some((e) => e.object === "link" && e.value.name === "a0"),
+  );
+  assert.deepEqual(seen.map(summary).filter((line) => !line.endsWith("a1")), ["link new a0"]);
 });
