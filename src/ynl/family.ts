@@ -17,7 +17,7 @@ import {
   NETLINK_GENERIC,
   NLM_F_DUMP,
 } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
+import { MalformedMessageError, NetlinkError } from "../errors.ts";
 import { decodeGeneric, type GenericFamily } from "../genl.ts";
 import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
@@ -459,7 +459,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * sent after the call is missed however late the iteration starts, and yields the
    * notifications that arrive, decoded. The groups it joined are left when the iteration ends
    * (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
-   * on the socket still uses them. Messages the descriptor does not describe are skipped;
+   * on the socket still uses them. Messages the descriptor does not describe are skipped, and so
+   * is whatever another process sends (to the socket's port, or as root to the groups), parsed or
+   * not: only the kernel's are notifications;
    * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
    * on one socket split the notifications between them: for two consumers of every
    * notification, use two clients. Throws at once when there is no group to join or an option
@@ -517,7 +519,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         }
       }
     };
-    let messages: AsyncIterator<Message>;
+    let messages: AsyncIterator<ReceivedMessage>;
     try {
       for (const group of groups) {
         const count = counts.get(group);
@@ -548,6 +550,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           release();
           return done;
         }
+        // Only the kernel's (port 0) are notifications: another process may write to our port,
+        // and root may multicast to a family's groups, anything it likes.
+        if (result.value.sender !== 0) return step();
         let notification: Notification<D> | undefined;
         try {
           notification = this.decode(result.value);
@@ -556,6 +561,12 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         }
         return notification === undefined ? step() : { value: notification, done: false };
       }, (err) => {
+        // A datagram that does not parse is no kernel's either: skipped. It ended the socket's
+        // iteration; what follows it waits for the next one.
+        if (err instanceof MalformedMessageError && !released) {
+          messages = this.socket.messages({ signal });
+          return step();
+        }
         release();
         throw err;
       });

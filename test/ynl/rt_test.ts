@@ -3,8 +3,15 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
+import {
+  NETLINK_ROUTE,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+} from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
+import { open } from "../../src/open.ts";
 import { family, FamilyError } from "../../src/ynl/mod.ts";
 import { rtAddr } from "../../src/ynl/rt_addr.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
@@ -146,6 +153,32 @@ test("rt-link: monitor() joins before it returns: a link made before iterating i
   await waiting.return();
   assert.deepEqual(await pending, { value: undefined, done: true });
   assert.deepEqual(rt.socket.groups, []);
+});
+
+test("rt-link: monitor() yields only the kernel's notifications: another process's are skipped, parsed or not", async () => {
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  await using peer = await open(NETLINK_ROUTE, { netns: ns.name });
+  const events = rt.monitor({ groups: ["rtnlgrp-link"], signal: AbortSignal.timeout(10_000) });
+  const to = { portid: rt.socket.portid };
+  const ifinfomsg = new Uint8Array(16);
+  // A link "evil" (IFLA_IFNAME), to our port and (root may) to the group.
+  const evil = new Uint8Array([...ifinfomsg, 9, 0, 3, 0, 101, 118, 105, 108, 0, 0, 0, 0]);
+  peer.send({ type: RTM_NEWLINK, payload: evil }, to);
+  peer.send({ type: RTM_NEWLINK, payload: evil }, { group: RTNLGRP_LINK });
+  // Garbage: an nlmsg_len past the datagram's end, a short ifinfomsg, an nla_len past the end.
+  peer.send(new Uint8Array(17).fill(1), to);
+  peer.send({ type: RTM_NEWLINK, payload: new Uint8Array(4) }, to);
+  peer.send({ type: RTM_NEWLINK, payload: new Uint8Array([...ifinfomsg, 200, 0, 3, 0]) }, {
+    group: RTNLGRP_LINK,
+  });
+  ns.ip("link", "add", "vm0", "type", "veth", "peer", "name", "vm1");
+  const names: string[] = [];
+  for await (const { op, message } of events) {
+    if (op === "newlink-ntf") names.push(String(message.ifname));
+    if (names.includes("vm0")) break;
+  }
+  assert.deepEqual(names.filter((name) => name !== "vm1"), ["vm0"]);
 });
 
 test("rt-link: the attribute an extended ack points at, as a path of property names", async () => {
