@@ -623,6 +623,17 @@ function finishDeferred(
 }
 
 /**
+ * Sets that nest each other in a cycle (ovs-flow's encap, the example's main and inner) recurse
+ * once per level, and a 64 KiB attribute holds 16,383 levels: more than Deno's stack (a
+ * RangeError, "Maximum call stack size exceeded"). No kernel nests so deep; say what it is.
+ */
+function tooDeep(err: unknown): unknown {
+  return err instanceof RangeError && /call stack/i.test(err.message)
+    ? new MalformedMessageError("attributes nested too deep to decode", 0)
+    : err;
+}
+
+/**
  * Decodes the payload of one operation's messages; `decodeAt` decodes one whose bytes are
  * `bytes[start, end)` (a message where it was received, without a view of its own).
  */
@@ -659,7 +670,11 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
     const base = bytes.byteOffset;
     const out = read !== undefined ? read(bytes, view, base, start + skip) : new make();
     if (attributes !== undefined) {
-      attributes(bytes, view, base, start + size, end, out, undefined);
+      try {
+        attributes(bytes, view, base, start + size, end, out, undefined);
+      } catch (err) {
+        throw tooDeep(err);
+      }
     } else if (end - start > size) {
       const kept: Attribute[] = [];
       for (const decoder = new AttributeDecoder(bytes, start + size, end); decoder.next();) {
