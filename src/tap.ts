@@ -17,7 +17,8 @@ import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transpo
 /**
  * What a tap is told. `sent` and `received` see the datagram's bytes as they are: copy what you
  * keep (`data.slice()`), as the sender's buffer may be reused. A tap must not throw: one that
- * does is detached, and its error reported on stderr.
+ * does is detached (its `detached()` called, as for any detach), and its error reported on
+ * stderr.
  *
  * @example
  * ```ts
@@ -242,13 +243,18 @@ export class TapPoint implements Transport {
     this.#call(tap, () => tap.detached?.());
   }
 
-  /** Runs a tap callback; a tap that throws is detached and its error reported. */
+  /**
+   * Runs a tap callback; a tap that throws is detached and its error reported, and it is told
+   * (`detached()`, its last call, as for any detach) unless that is what threw.
+   */
   #call(tap: Tap, fn: () => void): void {
     try {
       fn();
     } catch (err) {
+      const attached = this.#taps.includes(tap);
       this.#taps = this.#taps.filter((t) => t !== tap);
       console.error("netlink: a tap threw and was detached:", err);
+      if (attached) this.#call(tap, () => tap.detached?.());
     }
   }
 }

@@ -57,6 +57,30 @@ test("a tap that throws is detached and reported; the socket goes on", async () 
   assert.match(String((reported[0] as unknown[])[1]), /tap bug/);
 });
 
+test("a tap that throws is told it was detached (its last call), once", async () => {
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
+  const seen: string[] = [];
+  const original = console.error;
+  console.error = () => {};
+  try {
+    tap(sock, {
+      received: () => {
+        seen.push("received");
+        throw new Error("tap bug");
+      },
+      detached: () => {
+        seen.push("detached");
+        throw new Error("detached bug too");
+      },
+    });
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    await sock.close();
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(seen, ["received", "detached"]);
+});
+
 test("read errors (ENOBUFS) reach receiveFailed, and the socket still counts the overrun", async () => {
   const fake = kernel();
   await using sock = await open(NETLINK_ROUTE, { transport: fake.open, groups: [1] });
