@@ -25,24 +25,35 @@ export async function tcCommand(
 ): Promise<void> {
   const [, rest] = verb(args, ["show"]);
   const [kw, positional] = keywords(rest, ["dev", "parent"]);
-  // Selected by nothing else: refused rather than ignored.
-  const places: string[] = positional.filter((p) =>
-    p === "ingress" || p === "egress" || p === "root"
-  );
-  const unexpected = positional.find((p) => !places.includes(p));
-  if (unexpected !== undefined) throw new UsageError(`unexpected "${unexpected}"`);
-  if (what === "qdisc") {
-    selectors(places.length ? { ...kw, parent: "" } : kw, ["dev"], "qdisc show");
-  }
-  const parent = kw.parent ?? places[0];
-  if (parent !== undefined) {
+  if (what === "qdisc") selectors(kw, ["dev"], "qdisc show");
+  /** A parent as `what` takes it, or a usage error saying what is wrong. */
+  const checkParent = (parent: string): string => {
     try {
       if (what === "filter") parseFilterParent(parent);
       else parseHandle(parent, "parent");
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    return parent;
+  };
+  // A class's or filter's parent may be named bare (`ingress`, `1:`), once; qdisc show selects
+  // by dev alone. Anything else is refused rather than ignored (it showed everything).
+  const isParent = (operand: string): boolean => {
+    try {
+      checkParent(operand);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let bare: string | undefined;
+  for (const operand of positional) {
+    if (what === "qdisc" || kw.parent !== undefined || bare !== undefined || !isParent(operand)) {
+      throw new UsageError(`unexpected "${operand}"`);
+    }
+    bare = operand;
   }
+  const parent = kw.parent === undefined ? bare : checkParent(kw.parent);
   await using tc = await TrafficControl.open(
     socketOptions(global),
   );

@@ -215,6 +215,12 @@ test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl 
     want.map((f) => [f.protocol, f.pref, f.kind, f.chain]),
   );
   assert.equal((filters[2].options as Record<string, unknown>).flowid, "1:10");
+  // A parent named bare by its handle, as the usage has it (`filter show dev DEV 1:`), selects
+  // as `parent` does: ffff:fff2 is clsact's ingress (a bare handle was ignored: no filter shown).
+  assert.deepEqual(
+    cliJson(ns, "filter", "show", "dev", "vc0", "ffff:fff2").map((f) => [f.pref, f.kind]),
+    want.map((f) => [f.pref, f.kind]),
+  );
   const classText = cli(["--netns", ns.name, "class", "show", "dev", "vd0"]).stdout;
   assert.match(
     classText,
@@ -558,6 +564,13 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       ["--netns", ns.name, "class", "show", "dev", "va0", "parent", "zz"],
       2,
       /^netlink: parent: "zz" is not a handle/,
+    ],
+    // Operands tc show does not take are refused, not ignored.
+    [["--netns", ns.name, "qdisc", "show", "dev", "lo", "root"], 2, /^netlink: unexpected "root"/],
+    [
+      ["--netns", ns.name, "filter", "show", "dev", "lo", "ingress", "bogus"],
+      2,
+      /^netlink: unexpected "bogus"/,
     ],
     [
       ["--netns", ns.name, "qdisc", "show", "dev", "nosuch0"],
