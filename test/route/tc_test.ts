@@ -637,6 +637,7 @@ test("tc classes: htb classes added, listed, changed and deleted; tc shows the s
       .map((m) => m[1]).sort(),
     underQdisc,
   );
+  assert.deepEqual(await tc.classes({ dev: "va0", parent: "2:" }), []);
 
   await tc.changeClass({
     ...{ dev: "va0", parent: "1:1", classid: "1:10", kind: "htb" },
