@@ -17,6 +17,7 @@ import {
   NLM_F_DUMP,
   RTM_GETLINK,
   RTM_NEWLINK,
+  RTNLGRP_LINK,
 } from "../../src/constants.ts";
 import { resolveFamily } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
@@ -398,6 +399,22 @@ test("cli monitor --raw and --tree: every message received, decoded by format()"
   assert.ok(lines.includes(`  ifname: "va0"`), tree);
   assert.ok(lines.some((l) => /^ {2}mtu: 14\d\d$/.test(l)), tree);
   assert.ok(lines.includes(`  linkinfo:`) && lines.includes(`    kind: "veth"`), tree);
+});
+
+test("cli monitor --raw: a datagram that is not netlink messages is shown, and the monitor goes on", async () => {
+  using ns = new Netns();
+  await using peer = await open(NETLINK_ROUTE, { netns: ns.name });
+  // Root may multicast anything to the kernel's groups: an nlmsg_len past the datagram's end.
+  const out = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "--raw", "link", "count", "1"],
+    (n) => {
+      peer.send(new Uint8Array(17).fill(1), { group: RTNLGRP_LINK });
+      if (n >= 5) ns.ip("link", "add", `vr${n}`, "type", "veth", "peer", "name", `vs${n}`);
+    },
+  );
+  const lines = out.trimEnd().split("\n");
+  assert.match(lines[0], /^not netlink messages: nlmsg_len 16843009 runs past the end/);
+  assert.match(lines.at(-1)!, /^RTM_NEWLINK flags=0 seq=0 port=0 /);
 });
 
 test("cli monitor genl: a generic netlink family's notifications, decoded", async () => {
