@@ -6,7 +6,7 @@
 
 import { checkOptions } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
-import { MalformedMessageError } from "../errors.ts";
+import { MalformedMessageError, SyscallError } from "../errors.ts";
 import type { ReceivedMessage } from "../message.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
@@ -180,6 +180,19 @@ export function monitor(
   };
 }
 
+/**
+ * Looks link `index`'s name up for an event. The answer may be lost to an overrun, as events are
+ * (ENOBUFS): the event then comes without `dev`, as one of a link already gone does, and the
+ * overrun event follows; it does not end the monitor.
+ */
+async function nameLink(ctx: Context, index: number): Promise<void> {
+  try {
+    await ctx.ifname(index);
+  } catch (err) {
+    if (!(err instanceof SyscallError && err.code === "ENOBUFS")) throw err;
+  }
+}
+
 async function decode(
   ctx: Context,
   object: MonitorObject,
@@ -199,19 +212,19 @@ async function decode(
     case "address": {
       const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;
       if (raw === undefined || (raw.ifaFamily !== 2 && raw.ifaFamily !== 10)) return undefined;
-      await ctx.ifname(raw.ifaIndex);
+      await nameLink(ctx, raw.ifaIndex);
       return { object, action, value: toAddress(raw, names) };
     }
     case "route": {
       const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
       if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
-      if (raw.oif !== undefined) await ctx.ifname(raw.oif);
+      if (raw.oif !== undefined) await nameLink(ctx, raw.oif);
       return { object, action, value: toRoute(raw, names, ctx.route) };
     }
     case "neighbour": {
       const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;
       if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
-      await ctx.ifname(raw.ndmIfindex);
+      await nameLink(ctx, raw.ndmIfindex);
       return { object, action, value: toNeighbour(raw, names) };
     }
     case "rule": {

@@ -2,6 +2,7 @@
 // overruns surfaced; ended by break or an AbortSignal.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK } from "../../mod.ts";
 import { openRoute, type RouteEvent } from "../../src/route/mod.ts";
@@ -163,4 +164,45 @@ test("monitor() yields only the kernel's events: another process's, parsed or no
     (s) => s.some((e) => e.object === "link" && e.value.name === "a0"),
   );
   assert.deepEqual(seen.map(summary).filter((line) => !line.endsWith("a1")), ["link new a0"]);
+});
+
+test("monitor() goes on when a link name's lookup is lost to an overrun: the event comes without dev", async () => {
+  using ns = new Netns();
+  ns.ipBatch(Array.from({ length: 40 }, (_, i) => `link add f${i} type veth peer name g${i}`));
+  // Links it has not seen: each address event asks for its link's name, on the socket the
+  // flood overruns, so some of those answers are lost (ENOBUFS ended the monitor).
+  await using ip = await openRoute({ netns: ns.name, receiveBufferSize: 4096 });
+  const events = ip.monitor(["address"], { signal: AbortSignal.timeout(30_000) });
+  const batches = Array.from(
+    { length: 20 },
+    (_, r) => Array.from({ length: 40 }, (_, i) => `addr add 10.${r}.${i}.1/24 dev f${i}`),
+  );
+  const flood = spawn("sh", [
+    "-c",
+    batches.map((batch) =>
+      `printf '%s\\n' ${
+        batch.map((c) => `'${c}'`).join(" ")
+      } | ip -n ${ns.name} -batch -; sleep 0.01`
+    )
+      .join("\n"),
+  ], { stdio: "ignore" });
+  const flooded = new Promise((resolve) => flood.on("exit", resolve));
+  // Then addresses until one is seen (the first may find the queue still full).
+  let n = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  void flooded.then(() => {
+    timer = setInterval(() => ns.ip("addr", "add", `10.99.${n++}.1/24`, "dev", "f0"), 100);
+  });
+  let seen: RouteEvent[];
+  try {
+    seen = await collect(
+      events,
+      (s) => s.some((e) => e.object === "address" && e.value.address.startsWith("10.99.")),
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(seen.some((e) => e.object === "overrun"), "the flood overran the socket");
+  const last = seen.at(-1)!;
+  assert.ok(last.object === "address" && last.value.index > 0);
 });
