@@ -104,7 +104,9 @@ export async function monitorCommand(args: string[], global: Global, out: Output
         break;
       case "address": {
         value = { ifindex: event.value.index, dev: event.value.dev, ...addressJson(event.value) };
-        text = `${value.ifindex}: ${value.dev} ${value.family} ${value.local}/${value.prefixlen} `
+        // A link gone before its name was known is `ifN`, as ip names it.
+        text = `${value.ifindex}: ${value.dev ?? `if${value.ifindex}`} ${value.family} `
+          + `${value.local}/${value.prefixlen} `
           + `scope ${value.scope}`;
         break;
       }

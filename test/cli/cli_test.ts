@@ -370,6 +370,22 @@ test("cli monitor: sees the changes ip makes, then stops after count", async () 
   assert.equal(event.type, "blackhole");
 });
 
+test("cli monitor: an address whose link went before its name was known shows ifN, as ip", async () => {
+  using ns = new Netns();
+  ns.ipBatch(
+    Array.from({ length: 300 }, (_, i) => [
+      `link add x${i} type veth peer name y${i}`,
+      `addr add 10.77.${i >> 8}.${i & 255}/16 dev x${i}`,
+    ]).flat(),
+  );
+  // The monitor watches addresses only: a link it never heard of is looked up, and it is gone.
+  const line = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "address", "count", "1"],
+    (n) => ns.ip("link", "del", `x${n}`),
+  );
+  assert.match(line, /^Deleted (\d+): if\1 inet 10\.77\.\d+\.\d+\/16 scope global\n$/);
+});
+
 test("cli monitor --raw and --tree: every message received, decoded by format()", async () => {
   using ns = new Netns();
   const file = `${tmp}/monitor.pcap`;
