@@ -9,12 +9,26 @@ export function checkLinkRef(ref: unknown, field: string): asserts ref is string
   }
 }
 
-/** `name` as a link name (what dev_valid_name() takes); a TypeError naming `field` otherwise. */
+/**
+ * `name` as a link name (what dev_valid_name() takes); a TypeError naming `field` otherwise. The
+ * kernel counts and checks its UTF-8 bytes: at most 15, none NUL, "/", ":" or a space by the
+ * kernel's isspace() (ASCII's, and 0xa0, which is in "à"'s encoding), and not "." or "..".
+ */
 export function checkLinkName(name: unknown, field: string): string {
-  if (typeof name !== "string" || name === "" || name.length > 15 || /[\s/:]/.test(name)) {
+  const bytes = typeof name === "string" ? encoder.encode(name) : undefined;
+  if (
+    bytes === undefined || bytes.length === 0 || bytes.length > 15 || name === "." || name === ".."
+    || bytes.some((byte) => INVALID.has(byte))
+  ) {
     throw new TypeError(
-      `${field}: ${JSON.stringify(name)} is not a link name (1 to 15 characters, no space, / or :)`,
+      `${field}: ${JSON.stringify(name)} is not a link name `
+        + "(1 to 15 bytes, no space, NUL, / or :, not . or ..)",
     );
   }
-  return name;
+  return name as string;
 }
+
+const encoder = new TextEncoder();
+
+/** The bytes dev_valid_name() refuses: NUL, "/", ":", and the kernel's isspace() (lib/ctype.c). */
+const INVALID = new Set([0, 0x2f, 0x3a, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);

@@ -152,6 +152,19 @@ test("bad values are refused before any request, naming the field", async () => 
     ip.link.add({ name: "a name with spaces", kind: "veth" }),
     /name: "a name with spaces" is not a link name/,
   );
+  // The kernel counts bytes, and refuses NUL, "." and "..", and the byte 0xa0 ("à" is c3 a0):
+  // refused here, naming the field, not after a request (ERANGE, EINVAL) or by the encoder.
+  for (const name of ["éééééééé", "a\0b", ".", "..", "là"]) {
+    await assert.rejects(
+      ip.link.add({ name, kind: "veth" }),
+      (err: unknown) =>
+        err instanceof TypeError
+        && err.message.startsWith(
+          `name: ${JSON.stringify(name)} is not a link name (1 to 15 bytes`,
+        ),
+      JSON.stringify(name),
+    );
+  }
   await assert.rejects(
     ip.link.add({ name: "m0", kind: "macvlan", link: "lo", data: { mode: "bridgee" } }),
     /data.mode: "bridgee" is not a macvlan mode: one of private, vepa, bridge, passthru, source/,
