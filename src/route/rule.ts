@@ -8,7 +8,7 @@ import { checkOptions } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
-import type { rtRule } from "../ynl/rt_rule.ts";
+import { rtRule } from "../ynl/rt_rule.ts";
 import { type Context, contextOf } from "./_context.ts";
 import { checkLinkName } from "./_link_ref.ts";
 import { FAMILIES, Names, TABLES, WithRaw } from "./_names.ts";
@@ -136,7 +136,11 @@ export function toRule(raw: RawRule): Rule {
       : length === bytes.length * 8
       ? formatIP(bytes)
       : `${formatIP(bytes)}/${length}`;
-  const action = typeof raw.action === "number" ? raw.action : ACTIONS.value(raw.action, "action");
+  // By the spec's names, which include the kernel's that `ip` has no word for (unspec, res3,
+  // res4: `ip rule add type 0` makes one), not by ACTIONS (a TypeError for those).
+  const action = typeof raw.action === "number"
+    ? raw.action
+    : rtRule.enums["fr-act"].entries[raw.action];
   const out = new RuleObject(raw) as unknown as Record<string, unknown>;
   out.family = family;
   out.priority = raw.priority ?? 0;

@@ -358,3 +358,12 @@ test("rule.list() equals `ip -j rule show`, v4 and v6", async () => {
     "lookup",
   ]);
 });
+
+test("rule.list(): a rule whose action ip has no word for (ip rule add type 0, 4, 5) is its number", async () => {
+  using own = new Netns();
+  own.ipBatch(["rule add pref 510 type 0", "rule add pref 514 type 4", "rule add pref 515 type 5"]);
+  await using client = await openRoute({ netns: own.name });
+  const rules = (await client.rule.list({ family: "inet" })).filter((r) => r.priority >= 510);
+  const actions = rules.map((r) => `${r.priority} ${r.action}`);
+  assert.deepEqual(actions.slice(0, 3), ["510 0", "514 4", "515 5"]);
+});
