@@ -45,12 +45,13 @@ test("the protocol layer's JSDoc examples that end by themselves run without thr
       const file = join(dir, `example${i}.ts`);
       writeFileSync(
         file,
-        code.replaceAll("\"@netlink/netlink\"", JSON.stringify(join(root, "mod.ts")))
+        // /tmp/ first: the checkout itself may be under /tmp (a CI clone).
+        code.replaceAll("\"/tmp/", `"${dir}/`)
+          .replaceAll("\"@netlink/netlink\"", JSON.stringify(join(root, "mod.ts")))
           .replaceAll(
             "\"@netlink/netlink/testing\"",
             JSON.stringify(join(root, "src/testing/mod.ts")),
-          )
-          .replaceAll("\"/tmp/", `"${dir}/`),
+          ),
       );
       return { where, file };
     });
