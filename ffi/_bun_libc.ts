@@ -53,8 +53,7 @@ const SYMBOLS = {
   getdents64: { args: ["i32", "ptr", "u64"], returns: "i32" },
   readlink: { args: ["ptr", "ptr", "u64"], returns: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read.
-  open: { args: ["ptr", "i32"], returns: "i32" },
-  creat: { args: ["ptr", "u32"], returns: "i32" },
+  open: { args: ["ptr", "i32", "u32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third
   // fixed int parameter uses on x86-64 and aarch64.
@@ -80,8 +79,7 @@ interface Symbols {
   write: Fn<[number, Uint8Array, number]>;
   getdents64: Fn<[number, Uint8Array, number]>;
   readlink: Fn<[Uint8Array, Uint8Array, number]>;
-  open: Fn<[Uint8Array, number]>;
-  creat: Fn<[Uint8Array, number]>;
+  open: Fn<[Uint8Array, number, number]>;
   setns: Fn<[number, number]>;
   fcntl: Fn<[number, number, number]>;
   getpid: Fn<[]>;
@@ -125,7 +123,6 @@ function open(): BunLibc {
     getdents64: lib.getdents64,
     readlink: lib.readlink,
     open: lib.open,
-    creat: lib.creat,
     setns: lib.setns,
     fcntl: lib.fcntl,
     getpid: lib.getpid,

@@ -84,6 +84,15 @@ export const EFD_NONBLOCK = 2048;
 /** `O_RDONLY` from <fcntl.h>. */
 export const O_RDONLY = 0;
 
+/** `O_WRONLY` from <fcntl.h>. */
+export const O_WRONLY = 1;
+
+/** Not fcntl. */
+export const O_CREAT = 64;
+
+/** Not fcntl. */
+export const O_TRUNC = 512;
+
 /** `O_NONBLOCK` from <fcntl.h>. */
 export const O_NONBLOCK = 2048;
 

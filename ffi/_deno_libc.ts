@@ -45,8 +45,7 @@ const REST = {
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   // open is variadic; without O_CREAT the mode argument is never read, so two fixed
   // parameters are the correct call.
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  creat: { parameters: ["buffer", "u32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "i32" },
@@ -92,8 +91,7 @@ function open(): Libc {
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
     poll: (fds, nfds, timeout) => wait().poll(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),
-    open: (path, flags) => rest().open(path, flags),
-    creat: (path, mode) => rest().creat(path, mode),
+    open: (path, flags, mode) => rest().open(path, flags, mode),
     read: (fd, buf, len) => rest().read(fd, buf, BigInt(len)),
     write: (fd, buf, len) => rest().write(fd, buf, BigInt(len)),
     getdents64: (fd, buf, len) => rest().getdents64(fd, buf, BigInt(len)),

@@ -1,5 +1,5 @@
 /**
- * Files through libc: writing one (creat/write/close), what a capture to a path needs, and
+ * Files through libc: writing one (open/write/close), what a capture to a path needs, and
  * reading /proc (a small file whole, a directory's names, a link's target), what tc's psched
  * and diag's socket owners need; no runtime file API
  * (on Deno, `node:fs` loads the Node compatibility layer), no permission beyond --allow-ffi.
@@ -9,7 +9,7 @@
 
 import { errnoNumber } from "../src/_errno.ts";
 import { SyscallError } from "../src/errors.ts";
-import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./_constants.ts";
+import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 
 const EINTR = errnoNumber("EINTR")!;
@@ -24,8 +24,9 @@ export interface FileWriter {
 
 /** Creates (or truncates) `path` with mode 0644, for writing. Throws SyscallError. */
 export function createFile(libc: Libc, path: string): FileWriter {
-  const fd = libc.creat(cPath(path), 0o644);
-  if (fd < 0) throw new SyscallError("creat", libc.errno(), path);
+  // Close-on-exec, as every descriptor here: a child process must not inherit a capture file.
+  const fd = libc.open(cPath(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644);
+  if (fd < 0) throw new SyscallError("open", libc.errno(), path);
   let open = true;
   return {
     write(bytes) {
@@ -55,7 +56,7 @@ export function createFile(libc: Libc, path: string): FileWriter {
  * Throws SyscallError (e.g. ENOENT).
  */
 export function readWholeFile(libc: Libc, path: string): Uint8Array {
-  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC);
+  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) throw new SyscallError("open", libc.errno(), path);
   try {
     let buf = new Uint8Array(4096);
@@ -83,7 +84,7 @@ export function readWholeFile(libc: Libc, path: string): Uint8Array {
 
 /** The names in directory `path`, but "." and "..", in the kernel's order. Throws SyscallError. */
 export function readDirectory(libc: Libc, path: string): string[] {
-  const fd = libc.open(cPath(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const fd = libc.open(cPath(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0) throw new SyscallError("open", libc.errno(), path);
   try {
     const buf = new Uint8Array(32768);

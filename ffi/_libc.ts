@@ -45,14 +45,12 @@ export interface Libc {
   poll(fds: Uint8Array, nfds: number, timeout: number): number;
   /** close(2). */
   close(fd: number): number;
-  /** open(2) without O_CREAT; `path` is NUL-terminated. */
-  open(path: Uint8Array, flags: number): number;
+  /** open(2); `path` is NUL-terminated, `mode` is read only with O_CREAT. */
+  open(path: Uint8Array, flags: number, mode: number): number;
   /** fcntl(2) with an int argument (F_GETFL, F_SETFL, F_SETOWN, F_SETSIG). */
   fcntl(fd: number, cmd: number, arg: number): number;
   /** getpid(2). */
   getpid(): number;
-  /** creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); `path` is NUL-terminated. */
-  creat(path: Uint8Array, mode: number): number;
   /** read(2) into `buf[0..len)`. */
   read(fd: number, buf: Uint8Array, len: number): number;
   /** write(2). */

@@ -21,7 +21,7 @@ const EPERM = errnoNumber("EPERM")!;
  * a path holding NUL.
  */
 export function openNetnsFile(libc: Libc, path: string): number {
-  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC);
+  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
     const errno = libc.errno();
     throw new SyscallError(
@@ -43,7 +43,7 @@ export function inNetns(libc: Libc, path: string, create: () => number): number 
   const target = openNetnsFile(libc, path);
   try {
     const self = "/proc/thread-self/ns/net";
-    const saved = libc.open(cPath(self), O_RDONLY | O_CLOEXEC);
+    const saved = libc.open(cPath(self), O_RDONLY | O_CLOEXEC, 0);
     if (saved < 0) throw new SyscallError("open", libc.errno(), `cannot open ${self}`);
     try {
       if (libc.setns(target, CLONE_NEWNET) < 0) {

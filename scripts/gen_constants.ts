@@ -171,6 +171,9 @@ const FFI_GROUPS: readonly Group[] = [
     header: "fcntl.h",
     names: [
       "O_RDONLY",
+      "O_WRONLY",
+      "O_CREAT",
+      "O_TRUNC",
       "O_CLOEXEC",
       "O_DIRECTORY",
       "O_NONBLOCK",

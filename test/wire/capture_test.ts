@@ -2,7 +2,14 @@
 // `tcpdump -i nlmon0 -w` writes, so Wireshark's netlink dissectors decode it.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { test } from "node:test";
 import { capture, LINKTYPE_NETLINK } from "../../src/capture.ts";
@@ -215,4 +222,20 @@ test("bad capture targets are refused before any system call; an uncreatable fil
     open(NETLINK_ROUTE, { capture: `${dir}/no/such/dir/x.pcap` }),
     (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
   );
+});
+
+test("a capture file's descriptor is close-on-exec: a child process does not inherit it", async () => {
+  const file = `${dir}/cloexec.pcap`;
+  await using sock = await open(NETLINK_ROUTE, { capture: file });
+  const fds = readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false; // the directory's own descriptor, gone by now
+    }
+  });
+  assert.equal(fds.length, 1, `one descriptor for ${file}`);
+  const flags = /^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fds[0]}`, "utf8"))!;
+  assert.ok((parseInt(flags[1], 8) & 0o2000000) !== 0, `O_CLOEXEC in flags ${flags[1]}`);
+  assert.ok(sock.portid > 0);
 });
