@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkOptions } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
@@ -360,8 +360,7 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
 /** `value` as an integer from `min` to `max`; a TypeError naming `field` otherwise. */
 export function integer(value: unknown, field: string, max: number, min = 0): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-    throw new TypeError(`${field}: ${shown} is not an integer from ${min} to ${max}`);
+    throw new TypeError(`${field}: ${shown(value)} is not an integer from ${min} to ${max}`);
   }
   return value;
 }
