@@ -487,29 +487,23 @@ class Batch implements DatagramInPlace {
       v,
       at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN,
     );
-    if (n > slot.byteLength) {
-      const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
-      if (size > this.#slots[0].byteLength) this.#growTo = size;
-      // The kernel fills in the sender and group of a datagram it truncates too: they say which
-      // requests it could have answered.
-      describe(
-        v,
-        BATCH_NAMES + i * NAME_SPACE,
-        BATCH_CONTROLS + i * CONTROL_SIZE,
-        controlLength,
-        dropped,
-      );
-      throw withDroppedSource(tooLong(n, slot.byteLength, size), dropped);
-    }
-    into.buffer = slot;
-    into.length = n;
+    // The kernel fills in the sender and group of a datagram it truncates too: for one too long,
+    // they say which requests it could have answered.
+    const fits = n <= slot.byteLength;
     describe(
       v,
       BATCH_NAMES + i * NAME_SPACE,
       BATCH_CONTROLS + i * CONTROL_SIZE,
       controlLength,
-      into,
+      fits ? into : dropped,
     );
+    if (!fits) {
+      const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
+      if (size > this.#slots[0].byteLength) this.#growTo = size;
+      throw withDroppedSource(tooLong(n, slot.byteLength, size), dropped);
+    }
+    into.buffer = slot;
+    into.length = n;
   }
 
   /** Makes `memory` (from Libc.alloc, or a part of such) slot `i`, pointing its iovec at it. */
