@@ -52,7 +52,8 @@ const SYMBOLS = {
   write: { args: ["i32", "ptr", "u64"], returns: "i32" },
   getdents64: { args: ["i32", "ptr", "u64"], returns: "i32" },
   readlink: { args: ["ptr", "ptr", "u64"], returns: "i32" },
-  // open is variadic; without O_CREAT the mode argument is never read.
+  // open is variadic; its mode, read only with O_CREAT, goes in the register a third fixed
+  // parameter uses on x86-64 and aarch64.
   open: { args: ["ptr", "i32", "u32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third

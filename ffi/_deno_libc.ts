@@ -43,8 +43,8 @@ const WAIT = {
 /** The rest: socket options read back, files, network namespaces. */
 const REST = {
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  // open is variadic; without O_CREAT the mode argument is never read, so two fixed
-  // parameters are the correct call.
+  // open is variadic; its mode, read only with O_CREAT, goes in the register a third fixed
+  // parameter uses on x86-64 and aarch64.
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
