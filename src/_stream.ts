@@ -9,17 +9,29 @@
 
 import { Fifo } from "./_fifo.ts";
 import { orderedSteps } from "./_steps.ts";
+import type { Datagram } from "./transport.ts";
 
-/** An error waiting in the stream for its next reader. */
+/** A datagram that did not decode, waiting in the stream for its next reader. */
 export class QueuedFailure {
-  /** @param error What the reader that takes it throws. */
-  constructor(readonly error: unknown) {}
+  /**
+   * @param error What the reader that takes it throws, unless it skips it.
+   * @param datagram The datagram, as it was received.
+   */
+  constructor(readonly error: unknown, readonly datagram: Datagram) {}
 }
+
+/**
+ * What a reader that skips failures does with each instead of throwing it (see
+ * {@linkcode Stream.iterate}); what it throws ends that reader, with that error.
+ */
+export type SkipFailure = (failure: QueuedFailure) => void;
 
 /** One reader waiting for its next item. */
 interface Waiter<T> {
   resolve(result: IteratorResult<T>): void;
   reject(error: unknown): void;
+  /** Takes a failure without ending (a reader that skips them); undefined: reject with it. */
+  skip: ((failure: QueuedFailure) => void) | undefined;
 }
 
 /** What a stream needs from its socket. */
@@ -115,8 +127,9 @@ export class Stream<T> {
     }
     const waiter = this.#waiters.shift();
     if (waiter) {
-      if (entry instanceof QueuedFailure) waiter.reject(entry.error);
-      else waiter.resolve({ value: entry, done: false });
+      if (!(entry instanceof QueuedFailure)) waiter.resolve({ value: entry, done: false });
+      else if (waiter.skip) waiter.skip(entry);
+      else waiter.reject(entry.error);
       return;
     }
     // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
@@ -154,9 +167,14 @@ export class Stream<T> {
    * (resolves), fails, a failure is delivered, `handler` throws or its promise rejects, or
    * `signal` aborts (rejects with that error, or the signal's reason). Items queued before go
    * first, in order, from a microtask (never inside this call), and so do items read inside a
-   * caller's own call ({@linkcode StreamHost.inCall}). One at a time.
+   * caller's own call ({@linkcode StreamHost.inCall}). One at a time. With `skip`, a failure is
+   * handed to it, in order with the items, and the listen goes on (unless `skip` throws).
    */
-  listen(handler: (item: T) => unknown, signal: AbortSignal | undefined): Promise<void> {
+  listen(
+    handler: (item: T) => unknown,
+    signal: AbortSignal | undefined,
+    skip?: SkipFailure,
+  ): Promise<void> {
     const host = this.#host;
     host.checkOpen();
     if (this.#endListen !== undefined) {
@@ -192,12 +210,13 @@ export class Stream<T> {
       take(entry);
     };
     const take = (entry: T | QueuedFailure): void => {
-      if (entry instanceof QueuedFailure) {
-        end(true, entry.error);
-        return;
-      }
       let result: unknown;
       try {
+        if (entry instanceof QueuedFailure) {
+          if (skip === undefined) throw entry.error;
+          skip(entry);
+          return;
+        }
         result = handler(entry);
       } catch (err) {
         end(true, err);
@@ -237,9 +256,15 @@ export class Stream<T> {
   /**
    * An iteration: one item per step, or (`runs`) every queued item up to the next failure. A
    * failure is thrown by the step that reaches it and ends that iteration; what follows stays
-   * queued for the next. Aborting throws the signal's reason.
+   * queued for the next. With `skip`, the step that reaches a failure hands it to `skip` instead
+   * (from a microtask: never inside the read loop or a caller's call) and goes on; what `skip`
+   * throws, that step throws. Aborting throws the signal's reason.
    */
-  iterate(signal: AbortSignal | undefined, runs: boolean): AsyncIterableIterator<T | T[]> {
+  iterate(
+    signal: AbortSignal | undefined,
+    runs: boolean,
+    skip?: SkipFailure,
+  ): AsyncIterableIterator<T | T[]> {
     type Step = IteratorResult<T | T[]>;
     const host = this.#host;
     const queue = this.#queue;
@@ -274,9 +299,21 @@ export class Stream<T> {
       }
       return run;
     };
-    // A next() called while a step waits runs after it: steps take items in the order they were
-    // asked for, and one iteration has one waiter at most.
-    const steps = orderedSteps((): Promise<Step> => {
+    /**
+     * Hands `failure` to `skip` in a microtask (also if the iteration ended meanwhile: it took
+     * the failure), then takes the next item: one step's result.
+     */
+    const skipped = (failure: QueuedFailure): Promise<Step> =>
+      Promise.resolve().then(() => {
+        try {
+          skip!(failure);
+        } catch (err) {
+          finish();
+          throw err;
+        }
+        return take();
+      });
+    const take = (): Promise<Step> => {
       if (signal?.aborted) {
         finish();
         return Promise.reject(signal.reason);
@@ -290,9 +327,10 @@ export class Stream<T> {
       if (queue.length > 0) {
         const entry = queue.first!;
         if (entry instanceof QueuedFailure) {
+          queue.shift();
+          if (skip) return steps.waiting(skipped(entry));
           // Thrown like any error from an async iterator, it ends this iteration (a for-await
           // loop does not call return() after a throw); what follows stays queued for the next.
-          queue.shift();
           finish();
           return Promise.reject(entry.error);
         }
@@ -334,12 +372,19 @@ export class Stream<T> {
               finish();
               reject(e);
             },
+            skip: skip && ((failure) => {
+              waiter = undefined;
+              resolve(skipped(failure));
+            }),
           };
           this.#waiters.push(waiter);
           host.wake();
         }),
       );
-    });
+    };
+    // A next() called while a step waits runs after it: steps take items in the order they were
+    // asked for, and one iteration has one waiter at most.
+    const steps = orderedSteps(take);
     const iterator: AsyncIterableIterator<T | T[]> = {
       next: steps.next,
       return: () => {

@@ -13,7 +13,7 @@ import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import { completes, isDump, requestInFlight } from "./_request.ts";
-import { QueuedFailure, Stream, type StreamHost } from "./_stream.ts";
+import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_DROP_MEMBERSHIP,
@@ -26,7 +26,7 @@ import {
   SOL_SOCKET,
 } from "./constants.ts";
 import { DatagramCursor, type MessageCursor } from "./cursor.ts";
-import { SocketClosedError, SyscallError } from "./errors.ts";
+import { MalformedMessageError, SocketClosedError, SyscallError } from "./errors.ts";
 import {
   decodeDatagram,
   encodeMessage,
@@ -98,17 +98,38 @@ export interface RequestOptions {
 }
 
 /**
- * Options for {@linkcode NetlinkSocket.messages} and {@linkcode NetlinkSocket.batches}.
+ * Options for {@linkcode NetlinkSocket.messages}, {@linkcode NetlinkSocket.batches},
+ * {@linkcode NetlinkSocket.listen} and {@linkcode NetlinkSocket.cursor}
+ * ({@linkcode NetlinkSocket.datagrams} takes `signal` alone).
  *
  * @example
  * ```ts
  * import type { MessagesOptions } from "@netlink/netlink";
- * const options: MessagesOptions = { signal: AbortSignal.timeout(1_000) };
+ * // A monitor that outlives another process's garbage, and says so.
+ * const options: MessagesOptions = {
+ *   signal: AbortSignal.timeout(60_000),
+ *   onMalformed: (err, { sender, group }) =>
+ *     console.warn(`skipped a datagram from port ${sender} (group ${group}): ${err.message}`),
+ * };
  * ```
  */
 export interface MessagesOptions {
   /** Aborting ends the iteration by throwing the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Skips datagrams that do not decode as netlink messages, instead of ending: each is handed
+   * here, with the error, as it was received (`data`, `sender`: 0 is the kernel, `group`,
+   * `nsid`), and what follows it still comes. Without it, such a datagram ends the iteration
+   * (or the listen) with that MalformedMessageError. On a multicast group or a protocol that
+   * other processes can send to (NETLINK_USERSOCK peers, or root on any group), one bad
+   * datagram from them would otherwise end a monitor. Called in order with the messages: from
+   * a microtask for `messages()` and `batches()`, as `listen()` calls its handler for
+   * `listen()`, and inside `c.next()` for `cursor()` (whose `data` is then a copy: the
+   * well-formed messages before the bad one in that datagram were walked already). What it
+   * throws ends the iteration (or the listen) with that error; for `cursor()`, `c.next()`
+   * throws it.
+   */
+  onMalformed?: (error: MalformedMessageError, datagram: ReceivedDatagram) => void;
 }
 
 /**
@@ -294,7 +315,10 @@ const DESTINATION_KEYS = Object.keys(
 const REQUEST_KEYS = Object.keys(
   { signal: 0, timeout: 0, to: 0 } satisfies Record<keyof RequestOptions, 0>,
 );
-const MESSAGES_KEYS = Object.keys({ signal: 0 } satisfies Record<keyof MessagesOptions, 0>);
+const MESSAGES_KEYS = Object.keys(
+  { signal: 0, onMalformed: 0 } satisfies Record<keyof MessagesOptions, 0>,
+);
+const DATAGRAMS_KEYS = ["signal"];
 
 function checkHandler(method: string, handler: unknown): void {
   if (typeof handler !== "function") {
@@ -306,6 +330,20 @@ function checkSignal(signal: AbortSignal | undefined): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
+}
+
+/**
+ * Checks `options` of messages(), batches(), listen() or cursor(); returns how the stream skips
+ * a malformed datagram for them (undefined: it throws).
+ */
+function checkMessagesOptions(options: MessagesOptions): SkipFailure | undefined {
+  checkSignal(options.signal);
+  const onMalformed = options.onMalformed;
+  if (onMalformed === undefined) return undefined;
+  if (typeof onMalformed !== "function") {
+    throw new TypeError(`onMalformed must be a function, got ${typeof onMalformed}`);
+  }
+  return (failure) => onMalformed(failure.error as MalformedMessageError, failure.datagram);
 }
 
 function checkTimeout(timeout: number | undefined): void {
@@ -337,6 +375,36 @@ class SocketCursor extends DatagramCursor {
 
   protected override advance(): boolean {
     return this.#readNext();
+  }
+}
+
+/**
+ * A socket cursor that skips datagrams that do not decode (the cursor() option onMalformed): a
+ * class of its own, so that the cursor without it pays nothing per message for the check.
+ */
+class SkippingSocketCursor extends SocketCursor {
+  readonly #onMalformed: NonNullable<MessagesOptions["onMalformed"]>;
+
+  constructor(readNext: () => boolean, onMalformed: NonNullable<MessagesOptions["onMalformed"]>) {
+    super(readNext);
+    this.#onMalformed = onMalformed;
+  }
+
+  override next(): boolean {
+    for (;;) {
+      try {
+        return super.next();
+      } catch (err) {
+        if (!(err instanceof MalformedMessageError)) throw err;
+        // The cursor is at the datagram's end now: the next call goes on with the next one.
+        this.#onMalformed(err, {
+          data: this.data.slice(0, this.length),
+          sender: this.sender,
+          group: this.group,
+          nsid: this.nsid,
+        });
+      }
+    }
   }
 }
 
@@ -800,8 +868,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
    * is done, whatever is still queued. Throws, and so ends, on abort
    * (the signal's reason), on a datagram that does not decode (MalformedMessageError: what
-   * follows it stays queued for the next iteration), or on the error that made reading
-   * impossible. Several iterations at once split the stream between them: each message goes to
+   * follows it stays queued for the next iteration; with `onMalformed`, the datagram is handed
+   * to it and the iteration goes on), or on the error that made reading impossible. Several iterations at once split the stream between them: each message goes to
    * one. Steps of one iteration are taken in the order they are asked for, even when several
    * `next()` calls are pending. Only a pending `next()` makes the socket wait for data (and so
    * keeps the process alive): an iteration left without `return()` holds nothing.
@@ -828,8 +896,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    *
    * Returns a promise that resolves when the socket closes, and rejects, ending the listen,
    * when `handler` throws or a promise it returns rejects (with that error), when `signal`
-   * aborts (with its reason), on a malformed datagram (MalformedMessageError) and when reading
-   * fails; bad arguments, a closed socket and a second listen() reject too. A promise the
+   * aborts (with its reason), on a malformed datagram (MalformedMessageError, unless
+   * `onMalformed` takes it: see {@linkcode MessagesOptions}) and when reading fails; bad arguments, a closed socket and a second listen() reject too. A promise the
    * handler returns is not awaited: the next message may come before it settles (and one that
    * rejects after the listen has ended is ignored: nothing is left to reject). Messages that
    * arrived before the call and were not taken come first, in order, from a microtask (never
@@ -861,9 +929,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       checkHandler("listen", handler);
       this.#checkOpen();
       options = checkOptions("options", options, MESSAGES_KEYS);
-      checkSignal(options.signal);
+      const skip = checkMessagesOptions(options);
       if (this.#unframed) throw unframedError("read it with datagrams()");
-      return this.#messages.listen(handler, options.signal);
+      return this.#messages.listen(handler, options.signal, skip);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -909,8 +977,16 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * }
    * ```
    */
-  datagrams(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedDatagram> {
-    options = checkOptions("options", options, MESSAGES_KEYS);
+  datagrams(
+    options: Pick<MessagesOptions, "signal"> = {},
+  ): AsyncIterableIterator<ReceivedDatagram> {
+    if (options !== null && typeof options === "object" && Object.hasOwn(options, "onMalformed")) {
+      throw new TypeError(
+        "datagrams() takes no onMalformed: it never ends on a malformed datagram, it yields it "
+          + "as it was sent",
+      );
+    }
+    options = checkOptions("options", options, DATAGRAMS_KEYS);
     checkSignal(options.signal);
     return this.#datagrams.iterate(options.signal, false) as AsyncIterableIterator<
       ReceivedDatagram
@@ -949,7 +1025,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * before its step ends, so that a flood lets other promises settle. One `cursor()` iteration at a
    * time (the cursor is shared); while it is open, it takes the datagrams a `datagrams()` iteration
    * would. Not for `unframed` sockets. `c.next()` throws MalformedMessageError on a malformed
-   * datagram, and goes on with the next datagram when called again.
+   * datagram, and goes on with the next datagram when called again; with `onMalformed`, it hands
+   * the datagram to that instead and goes on at once.
    *
    * @example
    * ```ts
@@ -966,7 +1043,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> {
     this.#checkOpen();
     options = checkOptions("options", options, MESSAGES_KEYS);
-    checkSignal(options.signal);
+    checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     if (this.#cursors.active) {
       throw new Error(
@@ -985,7 +1062,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     // once per DRAIN_CLOCK_EVERY datagrams), so that a flood still lets promises settle.
     let run = 0;
     let runSince = -1;
-    const cursor = new SocketCursor(() => {
+    const readNext = () => {
       if (!open || unsettled !== 0 || !this.#readsInPlaceNow(signal)) return false;
       if (++run % DRAIN_CLOCK_EVERY === 0) {
         const now = performance.now();
@@ -996,7 +1073,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       if (d === undefined) return false;
       load(d);
       return true;
-    });
+    };
+    const cursor = options.onMalformed
+      ? new SkippingSocketCursor(readNext, options.onMalformed)
+      : new SocketCursor(readNext);
     // One result object for every step: for-await reads it before asking for the next.
     const result: IteratorResult<DatagramCursor> = { value: cursor, done: false };
     const load = (d: ReceivedDatagram | DatagramInPlace): IteratorResult<DatagramCursor> => {
@@ -1059,9 +1139,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> {
     this.#checkOpen();
     options = checkOptions("options", options, MESSAGES_KEYS);
-    checkSignal(options.signal);
+    const skip = checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
-    return this.#messages.iterate(options.signal, runs);
+    return this.#messages.iterate(options.signal, runs, skip);
   }
 
   /** Same as {@linkcode messages} without options: `for await (const msg of socket)`. */
@@ -1267,7 +1347,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       // request to that peer fails (its answer may have been in it).
       if (datagram.group === 0) matcher.malformed(datagram.sender, err);
       if (whole) whole.deliver(datagram);
-      else this.#messages.deliver(new QueuedFailure(err));
+      else this.#messages.deliver(new QueuedFailure(err, datagram));
       return;
     }
     if (whole) {
