@@ -16,7 +16,7 @@ import {
   RTNLGRP_LINK,
   RTNLGRP_NEIGH,
 } from "../constants.ts";
-import { MalformedMessageError, NetlinkError } from "../errors.ts";
+import { NetlinkError } from "../errors.ts";
 import type { FormatOptions, NetlinkFormatter } from "../format.ts";
 import { resolveFamily } from "../genl.ts";
 import { open } from "../open.ts";
@@ -187,22 +187,15 @@ async function printMessages(
   const formatter: NetlinkFormatter = new NetlinkFormatter({ families });
   const protocol = socket.protocol;
   let seen = 0;
-  for (;;) {
-    try {
-      for await (const message of socket.messages()) {
-        out(
-          message.type === NLMSG_OVERRUN
-            ? "overrun: messages were lost"
-            : formatter.format(message, { protocol, style }),
-        );
-        if (++seen >= count) return;
-      }
-      return;
-    } catch (err) {
-      // A datagram that is not netlink messages (another process's garbage, sent to the port or,
-      // as root, to the groups) is shown, as NETLINK_DEBUG shows it; what follows it still comes.
-      if (!(err instanceof MalformedMessageError)) throw err;
-      out(`not netlink messages: ${err.message}`);
-    }
+  // A datagram that is not netlink messages (another process's garbage, sent to the port or,
+  // as root, to the groups) is shown, as NETLINK_DEBUG shows it; what follows it still comes.
+  const onMalformed = (err: Error) => out(`not netlink messages: ${err.message}`);
+  for await (const message of socket.messages({ onMalformed })) {
+    out(
+      message.type === NLMSG_OVERRUN
+        ? "overrun: messages were lost"
+        : formatter.format(message, { protocol, style }),
+    );
+    if (++seen >= count) return;
   }
 }

@@ -6,8 +6,7 @@
 
 import { checkOptions } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
-import { MalformedMessageError, SyscallError } from "../errors.ts";
-import type { ReceivedMessage } from "../message.ts";
+import { SyscallError } from "../errors.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type Link, type RawLink, toLink } from "./link.ts";
@@ -128,21 +127,11 @@ export function monitor(
   };
 
   async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
-    let messages = socket.messages({ signal: options.signal });
+    // A datagram that does not parse is no kernel's either (another process wrote it to our
+    // port, or as root to the groups): skipped, as their messages are.
+    const messages = socket.messages({ signal: options.signal, onMalformed: () => {} });
     try {
-      for (;;) {
-        let message: ReceivedMessage;
-        try {
-          const step = await messages.next();
-          if (step.done) return;
-          message = step.value;
-        } catch (err) {
-          // A datagram that does not parse is no kernel's (another process wrote it to our
-          // port): skipped. It ended that iteration; what follows it waits for the next one.
-          if (!(err instanceof MalformedMessageError)) throw err;
-          messages = socket.messages({ signal: options.signal });
-          continue;
-        }
+      for await (const message of messages) {
         if (message.type === NLMSG_OVERRUN) {
           yield { object: "overrun" };
           continue;
@@ -158,7 +147,6 @@ export function monitor(
       }
     } finally {
       end();
-      await messages.return?.();
     }
   }
 

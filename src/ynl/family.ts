@@ -17,7 +17,7 @@ import {
   NETLINK_GENERIC,
   NLM_F_DUMP,
 } from "../constants.ts";
-import { MalformedMessageError, NetlinkError } from "../errors.ts";
+import { NetlinkError } from "../errors.ts";
 import { decodeGeneric, type GenericFamily } from "../genl.ts";
 import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
@@ -530,7 +530,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         } else continue;
         held.push(group);
       }
-      messages = this.socket.messages({ signal });
+      // A datagram that does not parse is no kernel's either (another process wrote it to our
+      // port, or as root to the groups): skipped, as their messages are.
+      messages = this.socket.messages({ signal, onMalformed: () => {} });
       signal?.addEventListener("abort", release, { once: true });
     } catch (err) {
       release();
@@ -561,12 +563,6 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         }
         return notification === undefined ? step() : { value: notification, done: false };
       }, (err) => {
-        // A datagram that does not parse is no kernel's either: skipped. It ended the socket's
-        // iteration; what follows it waits for the next one.
-        if (err instanceof MalformedMessageError && !released) {
-          messages = this.socket.messages({ signal });
-          return step();
-        }
         release();
         throw err;
       });
