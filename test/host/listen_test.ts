@@ -51,8 +51,14 @@ test("listen(): datagrams sent one per timer tick each wake the socket; all arri
 });
 
 test("listen(): a multicast flood overflowing a small receive buffer: one NLMSG_OVERRUN, counted, the rest in order", async () => {
-  await using sock = await open(NETLINK_USERSOCK, { groups: [3], receiveBufferSize: 4096 });
-  await using peer = await open(NETLINK_USERSOCK);
+  // In a namespace of its own: every process of a namespace shares its USERSOCK groups.
+  using ns = new Netns();
+  await using sock = await open(NETLINK_USERSOCK, {
+    netns: ns.name,
+    groups: [3],
+    receiveBufferSize: 4096,
+  });
+  await using peer = await open(NETLINK_USERSOCK, { netns: ns.name });
   const seen: (number | "overrun")[] = [];
   const done = sock.listen((m) => {
     seen.push(m.type === NLMSG_OVERRUN ? "overrun" : indexOf(m));

@@ -528,8 +528,14 @@ const indexed = (index: number) => ({
 });
 
 test("cursor(): a multicast flood overflowing a small receive buffer is one overrun step, counted; the rest arrive in order", async () => {
-  await using sock = await open(NETLINK_USERSOCK, { groups: [3], receiveBufferSize: 4096 });
-  await using peer = await open(NETLINK_USERSOCK);
+  // In a namespace of its own: every process of a namespace shares its USERSOCK groups.
+  using ns = new Netns();
+  await using sock = await open(NETLINK_USERSOCK, {
+    netns: ns.name,
+    groups: [3],
+    receiveBufferSize: 4096,
+  });
+  await using peer = await open(NETLINK_USERSOCK, { netns: ns.name });
   const it = sock.cursor();
   // Nothing reads until a step asks: the kernel queues what fits and drops the rest.
   for (let i = 0; i < 200; i++) peer.send(indexed(i), { group: 3 });
