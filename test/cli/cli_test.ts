@@ -57,8 +57,7 @@ function cliJson<T = Record<string, unknown>[]>(ns: Netns, ...args: string[]): T
 
 /** A namespace with the objects the comparisons walk over. */
 function variedNetns(): Netns {
-  const ns = new Netns();
-  ns.ipBatch([
+  const ns = new Netns([
     "link add va0 type veth peer name vb0",
     "link add br0 type bridge",
     "link set va0 master br0",

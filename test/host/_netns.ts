@@ -10,15 +10,23 @@ export function ip(...args: string[]): string {
 
 let counter = 0;
 
-/** A fresh network namespace, deleted on dispose (`using ns = new Netns()`). */
+/**
+ * A fresh network namespace, deleted on dispose (`using ns = new Netns()`), holding what
+ * `commands` (`ip -batch` lines) make; deleted at once if one of them fails.
+ */
 export class Netns implements Disposable {
   readonly name: string;
 
-  constructor() {
+  constructor(commands: string[] = []) {
     this.name = `nltest-${process.pid}-${Date.now() % 100000}-${counter++}`;
     ip("netns", "add", this.name);
-    // Loopback up so the namespace has its local routes, like a real host.
-    this.ip("link", "set", "lo", "up");
+    try {
+      // Loopback up so the namespace has its local routes, like a real host.
+      this.ipBatch(["link set lo up", ...commands]);
+    } catch (err) {
+      this[Symbol.dispose]();
+      throw err;
+    }
   }
 
   /** `ip -n NAME ARGS...` */
@@ -65,14 +73,12 @@ export class Netns implements Disposable {
 
 /** A namespace with `n` host routes (198.18.0.0/15, set aside for benchmarks) on lo. */
 export function routesNetns(n: number): Netns {
-  const ns = new Netns();
-  ns.ipBatch(
+  return new Netns(
     Array.from(
       { length: n },
       (_, i) => `route add 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo`,
     ),
   );
-  return ns;
 }
 
 /** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */

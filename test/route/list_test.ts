@@ -3,10 +3,11 @@
 // with lifetimes and labels; multipath, blackhole, other tables; rules with fwmark; neighbours.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { NETLINK_ROUTE } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
 import { openRoute, type RouteClient } from "../../src/route/mod.ts";
+import { afterFile } from "../_after_file.ts";
 import { Netns } from "../host/_netns.ts";
 import {
   addressAsIp,
@@ -26,8 +27,7 @@ let ns: Netns;
 let ip: RouteClient;
 
 before(async () => {
-  ns = new Netns();
-  ns.ipBatch([
+  ns = new Netns([
     "link add v0 type veth peer name v1",
     "link add br0 type bridge priority 1234 stp_state 1 forward_delay 500",
     "link set v1 master br0",
@@ -65,7 +65,7 @@ before(async () => {
   ip = await openRoute({ netns: ns.name });
 });
 
-after(() => {
+afterFile(() => {
   ip?.close();
   ns?.[Symbol.dispose]();
 });

@@ -11,15 +11,13 @@ import { Netns } from "../host/_netns.ts";
 type Json = any;
 
 function namespace(): Netns {
-  const ns = new Netns();
-  ns.ipBatch([
+  return new Netns([
     "link add a0 type veth peer name a1",
     "link set a0 up",
     "link set a1 up",
     "address add 10.0.0.1/24 dev a0",
     "address add 2001:db8::1/64 dev a0 nodad",
   ]);
-  return ns;
 }
 
 /** A nexthop as `ip -j nexthop` prints it (iproute2 6.1: weight only when not 1). */

@@ -54,9 +54,7 @@ function tcClock() {
  * counters between tc's read and the library's.
  */
 function vethNetns(): Netns {
-  const ns = new Netns();
-  ns.ip("link", "add", "va0", "type", "veth", "peer", "name", "vb0");
-  return ns;
+  return new Netns(["link add va0 type veth peer name vb0"]);
 }
 
 test("tc values: rates, sizes and times parse and print as tc's", () => {
