@@ -74,6 +74,34 @@ test("messages({ onMalformed }): a waiting step skips a malformed datagram and t
   sock.close();
 });
 
+test("messages({ onMalformed }): the callback never runs inside a caller's call that read the datagram", async () => {
+  const { sock, t } = await fakeSocket({ groups: [1] });
+  const calls: boolean[] = [];
+  let inRequest = false;
+  const it = sock.messages({ onMalformed: () => void calls.push(inRequest) });
+  const step = it.next();
+  await settle();
+  // The kernel multicasts garbage and answers inside sendmsg: request() reads both at once.
+  t.script = (req) => {
+    t.deliver(GARBAGE, 0, 1);
+    t.deliver([{
+      type: 2,
+      flags: 0x100,
+      seq: req.seq,
+      portid: req.portid,
+      payload: new Uint8Array(20),
+    }]);
+  };
+  inRequest = true;
+  const answered = sock.request({ type: 0x12 });
+  inRequest = false;
+  await answered;
+  t.deliver([event(7)], 0, 1);
+  assert.equal(first((await step).value!), 7);
+  assert.deepEqual(calls, [false]);
+  sock.close();
+});
+
 test("messages() without onMalformed still throws MalformedMessageError, and what follows waits for the next iteration", async () => {
   const { sock, t } = await fakeSocket({ groups: [1] });
   t.deliver(GARBAGE, 0, 1);
