@@ -866,13 +866,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
    * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
    * (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
-   * is done, whatever is still queued. Throws, and so ends, on abort
-   * (the signal's reason), on a datagram that does not decode (MalformedMessageError: what
-   * follows it stays queued for the next iteration; with `onMalformed`, the datagram is handed
-   * to it and the iteration goes on), or on the error that made reading impossible. Several iterations at once split the stream between them: each message goes to
-   * one. Steps of one iteration are taken in the order they are asked for, even when several
-   * `next()` calls are pending. Only a pending `next()` makes the socket wait for data (and so
-   * keeps the process alive): an iteration left without `return()` holds nothing.
+   * is done, whatever is still queued. Throws, and so ends, on abort (the signal's reason), on a
+   * datagram that does not decode (MalformedMessageError: what follows it stays queued for the
+   * next iteration; with `onMalformed`, the datagram is handed to it and the iteration goes on),
+   * or on the error that made reading impossible. Several iterations at once split the stream
+   * between them: each message goes to one. Steps of one iteration are taken in the order they
+   * are asked for, even when several `next()` calls are pending. Only a pending `next()` makes
+   * the socket wait for data (and so keeps the process alive): an iteration left without
+   * `return()` holds nothing.
    *
    * @example
    * ```ts
@@ -897,8 +898,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Returns a promise that resolves when the socket closes, and rejects, ending the listen,
    * when `handler` throws or a promise it returns rejects (with that error), when `signal`
    * aborts (with its reason), on a malformed datagram (MalformedMessageError, unless
-   * `onMalformed` takes it: see {@linkcode MessagesOptions}) and when reading fails; bad arguments, a closed socket and a second listen() reject too. A promise the
-   * handler returns is not awaited: the next message may come before it settles (and one that
+   * `onMalformed` takes it: see {@linkcode MessagesOptions}) and when reading fails; bad
+   * arguments, a closed socket and a second listen() reject too. A promise the handler returns
+   * is not awaited: the next message may come before it settles (and one that
    * rejects after the listen has ended is ignored: nothing is left to reject). Messages that
    * arrived before the call and were not taken come first, in order, from a microtask (never
    * inside this call). Nor inside your own calls: messages that a `request()` or a `dump()`
