@@ -36,8 +36,9 @@ export function newDescriptors(before: Set<string>): string[] {
 }
 
 /**
- * {@linkcode newDescriptors}, once descriptors still being closed asynchronously (the Bun poller
- * closes a socket that was in its poll set when that poll has returned) had up to `ms` to go.
+ * {@linkcode newDescriptors}, once descriptors still being closed asynchronously (Bun closes its
+ * own descriptors of a Worker's thread as that thread ends, after `terminate()` has returned) had
+ * up to `ms` to go.
  */
 export async function settledNewDescriptors(before: Set<string>, ms = 2000): Promise<string[]> {
   const deadline = performance.now() + ms;
