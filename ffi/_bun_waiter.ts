@@ -47,9 +47,11 @@
  *   not to answer in time, the eventfd is closed once it has (the next arming, the grace's end)
  *   or has exited: never while it may still poll or read that number.
  * - PARK_REQUESTED → RUNNING: a wait came first (compare-exchange): the eventfd stays.
- * - A poller parked for GRACE_MS (an unref'd timer) is terminated; the next wait starts a new
- *   one, transparently. The grace spares a thread that opens, waits on and closes one socket
- *   after another a worker start per socket (ffi/README.md has the numbers).
+ * - Sockets still registered but no wait for GRACE_MS (an unref'd timer): parked the same way,
+ *   so a Worker terminated while it holds idle sockets leaves only those.
+ * - Nothing registered for GRACE_MS: the worker is terminated; the next wait starts a new one,
+ *   transparently. The grace spares a thread that opens, waits on and closes one socket after
+ *   another a worker start per socket (ffi/README.md has the numbers).
  * - The thread's "exit" (process.exit() in the Worker, or its natural end) parks and stops it.
  *
  * Liveness: the Worker is unref'd except while at least one wait is pending, so an idle
@@ -100,7 +102,10 @@ export interface ReadyMessage {
 
 // --- the waiting thread's side ----------------------------------------------------------------
 
-/** How long a released poller stays parked (one idle thread, no descriptor) before it stops. */
+/**
+ * How long a poller with no wait pending keeps running while sockets are registered (then it
+ * parks), or stays parked with none registered (then it stops).
+ */
 export const GRACE_MS = 500;
 /** How long releasing the last socket waits for the worker to confirm it parked. */
 const PARK_ACK_MS = 50;
@@ -253,7 +258,10 @@ class Poller {
   #control = -1;
   /** RUNNING was set by this side and no park asked since. */
   #running = false;
-  #grace: { unref(): void } | undefined;
+  /** When the last wait ended or the last socket closed (performance.now()). */
+  #quietSince = 0;
+  /** The idle timer, while one is set (unref'd). */
+  #idleTimer: { unref(): void } | undefined;
   #stopped = false;
   readonly #one: Uint8Array;
 
@@ -277,16 +285,14 @@ class Poller {
 
   /** A wait is pending: the worker must keep the process alive. */
   hold(): void {
-    if (this.#holds++ > 0) return;
-    this.#worker.ref();
-    clearTimeout(this.#grace as number | undefined);
+    if (this.#holds++ === 0) this.#worker.ref();
   }
 
   /** A wait ended. */
   unhold(): void {
     if (--this.#holds > 0 || this.#stopped) return;
     this.#worker.unref();
-    this.#idle();
+    this.#quiet();
   }
 
   whenReady(waiter: BunWaiter): void {
@@ -350,15 +356,16 @@ class Poller {
     this.#waiters[slot] = undefined;
     this.#free.push(slot);
     this.#registered--;
-    if (this.#holds === 0) this.#idle();
+    if (this.#holds === 0) this.#quiet();
   }
 
   /** Terminates the worker; closes the eventfd once the worker can no longer use it. */
   stop(): void {
     if (this.#stopped) return;
     if (this.#failure === undefined) this.#park();
+    this.#closeControlIfParked();
     this.#stopped = true;
-    clearTimeout(this.#grace as number | undefined);
+    clearTimeout(this.#idleTimer as number | undefined);
     if (poller === this) poller = undefined;
     this.#worker.onmessage = this.#worker.onerror = null;
     if (this.#control >= 0) {
@@ -395,17 +402,30 @@ class Poller {
     this.#running = true;
   }
 
-  /** Nothing registered, no wait pending: park the worker now, stop it after the grace. */
-  #idle(): void {
-    if (this.#registered > 0 || this.#stopped) return;
-    this.#park();
-    clearTimeout(this.#grace as number | undefined);
-    const grace = setTimeout(() => {
-      this.#closeControlIfParked();
-      this.stop();
-    }, GRACE_MS) as unknown as { unref(): void };
-    grace.unref();
-    this.#grace = grace;
+  /**
+   * No wait is pending. With no socket registered either, the worker parks now (so close()
+   * leaves nothing of ours open) and stops after the grace; otherwise it parks after the grace.
+   * One timer at most, checked when it fires, so that a monitor's waits do not each set one.
+   */
+  #quiet(): void {
+    if (this.#stopped) return;
+    this.#quietSince = performance.now();
+    if (this.#registered === 0) this.#park();
+    this.#setIdleTimer(GRACE_MS);
+  }
+
+  #setIdleTimer(ms: number): void {
+    if (this.#idleTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#holds > 0 || this.#stopped) return; // the wait's end sets it again
+      const left = this.#quietSince + GRACE_MS - performance.now();
+      if (left > 0) return this.#setIdleTimer(left);
+      if (this.#registered === 0) this.stop();
+      else this.#park();
+    }, ms) as unknown as { unref(): void };
+    timer.unref();
+    this.#idleTimer = timer;
   }
 
   /** Asks a running worker to park, waits briefly for it, and closes the eventfd if it did. */

@@ -48,6 +48,14 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     b.close();
     return woke;
   },
+  // Sockets left open, no wait pending for longer than the grace: the test then terminates it.
+  async idle() {
+    const a = openTransport(0, { portid: 0 });
+    const b = openTransport(0, { portid: 0 });
+    const woke = await waitForOne(a, b);
+    await sleep(GRACE_MS + 300);
+    return [woke, a.fd, b.fd];
+  },
   // A wait pending on an open socket, then process.exit(): the sockets are the user's to close.
   async exits() {
     const a = openTransport(0, { portid: 0 });

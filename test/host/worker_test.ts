@@ -65,10 +65,14 @@ test("Workers that waited, closed their sockets and were terminated leave no des
   assert.deepEqual(ours(await settledNewDescriptors(before)), []);
 });
 
-test("a Worker that exits with a wait pending leaves only the sockets it never closed", async () => {
+/**
+ * Runs `scenario`, which leaves its two sockets open and posts [its wait's result, their fds],
+ * and checks that those sockets are all that is left; then closes them.
+ */
+async function onlyItsSocketsLeft(scenario: string, terminate: boolean): Promise<void> {
   await runWorker("closed", true);
   const before = openDescriptors();
-  const [woke, a, b] = await runWorker("exits", false) as [string, number, number];
+  const [woke, a, b] = await runWorker(scenario, terminate) as [string, number, number];
   const left = ours(await settledNewDescriptors(before));
   try {
     assert.equal(woke, "readable");
@@ -78,6 +82,14 @@ test("a Worker that exits with a wait pending leaves only the sockets it never c
     const libc = isBun ? loadBunLibc() : loadDenoLibc();
     for (const fd of [a, b]) libc.close(fd);
   }
+}
+
+test("a Worker that exits with a wait pending leaves only the sockets it never closed", async () => {
+  await onlyItsSocketsLeft("exits", false);
+});
+
+test("a Worker terminated with sockets open but no wait for a while leaves only those", async () => {
+  await onlyItsSocketsLeft("idle", true);
 });
 
 test("a Worker's poller stops after its last socket, and a later wait starts another", async () => {
