@@ -1,5 +1,5 @@
 // ROUNDS fresh Workers, each running bench/_worker_cycles.ts against this checkout's library and,
-// alternately, against the one at OLD (another checkout) if set. Each Worker loads the library
+// in turn, against the one at OLD (another checkout) if set. Each Worker loads the library
 // anew (a Worker has its own modules). Prints the medians: us per cycle, ms for the first wait.
 //
 //   [OLD=DIR] [CYCLES=200] {bun | deno run -A} bench/worker_cycles.ts [ROUNDS]
@@ -36,7 +36,10 @@ async function run(lib: string): Promise<Run> {
 
 const runs = new Map<string, Run[]>(trees.map(([name]) => [name, []]));
 for (let i = 0; i < rounds; i++) {
-  for (const [name, lib] of trees) runs.get(name)!.push(await run(lib));
+  // Each goes first in every other round.
+  for (const [name, lib] of i % 2 ? trees.toReversed() : trees) {
+    runs.get(name)!.push(await run(lib));
+  }
 }
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
 const range = (xs: number[]) => `${xs[0].toFixed(0)}-${xs.at(-1)!.toFixed(0)}`;

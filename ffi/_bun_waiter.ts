@@ -328,17 +328,19 @@ class Poller {
 
   /** Puts `slot` in the poll set; returns the generation its report will carry. */
   arm(slot: number): number {
-    this.#run();
     const shared = this.#shared!;
     const base = HEADER_INTS + slot * SLOT_INTS;
     const generation = this.#generation = (this.#generation + 1) | 0;
     Atomics.store(shared, base + GENERATION, generation);
     Atomics.store(shared, base + STATE, ARMED);
-    if (!this.#kick()) {
-      Atomics.store(shared, base + STATE, IDLE);
+    try {
+      // A parked worker, once notified, reads every slot anew: no write needed then.
+      if (this.#run() || this.#kick()) return generation;
       throw new SyscallError("write", this.#libc.errno(), "waking the netlink poller");
+    } catch (err) {
+      Atomics.store(shared, base + STATE, IDLE);
+      throw err;
     }
-    return generation;
   }
 
   disarm(slot: number): void {
@@ -381,25 +383,27 @@ class Poller {
     return this.#libc.write(this.#control, this.#one, 8) >= 0;
   }
 
-  /** Makes sure the worker polls, with an open eventfd. */
-  #run(): void {
-    if (this.#running) return;
+  /** Makes sure the worker polls, with an open eventfd; true if it had to wake it from parking. */
+  #run(): boolean {
+    if (this.#running) return false;
     const shared = this.#shared!;
-    if (
-      Atomics.compareExchange(shared, RUN_STATE, PARK_REQUESTED, RUNNING) !== PARK_REQUESTED
-    ) {
-      // Parked: the worker has let go of the old eventfd, if any is still open.
-      this.#closeControlIfParked();
-      const control = this.#libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-      if (control < 0) {
-        throw new SyscallError("eventfd", this.#libc.errno(), "starting the netlink poller");
-      }
-      this.#control = control;
-      Atomics.store(shared, CONTROL, control);
-      Atomics.store(shared, RUN_STATE, RUNNING);
-      Atomics.notify(shared, RUN_STATE);
-    }
     this.#running = true;
+    // Still asked to park, not parked yet: take it back; the eventfd stays.
+    if (Atomics.compareExchange(shared, RUN_STATE, PARK_REQUESTED, RUNNING) === PARK_REQUESTED) {
+      return false;
+    }
+    // Parked: the worker has let go of the old eventfd, if any is still open.
+    this.#closeControlIfParked();
+    const control = this.#libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (control < 0) {
+      this.#running = false;
+      throw new SyscallError("eventfd", this.#libc.errno(), "starting the netlink poller");
+    }
+    this.#control = control;
+    Atomics.store(shared, CONTROL, control);
+    Atomics.store(shared, RUN_STATE, RUNNING);
+    Atomics.notify(shared, RUN_STATE);
+    return true;
   }
 
   /**
