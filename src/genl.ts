@@ -28,6 +28,7 @@ import {
   CTRL_CMD_GETPOLICY,
   GENL_HDRLEN,
   GENL_ID_CTRL,
+  GENL_NAMSIZ,
   NETLINK_GENERIC,
   NLM_F_DUMP,
 } from "./constants.ts";
@@ -213,12 +214,34 @@ function checkGenericSocket(socket: NetlinkSocket, name: string): void {
   if (typeof name !== "string" || name === "") {
     throw new TypeError("family name must be a non-empty string");
   }
+  if (name.includes("\0")) throw new TypeError("family name must not contain NUL");
+  // nlctrl's policy says it (NLA_NUL_STRING of GENL_NAMSIZ - 1), but only as "EINVAL: Attribute
+  // failed policy validation".
+  const bytes = utf8.encode(name).length;
+  if (bytes >= GENL_NAMSIZ) {
+    throw new RangeError(
+      `family name ${JSON.stringify(name)} is ${bytes} bytes long: generic netlink names are at `
+        + `most ${GENL_NAMSIZ - 1}`,
+    );
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/** nlctrl's bare ENOENT for a family it does not know, said as what it means. */
+function notRegistered(err: NetlinkError, name: string): NetlinkError {
+  return new NetlinkError({
+    ...err,
+    detail: `generic netlink family "${name}" is not registered (is its module loaded?)`,
+  });
 }
 
 /**
  * Asks nlctrl for the family called `name`: its message type (id), version, header size,
  * multicast groups and operations. `socket` must be a NETLINK_GENERIC socket. Rejects with a
- * NetlinkError with code "ENOENT" when no such family is registered (its module isn't loaded).
+ * NetlinkError with code "ENOENT" when no such family is registered (its module isn't loaded),
+ * and, before sending anything, with a TypeError or RangeError for a name that is empty, holds
+ * NUL or is longer than a family name can be (15 bytes in UTF-8).
  * Nothing is cached: a family whose module was reloaded gets its new id on the next call.
  *
  * @example
@@ -243,14 +266,7 @@ export async function resolveFamily(
       payload: encodeGeneric(CTRL_CMD_GETFAMILY, 1, attrs),
     }, options);
   } catch (err) {
-    if (err instanceof NetlinkError && err.code === "ENOENT") {
-      throw new NetlinkError({
-        errno: err.errno,
-        detail: `generic netlink family "${name}" is not registered (is its module loaded?)`,
-        requestType: err.requestType,
-        requestSeq: err.requestSeq,
-      });
-    }
+    if (err instanceof NetlinkError && err.code === "ENOENT") throw notRegistered(err, name);
     throw err;
   }
   if (replies.length !== 1) {
@@ -271,8 +287,9 @@ const POLICY_KEYS = Object.keys(
  * Asks nlctrl for the attribute policies of the family called `name` (CTRL_CMD_GETPOLICY, a
  * dump; kernels from 5.10), of every operation, or of `command` alone. `socket` must be a
  * NETLINK_GENERIC socket. Rejects with NetlinkError "ENOENT" when no such family is registered
- * (or, for `command`, the family has no such operation), "EOPNOTSUPP" when the kernel cannot
- * describe policies.
+ * (or, for `command`, the family has no such operation), each saying which, "EOPNOTSUPP" when
+ * the kernel cannot describe policies; a bad name is refused as {@linkcode resolveFamily}
+ * refuses it.
  *
  * @example
  * ```ts
@@ -295,11 +312,24 @@ export async function resolvePolicy(
   );
   const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name);
   if (command !== undefined) attrs.u32(CTRL_ATTR_OP, command);
-  const parts = await socket.request({
-    type: GENL_ID_CTRL,
-    flags: NLM_F_DUMP,
-    payload: encodeGeneric(CTRL_CMD_GETPOLICY, 1, attrs.finish()),
-  }, requestOptions);
+  let parts: Message[];
+  try {
+    parts = await socket.request({
+      type: GENL_ID_CTRL,
+      flags: NLM_F_DUMP,
+      payload: encodeGeneric(CTRL_CMD_GETPOLICY, 1, attrs.finish()),
+    }, requestOptions);
+  } catch (err) {
+    if (!(err instanceof NetlinkError) || err.code !== "ENOENT") throw err;
+    // nlctrl points at CTRL_ATTR_OP when the family lacks the command, and at nothing when it
+    // does not know the family.
+    if (err.offset === undefined) throw notRegistered(err, name);
+    if (command === undefined) throw err;
+    throw new NetlinkError({
+      ...err,
+      detail: `generic netlink family "${name}" has no command ${command}`,
+    });
+  }
   const policies = new Map<number, Map<number, AttributePolicy>>();
   const operations = new Map<number, { do?: number; dump?: number }>();
   for (const part of parts) {

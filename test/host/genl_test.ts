@@ -20,6 +20,7 @@ import {
 import { NetlinkError } from "../../src/errors.ts";
 import { resolveFamily, resolvePolicy } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
+import { tap } from "../../src/tap.ts";
 
 test("resolveFamily: nlctrl's id, header size and operations with their flags", async () => {
   await using sock = await open(NETLINK_GENERIC);
@@ -75,4 +76,45 @@ test("resolvePolicy refuses options it does not know, before asking (a number wa
     /resolvePolicy\(\) options must be an object, got number/,
   );
   await assert.rejects(resolvePolicy(sock, "nlctrl", null as never), /must be an object, got null/);
+});
+
+test("resolvePolicy says what its ENOENT means: a family not registered, or a command it lacks", async () => {
+  await using sock = await open(NETLINK_GENERIC);
+  await assert.rejects(
+    resolvePolicy(sock, "no-such-family"),
+    (e: unknown) =>
+      e instanceof NetlinkError && e.code === "ENOENT"
+      && e.message
+        === "ENOENT: generic netlink family \"no-such-family\" is not registered (is its module loaded?)",
+  );
+  await assert.rejects(
+    resolvePolicy(sock, "nlctrl", { command: 200 }),
+    (e: unknown) =>
+      e instanceof NetlinkError && e.code === "ENOENT" && e.offset !== undefined
+      && /^ENOENT: generic netlink family "nlctrl" has no command 200, at offset \d+$/.test(
+        e.message,
+      ),
+  );
+});
+
+test("a family name longer than GENL_NAMSIZ - 1 bytes is refused before anything is sent", async () => {
+  await using sock = await open(NETLINK_GENERIC);
+  let sent = 0;
+  const detach = tap(sock, { sent: () => sent++ });
+  const long = "x".repeat(16);
+  for (const resolve of [resolveFamily, resolvePolicy]) {
+    await assert.rejects(
+      resolve(sock, long),
+      (e: unknown) =>
+        e instanceof RangeError
+        && e.message
+          === `family name "${long}" is 16 bytes long: generic netlink names are at most 15`,
+    );
+    // 15 bytes in UTF-8 (5 three-byte characters) is the longest a name can be: the kernel answers.
+    await assert.rejects(resolve(sock, "\u20ac".repeat(5)), /ENOENT/);
+    await assert.rejects(resolve(sock, "\u20ac".repeat(6)), RangeError);
+    await assert.rejects(resolve(sock, "a\0b"), /must not contain NUL/);
+  }
+  detach();
+  assert.equal(sent, 2, "only the 15-byte names reached the kernel");
 });
