@@ -6,7 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { checkOptions } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP } from "../ip.ts";
@@ -269,6 +269,12 @@ export function encodeInetRequests(query: InetQuery = {}): Uint8Array[] {
   const families = familyNumber(query.family);
   const states = query.states === undefined ? stateMask(["all"]) : stateMask(query.states);
   const bytecode = query.filter === undefined ? undefined : compileFilter(query.filter);
+  for (const key of ["info", "memory"] as const) {
+    const value = query[key];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(`inet query: ${key} must be a boolean, got ${shown(value)}`);
+    }
+  }
   let ext = 0;
   if (query.info) {
     ext |= extensionBit(INET_DIAG_INFO) | extensionBit(INET_DIAG_CONG)

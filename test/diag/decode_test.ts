@@ -263,3 +263,22 @@ test("a misspelt query key is refused, naming the closest one, before any socket
   await assert.rejects(packetSockets({ timout: 5, socket } as never), /did you mean "timeout"/);
   assert.equal(encodeInetRequests({ protocol: "tcp", netns: undefined }).length, 2);
 });
+
+test("info and memory must be booleans: a string such as \"no\" is refused, not taken as true", async () => {
+  const socket = { protocol: -1 } as never;
+  for (const key of ["info", "memory"]) {
+    for (const value of ["no", 0, 1, null]) {
+      assert.throws(
+        () => encodeInetRequests({ [key]: value } as never),
+        (e: unknown) =>
+          e instanceof TypeError
+          && e.message.startsWith(`inet query: ${key} must be a boolean, got `),
+        `${key}: ${JSON.stringify(value)}`,
+      );
+    }
+    await assert.rejects(inetSockets({ [key]: "no", socket } as never), TypeError);
+  }
+  const [plain] = encodeInetRequests({ info: false, memory: false });
+  const [asked] = encodeInetRequests({ info: true, memory: true });
+  assert.notDeepEqual(plain, asked);
+});
