@@ -682,7 +682,9 @@ export class NetlinkFormatter {
     if ((message.flags & NLM_F_REQUEST) !== 0) return;
     try {
       const family = decodeFamily(message);
-      if (family.id === 0 || family.name === "") return;
+      // Anyone can send nlctrl-shaped messages to a port: learn only what a kernel family's
+      // name can be (printable, at most GENL_NAMSIZ - 1 bytes), as it is printed unquoted.
+      if (family.id === 0 || !/^[!-~]{1,15}$/.test(family.name)) return;
       if (command === CTRL_CMD_NEWFAMILY) this.families.set(family.id, family.name);
       else this.families.delete(family.id);
     } catch {

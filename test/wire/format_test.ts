@@ -240,3 +240,33 @@ test("unknown protocols and bytes that do not decode are shown in hex, never thr
   assert.equal(protocolName(NETLINK_GENERIC), "generic");
   assert.equal(protocolName(99), "protocol 99");
 });
+
+test("a family name no kernel family could have (control characters, too long) is not learned", () => {
+  // Anyone may send nlctrl-shaped messages to a socket's port: a learned name is printed as it
+  // is, so one holding a terminal escape would reach the terminal of whoever reads the trace.
+  const formatter = new NetlinkFormatter();
+  const linkinfo = {
+    type: 21,
+    flags: NLM_F_REQUEST,
+    seq: 2,
+    portid: 0,
+    payload: encodeGeneric(2, 1),
+  };
+  for (const name of ["\x1b]0;owned\x07", "eth tool", "x".repeat(16)]) {
+    const reply = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name)
+      .u16(CTRL_ATTR_FAMILY_ID, 21).finish();
+    const line = formatter.format({
+      type: GENL_ID_CTRL,
+      flags: 0,
+      seq: 1,
+      portid: 99,
+      payload: encodeGeneric(CTRL_CMD_NEWFAMILY, 2, reply),
+    }, { protocol: NETLINK_GENERIC });
+    assert.ok(!line.includes("\x1b"), line);
+    assert.equal(
+      formatter.format(linkinfo, { protocol: NETLINK_GENERIC }),
+      "genl family 21 cmd 2 flags=REQUEST seq=2 port=0 v1",
+    );
+  }
+  assert.equal(formatter.families.size, 0);
+});
