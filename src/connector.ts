@@ -22,7 +22,7 @@
 
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions } from "./_options.ts";
+import { checkOptions, shown } from "./_options.ts";
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
@@ -108,7 +108,7 @@ function checkField(field: string, value: unknown, max: number, bits: number): n
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
     throw new RangeError(
       `connector message ${field} must be a u${bits}: an integer from 0 to ${max}, got ${
-        String(value)
+        shown(value)
       }`,
     );
   }
@@ -717,7 +717,7 @@ export interface ProcEventsIterationOptions {
 function checkTimeout(timeout: unknown): number {
   if (typeof timeout !== "number" || !(timeout > 0) || timeout > 0x7fff_ffff) {
     throw new RangeError(
-      `timeout must be a number of milliseconds from 1 to ${0x7fff_ffff}, got ${String(timeout)}`,
+      `timeout must be a number of milliseconds from 1 to ${0x7fff_ffff}, got ${shown(timeout)}`,
     );
   }
   return timeout;

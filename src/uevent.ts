@@ -22,7 +22,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions } from "./_options.ts";
+import { checkOptions, shown } from "./_options.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import { open } from "./open.ts";
@@ -507,7 +507,11 @@ export async function openUevents(options: UeventOptions = {}): Promise<UeventMo
   options = checkOptions("openUevents() options", options, UEVENT_KEYS);
   const source = options.source ?? "kernel";
   if (source !== "kernel" && source !== "udev") {
-    throw new RangeError(`source must be "kernel" or "udev", got ${String(source)}`);
+    throw new RangeError(
+      `source must be "kernel" or "udev", got ${
+        typeof source === "object" ? "an object" : shown(source)
+      }`,
+    );
   }
   const socket = await open(NETLINK_KOBJECT_UEVENT, {
     unframed: true,

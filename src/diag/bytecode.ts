@@ -7,6 +7,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { shown } from "../_options.ts";
 import { AF_UNSPEC, NLA_HDRLEN } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import {
@@ -141,7 +142,7 @@ function or(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 function checkPort(what: string, port: unknown): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 0xffff) {
-    throw new RangeError(`${what} must be a port number from 0 to 65535, got ${String(port)}`);
+    throw new RangeError(`${what} must be a port number from 0 to 65535, got ${shown(port)}`);
   }
   return port;
 }
@@ -234,14 +235,14 @@ function compileHost(side: "src" | "dst", text: unknown, port: unknown): Uint8Ar
 
 function checkU32(what: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new RangeError(`${what} must be an integer from 0 to 4294967295, got ${String(value)}`);
+    throw new RangeError(`${what} must be an integer from 0 to 4294967295, got ${shown(value)}`);
   }
   return value;
 }
 
 function compile(filter: InetFilter): Uint8Array {
   if (filter === null || typeof filter !== "object") {
-    throw new TypeError(`a filter must be an object such as { sport: 22 }, got ${String(filter)}`);
+    throw new TypeError(`a filter must be an object such as { sport: 22 }, got ${shown(filter)}`);
   }
   const keys = Object.keys(filter).filter((k) =>
     (filter as Record<string, unknown>)[k] !== undefined
@@ -296,7 +297,7 @@ function compile(filter: InetFilter): Uint8Array {
     }
     case "cgroup": {
       if (typeof f.cgroup !== "bigint" || f.cgroup < 0n || f.cgroup >= 1n << 64n) {
-        throw new RangeError(`cgroup must be a u64 bigint cgroup id, got ${String(f.cgroup)}`);
+        throw new RangeError(`cgroup must be a u64 bigint cgroup id, got ${shown(f.cgroup)}`);
       }
       const value = new Uint8Array(8);
       new DataView(value.buffer).setBigUint64(0, f.cgroup, HOST_LITTLE_ENDIAN);

@@ -6,7 +6,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { checkOptions } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
   AF_NETLINK,
@@ -122,7 +122,7 @@ function checkProtocol(protocol: unknown): number {
     typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0 || protocol > 254
   ) {
     throw new RangeError(
-      `protocol must be a netlink protocol number from 0 to 254, got ${String(protocol)}`,
+      `protocol must be a netlink protocol number from 0 to 254, got ${shown(protocol)}`,
     );
   }
   return protocol;

@@ -27,6 +27,7 @@ import {
 } from "../../src/diag/_constants.ts";
 import { decodeStruct } from "../../src/diag/_struct.ts";
 import {
+  compileFilter,
   decodeInetSocket,
   decodeNetlinkSocket,
   decodePacketSocket,
@@ -281,4 +282,19 @@ test("info and memory must be booleans: a string such as \"no\" is refused, not 
   const [plain] = encodeInetRequests({ info: false, memory: false });
   const [asked] = encodeInetRequests({ info: true, memory: true });
   assert.notDeepEqual(plain, asked);
+});
+
+test("filter and protocol numbers given as strings are shown quoted in the error", () => {
+  const cases: [() => unknown, string][] = [
+    [() => compileFilter({ dport: { ge: "1024" as never } }), "got \"1024\""],
+    [() => compileFilter({ dev: "3" as never }), "got \"3\""],
+    [() => compileFilter({ mark: "1" as never }), "got \"1\""],
+    [() => compileFilter({ src: "10.0.0.1", port: "80" as never }), "got \"80\""],
+    [() => compileFilter({ cgroup: "5" as never }), "got \"5\""],
+    [() => compileFilter("x" as never), "got \"x\""],
+    [() => encodeNetlinkRequest({ protocol: "0" as never }), "got \"0\""],
+  ];
+  for (const [run, end] of cases) {
+    assert.throws(run, (e: unknown) => e instanceof Error && e.message.endsWith(end), end);
+  }
 });

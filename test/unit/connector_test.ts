@@ -472,3 +472,14 @@ test("events({ signal }) ends with the signal's reason; close() ends a waiting i
   monitor.close();
   assert.equal((await pending).done, true);
 });
+
+test("a number given as a string is shown quoted in the error: \"5\" is refused, 5 would not be", async () => {
+  await assert.rejects(
+    openProcEvents({ timeout: "5" as never }),
+    (e: unknown) => e instanceof RangeError && e.message.endsWith("got \"5\""),
+  );
+  assert.throws(
+    () => encodeConnectorMessage({ idx: "1" as never, val: 1 }),
+    (e: unknown) => e instanceof RangeError && e.message.endsWith("got \"1\""),
+  );
+});

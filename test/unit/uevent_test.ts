@@ -279,3 +279,16 @@ test("events({ signal }) ends with its reason; close() ends waiting iterations a
   assert.deepEqual(seen, []);
   assert.equal((await monitor.events().next()).done, true, "closed: ends at once");
 });
+
+test("a bad source is shown as given: quoted, so that an object printing as kernel is not taken for it", async () => {
+  await assert.rejects(
+    openUevents({ source: "UDEV" as never }),
+    (e: unknown) =>
+      e instanceof RangeError
+      && e.message === "source must be \"kernel\" or \"udev\", got \"UDEV\"",
+  );
+  await assert.rejects(
+    openUevents({ source: { toString: () => "kernel" } as never }),
+    (e: unknown) => e instanceof RangeError && !e.message.endsWith("got kernel"),
+  );
+});
