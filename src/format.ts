@@ -277,13 +277,26 @@ function flagNames(flags: number, table: readonly [number, string][]): string {
   return names.join("|");
 }
 
-/** The kind of request a message type name says (RTM_GETLINK, "nlctrl getfamily"...). */
+const VERBS: readonly [RegExp, RequestKind][] = [
+  [/^(get|dump|list|show|query)/, "get"],
+  [/^(new|set|add|create|replace)/, "new"],
+  [/^(del|remove|destroy|flush)/, "del"],
+];
+
+/**
+ * The kind of request a message type name says. The verb leads joined names (RTM_GETLINK,
+ * "nlctrl getfamily") and some YNL ones ("get-wiphy"); newer YNL names end with it
+ * ("linkinfo-get", "listener-set", where "listener" is no "list"): a whole word, last first,
+ * then the start of the first.
+ */
 function requestKind(name: string): RequestKind {
-  const verb = name.slice(name.lastIndexOf(" ") + 1).replace(/^RTM_/, "").toLowerCase();
-  if (/^(get|dump|list|show|query)/.test(verb)) return "get";
-  if (/^(new|set|add|create|replace)/.test(verb)) return "new";
-  if (/^(del|remove|destroy|flush)/.test(verb)) return "del";
-  return undefined;
+  const op = name.slice(name.lastIndexOf(" ") + 1).replace(/^RTM_/, "").toLowerCase();
+  const words = op.split("-");
+  for (let i = words.length - 1; i >= 0; i--) {
+    const kind = VERBS.find(([verb]) => verb.exec(words[i])?.[0] === words[i])?.[1];
+    if (kind !== undefined) return kind;
+  }
+  return VERBS.find(([verb]) => verb.test(words[0]))?.[1];
 }
 
 /** One line of output: a key and either a value or children. */

@@ -270,3 +270,39 @@ test("a family name no kernel family could have (control characters, too long) i
   }
   assert.equal(formatter.families.size, 0);
 });
+
+test("request flags are named by the verb wherever a YNL name puts it: linkinfo-get, listener-set", () => {
+  const families = new Map([[21, "ethtool"], [22, "nfsd"]]);
+  const request = (type: number, command: number, flags: number) =>
+    format(
+      { type, flags: NLM_F_REQUEST | flags, seq: 1, portid: 0, payload: encodeGeneric(command, 1) },
+      { protocol: NETLINK_GENERIC, families },
+    );
+  assert.equal(
+    request(21, 2, NLM_F_DUMP), // ETHTOOL_MSG_LINKINFO_GET
+    "ethtool linkinfo-get flags=REQUEST|DUMP seq=1 port=0 v1",
+  );
+  assert.equal(
+    request(21, 18, NLM_F_CREATE), // ETHTOOL_MSG_CHANNELS_SET
+    "ethtool channels-set flags=REQUEST|CREATE seq=1 port=0 v1",
+  );
+  // "listener" starts like "list", but the verb is "set".
+  assert.equal(
+    request(22, 6, NLM_F_CREATE | NLM_F_EXCL), // NFSD_CMD_LISTENER_SET
+    "nfsd listener-set flags=REQUEST|EXCL|CREATE seq=1 port=0 v1",
+  );
+  // Verbs that lead, as they always did.
+  assert.equal(
+    format(
+      {
+        type: GENL_ID_CTRL,
+        flags: NLM_F_REQUEST | NLM_F_DUMP,
+        seq: 1,
+        portid: 0,
+        payload: encodeGeneric(CTRL_CMD_GETFAMILY, 1),
+      },
+      { protocol: NETLINK_GENERIC },
+    ),
+    "nlctrl getfamily flags=REQUEST|DUMP seq=1 port=0 v1",
+  );
+});
