@@ -7,7 +7,7 @@
  */
 
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkAloneWithSocket, checkOptions } from "../_options.ts";
+import { checkAloneWithSocket, checkOptions, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import {
@@ -482,6 +482,11 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    */
   monitor(options: MonitorOptions<D> = {}): Monitor<D> {
     options = checkOptions("monitor() options", options, MONITOR_KEYS);
+    if (options.groups !== undefined && !Array.isArray(options.groups)) {
+      throw new TypeError(
+        `monitor() options: groups must be an array of group names, got ${shown(options.groups)}`,
+      );
+    }
     // By default every group that has a number here: the kernel's own list for a generic
     // family (a spec may list a group this kernel lacks, as nl80211's "testmode"), the spec's
     // numbered groups otherwise.

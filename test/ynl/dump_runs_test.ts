@@ -233,6 +233,21 @@ test("typed monitor() refuses an option it does not know, naming the closest, be
   sock.close();
 });
 
+test("typed monitor() refuses groups that are not a list of names, saying so, before joining anything", async () => {
+  const { sock, rt } = await servingRoutes(routes(1));
+  for (const groups of ["rtnlgrp-ipv4-route", new Set(["rtnlgrp-ipv4-route"]), 3]) {
+    assert.throws(
+      () => rt.monitor({ groups } as never),
+      (e) =>
+        e instanceof TypeError
+        && e.message.startsWith("monitor() options: groups must be an array of group names, got "),
+      String(groups),
+    );
+  }
+  assert.deepEqual(sock.groups, []);
+  sock.close();
+});
+
 test("family() refuses an option it does not know, and open() options next to a socket", async () => {
   const { sock } = await servingRoutes(routes(1));
   await assert.rejects(
