@@ -24,6 +24,7 @@
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription, errnoName } from "./_errno.ts";
 import { toHex } from "./_hex.ts";
+import { checkOptions, shown } from "./_options.ts";
 import { decodeAck } from "./ack.ts";
 import { AttributeDecoder } from "./attribute.ts";
 import {
@@ -140,6 +141,29 @@ export interface FormatOptions {
    * the built-in ones: by `protonum` for netlink-raw, by name for generic netlink.
    */
   descriptors?: readonly FamilyDescriptor[];
+}
+
+// Every key of FormatOptions and nothing else (`satisfies`): a misspelt one is refused.
+const FORMAT_KEYS = Object.keys(
+  { protocol: 0, style: 0, families: 0, descriptors: 0 } satisfies Record<keyof FormatOptions, 0>,
+);
+
+/**
+ * Throws TypeError for options format() would misread: a protocol given by name ("route",
+ * which protocolName() returns) decoded nothing and named no type.
+ */
+function checkFormatOptions(options: FormatOptions): void {
+  const { protocol, style } = checkOptions("format() options", options, FORMAT_KEYS);
+  if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0) {
+    throw new TypeError(
+      `format() options: protocol must be a netlink protocol number (NETLINK_ROUTE...), got ${
+        shown(protocol)
+      }`,
+    );
+  }
+  if (style !== undefined && style !== "line" && style !== "tree") {
+    throw new TypeError(`format() options: style must be "line" or "tree", got ${shown(style)}`);
+  }
 }
 
 /** Every generated descriptor: what format() decodes out of the box. */
@@ -550,6 +574,7 @@ export class NetlinkFormatter {
    * ids from it on the way.
    */
   format(message: Message, options: FormatOptions): string {
+    checkFormatOptions(options);
     const { title, fields } = this.#format(message, options);
     if (options.style === "tree") return [title, ...treeOf(fields, "  ")].join("\n");
     return fields.length === 0 ? title : `${title} ${lineOf(fields)}`;
@@ -792,6 +817,8 @@ function decoded(
  * (attributes by number for generic netlink) when not. NLMSG_ERROR shows the errno name, its
  * description, the extended-ack message, offset and missing attribute, and which request it
  * answers; an ack shows `ack=0`. Never throws for bad bytes: what does not decode is shown in hex.
+ * Throws TypeError for options it cannot use: a protocol that is not a number (`"route"`), a
+ * style other than "line" or "tree", an option it does not know.
  *
  * @example
  * ```ts

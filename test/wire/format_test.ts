@@ -306,3 +306,27 @@ test("request flags are named by the verb wherever a YNL name puts it: linkinfo-
     "nlctrl getfamily flags=REQUEST|DUMP seq=1 port=0 v1",
   );
 });
+
+test("format() refuses a protocol that is not a number (\"route\"), a style it has not, an unknown option", () => {
+  const message = newlink();
+  const cases: [unknown, RegExp][] = [
+    [
+      { protocol: "route" },
+      /protocol must be a netlink protocol number \(NETLINK_ROUTE\.\.\.\), got "route"/,
+    ],
+    [{ protocol: 1.5 }, /protocol must be a netlink protocol number/],
+    [undefined, /protocol must be a netlink protocol number .*, got undefined/],
+    [{ protocol: NETLINK_ROUTE, style: "lines" }, /style must be "line" or "tree", got "lines"/],
+    [
+      { protocol: NETLINK_ROUTE, stlye: "tree" },
+      /unknown option "stlye" \(did you mean "style"\?\)/,
+    ],
+  ];
+  for (const [options, error] of cases) {
+    assert.throws(() => format(message, options as never), error);
+    assert.throws(() => new NetlinkFormatter().format(message, options as never), error);
+  }
+  assert.ok(
+    format(message, { protocol: NETLINK_ROUTE, style: undefined }).startsWith("RTM_NEWLINK"),
+  );
+});
