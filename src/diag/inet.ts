@@ -119,7 +119,9 @@ export interface InetQuery extends DiagOptions {
   /** "inet" (IPv4) or "inet6" (IPv6). Default both, IPv4 first, as ss lists them. */
   family?: "inet" | "inet6";
   /**
-   * States and state groups to list. Default "all" (unlike ss, whose default is "connected").
+   * States and state groups to list. Default "all". (ss's default, without -a or a state
+   * filter, is not "connected", which has time-wait and syn-recv too: it is "established",
+   * "syn-sent", "fin-wait-1", "fin-wait-2", "close-wait", "last-ack" and "closing".)
    * UDP and raw sockets are "close" (ss: UNCONN) unless connected ("established").
    */
   states?: Iterable<SocketState | SocketStateGroup>;
