@@ -34,6 +34,7 @@ import type {
   FamilyDescriptor,
   GroupName,
   Notification,
+  OperationDescriptor,
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
 import { explainError } from "./_extack.ts";
@@ -289,18 +290,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         replies = await this.socket.request(message, socketOptions(options));
       }
     } catch (err) {
-      const family = (request as { familyName?: unknown } | undefined)?.familyName;
-      if (
-        this.descriptor.name === "nlctrl" && op === "getfamily" && typeof family === "string"
-        && err instanceof NetlinkError && err.code === "ENOENT"
-      ) {
-        // As resolveFamily() says it: ENOENT alone reads as a missing file.
-        throw new NetlinkError({
-          ...err,
-          detail: `generic netlink family "${family}" is not registered (is its module loaded?)`,
-        });
-      }
-      throw explainError(this.#codec, operation, message.payload!, err);
+      throw this.#explain(op, operation, request, message.payload!, err);
     }
     if (!operation.do?.reply || replies.length === 0) {
       return undefined as DoReply<D, O>;
@@ -343,7 +333,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         await collect(this.#dumpRequest(op, request, options));
       }
     } catch (err) {
-      throw explainError(this.#codec, operation, message.payload!, err);
+      throw this.#explain(op, operation, request, message.payload!, err);
     }
     return replies;
   }
@@ -369,7 +359,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const decode = messageDecoder(this.#codec, operation);
     const message = this.#dumpRequest(op, request, options);
     const dump = this.socket.dump(message, socketOptions(options));
-    const explain = (err: unknown) => explainError(this.#codec, operation, message.payload!, err);
+    const explain = (err: unknown) => this.#explain(op, operation, request, message.payload!, err);
     const reject = (err: unknown) => Promise.reject(explain(err));
     // Decoding in a map over the socket's iterator, not in an async generator: a generator adds
     // a promise and microtask hops per message, as much as the decoding costs. After the first
@@ -435,6 +425,35 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     if (fresh.id === stale.id) return false;
     this.#generic = fresh;
     return true;
+  }
+
+  /**
+   * A request's error in the request's terms: the extended ack's attribute as a path
+   * (explainError), and nlctrl's ENOENT for a family it does not know (a bare errno, which
+   * reads as a missing file) as what it means, as resolveFamily() says it.
+   */
+  #explain(
+    op: string,
+    operation: OperationDescriptor,
+    request: unknown,
+    payload: Uint8Array,
+    err: unknown,
+  ): unknown {
+    if (
+      this.descriptor.name === "nlctrl" && (op === "getfamily" || op === "getpolicy")
+      && err instanceof NetlinkError && err.code === "ENOENT" && err.offset === undefined
+    ) {
+      const { familyName, familyId } = (request ?? {}) as Record<string, unknown>;
+      const what = typeof familyName === "string"
+        ? `generic netlink family "${familyName}" is not registered`
+        : typeof familyId === "number"
+        ? `no generic netlink family has id ${familyId}`
+        : undefined;
+      if (what !== undefined) {
+        return new NetlinkError({ ...err, detail: `${what} (is its module loaded?)` });
+      }
+    }
+    return explainError(this.#codec, operation, payload, err);
   }
 
   /** nlctrl announced a family's removal: its id, cached on this socket, is no longer valid. */

@@ -251,3 +251,31 @@ test("extended acks as paths: a missing attribute by name; ops by name; an unkno
       && /"no-such-family" is not registered \(is its module loaded\?\)/.test(err.message),
   );
 });
+
+test("typed nlctrl: getfamily by id and getpolicy of a family not registered say so, not a bare ENOENT", async () => {
+  await using ctrl = await family(nlctrl);
+  await assert.rejects(
+    ctrl.do("getfamily", { familyId: 65000 }),
+    (err: unknown) =>
+      err instanceof NetlinkError && err.code === "ENOENT"
+      && err.message === "ENOENT: no generic netlink family has id 65000 (is its module loaded?)",
+  );
+  for (
+    const run of [() => ctrl.dump("getpolicy", { familyName: "no-such-family" }), async () => {
+      for await (const _ of ctrl.dumpStream("getpolicy", { familyName: "no-such-family" })) break;
+    }]
+  ) {
+    await assert.rejects(
+      run(),
+      (err: unknown) =>
+        err instanceof NetlinkError && err.code === "ENOENT"
+        && err.message
+          === "ENOENT: generic netlink family \"no-such-family\" is not registered (is its module loaded?)",
+    );
+  }
+  // nlctrl points at the op it lacks: that stays the kernel's, as a path.
+  await assert.rejects(
+    ctrl.dump("getpolicy", { familyName: "nlctrl", op: 200 }),
+    (err: unknown) => err instanceof FamilyError && err.attribute === "op",
+  );
+});
