@@ -72,6 +72,7 @@ import {
   NLMSG_OVERRUN,
 } from "./constants.ts";
 import * as constants from "./constants.ts";
+import { SOCK_DESTROY, SOCK_DIAG_BY_FAMILY } from "./diag/_constants.ts";
 import { decodeFamily } from "./genl.ts";
 import type { Message } from "./message.ts";
 import { codecOf } from "./ynl/_compile.ts";
@@ -259,6 +260,16 @@ let subsystemNames: Map<number, string> | undefined;
 
 /** What a request's flag bits 8-11 mean: they depend on the kind of request. */
 type RequestKind = "get" | "new" | "del" | undefined;
+
+/** sock_diag's message types (no YNL spec describes them), and the kind of request each is. */
+const SOCK_DIAG_NAMES = new Map([
+  [SOCK_DIAG_BY_FAMILY, "SOCK_DIAG_BY_FAMILY"],
+  [SOCK_DESTROY, "SOCK_DESTROY"],
+]);
+const SOCK_DIAG_KINDS = new Map<string, RequestKind>([
+  ["SOCK_DIAG_BY_FAMILY", "get"],
+  ["SOCK_DESTROY", "del"],
+]);
 
 const COMMON_FLAGS: readonly [number, string][] = [
   [NLM_F_REQUEST, "REQUEST"],
@@ -591,7 +602,9 @@ export class NetlinkFormatter {
       && opOf(d, message) !== undefined
     );
     const name = this.#typeName(protocol, message.type, descriptor);
-    const kind = (message.flags & NLM_F_REQUEST) !== 0 ? requestKind(name) : undefined;
+    const kind = (message.flags & NLM_F_REQUEST) !== 0
+      ? SOCK_DIAG_KINDS.get(name) ?? requestKind(name)
+      : undefined;
     const title = header(name, flagNames(message.flags, tableOf(kind)));
     if (descriptor === undefined) {
       return {
@@ -606,6 +619,10 @@ export class NetlinkFormatter {
     if (protocol === NETLINK_ROUTE) {
       rtmNames ??= namesByValue("RTM_", /^RTM_(BASE|MAX|NR_|F_)/);
       const name = rtmNames.get(type);
+      if (name !== undefined) return name;
+    }
+    if (protocol === NETLINK_SOCK_DIAG) {
+      const name = SOCK_DIAG_NAMES.get(type);
       if (name !== undefined) return name;
     }
     if (protocol === NETLINK_NETFILTER) {

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { toHex } from "../../src/_hex.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
@@ -23,6 +24,7 @@ import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
   NETLINK_ROUTE,
+  NETLINK_SOCK_DIAG,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_DUMP,
@@ -34,6 +36,7 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
 } from "../../src/constants.ts";
+import { encodeNetlinkRequest } from "../../src/diag/mod.ts";
 import { format, NetlinkFormatter, protocolName } from "../../src/format.ts";
 import { encodeGeneric } from "../../src/genl.ts";
 import type { Message } from "../../src/message.ts";
@@ -328,5 +331,30 @@ test("format() refuses a protocol that is not a number (\"route\"), a style it h
   }
   assert.ok(
     format(message, { protocol: NETLINK_ROUTE, style: undefined }).startsWith("RTM_NEWLINK"),
+  );
+});
+
+test("sock_diag: SOCK_DIAG_BY_FAMILY and SOCK_DESTROY by name, a dump's flags as DUMP", () => {
+  const payload = encodeNetlinkRequest();
+  assert.equal(
+    format(
+      { type: 20, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, portid: 0, payload },
+      { protocol: NETLINK_SOCK_DIAG },
+    ),
+    `SOCK_DIAG_BY_FAMILY flags=REQUEST|DUMP seq=1 port=0 payload=${toHex(payload)}`,
+  );
+  assert.equal(
+    format(
+      { type: 21, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 2, portid: 0, payload: new Uint8Array() },
+      { protocol: NETLINK_SOCK_DIAG },
+    ),
+    "SOCK_DESTROY flags=REQUEST|ACK seq=2 port=0",
+  );
+  assert.equal(
+    format(
+      { type: 20, flags: NLM_F_MULTI, seq: 1, portid: 9, payload: new Uint8Array() },
+      { protocol: NETLINK_SOCK_DIAG },
+    ),
+    "SOCK_DIAG_BY_FAMILY flags=MULTI seq=1 port=9",
   );
 });
