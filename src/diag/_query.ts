@@ -6,6 +6,7 @@
  */
 
 import { NETLINK_SOCK_DIAG } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
 import type { ReceivedMessage } from "../message.ts";
 import { open } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
@@ -42,10 +43,16 @@ export const DIAG_KEYS: readonly string[] = Object.keys(
   { socket: 0, netns: 0, timeout: 0, signal: 0 } satisfies Record<keyof DiagOptions, 0>,
 );
 
-/** Yields the replies to each request payload's dump, in order, from one socket. */
+/**
+ * Yields the replies to each request payload's dump, in order, from one socket. `sockets` and
+ * `module` name what is listed and the kernel module that lists it ("unix", "unix_diag"), for
+ * the bare ENOENT sock_diag answers when it has no handler for the family or protocol.
+ */
 export async function* dumpAll(
   options: DiagOptions,
   payloads: readonly Uint8Array[],
+  sockets: string,
+  module: string,
 ): AsyncGenerator<ReceivedMessage> {
   const given = options.socket;
   if (given !== undefined && given.protocol !== NETLINK_SOCK_DIAG) {
@@ -67,6 +74,14 @@ export async function* dumpAll(
         if (message.type === SOCK_DIAG_BY_FAMILY) yield message;
       }
     }
+  } catch (err) {
+    if (!(err instanceof NetlinkError) || err.code !== "ENOENT" || err.detail !== undefined) {
+      throw err;
+    }
+    throw new NetlinkError({
+      ...err,
+      detail: `${sockets} sockets: the kernel has no ${module} (built in, or modprobe ${module})`,
+    });
   } finally {
     if (given === undefined) socket.close();
   }

@@ -8,7 +8,6 @@
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
-import { NetlinkError } from "../errors.ts";
 import { formatIP } from "../ip.ts";
 import {
   AF_INET,
@@ -448,23 +447,9 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
 export async function* inetSocketStream(query: InetQuery = {}): AsyncGenerator<InetSocket> {
   const payloads = encodeInetRequests(query);
   const protocol = protocolNumber(query.protocol);
-  try {
-    for await (const message of dumpAll(query, payloads)) {
-      yield decodeInetSocket(message.payload, protocol);
-    }
-  } catch (err) {
-    // inet_diag answers a protocol it has no handler for with a bare ENOENT: say which.
-    if (!(err instanceof NetlinkError) || err.code !== "ENOENT" || err.detail !== undefined) {
-      throw err;
-    }
-    const module = `${query.protocol ?? "tcp"}_diag`;
-    throw new NetlinkError({
-      errno: err.errno,
-      detail: `${query.protocol ?? "tcp"} sockets: the kernel has no ${module} (built in, or `
-        + `modprobe ${module})`,
-      requestType: err.requestType,
-      requestSeq: err.requestSeq,
-    });
+  const name = query.protocol ?? "tcp";
+  for await (const message of dumpAll(query, payloads, name, `${name}_diag`)) {
+    yield decodeInetSocket(message.payload, protocol);
   }
 }
 

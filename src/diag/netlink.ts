@@ -236,14 +236,15 @@ export async function* netlinkSocketStream(
   query: NetlinkQuery = {},
 ): AsyncGenerator<NetlinkSocketInfo> {
   const payload = encodeNetlinkRequest(query);
-  for await (const message of dumpAll(query, [payload])) {
+  for await (const message of dumpAll(query, [payload], "netlink", "netlink_diag")) {
     yield decodeNetlinkSocket(message.payload);
   }
 }
 
 /**
  * Lists the netlink sockets (of one protocol, or all: `ss -f netlink -a`), the kernel's own
- * included (port ID 0).
+ * included (port ID 0). A kernel without netlink_diag rejects with a NetlinkError "ENOENT" that
+ * says so.
  *
  * @example
  * ```ts

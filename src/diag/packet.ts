@@ -167,13 +167,16 @@ export function decodePacketSocket(payload: Uint8Array): PacketSocket {
  */
 export async function* packetSocketStream(options: DiagOptions = {}): AsyncGenerator<PacketSocket> {
   options = checkOptions("packet query", options, DIAG_KEYS);
-  for await (const message of dumpAll(options, [encodePacketRequest()])) {
+  for await (
+    const message of dumpAll(options, [encodePacketRequest()], "packet", "af_packet_diag")
+  ) {
     yield decodePacketSocket(message.payload);
   }
 }
 
 /**
- * Lists the packet sockets (`ss -0 -a`).
+ * Lists the packet sockets (`ss -0 -a`). A kernel without af_packet_diag rejects with a
+ * NetlinkError "ENOENT" that says so.
  *
  * @example
  * ```ts

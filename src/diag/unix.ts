@@ -225,13 +225,14 @@ export function decodeUnixSocket(payload: Uint8Array): UnixSocket {
  */
 export async function* unixSocketStream(query: UnixQuery = {}): AsyncGenerator<UnixSocket> {
   const payload = encodeUnixRequest(query);
-  for await (const message of dumpAll(query, [payload])) {
+  for await (const message of dumpAll(query, [payload], "unix", "unix_diag")) {
     yield decodeUnixSocket(message.payload);
   }
 }
 
 /**
- * Lists the unix sockets in the states asked for (default all: `ss -xa`).
+ * Lists the unix sockets in the states asked for (default all: `ss -xa`). A kernel without
+ * unix_diag rejects with a NetlinkError "ENOENT" that says so.
  *
  * @example
  * ```ts

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AttributeEncoder } from "../../src/attribute.ts";
+import { NETLINK_SOCK_DIAG } from "../../src/constants.ts";
 import {
   INET_DIAG_INFO,
   INET_DIAG_REQ_BYTECODE,
@@ -22,6 +23,7 @@ import {
   SIZEOF_INET_DIAG_REQ_V2,
   SIZEOF_NETLINK_DIAG_MSG,
   SIZEOF_UNIX_DIAG_MSG,
+  SOCK_DIAG_BY_FAMILY,
   TCP_INFO_LAYOUT,
   UNIX_DIAG_NAME,
 } from "../../src/diag/_constants.ts";
@@ -44,7 +46,9 @@ import {
   unixSockets,
 } from "../../src/diag/mod.ts";
 import type { TcpInfo } from "../../src/diag/mod.ts";
-import { MalformedMessageError } from "../../src/errors.ts";
+import { MalformedMessageError, NetlinkError } from "../../src/errors.ts";
+import { open } from "../../src/open.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
 
 const concat = (a: Uint8Array, b: Uint8Array) => {
   const out = new Uint8Array(a.length + b.length);
@@ -296,5 +300,28 @@ test("filter and protocol numbers given as strings are shown quoted in the error
   ];
   for (const [run, end] of cases) {
     assert.throws(run, (e: unknown) => e instanceof Error && e.message.endsWith(end), end);
+  }
+});
+
+test("a kernel without a family's diag module (ENOENT) is told as such for unix, netlink and packet sockets too", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, () => ({
+    errno: 2,
+  }));
+  await using socket = await open(NETLINK_SOCK_DIAG, { transport: kernel.open });
+  const cases: [() => Promise<unknown>, string, string][] = [
+    [() => unixSockets({ socket }), "unix", "unix_diag"],
+    [() => netlinkSockets({ socket }), "netlink", "netlink_diag"],
+    [() => packetSockets({ socket }), "packet", "af_packet_diag"],
+    [() => inetSockets({ socket, protocol: "udp" }), "udp", "udp_diag"],
+  ];
+  for (const [run, what, module] of cases) {
+    await assert.rejects(
+      run(),
+      (e: unknown) =>
+        e instanceof NetlinkError && e.code === "ENOENT"
+        && e.detail
+          === `${what} sockets: the kernel has no ${module} (built in, or modprobe ${module})`,
+      what,
+    );
   }
 });
