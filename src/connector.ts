@@ -714,6 +714,12 @@ export interface ProcEventsIterationOptions {
   signal?: AbortSignal;
 }
 
+// Every key of ProcEventsIterationOptions and nothing else: events() refuses any other (by its
+// own name, not as the socket's datagrams() would).
+const ITERATION_KEYS = Object.keys(
+  { signal: 0 } satisfies Record<keyof ProcEventsIterationOptions, 0>,
+);
+
 function checkTimeout(timeout: unknown): number {
   if (typeof timeout !== "number" || !(timeout > 0) || timeout > 0x7fff_ffff) {
     throw new RangeError(
@@ -798,13 +804,15 @@ export class ProcEventMonitor
    * Iterates the events as they arrive. Ends when the monitor is closed; throws (and so ends) on
    * abort, with the signal's reason, and on a message from the kernel that does not decode
    * (MalformedMessageError); a new iteration then goes on with the next message.
+   * Its first step rejects with a TypeError for an option other than `signal`.
    */
   async *events(
     options: ProcEventsIterationOptions = {},
   ): AsyncGenerator<ProcEvent | ProcEventOverrun, void, undefined> {
+    const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
     while (this.#early.length > 0) yield this.#early.shift()!;
     if (this.#closed) return;
-    for await (const cn of this.#received(options)) {
+    for await (const cn of this.#received({ signal })) {
       if (cn.type === "overrun") {
         yield cn;
         continue;

@@ -374,6 +374,10 @@ export interface UeventIterationOptions {
   signal?: AbortSignal;
 }
 
+// Every key of UeventIterationOptions and nothing else: events() refuses any other (by its own
+// name, not as the socket's datagrams() would).
+const ITERATION_KEYS = Object.keys({ signal: 0 } satisfies Record<keyof UeventIterationOptions, 0>);
+
 /** Makes a monitor: module-private, so the class has no public constructor. */
 let createMonitor: (socket: NetlinkSocket, source: "kernel" | "udev") => UeventMonitor;
 
@@ -438,12 +442,14 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
    * Iterates the events as they arrive. Ends when the monitor is closed; throws (and so ends) on
    * abort, with the signal's reason, and on a uevent from the kernel that does not parse
    * (MalformedMessageError: a kernel bug); a new iteration goes on with the next datagram.
+   * Its first step rejects with a TypeError for an option other than `signal`.
    */
   async *events(
     options: UeventIterationOptions = {},
   ): AsyncGenerator<Uevent | UeventOverrun, void, undefined> {
+    const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
     if (this.#socket.closed) return;
-    for await (const datagram of this.#socket.datagrams(options)) {
+    for await (const datagram of this.#socket.datagrams({ signal })) {
       const event = this.#accept(datagram);
       if (event !== undefined) yield event;
     }

@@ -1,6 +1,7 @@
 // Helpers for the unit tests: sockets of a FakeKernel (src/testing/), and messages built by hand
 // for tests that script the kernel's answers.
 
+import assert from "node:assert/strict";
 import { NETLINK_ROUTE, RTM_NEWLINK } from "../../src/constants.ts";
 import type { Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
@@ -60,3 +61,29 @@ export const event = (n: number): Message => ({
   portid: 0,
   payload: new Uint8Array([n]),
 });
+
+/**
+ * Checks that a monitor's `events(options)` refuses, in its own name, an option other than
+ * `signal` (the socket's onMalformed included) and options that are not an object.
+ */
+export async function assertEventsOptionsChecked(
+  events: (options: never) => AsyncIterator<unknown>,
+): Promise<void> {
+  const cases: [unknown, string][] = [
+    [
+      { signl: undefined },
+      "events() options: unknown option \"signl\" (did you mean \"signal\"?); the options are signal",
+    ],
+    [
+      { onMalformed: () => {} },
+      "events() options: unknown option \"onMalformed\"; the options are signal",
+    ],
+    [null, "events() options must be an object, got null"],
+  ];
+  for (const [options, message] of cases) {
+    await assert.rejects(
+      events(options as never).next(),
+      (e: unknown) => e instanceof TypeError && e.message === message,
+    );
+  }
+}

@@ -38,6 +38,7 @@ import {
 import { MalformedMessageError, NetlinkError, SyscallError } from "../../src/errors.ts";
 import { encodeMessage, type Message } from "../../src/message.ts";
 import { FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
+import { assertEventsOptionsChecked } from "./_fake.ts";
 
 /** A struct proc_event: `what`, cpu, timestamp, then the given 32-bit words of event_data. */
 function procEvent(what: number, words: number[], extra?: (data: Uint8Array) => void): Uint8Array {
@@ -482,4 +483,10 @@ test("a number given as a string is shown quoted in the error: \"5\" is refused,
     () => encodeConnectorMessage({ idx: "1" as never, val: 1 }),
     (e: unknown) => e instanceof RangeError && e.message.endsWith("got \"1\""),
   );
+});
+
+test("events() names itself refusing an option it does not know, onMalformed included", async () => {
+  const { monitor } = await fakeMonitor();
+  await assertEventsOptionsChecked((options) => monitor.events(options));
+  monitor.close();
 });

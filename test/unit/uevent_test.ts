@@ -16,6 +16,7 @@ import {
   type UeventOptions,
 } from "../../src/uevent.ts";
 import { udevMessage } from "../_udev.ts";
+import { assertEventsOptionsChecked } from "./_fake.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -291,4 +292,10 @@ test("a bad source is shown as given: quoted, so that an object printing as kern
     openUevents({ source: { toString: () => "kernel" } as never }),
     (e: unknown) => e instanceof RangeError && !e.message.endsWith("got kernel"),
   );
+});
+
+test("events() names itself refusing an option it does not know, onMalformed included", async () => {
+  const { monitor } = await fakeMonitor();
+  await assertEventsOptionsChecked((options) => monitor.events(options));
+  monitor.close();
 });
