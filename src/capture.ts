@@ -17,8 +17,10 @@ import type { Datagram } from "./transport.ts";
 
 /**
  * Where a capture goes: a file path (created or truncated, written through libc: Deno needs only
- * --allow-ffi), a function called with each chunk of the file in order, or a WritableStream
- * (`(await Deno.create(path)).writable`, `Bun.file(path).writer()` wrapped, a socket...).
+ * --allow-ffi), a function called with each chunk of the file in order (an async one's promises
+ * are waited for by `stop()`, and a rejection stops the capture as a throw does), or a
+ * WritableStream (`(await Deno.create(path)).writable`, `Bun.file(path).writer()` wrapped, a
+ * socket...).
  *
  * @example
  * ```ts
@@ -112,7 +114,18 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
     return { write: (bytes) => file.write(bytes), close: () => Promise.resolve(file.close()) };
   }
   if (typeof target === "function") {
-    return { write: (bytes) => void target(bytes), close: () => Promise.resolve() };
+    // An async function's writes finish later: close() waits for them, and a rejection is a
+    // failed write (not an unhandled rejection, which would end the program).
+    const pending = new Set<Promise<unknown>>();
+    return {
+      write: (bytes) => {
+        const result: unknown = target(bytes);
+        if (!(result instanceof Promise)) return;
+        const settled = result.then(undefined, fail).finally(() => pending.delete(settled));
+        pending.add(settled);
+      },
+      close: () => Promise.all(pending).then(() => {}),
+    };
   }
   const writer = target.getWriter();
   return {

@@ -193,6 +193,35 @@ test("capture to a WritableStream: flushed and closed by stop()", async () => {
   assert.ok(records(Buffer.concat(chunks)).length >= 2);
 });
 
+test("an async function target: stop() waits for its writes, and its rejection stops the capture", async () => {
+  // It finishes its writes late and out of order: stop() resolves only after every one has.
+  const written: number[] = [];
+  let calls = 0;
+  await using sock = await open(NETLINK_ROUTE);
+  const pcap = capture(sock, async (chunk) => {
+    const n = calls++;
+    await new Promise((r) => setTimeout(r, n === 0 ? 30 : 1));
+    written.push(chunk.length);
+  });
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  await pcap.stop();
+  assert.ok(calls >= 3);
+  assert.equal(written.length, calls, "every write finished before stop() resolved");
+
+  // A rejected write is the capture's error, as a throw is: not an unhandled rejection (which
+  // fails this test on both runtimes, and ends a program).
+  const full = new Error("disk full");
+  let chunks = 0;
+  const failing = capture(sock, async () => {
+    await Promise.resolve();
+    if (++chunks > 1) throw full;
+  });
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(failing.error, full);
+  await assert.rejects(failing.stop(), (e) => e === full);
+});
+
 test("the socket's close ends its captures; a later capture or tap is refused", async () => {
   const chunks: Uint8Array[] = [];
   const sock = await open(NETLINK_ROUTE, { capture: (c) => chunks.push(c) });
