@@ -17,8 +17,8 @@ import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transpo
 /**
  * What a tap is told. `sent` and `received` see the datagram's bytes as they are: copy what you
  * keep (`data.slice()`), as the sender's buffer may be reused. A tap must not throw: one that
- * does is detached (its `detached()` called, as for any detach), and its error reported on
- * stderr.
+ * does, or an async callback whose promise rejects, is detached (its `detached()` called, as
+ * for any detach), and its error reported on stderr.
  *
  * @example
  * ```ts
@@ -244,18 +244,32 @@ export class TapPoint implements Transport {
   }
 
   /**
-   * Runs a tap callback; a tap that throws is detached and its error reported, and it is told
-   * (`detached()`, its last call, as for any detach) unless that is what threw.
+   * Runs a tap callback; a tap that throws (or whose promise rejects) is detached and its error
+   * reported, and it is told (`detached()`, its last call, as for any detach) unless that is
+   * what threw.
    */
-  #call(tap: Tap, fn: () => void): void {
+  #call(tap: Tap, fn: () => unknown): void {
+    let result: unknown;
     try {
-      fn();
+      result = fn();
     } catch (err) {
-      const attached = this.#taps.includes(tap);
-      this.#taps = this.#taps.filter((t) => t !== tap);
-      console.error("netlink: a tap threw and was detached:", err);
-      if (attached) this.#call(tap, () => tap.detached?.());
+      this.#failed(tap, err);
+      return;
     }
+    // An async callback's rejection is its throw, come later: handled as one (once, while the
+    // tap is attached), never left unhandled, which would end the program.
+    if (result instanceof Promise) {
+      result.then(undefined, (err) => {
+        if (this.#taps.includes(tap)) this.#failed(tap, err);
+      });
+    }
+  }
+
+  #failed(tap: Tap, err: unknown): void {
+    const attached = this.#taps.includes(tap);
+    this.#taps = this.#taps.filter((t) => t !== tap);
+    console.error("netlink: a tap threw and was detached:", err);
+    if (attached) this.#call(tap, () => tap.detached?.());
   }
 }
 

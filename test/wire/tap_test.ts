@@ -81,6 +81,34 @@ test("a tap that throws is told it was detached (its last call), once", async ()
   assert.deepEqual(seen, ["received", "detached"]);
 });
 
+test("an async tap whose promise rejects is detached, told and reported, as one that throws", async () => {
+  // Not an unhandled rejection, which fails this test on both runtimes and ends a program.
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel().open });
+  const seen: string[] = [];
+  const reported: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => reported.push(args);
+  try {
+    tap(sock, {
+      received: async () => {
+        seen.push("received");
+        await Promise.resolve();
+        throw new Error("async tap bug");
+      },
+      detached: () => void seen.push("detached"),
+    });
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    await new Promise((r) => setTimeout(r, 10));
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  } finally {
+    console.error = original;
+  }
+  assert.equal(seen.at(-1), "detached");
+  assert.equal(seen.filter((s) => s === "detached").length, 1);
+  assert.equal(reported.length, 1);
+  assert.match(String((reported[0] as unknown[])[1]), /async tap bug/);
+});
+
 test("read errors (ENOBUFS) reach receiveFailed, and the socket still counts the overrun", async () => {
   const fake = kernel();
   await using sock = await open(NETLINK_ROUTE, { transport: fake.open, groups: [1] });
