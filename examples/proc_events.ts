@@ -9,6 +9,12 @@ import process from "node:process";
 import { openProcEvents, type ProcEvent } from "../src/connector.ts";
 
 const seconds = Number(process.argv[2] ?? Infinity);
+if (!(seconds > 0) || process.argv.length > 3) {
+  console.error(
+    `usage: proc_events.ts [SECONDS], a positive number; got ${process.argv.slice(2).join(" ")}`,
+  );
+  process.exit(2);
+}
 
 function describe(event: ProcEvent): string {
   switch (event.type) {

@@ -32,6 +32,10 @@ if (args.size > 0) {
   console.error(`unknown arguments: ${[...args].join(" ")}`);
   process.exit(2);
 }
+if (port !== undefined && Number(port) > 65535) {
+  console.error(`PORT must be from 0 to 65535, got ${port}`);
+  process.exit(2);
+}
 if (!(tcp || udp || mptcp || unix || packet || netlink)) [tcp, udp, unix] = [true, true, true];
 
 const states: SocketState[] | undefined = listening ? ["listen"] : undefined;

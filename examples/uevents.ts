@@ -12,7 +12,14 @@ import { openUevents } from "../src/uevent.ts";
 
 const args = process.argv.slice(2);
 const source = args.includes("--udev") ? "udev" : "kernel";
-const seconds = Number(args.find((a) => a !== "--udev") ?? Infinity);
+const extra = args.filter((a) => a !== "--udev");
+const seconds = Number(extra[0] ?? Infinity);
+if (extra.length > 1 || !(seconds > 0)) {
+  console.error(
+    `usage: uevents.ts [SECONDS] [--udev], SECONDS a positive number; got ${extra.join(" ")}`,
+  );
+  process.exit(2);
+}
 
 await using uevents = await openUevents({ source });
 console.log(`watching ${source} uevents...`);

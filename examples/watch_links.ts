@@ -8,6 +8,12 @@ import process from "node:process";
 import { openRoute } from "../src/route/mod.ts";
 
 const seconds = Number(process.argv[2] ?? Infinity);
+if (!(seconds > 0) || process.argv.length > 3) {
+  console.error(
+    `usage: watch_links.ts [SECONDS], a positive number; got ${process.argv.slice(2).join(" ")}`,
+  );
+  process.exit(2);
+}
 const signal = Number.isFinite(seconds) ? AbortSignal.timeout(seconds * 1000) : undefined;
 
 await using ip = await openRoute();

@@ -59,4 +59,7 @@ time.sleep(0.1)
   const bad = await runExample("ss.ts", ["--bogus"], { prefix });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown arguments: --bogus/);
+  const port = await runExample("ss.ts", ["-t", "70000"], { prefix });
+  assert.equal(port.status, 2);
+  assert.match(port.stderr, /PORT must be from 0 to 65535, got 70000/);
 });

@@ -87,3 +87,19 @@ test("examples/proc_events.ts says why it can't: not root, or not in the initial
   assert.equal(elsewhere.status, 1);
   assert.match(elsewhere.stderr, /ECONNREFUSED.*only the initial network namespace/);
 });
+
+test("the watching examples refuse a SECONDS that is not a positive number, saying so", async () => {
+  for (
+    const [example, args] of [
+      ["uevents.ts", ["soon"]],
+      ["uevents.ts", ["0", "--udev"]],
+      ["proc_events.ts", ["-1"]],
+      ["watch_links.ts", ["5s"]],
+      ["watch_links.ts", ["1", "2"]],
+    ] as const
+  ) {
+    const { status, stderr } = await runExample(example, [...args]);
+    assert.equal(status, 2, `${example} ${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, /usage: \w+\.ts \[SECONDS\].*a positive number; got /);
+  }
+});
