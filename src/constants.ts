@@ -3488,6 +3488,27 @@ export const ARPHRD_NONE = 65534;
 
 // <linux/fib_rules.h>
 
+/** `FIB_RULE_PERMANENT` from <linux/fib_rules.h>. */
+export const FIB_RULE_PERMANENT = 1;
+
+/** `FIB_RULE_INVERT` from <linux/fib_rules.h>. */
+export const FIB_RULE_INVERT = 2;
+
+/** `FIB_RULE_UNRESOLVED` from <linux/fib_rules.h>. */
+export const FIB_RULE_UNRESOLVED = 4;
+
+/** `FIB_RULE_IIF_DETACHED` from <linux/fib_rules.h>. */
+export const FIB_RULE_IIF_DETACHED = 8;
+
+/** `FIB_RULE_DEV_DETACHED` from <linux/fib_rules.h>. */
+export const FIB_RULE_DEV_DETACHED = 8;
+
+/** `FIB_RULE_OIF_DETACHED` from <linux/fib_rules.h>. */
+export const FIB_RULE_OIF_DETACHED = 16;
+
+/** `FIB_RULE_FIND_SADDR` from <linux/fib_rules.h>. */
+export const FIB_RULE_FIND_SADDR = 65536;
+
 /** `FRA_UNSPEC` from <linux/fib_rules.h>. */
 export const FRA_UNSPEC = 0;
 

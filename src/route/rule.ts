@@ -5,7 +5,7 @@
  */
 
 import { checkOptions } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
+import { FIB_RULE_INVERT, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { formatIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
@@ -47,6 +47,11 @@ export interface Rule {
   readonly priority: number;
   /** Action: "lookup" (a table), "goto", "nop", "blackhole", "unreachable", "prohibit". */
   readonly action: RuleAction | number;
+  /**
+   * The match is inverted (`ip rule add not from ...`, FIB_RULE_INVERT): the rule applies to
+   * the packets that do NOT match its selectors.
+   */
+  readonly invert: boolean;
   /** The table looked up: "main", "local", "default", or its number. */
   readonly table?: TableName | number;
   /** Source prefix, "all" when any. */
@@ -85,6 +90,8 @@ export interface NewRule {
   priority?: number;
   /** Action (default "lookup" when a table is given). */
   action?: RuleAction;
+  /** Invert the match (`ip rule add not ...`): for packets that do NOT match. Default false. */
+  invert?: boolean;
   /** Table to look up. */
   table?: TableName | number;
   /** Source prefix. */
@@ -111,6 +118,7 @@ const RULE_KEYS = Object.keys(
     family: 0,
     priority: 0,
     action: 0,
+    invert: 0,
     table: 0,
     from: 0,
     to: 0,
@@ -145,6 +153,7 @@ export function toRule(raw: RawRule): Rule {
   out.family = family;
   out.priority = raw.priority ?? 0;
   out.action = ACTIONS.name(action);
+  out.invert = (raw.flags & FIB_RULE_INVERT) !== 0;
   const table = raw.table ?? raw.headerTable;
   if (action === 1 && table) out.table = TABLES.name(table);
   out.from = prefix(raw.src, raw.srcLen);
@@ -259,9 +268,13 @@ export class Rules {
       : table !== undefined || !deleting
       ? 1
       : 0;
+    if (rule.invert !== undefined && typeof rule.invert !== "boolean") {
+      throw new TypeError(`invert must be a boolean, got ${typeof rule.invert}`);
+    }
     const request: Record<string, unknown> = {
       family,
       action,
+      flags: rule.invert ? FIB_RULE_INVERT : 0,
       // `ip rule add` without a table looks up main.
       headerTable: table !== undefined
         ? (table < 256 ? table : 0)

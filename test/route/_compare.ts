@@ -127,6 +127,7 @@ export function neighbourAsIp(n: Neighbour): Record<string, unknown> {
 /** Our Rule in `ip -j rule show`'s shape. */
 export function ruleAsIp(r: Rule): Record<string, unknown> {
   const out: Record<string, unknown> = { priority: r.priority };
+  if (r.invert) out.not = null;
   const [src, srclen] = r.from.split("/");
   out.src = src;
   if (srclen !== undefined) out.srclen = Number(srclen);
@@ -135,11 +136,14 @@ export function ruleAsIp(r: Rule): Record<string, unknown> {
     out.dst = dst;
     if (dstlen !== undefined) out.dstlen = Number(dstlen);
   }
-  if (r.iif !== undefined) out.iif = r.iif;
-  if (r.oif !== undefined) out.oif = r.oif;
+  if (r.tos !== undefined) out.tos = `0x${r.tos.toString(16).padStart(2, "0")}`;
   if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
   if (r.fwmask !== undefined && r.fwmask !== 0xffffffff) out.fwmask = `0x${r.fwmask.toString(16)}`;
+  if (r.iif !== undefined) out.iif = r.iif;
+  if (r.oif !== undefined) out.oif = r.oif;
   if (r.action === "lookup") out.table = String(r.table);
+  else if (r.action === "goto") out.goto = r.goto;
+  else if (r.action === "nop") out.nop = null;
   else out.action = r.action;
   return out;
 }

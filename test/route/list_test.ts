@@ -54,6 +54,10 @@ before(async () => {
     "rule add fwmark 0x64/0xff table 100 pref 100",
     "rule add from 10.10.0.0/16 to 192.0.2.0/24 iif v0 table main pref 200",
     "rule add from 198.51.100.0/24 blackhole pref 300",
+    // Inverted, goto, tos, nop: what ip shows of each ("not", "goto", "tos", "nop").
+    "rule add not from 10.20.0.0/16 goto 32766 pref 400",
+    "rule add tos 0x10 oif v0 table 5 pref 401",
+    "rule add nop pref 402",
     "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev v0 nud permanent",
     "neigh add 10.0.0.6 lladdr 02:00:00:00:00:06 dev v0 nud stale",
     // States that hold still: reachable decays to stale within seconds, which would race ip.
@@ -357,6 +361,15 @@ test("rule.list() equals `ip -j rule show`, v4 and v6", async () => {
     100,
     "lookup",
   ]);
+  // `not from 10.20.0.0/16`: the rule is for what does NOT come from there.
+  const inverted = (await ip.rule.list()).find((r) => r.priority === 400)!;
+  assert.deepEqual([inverted.invert, inverted.from, inverted.action, inverted.goto], [
+    true,
+    "10.20.0.0/16",
+    "goto",
+    32766,
+  ]);
+  assert.equal(marked.invert, false);
 });
 
 test("rule.list(): a rule whose action ip has no word for (ip rule add type 0, 4, 5) is its number", async () => {

@@ -327,3 +327,19 @@ test("rule.add / delete, read back with ip: fwmark, from/to, iif, v6, blackhole"
   await ip.rule.delete({ family: "inet6", priority: 150 });
   assert.deepEqual(ns.json<Json[]>("rule", "show").map((r) => r.priority), [0, 32766, 32767]);
 });
+
+test("rule.add({ invert: true }) is ip's `not`: added, read back, deleted", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.rule.add({ invert: true, from: "10.20.0.0/16", table: 100, priority: 400 });
+  await ip.rule.add({ from: "10.30.0.0/16", table: 100, priority: 401 });
+  assert.deepEqual(ns.json<Json[]>("rule", "show").filter((r) => r.priority >= 400 && r.priority < 500), [
+    { priority: 400, not: null, src: "10.20.0.0", srclen: 16, table: "100" },
+    { priority: 401, src: "10.30.0.0", srclen: 16, table: "100" },
+  ]);
+  const listed = (await ip.rule.list()).filter((r) => r.priority >= 400 && r.priority < 500);
+  assert.deepEqual(listed.map((r) => r.invert), [true, false]);
+  await ip.rule.delete({ invert: true, from: "10.20.0.0/16", priority: 400 });
+  assert.deepEqual(ns.json<Json[]>("rule", "show", "pref", "400"), []);
+  await assert.rejects(ip.rule.add({ invert: 1 as never, table: 5 }), /^TypeError: invert/);
+});
