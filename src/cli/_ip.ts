@@ -509,12 +509,13 @@ function prefixJson(prefix: string, key: "src" | "dst", out: Record<string, unkn
   if (length !== undefined) out[`${key}len`] = Number(length);
 }
 
-/** A rule with `ip -j rule show`'s names. */
+/** A rule with `ip -j rule show`'s names (ip/iprule.c print_rule). */
 export function ruleJson(r: Rule): Record<string, unknown> {
   const out: Record<string, unknown> = { priority: r.priority };
+  if (r.invert) out.not = null;
   prefixJson(r.from, "src", out);
   if (r.to !== "all") prefixJson(r.to, "dst", out);
-  if (r.tos) out.tos = r.tos.toString(16);
+  if (r.tos) out.tos = `0x${r.tos.toString(16).padStart(2, "0")}`;
   if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
   if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
     out.fwmask = `0x${r.fwmask.toString(16)}`;
@@ -522,23 +523,25 @@ export function ruleJson(r: Rule): Record<string, unknown> {
   if (r.iif !== undefined) out.iif = r.iif;
   if (r.oif !== undefined) out.oif = r.oif;
   if (r.action === "lookup") out.table = String(r.table);
-  else if (r.action === "goto") {
-    out.action = "goto";
-    out.target = r.goto;
-  } else out.action = r.action;
+  else if (r.action === "goto") out.goto = r.goto;
+  else if (r.action === "nop") out.nop = null;
+  else out.action = r.action;
   return out;
 }
 
 function ruleText(r: Record<string, unknown>): string {
-  const parts = [`${r.priority}:\tfrom ${r.src}${r.srclen === undefined ? "" : `/${r.srclen}`}`];
+  const from = `from ${r.src}${r.srclen === undefined ? "" : `/${r.srclen}`}`;
+  const parts = [`${r.priority}:\t${"not" in r ? "not " : ""}${from}`];
   if (r.dst !== undefined) parts.push(`to ${r.dst}${r.dstlen === undefined ? "" : `/${r.dstlen}`}`);
+  if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
   if (r.fwmark !== undefined) {
     parts.push(`fwmark ${r.fwmark}${r.fwmask === undefined ? "" : `/${r.fwmask}`}`);
   }
   if (r.iif !== undefined) parts.push(`iif ${r.iif}`);
   if (r.oif !== undefined) parts.push(`oif ${r.oif}`);
   if (r.table !== undefined) parts.push(`lookup ${r.table}`);
-  else if (r.action === "goto") parts.push(`goto ${r.target}`);
+  else if (r.goto !== undefined) parts.push(`goto ${r.goto}`);
+  else if ("nop" in r) parts.push("nop");
   else parts.push(String(r.action));
   return parts.join(" ");
 }
@@ -564,7 +567,8 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     return;
   }
   const ruleAction = positional.find((p) => RULE_ACTIONS.includes(p));
-  const extra = positional.filter((p) => p !== ruleAction);
+  const invert = positional.includes("not");
+  const extra = positional.filter((p) => p !== ruleAction && p !== "not");
   if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
   const [mark, mask] = (kw.fwmark ?? "").split("/");
   const table = kw.table ?? kw.lookup;
@@ -580,6 +584,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     ...(kw.pref ?? kw.priority ? { priority: number(kw.pref ?? kw.priority, "pref") } : {}),
     ...(kw.goto ? { action: "goto" as const, goto: number(kw.goto, "goto") } : {}),
     ...(ruleAction ? { action: ruleAction as NewRule["action"] } : {}),
+    ...(invert ? { invert } : {}),
   } as NewRule;
   await withRoute(global, (ip) => action === "add" ? ip.rule.add(rule) : ip.rule.delete(rule));
 }

@@ -84,6 +84,9 @@ function variedNetns(): Netns {
     "rule add fwmark 0x64/0xff table 100 pref 100",
     "rule add from 10.9.0.0/24 to 10.50.0.0/16 iif br0 lookup 100 pref 200",
     "rule add from 192.0.2.0/24 blackhole pref 300",
+    "rule add not from 10.20.0.0/16 goto 32766 pref 400",
+    "rule add tos 0x10 oif br0 table 5 pref 401",
+    "rule add nop pref 402",
   ]);
   // Link-local addresses are tentative until DAD is done (a second or two): compared before
   // that, one side could read "tentative" and the other not.
@@ -160,7 +163,14 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
     out.split("\n").map((line) => line.trimEnd().replace(/expires \d+sec/, "expires Nsec"))
       .filter(Boolean);
   for (
-    const args of [["route", "show"], ["-6", "route", "show"], ["route", "show", "table", "all"]]
+    const args of [
+      ["route", "show"],
+      ["-6", "route", "show"],
+      ["route", "show", "table", "all"],
+      ["rule", "show"],
+      ["-6", "rule", "show"],
+      ["neigh", "show"],
+    ]
   ) {
     assert.deepEqual(
       lines(cli(["--netns", ns.name, ...args]).stdout),
@@ -329,6 +339,10 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   ]);
   run("rule", "del", "pref", "1000");
   assert.deepEqual(ns.json("rule", "show", "pref", "1000"), []);
+  run("rule", "add", "not", "from", "10.20.0.0/16", "table", "300", "pref", "1001");
+  assert.deepEqual(ns.json("rule", "show", "pref", "1001"), [
+    { priority: 1001, not: null, src: "10.20.0.0", srclen: 16, table: "300" },
+  ]);
 });
 
 /**
