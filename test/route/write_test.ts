@@ -333,10 +333,13 @@ test("rule.add({ invert: true }) is ip's `not`: added, read back, deleted", asyn
   await using ip = await openRoute({ netns: ns.name });
   await ip.rule.add({ invert: true, from: "10.20.0.0/16", table: 100, priority: 400 });
   await ip.rule.add({ from: "10.30.0.0/16", table: 100, priority: 401 });
-  assert.deepEqual(ns.json<Json[]>("rule", "show").filter((r) => r.priority >= 400 && r.priority < 500), [
-    { priority: 400, not: null, src: "10.20.0.0", srclen: 16, table: "100" },
-    { priority: 401, src: "10.30.0.0", srclen: 16, table: "100" },
-  ]);
+  assert.deepEqual(
+    ns.json<Json[]>("rule", "show").filter((r) => r.priority >= 400 && r.priority < 500),
+    [
+      { priority: 400, not: null, src: "10.20.0.0", srclen: 16, table: "100" },
+      { priority: 401, src: "10.30.0.0", srclen: 16, table: "100" },
+    ],
+  );
   const listed = (await ip.rule.list()).filter((r) => r.priority >= 400 && r.priority < 500);
   assert.deepEqual(listed.map((r) => r.invert), [true, false]);
   await ip.rule.delete({ invert: true, from: "10.20.0.0/16", priority: 400 });
