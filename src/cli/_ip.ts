@@ -70,7 +70,8 @@ export function linkJson(
   const out: Record<string, unknown> = { ifindex: link.index };
   if (link.link !== undefined && link.link !== link.index) {
     if (link.linkNetnsid !== undefined) out.link_index = link.link;
-    else out.link = names.get(link.link) ?? null;
+    // As ip: index 0 is "NONE", an index it cannot name "ifN" (ll_index_to_name).
+    else out.link = link.link === 0 ? null : names.get(link.link) ?? `if${link.link}`;
   }
   out.ifname = link.name;
   out.flags = link.flags;
@@ -93,7 +94,7 @@ export function linkJson(
 }
 
 /** A link's lines as `ip link show` prints them, from its `ip -j` shape. */
-function linkText(link: Record<string, unknown>): string {
+export function linkText(link: Record<string, unknown>): string {
   const flags = (link.flags as string[]).join(",");
   const under = link.link_index !== undefined
     ? `@if${link.link_index}`
@@ -236,20 +237,19 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
   if (global.json) return json(out, shown);
   for (const link of shown) {
     out(linkText(link));
-    for (const a of link.addr_info) {
-      const life = (t: unknown) => t === FOREVER ? "forever" : `${t}sec`;
-      const flags = ADDRESS_FLAG_ORDER.filter((flag) => a[flag] === true);
-      out(
-        `    ${a.family} ${a.local}` + (a.address ? ` peer ${a.address}` : "") + `/${a.prefixlen}`
-          + (a.broadcast ? ` brd ${a.broadcast}` : "")
-          + ` scope ${a.scope}` + flags.map((flag) => ` ${flag}`).join("")
-          + (a.label ? ` ${a.label}` : ""),
-      );
-      out(
-        `       valid_lft ${life(a.valid_life_time)} preferred_lft ${life(a.preferred_life_time)}`,
-      );
-    }
+    for (const a of link.addr_info) out(addressText(a));
   }
+}
+
+/** An address's two lines as `ip addr show` prints them under its link, from its `ip -j` shape. */
+export function addressText(a: Record<string, unknown>): string {
+  const life = (t: unknown) => t === FOREVER ? "forever" : `${t}sec`;
+  const flags = ADDRESS_FLAG_ORDER.filter((flag) => a[flag] === true);
+  return `    ${a.family} ${a.local}` + (a.address ? ` peer ${a.address}` : "") + `/${a.prefixlen}`
+    + (a.broadcast ? ` brd ${a.broadcast}` : "")
+    + ` scope ${a.scope}` + flags.map((flag) => ` ${flag}`).join("")
+    + (a.label ? ` ${a.label}` : "")
+    + `\n       valid_lft ${life(a.valid_life_time)} preferred_lft ${life(a.preferred_life_time)}`;
 }
 
 // ---- route ------------------------------------------------------------------------------------
@@ -299,7 +299,8 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   return out;
 }
 
-function routeText(r: Record<string, unknown>): string {
+/** A route's line as `ip route show` prints it (a multipath route's paths on lines below). */
+export function routeText(r: Record<string, unknown>): string {
   const parts: string[] = [];
   if (r.type !== undefined) parts.push(String(r.type));
   parts.push(String(r.dst));
@@ -469,18 +470,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
       .filter((n) => n.state !== "none" && n.state !== "noarp")
       .map((n) => neighbourJson(n, kw.dev !== undefined));
     if (global.json) return json(out, shown);
-    for (const n of shown) {
-      const flags = Object.keys(n).filter((k) => n[k] === null);
-      out(
-        [
-          n.dst,
-          ...(n.dev ? ["dev", n.dev] : []),
-          ...(n.lladdr ? ["lladdr", n.lladdr] : []),
-          ...flags,
-          ...(n.state as string[]),
-        ].join(" "),
-      );
-    }
+    for (const n of shown) out(neighbourText(n));
     return;
   }
   const [address, ...extra] = positional;
@@ -499,6 +489,18 @@ export async function neighCommand(args: string[], global: Global, out: Output):
       : action === "replace"
       ? ip.neigh.replace(entry)
       : ip.neigh.delete(entry));
+}
+
+/** A neighbour's line as `ip neigh show` prints it, from its `ip -j` shape. */
+export function neighbourText(n: Record<string, unknown>): string {
+  const flags = Object.keys(n).filter((k) => n[k] === null);
+  return [
+    n.dst,
+    ...(n.dev ? ["dev", n.dev] : []),
+    ...(n.lladdr ? ["lladdr", n.lladdr] : []),
+    ...flags,
+    ...(n.state as string[]),
+  ].join(" ");
 }
 
 // ---- rule -------------------------------------------------------------------------------------
@@ -529,7 +531,8 @@ export function ruleJson(r: Rule): Record<string, unknown> {
   return out;
 }
 
-function ruleText(r: Record<string, unknown>): string {
+/** A rule's line as `ip rule show` prints it, from its `ip -j` shape. */
+export function ruleText(r: Record<string, unknown>): string {
   const from = `from ${r.src}${r.srclen === undefined ? "" : `/${r.srclen}`}`;
   const parts = [`${r.priority}:\t${"not" in r ? "not " : ""}${from}`];
   if (r.dst !== undefined) parts.push(`to ${r.dst}${r.dstlen === undefined ? "" : `/${r.dstlen}`}`);

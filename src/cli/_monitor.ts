@@ -24,7 +24,18 @@ import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { type Global, json, keywords, type Output, socketOptions, UsageError } from "./_args.ts";
-import { addressJson, linkJson, neighbourJson, routeJson, ruleJson } from "./_ip.ts";
+import {
+  addressJson,
+  addressText,
+  linkJson,
+  linkText,
+  neighbourJson,
+  neighbourText,
+  routeJson,
+  routeText,
+  ruleJson,
+  ruleText,
+} from "./_ip.ts";
 
 const OBJECTS: Record<string, MonitorObject> = {
   link: "link",
@@ -87,51 +98,49 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     return await printMessages(socket, new Map(), style, count, out);
   }
   await using ip = await openRoute(socketOptions(global));
+  const events = ip.monitor(watched);
+  // As ip monitor (ll_init_map): every link's name, for a link's peer and master, kept up to date.
+  const names = new Map<number, string>();
+  if (watched.includes("link")) {
+    for (const l of await ip.link.list()) {
+      names.set(l.index, l.name);
+    }
+  }
   let seen = 0;
-  for await (const event of ip.monitor(watched)) {
+  for await (const event of events) {
     if (event.object === "overrun") {
       out(global.json ? JSON.stringify({ overrun: true }) : "overrun: events were lost");
       continue;
     }
     const deleted = event.action === "deleted";
+    // Each as ip monitor prints it: the line (or lines) of ip's show command for the object.
     let value: Record<string, unknown>;
     let text: string;
     switch (event.object) {
       case "link":
-        value = linkJson(event.value, new Map());
-        text = `${value.ifindex}: ${value.ifname}: <${(value.flags as string[]).join(",")}> `
-          + `mtu ${value.mtu} state ${value.operstate}`;
+        if (deleted) names.delete(event.value.index);
+        else names.set(event.value.index, event.value.name);
+        value = linkJson(event.value, names, false);
+        // ip monitor shows neither the link mode nor the queue length.
+        text = linkText({ ...value, txqlen: undefined });
         break;
       case "address": {
         value = { ifindex: event.value.index, dev: event.value.dev, ...addressJson(event.value) };
         // A link gone before its name was known is `ifN`, as ip names it.
-        text = `${value.ifindex}: ${value.dev ?? `if${value.ifindex}`} ${value.family} `
-          + `${value.local}/${value.prefixlen} `
-          + `scope ${value.scope}`;
+        text = `${value.ifindex}: ${value.dev ?? `if${value.ifindex}`}${addressText(value)}`;
         break;
       }
       case "route":
         value = routeJson(event.value, false);
-        text = [value.type, value.dst, value.gateway && `via ${value.gateway}`]
-          .concat(
-            value.dev ? [`dev ${value.dev}`] : [],
-            value.table ? [`table ${value.table}`] : [],
-          )
-          .filter(Boolean).join(" ");
+        text = routeText(value);
         break;
       case "neighbour":
         value = neighbourJson(event.value, false);
-        text = [
-          value.dst,
-          value.dev && `dev ${value.dev}`,
-          value.lladdr && `lladdr ${value.lladdr}`,
-        ]
-          .concat(value.state as string[]).filter(Boolean).join(" ");
+        text = neighbourText(value);
         break;
       case "rule":
         value = ruleJson(event.value);
-        text = `${value.priority}: from ${value.src}`
-          + (value.table === undefined ? ` ${value.action}` : ` lookup ${value.table}`);
+        text = ruleText(value);
         break;
     }
     if (global.json) {

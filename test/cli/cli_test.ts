@@ -396,7 +396,74 @@ test("cli monitor: an address whose link went before its name was known shows if
     ["--netns", ns.name, "monitor", "address", "count", "1"],
     (n) => ns.ip("link", "del", `x${n}`),
   );
-  assert.match(line, /^Deleted (\d+): if\1 inet 10\.77\.\d+\.\d+\/16 scope global\n$/);
+  assert.match(
+    line,
+    /^Deleted (\d+): if\1 {4}inet 10\.77\.\d+\.\d+\/16 scope global x\d+\n {7}valid_lft forever preferred_lft forever\n$/,
+  );
+});
+
+test("cli monitor: each event is what ip monitor prints, the lines of ip's show command", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "link set vb0 up",
+    "addr add 10.9.0.1/24 dev va0",
+  ]);
+  const lines = (text: string) => text.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  const monitor = (object: string, change: (n: number) => void) =>
+    monitorUntilExit(["--netns", ns.name, "monitor", object, "count", "1"], change);
+  // Changes go on every 100 ms until the monitor has reported one: each makes a new object.
+  const rule = await monitor("rule", (n) =>
+    ns.ip(
+      ...["rule", "add", "not", "from", `10.20.${n}.0/24`, "tos", "0x10", "fwmark", "0x6/0xff"],
+      ...["iif", "va0", "table", "7", "pref", String(500 + n)],
+    ));
+  const pref = /^(\d+):/.exec(rule)?.[1] ?? assert.fail(rule);
+  assert.deepEqual(lines(rule), lines(ns.ip("rule", "show", "pref", pref)));
+
+  const route = await monitor("route", (n) =>
+    ns.ip(
+      ...["route", "add", `10.1.${n}.0/24`, "via", "10.9.0.2", "table", "100", "proto", "static"],
+      ...["metric", "7", "src", "10.9.0.1"],
+    ));
+  const dst = /^(10\.1\.\d+\.0\/24) /.exec(route)?.[1] ?? assert.fail(route);
+  assert.deepEqual(lines(route), lines(ns.ip("route", "show", "table", "all", dst)));
+
+  const address = await monitor(
+    "address",
+    (n) =>
+      ns.ip(
+        "addr",
+        "add",
+        `10.8.${n}.1/24`,
+        "dev",
+        "va0",
+        "valid_lft",
+        "forever",
+        "label",
+        "va0:x",
+      ),
+  );
+  const local = /inet (10\.8\.\d+\.1\/24) /.exec(address)?.[1] ?? assert.fail(address);
+  // ip -o puts an address's two lines on one, with a backslash between.
+  assert.deepEqual(
+    lines(address),
+    lines(ns.ip("-o", "addr", "show", "to", local).replace("\\", "\n")),
+  );
+
+  const neighbour = await monitor(
+    "neigh",
+    (n) => ns.ip("neigh", "add", `10.9.0.${10 + n}`, "lladdr", "02:00:00:00:00:09", "dev", "va0"),
+  );
+  const neighbourAddress = /^(10\.9\.0\.\d+) /.exec(neighbour)?.[1] ?? assert.fail(neighbour);
+  assert.deepEqual(lines(neighbour), lines(ns.ip("neigh", "show", neighbourAddress)));
+
+  // A veth's peer by name, as ip shows it: the monitor knows the links that were there before it.
+  const link = await monitor("link", (n) => ns.ip("link", "set", "vb0", "mtu", String(1400 + n)));
+  const shown = ns.ip("link", "show", "vb0").replace(/ mode DEFAULT| qlen 1000/g, "");
+  const mtu = (text: string) => lines(text).map((l) => l.replace(/mtu \d+/, "mtu N"));
+  assert.deepEqual(mtu(link), mtu(shown));
 });
 
 test("cli monitor --raw and --tree: every message received, decoded by format()", async () => {
