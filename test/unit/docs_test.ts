@@ -3,8 +3,19 @@
 // is the generated one, and every example is listed and run by a test as its header says.
 
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -60,5 +71,36 @@ test("every example is listed in the README and run by a test", () => {
   for (const example of readdirSync(join(root, "examples")).filter((f) => f.endsWith(".ts"))) {
     assert.ok(readme.includes(`\`${example}\``), `README.md lists examples/${example}`);
     assert.match(tests, new RegExp(`runExample\\(\\s*"${example.replace(".", "\\.")}"`), example);
+  }
+});
+
+test("README's way to use a clone: the file it names is the export's, and Deno's links config resolves the names", () => {
+  const readme = read("README.md");
+  const exports = JSON.parse(read("deno.json")).exports as Record<string, string>;
+  const [, file, name] = /`"\.\/netlink\/([^"]+)"` for\s+`@netlink\/netlink\/([^`]+)`/.exec(
+    readme,
+  )!;
+  assert.equal(`./${file}`, exports[`./${name}`]);
+  const config = /`(\{ "links": [^`]+\})`/.exec(readme)![1];
+  const dir = mkdtempSync(join(tmpdir(), "netlink-clone-"));
+  try {
+    symlinkSync(root, join(dir, "netlink"));
+    writeFileSync(join(dir, "deno.json"), config);
+    writeFileSync(
+      join(dir, "main.ts"),
+      "import { openRoute } from \"@netlink/netlink/route\";\n"
+        + "import { NETLINK_ROUTE } from \"@netlink/netlink\";\n"
+        + "console.log(typeof openRoute, NETLINK_ROUTE);\n",
+    );
+    // Offline (no registry is asked): the links resolve the names to the clone.
+    const deno = join(root, "node_modules/.bin/deno");
+    const result = spawnSync(deno, ["run", "--allow-ffi", "main.ts"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    });
+    assert.equal(result.stdout, "function 0\n", result.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
