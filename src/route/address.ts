@@ -288,7 +288,9 @@ export class Addresses {
 
   /**
    * Removes every address matching the filter (`ip address flush dev eth0`) and resolves with
-   * how many went. Secondaries the kernel removes with their primary count too.
+   * how many went. Secondaries the kernel removes with their primary count too. An empty filter
+   * is a TypeError, as `ip address flush` without arguments is refused: it would remove every
+   * address of every link, loopback's included.
    *
    * @example
    * ```ts
@@ -297,9 +299,15 @@ export class Addresses {
    * console.log(await ip.addr.flush({ dev: "eth0", family: "inet" }));
    * ```
    */
-  async flush(filter: AddressFilter = {}): Promise<number> {
+  async flush(filter: AddressFilter): Promise<number> {
     const ctx = this.#ctx;
     filter = checkOptions("addr.flush() filter", filter, FILTER_KEYS);
+    if (!FILTER_KEYS.some((key) => filter[key as keyof AddressFilter] !== undefined)) {
+      throw new TypeError(
+        "addr.flush() needs a filter ({ dev }, { family }, { scope }): with none it would remove "
+          + "every address of every link, loopback's too (ip address flush refuses too)",
+      );
+    }
     const addresses = await this.list(filter);
     let removed = 0;
     for (const a of addresses) {

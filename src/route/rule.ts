@@ -228,7 +228,9 @@ export class Rules {
   }
 
   /**
-   * Deletes the first rule matching what is given (`ip rule del`); ENOENT when none does.
+   * Deletes the first rule matching what is given (`ip rule del`); ENOENT when none does. A
+   * spec with no selector (nothing but `family`) is a TypeError, as `ip rule del` without
+   * arguments is refused: the kernel would delete the first rule, table local's.
    *
    * @example
    * ```ts
@@ -246,6 +248,15 @@ export class Rules {
     if (typeof rule !== "object" || rule === null) throw new TypeError("rule: expected an object");
     checkOptions(`rule.${verb}() spec`, rule, RULE_KEYS);
     const deleting = verb === "delete";
+    if (
+      deleting
+      && !RULE_KEYS.some((key) => key !== "family" && rule[key as keyof NewRule] !== undefined)
+    ) {
+      throw new TypeError(
+        "rule.delete() needs a selector (priority, from, to, table, fwmark, iif, oif...): with "
+          + "none the kernel deletes the first rule, table local's (ip rule del refuses too)",
+      );
+    }
     const from = rule.from === undefined || rule.from === "all"
       ? undefined
       : parsePrefix(rule.from, "from");

@@ -194,3 +194,33 @@ test("route.get() from iif without from: IPv4's bare EINVAL says `from` is neede
     /^TypeError: mark: -1 is not an integer/,
   );
 });
+
+test("rule.delete() and addr.flush() with nothing to match are refused, as ip refuses them, and remove nothing", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link set lo up",
+    "link add a0 type veth peer name a1",
+    "addr add 10.0.0.1/24 dev a0",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const rules = ns.ip("rule", "show");
+  const addresses = ns.ip("address", "show");
+  // The kernel would delete the first rule (priority 0: table local, every local delivery) and
+  // every address of every link, loopback's included: `ip rule del` and `ip address flush`
+  // without arguments refuse.
+  await assert.rejects(ip.rule.delete({}), /^TypeError: rule\.delete\(\) needs a selector/);
+  await assert.rejects(ip.rule.delete({ family: "inet6" }), /^TypeError: rule\.delete\(\) needs/);
+  await assert.rejects(ip.rule.delete({ priority: undefined }), /^TypeError: rule\.delete\(\)/);
+  await assert.rejects(ip.addr.flush({}), /^TypeError: addr\.flush\(\) needs a filter/);
+  await assert.rejects(ip.addr.flush({ dev: undefined }), /^TypeError: addr\.flush\(\) needs/);
+  await assert.rejects(ip.addr.flush(undefined as never), /^TypeError: addr\.flush\(\) needs a/);
+  assert.equal(ns.ip("rule", "show"), rules);
+  assert.equal(ns.ip("address", "show"), addresses);
+  // One selector is enough: what matches goes, and ENOENT when nothing does (ip's answer too).
+  assert.equal(await ip.addr.flush({ family: "inet", scope: "global" }), 1);
+  assert.match(ns.ip("address", "show"), /inet 127\.0\.0\.1\/8/);
+  await assert.rejects(
+    ip.rule.delete({ priority: 4242 }),
+    (err: unknown) => err instanceof NetlinkError && err.code === "ENOENT",
+  );
+});
