@@ -346,3 +346,21 @@ test("rule.add({ invert: true }) is ip's `not`: added, read back, deleted", asyn
   assert.deepEqual(ns.json<Json[]>("rule", "show", "pref", "400"), []);
   await assert.rejects(ip.rule.add({ invert: 1 as never, table: 5 }), /^TypeError: invert/);
 });
+
+test("link promises: a veth without peer.name gets the kernel's name, alias \"\" clears, delete takes the peer, add({ up }) is up", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.link.add({ name: "k0", kind: "veth" });
+  const k0 = await ip.link.get("k0");
+  const peer = (await ip.link.list()).find((l) => l.index === k0.link)!;
+  assert.match(peer.name, /^veth\d+$/);
+  await ip.link.set("k0", { alias: "uplink" });
+  assert.equal((await ip.link.get("k0")).alias, "uplink");
+  await ip.link.set("k0", { alias: "" });
+  assert.equal((await ip.link.get("k0")).alias, undefined);
+  assert.doesNotMatch(ns.ip("-d", "link", "show", "k0"), /alias/);
+  await ip.link.delete("k0");
+  assert.deepEqual((await ip.link.list()).map((l) => l.name), ["lo"]);
+  await ip.link.add({ name: "br9", kind: "bridge", up: true });
+  assert.ok((ns.json<Json[]>("link", "show", "br9")[0].flags as string[]).includes("UP"));
+});
