@@ -85,7 +85,7 @@ export interface AddressOptions {
   scope?: Scope | number;
   /** Seconds valid (`valid_lft`); default forever. */
   validLifetime?: number;
-  /** Seconds preferred (`preferred_lft`); default forever. */
+  /** Seconds preferred (`preferred_lft`); default `validLifetime` (so forever when that is). */
   preferredLifetime?: number;
   /** IFA_F_* names to set: "noprefixroute", "nodad", "mngtmpaddr", "home", "autojoin"... */
   flags?: string[];

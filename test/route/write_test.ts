@@ -128,6 +128,11 @@ test("addr.add / delete / flush, read back with ip: lifetimes, labels, peer, bro
   await ip.addr.add("a0", "10.2.0.1/32", { peer: "10.2.0.2" });
   await ip.addr.add("a0", "2001:db8::1/64", { flags: ["nodad", "noprefixroute"] });
   await ip.addr.add("lo", "127.0.0.2/8");
+  // A valid lifetime alone: preferred as long (ip, which defaults it to forever, would refuse).
+  await ip.addr.add("a1", "10.5.0.1/24", { validLifetime: 300 });
+  const [timed] = ns.json<Json[]>("address", "show", "to", "10.5.0.1/32")[0].addr_info as Json[];
+  assert.ok(timed.valid_life_time <= 300 && timed.valid_life_time > 290, JSON.stringify(timed));
+  assert.equal(timed.preferred_life_time, timed.valid_life_time);
   const info = (dev: string) =>
     ns.json<Json[]>("address", "show", "dev", dev)[0].addr_info as Json[];
   const a = info("a0");
