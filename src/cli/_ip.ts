@@ -269,6 +269,8 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   if (r.type !== "unicast") out.type = r.type;
   out.dst = r.dst;
   if (r.src !== undefined) out.from = r.src;
+  if (r.nhid !== undefined) out.nhid = r.nhid;
+  if (r.tos) out.tos = dsfield(r.tos);
   if (r.gateway !== undefined) out.gateway = r.gateway;
   if (r.dev !== undefined) out.dev = r.dev;
   if (r.table !== "main" && !tableAsked) out.table = String(r.table);
@@ -280,6 +282,11 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   if (r.metric !== undefined) out.metric = r.metric;
   out.flags = r.flags;
   if (raw.mark) out.mark = raw.mark;
+  if (raw.flow !== undefined) {
+    // RTA_FLOW: the source realm in the high 16 bits, the destination's in the low ones.
+    const flow = raw.flow as number;
+    out.flow = { ...(flow >>> 16 ? { from: realm(flow >>> 16) } : {}), to: realm(flow & 0xffff) };
+  }
   if (raw.uid !== undefined) out.uid = raw.uid;
   if (cloned && r.family === "inet") out.cache = [];
   const cacheinfo = raw.cacheinfo as { rtaExpires: number; rtaError: number } | undefined;
@@ -305,6 +312,8 @@ export function routeText(r: Record<string, unknown>): string {
   if (r.type !== undefined) parts.push(String(r.type));
   parts.push(String(r.dst));
   if (r.from !== undefined) parts.push("from", String(r.from));
+  if (r.nhid !== undefined) parts.push("nhid", String(r.nhid));
+  if (r.tos !== undefined) parts.push("tos", String(r.tos));
   if (r.gateway !== undefined) parts.push("via", String(r.gateway));
   if (r.dev !== undefined) parts.push("dev", String(r.dev));
   if (r.table !== undefined) parts.push("table", String(r.table));
@@ -313,10 +322,21 @@ export function routeText(r: Record<string, unknown>): string {
   if (r.prefsrc !== undefined) parts.push("src", String(r.prefsrc));
   if (r.metric !== undefined) parts.push("metric", String(r.metric));
   parts.push(...(r.flags as string[]));
+  // As ip: a mark below 16 in decimal, others in hex.
+  if (r.mark !== undefined) {
+    const mark = r.mark as number;
+    parts.push("mark", mark < 16 ? String(mark) : `0x${mark.toString(16)}`);
+  }
+  const flow = r.flow as { from?: string; to: string } | undefined;
+  if (flow) parts.push(...(flow.from ? ["realms", `${flow.from}/${flow.to}`] : ["realm", flow.to]));
+  if (r.uid !== undefined) parts.push("uid", String(r.uid));
+  if (r.cache !== undefined) parts.push("\n    cache");
   if (r.expires !== undefined) parts.push("expires", `${r.expires}sec`);
+  if (r.error !== undefined) parts.push("error", String(r.error));
   for (const metrics of (r.metrics ?? []) as Record<string, unknown>[]) {
     for (const [key, value] of Object.entries(metrics)) parts.push(key, String(value));
   }
+  if (r.iif !== undefined) parts.push("iif", String(r.iif));
   if (r.pref !== undefined) parts.push("pref", String(r.pref));
   // As ip: a multipath route's paths on lines of their own.
   for (const hop of (r.nexthops ?? []) as Record<string, unknown>[]) {
@@ -347,6 +367,16 @@ const ROUTE_TYPES = [
   ...["unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable"],
   ...["prohibit", "throw", "nat"],
 ];
+
+/** A TOS or DS field as ip prints one where /etc/iproute2/rt_dsfield has no name for it. */
+function dsfield(value: number): string {
+  return `0x${value.toString(16).padStart(2, "0")}`;
+}
+
+/** A routing realm as ip prints it: 0 is "cosmos" (/etc/iproute2/rt_realms), others numbers. */
+function realm(value: number): string {
+  return value === 0 ? "cosmos" : String(value);
+}
 
 /** A non-negative integer operand (decimal, or hex as 0x64); a UsageError naming it otherwise. */
 function number(text: string | undefined, what: string): number | undefined {
@@ -418,6 +448,8 @@ export async function routeCommand(args: string[], global: Global, out: Output):
         ...(kw.mark ? { mark: number(kw.mark, "mark") } : {}),
       }));
     const shown = routeJson(route, false);
+    // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
+    if (kw.iif && route.raw.iif !== undefined) shown.iif = kw.iif;
     if (global.json) json(out, [shown]);
     else out(routeText(shown));
     return;
@@ -517,7 +549,7 @@ export function ruleJson(r: Rule): Record<string, unknown> {
   if (r.invert) out.not = null;
   prefixJson(r.from, "src", out);
   if (r.to !== "all") prefixJson(r.to, "dst", out);
-  if (r.tos) out.tos = `0x${r.tos.toString(16).padStart(2, "0")}`;
+  if (r.tos) out.tos = dsfield(r.tos);
   if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
   if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
     out.fwmask = `0x${r.fwmask.toString(16)}`;

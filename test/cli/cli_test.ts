@@ -79,6 +79,11 @@ function variedNetns(): Netns {
     "route add 2001:db8:5::/48 via 2001:db8::2",
     "route add 10.81.0.0/16 dev br0 mtu 1300",
     "route add 2001:db8:9::/48 from 2001:db8:100::/48 via 2001:db8::2",
+    "nexthop add id 5 via 10.9.0.2 dev br0",
+    "route add 10.55.0.0/16 nhid 5",
+    "route add 10.56.0.0/16 via 10.9.0.2 realm 5",
+    "route add 10.57.0.0/16 via 10.9.0.2 realms 3/4",
+    "route add 10.58.0.0/16 via 10.9.0.2 tos 0x10",
     "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev br0",
     "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev br0 router",
     "rule add fwmark 0x64/0xff table 100 pref 100",
@@ -88,6 +93,8 @@ function variedNetns(): Netns {
     "rule add tos 0x10 oif br0 table 5 pref 401",
     "rule add nop pref 402",
   ]);
+  // Forwarding on, for lookups as if a packet came in (route get ... iif).
+  spawnSync("ip", ["netns", "exec", ns.name, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
   // Link-local addresses are tentative until DAD is done (a second or two): compared before
   // that, one side could read "tentative" and the other not.
   for (let i = 0; i < 100 && ns.json("-6", "addr", "show", "tentative").length > 0; i++) {
@@ -145,6 +152,8 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["-6", "route", "show"]);
   same(["route", "get", "10.50.1.1"]);
   same(["route", "get", "10.9.0.7"]);
+  same(["route", "get", "10.55.0.1"]);
+  same(["route", "get", "10.9.0.7", "mark", "20"]);
   same(["neigh", "show"]);
   same(["-6", "neigh", "show"]);
   same(["rule", "show"]);
@@ -170,6 +179,11 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       ["rule", "show"],
       ["-6", "rule", "show"],
       ["neigh", "show"],
+      // A lookup's uid, mark (decimal below 16, hex above) and cache line.
+      ["route", "get", "10.55.0.1"],
+      ["route", "get", "10.9.0.7", "mark", "5"],
+      ["route", "get", "10.9.0.7", "mark", "20"],
+      ["route", "get", "10.9.0.7", "from", "10.9.1.9", "iif", "vb0"],
     ]
   ) {
     assert.deepEqual(
