@@ -170,14 +170,44 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
     return stats64 ? { ...link, stats64 } : link;
   });
   if (global.json) return json(out, shown);
-  for (const link of shown) {
+  for (const [i, link] of shown.entries()) {
     out(linkText(link));
-    const stats = link.stats64 as Record<string, Record<string, number>> | undefined;
-    if (stats === undefined) continue;
-    for (const [way, counters] of [["RX", stats.rx], ["TX", stats.tx]] as const) {
-      out(`    ${way}: ${Object.entries(counters).map(([k, v]) => `${k} ${v}`).join(" ")}`);
-    }
+    if (link.stats64 !== undefined) out(statsText(links[i]));
   }
+}
+
+/**
+ * IFLA_STATS64 as `ip -s link` prints it (ip/ipaddress.c print_stats64): a header and a row of
+ * numbers for each way, the columns as wide as the widest of the header and the numbers.
+ */
+function statsText(link: Link): string {
+  const raw = link.raw.stats64 as Record<string, bigint>;
+  const n = (key: string) => raw[key] ?? 0n;
+  const rx = ["rxBytes", "rxPackets", "rxErrors", "rxDropped", "rxMissedErrors", "multicast"]
+    .map(n);
+  const tx = ["txBytes", "txPackets", "txErrors", "txDropped", "txCarrierErrors", "collisions"]
+    .map(n);
+  const compressed = [n("rxCompressed"), n("txCompressed")];
+  const widths = [10, 7, 6, 7, 7, 7, 10].map((width, i) =>
+    Math.max(
+      width,
+      String(i < 6 ? rx[i] : compressed[0]).length,
+      String(i < 6 ? tx[i] : compressed[1]).length,
+    )
+  );
+  const way = (name: string, labels: string[], values: bigint[], extra: bigint) => {
+    const header = [widths[0] - 4, ...widths.slice(1)].map((width, i) =>
+      (i < 6 ? labels[i] : extra ? "compressed" : "").padStart(width)
+    );
+    const row = (extra ? [...values, extra] : values).map((v, i) =>
+      `${String(v).padStart(widths[i])} `
+    );
+    return `    ${name}: ${header.join(" ")}\n    ${row.join("")}`;
+  };
+  return [
+    way("RX", ["bytes", "packets", "errors", "dropped", "missed", "mcast"], rx, compressed[0]),
+    way("TX", ["bytes", "packets", "errors", "dropped", "carrier", "collsns"], tx, compressed[1]),
+  ].join("\n");
 }
 
 const FOREVER = 4294967295;

@@ -594,6 +594,18 @@ test("cli -s: link and qdisc counters as ip -s -j and tc -s -j show them", () =>
   assert.deepEqual(cliJson(ns, "-s", "link", "show"), ns.json("-s", "link", "show"));
   assert.deepEqual(cliJson(ns, "-s", "link", "show", "va0"), ns.json("-s", "link", "show", "va0"));
   assert.deepEqual(cliJson(ns, "-s", "qdisc", "show"), tcJson(ns, "-s", "qdisc", "show"));
+  // The links' text is ip's, spacing included (columns as wide as their widest), with
+  // loopback's counters moved once (it then stays idle).
+  ns.ip("link", "set", "lo", "up");
+  const send = "for i in 1 2 3; do echo hello > /dev/udp/127.0.0.1/9; done";
+  spawnSync("ip", ["netns", "exec", ns.name, "bash", "-c", send]);
+  const [lo] = ns.json<{ stats64: { rx: { packets: number } } }[]>("-s", "link", "show", "lo");
+  assert.ok(lo.stats64.rx.packets > 0);
+  const lines = (text: string) => text.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  assert.deepEqual(
+    lines(cli(["--netns", ns.name, "-s", "link", "show"]).stdout),
+    lines(ns.ip("-s", "link", "show")),
+  );
   // The text is tc's, but for spacing.
   const words = (text: string) => text.trim().split("\n").map((l) => l.trim().split(/\s+/));
   for (const dev of ["va0", "vb0"]) {
