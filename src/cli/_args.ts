@@ -41,12 +41,18 @@ export type Output = (line: string) => void;
 /** A command: its operands, the global options, where to print. */
 export type Handler = (args: string[], global: Global, out: Output) => Promise<void>;
 
+/** ip's subcommands: one this tool lacks is refused as such, not taken for a device's name. */
+const IP_VERBS = [
+  ...["add", "del", "delete", "get", "set", "change", "replace", "append", "prepend", "flush"],
+  ...["save", "restore", "showdump", "test", "monitor", "help"],
+];
+
 /** The subcommand ("show" when absent) and the operands after it. */
 export function verb(args: string[], allowed: string[]): [string, string[]] {
   const [first, ...rest] = args;
   if (first === undefined || first === "list" || first === "ls") return ["show", rest];
   if (!allowed.includes(first)) {
-    if (allowed.includes("show") && !["add", "del", "get"].includes(first)) {
+    if (allowed.includes("show") && !IP_VERBS.includes(first)) {
       return ["show", args]; // `link show` may be left out before a device: `link eth0`
     }
     throw new UsageError(`unknown subcommand "${first}" (${allowed.join(", ")})`);

@@ -688,6 +688,9 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
     [["--netns", ns.name, "class", "show"], 2, /^netlink: class show needs "dev DEV"/],
+    // An ip subcommand this tool lacks is named as such, not taken for a link's name.
+    [["--netns", ns.name, "link", "set", "lo", "up"], 2, /^netlink: unknown subcommand "set"/],
+    [["--netns", ns.name, "addr", "flush", "dev", "lo"], 2, /^netlink: unknown subcommand "flush"/],
     // tc's show commands too: what they cannot select by, or a parent that is no handle.
     [
       ["--netns", ns.name, "filter", "show", "dev", "va0", "bogus"],
