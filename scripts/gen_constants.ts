@@ -117,6 +117,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/if_bridge.h", prefixes: ["BR_STATE_"] },
   { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_", "FIB_RULE_"] },
+  { header: "linux/in_route.h", prefixes: ["RTCF_"] },
   { header: "linux/nexthop.h", prefixes: ["NHA_", "NEXTHOP_GRP_TYPE_"] },
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
   { header: "linux/pkt_sched.h", prefixes: ["TC_H_", "TC_PRIO_", "TC_LINKLAYER_", "TC_HTB_"] },

@@ -3620,6 +3620,59 @@ export const FR_ACT_PROHIBIT = 8;
 /** `FR_ACT_MAX` from <linux/fib_rules.h>. */
 export const FR_ACT_MAX = 8;
 
+// <linux/in_route.h>
+
+/** `RTCF_DEAD` from <linux/in_route.h>. */
+export const RTCF_DEAD = 1;
+
+/** `RTCF_ONLINK` from <linux/in_route.h>. */
+export const RTCF_ONLINK = 4;
+
+/** `RTCF_NOTIFY` from <linux/in_route.h>. */
+export const RTCF_NOTIFY = 65536;
+
+/** unused */
+export const RTCF_DIRECTDST = 131072;
+
+/** `RTCF_REDIRECTED` from <linux/in_route.h>. */
+export const RTCF_REDIRECTED = 262144;
+
+/** unused */
+export const RTCF_TPROXY = 524288;
+
+/** unused */
+export const RTCF_FAST = 2097152;
+
+/** unused */
+export const RTCF_MASQ = 4194304;
+
+/** unused */
+export const RTCF_SNAT = 8388608;
+
+/** `RTCF_DOREDIRECT` from <linux/in_route.h>. */
+export const RTCF_DOREDIRECT = 16777216;
+
+/** `RTCF_DIRECTSRC` from <linux/in_route.h>. */
+export const RTCF_DIRECTSRC = 67108864;
+
+/** `RTCF_DNAT` from <linux/in_route.h>. */
+export const RTCF_DNAT = 134217728;
+
+/** `RTCF_BROADCAST` from <linux/in_route.h>. */
+export const RTCF_BROADCAST = 268435456;
+
+/** `RTCF_MULTICAST` from <linux/in_route.h>. */
+export const RTCF_MULTICAST = 536870912;
+
+/** unused */
+export const RTCF_REJECT = 1073741824;
+
+/** `RTCF_LOCAL` from <linux/in_route.h>. */
+export const RTCF_LOCAL = 2147483648;
+
+/** `RTCF_NAT` from <linux/in_route.h>. */
+export const RTCF_NAT = 142606336;
+
 // <linux/nexthop.h>
 
 /** hash-threshold nexthop group default type if not specified */

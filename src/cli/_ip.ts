@@ -15,7 +15,23 @@ import {
   ARPHRD_TUNNEL6,
   ARPHRD_VOID,
 } from "../constants.ts";
-import { RTM_F_CLONED } from "../constants.ts";
+import {
+  RTCF_BROADCAST,
+  RTCF_DIRECTDST,
+  RTCF_DIRECTSRC,
+  RTCF_DNAT,
+  RTCF_DOREDIRECT,
+  RTCF_FAST,
+  RTCF_LOCAL,
+  RTCF_MASQ,
+  RTCF_MULTICAST,
+  RTCF_NOTIFY,
+  RTCF_REDIRECTED,
+  RTCF_REJECT,
+  RTCF_SNAT,
+  RTCF_TPROXY,
+  RTM_F_CLONED,
+} from "../constants.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
@@ -284,6 +300,24 @@ export function addressText(a: Record<string, unknown>): string {
 
 // ---- route ------------------------------------------------------------------------------------
 
+/** A cached route's RTCF_* flags as ip names them, in its order (ip/iproute.c print_cache_flags). */
+const CACHE_FLAGS: [number, string][] = [
+  [RTCF_LOCAL, "local"],
+  [RTCF_REJECT, "reject"],
+  [RTCF_MULTICAST, "mc"],
+  [RTCF_BROADCAST, "brd"],
+  [RTCF_DNAT, "dst-nat"],
+  [RTCF_SNAT, "src-nat"],
+  [RTCF_MASQ, "masq"],
+  [RTCF_DIRECTDST, "dst-direct"],
+  [RTCF_DIRECTSRC, "src-direct"],
+  [RTCF_REDIRECTED, "redirected"],
+  [RTCF_DOREDIRECT, "redirect"],
+  [RTCF_FAST, "fastroute"],
+  [RTCF_NOTIFY, "notify"],
+  [RTCF_TPROXY, "proxy"],
+];
+
 /** RTA_PREF values as ip names them. */
 const ROUTE_PREFS: Record<number, string> = { 0: "medium", 1: "high", 3: "low" };
 
@@ -318,7 +352,10 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
     out.flow = { ...(flow >>> 16 ? { from: realm(flow >>> 16) } : {}), to: realm(flow & 0xffff) };
   }
   if (raw.uid !== undefined) out.uid = raw.uid;
-  if (cloned && r.family === "inet") out.cache = [];
+  if (cloned && r.family === "inet") {
+    const flags = raw.rtmFlags as number;
+    out.cache = CACHE_FLAGS.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
+  }
   const cacheinfo = raw.cacheinfo as { rtaExpires: number; rtaError: number } | undefined;
   // In clock ticks (USER_HZ, 100 a second on Linux), shown in seconds as ip shows them.
   if (cacheinfo?.rtaExpires) out.expires = Math.trunc(cacheinfo.rtaExpires / 100);
@@ -360,7 +397,8 @@ export function routeText(r: Record<string, unknown>): string {
   const flow = r.flow as { from?: string; to: string } | undefined;
   if (flow) parts.push(...(flow.from ? ["realms", `${flow.from}/${flow.to}`] : ["realm", flow.to]));
   if (r.uid !== undefined) parts.push("uid", String(r.uid));
-  if (r.cache !== undefined) parts.push("\n    cache");
+  const cache = r.cache as string[] | undefined;
+  if (cache) parts.push("\n    cache", ...(cache.length ? [`<${cache.join(",")}>`] : []));
   if (r.expires !== undefined) parts.push("expires", `${r.expires}sec`);
   if (r.error !== undefined) parts.push("error", String(r.error));
   for (const metrics of (r.metrics ?? []) as Record<string, unknown>[]) {

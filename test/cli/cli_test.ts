@@ -154,6 +154,7 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "get", "10.9.0.7"]);
   same(["route", "get", "10.55.0.1"]);
   same(["route", "get", "10.9.0.7", "mark", "20"]);
+  same(["route", "get", "10.9.0.255"]);
   same(["neigh", "show"]);
   same(["-6", "neigh", "show"]);
   same(["rule", "show"]);
@@ -184,6 +185,8 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       ["route", "get", "10.9.0.7", "mark", "5"],
       ["route", "get", "10.9.0.7", "mark", "20"],
       ["route", "get", "10.9.0.7", "from", "10.9.1.9", "iif", "vb0"],
+      // The cache flags of a broadcast (<local,brd>).
+      ["route", "get", "10.9.0.255"],
     ]
   ) {
     assert.deepEqual(
