@@ -65,7 +65,7 @@ export function parseRate(rate: string | number): number {
     }
     bits *= scale;
   }
-  return Math.trunc(bits / 8);
+  return inRange(Math.trunc(bits / 8), rate, "rate");
 }
 
 /**
@@ -122,6 +122,7 @@ export function parseSize(size: string | number): number {
     }
     bytes *= scale;
   }
+  inRange(bytes, size, "size");
   if (!Number.isInteger(bytes)) {
     throw new RangeError(`size: "${size}" is not a whole number of bytes`);
   }
@@ -175,7 +176,7 @@ export function parseTime(time: string | number): number {
   };
   const scale = scales[unit.toLowerCase()];
   if (scale === undefined) throw new RangeError(`time: unknown unit in "${time}" (s, ms, us)`);
-  return Math.trunc(value * scale);
+  return inRange(Math.trunc(value * scale), time, "time");
 }
 
 /**
@@ -204,6 +205,14 @@ function formatG(value: number, precision: number): string {
     return `${strip(mantissa)}e${sign}${String(Math.abs(exponent)).padStart(2, "0")}`;
   }
   return strip(value.toFixed(Math.max(0, precision - 1 - exponent)));
+}
+
+/** `value`, parsed from `text`, when a number holds it exactly; a RangeError naming `what` if not. */
+function inRange(value: number, text: string, what: string): number {
+  if (value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`${what}: "${text}" is out of range`);
+  }
+  return value;
 }
 
 function checkedInteger(value: number, what: string): number {

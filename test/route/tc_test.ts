@@ -66,6 +66,11 @@ test("tc values: rates, sizes and times parse and print as tc's", () => {
   assert.equal(parseRate(5000), 5000);
   assert.throws(() => parseRate("10mbits"), /rate: unknown unit/);
   assert.throws(() => parseRate("fast"), /rate: "fast" is not a number/);
+  // Past what a number holds exactly (1e400 is Infinity): refused, naming the field and value.
+  assert.throws(() => parseRate("1e400bit"), /^RangeError: rate: "1e400bit" is out of range/);
+  assert.throws(() => parseRate("1e300tbit"), /^RangeError: rate: "1e300tbit" is out of range/);
+  assert.throws(() => parseSize("1e400"), /^RangeError: size: "1e400" is out of range/);
+  assert.throws(() => parseTime("1e400s"), /^RangeError: time: "1e400s" is out of range/);
   assert.equal(formatRate(1_250_000), "10Mbit");
   assert.equal(formatRate(187_500), "1500Kbit");
   assert.equal(formatRate(125), "1Kbit");
