@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
@@ -803,5 +803,85 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ]
   ) {
     assert.match(help.stdout, new RegExp(`^  ${command} `, "m"), command);
+  }
+});
+
+/**
+ * Runs `command` until it has printed a line (calling `change` with 0, 1, 2... every 100 ms
+ * meanwhile) or exits, then stops it; its output. Fails after 30 s with nothing printed.
+ */
+async function firstLines(command: string[], change: (n: number) => void = () => {}) {
+  const child = spawn(command[0], command.slice(1), {
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: tmp,
+  });
+  let stdout = "", stderr = "";
+  child.stdout.on("data", (chunk) => stdout += chunk);
+  child.stderr.on("data", (chunk) => stderr += chunk);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  let n = 0;
+  const deadline = Date.now() + 30_000;
+  while (!stdout.includes("\n") && child.exitCode === null && Date.now() < deadline) {
+    change(n++);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the rest of what it was printing
+  child.kill();
+  const status = await exited;
+  return { status, stdout, stderr };
+}
+
+test("README's command-line examples run as shown (jsr:@netlink/netlink/cli: this checkout's)", async () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("\n## Command line"));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)![1];
+  const commands = block.split("\n").filter((line) => line.startsWith("deno run"));
+  const comment = /^# (.*)$/m.exec(block)![1];
+  assert.equal(commands.length, 5, block);
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add veth0 type veth peer name veth1",
+    "link set veth0 up",
+    "link set veth1 up",
+  ]);
+  ns.ipBatch(["addr add 10.0.0.1/24 dev veth0"]);
+  const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+  let n = 0; // over every command: each change makes new objects
+  for (const line of commands) {
+    // As written, on Deno with --allow-ffi alone; on Bun, `bun src/cli/main.ts` as the README says.
+    const args = line.replace(/^deno run --allow-ffi jsr:@netlink\/netlink\/cli /, "").split(" ")
+      .map((arg) => arg === "blue" ? ns.name : arg);
+    const runtime = process.versions.bun
+      ? [process.execPath, CLI]
+      : [deno, "run", "--allow-ffi", "--no-prompt", CLI];
+    // Those without --netns run inside the namespace, as `ip netns exec` runs them.
+    const inNs = args.includes("--netns") ? [] : ["ip", "netns", "exec", ns.name];
+    const result = await firstLines([...inNs, ...runtime, ...args], () => {
+      n++;
+      ns.ip("link", "set", "veth1", "mtu", String(1300 + n));
+      if (n % 10 === 1) {
+        ns.ipBatch([
+          `link add vr${n} type veth peer name vs${n}`,
+          `route add 10.7.${n}.0/24 dev veth0`,
+        ]);
+      }
+    });
+    assert.equal(result.stderr, "", line);
+    if (args.includes("get")) {
+      assert.equal(result.status, 0);
+      assert.deepEqual(JSON.parse(result.stdout)[0].dev, "veth0");
+    } else if (args.includes("--raw")) {
+      assert.equal(result.status, 0);
+      // The line the README shows, up to its first "...".
+      const shown = comment.slice(0, comment.indexOf(" ..."));
+      const pattern = shown.replace(/[|{}[\]().*+?^$\\]/g, "\\$&").replace(/=\d+/g, "=\\d+");
+      assert.match(result.stdout, new RegExp(`^${pattern}`), result.stdout);
+    } else if (args.includes("genl")) {
+      assert.match(result.stdout, /^netdev dev-add-ntf /);
+    } else if (args.includes("--capture")) {
+      assert.equal(result.status, 0);
+      assert.match(result.stdout, /^1: lo: /);
+      assert.ok(readFileSync(`${tmp}/links.pcap`).length > 24);
+    } else assert.match(result.stdout, /^(\d+: v|10\.7\.)/, line);
   }
 });
