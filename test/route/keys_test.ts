@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NETLINK_ROUTE } from "../../src/constants.ts";
+import { NETLINK_GENERIC, NETLINK_ROUTE } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
-import { openRoute, type RouteClient } from "../../src/route/mod.ts";
+import { openRoute, RouteClient } from "../../src/route/mod.ts";
 import { TrafficControl } from "../../src/route/tc.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -290,4 +290,28 @@ test("TrafficControl refuses misspelt keys in every method's object, changing no
   // lo keeps its default qdisc: nothing was added, changed or replaced.
   assert.deepEqual((await tc.qdiscs({ dev: "lo" })).map((q) => q.kind), ["noqueue"]);
   assert.equal(ns.ip("link", "show"), before);
+});
+
+test("a client closes the socket it opened, never one passed in; a RouteClient needs NETLINK_ROUTE", async () => {
+  const own = await openRoute();
+  const ownTc = await TrafficControl.open();
+  own.close();
+  ownTc.close();
+  assert.deepEqual([own.socket.closed, ownTc.socket.closed], [true, true]);
+  await using socket = await open(NETLINK_ROUTE);
+  {
+    await using ip = await openRoute({ socket });
+    await using tc = await TrafficControl.open({ socket });
+    assert.equal(ip.socket, socket);
+    assert.ok((await tc.qdiscs()).length >= 0);
+  }
+  assert.equal(socket.closed, false);
+  // Still usable: a client over it works after the others closed.
+  await using again = await openRoute({ socket });
+  assert.equal((await again.link.get("lo")).index, 1);
+  await using generic = await open(NETLINK_GENERIC);
+  assert.throws(
+    () => new RouteClient(generic),
+    /^TypeError: a route client needs a NETLINK_ROUTE socket, not protocol 16$/,
+  );
 });
