@@ -39,8 +39,8 @@ export type NeighbourState =
  * ```
  */
 export interface Neighbour {
-  /** "inet" or "inet6" (or "bridge" for FDB entries, when asked). */
-  readonly family: string | number;
+  /** "inet" or "inet6" (ARP or NDP): bridge FDB entries are not neighbours here. */
+  readonly family: "inet" | "inet6";
   /** The link's index. */
   readonly index: number;
   /** The link's name. */

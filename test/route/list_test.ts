@@ -337,6 +337,9 @@ test("neigh.list() filters by link and family, as `ip neigh show dev D` does", a
     return kept(ours.map((n) => n.address));
   };
   assert.deepEqual(await shown({ dev: "br0" }), ["10.1.0.5"]);
+  // br0 holds FDB entries (family bridge) that a dump of every family returns: not neighbours.
+  const families = new Set((await ip.neigh.list()).map((n) => n.family));
+  assert.deepEqual([...families].sort(), ["inet", "inet6"]);
   assert.deepEqual(await shown({ dev: "v0", family: "inet6" }, "-6"), ["2001:db8::5"]);
   assert.deepEqual(await shown({ dev: "v0", family: "inet" }, "-4"), [
     "10.0.0.5",
