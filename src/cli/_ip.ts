@@ -16,6 +16,7 @@ import {
   ARPHRD_VOID,
 } from "../constants.ts";
 import {
+  RTAX_FEATURE_ECN,
   RTCF_BROADCAST,
   RTCF_DIRECTDST,
   RTCF_DIRECTSRC,
@@ -318,6 +319,78 @@ const CACHE_FLAGS: [number, string][] = [
   [RTCF_TPROXY, "proxy"],
 ];
 
+/**
+ * RTA_METRICS' keys as the typed layer names them, with ip's names, in RTAX_* order (ip's
+ * mx_names; the congestion control algorithm is "congctl" in text, "congestion" in JSON).
+ */
+const METRICS: [string, string][] = [
+  ["mtu", "mtu"],
+  ["window", "window"],
+  ["rtt", "rtt"],
+  ["rttvar", "rttvar"],
+  ["ssthresh", "ssthresh"],
+  ["cwnd", "cwnd"],
+  ["advmss", "advmss"],
+  ["reordering", "reordering"],
+  ["hoplimit", "hoplimit"],
+  ["initcwnd", "initcwnd"],
+  ["features", "features"],
+  ["rtoMin", "rto_min"],
+  ["initrwnd", "initrwnd"],
+  ["quickack", "quickack"],
+  ["ccAlgo", "congestion"],
+  ["fastopenNoCookie", "fastopen_no_cookie"],
+];
+
+/** The metrics a route's text shows with "lock" (RTAX_LOCK), kept out of its JSON. */
+const LOCKED = Symbol("locked metrics");
+
+/** A route's metrics as ip -j shows them (ip/iproute.c print_rta_metrics); see {@linkcode LOCKED}. */
+function metricsJson(metrics: Record<string, number | string>): Record<string, unknown> {
+  const out: Record<string | symbol, unknown> = {};
+  const lock = (metrics.lock as number | undefined) ?? 0;
+  const locked: string[] = [];
+  METRICS.forEach(([key, name], i) => {
+    const bit = 1 << (i + 2); // RTAX_MTU is 2
+    if (metrics[key] === undefined && !(lock & bit)) return;
+    const value = metrics[key] ?? 0;
+    if (key === "hoplimit" && value === 0xffff_ffff) return;
+    if (lock & bit) locked.push(name);
+    if (key === "features") {
+      const features = value as number;
+      if (features & RTAX_FEATURE_ECN) out.ecn = null;
+      if (features & ~RTAX_FEATURE_ECN) out.features = `0x${features.toString(16)}`;
+    } else if (key === "rtt") out[name] = Math.trunc((value as number) / 8);
+    else if (key === "rttvar") out[name] = Math.trunc((value as number) / 4);
+    else out[name] = value;
+  });
+  out[LOCKED] = locked;
+  return out;
+}
+
+/** A route's metrics as ip prints them: "mtu lock 1300 advmss 1200 rtt 25ms congctl cubic". */
+function metricsText(metrics: Record<string | symbol, unknown>): string[] {
+  const locked = (metrics[LOCKED] ?? []) as string[];
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(metrics)) {
+    const name = key === "congestion" ? "congctl" : key;
+    // RTAX_FEATURES: "features ecn", then any other bits in hex (after ecn, or alone).
+    const feature = key === "ecn" || key === "features";
+    if (!(key === "features" && "ecn" in metrics)) {
+      parts.push(feature ? "features" : name);
+      if (locked.includes(feature ? "features" : key)) parts.push("lock");
+    }
+    if (key === "ecn") {
+      parts.push("ecn");
+      continue;
+    }
+    const time = key === "rtt" || key === "rttvar" || key === "rto_min";
+    const ms = value as number;
+    parts.push(time ? (ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`) : String(value));
+  }
+  return parts;
+}
+
 /** RTA_PREF values as ip names them. */
 const ROUTE_PREFS: Record<number, string> = { 0: "medium", 1: "high", 3: "low" };
 
@@ -360,7 +433,8 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   // In clock ticks (USER_HZ, 100 a second on Linux), shown in seconds as ip shows them.
   if (cacheinfo?.rtaExpires) out.expires = Math.trunc(cacheinfo.rtaExpires / 100);
   if (cacheinfo?.rtaError) out.error = cacheinfo.rtaError;
-  if (r.mtu !== undefined) out.metrics = [{ mtu: r.mtu }];
+  const metrics = raw.metrics as Record<string, number | string> | undefined;
+  if (metrics !== undefined) out.metrics = [metricsJson(metrics)];
   if (raw.pref !== undefined) out.pref = ROUTE_PREFS[raw.pref as number] ?? raw.pref;
   if (r.nexthops) {
     out.nexthops = r.nexthops.map((nh) => ({
@@ -402,7 +476,7 @@ export function routeText(r: Record<string, unknown>): string {
   if (r.expires !== undefined) parts.push("expires", `${r.expires}sec`);
   if (r.error !== undefined) parts.push("error", String(r.error));
   for (const metrics of (r.metrics ?? []) as Record<string, unknown>[]) {
-    for (const [key, value] of Object.entries(metrics)) parts.push(key, String(value));
+    parts.push(...metricsText(metrics));
   }
   if (r.iif !== undefined) parts.push("iif", String(r.iif));
   if (r.pref !== undefined) parts.push("pref", String(r.pref));

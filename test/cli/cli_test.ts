@@ -84,6 +84,8 @@ function variedNetns(): Netns {
     "route add 10.56.0.0/16 via 10.9.0.2 realm 5",
     "route add 10.57.0.0/16 via 10.9.0.2 realms 3/4",
     "route add 10.58.0.0/16 via 10.9.0.2 tos 0x10",
+    "route add 10.59.0.0/16 via 10.9.0.2 mtu lock 1300 advmss 1200 rtt 300ms rttvar 1500 "
+    + "rto_min 2s features ecn congctl lock cubic hoplimit 64 initcwnd 10",
     "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev br0",
     "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev br0 router",
     "rule add fwmark 0x64/0xff table 100 pref 100",
