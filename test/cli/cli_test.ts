@@ -543,6 +543,12 @@ test("cli monitor genl: a generic netlink family's notifications, decoded", asyn
     ?? assert.fail(`not a formatted netdev dev-add-ntf: ${line}`);
   const links = ns.json<{ ifindex: number; ifname: string }[]>("link", "show");
   assert.match(links.find((l) => l.ifindex === Number(ifindex))?.ifname ?? "", /^v[rs]\d+$/);
+  // No group named: every group of the family, mgmt among them.
+  const any = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "genl", "netdev", "count", "1"],
+    (n) => ns.ip("link", "add", `vt${n}`, "type", "veth", "peer", "name", `vu${n}`),
+  );
+  assert.match(any, /^netdev dev-add-ntf flags=0 seq=0 port=0 /);
 });
 
 test("cli --capture: a command's session as pcap, read back by tshark", () => {
