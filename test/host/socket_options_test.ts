@@ -2,6 +2,7 @@
 // NETLINK_LISTEN_ALL_NSID (each message with its sender's namespace id).
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
   BPF_ABS,
@@ -11,10 +12,19 @@ import {
   BPF_K,
   BPF_LD,
   BPF_RET,
+  NETLINK_BROADCAST_ERROR,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_GET_STRICT_CHK,
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_NO_ENOBUFS,
   NETLINK_ROUTE,
   RTM_DELLINK,
   RTM_NEWLINK,
   RTNLGRP_LINK,
+  SO_RCVBUF,
+  SOL_NETLINK,
+  SOL_SOCKET,
 } from "../../src/constants.ts";
 import { SyscallError } from "../../src/errors.ts";
 import type { ReceivedMessage } from "../../src/message.ts";
@@ -92,4 +102,30 @@ test("listenAllNsid: an event from another namespace carries that namespace's id
   const fromThere = seen.filter((m) => m.nsid === 7);
   assert.ok(fromThere.length > 0, `nsids: ${seen.map((m) => m.nsid)}`);
   assert.ok(fromThere.every((m) => m.type === RTM_NEWLINK && m.group === RTNLGRP_LINK));
+});
+
+test("open()'s option defaults and flags are what the kernel socket has (read back with getsockopt)", async () => {
+  const flags = [
+    ["extendedAcks", NETLINK_EXT_ACK, 1], // on unless turned off
+    ["strictChecking", NETLINK_GET_STRICT_CHK, 0],
+    ["capAcks", NETLINK_CAP_ACK, 0],
+    ["noENOBUFS", NETLINK_NO_ENOBUFS, 0],
+    ["broadcastError", NETLINK_BROADCAST_ERROR, 0],
+    ["listenAllNsid", NETLINK_LISTEN_ALL_NSID, 0],
+  ] as const;
+  {
+    await using plain = await open(NETLINK_ROUTE);
+    for (const [name, option, initial] of flags) {
+      assert.equal(plain.getOption(SOL_NETLINK, option), initial, `${name} by default`);
+    }
+  }
+  for (const [name, option, initial] of flags) {
+    await using sock = await open(NETLINK_ROUTE, { [name]: !initial });
+    assert.equal(sock.getOption(SOL_NETLINK, option), initial ? 0 : 1, name);
+  }
+  // SO_RCVBUFFORCE as root: past net.core.rmem_max, which plain SO_RCVBUF would cap at. The
+  // kernel doubles the value it is given (its bookkeeping), as socket(7) says.
+  const max = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+  await using big = await open(NETLINK_ROUTE, { receiveBufferSize: max + 4096 });
+  assert.equal(big.getOption(SOL_SOCKET, SO_RCVBUF), 2 * (max + 4096));
 });
