@@ -1,6 +1,7 @@
 // Checks and conversions the traffic-control modules share: integers in range, text fields
 // parsed with the field's name in the error, filter protocols by name, tcm_info of a filter.
 
+import { shown } from "../_options.ts";
 import { ETH_P_8021Q, ETH_P_ALL, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from "../constants.ts";
 
 /** A message or options object as the tc codec reads and writes it. */
@@ -21,7 +22,7 @@ export function integer(
 ): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${what}: ${value} is not an integer in 0..${max}`);
+    throw new RangeError(`${what}: ${shown(value)} is not an integer in 0..${max}`);
   }
   return value;
 }

@@ -737,6 +737,11 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
   using ns = vethNetns();
   const before = tcJson(ns, "qdisc", "show", "dev", "va0");
   await using tc = await TrafficControl.open({ netns: ns.name });
+  // A number given as text shows as text, not as the number it looks like.
+  await assert.rejects(
+    tc.deleteFilter({ dev: "va0", pref: "10" as never }),
+    /^RangeError: pref: "10" is not an integer in 0\.\.65535$/,
+  );
   await assert.rejects(
     tc.addQdisc({ dev: "va0", kind: "tbf", rate: "1 megabit", burst: "10kb", latency: "1ms" }),
     /rate: unknown unit in "1 megabit"/,
