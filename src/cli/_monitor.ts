@@ -98,14 +98,13 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     return await printMessages(socket, new Map(), style, count, out);
   }
   await using ip = await openRoute(socketOptions(global));
-  const events = ip.monitor(watched);
-  // As ip monitor (ll_init_map): every link's name, for a link's peer and master, kept up to date.
+  // As ip monitor (ll_init_map): every link's name, for a link's peer and master, kept up to
+  // date. Listed before the groups are joined: a flood of events cannot overrun the dump.
   const names = new Map<number, string>();
   if (watched.includes("link")) {
-    for (const l of await ip.link.list()) {
-      names.set(l.index, l.name);
-    }
+    for (const l of await ip.link.list()) names.set(l.index, l.name);
   }
+  const events = ip.monitor(watched);
   let seen = 0;
   for await (const event of events) {
     if (event.object === "overrun") {
