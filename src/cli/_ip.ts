@@ -16,6 +16,8 @@ import {
   ARPHRD_VOID,
 } from "../constants.ts";
 import {
+  FIB_RULE_IIF_DETACHED,
+  FIB_RULE_OIF_DETACHED,
   RTAX_FEATURE_ECN,
   RTCF_BROADCAST,
   RTCF_DIRECTDST,
@@ -696,8 +698,12 @@ export function ruleJson(r: Rule): Record<string, unknown> {
   if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
     out.fwmask = `0x${r.fwmask.toString(16)}`;
   }
+  // "[detached]": the link named is not there (yet), and the rule waits for it.
+  const flags = r.raw.flags;
   if (r.iif !== undefined) out.iif = r.iif;
+  if (flags & FIB_RULE_IIF_DETACHED) out.iif_detached = null;
   if (r.oif !== undefined) out.oif = r.oif;
+  if (flags & FIB_RULE_OIF_DETACHED) out.oif_detached = null;
   if (r.action === "lookup") out.table = String(r.table);
   else if (r.action === "goto") out.goto = r.goto;
   else if (r.action === "nop") out.nop = null;
@@ -714,8 +720,8 @@ export function ruleText(r: Record<string, unknown>): string {
   if (r.fwmark !== undefined) {
     parts.push(`fwmark ${r.fwmark}${r.fwmask === undefined ? "" : `/${r.fwmask}`}`);
   }
-  if (r.iif !== undefined) parts.push(`iif ${r.iif}`);
-  if (r.oif !== undefined) parts.push(`oif ${r.oif}`);
+  if (r.iif !== undefined) parts.push(`iif ${r.iif}${"iif_detached" in r ? " [detached]" : ""}`);
+  if (r.oif !== undefined) parts.push(`oif ${r.oif}${"oif_detached" in r ? " [detached]" : ""}`);
   if (r.table !== undefined) parts.push(`lookup ${r.table}`);
   else if (r.goto !== undefined) parts.push(`goto ${r.goto}`);
   else if ("nop" in r) parts.push("nop");
