@@ -109,11 +109,18 @@ export function linkJson(
   if (link.address !== undefined) out.address = link.address;
   if (link.broadcast !== undefined) out.broadcast = link.broadcast;
   if (link.linkNetnsid !== undefined) out.link_netnsid = link.linkNetnsid;
+  // As ip: the alias under `link` only (not `addr`), the alternative names everywhere.
+  if (linkmode && link.alias !== undefined) out.ifalias = link.alias;
+  const altnames = (raw.propList as { altIfname?: string[] } | undefined)?.altIfname;
+  if (altnames?.length) out.altnames = altnames;
   return out;
 }
 
-/** A link's lines as `ip link show` prints them, from its `ip -j` shape. */
-export function linkText(link: Record<string, unknown>): string {
+/**
+ * A link's lines as `ip link show` prints them, from its `ip -j` shape; `stats` (-s) go after
+ * the alias and before the alternative names, where ip puts them.
+ */
+export function linkText(link: Record<string, unknown>, stats?: string): string {
   const flags = (link.flags as string[]).join(",");
   const under = link.link_index !== undefined
     ? `@if${link.link_index}`
@@ -132,6 +139,9 @@ export function linkText(link: Record<string, unknown>): string {
     if (link.address !== undefined) line += ` ${link.address} brd ${link.broadcast ?? ""}`;
     if (link.link_netnsid !== undefined) line += ` link-netnsid ${link.link_netnsid}`;
   }
+  if (link.ifalias !== undefined) line += `\n    alias ${link.ifalias}`;
+  if (stats !== undefined) line += `\n${stats}`;
+  for (const name of (link.altnames ?? []) as string[]) line += `\n    altname ${name}`;
   return line;
 }
 
@@ -190,8 +200,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   });
   if (global.json) return json(out, shown);
   for (const [i, link] of shown.entries()) {
-    out(linkText(link));
-    if (link.stats64 !== undefined) out(statsText(links[i]));
+    out(linkText(link, link.stats64 === undefined ? undefined : statsText(links[i])));
   }
 }
 

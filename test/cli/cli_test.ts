@@ -65,6 +65,8 @@ function variedNetns(): Netns {
     "link set vb0 up",
     "link set br0 up",
     "link set vb0 mtu 1400",
+    "link set va0 alias uplink",
+    "link property add dev va0 altname upl0",
     "addr add 10.9.0.1/24 dev br0",
     "addr add 10.9.2.1/24 dev br0 label br0:two",
     "addr add 2001:db8::1/64 dev br0 nodad",
