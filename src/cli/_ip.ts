@@ -111,8 +111,7 @@ export function linkJson(
   if (link.linkNetnsid !== undefined) out.link_netnsid = link.linkNetnsid;
   // As ip: the alias under `link` only (not `addr`), the alternative names everywhere.
   if (linkmode && link.alias !== undefined) out.ifalias = link.alias;
-  const altnames = (raw.propList as { altIfname?: string[] } | undefined)?.altIfname;
-  if (altnames?.length) out.altnames = altnames;
+  if (link.altnames !== undefined) out.altnames = link.altnames;
   return out;
 }
 

@@ -61,6 +61,8 @@ export interface Link {
   readonly address?: string;
   /** Link-layer broadcast address. */
   readonly broadcast?: string;
+  /** Alternative names (`ip link property add dev X altname NAME`); `get()` finds by them too. */
+  readonly altnames?: readonly string[];
   /** IFLA_IFALIAS, the free-text description. */
   readonly alias?: string;
   /** The master's index (the bridge or bond this link is a port of). */
@@ -389,6 +391,8 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   if (raw.address !== undefined) link.address = formatMAC(raw.address);
   if (raw.broadcast !== undefined) link.broadcast = formatMAC(raw.broadcast);
   if (raw.ifalias !== undefined) link.alias = raw.ifalias;
+  const altnames = raw.propList?.altIfname;
+  if (altnames?.length) link.altnames = altnames;
   if (raw.master !== undefined) link.master = raw.master;
   if (raw.link !== undefined) link.link = raw.link;
   if (raw.linkNetnsid !== undefined) link.linkNetnsid = raw.linkNetnsid;

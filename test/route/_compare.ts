@@ -20,6 +20,7 @@ export function linkFromIp(l: Json, index: Map<string, number>): Record<string, 
     broadcast: l.broadcast,
   };
   if (l.ifalias !== undefined) out.alias = l.ifalias;
+  if (l.altnames !== undefined) out.altnames = l.altnames;
   if (l.master !== undefined) out.master = index.get(l.master);
   if (l.link !== undefined) out.link = index.get(l.link);
   if (l.linkinfo?.info_kind !== undefined) out.kind = l.linkinfo.info_kind;
@@ -41,6 +42,7 @@ export function linkFields(l: Link): Record<string, unknown> {
     broadcast: l.broadcast,
   };
   if (l.alias !== undefined) out.alias = l.alias;
+  if (l.altnames !== undefined) out.altnames = l.altnames;
   if (l.master !== undefined) out.master = l.master;
   if (l.link !== undefined) out.link = l.link;
   if (l.kind !== undefined) out.kind = l.kind;

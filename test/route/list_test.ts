@@ -38,6 +38,7 @@ before(async () => {
     "link set v1 up",
     "link set br0 up",
     "link set v0 alias uplink",
+    "link property add dev v0 altname uplink0 altname wan0",
     "link set v0 mtu 1400",
     "addr add 10.0.0.1/24 brd + dev v0 label v0:a valid_lft 1000 preferred_lft 500",
     "addr add 10.0.0.9/24 dev v0",
@@ -83,6 +84,9 @@ test("link.list() equals `ip -d -j link show`, field by field", async () => {
   const ours = await ip.link.list();
   assert.deepEqual(ours.map(linkFields), theirs.map((l) => linkFromIp(l, index)));
   assert.ok(ours.some((l) => l.kind === "vxlan") && ours.some((l) => l.portKind === "bridge"));
+  // A link's alternative names, and a link found by one of them, as `ip link show wan0` does.
+  assert.deepEqual(ours.find((l) => l.name === "v0")!.altnames, ["uplink0", "wan0"]);
+  assert.equal((await ip.link.get("wan0")).name, "v0");
 });
 
 test("link stats equal `ip -s -j link show`'s, after traffic", () => {
