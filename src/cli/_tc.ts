@@ -73,8 +73,10 @@ export async function tcCommand(
       const dev = "dev" in q ? ` dev ${q.dev}` : "";
       const place = "root" in q ? "root" : `parent ${q.parent}`;
       const refcnt = q.refcnt === undefined ? "" : ` refcnt ${q.refcnt}`;
-      // tc's fifo printer: packets with a "p", bfifo's bytes as a size.
-      const options = q.kind === "pfifo" || q.kind === "pfifo_head_drop"
+      // tc's fifo printer: packets with a "p", bfifo's bytes as a size; ingress's a rule.
+      const options = q.kind === "ingress"
+        ? "----------------"
+        : q.kind === "pfifo" || q.kind === "pfifo_head_drop"
         ? `limit ${q.options.limit}p`
         : q.kind === "bfifo"
         ? `limit ${formatSize(q.options.limit as number)}`

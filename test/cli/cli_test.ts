@@ -605,6 +605,7 @@ test("cli -s: link and qdisc counters as ip -s -j and tc -s -j show them", () =>
   ns.ip("link", "set", "vb0", "mtu", "1400");
   tcRun(ns, "qdisc", "add", "dev", "va0", "root", "handle", "1:", "htb");
   tcRun(ns, "qdisc", "add", "dev", "vb0", "root", "pfifo", "limit", "10");
+  tcRun(ns, "qdisc", "add", "dev", "vb0", "ingress");
   assert.deepEqual(cliJson(ns, "-s", "link", "show"), ns.json("-s", "link", "show"));
   assert.deepEqual(cliJson(ns, "-s", "link", "show", "va0"), ns.json("-s", "link", "show", "va0"));
   assert.deepEqual(cliJson(ns, "-s", "qdisc", "show"), tcJson(ns, "-s", "qdisc", "show"));
