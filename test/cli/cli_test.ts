@@ -537,13 +537,15 @@ test("cli monitor --raw: a datagram that is not netlink messages is shown, and t
 
 test("cli monitor genl: a generic netlink family's notifications, decoded", async () => {
   using ns = new Netns();
-  // netdev's "mgmt" group announces every new device of the namespace.
+  // netdev's "mgmt" group announces every new device of the namespace, and changes to one (a
+  // veth's XDP features change once its peer is there: the monitor may join between the two).
   const line = await monitorUntilExit(
     ["--netns", ns.name, "monitor", "genl", "netdev", "mgmt", "count", "1"],
     (n) => ns.ip("link", "add", `vr${n}`, "type", "veth", "peer", "name", `vs${n}`),
   );
-  const [, ifindex] = line.match(/^netdev dev-add-ntf flags=0 seq=0 port=0 v\d+ ifindex=(\d+) /)
-    ?? assert.fail(`not a formatted netdev dev-add-ntf: ${line}`);
+  const [, ifindex] =
+    line.match(/^netdev dev-(?:add|change)-ntf flags=0 seq=0 port=0 v\d+ ifindex=(\d+) /)
+      ?? assert.fail(`not a formatted netdev dev-add-ntf: ${line}`);
   const links = ns.json<{ ifindex: number; ifname: string }[]>("link", "show");
   assert.match(links.find((l) => l.ifindex === Number(ifindex))?.ifname ?? "", /^v[rs]\d+$/);
   // No group named: every group of the family, mgmt among them (a veth's first notification
