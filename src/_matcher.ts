@@ -171,6 +171,11 @@ export class Matcher {
     return this.#dumpQueue.length > 0;
   }
 
+  /** The dump running in the kernel was abandoned: its rest is owed, to be read and discarded. */
+  get dumpAbandoned(): boolean {
+    return this.#dumpSlot !== 0 && this.#abandoned.has(this.#dumpSlot);
+  }
+
   /** The next free sequence number (never 0, never one still in use). */
   nextSeq(): number {
     do this.#seq = (this.#seq + 1) >>> 0 || 1; while (

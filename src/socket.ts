@@ -1276,8 +1276,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   #demand(): 0 | 1 | 2 {
     if (this.#closed || this.#failure !== undefined) return 0;
-    // A dump waits for its turn: the running one must be read to its end, paused or not.
-    if (this.#matcher.dumpsQueued) return 2;
+    // A dump waits for its turn: the running one must be read to its end, paused or not. One
+    // left early is read to its end at once: until then the kernel keeps it (its skbs, and a
+    // reference on the module that serves it: rmmod fails with EBUSY).
+    if (this.#matcher.dumpsQueued || this.#matcher.dumpAbandoned) return 2;
     let paused = false;
     let peers = false;
     const pendings = this.#matcher.pending;

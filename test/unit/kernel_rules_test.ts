@@ -155,6 +155,15 @@ for (
     assert.equal((await next).value!.seq, 0);
     sock.close();
   });
+
+  test(`a dump left early (${how}) is read to its end at once, nothing else asked`, async () => {
+    // Until it is, the kernel keeps the dump: its skbs, and a reference on the module serving it.
+    const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(20_000));
+    await leave(sock);
+    for (let i = 0; i < 500 && t.dumping; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(t.dumping, false, "the abandoned dump was read to its end");
+    sock.close();
+  });
 }
 
 test("defect 3: a lagging dump()'s read-ahead limit holds while a for-await waits on the stream", async () => {
