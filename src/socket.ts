@@ -752,27 +752,16 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Throws SyscallError: EINVAL (saying so) for a group beyond the protocol's last.
    */
   join(group: number): void {
-    this.#checkOpen();
-    checkGroup(group);
-    try {
-      this.#transport.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
-    } catch (err) {
-      // The kernel's only EINVAL here, group 0 being refused above: past the protocol's groups.
-      if (!(err instanceof SyscallError) || err.code !== "EINVAL") throw err;
-      throw new SyscallError(
-        err.syscall,
-        err.errno,
-        `protocol ${this.protocol} has no multicast group ${group} (its groups end below it)`,
-      );
-    }
+    this.#membership(NETLINK_ADD_MEMBERSHIP, group);
     this.#groups.add(group);
   }
 
-  /** Leaves multicast group `group` (NETLINK_DROP_MEMBERSHIP). */
+  /**
+   * Leaves multicast group `group` (NETLINK_DROP_MEMBERSHIP). Throws SyscallError: EINVAL (saying
+   * so) for a group beyond the protocol's last, as join() does.
+   */
   leave(group: number): void {
-    this.#checkOpen();
-    checkGroup(group);
-    this.#transport.setOption(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, group);
+    this.#membership(NETLINK_DROP_MEMBERSHIP, group);
     this.#groups.delete(group);
   }
 
@@ -1180,6 +1169,22 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   /** Checks a request's socket and options; returns the port replies must come from. */
+  #membership(option: number, group: number): void {
+    this.#checkOpen();
+    checkGroup(group);
+    try {
+      this.#transport.setOption(SOL_NETLINK, option, group);
+    } catch (err) {
+      // The kernel's only EINVAL here, group 0 being refused above: past the protocol's groups.
+      if (!(err instanceof SyscallError) || err.code !== "EINVAL") throw err;
+      throw new SyscallError(
+        err.syscall,
+        err.errno,
+        `protocol ${this.protocol} has no multicast group ${group} (its groups end below it)`,
+      );
+    }
+  }
+
   #checkRequest(options: RequestOptions): number {
     this.#checkOpen();
     if (this.#unframed) {

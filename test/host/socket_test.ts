@@ -453,7 +453,7 @@ test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSE
   });
 });
 
-test("join() and open({ groups }) of a group beyond the protocol's say so, not a bare EINVAL; the socket keeps its groups", async () => {
+test("join(), leave() and open({ groups }) of a group beyond the protocol's say so, not a bare EINVAL; the socket keeps its groups", async () => {
   // rtnetlink has RTNLGRP_MAX groups (under 64): the kernel's setsockopt refuses any above.
   const beyond = (err: unknown) => {
     assert.ok(err instanceof SyscallError);
@@ -463,6 +463,7 @@ test("join() and open({ groups }) of a group beyond the protocol's say so, not a
   };
   await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
   assert.throws(() => sock.join(4000), beyond);
+  assert.throws(() => sock.leave(4000), beyond);
   assert.deepEqual(sock.groups, [RTNLGRP_LINK]);
   await assert.rejects(open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK, 4000] }), beyond);
 });
