@@ -5,7 +5,8 @@
 //   deno run --allow-ffi examples/kernel_multicast.ts [GROUP] [COUNT] [INTERVAL_MS]
 //   bun examples/kernel_multicast.ts [GROUP] [COUNT] [INTERVAL_MS]
 //
-// Groups go up to 64 (above 32 works too). Needs the module loaded, e.g. in the guest:
+// Groups go up to 64 (above 32 works too). Ctrl-C stops it early, the module's sender included
+// (exit status 130: killed by SIGINT). Needs the module loaded, e.g. in the guest:
 // `test/vm/run -- node_modules/.bin/bun examples/kernel_multicast.ts 42 5`.
 
 import process from "node:process";
@@ -25,6 +26,11 @@ const [group, count, interval] = [42, 5, 200].map((d, i) => Number(process.argv[
 
 await using control = await open(NLTEST_UNIT_DEFAULT);
 await using listener = await open(NLTEST_UNIT_DEFAULT, { groups: [group] });
+// Ctrl-C ends the loop rather than the process, so that the finally below still runs: the
+// module's sender belongs to no socket, it would go on after we are gone.
+const interrupted = new AbortController();
+const interrupt = () => interrupted.abort();
+process.once("SIGINT", interrupt);
 await control.request({
   type: NLTEST_MSG_TIMER_START,
   payload: new AttributeEncoder().u32(NLTEST_A_GROUP, group).u32(NLTEST_A_INTERVAL_MS, interval)
@@ -35,7 +41,7 @@ console.log(
 );
 try {
   let seen = 0;
-  for await (const msg of listener) {
+  for await (const msg of listener.messages({ signal: interrupted.signal })) {
     if (msg.type !== NLTEST_MSG_TICK) continue;
     let counter = 0n, ns = 0n;
     for (const a = new AttributeDecoder(msg.payload); a.next();) {
@@ -47,7 +53,11 @@ try {
     );
     if (++seen === count) break;
   }
+} catch (err) {
+  if (!interrupted.signal.aborted) throw err;
+  process.exitCode = 130;
 } finally {
+  process.off("SIGINT", interrupt);
   await control.request({
     type: NLTEST_MSG_TIMER_STOP,
     payload: new AttributeEncoder().u32(NLTEST_A_GROUP, group).finish(),

@@ -2,7 +2,7 @@
 // the `deno run ...` line's permission flags verbatim under Deno, `bun examples/x.ts` under Bun.
 // So a usage line that lacks a permission the example needs fails a test.
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 
@@ -21,8 +21,15 @@ export function documentedDenoFlags(example: string): string[] {
 export function runExample(
   example: string,
   args: string[] = [],
-  options: { prefix?: string[]; timeoutMs?: number; onStdout?: (text: string) => void } = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  options: {
+    prefix?: string[];
+    timeoutMs?: number;
+    /** Called with the output so far each time some arrives, and the running example. */
+    onStdout?: (text: string, child: ChildProcess) => void;
+  } = {},
+): Promise<
+  { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+> {
   const runtime = "Deno" in globalThis
     ? [process.execPath, "run", ...documentedDenoFlags(example)]
     : [process.execPath];
@@ -32,14 +39,14 @@ export function runExample(
     let stdout = "", stderr = "";
     child.stdout.on("data", (d) => {
       stdout += d;
-      options.onStdout?.(stdout);
+      options.onStdout?.(stdout, child);
     });
     child.stderr.on("data", (d) => stderr += d);
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
     child.on("error", reject);
-    child.on("close", (status) => {
+    child.on("close", (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr });
+      resolve({ status, signal, stdout, stderr });
     });
   });
 }
