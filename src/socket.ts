@@ -1168,7 +1168,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Checks a request's socket and options; returns the port replies must come from. */
+  /** Joins or leaves (`option`) `group`, saying what is wrong when the kernel refuses it. */
   #membership(option: number, group: number): void {
     this.#checkOpen();
     checkGroup(group);
@@ -1185,6 +1185,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
   }
 
+  /** Checks a request's socket and options; returns the port replies must come from. */
   #checkRequest(options: RequestOptions): number {
     this.#checkOpen();
     if (this.#unframed) {
