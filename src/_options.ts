@@ -23,15 +23,26 @@ export function checkOptions<T extends object>(
     throw new TypeError(`${name} must be an object, got ${value === null ? "null" : typeof value}`);
   }
   for (const key in value) {
-    if (Object.hasOwn(value, key) && !keys.includes(key)) {
-      throw new TypeError(
-        `${name}: unknown option "${key}"${suggestion(key, keys)}; the options are ${
-          keys.join(", ")
-        }`,
-      );
-    }
+    if (Object.hasOwn(value, key) && !keys.includes(key)) throw unknownKey(name, key, keys);
   }
   return value;
+}
+
+/**
+ * The TypeError for a key `name` does not take: which, the closest known one (did you mean) and
+ * the list of them. `kind` is what the keys are: options, or a message's fields.
+ */
+export function unknownKey(
+  name: string,
+  key: string,
+  keys: readonly string[],
+  kind = "option",
+): TypeError {
+  return new TypeError(
+    `${name}: unknown ${kind} "${key}"${suggestion(key, keys)}; the ${kind}s are ${
+      keys.join(", ")
+    }`,
+  );
 }
 
 /**

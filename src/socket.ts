@@ -10,7 +10,7 @@
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
-import { checkOptions, shown } from "./_options.ts";
+import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import { completes, isDump, requestInFlight } from "./_request.ts";
 import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
@@ -38,7 +38,9 @@ import type { Datagram, DatagramInPlace, Transport } from "./transport.ts";
 
 /**
  * A message to send. Omitted fields default: `flags` 0, `seq` the socket's next sequence number,
- * `portid` the socket's own port ID, `payload` empty.
+ * `portid` the socket's own port ID, `payload` empty. A field it does not have (`flag`,
+ * `paylod`) is refused with a TypeError (`did you mean "flags"?`) before anything is sent, by
+ * `send()`, `request()`, `requestBatch()` and `dump()`, rather than left out in silence.
  *
  * @example
  * ```ts
@@ -319,6 +321,41 @@ const MESSAGES_KEYS = Object.keys(
   { signal: 0, onMalformed: 0 } satisfies Record<keyof MessagesOptions, 0>,
 );
 const DATAGRAMS_KEYS = ["signal"];
+const MESSAGE_KEYS = Object.keys(
+  { type: 0, flags: 0, seq: 0, portid: 0, payload: 0 } satisfies Record<keyof MessageInput, 0>,
+);
+
+/**
+ * Throws TypeError for a field a message to send does not have: a misspelt one (`flag`,
+ * `paylod`) would otherwise be left out in silence, and the message sent with its default.
+ * `index` names the message of a batch (-1: not one). A for-in with a switch, the error built
+ * only when one is found: request() runs in tight loops.
+ */
+function checkMessageKeys(message: object, index: number): void {
+  for (const key in message) {
+    switch (key) {
+      case "type":
+      case "payload":
+      case "flags":
+      case "seq":
+      case "portid":
+        continue;
+    }
+    if (Object.hasOwn(message, key)) throw unknownMessageKey(key, index);
+  }
+}
+
+function unknownMessageKey(key: string, index: number): TypeError {
+  const name = index < 0 ? "message" : `messages[${index}]`;
+  if (key === "sender" || key === "group" || key === "nsid") {
+    // A received message, sent back whole: where it came from is no field of a message.
+    return new TypeError(
+      `${name}: "${key}" is a received message's field, not one to send: send() takes where to `
+        + `send (portid, group) as its second argument; send { type, flags, payload } of it`,
+    );
+  }
+  return unknownKey(name, key, MESSAGE_KEYS, "field");
+}
 
 function checkHandler(method: string, handler: unknown): void {
   if (typeof handler !== "function") {
@@ -664,7 +701,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       const matcher = this.#matcher;
       let remaining = 0;
       let dumps = 0;
-      const built = messages.map((message) => {
+      const batch = addFlags === 0;
+      const built = messages.map((message, i) => {
         if (message === null || typeof message !== "object") {
           throw new TypeError("message must be an object like { type, flags?, payload? }");
         }
@@ -675,7 +713,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
             "a batch may hold one dump at most: the kernel runs one dump per socket",
           );
         }
-        return this.#message(message, flags, matcher.nextSeq());
+        return this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
       });
       if (remaining === 0) {
         throw new TypeError(
@@ -1197,14 +1235,18 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   #encode(message: MessageInput, flags: number, seq: number): Uint8Array {
-    return encodeMessage(this.#message(message, flags, seq));
+    return encodeMessage(this.#message(message, flags, seq, -1));
   }
 
-  /** The full message to send: checks what encodeMessage does not (object, payload type). */
-  #message(message: MessageInput, flags: number, seq: number): Message {
+  /**
+   * The full message to send: checks what encodeMessage does not (object, no unknown field,
+   * payload type). `index` is the message's in a batch, for errors (-1: not a batch).
+   */
+  #message(message: MessageInput, flags: number, seq: number, index: number): Message {
     if (message === null || typeof message !== "object") {
       throw new TypeError("message must be an object like { type, flags?, payload? }");
     }
+    checkMessageKeys(message, index);
     const payload = message.payload ?? EMPTY;
     if (!(payload instanceof Uint8Array)) {
       throw new TypeError(

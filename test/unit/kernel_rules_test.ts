@@ -368,6 +368,49 @@ test("a misspelt option is refused, naming it and the closest one, before anythi
   sock.close();
 });
 
+test("a misspelt message field is refused, naming the closest one, before anything is sent", async () => {
+  const { sock, t } = await fakeSocket();
+  const payload = new Uint8Array(16);
+  // deno-lint-ignore no-explicit-any
+  const typo = (message: object) => message as any;
+  const misspelt = (key: string, closest: string) => (e: unknown) =>
+    e instanceof TypeError
+    && e.message === `message: unknown field "${key}" (did you mean "${closest}"?); `
+        + "the fields are type, flags, seq, portid, payload";
+  await assert.rejects(
+    sock.request(typo({ type: RTM_GETLINK, flag: NLM_F_DUMP, payload }), { timeout: 100 }),
+    misspelt("flag", "flags"),
+  );
+  await assert.rejects(
+    sock.request(typo({ type: RTM_GETLINK, paylod: payload }), { timeout: 100 }),
+    misspelt("paylod", "payload"),
+  );
+  assert.throws(
+    () => sock.send(typo({ type: RTM_GETLINK, Flags: NLM_F_DUMP })),
+    misspelt("Flags", "flags"),
+  );
+  assert.throws(() => sock.dump(typo({ type: RTM_GETLINK, pid: 0 })), /unknown field "pid"/);
+  await assert.rejects(
+    sock.requestBatch(
+      [{ type: RTM_GETLINK, flags: NLM_F_ACK }, typo({ type: RTM_GETLINK, sq: 9 })],
+      { timeout: 100 },
+    ),
+    /^TypeError: messages\[1\]: unknown field "sq" \(did you mean "seq"\?\)/,
+  );
+  // A received message sent back whole: its sender and group are no fields to send.
+  assert.throws(
+    () => sock.send(typo({ type: 0x10, payload, sender: 0, group: 1 })),
+    /message: "sender" is a received message's field, not one to send: send\(\) takes where/,
+  );
+  assert.equal(t.sentDatagrams.length, 0, "nothing was sent");
+  // Every field passes, undefined or not, and so does an inherited key.
+  const inherited = Object.assign(Object.create({ anything: 1 }), { type: 0x10 });
+  sock.send({ type: 0x10, flags: undefined, seq: 1, portid: 0, payload });
+  sock.send(inherited);
+  assert.equal(t.sentDatagrams.length, 2);
+  sock.close();
+});
+
 test("defect 10: send({ group }) on NETLINK_USERSOCK delivers the multicast and does not throw", async () => {
   const kernel = new FakeKernel();
   const { sock: sender } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
