@@ -801,7 +801,8 @@ export class ProcEventMonitor
   }
 
   /**
-   * Iterates the events as they arrive. Ends when the monitor is closed; throws (and so ends) on
+   * Iterates the events as they arrive. Ends when the monitor is closed, at once: the step after
+   * close() is done, whatever is still queued (events read while subscribing too); throws (and so ends) on
    * abort, with the signal's reason, and on a message from the kernel that does not decode
    * (MalformedMessageError); a new iteration then goes on with the next message.
    * Its first step rejects with a TypeError for an option other than `signal`.
@@ -810,9 +811,11 @@ export class ProcEventMonitor
     options: ProcEventsIterationOptions = {},
   ): AsyncGenerator<ProcEvent | ProcEventOverrun, void, undefined> {
     const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
-    while (this.#early.length > 0) yield this.#early.shift()!;
+    // The step after close() ends the iteration, as the socket's streams do, whatever is left.
+    while (this.#early.length > 0 && !this.#closed) yield this.#early.shift()!;
     if (this.#closed) return;
     for await (const cn of this.#received({ signal })) {
+      if (this.#closed) return; // the rest of a datagram read before close()
       if (cn.type === "overrun") {
         yield cn;
         continue;
@@ -864,6 +867,7 @@ export class ProcEventMonitor
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#early.length = 0;
     try {
       this.#send(PROC_CN_MCAST_IGNORE, takeAck());
     } catch {

@@ -337,6 +337,25 @@ test("events before the ack are kept, other listeners' acks skipped, then the st
   monitor.close();
 });
 
+test("events() ends at the step after close(), whatever was queued before the ack or read with it", async () => {
+  const fork = procEvent(PROC_EVENT_FORK, [1, 1, 2, 2]);
+  const exec = procEvent(PROC_EVENT_EXEC, [2, 2]);
+  const { monitor, kernel } = await fakeMonitor({ before: [fork, exec, fork] });
+  const events = monitor.events();
+  assert.equal((await events.next()).value?.type, "fork");
+  monitor.close();
+  assert.deepEqual(await events.next(), { value: undefined, done: true });
+  assert.deepEqual(await monitor.events().next(), { value: undefined, done: true }, "cleared");
+
+  // Two events in one datagram: the second is not yielded after close() either.
+  const second = await fakeMonitor({}, { kernel, t: undefined!, requests: [] });
+  kernel.multicast(NETLINK_CONNECTOR, CN_IDX_PROC, [kernelMessage(fork), kernelMessage(exec)]);
+  const stream = second.monitor.events();
+  assert.equal((await stream.next()).value?.type, "fork");
+  second.monitor.close();
+  assert.deepEqual(await stream.next(), { value: undefined, done: true });
+});
+
 test("another listener's ack during our subscription does not complete it", async () => {
   const connector: ProcConnector = { kernel: connectorKernel(), t: undefined!, requests: [] };
   const othersAck = procEvent(PROC_EVENT_NONE, [1]); // EPERM, but for someone else's request
