@@ -85,6 +85,31 @@ export function selectors(kw: Record<string, string>, allowed: string[], what: s
   );
 }
 
+/**
+ * A number as iproute2 reads one (get_u32, get_unsigned: C's strtoul in base 0): decimal, hex
+ * after 0x, octal after a leading 0 ("010" is 8, "08" is no number), the whole operand, at most
+ * `max`; undefined otherwise. As strtoul, leading white space and a sign are taken: "-0" is 0,
+ * and any other negative number wraps past `max`.
+ */
+export function unsigned(text: string, max = 0xffff_ffff): number | undefined {
+  const digits = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  if (digits === null) return undefined;
+  const [, sign, body] = digits;
+  const value = /^0[0-7]/.test(body) ? parseInt(body, 8) : Number(body);
+  if (sign === "-" && value !== 0) return undefined; // 2^64 - value: past any max here
+  return value <= max ? value : undefined;
+}
+
+/**
+ * An operand ip reads with get_u32 or the like ({@linkcode unsigned}); otherwise a UsageError
+ * in ip's words (invarg): `argument "0x" is wrong: "metric" value is invalid`.
+ */
+export function ipNumber(text: string, invalid: string, max?: number): number {
+  const value = unsigned(text, max);
+  if (value === undefined) throw new UsageError(`argument "${text}" is wrong: ${invalid}`);
+  return value;
+}
+
 /** One line of JSON (bigints as numbers). */
 export function json(out: Output, value: unknown): void {
   out(JSON.stringify(value, (_key, v) => typeof v === "bigint" ? Number(v) : v));

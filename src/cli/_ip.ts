@@ -35,6 +35,7 @@ import {
   RTCF_TPROXY,
   RTM_F_CLONED,
 } from "../constants.ts";
+import { PROTOCOLS, TABLES } from "../route/_names.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
@@ -43,6 +44,7 @@ import type { NewRoute, Route, RouteProtocol, RouteType } from "../route/route.t
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
   type Global,
+  ipNumber,
   json,
   keywords,
   type Output,
@@ -530,25 +532,14 @@ function realm(value: number): string {
   return value === 0 ? "cosmos" : String(value);
 }
 
-/** A non-negative integer operand (decimal, or hex as 0x64); a UsageError naming it otherwise. */
-function number(text: string | undefined, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < 0) {
-    throw new UsageError(`${what}: "${text}" is not a number`);
-  }
-  return value;
+/** A table as ip takes it (rtnl_rttable_a2n): a name of rt_tables, or a number (u32). */
+function tableOf(text: string, invalid: string): NewRoute["table"] {
+  return TABLES.has(text) ? text as NewRoute["table"] : ipNumber(text, invalid);
 }
 
-function tableOf(text: string | undefined): NewRoute["table"] | undefined {
-  if (text === undefined) return undefined;
-  if (/^\d+$/.test(text)) return Number(text);
-  return text as NewRoute["table"];
-}
-
-/** A protocol as ip takes it: a name, or a number. */
-function protocolOf(text: string): RouteProtocol | number {
-  return /^\d+$/.test(text) ? Number(text) : text as RouteProtocol;
+/** A protocol as ip takes it (rtnl_rtprot_a2n): a name of rt_protos, or a number up to 255. */
+function protocolOf(text: string, invalid: string): RouteProtocol | number {
+  return PROTOCOLS.has(text) ? text as RouteProtocol : ipNumber(text, invalid, 255);
 }
 
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
@@ -561,7 +552,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   if (action === "show") {
     if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
-    const table = kw.table === "all" ? "all" : tableOf(kw.table);
+    const table = kw.table === undefined || kw.table === "all"
+      ? kw.table
+      : tableOf(kw.table, "table id value is invalid");
     const routes = await withRoute(
       global,
       (ip) =>
@@ -570,7 +563,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(global.family || table !== "all" ? { family: global.family ?? "inet" } : {}),
           ...(table === undefined ? {} : { table }),
           ...(kw.dev ? { dev: kw.dev } : {}),
-          ...(kw.proto ? { protocol: protocolOf(kw.proto) } : {}),
+          ...(kw.proto !== undefined
+            ? { protocol: protocolOf(kw.proto, "invalid \"protocol\"") }
+            : {}),
           ...(kw.type ? { type: kw.type as RouteType } : {}),
         }),
     );
@@ -597,7 +592,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
         ...(kw.from ? { from: kw.from } : {}),
         ...(kw.oif ? { oif: kw.oif } : {}),
         ...(kw.iif ? { iif: kw.iif } : {}),
-        ...(kw.mark ? { mark: number(kw.mark, "mark") } : {}),
+        ...(kw.mark !== undefined ? { mark: ipNumber(kw.mark, "invalid mark value") } : {}),
       }));
     const shown = routeJson(route, false);
     // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
@@ -611,10 +606,14 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(global.family ? { family: global.family } : {}),
     ...(kw.via ? { gateway: kw.via } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
-    ...(kw.table ? { table: tableOf(kw.table) } : {}),
-    ...(kw.metric ? { metric: number(kw.metric, "metric") } : {}),
+    ...(kw.table !== undefined ? { table: tableOf(kw.table, "\"table\" value is invalid") } : {}),
+    ...(kw.metric !== undefined
+      ? { metric: ipNumber(kw.metric, "\"metric\" value is invalid") }
+      : {}),
     ...(kw.type ? { type: kw.type as NewRoute["type"] } : {}),
-    ...(kw.proto ? { protocol: protocolOf(kw.proto) } : {}),
+    ...(kw.proto !== undefined
+      ? { protocol: protocolOf(kw.proto, "\"protocol\" value is invalid") }
+      : {}),
     ...(kw.src ? { prefsrc: kw.src } : {}),
   } as NewRoute;
   await withRoute(global, (ip) =>
@@ -761,19 +760,26 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   const invert = positional.includes("not");
   const extra = positional.filter((p) => p !== ruleAction && p !== "not");
   if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
-  const [mark, mask] = (kw.fwmark ?? "").split("/");
+  // As ip: the mark and its mask split at the first "/" ("1/2/3": mask "2/3", refused).
+  const slash = (kw.fwmark ?? "").indexOf("/");
+  const [mark, mask] = slash < 0
+    ? [kw.fwmark, undefined]
+    : [kw.fwmark!.slice(0, slash), kw.fwmark!.slice(slash + 1)];
   const table = kw.table ?? kw.lookup;
+  const pref = kw.pref ?? kw.priority;
   const rule: NewRule = {
     ...(global.family ? { family: global.family } : {}),
     ...(kw.from && kw.from !== "all" ? { from: kw.from } : {}),
     ...(kw.to && kw.to !== "all" ? { to: kw.to } : {}),
-    ...(kw.fwmark ? { fwmark: number(mark, "fwmark") } : {}),
-    ...(mask ? { fwmask: number(mask, "fwmark mask") } : {}),
+    ...(mark !== undefined ? { fwmark: ipNumber(mark, "fwmark value is invalid") } : {}),
+    ...(mask !== undefined ? { fwmask: ipNumber(mask, "fwmask value is invalid") } : {}),
     ...(kw.iif ? { iif: kw.iif } : {}),
     ...(kw.oif ? { oif: kw.oif } : {}),
-    ...(table ? { table: tableOf(table) } : {}),
-    ...(kw.pref ?? kw.priority ? { priority: number(kw.pref ?? kw.priority, "pref") } : {}),
-    ...(kw.goto ? { action: "goto" as const, goto: number(kw.goto, "goto") } : {}),
+    ...(table !== undefined ? { table: tableOf(table, "invalid table ID") } : {}),
+    ...(pref !== undefined ? { priority: ipNumber(pref, "preference value is invalid") } : {}),
+    ...(kw.goto !== undefined
+      ? { action: "goto" as const, goto: ipNumber(kw.goto, "invalid target") }
+      : {}),
     ...(ruleAction ? { action: ruleAction as NewRule["action"] } : {}),
     ...(invert ? { invert } : {}),
   } as NewRule;

@@ -23,7 +23,15 @@ import { open } from "../open.ts";
 import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
 import type { NetlinkSocket } from "../socket.ts";
-import { type Global, json, keywords, type Output, socketOptions, UsageError } from "./_args.ts";
+import {
+  type Global,
+  json,
+  keywords,
+  type Output,
+  socketOptions,
+  unsigned,
+  UsageError,
+} from "./_args.ts";
 import {
   addressJson,
   addressText,
@@ -69,8 +77,9 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     else return true;
     return false;
   });
-  const count = kw.count === undefined ? Infinity : Number(kw.count);
-  if (kw.count !== undefined && !(Number.isInteger(count) && count > 0)) {
+  // Read as ip reads its numbers (0x10 is 16, 010 is 8).
+  const count = kw.count === undefined ? Infinity : unsigned(kw.count) ?? 0;
+  if (count === 0) {
     throw new UsageError(`monitor: count "${kw.count}" is not a positive number`);
   }
   if (operands[0] === "genl") {

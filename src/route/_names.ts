@@ -19,6 +19,11 @@ export class Names<N extends string> {
     for (const [name, value] of Object.entries(aliases)) this.#byName.set(name, value);
   }
 
+  /** Whether `name` is one of the names (or aliases). */
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
   /** The name of `value`, or the number itself when it has none. */
   name(value: number): N | number {
     return this.#byValue.get(value) ?? value;

@@ -367,6 +367,79 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   ]);
 });
 
+test("cli numbers are read as ip reads them (strtoul, base 0), and refused where ip refuses them, in its words", () => {
+  using ns = new Netns([
+    "link add br0 type bridge",
+    "link set br0 up",
+    "addr add 10.9.0.1/24 dev br0",
+  ]);
+  const routes = () =>
+    ns.json("route", "show", "table", "all").filter((r) => r.dst === "10.99.0.0/16");
+  const dropRoutes = (shown: Record<string, unknown>[]) => {
+    for (const r of shown) {
+      ns.ip("route", "del", "10.99.0.0/16", "table", String(r.table ?? "main"));
+    }
+  };
+  const rules = () =>
+    ns.json("rule", "show").filter((r) => ![0, 32766, 32767].includes(r.priority as number));
+  const dropRules = (shown: Record<string, unknown>[]) => {
+    for (const r of shown) ns.ip("rule", "del", "pref", String(r.priority));
+  };
+  /** `write` made by ip, then by the cli: both succeed with the same result, or both fail. */
+  const compare = (
+    write: string[],
+    read: () => Record<string, unknown>[],
+    drop: (shown: Record<string, unknown>[]) => void,
+  ) => {
+    const what = JSON.stringify(write);
+    const byIp = spawnSync("ip", ["-n", ns.name, ...write], { encoding: "utf8" });
+    const ipMade = read();
+    drop(ipMade);
+    const byCli = cli(["--netns", ns.name, ...write]);
+    const cliMade = read();
+    drop(cliMade);
+    assert.equal(
+      byCli.status === 0,
+      byIp.status === 0,
+      `${what}: ip: ${byIp.stderr} cli: ${byCli.stderr}`,
+    );
+    assert.deepEqual(cliMade, ipMade, what);
+    if (byIp.status === 0) assert.equal(ipMade.length, 1, what);
+    // ip's invarg(): "Error: argument "X" is wrong: WHY".
+    if (/^Error: argument/.test(byIp.stderr)) {
+      assert.equal(
+        byCli.stderr.trimEnd(),
+        `netlink: ${byIp.stderr.trim().slice("Error: ".length)}`,
+      );
+      assert.equal(byCli.status, 2, what);
+    }
+  };
+  const route = ["route", "add", "10.99.0.0/16", "via", "10.9.0.9"];
+  const metrics = ["0x10", "010", "+7", "-0", " 9", "08", "0x", "-1", "4294967295", "4294967296"];
+  for (const metric of [...metrics, "1e3", "1.5", "", "9 "]) {
+    compare([...route, "metric", metric], routes, dropRoutes);
+  }
+  for (const table of ["0x64", "0144", "main", "08", "4294967296", "nosuch"]) {
+    compare([...route, "table", table], routes, dropRoutes);
+  }
+  for (const proto of ["0x10", "020", "boot", "256", "-1"]) {
+    compare([...route, "proto", proto], routes, dropRoutes);
+  }
+  const rule = ["rule", "add", "table", "100"];
+  for (const pref of ["0x3e8", "01750", "08", "4294967296"]) {
+    compare([...rule, "pref", pref], rules, dropRules);
+  }
+  for (const fwmark of ["0x10/0xf0", "020/0x0f", "16", "0x10/", "1/2/3", "/1"]) {
+    compare([...rule, "pref", "1000", "fwmark", fwmark], rules, dropRules);
+  }
+  for (const table of ["0x64", "0144", "main", "nosuch"]) {
+    compare(["rule", "add", "pref", "1000", "table", table], rules, dropRules);
+  }
+  for (const target of ["0x7d0", "x"]) {
+    compare(["rule", "add", "pref", "1000", "goto", target], rules, dropRules);
+  }
+});
+
 /**
  * Runs the CLI until it exits by itself, calling `change` (with 0, 1, 2...) every 100 ms: the
  * monitor subscribes once it has started, so changes are made until it reports one. Returns its
@@ -692,12 +765,12 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     [
       ["--netns", ns.name, "route", "add", "10.51.0.0/16", "via", "10.9.0.2", "metric", "abc"],
       2,
-      /^netlink: metric: "abc" is not a number/,
+      /^netlink: argument "abc" is wrong: "metric" value is invalid$/m,
     ],
     [
       ["--netns", ns.name, "route", "get", "10.9.0.2", "mark", "x"],
       2,
-      /^netlink: mark: "x" is not a number/,
+      /^netlink: argument "x" is wrong: invalid mark value$/m,
     ],
     [
       ["--netns", ns.name, "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
@@ -766,6 +839,12 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       ["--netns", ns.name, "monitor", "link", "count", "Infinity"],
       2,
       /^netlink: monitor: count "Infinity" is not/,
+    ],
+    // Read as ip reads numbers: a leading 0 is octal, and 8 is no octal digit.
+    [
+      ["--netns", ns.name, "monitor", "link", "count", "08"],
+      2,
+      /^netlink: monitor: count "08" is not/,
     ],
     [["--json", "monitor", "--raw"], 2, /^netlink: monitor --raw prints decoded messages/],
     [["monitor", "genl"], 2, /^netlink: monitor genl needs a family name/],
