@@ -552,6 +552,8 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   if (action === "show") {
     if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
+    // As ip: "proto all" selects nothing (and the protocol is shown then).
+    if (kw.proto === "all") delete kw.proto;
     const table = kw.table === undefined || kw.table === "all"
       ? kw.table
       : tableOf(kw.table, "table id value is invalid");

@@ -152,6 +152,8 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "show", "dev", "br0"]);
   same(["route", "show", "proto", "kernel"]);
   same(["route", "show", "proto", "boot"]);
+  same(["route", "show", "proto", "0x2"]); // read as ip reads numbers: kernel
+  same(["route", "show", "proto", "all"]);
   same(["route", "show", "type", "blackhole"]);
   same(["route", "show", "table", "all", "type", "local"]);
   same(["-6", "route", "show"]);
