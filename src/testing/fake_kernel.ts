@@ -4,13 +4,20 @@
  * kernel for a reason the fake hid:
  *
  * - a request to the kernel is answered inside `send()` (as sendmsg does), replies and the ack
- *   each in their own datagram; errors are always acked, with the request echoed (unless
- *   NETLINK_CAP_ACK) and extended-ack attributes when NETLINK_EXT_ACK is on;
+ *   each in their own datagram, with the request's sequence number and the requesting socket's
+ *   port (whatever nlmsg_pid the request had); errors are always acked, with the request echoed
+ *   (unless NETLINK_CAP_ACK) and extended-ack attributes when NETLINK_EXT_ACK is on; a message
+ *   that is no request (no NLM_F_REQUEST, or a control type such as NLMSG_NOOP) is only acked,
+ *   if it asks for that;
+ * - port IDs are assigned as the kernel's autobind does: the process ID first, then numbers
+ *   above 2^31;
  * - one dump per socket: a dump request while a dump runs is answered with EBUSY; a dump's first
  *   datagram is queued inside `send()`, and each later one only when a `receive()` leaves the
- *   receive queue at most half full (a dump advances only when read);
- * - the receive buffer is finite: a message the kernel sends to a socket whose queue is over
- *   its receive buffer is dropped and the next `receive()` throws ENOBUFS (unless
+ *   receive queue at most half full (a dump advances only when read); datagrams are sized as
+ *   the kernel sizes them (3776 bytes until the socket has read, then 32448);
+ * - the receive buffer is finite, sized by SO_RCVBUF and SO_RCVBUFFORCE as the kernel sizes it:
+ *   a message the kernel sends to a socket whose queue is over its receive buffer is dropped and
+ *   the next `receive()` throws ENOBUFS (unless
  *   NETLINK_NO_ENOBUFS), before anything still queued; until the queue has been emptied,
  *   everything else the kernel sends it is dropped too (NETLINK_S_CONGESTED);
  * - multicast reaches every member of the group but the sender; NLM_F_ECHO sends the requester
@@ -33,13 +40,14 @@
  *   messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
  * }));
  * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
- * const links = await sock.request({ type: RTM_GETLINK, flags: 0x300 });
+ * const links = await sock.request({ type: RTM_GETLINK, flags: 0x300, payload: new Uint8Array(16) });
  * console.log(links.length); // 1
  * ```
  *
  * @module
  */
 
+import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
@@ -50,6 +58,8 @@ import {
   NETLINK_GENERIC,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
+  NETLINK_ROUTE,
+  NETLINK_USERSOCK,
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
@@ -60,18 +70,29 @@ import {
   NLM_F_REQUEST,
   NLMSG_DONE,
   NLMSG_ERROR,
+  NLMSG_MIN_TYPE,
   NLMSGERR_ATTR_COOKIE,
   NLMSGERR_ATTR_MISS_NEST,
   NLMSGERR_ATTR_MISS_TYPE,
   NLMSGERR_ATTR_MSG,
   NLMSGERR_ATTR_OFFS,
   NLMSGERR_ATTR_POLICY,
+  RTM_GETACTION,
+  RTM_GETADDR,
+  RTM_GETCHAIN,
+  RTM_GETLINK,
+  RTM_GETQDISC,
+  RTM_GETROUTE,
+  RTM_GETTCLASS,
+  RTM_GETTFILTER,
+  RTM_MAX,
   SO_DETACH_FILTER,
   SO_LOCK_FILTER,
+  SO_RCVBUF,
   SOL_NETLINK,
   SOL_SOCKET,
 } from "../constants.ts";
-import { SyscallError } from "../errors.ts";
+import { SocketClosedError, SyscallError } from "../errors.ts";
 import {
   alignMessage,
   decodeMessages,
@@ -94,16 +115,32 @@ const ENOENT = 2;
 const EAGAIN = 11;
 const EINVAL = 22;
 const EBUSY = 16;
-const EBADF = 9;
 const EADDRINUSE = 98;
 const ENOBUFS = 105;
 const EMSGSIZE = 90;
 const ECONNREFUSED = 111;
 const EOPNOTSUPP = 95;
+/** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
+const SOCK_MIN_RCVBUF = 2304;
+/** NLMSG_GOODSIZE: a 4 KiB page less its skb_shared_info (x86-64, arm64). */
+const NLMSG_GOODSIZE = 3776;
+/** SKB_WITH_OVERHEAD(32768): the most a dump datagram holds. */
+const DUMP_DATAGRAM_MAX = 32448;
+/** NETLINK_ROUTE dumps whose NLMSG_DONE comes alone (kernel 6.18): link, address, route, tc. */
+const DONE_ALONE = new Set([
+  RTM_GETLINK,
+  RTM_GETADDR,
+  RTM_GETROUTE,
+  RTM_GETQDISC,
+  RTM_GETTCLASS,
+  RTM_GETTFILTER,
+  RTM_GETCHAIN,
+  RTM_GETACTION,
+]);
 
 /**
- * A message as a handler writes it: the kernel fills in `seq` and `portid` from the request
- * (and NLM_F_MULTI on dump parts).
+ * A message as a handler writes it: the kernel fills in `seq` from the request, `portid` with
+ * the requesting socket's port (and NLM_F_MULTI on dump parts).
  *
  * @example
  * ```ts
@@ -178,6 +215,14 @@ export interface Answer {
   }[];
   /** Answers nothing at all, not even an ack (a kernel that hangs, a dropped request). */
   readonly silent?: boolean;
+  /**
+   * A dump's NLMSG_DONE comes in a datagram of its own, after the last parts' (the kernel's
+   * RTNL_FLAG_DUMP_SPLIT_NLM_DONE, and dumps that end only at an empty call). Default: as
+   * kernel 6.18 does: on for NETLINK_ROUTE's link, address and route dumps and tc's (qdiscs,
+   * classes, filters, chains, actions), off elsewhere (NLMSG_DONE joins the last parts when it
+   * fits).
+   */
+  readonly doneAlone?: boolean;
 }
 
 /**
@@ -204,11 +249,29 @@ export type RequestHandler = (request: Message, socket: FakeSocket) => Answer | 
 export interface FakeKernelOptions {
   /** sk_rcvbuf of each new socket, in bytes. Default 212992 (net.core.rmem_default). */
   readonly receiveBufferSize?: number;
-  /** Most bytes in one dump datagram (at least one part each). Default 32768, as the kernel. */
+  /**
+   * net.core.rmem_max: the most SO_RCVBUF asks for (SO_RCVBUFFORCE is not capped). Default
+   * 212992, the kernel's default.
+   */
+  readonly receiveBufferMax?: number;
+  /**
+   * The process ID, which the first socket of each protocol bound to port 0 gets as its port ID,
+   * as the kernel's autobind gives it. Default: this process's.
+   */
+  readonly pid?: number;
+  /**
+   * Most bytes in one dump datagram (at least one part each). Default 32448, as the kernel's
+   * (SKB_WITH_OVERHEAD(32768), for a reader whose receive buffer holds that much). A socket's
+   * dump datagrams made before it has read anything hold at most 3776 bytes (NLMSG_GOODSIZE):
+   * the kernel sizes them by the largest read it has seen.
+   */
   readonly dumpDatagramSize?: number;
   /**
-   * What a queued datagram costs against the receive buffer beyond its length (the skb's
-   * overhead in the kernel's truesize accounting). Default 768.
+   * What a queued datagram costs against the receive buffer beyond its length. Default: none
+   * given, a datagram costs its skb's truesize, as the kernel counts it (the head alloc_skb()
+   * makes for its length, rounded up to a slab size, and a struct sk_buff: 832 bytes for up to
+   * 256 bytes, 1280 up to 704...; a dump datagram, the 4352 or 33024 bytes of the skb it was
+   * made in).
    */
   readonly datagramOverhead?: number;
 }
@@ -307,6 +370,8 @@ export class FakeSocket implements Transport {
   #rmem = 0;
   #error = 0;
   #congested = false;
+  /** A read took a datagram (the kernel's max_recvmsg_len is no longer 0). */
+  #hasRead = false;
   #dump: Dump | undefined;
   #program: Instruction[] | undefined;
   #wake: ((result: WaitResult) => void) | undefined;
@@ -366,8 +431,10 @@ export class FakeSocket implements Transport {
       if (!peer) throw new SyscallError("sendmsg", ECONNREFUSED);
       const admitted = peer.filtered(data.slice());
       if (admitted === undefined) return; // the filter took it: the send still succeeds
-      if (!peer.#fits()) throw new SyscallError("sendmsg", EAGAIN);
-      peer.#enqueue({ data: admitted, sender: this.portid, group: 0 });
+      // A unicast's head is allocated at its size once past a page (netlink_alloc_large_skb).
+      const cost = this.#kernel.cost(data.length, { exact: true });
+      if (!peer.#fits(cost)) throw new SyscallError("sendmsg", EAGAIN);
+      peer.#enqueue({ data: admitted, sender: this.portid, group: 0 }, cost);
       return;
     }
     if (this.script) {
@@ -414,6 +481,8 @@ export class FakeSocket implements Transport {
       this.#queueHead = 0;
     }
     this.#rmem -= queued.cost;
+    // netlink_recvmsg records the largest read, which sizes the dump's later datagrams.
+    this.#hasRead = true;
     // netlink_recvmsg: a running dump goes on once the queue is at most half full.
     if (this.#dump && this.#rmem <= this.receiveBufferSize / 2) this.#continueDump();
     return queued.datagram;
@@ -433,11 +502,35 @@ export class FakeSocket implements Transport {
     this.#resolve("cancelled");
   }
 
-  /** setsockopt: records it; joins and leaves groups; NETLINK_* flags change the rules. */
+  /**
+   * setsockopt: records it; joins and leaves groups (EINVAL for group 0, or one past
+   * NETLINK_USERSOCK's 32); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
+   * does (doubled, at least 2304 bytes; SO_RCVBUF at most twice net.core.rmem_max); NETLINK_*
+   * flags change the rules.
+   */
   setOption(level: number, name: number, value: number): void {
     this.#checkOpen("setsockopt");
     const err = this.failOption?.(level, name, value);
     if (err) throw err;
+    if (
+      level === SOL_NETLINK
+      && (name === NETLINK_ADD_MEMBERSHIP || name === NETLINK_DROP_MEMBERSHIP)
+      // netlink_setsockopt: `!val || val - 1 >= nlk->ngroups`. NETLINK_USERSOCK has 32 groups;
+      // how many the others have depends on the kernel and its modules.
+      && (value === 0 || (this.protocol === NETLINK_USERSOCK && value > 32))
+    ) throw new SyscallError("setsockopt", EINVAL);
+    if (level === SOL_SOCKET && (name === SO_RCVBUF || name === SO_RCVBUFFORCE)) {
+      // sock_setsockopt: SO_RCVBUF is capped at rmem_max (as a u32), SO_RCVBUFFORCE's negative
+      // values are 0; the kernel doubles the value for its bookkeeping, and keeps a minimum.
+      const asked = name === SO_RCVBUF
+        ? Math.min(value >>> 0, this.#kernel.receiveBufferMax)
+        : Math.max(value, 0);
+      this.receiveBufferSize = Math.max(Math.min(asked, 0x3fff_ffff) * 2, SOCK_MIN_RCVBUF);
+    }
+    // Turning NETLINK_NO_ENOBUFS on ends a congestion: the kernel delivers again at once.
+    if (level === SOL_NETLINK && name === NETLINK_NO_ENOBUFS && value !== 0) {
+      this.#congested = false;
+    }
     if (level === SOL_SOCKET && name === SO_DETACH_FILTER) {
       if (this.filterLocked) throw new SyscallError("setsockopt", EPERM);
       if (!this.#program) throw new SyscallError("setsockopt", ENOENT);
@@ -449,9 +542,10 @@ export class FakeSocket implements Transport {
     this.options.push([level, name, value]);
   }
 
-  /** getsockopt: the last value set, else 0. */
+  /** getsockopt: SO_RCVBUF is the receive buffer's size; others the last value set, else 0. */
   getOption(level: number, name: number): number {
     this.#checkOpen("getsockopt");
+    if (level === SOL_SOCKET && name === SO_RCVBUF) return this.receiveBufferSize;
     return this.options.findLast(([l, n]) => l === level && n === name)?.[2] ?? 0;
   }
 
@@ -495,11 +589,12 @@ export class FakeSocket implements Transport {
     const datagram: Datagram = nsid !== undefined && this.flag(NETLINK_LISTEN_ALL_NSID)
       ? { data, sender, group, nsid }
       : { data, sender, group };
-    if (!this.#fits()) {
+    const cost = this.#kernel.cost(encoded.length);
+    if (!this.#fits(cost)) {
       this.overrun();
       return false;
     }
-    this.#enqueue(datagram);
+    this.#enqueue(datagram, cost);
     return true;
   }
 
@@ -533,6 +628,7 @@ export class FakeSocket implements Transport {
     this.deliver([
       ackMessage(request, errno, this.flag(NETLINK_EXT_ACK) ? ext : {}, {
         capped: errno === 0 || this.flag(NETLINK_CAP_ACK),
+        portid: this.portid,
       }),
     ]);
   }
@@ -540,8 +636,13 @@ export class FakeSocket implements Transport {
   /** netlink_dump: one datagram of parts, NLMSG_DONE in it when they end and it fits. */
   #continueDump(): void {
     const dump = this.#dump!;
-    if (this.#rmem >= this.receiveBufferSize) return; // tried again at the next read
-    const limit = this.#kernel.dumpDatagramSize;
+    // netlink_dump: an skb of the largest read so far, at least NLMSG_GOODSIZE, queued to an
+    // empty queue or within the receive buffer (else made again at the next read).
+    const limit = this.#hasRead
+      ? this.#kernel.dumpDatagramSize
+      : Math.min(this.#kernel.dumpDatagramSize, NLMSG_GOODSIZE);
+    const cost = this.#kernel.cost(limit);
+    if (this.#rmem !== 0 && this.#rmem + cost >= this.receiveBufferSize) return;
     const { request, parts, answer } = dump;
     const batch: Message[] = [];
     let size = 0;
@@ -556,7 +657,12 @@ export class FakeSocket implements Transport {
     }
     if (dump.next === parts.length) {
       const done = this.#done(request, answer);
-      if (batch.length === 0 || size + alignMessage(NLMSG_HDRLEN + done.payload.length) <= limit) {
+      const alone = answer.doneAlone
+        ?? (this.protocol === NETLINK_ROUTE && DONE_ALONE.has(request.type));
+      if (
+        batch.length === 0
+        || (!alone && size + alignMessage(NLMSG_HDRLEN + done.payload.length) <= limit)
+      ) {
         batch.push(done);
         this.#dump = undefined;
       }
@@ -564,12 +670,14 @@ export class FakeSocket implements Transport {
     // A dump's datagrams are queued only when there is room, so they are never dropped (but by
     // the socket's filter, which runs on them too).
     const data = this.filtered(encodeMessages(batch));
-    if (data) this.#enqueue({ data, sender: 0, group: 0 });
+    if (data) this.#enqueue({ data, sender: 0, group: 0 }, cost);
   }
 
   #done(request: Message, answer: Answer): Message {
     const ext = this.flag(NETLINK_EXT_ACK) ? answer.ext ?? {} : {};
-    return doneMessage(request, answer.errno ?? 0, ext, answer.interrupted ? NLM_F_DUMP_INTR : 0);
+    // The kernel's answers carry the requesting socket's port, not the request's nlmsg_pid.
+    const answering = { ...request, portid: this.portid };
+    return doneMessage(answering, answer.errno ?? 0, ext, answer.interrupted ? NLM_F_DUMP_INTR : 0);
   }
 
   /** sk_filter: `data` as the attached filter keeps it (trimmed), or undefined if it drops it. */
@@ -579,21 +687,26 @@ export class FakeSocket implements Transport {
     return keep === 0 ? undefined : data.subarray(0, keep);
   }
 
-  /** netlink_attachskb: refused over the receive buffer, or while congested. */
-  #fits(): boolean {
-    return !this.closed && !this.#congested && this.#rmem <= this.receiveBufferSize;
+  /**
+   * netlink_attachskb, netlink_broadcast_deliver (kernel 6.16 and later): a datagram of `cost`
+   * is queued to an empty queue, or when the queue holds it within the receive buffer; never
+   * while congested.
+   */
+  #fits(cost: number): boolean {
+    return !this.closed && !this.#congested
+      && (this.#rmem === 0 || this.#rmem + cost <= this.receiveBufferSize);
   }
 
-  #enqueue(datagram: Datagram): void {
+  #enqueue(datagram: Datagram, cost: number): void {
     if (this.closed) return;
-    const cost = datagram.data.length + this.#kernel.datagramOverhead;
     this.#rmem += cost;
     this.#queue.push({ datagram, cost });
     this.#resolve("readable");
   }
 
-  #checkOpen(call: string): void {
-    if (this.closed) throw new SyscallError(call, EBADF);
+  /** The transport's own error for a closed socket, as the libc transport throws it. */
+  #checkOpen(_call: string): void {
+    if (this.closed) throw new SocketClosedError();
   }
 
   #resolve(result: WaitResult): void {
@@ -606,7 +719,10 @@ export class FakeSocket implements Transport {
 /**
  * The NLMSG_ERROR answering `request`, as the kernel's netlink_ack builds it: errno 0 is an ack.
  * The request is echoed whole (its nlmsg_len as it was) unless `capped` (the default on
- * success); `ext`'s attributes follow, flagged NLM_F_ACK_TLVS. For tests that answer by hand.
+ * success); `ext`'s attributes follow, flagged NLM_F_ACK_TLVS. Its nlmsg_pid is `portid`, the
+ * port of the socket that sent the request (the kernel's NETLINK_CB(skb).portid, whatever the
+ * request's own nlmsg_pid says; default: the request's nlmsg_pid, which this library sets to
+ * the socket's port). For tests that answer by hand.
  *
  * @example
  * ```ts
@@ -620,7 +736,7 @@ export function ackMessage(
   request: Message,
   errno = 0,
   ext: ExtendedAck = {},
-  options: { capped?: boolean } = {},
+  options: { capped?: boolean; portid?: number } = {},
 ): Message {
   const capped = options.capped ?? errno === 0;
   const tlvs = encodeExtAck(ext, errno === 0);
@@ -631,7 +747,8 @@ export function ackMessage(
   payload.set(echoed, 4);
   payload.set(tlvs, 4 + echoed.length);
   const flags = (capped ? NLM_F_CAPPED : 0) | (tlvs.length ? NLM_F_ACK_TLVS : 0);
-  return { type: NLMSG_ERROR, flags, seq: request.seq, portid: request.portid, payload };
+  const portid = options.portid ?? request.portid;
+  return { type: NLMSG_ERROR, flags, seq: request.seq, portid, payload };
 }
 
 /**
@@ -666,10 +783,11 @@ export function doneMessage(
 }
 
 function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {
+  // netlink_ack_tlv_fill's order: the message and cookie (a warning's too), then the error's.
   const attrs = new AttributeEncoder();
   if (ext.message !== undefined) attrs.string(NLMSGERR_ATTR_MSG, ext.message);
-  if (!success && ext.offset !== undefined) attrs.u32(NLMSGERR_ATTR_OFFS, ext.offset);
   if (ext.cookie !== undefined) attrs.bytes(NLMSGERR_ATTR_COOKIE, ext.cookie);
+  if (!success && ext.offset !== undefined) attrs.u32(NLMSGERR_ATTR_OFFS, ext.offset);
   if (!success && ext.policy !== undefined) {
     attrs.nested(NLMSGERR_ATTR_POLICY, ext.policy);
   }
@@ -703,19 +821,26 @@ function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {
 export class FakeKernel {
   /** Most bytes in one dump datagram. */
   readonly dumpDatagramSize: number;
-  /** Receive-buffer cost of a datagram beyond its length. */
-  readonly datagramOverhead: number;
+  /** Receive-buffer cost of a datagram beyond its length; undefined: its skb's truesize. */
+  readonly datagramOverhead: number | undefined;
+  /** net.core.rmem_max: the most SO_RCVBUF asks for. */
+  readonly receiveBufferMax: number;
+  /** The process ID autobind gives a protocol's first socket. */
+  readonly pid: number;
   readonly #rcvbuf: number;
   readonly #handlers = new Map<number, Map<number, RequestHandler>>();
   readonly #sockets: FakeSocket[] = [];
-  #nextPort = 0x1000;
+  #nextPort = 0xffff_efff;
   #nextFd = 100;
 
   /** A kernel with no sockets and nothing served. */
   constructor(options: FakeKernelOptions = {}) {
     this.#rcvbuf = options.receiveBufferSize ?? 212_992;
-    this.dumpDatagramSize = options.dumpDatagramSize ?? 32_768;
-    this.datagramOverhead = options.datagramOverhead ?? 768;
+    this.receiveBufferMax = options.receiveBufferMax ?? 212_992;
+    this.pid = options.pid
+      ?? (globalThis as { process?: { pid?: number } }).process?.pid ?? 4242;
+    this.dumpDatagramSize = options.dumpDatagramSize ?? DUMP_DATAGRAM_MAX;
+    this.datagramOverhead = options.datagramOverhead;
   }
 
   /** Every socket opened and not closed, in opening order. */
@@ -725,12 +850,15 @@ export class FakeKernel {
 
   /**
    * Opens a socket in this kernel: the {@linkcode OpenTransport} to pass to `open()`. Port 0
-   * gets a fresh port; a port in use throws EADDRINUSE.
+   * gets a port as the kernel's autobind picks it: the process ID while no socket of the
+   * protocol has it, else one from 0xffffefff down (the kernel's are random in [2^31, 2^32 -
+   * 4097]: port IDs do not fit in an int32); a port in use throws EADDRINUSE.
    */
   readonly open: OpenTransport = (protocol: number, options: TransportOptions): FakeSocket => {
     let portid = options.portid;
     if (portid === 0) {
-      do portid = this.#nextPort++; while (this.socket(protocol, portid));
+      portid = this.pid;
+      while (this.socket(protocol, portid)) portid = this.#nextPort--;
     } else if (this.socket(protocol, portid)) {
       throw new SyscallError("bind", EADDRINUSE);
     }
@@ -759,6 +887,21 @@ export class FakeKernel {
   unserve(protocol: number, type: number): this {
     this.#handlers.get(protocol)?.delete(type);
     return this;
+  }
+
+  /**
+   * What a datagram of `length` bytes costs against a receive buffer: `length` and the
+   * `datagramOverhead` option when given, else the truesize of the skb the kernel makes for it
+   * (x86-64): alloc_skb's head (the length rounded up to 64 bytes, 320 for skb_shared_info) from
+   * a 576-byte cache or a kmalloc size, or with `exact` (a unicast from user space) past a page
+   * at its size; and a struct sk_buff's 256.
+   */
+  cost(length: number, options: { exact?: boolean } = {}): number {
+    if (this.datagramOverhead !== undefined) return length + this.datagramOverhead;
+    const head = Math.ceil(length / 64) * 64 + 320;
+    if (head <= 576) return 576 + 256;
+    if (options.exact && head > 4096) return head + 256;
+    return 2 ** Math.ceil(Math.log2(head)) + 256;
   }
 
   /** Whether something in the kernel serves `protocol`. */
@@ -812,8 +955,20 @@ export class FakeKernel {
 
   /** netlink_rcv_skb for one message sent to the kernel by `socket`. */
   handle(socket: FakeSocket, request: Message): void {
-    // Only requests are handled; anything else is ignored, as the kernel does.
-    if (!(request.flags & NLM_F_REQUEST)) return;
+    // netlink_rcv_skb: only requests of a type past the control messages reach the protocol;
+    // the others are acked, when they ask for it, and nothing else.
+    if (!(request.flags & NLM_F_REQUEST) || request.type < NLMSG_MIN_TYPE) {
+      if (request.flags & NLM_F_ACK) socket.ack(request, 0, {});
+      return;
+    }
+    // rtnetlink_rcv_msg: a message of a known type too short for its family byte is done at
+    // once (acked when asked): a request without its header does and dumps nothing.
+    if (
+      socket.protocol === NETLINK_ROUTE && request.type <= RTM_MAX && request.payload.length === 0
+    ) {
+      if (request.flags & NLM_F_ACK) socket.ack(request, 0, {});
+      return;
+    }
     const handler = this.#handlers.get(socket.protocol)?.get(request.type);
     const isDump = (request.flags & NLM_F_DUMP) !== 0 && handler !== undefined;
     // netlink_dump_start: one dump per socket.
@@ -826,11 +981,13 @@ export class FakeKernel {
       ? handler(request, socket) ?? {}
       : { errno: socket.protocol === NETLINK_GENERIC ? ENOENT : EOPNOTSUPP };
     if (answer.silent) return;
+    // Replies and the notifications a request causes carry its sequence number and the port
+    // of the socket that sent it (NETLINK_CB(skb).portid), whatever its own nlmsg_pid says.
     const reply = (spec: MessageSpec, flags = 0): Message => ({
       type: spec.type,
       flags: (spec.flags ?? 0) | flags,
       seq: request.seq,
-      portid: request.portid,
+      portid: socket.portid,
       payload: spec.payload ?? new Uint8Array(0),
     });
     if (isDump) {

@@ -14,7 +14,8 @@
  * import { FakeKernel } from "@netlink/netlink/testing";
  * const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_NEWLINK, () => ({ errno: 1 }));
  * await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
- * await sock.request({ type: RTM_NEWLINK }).catch((e) => console.log(e.code)); // EPERM
+ * const ifinfomsg = new Uint8Array(16); // rtnetlink ignores a request without its header
+ * await sock.request({ type: RTM_NEWLINK, payload: ifinfomsg }).catch((e) => console.log(e.code)); // EPERM
  * ```
  *
  * @module

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  AttributeDecoder,
   AttributeEncoder,
   BPF_ABS,
   BPF_H,
@@ -31,6 +32,12 @@ import {
   NLM_F_ECHO,
   NLM_F_REQUEST,
   NLMSG_ERROR,
+  NLMSGERR_ATTR_COOKIE,
+  NLMSGERR_ATTR_MISS_NEST,
+  NLMSGERR_ATTR_MISS_TYPE,
+  NLMSGERR_ATTR_MSG,
+  NLMSGERR_ATTR_OFFS,
+  NLMSGERR_ATTR_POLICY,
   open,
   RTM_DELLINK,
   RTM_GETLINK,
@@ -447,14 +454,18 @@ test("defect 11: request() with NLM_F_ECHO resolves with the kernel's echoed not
     NETLINK_ROUTE,
     kernel,
   );
-  const replies = await sock.request({ type: RTM_NEWADDR, flags: NLM_F_ECHO }, { timeout: 1000 });
+  const ifaddrmsg = new Uint8Array(8);
+  const replies = await sock.request(
+    { type: RTM_NEWADDR, flags: NLM_F_ECHO, payload: ifaddrmsg },
+    { timeout: 1000 },
+  );
   assert.equal(replies.length, 1);
   assert.equal(replies[0].type, RTM_NEWADDR);
   assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the echo comes tagged with the group");
   // The other member gets the notification as usual.
   assert.equal((await other.messages().next()).value!.type, RTM_NEWADDR);
   // Without NLM_F_ECHO the requester's own copy is an event, not a reply.
-  assert.deepEqual(await sock.request({ type: RTM_NEWADDR }), []);
+  assert.deepEqual(await sock.request({ type: RTM_NEWADDR, payload: ifaddrmsg }), []);
   assert.equal((await sock.messages().next()).value!.type, RTM_NEWADDR);
   sock.close();
   other.close();
@@ -493,19 +504,42 @@ test("a success ack's warning and cookie reach request()'s caller; errors carry 
       },
     }));
   const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
-  const replies = await sock.request({ type: RTM_NEWLINK });
+  const ifinfomsg = new Uint8Array(16);
+  const replies = await sock.request({ type: RTM_NEWLINK, payload: ifinfomsg });
   assert.deepEqual(replies.ack, {
     warning: "this is deprecated",
     cookie: Uint8Array.of(1, 2, 3, 4),
   });
-  const err = await sock.request({ type: RTM_GETLINK }).catch((e) => e);
+  const err = await sock.request({ type: RTM_GETLINK, payload: ifinfomsg }).catch((e) => e);
   assert.ok(err instanceof NetlinkError);
   assert.deepEqual(err.policy, { type: NL_ATTR_TYPE_U32, maxValue: 4094n });
   assert.equal(err.offset, 32);
   // Without a warning or cookie, no `ack` at all.
   kernel.serve(NETLINK_ROUTE, RTM_NEWLINK, () => undefined);
-  assert.equal((await sock.request({ type: RTM_NEWLINK })).ack, undefined);
+  assert.equal((await sock.request({ type: RTM_NEWLINK, payload: ifinfomsg })).ack, undefined);
   sock.close();
+});
+
+test("ackMessage(): an error's extended ack in netlink_ack_tlv_fill's order, the cookie second", () => {
+  const request = { type: RTM_NEWLINK, flags: 5, seq: 1, portid: 0, payload: new Uint8Array(16) };
+  const ack = ackMessage(request, 22, {
+    message: "bad",
+    cookie: Uint8Array.of(1),
+    offset: 20,
+    policy: (p) => p.u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_U32),
+    missingType: 3,
+    missingNest: 20,
+  }, { capped: true });
+  const types = [];
+  for (const a = new AttributeDecoder(ack.payload.subarray(4 + 16)); a.next();) types.push(a.type);
+  assert.deepEqual(types, [
+    NLMSGERR_ATTR_MSG,
+    NLMSGERR_ATTR_COOKIE,
+    NLMSGERR_ATTR_OFFS,
+    NLMSGERR_ATTR_POLICY,
+    NLMSGERR_ATTR_MISS_TYPE,
+    NLMSGERR_ATTR_MISS_NEST,
+  ]);
 });
 
 test("open(): noENOBUFS, broadcastError and listenAllNsid set their socket options", async () => {

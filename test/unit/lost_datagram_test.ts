@@ -47,7 +47,7 @@ test("EMSGSIZE in the stream: one overrun, counted, and the stream and socket go
   assert.equal(sock.overruns, 1);
   // Still usable: a request is answered.
   t.script = (req, t) => t.deliver([ack(req)]);
-  assert.deepEqual(await sock.request({ type: RTM_NEWLINK }), []);
+  assert.deepEqual(await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }), []);
   await it.return!();
   sock.close();
 });
@@ -116,12 +116,12 @@ test("a too-long datagram fails only the requests its source could answer: a pee
   const requestC = (await askedC.next()).value!;
   // b's over-long reply, then the kernel's answer to a request sent after it, queued behind it.
   b.send({ ...reply(requestB, RTM_NEWLINK, huge) }, { portid: a.portid });
-  const toKernel = a.request({ type: RTM_GETLINK });
+  const toKernel = a.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await assert.rejects(toB, isEmsgsize);
   assert.equal((await toKernel).length, 1);
   // A multicast too long: it answers no plain request, to the kernel or to a peer.
   kernel.multicast(NETLINK_ROUTE, 1, [{ ...event(1), payload: huge }]);
-  const toKernelAgain = a.request({ type: RTM_GETLINK });
+  const toKernelAgain = a.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   assert.equal((await toKernelAgain).length, 1);
   c.send({ ...ack(requestC) }, { portid: a.portid });
   assert.deepEqual(await toC, []);

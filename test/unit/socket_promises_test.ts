@@ -77,7 +77,9 @@ test("send(bytes) is not matched: a dump sent that way goes out at once, its ans
     ),
   }));
   const { sock, t } = await fakeSocket({}, () => {}, 0, kernel);
-  const running = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const running = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })[
+    Symbol.asyncIterator
+  ]();
   await running.next(); // the socket's dump runs in the kernel, longer than one datagram
   assert.ok(t.dumping);
   const bytes = encodeMessage({
