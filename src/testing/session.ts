@@ -93,10 +93,13 @@ export interface Session {
  * ```ts
  * import { NETLINK_ROUTE, open } from "@netlink/netlink";
  * import { Recorder } from "@netlink/netlink/testing";
+ * import { writeFileSync } from "node:fs";
  * const recorder = new Recorder();
- * await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
- * // ... requests ...
- * Deno.writeTextFileSync("fixture.json", JSON.stringify(recorder.session(), null, 1));
+ * {
+ *   await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+ *   // ... requests ...
+ * }
+ * writeFileSync("/tmp/fixture.json", JSON.stringify(recorder.session(), null, 1));
  * ```
  */
 export class Recorder {
@@ -187,7 +190,8 @@ function describe(data: Uint8Array, protocol: number): string {
  * ```ts
  * import { NETLINK_ROUTE, open } from "@netlink/netlink";
  * import { Replayer } from "@netlink/netlink/testing";
- * const replayer = new Replayer(Deno.readTextFileSync("fixture.json"));
+ * import { readFileSync } from "node:fs";
+ * const replayer = new Replayer(readFileSync("/tmp/fixture.json", "utf8"));
  * await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
  * // ... the same requests as recorded ...
  * replayer.finish();

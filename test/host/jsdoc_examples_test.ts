@@ -1,8 +1,9 @@
-// The protocol layer's JSDoc examples that need the kernel (scripts/check.sh only type-checks
-// them), run as written (imports rewritten to this checkout, /tmp/ to a scratch directory) in a
+// The JSDoc examples of the protocol layer, the typed layer's family.ts and the testing kit that
+// need the kernel (scripts/check.sh only type-checks them), run as written (imports rewritten to
+// this checkout, /tmp/ to a scratch directory, the namespace "blue" to the one they run in) in a
 // fresh namespace, one after another in one child process on the runtime running the tests
-// (Deno: --allow-ffi, as the README says, and
-// --allow-read for the runner's imports). Each must finish without throwing. Left out:
+// (Deno: --allow-ffi, as the README says, --allow-read for the runner's imports and
+// --allow-write for the scratch directory). Each must finish without throwing. Left out:
 // those that wait for events until killed, and nl80211's (the host has no wireless).
 
 import assert from "node:assert/strict";
@@ -15,8 +16,19 @@ import { test } from "node:test";
 import { Netns } from "./_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const FILES = ["src/socket.ts", "src/open.ts", "src/genl.ts", "src/capture.ts", "src/tap.ts"];
-const WAITS = /of sock\)|\.messages\(|\.listen\(|\.batches\(|\.datagrams\(|nl80211/;
+const FILES = [
+  "src/socket.ts",
+  "src/open.ts",
+  "src/genl.ts",
+  "src/capture.ts",
+  "src/tap.ts",
+  "src/ynl/family.ts",
+  "src/testing/mod.ts",
+  "src/testing/fake_kernel.ts",
+  "src/testing/session.ts",
+];
+const WAITS =
+  /of sock\)|of rt\.socket\)|\.monitor\(|\.messages\(|\.listen\(|\.batches\(|\.datagrams\(|nl80211/;
 
 /** Each ```ts block of `file`'s JSDoc: where it starts and its code, comment stars removed. */
 function examples(file: string): { where: string; code: string }[] {
@@ -35,7 +47,7 @@ function examples(file: string): { where: string; code: string }[] {
 const isBun = "Bun" in globalThis;
 const deno = isBun ? join(root, "node_modules/.bin/deno") : process.execPath;
 
-test("the protocol layer's JSDoc examples that end by themselves run without throwing", () => {
+test("the JSDoc examples that end by themselves run, and print the values their comments give", () => {
   using ns = new Netns();
   const dir = mkdtempSync(join(tmpdir(), "jsdoc-"));
   try {
@@ -51,25 +63,38 @@ test("the protocol layer's JSDoc examples that end by themselves run without thr
           .replaceAll(
             "\"@netlink/netlink/testing\"",
             JSON.stringify(join(root, "src/testing/mod.ts")),
-          ),
+          )
+          .replaceAll("\"@netlink/netlink/ynl\"", JSON.stringify(join(root, "src/ynl/mod.ts")))
+          .replace(
+            /"@netlink\/netlink\/ynl\/([a-z0-9-]+)"/g,
+            (_, spec) => JSON.stringify(join(root, `src/ynl/${spec.replaceAll("-", "_")}.ts`)),
+          )
+          // The namespace the examples name is the one they run in.
+          .replaceAll("netns: \"blue\"", "netns: \"/proc/self/ns/net\""),
       );
       return { where, file };
     });
     const runner = join(dir, "run.ts");
+    // Each example's console.log lines are kept, to hold the values its comments promise.
     writeFileSync(
       runner,
       `const failed: string[] = [];\n`
+        + `const printed: Record<string, string[]> = {};\n`
+        + `const log = console.log;\n`
         + `for (const [where, file] of ${
           JSON.stringify(modules.map((m) => [m.where, m.file]))
         }) {\n`
+        + `  const lines: string[] = printed[where] = [];\n`
+        + `  console.log = (...args: unknown[]) => lines.push(args.map(String).join(" "));\n`
         + `  try { await import(file); } catch (e) { failed.push(where + ": " + e); }\n`
+        + `  console.log = log;\n`
         + `}\n`
-        + `console.log(JSON.stringify(failed));\n`,
+        + `console.log(JSON.stringify({ failed, printed }));\n`,
     );
     // Deno reads the examples it imports (--allow-read for them alone); they get nothing more.
     const runtime = isBun
       ? [process.execPath, runner]
-      : [deno, "run", "--allow-ffi", `--allow-read=${dir},${root}`, runner];
+      : [deno, "run", "--allow-ffi", `--allow-read=${dir},${root}`, `--allow-write=${dir}`, runner];
     const child = spawnSync("ip", ["netns", "exec", ns.name, ...runtime], {
       encoding: "utf8",
       timeout: 60_000,
@@ -77,7 +102,22 @@ test("the protocol layer's JSDoc examples that end by themselves run without thr
     });
     assert.equal(child.status, 0, child.stderr);
     const lines = child.stdout.trim().split("\n");
-    assert.deepEqual(JSON.parse(lines[lines.length - 1]), [], child.stdout);
+    const { failed, printed } = JSON.parse(lines[lines.length - 1]);
+    assert.deepEqual(failed, [], child.stdout);
+    // `console.log(x); // 16` (or `// 18: RTM_GETLINK`, `// "nope"`, `// EPERM`): x printed
+    // that. Comments that describe rather than quote a value are left alone.
+    let promised = 0;
+    for (const { where, code } of runnable) {
+      for (
+        const [, value] of code.matchAll(
+          /console\.log\(.*\/\/ (-?\d+|true|false|"[^"]*"|[A-Z][A-Z0-9_]+)(:.*)?$/gm,
+        )
+      ) {
+        promised++;
+        assert.ok(printed[where].includes(value.replace(/^"(.*)"$/, "$1")), `${where}: ${value}`);
+      }
+    }
+    assert.ok(promised >= 7, `${promised} printed values checked`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
