@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
+  AF_INET,
+  AF_INET6,
   IFLA_IFNAME,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
@@ -24,7 +26,8 @@ import { Recorder, Replayer, ReplayMismatchError } from "../../src/testing/sessi
 import type { OpenTransport } from "../../src/transport.ts";
 import { family } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
-import { Netns } from "../host/_netns.ts";
+import { rtRoute } from "../../src/ynl/rt_route.ts";
+import { Netns, routesNetns } from "../host/_netns.ts";
 
 /** The code under test: a typed dump, a refused creation, a generic family lookup. */
 async function scenario(netns: string, transport: OpenTransport) {
@@ -156,4 +159,38 @@ test("replies get the live request's sequence number, acks the echoed one too", 
   const [answer] = await sock.request(get, { timeout: 2_000 });
   assert.equal(answer.type, RTM_NEWLINK);
   assert.equal(answer.portid, recorder.session().sockets[0].portid);
+});
+
+test("a typed dump over many datagrams replays to the same routes; another request is a clear mismatch", async () => {
+  using ns = routesNetns(2000);
+  const list = async (transport: OpenTransport, netns?: string) => {
+    await using rt = await family(rtRoute, { netns, transport });
+    const routes: string[] = [];
+    for await (const route of rt.dumpStream("getroute", { rtmFamily: AF_INET })) {
+      routes.push(`${route.dst?.join(".")} ${route.oif}`);
+    }
+    return routes;
+  };
+  const recorder = new Recorder();
+  const live = await list(recorder.transport, ns.name);
+  assert.ok(live.length > 2000, `${live.length} routes`);
+  const datagrams = recorder.session().sockets[0].events.filter((e) => "receive" in e).length;
+  assert.ok(datagrams > 5, `${datagrams} datagrams recorded`);
+
+  const replayer = new Replayer(JSON.stringify(recorder.session()));
+  assert.deepEqual(await list(replayer.transport), live);
+  replayer.finish();
+
+  // The same code asking for IPv6 routes: the typed dump rejects with the mismatch itself.
+  const other = new Replayer(recorder.session());
+  await using rt = await family(rtRoute, { transport: other.transport });
+  await assert.rejects(rt.dump("getroute", { rtmFamily: AF_INET6 }), (err: unknown) => {
+    assert.ok(err instanceof ReplayMismatchError, String(err));
+    assert.match(err.message, /sent\n {2}RTM_GETROUTE flags=REQUEST\|DUMP .*Family=10/);
+    assert.match(
+      err.message,
+      /but the recording has\n {2}RTM_GETROUTE flags=REQUEST\|DUMP .*Family=2/,
+    );
+    return true;
+  });
 });
