@@ -168,6 +168,21 @@ test("typed dumpStream(): the same parts, in order, however many next() calls wa
   sock.close();
 });
 
+test("typed dumpStream(): the request is sent when iteration starts, not when the stream is made", async () => {
+  const parts = routes(3);
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: parts }));
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
+  const rt = new NetlinkFamily(rtRoute, sock);
+  const stream = rt.dumpStream("getroute", { rtmFamily: AF_INET });
+  await settle();
+  assert.equal(t.sent.length, 0, "nothing sent before iterating");
+  const got = [];
+  for await (const route of stream) got.push(route);
+  assert.equal(t.sent.length, 1);
+  assert.deepEqual(got, expected(parts));
+  sock.close();
+});
+
 test("typed dumpStream(): a close or an abort while a part is handled ends the stream there, mid-datagram", async () => {
   for (const stop of ["close", "abort"] as const) {
     const { sock, rt } = await servingRoutes(routes(300));
@@ -231,6 +246,16 @@ test("typed monitor() refuses an option it does not know, naming the closest, be
   );
   assert.deepEqual(sock.groups, [], "a typo joins no group (it joined every one)");
   sock.close();
+});
+
+test("typed monitor(): a next() waiting when the socket closes ends, done", async () => {
+  const { sock, rt } = await servingRoutes(routes(1));
+  const events = rt.monitor({ groups: ["rtnlgrp-ipv4-route"] });
+  const waiting = events.next();
+  await settle();
+  sock.close();
+  assert.deepEqual(await waiting, { value: undefined, done: true });
+  assert.deepEqual(await events.next(), { value: undefined, done: true });
 });
 
 test("typed monitor() refuses groups that are not a list of names, saying so, before joining anything", async () => {
