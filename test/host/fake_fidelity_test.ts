@@ -562,3 +562,30 @@ test("fake vs kernel: request() with NLM_F_ECHO and nlmsg_pid 0 resolves with th
   assert.deepEqual(real, [`${RTM_NEWADDR} pid-is-socket=true`]);
   assert.deepEqual(fake, real);
 });
+
+test("fake vs kernel: a reply the kernel cannot queue is dropped: ENOBUFS, and nothing until read empty", async () => {
+  using ns = new Netns();
+  const lo = realParts(ns, RTM_GETLINK, new Uint8Array(16))[0];
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ messages: [lo] }));
+  const ifinfomsg = new Uint8Array(16);
+  new DataView(ifinfomsg.buffer).setInt32(4, 1, true); // lo
+  const { real, fake } = await both(ns, kernel, (open, world) => {
+    using s = sockets(open);
+    const t = s.open(NETLINK_ROUTE);
+    t.setOption(SOL_SOCKET, SO_RCVBUF, 1); // the least: one link message fills it
+    t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+    for (const alias of ["a", "b"]) {
+      if (world === "kernel") ns.ip("link", "set", "lo", "alias", alias);
+      else kernel.multicast(NETLINK_ROUTE, RTNLGRP_LINK, [{ ...lo, flags: 0, seq: 0, portid: 0 }]);
+    }
+    const ask = () => {
+      send(t, { type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 4, payload: ifinfomsg });
+      return readAll(t).map((d) => d.replace(/^group \d+: .*/, "notification"));
+    };
+    return { full: ask(), after: ask() };
+  });
+  assert.deepEqual(real.full, ["ENOBUFS", "notification"]);
+  assert.equal(real.after.length, 1);
+  assert.match(real.after[0], new RegExp(`^${RTM_NEWLINK} flags=0x0 seq=4 pid=self$`));
+  assert.deepEqual(fake, real);
+});
