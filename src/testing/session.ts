@@ -27,6 +27,7 @@
  */
 
 import { openTransport } from "../../ffi/mod.ts";
+import { droppedSource, withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoNumber } from "../_errno.ts";
 import { fromHex, toHex } from "../_hex.ts";
@@ -46,7 +47,9 @@ import type {
 /**
  * One thing a socket did, in order: a datagram sent (`send`, hex, with its destination port and
  * group mask), a datagram received (`receive`, hex, with its sender, group and nsid), a failed
- * read (`error`: the errno's name, e.g. "ENOBUFS"), or a socket option set (`option`).
+ * read (`error`: the errno's name, e.g. "ENOBUFS"; for a datagram dropped as too long, EMSGSIZE,
+ * with its `sender` and `group` when the transport knew them), or a socket option set
+ * (`option`).
  *
  * @example
  * ```ts
@@ -57,7 +60,7 @@ import type {
 export type SessionEvent =
   | { send: string; to: number; groups: number }
   | { receive: string; sender: number; group: number; nsid?: number }
-  | { error: string }
+  | { error: string; sender?: number; group?: number }
   | { option: [level: number, name: number, value: number] };
 
 /**
@@ -128,8 +131,12 @@ export class Recorder {
             ? { receive: toHex(data), sender, group }
             : { receive: toHex(data), sender, group, nsid },
         ),
-      receiveFailed: (err) =>
-        events.push({ error: err instanceof SyscallError ? err.code : String(err) }),
+      receiveFailed: (err) => {
+        const error = err instanceof SyscallError ? err.code : String(err);
+        // An over-long datagram's source decides which requests it fails: kept with it.
+        const source = droppedSource(err);
+        events.push(source ? { error, ...source } : { error });
+      },
       optionSet: (level, name, value) => events.push({ option: [level, name, value] }),
     });
     return point;
@@ -373,7 +380,13 @@ class ReplayTransport implements Transport {
         };
         this.#ready.push(datagram);
       } else if ("error" in event) {
-        this.#ready.push(new SyscallError("recvmsg", errnoNumber(event.error) ?? 0));
+        const error = new SyscallError("recvmsg", errnoNumber(event.error) ?? 0);
+        const { sender, group } = event;
+        this.#ready.push(
+          sender === undefined || group === undefined
+            ? error
+            : withDroppedSource(error, { sender, group }),
+        );
       }
     }
     if (this.#ready.length > 0) this.#settle("readable");

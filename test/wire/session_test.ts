@@ -194,3 +194,29 @@ test("a typed dump over many datagrams replays to the same routes; another reque
     return true;
   });
 });
+
+test("an over-long datagram from a peer, recorded, fails on replay only what it failed live", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(16) }],
+  }));
+  const peer = kernel.open(NETLINK_ROUTE, { portid: 0 });
+  const scenario = async (transport: OpenTransport, live: boolean) => {
+    await using sock = await open(NETLINK_ROUTE, { transport });
+    if (live) {
+      kernel.socket(NETLINK_ROUTE, sock.portid)!.readBufferSize = 1024;
+      peer.send(new Uint8Array(4000), sock.portid, 0); // too long: EMSGSIZE from the peer
+    }
+    // A request to the kernel, read after the peer's datagram: only a request to the peer fails.
+    const links = await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+    return { links: links.length, overruns: sock.overruns };
+  };
+  const recorder = new Recorder(kernel.open);
+  const live = await scenario(recorder.transport, true);
+  assert.deepEqual(live, { links: 1, overruns: 1 });
+  const events = recorder.session().sockets[0].events;
+  assert.ok(events.some((e) => "error" in e && e.error === "EMSGSIZE" && e.sender === peer.portid));
+  const replayer = new Replayer(JSON.stringify(recorder.session()));
+  assert.deepEqual(await scenario(replayer.transport, false), live);
+  replayer.finish();
+  peer.close();
+});
