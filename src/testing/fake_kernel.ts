@@ -271,7 +271,8 @@ export interface FakeKernelOptions {
    * given, a datagram costs its skb's truesize, as the kernel counts it (the head alloc_skb()
    * makes for its length, rounded up to a slab size, and a struct sk_buff: 832 bytes for up to
    * 256 bytes, 1280 up to 704...; a dump datagram, the 4352 or 33024 bytes of the skb it was
-   * made in).
+   * made in). The kernel often makes its own notifications in skbs larger than they need (an
+   * estimate of the largest): fewer of them may fit in its receive buffers than in the fake's.
    */
   readonly datagramOverhead?: number;
 }
