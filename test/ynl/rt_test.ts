@@ -398,6 +398,11 @@ test("rt-rule: getrule dump equals `ip -j rule show`; newrule, delrule", async (
   );
   assert.deepEqual(got.sort(), want.sort());
   assert.ok(got.includes("1000 10.9.0.0/16 100"));
+  // fib_rule_hdr's table and FRA_TABLE side by side: the header member becomes headerTable,
+  // as the README says (the header's u8 holds the table while it fits).
+  const added = (await rt.dump("getrule", { family: AF_INET })).find((r) => r.priority === 1000)!;
+  assert.equal(added.table, 100);
+  assert.equal(added.headerTable, 100);
 
   await rt.do("delrule", { family: AF_INET, priority: 1000, table: 100 });
   assert.ok(!ns.ip("rule", "show").includes("10.9.0.0"));
