@@ -5,12 +5,11 @@
 # into message objects (taken by a plain loop, then through a minimal async iterator: the floor
 # of per-message iteration), and the library's dump() (with a DataView per message as scripts
 # write it, and with one per buffer; and its forEach(), a promise per datagram; its cursor(), no
-# object per part either, walked in the loop's body and by a function; and request() with
-# NLM_F_DUMP, one array). LAYERS picks some (bare is the reference). ROUNDS rounds,
-# interleaved; prints medians of wall and CPU time and each layer's ratio to the bare loop of its
-# runtime. With REPEAT=N, each process then dumps N - 1 times more the same way, and the medians
-# of those warmer dumps follow, by repetition: how much of a layer's cold cost is the runtime
-# warming up its code. Needs root. Not a test.
+# object per part either; and request() with NLM_F_DUMP, one array). LAYERS picks some (bare
+# is the reference). ROUNDS rounds, interleaved; prints medians of wall and CPU time and each
+# layer's ratio to the bare loop of its runtime. With REPEAT=N, each process then dumps N - 1
+# times more the same way, and the medians of those warmer dumps follow, by repetition: how much
+# of a layer's cold cost is the runtime warming up its code. Needs root. Not a test.
 #
 #   [LAYERS="bare cursor ..."] [REPEAT=N] bench/cold_dump.sh [ROUTES] [ROUNDS]
 set -euo pipefail
@@ -21,7 +20,7 @@ ns=nlcold-$$
 . bench/_routes_netns.sh
 routes_netns "$ns" "$routes"
 for _ in $(seq "$rounds"); do
-  for layer in ${LAYERS:-bare transport messages iterator dump dump-view forEach cursor cursor-fn request}; do
+  for layer in ${LAYERS:-bare transport messages iterator dump dump-view forEach cursor request}; do
     ip netns exec "$ns" deno run -A --no-lock bench/cold_dump.ts "$layer" ${REPEAT:-}
     ip netns exec "$ns" bun bench/cold_dump.ts "$layer" ${REPEAT:-}
   done
@@ -35,7 +34,7 @@ for line in sys.stdin:
     cpu.setdefault((r["runtime"], r["layer"]), []).append(r["cpu"])
     routes = r["routes"]
 names = ("bare", "transport", "messages", "iterator", "dump", "dump-view", "forEach", "cursor",
-         "cursor-fn", "request")
+         "request")
 print(f"cold one-shot dump of {routes} routes, socket open to list built, medians (min) in ms:")
 print("wall time in process, and CPU time of the process (all its threads: steadier under load)")
 for rt in ("deno", "bun"):

@@ -17,8 +17,6 @@
 //              promise per part, a DataView per message's payload as in `dump`
 //   cursor     open() + sock.dump().cursor(): each datagram's parts walked in place with the
 //              MessageCursor it yields, decoded as in the transport layer: no object per part
-//   cursor-fn  the same, each step walked by a function of its own rather than in the loop's
-//              body: what JavaScriptCore's sooner optimization of a plain function's loop is worth
 //   request    open() + sock.request() with NLM_F_DUMP: the same dump as one array (no
 //              per-message iteration), a DataView per message's payload as in `dump`
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
@@ -110,18 +108,6 @@ function takeMessage(m: ReceivedMessage): void {
   const p = m.payload;
   if (p.buffer !== shared) [shared, sharedView] = [p.buffer, new DataView(p.buffer)];
   take(p, sharedView!, p.byteOffset, 0, p.length);
-}
-
-/**
- * The cursor layer's walk of one step, in a function of its own (cursor-fn): JavaScriptCore
- * optimizes a loop in a plain function sooner than one in an async function's resumed frame.
- */
-function walk(c: MessageCursor): void {
-  while (c.next()) {
-    if (c.type === RTM_NEWROUTE) {
-      take(c.data, c.view, c.byteOffset, c.payloadOffset, c.payloadOffset + c.payloadLength);
-    }
-  }
 }
 
 /** CPU time of this process (every thread: the GC's and the JIT's too), in ms. */
@@ -253,10 +239,6 @@ async function run(): Promise<void> {
         }
       }
     }
-    await sock.close();
-  } else if (layer === "cursor-fn") {
-    const { sock, payload } = await openRouteDump();
-    for await (const c of sock.dump({ type: RTM_GETROUTE, payload }).cursor()) walk(c);
     await sock.close();
   } else if (layer === "request") {
     const { sock, payload } = await openRouteDump();

@@ -1,16 +1,13 @@
 // ../shared/peers' dump workload through sock.dump().cursor(): the parts walked in place, each
 // route decoded from the cursor's view as the harness's bare FFI loop (ts/nlwire.ts) decodes it
-// from its receive buffer: the same four fields, the same tests, and in a function, as that
-// loop is (dumpRoutes()). Walked in the module's `for await` body instead, the same dump took
-// longer on Bun: JavaScriptCore optimizes a plain function's loop sooner than one in an async
-// frame (bench/cold_dump.sh's cursor and cursor-fn layers measure both). Run by the harness with
+// from its receive buffer: the same four fields, the same tests. Run by the harness with
 // bench/peers.tsv as EXTRA_PEERS (see bench/RESULTS.md). Usage: <runtime>
 // bench/peer_dump_cursor.ts <checkout>/mod.ts
 import { finish, nl, routes, rtmsg } from "./_peer_dump.ts";
 
-/** Walks one step's messages, decoding each main-table IPv4 route into `routes`. */
-// deno-lint-ignore no-explicit-any
-function walk(c: any): void {
+const t0 = performance.now();
+const sock = await nl.open(0);
+for await (const c of sock.dump({ type: 26, payload: rtmsg }).cursor()) {
   const dv: DataView = c.view;
   const buf: Uint8Array = c.data;
   const base: number = c.byteOffset;
@@ -47,9 +44,5 @@ function walk(c: any): void {
     }
   }
 }
-
-const t0 = performance.now();
-const sock = await nl.open(0);
-for await (const c of sock.dump({ type: 26, payload: rtmsg }).cursor()) walk(c);
 await sock.close();
 await finish(t0);
