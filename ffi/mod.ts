@@ -42,17 +42,19 @@ interface BunGlobals {
 const bunDefer = (run: () => void) => (globalThis as unknown as BunGlobals).setImmediate(run);
 
 /**
- * Deno's cheapest macrotask that loads nothing: a message through a fresh MessageChannel, closed
- * when it arrives (some 90 us a turn). Deno's `setImmediate` would load the Node compatibility
- * layer on first use (24-47 ms, measured), `setTimeout(run, 0)` is clamped to 1-4 ms, and a
- * long-lived port, once it has received, keeps the process alive even when unref'd (measured on
- * Deno 2.9.6). While the message is in flight, its port keeps the process alive, as a pending
- * setImmediate does.
+ * Deno's cheapest macrotask that loads nothing: a message through a fresh MessageChannel, both
+ * ports closed when it arrives (some 90 us a turn). Deno's `setImmediate` would load the Node
+ * compatibility layer on first use (24-47 ms, measured), `setTimeout(run, 0)` is clamped to 1-4
+ * ms, and a long-lived port, once it has received, keeps the process alive even when unref'd
+ * (measured on Deno 2.9.6). While the message is in flight, its port keeps the process alive, as
+ * a pending setImmediate does. A port left open is never collected: it stays in Deno's resource
+ * table, some 6 KB of memory each (measured: 100,000 turns grew the process by 600 MB).
  */
 function denoDefer(run: () => void): void {
   const { port1, port2 } = new MessageChannel();
   port1.onmessage = () => {
     port1.close();
+    port2.close();
     run();
   };
   port2.postMessage(null);
