@@ -97,6 +97,14 @@ export class Reader {
    * DRAIN_BUDGET_MS, reading waits for a macrotask, so that timers and I/O run.
    */
   #turnSince = -1;
+  /**
+   * Reads by streaming drains since the turn began or the last wait ended: the turn's clock is
+   * read once per DRAIN_CLOCK_EVERY of them. Counted across drains, not per drain: a loop whose
+   * every step reads one datagram (`send()`, then `await messages().next()` for the kernel's
+   * answer, queued inside sendmsg) drains once per step and never waits, and counted per drain
+   * its turn never ended: no timer ran, however long it went on.
+   */
+  #turnReads = 0;
   /** Which turn a timer set at its start belongs to (a later turn is not ended by it). */
   #turn = 0;
   /** readInPlace() calls, for reading the clock once per DRAIN_CLOCK_EVERY of them. */
@@ -220,6 +228,7 @@ export class Reader {
   /** A macrotask ran: a new turn begins with the next read. */
   #endTurn(): void {
     this.#turnSince = -1;
+    this.#turnReads = 0;
     this.#spent = false;
     this.#turn++;
   }
@@ -303,7 +312,8 @@ export class Reader {
           // (a read or two) pays nothing for it, not even a timer.
           if (
             this.#spent
-            || (n % DRAIN_CLOCK_EVERY === DRAIN_CLOCK_EVERY - 1 && this.#turnSpent())
+            || (this.#turnReads++ % DRAIN_CLOCK_EVERY === DRAIN_CLOCK_EVERY - 1
+              && this.#turnSpent())
           ) {
             this.#budgetSpent = true;
             return false;
@@ -408,8 +418,10 @@ export class Reader {
     }
     this.#afterWait = true;
     // A wait that waited is a macrotask boundary: answers may settle synchronously again.
-    // (One that ended at once is not, and leaves the turn's clock running.)
+    // (One that ended at once is not, and leaves the turn's clock running.) Nor does a
+    // monitor's wake-up read the clock before its DRAIN_CLOCK_EVERY-th datagram.
     this.#syncSince = -1;
+    this.#turnReads = 0;
     this.#cycle();
   };
 

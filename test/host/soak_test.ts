@@ -5,7 +5,11 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
 import { runSoak } from "./_soak.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("the read loop's macrotask leaves nothing behind: 20,000 turns do not grow the process", () => {
   // Deno's turn is a MessageChannel: a port left open stayed in its resource table for good,
@@ -25,4 +29,27 @@ test("the read loop's macrotask leaves nothing behind: 20,000 turns do not grow 
     console.log(JSON.stringify({ grew: process.memoryUsage().rss - before }));
   `);
   assert.ok(grew < 40e6, `RSS grew ${(grew / 1e6).toFixed(1)} MB over 20,000 turns`);
+});
+
+test("a loop of send() and messages().next(), each answer queued inside sendmsg, lets timers run", async () => {
+  // Each step drains one datagram and never waits: the turn's clock, read once per 16 reads of
+  // one drain, was never read, and no timer ran however long the loop went on.
+  await using sock = await open(NETLINK_ROUTE);
+  const link1 = new Uint8Array(16);
+  new DataView(link1.buffer).setInt32(4, 1, true); // ifi_index 1: lo
+  let ticks = 0;
+  const interval = setInterval(() => ticks++, 1);
+  try {
+    const steps = sock.messages();
+    const start = performance.now();
+    while (performance.now() - start < 300) {
+      sock.send({ type: RTM_GETLINK, flags: 1, payload: link1 });
+      assert.equal((await steps.next()).done, false);
+    }
+    await steps.return!();
+  } finally {
+    clearInterval(interval);
+  }
+  assert.ok(ticks >= 5, `a 1 ms interval ran ${ticks} times in 300 ms`);
+  await sleep(0);
 });
