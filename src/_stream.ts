@@ -26,6 +26,15 @@ export class QueuedFailure {
  */
 export type SkipFailure = (failure: QueuedFailure) => void;
 
+/**
+ * Ends the iterations their owner let go of without return() (`sock.messages().next()` once,
+ * say) once the garbage collector finds them gone, as Node's own weak abort listeners do: until
+ * then each still counts as open (read-ahead, and for datagrams() the datagrams it takes whole)
+ * and keeps its abort listener on the caller's signal, so that a long-lived signal gathered one
+ * listener, and the state it holds, per iteration dropped.
+ */
+const dropped = new FinalizationRegistry<() => void>((release) => release());
+
 /** One reader waiting for its next item. */
 interface Waiter<T> {
   resolve(result: IteratorResult<T>): void;
@@ -273,9 +282,14 @@ export class Stream<T> {
     this.#iterators++;
     let onAbort: (() => void) | undefined;
     let waiter: Waiter<T> | undefined;
+    /** The iterator was garbage-collected: the step still pending (if any) is its last. */
+    let orphaned = false;
+    /** Unregisters the iteration from `dropped` once it has ended. */
+    const token = {};
     const finish = () => {
       if (!active) return;
       active = false;
+      dropped.unregister(token);
       this.#iterators--;
       if (onAbort) signal!.removeEventListener("abort", onAbort);
       if (waiter) {
@@ -350,6 +364,7 @@ export class Stream<T> {
           waiter = {
             resolve: (r) => {
               waiter = undefined;
+              if (orphaned) finish(); // its owner awaits this step, and can ask for no other
               if (r.done) {
                 finish();
                 resolve(r);
@@ -393,8 +408,15 @@ export class Stream<T> {
         w?.resolve({ value: undefined, done: true }); // a next() still pending ends too
         return Promise.resolve({ value: undefined, done: true });
       },
-      [Symbol.asyncIterator]: () => iterator,
+      // Not a closure over `iterator`: the release below shares this scope, and would keep it.
+      [Symbol.asyncIterator]() {
+        return this;
+      },
     };
+    dropped.register(iterator, () => {
+      orphaned = true;
+      if (waiter === undefined) finish();
+    }, token);
     return iterator;
   }
 }

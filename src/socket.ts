@@ -900,7 +900,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * between them: each message goes to one. Steps of one iteration are taken in the order they
    * are asked for, even when several `next()` calls are pending. Only a pending `next()` makes
    * the socket wait for data (and so keeps the process alive): an iteration left without
-   * `return()` holds nothing.
+   * `return()` holds nothing, and once garbage-collected it ends as `return()` would have ended
+   * it (its abort listener leaves the signal; until then it counts as open).
    *
    * @example
    * ```ts

@@ -57,3 +57,20 @@ export function runSoak<T = unknown>(code: string, ms = 60_000): T {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Soak-script code that defines `countingSignal()`: an AbortController's signal that counts the
+ * abort listeners added to it and not removed (`listeners()`).
+ */
+export const COUNTING_SIGNAL = `
+const countingSignal = () => {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const live = new Set();
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = (type, f, o) => (live.add(f), add(type, f, o));
+  signal.removeEventListener = (type, f, o) => (live.delete(f), remove(type, f, o));
+  return { controller, signal, listeners: () => live.size };
+};
+`;

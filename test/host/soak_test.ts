@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
-import { runSoak } from "./_soak.ts";
+import { COUNTING_SIGNAL, runSoak } from "./_soak.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,4 +52,41 @@ test("a loop of send() and messages().next(), each answer queued inside sendmsg,
   }
   assert.ok(ticks >= 5, `a 1 ms interval ran ${ticks} times in 300 ms`);
   await sleep(0);
+});
+
+test("iterations dropped without return() leave no listener on a long-lived signal", () => {
+  // `await sock.messages({ signal }).next()` once per message: each iteration added an abort
+  // listener to the signal that only return() or the end removed (1 KB of heap each), and a
+  // dropped datagrams() iteration stayed open for good, taking every datagram from then on: the
+  // messages() step after the datagrams() round waited forever.
+  const r = runSoak<{ listeners: number; perIteration: number }>(
+    `${COUNTING_SIGNAL}
+    const { signal, listeners } = countingSignal();
+    const sock = await nl.open(nl.NETLINK_USERSOCK);
+    const ping = { type: 0x10, payload: new Uint8Array(4) };
+    const round = async (n) => {
+      for (let i = 0; i < n; i++) {
+        sock.send(ping, { portid: sock.portid });
+        await sock.messages({ signal }).next();
+      }
+      for (let i = 0; i < n; i++) {
+        sock.send(ping, { portid: sock.portid });
+        await sock.datagrams({ signal }).next();
+      }
+      for (let i = 0; i < 3; i++) {
+        heapAfterGc();
+        await sleep(10); // finalizers run as tasks
+      }
+    };
+    await round(250);
+    const before = heapAfterGc();
+    await round(2500);
+    const perIteration = (heapAfterGc() - before) / 5000;
+    sock.close();
+    console.log(JSON.stringify({ listeners: listeners(), perIteration }));
+  `,
+    20_000,
+  );
+  assert.ok(r.listeners < 100, `${r.listeners} listeners left after 5,500 dropped iterations`);
+  assert.ok(r.perIteration < 200, `${r.perIteration.toFixed(0)} bytes of heap per iteration`);
 });
