@@ -13,12 +13,9 @@ import process from "node:process";
 const root = new URL("../../", import.meta.url).href;
 const isBun = "Bun" in globalThis;
 
-/** What every soak script starts with: the library's entry points and the helpers below. */
+/** What every soak script starts with: the library (`nl`) and the helpers below. */
 const PRELUDE = `
 import * as nl from ${JSON.stringify(root + "mod.ts")};
-import { openRoute } from ${JSON.stringify(root + "src/route/mod.ts")};
-import { family } from ${JSON.stringify(root + "src/ynl/mod.ts")};
-import { rtLink } from ${JSON.stringify(root + "src/ynl/rt_link.ts")};
 import { execFileSync } from "node:child_process";
 import process from "node:process";
 const g = globalThis;
