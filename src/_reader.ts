@@ -37,6 +37,21 @@ export const DRAIN_CLOCK_EVERY = 16;
  */
 const SYNC_BUDGET_MS = 2;
 
+/**
+ * The current run of answers settled synchronously on this thread: when it began (-1: a
+ * macrotask has run since) and the sends since the clock was last read (it is read once per
+ * DRAIN_CLOCK_EVERY). Shared by every socket of the thread: a loop that opens a socket for each
+ * request (`await using sock = await open(...)`, then `await sock.request(...)`) settles its
+ * answers synchronously as one run, and counted per socket that run never ended: no timer ran,
+ * and each closed socket stayed in memory until a macrotask ran.
+ */
+const syncRun = { since: -1, sends: 0 };
+
+/** A macrotask ran: the run of synchronous answers has ended. */
+function endSyncRun(): void {
+  syncRun.since = -1;
+}
+
 /** What the read loop asks of the socket. */
 export interface ReaderHost {
   /**
@@ -117,10 +132,6 @@ export class Reader {
    * (request(), a dump or iteration step), not in a task of the loop's.
    */
   #inCall = false;
-  /** When the current run of synchronous answers began; -1 once a macrotask has run. */
-  #syncSince = -1;
-  /** Sends since the clock was last read (it is read once per DRAIN_CLOCK_EVERY). */
-  #sendsSinceClock = 0;
   /**
    * Answers have settled synchronously for long enough: what is read now is held, in order, and
    * dispatched once a macrotask has run. Reading goes on meanwhile, so that the kernel's queue
@@ -185,13 +196,16 @@ export class Reader {
   afterSend(): void {
     if (this.#stopped) return;
     if (!this.#deferred) {
-      if (this.#syncSince < 0) {
-        this.#syncSince = performance.now();
-        this.#sendsSinceClock = 0;
-        this.#defer(this.#macrotask);
-      } else if (++this.#sendsSinceClock === DRAIN_CLOCK_EVERY) {
-        this.#sendsSinceClock = 0;
-        if (performance.now() - this.#syncSince > SYNC_BUDGET_MS) this.#deferred = true;
+      if (syncRun.since < 0) {
+        syncRun.since = performance.now();
+        syncRun.sends = 0;
+        this.#defer(endSyncRun);
+      } else if (++syncRun.sends >= DRAIN_CLOCK_EVERY) {
+        syncRun.sends = 0;
+        if (performance.now() - syncRun.since > SYNC_BUDGET_MS) {
+          this.#deferred = true;
+          this.#defer(this.#macrotask);
+        }
       }
     }
     const outer = this.#inCall;
@@ -234,7 +248,7 @@ export class Reader {
   }
 
   readonly #macrotask = (): void => {
-    this.#syncSince = -1;
+    syncRun.since = -1;
     this.#endTurn();
     if (!this.#deferred) return;
     this.#deferred = false;
@@ -407,7 +421,7 @@ export class Reader {
   };
 
   readonly #yielded = (): void => {
-    this.#syncSince = -1;
+    syncRun.since = -1;
     this.#cycle();
   };
 
@@ -420,7 +434,7 @@ export class Reader {
     // A wait that waited is a macrotask boundary: answers may settle synchronously again.
     // (One that ended at once is not, and leaves the turn's clock running.) Nor does a
     // monitor's wake-up read the clock before its DRAIN_CLOCK_EVERY-th datagram.
-    this.#syncSince = -1;
+    syncRun.since = -1;
     this.#turnReads = 0;
     this.#cycle();
   };

@@ -140,3 +140,38 @@ test("a monitor over 30,000 events and 30,000 requests, one long-lived signal: t
   assert.ok(r.requests < 200e3, `${(r.requests / 1e3).toFixed(1)} KB of heap per 10,000 requests`);
   assert.equal(r.listeners, 0);
 });
+
+test("a loop that opens a socket per request lets timers run, and its closed sockets go", async () => {
+  // The budget for answers settled synchronously was each socket's: every new socket began a
+  // run of its own, so the loop's run never ended, no timer ran, and every socket stayed
+  // reachable from the macrotask it had asked for (22 MB over 10,000 cycles, on Bun).
+  const link1 = new Uint8Array(16);
+  new DataView(link1.buffer).setInt32(4, 1, true); // ifi_index 1: lo
+  let ticks = 0;
+  const interval = setInterval(() => ticks++, 1);
+  try {
+    const start = performance.now();
+    while (performance.now() - start < 300) {
+      await using sock = await open(NETLINK_ROUTE);
+      await sock.request({ type: RTM_GETLINK, payload: link1 });
+    }
+  } finally {
+    clearInterval(interval);
+  }
+  assert.ok(ticks >= 5, `a 1 ms interval ran ${ticks} times in 300 ms`);
+  const { grew } = runSoak<{ grew: number }>(`
+    const link1 = new Uint8Array(16);
+    new DataView(link1.buffer).setInt32(4, 1, true);
+    const cycles = async (n) => {
+      for (let i = 0; i < n; i++) {
+        await using sock = await nl.open(nl.NETLINK_ROUTE);
+        await sock.request({ type: nl.RTM_GETLINK, payload: link1 });
+      }
+    };
+    await cycles(1000);
+    const before = heapAfterGc();
+    await cycles(10000);
+    console.log(JSON.stringify({ grew: heapAfterGc() - before }));
+  `);
+  assert.ok(grew < 3e6, `the heap grew ${(grew / 1e6).toFixed(1)} MB over 10,000 cycles`);
+});
