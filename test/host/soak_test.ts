@@ -9,7 +9,22 @@ import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
 import { COUNTING_SIGNAL, runSoak } from "./_soak.ts";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** RTM_GETLINK of ifi_index 1 (lo): a request the kernel answers inside sendmsg. */
+const LO = new Uint8Array(16);
+new DataView(LO.buffer).setInt32(4, 1, true);
+
+/** Runs `step` in a loop for 300 ms; returns how often a 1 ms interval ran meanwhile. */
+async function ticksDuring(step: () => Promise<void>): Promise<number> {
+  let ticks = 0;
+  const interval = setInterval(() => ticks++, 1);
+  try {
+    const start = performance.now();
+    while (performance.now() - start < 300) await step();
+  } finally {
+    clearInterval(interval);
+  }
+  return ticks;
+}
 
 test("the read loop's macrotask leaves nothing behind: 20,000 turns do not grow the process", () => {
   // Deno's turn is a MessageChannel: a port left open stayed in its resource table for good,
@@ -35,23 +50,13 @@ test("a loop of send() and messages().next(), each answer queued inside sendmsg,
   // Each step drains one datagram and never waits: the turn's clock, read once per 16 reads of
   // one drain, was never read, and no timer ran however long the loop went on.
   await using sock = await open(NETLINK_ROUTE);
-  const link1 = new Uint8Array(16);
-  new DataView(link1.buffer).setInt32(4, 1, true); // ifi_index 1: lo
-  let ticks = 0;
-  const interval = setInterval(() => ticks++, 1);
-  try {
-    const steps = sock.messages();
-    const start = performance.now();
-    while (performance.now() - start < 300) {
-      sock.send({ type: RTM_GETLINK, flags: 1, payload: link1 });
-      assert.equal((await steps.next()).done, false);
-    }
-    await steps.return!();
-  } finally {
-    clearInterval(interval);
-  }
+  const steps = sock.messages();
+  const ticks = await ticksDuring(async () => {
+    sock.send({ type: RTM_GETLINK, flags: 1, payload: LO });
+    assert.equal((await steps.next()).done, false);
+  });
+  await steps.return!();
   assert.ok(ticks >= 5, `a 1 ms interval ran ${ticks} times in 300 ms`);
-  await sleep(0);
 });
 
 test("iterations dropped without return() leave no listener on a long-lived signal", () => {
@@ -145,19 +150,10 @@ test("a loop that opens a socket per request lets timers run, and its closed soc
   // The budget for answers settled synchronously was each socket's: every new socket began a
   // run of its own, so the loop's run never ended, no timer ran, and every socket stayed
   // reachable from the macrotask it had asked for (22 MB over 10,000 cycles, on Bun).
-  const link1 = new Uint8Array(16);
-  new DataView(link1.buffer).setInt32(4, 1, true); // ifi_index 1: lo
-  let ticks = 0;
-  const interval = setInterval(() => ticks++, 1);
-  try {
-    const start = performance.now();
-    while (performance.now() - start < 300) {
-      await using sock = await open(NETLINK_ROUTE);
-      await sock.request({ type: RTM_GETLINK, payload: link1 });
-    }
-  } finally {
-    clearInterval(interval);
-  }
+  const ticks = await ticksDuring(async () => {
+    await using sock = await open(NETLINK_ROUTE);
+    await sock.request({ type: RTM_GETLINK, payload: LO });
+  });
   assert.ok(ticks >= 5, `a 1 ms interval ran ${ticks} times in 300 ms`);
   const { grew } = runSoak<{ grew: number }>(`
     const link1 = new Uint8Array(16);
