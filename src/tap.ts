@@ -8,8 +8,8 @@
  * @module
  */
 
+import { unknownKey } from "./_options.ts";
 import { deferByTimer } from "./_reader.ts";
-import { suggestion } from "./_suggest.ts";
 import { SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
@@ -65,12 +65,9 @@ function checkTap(tap: Tap): void {
       `tap must be an object of callbacks, got ${tap === null ? "null" : typeof tap}`,
     );
   }
-  const known = `the callbacks are ${TAP_CALLBACKS.join(", ")}`;
   for (const [key, value] of Object.entries(tap)) {
     if (typeof value === "function" && !TAP_CALLBACKS.includes(key)) {
-      throw new TypeError(
-        `tap: unknown callback "${key}"${suggestion(key, TAP_CALLBACKS)}; ${known}`,
-      );
+      throw unknownKey("tap", key, TAP_CALLBACKS, "callback");
     }
   }
   let callbacks = 0;
@@ -82,7 +79,9 @@ function checkTap(tap: Tap): void {
     }
     callbacks++;
   }
-  if (callbacks === 0) throw new TypeError(`tap: no callback; ${known}`);
+  if (callbacks === 0) {
+    throw new TypeError(`tap: no callback; the callbacks are ${TAP_CALLBACKS.join(", ")}`);
+  }
 }
 
 /**
