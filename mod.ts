@@ -30,7 +30,13 @@
 
 export * from "./src/ack.ts";
 export * from "./src/attribute.ts";
-export { Capture, capture, type CaptureTarget, LINKTYPE_NETLINK } from "./src/capture.ts";
+export {
+  Capture,
+  capture,
+  CAPTURE_MAX_PENDING,
+  type CaptureTarget,
+  LINKTYPE_NETLINK,
+} from "./src/capture.ts";
 export * from "./src/constants.ts";
 export * from "./src/cursor.ts";
 export * from "./src/errors.ts";

@@ -22,6 +22,11 @@ import type { Datagram } from "./transport.ts";
  * WritableStream (`(await Deno.create(path)).writable`, `Bun.file(path).writer()` wrapped, a
  * socket...).
  *
+ * The socket never waits for its capture. An async function or a stream that falls behind holds
+ * at most {@linkcode CAPTURE_MAX_PENDING} bytes of unwritten records; datagrams past that are
+ * dropped from the capture (not from the socket) and counted in {@linkcode Capture.dropped}, as
+ * tcpdump counts the packets its buffer could not hold.
+ *
  * @example
  * ```ts
  * import type { CaptureTarget } from "@netlink/netlink";
@@ -38,6 +43,18 @@ const PCAP_MAGIC = 0xa1b2c3d4;
 export const LINKTYPE_NETLINK = 253;
 /** libpcap's largest snapshot length; longer datagrams are cut and keep their original length. */
 const SNAPLEN = 262144;
+/**
+ * The most bytes of records an async capture target may have unwritten: 16 MiB. Past it, records
+ * are dropped and counted in {@linkcode Capture.dropped}, so a slow target cannot grow the
+ * process's memory without bound.
+ *
+ * @example
+ * ```ts
+ * import { CAPTURE_MAX_PENDING } from "@netlink/netlink";
+ * console.log(CAPTURE_MAX_PENDING / 2 ** 20, "MiB"); // 16 MiB
+ * ```
+ */
+export const CAPTURE_MAX_PENDING = 16 * 2 ** 20;
 /** The cooked (LINKTYPE_LINUX_SLL) header before each datagram. */
 const SLL_HEADER = 16;
 /** ARPHRD_NETLINK, the nlmon device's hardware type, in the cooked header. */
@@ -87,7 +104,8 @@ function record(data: Uint8Array, protocol: number, toKernel: boolean, now: numb
 
 /** Where the bytes go: written in order; close flushes. */
 interface Sink {
-  write(bytes: Uint8Array): void;
+  /** False when the record was dropped: CAPTURE_MAX_PENDING bytes are still unwritten. */
+  write(bytes: Uint8Array): boolean;
   close(): Promise<void>;
 }
 
@@ -111,26 +129,45 @@ export function checkCaptureTarget(target: unknown): asserts target is CaptureTa
 function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
   if (typeof target === "string") {
     const file = openFile(target);
-    return { write: (bytes) => file.write(bytes), close: () => Promise.resolve(file.close()) };
+    return {
+      write: (bytes) => (file.write(bytes), true),
+      close: () => Promise.resolve(file.close()),
+    };
   }
+  // An async function's or a stream's writes finish later: close() waits for them, a rejection
+  // is a failed write (not an unhandled rejection, which would end the program), and the bytes
+  // still unwritten are bounded.
+  let pendingBytes = 0;
+  const pending = new Set<Promise<unknown>>();
+  const track = (bytes: Uint8Array, result: Promise<unknown>) => {
+    pendingBytes += bytes.length;
+    const settled = result.then(undefined, fail).finally(() => {
+      pendingBytes -= bytes.length;
+      pending.delete(settled);
+    });
+    pending.add(settled);
+  };
+  const full = (bytes: Uint8Array) =>
+    pendingBytes > 0 && pendingBytes + bytes.length > CAPTURE_MAX_PENDING;
   if (typeof target === "function") {
-    // An async function's writes finish later: close() waits for them, and a rejection is a
-    // failed write (not an unhandled rejection, which would end the program).
-    const pending = new Set<Promise<unknown>>();
     return {
       write: (bytes) => {
+        if (full(bytes)) return false;
         const result: unknown = target(bytes);
-        if (!(result instanceof Promise)) return;
-        const settled = result.then(undefined, fail).finally(() => pending.delete(settled));
-        pending.add(settled);
+        if (result instanceof Promise) track(bytes, result);
+        return true;
       },
       close: () => Promise.all(pending).then(() => {}),
     };
   }
   const writer = target.getWriter();
   return {
-    write: (bytes) => void writer.write(bytes).catch(fail),
-    close: () => writer.close().catch(fail),
+    write: (bytes) => {
+      if (full(bytes)) return false;
+      track(bytes, writer.write(bytes));
+      return true;
+    },
+    close: () => Promise.all(pending).then(() => writer.close()).catch(fail),
   };
 }
 
@@ -150,6 +187,7 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
  */
 export class Capture {
   #packets = 0;
+  #dropped = 0;
   #error: unknown = undefined;
   #sink: Sink | undefined;
   #detach: (() => void) | undefined;
@@ -167,8 +205,12 @@ export class Capture {
       const write = (bytes: Uint8Array) => {
         if (this.#sink === undefined) return;
         try {
-          this.#sink.write(bytes);
-          this.#packets++;
+          if (this.#sink.write(bytes)) this.#packets++;
+          else if (this.#dropped++ === 0) {
+            console.error(
+              `netlink: capture target is ${CAPTURE_MAX_PENDING} bytes behind: dropping datagrams from the capture (see Capture.dropped)`,
+            );
+          }
         } catch (err) {
           this.#fail(err);
         }
@@ -190,6 +232,15 @@ export class Capture {
   /** Datagrams written so far. */
   get packets(): number {
     return this.#packets;
+  }
+
+  /**
+   * Datagrams left out of the capture because its target was {@linkcode CAPTURE_MAX_PENDING}
+   * bytes behind (an async function or a stream slower than the socket). The socket itself
+   * received or sent them.
+   */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /** Why the capture stopped early (a write that failed), or undefined. */

@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { test } from "node:test";
-import { capture, LINKTYPE_NETLINK } from "../../src/capture.ts";
+import { capture, CAPTURE_MAX_PENDING, LINKTYPE_NETLINK } from "../../src/capture.ts";
 import {
   CTRL_CMD_GETFAMILY,
   CTRL_CMD_NEWFAMILY,
@@ -221,6 +221,58 @@ test("an async function target: stop() waits for its writes, and its rejection s
   assert.equal(failing.error, full);
   await assert.rejects(failing.stop(), (e) => e === full);
 });
+
+for (const kind of ["WritableStream", "async function"] as const) {
+  test(`a slow ${kind} target holds at most CAPTURE_MAX_PENDING bytes: the rest is dropped and counted`, async () => {
+    const chunks: Uint8Array[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowWrite = async (chunk: Uint8Array) => {
+      await gate;
+      chunks.push(chunk);
+    };
+    const target = kind === "WritableStream"
+      ? new WritableStream<Uint8Array>({ write: slowWrite })
+      : slowWrite;
+    const warnings: unknown[][] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void warnings.push(args);
+    try {
+      await using sock = await open(NETLINK_ROUTE);
+      let datagrams = 0;
+      const untap = tap(sock, { sent: () => datagrams++, received: () => datagrams++ });
+      const pcap = capture(sock, target);
+      const dump = { type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) };
+      let requests = 0;
+      while (pcap.dropped === 0 && requests++ < 100_000) await sock.request(dump);
+      assert.ok(pcap.dropped > 0, "the capture fell behind and dropped");
+      assert.equal(chunks.length, 0, "nothing was written yet");
+      const held = pcap.packets;
+      assert.equal(pcap.packets + pcap.dropped, datagrams);
+      assert.equal(warnings.length, 1, "one warning at the first drop");
+      assert.match(String(warnings[0].join(" ")), /dropping datagrams/);
+
+      // Once the target catches up, the capture goes on; stop() waits for every write.
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const packets = pcap.packets, dropped = pcap.dropped;
+      await sock.request(dump);
+      assert.ok(pcap.packets > packets, "capturing again after the target caught up");
+      assert.equal(pcap.dropped, dropped);
+      untap();
+      await pcap.stop();
+      const written = records(Buffer.concat(chunks));
+      assert.equal(written.length, pcap.packets);
+      // What was held unwritten when it dropped: the file header and the first records.
+      const heldBytes = written.slice(0, held).reduce((n, r) => n + 32 + r.data.length, 24);
+      assert.ok(heldBytes <= CAPTURE_MAX_PENDING, `${heldBytes} bytes held`);
+      assert.ok(heldBytes > CAPTURE_MAX_PENDING - 65536, `${heldBytes} bytes held: near the bound`);
+      assert.equal(warnings.length, 1);
+    } finally {
+      console.error = consoleError;
+    }
+  });
+}
 
 test("the socket's close ends its captures; a later capture or tap is refused", async () => {
   const chunks: Uint8Array[] = [];
