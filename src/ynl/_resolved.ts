@@ -2,7 +2,8 @@
  * Generic netlink families resolved per socket, so that opening several clients of one family on
  * a socket asks nlctrl once. An id stays cached until it is known to be stale: a request under it
  * was answered ENOENT and nlctrl now gives another id (the module was reloaded), or nlctrl's
- * CTRL_CMD_DELFAMILY notification was seen on the socket.
+ * CTRL_CMD_DELFAMILY notification was seen on the socket; nlctrl's CTRL_CMD_NEWFAMILY
+ * notification caches the family it announces.
  *
  * @module
  */
@@ -18,14 +19,19 @@ interface Entry {
 
 const cache = new WeakMap<NetlinkSocket, Map<string, Entry>>();
 
+function familiesOf(socket: NetlinkSocket): Map<string, Entry> {
+  let families = cache.get(socket);
+  if (families === undefined) cache.set(socket, families = new Map());
+  return families;
+}
+
 /** Resolves generic netlink family `name` on `socket`, or returns the cached resolution. */
 export function resolveCached(
   socket: NetlinkSocket,
   name: string,
   options?: RequestOptions,
 ): Promise<GenericFamily> {
-  let families = cache.get(socket);
-  if (families === undefined) cache.set(socket, families = new Map());
+  const families = familiesOf(socket);
   const cached = families.get(name);
   if (cached !== undefined) return cached.promise;
   const promise = resolveFamily(socket, name, options);
@@ -48,4 +54,13 @@ export function forgetResolved(socket: NetlinkSocket, name: string, stale?: Gene
   if (entry !== undefined && (stale === undefined || entry.family === stale)) {
     families!.delete(name);
   }
+}
+
+/**
+ * Caches `family` as `socket`'s resolution of its name: nlctrl announced it (registered, its
+ * module loaded again), so the next {@linkcode resolveCached} need not ask.
+ */
+export function rememberResolved(socket: NetlinkSocket, family: GenericFamily): void {
+  const families = familiesOf(socket);
+  families.set(family.name, { promise: Promise.resolve(family), family });
 }

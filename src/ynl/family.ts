@@ -9,16 +9,9 @@
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkOptions, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
-import { AttributeDecoder } from "../attribute.ts";
-import {
-  CTRL_ATTR_FAMILY_NAME,
-  CTRL_CMD_DELFAMILY,
-  GENL_ID_CTRL,
-  NETLINK_GENERIC,
-  NLM_F_DUMP,
-} from "../constants.ts";
+import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
-import { decodeGeneric, type GenericFamily } from "../genl.ts";
+import type { GenericFamily } from "../genl.ts";
 import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
@@ -38,6 +31,15 @@ import type {
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
 import { explainError } from "./_extack.ts";
+import {
+  announce,
+  type FamilyWatcher,
+  holdGroup,
+  NLCTRL_NOTIFY_GROUP,
+  releaseGroup,
+  unwatchFamily,
+  watchFamily,
+} from "./_monitor_groups.ts";
 import { decodedParts } from "./_parts.ts";
 import { forgetResolved, resolveCached } from "./_resolved.ts";
 import { nlctrl } from "./nlctrl.ts";
@@ -141,9 +143,6 @@ export interface SupportedOperation {
   adminOnly: boolean;
 }
 
-/** For each socket, how many running monitor() iterations hold each group they joined. */
-const monitorJoins = new WeakMap<NetlinkSocket, Map<number, number>>();
-
 /**
  * A netlink family on a socket, typed by its descriptor: requests and replies are objects with
  * the fixed header's members and the attributes as properties (camelCase of the kernel's names).
@@ -224,8 +223,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   /**
    * Decodes a message of this family by its type (or generic netlink command): the operation it
    * belongs to and its contents. Undefined for messages the descriptor does not describe.
-   * Seeing nlctrl's CTRL_CMD_DELFAMILY (on its "notify" group) makes the socket forget that
-   * family's cached id: the next {@linkcode family} call on the socket resolves it anew.
+   *
+   * A generic family also applies what nlctrl announces from the kernel on its "notify" group
+   * (group 16), whatever the descriptor. CTRL_CMD_DELFAMILY, a family unregistered (its module
+   * unloaded), makes the socket forget that family's cached id: the next {@linkcode family}
+   * call on the socket resolves it anew. The socket also leaves the family's groups: the kernel
+   * dropped those memberships, and `socket.groups` says so again. CTRL_CMD_NEWFAMILY caches the
+   * family announced; the monitors of it on the socket join its groups again (see
+   * {@linkcode NetlinkFamily.monitor}).
    *
    * @example
    * ```ts
@@ -236,9 +241,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * ```
    */
   decode(message: Message): Notification<D> | undefined {
-    if (message.type === GENL_ID_CTRL && message.payload[0] === CTRL_CMD_DELFAMILY) {
-      this.#familyRemoved(message);
-    }
+    if (
+      message.type === GENL_ID_CTRL && this.#codec.genetlink
+      && ((message as Partial<ReceivedMessage>).sender ?? 0) === 0
+    ) announce(this.socket, message);
     let key = message.type;
     if (this.generic !== undefined) {
       if (message.type !== this.generic.id || message.payload.byteLength < 1) return undefined;
@@ -284,7 +290,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       try {
         replies = await this.socket.request(message, socketOptions(options));
       } catch (err) {
-        if (!await this.#renewed(err, options)) throw err;
+        if (!await this.#renewed(err, message.type, options)) throw err;
         message = this.encode(op, request);
         message.flags = options.flags ?? 0;
         replies = await this.socket.request(message, socketOptions(options));
@@ -329,7 +335,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       try {
         await collect(message);
       } catch (err) {
-        if (replies.length !== 0 || !await this.#renewed(err, options)) throw err;
+        if (replies.length !== 0 || !await this.#renewed(err, message.type, options)) throw err;
         await collect(this.#dumpRequest(op, request, options));
       }
     } catch (err) {
@@ -380,7 +386,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           }, (err) => {
             if (!renewable) return Promise.reject(err);
             renewable = false;
-            return this.#renewed(err, options).then((renewed) => {
+            return this.#renewed(err, message.type, options).then((renewed) => {
               if (!renewed) return Promise.reject(err);
               parts = partsOf(
                 this.socket.dump(this.#dumpRequest(op, request, options), socketOptions(options)),
@@ -398,17 +404,20 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
-   * After a request failed with `err`: whether it failed because the cached generic family id is
-   * stale and the family now has another (then this family uses it and the request may be sent
-   * again). Rejects with ENOENT saying so when the family is no longer registered at all.
+   * After a request sent under id `sent` failed with `err`: whether it failed because that
+   * generic family id is stale and the family now has another (then this family uses it and the
+   * request may be sent again). Rejects with ENOENT saying so when the family is no longer
+   * registered at all.
    */
-  async #renewed(err: unknown, options: RequestOptions): Promise<boolean> {
+  async #renewed(err: unknown, sent: number, options: RequestOptions): Promise<boolean> {
     const stale = this.#generic;
     // nlctrl's own id is fixed; its ENOENT is about the family asked for.
     if (
       stale === undefined || stale.id === GENL_ID_CTRL || !(err instanceof NetlinkError)
       || err.code !== "ENOENT"
     ) return false;
+    // Renewed while the request was out: a monitor on the socket read nlctrl's announcement.
+    if (stale.id !== sent) return true;
     const name = stale.name || this.descriptor.name;
     forgetResolved(this.socket, name, stale);
     let fresh: GenericFamily;
@@ -456,17 +465,6 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     return explainError(this.#codec, operation, payload, err);
   }
 
-  /** nlctrl announced a family's removal: its id, cached on this socket, is no longer valid. */
-  #familyRemoved(message: Message): void {
-    try {
-      for (const a = new AttributeDecoder(decodeGeneric(message.payload).body); a.next();) {
-        if (a.type === CTRL_ATTR_FAMILY_NAME) forgetResolved(this.socket, a.string());
-      }
-    } catch {
-      // A malformed notification: decode() reports it below, or ignores it.
-    }
-  }
-
   #dumpRequest(op: string, request: unknown, options: OperationOptions): MessageInput {
     const message = this.encode(op, request);
     message.flags = (options.flags ?? 0) | NLM_F_DUMP;
@@ -485,6 +483,22 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * on one socket split the notifications between them: for two consumers of every
    * notification, use two clients. Throws at once when there is no group to join or an option
    * it does not know (TypeError), or the signal is already aborted (its reason).
+   *
+   * A generic family's monitor follows its module's reloads. It also joins nlctrl's "notify"
+   * group (16) and reads nlctrl's announcements in order with the notifications, without
+   * yielding them:
+   * - When the family is unregistered (rmmod), the kernel drops the memberships of its groups.
+   *   The socket leaves them too (`socket.groups` no longer lists them). The iteration stays
+   *   open and yields nothing: the family is gone and sends nothing.
+   * - When the family is registered again (under a new id, its groups perhaps under new
+   *   numbers), the monitor takes them ({@linkcode NetlinkFamily.generic} changes), joins its
+   *   groups again by name, and carries on yielding.
+   * - No marker is yielded for either. What the family multicasts between its registration and
+   *   the monitor's reading of the announcement is not received, and `socket.overruns` does not
+   *   count it (the socket was in no group then). A consumer that keeps state from a dump
+   *   re-reads it when `generic.id` changes.
+   * - A monitor started while the family is gone joins the groups' old numbers and follows the
+   *   same way once the family is back.
    *
    * @example
    * ```ts
@@ -523,37 +537,57 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const groups = names.map((name) => this.group(name)); // every name checked before joining
     const { signal } = options;
     signal?.throwIfAborted();
-    // Groups monitor() joined, counted per socket: a group leaves when the last monitor using it
-    // ends (not when the first does), and a group joined otherwise is never left.
-    let counts = monitorJoins.get(this.socket);
-    if (counts === undefined) monitorJoins.set(this.socket, counts = new Map());
-    const held: number[] = [];
+    const { socket } = this;
+    // Groups this iteration holds (counted per socket: see _monitor_groups.ts), by name; and
+    // nlctrl's "notify" group, by which a generic family's monitor follows its module's reloads
+    // (nlctrl's own id is fixed).
+    const held = new Map<string, number>();
+    const follows = this.#generic !== undefined && this.#generic.id !== GENL_ID_CTRL;
+    const hold = (name: string, group: number) => {
+      if (holdGroup(socket, group)) held.set(name, group);
+    };
+    const familyName = this.#generic?.name || this.descriptor.name;
+    const watcher: FamilyWatcher = {
+      removed: (dropped) => {
+        for (const [name, group] of held) {
+          if (!dropped.has(group)) continue;
+          held.delete(name);
+          releaseGroup(socket, group);
+        }
+      },
+      registered: (family, whole) => {
+        if (whole) this.#generic = family;
+        for (const name of names) {
+          const group = family.groups.get(name);
+          const holding = held.get(name);
+          if (group === undefined || group === holding) continue;
+          if (holding !== undefined) {
+            held.delete(name);
+            releaseGroup(socket, holding);
+          }
+          hold(name, group);
+        }
+      },
+    };
     let released = false;
     // Aborting leaves the groups at once, whether or not a next() is waiting.
     const release = () => {
       if (released) return;
       released = true;
       signal?.removeEventListener("abort", release);
-      for (const group of held) {
-        const count = counts.get(group)! - 1;
-        if (count > 0) counts.set(group, count);
-        else {
-          counts.delete(group);
-          if (!this.socket.closed) this.socket.leave(group);
-        }
-      }
+      if (follows) unwatchFamily(socket, familyName, watcher);
+      for (const group of held.values()) releaseGroup(socket, group);
+      held.clear();
     };
     let messages: AsyncIterator<ReceivedMessage>;
     try {
-      for (const group of groups) {
-        const count = counts.get(group);
-        if (count !== undefined) counts.set(group, count + 1);
-        else if (!this.socket.groups.includes(group)) {
-          this.socket.join(group);
-          counts.set(group, 1);
-        } else continue;
-        held.push(group);
+      // nlctrl's group first: an announcement made while the family's groups are joined is
+      // not missed.
+      if (follows) {
+        hold("", NLCTRL_NOTIFY_GROUP);
+        watchFamily(socket, familyName, watcher);
       }
+      groups.forEach((group, i) => hold(names[i], group));
       // A datagram that does not parse is no kernel's either (another process wrote it to our
       // port, or as root to the groups): skipped, as their messages are.
       messages = this.socket.messages({ signal, onMalformed: () => {} });

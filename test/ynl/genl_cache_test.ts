@@ -1,7 +1,9 @@
 // A generic family's id cached per socket, against a fake kernel whose module is reloaded under
 // another id: requests under the stale id are answered ENOENT (as genl_rcv_msg answers an id no
 // family has), the family is resolved anew, and the request is sent again only when the id
-// changed.
+// changed. A monitor follows the reload through nlctrl's announcements, which the fake makes as
+// genl_register_family() and genl_unregister_family() do (test/guest/family_reload_test.ts holds
+// the same against the real kernel and module).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -9,14 +11,19 @@ import { AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_MCAST_GROUPS,
+  CTRL_ATTR_MCAST_GRP_ID,
+  CTRL_ATTR_MCAST_GRP_NAME,
   CTRL_CMD_DELFAMILY,
+  CTRL_CMD_DELMCAST_GRP,
   CTRL_CMD_NEWFAMILY,
+  CTRL_CMD_NEWMCAST_GRP,
   GENL_ID_CTRL,
   NETLINK_GENERIC,
 } from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
 import { decodeGeneric, encodeGeneric } from "../../src/genl.ts";
-import type { Message } from "../../src/message.ts";
+import type { Message, ReceivedMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { family } from "../../src/ynl/mod.ts";
@@ -25,12 +32,15 @@ import { nlctrl } from "../../src/ynl/nlctrl.ts";
 
 const ENOENT = 2;
 const DEV_GET = 1;
+const DEV_ADD_NTF = 2;
 const IFINDEX = 1;
 
 /** A fake kernel with nlctrl and a "netdev" module that can be loaded under an id and unloaded. */
 class Kernel extends FakeKernel {
   /** netdev's id now; 0 while unloaded. */
   netdevId = 0;
+  /** netdev's "mgmt" group now. */
+  mgmtGroup = 0;
   /** How many CTRL_CMD_GETFAMILY requests nlctrl answered, by family name. */
   readonly lookups = new Map<string, number>();
   /** The ids dev-get requests were sent to, in order. */
@@ -46,16 +56,40 @@ class Kernel extends FakeKernel {
       this.lookups.set(name, (this.lookups.get(name) ?? 0) + 1);
       const id = name === "nlctrl" ? GENL_ID_CTRL : name === "netdev" ? this.netdevId : 0;
       if (id === 0) return { errno: ENOENT };
+      const groups = name === "netdev" ? this.#groups() : undefined;
       return {
-        messages: [{ type: GENL_ID_CTRL, payload: familyPayload(CTRL_CMD_NEWFAMILY, name, id) }],
+        messages: [{
+          type: GENL_ID_CTRL,
+          payload: familyPayload(CTRL_CMD_NEWFAMILY, name, id, groups),
+        }],
       };
     });
   }
 
-  /** Loads netdev under `id`, unloading it from where it was. */
-  load(id: number): void {
+  #groups(): Map<string, number> {
+    return new Map([["mgmt", this.mgmtGroup]]);
+  }
+
+  /** nlctrl's announcement of `command` about netdev, on its "notify" group. */
+  #announce(command: number): void {
+    const payload = familyPayload(command, "netdev", this.netdevId, this.#groups());
+    this.multicast(NETLINK_GENERIC, GENL_ID_CTRL, [{
+      type: GENL_ID_CTRL,
+      flags: 0,
+      seq: 0,
+      portid: 0,
+      payload,
+    }]);
+  }
+
+  /**
+   * Loads netdev under `id` with its "mgmt" group numbered `group`, unloading it from where it
+   * was; announced as genl_register_family() does: the family, then each group.
+   */
+  load(id: number, group = 20): void {
     this.unload();
     this.netdevId = id;
+    this.mgmtGroup = group;
     this.serve(NETLINK_GENERIC, id, (request) => {
       this.requests.push(request.type);
       const ifindex = new AttributeDecoder(decodeGeneric(request.payload).body);
@@ -70,19 +104,59 @@ class Kernel extends FakeKernel {
         })),
       };
     });
+    this.#announce(CTRL_CMD_NEWFAMILY);
+    this.#announce(CTRL_CMD_NEWMCAST_GRP);
   }
 
+  /**
+   * Unloads netdev as genl_unregister_family() does: every membership of its group dropped
+   * (__netlink_clear_multicast_users), each group announced gone, then the family.
+   */
   unload(): void {
-    if (this.netdevId !== 0) this.unserve(NETLINK_GENERIC, this.netdevId);
+    if (this.netdevId === 0) return;
+    for (const socket of this.sockets) socket.groups.delete(this.mgmtGroup);
+    this.#announce(CTRL_CMD_DELMCAST_GRP);
+    this.#announce(CTRL_CMD_DELFAMILY);
+    this.unserve(NETLINK_GENERIC, this.netdevId);
     this.netdevId = 0;
+  }
+
+  /** The module multicasts a dev-add-ntf for `ifindex` on "mgmt". */
+  devAdded(ifindex: number): number {
+    const attrs = new AttributeEncoder().u32(IFINDEX, ifindex).finish();
+    const payload = encodeGeneric(DEV_ADD_NTF, 1, attrs);
+    return this.multicast(NETLINK_GENERIC, this.mgmtGroup, [{
+      type: this.netdevId,
+      flags: 0,
+      seq: 0,
+      portid: 0,
+      payload,
+    }]);
   }
 }
 
-function familyPayload(command: number, name: string, id: number): Uint8Array {
+function familyPayload(
+  command: number,
+  name: string,
+  id: number,
+  groups?: ReadonlyMap<string, number>,
+): Uint8Array {
   const attrs = new AttributeEncoder().u16(CTRL_ATTR_FAMILY_ID, id).string(
     CTRL_ATTR_FAMILY_NAME,
     name,
   );
+  if (groups !== undefined) {
+    attrs.nested(CTRL_ATTR_MCAST_GROUPS, (list) => {
+      let i = 1;
+      for (const [group, number] of groups) {
+        list.nested(
+          i++,
+          (entry) =>
+            entry.u32(CTRL_ATTR_MCAST_GRP_ID, number).string(CTRL_ATTR_MCAST_GRP_NAME, group),
+        );
+      }
+    });
+  }
   return encodeGeneric(command, 2, attrs.finish());
 }
 
@@ -182,5 +256,109 @@ test("nlctrl's CTRL_CMD_DELFAMILY seen on the socket: the cached id is forgotten
   assert.equal(fresh.generic!.id, 0x23);
   assert.equal(kernel.lookups.get("netdev"), 2);
   assert.equal(nd.generic!.id, 0x20); // an existing client renews on its next request
+  sock.close();
+});
+
+/** Resolves once `condition()` holds, letting the sockets read (a macrotask at a time). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; !condition(); turn++) {
+    if (turn === 200) throw new Error(`${what}: not after 200 turns`);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+test("a monitor across its module's reload: the groups are left, joined again by name under the new numbers, and it goes on", async () => {
+  const { kernel, sock, nd } = await setup(0x20);
+  const events = nd.monitor({ groups: ["mgmt"] });
+  assert.deepEqual(sock.groups, [GENL_ID_CTRL, 20]); // nlctrl's "notify", then netdev's "mgmt"
+  kernel.devAdded(1);
+  assert.deepEqual((await events.next()).value, { op: "dev-add-ntf", message: { ifindex: 1 } });
+  const pending = events.next();
+  kernel.unload();
+  await until(() => !sock.groups.includes(20), "the dropped group left");
+  assert.deepEqual(sock.groups, [GENL_ID_CTRL]);
+  kernel.load(0x21, 22);
+  await until(() => sock.groups.includes(22), "the new group joined");
+  assert.equal(nd.generic!.id, 0x21);
+  assert.equal(kernel.lookups.get("netdev"), 1, "the announcement said it all: nlctrl not asked");
+  assert.equal(kernel.devAdded(2), 1);
+  // No marker in between: the step waiting since before the reload gets the next notification.
+  assert.deepEqual((await pending).value, { op: "dev-add-ntf", message: { ifindex: 2 } });
+  // The socket's cache took the announced family: a new client asks nlctrl nothing.
+  assert.equal((await family(netdev, { socket: sock })).generic!.id, 0x21);
+  assert.equal(kernel.lookups.get("netdev"), 1);
+  await events.return();
+  assert.deepEqual(sock.groups, []);
+  sock.close();
+});
+
+test("two monitors on one socket: whichever reads the announcement rejoins for both, counted once each", async () => {
+  const { kernel, sock, nd } = await setup(0x20);
+  const first = nd.monitor({ groups: ["mgmt"] });
+  const second = nd.monitor({ groups: ["mgmt"] });
+  const pending = first.next(); // only this one reads
+  kernel.unload();
+  kernel.load(0x21, 20); // the same number again, as the kernel's first free bit often is
+  await until(() => nd.generic!.id === 0x21, "the new family taken");
+  assert.deepEqual(sock.groups, [GENL_ID_CTRL, 20]);
+  await first.return();
+  await pending;
+  assert.deepEqual(sock.groups, [GENL_ID_CTRL, 20], "the second monitor still holds both");
+  kernel.devAdded(3);
+  assert.deepEqual((await second.next()).value, { op: "dev-add-ntf", message: { ifindex: 3 } });
+  await second.return();
+  assert.deepEqual(sock.groups, []);
+  sock.close();
+});
+
+test("a group joined by hand is left when nlctrl announces its family's removal: the kernel dropped it", async () => {
+  const { kernel, sock, nd } = await setup(0x20);
+  sock.join(20);
+  const events = nd.monitor({ groups: ["mgmt"] }); // finds it joined: not its to leave
+  const pending = events.next();
+  kernel.unload();
+  await until(() => !sock.groups.includes(20), "the dropped group left");
+  kernel.load(0x21, 21);
+  await until(() => sock.groups.includes(21), "the new group joined");
+  kernel.devAdded(4);
+  assert.deepEqual((await pending).value, { op: "dev-add-ntf", message: { ifindex: 4 } });
+  await events.return();
+  assert.deepEqual(sock.groups, [], "joined by the monitor this time: left with it");
+  sock.close();
+});
+
+test("an announcement not from the kernel, or a reply, changes nothing", async () => {
+  const { sock, nd } = await setup(0x20);
+  const events = nd.monitor({ groups: ["mgmt"] });
+  const removal = familyPayload(CTRL_CMD_DELFAMILY, "netdev", 0x20, new Map([["mgmt", 20]]));
+  const message = { type: GENL_ID_CTRL, flags: 0, seq: 0, portid: 0, payload: removal };
+  // From a peer's port (root may multicast on nlctrl's group), or a reply to a request.
+  const fromPeer: ReceivedMessage = { ...message, sender: 4242, group: GENL_ID_CTRL };
+  assert.equal(nd.decode(fromPeer), undefined);
+  assert.equal(nd.decode({ ...message, portid: sock.portid, seq: 7 }), undefined);
+  assert.deepEqual(sock.groups, [GENL_ID_CTRL, 20]);
+  assert.equal((await family(netdev, { socket: sock })).generic!.id, 0x20);
+  await events.return();
+  sock.close();
+});
+
+test("a request out under the old id while a monitor reads the announcement is sent again under the new one", async () => {
+  const { kernel, sock, nd } = await setup(0x20);
+  const events = nd.monitor({ groups: ["mgmt"] });
+  const pending = events.next();
+  kernel.unload();
+  kernel.load(0x21);
+  // Encoded under 0x20; its ENOENT is seen once the monitor has read the announcements (the
+  // order the guest showed): the family has 0x21 by then.
+  const request = sock.request.bind(sock);
+  sock.request = (...args) =>
+    request(...args).catch(async (err) => {
+      await until(() => nd.generic!.id === 0x21, "the announcement read");
+      throw err;
+    });
+  assert.deepEqual(await nd.do("dev-get", { ifindex: 1 }), { ifindex: 1 });
+  assert.deepEqual(kernel.requests, [0x21]);
+  await events.return();
+  await pending;
   sock.close();
 });
