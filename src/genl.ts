@@ -143,7 +143,10 @@ export function decodeGeneric(
 
 /**
  * Decodes a CTRL_CMD_NEWFAMILY message from nlctrl (a reply to CTRL_CMD_GETFAMILY, or a
- * notification on nlctrl's "notify" group).
+ * notification on nlctrl's "notify" group), or one of nlctrl's other announcements on that
+ * group: CTRL_CMD_DELFAMILY (the family as it was, groups included: what the kernel stopped
+ * delivering), CTRL_CMD_NEWMCAST_GRP and CTRL_CMD_DELMCAST_GRP (the family's name and id, and
+ * the one group). The command is the payload's first byte.
  *
  * @example
  * ```ts
@@ -243,6 +246,15 @@ function notRegistered(err: NetlinkError, name: string): NetlinkError {
  * and, before sending anything, with a TypeError or RangeError for a name that is empty, holds
  * NUL or is longer than a family name can be (15 bytes in UTF-8).
  * Nothing is cached: a family whose module was reloaded gets its new id on the next call.
+ *
+ * A reload also ends the socket's memberships of the family's groups: unregistering a family
+ * drops them in the kernel, though `socket.groups` still lists them. The family comes back
+ * under a new id, its groups perhaps under new numbers, and nothing is delivered to the old
+ * memberships. To follow it, join nlctrl's "notify" group too (its number is nlctrl's id,
+ * GENL_ID_CTRL). nlctrl announces from the kernel (port 0) CTRL_CMD_DELFAMILY, then
+ * CTRL_CMD_NEWFAMILY; {@linkcode decodeFamily} reads both, with the groups. On the first,
+ * leave the groups (so that `socket.groups` is true again); on the second, join the new
+ * numbers. The typed layer's `monitor()` does this by itself.
  *
  * @example
  * ```ts

@@ -1,9 +1,13 @@
 // `monitor`: changes to links, addresses, routes, neighbours and rules as they happen, one line
 // each (`ip monitor`'s style, "Deleted " before what went; `--json`: one object per line). With
 // `--raw` (or `--tree`), every message the socket receives instead, decoded by format(); `monitor
-// genl FAMILY [GROUP...]` does the same for a generic netlink family's multicast groups.
+// genl FAMILY [GROUP...]` does the same for a generic netlink family's multicast groups, and
+// follows the family across its module's reloads.
 
 import {
+  CTRL_CMD_DELFAMILY,
+  CTRL_CMD_NEWFAMILY,
+  GENL_ID_CTRL,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
   NLMSG_OVERRUN,
@@ -18,7 +22,8 @@ import {
 } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import type { FormatOptions, NetlinkFormatter } from "../format.ts";
-import { resolveFamily } from "../genl.ts";
+import { decodeFamily, resolveFamily } from "../genl.ts";
+import type { ReceivedMessage } from "../message.ts";
 import { open } from "../open.ts";
 import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
@@ -186,12 +191,51 @@ async function monitorGeneric(
     if (id === undefined) throw new Error(`${name} has no multicast group "${group}" (${known})`);
     socket.join(id);
   }
-  await printMessages(socket, new Map([[family.id, family.name]]), style, count, out);
+  // Unloading the family's module drops the memberships of its groups, and the family comes
+  // back under new numbers: nlctrl announces both on its "notify" group (numbered as nlctrl's
+  // id, which is fixed). Its announcements about this family are followed and said in a line
+  // of their own (not counted); the others are skipped.
+  const follows = family.id !== GENL_ID_CTRL;
+  if (follows) socket.join(GENL_ID_CTRL);
+  const follow = (message: ReceivedMessage, formatter: NetlinkFormatter): boolean => {
+    if (!follows || message.type !== GENL_ID_CTRL || message.sender !== 0) return true;
+    const command = message.payload[0];
+    let announced;
+    try {
+      announced = decodeFamily(message);
+    } catch {
+      return true; // printed as the formatter sees it
+    }
+    if (announced.name !== name) return false;
+    const what = command === CTRL_CMD_DELFAMILY
+      ? "unregistered"
+      : command === CTRL_CMD_NEWFAMILY
+      ? "registered"
+      : undefined;
+    if (what === undefined) return false;
+    const numbers = [...announced.groups].map(([group, id]) => `${group}=${id}`).join(" ");
+    out(`${name} ${what}: id ${announced.id}, groups ${numbers || "none"}`);
+    if (command === CTRL_CMD_DELFAMILY) {
+      formatter.families.delete(announced.id);
+      for (const id of announced.groups.values()) {
+        if (socket.groups.includes(id)) socket.leave(id);
+      }
+    } else {
+      formatter.families.set(announced.id, name);
+      for (const group of groups) {
+        const id = announced.groups.get(group);
+        if (id !== undefined && !socket.groups.includes(id)) socket.join(id);
+      }
+    }
+    return false;
+  };
+  await printMessages(socket, new Map([[family.id, family.name]]), style, count, out, follow);
 }
 
 /**
- * Every message the socket receives, formatted, until `count` of them. The formatter loads here
- * only: the other commands start without the descriptors of every family.
+ * Every message the socket receives that `shown` lets through, formatted, until `count` of
+ * them. The formatter loads here only: the other commands start without the descriptors of
+ * every family.
  */
 async function printMessages(
   socket: NetlinkSocket,
@@ -199,6 +243,7 @@ async function printMessages(
   style: FormatOptions["style"],
   count: number,
   out: Output,
+  shown: (message: ReceivedMessage, formatter: NetlinkFormatter) => boolean = () => true,
 ): Promise<void> {
   const { NetlinkFormatter } = await import("../format.ts");
   const formatter: NetlinkFormatter = new NetlinkFormatter({ families });
@@ -208,6 +253,7 @@ async function printMessages(
   // as root, to the groups) is shown, as NETLINK_DEBUG shows it; what follows it still comes.
   const onMalformed = (err: Error) => out(`not netlink messages: ${err.message}`);
   for await (const message of socket.messages({ onMalformed })) {
+    if (!shown(message, formatter)) continue;
     out(
       message.type === NLMSG_OVERRUN
         ? "overrun: messages were lost"

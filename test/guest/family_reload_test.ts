@@ -1,14 +1,30 @@
 // A generic family's notifications across its module's reload (rmmod + insmod): unregistering
 // drops every membership of the family's groups and registering gives new ids, which nlctrl
-// announces on its "notify" group. A typed monitor() follows them and goes on delivering.
-// Leaves the module loaded.
+// announces on its "notify" group. A typed monitor() follows them and goes on delivering; the
+// untyped layer gets the same announcements (decodeFamily) and rejoins by hand, as the CLI's
+// `monitor genl` does. Leaves the module loaded.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { nltest } from "../../kernel-module/nltest_ynl.ts";
-import { GENL_ID_CTRL } from "../../src/constants.ts";
+import { AttributeEncoder } from "../../src/attribute.ts";
+import {
+  CTRL_CMD_DELFAMILY,
+  CTRL_CMD_NEWFAMILY,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+} from "../../src/constants.ts";
+import { decodeFamily, decodeGeneric, encodeGeneric, resolveFamily } from "../../src/genl.ts";
+import type { Message } from "../../src/message.ts";
+import { open } from "../../src/open.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { loadModule, moduleLoaded, unloadModule } from "./_nltest.ts";
+
+const NOTIFY = 2; // NLTEST_GENL_CMD_NOTIFY
+const EVENT = 3; // NLTEST_GENL_CMD_EVENT
+const MSG = 1; // NLTEST_GENL_A_MSG
 
 /**
  * Calls `trigger` every 100 ms until `pending` settles (or `ms` pass): the monitor joins the
@@ -27,6 +43,13 @@ async function triggerUntil<T>(
     await Promise.race([result.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
   }
   return await result;
+}
+
+/** `text` as the CLI shows a NUL-terminated string attribute it has no descriptor for. */
+function nulTerminatedHex(text: string): string {
+  return [...new TextEncoder().encode(text), 0].map((b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
 }
 
 /** Resolves once `condition()` holds, checking every 20 ms; rejects after `ms`. */
@@ -93,4 +116,88 @@ test("a typed monitor started while its family is gone receives once the module 
   );
   assert.equal(received.value?.op, "event");
   assert.match((received.value!.message as { msg?: string }).msg!, /^back-\d+$/);
+});
+
+test("untyped: nlctrl's notify group announces the removal (with the groups dropped) and the return under new ids", async () => {
+  assert.ok(moduleLoaded());
+  await using sock = await open(NETLINK_GENERIC);
+  const old = await resolveFamily(sock, "nltest");
+  sock.join(old.groups.get("events")!);
+  sock.join(GENL_ID_CTRL); // nlctrl's "notify" group: the kernel gives it nlctrl's id
+  const announcements = sock.messages();
+  /** The next nlctrl announcement about nltest, of `command`. */
+  const announced = async (command: number) => {
+    for (;;) {
+      const { value } = await announcements.next();
+      const message = value as Message;
+      if (message.type !== GENL_ID_CTRL || message.payload[0] !== command) continue;
+      const family = decodeFamily(message);
+      if (family.name === "nltest") return family;
+    }
+  };
+  unloadModule();
+  try {
+    const removed = await announced(CTRL_CMD_DELFAMILY);
+    assert.equal(removed.id, old.id);
+    assert.deepEqual(removed.groups, old.groups); // what the kernel dropped
+    sock.leave(old.groups.get("events")!); // so that sock.groups says what the kernel holds
+  } finally {
+    loadModule();
+  }
+  const fresh = await announced(CTRL_CMD_NEWFAMILY);
+  assert.notEqual(fresh.id, old.id);
+  sock.join(fresh.groups.get("events")!);
+  const attrs = new AttributeEncoder().string(MSG, "untyped").finish();
+  await sock.request({ type: fresh.id, payload: encodeGeneric(NOTIFY, 1, attrs) });
+  for (;;) {
+    const { value } = await announcements.next();
+    const message = value as Message;
+    if (message.type !== fresh.id) continue;
+    assert.equal(decodeGeneric(message.payload).command, EVENT);
+    break;
+  }
+  await announcements.return?.();
+});
+
+test("cli monitor genl: says when the family goes and comes back, and prints its notifications after", async () => {
+  assert.ok(moduleLoaded());
+  const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const runtime = process.versions.bun ? [cli] : ["run", "-A", cli];
+  const child = spawn(process.execPath, [...runtime, "monitor", "genl", "nltest", "events"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => stdout += chunk);
+  child.stderr.on("data", (chunk) => stderr += chunk);
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  try {
+    await using client = await family(nltest);
+    /** Sends notifications every 100 ms until the output matches `pattern`. */
+    const notifyUntil = async (pattern: RegExp, msg: string) => {
+      for (const start = Date.now(); !pattern.test(stdout);) {
+        if (Date.now() - start > 30_000) assert.fail(`no ${pattern} in: ${stdout} ${stderr}`);
+        await client.do("notify", { msg });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    // The CLI has no descriptor of nltest: its event (command 3) shows raw, msg as hex.
+    const before = new RegExp(`^nltest cmd 3 .*#1=${nulTerminatedHex("before")}(?: |$)`, "m");
+    const after = new RegExp(`^nltest cmd 3 .*#1=${nulTerminatedHex("after")}(?: |$)`, "m");
+    await notifyUntil(before, "before");
+    unloadModule();
+    try {
+      await until(() => /^nltest unregistered: /m.test(stdout), "the CLI saw the family go");
+    } finally {
+      loadModule();
+    }
+    await notifyUntil(new RegExp(`^nltest registered: [^]*${after.source}`, "m"), "after");
+    const lines = stdout.split("\n").filter((line) => !before.test(line));
+    assert.match(lines[0], /^nltest unregistered: id \d+, groups events=\d+$/);
+    assert.match(lines[1], /^nltest registered: id \d+, groups events=\d+$/);
+    assert.match(lines[2], after);
+  } finally {
+    child.kill();
+    await exited;
+  }
 });
