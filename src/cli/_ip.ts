@@ -18,6 +18,9 @@ import {
 import {
   FIB_RULE_IIF_DETACHED,
   FIB_RULE_OIF_DETACHED,
+  FIB_RULE_UNRESOLVED,
+  RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN,
   RTAX_FEATURE_ECN,
   RTCF_BROADCAST,
   RTCF_DIRECTDST,
@@ -34,13 +37,14 @@ import {
   RTCF_SNAT,
   RTCF_TPROXY,
   RTM_F_CLONED,
+  RTPROT_BOOT,
+  RTPROT_KERNEL,
 } from "../constants.ts";
-import { PROTOCOLS, TABLES } from "../route/_names.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
 import type { Neighbour, NeighbourState, NewNeighbour } from "../route/neighbour.ts";
-import type { NewRoute, Route, RouteProtocol, RouteType } from "../route/route.ts";
+import type { NewRoute, Route, RouteType } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
   type Global,
@@ -53,6 +57,18 @@ import {
   UsageError,
   verb,
 } from "./_args.ts";
+import {
+  dsfieldId,
+  dsfieldName,
+  groupName,
+  ipProtocolName,
+  protocolId,
+  protocolName,
+  realmName,
+  scopeName,
+  tableId,
+  tableName,
+} from "./_rt_names.ts";
 
 async function withRoute<T>(global: Global, body: (ip: RouteClient) => Promise<T>): Promise<T> {
   await using ip = await openRoute(socketOptions(global));
@@ -105,7 +121,7 @@ export function linkJson(
   if (linkmode && raw.linkmode !== undefined) {
     out.linkmode = raw.linkmode === 1 ? "DORMANT" : "DEFAULT";
   }
-  if (raw.group !== undefined) out.group = raw.group === 0 ? "default" : String(raw.group);
+  if (raw.group !== undefined) out.group = groupName(raw.group);
   if (link.txqlen !== undefined) out.txqlen = link.txqlen;
   out.link_type = LINK_TYPES.get(raw.ifiType) ?? `[${raw.ifiType}]`;
   if (link.address !== undefined) out.address = link.address;
@@ -249,7 +265,7 @@ export function addressJson(a: Address): Record<string, unknown> {
   };
   if (a.peer !== undefined) out.address = a.peer;
   if (a.broadcast !== undefined) out.broadcast = a.broadcast;
-  out.scope = a.scope;
+  out.scope = scopeName(a.raw.ifaScope);
   for (const flag of a.flags) if (flag !== "permanent") out[flag] = true;
   if (!a.flags.includes("permanent")) out.dynamic = true;
   if (a.label !== undefined) out.label = a.label;
@@ -260,14 +276,15 @@ export function addressJson(a: Address): Record<string, unknown> {
 
 /**
  * As ip: with -4 or -6, `addr show` leaves out the link-layer line (type and addresses); with
- * -6 it lists links through the kernel's AF_INET6 link dump, which carries only these fields.
+ * -6 and no device it lists links through the kernel's AF_INET6 link dump, which carries only
+ * these fields (a device named is asked for alone, all of it).
  */
 const INET6_LINK_FIELDS = ["ifindex", "link", "ifname", "flags", "mtu", "operstate", "txqlen"];
 
-function forFamily(link: Record<string, unknown>, family: Global["family"]) {
+function forFamily(link: Record<string, unknown>, family: Global["family"], oneLink: boolean) {
   if (family === undefined) return link;
   const { link_type: _type, address: _address, broadcast: _broadcast, ...rest } = link;
-  if (family === "inet") return rest;
+  if (family === "inet" || oneLink) return rest;
   return Object.fromEntries(Object.entries(rest).filter(([k]) => INET6_LINK_FIELDS.includes(k)));
 }
 
@@ -289,7 +306,7 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
   }));
   const shown = links
     .map((link) => ({
-      ...forFamily(linkJson(link, names, false), global.family),
+      ...forFamily(linkJson(link, names, false), global.family, dev !== undefined),
       addr_info: addresses.filter((a) => a.index === link.index).map(addressJson),
     }))
     .filter((link) => !global.family || link.addr_info.length);
@@ -307,7 +324,7 @@ export function addressText(a: Record<string, unknown>): string {
   return `    ${a.family} ${a.local}` + (a.address ? ` peer ${a.address}` : "") + `/${a.prefixlen}`
     + (a.broadcast ? ` brd ${a.broadcast}` : "")
     + ` scope ${a.scope}` + flags.map((flag) => ` ${flag}`).join("")
-    + (a.label ? ` ${a.label}` : "")
+    + (a.label ? ` ${a.label}` : " ") // as ip: a space after each field but the label
     + `\n       valid_lft ${life(a.valid_life_time)} preferred_lft ${life(a.preferred_life_time)}`;
 }
 
@@ -419,13 +436,14 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   out.dst = r.dst;
   if (r.src !== undefined) out.from = r.src;
   if (r.nhid !== undefined) out.nhid = r.nhid;
-  if (r.tos) out.tos = dsfield(r.tos);
+  if (r.tos) out.tos = dsfieldName(r.tos);
   if (r.gateway !== undefined) out.gateway = r.gateway;
   if (r.dev !== undefined) out.dev = r.dev;
-  if (r.table !== "main" && !tableAsked) out.table = String(r.table);
+  const table = (raw.table ?? raw.rtmTable) as number;
+  if (table && table !== RT_TABLE_MAIN && !tableAsked) out.table = tableName(table);
   if (!cloned) {
-    if (r.protocol !== "boot") out.protocol = r.protocol;
-    if (r.scope !== "global") out.scope = r.scope;
+    if (raw.rtmProtocol !== RTPROT_BOOT) out.protocol = protocolName(raw.rtmProtocol as number);
+    if (raw.rtmScope !== RT_SCOPE_UNIVERSE) out.scope = scopeName(raw.rtmScope as number);
   }
   if (r.prefsrc !== undefined) out.prefsrc = r.prefsrc;
   if (r.metric !== undefined) out.metric = r.metric;
@@ -434,7 +452,10 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   if (raw.flow !== undefined) {
     // RTA_FLOW: the source realm in the high 16 bits, the destination's in the low ones.
     const flow = raw.flow as number;
-    out.flow = { ...(flow >>> 16 ? { from: realm(flow >>> 16) } : {}), to: realm(flow & 0xffff) };
+    out.flow = {
+      ...(flow >>> 16 ? { from: realmName(flow >>> 16) } : {}),
+      to: realmName(flow & 0xffff),
+    };
   }
   if (raw.uid !== undefined) out.uid = raw.uid;
   if (cloned && r.family === "inet") {
@@ -459,7 +480,10 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   return out;
 }
 
-/** A route's line as `ip route show` prints it (a multipath route's paths on lines below). */
+/**
+ * A route's line as `ip route show` prints it, trailing space included (a multipath route's
+ * paths on lines below).
+ */
 export function routeText(r: Record<string, unknown>): string {
   const parts: string[] = [];
   if (r.type !== undefined) parts.push(String(r.type));
@@ -491,16 +515,18 @@ export function routeText(r: Record<string, unknown>): string {
     parts.push(...metricsText(metrics));
   }
   if (r.iif !== undefined) parts.push("iif", String(r.iif));
-  if (r.pref !== undefined) parts.push("pref", String(r.pref));
-  // As ip: a multipath route's paths on lines of their own.
+  // As ip: every field followed by a space but the preference, the last on its line.
+  let text = `${parts.join(" ")} `;
+  if (r.pref !== undefined) text += `pref ${r.pref}`;
+  // A multipath route's paths on lines of their own.
   for (const hop of (r.nexthops ?? []) as Record<string, unknown>[]) {
-    const path = ["\tnexthop"];
+    const path = ["\n\tnexthop"];
     if (hop.gateway !== undefined) path.push("via", String(hop.gateway));
     if (hop.dev !== undefined) path.push("dev", String(hop.dev));
     path.push("weight", String(hop.weight), ...(hop.flags as string[]));
-    parts.push(`\n${path.join(" ")}`);
+    text += `${path.join(" ")} `;
   }
-  return parts.join(" ").replaceAll(" \n", "\n");
+  return text;
 }
 
 const ROUTE_KEYS = [
@@ -522,24 +548,22 @@ const ROUTE_TYPES = [
   ...["prohibit", "throw", "nat"],
 ];
 
-/** A TOS or DS field as ip prints one where /etc/iproute2/rt_dsfield has no name for it. */
-function dsfield(value: number): string {
-  return `0x${value.toString(16).padStart(2, "0")}`;
+/**
+ * A table number as the route API takes it: 0 (RT_TABLE_UNSPEC, which the kernel reads as main
+ * for a route) by the name the API knows it by, which its type leaves out.
+ */
+function tableOption(id: number): NewRoute["table"] {
+  return id === 0 ? "unspec" as NewRoute["table"] : id;
 }
 
-/** A routing realm as ip prints it: 0 is "cosmos" (/etc/iproute2/rt_realms), others numbers. */
-function realm(value: number): string {
-  return value === 0 ? "cosmos" : String(value);
-}
-
-/** A table as ip takes it (rtnl_rttable_a2n): a name of rt_tables, or a number (u32). */
-function tableOf(text: string, invalid: string): NewRoute["table"] {
-  return TABLES.has(text) ? text as NewRoute["table"] : ipNumber(text, invalid);
-}
-
-/** A protocol as ip takes it (rtnl_rtprot_a2n): a name of rt_protos, or a number up to 255. */
-function protocolOf(text: string, invalid: string): RouteProtocol | number {
-  return PROTOCOLS.has(text) ? text as RouteProtocol : ipNumber(text, invalid, 255);
+/**
+ * An operand ip reads with one of its name databases (`read`: rtnl_rttable_a2n and the like);
+ * otherwise a UsageError in ip's words (invarg).
+ */
+function named(read: (text: string) => number | undefined, text: string, invalid: string): number {
+  const value = read(text);
+  if (value === undefined) throw new UsageError(`argument "${text}" is wrong: ${invalid}`);
+  return value;
 }
 
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
@@ -554,9 +578,11 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
     // As ip: "proto all" selects nothing (and the protocol is shown then).
     if (kw.proto === "all") delete kw.proto;
-    const table = kw.table === undefined || kw.table === "all"
-      ? kw.table
-      : tableOf(kw.table, "table id value is invalid");
+    // As ip: table 0 (or a name for it, "unspec") is every table, as "all" is.
+    const tableNumber = kw.table === undefined || kw.table === "all"
+      ? undefined
+      : named(tableId, kw.table, "table id value is invalid");
+    const table = kw.table === undefined ? undefined : tableNumber || "all";
     const routes = await withRoute(
       global,
       (ip) =>
@@ -566,7 +592,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(table === undefined ? {} : { table }),
           ...(kw.dev ? { dev: kw.dev } : {}),
           ...(kw.proto !== undefined
-            ? { protocol: protocolOf(kw.proto, "invalid \"protocol\"") }
+            ? { protocol: named(protocolId, kw.proto, "invalid \"protocol\"") }
             : {}),
           ...(kw.type ? { type: kw.type as RouteType } : {}),
         }),
@@ -608,13 +634,15 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(global.family ? { family: global.family } : {}),
     ...(kw.via ? { gateway: kw.via } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
-    ...(kw.table !== undefined ? { table: tableOf(kw.table, "\"table\" value is invalid") } : {}),
+    ...(kw.table !== undefined
+      ? { table: tableOption(named(tableId, kw.table, "\"table\" value is invalid")) }
+      : {}),
     ...(kw.metric !== undefined
       ? { metric: ipNumber(kw.metric, "\"metric\" value is invalid") }
       : {}),
     ...(kw.type ? { type: kw.type as NewRoute["type"] } : {}),
     ...(kw.proto !== undefined
-      ? { protocol: protocolOf(kw.proto, "\"protocol\" value is invalid") }
+      ? { protocol: named(protocolId, kw.proto, "\"protocol\" value is invalid") }
       : {}),
     ...(kw.src ? { prefsrc: kw.src } : {}),
   } as NewRoute;
@@ -679,13 +707,14 @@ export async function neighCommand(args: string[], global: Global, out: Output):
 /** A neighbour's line as `ip neigh show` prints it, from its `ip -j` shape. */
 export function neighbourText(n: Record<string, unknown>): string {
   const flags = Object.keys(n).filter((k) => n[k] === null);
+  // As ip: every field followed by a space.
   return [
     n.dst,
     ...(n.dev ? ["dev", n.dev] : []),
     ...(n.lladdr ? ["lladdr", n.lladdr] : []),
     ...flags,
     ...(n.state as string[]),
-  ].join(" ");
+  ].join(" ") + " ";
 }
 
 // ---- rule -------------------------------------------------------------------------------------
@@ -696,46 +725,104 @@ function prefixJson(prefix: string, key: "src" | "dst", out: Record<string, unkn
   if (length !== undefined) out[`${key}len`] = Number(length);
 }
 
-/** A rule with `ip -j rule show`'s names (ip/iprule.c print_rule). */
+/** A rule with `ip -j rule show`'s names and order (ip/iprule.c print_rule). */
 export function ruleJson(r: Rule): Record<string, unknown> {
+  const raw = r.raw as unknown as Record<string, unknown>;
+  const flags = r.raw.flags;
   const out: Record<string, unknown> = { priority: r.priority };
   if (r.invert) out.not = null;
   prefixJson(r.from, "src", out);
   if (r.to !== "all") prefixJson(r.to, "dst", out);
-  if (r.tos) out.tos = dsfield(r.tos);
-  if (r.fwmark !== undefined) out.fwmark = `0x${r.fwmark.toString(16)}`;
-  if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
-    out.fwmask = `0x${r.fwmask.toString(16)}`;
+  if (r.tos) out.tos = dsfieldName(r.tos);
+  if (r.fwmark !== undefined || r.fwmask !== undefined) {
+    out.fwmark = `0x${(r.fwmark ?? 0).toString(16)}`;
+    if (r.fwmask !== undefined && r.fwmask !== 0xffff_ffff) {
+      out.fwmask = `0x${r.fwmask.toString(16)}`;
+    }
   }
   // "[detached]": the link named is not there (yet), and the rule waits for it.
-  const flags = r.raw.flags;
   if (r.iif !== undefined) out.iif = r.iif;
   if (flags & FIB_RULE_IIF_DETACHED) out.iif_detached = null;
   if (r.oif !== undefined) out.oif = r.oif;
   if (flags & FIB_RULE_OIF_DETACHED) out.oif_detached = null;
-  if (r.action === "lookup") out.table = String(r.table);
-  else if (r.action === "goto") out.goto = r.goto;
-  else if (r.action === "nop") out.nop = null;
-  else out.action = r.action;
+  if (raw.l3mdev) out.l3mdev = null;
+  const uids = raw.uidRange as { start: number; end: number } | undefined;
+  if (uids) Object.assign(out, { uid_start: uids.start, uid_end: uids.end });
+  if (raw.ipProto !== undefined) out.ipproto = ipProtocolName(raw.ipProto as number);
+  for (const key of ["sport", "dport"] as const) {
+    const range = raw[`${key}Range`] as { start: number; end: number } | undefined;
+    if (range === undefined) continue;
+    if (range.start === range.end) out[key] = range.start;
+    else Object.assign(out, { [`${key}_start`]: range.start, [`${key}_end`]: range.end });
+  }
+  // FRA_TUN_ID is big-endian on the wire (ntohll), the typed layer reads it as host order.
+  if (raw.tunId !== undefined) out.tun_id = byteSwap64(raw.tunId as bigint);
+  const table = (raw.table ?? raw.headerTable) as number;
+  if (table) {
+    out.table = tableName(table);
+    const prefixlen = raw.suppressPrefixlen as number | undefined;
+    if (prefixlen !== undefined && prefixlen !== 0xffff_ffff) {
+      out.suppress_prefixlen = prefixlen | 0;
+    }
+    const group = raw.suppressIfgroup as number | undefined;
+    if (group !== undefined && group !== 0xffff_ffff) out.suppress_ifgroup = groupName(group);
+  }
+  if (raw.flow !== undefined) {
+    const flow = raw.flow as number;
+    if (flow >>> 16) out.flow_from = realmName(flow >>> 16);
+    out.flow_to = realmName(flow & 0xffff);
+  }
+  if (r.action === "goto") {
+    out.goto = r.goto ?? "none";
+    if (flags & FIB_RULE_UNRESOLVED) out.unresolved = null;
+  } else if (r.action === "nop") out.nop = null;
+  else if (r.action !== "lookup") out.action = r.action;
+  // As ip: the protocol unless unspec or kernel (which made the default rules).
+  const protocol = raw.protocol as number | undefined;
+  if (protocol && protocol !== RTPROT_KERNEL) out.protocol = protocolName(protocol);
   return out;
+}
+
+/** A 64-bit number with its bytes in the other order. */
+function byteSwap64(value: bigint): bigint {
+  let swapped = 0n;
+  for (let i = 0; i < 8; i++) swapped = (swapped << 8n) | ((value >> BigInt(8 * i)) & 0xffn);
+  return swapped;
 }
 
 /** A rule's line as `ip rule show` prints it, from its `ip -j` shape. */
 export function ruleText(r: Record<string, unknown>): string {
   const from = `from ${r.src}${r.srclen === undefined ? "" : `/${r.srclen}`}`;
-  const parts = [`${r.priority}:\t${"not" in r ? "not " : ""}${from}`];
-  if (r.dst !== undefined) parts.push(`to ${r.dst}${r.dstlen === undefined ? "" : `/${r.dstlen}`}`);
-  if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
-  if (r.fwmark !== undefined) {
-    parts.push(`fwmark ${r.fwmark}${r.fwmask === undefined ? "" : `/${r.fwmask}`}`);
+  let line = `${r.priority}:\t${"not" in r ? "not " : ""}${from}`;
+  if (r.dst !== undefined) line += ` to ${r.dst}${r.dstlen === undefined ? "" : `/${r.dstlen}`}`;
+  if (r.tos !== undefined) line += ` tos ${r.tos}`;
+  if (r.fwmark !== undefined) line += ` fwmark ${r.fwmark}`;
+  if (r.fwmask !== undefined) line += `/${r.fwmask}`;
+  if (r.iif !== undefined) line += ` iif ${r.iif}${"iif_detached" in r ? " [detached]" : ""}`;
+  if (r.oif !== undefined) line += ` oif ${r.oif}${"oif_detached" in r ? " [detached]" : ""}`;
+  if ("l3mdev" in r) line += " lookup [l3mdev-table]";
+  if (r.uid_start !== undefined) line += ` uidrange ${r.uid_start}-${r.uid_end}`;
+  if (r.ipproto !== undefined) line += ` ipproto ${r.ipproto}`;
+  for (const key of ["sport", "dport"]) {
+    if (r[key] !== undefined) line += ` ${key} ${r[key]}`;
+    if (r[`${key}_start`] !== undefined) {
+      line += ` ${key} ${r[`${key}_start`]}-${r[`${key}_end`]}`;
+    }
   }
-  if (r.iif !== undefined) parts.push(`iif ${r.iif}${"iif_detached" in r ? " [detached]" : ""}`);
-  if (r.oif !== undefined) parts.push(`oif ${r.oif}${"oif_detached" in r ? " [detached]" : ""}`);
-  if (r.table !== undefined) parts.push(`lookup ${r.table}`);
-  else if (r.goto !== undefined) parts.push(`goto ${r.goto}`);
-  else if ("nop" in r) parts.push("nop");
-  else parts.push(String(r.action));
-  return parts.join(" ");
+  if (r.tun_id !== undefined) line += ` tun_id ${r.tun_id}`;
+  if (r.table !== undefined) line += ` lookup ${r.table}`;
+  if (r.suppress_prefixlen !== undefined) {
+    line += ` suppress_prefixlength ${r.suppress_prefixlen}`;
+  }
+  if (r.suppress_ifgroup !== undefined) line += ` suppress_ifgroup ${r.suppress_ifgroup}`;
+  if (r.flow_to !== undefined) {
+    line += ` realms ${r.flow_from === undefined ? "" : `${r.flow_from}/`}${r.flow_to}`;
+  }
+  if (r.goto !== undefined) line += ` goto ${r.goto}${"unresolved" in r ? " [unresolved]" : ""}`;
+  if ("nop" in r) line += " nop";
+  if (r.action !== undefined) line += ` ${r.action}`;
+  if (r.protocol !== undefined) line += ` proto ${r.protocol}`;
+  return line;
 }
 
 const RULE_ACTIONS = ["blackhole", "unreachable", "prohibit", "nop"];
@@ -745,6 +832,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   const [action, rest] = verb(args, ["show", "add", "del", "delete"]);
   const [kw, positional] = keywords(rest, [
     ...["from", "to", "fwmark", "iif", "oif", "table", "lookup", "pref", "priority", "goto"],
+    ...["tos", "dsfield"],
   ]);
   if (action === "show") {
     if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
@@ -769,6 +857,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     : [kw.fwmark!.slice(0, slash), kw.fwmark!.slice(slash + 1)];
   const table = kw.table ?? kw.lookup;
   const pref = kw.pref ?? kw.priority;
+  const tos = kw.tos ?? kw.dsfield;
   const rule: NewRule = {
     ...(global.family ? { family: global.family } : {}),
     ...(kw.from && kw.from !== "all" ? { from: kw.from } : {}),
@@ -777,8 +866,11 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     ...(mask !== undefined ? { fwmask: ipNumber(mask, "fwmask value is invalid") } : {}),
     ...(kw.iif ? { iif: kw.iif } : {}),
     ...(kw.oif ? { oif: kw.oif } : {}),
-    ...(table !== undefined ? { table: tableOf(table, "invalid table ID") } : {}),
+    ...(table !== undefined
+      ? { table: tableOption(named(tableId, table, "invalid table ID")) }
+      : {}),
     ...(pref !== undefined ? { priority: ipNumber(pref, "preference value is invalid") } : {}),
+    ...(tos !== undefined ? { tos: named(dsfieldId, tos, "TOS value is invalid") } : {}),
     ...(kw.goto !== undefined
       ? { action: "goto" as const, goto: ipNumber(kw.goto, "invalid target") }
       : {}),

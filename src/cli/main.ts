@@ -39,7 +39,8 @@ Commands:
   neigh show [dev DEV]                 neighbours (ip neigh show)
   neigh add|del ADDRESS dev DEV [lladdr MAC] [nud STATE]
   rule show                            rules (ip rule show)
-  rule add|del [not] [from P] [to P] [fwmark M[/MASK]] [iif DEV] [oif DEV] [table T|ACTION] [pref N]
+  rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif DEV] [oif DEV]
+               [table T|ACTION] [pref N]
   monitor [link|address|route|neigh|rule...] [count N]   changes as they happen (ip monitor)
   monitor --raw|--tree [OBJECT...]     every message received, decoded: one line each, or a tree
   monitor genl FAMILY [GROUP...]       a generic netlink family's notifications, decoded (--tree)

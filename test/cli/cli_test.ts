@@ -24,36 +24,10 @@ import { open } from "../../src/open.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRun } from "../route/_tc.ts";
 import { tsharkFields } from "../wire/_tshark.ts";
-
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const RUNTIME = process.versions.bun
-  ? [process.execPath, CLI]
-  : [process.execPath, "run", "-A", CLI];
+import { CLI, cli, cliJson, RUNTIME } from "./_cli.ts";
 
 const tmp = mkdtempSync(`${tmpdir()}/nlcli-`);
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], prefix: string[] = []): Result {
-  const [command, ...rest] = [...prefix, ...RUNTIME, ...args];
-  // A command that hangs (a monitor with no end) fails its test instead of hanging the suite.
-  const { status, stdout, stderr } = spawnSync(command, rest, {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { status, stdout, stderr };
-}
-
-function cliJson<T = Record<string, unknown>[]>(ns: Netns, ...args: string[]): T {
-  const result = cli(["--netns", ns.name, "--json", ...args]);
-  assert.equal(result.status, 0, `netlink ${args.join(" ")}: ${result.stderr}`);
-  return JSON.parse(result.stdout) as T;
-}
 
 /** A namespace with the objects the comparisons walk over. */
 function variedNetns(): Netns {
@@ -174,7 +148,7 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   // The text output has ip's shape too.
   const text = cli(["--netns", ns.name, "route", "show"]).stdout;
   assert.match(text, /^10\.50\.0\.0\/16 via 10\.9\.0\.2 dev br0 metric 20/m);
-  assert.match(text, /^blackhole 10\.66\.0\.0\/16$/m);
+  assert.match(text, /^blackhole 10\.66\.0\.0\/16 $/m); // as ip: a space after each field
   // Line for line what ip prints, multipath paths, source prefixes and metrics included.
   const lines = (out: string) =>
     out.split("\n").map((line) => line.trimEnd().replace(/expires \d+sec/, "expires Nsec"))
