@@ -43,8 +43,8 @@ import {
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
-import type { Neighbour, NeighbourState, NewNeighbour } from "../route/neighbour.ts";
-import type { NewRoute, Route, RouteType } from "../route/route.ts";
+import type { Neighbour, NewNeighbour } from "../route/neighbour.ts";
+import type { NewRoute, Route } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
   type Global,
@@ -62,9 +62,12 @@ import {
   dsfieldName,
   groupName,
   ipProtocolName,
+  isIpLinkName,
+  neighbourStateId,
   protocolId,
   protocolName,
   realmName,
+  routeTypeId,
   scopeName,
   tableId,
   tableName,
@@ -543,10 +546,11 @@ const ROUTE_KEYS = [
   "iif",
 ];
 
-const ROUTE_TYPES = [
-  ...["unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable"],
-  ...["prohibit", "throw", "nat"],
-];
+/** A link's name where ip checks one (get_ifname); otherwise a UsageError in its words. */
+function ipLinkName(name: string, invalid: string): string {
+  if (!isIpLinkName(name)) throw new UsageError(`argument "${name}" is wrong: ${invalid}`);
+  return name;
+}
 
 /**
  * A table number as the route API takes it: 0 (RT_TABLE_UNSPEC, which the kernel reads as main
@@ -594,7 +598,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(kw.proto !== undefined
             ? { protocol: named(protocolId, kw.proto, "invalid \"protocol\"") }
             : {}),
-          ...(kw.type ? { type: kw.type as RouteType } : {}),
+          ...(kw.type !== undefined
+            ? { type: named(routeTypeId, kw.type, "node type value is invalid") }
+            : {}),
         }),
     );
     const shown = routes.map((r) => {
@@ -609,7 +615,10 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     return;
   }
   // As ip: a route type may come first ("route add blackhole 10.0.0.0/8").
-  const typeWord = ROUTE_TYPES.includes(positional[0]) ? positional.shift() : undefined;
+  const first = positional[0];
+  const typeWord = first !== undefined && !/^[0-9]/.test(first) && routeTypeId(first) !== undefined
+    ? positional.shift()
+    : undefined;
   if (typeWord !== undefined) kw.type ??= typeWord;
   const [target, ...extra] = positional;
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
@@ -640,7 +649,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(kw.metric !== undefined
       ? { metric: ipNumber(kw.metric, "\"metric\" value is invalid") }
       : {}),
-    ...(kw.type ? { type: kw.type as NewRoute["type"] } : {}),
+    ...(kw.type !== undefined
+      ? { type: named(routeTypeId, kw.type, "node type value is invalid") }
+      : {}),
     ...(kw.proto !== undefined
       ? { protocol: named(protocolId, kw.proto, "\"protocol\" value is invalid") }
       : {}),
@@ -694,7 +705,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
     dev: kw.dev,
     address,
     ...(kw.lladdr ? { lladdr: kw.lladdr } : {}),
-    ...(kw.nud ? { state: kw.nud as NeighbourState } : {}),
+    ...(kw.nud !== undefined ? { state: named(neighbourStateId, kw.nud, "nud state is bad") } : {}),
   };
   await withRoute(global, (ip) =>
     action === "add"
@@ -864,8 +875,8 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     ...(kw.to && kw.to !== "all" ? { to: kw.to } : {}),
     ...(mark !== undefined ? { fwmark: ipNumber(mark, "fwmark value is invalid") } : {}),
     ...(mask !== undefined ? { fwmask: ipNumber(mask, "fwmask value is invalid") } : {}),
-    ...(kw.iif ? { iif: kw.iif } : {}),
-    ...(kw.oif ? { oif: kw.oif } : {}),
+    ...(kw.iif ? { iif: ipLinkName(kw.iif, "\"iif\"/\"dev\" not a valid ifname") } : {}),
+    ...(kw.oif ? { oif: ipLinkName(kw.oif, "\"oif\" not a valid ifname") } : {}),
     ...(table !== undefined
       ? { table: tableOption(named(tableId, table, "invalid table ID")) }
       : {}),

@@ -210,3 +210,59 @@ export function ipProtocolName(id: number): string {
   }
   return ipProtocols.get(id) ?? `ipproto-${id}`;
 }
+
+/** iproute2's matches(): `word` is a beginning of `keyword` ("bl" of "blackhole"; "" of any). */
+function abbreviates(word: string, keyword: string): boolean {
+  return keyword.startsWith(word);
+}
+
+/** RTN_* for the names ip takes (rtnl_rtntype_a2n): some may be shortened ("black"). */
+const ROUTE_TYPE_NAMES: [string, number, "exact" | "prefix"][] = [
+  ["local", 2, "exact"],
+  ["nat", 10, "exact"],
+  ["broadcast", 3, "prefix"],
+  ["brd", 3, "exact"],
+  ["anycast", 4, "prefix"],
+  ["multicast", 5, "prefix"],
+  ["prohibit", 8, "prefix"],
+  ["unreachable", 7, "prefix"],
+  ["blackhole", 6, "prefix"],
+  ["xresolve", 11, "prefix"],
+  ["unicast", 1, "prefix"],
+  ["throw", 9, "exact"],
+];
+
+/** A route type as ip takes one (rtnl_rtntype_a2n): a name, a beginning of one, or 0..255. */
+export function routeTypeId(text: string): number | undefined {
+  const named = ROUTE_TYPE_NAMES.find(([name, , how]) =>
+    how === "exact" ? text === name : abbreviates(text, name)
+  );
+  return named?.[1] ?? unsigned(text, 255);
+}
+
+/**
+ * A neighbour state as ip takes one (nud_state_a2n): a name (permanent, reachable and failed may
+ * be shortened), or a number with one bit set below 0x100 (or 0).
+ */
+export function neighbourStateId(text: string): number | undefined {
+  if (abbreviates(text, "permanent")) return 0x80;
+  if (abbreviates(text, "reachable")) return 0x02;
+  const exact: Record<string, number> = {
+    noarp: 0x40,
+    none: 0,
+    stale: 0x04,
+    incomplete: 0x01,
+    delay: 0x08,
+    probe: 0x10,
+  };
+  if (Object.hasOwn(exact, text)) return exact[text];
+  if (abbreviates(text, "failed")) return 0x20;
+  const value = unsigned(text);
+  return value !== undefined && value < 0x100 && (value & (value - 1)) === 0 ? value : undefined;
+}
+
+/** Whether ip takes `name` as a link's name (check_ifname): 1 to 15 bytes, no "/" or space. */
+export function isIpLinkName(name: string): boolean {
+  const bytes = new TextEncoder().encode(name).length;
+  return bytes > 0 && bytes < 16 && !/[/ \t\n\v\f\r]/.test(name);
+}

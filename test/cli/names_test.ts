@@ -241,3 +241,62 @@ test("cli prints ip's lines to the byte: the spaces after routes, neighbours and
     sameAsIp(ns, args);
   }
 });
+
+test("cli takes route types, neighbour states and rule link names as ip does, and refuses in ip's words", () => {
+  using ns = quietNetns(["link add va0 type veth peer name vb0", "addr add 10.1.0.1/24 dev va0"]);
+  /** `write` by ip, then by the tool: the same object (`read` by ip -j) or the same refusal. */
+  const compare = (write: string[], read: string[], undo: string[]) => {
+    const byIp = ipRun(ns, write);
+    const ipMade = ipRun(ns, ["-j", ...read]).stdout;
+    ipRun(ns, undo);
+    const byCli = cli(["--netns", ns.name, ...write]);
+    const cliMade = ipRun(ns, ["-j", ...read]).stdout;
+    ipRun(ns, undo);
+    assert.equal(cliMade, ipMade, write.join(" "));
+    if (byIp.status === 0) {
+      assert.equal(byCli.status, 0, `${write.join(" ")}: ${byCli.stderr}`);
+      assert.notEqual(JSON.parse(ipMade).length, 0, write.join(" "));
+    } else if (/^Error: argument/.test(byIp.stderr)) {
+      assert.equal(byCli.status, 2, `${write.join(" ")}: ${byCli.stderr}`);
+      assert.equal(byCli.stderr, `netlink: ${byIp.stderr.trim().slice("Error: ".length)}\n`);
+    } else assert.notEqual(byCli.status, 0, write.join(" "));
+  };
+  for (const type of ["black", "blackhole", "unreach", "prohibit", "6", "0x7", "throw"]) {
+    const route = ["route", "add", type, "10.60.0.0/16"];
+    compare(route, ["route", "show", "table", "all", "10.60.0.0/16"], [
+      "route",
+      "flush",
+      "10.60.0.0/16",
+    ]);
+  }
+  for (const state of ["perm", "permanent", "reach", "stale", "noarp", "0x80", "4", "3", "bogus"]) {
+    compare(
+      ["neigh", "add", "10.1.0.9", "lladdr", "02:00:00:00:00:09", "dev", "va0", "nud", state],
+      ["neigh", "show", "10.1.0.9", "nud", "all"], // noarp entries too
+      ["neigh", "del", "10.1.0.9", "dev", "va0"],
+    );
+  }
+  for (
+    const [key, name] of [["iif", "va0"], ["iif", "sixteen-bytes-xx"], ["oif", "a/b"], [
+      "oif",
+      "a b",
+    ]]
+  ) {
+    compare(["rule", "add", key, name, "table", "5", "pref", "900"], [
+      "rule",
+      "show",
+      "pref",
+      "900",
+    ], [
+      "rule",
+      "del",
+      "pref",
+      "900",
+    ]);
+  }
+  // A route type the tool is told where ip takes none, refused in the words of ip route show.
+  const typed = cli(["--netns", ns.name, "route", "add", "10.61.0.0/16", "type", "bogus"]);
+  assert.equal(typed.status, 2);
+  assert.equal(typed.stderr, "netlink: argument \"bogus\" is wrong: node type value is invalid\n");
+  sameAsIp(ns, ["route", "show", "type", "black", "table", "all"]);
+});
