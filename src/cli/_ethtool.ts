@@ -1,4 +1,5 @@
-// `ethtool DEV`: link modes and the features that are on, through the ethtool family.
+// `ethtool DEV`: the settings block ethtool prints (link modes, link info, link state), then the
+// features that are on, through the ethtool family.
 
 import { NetlinkError } from "../errors.ts";
 import { ethtool } from "../ynl/ethtool.ts";
@@ -7,9 +8,18 @@ import { type Global, json, type Output, socketOptions, UsageError } from "./_ar
 
 // ---- ethtool ----------------------------------------------------------------------------------
 
-interface Bitset {
-  bits?: { bit?: { index?: number; name?: string; value?: boolean }[] };
+interface Bit {
+  index?: number;
+  name?: string;
+  value?: boolean;
 }
+
+interface Bitset {
+  nomask?: boolean;
+  bits?: { bit?: Bit[] };
+}
+
+type Reply = Record<string, unknown> | undefined;
 
 /** `ethtool DEV`. */
 export async function ethtoolCommand(args: string[], global: Global, out: Output): Promise<void> {
@@ -20,31 +30,189 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
     ethtool,
     socketOptions(global),
   );
-  let modes, features;
-  try {
-    modes = await client.do("linkmodes-get", { header: { devName: dev } });
-    features = await client.do("features-get", { header: { devName: dev } });
-  } catch (error) {
-    if (error instanceof NetlinkError && error.code === "ENODEV") {
-      throw new Error(`no link named ${dev}`);
+  // As ethtool: each part is asked for on its own, and one the device does not support (lo has
+  // no link modes) is left out; a device that is not there is an error.
+  const ask = async (op: "linkmodes-get" | "linkinfo-get" | "linkstate-get" | "features-get") => {
+    try {
+      return await client.do(op, { header: { devName: dev } }) as Reply;
+    } catch (error) {
+      if (error instanceof NetlinkError && error.code === "ENODEV") {
+        throw new Error(`no link named ${dev}`);
+      }
+      if (error instanceof NetlinkError && error.code === "EOPNOTSUPP") return undefined;
+      throw error;
     }
-    throw error;
-  }
+  };
+  const modes = await ask("linkmodes-get");
+  const info = await ask("linkinfo-get");
+  const state = await ask("linkstate-get");
+  const features = await ask("features-get");
   // features-get answers with list bitsets (nomask): the bits listed are the ones set.
   const active = ((features?.active as Bitset | undefined)?.bits?.bit ?? []).map((b) => b.name!);
   const duplexNames: Record<number, string> = { 0: "Half", 1: "Full", 255: "Unknown" };
-  const shown = {
-    ifname: dev,
-    speed: modes?.speed === 0xffff_ffff ? null : modes?.speed,
-    duplex: duplexNames[modes?.duplex as number] ?? modes?.duplex,
-    autoneg: modes?.autoneg === 1,
-    features: active,
-  };
-  if (global.json) return json(out, shown);
-  out(`Settings for ${dev}:`);
-  out(`\tSpeed: ${shown.speed === null ? "Unknown!" : `${shown.speed}Mb/s`}`);
-  out(`\tDuplex: ${shown.duplex}`);
-  out(`\tAuto-negotiation: ${shown.autoneg ? "on" : "off"}`);
+  if (global.json) {
+    return json(out, {
+      ifname: dev,
+      speed: modes?.speed === 0xffff_ffff ? null : modes?.speed,
+      duplex: duplexNames[modes?.duplex as number] ?? modes?.duplex,
+      autoneg: modes?.autoneg === 1,
+      features: active,
+    });
+  }
+  const lines = [...modesText(modes), ...infoText(info)];
+  if (state?.link !== undefined) lines.push(`\tLink detected: ${state.link ? "yes" : "no"}`);
+  if (lines.length) out([`Settings for ${dev}:`, ...lines].join("\n"));
   out(`Features on for ${dev}:`);
   for (const name of active) out(`${name}: on`);
+}
+
+/** Link mode bits by what ethtool makes of them (its link_modes table), by the kernel's names. */
+const PORT_MODES = ["TP", "AUI", "MII", "FIBRE", "BNC", "Backplane"];
+const FEC_MODES = ["None", "RS", "BASER", "LLRS"];
+const SPECIAL_MODES = ["Autoneg", "Pause", "Asym_Pause"];
+
+type ModeClass = "port" | "fec" | "real";
+
+function modeClass(name: string): ModeClass | "special" {
+  if (PORT_MODES.includes(name)) return "port";
+  if (FEC_MODES.includes(name)) return "fec";
+  if (SPECIAL_MODES.includes(name)) return "special";
+  return "real";
+}
+
+/**
+ * A link mode bitset's modes of a class as ethtool prints them (dump_link_modes): after
+ * `before`, `between` each or, for link modes, one a line under the first (a half duplex mode
+ * and the full one after it share a line); `none` when there are none.
+ */
+function modesLine(
+  set: Bitset,
+  mask: boolean,
+  kind: ModeClass,
+  before: string,
+  between: string | undefined,
+  after: string,
+  none: string,
+): string {
+  let text = `\t${before}`;
+  let previous: Bit | undefined;
+  for (const bit of set.bits?.bit ?? []) {
+    if (!mask && !set.nomask && !bit.value) continue;
+    if (modeClass(bit.name ?? "") !== kind) continue;
+    if (previous !== undefined) {
+      if (
+        kind === "real" && bit.index === previous.index! + 1 && previous.name!.endsWith("/Half")
+      ) {
+        text += " ";
+      } else if (between !== undefined) text += `\t${between}`;
+      else text += `\n\t${" ".repeat(before.length)}`;
+    }
+    text += bit.name;
+    previous = bit;
+  }
+  return `${text}${previous === undefined ? none : ""}${after}`;
+}
+
+/** The pause bits as ethtool names them (dump_pause). */
+function pauseLine(set: Bitset, mask: boolean, label: string): string {
+  const on = (name: string) =>
+    (set.bits?.bit ?? []).some((b) => b.name === name && (mask || set.nomask || b.value));
+  const asym = on("Asym_Pause");
+  const use = on("Pause")
+    ? (asym ? "Symmetric Receive-only" : "Symmetric")
+    : (asym ? "Transmit-only" : "No");
+  return `\t${label}${use}`;
+}
+
+/** Whether a bitset holds the autoneg bit (in its mask, or its value). */
+function autonegBit(set: Bitset, mask: boolean): string {
+  const on = (set.bits?.bit ?? []).some((b) =>
+    b.name === "Autoneg" && (mask || set.nomask || b.value)
+  );
+  return on ? "Yes" : "No";
+}
+
+/** LINKMODES_GET as ethtool prints it (linkmodes_reply_cb): modes, speed, duplex, autoneg. */
+export function modesText(modes: Reply): string[] {
+  if (modes === undefined) return [];
+  const lines: string[] = [];
+  const ours = modes.ours as Bitset | undefined;
+  if (ours) {
+    lines.push(
+      modesLine(ours, true, "port", "Supported ports: [ ", " ", " ]", ""),
+      modesLine(ours, true, "real", "Supported link modes:   ", undefined, "", "Not reported"),
+      pauseLine(ours, true, "Supported pause frame use: "),
+      `\tSupports auto-negotiation: ${autonegBit(ours, true)}`,
+      modesLine(ours, true, "fec", "Supported FEC modes: ", " ", "", "Not reported"),
+      modesLine(ours, false, "real", "Advertised link modes:  ", undefined, "", "Not reported"),
+      pauseLine(ours, false, "Advertised pause frame use: "),
+      `\tAdvertised auto-negotiation: ${autonegBit(ours, false)}`,
+      modesLine(ours, false, "fec", "Advertised FEC modes: ", " ", "", "Not reported"),
+    );
+  }
+  const peer = modes.peer as Bitset | undefined;
+  if (peer) {
+    const label = "Link partner advertised";
+    lines.push(
+      modesLine(peer, false, "real", `${label} link modes:  `, undefined, "", "Not reported"),
+      pauseLine(peer, false, `${label} pause frame use: `),
+      `\t${label} auto-negotiation: ${autonegBit(peer, false)}`,
+      modesLine(peer, false, "fec", `${label} FEC modes: `, " ", "", "Not reported"),
+    );
+  }
+  const speed = modes.speed as number | undefined;
+  if (speed !== undefined) {
+    const unknown = speed === 0 || speed === 0xffff || speed === 0xffff_ffff;
+    lines.push(`\tSpeed: ${unknown ? "Unknown!" : `${speed}Mb/s`}`);
+  }
+  if (modes.lanes !== undefined) lines.push(`\tLanes: ${modes.lanes}`);
+  if (modes.duplex !== undefined) lines.push(enumLine("Duplex", DUPLEX, modes.duplex as number));
+  if (modes.autoneg !== undefined) {
+    lines.push(`\tAuto-negotiation: ${modes.autoneg === 0 ? "off" : "on"}`);
+  }
+  return lines;
+}
+
+const DUPLEX: Record<number, string> = { 0: "Half", 1: "Full" };
+const PORTS: Record<number, string> = {
+  0: "Twisted Pair",
+  1: "AUI",
+  2: "MII",
+  3: "FIBRE",
+  4: "BNC",
+  5: "Direct Attach Copper",
+  0xef: "None",
+  0xff: "Other",
+};
+const TRANSCEIVERS: Record<number, string> = { 0: "internal", 1: "external" };
+
+/** A value of ethtool's name tables (print_enum). */
+function enumLine(label: string, names: Record<number, string>, value: number): string {
+  return `\t${label}: ${names[value] ?? `Unknown! (${value})`}`;
+}
+
+/** LINKINFO_GET as ethtool prints it (linkinfo_reply_cb): port, PHY address, MDI-X. */
+function infoText(info: Reply): string[] {
+  if (info === undefined) return [];
+  const lines: string[] = [];
+  if (info.port !== undefined) lines.push(enumLine("Port", PORTS, info.port as number));
+  if (info.phyaddr !== undefined) lines.push(`\tPHYAD: ${info.phyaddr}`);
+  if (info.transceiver !== undefined) {
+    lines.push(enumLine("Transceiver", TRANSCEIVERS, info.transceiver as number));
+  }
+  // dump_mdix, for twisted pair only: a forced setting, else the state and "(auto)".
+  if (info.tpMdix !== undefined && info.tpMdixCtrl !== undefined && info.port === 0) {
+    const [mdix, control] = [info.tpMdix as number, info.tpMdixCtrl as number];
+    const ETH_TP_MDI = 1, ETH_TP_MDI_X = 2, ETH_TP_MDI_AUTO = 3;
+    lines.push(
+      control === ETH_TP_MDI
+        ? "\tMDI-X: off (forced)"
+        : control === ETH_TP_MDI_X
+        ? "\tMDI-X: on (forced)"
+        : `\tMDI-X: ${mdix === ETH_TP_MDI ? "off" : mdix === ETH_TP_MDI_X ? "on" : "Unknown"}${
+          control === ETH_TP_MDI_AUTO ? " (auto)" : ""
+        }`,
+    );
+  }
+  return lines;
 }

@@ -48,9 +48,10 @@ Commands:
   class show dev DEV                   classes (tc class show)
   filter show dev DEV [PARENT]         filters (tc filter show; PARENT: ingress, egress, 1:)
   genl [show FAMILY]                   generic netlink families, their ops and groups
-  ethtool DEV                          link modes and features
+  ethtool DEV                          ethtool's settings (link modes, port, link state), then
+                                       the features that are on
 Options:
-  -s, --stats     statistics too (link show, qdisc show)
+  -s, --stats     statistics too (link show, qdisc/class/filter show)
   -4, -6          IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
   --json          JSON with ip -j / tc -j field names
   --netns NAME    run in the named network namespace (/run/netns/NAME)
