@@ -116,6 +116,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/if_bonding.h", prefixes: ["BOND_MODE_"] },
   { header: "linux/if_bridge.h", prefixes: ["BR_STATE_"] },
   { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
+  { header: "linux/ethtool.h", prefixes: ["PORT_", "XCVR_", "ETH_TP_MDI", "DUPLEX_"] },
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_", "FIB_RULE_"] },
   { header: "linux/in_route.h", prefixes: ["RTCF_"] },
   { header: "linux/nexthop.h", prefixes: ["NHA_", "NEXTHOP_GRP_TYPE_"] },

@@ -3486,6 +3486,68 @@ export const ARPHRD_VOID = 65535;
 /** zero header length */
 export const ARPHRD_NONE = 65534;
 
+// <linux/ethtool.h>
+
+/** `DUPLEX_HALF` from <linux/ethtool.h>. */
+export const DUPLEX_HALF = 0;
+
+/** `DUPLEX_FULL` from <linux/ethtool.h>. */
+export const DUPLEX_FULL = 1;
+
+/** `DUPLEX_UNKNOWN` from <linux/ethtool.h>. */
+export const DUPLEX_UNKNOWN = 255;
+
+/** `PORT_TP` from <linux/ethtool.h>. */
+export const PORT_TP = 0;
+
+/** `PORT_AUI` from <linux/ethtool.h>. */
+export const PORT_AUI = 1;
+
+/** `PORT_MII` from <linux/ethtool.h>. */
+export const PORT_MII = 2;
+
+/** `PORT_FIBRE` from <linux/ethtool.h>. */
+export const PORT_FIBRE = 3;
+
+/** `PORT_BNC` from <linux/ethtool.h>. */
+export const PORT_BNC = 4;
+
+/** `PORT_DA` from <linux/ethtool.h>. */
+export const PORT_DA = 5;
+
+/** `PORT_NONE` from <linux/ethtool.h>. */
+export const PORT_NONE = 239;
+
+/** `PORT_OTHER` from <linux/ethtool.h>. */
+export const PORT_OTHER = 255;
+
+/** PHY and MAC are in the same package */
+export const XCVR_INTERNAL = 0;
+
+/** PHY and MAC are in different packages */
+export const XCVR_EXTERNAL = 1;
+
+/** `XCVR_DUMMY1` from <linux/ethtool.h>. */
+export const XCVR_DUMMY1 = 2;
+
+/** `XCVR_DUMMY2` from <linux/ethtool.h>. */
+export const XCVR_DUMMY2 = 3;
+
+/** `XCVR_DUMMY3` from <linux/ethtool.h>. */
+export const XCVR_DUMMY3 = 4;
+
+/** status: unknown; control: unsupported */
+export const ETH_TP_MDI_INVALID = 0;
+
+/** status: MDI; control: force MDI */
+export const ETH_TP_MDI = 1;
+
+/** status: MDI-X; control: force MDI-X */
+export const ETH_TP_MDI_X = 2;
+
+/** control: auto-select */
+export const ETH_TP_MDI_AUTO = 3;
+
 // <linux/fib_rules.h>
 
 /** `FIB_RULE_PERMANENT` from <linux/fib_rules.h>. */

@@ -1,6 +1,24 @@
 // `ethtool DEV`: the settings block ethtool prints (link modes, link info, link state), then the
 // features that are on, through the ethtool family.
 
+import {
+  DUPLEX_FULL,
+  DUPLEX_HALF,
+  DUPLEX_UNKNOWN,
+  ETH_TP_MDI,
+  ETH_TP_MDI_AUTO,
+  ETH_TP_MDI_X,
+  PORT_AUI,
+  PORT_BNC,
+  PORT_DA,
+  PORT_FIBRE,
+  PORT_MII,
+  PORT_NONE,
+  PORT_OTHER,
+  PORT_TP,
+  XCVR_EXTERNAL,
+  XCVR_INTERNAL,
+} from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { ethtool } from "../ynl/ethtool.ts";
 import { family } from "../ynl/family.ts";
@@ -49,7 +67,7 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
   const features = await ask("features-get");
   // features-get answers with list bitsets (nomask): the bits listed are the ones set.
   const active = ((features?.active as Bitset | undefined)?.bits?.bit ?? []).map((b) => b.name!);
-  const duplexNames: Record<number, string> = { 0: "Half", 1: "Full", 255: "Unknown" };
+  const duplexNames: Record<number, string> = { ...DUPLEX, [DUPLEX_UNKNOWN]: "Unknown" };
   if (global.json) {
     return json(out, {
       ifname: dev,
@@ -173,18 +191,22 @@ export function modesText(modes: Reply): string[] {
   return lines;
 }
 
-const DUPLEX: Record<number, string> = { 0: "Half", 1: "Full" };
+/** ethtool's names for duplex modes, ports and transceivers (names_duplex and the like). */
+const DUPLEX: Record<number, string> = { [DUPLEX_HALF]: "Half", [DUPLEX_FULL]: "Full" };
 const PORTS: Record<number, string> = {
-  0: "Twisted Pair",
-  1: "AUI",
-  2: "MII",
-  3: "FIBRE",
-  4: "BNC",
-  5: "Direct Attach Copper",
-  0xef: "None",
-  0xff: "Other",
+  [PORT_TP]: "Twisted Pair",
+  [PORT_AUI]: "AUI",
+  [PORT_MII]: "MII",
+  [PORT_FIBRE]: "FIBRE",
+  [PORT_BNC]: "BNC",
+  [PORT_DA]: "Direct Attach Copper",
+  [PORT_NONE]: "None",
+  [PORT_OTHER]: "Other",
 };
-const TRANSCEIVERS: Record<number, string> = { 0: "internal", 1: "external" };
+const TRANSCEIVERS: Record<number, string> = {
+  [XCVR_INTERNAL]: "internal",
+  [XCVR_EXTERNAL]: "external",
+};
 
 /** A value of ethtool's name tables (print_enum). */
 function enumLine(label: string, names: Record<number, string>, value: number): string {
@@ -201,9 +223,8 @@ function infoText(info: Reply): string[] {
     lines.push(enumLine("Transceiver", TRANSCEIVERS, info.transceiver as number));
   }
   // dump_mdix, for twisted pair only: a forced setting, else the state and "(auto)".
-  if (info.tpMdix !== undefined && info.tpMdixCtrl !== undefined && info.port === 0) {
+  if (info.tpMdix !== undefined && info.tpMdixCtrl !== undefined && info.port === PORT_TP) {
     const [mdix, control] = [info.tpMdix as number, info.tpMdixCtrl as number];
-    const ETH_TP_MDI = 1, ETH_TP_MDI_X = 2, ETH_TP_MDI_AUTO = 3;
     lines.push(
       control === ETH_TP_MDI
         ? "\tMDI-X: off (forced)"

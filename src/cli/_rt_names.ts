@@ -5,6 +5,28 @@
 // NAME.d. Read through libc (no permission beyond --allow-ffi), once, when first asked.
 
 import { readDirectory, readTextFile } from "../../ffi/mod.ts";
+import {
+  NUD_DELAY,
+  NUD_FAILED,
+  NUD_INCOMPLETE,
+  NUD_NOARP,
+  NUD_NONE,
+  NUD_PERMANENT,
+  NUD_PROBE,
+  NUD_REACHABLE,
+  NUD_STALE,
+  RTN_ANYCAST,
+  RTN_BLACKHOLE,
+  RTN_BROADCAST,
+  RTN_LOCAL,
+  RTN_MULTICAST,
+  RTN_NAT,
+  RTN_PROHIBIT,
+  RTN_THROW,
+  RTN_UNICAST,
+  RTN_UNREACHABLE,
+  RTN_XRESOLVE,
+} from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import { unsigned } from "./_args.ts";
 
@@ -218,18 +240,18 @@ function abbreviates(word: string, keyword: string): boolean {
 
 /** RTN_* for the names ip takes (rtnl_rtntype_a2n): some may be shortened ("black"). */
 const ROUTE_TYPE_NAMES: [string, number, "exact" | "prefix"][] = [
-  ["local", 2, "exact"],
-  ["nat", 10, "exact"],
-  ["broadcast", 3, "prefix"],
-  ["brd", 3, "exact"],
-  ["anycast", 4, "prefix"],
-  ["multicast", 5, "prefix"],
-  ["prohibit", 8, "prefix"],
-  ["unreachable", 7, "prefix"],
-  ["blackhole", 6, "prefix"],
-  ["xresolve", 11, "prefix"],
-  ["unicast", 1, "prefix"],
-  ["throw", 9, "exact"],
+  ["local", RTN_LOCAL, "exact"],
+  ["nat", RTN_NAT, "exact"],
+  ["broadcast", RTN_BROADCAST, "prefix"],
+  ["brd", RTN_BROADCAST, "exact"],
+  ["anycast", RTN_ANYCAST, "prefix"],
+  ["multicast", RTN_MULTICAST, "prefix"],
+  ["prohibit", RTN_PROHIBIT, "prefix"],
+  ["unreachable", RTN_UNREACHABLE, "prefix"],
+  ["blackhole", RTN_BLACKHOLE, "prefix"],
+  ["xresolve", RTN_XRESOLVE, "prefix"],
+  ["unicast", RTN_UNICAST, "prefix"],
+  ["throw", RTN_THROW, "exact"],
 ];
 
 /** A route type as ip takes one (rtnl_rtntype_a2n): a name, a beginning of one, or 0..255. */
@@ -245,18 +267,18 @@ export function routeTypeId(text: string): number | undefined {
  * be shortened), or a number with one bit set below 0x100 (or 0).
  */
 export function neighbourStateId(text: string): number | undefined {
-  if (abbreviates(text, "permanent")) return 0x80;
-  if (abbreviates(text, "reachable")) return 0x02;
+  if (abbreviates(text, "permanent")) return NUD_PERMANENT;
+  if (abbreviates(text, "reachable")) return NUD_REACHABLE;
   const exact: Record<string, number> = {
-    noarp: 0x40,
-    none: 0,
-    stale: 0x04,
-    incomplete: 0x01,
-    delay: 0x08,
-    probe: 0x10,
+    noarp: NUD_NOARP,
+    none: NUD_NONE,
+    stale: NUD_STALE,
+    incomplete: NUD_INCOMPLETE,
+    delay: NUD_DELAY,
+    probe: NUD_PROBE,
   };
   if (Object.hasOwn(exact, text)) return exact[text];
-  if (abbreviates(text, "failed")) return 0x20;
+  if (abbreviates(text, "failed")) return NUD_FAILED;
   const value = unsigned(text);
   return value !== undefined && value < 0x100 && (value & (value - 1)) === 0 ? value : undefined;
 }

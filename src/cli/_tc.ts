@@ -157,7 +157,7 @@ export async function tcCommand(
   }
 }
 
-/** Kinds whose options tc prints without a space after the last (fifos, htb, prio). */
+/** Kinds whose options tc prints without a space after the last (htb, prio, pfifo_fast). */
 const NO_SPACE_AFTER = new Set(["htb", "prio", "pfifo_fast"]);
 
 type Message = Record<string, unknown>;
