@@ -100,14 +100,28 @@ export function unsigned(text: string, max = 0xffff_ffff): number | undefined {
   return value <= max ? value : undefined;
 }
 
+/** A bad operand in ip's words (invarg): `argument "0x" is wrong: "metric" value is invalid`. */
+export function invalidArgument(text: string, invalid: string): UsageError {
+  return new UsageError(`argument "${text}" is wrong: ${invalid}`);
+}
+
 /**
- * An operand ip reads with get_u32 or the like ({@linkcode unsigned}); otherwise a UsageError
- * in ip's words (invarg): `argument "0x" is wrong: "metric" value is invalid`.
+ * An operand ip reads with `read` (get_u32, one of its name databases...); otherwise a
+ * UsageError in ip's words ({@linkcode invalidArgument}).
  */
-export function ipNumber(text: string, invalid: string, max?: number): number {
-  const value = unsigned(text, max);
-  if (value === undefined) throw new UsageError(`argument "${text}" is wrong: ${invalid}`);
+export function ipOperand(
+  read: (text: string) => number | undefined,
+  text: string,
+  invalid: string,
+): number {
+  const value = read(text);
+  if (value === undefined) throw invalidArgument(text, invalid);
   return value;
+}
+
+/** An operand ip reads with get_u32 or the like ({@linkcode unsigned}), up to `max`. */
+export function ipNumber(text: string, invalid: string, max?: number): number {
+  return ipOperand((t) => unsigned(t, max), text, invalid);
 }
 
 /** One line of JSON (bigints as numbers). */

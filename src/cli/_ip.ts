@@ -48,7 +48,9 @@ import type { NewRoute, Route } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
   type Global,
+  invalidArgument,
   ipNumber,
+  ipOperand,
   json,
   keywords,
   type Output,
@@ -548,7 +550,7 @@ const ROUTE_KEYS = [
 
 /** A link's name where ip checks one (get_ifname); otherwise a UsageError in its words. */
 function ipLinkName(name: string, invalid: string): string {
-  if (!isIpLinkName(name)) throw new UsageError(`argument "${name}" is wrong: ${invalid}`);
+  if (!isIpLinkName(name)) throw invalidArgument(name, invalid);
   return name;
 }
 
@@ -558,16 +560,6 @@ function ipLinkName(name: string, invalid: string): string {
  */
 function tableOption(id: number): NewRoute["table"] {
   return id === 0 ? "unspec" as NewRoute["table"] : id;
-}
-
-/**
- * An operand ip reads with one of its name databases (`read`: rtnl_rttable_a2n and the like);
- * otherwise a UsageError in ip's words (invarg).
- */
-function named(read: (text: string) => number | undefined, text: string, invalid: string): number {
-  const value = read(text);
-  if (value === undefined) throw new UsageError(`argument "${text}" is wrong: ${invalid}`);
-  return value;
 }
 
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
@@ -585,7 +577,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     // As ip: table 0 (or a name for it, "unspec") is every table, as "all" is.
     const tableNumber = kw.table === undefined || kw.table === "all"
       ? undefined
-      : named(tableId, kw.table, "table id value is invalid");
+      : ipOperand(tableId, kw.table, "table id value is invalid");
     const table = kw.table === undefined ? undefined : tableNumber || "all";
     const routes = await withRoute(
       global,
@@ -596,10 +588,10 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(table === undefined ? {} : { table }),
           ...(kw.dev ? { dev: kw.dev } : {}),
           ...(kw.proto !== undefined
-            ? { protocol: named(protocolId, kw.proto, "invalid \"protocol\"") }
+            ? { protocol: ipOperand(protocolId, kw.proto, "invalid \"protocol\"") }
             : {}),
           ...(kw.type !== undefined
-            ? { type: named(routeTypeId, kw.type, "node type value is invalid") }
+            ? { type: ipOperand(routeTypeId, kw.type, "node type value is invalid") }
             : {}),
         }),
     );
@@ -644,16 +636,16 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(kw.via ? { gateway: kw.via } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
     ...(kw.table !== undefined
-      ? { table: tableOption(named(tableId, kw.table, "\"table\" value is invalid")) }
+      ? { table: tableOption(ipOperand(tableId, kw.table, "\"table\" value is invalid")) }
       : {}),
     ...(kw.metric !== undefined
       ? { metric: ipNumber(kw.metric, "\"metric\" value is invalid") }
       : {}),
     ...(kw.type !== undefined
-      ? { type: named(routeTypeId, kw.type, "node type value is invalid") }
+      ? { type: ipOperand(routeTypeId, kw.type, "node type value is invalid") }
       : {}),
     ...(kw.proto !== undefined
-      ? { protocol: named(protocolId, kw.proto, "\"protocol\" value is invalid") }
+      ? { protocol: ipOperand(protocolId, kw.proto, "\"protocol\" value is invalid") }
       : {}),
     ...(kw.src ? { prefsrc: kw.src } : {}),
   } as NewRoute;
@@ -705,7 +697,9 @@ export async function neighCommand(args: string[], global: Global, out: Output):
     dev: kw.dev,
     address,
     ...(kw.lladdr ? { lladdr: kw.lladdr } : {}),
-    ...(kw.nud !== undefined ? { state: named(neighbourStateId, kw.nud, "nud state is bad") } : {}),
+    ...(kw.nud !== undefined
+      ? { state: ipOperand(neighbourStateId, kw.nud, "nud state is bad") }
+      : {}),
   };
   await withRoute(global, (ip) =>
     action === "add"
@@ -878,10 +872,10 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     ...(kw.iif ? { iif: ipLinkName(kw.iif, "\"iif\"/\"dev\" not a valid ifname") } : {}),
     ...(kw.oif ? { oif: ipLinkName(kw.oif, "\"oif\" not a valid ifname") } : {}),
     ...(table !== undefined
-      ? { table: tableOption(named(tableId, table, "invalid table ID")) }
+      ? { table: tableOption(ipOperand(tableId, table, "invalid table ID")) }
       : {}),
     ...(pref !== undefined ? { priority: ipNumber(pref, "preference value is invalid") } : {}),
-    ...(tos !== undefined ? { tos: named(dsfieldId, tos, "TOS value is invalid") } : {}),
+    ...(tos !== undefined ? { tos: ipOperand(dsfieldId, tos, "TOS value is invalid") } : {}),
     ...(kw.goto !== undefined
       ? { action: "goto" as const, goto: ipNumber(kw.goto, "invalid target") }
       : {}),
