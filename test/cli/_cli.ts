@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { Netns } from "../host/_netns.ts";
+import { Netns } from "../host/_netns.ts";
 
 /** The tool's entry point. */
 export const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -38,4 +38,22 @@ export function cliJson<T = Record<string, unknown>[]>(ns: Netns, ...args: strin
   const result = cli(["--netns", ns.name, "--json", ...args]);
   assert.equal(result.status, 0, `netlink ${args.join(" ")}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
+}
+
+/**
+ * A namespace holding what `commands` make, its links without IPv6 link-local addresses (and
+ * their routes), which come and go with DAD between two reads.
+ */
+export function quietNetns(commands: string[]): Netns {
+  const ns = new Netns();
+  try {
+    spawnSync("ip", [
+      ...["netns", "exec", ns.name, "sysctl", "-qw", "net.ipv6.conf.default.addr_gen_mode=1"],
+    ]);
+    ns.ipBatch(commands);
+    return ns;
+  } catch (error) {
+    ns[Symbol.dispose]();
+    throw error;
+  }
 }

@@ -8,13 +8,14 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname } from "node:path";
-import process from "node:process";
 import { test } from "node:test";
+import { afterFile } from "../_after_file.ts";
 import { Netns } from "../host/_netns.ts";
-import { cli } from "./_cli.ts";
+import { cli, quietNetns } from "./_cli.ts";
 
 const tmp = mkdtempSync(`${tmpdir()}/nlnames-`);
-process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
+// After the file's tests (process.on("exit") left the directory behind, run after run).
+afterFile(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A directory to stand for /etc/iproute2: `files` by path, with the host's other files. */
 function iproute2Config(files: Record<string, string>): string {
@@ -37,24 +38,6 @@ function withConfig(dir: string): string[] {
     "mount --bind \"$0\" /etc/iproute2 && exec \"$@\"",
     dir,
   ];
-}
-
-/**
- * A namespace holding what `commands` make, its links without IPv6 link-local addresses (and
- * their routes), which come and go with DAD between two reads.
- */
-function quietNetns(commands: string[]): Netns {
-  const ns = new Netns();
-  try {
-    spawnSync("ip", [
-      ...["netns", "exec", ns.name, "sysctl", "-qw", "net.ipv6.conf.default.addr_gen_mode=1"],
-    ]);
-    ns.ipBatch(commands);
-    return ns;
-  } catch (error) {
-    ns[Symbol.dispose]();
-    throw error;
-  }
 }
 
 /** `ip -n NS ARGS` run with `prefix`: its status and output. */
