@@ -7,6 +7,7 @@
  * @module
  */
 
+import { whenCollected } from "./_collected.ts";
 import { Fifo } from "./_fifo.ts";
 import { orderedSteps } from "./_steps.ts";
 import type { Datagram } from "./transport.ts";
@@ -25,15 +26,6 @@ export class QueuedFailure {
  * {@linkcode Stream.iterate}); what it throws ends that reader, with that error.
  */
 export type SkipFailure = (failure: QueuedFailure) => void;
-
-/**
- * Ends the iterations their owner let go of without return() (`sock.messages().next()` once,
- * say) once the garbage collector finds them gone, as Node's own weak abort listeners do: until
- * then each still counts as open (read-ahead, and for datagrams() the datagrams it takes whole)
- * and keeps its abort listener on the caller's signal, so that a long-lived signal gathered one
- * listener, and the state it holds, per iteration dropped.
- */
-const dropped = new FinalizationRegistry<() => void>((release) => release());
 
 /** One reader waiting for its next item. */
 interface Waiter<T> {
@@ -284,12 +276,12 @@ export class Stream<T> {
     let waiter: Waiter<T> | undefined;
     /** The iterator was garbage-collected: the step still pending (if any) is its last. */
     let orphaned = false;
-    /** Unregisters the iteration from `dropped` once it has ended. */
-    const token = {};
+    /** Cancels the release at collection (below) once the iteration has ended. */
+    let forget = () => {};
     const finish = () => {
       if (!active) return;
       active = false;
-      dropped.unregister(token);
+      forget();
       this.#iterators--;
       if (onAbort) signal!.removeEventListener("abort", onAbort);
       if (waiter) {
@@ -413,10 +405,12 @@ export class Stream<T> {
         return this;
       },
     };
-    dropped.register(iterator, () => {
+    // Left without return(): until collected it still counts as open (read-ahead, and for
+    // datagrams() the datagrams it takes whole) and keeps its abort listener on the signal.
+    forget = whenCollected(iterator, () => {
       orphaned = true;
       if (waiter === undefined) finish();
-    }, token);
+    });
     return iterator;
   }
 }

@@ -102,7 +102,9 @@ export class RouteClient implements AsyncDisposable {
    * change, and `{ object: "overrun" }` when the kernel dropped some; skips what another
    * process sends (to the port, or as root to the groups). Ends on `break` (leaving
    * the groups) or when `options.signal` aborts (rejecting with its reason). One monitor at a
-   * time per client: open a second client for a second.
+   * time per client: open a second client for a second. The client is free for the next one as
+   * soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
+   * without `return()`, once it is garbage-collected.
    *
    * @example
    * ```ts

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { whenCollected } from "../_collected.ts";
 import { checkOptions } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
@@ -118,18 +119,27 @@ export function monitor(
     }
   }
   active.add(ctx);
+  const { signal } = options;
   let ended = false;
+  /** Cancels the release at collection (below) once the monitor has ended. */
+  let forget = () => {};
+  // The client is free again, and the groups left, as soon as the monitor ends: also on abort
+  // with no next() pending, and once a monitor left without return() is garbage-collected.
   const end = () => {
     if (ended) return;
     ended = true;
+    forget();
+    signal?.removeEventListener("abort", end);
     active.delete(ctx);
     if (!socket.closed) { for (const group of joined) socket.leave(group); }
   };
+  if (signal?.aborted) end();
+  else signal?.addEventListener("abort", end, { once: true });
 
   async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
     // A datagram that does not parse is no kernel's either (another process wrote it to our
     // port, or as root to the groups): skipped, as their messages are.
-    const messages = socket.messages({ signal: options.signal, onMalformed: () => {} });
+    const messages = socket.messages({ signal, onMalformed: () => {} });
     try {
       for await (const message of messages) {
         if (message.type === NLMSG_OVERRUN) {
@@ -151,8 +161,13 @@ export function monitor(
   }
 
   const inner = events();
-  return {
-    next: () => inner.next(),
+  let started = false;
+  // No closure here may capture `iterator` (they share this scope with the release below).
+  const iterator: AsyncIterableIterator<RouteEvent> = {
+    next: () => {
+      started = true;
+      return inner.next();
+    },
     return: async () => {
       const result = await inner.return(undefined);
       end(); // also when next() was never called, and the generator's finally never ran
@@ -166,6 +181,13 @@ export function monitor(
       return this;
     },
   };
+  // Left without return(): a generator that never started ends now; one that did runs its
+  // finally (after the step its owner still awaits, if one is pending).
+  forget = whenCollected(iterator, () => {
+    if (!started) end();
+    else inner.return(undefined).then(end, end);
+  });
+  return iterator;
 }
 
 /**

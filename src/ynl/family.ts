@@ -6,6 +6,7 @@
  * @module
  */
 
+import { whenCollected } from "../_collected.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkOptions, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
@@ -476,7 +477,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * sent after the call is missed however late the iteration starts, and yields the
    * notifications that arrive, decoded. The groups it joined are left when the iteration ends
    * (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
-   * on the socket still uses them. Messages the descriptor does not describe are skipped, and so
+   * on the socket still uses them; a monitor left without any of these leaves them (and its
+   * abort listener leaves the signal) once garbage-collected. Messages the descriptor does not describe are skipped, and so
    * is whatever another process sends (to the socket's port, or as root to the groups), parsed or
    * not: only the kernel's are notifications;
    * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
@@ -570,10 +572,13 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       },
     };
     let released = false;
+    /** Cancels the release at collection (below) once the groups are left. */
+    let forget = () => {};
     // Aborting leaves the groups at once, whether or not a next() is waiting.
     const release = () => {
       if (released) return;
       released = true;
+      forget();
       signal?.removeEventListener("abort", release);
       if (follows) unwatchFamily(socket, familyName, watcher);
       for (const group of held.values()) releaseGroup(socket, group);
@@ -628,7 +633,12 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // pending starts after it, so that steps resolve in the order they were asked for.
     let unsettled = 0;
     let last: Promise<unknown> = Promise.resolve();
-    const settled = () => void unsettled--;
+    /** The monitor was garbage-collected while a step was pending: that step is its last. */
+    let orphaned = false;
+    const settled = () => {
+      if (--unsettled === 0 && orphaned) void end();
+    };
+    // No closure here may capture `monitor` (they share this scope with the release below).
     const monitor: Monitor<D> = {
       next: () => {
         const next = unsettled === 0 ? step() : last.then(step);
@@ -637,9 +647,17 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         return next;
       },
       return: end,
-      [Symbol.asyncIterator]: () => monitor,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
       [Symbol.asyncDispose]: () => end().then(() => {}),
     };
+    // Left without return(): once collected, the groups are left and the abort listener goes,
+    // as return() would have done (after the step its owner still awaits, if one is pending).
+    forget = whenCollected(monitor, () => {
+      orphaned = true;
+      if (unsettled === 0) void end();
+    });
     return monitor;
   }
 

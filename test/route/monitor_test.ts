@@ -112,6 +112,25 @@ test("monitor() ends with the AbortSignal's reason; return() before next() leave
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() aborted with no next() pending frees the client at once: groups left, a second monitor() works", async () => {
+  // The client stayed marked as monitoring, and the groups joined, until a next() was called.
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const controller = new AbortController();
+  const events = ip.monitor(["link"], { signal: controller.signal });
+  controller.abort(new Error("stop watching"));
+  assert.deepEqual(ip.socket.groups, []);
+  const second = ip.monitor(["route"]);
+  assert.deepEqual(ip.socket.groups, [7, 11]);
+  await second.return!();
+  await assert.rejects(events.next(), /stop watching/);
+  // Already aborted when called: the same, from the start.
+  const late = ip.monitor(["link"], { signal: controller.signal });
+  assert.deepEqual(ip.socket.groups, []);
+  await assert.rejects(late.next(), /stop watching/);
+  await ip.monitor(["link"]).return!();
+});
+
 test("monitor() surfaces an overrun when events come faster than they are read", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);

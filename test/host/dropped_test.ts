@@ -1,0 +1,109 @@
+// What a consumer lets go of without return() releases once garbage-collected, on the real kernel
+// (in a namespace of its own): the groups a monitor joined, its abort listener on a long-lived
+// signal, and the client a route monitor marked as monitoring. Collection is forced in a child
+// process (./_soak.ts): Bun.gc(true), or Deno's gc() under --expose-gc.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { COUNTING_SIGNAL, runSoak } from "./_soak.ts";
+
+const module = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+
+/** Soak-script code: collects, and lets finalizers (which run as tasks) run. */
+const COLLECT = `
+const collect = async () => {
+  for (let i = 0; i < 3; i++) {
+    heapAfterGc();
+    await sleep(10);
+  }
+};
+`;
+
+test("a typed monitor() left without return() leaves its groups and its abort listener once collected", () => {
+  // Each kept its groups joined and its listener on the signal for good: 50 dropped monitors
+  // left 50 listeners, and the link group joined.
+  const r = runSoak<{
+    never: { groups: number[]; listeners: number };
+    stepped: { groups: number[]; listeners: number };
+    pending: { before: number[]; after: number[]; op: string };
+    generic: { joined: number; after: number[] };
+    listeners: number;
+  }>(`${COUNTING_SIGNAL}${COLLECT}
+    const { family } = await import(${module("ynl/family.ts")});
+    const { rtLink } = await import(${module("ynl/rt_link.ts")});
+    using ns = netns();
+    const ipn = (...args) => execFileSync("ip", ["-n", ns.name, ...args]);
+    const rt = await family(rtLink, { netns: ns.name });
+    const { signal, listeners } = countingSignal();
+    const watch = () => rt.monitor({ groups: ["rtnlgrp-link"], signal });
+    // Never iterated.
+    for (let i = 0; i < 50; i++) watch();
+    await collect();
+    const never = { groups: rt.socket.groups, listeners: listeners() };
+    // One step taken, then dropped.
+    const stepOnce = async (mtu) => {
+      const events = watch();
+      ipn("link", "set", "lo", "mtu", String(mtu));
+      await events.next();
+    };
+    for (let i = 0; i < 5; i++) await stepOnce(1000 + i);
+    await collect();
+    const stepped = { groups: rt.socket.groups, listeners: listeners() };
+    // Dropped with a step pending: that step is its last, and ends it when it comes.
+    let step = watch().next();
+    await collect();
+    const before = rt.socket.groups;
+    ipn("link", "set", "lo", "mtu", "1500");
+    const { value } = await step;
+    step = undefined;
+    await sleep(10);
+    const pending = { before, after: rt.socket.groups, op: value.op };
+    await rt.close();
+    // A generic family's monitor also holds nlctrl's group, and its watch for the family's reloads.
+    const { ethtool } = await import(${module("ynl/ethtool.ts")});
+    const eth = await family(ethtool, { netns: ns.name });
+    eth.monitor({ signal });
+    const generic = { joined: eth.socket.groups.length };
+    await collect();
+    generic.after = eth.socket.groups;
+    await eth.close();
+    console.log(JSON.stringify({ never, stepped, pending, generic, listeners: listeners() }));
+  `);
+  assert.deepEqual(r.never, { groups: [], listeners: 0 });
+  assert.deepEqual(r.stepped, { groups: [], listeners: 0 });
+  assert.deepEqual(r.pending, { before: [1], after: [], op: "newlink-ntf" });
+  assert.deepEqual(r.generic, { joined: 2, after: [] }); // ethtool's "monitor" and nlctrl's
+  assert.equal(r.listeners, 0);
+});
+
+test("a route monitor() left without return() frees its client once collected: a second monitor() works", () => {
+  // The client stayed marked as monitoring for good: every later monitor() on it threw.
+  const r = runSoak<{ never: string; stepped: string; groups: number[]; listeners: number }>(
+    `${COUNTING_SIGNAL}${COLLECT}
+    const { openRoute } = await import(${module("route/mod.ts")});
+    using ns = netns();
+    const ip = await openRoute({ netns: ns.name });
+    const { signal, listeners } = countingSignal();
+    const again = async () => {
+      await collect();
+      try {
+        await ip.monitor(["link"], { signal }).return();
+        return "ok";
+      } catch (err) {
+        return String(err);
+      }
+    };
+    ip.monitor(["link", "route"], { signal }); // never iterated
+    const never = await again();
+    let events = ip.monitor(["link"], { signal });
+    execFileSync("ip", ["-n", ns.name, "link", "set", "lo", "mtu", "1000"]);
+    await events.next();
+    events = undefined;
+    const stepped = await again();
+    const groups = ip.socket.groups;
+    ip.close();
+    console.log(JSON.stringify({ never, stepped, groups, listeners: listeners() }));
+  `,
+  );
+  assert.deepEqual(r, { never: "ok", stepped: "ok", groups: [], listeners: 0 });
+});
