@@ -109,6 +109,11 @@ export class Stream<T> {
     return this.#iterators > 0;
   }
 
+  /** An iteration is open, or a listen() runs. */
+  get taking(): boolean {
+    return this.#iterators > 0 || this.#endListen !== undefined;
+  }
+
   /**
    * Whether an open iteration has room for read-ahead: reading may go on while data is queued
    * in the kernel, but an iteration that is not waiting never makes the socket wait for more.

@@ -8,6 +8,7 @@
  */
 
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
+import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
@@ -269,6 +270,22 @@ const OVERRUN_DATAGRAM: ReceivedDatagram = Object.freeze({
   overrun: true,
 });
 
+/**
+ * A datagram read while no consumer was open (a request's read took it along), and the messages
+ * in it no request claimed: all of them (`whole`), or what is left of a datagram that also held
+ * answers.
+ */
+interface Unclaimed {
+  readonly datagram: Datagram;
+  readonly messages: readonly ReceivedMessage[];
+  readonly whole: boolean;
+}
+
+const NO_MESSAGES: readonly ReceivedMessage[] = Object.freeze([]);
+
+/** What waits for the first consumer to open: a datagram, one that did not decode, an overrun. */
+type Unowned = Unclaimed | QueuedFailure | typeof OVERRUN_DATAGRAM;
+
 function overrunMessage(): ReceivedMessage {
   return {
     type: NLMSG_OVERRUN,
@@ -489,6 +506,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #datagrams: Stream<ReceivedDatagram>;
   /** Whole datagrams for the cursor() iteration (one at most), copied or in place. */
   readonly #cursors: Stream<ReceivedDatagram | DatagramInPlace>;
+  /** What was read while no consumer was open, for the first to open ({@linkcode #adopt}). */
+  readonly #unowned = new Fifo<Unowned>();
+  /** The messages in #unowned (a datagram that did not decode, or an overrun, counts as one). */
+  #unownedCount = 0;
+  readonly #backlog: number;
   readonly #groups = new Set<number>();
   #closed = false;
   #failure: unknown = undefined;
@@ -502,6 +524,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#transport = transport;
     this.#matcher = new Matcher(undefined, transport.portid);
     this.#unframed = settings.unframed ?? false;
+    this.#backlog = settings.backlog;
     this.#reader = new Reader(transport, {
       demand: () => this.#demand(),
       dispatch: (datagram) => this.#dispatch(datagram),
@@ -903,6 +926,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * `return()` holds nothing, and once garbage-collected it ends as `return()` would have ended
    * it (its abort listener leaves the signal; until then it counts as open).
    *
+   * Which consumer gets what is decided as it is read: while a `datagrams()` or `cursor()`
+   * iteration is open, whole datagrams go to it (see {@linkcode datagrams}), the rest to the
+   * message stream. What is read while no consumer at all is open (a request's reads take along
+   * whatever was queued before its answer) waits, in order, for the first to open, of any kind:
+   * `messages()`, `batches()` and `listen()` take it as messages, `datagrams()` and `cursor()`
+   * whole (but what is left of a datagram that also held an answer: the message stream's).
+   * Messages the stream holds already stay its own: an iteration that ended leaves them to the
+   * next `messages()`, `batches()` or `listen()`.
+   *
    * @example
    * ```ts
    * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
@@ -930,8 +962,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * arguments, a closed socket and a second listen() reject too. A promise the handler returns
    * is not awaited: the next message may come before it settles (and one that
    * rejects after the listen has ended is ignored: nothing is left to reject). Messages that
-   * arrived before the call and were not taken come first, in order, from a microtask (never
-   * inside this call). Nor inside your own calls: messages that a `request()` or a `dump()`
+   * arrived before the call and were not taken (those the message stream holds, and those read
+   * while no consumer was open: see {@linkcode messages}) come first, in order, from a microtask
+   * (never inside this call). Nor inside your own calls: messages that a `request()` or a `dump()`
    * step happens to read come from a microtask, in order. An overrun comes as a message of type
    * NLMSG_OVERRUN, as in `messages()`. While it runs the socket waits for data, which keeps the
    * process alive, and the handler takes every message: `messages()` and `batches()` steps wait
@@ -961,7 +994,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       options = checkOptions("options", options, MESSAGES_KEYS);
       const skip = checkMessagesOptions(options);
       if (this.#unframed) throw unframedError("read it with datagrams()");
-      return this.#messages.listen(handler, options.signal, skip);
+      const listening = this.#messages.listen(handler, options.signal, skip);
+      this.#adopt(this.#messages); // taken from a microtask, after what the stream has queued
+      return listening;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -994,8 +1029,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * know which messages came in one datagram: while a `datagrams()` iteration is open, every
    * datagram none of whose messages answers a request comes to it whole (datagrams() never
    * throws MalformedMessageError: garbage arrives as it was sent), and `messages()` gets only
-   * what is left of datagrams that also held replies. An overrun appears as one datagram with
-   * `overrun: true` and empty `data`. Ends, throws and is shared between concurrent iterations
+   * what is left of datagrams that also held replies. Opened first after datagrams were read with
+   * no consumer open (by a request's reads), it gets them first, whole and in order (see
+   * {@linkcode messages}). An overrun appears as one datagram with `overrun: true` and empty
+   * `data`. Ends, throws and is shared between concurrent iterations
    * as `messages()` is.
    *
    * @example
@@ -1018,9 +1055,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
     options = checkOptions("options", options, DATAGRAMS_KEYS);
     checkSignal(options.signal);
-    return this.#datagrams.iterate(options.signal, false) as AsyncIterableIterator<
-      ReceivedDatagram
-    >;
+    const iterator = this.#datagrams.iterate(options.signal, false);
+    this.#adopt(this.#datagrams);
+    return iterator as AsyncIterableIterator<ReceivedDatagram>;
   }
 
   /**
@@ -1049,7 +1086,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * close ends the iteration and abort throws the signal's reason, both at once, also while a step
    * waits. While requests are in flight on the socket, datagrams are read the ordinary way (copied,
    * so that their answers can be claimed) and those no request claims come to the cursor whole, as
-   * in `datagrams()`. Little is read ahead: datagrams wait in the kernel's queue until the cursor
+   * in `datagrams()`, as do those read before it opened while no consumer was open (see
+   * {@linkcode messages}). Little is read ahead: datagrams wait in the kernel's queue until the cursor
    * asks for one (a read then takes up to 16 of those queued), so a consumer that cannot keep up
    * sees overruns rather than a growing backlog. One walk reads on for at most a few milliseconds
    * before its step ends, so that a flood lets other promises settle. One `cursor()` iteration at a
@@ -1085,6 +1123,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const steps = this.#cursors.iterate(signal, false) as AsyncIterableIterator<
       ReceivedDatagram | DatagramInPlace
     >;
+    this.#adopt(this.#cursors);
     let open = true;
     /** Steps asked for and not yet shown: the cursor may read at once only when none is. */
     let unsettled = 0;
@@ -1171,7 +1210,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     options = checkOptions("options", options, MESSAGES_KEYS);
     const skip = checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
-    return this.#messages.iterate(options.signal, runs, skip);
+    const iterator = this.#messages.iterate(options.signal, runs, skip);
+    this.#adopt(this.#messages);
+    return iterator;
   }
 
   /** Same as {@linkcode messages} without options: `for await (const msg of socket)`. */
@@ -1191,6 +1232,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#messages.close();
     this.#datagrams.close();
     this.#cursors.close();
+    this.#unowned.clear();
+    this.#unownedCount = 0;
     this.#transport.close();
   }
 
@@ -1400,7 +1443,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       // request to that peer fails (its answer may have been in it).
       if (datagram.group === 0) matcher.malformed(datagram.sender, err);
       if (whole) whole.deliver(datagram);
-      else this.#messages.deliver(new QueuedFailure(err, datagram));
+      else if (this.#messages.taking) this.#messages.deliver(new QueuedFailure(err, datagram));
+      else this.#hold(new QueuedFailure(err, datagram), 1);
       return;
     }
     if (whole) {
@@ -1411,10 +1455,88 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       else for (const msg of unclaimed) this.#messages.deliver(msg);
       return;
     }
-    matcher.claimAll(messages, this.#deliverUnclaimed);
+    if (this.#messages.taking) {
+      matcher.claimAll(messages, this.#deliverUnclaimed);
+      return;
+    }
+    // No consumer is open: a request's read took this along. What no request claims waits,
+    // whole, for the first to open. A request loop's answers are all claimed: they are collected
+    // in an array kept for it, unless a claim reads on and dispatches within this one (a dump's
+    // end asks for reading).
+    let unclaimed: readonly ReceivedMessage[];
+    if (this.#collecting) {
+      const own: ReceivedMessage[] = unclaimed = [];
+      matcher.claimAll(messages, (msg) => void own.push(msg));
+    } else {
+      this.#collecting = true;
+      matcher.claimAll(messages, this.#collectUnclaimed);
+      this.#collecting = false; // left true if a claim threw: every later call allocates
+      const scratch = this.#unclaimed;
+      unclaimed = scratch.length === 0 ? NO_MESSAGES : scratch.slice();
+      scratch.length = 0;
+    }
+    if (unclaimed.length === 0 && messages.length !== 0) return;
+    this.#hold(
+      { datagram, messages: unclaimed, whole: unclaimed.length === messages.length },
+      Math.max(unclaimed.length, 1),
+    );
+  }
+
+  /**
+   * Keeps `entry` (`count` messages) for the first consumer to open. Capped as the message
+   * stream is with no iteration open: at the backlog, one overrun stands for the run dropped.
+   */
+  #hold(entry: Unowned, count: number): void {
+    const unowned = this.#unowned;
+    if (this.#unownedCount + count > this.#backlog) {
+      if (unowned.last !== OVERRUN_DATAGRAM) {
+        this.#overruns++;
+        unowned.push(OVERRUN_DATAGRAM);
+      }
+      return;
+    }
+    unowned.push(entry);
+    this.#unownedCount += count;
+  }
+
+  /**
+   * Hands what was read while no consumer was open to `to`, the first to open since, in order:
+   * as messages to `messages()`, `batches()` and `listen()`, as datagrams to `datagrams()` and
+   * `cursor()` (what is left of a datagram that also held answers goes to `messages()`, as it
+   * would have if they had been open when it was read).
+   */
+  #adopt(
+    to:
+      | Stream<ReceivedMessage>
+      | Stream<ReceivedDatagram>
+      | Stream<ReceivedDatagram | DatagramInPlace>,
+  ): void {
+    const unowned = this.#unowned;
+    if (unowned.length === 0) return;
+    const messages = this.#messages;
+    const whole = to === messages ? undefined : to as Stream<ReceivedDatagram>;
+    for (let entry = unowned.shift(); entry !== undefined; entry = unowned.shift()) {
+      if (entry === OVERRUN_DATAGRAM) {
+        if (whole) whole.deliver(OVERRUN_DATAGRAM);
+        else messages.deliver(overrunMessage());
+      } else if (entry instanceof QueuedFailure) {
+        if (whole) whole.deliver(entry.datagram);
+        else messages.deliver(entry);
+      } else {
+        const { datagram, messages: unclaimed, whole: all } = entry as Unclaimed;
+        if (whole && all) whole.deliver(datagram);
+        else for (const msg of unclaimed) messages.deliver(msg);
+      }
+    }
+    this.#unownedCount = 0;
   }
 
   readonly #deliverUnclaimed = (msg: ReceivedMessage): void => this.#messages.deliver(msg);
+  /** The messages of one datagram no request claimed, while no consumer is open (#dispatch). */
+  readonly #unclaimed: ReceivedMessage[] = [];
+  /** #unclaimed is being filled. */
+  #collecting = false;
+  readonly #collectUnclaimed = (msg: ReceivedMessage): void => void this.#unclaimed.push(msg);
 
   #overrun(err: SyscallError): void {
     this.#overruns++;
@@ -1422,7 +1544,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     else this.#matcher.overrun(err);
     if (this.#cursors.active) this.#cursors.deliver(OVERRUN_DATAGRAM);
     else if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
-    else this.#messages.deliver(overrunMessage());
+    else if (this.#messages.taking) this.#messages.deliver(overrunMessage());
+    else this.#hold(OVERRUN_DATAGRAM, 1);
   }
 
   #fail(err: unknown): void {
