@@ -7,6 +7,7 @@
  * @module
  */
 
+import { whenCollected } from "./_collected.ts";
 import { Fifo } from "./_fifo.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { orderedSteps } from "./_steps.ts";
@@ -110,6 +111,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   /** Set by the first nextRun(): datagrams of data parts are queued as bytes. */
   let byRuns = false;
   const cut = { value: false };
+  /** The iterator was garbage-collected while a step was pending: that step is its last. */
+  let orphaned = false;
   /** Makes the next queued run current, once the current one is taken (never a bytes run). */
   const shiftRun = () => {
     const run = runs.shift()!;
@@ -149,6 +152,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     if (queued > 0) {
       consumer = undefined;
       c.resolve({ value: c.runs ? takeRun() : take(), done: false });
+      if (orphaned) stop();
     } else if (outcome) {
       consumer = undefined;
       const { error } = outcome;
@@ -274,7 +278,20 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       }),
     );
   });
-  return {
+  /** Ends the iteration: abandons the dump if it is still running; a pending step ends too. */
+  const stop = () => {
+    forget();
+    const waiting = consumer;
+    consumer = undefined;
+    if (outcome === undefined || (pending && matcher.has(pending))) abandon();
+    clear();
+    outcome = {};
+    waiting?.resolve({ value: undefined, done: true });
+  };
+  /** Cancels the release at collection (below) once the iteration has ended. */
+  let forget = () => {};
+  // No closure here may capture `iterator` (they share this scope with the release below).
+  const iterator: DumpIterator = {
     next: steps.next,
     [cutShort]: cut,
     [nextRun]: (bytes = true): Promise<IteratorResult<Run, undefined>> => {
@@ -290,15 +307,18 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       });
     },
     return: () => {
-      const waiting = consumer;
-      consumer = undefined;
-      if (outcome === undefined || (pending && matcher.has(pending))) abandon();
-      clear();
-      outcome = {};
-      waiting?.resolve({ value: undefined, done: true });
+      stop();
       return Promise.resolve({ value: undefined, done: true });
     },
   };
+  // Left without return() mid-dump: once collected, the dump is abandoned as return() would
+  // abandon it. Until then the kernel holds the rest of it (and a reference on the module that
+  // serves it), its parts gather for nobody, and its abort listener stays on the signal.
+  forget = whenCollected(iterator, () => {
+    if (consumer === undefined) stop();
+    else orphaned = true;
+  });
+  return iterator;
 }
 
 /**

@@ -771,7 +771,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * part as it arrives, ending at NLMSG_DONE. Throws as {@linkcode request} does; a
    * {@linkcode DumpInterruptedError} comes after every part has been yielded. Leaving the loop
    * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
-   * remaining parts and discards them, and the next dump runs once they have been read. For a
+   * remaining parts and discards them, and the next dump runs once they have been read. An
+   * iterator left mid-dump without `return()` abandons it once garbage-collected. For a
    * large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work with
    * one promise per datagram instead of one per part, and `.cursor()`
    * ({@linkcode DumpIterable.cursor}) with no object per part either.

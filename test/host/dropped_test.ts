@@ -107,3 +107,42 @@ test("a route monitor() left without return() frees its client once collected: a
   );
   assert.deepEqual(r, { never: "ok", stepped: "ok", groups: [], listeners: 0 });
 });
+
+test("a dump iterator left without return() mid-dump abandons the dump once collected", () => {
+  // The kernel went on holding the dump (and a reference on the module serving it) until the
+  // socket's next request, and the abort listener stayed on the signal.
+  const r = runSoak<{ running: number[]; listeners: number; again: number }>(
+    `${COUNTING_SIGNAL}${COLLECT}
+    using ns = netns();
+    const routes = Array.from({ length: 3000 }, (_, i) => \`route add 10.0.\${i >> 8}.\${i & 255}/32 dev lo\`);
+    execFileSync("ip", ["-n", ns.name, "-batch", "-"], { input: ["link set lo up", ...routes].join("\\n") });
+    const sock = await nl.open(nl.NETLINK_ROUTE, { netns: ns.name });
+    const { signal, listeners } = countingSignal();
+    const rtmsg = Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0); // AF_INET
+    const request = { type: nl.RTM_GETROUTE, payload: rtmsg };
+    /** The socket's Dump column in the namespace's /proc/net/netlink: 1 while a dump runs. */
+    const running = () => {
+      const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"]);
+      const row = String(table).split("\\n").map((l) => l.trim().split(/\\s+/))
+        .find((f) => f[1] === "0" && f[2] === String(sock.portid));
+      return Number(row[6]);
+    };
+    const firstPart = async () => {
+      const parts = sock.dump(request, { signal })[Symbol.asyncIterator]();
+      await parts.next();
+    };
+    await firstPart();
+    const before = running();
+    await collect();
+    for (let i = 0; i < 100 && running() !== 0; i++) await sleep(10);
+    const after = running();
+    let again = 0;
+    for await (const _ of sock.dump(request)) again++;
+    sock.close();
+    console.log(JSON.stringify({ running: [before, after], listeners: listeners(), again }));
+  `,
+  );
+  assert.deepEqual(r.running, [1, 0]);
+  assert.equal(r.listeners, 0);
+  assert.ok(r.again >= 3000, `the next dump got ${r.again} routes`);
+});
