@@ -7,9 +7,11 @@
 # write it, and with one per buffer; and its forEach(), a promise per datagram; its cursor(), no
 # object per part either; and request() with NLM_F_DUMP, one array). LAYERS picks some (bare
 # is the reference). ROUNDS rounds, interleaved; prints medians of wall and CPU time and each
-# layer's ratio to the bare loop of its runtime. With REPEAT=N, each process then dumps N - 1
-# times more the same way, and the medians of those warmer dumps follow, by repetition: how much
-# of a layer's cold cost is the runtime warming up its code. Needs root. Not a test.
+# layer's ratio to the bare loop of its runtime, then CPU time by thread: the main thread's apart
+# from the runtime's JIT compiler and GC threads' (which compete with it for a busy machine's
+# cores). With REPEAT=N, each process then dumps N - 1 times more the same way, and the medians
+# of those warmer dumps follow (wall, and the main thread CPU), by repetition: how much of a
+# layer's cold cost is the runtime warming up its code. Needs root. Not a test.
 #
 #   [LAYERS="bare cursor ..."] [REPEAT=N] bench/cold_dump.sh [ROUTES] [ROUNDS]
 set -euo pipefail
@@ -26,11 +28,13 @@ for _ in $(seq "$rounds"); do
   done
 done | python3 -c '
 import json, statistics, sys
-ms, cpu, then = {}, {}, {}
+ms, cpu, then, threads, then_main = {}, {}, {}, {}, {}
 for line in sys.stdin:
     r = json.loads(line)
     ms.setdefault((r["runtime"], r["layer"]), []).append(r["ms"])
+    threads.setdefault((r["runtime"], r["layer"]), []).append(r["threads"])
     then.setdefault((r["runtime"], r["layer"]), []).append(r["then"])
+    then_main.setdefault((r["runtime"], r["layer"]), []).append(r["thenMain"])
     cpu.setdefault((r["runtime"], r["layer"]), []).append(r["cpu"])
     routes = r["routes"]
 names = ("bare", "transport", "messages", "iterator", "dump", "dump-view", "forEach", "cursor",
@@ -44,12 +48,30 @@ for rt in ("deno", "bun"):
         wall, cp = statistics.median(m), statistics.median(c)
         print(f"  {rt:4} {layer:9} wall {wall:6.1f} ({min(m):6.1f}) = {wall / bare:.2f}x bare"
               f" | cpu {cp:6.1f} ({min(c):6.1f}) = {cp / bare_cpu:.2f}x bare")
+print("CPU time by thread, medians in ms: the main thread (x bare), then those of the runtime")
+print("(JIT compilers, GC helpers...), which compete with it for the cores of a busy machine")
+for rt in ("deno", "bun"):
+    main_bare = statistics.median(t["main"] for t in threads[(rt, "bare")])
+    for layer in [l for l in names if (rt, l) in threads]:
+        runs = threads[(rt, layer)]
+        main = statistics.median(t["main"] for t in runs)
+        others = sorted({n for t in runs for n in t} - {"main"})
+        medians = [(n, statistics.median(t.get(n, 0) for t in runs)) for n in others]
+        print(f"  {rt:4} {layer:9} main {main:6.1f} = {main / main_bare:.2f}x bare | " + "  ".join(
+            f"{n} {m:.1f}" for n, m in medians if m >= 0.5))
 if any(t for runs in then.values() for t in runs):
     print("the same process dumping again, wall ms by repetition (2nd, 3rd...), medians, x bare:")
     for rt in ("deno", "bun"):
         base = [statistics.median(col) for col in zip(*then[(rt, "bare")])]
         for layer in [l for l in names if (rt, l) in then]:
             cols = [statistics.median(col) for col in zip(*then[(rt, layer)])]
+            print(f"  {rt:4} {layer:9} " + "  ".join(
+                f"{v:6.1f} = {v / b:.2f}x" for v, b in zip(cols, base)))
+    print("and the main thread CPU ms of those dumps, medians, x bare:")
+    for rt in ("deno", "bun"):
+        base = [statistics.median(col) for col in zip(*then_main[(rt, "bare")])]
+        for layer in [l for l in names if (rt, l) in then_main]:
+            cols = [statistics.median(col) for col in zip(*then_main[(rt, layer)])]
             print(f"  {rt:4} {layer:9} " + "  ".join(
                 f"{v:6.1f} = {v / b:.2f}x" for v, b in zip(cols, base)))
 '

@@ -21,11 +21,13 @@
 //              per-message iteration), a DataView per message's payload as in `dump`
 // Run it inside the namespace (`ip netns exec NS`), as every layer opens its socket in the
 // timed part. Prints one JSON line: wall ms, and CPU ms (steadier on a busy machine; it counts
-// the runtime's GC and JIT threads too); with REPEAT, also the wall ms of each further dump
-// made the same way in the same process (`then`).
+// the runtime's GC and JIT threads too), and that CPU time by thread (`threads`: "main" and the
+// runtime's own, by name); with REPEAT, also the wall ms of each further dump made the same way
+// in the same process (`then`), and its main thread's CPU ms (`thenMain`).
 //
 //   bench/cold_dump.ts LAYER [REPEAT]
 
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { loadBunLibc } from "../ffi/_bun_libc.ts";
 import {
@@ -116,7 +118,30 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
+/**
+ * CPU ms of each of this process's threads so far, summed by thread name ("main" for the main
+ * thread), from /proc's schedstat (nanoseconds): what the main thread ran apart from what the
+ * runtime's JIT compiler and GC threads ran for it, which on a busy machine compete for the same
+ * cores (and wall time follows that contest more than the code).
+ */
+function threadCpuMs(): Record<string, number> {
+  const ms: Record<string, number> = {};
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      const name = tid === String(process.pid)
+        ? "main"
+        : readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim().replace(/[\d\s]+$/, "");
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      ms[name] = (ms[name] ?? 0) + ns / 1e6;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ms;
+}
+
 let t0 = 0;
+const threads0 = threadCpuMs();
 const c0 = cpuMs();
 
 /** Starts the clock and opens a socket, with an IPv4 dump request's rtmsg: each socket layer's start. */
@@ -262,14 +287,30 @@ async function run(): Promise<void> {
 await run();
 const ms = performance.now() - t0;
 const cpu = cpuMs() - c0;
+const threads = threadCpuMs();
+for (const name in threads) threads[name] -= threads0[name] ?? 0;
 // REPEAT > 1: the same dump again, in this process, REPEAT - 1 times more: how far the cold
 // figure is the runtime warming up (compiling the code the dump runs) rather than steady cost.
 const then: number[] = [];
-for (let i = 1; i < Number(repeat ?? 1); i++) {
+/** The main thread's CPU ms in each further dump: steadier than `then` on a busy machine. */
+const thenMain: number[] = [];
+for (let i = 1, main = threads0.main + threads.main; i < Number(repeat ?? 1); i++) {
   routes.length = 0;
   await run();
   then.push(performance.now() - t0);
+  const now = threadCpuMs().main;
+  thenMain.push(now - main);
+  main = now;
 }
 console.log(
-  JSON.stringify({ runtime: isBun ? "bun" : "deno", layer, routes: routes.length, ms, cpu, then }),
+  JSON.stringify({
+    runtime: isBun ? "bun" : "deno",
+    layer,
+    routes: routes.length,
+    ms,
+    cpu,
+    threads,
+    then,
+    thenMain,
+  }),
 );
