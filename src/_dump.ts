@@ -36,7 +36,10 @@ export interface DumpHost {
   encode(flags: number, seq: number): Uint8Array;
   /** Sends a request's bytes to `to` and reads its first answers; throws on failure. */
   sendRequest(bytes: Uint8Array, to: number): void;
-  /** Arms the timeout and abort signal; returns the function that disarms them. */
+  /**
+   * Arms the timeout, the abort signal and the socket's close (each calls `fail` with why);
+   * returns the function that disarms them, which may be called more than once.
+   */
   guard(fail: (error: unknown) => void): () => void;
   /** The signal, checked before anything is sent. */
   readonly signal?: AbortSignal;
@@ -108,6 +111,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   let sent = false;
   let disarm = () => {};
   let withdraw = () => {};
+  /** Cancels the release at collection (below) once the iteration has ended. */
+  let forget = () => {};
   /** Set by the first nextRun(): datagrams of data parts are queued as bytes. */
   let byRuns = false;
   const cut = { value: false };
@@ -152,27 +157,39 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     if (queued > 0) {
       consumer = undefined;
       c.resolve({ value: c.runs ? takeRun() : take(), done: false });
-      if (orphaned) stop();
+      if (orphaned) stop(); // its owner awaits this step, and can ask for no other
     } else if (outcome) {
       consumer = undefined;
       const { error } = outcome;
       outcome = {}; // an error is thrown once; then the iterator is done
+      // Delivered: from here on, an abort, a timeout or a close has nothing left to stop.
+      release();
       if (error !== undefined) c.reject(error);
       else c.resolve({ value: undefined, done: true });
     }
   };
-  /** Ends the dump early (break, timeout, abort): what still comes for it is discarded. */
+  /** Disarms the timeout, the signal and the close, once the consumer needs them no more. */
+  const release = () => {
+    disarm();
+    disarm = () => {};
+    forget();
+  };
+  /**
+   * Ends the dump early (break, timeout, abort, close), also once all of it was read but not
+   * yet taken: what is queued is dropped, what still comes for it is discarded.
+   */
   const abandon = (error?: unknown) => {
     cut.value = true;
-    disarm();
+    release();
     withdraw();
     if (pending) {
-      // Sent: its answer is owed, and the kernel's dump runs until read to its end.
+      // Sent: its answer is owed, and the kernel's dump runs until read to its end (both do
+      // nothing once the dump has ended).
       if (sent) matcher.abandon(pending);
       else matcher.remove(pending);
     }
     clear();
-    outcome ??= { error };
+    outcome = { error };
     settle();
     host.kick();
   };
@@ -219,7 +236,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       finish: (error) => {
         if (!matcher.remove(self)) return;
         withdraw();
-        disarm();
+        // The timeout, the signal and a close stay armed until the consumer has taken every
+        // part (settle() disarms them): until then they still cut the dump short.
         outcome = {
           error: error ?? (self.interrupted ? new DumpInterruptedError([]) : undefined),
         };
@@ -280,16 +298,14 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   });
   /** Ends the iteration: abandons the dump if it is still running; a pending step ends too. */
   const stop = () => {
-    forget();
     const waiting = consumer;
     consumer = undefined;
     if (outcome === undefined || (pending && matcher.has(pending))) abandon();
+    release();
     clear();
     outcome = {};
     waiting?.resolve({ value: undefined, done: true });
   };
-  /** Cancels the release at collection (below) once the iteration has ended. */
-  let forget = () => {};
   // No closure here may capture `iterator` (they share this scope with the release below).
   const iterator: DumpIterator = {
     next: steps.next,
@@ -311,9 +327,10 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       return Promise.resolve({ value: undefined, done: true });
     },
   };
-  // Left without return() mid-dump: once collected, the dump is abandoned as return() would
-  // abandon it. Until then the kernel holds the rest of it (and a reference on the module that
-  // serves it), its parts gather for nobody, and its abort listener stays on the signal.
+  // Left without return(): once collected, the iteration ends as return() would end it. Until
+  // then a dump still running holds the socket's dump slot (and the kernel a reference on the
+  // module that serves it), its parts gather for nobody, and one read to its end keeps its timer
+  // and abort listener armed for the parts not yet taken.
   forget = whenCollected(iterator, () => {
     if (consumer === undefined) stop();
     else orphaned = true;

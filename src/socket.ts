@@ -89,9 +89,17 @@ export interface Destination {
  * ```
  */
 export interface RequestOptions {
-  /** Aborting rejects the request with the signal's reason; late replies are discarded. */
+  /**
+   * Aborting rejects the request with the signal's reason; late replies are discarded. A
+   * `dump()` throws it from its next step, also when every part has been read already: parts
+   * not yet taken are dropped.
+   */
   signal?: AbortSignal;
-  /** Milliseconds to wait for the whole answer before rejecting with a "TimeoutError". */
+  /**
+   * Milliseconds to wait for the whole answer before rejecting with a "TimeoutError"
+   * DOMException. For a `dump()`, until its consumer has taken the last part: a consumer still
+   * busy with the parts when it expires gets the TimeoutError from its next step.
+   */
   timeout?: number;
   /**
    * Port ID to send the request to and to accept replies from. Default 0: the kernel. Replies
@@ -512,6 +520,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   #unownedCount = 0;
   readonly #backlog: number;
   readonly #groups = new Set<number>();
+  /**
+   * What ends each dump iteration still armed (see `#guardDump`) on close: the dumps whose parts
+   * have all been read are no longer the matcher's, but their consumers have yet to take them.
+   */
+  readonly #dumpsOnClose = new Set<(error: unknown) => void>();
   #closed = false;
   #failure: unknown = undefined;
   #overruns = 0;
@@ -793,7 +806,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           this.#sendBytes(bytes, to, 0);
           this.#reader.afterSend();
         },
-        guard: (fail) => this.#guard(options, fail),
+        guard: (fail) => this.#guardDump(options, fail),
         signal: options.signal,
         flags,
         to: from,
@@ -1230,6 +1243,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#closed = true;
     this.#reader.stop();
     this.#matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
+    for (const fail of [...this.#dumpsOnClose]) {
+      fail(new SocketClosedError("netlink socket was closed while waiting"));
+    }
     this.#messages.close();
     this.#datagrams.close();
     this.#cursors.close();
@@ -1321,6 +1337,16 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     return () => {
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+    };
+  }
+
+  /** {@linkcode #guard} for a dump, whose `fail` runs on close too. */
+  #guardDump(options: RequestOptions, fail: (error: unknown) => void): () => void {
+    const disarm = this.#guard(options, fail);
+    this.#dumpsOnClose.add(fail);
+    return () => {
+      disarm();
+      this.#dumpsOnClose.delete(fail);
     };
   }
 

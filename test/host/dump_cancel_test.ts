@@ -1,0 +1,65 @@
+// Cancelling a dump from inside its consumer, on the real kernel: the IPv4 routes of a
+// namespace with 150 host routes on lo, some 155 parts in two or three datagrams, all read
+// before the consumer's first step ends (a dump's read-ahead is 256 parts). The same cases run
+// on the fake kernel in test/unit/dump_cancel_test.ts.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AF_INET, NETLINK_ROUTE, NLM_F_DUMP, RTM_GETROUTE } from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
+import { afterFile } from "../_after_file.ts";
+import { cancelCases } from "../_cancel.ts";
+import { type Netns, routesNetns } from "./_netns.ts";
+import { COUNTING_SIGNAL, runSoak } from "./_soak.ts";
+
+let ns: Netns | undefined;
+afterFile(() => ns?.[Symbol.dispose]());
+
+const rtmsg = new Uint8Array(12);
+rtmsg[0] = AF_INET;
+const request = { type: RTM_GETROUTE, payload: rtmsg };
+
+cancelCases("kernel", async () => {
+  ns ??= routesNetns(150);
+  const sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  const parts = (await sock.request({ ...request, flags: NLM_F_DUMP })).length;
+  return { sock, request, parts, [Symbol.asyncDispose]: () => sock[Symbol.asyncDispose]() };
+});
+
+test("dump iterations stepped by hand and dropped leave no listener or timer behind", () => {
+  // Kept from NLMSG_DONE on until the consumer takes the last part (the cases above), the timer
+  // and the abort listener of an iteration stepped once and dropped would stay for good: a
+  // FinalizationRegistry ends it. The last one is dropped mid-dump (its read-ahead full): the
+  // next dump still runs.
+  const r = runSoak<{ listeners: number; parts: number }>(
+    `${COUNTING_SIGNAL}
+    const { signal, listeners } = countingSignal();
+    using ns = netns();
+    const sock = await nl.open(nl.NETLINK_ROUTE, { netns: ns.name });
+    execFileSync("ip", ["-n", ns.name, "link", "set", "lo", "up"]);
+    const rtmsg = new Uint8Array(12);
+    rtmsg[0] = 2;
+    const request = { type: nl.RTM_GETROUTE, payload: rtmsg };
+    const routes = (from, n) => Array.from({ length: n }, (_, i) =>
+      "route add 198.18." + ((from + i) >> 8) + "." + ((from + i) & 255) + "/32 dev lo").join("\\n") + "\\n";
+    execFileSync("ip", ["-n", ns.name, "-batch", "-"], { input: routes(0, 20) });
+    const drop = async () => {
+      for (let i = 0; i < 20; i++) await sock.dump(request, { signal, timeout: 600_000 })[Symbol.asyncIterator]().next();
+    };
+    await drop();
+    execFileSync("ip", ["-n", ns.name, "-batch", "-"], { input: routes(20, 1000) });
+    await sock.dump(request, { signal, timeout: 600_000 })[Symbol.asyncIterator]().next();
+    for (let i = 0; i < 3; i++) {
+      heapAfterGc();
+      await sleep(10); // finalizers run as tasks
+    }
+    const left = listeners(); // before close(), which ends every iteration
+    const parts = (await sock.request({ ...request, flags: nl.NLM_F_DUMP }, { timeout: 10_000 })).length;
+    sock.close();
+    console.log(JSON.stringify({ listeners: left, parts }));
+  `,
+    30_000,
+  );
+  assert.equal(r.listeners, 0);
+  assert.ok(r.parts >= 1020, `${r.parts} parts`);
+});
