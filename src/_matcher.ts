@@ -209,8 +209,11 @@ export class Matcher {
   /**
    * Unregisters a request whose answer is still owed (timeout, abort, an iteration left
    * early): that answer is discarded when it comes. A kernel dump keeps the dump slot until then.
+   * `optional`: an answer comes only if the request failed (a batch's message without
+   * NLM_F_ACK); the kernel's, which it queues as it runs the request, is no longer expected once
+   * the receive queue has been read empty.
    */
-  abandon(pending: Pending): void {
+  abandon(pending: Pending, optional = false): void {
     if (!this.remove(pending)) return;
     const kernel = pending.from === 0;
     const holdsDumpSlot = this.#dumpSlot === pending.seq;
@@ -218,7 +221,7 @@ export class Matcher {
       endsAtDone: pending.endsAtDone,
       kernel,
       holdsDumpSlot,
-      atRisk: false,
+      atRisk: optional && kernel,
     });
     if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
     if (this.#abandoned.size - this.#abandonedPeers > ABANDONED_KERNEL_LIMIT) {

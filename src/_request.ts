@@ -58,9 +58,10 @@ export function requestInFlight(
       cleanup();
       withdraw();
       for (const member of members) {
-        // An answer still owed may yet come: it must not leak into the stream. (A message
-        // without NLM_F_ACK is answered only if it fails, before the acks that follow it.)
-        if (sent && completes(member.flags)) matcher.abandon(member);
+        // An answer still owed may yet come: it must not leak into the stream. A message
+        // without NLM_F_ACK is answered only if it fails: after an early end (the first error,
+        // an abort, a timeout), or when it comes after the last acked one, its error may come.
+        if (sent) matcher.abandon(member, !completes(member.flags));
         else matcher.remove(member);
       }
       if (!sent && dumpSeq) matcher.releaseDumpSlot(dumpSeq);
