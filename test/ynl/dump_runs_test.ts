@@ -6,7 +6,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Matcher } from "../../src/_matcher.ts";
 import { NETLINK_ROUTE, NLM_F_MULTI, RTM_GETROUTE, RTM_NEWROUTE } from "../../src/constants.ts";
-import { DumpInterruptedError, MalformedMessageError } from "../../src/errors.ts";
+import {
+  DumpInterruptedError,
+  MalformedMessageError,
+  SocketClosedError,
+} from "../../src/errors.ts";
 import type { Message } from "../../src/message.ts";
 import { type Answer, FakeKernel, type MessageSpec } from "../../src/testing/mod.ts";
 import { family, NetlinkFamily } from "../../src/ynl/family.ts";
@@ -197,6 +201,33 @@ test("typed dumpStream(): a close or an abort while a part is handled ends the s
     })().then(() => undefined, (err) => err);
     assert.equal(seen, 1, stop);
     assert.ok(error instanceof Error, stop);
+    sock.close();
+  }
+});
+
+test("typed dumpStream(): every part read already, a close, an abort or a timeout in the loop body ends it with its error; the socket is usable after", async () => {
+  // 20 parts, two datagrams and NLMSG_DONE, all read before the first part is handled.
+  for (const stop of ["close", "abort", "timeout"] as const) {
+    const { sock, rt } = await servingRoutes(routes(20));
+    const ac = new AbortController();
+    let seen = 0;
+    const error = await (async () => {
+      const options = { signal: ac.signal, timeout: stop === "timeout" ? 30 : 10_000 };
+      for await (const _ of rt.dumpStream("getroute", {}, options)) {
+        seen++;
+        await settle();
+        if (stop === "close") sock.close();
+        else if (stop === "abort") ac.abort();
+        else await new Promise((r) => setTimeout(r, 90));
+      }
+    })().then(() => undefined, (err) => err);
+    assert.equal(seen, 1, stop);
+    if (stop === "close") assert.ok(error instanceof SocketClosedError, `${stop}: ${error}`);
+    else {
+      assert.ok(error instanceof DOMException, `${stop}: ${error}`);
+      assert.equal(error.name, stop === "abort" ? "AbortError" : "TimeoutError");
+      assert.equal((await rt.dump("getroute")).length, 20);
+    }
     sock.close();
   }
 });
