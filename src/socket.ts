@@ -10,6 +10,7 @@
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
+import { armGuard } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
@@ -763,7 +764,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return requestInFlight(
         {
           matcher,
-          guard: (fail) => this.#guard(options, fail),
+          guard: (fail) => armGuard(options, fail),
           send: (bytes, to) => {
             this.#sendBytes(bytes, to, 0);
             this.#reader.afterSend();
@@ -1323,26 +1324,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     };
   }
 
-  /** Arms timeout and abort: `fail` runs with the reason; returns the function that disarms. */
-  #guard(options: RequestOptions, fail: (error: unknown) => void): () => void {
-    const { signal, timeout } = options;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => fail(signal!.reason);
-    if (timeout !== undefined) {
-      timer = setTimeout(() => {
-        fail(new DOMException(`netlink request timed out after ${timeout} ms`, "TimeoutError"));
-      }, timeout);
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-    return () => {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-  }
-
-  /** {@linkcode #guard} for a dump, whose `fail` runs on close too. */
+  /** {@linkcode armGuard} for a dump, whose `fail` runs on close too. */
   #guardDump(options: RequestOptions, fail: (error: unknown) => void): () => void {
-    const disarm = this.#guard(options, fail);
+    const disarm = armGuard(options, fail);
     this.#dumpsOnClose.add(fail);
     return () => {
       disarm();

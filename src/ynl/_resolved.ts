@@ -8,6 +8,7 @@
  * @module
  */
 
+import { guarded } from "../_guard.ts";
 import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { NetlinkSocket, RequestOptions } from "../socket.ts";
 
@@ -25,22 +26,26 @@ function familiesOf(socket: NetlinkSocket): Map<string, Entry> {
   return families;
 }
 
-/** Resolves generic netlink family `name` on `socket`, or returns the cached resolution. */
+/**
+ * Resolves generic netlink family `name` on `socket`, or returns the cached resolution. The
+ * resolution is shared by every caller on the socket: `options`' signal and timeout end only
+ * this caller's wait for it.
+ */
 export function resolveCached(
   socket: NetlinkSocket,
   name: string,
-  options?: RequestOptions,
+  options: RequestOptions = {},
 ): Promise<GenericFamily> {
   const families = familiesOf(socket);
   const cached = families.get(name);
-  if (cached !== undefined) return cached.promise;
-  const promise = resolveFamily(socket, name, options);
+  if (cached !== undefined) return guarded(cached.promise, options);
+  const promise = resolveFamily(socket, name, { to: options.to });
   const entry: Entry = { promise };
   families.set(name, entry);
   promise.then((family) => void (entry.family = family), () => {
     if (families.get(name) === entry) families.delete(name);
   });
-  return promise;
+  return guarded(promise, options);
 }
 
 /**

@@ -423,9 +423,11 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     forgetResolved(this.socket, name, stale);
     let fresh: GenericFamily;
     try {
-      fresh = await resolveCached(this.socket, name, { signal: options.signal });
+      fresh = await resolveCached(this.socket, name, options);
     } catch (resolveErr) {
-      if (!(resolveErr instanceof NetlinkError) || resolveErr.code !== "ENOENT") throw err;
+      // An abort, a timeout or a close ends the request with its own error, not the stale id's.
+      if (!(resolveErr instanceof NetlinkError)) throw resolveErr;
+      if (resolveErr.code !== "ENOENT") throw err;
       throw new NetlinkError({
         ...err,
         detail: `generic netlink family "${name}" is no longer registered (was its module `

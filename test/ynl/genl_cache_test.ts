@@ -45,6 +45,8 @@ class Kernel extends FakeKernel {
   readonly lookups = new Map<string, number>();
   /** The ids dev-get requests were sent to, in order. */
   readonly requests: number[] = [];
+  /** Runs as nlctrl is asked for a family, before it answers. */
+  onLookup: (name: string) => void = () => {};
 
   constructor() {
     super();
@@ -54,6 +56,7 @@ class Kernel extends FakeKernel {
         if (a.type === CTRL_ATTR_FAMILY_NAME) name = a.string();
       }
       this.lookups.set(name, (this.lookups.get(name) ?? 0) + 1);
+      this.onLookup(name);
       const id = name === "nlctrl" ? GENL_ID_CTRL : name === "netdev" ? this.netdevId : 0;
       if (id === 0) return { errno: ENOENT };
       const groups = name === "netdev" ? this.#groups() : undefined;
@@ -360,5 +363,37 @@ test("a request out under the old id while a monitor reads the announcement is s
   assert.deepEqual(kernel.requests, [0x21]);
   await events.return();
   await pending;
+  sock.close();
+});
+
+test("an abort while do() resolves a reloaded family anew rejects with the signal's reason, not the stale id's ENOENT", async () => {
+  const { kernel, sock, nd } = await setup(0x20);
+  kernel.load(0x21);
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  kernel.onLookup = () => controller.abort(reason);
+  await assert.rejects(nd.do("dev-get", { ifindex: 1 }, { signal: controller.signal }), (err) => {
+    assert.equal(err, reason);
+    return true;
+  });
+  // The aborted lookup is not cached: the next request resolves the family and goes out.
+  kernel.onLookup = () => {};
+  assert.deepEqual(await nd.do("dev-get", { ifindex: 1 }), { ifindex: 1 });
+  sock.close();
+});
+
+test("two clients renew one reloaded family at once: one's abort does not reject the other", async () => {
+  const { kernel, sock, nd } = await setup(0x20);
+  const other = await family(netdev, { socket: sock });
+  kernel.load(0x21);
+  const controller = new AbortController();
+  const reason = new Error("only the first");
+  kernel.onLookup = () => controller.abort(reason);
+  const [first, second] = await Promise.allSettled([
+    nd.do("dev-get", { ifindex: 1 }, { signal: controller.signal }),
+    other.do("dev-get", { ifindex: 2 }),
+  ]);
+  assert.deepEqual(first, { status: "rejected", reason });
+  assert.deepEqual(second, { status: "fulfilled", value: { ifindex: 2 } });
   sock.close();
 });
