@@ -1,7 +1,8 @@
 // What RequestOptions and MessagesOptions promise about `signal` and `timeout`, for request(),
-// requestBatch(), messages() and listen(): the error each rejects or throws with, that late
-// answers are discarded (never leak into the message stream), and that a long-lived signal
-// keeps no listener. The same for dump() is test/unit/dump_cancel_test.ts.
+// requestBatch(), messages(), listen() and cursor(), against a user-space peer on the fake
+// kernel: the error each rejects or throws with, that late answers are discarded (never leak
+// into the message stream), and that a long-lived signal keeps no listener. The same for dump()
+// is test/unit/dump_cancel_test.ts.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -112,29 +113,6 @@ for (const batch of [false, true]) {
   });
 }
 
-test("messages(): an abort in the loop body throws the reason from the next step, though more is queued", async () => {
-  const p = await withPeer();
-  const { sock } = p;
-  const { controller, listeners } = countingSignal();
-  p.answer([event(1), event(2), event(3)]);
-  await settle();
-  const seen: number[] = [];
-  const reason = new Error("enough");
-  await assert.rejects(async () => {
-    for await (const m of sock.messages({ signal: controller.signal })) {
-      seen.push(m.payload[0]);
-      controller.abort(reason);
-    }
-  }, (err) => err === reason);
-  assert.deepEqual(seen, [1]);
-  assert.equal(listeners(), 0);
-  // What the aborted iteration did not take stays queued for the next one.
-  const it = sock.messages();
-  assert.deepEqual([...(await it.next()).value!.payload], [2]);
-  await it.return!();
-  p.close();
-});
-
 test("messages(): an abort while a step waits rejects it with the reason; return() and close() leave no listener", async () => {
   const p = await withPeer();
   const { sock } = p;
@@ -155,28 +133,6 @@ test("messages(): an abort while a step waits rejects it with the reason; return
   assert.equal(l2(), 0);
 });
 
-test("listen(): an abort in the handler stops it at once, though more is queued, and rejects with the reason", async () => {
-  const p = await withPeer();
-  const { sock } = p;
-  const { controller, listeners } = countingSignal();
-  p.answer([event(1), event(2), event(3)]);
-  await settle();
-  const seen: number[] = [];
-  await assert.rejects(
-    sock.listen((m) => {
-      seen.push(m.payload[0]);
-      controller.abort();
-    }, { signal: controller.signal }),
-    (err) => (assertDomException(err, "AbortError"), true),
-  );
-  assert.deepEqual(seen, [1]);
-  assert.equal(listeners(), 0);
-  const it = sock.messages();
-  assert.deepEqual([...(await it.next()).value!.payload], [2]);
-  await it.return!();
-  p.close();
-});
-
 test("listen(): an abort from a timer while it waits rejects with the reason; close() resolves it; no listener left", async () => {
   const p = await withPeer();
   const { sock } = p;
@@ -193,3 +149,44 @@ test("listen(): an abort from a timer while it waits rejects with the reason; cl
   assert.equal(listeners(), 0);
   assert.equal(l2(), 0);
 });
+
+/** Readers of the message stream, each calling `take` with each message's first payload byte. */
+const readers: Record<
+  string,
+  (sock: Peer["sock"], signal: AbortSignal, take: (n: number) => void) => Promise<void>
+> = {
+  "messages()": async (sock, signal, take) => {
+    for await (const m of sock.messages({ signal })) take(m.payload[0]);
+  },
+  "listen()": (sock, signal, take) => sock.listen((m) => take(m.payload[0]), { signal }),
+  "cursor()": async (sock, signal, take) => {
+    // The walk would go on into the next queued datagram: the abort stops it there.
+    for await (const c of sock.cursor({ signal })) {
+      while (c.next()) take(c.data[c.byteOffset + c.payloadOffset]);
+    }
+  },
+};
+
+for (const [name, read] of Object.entries(readers)) {
+  test(`${name}: an abort while it takes the first of three queued datagrams ends it with the reason; the rest stay for the next reader`, async () => {
+    const p = await withPeer();
+    const { controller, listeners } = countingSignal();
+    for (const n of [1, 2, 3]) p.answer([event(n)]);
+    await settle();
+    const seen: number[] = [];
+    const reason = new Error("enough");
+    await assert.rejects(
+      read(p.sock, controller.signal, (n) => {
+        seen.push(n);
+        controller.abort(reason);
+      }),
+      (err) => err === reason,
+    );
+    assert.deepEqual(seen, [1]);
+    assert.equal(listeners(), 0);
+    const it = p.sock.messages();
+    assert.deepEqual([...(await it.next()).value!.payload], [2]);
+    await it.return!();
+    p.close();
+  });
+}
