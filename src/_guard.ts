@@ -11,6 +11,23 @@ export interface GuardOptions {
   readonly timeout?: number;
 }
 
+/** The error a request's `timeout` of `ms` rejects it with. */
+export function timeoutError(ms: number): DOMException {
+  return new DOMException(`netlink request timed out after ${ms} ms`, "TimeoutError");
+}
+
+/**
+ * What is left of `options`' timeout for a request that is part of an operation begun at
+ * `started` (performance.now()): a second request after a first, say. Throws the timeout's
+ * TimeoutError when nothing is left.
+ */
+export function remaining<T extends GuardOptions>(options: T, started: number): T {
+  if (options.timeout === undefined) return options;
+  const left = options.timeout - (performance.now() - started);
+  if (left <= 0) throw timeoutError(options.timeout);
+  return { ...options, timeout: left };
+}
+
 /**
  * Arms `options`' timeout and abort signal: `fail` runs with the signal's reason, or with a
  * "TimeoutError" DOMException once `timeout` ms have passed. Returns the function that disarms
@@ -20,11 +37,7 @@ export function armGuard(options: GuardOptions, fail: (error: unknown) => void):
   const { signal, timeout } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => fail(signal!.reason);
-  if (timeout !== undefined) {
-    timer = setTimeout(() => {
-      fail(new DOMException(`netlink request timed out after ${timeout} ms`, "TimeoutError"));
-    }, timeout);
-  }
+  if (timeout !== undefined) timer = setTimeout(() => fail(timeoutError(timeout)), timeout);
   signal?.addEventListener("abort", onAbort, { once: true });
   return () => {
     if (timer !== undefined) clearTimeout(timer);

@@ -39,7 +39,7 @@ export function resolveCached(
   const families = familiesOf(socket);
   const cached = families.get(name);
   if (cached !== undefined) return guarded(cached.promise, options);
-  const promise = resolveFamily(socket, name, { to: options.to });
+  const promise = resolveFamily(socket, name);
   const entry: Entry = { promise };
   families.set(name, entry);
   promise.then((family) => void (entry.family = family), () => {

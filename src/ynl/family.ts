@@ -7,6 +7,7 @@
  */
 
 import { whenCollected } from "../_collected.ts";
+import { remaining } from "../_guard.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkOptions, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
@@ -286,15 +287,16 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const operation = this.#codec.operation(op);
     let message = this.encode(op, request);
     message.flags = options.flags ?? 0;
+    const started = performance.now();
     let replies: Message[];
     try {
       try {
         replies = await this.socket.request(message, socketOptions(options));
       } catch (err) {
-        if (!await this.#renewed(err, message.type, options)) throw err;
+        if (!await this.#renewed(err, message.type, options, started)) throw err;
         message = this.encode(op, request);
         message.flags = options.flags ?? 0;
-        replies = await this.socket.request(message, socketOptions(options));
+        replies = await this.socket.request(message, remaining(socketOptions(options), started));
       }
     } catch (err) {
       throw this.#explain(op, operation, request, message.payload!, err);
@@ -326,18 +328,21 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     const decode = messageDecoder(this.#codec, operation);
     const replies: DumpReply<D, O>[] = [];
     const message = this.#dumpRequest(op, request, options);
-    const collect = (message: MessageInput) =>
-      decodedParts(
-        this.socket.dump(message, socketOptions(options))[Symbol.asyncIterator](),
-        decode,
-      )
+    const started = performance.now();
+    const collect = (message: MessageInput, options: RequestOptions) =>
+      decodedParts(this.socket.dump(message, options)[Symbol.asyncIterator](), decode)
         .collect(replies as Record<string, unknown>[]);
     try {
       try {
-        await collect(message);
+        await collect(message, socketOptions(options));
       } catch (err) {
-        if (replies.length !== 0 || !await this.#renewed(err, message.type, options)) throw err;
-        await collect(this.#dumpRequest(op, request, options));
+        if (
+          replies.length !== 0 || !await this.#renewed(err, message.type, options, started)
+        ) throw err;
+        await collect(
+          this.#dumpRequest(op, request, options),
+          remaining(socketOptions(options), started),
+        );
       }
     } catch (err) {
       throw this.#explain(op, operation, request, message.payload!, err);
@@ -376,6 +381,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         const partsOf = (dump: AsyncIterable<ReceivedMessage>) =>
           decodedParts(dump[Symbol.asyncIterator](), decode, explain);
         let parts = partsOf(dump);
+        const started = performance.now();
         // Until the first reply, a stale generic family id may be renewed once (see do()).
         let renewable = this.#generic !== undefined;
         const next = (): Promise<IteratorResult<DumpReply<D, O>, undefined>> => {
@@ -387,10 +393,13 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           }, (err) => {
             if (!renewable) return Promise.reject(err);
             renewable = false;
-            return this.#renewed(err, message.type, options).then((renewed) => {
+            return this.#renewed(err, message.type, options, started).then((renewed) => {
               if (!renewed) return Promise.reject(err);
               parts = partsOf(
-                this.socket.dump(this.#dumpRequest(op, request, options), socketOptions(options)),
+                this.socket.dump(
+                  this.#dumpRequest(op, request, options),
+                  remaining(socketOptions(options), started),
+                ),
               );
               return next();
             }, reject);
@@ -408,9 +417,15 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * After a request sent under id `sent` failed with `err`: whether it failed because that
    * generic family id is stale and the family now has another (then this family uses it and the
    * request may be sent again). Rejects with ENOENT saying so when the family is no longer
-   * registered at all.
+   * registered at all. The operation began at `started` (performance.now()): its timeout bounds
+   * the lookup too.
    */
-  async #renewed(err: unknown, sent: number, options: RequestOptions): Promise<boolean> {
+  async #renewed(
+    err: unknown,
+    sent: number,
+    options: RequestOptions,
+    started: number,
+  ): Promise<boolean> {
     const stale = this.#generic;
     // nlctrl's own id is fixed; its ENOENT is about the family asked for.
     if (
@@ -423,7 +438,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     forgetResolved(this.socket, name, stale);
     let fresh: GenericFamily;
     try {
-      fresh = await resolveCached(this.socket, name, options);
+      fresh = await resolveCached(this.socket, name, remaining(options, started));
     } catch (resolveErr) {
       // An abort, a timeout or a close ends the request with its own error, not the stale id's.
       if (!(resolveErr instanceof NetlinkError)) throw resolveErr;

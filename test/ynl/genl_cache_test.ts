@@ -26,7 +26,7 @@ import { decodeGeneric, encodeGeneric } from "../../src/genl.ts";
 import type { Message, ReceivedMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
-import { family } from "../../src/ynl/mod.ts";
+import { family, type NetlinkFamily } from "../../src/ynl/mod.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
 import { nlctrl } from "../../src/ynl/nlctrl.ts";
 
@@ -396,4 +396,30 @@ test("two clients renew one reloaded family at once: one's abort does not reject
   assert.deepEqual(first, { status: "rejected", reason });
   assert.deepEqual(second, { status: "fulfilled", value: { ifindex: 2 } });
   sock.close();
+});
+
+test("do(), dump() and dumpStream() renewing a reloaded family: the timeout bounds the whole operation, lookup and second request included", async () => {
+  const run = {
+    do: (nd: NetlinkFamily<typeof netdev>) => nd.do("dev-get", { ifindex: 1 }, { timeout: 50 }),
+    dump: (nd: NetlinkFamily<typeof netdev>) => nd.dump("dev-get", {}, { timeout: 50 }),
+    dumpStream: async (nd: NetlinkFamily<typeof netdev>) => {
+      for await (const _ of nd.dumpStream("dev-get", {}, { timeout: 50 }));
+    },
+  };
+  for (const [name, operation] of Object.entries(run)) {
+    const { kernel, sock, nd } = await setup(0x20);
+    kernel.load(0x21);
+    // nlctrl takes 80 ms to answer the lookup (synchronously: no timer can fire meanwhile).
+    kernel.onLookup = () => {
+      for (const until = performance.now() + 80; performance.now() < until;);
+    };
+    await assert.rejects(operation(nd), (err) => {
+      assert.ok(err instanceof DOMException, `${name}: ${err}`);
+      assert.equal(err.name, "TimeoutError");
+      assert.equal(err.message, "netlink request timed out after 50 ms");
+      return true;
+    });
+    assert.deepEqual(kernel.requests, [], `${name}: not sent again once the time was up`);
+    sock.close();
+  }
 });
