@@ -8,11 +8,12 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { importsFromCheckout, jsdocExamples, promisedValues } from "../_jsdoc.ts";
 import { Netns } from "./_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -30,20 +31,6 @@ const FILES = [
 const WAITS =
   /of sock\)|of rt\.socket\)|\.monitor\(|\.messages\(|\.listen\(|\.batches\(|\.datagrams\(|nl80211/;
 
-/** Each ```ts block of `file`'s JSDoc: where it starts and its code, comment stars removed. */
-function examples(file: string): { where: string; code: string }[] {
-  const lines = readFileSync(join(root, file), "utf8").split("\n");
-  const found: { where: string; code: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^\s*\* ```ts$/.test(lines[i])) continue;
-    const start = i + 1;
-    const code: string[] = [];
-    while (!/^\s*\* ```$/.test(lines[++i])) code.push(lines[i].replace(/^\s*\* ?/, ""));
-    found.push({ where: `${file}:${start}`, code: code.join("\n") });
-  }
-  return found;
-}
-
 const isBun = "Bun" in globalThis;
 const deno = isBun ? join(root, "node_modules/.bin/deno") : process.execPath;
 
@@ -51,24 +38,14 @@ test("the JSDoc examples that end by themselves run, and print the values their 
   using ns = new Netns();
   const dir = mkdtempSync(join(tmpdir(), "jsdoc-"));
   try {
-    const runnable = FILES.flatMap(examples).filter(({ code }) => !WAITS.test(code));
+    const runnable = FILES.flatMap(jsdocExamples).filter(({ code }) => !WAITS.test(code));
     assert.ok(runnable.length >= 20, `${runnable.length} examples`);
     const modules = runnable.map(({ where, code }, i) => {
       const file = join(dir, `example${i}.ts`);
       writeFileSync(
         file,
         // /tmp/ first: the checkout itself may be under /tmp (a CI clone).
-        code.replaceAll("\"/tmp/", `"${dir}/`)
-          .replaceAll("\"@netlink/netlink\"", JSON.stringify(join(root, "mod.ts")))
-          .replaceAll(
-            "\"@netlink/netlink/testing\"",
-            JSON.stringify(join(root, "src/testing/mod.ts")),
-          )
-          .replaceAll("\"@netlink/netlink/ynl\"", JSON.stringify(join(root, "src/ynl/mod.ts")))
-          .replace(
-            /"@netlink\/netlink\/ynl\/([a-z0-9-]+)"/g,
-            (_, spec) => JSON.stringify(join(root, `src/ynl/${spec.replaceAll("-", "_")}.ts`)),
-          )
+        importsFromCheckout(code.replaceAll("\"/tmp/", `"${dir}/`))
           // The namespace the examples name is the one they run in.
           .replaceAll("netns: \"blue\"", "netns: \"/proc/self/ns/net\""),
       );
@@ -104,17 +81,11 @@ test("the JSDoc examples that end by themselves run, and print the values their 
     const lines = child.stdout.trim().split("\n");
     const { failed, printed } = JSON.parse(lines[lines.length - 1]);
     assert.deepEqual(failed, [], child.stdout);
-    // `console.log(x); // 16` (or `// 18: RTM_GETLINK`, `// "nope"`, `// EPERM`): x printed
-    // that. Comments that describe rather than quote a value are left alone.
     let promised = 0;
     for (const { where, code } of runnable) {
-      for (
-        const [, value] of code.matchAll(
-          /console\.log\(.*\/\/ (-?\d+|true|false|"[^"]*"|[A-Z][A-Z0-9_]+)(:.*)?$/gm,
-        )
-      ) {
+      for (const value of promisedValues(code)) {
         promised++;
-        assert.ok(printed[where].includes(value.replace(/^"(.*)"$/, "$1")), `${where}: ${value}`);
+        assert.ok(printed[where].includes(value), `${where}: ${value}`);
       }
     }
     assert.ok(promised >= 7, `${promised} printed values checked`);
