@@ -620,7 +620,7 @@ export class Links {
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.link.set("veth0", { up: true, mtu: 1400, name: "uplink" });
-   * await ip.link.set("uplink", { portData: { learning: false } });
+   * await ip.link.set("uplink", { portData: { learning: false } }); // a bridge port
    * ```
    */
   async set(ref: LinkRef, settings: LinkSettings): Promise<void> {

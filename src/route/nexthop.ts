@@ -359,8 +359,9 @@ export class NexthopObjects {
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.nexthop.add({ id: 1, gateway: "10.0.0.2", dev: "eth0" });
-   * await ip.nexthop.add({ id: 2, blackhole: true });
+   * await ip.nexthop.add({ id: 2, gateway: "10.0.0.3", dev: "eth0" });
    * const id = await ip.nexthop.add({ group: [{ id: 1 }, { id: 2, weight: 2 }] });
+   * console.log(id > 2); // true: the kernel picked a free id
    * ```
    */
   add(nexthop: NewNexthopObject): Promise<number> {

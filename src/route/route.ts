@@ -380,7 +380,7 @@ function tableNumber(table: TableName | number, field = "table"): number {
  * import { openRoute } from "@netlink/netlink/route";
  * await using ip = await openRoute();
  * await ip.route.add({ dst: "10.1.0.0/16", gateway: "10.0.0.254", table: 100 });
- * console.log(await ip.route.get("10.1.2.3"));
+ * console.log((await ip.route.list({ table: 100 })).map((r) => r.dst)); // [ "10.1.0.0/16" ]
  * ```
  */
 export class Routes {

@@ -407,7 +407,8 @@ export class TrafficControl implements AsyncDisposable {
    * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
-   * await tc.changeQdisc({ dev: "veth0", handle: "1:", kind: "htb", default: "30" });
+   * // Not every kind can change: htb cannot (EINVAL), replace it by one with a new handle.
+   * await tc.changeQdisc({ dev: "veth0", handle: "1:", kind: "tbf", rate: "2mbit", burst: "20kb", limit: "40kb" });
    * ```
    */
   changeQdisc(spec: QdiscSpec): Promise<void> {
