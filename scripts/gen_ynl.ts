@@ -718,7 +718,10 @@ function render(
   let runtime = relative(dirname(outPath), runtimeModule).replaceAll("\\", "/");
   if (!runtime.startsWith(".")) runtime = `./${runtime}`;
   const firstDump = Object.entries(family.ops).find(([, op]) => op.dump !== undefined)?.[0];
-  const firstDo = Object.entries(family.ops).find(([, op]) => op.do !== undefined)?.[0];
+  // A do that answers before one that only acts: lockd's first is server-set, which a reader
+  // pasting the example would run to change the server's settings.
+  const firstDo = (Object.entries(family.ops).find(([, op]) => op.do?.reply)
+    ?? Object.entries(family.ops).find(([, op]) => op.do !== undefined))?.[0];
   const call = firstDump !== undefined
     ? `console.log(await client.dump(${JSON.stringify(firstDump)}));`
     : firstDo !== undefined

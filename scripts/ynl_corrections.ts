@@ -134,6 +134,20 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
       if (!list.some((group: Yaml) => group.name === name)) list.push({ name, value });
     }
   },
+  nftables: (spec) => {
+    // Each of these gets "Get / dump"s, as its doc says and nf_tables_api.c does (NLM_F_DUMP
+    // starts netlink_dump_start()), but the spec gives each a `do` alone: listing the tables was
+    // not an operation the descriptor knew, and its generated example fell back to the first
+    // `do` there is (batch-begin: EOPNOTSUPP). getgen's doc says so too, but it only answers.
+    for (const name of ["table", "chain", "rule", "set", "setelem", "obj", "flowtable"]) {
+      for (const op of [`get${name}`, `get${name}-reset`]) {
+        const operation = spec.operations.list.find((entry: Yaml) => entry.name === op);
+        if (operation === undefined && op.endsWith("-reset")) continue;
+        if (operation === undefined) throw new Error(`ynl_corrections: nftables has no "${op}"`);
+        operation.dump ??= structuredClone(operation.do);
+      }
+    }
+  },
 };
 
 /** Applies this file's corrections to a parsed spec, in place. */

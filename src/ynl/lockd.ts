@@ -21,7 +21,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * import { family } from "@netlink/netlink/ynl";
  * import { lockd } from "@netlink/netlink/ynl/lockd";
  * await using client = await family(lockd);
- * console.log(await client.do("server-set"));
+ * console.log(await client.do("server-get"));
  * ```
  */
 export const lockd = {

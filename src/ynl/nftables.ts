@@ -21,7 +21,7 @@ import type { FamilyDescriptor } from "./_descriptor.ts";
  * import { family } from "@netlink/netlink/ynl";
  * import { nftables } from "@netlink/netlink/ynl/nftables";
  * await using client = await family(nftables);
- * console.log(await client.do("batch-begin"));
+ * console.log(await client.dump("gettable"));
  * ```
  */
 export const nftables = {
@@ -699,6 +699,7 @@ export const nftables = {
       request: 2561,
       reply: 2560,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     deltable: {
       set: "table-attrs",
@@ -724,6 +725,7 @@ export const nftables = {
       request: 2564,
       reply: 2563,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     delchain: {
       set: "chain-attrs",
@@ -749,6 +751,7 @@ export const nftables = {
       request: 2567,
       reply: 2566,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     "getrule-reset": {
       set: "rule-attrs",
@@ -756,6 +759,7 @@ export const nftables = {
       request: 2585,
       reply: 2566,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     delrule: {
       set: "rule-attrs",
@@ -781,6 +785,7 @@ export const nftables = {
       request: 2570,
       reply: 2569,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     delset: {
       set: "set-attrs",
@@ -806,6 +811,7 @@ export const nftables = {
       request: 2573,
       reply: 2572,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     "getsetelem-reset": {
       set: "setelem-list-attrs",
@@ -813,6 +819,7 @@ export const nftables = {
       request: 2593,
       reply: 2572,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     delsetelem: {
       set: "setelem-list-attrs",
@@ -845,6 +852,7 @@ export const nftables = {
       request: 2579,
       reply: 2578,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     delobj: {
       set: "obj-attrs",
@@ -870,6 +878,7 @@ export const nftables = {
       request: 2583,
       reply: 2582,
       do: { request: true, reply: true },
+      dump: { request: true, reply: true },
     },
     delflowtable: {
       set: "flowtable-attrs",

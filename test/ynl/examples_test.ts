@@ -1,0 +1,87 @@
+// The example scripts/gen_ynl.ts writes into each generated family's JSDoc, pasted as a new user
+// would (imports rewritten to this checkout), run one after another in one child process in a
+// fresh namespace on the runtime running the tests (Deno: --allow-ffi, and --allow-read for the
+// runner's imports). Each lists or asks something of its family, or says the family is not
+// registered on this kernel (no module for it here: the guest runs those it has); nothing else.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import { importsFromCheckout, jsdocExamples } from "../_jsdoc.ts";
+import { Netns } from "../host/_netns.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const isBun = "Bun" in globalThis;
+const deno = isBun ? join(root, "node_modules/.bin/deno") : process.execPath;
+const modules = Object.entries(
+  JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports as Record<string, string>,
+)
+  .filter(([name]) => /^\.\/ynl\/[a-z]/.test(name))
+  .map(([, file]) => file.slice(2));
+
+test("every generated family's example answers, or says its family is not registered here", () => {
+  using ns = new Netns();
+  const dir = mkdtempSync(join(tmpdir(), "ynl-examples-"));
+  try {
+    const examples = modules.map((file) => {
+      const found = jsdocExamples(file);
+      assert.equal(found.length, 1, file);
+      return found[0];
+    });
+    const files = examples.map(({ where, code }, i) => {
+      const file = join(dir, `example${i}.ts`);
+      writeFileSync(file, importsFromCheckout(code));
+      return [where.split(":")[0], file];
+    });
+    const runner = join(dir, "run.ts");
+    writeFileSync(
+      runner,
+      `const outcomes: Record<string, string> = {};\n`
+        + `const log = console.log;\n`
+        + `console.log = () => {};\n`
+        + `for (const [where, file] of ${JSON.stringify(files)}) {\n`
+        + `  try { await import(file); outcomes[where] = "ok"; }\n`
+        + `  catch (e) { outcomes[where] = String(e); }\n`
+        + `}\n`
+        + `log(JSON.stringify(outcomes));\n`,
+    );
+    const runtime = isBun
+      ? [process.execPath, runner]
+      : [deno, "run", "--allow-ffi", `--allow-read=${dir},${root}`, runner];
+    const child = spawnSync("ip", ["netns", "exec", ns.name, ...runtime], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    assert.equal(child.status, 0, child.stderr);
+    const outcomes: Record<string, string> = JSON.parse(child.stdout.trim().split("\n").pop()!);
+    const failed = Object.entries(outcomes).filter(([, outcome]) =>
+      outcome !== "ok"
+      && !/ENOENT: generic netlink family "[a-z0-9_-]+" is not registered/.test(outcome)
+    );
+    assert.deepEqual(failed, []);
+    // The families this host has are among them, and answered.
+    for (const file of ["rt_link", "nftables", "conntrack", "netdev", "nlctrl"]) {
+      assert.equal(outcomes[`src/ynl/${file}.ts`], "ok", file);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a generated example asks something (a dump, or a do with a reply) before it would act", () => {
+  for (const file of modules) {
+    const code = jsdocExamples(file)[0].code;
+    const call = /client\.(do|dump)\("([a-z0-9-]+)"\)/.exec(code);
+    if (call === null || call[1] === "dump") continue;
+    const descriptor = readFileSync(join(root, file), "utf8");
+    const op = new RegExp(`\\n    "?${call[2]}"?: \\{[^}]*do: \\{([^}]*)\\}`).exec(descriptor);
+    assert.ok(op, `${file}: ${call[2]}`);
+    const anyReply = /do: \{ [^}]*reply: true/.test(descriptor);
+    if (anyReply) assert.match(op[1], /reply: true/, `${file}: ${call[2]} answers nothing`);
+  }
+});
