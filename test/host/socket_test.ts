@@ -137,6 +137,27 @@ test("dump().forEach() on 20,000 routes: the parts for await yields; a throw mid
   assert.equal(kernelDumping(ns, sock), false);
 });
 
+test("a small dump (its parts and NLMSG_DONE in one datagram): an abort or a close from forEach's handler stops it there, as forEach promises", async () => {
+  using ns = new Netns([
+    "link add va type veth peer name vb",
+    "link add vc type veth peer name vd",
+  ]);
+  for (const stop of ["abort", "close"] as const) {
+    await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+    const ac = new AbortController();
+    let calls = 0;
+    const running = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+      signal: ac.signal,
+    }).forEach(() => {
+      calls++;
+      if (stop === "abort") ac.abort(new Error("stop here"));
+      else sock.close();
+    });
+    await assert.rejects(running, stop === "abort" ? /stop here/ : /closed/);
+    assert.equal(calls, 1, stop);
+  }
+});
+
 test("dump().cursor() on 20,000 routes: the parts for await yields, a datagram a step; break mid-dump, then the next dump succeeds", async () => {
   using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name });

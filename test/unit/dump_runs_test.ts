@@ -311,6 +311,84 @@ for (const stop of ["abort", "close"] as const) {
   });
 }
 
+for (const stop of ["abort", "timeout", "close"] as const) {
+  test(`dump(): ${stop === "abort" ? "an abort" : `a ${stop}`} while the consumer handles a part stops it there even when the dump's NLMSG_DONE came with its parts, for await, forEach and cursor() alike`, async () => {
+    for (const consumer of ["for await", "forEach", "cursor"] as const) {
+      const { sock, t } = await fakeSocket();
+      const asked: Message[] = [];
+      t.script = (req) => asked.push(req);
+      const ac = new AbortController();
+      const parts = sock.dump(
+        { type: RTM_GETLINK },
+        stop === "timeout" ? { timeout: 20 } : { signal: ac.signal },
+      );
+      const seen: number[] = [];
+      // The handler of the first part outlasts the timeout, or aborts, or closes.
+      const stopNow = () =>
+        stop === "timeout"
+          ? new Promise((resolve) => setTimeout(resolve, 60))
+          : stop === "abort"
+          ? ac.abort(new Error("stop here"))
+          : sock.close();
+      const running = consumer === "forEach"
+        ? parts.forEach((m) => {
+          seen.push(m.payload[0]);
+          return stopNow();
+        })
+        : consumer === "cursor"
+        ? (async () => {
+          for await (const c of parts.cursor()) {
+            while (c.next()) seen.push(c.data[c.payloadOffset]);
+            await stopNow();
+          }
+        })()
+        : (async () => {
+          for await (const m of parts) {
+            seen.push(m.payload[0]);
+            await stopNow();
+          }
+        })();
+      await settle();
+      // The whole dump in one datagram, read before the consumer sees its first part (a small
+      // dump on kernels since 6.16): the dump has ended by then, its parts not yet handed out.
+      t.deliver([
+        part(asked[0], 1),
+        part(asked[0], 2),
+        event(9),
+        part(asked[0], 3),
+        done(asked[0]),
+      ]);
+      const why = stop === "abort"
+        ? /stop here/
+        : stop === "timeout"
+        ? /timed out/
+        : SocketClosedError;
+      await assert.rejects(running, why, consumer);
+      // A cursor() step walks its datagram's stretch of parts itself.
+      assert.deepEqual(seen, consumer === "cursor" ? [1, 2] : [1], consumer);
+      sock.close();
+    }
+  });
+}
+
+test("dump(): a dump handed out to its end leaves nothing armed: its timeout does not fire, a close after it is nothing to it", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const ac = new AbortController();
+  const seen: number[] = [];
+  const running = sock.dump({ type: RTM_GETLINK }, { signal: ac.signal, timeout: 30 }).forEach(
+    (m) => void seen.push(m.payload[0]),
+  );
+  await settle();
+  t.deliver([part(asked[0], 1), part(asked[0], 2), done(asked[0])]);
+  await running;
+  assert.deepEqual(seen, [1, 2]);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  ac.abort();
+  sock.close();
+});
+
 /** Each step of a dump().cursor() iteration as the first payload bytes of its parts, and its end. */
 async function walkSteps(cursor: AsyncIterableIterator<MessageCursor>) {
   const { got: steps, error } = await collect(cursor, (c) => {
