@@ -797,6 +797,26 @@ function genericOp(
   return name === undefined ? undefined : [name, descriptor.ops[name]];
 }
 
+/**
+ * Nests deeper than this are shown in hex. The kernel's deepest (tc actions, nftables
+ * expressions) are a few levels; another process can send thousands (a 64 KiB attribute holds
+ * 16,383), which overflowed the stack here (RangeError, at 3,000 on Deno) or, on Bun, made a
+ * tree of megabytes from a 12 KiB message (each level indents the lines below it).
+ */
+const MAX_FORMAT_DEPTH = 64;
+
+/** Whether `value`'s objects and arrays nest more than `max` deep (walked without recursion). */
+function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null || item instanceof Uint8Array) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The payload decoded with the operation's header and set; hex when it does not decode. */
 function decoded(
   descriptor: FamilyDescriptor,
@@ -807,6 +827,7 @@ function decoded(
   let value: Record<string | symbol, unknown>;
   try {
     value = messageDecoder(codecOf(descriptor), op)(payload);
+    if (nestsDeeper(value, MAX_FORMAT_DEPTH)) throw new RangeError("nested too deep");
   } catch {
     const rest = payload.subarray(offset);
     return rest.length ? [{ key: "payload", value: hex(rest) }] : [];

@@ -25,6 +25,7 @@ import {
   NETLINK_NETFILTER,
   NETLINK_ROUTE,
   NETLINK_SOCK_DIAG,
+  NLA_F_NESTED,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_DUMP,
@@ -35,6 +36,7 @@ import {
   RTM_DELLINK,
   RTM_GETLINK,
   RTM_NEWLINK,
+  RTM_NEWQDISC,
 } from "../../src/constants.ts";
 import { encodeNetlinkRequest } from "../../src/diag/mod.ts";
 import { format, NetlinkFormatter, protocolName } from "../../src/format.ts";
@@ -357,4 +359,49 @@ test("sock_diag: SOCK_DIAG_BY_FAMILY and SOCK_DESTROY by name, a dump's flags as
     ),
     "SOCK_DIAG_BY_FAMILY flags=MULTI seq=1 port=9",
   );
+});
+
+// struct tcmsg's attributes (<linux/rtnetlink.h>), which the constants leave to the tc codec.
+const TCA_KIND = 1;
+const TCA_OPTIONS = 2;
+
+test("format() never throws for bad bytes: a qdisc nesting 3,000 levels (another process can send one) shows in hex, a line or a tree of its size", () => {
+  // tcmsg, TCA_KIND "ets", TCA_OPTIONS holding TCA_ETS_QUANTA in TCA_ETS_QUANTA... (ets-attrs
+  // nest themselves): 12 KiB. It overflowed the stack (RangeError) on Deno; on Bun its tree
+  // took 9 MB.
+  for (const depth of [3_000, 16_000]) {
+    const payload = new Uint8Array(20 + 8 + 4 + depth * 4);
+    const view = new DataView(payload.buffer);
+    view.setUint16(20, 8, true);
+    view.setUint16(22, TCA_KIND, true);
+    payload.set(new TextEncoder().encode("ets\0"), 24);
+    for (let level = 0, at = 28; level <= depth; level++, at += 4) {
+      view.setUint16(at, Math.min(payload.length - at, 0xffff), true);
+      view.setUint16(at + 2, level === 0 ? TCA_OPTIONS : 3 | NLA_F_NESTED, true); // TCA_ETS_QUANTA
+    }
+    const message = { type: RTM_NEWQDISC, flags: 0, seq: 1, portid: 0, payload };
+    for (const style of ["line", "tree"] as const) {
+      const text = format(message, { protocol: NETLINK_ROUTE, style });
+      assert.match(text, /^RTM_NEWQDISC /, `${depth} ${style}`);
+      assert.ok(text.includes(toHex(payload.subarray(28, 60))), `${depth} ${style}: in hex`);
+      assert.ok(text.length < 3 * payload.length, `${depth} ${style}: ${text.length} characters`);
+    }
+  }
+  // A few levels, as the kernel sends, still decode.
+  const shallow = new Uint8Array(20 + 8 + 4 + 4 + 8);
+  const view = new DataView(shallow.buffer);
+  view.setUint16(20, 8, true);
+  view.setUint16(22, TCA_KIND, true);
+  shallow.set(new TextEncoder().encode("ets\0"), 24);
+  view.setUint16(28, 16, true);
+  view.setUint16(30, TCA_OPTIONS, true);
+  view.setUint16(32, 12, true);
+  view.setUint16(34, 3 | NLA_F_NESTED, true);
+  view.setUint16(36, 8, true);
+  view.setUint16(38, 4, true); // TCA_ETS_QUANTA_BAND
+  view.setUint32(40, 1500, true);
+  const text = format({ type: RTM_NEWQDISC, flags: 0, seq: 1, portid: 0, payload: shallow }, {
+    protocol: NETLINK_ROUTE,
+  });
+  assert.match(text, /quantaBand=\[?1500/, text);
 });
