@@ -44,6 +44,11 @@ export interface Pending {
   interrupted: boolean;
   /** The kernel dropped messages while this was pending: its answer may be among them. */
   atRisk?: SyscallError;
+  /**
+   * A datagram from the kernel that did not decode came while this was pending: it may have held
+   * part of its answer, so its end (the ack, NLMSG_DONE) fails it with this error.
+   */
+  spoiled?: unknown;
   /** Delivers one reply part. */
   push(message: ReceivedMessage): void;
   /**
@@ -422,10 +427,15 @@ export class Matcher {
    * A unicast datagram from user-space port `sender` was malformed: it may have held answers to
    * any request sent to that port, which fail now with `err` (rather than end without what it
    * held), as for {@linkcode lost}. What else comes for them is discarded. The kernel's (a
-   * kernel bug) are left alone: its dumps hold the socket's dump slot until their NLMSG_DONE.
+   * faulty module) fail with it at their end instead, which still comes (the ack, NLMSG_DONE): a
+   * dump holds the socket's dump slot until then. Resolving as if complete would drop in silence
+   * what the datagram held.
    */
   malformed(sender: number, err: unknown): void {
     if (sender !== 0) this.#failOwed(err, (pending) => pending.from === sender);
+    else {for (const pending of this.#pending.values()) {
+        if (pending.from === 0) pending.spoiled ??= err;
+      }}
   }
 
   /** Fails the pending requests `which` selects with `err`, discarding what still comes. */
@@ -460,7 +470,7 @@ export class Matcher {
     if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.endsAtDone)) {
       const { ack, error } = ackOutcome(msg);
       if (ack) pending.acked?.(ack);
-      pending.finish(error);
+      pending.finish(error ?? pending.spoiled);
       // The kernel's dump ended (or never started): the next queued dump may run.
       if (this.#dumpSlot === pending.seq) this.releaseDumpSlot(pending.seq);
       return;

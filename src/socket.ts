@@ -698,7 +698,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * dropped while the request was pending (it may have been the reply; what else comes for the
    * request is discarded),
    * MalformedMessageError when the user-space port it was sent to (`to`) sends a datagram that
-   * does not decode (likewise), a "TimeoutError" DOMException on timeout, the signal's reason
+   * does not decode (likewise; from the kernel, which never sends one but a faulty module might,
+   * once its answer has ended), a "TimeoutError" DOMException on timeout, the signal's reason
    * on abort, and SocketClosedError on close. Bad `message` fields or options throw before
    * anything is sent.
    */

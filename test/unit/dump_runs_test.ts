@@ -530,6 +530,56 @@ test("dump().cursor(): a datagram's parts and its NLMSG_DONE in one step while a
   sock.close();
 });
 
+test("dump() and request() to the kernel: a malformed datagram from it (a faulty module) fails them at their end, not resolving without what it held", async () => {
+  for (const consumer of ["request", "for await", "forEach", "cursor"] as const) {
+    const { sock, t } = await fakeSocket();
+    const asked: Message[] = [];
+    t.script = (req) => asked.push(req);
+    const dump = sock.dump({ type: RTM_GETLINK });
+    const seen: number[] = [];
+    const running = consumer === "request"
+      ? sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP })
+        .then((replies) => void seen.push(...firstBytes(replies)))
+      : consumer === "forEach"
+      ? dump.forEach((m) => void seen.push(m.payload[0]))
+      : consumer === "cursor"
+      ? walkSteps(dump.cursor()).then(({ steps, error }) => {
+        seen.push(...steps.flat());
+        if (error) throw error;
+      })
+      : collect(dump, (m) => m.payload[0]).then(({ got, error }) => {
+        seen.push(...got);
+        if (error) throw error;
+      });
+    await settle();
+    const [req] = asked;
+    t.deliver([part(req, 1)]);
+    // Its second part's header claims 17 bytes of 14: the datagram does not decode.
+    const bytes = encodeMessages([part(req, 2), part(req, 3)]);
+    t.deliver(bytes.subarray(0, bytes.length - 6));
+    t.deliver([part(req, 4), done(req, 0, NLM_F_MULTI)]);
+    await assert.rejects(running, MalformedMessageError, consumer);
+    // What came before and after it was handed out (the request's replies went with it).
+    if (consumer !== "request") assert.deepEqual(seen, [1, 4], consumer);
+    // The dump slot is free: the next dump runs, whole.
+    const next = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+    await settle();
+    t.deliver([part(asked[1], 5), done(asked[1], 0, NLM_F_MULTI)]);
+    assert.deepEqual(firstBytes(await next), [5], consumer);
+    sock.close();
+  }
+  // A plain request: its ack comes after the garbage, and fails it.
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const requested = sock.request({ type: RTM_GETLINK });
+  await settle();
+  t.deliver(new Uint8Array(7));
+  t.deliver([ack(asked[0])]);
+  await assert.rejects(requested, MalformedMessageError);
+  sock.close();
+});
+
 test("dump() and request() to a user-space peer: a malformed datagram from it fails them (their answers may be in it); what follows is discarded", async () => {
   const kernel = new FakeKernel();
   const { sock } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
