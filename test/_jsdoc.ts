@@ -2,8 +2,10 @@
 // @example, with the package's import names ("@netlink/netlink/route"...) pointing at this
 // checkout's files, as deno.json's "exports" maps them.
 
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 
 const root = new URL("../", import.meta.url).pathname;
 const exportsMap: Record<string, string> =
@@ -41,4 +43,20 @@ export function promisedValues(code: string): string[] {
   return [
     ...code.matchAll(/console\.log\(.*\/\/ (-?\d+|true|false|"[^"]*"|[A-Z][A-Z0-9_]+)(:.*)?$/gm),
   ].map(([, value]) => value.replace(/^"(.*)"$/, "$1"));
+}
+
+/**
+ * Runs the script `file` in network namespace `netns` as a user would, on the runtime running
+ * the tests: `bun FILE`, or `deno run --allow-ffi FILE` (the one permission the README asks for;
+ * --no-check: scripts/check.sh type-checks the examples).
+ */
+export function runInNetns(netns: string, file: string): SpawnSyncReturns<string> {
+  const runtime = "Bun" in globalThis
+    ? [process.execPath, file]
+    : [process.execPath, "run", "--no-check", "--allow-ffi", file];
+  return spawnSync("ip", ["netns", "exec", netns, ...runtime], {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
 }

@@ -7,18 +7,15 @@
 // that watch events until killed (docs_test runs the README's monitor).
 
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { test } from "node:test";
-import { importsFromCheckout, jsdocExamples, promisedValues } from "../_jsdoc.ts";
+import { importsFromCheckout, jsdocExamples, promisedValues, runInNetns } from "../_jsdoc.ts";
 import { Netns } from "../host/_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const isBun = "Bun" in globalThis;
-const deno = isBun ? join(root, "node_modules/.bin/deno") : process.execPath;
 
 const examples = readdirSync(join(root, "src/route"))
   .filter((f) => f.endsWith(".ts"))
@@ -95,14 +92,7 @@ for (const { where, code } of examples) {
         file,
         importsFromCheckout(code).replaceAll("netns: \"blue\"", "netns: \"/proc/self/ns/net\""),
       );
-      const runtime = isBun
-        ? [process.execPath, file]
-        : [deno, "run", "--no-check", "--allow-ffi", file];
-      const child = spawnSync("ip", ["netns", "exec", ns.name, ...runtime], {
-        encoding: "utf8",
-        timeout: 30_000,
-        env: { ...process.env, NO_COLOR: "1" },
-      });
+      const child = runInNetns(ns.name, file);
       assert.equal(child.status, 0, `${where}\n${code}\n${child.stderr}`);
       for (const value of promisedValues(code)) {
         assert.ok(child.stdout.split("\n").includes(value), `${where}: ${value}\n${child.stdout}`);

@@ -5,18 +5,14 @@
 // registered on this kernel (no module for it here: the guest runs those it has); nothing else.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { test } from "node:test";
-import { importsFromCheckout, jsdocExamples } from "../_jsdoc.ts";
+import { importsFromCheckout, jsdocExamples, runInNetns } from "../_jsdoc.ts";
 import { Netns } from "../host/_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const isBun = "Bun" in globalThis;
-const deno = isBun ? join(root, "node_modules/.bin/deno") : process.execPath;
 const modules = Object.entries(
   JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports as Record<string, string>,
 )
@@ -33,14 +29,7 @@ test("every generated family's example answers, or says its family is not regist
       assert.equal(found.length, 1, file);
       const example = join(dir, "example.ts");
       writeFileSync(example, importsFromCheckout(found[0].code));
-      const runtime = isBun
-        ? [process.execPath, example]
-        : [deno, "run", "--no-check", "--allow-ffi", example];
-      const child = spawnSync("ip", ["netns", "exec", ns.name, ...runtime], {
-        encoding: "utf8",
-        timeout: 30_000,
-        env: { ...process.env, NO_COLOR: "1" },
-      });
+      const child = runInNetns(ns.name, example);
       outcomes[file] = child.status === 0
         ? "ok"
         : `${child.stderr} status ${child.status} ${child.signal} ${child.error}`;
