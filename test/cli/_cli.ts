@@ -42,14 +42,19 @@ export function cliJson<T = Record<string, unknown>[]>(ns: Netns, ...args: strin
 
 /**
  * A namespace holding what `commands` make, its links without IPv6 link-local addresses (and
- * their routes), which come and go with DAD between two reads.
+ * their routes), which come and go with DAD between two reads. With `ipv6: false`, its links
+ * have no IPv6 at all: no IPv6 route (ff00::/8, fe80::/64) appears when a veth's carrier comes
+ * up, which the kernel signals a moment after the link is set up (linkwatch), maybe after a
+ * monitor started.
  */
-export function quietNetns(commands: string[]): Netns {
+export function quietNetns(commands: string[], { ipv6 = true } = {}): Netns {
   const ns = new Netns();
   try {
-    spawnSync("ip", [
-      ...["netns", "exec", ns.name, "sysctl", "-qw", "net.ipv6.conf.default.addr_gen_mode=1"],
-    ]);
+    const sysctl = ["net.ipv6.conf.default.addr_gen_mode=1"];
+    if (!ipv6) {
+      sysctl.push("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+    }
+    spawnSync("ip", ["netns", "exec", ns.name, "sysctl", "-qw", ...sysctl]);
     ns.ipBatch(commands);
     return ns;
   } catch (error) {
