@@ -136,7 +136,12 @@ const BATCH_IOVECS = BATCH * SIZEOF_MMSGHDR;
 const BATCH_NAMES = align8(BATCH_IOVECS + BATCH * SIZEOF_IOVEC);
 const NAME_SPACE = align8(SIZEOF_SOCKADDR_NL);
 const BATCH_CONTROLS = BATCH_NAMES + BATCH * NAME_SPACE;
-const BATCH_ARENA_SIZE = BATCH_CONTROLS + BATCH * CONTROL_SIZE;
+// Then the one-datagram read's (see Batch.fillOne): an mmsghdr whose two iovecs scatter the
+// datagram over the receiver's slab and the first slot; it shares the first entry's sockaddr_nl
+// and control buffer.
+const ONE_MMSGHDR = BATCH_CONTROLS + BATCH * CONTROL_SIZE;
+const ONE_IOVECS = ONE_MMSGHDR + SIZEOF_MMSGHDR;
+const BATCH_ARENA_SIZE = ONE_IOVECS + 2 * SIZEOF_IOVEC;
 
 function align8(n: number): number {
   return (n + 7) & ~7;
@@ -148,9 +153,12 @@ function setSize(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + (LE ? 4 : 0), 0, LE);
 }
 
-/** Reads a size_t field known to be below 2^32. */
-function getSize(view: DataView, offset: number): number {
-  return view.getUint32(offset + (LE ? 0 : 4), LE);
+/**
+ * The index in a Uint32Array over host memory of a size_t field's low half (the field's value is
+ * known to be below 2^32), given its byte offset.
+ */
+function sizeWord(offset: number): number {
+  return (offset >> 2) + (LE ? 0 : 1);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -173,24 +181,25 @@ interface Described extends Source {
  * `controlLength` bytes of control messages at `controlAt`.
  */
 function describe(
-  v: DataView,
+  w: Uint32Array,
   nameAt: number,
   controlAt: number,
   controlLength: number,
   into: Source,
 ): void {
-  into.sender = v.getUint32(nameAt + OFFSETOF_SOCKADDR_NL_NL_PID, LE);
+  into.sender = w[(nameAt + OFFSETOF_SOCKADDR_NL_NL_PID) >> 2];
   // Groups come only from NETLINK_PKTINFO; 0 (unicast) when absent.
   let group = 0;
   let nsid: number | undefined;
   for (let off = 0; off + SIZEOF_CMSGHDR <= controlLength;) {
     const at = controlAt + off;
-    const len = getSize(v, at + OFFSETOF_CMSGHDR_CMSG_LEN);
+    const len = w[sizeWord(at + OFFSETOF_CMSGHDR_CMSG_LEN)];
     if (len < SIZEOF_CMSGHDR || off + len > controlLength) break;
-    if (v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_LEVEL, LE) === SOL_NETLINK && len >= CMSG_LEN_INT) {
-      const type = v.getInt32(at + OFFSETOF_CMSGHDR_CMSG_TYPE, LE);
-      if (type === NETLINK_PKTINFO) group = v.getUint32(at + CMSG_DATA_OFFSET, LE);
-      else if (type === NETLINK_LISTEN_ALL_NSID) nsid = v.getInt32(at + CMSG_DATA_OFFSET, LE);
+    // int fields: `| 0` reads the word as signed.
+    if ((w[(at + OFFSETOF_CMSGHDR_CMSG_LEVEL) >> 2] | 0) === SOL_NETLINK && len >= CMSG_LEN_INT) {
+      const type = w[(at + OFFSETOF_CMSGHDR_CMSG_TYPE) >> 2] | 0;
+      if (type === NETLINK_PKTINFO) group = w[(at + CMSG_DATA_OFFSET) >> 2];
+      else if (type === NETLINK_LISTEN_ALL_NSID) nsid = w[(at + CMSG_DATA_OFFSET) >> 2] | 0;
     }
     off += (len + SIZE_T - 1) & ~(SIZE_T - 1);
   }
@@ -331,6 +340,15 @@ class Batch implements DatagramInPlace {
   readonly #arena: Uint8Array;
   readonly #view: DataView;
   /**
+   * The arena as host-order words, for the fields each read sets and reads: on code gone cold
+   * between events (an event loop idle for 10 ms), a DataView method is a call into the runtime
+   * where an element of a typed array is not (JavaScriptCore's baseline tier; measured on Bun).
+   * The kernel's structs are in host byte order, as these words are.
+   */
+  readonly #words: Uint32Array;
+  /** The one-datagram read's mmsghdr (see fillOne), at the arena's end. */
+  readonly #one: Uint8Array;
+  /**
    * The slots: the first grows for an over-long datagram (the read after one takes a single
    * datagram, see BATCH_MAX_DATAGRAM), the others stay RECEIVE_BUFFER long.
    */
@@ -359,6 +377,12 @@ class Batch implements DatagramInPlace {
     this.#shown = !copiedOut;
     this.#arena = libc.alloc(BATCH_ARENA_SIZE);
     const v = this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset);
+    this.#one = this.#arena.subarray(ONE_MMSGHDR, ONE_IOVECS);
+    this.#words = new Uint32Array(
+      this.#arena.buffer,
+      this.#arena.byteOffset,
+      BATCH_ARENA_SIZE >> 2,
+    );
     const base = libc.address(this.#arena);
     for (let i = 0; i < BATCH; i++) {
       const at = i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
@@ -373,6 +397,11 @@ class Batch implements DatagramInPlace {
       const control = BATCH_CONTROLS + i * CONTROL_SIZE;
       v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
     }
+    const one = ONE_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
+    v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(BATCH_NAMES), LE);
+    v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ONE_IOVECS), LE);
+    setSize(v, one + OFFSETOF_MSGHDR_MSG_IOVLEN, 2);
+    v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(BATCH_CONTROLS), LE);
     this.buffer = this.#allocateSlots();
   }
 
@@ -425,17 +454,13 @@ class Batch implements DatagramInPlace {
    */
   fill(fd: number, vlen: number): boolean {
     if (this.#shown && this.#detached()) this.#allocateSlots();
-    if (this.#growTo !== 0) {
-      const grown = this.#libc.alloc(this.#growTo);
-      this.#setSlot(0, grown);
-      this.#memory = [this.#memory[0], grown.buffer];
-      this.#growTo = 0;
-    }
-    const v = this.#view;
+    if (this.#growTo !== 0) this.#grow();
+    const w = this.#words;
     for (let i = 0; i < this.#dirty; i++) {
       const at = i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
-      v.setUint32(at + OFFSETOF_MSGHDR_MSG_NAMELEN, SIZEOF_SOCKADDR_NL, LE);
-      setSize(v, at + OFFSETOF_MSGHDR_MSG_CONTROLLEN, CONTROL_SIZE);
+      w[(at + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2] = SIZEOF_SOCKADDR_NL;
+      // The high half of the size_t stays 0: nothing writes it.
+      w[sizeWord(at + OFFSETOF_MSGHDR_MSG_CONTROLLEN)] = CONTROL_SIZE;
     }
     this.#dirty = this.#count = this.#next = 0;
     const libc = this.#libc;
@@ -446,7 +471,7 @@ class Batch implements DatagramInPlace {
         this.#dirty = this.#count = n;
         let largest = 0;
         for (let i = 0; i < n; i++) {
-          const length = v.getUint32(i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_LEN, LE);
+          const length = w[(i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_LEN) >> 2];
           if (length > largest) largest = length;
         }
         this.small = largest <= BATCH_MAX_DATAGRAM;
@@ -456,6 +481,76 @@ class Batch implements DatagramInPlace {
       if (errno === EAGAIN) return false;
       if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
     }
+  }
+
+  /**
+   * {@linkcode fill} of one datagram and its {@linkcode take} in one call, for a batch whose
+   * slots are not shown (the copying reads'): the read every wake-up starts with. The datagram
+   * lands in `room` bytes of memory at address `at` (the receiver's slab, where it is handed out
+   * without a copy), and what does not fit there in the first slot: this read takes what the
+   * first slot alone would. Returns its length (in {@linkcode length}; its source described in
+   * this object), or -1 when none is queued. Throws as fill() and take() do.
+   *
+   * Why: right after a wake-up the code is cold (the event loop idled for milliseconds, and a
+   * monitor's code runs once an event, too seldom for the optimizing tiers), and each call and
+   * each copy costs. fill() and take() with their helpers, and the copy out, took some 20-30 us
+   * more than this on Bun (measured, from the read's return to the datagram handed out).
+   */
+  fillOne(fd: number, at: number, room: number): number {
+    if (this.#growTo !== 0) this.#grow();
+    const w = this.#words;
+    const slot = this.#slots[0];
+    const iov = ONE_IOVECS >> 2;
+    // The address as two host-order words (below 2^53: exact as a number).
+    const high = Math.floor(at / 0x100000000);
+    w[iov + (LE ? 0 : 1)] = at - high * 0x100000000;
+    w[iov + (LE ? 1 : 0)] = high;
+    w[sizeWord(ONE_IOVECS + OFFSETOF_IOVEC_IOV_LEN)] = room;
+    w[sizeWord(ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_LEN)] = slot.byteLength - room;
+    const hdr = ONE_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
+    w[(hdr + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2] = SIZEOF_SOCKADDR_NL;
+    w[sizeWord(hdr + OFFSETOF_MSGHDR_MSG_CONTROLLEN)] = CONTROL_SIZE;
+    this.#count = this.#next = 0;
+    const libc = this.#libc;
+    for (;;) {
+      const read = libc.recvmmsg(fd, this.#one, 1, MSG_DONTWAIT | MSG_TRUNC);
+      if (read > 0) break;
+      const errno = libc.errno();
+      if (errno === EAGAIN) return -1;
+      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
+    }
+    const n = w[(ONE_MMSGHDR + OFFSETOF_MMSGHDR_MSG_LEN) >> 2];
+    this.small = n <= BATCH_MAX_DATAGRAM;
+    const fits = n <= slot.byteLength;
+    describe(
+      w,
+      BATCH_NAMES,
+      BATCH_CONTROLS,
+      w[sizeWord(hdr + OFFSETOF_MSGHDR_MSG_CONTROLLEN)],
+      fits ? this : dropped,
+    );
+    if (!fits) throw this.#tooLong(n, slot);
+    this.buffer = slot;
+    this.length = n;
+    return n;
+  }
+
+  /** Gives the first slot the size an over-long datagram asked for (see #growTo). */
+  #grow(): void {
+    const grown = this.#libc.alloc(this.#growTo);
+    this.#setSlot(0, grown);
+    this.#memory = [this.#memory[0], grown.buffer];
+    this.#growTo = 0;
+  }
+
+  /**
+   * The error for an `n`-byte datagram read into `slot`, which was too short: it names the
+   * datagram's source (described in `dropped`); the first slot grows to fit at the next read.
+   */
+  #tooLong(n: number, slot: Uint8Array): SyscallError {
+    const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
+    if (size > this.#slots[0].byteLength) this.#growTo = size;
+    return withDroppedSource(tooLong(n, slot.byteLength, size), dropped);
   }
 
   /**
@@ -479,29 +574,23 @@ class Batch implements DatagramInPlace {
       );
     }
     const i = this.#next++;
-    const v = this.#view;
+    const w = this.#words;
     const at = i * SIZEOF_MMSGHDR;
-    const n = v.getUint32(at + OFFSETOF_MMSGHDR_MSG_LEN, LE);
+    const n = w[(at + OFFSETOF_MMSGHDR_MSG_LEN) >> 2];
     const slot = this.#slots[i];
-    const controlLength = getSize(
-      v,
-      at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN,
-    );
+    const controlLength =
+      w[sizeWord(at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN)];
     // The kernel fills in the sender and group of a datagram it truncates too: for one too long,
     // they say which requests it could have answered.
     const fits = n <= slot.byteLength;
     describe(
-      v,
+      w,
       BATCH_NAMES + i * NAME_SPACE,
       BATCH_CONTROLS + i * CONTROL_SIZE,
       controlLength,
       fits ? into : dropped,
     );
-    if (!fits) {
-      const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
-      if (size > this.#slots[0].byteLength) this.#growTo = size;
-      throw withDroppedSource(tooLong(n, slot.byteLength, size), dropped);
-    }
+    if (!fits) throw this.#tooLong(n, slot);
     into.buffer = slot;
     into.length = n;
   }
@@ -513,6 +602,14 @@ class Batch implements DatagramInPlace {
     const at = BATCH_IOVECS + i * SIZEOF_IOVEC;
     v.setBigUint64(at + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(memory), LE);
     setSize(v, at + OFFSETOF_IOVEC_IOV_LEN, memory.byteLength);
+    // The one-datagram read's overflow (its length is set at each read).
+    if (i === 0) {
+      v.setBigUint64(
+        ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_BASE,
+        this.#libc.address(memory),
+        LE,
+      );
+    }
   }
 }
 
@@ -530,15 +627,52 @@ class Receiver {
     group: 0,
     nsid: undefined,
   };
+  readonly #libc: Libc;
+  /** Small datagrams' memory (see SLAB_SIZE), from Libc.alloc: reads write there directly. */
   #slab: ArrayBuffer | undefined;
   #slabUsed = 0;
+  /** The slab's address. */
+  #slabAddress = 0;
   /** The memory of a large copy its reader gave back (Transport.recycle), for the next one. */
   #spare: ArrayBuffer | undefined;
   /** The memory of every large copy made here: recycle() takes back nothing else. */
   readonly #made = new WeakSet<ArrayBufferLike>();
 
   constructor(libc: Libc) {
+    this.#libc = libc;
     this.shared = new Batch(libc, true);
+  }
+
+  /**
+   * Reads one queued datagram (Batch.fillOne) into the slab's free room, where it is handed out
+   * without a copy when it fits (a small one: up to SLAB_MAX_COPY bytes); one that does not is
+   * copied out whole, as receive() copies any. Undefined when none is queued. Throws as
+   * Batch.fillOne does.
+   */
+  readOne(fd: number): Datagram | undefined {
+    let slab = this.#slab;
+    // A slab some caller detached (by transferring a payload's buffer) has length 0: the kernel
+    // must never write there.
+    if (slab === undefined || slab.byteLength !== SLAB_SIZE) slab = this.#newSlab();
+    const at = this.#slabUsed;
+    // Up to SLAB_MAX_COPY: a larger datagram gets memory of its own (or given back), as a copy.
+    const room = Math.min(SLAB_SIZE - at, SLAB_MAX_COPY);
+    const b = this.shared;
+    const n = b.fillOne(fd, this.#slabAddress + at, room);
+    if (n < 0) return undefined;
+    let data: Uint8Array;
+    if (n <= room) {
+      // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
+      this.#slabUsed = at + ((n + 7) & ~7);
+      data = new Uint8Array(slab, at, n);
+    } else {
+      // Its first `room` bytes landed in the slab, the rest at the start of the first slot.
+      data = this.#place(n);
+      data.set(new Uint8Array(slab, at, room));
+      data.set(b.buffer.subarray(0, n - room), room);
+    }
+    const { sender, group, nsid } = b;
+    return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
   }
 
   /** A datagram copied out of `from`, which describes it (its buffer is reused by later reads). */
@@ -570,38 +704,46 @@ class Receiver {
   refill(): void {
     // Called at every empty read, which a flood makes often: a comparison, no getter (a slab
     // detached meanwhile is replaced by the next copy, as it always was).
-    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab === undefined) {
-      this.#slab = new ArrayBuffer(SLAB_SIZE);
-      this.#slabUsed = 0;
-    }
+    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab === undefined) this.#newSlab();
+  }
+
+  /** Replaces the slab with new memory, whose address a read may store. */
+  #newSlab(): ArrayBuffer {
+    const memory = this.#libc.alloc(SLAB_SIZE);
+    this.#slabAddress = Number(this.#libc.address(memory));
+    this.#slabUsed = 0;
+    return this.#slab = memory.buffer as ArrayBuffer;
   }
 
   /** The first `n` bytes of `buffer`, copied (the buffer is reused by the next read). */
   #copyOut(buffer: Uint8Array, n: number): Uint8Array {
+    const data = this.#place(n);
+    data.set(buffer.subarray(0, n));
+    return data;
+  }
+
+  /** Memory for an `n`-byte datagram's copy: in the slab when small, else of its own. */
+  #place(n: number): Uint8Array {
     if (n > SLAB_MAX_COPY) {
       const spare = this.#spare;
       if (spare === undefined || spare.byteLength < n) {
-        const data = buffer.slice(0, n);
+        const data = new Uint8Array(n);
         this.#made.add(data.buffer);
         return data;
       }
       this.#spare = undefined;
-      const data = new Uint8Array(spare, 0, n);
-      data.set(buffer.subarray(0, n));
-      return data;
+      return new Uint8Array(spare, 0, n);
     }
     let slab = this.#slab;
     let at = this.#slabUsed;
     // A slab some caller detached (by transferring a payload's buffer) has length 0.
     if (slab === undefined || slab.byteLength !== SLAB_SIZE || at + n > SLAB_SIZE) {
-      slab = this.#slab = new ArrayBuffer(SLAB_SIZE);
+      slab = this.#newSlab();
       at = 0;
     }
     // 8-byte aligned, so a view over a payload's u64 fields is as aligned as the kernel's own.
     this.#slabUsed = at + ((n + 7) & ~7);
-    const data = new Uint8Array(slab, at, n);
-    data.set(buffer.subarray(0, n));
-    return data;
+    return new Uint8Array(slab, at, n);
   }
 }
 
@@ -695,6 +837,25 @@ class NetlinkTransport implements Transport {
       return d;
     }
     const shared = r.shared;
+    if (this.#vlen === 1) {
+      // A read of one (after a read that found the queue empty: a wake-up's first), in one call
+      // and without a copy (see Batch.fillOne).
+      let datagram: Datagram | undefined;
+      try {
+        datagram = r.readOne(fd);
+      } catch (err) {
+        if (err instanceof SyscallError && err.errno === EMSGSIZE) this.#oneAtATime = true;
+        this.#waiter?.received?.(false);
+        throw err;
+      }
+      if (datagram === undefined) {
+        this.#emptied();
+        return undefined;
+      }
+      if (!this.#dumping && !this.#oneAtATime && shared.small) this.#vlen = BATCH;
+      this.#waiter?.received?.(false);
+      return datagram;
+    }
     if (!this.#fill(shared, fd)) return undefined;
     if (shared.remaining === 1) return r.copy(this.#take(shared));
     // Every datagram the read took is copied out now: any socket's next read reuses the batch.
@@ -736,14 +897,7 @@ class NetlinkTransport implements Transport {
       throw err;
     }
     if (!read) {
-      this.#dumping = false;
-      receiver?.refill();
-      // The next read most likely follows a wake-up for one event: a recvmmsg of 16 that finds
-      // one datagram costs a second pass through the kernel's receive path for the empty queue,
-      // which cold, right after a wake-up, cost an event 5-20 us (measured). A flood's next
-      // read takes 16 again.
-      this.#vlen = 1;
-      this.#waiter?.received?.(true);
+      this.#emptied();
       return false;
     }
     if (!this.#dumping && !this.#oneAtATime) this.#vlen = b.small ? BATCH : 1;
@@ -751,6 +905,18 @@ class NetlinkTransport implements Transport {
     // loop waits, e.g. for a request's answers) may get no signal or poll for them, ever.
     if (b.remaining > 1) this.#waiter?.wake();
     return true;
+  }
+
+  /** A read found the queue empty. */
+  #emptied(): void {
+    this.#dumping = false;
+    receiver?.refill();
+    // The next read most likely follows a wake-up for one event: a recvmmsg of 16 that finds
+    // one datagram costs a second pass through the kernel's receive path for the empty queue,
+    // which cold, right after a wake-up, cost an event 5-20 us (measured). A flood's next
+    // read takes 16 again.
+    this.#vlen = 1;
+    this.#waiter?.received?.(true);
   }
 
   /**

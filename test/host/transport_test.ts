@@ -232,6 +232,29 @@ test("small datagrams kept by the caller stay intact while thousands more arrive
   }
 });
 
+test("reads of one datagram each land small ones in the shared memory they are handed out in, whole, also one that no longer fits there", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    // A send that may start a dump makes b read one datagram per syscall until its queue is
+    // empty: 24 of 1,500 bytes overflow the 16 KiB block small datagrams are read into, so one
+    // lands partly there and partly in the receive buffer, and is copied out.
+    b.send(getLinkDump(1, a.portid), a.portid, 0);
+    for (let i = 1; i <= 24; i++) a.send(new Uint8Array(1_500).fill(i), b.portid, 0);
+    const got: Uint8Array[] = [];
+    for (let i = 1; i <= 24; i++) got.push((await next(b)).data);
+    assert.equal(b.receive(), undefined);
+    for (const [i, data] of got.entries()) {
+      assert.equal(data.length, 1_500);
+      assert.ok(data.every((x) => x === i + 1), `datagram ${i + 1} was overwritten or cut`);
+    }
+    assert.ok(new Set(got.map((d) => d.buffer)).size > 1, "they outgrew one block");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("recycle(): a large datagram's memory given back takes a later copy; anything else is left alone", async () => {
   const a = openTransport(NETLINK_ROUTE, { portid: 0 });
   const b = openTransport(NETLINK_ROUTE, { portid: 0 });
