@@ -631,8 +631,13 @@ class Receiver {
   /** Small datagrams' memory (see SLAB_SIZE), from Libc.alloc: reads write there directly. */
   #slab: ArrayBuffer | undefined;
   #slabUsed = 0;
-  /** The slab's address. */
-  #slabAddress = 0;
+  /** The slab as bytes, for its address. */
+  #slabBytes: Uint8Array = EMPTY;
+  /**
+   * The slab's address, -1 until a read of one needs it (see #newSlab): reads of several, as a
+   * request loop makes, never do.
+   */
+  #slabAddress = -1;
   /** The memory of a large copy its reader gave back (Transport.recycle), for the next one. */
   #spare: ArrayBuffer | undefined;
   /** The memory of every large copy made here: recycle() takes back nothing else. */
@@ -654,6 +659,7 @@ class Receiver {
     // A slab some caller detached (by transferring a payload's buffer) has length 0: the kernel
     // must never write there.
     if (slab === undefined || slab.byteLength !== SLAB_SIZE) slab = this.#newSlab();
+    if (this.#slabAddress < 0) this.#slabAddress = Number(this.#libc.address(this.#slabBytes));
     const at = this.#slabUsed;
     // Up to SLAB_MAX_COPY: a larger datagram gets memory of its own (or given back), as a copy.
     const room = Math.min(SLAB_SIZE - at, SLAB_MAX_COPY);
@@ -704,13 +710,22 @@ class Receiver {
   refill(): void {
     // Called at every empty read, which a flood makes often: a comparison, no getter (a slab
     // detached meanwhile is replaced by the next copy, as it always was).
-    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab === undefined) this.#newSlab();
+    if (SLAB_SIZE - this.#slabUsed < SLAB_MAX_COPY || this.#slab === undefined) {
+      this.#newSlab();
+      // The next read is most likely a wake-up's read of one: its address now, not then.
+      this.#slabAddress = Number(this.#libc.address(this.#slabBytes));
+    }
   }
 
-  /** Replaces the slab with new memory, whose address a read may store. */
+  /**
+   * Replaces the slab with new memory, whose address a read of one may store. The address is
+   * taken only when needed: on Deno, taking it (Deno.UnsafePointer.of) at each slab slowed a
+   * request loop, whose reads take several datagrams, to 0.73-0.89x its CPU speed (three runs of
+   * bench/core_compare.sh under load; 1.01x without).
+   */
   #newSlab(): ArrayBuffer {
-    const memory = this.#libc.alloc(SLAB_SIZE);
-    this.#slabAddress = Number(this.#libc.address(memory));
+    const memory = this.#slabBytes = this.#libc.alloc(SLAB_SIZE);
+    this.#slabAddress = -1;
     this.#slabUsed = 0;
     return this.#slab = memory.buffer as ArrayBuffer;
   }
