@@ -90,12 +90,6 @@ export interface ReaderHost {
   gathering(): boolean;
   /** Reading failed for good. */
   fail(error: unknown): void;
-  /**
-   * Where a datagram read right after a wait may go straight to, without the drain's checks:
-   * a function when one consumer takes every datagram as it comes and nothing else could (a
-   * `listen()` handler, no request, dump or other iteration), undefined otherwise.
-   */
-  direct(): ((datagram: Datagram) => void) | undefined;
 }
 
 /** Marks, among held datagrams, where the receive queue was read empty. */
@@ -294,24 +288,14 @@ export class Reader {
       if (datagram === undefined) this.#host.drained();
       return datagram;
     } catch (err) {
-      this.#readFailed(err);
+      if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
+        this.#host.overrun(err);
+      } else {
+        this.#stopped = true;
+        this.#host.fail(err);
+      }
       return undefined;
     }
-  }
-
-  /**
-   * A read threw `err`: an overrun (ENOBUFS, EMSGSIZE) is told to the host (held, in order,
-   * while deferred), and reading goes on (true); anything else fails reading for good (false).
-   */
-  #readFailed(err: unknown): boolean {
-    if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
-      if (this.#deferred) this.#held.push(err);
-      else this.#host.overrun(err);
-      return true;
-    }
-    this.#stopped = true;
-    this.#host.fail(err);
-    return false;
   }
 
   /**
@@ -358,7 +342,13 @@ export class Reader {
         try {
           datagram = inPlace ? this.#transport.receiveInPlace!() : this.#transport.receive();
         } catch (err) {
-          if (this.#readFailed(err)) continue;
+          if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
+            if (this.#deferred) this.#held.push(err);
+            else host.overrun(err);
+            continue;
+          }
+          this.#stopped = true;
+          host.fail(err);
           return false;
         }
         if (datagram === undefined) {
@@ -440,34 +430,12 @@ export class Reader {
       this.#pumping = false;
       return;
     }
+    this.#afterWait = true;
     // A wait that waited is a macrotask boundary: answers may settle synchronously again.
     // (One that ended at once is not, and leaves the turn's clock running.) Nor does a
     // monitor's wake-up read the clock before its DRAIN_CLOCK_EVERY-th datagram.
     syncRun.since = -1;
     this.#turnReads = 0;
-    const direct = this.#stopped || this.#deferred ? undefined : this.#host.direct();
-    if (direct === undefined) {
-      this.#afterWait = true;
-    } else {
-      // The wake-up of a monitor: its first datagram goes to the consumer with no drain around
-      // it (the drain's checks, each a call of code gone cold since the last event, cost more
-      // than the read). What else is queued is read by the drain that follows, in order. As in
-      // a drain, nothing reads meanwhile (a request the handler sends reads after it).
-      this.#draining = true;
-      try {
-        const datagram = this.#transport.receive();
-        this.#turnReads++;
-        if (datagram !== undefined) direct(datagram);
-        else this.#host.drained();
-      } catch (err) {
-        if (!this.#readFailed(err)) {
-          this.#pumping = false;
-          return;
-        }
-      } finally {
-        this.#draining = false;
-      }
-    }
     this.#cycle();
   };
 

@@ -99,11 +99,6 @@ export class Stream<T> {
     return this.#waiters.length > 0 || this.#sink !== undefined;
   }
 
-  /** A listen() takes every item as it is delivered (none queued for it). */
-  get listening(): boolean {
-    return this.#sink !== undefined;
-  }
-
   /** How many items (and failures) are queued for the next steps. */
   get queued(): number {
     return this.#queue.length;

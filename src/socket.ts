@@ -549,7 +549,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       drained: () => this.#matcher.drained(),
       gathering: () => this.#messages.gathering,
       fail: (err) => this.#fail(err),
-      direct: () => this.#direct(),
     });
     const host = {
       wake: () => this.#reader.kick(),
@@ -1428,30 +1427,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     return !this.#closed && this.#failure === undefined && !signal?.aborted
       && this.#cursors.queued === 0 && !this.#cursors.waiting && this.#claimsNothing();
   }
-
-  /**
-   * The listen() handler's intake, when it takes every datagram as it comes: no request, dump or
-   * abandoned answer could claim one, and no iteration takes datagrams whole.
-   */
-  #direct(): ((datagram: Datagram) => void) | undefined {
-    return this.#messages.listening && !this.#unframed && !this.#cursors.active
-        && !this.#datagrams.active && this.#claimsNothing()
-      ? this.#dispatchDirect
-      : undefined;
-  }
-
-  /** {@linkcode #dispatch} when nothing could claim the datagram (see #direct). */
-  readonly #dispatchDirect = (datagram: Datagram): void => {
-    let messages: ReceivedMessage[];
-    try {
-      messages = decodeDatagram(datagram);
-    } catch {
-      this.#dispatch(datagram); // malformed: as always
-      return;
-    }
-    const stream = this.#messages;
-    for (let i = 0; i < messages.length; i++) stream.deliver(messages[i]);
-  };
 
   #dispatch(datagram: Datagram): void {
     if (this.#unframed) {

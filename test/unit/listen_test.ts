@@ -3,16 +3,10 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  NETLINK_KOBJECT_UEVENT,
-  NETLINK_ROUTE,
-  NLMSG_OVERRUN,
-  RTM_NEWLINK,
-} from "../../src/constants.ts";
+import { NETLINK_KOBJECT_UEVENT, NLMSG_OVERRUN } from "../../src/constants.ts";
 import { MalformedMessageError, SocketClosedError } from "../../src/errors.ts";
 import type { ReceivedMessage } from "../../src/message.ts";
-import { open } from "../../src/open.ts";
-import { ack, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
+import { event, fakeSocket, settle } from "./_fake.ts";
 
 const bytes = (m: ReceivedMessage) => m.payload[0];
 
@@ -110,51 +104,6 @@ test("listen(): messages() steps wait while it runs and get what arrives after i
   assert.deepEqual(seen, [1, 2]);
   assert.equal(bytes((await step).value!), 3);
   sock.close();
-});
-
-test("listen(): a peer's answer that arrives while the handler waits goes to its request; its other messages to the handler", async () => {
-  const kernel = new FakeKernel();
-  await using a = await open(NETLINK_ROUTE, { transport: kernel.open });
-  await using b = await open(NETLINK_ROUTE, { transport: kernel.open });
-  const seen: number[] = [];
-  const ac = new AbortController();
-  const listening = a.listen((m) => void seen.push(bytes(m)), { signal: ac.signal });
-  await settle(); // the handler waits
-  const asked = b.messages();
-  const pending = a.request({ type: RTM_NEWLINK }, { to: b.portid });
-  const request = (await asked.next()).value!;
-  // The answer is the first datagram the wake-up reads.
-  b.send({ ...reply(request, RTM_NEWLINK, new Uint8Array([9])) }, { portid: a.portid });
-  b.send({ ...event(1) }, { portid: a.portid });
-  b.send({ ...ack(request) }, { portid: a.portid });
-  b.send({ ...event(2) }, { portid: a.portid });
-  await settle();
-  assert.deepEqual(seen, [1, 2]);
-  const answered = await Promise.race([pending, settle().then(() => "not answered")]);
-  assert.deepEqual(typeof answered === "string" ? answered : answered.map(bytes), [9]);
-  ac.abort();
-  await assert.rejects(listening, { name: "AbortError" });
-  await asked.return!();
-});
-
-test("listen(): a request the handler sends reads after the handler's datagram is done: its messages and the next datagram's stay in order", async () => {
-  const { sock, t } = await fakeSocket({ groups: [1] });
-  t.script = (req) => t.deliver([ack(req)]);
-  const seen: number[] = [];
-  const answers: Promise<unknown>[] = [];
-  const ac = new AbortController();
-  const listening = sock.listen((m) => {
-    seen.push(bytes(m));
-    if (bytes(m) === 1) answers.push(sock.request({ type: RTM_NEWLINK }));
-  }, { signal: ac.signal });
-  await settle(); // the handler waits
-  t.deliver([event(1), event(2)], 0, 1);
-  t.deliver([event(3)], 0, 1);
-  await settle();
-  await Promise.all(answers);
-  assert.deepEqual(seen, [1, 2, 3]);
-  ac.abort();
-  await assert.rejects(listening, { name: "AbortError" });
 });
 
 test("listen(): bad input, a closed socket and an unframed one reject with errors that say why", async () => {
