@@ -60,18 +60,16 @@ for rt in ("deno", "bun"):
         print(f"  {rt:4} {layer:9} main {main:6.1f} = {main / main_bare:.2f}x bare | " + "  ".join(
             f"{n} {m:.1f}" for n, m in medians if m >= 0.5))
 if any(t for runs in then.values() for t in runs):
-    print("the same process dumping again, wall ms by repetition (2nd, 3rd...), medians, x bare:")
-    for rt in ("deno", "bun"):
-        base = [statistics.median(col) for col in zip(*then[(rt, "bare")])]
-        for layer in [l for l in names if (rt, l) in then]:
-            cols = [statistics.median(col) for col in zip(*then[(rt, layer)])]
-            print(f"  {rt:4} {layer:9} " + "  ".join(
-                f"{v:6.1f} = {v / b:.2f}x" for v, b in zip(cols, base)))
-    print("and the main thread CPU ms of those dumps, medians, x bare:")
-    for rt in ("deno", "bun"):
-        base = [statistics.median(col) for col in zip(*then_main[(rt, "bare")])]
-        for layer in [l for l in names if (rt, l) in then_main]:
-            cols = [statistics.median(col) for col in zip(*then_main[(rt, layer)])]
-            print(f"  {rt:4} {layer:9} " + "  ".join(
-                f"{v:6.1f} = {v / b:.2f}x" for v, b in zip(cols, base)))
+    for title, table in (
+        ("the same process dumping again, wall ms by repetition (2nd, 3rd...), medians, x bare:",
+         then),
+        ("and the main thread CPU ms of those dumps, medians, x bare:", then_main),
+    ):
+        print(title)
+        for rt in ("deno", "bun"):
+            base = [statistics.median(col) for col in zip(*table[(rt, "bare")])]
+            for layer in [l for l in names if (rt, l) in table]:
+                cols = [statistics.median(col) for col in zip(*table[(rt, layer)])]
+                print(f"  {rt:4} {layer:9} " + "  ".join(
+                    f"{v:6.1f} = {v / b:.2f}x" for v, b in zip(cols, base)))
 '
