@@ -81,14 +81,24 @@ export function routesNetns(n: number): Netns {
   );
 }
 
-/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
-export function kernelDumping(ns: Netns, sock: { protocol: number; portid: number }): boolean {
+/** The columns of `sock`'s row in the namespace's /proc/net/netlink. */
+function netlinkRow(ns: Netns, sock: { protocol: number; portid: number }): string[] {
   const table = execFileSync("ip", ["netns", "exec", ns.name, "cat", "/proc/net/netlink"], {
     encoding: "utf8",
   });
   for (const line of table.split("\n").slice(1)) {
-    const [, protocol, portid, , , , dump] = line.trim().split(/\s+/);
-    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return dump === "1";
+    const row = line.trim().split(/\s+/); // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+    if (Number(row[1]) === sock.protocol && Number(row[2]) === sock.portid) return row;
   }
   throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
+}
+
+/** Whether the kernel still runs a dump for `sock` (the Dump column of /proc/net/netlink). */
+export function kernelDumping(ns: Netns, sock: { protocol: number; portid: number }): boolean {
+  return netlinkRow(ns, sock)[6] === "1";
+}
+
+/** Bytes queued to `sock` in the namespace (the Rmem column of /proc/net/netlink). */
+export function queuedBytes(ns: Netns, sock: { protocol: number; portid: number }): number {
+  return Number(netlinkRow(ns, sock)[4]);
 }

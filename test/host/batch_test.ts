@@ -16,8 +16,16 @@ import {
 } from "../../src/constants.ts";
 import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
-import { kernelDumping, routesNetns } from "./_netns.ts";
+import { kernelDumping, Netns, queuedBytes, routesNetns } from "./_netns.ts";
 import { rtmsg } from "./_rtnl.ts";
+
+/**
+ * A USERSOCK transport in `ns`, a namespace of the test's own: any process of a namespace can
+ * send to any of its USERSOCK ports, and other processes run on this machine.
+ */
+function usersock(ns: Netns) {
+  return openTransport(NETLINK_USERSOCK, { portid: 0, netns: `/run/netns/${ns.name}` });
+}
 
 const routeDump = { type: RTM_GETROUTE, flags: NLM_F_DUMP, payload: rtmsg(AF_INET) };
 
@@ -50,8 +58,8 @@ function routeDumpBytes(): Uint8Array {
 test("another socket's flood of small datagrams does not make a dump's read take many parts", () => {
   using ns = routesNetns(5000);
   const dumper = openTransport(NETLINK_ROUTE, { portid: 0, netns: `/run/netns/${ns.name}` });
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  const a = usersock(ns);
+  const b = usersock(ns);
   try {
     dumper.send(routeDumpBytes(), 0, 0);
     for (let i = 0; i < 40; i++) a.send(new Uint8Array(16).fill(i), b.portid, 0);
@@ -73,9 +81,10 @@ function sleep(ms: number): Promise<void> {
 test("a wait pending while a read takes several datagrams resolves readable, another socket waiting too", async () => {
   // The read empties the kernel's queue into the transport: only the transport knows that
   // datagrams are left, and with two sockets waiting, the signal's poll finds none queued.
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  using ns = new Netns();
+  const a = usersock(ns);
+  const b = usersock(ns);
+  const c = usersock(ns);
   try {
     // A small datagram read first: the next read may take several.
     a.send(new Uint8Array(8), b.portid, 0);
@@ -99,9 +108,10 @@ test("a wait pending while a read takes several datagrams resolves readable, ano
 });
 
 test("a datagram read in place is not rewritten by the same socket's receive()", () => {
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  using ns = new Netns();
+  const a = usersock(ns);
+  const b = usersock(ns);
+  const c = usersock(ns);
   try {
     a.send(new Uint8Array(4), b.portid, 0);
     assert.ok(b.receiveInPlace!() !== undefined); // a small one: the next read may take several
@@ -123,15 +133,6 @@ test("a datagram read in place is not rewritten by the same socket's receive()",
   }
 });
 
-/** Bytes queued to a socket of this namespace (the Rmem column of /proc/net/netlink). */
-function queuedBytes(sock: { protocol: number; portid: number }): number {
-  for (const line of readFileSync("/proc/net/netlink", "utf8").split("\n").slice(1)) {
-    const [, protocol, portid, , rmem] = line.trim().split(/\s+/);
-    if (Number(protocol) === sock.protocol && Number(portid) === sock.portid) return Number(rmem);
-  }
-  throw new Error(`socket ${sock.portid} is not in /proc/net/netlink`);
-}
-
 /** This process's virtual size in MiB. */
 function virtualMiB(): number {
   return Number(/VmSize:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) >> 10;
@@ -143,9 +144,10 @@ test("an over-long datagram grows the room for the next read by what it needs; t
   // them would make a 32 MiB datagram cost 1 GiB of address space (refused outright on a small
   // machine: the socket would fail for good).
   const size = 24 << 20; // above anything the suite grows to elsewhere: slots of 32 MiB
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  using ns = new Netns();
+  const a = usersock(ns);
+  const b = usersock(ns);
+  const c = usersock(ns);
   try {
     a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 2 * size);
     b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 2 * size); // or the small one after it is refused
@@ -167,13 +169,13 @@ test("an over-long datagram grows the room for the next read by what it needs; t
     a.send(new Uint8Array(8), b.portid, 0);
     assert.equal(length(), 8); // a small one: another socket's next read would take 16
     for (let i = 0; i < 20; i++) a.send(new Uint8Array(100), b.portid, 0);
-    const queued = queuedBytes(b);
+    const queued = queuedBytes(ns, b);
     assert.equal(length(), 100);
-    assert.equal(queuedBytes(b), (queued / 20) * 19, "a read took one");
+    assert.equal(queuedBytes(ns, b), (queued / 20) * 19, "a read took one");
     for (let i = 0; i < 20; i++) a.send(new Uint8Array(100), c.portid, 0);
     assert.equal(c.receiveInPlace!()!.length, 100); // a read takes one after an empty one
     assert.equal(c.receiveInPlace!()!.length, 100); // after a small one, a read takes 16
-    assert.equal(queuedBytes(c), (queued / 20) * 3, "another socket's read took 16");
+    assert.equal(queuedBytes(ns, c), (queued / 20) * 3, "another socket's read took 16");
   } finally {
     a.close();
     b.close();
@@ -185,8 +187,9 @@ test("over-long datagrams among small ones are lost only until the first is met:
   // Datagrams a read takes each get a 512 KiB slot; only the first grows, and a read takes 16
   // after small ones. Reading on 16 at a time would lose the over-long ones every time.
   const big = 600 << 10;
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  using ns = new Netns();
+  const a = usersock(ns);
+  const b = usersock(ns);
   try {
     a.setOption(SOL_SOCKET, SO_SNDBUFFORCE, 4 * big);
     b.setOption(SOL_SOCKET, SO_RCVBUFFORCE, 16 * big);
@@ -223,21 +226,28 @@ test("over-long datagrams among small ones are lost only until the first is met:
 });
 
 test("a flood of small datagrams is taken 16 per read, handed out one at a time in order", () => {
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
-  const b = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  using ns = new Netns();
+  const a = usersock(ns);
+  const b = usersock(ns);
   try {
     for (const read of ["receive", "receiveInPlace"] as const) {
       a.send(new Uint8Array(4), b.portid, 0);
       assert.ok(b[read]!() !== undefined); // a small one: the next read may take 16
       for (let i = 0; i < 40; i++) a.send(new Uint8Array(100).fill(i), b.portid, 0);
-      const before = queuedBytes(b);
+      const before = queuedBytes(ns, b);
       for (let i = 0; i < 40; i++) {
         const d = b[read]!()!;
         const bytes = "data" in d ? d.data : d.buffer.subarray(0, d.length);
         assert.deepEqual(bytes, new Uint8Array(100).fill(i), `${read}: datagram ${i}`);
-        if (i === 0) assert.equal(queuedBytes(b), (before / 40) * 24, `${read}: one read took 16`);
-        if (i === 15) assert.equal(queuedBytes(b), (before / 40) * 24, `${read}: 16 handed out`);
-        if (i === 16) assert.equal(queuedBytes(b), (before / 40) * 8, `${read}: the next took 16`);
+        if (i === 0) {
+          assert.equal(queuedBytes(ns, b), (before / 40) * 24, `${read}: one read took 16`);
+        }
+        if (i === 15) {
+          assert.equal(queuedBytes(ns, b), (before / 40) * 24, `${read}: 16 handed out`);
+        }
+        if (i === 16) {
+          assert.equal(queuedBytes(ns, b), (before / 40) * 8, `${read}: the next took 16`);
+        }
       }
       assert.equal(b[read]!(), undefined);
     }
@@ -248,10 +258,11 @@ test("a flood of small datagrams is taken 16 per read, handed out one at a time 
 });
 
 test("close drops what a read took and did not hand out: reads and waits say the socket is closed", async () => {
-  const a = openTransport(NETLINK_USERSOCK, { portid: 0 });
+  using ns = new Netns();
+  const a = usersock(ns);
   try {
     for (const read of ["receive", "receiveInPlace"] as const) {
-      const c = openTransport(NETLINK_USERSOCK, { portid: 0 });
+      const c = usersock(ns);
       a.send(new Uint8Array(4), c.portid, 0);
       assert.ok(c[read]!() !== undefined); // a small one: the next read may take several
       for (let i = 0; i < 3; i++) a.send(new Uint8Array(8), c.portid, 0);
