@@ -39,6 +39,7 @@ import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
 import { runDeno } from "../_deno.ts";
 import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
+import { startWorker } from "../_worker.ts";
 import { Netns } from "./_netns.ts";
 
 const ffiUrl = new URL("../../ffi/mod.ts", import.meta.url).href;
@@ -628,9 +629,7 @@ test("a user's own SIGURG listener and the transport's waits do not disturb each
 });
 
 test("waits work in a Worker thread too: readable, woken by a read that took more, cancelled, closed", async () => {
-  const worker = new Worker(new URL("./_wait_worker.ts", import.meta.url).href, {
-    type: "module",
-  });
+  const worker = startWorker(new URL("./_wait_worker.ts", import.meta.url));
   try {
     const messages: unknown[] = [];
     let arrived = () => {};

@@ -7,8 +7,9 @@ import { test } from "node:test";
 import { loadBunLibc } from "../../ffi/_bun_libc.ts";
 import { loadDenoLibc } from "../../ffi/_deno_libc.ts";
 import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
+import { startWorker } from "../_worker.ts";
 
-const workerUrl = new URL("./_lifecycle_worker.ts", import.meta.url).href;
+const workerUrl = new URL("./_lifecycle_worker.ts", import.meta.url);
 const isBun = "Bun" in globalThis;
 
 /**
@@ -33,7 +34,7 @@ function ours(descriptors: string[]): string[] {
  * termination where the runtime has none) when this resolves.
  */
 async function runWorker(scenario: string, terminate: boolean): Promise<unknown> {
-  const worker = new Worker(workerUrl, { type: "module" });
+  const worker = startWorker(workerUrl);
   const ended = new Promise<void>((resolve) => worker.addEventListener("close", () => resolve()));
   try {
     const result = await new Promise((resolve, reject) => {
