@@ -6,6 +6,7 @@
  */
 
 import { errnoDescription, errnoName } from "./_errno.ts";
+import { printable } from "./_printable.ts";
 import type { AttributePolicy } from "./policy.ts";
 
 /**
@@ -88,7 +89,12 @@ export class NetlinkError extends Error {
   readonly errno: number;
   /** The errno's symbolic name, e.g. "EINVAL". */
   readonly code: string;
-  /** Extended-ack message text from the kernel, if any. */
+  /**
+   * Extended-ack message text (NLMSGERR_ATTR_MSG), if any, as it was sent. `message` shows it
+   * with control characters escaped (`\n`, `\u001b`): a kernel module or, on NETLINK_USERSOCK,
+   * any process can send an ack, and its text could otherwise carry terminal escape sequences
+   * into a log or a terminal. Escape this one too before printing it.
+   */
   readonly detail?: string;
   /** Byte offset into the request (from the start of its nlmsghdr) the kernel pointed at. */
   readonly offset?: number;
@@ -109,7 +115,9 @@ export class NetlinkError extends Error {
   /** Builds the error from decoded NLMSG_ERROR fields. */
   constructor(init: NetlinkErrorInit) {
     const code = errnoName(init.errno);
-    const parts = [init.detail ?? errnoDescription(init.errno)];
+    const parts = [
+      init.detail === undefined ? errnoDescription(init.errno) : printable(init.detail),
+    ];
     if (init.offset !== undefined) parts.push(`at offset ${init.offset}`);
     if (init.missing) parts.push(`missing attribute ${init.missing.type}`);
     super(`${code}: ${parts.join(", ")}`);

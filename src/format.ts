@@ -25,6 +25,7 @@ import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription, errnoName } from "./_errno.ts";
 import { toHex } from "./_hex.ts";
 import { checkOptions, shown } from "./_options.ts";
+import { quoted } from "./_printable.ts";
 import { decodeAck } from "./ack.ts";
 import { AttributeDecoder } from "./attribute.ts";
 import {
@@ -372,7 +373,7 @@ function rawAttributes(bytes: Uint8Array): Node[] {
 }
 
 function render(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return quoted(value);
   if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean") {
     return String(value);
   }
@@ -670,7 +671,7 @@ export class NetlinkFormatter {
         value: `${errnoName(ack.errno)} (${errnoDescription(ack.errno)})`,
       });
     }
-    if (ack.detail !== undefined) fields.push({ key: "msg", value: JSON.stringify(ack.detail) });
+    if (ack.detail !== undefined) fields.push({ key: "msg", value: quoted(ack.detail) });
     if (ack.offset !== undefined) fields.push({ key: "offset", value: String(ack.offset) });
     if (ack.missing !== undefined) {
       fields.push({ key: "missing", value: String(ack.missing.type) });
@@ -854,7 +855,8 @@ function decoded(
  * its family when one is known (nests, sub-messages, enum values and flag bits by name), raw hex
  * (attributes by number for generic netlink) when not. NLMSG_ERROR shows the errno name, its
  * description, the extended-ack message, offset and missing attribute, and which request it
- * answers; an ack shows `ack=0`. Never throws for bad bytes: what does not decode is shown in hex.
+ * answers; an ack shows `ack=0`. Strings are quoted, their control characters (C0, DEL, C1)
+ * escaped. Never throws for bad bytes: what does not decode is shown in hex.
  * Throws TypeError for options it cannot use: a protocol that is not a number (`"route"`), a
  * style other than "line" or "tree", an option it does not know.
  *

@@ -242,11 +242,15 @@ export interface ReceivedDatagram extends Datagram {
  * import { NETLINK_ROUTE, NLM_F_DUMP, open, RTM_GETLINK } from "@netlink/netlink";
  * await using sock = await open(NETLINK_ROUTE);
  * const links = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
- * if (links.ack?.warning) console.warn(links.ack.warning);
+ * if (links.ack?.warning) console.warn("netlink:", JSON.stringify(links.ack.warning));
  * ```
  */
 export interface Acknowledgement {
-  /** NLMSGERR_ATTR_MSG on success: a warning the kernel attached to a request it carried out. */
+  /**
+   * NLMSGERR_ATTR_MSG on success: a warning the kernel attached to a request it carried out, as
+   * sent. A module or, on NETLINK_USERSOCK, any process chooses it: escape its control characters
+   * before printing it (`NetlinkError.message` does so for an error's text).
+   */
   readonly warning?: string;
   /** NLMSGERR_ATTR_COOKIE: opaque bytes some families return (an id of what was created...). */
   readonly cookie?: Uint8Array;

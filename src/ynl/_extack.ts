@@ -8,6 +8,7 @@
  */
 
 import { errnoDescription } from "../_errno.ts";
+import { printable } from "../_printable.ts";
 import { sharedView } from "../_view.ts";
 import { AttributeDecoder } from "../attribute.ts";
 import { GENL_HDRLEN, NLMSG_HDRLEN } from "../constants.ts";
@@ -59,7 +60,9 @@ export class FamilyError extends NetlinkError {
     this.name = "FamilyError";
     this.attribute = attribute;
     this.missingAttribute = missingAttribute;
-    const parts = [error.detail ?? errnoDescription(error.errno)];
+    const parts = [
+      error.detail === undefined ? errnoDescription(error.errno) : printable(error.detail),
+    ];
     if (attribute !== undefined) parts.push(`at ${attribute}`);
     else if (error.offset !== undefined) parts.push(`at offset ${error.offset}`);
     if (missingAttribute !== undefined) parts.push(`missing ${missingAttribute}`);

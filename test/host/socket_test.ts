@@ -32,7 +32,7 @@ import {
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
 import type { MessageCursor } from "../../src/cursor.ts";
-import { SyscallError } from "../../src/errors.ts";
+import { NetlinkError, SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { tap } from "../../src/tap.ts";
@@ -767,4 +767,23 @@ test("iterations that each break at the first message of a burst leave the rest,
     if (got.length >= sent) break;
   }
   assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i));
+});
+
+test("a USERSOCK peer's extended-ack text reaches the error's message with its escapes escaped", async () => {
+  // Any process of the namespace can answer a request to its port: the text is its to choose.
+  using ns = new Netns();
+  await using a = await open(NETLINK_USERSOCK, { netns: ns.name });
+  await using b = await open(NETLINK_USERSOCK, { netns: ns.name });
+  const asked = b.messages();
+  const pending = a.request({ type: 0x10 }, { to: b.portid, timeout: 10_000 });
+  const request = (await asked.next()).value!;
+  const text = "\x1b]0;owned\x07\u009b2J";
+  b.send(ackMessage(request, 1, { message: text }), { portid: a.portid });
+  await assert.rejects(pending, (err) => {
+    assert.ok(err instanceof NetlinkError, String(err));
+    assert.equal(err.message, "EPERM: \\u001b]0;owned\\u0007\\u009b2J");
+    assert.equal(err.detail, text);
+    return true;
+  });
+  await asked.return!();
 });

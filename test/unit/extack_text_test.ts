@@ -1,0 +1,51 @@
+// An extended ack's text (NLMSGERR_ATTR_MSG) is chosen by whoever sent the ack: a kernel module,
+// or on NETLINK_USERSOCK any process. Error messages, which programs log, show it with its control
+// characters escaped; `detail` keeps it as sent, as iproute2 and ynl.py take it.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decodeAck } from "../../src/ack.ts";
+import { NETLINK_ROUTE, NLM_F_ACK, NLM_F_REQUEST, RTM_NEWLINK } from "../../src/constants.ts";
+import { NetlinkError } from "../../src/errors.ts";
+import { format } from "../../src/format.ts";
+import { explain } from "../../src/route/_context.ts";
+import { ackMessage } from "../../src/testing/mod.ts";
+import { FamilyError } from "../../src/ynl/mod.ts";
+
+// An OSC that retitles the terminal, a one-character CSI (U+009B: colours, cursor moves), DEL.
+const TEXT = "bad \x1b]0;owned\x07 \u009b2J name\x7f\n";
+const ESCAPED = "bad \\u001b]0;owned\\u0007 \\u009b2J name\\u007f\\n";
+
+const request = {
+  type: RTM_NEWLINK,
+  flags: NLM_F_REQUEST | NLM_F_ACK,
+  seq: 7,
+  portid: 0,
+  payload: new Uint8Array(16),
+};
+const ack = ackMessage(request, 22, { message: TEXT });
+
+test("NetlinkError.message shows an extended ack's control characters escaped; detail keeps them", () => {
+  const err = new NetlinkError(decodeAck(ack));
+  assert.equal(err.message, `EINVAL: ${ESCAPED}`);
+  assert.equal(err.detail, TEXT);
+  // Printable text, quotes and backslashes included, is shown as it is.
+  const plain = new NetlinkError({ errno: 22, detail: "Unknown \"foo\\bar\", é ok" });
+  assert.equal(plain.message, "EINVAL: Unknown \"foo\\bar\", é ok");
+});
+
+test("the typed layer's and the route layer's error messages escape it too", () => {
+  const err = new NetlinkError({ ...decodeAck(ack), offset: 20 });
+  const family = new FamilyError(err, "ifname");
+  assert.equal(family.message, `EINVAL: ${ESCAPED}, at ifname`);
+  assert.equal(family.detail, TEXT);
+  const explained = explain(err, "link.add(\"v0\")") as NetlinkError;
+  assert.equal(explained.message, `EINVAL: link.add("v0"): ${ESCAPED}, at offset 20`);
+});
+
+test("format() escapes C1 controls and DEL as well as C0 ones (JSON.stringify leaves them)", () => {
+  const line = format(ack, { protocol: NETLINK_ROUTE });
+  assert.ok(line.includes(`msg="${ESCAPED}"`), line);
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(line), line);
+});
