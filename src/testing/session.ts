@@ -48,8 +48,9 @@ import type {
  * One thing a socket did, in order: a datagram sent (`send`, hex, with its destination port and
  * group mask), a datagram received (`receive`, hex, with its sender, group and nsid), a failed
  * read (`error`: the errno's name, e.g. "ENOBUFS"; for a datagram dropped as too long, EMSGSIZE,
- * with its `sender` and `group` when the transport knew them), or a socket option set
- * (`option`).
+ * with its `sender` and `group` when the transport knew them), a socket option set
+ * (`option`), or one read (`got`, with the value the kernel gave: the replay's `getOption()`
+ * answers with it).
  *
  * @example
  * ```ts
@@ -61,7 +62,8 @@ export type SessionEvent =
   | { send: string; to: number; groups: number }
   | { receive: string; sender: number; group: number; nsid?: number }
   | { error: string; sender?: number; group?: number }
-  | { option: [level: number, name: number, value: number] };
+  | { option: [level: number, name: number, value: number] }
+  | { got: [level: number, name: number, value: number] };
 
 /**
  * A recording: the sockets opened, in order, each with its protocol, port ID and events. Plain
@@ -120,8 +122,8 @@ export class Recorder {
 
   /** The `transport` option that records: opens the real transport and records through it. */
   readonly transport: OpenTransport = (protocol, options) => {
-    const point = new TapPoint(this.#open(protocol, options));
     const events: SessionEvent[] = [];
+    const point = new RecordingPoint(this.#open(protocol, options), events);
     this.#sockets.push({ protocol, portid: point.portid, events });
     point.attach({
       sent: (data, to, groups) => events.push({ send: toHex(data), to, groups }),
@@ -145,6 +147,22 @@ export class Recorder {
   /** What was recorded so far, as plain JSON-ready data (a copy). */
   session(): Session {
     return structuredClone({ version: 1, sockets: this.#sockets });
+  }
+}
+
+/** A recorded socket's tap point, which records the options read as well. */
+class RecordingPoint extends TapPoint {
+  readonly #events: SessionEvent[];
+
+  constructor(inner: Transport, events: SessionEvent[]) {
+    super(inner);
+    this.#events = events;
+  }
+
+  override getOption(level: number, name: number): number {
+    const value = super.getOption(level, name);
+    this.#events.push({ got: [level, name, value] });
+    return value;
   }
 }
 
@@ -272,6 +290,8 @@ class ReplayTransport implements Transport {
   /** Datagrams (or read errors) released to the socket, not yet read. */
   readonly #ready: (Datagram | SyscallError)[] = [];
   readonly #options = new Map<string, number>();
+  /** The values the recorded socket's option reads got, by `level:name`, in order. */
+  readonly #reads = new Map<string, number[]>();
   /** Recorded nlmsg_seq → the live one. */
   readonly #seqs = new Map<number, number>();
   #wake: ((result: WaitResult) => void) | undefined;
@@ -282,6 +302,12 @@ class ReplayTransport implements Transport {
     this.portid = recorded.portid;
     this.fd = 1000 + index;
     this.#events = recorded.events;
+    for (const event of this.#events) {
+      if (!("got" in event)) continue;
+      const [level, name, value] = event.got;
+      const key = `${level}:${name}`;
+      this.#reads.set(key, [...this.#reads.get(key) ?? [], value]);
+    }
     this.#release();
   }
 
@@ -339,9 +365,16 @@ class ReplayTransport implements Transport {
     this.#options.set(`${level}:${name}`, value);
   }
 
+  /**
+   * What the recorded socket's reads of this option got, in turn (the last one from then on);
+   * for an option it never read, the value the replay set, or 0.
+   */
   getOption(level: number, name: number): number {
     this.#checkOpen();
-    return this.#options.get(`${level}:${name}`) ?? 0;
+    const key = `${level}:${name}`;
+    const reads = this.#reads.get(key);
+    if (reads !== undefined) return reads.length > 1 ? reads.shift()! : reads[0];
+    return this.#options.get(key) ?? 0;
   }
 
   attachFilter(_program: Uint8Array): void {

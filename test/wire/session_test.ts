@@ -9,6 +9,7 @@ import {
   AF_INET,
   AF_INET6,
   IFLA_IFNAME,
+  NETLINK_EXT_ACK,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
   NLM_F_CREATE,
@@ -17,6 +18,9 @@ import {
   RTM_GETADDR,
   RTM_GETLINK,
   RTM_NEWLINK,
+  SO_RCVBUF,
+  SOL_NETLINK,
+  SOL_SOCKET,
 } from "../../src/constants.ts";
 import type { NetlinkError } from "../../src/errors.ts";
 import { resolveFamily } from "../../src/genl.ts";
@@ -219,4 +223,25 @@ test("an over-long datagram from a peer, recorded, fails on replay only what it 
   assert.deepEqual(await scenario(replayer.transport, false), live);
   replayer.finish();
   peer.close();
+});
+
+test("the options the recorded code read replay with the values the kernel gave", async () => {
+  /** Reads what a program might: the receive buffer before and after setting it, ext acks. */
+  const reads = async (transport: OpenTransport) => {
+    await using sock = await open(NETLINK_ROUTE, { transport });
+    const before = sock.getOption(SOL_SOCKET, SO_RCVBUF);
+    sock.setOption(SOL_SOCKET, SO_RCVBUF, 65536);
+    return [
+      before,
+      sock.getOption(SOL_SOCKET, SO_RCVBUF),
+      sock.getOption(SOL_NETLINK, NETLINK_EXT_ACK),
+    ];
+  };
+  const recorder = new Recorder();
+  const live = await reads(recorder.transport);
+  assert.equal(live[1], 131072, "the kernel doubles what was set");
+  assert.equal(live[2], 1);
+  const replayer = new Replayer(JSON.stringify(recorder.session()));
+  assert.deepEqual(await reads(replayer.transport), live);
+  replayer.finish();
 });
