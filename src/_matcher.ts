@@ -138,6 +138,11 @@ export class Matcher {
   readonly #pending = new Map<number, Pending>();
   readonly #abandoned = new Map<number, Abandoned>();
   #abandonedPeers = 0;
+  /**
+   * An entry may be at risk (an overrun since the last drain, or an optional abandon): only then
+   * does {@linkcode drained}, which runs at the end of every read, walk the tables.
+   */
+  #atRisk = false;
   #seq: number;
   #echoes = 0;
   /** The sequence number whose dump runs in the kernel now (0: none). */
@@ -228,6 +233,7 @@ export class Matcher {
       holdsDumpSlot,
       atRisk: optional && kernel,
     });
+    if (optional && kernel) this.#atRisk = true;
     if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
     if (this.#abandoned.size - this.#abandonedPeers > ABANDONED_KERNEL_LIMIT) {
       this.#forgetOldest(true);
@@ -374,6 +380,7 @@ export class Matcher {
    * there once the queue has been read to the end: {@linkcode drained}.
    */
   overrun(err: SyscallError): void {
+    this.#atRisk = true;
     for (const pending of this.#pending.values()) {
       if (!pending.dump && pending.from === 0) pending.atRisk = err;
     }
@@ -387,6 +394,8 @@ export class Matcher {
    * fail; such abandoned answers are no longer expected.
    */
   drained(): void {
+    if (!this.#atRisk) return;
+    this.#atRisk = false;
     for (const [seq, abandoned] of this.#abandoned) {
       if (abandoned.atRisk) this.#abandoned.delete(seq);
     }
