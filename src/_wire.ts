@@ -9,7 +9,7 @@ import { environment } from "../ffi/mod.ts";
 import { Capture, type CaptureTarget } from "./capture.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import type { FormatOptions, NetlinkFormatter } from "./format.ts";
-import { decodeMessages } from "./message.ts";
+import { decodeMessages, type Message } from "./message.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { registerTapPoint, type Tap, type TapPoint } from "./tap.ts";
 
@@ -72,12 +72,17 @@ function traceTap(socket: NetlinkSocket, style: FormatOptions["style"]): Tap {
     sent: (data, to, groups) => {
       const copy = data.slice();
       const where = `${to ? ` to ${to}` : ""}${groups ? ` groups 0x${groups.toString(16)}` : ""}`;
-      print((f) => traceLines(f.formatter, copy, protocol, style, `${prefix(f)} send${where}`));
+      print((f) =>
+        traceLines(f.formatter, copy, protocol, style, `${prefix(f)} send${where}`, portid)
+      );
     },
     received: (d) => {
       const copy = d.data.slice();
       const where = `${d.sender ? ` from ${d.sender}` : ""}${d.group ? ` group ${d.group}` : ""}`;
-      print((f) => traceLines(f.formatter, copy, protocol, style, `${prefix(f)} recv${where}`));
+      const sender = d.sender;
+      print((f) =>
+        traceLines(f.formatter, copy, protocol, style, `${prefix(f)} recv${where}`, sender)
+      );
     },
     receiveFailed: (err) => print((f) => `${prefix(f)} recv failed: ${String(err)}`),
   };
@@ -89,6 +94,7 @@ function traceLines(
   protocol: number,
   style: FormatOptions["style"],
   what: string,
+  sender: number,
 ): string {
   if (protocol === NETLINK_KOBJECT_UEVENT) {
     // Uevents are not netlink messages: NUL-separated text.
@@ -100,7 +106,11 @@ function traceLines(
   } catch (err) {
     return `${what} ${data.length} bytes that are not netlink messages (${String(err)})`;
   }
-  return messages.map((m) => `${what} ${f.format(m, { protocol, style })}`).join("\n");
+  // With its sender: the formatter learns family names from the kernel's messages only.
+  return messages.map((m) => {
+    const from: Message & { sender: number } = { ...m, sender };
+    return `${what} ${f.format(from, { protocol, style })}`;
+  }).join("\n");
 }
 
 /**

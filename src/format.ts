@@ -553,6 +553,8 @@ function treeOf(nodes: readonly Node[], indent: string, list = false): string[] 
 /**
  * Formats netlink messages for people, keeping what it learns from the messages it sees: the
  * ids of generic netlink families, from nlctrl's CTRL_CMD_NEWFAMILY replies and notifications.
+ * Messages with a `sender` (a `ReceivedMessage`) teach only if it is 0, the kernel: another
+ * process can send a socket nlctrl-shaped messages. Pass received messages as they come.
  * Use one per stream of messages (a trace, a monitor); {@linkcode format} for one message.
  *
  * @example
@@ -736,6 +738,10 @@ export class NetlinkFormatter {
   #learn(message: Message, command: number): void {
     if (command !== CTRL_CMD_NEWFAMILY && command !== CTRL_CMD_DELFAMILY) return;
     if ((message.flags & NLM_F_REQUEST) !== 0) return;
+    // Only the kernel's: another process can send a socket nlctrl-shaped messages that rename a
+    // family. A message known to come from elsewhere (a ReceivedMessage's sender) teaches nothing.
+    const sender = (message as { sender?: number }).sender;
+    if (sender !== undefined && sender !== 0) return;
     try {
       const family = decodeFamily(message);
       // Anyone can send nlctrl-shaped messages to a port: learn only what a kernel family's

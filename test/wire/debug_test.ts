@@ -6,12 +6,13 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { test } from "node:test";
 
-const child = new URL("./_trace_child.ts", import.meta.url).pathname;
+const trace = new URL("./_trace_child.ts", import.meta.url).pathname;
 const isDeno = "Deno" in globalThis;
 
 function run(
   env: Record<string, string>,
   denoFlags = ["--allow-ffi", "--allow-env=NETLINK_DEBUG"],
+  child = trace,
 ) {
   const args = isDeno ? ["run", ...denoFlags, child] : [child];
   const result = spawnSync(process.execPath, args, {
@@ -48,6 +49,14 @@ test("NETLINK_DEBUG=1 traces each message sent and received, one line each", () 
     /^netlink generic \d+ send nlctrl getfamily flags=REQUEST\|ACK .* familyName="nlctrl"/,
   );
   assert.ok(generic.some((l) => /recv nlctrl getfamily .*familyId=16/.test(l)), generic.join("\n"));
+});
+
+test("NETLINK_DEBUG: another socket's nlctrl message does not rename a family in later lines", () => {
+  const spoof = new URL("./_trace_spoof_child.ts", import.meta.url).pathname;
+  const lines = run({ NETLINK_DEBUG: "1" }, undefined, spoof).trim().split("\n");
+  const after = lines.slice(lines.indexOf("-- spoofed --") + 1);
+  assert.match(after[0], /^netlink generic \d+ send ethtool strset-get flags=REQUEST\|ACK /);
+  assert.ok(!lines.some((l) => /send spoofed/.test(l)), lines.join("\n"));
 });
 
 test("NETLINK_DEBUG=tree traces as indented trees", () => {

@@ -41,7 +41,7 @@ import {
 import { encodeNetlinkRequest } from "../../src/diag/mod.ts";
 import { format, NetlinkFormatter, protocolName } from "../../src/format.ts";
 import { encodeGeneric } from "../../src/genl.ts";
-import type { Message } from "../../src/message.ts";
+import type { Message, ReceivedMessage } from "../../src/message.ts";
 import { ack } from "../unit/_fake.ts";
 
 /** struct ifinfomsg (ARPHRD 1, the index and flags given) followed by `attrs`. */
@@ -274,6 +274,29 @@ test("a family name no kernel family could have (control characters, too long) i
     );
   }
   assert.equal(formatter.families.size, 0);
+});
+
+test("a formatter learns family names from the kernel's nlctrl messages, not another process's", () => {
+  const formatter = new NetlinkFormatter({ families: new Map([[21, "ethtool"]]) });
+  const announce = (name: string, sender: number) => {
+    const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name)
+      .u16(CTRL_ATTR_FAMILY_ID, 21).finish();
+    const payload = encodeGeneric(CTRL_CMD_NEWFAMILY, 2, attrs);
+    const message: ReceivedMessage = {
+      type: GENL_ID_CTRL,
+      flags: 0,
+      seq: 0,
+      portid: 0,
+      payload,
+      sender,
+      group: 0,
+    };
+    formatter.format(message, { protocol: NETLINK_GENERIC });
+  };
+  announce("nl80211", 4242); // a peer's, sent to the socket's port
+  assert.equal(formatter.families.get(21), "ethtool");
+  announce("nl80211", 0); // the kernel's
+  assert.equal(formatter.families.get(21), "nl80211");
 });
 
 test("request flags are named by the verb wherever a YNL name puts it: linkinfo-get, listener-set", () => {
