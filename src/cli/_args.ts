@@ -3,7 +3,7 @@
 import type { OpenOptions } from "../open.ts";
 import type { CaptureFile } from "./_capture.ts";
 
-/** A bad command line: exit status 2 and the usage hint. */
+/** A bad command line: exit status 255, as ip's. */
 export class UsageError extends Error {
   /** @param message What is wrong, in one line. */
   constructor(message: string) {

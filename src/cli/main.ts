@@ -12,8 +12,9 @@
  * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
  * `--netns NAME`, `--capture FILE` (every socket's traffic as a pcap file, nlmon format, for
- * tshark or Wireshark), `--help`. A failure prints one line to stderr and exits with status 1 (2
- * for usage errors).
+ * tshark or Wireshark), `--help`. A failure prints one line to stderr; the exit status is ip's:
+ * 255 for a bad command line, 2 when the kernel refused a request, 1 for anything else (a device,
+ * family or namespace that is not there, a file that cannot be written).
  *
  * @example
  * ```ts
@@ -57,11 +58,13 @@ Options:
   --netns NAME    run in the named network namespace (/run/netns/NAME)
   --capture FILE  write every message sent and received to FILE as pcap (nlmon's format:
                   tshark -r FILE, Wireshark)
-  --help          this text`;
+  --help          this text
+Exit status (as ip's): 0 done, 1 failed (not found...), 2 refused by the kernel, 255 bad usage`;
 
 /**
  * Runs the tool with `args` (without the program name), writing to `out`; resolves with the exit
- * status (0 ok, 1 failure, 2 usage). Errors are printed as one line to `err`.
+ * status, as ip's: 0 ok, 255 a bad command line, 2 the kernel refused a request, 1 any other
+ * failure (a device or family not found included). Errors are printed as one line to `err`.
  *
  * @example
  * ```ts
@@ -106,10 +109,27 @@ export async function run(
     return 0;
   } catch (error) {
     err(`netlink: ${describe(error)}`);
-    return error instanceof UsageError ? 2 : 1;
+    return exitStatus(error);
   } finally {
     global.capture?.close();
   }
+}
+
+/**
+ * ip's exit statuses, so a script written against ip reads ours the same way: 255 for a bad
+ * command line (ip's exit(-1) after invarg, "Command line is not complete"...), 2 for a request
+ * the kernel refused ("RTNETLINK answers: ..."), 1 for the rest. A device named on the command
+ * line that is not there is 1 as in ip, which finds it by name before asking anything: the route
+ * layer's name lookup says so as ENODEV "no link named X".
+ */
+function exitStatus(error: unknown): number {
+  if (error instanceof UsageError) return 255;
+  if (error instanceof NetlinkError) {
+    return /^no link (named|with index) /.test(error.detail ?? "")
+      ? 1
+      : 2;
+  }
+  return 1;
 }
 
 function describe(error: unknown): string {

@@ -389,7 +389,7 @@ test("cli numbers are read as ip reads them (strtoul, base 0), and refused where
         byCli.stderr.trimEnd(),
         `netlink: ${byIp.stderr.trim().slice("Error: ".length)}`,
       );
-      assert.equal(byCli.status, 2, what);
+      assert.equal(byCli.status, 255, what);
     }
   };
   const route = ["route", "add", "10.99.0.0/16", "via", "10.9.0.9"];
@@ -735,61 +735,120 @@ test("cli on Deno with --allow-ffi only: every command group works, --netns incl
   }
 });
 
+test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by the kernel, 1 not found", () => {
+  using ns = variedNetns();
+  // [the tool's command line, the same asked of ip or tc]
+  const pairs: [string[], string[]][] = [
+    [["route", "add", "10.1.0.0/16", "via"], ["ip", "route", "add", "10.1.0.0/16", "via"]],
+    [
+      ["route", "add", "10.51.0.0/16", "via", "10.9.0.2", "metric", "abc"],
+      ["ip", "route", "add", "10.51.0.0/16", "via", "10.9.0.2", "metric", "abc"],
+    ],
+    [["route", "get", "10.9.0.2", "mark", "x"], ["ip", "route", "get", "10.9.0.2", "mark", "x"]],
+    [
+      ["neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
+      ["ip", "neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
+    ],
+    [
+      ["route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
+      ["ip", "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
+    ],
+    [["route", "get", "203.0.113.1"], ["ip", "route", "get", "203.0.113.1"]],
+    [["route", "del", "10.99.0.0/16"], ["ip", "route", "del", "10.99.0.0/16"]],
+    [["link", "show", "nosuch0"], ["ip", "link", "show", "nosuch0"]],
+    [["addr", "show", "nosuch0"], ["ip", "addr", "show", "nosuch0"]],
+    [["neigh", "show", "dev", "nosuch0"], ["ip", "neigh", "show", "dev", "nosuch0"]],
+    [["qdisc", "show", "dev", "nosuch0"], ["tc", "qdisc", "show", "dev", "nosuch0"]],
+    [["filter", "show", "dev", "nosuch0"], ["tc", "filter", "show", "dev", "nosuch0"]],
+  ];
+  for (const [ours, theirs] of pairs) {
+    const [tool, ...rest] = theirs;
+    const byTool = spawnSync(tool, ["-n", ns.name, ...rest], { encoding: "utf8" });
+    const byCli = cli(["--netns", ns.name, ...ours]);
+    assert.notEqual(byTool.status, 0, theirs.join(" "));
+    assert.equal(
+      byCli.status,
+      byTool.status,
+      `${ours.join(" ")}: ${byCli.stderr} ${tool}: ${byTool.stderr}`,
+    );
+  }
+  // Without CAP_NET_ADMIN the kernel refuses: 2 from both.
+  const unprivileged = ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--"];
+  const write = ["route", "add", "10.44.0.0/16", "dev", "br0"];
+  const byIp = spawnSync(unprivileged[0], [
+    ...unprivileged.slice(1),
+    "ip",
+    "-n",
+    ns.name,
+    ...write,
+  ]);
+  assert.equal(cli(["--netns", ns.name, ...write], unprivileged).status, byIp.status);
+  assert.equal(byIp.status, 2);
+});
+
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
   const cases: [string[], number, RegExp][] = [
-    [["bogus"], 2, /^netlink: unknown command "bogus"/],
-    [[], 2, /^netlink: no command/],
-    [["--frobnicate", "link"], 2, /^netlink: unknown option "--frobnicate"/],
-    [["--netns"], 2, /^netlink: --netns needs a namespace name/],
+    [["bogus"], 255, /^netlink: unknown command "bogus"/],
+    [[], 255, /^netlink: no command/],
+    [["--frobnicate", "link"], 255, /^netlink: unknown option "--frobnicate"/],
+    [["--netns"], 255, /^netlink: --netns needs a namespace name/],
     [["--netns", ns.name, "link", "show", "nosuch0"], 1, /^netlink: .*no link named "?nosuch0/],
     [["--netns", ns.name, "route", "add", "10.1.2.300/24"], 1, /^netlink: .*10\.1\.2\.300/],
     [
       ["--netns", ns.name, "route", "add", "10.1.0.0/16", "via"],
-      2,
+      255,
       /^netlink: "via" needs a value/,
     ],
     [
       ["--netns", ns.name, "route", "add", "10.51.0.0/16", "via", "10.9.0.2", "metric", "abc"],
-      2,
+      255,
       /^netlink: argument "abc" is wrong: "metric" value is invalid$/m,
     ],
     [
       ["--netns", ns.name, "route", "get", "10.9.0.2", "mark", "x"],
-      2,
+      255,
       /^netlink: argument "x" is wrong: invalid mark value$/m,
     ],
     [
       ["--netns", ns.name, "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
-      1,
+      2,
       /^netlink: EEXIST/,
     ],
     [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
-    [["--netns", ns.name, "class", "show"], 2, /^netlink: class show needs "dev DEV"/],
+    [["--netns", ns.name, "class", "show"], 255, /^netlink: class show needs "dev DEV"/],
     // An ip subcommand this tool lacks is named as such, not taken for a link's name.
-    [["--netns", ns.name, "link", "set", "lo", "up"], 2, /^netlink: unknown subcommand "set"/],
-    [["--netns", ns.name, "addr", "flush", "dev", "lo"], 2, /^netlink: unknown subcommand "flush"/],
+    [["--netns", ns.name, "link", "set", "lo", "up"], 255, /^netlink: unknown subcommand "set"/],
+    [
+      ["--netns", ns.name, "addr", "flush", "dev", "lo"],
+      255,
+      /^netlink: unknown subcommand "flush"/,
+    ],
     // tc's show commands too: what they cannot select by, or a parent that is no handle.
     [
       ["--netns", ns.name, "filter", "show", "dev", "va0", "bogus"],
-      2,
+      255,
       /^netlink: unexpected "bogus"/,
     ],
     [
       ["--netns", ns.name, "qdisc", "show", "dev", "va0", "parent", "1:"],
-      2,
+      255,
       /^netlink: qdisc show selects by dev, not "parent"/,
     ],
     [
       ["--netns", ns.name, "class", "show", "dev", "va0", "parent", "zz"],
-      2,
+      255,
       /^netlink: parent: "zz" is not a handle/,
     ],
     // Operands tc show does not take are refused, not ignored.
-    [["--netns", ns.name, "qdisc", "show", "dev", "lo", "root"], 2, /^netlink: unexpected "root"/],
+    [
+      ["--netns", ns.name, "qdisc", "show", "dev", "lo", "root"],
+      255,
+      /^netlink: unexpected "root"/,
+    ],
     [
       ["--netns", ns.name, "filter", "show", "dev", "lo", "ingress", "bogus"],
-      2,
+      255,
       /^netlink: unexpected "bogus"/,
     ],
     [
@@ -798,44 +857,52 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: ENODEV: no link named "nosuch0"/,
     ],
     // route show selects by what it can, refusing the rest rather than ignoring it.
-    [["--netns", ns.name, "route", "show", "bogus"], 2, /^netlink: unexpected "bogus"/],
+    [["--netns", ns.name, "route", "show", "bogus"], 255, /^netlink: unexpected "bogus"/],
     [
       ["--netns", ns.name, "route", "show", "via", "10.9.0.2"],
-      2,
+      255,
       /^netlink: route show selects by table, dev, proto, type, not "via"/,
     ],
     [
       ["--netns", ns.name, "neigh", "show", "nud", "all"],
-      2,
+      255,
       /^netlink: neigh show selects by dev, not "nud"/,
     ],
-    [["--netns", ns.name, "rule", "show", "pref", "300"], 2, /^netlink: rule show takes no "pref"/],
+    [
+      ["--netns", ns.name, "rule", "show", "pref", "300"],
+      255,
+      /^netlink: rule show takes no "pref"/,
+    ],
     [
       ["--netns", ns.name, "genl", "show", "nosuchfamily"],
       1,
       /^netlink: no generic netlink family named nosuchfamily/,
     ],
     [["--netns", ns.name, "ethtool", "nosuch0"], 1, /^netlink: no link named nosuch0/],
-    [["--netns", ns.name, "monitor", "bogus"], 2, /^netlink: monitor: unknown object "bogus"/],
+    [["--netns", ns.name, "monitor", "bogus"], 255, /^netlink: monitor: unknown object "bogus"/],
     [
       ["--netns", ns.name, "monitor", "link", "count", "1.5"],
-      2,
+      255,
       /^netlink: monitor: count "1.5" is not a positive/,
     ],
     [
       ["--netns", ns.name, "monitor", "link", "count", "Infinity"],
-      2,
+      255,
       /^netlink: monitor: count "Infinity" is not/,
     ],
     // Read as ip reads numbers: a leading 0 is octal, and 8 is no octal digit.
     [
       ["--netns", ns.name, "monitor", "link", "count", "08"],
-      2,
+      255,
       /^netlink: monitor: count "08" is not/,
     ],
-    [["--json", "monitor", "--raw"], 2, /^netlink: monitor --raw prints decoded messages/],
-    [["monitor", "genl"], 2, /^netlink: monitor genl needs a family name/],
-    [["--json", "monitor", "genl", "nlctrl"], 2, /^netlink: monitor genl prints decoded messages/],
+    [["--json", "monitor", "--raw"], 255, /^netlink: monitor --raw prints decoded messages/],
+    [["monitor", "genl"], 255, /^netlink: monitor genl needs a family name/],
+    [
+      ["--json", "monitor", "genl", "nlctrl"],
+      255,
+      /^netlink: monitor genl prints decoded messages/,
+    ],
     [
       ["--netns", ns.name, "monitor", "genl", "nosuchfamily"],
       1,
@@ -846,7 +913,7 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       1,
       /^netlink: nlctrl has no multicast group "bogus" \(notify\)/,
     ],
-    [["--capture"], 2, /^netlink: --capture needs a file name/],
+    [["--capture"], 255, /^netlink: --capture needs a file name/],
     [["--capture", "/nonexistent-dir/x.pcap", "link"], 1, /^netlink: open: ENOENT.*nonexistent/],
   ];
   for (const [args, status, message] of cases) {
@@ -861,13 +928,17 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ["--netns", ns.name, "route", "add", "10.44.0.0/16", "dev", "br0"],
     ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--"],
   );
-  assert.equal(denied.status, 1, denied.stderr);
+  assert.equal(denied.status, 2, denied.stderr);
   assert.match(denied.stderr, /^netlink: EPERM: .*CAP_NET_ADMIN/);
   assert.equal(denied.stderr.trimEnd().split("\n").length, 1);
 
   const help = cli(["--help"]);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^Usage: netlink/);
+  assert.match(
+    help.stdout,
+    /^Exit status \(as ip's\): 0 done, 1 failed .*, 2 refused by the kernel, 255 bad usage$/m,
+  );
   for (
     const command of [
       "link",
