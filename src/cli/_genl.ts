@@ -1,6 +1,12 @@
 // `genl`: generic netlink families from nlctrl, with op names from the YNL specs the library has.
 
-import { NETLINK_GENERIC } from "../constants.ts";
+import {
+  GENL_ADMIN_PERM,
+  GENL_CMD_CAP_DO,
+  GENL_CMD_CAP_DUMP,
+  GENL_CMD_CAP_HASPOL,
+  NETLINK_GENERIC,
+} from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { open } from "../open.ts";
 import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
@@ -10,11 +16,13 @@ import { type Global, json, type Output, socketOptions, UsageError, verb } from 
 
 // ---- genl -------------------------------------------------------------------------------------
 
-/** `genl [show FAMILY]`. */
+/**
+ * `genl [show FAMILY]`, also spelt as genl's `genl ctrl list` and `genl ctrl get name FAMILY`.
+ * The text is `genl ctrl list`'s, byte for byte; `--json` has the keys of iproute2's `genl -j`
+ * (6.19 on) with each op's name from the family's YNL spec where the library has one.
+ */
 export async function genlCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [, rest] = verb(args, ["show"]);
-  const [name, ...extra] = rest;
-  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  const name = familyOperand(args);
   const socket = await open(
     NETLINK_GENERIC,
     socketOptions(global),
@@ -24,37 +32,32 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
     const families = name === undefined
       ? await ctrl.dump("getfamily")
       : [(await ctrl.do("getfamily", { familyName: name }))!];
-    const shown = await Promise.all(families.map(async (f) => {
-      const names = await opNames(f.familyName ?? "");
-      return {
-        name: f.familyName,
-        id: f.familyId,
-        version: f.version,
-        hdrsize: f.hdrsize,
-        maxattr: f.maxattr,
-        ops: (f.ops ?? []).map((op) => ({
-          id: op.id,
-          ...(names.get(op.id!) ? { name: names.get(op.id!) } : {}),
-        })),
-        groups: (f.mcastGroups ?? []).map((g) => ({ name: g.name, id: g.id })),
-      };
-    }));
-    if (global.json) return json(out, shown);
-    for (const f of shown) {
-      out(
-        `Name: ${f.name}\n\tID: 0x${f.id?.toString(16)}  Version: 0x${
-          f.version?.toString(16)
-        }  header size: ${f.hdrsize}  max attribs: ${f.maxattr}`,
-      );
-      if (f.ops.length) {
-        out(`\tcommands supported:`);
-        for (const op of f.ops) out(`\t\t#${op.id}: ${op.name ?? `ID-0x${op.id?.toString(16)}`}`);
-      }
-      if (f.groups.length) {
-        out(`\tmulticast groups:`);
-        for (const g of f.groups) out(`\t\t#${g.id}: ${g.name}`);
-      }
+    if (!global.json) {
+      // One line each ends without its newline: out() adds it.
+      for (const f of families) out(ctrlText(f).slice(0, -1));
+      return;
     }
+    json(
+      out,
+      await Promise.all(families.map(async (f) => {
+        const names = await opNames(f.familyName ?? "");
+        return {
+          family: f.familyName,
+          id: hex(f.familyId),
+          version: hex(f.version),
+          header_size: f.hdrsize,
+          max_attr: f.maxattr,
+          operations: (f.ops ?? []).map((op) => ({
+            id: hex(op.id),
+            ...(names.get(op.id!) ? { name: names.get(op.id!) } : {}),
+            ...(op.flags === undefined
+              ? {}
+              : { capabilities: capabilities(op.flags).map(([key]) => key) }),
+          })),
+          mcast: (f.mcastGroups ?? []).map((g) => ({ id: hex(g.id), name: g.name })),
+        };
+      })),
+    );
   } catch (error) {
     if (error instanceof NetlinkError && error.code === "ENOENT" && name !== undefined) {
       throw new Error(`no generic netlink family named ${name}`);
@@ -63,6 +66,81 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
   } finally {
     socket.close();
   }
+}
+
+/** The family asked for, if any: `show FAMILY`, `ctrl get name FAMILY`, `ctrl list`... */
+function familyOperand(args: string[]): string | undefined {
+  if (args[0] === "ctrl") {
+    const [, command, ...rest] = args;
+    if (command === "get" && rest[0] === "name" && rest.length === 2) return rest[1];
+    if (["list", "ls", "show"].includes(command ?? "list") && rest.length === 0) return undefined;
+    throw new UsageError("genl ctrl takes list, or get name FAMILY");
+  }
+  const [, rest] = verb(args, ["show"]);
+  const [name, ...extra] = rest;
+  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  return name;
+}
+
+/** iproute2's print_0xhex in JSON: a string "0x10". */
+function hex(value: number | undefined): string | undefined {
+  return value?.toString(16).replace(/^/, "0x");
+}
+
+/** An op's flags as genl names them: [its -j key, its words], in genl's order. */
+function capabilities(flags: number): [string, string][] {
+  const words: [number, string, string][] = [
+    [GENL_ADMIN_PERM, "admin", "requires admin permission;"],
+    [GENL_CMD_CAP_DO, "do", "can doit;"],
+    [GENL_CMD_CAP_DUMP, "dump", "can dumpit;"],
+    [GENL_CMD_CAP_HASPOL, "policy", "has policy"],
+  ];
+  return words.filter(([bit]) => flags & bit).map(([, key, text]) => [key, text]);
+}
+
+/** What ctrlText reads of a getfamily reply. */
+interface FamilyReply {
+  familyName?: string;
+  familyId?: number;
+  version?: number;
+  hdrsize?: number;
+  maxattr?: number;
+  ops?: { id?: number; flags?: number }[];
+  mcastGroups?: { id?: number; name?: string }[];
+}
+
+/** One family as genl/ctrl.c's print_ctrl prints it, trailing spaces and blank lines included. */
+function ctrlText(f: FamilyReply): string {
+  let text = `\nName: ${f.familyName}\n\tID: 0x${f.familyId?.toString(16)} `;
+  if (f.version !== undefined) text += ` Version: 0x${f.version.toString(16)} `;
+  if (f.hdrsize !== undefined) text += ` header size: ${f.hdrsize} `;
+  if (f.maxattr !== undefined) text += ` max attribs: ${f.maxattr} `;
+  text += "\n";
+  if (f.ops) {
+    text += "\tcommands supported: \n";
+    f.ops.forEach((op, i) => {
+      text += `\t\t#${i + 1}: `;
+      if (op.id !== undefined) text += ` ID-0x${op.id.toString(16)} `;
+      if (op.flags !== undefined) {
+        text += `\n\t\tCapabilities (0x${op.flags.toString(16)}):\n `;
+        if (op.flags !== 0) text += "\t\t ";
+        text += capabilities(op.flags).map(([, words]) => ` ${words}`).join("") + "\n";
+      }
+      text += "\n";
+    });
+    text += "\n";
+  }
+  if (f.mcastGroups) {
+    text += "\tmulticast groups:\n";
+    f.mcastGroups.forEach((g, i) => {
+      text += `\t\t#${i + 1}: `;
+      if (g.id !== undefined) text += ` ID-0x${g.id.toString(16)} `;
+      if (g.name !== undefined) text += ` name: ${g.name} `;
+      text += "\n";
+    });
+    text += "\n";
+  }
+  return text;
 }
 
 /**

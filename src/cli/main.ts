@@ -48,7 +48,8 @@ Commands:
   qdisc show [dev DEV]                 qdiscs (tc qdisc show)
   class show dev DEV                   classes (tc class show)
   filter show dev DEV [PARENT]         filters (tc filter show; PARENT: ingress, egress, 1:)
-  genl [show FAMILY]                   generic netlink families, their ops and groups
+  genl [show FAMILY]                   generic netlink families (genl ctrl list, or get name
+                                       FAMILY; --json: op names too)
   ethtool DEV                          ethtool's settings (link modes, port, link state), then
                                        the features that are on
 Options:
