@@ -50,7 +50,15 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
   );
   // As ethtool: each part is asked for on its own, and one the device does not support (lo has
   // no link modes) is left out; a device that is not there is an error.
-  const ask = async (op: "linkmodes-get" | "linkinfo-get" | "linkstate-get" | "features-get") => {
+  const ask = async (
+    op:
+      | "linkmodes-get"
+      | "linkinfo-get"
+      | "wol-get"
+      | "debug-get"
+      | "linkstate-get"
+      | "features-get",
+  ) => {
     try {
       return await client.do(op, { header: { devName: dev } }) as Reply;
     } catch (error) {
@@ -63,6 +71,8 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
   };
   const modes = await ask("linkmodes-get");
   const info = await ask("linkinfo-get");
+  const wol = await ask("wol-get");
+  const debug = await ask("debug-get");
   const state = await ask("linkstate-get");
   const features = await ask("features-get");
   // features-get answers with list bitsets (nomask): the bits listed are the ones set.
@@ -77,7 +87,7 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
       features: active,
     });
   }
-  const lines = [...modesText(modes), ...infoText(info)];
+  const lines = [...modesText(modes), ...infoText(info), ...wolText(wol), ...debugText(debug)];
   if (state?.link !== undefined) lines.push(`\tLink detected: ${state.link ? "yes" : "no"}`);
   if (lines.length) out([`Settings for ${dev}:`, ...lines].join("\n"));
   out(`Features on for ${dev}:`);
@@ -236,4 +246,79 @@ function infoText(info: Reply): string[] {
     );
   }
   return lines;
+}
+
+/** ethtool's letters for Wake-on-LAN modes by bit (unparse_wolopts): WAKE_PHY is p... */
+const WOL_LETTERS = "pumbagsf";
+
+/** A mode set as ethtool prints it: its letters in bit order, "d" (disabled) when empty. */
+function wolLetters(bits: number): string {
+  const letters = [...WOL_LETTERS].filter((_, i) => bits & (1 << i)).join("");
+  return letters || "d";
+}
+
+/**
+ * WOL_GET's modes bitset as ethtool reads it (wol_modes_cb): every bit listed is supported, those
+ * with a value (or all, in a list without a mask) enabled.
+ */
+function wolModes(wol: Record<string, unknown>): { supported: number; enabled: number } {
+  const set = wol.modes as Bitset | undefined;
+  let [supported, enabled] = [0, 0];
+  for (const bit of set?.bits?.bit ?? []) {
+    if (bit.index === undefined || bit.index >= 32) continue;
+    supported |= 1 << bit.index;
+    if (set!.nomask || bit.value) enabled |= 1 << bit.index;
+  }
+  return { supported: supported >>> 0, enabled: enabled >>> 0 };
+}
+
+/** WAKE_MAGICSECURE's bit: with it supported, ethtool prints the SecureOn password. */
+const WAKE_MAGICSECURE = 1 << 6;
+
+/**
+ * WOL_GET as ethtool prints it (wol_reply_cb, dump_wol): the modes supported and on, and the
+ * SecureOn password where the device supports one (00:00:... when the kernel withholds it, as it
+ * does from a caller without CAP_NET_ADMIN).
+ */
+export function wolText(wol: Reply): string[] {
+  if (wol === undefined) return [];
+  const { supported, enabled } = wolModes(wol);
+  const lines = [
+    `\tSupports Wake-on: ${wolLetters(supported)}`,
+    `\tWake-on: ${wolLetters(enabled)}`,
+  ];
+  if (supported & WAKE_MAGICSECURE) {
+    const sopass = wol.sopass instanceof Uint8Array && wol.sopass.length === 6
+      ? wol.sopass
+      : new Uint8Array(6);
+    const hex = [...sopass].map((b) => b.toString(16).padStart(2, "0")).join(":");
+    lines.push(`        SecureOn password: ${hex}`);
+  }
+  return lines;
+}
+
+/** DEBUG_GET's message mask: its value, and the names of the classes on, in bit order. */
+function messageLevel(debug: Record<string, unknown>): { mask: number; names: string[] } {
+  const set = debug.msgmask as Bitset | undefined;
+  let mask = 0;
+  const names: string[] = [];
+  for (const bit of set?.bits?.bit ?? []) {
+    if (!set!.nomask && !bit.value) continue;
+    if (bit.index !== undefined && bit.index < 32) mask |= 1 << bit.index;
+    if (bit.name !== undefined) names.push(bit.name);
+  }
+  return { mask: mask >>> 0, names };
+}
+
+/**
+ * DEBUG_GET as ethtool prints it (debug_reply_cb): the message level in hex and decimal, then the
+ * names of its classes on a line of their own, under the number.
+ */
+export function debugText(debug: Reply): string[] {
+  if (debug?.msgmask === undefined) return [];
+  const { mask, names } = messageLevel(debug);
+  return [
+    `        Current message level: 0x${mask.toString(16).padStart(8, "0")} (${mask})`,
+    `${" ".repeat(30)}${names.map((name) => ` ${name}`).join("")}`,
+  ];
 }

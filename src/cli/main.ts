@@ -50,8 +50,8 @@ Commands:
   filter show dev DEV [PARENT]         filters (tc filter show; PARENT: ingress, egress, 1:)
   genl [show FAMILY]                   generic netlink families (genl ctrl list, or get name
                                        FAMILY; --json: op names too)
-  ethtool DEV                          ethtool's settings (link modes, port, link state), then
-                                       the features that are on
+  ethtool DEV                          ethtool's settings (link modes, port, Wake-on-LAN,
+                                       message level, link state), then the features that are on
 Options:
   -s, --stats     statistics too (link show, qdisc/class/filter show)
   -4, -6          IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)

@@ -1,11 +1,12 @@
 // The command-line tool's `ethtool DEV` against ethtool: its settings block byte for byte on the
 // kernel's devices (loopback, which has no link modes; a veth pair; a bridge), and the layout of
-// link modes a NIC reports, from a reply made up as the kernel sends one.
+// link modes, Wake-on-LAN and the message level a NIC reports, from replies made up as the kernel
+// sends them (no device on the host or in the guest has the last two).
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { modesText } from "../../src/cli/_ethtool.ts";
+import { debugText, modesText, wolText } from "../../src/cli/_ethtool.ts";
 import { Netns } from "../host/_netns.ts";
 import { cli } from "./_cli.ts";
 
@@ -64,4 +65,45 @@ test("cli ethtool: link modes as ethtool lays them out, a half duplex mode besid
     "\tDuplex: Full",
     "\tAuto-negotiation: on",
   ]);
+});
+
+test("cli ethtool: Wake-on-LAN and the message level as ethtool prints them", () => {
+  // WOL_GET: a bitset with a mask (wol_fill_reply): supported bits listed, those on with a value.
+  const wolNames = ["phy", "ucast", "mcast", "bcast", "arp", "magic", "magicsecure", "filter"];
+  const wolBit = (index: number, value: boolean) => ({ index, name: wolNames[index], value });
+  const e1000 = {
+    modes: { size: 8, bits: { bit: [0, 1, 2, 3, 5].map((i) => wolBit(i, i === 5)) } },
+  };
+  assert.deepEqual(wolText(e1000), ["\tSupports Wake-on: pumbg", "\tWake-on: g"]);
+  const off = { modes: { size: 8, bits: { bit: [wolBit(5, false)] } } };
+  assert.deepEqual(wolText(off), ["\tSupports Wake-on: g", "\tWake-on: d"]);
+  // With SecureOn supported, its password: zeros when the kernel withholds it (no CAP_NET_ADMIN).
+  const secure = { modes: { size: 8, bits: { bit: [wolBit(5, true), wolBit(6, true)] } } };
+  assert.deepEqual(wolText(secure), [
+    "\tSupports Wake-on: gs",
+    "\tWake-on: gs",
+    "        SecureOn password: 00:00:00:00:00:00",
+  ]);
+  assert.equal(
+    wolText({ ...secure, sopass: new Uint8Array([1, 0x23, 0x45, 0x67, 0x89, 0xab]) })[2],
+    "        SecureOn password: 01:23:45:67:89:ab",
+  );
+  // DEBUG_GET: a list without a mask (debug_fill_reply): the classes on.
+  const msgmask = (bits: [number, string][]) => ({
+    msgmask: {
+      nomask: true,
+      size: 15,
+      bits: { bit: bits.map(([index, name]) => ({ index, name })) },
+    },
+  });
+  assert.deepEqual(debugText(msgmask([[0, "drv"], [1, "probe"], [2, "link"]])), [
+    "        Current message level: 0x00000007 (7)",
+    "                               drv probe link",
+  ]);
+  assert.deepEqual(debugText(msgmask([])), [
+    "        Current message level: 0x00000000 (0)",
+    " ".repeat(30),
+  ]);
+  // A device without them (EOPNOTSUPP, as veth) prints neither.
+  assert.deepEqual([...wolText(undefined), ...debugText(undefined)], []);
 });
