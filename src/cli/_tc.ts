@@ -301,8 +301,9 @@ function optionsText(options: Record<string, unknown>, spaceAfter = true) {
   let below = "";
   for (const [key, value] of Object.entries(options)) {
     if (key === "match") {
-      for (const m of value as { value: string; mask: string; off: number }[]) {
-        below += `\n  match ${m.value.padStart(8, "0")}/${m.mask.padStart(8, "0")} at ${m.off}`;
+      for (const m of value as { value: string; mask: string; offmask: string; off: number }[]) {
+        const at = `${m.offmask}${m.off}`;
+        below += `\n  match ${m.value.padStart(8, "0")}/${m.mask.padStart(8, "0")} at ${at}`;
       }
     } else if (key === "ht_divisor") parts.push(`ht divisor ${value}`);
     else if (key === "key_ht") parts.push(`key ht ${value}`);

@@ -351,6 +351,7 @@ export function filterOptionsOut(
         out.match = keys.map((k) => ({
           value: k.value.toString(16),
           mask: k.mask.toString(16),
+          offmask: k.nexthdr ? "nexthdr+" : "",
           off: k.off,
         }));
       }

@@ -36,6 +36,11 @@ export interface U32Key {
   mask: number;
   /** Byte offset of the word in the packet (from the network header). */
   off: number;
+  /**
+   * The offset counts from the next header, where a hash table link's selector found it (tc's
+   * `at nexthdr+N`: the key's offmask all ones). Absent: from the network header.
+   */
+  nexthdr?: boolean;
 }
 
 /** IPv4 header matches, as `match ip src|dst|protocol|sport|dport` writes them. */
@@ -276,6 +281,7 @@ function u32In(spec: U32FilterSpec, classid: number | undefined): TcMessage {
     view.setUint32(at, key.mask, false);
     view.setUint32(at + 4, (key.value & key.mask) >>> 0, false);
     view.setInt32(at + 8, key.off, true);
+    if (key.nexthdr) view.setInt32(at + 12, -1, true); // offmask, as tc writes nexthdr+
   });
   // In the order tc writes them: what came on the command line, the selector last.
   return defined({ classid, act: actionsIn(spec.actions), sel });
@@ -389,6 +395,7 @@ export function u32Selector(sel: Uint8Array): { flags: number; keys: U32Key[] } 
       mask: view.getUint32(at, false),
       value: view.getUint32(at + 4, false),
       off: view.getInt32(at + 8, true),
+      ...(view.getInt32(at + 12, true) !== 0 ? { nexthdr: true } : {}),
     });
   }
   return { flags: sel[0], keys };

@@ -293,7 +293,7 @@ test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl 
   assert.ok(eth.features.includes("tx-checksum-ip-generic"));
 });
 
-test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flowid, one match a line; htb without its details", () => {
+test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flowid, one match a line, nexthdr+; htb without its details", () => {
   using ns = new Netns();
   ns.ip("link", "add", "ve0", "type", "veth", "peer", "name", "vf0");
   tcRun(ns, "qdisc", "add", "dev", "ve0", "root", "handle", "1:", "htb");
@@ -316,6 +316,12 @@ test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flo
     ...["filter", "add", "dev", "ve0", "parent", "1:", "protocol", "ip", "pref", "10", "u32"],
     ...["match", "ip", "dst", "10.1.0.0/16", "match", "ip", "dport", "443", "0xffff"],
     ...["classid", "1:20"],
+  );
+  // A key past the next header: "at nexthdr+2".
+  tcRun(
+    ns,
+    ...["filter", "add", "dev", "ve0", "parent", "1:", "protocol", "ip", "pref", "20", "u32"],
+    ...["match", "u16", "0x50", "0xffff", "at", "nexthdr+2", "classid", "1:20"],
   );
   const lines = (text: string) => text.split("\n").map((l) => l.trimEnd()).filter((l) => l);
   for (const what of ["class", "filter"]) {

@@ -403,6 +403,16 @@ test("tc requests: filters and actions byte for byte what `tc` sends (u32, match
         actions: [{ kind: "mirred", action: "redirect", dev: vb0 }],
       },
     ],
+    // A key past the next header (offmask all ones, as tc writes `at nexthdr+N`).
+    [
+      ["u32", "match", "u16", "0x50", "0xffff", "at", "nexthdr+2", "classid", "1:10"],
+      {
+        ...place,
+        kind: "u32",
+        keys: [{ value: 0x50, mask: 0xffff, off: 0, nexthdr: true }],
+        classid: "1:10",
+      },
+    ],
     [["matchall", "action", "drop"], { ...place, kind: "matchall", actions: ["drop"] }],
     [
       [
@@ -676,6 +686,15 @@ test("tc filters: u32 added on htb and clsact, listed as `tc -j filter show`, de
     ...{ dev: "vb0", parent: "ingress", kind: "u32", protocol: "ip", pref: 10 },
     ...{ match: { dst: "10.0.0.0/24", protocol: 6 }, classid: "1:10" },
   });
+  // A key past the next header: tc shows it `at nexthdr+0`, -j with offmask "nexthdr+".
+  await tc.addFilter({
+    ...{ dev: "va0", parent: "1:", kind: "u32", protocol: "ip", pref: 4 },
+    ...{ keys: [{ value: 0x50, mask: 0xffff, off: 0, nexthdr: true }], classid: "1:10" },
+  });
+  assert.match(
+    tcRun(ns, "filter", "show", "dev", "va0"),
+    /^ {2}match 00000050\/0000ffff at nexthdr\+0$/m,
+  );
   // tc itself, for the same matches, writes the same keys.
   tcRun(
     ns,
@@ -703,6 +722,9 @@ test("tc filters: u32 added on htb and clsact, listed as `tc -j filter show`, de
       for (const key of ["fh", "order", "key_ht", "bkt", "flowid", "ht_divisor", "not_in_hw"]) {
         assert.deepEqual(f.options[key], w.options?.[key], `${dev} ${key}`);
       }
+      // tc -j repeats "match" once per key; JSON.parse keeps the last.
+      const match = f.options.match as unknown[] | undefined;
+      assert.deepEqual(match?.at(-1), w.options?.match, `${dev} match`);
     });
   }
   // An action (mirred is the one this kernel has), read as tc -j lists it.
@@ -723,8 +745,8 @@ test("tc filters: u32 added on htb and clsact, listed as `tc -j filter show`, de
   const egress = (await tc.filters({ dev: "vb0", parent: "egress" })).filter((f) => f.pref === 10);
   assert.deepEqual(ingress.at(-1)!.options.match, egress.at(-1)!.options.match);
   assert.deepEqual((await tc.filters({ dev: "va0" })).at(-1)!.options.match, [
-    { value: "c0a80101", mask: "ffffffff", off: 12 },
-    { value: "50", mask: "ffff", off: 20 },
+    { value: "c0a80101", mask: "ffffffff", offmask: "", off: 12 },
+    { value: "50", mask: "ffff", offmask: "", off: 20 },
   ]);
 
   await tc.deleteFilter({ dev: "vb0", parent: "ingress", pref: 10 });
@@ -794,6 +816,6 @@ test("examples/traffic_control.ts runs as its header says; what it prints is wha
   assert.equal(entry.options?.flowid, "1:20");
   assert.match(
     stdout,
-    /"match":\[\{"value":"a010000","mask":"ffff0000","off":16\},\{"value":"1bb"/,
+    /"match":\[\{"value":"a010000","mask":"ffff0000","offmask":"","off":16\},\{"value":"1bb"/,
   );
 });
