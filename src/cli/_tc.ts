@@ -137,10 +137,12 @@ export async function tcCommand(
     return;
   }
   const filters = await tc.filters({ dev: kw.dev, ...(parent ? { parent } : {}) });
+  // As tc: the place a filter hangs from is left out when it is the one asked for.
+  const asked = parent === undefined ? undefined : parseFilterParent(parent);
   const shown = filters.map((f) => {
     const options = global.stats ? withActionStats(f.options, f.message) : f.options;
     return {
-      ...(f.parent === "ingress" || f.parent === "egress" ? {} : { parent: f.parent }),
+      ...(asked === parseFilterParent(f.parent) ? {} : filterPlace(f.parent)),
       protocol: f.protocol,
       pref: f.pref,
       kind: f.kind,
@@ -148,13 +150,63 @@ export async function tcCommand(
       ...(Object.keys(options).length ? { options } : {}),
     };
   });
-  if (global.json) return json(out, shown);
+  if (global.json) {
+    const asTc = shown.map((f) =>
+      f.kind === "u32" && f.options ? { ...f, options: u32Json(f.options) } : f
+    );
+    return out(jsonText(asTc));
+  }
   for (const f of shown) {
-    const place = f.parent ? `parent ${f.parent} ` : "";
+    const named = ["root", "ingress", "egress"].find((key) => key in f);
+    const place = "parent" in f ? `parent ${f.parent} ` : named ? `${named} ` : "";
     const chain = f.chain === undefined ? "" : `chain ${f.chain} `;
     const { text, below } = optionsText(f.options ?? {});
     out(`filter ${place}protocol ${f.protocol} pref ${f.pref} ${f.kind} ${chain}${text}${below}`);
   }
+}
+
+/** Where a filter hangs, as tc -j says it (print_filter): root, ingress, egress or a parent. */
+function filterPlace(parent: string): Record<string, string | true> {
+  return ["root", "ingress", "egress"].includes(parent) ? { [parent]: true } : { parent };
+}
+
+/** An object whose keys may repeat: tc -j prints u32's "match" once per key. */
+class RepeatedKeys {
+  constructor(readonly entries: [string, unknown][]) {}
+}
+
+/** JSON as tc prints it: as JSON.stringify (bigints as numbers), and RepeatedKeys' keys repeated. */
+function jsonText(value: unknown): string {
+  if (value instanceof RepeatedKeys) {
+    return `{${
+      value.entries.map(([key, v]) => `${JSON.stringify(key)}:${jsonText(v)}`).join(",")
+    }}`;
+  }
+  if (Array.isArray(value)) return `[${value.map(jsonText).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return jsonText(new RepeatedKeys(Object.entries(value).filter(([, v]) => v !== undefined)));
+  }
+  return typeof value === "bigint" ? String(value) : JSON.stringify(value) ?? "null";
+}
+
+/**
+ * u32's options in tc -j's shape (u32_print_opt): a "match" object per key, after the flags and
+ * before the actions; no "terminal", which tc shows only as flowid's star. A JSON parser keeps
+ * the last "match", as it does of tc's; the library's `options.match` has them all.
+ */
+function u32Json(options: Record<string, unknown>): RepeatedKeys {
+  const entries: [string, unknown][] = [];
+  const matches: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "terminal") continue;
+    if (key === "match") {
+      for (const m of value as unknown[]) matches.push(["match", m]);
+      continue;
+    }
+    if (key === "actions") entries.push(...matches.splice(0));
+    entries.push([key, value]);
+  }
+  return new RepeatedKeys([...entries, ...matches]);
 }
 
 /** Kinds whose options tc prints without a space after the last (htb, prio, pfifo_fast). */

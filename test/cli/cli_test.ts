@@ -293,7 +293,7 @@ test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl 
   assert.ok(eth.features.includes("tx-checksum-ip-generic"));
 });
 
-test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flowid, one match a line, nexthdr+; htb without its details", () => {
+test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flowid, one match a line, nexthdr+; -j's text; htb without its details", () => {
   using ns = new Netns();
   ns.ip("link", "add", "ve0", "type", "veth", "peer", "name", "vf0");
   tcRun(ns, "qdisc", "add", "dev", "ve0", "root", "handle", "1:", "htb");
@@ -329,6 +329,20 @@ test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flo
       lines(cli(["--netns", ns.name, what, "show", "dev", "ve0"]).stdout),
       lines(tcRun(ns, what, "show", "dev", "ve0")),
     );
+  }
+  // Filters to the byte, -j's text too: u32's "match" once per key (as tc prints it: a JSON
+  // parser keeps the last), the flags before it, no "terminal"; the parent asked for left out.
+  for (const parent of [[], ["parent", "1:"]]) {
+    for (const options of [[], ["-j"], ["-s", "-j"]]) {
+      const args = ["filter", "show", "dev", "ve0", ...parent];
+      const ours = cli([
+        "--netns",
+        ns.name,
+        ...options.map((o) => o === "-j" ? "--json" : o),
+        ...args,
+      ]);
+      assert.equal(ours.stdout, tcRun(ns, ...options, ...args), [...options, ...args].join(" "));
+    }
   }
 });
 
