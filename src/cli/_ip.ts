@@ -570,7 +570,11 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   const [action, rest] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
   const [kw, positional] = keywords(rest, ROUTE_KEYS);
   if (action === "show") {
-    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    // As ip: "cache" (or "cached", "cloned") or "table cache" lists the main table's cache.
+    const words = positional.filter((word) => !["cache", "cached", "cloned"].includes(word));
+    const cached = words.length < positional.length || kw.table === "cache";
+    if (kw.table === "cache") delete kw.table;
+    if (words.length) throw new UsageError(`unexpected "${words[0]}"`);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
     // As ip: "proto all" selects nothing (and the protocol is shown then).
     if (kw.proto === "all") delete kw.proto;
@@ -593,6 +597,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(kw.type !== undefined
             ? { type: ipOperand(routeTypeId, kw.type, "node type value is invalid") }
             : {}),
+          ...(cached ? { cached } : {}),
         }),
     );
     const shown = routes.map((r) => {

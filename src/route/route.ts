@@ -5,7 +5,7 @@
  */
 
 import { checkOptions, shown } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_F_CLONED } from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { NetlinkFamily } from "../ynl/family.ts";
@@ -203,6 +203,7 @@ export interface NewRoute {
  * import type { RouteFilter } from "@netlink/netlink/route";
  * const everything: RouteFilter = { table: "all" };
  * const table100v6: RouteFilter = { table: 100, family: "inet6" };
+ * const routeCache: RouteFilter = { cached: true }; // ip route show cache
  * ```
  */
 export interface RouteFilter {
@@ -216,6 +217,12 @@ export interface RouteFilter {
   protocol?: RouteProtocol | number;
   /** Only routes of this type. */
   type?: RouteType | number;
+  /**
+   * The route cache instead (`ip route show cache`): the exceptions the kernel learnt for single
+   * destinations (a path MTU, a redirect), in the table of the route they hang from; their
+   * expiry is in `raw.cacheinfo`.
+   */
+  cached?: boolean;
 }
 
 /**
@@ -240,7 +247,10 @@ export interface RouteLookup {
 
 // Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
 const FILTER_KEYS = Object.keys(
-  { table: 0, family: 0, dev: 0, protocol: 0, type: 0 } satisfies Record<keyof RouteFilter, 0>,
+  { table: 0, family: 0, dev: 0, protocol: 0, type: 0, cached: 0 } satisfies Record<
+    keyof RouteFilter,
+    0
+  >,
 );
 const LOOKUP_KEYS = Object.keys(
   { from: 0, iif: 0, oif: 0, mark: 0 } satisfies Record<keyof RouteLookup, 0>,
@@ -395,7 +405,7 @@ export class Routes {
    * The routes of a table (`ip route show [table T]`; default "main", "all" for every table),
    * IPv4 and IPv6 unless `family` says. Filtered by the kernel where it can (strict checking:
    * table, link, protocol, type) and here in any case; cloned (cache) routes are left out, as
-   * `ip` leaves them out.
+   * `ip` leaves them out, or are all that is listed with `cached: true`.
    *
    * @example
    * ```ts
@@ -421,7 +431,12 @@ export class Routes {
       : PROTOCOLS.value(filter.protocol, "protocol");
     const type = filter.type === undefined ? undefined : ROUTE_TYPES.value(filter.type, "type");
     const oif = filter.dev === undefined ? undefined : await ctx.ifindex(filter.dev); // values first
-    const request: Record<string, unknown> = { rtmFamily: family };
+    if (filter.cached !== undefined && typeof filter.cached !== "boolean") {
+      throw new TypeError(`cached: ${shown(filter.cached)} is not a boolean`);
+    }
+    const cloned = filter.cached ? RTM_F_CLONED : 0;
+    // RTM_F_CLONED asks for the exceptions (IPv4 since Linux 5.3; IPv6 always dumps them).
+    const request: Record<string, unknown> = { rtmFamily: family, rtmFlags: cloned };
     if (table) {
       request.rtmTable = table < 256 ? table : 0;
       request.table = table;
@@ -437,7 +452,7 @@ export class Routes {
       if (raw.rtmFamily !== 2 && raw.rtmFamily !== 10) continue;
       if (family && raw.rtmFamily !== family) continue;
       if (table && (raw.table ?? raw.rtmTable) !== table) continue;
-      if (raw.rtmFlags & 0x200) continue; // RTM_F_CLONED
+      if ((raw.rtmFlags & RTM_F_CLONED) !== cloned) continue;
       if (oif !== undefined && raw.oif !== oif) continue;
       if (protocol !== undefined && raw.rtmProtocol !== protocol) continue;
       if (type !== undefined && ROUTE_TYPES.value(raw.rtmType, "type") !== type) continue;

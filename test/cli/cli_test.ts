@@ -21,6 +21,7 @@ import {
 } from "../../src/constants.ts";
 import { resolveFamily } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
+import { openRoute } from "../../src/route/mod.ts";
 import { afterFile } from "../_after_file.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRun } from "../route/_tc.ts";
@@ -344,6 +345,107 @@ test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flo
       assert.equal(ours.stdout, tcRun(ns, ...options, ...args), [...options, ...args].join(" "));
     }
   }
+});
+
+/**
+ * Three namespaces, host - router - host, the far link's MTU 1300: a 1400-byte datagram from the
+ * first gets "fragmentation needed" (IPv6: "packet too big") back, and its kernel caches the
+ * path MTU as a route exception (sent until both are there: the links come up a moment after
+ * they are set up). The first namespace is returned; the others go with it.
+ */
+function pmtuNetns(): Netns {
+  const far = new Netns(["link set lo up"]);
+  const router = new Netns();
+  const near = new Netns();
+  const dispose = near[Symbol.dispose].bind(near);
+  near[Symbol.dispose] = () => {
+    dispose();
+    router[Symbol.dispose]();
+    far[Symbol.dispose]();
+  };
+  try {
+    const sysctl = (ns: Netns, ...settings: string[]) =>
+      spawnSync("ip", ["netns", "exec", ns.name, "sysctl", "-qw", ...settings]);
+    sysctl(router, "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+    near.ipBatch([
+      `link add a0 type veth peer name r0 netns ${router.name}`,
+      "addr add 10.70.0.1/24 dev a0",
+      "addr add 2001:db8:70::1/64 dev a0 nodad",
+      "link set a0 up",
+      "route add 10.71.0.0/24 via 10.70.0.2",
+      "route add 2001:db8:71::/64 via 2001:db8:70::2",
+    ]);
+    router.ipBatch([
+      `link add r1 mtu 1300 type veth peer name b0 netns ${far.name}`,
+      "addr add 10.70.0.2/24 dev r0",
+      "addr add 2001:db8:70::2/64 dev r0 nodad",
+      "addr add 10.71.0.2/24 dev r1",
+      "addr add 2001:db8:71::2/64 dev r1 nodad",
+      "link set r0 up",
+      "link set r1 up",
+    ]);
+    far.ipBatch([
+      "link set b0 mtu 1300 up",
+      "addr add 10.71.0.1/24 dev b0",
+      "addr add 2001:db8:71::1/64 dev b0 nodad",
+      "route add default via 10.71.0.2",
+      "route add default via 2001:db8:71::2",
+    ]);
+    const deadline = Date.now() + 10_000;
+    const cached = () =>
+      near.ip("route", "show", "cache").trim() !== ""
+      && near.ip("-6", "route", "show", "cache").trim() !== "";
+    while (!cached()) {
+      assert.ok(Date.now() < deadline, "no route exception appeared");
+      for (const to of ["10.71.0.1", "2001:db8:71::1"]) {
+        // bash's /dev/udp: one datagram, sent with DF (the default, IP_PMTUDISC_WANT).
+        spawnSync("ip", [
+          ...["netns", "exec", near.name, "bash", "-c"],
+          `head -c 1400 /dev/zero > /dev/udp/${to}/9`,
+        ]);
+      }
+      spawnSync("sleep", ["0.1"]);
+    }
+    return near;
+  } catch (error) {
+    near[Symbol.dispose]();
+    throw error;
+  }
+}
+
+test("cli route show cache (table cache, cached, cloned) lists the route exceptions as ip does", async () => {
+  using ns = pmtuNetns();
+  // The expiry counts down between two reads.
+  const ticking = (text: string) =>
+    text.replace(/expires \d+sec/g, "expires Nsec").replace(/"expires":\d+/g, "\"expires\":N");
+  for (
+    const args of [
+      ["route", "show", "cache"],
+      ["route", "show", "table", "cache"],
+      ["route", "show", "cached", "dev", "a0"],
+      ["-6", "route", "show", "cloned"],
+      ["-6", "route", "show", "table", "cache"],
+    ]
+  ) {
+    for (const json of [false, true]) {
+      const theirs = ns.ip(...(json ? ["-j"] : []), ...args);
+      const ours = cli(["--netns", ns.name, ...(json ? ["--json"] : []), ...args]);
+      assert.equal(ours.status, 0, ours.stderr);
+      assert.equal(ticking(ours.stdout), ticking(theirs), args.join(" "));
+      assert.match(ours.stdout, /mtu 1300|"mtu":1300/);
+    }
+  }
+  // route show without cache lists no exception; the library's `cached: true` lists them.
+  assert.doesNotMatch(cli(["--netns", ns.name, "route", "show"]).stdout, /10\.71\.0\.1 /);
+  await using ip = await openRoute({ netns: ns.name });
+  const cached = await ip.route.list({ cached: true });
+  const expected = [["10.71.0.1", 1300], ["2001:db8:71::1", 1300]];
+  assert.deepEqual(cached.map((r) => [r.dst, r.mtu]).sort(), expected);
+  assert.ok(!(await ip.route.list()).some((r) => r.dst === "10.71.0.1"));
+  await assert.rejects(
+    ip.route.list({ cached: "yes" as unknown as boolean }),
+    /cached: "yes" is not a boolean/,
+  );
 });
 
 test("cli writes: route, neigh and rule add/del, read back with ip", () => {
