@@ -30,7 +30,9 @@ import { decodeAck } from "./ack.ts";
 import { AttributeDecoder } from "./attribute.ts";
 import {
   CTRL_CMD_DELFAMILY,
+  CTRL_CMD_DELMCAST_GRP,
   CTRL_CMD_NEWFAMILY,
+  CTRL_CMD_NEWMCAST_GRP,
   GENL_HDRLEN,
   GENL_ID_CTRL,
   NETLINK_AUDIT,
@@ -725,8 +727,18 @@ export class NetlinkFormatter {
       d.protocol !== "netlink-raw" && d.name === familyName
     );
     const request = (message.flags & NLM_F_REQUEST) !== 0;
-    const op = descriptor === undefined ? undefined : genericOp(descriptor, command, request);
-    const name = op === undefined ? `${familyName} cmd ${command}` : `${familyName} ${op[0]}`;
+    // nlctrl's notifications, which its spec does not list: named as the kernel's CTRL_CMD_*,
+    // decoded as getfamily's reply (the kernel fills all four from the same attributes).
+    const event = message.type === GENL_ID_CTRL && !request && message.seq === 0
+      ? CTRL_EVENTS.get(command)
+      : undefined;
+    const op = descriptor === undefined
+      ? undefined
+      : event !== undefined
+      ? genericOp(descriptor, CTRL_CMD_NEWFAMILY, false)
+      : genericOp(descriptor, command, request);
+    const opName = event ?? op?.[0];
+    const name = op === undefined ? `${familyName} cmd ${command}` : `${familyName} ${opName}`;
     const kind = request ? requestKind(op?.[0] ?? "") : undefined;
     const title = `${header(name, flagNames(message.flags, tableOf(kind)))} v${payload[1]}`;
     if (descriptor === undefined || op === undefined) {
@@ -754,6 +766,14 @@ export class NetlinkFormatter {
     }
   }
 }
+
+/** nlctrl's notifications (on its "notify" group, seq 0) by command, as the kernel names them. */
+const CTRL_EVENTS = new Map([
+  [CTRL_CMD_NEWFAMILY, "newfamily"],
+  [CTRL_CMD_DELFAMILY, "delfamily"],
+  [CTRL_CMD_NEWMCAST_GRP, "newmcast-grp"],
+  [CTRL_CMD_DELMCAST_GRP, "delmcast-grp"],
+]);
 
 let connectorNames: Map<number, string> | undefined;
 

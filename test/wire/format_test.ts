@@ -10,8 +10,11 @@ import {
   CTRL_ATTR_MCAST_GROUPS,
   CTRL_ATTR_MCAST_GRP_ID,
   CTRL_ATTR_MCAST_GRP_NAME,
+  CTRL_CMD_DELFAMILY,
+  CTRL_CMD_DELMCAST_GRP,
   CTRL_CMD_GETFAMILY,
   CTRL_CMD_NEWFAMILY,
+  CTRL_CMD_NEWMCAST_GRP,
   GENL_ID_CTRL,
   IFF_LOOPBACK,
   IFF_UP,
@@ -168,6 +171,45 @@ test("generic netlink: nlctrl always, other families by id once known, raw attri
     "nlctrl getfamily flags=0 seq=1 port=99 v2 familyName=\"ethtool\" familyId=21",
   );
   assert.equal(formatter.format(linkinfo, { protocol: NETLINK_GENERIC }), known);
+});
+
+test("generic netlink: nlctrl's notifications by the kernel's names, decoded as its replies", () => {
+  const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, "ovpn")
+    .u16(CTRL_ATTR_FAMILY_ID, 33);
+  attrs.nested(CTRL_ATTR_MCAST_GROUPS, (groups) => {
+    groups.nested(
+      1,
+      (g) => g.string(CTRL_ATTR_MCAST_GRP_NAME, "peers").u32(CTRL_ATTR_MCAST_GRP_ID, 12),
+    );
+  });
+  const body = attrs.finish();
+  const fields = "familyName=\"ovpn\" familyId=33 mcastGroups=[{name=\"peers\" id=12}]";
+  const formatter = new NetlinkFormatter();
+  const genl = { protocol: NETLINK_GENERIC };
+  const event = (command: number, seq = 0) =>
+    formatter.format({
+      type: GENL_ID_CTRL,
+      flags: 0,
+      seq,
+      portid: 0,
+      payload: encodeGeneric(command, 2, body),
+    }, genl);
+  assert.equal(event(CTRL_CMD_NEWFAMILY), `nlctrl newfamily flags=0 seq=0 port=0 v2 ${fields}`);
+  assert.equal(
+    event(CTRL_CMD_NEWMCAST_GRP),
+    `nlctrl newmcast-grp flags=0 seq=0 port=0 v2 ${fields}`,
+  );
+  assert.equal(
+    event(CTRL_CMD_DELMCAST_GRP),
+    `nlctrl delmcast-grp flags=0 seq=0 port=0 v2 ${fields}`,
+  );
+  // The id was learnt from newfamily, and is forgotten with delfamily.
+  const ovpn = { type: 33, flags: NLM_F_REQUEST, seq: 5, portid: 0, payload: encodeGeneric(1, 1) };
+  assert.match(formatter.format(ovpn, genl), /^ovpn /);
+  assert.equal(event(CTRL_CMD_DELFAMILY), `nlctrl delfamily flags=0 seq=0 port=0 v2 ${fields}`);
+  assert.match(formatter.format(ovpn, genl), /^genl family 33 /);
+  // A reply (a sequence number) stays getfamily's.
+  assert.equal(event(CTRL_CMD_NEWFAMILY, 7), `nlctrl getfamily flags=0 seq=7 port=0 v2 ${fields}`);
 });
 
 test("lists: one line in brackets, a YAML-like list in the tree", () => {
