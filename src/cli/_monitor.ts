@@ -5,8 +5,6 @@
 // follows the family across its module's reloads.
 
 import {
-  CTRL_CMD_DELFAMILY,
-  CTRL_CMD_NEWFAMILY,
   GENL_ID_CTRL,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
@@ -22,12 +20,13 @@ import {
 } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import type { FormatOptions, NetlinkFormatter } from "../format.ts";
-import { decodeFamily, resolveFamily } from "../genl.ts";
+import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { ReceivedMessage } from "../message.ts";
 import { open } from "../open.ts";
 import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
 import type { NetlinkSocket } from "../socket.ts";
+import { announce, NLCTRL_NOTIFY_GROUP, watchFamily } from "../ynl/_monitor_groups.ts";
 import {
   type Global,
   json,
@@ -193,41 +192,41 @@ async function monitorGeneric(
   }
   // Unloading the family's module drops the memberships of its groups, and the family comes
   // back under new numbers: nlctrl announces both on its "notify" group (numbered as nlctrl's
-  // id, which is fixed). Its announcements about this family are followed and said in a line
-  // of their own (not counted); the others are skipped.
+  // id, which is fixed), applied as a typed monitor applies them (_monitor_groups.ts: the
+  // dropped groups left, the watchers told). Each of the family's comings and goings is said in
+  // a line of its own (not counted), and its groups joined again; other announcements are
+  // skipped.
   const follows = family.id !== GENL_ID_CTRL;
-  if (follows) socket.join(GENL_ID_CTRL);
-  const follow = (message: ReceivedMessage, formatter: NetlinkFormatter): boolean => {
-    if (!follows || message.type !== GENL_ID_CTRL || message.sender !== 0) return true;
-    const command = message.payload[0];
-    let announced;
-    try {
-      announced = decodeFamily(message);
-    } catch {
-      return true; // printed as the formatter sees it
-    }
-    if (announced.name !== name) return false;
-    const what = command === CTRL_CMD_DELFAMILY
-      ? "unregistered"
-      : command === CTRL_CMD_NEWFAMILY
-      ? "registered"
-      : undefined;
-    if (what === undefined) return false;
+  /** The formatter's family names, for the ids the family comes back under. */
+  let names: Map<number, string> | undefined;
+  const say = (what: string, announced: GenericFamily) => {
     const numbers = [...announced.groups].map(([group, id]) => `${group}=${id}`).join(" ");
     out(`${name} ${what}: id ${announced.id}, groups ${numbers || "none"}`);
-    if (command === CTRL_CMD_DELFAMILY) {
-      formatter.families.delete(announced.id);
-      for (const id of announced.groups.values()) {
-        if (socket.groups.includes(id)) socket.leave(id);
-      }
-    } else {
-      formatter.families.set(announced.id, name);
-      for (const group of groups) {
-        const id = announced.groups.get(group);
-        if (id !== undefined && !socket.groups.includes(id)) socket.join(id);
-      }
-    }
-    return false;
+  };
+  if (follows) {
+    socket.join(NLCTRL_NOTIFY_GROUP);
+    watchFamily(socket, name, {
+      removed: (gone, whole) => {
+        if (!whole) return;
+        say("unregistered", gone);
+        names?.delete(gone.id);
+      },
+      registered: (back, whole) => {
+        if (whole) {
+          say("registered", back);
+          names?.set(back.id, name);
+        }
+        for (const group of groups) {
+          const id = back.groups.get(group);
+          if (id !== undefined && !socket.groups.includes(id)) socket.join(id);
+        }
+      },
+    });
+  }
+  const follow = (message: ReceivedMessage, formatter: NetlinkFormatter): boolean => {
+    if (!follows || message.type !== GENL_ID_CTRL || message.sender !== 0) return true;
+    names = formatter.families;
+    return !announce(socket, message); // a malformed one is printed as the formatter sees it
   };
   await printMessages(socket, new Map([[family.id, family.name]]), style, count, out, follow);
 }

@@ -32,10 +32,16 @@ import { forgetResolved, rememberResolved } from "./_resolved.ts";
  */
 export const NLCTRL_NOTIFY_GROUP = GENL_ID_CTRL;
 
-/** An iteration following a generic family's registrations: see {@linkcode announce}. */
+/**
+ * What follows a generic family's registrations (a typed monitor() iteration, the CLI's
+ * `monitor genl`): see {@linkcode announce}.
+ */
 export interface FamilyWatcher {
-  /** The family was unregistered: the kernel dropped the memberships of `groups`. */
-  removed(groups: ReadonlySet<number>): void;
+  /**
+   * The family was unregistered: `family` is all of it (`whole`, CTRL_CMD_DELFAMILY), or one
+   * group of it (CTRL_CMD_DELMCAST_GRP). The kernel dropped the memberships of its groups.
+   */
+  removed(family: GenericFamily, whole: boolean): void;
   /**
    * The family was registered: `family` is all of it (`whole`, CTRL_CMD_NEWFAMILY), or one new
    * group of it (CTRL_CMD_NEWMCAST_GRP).
@@ -104,37 +110,38 @@ export function unwatchFamily(socket: NetlinkSocket, name: string, watcher: Fami
 
 /**
  * Applies nlctrl's announcement `message`, read on `socket`, if it is one (nlctrl's, from the
- * kernel: port 0, sequence 0; replies to requests carry the requester's port):
+ * kernel: port 0, sequence 0; replies to requests carry the requester's port), and says whether
+ * it was:
  * - a family or group removed: the socket's cached resolution of the family is forgotten, its
  *   watchers release the groups, and the socket leaves what it still lists of them (the kernel
  *   dropped the memberships already: {@linkcode NetlinkSocket.groups} says so again);
  * - a family or group registered: the resolution is cached and the watchers join again.
- * Malformed announcements are ignored: the caller decodes the message as anything else.
+ * Malformed announcements are ignored (false): the caller decodes the message as anything else.
  */
-export function announce(socket: NetlinkSocket, message: Message): void {
+export function announce(socket: NetlinkSocket, message: Message): boolean {
   const command = message.payload[0];
   if (
     message.type !== GENL_ID_CTRL || message.portid !== 0 || message.seq !== 0
     || (command !== CTRL_CMD_NEWFAMILY && command !== CTRL_CMD_DELFAMILY
       && command !== CTRL_CMD_NEWMCAST_GRP && command !== CTRL_CMD_DELMCAST_GRP)
-  ) return;
+  ) return false;
   let family: GenericFamily;
   try {
     family = decodeFamily(message);
   } catch {
-    return;
+    return false;
   }
-  if (family.name === "") return;
+  if (family.name === "") return false;
   const watchers = [...sockets.get(socket)?.watchers.get(family.name) ?? []];
   if (command === CTRL_CMD_DELFAMILY || command === CTRL_CMD_DELMCAST_GRP) {
     if (command === CTRL_CMD_DELFAMILY) forgetResolved(socket, family.name);
-    const dropped = new Set(family.groups.values());
-    for (const watcher of watchers) watcher.removed(dropped);
-    for (const group of dropped) {
+    for (const watcher of watchers) watcher.removed(family, command === CTRL_CMD_DELFAMILY);
+    for (const group of family.groups.values()) {
       if (!socket.closed && socket.groups.includes(group)) socket.leave(group);
     }
   } else {
     if (command === CTRL_CMD_NEWFAMILY) rememberResolved(socket, family);
     for (const watcher of watchers) watcher.registered(family, command === CTRL_CMD_NEWFAMILY);
   }
+  return true;
 }

@@ -567,7 +567,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     };
     const familyName = this.#generic?.name || this.descriptor.name;
     const watcher: FamilyWatcher = {
-      removed: (dropped) => {
+      removed: (family) => {
+        const dropped = new Set(family.groups.values());
         for (const [name, group] of held) {
           if (!dropped.has(group)) continue;
           held.delete(name);
