@@ -6,7 +6,8 @@
 # LAYERS (default: socket, `for await`; listen, `sock.listen()`; transport, the bare transport's
 # promise waits; then, its waitThen() callbacks), and the floor, bench/events_signal_floor.ts
 # (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
-# signal sent to the runtime's signal thread (an experiment: see that file). Prints each peer's
+# signal sent to the runtime's signal thread (an experiment: see that file); with FLOOR_WAIT
+# ("poll recv"), Deno floors that wait on the runtime's thread pool instead of for a signal. Prints each peer's
 # p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
 # runtime's SIGURG listener call to its stamp (bench/_signal_entry.ts): what it adds once the
 # runtime has delivered the signal, far steadier than the end-to-end figure. With OLD set to
@@ -15,7 +16,8 @@
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
 #
-#   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] [FLOOR_TID=1] bench/event_latency.sh [ROUNDS]
+#   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
+#     bench/event_latency.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,6 +50,11 @@ for rt in deno bun; do # the floor: no library, drained inside the signal's list
   cmd=${!rt/bench\/events_peer.ts $peers\/ts/bench/events_signal_floor.ts}
   printf 'events\t%s\t%s\n' "$rt-signal-floor" "${cmd/deno run -A/deno run -A}" >> "$tsv"
   only+=$rt-signal-floor,
+done
+for wait in ${FLOOR_WAIT:-}; do # Deno's other waiting mechanisms, floors only (see that file)
+  printf 'events\tdeno-%s-floor\tenv NL_FLOOR_WAIT=%s %s\n' "$wait" "$wait" \
+    "$(awk -F'\t' '$2 == "deno-signal-floor" { print $3 }' "$tsv")" >> "$tsv"
+  only+=deno-$wait-floor,
 done
 if [[ ${FLOOR_TID:-} == 1 ]]; then
   printf 'events\tdeno-signal-floor-tid\tenv NL_FLOOR_TID=1 %s\n' \

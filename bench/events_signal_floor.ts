@@ -8,8 +8,13 @@
 // the process (F_SETOWN_EX, F_OWNER_TID): an experiment, whether sparing the main thread the
 // signal's interruption (the runtime's handler only writes to a socket its signal thread reads)
 // shortens Deno's wake-up. It did not, measurably (bench/RESULTS.md, eighth round).
+// With NL_FLOOR_WAIT=poll or recv (Deno), no signal: the other waiting mechanisms Deno offers,
+// for comparison in the same run. poll: poll(2) on the socket as a `nonblocking: true` call (the
+// runtime's thread pool), then the same drain on the main thread; recv: a blocking recv as a
+// `nonblocking: true` call, whose promise brings the datagram. Neither is usable by the library
+// as is (close() does not wake them, and a pending call keeps the process alive): floors only.
 //
-//   [NL_FLOOR_TID=1] bench/events_signal_floor.ts IFINDEX WANT READY_FILE
+//   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv] bench/events_signal_floor.ts IFINDEX WANT READY_FILE
 // deno-lint-ignore-file no-explicit-any
 
 import { writeFileSync } from "node:fs";
@@ -28,13 +33,26 @@ const defs = {
   // fcntl(F_SETOWN_EX) takes a struct f_owner_ex pointer (Deno only: Bun's dlopen has no alias).
   fcntlOwner: { name: "fcntl", parameters: ["i32", "i32", "buffer"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  // NL_FLOOR_WAIT (Deno only): on the runtime's thread pool.
+  pollWait: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  recvWait: {
+    name: "recv",
+    parameters: ["i32", "buffer", "usize", "i32"],
+    result: "i64",
+    nonblocking: true,
+  },
 } as const;
 let libc: any;
 if (g.Bun) {
   const { dlopen } = await import("bun:ffi");
   const bun: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(defs)) {
-    if (name === "fcntlOwner") continue;
+    if (name === "fcntlOwner" || name === "pollWait" || name === "recvWait") continue;
     const args = (d.parameters as readonly string[]).map((p) => p === "buffer" ? "ptr" : p);
     bun[name] = { args, returns: d.result === "i64" ? "i64_fast" : d.result };
   }
@@ -64,12 +82,22 @@ let up = -1;
 const { promise: done, resolve } = Promise.withResolvers<void>();
 const alive = setInterval(() => {}, 1 << 30);
 const toThread = process.env.NL_FLOOR_TID === "1" && !g.Bun;
-const entry = new SignalEntry(`${g.Bun ? "bun" : "deno"}-signal-floor${toThread ? "-tid" : ""}`);
+const wait = g.Bun ? undefined : process.env.NL_FLOOR_WAIT;
+const entry = new SignalEntry(
+  `${g.Bun ? "bun" : "deno"}-${wait ?? "signal"}-floor${toThread ? "-tid" : ""}`,
+);
 function drain(): void {
   entry.mark();
   for (;;) {
     const n = Number(libc.recv(fd, buffer, size, 0x40)); // MSG_DONTWAIT
     if (n <= 0) break;
+    take(n);
+  }
+  if (out.length >= want) resolve();
+}
+/** Records the changes of link IFINDEX among the `n` bytes read into `buffer`. */
+function take(n: number): void {
+  {
     const time = now();
     for (let at = 0; at + 16 <= n;) {
       const length = view.getUint32(at, true);
@@ -86,9 +114,30 @@ function drain(): void {
       at += (length + 3) & ~3;
     }
   }
-  if (out.length >= want) resolve();
 }
-if (g.Bun) process.on("SIGURG", drain);
+if (wait === "poll" || wait === "recv") {
+  // No signal: the entry mark is where the thread pool's result reaches JavaScript.
+  // No O_ASYNC; recv: no O_NONBLOCK either, so that the pool's recv blocks (the drains after it
+  // pass MSG_DONTWAIT).
+  libc.fcntl(fd, 4, wait === "poll" ? 0o4000 : 0); // F_SETFL
+  const pollfd = new Uint8Array(new ArrayBuffer(8));
+  new DataView(pollfd.buffer).setInt32(0, fd, true);
+  new DataView(pollfd.buffer).setInt16(4, 1, true); // POLLIN
+  (async () => {
+    while (out.length < want) {
+      if (wait === "poll") {
+        await libc.pollWait(pollfd, 1n, -1);
+        drain();
+      } else {
+        const n = Number(await libc.recvWait(fd, buffer, size, 0));
+        entry.mark();
+        if (n > 0) take(n);
+        drain();
+      }
+    }
+    resolve();
+  })();
+} else if (g.Bun) process.on("SIGURG", drain);
 else g.Deno.addSignalListener("SIGURG", drain);
 if (toThread) {
   // Deno's signal thread, started by the first listener: the one thread blocked in recvfrom
