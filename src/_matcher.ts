@@ -186,6 +186,16 @@ export class Matcher {
     return this.#dumpSlot !== 0 && this.#abandoned.has(this.#dumpSlot);
   }
 
+  /**
+   * No request is pending, no dump runs in the kernel and none waits for the slot: then neither
+   * {@linkcode dumpsQueued} nor {@linkcode dumpAbandoned} holds and {@linkcode pending} is empty.
+   * One call where a monitor's every demand check made three (each a call into code gone cold
+   * since the last event, on Bun's baseline tiers).
+   */
+  get idle(): boolean {
+    return this.#pending.size === 0 && this.#dumpSlot === 0 && this.#dumpQueue.length === 0;
+  }
+
   /** The next free sequence number (never 0, never one still in use). */
   nextSeq(): number {
     do this.#seq = (this.#seq + 1) >>> 0 || 1; while (

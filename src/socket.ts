@@ -544,10 +544,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#unframed = settings.unframed ?? false;
     this.#backlog = settings.backlog;
     this.#reader = new Reader(transport, {
-      demand: () => this.#demand(),
-      dispatch: (datagram) => this.#dispatch(datagram),
-      inPlace: () => this.#inPlace(),
-      streaming: () => this.#matcher.pending.size === 0 && !this.#matcher.dumpsQueued,
+      // The private arrows themselves, not calls of them: each is called per datagram or more
+      // often, and a call costs on Bun's baseline tiers, where a monitor's code stays.
+      demand: this.#demand,
+      dispatch: this.#dispatch,
+      inPlace: this.#inPlace,
+      streaming: () => {
+        const matcher = this.#matcher;
+        return matcher.idle || (matcher.pending.size === 0 && !matcher.dumpsQueued);
+      },
       dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
@@ -1382,40 +1387,44 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * What reading is wanted: 2, wait for data (something waits for it); 1, read what is queued
    * without waiting (read-ahead for an open iteration); 0, nothing.
    */
-  #demand(): 0 | 1 | 2 {
+  readonly #demand = (): 0 | 1 | 2 => {
     if (this.#closed || this.#failure !== undefined) return 0;
-    // A dump waits for its turn: the running one must be read to its end, paused or not. One
-    // left early is read to its end at once: until then the kernel keeps it (its skbs, and a
-    // reference on the module that serves it: rmmod fails with EBUSY).
-    if (this.#matcher.dumpsQueued || this.#matcher.dumpAbandoned) return 2;
-    let paused = false;
+    const matcher = this.#matcher;
     let peers = false;
-    const pendings = this.#matcher.pending;
-    if (pendings.size !== 0) {
-      for (const pending of pendings.values()) {
-        if (pending.paused?.()) paused = true;
-        else if (pending.from === 0) return 2;
-        else peers = true;
+    // A monitor's case (nothing pending, no dump) in one call: the read loop asks this several
+    // times per event.
+    if (!matcher.idle) {
+      // A dump waits for its turn: the running one must be read to its end, paused or not. One
+      // left early is read to its end at once: until then the kernel keeps it (its skbs, and a
+      // reference on the module that serves it: rmmod fails with EBUSY).
+      if (matcher.dumpsQueued || matcher.dumpAbandoned) return 2;
+      let paused = false;
+      const pendings = matcher.pending;
+      if (pendings.size !== 0) {
+        for (const pending of pendings.values()) {
+          if (pending.paused?.()) paused = true;
+          else if (pending.from === 0) return 2;
+          else peers = true;
+        }
       }
+      // A lagging dump() holds reading back for all but requests to the kernel, whose answers
+      // come within a datagram or two: reading for anything else would read the whole dump
+      // ahead.
+      if (paused) return 0;
     }
-    // A lagging dump() holds reading back for all but requests to the kernel, whose answers
-    // come within a datagram or two: reading for anything else would read the whole dump ahead.
-    if (paused) return 0;
     if (peers || this.#messages.waiting || this.#datagrams.waiting || this.#cursors.waiting) {
       return 2;
     }
     // The cursor reads only when a step asks (the transport's read then takes up to 16 queued).
     return this.#messages.wantsReadAhead || this.#datagrams.wantsReadAhead ? 1 : 0;
-  }
+  };
 
   /**
    * Whether the next datagram may be read in place and handed to the cursor() step waiting for
    * it: nothing else could claim it (no request in flight, none abandoned), so it would go to
    * that step whole anyway, and nothing is queued before it.
    */
-  #inPlace(): boolean {
-    return this.#cursors.waiting && this.#claimsNothing();
-  }
+  readonly #inPlace = (): boolean => this.#cursors.waiting && this.#claimsNothing();
 
   /** No request could claim a datagram: none in flight, none abandoned, no dump waiting. */
   #claimsNothing(): boolean {
@@ -1432,7 +1441,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       && this.#cursors.queued === 0 && !this.#cursors.waiting && this.#claimsNothing();
   }
 
-  #dispatch(datagram: Datagram): void {
+  readonly #dispatch = (datagram: Datagram): void => {
     if (this.#unframed) {
       this.#datagrams.deliver(datagram);
       return;
@@ -1472,7 +1481,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return;
     }
     if (this.#messages.taking) {
-      matcher.claimAll(messages, this.#deliverUnclaimed);
+      if (datagram.group !== 0 && !matcher.echoing) {
+        // Multicast answers no request but an NLM_F_ECHO one: every message is the stream's,
+        // handed over without a claim (a map lookup and two calls each) for a monitor's event.
+        const stream = this.#messages;
+        for (let i = 0; i < messages.length; i++) stream.deliver(messages[i]);
+      } else {
+        matcher.claimAll(messages, this.#deliverUnclaimed);
+      }
       return;
     }
     // No consumer is open: a request's read took this along. What no request claims waits,
@@ -1496,7 +1512,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       { datagram, messages: unclaimed, whole: unclaimed.length === messages.length },
       Math.max(unclaimed.length, 1),
     );
-  }
+  };
 
   /**
    * Keeps `entry` (`count` messages) for the first consumer to open. Capped as the message
