@@ -111,6 +111,15 @@ const SLAB_MAX_COPY = 2 << 10;
 const BATCH = 16;
 
 /**
+ * How many datagrams the reads after a wait take one at a time (in one call each, without a
+ * copy: see Batch.fillOne) before a read of BATCH: an event is a few datagrams (a link change
+ * three), and the batch read, its copies and their helpers are a dozen more functions gone cold
+ * since the last event, for a monitor whose code never leaves JavaScriptCore's baseline tiers
+ * (Bun). A flood's drain takes BATCH at a time again from its fourth read on.
+ */
+const WAKE_SINGLES = 4;
+
+/**
  * A socket's read takes up to BATCH datagrams only while its last read's were all at most this
  * long, and not while a dump it asked for may be running: large ones (dump parts, up to 32 KiB) are
  * read one per syscall, as the copy or walk that follows each read then finds it in the cache the
@@ -784,6 +793,8 @@ class NetlinkTransport implements Transport {
   #heldNext = 0;
   /** How many datagrams this socket's next read may take (see BATCH_MAX_DATAGRAM). */
   #vlen = 1;
+  /** Reads of one the socket makes before its reads take BATCH again (see WAKE_SINGLES). */
+  #singles = 0;
   /** A dump may be running: a send may have started one since a read last found the queue empty. */
   #dumping = false;
   /**
@@ -867,7 +878,9 @@ class NetlinkTransport implements Transport {
         this.#emptied();
         return undefined;
       }
-      if (!this.#dumping && !this.#oneAtATime && shared.small) this.#vlen = BATCH;
+      if (!this.#dumping && !this.#oneAtATime && shared.small && --this.#singles <= 0) {
+        this.#vlen = BATCH;
+      }
       this.#waiter?.received?.(false);
       return datagram;
     }
@@ -992,6 +1005,7 @@ class NetlinkTransport implements Transport {
     // Taken from the queue by a read, not handed out yet: the kernel's queue may be empty, and
     // nothing would signal them.
     if (this.#heldNext < this.#held.length || this.#batch?.pending) return undefined;
+    this.#singles = WAKE_SINGLES;
     return waiter;
   }
 
