@@ -1,8 +1,9 @@
 // Minimal rtnetlink decoding for the integration tests, written against the raw codec.
 // Struct layouts follow <linux/rtnetlink.h>: ifinfomsg (16 bytes), ifaddrmsg (8), rtmsg (12).
 
-import { AttributeDecoder } from "../../src/attribute.ts";
+import { AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
 import {
+  AF_INET,
   IFA_ADDRESS,
   IFA_LOCAL,
   IFLA_IFNAME,
@@ -121,4 +122,19 @@ export function ifaddrmsg(family: number): Uint8Array {
   const b = new Uint8Array(IFADDRMSG_SIZE);
   b[0] = family;
   return b;
+}
+
+/** struct ifaddrmsg for 192.0.2.`last`/24 on lo, with IFA_LOCAL and IFA_ADDRESS. */
+export function loAddress(last: number): Uint8Array {
+  const ifaddrmsg = new Uint8Array(8);
+  ifaddrmsg[0] = AF_INET;
+  ifaddrmsg[1] = 24;
+  new DataView(ifaddrmsg.buffer).setUint32(4, 1, true); // lo
+  const address = Uint8Array.of(192, 0, 2, last);
+  const attrs = new AttributeEncoder().bytes(IFA_LOCAL, address).bytes(IFA_ADDRESS, address)
+    .finish();
+  const payload = new Uint8Array(ifaddrmsg.length + attrs.length);
+  payload.set(ifaddrmsg);
+  payload.set(attrs, ifaddrmsg.length);
+  return payload;
 }

@@ -11,17 +11,22 @@ import { test } from "node:test";
 import {
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
+  NLM_F_CREATE,
+  NLM_F_ECHO,
+  NLM_F_EXCL,
   NLM_F_MULTI,
   NLMSG_DONE,
   NLMSG_OVERRUN,
   RTM_GETLINK,
+  RTM_NEWADDR,
   RTM_NEWLINK,
+  RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
 import { encodeMessages, type ReceivedMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { Netns } from "./_netns.ts";
-import { decodeLink, ifinfomsg } from "./_rtnl.ts";
+import { decodeLink, ifinfomsg, loAddress } from "./_rtnl.ts";
 
 const indexed = (index: number) => ({
   type: 0x10,
@@ -272,4 +277,31 @@ test("listen(): a handler that throws on a message read inside a request() leave
   assert.equal(indexOf((await it.next()).value!), 3);
   await it.return!();
   await assert.rejects(answer, { name: "TimeoutError" });
+});
+
+test("listen(): with an NLM_F_ECHO request pending, its echo answers the request; other multicast goes to the handler", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_IPV4_IFADDR] });
+  const seen: number[] = []; // prefix lengths: ours /24, the other's /25
+  const ac = new AbortController();
+  const done = sock.listen((m) => {
+    if (m.type !== RTM_NEWADDR) return;
+    seen.push(m.payload[1]);
+    if (m.payload[1] === 25) ac.abort();
+  }, { signal: ac.signal }).catch((err) => {
+    if (!ac.signal.aborted) throw err;
+  });
+  const replies = await sock.request(
+    { type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, payload: loAddress(7) },
+    { timeout: 5000 },
+  );
+  assert.deepEqual(replies.map((m) => [m.type, m.group]), [[RTM_NEWADDR, RTNLGRP_IPV4_IFADDR]]);
+  // Made by another process (ip): multicast, for the handler.
+  ns.ip("addr", "add", "192.0.2.8/25", "dev", "lo");
+  await Promise.race([done, sleep(5000).then(() => ac.abort())]);
+  assert.deepEqual(
+    seen,
+    [25],
+    "the echo went to the request only; the other change to listen()",
+  );
 });

@@ -9,11 +9,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { SO_SNDBUF, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
-import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   AF_INET,
-  IFA_ADDRESS,
-  IFA_LOCAL,
   NETLINK_KOBJECT_UEVENT,
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
@@ -38,7 +35,7 @@ import { open } from "../../src/open.ts";
 import { tap } from "../../src/tap.ts";
 import { ackMessage } from "../../src/testing/mod.ts";
 import { kernelDumping, Netns, routesNetns } from "./_netns.ts";
-import { ifinfomsg } from "./_rtnl.ts";
+import { ifinfomsg, loAddress } from "./_rtnl.ts";
 
 const ROUTES = 20_000;
 
@@ -342,21 +339,6 @@ test("defect 10: send({ group }) on NETLINK_USERSOCK reaches the group and does 
   const msg = (await next).value!;
   assert.deepEqual([msg.group, msg.sender, msg.payload[0]], [5, sender.portid, 42]);
 });
-
-/** struct ifaddrmsg for 192.0.2.`last`/24 on lo, with IFA_LOCAL and IFA_ADDRESS. */
-function loAddress(last: number): Uint8Array {
-  const ifaddrmsg = new Uint8Array(8);
-  ifaddrmsg[0] = AF_INET;
-  ifaddrmsg[1] = 24;
-  new DataView(ifaddrmsg.buffer).setUint32(4, 1, true); // lo
-  const address = Uint8Array.of(192, 0, 2, last);
-  const attrs = new AttributeEncoder().bytes(IFA_LOCAL, address).bytes(IFA_ADDRESS, address)
-    .finish();
-  const payload = new Uint8Array(ifaddrmsg.length + attrs.length);
-  payload.set(ifaddrmsg);
-  payload.set(attrs, ifaddrmsg.length);
-  return payload;
-}
 
 test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of the new address", async () => {
   using ns = new Netns();
