@@ -279,6 +279,8 @@ export class Stream<T> {
     this.#iterators++;
     let onAbort: (() => void) | undefined;
     let waiter: Waiter<T> | undefined;
+    /** Aborted while no step was pending: the next step throws the reason (and ends it). */
+    let abortOwed = false;
     /** The iterator was garbage-collected: the step still pending (if any) is its last. */
     let orphaned = false;
     /** Cancels the release at collection (below) once the iteration has ended. */
@@ -298,6 +300,7 @@ export class Stream<T> {
     if (signal) {
       onAbort = () => {
         const w = waiter;
+        abortOwed = w === undefined;
         finish();
         w?.reject(signal.reason);
       };
@@ -325,11 +328,17 @@ export class Stream<T> {
         return take();
       });
     const take = (): Promise<Step> => {
+      if (abortOwed) {
+        abortOwed = false;
+        return Promise.reject(signal!.reason);
+      }
+      // Ended (a step threw, or was done, or return()): every later step is done, as an async
+      // generator's are; an abort throws from one step, not from every one after it.
+      if (!active) return Promise.resolve({ value: undefined, done: true });
       if (signal?.aborted) {
         finish();
         return Promise.reject(signal.reason);
       }
-      if (!active) return Promise.resolve({ value: undefined, done: true });
       // Closed: the iteration ends at once, as listen() does, whatever is still queued.
       if (host.closed()) {
         finish();

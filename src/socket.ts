@@ -126,7 +126,10 @@ export interface RequestOptions {
  * ```
  */
 export interface MessagesOptions {
-  /** Aborting ends the iteration by throwing the signal's reason. */
+  /**
+   * Aborting ends the iteration by throwing the signal's reason, from one step: the steps after
+   * it are done.
+   */
   signal?: AbortSignal;
   /**
    * Skips datagrams that do not decode as netlink messages, instead of ending: each is handed
@@ -941,7 +944,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
    * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
    * (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
-   * is done, whatever is still queued. Throws, and so ends, on abort (the signal's reason), on a
+   * is done, whatever is still queued. Throws, and so ends (every later step is done, as an async
+   * generator's are after a throw), on abort (the signal's reason), on a
    * datagram that does not decode (MalformedMessageError: what follows it stays queued for the
    * next iteration; with `onMalformed`, the datagram is handed to it and the iteration goes on),
    * or on the error that made reading impossible. Several iterations at once split the stream

@@ -116,3 +116,39 @@ test("close() ends an iteration at once, whatever is still queued: messages(), d
     assert.deepEqual(await steps.next(), { value: undefined, done: true }, kind);
   }
 });
+
+test("an abort throws from one step of messages(), batches(), datagrams() and cursor(); every later step is done, as a generator's", async () => {
+  // Each further next() rejected again with the reason, where an async generator that threw is
+  // done (the route monitor, a generator, was; the typed monitor rejected again too).
+  const kinds = ["messages", "batches", "datagrams", "cursor"] as const;
+  for (const kind of kinds) {
+    for (const pending of [true, false]) {
+      const where = `${kind}, ${pending ? "a step pending" : "no step pending"}`;
+      const { sock } = await fakeSocket();
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      const signal = controller.signal;
+      const steps: AsyncIterator<unknown> = kind === "messages"
+        ? sock.messages({ signal })
+        : kind === "batches"
+        ? sock.batches({ signal })
+        : kind === "datagrams"
+        ? sock.datagrams({ signal })
+        : sock.cursor({ signal });
+      const first = pending ? steps.next() : undefined;
+      controller.abort(reason);
+      await assert.rejects(first ?? steps.next(), (err) => err === reason, where);
+      assert.deepEqual(await steps.next(), { value: undefined, done: true }, where);
+      assert.deepEqual(await steps.next(), { value: undefined, done: true }, where);
+      sock.close();
+    }
+  }
+  // An iteration ended by return() (or by a throw) stays done when its signal aborts later.
+  const { sock } = await fakeSocket();
+  const controller = new AbortController();
+  const steps = sock.messages({ signal: controller.signal });
+  await steps.return!();
+  controller.abort();
+  assert.deepEqual(await steps.next(), { value: undefined, done: true });
+  sock.close();
+});

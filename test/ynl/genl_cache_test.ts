@@ -423,3 +423,18 @@ test("do(), dump() and dumpStream() renewing a reloaded family: the timeout boun
     sock.close();
   }
 });
+
+test("a monitor() aborted throws the reason from one step; every later step is done", async () => {
+  // Each further next() rejected again with the reason (the socket's message stream did), where
+  // the route monitor, an async generator, was done after its throw.
+  const { sock, nd } = await setup(0x20);
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  const events = nd.monitor({ groups: ["mgmt"], signal: controller.signal });
+  const first = events.next();
+  controller.abort(reason);
+  await assert.rejects(first, (err) => err === reason);
+  assert.deepEqual(await events.next(), { value: undefined, done: true });
+  assert.deepEqual(await events.next(), { value: undefined, done: true });
+  sock.close();
+});
