@@ -93,13 +93,17 @@ export interface RequestOptions {
   /**
    * Aborting rejects the request with the signal's reason; late replies are discarded. A
    * `dump()` throws it from its next step, also when every part has been read already: parts
-   * not yet taken are dropped.
+   * not yet taken are dropped. A dump that ended with an error (a NetlinkError,
+   * DumpInterruptedError) before the abort throws that error instead: it came first.
    */
   signal?: AbortSignal;
   /**
    * Milliseconds to wait for the whole answer before rejecting with a "TimeoutError"
    * DOMException. For a `dump()`, until its consumer has taken the last part: a consumer still
-   * busy with the parts when it expires gets the TimeoutError from its next step.
+   * busy with the parts when it expires gets the TimeoutError from its next step. Once the dump
+   * has ended and every part was handed out, its timer is cleared (the step that takes the end
+   * checks the time itself): an iterator stepped by hand to its last part and dropped does not
+   * keep the process alive.
    */
   timeout?: number;
   /**
@@ -820,7 +824,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           this.#sendBytes(bytes, to, 0);
           this.#reader.afterSend();
         },
-        guard: (fail) => this.#guardDump(options, fail),
+        guard: (fail, untimed) =>
+          this.#guardDump(untimed ? { signal: options.signal } : options, fail),
+        timeout: options.timeout,
         signal: options.signal,
         flags,
         to: from,

@@ -63,3 +63,22 @@ test("dump iterations stepped by hand and dropped leave no listener or timer beh
   assert.equal(r.listeners, 0);
   assert.ok(r.parts >= 1020, `${r.parts} parts`);
 });
+
+test("a dump iterator stepped by hand to its last part and dropped lets the process exit: its timeout's timer is cleared", () => {
+  // The guard stayed armed until the consumer took the end: the timer of a 60 s timeout kept
+  // the process alive for 60 s after its script had ended (runSoak fails a child that does not
+  // exit by itself). The namespace is made here: on Deno, a child that has run execFileSync()
+  // exits with the library's timer still pending.
+  ns ??= routesNetns(150);
+  const r = runSoak<{ parts: number }>(
+    `const sock = await nl.open(nl.NETLINK_ROUTE, { netns: ${JSON.stringify(ns.name)} });
+    const request = { type: nl.RTM_GETLINK, payload: new Uint8Array(16) };
+    const parts = (await sock.request({ ...request, flags: nl.NLM_F_DUMP })).length;
+    const it = sock.dump(request, { timeout: 60_000 })[Symbol.asyncIterator]();
+    for (let i = 0; i < parts; i++) await it.next();
+    console.log(JSON.stringify({ parts }));
+  `,
+    15_000,
+  );
+  assert.equal(r.parts, 1); // lo
+});

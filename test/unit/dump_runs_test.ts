@@ -26,6 +26,8 @@ import {
   type Message,
   type ReceivedMessage,
 } from "../../src/message.ts";
+import type { DumpIterable } from "../../src/socket.ts";
+import { assertDomException } from "../_cancel.ts";
 import { ack, done, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
 const part = (request: Message, n: number, flags = NLM_F_MULTI) =>
@@ -387,6 +389,136 @@ test("dump(): a dump handed out to its end leaves nothing armed: its timeout doe
   await new Promise((resolve) => setTimeout(resolve, 60));
   ac.abort();
   sock.close();
+});
+
+/**
+ * A dump on a fake kernel that answers it in one datagram (`answer`, built from the request),
+ * consumed as `how`: by hand with next(), by hand with its cursor(), or with forEach().
+ */
+async function dumpAnswered(
+  answer: (request: Message) => Message[],
+  options: { signal?: AbortSignal; timeout?: number },
+) {
+  const { sock, t } = await fakeSocket();
+  t.script = (req) => queueMicrotask(() => t.deliver(answer(req)));
+  return { sock, parts: sock.dump({ type: RTM_GETLINK }, options) };
+}
+
+/**
+ * Runs `body` with setTimeout and clearTimeout counting the timers of `ms` milliseconds set and
+ * neither cleared nor fired yet (`live()`).
+ */
+async function countingTimers(ms: number, body: (live: () => number) => Promise<void>) {
+  const g = globalThis as { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  const { setTimeout: set, clearTimeout: clear } = g;
+  const live = new Set<unknown>();
+  g.setTimeout = ((f: () => void, delay?: number) => {
+    const id = set(() => {
+      live.delete(id);
+      f();
+    }, delay);
+    if (delay === ms) live.add(id);
+    return id;
+  }) as typeof setTimeout;
+  g.clearTimeout = ((id: Parameters<typeof clearTimeout>[0]) => {
+    live.delete(id);
+    clear(id);
+  }) as typeof clearTimeout;
+  try {
+    await body(() => live.size);
+  } finally {
+    g.setTimeout = set;
+    g.clearTimeout = clear;
+  }
+}
+
+/** The first payload bytes of a dump's parts, taken as `how` does, up to its last part. */
+async function takeEveryPart(parts: DumpIterable, how: "next" | "cursor" | "forEach") {
+  const seen: number[] = [];
+  if (how === "forEach") {
+    await parts.forEach((m) => void seen.push(m.payload[0]));
+    return { seen, it: undefined };
+  }
+  if (how === "next") {
+    const it = parts[Symbol.asyncIterator]();
+    for (let i = 0; i < 2; i++) seen.push(((await it.next()).value as ReceivedMessage).payload[0]);
+    return { seen, it };
+  }
+  const it = parts.cursor();
+  const c = (await it.next()).value as MessageCursor;
+  while (c.next()) seen.push(c.data[c.payloadOffset]);
+  return { seen, it };
+}
+
+test("dump(): once the dump has ended and its consumer was handed every part, its timeout's timer is cleared", async () => {
+  // The timer stayed until the consumer took the end: an iterator stepped by hand to its last
+  // part and dropped kept it (and so the process alive) until the timeout or its collection.
+  for (const how of ["next", "cursor", "forEach"] as const) {
+    await countingTimers(10_000, async (live) => {
+      const { sock, parts } = await dumpAnswered(
+        (req) => [part(req, 1), part(req, 2), done(req)],
+        { timeout: 10_000 },
+      );
+      const { seen, it } = await takeEveryPart(parts, how);
+      assert.deepEqual(seen, [1, 2], how);
+      assert.equal(live(), 0, `${how}: the timer is cleared`);
+      if (it) assert.equal((await it.next()).done, true, how);
+      sock.close();
+    });
+  }
+});
+
+test("dump(): handed every part but not the end, the consumer still gets the timeout, the abort or the close from its next step", async () => {
+  // What the timer did, the end's step does itself once every part is handed out.
+  for (const how of ["next", "cursor"] as const) {
+    for (const stop of ["timeout", "abort", "close"] as const) {
+      const where = `${how}, ${stop}`;
+      const controller = new AbortController();
+      const { sock, parts } = await dumpAnswered(
+        (req) => [part(req, 1), part(req, 2), done(req)],
+        { signal: controller.signal, timeout: 30 },
+      );
+      const { it } = await takeEveryPart(parts, how);
+      if (stop === "timeout") await new Promise((resolve) => setTimeout(resolve, 60));
+      else if (stop === "abort") controller.abort(new Error("stop"));
+      else sock.close();
+      await assert.rejects(it!.next(), (err) => {
+        if (stop === "timeout") assertDomException(err, "TimeoutError", /after 30 ms$/);
+        else if (stop === "abort") assert.match(String(err), /stop/);
+        else assert.ok(err instanceof SocketClosedError, `${where}: ${err}`);
+        return true;
+      }, where);
+      assert.deepEqual(await it!.next(), { value: undefined, done: true }, where);
+      sock.close();
+    }
+  }
+});
+
+test("dump(): an abort, a timeout or a close after the dump ended with an error throws the kernel's error, which came first", async () => {
+  // The abort's reason (or TimeoutError, SocketClosedError) replaced the pending NetlinkError.
+  for (const taken of [1, 2]) {
+    for (const stop of ["abort", "timeout", "close"] as const) {
+      const where = `${taken} part(s) taken, ${stop}`;
+      const controller = new AbortController();
+      const { sock, parts } = await dumpAnswered(
+        (req) => [part(req, 1), part(req, 2), done(req, 2)], // ENOENT
+        { signal: controller.signal, timeout: 30 },
+      );
+      const it = parts[Symbol.asyncIterator]();
+      for (let i = 0; i < taken; i++) assert.equal((await it.next()).done, false, where);
+      if (stop === "abort") controller.abort(new Error("stop"));
+      else if (stop === "timeout") await new Promise((resolve) => setTimeout(resolve, 60));
+      else sock.close();
+      // A part still queued is dropped all the same: the abort stops the consumer there.
+      await assert.rejects(it.next(), (err) => {
+        assert.ok(err instanceof NetlinkError, `${where}: ${err}`);
+        assert.equal(err.code, "ENOENT");
+        return true;
+      });
+      assert.deepEqual(await it.next(), { value: undefined, done: true }, where);
+      sock.close();
+    }
+  }
 });
 
 /** Each step of a dump().cursor() iteration as the first payload bytes of its parts, and its end. */
