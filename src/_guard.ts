@@ -47,13 +47,25 @@ export function armGuard(options: GuardOptions, fail: (error: unknown) => void):
 
 /**
  * `promise`, or a rejection with the signal's reason or a TimeoutError if `options` end the wait
- * first (what `promise` comes to then is for its other waiters).
+ * first (what `promise` comes to then is for its other waiters); `left` runs then, as the wait
+ * ends.
  */
-export function guarded<T>(promise: Promise<T>, options: GuardOptions): Promise<T> {
+export function guarded<T>(
+  promise: Promise<T>,
+  options: GuardOptions,
+  left?: () => void,
+): Promise<T> {
   if (options.signal === undefined && options.timeout === undefined) return promise;
-  if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+  if (options.signal?.aborted) {
+    left?.();
+    return Promise.reject(options.signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
-    const disarm = armGuard(options, reject);
+    const disarm = armGuard(options, (err) => {
+      disarm();
+      left?.();
+      reject(err);
+    });
     promise.then((value) => {
       disarm();
       resolve(value);

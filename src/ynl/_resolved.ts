@@ -12,10 +12,26 @@ import { guarded } from "../_guard.ts";
 import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { NetlinkSocket, RequestOptions } from "../socket.ts";
 
+/**
+ * `timeout`: how long a lookup waits for nlctrl's answer, whoever waits for it (25 s: systemd's
+ * sd-netlink waits as long for a call by default; read at each lookup, tests shorten it). The
+ * kernel answers inside the send; the answer fails to come only when it is lost without an
+ * ENOBUFS (a receive queue full with NETLINK_NO_ENOBUFS on, a filter that drops it) or from a
+ * transport that does not answer. A lookup no caller waits for any more (each one's timeout or
+ * signal ended its wait) is given up at once.
+ */
+export const lookupLimits = { timeout: 25_000 };
+
 interface Entry {
   readonly promise: Promise<GenericFamily>;
   /** Set once resolved. */
   family?: GenericFamily;
+  /** Set once settled. */
+  settled?: boolean;
+  /** The callers still waiting for it. */
+  waiting: number;
+  /** Gives the lookup up. */
+  readonly controller: AbortController;
 }
 
 const cache = new WeakMap<NetlinkSocket, Map<string, Entry>>();
@@ -29,7 +45,8 @@ function familiesOf(socket: NetlinkSocket): Map<string, Entry> {
 /**
  * Resolves generic netlink family `name` on `socket`, or returns the cached resolution. The
  * resolution is shared by every caller on the socket: `options`' signal and timeout end only
- * this caller's wait for it.
+ * this caller's wait for it, and the lookup itself once no caller waits for it any more. The
+ * lookup fails with a TimeoutError after `lookupLimits.timeout` (and is not cached).
  */
 export function resolveCached(
   socket: NetlinkSocket,
@@ -37,15 +54,61 @@ export function resolveCached(
   options: RequestOptions = {},
 ): Promise<GenericFamily> {
   const families = familiesOf(socket);
-  const cached = families.get(name);
-  if (cached !== undefined) return guarded(cached.promise, options);
-  const promise = resolveFamily(socket, name);
-  const entry: Entry = { promise };
-  families.set(name, entry);
-  promise.then((family) => void (entry.family = family), () => {
+  let entry = families.get(name);
+  if (entry === undefined) {
+    const controller = new AbortController();
+    const promise = lookUp(socket, name, controller.signal);
+    const created: Entry = entry = { promise, waiting: 0, controller };
+    families.set(name, created);
+    promise.then((family) => {
+      created.family = family;
+      created.settled = true;
+    }, () => {
+      created.settled = true;
+      if (families.get(name) === created) families.delete(name);
+    });
+  }
+  return waitFor(entry, options, () => {
     if (families.get(name) === entry) families.delete(name);
   });
-  return guarded(promise, options);
+}
+
+/** nlctrl's answer about `name`, within the lookup's timeout, unless `signal` gives it up. */
+async function lookUp(
+  socket: NetlinkSocket,
+  name: string,
+  signal: AbortSignal,
+): Promise<GenericFamily> {
+  const { timeout } = lookupLimits;
+  try {
+    return await resolveFamily(socket, name, { signal, timeout });
+  } catch (err) {
+    if (!(err instanceof DOMException && err.name === "TimeoutError") || signal.aborted) throw err;
+    throw new DOMException(
+      `nlctrl did not answer the lookup of generic netlink family "${name}" within `
+        + `${timeout} ms (was its answer lost? a receive queue full with noENOBUFS, `
+        + "or a filter, drops it in silence)",
+      "TimeoutError",
+    );
+  }
+}
+
+/**
+ * `entry`'s promise, or a rejection with `options`' signal's reason or TimeoutError if they end
+ * this caller's wait first; the last caller to leave an unsettled lookup gives it up (`uncache`
+ * forgets it first, so that the next caller asks anew).
+ */
+function waitFor(
+  entry: Entry,
+  options: RequestOptions,
+  uncache: () => void,
+): Promise<GenericFamily> {
+  entry.waiting++;
+  return guarded(entry.promise, options, () => {
+    if (--entry.waiting > 0 || entry.settled) return;
+    uncache();
+    entry.controller.abort(new DOMException("no caller waits for the lookup", "AbortError"));
+  });
 }
 
 /**
@@ -67,5 +130,11 @@ export function forgetResolved(socket: NetlinkSocket, name: string, stale?: Gene
  */
 export function rememberResolved(socket: NetlinkSocket, family: GenericFamily): void {
   const families = familiesOf(socket);
-  families.set(family.name, { promise: Promise.resolve(family), family });
+  families.set(family.name, {
+    promise: Promise.resolve(family),
+    family,
+    settled: true,
+    waiting: 0,
+    controller: new AbortController(),
+  });
 }

@@ -777,7 +777,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
  * Opens typed access to a family: a socket of its protocol (netlink-raw families say which;
  * generic netlink ones use NETLINK_GENERIC and resolve their id and groups through nlctrl, once
  * per socket, until the id turns out stale: see {@linkcode NetlinkFamily.do}). Rejects with
- * NetlinkError "ENOENT" when a generic family is not registered.
+ * NetlinkError "ENOENT" when a generic family is not registered, and with a "TimeoutError"
+ * DOMException saying so when nlctrl's answer does not come within 25 s (the kernel answers at
+ * once: it was lost, to a receive queue full with `noENOBUFS` on, or to a filter).
  *
  * @example
  * ```ts

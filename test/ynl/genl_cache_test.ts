@@ -26,11 +26,15 @@ import { decodeGeneric, encodeGeneric } from "../../src/genl.ts";
 import type { Message, ReceivedMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
+import { lookupLimits } from "../../src/ynl/_resolved.ts";
 import { family, type NetlinkFamily } from "../../src/ynl/mod.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
 import { nlctrl } from "../../src/ynl/nlctrl.ts";
 
 const ENOENT = 2;
+
+/** Lets queued promise callbacks and the read loop run. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 const DEV_GET = 1;
 const DEV_ADD_NTF = 2;
 const IFINDEX = 1;
@@ -47,6 +51,8 @@ class Kernel extends FakeKernel {
   readonly requests: number[] = [];
   /** Runs as nlctrl is asked for a family, before it answers. */
   onLookup: (name: string) => void = () => {};
+  /** nlctrl answers nothing (its answer lost, say). */
+  silentLookups = false;
 
   constructor() {
     super();
@@ -57,6 +63,7 @@ class Kernel extends FakeKernel {
       }
       this.lookups.set(name, (this.lookups.get(name) ?? 0) + 1);
       this.onLookup(name);
+      if (this.silentLookups) return { silent: true };
       const id = name === "nlctrl" ? GENL_ID_CTRL : name === "netdev" ? this.netdevId : 0;
       if (id === 0) return { errno: ENOENT };
       const groups = name === "netdev" ? this.#groups() : undefined;
@@ -437,4 +444,47 @@ test("a monitor() aborted throws the reason from one step; every later step is d
   assert.deepEqual(await events.next(), { value: undefined, done: true });
   assert.deepEqual(await events.next(), { value: undefined, done: true });
   sock.close();
+});
+
+test("a lookup nlctrl never answers: a caller's timeout ends its wait and, once no caller waits, the lookup; the next caller asks anew", async () => {
+  // The lookup went on waiting for good, cached: every later renewal waited for it too, and
+  // timed out, though nlctrl answered again.
+  const { kernel, sock, nd } = await setup(0x20);
+  kernel.load(0x21);
+  kernel.silentLookups = true;
+  await assert.rejects(nd.do("dev-get", { ifindex: 1 }, { timeout: 50 }), /timed out/);
+  const controller = new AbortController();
+  const aborted = nd.do("dev-get", { ifindex: 1 }, { signal: controller.signal });
+  await settle();
+  controller.abort(new Error("stop"));
+  await assert.rejects(aborted, /stop/);
+  assert.equal(kernel.lookups.get("netdev"), 3, "each asked anew"); // setup()'s, then these two
+  kernel.silentLookups = false;
+  assert.deepEqual(await nd.do("dev-get", { ifindex: 1 }, { timeout: 1_000 }), { ifindex: 1 });
+  assert.deepEqual(kernel.requests, [0x21]);
+  sock.close();
+});
+
+test("a lookup nlctrl never answers fails on its own timeout, saying so: family() does not hang", async () => {
+  const kernel = new Kernel();
+  kernel.load(0x20);
+  kernel.silentLookups = true;
+  const sock = await open(NETLINK_GENERIC, { transport: kernel.open });
+  const { timeout } = lookupLimits;
+  lookupLimits.timeout = 100;
+  try {
+    const hung = new Promise((_, reject) => setTimeout(() => reject(new Error("hung")), 3_000));
+    await assert.rejects(Promise.race([family(netdev, { socket: sock }), hung]), (err) => {
+      assert.ok(err instanceof DOMException, String(err));
+      assert.equal(err.name, "TimeoutError");
+      assert.match(
+        err.message,
+        /^nlctrl did not answer the lookup of generic netlink family "netdev" within 100 ms/,
+      );
+      return true;
+    });
+  } finally {
+    lookupLimits.timeout = timeout;
+    sock.close();
+  }
 });
