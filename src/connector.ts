@@ -20,6 +20,7 @@
  * @module
  */
 
+import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkOptions, shown } from "./_options.ts";
@@ -743,7 +744,10 @@ let subscribe: (socket: NetlinkSocket, timeout: number) => Promise<ProcEventMoni
  * {@linkcode ProcEvent}s (acks excluded) and {@linkcode ProcEventOverrun}s. Only messages the
  * kernel multicast (sender port 0, group CN_IDX_PROC, connector id CN_IDX_PROC/CN_VAL_PROC) are
  * events; anything else that reaches the socket is counted in {@linkcode rejected} and skipped.
- * Closing unsubscribes (PROC_CN_MCAST_IGNORE) and closes the socket.
+ * Closing unsubscribes (PROC_CN_MCAST_IGNORE) and closes the socket; a monitor dropped without
+ * `close()` does the same once garbage-collected (an iteration the program still holds, or a
+ * pending step, keeps it from collection). Collection comes late, or never in a short script: close it
+ * (`await using`) rather than rely on it.
  *
  * @example
  * ```ts
@@ -762,6 +766,8 @@ export class ProcEventMonitor
   readonly #early: (ProcEvent | ProcEventOverrun)[] = [];
   #rejected = 0;
   #closed = false;
+  /** Cancels the unsubscribing at collection (see the constructor) once closed. */
+  readonly #forgetClose: () => void;
 
   static {
     subscribe = async (socket, timeout) => {
@@ -778,6 +784,10 @@ export class ProcEventMonitor
 
   private constructor(socket: NetlinkSocket) {
     this.#socket = socket;
+    // Dropped without close(): once collected, it unsubscribes and closes its socket as close()
+    // would (the socket's own collection would close it without unsubscribing). A bound
+    // function, not a closure: closures of this scope capture `this`, and would keep it.
+    this.#forgetClose = whenCollected(this, unsubscribe.bind(undefined, socket));
   }
 
   /** The netlink port ID of the subscribed socket. */
@@ -867,26 +877,15 @@ export class ProcEventMonitor
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#forgetClose();
     this.#early.length = 0;
-    try {
-      this.#send(PROC_CN_MCAST_IGNORE, takeAck());
-    } catch {
-      // The socket failed or the kernel refused: closing it ends the subscription anyway.
-    }
-    this.#socket.close();
+    unsubscribe(this.#socket);
   }
 
   /** Closes: `await using monitor = await openProcEvents()`. */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
-  }
-
-  #send(op: number, ack: number): void {
-    const data = new Uint8Array(4);
-    new DataView(data.buffer).setUint32(0, op, HOST_LITTLE_ENDIAN);
-    const payload = encodeConnectorMessage({ idx: CN_IDX_PROC, val: CN_VAL_PROC, ack, data });
-    this.#socket.send({ type: NLMSG_DONE, payload });
   }
 
   /**
@@ -902,7 +901,7 @@ export class ProcEventMonitor
       // Iterate before sending, so the ack cannot arrive with nothing reading.
       const first = received.next();
       try {
-        this.#send(PROC_CN_MCAST_LISTEN, ack);
+        sendProcOp(this.#socket, PROC_CN_MCAST_LISTEN, ack);
       } catch (err) {
         // In another network namespace the socket opens, but no kernel socket receives.
         if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
@@ -958,6 +957,28 @@ export class ProcEventMonitor
     }
     return cn;
   }
+}
+
+/** Sends the proc connector operation `op` (PROC_CN_MCAST_LISTEN, _IGNORE) with ack number `ack`. */
+function sendProcOp(socket: NetlinkSocket, op: number, ack: number): void {
+  const data = new Uint8Array(4);
+  new DataView(data.buffer).setUint32(0, op, HOST_LITTLE_ENDIAN);
+  const payload = encodeConnectorMessage({ idx: CN_IDX_PROC, val: CN_VAL_PROC, ack, data });
+  socket.send({ type: NLMSG_DONE, payload });
+}
+
+/**
+ * Unsubscribes `socket` (PROC_CN_MCAST_IGNORE, so the kernel stops producing events nobody
+ * reads) and closes it; a socket closed already is left as it is.
+ */
+function unsubscribe(socket: NetlinkSocket): void {
+  if (socket.closed) return;
+  try {
+    sendProcOp(socket, PROC_CN_MCAST_IGNORE, takeAck());
+  } catch {
+    // The socket failed or the kernel refused: closing it ends the subscription anyway.
+  }
+  socket.close();
 }
 
 function takeAck(): number {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { whenCollected } from "./_collected.ts";
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
@@ -507,6 +508,12 @@ class SkippingSocketCursor extends SocketCursor {
  * On close: pending requests and dumps reject with {@linkcode SocketClosedError}, iterations end
  * (`done`), and every later call throws SocketClosedError. Closing twice is a no-op.
  *
+ * A socket dropped without `close()` is closed once garbage-collected, as Go's `os.File` and
+ * Python's `socket` are: its descriptor is not kept for good. Nothing that still uses the socket
+ * lets it be collected (a pending request, a waiting step, an iteration or a client over it that
+ * the program still holds). Collection comes late, or never in a short script, so close it (`await using`) rather
+ * than rely on it. A socket whose {@linkcode fd} was read keeps its descriptor until `close()`.
+ *
  * @example
  * ```ts
  * import { NETLINK_ROUTE, open, RTM_GETLINK } from "@netlink/netlink";
@@ -540,6 +547,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   #closed = false;
   #failure: unknown = undefined;
   #overruns = 0;
+  /** Cancels the close at collection: close() ran, or {@linkcode fd} handed the descriptor out. */
+  readonly #forgetClose: () => void;
 
   /**
    * Wraps an opened transport. Use {@linkcode open} instead, which validates options, opens the
@@ -547,6 +556,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   constructor(transport: Transport, settings: SocketSettings = { backlog: 4096 }) {
     this.#transport = transport;
+    // Dropped without close(): the descriptor is closed once the socket is garbage-collected. A
+    // bound method, not a closure: closures of this scope capture `this`, and would keep it.
+    this.#forgetClose = whenCollected(this, transport.close.bind(transport));
     this.#matcher = new Matcher(undefined, transport.portid);
     this.#unframed = settings.unframed ?? false;
     this.#backlog = settings.backlog;
@@ -613,9 +625,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * The socket's file descriptor, for what this library does not wrap (getsockopt of a struct,
    * SO_BINDTODEVICE...) through your own FFI, or for diagnostics; -1 once closed. Reading from it
-   * or closing it behind the socket's back breaks the socket.
+   * or closing it behind the socket's back breaks the socket. Reading it hands the descriptor
+   * out: from then on only {@linkcode close} closes it, not the socket's garbage collection (the
+   * number could be kept past the socket, and would name whatever file reused it).
    */
   get fd(): number {
+    this.#forgetClose();
     return this.#transport.fd;
   }
 
@@ -1262,6 +1277,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#forgetClose();
     this.#reader.stop();
     this.#matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
     for (const fail of [...this.#dumpsOnClose]) {

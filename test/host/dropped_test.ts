@@ -151,3 +151,65 @@ test("a dump iterator left without return() mid-dump abandons the dump once coll
   assert.equal(r.listeners, 0);
   assert.ok(r.again >= 3000, `the next dump got ${r.again} routes`);
 });
+
+test("a socket or a ProcEventMonitor dropped without close() closes its descriptor once collected; one whose fd was read keeps it", () => {
+  // Each kept its descriptor for good: 20 dropped sockets left 20 open descriptors.
+  const r = runSoak<{
+    opened: number;
+    sockets: number;
+    monitor: number;
+    handedOut: string;
+    used: number;
+  }>(
+    `${COLLECT}
+    const { readdirSync, readFileSync, readlinkSync } = await import("node:fs");
+    const { openProcEvents } = await import(${module("connector.ts")});
+    /** This process's netlink descriptors (the runtime opens sockets of its own meanwhile). */
+    const fds = () => {
+      const inodes = new Set(readFileSync("/proc/self/net/netlink", "utf8").trim().split("\\n").slice(1)
+        .map((row) => row.trim().split(/\\s+/).at(-1)));
+      return readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return inodes.has(/^socket:\\[(\\d+)\\]$/.exec(readlinkSync("/proc/self/fd/" + fd))?.[1]);
+        } catch {
+          return false; // the directory's own descriptor, closed by now
+        }
+      }).length;
+    };
+    const before = fds();
+    // Made and dropped in functions of their own: a frame that ended holds nothing.
+    // Dropped at once, and dropped after use (a request, a dropped iteration, groups joined).
+    const drop = async () => {
+      for (let i = 0; i < 10; i++) await nl.open(nl.NETLINK_ROUTE);
+      for (let i = 0; i < 10; i++) {
+        const sock = await nl.open(nl.NETLINK_ROUTE, { groups: [nl.RTNLGRP_LINK] });
+        await sock.request({ type: nl.RTM_GETLINK, flags: nl.NLM_F_DUMP, payload: new Uint8Array(16) });
+        sock.messages();
+      }
+      return fds() - before;
+    };
+    const opened = await drop();
+    await collect(() => fds() === before);
+    const sockets = fds() - before;
+    await (async () => void await openProcEvents())();
+    await collect(() => fds() === before);
+    const monitor = fds() - before;
+    // Handed out: the number may be used past the socket.
+    const fd = await (async () => (await nl.open(nl.NETLINK_ROUTE)).fd)();
+    await collect();
+    const handedOut = readlinkSync("/proc/self/fd/" + fd);
+    // In use: a socket a kept client holds stays open.
+    const kept = await nl.open(nl.NETLINK_ROUTE);
+    const holder = { kept };
+    await collect();
+    const used = (await holder.kept.request({ type: nl.RTM_GETLINK, flags: nl.NLM_F_DUMP, payload: new Uint8Array(16) })).length;
+    holder.kept.close();
+    console.log(JSON.stringify({ opened, sockets, monitor, handedOut, used }));
+  `,
+  );
+  assert.equal(r.opened, 20);
+  assert.equal(r.sockets, 0, "every dropped socket's descriptor closed");
+  assert.equal(r.monitor, 0, "the dropped monitor's descriptor closed");
+  assert.match(r.handedOut, /^socket:\[\d+\]$/, "a descriptor handed out stays open");
+  assert.ok(r.used >= 1);
+});
