@@ -270,7 +270,7 @@ export class Stream<T> {
     signal: AbortSignal | undefined,
     runs: boolean,
     skip?: SkipFailure,
-  ): AsyncIterableIterator<T | T[]> {
+  ): AsyncIterableIterator<T | T[]> & AsyncDisposable {
     type Step = IteratorResult<T | T[]>;
     const host = this.#host;
     const queue = this.#queue;
@@ -406,7 +406,7 @@ export class Stream<T> {
     // A next() called while a step waits runs after it: steps take items in the order they were
     // asked for, and one iteration has one waiter at most.
     const steps = orderedSteps(take);
-    const iterator: AsyncIterableIterator<T | T[]> = {
+    const iterator: AsyncIterableIterator<T | T[]> & AsyncDisposable = {
       next: steps.next,
       return: () => {
         const w = waiter;
@@ -414,9 +414,13 @@ export class Stream<T> {
         w?.resolve({ value: undefined, done: true }); // a next() still pending ends too
         return Promise.resolve({ value: undefined, done: true });
       },
-      // Not a closure over `iterator`: the release below shares this scope, and would keep it.
+      // Not closures over `iterator`: the release below shares this scope, and would keep it.
       [Symbol.asyncIterator]() {
         return this;
+      },
+      // `await using`: ends the iteration as the scope ends, not at a collection that may never come.
+      [Symbol.asyncDispose]() {
+        return this.return!().then(() => {});
       },
     };
     // Left without return(): until collected it still counts as open (read-ahead, and for

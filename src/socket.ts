@@ -974,7 +974,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * are asked for, even when several `next()` calls are pending. Only a pending `next()` makes
    * the socket wait for data (and so keeps the process alive): an iteration left without
    * `return()` holds nothing, and once garbage-collected it ends as `return()` would have ended
-   * it (its abort listener leaves the signal; until then it counts as open).
+   * it (its abort listener leaves the signal). Until then it counts as open: what no request
+   * claims goes to the message stream, read ahead for it, and not to the first consumer to open
+   * next (a `datagrams()` or `cursor()` would not see it). Collection comes late, or never: end
+   * an iteration you step by hand with `return()`, or declare it with `await using` (every
+   * iteration here is AsyncDisposable), and it ends with its scope.
    *
    * Which consumer gets what is decided as it is read: while a `datagrams()` or `cursor()`
    * iteration is open, whole datagrams go to it (see {@linkcode datagrams}), the rest to the
@@ -993,9 +997,23 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    *   console.log(msg.type, msg.group);
    * }
    * ```
+   *
+   * @example Stepped by hand: `await using` ends the iteration with its block.
+   * ```ts
+   * import { NETLINK_USERSOCK, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_USERSOCK);
+   * sock.send({ type: 0x10 }, { portid: sock.portid }); // to itself
+   * {
+   *   await using messages = sock.messages();
+   *   const { value } = await messages.next();
+   *   console.log(value?.type); // 16
+   * }
+   * ```
    */
-  messages(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage> {
-    return this.#stream(options, false) as AsyncIterableIterator<ReceivedMessage>;
+  messages(
+    options: MessagesOptions = {},
+  ): AsyncIterableIterator<ReceivedMessage> & AsyncDisposable {
+    return this.#stream(options, false) as AsyncIterableIterator<ReceivedMessage> & AsyncDisposable;
   }
 
   /**
@@ -1067,8 +1085,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * }
    * ```
    */
-  batches(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage[]> {
-    return this.#stream(options, true) as AsyncIterableIterator<ReceivedMessage[]>;
+  batches(
+    options: MessagesOptions = {},
+  ): AsyncIterableIterator<ReceivedMessage[]> & AsyncDisposable {
+    return this.#stream(options, true) as
+      & AsyncIterableIterator<ReceivedMessage[]>
+      & AsyncDisposable;
   }
 
   /**
@@ -1096,7 +1118,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   datagrams(
     options: Pick<MessagesOptions, "signal"> = {},
-  ): AsyncIterableIterator<ReceivedDatagram> {
+  ): AsyncIterableIterator<ReceivedDatagram> & AsyncDisposable {
     if (options !== null && typeof options === "object" && Object.hasOwn(options, "onMalformed")) {
       throw new TypeError(
         "datagrams() takes no onMalformed: it never ends on a malformed datagram, it yields it "
@@ -1107,7 +1129,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     checkSignal(options.signal);
     const iterator = this.#datagrams.iterate(options.signal, false);
     this.#adopt(this.#datagrams);
-    return iterator as AsyncIterableIterator<ReceivedDatagram>;
+    return iterator as AsyncIterableIterator<ReceivedDatagram> & AsyncDisposable;
   }
 
   /**
@@ -1158,7 +1180,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * }
    * ```
    */
-  cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> {
+  cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> & AsyncDisposable {
     this.#checkOpen();
     options = checkOptions("options", options, MESSAGES_KEYS);
     checkMessagesOptions(options);
@@ -1166,7 +1188,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     if (this.#cursors.active) {
       throw new Error(
         "a cursor() iteration is already open on this socket: it reuses one cursor and one "
-          + "buffer, so only one may be open at a time (end it first, e.g. with break)",
+          + "buffer, so only one may be open at a time. End it first: break out of its loop, "
+          + "call its return(), or declare it with `await using` (one dropped without these "
+          + "stays open until it is garbage-collected)",
       );
     }
     const signal = options.signal;
@@ -1227,7 +1251,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       open = false; // a step that throws ends the iteration
       throw err;
     };
-    const iterator: AsyncIterableIterator<DatagramCursor> = {
+    const iterator: AsyncIterableIterator<DatagramCursor> & AsyncDisposable = {
       next: () => {
         cursor.reset(EMPTY);
         run = 0;
@@ -1247,6 +1271,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         return steps.return!() as Promise<IteratorResult<DatagramCursor>>;
       },
       [Symbol.asyncIterator]: () => iterator,
+      [Symbol.asyncDispose]: () => iterator.return!().then(() => {}),
     };
     return iterator;
   }
@@ -1255,7 +1280,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   #stream(
     options: MessagesOptions,
     runs: boolean,
-  ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> {
+  ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> & AsyncDisposable {
     this.#checkOpen();
     options = checkOptions("options", options, MESSAGES_KEYS);
     const skip = checkMessagesOptions(options);
@@ -1266,7 +1291,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   /** Same as {@linkcode messages} without options: `for await (const msg of socket)`. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage> & AsyncDisposable {
     return this.messages();
   }
 

@@ -152,3 +152,40 @@ test("an abort throws from one step of messages(), batches(), datagrams() and cu
   assert.deepEqual(await steps.next(), { value: undefined, done: true });
   sock.close();
 });
+
+test("an iteration declared with `await using` ends with its scope: what a request's read takes along then waits for the first consumer to open", async () => {
+  // A messages() iteration stepped by hand had no way to end but return() or its collection;
+  // until then it counted as open, and what no request claimed went to the message stream, not
+  // to a datagrams() or cursor() opened next.
+  for (const kind of ["messages", "batches", "datagrams", "cursor"] as const) {
+    const { sock, t } = await fakeSocket();
+    t.script = (req) => t.deliver([reply(req, NLMSG_ERROR, new Uint8Array(20))]);
+    {
+      await using _steps = kind === "messages"
+        ? sock.messages()
+        : kind === "batches"
+        ? sock.batches()
+        : kind === "datagrams"
+        ? sock.datagrams()
+        : sock.cursor();
+    }
+    t.deliver([event(7)], 0, 1);
+    await sock.request({ type: RTM_GETLINK }); // its read takes the event along
+    await using datagrams = sock.datagrams();
+    const { value } = await datagrams.next();
+    assert.equal(value?.group, 1, kind);
+    sock.close();
+  }
+});
+
+test("cursor(): a second one while the first is open says how to end the first", async () => {
+  const { sock } = await fakeSocket();
+  const first = sock.cursor();
+  assert.throws(
+    () => sock.cursor(),
+    /End it first: break out of its loop, call its return\(\), or declare it with `await using` \(one dropped without these stays open until it is garbage-collected\)$/,
+  );
+  await first.return!();
+  await sock.cursor().return!();
+  sock.close();
+});
