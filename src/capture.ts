@@ -12,7 +12,7 @@
 import { openFile } from "../ffi/mod.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import type { NetlinkSocket } from "./socket.ts";
-import { type Tap, tap } from "./tap.ts";
+import { type Tap, tapPoint } from "./tap.ts";
 import type { Datagram } from "./transport.ts";
 
 /**
@@ -188,6 +188,8 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
 export class Capture {
   #packets = 0;
   #dropped = 0;
+  /** Whether a write failed: its error may be any value, undefined too. */
+  #failed = false;
   #error: unknown = undefined;
   #sink: Sink | undefined;
   #detach: (() => void) | undefined;
@@ -196,6 +198,8 @@ export class Capture {
   /** @internal Use {@linkcode capture}. */
   constructor(socket: NetlinkSocket, target: CaptureTarget) {
     checkCaptureTarget(target);
+    // Refused before the file is created (or truncated) and the target is written.
+    const point = tapPoint(socket);
     const protocol = socket.protocol;
     const sink = sinkOf(target, (err) => this.#fail(err));
     this.#sink = sink;
@@ -221,7 +225,7 @@ export class Capture {
         received: (datagram: Datagram) => write(record(datagram.data, protocol, false, now())),
         detached: () => void this.#end(),
       };
-      this.#detach = tap(socket, captureTap);
+      this.#detach = point.attach(captureTap);
     } catch (err) {
       this.#sink = undefined;
       void sink.close();
@@ -255,7 +259,7 @@ export class Capture {
   async stop(): Promise<void> {
     this.#detach?.();
     await this.#end();
-    if (this.#error !== undefined) throw this.#error;
+    if (this.#failed) throw this.#error;
   }
 
   #end(): Promise<void> {
@@ -268,7 +272,8 @@ export class Capture {
   }
 
   #fail(err: unknown): void {
-    if (this.#error !== undefined) return;
+    if (this.#failed) return;
+    this.#failed = true;
     this.#error = err;
     console.error("netlink: capture stopped:", err);
     this.#detach?.();

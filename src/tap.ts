@@ -302,6 +302,16 @@ export function registerTapPoint(socket: NetlinkSocket, point: TapPoint): void {
  * ```
  */
 export function tap(socket: NetlinkSocket, tap: Tap): () => void {
+  return tapPoint(socket).attach(tap);
+}
+
+/**
+ * The tap point of `socket`, for attaching to it; throws as {@linkcode tap} does for a socket
+ * not made by `open()` or a closed one.
+ *
+ * @internal
+ */
+export function tapPoint(socket: NetlinkSocket): TapPoint {
   const point = points.get(socket);
   if (point === undefined) {
     throw new TypeError(
@@ -309,5 +319,5 @@ export function tap(socket: NetlinkSocket, tap: Tap): () => void {
     );
   }
   if (socket.closed) throw new Error("tap: the socket is closed");
-  return point.attach(tap);
+  return point;
 }

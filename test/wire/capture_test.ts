@@ -28,6 +28,7 @@ import { SyscallError } from "../../src/errors.ts";
 import { resolveFamily } from "../../src/genl.ts";
 import { decodeMessages } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
+import { NetlinkSocket } from "../../src/socket.ts";
 import { tap } from "../../src/tap.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { Netns } from "../host/_netns.ts";
@@ -283,6 +284,48 @@ test("the socket's close ends its captures; a later capture or tap is refused", 
   assert.equal(chunks.length, before);
   assert.throws(() => capture(sock, () => {}), /closed/);
   assert.throws(() => tap(sock, {}), /closed/);
+});
+
+test("a capture of a closed socket, or of one not made by open(), leaves an existing file as it was", async () => {
+  const file = `${dir}/kept.pcap`;
+  writeFileSync(file, "the user's data");
+  const sock = await open(NETLINK_ROUTE);
+  sock.close();
+  assert.throws(() => capture(sock, file), /closed/);
+  // A socket over a bare transport has no tap point.
+  const bare = new NetlinkSocket(new FakeKernel().open(NETLINK_ROUTE, { portid: 0 }));
+  assert.throws(() => capture(bare, file), /not made by open\(\)/);
+  bare.close();
+  assert.equal(readFileSync(file, "utf8"), "the user's data", "not truncated");
+});
+
+test("a write that throws or rejects with undefined still fails the capture", async () => {
+  const errors = console.error;
+  console.error = () => {};
+  try {
+    await using sock = await open(NETLINK_ROUTE);
+    let calls = 0;
+    const thrown = capture(sock, () => {
+      if (++calls === 2) throw undefined;
+    });
+    let rejections = 0;
+    const rejected = capture(sock, async () => {
+      await Promise.resolve();
+      rejections++;
+      throw undefined;
+    });
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(calls, 2, "no write after the one that threw");
+    await assert.rejects(thrown.stop(), (e) => e === undefined);
+    // Every write handed before the first rejection settled was made; none after.
+    const made = rejections;
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    assert.equal(rejections, made, "detached at the first rejection");
+    await assert.rejects(rejected.stop(), (e) => e === undefined);
+  } finally {
+    console.error = errors;
+  }
 });
 
 test("bad capture targets are refused before any system call; an uncreatable file throws", async () => {
