@@ -156,6 +156,15 @@ export class Stream<T> {
     this.#queue.push(entry);
   }
 
+  /**
+   * Hands over an item held for this stream's first consumer (see the socket's #hold), which kept
+   * it within the backlog already: queued past the cap, so a held overrun is not counted again.
+   */
+  adopt(entry: T | QueuedFailure): void {
+    if (this.#sink !== undefined || this.#waiters.length !== 0) this.deliver(entry);
+    else this.#queue.push(entry);
+  }
+
   /** Ends every waiting step and a running listen() (the socket closed). */
   close(): void {
     for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });

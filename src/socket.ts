@@ -1600,15 +1600,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const whole = to === messages ? undefined : to as Stream<ReceivedDatagram>;
     for (let entry = unowned.shift(); entry !== undefined; entry = unowned.shift()) {
       if (entry === OVERRUN_DATAGRAM) {
-        if (whole) whole.deliver(OVERRUN_DATAGRAM);
-        else messages.deliver(overrunMessage());
+        if (whole) whole.adopt(OVERRUN_DATAGRAM);
+        else messages.adopt(overrunMessage());
       } else if (entry instanceof QueuedFailure) {
-        if (whole) whole.deliver(entry.datagram);
-        else messages.deliver(entry);
+        if (whole) whole.adopt(entry.datagram);
+        else messages.adopt(entry);
       } else {
         const { datagram, messages: unclaimed, whole: all } = entry as Unclaimed;
-        if (whole && all) whole.deliver(datagram);
-        else for (const msg of unclaimed) messages.deliver(msg);
+        if (whole && all) whole.adopt(datagram);
+        else for (const msg of unclaimed) messages.adopt(msg);
       }
     }
     this.#unownedCount = 0;

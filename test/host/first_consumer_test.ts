@@ -162,3 +162,35 @@ test("what waits for the first consumer is capped at the backlog: one overrun st
   }
   assert.deepEqual(got, [[1], [2, 3], "overrun", [4]]);
 });
+
+for (const mode of ["listen", "messages"] as const) {
+  test(`${mode}() handed a backlog-full hold gets all of it and its one overrun, counted once`, async () => {
+    // backlog 3: [1], [2, 3] held, then the overrun standing for the garbage and [9]. Handed
+    // over, they were capped again: listen() fills the stream's queue before it takes it, so the
+    // marker, past a full queue, was dropped as a new run and counted a second time.
+    using ns = new Netns();
+    const { sock, peer } = await readWithNothingOpen(ns, 3);
+    await using _sock = sock;
+    await using _peer = peer;
+    assert.equal(sock.overruns, 1);
+    const got: (number | "overrun")[] = [];
+    const take = (m: ReceivedMessage) => void got.push(m.type === 4 ? "overrun" : indexOf(m));
+    peer.send(indexed(4), { group: 1 });
+    const signal = AbortSignal.timeout(5_000);
+    if (mode === "listen") {
+      const stop = new AbortController();
+      const done = sock.listen((m) => {
+        take(m);
+        if (got.includes(4)) stop.abort();
+      }, { signal: AbortSignal.any([stop.signal, signal]) });
+      await assert.rejects(done, (e) => e === stop.signal.reason);
+    } else {
+      for await (const m of sock.messages({ signal })) {
+        take(m);
+        if (got.includes(4)) break;
+      }
+    }
+    assert.deepEqual(got, [1, 2, 3, "overrun", 4]);
+    assert.equal(sock.overruns, 1);
+  });
+}
