@@ -196,13 +196,7 @@ export function encodeStruct(
     const at = start + member.offset;
     switch (member.code) {
       case STRING: {
-        if (typeof field !== "string") {
-          throw new TypeError(`${what}: expected a string, got ${describe(field)}`);
-        }
-        if (field.includes("\0")) {
-          throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
-        }
-        const encoded = textEncoder.encode(field);
+        const encoded = cString(field, what);
         if (encoded.byteLength >= member.size) {
           throw new RangeError(
             `${what}: at most ${member.size - 1} bytes fit, got ${encoded.byteLength}`,
@@ -238,6 +232,20 @@ export function encodeStruct(
       }
     }
   }
+}
+
+/** The most bytes a string attribute's value holds, its NUL included (nla_len is a u16). */
+const STRING_MAX = 0xffff - 4;
+
+/** `value`'s UTF-8, checked as a C string (TypeError, RangeError naming `what`). */
+function cString(value: unknown, what: string): Uint8Array {
+  if (typeof value !== "string") {
+    throw new TypeError(`${what}: expected a string, got ${describe(value)}`);
+  }
+  if (value.includes("\0")) {
+    throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
+  }
+  return textEncoder.encode(value);
 }
 
 function checkObject(value: unknown, what: string): void {
@@ -374,11 +382,14 @@ function encodeValue(
       return;
     }
     case STRING: {
-      if (typeof value !== "string") {
-        throw new TypeError(`${what}: expected a string, got ${describe(value)}`);
+      const length = cString(value, what).byteLength;
+      checkLength(length, what, checks);
+      if (length >= STRING_MAX) {
+        throw new RangeError(
+          `${what}: at most ${STRING_MAX - 1} bytes of UTF-8 fit (nla_len is a u16), got ${length}`,
+        );
       }
-      checkLength(textEncoder.encode(value).byteLength, what, checks);
-      encoder.string(type, value);
+      encoder.string(type, value as string);
       return;
     }
     case BINARY:

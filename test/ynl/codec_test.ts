@@ -290,6 +290,9 @@ test("checks from the spec are enforced on encode", () => {
   const rejects = (value: Record<string, unknown>, pattern: RegExp) =>
     assert.throws(() => codec.encode("set", value), pattern);
   rejects({ name: "nine char" }, /main\.name: must be at most 8 bytes, got 9/);
+  // A string's NUL and nla_len's bound name the attribute too, as the spec's checks do.
+  rejects({ name: "ab\0c" }, /^RangeError: main\.name: a string cannot hold NUL/);
+  rejects({ kind: "x".repeat(70_000) }, /^RangeError: main\.kind: at most 65530 bytes of UTF-8/);
   rejects({ blob: Uint8Array.of(1) }, /at least 2 bytes/);
   rejects({ blob: new Uint8Array(5) }, /at most 4 bytes/);
   rejects({ key: new Uint8Array(3) }, /exactly 4 bytes/);
