@@ -48,7 +48,8 @@ function readEntries(path: string): [number, string][] | undefined {
   }
   const entries: [number, string][] = [];
   for (const line of text.split("\n")) {
-    const body = line.replace(/^[ \t]+/, "");
+    // sscanf() sees the line fgets() read up to its first NUL.
+    const body = line.replace(/\0[^]*/, "").replace(/^[ \t]+/, "");
     if (body === "" || body.startsWith("#")) continue;
     // sscanf("0x%x %s"), then sscanf("%d %s"): the id, then the next word after any blanks.
     const entry = /^(?:0x([0-9a-fA-F]+)|([+-]?[0-9]+))\s*(\S+)/.exec(body);

@@ -283,3 +283,21 @@ test("cli takes route types, neighbour states and rule link names as ip does, an
   assert.equal(typed.stderr, "netlink: argument \"bogus\" is wrong: node type value is invalid\n");
   sameAsIp(ns, ["route", "show", "type", "black", "table", "all"]);
 });
+
+test("cli reads a database line as ip does up to a NUL in it: the name ends there, a line that starts with one is skipped", () => {
+  // fgets() reads the line whole, sscanf() sees it up to its first NUL (a hostile or broken file).
+  const config = iproute2Config({ "rt_tables": "101 nu\0ll\n\0 junk\n102 after\n" });
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "route add blackhole 10.50.0.0/16 table 101",
+    "route add blackhole 10.51.0.0/16 table 102",
+  ]);
+  const prefix = withConfig(config);
+  sameAsIp(ns, ["route", "show", "table", "all"], prefix);
+  sameAsIp(ns, ["-j", "route", "show", "table", "all"], prefix);
+  sameAsIp(ns, ["route", "show", "table", "nu"], prefix);
+  assert.match(
+    ipRun(ns, ["route", "show", "table", "all"], prefix).stdout,
+    /table nu \n.*table after/s,
+  );
+});
