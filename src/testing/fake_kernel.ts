@@ -49,6 +49,7 @@
 
 import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
@@ -225,9 +226,47 @@ export interface Answer {
   readonly doneAlone?: boolean;
 }
 
+const ANSWER_KEYS = [
+  "messages",
+  "errno",
+  "ext",
+  "interrupted",
+  "notify",
+  "silent",
+  "doneAlone",
+] as const satisfies readonly (keyof Answer)[];
+
+/**
+ * A handler's answer, checked (TypeError, RangeError): a promise, a misspelt key or a negative
+ * errno would otherwise be taken for an empty answer, a success ack or a dump with no parts.
+ */
+function checkAnswer(answer: unknown, type: number): Answer {
+  if (answer === undefined) return {};
+  const handler = `the fake kernel's handler of message type ${type}`;
+  if (typeof (answer as PromiseLike<unknown> | null)?.then === "function") {
+    throw new TypeError(
+      `${handler} returned a promise: the kernel answers inside sendmsg(), so handlers are synchronous`,
+    );
+  }
+  const checked = checkOptions(`${handler}'s answer`, answer as Answer, ANSWER_KEYS);
+  const errno = checked.errno;
+  if (errno !== undefined && !(Number.isInteger(errno) && errno >= 0 && errno <= 4095)) {
+    throw new RangeError(
+      `${handler}: errno must be a positive errno (1..4095, 0 for none), got ${shown(errno)}`,
+    );
+  }
+  if (checked.messages !== undefined && !Array.isArray(checked.messages)) {
+    throw new TypeError(`${handler}: messages must be an array, got ${shown(checked.messages)}`);
+  }
+  return checked;
+}
+
 /**
  * Programs the kernel's answer to one message type: gets the request and the socket it came
- * from; returning undefined acks it with no replies.
+ * from; returning undefined acks it with no replies. It runs inside the request's send, as the
+ * kernel answers inside sendmsg(): it is synchronous. An answer it cannot read (a promise, a key
+ * {@linkcode Answer} does not have, an errno that is not a positive one) fails that send with a
+ * TypeError or RangeError.
  *
  * @example
  * ```ts
@@ -979,7 +1018,7 @@ export class FakeKernel {
     }
     // genl_rcv_msg: no family has that id.
     const answer: Answer = handler
-      ? handler(request, socket) ?? {}
+      ? checkAnswer(handler(request, socket), request.type)
       : { errno: socket.protocol === NETLINK_GENERIC ? ENOENT : EOPNOTSUPP };
     if (answer.silent) return;
     // Replies and the notifications a request causes carry its sequence number and the port

@@ -53,7 +53,12 @@ import {
   SOL_SOCKET,
   SyscallError,
 } from "../../mod.ts";
-import { ackMessage, FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
+import {
+  ackMessage,
+  FakeKernel,
+  type FakeSocket,
+  type RequestHandler,
+} from "../../src/testing/mod.ts";
 import { fakeSocket, settle } from "./_fake.ts";
 
 /** A kernel whose RTM_GETROUTE dump has `n` routes (60-byte payloads, a u32 counter first). */
@@ -681,4 +686,27 @@ test("the fake kernel runs an attached BPF filter on multicast, replies and dump
     assert.throws(() => sock.attachFilter(program), /EINVAL/);
   }
   sock.close();
+});
+
+test("the fake kernel refuses a handler's answer it would misread: a promise, a misspelt key, a bad errno", async () => {
+  // Each was taken for an empty answer: a dump with no parts, a bare ack, a success.
+  const bad: [string, () => unknown, RegExp][] = [
+    ["async", async () => ({ messages: [] }), /returned a promise: .* synchronous/],
+    ["misspelt", () => ({ message: [] }), /unknown option "message" \(did you mean "messages"\?\)/],
+    ["negative errno", () => ({ errno: -22 }), /errno must be a positive errno .* got -22/],
+    ["NaN errno", () => ({ errno: NaN }), /errno must be a positive errno .* got NaN/],
+    ["a number", () => 5, /must be an object, got number/],
+    ["messages not a list", () => ({ messages: 5 }), /messages must be an array/],
+  ];
+  for (const [name, handler, message] of bad) {
+    for (const flags of [NLM_F_DUMP, NLM_F_ACK]) {
+      const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, handler as RequestHandler);
+      await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+      await assert.rejects(
+        sock.request({ type: RTM_GETLINK, flags, payload: new Uint8Array(16) }),
+        message,
+        name,
+      );
+    }
+  }
 });
