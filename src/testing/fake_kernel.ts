@@ -235,6 +235,14 @@ const ANSWER_KEYS = [
   "silent",
   "doneAlone",
 ] as const satisfies readonly (keyof Answer)[];
+const EXT_KEYS = [
+  "message",
+  "offset",
+  "cookie",
+  "policy",
+  "missingType",
+  "missingNest",
+] as const satisfies readonly (keyof ExtendedAck)[];
 
 /**
  * A handler's answer, checked (TypeError, RangeError): a promise, a misspelt key or a negative
@@ -255,6 +263,7 @@ function checkAnswer(answer: unknown, type: number): Answer {
       `${handler}: errno must be a positive errno (1..4095, 0 for none), got ${shown(errno)}`,
     );
   }
+  checkOptions(`${handler}'s answer's ext`, checked.ext, EXT_KEYS);
   if (checked.messages !== undefined && !Array.isArray(checked.messages)) {
     throw new TypeError(`${handler}: messages must be an array, got ${shown(checked.messages)}`);
   }
@@ -265,8 +274,8 @@ function checkAnswer(answer: unknown, type: number): Answer {
  * Programs the kernel's answer to one message type: gets the request and the socket it came
  * from; returning undefined acks it with no replies. It runs inside the request's send, as the
  * kernel answers inside sendmsg(): it is synchronous. An answer it cannot read (a promise, a key
- * {@linkcode Answer} does not have, an errno that is not a positive one) fails that send with a
- * TypeError or RangeError.
+ * {@linkcode Answer} or {@linkcode ExtendedAck} does not have, an errno that is not a positive
+ * one) fails that send with a TypeError or RangeError.
  *
  * @example
  * ```ts

@@ -688,7 +688,7 @@ test("the fake kernel runs an attached BPF filter on multicast, replies and dump
   sock.close();
 });
 
-test("the fake kernel refuses a handler's answer it would misread: a promise, a misspelt key, a bad errno", async () => {
+test("the fake kernel refuses a handler's answer it would misread: a promise, a misspelt key (of ext too), a bad errno", async () => {
   // Each was taken for an empty answer: a dump with no parts, a bare ack, a success.
   const bad: [string, () => unknown, RegExp][] = [
     ["async", async () => ({ messages: [] }), /returned a promise: .* synchronous/],
@@ -697,6 +697,7 @@ test("the fake kernel refuses a handler's answer it would misread: a promise, a 
     ["NaN errno", () => ({ errno: NaN }), /errno must be a positive errno .* got NaN/],
     ["a number", () => 5, /must be an object, got number/],
     ["messages not a list", () => ({ messages: 5 }), /messages must be an array/],
+    ["misspelt ext", () => ({ errno: 22, ext: { msg: "x" } }), /unknown option "msg"/],
   ];
   for (const [name, handler, message] of bad) {
     for (const flags of [NLM_F_DUMP, NLM_F_ACK]) {
