@@ -67,3 +67,11 @@ export function checkAloneWithSocket(caller: string, socket: unknown, openOption
 export function shown(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
+
+/** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${shown(value)}`);
+  }
+  return value;
+}

@@ -7,7 +7,7 @@
 import { openTransport } from "../ffi/mod.ts";
 import { netnsPath } from "./_netns.ts";
 import { OPEN_KEYS } from "./_open_keys.ts";
-import { checkOptions, shown } from "./_options.ts";
+import { checkInteger, checkOptions } from "./_options.ts";
 import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
@@ -100,13 +100,6 @@ export interface OpenOptions {
    * capture ends when the socket closes.
    */
   capture?: CaptureTarget;
-}
-
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${shown(value)}`);
-  }
-  return value;
 }
 
 /**

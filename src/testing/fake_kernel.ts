@@ -49,9 +49,10 @@
 
 import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
-import { checkOptions, shown } from "../_options.ts";
+import { checkInteger, checkOptions, shown } from "../_options.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
+  MAX_LINKS,
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_CAP_ACK,
   NETLINK_DROP_MEMBERSHIP,
@@ -235,6 +236,13 @@ const ANSWER_KEYS = [
   "silent",
   "doneAlone",
 ] as const satisfies readonly (keyof Answer)[];
+const FAKE_KERNEL_KEYS = [
+  "receiveBufferSize",
+  "receiveBufferMax",
+  "pid",
+  "dumpDatagramSize",
+  "datagramOverhead",
+] as const satisfies readonly (keyof FakeKernelOptions)[];
 const EXT_KEYS = [
   "message",
   "offset",
@@ -286,7 +294,8 @@ function checkAnswer(answer: unknown, type: number): Answer {
 export type RequestHandler = (request: Message, socket: FakeSocket) => Answer | undefined | void;
 
 /**
- * Options of {@linkcode FakeKernel}.
+ * Options of {@linkcode FakeKernel}. A key it does not have is a TypeError, a value that is not a
+ * positive integer (for `datagramOverhead`, 0 too) a RangeError.
  *
  * @example
  * ```ts
@@ -884,12 +893,17 @@ export class FakeKernel {
 
   /** A kernel with no sockets and nothing served. */
   constructor(options: FakeKernelOptions = {}) {
-    this.#rcvbuf = options.receiveBufferSize ?? 212_992;
-    this.receiveBufferMax = options.receiveBufferMax ?? 212_992;
-    this.pid = options.pid
+    checkOptions("FakeKernel options", options, FAKE_KERNEL_KEYS);
+    const int = (name: keyof FakeKernelOptions, min: number, max: number) => {
+      const value = options[name];
+      return value === undefined ? undefined : checkInteger(name, value, min, max);
+    };
+    this.#rcvbuf = int("receiveBufferSize", 1, 0x7fff_ffff) ?? 212_992;
+    this.receiveBufferMax = int("receiveBufferMax", 1, 0x7fff_ffff) ?? 212_992;
+    this.pid = int("pid", 1, 0x7fff_ffff)
       ?? (globalThis as { process?: { pid?: number } }).process?.pid ?? 4242;
-    this.dumpDatagramSize = options.dumpDatagramSize ?? DUMP_DATAGRAM_MAX;
-    this.datagramOverhead = options.datagramOverhead;
+    this.dumpDatagramSize = int("dumpDatagramSize", 1, 0x7fff_ffff) ?? DUMP_DATAGRAM_MAX;
+    this.datagramOverhead = int("datagramOverhead", 0, 0x7fff_ffff);
   }
 
   /** Every socket opened and not closed, in opening order. */
@@ -920,9 +934,16 @@ export class FakeKernel {
    * Answers requests of `type` on `protocol` with `handler`. A protocol with any handler is
    * served by the kernel: its other types are answered EOPNOTSUPP (ENOENT on NETLINK_GENERIC,
    * whose types are family ids: no family has that id); sending to port 0 of a
-   * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it).
+   * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it). Throws
+   * RangeError for a protocol past 31 or a type past 65535, TypeError for a handler that is not a
+   * function.
    */
   serve(protocol: number, type: number, handler: RequestHandler): this {
+    checkInteger("protocol", protocol, 0, MAX_LINKS - 1);
+    checkInteger("message type", type, 0, 0xffff);
+    if (typeof handler !== "function") {
+      throw new TypeError(`serve(): handler must be a function, got ${shown(handler)}`);
+    }
     let types = this.#handlers.get(protocol);
     if (!types) this.#handlers.set(protocol, types = new Map());
     types.set(type, handler);

@@ -691,7 +691,7 @@ test("the fake kernel runs an attached BPF filter on multicast, replies and dump
 test("the fake kernel refuses a handler's answer it would misread: a promise, a misspelt key (of ext too), a bad errno", async () => {
   // Each was taken for an empty answer: a dump with no parts, a bare ack, a success.
   const bad: [string, () => unknown, RegExp][] = [
-    ["async", async () => ({ messages: [] }), /returned a promise: .* synchronous/],
+    ["async", () => Promise.resolve({ messages: [] }), /returned a promise: .* synchronous/],
     ["misspelt", () => ({ message: [] }), /unknown option "message" \(did you mean "messages"\?\)/],
     ["negative errno", () => ({ errno: -22 }), /errno must be a positive errno .* got -22/],
     ["NaN errno", () => ({ errno: NaN }), /errno must be a positive errno .* got NaN/],
@@ -710,4 +710,26 @@ test("the fake kernel refuses a handler's answer it would misread: a promise, a 
       );
     }
   }
+});
+
+test("the fake kernel refuses options and serve() arguments it does not take, naming them", () => {
+  // Each was taken in silence: a misspelt option kept its default, a negative buffer made every
+  // datagram an overrun, a handler of type "16" (a string) never answered.
+  assert.throws(
+    () => new FakeKernel({ recieveBufferSize: 5 } as never),
+    /unknown option "recieveBufferSize" \(did you mean "receiveBufferSize"\?\)/,
+  );
+  assert.throws(() => new FakeKernel({ receiveBufferSize: -1 }), /^RangeError: receiveBufferSize/);
+  assert.throws(() => new FakeKernel({ pid: NaN }), /^RangeError: pid must be an integer/);
+  assert.throws(() => new FakeKernel({ datagramOverhead: -1 }), /^RangeError: datagramOverhead/);
+  assert.throws(() => new FakeKernel(null as never), /must be an object, got null/);
+  new FakeKernel({ datagramOverhead: 0, pid: 1 });
+  const kernel = new FakeKernel();
+  assert.throws(() => kernel.serve(32, 16, () => {}), /^RangeError: protocol must be .* 0 to 31/);
+  assert.throws(() => kernel.serve(0, "16" as never, () => {}), /message type .* got "16"/);
+  assert.throws(() => kernel.serve(0, 70_000, () => {}), /^RangeError: message type/);
+  assert.throws(
+    () => kernel.serve(0, 16, 5 as never),
+    /^TypeError: serve\(\): handler must be a function/,
+  );
 });
