@@ -263,13 +263,13 @@ function statsText(link: Link): string {
 const FOREVER = 4294967295;
 
 export function addressJson(a: Address): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    family: a.family,
-    local: a.address,
-    prefixlen: a.prefixLength,
-  };
+  // In ip's order, which --json keeps: the peer before the prefix length.
+  const out: Record<string, unknown> = { family: a.family, local: a.address };
   if (a.peer !== undefined) out.address = a.peer;
+  out.prefixlen = a.prefixLength;
   if (a.broadcast !== undefined) out.broadcast = a.broadcast;
+  // IFA_RT_PRIORITY: the metric of the prefix route the address makes.
+  if (a.raw.rtPriority !== undefined) out.metric = a.raw.rtPriority;
   out.scope = scopeName(a.raw.ifaScope);
   for (const flag of a.flags) if (flag !== "permanent") out[flag] = true;
   if (!a.flags.includes("permanent")) out.dynamic = true;
@@ -328,6 +328,7 @@ export function addressText(a: Record<string, unknown>): string {
   const flags = ADDRESS_FLAG_ORDER.filter((flag) => a[flag] === true);
   return `    ${a.family} ${a.local}` + (a.address ? ` peer ${a.address}` : "") + `/${a.prefixlen}`
     + (a.broadcast ? ` brd ${a.broadcast}` : "")
+    + (a.metric !== undefined ? ` metric ${a.metric}` : "")
     + ` scope ${a.scope}` + flags.map((flag) => ` ${flag}`).join("")
     + (a.label ? ` ${a.label}` : " ") // as ip: a space after each field but the label
     + `\n       valid_lft ${life(a.valid_life_time)} preferred_lft ${life(a.preferred_life_time)}`;

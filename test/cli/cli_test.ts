@@ -51,6 +51,7 @@ function variedNetns(): Netns {
     "addr add 10.9.3.1 peer 10.9.3.2/32 dev vb0",
     "addr add 10.9.0.9/24 dev br0",
     "addr add 2001:db8:1::1/64 dev vb0 nodad valid_lft 500 preferred_lft 200",
+    "addr add 10.9.4.1/24 dev br0 noprefixroute metric 50", // IFA_RT_PRIORITY
     "route add 10.50.0.0/16 via 10.9.0.2 metric 20",
     "route add blackhole 10.66.0.0/16",
     "route add 10.70.0.0/16 via 10.9.0.3 table 100",
@@ -115,11 +116,10 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   using ns = variedNetns();
   const same = (args: string[]) => {
     const expected = ns.json(...args);
-    assert.deepEqual(
-      alignCountdowns(cliJson(ns, ...args), expected),
-      expected,
-      `netlink --json ${args.join(" ")}`,
-    );
+    const actual = alignCountdowns(cliJson(ns, ...args), expected);
+    assert.deepEqual(actual, expected, `netlink --json ${args.join(" ")}`);
+    // In ip's order of keys too.
+    assert.equal(JSON.stringify(actual), JSON.stringify(expected), `key order: ${args.join(" ")}`);
   };
   same(["link", "show"]);
   same(["link", "show", "va0"]);
