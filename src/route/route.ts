@@ -498,7 +498,14 @@ export class Routes {
     const raw = await ctx.run(
       `route get ${address}`,
       () => ctx.route.do("getroute", request as never),
-      needsFrom ? { EINVAL: "a lookup from iif needs `from`: the packet's source address" } : {},
+      {
+        // Not a missing capability (a lookup needs none): what the kernel says for a route of
+        // type prohibit.
+        EACCES: "a prohibit route matches it",
+        ...needsFrom
+          ? { EINVAL: "a lookup from iif needs `from`: the packet's source address" }
+          : {},
+      },
     );
     if (raw.oif !== undefined) await ctx.ifname(raw.oif);
     return toRoute(raw, ctx.names, ctx.route);

@@ -195,6 +195,25 @@ test("route.get() from iif without from: IPv4's bare EINVAL says `from` is neede
   );
 });
 
+test("route.get() of an address a prohibit route covers says so, not that a capability is missing", async () => {
+  // The kernel answers such a lookup EACCES; it needs no capability, and root got the hint
+  // "needs CAP_NET_ADMIN: run as root".
+  using ns = new Netns();
+  ns.ipBatch(["route add prohibit 10.60.0.0/16", "route add prohibit 2001:db8:60::/48"]);
+  await using ip = await openRoute({ netns: ns.name });
+  for (const address of ["10.60.0.1", "2001:db8:60::1"]) {
+    await assert.rejects(ip.route.get(address), (err: unknown) => {
+      assert.ok(err instanceof NetlinkError);
+      assert.equal(err.code, "EACCES");
+      assert.equal(
+        err.message,
+        `EACCES: route get ${address}: Permission denied (a prohibit route matches it)`,
+      );
+      return true;
+    });
+  }
+});
+
 test("rule.delete() and addr.flush() with nothing to match are refused, as ip refuses them, and remove nothing", async () => {
   using ns = new Netns();
   ns.ipBatch([
