@@ -218,7 +218,10 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   const shown = links.map((l) => {
     const link = linkJson(l, names);
     const stats64 = global.stats ? stats64Json(l) : undefined;
-    return stats64 ? { ...link, stats64 } : link;
+    if (!stats64) return link;
+    // As ip -s -j: the alternative names after the counters, as its text prints them.
+    const { altnames, ...rest } = link;
+    return altnames === undefined ? { ...rest, stats64 } : { ...rest, stats64, altnames };
   });
   if (global.json) return json(out, shown);
   for (const [i, link] of shown.entries()) {
