@@ -590,7 +590,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       {
         ...host,
         overrunMarker: overrunMessage,
-        isOverrunMarker: (m) => m.type === NLMSG_OVERRUN,
+        // The socket's own (the kernel never sends one): another process may send that type.
+        isOverrunMarker: (m) => m.type === NLMSG_OVERRUN && m.sender === 0,
       } satisfies StreamHost<ReceivedMessage>,
       settings.backlog,
     );
@@ -652,8 +653,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * this socket), each datagram too long for the transport's receive buffer (EMSGSIZE: it was
    * dropped whole, and the buffer grew for the next one), plus each run of messages dropped
    * because the unclaimed-message queue was full. Each overrun also appears in the message
-   * stream as one NLMSG_OVERRUN message (in `datagrams()` as a datagram with `overrun: true`);
-   * the stream goes on.
+   * stream as one NLMSG_OVERRUN message with sender 0 (in `datagrams()` as a datagram with
+   * `overrun: true`); the stream goes on. The kernel sends no NLMSG_OVERRUN: one from another
+   * sender is that process's message, not an overrun.
    */
   get overruns(): number {
     return this.#overruns;

@@ -254,7 +254,7 @@ async function printMessages(
   for await (const message of socket.messages({ onMalformed })) {
     if (!shown(message, formatter)) continue;
     out(
-      message.type === NLMSG_OVERRUN
+      message.type === NLMSG_OVERRUN && message.sender === 0 // the socket's marker
         ? "overrun: messages were lost"
         : formatter.format(message, { protocol, style }),
     );

@@ -142,13 +142,14 @@ export function monitor(
     const messages = socket.messages({ signal, onMalformed: () => {} });
     try {
       for await (const message of messages) {
+        // Only the kernel's (port 0) are events: another process may write to our port, and
+        // root may multicast to the groups, anything it likes (NLMSG_OVERRUN too: the socket's
+        // own marker of an overrun has sender 0).
+        if (message.sender !== 0) continue;
         if (message.type === NLMSG_OVERRUN) {
           yield { object: "overrun" };
           continue;
         }
-        // Only the kernel's (port 0) are events: another process may write to our port, and
-        // root may multicast to the groups, anything it likes.
-        if (message.sender !== 0) continue;
         const kind = TYPES[message.type];
         if (kind === undefined || !wanted.has(kind[0])) continue;
         const [object, action] = kind;

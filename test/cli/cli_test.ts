@@ -15,6 +15,7 @@ import {
   NETLINK_GENERIC,
   NETLINK_ROUTE,
   NLM_F_DUMP,
+  NLMSG_OVERRUN,
   RTM_GETLINK,
   RTM_NEWLINK,
   RTNLGRP_LINK,
@@ -743,6 +744,16 @@ test("cli monitor --raw: a datagram that is not netlink messages is shown, and t
   const lines = out.trimEnd().split("\n");
   assert.match(lines[0], /^not netlink messages: nlmsg_len 16843009 runs past the end/);
   assert.match(lines.at(-1)!, /^RTM_NEWLINK flags=0 seq=0 port=0 /);
+});
+
+test("cli monitor --raw: another process's NLMSG_OVERRUN is its message, shown decoded, not an overrun", async () => {
+  using ns = new Netns();
+  await using peer = await open(NETLINK_ROUTE, { netns: ns.name });
+  const out = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "--raw", "link", "count", "1"],
+    () => peer.send({ type: NLMSG_OVERRUN, payload: new Uint8Array(4) }, { group: RTNLGRP_LINK }),
+  );
+  assert.match(out, /^NLMSG_OVERRUN flags=0 seq=\d+ port=\d+ payload=00000000\n$/);
 });
 
 test("cli monitor genl: a generic netlink family's notifications, decoded", async () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
-import { NETLINK_ROUTE, open, RTM_NEWLINK, RTNLGRP_LINK } from "../../mod.ts";
+import { NETLINK_ROUTE, NLMSG_OVERRUN, open, RTM_NEWLINK, RTNLGRP_LINK } from "../../mod.ts";
 import { openRoute, type RouteEvent } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -177,6 +177,10 @@ test("monitor() yields only the kernel's events: another process's, parsed or no
     portid: ip.socket.portid,
   });
   peer.send({ type: RTM_NEWLINK, payload: new Uint8Array(4) }, { group: RTNLGRP_LINK });
+  // An NLMSG_OVERRUN of its own is no overrun: it made an { object: "overrun" } event (a
+  // monitor told to list everything again, as often as another process likes).
+  peer.send({ type: NLMSG_OVERRUN, payload: new Uint8Array(4) }, { portid: ip.socket.portid });
+  peer.send({ type: NLMSG_OVERRUN, payload: new Uint8Array(4) }, { group: RTNLGRP_LINK });
   ns.ip("link", "add", "a0", "type", "veth", "peer", "name", "a1");
   const seen = await collect(
     events,

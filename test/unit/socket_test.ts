@@ -415,6 +415,32 @@ test("unclaimed messages beyond the backlog become one overrun, not silent loss"
   sock.close();
 });
 
+test("another process's NLMSG_OVERRUN at the end of a full queue does not hide the drops after it", async () => {
+  // The queue's last entry stands for the run of drops only when it is the socket's own marker
+  // (sender 0): a peer's message of that type was taken for one, and what was dropped after it
+  // went uncounted, with no marker.
+  const { sock, t } = await fakeSocket({ backlog: 2 });
+  let request!: Message;
+  t.script = (req) => request = req;
+  const it = sock.messages();
+  const pending = sock.request({ type: RTM_GETLINK });
+  await settle();
+  for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
+  t.deliver([{ ...event(4), type: NLMSG_OVERRUN }], 99, 0); // a peer's, to our port
+  t.deliver([event(5)], 0, 1);
+  t.deliver([event(6)], 0, 1);
+  t.deliver([ack(request)]);
+  await pending;
+  const seen = [];
+  for (let i = 0; i < 5; i++) {
+    const m = (await it.next()).value!;
+    seen.push(m.type === NLMSG_OVERRUN ? `overrun from ${m.sender}` : m.payload[0]);
+  }
+  assert.deepEqual(seen, [1, 2, 3, "overrun from 99", "overrun from 0"]);
+  assert.equal(sock.overruns, 1);
+  sock.close();
+});
+
 test("a slow iterator over many-message datagrams loses nothing (reading pauses, resumes)", async () => {
   const { sock, t } = await fakeSocket({ backlog: 100 });
   let next = 0;
