@@ -33,6 +33,11 @@ export interface DumpHost {
   checkOpen(): void;
   /** Demand changed. */
   kick(): void;
+  /**
+   * Reads one datagram now and dispatches it (its parts of this dump are queued here as any
+   * read's are); false when none was read (none queued, or the read loop must do it).
+   */
+  readNow(): boolean;
   /** Encodes the request with these flags and sequence number. */
   encode(flags: number, seq: number): Uint8Array;
   /** Sends a request's bytes to `to` and reads its first answers; throws on failure. */
@@ -73,6 +78,13 @@ export interface Run {
 }
 
 const NO_PARTS: readonly ReceivedMessage[] = [];
+
+/**
+ * The most datagrams a step reads at once for its next parts ({@linkcode DumpHost.readNow}):
+ * other traffic on the socket (multicast) may come before them, and a flood of it is left to
+ * the read loop, which lets the event loop run.
+ */
+const READ_NOW_MOST = 16;
 
 /**
  * The dump iterator's step for a consumer that takes the parts a run at a time (what one
@@ -318,9 +330,13 @@ export function dumpIterator(host: DumpHost): DumpIterator {
         return Promise.reject(err);
       }
     } else if (!outcome) {
-      // Every part read was taken: reading resumes, and what the kernel has queued (the next
-      // part of the dump, filled as the last was read) is read now.
-      host.kick();
+      // Every part read was taken: what the kernel has queued (the next part of the dump, filled
+      // as the last was read) is read now, a datagram at a time until one brings parts; else
+      // reading resumes the ordinary way.
+      for (let reads = 0; queued === 0 && outcome === undefined && reads < READ_NOW_MOST; reads++) {
+        if (!host.readNow()) break;
+      }
+      if (queued === 0 && outcome === undefined) host.kick();
     }
     return undefined;
   };

@@ -288,13 +288,51 @@ export class Reader {
       if (datagram === undefined) this.#host.drained();
       return datagram;
     } catch (err) {
-      if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
-        this.#host.overrun(err);
-      } else {
-        this.#stopped = true;
-        this.#host.fail(err);
-      }
+      this.#readFailed(err);
       return undefined;
+    }
+  }
+
+  /**
+   * Reads one datagram now and dispatches it, as the read loop would, for a dump step that asks
+   * while nothing is queued for it: saves the step a turn of the loop (kick, pump, drain, and
+   * their checks: functions a one-shot dump runs once a datagram, too seldom to leave
+   * JavaScriptCore's lower tiers). False when none is queued, or when reading now is not possible
+   * (the step then asks the ordinary way); an overrun, the queue read empty, or a failure is told
+   * to the host as the loop does.
+   */
+  readNow(): boolean {
+    // Deferred: what was read before is held, and must be dispatched first.
+    if (this.#stopped || this.#draining || this.#deferred) return false;
+    let datagram: Datagram | undefined;
+    try {
+      datagram = this.#transport.receive();
+    } catch (err) {
+      this.#readFailed(err);
+      return false;
+    }
+    if (datagram === undefined) {
+      this.#host.drained();
+      return false;
+    }
+    // Inside the step's own call, as a kick's read is: no callback runs here.
+    const outer = this.#inCall;
+    this.#inCall = true;
+    try {
+      this.#host.dispatch(datagram);
+    } finally {
+      this.#inCall = outer;
+    }
+    return true;
+  }
+
+  /** A read outside the loop threw: an overrun is told to the host, anything else fails it. */
+  #readFailed(err: unknown): void {
+    if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
+      this.#host.overrun(err);
+    } else {
+      this.#stopped = true;
+      this.#host.fail(err);
     }
   }
 

@@ -23,3 +23,19 @@ export function sharedView(buffer: ArrayBufferLike): DataView {
   if (buffer.byteLength <= MAX_CACHED) [lastBuffer, lastView] = [buffer, view];
   return view;
 }
+
+let lastWordsBuffer: ArrayBufferLike | undefined;
+let lastWords: Uint32Array | undefined;
+
+/**
+ * The whole 4-byte words of `buffer`, in host order, reused as {@linkcode sharedView} is: for
+ * walks of netlink headers (host order, 4-byte aligned), where an element of a typed array is
+ * read inline and a DataView's method is a call into the runtime until the code is optimized
+ * (JavaScriptCore's lower tiers: a one-shot dump's code never leaves them for long).
+ */
+export function sharedWords(buffer: ArrayBufferLike): Uint32Array {
+  if (buffer === lastWordsBuffer) return lastWords!;
+  const words = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
+  if (buffer.byteLength <= MAX_CACHED) [lastWordsBuffer, lastWords] = [buffer, words];
+  return words;
+}

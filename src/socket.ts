@@ -836,6 +836,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         matcher: this.#matcher,
         checkOpen: () => this.#checkOpen(),
         kick: () => this.#reader.kick(),
+        readNow: () => this.#reader.readNow(),
         encode: (f, seq) => this.#encode(message, f, seq),
         sendRequest: (bytes, to) => {
           this.#sendBytes(bytes, to, 0);

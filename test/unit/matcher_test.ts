@@ -298,6 +298,12 @@ test("claimDatagram: a datagram of data parts goes whole, as bytes, to a dump th
   assert.equal(datagrams[1][1], 2);
   assert.equal(p.interrupted, true);
   assert.equal(p.outcome, undefined, "still running");
+  // A datagram that starts inside its buffer (a slab's), at a 4-byte boundary, reads the same.
+  const parts = encodeMessages([part(p.seq, 6), part(p.seq, 7)]);
+  const slab = new Uint8Array(8 + parts.length + 4);
+  slab.set(parts, 8);
+  assert.ok(m.claimDatagram(slab.subarray(8, 8 + parts.length), 0));
+  assert.equal(datagrams[2][1], 2);
 });
 
 test("claimDatagram leaves every other datagram to claimAll, untouched", () => {
@@ -326,6 +332,11 @@ test("claimDatagram leaves every other datagram to claimAll, untouched", () => {
     "trailing bytes",
     new Uint8Array([...encodeMessages([part(p.seq, 1)]), 1, 2, 3, 4]),
   ]);
+  // Its headers read as words need 4-byte alignment; claimAll takes such a datagram as well.
+  const parts = encodeMessages([part(p.seq, 1)]);
+  const odd = new Uint8Array(parts.length + 1);
+  odd.set(parts, 1);
+  refused.push(["not 4-byte aligned in its buffer", odd.subarray(1)]);
   for (const [why, data, sender = 0] of refused) {
     assert.equal(m.claimDatagram(data, sender), false, why);
   }
