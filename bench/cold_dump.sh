@@ -9,7 +9,9 @@
 # is the reference). ROUNDS rounds, interleaved; prints medians of wall and CPU time and each
 # layer's ratio to the bare loop of its runtime, then CPU time by thread: the main thread's apart
 # from the runtime's JIT compiler and GC threads' (which compete with it for a busy machine's
-# cores). With REPEAT=N, each process then dumps N - 1 times more the same way, and the medians
+# cores), and for the bare and cursor layers the main thread's CPU time by its own clock (exact),
+# split at the first datagram in hand: the setup (opening, the request, the first read) and the
+# rest. With REPEAT=N, each process then dumps N - 1 times more the same way, and the medians
 # of those warmer dumps follow (wall, and the main thread CPU), by repetition: how much of a
 # layer's cold cost is the runtime warming up its code. Needs root. Not a test.
 #
@@ -28,7 +30,7 @@ for _ in $(seq "$rounds"); do
   done
 done | python3 -c '
 import json, statistics, sys
-ms, cpu, then, threads, then_main = {}, {}, {}, {}, {}
+ms, cpu, then, threads, then_main, phases = {}, {}, {}, {}, {}, {}
 for line in sys.stdin:
     r = json.loads(line)
     ms.setdefault((r["runtime"], r["layer"]), []).append(r["ms"])
@@ -36,6 +38,8 @@ for line in sys.stdin:
     then.setdefault((r["runtime"], r["layer"]), []).append(r["then"])
     then_main.setdefault((r["runtime"], r["layer"]), []).append(r["thenMain"])
     cpu.setdefault((r["runtime"], r["layer"]), []).append(r["cpu"])
+    if r.get("phases"):
+        phases.setdefault((r["runtime"], r["layer"]), []).append(r["phases"])
     routes = r["routes"]
 names = ("bare", "transport", "messages", "iterator", "dump", "dump-view", "forEach", "cursor",
          "request")
@@ -59,6 +63,19 @@ for rt in ("deno", "bun"):
         medians = [(n, statistics.median(t.get(n, 0) for t in runs)) for n in others]
         print(f"  {rt:4} {layer:9} main {main:6.1f} = {main / main_bare:.2f}x bare | " + "  ".join(
             f"{n} {m:.1f}" for n, m in medians if m >= 0.5))
+if phases:
+    print("the main thread CPU ms by its own clock (exact), medians, x bare: until the first")
+    print("datagram was in hand (libc or the socket opened, the request sent, the first read), then the rest")
+    for rt in ("deno", "bun"):
+        if (rt, "bare") not in phases:
+            continue
+        base = {k: statistics.median(p[k] for p in phases[(rt, "bare")]) for k in ("setup", "rest")}
+        for layer in [l for l in names if (rt, l) in phases]:
+            med = {k: statistics.median(p[k] for p in phases[(rt, layer)]) for k in ("setup", "rest")}
+            setup, rest, base_rest = med["setup"], med["rest"], base["rest"]
+            print(f"  {rt:4} {layer:9} setup {setup:6.1f} | rest {rest:6.1f} = "
+                  f"{rest / base_rest:.2f}x | both {setup + rest:6.1f} = "
+                  f"{(setup + rest) / sum(base.values()):.2f}x")
 if any(t for runs in then.values() for t in runs):
     for title, table in (
         ("the same process dumping again, wall ms by repetition (2nd, 3rd...), medians, x bare:",

@@ -23,7 +23,10 @@
 // timed part. Prints one JSON line: wall ms, and CPU ms (steadier on a busy machine; it counts
 // the runtime's GC and JIT threads too), and that CPU time by thread (`threads`: "main" and the
 // runtime's own, by name); with REPEAT, also the wall ms of each further dump made the same way
-// in the same process (`then`), and its main thread's CPU ms (`thenMain`).
+// in the same process (`then`), and its main thread's CPU ms (`thenMain`). The bare and cursor
+// layers also split the main thread's CPU time (`phases`, read from the thread's own clock,
+// exact where /proc's schedstat moves a tick at a time) at the first datagram in hand: `setup`
+// (libc or the socket opened, the request sent, the first part read) and `rest`.
 //
 //   bench/cold_dump.ts LAYER [REPEAT]
 
@@ -140,13 +143,60 @@ function threadCpuMs(): Record<string, number> {
   return ms;
 }
 
+/**
+ * This thread's CPU ms (clock_gettime(CLOCK_THREAD_CPUTIME_ID), through a libc binding of its
+ * own, made before anything is timed).
+ */
+const threadMs: () => number = (() => {
+  const CLOCK_THREAD_CPUTIME_ID = 3;
+  const ts = new BigInt64Array(2);
+  let call: () => unknown;
+  if (isBun) {
+    const ffi = (import.meta as unknown as {
+      require(id: string): {
+        dlopen(name: string, symbols: unknown): {
+          symbols: { clock_gettime(id: number, ts: BigInt64Array): number };
+        };
+      };
+    }).require("bun:ffi");
+    const lib = ffi.dlopen("libc.so.6", {
+      clock_gettime: { args: ["i32", "ptr"], returns: "i32" },
+    });
+    call = () => lib.symbols.clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts);
+  } else {
+    const lib = (globalThis as unknown as {
+      Deno: {
+        dlopen(name: string, symbols: unknown): {
+          symbols: { clock_gettime(id: number, ts: BigInt64Array): number };
+        };
+      };
+    }).Deno.dlopen("libc.so.6", {
+      clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+    });
+    call = () => lib.symbols.clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts);
+  }
+  return () => {
+    call();
+    return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
+  };
+})();
+
 let t0 = 0;
+/** The main thread's clock at the timed start, and when the first datagram was in hand. */
+let clock0 = 0;
+let clockFirst = -1;
+/** Starts the clocks of one dump. */
+function startClocks(): void {
+  t0 = performance.now();
+  clock0 = threadMs();
+  clockFirst = -1;
+}
 const threads0 = threadCpuMs();
 const c0 = cpuMs();
 
 /** Starts the clock and opens a socket, with an IPv4 dump request's rtmsg: each socket layer's start. */
 async function openRouteDump(): Promise<{ sock: NetlinkSocket; payload: Uint8Array }> {
-  t0 = performance.now();
+  startClocks();
   const sock = await open(NETLINK_ROUTE);
   const payload = new Uint8Array(RTMSG);
   payload[0] = AF_INET;
@@ -157,7 +207,7 @@ async function openRouteDump(): Promise<{ sock: NetlinkSocket; payload: Uint8Arr
 // (Bun) optimizes less: the bare layer took 76.8 ms there against 70.2 ms here (medians of 5).
 async function run(): Promise<void> {
   if (layer === "bare") {
-    t0 = performance.now();
+    startClocks();
     const libc = isBun ? loadBunLibc() : loadDenoLibc();
     const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     const addr = libc.alloc(12);
@@ -184,6 +234,7 @@ async function run(): Promise<void> {
     const view = new DataView(buffer.buffer, buffer.byteOffset, size);
     all: for (;;) {
       if (libc.recvmmsg(fd, msg, 1, 0) !== 1) throw new Error(`recvmmsg: errno ${libc.errno()}`);
+      if (clockFirst < 0) clockFirst = threadMs();
       const n = mv.getUint32(OFFSETOF_MMSGHDR_MSG_LEN, true);
       for (let off = 0; off + 16 <= n;) {
         const len = view.getUint32(off, true);
@@ -195,7 +246,7 @@ async function run(): Promise<void> {
     }
     libc.close(fd);
   } else if (layer === "transport") {
-    t0 = performance.now();
+    startClocks();
     const t = openTransport(NETLINK_ROUTE, { portid: 0 });
     t.send(request(t.portid), 0, 0);
     const c = new MessageCursor();
@@ -214,7 +265,7 @@ async function run(): Promise<void> {
     }
     t.close();
   } else if (layer === "messages" || layer === "iterator") {
-    t0 = performance.now();
+    startClocks();
     const t = openTransport(NETLINK_ROUTE, { portid: 0 });
     t.send(request(t.portid), 0, 0);
     let parts: ReceivedMessage[] = [], at = 0;
@@ -258,6 +309,7 @@ async function run(): Promise<void> {
   } else if (layer === "cursor") {
     const { sock, payload } = await openRouteDump();
     for await (const c of sock.dump({ type: RTM_GETROUTE, payload }).cursor()) {
+      if (clockFirst < 0) clockFirst = threadMs();
       while (c.next()) {
         if (c.type === RTM_NEWROUTE) {
           take(c.data, c.view, c.byteOffset, c.payloadOffset, c.payloadOffset + c.payloadLength);
@@ -285,7 +337,11 @@ async function run(): Promise<void> {
   }
 }
 await run();
+const clockEnd = threadMs();
 const ms = performance.now() - t0;
+const phases = clockFirst < 0
+  ? undefined
+  : { setup: clockFirst - clock0, rest: clockEnd - clockFirst };
 const cpu = cpuMs() - c0;
 const threads = threadCpuMs();
 for (const name in threads) threads[name] -= threads0[name] ?? 0;
@@ -312,5 +368,6 @@ console.log(
     threads,
     then,
     thenMain,
+    phases,
   }),
 );
