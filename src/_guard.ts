@@ -13,7 +13,8 @@ export interface GuardOptions {
 
 /** The error a request's `timeout` of `ms` rejects it with. */
 export function timeoutError(ms: number): DOMException {
-  return new DOMException(`netlink request timed out after ${ms} ms`, "TimeoutError");
+  // What remaining() left of a timeout is fractional: 49.9, not 49.86057600000004.
+  return new DOMException(`netlink request timed out after ${+ms.toFixed(1)} ms`, "TimeoutError");
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { remaining, timeoutError } from "../../src/_guard.ts";
 import { NETLINK_USERSOCK, NLM_F_ACK, RTM_GETLINK, RTM_NEWLINK } from "../../src/constants.ts";
 import type { Message } from "../../src/message.ts";
 import { assertDomException, countingSignal, sleep } from "../_cancel.ts";
@@ -190,3 +191,12 @@ for (const [name, read] of Object.entries(readers)) {
     p.close();
   });
 }
+
+test("a timeout's error names a whole number of ms, or one decimal of what was left of one", () => {
+  assert.equal(timeoutError(50).message, "netlink request timed out after 50 ms");
+  // A second request of an operation gets what is left of its timeout: a fraction.
+  assert.equal(timeoutError(49.86057600000004).message, "netlink request timed out after 49.9 ms");
+  const left = remaining({ timeout: 50 }, performance.now() - 0.3).timeout!;
+  assert.ok(left < 50 && left > 0);
+  assert.match(timeoutError(left).message, /^netlink request timed out after \d+(\.\d)? ms$/);
+});
