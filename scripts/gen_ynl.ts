@@ -456,7 +456,11 @@ function describeFamily(spec: Yaml, docs?: Map<string, string>): FamilyDescripto
       if (Object.hasOwn(out, key)) throw new SpecError(`${name}: two attributes named ${key}`);
       out[key] = describeAttribute(name, attribute);
       const cName = `${namePrefix(name)}${attribute.name}`.toUpperCase().replace(/[-.]/g, "_");
-      const what = [attribute.type, attribute.enum && `enum ${attribute.enum}`].filter(Boolean);
+      const what = [
+        attribute.type,
+        attribute.type === "nest-type-value" && attribute["sub-type"],
+        attribute.enum && `enum ${attribute.enum}`,
+      ].filter(Boolean);
       const doc = attribute.doc === undefined ? "" : ` ${String(attribute.doc).trim()}`;
       docs?.set(`sets\0${name}\0${key}`, `${cName} (${what.join(", ")}).${doc}`);
     }
@@ -490,6 +494,18 @@ function describeFamily(spec: Yaml, docs?: Map<string, string>): FamilyDescripto
     if (attribute.selector !== undefined) options.selector = camel(attribute.selector);
     if (kind === "nest-type-value") {
       options.typeValue = (attribute["type-value"] ?? []).map(camel);
+      // Its entries end in an attribute set, or in one integer each (a `sub-type`, as
+      // ynl_corrections.ts gives ethtool's stats-grp stat): `{ ...levels, value }`.
+      const scalar = options.subType === "uint" || options.subType === "sint"
+        || INTEGER_SIZES[options.subType!] !== undefined;
+      if (options.nest === undefined && !scalar) {
+        throw new SpecError(
+          `${set}.${attribute.name}: nest-type-value needs nested-attributes or an integer sub-type`,
+        );
+      }
+      if (scalar && options.typeValue!.includes("value")) {
+        throw new SpecError(`${set}.${attribute.name}: a type-value named "value" hides the value`);
+      }
     }
     const checks = attribute.checks;
     if (checks !== undefined) {

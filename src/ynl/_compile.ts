@@ -90,7 +90,7 @@ export interface CompiledAttribute {
   readonly options: AttributeOptions;
   readonly enumeration?: CompiledEnum;
   readonly struct?: CompiledStruct;
-  /** Element of an indexed-array or of a binary C array. */
+  /** Element of an indexed-array or of a binary C array; a nest-type-value entry's integer. */
   readonly element?: CompiledAttribute;
   /** Resolved on first use: sets may refer to each other in cycles. */
   nested?: CompiledSet;
@@ -194,7 +194,8 @@ export class Codec {
       options,
       enumeration: options.enum === undefined ? undefined : this.#enum(options.enum, options),
       struct: options.struct === undefined ? undefined : this.struct(options.struct),
-      element: (code === INDEXED_ARRAY || code === BINARY) && options.subType !== undefined
+      element: (code === INDEXED_ARRAY || code === BINARY || code === NEST_TYPE_VALUE)
+          && options.subType !== undefined
         // The element is the sub-type itself: it has no sub-type (a binary element of an
         // indexed array, bond's ns-ip6-target, would otherwise nest forever).
         ? this.#attribute(set, `${key}[]`, [0, options.subType, {

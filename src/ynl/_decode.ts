@@ -309,6 +309,7 @@ function valueSource(
         read: `v = ${source.ref(decodeTypeValue)}(${source.ref(codec)}, ${
           source.ref(attribute)
         }, bytes, vs, vl, ${scope});`,
+        fallible: attribute.element !== undefined,
       };
     case BITFIELD32:
       return {
@@ -335,8 +336,8 @@ function needsScope(codec: Codec, set: CompiledSet, visiting = new Set<CompiledS
   visiting.add(set);
   for (const attribute of set.byKey.values()) {
     if (attribute.code === SUB_MESSAGE) return true;
-    const nests = attribute.code === NEST || attribute.code === NEST_TYPE_VALUE
-      || attribute.element?.code === NEST;
+    const nests = attribute.code === NEST || attribute.element?.code === NEST
+      || attribute.code === NEST_TYPE_VALUE && attribute.element === undefined;
     if (nests && needsScope(codec, nestedSet(codec, attribute.element ?? attribute), visiting)) {
       return true;
     }
@@ -358,7 +359,10 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
       continue;
     }
     const key = JSON.stringify(attribute.key);
-    const store = attribute.multi
+    const store = attribute.multi && attribute.code === NEST_TYPE_VALUE
+      // One list of the entries of every occurrence (ethtool's stats: one counter each).
+      ? `{ const list = out[${key}]; if (list === undefined) out[${key}] = v; else list.push(...v); }`
+      : attribute.multi
       ? `{ const list = out[${key}]; if (list === undefined) out[${key}] = [v]; else list.push(v); }`
       // Repeated, though the spec does not say multi-attr (team's option list, for one): the
       // first is decoded, the others are kept as they came rather than overwritten.
@@ -545,7 +549,10 @@ function decodeIndexedArray(
   return list;
 }
 
-/** A nest-type-value attribute: levels of nests numbered by type, then attributes. */
+/**
+ * A nest-type-value attribute: levels of nests numbered by type, then attributes, or one integer
+ * (`value`) when the attribute has a sub-type; MISFIT when such an integer has the wrong size.
+ */
 function decodeTypeValue(
   codec: Codec,
   attribute: CompiledAttribute,
@@ -553,10 +560,13 @@ function decodeTypeValue(
   at: number,
   length: number,
   scope: Scope | undefined,
-): Record<string, unknown>[] {
+): Record<string, unknown>[] | typeof MISFIT {
   const names = attribute.options.typeValue!;
-  const decode = decoderOf(codec, nestedSet(codec, attribute));
+  const element = attribute.element;
+  const decode = element === undefined ? decoderOf(codec, nestedSet(codec, attribute)) : undefined;
+  const read = element === undefined ? undefined : valueReaderOf(codec, element);
   const list: Record<string, unknown>[] = [];
+  let misfit = false;
   const level = (decoder: AttributeDecoder, depth: number, keys: Record<string, unknown>) => {
     while (decoder.next()) {
       const here = { ...keys, [names[depth]]: decoder.type };
@@ -564,13 +574,18 @@ function decodeTypeValue(
       else {
         const value = decoder.bytes();
         const view = sharedView(value.buffer);
-        decode(value, view, value.byteOffset, 0, value.byteLength, here, scope);
+        if (decode !== undefined) {
+          decode(value, view, value.byteOffset, 0, value.byteLength, here, scope);
+        } else {
+          here.value = read!(value, view, value.byteOffset, 0, value.byteLength, scope);
+          if (here.value === MISFIT) misfit = true;
+        }
         list.push(here);
       }
     }
   };
   level(new AttributeDecoder(bytes, at, at + length), 0, {});
-  return list;
+  return misfit ? MISFIT : list;
 }
 
 /** A sub-message value in the format its selector names; bytes when it names none. */

@@ -50,7 +50,7 @@ export interface AttributeChecks {
 export interface AttributeOptions {
   /** Integer in network byte order. */
   readonly bigEndian?: boolean;
-  /** Repeated: the attribute occurs once per array element. */
+  /** Repeated: the attribute occurs once per array element (per entry, for nest-type-value). */
   readonly multi?: boolean;
   /** Attribute set of a `nest`, of `indexed-array` elements, of `nest-type-value` entries. */
   readonly nest?: string;
@@ -60,13 +60,19 @@ export interface AttributeOptions {
   readonly enum?: string;
   /** The integer is a bit mask of the enum's values (`enum-as-flags`): kept as a number. */
   readonly asFlags?: boolean;
-  /** Element kind of an `indexed-array`, or of a `binary` C array. */
+  /**
+   * Element kind of an `indexed-array` or of a `binary` C array; for a `nest-type-value`, the
+   * integer each entry holds in place of an attribute set (its `value`).
+   */
   readonly subType?: AttributeKind;
   /** Sub-message (a descriptor `subMessages` key) of a `sub-message` attribute. */
   readonly subMessage?: string;
   /** Sibling attribute whose value selects the sub-message format. */
   readonly selector?: string;
-  /** Names of the nesting levels of a `nest-type-value` attribute, outermost first. */
+  /**
+   * Names of the nesting levels of a `nest-type-value` attribute, outermost first: each level's
+   * attribute type is its entry's number under that name.
+   */
   readonly typeValue?: readonly string[];
   /** Validation enforced on encode. */
   readonly checks?: AttributeChecks;
@@ -278,6 +284,8 @@ export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode>
   : K extends "nest-type-value" ? (
       O extends { nest: infer S extends string; typeValue: infer T extends readonly string[] }
         ? ({ [P in T[number]]: number } & AttributeSetValue<D, S, M>)[]
+        : O extends { subType: infer E; typeValue: infer T extends readonly string[] }
+          ? ({ [P in T[number]]: number } & { value: AttributeKindValue<D, E, O, M> })[]
         : never
     )
   : K extends "sub-message" ? (
@@ -288,7 +296,8 @@ export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode>
   : Uint8Array;
 
 /**
- * The value of attribute `A` (an {@linkcode AttributeDescriptor}): an array when it is multi-attr.
+ * The value of attribute `A` (an {@linkcode AttributeDescriptor}): an array when it is multi-attr
+ * (a multi-attr nest-type-value is one array: the entries of every occurrence, in order).
  *
  * @example
  * ```ts
@@ -299,7 +308,9 @@ export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode>
  */
 export type AttributeValue<D extends FamilyDescriptor, A, M extends Mode = "decoded"> = A extends
   readonly [number, infer K, infer O]
-  ? O extends { multi: true } ? AttributeKindValue<D, K, O, M>[] : AttributeKindValue<D, K, O, M>
+  ? O extends { multi: true } ? K extends "nest-type-value" ? AttributeKindValue<D, K, O, M>
+    : AttributeKindValue<D, K, O, M>[]
+  : AttributeKindValue<D, K, O, M>
   : A extends readonly [number, infer K] ? AttributeKindValue<D, K, object, M>
   : never;
 

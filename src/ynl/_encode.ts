@@ -311,7 +311,10 @@ export function encodeAttributes(
         );
       }
       for (const element of field) {
-        encodeValue(codec, attribute, attribute.type, element, scope, encoder);
+        // A multi-attr nest-type-value's array lists entries: one attribute each, as the
+        // kernel sends ethtool's stats counters.
+        const value = attribute.code === NEST_TYPE_VALUE ? [element] : element;
+        encodeValue(codec, attribute, attribute.type, value, scope, encoder);
       }
     } else {
       encodeValue(codec, attribute, attribute.type, field, scope, encoder);
@@ -440,12 +443,21 @@ function encodeValue(
         throw new TypeError(`${what}: expected an array, got ${describe(value)}`);
       }
       const names = attribute.options.typeValue!;
+      const element = attribute.element;
       encoder.nested(type, (inner) => {
         for (const entry of value) {
           checkObject(entry, what);
           const record = entry as Record<string, unknown>;
           const rest = { ...record };
           for (const name of names) delete rest[name];
+          if (element !== undefined) {
+            const extra = Object.keys(rest).find((key) => key !== "value");
+            if (extra !== undefined) {
+              throw new TypeError(
+                `${what}: an entry has ${names.join(", ")} and value, not "${extra}"`,
+              );
+            }
+          }
           const level = (nest: AttributeEncoder, depth: number): void => {
             const key = checkInteger(
               record[names[depth]],
@@ -453,6 +465,10 @@ function encodeValue(
               `${what}.${names[depth]}`,
               undefined,
             );
+            if (depth + 1 === names.length && element !== undefined) {
+              encodeValue(codec, element, Number(key), rest.value, scope, nest);
+              return;
+            }
             nest.nested(Number(key), (deeper) => {
               if (depth + 1 < names.length) level(deeper, depth + 1);
               else {

@@ -81,6 +81,8 @@ const example = {
       padding: [35, "pad"],
       unused: [36, "unused"],
       stats: [37, "nest", { nest: "stats" }],
+      counters: [38, "nest-type-value", { subType: "u64", typeValue: ["id"], multi: true }],
+      levels: [39, "nest-type-value", { subType: "u16", typeValue: ["outerId", "innerId"] }],
     },
     // Its sub-message is selected by `kind` of the enclosing set, as tc's TCA_STATS_APP is.
     stats: {
@@ -237,6 +239,62 @@ test("nests, multi-attr, indexed arrays and nest-type-value round-trip", () => {
     for (const inner = a.nestedDecoder(); inner.next();) indexes.push(inner.type);
     assert.deepEqual(indexes, [1, 2]); // indexed from 1: the kernel skips index 0
   }
+});
+
+test("nest-type-value with an integer sub-type: { ...levels, value }; multi-attr, one per entry", () => {
+  const value = {
+    counters: [{ id: 0, value: 12n }, { id: 3, value: 2n ** 63n }, { id: 0, value: 1n }],
+    levels: [{ outerId: 1, innerId: 0, value: 7 }, { outerId: 2, innerId: 5, value: 65535 }],
+  };
+  assert.deepEqual(roundTrip(value), { family: 0, port: 0, index: 0, hue: "red", ...value });
+  // As ethtool's stats: one attribute per counter, a nest holding the u64 typed by its id.
+  const entries: [number, number, bigint][] = [];
+  for (const a = attributes({ counters: value.counters }); a.next();) {
+    assert.equal(a.nested, true);
+    const inner = a.nestedDecoder();
+    assert.ok(inner.next());
+    entries.push([a.type, inner.type, inner.u64()]);
+    assert.equal(inner.next(), false);
+  }
+  assert.deepEqual(entries, [[38, 0, 12n], [38, 3, 2n ** 63n], [38, 0, 1n]]);
+  // Without multi-attr, one attribute holds every entry, level by level.
+  const types: number[][] = [];
+  for (const a = attributes({ levels: value.levels }); a.next();) {
+    for (const outer = a.nestedDecoder(); outer.next();) {
+      for (const inner = outer.nestedDecoder(); inner.next();) {
+        types.push([a.type, outer.type, inner.type, inner.u16()]);
+      }
+    }
+  }
+  assert.deepEqual(types, [[39, 1, 0, 7], [39, 2, 5, 65535]]);
+  assert.throws(() => codec.encode("set", { counters: [{ id: 1, value: 2n, name: "x" }] }), {
+    name: "TypeError",
+    message: "main.counters: an entry has id and value, not \"name\"",
+  });
+  assert.throws(() => codec.encode("set", { counters: [{ id: 1, value: -1n }] }), RangeError);
+  assert.throws(() => codec.encode("set", { counters: [{ id: 1 }] }), /counters\[\]: expected/);
+});
+
+test("nest-type-value with an integer sub-type: a value of the wrong size keeps the attribute", () => {
+  const misfit = new AttributeEncoder()
+    .nested(38, (n) => n.u32(4, 1))
+    .nested(38, (n) => n.u64(5, 9n))
+    .finish();
+  const message = codec.encode("set", {});
+  const payload = new Uint8Array([...message.payload!, ...misfit]);
+  const decoded = codec.decode({ type: message.type, flags: 0, seq: 0, portid: 0, payload });
+  const out = decoded!.message as Record<string | symbol, unknown>;
+  assert.deepEqual(out.counters, [{ id: 5, value: 9n }]);
+  const kept = out[unknownAttributes] as Attribute[];
+  assert.deepEqual(kept.map((a) => a.type), [38]);
+  // Encoded back as it came, after the entries that decoded.
+  const again: [number, number, number][] = [];
+  for (const a = new AttributeDecoder(codec.encode("set", out).payload!, 12); a.next();) {
+    const inner = a.nestedDecoder();
+    assert.ok(inner.next());
+    again.push([a.type, inner.type, inner.bytes().byteLength]);
+  }
+  assert.deepEqual(again, [[38, 5, 8], [38, 4, 4]]);
 });
 
 test("sub-messages: formats chosen by the selector, in either order; unknown formats as bytes", () => {
@@ -493,7 +551,10 @@ test("every generated family descriptor is consistent and encodes every request"
             `${at}: selector ${options.selector}`,
           );
         }
-        if (kind === "nest" || kind === "nest-type-value") assert.ok(options.nest, `${at}: nest`);
+        if (kind === "nest") assert.ok(options.nest, `${at}: nest`);
+        if (kind === "nest-type-value") {
+          assert.ok(options.nest ?? options.subType, `${at}: nest or sub-type`);
+        }
       }
     }
     for (const formats of Object.values<Record<string, AnyDescriptor>>(subMessages)) {
