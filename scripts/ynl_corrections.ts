@@ -134,6 +134,33 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
       if (!list.some((group: Yaml) => group.name === name)) list.push({ name, value });
     }
   },
+  ethtool: (spec) => {
+    // stats-get's reply, as net/ethtool/stats.c sends it: one ETHTOOL_A_STATS_GRP per group
+    // asked for; in each, one ETHTOOL_A_STATS_GRP_STAT per counter the driver has, a nest holding
+    // one u64 whose attribute type is the counter's id (stat_put(); ids start at 0, the names are
+    // the strings of string set ss-id), and one ETHTOOL_A_STATS_GRP_HIST_RX / _TX per RMON
+    // histogram bucket. The spec says none of them repeats and types stat a plain u64 (its
+    // `type-value: [ id ]` names the id and is otherwise unused): the first group alone was
+    // decoded, and its counters were misfits (a 12-byte u64), kept as unknown attributes. As a
+    // nest-type-value with a u64 sub-type, each counter is `{ id, value }`.
+    const stats = attributeSet(spec, "stats").attributes;
+    find(stats, "grp", "stats")["multi-attr"] = true;
+    const grp = attributeSet(spec, "stats-grp").attributes;
+    const stat = find(grp, "stat", "stats-grp");
+    if (stat.type === "u64") {
+      stat.type = "nest-type-value";
+      stat["sub-type"] = "u64";
+      stat["type-value"] ??= ["id"];
+      stat.doc ??= "Each counter the driver has: its id (its name's index in string set ss-id) "
+        + "and its value.";
+    }
+    stat["multi-attr"] = true;
+    for (const name of ["hist-rx", "hist-tx"]) find(grp, name, "stats-grp")["multi-attr"] = true;
+    // A bucket's u64 is put with ETHTOOL_A_STATS_GRP_PAD before it where the architecture wants
+    // 64-bit values aligned (nla_put_u64_64bit()); the hist subset leaves pad out.
+    const hist = attributeSet(spec, "stats-grp-hist").attributes;
+    if (!hist.some((attr: Yaml) => attr.name === "pad")) hist.unshift({ name: "pad" });
+  },
   nftables: (spec) => {
     // Each of these gets "Get / dump"s, as its doc says and nf_tables_api.c does (NLM_F_DUMP
     // starts netlink_dump_start()), but the spec gives each a `do` alone: listing the tables was

@@ -678,12 +678,19 @@ export const ethtool = {
       id: [2, "u32"],
       /** ETHTOOL_A_STATS_GRP_SS_ID (u32). */
       ssId: [3, "u32"],
-      /** ETHTOOL_A_STATS_GRP_STAT (u64). */
-      stat: [4, "u64"],
+      /**
+       * ETHTOOL_A_STATS_GRP_STAT (nest-type-value, u64). Each counter the driver has: its id (its name's
+       * index in string set ss-id) and its value.
+       */
+      stat: [4, "nest-type-value", {
+        multi: true,
+        subType: "u64",
+        typeValue: ["id"],
+      }],
       /** ETHTOOL_A_STATS_GRP_HIST_RX (nest). */
-      histRx: [5, "nest", { nest: "stats-grp-hist" }],
+      histRx: [5, "nest", { multi: true, nest: "stats-grp-hist" }],
       /** ETHTOOL_A_STATS_GRP_HIST_TX (nest). */
-      histTx: [6, "nest", { nest: "stats-grp-hist" }],
+      histTx: [6, "nest", { multi: true, nest: "stats-grp-hist" }],
       /** ETHTOOL_A_STATS_GRP_HIST_BKT_LOW (u32). */
       histBktLow: [7, "u32"],
       /** ETHTOOL_A_STATS_GRP_HIST_BKT_HI (u32). */
@@ -692,6 +699,8 @@ export const ethtool = {
       histVal: [9, "u64"],
     },
     "stats-grp-hist": {
+      /** ETHTOOL_A_STATS_GRP_PAD (pad). */
+      pad: [1, "pad"],
       /** ETHTOOL_A_STATS_GRP_HIST_BKT_LOW (u32). */
       histBktLow: [7, "u32"],
       /** ETHTOOL_A_STATS_GRP_HIST_BKT_HI (u32). */
@@ -709,7 +718,7 @@ export const ethtool = {
       /** ETHTOOL_A_STATS_GROUPS (nest). */
       groups: [3, "nest", { nest: "bitset" }],
       /** ETHTOOL_A_STATS_GRP (nest). */
-      grp: [4, "nest", { nest: "stats-grp" }],
+      grp: [4, "nest", { multi: true, nest: "stats-grp" }],
       /** ETHTOOL_A_STATS_SRC (u32). */
       src: [5, "u32"],
     },

@@ -111,6 +111,45 @@ test("ethtool: linkinfo, linkstate, features, channels of a veth; channels-ntf",
   await events.return();
 });
 
+test("ethtool: stats-get of a veth answers every group asked for, as `ethtool --json -S` does", async () => {
+  using ns = new Netns();
+  withVeth(ns);
+  await using et = await family(ethtool, { netns: ns.name });
+  const asked = ["eth-phy", "eth-mac", "eth-ctrl", "rmon"];
+  const stats = await et.do("stats-get", {
+    header: { devName: "va0" },
+    groups: { nomask: true, bits: { bit: asked.map((name) => ({ name })) } },
+  });
+  // Names by id in a string set: the groups' in ETH_SS_STATS_STD (16), the counters' in ss-id.
+  const strings = async (id: number) => {
+    const reply = await et.do("strset-get", {
+      header: { devName: "va0" },
+      stringsets: { stringset: [{ id }] },
+    });
+    const set = reply.stringsets!.stringset![0];
+    return new Map(set.strings?.[0].string?.map((s): [number, string] => [s.index!, s.value!]));
+  };
+  const groupNames = await strings(16);
+  const ours: Record<string, Record<string, number>> = {};
+  for (const group of stats.grp!) {
+    const counterNames = await strings(group.ssId!);
+    ours[groupNames.get(group.id!)!] = Object.fromEntries(
+      (group.stat ?? []).map((counter) => [counterNames.get(counter.id)!, Number(counter.value)]),
+    );
+  }
+  const output = execFileSync(
+    "ip",
+    ["netns", "exec", ns.name, "ethtool", "--json", "-S", "va0", "--groups", ...asked],
+    { encoding: "utf8" },
+  );
+  const [theirs] = JSON.parse(output) as Record<string, unknown>[];
+  const { ifname, ...groups } = theirs;
+  assert.equal(ifname, "va0");
+  // Every group (before the spec's correction, the first alone), with the same counters.
+  assert.deepEqual(Object.keys(ours), asked);
+  assert.deepEqual(ours, groups);
+});
+
 test("tcp_metrics: get dump equals `ip -j tcp_metrics show`; del", async () => {
   using client = new Netns();
   using server = new Netns();

@@ -87,6 +87,14 @@ async function typeChecks(
   // @ts-expect-error: dellink only acks
   const none: { ifname?: string } = await link.do("dellink", { ifname: "x" });
 
+  // ethtool's stats counters: each group's one array of { id, value }, however many came.
+  const stats = await tool.do("stats-get", { header: { devName: "eth0" } });
+  const counter: { id: number; value: bigint } | undefined = stats.grp?.[0].stat?.[0];
+  // @ts-expect-error: a counter's value is a u64: a bigint
+  const counterValue: number | undefined = stats.grp?.[0].stat?.[0].value;
+  // @ts-expect-error: the counters are one array, not an array per attribute
+  const nested: { id: number }[][] | undefined = stats.grp?.[0].stat;
+
   // Multicast groups.
   link.monitor({ groups: ["rtnlgrp-link"] });
   // @ts-expect-error: no such group
@@ -97,7 +105,7 @@ async function typeChecks(
     // @ts-expect-error: no such operation to notify
     if (event.op === "newlinkntf") return;
   }
-  void [oif, type, wrong, bytes, small, none, state, stateName];
+  void [oif, type, wrong, bytes, small, none, state, stateName, counter, counterValue, nested];
 }
 
 test("descriptor types are checked at compile time (see typeChecks)", () => {
