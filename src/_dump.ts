@@ -108,8 +108,11 @@ export const cutShort: unique symbol = Symbol("cutShort");
  */
 export const runShown: unique symbol = Symbol("runShown");
 
-/** A dump's iterator, with {@linkcode nextRun}. */
-export interface DumpIterator extends AsyncIterator<ReceivedMessage> {
+/**
+ * A dump's iterator, with {@linkcode nextRun}; AsyncDisposable: `await using` ends it with its
+ * scope as `return()` does.
+ */
+export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, AsyncDisposable {
   /** `bytes` false: every run holds decoded messages (`Run.messages` is never undefined). */
   [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode cutShort}: `value` turns true then. */
@@ -394,6 +397,15 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       stop();
       return Promise.resolve({ value: undefined, done: true });
     },
+    // `this`, not `iterator` (see above).
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    // `await using`: ends the dump as the scope ends, as return() does.
+    [Symbol.asyncDispose]() {
+      stop();
+      return Promise.resolve();
+    },
   };
   // Left without return(): once collected, the iteration ends as return() would end it. Until
   // then a dump still running holds the socket's dump slot (and the kernel a reference on the
@@ -453,7 +465,7 @@ const NOTHING = new Uint8Array(0);
 export function cursorParts(
   iterator: DumpIterator,
   recycle: (data: Uint8Array) => void,
-): AsyncIterableIterator<MessageCursor> {
+): AsyncIterableIterator<MessageCursor> & AsyncDisposable {
   const cursor = new MessageCursor();
   const result: IteratorResult<MessageCursor> = { value: cursor, done: false };
   const finished: IteratorResult<MessageCursor, undefined> = { value: undefined, done: true };
@@ -535,15 +547,17 @@ export function cursorParts(
       }),
     );
   });
+  const leave = async (): Promise<IteratorResult<MessageCursor, undefined>> => {
+    finish();
+    await iterator.return();
+    return finished;
+  };
   return {
     next: steps.next,
-    return: async (): Promise<IteratorResult<MessageCursor, undefined>> => {
-      finish();
-      await iterator.return();
-      return finished;
-    },
+    return: leave,
     [Symbol.asyncIterator]() {
       return this;
     },
+    [Symbol.asyncDispose]: () => leave().then(() => {}),
   };
 }

@@ -166,6 +166,24 @@ export interface MessagesOptions {
  */
 export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
   /**
+   * One iteration of the dump: the request goes out at its first step. The iterator is
+   * AsyncDisposable: stepped by hand and declared with `await using`, it ends with its scope as
+   * `return()` ends it (a dump still running is abandoned: the socket reads the rest and discards
+   * it; its timeout, abort listener and close watch are released).
+   *
+   * @example Stepped by hand: the first part, then the dump ends with the block.
+   * ```ts
+   * import { NETLINK_ROUTE, open, RTM_GETLINK } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_ROUTE);
+   * {
+   *   await using links = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })[Symbol.asyncIterator]();
+   *   const { value } = await links.next();
+   *   console.log(value?.type); // 16 (RTM_NEWLINK)
+   * }
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage> & AsyncDisposable;
+  /**
    * Sends the request and calls `handler` with each part, in order, until NLMSG_DONE: what a
    * `for await` over the dump does, at one promise per datagram the kernel sends (a few hundred
    * parts) instead of one per part, for large dumps in one-shot scripts
@@ -191,7 +209,8 @@ export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
    *
    * It throws as the `for await` over the dump would (NetlinkError, DumpInterruptedError once
    * every part has been shown, SocketClosedError, an abort or timeout), and leaving it early
-   * (`break`) abandons the dump the same way: the socket reads the rest and discards it. Each
+   * (`break`) abandons the dump the same way: the socket reads the rest and discards it, as does
+   * the end of the scope of one declared with `await using` (it is AsyncDisposable). Each
    * iteration runs the dump anew.
    *
    * @example
@@ -208,7 +227,7 @@ export interface DumpIterable extends AsyncIterable<ReceivedMessage> {
    * console.log(indexes);
    * ```
    */
-  cursor(): AsyncIterableIterator<MessageCursor>;
+  cursor(): AsyncIterableIterator<MessageCursor> & AsyncDisposable;
 }
 
 /** Socket-level settings that are not socket options; see `OpenOptions`. */
@@ -820,7 +839,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * {@linkcode DumpInterruptedError} comes after every part has been yielded. Leaving the loop
    * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
    * remaining parts and discards them, and the next dump runs once they have been read. An
-   * iterator left mid-dump without `return()` abandons it once garbage-collected. For a
+   * iterator left mid-dump without `return()` abandons it once garbage-collected; declared with
+   * `await using` (it is AsyncDisposable), it is abandoned as its scope ends. For a
    * large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work with
    * one promise per datagram instead of one per part, and `.cursor()`
    * ({@linkcode DumpIterable.cursor}) with no object per part either.

@@ -352,7 +352,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
 
   /**
    * Sends a dump request when iteration starts and yields each reply as it arrives, decoded:
-   * for dumps too large to hold at once.
+   * for dumps too large to hold at once. Each iteration is AsyncDisposable: one stepped by hand
+   * and declared with `await using` ends with its scope as `return()` ends it (the socket reads
+   * the rest of the dump and discards it).
    *
    * @example
    * ```ts
@@ -366,7 +368,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     op: O,
     request?: DumpRequest<D, O>,
     options: OperationOptions = {},
-  ): AsyncIterable<DumpReply<D, O>> {
+  ): {
+    [Symbol.asyncIterator](): AsyncIterableIterator<DumpReply<D, O>> & AsyncDisposable;
+  } {
     const operation = this.#codec.operation(op);
     const decode = messageDecoder(this.#codec, operation);
     const message = this.#dumpRequest(op, request, options);
@@ -405,9 +409,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
             }, reject);
           });
         };
+        const end = () => parts.return().then(() => ({ value: undefined, done: true as const }));
         return {
           next,
-          return: () => parts.return().then(() => ({ value: undefined, done: true as const })),
+          return: end,
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+          [Symbol.asyncDispose]: () => end().then(() => {}),
         };
       },
     };

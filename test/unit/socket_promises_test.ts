@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeAck } from "../../src/ack.ts";
 import {
+  NETLINK_ROUTE,
   NLM_F_ACK,
   NLM_F_DUMP,
   NLM_F_REQUEST,
@@ -16,6 +17,7 @@ import {
 } from "../../src/constants.ts";
 import { SocketClosedError } from "../../src/errors.ts";
 import { encodeMessage, type Message } from "../../src/message.ts";
+import { countingSignal } from "../_cancel.ts";
 import { event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
 test("after close(), every call throws SocketClosedError (promises reject with it); fd is -1", async () => {
@@ -187,5 +189,37 @@ test("cursor(): a second one while the first is open says how to end the first",
   );
   await first.return!();
   await sock.cursor().return!();
+  sock.close();
+});
+
+test("a dump's iterator and its cursor() declared with `await using` end the dump with their scope: its guard is released, the next dump runs whole", async () => {
+  // Neither was AsyncDisposable: `await using` threw a TypeError, and one stepped by hand held the
+  // socket's dump slot and its abort listener until return() or its collection.
+  const parts = 40;
+  const kernel = new FakeKernel({ dumpDatagramSize: 4096 }).serve(
+    NETLINK_ROUTE,
+    RTM_GETLINK,
+    () => ({
+      messages: Array.from({ length: parts }, () => ({
+        type: RTM_NEWLINK,
+        payload: new Uint8Array(1000),
+      })),
+    }),
+  );
+  const { sock } = await fakeSocket({}, () => {}, NETLINK_ROUTE, kernel);
+  const request = { type: RTM_GETLINK, payload: new Uint8Array(16) };
+  for (const kind of ["iterator", "cursor"] as const) {
+    const { controller, listeners } = countingSignal();
+    {
+      const dump = sock.dump(request, { signal: controller.signal, timeout: 60_000 });
+      await using steps = kind === "iterator" ? dump[Symbol.asyncIterator]() : dump.cursor();
+      assert.equal((await steps.next()).done, false, kind);
+      assert.equal(listeners(), 1, kind);
+    }
+    assert.equal(listeners(), 0, `${kind}: its abort listener left the signal`);
+    let count = 0;
+    await sock.dump(request).forEach(() => void count++);
+    assert.equal(count, parts, kind);
+  }
   sock.close();
 });

@@ -172,6 +172,17 @@ test("typed dumpStream(): the same parts, in order, however many next() calls wa
   sock.close();
 });
 
+test("typed dumpStream(): an iteration declared with `await using` ends the dump with its scope; the next dump runs whole", async () => {
+  // Its iterator was not AsyncDisposable: `await using` threw a TypeError.
+  const { sock, rt } = await servingRoutes(routes(300));
+  {
+    await using it = rt.dumpStream("getroute")[Symbol.asyncIterator]();
+    assert.equal((await it.next()).done, false);
+  }
+  assert.equal((await rt.dump("getroute")).length, 300);
+  sock.close();
+});
+
 test("typed dumpStream(): the request is sent when iteration starts, not when the stream is made", async () => {
   const parts = routes(3);
   const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: parts }));
