@@ -5,18 +5,19 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { PROC_CN_MCAST_IGNORE, PROC_CN_MCAST_LISTEN } from "../../src/constants.ts";
 import { COUNTING_SIGNAL, runSoak } from "./_soak.ts";
 
 const module = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
 
 /**
  * Soak-script code: collects, and lets finalizers (which run as tasks) run; with `done`, until it
- * says so (up to 30 times: Bun's conservative stack scan can keep a dropped object one more
- * collection, more often on a loaded machine).
+ * says so (up to `most`, 30, times: Bun's conservative stack scan can keep a dropped object one
+ * more collection, more often on a loaded machine).
  */
 const COLLECT = `
-const collect = async (done) => {
-  for (let i = 0; i < (done ? 30 : 3) && !done?.(); i++) {
+const collect = async (done, most = 30) => {
+  for (let i = 0; i < (done ? most : 3) && !done?.(); i++) {
     heapAfterGc();
     await sleep(10);
   }
@@ -212,4 +213,56 @@ test("a socket or a ProcEventMonitor dropped without close() closes its descript
   assert.equal(r.monitor, 0, "the dropped monitor's descriptor closed");
   assert.match(r.handedOut, /^socket:\[\d+\]$/, "a descriptor handed out stays open");
   assert.ok(r.used >= 1);
+});
+
+test("a ProcEventMonitor dropped without close() sends PROC_CN_MCAST_IGNORE before closing its socket, once collected", () => {
+  // Closing the socket alone ends the subscription too, but the kernel goes on producing events
+  // for the group until told: the unsubscribe is what the monitor's release adds. On the fake
+  // kernel, which records what the socket sends (the real one shows no subscription count).
+  const r = runSoak<{ ops: number[]; closed: boolean; kept: number[] }>(
+    `${COLLECT}
+    const { decodeConnectorMessage, encodeConnectorMessage, openProcEvents } = await import(${
+      module("connector.ts")
+    });
+    const { FakeKernel } = await import(${module("testing/mod.ts")});
+    /** A proc connector that acks LISTEN as the kernel does; records each op (LISTEN 1, IGNORE 2). */
+    const connector = () => {
+      const kernel = new FakeKernel().serve(nl.NETLINK_CONNECTOR, nl.NLMSG_DONE, () => ({ silent: true }));
+      const seen = { ops: [], t: undefined };
+      const transport = (protocol, options) => {
+        const t = seen.t = kernel.open(protocol, options);
+        t.script = (message) => {
+          const cn = decodeConnectorMessage(message.payload);
+          const op = new DataView(cn.data.buffer, cn.data.byteOffset).getUint32(0, true);
+          seen.ops.push(op);
+          if (op !== nl.PROC_CN_MCAST_LISTEN) return;
+          // PROC_EVENT_NONE, errno 0: the ack, multicast with the request's ack number plus one.
+          const payload = encodeConnectorMessage({
+            idx: nl.CN_IDX_PROC, val: nl.CN_VAL_PROC, seq: 0, ack: (cn.ack + 1) >>> 0, data: new Uint8Array(40),
+          });
+          kernel.multicast(nl.NETLINK_CONNECTOR, nl.CN_IDX_PROC, [{ type: nl.NLMSG_DONE, flags: 0, seq: 0, portid: 0, payload }]);
+        };
+        return t;
+      };
+      return { seen, transport };
+    };
+    const dropped = connector();
+    // Made and dropped in a function of its own: a frame that ended holds nothing.
+    await (async () => void await openProcEvents({ transport: dropped.transport }))();
+    // Bun let this monitor go only after 14 to 32 collections here (10 to 50 ms apart).
+    await collect(() => dropped.seen.t.closed, 200);
+    // One still held is not released.
+    const held = connector();
+    const monitor = await openProcEvents({ transport: held.transport });
+    await collect();
+    const kept = [...held.seen.ops];
+    monitor.close();
+    console.log(JSON.stringify({ ops: dropped.seen.ops, closed: dropped.seen.t.closed, kept }));
+  `,
+  );
+  assert.deepEqual(r, {
+    ops: [PROC_CN_MCAST_LISTEN, PROC_CN_MCAST_IGNORE],
+    closed: true,
+    kept: [PROC_CN_MCAST_LISTEN],
+  });
 });
