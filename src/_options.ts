@@ -7,6 +7,7 @@
  */
 
 import { suggestion } from "./_suggest.ts";
+import { SocketClosedError } from "./errors.ts";
 
 /**
  * `value` itself, or `{}` when undefined (every option is optional). Throws TypeError if it is
@@ -56,6 +57,43 @@ export function checkAloneWithSocket(caller: string, socket: unknown, openOption
     throw new TypeError(
       `${caller} options: ${ignored.join(", ")} would be ignored with \`socket\` (they apply to `
         + `a socket ${caller} opens): give either`,
+    );
+  }
+}
+
+/**
+ * Throws, before any system call, for a `socket` option `caller` cannot use, which would
+ * otherwise fail only at the first call that uses it: TypeError for one that is not a netlink
+ * socket, or not of `protocol` (`whose`: "NETLINK_ROUTE", "the ethtool family's"), and
+ * SocketClosedError for one closed already. Nothing for undefined.
+ */
+export function checkGivenSocket(
+  caller: string,
+  socket: { readonly protocol: number; readonly closed: boolean } | undefined,
+  protocol: number,
+  whose: string,
+): void {
+  const needs = `a socket of protocol ${protocol} (${whose})`;
+  if (socket === undefined) return;
+  if (
+    socket === null || typeof socket !== "object" || typeof socket.protocol !== "number"
+    || typeof socket.closed !== "boolean"
+  ) {
+    throw new TypeError(
+      `${caller} options: socket must be ${needs} from open(), got ${
+        socket === null ? "null" : typeof socket
+      }`,
+    );
+  }
+  if (socket.protocol !== protocol) {
+    throw new TypeError(
+      `${caller} options: socket must be ${needs}, got one of protocol ${socket.protocol}`,
+    );
+  }
+  if (socket.closed) {
+    throw new SocketClosedError(
+      `${caller} options: socket is closed: pass an open one, or leave socket out (${caller} `
+        + `then opens its own)`,
     );
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkGivenSocket } from "../_options.ts";
 import { NETLINK_SOCK_DIAG } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import type { ReceivedMessage } from "../message.ts";
@@ -24,7 +25,8 @@ import { SOCK_DIAG_BY_FAMILY } from "./_constants.ts";
 export interface DiagOptions {
   /**
    * A NETLINK_SOCK_DIAG socket to query through (it stays open). Default: one is opened for
-   * the query and closed after it.
+   * the query and closed after it. A closed one (SocketClosedError) or one of another protocol
+   * (TypeError) is refused before any I/O.
    */
   socket?: NetlinkSocket;
   /**
@@ -55,11 +57,12 @@ export async function* dumpAll(
   module: string,
 ): AsyncGenerator<ReceivedMessage> {
   const given = options.socket;
-  if (given !== undefined && given.protocol !== NETLINK_SOCK_DIAG) {
-    throw new TypeError(
-      `socket must be a NETLINK_SOCK_DIAG (${NETLINK_SOCK_DIAG}) socket, got protocol ${given.protocol}`,
-    );
-  }
+  checkGivenSocket(
+    `${sockets} query`,
+    given,
+    NETLINK_SOCK_DIAG,
+    "NETLINK_SOCK_DIAG",
+  );
   if (given !== undefined && options.netns !== undefined) {
     throw new TypeError("give socket or netns, not both: a socket already has its namespace");
   }

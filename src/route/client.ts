@@ -6,8 +6,9 @@
  */
 
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkAloneWithSocket, checkOptions } from "../_options.ts";
+import { checkAloneWithSocket, checkGivenSocket, checkOptions } from "../_options.ts";
 import { NETLINK_ROUTE } from "../constants.ts";
+import { SocketClosedError } from "../errors.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { Context, register } from "./_context.ts";
@@ -35,7 +36,8 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
   /**
    * An open NETLINK_ROUTE socket to use instead of opening one; it stays open when the client
    * is closed. Filters the kernel ignores on it (no strict checking) still apply: the client
-   * filters what comes back.
+   * filters what comes back. A closed one (SocketClosedError) or one of another protocol
+   * (TypeError) is refused at once.
    */
   socket?: NetlinkSocket;
 }
@@ -73,6 +75,7 @@ export class RouteClient implements AsyncDisposable {
 
   /**
    * Wraps an open NETLINK_ROUTE socket; {@linkcode openRoute} is the usual way to get a client.
+   * Throws TypeError for a socket of another protocol, SocketClosedError for a closed one.
    *
    * @param socket The socket.
    * @param ownsSocket Whether closing the client closes the socket (default false).
@@ -82,6 +85,10 @@ export class RouteClient implements AsyncDisposable {
       throw new TypeError(
         `a route client needs a NETLINK_ROUTE socket, not protocol ${socket.protocol}`,
       );
+    }
+    // Refused here, not at its first request.
+    if (socket.closed) {
+      throw new SocketClosedError("a route client needs an open socket, this one is closed");
     }
     this.socket = socket;
     this.#ctx = new Context(socket);
@@ -168,6 +175,7 @@ export async function openRoute(options: RouteOptions = {}): Promise<RouteClient
     ROUTE_KEYS,
   );
   checkAloneWithSocket("openRoute()", given, openOptions);
+  checkGivenSocket("openRoute()", given, NETLINK_ROUTE, "NETLINK_ROUTE");
   if (given !== undefined) return new RouteClient(given);
   const socket = await open(NETLINK_ROUTE, { strictChecking: true, ...openOptions });
   return new RouteClient(socket, true);

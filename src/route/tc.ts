@@ -17,8 +17,9 @@
  */
 
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkOptions } from "../_options.ts";
+import { checkAloneWithSocket, checkGivenSocket, checkOptions } from "../_options.ts";
 import {
+  NETLINK_ROUTE,
   NLM_F_CREATE,
   NLM_F_EXCL,
   NLM_F_REPLACE,
@@ -154,7 +155,10 @@ export interface TcFilter {
 
 /** Options of {@linkcode TrafficControl.open}: a namespace, or an rtnetlink socket to use. */
 export interface TrafficControlOptions extends OpenOptions {
-  /** An open NETLINK_ROUTE socket; it stays open when the client closes. */
+  /**
+   * An open NETLINK_ROUTE socket; it stays open when the client closes. A closed one
+   * (SocketClosedError) or one of another protocol (TypeError) is refused at once.
+   */
   socket?: NetlinkSocket;
   /** The scheduler clock rate tables and buffers are computed with (this host's by default). */
   clock?: Psched;
@@ -334,6 +338,10 @@ export class TrafficControl implements AsyncDisposable {
       options,
       TC_OPEN_KEYS,
     );
+    // Here, not in family(): the errors name this call.
+    const { socket, ...openOptions } = familyOptions;
+    checkGivenSocket("TrafficControl.open()", socket, NETLINK_ROUTE, "NETLINK_ROUTE");
+    checkAloneWithSocket("TrafficControl.open()", socket, openOptions);
     const tc = await family(tcFamily, familyOptions);
     const links = await family(rtLink, { socket: tc.socket });
     return new TrafficControl(tc, links, clock ?? hostPsched());

@@ -9,7 +9,7 @@
 import { whenCollected } from "../_collected.ts";
 import { remaining } from "../_guard.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkAloneWithSocket, checkOptions, shown } from "../_options.ts";
+import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
@@ -58,7 +58,8 @@ import { nlctrl } from "./nlctrl.ts";
 export interface FamilyOptions extends OpenOptions {
   /**
    * An open socket of the family's protocol to use instead of opening one; it stays open when
-   * the family is closed. Generic netlink families resolved on it are cached with it.
+   * the family is closed. Generic netlink families resolved on it are cached with it. A closed
+   * one (SocketClosedError) or one of another protocol (TypeError) is refused at once.
    */
   socket?: NetlinkSocket;
 }
@@ -805,11 +806,7 @@ export async function family<D extends FamilyDescriptor>(
   const codec = codecOf(descriptor);
   const protocol = codec.genetlink ? NETLINK_GENERIC : descriptor.protonum ?? 0;
   const { socket: given, ...openOptions } = checkOptions("family() options", options, FAMILY_KEYS);
-  if (given !== undefined && given.protocol !== protocol) {
-    throw new TypeError(
-      `${descriptor.name} needs a socket of protocol ${protocol}, this one is ${given.protocol}`,
-    );
-  }
+  checkGivenSocket("family()", given, protocol, `the ${descriptor.name} family's`);
   checkAloneWithSocket("family()", given, openOptions);
   const socket = given ?? await open(protocol, openOptions);
   try {

@@ -13,7 +13,8 @@ import {
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
 } from "../../mod.ts";
-import { netlinkSockets, socketOwners } from "../../src/diag/mod.ts";
+import { inetSockets, netlinkSockets, socketOwners } from "../../src/diag/mod.ts";
+import { SocketClosedError } from "../../src/errors.ts";
 import { runDeno } from "../_deno.ts";
 import { Netns } from "../host/_netns.ts";
 import { ss } from "./_ss.ts";
@@ -93,5 +94,29 @@ test("socketOwners reads /proc through libc: on Deno --allow-ffi is enough", () 
 test("netlink queries refuse a bad protocol, and a socket with a namespace, before any I/O", async () => {
   await assert.rejects(netlinkSockets({ protocol: 255 }), /protocol must be a netlink protocol/);
   await using rt = await open(NETLINK_ROUTE);
-  await assert.rejects(netlinkSockets({ socket: rt }), /must be a NETLINK_SOCK_DIAG/);
+  await assert.rejects(
+    netlinkSockets({ socket: rt }),
+    /must be a socket of protocol 4 \(NETLINK_SOCK_DIAG\), got one of protocol 0/,
+  );
+});
+
+test("diag queries refuse a closed socket saying so, before any I/O", async () => {
+  // The dump's own "netlink socket is closed" said nothing of the option.
+  const diag = await open(NETLINK_SOCK_DIAG);
+  diag.close();
+  for (
+    const [name, query] of [["netlink", () => netlinkSockets({ socket: diag })], [
+      "tcp",
+      () => inetSockets({ socket: diag }),
+    ]] as const
+  ) {
+    await assert.rejects(
+      query(),
+      (e) =>
+        e instanceof SocketClosedError
+        && e.message
+          === `${name} query options: socket is closed: pass an open one, or leave socket out (${name} query then opens its own)`,
+      name,
+    );
+  }
 });

@@ -6,9 +6,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NETLINK_GENERIC, NETLINK_ROUTE } from "../../src/constants.ts";
+import { SocketClosedError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
 import { openRoute, RouteClient } from "../../src/route/mod.ts";
 import { TrafficControl } from "../../src/route/tc.ts";
+import { family } from "../../src/ynl/family.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
 import { Netns } from "../host/_netns.ts";
 
 /**
@@ -198,6 +201,54 @@ test("openRoute() refuses a misspelt option, and open() options next to `socket`
   );
   await using ip = await openRoute({ socket });
   assert.equal(ip.socket, socket);
+});
+
+test("openRoute(), TrafficControl.open() and family() refuse a closed socket, one of another protocol, or something else, at once", async () => {
+  // openRoute({ socket }) and family() of a classic family took a closed socket and failed only
+  // at the first call; openRoute() took one of any protocol.
+  const closed = await open(NETLINK_ROUTE);
+  closed.close();
+  await using generic = await open(NETLINK_GENERIC);
+  const openers: [string, (socket: never) => Promise<unknown>][] = [
+    ["openRoute()", (socket) => openRoute({ socket })],
+    ["TrafficControl.open()", (socket) => TrafficControl.open({ socket })],
+    ["family()", (socket) => family(rtLink, { socket })],
+  ];
+  for (const [name, opener] of openers) {
+    const caller = name.replace(/[().]/g, "\\$&");
+    await assert.rejects(
+      opener(closed as never),
+      (e) =>
+        e instanceof SocketClosedError
+        && new RegExp(
+          `^${caller} options: socket is closed: pass an open one, or leave socket out \\(${caller} then opens its own\\)$`,
+        ).test(e.message),
+      name,
+    );
+    const whose = name === "family()" ? "the rt-link family's" : "NETLINK_ROUTE";
+    await assert.rejects(
+      opener(generic as never),
+      new RegExp(
+        `^TypeError: ${caller} options: socket must be a socket of protocol 0 \\(${whose}\\), got one of protocol ${NETLINK_GENERIC}$`,
+      ),
+      name,
+    );
+    for (const bad of [5, null, { protocol: 0 }]) {
+      await assert.rejects(
+        opener(bad as never),
+        new RegExp(
+          `^TypeError: ${caller} options: socket must be a socket of protocol 0 .* from open\\(\\), got `,
+        ),
+        `${name} ${JSON.stringify(bad)}`,
+      );
+    }
+  }
+  assert.throws(
+    () => new RouteClient(closed),
+    (e) =>
+      e instanceof SocketClosedError
+      && e.message === "a route client needs an open socket, this one is closed",
+  );
 });
 
 test("TrafficControl refuses misspelt keys in every method's object, changing nothing", async () => {
