@@ -240,9 +240,32 @@ function checkU32(what: string, value: unknown): number {
   return value;
 }
 
-function compile(filter: InetFilter): Uint8Array {
+/**
+ * The most levels of `all`, `any` and `not` a filter may nest, as format() nests at most 64:
+ * ss's expressions are a few levels deep, and compiling recurses once per level (100,000 levels
+ * overflowed the stack).
+ */
+const MAX_FILTER_DEPTH = 64;
+
+/**
+ * Compiles `filter`, nested `depth` levels deep within the `all`, `any` and `not` filters of
+ * `within` (a cycle would recurse without end).
+ */
+function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uint8Array {
   if (filter === null || typeof filter !== "object") {
     throw new TypeError(`a filter must be an object such as { sport: 22 }, got ${shown(filter)}`);
+  }
+  if (within.has(filter)) {
+    throw new TypeError(
+      "a filter contains itself (a cycle through all, any or not): build it as a tree, with a new "
+        + "object where the same condition appears again",
+    );
+  }
+  if (depth > MAX_FILTER_DEPTH) {
+    throw new RangeError(
+      `a filter nests all, any and not more than ${MAX_FILTER_DEPTH} levels deep: flatten it `
+        + "(one all or any lists every condition; not of not is the filter itself)",
+    );
   }
   const keys = Object.keys(filter).filter((k) =>
     (filter as Record<string, unknown>)[k] !== undefined
@@ -264,10 +287,18 @@ function compile(filter: InetFilter): Uint8Array {
       if (!Array.isArray(list)) throw new TypeError(`${kind} must be an array of filters`);
       // An empty "all" accepts everything: no code. An empty "any" accepts nothing.
       if (list.length === 0) return kind === "all" ? new Uint8Array(0) : negate(new Uint8Array(0));
-      return list.map(compile).reduce(kind === "all" ? and : or);
+      within.add(filter);
+      const code = list.map((item) => compile(item, depth + 1, within))
+        .reduce(kind === "all" ? and : or);
+      within.delete(filter);
+      return code;
     }
-    case "not":
-      return negate(compile(f.not as InetFilter));
+    case "not": {
+      within.add(filter);
+      const code = negate(compile(f.not as InetFilter, depth + 1, within));
+      within.delete(filter);
+      return code;
+    }
     case "sport":
     case "dport":
       return compilePort(kind, f[kind] as PortMatch);
@@ -313,7 +344,9 @@ function compile(filter: InetFilter): Uint8Array {
 /**
  * Compiles a filter to inet_diag bytecode, the value of an INET_DIAG_REQ_BYTECODE attribute,
  * byte for byte as `ss` compiles the same expression. Bad input (an unknown key, a port out of
- * range, an address that does not parse) throws a TypeError or RangeError saying what is wrong.
+ * range, an address that does not parse) throws a TypeError or RangeError saying what is wrong;
+ * so do a filter that nests `all`, `any` and `not` more than 64 levels deep (RangeError) and one
+ * that contains itself (TypeError).
  *
  * @example
  * ```ts

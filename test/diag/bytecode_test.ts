@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileFilter, type InetFilter } from "../../src/diag/mod.ts";
+import { compileFilter, type InetFilter, inetSockets } from "../../src/diag/mod.ts";
 
 const hex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -99,4 +99,33 @@ test("a filter too large for an attribute or for the 16-bit jumps is refused", (
     all: [{ not: { sport: 1 } }, { any: Array.from({ length: 4000 }, (_, i) => ({ sport: i })) }],
   };
   assert.throws(() => compileFilter(nested), /too large for inet_diag bytecode/);
+});
+
+test("a filter nested past 64 levels, or containing itself, is refused saying what to do, before any I/O", async () => {
+  // Compiling recursed once per level: `not` 100,000 times deep, or a cycle, threw "Maximum call
+  // stack size exceeded".
+  const nots = (levels: number): InetFilter => {
+    let filter: InetFilter = { sport: 22 };
+    for (let i = 0; i < levels; i++) filter = { not: filter };
+    return filter;
+  };
+  assert.equal(compileFilter(nots(64)).length, compileFilter({ sport: 22 }).length + 64 * 4);
+  const deep =
+    /^RangeError: a filter nests all, any and not more than 64 levels deep: flatten it \(one all or any lists every condition; not of not is the filter itself\)$/;
+  assert.throws(() => compileFilter(nots(65)), deep);
+  assert.throws(() => compileFilter(nots(100_000)), deep);
+  // The queries compile it before they open anything.
+  await assert.rejects(inetSockets({ filter: nots(100_000) }), deep);
+  const cycle =
+    /^TypeError: a filter contains itself \(a cycle through all, any or not\): build it as a tree, with a new object where the same condition appears again$/;
+  const loop: { not: unknown } = { not: undefined };
+  loop.not = loop;
+  assert.throws(() => compileFilter(loop as InetFilter), cycle);
+  const list: InetFilter[] = [{ sport: 1 }];
+  const around: InetFilter = { any: [{ all: list }] };
+  list.push({ not: around });
+  assert.throws(() => compileFilter(around), cycle);
+  // One object used twice is no cycle.
+  const leaf: InetFilter = { sport: 1 };
+  assert.equal(compileFilter({ all: [leaf, { not: leaf }] }).length, 36);
 });
