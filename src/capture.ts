@@ -10,6 +10,7 @@
  */
 
 import { openFile } from "../ffi/mod.ts";
+import { whenCollected } from "./_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tapPoint } from "./tap.ts";
@@ -107,6 +108,16 @@ interface Sink {
   /** False when the record was dropped: CAPTURE_MAX_PENDING bytes are still unwritten. */
   write(bytes: Uint8Array): boolean;
   close(): Promise<void>;
+  /**
+   * Closes the file or stream once its capture is garbage-collected (its socket dropped without
+   * close(), and the capture with it); reaches nothing of the capture. None for a function.
+   */
+  readonly release?: () => void;
+}
+
+/** A stream writer's close for {@linkcode Sink.release}: a scope of its own, and no rejection. */
+function closing(writer: WritableStreamDefaultWriter<Uint8Array>): () => void {
+  return () => void writer.close().catch(() => {});
 }
 
 /** Throws TypeError for something that is not a {@linkcode CaptureTarget}; no side effects. */
@@ -132,6 +143,7 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
     return {
       write: (bytes) => (file.write(bytes), true),
       close: () => Promise.resolve(file.close()),
+      release: file.close.bind(file),
     };
   }
   // An async function's or a stream's writes finish later: close() waits for them, a rejection
@@ -168,12 +180,17 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
       return true;
     },
     close: () => Promise.all(pending).then(() => writer.close()).catch(fail),
+    release: closing(writer),
   };
 }
 
 /**
  * A running capture of one socket's traffic; made by {@linkcode capture} or `open()`'s
- * `capture` option. It ends with {@linkcode Capture.stop}, or when the socket closes.
+ * `capture` option. It ends with {@linkcode Capture.stop}, or when the socket closes: its file
+ * or stream is closed then, with every record written. A socket dropped without close() is
+ * closed once garbage-collected, and its capture ends then too, or once the capture is
+ * collected. A function or stream target that refers to the socket does not keep it from
+ * collection, unless the program still holds the capture.
  *
  * @example
  * ```ts
@@ -194,6 +211,8 @@ export class Capture {
   #sink: Sink | undefined;
   #detach: (() => void) | undefined;
   #closed: Promise<void> | undefined;
+  /** Cancels the sink's release at collection (see the constructor) once it is closed. */
+  #forgetRelease = () => {};
 
   /** @internal Use {@linkcode capture}. */
   constructor(socket: NetlinkSocket, target: CaptureTarget) {
@@ -203,6 +222,9 @@ export class Capture {
     const protocol = socket.protocol;
     const sink = sinkOf(target, (err) => this.#fail(err));
     this.#sink = sink;
+    // Dropped with its socket: the socket's release closes only the descriptor (it does not hold
+    // the taps), so the capture closes its own file once collected.
+    if (sink.release) this.#forgetRelease = whenCollected(this, sink.release);
     try {
       sink.write(fileHeader());
       const now = () => performance.timeOrigin + performance.now();
@@ -228,6 +250,7 @@ export class Capture {
       this.#detach = point.attach(captureTap);
     } catch (err) {
       this.#sink = undefined;
+      this.#forgetRelease();
       void sink.close();
       throw err;
     }
@@ -266,6 +289,7 @@ export class Capture {
     if (this.#closed === undefined) {
       const sink = this.#sink;
       this.#sink = undefined;
+      this.#forgetRelease();
       this.#closed = sink === undefined ? Promise.resolve() : sink.close();
     }
     return this.#closed;

@@ -37,6 +37,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "./message.ts";
+import { TapPoint } from "./tap.ts";
 import type { Datagram, DatagramInPlace, Transport } from "./transport.ts";
 
 /**
@@ -576,8 +577,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   constructor(transport: Transport, settings: SocketSettings = { backlog: 4096 }) {
     this.#transport = transport;
     // Dropped without close(): the descriptor is closed once the socket is garbage-collected. A
-    // bound method, not a closure: closures of this scope capture `this`, and would keep it.
-    this.#forgetClose = whenCollected(this, transport.close.bind(transport));
+    // bound method, not a closure: closures of this scope capture `this`, and would keep it. A
+    // tap point's own release: it does not hold the taps, whose callbacks may reach the socket.
+    this.#forgetClose = whenCollected(
+      this,
+      transport instanceof TapPoint
+        ? transport.releaseAtCollection()
+        : transport.close.bind(transport),
+    );
     this.#matcher = new Matcher(undefined, transport.portid);
     this.#unframed = settings.unframed ?? false;
     this.#backlog = settings.backlog;

@@ -42,7 +42,12 @@ export interface Tap {
   receiveFailed?(error: unknown): void;
   /** A socket option was set (group joined, buffer sized...). */
   optionSet?(level: number, name: number, value: number): void;
-  /** The tap was detached, or the socket closed: the last call it gets. */
+  /**
+   * The tap was detached, or the socket closed: the last call it gets. For a socket dropped
+   * without close() and garbage-collected, only while the function `tap()` returned is still
+   * held: what closes a collected socket does not hold its taps, so that a tap whose callbacks
+   * reach the socket cannot keep it alive.
+   */
   detached?(): void;
 }
 
@@ -228,6 +233,17 @@ export class TapPoint implements Transport {
     return this.#inner.getOption(level, name);
   }
 
+  /**
+   * What closes this once the socket over it is garbage-collected: close() while this is still
+   * reachable otherwise (a kept capture reaches it), else the inner transport alone (its taps are
+   * garbage too, and a capture's file is closed at the capture's own collection). Not close()
+   * itself: held by the socket's finalizer, it would keep every tap, and with a tap's callback
+   * that reaches the socket, the socket, alive for good.
+   */
+  releaseAtCollection(): () => void {
+    return releaser(new WeakRef(this), this.#inner);
+  }
+
   close(): void {
     this.#closed = true;
     this.#inner.close();
@@ -270,6 +286,15 @@ export class TapPoint implements Transport {
     console.error("netlink: a tap threw and was detached:", err);
     if (attached) this.#call(tap, () => tap.detached?.());
   }
+}
+
+/** See {@linkcode TapPoint.releaseAtCollection}; a scope of its own, holding the point weakly. */
+function releaser(point: WeakRef<TapPoint>, inner: Transport): () => void {
+  return () => {
+    const live = point.deref();
+    if (live === undefined) inner.close();
+    else live.close();
+  };
 }
 
 // The compiler checks that TapPoint forwards every member of Transport: a member added to the

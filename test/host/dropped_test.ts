@@ -24,6 +24,27 @@ const collect = async (done, most = 30) => {
 };
 `;
 
+/**
+ * Soak-script code: `fds()`, this process's netlink descriptors (the runtime opens sockets of
+ * its own meanwhile), and `fdsOf(path)`, its descriptors open on a file.
+ */
+const FDS = `
+const { readdirSync, readFileSync, readlinkSync } = await import("node:fs");
+const fdTargets = () => readdirSync("/proc/self/fd").map((fd) => {
+  try {
+    return readlinkSync("/proc/self/fd/" + fd);
+  } catch {
+    return ""; // the directory's own descriptor, closed by now
+  }
+});
+const fds = () => {
+  const inodes = new Set(readFileSync("/proc/self/net/netlink", "utf8").trim().split("\\n").slice(1)
+    .map((row) => row.trim().split(/\\s+/).at(-1)));
+  return fdTargets().filter((target) => inodes.has(/^socket:\\[(\\d+)\\]$/.exec(target)?.[1])).length;
+};
+const fdsOf = (path) => fdTargets().filter((target) => target === path).length;
+`;
+
 test("a typed monitor() left without return() leaves its groups and its abort listener once collected", () => {
   // Each kept its groups joined and its listener on the signal for good: 50 dropped monitors
   // left 50 listeners, and the link group joined.
@@ -163,20 +184,8 @@ test("a socket or a ProcEventMonitor dropped without close() closes its descript
     used: number;
   }>(
     `${COLLECT}
-    const { readdirSync, readFileSync, readlinkSync } = await import("node:fs");
+${FDS}
     const { openProcEvents } = await import(${module("connector.ts")});
-    /** This process's netlink descriptors (the runtime opens sockets of its own meanwhile). */
-    const fds = () => {
-      const inodes = new Set(readFileSync("/proc/self/net/netlink", "utf8").trim().split("\\n").slice(1)
-        .map((row) => row.trim().split(/\\s+/).at(-1)));
-      return readdirSync("/proc/self/fd").filter((fd) => {
-        try {
-          return inodes.has(/^socket:\\[(\\d+)\\]$/.exec(readlinkSync("/proc/self/fd/" + fd))?.[1]);
-        } catch {
-          return false; // the directory's own descriptor, closed by now
-        }
-      }).length;
-    };
     const before = fds();
     // Made and dropped in functions of their own: a frame that ended holds nothing.
     // Dropped at once, and dropped after use (a request, a dropped iteration, groups joined).
@@ -265,4 +274,53 @@ test("a ProcEventMonitor dropped without close() sends PROC_CN_MCAST_IGNORE befo
     closed: true,
     kept: [PROC_CN_MCAST_LISTEN],
   });
+});
+
+test("a socket whose capture or tap references it is closed once collected, and its capture's file with it", () => {
+  // The socket's release at collection held its transport, and through it every tap and
+  // capture: one whose callback reached the socket kept the socket from collection for good
+  // (its descriptor stayed open).
+  const r = runSoak<{ referenced: number; file: number; held: number; stopped: boolean }>(
+    `${COLLECT}${FDS}
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const dir = mkdtempSync("/tmp/nlcap-");
+    const dump = (sock) => sock.request({ type: nl.RTM_GETLINK, flags: nl.NLM_F_DUMP, payload: new Uint8Array(16) });
+    const before = fds();
+    // Made and dropped in a function of its own: a frame that ended holds nothing.
+    await (async () => {
+      for (let i = 0; i < 5; i++) {
+        // Called with the file header before open() returns: \`sock\` is not set yet then.
+        let sock;
+        sock = await nl.open(nl.NETLINK_ROUTE, { capture: () => void sock?.portid });
+        await dump(sock);
+      }
+      for (let i = 0; i < 5; i++) {
+        const sock = await nl.open(nl.NETLINK_ROUTE);
+        nl.tap(sock, { received: () => void sock.portid });
+        await dump(sock);
+      }
+    })();
+    await collect(() => fds() === before);
+    const referenced = fds() - before;
+    // A file capture whose socket and capture were both dropped.
+    const file = dir + "/dropped.pcap";
+    await (async () => void await dump(await nl.open(nl.NETLINK_ROUTE, { capture: file })))();
+    await collect(() => fdsOf(file) === 0);
+    const dropped = fdsOf(file);
+    // The capture kept, its socket dropped.
+    const keptFile = dir + "/kept.pcap";
+    const pcap = await (async () => {
+      const sock = await nl.open(nl.NETLINK_ROUTE);
+      const pcap = nl.capture(sock, keptFile);
+      await dump(sock);
+      return pcap;
+    })();
+    await collect(() => fdsOf(keptFile) === 0);
+    const held = fdsOf(keptFile);
+    const stopped = await pcap.stop().then(() => true);
+    rmSync(dir, { recursive: true, force: true });
+    console.log(JSON.stringify({ referenced, file: dropped, held, stopped }));
+  `,
+  );
+  assert.deepEqual(r, { referenced: 0, file: 0, held: 0, stopped: true });
 });

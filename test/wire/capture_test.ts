@@ -286,6 +286,34 @@ test("the socket's close ends its captures; a later capture or tap is refused", 
   assert.throws(() => tap(sock, {}), /closed/);
 });
 
+test("the socket's close stops a file capture and closes its file, with every record written; stop() after it resolves", async () => {
+  /** This process's descriptors open on `file`. */
+  const descriptors = (file: string) =>
+    readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false; // the directory's own descriptor, gone by now
+      }
+    }).length;
+  for (const how of ["capture()", "open() option"] as const) {
+    const file = `${dir}/closed-${how === "capture()" ? "call" : "option"}.pcap`;
+    const sock = await open(NETLINK_ROUTE, how === "capture()" ? {} : { capture: file });
+    const pcap = how === "capture()" ? capture(sock, file) : undefined;
+    await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+    assert.equal(descriptors(file), 1, how);
+    sock.close();
+    assert.equal(descriptors(file), 0, `${how}: the file is closed with the socket`);
+    const written = records(readFileSync(file));
+    assert.ok(written.length >= 2, `${how}: the request and its answers`);
+    if (pcap) {
+      assert.equal(pcap.packets, written.length);
+      await pcap.stop();
+      assert.equal(pcap.error, undefined);
+    }
+  }
+});
+
 test("a capture of a closed socket, or of one not made by open(), leaves an existing file as it was", async () => {
   const file = `${dir}/kept.pcap`;
   writeFileSync(file, "the user's data");
