@@ -56,6 +56,7 @@ const SYMBOLS = {
   // parameter uses on x86-64 and aarch64.
   open: { args: ["ptr", "i32", "u32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
+  statx: { args: ["i32", "ptr", "i32", "u32", "ptr"], returns: "i32" },
   // fcntl is variadic; every command used here takes an int, passed in the register a third
   // fixed int parameter uses on x86-64 and aarch64.
   fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
@@ -82,6 +83,7 @@ interface Symbols {
   readlink: Fn<[Uint8Array, Uint8Array, number]>;
   open: Fn<[Uint8Array, number, number]>;
   setns: Fn<[number, number]>;
+  statx: Fn<[number, Uint8Array, number, number, Uint8Array]>;
   fcntl: Fn<[number, number, number]>;
   getpid: Fn<[]>;
   __errno_location: Fn<[]>;
@@ -125,6 +127,7 @@ function open(): BunLibc {
     readlink: lib.readlink,
     open: lib.open,
     setns: lib.setns,
+    statx: lib.statx,
     fcntl: lib.fcntl,
     getpid: lib.getpid,
     errno: () => errnoView[0],

@@ -117,6 +117,20 @@ export const F_SETOWN = 8;
 /** Set number of signal to be sent. */
 export const F_SETSIG = 10;
 
+/** Allow empty relative pathname. */
+export const AT_EMPTY_PATH = 4096;
+
+// <sys/stat.h>
+
+/** `S_IFMT` from <sys/stat.h>. */
+export const S_IFMT = 61440;
+
+/** `S_IFREG` from <sys/stat.h>. */
+export const S_IFREG = 32768;
+
+/** Want/got stx_mode & S_IFMT */
+export const STATX_TYPE = 1;
+
 // <signal.h>
 
 /** Urgent data is available at a socket. */
@@ -223,6 +237,12 @@ export const OFFSETOF_POLLFD_EVENTS = 4;
 
 /** Byte offset of `revents` in `struct pollfd`. */
 export const OFFSETOF_POLLFD_REVENTS = 6;
+
+/** Size in bytes of `struct statx` (<sys/stat.h>). */
+export const SIZEOF_STATX = 256;
+
+/** Byte offset of `stx_mode` in `struct statx`. */
+export const OFFSETOF_STATX_STX_MODE = 28;
 
 /** Size in bytes of `struct sock_fprog` (<linux/filter.h>). */
 export const SIZEOF_SOCK_FPROG = 16;

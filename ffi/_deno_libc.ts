@@ -16,7 +16,7 @@ const LIBC = "libc.so.6";
 // "isize" would allocate a BigInt per call. Nothing we read or write comes near 2 GiB.
 // size_t/nfds_t parameters are "usize"/"u64" and get BigInts: a JS number there takes a slow
 // path (636-730 ns vs ~150 ns per call, measured).
-// Bound in three groups, each on first use: Deno.dlopen compiles a call stub per symbol, at
+// Bound in groups, each on first use: Deno.dlopen compiles a call stub per symbol, at
 // some 0.3 ms each on top of 3 ms for the first call (measured: 21 symbols 8.7-10.2 ms, 8 of
 // them 5-6 ms), and a script that dumps or asks something once uses only the first group.
 /** What every socket uses. */
@@ -53,6 +53,11 @@ const REST = {
   setns: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
+/** A file's type, which only reading a name database asks (src/cli/_rt_names.ts). */
+const STAT = {
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+} as const;
+
 /** The symbols of `defs`, bound on the first call. */
 function lazily<const S extends Deno.ForeignLibraryInterface>(
   defs: S,
@@ -75,6 +80,7 @@ function open(): Libc {
   const lib = Deno.dlopen(LIBC, CORE).symbols;
   const wait = lazily(WAIT);
   const rest = lazily(REST);
+  const stat = lazily(STAT);
   // errno is thread-local: this view is over *this* thread's errno, which is the thread every
   // synchronous call runs on. Reading it costs ~1 ns; calling __errno_location 20-65 ns.
   const errnoPtr = lib.__errno_location();
@@ -97,6 +103,7 @@ function open(): Libc {
     getdents64: (fd, buf, len) => rest().getdents64(fd, buf, BigInt(len)),
     readlink: (path, buf, len) => rest().readlink(path, buf, BigInt(len)),
     setns: (fd, nstype) => rest().setns(fd, nstype),
+    statx: (dirfd, path, flags, mask, buf) => stat().statx(dirfd, path, flags, mask, buf),
     fcntl: (fd, cmd, arg) => wait().fcntl(fd, cmd, arg),
     getpid: () => wait().getpid(),
     errno: () => errnoView[0],

@@ -7,9 +7,24 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
 import { SyscallError } from "../src/errors.ts";
-import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY } from "./_constants.ts";
+import {
+  AT_EMPTY_PATH,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  OFFSETOF_STATX_STX_MODE,
+  S_IFMT,
+  S_IFREG,
+  SIZEOF_STATX,
+  STATX_TYPE,
+} from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 
 const EINTR = errnoNumber("EINTR")!;
@@ -81,6 +96,55 @@ export function readWholeFile(libc: Libc, path: string): Uint8Array {
     libc.close(fd);
   }
 }
+
+/** What {@linkcode readRegularFile} found at a path. */
+export type RegularFileRead =
+  | { readonly kind: "file"; readonly bytes: Uint8Array }
+  | { readonly kind: "not regular" }
+  | { readonly kind: "too large" };
+
+/**
+ * Reads the regular file at `path` (symbolic links followed), when it holds at most `limit`
+ * bytes; anything else is not read: "not regular" for a FIFO, device, socket or directory (a
+ * FIFO would block the open until a writer came, /dev/zero would never end), "too large" past
+ * `limit`. Opened without blocking, its type asked of the descriptor, not the name, so the file
+ * cannot be swapped in between. Throws SyscallError (e.g. ENOENT).
+ */
+export function readRegularFile(libc: Libc, path: string, limit: number): RegularFileRead {
+  const fd = libc.open(cPath(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError("open", libc.errno(), path);
+  try {
+    const stat = new Uint8Array(SIZEOF_STATX);
+    if (libc.statx(fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_TYPE, stat) < 0) {
+      throw new SyscallError("statx", libc.errno(), path);
+    }
+    const mode = new DataView(stat.buffer).getUint16(OFFSETOF_STATX_STX_MODE, HOST_LITTLE_ENDIAN);
+    if ((mode & S_IFMT) !== S_IFREG) return { kind: "not regular" };
+    let buf = new Uint8Array(Math.min(4096, limit + 1));
+    let length = 0;
+    for (;;) {
+      if (length === buf.length) {
+        if (length > limit) return { kind: "too large" };
+        const bigger = new Uint8Array(Math.min(buf.length * 2, limit + 1));
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const rest = buf.subarray(length);
+      const n = libc.read(fd, rest, rest.length);
+      if (n < 0) {
+        const errno = libc.errno();
+        if (errno === EINTR) continue;
+        throw new SyscallError("read", errno, path);
+      }
+      if (n === 0) return { kind: "file", bytes: buf.subarray(0, length) };
+      length += n;
+    }
+  } finally {
+    libc.close(fd);
+  }
+}
+
+const EMPTY_PATH = new Uint8Array(1);
 
 /** The names in directory `path`, but "." and "..", in the kernel's order. Throws SyscallError. */
 export function readDirectory(libc: Libc, path: string): string[] {

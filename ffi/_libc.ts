@@ -59,6 +59,11 @@ export interface Libc {
   getdents64(fd: number, buf: Uint8Array, len: number): number;
   /** readlink(2) of a NUL-terminated `path` into `buf[0..len)` (no NUL appended). */
   readlink(path: Uint8Array, buf: Uint8Array, len: number): number;
+  /**
+   * statx(2) (glibc 2.28+) into `buf`, a struct statx (256 bytes): one layout on every
+   * architecture, unlike struct stat. With AT_EMPTY_PATH and an empty `path`, of descriptor `dirfd`.
+   */
+  statx(dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint8Array): number;
   /** setns(2), for the calling thread. */
   setns(fd: number, nstype: number): number;
   /** This thread's errno, as left by the last failed call. */

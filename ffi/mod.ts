@@ -19,7 +19,9 @@ import {
   type FileWriter,
   readDirectory as readDirectoryWith,
   readLink as readLinkWith,
+  readRegularFile as readRegularFileWith,
   readWholeFile,
+  type RegularFileRead,
 } from "./_file.ts";
 import type { Libc } from "./_libc.ts";
 import { openNetnsFile } from "./_netns.ts";
@@ -152,6 +154,18 @@ export function openFile(path: string): FileWriter {
  */
 export function readTextFile(path: string): string {
   return new TextDecoder().decode(readWholeFile((runtime ??= detect()).libc, path));
+}
+
+export type { RegularFileRead };
+
+/**
+ * Reads the regular file at `path` (symbolic links followed) through libc when it holds at most
+ * `limit` bytes, for configuration files such as /etc/iproute2's: a FIFO, device or directory
+ * in its place is reported, not read (it could block or never end), as is a larger file. Throws
+ * SyscallError (e.g. ENOENT).
+ */
+export function readRegularFile(path: string, limit: number): RegularFileRead {
+  return readRegularFileWith((runtime ??= detect()).libc, path, limit);
 }
 
 /**

@@ -12,6 +12,18 @@ export class UsageError extends Error {
   }
 }
 
+let warningOutput = (line: string) => console.error(line);
+
+/** Where {@linkcode warn} writes: run()'s `err`, set as it starts. */
+export function setWarningOutput(output: (line: string) => void): void {
+  warningOutput = output;
+}
+
+/** Prints a line that does not stop the command (ip's "Database ... is corrupted at ..."). */
+export function warn(line: string): void {
+  warningOutput(line);
+}
+
 /** Options before the command. */
 export interface Global {
   json: boolean;

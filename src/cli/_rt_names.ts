@@ -4,7 +4,7 @@
 // /usr/share/iproute2/NAME when /etc has none), and tables and protocols also every *.conf in
 // NAME.d. Read through libc (no permission beyond --allow-ffi), once, when first asked.
 
-import { readDirectory, readTextFile } from "../../ffi/mod.ts";
+import { readDirectory, readRegularFile, type RegularFileRead } from "../../ffi/mod.ts";
 import {
   NUD_DELAY,
   NUD_FAILED,
@@ -28,32 +28,62 @@ import {
   RTN_XRESOLVE,
 } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
-import { unsigned } from "./_args.ts";
+import { unsigned, warn } from "./_args.ts";
 
 const ETC = "/etc/iproute2";
 const USR = "/usr/share/iproute2";
 
 /**
+ * How much of a database is read: rt_tables and its kin are a few hundred bytes; a file past
+ * this is not read whole (ip would, and its names would take as much memory).
+ */
+const DATABASE_LIMIT = 1 << 20;
+
+/** The bytes fgets() reads at most (NAME_MAX_LEN - 1): a longer line is read in pieces. */
+const LINE_LIMIT = 511;
+
+/**
  * A database file's entries in order, as fread_id_name reads them: "ID NAME" a line (ID
- * decimal or 0x hex), white space and # comments skipped; reading stops at a line that is
- * neither, as ip's does. Undefined when the file cannot be read.
+ * decimal or 0x hex), white space and # comments skipped. At a line that is neither, reading
+ * stops with ip's warning ("Database PATH is corrupted at LINE"), what came before kept.
+ * Undefined when there is no such file. Only a regular file up to DATABASE_LIMIT is read: ip
+ * would wait forever on a FIFO and read /dev/zero forever; the tool warns and skips it.
  */
 function readEntries(path: string): [number, string][] | undefined {
-  let text: string;
+  let file: RegularFileRead;
   try {
-    text = readTextFile(path);
+    file = readRegularFile(path, DATABASE_LIMIT);
   } catch (error) {
     if (error instanceof SyscallError && error.code === "ENOENT") return undefined;
     return [];
   }
+  if (file.kind !== "file") {
+    warn(
+      `Database ${path} is ${
+        file.kind === "too large" ? `larger than ${DATABASE_LIMIT} bytes` : "not a regular file"
+      }: not read`,
+    );
+    return [];
+  }
+  const { bytes } = file;
+  const decoder = new TextDecoder();
   const entries: [number, string][] = [];
-  for (const line of text.split("\n")) {
-    // sscanf() sees the line fgets() read up to its first NUL.
-    const body = line.replace(/\0[^]*/, "").replace(/^[ \t]+/, "");
-    if (body === "" || body.startsWith("#")) continue;
+  for (let at = 0; at < bytes.length;) {
+    // fgets(): up to a newline (kept) or LINE_LIMIT bytes; sscanf() sees that up to a NUL.
+    const newline = bytes.indexOf(10, at);
+    const end = Math.min(newline < 0 ? bytes.length : newline + 1, at + LINE_LIMIT);
+    const piece = bytes.subarray(at, end);
+    at = end;
+    const nul = piece.indexOf(0);
+    const body = decoder.decode(nul < 0 ? piece : piece.subarray(0, nul)).replace(/^[ \t]+/, "");
+    if (body === "" || body.startsWith("#") || body.startsWith("\n")) continue;
     // sscanf("0x%x %s"), then sscanf("%d %s"): the id, then the next word after any blanks.
     const entry = /^(?:0x([0-9a-fA-F]+)|([+-]?[0-9]+))\s*(\S+)/.exec(body);
-    if (entry === null) break;
+    if (entry === null) {
+      // As ip prints it: the line with its newline, then one more.
+      warn(`Database ${path} is corrupted at ${body}`);
+      break;
+    }
     const id = entry[1] !== undefined ? parseInt(entry[1], 16) : Number(entry[2]);
     // As C's int: ids past 2^31 read as negative ones, which are skipped.
     if (id >= 0 && id <= 0x7fff_ffff) entries.push([id, entry[3]]);
@@ -220,7 +250,9 @@ export function ipProtocolName(id: number): string {
     ipProtocols = new Map();
     let text = "";
     try {
-      text = readTextFile("/etc/protocols");
+      // Not read when it is no regular file up to the limit, as a database is not.
+      const file = readRegularFile("/etc/protocols", DATABASE_LIMIT);
+      if (file.kind === "file") text = new TextDecoder().decode(file.bytes);
     } catch {
       // As getprotobynumber without the file: no names.
     }

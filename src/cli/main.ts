@@ -27,7 +27,7 @@
 
 import { commandLine, setExitCode } from "../../ffi/mod.ts";
 import { NetlinkError } from "../errors.ts";
-import { type Global, type Handler, UsageError } from "./_args.ts";
+import { type Global, type Handler, setWarningOutput, UsageError } from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
@@ -80,6 +80,7 @@ export async function run(
   err: (line: string) => void = (line) => console.error(line),
 ): Promise<number> {
   const global: Global = { json: false };
+  setWarningOutput(err);
   try {
     let capturePath: string | undefined;
     const rest: string[] = [];

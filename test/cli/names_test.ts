@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname } from "node:path";
 import { test } from "node:test";
@@ -299,5 +299,106 @@ test("cli reads a database line as ip does up to a NUL in it: the name ends ther
   assert.match(
     ipRun(ns, ["route", "show", "table", "all"], prefix).stdout,
     /table nu \n.*table after/s,
+  );
+});
+
+test("cli warns of a corrupted database in ip's words, where ip does, and keeps what came before", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "route add blackhole 10.50.0.0/16 table 101",
+    "route add blackhole 10.51.0.0/16 table 102",
+    "route add blackhole 10.52.0.0/16 table 103",
+  ]);
+  const long = `103 ${"n".repeat(600)}\n`; // fgets() reads 511 bytes of it, then the rest
+  for (
+    const rtTables of [
+      "101 before\nnot an entry\n102 after\n",
+      "101 before\n  bad\0tail\n102 after\n", // printed up to the NUL, without its newline
+      "101 before\n7\n", // an id without a name
+      `101 before\n${long}102 after\n`,
+      "101 before\nno newline at the end",
+    ]
+  ) {
+    const prefix = withConfig(iproute2Config({ rt_tables: rtTables }));
+    for (
+      const args of [["route", "show", "table", "all"], ["-j", "route", "show", "table", "all"]]
+    ) {
+      const want = ipRun(ns, args, prefix);
+      assert.match(want.stderr, /^Database \/etc\/iproute2\/rt_tables is corrupted at /);
+      const got = cli(["--netns", ns.name, ...args], prefix);
+      assert.equal(got.status, want.status, got.stderr);
+      assert.equal(got.stdout, want.stdout, JSON.stringify(rtTables));
+      assert.equal(got.stderr, want.stderr, JSON.stringify(rtTables));
+    }
+  }
+  // Warned of once, and only by commands that read the database, as ip.
+  const prefix = withConfig(iproute2Config({ rt_tables: "bogus\n" }));
+  for (const args of [["link", "show"], ["route", "show", "table", "all"]]) {
+    const want = ipRun(ns, args, prefix);
+    const got = cli(["--netns", ns.name, ...args], prefix);
+    assert.equal(got.stderr, want.stderr, args.join(" "));
+    assert.equal(got.stdout, want.stdout, args.join(" "));
+  }
+});
+
+test("cli reads only regular database files of at most 1 MiB: a FIFO or /dev/zero in /etc/iproute2 is skipped with a warning, not read forever", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "route add blackhole 10.50.0.0/16 table 101",
+  ]);
+  const big = `101 big\n${"#".repeat(1 << 20)}\n`;
+  const cases: [string, (path: string) => void, string][] = [
+    ["a FIFO", (path) => spawnSync("mkfifo", [path]), "not a regular file"],
+    ["a link to /dev/zero", (path) => symlinkSync("/dev/zero", path), "not a regular file"],
+    ["a directory", (path) => mkdirSync(path), "not a regular file"],
+    ["a file over 1 MiB", (path) => writeFileSync(path, big), "larger than 1048576 bytes"],
+  ];
+  for (const path of ["rt_tables", "rt_tables.d/x.conf"]) {
+    // What ip prints with the file empty: the tool's output, the file skipped.
+    const plain = ipRun(
+      ns,
+      ["route", "show", "table", "all"],
+      withConfig(iproute2Config({
+        [path]: "",
+      })),
+    ).stdout;
+    assert.match(plain, /table 101/);
+    for (const [what, make, why] of cases) {
+      const config = iproute2Config({ [path]: "" });
+      rmSync(`${config}/${path}`);
+      make(`${config}/${path}`);
+      const got = cli(["--netns", ns.name, "route", "show", "table", "all"], withConfig(config));
+      assert.equal(got.status, 0, `${what} at ${path}: ${got.stderr}`);
+      assert.equal(got.stdout, plain, `${what} at ${path}`);
+      assert.equal(
+        got.stderr,
+        `Database /etc/iproute2/${path} is ${why}: not read\n`,
+        `${what} at ${path}`,
+      );
+    }
+  }
+  // /etc/protocols (ip's getprotobynumber) likewise: a FIFO there is not waited on, no names.
+  ns.ip("rule", "add", "ipproto", "tcp", "table", "7", "pref", "704");
+  const fifo = `${tmp}/protocols-fifo`;
+  spawnSync("mkfifo", [fifo]);
+  const protocols = cli(["--netns", ns.name, "rule", "show"], [
+    "unshare",
+    "--mount",
+    "sh",
+    "-c",
+    "mount --bind \"$0\" /etc/protocols && exec \"$@\"",
+    fifo,
+  ]);
+  assert.equal(protocols.status, 0, protocols.stderr);
+  assert.match(protocols.stdout, /^704:\tfrom all ipproto ipproto-6 lookup 7$/m);
+  assert.match(cli(["--netns", ns.name, "rule", "show"]).stdout, /^704:.* ipproto tcp /m);
+  // A link to a regular file is read, as ip reads it.
+  const config = iproute2Config({ "real/tables": "101 linked\n" });
+  rmSync(`${config}/rt_tables`);
+  symlinkSync(`${config}/real/tables`, `${config}/rt_tables`);
+  sameAsIp(ns, ["route", "show", "table", "all"], withConfig(config));
+  assert.match(
+    cli(["--netns", ns.name, "route", "show", "table", "linked"], withConfig(config)).stdout,
+    /10\.50\.0\.0/,
   );
 });

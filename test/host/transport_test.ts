@@ -20,7 +20,13 @@ import process from "node:process";
 import { test } from "node:test";
 
 import { SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
-import { openTransport, readDirectory, readLink, readTextFile } from "../../ffi/mod.ts";
+import {
+  openTransport,
+  readDirectory,
+  readLink,
+  readRegularFile,
+  readTextFile,
+} from "../../ffi/mod.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_LISTEN_ALL_NSID,
@@ -956,6 +962,43 @@ test("readDirectory and readLink read /proc through libc, as node:fs does", () =
     assert.match(readLink(`/proc/self/fd/${t.fd}`), /^socket:\[\d+\]$/);
   } finally {
     t.close();
+  }
+});
+
+test("readRegularFile reads a regular file (through a link too) up to its limit; a FIFO, /dev/zero or a directory is not read, nothing left open", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nltest-"));
+  try {
+    const bytes = (read: ReturnType<typeof readRegularFile>) =>
+      read.kind === "file" ? new TextDecoder().decode(read.bytes) : read.kind;
+    writeFileSync(join(dir, "file"), "0 zero\n");
+    symlinkSync(join(dir, "file"), join(dir, "link"));
+    assert.equal(bytes(readRegularFile(join(dir, "file"), 100)), "0 zero\n");
+    assert.equal(bytes(readRegularFile(join(dir, "link"), 100)), "0 zero\n");
+    assert.equal(bytes(readRegularFile(join(dir, "file"), 7)), "0 zero\n"); // the limit itself
+    assert.equal(bytes(readRegularFile(join(dir, "file"), 6)), "too large");
+    const big = "x".repeat(100_000); // several reads, the buffer growing to the limit
+    writeFileSync(join(dir, "big"), big);
+    assert.equal(bytes(readRegularFile(join(dir, "big"), 100_000)), big);
+    assert.equal(bytes(readRegularFile(join(dir, "big"), 99_999)), "too large");
+    writeFileSync(join(dir, "empty"), "");
+    assert.equal(bytes(readRegularFile(join(dir, "empty"), 0)), "");
+    // A FIFO with no writer: opening it for reading would wait for one.
+    assert.equal(spawnSync("mkfifo", [join(dir, "fifo")]).status, 0);
+    assert.equal(bytes(readRegularFile(join(dir, "fifo"), 100)), "not regular");
+    symlinkSync("/dev/zero", join(dir, "zero"));
+    assert.equal(bytes(readRegularFile(join(dir, "zero"), 100)), "not regular");
+    assert.equal(bytes(readRegularFile(dir, 100)), "not regular");
+    assert.throws(
+      () => readRegularFile(join(dir, "missing"), 100),
+      (e) => e instanceof SyscallError && e.code === "ENOENT",
+    );
+    // Every file closed again (/dev/zero's descriptor shows its target).
+    const left = [...openDescriptors()].filter((fd) =>
+      fd.includes(dir) || fd.endsWith("/dev/zero")
+    );
+    assert.deepEqual(left, []);
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 });
 
