@@ -13,8 +13,9 @@
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
  * `--netns NAME`, `--capture FILE` (every socket's traffic as a pcap file, nlmon format, for
  * tshark or Wireshark), `--help`. A failure prints one line to stderr; the exit status is ip's:
- * 255 for a bad command line, 2 when the kernel refused a request, 1 for anything else (a device,
- * family or namespace that is not there, a file that cannot be written).
+ * 255 for a bad command line (a namespace that is not there included, as ip's `-n`), 2 when the
+ * kernel refused a request, 1 for anything else (a device or family that is not there, a file
+ * that cannot be written).
  *
  * @example
  * ```ts
@@ -25,8 +26,10 @@
  * @module
  */
 
-import { commandLine, setExitCode } from "../../ffi/mod.ts";
-import { NetlinkError } from "../errors.ts";
+import { commandLine, openNetns, setExitCode } from "../../ffi/mod.ts";
+import { errnoDescription } from "../_errno.ts";
+import { netnsPath } from "../_netns.ts";
+import { NetlinkError, SyscallError } from "../errors.ts";
 import { type Global, type Handler, setWarningOutput, UsageError } from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
 
@@ -93,6 +96,7 @@ export async function run(
       else if (arg === "--netns" || arg === "-n") {
         global.netns = args[++i];
         if (global.netns === undefined) throw new UsageError("--netns needs a namespace name");
+        checkNetns(global.netns);
       } else if (arg === "--capture") {
         capturePath = args[++i];
         if (capturePath === undefined) throw new UsageError("--capture needs a file name");
@@ -119,6 +123,19 @@ export async function run(
 }
 
 /**
+ * As ip's netns_switch() when it reads -n: a namespace that cannot be opened ends the command
+ * before anything else, with the usage status (ip's exit(-1)).
+ */
+function checkNetns(name: string): void {
+  try {
+    openNetns(netnsPath(name)).close();
+  } catch (error) {
+    const why = error instanceof SyscallError ? errnoDescription(error.errno) : String(error);
+    throw new UsageError(`Cannot open network namespace ${JSON.stringify(name)}: ${why}`);
+  }
+}
+
+/**
  * ip's exit statuses, so a script written against ip reads ours the same way: 255 for a bad
  * command line (ip's exit(-1) after invarg, "Command line is not complete"...), 2 for a request
  * the kernel refused ("RTNETLINK answers: ..."), 1 for the rest. A device named on the command
@@ -126,7 +143,10 @@ export async function run(
  * layer's name lookup says so as ENODEV "no link named X".
  */
 function exitStatus(error: unknown): number {
-  if (error instanceof UsageError) return 255;
+  // setns() refused (not a namespace, no CAP_SYS_ADMIN): ip's netns_switch() exits -1 too.
+  if (error instanceof UsageError || error instanceof SyscallError && error.syscall === "setns") {
+    return 255;
+  }
   if (error instanceof NetlinkError) {
     return /^no link (named|with index) /.test(error.detail ?? "")
       ? 1

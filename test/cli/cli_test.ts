@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
@@ -936,6 +936,34 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
       `${ours.join(" ")}: ${byCli.stderr} ${tool}: ${byTool.stderr}`,
     );
   }
+  // A namespace that is not there, or a file that is no namespace: 255 from both (ip's
+  // netns_switch() exits -1), before the command is looked at, in ip's words.
+  const notNamespace = `/run/netns/nltest-not-a-namespace-${process.pid}`;
+  writeFileSync(notNamespace, "");
+  try {
+    for (const name of ["nltest-no-such-namespace", notNamespace.slice("/run/netns/".length)]) {
+      for (const command of [["link", "show"], ["bogus"]]) {
+        const byIp = spawnSync("ip", ["-n", name, ...command], { encoding: "utf8" });
+        const byCli = cli(["--netns", name, ...command]);
+        assert.equal(byIp.status, 255, byIp.stderr);
+        assert.equal(byCli.status, 255, `${name} ${command.join(" ")}: ${byCli.stderr}`);
+      }
+    }
+    const missing = spawnSync("ip", ["-n", "nltest-no-such-namespace", "link"], {
+      encoding: "utf8",
+    });
+    assert.equal(
+      cli(["--netns", "nltest-no-such-namespace", "link"]).stderr,
+      `netlink: ${missing.stderr}`,
+    );
+    // ip netns exec as well.
+    assert.equal(
+      spawnSync("ip", ["netns", "exec", "nltest-no-such-namespace", "true"]).status,
+      255,
+    );
+  } finally {
+    rmSync(notNamespace, { force: true });
+  }
   // Without CAP_NET_ADMIN the kernel refuses: 2 from both.
   const unprivileged = ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--"];
   const write = ["route", "add", "10.44.0.0/16", "dev", "br0"];
@@ -979,7 +1007,11 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       2,
       /^netlink: EEXIST/,
     ],
-    [["--netns", "nltest-no-such-namespace", "link"], 1, /^netlink: .*nltest-no-such-namespace/],
+    [
+      ["--netns", "nltest-no-such-namespace", "link"],
+      255,
+      /^netlink: Cannot open network namespace "nltest-no-such-namespace": No such file or directory$/m,
+    ],
     [["--netns", ns.name, "class", "show"], 255, /^netlink: class show needs "dev DEV"/],
     // An ip subcommand this tool lacks is named as such, not taken for a link's name.
     [["--netns", ns.name, "link", "set", "lo", "up"], 255, /^netlink: unknown subcommand "set"/],
