@@ -271,8 +271,7 @@ export function addressJson(a: Address): Record<string, unknown> {
   if (a.peer !== undefined) out.address = a.peer;
   out.prefixlen = a.prefixLength;
   if (a.broadcast !== undefined) out.broadcast = a.broadcast;
-  // IFA_RT_PRIORITY: the metric of the prefix route the address makes.
-  if (a.raw.rtPriority !== undefined) out.metric = a.raw.rtPriority;
+  if (a.metric !== undefined) out.metric = a.metric;
   out.scope = scopeName(a.raw.ifaScope);
   for (const flag of a.flags) if (flag !== "permanent") out[flag] = true;
   if (!a.flags.includes("permanent")) out.dynamic = true;

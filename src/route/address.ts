@@ -13,6 +13,7 @@ import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
+import { integer } from "./route.ts";
 
 /** An address as the typed layer decodes it. */
 export type RawAddress = DumpReply<typeof rtAddr, "getaddr">;
@@ -49,6 +50,11 @@ export interface Address {
   readonly label?: string;
   /** Scope ("global", "link", "host"...), or the number when it has no name. */
   readonly scope: Scope | number;
+  /**
+   * The metric of the prefix route the address makes (IFA_RT_PRIORITY, `ip addr add ... metric
+   * 50`); absent when it was given none (0), as `ip -j` leaves it out.
+   */
+  readonly metric?: number;
   /** IFA_F_* names: "permanent", "secondary", "noprefixroute", "tentative", "nodad"... */
   readonly flags: string[];
   /** Seconds the address stays valid; Infinity for forever. */
@@ -89,6 +95,12 @@ export interface AddressOptions {
   preferredLifetime?: number;
   /** IFA_F_* names to set: "noprefixroute", "nodad", "mngtmpaddr", "home", "autojoin"... */
   flags?: string[];
+  /**
+   * The metric of the prefix route the address makes (`metric`, IFA_RT_PRIORITY): 0 to
+   * 2^32-1; by default the kernel's (0: that route gets the family's default metric). With
+   * `replace`, the existing address's route moves to the new metric.
+   */
+  metric?: number;
   /** Replace an existing address of the same prefix instead of failing with EEXIST. */
   replace?: boolean;
 }
@@ -124,6 +136,7 @@ const OPTION_KEYS = Object.keys(
     validLifetime: 0,
     preferredLifetime: 0,
     flags: 0,
+    metric: 0,
     replace: 0,
   } satisfies Record<keyof AddressOptions, 0>,
 );
@@ -152,6 +165,7 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
   if (raw.broadcast !== undefined) out.broadcast = formatIP(raw.broadcast);
   if (raw.label !== undefined) out.label = raw.label;
   out.scope = SCOPES.name(raw.ifaScope);
+  if (raw.rtPriority !== undefined) out.metric = raw.rtPriority;
   out.flags = flagNames(ADDRESS_FLAGS, flags);
   out.validLifetime = cache === undefined || cache.ifaValid === FOREVER ? Infinity : cache.ifaValid;
   out.preferredLifetime = cache === undefined || cache.ifaPrefered === FOREVER
@@ -249,6 +263,7 @@ export class Addresses {
    * await using ip = await openRoute();
    * await ip.addr.add("eth0", "10.0.0.1/24", { broadcast: "+", label: "eth0:a" });
    * await ip.addr.add("eth0", "2001:db8::1/64", { flags: ["nodad"] });
+   * await ip.addr.add("eth0", "10.1.0.1/24", { metric: 50 }); // its prefix route's metric
    * ```
    */
   async add(dev: LinkRef, prefix: string, options: AddressOptions = {}): Promise<void> {
@@ -357,6 +372,9 @@ export class Addresses {
         throw new TypeError(`label: ${JSON.stringify(label)} is not a label (1 to 15 bytes)`);
       }
       request.label = label;
+    }
+    if (options.metric !== undefined) {
+      request.rtPriority = integer(options.metric, "metric", 0xffff_ffff);
     }
     if (options.flags !== undefined) {
       const flags = flagValue(ADDRESS_FLAGS, options.flags, "flags");

@@ -109,6 +109,12 @@ for (const { title, code } of snippets) {
         const addrs = ns.json<{ addr_info: { local: string }[] }[]>("address", "show", "eth0")[0]
           .addr_info.map((a) => a.local);
         assert.ok(addrs.includes("2001:db8::2") && !addrs.includes("10.0.0.2"), addrs.join(" "));
+        const [metric] = ns.json<{ dst: string; metric?: number }[]>(
+          "route",
+          "show",
+          "10.0.1.0/24",
+        );
+        assert.equal(metric.metric, 50);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

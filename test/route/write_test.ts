@@ -175,6 +175,50 @@ test("addr.add / delete / flush, read back with ip: lifetimes, labels, peer, bro
   assert.ok(info("a0").some((x) => x.local === "2001:db8::1"));
 });
 
+test("addr.add({ metric }) is ip's `metric`: the same object as ip makes, read back as ip -j shows it; replace moves it", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up", "link set a1 up"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const ipJson = (local: string) =>
+    (ns.json<Json[]>("address", "show", "dev", "a0")[0].addr_info as Json[])
+      .find((x) => x.local === local);
+  const listed = async (local: string) =>
+    (await ip.addr.list({ dev: "a0" })).find((a) => a.address === local)!;
+  const routeMetric = (dst: string) => ns.json<Json[]>("route", "show", dst)[0]?.metric;
+  // The same address made by ip, then by us: ip -j shows the same.
+  for (
+    const [prefix, local] of [["10.6.0.1/24", "10.6.0.1"], ["2001:db8:6::1/64", "2001:db8:6::1"]]
+  ) {
+    ns.ip("addr", "add", prefix, "dev", "a0", "metric", "50", "nodad");
+    const byIp = ipJson(local);
+    ns.ip("addr", "del", prefix, "dev", "a0");
+    await ip.addr.add("a0", prefix, { metric: 50, flags: ["nodad"] });
+    assert.deepEqual(ipJson(local), byIp, prefix);
+    assert.equal(byIp.metric, 50, prefix);
+    assert.equal((await listed(local)).metric, 50, prefix);
+  }
+  assert.equal(routeMetric("10.6.0.0/24"), 50);
+  // Replaced with another metric: the address and its prefix route move to it.
+  await ip.addr.add("a0", "10.6.0.1/24", { metric: 70, replace: true });
+  assert.equal(ipJson("10.6.0.1").metric, 70);
+  assert.equal((await listed("10.6.0.1")).metric, 70);
+  assert.equal(routeMetric("10.6.0.0/24"), 70);
+  // None given, or 0: none shown, by ip -j or us.
+  await ip.addr.add("a0", "10.7.0.1/24");
+  await ip.addr.add("a0", "10.9.0.1/24", { metric: 0 });
+  for (const local of ["10.7.0.1", "10.9.0.1"]) {
+    assert.equal("metric" in ipJson(local), false, local);
+    assert.equal("metric" in await listed(local), false, local);
+  }
+  // Bad values are refused before any request.
+  for (const metric of [-1, 2 ** 32, 1.5, "50"]) {
+    await assert.rejects(
+      ip.addr.add("a0", "10.8.0.1/24", { metric: metric as number }),
+      /^TypeError: metric: .* is not an integer from 0 to 4294967295/,
+    );
+  }
+});
+
 test("route.add / replace / delete, multipath and blackhole, read back with ip; ip's defaults", async () => {
   using ns = new Netns();
   ns.ipBatch([
