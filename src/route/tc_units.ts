@@ -9,6 +9,7 @@
  */
 
 import { readTextFile } from "../../ffi/mod.ts";
+import { shown } from "../_options.ts";
 import { TC_LINKLAYER_ATM, TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../constants.ts";
 
 /** Microseconds per second: `tc`'s TIME_UNITS_PER_SEC, the unit of its u32 times. */
@@ -17,7 +18,7 @@ const USEC_PER_SEC = 1_000_000;
 /** A leading decimal number as strtod reads it, and the rest. */
 function splitNumber(text: string, what: string): [number, string] {
   const match = /^\s*(\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(text);
-  if (!match) throw new RangeError(`${what}: "${text}" is not a number with a unit`);
+  if (!match) throw new RangeError(`${what}: ${shown(text)} is not a number with a unit`);
   return [Number(match[0]), text.slice(match[0].length)];
 }
 
@@ -61,7 +62,9 @@ export function parseRate(rate: string | number): number {
   if (unit !== "") {
     const scale = RATE_UNITS.find(([name]) => name === unit.toLowerCase())?.[1];
     if (scale === undefined) {
-      throw new RangeError(`rate: unknown unit in "${rate}" (bit, kbit, mbit, gbit, bps, ...)`);
+      throw new RangeError(
+        `rate: unknown unit in ${shown(rate)} (bit, kbit, mbit, gbit, bps, ...)`,
+      );
     }
     bits *= scale;
   }
@@ -118,13 +121,15 @@ export function parseSize(size: string | number): number {
   if (unit !== "") {
     const scale = SIZE_UNITS.find(([names]) => names.includes(unit.toLowerCase()))?.[1];
     if (scale === undefined) {
-      throw new RangeError(`size: unknown unit in "${size}" (b, kb, mb, gb, kbit, mbit, gbit)`);
+      throw new RangeError(
+        `size: unknown unit in ${shown(size)} (b, kb, mb, gb, kbit, mbit, gbit)`,
+      );
     }
     bytes *= scale;
   }
   inRange(bytes, size, "size");
   if (!Number.isInteger(bytes)) {
-    throw new RangeError(`size: "${size}" is not a whole number of bytes`);
+    throw new RangeError(`size: ${shown(size)} is not a whole number of bytes`);
   }
   return bytes;
 }
@@ -175,7 +180,7 @@ export function parseTime(time: string | number): number {
     usecs: 1,
   };
   const scale = scales[unit.toLowerCase()];
-  if (scale === undefined) throw new RangeError(`time: unknown unit in "${time}" (s, ms, us)`);
+  if (scale === undefined) throw new RangeError(`time: unknown unit in ${shown(time)} (s, ms, us)`);
   return inRange(Math.trunc(value * scale), time, "time");
 }
 
@@ -210,7 +215,7 @@ function formatG(value: number, precision: number): string {
 /** `value`, parsed from `text`, when a number holds it exactly; a RangeError naming `what` if not. */
 function inRange(value: number, text: string, what: string): number {
   if (value > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`${what}: "${text}" is out of range`);
+    throw new RangeError(`${what}: ${shown(text)} is out of range`);
   }
   return value;
 }

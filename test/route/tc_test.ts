@@ -71,6 +71,21 @@ test("tc values: rates, sizes and times parse and print as tc's", () => {
   assert.throws(() => parseRate("1e300tbit"), /^RangeError: rate: "1e300tbit" is out of range/);
   assert.throws(() => parseSize("1e400"), /^RangeError: size: "1e400" is out of range/);
   assert.throws(() => parseTime("1e400s"), /^RangeError: time: "1e400s" is out of range/);
+  // The value quoted as other errors quote one: a NUL or an escape shown escaped, not raw.
+  const escaped: [() => unknown, string][] = [
+    [() => parseRate("10\0mbit"), "rate: unknown unit in \"10\\u0000mbit\" ("],
+    [() => parseRate("\x1b[31m"), "rate: \"\\u001b[31m\" is not a number with a unit"],
+    [() => parseRate("1e400\nbit"), "rate: unknown unit in \"1e400\\nbit\" ("],
+    [() => parseRate("1e400bit\0"), "rate: unknown unit in \"1e400bit\\u0000\" ("],
+    [() => parseSize("1\x1bkb"), "size: unknown unit in \"1\\u001bkb\" ("],
+    [() => parseSize("1.5\0"), "size: unknown unit in \"1.5\\u0000\" ("],
+    [() => parseTime("5\0ms"), "time: unknown unit in \"5\\u0000ms\" ("],
+    [() => parseTime("\0"), "time: \"\\u0000\" is not a number with a unit"],
+    [() => parseRate("\v1e400bit"), "rate: \"\\u000b1e400bit\" is out of range"],
+  ];
+  for (const [parse, message] of escaped) {
+    assert.throws(parse, (e) => e instanceof RangeError && e.message.startsWith(message), message);
+  }
   assert.equal(formatRate(1_250_000), "10Mbit");
   assert.equal(formatRate(187_500), "1500Kbit");
   assert.equal(formatRate(125), "1Kbit");
