@@ -74,26 +74,32 @@ export function readWholeFile(libc: Libc, path: string): Uint8Array {
   const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) throw new SyscallError("open", libc.errno(), path);
   try {
-    let buf = new Uint8Array(4096);
-    let length = 0;
-    for (;;) {
-      if (length === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const rest = buf.subarray(length);
-      const n = libc.read(fd, rest, rest.length);
-      if (n < 0) {
-        const errno = libc.errno();
-        if (errno === EINTR) continue;
-        throw new SyscallError("read", errno, path);
-      }
-      if (n === 0) return buf.slice(0, length);
-      length += n;
-    }
+    return readToEnd(libc, fd, path, Infinity)!;
   } finally {
     libc.close(fd);
+  }
+}
+
+/** What `fd` holds up to its end, or undefined past `limit` bytes. Throws SyscallError. */
+function readToEnd(libc: Libc, fd: number, path: string, limit: number): Uint8Array | undefined {
+  let buf = new Uint8Array(Math.min(4096, limit + 1));
+  let length = 0;
+  for (;;) {
+    if (length === buf.length) {
+      if (length > limit) return undefined;
+      const bigger = new Uint8Array(Math.min(buf.length * 2, limit + 1));
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const rest = buf.subarray(length);
+    const n = libc.read(fd, rest, rest.length);
+    if (n < 0) {
+      const errno = libc.errno();
+      if (errno === EINTR) continue;
+      throw new SyscallError("read", errno, path);
+    }
+    if (n === 0) return buf.subarray(0, length);
+    length += n;
   }
 }
 
@@ -120,25 +126,8 @@ export function readRegularFile(libc: Libc, path: string, limit: number): Regula
     }
     const mode = new DataView(stat.buffer).getUint16(OFFSETOF_STATX_STX_MODE, HOST_LITTLE_ENDIAN);
     if ((mode & S_IFMT) !== S_IFREG) return { kind: "not regular" };
-    let buf = new Uint8Array(Math.min(4096, limit + 1));
-    let length = 0;
-    for (;;) {
-      if (length === buf.length) {
-        if (length > limit) return { kind: "too large" };
-        const bigger = new Uint8Array(Math.min(buf.length * 2, limit + 1));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const rest = buf.subarray(length);
-      const n = libc.read(fd, rest, rest.length);
-      if (n < 0) {
-        const errno = libc.errno();
-        if (errno === EINTR) continue;
-        throw new SyscallError("read", errno, path);
-      }
-      if (n === 0) return { kind: "file", bytes: buf.subarray(0, length) };
-      length += n;
-    }
+    const bytes = readToEnd(libc, fd, path, limit);
+    return bytes === undefined ? { kind: "too large" } : { kind: "file", bytes };
   } finally {
     libc.close(fd);
   }
