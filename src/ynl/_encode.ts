@@ -10,6 +10,7 @@
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeEncoder } from "../attribute.ts";
+import { NLA_TYPE_MASK } from "../constants.ts";
 import { encodeGeneric } from "../genl.ts";
 import {
   BINARY,
@@ -233,6 +234,9 @@ export function encodeStruct(
     }
   }
 }
+
+/** A nest-type-value level's range: an attribute type's, NLA_TYPE_MASK. */
+const LEVEL_CHECKS = { max: NLA_TYPE_MASK & 0xffff } as const;
 
 /** The most bytes a string attribute's value holds, its NUL included (nla_len is a u16). */
 const STRING_MAX = 0xffff - 4;
@@ -459,11 +463,12 @@ function encodeValue(
             }
           }
           const level = (nest: AttributeEncoder, depth: number): void => {
+            // A level is an attribute type: 14 bits, named here rather than by the encoder.
             const key = checkInteger(
               record[names[depth]],
               U16,
               `${what}.${names[depth]}`,
-              undefined,
+              LEVEL_CHECKS,
             );
             if (depth + 1 === names.length && element !== undefined) {
               encodeValue(codec, element, Number(key), rest.value, scope, nest);

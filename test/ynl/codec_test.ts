@@ -273,6 +273,16 @@ test("nest-type-value with an integer sub-type: { ...levels, value }; multi-attr
   });
   assert.throws(() => codec.encode("set", { counters: [{ id: 1, value: -1n }] }), RangeError);
   assert.throws(() => codec.encode("set", { counters: [{ id: 1 }] }), /counters\[\]: expected/);
+  // A level is an attribute type: 14 bits (the two above are the nested and byte-order flags).
+  assert.throws(() => codec.encode("set", { counters: [{ id: 0x4000, value: 1n }] }), {
+    name: "RangeError",
+    message: "main.counters.id: 16384 is above the maximum 16383",
+  });
+  assert.throws(() => codec.encode("set", { policy: [{ outerId: 1, innerId: 0x4000 }] }), {
+    name: "RangeError",
+    message: "main.policy.innerId: 16384 is above the maximum 16383",
+  });
+  assert.ok(codec.encode("set", { counters: [{ id: 0x3fff, value: 1n }] }));
 });
 
 test("nest-type-value with an integer sub-type: a value of the wrong size keeps the attribute", () => {
