@@ -111,7 +111,8 @@ export class RouteClient implements AsyncDisposable {
    * the groups) or when `options.signal` aborts (rejecting with its reason). One monitor at a
    * time per client: open a second client for a second. The client is free for the next one as
    * soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
-   * without `return()`, once it is garbage-collected.
+   * without `return()`, once it is garbage-collected. A monitor stepped by hand can be declared
+   * with `await using`: it ends (leaving the groups) with its scope.
    *
    * @example
    * ```ts
@@ -125,7 +126,7 @@ export class RouteClient implements AsyncDisposable {
   monitor(
     objects: readonly MonitorObject[] = EVERYTHING,
     options: MonitorOptions = {},
-  ): AsyncIterableIterator<RouteEvent> {
+  ): AsyncIterableIterator<RouteEvent> & AsyncDisposable {
     return monitor(this.#ctx, objects, options);
   }
 

@@ -89,7 +89,7 @@ export function monitor(
   ctx: Context,
   objects: readonly MonitorObject[],
   options: MonitorOptions,
-): AsyncIterableIterator<RouteEvent> {
+): AsyncIterableIterator<RouteEvent> & AsyncDisposable {
   options = checkOptions("monitor() options", options, MONITOR_KEYS);
   if (!Array.isArray(objects) || objects.length === 0) {
     throw new TypeError(`objects: expected a non-empty array of ${Object.keys(GROUPS).join(", ")}`);
@@ -164,7 +164,7 @@ export function monitor(
   const inner = events();
   let started = false;
   // No closure here may capture `iterator` (they share this scope with the release below).
-  const iterator: AsyncIterableIterator<RouteEvent> = {
+  const iterator: AsyncIterableIterator<RouteEvent> & AsyncDisposable = {
     next: () => {
       started = true;
       return inner.next();
@@ -180,6 +180,10 @@ export function monitor(
     },
     [Symbol.asyncIterator]() {
       return this;
+    },
+    // `await using`: ends the monitor (leaves its groups, frees the client) with its scope.
+    [Symbol.asyncDispose]() {
+      return this.return!().then(() => {});
     },
   };
   // Left without return(): a generator that never started ends now; one that did runs its

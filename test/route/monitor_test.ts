@@ -97,6 +97,20 @@ test("monitor() only yields the objects asked for, and one runs at a time per cl
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() declared with `await using` ends with its scope: groups left, the client free", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  {
+    await using events = ip.monitor(["link", "route"]);
+    assert.equal(typeof events[Symbol.asyncDispose], "function");
+    assert.deepEqual([...ip.socket.groups].sort((a, b) => a - b), [1, 7, 11]);
+    assert.throws(() => ip.monitor(["link"]), /already monitoring/);
+  }
+  assert.deepEqual(ip.socket.groups, []);
+  const again = ip.monitor(["link"]); // the client is free at once, not at a collection
+  await again.return!();
+});
+
 test("monitor() ends with the AbortSignal's reason; return() before next() leaves the groups", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
