@@ -196,6 +196,14 @@ export class Matcher {
     return this.#pending.size === 0 && this.#dumpSlot === 0 && this.#dumpQueue.length === 0;
   }
 
+  /**
+   * No request is pending and no dump waits for the slot (one running may still be read to its
+   * end): what the read loop reads then is for streams only. One call, asked once per read.
+   */
+  get unrequested(): boolean {
+    return this.#pending.size === 0 && this.#dumpQueue.length === 0;
+  }
+
   /** The next free sequence number (never 0, never one still in use). */
   nextSeq(): number {
     do this.#seq = (this.#seq + 1) >>> 0 || 1; while (

@@ -594,10 +594,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       demand: this.#demand,
       dispatch: this.#dispatch,
       inPlace: this.#inPlace,
-      streaming: () => {
-        const matcher = this.#matcher;
-        return matcher.idle || (matcher.pending.size === 0 && !matcher.dumpsQueued);
-      },
+      streaming: () => this.#matcher.unrequested,
       dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: () => this.#matcher.drained(),
@@ -1510,7 +1507,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** No request could claim a datagram: none in flight, none abandoned, no dump waiting. */
   #claimsNothing(): boolean {
     const matcher = this.#matcher;
-    return matcher.pending.size === 0 && matcher.abandoned === 0 && !matcher.dumpsQueued;
+    return matcher.unrequested && matcher.abandoned === 0;
   }
 
   /**
