@@ -139,7 +139,8 @@ export class Matcher {
   readonly #abandoned = new Map<number, Abandoned>();
   #abandonedPeers = 0;
   /**
-   * An entry may be at risk (an overrun since the last drain, or an optional abandon): only then
+   * An entry may be at risk (an overrun since the last drain, an optional abandon, or a kernel
+   * request failed by a lost or garbled datagram): only then
    * does {@linkcode drained}, which runs at the end of every read, walk the tables.
    */
   #atRisk = false;
@@ -471,9 +472,11 @@ export class Matcher {
    */
   malformed(sender: number, err: unknown): void {
     if (sender !== 0) this.#failOwed(err, (pending) => pending.from === sender);
-    else {for (const pending of this.#pending.values()) {
+    else {
+      for (const pending of this.#pending.values()) {
         if (pending.from === 0) pending.spoiled ??= err;
-      }}
+      }
+    }
   }
 
   /** Fails the pending requests `which` selects with `err`, discarding what still comes. */
@@ -490,6 +493,7 @@ export class Matcher {
         holdsDumpSlot: false,
         atRisk: kernel,
       });
+      if (kernel) this.#atRisk = true; // drained() forgets it once the queue is read
       if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
     }
   }

@@ -187,6 +187,16 @@ test("an overrun puts the kernel's plain requests at risk, not dumps or peers'; 
   assert.equal(m.abandoned, 0, "an abandoned answer lost to the overrun is no longer expected");
 });
 
+test("a request failed by a lost datagram (EMSGSIZE) no longer expects its answer once the queue is drained", () => {
+  const m = new Matcher();
+  const plain = probe(m);
+  m.lost(new SyscallError("recvmsg", 90)); // EMSGSIZE: a datagram past the buffer, dropped
+  assert.equal((plain.outcome?.error as SyscallError).code, "EMSGSIZE");
+  assert.equal(m.abandoned, 1, "its answer may still be queued behind the lost datagram");
+  m.drained();
+  assert.equal(m.abandoned, 0, "read to the end of the queue: no answer is owed");
+});
+
 test("one dump at a time: queued dumps start when the running one ends, or is abandoned and read", () => {
   const m = new Matcher();
   const started: string[] = [];
