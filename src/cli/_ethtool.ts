@@ -20,6 +20,7 @@ import {
   XCVR_INTERNAL,
 } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
+import { formatMAC } from "../ip.ts";
 import { ethtool } from "../ynl/ethtool.ts";
 import { family } from "../ynl/family.ts";
 import { type Global, json, type Output, socketOptions, UsageError } from "./_args.ts";
@@ -291,8 +292,7 @@ export function wolText(wol: Reply): string[] {
     const sopass = wol.sopass instanceof Uint8Array && wol.sopass.length === 6
       ? wol.sopass
       : new Uint8Array(6);
-    const hex = [...sopass].map((b) => b.toString(16).padStart(2, "0")).join(":");
-    lines.push(`        SecureOn password: ${hex}`);
+    lines.push(`        SecureOn password: ${formatMAC(sopass)}`);
   }
   return lines;
 }
