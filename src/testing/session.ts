@@ -306,7 +306,9 @@ class ReplayTransport implements Transport {
       if (!("got" in event)) continue;
       const [level, name, value] = event.got;
       const key = `${level}:${name}`;
-      this.#reads.set(key, [...this.#reads.get(key) ?? [], value]);
+      const reads = this.#reads.get(key);
+      if (reads === undefined) this.#reads.set(key, [value]);
+      else reads.push(value);
     }
     this.#release();
   }
