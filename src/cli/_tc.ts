@@ -157,7 +157,7 @@ export async function tcCommand(
     return out(jsonText(asTc));
   }
   for (const f of shown) {
-    const named = ["root", "ingress", "egress"].find((key) => key in f);
+    const named = FILTER_PLACES.find((key) => key in f);
     const place = "parent" in f ? `parent ${f.parent} ` : named ? `${named} ` : "";
     const chain = f.chain === undefined ? "" : `chain ${f.chain} `;
     const { text, below } = optionsText(f.options ?? {});
@@ -165,9 +165,12 @@ export async function tcCommand(
   }
 }
 
+/** The places a filter hangs that tc names by a key of their own, not as a parent. */
+const FILTER_PLACES = ["root", "ingress", "egress"];
+
 /** Where a filter hangs, as tc -j says it (print_filter): root, ingress, egress or a parent. */
 function filterPlace(parent: string): Record<string, string | true> {
-  return ["root", "ingress", "egress"].includes(parent) ? { [parent]: true } : { parent };
+  return FILTER_PLACES.includes(parent) ? { [parent]: true } : { parent };
 }
 
 /** An object whose keys may repeat: tc -j prints u32's "match" once per key. */
