@@ -20,7 +20,12 @@ let lastView: DataView | undefined;
 export function sharedView(buffer: ArrayBufferLike): DataView {
   if (buffer === lastBuffer) return lastView!;
   const view = new DataView(buffer);
-  if (buffer.byteLength <= MAX_CACHED) [lastBuffer, lastView] = [buffer, view];
+  // Two assignments, not `[a, b] = [x, y]`: that builds an array and runs the iterator protocol,
+  // which costs on a cold process's first datagrams, where this runs once each.
+  if (buffer.byteLength <= MAX_CACHED) {
+    lastBuffer = buffer;
+    lastView = view;
+  }
   return view;
 }
 
@@ -36,6 +41,9 @@ let lastWords: Uint32Array | undefined;
 export function sharedWords(buffer: ArrayBufferLike): Uint32Array {
   if (buffer === lastWordsBuffer) return lastWords!;
   const words = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
-  if (buffer.byteLength <= MAX_CACHED) [lastWordsBuffer, lastWords] = [buffer, words];
+  if (buffer.byteLength <= MAX_CACHED) {
+    lastWordsBuffer = buffer;
+    lastWords = words;
+  }
   return words;
 }
