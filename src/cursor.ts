@@ -95,9 +95,16 @@ export class MessageCursor {
    * stays at the end.
    */
   next(): boolean {
-    const at = this.#next;
-    const end = this.length;
-    if (at >= end) return false;
+    let at = this.#next;
+    let end = this.length;
+    // At the end, a subclass may go on over the next datagram ({@linkcode advance}): here, not in
+    // an override of next() that calls this one, which cost a call per message of a flood while
+    // its code was still cold.
+    while (at >= end) {
+      if (!this.advance()) return false;
+      at = this.#next;
+      end = this.length;
+    }
     const v = this.view;
     const base = this.byteOffset + at;
     // The well-formed case checked here, written out: this runs once per message of a flood,
@@ -124,12 +131,22 @@ export class MessageCursor {
   payload(): Uint8Array {
     return this.data.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
   }
+
+  /**
+   * Called by {@linkcode next} at the end of the data: a subclass that walks datagram after
+   * datagram resets the cursor over the next one here and returns true, or returns false when
+   * there is none now. This class has none.
+   */
+  protected advance(): boolean {
+    return false;
+  }
 }
 
 /**
  * The cursor {@linkcode NetlinkSocket.cursor} yields: a {@linkcode MessageCursor} whose
- * {@linkcode DatagramCursor.next} goes on from one datagram to the next while the socket has
- * more queued, plus who sent the current one. One object per iteration. **What it shows, and
+ * `next()` goes on from one datagram to the next (read in place over the last one) while the
+ * socket has more queued, and returns false when there is none now (the iteration's next step
+ * waits for more), plus who sent the current one. One object per iteration. **What it shows, and
  * the bytes it walks, are valid only until `next()` moves past the current datagram's last
  * message (a new datagram starts at `offset` 0), or the iteration's next step.**
  *
@@ -159,25 +176,4 @@ export class DatagramCursor extends MessageCursor {
    * message until `next()` goes on to what followed (see {@linkcode NetlinkSocket.overruns}).
    */
   overrun = false;
-
-  /**
-   * Steps to the next message: the current datagram's next, or else the first of the next
-   * datagram the socket has queued (read in place over the last one). False when there is none
-   * now: the iteration's next step waits for more. Throws MalformedMessageError as
-   * {@linkcode MessageCursor.next} does.
-   */
-  override next(): boolean {
-    while (!super.next()) {
-      if (!this.advance()) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Resets the cursor over the next datagram, if one may be read now; false otherwise. This
-   * class alone has none: the socket's cursor reads them.
-   */
-  protected advance(): boolean {
-    return false;
-  }
 }
