@@ -40,6 +40,15 @@ interface Bitset {
 
 type Reply = Record<string, unknown> | undefined;
 
+/**
+ * Whether `bit` of `set` is on: every bit a list (nomask) bitset holds is; a bit of a bitset with
+ * a mask is when its value is, or for `mask` (the mask is what is read: supported modes) when it
+ * is there at all.
+ */
+function isOn(set: Bitset, bit: Bit, mask = false): boolean {
+  return mask || set.nomask === true || bit.value === true;
+}
+
 /** `ethtool DEV`. */
 export async function ethtoolCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [dev, ...extra] = args;
@@ -126,7 +135,7 @@ function modesLine(
   let text = `\t${before}`;
   let previous: Bit | undefined;
   for (const bit of set.bits?.bit ?? []) {
-    if (!mask && !set.nomask && !bit.value) continue;
+    if (!isOn(set, bit, mask)) continue;
     if (modeClass(bit.name ?? "") !== kind) continue;
     if (previous !== undefined) {
       if (
@@ -145,7 +154,7 @@ function modesLine(
 /** The pause bits as ethtool names them (dump_pause). */
 function pauseLine(set: Bitset, mask: boolean, label: string): string {
   const on = (name: string) =>
-    (set.bits?.bit ?? []).some((b) => b.name === name && (mask || set.nomask || b.value));
+    (set.bits?.bit ?? []).some((b) => b.name === name && isOn(set, b, mask));
   const asym = on("Asym_Pause");
   const use = on("Pause")
     ? (asym ? "Symmetric Receive-only" : "Symmetric")
@@ -155,9 +164,7 @@ function pauseLine(set: Bitset, mask: boolean, label: string): string {
 
 /** Whether a bitset holds the autoneg bit (in its mask, or its value). */
 function autonegBit(set: Bitset, mask: boolean): string {
-  const on = (set.bits?.bit ?? []).some((b) =>
-    b.name === "Autoneg" && (mask || set.nomask || b.value)
-  );
+  const on = (set.bits?.bit ?? []).some((b) => b.name === "Autoneg" && isOn(set, b, mask));
   return on ? "Yes" : "No";
 }
 
@@ -268,7 +275,7 @@ function wolModes(wol: Record<string, unknown>): { supported: number; enabled: n
   for (const bit of set?.bits?.bit ?? []) {
     if (bit.index === undefined || bit.index >= 32) continue;
     supported |= 1 << bit.index;
-    if (set!.nomask || bit.value) enabled |= 1 << bit.index;
+    if (isOn(set!, bit)) enabled |= 1 << bit.index;
   }
   return { supported: supported >>> 0, enabled: enabled >>> 0 };
 }
@@ -303,7 +310,7 @@ function messageLevel(debug: Record<string, unknown>): { mask: number; names: st
   let mask = 0;
   const names: string[] = [];
   for (const bit of set?.bits?.bit ?? []) {
-    if (!set!.nomask && !bit.value) continue;
+    if (!isOn(set!, bit)) continue;
     if (bit.index !== undefined && bit.index < 32) mask |= 1 << bit.index;
     if (bit.name !== undefined) names.push(bit.name);
   }
