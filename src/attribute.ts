@@ -9,15 +9,10 @@
  * @module
  */
 
+import { TYPE_MAX, VALUE_MAX } from "./_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { sharedView } from "./_view.ts";
-import {
-  NLA_ALIGNTO,
-  NLA_F_NESTED,
-  NLA_F_NET_BYTEORDER,
-  NLA_HDRLEN,
-  NLA_TYPE_MASK,
-} from "./constants.ts";
+import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 
 // NLA_HDRLEN (4: NLA_ALIGN(sizeof(struct nlattr))) belongs with the attribute codec, but is
@@ -37,11 +32,6 @@ export function alignAttribute(length: number): number {
   // -length & (ALIGNTO - 1) is the padding; `&` works modulo 2^32, which ALIGNTO divides.
   return length + (-length & (NLA_ALIGNTO - 1));
 }
-
-/** Largest attribute type number: NLA_TYPE_MASK as a positive u16 (the C macro is a negation). */
-const TYPE_MAX = NLA_TYPE_MASK & 0xffff;
-/** nla_len is a u16 and counts the header. */
-const VALUE_MAX = 0xffff - NLA_HDRLEN;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();

@@ -6,9 +6,10 @@
  * @module
  */
 
+import { VALUE_MAX } from "../_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { shown } from "../_options.ts";
-import { AF_UNSPEC, NLA_HDRLEN } from "../constants.ts";
+import { AF_UNSPEC } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import {
   INET_DIAG_BC_AUTO,
@@ -83,8 +84,6 @@ export type InetFilter =
   | { readonly autobound: true };
 
 const OP = SIZEOF_INET_DIAG_BC_OP;
-/** An attribute's value is at most this long (nla_len is 16 bits and counts the header). */
-const MAX_BYTECODE = 0xffff - NLA_HDRLEN;
 
 function op(code: number, yes: number, no: number): Uint8Array {
   if (yes > 0xff || no > 0xffff) {
@@ -358,9 +357,9 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
  */
 export function compileFilter(filter: InetFilter): Uint8Array {
   const code = compile(filter);
-  if (code.length > MAX_BYTECODE) {
+  if (code.length > VALUE_MAX) {
     throw new RangeError(
-      `the filter compiles to ${code.length} bytes of bytecode; an attribute holds ${MAX_BYTECODE}`,
+      `the filter compiles to ${code.length} bytes of bytecode; an attribute holds ${VALUE_MAX}`,
     );
   }
   return code;

@@ -7,10 +7,10 @@
  * @module
  */
 
+import { TYPE_MAX, VALUE_MAX } from "../_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeEncoder } from "../attribute.ts";
-import { NLA_TYPE_MASK } from "../constants.ts";
 import { encodeGeneric } from "../genl.ts";
 import {
   BINARY,
@@ -236,10 +236,7 @@ export function encodeStruct(
 }
 
 /** A nest-type-value level's range: an attribute type's, NLA_TYPE_MASK. */
-const LEVEL_CHECKS = { max: NLA_TYPE_MASK & 0xffff } as const;
-
-/** The most bytes a string attribute's value holds, its NUL included (nla_len is a u16). */
-const STRING_MAX = 0xffff - 4;
+const LEVEL_CHECKS = { max: TYPE_MAX } as const;
 
 /** `value`'s UTF-8, checked as a C string (TypeError, RangeError naming `what`). */
 function cString(value: unknown, what: string): Uint8Array {
@@ -391,9 +388,9 @@ function encodeValue(
     case STRING: {
       const length = cString(value, what).byteLength;
       checkLength(length, what, checks);
-      if (length >= STRING_MAX) {
+      if (length >= VALUE_MAX) {
         throw new RangeError(
-          `${what}: at most ${STRING_MAX - 1} bytes of UTF-8 fit (nla_len is a u16), got ${length}`,
+          `${what}: at most ${VALUE_MAX - 1} bytes of UTF-8 fit (nla_len is a u16), got ${length}`,
         );
       }
       encoder.string(type, value as string);
