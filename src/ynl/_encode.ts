@@ -198,9 +198,9 @@ export function encodeStruct(
     switch (member.code) {
       case STRING: {
         const encoded = cString(field, what);
-        if (encoded.byteLength >= member.size) {
+        if (encoded.byteLength > member.size) {
           throw new RangeError(
-            `${what}: at most ${member.size - 1} bytes fit, got ${encoded.byteLength}`,
+            `${what}: at most ${member.size - 1} bytes fit, got ${encoded.byteLength - 1}`,
           );
         }
         bytes.set(encoded, at);
@@ -238,7 +238,10 @@ export function encodeStruct(
 /** A nest-type-value level's range: an attribute type's, NLA_TYPE_MASK. */
 const LEVEL_CHECKS = { max: TYPE_MAX } as const;
 
-/** `value`'s UTF-8, checked as a C string (TypeError, RangeError naming `what`). */
+/**
+ * `value` as a C string: its UTF-8 and the NUL that ends it, encoded once for both the size
+ * checks and the writing (TypeError, RangeError naming `what`).
+ */
 function cString(value: unknown, what: string): Uint8Array {
   if (typeof value !== "string") {
     throw new TypeError(`${what}: expected a string, got ${describe(value)}`);
@@ -246,7 +249,7 @@ function cString(value: unknown, what: string): Uint8Array {
   if (value.includes("\0")) {
     throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
   }
-  return textEncoder.encode(value);
+  return textEncoder.encode(`${value}\0`);
 }
 
 function checkObject(value: unknown, what: string): void {
@@ -386,14 +389,15 @@ function encodeValue(
       return;
     }
     case STRING: {
-      const length = cString(value, what).byteLength;
+      const encoded = cString(value, what);
+      const length = encoded.byteLength - 1;
       checkLength(length, what, checks);
       if (length >= VALUE_MAX) {
         throw new RangeError(
           `${what}: at most ${VALUE_MAX - 1} bytes of UTF-8 fit (nla_len is a u16), got ${length}`,
         );
       }
-      encoder.string(type, value as string);
+      encoder.bytes(type, encoded);
       return;
     }
     case BINARY:

@@ -214,6 +214,15 @@ test("flags, strings, binary, structs and C arrays round-trip", () => {
   });
   assert.equal("flag" in partial, false);
   for (const a = attributes({ name: "x" }); a.next();) assert.deepEqual([...a.bytes()], [120, 0]);
+  // A string's UTF-8 and its NUL, at nla_len's bound too; a struct's member is NUL-padded.
+  const widest = "\u00e9".repeat(32_765); // 65530 bytes of UTF-8, the most an attribute holds
+  for (const a = attributes({ kind: widest }); a.next();) {
+    assert.equal(a.length, 65_531);
+    assert.deepEqual([...a.bytes().subarray(-3)], [0xc3, 0xa9, 0]);
+  }
+  assert.equal(roundTrip({ kind: widest }).kind, widest);
+  const label = roundTrip({ pair: { label: "\u00e9t\u00e9!" } }).pair as { label: string };
+  assert.equal(label.label, "\u00e9t\u00e9!");
 });
 
 test("nests, multi-attr, indexed arrays and nest-type-value round-trip", () => {
@@ -361,6 +370,7 @@ test("checks from the spec are enforced on encode", () => {
   // A string's NUL and nla_len's bound name the attribute too, as the spec's checks do.
   rejects({ name: "ab\0c" }, /^RangeError: main\.name: a string cannot hold NUL/);
   rejects({ kind: "x".repeat(70_000) }, /^RangeError: main\.kind: at most 65530 bytes of UTF-8/);
+  rejects({ kind: "x".repeat(65_531) }, /at most 65530 bytes of UTF-8 .*, got 65531$/);
   rejects({ blob: Uint8Array.of(1) }, /at least 2 bytes/);
   rejects({ blob: new Uint8Array(5) }, /at most 4 bytes/);
   rejects({ key: new Uint8Array(3) }, /exactly 4 bytes/);
@@ -372,7 +382,8 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ s8: -129 }, /out of range -128\.\.127/);
   rejects({ u32: 1.5 }, /expected an integer/);
   rejects({ u64: 2n ** 64n }, /out of range/);
-  rejects({ pair: { label: "too long!" } }, /pair\.label: at most 7 bytes fit/);
+  rejects({ pair: { label: "too long!" } }, /pair\.label: at most 7 bytes fit, got 9$/);
+  rejects({ pair: { label: "\u00e9t\u00e9 ok" } }, /pair\.label: at most 7 bytes fit, got 8$/);
   rejects({ pair: { nope: 1 } }, /struct pair has no member "nope"/);
   rejects({ nope: 1 }, /attribute set main has no attribute "nope"/);
   rejects({ padding: 1 }, /has no attribute "padding"/);
