@@ -9,8 +9,14 @@
 // deno-lint-ignore no-explicit-any
 type Yaml = any;
 
+/** The entry of `list` named `name`, if there is one. */
+function named(list: Yaml[] | undefined, name: string): Yaml | undefined {
+  return list?.find((entry: Yaml) => entry.name === name);
+}
+
+/** The entry of `list` named `name`; an error naming `where` if there is none. */
 function find(list: Yaml[] | undefined, name: string, where: string): Yaml {
-  const item = list?.find((entry: Yaml) => entry.name === name);
+  const item = named(list, name);
   if (item === undefined) throw new Error(`ynl_corrections: ${where} has no "${name}"`);
   return item;
 }
@@ -22,7 +28,7 @@ function attributeSet(spec: Yaml, name: string): Yaml {
 /** Adds an attribute set unless the spec has one of that name. */
 function addSet(spec: Yaml, name: string, attributes: [string, string, Yaml?][]): void {
   spec["attribute-sets"] ??= [];
-  if (spec["attribute-sets"].some((set: Yaml) => set.name === name)) return;
+  if (named(spec["attribute-sets"], name)) return;
   spec["attribute-sets"].push({
     name,
     attributes: attributes.map(([attr, type, extra], i) => ({
@@ -131,7 +137,7 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     spec["mcast-groups"] ??= { list: [] };
     const list = spec["mcast-groups"].list;
     for (const [name, value] of [["rtnlgrp-ipv4-route", 7], ["rtnlgrp-ipv6-route", 11]] as const) {
-      if (!list.some((group: Yaml) => group.name === name)) list.push({ name, value });
+      if (!named(list, name)) list.push({ name, value });
     }
   },
   ethtool: (spec) => {
@@ -159,19 +165,19 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     // A bucket's u64 is put with ETHTOOL_A_STATS_GRP_PAD before it where the architecture wants
     // 64-bit values aligned (nla_put_u64_64bit()); the hist subset leaves pad out.
     const hist = attributeSet(spec, "stats-grp-hist").attributes;
-    if (!hist.some((attr: Yaml) => attr.name === "pad")) hist.unshift({ name: "pad" });
+    if (!named(hist, "pad")) hist.unshift({ name: "pad" });
   },
   nftables: (spec) => {
     // Each of these gets "Get / dump"s, as its doc says and nf_tables_api.c does (NLM_F_DUMP
     // starts netlink_dump_start()), but the spec gives each a `do` alone: listing the tables was
     // not an operation the descriptor knew, and its generated example fell back to the first
     // `do` there is (batch-begin: EOPNOTSUPP). getgen's doc says so too, but it only answers.
+    const ops = spec.operations.list;
     for (const name of ["table", "chain", "rule", "set", "setelem", "obj", "flowtable"]) {
-      for (const op of [`get${name}`, `get${name}-reset`]) {
-        const operation = spec.operations.list.find((entry: Yaml) => entry.name === op);
-        if (operation === undefined && op.endsWith("-reset")) continue;
-        if (operation === undefined) throw new Error(`ynl_corrections: nftables has no "${op}"`);
-        operation.dump ??= structuredClone(operation.do);
+      // Only some have a -reset twin.
+      const reset = named(ops, `get${name}-reset`);
+      for (const operation of [find(ops, `get${name}`, "nftables operations"), reset]) {
+        if (operation) operation.dump ??= structuredClone(operation.do);
       }
     }
   },
