@@ -13,6 +13,8 @@
 export function orderedSteps<T>(step: () => Promise<T>): {
   next: () => Promise<T>;
   waiting: (pending: Promise<T>) => Promise<T>;
+  /** Settles once every step asked for so far has (at once when none is unsettled). */
+  settled: () => Promise<void>;
 } {
   /** Settles once the last step asked for has; undefined while no step is unsettled. */
   let tail: Promise<void> | undefined;
@@ -40,5 +42,6 @@ export function orderedSteps<T>(step: () => Promise<T>): {
     waited = true;
     return pending;
   };
-  return { next, waiting };
+  const settled = (): Promise<void> => tail ?? Promise.resolve();
+  return { next, waiting, settled };
 }

@@ -10,6 +10,7 @@ import { whenCollected } from "../_collected.ts";
 import { remaining } from "../_guard.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
+import { orderedSteps } from "../_steps.ts";
 import { suggestion } from "../_suggest.ts";
 import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
@@ -658,22 +659,12 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         throw err;
       });
     // A step that skips messages asks the socket again: a next() called while another is
-    // pending starts after it, so that steps resolve in the order they were asked for.
-    let unsettled = 0;
-    let last: Promise<unknown> = Promise.resolve();
-    /** The monitor was garbage-collected while a step was pending: that step is its last. */
-    let orphaned = false;
-    const settled = () => {
-      if (--unsettled === 0 && orphaned) void end();
-    };
+    // pending starts after it, so that steps resolve in the order they were asked for. Every
+    // step waits for the socket.
+    const steps = orderedSteps((): Promise<Step> => steps.waiting(step()));
     // No closure here may capture `monitor` (they share this scope with the release below).
     const monitor: Monitor<D> = {
-      next: () => {
-        const next = unsettled === 0 ? step() : last.then(step);
-        unsettled++;
-        last = next.then(settled, settled);
-        return next;
-      },
+      next: steps.next,
       return: end,
       [Symbol.asyncIterator]() {
         return this;
@@ -682,10 +673,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     };
     // Left without return(): once collected, the groups are left and the abort listener goes,
     // as return() would have done (after the step its owner still awaits, if one is pending).
-    forget = whenCollected(monitor, () => {
-      orphaned = true;
-      if (unsettled === 0) void end();
-    });
+    forget = whenCollected(monitor, () => void steps.settled().then(end));
     return monitor;
   }
 
