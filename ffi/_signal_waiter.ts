@@ -296,17 +296,16 @@ class Hub {
   }
 
   disarm(waiter: SignalWaiter): void {
-    if (this.#sole === waiter) {
-      this.#sole = undefined;
-    } else {
+    if (this.#sole !== waiter) {
+      // The set holds two waiters or more (one is #sole instead): one at least stays armed.
       const armed = this.#armed;
-      if (!armed.delete(waiter)) return;
-      if (armed.size === 1) {
+      if (armed.delete(waiter) && armed.size === 1) {
         this.#sole = armed.values().next().value;
         armed.clear();
       }
-      if (armed.size !== 0 || this.#sole !== undefined) return;
+      return;
     }
+    this.#sole = undefined;
     if (this.#releasing) return;
     // Not at once: a wake-up disarms its socket on the way to the data, and its reader arms it
     // again once the queue is empty: in the same task (listen()), or a few microtasks later (a
