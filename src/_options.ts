@@ -6,6 +6,7 @@
  * @module
  */
 
+import { quoted } from "./_printable.ts";
 import { suggestion } from "./_suggest.ts";
 import { SocketClosedError } from "./errors.ts";
 
@@ -100,10 +101,11 @@ export function checkGivenSocket(
 
 /**
  * A value a caller passed, as an error message shows it: a string quoted, so that `"1"` is not
- * taken for the number 1 that the message says is allowed.
+ * taken for the number 1 that the message says is allowed, with its control characters escaped
+ * (quoted(): C0, DEL and C1), so that one cannot forge what a terminal shows of the message.
  */
 export function shown(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+  return typeof value === "string" ? quoted(value) : String(value);
 }
 
 /** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */

@@ -17,6 +17,8 @@
  * @module
  */
 
+import { shown } from "./_options.ts";
+
 /** Address family numbers as netlink carries them (AF_INET, AF_INET6). */
 export type IPFamily = 2 | 10;
 
@@ -31,8 +33,7 @@ export interface Prefix {
 }
 
 function bad(field: string, text: unknown, what: string): TypeError {
-  const shown = typeof text === "string" ? JSON.stringify(text) : String(text);
-  return new TypeError(`${field}: ${shown} is not ${what}`);
+  return new TypeError(`${field}: ${shown(text)} is not ${what}`);
 }
 
 function parseIPv4Into(text: string, out: Uint8Array, at: number): boolean {

@@ -8,6 +8,7 @@ import { decodeAck } from "../../src/ack.ts";
 import { NETLINK_ROUTE, NLM_F_ACK, NLM_F_REQUEST, RTM_NEWLINK } from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
 import { format } from "../../src/format.ts";
+import { parseIP } from "../../src/ip.ts";
 import { explain } from "../../src/route/_context.ts";
 import { ackMessage } from "../../src/testing/mod.ts";
 import { FamilyError } from "../../src/ynl/mod.ts";
@@ -48,4 +49,14 @@ test("format() escapes C1 controls and DEL as well as C0 ones (JSON.stringify le
   assert.ok(line.includes(`msg="${ESCAPED}"`), line);
   // deno-lint-ignore no-control-regex
   assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(line), line);
+});
+
+test("a caller's string in an error is quoted with the same escapes: C0, DEL and C1 (U+009B)", () => {
+  // shown() (src/_options.ts), which every option error quotes a value with.
+  assert.throws(() => parseIP(TEXT), {
+    message: `address: "${ESCAPED}" is not an IPv4 or IPv6 address`,
+  });
+  assert.throws(() => parseIP("\0"), {
+    message: `address: "\\u0000" is not an IPv4 or IPv6 address`,
+  });
 });
