@@ -67,7 +67,7 @@ export function protocolNumber(protocol: string | number): number {
   const number = PROTOCOLS[protocol] ?? PROTOCOLS[protocol.toLowerCase()];
   if (number === undefined) {
     throw new RangeError(
-      `protocol: "${protocol}" is not one of ${Object.keys(PROTOCOLS).join(", ")}`,
+      `protocol: ${shown(protocol)} is not one of ${Object.keys(PROTOCOLS).join(", ")}`,
     );
   }
   return number;

@@ -718,15 +718,14 @@ export class TrafficControl implements AsyncDisposable {
 
   async #classRequest(spec: ClassSpec, method: string): Promise<TcMessage> {
     checkOptions(`tc.${method}() spec`, spec, CLASS_KEYS);
-    if (spec.kind !== "htb") {
-      throw new TypeError(`class kind "${spec.kind}" is not supported (htb)`);
-    }
+    // Checked (its kind too) before the device is looked up.
+    const options = classOptions(spec, this.#clock);
     return {
       ifindex: await this.ifindex(spec.dev),
       parent: parseHandle(spec.parent, "parent"),
       handle: parseHandle(spec.classid, "classid"),
       kind: "htb",
-      options: classOptions(spec, this.#clock),
+      options,
     };
   }
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { shown } from "../_options.ts";
 import {
   ETH_P_ALL,
   ETH_P_IP,
@@ -174,7 +175,7 @@ function control(name: GactControl): number {
   const code = CONTROLS[name];
   if (code === undefined) {
     throw new RangeError(
-      `action: "${name}" is not one of ${Object.keys(CONTROLS).join(", ")}`,
+      `action: ${shown(name)} is not one of ${Object.keys(CONTROLS).join(", ")}`,
     );
   }
   return code;
@@ -186,16 +187,18 @@ const TC_MIRRED_SIZE = 28;
 function mirredParms(action: Extract<TcAction, { kind: "mirred" }>): Uint8Array {
   if (typeof action.dev !== "number") {
     throw new TypeError(
-      `mirred: dev "${action.dev}" must be an index here (TrafficControl resolves names)`,
+      `mirred: dev ${shown(action.dev)} must be an index here (TrafficControl resolves names)`,
     );
   }
   const redirect = action.action === "redirect";
   if (!redirect && action.action !== "mirror") {
-    throw new RangeError(`mirred: "${action.action}" is not "redirect" or "mirror"`);
+    throw new RangeError(`mirred: ${shown(action.action)} is not "redirect" or "mirror"`);
   }
   const ingress = action.direction === "ingress";
   if (!ingress && (action.direction ?? "egress") !== "egress") {
-    throw new RangeError(`mirred: direction "${action.direction}" is not "egress" or "ingress"`);
+    throw new RangeError(
+      `mirred: direction ${shown(action.direction)} is not "egress" or "ingress"`,
+    );
   }
   const parms = new Uint8Array(TC_MIRRED_SIZE);
   const view = new DataView(parms.buffer);
@@ -225,7 +228,7 @@ function actionsIn(actions: TcAction[] | undefined): TcMessage[] | undefined {
       return { kind: "mirred", options: { parms: mirredParms(action) } };
     }
     throw new TypeError(
-      `action kind "${(action as { kind: string }).kind}" is not supported (gact, mirred)`,
+      `action kind ${shown((action as { kind: unknown }).kind)} is not supported (gact, mirred)`,
     );
   });
 }
@@ -244,7 +247,9 @@ function u32IpKeys(match: U32IpMatch): U32Key[] {
     const text = match[key];
     if (text === undefined) continue;
     const { family, address, prefixLength } = parsePrefix(text, key);
-    if (family !== 2) throw new RangeError(`${key}: "${text}" is not an IPv4 address or prefix`);
+    if (family !== 2) {
+      throw new RangeError(`${key}: ${shown(text)} is not an IPv4 address or prefix`);
+    }
     const mask = prefixLength === 0 ? 0 : (0xffff_ffff << (32 - prefixLength)) >>> 0;
     const value = new DataView(address.buffer, address.byteOffset).getUint32(0, false);
     keys.push({ value: (value & mask) >>> 0, mask, off });
@@ -299,7 +304,7 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
     ? IP_PROTOS[spec.ipProto]
     : integer(spec.ipProto, "ipProto", 0xff);
   if (ipProto === undefined && spec.ipProto !== undefined) {
-    throw new RangeError(`ipProto: "${spec.ipProto}" is not one of ${Object.keys(IP_PROTOS)}`);
+    throw new RangeError(`ipProto: ${shown(spec.ipProto)} is not one of ${Object.keys(IP_PROTOS)}`);
   }
   const out: TcMessage = {};
   if (ipProto !== undefined) out.keyIpProto = ipProto;
@@ -313,7 +318,9 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
     if (text === undefined) continue;
     const { family, address, prefixLength } = parsePrefix(text, key);
     if (protocol !== (family === 2 ? ETH_P_IP : ETH_P_IPV6)) {
-      throw new RangeError(`${key}: "${text}" needs protocol ${family === 2 ? "ip" : "ipv6"}`);
+      throw new RangeError(
+        `${key}: ${shown(text)} needs protocol ${family === 2 ? "ip" : "ipv6"}`,
+      );
     }
     const mask = new Uint8Array(address.length);
     for (let bit = 0; bit < prefixLength; bit++) mask[bit >> 3] |= 0x80 >> (bit & 7);
@@ -369,7 +376,7 @@ export function filterOptions(spec: FilterSpec): TcMessage {
       return flowerIn(spec, classid);
     default:
       throw new TypeError(
-        `filter kind "${(spec as { kind: string }).kind}" is not supported `
+        `filter kind ${shown((spec as { kind: unknown }).kind)} is not supported `
           + "(u32, matchall, basic, flower)",
       );
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { shown } from "../_options.ts";
 import {
   TC_H_CLSACT,
   TC_H_INGRESS,
@@ -23,7 +24,7 @@ export type TcHandle = string | number;
 function hex16(text: string, handle: string, what: string): number {
   if (!/^[0-9a-fA-F]{1,4}$/.test(text)) {
     throw new RangeError(
-      `${what}: "${handle}" is not a handle (MAJOR:MINOR in hexadecimal, each 0..ffff)`,
+      `${what}: ${shown(handle)} is not a handle (MAJOR:MINOR in hexadecimal, each 0..ffff)`,
     );
   }
   return parseInt(text, 16);
@@ -43,7 +44,7 @@ function hex16(text: string, handle: string, what: string): number {
 export function parseHandle(handle: TcHandle, what = "handle"): number {
   if (typeof handle === "number") {
     if (!Number.isInteger(handle) || handle < 0 || handle > 0xffff_ffff) {
-      throw new RangeError(`${what}: ${handle} is not a u32 handle`);
+      throw new RangeError(`${what}: ${shown(handle)} is not a u32 handle`);
     }
     return handle;
   }
@@ -80,7 +81,9 @@ export function parseQdiscHandle(handle: TcHandle): number {
   if (handle === "none") return TC_H_UNSPEC;
   const match = /^([0-9a-fA-F]{1,4}):?$/.exec(handle);
   if (!match) {
-    throw new RangeError(`qdisc handle: "${handle}" is not a qdisc handle (MAJOR: in hexadecimal)`);
+    throw new RangeError(
+      `qdisc handle: ${shown(handle)} is not a qdisc handle (MAJOR: in hexadecimal)`,
+    );
   }
   return parseInt(match[1], 16) * 0x10000;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { shown } from "../_options.ts";
 import { defined, field, integer, type TcMessage, u32Bytes, UINT32_MAX } from "./_tc_values.ts";
 import type { TcHandle } from "./tc_handle.ts";
 import { parseHandle } from "./tc_handle.ts";
@@ -268,7 +269,7 @@ export function qdiscOptions(
       return undefined;
     default:
       throw new TypeError(
-        `qdisc kind "${(spec as { kind: string }).kind}" is not supported `
+        `qdisc kind ${shown((spec as { kind: unknown }).kind)} is not supported `
           + "(htb, tbf, pfifo, bfifo, pfifo_head_drop, fq_codel, prio, netem, ingress, clsact)",
       );
   }
@@ -356,7 +357,9 @@ function rateTable(rate: number, options: TableOptions): { spec: TcMessage; tabl
  * ```
  */
 export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcMessage {
-  if (spec.kind !== "htb") throw new TypeError(`class kind "${spec.kind}" is not supported (htb)`);
+  if (spec.kind !== "htb") {
+    throw new TypeError(`class kind ${shown(spec.kind)} is not supported (htb)`);
+  }
   const rate = field("rate", parseRate, spec.rate);
   if (!rate) throw new RangeError("htb class: \"rate\" is required");
   const ceil = field("ceil", parseRate, spec.ceil) ?? rate;
@@ -394,7 +397,7 @@ export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcM
 function probability(value: number | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   if (!(value >= 0 && value <= 100)) {
-    throw new RangeError(`${what}: ${value} is not a percentage 0..100`);
+    throw new RangeError(`${what}: ${shown(value)} is not a percentage 0..100`);
   }
   return Math.round(value / 100 * UINT32_MAX);
 }

@@ -133,6 +133,81 @@ test("tc handles: parse and print as tc's get_tc_classid / print_tc_classid", ()
   assert.equal(formatHandle(0xffff_fff1), "ffff:fff1");
 });
 
+test("tc errors: a caller's text is quoted escaped (NUL, ESC, C1 CSI), never raw", () => {
+  const forged = "\x1b[2J\0\u009b31m";
+  const shown = "\"\\u001b[2J\\u0000\\u009b31m\"";
+  const place = { dev: 1, parent: "ingress", pref: 10 } as const;
+  const mirred = { kind: "mirred", action: "redirect", dev: 2 } as const;
+  const cases: [() => unknown, string][] = [
+    [() => parseHandle(`1:${forged}`), `handle: "1:${shown.slice(1)} is not a handle`],
+    [() => parseQdiscHandle(forged), `qdisc handle: ${shown} is not a qdisc handle`],
+    [
+      () => classOptions({ ...place, classid: "1:1", kind: forged, rate: "1mbit" } as never),
+      `class kind ${shown} is not supported`,
+    ],
+    [() => qdiscOptions({ kind: forged } as never), `qdisc kind ${shown} is not supported`],
+    [
+      () => qdiscOptions({ kind: "netem", loss: forged as never }),
+      `loss: ${shown} is not a percentage`,
+    ],
+    [
+      () => filterOptions({ ...place, kind: forged } as never),
+      `filter kind ${shown} is not supported`,
+    ],
+    [
+      () => filterOptions({ ...place, kind: "matchall", actions: [{ ...mirred, dev: forged }] }),
+      `mirred: dev ${shown} must be an index here`,
+    ],
+    [
+      () =>
+        filterOptions({
+          ...place,
+          kind: "matchall",
+          actions: [{ ...mirred, action: forged as "mirror" }],
+        }),
+      `mirred: ${shown} is not "redirect" or "mirror"`,
+    ],
+    [
+      () =>
+        filterOptions({
+          ...place,
+          kind: "matchall",
+          actions: [{ ...mirred, direction: forged as "ingress" }],
+        }),
+      `mirred: direction ${shown} is not "egress" or "ingress"`,
+    ],
+    [
+      () => filterOptions({ ...place, kind: "matchall", actions: [{ kind: forged } as never] }),
+      `action kind ${shown} is not supported`,
+    ],
+    [
+      () => filterOptions({ ...place, kind: "matchall", actions: [forged as "drop"] }),
+      `action: ${shown} is not one of`,
+    ],
+    [
+      () => filterOptions({ ...place, kind: "flower", ipProto: forged as "tcp" }),
+      `ipProto: ${shown} is not one of`,
+    ],
+    [
+      () => filterOptions({ ...place, kind: "flower", protocol: forged }),
+      `protocol: ${shown} is not one of`,
+    ],
+    [() => filterOptions({ ...place, kind: "flower", dstIp: forged }), `dstIp: ${shown} is not`],
+    [
+      () => filterOptions({ ...place, kind: "u32", match: { src: forged } }),
+      `src: ${shown} is not`,
+    ],
+  ];
+  for (const [make, message] of cases) {
+    assert.throws(make, (e: Error) => e.message.startsWith(message), message);
+  }
+  // An address that parses, of the wrong family, is quoted the same way.
+  assert.throws(
+    () => filterOptions({ ...place, kind: "u32", match: { dst: "::1" } }),
+    /^RangeError: dst: "::1" is not an IPv4 address or prefix$/,
+  );
+});
+
 test("tc clock: /proc/net/psched read as tc reads it; xmittime and rate tables", () => {
   const clock = readPsched("000003e8 00000040 000f4240 3b9aca00");
   assert.deepEqual(clock, { tickInUsec: 15.625, hz: 1_000_000_000 });
