@@ -61,10 +61,18 @@ const PROTOCOLS: Record<string, number> = {
   "802.1Q": ETH_P_8021Q,
 };
 
+/**
+ * The value `table` has under `key`, its own: not one every object inherits ("constructor",
+ * "toString"), which a name looked up as `table[key]` would find.
+ */
+export function named<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** An ethertype from its name ("ip", "ipv6", "all"...) or number. */
 export function protocolNumber(protocol: string | number): number {
   if (typeof protocol === "number") return integer(protocol, "protocol", 0xffff)!;
-  const number = PROTOCOLS[protocol] ?? PROTOCOLS[protocol.toLowerCase()];
+  const number = named(PROTOCOLS, protocol) ?? named(PROTOCOLS, protocol.toLowerCase());
   if (number === undefined) {
     throw new RangeError(
       `protocol: ${shown(protocol)} is not one of ${Object.keys(PROTOCOLS).join(", ")}`,

@@ -25,7 +25,7 @@ import {
   TCA_INGRESS_REDIR,
 } from "../constants.ts";
 import { parseMAC, parsePrefix } from "../ip.ts";
-import { defined, integer, protocolNumber, type TcMessage } from "./_tc_values.ts";
+import { defined, integer, named, protocolNumber, type TcMessage } from "./_tc_values.ts";
 import { parseHandle, type TcHandle } from "./tc_handle.ts";
 import type { Device } from "./tc_qdisc.ts";
 
@@ -172,7 +172,7 @@ const CONTROLS: Record<GactControl, number> = {
 };
 
 function control(name: GactControl): number {
-  const code = CONTROLS[name];
+  const code = named(CONTROLS, name);
   if (code === undefined) {
     throw new RangeError(
       `action: ${shown(name)} is not one of ${Object.keys(CONTROLS).join(", ")}`,
@@ -301,7 +301,7 @@ function clsFlags(spec: { skipSw?: boolean; skipHw?: boolean }): number {
 function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessage {
   const protocol = protocolNumber(spec.protocol ?? "all");
   const ipProto = typeof spec.ipProto === "string"
-    ? IP_PROTOS[spec.ipProto]
+    ? named(IP_PROTOS, spec.ipProto)
     : integer(spec.ipProto, "ipProto", 0xff);
   if (ipProto === undefined && spec.ipProto !== undefined) {
     throw new RangeError(`ipProto: ${shown(spec.ipProto)} is not one of ${Object.keys(IP_PROTOS)}`);

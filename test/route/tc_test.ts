@@ -201,6 +201,22 @@ test("tc errors: a caller's text is quoted escaped (NUL, ESC, C1 CSI), never raw
   for (const [make, message] of cases) {
     assert.throws(make, (e: Error) => e.message.startsWith(message), message);
   }
+  // A name every object has ("constructor", "toString") is no name of these tables: it was
+  // taken, and a function went into the message.
+  for (const name of ["constructor", "toString", "__proto__"]) {
+    assert.throws(
+      () => filterOptions({ ...place, kind: "flower", ipProto: name as "tcp" }),
+      /^RangeError: ipProto: .* is not one of/,
+    );
+    assert.throws(
+      () => filterOptions({ ...place, kind: "flower", protocol: name }),
+      /^RangeError: protocol: .* is not one of/,
+    );
+    assert.throws(
+      () => filterOptions({ ...place, kind: "matchall", actions: [name as "drop"] }),
+      /^RangeError: action: .* is not one of/,
+    );
+  }
   // An address that parses, of the wrong family, is quoted the same way.
   assert.throws(
     () => filterOptions({ ...place, kind: "u32", match: { dst: "::1" } }),
