@@ -1,5 +1,7 @@
 // A network namespace as `ip` names it, resolved to the file that holds it. Internal.
 
+import { shown } from "./_options.ts";
+
 /**
  * The path of the namespace `netns` names: a path as given (it holds a "/": /run/netns/blue,
  * /proc/1234/ns/net), or an `ip netns` name, which lives at /run/netns/NAME. Throws TypeError
@@ -11,7 +13,7 @@ export function netnsPath(netns: unknown, field = "netns"): string {
     || netns.includes("\0")
   ) {
     throw new TypeError(
-      `${field}: ${JSON.stringify(netns)} is not a namespace path or \`ip netns\` name`,
+      `${field}: ${shown(netns)} is not a namespace path or \`ip netns\` name`,
     );
   }
   return netns.includes("/") ? netns : `/run/netns/${netns}`;

@@ -1,6 +1,8 @@
 // What can name a link, checked before anything is asked of the kernel. Internal: shared by the
 // route client and TrafficControl (which does not load the route client's codecs).
 
+import { shown } from "../_options.ts";
+
 /** Refuses what can name no link (TypeError naming `field`), before anything is asked. */
 export function checkLinkRef(ref: unknown, field: string): asserts ref is string | number {
   if (typeof ref !== "number") checkLinkName(ref, field);
@@ -21,7 +23,7 @@ export function checkLinkName(name: unknown, field: string): string {
     || bytes.some((byte) => INVALID.has(byte))
   ) {
     throw new TypeError(
-      `${field}: ${JSON.stringify(name)} is not a link name `
+      `${field}: ${shown(name)} is not a link name `
         + "(1 to 15 bytes, no space, NUL, / or :, not . or ..)",
     );
   }

@@ -1,6 +1,7 @@
 // The names `ip` gives rtnetlink's numbers (iproute2's rt_scopes, rt_protos, rt_tables and its
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
+import { shown } from "../_options.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 
@@ -38,7 +39,7 @@ export class Names<N extends string> {
     const value = this.#byName.get(input);
     if (value !== undefined) return value;
     throw new TypeError(
-      `${field}: ${JSON.stringify(input)} is not a ${this.what}: one of ${
+      `${field}: ${shown(input)} is not a ${this.what}: one of ${
         [...this.#byValue.values()].join(", ")
       }, or a number`,
     );
@@ -142,7 +143,7 @@ export function flagValue(table: FlagTable, names: readonly string[], field: str
     const entry = table.find(([n]) => n === name);
     if (entry === undefined) {
       throw new TypeError(
-        `${field}: ${JSON.stringify(name)} is not one of ${table.map(([n]) => n).join(", ")}`,
+        `${field}: ${shown(name)} is not one of ${table.map(([n]) => n).join(", ")}`,
       );
     }
     value |= entry[1];

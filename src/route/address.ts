@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkOptions } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parsePrefix } from "../ip.ts";
@@ -183,7 +183,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function lifetime(value: number | undefined, field: string): number {
   if (value === undefined || value === Infinity) return FOREVER;
   if (!Number.isInteger(value) || value < 0 || value >= FOREVER) {
-    throw new TypeError(`${field}: ${value} is not a number of seconds (or Infinity)`);
+    throw new TypeError(`${field}: ${shown(value)} is not a number of seconds (or Infinity)`);
   }
   return value;
 }
@@ -198,7 +198,7 @@ function broadcastOf(address: Uint8Array, prefixLength: number): Uint8Array {
 function familyNumber(family: string | undefined): number {
   if (family === undefined) return 0;
   if (family === "inet" || family === "inet6") return FAMILIES.value(family, "family");
-  throw new TypeError(`family: ${JSON.stringify(family)} is not "inet" or "inet6"`);
+  throw new TypeError(`family: ${shown(family)} is not "inet" or "inet6"`);
 }
 
 /**
@@ -369,7 +369,7 @@ export class Addresses {
       if (
         typeof label !== "string" || label === "" || new TextEncoder().encode(label).length > 15
       ) {
-        throw new TypeError(`label: ${JSON.stringify(label)} is not a label (1 to 15 bytes)`);
+        throw new TypeError(`label: ${shown(label)} is not a label (1 to 15 bytes)`);
       }
       request.label = label;
     }

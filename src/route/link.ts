@@ -6,7 +6,7 @@
 
 import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
-import { checkOptions } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
@@ -569,7 +569,7 @@ export class Links {
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
     const name = checkLinkName(spec.name, "name");
     if (typeof spec.kind !== "string" || spec.kind === "") {
-      throw new TypeError(`kind: ${JSON.stringify(spec.kind)} is not a link kind such as "veth"`);
+      throw new TypeError(`kind: ${shown(spec.kind)} is not a link kind such as "veth"`);
     }
     const netns = new NetnsFiles();
     try {

@@ -5,7 +5,7 @@
  */
 
 import { whenCollected } from "../_collected.ts";
-import { checkOptions } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import type { Context } from "./_context.ts";
@@ -97,7 +97,7 @@ export function monitor(
   for (const object of objects) {
     if (!Object.hasOwn(GROUPS, object)) {
       throw new TypeError(
-        `objects: ${JSON.stringify(object)} is not one of ${Object.keys(GROUPS).join(", ")}`,
+        `objects: ${shown(object)} is not one of ${Object.keys(GROUPS).join(", ")}`,
       );
     }
   }

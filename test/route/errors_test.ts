@@ -243,3 +243,39 @@ test("rule.delete() and addr.flush() with nothing to match are refused, as ip re
     (err: unknown) => err instanceof NetlinkError && err.code === "ENOENT",
   );
 });
+
+test("a caller's text in a route error is quoted escaped (ESC, NUL, C1 CSI), never raw", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const forged = "\x1b[2J\0\u009b31m";
+  const inner = "\\u001b[2J\\u0000\\u009b31m";
+  const escaped = `"${inner}"`;
+  const cases: [() => Promise<unknown> | unknown, string][] = [
+    [() => ip.link.add({ name: forged, kind: "veth" }), `name: ${escaped} is not a link name`],
+    [() => ip.link.set("lo", { netns: forged }), `netns: ${escaped} is not a namespace path`],
+    [
+      () => ip.addr.list({ family: forged as "inet" }),
+      `family: ${escaped} is not "inet" or "inet6"`,
+    ],
+    [
+      () => ip.addr.add("lo", "10.0.0.1/8", { label: forged.repeat(2) }), // over 15 bytes
+      `label: "${inner}${inner}" is not a label`,
+    ],
+    [
+      () => ip.addr.add("lo", "10.0.0.1/8", { validLifetime: forged as unknown as number }),
+      `validLifetime: ${escaped} is not a number of seconds`,
+    ],
+    [
+      () => ip.neigh.add({ dev: "lo", address: "10.0.0.2", state: forged as "reachable" }),
+      `state: ${escaped} is not a neighbour state`,
+    ],
+    [() => ip.monitor([forged as "link"]), `objects: ${escaped} is not one of`],
+  ];
+  for (const [call, message] of cases) {
+    await assert.rejects(
+      async () => await call(),
+      (err: Error) => err instanceof TypeError && err.message.startsWith(message),
+      message,
+    );
+  }
+});
