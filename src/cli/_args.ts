@@ -1,5 +1,6 @@
 // The command line's shared pieces: the usage error, global options, operand parsing, output.
 
+import { shown } from "../_options.ts";
 import type { OpenOptions } from "../open.ts";
 import type { CaptureFile } from "./_capture.ts";
 
@@ -67,7 +68,7 @@ export function verb(args: string[], allowed: string[]): [string, string[]] {
     if (allowed.includes("show") && !IP_VERBS.includes(first)) {
       return ["show", args]; // `link show` may be left out before a device: `link eth0`
     }
-    throw new UsageError(`unknown subcommand "${first}" (${allowed.join(", ")})`);
+    throw new UsageError(`unknown subcommand ${shown(first)} (${allowed.join(", ")})`);
   }
   return [first, rest];
 }
@@ -114,7 +115,12 @@ export function unsigned(text: string, max = 0xffff_ffff): number | undefined {
 
 /** A bad operand in ip's words (invarg): `argument "0x" is wrong: "metric" value is invalid`. */
 export function invalidArgument(text: string, invalid: string): UsageError {
-  return new UsageError(`argument "${text}" is wrong: ${invalid}`);
+  return new UsageError(`argument ${shown(text)} is wrong: ${invalid}`);
+}
+
+/** An operand the command takes no such thing as. */
+export function unexpected(operand: string): UsageError {
+  return new UsageError(`unexpected ${shown(operand)}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 // `ethtool DEV`: the settings block ethtool prints (link modes, link info, link state), then the
 // features that are on, through the ethtool family.
 
+import { printable } from "../_printable.ts";
 import {
   DUPLEX_FULL,
   DUPLEX_HALF,
@@ -23,7 +24,7 @@ import { NetlinkError } from "../errors.ts";
 import { formatMAC } from "../ip.ts";
 import { ethtool } from "../ynl/ethtool.ts";
 import { family } from "../ynl/family.ts";
-import { type Global, json, type Output, socketOptions, UsageError } from "./_args.ts";
+import { type Global, json, type Output, socketOptions, unexpected, UsageError } from "./_args.ts";
 
 // ---- ethtool ----------------------------------------------------------------------------------
 
@@ -53,7 +54,7 @@ function isOn(set: Bitset, bit: Bit, mask = false): boolean {
 export async function ethtoolCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [dev, ...extra] = args;
   if (dev === undefined) throw new UsageError("ethtool needs a device");
-  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (extra.length) throw unexpected(extra[0]);
   await using client = await family(
     ethtool,
     socketOptions(global),
@@ -73,7 +74,7 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
       return await client.do(op, { header: { devName: dev } }) as Reply;
     } catch (error) {
       if (error instanceof NetlinkError && error.code === "ENODEV") {
-        throw new Error(`no link named ${dev}`);
+        throw new Error(`no link named ${printable(dev)}`);
       }
       if (error instanceof NetlinkError && error.code === "EOPNOTSUPP") return undefined;
       throw error;

@@ -1,5 +1,6 @@
 // `genl`: generic netlink families from nlctrl, with op names from the YNL specs the library has.
 
+import { printable } from "../_printable.ts";
 import {
   GENL_ADMIN_PERM,
   GENL_CMD_CAP_DO,
@@ -12,7 +13,15 @@ import { open } from "../open.ts";
 import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
 import { family } from "../ynl/family.ts";
 import { nlctrl } from "../ynl/nlctrl.ts";
-import { type Global, json, type Output, socketOptions, UsageError, verb } from "./_args.ts";
+import {
+  type Global,
+  json,
+  type Output,
+  socketOptions,
+  unexpected,
+  UsageError,
+  verb,
+} from "./_args.ts";
 
 // ---- genl -------------------------------------------------------------------------------------
 
@@ -60,7 +69,7 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
     );
   } catch (error) {
     if (error instanceof NetlinkError && error.code === "ENOENT" && name !== undefined) {
-      throw new Error(`no generic netlink family named ${name}`);
+      throw new Error(`no generic netlink family named ${printable(name)}`);
     }
     throw error;
   } finally {
@@ -78,7 +87,7 @@ function familyOperand(args: string[]): string | undefined {
   }
   const [, rest] = verb(args, ["show"]);
   const [name, ...extra] = rest;
-  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (extra.length) throw unexpected(extra[0]);
   return name;
 }
 

@@ -56,6 +56,7 @@ import {
   type Output,
   selectors,
   socketOptions,
+  unexpected,
   UsageError,
   verb,
 } from "./_args.ts";
@@ -172,7 +173,7 @@ function showDevice(args: string[]): string | undefined {
   const [, rest] = verb(args, ["show"]);
   const [kw, positional] = keywords(rest, ["dev"]);
   const dev = kw.dev ?? positional.shift();
-  if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+  if (positional.length) throw unexpected(positional[0]);
   return dev;
 }
 
@@ -577,7 +578,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     const words = positional.filter((word) => !["cache", "cached", "cloned"].includes(word));
     const cached = words.length < positional.length || kw.table === "cache";
     if (kw.table === "cache") delete kw.table;
-    if (words.length) throw new UsageError(`unexpected "${words[0]}"`);
+    if (words.length) throw unexpected(words[0]);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
     // As ip: "proto all" selects nothing (and the protocol is shown then).
     if (kw.proto === "all") delete kw.proto;
@@ -622,7 +623,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   if (typeWord !== undefined) kw.type ??= typeWord;
   const [target, ...extra] = positional;
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
-  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (extra.length) throw unexpected(extra[0]);
   if (action === "get") {
     const route = await withRoute(global, (ip) =>
       ip.route.get(target, {
@@ -682,7 +683,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
   const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
   const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
   if (action === "show") {
-    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    if (positional.length) throw unexpected(positional[0]);
     selectors(kw, ["dev"], "neigh show");
     const entries = await withRoute(global, (ip) =>
       ip.neigh.list({
@@ -699,7 +700,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
   }
   const [address, ...extra] = positional;
   if (address === undefined) throw new UsageError(`neigh ${action} needs an address`);
-  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (extra.length) throw unexpected(extra[0]);
   if (kw.dev === undefined) throw new UsageError(`neigh ${action} needs "dev DEV"`);
   const entry: NewNeighbour = {
     dev: kw.dev,
@@ -848,7 +849,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
     ...["tos", "dsfield"],
   ]);
   if (action === "show") {
-    if (positional.length) throw new UsageError(`unexpected "${positional[0]}"`);
+    if (positional.length) throw unexpected(positional[0]);
     selectors(kw, [], "rule show");
     const rules = await withRoute(
       global,
@@ -862,7 +863,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   const ruleAction = positional.find((p) => RULE_ACTIONS.includes(p));
   const invert = positional.includes("not");
   const extra = positional.filter((p) => p !== ruleAction && p !== "not");
-  if (extra.length) throw new UsageError(`unexpected "${extra[0]}"`);
+  if (extra.length) throw unexpected(extra[0]);
   // As ip: the mark and its mask split at the first "/" ("1/2/3": mask "2/3", refused).
   const slash = (kw.fwmark ?? "").indexOf("/");
   const [mark, mask] = slash < 0

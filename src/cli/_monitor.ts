@@ -4,6 +4,8 @@
 // genl FAMILY [GROUP...]` does the same for a generic netlink family's multicast groups, and
 // follows the family across its module's reloads.
 
+import { shown } from "../_options.ts";
+import { printable } from "../_printable.ts";
 import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
@@ -84,7 +86,7 @@ export async function monitorCommand(args: string[], global: Global, out: Output
   // Read as ip reads its numbers (0x10 is 16, 010 is 8).
   const count = kw.count === undefined ? Infinity : unsigned(kw.count) ?? 0;
   if (count === 0) {
-    throw new UsageError(`monitor: count "${kw.count}" is not a positive number`);
+    throw new UsageError(`monitor: count ${shown(kw.count)} is not a positive number`);
   }
   if (operands[0] === "genl") {
     if (global.json) {
@@ -178,7 +180,7 @@ async function monitorGeneric(
     family = await resolveFamily(socket, name);
   } catch (error) {
     if (error instanceof NetlinkError && error.code === "ENOENT") {
-      throw new Error(`no generic netlink family named ${name}`);
+      throw new Error(`no generic netlink family named ${printable(name)}`);
     }
     throw error;
   }
@@ -187,7 +189,9 @@ async function monitorGeneric(
   const groups = groupNames.length ? groupNames : [...family.groups.keys()];
   for (const group of groups) {
     const id = family.groups.get(group);
-    if (id === undefined) throw new Error(`${name} has no multicast group "${group}" (${known})`);
+    if (id === undefined) {
+      throw new Error(`${name} has no multicast group ${shown(group)} (${known})`);
+    }
     socket.join(id);
   }
   // Unloading the family's module drops the memberships of its groups, and the family comes
@@ -232,7 +236,7 @@ async function monitorGeneric(
 }
 
 /**
- * Every message the socket receives that `shown` lets through, formatted, until `count` of
+ * Every message the socket receives that `wanted` lets through, formatted, until `count` of
  * them. The formatter loads here only: the other commands start without the descriptors of
  * every family.
  */
@@ -242,7 +246,7 @@ async function printMessages(
   style: FormatOptions["style"],
   count: number,
   out: Output,
-  shown: (message: ReceivedMessage, formatter: NetlinkFormatter) => boolean = () => true,
+  wanted: (message: ReceivedMessage, formatter: NetlinkFormatter) => boolean = () => true,
 ): Promise<void> {
   const { NetlinkFormatter } = await import("../format.ts");
   const formatter: NetlinkFormatter = new NetlinkFormatter({ families });
@@ -252,7 +256,7 @@ async function printMessages(
   // as root, to the groups) is shown, as NETLINK_DEBUG shows it; what follows it still comes.
   const onMalformed = (err: Error) => out(`not netlink messages: ${err.message}`);
   for await (const message of socket.messages({ onMalformed })) {
-    if (!shown(message, formatter)) continue;
+    if (!wanted(message, formatter)) continue;
     out(
       message.type === NLMSG_OVERRUN && message.sender === 0 // the socket's marker
         ? "overrun: messages were lost"

@@ -11,6 +11,7 @@ import {
   type Output,
   selectors,
   socketOptions,
+  unexpected,
   UsageError,
   verb,
 } from "./_args.ts";
@@ -50,7 +51,7 @@ export async function tcCommand(
   let bare: string | undefined;
   for (const operand of positional) {
     if (what === "qdisc" || kw.parent !== undefined || bare !== undefined || !isParent(operand)) {
-      throw new UsageError(`unexpected "${operand}"`);
+      throw unexpected(operand);
     }
     bare = operand;
   }

@@ -29,6 +29,7 @@
 import { commandLine, openNetns, setExitCode } from "../../ffi/mod.ts";
 import { errnoDescription } from "../_errno.ts";
 import { netnsPath } from "../_netns.ts";
+import { shown } from "../_options.ts";
 import { NetlinkError, SyscallError } from "../errors.ts";
 import { type Global, type Handler, setWarningOutput, UsageError } from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
@@ -104,13 +105,15 @@ export async function run(
         out(USAGE);
         return 0;
       } else if (arg.startsWith("-") && rest.length === 0) {
-        throw new UsageError(`unknown option "${arg}"`);
+        throw new UsageError(`unknown option ${shown(arg)}`);
       } else rest.push(arg);
     }
     const [command, ...operands] = rest;
     if (command === undefined) throw new UsageError("no command (try --help)");
     const handler = COMMANDS[command];
-    if (handler === undefined) throw new UsageError(`unknown command "${command}" (try --help)`);
+    if (handler === undefined) {
+      throw new UsageError(`unknown command ${shown(command)} (try --help)`);
+    }
     if (capturePath !== undefined) global.capture = new CaptureFile(capturePath);
     await handler(operands, global, out);
     return 0;
@@ -131,7 +134,7 @@ function checkNetns(name: string): void {
     openNetns(netnsPath(name)).close();
   } catch (error) {
     const why = error instanceof SyscallError ? errnoDescription(error.errno) : String(error);
-    throw new UsageError(`Cannot open network namespace ${JSON.stringify(name)}: ${why}`);
+    throw new UsageError(`Cannot open network namespace ${shown(name)}: ${why}`);
   }
 }
 

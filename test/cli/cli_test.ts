@@ -1154,6 +1154,37 @@ test("cli errors: one line on stderr and a non-zero status", () => {
   }
 });
 
+test("cli errors: what the command line gave is quoted escaped, so it cannot write to the terminal", () => {
+  using ns = quietNetns([]);
+  // An escape sequence (clears the screen) and a one-character C1 CSI; argv holds no NUL.
+  const forged = "\x1b[2J\u009b31m";
+  const escaped = "\\u001b[2J\\u009b31m";
+  const n = ["--netns", ns.name];
+  const cases: [string[], string][] = [
+    [[forged], `unknown command "${escaped}"`],
+    [[`--${forged}`, "link"], `unknown option "--${escaped}"`],
+    [["--netns", forged, "link"], `Cannot open network namespace "${escaped}"`],
+    [[...n, "route", "add", "10.51.0.0/16", "metric", forged], `argument "${escaped}" is wrong`],
+    [[...n, "qdisc", "show", "dev", "lo", forged], `unexpected "${escaped}"`],
+    [
+      [...n, "filter", "show", "dev", "lo", "parent", `1:${forged}`],
+      `"1:${escaped}" is not a handle`,
+    ],
+    [[...n, "link", "show", forged], `no link named "${escaped}"`],
+    [[...n, "ethtool", forged], `no link named ${escaped}`],
+    [[...n, "genl", "show", forged], `no generic netlink family named ${escaped}`],
+    [[...n, "monitor", "count", forged], `count "${escaped}" is not a positive number`],
+    [[...n, "monitor", "genl", "nlctrl", forged], `has no multicast group "${escaped}"`],
+  ];
+  for (const [args, message] of cases) {
+    const { status, stderr } = cli(args);
+    assert.notEqual(status, 0, args.join(" "));
+    assert.ok(stderr.includes(message), `${args.join(" ")}: ${stderr}`);
+    // deno-lint-ignore no-control-regex
+    assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(stderr), `${args.join(" ")}: ${stderr}`);
+  }
+});
+
 /**
  * Runs `command` until it has printed a line (calling `change` with 0, 1, 2... every 100 ms
  * meanwhile) or exits, then stops it; its output. Fails after 30 s with nothing printed.
