@@ -118,6 +118,21 @@ export const FAMILIES = new Names("address family", {
   mpls: 28,
 });
 
+/**
+ * The family a filter or spec of the route client names: "inet" (AF_INET) or "inet6"
+ * (AF_INET6), or none (0). Another family, or what is none, is a TypeError.
+ */
+export function inetFamily(family: string | number | undefined): number {
+  if (family === undefined) return 0;
+  const value = typeof family === "string" && !FAMILIES.has(family)
+    ? -1
+    : FAMILIES.value(family, "family");
+  if (value !== 0 && value !== 2 && value !== 10) {
+    throw new TypeError(`family: ${shown(family)} is not "inet" or "inet6"`);
+  }
+  return value;
+}
+
 /** Bits and their names, in the order a printer lists them. */
 export type FlagTable = readonly (readonly [name: string, bit: number])[];
 

@@ -11,7 +11,7 @@ import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { ADDRESS_FLAGS, FAMILIES, flagNames, flagValue, SCOPES, WithRaw } from "./_names.ts";
+import { ADDRESS_FLAGS, flagNames, flagValue, inetFamily, SCOPES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
 
@@ -195,12 +195,6 @@ function broadcastOf(address: Uint8Array, prefixLength: number): Uint8Array {
   return out;
 }
 
-function familyNumber(family: string | undefined): number {
-  if (family === undefined) return 0;
-  if (family === "inet" || family === "inet6") return FAMILIES.value(family, "family");
-  throw new TypeError(`family: ${shown(family)} is not "inet" or "inet6"`);
-}
-
 /**
  * `ip address`: the addresses of the client's namespace.
  *
@@ -234,7 +228,7 @@ export class Addresses {
   async list(filter: AddressFilter = {}): Promise<Address[]> {
     const ctx = this.#ctx;
     filter = checkOptions("addr.list() filter", filter, FILTER_KEYS);
-    const family = familyNumber(filter.family);
+    const family = inetFamily(filter.family);
     const scope = filter.scope === undefined ? undefined : SCOPES.value(filter.scope, "scope");
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();

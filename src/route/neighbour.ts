@@ -10,7 +10,15 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { FAMILIES, flagNames, flagValue, NEIGH_FLAGS, NEIGH_STATES, WithRaw } from "./_names.ts";
+import {
+  FAMILIES,
+  flagNames,
+  flagValue,
+  inetFamily,
+  NEIGH_FLAGS,
+  NEIGH_STATES,
+  WithRaw,
+} from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
@@ -151,10 +159,7 @@ export class Neighbours {
   async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
     const ctx = this.#ctx;
     filter = checkOptions("neigh.list() filter", filter, FILTER_KEYS);
-    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
-    if (family !== 0 && family !== 2 && family !== 10) {
-      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
-    }
+    const family = inetFamily(filter.family);
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();
     const raws = await ctx.run(

@@ -34,7 +34,16 @@ import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP } from "../ip.ts";
 import type { ReceivedMessage } from "../message.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { FAMILIES, flagNames, Names, PROTOCOLS, ROUTE_FLAGS, SCOPES, WithRaw } from "./_names.ts";
+import {
+  FAMILIES,
+  flagNames,
+  inetFamily,
+  Names,
+  PROTOCOLS,
+  ROUTE_FLAGS,
+  SCOPES,
+  WithRaw,
+} from "./_names.ts";
 import type { Scope } from "./address.ts";
 import type { RouteClient } from "./client.ts";
 import { integer, type RouteProtocol } from "./route.ts";
@@ -300,10 +309,7 @@ export class NexthopObjects {
       throw new TypeError("filter: expected an object such as { dev: \"eth0\" }");
     }
     checkOptions("nexthop.list() filter", filter, FILTER_KEYS);
-    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
-    if (family !== 0 && family !== AF_INET && family !== AF_INET6) {
-      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
-    }
+    const family = inetFamily(filter.family);
     const groups = boolean(filter.groups, "groups");
     const fdb = boolean(filter.fdb, "fdb");
     const oif = filter.dev === undefined ? undefined : await ctx.ifindex(filter.dev);
@@ -427,10 +433,7 @@ export class NexthopObjects {
     const fdb = boolean(spec.fdb, "fdb");
     const onlink = boolean(spec.onlink, "onlink");
     const protocol = spec.protocol === undefined ? 0 : PROTOCOLS.value(spec.protocol, "protocol");
-    let family = spec.family === undefined ? 0 : FAMILIES.value(spec.family, "family");
-    if (family !== 0 && family !== AF_INET && family !== AF_INET6) {
-      throw new TypeError(`family: ${spec.family} is not "inet" or "inet6"`);
-    }
+    let family = inetFamily(spec.family);
     if (spec.group !== undefined) {
       for (const key of ["gateway", "dev", "blackhole", "onlink", "family"] as const) {
         if (spec[key] !== undefined) {

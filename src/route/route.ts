@@ -15,6 +15,7 @@ import {
   FAMILIES,
   flagNames,
   flagValue,
+  inetFamily,
   PROTOCOLS,
   ROUTE_FLAGS,
   ROUTE_TYPES,
@@ -422,10 +423,7 @@ export class Routes {
       : filter.table === "all"
       ? 0
       : tableNumber(filter.table);
-    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
-    if (family !== 0 && family !== 2 && family !== 10) {
-      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
-    }
+    const family = inetFamily(filter.family);
     const protocol = filter.protocol === undefined
       ? undefined
       : PROTOCOLS.value(filter.protocol, "protocol");

@@ -11,7 +11,7 @@ import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
 import { type Context, contextOf } from "./_context.ts";
 import { checkLinkName } from "./_link_ref.ts";
-import { FAMILIES, Names, TABLES, WithRaw } from "./_names.ts";
+import { FAMILIES, inetFamily, Names, TABLES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer, type TableName } from "./route.ts";
 
@@ -198,10 +198,7 @@ export class Rules {
   async list(filter: { family?: "inet" | "inet6" } = {}): Promise<Rule[]> {
     const ctx = this.#ctx;
     filter = checkOptions("rule.list() filter", filter, FILTER_KEYS);
-    const family = filter.family === undefined ? 0 : FAMILIES.value(filter.family, "family");
-    if (family !== 0 && family !== 2 && family !== 10) {
-      throw new TypeError(`family: ${filter.family} is not "inet" or "inet6"`);
-    }
+    const family = inetFamily(filter.family);
     const raws = await ctx.run("rule list", () => ctx.rule.dump("getrule", { family }));
     return raws.filter((raw) =>
       (raw.family === 2 || raw.family === 10) && (!family || raw.family === family)

@@ -279,3 +279,28 @@ test("a caller's text in a route error is quoted escaped (ESC, NUL, C1 CSI), nev
     );
   }
 });
+
+test("every list and nexthop.add() take the same families: inet, inet6, or none", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  for (const family of ["bridge", "x", "\u009b"] as never[]) {
+    const message = `family: ${
+      JSON.stringify(family).replace("\u009b", "\\u009b")
+    } is not "inet" or "inet6"`;
+    for (
+      const call of [
+        () => ip.addr.list({ family }),
+        () => ip.route.list({ family }),
+        () => ip.neigh.list({ family }),
+        () => ip.rule.list({ family }),
+        () => ip.nexthop.list({ family }),
+        () => ip.nexthop.add({ id: 1, blackhole: true, family }),
+      ]
+    ) {
+      await assert.rejects(call, { name: "TypeError", message });
+    }
+  }
+  // Those two are taken.
+  assert.ok((await ip.addr.list({ family: "inet" })).every((a) => a.family === "inet"));
+  assert.ok((await ip.route.list({ family: "inet6" })).every((r) => r.family === "inet6"));
+});
