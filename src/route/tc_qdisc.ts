@@ -149,18 +149,18 @@ export interface IngressParams {
   kind: "ingress" | "clsact";
 }
 
+/** A qdisc's kind with its parameters: what {@linkcode qdiscOptions} takes. */
+export type QdiscParams =
+  | HtbQdiscParams
+  | TbfParams
+  | FifoParams
+  | FqCodelParams
+  | PrioParams
+  | NetemParams
+  | IngressParams;
+
 /** What {@linkcode TrafficControl.addQdisc} takes: a place and a kind with its parameters. */
-export type QdiscSpec =
-  & QdiscPlace
-  & (
-    | HtbQdiscParams
-    | TbfParams
-    | FifoParams
-    | FqCodelParams
-    | PrioParams
-    | NetemParams
-    | IngressParams
-  );
+export type QdiscSpec = QdiscPlace & QdiscParams;
 
 /** htb class parameters (`tc class add ... htb rate 10mbit ceil 20mbit burst 15k prio 1`). */
 export interface HtbClassSpec {
@@ -209,14 +209,7 @@ export type ClassSpec = HtbClassSpec;
  * ```
  */
 export function qdiscOptions(
-  spec:
-    | HtbQdiscParams
-    | TbfParams
-    | FifoParams
-    | FqCodelParams
-    | PrioParams
-    | NetemParams
-    | IngressParams,
+  spec: QdiscParams,
   clock: Psched = hostPsched(),
 ): TcMessage | undefined {
   switch (spec.kind) {
