@@ -7,6 +7,7 @@
  */
 
 import { VALUE_MAX } from "../_attribute_limits.ts";
+import { concat } from "../_bytes.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { shown } from "../_options.ts";
 import { AF_UNSPEC } from "../constants.ts";
@@ -95,16 +96,6 @@ function op(code: number, yes: number, no: number): Uint8Array {
   view.setUint8(1, yes);
   view.setUint16(2, no, HOST_LITTLE_ENDIAN);
   return bytes;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** A JMP placed after `code`: true falls to it and jumps on by `no`; false lands past it. */

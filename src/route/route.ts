@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concat } from "../_bytes.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_F_CLONED } from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
@@ -699,12 +700,6 @@ export class Routes {
       part.set(body, 8);
       parts.push(part);
     }
-    const total = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      total.set(part, offset);
-      offset += part.length;
-    }
-    return total;
+    return concat(...parts);
   }
 }
