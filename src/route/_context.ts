@@ -2,6 +2,7 @@
 // by index, and errors rewritten to say what to do. Internal.
 
 import { errnoDescription } from "../_errno.ts";
+import { shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { NetlinkFamily } from "../ynl/family.ts";
@@ -126,7 +127,9 @@ export class Context {
     if (err instanceof NetlinkError && err.code === "ENODEV") {
       return new NetlinkError({
         errno: ENODEV,
-        detail: typeof ref === "string" ? `no link named "${ref}"` : `no link with index ${ref}`,
+        detail: typeof ref === "string"
+          ? `no link named ${shown(ref)}`
+          : `no link with index ${ref}`,
         requestType: err.requestType,
         requestSeq: err.requestSeq,
       });

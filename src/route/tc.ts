@@ -17,7 +17,7 @@
  */
 
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkAloneWithSocket, checkGivenSocket, checkOptions } from "../_options.ts";
+import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
 import {
   NETLINK_ROUTE,
   NLM_F_CREATE,
@@ -684,7 +684,7 @@ export class TrafficControl implements AsyncDisposable {
         // The kernel's answer, said as the route client says it.
         throw new NetlinkError({
           errno: err.errno,
-          detail: `no link named ${JSON.stringify(dev)}`,
+          detail: `no link named ${shown(dev)}`,
           requestType: err.requestType,
           requestSeq: err.requestSeq,
         });

@@ -271,6 +271,12 @@ test("a caller's text in a route error is quoted escaped (ESC, NUL, C1 CSI), nev
     ],
     [() => ip.monitor([forged as "link"]), `objects: ${escaped} is not one of`],
   ];
+  // A name the kernel does not know, in the NetlinkError's detail as in its message.
+  const named = "\x1b[2J\u009b31m";
+  const noLink = `no link named "\\u001b[2J\\u009b31m"`;
+  for (const call of [() => ip.link.get(named), () => ip.addr.list({ dev: named })]) {
+    await assert.rejects(call, (err: NetlinkError) => err.detail === noLink, noLink);
+  }
   for (const [call, message] of cases) {
     await assert.rejects(
       async () => await call(),

@@ -883,6 +883,10 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
     /classid: "1:x" is not a handle/,
   );
   await assert.rejects(
+    tc.addQdisc({ dev: "\x1b[2J\u009b", kind: "pfifo" }),
+    (err: { detail?: string }) => err.detail === `no link named "\\u001b[2J\\u009b"`,
+  );
+  await assert.rejects(
     tc.addQdisc({ dev: "nosuch0", kind: "pfifo" }),
     // The kernel's refusal, a NetlinkError, said as the route client says it.
     (err: Error & { code?: string }) =>
