@@ -23,6 +23,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkOptions, shown } from "./_options.ts";
+import { quoted } from "./_printable.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import { open } from "./open.ts";
@@ -156,7 +157,7 @@ function environment(
     const eq = entry.indexOf("=");
     if (eq <= 0) {
       throw new MalformedMessageError(
-        `uevent environment entry ${JSON.stringify(entry.slice(0, 64))} is not KEY=VALUE`,
+        `uevent environment entry ${quoted(entry.slice(0, 64))} is not KEY=VALUE`,
         stringOffset(data, start, i),
       );
     }
@@ -180,7 +181,7 @@ function seqnumOf(env: Record<string, string>, offset: number): bigint | undefin
   const text = Object.hasOwn(env, "SEQNUM") ? env.SEQNUM : undefined;
   if (text === undefined) return undefined;
   if (!/^\d{1,20}$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
-    throw new MalformedMessageError(`uevent SEQNUM ${JSON.stringify(text)} is not a u64`, offset);
+    throw new MalformedMessageError(`uevent SEQNUM ${quoted(text)} is not a u64`, offset);
   }
   return BigInt(text);
 }
@@ -211,7 +212,7 @@ function parseKernel(data: Uint8Array): Uevent {
   const at = header.indexOf("@/");
   if (at <= 0) {
     throw new MalformedMessageError(
-      `uevent header ${JSON.stringify(header.slice(0, 64))} is not ACTION@DEVPATH`,
+      `uevent header ${quoted(header.slice(0, 64))} is not ACTION@DEVPATH`,
       0,
     );
   }

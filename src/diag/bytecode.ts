@@ -328,7 +328,7 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
       if (f.autobound !== true) throw new TypeError("autobound must be true");
       return op(INET_DIAG_BC_AUTO, OP, 2 * OP);
   }
-  throw new TypeError(`unknown filter key ${JSON.stringify(kind)}`);
+  throw new TypeError(`unknown filter key ${shown(kind)}`);
 }
 
 /**

@@ -228,7 +228,7 @@ function familyNumber(family: unknown): number[] {
   if (family === undefined) return [AF_INET, AF_INET6];
   if (family === "inet") return [AF_INET];
   if (family === "inet6") return [AF_INET6];
-  throw new TypeError(`family must be "inet" or "inet6", got ${JSON.stringify(family)}`);
+  throw new TypeError(`family must be "inet" or "inet6", got ${shown(family)}`);
 }
 
 function protocolNumber(protocol: unknown): number {
@@ -237,7 +237,7 @@ function protocolNumber(protocol: unknown): number {
     return PROTOCOLS[protocol as InetProtocol];
   }
   throw new TypeError(
-    `protocol must be one of ${Object.keys(PROTOCOLS).join(", ")}, got ${JSON.stringify(protocol)}`,
+    `protocol must be one of ${Object.keys(PROTOCOLS).join(", ")}, got ${shown(protocol)}`,
   );
 }
 

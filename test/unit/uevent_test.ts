@@ -76,6 +76,10 @@ test("parseUevent rejects what is not a uevent, saying what and where", () => {
     ["add@/devices/x\0=value\0", /is not KEY=VALUE/],
     ["add@/devices/x\0SEQNUM=12a\0", /SEQNUM "12a" is not a u64/],
     ["add@/devices/x\0SEQNUM=18446744073709551616\0", /is not a u64/],
+    // Whoever sent it chose the text: its control characters, C1 too, are shown escaped.
+    ["\x1b[2J\u009b\0", /header "\\u001b\[2J\\u009b" is not/],
+    ["add@/devices/x\0\u009b31m\0", /entry "\\u009b31m" is not KEY=VALUE/],
+    ["add@/devices/x\0SEQNUM=1\u009b\0", /SEQNUM "1\\u009b" is not a u64/],
   ];
   for (const [input, message] of bad) {
     assert.throws(() => parseUevent(text(input)), (err: unknown) => {
