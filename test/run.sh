@@ -26,11 +26,16 @@ echo "== static checks"
 bash scripts/check.sh | tee "$log/check"
 add checks "$(grep -c ': ok$' "$log/check")" "$(grep -c ': FAILED$' "$log/check")"
 
-# Tools the host tests run that a fresh Debian lacks (strace: the process-events ptrace test).
-if ! command -v strace >/dev/null; then
-  echo "installing strace" >&2
+# Tools the host tests run that a fresh Debian may lack: strace (the process-events ptrace test),
+# ethtool (the CLI's `ethtool` output compared with it), iproute2 (ip, tc, ss, bridge, genl).
+missing=()
+for tool in strace:strace ethtool:ethtool ip:iproute2 tc:iproute2 ss:iproute2 genl:iproute2; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}" >&2
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >&2
 fi
 
 echo "== deno: unit + netns tests"
