@@ -99,7 +99,11 @@ test("a wait pending while a read takes several datagrams resolves readable, ano
     assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(2));
     assert.deepEqual(b.receive()?.data, new Uint8Array(8).fill(3));
     c.cancelWait();
-    assert.equal(await other, "cancelled");
+    // Nothing was sent to c: its wait ends cancelled, or readable when a signal the datagrams to b
+    // raised is handled late, once b's wait has ended and c is the only socket armed ("may have a
+    // datagram", wait()'s contract: seen under load). Either way a read finds nothing.
+    assert.match(await other, /^(cancelled|readable)$/);
+    assert.equal(c.receive(), undefined);
   } finally {
     a.close();
     b.close();
