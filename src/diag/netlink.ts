@@ -8,6 +8,7 @@
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { AttributeDecoder } from "../attribute.ts";
+import { MAX_LINKS } from "../constants.ts";
 import {
   AF_NETLINK,
   NDIAG_FLAG_BROADCAST_ERROR,
@@ -54,7 +55,9 @@ import { type SocketState, stateName } from "./states.ts";
  * ```
  */
 export interface NetlinkQuery extends DiagOptions {
-  /** Only sockets of this netlink protocol (NETLINK_ROUTE...). Default: every protocol. */
+  /**
+   * Only sockets of this netlink protocol (NETLINK_ROUTE...), 0 to 31. Default: every protocol.
+   */
   protocol?: number;
 }
 
@@ -116,13 +119,18 @@ export interface NetlinkSocketInfo {
   memory?: SocketMemory;
 }
 
+// The kernel's netlink_diag answers ENOENT for a protocol past MAX_LINKS, which would read as
+// "no netlink_diag": refused here instead, as open() refuses it.
 function checkProtocol(protocol: unknown): number {
   if (protocol === undefined) return NDIAG_PROTO_ALL;
   if (
-    typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0 || protocol > 254
+    typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0
+    || protocol >= MAX_LINKS
   ) {
     throw new RangeError(
-      `protocol must be a netlink protocol number from 0 to 254, got ${shown(protocol)}`,
+      `protocol must be a netlink protocol number from 0 to ${MAX_LINKS - 1}, got ${
+        shown(protocol)
+      }`,
     );
   }
   return protocol;

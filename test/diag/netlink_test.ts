@@ -93,6 +93,12 @@ test("socketOwners reads /proc through libc: on Deno --allow-ffi is enough", () 
 
 test("netlink queries refuse a bad protocol, and a socket with a namespace, before any I/O", async () => {
   await assert.rejects(netlinkSockets({ protocol: 255 }), /protocol must be a netlink protocol/);
+  // Past MAX_LINKS the kernel answers ENOENT, which said "the kernel has no netlink_diag".
+  await assert.rejects(
+    netlinkSockets({ protocol: 32 }),
+    /RangeError: protocol must be a netlink protocol number from 0 to 31, got 32/,
+  );
+  assert.deepEqual(await netlinkSockets({ protocol: 31 }), []);
   await using rt = await open(NETLINK_ROUTE);
   await assert.rejects(
     netlinkSockets({ socket: rt }),
