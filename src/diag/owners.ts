@@ -5,6 +5,7 @@
  */
 
 import { readDirectory, readLink, readTextFile } from "../../ffi/mod.ts";
+import { shown } from "../_options.ts";
 
 /**
  * A process holding a socket, through one of its file descriptors.
@@ -25,11 +26,33 @@ export interface SocketOwner {
 }
 
 /**
+ * The inodes asked for, checked: a string (iterable, by characters) or a value that is no inode
+ * would match nothing, and the answer would be an empty map rather than an error.
+ */
+function wantedInodes(inodes: Iterable<number>): Set<number> {
+  if (
+    typeof inodes !== "object" || inodes === null
+    || typeof (inodes as Partial<Iterable<number>>)[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError(`inodes must be an iterable of socket inodes, got ${shown(inodes)}`);
+  }
+  const wanted = new Set<number>();
+  for (const inode of inodes) {
+    if (typeof inode !== "number" || !Number.isSafeInteger(inode) || inode < 1) {
+      throw new RangeError(`a socket inode is a positive integer, got ${shown(inode)}`);
+    }
+    wanted.add(inode);
+  }
+  return wanted;
+}
+
+/**
  * Maps socket inodes (the `inode` of every listed socket) to the processes holding them, by
  * reading /proc/PID/fd as `ss -p` does. Sockets and processes of every network namespace are
  * seen (inodes are unique across namespaces); processes of other users need root, and ones that
- * exit while being read are skipped. With `inodes`, only those are looked up. /proc is read
- * through libc: on Deno, --allow-ffi is all it needs.
+ * exit while being read are skipped. With `inodes`, only those are looked up (positive
+ * integers, else a TypeError or RangeError). /proc is read through libc: on Deno, --allow-ffi
+ * is all it needs.
  *
  * @example
  * ```ts
@@ -41,7 +64,7 @@ export interface SocketOwner {
  * ```
  */
 export function socketOwners(inodes?: Iterable<number>): Map<number, SocketOwner[]> {
-  const wanted = inodes === undefined ? undefined : new Set(inodes);
+  const wanted = inodes === undefined ? undefined : wantedInodes(inodes);
   const owners = new Map<number, SocketOwner[]>();
   for (const entry of readDirectory("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

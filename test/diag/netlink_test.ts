@@ -91,6 +91,19 @@ test("socketOwners reads /proc through libc: on Deno --allow-ffi is enough", () 
   assert.equal(owners[0].command, "deno");
 });
 
+test("socketOwners refuses inodes that are not inodes, rather than matching none", () => {
+  // A string is iterable by characters: it matched nothing, and the map was empty.
+  assert.throws(() => socketOwners("123" as never), /TypeError: inodes must be an iterable/);
+  assert.throws(() => socketOwners(5 as never), /TypeError: inodes must be an iterable/);
+  assert.throws(
+    () => socketOwners([NaN]),
+    /RangeError: a socket inode is a positive integer, got NaN/,
+  );
+  assert.throws(() => socketOwners([0]), /RangeError: a socket inode is a positive integer, got 0/);
+  assert.throws(() => socketOwners(["7" as never]), /RangeError: .*got "7"/);
+  assert.equal(socketOwners(new Set<number>()).size, 0);
+});
+
 test("netlink queries refuse a bad protocol, and a socket with a namespace, before any I/O", async () => {
   await assert.rejects(netlinkSockets({ protocol: 255 }), /protocol must be a netlink protocol/);
   // Past MAX_LINKS the kernel answers ENOENT, which said "the kernel has no netlink_diag".
