@@ -34,6 +34,7 @@ import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
 import { checkLinkRef } from "./_link_ref.ts";
+import { checkFilterKeys } from "./_tc_filter_keys.ts";
 import {
   classOutOptions,
   filterHandleOut,
@@ -257,28 +258,6 @@ const CLASS_REF_KEYS = Object.keys(
 const FILTER_QUERY_KEYS = Object.keys(
   { dev: 0, parent: 0 } satisfies Record<keyof Argument<"filters">, 0>,
 );
-const FILTER_KEYS = Object.keys(
-  {
-    dev: 0,
-    parent: 0,
-    protocol: 0,
-    pref: 0,
-    classid: 0,
-    actions: 0,
-    kind: 0,
-    match: 0,
-    keys: 0,
-    skipSw: 0,
-    skipHw: 0,
-    ipProto: 0,
-    dstMac: 0,
-    srcMac: 0,
-    dstIp: 0,
-    srcIp: 0,
-    dstPort: 0,
-    srcPort: 0,
-  } satisfies Record<AnyKey<FilterSpec>, 0>,
-);
 const FILTER_REF_KEYS = Object.keys(
   {
     dev: 0,
@@ -299,7 +278,8 @@ interface Loose {
 /**
  * A traffic-control client over one rtnetlink socket (in the caller's namespace or `netns`).
  * Writes are checked before anything is sent (a bad rate or handle is a RangeError naming the
- * field); kernel refusals are `NetlinkError`s with the kernel's text.
+ * field; a key the spec's kind does not take, in a filter's `match`, `keys` and `actions` too, a
+ * TypeError naming it); kernel refusals are `NetlinkError`s with the kernel's text.
  *
  * @example
  * ```ts
@@ -730,7 +710,7 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   async #filterRequest(spec: FilterSpec, method: string): Promise<TcMessage> {
-    checkOptions(`tc.${method}() spec`, spec, FILTER_KEYS);
+    checkFilterKeys(`tc.${method}() spec`, spec);
     const options = filterOptions({ ...spec, actions: await this.#resolve(spec.actions) });
     return {
       ifindex: await this.ifindex(spec.dev),

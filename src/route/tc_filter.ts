@@ -25,6 +25,7 @@ import {
   TCA_INGRESS_REDIR,
 } from "../constants.ts";
 import { parseMAC, parsePrefix } from "../ip.ts";
+import { checkFilterKeys } from "./_tc_filter_keys.ts";
 import { defined, integer, named, protocolNumber, type TcMessage } from "./_tc_values.ts";
 import { parseHandle, type TcHandle } from "./tc_handle.ts";
 import type { Device } from "./tc_qdisc.ts";
@@ -362,6 +363,7 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
  * ```
  */
 export function filterOptions(spec: FilterSpec): TcMessage {
+  checkFilterKeys("filterOptions() spec", spec);
   const classid = spec.classid === undefined ? undefined : parseHandle(spec.classid, "classid");
   switch (spec.kind) {
     case "u32":

@@ -9,7 +9,7 @@ import { NETLINK_GENERIC, NETLINK_ROUTE } from "../../src/constants.ts";
 import { SocketClosedError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
 import { openRoute, RouteClient } from "../../src/route/mod.ts";
-import { TrafficControl } from "../../src/route/tc.ts";
+import { filterOptions, TrafficControl } from "../../src/route/tc.ts";
 import { family } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { Netns } from "../host/_netns.ts";
@@ -341,6 +341,81 @@ test("TrafficControl refuses misspelt keys in every method's object, changing no
   // lo keeps its default qdisc: nothing was added, changed or replaced.
   assert.deepEqual((await tc.qdiscs({ dev: "lo" })).map((q) => q.kind), ["noqueue"]);
   assert.equal(ns.ip("link", "show"), before);
+});
+
+test("tc filters refuse a key of another kind, and misspelt keys in match, keys and actions, adding nothing", async () => {
+  // Each was dropped in silence: `match: { dprot: 443 }` made a u32 filter that sends every
+  // packet to 1:10, mirred's `dir: "ingress"` redirected to egress, and a matchall took `match`.
+  using ns = new Netns([
+    "link add va0 type veth peer name vb0",
+    "link add vc0 type veth peer name vd0",
+  ]);
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb" });
+  const place = { dev: "va0", parent: "1:", protocol: "ip", pref: 10 };
+  const x = (value: object) => value as never;
+  const where = "tc.addFilter() spec";
+  const calls: [string, object, string, string | null][] = [
+    [`${where} match`, { kind: "u32", match: { dprot: 443 }, classid: "1:10" }, "dprot", "dport"],
+    [`${where} keys[0]`, { kind: "u32", keys: [{ value: 1, mask: 1, of: 20 }] }, "of", "off"],
+    [
+      `${where} actions[0]`,
+      {
+        kind: "u32",
+        match: { dport: 1 },
+        actions: [{ kind: "mirred", action: "redirect", dev: "vc0", dir: "ingress" }],
+      },
+      "dir",
+      null,
+    ],
+    [
+      `${where} actions[1]`,
+      { kind: "matchall", actions: ["pass", { kind: "gact", action: "drop" }] },
+      "action",
+      null,
+    ],
+    [where, { kind: "matchall", match: { dport: 443 }, classid: "1:10" }, "match", null],
+    [where, { kind: "basic", skipSw: true, classid: "1:10" }, "skipSw", null],
+    [where, { kind: "u32", dstPort: 443, classid: "1:10" }, "dstPort", null],
+  ];
+  for (const [name, spec, key, closest] of calls) {
+    await assert.rejects(
+      tc.addFilter(x({ ...place, ...spec })),
+      unknownKey(name, key, closest),
+      name,
+    );
+  }
+  const bad: [object, RegExp][] = [
+    [
+      { kind: "u32", match: "dport 443" },
+      /^TypeError: tc.addFilter\(\) spec match must be an object, got string$/,
+    ],
+    [
+      { kind: "u32", keys: [{ value: 1, mask: 1 }] },
+      /^TypeError: tc.addFilter\(\) spec keys\[0\].off is required$/,
+    ],
+    [
+      { kind: "matchall", actions: "drop" },
+      /^TypeError: tc.addFilter\(\) spec actions must be an array, got "drop"$/,
+    ],
+    [
+      { kind: "matchall", actions: [null] },
+      /^TypeError: tc.addFilter\(\) spec actions\[0\] must be a gact control .*, got null$/,
+    ],
+    [
+      { kind: "matchall", actions: [{ kind: "police" }] },
+      /^TypeError: .*actions\[0\] must be .*, got kind "police"$/,
+    ],
+  ];
+  for (const [spec, error] of bad) {
+    await assert.rejects(tc.addFilter(x({ ...place, ...spec })), error);
+  }
+  assert.deepEqual(await tc.filters({ dev: "va0", parent: "1:" }), []);
+  // The pure encoder checks the same.
+  assert.throws(
+    () => filterOptions(x({ dev: 1, parent: "1:", kind: "u32", match: { dprot: 443 } })),
+    unknownKey("filterOptions() spec match", "dprot", "dport"),
+  );
 });
 
 test("a client closes the socket it opened, never one passed in; a RouteClient needs NETLINK_ROUTE", async () => {

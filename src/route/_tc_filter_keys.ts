@@ -1,0 +1,110 @@
+// The keys each filter kind, its u32 match, its raw keys and its actions take, checked before
+// any request: a key another kind has (matchall given `match`) or a misspelt one inside `match`
+// or an action (`{ dprot: 443 }`, mirred's `dir`) was dropped in silence, and the filter then
+// matched every packet, or redirected to egress.
+
+import { checkOptions, shown } from "../_options.ts";
+import type {
+  BasicFilterSpec,
+  FilterSpec,
+  FlowerFilterSpec,
+  MatchallFilterSpec,
+  TcAction,
+  U32FilterSpec,
+  U32IpMatch,
+  U32Key,
+} from "./tc_filter.ts";
+
+const PLACE = { dev: 0, parent: 0, protocol: 0, pref: 0, classid: 0, actions: 0, kind: 0 } as const;
+
+/** Every key of each kind's spec and nothing else (`satisfies`). */
+const KIND_KEYS: Readonly<Record<FilterSpec["kind"], readonly string[]>> = {
+  u32: Object.keys({ ...PLACE, match: 0, keys: 0 } satisfies Record<keyof U32FilterSpec, 0>),
+  matchall: Object.keys(
+    { ...PLACE, skipSw: 0, skipHw: 0 } satisfies Record<keyof MatchallFilterSpec, 0>,
+  ),
+  basic: Object.keys(PLACE satisfies Record<keyof BasicFilterSpec, 0>),
+  flower: Object.keys(
+    {
+      ...PLACE,
+      ipProto: 0,
+      dstMac: 0,
+      srcMac: 0,
+      dstIp: 0,
+      srcIp: 0,
+      dstPort: 0,
+      srcPort: 0,
+      skipSw: 0,
+      skipHw: 0,
+    } satisfies Record<keyof FlowerFilterSpec, 0>,
+  ),
+};
+
+/** The keys of every kind: what a spec of an unknown kind is checked against. */
+export const FILTER_KEYS: readonly string[] = [...new Set(Object.values(KIND_KEYS).flat())];
+
+const MATCH_KEYS = Object.keys(
+  { src: 0, dst: 0, protocol: 0, sport: 0, dport: 0 } satisfies Record<keyof U32IpMatch, 0>,
+);
+const U32_KEY_KEYS = Object.keys(
+  { value: 0, mask: 0, off: 0, nexthdr: 0 } satisfies Record<keyof U32Key, 0>,
+);
+type ActionObject = Exclude<TcAction, string>;
+const ACTION_KEYS: Readonly<Record<ActionObject["kind"], readonly string[]>> = {
+  gact: Object.keys(
+    { kind: 0, control: 0 } satisfies Record<keyof Extract<ActionObject, { kind: "gact" }>, 0>,
+  ),
+  mirred: Object.keys(
+    { kind: 0, action: 0, direction: 0, dev: 0 } satisfies Record<
+      keyof Extract<ActionObject, { kind: "mirred" }>,
+      0
+    >,
+  ),
+};
+
+function checkList(where: string, value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${where} must be an array, got ${shown(value)}`);
+  return value;
+}
+
+/**
+ * Checks a filter spec's keys, its kind's own only, and those of its `match`, `keys` and
+ * `actions`, naming `where` ("tc.addFilter() spec"); values are checked where they are encoded.
+ */
+export function checkFilterKeys(where: string, spec: FilterSpec): void {
+  checkOptions(
+    where,
+    spec,
+    Object.hasOwn(KIND_KEYS, spec?.kind) ? KIND_KEYS[spec.kind] : FILTER_KEYS,
+  );
+  if (spec.kind === "u32") {
+    if (spec.match !== undefined) checkOptions(`${where} match`, spec.match, MATCH_KEYS);
+    if (spec.keys !== undefined) {
+      checkList(`${where} keys`, spec.keys).forEach((key, i) => {
+        const name = `${where} keys[${i}]`;
+        checkOptions(name, key as U32Key, U32_KEY_KEYS);
+        for (const field of ["value", "mask", "off"] as const) {
+          if ((key as U32Key)[field] === undefined) {
+            throw new TypeError(`${name}.${field} is required`);
+          }
+        }
+      });
+    }
+  }
+  if (spec.actions === undefined) return;
+  checkList(`${where} actions`, spec.actions).forEach((action, i) => {
+    if (typeof action === "string") return;
+    const name = `${where} actions[${i}]`;
+    const kind = (action as ActionObject | null)?.kind;
+    if (
+      action === null || typeof action !== "object" || !Object.hasOwn(ACTION_KEYS, String(kind))
+    ) {
+      throw new TypeError(
+        `${name} must be a gact control ("drop"...) or { kind: "gact" | "mirred", ... }, got ${
+          action !== null && typeof action === "object" ? `kind ${shown(kind)}` : shown(action)
+        }`,
+      );
+    }
+    checkOptions(name, action as ActionObject, ACTION_KEYS[kind as ActionObject["kind"]]);
+  });
+}
