@@ -34,7 +34,7 @@ import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
 import { checkLinkRef } from "./_link_ref.ts";
-import { checkFilterKeys } from "./_tc_filter_keys.ts";
+import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
   classOutOptions,
   filterHandleOut,
@@ -191,43 +191,6 @@ const TC_OPEN_KEYS = [
   ),
 ];
 const QDISC_QUERY_KEYS = Object.keys({ dev: 0 } satisfies Record<keyof Argument<"qdiscs">, 0>);
-const QDISC_KEYS = Object.keys(
-  {
-    dev: 0,
-    parent: 0,
-    handle: 0,
-    kind: 0,
-    default: 0,
-    r2q: 0,
-    directQlen: 0,
-    rate: 0,
-    burst: 0,
-    limit: 0,
-    latency: 0,
-    peakrate: 0,
-    mtu: 0,
-    mpu: 0,
-    overhead: 0,
-    linklayer: 0,
-    flows: 0,
-    target: 0,
-    interval: 0,
-    quantum: 0,
-    ecn: 0,
-    ceThreshold: 0,
-    memoryLimit: 0,
-    dropBatch: 0,
-    bands: 0,
-    priomap: 0,
-    delay: 0,
-    jitter: 0,
-    loss: 0,
-    duplicate: 0,
-    corrupt: 0,
-    reorder: 0,
-    gap: 0,
-  } satisfies Record<AnyKey<QdiscSpec>, 0>,
-);
 const QDISC_REF_KEYS = Object.keys(
   { dev: 0, parent: 0, handle: 0, kind: 0 } satisfies Record<keyof Argument<"deleteQdisc">, 0>,
 );
@@ -684,7 +647,7 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   async #qdiscRequest(spec: QdiscSpec, method: string): Promise<TcMessage> {
-    checkOptions(`tc.${method}() spec`, spec, QDISC_KEYS);
+    checkQdiscKeys(`tc.${method}() spec`, spec);
     const ingress = spec.kind === "ingress" || spec.kind === "clsact";
     const options = qdiscOptions(spec, this.#clock);
     return {

@@ -25,7 +25,7 @@ import {
   TCA_INGRESS_REDIR,
 } from "../constants.ts";
 import { parseMAC, parsePrefix } from "../ip.ts";
-import { checkFilterKeys } from "./_tc_filter_keys.ts";
+import { checkFilterKeys } from "./_tc_keys.ts";
 import { defined, integer, named, protocolNumber, type TcMessage } from "./_tc_values.ts";
 import { parseHandle, type TcHandle } from "./tc_handle.ts";
 import type { Device } from "./tc_qdisc.ts";

@@ -8,6 +8,7 @@
  */
 
 import { shown } from "../_options.ts";
+import { checkQdiscKeys } from "./_tc_keys.ts";
 import { defined, field, integer, type TcMessage, u32Bytes, UINT32_MAX } from "./_tc_values.ts";
 import type { TcHandle } from "./tc_handle.ts";
 import { parseHandle } from "./tc_handle.ts";
@@ -212,6 +213,7 @@ export function qdiscOptions(
   spec: QdiscParams,
   clock: Psched = hostPsched(),
 ): TcMessage | undefined {
+  checkQdiscKeys("qdiscOptions() spec", spec as QdiscSpec);
   switch (spec.kind) {
     case "htb": {
       const defcls = typeof spec.default === "string"

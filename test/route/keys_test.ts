@@ -9,7 +9,7 @@ import { NETLINK_GENERIC, NETLINK_ROUTE } from "../../src/constants.ts";
 import { SocketClosedError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
 import { openRoute, RouteClient } from "../../src/route/mod.ts";
-import { filterOptions, TrafficControl } from "../../src/route/tc.ts";
+import { filterOptions, qdiscOptions, TrafficControl } from "../../src/route/tc.ts";
 import { family } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { Netns } from "../host/_netns.ts";
@@ -343,7 +343,7 @@ test("TrafficControl refuses misspelt keys in every method's object, changing no
   assert.equal(ns.ip("link", "show"), before);
 });
 
-test("tc filters refuse a key of another kind, and misspelt keys in match, keys and actions, adding nothing", async () => {
+test("tc qdiscs and filters refuse a key of another kind, and filters misspelt keys in match, keys and actions, adding nothing", async () => {
   // Each was dropped in silence: `match: { dprot: 443 }` made a u32 filter that sends every
   // packet to 1:10, mirred's `dir: "ingress"` redirected to egress, and a matchall took `match`.
   using ns = new Netns([
@@ -411,6 +411,25 @@ test("tc filters refuse a key of another kind, and misspelt keys in match, keys 
     await assert.rejects(tc.addFilter(x({ ...place, ...spec })), error);
   }
   assert.deepEqual(await tc.filters({ dev: "va0", parent: "1:" }), []);
+  // A qdisc kind takes its own parameters only: pfifo given rate, htb given limit.
+  const qdiscs: [object, string, string | null][] = [
+    [{ kind: "pfifo", limit: 10, rate: "1mbit" }, "rate", null],
+    [{ kind: "htb", limit: 100 }, "limit", null],
+    [{ kind: "fq_codel", latency: "5ms" }, "latency", null],
+    [{ kind: "clsact", default: "10" }, "default", null],
+  ];
+  for (const [spec, key, closest] of qdiscs) {
+    await assert.rejects(
+      tc.addQdisc(x({ dev: "vc0", handle: "2:", ...spec })),
+      unknownKey("tc.addQdisc() spec", key, closest),
+      key,
+    );
+  }
+  assert.deepEqual(await tc.qdiscs({ dev: "vc0" }), []);
+  assert.throws(
+    () => qdiscOptions(x({ kind: "pfifo", rate: "1mbit" })),
+    unknownKey("qdiscOptions() spec", "rate", null),
+  );
   // The pure encoder checks the same.
   assert.throws(
     () => filterOptions(x({ dev: 1, parent: "1:", kind: "u32", match: { dprot: 443 } })),
