@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from "../../src/constants.ts";
+import { protocolNumber } from "../../src/route/_tc_values.ts";
 import { openRoute } from "../../src/route/client.ts";
 import {
   calcRtable,
@@ -126,6 +127,43 @@ test("tc handles: parse and print as tc's get_tc_classid / print_tc_classid", ()
   assert.throws(() => parseHandle("1:10000"), /handle: "1:10000" is not a handle/);
   assert.throws(() => parseHandle("x:1"), /is not a handle/);
   assert.throws(() => parseQdiscHandle("1:10"), /not a qdisc handle/);
+  // Control characters in a bad value are escaped in the error, as the route layer's are: they
+  // went into the message raw (a NUL, a terminal escape).
+  const escaped: [() => unknown, string][] = [
+    [() => parseHandle("1:\0"), "handle: \"1:\\u0000\" is not a handle"],
+    [() => parseQdiscHandle("1\u001b[31m"), "qdisc handle: \"1\\u001b[31m\" is not a qdisc handle"],
+    [() => qdiscOptions({ kind: "sfq\0" } as never), "qdisc kind \"sfq\\u0000\" is not supported"],
+    [
+      () => classOptions({ kind: "hfsc\0" } as never),
+      "class kind \"hfsc\\u0000\" is not supported",
+    ],
+    [
+      () => filterOptions({ kind: "u32\0" } as never),
+      "filter kind \"u32\\u0000\" is not supported",
+    ],
+    [
+      () => filterOptions({ dev: 1, parent: "1:", kind: "matchall", actions: ["drop\0" as never] }),
+      "action: \"drop\\u0000\" is not one of",
+    ],
+    [
+      () =>
+        filterOptions({
+          dev: 1,
+          parent: "1:",
+          kind: "matchall",
+          actions: [{ kind: "gact\0" } as never],
+        }),
+      "kind \"gact\\u0000\"",
+    ],
+    [() => protocolNumber("ip\0"), "protocol: \"ip\\u0000\" is not one of"],
+  ];
+  for (const [call, text] of escaped) {
+    assert.throws(
+      call,
+      (e: Error) => e.message.includes(text) && !/[\0\u001b]/.test(e.message),
+      text,
+    );
+  }
   assert.equal(formatHandle(0x1_0010), "1:10");
   assert.equal(formatHandle(0x1_0000), "1:");
   assert.equal(formatHandle(0x10), ":10");
