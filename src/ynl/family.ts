@@ -310,7 +310,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
-   * Sends a dump request and resolves with every reply, decoded.
+   * Sends a dump request and resolves with every reply, decoded. An operation with neither a
+   * dump nor a `do` that replies is a TypeError before anything is sent (the types refuse it
+   * too): NLM_F_DUMP's bits mean NLM_F_REPLACE | NLM_F_EXCL on a new request, NLM_F_BULK on a
+   * delete.
    *
    * @example
    * ```ts
@@ -356,7 +359,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * Sends a dump request when iteration starts and yields each reply as it arrives, decoded:
    * for dumps too large to hold at once. Each iteration is AsyncDisposable: one stepped by hand
    * and declared with `await using` ends with its scope as `return()` ends it (the socket reads
-   * the rest of the dump and discards it).
+   * the rest of the dump and discards it). An operation {@linkcode dump} refuses, it refuses
+   * when called.
    *
    * @example
    * ```ts
@@ -495,6 +499,15 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   #dumpRequest(op: string, request: unknown, options: OperationOptions): MessageInput {
+    // As DumpOperation types it, checked for untyped callers too: NLM_F_DUMP's bits are
+    // NLM_F_REPLACE | NLM_F_EXCL on a new request and NLM_F_BULK on a delete, so a "dump" of
+    // setlink or dellink would change or delete what it names.
+    const operation = this.#codec.operation(op);
+    if (operation.dump === undefined && operation.do?.reply !== true) {
+      throw new TypeError(
+        `${this.descriptor.name} operation "${op}" has no dump (nor a do with a reply): use do()`,
+      );
+    }
     const message = this.encode(op, request);
     message.flags = (options.flags ?? 0) | NLM_F_DUMP;
     return message;

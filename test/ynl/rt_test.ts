@@ -201,6 +201,32 @@ test("rt-link: the attribute an extended ack points at, as a path of property na
   );
 });
 
+test("rt-link: dump() and dumpStream() of an operation with no dump are refused, sending nothing", async () => {
+  // NLM_F_DUMP's bits are NLM_F_REPLACE | NLM_F_EXCL on a new request, NLM_F_BULK on a delete:
+  // dumpStream("setlink", ...) set the MTU it named, and the dump answered nothing.
+  using ns = new Netns(["link add va0 type veth peer name vb0"]);
+  await using rt = await family(rtLink, { netns: ns.name });
+  const untyped = rt as unknown as {
+    dump(op: string, request: object): Promise<unknown>;
+    dumpStream(op: string, request: object): AsyncIterable<unknown>;
+  };
+  const noDump = (op: string) =>
+    new RegExp(
+      `^TypeError: rt-link operation "${op}" has no dump \\(nor a do with a reply\\): use do\\(\\)$`,
+    );
+  for (const op of ["setlink", "newlink", "dellink"]) {
+    await assert.rejects(untyped.dump(op, { ifname: "va0", mtu: 1280 }), noDump(op));
+    await assert.rejects(
+      (async () => {
+        for await (const _ of untyped.dumpStream(op, { ifname: "va0", mtu: 1280 })) break;
+      })(),
+      noDump(op),
+    );
+  }
+  assert.equal(ns.json("link", "show", "va0")[0].mtu, 1500);
+  assert.ok((await rt.dump("getlink")).some((link) => link.ifname === "va0"));
+});
+
 interface IpAddr {
   ifindex: number;
   addr_info: { family: string; local: string; prefixlen: number; label?: string }[];
