@@ -32,13 +32,18 @@ import type { OperationDescriptor } from "./_descriptor.ts";
  *
  * @example
  * ```ts
+ * import { NLM_F_CREATE, NLM_F_EXCL } from "@netlink/netlink";
  * import { family, FamilyError } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
  * await using rt = await family(rtLink);
+ * // The bridge's policy rejects its learned-entries counter, which is read only.
+ * const data = { fdbNLearned: 1 };
  * try {
- *   await rt.do("newlink", { ifname: "br9", linkinfo: { kind: "bridge", data: { mcastIgmpVersion: 7 } } });
+ *   await rt.do("newlink", { ifname: "br9", linkinfo: { kind: "bridge", data } }, {
+ *     flags: NLM_F_CREATE | NLM_F_EXCL,
+ *   });
  * } catch (err) {
- *   if (err instanceof FamilyError) console.log(err.attribute); // "linkinfo.data.mcastIgmpVersion"
+ *   if (err instanceof FamilyError) console.log(err.attribute); // "linkinfo.data.fdbNLearned"
  * }
  * ```
  */

@@ -26,6 +26,7 @@ const FILES = [
   "src/capture.ts",
   "src/tap.ts",
   "src/ynl/family.ts",
+  "src/ynl/_extack.ts",
   "src/testing/mod.ts",
   "src/testing/fake_kernel.ts",
   "src/testing/session.ts",
