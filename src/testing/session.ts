@@ -166,6 +166,38 @@ class RecordingPoint extends TapPoint {
   }
 }
 
+/**
+ * `session` (or its JSON text) when it has a Recorder's shape, down to each socket's protocol,
+ * port ID and list of event objects; else a TypeError saying where it does not. A fixture cut
+ * short or edited by hand otherwise failed at replay with a SyntaxError or "Cannot read
+ * properties of null".
+ */
+function checkSession(session: Session | string): Session {
+  const not = (why: string) => new TypeError(`Replayer: not a recorded session: ${why}`);
+  let parsed: unknown = session;
+  if (typeof session === "string") {
+    try {
+      parsed = JSON.parse(session);
+    } catch (err) {
+      throw not(`its text is not JSON (${(err as Error).message})`);
+    }
+  }
+  const { version, sockets } = (parsed ?? {}) as Partial<Session>;
+  if (typeof parsed !== "object" || version !== 1 || !Array.isArray(sockets)) {
+    throw not("version 1 with sockets expected");
+  }
+  sockets.forEach((socket, i) => {
+    const { protocol, portid, events } = (socket ?? {}) as Partial<Session["sockets"][number]>;
+    if (
+      !Number.isInteger(protocol) || !Number.isInteger(portid) || !Array.isArray(events)
+      || events.some((event) => event === null || typeof event !== "object")
+    ) {
+      throw not(`sockets[${i}] is not { protocol, portid, events: [{...}, ...] }`);
+    }
+  });
+  return parsed as Session;
+}
+
 /** Thrown when the code under test does not do what the recording did. */
 export class ReplayMismatchError extends Error {
   /**
@@ -228,16 +260,13 @@ export class Replayer {
 
   /**
    * A replay of `session`, from its start. Throws TypeError for something not recorded by a
-   * {@linkcode Recorder}.
+   * {@linkcode Recorder} (text that is not JSON, a socket without its protocol, port ID or list
+   * of events).
    *
    * @param session The recording, or its JSON text.
    */
   constructor(session: Session | string) {
-    const parsed = typeof session === "string" ? JSON.parse(session) : session;
-    if (parsed?.version !== 1 || !Array.isArray(parsed.sockets)) {
-      throw new TypeError("Replayer: not a recorded session (version 1 with sockets)");
-    }
-    this.#session = parsed;
+    this.#session = checkSession(session);
   }
 
   /** The `transport` option that replays: the next recorded socket, which must match. */

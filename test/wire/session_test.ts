@@ -70,6 +70,36 @@ test("a session recorded against the kernel replays without it, to the same resu
   assert.deepEqual(await scenario("x", again.transport), live);
 });
 
+test("what a Recorder did not record is refused when the Replayer is made, saying where", () => {
+  // Text that is not JSON threw a SyntaxError, a socket entry that is null or has no events
+  // list failed at the first open with "Cannot read properties of null (reading 'protocol')".
+  const refused: [unknown, string][] = [
+    ["{\"version\": 1, \"sockets\": [", "its text is not JSON"],
+    [null, "version 1 with sockets expected"],
+    ["[]", "version 1 with sockets expected"],
+    [{ version: 2, sockets: [] }, "version 1 with sockets expected"],
+    [{ version: 1, sockets: [null] }, "sockets[0] is not { protocol, portid, events"],
+    [{ version: 1, sockets: [{ protocol: 0, portid: 1, events: "x" }] }, "sockets[0] is not"],
+    [
+      {
+        version: 1,
+        sockets: [{ protocol: 0, portid: 1, events: [] }, { protocol: "0", portid: 1, events: [] }],
+      },
+      "sockets[1] is not",
+    ],
+    [{ version: 1, sockets: [{ protocol: 0, portid: 1, events: [null] }] }, "sockets[0] is not"],
+  ];
+  for (const [session, why] of refused) {
+    assert.throws(
+      () => new Replayer(session as never),
+      (e: Error) =>
+        e instanceof TypeError && e.message.startsWith(`Replayer: not a recorded session: ${why}`),
+      JSON.stringify(session),
+    );
+  }
+  new Replayer({ version: 1, sockets: [] }).finish();
+});
+
 test("a request the recording does not have fails, showing both decoded", async () => {
   const recorder = new Recorder();
   {
