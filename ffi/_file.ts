@@ -12,6 +12,8 @@ import { errnoNumber } from "../src/_errno.ts";
 import { SyscallError } from "../src/errors.ts";
 import {
   AT_EMPTY_PATH,
+  F_GETFL,
+  F_SETFL,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
@@ -28,6 +30,7 @@ import {
 import type { Libc } from "./_libc.ts";
 
 const EINTR = errnoNumber("EINTR")!;
+const ENXIO = errnoNumber("ENXIO")!;
 
 /** A file open for writing; every write is whole before it returns. */
 export interface FileWriter {
@@ -37,11 +40,29 @@ export interface FileWriter {
   close(): void;
 }
 
-/** Creates (or truncates) `path` with mode 0644, for writing. Throws SyscallError. */
+/**
+ * Creates (or truncates) `path` with mode 0644, for writing. Throws SyscallError, also for a
+ * FIFO that no process has open for reading (ENXIO) rather than wait for one.
+ */
 export function createFile(libc: Libc, path: string): FileWriter {
   // Close-on-exec, as every descriptor here: a child process must not inherit a capture file.
-  const fd = libc.open(cPath(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644);
-  if (fd < 0) throw new SyscallError("open", libc.errno(), path);
+  // Opened non-blocking: a blocking open of a FIFO waits, the whole thread with it, until a
+  // reader comes, which may be never. Writes block as before (O_NONBLOCK cleared once open).
+  const fd = libc.open(cPath(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0o644);
+  if (fd < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(
+      "open",
+      errno,
+      errno === ENXIO ? `${path}: a FIFO that no process reads (open its reader first)` : path,
+    );
+  }
+  const flags = libc.fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || libc.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    const errno = libc.errno();
+    libc.close(fd);
+    throw new SyscallError("fcntl", errno, path);
+  }
   let open = true;
   return {
     write(bytes) {

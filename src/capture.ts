@@ -310,7 +310,9 @@ export class Capture {
  * `tcpdump -r FILE`. Datagrams to the kernel are marked PACKET_KERNEL, the others (received, or
  * sent to another port or to groups) PACKET_USER, as the kernel marks them for nlmon; the cooked header carries the socket's protocol. `socket` must
  * come from `open()` (see `tap()`). Throws TypeError for a bad target, SyscallError when the file
- * cannot be created. A write that fails later stops the capture (see {@linkcode Capture.error}).
+ * cannot be created (ENXIO for a FIFO no process has open for reading: open its reader first,
+ * `wireshark -k -i FIFO`). A write that fails later stops the capture (see
+ * {@linkcode Capture.error}).
  *
  * @example
  * ```ts

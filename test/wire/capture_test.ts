@@ -2,6 +2,7 @@
 // `tcpdump -i nlmon0 -w` writes, so Wireshark's netlink dissectors decode it.
 
 import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   mkdtempSync,
   readdirSync,
@@ -11,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { test } from "node:test";
 import { capture, CAPTURE_MAX_PENDING, LINKTYPE_NETLINK } from "../../src/capture.ts";
 import {
@@ -374,6 +376,72 @@ test("bad capture targets are refused before any system call; an uncreatable fil
     open(NETLINK_ROUTE, { capture: `${dir}/no/such/dir/x.pcap` }),
     (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
   );
+});
+
+test("a capture to a FIFO nobody reads is refused at once (ENXIO); one with a reader gets every record, written blocking", async () => {
+  // open() waited in the kernel, the whole thread with it, for a reader that might never come:
+  // in a child, so that the test fails rather than hangs if it waits again.
+  const fifo = `${dir}/capture.fifo`;
+  execFileSync("mkfifo", [fifo]);
+  const script = `${dir}/fifo_child.ts`;
+  writeFileSync(
+    script,
+    `import { open } from ${
+      JSON.stringify(new URL("../../src/open.ts", import.meta.url).pathname)
+    };\n`
+      + `try { await open(0, { capture: ${JSON.stringify(fifo)} }); console.log("opened"); }\n`
+      + `catch (e) { console.log(e.code, e.message); }\n`,
+  );
+  const runtime = "Bun" in globalThis ? [script] : ["run", "-A", "--no-check", script];
+  const child = spawnSync(process.execPath, runtime, { encoding: "utf8", timeout: 20_000 });
+  assert.equal(child.status, 0, `${child.error ?? ""} ${child.stderr}`);
+  assert.match(
+    child.stdout,
+    /^ENXIO .*capture\.fifo: a FIFO that no process reads \(open its reader first\)$/m,
+  );
+  // With a reader, the capture goes through the FIFO, its descriptor blocking as a file's.
+  const reader = spawn("sh", ["-c", `cat ${fifo} > ${dir}/from_fifo.pcap`], { stdio: "ignore" });
+  const exited = new Promise((resolve) => reader.on("exit", resolve));
+  for (
+    let i = 0;
+    i < 200 && !readFileSync(`/proc/${reader.pid}/cmdline`, "utf8").startsWith("cat");
+    i++
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  let sock: NetlinkSocket | undefined;
+  for (let i = 0; sock === undefined; i++) {
+    try {
+      sock = await open(NETLINK_ROUTE, { capture: fifo });
+    } catch (err) {
+      // cat may not have opened the FIFO yet.
+      if (i === 200 || !(err instanceof SyscallError && err.code === "ENXIO")) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  const fd = readdirSync("/proc/self/fd").find((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === fifo;
+    } catch {
+      return false;
+    }
+  })!;
+  const flags = parseInt(
+    /^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1],
+    8,
+  );
+  assert.equal(flags & 0o4000, 0, `O_NONBLOCK cleared: flags ${flags.toString(8)}`);
+  const links = await sock.request({
+    type: RTM_GETLINK,
+    flags: NLM_F_DUMP,
+    payload: new Uint8Array(16),
+  });
+  await sock.close();
+  await exited;
+  const pcap = readFileSync(`${dir}/from_fifo.pcap`);
+  assert.equal(pcap.readUInt32LE(0), 0xa1b2c3d4);
+  // The request, each link (one datagram may hold several) and NLMSG_DONE: at least two records.
+  assert.ok(pcap.length > 24 + 2 * 16 + links.length * 16, `${pcap.length} bytes`);
 });
 
 test("a capture file's descriptor is close-on-exec: a child process does not inherit it", async () => {
