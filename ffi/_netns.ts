@@ -8,7 +8,7 @@
 
 import { errnoNumber } from "../src/_errno.ts";
 import { SyscallError } from "../src/errors.ts";
-import { CLONE_NEWNET, O_CLOEXEC, O_RDONLY } from "./_constants.ts";
+import { CLONE_NEWNET, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from "./_constants.ts";
 import { cPath } from "./_file.ts";
 import type { Libc } from "./_libc.ts";
 
@@ -21,7 +21,9 @@ const EPERM = errnoNumber("EPERM")!;
  * a path holding NUL.
  */
 export function openNetnsFile(libc: Libc, path: string): number {
-  const fd = libc.open(cPath(path), O_RDONLY | O_CLOEXEC, 0);
+  // Non-blocking: a path that is a FIFO (or a device) must not hold the thread in open() until a
+  // writer comes; it opens at once, and setns() or the kernel then says it is no namespace.
+  const fd = libc.open(cPath(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
   if (fd < 0) {
     const errno = libc.errno();
     throw new SyscallError(

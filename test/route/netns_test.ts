@@ -2,7 +2,11 @@
 // opens through FFI and closes after the request), read back with `ip` in fresh namespaces.
 
 import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 import { SyscallError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
@@ -99,6 +103,41 @@ test("netns errors: unknown name (ENOENT, named), not a namespace (EINVAL), bad 
   assert.equal(linkIn(ns, "e0"), "e0");
   assert.equal(linkIn(ns, "e2"), undefined);
   assert.deepEqual(await settledNewDescriptors(before), []);
+});
+
+test("a netns path that is a FIFO is refused at once (EINVAL), not waited on for a writer", () => {
+  // open(O_RDONLY) of a FIFO waits in the kernel, the whole thread with it, until a writer
+  // comes: open({ netns }) and link.set({ netns }) hung. In a child, so the test fails if so.
+  using ns = new Netns();
+  ns.ipBatch(["link add e0 type veth peer name e1"]);
+  const dir = mkdtempSync(join(tmpdir(), "nltest-fifo-"));
+  try {
+    const fifo = join(dir, "netns.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const script = join(dir, "child.ts");
+    writeFileSync(
+      script,
+      `import { open } from ${JSON.stringify(join(root, "src/open.ts"))};\n`
+        + `import { openRoute } from ${JSON.stringify(join(root, "src/route/mod.ts"))};\n`
+        + `try { await open(0, { netns: ${
+          JSON.stringify(fifo)
+        } }); } catch (e) { console.log(e.message); }\n`
+        + `await using ip = await openRoute({ netns: ${JSON.stringify(ns.name)} });\n`
+        + `try { await ip.link.set("e0", { netns: ${
+          JSON.stringify(fifo)
+        } }); } catch (e) { console.log(e.message); }\n`,
+    );
+    const runtime = "Bun" in globalThis ? [script] : ["run", "-A", "--no-check", script];
+    const child = spawnSync(process.execPath, runtime, { encoding: "utf8", timeout: 20_000 });
+    assert.equal(child.status, 0, `${child.error ?? ""} ${child.stderr}`);
+    assert.deepEqual(child.stdout.trim().split("\n"), [
+      `setns: EINVAL (Invalid argument): ${fifo} is not a network namespace`,
+      "EINVAL: link set e0: Invalid argument",
+    ]);
+    assert.equal(linkIn(ns, "e0"), "e0");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("Deno: moving a link by netns name needs --allow-ffi only (no --allow-read)", () => {
