@@ -217,7 +217,7 @@ test("tc errors: a caller's text is quoted escaped (NUL, ESC, C1 CSI), never raw
     ],
     [
       () => filterOptions({ ...place, kind: "matchall", actions: [{ kind: forged } as never] }),
-      `action kind ${shown} is not supported`,
+      `filterOptions() spec actions[0] must be a gact control ("drop"...) or { kind: "gact" | "mirred", ... }, got kind ${shown}`,
     ],
     [
       () => filterOptions({ ...place, kind: "matchall", actions: [forged as "drop"] }),
