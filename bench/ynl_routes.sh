@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Typed-decode benchmark: 100,000 IPv4 routes in a fresh network namespace, dumped on Deno and on
-# Bun without decoding, with the core's hand-written decode (into four numbers, and into the
-# typed objects' shape), and as typed objects through the generated rt-route module, warm (a
-# long-running process) and cold (a one-shot process per dump); `ip -j -4 route show` on the same
-# namespace in the same run. Reports the typed layer as a ratio to the hand-written decode. Needs
-# root. Not a test: nothing asserts a time.
+# Bun without decoding, with the core's hand-written decode, and as typed objects through the
+# generated rt-route module, warm (a long-running process) and cold (a one-shot process per
+# dump); `ip -j -4 route show` on the same namespace in the same run. Reports the typed layer as
+# a ratio to the hand-written decode. Needs root. Not a test: nothing asserts a time.
 # With OLD set to another checkout (a detached worktree of an older commit, node_modules linked),
 # its bench body runs too, interleaved with this tree's, and its typed ratios (to its own
 # hand-written decode) are printed beside these: before and after in one run.
@@ -34,9 +33,7 @@ for rt in deno bun; do
   # One-shot processes, the ways (and trees) interleaved so that a busy moment hits each alike.
   for _ in $(seq "$cold_runs"); do
     for tree in "${trees[@]}"; do
-      for way in raw rawFull typed typedStream; do
-        # An older tree's bench may not have every way.
-        grep -q "^async function $way(" "$tree/bench/ynl_routes.ts" || continue
+      for way in raw typed typedStream; do
         cold+=("$("${rt}_run" "$tree" "$ns" cold "$way" | tag "$tree")")
       done
     done
@@ -53,19 +50,13 @@ warm = [json.loads(a) for a in args[1:cut]]
 cold = [json.loads(a) for a in args[cut + 1:]]
 print(f"ip -j -4 route show: {ip_ms:.1f} ms (median)")
 print("Each: wall time median; wall min; CPU time median (user + system: steadier when other")
-print("processes share the machine). Ratios: to the hand-written decode of the same run; typed")
-print("dump() also to the hand-written decode into the same objects (what holding them costs).")
+print("processes share the machine). Ratios: to the hand-written decode of the same run.")
 def show(label, s, raw=None):
     text = f"  {label}: {s[0]:.1f} ms; {s[1]:.1f} ms; CPU {s[2]:.1f} ms"
     if raw is not None:
         text += f" = {s[0] / raw[0]:.2f}x; {s[1] / raw[1]:.2f}x; CPU {s[2] / raw[2]:.2f}x"
     print(text)
 labels = (("typed", "typed dump()"), ("typedStream", "typed dumpStream()"))
-def full(stat):
-    if "rawFull" in stat: show("hand-written, typed objects", stat["rawFull"], stat["raw"])
-    for way, label in labels: show(label, stat[way], stat["raw"])
-    if "rawFull" in stat:
-        show("typed dump() / typed objects by hand", stat["typed"], stat["rawFull"])
 for r in warm:
     stat = {way: (r["ms"][way]["median"], r["ms"][way]["min"], r["cpuMs"][way]["median"])
             for way in r["ms"]}
@@ -73,7 +64,7 @@ for r in warm:
     print(f"{r['runtime']}{tree} warm ({r['routes']} routes, one process):")
     show("receive only", stat["receive"])
     show("hand-written decode", stat["raw"])
-    full(stat)
+    for way, label in labels: show(label, stat[way], stat["raw"])
 for runtime in ("deno", "bun"):
     for tree in ("", "old"):
         runs = {}
@@ -86,5 +77,5 @@ for runtime in ("deno", "bun"):
         name = f"{runtime} (OLD)" if tree else runtime
         print(f"{name} cold ({len(runs['raw'])} one-shot processes each, socket open to list built):")
         show("hand-written decode", stat["raw"])
-        full(stat)
+        for way, label in labels: show(label, stat[way], stat["raw"])
 PY

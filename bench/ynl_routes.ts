@@ -9,10 +9,6 @@
 //   receive:     the dump's messages, not decoded (the floor: syscalls and framing);
 //   raw:         decoded by hand with the core AttributeDecoder into {dst, dstLen, table, oif},
 //                as bench/route_dump.ts does;
-//   rawFull:     decoded by hand into the objects the typed way returns (every rtmsg member, the
-//                type's name, each attribute these routes carry, dst a view of the received
-//                bytes, laid out as src/ynl/_decode.ts lays them out): what holding the typed
-//                result costs, without the typed layer;
 //   typed:       decoded into typed objects by the generated rt-route module with dump() (an
 //                array), then the same four fields read from each (so what a lazy decode leaves
 //                undone is what a program reading those fields would leave undone too);
@@ -24,10 +20,7 @@ import {
   NETLINK_ROUTE,
   open,
   RTA_DST,
-  RTA_GATEWAY,
   RTA_OIF,
-  RTA_PREFSRC,
-  RTA_PRIORITY,
   RTA_TABLE,
   RTM_GETROUTE,
 } from "../mod.ts";
@@ -69,87 +62,6 @@ async function raw(sock: NetlinkSocket): Promise<Result> {
   return { routes: routes.length, sum };
 }
 
-const RTM_TYPES = [
-  "unspec",
-  "unicast",
-  "local",
-  "broadcast",
-  "anycast",
-  "multicast",
-  "blackhole",
-  "unreachable",
-  "prohibit",
-  "throw",
-  "nat",
-  "xresolve",
-];
-
-/**
- * A typed route's members, set by hand: a constructor, as the typed layer's objects come from
- * one (PLAIN in src/ynl/_decode.ts), so that both hold the same bytes. `declare`: a declared field
- * would be defined in every object, present or not.
- */
-class FullRoute {
-  declare rtmFamily: number;
-  declare rtmDstLen: number;
-  declare rtmSrcLen: number;
-  declare rtmTos: number;
-  declare rtmTable: number;
-  declare rtmProtocol: number;
-  declare rtmScope: number;
-  declare rtmType: string | number;
-  declare rtmFlags: number;
-  declare table?: number;
-  declare dst?: Uint8Array;
-  declare oif?: number;
-  declare priority?: number;
-  declare gateway?: Uint8Array;
-  declare prefsrc?: Uint8Array;
-
-  constructor(p: Uint8Array) {
-    this.rtmFamily = p[0];
-    this.rtmDstLen = p[1];
-    this.rtmSrcLen = p[2];
-    this.rtmTos = p[3];
-    this.rtmTable = p[4];
-    this.rtmProtocol = p[5];
-    this.rtmScope = p[6];
-    this.rtmType = RTM_TYPES[p[7]] ?? p[7];
-    this.rtmFlags = (p[8] | p[9] << 8 | p[10] << 16 | p[11] << 24) >>> 0; // little-endian host
-  }
-}
-
-async function rawFull(sock: NetlinkSocket): Promise<Result> {
-  const routes: FullRoute[] = [];
-  for await (const m of sock.dump({ type: RTM_GETROUTE, payload: request })) {
-    const route = new FullRoute(m.payload);
-    for (const a = new AttributeDecoder(m.payload, RTMSG_SIZE); a.next();) {
-      switch (a.type) {
-        case RTA_TABLE:
-          route.table = a.u32();
-          break;
-        case RTA_DST:
-          route.dst = a.bytes();
-          break;
-        case RTA_OIF:
-          route.oif = a.u32();
-          break;
-        case RTA_PRIORITY:
-          route.priority = a.u32();
-          break;
-        case RTA_GATEWAY:
-          route.gateway = a.bytes();
-          break;
-        case RTA_PREFSRC:
-          route.prefsrc = a.bytes();
-          break;
-      }
-    }
-    routes.push(route);
-  }
-  return readFour(routes);
-}
-
 type Route = { dst?: Uint8Array; rtmDstLen: number; table?: number; oif?: number };
 
 function readFour(routes: Route[]): Result {
@@ -180,7 +92,6 @@ function median(xs: number[]): number {
 const ways: Record<string, (sock: NetlinkSocket) => Promise<Result>> = {
   receive,
   raw,
-  rawFull,
   typed,
   typedStream,
 };

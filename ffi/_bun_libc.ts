@@ -8,6 +8,7 @@
  * @module
  */
 
+import { perEventCode } from "../src/_per_event.ts";
 import type { Libc } from "./_libc.ts";
 
 /** glibc's soname; musl is not supported. */
@@ -45,6 +46,7 @@ const SYMBOLS = {
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i32" },
   recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
+  recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   eventfd: { args: ["u32", "i32"], returns: "i32" },
@@ -74,6 +76,7 @@ interface Symbols {
   getsockopt: Fn<[number, number, number, Uint8Array, Uint8Array]>;
   sendto: Fn<[number, Uint8Array, number, number, Uint8Array, number]>;
   recvmmsg: Fn<[number, Uint8Array, number, number, null]>;
+  recvmsg: Fn<[number, Uint8Array, number]>;
   poll: Fn<[Uint8Array, number, number]>;
   close: Fn<[number]>;
   eventfd: Fn<[number, number]>;
@@ -102,6 +105,9 @@ export function loadBunLibc(): BunLibc {
   return loaded ??= open();
 }
 
+// The calls a read makes (recvmmsg, errno) are arrows of this module: see src/_per_event.ts.
+perEventCode(() => loaded === undefined ? [] : Object.values(loaded));
+
 function open(): BunLibc {
   const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
   const lib = ffi.dlopen(LIBC, SYMBOLS).symbols as unknown as Symbols;
@@ -118,6 +124,7 @@ function open(): BunLibc {
     getsockopt: lib.getsockopt,
     sendto: lib.sendto,
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
+    recvmsg: lib.recvmsg,
     poll: lib.poll,
     close: lib.close,
     eventfd: lib.eventfd,

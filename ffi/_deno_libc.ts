@@ -27,6 +27,7 @@ const CORE = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -95,6 +96,7 @@ function open(): Libc {
     sendto: (fd, buf, len, flags, addr, addrlen) =>
       lib.sendto(fd, buf, BigInt(len), flags, addr, addrlen),
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
+    recvmsg: (fd, msg, flags) => lib.recvmsg(fd, msg, flags),
     poll: (fds, nfds, timeout) => wait().poll(fds, BigInt(nfds), timeout),
     close: (fd) => lib.close(fd),
     open: (path, flags, mode) => rest().open(path, flags, mode),

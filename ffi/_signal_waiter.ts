@@ -42,6 +42,7 @@
  * @module
  */
 
+import { methodsOf, perEventClosures, perEventCode } from "../src/_per_event.ts";
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
 import { F_GETFL, F_SETFL, F_SETOWN, F_SETSIG, O_ASYNC, SIGURG } from "./_constants.ts";
@@ -58,6 +59,11 @@ export interface Signals {
   listen(listener: () => void): void;
   /** A handle that keeps the event loop alive while ref'd (and not before the first ref). */
   keepAlive(): { ref(): void; unref(): void };
+  /**
+   * Called once each signal's listener call has ended the waits it found readable (and their
+   * callbacks, a `listen()` handler, have run), until it returns false (Bun: see ffi/_bun_jit.ts).
+   */
+  afterWake?: () => boolean;
 }
 
 /** Makes the waiter for socket `fd`. Nothing is set up until its first wait. */
@@ -108,6 +114,7 @@ class SignalWaiter implements Waiter {
     this.#libc = libc;
     this.#signals = signals;
     this.fd = fd;
+    perEventClosures(this.#start, this.#settle);
   }
 
   get pending(): boolean {
@@ -268,6 +275,8 @@ class Hub {
   #releaseDue = false;
   #fds: Uint8Array;
   #fdsView: DataView;
+  /** Signals.afterWake, until it asks for no more calls. */
+  #afterWake: (() => boolean) | undefined;
 
   constructor(libc: Libc, signals: Signals) {
     this.#libc = libc;
@@ -278,6 +287,8 @@ class Hub {
     // if it cannot be (see Signals.listen), the wait fails and a later one makes a new hub.
     signals.listen(this.#check);
     this.#alive = signals.keepAlive();
+    this.#afterWake = signals.afterWake;
+    perEventClosures(this.#check, this.#release, this.#none);
   }
 
   arm(waiter: SignalWaiter): void {
@@ -392,6 +403,9 @@ class Hub {
         this.#releaseDue = false;
         queueMicrotask(this.#release);
       }
+      if (this.#afterWake !== undefined && !this.#afterWake()) this.#afterWake = undefined;
     }
   };
 }
+
+perEventCode(() => [...methodsOf(SignalWaiter.prototype), ...methodsOf(Hub.prototype)]);

@@ -9,6 +9,7 @@
 import { withDroppedSource } from "../src/_dropped.ts";
 import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
+import { methodsOf, perEventClosures, perEventCode } from "../src/_per_event.ts";
 import {
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_PKTINFO,
@@ -52,6 +53,7 @@ import {
   SIZEOF_CMSGHDR,
   SIZEOF_IOVEC,
   SIZEOF_MMSGHDR,
+  SIZEOF_MSGHDR,
   SIZEOF_SOCK_FILTER,
   SIZEOF_SOCK_FPROG,
   SIZEOF_SOCKADDR_NL,
@@ -145,11 +147,11 @@ const BATCH_IOVECS = BATCH * SIZEOF_MMSGHDR;
 const BATCH_NAMES = align8(BATCH_IOVECS + BATCH * SIZEOF_IOVEC);
 const NAME_SPACE = align8(SIZEOF_SOCKADDR_NL);
 const BATCH_CONTROLS = BATCH_NAMES + BATCH * NAME_SPACE;
-// Then the one-datagram read's (see Batch.fillOne): an mmsghdr whose two iovecs scatter the
+// Then the one-datagram read's (see Batch.fillOne, a recvmsg): a msghdr whose two iovecs scatter the
 // datagram over the receiver's slab and the first slot; it shares the first entry's sockaddr_nl
 // and control buffer.
-const ONE_MMSGHDR = BATCH_CONTROLS + BATCH * CONTROL_SIZE;
-const ONE_IOVECS = ONE_MMSGHDR + SIZEOF_MMSGHDR;
+const ONE_MSGHDR = BATCH_CONTROLS + BATCH * CONTROL_SIZE;
+const ONE_IOVECS = ONE_MSGHDR + align8(SIZEOF_MSGHDR);
 const BATCH_ARENA_SIZE = ONE_IOVECS + 2 * SIZEOF_IOVEC;
 
 function align8(n: number): number {
@@ -355,7 +357,7 @@ class Batch implements DatagramInPlace {
    * The kernel's structs are in host byte order, as these words are.
    */
   readonly #words: Uint32Array;
-  /** The one-datagram read's mmsghdr (see fillOne), at the arena's end. */
+  /** The one-datagram read's msghdr (see fillOne), at the arena's end. */
   readonly #one: Uint8Array;
   /**
    * The slots: the first grows for an over-long datagram (the read after one takes a single
@@ -386,7 +388,7 @@ class Batch implements DatagramInPlace {
     this.#shown = !copiedOut;
     this.#arena = libc.alloc(BATCH_ARENA_SIZE);
     const v = this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset);
-    this.#one = this.#arena.subarray(ONE_MMSGHDR, ONE_IOVECS);
+    this.#one = this.#arena.subarray(ONE_MSGHDR, ONE_IOVECS);
     this.#words = new Uint32Array(
       this.#arena.buffer,
       this.#arena.byteOffset,
@@ -406,7 +408,7 @@ class Batch implements DatagramInPlace {
       const control = BATCH_CONTROLS + i * CONTROL_SIZE;
       v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
     }
-    const one = ONE_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
+    const one = ONE_MSGHDR;
     v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(BATCH_NAMES), LE);
     v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ONE_IOVECS), LE);
     setSize(v, one + OFFSETOF_MSGHDR_MSG_IOVLEN, 2);
@@ -516,19 +518,20 @@ class Batch implements DatagramInPlace {
     w[iov + (LE ? 1 : 0)] = high;
     w[sizeWord(ONE_IOVECS + OFFSETOF_IOVEC_IOV_LEN)] = room;
     w[sizeWord(ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_LEN)] = slot.byteLength - room;
-    const hdr = ONE_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
+    const hdr = ONE_MSGHDR;
     w[(hdr + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2] = SIZEOF_SOCKADDR_NL;
     w[sizeWord(hdr + OFFSETOF_MSGHDR_MSG_CONTROLLEN)] = CONTROL_SIZE;
     this.#count = this.#next = 0;
     const libc = this.#libc;
+    let n: number;
     for (;;) {
-      const read = libc.recvmmsg(fd, this.#one, 1, MSG_DONTWAIT | MSG_TRUNC);
-      if (read > 0) break;
+      // MSG_TRUNC: the datagram's real length, even when it was longer than the room given.
+      n = libc.recvmsg(fd, this.#one, MSG_DONTWAIT | MSG_TRUNC);
+      if (n >= 0) break;
       const errno = libc.errno();
       if (errno === EAGAIN) return -1;
       if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
     }
-    const n = w[(ONE_MMSGHDR + OFFSETOF_MMSGHDR_MSG_LEN) >> 2];
     this.small = n <= BATCH_MAX_DATAGRAM;
     const fits = n <= slot.byteLength;
     describe(
@@ -826,6 +829,7 @@ class NetlinkTransport implements Transport {
     this.#option = libc.alloc(4);
     this.#optionView = new DataView(this.#option.buffer, 0, 4);
     this.#optionLength = libc.alloc(4);
+    perEventClosures(this.#open, this.#emptied, this.#startWait, this.#take, this.#fill);
   }
 
   get fd(): number {
@@ -1084,3 +1088,11 @@ class NetlinkTransport implements Transport {
     return this.#fd;
   }
 }
+
+perEventCode(() => [
+  describe,
+  sizeWord,
+  ...methodsOf(NetlinkTransport.prototype),
+  ...methodsOf(Batch.prototype),
+  ...methodsOf(Receiver.prototype),
+]);

@@ -10,6 +10,7 @@
 
 import { SyscallError } from "../src/errors.ts";
 import type { OpenTransport, Transport, TransportOptions } from "../src/transport.ts";
+import { bunOptimizer } from "./_bun_jit.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { AF_NETLINK, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
@@ -62,14 +63,18 @@ function denoDefer(run: () => void): void {
   port2.postMessage(null);
 }
 
-const bunSignals: Signals = {
-  listen: (listener) => (globalThis as unknown as BunGlobals).process.on("SIGURG", listener),
-  keepAlive() {
-    const timer = (globalThis as unknown as BunGlobals).setInterval(() => {}, FOREVER_MS);
-    timer.unref();
-    return timer;
-  },
-};
+/** Bun's main thread's signals (a Worker waits with a poller Worker: see detect()). */
+function bunSignals(): Signals {
+  return {
+    listen: (listener) => (globalThis as unknown as BunGlobals).process.on("SIGURG", listener),
+    keepAlive() {
+      const timer = (globalThis as unknown as BunGlobals).setInterval(() => {}, FOREVER_MS);
+      timer.unref();
+      return timer;
+    },
+    afterWake: bunOptimizer(),
+  };
+}
 
 /**
  * Deno's first signal listener of a kind takes two descriptors, and Deno panics, killing the
@@ -109,14 +114,11 @@ function detect(): Runtime {
   if (g.Bun !== undefined) {
     const libc = loadBunLibc();
     // Bun calls signal listeners on the main thread only: a Worker waits with a poller Worker.
-    const main = (g.Bun as { isMainThread?: boolean }).isMainThread !== false;
-    return {
-      libc,
-      defer: bunDefer,
-      newWaiter: main
-        ? (fd) => newSignalWaiter(libc, bunSignals, fd)
-        : (fd) => newBunWaiter(libc, fd),
-    };
+    if ((g.Bun as { isMainThread?: boolean }).isMainThread === false) {
+      return { libc, defer: bunDefer, newWaiter: (fd) => newBunWaiter(libc, fd) };
+    }
+    const signals = bunSignals();
+    return { libc, defer: bunDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();

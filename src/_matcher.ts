@@ -10,6 +10,7 @@
 import { droppedSource } from "./_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { errnoDescription } from "./_errno.ts";
+import { methodsOf, perEventCode } from "./_per_event.ts";
 import { sharedWords } from "./_view.ts";
 import { decodeAck } from "./ack.ts";
 import {
@@ -544,3 +545,5 @@ export class Matcher {
     next?.start();
   }
 }
+
+perEventCode(() => methodsOf(Matcher.prototype));

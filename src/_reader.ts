@@ -5,6 +5,7 @@
  * @module
  */
 
+import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { SyscallError } from "./errors.ts";
 import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
 
@@ -148,6 +149,18 @@ export class Reader {
     this.#transport = transport;
     this.#host = host;
     this.#defer = transport.defer ? (run) => transport.defer!(run) : deferByTimer;
+    perEventClosures(
+      this.#drain,
+      this.#cycle,
+      this.#woke,
+      this.#readAhead,
+      host.demand,
+      host.dispatch,
+      host.inPlace,
+      host.streaming,
+      host.drained,
+      host.gathering,
+    );
   }
 
   /** True while the loop runs (draining or waiting). */
@@ -484,3 +497,5 @@ export class Reader {
     this.#host.fail(err);
   };
 }
+
+perEventCode(() => methodsOf(Reader.prototype));

@@ -9,6 +9,7 @@
 
 import { whenCollected } from "./_collected.ts";
 import { Fifo } from "./_fifo.ts";
+import { methodsOf, perEventClosures, perEventClosuresOf, perEventCode } from "./_per_event.ts";
 import { orderedSteps } from "./_steps.ts";
 import type { Datagram } from "./transport.ts";
 
@@ -84,6 +85,13 @@ export class Stream<T> {
   constructor(host: StreamHost<T>, backlog: number) {
     this.#host = host;
     this.#backlog = backlog;
+    perEventClosures(host.wake, host.inCall, host.closed, host.failure);
+    perEventClosuresOf(this, Stream.#waitingSteps);
+  }
+
+  /** The closures a waiting step made (made per step: only the waiting one can be listed). */
+  static #waitingSteps<U>(stream: Stream<U>): unknown[] {
+    return stream.#waiters.map((w) => w.resolve);
   }
 
   /**
@@ -247,6 +255,7 @@ export class Stream<T> {
       }
     };
     this.#endListen = end;
+    perEventClosures(sink, take);
     if (signal?.aborted) {
       end(true, signal.reason);
       return promise;
@@ -415,6 +424,7 @@ export class Stream<T> {
     // A next() called while a step waits runs after it: steps take items in the order they were
     // asked for, and one iteration has one waiter at most.
     const steps = orderedSteps(take);
+    perEventClosures(take, steps.next, steps.waiting);
     const iterator: AsyncIterableIterator<T | T[]> & AsyncDisposable = {
       next: steps.next,
       return: () => {
@@ -441,3 +451,5 @@ export class Stream<T> {
     return iterator;
   }
 }
+
+perEventCode(() => methodsOf(Stream.prototype));

@@ -10,6 +10,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
+import { perEventCode } from "./_per_event.ts";
 import { sharedView } from "./_view.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import type { Datagram } from "./transport.ts";
@@ -290,3 +291,5 @@ function split<T>(
   }
   return messages;
 }
+
+perEventCode(() => [decodeDatagram, sharedView, checkedLength]);

@@ -305,3 +305,57 @@ test("listen(): with an NLM_F_ECHO request pending, its echo answers the request
     "the echo went to the request only; the other change to listen()",
   );
 });
+
+test(
+  "listen() on Bun: the per-event code is optimized after some events (bun:jsc), and every event still arrives in order",
+  {
+    skip: !("Bun" in globalThis) && "Bun only (ffi/_bun_jit.ts)",
+  },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nl-per-event-"));
+    try {
+      const script = join(dir, "per_event.ts");
+      const src = (path: string) =>
+        JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+      // A fresh process: in this one, earlier tests may have optimized the code already. The
+      // count of events is what bounds it (DFG compiles run on a thread of their own).
+      writeFileSync(
+        script,
+        `import { open } from ${src("open.ts")};
+import { decodeDatagram } from ${src("message.ts")};
+import { Stream } from ${src("_stream.ts")};
+const jsc = import.meta.require("bun:jsc");
+const optimized = () =>
+  jsc.numberOfDFGCompiles(decodeDatagram) > 0 && jsc.numberOfDFGCompiles(Stream.prototype.deliver) > 0;
+const sock = await open(${NETLINK_USERSOCK});
+const peer = await open(${NETLINK_USERSOCK});
+const seen = [];
+const done = sock.listen((m) => void seen.push(new DataView(m.payload.buffer, m.payload.byteOffset).getUint32(0, true)));
+let sent = 0;
+for (; sent < 600 && !(sent >= 100 && optimized()); sent++) {
+  await new Promise((r) => setTimeout(r, 1));
+  peer.send({ type: 0x10, payload: new Uint8Array(new Uint32Array([sent, 0]).buffer) }, { portid: sock.portid });
+}
+while (seen.length < sent) await new Promise((r) => setTimeout(r, 1));
+sock.close();
+peer.close();
+await done;
+console.log(JSON.stringify({ optimized: optimized(), sent, inOrder: seen.every((v, i) => v === i) }));
+`,
+      );
+      const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (d) => out += d);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const code = await exited;
+      clearTimeout(timer);
+      assert.equal(code, 0);
+      const result = JSON.parse(out);
+      assert.equal(result.inOrder, true);
+      assert.equal(result.optimized, true, `not optimized after ${result.sent} events`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -1,0 +1,101 @@
+/**
+ * The library's code that a monitor runs once per event (the signal's listener, the read, the
+ * decode, the hand-over to a `listen()` handler or a `for await` step, the next wait), listed
+ * for a runtime that can be asked to optimize it. Code run once per event never leaves
+ * JavaScriptCore's Baseline tier over hundreds of events (its optimizing tier waits for call
+ * counts and fuller type profiles than that brings), and cold Baseline code costs every event
+ * tens of microseconds: ffi/ asks Bun to optimize these functions after a few dozen wake-ups
+ * (ffi/README.md, "Optimizing the per-event code"). Runtime-neutral: src/ only lists them, and
+ * nothing is kept unless a runtime asked for the list.
+ *
+ * @module
+ */
+
+/** Lists functions that live as long as their module (a module's, a class's methods). */
+type Lister = () => readonly unknown[];
+
+const listers: Lister[] = [];
+/** What the listers listed, from the first ask until another registers (their functions live on). */
+let listed: ((...args: never[]) => unknown)[] | undefined;
+/** Closures made per instance or per call, held weakly; undefined while no runtime wants them. */
+let closures: WeakRef<object>[] | undefined;
+/** Listers of closures per instance (see perEventClosuresOf), while a runtime wants them. */
+let instances: Lister[] = [];
+/** The most closures kept: the newest of each kind share their code with the older ones. */
+const MAX_CLOSURES = 256;
+
+/** Lists per-event functions that live as long as the module: called only when asked for. */
+export function perEventCode(list: Lister): void {
+  listers.push(list);
+  listed = undefined;
+}
+
+/**
+ * Lists per-event closures (arrow fields, closures of a call), held weakly and only while a
+ * runtime wants them (before it has asked for optimization): nothing is kept otherwise.
+ */
+export function perEventClosures(...functions: unknown[]): void {
+  const kept = closures;
+  if (kept === undefined) return;
+  for (const f of functions) if (typeof f === "function") kept.push(new WeakRef(f));
+  if (kept.length > MAX_CLOSURES) kept.splice(0, kept.length - MAX_CLOSURES);
+}
+
+/**
+ * Lists the closures `list` finds in `instance` when asked (closures it makes per call, such as a
+ * waiting step's), holding the instance weakly, only while a runtime wants the list. `list` must
+ * not hold the instance (a static function, not a closure over it).
+ */
+export function perEventClosuresOf<T extends object>(
+  instance: T,
+  list: (of: T) => readonly unknown[],
+): void {
+  if (closures === undefined) return;
+  const ref = new WeakRef(instance);
+  instances.push(() => {
+    const of = ref.deref();
+    return of === undefined ? [] : list(of);
+  });
+  if (instances.length > MAX_CLOSURES) instances.splice(0, instances.length - MAX_CLOSURES);
+}
+
+/** The methods and accessors of a class's prototype. */
+export function methodsOf(prototype: object): unknown[] {
+  const out: unknown[] = [];
+  for (const key of Object.getOwnPropertyNames(prototype)) {
+    if (key === "constructor") continue;
+    const d = Object.getOwnPropertyDescriptor(prototype, key)!;
+    out.push(d.value, d.get, d.set);
+  }
+  return out;
+}
+
+/** A runtime wants the list: per-event closures are kept (weakly) from now on. */
+export function wantPerEventCode(): void {
+  closures ??= [];
+}
+
+/** Every listed function alive now, each once. */
+export function listPerEventCode(): ((...args: never[]) => unknown)[] {
+  if (listed === undefined) {
+    const found = new Set<unknown>();
+    for (const list of listers) for (const f of list()) found.add(f);
+    listed = functionsIn(found);
+  }
+  const out = new Set<unknown>(listed);
+  for (const ref of closures ?? []) out.add(ref.deref());
+  for (const list of instances) for (const f of list()) out.add(f);
+  return functionsIn(out);
+}
+
+function functionsIn(values: Set<unknown>): ((...args: never[]) => unknown)[] {
+  const out: ((...args: never[]) => unknown)[] = [];
+  for (const f of values) if (typeof f === "function") out.push(f as (...args: never[]) => unknown);
+  return out;
+}
+
+/** The runtime is done with the list: closures are no longer kept. */
+export function stopPerEventCode(): void {
+  closures = undefined;
+  instances = [];
+}
