@@ -34,9 +34,14 @@ export class SignalEntry {
     this.#entry = performance.now();
   }
 
-  /** An event is recorded now. */
+  /**
+   * An event is recorded now. Not when no listener call was ever marked: a subscriber whose waits
+   * take no signal (Deno's pool waiter) has no entry to measure from.
+   */
   record(): void {
-    if (this.#file !== undefined) this.#after.push((performance.now() - this.#entry) * 1000);
+    if (this.#file !== undefined && this.#entry !== 0) {
+      this.#after.push((performance.now() - this.#entry) * 1000);
+    }
   }
 
   /** Appends the summary line. */

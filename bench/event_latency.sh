@@ -10,7 +10,8 @@
 # ("poll recv"), Deno floors that wait on the runtime's thread pool instead of for a signal. Prints each peer's
 # p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
 # runtime's SIGURG listener call to its stamp (bench/_signal_entry.ts): what it adds once the
-# runtime has delivered the signal, far steadier than the end-to-end figure. With OLD set to
+# runtime has delivered the signal, far steadier than the end-to-end figure (subscribers whose
+# waits take signals: not Deno's over this tree, which wait on its thread pool). With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
 # listen and transport layers run in the same rounds as old-* peers.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { EFD_CLOEXEC, EFD_NONBLOCK } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
+import type { Pool } from "./_pool_waiter.ts";
 
 /** glibc's soname; musl is not supported. */
 const LIBC = "libc.so.6";
@@ -39,6 +41,20 @@ const WAIT = {
   // fixed int parameter uses on x86-64 and aarch64.
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
+} as const;
+
+/** What waiting on the runtime's thread pool uses (ffi/_pool_waiter.ts). */
+const POOL = {
+  pollOnPool: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  // read and write again, for the eventfd's 8-byte counter: REST is seven symbols to bind.
+  readCounter: { name: "read", parameters: ["i32", "buffer", "usize"], result: "i32" },
+  writeCounter: { name: "write", parameters: ["i32", "buffer", "usize"], result: "i32" },
 } as const;
 
 /** The rest: socket options read back, files, network namespaces. */
@@ -114,5 +130,34 @@ function open(): Libc {
     // V8 gets zeroed memory from calloc, which maps large sizes untouched: nothing to skip.
     allocUnzeroed: (size) => new Uint8Array(size),
     address: (buf) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf))),
+  };
+}
+
+/** The parts of Deno's internal core used here (Deno 2.9: `Deno[Deno.internal].core`). */
+interface DenoCore {
+  unrefOpPromise(promise: Promise<unknown>): void;
+  refOpPromise(promise: Promise<unknown>): void;
+}
+
+/**
+ * Deno's thread-pool calls for {@linkcode Pool}, or undefined when this Deno cannot unref a
+ * pending call (`core.unrefOpPromise` missing: a pending call would keep the process alive).
+ */
+export function loadDenoPool(): Pool | undefined {
+  const deno = Deno as unknown as Record<symbol, { core?: Partial<DenoCore> } | undefined>;
+  const internal = (Deno as unknown as { internal?: symbol }).internal;
+  const core = internal === undefined ? undefined : deno[internal]?.core;
+  if (typeof core?.unrefOpPromise !== "function" || typeof core.refOpPromise !== "function") {
+    return undefined;
+  }
+  const { unrefOpPromise, refOpPromise } = core as DenoCore;
+  const pool = lazily(POOL);
+  return {
+    poll: (fds, nfds, timeout) => pool().pollOnPool(fds, BigInt(nfds), timeout),
+    eventfd: () => pool().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
+    readCounter: (fd, counter) => pool().readCounter(fd, counter, 8n),
+    writeCounter: (fd, counter) => pool().writeCounter(fd, counter, 8n),
+    unref: (promise) => unrefOpPromise(promise),
+    ref: (promise) => refOpPromise(promise),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * struct pollfd arrays for poll(2), shared by both waiters (Deno's poller and Bun's poller
- * Worker). Layout from the generated ffi/_constants.ts.
+ * struct pollfd arrays for poll(2), shared by the waiters (Deno's pool poll, the signal
+ * listener's zero-timeout poll, Bun's poller Worker). Layout from the generated ffi/_constants.ts.
  *
  * @module
  */

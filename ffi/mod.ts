@@ -14,7 +14,7 @@ import { bunOptimizer } from "./_bun_jit.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { AF_NETLINK, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
-import { loadDenoLibc } from "./_deno_libc.ts";
+import { loadDenoLibc, loadDenoPool } from "./_deno_libc.ts";
 import {
   createFile,
   type FileWriter,
@@ -26,6 +26,7 @@ import {
 } from "./_file.ts";
 import type { Libc } from "./_libc.ts";
 import { openNetnsFile } from "./_netns.ts";
+import { newPoolWaiter } from "./_pool_waiter.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
 
@@ -122,6 +123,11 @@ function detect(): Runtime {
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();
+    // A poll on Deno's thread pool, which needs a way to unref the pending call; signals if not.
+    const pool = loadDenoPool();
+    if (pool !== undefined) {
+      return { libc, defer: denoDefer, newWaiter: (fd) => newPoolWaiter(libc, pool, fd) };
+    }
     const signals = denoSignals(libc);
     return { libc, defer: denoDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
   }

@@ -45,6 +45,7 @@ import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
 import { runDeno } from "../_deno.ts";
 import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
+import { HIDE_DENO_INTERNALS, usesPoolWaiter } from "../_waiters.ts";
 import { startWorker } from "../_worker.ts";
 import { Netns } from "./_netns.ts";
 
@@ -57,6 +58,18 @@ const PROMPT_MS = 1000;
 const openUrl = new URL("../../src/open.ts", import.meta.url).href;
 const modUrl = new URL("../../mod.ts", import.meta.url).href;
 const isBun = "Bun" in globalThis;
+/** Deno's waits run on its thread pool; otherwise (Bun, signal_fallback_test.ts) signals. */
+const poolWaiter = usesPoolWaiter();
+
+/** A test of the signal waiter: skipped where Deno waits on its thread pool. */
+function signalTest(name: string, fn: () => void | Promise<void>): void {
+  test(name, { skip: poolWaiter && "Deno waits on its thread pool here, not for signals" }, fn);
+}
+
+/** A test of Deno's pool waiter: skipped where the signal waiter waits. */
+function poolTest(name: string, fn: () => void | Promise<void>): void {
+  test(name, { skip: !poolWaiter && "the signal waiter waits here, not Deno's pool" }, fn);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -519,66 +532,69 @@ test("no lost wake-up when a datagram comes between the empty read and the next 
   }
 });
 
-test("O_ASYNC: kept through a short drain, cleared by a burst, a cancel, or an idle socket's signal", async () => {
-  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
-  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
-  try {
-    assert.equal(await hasAsync(b.fd), false, "not before the first wait");
-    // A wake-up and a one-datagram drain: still set, so the next wait costs no syscall.
-    const woke = b.wait();
-    a.send(new Uint8Array(16), b.portid, 0);
-    assert.equal(await woke, "readable");
-    assert.ok(b.receive() !== undefined);
-    assert.equal(b.receive(), undefined);
-    assert.equal(await hasAsync(b.fd), true, "kept after a short drain");
-    // A burst: cleared while draining (no signal per datagram), set again by the next wait.
-    for (let i = 0; i < 10; i++) a.send(new Uint8Array(16), b.portid, 0);
-    let n = 0;
-    while (b.receive() !== undefined) n++;
-    assert.equal(n, 10);
-    assert.equal(await hasAsync(b.fd), false, "cleared by a burst");
-    // The burst's signals (raised before O_ASYNC was cleared) may still be on their way: one
-    // arriving while the next wait is armed would end it "readable", as a wait may (a spurious
-    // wake-up costs one empty read). Let them land first.
-    await sleep(50);
-    const cancelled = b.wait();
-    assert.equal(await hasAsync(b.fd), true, "set while waiting");
-    b.cancelWait();
-    assert.equal(await cancelled, "cancelled");
-    assert.equal(await hasAsync(b.fd), false, "cleared by a cancel");
-    // An idle socket (woke, drained, no new wait): the first signal it raises clears it.
-    const again = b.wait();
-    a.send(new Uint8Array(16), b.portid, 0);
-    assert.equal(await again, "readable");
-    assert.ok(b.receive() !== undefined);
-    assert.equal(b.receive(), undefined);
-    assert.equal(await hasAsync(b.fd), true);
-    let signals = 0;
-    const listener = () => signals++;
-    if (isBun) process.on("SIGURG", listener);
-    else Deno.addSignalListener("SIGURG", listener);
+signalTest(
+  "O_ASYNC: kept through a short drain, cleared by a burst, a cancel, or an idle socket's signal",
+  async () => {
+    const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+    const b = openTransport(NETLINK_ROUTE, { portid: 0 });
     try {
-      for (let i = 0; i < 100; i++) {
-        a.send(new Uint8Array(16), b.portid, 0);
-        if (i % 10 === 0) await sleep(2);
+      assert.equal(await hasAsync(b.fd), false, "not before the first wait");
+      // A wake-up and a one-datagram drain: still set, so the next wait costs no syscall.
+      const woke = b.wait();
+      a.send(new Uint8Array(16), b.portid, 0);
+      assert.equal(await woke, "readable");
+      assert.ok(b.receive() !== undefined);
+      assert.equal(b.receive(), undefined);
+      assert.equal(await hasAsync(b.fd), true, "kept after a short drain");
+      // A burst: cleared while draining (no signal per datagram), set again by the next wait.
+      for (let i = 0; i < 10; i++) a.send(new Uint8Array(16), b.portid, 0);
+      let n = 0;
+      while (b.receive() !== undefined) n++;
+      assert.equal(n, 10);
+      assert.equal(await hasAsync(b.fd), false, "cleared by a burst");
+      // The burst's signals (raised before O_ASYNC was cleared) may still be on their way: one
+      // arriving while the next wait is armed would end it "readable", as a wait may (a spurious
+      // wake-up costs one empty read). Let them land first.
+      await sleep(50);
+      const cancelled = b.wait();
+      assert.equal(await hasAsync(b.fd), true, "set while waiting");
+      b.cancelWait();
+      assert.equal(await cancelled, "cancelled");
+      assert.equal(await hasAsync(b.fd), false, "cleared by a cancel");
+      // An idle socket (woke, drained, no new wait): the first signal it raises clears it.
+      const again = b.wait();
+      a.send(new Uint8Array(16), b.portid, 0);
+      assert.equal(await again, "readable");
+      assert.ok(b.receive() !== undefined);
+      assert.equal(b.receive(), undefined);
+      assert.equal(await hasAsync(b.fd), true);
+      let signals = 0;
+      const listener = () => signals++;
+      if (isBun) process.on("SIGURG", listener);
+      else Deno.addSignalListener("SIGURG", listener);
+      try {
+        for (let i = 0; i < 100; i++) {
+          a.send(new Uint8Array(16), b.portid, 0);
+          if (i % 10 === 0) await sleep(2);
+        }
+        await sleep(20);
+      } finally {
+        if (isBun) process.off("SIGURG", listener);
+        else Deno.removeSignalListener("SIGURG", listener);
       }
-      await sleep(20);
+      assert.equal(await hasAsync(b.fd), false, "cleared by the idle socket's first signal");
+      assert.ok(
+        signals >= 1 && signals <= 2,
+        `100 datagrams to an idle socket raised ${signals} signals`,
+      );
+      // And it still wakes: 100 datagrams queued, a wait resolves at once.
+      assert.equal(await b.wait(), "readable");
     } finally {
-      if (isBun) process.off("SIGURG", listener);
-      else Deno.removeSignalListener("SIGURG", listener);
+      a.close();
+      b.close();
     }
-    assert.equal(await hasAsync(b.fd), false, "cleared by the idle socket's first signal");
-    assert.ok(
-      signals >= 1 && signals <= 2,
-      `100 datagrams to an idle socket raised ${signals} signals`,
-    );
-    // And it still wakes: 100 datagrams queued, a wait resolves at once.
-    assert.equal(await b.wait(), "readable");
-  } finally {
-    a.close();
-    b.close();
-  }
-});
+  },
+);
 
 test("waits on several sockets: each wakes for its own datagram, in any order, many times", async () => {
   const sender = openTransport(NETLINK_ROUTE, { portid: 0 });
@@ -605,34 +621,37 @@ test("waits on several sockets: each wakes for its own datagram, in any order, m
   }
 });
 
-test("a user's own SIGURG listener and the transport's waits do not disturb each other", async () => {
-  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
-  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
-  let calls = 0;
-  const listener = () => calls++;
-  if (isBun) process.on("SIGURG", listener);
-  else Deno.addSignalListener("SIGURG", listener);
-  try {
-    const pending = b.wait();
-    await sleep(20);
-    a.send(new Uint8Array(16), b.portid, 0);
-    assert.equal(await pending, "readable");
-    assert.ok(b.receive() !== undefined);
-  } finally {
-    if (isBun) process.off("SIGURG", listener);
-    else Deno.removeSignalListener("SIGURG", listener);
-    a.close();
-    b.close();
-  }
-  // After the user's listener is gone, waits still wake (and the process is not killed).
-  const c = openTransport(NETLINK_ROUTE, { portid: 0 });
-  try {
-    assert.ok(await dumpLinks(c, 3) >= 1);
-  } finally {
-    c.close();
-  }
-  assert.ok(calls >= 1, "the user's listener saw the signal too");
-});
+signalTest(
+  "a user's own SIGURG listener and the transport's waits do not disturb each other",
+  async () => {
+    const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+    const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+    let calls = 0;
+    const listener = () => calls++;
+    if (isBun) process.on("SIGURG", listener);
+    else Deno.addSignalListener("SIGURG", listener);
+    try {
+      const pending = b.wait();
+      await sleep(20);
+      a.send(new Uint8Array(16), b.portid, 0);
+      assert.equal(await pending, "readable");
+      assert.ok(b.receive() !== undefined);
+    } finally {
+      if (isBun) process.off("SIGURG", listener);
+      else Deno.removeSignalListener("SIGURG", listener);
+      a.close();
+      b.close();
+    }
+    // After the user's listener is gone, waits still wake (and the process is not killed).
+    const c = openTransport(NETLINK_ROUTE, { portid: 0 });
+    try {
+      assert.ok(await dumpLinks(c, 3) >= 1);
+    } finally {
+      c.close();
+    }
+    assert.ok(calls >= 1, "the user's listener saw the signal too");
+  },
+);
 
 test("waits work in a Worker thread too: readable, woken by a read that took more, cancelled, closed", async () => {
   const worker = startWorker(new URL("./_wait_worker.ts", import.meta.url));
@@ -849,7 +868,9 @@ function runChild(code: string, limit: string[] = []): { stdout: string; ms: num
     writeFileSync(
       file,
       `import { openTransport } from ${JSON.stringify(ffiUrl)};\n`
-        + `import { open } from ${JSON.stringify(openUrl)};\n${code}\n`,
+        + `import { open } from ${JSON.stringify(openUrl)};\n`
+        // Under signal_fallback_test.ts, the child falls back too.
+        + `${isBun || poolWaiter ? "" : HIDE_DENO_INTERNALS}\n${code}\n`,
     );
     const args = isBun ? [file] : ["run", "-A", file];
     const start = performance.now();
@@ -1065,7 +1086,7 @@ for (const how of ["listen()", "for await"]) {
   });
 }
 
-test("a `for await` monitor refs its keep-alive timer once, not at every event", () => {
+signalTest("a `for await` monitor refs its keep-alive timer once, not at every event", () => {
   // Each wake-up disarms the socket, and the consumer's continuation arms it again some
   // microtasks later: the timer's unref waits for that (it cost Deno 15-20 us of every event).
   // Events of one datagram and of three. The counts come from the runtime's own ref/unref.
@@ -1118,10 +1139,12 @@ test("the first call of a fresh process's libc group that fails reports its own 
   }
 });
 
-test("a wait with one descriptor left: Deno's signal listener needs two, the wait fails with EMFILE saying so, the process lives", () => {
-  // Deno panics when its first SIGURG listener finds no two descriptors free; Bun needs none.
-  const { stdout } = runChild(
-    `
+signalTest(
+  "a wait with one descriptor left: Deno's signal listener needs two, the wait fails with EMFILE saying so, the process lives",
+  () => {
+    // Deno panics when its first SIGURG listener finds no two descriptors free; Bun needs none.
+    const { stdout } = runChild(
+      `
     const socks = [];
     try {
       for (;;) socks.push(await open(${NETLINK_USERSOCK}));
@@ -1140,9 +1163,107 @@ test("a wait with one descriptor left: Deno's signal listener needs two, the wai
     }
     for (const s of socks) s.close();
   `,
-    ["prlimit", "--nofile=256"],
-  );
-  assert.equal(stdout, isBun ? "got 16" : "EMFILE true");
+      ["prlimit", "--nofile=256"],
+    );
+    assert.equal(stdout, isBun ? "got 16" : "EMFILE true");
+  },
+);
+
+poolTest(
+  "Deno's pool waiter with no descriptor left: the wait fails with EMFILE saying so, and works once one is free",
+  () => {
+    // Its eventfd is the one descriptor a thread's first wait needs.
+    const { stdout } = runChild(
+      `
+      const socks = [];
+      try {
+        for (;;) socks.push(await open(${NETLINK_USERSOCK}));
+      } catch (err) {
+        if (err.code !== "EMFILE") throw err;
+      }
+      const [a, b] = socks;
+      try {
+        await a.messages().next();
+        console.log("no error");
+      } catch (err) {
+        console.log(err.code, /ulimit -n/.test(err.message));
+      }
+      // That socket has failed; another one waits once a descriptor is free.
+      socks.pop().close();
+      const c = socks[2];
+      const next = c.messages().next();
+      b.send({ type: 0x10 }, { portid: c.portid });
+      console.log("got", (await next).value.type);
+      for (const s of socks) s.close();
+    `,
+      ["prlimit", "--nofile=256"],
+    );
+    assert.equal(stdout, "EMFILE true\ngot 16");
+  },
+);
+
+poolTest(
+  "Deno's pool waiter: a socket closed while a pool thread polls it keeps its number until that poll has returned; then nothing is left",
+  async () => {
+    await warmUp();
+    const before = openDescriptors();
+    const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+    const fd = a.fd;
+    const socket = newDescriptors(before).find((d) => d.startsWith(`${fd} `));
+    assert.ok(socket !== undefined);
+    const pending = a.wait();
+    await sleep(20); // the poll is on a pool thread
+    a.close();
+    // No task has run since close(): the poll's return has not reached this thread.
+    assert.ok(openDescriptors().has(socket), "closed under the poll");
+    const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+    try {
+      assert.notEqual(b.fd, fd, "its number was reused under the poll");
+      assert.equal(await pending, "closed");
+      assert.ok(!openDescriptors().has(socket), "still open once the wait ended");
+      assert.ok(await dumpLinks(b, 2) >= 1);
+    } finally {
+      b.close();
+    }
+    assert.deepEqual(await settledNewDescriptors(before), []);
+  },
+);
+
+test("pending waits take no CPU, also after a cancel and with a wait added to a poll in flight", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    const first = a.wait();
+    a.cancelWait();
+    assert.equal(await first, "cancelled");
+    const waitA = a.wait();
+    await sleep(20);
+    const waitB = b.wait(); // Deno's pool: its poll in flight returns, and the next has both
+    await sleep(20);
+    const start = process.cpuUsage();
+    await sleep(300);
+    const { user, system } = process.cpuUsage(start);
+    assert.ok(user + system < 100_000, `${(user + system) / 1000} ms of CPU in 300 ms of waiting`);
+    a.send(new Uint8Array(16), b.portid, 0);
+    assert.equal(await waitB, "readable");
+    a.cancelWait();
+    assert.equal(await waitA, "cancelled");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("a process whose only pending wait is closed gets \"closed\" before it exits", () => {
+  // Deno's pool waiter ends such a wait once its poll has returned (the descriptor is closed
+  // then): the poll must keep the process alive until it has.
+  const { stdout } = runChild(`
+    const a = openTransport(0, { portid: 0 });
+    const pending = a.wait();
+    setTimeout(() => a.close(), 50);
+    console.log(await pending);
+  `);
+  assert.equal(stdout, "closed");
 });
 
 test("a process whose wait ended (close, or cancel without close) exits by itself", () => {
