@@ -136,6 +136,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   let outcome: { error?: unknown } | undefined;
   let pending: Pending | undefined;
   let sent = false;
+  /** A message of the dump has come (see Matcher.abandon's `unanswered`). */
+  let answered = false;
   let disarm = () => {};
   let withdraw = () => {};
   /** Cancels the release at collection (below) once the iteration has ended. */
@@ -241,7 +243,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     if (pending) {
       // Sent: its answer is owed, and the kernel's dump runs until read to its end (both do
       // nothing once the dump has ended).
-      if (sent) matcher.abandon(pending);
+      if (sent) matcher.abandon(pending, false, !answered);
       else matcher.remove(pending);
     }
     clear();
@@ -270,6 +272,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       paused: () => queued >= DUMP_READ_AHEAD,
       push: (msg) => self.pushRun!([msg], 0, 1),
       pushRun: (messages, start, stop) => {
+        answered = true;
         if (queued === 0) {
           current = messages;
           at = start;
@@ -282,6 +285,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       },
       pushDatagram: byRuns
         ? (data, count) => {
+          answered = true;
           runs.push({ messages: undefined, data, start: 0, end: data.byteLength, count });
           queued += count;
           settle();

@@ -207,6 +207,15 @@ export class Matcher {
     return this.#pending.size === 0 && this.#dumpQueue.length === 0;
   }
 
+  /**
+   * Something settles only when a read finds the receive queue empty ({@linkcode drained}): an
+   * answer at risk, or an unanswered kernel dump abandoned with the dump slot. A read loop that
+   * waits for data would not read until more comes.
+   */
+  get drainOwed(): boolean {
+    return this.#atRisk;
+  }
+
   /** The next free sequence number (never 0, never one still in use). */
   nextSeq(): number {
     do this.#seq = (this.#seq + 1) >>> 0 || 1; while (
@@ -242,19 +251,25 @@ export class Matcher {
    * early): that answer is discarded when it comes. A kernel dump keeps the dump slot until then.
    * `optional`: an answer comes only if the request failed (a batch's message without
    * NLM_F_ACK); the kernel's, which it queues as it runs the request, is no longer expected once
-   * the receive queue has been read empty.
+   * the receive queue has been read empty. `unanswered`: a dump that has had no message yet.
    */
-  abandon(pending: Pending, optional = false): void {
+  abandon(pending: Pending, optional = false, unanswered = false): void {
     if (!this.remove(pending)) return;
     const kernel = pending.from === 0;
     const holdsDumpSlot = this.#dumpSlot === pending.seq;
+    // A dump the kernel runs has a part queued from the moment it takes the request (inside the
+    // send) until its NLMSG_DONE has been read: it queues the next part as a read takes the
+    // last. So a kernel dump with no answer yet, once a read finds the queue empty, was run as a
+    // plain request (a type with no dump, which answers nothing without NLM_F_ACK): the slot is
+    // free then, not held for good (drained()).
+    const atRisk = kernel && (optional || (holdsDumpSlot && unanswered));
     this.#abandoned.set(pending.seq, {
       endsAtDone: pending.endsAtDone,
       kernel,
       holdsDumpSlot,
-      atRisk: optional && kernel,
+      atRisk,
     });
-    if (optional && kernel) this.#atRisk = true;
+    if (atRisk) this.#atRisk = true;
     if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
     if (this.#abandoned.size - this.#abandonedPeers > ABANDONED_KERNEL_LIMIT) {
       this.#forgetOldest(true);
@@ -427,13 +442,25 @@ export class Matcher {
 
   /**
    * The receive queue is empty: an answer at risk that has not come was lost. Such requests
-   * fail; such abandoned answers are no longer expected.
+   * fail; such abandoned answers are no longer expected. `stale`: it was found empty before
+   * what was read since (held, then dispatched): an unanswered dump's slot waits for a read
+   * that finds it empty now, which shows no dump runs.
    */
-  drained(): void {
+  drained(stale = false): void {
     if (!this.#atRisk) return;
     this.#atRisk = false;
     for (const [seq, abandoned] of this.#abandoned) {
-      if (abandoned.atRisk) this.#abandoned.delete(seq);
+      if (!abandoned.atRisk) continue;
+      if (abandoned.holdsDumpSlot) {
+        if (stale) {
+          this.#atRisk = true;
+          continue;
+        }
+        this.#abandoned.delete(seq);
+        this.releaseDumpSlot(seq);
+      } else {
+        this.#abandoned.delete(seq);
+      }
     }
     for (const pending of [...this.#pending.values()]) {
       if (!pending.atRisk) continue;

@@ -82,8 +82,11 @@ export interface ReaderHost {
    * datagram too long for the transport's buffer was read and dropped). The socket stays usable.
    */
   overrun(error: SyscallError): void;
-  /** The receive queue was read empty. */
-  drained(): void;
+  /**
+   * The receive queue was read empty: just now (`stale` false), or before what was read and
+   * held meanwhile was dispatched (`stale` true, see Reader's deferred reads).
+   */
+  drained(stale?: boolean): void;
   /**
    * A step that was handed a datagram's messages takes the rest of the drain with them (a
    * batches() run): reading goes on at once after a wait's first datagram (see Reader#drain).
@@ -269,7 +272,7 @@ export class Reader {
     this.#held = [];
     for (const entry of held) {
       if (this.#stopped) return;
-      if (entry === DRAINED) this.#host.drained();
+      if (entry === DRAINED) this.#host.drained(true);
       else if (entry instanceof SyscallError) this.#host.overrun(entry);
       else this.#host.dispatch(entry);
     }

@@ -597,7 +597,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       streaming: () => this.#matcher.unrequested,
       dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
       overrun: (err) => this.#overrun(err),
-      drained: () => this.#matcher.drained(),
+      drained: (stale) => this.#matcher.drained(stale),
       gathering: () => this.#messages.gathering,
       fail: (err) => this.#fail(err),
     });
@@ -826,7 +826,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
             this.#sendBytes(bytes, to, 0);
             this.#reader.afterSend();
           },
-          kick: () => this.#reader.kick(),
+          kick: this.#kickReader,
         },
         built,
         bytes,
@@ -844,7 +844,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
    * remaining parts and discards them, and the next dump runs once they have been read. An
    * iterator left mid-dump without `return()` abandons it once garbage-collected; declared with
-   * `await using` (it is AsyncDisposable), it is abandoned as its scope ends. For a
+   * `await using` (it is AsyncDisposable), it is abandoned as its scope ends. A type the kernel
+   * has no dump for (RTM_SETLINK) is run as a plain request, which answers nothing: such a dump
+   * ends only by its `timeout` or `signal`, and the socket's next dumps run then. For a
    * large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work with
    * one promise per datagram instead of one per part, and `.cursor()`
    * ({@linkcode DumpIterable.cursor}) with no object per part either.
@@ -859,7 +861,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       dumpIterator({
         matcher: this.#matcher,
         checkOpen: () => this.#checkOpen(),
-        kick: () => this.#reader.kick(),
+        kick: this.#kickReader,
         readNow: () => this.#reader.readNow(),
         encode: (f, seq) => this.#encode(message, f, seq),
         sendRequest: (bytes, to) => {
@@ -1460,6 +1462,21 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       throw err;
     }
   }
+
+  /**
+   * A request or dump started or ended. One that ended may leave something that only a read
+   * finding the queue empty settles (Matcher.drainOwed: an unanswered dump abandoned with the
+   * dump slot), which a read loop waiting for data would not make: a read follows, in a
+   * microtask (after the send that may be running: the kernel answers inside it).
+   */
+  readonly #kickReader = (): void => {
+    this.#reader.kick();
+    if (this.#matcher.drainOwed) queueMicrotask(this.#readOnce);
+  };
+
+  readonly #readOnce = (): void => {
+    if (!this.#closed) this.#reader.readNow();
+  };
 
   /**
    * What reading is wanted: 2, wait for data (something waits for it); 1, read what is queued

@@ -5,7 +5,15 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AF_INET, NETLINK_ROUTE, NLM_F_DUMP, RTM_GETROUTE } from "../../src/constants.ts";
+import {
+  AF_INET,
+  NETLINK_ROUTE,
+  NLM_F_DUMP,
+  RTM_GETLINK,
+  RTM_GETROUTE,
+  RTM_NEWLINK,
+  RTM_SETLINK,
+} from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
 import { afterFile } from "../_after_file.ts";
 import { cancelCases } from "../_cancel.ts";
@@ -81,4 +89,32 @@ test("a dump iterator stepped by hand to its last part and dropped lets the proc
     15_000,
   );
   assert.equal(r.parts, 1); // lo
+});
+
+test("a dump the kernel runs as a plain request (a type with no dump) times out, and frees the socket's dump slot: the next dumps run", async () => {
+  // RTM_SETLINK has no dump: the kernel runs it as a set (of nothing here), and without NLM_F_ACK
+  // answers nothing. A dump the kernel runs always has a part queued until its end, so a read
+  // that finds the queue empty shows that none runs: the slot is free, not held for good.
+  ns ??= routesNetns(150);
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  const ifinfomsg = new Uint8Array(16);
+  new DataView(ifinfomsg.buffer).setInt32(4, 1, true); // lo
+  for (const run of ["forEach", "for await"] as const) {
+    const dump = sock.dump({ type: RTM_SETLINK, payload: ifinfomsg }, { timeout: 300 });
+    await assert.rejects(
+      run === "forEach" ? dump.forEach(() => {}) : (async () => {
+        for await (const _ of dump);
+      })(),
+      (e: Error) => e.name === "TimeoutError",
+    );
+    const links = await sock.request({
+      type: RTM_GETLINK,
+      flags: NLM_F_DUMP,
+      payload: new Uint8Array(16),
+    }, { timeout: 5000 });
+    assert.ok(links.some((m) => m.type === RTM_NEWLINK), run);
+    let routes = 0;
+    for await (const _ of sock.dump(request, { timeout: 5000 })) routes++;
+    assert.ok(routes >= 150, `${run}: ${routes} routes`);
+  }
 });
