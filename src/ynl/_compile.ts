@@ -7,6 +7,7 @@
  * @module
  */
 
+import { shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import type { MessageDecoder, SetDecoder, StructReader } from "./_decode.ts";
 import type {
@@ -302,6 +303,17 @@ const codecs = new WeakMap<FamilyDescriptor, Codec>();
 export function codecOf(descriptor: FamilyDescriptor): Codec {
   let codec = codecs.get(descriptor);
   if (codec === undefined) {
+    // From untyped code, anything may come here: say what was expected, not what broke inside.
+    if (
+      typeof descriptor !== "object" || descriptor === null || typeof descriptor.name !== "string"
+      || typeof descriptor.protocol !== "string"
+    ) {
+      throw new TypeError(
+        `expected a family descriptor (a generated family module's export, such as rtLink), got ${
+          shown(descriptor)
+        }`,
+      );
+    }
     codec = new Codec(descriptor);
     codecs.set(descriptor, codec);
   }

@@ -11,7 +11,12 @@ import { MalformedMessageError } from "../../src/errors.ts";
 import type { GenericFamily } from "../../src/genl.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
 import { codecOf } from "../../src/ynl/_compile.ts";
-import { type FamilyDescriptor, NetlinkFamily, unknownAttributes } from "../../src/ynl/mod.ts";
+import {
+  family,
+  type FamilyDescriptor,
+  NetlinkFamily,
+  unknownAttributes,
+} from "../../src/ynl/mod.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 
 const example = {
@@ -903,4 +908,15 @@ test("generated modules document each attribute: C name, kind, the spec's doc", 
   assert.match(source, /\/\*\* IFLA_MTU \(u32\)\. \*\/\n\s+mtu: \[4, "u32"\],/);
   const netdev = readFileSync(new URL("../../src/ynl/netdev.ts", import.meta.url), "utf8");
   assert.match(netdev, /\/\*\* NETDEV_A_DEV_IFINDEX \(u32\)\. netdev ifindex \*\//);
+});
+
+test("family() refuses what is no family descriptor with a TypeError saying so, before opening anything", async () => {
+  for (const bad of [null, undefined, 7, "rt-link", {}, { name: "rt-link" }]) {
+    await assert.rejects(
+      family(bad as never),
+      (e: Error) =>
+        e instanceof TypeError && e.message.startsWith("expected a family descriptor ("),
+      String(bad),
+    );
+  }
 });
