@@ -156,6 +156,24 @@ const FORMAT_KEYS = Object.keys(
  * Throws TypeError for options format() would misread: a protocol given by name ("route",
  * which protocolName() returns) decoded nothing and named no type.
  */
+/** A message as decodeMessages() returns it: what format() reads, checked first. */
+function checkFormatMessage(message: Message): void {
+  if (typeof message !== "object" || message === null) {
+    throw new TypeError(`format(): the message must be an object, got ${shown(message)}`);
+  }
+  for (const key of ["type", "flags", "seq", "portid"] as const) {
+    const value = message[key];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      throw new TypeError(`format(): the message's ${key} must be an integer, got ${shown(value)}`);
+    }
+  }
+  if (!(message.payload instanceof Uint8Array)) {
+    throw new TypeError(
+      `format(): the message's payload must be a Uint8Array, got ${shown(message.payload)}`,
+    );
+  }
+}
+
 function checkFormatOptions(options: FormatOptions): void {
   const { protocol, style } = checkOptions("format() options", options, FORMAT_KEYS);
   if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0) {
@@ -591,6 +609,7 @@ export class NetlinkFormatter {
    */
   format(message: Message, options: FormatOptions): string {
     checkFormatOptions(options);
+    checkFormatMessage(message);
     const { title, fields } = this.#format(message, options);
     if (options.style === "tree") return [title, ...treeOf(fields, "  ")].join("\n");
     return fields.length === 0 ? title : `${title} ${lineOf(fields)}`;

@@ -470,3 +470,21 @@ test("format() never throws for bad bytes: a qdisc nesting 3,000 levels (another
   });
   assert.match(text, /quantaBand=\[?1500/, text);
 });
+
+test("format() refuses what is no message with a TypeError naming the field, not a crash inside", () => {
+  const good = { type: 16, flags: 0, seq: 1, portid: 0, payload: new Uint8Array(16) };
+  const options = { protocol: 0 };
+  assert.match(format(good, options), /^RTM_NEWLINK /);
+  const cases: [unknown, RegExp][] = [
+    [null, /the message must be an object, got null/],
+    [{ ...good, payload: [1, 2] }, /payload must be a Uint8Array, got 1,2/],
+    [{ ...good, payload: "ab" }, /payload must be a Uint8Array, got "ab"/],
+    [{ ...good, type: NaN }, /type must be an integer, got NaN/],
+    [{ ...good, seq: "1" }, /seq must be an integer, got "1"/],
+  ];
+  for (const [message, why] of cases) {
+    assert.throws(() => format(message as Message, options), (e: Error) => {
+      return e instanceof TypeError && why.test(e.message);
+    }, String(why));
+  }
+});
