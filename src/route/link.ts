@@ -155,7 +155,7 @@ export interface LinkSettings {
   address?: string;
   /** New link-layer broadcast address. */
   broadcast?: string;
-  /** New alias (free-text description); "" clears it. */
+  /** New alias (free-text description, at most 254 bytes of UTF-8); "" clears it. */
   alias?: string;
   /** New transmit queue length. */
   txqlen?: number;
@@ -727,8 +727,17 @@ export class Links {
       request.broadcast = parseMAC(settings.broadcast, "broadcast");
     }
     if (settings.alias !== undefined) {
-      if (typeof settings.alias !== "string") throw new TypeError("alias must be a string");
-      request.ifalias = settings.alias;
+      const alias = settings.alias;
+      // The kernel's policy takes IFALIASZ - 1 (255) bytes with the NUL this library sends (ip
+      // sends none): 254 of text, measured; it answers ERANGE to more.
+      if (typeof alias !== "string" || aliasEncoder.encode(alias).length > 254) {
+        throw new TypeError(
+          `${where}.alias must be a string of at most 254 bytes of UTF-8, got ${
+            typeof alias === "string" ? `${aliasEncoder.encode(alias).length} bytes` : shown(alias)
+          }`,
+        );
+      }
+      request.ifalias = alias;
     }
     if (settings.txqlen !== undefined) {
       request.txqlen = integer(settings.txqlen, "txqlen", 0xffff_ffff);
@@ -742,3 +751,5 @@ export class Links {
     return request;
   }
 }
+
+const aliasEncoder = new TextEncoder();

@@ -405,6 +405,16 @@ test("link promises: a veth without peer.name gets the kernel's name, alias \"\"
   assert.match(peer.name, /^veth\d+$/);
   await ip.link.set("k0", { alias: "uplink" });
   assert.equal((await ip.link.get("k0")).alias, "uplink");
+  // At most 254 bytes of UTF-8 (the kernel's IFALIASZ - 1, with the NUL sent): the longest is
+  // taken, a longer one refused before any request (the kernel answered ERANGE).
+  const longest = "é".repeat(127);
+  await ip.link.set("k0", { alias: longest });
+  assert.equal((await ip.link.get("k0")).alias, longest);
+  await assert.rejects(
+    ip.link.set("k0", { alias: longest + "a" }),
+    (e: Error) =>
+      e instanceof TypeError && /alias must be a string of at most 254 bytes/.test(e.message),
+  );
   await ip.link.set("k0", { alias: "" });
   assert.equal((await ip.link.get("k0")).alias, undefined);
   assert.doesNotMatch(ns.ip("-d", "link", "show", "k0"), /alias/);
