@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { concat } from "../../src/_bytes.ts";
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE } from "../../src/constants.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
 import {
@@ -19,16 +20,6 @@ const bytes = (...parts: (number | number[])[]): Uint8Array => Uint8Array.from(p
 
 function header(len: number, type: number, flags: number, seq: number, portid: number) {
   return bytes(u32(len), u16(type), u16(flags), u32(seq), u32(portid));
-}
-
-function concat(...arrays: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  return out;
 }
 
 function assertMalformed(fn: () => unknown, offset: number, pattern: RegExp): void {
