@@ -451,16 +451,12 @@ export class Matcher {
     this.#atRisk = false;
     for (const [seq, abandoned] of this.#abandoned) {
       if (!abandoned.atRisk) continue;
-      if (abandoned.holdsDumpSlot) {
-        if (stale) {
-          this.#atRisk = true;
-          continue;
-        }
-        this.#abandoned.delete(seq);
-        this.releaseDumpSlot(seq);
-      } else {
-        this.#abandoned.delete(seq);
+      if (abandoned.holdsDumpSlot && stale) {
+        this.#atRisk = true; // for the next drain found now
+        continue;
       }
+      this.#abandoned.delete(seq);
+      if (abandoned.holdsDumpSlot) this.releaseDumpSlot(seq);
     }
     for (const pending of [...this.#pending.values()]) {
       if (!pending.atRisk) continue;

@@ -32,7 +32,7 @@ const FIFO = Object.keys({ ...QDISC_PLACE, limit: 0 } satisfies Keys<FifoParams>
 const INGRESS = Object.keys(QDISC_PLACE satisfies Keys<IngressParams>);
 
 /** Every key of each qdisc kind's spec, its place included, and nothing else (`satisfies`). */
-const QDISC_FILTER_KIND_KEYS: Readonly<Record<QdiscSpec["kind"], readonly string[]>> = {
+const QDISC_KIND_KEYS: Readonly<Record<QdiscSpec["kind"], readonly string[]>> = {
   htb: Object.keys(
     { ...QDISC_PLACE, default: 0, r2q: 0, directQlen: 0 } satisfies Keys<HtbQdiscParams>,
   ),
@@ -87,15 +87,15 @@ const QDISC_FILTER_KIND_KEYS: Readonly<Record<QdiscSpec["kind"], readonly string
 };
 
 /** The keys of every qdisc kind: what a spec of an unknown kind is checked against. */
-const QDISC_KEYS: readonly string[] = [...new Set(Object.values(QDISC_FILTER_KIND_KEYS).flat())];
+const QDISC_KEYS: readonly string[] = [...new Set(Object.values(QDISC_KIND_KEYS).flat())];
 
 /** Checks a qdisc spec's keys, its kind's own only, naming `where` ("tc.addQdisc() spec"). */
 export function checkQdiscKeys(where: string, spec: QdiscSpec): void {
   checkOptions(
     where,
     spec,
-    Object.hasOwn(QDISC_FILTER_KIND_KEYS, String(spec?.kind))
-      ? QDISC_FILTER_KIND_KEYS[spec.kind]
+    Object.hasOwn(QDISC_KIND_KEYS, String(spec?.kind))
+      ? QDISC_KIND_KEYS[spec.kind]
       : QDISC_KEYS,
   );
 }
