@@ -112,3 +112,34 @@ test("reset(data, length) walks only the datagram at the start of a larger buffe
   c.reset(buffer, 20);
   assert.throws(() => c.next(), MalformedMessageError);
 });
+
+test("data at any alignment is walked alike, malformed headers included (off a 4-byte boundary the headers are not read as words)", () => {
+  const inner = encodeMessages(sample);
+  const bad = Uint8Array.of(...encodeMessages([sample[0]]), 64, 0, 0, 0, ...new Array(12).fill(0));
+  for (let shift = 0; shift < 4; shift++) {
+    const outer = new Uint8Array(inner.length + 8);
+    outer.set(inner, shift);
+    const c = new MessageCursor();
+    assert.deepEqual(walk(c, outer.subarray(shift, shift + inner.length)), decodeMessages(inner));
+    const broken = new Uint8Array(bad.length + 8);
+    broken.set(bad, shift);
+    c.reset(broken.subarray(shift, shift + bad.length));
+    assert.ok(c.next());
+    assert.throws(() => c.next(), (err: unknown) => {
+      assert.ok(err instanceof MalformedMessageError);
+      assert.match(err.message, /runs past the end/);
+      assert.equal(err.offset, 24);
+      return true;
+    });
+  }
+});
+
+test("a resizable buffer grown since the cursor's last reset over it is read in full", () => {
+  const inner = encodeMessages(sample);
+  const memory = new ArrayBuffer(64, { maxByteLength: 64 + inner.length });
+  const c = new MessageCursor();
+  assert.equal(c.reset(new Uint8Array(memory), 0).next(), false);
+  memory.resize(64 + inner.length);
+  new Uint8Array(memory).set(inner, 64);
+  assert.deepEqual(walk(c, new Uint8Array(memory, 64, inner.length)), decodeMessages(inner));
+});
