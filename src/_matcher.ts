@@ -145,6 +145,14 @@ export class Matcher {
    * does {@linkcode drained}, which runs at the end of every read, walk the tables.
    */
   #atRisk = false;
+  /**
+   * The overrun reported since the receive queue was last read empty. Until then the kernel keeps
+   * the socket congested (NETLINK_S_CONGESTED): it drops every answer it sends it, and reports
+   * no further ENOBUFS for them. A request sent meanwhile is at risk from the start.
+   */
+  #congested: SyscallError | undefined;
+  /** Requests put at risk as they were sent, while the socket was congested. */
+  readonly #sentCongested = new Set<Pending>();
   #seq: number;
   #echoes = 0;
   /** The sequence number whose dump runs in the kernel now (0: none). */
@@ -228,6 +236,13 @@ export class Matcher {
   add(pending: Pending): void {
     this.#pending.set(pending.seq, pending);
     if (pending.echo) this.#echoes++;
+    // Its answer may be dropped without a word (see #congested): it fails, rather than waits for
+    // good, if it has not come once the queue has been read empty.
+    if (this.#congested !== undefined && !pending.dump && pending.from === 0) {
+      pending.atRisk = this.#congested;
+      this.#sentCongested.add(pending);
+      this.#atRisk = true;
+    }
   }
 
   /** Whether `pending` is still registered. */
@@ -242,6 +257,7 @@ export class Matcher {
   remove(pending: Pending): boolean {
     if (this.#pending.get(pending.seq) !== pending) return false;
     this.#pending.delete(pending.seq);
+    this.#sentCongested.delete(pending);
     if (pending.echo) this.#echoes--;
     return true;
   }
@@ -428,10 +444,12 @@ export class Matcher {
    * kernel fills dumps only when there is room), and only the kernel's answers are (a peer's
    * send fails instead), so the kernel's plain answers are at risk. The kernel reports ENOBUFS
    * before handing out what was queued already, so a request fails only if its answer is not
-   * there once the queue has been read to the end: {@linkcode drained}.
+   * there once the queue has been read to the end: {@linkcode drained}. So do those sent from now
+   * until then, as the kernel drops their answers without a word ({@linkcode add}).
    */
   overrun(err: SyscallError): void {
     this.#atRisk = true;
+    this.#congested = err;
     for (const pending of this.#pending.values()) {
       if (!pending.dump && pending.from === 0) pending.atRisk = err;
     }
@@ -447,6 +465,7 @@ export class Matcher {
    * that finds it empty now, which shows no dump runs.
    */
   drained(stale = false): void {
+    this.#congested = undefined;
     if (!this.#atRisk) return;
     this.#atRisk = false;
     for (const [seq, abandoned] of this.#abandoned) {
@@ -460,6 +479,11 @@ export class Matcher {
     }
     for (const pending of [...this.#pending.values()]) {
       if (!pending.atRisk) continue;
+      // Found empty before it was sent, perhaps: its answer may be among what is read next.
+      if (stale && this.#sentCongested.has(pending)) {
+        this.#atRisk = true; // for the next drain found now
+        continue;
+      }
       pending.finish(
         new SyscallError(
           "recvmsg",

@@ -749,7 +749,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
-   * request was pending (its reply may be among them: retry), SyscallError("recvmsg", EMSGSIZE)
+   * request was pending, or since an overrun whose queue was not yet read empty (the kernel
+   * drops every answer until then; the reply may be among them: retry), SyscallError("recvmsg", EMSGSIZE)
    * when a unicast datagram from the request's destination too long for the receive buffer was
    * dropped while the request was pending (it may have been the reply; what else comes for the
    * request is discarded),

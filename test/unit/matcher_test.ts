@@ -187,6 +187,36 @@ test("an overrun puts the kernel's plain requests at risk, not dumps or peers'; 
   assert.equal(m.abandoned, 0, "an abandoned answer lost to the overrun is no longer expected");
 });
 
+test("a kernel request sent after an overrun, before the queue was read empty, is at risk too", () => {
+  // The kernel keeps the socket congested until its queue is read empty, dropping every answer
+  // meanwhile with no further ENOBUFS: a route monitor's link-name lookup waited for good.
+  const m = new Matcher();
+  m.overrun(new SyscallError("recvmsg", 105));
+  const lost = probe(m);
+  const answered = probe(m);
+  const dump = probe(m, { dump: true, endsAtDone: true });
+  const peer = probe(m, { from: 9 });
+  m.claim(fromAck(answered)); // queued after all: there was room
+  m.drained();
+  assert.equal((lost.outcome?.error as SyscallError).code, "ENOBUFS");
+  assert.deepEqual(answered.outcome, { error: undefined });
+  assert.equal(dump.outcome, undefined);
+  assert.equal(peer.outcome, undefined);
+  const after = probe(m); // the queue was read empty: the socket takes answers again
+  m.drained();
+  assert.equal(after.outcome, undefined);
+});
+
+test("a request sent while congested survives a stale drain: its answer may be read after it", () => {
+  const m = new Matcher();
+  m.overrun(new SyscallError("recvmsg", 105));
+  const sent = probe(m);
+  m.drained(true); // found empty before what was read meanwhile, perhaps before it was sent
+  assert.ok(!sent.outcome, "still pending");
+  m.drained(); // found empty now: its answer is lost
+  assert.equal(((sent as Probe).outcome?.error as SyscallError).code, "ENOBUFS");
+});
+
 test("a request failed by a lost datagram (EMSGSIZE) no longer expects its answer once the queue is drained", () => {
   const m = new Matcher();
   const plain = probe(m);
