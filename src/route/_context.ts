@@ -99,12 +99,15 @@ export class Context {
     }
   }
 
-  /** The name of link `index`, looked up when not yet known; undefined when it is gone. */
-  async ifname(index: number): Promise<string | undefined> {
+  /**
+   * The name of link `index`, looked up when not yet known; undefined when it is gone. `signal`
+   * aborts the lookup.
+   */
+  async ifname(index: number, signal?: AbortSignal): Promise<string | undefined> {
     const known = this.names.get(index);
     if (known !== undefined || index === 0) return known;
     try {
-      const link = await this.link.do("getlink", { ifiIndex: index, extMask: 8 });
+      const link = await this.link.do("getlink", { ifiIndex: index, extMask: 8 }, { signal });
       if (link.ifname !== undefined) this.names.set(index, link.ifname);
       return link.ifname;
     } catch (err) {

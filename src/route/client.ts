@@ -105,11 +105,12 @@ export class RouteClient implements AsyncDisposable {
   /**
    * Watches changes (`ip monitor`) to the objects named (default: links, addresses, routes,
    * neighbours and rules): the groups are joined before this returns, so no change made after
-   * the call is missed, even before the first `next()`. Yields a {@linkcode RouteEvent} per
-   * change, and `{ object: "overrun" }` when the kernel dropped some; skips what another
-   * process sends (to the port, or as root to the groups). Ends on `break` (leaving
-   * the groups) or when `options.signal` aborts (rejecting with its reason). One monitor at a
-   * time per client: open a second client for a second. The client is free for the next one as
+   * the call is missed, even before the first `next()`; the link group too when links are not
+   * watched, to follow renames (an event's `dev` is the link's name at the time). Yields a
+   * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
+   * skips what another process sends (to the port, or as root to the groups). Ends on `break`
+   * (leaving the groups) or when `options.signal` aborts (rejecting with its reason, also during
+   * the lookup of a link's name). One monitor at a time per client: open a second client for a second. The client is free for the next one as
    * soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
    * without `return()`, once it is garbage-collected. A monitor stepped by hand can be declared
    * with `await using`: it ends (leaving the groups) with its scope.

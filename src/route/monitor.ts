@@ -108,9 +108,13 @@ export function monitor(
   }
   const wanted = new Set<MonitorObject>(objects);
   const socket = ctx.socket;
+  // The names events' `dev` is looked up by: those known now may be stale (a link renamed since
+  // the last list()), and they are kept up to date from link events, also when links are not
+  // watched (their group is joined anyway, their events not yielded).
+  ctx.names.clear();
   // Joined now, before returning: events from here on queue on the socket until read.
   const joined: number[] = [];
-  for (const object of wanted) {
+  for (const object of new Set<MonitorObject>([...wanted, "link"])) {
     for (const group of GROUPS[object]) {
       if (!socket.groups.includes(group)) {
         socket.join(group);
@@ -147,14 +151,16 @@ export function monitor(
         // own marker of an overrun has sender 0).
         if (message.sender !== 0) continue;
         if (message.type === NLMSG_OVERRUN) {
+          ctx.names.clear(); // a rename may be among what was dropped
           yield { object: "overrun" };
           continue;
         }
         const kind = TYPES[message.type];
-        if (kind === undefined || !wanted.has(kind[0])) continue;
+        // Link events keep the names up to date, watched or not.
+        if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
         const [object, action] = kind;
-        const event = await decode(ctx, object, action, message);
-        if (event !== undefined) yield event;
+        const event = await decode(ctx, object, action, message, signal);
+        if (event !== undefined && wanted.has(object)) yield event;
       }
     } finally {
       end();
@@ -200,9 +206,9 @@ export function monitor(
  * (ENOBUFS): the event then comes without `dev`, as one of a link already gone does, and the
  * overrun event follows; it does not end the monitor.
  */
-async function nameLink(ctx: Context, index: number): Promise<void> {
+async function nameLink(ctx: Context, index: number, signal?: AbortSignal): Promise<void> {
   try {
-    await ctx.ifname(index);
+    await ctx.ifname(index, signal);
   } catch (err) {
     if (!(err instanceof SyscallError && err.code === "ENOBUFS")) throw err;
   }
@@ -213,6 +219,7 @@ async function decode(
   object: MonitorObject,
   action: "new" | "deleted",
   message: { type: number; payload: Uint8Array },
+  signal: AbortSignal | undefined,
 ): Promise<RouteEvent | undefined> {
   const names = ctx.names;
   switch (object) {
@@ -227,19 +234,19 @@ async function decode(
     case "address": {
       const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;
       if (raw === undefined || (raw.ifaFamily !== 2 && raw.ifaFamily !== 10)) return undefined;
-      await nameLink(ctx, raw.ifaIndex);
+      await nameLink(ctx, raw.ifaIndex, signal);
       return { object, action, value: toAddress(raw, names) };
     }
     case "route": {
       const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
       if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
-      if (raw.oif !== undefined) await nameLink(ctx, raw.oif);
+      if (raw.oif !== undefined) await nameLink(ctx, raw.oif, signal);
       return { object, action, value: toRoute(raw, names, ctx.route) };
     }
     case "neighbour": {
       const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;
       if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
-      await nameLink(ctx, raw.ndmIfindex);
+      await nameLink(ctx, raw.ndmIfindex, signal);
       return { object, action, value: toNeighbour(raw, names) };
     }
     case "rule": {

@@ -75,6 +75,30 @@ test("monitor() sees what ip changes: links, addresses, routes, neighbours, rule
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() names an event's link as it is named then: renamed before it started, or while it runs", async () => {
+  // Only link events kept the names up to date: watching addresses alone, a renamed link's
+  // events kept its old name, as did those of a link renamed since the last list().
+  using ns = new Netns(["link add a0 type veth peer name a1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  assert.ok((await ip.link.list()).some((l) => l.name === "a0")); // the names, as they are now
+  ns.ip("link", "set", "a0", "name", "b0");
+  const events = ip.monitor(["address"], { signal: AbortSignal.timeout(10_000) });
+  assert.deepEqual(ip.socket.groups, [5, 9, 1], "the link group too, to follow renames");
+  ns.ip("addr", "add", "10.0.0.1/24", "dev", "b0");
+  assert.equal(summary((await events.next()).value!), "address new 10.0.0.1/24 b0");
+  ns.ipBatch(["link set b0 name c0", "addr add 10.0.0.2/24 dev c0"]);
+  const seen = await collect(
+    events,
+    (s) => s.some((e) => e.object === "address" && e.value.address === "10.0.0.2"),
+  );
+  assert.deepEqual(seen.map(summary), [
+    "address new 10.0.0.1/24 c0", // the kernel announces the address again, relabelled
+    "address new 10.0.0.2/24 c0",
+  ]);
+  await events.return!();
+  assert.deepEqual(ip.socket.groups, []);
+});
+
 test("monitor() only yields the objects asked for, and one runs at a time per client", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
@@ -121,7 +145,7 @@ test("monitor() ends with the AbortSignal's reason; return() before next() leave
   await assert.rejects(next, /stop watching/);
   assert.deepEqual(ip.socket.groups, []);
   const unused = ip.monitor(["route", "address"]);
-  assert.deepEqual([...ip.socket.groups].sort((a, b) => a - b), [5, 7, 9, 11]);
+  assert.deepEqual([...ip.socket.groups].sort((a, b) => a - b), [1, 5, 7, 9, 11]);
   await unused.return!();
   assert.deepEqual(ip.socket.groups, []);
 });
@@ -135,7 +159,7 @@ test("monitor() aborted with no next() pending frees the client at once: groups 
   controller.abort(new Error("stop watching"));
   assert.deepEqual(ip.socket.groups, []);
   const second = ip.monitor(["route"]);
-  assert.deepEqual(ip.socket.groups, [7, 11]);
+  assert.deepEqual(ip.socket.groups, [7, 11, 1]);
   await second.return!();
   await assert.rejects(events.next(), /stop watching/);
   // Already aborted when called: the same, from the start.
