@@ -7,6 +7,7 @@
  */
 
 import { errnoNumber } from "../src/_errno.ts";
+import { printable } from "../src/_printable.ts";
 import { SyscallError } from "../src/errors.ts";
 import { CLONE_NEWNET, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from "./_constants.ts";
 import { cPath } from "./_file.ts";
@@ -21,6 +22,8 @@ const EPERM = errnoNumber("EPERM")!;
  * a path holding NUL.
  */
 export function openNetnsFile(libc: Libc, path: string): number {
+  // In messages with its control characters escaped: the name may come from anyone.
+  const shown = printable(path);
   // Non-blocking: a path that is a FIFO (or a device) must not hold the thread in open() until a
   // writer comes; it opens at once, and setns() or the kernel then says it is no namespace.
   const fd = libc.open(cPath(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
@@ -29,7 +32,7 @@ export function openNetnsFile(libc: Libc, path: string): number {
     throw new SyscallError(
       "open",
       errno,
-      errno === ENOENT ? `no network namespace at ${path}` : `cannot open ${path}`,
+      errno === ENOENT ? `no network namespace at ${shown}` : `cannot open ${shown}`,
     );
   }
   return fd;
@@ -55,7 +58,7 @@ export function inNetns(libc: Libc, path: string, create: () => number): number 
           errno,
           errno === EPERM
             ? "entering a network namespace needs CAP_SYS_ADMIN"
-            : `${path} is not a network namespace`,
+            : `${printable(path)} is not a network namespace`,
         );
       }
       let fd = -1;

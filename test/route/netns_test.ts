@@ -83,6 +83,12 @@ test("netns errors: unknown name (ENOENT, named), not a namespace (EINVAL), bad 
     assert.match(err.message, /no network namespace at \/run\/netns\/nltest-no-such-ns/);
     return true;
   });
+  // A name with control characters is shown escaped, as the kernel's extended-ack text is.
+  await assert.rejects(openRoute({ netns: "nltest-\u001b[2Jx\ny" }), (err: unknown) => {
+    assert.ok(err instanceof SyscallError, String(err));
+    assert.match(err.message, /at \/run\/netns\/nltest-\\u001b\[2Jx\\ny$/);
+    return true;
+  });
   await assert.rejects(
     ip.link.add({ name: "e2", kind: "veth", peer: { name: "e3", netns: "nltest-no-such-ns" } }),
     (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
