@@ -100,18 +100,21 @@ export class Context {
   }
 
   /**
-   * The name of link `index`, looked up when not yet known; undefined when it is gone. `signal`
-   * aborts the lookup.
+   * The name of link `index` now, asked of the kernel (a cached name may be stale: the link
+   * renamed since); undefined when it is gone. `signal` aborts the lookup.
    */
   async ifname(index: number, signal?: AbortSignal): Promise<string | undefined> {
-    const known = this.names.get(index);
-    if (known !== undefined || index === 0) return known;
+    if (index === 0) return undefined;
     try {
       const link = await this.link.do("getlink", { ifiIndex: index, extMask: 8 }, { signal });
       if (link.ifname !== undefined) this.names.set(index, link.ifname);
+      else this.names.delete(index);
       return link.ifname;
     } catch (err) {
-      if (err instanceof NetlinkError && err.code === "ENODEV") return undefined;
+      if (err instanceof NetlinkError && err.code === "ENODEV") {
+        this.names.delete(index);
+        return undefined;
+      }
       throw explain(err, `link ${index}`);
     }
   }

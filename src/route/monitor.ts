@@ -108,10 +108,12 @@ export function monitor(
   }
   const wanted = new Set<MonitorObject>(objects);
   const socket = ctx.socket;
-  // The names events' `dev` is looked up by: those known now may be stale (a link renamed since
-  // the last list()), and they are kept up to date from link events, also when links are not
-  // watched (their group is joined anyway, their events not yielded).
-  ctx.names.clear();
+  // The names events' `dev` is looked up by, the monitor's own: the client's may be stale (a
+  // link renamed since the last list()), and a list() running meanwhile replaces them with what
+  // its dump saw, before or after the events read. These follow the events: kept up to date from
+  // link events, also when links are not watched (their group is joined anyway, their events
+  // not yielded), and looked up once for a link no event has named yet.
+  const names = new Map<number, string>();
   // Joined now, before returning: events from here on queue on the socket until read.
   const joined: number[] = [];
   for (const object of new Set<MonitorObject>([...wanted, "link"])) {
@@ -151,7 +153,7 @@ export function monitor(
         // own marker of an overrun has sender 0).
         if (message.sender !== 0) continue;
         if (message.type === NLMSG_OVERRUN) {
-          ctx.names.clear(); // a rename may be among what was dropped
+          names.clear(); // a rename may be among what was dropped
           yield { object: "overrun" };
           continue;
         }
@@ -159,7 +161,7 @@ export function monitor(
         // Link events keep the names up to date, watched or not.
         if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
         const [object, action] = kind;
-        const event = await decode(ctx, object, action, message, signal);
+        const event = await decode(ctx, names, object, action, message, signal);
         if (event !== undefined && wanted.has(object)) yield event;
       }
     } finally {
@@ -202,13 +204,20 @@ export function monitor(
 }
 
 /**
- * Looks link `index`'s name up for an event. The answer may be lost to an overrun, as events are
+ * Looks link `index`'s name up for an event, once: link events keep it up to date. The answer may be lost to an overrun, as events are
  * (ENOBUFS): the event then comes without `dev`, as one of a link already gone does, and the
  * overrun event follows; it does not end the monitor.
  */
-async function nameLink(ctx: Context, index: number, signal?: AbortSignal): Promise<void> {
+async function nameLink(
+  ctx: Context,
+  names: Map<number, string>,
+  index: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (names.has(index) || index === 0) return;
   try {
-    await ctx.ifname(index, signal);
+    const name = await ctx.ifname(index, signal);
+    if (name !== undefined) names.set(index, name);
   } catch (err) {
     if (!(err instanceof SyscallError && err.code === "ENOBUFS")) throw err;
   }
@@ -216,12 +225,12 @@ async function nameLink(ctx: Context, index: number, signal?: AbortSignal): Prom
 
 async function decode(
   ctx: Context,
+  names: Map<number, string>,
   object: MonitorObject,
   action: "new" | "deleted",
   message: { type: number; payload: Uint8Array },
   signal: AbortSignal | undefined,
 ): Promise<RouteEvent | undefined> {
-  const names = ctx.names;
   switch (object) {
     case "link": {
       const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
@@ -234,19 +243,19 @@ async function decode(
     case "address": {
       const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;
       if (raw === undefined || (raw.ifaFamily !== 2 && raw.ifaFamily !== 10)) return undefined;
-      await nameLink(ctx, raw.ifaIndex, signal);
+      await nameLink(ctx, names, raw.ifaIndex, signal);
       return { object, action, value: toAddress(raw, names) };
     }
     case "route": {
       const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
       if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
-      if (raw.oif !== undefined) await nameLink(ctx, raw.oif, signal);
+      if (raw.oif !== undefined) await nameLink(ctx, names, raw.oif, signal);
       return { object, action, value: toRoute(raw, names, ctx.route) };
     }
     case "neighbour": {
       const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;
       if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
-      await nameLink(ctx, raw.ndmIfindex, signal);
+      await nameLink(ctx, names, raw.ndmIfindex, signal);
       return { object, action, value: toNeighbour(raw, names) };
     }
     case "rule": {

@@ -506,6 +506,7 @@ export class Routes {
           : {},
       },
     );
+    // Its name now, not as last listed: the link may have been renamed since.
     if (raw.oif !== undefined) await ctx.ifname(raw.oif);
     return toRoute(raw, ctx.names, ctx.route);
   }

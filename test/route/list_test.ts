@@ -302,6 +302,21 @@ test("route.get() equals `ip -j route get`", async () => {
   assert.equal(marked.table, 100);
 });
 
+test("route.get() names the link as it is named now, not as the client last listed it", async () => {
+  // The name came from the client's cache, filled by the last list(): a link renamed since
+  // was given its old name.
+  using renamed = new Netns([
+    "link add r0 type veth peer name r1",
+    "link set r0 up",
+    "addr add 10.33.0.1/24 dev r0",
+  ]);
+  await using client = await openRoute({ netns: renamed.name });
+  assert.equal((await client.route.get("10.33.0.7")).dev, "r0");
+  renamed.ipBatch(["link set r0 down", "link set r0 name r5", "link set r5 up"]);
+  assert.equal((await client.route.get("10.33.0.7")).dev, "r5");
+  assert.equal(renamed.json<Json[]>("route", "get", "10.33.0.7")[0].dev, "r5");
+});
+
 test("neigh.list() equals `ip -j neigh show nud all`", async () => {
   // The entries made here: the kernel adds its own as it solicits routers on v0 (multicast,
   // link-local), between our dump and ip's.

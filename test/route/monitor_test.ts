@@ -99,6 +99,26 @@ test("monitor() names an event's link as it is named then: renamed before it sta
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() names follow its events, not a list() that ran meanwhile on the client", async () => {
+  // The monitor shared the client's names, which a list() replaces with what its dump saw:
+  // here a0's address event, read before the rename's, was said to be on b0.
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["link", "address"], { signal: AbortSignal.timeout(10_000) });
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "addr add 10.0.0.1/24 dev a0",
+    "link set a0 name b0",
+  ]);
+  const next = async () => (await events.next()).value as RouteEvent;
+  let event = await next();
+  while (!(event.object === "link" && event.value.name === "a0")) event = await next();
+  assert.ok((await ip.link.list()).some((l) => l.name === "b0"));
+  do event = await next(); while (event.object !== "address");
+  assert.equal(summary(event), "address new 10.0.0.1/24 a0");
+  await events.return!();
+});
+
 test("monitor() only yields the objects asked for, and one runs at a time per client", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
