@@ -8,7 +8,9 @@
  *   port (whatever nlmsg_pid the request had); errors are always acked, with the request echoed
  *   (unless NETLINK_CAP_ACK) and extended-ack attributes when NETLINK_EXT_ACK is on; a message
  *   that is no request (no NLM_F_REQUEST, or a control type such as NLMSG_NOOP) is only acked,
- *   if it asks for that;
+ *   if it asks for that; a datagram's messages are done in order, up to bytes that are no
+ *   message (a header cut short, an nlmsg_len below 16 or past the end), which are dropped in
+ *   silence, the messages before them done all the same (netlink_rcv_skb);
  * - port IDs are assigned as the kernel's autobind does: the process ID first, then numbers
  *   above 2^31;
  * - one dump per socket: a dump request while a dump runs is answered with EBUSY; a dump's first
@@ -49,6 +51,7 @@
 
 import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkInteger, checkOptions, shown } from "../_options.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
@@ -256,6 +259,24 @@ const EXT_KEYS = [
  * A handler's answer, checked (TypeError, RangeError): a promise, a misspelt key or a negative
  * errno would otherwise be taken for an empty answer, a success ack or a dump with no parts.
  */
+/**
+ * The messages of a datagram as netlink_rcv_skb walks them for the kernel: in order, until fewer
+ * than NLMSG_HDRLEN bytes are left or a header's nlmsg_len is below NLMSG_HDRLEN or runs past the
+ * end. What comes from there on is dropped in silence, and the messages before it are still
+ * done: a strict decode would drop them all.
+ */
+function kernelMessages(data: Uint8Array): Message[] {
+  const messages: Message[] = [];
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; data.byteLength - at >= NLMSG_HDRLEN;) {
+    const length = view.getUint32(at, HOST_LITTLE_ENDIAN);
+    if (length < NLMSG_HDRLEN || length > data.byteLength - at) break;
+    messages.push(decodeMessages(data.subarray(at, at + length))[0]);
+    at += alignMessage(length);
+  }
+  return messages;
+}
+
 function checkAnswer(answer: unknown, type: number): Answer {
   if (answer === undefined) return {};
   const handler = `the fake kernel's handler of message type ${type}`;
@@ -472,12 +493,8 @@ export class FakeSocket implements Transport {
   send(data: Uint8Array, portid: number, groupMask: number): void {
     this.#checkOpen("sendmsg");
     this.sentDatagrams.push(data.slice());
-    let messages: Message[] = [];
-    try {
-      messages = decodeMessages(data);
-    } catch {
-      // Not netlink messages (an unframed protocol): delivered as they are.
-    }
+    // Delivered to peers and groups as they are, whatever they hold (an unframed protocol's).
+    const messages = kernelMessages(data);
     for (const message of messages) this.sent.push({ message, portid, groupMask });
     for (let group = 1; group <= 32; group++) {
       if (groupMask & (1 << (group - 1))) {

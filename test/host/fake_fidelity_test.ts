@@ -367,6 +367,46 @@ test("fake vs kernel: unknown types, control messages and messages that are not 
   assert.deepEqual(fake, real);
 });
 
+test("fake vs kernel: a datagram that ends in bytes that are no message: the messages before them are done", async () => {
+  using ns = new Netns();
+  // RTM_GETLINK of ifindex 1 (lo, in both worlds).
+  const lo = new Uint8Array(16);
+  new DataView(lo.buffer).setInt32(4, 1, true);
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [{ type: RTM_NEWLINK, payload: lo }],
+  }));
+  const request = (seq: number, length?: number) => {
+    const bytes = encodeMessage({
+      type: RTM_GETLINK,
+      flags: NLM_F_REQUEST | NLM_F_ACK,
+      seq,
+      portid: 0,
+      payload: lo,
+    });
+    if (length !== undefined) new DataView(bytes.buffer).setUint32(0, length, true);
+    return bytes;
+  };
+  const { real, fake } = await both(ns, kernel, (open) => {
+    using s = sockets(open);
+    const t = s.open(NETLINK_ROUTE);
+    const seen: Record<string, string[]> = {};
+    const ask = (name: string, ...parts: Uint8Array[]) => {
+      const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (data.set(p, at), at + p.length), 0);
+      t.send(data, 0, 0);
+      seen[name] = readAll(t).map((d) => d.replace(/ length=\d+/, ""));
+    };
+    ask("8 bytes after a message", request(1), new Uint8Array(8));
+    ask("a message, then one cut short", request(2), request(3).subarray(0, 20));
+    ask("a message, then a header with nlmsg_len 8", request(4), request(5, 8));
+    ask("an nlmsg_len that is not aligned", request(6, 33), new Uint8Array(4), request(7));
+    ask("nothing but a header with nlmsg_len 8", request(8, 8));
+    return seen;
+  });
+  assert.equal(real["8 bytes after a message"].length, 2); // the reply, the ack
+  assert.deepEqual(fake, real);
+});
+
 test("fake vs kernel: port IDs (autobind, nlmsg_pid of replies) and NLM_F_ECHO", async () => {
   using ns = new Netns();
   const ifaddr = () => {
