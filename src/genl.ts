@@ -209,6 +209,13 @@ export function decodeFamily(message: Message): GenericFamily {
 }
 
 function checkGenericSocket(socket: NetlinkSocket, name: string): void {
+  if (socket === null || typeof socket !== "object" || typeof socket.protocol !== "number") {
+    throw new TypeError(
+      `nlctrl is reached through a NETLINK_GENERIC socket from open(), got ${
+        socket === null ? "null" : typeof socket
+      }`,
+    );
+  }
   if (socket.protocol !== NETLINK_GENERIC) {
     throw new TypeError(
       `nlctrl is reached through a NETLINK_GENERIC socket, this one is protocol ${socket.protocol}`,

@@ -118,3 +118,23 @@ test("a family name longer than GENL_NAMSIZ - 1 bytes is refused before anything
   detach();
   assert.equal(sent, 2, "only the 15-byte names reached the kernel");
 });
+
+test("resolveFamily and resolvePolicy refuse what is not a socket in words that say so", async () => {
+  for (const resolve of [resolveFamily, resolvePolicy]) {
+    for (const socket of [null, undefined, 16, {}]) {
+      await assert.rejects(
+        resolve(socket as never, "nlctrl"),
+        (e: unknown) =>
+          e instanceof TypeError
+          && /^nlctrl is reached through a NETLINK_GENERIC socket from open\(\), got /.test(
+            e.message,
+          ),
+      );
+    }
+  }
+  await using route = await open(NETLINK_ROUTE);
+  await assert.rejects(
+    resolveFamily(route, "nlctrl"),
+    /^TypeError: nlctrl is reached through a NETLINK_GENERIC socket, this one is protocol 0$/,
+  );
+});
