@@ -20,6 +20,7 @@ import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_str
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_DROP_MEMBERSHIP,
+  NETLINK_PKTINFO,
   NLM_F_ACK,
   NLM_F_REQUEST,
   NLMSG_OVERRUN,
@@ -909,7 +910,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Sets an int socket option (setsockopt), as mdlayher/netlink's SetOption does for
    * SOL_NETLINK flags: `sock.setOption(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)`. {@linkcode open}
    * has options for the common ones; use {@linkcode join}/{@linkcode leave} for groups, so
-   * that {@linkcode groups} stays true. Throws SyscallError.
+   * that {@linkcode groups} stays true. Throws SyscallError, and a RangeError for turning
+   * NETLINK_PKTINFO off: the socket tells multicast from unicast by it (a multicast message
+   * would otherwise be taken for a request's reply).
    *
    * @example
    * ```ts
@@ -924,6 +927,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     checkU32("option name", name);
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
       throw new RangeError(`option value must be a 32-bit int, got ${shown(value)}`);
+    }
+    if (level === SOL_NETLINK && name === NETLINK_PKTINFO && value === 0) {
+      throw new RangeError(
+        "NETLINK_PKTINFO cannot be turned off: the socket reads each datagram's multicast group "
+          + "from it, and without it a multicast message would be taken for a reply",
+      );
     }
     this.#transport.setOption(level, name, value);
   }

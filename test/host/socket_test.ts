@@ -12,6 +12,7 @@ import { SO_SNDBUF, SO_SNDBUFFORCE, SOL_SOCKET } from "../../ffi/_constants.ts";
 import {
   AF_INET,
   NETLINK_KOBJECT_UEVENT,
+  NETLINK_PKTINFO,
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
   NLM_F_CREATE,
@@ -27,6 +28,7 @@ import {
   RTM_NEWLINK,
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
+  SOL_NETLINK,
 } from "../../src/constants.ts";
 import type { MessageCursor } from "../../src/cursor.ts";
 import { NetlinkError, SyscallError } from "../../src/errors.ts";
@@ -352,6 +354,31 @@ test("defect 11: RTM_NEWADDR with NLM_F_ECHO resolves with the kernel's copy of 
   assert.equal(replies[0].group, RTNLGRP_IPV4_IFADDR, "the kernel tags the echo with the group");
   assert.deepEqual([...replies[0].payload.subarray(0, 2)], [AF_INET, 24]);
   assert.match(ns.ip("-4", "addr", "show", "dev", "lo"), /192\.0\.2\.7\/24/);
+});
+
+test("setOption() keeps NETLINK_PKTINFO on: without it multicast reads as unicast, and the notification of our own change answered the request", async () => {
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name, groups: [RTNLGRP_IPV4_IFADDR] });
+  assert.throws(
+    () => sock.setOption(SOL_NETLINK, NETLINK_PKTINFO, 0),
+    (e: unknown) =>
+      e instanceof RangeError
+      && e.message
+        === "NETLINK_PKTINFO cannot be turned off: the socket reads each datagram's multicast "
+          + "group from it, and without it a multicast message would be taken for a reply",
+  );
+  sock.setOption(SOL_NETLINK, NETLINK_PKTINFO, 1); // on already: nothing changes
+  assert.equal(sock.getOption(SOL_NETLINK, NETLINK_PKTINFO), 1);
+  // The kernel multicasts the new address with the request's seq and port: not a reply.
+  const replies = await sock.request(
+    { type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, payload: loAddress(7) },
+    { timeout: 5000 },
+  );
+  assert.deepEqual(replies, []);
+  const stream = sock.messages();
+  const notification = (await stream.next()).value!;
+  assert.deepEqual([notification.type, notification.group], [RTM_NEWADDR, RTNLGRP_IPV4_IFADDR]);
+  await stream.return!();
 });
 
 test("NLM_F_ECHO: another process's change made with our next sequence number is not taken for our echo", async () => {
