@@ -57,12 +57,16 @@ import { AttributeEncoder } from "../attribute.ts";
 import {
   MAX_LINKS,
   NETLINK_ADD_MEMBERSHIP,
+  NETLINK_BROADCAST_ERROR,
   NETLINK_CAP_ACK,
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
+  NETLINK_GET_STRICT_CHK,
+  NETLINK_LIST_MEMBERSHIPS,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
+  NETLINK_PKTINFO,
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
   NLM_F_ACK,
@@ -124,6 +128,7 @@ const EADDRINUSE = 98;
 const ENOBUFS = 105;
 const EMSGSIZE = 90;
 const ECONNREFUSED = 111;
+const ENOPROTOOPT = 92;
 const EOPNOTSUPP = 95;
 /** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
 const SOCK_MIN_RCVBUF = 2304;
@@ -276,6 +281,17 @@ function kernelMessages(data: Uint8Array): Message[] {
   }
   return messages;
 }
+
+/** The SOL_NETLINK flags netlink_setsockopt and netlink_getsockopt both know (0 or 1). */
+const NETLINK_FLAGS = new Set([
+  NETLINK_PKTINFO,
+  NETLINK_BROADCAST_ERROR,
+  NETLINK_NO_ENOBUFS,
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_GET_STRICT_CHK,
+]);
 
 function checkAnswer(answer: unknown, type: number): Answer {
   if (answer === undefined) return {};
@@ -484,9 +500,13 @@ export class FakeSocket implements Transport {
     return this.#dump !== undefined;
   }
 
-  /** The value of a SOL_NETLINK option that is a flag (0 or 1). */
+  /**
+   * The value of a SOL_NETLINK option that is a flag (0 or 1). NETLINK_PKTINFO is on unless
+   * turned off: every transport of this library turns it on, to tell multicast from unicast.
+   */
   flag(name: number): boolean {
-    return (this.options.findLast(([l, n]) => l === SOL_NETLINK && n === name)?.[2] ?? 0) !== 0;
+    const set = this.options.findLast(([l, n]) => l === SOL_NETLINK && n === name);
+    return (set?.[2] ?? (name === NETLINK_PKTINFO ? 1 : 0)) !== 0;
   }
 
   /** Sends one datagram: to the kernel (port 0), a peer's port and/or groups in `groupMask`. */
@@ -581,12 +601,17 @@ export class FakeSocket implements Transport {
    * setsockopt: records it; joins and leaves groups (EINVAL for group 0, or one past
    * NETLINK_USERSOCK's 32); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
    * does (doubled, at least 2304 bytes; SO_RCVBUF at most twice net.core.rmem_max); NETLINK_*
-   * flags change the rules.
+   * flags change the rules; a SOL_NETLINK option netlink does not have is ENOPROTOOPT.
    */
   setOption(level: number, name: number, value: number): void {
     this.#checkOpen("setsockopt");
     const err = this.failOption?.(level, name, value);
     if (err) throw err;
+    // netlink_setsockopt: its flags and the memberships; anything else is ENOPROTOOPT.
+    if (
+      level === SOL_NETLINK && !NETLINK_FLAGS.has(name) && name !== NETLINK_ADD_MEMBERSHIP
+      && name !== NETLINK_DROP_MEMBERSHIP
+    ) throw new SyscallError("setsockopt", ENOPROTOOPT);
     if (
       level === SOL_NETLINK
       && (name === NETLINK_ADD_MEMBERSHIP || name === NETLINK_DROP_MEMBERSHIP)
@@ -617,10 +642,21 @@ export class FakeSocket implements Transport {
     this.options.push([level, name, value]);
   }
 
-  /** getsockopt: SO_RCVBUF is the receive buffer's size; others the last value set, else 0. */
+  /**
+   * getsockopt: SO_RCVBUF is the receive buffer's size; SOL_NETLINK as netlink_getsockopt
+   * answers (a flag 0 or 1, NETLINK_LIST_MEMBERSHIPS the mask of groups 1-32 as an int,
+   * ENOPROTOOPT for what it does not have); others the last value set, else 0.
+   */
   getOption(level: number, name: number): number {
     this.#checkOpen("getsockopt");
     if (level === SOL_SOCKET && name === SO_RCVBUF) return this.receiveBufferSize;
+    if (level === SOL_NETLINK) {
+      if (NETLINK_FLAGS.has(name)) return this.flag(name) ? 1 : 0;
+      if (name !== NETLINK_LIST_MEMBERSHIPS) throw new SyscallError("getsockopt", ENOPROTOOPT);
+      let mask = 0;
+      for (const group of this.groups) if (group <= 32) mask |= 1 << (group - 1);
+      return mask;
+    }
     return this.options.findLast(([l, n]) => l === level && n === name)?.[2] ?? 0;
   }
 

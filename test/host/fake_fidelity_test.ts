@@ -21,6 +21,7 @@ import {
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
+  NETLINK_LIST_MEMBERSHIPS,
   NETLINK_NO_ENOBUFS,
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
@@ -460,6 +461,38 @@ function outcome(call: () => unknown): string {
     return err instanceof SyscallError ? err.code : (err as Error).name;
   }
 }
+
+test("fake vs kernel: SOL_NETLINK options: the ones netlink has, flags read back as 0 or 1, memberships as a mask", async () => {
+  using ns = new Netns();
+  const { real, fake } = await both(ns, new FakeKernel(), (open) => {
+    using s = sockets(open);
+    const get = (t: Transport, name: number) => {
+      try {
+        return String(t.getOption(SOL_NETLINK, name));
+      } catch (err) {
+        return err instanceof SyscallError ? err.code : (err as Error).name;
+      }
+    };
+    // Each option on a fresh socket: read, set to 3, read, set to 0, read.
+    const options = Array.from({ length: 15 }, (_, name) => {
+      const t = s.open(NETLINK_USERSOCK);
+      return [
+        `${name}: ${get(t, name)}`,
+        outcome(() => t.setOption(SOL_NETLINK, name, 3)),
+        get(t, name),
+        outcome(() => t.setOption(SOL_NETLINK, name, 0)),
+        get(t, name),
+      ].join(" ");
+    });
+    const t = s.open(NETLINK_USERSOCK);
+    for (const group of [3, 32]) t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    return { options, memberships: get(t, NETLINK_LIST_MEMBERSHIPS) };
+  });
+  assert.equal(real.options[NETLINK_EXT_ACK], "11: 0 ok 1 ok 0");
+  assert.equal(real.options[NETLINK_LIST_MEMBERSHIPS], "9: 0 ENOPROTOOPT 0 ENOPROTOOPT 0");
+  assert.equal(real.options[13], "13: ENOPROTOOPT ENOPROTOOPT ENOPROTOOPT ENOPROTOOPT ENOPROTOOPT");
+  assert.deepEqual(fake, real);
+});
 
 test("fake vs kernel: multicast groups: 0 and NETLINK_USERSOCK's past 32 are refused, route's above 32 joined", async () => {
   using ns = new Netns();
