@@ -174,6 +174,31 @@ function checkFormatMessage(message: Message): void {
   }
 }
 
+/**
+ * Throws TypeError for `families` that is not a Map or `descriptors` that is not an array of
+ * objects, which would otherwise fail deep inside with the engine's "is not iterable".
+ */
+function checkKnowledge(options: Pick<FormatOptions, "descriptors" | "families">): void {
+  if (options === null || typeof options !== "object") return; // checkFormatOptions says so
+  const { families, descriptors } = options;
+  if (families != null && !(families instanceof Map)) {
+    throw new TypeError(
+      `families must be a Map of generic netlink family names by id, got ${
+        typeof families === "object" ? "object" : shown(families)
+      }`,
+    );
+  }
+  if (descriptors == null) return;
+  const not = (what: string) =>
+    new TypeError(`descriptors must be an array of family descriptors (src/ynl/), got ${what}`);
+  if (!Array.isArray(descriptors)) {
+    throw not(typeof descriptors === "object" ? "object" : shown(descriptors));
+  }
+  descriptors.forEach((d, i) => {
+    if (d === null || typeof d !== "object") throw not(`${d === null ? "null" : typeof d} at ${i}`);
+  });
+}
+
 function checkFormatOptions(options: FormatOptions): void {
   const { protocol, style } = checkOptions("format() options", options, FORMAT_KEYS);
   if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0) {
@@ -599,6 +624,7 @@ export class NetlinkFormatter {
   constructor(
     options: Pick<FormatOptions, "descriptors" | "families"> = {},
   ) {
+    checkKnowledge(options);
     this.families = new Map(options.families);
     this.#descriptors = [...(options.descriptors ?? []), ...BUILT_IN];
   }
@@ -903,7 +929,8 @@ function decoded(
  * answers; an ack shows `ack=0`. Strings are quoted, their control characters (C0, DEL, C1)
  * escaped. Never throws for bad bytes: what does not decode is shown in hex.
  * Throws TypeError for options it cannot use: a protocol that is not a number (`"route"`), a
- * style other than "line" or "tree", an option it does not know.
+ * style other than "line" or "tree", `families` that is not a Map, `descriptors` that is not an
+ * array of descriptors, an option it does not know.
  *
  * @example
  * ```ts

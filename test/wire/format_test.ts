@@ -401,6 +401,42 @@ test("format() refuses a protocol that is not a number (\"route\"), a style it h
   );
 });
 
+test("format() and NetlinkFormatter refuse families that are not a Map and descriptors that are not an array of them, saying so", () => {
+  const message = newlink();
+  const cases: [unknown, RegExp][] = [
+    [
+      { families: {} },
+      /^families must be a Map of generic netlink family names by id, got object$/,
+    ],
+    [{ families: [[16, "x"]] }, /^families must be a Map .*, got object$/],
+    [{ families: "ab" }, /^families must be a Map .*, got "ab"$/],
+    [
+      { descriptors: {} },
+      /^descriptors must be an array of family descriptors \(src\/ynl\/\), got object$/,
+    ],
+    [
+      { descriptors: [null] },
+      /^descriptors must be an array of family descriptors .*, got null at 0$/,
+    ],
+  ];
+  for (const [options, error] of cases) {
+    const message_ = (e: unknown) => e instanceof TypeError && error.test(e.message);
+    assert.throws(
+      () => format(message, { protocol: NETLINK_ROUTE, ...options as object }),
+      message_,
+    );
+    assert.throws(() => new NetlinkFormatter(options as never), message_);
+  }
+  // A Map, and null or undefined for none, are taken.
+  const families = new Map([[30, "myfam"]]);
+  assert.match(format(message, { protocol: NETLINK_ROUTE, families }), /^RTM_NEWLINK/);
+  assert.match(format(message, { protocol: NETLINK_ROUTE, families: undefined }), /^RTM_NEWLINK/);
+  assert.match(
+    format(message, { protocol: NETLINK_ROUTE, families: null as never }),
+    /^RTM_NEWLINK/,
+  );
+});
+
 test("sock_diag: SOCK_DIAG_BY_FAMILY and SOCK_DESTROY by name, a dump's flags as DUMP", () => {
   const payload = encodeNetlinkRequest();
   assert.equal(
