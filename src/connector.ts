@@ -23,7 +23,7 @@
 import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions, shown } from "./_options.ts";
+import { checkOptions, shown, unknownKey } from "./_options.ts";
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
@@ -105,6 +105,14 @@ export interface ConnectorMessageInput {
   data?: Uint8Array;
 }
 
+// Every field of ConnectorMessageInput and nothing else (`satisfies`): a misspelt one is refused.
+const CONNECTOR_FIELDS = Object.keys(
+  { idx: 0, val: 0, seq: 0, ack: 0, flags: 0, data: 0 } satisfies Record<
+    keyof ConnectorMessageInput,
+    0
+  >,
+);
+
 function checkField(field: string, value: unknown, max: number, bits: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
     throw new RangeError(
@@ -118,7 +126,8 @@ function checkField(field: string, value: unknown, max: number, bits: number): n
 
 /**
  * Encodes a struct cn_msg and its data: the payload of the NLMSG_DONE netlink message that
- * carries it. Throws TypeError or RangeError, naming the field, before writing anything.
+ * carries it. Throws TypeError or RangeError, naming the field, before writing anything (a
+ * TypeError for a field it does not have: a misspelt `data` would otherwise be left out).
  *
  * @example
  * ```ts
@@ -133,6 +142,11 @@ function checkField(field: string, value: unknown, max: number, bits: number): n
 export function encodeConnectorMessage(message: ConnectorMessageInput): Uint8Array {
   if (typeof message !== "object" || message === null) {
     throw new TypeError(`connector message must be an object, got ${String(message)}`);
+  }
+  for (const key in message) {
+    if (Object.hasOwn(message, key) && !CONNECTOR_FIELDS.includes(key)) {
+      throw unknownKey("connector message", key, CONNECTOR_FIELDS, "field");
+    }
   }
   const idx = checkField("idx", message.idx, 0xffff_ffff, 32);
   const val = checkField("val", message.val, 0xffff_ffff, 32);

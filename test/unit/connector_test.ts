@@ -94,6 +94,14 @@ test("encodeConnectorMessage defaults seq, ack, flags and data, and rejects bad 
     TypeError,
   );
   assert.throws(() => encodeConnectorMessage(null as never), TypeError);
+  // A misspelt field would leave the data (or the seq...) out in silence.
+  assert.throws(
+    () => encodeConnectorMessage({ idx: 1, val: 1, dat: Uint8Array.of(1) } as never),
+    (e: unknown) =>
+      e instanceof TypeError
+      && e.message === "connector message: unknown field \"dat\" (did you mean \"data\"?); the "
+          + "fields are idx, val, seq, ack, flags, data",
+  );
 });
 
 test("decodeConnectorMessage: data is len bytes (trailing padding ignored); short input throws", () => {
