@@ -11,6 +11,7 @@
 
 import { TYPE_MAX, VALUE_MAX } from "./_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { unknownKey } from "./_options.ts";
 import { sharedView } from "./_view.ts";
 import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
@@ -57,6 +58,11 @@ export interface AttributeInit {
   /** Sets NLA_F_NET_BYTEORDER: the value is in network byte order. */
   readonly netByteOrder?: boolean;
 }
+
+// Every field of AttributeInit and nothing else (`satisfies`), for the error naming them.
+const ATTRIBUTE_FIELDS = Object.keys(
+  { type: 0, value: 0, nested: 0, netByteOrder: 0 } satisfies Record<keyof AttributeInit, 0>,
+);
 
 /**
  * Options of {@linkcode AttributeEncoder.u16be} and its 32/64-bit siblings.
@@ -500,7 +506,8 @@ export class AttributeEncoder {
 
   /**
    * Appends an attribute as given, flags included: re-encodes a decoded {@linkcode Attribute}
-   * byte for byte, or writes a value that was encoded elsewhere.
+   * byte for byte, or writes a value that was encoded elsewhere. A field
+   * {@linkcode AttributeInit} does not have (a misspelt `nested`) is a TypeError.
    *
    * @example
    * ```ts
@@ -517,6 +524,19 @@ export class AttributeEncoder {
       throw new TypeError(`attribute must be an object, got ${attribute}`);
     }
     const type = checkType(attribute.type);
+    // A misspelt flag (`nestd`) would otherwise leave NLA_F_NESTED off in silence.
+    for (const key in attribute) {
+      switch (key) {
+        case "type":
+        case "value":
+        case "nested":
+        case "netByteOrder":
+          continue;
+      }
+      if (Object.hasOwn(attribute, key)) {
+        throw unknownKey(`attribute ${type}`, key, ATTRIBUTE_FIELDS, "field");
+      }
+    }
     const value = checkBytes(type, attribute.value);
     const typeField = type | (attribute.nested ? NLA_F_NESTED : 0)
       | (attribute.netByteOrder ? NLA_F_NET_BYTEORDER : 0);

@@ -274,6 +274,12 @@ test("the encoder rejects values outside their type, naming attribute and range"
     ],
     [(e) => e.attribute({ type: 0x4000, value: new Uint8Array(0) }), RangeError, /attribute type/],
     [(e) => e.attribute({ type: 1, value: "x" as unknown as Uint8Array }), TypeError, /Uint8Array/],
+    // A misspelt flag would leave NLA_F_NESTED (or NLA_F_NET_BYTEORDER) off in silence.
+    [
+      (e) => e.attribute({ type: 1, value: new Uint8Array(0), nestd: true } as never),
+      TypeError,
+      /attribute 1: unknown field "nestd" \(did you mean "nested"\?\); the fields are type, value, nested, netByteOrder/,
+    ],
   ];
   for (const [write, kind, pattern] of cases) {
     const encoder = new AttributeEncoder().u8(1, 1);
