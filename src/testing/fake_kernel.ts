@@ -52,7 +52,7 @@
 import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { checkInteger, checkOptions, shown } from "../_options.ts";
+import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
   MAX_LINKS,
@@ -293,6 +293,26 @@ const NETLINK_FLAGS = new Set([
   NETLINK_GET_STRICT_CHK,
 ]);
 
+// The fields of a MessageSpec and of a notification, and nothing else (`satisfies`).
+const MESSAGE_SPEC_KEYS = Object.keys(
+  { type: 0, flags: 0, payload: 0 } satisfies Record<keyof MessageSpec, 0>,
+);
+const NOTIFY_KEYS = Object.keys(
+  { group: 0, messages: 0 } satisfies Record<keyof NonNullable<Answer["notify"]>[number], 0>,
+);
+
+/** Throws TypeError for what is not an object or has a field other than `keys`. */
+function checkFields(name: string, value: unknown, keys: readonly string[]): void {
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`${name} must be an object, got ${shown(value)}`);
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !keys.includes(key)) {
+      throw unknownKey(name, key, keys, "field");
+    }
+  }
+}
+
 function checkAnswer(answer: unknown, type: number): Answer {
   if (answer === undefined) return {};
   const handler = `the fake kernel's handler of message type ${type}`;
@@ -312,6 +332,16 @@ function checkAnswer(answer: unknown, type: number): Answer {
   if (checked.messages !== undefined && !Array.isArray(checked.messages)) {
     throw new TypeError(`${handler}: messages must be an array, got ${shown(checked.messages)}`);
   }
+  // A misspelt field (`paylod`, `grup`) was left out in silence: an empty payload, no group.
+  checked.messages?.forEach((spec, i) =>
+    checkFields(`${handler}: messages[${i}]`, spec, MESSAGE_SPEC_KEYS)
+  );
+  checked.notify?.forEach((notification, i) => {
+    checkFields(`${handler}: notify[${i}]`, notification, NOTIFY_KEYS);
+    notification.messages?.forEach((spec, j) =>
+      checkFields(`${handler}: notify[${i}].messages[${j}]`, spec, MESSAGE_SPEC_KEYS)
+    );
+  });
   return checked;
 }
 
@@ -319,8 +349,8 @@ function checkAnswer(answer: unknown, type: number): Answer {
  * Programs the kernel's answer to one message type: gets the request and the socket it came
  * from; returning undefined acks it with no replies. It runs inside the request's send, as the
  * kernel answers inside sendmsg(): it is synchronous. An answer it cannot read (a promise, a key
- * {@linkcode Answer} or {@linkcode ExtendedAck} does not have, an errno that is not a positive
- * one) fails that send with a TypeError or RangeError.
+ * {@linkcode Answer}, {@linkcode ExtendedAck}, a {@linkcode MessageSpec} or a notification does
+ * not have, an errno that is not a positive one) fails that send with a TypeError or RangeError.
  *
  * @example
  * ```ts

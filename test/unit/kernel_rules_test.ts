@@ -698,6 +698,16 @@ test("the fake kernel refuses a handler's answer it would misread: a promise, a 
     ["a number", () => 5, /must be an object, got number/],
     ["messages not a list", () => ({ messages: 5 }), /messages must be an array/],
     ["misspelt ext", () => ({ errno: 22, ext: { msg: "x" } }), /unknown option "msg"/],
+    [
+      "misspelt message field",
+      () => ({ messages: [{ type: RTM_NEWLINK, paylod: new Uint8Array(16) }] }),
+      /messages\[0\]: unknown field "paylod" \(did you mean "payload"\?\)/,
+    ],
+    [
+      "misspelt notification",
+      () => ({ notify: [{ grup: 1, messages: [] }] }),
+      /notify\[0\]: unknown field "grup" \(did you mean "group"\?\)/,
+    ],
   ];
   for (const [name, handler, message] of bad) {
     for (const flags of [NLM_F_DUMP, NLM_F_ACK]) {
