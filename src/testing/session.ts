@@ -168,7 +168,7 @@ class RecordingPoint extends TapPoint {
 
 /**
  * `session` (or its JSON text) when it has a Recorder's shape, down to each socket's protocol,
- * port ID and list of event objects; else a TypeError saying where it does not. A fixture cut
+ * port ID and each of its events; else a TypeError saying where it does not. A fixture cut
  * short or edited by hand otherwise failed at replay with a SyntaxError or "Cannot read
  * properties of null".
  */
@@ -194,8 +194,42 @@ function checkSession(session: Session | string): Session {
     ) {
       throw not(`sockets[${i}] is not { protocol, portid, events: [{...}, ...] }`);
     }
+    events.forEach((event, j) => {
+      if (!isEvent(event)) {
+        throw not(
+          `sockets[${i}].events[${j}] is not a recorded event (send, receive, error, option or `
+            + `got): ${JSON.stringify(event).slice(0, 80)}`,
+        );
+      }
+    });
   });
   return parsed as Session;
+}
+
+const isInt = (value: unknown) => Number.isInteger(value);
+const isHex = (value: unknown) => typeof value === "string" && /^(?:[0-9a-f]{2})*$/i.test(value);
+const isOption = (value: unknown) =>
+  Array.isArray(value) && value.length === 3 && value.every(isInt);
+
+/**
+ * True for an event of one of {@linkcode SessionEvent}'s shapes: one edited by hand otherwise
+ * failed only once replayed (bytes that are not hex), or not at all (a read option's value that
+ * is not a number came back from getOption() as it was).
+ */
+function isEvent(event: Record<string, unknown>): boolean {
+  if ("send" in event) return isHex(event.send) && isInt(event.to) && isInt(event.groups);
+  if ("receive" in event) {
+    return isHex(event.receive) && isInt(event.sender) && isInt(event.group)
+      && (event.nsid === undefined || isInt(event.nsid));
+  }
+  if ("error" in event) {
+    return typeof event.error === "string"
+      && (event.sender === undefined || isInt(event.sender))
+      && (event.group === undefined || isInt(event.group));
+  }
+  if ("option" in event) return isOption(event.option);
+  if ("got" in event) return isOption(event.got);
+  return false;
 }
 
 /** Thrown when the code under test does not do what the recording did. */
@@ -261,7 +295,7 @@ export class Replayer {
   /**
    * A replay of `session`, from its start. Throws TypeError for something not recorded by a
    * {@linkcode Recorder} (text that is not JSON, a socket without its protocol, port ID or list
-   * of events).
+   * of events, an event of none of {@linkcode SessionEvent}'s shapes: bytes that are not hex...).
    *
    * @param session The recording, or its JSON text.
    */
