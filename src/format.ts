@@ -152,10 +152,6 @@ const FORMAT_KEYS = Object.keys(
   { protocol: 0, style: 0, families: 0, descriptors: 0 } satisfies Record<keyof FormatOptions, 0>,
 );
 
-/**
- * Throws TypeError for options format() would misread: a protocol given by name ("route",
- * which protocolName() returns) decoded nothing and named no type.
- */
 /** A message as decodeMessages() returns it: what format() reads, checked first. */
 function checkFormatMessage(message: Message): void {
   if (typeof message !== "object" || message === null) {
@@ -199,15 +195,13 @@ function checkKnowledge(options: Pick<FormatOptions, "descriptors" | "families">
   });
 }
 
+/**
+ * Throws TypeError for options format() would misread: a protocol given by name ("route",
+ * which protocolName() returns) decoded nothing and named no type.
+ */
 function checkFormatOptions(options: FormatOptions): void {
   const { protocol, style } = checkOptions("format() options", options, FORMAT_KEYS);
-  if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0) {
-    throw new TypeError(
-      `format() options: protocol must be a netlink protocol number (NETLINK_ROUTE...), got ${
-        shown(protocol)
-      }`,
-    );
-  }
+  checkProtocolNumber("format() options", protocol);
   if (style !== undefined && style !== "line" && style !== "tree") {
     throw new TypeError(`format() options: style must be "line" or "tree", got ${shown(style)}`);
   }
@@ -270,7 +264,8 @@ const PROTOCOL_NAMES = new Map<number, string>([
 ]);
 
 /**
- * The short name of a netlink protocol ("route", "generic", "netfilter"...), or its number.
+ * The short name of a netlink protocol ("route", "generic", "netfilter"...), or its number
+ * (`"protocol 99"`). Throws TypeError for what is no protocol number: NaN, 1.5, -1, a string.
  *
  * @example
  * ```ts
@@ -280,7 +275,19 @@ const PROTOCOL_NAMES = new Map<number, string>([
  * ```
  */
 export function protocolName(protocol: number): string {
+  checkProtocolNumber("protocolName()", protocol);
   return PROTOCOL_NAMES.get(protocol) ?? `protocol ${protocol}`;
+}
+
+/** A protocol number, or a TypeError saying what `what` got (NaN, 1.5, "route", -1). */
+function checkProtocolNumber(what: string, protocol: unknown): void {
+  if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0) {
+    throw new TypeError(
+      `${what}: protocol must be a netlink protocol number (NETLINK_ROUTE...), got ${
+        shown(protocol)
+      }`,
+    );
+  }
 }
 
 const CONTROL_NAMES = new Map<number, string>([

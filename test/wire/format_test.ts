@@ -286,6 +286,13 @@ test("unknown protocols and bytes that do not decode are shown in hex, never thr
   );
   assert.equal(protocolName(NETLINK_GENERIC), "generic");
   assert.equal(protocolName(99), "protocol 99");
+  // What is no protocol number is refused, as format() refuses it, not named "protocol NaN".
+  for (const bad of [NaN, 1.5, -1, Infinity, "route", undefined]) {
+    assert.throws(
+      () => protocolName(bad as number),
+      /^TypeError: protocolName\(\): protocol must be a netlink protocol number \(NETLINK_ROUTE\.\.\.\), got /,
+    );
+  }
 });
 
 test("a family name no kernel family could have (control characters, too long) is not learned", () => {
