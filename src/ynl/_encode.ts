@@ -100,7 +100,13 @@ function enumValue(
   return enumeration.values[value];
 }
 
-/** Checks `value` is an integer of kind `code` (and passes `checks`); returns it as a bigint. */
+/** The kinds whose values are bigints when decoded: a bigint encodes them, not the others. */
+const WIDE = new Set([U64, S64, UINT, SINT]);
+
+/**
+ * Checks `value` is an integer of kind `code` (and passes `checks`); returns it as a bigint.
+ * A bigint only for the 64-bit kinds: a u32 is a number, as it decodes (and as typed).
+ */
 function checkInteger(
   value: unknown,
   code: number,
@@ -108,9 +114,11 @@ function checkInteger(
   checks: AttributeOptions["checks"],
 ): bigint {
   let big: bigint;
-  if (typeof value === "bigint") big = value;
+  if (typeof value === "bigint" && WIDE.has(code)) big = value;
   else if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
-  else throw new TypeError(`${what}: expected an integer, got ${describe(value)}`);
+  else if (typeof value === "bigint") {
+    throw new TypeError(`${what}: expected a number (not a bigint), got ${describe(value)}`);
+  } else throw new TypeError(`${what}: expected an integer, got ${describe(value)}`);
   const [min, max] = RANGES[code];
   if (big < min || big > max) {
     throw new RangeError(`${what}: ${big} is out of range ${min}..${max}`);

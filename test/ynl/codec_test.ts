@@ -387,6 +387,12 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ s8: -129 }, /out of range -128\.\.127/);
   rejects({ u32: 1.5 }, /expected an integer/);
   rejects({ u64: 2n ** 64n }, /out of range/);
+  // A bigint is a 64-bit kind's value: a u32 or a u8 is a number, as it decodes.
+  rejects({ u32: 5n }, /^TypeError: main\.u32: expected a number \(not a bigint\), got 5n$/);
+  rejects({ u8: 1n }, /^TypeError: main\.u8: expected a number \(not a bigint\), got 1n$/);
+  rejects({ pair: { lo: 1n } }, /^TypeError: pair\.lo: expected a number \(not a bigint\)/);
+  rejects({ multi: [1, 2n] }, /^TypeError: main\.multi: expected a number \(not a bigint\)/);
+  rejects({ cArray: [1n] }, /^TypeError: main\.cArray\[0\]: expected a number \(not a bigint\)/);
   rejects({ pair: { label: "too long!" } }, /pair\.label: at most 7 bytes fit, got 9$/);
   rejects({ pair: { label: "\u00e9t\u00e9 ok" } }, /pair\.label: at most 7 bytes fit, got 8$/);
   rejects({ pair: { nope: 1 } }, /struct pair has no member "nope"/);
@@ -394,10 +400,16 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ padding: 1 }, /has no attribute "padding"/);
   rejects({ flag: 1 }, /flag value must be a boolean/);
   rejects({ multi: 1 }, /multi-attr value must be an array/);
+  rejects({ multi: "1" }, /^TypeError: main\.multi: multi-attr value must be an array, got "1"$/);
   rejects({ nest: "x" }, /expected an object/);
   rejects({ name: 5 }, /expected a string/);
   rejects({ blob: [1] }, /expected a Uint8Array/);
-  for (const ok of [{ ranged: 1 }, { ranged: 100 }, { masked: 7 }, { name: "12345678" }]) {
+  for (
+    const ok of [
+      ...[{ ranged: 1 }, { ranged: 100 }, { masked: 7 }, { name: "12345678" }],
+      ...[{ u64: 1n }, { s64: -1n }, { uintBig: 2n ** 40n }, { sint: -2n }, { pair: { hi: 1n } }],
+    ]
+  ) {
     codec.encode("set", ok);
   }
 });
