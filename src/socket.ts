@@ -685,7 +685,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     return this.#overruns;
   }
 
-  /** The multicast groups this socket has joined, in joining order. */
+  /**
+   * The multicast groups this socket has joined, in joining order; none once closed (the
+   * memberships end with the descriptor, as {@linkcode fd} is -1 then). Like the socket's other
+   * getters it does not throw after {@linkcode close}; `join()` and `leave()` do.
+   */
   get groups(): readonly number[] {
     return [...this.#groups];
   }
@@ -1352,6 +1356,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#cursors.close();
     this.#unowned.clear();
     this.#unownedCount = 0;
+    this.#groups.clear();
     this.#transport.close();
   }
 

@@ -113,7 +113,9 @@ export class RouteClient implements AsyncDisposable {
    * the lookup of a link's name). One monitor at a time per client: open a second client for a second. The client is free for the next one as
    * soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
    * without `return()`, once it is garbage-collected. A monitor stepped by hand can be declared
-   * with `await using`: it ends (leaving the groups) with its scope.
+   * with `await using`: it ends (leaving the groups) with its scope. Throws SocketClosedError
+   * once the client's socket is closed; a monitor running when it closes ends (`done`), as the
+   * socket's own iterations do, whether a `next()` was pending or comes after.
    *
    * @example
    * ```ts

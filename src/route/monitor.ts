@@ -7,7 +7,7 @@
 import { whenCollected } from "../_collected.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
-import { SyscallError } from "../errors.ts";
+import { SocketClosedError, SyscallError } from "../errors.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type Link, type RawLink, toLink } from "./link.ts";
@@ -101,6 +101,11 @@ export function monitor(
       );
     }
   }
+  // Before the groups are looked at: a closed socket belongs to none, and its client monitors
+  // nothing, whether or not the groups would need joining.
+  if (ctx.socket.closed) {
+    throw new SocketClosedError("a route monitor needs an open socket, this client's is closed");
+  }
   if (active.has(ctx)) {
     throw new TypeError(
       "this client is already monitoring: end that iteration first, or open a second client",
@@ -143,6 +148,9 @@ export function monitor(
   else signal?.addEventListener("abort", end, { once: true });
 
   async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
+    // Closed before the first step: the monitor ends, as one waiting when it closes does (and
+    // as the socket's own iterations do), rather than throwing from messages().
+    if (socket.closed) return;
     // A datagram that does not parse is no kernel's either (another process wrote it to our
     // port, or as root to the groups): skipped, as their messages are.
     const messages = socket.messages({ signal, onMalformed: () => {} });

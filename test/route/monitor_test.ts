@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
-import { NETLINK_ROUTE, NLMSG_OVERRUN, open, RTM_NEWLINK, RTNLGRP_LINK } from "../../mod.ts";
+import {
+  NETLINK_ROUTE,
+  NLMSG_OVERRUN,
+  open,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  SocketClosedError,
+} from "../../mod.ts";
 import { openRoute, type RouteEvent } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -139,6 +146,29 @@ test("monitor() only yields the objects asked for, and one runs at a time per cl
   const again = ip.monitor(["link"]);
   await again.return!();
   assert.deepEqual(ip.socket.groups, []);
+});
+
+test("monitor() of a closed client throws SocketClosedError; one running when it closes ends", async () => {
+  using ns = new Netns();
+  // Closed before monitor(): refused, also when the socket was in the groups already (nothing to
+  // join, which used to return a monitor that threw from its first step).
+  for (const groups of [[], [RTNLGRP_LINK]]) {
+    const socket = await open(NETLINK_ROUTE, { netns: ns.name, groups });
+    const ip = await openRoute({ socket });
+    socket.close();
+    assert.throws(() => ip.monitor(["link"]), SocketClosedError);
+    assert.throws(() => ip.monitor(), SocketClosedError);
+  }
+  // Closed while a monitor runs: it ends, whether its next() was pending or comes after.
+  for (const pending of [true, false]) {
+    const ip = await openRoute({ netns: ns.name });
+    const events = ip.monitor(["link"]);
+    const step = pending ? events.next() : undefined;
+    ip.close();
+    assert.deepEqual(await (step ?? events.next()), { value: undefined, done: true });
+    assert.deepEqual(await events.next(), { value: undefined, done: true });
+    assert.deepEqual(ip.socket.groups, []);
+  }
 });
 
 test("monitor() declared with `await using` ends with its scope: groups left, the client free", async () => {

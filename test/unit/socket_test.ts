@@ -285,6 +285,21 @@ test("close() ends pending requests, dumps and iterations promptly", async () =>
   assert.throws(() => sock.join(1), SocketClosedError);
 });
 
+test("after close() the getters answer without throwing: no groups, fd -1", async () => {
+  const { sock } = await fakeSocket({ groups: [RTNLGRP_LINK, 40] });
+  const { portid, protocol } = sock;
+  assert.deepEqual(sock.groups, [RTNLGRP_LINK, 40]);
+  sock.close();
+  // The memberships ended with the descriptor: a closed socket belongs to no group.
+  assert.deepEqual(sock.groups, []);
+  assert.equal(sock.fd, -1);
+  assert.equal(sock.closed, true);
+  assert.equal(sock.portid, portid);
+  assert.equal(sock.protocol, protocol);
+  assert.equal(sock.overruns, 0);
+  assert.throws(() => sock.leave(RTNLGRP_LINK), SocketClosedError);
+});
+
 test("await using closes the socket", async () => {
   const kernel = new FakeKernel();
   {
