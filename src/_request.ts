@@ -7,21 +7,71 @@
  */
 
 import type { Matcher, Pending } from "./_matcher.ts";
-import { NLM_F_ACK, NLM_F_DUMP, NLM_F_ECHO } from "./constants.ts";
+import {
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_ECHO,
+  NLMSG_MIN_TYPE,
+} from "./constants.ts";
 import { DumpInterruptedError, type NetlinkErrorInit } from "./errors.ts";
 import type { Message } from "./message.ts";
 import type { Replies } from "./socket.ts";
 
-/** Any dump bit (NLM_F_ROOT, NLM_F_MATCH): the kernel runs it as a dump, one per socket. */
-export const isDump = (flags: number): boolean => (flags & NLM_F_DUMP) !== 0;
+/**
+ * The bits of NLM_F_DUMP in `flags` that ask for a dump of `type` from `to` (0: the kernel).
+ * Any of them (NLM_F_ROOT or NLM_F_MATCH alone start one), except where the kernel's own
+ * protocol says otherwise: NETLINK_ROUTE dumps only its RTM_GET* types ((type & 3) == 2), and
+ * runs any other type as a change, reading the bits as NLM_F_REPLACE | NLM_F_EXCL (a delete's
+ * NLM_F_NONREC | NLM_F_BULK); generic netlink dumps only with both bits set, and runs a do
+ * with one of them. Neither dispatches a control type (below NLMSG_MIN_TYPE) at all.
+ */
+export function dumpBits(protocol: number, to: number, type: number, flags: number): number {
+  const bits = flags & NLM_F_DUMP;
+  if (to !== 0 || bits === 0) return bits;
+  if (protocol === NETLINK_ROUTE) return (type & 3) === 2 ? bits : 0;
+  if (protocol === NETLINK_GENERIC) return bits === NLM_F_DUMP ? bits : 0;
+  return bits;
+}
 
-/** The kernel's answer to a message with these flags is how its request is known complete. */
-export const completes = (flags: number): boolean =>
-  (flags & NLM_F_ACK) !== 0 || (flags & NLM_F_DUMP) === NLM_F_DUMP;
+/**
+ * Why the kernel will never answer a dump of `type` on `protocol` (or undefined): NETLINK_ROUTE
+ * runs a type that is no RTM_GET* as a change that answers nothing when it works, and neither it
+ * nor generic netlink dispatches a control type. Generic netlink answers a family's operation
+ * that has no dump with EOPNOTSUPP; other protocols are not known here (a `timeout` or `signal`
+ * bounds such a dump).
+ */
+export function undumpable(protocol: number, to: number, type: number): string | undefined {
+  if (to !== 0 || (protocol !== NETLINK_ROUTE && protocol !== NETLINK_GENERIC)) return undefined;
+  const name = protocol === NETLINK_ROUTE ? "NETLINK_ROUTE" : "NETLINK_GENERIC";
+  if (type < NLMSG_MIN_TYPE) {
+    return `${name} has no dump of message type ${type}: the kernel dispatches no control `
+      + `message (below NLMSG_MIN_TYPE), and the dump would never end`;
+  }
+  if (protocol === NETLINK_ROUTE && (type & 3) !== 2) {
+    return `NETLINK_ROUTE has no dump of message type ${type}: it dumps only RTM_GET* types `
+      + `((type & 3) == 2) and runs any other as a change, NLM_F_DUMP's bits read as `
+      + `NLM_F_REPLACE | NLM_F_EXCL, which answers nothing when it works: use request()`;
+  }
+  return undefined;
+}
+
+/** A dump (its bits from {@linkcode dumpBits}): the kernel runs one per socket. */
+export const isDump = (bits: number): boolean => bits !== 0;
+
+/**
+ * The kernel's answer to a message with these flags (and {@linkcode dumpBits}) is how its
+ * request is known complete.
+ */
+export const completes = (flags: number, bits: number): boolean =>
+  (flags & NLM_F_ACK) !== 0 || bits === NLM_F_DUMP;
 
 /** What a request needs from its socket. */
 export interface RequestHost {
   readonly matcher: Matcher;
+  /** The socket's protocol: what the dump bits mean ({@linkcode dumpBits}). */
+  readonly protocol: number;
   /** Arms the timeout and abort signal; returns the function that disarms them. */
   guard(fail: (error: unknown) => void): () => void;
   /** Sends the datagram to `to` and reads its first answers; throws on failure. */
@@ -42,12 +92,13 @@ export function requestInFlight(
   from: number,
 ): Promise<Replies> {
   const { matcher } = host;
-  const dumpMessage = from === 0 ? messages.find((m) => isDump(m.flags)) : undefined;
+  const bitsOf = (m: Message) => dumpBits(host.protocol, from, m.type, m.flags);
+  const dumpMessage = from === 0 ? messages.find((m) => isDump(bitsOf(m))) : undefined;
   const dumpSeq = dumpMessage?.seq ?? 0;
-  let remaining = messages.filter((m) => completes(m.flags)).length;
+  let remaining = messages.filter((m) => completes(m.flags, bitsOf(m))).length;
   return new Promise<Replies>((resolve, reject) => {
     const replies: Replies = [];
-    const members: (Pending & { readonly flags: number })[] = [];
+    const members: (Pending & { readonly completes: boolean })[] = [];
     let interrupted = false;
     let settled = false;
     let sent = false;
@@ -61,7 +112,7 @@ export function requestInFlight(
         // An answer still owed may yet come: it must not leak into the stream. A message
         // without NLM_F_ACK is answered only if it fails: after an early end (the first error,
         // an abort, a timeout), or when it comes after the last acked one, its error may come.
-        if (sent) matcher.abandon(member, !completes(member.flags));
+        if (sent) matcher.abandon(member, !member.completes);
         else matcher.remove(member);
       }
       if (!sent && dumpSeq) matcher.releaseDumpSlot(dumpSeq);
@@ -71,13 +122,15 @@ export function requestInFlight(
       host.kick(); // nothing may want data now (a timeout, say): stop reading
     };
     const cleanup = host.guard(settle);
-    for (const { seq, flags } of messages) {
-      const member: Pending & { flags: number } = {
+    for (const message of messages) {
+      const { seq, flags } = message;
+      const bits = bitsOf(message);
+      const member: Pending & { completes: boolean } = {
         seq,
-        flags,
+        completes: completes(flags, bits),
         from,
-        dump: (flags & NLM_F_DUMP) === NLM_F_DUMP,
-        endsAtDone: isDump(flags),
+        dump: bits === NLM_F_DUMP,
+        endsAtDone: isDump(bits),
         echo: (flags & NLM_F_ECHO) !== 0,
         interrupted: false,
         push: (msg) => replies.push(msg),
@@ -93,7 +146,7 @@ export function requestInFlight(
           if (!matcher.remove(member)) return;
           if (member.interrupted) interrupted = true;
           if (error !== undefined) settle(error);
-          else if (completes(flags) && --remaining === 0) settle();
+          else if (member.completes && --remaining === 0) settle();
         },
       };
       members.push(member);

@@ -15,7 +15,7 @@ import { armGuard } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
-import { completes, isDump, requestInFlight } from "./_request.ts";
+import { completes, dumpBits, isDump, requestInFlight, undumpable } from "./_request.ts";
 import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
@@ -749,7 +749,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Sends a request (NLM_F_REQUEST | NLM_F_ACK added, a fresh sequence number) and resolves with
    * its replies, without the final ack (its warning or cookie, if any, in `replies.ack`); with
-   * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE; with NLM_F_ECHO, the
+   * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE (on NETLINK_ROUTE for an
+   * RTM_GET* type: on another those bits are NLM_F_REPLACE | NLM_F_EXCL, and it is a plain
+   * request; a dump the kernel would never answer is refused as {@linkcode dump} refuses it); with
+   * NLM_F_ECHO, the
    * kernel's copy of the notifications the request caused. Rejects with
    * {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
@@ -807,13 +810,19 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           throw new TypeError("message must be an object like { type, flags?, payload? }");
         }
         const flags = checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
-        if (completes(flags)) remaining++;
-        if (isDump(flags) && ++dumps > 1) {
-          throw new TypeError(
-            "a batch may hold one dump at most: the kernel runs one dump per socket",
-          );
+        const built = this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
+        const bits = dumpBits(this.protocol, from, built.type, flags);
+        if (completes(flags, bits)) remaining++;
+        if (isDump(bits)) {
+          const never = undumpable(this.protocol, from, built.type);
+          if (never !== undefined) throw new TypeError(never);
+          if (++dumps > 1) {
+            throw new TypeError(
+              "a batch may hold one dump at most: the kernel runs one dump per socket",
+            );
+          }
         }
-        return this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
+        return built;
       });
       if (remaining === 0) {
         throw new TypeError(
@@ -827,6 +836,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return requestInFlight(
         {
           matcher,
+          protocol: this.protocol,
           guard: (fail) => armGuard(options, fail),
           send: (bytes, to) => {
             this.#sendBytes(bytes, to, 0);
@@ -850,11 +860,19 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
    * remaining parts and discards them, and the next dump runs once they have been read. An
    * iterator left mid-dump without `return()` abandons it once garbage-collected; declared with
-   * `await using` (it is AsyncDisposable), it is abandoned as its scope ends. A type the kernel
-   * has no dump for (RTM_SETLINK) is run as a plain request, which answers nothing: such a dump
-   * ends only by its `timeout` or `signal`, and the socket's next dumps run then. For a
-   * large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work with
-   * one promise per datagram instead of one per part, and `.cursor()`
+   * `await using` (it is AsyncDisposable), it is abandoned as its scope ends.
+   *
+   * A dump the kernel would never answer is a TypeError, before anything is sent: on
+   * NETLINK_ROUTE, a type that is no RTM_GET* (RTM_SETLINK: rtnetlink runs it as a change,
+   * NLM_F_DUMP's bits read as NLM_F_REPLACE | NLM_F_EXCL); on NETLINK_ROUTE and NETLINK_GENERIC,
+   * a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch. Generic netlink
+   * answers an operation that has no dump with EOPNOTSUPP. What the library cannot know ends
+   * only by the dump's `timeout` or `signal` (the socket's next dumps run then): on other
+   * protocols, a type the kernel has no dump for and runs as a plain request, which answers
+   * nothing when it works; on NETLINK_ROUTE, a message without a payload, which it ignores.
+   *
+   * For a large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work
+   * with one promise per datagram instead of one per part, and `.cursor()`
    * ({@linkcode DumpIterable.cursor}) with no object per part either.
    */
   dump(message: MessageInput, options: RequestOptions = {}): DumpIterable {
@@ -863,6 +881,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
     this.#encode(message, flags, 0);
+    const never = undumpable(this.protocol, from, message.type);
+    if (never !== undefined) throw new TypeError(never);
     const iterate = () =>
       dumpIterator({
         matcher: this.#matcher,

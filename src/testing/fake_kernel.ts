@@ -1123,7 +1123,16 @@ export class FakeKernel {
       return;
     }
     const handler = this.#handlers.get(socket.protocol)?.get(request.type);
-    const isDump = (request.flags & NLM_F_DUMP) !== 0 && handler !== undefined;
+    // rtnetlink_rcv_msg dumps only an RTM_GET* type ((type & 3) == 2): any other is a change,
+    // the bits its NLM_F_REPLACE | NLM_F_EXCL. genl_family_rcv_msg dumps only with both bits.
+    const dumpBits = request.flags & NLM_F_DUMP;
+    const isDump = handler !== undefined && (
+      socket.protocol === NETLINK_ROUTE
+        ? dumpBits !== 0 && (request.type & 3) === 2
+        : socket.protocol === NETLINK_GENERIC
+        ? dumpBits === NLM_F_DUMP
+        : dumpBits !== 0
+    );
     // netlink_dump_start: one dump per socket.
     if (isDump && socket.dumping) {
       socket.ack(request, EBUSY, {});

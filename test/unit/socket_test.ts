@@ -6,16 +6,23 @@ import { test } from "node:test";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_EXT_ACK,
+  NETLINK_GENERIC,
   NETLINK_ROUTE,
   NLM_F_ACK,
+  NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
+  NLM_F_EXCL,
   NLM_F_MULTI,
+  NLM_F_REPLACE,
   NLM_F_REQUEST,
   NLM_F_ROOT,
+  NLMSG_NOOP,
   NLMSG_OVERRUN,
+  RTM_DELROUTE,
   RTM_GETLINK,
   RTM_NEWLINK,
+  RTM_SETLINK,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
 import {
@@ -712,6 +719,79 @@ test("a late multipart reply to an abandoned request does not leak its ack", asy
   ]);
   t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(9) }], 0, 1);
   assert.equal((await next).value!.payload[0], 9);
+  sock.close();
+});
+
+test("a dump the kernel would never answer is refused before anything is sent", async () => {
+  const { sock, t } = await fakeSocket();
+  // rtnetlink runs a type that is no RTM_GET* as a change (NLM_F_DUMP's bits its
+  // NLM_F_REPLACE | NLM_F_EXCL), which answers nothing when it works; a control type it skips.
+  for (const type of [RTM_NEWLINK, RTM_SETLINK, RTM_DELROUTE]) {
+    assert.throws(
+      () => sock.dump({ type, payload: new Uint8Array(16) }),
+      new RegExp(
+        `^TypeError: NETLINK_ROUTE has no dump of message type ${type}: it dumps only RTM_GET\\* `
+          + `types .* runs any other as a change, .*: use request\\(\\)$`,
+      ),
+    );
+  }
+  for (const type of [NLMSG_NOOP, 14]) {
+    const never = new RegExp(`^TypeError: NETLINK_ROUTE has no dump of message type ${type}: `);
+    assert.throws(() => sock.dump({ type, payload: new Uint8Array(16) }), never);
+  }
+  // request() with NLM_F_DUMP of a control type that reads as a GET ((type & 3) == 2) too.
+  await assert.rejects(
+    sock.request({ type: 14, flags: NLM_F_DUMP, payload: new Uint8Array(16) }),
+    /^TypeError: NETLINK_ROUTE has no dump of message type 14/,
+  );
+  assert.equal(t.sent.length, 0);
+  // A user-space peer's types are its own: sent (nothing is bound to port 5000), not refused.
+  const peerDump = sock.dump({ type: RTM_NEWLINK }, { to: 5000 });
+  await assert.rejects(peerDump.forEach(() => {}), /ECONNREFUSED/);
+  sock.close();
+
+  const genl = await fakeSocket({}, () => {}, NETLINK_GENERIC);
+  assert.throws(
+    () => genl.sock.dump({ type: NLMSG_NOOP, payload: new Uint8Array(4) }),
+    /^TypeError: NETLINK_GENERIC has no dump of message type 1: the kernel dispatches no control /,
+  );
+  assert.equal(genl.t.sent.length, 0);
+  genl.sock.close();
+});
+
+test("on NETLINK_ROUTE a change's NLM_F_EXCL or NLM_F_REPLACE is no dump: not queued behind one, batched freely", async () => {
+  const { sock, t } = await fakeSocket();
+  let dumpRequest: Message | undefined;
+  t.script = (req, t) => {
+    if (req.type === RTM_GETLINK) dumpRequest = req; // a dump that runs until told
+    else t.deliver([ack(req)]);
+  };
+  const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  await settle();
+  assert.ok(dumpRequest, "the dump was sent");
+  // ip link add's flags: NLM_F_EXCL is NLM_F_MATCH's bit, and a NEW type is never dumped.
+  for (const flags of [NLM_F_CREATE | NLM_F_EXCL, NLM_F_REPLACE, NLM_F_DUMP]) {
+    const replies = await sock.request(
+      { type: RTM_NEWLINK, flags, payload: new Uint8Array(16) },
+      { timeout: 5000 },
+    );
+    assert.equal(replies.length, 0, "acked at once, while the dump still runs");
+  }
+  const batch = await sock.requestBatch([
+    {
+      type: RTM_NEWLINK,
+      flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+      payload: new Uint8Array(16),
+    },
+    {
+      type: RTM_NEWLINK,
+      flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+      payload: new Uint8Array(16),
+    },
+  ], { timeout: 5000 });
+  assert.equal(batch.length, 0);
+  t.deliver([done(dumpRequest!)]);
+  assert.deepEqual(await dump, []);
   sock.close();
 });
 
