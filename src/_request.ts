@@ -9,7 +9,9 @@
 import type { Matcher, Pending } from "./_matcher.ts";
 import {
   NETLINK_GENERIC,
+  NETLINK_NETFILTER,
   NETLINK_ROUTE,
+  NFNL_MSG_BATCH_BEGIN,
   NLM_F_ACK,
   NLM_F_DUMP,
   NLM_F_ECHO,
@@ -57,6 +59,22 @@ export function undumpable(protocol: number, to: number, type: number): string |
   return undefined;
 }
 
+/**
+ * {@linkcode dumpBits} of each message of one datagram to `to`. An nfnetlink batch (a datagram
+ * to the kernel that starts with NFNL_MSG_BATCH_BEGIN) dumps nothing: nfnetlink_rcv_batch runs
+ * every message as a change, NLM_F_EXCL and NLM_F_REPLACE (NLM_F_MATCH's and NLM_F_ROOT's bits)
+ * included.
+ */
+export function datagramDumpBits(
+  protocol: number,
+  to: number,
+  messages: readonly { readonly type: number; readonly flags: number }[],
+): number[] {
+  const batch = protocol === NETLINK_NETFILTER && to === 0
+    && messages[0].type === NFNL_MSG_BATCH_BEGIN;
+  return messages.map((m) => batch ? 0 : dumpBits(protocol, to, m.type, m.flags));
+}
+
 /** A dump (its bits from {@linkcode dumpBits}): the kernel runs one per socket. */
 export const isDump = (bits: number): boolean => bits !== 0;
 
@@ -92,10 +110,10 @@ export function requestInFlight(
   from: number,
 ): Promise<Replies> {
   const { matcher } = host;
-  const bitsOf = (m: Message) => dumpBits(host.protocol, from, m.type, m.flags);
-  const dumpMessage = from === 0 ? messages.find((m) => isDump(bitsOf(m))) : undefined;
+  const bits = datagramDumpBits(host.protocol, from, messages);
+  const dumpMessage = from === 0 ? messages.find((_, i) => isDump(bits[i])) : undefined;
   const dumpSeq = dumpMessage?.seq ?? 0;
-  let remaining = messages.filter((m) => completes(m.flags, bitsOf(m))).length;
+  let remaining = messages.filter((m, i) => completes(m.flags, bits[i])).length;
   return new Promise<Replies>((resolve, reject) => {
     const replies: Replies = [];
     const members: (Pending & { readonly completes: boolean })[] = [];
@@ -122,15 +140,13 @@ export function requestInFlight(
       host.kick(); // nothing may want data now (a timeout, say): stop reading
     };
     const cleanup = host.guard(settle);
-    for (const message of messages) {
-      const { seq, flags } = message;
-      const bits = bitsOf(message);
+    for (const [i, { seq, flags }] of messages.entries()) {
       const member: Pending & { completes: boolean } = {
         seq,
-        completes: completes(flags, bits),
+        completes: completes(flags, bits[i]),
         from,
-        dump: bits === NLM_F_DUMP,
-        endsAtDone: isDump(bits),
+        dump: bits[i] === NLM_F_DUMP,
+        endsAtDone: isDump(bits[i]),
         echo: (flags & NLM_F_ECHO) !== 0,
         interrupted: false,
         push: (msg) => replies.push(msg),

@@ -15,7 +15,7 @@ import { armGuard } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
-import { completes, dumpBits, isDump, requestInFlight, undumpable } from "./_request.ts";
+import { completes, datagramDumpBits, isDump, requestInFlight, undumpable } from "./_request.ts";
 import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
@@ -777,7 +777,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * (consecutive, in order), as transactions need (nfnetlink batches: NFNL_MSG_BATCH_BEGIN, the
    * changes, NFNL_MSG_BATCH_END). NLM_F_ACK is not added: set it on the messages whose answer
    * the kernel sends, and at least one must have it (or NLM_F_DUMP), since those answers are how
-   * the batch is known to be complete; at most one may be a dump. Resolves with every reply to
+   * the batch is known to be complete; at most one may be a dump (an nfnetlink batch, which
+   * starts with NFNL_MSG_BATCH_BEGIN, holds none: its messages' NLM_F_EXCL and NLM_F_REPLACE,
+   * NLM_F_DUMP's bits, are the changes' own, as on a NETLINK_ROUTE change). Resolves with every reply to
    * any of the messages, without the acks; rejects as {@linkcode request} does, with the first
    * error (its `requestSeq` says which message failed), after which answers to the others are
    * discarded.
@@ -810,19 +812,18 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           throw new TypeError("message must be an object like { type, flags?, payload? }");
         }
         const flags = checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
-        const built = this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
-        const bits = dumpBits(this.protocol, from, built.type, flags);
-        if (completes(flags, bits)) remaining++;
-        if (isDump(bits)) {
-          const never = undumpable(this.protocol, from, built.type);
-          if (never !== undefined) throw new TypeError(never);
-          if (++dumps > 1) {
-            throw new TypeError(
-              "a batch may hold one dump at most: the kernel runs one dump per socket",
-            );
-          }
+        return this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
+      });
+      datagramDumpBits(this.protocol, from, built).forEach((bits, i) => {
+        if (completes(built[i].flags, bits)) remaining++;
+        if (!isDump(bits)) return;
+        const never = undumpable(this.protocol, from, built[i].type);
+        if (never !== undefined) throw new TypeError(never);
+        if (++dumps > 1) {
+          throw new TypeError(
+            "a batch may hold one dump at most: the kernel runs one dump per socket",
+          );
         }
-        return built;
       });
       if (remaining === 0) {
         throw new TypeError(

@@ -81,4 +81,13 @@ test("nftables: a transaction (batch in one datagram) creates a table; a failing
   assert.equal(err.requestType, table.type);
   // Nothing leaked into the socket's stream, and the socket still works.
   assert.equal((await nft.dump("gettable", { nfgenFamily: NFPROTO_UNSPEC })).length, 1);
+  // `nft create table` twice in one transaction: NLM_F_EXCL is NLM_F_MATCH's bit, but a batch
+  // dumps nothing (it was refused as "a batch may hold one dump at most").
+  const created = ["a", "b"].map((name) => ({
+    ...nft.encode("newtable", { nfgenFamily: NFPROTO_INET, name }),
+    flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+  }));
+  assert.deepEqual(await nft.socket.requestBatch([begin, ...created, end]), []);
+  const names = (await nft.dump("gettable", { nfgenFamily: NFPROTO_UNSPEC })).map((t) => t.name);
+  assert.deepEqual(names.sort(), ["a", "b", "filter42"]);
 });
