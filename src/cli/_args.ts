@@ -60,15 +60,19 @@ const IP_VERBS = [
   ...["save", "restore", "showdump", "test", "monitor", "help"],
 ];
 
-/** The subcommand ("show" when absent) and the operands after it. */
+/**
+ * The subcommand ("show" when absent) and the operands after it. Anything else is refused, as
+ * ip and tc refuse it (`ip link eth0`: Command "eth0" is unknown), with their status (255).
+ */
 export function verb(args: string[], allowed: string[]): [string, string[]] {
   const [first, ...rest] = args;
   if (first === undefined || first === "list" || first === "ls") return ["show", rest];
   if (!allowed.includes(first)) {
-    if (allowed.includes("show") && !IP_VERBS.includes(first)) {
-      return ["show", args]; // `link show` may be left out before a device: `link eth0`
+    // One of ip's subcommands that this tool lacks is named as such.
+    if (IP_VERBS.includes(first)) {
+      throw new UsageError(`unknown subcommand ${shown(first)} (${allowed.join(", ")})`);
     }
-    throw new UsageError(`unknown subcommand ${shown(first)} (${allowed.join(", ")})`);
+    throw new UsageError(`Command ${shown(first)} is unknown, try --help`);
   }
   return [first, rest];
 }

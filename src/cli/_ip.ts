@@ -1,5 +1,6 @@
 // `link`, `addr` and `route`: the route client, printed as `ip` prints (`--json`: `ip -j`'s names).
 
+import { shown } from "../_options.ts";
 import {
   ARPHRD_CAN,
   ARPHRD_ETHER,
@@ -40,6 +41,7 @@ import {
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
+import { parsePrefix } from "../ip.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
@@ -569,6 +571,93 @@ function tableOption(id: number): NewRoute["table"] {
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
 
+/**
+ * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
+ * it: "default" is a length of 0 (`specified`), "all" or "any" selects nothing unless a family
+ * was given (-4, -6).
+ */
+interface DstPrefix {
+  /** 2 or 10; 0: any (ip's AF_UNSPEC). */
+  readonly family: number;
+  readonly address: Uint8Array;
+  readonly bits: number;
+  /** A length was written (or "default"): it bounds the route's length without a family. */
+  readonly specified: boolean;
+}
+
+/** `PREFIX` as ip reads it for `route show`; an Error in ip's words (status 1) otherwise. */
+function dstPrefix(text: string, family: Global["family"]): DstPrefix {
+  const familyNumber = family === "inet" ? 2 : family === "inet6" ? 10 : 0;
+  const none = new Uint8Array(0);
+  if (text === "default") return { family: familyNumber, address: none, bits: 0, specified: true };
+  if (text === "all" || text === "any") {
+    return { family: familyNumber, address: none, bits: 0, specified: false };
+  }
+  try {
+    const prefix = parsePrefix(text);
+    if (familyNumber === 0 || prefix.family === familyNumber) {
+      return {
+        family: prefix.family,
+        address: prefix.address,
+        bits: prefix.prefixLength,
+        specified: text.includes("/"),
+      };
+    }
+  } catch { /* said below */ }
+  throw new Error(`${family ?? "any valid"} prefix is expected rather than ${shown(text)}.`);
+}
+
+/** The first `bits` bits of `a` and `b` are the same (ip's inet_addr_match). */
+function sameBits(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let i = 0; i < bits; i += 8) {
+    const mask = bits - i >= 8 ? 0xff : (0xff00 >> (bits - i)) & 0xff;
+    if (((a[i / 8] ?? 0) ^ (b[i / 8] ?? 0)) & mask) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether route `r` is selected by `root` (its prefix lies within: ip's rdst) and `match` (it
+ * covers the prefix: ip's mdst), as ip's filter_nlmsg decides; `exact PREFIX` is both.
+ */
+function selectedDst(r: Route, root?: DstPrefix, match?: DstPrefix): boolean {
+  const family = r.family === "inet" ? 2 : r.family === "inet6" ? 10 : -1;
+  const dst = r.dst === "default"
+    ? { address: new Uint8Array(0), prefixLength: 0 }
+    : parsePrefix(r.dst);
+  const length = dst.prefixLength;
+  if (root !== undefined) {
+    if (root.family && (family !== root.family || root.bits > length)) return false;
+    if (!root.family && root.specified && root.bits > length) return false;
+    if ((root.family || root.specified) && !sameBits(dst.address, root.address, root.bits)) {
+      return false;
+    }
+  }
+  if (match !== undefined) {
+    if (match.family && (family !== match.family || match.bits < length)) return false;
+    if (!match.family && match.specified && match.bits < length) return false;
+    if ((match.family || match.specified) && !sameBits(dst.address, match.address, length)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The `[to] [root|match|exact] PREFIX` selectors of `route show` (the last of each wins). */
+function dstSelectors(words: string[], family: Global["family"]) {
+  let root: DstPrefix | undefined;
+  let match: DstPrefix | undefined;
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === "to") i++;
+    const kind = ["root", "match", "exact"].includes(words[i]) ? words[i++] : "exact";
+    if (words[i] === undefined) throw new UsageError("Command line is not complete. Try --help");
+    const prefix = dstPrefix(words[i], family);
+    if (kind !== "match") root = prefix;
+    if (kind !== "root") match = prefix;
+  }
+  return { root, match };
+}
+
 /** `route show|get|add|del|replace`. */
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, rest] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
@@ -578,7 +667,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     const words = positional.filter((word) => !["cache", "cached", "cloned"].includes(word));
     const cached = words.length < positional.length || kw.table === "cache";
     if (kw.table === "cache") delete kw.table;
-    if (words.length) throw unexpected(words[0]);
+    const { root, match } = dstSelectors(words, global.family);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
     // As ip: "proto all" selects nothing (and the protocol is shown then).
     if (kw.proto === "all") delete kw.proto;
@@ -604,7 +693,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(cached ? { cached } : {}),
         }),
     );
-    const shown = routes.map((r) => {
+    const shown = routes.filter((r) => selectedDst(r, root, match)).map((r) => {
       const route = routeJson(r, table !== undefined && table !== "all");
       // As ip: the device and protocol asked for are not repeated (the type is).
       if (kw.dev) delete route.dev;
@@ -622,6 +711,10 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     : undefined;
   if (typeWord !== undefined) kw.type ??= typeWord;
   const [target, ...extra] = positional;
+  // As ip: a lookup of nothing is a failure (status 1), a change of nothing bad usage.
+  if (target === undefined && action === "get") {
+    throw new Error("need at least a destination address");
+  }
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
   if (extra.length) throw unexpected(extra[0]);
   if (action === "get") {

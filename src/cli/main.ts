@@ -38,8 +38,8 @@ const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND .
 Commands:
   link show [DEV]                      links (ip link show)
   addr show [DEV]                      addresses (ip addr show)
-  route show [table T|cache] [dev D] [proto P] [type T]   routes, or the route cache
-                                       (ip route show [cache])
+  route show [table T|cache] [dev D] [proto P] [type T] [[root|match|exact] PREFIX]
+                                       routes, or the route cache (ip route show [cache])
   route get ADDRESS                    route lookup (ip route get)
   route add|del PREFIX [via GW] [dev DEV] [table T] [metric N] [type T]
   neigh show [dev DEV]                 neighbours (ip neigh show)

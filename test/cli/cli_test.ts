@@ -135,6 +135,17 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "show", "type", "blackhole"]);
   same(["route", "show", "table", "all", "type", "local"]);
   same(["-6", "route", "show"]);
+  // Destination selectors, as ip's filter_nlmsg applies them.
+  same(["route", "show", "10.50.0.0/16"]);
+  same(["route", "show", "to", "exact", "10.50.0.0/16"]);
+  same(["route", "show", "root", "10.0.0.0/8"]);
+  same(["route", "show", "match", "10.50.1.1"]);
+  same(["route", "show", "match", "10.50.0.0/16", "root", "10.0.0.0/8"]);
+  same(["route", "show", "default"]);
+  same(["route", "show", "all"]);
+  same(["-4", "route", "show", "any"]);
+  same(["route", "show", "table", "all", "root", "10.9.0.0/16"]);
+  same(["-6", "route", "show", "root", "2001:db8::/32"]);
   same(["route", "get", "10.50.1.1"]);
   same(["route", "get", "10.9.0.7"]);
   same(["route", "get", "10.55.0.1"]);
@@ -162,6 +173,8 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       ["route", "show"],
       ["-6", "route", "show"],
       ["route", "show", "table", "all"],
+      ["route", "show", "root", "10.0.0.0/8"],
+      ["route", "show", "match", "10.80.1.1"],
       ["rule", "show"],
       ["-6", "rule", "show"],
       ["neigh", "show"],
@@ -1052,8 +1065,32 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       1,
       /^netlink: ENODEV: no link named "nosuch0"/,
     ],
-    // route show selects by what it can, refusing the rest rather than ignoring it.
-    [["--netns", ns.name, "route", "show", "bogus"], 255, /^netlink: unexpected "bogus"/],
+    // route show selects by what it can, refusing the rest rather than ignoring it; what is no
+    // prefix is refused as ip refuses it (status 1), and so is a lookup of nothing.
+    [
+      ["--netns", ns.name, "route", "show", "bogus"],
+      1,
+      /^netlink: any valid prefix is expected rather than "bogus"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "-6", "route", "show", "root", "10.0.0.0/8"],
+      1,
+      /^netlink: inet6 prefix is expected rather than "10\.0\.0\.0\/8"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "show", "match"],
+      255,
+      /^netlink: Command line is not complete/,
+    ],
+    [["--netns", ns.name, "route", "get"], 1, /^netlink: need at least a destination address$/m],
+    // What is no subcommand is refused, as ip and tc do (not taken for a link's name).
+    [["--netns", ns.name, "link", "lo"], 255, /^netlink: Command "lo" is unknown, try --help$/m],
+    [
+      ["--netns", ns.name, "route", "10.0.0.0/8"],
+      255,
+      /^netlink: Command "10\.0\.0\.0\/8" is unknown/,
+    ],
+    [["--netns", ns.name, "qdisc", "foo"], 255, /^netlink: Command "foo" is unknown/],
     [
       ["--netns", ns.name, "route", "show", "via", "10.9.0.2"],
       255,
