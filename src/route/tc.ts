@@ -122,7 +122,12 @@ export interface TcClass {
   parent: string;
   /** The qdisc attached under the class, "10:", if any. */
   leaf?: string;
-  /** htb: prio, rate, ceil, burst, cburst as `tc -j` names them (rates in bytes/s, bursts in bytes), and quantum and level. */
+  /**
+   * htb: prio, rate, ceil, burst and cburst, named as `tc class show` prints them (tc 6.1 has no
+   * JSON for classes: `tc -j class show` prints that text too), and quantum and level (`tc -d`).
+   * Rates in bytes/s, bursts in bytes: the kernel keeps a burst as the time it takes at its rate,
+   * turned back into bytes here as tc does (`burst 15Kb` is 15360).
+   */
   options: Record<string, unknown>;
   /** Counters, as `tc -s` shows them. */
   stats: TcStats;

@@ -177,9 +177,12 @@ export interface HtbClassSpec {
   rate: Rate;
   /** Defaults to `rate`, as tc. */
   ceil?: Rate;
-  /** Defaults to rate / HZ + mtu, as tc. */
+  /**
+   * Defaults to mtu + rate / hz, as tc: hz is /proc/net/psched's clock rate, 1,000,000,000 on a
+   * kernel with high-resolution timers, so the default is the mtu (1600 bytes) below 8gbit.
+   */
   burst?: Size;
-  /** Defaults to ceil / HZ + mtu, as tc. */
+  /** Defaults to mtu + ceil / hz, as `burst` does. */
   cburst?: Size;
   /** Priority for spare bandwidth (0 first). */
   prio?: number;

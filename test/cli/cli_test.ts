@@ -339,6 +339,11 @@ test("cli class and filter show print tc's lines: u32's ht divisor, key ht, *flo
     ...["match", "u16", "0x50", "0xffff", "at", "nexthdr+2", "classid", "1:20"],
   );
   const lines = (text: string) => text.split("\n").map((l) => l.trimEnd()).filter((l) => l);
+  // tc 6.1 prints classes as text even with -j: --json has that text's names, in bytes.
+  assert.deepEqual(
+    cliJson(ns, "class", "show", "dev", "ve0").map((c) => [c.handle, c.rate, c.burst, c.cburst]),
+    [["1:20", 1_250_000, 1600, 1600]],
+  );
   for (const what of ["class", "filter"]) {
     assert.deepEqual(
       lines(cli(["--netns", ns.name, what, "show", "dev", "ve0"]).stdout),
