@@ -88,8 +88,6 @@ export const completes = (flags: number, bits: number): boolean =>
 /** What a request needs from its socket. */
 export interface RequestHost {
   readonly matcher: Matcher;
-  /** The socket's protocol: what the dump bits mean ({@linkcode dumpBits}). */
-  readonly protocol: number;
   /** Arms the timeout and abort signal; returns the function that disarms them. */
   guard(fail: (error: unknown) => void): () => void;
   /** Sends the datagram to `to` and reads its first answers; throws on failure. */
@@ -99,18 +97,19 @@ export interface RequestHost {
 }
 
 /**
- * Registers `messages` (built, with their sequence numbers; `bytes` their datagram) and sends
- * them, at once or, holding a dump to the kernel, once the socket's dump slot is free. Resolves
- * with every reply once each message whose answer completes it has been answered.
+ * Registers `messages` (built, with their sequence numbers; `bits` their
+ * {@linkcode datagramDumpBits}; `bytes` their datagram) and sends them, at once or, holding a
+ * dump to the kernel, once the socket's dump slot is free. Resolves with every reply once each
+ * message whose answer completes it has been answered.
  */
 export function requestInFlight(
   host: RequestHost,
   messages: readonly Message[],
+  bits: readonly number[],
   bytes: Uint8Array,
   from: number,
 ): Promise<Replies> {
   const { matcher } = host;
-  const bits = datagramDumpBits(host.protocol, from, messages);
   const dumpMessage = from === 0 ? messages.find((_, i) => isDump(bits[i])) : undefined;
   const dumpSeq = dumpMessage?.seq ?? 0;
   let remaining = messages.filter((m, i) => completes(m.flags, bits[i])).length;

@@ -814,9 +814,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         const flags = checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
         return this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
       });
-      datagramDumpBits(this.protocol, from, built).forEach((bits, i) => {
-        if (completes(built[i].flags, bits)) remaining++;
-        if (!isDump(bits)) return;
+      const bits = datagramDumpBits(this.protocol, from, built);
+      bits.forEach((messageBits, i) => {
+        if (completes(built[i].flags, messageBits)) remaining++;
+        if (!isDump(messageBits)) return;
         const never = undumpable(this.protocol, from, built[i].type);
         if (never !== undefined) throw new TypeError(never);
         if (++dumps > 1) {
@@ -837,7 +838,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return requestInFlight(
         {
           matcher,
-          protocol: this.protocol,
           guard: (fail) => armGuard(options, fail),
           send: (bytes, to) => {
             this.#sendBytes(bytes, to, 0);
@@ -846,6 +846,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           kick: this.#kickReader,
         },
         built,
+        bits,
         bytes,
         from,
       );
