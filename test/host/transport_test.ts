@@ -313,6 +313,47 @@ test("recycle(): a large datagram's memory given back takes a later copy; anythi
   }
 });
 
+test("recycle(): a read of one lands in the memory given back: a small datagram is copied out of it, a longer one comes whole, detached memory is left alone", async () => {
+  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
+  try {
+    // Datagrams over 8 KiB keep b reading one at a time (see BATCH_MAX_DATAGRAM): reads of one.
+    a.send(new Uint8Array(20_000).fill(1), b.portid, 0);
+    const first = await next(b);
+    b.recycle!(first.data);
+    a.send(new Uint8Array(50).fill(2), b.portid, 0);
+    const small = await next(b);
+    assert.notEqual(small.data.buffer, first.data.buffer, "a small one does not take the memory");
+    assert.deepEqual([...small.data], new Array(50).fill(2));
+    a.send(new Uint8Array(30_000).fill(3), b.portid, 0);
+    const longer = await next(b);
+    assert.equal(longer.data.length, 30_000);
+    assert.ok(longer.data.every((x) => x === 3), "the part past the memory given back came too");
+    assert.deepEqual([...small.data], new Array(50).fill(2), "the small one kept its bytes");
+    a.send(new Uint8Array(15_000).fill(4), b.portid, 0);
+    const fits = await next(b);
+    assert.equal(fits.data.buffer, first.data.buffer, "the memory given back was kept for it");
+    assert.ok(fits.data.every((x) => x === 4));
+    assert.ok(longer.data.every((x) => x === 3), "the longer one kept its bytes");
+    // Given back, then transferred away (against the rules): the kernel never writes there.
+    b.recycle!(fits.data);
+    const moved = structuredClone(fits.data.buffer, {
+      transfer: [fits.data.buffer as ArrayBuffer],
+    });
+    a.send(new Uint8Array(12_000).fill(5), b.portid, 0);
+    const after = await next(b);
+    assert.notEqual(after.data.buffer, moved);
+    assert.ok(after.data.every((x) => x === 5));
+    assert.ok(
+      new Uint8Array(moved, 0, 15_000).every((x) => x === 4),
+      "the moved memory kept its bytes",
+    );
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("a caller transferring a small datagram's buffer away does not break receiving", async () => {
   const a = openTransport(NETLINK_ROUTE, { portid: 0 });
   const b = openTransport(NETLINK_ROUTE, { portid: 0 });
