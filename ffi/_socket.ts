@@ -428,8 +428,9 @@ class Batch implements DatagramInPlace {
 
   /**
    * Sets up the BATCH entries of a read of several (their mmsghdrs, and the slots past the
-   * first), at the first: a one-shot dump's reads, all of one, never need them, and setting them
-   * up cost a cold process some 0.3 ms before its first datagram (measured on Bun).
+   * first), at the first: a one-shot dump's reads, all of one, never need them, and a cold Bun
+   * process ran their setup, cold code, before its first datagram (the receiver's construction
+   * with it: 0.7-0.9 ms, timed in a cold 100,000-route dump).
    */
   #setUpEntries(): void {
     this.#entries = true;
@@ -740,8 +741,8 @@ class Receiver {
    * readOne() while a reader has given memory back (a dump's cursor() gives back each datagram
    * as it steps past it): the datagram lands there, where it is handed out without a copy when
    * it is large (a dump's part), and the rest of one longer than the spare in the first slot. A
-   * small one is copied into the slab, and the spare kept. The copy of each 32 KiB part out of
-   * the slot cost a cold 100,000-route dump through cursor() some 1-2 ms on Bun (measured).
+   * small one is copied into the slab, and the spare kept. The copies of each 32 KiB part out of
+   * the slot took 0.9-1.2 ms of a cold 100,000-route dump through cursor() on Bun (timed).
    */
   #readIntoSpare(fd: number, spare: ArrayBuffer): Datagram | undefined {
     const b = this.shared;
