@@ -27,6 +27,22 @@ export class SignalEntry {
     const g = globalThis as { Deno?: { addSignalListener(s: string, f: () => void): void } };
     if ("Bun" in globalThis) process.on("SIGURG", mark);
     else g.Deno!.addSignalListener("SIGURG", mark);
+    // Deno's signalfd waiter (ffi/_signalfd.ts) takes its signals through a pipe handle's onread,
+    // where no listener sees them: every onread set from now on marks the entry first.
+    const Pipe = "Bun" in globalThis ? undefined : pipeClass();
+    if (Pipe !== undefined) {
+      const key = Symbol("onread");
+      type Handle = Record<symbol, unknown>;
+      Object.defineProperty(Pipe.prototype, "onread", {
+        get(this: Handle) {
+          return this[key];
+        },
+        set(this: Handle, f: (...args: unknown[]) => unknown) {
+          this[key] = (...args: unknown[]) => (mark(), f.apply(this, args));
+        },
+        configurable: true,
+      });
+    }
   }
 
   /** The listener call starts now (for a subscriber whose own listener reads). */
@@ -55,4 +71,10 @@ export class SignalEntry {
       `${this.#name} ${at(0.5).toFixed(1)} ${at(0.75).toFixed(1)} ${mean.toFixed(1)}\n`,
     );
   }
+}
+
+/** Deno's Node pipe handle class (as ffi/_signalfd.ts finds it), if any. */
+function pipeClass(): { prototype: object } | undefined {
+  const p = process as unknown as { binding?: (name: string) => { Pipe?: { prototype: object } } };
+  return p.binding?.("pipe_wrap").Pipe;
 }

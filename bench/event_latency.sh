@@ -7,11 +7,12 @@
 # promise waits; then, its waitThen() callbacks), and the floor, bench/events_signal_floor.ts
 # (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
 # signal sent to the runtime's signal thread (an experiment: see that file); with FLOOR_WAIT
-# ("poll recv"), Deno floors that wait on the runtime's thread pool instead of for a signal. Prints each peer's
+# ("poll recv sigfd atomics message"), Deno floors that wait otherwise: on the runtime's thread
+# pool, a signalfd in its event loop, or a Worker blocked in poll(2) (see that file). Prints each peer's
 # p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
-# runtime's SIGURG listener call to its stamp (bench/_signal_entry.ts): what it adds once the
-# runtime has delivered the signal, far steadier than the end-to-end figure (subscribers whose
-# waits take signals: not Deno's over this tree, which wait on its thread pool). With OLD set to
+# runtime's SIGURG listener call (on Deno, of the signalfd handle's onread) to its stamp
+# (bench/_signal_entry.ts): what it adds once the runtime has delivered the signal, far steadier
+# than the end-to-end figure (subscribers whose waits take signals: not Deno's pool waiter's). With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
 # listen and transport layers run in the same rounds as old-* peers.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a

@@ -13,6 +13,10 @@
 // runtime's thread pool), then the same drain on the main thread; recv: a blocking recv as a
 // `nonblocking: true` call, whose promise brings the datagram. Neither is usable by the library
 // as is (close() does not wake them, and a pending call keeps the process alive): floors only.
+// With NL_FLOOR_WAIT=sigfd (Deno), SIGURG to this thread, blocked, read from a signalfd that
+// Deno's event loop polls (ffi/_signalfd.ts's mechanism); atomics or message: a Worker blocked
+// in poll(2) (bench/_floor_poller.ts) tells this thread through Atomics.notify (this thread in
+// Atomics.waitAsync) or postMessage, then waits until it has drained.
 //
 //   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv] bench/events_signal_floor.ts IFINDEX WANT READY_FILE
 // deno-lint-ignore-file no-explicit-any
@@ -46,13 +50,18 @@ const defs = {
     result: "i64",
     nonblocking: true,
   },
+  // NL_FLOOR_WAIT=sigfd (Deno only).
+  pthread_sigmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
+  signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  gettid: { parameters: [], result: "i32" },
 } as const;
+const DENO_ONLY = ["fcntlOwner", "pollWait", "recvWait", "pthread_sigmask", "signalfd", "gettid"];
 let libc: any;
 if (g.Bun) {
   const { dlopen } = await import("bun:ffi");
   const bun: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(defs)) {
-    if (name === "fcntlOwner" || name === "pollWait" || name === "recvWait") continue;
+    if (DENO_ONLY.includes(name)) continue;
     const args = (d.parameters as readonly string[]).map((p) => p === "buffer" ? "ptr" : p);
     bun[name] = { args, returns: d.result === "i64" ? "i64_fast" : d.result };
   }
@@ -137,6 +146,48 @@ if (wait === "poll" || wait === "recv") {
     }
     resolve();
   })();
+} else if (wait === "sigfd") {
+  // SIGURG blocked on this thread and sent to this thread alone (F_SETOWN_EX, F_OWNER_TID), so
+  // it stays pending for a signalfd, which a node:net pipe handle (Deno's uv_compat: a tokio
+  // AsyncFd) registers with the event loop's own epoll: the kernel wakes this thread directly.
+  const set = new Uint8Array(128);
+  set[2] = 1 << 6; // SIGURG (23): bit 22
+  if (libc.pthread_sigmask(0, set, null) !== 0) throw new Error("pthread_sigmask failed");
+  const sfd = libc.signalfd(-1, set, 0o4000 | 0o2000000); // SFD_NONBLOCK | SFD_CLOEXEC
+  const owner = new Int32Array([0, libc.gettid()]); // struct f_owner_ex: F_OWNER_TID, tid
+  if (sfd < 0 || libc.fcntlOwner(fd, 15, new Uint8Array(owner.buffer)) !== 0) {
+    throw new Error("signalfd / F_SETOWN_EX failed");
+  }
+  libc.fcntl(fd, 10, 23); // F_SETSIG SIGURG
+  libc.fcntl(fd, 4, 0o20000 | 0o4000); // F_SETFL O_ASYNC | O_NONBLOCK
+  const { Pipe } = (process as any).binding("pipe_wrap");
+  const pipe = new Pipe(0);
+  if (pipe.open(sfd) !== 0) throw new Error("pipe open failed");
+  pipe.onread = () => drain();
+  pipe.readStart();
+} else if (wait === "atomics" || wait === "message") {
+  // A Worker blocked in a synchronous poll(2) on the socket; it tells this thread through
+  // Atomics.notify (this thread in Atomics.waitAsync) or postMessage, then waits to be told
+  // the socket was drained before it polls again.
+  const state = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(new URL("./_floor_poller.ts", import.meta.url), { type: "module" });
+  worker.postMessage({ fd, state, mode: wait });
+  if (wait === "message") {
+    worker.onmessage = () => {
+      drain();
+      worker.postMessage(0);
+    };
+  } else {
+    (async () => {
+      for (;;) {
+        const r = Atomics.waitAsync(state, 0, 0);
+        if (r.async) await r.value;
+        drain();
+        Atomics.store(state, 0, 0);
+        Atomics.notify(state, 0);
+      }
+    })();
+  }
 } else if (g.Bun) process.on("SIGURG", drain);
 else g.Deno.addSignalListener("SIGURG", drain);
 if (toThread) {
