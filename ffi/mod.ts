@@ -13,8 +13,8 @@ import type { OpenTransport, Transport, TransportOptions } from "../src/transpor
 import { bunOptimizer } from "./_bun_jit.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
-import { AF_NETLINK, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
-import { loadDenoLibc, loadDenoPool } from "./_deno_libc.ts";
+import { AF_NETLINK, F_SETOWN, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
+import { loadDenoLibc, loadDenoPool, loadDenoSignalfd } from "./_deno_libc.ts";
 import {
   createFile,
   type FileWriter,
@@ -28,7 +28,9 @@ import type { Libc } from "./_libc.ts";
 import { openNetnsFile } from "./_netns.ts";
 import { newPoolWaiter } from "./_pool_waiter.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
+import { denoPipeClass, signalfdSignals } from "./_signalfd.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
+import type { Waiter } from "./_waiter.ts";
 
 let runtime: Runtime | undefined;
 
@@ -64,10 +66,16 @@ function denoDefer(run: () => void): void {
   port2.postMessage(null);
 }
 
+/** The process as the recipient of a socket's signals (`F_SETOWN`). */
+function ownByProcess(libc: Libc): (fd: number) => number {
+  return (fd) => libc.fcntl(fd, F_SETOWN, libc.getpid());
+}
+
 /** Bun's main thread's signals (a Worker waits with a poller Worker: see detect()). */
-function bunSignals(): Signals {
+function bunSignals(libc: Libc): Signals {
   return {
     listen: (listener) => (globalThis as unknown as BunGlobals).process.on("SIGURG", listener),
+    own: ownByProcess(libc),
     keepAlive() {
       const timer = (globalThis as unknown as BunGlobals).setInterval(() => {}, FOREVER_MS);
       timer.unref();
@@ -101,12 +109,33 @@ function denoSignals(libc: Libc): Signals {
       }
       Deno.addSignalListener("SIGURG", listener);
     },
-    keepAlive() {
-      const id = setInterval(() => {}, FOREVER_MS);
-      Deno.unrefTimer(id);
-      return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
-    },
+    own: ownByProcess(libc),
+    keepAlive: denoKeepAlive,
   };
+}
+
+/** A far-future interval timer, unref'd: what keeps Deno alive while a wait is pending. */
+function denoKeepAlive(): { ref(): void; unref(): void } {
+  const id = setInterval(() => {}, FOREVER_MS);
+  Deno.unrefTimer(id);
+  return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
+}
+
+/**
+ * Deno's waiters, best first: a signalfd in Deno's own event loop, which needs Deno's pipe handle
+ * over tokio (Deno 2.9); a poll on Deno's thread pool, which needs a way to unref the pending
+ * call; signals through Deno's signal listener.
+ */
+function denoWaiters(libc: Libc): (fd: number) => Waiter {
+  const Pipe = denoPipeClass();
+  if (Pipe !== undefined) {
+    const signals = signalfdSignals(libc, loadDenoSignalfd(), Pipe, denoKeepAlive);
+    return (fd) => newSignalWaiter(libc, signals, fd);
+  }
+  const pool = loadDenoPool();
+  if (pool !== undefined) return (fd) => newPoolWaiter(libc, pool, fd);
+  const signals = denoSignals(libc);
+  return (fd) => newSignalWaiter(libc, signals, fd);
 }
 
 function detect(): Runtime {
@@ -118,18 +147,16 @@ function detect(): Runtime {
     if ((g.Bun as { isMainThread?: boolean }).isMainThread === false) {
       return { libc, defer: bunDefer, newWaiter: (fd) => newBunWaiter(libc, fd) };
     }
-    const signals = bunSignals();
+    const signals = bunSignals(libc);
     return { libc, defer: bunDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();
-    // A poll on Deno's thread pool, which needs a way to unref the pending call; signals if not.
-    const pool = loadDenoPool();
-    if (pool !== undefined) {
-      return { libc, defer: denoDefer, newWaiter: (fd) => newPoolWaiter(libc, pool, fd) };
-    }
-    const signals = denoSignals(libc);
-    return { libc, defer: denoDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
+    // Chosen on the thread's first wait, not here: finding Deno's pipe handle loads its Node
+    // compatibility layer (30-50 ms, measured), which a program that never waits (a dump, a
+    // request answered at once) should not pay.
+    let newWaiter: ((fd: number) => Waiter) | undefined;
+    return { libc, defer: denoDefer, newWaiter: (fd) => (newWaiter ??= denoWaiters(libc))(fd) };
   }
   throw new Error(
     "netlink: this runtime has no supported FFI; run on Deno 2 (with --allow-ffi) or Bun",
