@@ -95,10 +95,7 @@ function bunSignals(libc: Libc): Signals {
 function denoSignals(libc: Libc): Signals {
   return {
     listen(listener) {
-      const spare = [libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0)];
-      if (spare[0] >= 0) spare.push(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
-      const errno = spare[spare.length - 1] < 0 ? libc.errno() : 0;
-      for (const fd of spare) if (fd >= 0) libc.close(fd);
+      const errno = twoSpare(libc);
       if (errno !== 0) {
         throw new SyscallError(
           "socket",
@@ -114,6 +111,15 @@ function denoSignals(libc: Libc): Signals {
   };
 }
 
+/** Takes two descriptors and gives them back: 0, or the errno of the first that failed. */
+function twoSpare(libc: Libc): number {
+  const spare = [libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0)];
+  if (spare[0] >= 0) spare.push(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+  const errno = spare[spare.length - 1] < 0 ? libc.errno() : 0;
+  for (const fd of spare) if (fd >= 0) libc.close(fd);
+  return errno;
+}
+
 /** A far-future interval timer, unref'd: what keeps Deno alive while a wait is pending. */
 function denoKeepAlive(): { ref(): void; unref(): void } {
   const id = setInterval(() => {}, FOREVER_MS);
@@ -127,7 +133,10 @@ function denoKeepAlive(): { ref(): void; unref(): void } {
  * call; signals through Deno's signal listener.
  */
 function denoWaiters(libc: Libc): (fd: number) => Waiter {
-  const Pipe = denoPipeClass();
+  // Finding the pipe handle loads Deno's Node layer, whose start sets up Deno's signal handling
+  // (see denoSignals: two descriptors, or Deno aborts the process). A thread at its descriptor
+  // limit on its first wait takes the pool waiter instead, which needs one.
+  const Pipe = twoSpare(libc) === 0 ? denoPipeClass() : undefined;
   if (Pipe !== undefined) {
     const signals = signalfdSignals(libc, loadDenoSignalfd(), Pipe, denoKeepAlive);
     return (fd) => newSignalWaiter(libc, signals, fd);
