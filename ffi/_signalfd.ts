@@ -63,6 +63,11 @@ const PIPE_SOCKET = 0;
  * compatibility layer (the `process` global) on first use.
  */
 export function denoPipeClass(): PipeClass | undefined {
+  // Deno 2.9's pipe handle is a libuv-style handle over its tokio reactor (libs/core/uv_compat),
+  // which is what this relies on; an earlier Deno's pipe_wrap is another implementation, whose
+  // open() of a descriptor no test here has run: those take the pool waiter.
+  const [major, minor] = Deno.version.deno.split(".").map(Number);
+  if (major < 2 || (major === 2 && minor < 9)) return undefined;
   try {
     const process = (globalThis as { process?: { binding?: (name: string) => unknown } }).process;
     const Pipe = (process?.binding?.("pipe_wrap") as { Pipe?: unknown } | undefined)?.Pipe;
