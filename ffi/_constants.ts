@@ -117,12 +117,6 @@ export const F_SETOWN = 8;
 /** Set number of signal to be sent. */
 export const F_SETSIG = 10;
 
-/** Get owner (thread receiving SIGIO). */
-export const F_SETOWN_EX = 15;
-
-/** Kernel thread. */
-export const F_OWNER_TID = 0;
-
 /** Allow empty relative pathname. */
 export const AT_EMPTY_PATH = 4096;
 
@@ -141,17 +135,6 @@ export const STATX_TYPE = 1;
 
 /** Urgent data is available at a socket. */
 export const SIGURG = 23;
-
-/** Block signals. */
-export const SIG_BLOCK = 0;
-
-// <sys/signalfd.h>
-
-/** `SFD_CLOEXEC` from <sys/signalfd.h>. */
-export const SFD_CLOEXEC = 524288;
-
-/** `SFD_NONBLOCK` from <sys/signalfd.h>. */
-export const SFD_NONBLOCK = 2048;
 
 // <linux/filter.h>
 
@@ -254,18 +237,6 @@ export const OFFSETOF_POLLFD_EVENTS = 4;
 
 /** Byte offset of `revents` in `struct pollfd`. */
 export const OFFSETOF_POLLFD_REVENTS = 6;
-
-/** Size in bytes of `struct f_owner_ex` (<fcntl.h>). */
-export const SIZEOF_F_OWNER_EX = 8;
-
-/** Byte offset of `type` in `struct f_owner_ex`. */
-export const OFFSETOF_F_OWNER_EX_TYPE = 0;
-
-/** Byte offset of `pid` in `struct f_owner_ex`. */
-export const OFFSETOF_F_OWNER_EX_PID = 4;
-
-/** Size in bytes of glibc's `sigset_t` (<signal.h>). */
-export const SIZEOF_SIGSET_T = 128;
 
 /** Size in bytes of `struct statx` (<sys/stat.h>). */
 export const SIZEOF_STATX = 256;

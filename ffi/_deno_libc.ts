@@ -6,10 +6,9 @@
  * @module
  */
 
-import { EFD_CLOEXEC, EFD_NONBLOCK, F_SETOWN_EX, SIG_BLOCK } from "./_constants.ts";
+import { EFD_CLOEXEC, EFD_NONBLOCK } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 import type { Pool } from "./_pool_waiter.ts";
-import type { SignalfdCalls } from "./_signalfd.ts";
 
 /** glibc's soname; musl is not supported. */
 const LIBC = "libc.so.6";
@@ -56,15 +55,6 @@ const POOL = {
   // read and write again, for the eventfd's 8-byte counter: REST is seven symbols to bind.
   readCounter: { name: "read", parameters: ["i32", "buffer", "usize"], result: "i32" },
   writeCounter: { name: "write", parameters: ["i32", "buffer", "usize"], result: "i32" },
-} as const;
-
-/** What waiting for a signal through a signalfd uses (ffi/_signalfd.ts). */
-const SIGNALFD = {
-  pthread_sigmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
-  signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  gettid: { parameters: [], result: "i32" },
-  // fcntl(F_SETOWN_EX) takes a struct f_owner_ex pointer.
-  fcntlOwner: { name: "fcntl", parameters: ["i32", "i32", "buffer"], result: "i32" },
 } as const;
 
 /** The rest: socket options read back, files, network namespaces. */
@@ -169,16 +159,5 @@ export function loadDenoPool(): Pool | undefined {
     writeCounter: (fd, counter) => pool().writeCounter(fd, counter, 8n),
     unref: (promise) => unrefOpPromise(promise),
     ref: (promise) => refOpPromise(promise),
-  };
-}
-
-/** The calls ffi/_signalfd.ts makes, bound on first use. */
-export function loadDenoSignalfd(): SignalfdCalls {
-  const calls = lazily(SIGNALFD);
-  return {
-    blockSignals: (set) => calls().pthread_sigmask(SIG_BLOCK, set, null),
-    signalfd: (set, flags) => calls().signalfd(-1, set, flags),
-    gettid: () => calls().gettid(),
-    setOwnerEx: (fd, owner) => calls().fcntlOwner(fd, F_SETOWN_EX, owner),
   };
 }

@@ -1,6 +1,5 @@
 /**
- * Deno's fallback {@linkcode Waiter}, where Deno's Node pipe handle, which the signalfd waiter
- * needs (`_signalfd.ts`), is missing: one poll(2) per thread on Deno's blocking thread pool (a
+ * Deno's {@linkcode Waiter}: one poll(2) per thread on Deno's blocking thread pool (a
  * `nonblocking: true` FFI call) over every armed socket of the thread plus a control eventfd.
  * The call's promise brings the wake-up back to the thread's event loop; the socket is then read
  * on the thread, as with every waiter.

@@ -1,9 +1,8 @@
 /**
  * The {@linkcode Waiter} of both runtimes: signal-driven I/O. While a wait is pending its socket
- * has O_ASYNC set, with the process (Bun) or the waiting thread (Deno: `_signalfd.ts`) as owner
- * and SIGURG as the signal (F_SETSIG), so the kernel raises SIGURG when a datagram (or an error
- * such as ENOBUFS) is queued to it. The runtime's own signal machinery (on Deno, a signalfd its
- * event loop polls) wakes the event loop and calls one listener per thread, which
+ * has O_ASYNC set, with the process as owner (F_SETOWN) and SIGURG as the signal (F_SETSIG), so
+ * the kernel raises SIGURG when a datagram (or an error such as ENOBUFS) is queued to it. The
+ * runtime's own signal machinery wakes the event loop and calls one listener per thread, which
  * polls every armed socket with a zero timeout (one syscall, however many sockets wait) and ends
  * the waits of those that are readable.
  *
@@ -19,8 +18,7 @@
  * - SIGURG, not SIGIO: SIGURG's default action is to ignore, so a signal that arrives when no
  *   listener is installed (Bun restores the default action when the last one is removed; SIGIO's
  *   default kills the process) is harmless. Netlink sockets never carry the out-of-band data that
- *   SIGURG otherwise reports. A user's own SIGURG listener sees these signals too (not on Deno,
- *   where they are the waiting thread's, blocked, and its signalfd's).
+ *   SIGURG otherwise reports. A user's own SIGURG listener sees these signals too.
  * - O_ASYNC while a wait is pending and through the short drain that follows a wake-up: a wake
  *   costs no syscall but the reads (no fcntl to clear the flag, none to set it again, no
  *   readiness check when nothing can have been missed, below). A drain that finds more than a
@@ -47,7 +45,7 @@
 import { methodsOf, perEventClosures, perEventCode } from "../src/_per_event.ts";
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
-import { F_GETFL, F_SETFL, F_SETSIG, O_ASYNC, SIGURG } from "./_constants.ts";
+import { F_GETFL, F_SETFL, F_SETOWN, F_SETSIG, O_ASYNC, SIGURG } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 import { pollfdBytes, pollfdRevents, setPollfd } from "./_pollfd.ts";
 import type { Waiter } from "./_waiter.ts";
@@ -55,22 +53,10 @@ import type { Waiter } from "./_waiter.ts";
 /** The runtime-specific part: a signal listener, and a handle that keeps the process alive. */
 export interface Signals {
   /**
-   * Calls `listener` on this thread's event loop each time the process (on Deno: this thread)
-   * gets SIGURG. Throws (SyscallError) when it cannot install the listener: the wait that asked
-   * fails.
+   * Calls `listener` on this thread's event loop each time the process gets SIGURG. Throws
+   * (SyscallError) when it cannot install the listener: the wait that asked fails.
    */
   listen(listener: () => void): void;
-  /**
-   * Undoes {@linkcode listen}, when the thread has no socket that waited open any more, so that
-   * nothing of the library's stays open (optional: a runtime's signal listener stays installed).
-   * The next wait listens again.
-   */
-  stop?(): void;
-  /**
-   * Makes this thread the recipient of `fd`'s signals (F_SETOWN or F_SETOWN_EX); 0, or -1 and
-   * errno. Called on a socket's first wait.
-   */
-  own(fd: number): number;
   /** A handle that keeps the event loop alive while ref'd (and not before the first ref). */
   keepAlive(): { ref(): void; unref(): void };
   /**
@@ -105,8 +91,6 @@ class SignalWaiter implements Waiter {
   readonly fd: number;
   readonly #libc: Libc;
   readonly #signals: Signals;
-  /** Counted among the hub's users: from the first wait until close. */
-  #registered = false;
   /** The descriptor's file status flags without O_ASYNC, read on the first wait. */
   #flags = -1;
   /** True while O_ASYNC is set on the descriptor. */
@@ -155,10 +139,6 @@ class SignalWaiter implements Waiter {
   /** Arms a wait that ends through `settle`; throws SyscallError when O_ASYNC cannot be set. */
   #start(settle: (result: WaitResult) => void, direct: boolean): void {
     const h = hub ??= new Hub(this.#libc, this.#signals);
-    if (!this.#registered) {
-      h.register();
-      this.#registered = true;
-    }
     const libc = this.#libc;
     let check = true;
     if (this.#async) {
@@ -168,7 +148,7 @@ class SignalWaiter implements Waiter {
         const flags = libc.fcntl(this.fd, F_GETFL, 0);
         if (flags < 0) throw new SyscallError("fcntl", libc.errno(), "F_GETFL");
         if (
-          this.#signals.own(this.fd) < 0
+          libc.fcntl(this.fd, F_SETOWN, libc.getpid()) < 0
           || libc.fcntl(this.fd, F_SETSIG, SIGURG) < 0
         ) {
           throw new SyscallError("fcntl", libc.errno(), "F_SETOWN/F_SETSIG");
@@ -219,10 +199,6 @@ class SignalWaiter implements Waiter {
       this.#resolve = undefined;
     }
     this.#libc.close(this.fd);
-    if (this.#registered) {
-      this.#registered = false;
-      hub!.unregister();
-    }
     if (resolve !== undefined) this.#settle(resolve, "closed", false);
   }
 
@@ -278,11 +254,6 @@ class Hub {
   /** Waiters with O_ASYNC set: armed, draining after a wake-up, or idle since. */
   readonly live = new Set<SignalWaiter>();
   readonly #libc: Libc;
-  readonly #signals: Signals;
-  /** Waiters registered (waited at least once) and not closed. */
-  #users = 0;
-  /** Signals.listen() is in effect. */
-  #listening = false;
   /**
    * The armed waiters, when more than one is. A monitor's one armed waiter is #sole instead, so
    * that arming it, its wake-up and disarming it touch no set: the set's methods are calls into
@@ -309,34 +280,15 @@ class Hub {
 
   constructor(libc: Libc, signals: Signals) {
     this.#libc = libc;
-    this.#signals = signals;
     this.#fds = new Uint8Array(pollfdBytes(16));
     this.#fdsView = new DataView(this.#fds.buffer);
+    // Installed once per thread and never removed: with SIGURG ignored by default, a leftover
+    // listener is harmless, and installing one per wait would cost more than the wait. First:
+    // if it cannot be (see Signals.listen), the wait fails and a later one makes a new hub.
+    signals.listen(this.#check);
     this.#alive = signals.keepAlive();
     this.#afterWake = signals.afterWake;
     perEventClosures(this.#check, this.#release, this.#none);
-  }
-
-  /**
-   * A socket's first wait. The listener is installed by the first (if it cannot be, see
-   * Signals.listen, the wait fails and a later one tries again), and stays while a socket that
-   * waited is open, or for good when the runtime's listener cannot be stopped: with SIGURG
-   * ignored by default, a leftover listener is harmless, and installing one per wait would cost
-   * more than the wait.
-   */
-  register(): void {
-    if (!this.#listening) {
-      this.#signals.listen(this.#check);
-      this.#listening = true;
-    }
-    this.#users++;
-  }
-
-  /** A socket that waited is closed (its wait ended): the last one stops the listener. */
-  unregister(): void {
-    if (--this.#users !== 0 || this.#signals.stop === undefined) return;
-    this.#signals.stop();
-    this.#listening = false;
   }
 
   arm(waiter: SignalWaiter): void {

@@ -13,8 +13,8 @@ import type { OpenTransport, Transport, TransportOptions } from "../src/transpor
 import { bunOptimizer } from "./_bun_jit.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
-import { AF_NETLINK, F_SETOWN, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
-import { loadDenoLibc, loadDenoPool, loadDenoSignalfd } from "./_deno_libc.ts";
+import { AF_NETLINK, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
+import { loadDenoLibc, loadDenoPool } from "./_deno_libc.ts";
 import {
   createFile,
   type FileWriter,
@@ -28,9 +28,7 @@ import type { Libc } from "./_libc.ts";
 import { openNetnsFile } from "./_netns.ts";
 import { newPoolWaiter } from "./_pool_waiter.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
-import { denoPipeClass, signalfdSignals } from "./_signalfd.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
-import type { Waiter } from "./_waiter.ts";
 
 let runtime: Runtime | undefined;
 
@@ -66,16 +64,10 @@ function denoDefer(run: () => void): void {
   port2.postMessage(null);
 }
 
-/** The process as the recipient of a socket's signals (`F_SETOWN`). */
-function ownByProcess(libc: Libc): (fd: number) => number {
-  return (fd) => libc.fcntl(fd, F_SETOWN, libc.getpid());
-}
-
 /** Bun's main thread's signals (a Worker waits with a poller Worker: see detect()). */
-function bunSignals(libc: Libc): Signals {
+function bunSignals(): Signals {
   return {
     listen: (listener) => (globalThis as unknown as BunGlobals).process.on("SIGURG", listener),
-    own: ownByProcess(libc),
     keepAlive() {
       const timer = (globalThis as unknown as BunGlobals).setInterval(() => {}, FOREVER_MS);
       timer.unref();
@@ -95,7 +87,10 @@ function bunSignals(libc: Libc): Signals {
 function denoSignals(libc: Libc): Signals {
   return {
     listen(listener) {
-      const errno = twoSpare(libc);
+      const spare = [libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0)];
+      if (spare[0] >= 0) spare.push(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+      const errno = spare[spare.length - 1] < 0 ? libc.errno() : 0;
+      for (const fd of spare) if (fd >= 0) libc.close(fd);
       if (errno !== 0) {
         throw new SyscallError(
           "socket",
@@ -106,45 +101,12 @@ function denoSignals(libc: Libc): Signals {
       }
       Deno.addSignalListener("SIGURG", listener);
     },
-    own: ownByProcess(libc),
-    keepAlive: denoKeepAlive,
+    keepAlive() {
+      const id = setInterval(() => {}, FOREVER_MS);
+      Deno.unrefTimer(id);
+      return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
+    },
   };
-}
-
-/** Takes two descriptors and gives them back: 0, or the errno of the first that failed. */
-function twoSpare(libc: Libc): number {
-  const spare = [libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0)];
-  if (spare[0] >= 0) spare.push(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
-  const errno = spare[spare.length - 1] < 0 ? libc.errno() : 0;
-  for (const fd of spare) if (fd >= 0) libc.close(fd);
-  return errno;
-}
-
-/** A far-future interval timer, unref'd: what keeps Deno alive while a wait is pending. */
-function denoKeepAlive(): { ref(): void; unref(): void } {
-  const id = setInterval(() => {}, FOREVER_MS);
-  Deno.unrefTimer(id);
-  return { ref: () => Deno.refTimer(id), unref: () => Deno.unrefTimer(id) };
-}
-
-/**
- * Deno's waiters, best first: a signalfd in Deno's own event loop, which needs Deno's pipe handle
- * over tokio (Deno 2.9); a poll on Deno's thread pool, which needs a way to unref the pending
- * call; signals through Deno's signal listener.
- */
-function denoWaiters(libc: Libc): (fd: number) => Waiter {
-  // Finding the pipe handle loads Deno's Node layer, whose start sets up Deno's signal handling
-  // (see denoSignals: two descriptors, or Deno aborts the process). A thread at its descriptor
-  // limit on its first wait takes the pool waiter instead, which needs one.
-  const Pipe = twoSpare(libc) === 0 ? denoPipeClass() : undefined;
-  if (Pipe !== undefined) {
-    const signals = signalfdSignals(libc, loadDenoSignalfd(), Pipe, denoKeepAlive);
-    return (fd) => newSignalWaiter(libc, signals, fd);
-  }
-  const pool = loadDenoPool();
-  if (pool !== undefined) return (fd) => newPoolWaiter(libc, pool, fd);
-  const signals = denoSignals(libc);
-  return (fd) => newSignalWaiter(libc, signals, fd);
 }
 
 function detect(): Runtime {
@@ -156,16 +118,18 @@ function detect(): Runtime {
     if ((g.Bun as { isMainThread?: boolean }).isMainThread === false) {
       return { libc, defer: bunDefer, newWaiter: (fd) => newBunWaiter(libc, fd) };
     }
-    const signals = bunSignals(libc);
+    const signals = bunSignals();
     return { libc, defer: bunDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();
-    // Chosen on the thread's first wait, not here: finding Deno's pipe handle loads its Node
-    // compatibility layer (30-50 ms, measured), which a program that never waits (a dump, a
-    // request answered at once) should not pay.
-    let newWaiter: ((fd: number) => Waiter) | undefined;
-    return { libc, defer: denoDefer, newWaiter: (fd) => (newWaiter ??= denoWaiters(libc))(fd) };
+    // A poll on Deno's thread pool, which needs a way to unref the pending call; signals if not.
+    const pool = loadDenoPool();
+    if (pool !== undefined) {
+      return { libc, defer: denoDefer, newWaiter: (fd) => newPoolWaiter(libc, pool, fd) };
+    }
+    const signals = denoSignals(libc);
+    return { libc, defer: denoDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
   }
   throw new Error(
     "netlink: this runtime has no supported FFI; run on Deno 2 (with --allow-ffi) or Bun",

@@ -45,7 +45,7 @@ import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import type { Datagram, Transport, WaitResult } from "../../src/transport.ts";
 import { runDeno } from "../_deno.ts";
 import { newDescriptors, openDescriptors, settledNewDescriptors } from "../_fds.ts";
-import { hiddenInChild, waiterKind } from "../_waiters.ts";
+import { HIDE_DENO_INTERNALS, usesPoolWaiter } from "../_waiters.ts";
 import { startWorker } from "../_worker.ts";
 import { Netns } from "./_netns.ts";
 
@@ -58,12 +58,8 @@ const PROMPT_MS = 1000;
 const openUrl = new URL("../../src/open.ts", import.meta.url).href;
 const modUrl = new URL("../../mod.ts", import.meta.url).href;
 const isBun = "Bun" in globalThis;
-/**
- * What waits here: signals (Bun; on Deno through a signalfd, or, under
- * signal_fallback_test.ts, Deno's signal listener), or Deno's thread pool (pool_fallback_test.ts).
- */
-const waiter = waiterKind();
-const poolWaiter = waiter === "pool";
+/** Deno's waits run on its thread pool; otherwise (Bun, signal_fallback_test.ts) signals. */
+const poolWaiter = usesPoolWaiter();
 
 /** A test of the signal waiter: skipped where Deno waits on its thread pool. */
 function signalTest(name: string, fn: () => void | Promise<void>): void {
@@ -628,13 +624,10 @@ signalTest(
         else Deno.removeSignalListener("SIGURG", listener);
       }
       assert.equal(await hasAsync(b.fd), false, "cleared by the idle socket's first signal");
-      // Deno's signalfd waiter takes its signals on the waiting thread, where no listener sees them.
-      if (waiter !== "signalfd") {
-        assert.ok(
-          signals >= 1 && signals <= 2,
-          `100 datagrams to an idle socket raised ${signals} signals`,
-        );
-      }
+      assert.ok(
+        signals >= 1 && signals <= 2,
+        `100 datagrams to an idle socket raised ${signals} signals`,
+      );
       // And it still wakes: 100 datagrams queued, a wait resolves at once.
       assert.equal(await b.wait(), "readable");
     } finally {
@@ -697,13 +690,7 @@ signalTest(
     } finally {
       c.close();
     }
-    if (waiter === "signalfd") {
-      // The socket's signals go to the waiting thread, which has SIGURG blocked: its signalfd
-      // takes them, and the user's listener none.
-      assert.equal(calls, 0, "the user's listener saw none of the socket's signals");
-    } else {
-      assert.ok(calls >= 1, "the user's listener saw the signal too");
-    }
+    assert.ok(calls >= 1, "the user's listener saw the signal too");
   },
 );
 
@@ -899,22 +886,6 @@ test("10,000 open/close cycles leak no descriptor", () => {
   assert.deepEqual(newDescriptors(before), []);
 });
 
-test("once every socket that waited is closed, nothing of the library's is left open", async () => {
-  await warmUp(); // Deno's signal listener (signal_fallback_test.ts) keeps descriptors for good
-  const before = openDescriptors();
-  const a = openTransport(NETLINK_ROUTE, { portid: 0 });
-  const b = openTransport(NETLINK_ROUTE, { portid: 0 });
-  const idle = a.wait();
-  const woke = b.wait();
-  a.send(new Uint8Array(16), b.portid, 0);
-  assert.equal(await woke, "readable");
-  b.close();
-  assert.notDeepEqual(newDescriptors(before), [], "a's socket, and what its wait holds");
-  a.close();
-  assert.equal(await idle, "closed");
-  assert.deepEqual(await settledNewDescriptors(before), []);
-});
-
 test("open/wait/cancel/close cycles leak no descriptor", async () => {
   await warmUp();
   const before = openDescriptors();
@@ -939,8 +910,8 @@ function runChild(code: string, limit: string[] = []): { stdout: string; ms: num
       file,
       `import { openTransport } from ${JSON.stringify(ffiUrl)};\n`
         + `import { open } from ${JSON.stringify(openUrl)};\n`
-        // Under signal_fallback_test.ts or pool_fallback_test.ts, the child falls back too.
-        + `${hiddenInChild()}\n${code}\n`,
+        // Under signal_fallback_test.ts, the child falls back too.
+        + `${isBun || poolWaiter ? "" : HIDE_DENO_INTERNALS}\n${code}\n`,
     );
     const args = isBun ? [file] : ["run", "-A", file];
     const start = performance.now();
@@ -1235,9 +1206,7 @@ signalTest(
   `,
       ["prlimit", "--nofile=256"],
     );
-    // Bun's signal listener needs none; on Deno, a first wait that finds no two descriptors for
-    // the Node layer (ffi/mod.ts) takes the pool waiter, which needs one.
-    assert.equal(stdout, waiter === "signal" && !isBun ? "EMFILE true" : "got 16");
+    assert.equal(stdout, isBun ? "got 16" : "EMFILE true");
   },
 );
 
