@@ -27,8 +27,9 @@ export class SignalEntry {
     const g = globalThis as { Deno?: { addSignalListener(s: string, f: () => void): void } };
     if ("Bun" in globalThis) process.on("SIGURG", mark);
     else g.Deno!.addSignalListener("SIGURG", mark);
-    // Deno's signalfd waiter (ffi/_signalfd.ts) takes its signals through a pipe handle's onread,
-    // where no listener sees them: every onread set from now on marks the entry first.
+    // A signalfd read through a pipe handle (the sigfd floor: ffi/README.md, Alternatives) takes
+    // its signals in onread, where no listener sees them: every onread set from now on marks the
+    // entry first.
     const Pipe = "Bun" in globalThis ? undefined : pipeClass();
     if (Pipe !== undefined) {
       const key = Symbol("onread");
@@ -73,7 +74,7 @@ export class SignalEntry {
   }
 }
 
-/** Deno's Node pipe handle class (as ffi/_signalfd.ts finds it), if any. */
+/** Deno's Node pipe handle class, if any. */
 function pipeClass(): { prototype: object } | undefined {
   const p = process as unknown as { binding?: (name: string) => { Pipe?: { prototype: object } } };
   return p.binding?.("pipe_wrap").Pipe;

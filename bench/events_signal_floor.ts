@@ -14,9 +14,9 @@
 // `nonblocking: true` call, whose promise brings the datagram. Neither is usable by the library
 // as is (close() does not wake them, and a pending call keeps the process alive): floors only.
 // With NL_FLOOR_WAIT=sigfd (Deno), SIGURG to this thread, blocked, read from a signalfd that
-// Deno's event loop polls (ffi/_signalfd.ts's mechanism); atomics or message: a Worker blocked
-// in poll(2) (bench/_floor_poller.ts) tells this thread through Atomics.notify (this thread in
-// Atomics.waitAsync) or postMessage, then waits until it has drained.
+// Deno's event loop polls (tried as a waiter: ffi/README.md, Alternatives); atomics or message:
+// a Worker blocked in poll(2) (bench/_floor_poller.ts) tells this thread through Atomics.notify
+// (this thread in Atomics.waitAsync) or postMessage, then waits until it has drained.
 //
 //   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv] bench/events_signal_floor.ts IFINDEX WANT READY_FILE
 // deno-lint-ignore-file no-explicit-any
