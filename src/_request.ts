@@ -27,22 +27,28 @@ import type { Replies } from "./socket.ts";
  * protocol says otherwise: NETLINK_ROUTE dumps only its RTM_GET* types ((type & 3) == 2), and
  * runs any other type as a change, reading the bits as NLM_F_REPLACE | NLM_F_EXCL (a delete's
  * NLM_F_NONREC | NLM_F_BULK); generic netlink dumps only with both bits set, and runs a do
- * with one of them. Neither dispatches a control type (below NLMSG_MIN_TYPE) at all.
+ * with one of them. Neither dispatches a control type (below NLMSG_MIN_TYPE) at all: it is
+ * acked when it asks (netlink_rcv_skb), a request like any change.
  */
 export function dumpBits(protocol: number, to: number, type: number, flags: number): number {
   const bits = flags & NLM_F_DUMP;
   if (to !== 0 || bits === 0) return bits;
+  // netlink_rcv_skb acks a control type (when asked) and runs nothing: a request, not a dump.
+  if (type < NLMSG_MIN_TYPE && (protocol === NETLINK_ROUTE || protocol === NETLINK_GENERIC)) {
+    return 0;
+  }
   if (protocol === NETLINK_ROUTE) return (type & 3) === 2 ? bits : 0;
   if (protocol === NETLINK_GENERIC) return bits === NLM_F_DUMP ? bits : 0;
   return bits;
 }
 
 /**
- * Why the kernel will never answer a dump of `type` on `protocol` (or undefined): NETLINK_ROUTE
+ * Why the kernel will never answer `dump()` of `type` on `protocol` (or undefined): NETLINK_ROUTE
  * runs a type that is no RTM_GET* as a change that answers nothing when it works, and neither it
- * nor generic netlink dispatches a control type. Generic netlink answers a family's operation
- * that has no dump with EOPNOTSUPP; other protocols are not known here (a `timeout` or `signal`
- * bounds such a dump).
+ * nor generic netlink dispatches a control type (a dump asks for no ack). Generic netlink
+ * answers a family's operation that has no dump with EOPNOTSUPP; other protocols are not known
+ * here (a `timeout` or `signal` bounds such a dump). request() needs no such check: what
+ * {@linkcode dumpBits} finds no dump in is acked.
  */
 export function undumpable(protocol: number, to: number, type: number): string | undefined {
   if (to !== 0 || (protocol !== NETLINK_ROUTE && protocol !== NETLINK_GENERIC)) return undefined;

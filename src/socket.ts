@@ -751,9 +751,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * its replies, without the final ack (its warning or cookie, if any, in `replies.ack`); with
    * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE (on NETLINK_ROUTE for an
    * RTM_GET* type: on another those bits are NLM_F_REPLACE | NLM_F_EXCL, and it is a plain
-   * request; a dump the kernel would never answer is refused as {@linkcode dump} refuses it); with
-   * NLM_F_ECHO, the
-   * kernel's copy of the notifications the request caused. Rejects with
+   * request; so is a control type's, below NLMSG_MIN_TYPE, on NETLINK_ROUTE and NETLINK_GENERIC,
+   * which the kernel only acks); with NLM_F_ECHO, the kernel's copy of the notifications the request caused. Rejects with
    * {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
@@ -817,10 +816,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       const bits = datagramDumpBits(this.protocol, from, built);
       bits.forEach((messageBits, i) => {
         if (completes(built[i].flags, messageBits)) remaining++;
-        if (!isDump(messageBits)) return;
-        const never = undumpable(this.protocol, from, built[i].type);
-        if (never !== undefined) throw new TypeError(never);
-        if (++dumps > 1) {
+        if (isDump(messageBits) && ++dumps > 1) {
           throw new TypeError(
             "a batch may hold one dump at most: the kernel runs one dump per socket",
           );
