@@ -261,10 +261,6 @@ const EXT_KEYS = [
 ] as const satisfies readonly (keyof ExtendedAck)[];
 
 /**
- * A handler's answer, checked (TypeError, RangeError): a promise, a misspelt key or a negative
- * errno would otherwise be taken for an empty answer, a success ack or a dump with no parts.
- */
-/**
  * The messages of a datagram as netlink_rcv_skb walks them for the kernel: in order, until fewer
  * than NLMSG_HDRLEN bytes are left or a header's nlmsg_len is below NLMSG_HDRLEN or runs past the
  * end. What comes from there on is dropped in silence, and the messages before it are still
@@ -313,6 +309,10 @@ function checkFields(name: string, value: unknown, keys: readonly string[]): voi
   }
 }
 
+/**
+ * A handler's answer, checked (TypeError, RangeError): a promise, a misspelt key or a negative
+ * errno would otherwise be taken for an empty answer, a success ack or a dump with no parts.
+ */
 function checkAnswer(answer: unknown, type: number): Answer {
   if (answer === undefined) return {};
   const handler = `the fake kernel's handler of message type ${type}`;
