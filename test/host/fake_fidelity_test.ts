@@ -359,12 +359,20 @@ test("fake vs kernel: unknown types, control messages and messages that are not 
     ask("generic: an id no family has", generic, { type: 0x7ff, flags: NLM_F_REQUEST });
     ask("NLMSG_NOOP, ACK", route, { type: NLMSG_NOOP, flags: NLM_F_REQUEST | NLM_F_ACK });
     ask("NLMSG_NOOP", route, { type: NLMSG_NOOP, flags: NLM_F_REQUEST });
+    // A control type that reads as a GET ((14 & 3) == 2) is no dump: acked, as request() expects.
+    const dumpAck = NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK;
+    ask("route: control type 14, DUMP | ACK", route, { type: 14, flags: dumpAck });
+    ask("generic: NLMSG_NOOP, DUMP | ACK", generic, { type: NLMSG_NOOP, flags: dumpAck });
     ask("not a request, ACK", route, { type: RTM_GETLINK, flags: NLM_F_ACK });
     ask("not a request", route, { type: RTM_GETLINK, flags: 0 });
     return seen;
   });
   assert.match(real["route: a type past the last"][0], / errno=95 /); // EOPNOTSUPP
   assert.match(real["generic: an id no family has"][0], / errno=2 /); // ENOENT
+  for (const name of ["route: control type 14, DUMP | ACK", "generic: NLMSG_NOOP, DUMP | ACK"]) {
+    assert.equal(real[name].length, 1, name);
+    assert.match(real[name][0], / errno=0 /, name);
+  }
   assert.deepEqual(fake, real);
 });
 
