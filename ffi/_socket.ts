@@ -709,7 +709,8 @@ class Receiver {
     const spare = this.#spare;
     if (spare !== undefined) {
       if (spare.byteLength > SLAB_MAX_COPY) return this.#readIntoSpare(fd, spare);
-      this.#spare = undefined; // detached since it was given back: the kernel must never write there
+      // Detached since it was given back: the kernel must never write there.
+      this.#spare = undefined;
     }
     let slab = this.#slab;
     // A slab some caller detached (by transferring a payload's buffer) has length 0: the kernel

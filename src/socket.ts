@@ -752,13 +752,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE (on NETLINK_ROUTE for an
    * RTM_GET* type: on another those bits are NLM_F_REPLACE | NLM_F_EXCL, and it is a plain
    * request; so is a control type's, below NLMSG_MIN_TYPE, on NETLINK_ROUTE and NETLINK_GENERIC,
-   * which the kernel only acks); with NLM_F_ECHO, the kernel's copy of the notifications the request caused. Rejects with
-   * {@linkcode NetlinkError} when the kernel answers with an error,
+   * which the kernel only acks); with NLM_F_ECHO, the kernel's copy of the notifications the
+   * request caused. Rejects with {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
    * request was pending, or since an overrun whose queue was not yet read empty (the kernel
-   * drops every answer until then; the reply may be among them: retry), SyscallError("recvmsg", EMSGSIZE)
-   * when a unicast datagram from the request's destination too long for the receive buffer was
+   * drops every answer until then; the reply may be among them: retry),
+   * SyscallError("recvmsg", EMSGSIZE) when a unicast datagram from the request's destination too long for the receive buffer was
    * dropped while the request was pending (it may have been the reply; what else comes for the
    * request is discarded),
    * MalformedMessageError when the user-space port it was sent to (`to`) sends a datagram that
@@ -778,8 +778,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * the kernel sends, and at least one must have it (or NLM_F_DUMP), since those answers are how
    * the batch is known to be complete; at most one may be a dump (an nfnetlink batch, which
    * starts with NFNL_MSG_BATCH_BEGIN, holds none: its messages' NLM_F_EXCL and NLM_F_REPLACE,
-   * NLM_F_DUMP's bits, are the changes' own, as on a NETLINK_ROUTE change). Resolves with every reply to
-   * any of the messages, without the acks; rejects as {@linkcode request} does, with the first
+   * NLM_F_DUMP's bits, are the changes' own, as on a NETLINK_ROUTE change). Resolves with every
+   * reply to any of the messages, without the acks; rejects as {@linkcode request} does, with the first
    * error (its `requestSeq` says which message failed), after which answers to the others are
    * discarded.
    */

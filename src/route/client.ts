@@ -110,8 +110,8 @@ export class RouteClient implements AsyncDisposable {
    * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
    * skips what another process sends (to the port, or as root to the groups). Ends on `break`
    * (leaving the groups) or when `options.signal` aborts (rejecting with its reason, also during
-   * the lookup of a link's name). One monitor at a time per client: open a second client for a second. The client is free for the next one as
-   * soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
+   * the lookup of a link's name). One monitor at a time per client: open a second client for a
+   * second. The client is free for the next one as soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
    * without `return()`, once it is garbage-collected. A monitor stepped by hand can be declared
    * with `await using`: it ends (leaving the groups) with its scope. Throws SocketClosedError
    * once the client's socket is closed; a monitor running when it closes ends (`done`), as the

@@ -212,8 +212,8 @@ export function monitor(
 }
 
 /**
- * Looks link `index`'s name up for an event, once: link events keep it up to date. The answer may be lost to an overrun, as events are
- * (ENOBUFS): the event then comes without `dev`, as one of a link already gone does, and the
+ * Looks link `index`'s name up for an event, once: link events keep it up to date. The answer
+ * may be lost to an overrun, as events are (ENOBUFS): the event then comes without `dev`, as one of a link already gone does, and the
  * overrun event follows; it does not end the monitor.
  */
 async function nameLink(
