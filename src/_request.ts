@@ -16,6 +16,7 @@ import {
   NLM_F_DUMP,
   NLM_F_ECHO,
   NLMSG_MIN_TYPE,
+  RTM_MAX,
 } from "./constants.ts";
 import { DumpInterruptedError, type NetlinkErrorInit } from "./errors.ts";
 import type { Message } from "./message.ts";
@@ -65,6 +66,15 @@ export function undumpable(protocol: number, to: number, type: number): string |
   return undefined;
 }
 
+/** An nfnetlink batch: a datagram to the kernel that starts with NFNL_MSG_BATCH_BEGIN. */
+function nfnetlinkBatch(
+  protocol: number,
+  to: number,
+  messages: readonly { readonly type: number }[],
+): boolean {
+  return protocol === NETLINK_NETFILTER && to === 0 && messages[0].type === NFNL_MSG_BATCH_BEGIN;
+}
+
 /**
  * {@linkcode dumpBits} of each message of one datagram to `to`. An nfnetlink batch (a datagram
  * to the kernel that starts with NFNL_MSG_BATCH_BEGIN) dumps nothing: nfnetlink_rcv_batch runs
@@ -76,9 +86,55 @@ export function datagramDumpBits(
   to: number,
   messages: readonly { readonly type: number; readonly flags: number }[],
 ): number[] {
-  const batch = protocol === NETLINK_NETFILTER && to === 0
-    && messages[0].type === NFNL_MSG_BATCH_BEGIN;
+  const batch = nfnetlinkBatch(protocol, to, messages);
   return messages.map((m) => batch ? 0 : dumpBits(protocol, to, m.type, m.flags));
+}
+
+/**
+ * Throws a TypeError for a message of one datagram to `to` that the kernel ignores for its
+ * payload's length, doing nothing and answering nothing but the ack netlink_rcv_skb sends when
+ * asked (a request "succeeds" undone, a dump never ends): rtnetlink_rcv_msg returns at once
+ * for a type it knows (up to RTM_MAX; a later one is EOPNOTSUPP) without the 1-byte struct
+ * rtgenmsg it reads the family from; nfnetlink_rcv_msg without the 4-byte struct nfgenmsg, and
+ * nfnetlink_rcv_batch drops a whole batch, unanswered, for one such message (control types
+ * included). A control type (below NLMSG_MIN_TYPE) outside a batch never reaches either: acked.
+ * Generic netlink answers a short message with EINVAL, as sock_diag does; other protocols are not
+ * known here. `dump`: the datagram is dump()'s request.
+ */
+export function checkHeard(
+  protocol: number,
+  to: number,
+  messages: readonly { readonly type: number; readonly payload: Uint8Array }[],
+  dump: boolean,
+): void {
+  if (to !== 0) return;
+  const batch = nfnetlinkBatch(protocol, to, messages);
+  const outcome = batch
+    ? "the whole batch is dropped, unanswered"
+    : dump
+    ? "the dump would never end"
+    : "only the ack comes";
+  for (const { type, payload } of messages) {
+    const length = payload.length;
+    if (
+      protocol === NETLINK_ROUTE && length === 0 && type >= NLMSG_MIN_TYPE && type <= RTM_MAX
+    ) {
+      throw new TypeError(
+        `NETLINK_ROUTE ignores message type ${type} with an empty payload: rtnetlink reads the `
+          + `family from its first byte (struct rtgenmsg) and without it does nothing (${outcome}): `
+          + `send the type's header, e.g. a zeroed struct ifinfomsg (new Uint8Array(16)) for `
+          + `RTM_GETLINK, or at least the family byte (new Uint8Array(1): AF_UNSPEC)`,
+      );
+    }
+    if (protocol === NETLINK_NETFILTER && length < 4 && (batch || type >= NLMSG_MIN_TYPE)) {
+      throw new TypeError(
+        `NETLINK_NETFILTER ignores message type ${type} with a ${length}-byte payload: `
+          + `nfnetlink reads a struct nfgenmsg (4 bytes: family, version, res_id) first and `
+          + `without it does nothing (${outcome}): start the payload with one, e.g. `
+          + `new Uint8Array([AF_UNSPEC, NFNETLINK_V0, 0, 0]), the attributes after it`,
+      );
+    }
+  }
 }
 
 /** A dump (its bits from {@linkcode dumpBits}): the kernel runs one per socket. */

@@ -15,7 +15,14 @@ import { armGuard } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
-import { completes, datagramDumpBits, isDump, requestInFlight, undumpable } from "./_request.ts";
+import {
+  checkHeard,
+  completes,
+  datagramDumpBits,
+  isDump,
+  requestInFlight,
+  undumpable,
+} from "./_request.ts";
 import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
@@ -753,7 +760,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * RTM_GET* type: on another those bits are NLM_F_REPLACE | NLM_F_EXCL, and it is a plain
    * request; so is a control type's, below NLMSG_MIN_TYPE, on NETLINK_ROUTE and NETLINK_GENERIC,
    * which the kernel only acks); with NLM_F_ECHO, the kernel's copy of the notifications the
-   * request caused. Rejects with {@linkcode NetlinkError} when the kernel answers with an error,
+   * request caused. A message the kernel ignores for its length, acking it undone, is a TypeError
+   * before anything is sent: on NETLINK_ROUTE a type up to RTM_MAX without a payload (rtnetlink
+   * reads the family from its first byte), on NETLINK_NETFILTER a payload shorter than a struct
+   * nfgenmsg (4 bytes; in an nfnetlink batch, which the kernel then drops unanswered, any type). Rejects with {@linkcode NetlinkError} when the kernel answers with an error,
    * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
    * request was pending, or since an overrun whose queue was not yet read empty (the kernel
@@ -828,6 +838,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
             + "is known to be complete",
         );
       }
+      checkHeard(this.protocol, from, built, false);
       // Every field is checked here, before anything is registered or sent.
       const bytes = encodeMessages(built);
       options.signal?.throwIfAborted();
@@ -863,11 +874,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * A dump the kernel would never answer is a TypeError, before anything is sent: on
    * NETLINK_ROUTE, a type that is no RTM_GET* (RTM_SETLINK: rtnetlink runs it as a change,
    * NLM_F_DUMP's bits read as NLM_F_REPLACE | NLM_F_EXCL); on NETLINK_ROUTE and NETLINK_GENERIC,
-   * a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch. Generic netlink
-   * answers an operation that has no dump with EOPNOTSUPP. What the library cannot know ends
-   * only by the dump's `timeout` or `signal` (the socket's next dumps run then): on other
-   * protocols, a type the kernel has no dump for and runs as a plain request, which answers
-   * nothing when it works; on NETLINK_ROUTE, a message without a payload, which it ignores.
+   * a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch; a message it
+   * ignores for its length, as {@linkcode request} refuses it. Generic netlink answers an
+   * operation that has no dump with EOPNOTSUPP. What the library cannot know ends only by the
+   * dump's `timeout` or `signal` (the socket's next dumps run then): on other protocols, a type
+   * the kernel has no dump for and runs as a plain request, which answers nothing when it works.
    *
    * For a large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work
    * with one promise per datagram instead of one per part, and `.cursor()`
@@ -878,9 +889,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
-    this.#encode(message, flags, 0);
+    const built = this.#message(message, flags, 0, -1);
+    encodeMessage(built);
     const never = undumpable(this.protocol, from, message.type);
     if (never !== undefined) throw new TypeError(never);
+    checkHeard(this.protocol, from, [built], true);
     const iterate = () =>
       dumpIterator({
         matcher: this.#matcher,

@@ -10,7 +10,9 @@
  *   that is no request (no NLM_F_REQUEST, or a control type such as NLMSG_NOOP) is only acked,
  *   if it asks for that; a datagram's messages are done in order, up to bytes that are no
  *   message (a header cut short, an nlmsg_len below 16 or past the end), which are dropped in
- *   silence, the messages before them done all the same (netlink_rcv_skb);
+ *   silence, the messages before them done all the same (netlink_rcv_skb); a message too short
+ *   for the header its protocol reads first is done at once, acked if it asks (rtnetlink's
+ *   1-byte struct rtgenmsg for a type up to RTM_MAX, nfnetlink's 4-byte struct nfgenmsg);
  * - port IDs are assigned as the kernel's autobind does: the process ID first, then numbers
  *   above 2^31;
  * - one dump per socket: a dump request while a dump runs is answered with EBUSY; a dump's first
@@ -65,6 +67,7 @@ import {
   NETLINK_GET_STRICT_CHK,
   NETLINK_LIST_MEMBERSHIPS,
   NETLINK_LISTEN_ALL_NSID,
+  NETLINK_NETFILTER,
   NETLINK_NO_ENOBUFS,
   NETLINK_PKTINFO,
   NETLINK_ROUTE,
@@ -1115,9 +1118,12 @@ export class FakeKernel {
       return;
     }
     // rtnetlink_rcv_msg: a message of a known type too short for its family byte is done at
-    // once (acked when asked): a request without its header does and dumps nothing.
+    // once (acked when asked): a request without its header does and dumps nothing. So is one
+    // too short for its struct nfgenmsg in nfnetlink_rcv_msg.
     if (
-      socket.protocol === NETLINK_ROUTE && request.type <= RTM_MAX && request.payload.length === 0
+      (socket.protocol === NETLINK_ROUTE && request.type <= RTM_MAX
+        && request.payload.length === 0)
+      || (socket.protocol === NETLINK_NETFILTER && request.payload.length < 4)
     ) {
       if (request.flags & NLM_F_ACK) socket.ack(request, 0, {});
       return;

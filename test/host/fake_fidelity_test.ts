@@ -22,9 +22,11 @@ import {
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
   NETLINK_LIST_MEMBERSHIPS,
+  NETLINK_NETFILTER,
   NETLINK_NO_ENOBUFS,
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
+  NFNL_SUBSYS_CTNETLINK,
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
@@ -373,6 +375,53 @@ test("fake vs kernel: unknown types, control messages and messages that are not 
     assert.equal(real[name].length, 1, name);
     assert.match(real[name][0], / errno=0 /, name);
   }
+  assert.deepEqual(fake, real);
+});
+
+test("fake vs kernel: a message too short for the header its protocol reads first is ignored, acked only when it asks", async () => {
+  // rtnetlink_rcv_msg returns at once without the family byte (a type up to RTM_MAX),
+  // nfnetlink_rcv_msg without a struct nfgenmsg: a dump of it never answers. What they answer:
+  // rtnetlink one byte, a type past RTM_MAX; request(), requestBatch() and dump() refuse the rest.
+  using ns = new Netns();
+  const ctGet = (NFNL_SUBSYS_CTNETLINK << 8) | 1; // IPCTNL_MSG_CT_GET
+  const kernel = new FakeKernel()
+    .serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ messages: [{ type: RTM_NEWLINK }] })) // lo
+    .serve(NETLINK_NETFILTER, ctGet, () => ({ messages: [] }));
+  const { real, fake } = await both(ns, kernel, (open) => {
+    using s = sockets(open);
+    const route = s.open(NETLINK_ROUTE);
+    const netfilter = s.open(NETLINK_NETFILTER);
+    const seen: Record<string, string[]> = {};
+    const ask = (name: string, t: Transport, flags: number, type: number, length: number) => {
+      send(t, { type, flags: NLM_F_REQUEST | flags, seq: 9, payload: new Uint8Array(length) });
+      seen[name] = readAll(t);
+    };
+    ask("route: dump, 0 bytes", route, NLM_F_DUMP, RTM_GETLINK, 0);
+    ask("route: ACK, 0 bytes", route, NLM_F_ACK, RTM_GETLINK, 0);
+    ask("route: dump, 1 byte", route, NLM_F_DUMP, RTM_GETLINK, 1);
+    ask("route: a type past the last, 0 bytes", route, NLM_F_DUMP, 0x7ff, 0);
+    for (const length of [0, 3, 4]) {
+      ask(`netfilter: dump, ${length} bytes`, netfilter, NLM_F_DUMP, ctGet, length);
+      ask(
+        `netfilter: dump | ACK, ${length} bytes`,
+        netfilter,
+        NLM_F_DUMP | NLM_F_ACK,
+        ctGet,
+        length,
+      );
+    }
+    return seen;
+  });
+  for (
+    const name of ["route: dump, 0 bytes", "netfilter: dump, 0 bytes", "netfilter: dump, 3 bytes"]
+  ) {
+    assert.deepEqual(real[name], [], name);
+  }
+  assert.equal(real["route: ACK, 0 bytes"].length, 1);
+  assert.match(real["route: ACK, 0 bytes"][0], /^2 .* errno=0 /);
+  assert.match(real["route: dump, 1 byte"].at(-1)!, /^3 /); // NLMSG_DONE
+  assert.match(real["netfilter: dump, 4 bytes"].at(-1)!, /^3 /);
+  assert.match(real["route: a type past the last, 0 bytes"][0], / errno=95 /); // EOPNOTSUPP
   assert.deepEqual(fake, real);
 });
 

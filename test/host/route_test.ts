@@ -243,7 +243,10 @@ test("dump() streams parts; close during a pending iteration ends it promptly", 
   sock.close();
   assert.equal(await iterating, "ended");
   assert.ok(performance.now() - start < 500, "iteration ended promptly");
-  await assert.rejects(sock.request({ type: RTM_GETLINK }), SocketClosedError);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    SocketClosedError,
+  );
 });
 
 test("10,000 open/close cycles leave no descriptor behind", async () => {

@@ -42,9 +42,12 @@ test("unframed: message-level calls throw a TypeError that names datagrams(); by
   assert.throws(() => sock.messages(), /unframed.*datagrams\(\)/);
   assert.throws(() => sock.batches(), /unframed/);
   assert.throws(() => sock[Symbol.asyncIterator](), /unframed/);
-  await assert.rejects(sock.request({ type: RTM_GETLINK }), /unframed/);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    /unframed/,
+  );
   await assert.rejects(sock.requestBatch([{ type: RTM_GETLINK }]), /unframed/);
-  assert.throws(() => sock.dump({ type: RTM_GETLINK }), /unframed/);
+  assert.throws(() => sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }), /unframed/);
   assert.throws(() => sock.send({ type: RTM_GETLINK }), /unframed.*Uint8Array/);
   const sentBefore = t.sentDatagrams.length;
   let raw: Uint8Array | undefined;
@@ -86,7 +89,7 @@ test("framed: while datagrams() is open, unclaimed datagrams come whole; replies
   t.script = (req) => request = req;
   const it = sock.datagrams();
   const firstStep = it.next();
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   // A multicast datagram of three messages: one datagram, not three messages.
   t.deliver([event(1), event(2), event(3)], 0, 1);
@@ -221,7 +224,7 @@ test("cursor(): requests in flight still get their replies; what they do not cla
   t.script = (req) => request = req;
   const it = sock.cursor();
   const firstStep = it.next();
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   t.deliver([event(1), event(2)], 0, 1);
   t.deliver([reply(request, RTM_NEWLINK, new Uint8Array([5])), ack(request)]);

@@ -43,7 +43,7 @@ async function dumping() {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const it = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })[Symbol.asyncIterator]();
   const first = it.next();
   await settle();
   return { sock, t, asked, it, first, request: asked[0] };
@@ -70,9 +70,11 @@ test("a datagram holding parts of a dump and of a request: each gets its own, in
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const dump = collect(sock.dump({ type: RTM_GETLINK }));
+  const dump = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
   await settle();
-  const request = sock.request({ type: RTM_GETLINK }, { timeout: 2000 });
+  const request = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+    timeout: 2000,
+  });
   await settle();
   const [d, r] = asked;
   t.deliver([
@@ -132,7 +134,7 @@ test("a break in the middle of a datagram: the rest is discarded, the socket goe
   await it.return!(); // what `break` calls
   assert.equal((await it.next()).done, true, "nothing queued is handed out after return()");
   // The kernel's dump is read to its end and discarded; the next dump then runs.
-  const next = collect(sock.dump({ type: RTM_GETLINK }));
+  const next = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
   await settle();
   t.deliver([part(d, 5), done(d, 0, NLM_F_MULTI)]);
   await settle();
@@ -169,7 +171,11 @@ test("request() of a dump takes runs too: every part in order, NLM_F_DUMP_INTR r
     t.deliver([part(req, 1), part(req, 2), event(7), part(req, 3, NLM_F_MULTI | NLM_F_DUMP_INTR)]);
     t.deliver([part(req, 4), done(req, 0, NLM_F_MULTI)]);
   };
-  const err = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }).catch((e) => e);
+  const err = await sock.request({
+    type: RTM_GETLINK,
+    flags: NLM_F_DUMP,
+    payload: new Uint8Array(16),
+  }).catch((e) => e);
   assert.ok(err instanceof DumpInterruptedError);
   assert.deepEqual(firstBytes(err.messages as ReceivedMessage[]), [1, 2, 3, 4]);
   assert.equal((await sock.messages().next()).value?.payload[0], 7, "the event is the stream's");
@@ -180,7 +186,7 @@ test("dump().forEach(): every part in order across datagrams, then resolves; eac
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const dump = sock.dump({ type: RTM_GETLINK });
+  const dump = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   const seen: number[] = [];
   const first = dump.forEach((m) => void seen.push(m.payload[0]));
   await settle();
@@ -202,7 +208,7 @@ test("dump().forEach(): an async handler is awaited part by part; errors reject 
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
   const order: string[] = [];
-  const run = sock.dump({ type: RTM_GETLINK }).forEach(async (m) => {
+  const run = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).forEach(async (m) => {
     order.push(`start ${m.payload[0]}`);
     await settle();
     order.push(`end ${m.payload[0]}`);
@@ -212,7 +218,7 @@ test("dump().forEach(): an async handler is awaited part by part; errors reject 
   t.deliver([done(asked[0], 0, NLM_F_MULTI)]);
   await assert.rejects(run, DumpInterruptedError);
   assert.deepEqual(order, ["start 1", "end 1", "start 2", "end 2"]);
-  const failing = sock.dump({ type: RTM_GETLINK }).forEach(() => {});
+  const failing = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).forEach(() => {});
   await settle();
   t.deliver([part(asked[1], 3), done(asked[1], 16, NLM_F_MULTI)]);
   await assert.rejects(failing, (e) => e instanceof NetlinkError && e.code === "EBUSY");
@@ -225,7 +231,7 @@ test("dump().forEach(): a throwing handler abandons the dump (read to its end, d
   t.script = (req) => asked.push(req);
   const seen: number[] = [];
   const boom = new Error("boom");
-  const run = sock.dump({ type: RTM_GETLINK }).forEach((m) => {
+  const run = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).forEach((m) => {
     seen.push(m.payload[0]);
     if (m.payload[0] === 2) throw boom;
   });
@@ -233,9 +239,10 @@ test("dump().forEach(): a throwing handler abandons the dump (read to its end, d
   t.deliver([part(asked[0], 1), part(asked[0], 2), part(asked[0], 3)]);
   await assert.rejects(run, (e) => e === boom);
   assert.deepEqual(seen, [1, 2]);
+  const links = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   // deno-lint-ignore no-explicit-any
-  await assert.rejects(sock.dump({ type: RTM_GETLINK }).forEach("x" as any), TypeError);
-  const next = collect(sock.dump({ type: RTM_GETLINK }));
+  await assert.rejects(links.forEach("x" as any), TypeError);
+  const next = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
   await settle();
   t.deliver([part(asked[0], 4), done(asked[0], 0, NLM_F_MULTI)]);
   await settle();
@@ -251,11 +258,13 @@ test("dump().forEach(): an abort mid-dump and a close from the handler reject; c
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
   const ac = new AbortController();
-  const aborted = sock.dump({ type: RTM_GETLINK }, { signal: ac.signal }).forEach((m) => {
+  const aborted = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+    signal: ac.signal,
+  }).forEach((m) => {
     if (m.payload[0] === 1) ac.abort(new Error("stop here"));
   });
   // A second dump, by iteration, waits for the kernel's one dump slot.
-  const queued = collect(sock.dump({ type: RTM_GETLINK }));
+  const queued = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
   await settle();
   assert.equal(asked.length, 1, "one dump at a time");
   t.deliver([part(asked[0], 1), part(asked[0], 2)]);
@@ -265,12 +274,17 @@ test("dump().forEach(): an abort mid-dump and a close from the handler reject; c
   assert.equal(asked.length, 2, "the queued dump runs once the abandoned one is read to its end");
   t.deliver([part(asked[1], 3), done(asked[1], 0, NLM_F_MULTI)]);
   assert.deepEqual(firstBytes((await queued).got), [3]);
-  const closing = sock.dump({ type: RTM_GETLINK }).forEach(() => sock.close());
+  const closing = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).forEach(() =>
+    sock.close()
+  );
   await settle();
   t.deliver([part(asked[2], 4), part(asked[2], 5)]);
   await assert.rejects(closing, SocketClosedError);
   // dump() itself checks the socket, as it checks the message, where it is called.
-  assert.throws(() => sock.dump({ type: RTM_GETLINK }), SocketClosedError);
+  assert.throws(
+    () => sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    SocketClosedError,
+  );
 });
 
 for (const stop of ["abort", "close"] as const) {
@@ -280,7 +294,9 @@ for (const stop of ["abort", "close"] as const) {
       const asked: Message[] = [];
       t.script = (req) => asked.push(req);
       const ac = new AbortController();
-      const parts = sock.dump({ type: RTM_GETLINK }, { signal: ac.signal });
+      const parts = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+        signal: ac.signal,
+      });
       const seen: number[] = [];
       const stopNow = () => stop === "abort" ? ac.abort(new Error("stop here")) : sock.close();
       const running = consumer === "forEach"
@@ -321,7 +337,7 @@ for (const stop of ["abort", "timeout", "close"] as const) {
       t.script = (req) => asked.push(req);
       const ac = new AbortController();
       const parts = sock.dump(
-        { type: RTM_GETLINK },
+        { type: RTM_GETLINK, payload: new Uint8Array(16) },
         stop === "timeout" ? { timeout: 20 } : { signal: ac.signal },
       );
       const seen: number[] = [];
@@ -379,7 +395,10 @@ test("dump(): a dump handed out to its end leaves nothing armed: its timeout doe
   t.script = (req) => asked.push(req);
   const ac = new AbortController();
   const seen: number[] = [];
-  const running = sock.dump({ type: RTM_GETLINK }, { signal: ac.signal, timeout: 30 }).forEach(
+  const running = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+    signal: ac.signal,
+    timeout: 30,
+  }).forEach(
     (m) => void seen.push(m.payload[0]),
   );
   await settle();
@@ -401,7 +420,7 @@ async function dumpAnswered(
 ) {
   const { sock, t } = await fakeSocket();
   t.script = (req) => queueMicrotask(() => t.deliver(answer(req)));
-  return { sock, parts: sock.dump({ type: RTM_GETLINK }, options) };
+  return { sock, parts: sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, options) };
 }
 
 /**
@@ -535,7 +554,7 @@ test("dump().cursor(): a step per datagram over its parts, in order, then done; 
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const dump = sock.dump({ type: RTM_GETLINK });
+  const dump = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   const cursor = dump.cursor();
   assert.equal(cursor[Symbol.asyncIterator](), cursor);
   const first = cursor.next();
@@ -580,9 +599,11 @@ test("dump().cursor(): parts with another request's answer between them, split a
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const walked = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+  const walked = walkSteps(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor());
   await settle();
-  const request = sock.request({ type: RTM_GETLINK }, { timeout: 2000 });
+  const request = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+    timeout: 2000,
+  });
   await settle();
   const [d, r] = asked;
   t.deliver([
@@ -597,7 +618,7 @@ test("dump().cursor(): parts with another request's answer between them, split a
   assert.deepEqual(steps, [[1, 2], [3]], "the parts before the answer in one step, the rest next");
   assert.ok(error instanceof DumpInterruptedError, "after every part");
   assert.deepEqual(firstBytes(await request), [9]);
-  const failing = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+  const failing = walkSteps(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor());
   await settle();
   t.deliver([part(asked[2], 4), done(asked[2], 16, NLM_F_MULTI)]);
   const failed = await failing;
@@ -610,7 +631,7 @@ test("dump().cursor(): break abandons the dump (read to its end, discarded); clo
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const cursor = sock.dump({ type: RTM_GETLINK }).cursor();
+  const cursor = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor();
   const first = cursor.next();
   await settle();
   t.deliver([part(asked[0], 1)]);
@@ -619,7 +640,7 @@ test("dump().cursor(): break abandons the dump (read to its end, discarded); clo
   // What `break` calls.
   assert.deepEqual(await cursor.return!(), { value: undefined, done: true });
   assert.equal(c.next(), false, "empty once left");
-  const next = collect(sock.dump({ type: RTM_GETLINK }));
+  const next = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
   await settle();
   assert.equal(asked.length, 1, "the next dump waits for the abandoned one's end");
   t.deliver([part(asked[0], 2), done(asked[0], 0, NLM_F_MULTI)]);
@@ -627,12 +648,14 @@ test("dump().cursor(): break abandons the dump (read to its end, discarded); clo
   t.deliver([part(asked[1], 5), done(asked[1], 0, NLM_F_MULTI)]);
   assert.deepEqual(firstBytes((await next).got), [5]);
   const ac = new AbortController();
-  const aborted = walkSteps(sock.dump({ type: RTM_GETLINK }, { signal: ac.signal }).cursor());
+  const aborted = walkSteps(
+    sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { signal: ac.signal }).cursor(),
+  );
   await settle();
   ac.abort(new Error("stop here"));
   assert.match(String((await aborted).error), /stop here/);
   t.deliver([done(asked[2], 0, NLM_F_MULTI)]);
-  const closing = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+  const closing = walkSteps(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor());
   await settle();
   t.deliver([part(asked[3], 6)]);
   await settle();
@@ -650,7 +673,9 @@ test("dump().cursor(): a datagram's parts and its NLMSG_DONE in one step while a
     // A monitor on the same socket: it takes, whole, the datagrams no request claims.
     const monitor = open();
     const parked = monitor.next();
-    const walked = walkSteps(sock.dump({ type: RTM_GETLINK }).cursor());
+    const walked = walkSteps(
+      sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor(),
+    );
     await settle();
     const d = asked.at(-1)!;
     t.deliver([part(d, 1), part(d, 2)]);
@@ -667,10 +692,10 @@ test("dump() and request() to the kernel: a malformed datagram from it (a faulty
     const { sock, t } = await fakeSocket();
     const asked: Message[] = [];
     t.script = (req) => asked.push(req);
-    const dump = sock.dump({ type: RTM_GETLINK });
+    const dump = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
     const seen: number[] = [];
     const running = consumer === "request"
-      ? sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP })
+      ? sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) })
         .then((replies) => void seen.push(...firstBytes(replies)))
       : consumer === "forEach"
       ? dump.forEach((m) => void seen.push(m.payload[0]))
@@ -694,7 +719,11 @@ test("dump() and request() to the kernel: a malformed datagram from it (a faulty
     // What came before and after it was handed out (the request's replies went with it).
     if (consumer !== "request") assert.deepEqual(seen, [1, 4], consumer);
     // The dump slot is free: the next dump runs, whole.
-    const next = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+    const next = sock.request({
+      type: RTM_GETLINK,
+      flags: NLM_F_DUMP,
+      payload: new Uint8Array(16),
+    });
     await settle();
     t.deliver([part(asked[1], 5), done(asked[1], 0, NLM_F_MULTI)]);
     assert.deepEqual(firstBytes(await next), [5], consumer);
@@ -704,7 +733,7 @@ test("dump() and request() to the kernel: a malformed datagram from it (a faulty
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const requested = sock.request({ type: RTM_GETLINK });
+  const requested = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   t.deliver(new Uint8Array(7));
   t.deliver([ack(asked[0])]);

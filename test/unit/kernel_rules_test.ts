@@ -116,7 +116,7 @@ test("dump() iterations run one after another, requests in between", async () =>
   const [a, b, plain, c] = await Promise.all([
     count(),
     count(),
-    sock.request({ type: RTM_NEWLINK }),
+    sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }),
     count(),
   ]);
   assert.deepEqual([a, b, plain.length, c], [5_000, 5_000, 0, 5_000]);
@@ -206,7 +206,7 @@ test("defect 4: a loop of requests answered inside sendmsg lets timers run", asy
   let requests = 0;
   const start = performance.now();
   while (!fired && performance.now() - start < 3000) {
-    await sock.request({ type: RTM_NEWLINK });
+    await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) });
     requests++;
   }
   assert.ok(fired, `a 20 ms timer did not fire during ${requests} requests in 3 s`);
@@ -259,7 +259,10 @@ test("defect 7: 100 concurrent requests with a for-await parked: the answers are
   await settle();
   for (let round = 0; round < 3; round++) {
     const answers = await Promise.allSettled(
-      Array.from({ length: 100 }, () => sock.request({ type: RTM_GETLINK })),
+      Array.from(
+        { length: 100 },
+        () => sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+      ),
     );
     const failed = answers.filter((a) => a.status === "rejected");
     assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult)?.reason));
@@ -275,7 +278,10 @@ test("defect 8: late answers of 1,000 aborted requests never reach the stream", 
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
   const ctl = new AbortController();
-  const pending = Array.from({ length: 1000 }, () => sock.request({ type: RTM_GETLINK }, ctl));
+  const pending = Array.from(
+    { length: 1000 },
+    () => sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, ctl),
+  );
   ctl.abort(new Error("gave up"));
   for (const p of pending) await assert.rejects(p, /gave up/);
   // The kernel answers all of them, late, in datagrams of 50.

@@ -70,7 +70,7 @@ test("a request to a peer whose reply was too long fails with EMSGSIZE; its late
   await using b = await open(NETLINK_ROUTE, { transport: kernel.open });
   kernel.socket(NETLINK_ROUTE, a.portid)!.readBufferSize = READ_BUFFER;
   const asked = b.messages();
-  const pending = a.request({ type: RTM_NEWLINK }, { to: b.portid });
+  const pending = a.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }, { to: b.portid });
   const request = (await asked.next()).value!;
   b.send({ ...reply(request, RTM_NEWLINK, huge) }, { portid: a.portid });
   await assert.rejects(pending, isEmsgsize);
@@ -91,7 +91,7 @@ test("a too-long datagram from a peer does not fail a dump from the kernel", asy
   t.readBufferSize = READ_BUFFER;
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+  const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
   await settle();
   t.deliver([reply(asked[0], RTM_NEWLINK, new Uint8Array([1]), 2)]);
   t.deliver(new Uint8Array(huge.length), 4242);
@@ -110,8 +110,8 @@ test("a too-long datagram fails only the requests its source could answer: a pee
   kernel.socket(NETLINK_ROUTE, a.portid)!.readBufferSize = READ_BUFFER;
   const askedB = b.messages();
   const askedC = c.messages();
-  const toB = a.request({ type: RTM_NEWLINK }, { to: b.portid });
-  const toC = a.request({ type: RTM_NEWLINK }, { to: c.portid });
+  const toB = a.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }, { to: b.portid });
+  const toC = a.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }, { to: c.portid });
   const requestB = (await askedB.next()).value!;
   const requestC = (await askedC.next()).value!;
   // b's over-long reply, then the kernel's answer to a request sent after it, queued behind it.

@@ -93,7 +93,7 @@ test("messages({ onMalformed }): the callback never runs inside a caller's call 
     }]);
   };
   inRequest = true;
-  const answered = sock.request({ type: 0x12 });
+  const answered = sock.request({ type: 0x12, payload: new Uint8Array(16) });
   inRequest = false;
   await answered;
   t.deliver([event(7)], 0, 1);

@@ -52,7 +52,7 @@ for (const batch of [false, true]) {
         ...options,
         to,
       })
-      : p.sock.request({ type: RTM_GETLINK }, { ...options, to });
+      : p.sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { ...options, to });
   };
   /** The peer's late answers: for the batch, the first message failed (no ack asked for). */
   const answers = ({ requests }: Peer): Message[] =>

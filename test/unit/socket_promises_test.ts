@@ -39,12 +39,12 @@ test("after close(), every call throws SocketClosedError (promises reject with i
     ["batches", () => sock.batches()],
     ["datagrams", () => sock.datagrams()],
     ["for await", () => sock[Symbol.asyncIterator]()],
-    ["dump", () => sock.dump({ type: RTM_GETLINK })],
+    ["dump", () => sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })],
   ];
   for (const [name, call] of calls) assert.throws(call, SocketClosedError, name);
   for (
     const [name, call] of [
-      ["request", () => sock.request({ type: RTM_GETLINK })],
+      ["request", () => sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) })],
       ["requestBatch", () => sock.requestBatch([{ type: RTM_GETLINK, flags: NLM_F_ACK }])],
     ] as const
   ) {
@@ -60,12 +60,14 @@ test("timeout bounds the whole answer: a reply without its ack, a dump without i
     t.deliver([reply(req, RTM_NEWLINK, new Uint8Array(16), req.flags & NLM_F_DUMP ? 2 : 0)]);
   };
   await assert.rejects(
-    sock.request({ type: RTM_GETLINK }, { timeout: 30 }),
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 30 }),
     (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
   );
   const parts = [];
   await assert.rejects(async () => {
-    for await (const part of sock.dump({ type: RTM_GETLINK }, { timeout: 30 })) parts.push(part);
+    for await (
+      const part of sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 30 })
+    ) parts.push(part);
   }, (err: unknown) => err instanceof DOMException && err.name === "TimeoutError");
   assert.equal(parts.length, 1, "the part that came was yielded before the timeout");
   sock.close();
@@ -172,7 +174,7 @@ test("an iteration declared with `await using` ends with its scope: what a reque
         : sock.cursor();
     }
     t.deliver([event(7)], 0, 1);
-    await sock.request({ type: RTM_GETLINK }); // its read takes the event along
+    await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }); // its read takes the event along
     await using datagrams = sock.datagrams();
     const { value } = await datagrams.next();
     assert.equal(value?.group, 1, kind);

@@ -7,7 +7,11 @@ import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
+  NETLINK_NETFILTER,
   NETLINK_ROUTE,
+  NFNL_MSG_BATCH_BEGIN,
+  NFNL_MSG_BATCH_END,
+  NFNL_SUBSYS_CTNETLINK,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_DUMP,
@@ -21,6 +25,7 @@ import {
   NLMSG_OVERRUN,
   RTM_DELROUTE,
   RTM_GETLINK,
+  RTM_MAX,
   RTM_NEWLINK,
   RTM_SETLINK,
   RTNLGRP_LINK,
@@ -59,7 +64,7 @@ test("request: sets REQUEST|ACK and a fresh seq, resolves replies without the ac
   assert.deepEqual([...replies[0].payload], [1, 2, 3, 4]);
   assert.equal(replies[0].sender, 0);
   assert.equal(replies[0].group, 0);
-  const second = await sock.request({ type: RTM_GETLINK });
+  const second = await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   assert.equal(second.length, 1);
   assert.notEqual(t.sent[1].message.seq, sent.seq);
   sock.close();
@@ -68,7 +73,7 @@ test("request: sets REQUEST|ACK and a fresh seq, resolves replies without the ac
 test("request: extended ack becomes NetlinkError with code, detail and offset", async () => {
   const { sock, t } = await fakeSocket();
   t.script = (req, t) => t.deliver([ack(req, 22, { detail: "Unknown device type", offset: 36 })]);
-  const err = await sock.request({ type: RTM_NEWLINK }).then(
+  const err = await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }).then(
     () => assert.fail("should reject"),
     (e) => e,
   );
@@ -88,7 +93,11 @@ test("request with NLM_F_DUMP collects every part up to DONE, across datagrams",
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI), reply(req, RTM_NEWLINK, bytes(2))]);
     t.deliver([reply(req, RTM_NEWLINK, bytes(3), NLM_F_MULTI), done(req)]);
   };
-  const parts = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+  const parts = await sock.request({
+    type: RTM_GETLINK,
+    flags: NLM_F_DUMP,
+    payload: new Uint8Array(16),
+  });
   assert.deepEqual(parts.map((p) => p.payload[0]), [1, 2, 3]);
   assert.equal(t.sent[0].message.flags & NLM_F_DUMP, NLM_F_DUMP);
   sock.close();
@@ -98,7 +107,7 @@ test("a DONE carrying an error rejects the dump with NetlinkError", async () => 
   const { sock, t } = await fakeSocket();
   t.script = (req, t) => t.deliver([reply(req, RTM_NEWLINK, bytes(1)), done(req, 16)]);
   await assert.rejects(
-    sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }),
+    sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) }),
     (e: unknown) => e instanceof NetlinkError && e.code === "EBUSY",
   );
   sock.close();
@@ -113,12 +122,18 @@ test("dump() streams parts and raises DumpInterruptedError after the last", asyn
   };
   const seen: number[] = [];
   await assert.rejects(async () => {
-    for await (const part of sock.dump({ type: RTM_GETLINK })) seen.push(part.payload[0]);
+    for await (const part of sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })) {
+      seen.push(part.payload[0]);
+    }
   }, DumpInterruptedError);
   assert.deepEqual(seen, [1, 2]);
   assert.equal(t.sent[0].message.flags, NLM_F_REQUEST | NLM_F_DUMP);
   // request() reports it too, with every part attached.
-  const err = await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP }).catch((e) => e);
+  const err = await sock.request({
+    type: RTM_GETLINK,
+    flags: NLM_F_DUMP,
+    payload: new Uint8Array(16),
+  }).catch((e) => e);
   assert.ok(err instanceof DumpInterruptedError);
   assert.equal(err.messages.length, 2);
   sock.close();
@@ -131,7 +146,7 @@ test("dump(): sends nothing until iterated; breaking out discards the rest", asy
     request = req;
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI)]);
   };
-  const dump = sock.dump({ type: RTM_GETLINK });
+  const dump = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   assert.equal(t.sent.length, 0);
   for await (const part of dump) {
     assert.equal(part.payload[0], 1);
@@ -167,7 +182,7 @@ test("a multicast message with a pending request's seq goes to the stream", asyn
   const { sock, t } = await fakeSocket({ groups: [RTNLGRP_LINK] });
   let request!: Message;
   t.script = (req) => request = req;
-  const pending = sock.request({ type: RTM_NEWLINK });
+  const pending = sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) });
   const stream = sock.messages();
   await settle();
   // rtnetlink echoes the requester's seq and portid in the notification a change causes.
@@ -184,7 +199,7 @@ test("a reply from a port other than the kernel cannot answer a request", async 
   const { sock, t } = await fakeSocket();
   let request!: Message;
   t.script = (req) => request = req;
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   t.deliver([ack(request, 1, { detail: "spoofed" })], 31337);
   t.deliver([reply(request, RTM_NEWLINK, bytes(5)), ack(request)], 0);
@@ -215,10 +230,10 @@ test("requestBatch: one datagram, consecutive seqs, done when every acked messag
   const seen: Message[] = [];
   t.script = (req) => seen.push(req);
   const batch = sock.requestBatch([
-    { type: 0x10 },
+    { type: 0x10, payload: bytes(1) },
     { type: 0x20, flags: NLM_F_ACK, payload: bytes(1) },
     { type: 0x21, flags: NLM_F_ACK, payload: bytes(2) },
-    { type: 0x11 },
+    { type: 0x11, payload: bytes(1) },
   ]);
   await settle();
   assert.equal(t.sentDatagrams.length, 1, "all four messages went in one datagram");
@@ -241,8 +256,8 @@ test("requestBatch: the first error rejects, naming its message; later answers a
   const seen: Message[] = [];
   t.script = (req) => seen.push(req);
   const batch = sock.requestBatch([
-    { type: 0x20, flags: NLM_F_ACK },
-    { type: 0x21, flags: NLM_F_ACK },
+    { type: 0x20, flags: NLM_F_ACK, payload: bytes(1) },
+    { type: 0x21, flags: NLM_F_ACK, payload: bytes(1) },
   ]);
   await settle();
   t.deliver([ack(seen[0], 17, { detail: "exists" }), ack(seen[1])]);
@@ -271,8 +286,9 @@ test("requestBatch: bad batches are refused before sending", async () => {
 
 test("close() ends pending requests, dumps and iterations promptly", async () => {
   const { sock, t } = await fakeSocket();
-  const req = sock.request({ type: RTM_GETLINK });
-  const dumpNext = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]().next();
+  const req = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  const dumpNext = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })
+    [Symbol.asyncIterator]().next();
   const iterated = (async () => {
     const seen = [];
     for await (const m of sock) seen.push(m);
@@ -288,7 +304,10 @@ test("close() ends pending requests, dumps and iterations promptly", async () =>
   assert.ok(sock.closed);
   sock.close(); // idempotent
   assert.throws(() => sock.send({ type: RTM_GETLINK }), SocketClosedError);
-  await assert.rejects(sock.request({ type: RTM_GETLINK }), SocketClosedError);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    SocketClosedError,
+  );
   assert.throws(() => sock.join(1), SocketClosedError);
 });
 
@@ -322,7 +341,7 @@ test("timeout rejects with TimeoutError; the late reply is discarded", async () 
   let request!: Message;
   t.script = (req) => request = req;
   await assert.rejects(
-    sock.request({ type: RTM_GETLINK }, { timeout: 20 }),
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 20 }),
     (e: unknown) => e instanceof DOMException && e.name === "TimeoutError",
   );
   const stream = sock.messages();
@@ -337,7 +356,7 @@ test("a timeout out of range is refused before sending, with the range it must b
   const { sock, t } = await fakeSocket();
   for (const timeout of [-1, 2 ** 31, NaN]) {
     await assert.rejects(
-      sock.request({ type: RTM_GETLINK }, { timeout }),
+      sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout }),
       (e: unknown) =>
         e instanceof RangeError
         && e.message
@@ -351,11 +370,15 @@ test("a timeout out of range is refused before sending, with the range it must b
 test("abort signal rejects with its reason", async () => {
   const { sock } = await fakeSocket();
   const ctl = new AbortController();
-  const pending = sock.request({ type: RTM_GETLINK }, { signal: ctl.signal });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+    signal: ctl.signal,
+  });
   ctl.abort(new Error("stop"));
   await assert.rejects(pending, /stop/);
   await assert.rejects(
-    sock.request({ type: RTM_GETLINK }, { signal: AbortSignal.abort(new Error("already")) }),
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+      signal: AbortSignal.abort(new Error("already")),
+    }),
     /already/,
   );
   const it = sock.messages({ signal: ctl.signal });
@@ -392,8 +415,8 @@ test("ENOBUFS fails a pending plain request (its ack may be lost), not a dump", 
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const plain = sock.request({ type: RTM_NEWLINK });
-  const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP });
+  const plain = sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) });
+  const dump = sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
   await settle();
   t.overrun();
   await assert.rejects(plain, (e: unknown) => e instanceof SyscallError && e.code === "ENOBUFS");
@@ -409,7 +432,7 @@ test("ENOBUFS reported before a queued ack does not fail that request", async ()
     t.deliver([ack(req)]); // the ack is queued, then a later message is dropped:
     t.overrun(); // the kernel reports the drop first, then hands out what was queued
   };
-  assert.deepEqual(await sock.request({ type: RTM_NEWLINK }), []);
+  assert.deepEqual(await sock.request({ type: RTM_NEWLINK, payload: new Uint8Array(16) }), []);
   assert.equal(sock.overruns, 1);
   sock.close();
 });
@@ -418,7 +441,7 @@ test("unclaimed messages beyond the backlog become one overrun, not silent loss"
   const { sock, t } = await fakeSocket({ backlog: 2 });
   let request!: Message;
   t.script = (req) => request = req;
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   for (let i = 1; i <= 4; i++) {
     t.deliver([{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: bytes(i) }], 0, 1);
@@ -445,7 +468,7 @@ test("another process's NLMSG_OVERRUN at the end of a full queue does not hide t
   let request!: Message;
   t.script = (req) => request = req;
   const it = sock.messages();
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
   t.deliver([{ ...event(4), type: NLMSG_OVERRUN }], 99, 0); // a peer's, to our port
@@ -494,7 +517,7 @@ test("a slow iterator over many-message datagrams loses nothing (reading pauses,
 test("idle socket: no wait is left pending once nothing wants data", async () => {
   const { sock, t } = await fakeSocket();
   t.script = (req, t) => t.deliver([ack(req)]);
-  await sock.request({ type: RTM_GETLINK });
+  await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   assert.equal(t.waiting, false);
   const it = sock.messages();
@@ -607,7 +630,10 @@ test("a wait() that rejects fails pending requests and iterations, never unhandl
   const iterating = sock.messages().next(); // waits: the wait fails
   await assert.rejects(iterating, /poller died/);
   // From then on the socket reports that failure to every caller.
-  await assert.rejects(sock.request({ type: RTM_GETLINK }), /poller died/);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    /poller died/,
+  );
   assert.throws(() => sock.messages(), /poller died/);
   assert.throws(() => sock.send({ type: RTM_GETLINK }), /poller died/);
   sock.close();
@@ -677,7 +703,11 @@ test("NLM_F_ROOT alone starts a dump (no ack follows): request() ends at NLMSG_D
   t.script = (req, t) => {
     t.deliver([reply(req, RTM_NEWLINK, bytes(1), NLM_F_MULTI), done(req, 0, NLM_F_MULTI)]);
   };
-  const parts = await sock.request({ type: RTM_GETLINK, flags: NLM_F_ROOT }, { timeout: 2000 });
+  const parts = await sock.request({
+    type: RTM_GETLINK,
+    flags: NLM_F_ROOT,
+    payload: new Uint8Array(16),
+  }, { timeout: 2000 });
   assert.equal(parts.length, 1);
   sock.close();
 });
@@ -697,7 +727,12 @@ test("breaking out of a dump() disarms its timeout and abort listener", async ()
     listeners--;
     remove(...args);
   }) as typeof remove;
-  for await (const _ of sock.dump({ type: RTM_GETLINK }, { signal: ctl.signal, timeout: 60_000 })) {
+  for await (
+    const _ of sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+      signal: ctl.signal,
+      timeout: 60_000,
+    })
+  ) {
     break;
   }
   assert.equal(listeners, 0, "the abort listener was removed");
@@ -709,7 +744,10 @@ test("a late multipart reply to an abandoned request does not leak its ack", asy
   const { sock, t } = await fakeSocket();
   let request!: Message;
   t.script = (req) => request = req;
-  await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 5 }), /timed out/);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 5 }),
+    /timed out/,
+  );
   const it = sock.messages();
   const next = it.next();
   t.deliver([
@@ -741,7 +779,7 @@ test("a dump the kernel would never answer is refused before anything is sent", 
   }
   assert.equal(t.sent.length, 0);
   // A user-space peer's types are its own: sent (nothing is bound to port 5000), not refused.
-  const peerDump = sock.dump({ type: RTM_NEWLINK }, { to: 5000 });
+  const peerDump = sock.dump({ type: RTM_NEWLINK, payload: new Uint8Array(16) }, { to: 5000 });
   await assert.rejects(peerDump.forEach(() => {}), /ECONNREFUSED/);
   sock.close();
 
@@ -752,6 +790,66 @@ test("a dump the kernel would never answer is refused before anything is sent", 
   );
   assert.equal(genl.t.sent.length, 0);
   genl.sock.close();
+});
+
+test("a message the kernel ignores for its length is refused before anything is sent: dump(), request() and requestBatch()", async () => {
+  // rtnetlink_rcv_msg returns at once for a type up to RTM_MAX without its 1-byte struct
+  // rtgenmsg, nfnetlink_rcv_msg without its 4-byte struct nfgenmsg: only the ack comes, if asked
+  // (a dump never ends), and nfnetlink_rcv_batch drops a batch holding one, unanswered.
+  const { sock, t } = await fakeSocket();
+  const empty = /^TypeError: NETLINK_ROUTE ignores message type 18 with an empty payload: /;
+  assert.throws(() => sock.dump({ type: RTM_GETLINK }), empty);
+  assert.throws(
+    () => sock.dump({ type: RTM_GETLINK }),
+    /\(the dump would never end\): send the type's header, .*new Uint8Array\(1\): AF_UNSPEC\)$/,
+  );
+  await assert.rejects(sock.request({ type: RTM_GETLINK }), /\(only the ack comes\)/);
+  await assert.rejects(
+    sock.requestBatch([
+      { type: RTM_NEWLINK, flags: NLM_F_ACK, payload: new Uint8Array(16) },
+      { type: RTM_SETLINK, flags: NLM_F_ACK },
+    ]),
+    /^TypeError: NETLINK_ROUTE ignores message type 19 with an empty payload: /,
+  );
+  assert.equal(t.sent.length, 0);
+  // What the kernel answers is sent: one byte, a control type (acked by netlink_rcv_skb), a
+  // type past RTM_MAX (EOPNOTSUPP), anything to a user-space port.
+  t.script = (req, t) => t.deliver([ack(req)]);
+  await sock.request({ type: RTM_GETLINK, payload: new Uint8Array(1) });
+  await sock.request({ type: NLMSG_NOOP });
+  await sock.request({ type: RTM_MAX + 1 });
+  assert.equal(t.sent.length, 3);
+  const peer = sock.request({ type: RTM_GETLINK }, { to: 5000 });
+  await assert.rejects(peer, /ECONNREFUSED/);
+  sock.close();
+
+  const nf = await fakeSocket({}, () => {}, NETLINK_NETFILTER);
+  const ctGet = (NFNL_SUBSYS_CTNETLINK << 8) | 1;
+  for (const length of [0, 3]) {
+    assert.throws(
+      () => nf.sock.dump({ type: ctGet, payload: new Uint8Array(length) }),
+      new RegExp(
+        `^TypeError: NETLINK_NETFILTER ignores message type 257 with a ${length}-byte payload: `
+          + `nfnetlink reads a struct nfgenmsg .*\\(the dump would never end\\): start the `
+          + `payload with one, e\\.g\\. new Uint8Array\\(\\[AF_UNSPEC, NFNETLINK_V0, 0, 0\\]\\)`,
+      ),
+    );
+  }
+  const nfgenmsg = new Uint8Array(4);
+  await assert.rejects(
+    nf.sock.requestBatch([
+      { type: NFNL_MSG_BATCH_BEGIN, payload: nfgenmsg },
+      { type: ctGet + 1, flags: NLM_F_ACK, payload: nfgenmsg },
+      { type: NFNL_MSG_BATCH_END },
+    ]),
+    /^TypeError: NETLINK_NETFILTER ignores message type 17 with a 0-byte payload: .*\(the whole batch is dropped, unanswered\)/,
+  );
+  assert.equal(nf.t.sent.length, 0);
+  nf.t.script = (req, t) => t.deliver([ack(req)]);
+  await nf.sock.request({ type: NLMSG_NOOP }); // outside a batch, acked by netlink_rcv_skb
+  await nf.sock.request({ type: ctGet, payload: nfgenmsg });
+  assert.equal(nf.t.sent.length, 2);
+  nf.sock.close();
 });
 
 test("a request of a control type with NLM_F_DUMP's bits is no dump: the kernel acks it", async () => {
@@ -813,13 +911,19 @@ test("successful batches do not evict abandoned requests", async () => {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 5 }), /timed out/);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 5 }),
+    /timed out/,
+  );
   const abandoned = asked[0];
   t.script = (req, t) => {
     if (req.flags & NLM_F_ACK) t.deliver([ack(req)]);
   };
   for (let i = 0; i < 300; i++) {
-    await sock.requestBatch([{ type: 0x10 }, { type: 0x20, flags: NLM_F_ACK }]);
+    await sock.requestBatch([
+      { type: 0x10, payload: bytes(1) },
+      { type: 0x20, flags: NLM_F_ACK, payload: bytes(1) },
+    ]);
   }
   const it = sock.messages();
   const next = it.next();
@@ -837,7 +941,8 @@ test("return() while next() is pending ends that next(); a dump() returned early
   await it.return!();
   assert.deepEqual(await pending, { value: undefined, done: true });
 
-  const dump = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const dump = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })
+    [Symbol.asyncIterator]();
   await dump.return!();
   assert.deepEqual(await dump.next(), { value: undefined, done: true });
   assert.equal(t.sent.length, 0, "no dump request was sent");
@@ -848,7 +953,7 @@ test("a malformed datagram's error keeps its place when the backlog overflows", 
   const { sock, t } = await fakeSocket({ backlog: 3 });
   let request!: Message;
   t.script = (req) => request = req;
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   const event = (n: number): Message => ({
     type: RTM_NEWLINK,
@@ -1053,7 +1158,7 @@ test("a malformed datagram ends the messages() iteration that throws it; reading
   const { sock, t } = await fakeSocket();
   let request!: Message;
   t.script = (req) => request = req;
-  const pending = sock.request({ type: RTM_GETLINK });
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
   // Read while the request waits: the error and the event are queued before anyone iterates.
   t.deliver(new Uint8Array(7), 0, 1); // garbage
@@ -1072,7 +1177,10 @@ test("a malformed datagram ends the messages() iteration that throws it; reading
 
 test("a request that times out with nothing else pending stops the read loop", async () => {
   const { sock, t } = await fakeSocket();
-  await assert.rejects(sock.request({ type: RTM_GETLINK }, { timeout: 20 }), /timed out|ETIMEDOUT/);
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 20 }),
+    /timed out|ETIMEDOUT/,
+  );
   await settle();
   assert.equal(t.waiting, false, "a pending wait would keep the process alive");
   sock.close();
@@ -1082,7 +1190,7 @@ test("dump(): next() calls made before the parts arrive are served in order", as
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
-  const it = sock.dump({ type: RTM_GETLINK })[Symbol.asyncIterator]();
+  const it = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) })[Symbol.asyncIterator]();
   const steps = [it.next(), it.next(), it.next()];
   await settle();
   t.deliver([

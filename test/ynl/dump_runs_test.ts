@@ -110,7 +110,9 @@ test("typed dump(): a datagram that mixes in another request's reply and NLMSG_D
   const rt = new NetlinkFamily(rtRoute, sock);
   const dump = rt.dump("getroute");
   await settle();
-  const request = sock.request({ type: RTM_GETROUTE }, { timeout: 2000 });
+  const request = sock.request({ type: RTM_GETROUTE, payload: new Uint8Array(16) }, {
+    timeout: 2000,
+  });
   await settle();
   const [d, r] = asked;
   const parts = routes(6);
