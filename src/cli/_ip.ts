@@ -15,6 +15,9 @@ import {
   ARPHRD_TUNNEL,
   ARPHRD_TUNNEL6,
   ARPHRD_VOID,
+  NTF_EXT_LEARNED,
+  NTF_PROXY,
+  NUD_NOARP,
 } from "../constants.ts";
 import {
   FIB_RULE_IIF_DETACHED,
@@ -73,6 +76,7 @@ import {
   protocolName,
   realmName,
   routeTypeId,
+  scopeId,
   scopeName,
   tableId,
   tableName,
@@ -170,13 +174,26 @@ export function linkText(link: Record<string, unknown>, stats?: string): string 
   return line;
 }
 
-/** The device of `link show [dev] DEV` / `addr show [dev] DEV`, if one is named. */
-function showDevice(args: string[]): string | undefined {
+/**
+ * What `link show` and `addr show` select by, as ip's ipaddr_list_flush_or_save reads it: the
+ * device (`[dev] DEV`), `up` (links administratively up: IFF_UP) and, for addresses,
+ * `scope SCOPE|all` (the last one wins).
+ */
+function showSelectors(
+  args: string[],
+  addresses: boolean,
+): { dev?: string; up: boolean; scope?: number } {
   const [, rest] = verb(args, ["show"]);
-  const [kw, positional] = keywords(rest, ["dev"]);
-  const dev = kw.dev ?? positional.shift();
-  if (positional.length) throw unexpected(positional[0]);
-  return dev;
+  const [kw, positional] = keywords(rest, addresses ? ["dev", "scope"] : ["dev"]);
+  const up = positional.includes("up");
+  const words = positional.filter((word) => word !== "up");
+  const dev = kw.dev ?? words.shift();
+  if (words.length) throw unexpected(words[0]);
+  // As ip: "all" selects every scope, as no scope does.
+  const scope = kw.scope === undefined || kw.scope === "all"
+    ? undefined
+    : ipOperand(scopeId, kw.scope, "invalid \"scope\"");
+  return { dev, up, scope };
 }
 
 /** The links to show (one, or all) and every link's name by index. */
@@ -214,11 +231,12 @@ function stats64Json(link: Link): Record<string, unknown> | undefined {
   return { rx, tx };
 }
 
-/** `link show [DEV]` (`-s`: with the counters). */
+/** `link show [DEV] [up]` (`-s`: with the counters). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const dev = showDevice(args);
+  const { dev, up } = showSelectors(args, false);
   const { names, links } = await withRoute(global, (ip) => linksOf(ip, dev));
-  const shown = links.map((l) => {
+  const selected = links.filter((l) => l.up || !up);
+  const shown = selected.map((l) => {
     const link = linkJson(l, names);
     const stats64 = global.stats ? stats64Json(l) : undefined;
     if (!stats64) return link;
@@ -228,7 +246,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   });
   if (global.json) return json(out, shown);
   for (const [i, link] of shown.entries()) {
-    out(linkText(link, link.stats64 === undefined ? undefined : statsText(links[i])));
+    out(linkText(link, link.stats64 === undefined ? undefined : statsText(selected[i])));
   }
 }
 
@@ -304,22 +322,32 @@ const ADDRESS_FLAG_ORDER = [
   ...["tentative", "dynamic", "mngtmpaddr", "noprefixroute", "autojoin", "stable-privacy"],
 ];
 
-/** `addr show [DEV]`: with -4 or -6, only links holding such an address, as ip. */
+/**
+ * `addr show [DEV] [up] [scope SCOPE|all]`, as ip's ipaddr_filter: the addresses of the family
+ * (-4, -6) and scope asked for, under the links holding one; a link holding no address at all
+ * is shown too, without -4 or -6.
+ */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const dev = showDevice(args);
+  const { dev, up, scope } = showSelectors(args, true);
   const { names, links, addresses } = await withRoute(global, async (ip) => ({
     ...await linksOf(ip, dev),
-    addresses: await ip.addr.list({
-      ...(dev === undefined ? {} : { dev }),
-      ...(global.family ? { family: global.family } : {}),
-    }),
+    addresses: await ip.addr.list(dev === undefined ? {} : { dev }),
   }));
   const shown = links
-    .map((link) => ({
+    .filter((link) => link.up || !up)
+    .map((link) => {
+      const held = addresses.filter((a) => a.index === link.index);
+      const selected = held.filter((a) =>
+        (!global.family || a.family === global.family)
+        && (scope === undefined || a.raw.ifaScope === scope)
+      );
+      return { link, bare: held.length === 0, selected };
+    })
+    .filter(({ bare, selected }) => selected.length || (bare && !global.family))
+    .map(({ link, selected }) => ({
       ...forFamily(linkJson(link, names, false), global.family, dev !== undefined),
-      addr_info: addresses.filter((a) => a.index === link.index).map(addressJson),
-    }))
-    .filter((link) => !global.family || link.addr_info.length);
+      addr_info: selected.map(addressJson),
+    }));
   if (global.json) return json(out, shown);
   for (const link of shown) {
     out(linkText(link));
@@ -767,30 +795,37 @@ export function neighbourJson(n: Neighbour, devAsked: boolean): Record<string, u
   if (!devAsked && n.dev !== undefined) out.dev = n.dev;
   if (n.lladdr !== undefined) out.lladdr = n.lladdr;
   for (const flag of n.flags) out[flag] = null;
-  out.state = [String(n.state).toUpperCase()];
+  // As ip's print_neigh: no state for state 0 (NUD_NONE).
+  if (n.raw.ndmState !== 0) out.state = [String(n.state).toUpperCase()];
   return out;
 }
 
 /** `neigh show|add|del`. */
 export async function neighCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
-  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
   if (action === "show") {
+    const [states, others] = showStates(rest);
+    const [kw, positional] = keywords(others, ["dev", "lladdr"]);
     if (positional.length) throw unexpected(positional[0]);
-    selectors(kw, ["dev"], "neigh show");
+    selectors(kw, ["dev", "nud"], "neigh show");
     const entries = await withRoute(global, (ip) =>
       ip.neigh.list({
         ...(global.family ? { family: global.family } : {}),
         ...(kw.dev ? { dev: kw.dev } : {}),
       }));
-    // As ip: entries in state none or noarp only with "nud all", which this tool does not take.
+    // As ip's print_neigh: the states asked for (state 0, "none", as bit 0x100), and whatever
+    // the kernel learned from outside (NTF_EXT_LEARNED) or proxies.
     const shown = entries
-      .filter((n) => n.state !== "none" && n.state !== "noarp")
+      .filter(({ raw }) =>
+        (raw.ndmState === 0 ? states & NUD_NONE_BIT : states & raw.ndmState)
+        || raw.ndmFlags & (NTF_PROXY | NTF_EXT_LEARNED)
+      )
       .map((n) => neighbourJson(n, kw.dev !== undefined));
     if (global.json) return json(out, shown);
     for (const n of shown) out(neighbourText(n));
     return;
   }
+  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
   const [address, ...extra] = positional;
   if (address === undefined) throw new UsageError(`neigh ${action} needs an address`);
   if (extra.length) throw unexpected(extra[0]);
@@ -811,6 +846,31 @@ export async function neighCommand(args: string[], global: Global, out: Output):
       : ip.neigh.delete(entry));
 }
 
+/** What ip's print_neigh takes for state 0 (NUD_NONE) in its mask of states. */
+const NUD_NONE_BIT = 0x100;
+
+/**
+ * The states `neigh show` selects (ip's do_show_or_flush): each `nud STATE` adds one (`all`:
+ * every state), and without any, all but NUD_NOARP and none. The operands left over follow.
+ */
+function showStates(args: string[]): [number, string[]] {
+  let states: number | undefined;
+  const others: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== "nud") {
+      others.push(args[i]);
+      continue;
+    }
+    const text = args[++i];
+    if (text === undefined) throw new UsageError(`"nud" needs a value`);
+    const state = text === "all"
+      ? 0xffff_ffff
+      : ipOperand(neighbourStateId, text, "nud state is bad") || NUD_NONE_BIT;
+    states = ((states ?? 0) | state) >>> 0;
+  }
+  return [states ?? 0xff & ~NUD_NOARP, others];
+}
+
 /** A neighbour's line as `ip neigh show` prints it, from its `ip -j` shape. */
 export function neighbourText(n: Record<string, unknown>): string {
   const flags = Object.keys(n).filter((k) => n[k] === null);
@@ -820,7 +880,7 @@ export function neighbourText(n: Record<string, unknown>): string {
     ...(n.dev ? ["dev", n.dev] : []),
     ...(n.lladdr ? ["lladdr", n.lladdr] : []),
     ...flags,
-    ...(n.state as string[]),
+    ...(n.state as string[] | undefined ?? []),
   ].join(" ") + " ";
 }
 

@@ -7,7 +7,8 @@
  * bun node_modules/@netlink/netlink/src/cli/main.ts --netns blue --json addr show
  * ```
  *
- * Commands: `link show [DEV]`, `addr show [DEV]`, `route show|get|add|del`, `neigh`, `rule`,
+ * Commands: `link show [DEV] [up]`, `addr show [DEV] [up] [scope SCOPE|all]`,
+ * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]...`), `rule`,
  * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
  * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
@@ -36,13 +37,17 @@ import { CaptureFile } from "./_capture.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
 Commands:
-  link show [DEV]                      links (ip link show)
-  addr show [DEV]                      addresses (ip addr show)
+  link show [DEV] [up]                 links (ip link show; up: administratively up)
+  addr show [DEV] [up] [scope SCOPE|all]
+                                       addresses (ip addr show; SCOPE: global, link, host,
+                                       site or a number)
   route show [table T|cache] [dev D] [proto P] [type T] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
   route get ADDRESS                    route lookup (ip route get)
   route add|del PREFIX [via GW] [dev DEV] [table T] [metric N] [type T]
-  neigh show [dev DEV]                 neighbours (ip neigh show)
+  neigh show [dev DEV] [nud STATE|all]...
+                                       neighbours (ip neigh show; by default all but noarp
+                                       and none)
   neigh add|del ADDRESS dev DEV [lladdr MAC] [nud STATE]
   rule show                            rules (ip rule show)
   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif DEV] [oif DEV]
