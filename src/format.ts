@@ -137,7 +137,9 @@ export interface FormatOptions {
   style?: "line" | "tree";
   /**
    * Generic netlink family names by id (the message type the kernel assigned them), for ids
-   * other than nlctrl's (16, always known). Without it, a generic message shows its id.
+   * other than nlctrl's (16, always known). Without it, a generic message shows its id. A name
+   * that is not printable ASCII without spaces (as a kernel family's) is shown quoted, its
+   * control characters escaped (`"eth\u001btool"`).
    */
   families?: ReadonlyMap<number, string>;
   /**
@@ -741,7 +743,7 @@ export class NetlinkFormatter {
       const name = ack.requestType < NLMSG_MIN_TYPE
         ? CONTROL_NAMES.get(ack.requestType) ?? `NLMSG_${ack.requestType}`
         : options.protocol === NETLINK_GENERIC
-        ? this.#genericName(ack.requestType)
+        ? this.#genericName(ack.requestType, options)
         : this.#typeName(
           options.protocol,
           ack.requestType,
@@ -755,9 +757,15 @@ export class NetlinkFormatter {
     return { title, fields };
   }
 
-  #genericName(id: number): string {
-    if (id === GENL_ID_CTRL) return "nlctrl";
-    return this.families.get(id) ?? `genl family ${id}`;
+  /** The name of the family with `id` (`families` first): nlctrl, known or not, undefined. */
+  #familyOf(id: number, options: FormatOptions): string | undefined {
+    return options.families?.get(id) ?? (id === GENL_ID_CTRL ? "nlctrl" : this.families.get(id));
+  }
+
+  /** A family's name as printed, or its id when not known. */
+  #genericName(id: number, options: FormatOptions): string {
+    const name = this.#familyOf(id, options);
+    return name === undefined ? `genl family ${id}` : familyLabel(name);
   }
 
   #generic(
@@ -766,7 +774,8 @@ export class NetlinkFormatter {
     header: (name: string, flags: string) => string,
   ): Formatted {
     const payload = message.payload;
-    const familyName = options.families?.get(message.type) ?? this.#genericName(message.type);
+    const family = this.#familyOf(message.type, options);
+    const familyName = this.#genericName(message.type, options);
     if (payload.length < GENL_HDRLEN) {
       return {
         title: header(familyName, flagNames(message.flags, [])),
@@ -776,7 +785,7 @@ export class NetlinkFormatter {
     const command = payload[0];
     if (message.type === GENL_ID_CTRL) this.#learn(message, command);
     const descriptor = this.#descriptors.find((d) =>
-      d.protocol !== "netlink-raw" && d.name === familyName
+      d.protocol !== "netlink-raw" && d.name === family
     );
     const request = (message.flags & NLM_F_REQUEST) !== 0;
     // nlctrl's notifications, which its spec does not list: named as the kernel's CTRL_CMD_*,
@@ -817,6 +826,15 @@ export class NetlinkFormatter {
       // A malformed nlctrl message teaches nothing.
     }
   }
+}
+
+/**
+ * A generic family's name as printed: as it is when a kernel family's could be that (printable
+ * ASCII without spaces, as {@linkcode NetlinkFormatter} learns them), quoted and escaped as other
+ * untrusted text otherwise: a name given in `families` may hold a terminal's control characters.
+ */
+function familyLabel(name: string): string {
+  return /^[!-~]+$/.test(name) ? name : quoted(name);
 }
 
 /** nlctrl's notifications (on its "notify" group, seq 0) by command, as the kernel names them. */

@@ -36,6 +36,7 @@ import {
   NLM_F_MULTI,
   NLM_F_REQUEST,
   NLMSG_DONE,
+  NLMSG_ERROR,
   RTM_DELLINK,
   RTM_GETLINK,
   RTM_NEWLINK,
@@ -323,6 +324,44 @@ test("a family name no kernel family could have (control characters, too long) i
     );
   }
   assert.equal(formatter.families.size, 0);
+});
+
+test("a family name given in families is printed escaped when it holds control characters", () => {
+  // The caller's map may come from anywhere (a file, another process): a name holding a terminal
+  // escape is quoted and escaped as other untrusted text (an extended ack's message) is.
+  const linkinfo = {
+    type: 21,
+    flags: NLM_F_REQUEST,
+    seq: 2,
+    portid: 0,
+    payload: encodeGeneric(2, 1),
+  };
+  const families = new Map([[21, "eth\x1b]0;owned\x07tool\x9b"]]);
+  const escaped = String.raw`"eth\u001b]0;owned\u0007tool\u009b"`;
+  assert.equal(
+    format(linkinfo, { protocol: NETLINK_GENERIC, families }),
+    `${escaped} cmd 2 flags=REQUEST seq=2 port=0 v1`,
+  );
+  assert.equal(
+    new NetlinkFormatter({ families }).format(linkinfo, { protocol: NETLINK_GENERIC }),
+    `${escaped} cmd 2 flags=REQUEST seq=2 port=0 v1`,
+  );
+  // The ack names the request's family the same way.
+  const ack = new Uint8Array(20);
+  const view = new DataView(ack.buffer);
+  view.setUint32(4, 16, true); // the request's header, capped: nlmsg_len 16
+  view.setUint16(8, 21, true);
+  view.setUint32(12, 2, true);
+  const line = format(
+    { type: NLMSG_ERROR, flags: 0x100, seq: 2, portid: 0, payload: ack },
+    { protocol: NETLINK_GENERIC, families },
+  );
+  assert.ok(line.endsWith(`for=${escaped} seq=2`), line);
+  // A name a kernel family could have is printed as it is; one with a space, quoted.
+  assert.match(
+    format(linkinfo, { protocol: NETLINK_GENERIC, families: new Map([[21, "my fam"]]) }),
+    /^"my fam" cmd 2 /,
+  );
 });
 
 test("a formatter learns family names from the kernel's nlctrl messages, not another process's", () => {
