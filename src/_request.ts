@@ -12,6 +12,8 @@ import {
   NETLINK_NETFILTER,
   NETLINK_ROUTE,
   NFNL_MSG_BATCH_BEGIN,
+  NFNL_SUBSYS_CTNETLINK,
+  NFNL_SUBSYS_CTNETLINK_EXP,
   NLM_F_ACK,
   NLM_F_DUMP,
   NLM_F_ECHO,
@@ -23,24 +25,43 @@ import type { Message } from "./message.ts";
 import type { Replies } from "./socket.ts";
 
 /**
+ * The nfnetlink subsystems whose dumps are known here, conntrack's (nf_conntrack_netlink), each
+ * with the message types it dumps with any of NLM_F_DUMP's bits (its callbacks test
+ * `nlmsg_flags & NLM_F_DUMP`): IPCTNL_MSG_CT_GET, _GET_CTRZERO, _GET_STATS_CPU, _GET_DYING and
+ * _GET_UNCONFIRMED; IPCTNL_MSG_EXP_GET and _GET_STATS_CPU. The others read no such bit as a dump:
+ * a NEW's NLM_F_EXCL (NLM_F_MATCH's bit) is its own, a DELETE flushes, IPCTNL_MSG_CT_GET_STATS
+ * answers one message (shown on the real kernel in test/host/fake_fidelity_test.ts).
+ */
+const NFNL_DUMPS = new Map([
+  [NFNL_SUBSYS_CTNETLINK, new Set([1, 3, 4, 6, 7])],
+  [NFNL_SUBSYS_CTNETLINK_EXP, new Set([1, 3])],
+]);
+
+/**
  * The bits of NLM_F_DUMP in `flags` that ask for a dump of `type` from `to` (0: the kernel).
  * Any of them (NLM_F_ROOT or NLM_F_MATCH alone start one), except where the kernel's own
  * protocol says otherwise: NETLINK_ROUTE dumps only its RTM_GET* types ((type & 3) == 2), and
  * runs any other type as a change, reading the bits as NLM_F_REPLACE | NLM_F_EXCL (a delete's
  * NLM_F_NONREC | NLM_F_BULK); generic netlink dumps only with both bits set, and runs a do
- * with one of them. Neither dispatches a control type (below NLMSG_MIN_TYPE) at all: it is
- * acked when it asks (netlink_rcv_skb), a request like any change.
+ * with one of them; nfnetlink leaves it to each message type's callback, known here for
+ * conntrack's ({@linkcode NFNL_DUMPS}). None of the three dispatches a control type (below
+ * NLMSG_MIN_TYPE) at all: it is acked when it asks (netlink_rcv_skb), a request like any change.
  */
 export function dumpBits(protocol: number, to: number, type: number, flags: number): number {
   const bits = flags & NLM_F_DUMP;
   if (to !== 0 || bits === 0) return bits;
   // netlink_rcv_skb acks a control type (when asked) and runs nothing: a request, not a dump.
-  if (type < NLMSG_MIN_TYPE && (protocol === NETLINK_ROUTE || protocol === NETLINK_GENERIC)) {
+  if (
+    type < NLMSG_MIN_TYPE
+    && (protocol === NETLINK_ROUTE || protocol === NETLINK_GENERIC
+      || protocol === NETLINK_NETFILTER)
+  ) {
     return 0;
   }
   if (protocol === NETLINK_ROUTE) return (type & 3) === 2 ? bits : 0;
   if (protocol === NETLINK_GENERIC) return bits === NLM_F_DUMP ? bits : 0;
-  return bits;
+  const dumps = protocol === NETLINK_NETFILTER ? NFNL_DUMPS.get(type >> 8) : undefined;
+  return dumps === undefined || dumps.has(type & 0xff) ? bits : 0;
 }
 
 /**

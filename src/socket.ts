@@ -758,13 +758,16 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * its replies, without the final ack (its warning or cookie, if any, in `replies.ack`); with
    * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE (on NETLINK_ROUTE for an
    * RTM_GET* type: on another those bits are NLM_F_REPLACE | NLM_F_EXCL, and it is a plain
-   * request; so is a control type's, below NLMSG_MIN_TYPE, on NETLINK_ROUTE and NETLINK_GENERIC,
-   * which the kernel only acks); with NLM_F_ECHO, the kernel's copy of the notifications the
-   * request caused. A message the kernel ignores for its length, acking it undone, is a TypeError
-   * before anything is sent: on NETLINK_ROUTE a type up to RTM_MAX without a payload (rtnetlink
-   * reads the family from its first byte), on NETLINK_NETFILTER a payload shorter than a struct
-   * nfgenmsg (4 bytes; in an nfnetlink batch, which the kernel then drops unanswered, any type). Rejects with {@linkcode NetlinkError} when the kernel answers with an error,
-   * {@linkcode DumpInterruptedError} when a dump was flagged NLM_F_DUMP_INTR,
+   * request; on NETLINK_NETFILTER's conntrack subsystems for a type they dump, a GET but
+   * IPCTNL_MSG_CT_GET_STATS, a NEW's NLM_F_EXCL being its own; so is a control type's, below
+   * NLMSG_MIN_TYPE, on these and NETLINK_GENERIC, which the kernel only acks); with NLM_F_ECHO,
+   * the kernel's copy of the notifications the request caused. A message the kernel ignores for
+   * its length, acking it undone, is a TypeError before anything is sent: on NETLINK_ROUTE a
+   * type up to RTM_MAX without a payload (rtnetlink reads the family from its first byte), on
+   * NETLINK_NETFILTER a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink batch,
+   * which the kernel then drops unanswered, any type). Rejects with {@linkcode NetlinkError}
+   * when the kernel answers with an error, {@linkcode DumpInterruptedError} when a dump was
+   * flagged NLM_F_DUMP_INTR,
    * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
    * request was pending, or since an overrun whose queue was not yet read empty (the kernel
    * drops every answer until then; the reply may be among them: retry),

@@ -55,6 +55,7 @@ import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
+import { dumpBits } from "../_request.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import {
   MAX_LINKS,
@@ -75,7 +76,6 @@ import {
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
-  NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_ECHO,
   NLM_F_MULTI,
@@ -1130,15 +1130,10 @@ export class FakeKernel {
     }
     const handler = this.#handlers.get(socket.protocol)?.get(request.type);
     // rtnetlink_rcv_msg dumps only an RTM_GET* type ((type & 3) == 2): any other is a change,
-    // the bits its NLM_F_REPLACE | NLM_F_EXCL. genl_family_rcv_msg dumps only with both bits.
-    const dumpBits = request.flags & NLM_F_DUMP;
-    const isDump = handler !== undefined && (
-      socket.protocol === NETLINK_ROUTE
-        ? dumpBits !== 0 && (request.type & 3) === 2
-        : socket.protocol === NETLINK_GENERIC
-        ? dumpBits === NLM_F_DUMP
-        : dumpBits !== 0
-    );
+    // the bits its NLM_F_REPLACE | NLM_F_EXCL. genl_family_rcv_msg dumps only with both bits,
+    // conntrack's callbacks only for their GET types: the library's rule (src/_request.ts).
+    const isDump = handler !== undefined
+      && dumpBits(socket.protocol, 0, request.type, request.flags) !== 0;
     // netlink_dump_start: one dump per socket.
     if (isDump && socket.dumping) {
       socket.ack(request, EBUSY, {});

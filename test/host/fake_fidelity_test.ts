@@ -27,13 +27,16 @@ import {
   NETLINK_ROUTE,
   NETLINK_USERSOCK,
   NFNL_SUBSYS_CTNETLINK,
+  NFNL_SUBSYS_CTNETLINK_EXP,
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
   NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_ECHO,
+  NLM_F_EXCL,
   NLM_F_MULTI,
+  NLM_F_REPLACE,
   NLM_F_REQUEST,
   NLMSG_DONE,
   NLMSG_ERROR,
@@ -422,6 +425,35 @@ test("fake vs kernel: a message too short for the header its protocol reads firs
   assert.match(real["route: dump, 1 byte"].at(-1)!, /^3 /); // NLMSG_DONE
   assert.match(real["netfilter: dump, 4 bytes"].at(-1)!, /^3 /);
   assert.match(real["route: a type past the last, 0 bytes"][0], / errno=95 /); // EOPNOTSUPP
+  assert.deepEqual(fake, real);
+});
+
+test("fake vs kernel: conntrack dumps its GET types with any of NLM_F_DUMP's bits, and runs the others as requests", async () => {
+  // Each ctnetlink callback decides: a NEW's NLM_F_EXCL (NLM_F_MATCH's bit) is its own, a
+  // DELETE flushes, IPCTNL_MSG_CT_GET_STATS answers one message. Which end with NLMSG_DONE.
+  using ns = new Netns();
+  const types = [
+    ...[0, 1, 2, 3, 4, 5, 6, 7].map((m) => (NFNL_SUBSYS_CTNETLINK << 8) | m),
+    ...[0, 1, 2, 3].map((m) => (NFNL_SUBSYS_CTNETLINK_EXP << 8) | m),
+  ];
+  const kernel = new FakeKernel();
+  for (const type of types) kernel.serve(NETLINK_NETFILTER, type, () => ({ messages: [] }));
+  const { real, fake } = await both(ns, kernel, (open) => {
+    using s = sockets(open);
+    const t = s.open(NETLINK_NETFILTER);
+    const ends: string[] = [];
+    for (const type of types) {
+      for (const bits of [NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE]) {
+        const flags = NLM_F_REQUEST | NLM_F_ACK | bits;
+        send(t, { type, flags, seq: 3, payload: new Uint8Array([AF_INET, 0, 0, 0]) });
+        const last = readAll(t).at(-1)!;
+        ends.push(`${type.toString(16)} 0x${bits.toString(16)}: ${last.replace(/ .*/, "")}`);
+      }
+    }
+    return ends;
+  });
+  const dumps = real.filter((end) => end.endsWith(": 3")).map((end) => end.split(" ")[0]);
+  assert.deepEqual([...new Set(dumps)], ["101", "103", "104", "106", "107", "201", "203"]);
   assert.deepEqual(fake, real);
 });
 

@@ -907,6 +907,40 @@ test("on NETLINK_ROUTE a change's NLM_F_EXCL or NLM_F_REPLACE is no dump: not qu
   sock.close();
 });
 
+test("on NETLINK_NETFILTER a conntrack change's NLM_F_EXCL is no dump: not queued behind one; a GET's is", async () => {
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_NETFILTER);
+  const ct = (message: number) => (NFNL_SUBSYS_CTNETLINK << 8) | message;
+  const nfgenmsg = new Uint8Array(4);
+  const dumps: Message[] = [];
+  t.script = (req, t) => {
+    if (req.type === ct(1)) dumps.push(req); // IPCTNL_MSG_CT_GET: a dump that runs until told
+    else t.deliver([ack(req)]);
+  };
+  const dump = sock.request({ type: ct(1), flags: NLM_F_DUMP, payload: nfgenmsg });
+  await settle();
+  assert.equal(dumps.length, 1, "the dump was sent");
+  // conntrack -I's flags on IPCTNL_MSG_CT_NEW; IPCTNL_MSG_CT_DELETE and _GET_STATS read none.
+  for (
+    const [message, flags] of [[0, NLM_F_CREATE | NLM_F_EXCL], [2, NLM_F_DUMP], [5, NLM_F_DUMP]]
+  ) {
+    const replies = await sock.request({ type: ct(message), flags, payload: nfgenmsg }, {
+      timeout: 5000,
+    });
+    assert.equal(replies.length, 0, "acked at once, while the dump still runs");
+  }
+  // A GET with NLM_F_MATCH's bit alone is a dump: it waits for the running one to end.
+  const second = sock.request({ type: ct(1), flags: NLM_F_EXCL, payload: nfgenmsg });
+  await settle();
+  assert.equal(dumps.length, 1, "queued behind the running dump");
+  t.deliver([done(dumps[0])]);
+  assert.deepEqual(await dump, []);
+  await settle();
+  assert.equal(dumps.length, 2, "sent once the first ended");
+  t.deliver([done(dumps[1])]);
+  assert.deepEqual(await second, []);
+  sock.close();
+});
+
 test("successful batches do not evict abandoned requests", async () => {
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
