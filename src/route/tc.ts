@@ -45,7 +45,7 @@ import {
   type TcStats,
 } from "./_tc_read.ts";
 import { filterInfo, protocolName, type TcMessage } from "./_tc_values.ts";
-import { filterOptions, type FilterSpec, type TcAction } from "./tc_filter.ts";
+import { encodeFilterOptions, type FilterSpec, type TcAction } from "./tc_filter.ts";
 import {
   formatHandle,
   parseFilterParent,
@@ -57,16 +57,50 @@ import {
   classOptions,
   type ClassSpec,
   type Device,
-  qdiscOptions,
+  encodeQdiscOptions,
   type QdiscSpec,
 } from "./tc_qdisc.ts";
 import { hostPsched, type Psched } from "./tc_units.ts";
 
 export type { TcStats } from "./_tc_read.ts";
 export type { TcMessage } from "./_tc_values.ts";
-export * from "./tc_filter.ts";
+// Explicit lists: each module's encoder of checked specs (encodeQdiscOptions...) is the
+// methods' below, not the package's.
+export {
+  type BasicFilterSpec,
+  filterOptions,
+  type FilterPlace,
+  type FilterSpec,
+  type FlowerFilterSpec,
+  type GactControl,
+  type MatchallFilterSpec,
+  type TcAction,
+  type U32FilterSpec,
+  type U32IpMatch,
+  type U32Key,
+  u32Selector,
+} from "./tc_filter.ts";
 export * from "./tc_handle.ts";
-export * from "./tc_qdisc.ts";
+export {
+  classOptions,
+  type ClassSpec,
+  type Device,
+  type FifoParams,
+  type FqCodelParams,
+  type HtbClassSpec,
+  type HtbQdiscParams,
+  type IngressParams,
+  type NetemParams,
+  type PrioParams,
+  qdiscOptions,
+  type QdiscParams,
+  type QdiscPlace,
+  type QdiscSpec,
+  type Rate,
+  type Size,
+  type TbfParams,
+  type Time,
+} from "./tc_qdisc.ts";
 export * from "./tc_units.ts";
 
 /**
@@ -654,7 +688,7 @@ export class TrafficControl implements AsyncDisposable {
   async #qdiscRequest(spec: QdiscSpec, method: string): Promise<TcMessage> {
     checkQdiscKeys(`tc.${method}() spec`, spec);
     const ingress = spec.kind === "ingress" || spec.kind === "clsact";
-    const options = qdiscOptions(spec, this.#clock);
+    const options = encodeQdiscOptions(spec, this.#clock);
     return {
       ifindex: await this.ifindex(spec.dev),
       parent: ingress ? TC_H_INGRESS : parseHandle(spec.parent ?? "root", "parent"),
@@ -679,7 +713,7 @@ export class TrafficControl implements AsyncDisposable {
 
   async #filterRequest(spec: FilterSpec, method: string): Promise<TcMessage> {
     checkFilterKeys(`tc.${method}() spec`, spec);
-    const options = filterOptions({ ...spec, actions: await this.#resolve(spec.actions) });
+    const options = encodeFilterOptions({ ...spec, actions: await this.#resolve(spec.actions) });
     return {
       ifindex: await this.ifindex(spec.dev),
       parent: parseFilterParent(spec.parent),

@@ -364,6 +364,14 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
  */
 export function filterOptions(spec: FilterSpec): TcMessage {
   checkFilterKeys("filterOptions() spec", spec);
+  return encodeFilterOptions(spec);
+}
+
+/**
+ * {@linkcode filterOptions} of a spec whose keys were checked already (TrafficControl's methods
+ * check them, in their own words): not exported from the package.
+ */
+export function encodeFilterOptions(spec: FilterSpec): TcMessage {
   const classid = spec.classid === undefined ? undefined : parseHandle(spec.classid, "classid");
   switch (spec.kind) {
     case "u32":

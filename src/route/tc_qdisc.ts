@@ -217,6 +217,14 @@ export function qdiscOptions(
   clock: Psched = hostPsched(),
 ): TcMessage | undefined {
   checkQdiscKeys("qdiscOptions() spec", spec as QdiscSpec);
+  return encodeQdiscOptions(spec, clock);
+}
+
+/**
+ * {@linkcode qdiscOptions} of a spec whose keys were checked already (TrafficControl's methods
+ * check them, in their own words): not exported from the package.
+ */
+export function encodeQdiscOptions(spec: QdiscParams, clock: Psched): TcMessage | undefined {
   switch (spec.kind) {
     case "htb": {
       const defcls = typeof spec.default === "string"

@@ -437,6 +437,40 @@ test("tc qdiscs and filters refuse a key of another kind, and filters misspelt k
   );
 });
 
+test("tc.addQdisc() and tc.addFilter() check a spec's keys once, in their own words", async () => {
+  // The methods check the keys, then encode: the pure encoders' own check (qdiscOptions(),
+  // filterOptions()) is theirs alone. Counted by the key lists read, through a Proxy.
+  using ns = new Netns(["link add va0 type veth peer name vb0"]);
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  let listed = 0;
+  const counted = <T extends object>(value: T): T =>
+    new Proxy(value, {
+      ownKeys: (target) => {
+        listed++;
+        return Reflect.ownKeys(target);
+      },
+    });
+  await tc.addQdisc(counted({ dev: "va0", handle: "1:", kind: "htb" as const }));
+  assert.equal(listed, 1, "the qdisc spec's keys");
+  listed = 0;
+  await tc.addFilter({
+    dev: "va0",
+    parent: "1:",
+    protocol: "ip",
+    pref: 10,
+    kind: "u32",
+    match: counted({ dport: 443 }),
+    classid: "1:10",
+  });
+  assert.equal(listed, 1, "the filter's match keys");
+  assert.ok((await tc.filters({ dev: "va0", parent: "1:" })).some((f) => f.kind === "u32"));
+  // The pure encoders check the same, naming themselves.
+  assert.throws(
+    () => qdiscOptions(counted({ kind: "pfifo", rate: "1mbit" }) as never),
+    unknownKey("qdiscOptions() spec", "rate", null),
+  );
+});
+
 test("a client closes the socket it opened, never one passed in; a RouteClient needs NETLINK_ROUTE", async () => {
   const own = await openRoute();
   const ownTc = await TrafficControl.open();
