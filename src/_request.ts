@@ -65,26 +65,33 @@ export function dumpBits(protocol: number, to: number, type: number, flags: numb
 }
 
 /**
- * Why the kernel will never answer `dump()` of `type` on `protocol` (or undefined): NETLINK_ROUTE
- * runs a type that is no RTM_GET* as a change that answers nothing when it works, and neither it
- * nor generic netlink dispatches a control type (a dump asks for no ack). Generic netlink
- * answers a family's operation that has no dump with EOPNOTSUPP; other protocols are not known
- * here (a `timeout` or `signal` bounds such a dump). request() needs no such check: what
- * {@linkcode dumpBits} finds no dump in is acked.
+ * Why the kernel will never answer `dump()` of `type` on `protocol` (or undefined): what
+ * {@linkcode dumpBits} finds no dump in, though NLM_F_DUMP is set, the kernel runs as a request,
+ * and a dump asks for no ack: a control type is not dispatched at all, a change answers nothing
+ * when it works. Generic netlink answers a family's operation that has no dump with
+ * EOPNOTSUPP; other protocols, and nfnetlink's subsystems but conntrack's, are not known here (a
+ * `timeout` or `signal` bounds such a dump). request() needs no such check: it asks for the ack.
  */
 export function undumpable(protocol: number, to: number, type: number): string | undefined {
-  if (to !== 0 || (protocol !== NETLINK_ROUTE && protocol !== NETLINK_GENERIC)) return undefined;
-  const name = protocol === NETLINK_ROUTE ? "NETLINK_ROUTE" : "NETLINK_GENERIC";
+  if (dumpBits(protocol, to, type, NLM_F_DUMP) !== 0) return undefined;
+  const name = protocol === NETLINK_ROUTE
+    ? "NETLINK_ROUTE"
+    : protocol === NETLINK_GENERIC
+    ? "NETLINK_GENERIC"
+    : "NETLINK_NETFILTER";
   if (type < NLMSG_MIN_TYPE) {
     return `${name} has no dump of message type ${type}: the kernel dispatches no control `
       + `message (below NLMSG_MIN_TYPE), and the dump would never end`;
   }
-  if (protocol === NETLINK_ROUTE && (type & 3) !== 2) {
+  if (protocol === NETLINK_ROUTE) {
     return `NETLINK_ROUTE has no dump of message type ${type}: it dumps only RTM_GET* types `
       + `((type & 3) == 2) and runs any other as a change, NLM_F_DUMP's bits read as `
       + `NLM_F_REPLACE | NLM_F_EXCL, which answers nothing when it works: use request()`;
   }
-  return undefined;
+  return `NETLINK_NETFILTER has no dump of message type ${type}: conntrack dumps only its GET `
+    + `types (but IPCTNL_MSG_CT_GET_STATS) and runs any other as a request, a change answering `
+    + `nothing when it works (NLM_F_DUMP's bits read as NLM_F_REPLACE | NLM_F_EXCL), `
+    + `IPCTNL_MSG_CT_GET_STATS one message without NLMSG_DONE: use request()`;
 }
 
 /** An nfnetlink batch: a datagram to the kernel that starts with NFNL_MSG_BATCH_BEGIN. */

@@ -876,12 +876,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    *
    * A dump the kernel would never answer is a TypeError, before anything is sent: on
    * NETLINK_ROUTE, a type that is no RTM_GET* (RTM_SETLINK: rtnetlink runs it as a change,
-   * NLM_F_DUMP's bits read as NLM_F_REPLACE | NLM_F_EXCL); on NETLINK_ROUTE and NETLINK_GENERIC,
-   * a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch; a message it
-   * ignores for its length, as {@linkcode request} refuses it. Generic netlink answers an
-   * operation that has no dump with EOPNOTSUPP. What the library cannot know ends only by the
-   * dump's `timeout` or `signal` (the socket's next dumps run then): on other protocols, a type
-   * the kernel has no dump for and runs as a plain request, which answers nothing when it works.
+   * NLM_F_DUMP's bits read as NLM_F_REPLACE | NLM_F_EXCL); on NETLINK_NETFILTER, a conntrack
+   * type that is no dump (a NEW, a DELETE, IPCTNL_MSG_CT_GET_STATS); on these and
+   * NETLINK_GENERIC, a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch;
+   * a message it ignores for its length, as {@linkcode request} refuses it. Generic netlink
+   * answers an operation that has no dump with EOPNOTSUPP. What the library cannot know ends
+   * only by the dump's `timeout` or `signal` (the socket's next dumps run then): on other
+   * protocols and nfnetlink subsystems, a type the kernel has no dump for and runs as a plain
+   * request, which answers nothing when it works.
    *
    * For a large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work
    * with one promise per datagram instead of one per part, and `.cursor()`

@@ -11,6 +11,7 @@ import {
   NETLINK_ROUTE,
   NFNETLINK_V0,
   NFNL_SUBSYS_CTNETLINK,
+  NFNL_SUBSYS_CTNETLINK_TIMEOUT,
   NLM_F_DUMP,
   RTM_GETLINK,
   RTM_GETROUTE,
@@ -24,10 +25,9 @@ import { COUNTING_SIGNAL, runSoak } from "./_soak.ts";
 
 let ns: Netns | undefined;
 
-/** From <linux/netfilter/nfnetlink.h> and <linux/netfilter/nfnetlink_conntrack.h>. */
-const NFNL_SUBSYS_CTNETLINK_EXP = 2;
+/** From <linux/netfilter/nfnetlink_conntrack.h> and <linux/netfilter/nfnetlink_cttimeout.h>. */
 const IPCTNL_MSG_CT_GET = 1;
-const IPCTNL_MSG_EXP_DELETE = 2;
+const IPCTNL_MSG_TIMEOUT_DELETE = 2;
 afterFile(() => ns?.[Symbol.dispose]());
 
 const rtmsg = new Uint8Array(12);
@@ -99,19 +99,24 @@ test("a dump iterator stepped by hand to its last part and dropped lets the proc
 });
 
 test("a dump the kernel does not run (a type it has no dump for) times out, and frees the socket's dump slot: the next dumps run", async () => {
-  // ctnetlink_del_expect runs IPCTNL_MSG_EXP_DELETE as a change whatever the flags: without a
-  // tuple it flushes the namespace's expectations (none here) and answers nothing. A dump the kernel runs always has a part queued until its end, so a read that
-  // finds the queue empty shows that none runs: the slot is free, not held for good. What the
-  // library knows the kernel ignores or never dumps it refuses instead: on NETLINK_ROUTE a type
-  // that is no RTM_GET* (RTM_SETLINK), or a message without its family byte.
+  // cttimeout_del_timeout runs IPCTNL_MSG_TIMEOUT_DELETE as a change whatever the flags: without
+  // a name it deletes the namespace's timeout policies (none here) and answers nothing. A dump
+  // the kernel runs always has a part queued until its end, so a read that finds the queue empty
+  // shows that none runs: the slot is free, not held for good. What the library knows the kernel
+  // ignores or never dumps it refuses instead: on NETLINK_ROUTE a type that is no RTM_GET*
+  // (RTM_SETLINK), or a message without its family byte; conntrack's changes (a DELETE).
   ns ??= routesNetns(150);
   await using route = await open(NETLINK_ROUTE, { netns: ns.name });
   assert.throws(() => route.dump({ type: RTM_SETLINK, payload: new Uint8Array(16) }), TypeError);
   assert.throws(() => route.dump({ type: RTM_GETLINK }), /^TypeError: NETLINK_ROUTE ignores /);
   await using sock = await open(NETLINK_NETFILTER, { netns: ns.name });
   const nfgenmsg = new Uint8Array([AF_INET, NFNETLINK_V0, 0, 0]);
+  assert.throws(
+    () => sock.dump({ type: (NFNL_SUBSYS_CTNETLINK << 8) | 2, payload: nfgenmsg }),
+    /^TypeError: NETLINK_NETFILTER has no dump of message type 258: /, // IPCTNL_MSG_CT_DELETE
+  );
   const flush = {
-    type: (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_DELETE,
+    type: (NFNL_SUBSYS_CTNETLINK_TIMEOUT << 8) | IPCTNL_MSG_TIMEOUT_DELETE,
     payload: nfgenmsg,
   };
   const conntrack = { type: (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET, payload: nfgenmsg };

@@ -790,6 +790,32 @@ test("a dump the kernel would never answer is refused before anything is sent", 
   );
   assert.equal(genl.t.sent.length, 0);
   genl.sock.close();
+
+  // Conntrack dumps its GET types only: a NEW or DELETE is a change, GET_STATS one reply.
+  const nf = await fakeSocket({}, () => {}, NETLINK_NETFILTER);
+  const nfgenmsg = new Uint8Array(4);
+  for (const type of [0x100, 0x102, 0x105, 0x200, 0x202]) {
+    assert.throws(
+      () => nf.sock.dump({ type, payload: nfgenmsg }),
+      new RegExp(
+        `^TypeError: NETLINK_NETFILTER has no dump of message type ${type}: conntrack dumps `
+          + `only its GET types .*: use request\\(\\)$`,
+      ),
+    );
+  }
+  assert.throws(
+    () => nf.sock.dump({ type: NLMSG_NOOP, payload: nfgenmsg }),
+    /^TypeError: NETLINK_NETFILTER has no dump of message type 1: the kernel dispatches no /,
+  );
+  assert.equal(nf.t.sent.length, 0);
+  // Its GETs, and what the library does not know (another subsystem), are sent.
+  nf.t.script = (req, t) => t.deliver([done(req)]);
+  for (const type of [0x101, 0x107, 0x201, 0x801]) {
+    assert.deepEqual(await nf.sock.request({ type, flags: NLM_F_DUMP, payload: nfgenmsg }), []);
+    assert.equal((await Array.fromAsync(nf.sock.dump({ type, payload: nfgenmsg }))).length, 0);
+  }
+  assert.equal(nf.t.sent.length, 8);
+  nf.sock.close();
 });
 
 test("a message the kernel ignores for its length is refused before anything is sent: dump(), request() and requestBatch()", async () => {
