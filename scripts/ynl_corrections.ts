@@ -130,8 +130,22 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
       if (attr.type === "u32") attr.type = "binary";
       delete attr["byte-order"];
     }
+    // FRA_TUN_ID is a __be64 (nla_get_be64, nla_put_be64): `ip rule add tun_id 5` sends 5 so.
+    Object.assign(find(set.attributes, "tun-id", "fib-rule-attrs"), BE);
+  },
+  "rt-neigh": (spec) => {
+    // NDA_PORT is a __be16 (vxlan_fdb_parse: nla_get_be16), the vxlan fdb entry's UDP port.
+    Object.assign(
+      find(attributeSet(spec, "neighbour-attrs").attributes, "port", "neighbour-attrs"),
+      BE,
+    );
   },
   "rt-route": (spec) => {
+    // RTA_SPORT and RTA_DPORT are __be16 (inet_rtm_getroute, inet6_rtm_getroute: nla_get_be16),
+    // as `ip route get ... sport 80` sends them.
+    for (const name of ["sport", "dport"]) {
+      Object.assign(find(attributeSet(spec, "route-attrs").attributes, name, "route-attrs"), BE);
+    }
     // The kernel multicasts route changes on RTNLGRP_IPV4_ROUTE and RTNLGRP_IPV6_ROUTE
     // (linux/rtnetlink.h); the spec lists no group, so monitor() had nothing to join.
     spec["mcast-groups"] ??= { list: [] };

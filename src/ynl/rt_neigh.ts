@@ -136,7 +136,7 @@ export const rtNeigh = {
       /** NDA_VLAN (u16). */
       vlan: [5, "u16"],
       /** NDA_PORT (u16). */
-      port: [6, "u16"],
+      port: [6, "u16", { bigEndian: true }],
       /** NDA_VNI (u32). */
       vni: [7, "u32"],
       /** NDA_IFINDEX (u32). */

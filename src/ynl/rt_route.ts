@@ -125,9 +125,9 @@ export const rtRoute = {
       /** RTA_IP_PROTO (u8). */
       ipProto: [27, "u8"],
       /** RTA_SPORT (u16). */
-      sport: [28, "u16"],
+      sport: [28, "u16", { bigEndian: true }],
       /** RTA_DPORT (u16). */
-      dport: [29, "u16"],
+      dport: [29, "u16", { bigEndian: true }],
       /** RTA_NH_ID (u32). */
       nhId: [30, "u32"],
       /** RTA_FLOWLABEL (u32). */

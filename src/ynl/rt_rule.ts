@@ -94,7 +94,7 @@ export const rtRule = {
       /** FRA_FLOW (u32). */
       flow: [11, "u32"],
       /** FRA_TUN_ID (u64). */
-      tunId: [12, "u64"],
+      tunId: [12, "u64", { bigEndian: true }],
       /** FRA_SUPPRESS_IFGROUP (u32). */
       suppressIfgroup: [13, "u32"],
       /** FRA_SUPPRESS_PREFIXLEN (u32). */

@@ -2,11 +2,13 @@
 // equals what `ip -d -j` says in a fresh namespace, and each corrected attribute writes.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
 import { formatIP, parseIP } from "../../src/ip.ts";
 import { family } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
+import { rtNeigh } from "../../src/ynl/rt_neigh.ts";
 import { rtRoute } from "../../src/ynl/rt_route.ts";
 import { rtRule } from "../../src/ynl/rt_rule.ts";
 import { Netns } from "../host/_netns.ts";
@@ -110,6 +112,81 @@ test("rt-rule src and dst are addresses, IPv4 and IPv6, as ip shows them", async
   assert.equal(formatIP(v4.dst!), ip4.dst);
   assert.equal(formatIP(v6.src!), ip6.src);
   assert.deepEqual([ip4.src, ip4.dst, ip6.src], ["10.10.0.0", "192.0.2.0", "2001:db8::"]);
+});
+
+test("rt-rule tun-id is big-endian: read and written as ip reads and writes it", async () => {
+  using ns = new Netns(["rule add tun_id 5 lookup 100 pref 100"]);
+  await using rt = await family(rtRule, { netns: ns.name });
+  const rule = (await rt.dump("getrule", { family: 2 })).find((r) => r.priority === 100)!;
+  assert.equal(rule.tunId, 5n);
+  await rt.do("newrule", {
+    family: 2,
+    action: "to-tbl",
+    table: 101,
+    priority: 101,
+    tunId: 0x1234n,
+  }, { flags: NLM_F_CREATE | NLM_F_EXCL });
+  assert.equal(ns.json("rule", "show", "pref", "101")[0].tun_id, 0x1234);
+});
+
+test("rt-route sport and dport are big-endian: a lookup matches ip's port-range rule", async () => {
+  using ns = new Netns([
+    "link add v0 type veth peer name v1",
+    "link set v0 up",
+    "address add 10.0.0.1/24 dev v0",
+    "route add 10.5.0.0/16 via 10.0.0.2",
+    "route add 10.5.0.0/16 dev v0 table 104",
+    "rule add ipproto tcp sport 1000-2000 dport 80 lookup 104 pref 104",
+  ]);
+  await using rt = await family(rtRoute, { netns: ns.name });
+  // RTM_F_LOOKUP_TABLE: the reply says which table answered.
+  const lookup = (dport: number) =>
+    rt.do("getroute", {
+      rtmFamily: 2,
+      rtmDstLen: 32,
+      rtmFlags: 0x1000,
+      dst: parseIP("10.5.1.1"),
+      ipProto: 6,
+      sport: 1500,
+      dport,
+    });
+  assert.equal((await lookup(80)).table, 104);
+  assert.equal(
+    ns.json("route", "get", "10.5.1.1", "ipproto", "tcp", "sport", "1500", "dport", "80")[0].table,
+    "104",
+  );
+  assert.equal((await lookup(81)).table, 254);
+});
+
+test("rt-neigh port (a vxlan fdb entry's) is big-endian, as bridge fdb reads and writes it", async () => {
+  using ns = new Netns([
+    "link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1",
+  ]);
+  execFileSync("bridge", [
+    ...["-n", ns.name, "fdb", "add", "02:00:00:00:00:01", "dev", "vx0"],
+    ...["dst", "10.0.0.9", "port", "5000", "vni", "77"],
+  ]);
+  await using rt = await family(rtNeigh, { netns: ns.name });
+  const index = ns.json<{ ifindex: number }[]>("link", "show", "vx0")[0].ifindex;
+  const entry = (await rt.dump("getneigh", { ndmFamily: 7 }))
+    .find((n) => n.ndmIfindex === index && n.dst !== undefined)!;
+  assert.equal(entry.port, 5000);
+  assert.equal(entry.vni, 77);
+  await rt.do("newneigh", {
+    ndmFamily: 7,
+    ndmIfindex: index,
+    ndmState: 0x80, // NUD_PERMANENT
+    ndmFlags: 2, // NTF_SELF
+    lladdr: new Uint8Array([2, 0, 0, 0, 0, 2]),
+    dst: parseIP("10.0.0.10"),
+    port: 6000,
+  }, { flags: NLM_F_CREATE | NLM_F_EXCL });
+  const fdb = JSON.parse(
+    execFileSync("bridge", ["-n", ns.name, "-j", "fdb", "show", "dev", "vx0"], {
+      encoding: "utf8",
+    }),
+  ) as { mac: string; port?: number }[];
+  assert.equal(fdb.find((e) => e.mac === "02:00:00:00:00:02")?.port, 6000);
 });
 
 test("rt-route's multicast groups: monitor() sees a route ip adds", async () => {
