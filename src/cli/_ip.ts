@@ -463,6 +463,23 @@ function metricsText(metrics: Record<string | symbol, unknown>): string[] {
 const ROUTE_PREFS: Record<number, string> = { 0: "medium", 1: "high", 3: "low" };
 
 /**
+ * A gateway as ip -j shows it: `gateway`, or `via: { family, host }` for an IPv4 route's IPv6
+ * gateway (RTA_VIA; the kernel turns an IPv4 RTA_VIA into RTA_GATEWAY).
+ */
+function gatewayJson(family: Route["family"], gateway: string): Record<string, unknown> {
+  return family === "inet" && gateway.includes(":")
+    ? { via: { family: "inet6", host: gateway } }
+    : { gateway };
+}
+
+/** A gateway as ip prints it: "via ADDRESS", or "via inet6 ADDRESS" (RTA_VIA). */
+function gatewayText(r: Record<string, unknown>): string[] {
+  if (r.gateway !== undefined) return ["via", String(r.gateway)];
+  const via = r.via as { family: string; host: string } | undefined;
+  return via ? ["via", via.family, via.host] : [];
+}
+
+/**
  * A route with `ip -j route show`'s names and rules (ip/iproute.c print_route): the table when it
  * is not main (and no table was asked for), the protocol unless "boot", the scope unless
  * "global"; neither for a cached lookup result, which gets `cache` instead.
@@ -476,7 +493,7 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   if (r.src !== undefined) out.from = r.src;
   if (r.nhid !== undefined) out.nhid = r.nhid;
   if (r.tos) out.tos = dsfieldName(r.tos);
-  if (r.gateway !== undefined) out.gateway = r.gateway;
+  if (r.gateway !== undefined) Object.assign(out, gatewayJson(r.family, r.gateway));
   if (r.dev !== undefined) out.dev = r.dev;
   const table = (raw.table ?? raw.rtmTable) as number;
   if (table && table !== RT_TABLE_MAIN && !tableAsked) out.table = tableName(table);
@@ -510,7 +527,7 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   if (raw.pref !== undefined) out.pref = ROUTE_PREFS[raw.pref as number] ?? raw.pref;
   if (r.nexthops) {
     out.nexthops = r.nexthops.map((nh) => ({
-      ...(nh.gateway === undefined ? {} : { gateway: nh.gateway }),
+      ...(nh.gateway === undefined ? {} : gatewayJson(r.family, nh.gateway)),
       ...(nh.dev === undefined ? {} : { dev: nh.dev }),
       weight: nh.weight ?? 1,
       flags: nh.flags ?? [],
@@ -530,7 +547,7 @@ export function routeText(r: Record<string, unknown>): string {
   if (r.from !== undefined) parts.push("from", String(r.from));
   if (r.nhid !== undefined) parts.push("nhid", String(r.nhid));
   if (r.tos !== undefined) parts.push("tos", String(r.tos));
-  if (r.gateway !== undefined) parts.push("via", String(r.gateway));
+  parts.push(...gatewayText(r));
   if (r.dev !== undefined) parts.push("dev", String(r.dev));
   if (r.table !== undefined) parts.push("table", String(r.table));
   if (r.protocol !== undefined) parts.push("proto", String(r.protocol));
@@ -560,7 +577,7 @@ export function routeText(r: Record<string, unknown>): string {
   // A multipath route's paths on lines of their own.
   for (const hop of (r.nexthops ?? []) as Record<string, unknown>[]) {
     const path = ["\n\tnexthop"];
-    if (hop.gateway !== undefined) path.push("via", String(hop.gateway));
+    path.push(...gatewayText(hop));
     if (hop.dev !== undefined) path.push("dev", String(hop.dev));
     path.push("weight", String(hop.weight), ...(hop.flags as string[]));
     text += `${path.join(" ")} `;

@@ -83,7 +83,7 @@ export type TableName = "default" | "main" | "local";
  * ```
  */
 export interface NextHop {
-  /** Gateway address. */
+  /** Gateway address (an IPv4 route's may be IPv6: `via inet6`, sent as RTA_VIA). */
   gateway?: string;
   /** Outgoing link: name or index (read back: its name). */
   dev?: LinkRef;
@@ -118,7 +118,7 @@ export interface Route {
   readonly protocol: RouteProtocol | number;
   /** Scope ("global", "link", "host"...). */
   readonly scope: Scope | number;
-  /** Gateway address. */
+  /** Gateway address (an IPv4 route's may be IPv6: `via inet6 ADDRESS`, RTA_VIA). */
   readonly gateway?: string;
   /** Outgoing link's name. */
   readonly dev?: string;
@@ -164,10 +164,14 @@ export interface NewRoute {
   dst: string;
   /**
    * "inet" or "inet6": what a "default" route without gateway needs (default "inet"); with a
-   * prefix or gateway, it must be theirs.
+   * prefix or gateway, it must be theirs (a "default" route via an IPv6 gateway is IPv6 unless
+   * this says "inet").
    */
   family?: "inet" | "inet6";
-  /** Gateway address (`via`). */
+  /**
+   * Gateway address (`via`): of the destination's family, or IPv6 for an IPv4 route (`via inet6`,
+   * RFC 5549: sent as RTA_VIA).
+   */
   gateway?: string;
   /** Outgoing link (`dev`). */
   dev?: LinkRef;
@@ -294,6 +298,22 @@ function hostBits(address: Uint8Array, length: number): boolean {
   return false;
 }
 
+/** An RTA_VIA's address (struct rtvia: a u16 family, then the address), as text. */
+function viaText(via: Uint8Array): string | undefined {
+  const family = via.length >= 2 ? via[0] | (via[1] << 8) : 0;
+  const bytes = family === 2 ? 4 : family === 10 ? 16 : 0;
+  return bytes && via.length >= 2 + bytes ? formatIP(via.subarray(2, 2 + bytes)) : undefined;
+}
+
+/** A gateway as a route of `family` carries it: RTA_GATEWAY, or RTA_VIA (struct rtvia) if not. */
+function gatewayAttribute(gateway: Uint8Array, family: number): Record<string, Uint8Array> {
+  if (gateway.length === (family === 10 ? 16 : 4)) return { gateway };
+  const via = new Uint8Array(2 + gateway.length);
+  via[0] = gateway.length === 16 ? 10 : 2;
+  via.set(gateway, 2);
+  return { via };
+}
+
 function prefixText(family: number, bytes: Uint8Array | undefined, length: number): string {
   if (bytes === undefined) {
     if (length === 0) return "default";
@@ -324,6 +344,10 @@ function decodeMultipath(
       | undefined;
     const hop: NextHop & { ifindex?: number } = {};
     if (attrs?.gateway !== undefined) hop.gateway = formatIP(attrs.gateway);
+    else if (attrs?.via !== undefined) {
+      const via = viaText(attrs.via);
+      if (via !== undefined) hop.gateway = via;
+    }
     const ifindex = view.getInt32(offset + 4, true);
     if (ifindex) {
       const dev = names.get(ifindex);
@@ -353,6 +377,10 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
   out.protocol = PROTOCOLS.name(raw.rtmProtocol);
   out.scope = SCOPES.name(raw.rtmScope);
   if (raw.gateway !== undefined) out.gateway = formatIP(raw.gateway);
+  else if (raw.via !== undefined) {
+    const via = viaText(raw.via);
+    if (via !== undefined) out.gateway = via;
+  }
   if (raw.oif !== undefined) {
     const dev = names.get(raw.oif);
     if (dev !== undefined) out.dev = dev;
@@ -606,7 +634,8 @@ export class Routes {
       dstLen = prefix.prefixLength;
     }
     const bytes = family === 10 ? 16 : 4;
-    if (gateway !== undefined && gateway.length !== bytes) {
+    // An IPv4 route may have an IPv6 gateway (RTA_VIA); IPv6 takes no RTA_VIA.
+    if (gateway !== undefined && family === 10 && gateway.length !== 16) {
       throw new TypeError(`gateway: ${route.gateway} is not of the destination's family`);
     }
     const type = route.type === undefined
@@ -628,7 +657,7 @@ export class Routes {
     };
     if (table >= 256) request.table = table;
     if (dst !== undefined) request.dst = dst;
-    if (gateway !== undefined) request.gateway = gateway;
+    if (gateway !== undefined) Object.assign(request, gatewayAttribute(gateway, family));
     if (route.metric !== undefined) request.priority = integer(route.metric, "metric", 0xffff_ffff);
     if (route.tos !== undefined) request.rtmTos = integer(route.tos, "tos", 255);
     if (route.prefsrc !== undefined) {
@@ -653,7 +682,7 @@ export class Routes {
     // The links last, once every value is checked: looking one up is a request.
     if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
     if (route.nexthops !== undefined) {
-      request.multipath = await this.#multipath(route.nexthops, bytes);
+      request.multipath = await this.#multipath(route.nexthops, family);
     }
     // The scope `ip route` picks (iproute_modify): host for local and nat, link for broadcast,
     // multicast, anycast and for a unicast route with no gateway, nexthops or nhid; global otherwise. Deleting
@@ -671,7 +700,7 @@ export class Routes {
     return request;
   }
 
-  async #multipath(hops: NextHop[], bytes: number): Promise<Uint8Array> {
+  async #multipath(hops: NextHop[], family: number): Promise<Uint8Array> {
     if (!Array.isArray(hops) || hops.length === 0) {
       throw new TypeError("nexthops: expected a non-empty array of { gateway, dev, weight }");
     }
@@ -681,10 +710,10 @@ export class Routes {
       const attrs: Record<string, unknown> = {};
       if (hop.gateway !== undefined) {
         const gateway = parseIP(hop.gateway, `${field}.gateway`);
-        if (gateway.length !== bytes) {
+        if (family === 10 && gateway.length !== 16) {
           throw new TypeError(`${field}.gateway: not of the destination's family`);
         }
-        attrs.gateway = gateway;
+        Object.assign(attrs, gatewayAttribute(gateway, family));
       }
       // The attributes as the rt-route codec encodes a route's, without the rtmsg before them.
       const body = this.#ctx.route.encode("newroute", attrs).payload!.subarray(RTMSG_SIZE);

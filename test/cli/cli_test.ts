@@ -59,6 +59,9 @@ function variedNetns(): Netns {
     "route add 10.80.0.0/16 nexthop via 10.9.0.2 weight 1 nexthop via 10.9.1.2 weight 3",
     "route add 2001:db8:5::/48 via 2001:db8::2",
     "route add 10.81.0.0/16 dev br0 mtu 1300",
+    // IPv6 gateways of IPv4 routes (RTA_VIA): "via inet6 ..." as ip prints them.
+    "route add 10.82.0.0/16 via inet6 2001:db8::3 dev br0",
+    "route add 10.83.0.0/16 nexthop via inet6 2001:db8::4 dev br0 nexthop via 10.9.0.2",
     "route add 2001:db8:9::/48 from 2001:db8:100::/48 via 2001:db8::2",
     "nexthop add id 5 via 10.9.0.2 dev br0",
     "route add 10.55.0.0/16 nhid 5",

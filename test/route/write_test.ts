@@ -309,6 +309,47 @@ test("route.add / replace / delete, multipath and blackhole, read back with ip; 
   assert.equal(show("table", "local").some((r) => r.dst === "10.0.0.66"), false);
 });
 
+test("an IPv4 route via an IPv6 gateway (RTA_VIA, `via inet6`): read, written and deleted as ip does", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "link set a1 up",
+    "addr add 10.1.0.1/24 dev a1",
+    "addr add 2001:db8::1/64 dev a0 nodad",
+    "route add 10.5.0.0/16 via inet6 2001:db8::5 dev a0",
+    "route add 10.6.0.0/16 nexthop via inet6 2001:db8::6 dev a0 nexthop via 10.1.0.2 dev a1",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const find = async (dst: string) => (await ip.route.list()).find((r) => r.dst === dst)!;
+  const single = await find("10.5.0.0/16");
+  assert.deepEqual([single.family, single.gateway, single.dev], ["inet", "2001:db8::5", "a0"]);
+  assert.deepEqual(
+    (await find("10.6.0.0/16")).nexthops!.map((h) => [h.gateway, h.dev]),
+    [["2001:db8::6", "a0"], ["10.1.0.2", "a1"]],
+  );
+  assert.equal((await ip.route.get("10.5.0.1")).gateway, "2001:db8::5");
+  await ip.route.add({ dst: "10.7.0.0/16", gateway: "2001:db8::7", dev: "a0" });
+  await ip.route.add({
+    dst: "10.8.0.0/16",
+    nexthops: [{ gateway: "2001:db8::8", dev: "a0" }, { gateway: "10.1.0.2", weight: 3 }],
+  });
+  const show = (dst: string) => ns.json<Json[]>("route", "show", dst)[0];
+  assert.deepEqual(show("10.7.0.0/16").via, { family: "inet6", host: "2001:db8::7" });
+  assert.deepEqual(show("10.8.0.0/16").nexthops, [
+    { via: { family: "inet6", host: "2001:db8::8" }, dev: "a0", weight: 1, flags: [] },
+    { gateway: "10.1.0.2", dev: "a1", weight: 3, flags: [] },
+  ]);
+  // Deleted by its gateway as read back.
+  await ip.route.delete({ dst: "10.7.0.0/16", gateway: (await find("10.7.0.0/16")).gateway });
+  assert.equal(show("10.7.0.0/16"), undefined);
+  // IPv6 takes no RTA_VIA: an IPv4 gateway on an IPv6 route is still refused before sending.
+  await assert.rejects(
+    ip.route.add({ dst: "2001:db8:9::/48", gateway: "10.1.0.2" }),
+    /^TypeError: gateway: 10.1.0.2 is not of the destination's family/,
+  );
+});
+
 test("neigh.add / replace / delete, read back with ip", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);
