@@ -4,8 +4,8 @@
  * @module
  */
 
-import { checkOptions } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import { checkOptions, shown } from "../_options.ts";
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NTF_PROXY } from "../constants.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
@@ -101,14 +101,21 @@ export interface NeighbourFilter {
   dev?: LinkRef;
   /** Only IPv4 (ARP) or IPv6 (NDP). */
   family?: "inet" | "inet6";
+  /**
+   * The proxy entries instead (`ip neigh show proxy`): the addresses answered for on a link,
+   * added with `flags: ["proxy"]`, which the kernel lists only when asked for them.
+   */
+  proxy?: boolean;
 }
 
 // Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
-const FILTER_KEYS = Object.keys({ dev: 0, family: 0 } satisfies Record<keyof NeighbourFilter, 0>);
+const FILTER_KEYS = Object.keys(
+  { dev: 0, family: 0, proxy: 0 } satisfies Record<keyof NeighbourFilter, 0>,
+);
 const ENTRY_KEYS = Object.keys(
   { dev: 0, address: 0, lladdr: 0, state: 0, flags: 0 } satisfies Record<keyof NewNeighbour, 0>,
 );
-const DELETE_KEYS = ["dev", "address"] satisfies (keyof NewNeighbour)[];
+const DELETE_KEYS = ["dev", "address", "flags"] satisfies (keyof NewNeighbour)[];
 
 // Named as the interface is, for console.log.
 const NeighbourObject = class Neighbour extends WithRaw<RawNeighbour> {};
@@ -148,6 +155,7 @@ export class Neighbours {
   /**
    * Every IPv4 and IPv6 neighbour entry, in every state (`ip neigh show nud all`), or those of
    * a link or family: filtered by the kernel where it can (strict checking: link) and here.
+   * Proxy entries are listed apart, as the kernel keeps them: `{ proxy: true }`.
    *
    * @example
    * ```ts
@@ -160,19 +168,29 @@ export class Neighbours {
     const ctx = this.#ctx;
     filter = checkOptions("neigh.list() filter", filter, FILTER_KEYS);
     const family = inetFamily(filter.family);
+    if (filter.proxy !== undefined && typeof filter.proxy !== "boolean") {
+      throw new TypeError(`proxy: ${shown(filter.proxy)} is not a boolean`);
+    }
+    const proxy = filter.proxy ? NTF_PROXY : 0;
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();
     const raws = await ctx.run(
       "neighbour list",
       // The kernel takes the link as NDA_IFINDEX (as `ip neigh show dev` sends it): a strict
-      // dump refuses a header ifindex.
-      () => ctx.neigh.dump("getneigh", { ndmFamily: family, ...(index ? { ifindex: index } : {}) }),
+      // dump refuses a header ifindex. NTF_PROXY in the header asks for the proxy table.
+      () =>
+        ctx.neigh.dump("getneigh", {
+          ndmFamily: family,
+          ...(proxy ? { ndmFlags: proxy } : {}),
+          ...(index ? { ifindex: index } : {}),
+        }),
     );
     const out: Neighbour[] = [];
     for (const raw of raws) {
       if (raw.ndmFamily !== 2 && raw.ndmFamily !== 10) continue;
       if (family && raw.ndmFamily !== family) continue;
       if (index && raw.ndmIfindex !== index) continue;
+      if (((raw.ndmFlags as unknown as number) & NTF_PROXY) !== proxy) continue;
       out.push(toNeighbour(raw, ctx.names));
     }
     return out;
@@ -216,7 +234,8 @@ export class Neighbours {
   }
 
   /**
-   * Deletes the entry for an address on a link (`ip neigh del`).
+   * Deletes the entry for an address on a link (`ip neigh del`); a proxy entry with
+   * `flags: ["proxy"]` (`ip neigh del proxy ADDRESS dev DEV`).
    *
    * @example
    * ```ts
@@ -225,15 +244,17 @@ export class Neighbours {
    * await ip.neigh.delete({ dev: "eth0", address: "10.0.0.2" });
    * ```
    */
-  async delete(entry: Pick<NewNeighbour, "dev" | "address">): Promise<void> {
+  async delete(entry: Pick<NewNeighbour, "dev" | "address" | "flags">): Promise<void> {
     const ctx = this.#ctx;
     if (typeof entry !== "object" || entry === null) {
       throw new TypeError("neighbour: expected an object such as { dev, address }");
     }
     checkOptions("neigh.delete() entry", entry, DELETE_KEYS);
     const dst = parseIP(entry.address, "address");
+    const flags = entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags");
     const request = {
       ndmFamily: dst.length === 4 ? 2 : 10,
+      ndmFlags: flags,
       ndmIfindex: await ctx.ifindex(entry.dev),
       dst,
     };

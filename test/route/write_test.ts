@@ -350,6 +350,35 @@ test("an IPv4 route via an IPv6 gateway (RTA_VIA, `via inet6`): read, written an
   );
 });
 
+test("proxy neighbours: added, listed with { proxy: true } and deleted, as ip neigh ... proxy", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "neigh add proxy 10.0.0.60 dev a0",
+    "neigh add proxy 2001:db8::60 dev a0",
+    "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev a0",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.neigh.add({ dev: "a1", address: "10.0.0.70", flags: ["proxy"] });
+  const proxies = () => ns.json<Json[]>("neigh", "show", "proxy").map((n) => [n.dst, n.dev]);
+  const listed = async (filter = {}) =>
+    (await ip.neigh.list({ proxy: true, ...filter })).map((n) => [n.address, n.dev]);
+  assert.deepEqual((await listed()).sort(), proxies().sort());
+  assert.equal(proxies().length, 3);
+  assert.deepEqual(await listed({ dev: "a0", family: "inet6" }), [["2001:db8::60", "a0"]]);
+  const entry = (await ip.neigh.list({ proxy: true, dev: "a1" }))[0];
+  assert.deepEqual([entry.flags, entry.state], [["proxy"], "none"]);
+  // Without proxy: the neighbour table alone, as ip neigh show.
+  assert.deepEqual((await ip.neigh.list()).map((n) => n.address), ["10.0.0.5"]);
+  await ip.neigh.delete({ dev: "a1", address: "10.0.0.70", flags: ["proxy"] });
+  await ip.neigh.delete({ dev: "a0", address: "2001:db8::60", flags: ["proxy"] });
+  assert.deepEqual(proxies(), [["10.0.0.60", "a0"]]);
+  await assert.rejects(
+    ip.neigh.list({ proxy: 1 as never }),
+    /^TypeError: proxy: 1 is not a boolean/,
+  );
+});
+
 test("neigh.add / replace / delete, read back with ip", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);
