@@ -33,6 +33,7 @@ import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
+import { explain } from "./_context.ts";
 import { checkLinkRef } from "./_link_ref.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
@@ -211,6 +212,15 @@ const WRITE_FLAGS = {
   replace: NLM_F_CREATE | NLM_F_REPLACE,
 } as const;
 
+/** What a refused write did, as its error says it: "class add 1:10 on veth0". */
+function failed(object: string, verb: string, spec: { dev: Device; classid?: TcHandle }): string {
+  const { classid } = spec;
+  const id = object !== "class" || classid === undefined
+    ? ""
+    : ` ${typeof classid === "number" ? formatHandle(classid) : classid}`;
+  return `${object} ${verb}${id} on ${spec.dev}`;
+}
+
 /** Every key of any member of a union (`keyof` of a union has only the common ones). */
 type AnyKey<T> = T extends unknown ? keyof T : never;
 /** The parameter objects of a TrafficControl method. */
@@ -281,7 +291,10 @@ interface Loose {
  * A traffic-control client over one rtnetlink socket (in the caller's namespace or `netns`).
  * Writes are checked before anything is sent (a bad rate or handle is a RangeError naming the
  * field; a key the spec's kind does not take, in a filter's `match`, `keys` and `actions` too, a
- * TypeError naming it); kernel refusals are `NetlinkError`s with the kernel's text.
+ * TypeError naming it); kernel refusals are `NetlinkError`s with the kernel's text, after what
+ * failed and with what to do where the errno says it (`EPERM: qdisc add on veth0: Operation not
+ * permitted (needs CAP_NET_ADMIN: ...)`, `ENOENT: class add 9:1 on veth0: No such file or
+ * directory`).
  *
  * @example
  * ```ts
@@ -339,11 +352,23 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   async #write(
-    op: string,
+    op: "newqdisc" | "newtclass" | "newtfilter",
     request: Promise<TcMessage>,
     mode: keyof typeof WRITE_FLAGS,
+    spec: { dev: Device; classid?: TcHandle },
   ): Promise<void> {
-    await this.#loose.do(op, await request, { flags: WRITE_FLAGS[mode] });
+    const message = await request; // the spec is checked once this resolves
+    const object = op === "newqdisc" ? "qdisc" : op === "newtclass" ? "class" : "filter";
+    await this.#do(op, message, failed(object, mode, spec), { flags: WRITE_FLAGS[mode] });
+  }
+
+  /** A request whose refusal says what failed, and what to do where the errno tells (EPERM). */
+  async #do(op: string, message: TcMessage, what: string, options?: { flags: number }) {
+    try {
+      await this.#loose.do(op, message, options);
+    } catch (err) {
+      throw explain(err, what);
+    }
   }
 
   /**
@@ -387,7 +412,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   addQdisc(spec: QdiscSpec): Promise<void> {
-    return this.#write("newqdisc", this.#qdiscRequest(spec, "addQdisc"), "add");
+    return this.#write("newqdisc", this.#qdiscRequest(spec, "addQdisc"), "add", spec);
   }
 
   /**
@@ -402,7 +427,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   changeQdisc(spec: QdiscSpec): Promise<void> {
-    return this.#write("newqdisc", this.#qdiscRequest(spec, "changeQdisc"), "change");
+    return this.#write("newqdisc", this.#qdiscRequest(spec, "changeQdisc"), "change", spec);
   }
 
   /**
@@ -416,7 +441,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   replaceQdisc(spec: QdiscSpec): Promise<void> {
-    return this.#write("newqdisc", this.#qdiscRequest(spec, "replaceQdisc"), "replace");
+    return this.#write("newqdisc", this.#qdiscRequest(spec, "replaceQdisc"), "replace", spec);
   }
 
   /**
@@ -435,12 +460,12 @@ export class TrafficControl implements AsyncDisposable {
   ): Promise<void> {
     checkOptions("tc.deleteQdisc() ref", ref, QDISC_REF_KEYS);
     const ingress = ref.kind === "ingress" || ref.kind === "clsact";
-    await this.#loose.do("delqdisc", {
+    await this.#do("delqdisc", {
       ifindex: await this.ifindex(ref.dev),
       parent: ingress ? TC_H_INGRESS : parseHandle(ref.parent ?? "root", "parent"),
       handle: ingress ? (TC_H_INGRESS & TC_H_MAJ_MASK) >>> 0 : parseQdiscHandle(ref.handle ?? 0),
       ...(ref.kind === undefined ? {} : { kind: ref.kind }),
-    });
+    }, failed("qdisc", "delete", ref));
   }
 
   /**
@@ -491,7 +516,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   addClass(spec: ClassSpec): Promise<void> {
-    return this.#write("newtclass", this.#classRequest(spec, "addClass"), "add");
+    return this.#write("newtclass", this.#classRequest(spec, "addClass"), "add", spec);
   }
 
   /**
@@ -505,7 +530,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   changeClass(spec: ClassSpec): Promise<void> {
-    return this.#write("newtclass", this.#classRequest(spec, "changeClass"), "change");
+    return this.#write("newtclass", this.#classRequest(spec, "changeClass"), "change", spec);
   }
 
   /**
@@ -519,7 +544,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   replaceClass(spec: ClassSpec): Promise<void> {
-    return this.#write("newtclass", this.#classRequest(spec, "replaceClass"), "replace");
+    return this.#write("newtclass", this.#classRequest(spec, "replaceClass"), "replace", spec);
   }
 
   /**
@@ -534,11 +559,11 @@ export class TrafficControl implements AsyncDisposable {
    */
   async deleteClass(ref: { dev: Device; classid: TcHandle; parent?: TcHandle }): Promise<void> {
     checkOptions("tc.deleteClass() ref", ref, CLASS_REF_KEYS);
-    await this.#loose.do("deltclass", {
+    await this.#do("deltclass", {
       ifindex: await this.ifindex(ref.dev),
       handle: parseHandle(ref.classid, "classid"),
       parent: ref.parent === undefined ? 0 : parseHandle(ref.parent, "parent"),
-    });
+    }, failed("class", "delete", ref));
   }
 
   /**
@@ -596,7 +621,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   addFilter(spec: FilterSpec): Promise<void> {
-    return this.#write("newtfilter", this.#filterRequest(spec, "addFilter"), "add");
+    return this.#write("newtfilter", this.#filterRequest(spec, "addFilter"), "add", spec);
   }
 
   /**
@@ -610,7 +635,7 @@ export class TrafficControl implements AsyncDisposable {
    * ```
    */
   replaceFilter(spec: FilterSpec): Promise<void> {
-    return this.#write("newtfilter", this.#filterRequest(spec, "replaceFilter"), "replace");
+    return this.#write("newtfilter", this.#filterRequest(spec, "replaceFilter"), "replace", spec);
   }
 
   /**
@@ -634,13 +659,13 @@ export class TrafficControl implements AsyncDisposable {
     },
   ): Promise<void> {
     checkOptions("tc.deleteFilter() ref", ref, FILTER_REF_KEYS);
-    await this.#loose.do("deltfilter", {
+    await this.#do("deltfilter", {
       ifindex: await this.ifindex(ref.dev),
       parent: ref.parent === undefined ? 0 : parseFilterParent(ref.parent),
       info: filterInfo(ref.pref ?? 0, ref.protocol ?? 0),
       handle: ref.handle ?? 0,
       ...(ref.kind === undefined ? {} : { kind: ref.kind }),
-    });
+    }, failed("filter", "delete", ref));
   }
 
   /**

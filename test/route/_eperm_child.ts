@@ -1,11 +1,19 @@
-// Run by errors_test.ts without CAP_NET_ADMIN: prints the error a change gets.
-import { openRoute } from "../../src/route/mod.ts";
+// Run by errors_test.ts without CAP_NET_ADMIN: prints the error each change gets, one a line.
+import { openRoute, TrafficControl } from "../../src/route/mod.ts";
 
 const netns = (globalThis as { Deno?: { args: string[] } }).Deno?.args[0] ?? process.argv[2];
 await using ip = await openRoute({ netns });
-try {
-  await ip.link.add({ name: "nope0", kind: "bridge" });
-  console.log("no error");
-} catch (err) {
-  console.log(`${(err as Error).name}: ${(err as Error).message}`);
+await using tc = await TrafficControl.open({ socket: ip.socket });
+for (
+  const change of [
+    () => ip.link.add({ name: "nope0", kind: "bridge" }),
+    () => tc.addQdisc({ dev: "lo", kind: "pfifo" }),
+  ]
+) {
+  try {
+    await change();
+    console.log("no error");
+  } catch (err) {
+    console.log(`${(err as Error).name}: ${(err as Error).message}`);
+  }
 }

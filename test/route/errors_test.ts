@@ -8,7 +8,7 @@ import { NetlinkError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
-test("EPERM says CAP_NET_ADMIN: run as root", () => {
+test("EPERM says CAP_NET_ADMIN: run as root (routes and traffic control)", () => {
   using ns = new Netns();
   const child = new URL("./_eperm_child.ts", import.meta.url).pathname;
   const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
@@ -23,10 +23,10 @@ test("EPERM says CAP_NET_ADMIN: run as root", () => {
   ], {
     encoding: "utf8",
   });
-  assert.match(
-    out.trim(),
-    /^NetlinkError: EPERM: link add nope0: .*needs CAP_NET_ADMIN: run as root/,
-  );
+  const [link, qdisc] = out.trim().split("\n");
+  assert.match(link, /^NetlinkError: EPERM: link add nope0: .*needs CAP_NET_ADMIN: run as root/);
+  // TrafficControl's too, from the same module.
+  assert.match(qdisc, /^NetlinkError: EPERM: qdisc add on lo: .*needs CAP_NET_ADMIN: run as root/);
 });
 
 test("an unknown link name says 'no link named X', wherever a link is named", async () => {

@@ -713,7 +713,7 @@ test("tc qdiscs: added, listed as `tc -s -j qdisc show`, changed, replaced, dele
   // htb has no qdisc change in the kernel: its refusal comes back with the kernel's text.
   await assert.rejects(
     tc.changeQdisc({ dev: "va0", handle: "1:", kind: "htb", default: "30" }),
-    /EINVAL: Change operation not supported by specified qdisc/,
+    /EINVAL: qdisc change on va0: Change operation not supported by specified qdisc/,
   );
   await tc.changeQdisc({
     ...{ dev: "va0", parent: "1:10", handle: "10:", kind: "tbf" },
@@ -944,10 +944,16 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
     tc.addQdisc({ dev: "va0", kind: "sfq" } as unknown as QdiscSpec),
     /qdisc kind "sfq" is not supported/,
   );
-  // The kernel's own refusal keeps its text.
+  // The kernel's own refusal keeps its text, after what failed.
   await assert.rejects(
     tc.addClass({ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "1mbit" }),
-    (err: Error & { code?: string }) => err.code !== undefined && /^E[A-Z]+: /.test(err.message),
+    (err: Error & { code?: string }) =>
+      err.code === "ENOENT"
+      && err.message === "ENOENT: class add 1:10 on va0: No such file or directory",
+  );
+  await assert.rejects(
+    tc.deleteQdisc({ dev: "va0", handle: "7:" }),
+    (err: Error & { code?: string }) => /^E[A-Z]+: qdisc delete on va0: /.test(err.message),
   );
   assert.deepEqual(tcJson(ns, "qdisc", "show", "dev", "va0"), before); // nothing was added
 });
