@@ -939,8 +939,7 @@ export function ruleJson(r: Rule): Record<string, unknown> {
     if (range.start === range.end) out[key] = range.start;
     else Object.assign(out, { [`${key}_start`]: range.start, [`${key}_end`]: range.end });
   }
-  // FRA_TUN_ID is big-endian on the wire (ntohll), the typed layer reads it as host order.
-  if (raw.tunId !== undefined) out.tun_id = byteSwap64(raw.tunId as bigint);
+  if (raw.tunId !== undefined) out.tun_id = raw.tunId;
   const table = (raw.table ?? raw.headerTable) as number;
   if (table) {
     out.table = tableName(table);
@@ -965,13 +964,6 @@ export function ruleJson(r: Rule): Record<string, unknown> {
   const protocol = raw.protocol as number | undefined;
   if (protocol && protocol !== RTPROT_KERNEL) out.protocol = protocolName(protocol);
   return out;
-}
-
-/** A 64-bit number with its bytes in the other order. */
-function byteSwap64(value: bigint): bigint {
-  let swapped = 0n;
-  for (let i = 0; i < 8; i++) swapped = (swapped << 8n) | ((value >> BigInt(8 * i)) & 0xffn);
-  return swapped;
 }
 
 /** A rule's line as `ip rule show` prints it, from its `ip -j` shape. */

@@ -79,6 +79,7 @@ function variedNetns(): Netns {
     "rule add tos 0x10 oif br0 table 5 pref 401",
     "rule add nop pref 402",
     "rule add iif nosuch0 oif nosuch1 table 5 pref 403",
+    "rule add tun_id 5 lookup 5 pref 404",
   ]);
   // Forwarding on, for lookups as if a packet came in (route get ... iif).
   spawnSync("ip", ["netns", "exec", ns.name, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
