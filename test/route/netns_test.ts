@@ -40,6 +40,10 @@ test("link.set({ netns: NAME }) and add with peer.netns NAME, as ip link ... net
   assert.equal(linkIn(ns, "a0"), "a0");
   // The pair spans the namespaces: a0's peer is in the namespace `ip` knows as OTHER.
   assert.equal(ns.json<Json[]>("link", "show", "a0")[0].link_netnsid, 0);
+  // Link.link is then the peer's index there, in the namespace linkNetnsid names.
+  const a0 = await ip.link.get("a0");
+  assert.equal(a0.link, other.json<Json[]>("link", "show", "a1")[0].ifindex);
+  assert.equal(a0.linkNetnsid, 0);
   // ip link set a0 netns OTHER
   await ip.link.set("a0", { netns: other.name });
   assert.equal(linkIn(other, "a0"), "a0");
