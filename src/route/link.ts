@@ -268,11 +268,18 @@ interface KindFields {
   readonly booleans?: readonly string[];
   /** Options that hold a link's index, which may be given as its name. */
   readonly links?: readonly string[];
+  /**
+   * IPv4 address options and the option that holds the IPv6 one instead: an IPv6 address given
+   * to the first is sent as the second, as ip sends `group ff05::1` (IFLA_VXLAN_GROUP takes 4
+   * bytes and would read the first 4 of 16 as an IPv4 address).
+   */
+  readonly ipv6In?: Readonly<Record<string, string>>;
 }
 
 const KINDS: Record<string, KindFields> = {
   vxlan: {
     ips: ["group", "local", "group6", "local6"],
+    ipv6In: { group: "group6", local: "local6" },
     links: ["link"],
     booleans: [
       "learning",
@@ -342,6 +349,19 @@ function writeData(fields: KindFields | undefined, data: Record<string, unknown>
   const out: Record<string, unknown> = { ...data };
   for (const key of fields?.ips ?? []) {
     if (typeof out[key] === "string") out[key] = parseIP(out[key] as string, `${where}.${key}`);
+  }
+  for (const [key, key6] of Object.entries(fields?.ipv6In ?? {})) {
+    const v6 = out[key6];
+    if (v6 instanceof Uint8Array && v6.length !== 16) {
+      throw new TypeError(`${where}.${key6}: ${shown(data[key6])} is not an IPv6 address`);
+    }
+    const address = out[key];
+    if (!(address instanceof Uint8Array) || address.length !== 16) continue;
+    if (v6 !== undefined) {
+      throw new TypeError(`${where}: ${key} is IPv6, and ${key6} is given too: give one of them`);
+    }
+    out[key6] = address;
+    delete out[key];
   }
   for (const key of fields?.macs ?? []) {
     if (typeof out[key] === "string") out[key] = parseMAC(out[key] as string, `${where}.${key}`);

@@ -51,6 +51,33 @@ test("link.add: a veth pair named, its peer too; bridge, vxlan, macvlan with opt
   });
 });
 
+test("link.add vxlan: an IPv6 group or local is sent as group6 / local6, as ip sends it", async () => {
+  using ns = new Netns(["link add a0 type veth peer name a1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  // IFLA_VXLAN_GROUP takes 4 bytes: sent there, ff05::7 became the IPv4 group 255.5.0.0.
+  await ip.link.add({ name: "vx0", kind: "vxlan", data: { id: 7, group: "ff05::7", link: "a0" } });
+  await ip.link.add({ name: "vx1", kind: "vxlan", data: { id: 8, local: "2001:db8::1" } });
+  const show = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0].linkinfo.info_data;
+  assert.equal(show("vx0").group6, "ff05::7");
+  assert.equal(show("vx1").local6, "2001:db8::1");
+  // Read back as ip -j shows it: under group6.
+  const data = (await ip.link.get("vx0")).data as Record<string, unknown>;
+  assert.deepEqual([data.group, data.group6], [undefined, "ff05::7"]);
+  await assert.rejects(
+    ip.link.add({ name: "vx2", kind: "vxlan", data: { id: 9, group6: "239.0.0.9" } }),
+    /^TypeError: data.group6: "239.0.0.9" is not an IPv6 address/,
+  );
+  await assert.rejects(
+    ip.link.add({
+      name: "vx2",
+      kind: "vxlan",
+      data: { id: 9, group: "ff05::9", group6: "ff05::8" },
+    }),
+    /^TypeError: data: group is IPv6, and group6 is given too/,
+  );
+  assert.equal(ns.json("link", "show").some((l) => l.ifname === "vx2"), false);
+});
+
 test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster, port options", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link add br0 type bridge"]);
