@@ -354,8 +354,14 @@ export class Addresses {
     if (options.broadcast !== undefined) {
       if (family !== 2) throw new TypeError("broadcast: only IPv4 addresses have one");
       // "+" as ip computes it: none for /31 (RFC 3021) and /32, which have no host part to fill.
-      if (options.broadcast !== "+") request.broadcast = parseIP(options.broadcast, "broadcast");
-      else if (prefixLength <= 30) request.broadcast = broadcastOf(address, prefixLength);
+      if (options.broadcast !== "+") {
+        const broadcast = parseIP(options.broadcast, "broadcast");
+        // The kernel would take the first 4 bytes of an IPv6 one as the IPv4 broadcast.
+        if (broadcast.length !== 4) {
+          throw new TypeError(`broadcast: ${options.broadcast} is not an IPv4 address`);
+        }
+        request.broadcast = broadcast;
+      } else if (prefixLength <= 30) request.broadcast = broadcastOf(address, prefixLength);
     }
     if (options.label !== undefined) {
       if (family !== 2) throw new TypeError("label: only IPv4 addresses have one");

@@ -93,6 +93,12 @@ test("bad values are refused before any request, naming the field", async () => 
     ip.route.add({ dst: "2001:db8::/32", gateway: "10.0.0.1" }),
     /gateway: 10.0.0.1 is not of the destination's family/,
   );
+  // The kernel would read an IPv6 broadcast's first 4 bytes as the IPv4 one (32.1.13.184).
+  await assert.rejects(
+    ip.addr.add("lo", "10.0.21.1/24", { broadcast: "2001:db8::9" }),
+    /^TypeError: broadcast: 2001:db8::9 is not an IPv4 address/,
+  );
+  assert.deepEqual(ns.json("-4", "addr", "show", "to", "10.0.21.1"), []);
   await assert.rejects(
     ip.link.set("lo", { address: "aa:bb" }),
     /^TypeError: address: "aa:bb" is not a MAC address/,
