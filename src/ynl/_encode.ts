@@ -118,6 +118,9 @@ function checkInteger(
   else if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
   else if (typeof value === "bigint") {
     throw new TypeError(`${what}: expected a number (not a bigint), got ${describe(value)}`);
+  } else if (WIDE.has(code) && Number.isInteger(value)) {
+    // Past 2^53 a number is no longer the integer written: a bigint holds it exactly.
+    throw new TypeError(`${what}: ${value} is past Number.MAX_SAFE_INTEGER: give it as a bigint`);
   } else throw new TypeError(`${what}: expected an integer, got ${describe(value)}`);
   const [min, max] = RANGES[code];
   if (big < min || big > max) {
@@ -158,6 +161,8 @@ function describe(value: unknown): string {
     ? `"${value}"`
     : typeof value === "bigint"
     ? `${value}n`
+    : typeof value === "number"
+    ? String(value)
     : typeof value;
 }
 

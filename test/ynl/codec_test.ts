@@ -385,7 +385,15 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ bits: { value: 8, selector: 8 } }, /outside the mask 7/);
   rejects({ u8: 256 }, /out of range 0\.\.255/);
   rejects({ s8: -129 }, /out of range -128\.\.127/);
-  rejects({ u32: 1.5 }, /expected an integer/);
+  // The number itself is shown, not its type ("got number").
+  rejects({ u32: 1.5 }, /^TypeError: main\.u32: expected an integer, got 1\.5$/);
+  rejects({ u32: NaN }, /^TypeError: main\.u32: expected an integer, got NaN$/);
+  rejects({ u32: 2 ** 60 }, /^TypeError: main\.u32: expected an integer, got 1152921504606847000$/);
+  // A 64-bit kind past 2^53 is asked for as a bigint, which holds it exactly.
+  rejects(
+    { u64: 2 ** 60 },
+    /^TypeError: main\.u64: 1152921504606847000 is past Number\.MAX_SAFE_INTEGER: give it as a bigint$/,
+  );
   rejects({ u64: 2n ** 64n }, /out of range/);
   // A bigint is a 64-bit kind's value: a u32 or a u8 is a number, as it decodes.
   rejects({ u32: 5n }, /^TypeError: main\.u32: expected a number \(not a bigint\), got 5n$/);
