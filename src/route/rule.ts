@@ -31,7 +31,10 @@ const ACTIONS = new Names("rule action", {
 }, { "to-tbl": 1, table: 1 });
 
 /**
- * A rule, as `ip -j rule show` shows it.
+ * A rule, as `ip -j rule show` shows it. The selectors below are the ones named here; a rule
+ * may have others, which only `raw` shows (`ipProto`, `sportRange`, `dportRange`, `uidRange`,
+ * `l3mdev`, `tunId`, `suppressPrefixlen`, `suppressIfgroup`, `flow` (realms), `dscp`...): a
+ * rule whose fields here say "from all" may still match only some packets.
  *
  * @example
  * ```ts

@@ -402,3 +402,25 @@ test("rule.list(): a rule whose action ip has no word for (ip rule add type 0, 4
   const actions = rules.map((r) => `${r.priority} ${r.action}`);
   assert.deepEqual(actions.slice(0, 3), ["510 0", "514 4", "515 5"]);
 });
+
+test("rule.list(): selectors Rule does not name are in raw, as ip -j shows them", async () => {
+  using own = new Netns([
+    "rule add ipproto tcp sport 1000-2000 dport 80 lookup 104 pref 104",
+    "rule add uidrange 100-200 lookup 105 pref 105",
+    "rule add lookup main suppress_prefixlength 0 pref 106",
+  ]);
+  await using client = await openRoute({ netns: own.name });
+  const rules = await client.rule.list({ family: "inet" });
+  const pref = (n: number) => rules.find((r) => r.priority === n)!;
+  const shown = (n: number) => own.json("rule", "show", "pref", String(n))[0];
+  // What Rule shows of each is "from all lookup N": the selectors are in raw.
+  assert.deepEqual([pref(104).from, pref(104).to, pref(104).table], ["all", "all", 104]);
+  const ports = shown(104);
+  assert.equal(pref(104).raw.ipProto, 6);
+  assert.equal(ports.ipproto, "tcp");
+  assert.deepEqual(pref(104).raw.sportRange, { start: ports.sport_start, end: ports.sport_end });
+  assert.deepEqual(pref(104).raw.dportRange, { start: ports.dport, end: ports.dport });
+  const uids = shown(105);
+  assert.deepEqual(pref(105).raw.uidRange, { start: uids.uid_start, end: uids.uid_end });
+  assert.equal(pref(106).raw.suppressPrefixlen, shown(106).suppress_prefixlen);
+});
