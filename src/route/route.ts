@@ -5,6 +5,7 @@
  */
 
 import { concat } from "../_bytes.ts";
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_F_CLONED } from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
@@ -300,7 +301,9 @@ function hostBits(address: Uint8Array, length: number): boolean {
 
 /** An RTA_VIA's address (struct rtvia: a u16 family, then the address), as text. */
 function viaText(via: Uint8Array): string | undefined {
-  const family = via.length >= 2 ? via[0] | (via[1] << 8) : 0;
+  const family = via.length >= 2
+    ? new DataView(via.buffer, via.byteOffset, 2).getUint16(0, HOST_LITTLE_ENDIAN)
+    : 0;
   const bytes = family === 2 ? 4 : family === 10 ? 16 : 0;
   return bytes && via.length >= 2 + bytes ? formatIP(via.subarray(2, 2 + bytes)) : undefined;
 }
@@ -309,7 +312,7 @@ function viaText(via: Uint8Array): string | undefined {
 function gatewayAttribute(gateway: Uint8Array, family: number): Record<string, Uint8Array> {
   if (gateway.length === (family === 10 ? 16 : 4)) return { gateway };
   const via = new Uint8Array(2 + gateway.length);
-  via[0] = gateway.length === 16 ? 10 : 2;
+  new DataView(via.buffer).setUint16(0, gateway.length === 16 ? 10 : 2, HOST_LITTLE_ENDIAN);
   via.set(gateway, 2);
   return { via };
 }
