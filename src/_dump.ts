@@ -9,7 +9,7 @@
 
 import { whenCollected } from "./_collected.ts";
 import { Fifo } from "./_fifo.ts";
-import { timeoutError } from "./_guard.ts";
+import { type Disarm, DISARMED, timeoutError } from "./_guard.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { orderedSteps } from "./_steps.ts";
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
@@ -46,7 +46,7 @@ export interface DumpHost {
    * Arms the timeout (unless `untimed`), the abort signal and the socket's close (each calls
    * `fail` with why); returns the function that disarms them, which may be called more than once.
    */
-  guard(fail: (error: unknown) => void, untimed?: boolean): () => void;
+  guard(fail: (error: unknown) => void, untimed?: boolean): Disarm;
   /** The timeout the guard arms, in milliseconds. */
   readonly timeout?: number;
   /** The signal, checked before anything is sent. */
@@ -138,7 +138,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   let sent = false;
   /** A message of the dump has come (see Matcher.abandon's `unanswered`). */
   let answered = false;
-  let disarm = () => {};
+  let disarm: Disarm = DISARMED;
   let withdraw = () => {};
   /** Cancels the release at collection (below) once the iteration has ended. */
   let forget = () => {};
@@ -195,6 +195,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     const c = consumer;
     if (queued > 0) {
       consumer = undefined;
+      disarm.hold(false);
       c.resolve({ value: c.runs ? takeRun() : take(), done: false });
       if (orphaned) stop(); // its owner awaits this step, and can ask for no other
     } else if (outcome) {
@@ -210,11 +211,21 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       else c.resolve({ value: undefined, done: true });
     }
   };
+  /**
+   * A step waits for the next part: the timeout's timer holds the process until it is answered
+   * (a read for it holds it too, but a dump the kernel never answers, or a transport whose waits
+   * do not, would otherwise end the process before the timeout says so).
+   */
+  const wait = (c: Consumer) => {
+    consumer = c;
+    disarm.hold(true);
+    settle();
+  };
   /** Disarms the timeout, the signal and the close, once the consumer needs them no more. */
   const release = () => {
     armed = false;
     disarm();
-    disarm = () => {};
+    disarm = DISARMED;
     forget();
   };
   /**
@@ -258,6 +269,9 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     const seq = matcher.nextSeq();
     const bytes = host.encode(host.flags | NLM_F_REQUEST | NLM_F_DUMP, seq);
     disarm = host.guard(abandon);
+    // The timer holds the process only while a step waits (see wait()): an iterator stepped by
+    // hand and dropped mid-dump does not keep the process alive until its timeout.
+    disarm.hold(false);
     armed = true;
     armedAt = performance.now();
     const self: Pending = {
@@ -361,8 +375,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     if (queued > 0) return Promise.resolve({ value: take(), done: false });
     return steps.waiting(
       new Promise((resolve, reject) => {
-        consumer = { resolve: resolve as Consumer["resolve"], reject, runs: false };
-        settle();
+        wait({ resolve: resolve as Consumer["resolve"], reject, runs: false });
       }),
     );
   });
@@ -393,8 +406,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       }
       if (queued > 0) return Promise.resolve({ value: takeRun(), done: false });
       return new Promise((resolve, reject) => {
-        consumer = { resolve: resolve as Consumer["resolve"], reject, runs: true };
-        settle();
+        wait({ resolve: resolve as Consumer["resolve"], reject, runs: true });
       });
     },
     return: () => {

@@ -29,21 +29,57 @@ export function remaining<T extends GuardOptions>(options: T, started: number): 
   return { ...options, timeout: left };
 }
 
+/** What {@linkcode armGuard} returns: the function that disarms the guard. */
+export interface Disarm {
+  (): void;
+  /**
+   * Whether the timeout's timer keeps the process alive on its own: it does once armed. A wait
+   * that holds the process itself while someone waits on it lets go of the timer in between.
+   */
+  hold(on: boolean): void;
+}
+
+/** A disarmed guard's {@linkcode Disarm}: nothing to disarm or hold. */
+export const DISARMED: Disarm = Object.assign(() => {}, { hold: () => {} });
+
 /**
  * Arms `options`' timeout and abort signal: `fail` runs with the signal's reason, or with a
  * "TimeoutError" DOMException once `timeout` ms have passed. Returns the function that disarms
  * both (the caller runs it once the wait is over, whatever ended it).
  */
-export function armGuard(options: GuardOptions, fail: (error: unknown) => void): () => void {
+export function armGuard(options: GuardOptions, fail: (error: unknown) => void): Disarm {
   const { signal, timeout } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => fail(signal!.reason);
   if (timeout !== undefined) timer = setTimeout(() => fail(timeoutError(timeout)), timeout);
   signal?.addEventListener("abort", onAbort, { once: true });
-  return () => {
+  const disarm = () => {
     if (timer !== undefined) clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   };
+  return Object.assign(disarm, {
+    hold: (on: boolean) => {
+      if (timer !== undefined) holdTimer(timer, on);
+    },
+  });
+}
+
+/**
+ * Refs or unrefs `timer`: Deno's timers are numbers (`Deno.refTimer`, `Deno.unrefTimer`), Bun's
+ * and Node's objects with `ref()` and `unref()`.
+ */
+function holdTimer(timer: ReturnType<typeof setTimeout>, on: boolean): void {
+  if (typeof timer === "number") {
+    const deno = (globalThis as {
+      Deno?: { refTimer?(id: number): void; unrefTimer?(id: number): void };
+    }).Deno;
+    if (on) deno?.refTimer?.(timer);
+    else deno?.unrefTimer?.(timer);
+  } else {
+    const handle = timer as { ref?(): void; unref?(): void };
+    if (on) handle.ref?.();
+    else handle.unref?.();
+  }
 }
 
 /**

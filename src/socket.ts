@@ -11,7 +11,7 @@ import { whenCollected } from "./_collected.ts";
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
-import { armGuard } from "./_guard.ts";
+import { armGuard, type Disarm } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
@@ -110,10 +110,9 @@ export interface RequestOptions {
   /**
    * Milliseconds to wait for the whole answer before rejecting with a "TimeoutError"
    * DOMException. For a `dump()`, until its consumer has taken the last part: a consumer still
-   * busy with the parts when it expires gets the TimeoutError from its next step. Once the dump
-   * has ended and every part was handed out, its timer is cleared (the step that takes the end
-   * checks the time itself): an iterator stepped by hand to its last part and dropped does not
-   * keep the process alive.
+   * busy with the parts when it expires gets the TimeoutError from its next step. A dump's timer
+   * keeps the process alive only while a step waits: an iterator stepped by hand and dropped,
+   * mid-dump or at its last part, does not keep the process alive.
    */
   timeout?: number;
   /**
@@ -1466,13 +1465,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   /** {@linkcode armGuard} for a dump, whose `fail` runs on close too. */
-  #guardDump(options: RequestOptions, fail: (error: unknown) => void): () => void {
+  #guardDump(options: RequestOptions, fail: (error: unknown) => void): Disarm {
     const disarm = armGuard(options, fail);
     this.#dumpsOnClose.add(fail);
-    return () => {
+    return Object.assign(() => {
       disarm();
       this.#dumpsOnClose.delete(fail);
-    };
+    }, { hold: disarm.hold });
   }
 
   #sendBytes(bytes: Uint8Array, portid: number, groupMask: number): void {

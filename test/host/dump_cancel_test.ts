@@ -15,6 +15,7 @@ import {
   NLM_F_DUMP,
   RTM_GETLINK,
   RTM_GETROUTE,
+  RTM_NEWROUTE,
   RTM_SETLINK,
 } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
@@ -96,6 +97,24 @@ test("a dump iterator stepped by hand to its last part and dropped lets the proc
     15_000,
   );
   assert.equal(r.parts, 1); // lo
+});
+
+test("a dump iterator stepped by hand mid-dump and dropped lets the process exit: its timeout's timer holds the process only while a step waits", () => {
+  // The first part taken, then dropped: the timer of a 60 s timeout kept the process alive for
+  // 60 s after its script had ended (garbage collection, which ends the iteration, does not
+  // come to an idle process).
+  ns ??= routesNetns(150);
+  const r = runSoak<{ first: number }>(
+    `const sock = await nl.open(nl.NETLINK_ROUTE, { netns: ${JSON.stringify(ns.name)} });
+    const rtmsg = new Uint8Array(12);
+    rtmsg[0] = 2;
+    const it = sock.dump({ type: nl.RTM_GETROUTE, payload: rtmsg }, { timeout: 60_000 })[Symbol.asyncIterator]();
+    const first = (await it.next()).value.type;
+    console.log(JSON.stringify({ first }));
+  `,
+    15_000,
+  );
+  assert.equal(r.first, RTM_NEWROUTE);
 });
 
 test("a dump the kernel does not run (a type it has no dump for) times out, and frees the socket's dump slot: the next dumps run", async () => {
