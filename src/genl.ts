@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkOptions } from "./_options.ts";
+import { checkInteger, checkOptions } from "./_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
@@ -308,7 +308,8 @@ const POLICY_KEYS = Object.keys(
  * NETLINK_GENERIC socket. Rejects with NetlinkError "ENOENT" when no such family is registered
  * (or, for `command`, the family has no such operation), each saying which, "EOPNOTSUPP" when
  * the kernel cannot describe policies; a bad name is refused as {@linkcode resolveFamily}
- * refuses it.
+ * refuses it, and a `command` that is no command number (an integer from 0 to 255, genlmsghdr's
+ * u8) with a RangeError, before anything is sent.
  *
  * @example
  * ```ts
@@ -329,6 +330,8 @@ export async function resolvePolicy(
     options,
     POLICY_KEYS,
   );
+  // genlmsghdr's cmd is a u8: nlctrl has no operation past 255 to describe.
+  if (command !== undefined) checkInteger("resolvePolicy() command", command, 0, 0xff);
   const attrs = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name);
   if (command !== undefined) attrs.u32(CTRL_ATTR_OP, command);
   let parts: Message[];

@@ -78,6 +78,23 @@ test("resolvePolicy refuses options it does not know, before asking (a number wa
   await assert.rejects(resolvePolicy(sock, "nlctrl", null as never), /must be an object, got null/);
 });
 
+test("resolvePolicy refuses a command that is not a generic netlink command number (a u8), naming the option, before asking", async () => {
+  // It was encoded as CTRL_ATTR_OP as it came: -1 was refused as "attribute 10: u32 value must
+  // be ...", which names no option; 1.5 or "3" the same way.
+  await using sock = await open(NETLINK_GENERIC);
+  let sent = 0;
+  tap(sock, { sent: () => sent++ });
+  for (const command of [-1, 256, 1.5, NaN, "3"]) {
+    await assert.rejects(
+      resolvePolicy(sock, "nlctrl", { command: command as number }),
+      (e) =>
+        e instanceof RangeError
+        && e.message.startsWith("resolvePolicy() command must be an integer from 0 to 255, got "),
+    );
+  }
+  assert.equal(sent, 0);
+});
+
 test("resolvePolicy says what its ENOENT means: a family not registered, or a command it lacks", async () => {
   await using sock = await open(NETLINK_GENERIC);
   await assert.rejects(
