@@ -218,7 +218,7 @@ export class Capture {
   constructor(socket: NetlinkSocket, target: CaptureTarget) {
     checkCaptureTarget(target);
     // Refused before the file is created (or truncated) and the target is written.
-    const point = tapPoint(socket);
+    const point = tapPoint(socket, "capture");
     const protocol = socket.protocol;
     const sink = sinkOf(target, (err) => this.#fail(err));
     this.#sink = sink;
@@ -308,11 +308,12 @@ export class Capture {
  * Starts capturing every datagram `socket` sends and receives to `target`, as pcap in the nlmon
  * format (`tcpdump -i nlmon0 -w` writes the same): open it with Wireshark, `tshark -r FILE -V`,
  * `tcpdump -r FILE`. Datagrams to the kernel are marked PACKET_KERNEL, the others (received, or
- * sent to another port or to groups) PACKET_USER, as the kernel marks them for nlmon; the cooked header carries the socket's protocol. `socket` must
- * come from `open()` (see `tap()`). Throws TypeError for a bad target, SyscallError when the file
- * cannot be created (ENXIO for a FIFO no process has open for reading: open its reader first,
- * `wireshark -k -i FIFO`). A write that fails later stops the capture (see
- * {@linkcode Capture.error}).
+ * sent to another port or to groups) PACKET_USER, as the kernel marks them for nlmon; the cooked
+ * header carries the socket's protocol. `socket` must come from `open()` (see `tap()`). Throws
+ * TypeError for a bad target or a socket not made by `open()`, SocketClosedError for a closed
+ * one, SyscallError when the file cannot be created (ENXIO for a FIFO no process has open for
+ * reading: open its reader first, `wireshark -k -i FIFO`). A write that fails later stops the
+ * capture (see {@linkcode Capture.error}).
  *
  * @example
  * ```ts

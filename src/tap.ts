@@ -10,7 +10,7 @@
 
 import { unknownKey } from "./_options.ts";
 import { deferByTimer } from "./_reader.ts";
-import { SyscallError } from "./errors.ts";
+import { SocketClosedError, SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
 
@@ -314,8 +314,8 @@ export function registerTapPoint(socket: NetlinkSocket, point: TapPoint): void {
  * Attaches `tap` to a live socket made by `open()`: from now on it sees every datagram the
  * socket sends and receives, until the returned function detaches it or the socket closes.
  * Throws TypeError for a socket not made by `open()` (wrap your transport in a
- * {@linkcode TapPoint} instead) or a bad tap (see {@linkcode TapPoint.attach}), Error for a
- * closed socket.
+ * {@linkcode TapPoint} instead) or a bad tap (see {@linkcode TapPoint.attach}),
+ * SocketClosedError for a closed socket.
  *
  * @example
  * ```ts
@@ -332,17 +332,17 @@ export function tap(socket: NetlinkSocket, tap: Tap): () => void {
 
 /**
  * The tap point of `socket`, for attaching to it; throws as {@linkcode tap} does for a socket
- * not made by `open()` or a closed one.
+ * not made by `open()` or a closed one, the error naming `caller`.
  *
  * @internal
  */
-export function tapPoint(socket: NetlinkSocket): TapPoint {
+export function tapPoint(socket: NetlinkSocket, caller = "tap"): TapPoint {
   const point = points.get(socket);
   if (point === undefined) {
     throw new TypeError(
-      "tap: this socket was not made by open(); wrap its transport in a TapPoint",
+      `${caller}: this socket was not made by open(); wrap its transport in a TapPoint`,
     );
   }
-  if (socket.closed) throw new Error("tap: the socket is closed");
+  if (socket.closed) throw new SocketClosedError(`${caller}(): the socket is closed`);
   return point;
 }

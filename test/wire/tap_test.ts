@@ -2,8 +2,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { capture } from "../../src/capture.ts";
 import { NETLINK_ROUTE, NLM_F_DUMP, RTM_GETLINK, RTM_NEWLINK } from "../../src/constants.ts";
-import { SyscallError } from "../../src/errors.ts";
+import { SocketClosedError, SyscallError } from "../../src/errors.ts";
 import { decodeMessages } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { NetlinkSocket } from "../../src/socket.ts";
@@ -171,6 +172,20 @@ test("tap() and attach() refuse a tap that would see nothing or a callback that 
   tap(sock, counter);
   await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
   assert.ok(counter.count > 0);
+});
+
+test("tap() and capture() refuse a closed socket with SocketClosedError, each naming itself", async () => {
+  // capture() said "tap: the socket is closed" (a plain Error), naming a function not called.
+  const sock = await open(NETLINK_ROUTE, { transport: kernel().open });
+  sock.close();
+  assert.throws(
+    () => tap(sock, { sent: () => {} }),
+    (e) => e instanceof SocketClosedError && e.message === "tap(): the socket is closed",
+  );
+  assert.throws(
+    () => capture(sock, () => {}),
+    (e) => e instanceof SocketClosedError && e.message === "capture(): the socket is closed",
+  );
 });
 
 test("tap() refuses a socket not made by open()", () => {
