@@ -191,7 +191,8 @@ class Hub {
           "eventfd",
           errno,
           "no descriptor left for the eventfd that netlink waits need on Deno: close "
-            + "descriptors, or raise the limit (ulimit -n)",
+            + "descriptors, or raise the limit (ulimit -n); this socket has failed for good: "
+            + "open another once a descriptor is free",
         );
       }
       this.#eventfd = fd;
