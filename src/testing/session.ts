@@ -31,7 +31,7 @@ import { droppedSource, withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoNumber } from "../_errno.ts";
 import { fromHex, toHex } from "../_hex.ts";
-import { NETLINK_KOBJECT_UEVENT, NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
+import { MAX_LINKS, NETLINK_KOBJECT_UEVENT, NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import { format, protocolName } from "../format.ts";
 import { alignMessage, decodeMessages } from "../message.ts";
@@ -189,7 +189,7 @@ function checkSession(session: Session | string): Session {
   sockets.forEach((socket, i) => {
     const { protocol, portid, events } = (socket ?? {}) as Partial<Session["sockets"][number]>;
     if (
-      !Number.isInteger(protocol) || !Number.isInteger(portid) || !Array.isArray(events)
+      !isInRange(protocol, 0, MAX_LINKS - 1) || !isU32(portid) || !Array.isArray(events)
       || events.some((event) => event === null || typeof event !== "object")
     ) {
       throw not(`sockets[${i}] is not { protocol, portid, events: [{...}, ...] }`);
@@ -207,6 +207,10 @@ function checkSession(session: Session | string): Session {
 }
 
 const isInt = (value: unknown) => Number.isInteger(value);
+const isInRange = (value: unknown, min: number, max: number) =>
+  isInt(value) && (value as number) >= min && (value as number) <= max;
+/** Port IDs, group numbers and masks: what a recording holds of them is never out of a u32. */
+const isU32 = (value: unknown) => isInRange(value, 0, 0xffff_ffff);
 const isHex = (value: unknown) => typeof value === "string" && /^(?:[0-9a-f]{2})*$/i.test(value);
 const isOption = (value: unknown) =>
   Array.isArray(value) && value.length === 3 && value.every(isInt);
@@ -217,15 +221,15 @@ const isOption = (value: unknown) =>
  * is not a number came back from getOption() as it was).
  */
 function isEvent(event: Record<string, unknown>): boolean {
-  if ("send" in event) return isHex(event.send) && isInt(event.to) && isInt(event.groups);
+  if ("send" in event) return isHex(event.send) && isU32(event.to) && isU32(event.groups);
   if ("receive" in event) {
-    return isHex(event.receive) && isInt(event.sender) && isInt(event.group)
+    return isHex(event.receive) && isU32(event.sender) && isU32(event.group)
       && (event.nsid === undefined || isInt(event.nsid));
   }
   if ("error" in event) {
     return typeof event.error === "string"
-      && (event.sender === undefined || isInt(event.sender))
-      && (event.group === undefined || isInt(event.group));
+      && (event.sender === undefined || isU32(event.sender))
+      && (event.group === undefined || isU32(event.group));
   }
   if ("option" in event) return isOption(event.option);
   if ("got" in event) return isOption(event.got);

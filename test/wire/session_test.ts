@@ -88,12 +88,18 @@ test("what a Recorder did not record is refused when the Replayer is made, sayin
       "sockets[1] is not",
     ],
     [{ version: 1, sockets: [{ protocol: 0, portid: 1, events: [null] }] }, "sockets[0] is not"],
+    // Integers out of range were taken: a replayed socket's portid was -5, which no port is.
+    [{ version: 1, sockets: [{ protocol: 0, portid: -5, events: [] }] }, "sockets[0] is not"],
+    [{ version: 1, sockets: [{ protocol: 0, portid: 2 ** 32, events: [] }] }, "sockets[0] is not"],
+    [{ version: 1, sockets: [{ protocol: 32, portid: 1, events: [] }] }, "sockets[0] is not"],
     // An event edited by hand failed only when replayed, if at all: bytes that are not hex as
     // "not hex bytes", a read option that is not a number came back from getOption() as is.
     ...([
       [{ receive: "zz", sender: 0, group: 0 }, "sockets[0].events[1] is not a recorded event"],
       [{ send: "123", to: 0, groups: 0 }, "sockets[0].events[1] is not a recorded event"],
       [{ receive: "10", sender: "0", group: 0 }, "sockets[0].events[1] is not"],
+      [{ receive: "10", sender: -1, group: 0 }, "sockets[0].events[1] is not"],
+      [{ send: "10", to: 0, groups: -1 }, "sockets[0].events[1] is not"],
       [{ got: [1, 8, "x"] }, "sockets[0].events[1] is not"],
       [{ option: [1, 8] }, "sockets[0].events[1] is not"],
       [{ error: 105 }, "sockets[0].events[1] is not"],
