@@ -24,6 +24,7 @@ import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
+import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
@@ -826,26 +827,38 @@ export class ProcEventMonitor
 
   /**
    * Iterates the events as they arrive. Ends when the monitor is closed, at once: the step after
-   * close() is done, whatever is still queued (events read while subscribing too); throws (and so ends) on
+   * close() is done, whatever is still queued (events read while subscribing too), and at once on
+   * `return()`, also while a step waits (that step is done); throws (and so ends) on
    * abort, with the signal's reason, and on a message from the kernel that does not decode
    * (MalformedMessageError); a new iteration then goes on with the next message.
    * Its first step rejects with a TypeError for an option other than `signal`.
    */
-  async *events(
+  events(
     options: ProcEventsIterationOptions = {},
+  ): AsyncGenerator<ProcEvent | ProcEventOverrun, void, undefined> {
+    return stoppable((stop) => this.#events(options, stop));
+  }
+
+  async *#events(
+    options: ProcEventsIterationOptions,
+    stop: AbortSignal,
   ): AsyncGenerator<ProcEvent | ProcEventOverrun, void, undefined> {
     const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
     // The step after close() ends the iteration, as the socket's streams do, whatever is left.
     while (this.#early.length > 0 && !this.#closed) yield this.#early.shift()!;
     if (this.#closed) return;
-    for await (const cn of this.#received({ signal })) {
-      if (this.#closed) return; // the rest of a datagram read before close()
-      if (cn.type === "overrun") {
-        yield cn;
-        continue;
+    try {
+      for await (const cn of this.#received({ signal: withStop(signal, stop) })) {
+        if (this.#closed) return; // the rest of a datagram read before close()
+        if (cn.type === "overrun") {
+          yield cn;
+          continue;
+        }
+        const event = decodeProcEvent(cn.data);
+        if (event.type !== "ack") yield event;
       }
-      const event = decodeProcEvent(cn.data);
-      if (event.type !== "ack") yield event;
+    } catch (err) {
+      if (err !== STOPPED) throw err;
     }
   }
 

@@ -24,6 +24,7 @@
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkOptions, shown } from "./_options.ts";
 import { quoted } from "./_printable.ts";
+import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import { open } from "./open.ts";
@@ -440,19 +441,31 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
   }
 
   /**
-   * Iterates the events as they arrive. Ends when the monitor is closed; throws (and so ends) on
+   * Iterates the events as they arrive. Ends when the monitor is closed, and at once on
+   * `return()`, also while a step waits (that step is done); throws (and so ends) on
    * abort, with the signal's reason, and on a uevent from the kernel that does not parse
    * (MalformedMessageError: a kernel bug); a new iteration goes on with the next datagram.
    * Its first step rejects with a TypeError for an option other than `signal`.
    */
-  async *events(
+  events(
     options: UeventIterationOptions = {},
+  ): AsyncGenerator<Uevent | UeventOverrun, void, undefined> {
+    return stoppable((stop) => this.#events(options, stop));
+  }
+
+  async *#events(
+    options: UeventIterationOptions,
+    stop: AbortSignal,
   ): AsyncGenerator<Uevent | UeventOverrun, void, undefined> {
     const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
     if (this.#socket.closed) return;
-    for await (const datagram of this.#socket.datagrams({ signal })) {
-      const event = this.#accept(datagram);
-      if (event !== undefined) yield event;
+    try {
+      for await (const datagram of this.#socket.datagrams({ signal: withStop(signal, stop) })) {
+        const event = this.#accept(datagram);
+        if (event !== undefined) yield event;
+      }
+    } catch (err) {
+      if (err !== STOPPED) throw err;
     }
   }
 

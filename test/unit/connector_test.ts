@@ -289,6 +289,18 @@ function otherProcess(kernel: FakeKernel): FakeSocket {
   return other;
 }
 
+test("events(): return() while a step waits ends the iteration at once, that step done", async () => {
+  // An async generator's return() waited for the step in flight: next() raced with a timeout,
+  // then return(), hung until an event came.
+  const { monitor } = await fakeMonitor();
+  const events = monitor.events();
+  const pending = events.next();
+  assert.deepEqual(await events.return(), { value: undefined, done: true });
+  assert.deepEqual(await pending, { value: undefined, done: true });
+  assert.equal(monitor.closed, false);
+  monitor.close();
+});
+
 test("openProcEvents joins CN_IDX_PROC, sends PROC_CN_MCAST_LISTEN, waits for its ack", async () => {
   const { monitor, t, requests } = await fakeMonitor();
   assert.deepEqual([...t.groups], [CN_IDX_PROC]);

@@ -211,6 +211,22 @@ test("openUevents rejects bad options before opening anything", async () => {
   assert.equal(opened, false);
 });
 
+test("events(): return() while a step waits ends the iteration at once, that step done", async () => {
+  // An async generator's return() waited for the step in flight: next() raced with a timeout,
+  // then return(), hung until an event came (for good on a quiet machine).
+  const { monitor, kernel } = await fakeMonitor();
+  const events = monitor.events();
+  const pending = events.next();
+  assert.deepEqual(await events.return(), { value: undefined, done: true });
+  assert.deepEqual(await pending, { value: undefined, done: true });
+  // The monitor goes on: a new iteration gets the next event.
+  const next = monitor.events().next();
+  kernel.multicast(NETLINK_KOBJECT_UEVENT, 1, VETH_ADD);
+  const { value } = await next;
+  assert.equal(value?.type === "uevent" && value.devpath, "/devices/virtual/net/vb");
+  monitor.close();
+});
+
 test("kernel source: only the kernel's multicast in the kernel's format is an event", async () => {
   const { monitor, t, kernel, other } = await fakeMonitor();
   other.send(VETH_ADD, 0, 1 << 0); // a process multicasting to group 1
