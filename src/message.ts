@@ -99,14 +99,34 @@ const U16_MAX = 0xffff;
 const U32_MAX = 0xffff_ffff;
 
 function checkUnsigned(field: string, value: unknown, max: number, bits: number): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`message ${field} must be a number, got ${typeof value}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw fieldError(field, value, max, bits);
   }
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
-      `message ${field} must be a u${bits}: an integer from 0 to ${max}, got ${value}`,
+}
+
+// The errors are made apart from the checks: on Bun a function's bytecode is made on its first
+// call (some 0.15-0.3 us per instruction in a cold process), the error's code included.
+
+function fieldError(field: string, value: unknown, max: number, bits: number): Error {
+  if (typeof value !== "number") {
+    return new TypeError(`message ${field} must be a number, got ${typeof value}`);
+  }
+  return new RangeError(
+    `message ${field} must be a u${bits}: an integer from 0 to ${max}, got ${value}`,
+  );
+}
+
+function payloadError(payload: unknown): Error {
+  if (!(payload instanceof Uint8Array)) {
+    return new TypeError(
+      `message payload must be a Uint8Array, got ${payload === null ? "null" : typeof payload}`,
     );
   }
+  return new RangeError(
+    `message payload must be at most ${
+      U32_MAX - NLMSG_HDRLEN
+    } bytes (nlmsg_len is a u32), got ${payload.byteLength}`,
+  );
 }
 
 /** Validates one message and returns its aligned size on the wire. */
@@ -118,21 +138,10 @@ function checkMessage(message: Message, index: number): number {
   checkUnsigned("flags", message.flags, U16_MAX, 16);
   checkUnsigned("seq", message.seq, U32_MAX, 32);
   checkUnsigned("portid", message.portid, U32_MAX, 32);
-  if (!(message.payload instanceof Uint8Array)) {
-    throw new TypeError(
-      `message payload must be a Uint8Array, got ${
-        message.payload === null ? "null" : typeof message.payload
-      }`,
-    );
-  }
-  const length = NLMSG_HDRLEN + message.payload.byteLength;
-  if (length > U32_MAX) {
-    throw new RangeError(
-      `message payload must be at most ${
-        U32_MAX - NLMSG_HDRLEN
-      } bytes (nlmsg_len is a u32), got ${message.payload.byteLength}`,
-    );
-  }
+  const payload = message.payload;
+  if (!(payload instanceof Uint8Array)) throw payloadError(payload);
+  const length = NLMSG_HDRLEN + payload.byteLength;
+  if (length > U32_MAX) throw payloadError(payload);
   return alignMessage(length);
 }
 
