@@ -10,9 +10,10 @@
 # ("poll recv sigfd atomics message"), Deno floors that wait otherwise: on the runtime's thread
 # pool, a signalfd in its event loop, or a Worker blocked in poll(2) (see that file). Prints each peer's
 # p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
-# runtime's SIGURG listener call (on Deno, of the signalfd handle's onread) to its stamp
+# runtime's SIGURG listener call (on Deno, of the signalfd handle's onread, or the settling of the
+# pool waiter's poll) to its stamp
 # (bench/_signal_entry.ts): what it adds once the runtime has delivered the signal, far steadier
-# than the end-to-end figure (subscribers whose waits take signals: not Deno's pool waiter's). With OLD set to
+# than the end-to-end figure. With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
 # listen and transport layers run in the same rounds as old-* peers.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
@@ -94,7 +95,7 @@ rows = {}
 for line in open(sys.argv[1]):
     name, *values = line.split()
     rows.setdefault(name, []).append([float(v) for v in values])
-print("inside the process, from the SIGURG listener call's entry to the event's stamp (median of the rounds)")
+print("inside the process, from the wake-up's entry (SIGURG listener call, pool poll settled) to the event's stamp (median of the rounds)")
 for name, runs in sorted(rows.items()):
     p50, p75, mean = (statistics.median(r[i] for r in runs) for i in range(3))
     print(f"  {name:18} p50 {p50:6.1f} us  p75 {p75:6.1f} us  mean {mean:6.1f} us")
