@@ -364,6 +364,8 @@ export class Reader {
    * Reads and dispatches while something wants data, for up to a time budget: this turn's (see
    * #turnSince), or for answers just sent for (`answers`), this call's alone: those must be read
    * at once, or a burst of requests would overflow the receive queue (they yield otherwise).
+   * Returns true when it stopped after handing a wait's first datagram to the step that waited
+   * for it (below): nothing waits for data then, and the loop ends without asking again.
    */
   #drain(answers = false): boolean {
     if (this.#draining || this.#stopped) return false;
@@ -408,7 +410,7 @@ export class Reader {
         if (datagram === undefined) {
           if (this.#deferred) this.#held.push(DRAINED);
           else host.drained();
-          return true;
+          return false;
         }
         if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
         else if (this.#deferred) this.#held.push(datagram as Datagram);
@@ -420,7 +422,7 @@ export class Reader {
         // every event (measured). A microtask still reads them before any macrotask runs.
         if (n === 0 && afterWait && host.demand() === 1 && !host.gathering()) {
           queueMicrotask(this.#readAhead);
-          return false;
+          return true;
         }
       }
       return false;
@@ -446,7 +448,9 @@ export class Reader {
     try {
       while (!this.#stopped) {
         this.#budgetSpent = false;
-        this.#drain();
+        // Handed over: the demand was 1 (read-ahead) just now, with nothing run since. One
+        // demand() less per event of a `for await` monitor, a call into code gone cold.
+        if (this.#drain()) break;
         // Held datagrams are dispatched from the macrotask, which restarts the loop if need be.
         if (this.#stopped || this.#deferred || this.#host.demand() !== 2) break;
         if (this.#budgetSpent) {
