@@ -20,12 +20,56 @@
  * @module
  */
 
-import { listPerEventCode, stopPerEventCode, wantPerEventCode } from "../src/_per_event.ts";
+import {
+  capPerEventCode,
+  listPerEventCode,
+  stopPerEventCode,
+  wantPerEventCode,
+} from "../src/_per_event.ts";
 
 /** The part of "bun:jsc" used here (Bun 1.4.4). */
 interface BunJsc {
   optimizeNextInvocation(f: unknown): void;
   numberOfDFGCompiles(f: unknown): number;
+  noFTL(f: unknown): void;
+}
+
+/** "bun:jsc", or undefined where Bun has none. */
+function loadJsc(): BunJsc | undefined {
+  try {
+    return (import.meta as unknown as { require(id: string): BunJsc }).require("bun:jsc");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Returns the transport's `flooded` (see Runtime): its first call keeps the per-event code out
+ * of JavaScriptCore's top tier (FTL), in its optimizing tier (DFG), from then on; later calls do
+ * nothing.
+ *
+ * Why: a flood runs the per-datagram part of that code (the read, the cursor's step to the next
+ * datagram) tens of thousands of times within some 100 ms, and JavaScriptCore then compiles a
+ * dozen of its functions with FTL on its compiler threads, while the receiver and the sender need
+ * the machine's CPUs: on two vCPUs, the compiler threads took 98-118 ms of CPU during a
+ * 1,000,000-message flood of 64 per datagram, against the bare FFI loop's 30, and some 55-75
+ * with this (bench/, Bun 1.4.4; ffi/README.md). Code run once per datagram gains little from FTL
+ * over DFG. Not at the first open: loading "bun:jsc" and marking the functions took 2-24 ms
+ * there (a loaded machine), which a one-shot dump would pay for nothing. A read that takes a
+ * full batch is a flood's first reads; the functions' FTL compiles would come thousands of
+ * datagrams later.
+ */
+export function keepPerEventCodeFromFTL(): () => void {
+  // The closures made before the flood (a socket's, its cursor's) are kept until then.
+  wantPerEventCode();
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const jsc = loadJsc();
+    if (typeof jsc?.noFTL === "function") capPerEventCode((f) => jsc.noFTL(f));
+    stopPerEventCode();
+  };
 }
 
 /**
@@ -46,13 +90,8 @@ export function bunOptimizer(): () => boolean {
   wantPerEventCode();
   let wakeUps = 0;
   const ask = (): void => {
-    let jsc: BunJsc;
-    try {
-      jsc = (import.meta as unknown as { require(id: string): BunJsc }).require("bun:jsc");
-    } catch {
-      return;
-    }
-    if (typeof jsc.optimizeNextInvocation !== "function") return;
+    const jsc = loadJsc();
+    if (typeof jsc?.optimizeNextInvocation !== "function") return;
     for (const f of listPerEventCode()) {
       if (jsc.numberOfDFGCompiles(f) === 0) jsc.optimizeNextInvocation(f);
     }

@@ -266,6 +266,8 @@ export interface Runtime {
   readonly newWaiter: WaiterFactory;
   /** Runs a function in a later macrotask (see {@linkcode Transport.defer}). */
   readonly defer: (run: () => void) => void;
+  /** Called when a read took a full batch (a flood): Bun's keepPerEventCodeFromFTL. */
+  readonly flooded?: () => void;
 }
 
 /**
@@ -867,6 +869,7 @@ class NetlinkTransport implements Transport {
   readonly #libc: Libc;
   readonly #newWaiter: WaiterFactory;
   readonly #defer: (run: () => void) => void;
+  readonly #flooded: (() => void) | undefined;
   #waiter: Waiter | undefined;
   /** This socket's in-place reads, made on the first. */
   #batch: Batch | undefined;
@@ -900,6 +903,7 @@ class NetlinkTransport implements Transport {
     this.#libc = runtime.libc;
     this.#newWaiter = runtime.newWaiter;
     this.#defer = runtime.defer;
+    this.#flooded = runtime.flooded;
     this.#fd = fd;
     this.protocol = protocol;
     this.portid = portid;
@@ -1017,7 +1021,11 @@ class NetlinkTransport implements Transport {
     if (!this.#dumping && !this.#oneAtATime) this.#vlen = b.small ? BATCH : 1;
     // Datagrams taken from the queue and not handed out yet: a pending wait (a read while the
     // loop waits, e.g. for a request's answers) may get no signal or poll for them, ever.
-    if (b.remaining > 1) this.#waiter?.wake();
+    const remaining = b.remaining;
+    if (remaining > 1) {
+      this.#waiter?.wake();
+      if (remaining === BATCH) this.#flooded?.();
+    }
     return true;
   }
 

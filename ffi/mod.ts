@@ -10,7 +10,7 @@
 
 import { SyscallError } from "../src/errors.ts";
 import type { OpenTransport, Transport, TransportOptions } from "../src/transport.ts";
-import { bunOptimizer } from "./_bun_jit.ts";
+import { bunOptimizer, keepPerEventCodeFromFTL } from "./_bun_jit.ts";
 import { loadBunLibc } from "./_bun_libc.ts";
 import { newBunWaiter } from "./_bun_waiter.ts";
 import { AF_NETLINK, SOCK_CLOEXEC, SOCK_RAW } from "./_constants.ts";
@@ -114,12 +114,18 @@ function detect(): Runtime {
   // Bun first: Bun is the one that might someday provide a `Deno` global for compatibility.
   if (g.Bun !== undefined) {
     const libc = loadBunLibc();
+    const flooded = keepPerEventCodeFromFTL();
     // Bun calls signal listeners on the main thread only: a Worker waits with a poller Worker.
     if ((g.Bun as { isMainThread?: boolean }).isMainThread === false) {
-      return { libc, defer: bunDefer, newWaiter: (fd) => newBunWaiter(libc, fd) };
+      return { libc, defer: bunDefer, flooded, newWaiter: (fd) => newBunWaiter(libc, fd) };
     }
     const signals = bunSignals();
-    return { libc, defer: bunDefer, newWaiter: (fd) => newSignalWaiter(libc, signals, fd) };
+    return {
+      libc,
+      defer: bunDefer,
+      flooded,
+      newWaiter: (fd) => newSignalWaiter(libc, signals, fd),
+    };
   }
   if (typeof g.Deno?.dlopen === "function") {
     const libc = loadDenoLibc();

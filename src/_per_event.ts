@@ -14,11 +14,20 @@
 /** Lists functions that live as long as their module (a module's, a class's methods). */
 type Lister = () => readonly unknown[];
 
+/**
+ * What a runtime applies to every listed function from {@linkcode capPerEventCode} on (a
+ * function listed twice gets it twice): closures as they are listed, whether or not the list is
+ * wanted then, and modules' functions at once (or as their module registers).
+ */
+let cap: ((f: (...args: never[]) => unknown) => void) | undefined;
+
 const listers: Lister[] = [];
 /** What the listers listed, from the first ask until another registers (their functions live on). */
 let listed: ((...args: never[]) => unknown)[] | undefined;
 /** Closures made per instance or per call, held weakly; undefined while no runtime wants them. */
 let closures: WeakRef<object>[] | undefined;
+/** How many of a runtime's uses want the list now (see wantPerEventCode). */
+let wanted = 0;
 /** Listers of closures per instance (see perEventClosuresOf), while a runtime wants them. */
 let instances: Lister[] = [];
 /** The most closures kept: the newest of each kind share their code with the older ones. */
@@ -28,6 +37,7 @@ const MAX_CLOSURES = 256;
 export function perEventCode(list: Lister): void {
   listers.push(list);
   listed = undefined;
+  if (cap !== undefined) { for (const f of list()) if (typeof f === "function") cap(f as never); }
 }
 
 /**
@@ -35,6 +45,11 @@ export function perEventCode(list: Lister): void {
  * runtime wants them (before it has asked for optimization): nothing is kept otherwise.
  */
 export function perEventClosures(...functions: unknown[]): void {
+  if (cap !== undefined) {
+    for (const f of functions) {
+      if (typeof f === "function") cap(f as never);
+    }
+  }
   const kept = closures;
   if (kept === undefined) return;
   for (const f of functions) if (typeof f === "function") kept.push(new WeakRef(f));
@@ -70,8 +85,21 @@ export function methodsOf(prototype: object): unknown[] {
   return out;
 }
 
-/** A runtime wants the list: per-event closures are kept (weakly) from now on. */
+/**
+ * A runtime applies `apply` to every per-event function: those listed so far now, closures and
+ * modules listed later as they are (Bun keeps them out of its top tier: ffi/_bun_jit.ts).
+ */
+export function capPerEventCode(apply: (f: (...args: never[]) => unknown) => void): void {
+  cap = apply;
+  for (const f of listPerEventCode()) apply(f);
+}
+
+/**
+ * A runtime wants the list: per-event closures are kept (weakly) from now on, until each call of
+ * this has been followed by one of {@linkcode stopPerEventCode}.
+ */
 export function wantPerEventCode(): void {
+  wanted++;
   closures ??= [];
 }
 
@@ -94,8 +122,9 @@ function functionsIn(values: Set<unknown>): ((...args: never[]) => unknown)[] {
   return out;
 }
 
-/** The runtime is done with the list: closures are no longer kept. */
+/** A use of the list is done: closures are no longer kept once every use is. */
 export function stopPerEventCode(): void {
+  if (wanted > 0 && --wanted > 0) return;
   closures = undefined;
   instances = [];
 }

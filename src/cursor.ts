@@ -7,6 +7,7 @@
 
 import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
+import { methodsOf, perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO } from "./constants.ts";
 import { NLMSG_HDRLEN } from "./message.ts";
@@ -214,3 +215,5 @@ export class DatagramCursor extends MessageCursor {
    */
   overrun = false;
 }
+
+perEventCode(() => methodsOf(MessageCursor.prototype));

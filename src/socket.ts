@@ -14,6 +14,7 @@ import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { armGuard, type Disarm } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkOptions, shown, unknownKey } from "./_options.ts";
+import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import {
   checkHeard,
@@ -509,6 +510,11 @@ class SkippingSocketCursor extends SocketCursor {
     }
   }
 }
+
+perEventCode(() => [
+  ...methodsOf(SocketCursor.prototype),
+  ...methodsOf(SkippingSocketCursor.prototype),
+]);
 
 /**
  * An open netlink socket. Create one with {@linkcode open}.
@@ -1351,6 +1357,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       [Symbol.asyncIterator]: () => iterator,
       [Symbol.asyncDispose]: () => iterator.return!().then(() => {}),
     };
+    // What a flood runs once per datagram (see src/_per_event.ts).
+    perEventClosures(
+      readNext,
+      load,
+      show,
+      iterator.next,
+      this.#readsInPlaceNow,
+      this.#claimsNothing,
+    );
     return iterator;
   }
 

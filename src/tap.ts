@@ -9,6 +9,7 @@
  */
 
 import { unknownKey } from "./_options.ts";
+import { methodsOf, perEventCode } from "./_per_event.ts";
 import { deferByTimer } from "./_reader.ts";
 import { SocketClosedError, SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
@@ -287,6 +288,8 @@ export class TapPoint implements Transport {
     if (attached) this.#call(tap, () => tap.detached?.());
   }
 }
+
+perEventCode(() => methodsOf(TapPoint.prototype));
 
 /** See {@linkcode TapPoint.releaseAtCollection}; a scope of its own, holding the point weakly. */
 function releaser(point: WeakRef<TapPoint>, inner: Transport): () => void {

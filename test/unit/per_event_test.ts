@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  capPerEventCode,
   listPerEventCode,
   methodsOf,
   perEventClosures,
@@ -50,4 +51,26 @@ test("per-event code: modules' functions are listed, closures only while a runti
   perEventClosures(after);
   perEventClosuresOf({ after }, (o) => [o.after]);
   assert.ok(!listPerEventCode().includes(after), "kept once the runtime was done");
+});
+
+test("per-event code: a runtime's cap is applied to what is listed, before and after it", () => {
+  // Process-wide from here on, as a runtime's is: the cap only records, weakly.
+  const capped = new WeakSet<object>();
+  class Before {
+    run(): void {}
+  }
+  perEventCode(() => methodsOf(Before.prototype));
+  capPerEventCode((f) => capped.add(f));
+  assert.ok(capped.has(Before.prototype.run), "listed before: capped at once");
+  assert.ok(capped.has(decodeDatagram), "a module's functions too");
+  class After {
+    run(): void {}
+  }
+  perEventCode(() => methodsOf(After.prototype));
+  assert.ok(capped.has(After.prototype.run), "a module registered later: as it registers");
+  // Closures are capped as they are listed, whether or not a runtime wants the list now.
+  const closure = () => 1;
+  perEventClosures(closure, "not a function");
+  assert.ok(capped.has(closure));
+  assert.ok(!listPerEventCode().includes(closure), "and not kept for it");
 });
