@@ -13,8 +13,11 @@
  * later call breaks what its profiles predicted. Nothing asks for a function already optimized
  * once (`numberOfDFGCompiles`), and nothing runs after the window.
  *
+ * And once a flood starts, it keeps that code out of JavaScriptCore's top tier (FTL) with
+ * `noFTL`, on every Bun thread: see keepPerEventCodeFromFTL.
+ *
  * "bun:jsc" is loaded with `import.meta.require` on first use, as `bun:ffi` is (_bun_libc.ts),
- * so that Deno never sees the name. Bun 1.4.4's "bun:jsc" has both functions; without them
+ * so that Deno never sees the name. Bun 1.4.4's "bun:jsc" has these functions; without them
  * (another Bun), nothing is asked.
  *
  * @module

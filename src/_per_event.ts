@@ -5,8 +5,9 @@
  * JavaScriptCore's Baseline tier over hundreds of events (its optimizing tier waits for call
  * counts and fuller type profiles than that brings), and cold Baseline code costs every event
  * tens of microseconds: ffi/ asks Bun to optimize these functions after a few dozen wake-ups
- * (ffi/README.md, "Optimizing the per-event code"). Runtime-neutral: src/ only lists them, and
- * nothing is kept unless a runtime asked for the list.
+ * (ffi/README.md, "Optimizing the per-event code"), and keeps them, a flood's per-datagram code
+ * among them, out of its top tier once a flood starts (`capPerEventCode`). Runtime-neutral: src/
+ * only lists them, and nothing is kept unless a runtime asked for the list.
  *
  * @module
  */
