@@ -54,9 +54,9 @@ function loadJsc(): BunJsc | undefined {
  * Why: a flood runs the per-datagram part of that code (the read, the cursor's step to the next
  * datagram) tens of thousands of times within some 100 ms, and JavaScriptCore then compiles a
  * dozen of its functions with FTL on its compiler threads, while the receiver and the sender need
- * the machine's CPUs: on two vCPUs, the compiler threads took 98-118 ms of CPU during a
- * 1,000,000-message flood of 64 per datagram, against the bare FFI loop's 30, and some 55-75
- * with this (bench/, Bun 1.4.4; ffi/README.md). Code run once per datagram gains little from FTL
+ * the machine's CPUs: on two vCPUs, the compiler threads took 75-118 ms of CPU during a
+ * 1,000,000-message flood of 64 per datagram, against the bare FFI loop's 30, and 52-66 with
+ * this (Bun 1.4.4; ffi/README.md, "Kept out of FTL"). Code run once per datagram gains little from FTL
  * over DFG. Not at the first open: loading "bun:jsc" and marking the functions took 2-24 ms
  * there (a loaded machine), which a one-shot dump would pay for nothing. A read that takes a
  * full batch is a flood's first reads; the functions' FTL compiles would come thousands of
