@@ -44,7 +44,7 @@ import {
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
-import { parsePrefix } from "../ip.ts";
+import { ipFamily, parsePrefix } from "../ip.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
@@ -703,9 +703,59 @@ function dstSelectors(words: string[], family: Global["family"]) {
   return { root, match };
 }
 
+/** The families ip's read_family names, which `via` may be given before its address. */
+const VIA_FAMILIES: Record<string, Global["family"] | null> = {
+  inet: "inet",
+  inet6: "inet6",
+  // The route API writes no gateway of these (MPLS labels, link-layer addresses).
+  link: null,
+  ipx: null,
+  dnet: null,
+  mpls: null,
+  bridge: null,
+};
+
+/**
+ * `words` without the family of `via [FAMILY] ADDRESS` (as ip's iproute_modify takes it), and
+ * that family: "inet6" makes an IPv4 route's gateway IPv6 (RTA_VIA, RFC 5549).
+ */
+function viaFamily(words: string[]): [string[], Global["family"]] {
+  const at = words.indexOf("via");
+  const name = words[at + 1];
+  if (at < 0 || name === undefined || !(name in VIA_FAMILIES)) return [words, undefined];
+  const family = VIA_FAMILIES[name];
+  if (family === null) {
+    throw new UsageError(`"via ${name}" is not supported: via [inet|inet6] ADDRESS`);
+  }
+  if (words[at + 2] === undefined) throw new UsageError("Command line is not complete. Try --help");
+  return [[...words.slice(0, at + 1), ...words.slice(at + 2)], family];
+}
+
+/**
+ * The gateway of `via [FAMILY] ADDRESS` as ip's get_addr takes it: of the family named, else of
+ * the route's (-4, -6, the destination's; any for "default"); an Error in ip's words (status 1)
+ * otherwise, as `via 2001:db8::9` for an IPv4 route (ip wants `via inet6` there).
+ */
+function gatewayOperand(
+  text: string,
+  named: Global["family"],
+  dst: string,
+  global: Global,
+): string {
+  const dstFamily = dst === "default" ? undefined : ipFamily(dst.split("/")[0]);
+  const family = named ?? global.family
+    ?? (dstFamily === 2 ? "inet" : dstFamily === 10 ? "inet6" : undefined);
+  const found = ipFamily(text);
+  if (found !== undefined && (family === undefined || found === (family === "inet" ? 2 : 10))) {
+    return text;
+  }
+  throw new Error(`${family ?? "any valid"} address is expected rather than ${shown(text)}.`);
+}
+
 /** `route show|get|add|del|replace`. */
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [action, rest] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
+  const [action, operands] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
+  const [rest, viaNamed] = viaFamily(operands);
   const [kw, positional] = keywords(rest, ROUTE_KEYS);
   if (action === "show") {
     // As ip: "cache" (or "cached", "cloned") or "table cache" lists the main table's cache.
@@ -780,7 +830,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   const spec: NewRoute = {
     dst: target,
     ...(global.family ? { family: global.family } : {}),
-    ...(kw.via ? { gateway: kw.via } : {}),
+    ...(kw.via ? { gateway: gatewayOperand(kw.via, viaNamed, target, global) } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
     ...(kw.table !== undefined
       ? { table: tableOption(ipOperand(tableId, kw.table, "\"table\" value is invalid")) }

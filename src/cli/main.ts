@@ -44,7 +44,7 @@ Commands:
   route show [table T|cache] [dev D] [proto P] [type T] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
   route get ADDRESS                    route lookup (ip route get)
-  route add|del PREFIX [via GW] [dev DEV] [table T] [metric N] [type T]
+  route add|del PREFIX [via [inet|inet6] GW] [dev DEV] [table T] [metric N] [type T]
   neigh show [dev DEV] [nud STATE|all]...
                                        neighbours (ip neigh show; by default all but noarp
                                        and none)

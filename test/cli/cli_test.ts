@@ -552,6 +552,7 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
     "link add br0 type bridge",
     "link set br0 up",
     "addr add 10.9.0.1/24 dev br0",
+    "addr add 2001:db8::1/64 dev br0 nodad",
   ]);
   const run = (...args: string[]) => {
     const result = cli(["--netns", ns.name, ...args]);
@@ -564,6 +565,19 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   ]);
   run("route", "del", "10.99.0.0/16", "table", "200");
   assert.deepEqual(ns.json("route", "show", "table", "200"), []);
+  // As ip: `via FAMILY ADDRESS`, an IPv4 route's IPv6 gateway (RTA_VIA) with "inet6".
+  run("route", "add", "10.96.0.0/16", "via", "inet6", "2001:db8::9", "dev", "br0", "table", "202");
+  run("route", "add", "10.95.0.0/16", "via", "inet", "10.9.0.8", "table", "202");
+  run("-6", "route", "add", "default", "via", "inet6", "2001:db8::8", "dev", "br0", "table", "202");
+  assert.deepEqual(ns.json("route", "show", "table", "202"), [
+    { dst: "10.95.0.0/16", gateway: "10.9.0.8", dev: "br0", flags: [] },
+    { dst: "10.96.0.0/16", via: { family: "inet6", host: "2001:db8::9" }, dev: "br0", flags: [] },
+  ]);
+  assert.deepEqual(ns.json("-6", "route", "show", "table", "202").map((r) => r.gateway), [
+    "2001:db8::8",
+  ]);
+  run("route", "del", "10.96.0.0/16", "via", "inet6", "2001:db8::9", "table", "202");
+  assert.deepEqual(ns.json("route", "show", "table", "202").map((r) => r.dst), ["10.95.0.0/16"]);
   run("route", "add", "blackhole", "10.98.0.0/16");
   run("route", "add", "10.97.0.0/16", "type", "unreachable");
   assert.ok(
@@ -1167,6 +1181,28 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: Command line is not complete/,
     ],
     [["--netns", ns.name, "route", "get"], 1, /^netlink: need at least a destination address$/m],
+    // A gateway not of the family named (or of the route's, none named) is refused in ip's
+    // words: an IPv4 route's IPv6 gateway is written `via inet6`.
+    [
+      ["--netns", ns.name, "route", "add", "10.1.0.0/16", "via", "2001:db8::9"],
+      1,
+      /^netlink: inet address is expected rather than "2001:db8::9"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "add", "10.1.0.0/16", "via", "inet6", "10.9.0.9"],
+      1,
+      /^netlink: inet6 address is expected rather than "10\.9\.0\.9"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "add", "10.1.0.0/16", "via", "inet6"],
+      255,
+      /^netlink: Command line is not complete/,
+    ],
+    [
+      ["--netns", ns.name, "route", "add", "10.1.0.0/16", "via", "mpls", "100"],
+      255,
+      /^netlink: "via mpls" is not supported: via \[inet\|inet6\] ADDRESS$/m,
+    ],
     // What is no subcommand is refused, as ip and tc do (not taken for a link's name).
     [["--netns", ns.name, "link", "lo"], 255, /^netlink: Command "lo" is unknown, try --help$/m],
     [
