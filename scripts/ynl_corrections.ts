@@ -64,6 +64,12 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     // priority 0x8000 as "8000.<mac>").
     const bridgeId = find(spec.definitions, "ifla-bridge-id", "rt-link definitions");
     Object.assign(find(bridgeId.members, "prio", "struct ifla-bridge-id"), BE);
+    // IFLA_BR_VLAN_PROTOCOL is a __be16 (br_netlink.c: nla_put_be16, nla_get_be16), as
+    // IFLA_VLAN_PROTOCOL is: 802.1ad read 43144, and 34984 written was refused (EPROTONOSUPPORT).
+    Object.assign(
+      find(attributeSet(spec, "linkinfo-bridge-attrs").attributes, "vlan-protocol", "bridge"),
+      BE,
+    );
     // Link kinds the spec has no data format for (linux/veth.h, linux/if_link.h).
     addSet(spec, "linkinfo-veth-attrs", [
       // VETH_INFO_PEER: a struct ifinfomsg followed by the peer's link attributes, as RTM_NEWLINK
