@@ -73,11 +73,17 @@ export interface Link {
   readonly linkNetnsid?: number;
   /** The link kind ("veth", "bridge", "vxlan"...), absent for physical devices and loopback. */
   readonly kind?: string;
-  /** The kind's options (IFLA_INFO_DATA), addresses as text and modes by name. */
+  /**
+   * The kind's options (IFLA_INFO_DATA), addresses as text and modes by name (a vxlan's `df`
+   * "unset", "set" or "inherit" as ip prints it; a bridge's `bridgeId` as `{ prio, addr }`).
+   */
   readonly data?: Record<string, unknown>;
   /** The kind of the master this link is a port of ("bridge", "bond"). */
   readonly portKind?: string;
-  /** Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans. */
+  /**
+   * Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans, its STP
+   * `state` by ip's name ("forwarding"...).
+   */
   readonly portData?: Record<string, unknown>;
   /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
   readonly stats?: LinkStats;
@@ -260,12 +266,25 @@ const BOND_MODES = new Names("bond mode", {
   "balance-alb": 6,
 });
 
+// IFLA_VXLAN_DF (linux/if_link.h enum ifla_vxlan_df), named as ip names them.
+const VXLAN_DF = new Names("vxlan df", { unset: 0, set: 1, inherit: 2 });
+// A bridge port's STP state (BR_STATE_*, linux/if_bridge.h), named as ip names them.
+const BRIDGE_PORT_STATES = new Names("bridge port state", {
+  disabled: 0,
+  listening: 1,
+  learning: 2,
+  forwarding: 3,
+  blocking: 4,
+});
+
 /** How a kind's options read and write beyond the typed layer: addresses as text, modes by name. */
 interface KindFields {
   readonly ips?: readonly string[];
   readonly macs?: readonly string[];
   readonly names?: Readonly<Record<string, Names<string>>>;
   readonly booleans?: readonly string[];
+  /** Options holding a struct ifla_bridge_id, read with its MAC address (`addr`) as text. */
+  readonly bridgeIds?: readonly string[];
   /** Options that hold a link's index, which may be given as its name. */
   readonly links?: readonly string[];
   /**
@@ -281,6 +300,7 @@ const KINDS: Record<string, KindFields> = {
     ips: ["group", "local", "group6", "local6"],
     ipv6In: { group: "group6", local: "local6" },
     links: ["link"],
+    names: { df: VXLAN_DF },
     booleans: [
       "learning",
       "proxy",
@@ -297,11 +317,13 @@ const KINDS: Record<string, KindFields> = {
   ipvlan: { names: { mode: IPVLAN_MODES } },
   ipvtap: { names: { mode: IPVLAN_MODES } },
   bond: { names: { mode: BOND_MODES } },
-  bridge: { macs: ["groupAddr"] },
+  bridge: { macs: ["groupAddr"], bridgeIds: ["bridgeId", "rootId"] },
 };
 
 // A bridge port's on/off options: u8 0/1 on the wire (scripts/ynl_corrections.ts), booleans here.
 const BRIDGE_PORT: KindFields = {
+  names: { state: BRIDGE_PORT_STATES },
+  bridgeIds: ["bridgeId", "rootId"],
   booleans: [
     "mode",
     "guard",
@@ -334,6 +356,10 @@ function readData(fields: KindFields | undefined, data: Record<string, unknown>)
   }
   for (const key of fields.macs ?? []) {
     if (out[key] instanceof Uint8Array) out[key] = formatMAC(out[key] as Uint8Array);
+  }
+  for (const key of fields.bridgeIds ?? []) {
+    const id = out[key] as { prio: number; addr: Uint8Array } | undefined;
+    if (id?.addr instanceof Uint8Array) out[key] = { ...id, addr: formatMAC(id.addr) };
   }
   for (const [key, names] of Object.entries(fields.names ?? {})) {
     if (typeof out[key] === "number") out[key] = names.name(out[key] as number);

@@ -144,8 +144,16 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
     assert.equal(br.data![ours], brIp[theirs], ours);
   }
   assert.equal(br.data!.groupAddr, brIp.group_addr);
-  const bridgeId = br.data!.bridgeId as { prio: number };
-  assert.equal(bridgeId.prio.toString(16).padStart(4, "0"), String(brIp.bridge_id).split(".")[0]);
+  // ip prints a bridge id as "8000.2:0:0:0:0:1" (prio in hex, then the MAC unpadded).
+  const ipBridgeId = (text: string) => {
+    const [prio, mac] = text.split(".");
+    return {
+      prio: parseInt(prio, 16),
+      addr: mac.split(":").map((byte) => byte.padStart(2, "0")).join(":"),
+    };
+  };
+  assert.deepEqual(br.data!.bridgeId, ipBridgeId(brIp.bridge_id));
+  assert.deepEqual(br.data!.rootId, ipBridgeId(brIp.root_id));
 
   const port = await ip.link.get("v1");
   const portIp = info("v1").info_slave_data;
@@ -171,6 +179,11 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
   }
   assert.equal(port.portData!.learning, false);
   assert.equal(port.portData!.mode, true);
+  // The STP state by ip's name ("forwarding"...), the ids with their MAC as text.
+  assert.equal(port.portData!.state, portIp.state);
+  assert.equal(typeof port.portData!.state, "string");
+  assert.deepEqual(port.portData!.bridgeId, ipBridgeId(portIp.bridge_id));
+  assert.deepEqual(port.portData!.rootId, ipBridgeId(portIp.root_id));
 
   const vx = await ip.link.get("vx0");
   const vxIp = info("vx0").info_data;
@@ -182,6 +195,7 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
       port: vx.data!.port,
       learning: vx.data!.learning,
       ageing: vx.data!.ageing,
+      df: vx.data!.df,
       link: vx.data!.link,
     },
     {
@@ -191,12 +205,14 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
       port: vxIp.port,
       learning: vxIp.learning,
       ageing: vxIp.ageing,
+      df: vxIp.df,
       link: (await ip.link.get(vxIp.link)).index,
     },
   );
   const mv = await ip.link.get("mv0");
   assert.equal(mv.data!.mode, info("mv0").info_data.mode);
   assert.equal(mv.data!.mode, "private");
+  assert.equal(vx.data!.df, "unset");
 });
 
 test("addr.list() equals `ip -j address show`: lifetimes, labels, peers, broadcast, flags", async () => {

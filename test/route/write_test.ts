@@ -28,7 +28,7 @@ test("link.add: a veth pair named, its peer too; bridge, vxlan, macvlan with opt
   await ip.link.add({
     name: "vx0",
     kind: "vxlan",
-    data: { id: 77, port: 4789, group: "239.0.0.7", link: "a0" },
+    data: { id: 77, port: 4789, group: "239.0.0.7", link: "a0", df: "inherit" },
   });
   await ip.link.add({ name: "mv0", kind: "macvlan", link: "a0", data: { mode: "bridge" } });
   const show = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0];
@@ -41,7 +41,17 @@ test("link.add: a veth pair named, its peer too; bridge, vxlan, macvlan with opt
   assert.equal(br.priority, 0x1000);
   assert.ok(show("br0").flags.includes("UP"));
   const vx = show("vx0").linkinfo.info_data;
-  assert.deepEqual([vx.id, vx.port, vx.group, vx.link], [77, 4789, "239.0.0.7", "a0"]);
+  assert.deepEqual(
+    [vx.id, vx.port, vx.group, vx.link, vx.df],
+    [77, 4789, "239.0.0.7", "a0", "inherit"],
+  );
+  // A mode's name is checked before any request; its number is taken too.
+  await assert.rejects(
+    ip.link.add({ name: "vx1", kind: "vxlan", data: { id: 78, df: "sometimes" } }),
+    TypeError,
+  );
+  await ip.link.set("vx0", { data: { df: 1 } });
+  assert.equal(show("vx0").linkinfo.info_data.df, "set");
   assert.equal(show("mv0").linkinfo.info_data.mode, "bridge");
   assert.equal(show("mv0").link, "a0");
   await assert.rejects(ip.link.add({ name: "a0", kind: "veth" }), (err: unknown) => {
