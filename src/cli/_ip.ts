@@ -813,6 +813,13 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
   if (extra.length) throw unexpected(extra[0]);
   if (action === "get") {
+    // As ip route get: "dev" is the outgoing link ("oif"); what a lookup takes no such thing as
+    // (via, table, metric...) is refused, not ignored.
+    if (kw.dev !== undefined) {
+      kw.oif ??= kw.dev;
+      delete kw.dev;
+    }
+    selectors(kw, ["from", "iif", "oif", "mark"], "route get");
     const route = await withRoute(global, (ip) =>
       ip.route.get(target, {
         ...(kw.from ? { from: kw.from } : {}),

@@ -154,6 +154,7 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "get", "10.9.0.7"]);
   same(["route", "get", "10.55.0.1"]);
   same(["route", "get", "10.9.0.7", "mark", "20"]);
+  same(["route", "get", "10.9.0.7", "dev", "br0"]); // as ip: dev is the outgoing link (oif)
   same(["route", "get", "10.9.0.255"]);
   same(["neigh", "show"]);
   same(["-6", "neigh", "show"]);
@@ -1181,6 +1182,12 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: Command line is not complete/,
     ],
     [["--netns", ns.name, "route", "get"], 1, /^netlink: need at least a destination address$/m],
+    // A lookup takes no gateway (ip refuses it too): it was ignored.
+    [
+      ["--netns", ns.name, "route", "get", "10.9.0.5", "via", "10.9.0.1"],
+      255,
+      /^netlink: route get selects by from, iif, oif, mark, not "via"$/m,
+    ],
     // A gateway not of the family named (or of the route's, none named) is refused in ip's
     // words: an IPv4 route's IPv6 gateway is written `via inet6`.
     [
