@@ -9,7 +9,7 @@
 
 import { whenCollected } from "./_collected.ts";
 import { Fifo } from "./_fifo.ts";
-import { type Disarm, DISARMED, timeoutError } from "./_guard.ts";
+import { type Disarm, DISARMED } from "./_guard.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { orderedSteps } from "./_steps.ts";
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
@@ -43,12 +43,10 @@ export interface DumpHost {
   /** Sends a request's bytes to `to` and reads its first answers; throws on failure. */
   sendRequest(bytes: Uint8Array, to: number): void;
   /**
-   * Arms the timeout (unless `untimed`), the abort signal and the socket's close (each calls
+   * Arms the timeout, the abort signal and the socket's close (each calls
    * `fail` with why); returns the function that disarms them, which may be called more than once.
    */
-  guard(fail: (error: unknown) => void, untimed?: boolean): Disarm;
-  /** The timeout the guard arms, in milliseconds. */
-  readonly timeout?: number;
+  guard(fail: (error: unknown) => void): Disarm;
   /** The signal, checked before anything is sent. */
   readonly signal?: AbortSignal;
   /** The extra flags the message asked for. */
@@ -102,13 +100,6 @@ export const nextRun: unique symbol = Symbol("nextRun");
 export const cutShort: unique symbol = Symbol("cutShort");
 
 /**
- * The dump iterator's step that a run consumer calls once it has handed out the parts of the run
- * it took last (a cursor() step that shows its last stretch, forEach() calling the handler with
- * its last part): once every part is handed out and the dump has ended, its timeout's timer goes.
- */
-export const runShown: unique symbol = Symbol("runShown");
-
-/**
  * A dump's iterator, with {@linkcode nextRun}; AsyncDisposable: `await using` ends it with its
  * scope as `return()` does.
  */
@@ -117,8 +108,6 @@ export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, As
   [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode cutShort}: `value` turns true then. */
   readonly [cutShort]: { value: boolean };
-  /** See {@linkcode runShown}. */
-  [runShown](): void;
   return(): Promise<IteratorResult<ReceivedMessage, undefined>>;
 }
 
@@ -147,14 +136,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   const cut = { value: false };
   /** The iterator was garbage-collected while a step was pending: that step is its last. */
   let orphaned = false;
-  /** A run consumer has yet to hand out the parts of the run it took last. */
-  let showing = false;
-  /** The guard is armed. */
-  let armed = false;
-  /** When the guard was armed (performance.now()). */
-  let armedAt = 0;
-  /** When the timeout expires, once its timer has given way to a check by the end's step. */
-  let deadline = Infinity;
   /** Makes the next queued run current, once the current one is taken (never a bytes run). */
   const shiftRun = () => {
     const run = runs.shift()!;
@@ -165,7 +146,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   /** The oldest queued part; only while `queued` > 0. */
   const take = (): ReceivedMessage => {
     if (at === end) shiftRun();
-    if (--queued === 0) handedOut();
+    queued--;
     return current[at++];
   };
   /** The oldest queued run, or what is left of it; only while `queued` > 0. */
@@ -174,7 +155,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       if (runs.first!.messages === undefined) {
         const run = runs.shift()!;
         queued -= run.count;
-        showing = true;
         return run;
       }
       shiftRun();
@@ -182,7 +162,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     const run: Run = { messages: current, data: undefined, start: at, end, count: end - at };
     queued -= run.count;
     at = end;
-    showing = true;
     return run;
   };
   const clear = () => {
@@ -204,10 +183,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       outcome = {}; // an error is thrown once; then the iterator is done
       // Delivered: from here on, an abort, a timeout or a close has nothing left to stop.
       release();
-      const expired = performance.now() >= deadline;
-      deadline = Infinity;
       if (error !== undefined) c.reject(error);
-      else if (expired) c.reject(timeoutError(host.timeout!));
       else c.resolve({ value: undefined, done: true });
     }
   };
@@ -223,25 +199,9 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   };
   /** Disarms the timeout, the signal and the close, once the consumer needs them no more. */
   const release = () => {
-    armed = false;
     disarm();
     disarm = DISARMED;
     forget();
-  };
-  /**
-   * Once the dump has ended and its consumer was handed every part, only the end is left to take:
-   * the step that takes it checks the timeout itself, and the timer goes (kept, it would keep the
-   * process alive for an iterator stepped by hand to its last part and dropped). The signal and a
-   * close stay armed: the end's step throws what they say, as it would have.
-   */
-  const handedOut = () => {
-    if (
-      !armed || queued !== 0 || showing || outcome === undefined || host.timeout === undefined
-      || deadline !== Infinity
-    ) return;
-    deadline = armedAt + host.timeout;
-    disarm();
-    disarm = host.guard(abandon, true);
   };
   /**
    * Ends the dump early (break, timeout, abort, close), also once all of it was read but not
@@ -272,8 +232,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     // The timer holds the process only while a step waits (see wait()): an iterator stepped by
     // hand and dropped mid-dump does not keep the process alive until its timeout.
     disarm.hold(false);
-    armed = true;
-    armedAt = performance.now();
     const self: Pending = {
       seq,
       from: host.to,
@@ -319,7 +277,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
           error: error ?? (self.interrupted ? new DumpInterruptedError([]) : undefined),
         };
         settle();
-        handedOut();
         host.kick();
       },
     };
@@ -362,14 +319,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     return undefined;
   };
   const steps = orderedSteps((): Promise<IteratorResult<ReceivedMessage>> => {
-    if (queued > 1) {
-      // The common case while a dump streams (100,000 times for a big one): take() written out
-      // (the last part queued goes through take(), which sees whether every part is handed out).
-      if (at === end) shiftRun();
-      queued--;
-      return Promise.resolve({ value: current[at++], done: false });
-    }
-    if (queued === 1) return Promise.resolve({ value: take(), done: false });
+    if (queued > 0) return Promise.resolve({ value: take(), done: false });
     const failed = demand();
     if (failed) return failed;
     if (queued > 0) return Promise.resolve({ value: take(), done: false });
@@ -393,13 +343,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   const iterator: DumpIterator = {
     next: steps.next,
     [cutShort]: cut,
-    [runShown]: () => {
-      showing = false;
-      handedOut();
-    },
     [nextRun]: (bytes = true): Promise<IteratorResult<Run, undefined>> => {
       if (bytes) byRuns = true;
-      showing = false;
       if (queued === 0) {
         const failed = demand();
         if (failed) return failed;
@@ -456,7 +401,6 @@ export async function forEachPart(
       const { messages, start, end } = step.value;
       // Cut short (an abort, a timeout, a close) while the handler ran: the next step throws why.
       for (let i = start; i < end && !cut.value; i++) {
-        if (i === end - 1) iterator[runShown]();
         const result = handler(messages![i]);
         // A thenable of any kind (not only this realm's Promise) is awaited.
         if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") await result;
@@ -527,7 +471,6 @@ export function cursorParts(
     }
     at = i;
     cursor.reset(new Uint8Array(buffer, start, stop - start));
-    if (at === end) iterator[runShown]();
   };
   const cut = iterator[cutShort];
   const steps = orderedSteps((): Promise<IteratorResult<MessageCursor>> => {
@@ -549,7 +492,6 @@ export function cursorParts(
         if (run.messages === undefined) {
           shown = run.data!;
           cursor.reset(shown.subarray(run.start, run.end));
-          iterator[runShown]();
         } else {
           messages = run.messages;
           at = run.start;

@@ -65,8 +65,8 @@ export function armGuard(options: GuardOptions, fail: (error: unknown) => void):
 }
 
 /**
- * Refs or unrefs `timer`: Deno's timers are numbers (`Deno.refTimer`, `Deno.unrefTimer`), Bun's
- * and Node's objects with `ref()` and `unref()`.
+ * Refs or unrefs `timer`: Deno 2.9's, Bun's and Node's timers are objects with `ref()` and
+ * `unref()`; earlier Deno releases' were numbers (`Deno.refTimer`, `Deno.unrefTimer`).
  */
 function holdTimer(timer: ReturnType<typeof setTimeout>, on: boolean): void {
   if (typeof timer === "number") {

@@ -915,9 +915,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           this.#sendBytes(bytes, to, 0);
           this.#reader.afterSend();
         },
-        guard: (fail, untimed) =>
-          this.#guardDump(untimed ? { signal: options.signal } : options, fail),
-        timeout: options.timeout,
+        guard: (fail) => this.#guardDump(options, fail),
         signal: options.signal,
         flags,
         to: from,
