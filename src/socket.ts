@@ -762,28 +762,26 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Sends a request (NLM_F_REQUEST | NLM_F_ACK added, a fresh sequence number) and resolves with
    * its replies, without the final ack (its warning or cookie, if any, in `replies.ack`); with
    * NLM_F_DUMP in `flags`, every part of the dump up to NLMSG_DONE (on NETLINK_ROUTE for an
-   * RTM_GET* type: on another those bits are NLM_F_REPLACE | NLM_F_EXCL, and it is a plain
-   * request; on NETLINK_NETFILTER's conntrack subsystems for a type they dump, a GET but
-   * IPCTNL_MSG_CT_GET_STATS, a NEW's NLM_F_EXCL being its own; so is a control type's, below
-   * NLMSG_MIN_TYPE, on these and NETLINK_GENERIC, which the kernel only acks); with NLM_F_ECHO,
-   * the kernel's copy of the notifications the request caused. A message the kernel ignores for
-   * its length, acking it undone, is a TypeError before anything is sent: on NETLINK_ROUTE a
-   * type up to RTM_MAX without a payload (rtnetlink reads the family from its first byte), on
-   * NETLINK_NETFILTER a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink batch,
-   * which the kernel then drops unanswered, any type). Rejects with {@linkcode NetlinkError}
-   * when the kernel answers with an error, {@linkcode DumpInterruptedError} when a dump was
-   * flagged NLM_F_DUMP_INTR,
-   * SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this socket while the
-   * request was pending, or since an overrun whose queue was not yet read empty (the kernel
-   * drops every answer until then; the reply may be among them: retry),
-   * SyscallError("recvmsg", EMSGSIZE) when a unicast datagram from the request's destination too long for the receive buffer was
-   * dropped while the request was pending (it may have been the reply; what else comes for the
-   * request is discarded),
-   * MalformedMessageError when the user-space port it was sent to (`to`) sends a datagram that
-   * does not decode (likewise; from the kernel, which never sends one but a faulty module might,
-   * once its answer has ended), a "TimeoutError" DOMException on timeout, the signal's reason
-   * on abort, and SocketClosedError on close. Bad `message` fields or options throw before
-   * anything is sent.
+   * RTM_GET* type, on NETLINK_NETFILTER's conntrack subsystems for a type they dump, a GET but
+   * IPCTNL_MSG_CT_GET_STATS: for another type there those bits are NLM_F_REPLACE | NLM_F_EXCL, a
+   * conntrack NEW's NLM_F_EXCL being its own, and it is a plain request; so is a control type's,
+   * below NLMSG_MIN_TYPE, on these and NETLINK_GENERIC, which the kernel only acks); with
+   * NLM_F_ECHO, the kernel's copy of the notifications the request caused. A message the kernel
+   * ignores for its length, acking it undone, is a TypeError before anything is sent: on
+   * NETLINK_ROUTE a type up to RTM_MAX without a payload (rtnetlink reads the family from its first
+   * byte), on NETLINK_NETFILTER a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink
+   * batch, which the kernel then drops unanswered, any type). Rejects with {@linkcode NetlinkError}
+   * when the kernel answers with an error, {@linkcode DumpInterruptedError} when a dump was flagged
+   * NLM_F_DUMP_INTR, SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this
+   * socket while the request was pending, or since an overrun whose queue was not yet read empty
+   * (the kernel drops every answer until then; the reply may be among them: retry),
+   * SyscallError("recvmsg", EMSGSIZE) when a unicast datagram from the request's destination too
+   * long for the receive buffer was dropped while the request was pending (it may have been the
+   * reply; what else comes for the request is discarded), MalformedMessageError when the user-space
+   * port it was sent to (`to`) sends a datagram that does not decode (likewise; from the kernel,
+   * which never sends one but a faulty module might, once its answer has ended), a "TimeoutError"
+   * DOMException on timeout, the signal's reason on abort, and SocketClosedError on close. Bad
+   * `message` fields or options throw before anything is sent.
    */
   request(message: MessageInput, options: RequestOptions = {}): Promise<Replies> {
     return this.#requestMany([message], NLM_F_ACK, options);
