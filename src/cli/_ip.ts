@@ -615,6 +615,8 @@ function tableOption(id: number): NewRoute["table"] {
 
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
+/** What `route get` takes of ROUTE_KEYS ("dev" read as "oif"). */
+const ROUTE_GET_KEYS = ["from", "iif", "oif", "mark"];
 
 /**
  * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
@@ -814,12 +816,22 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   if (extra.length) throw unexpected(extra[0]);
   if (action === "get") {
     // As ip route get: "dev" is the outgoing link ("oif"); what a lookup takes no such thing as
-    // (via, table, metric...) is refused, not ignored.
+    // (via, table, metric...) is refused, not ignored, in ip's words: it reads such a word as the
+    // destination, a prefix of the family known by then (-4/-6, else the destination's if it came
+    // first), and fails with status 1.
     if (kw.dev !== undefined) {
       kw.oif ??= kw.dev;
       delete kw.dev;
     }
-    selectors(kw, ["from", "iif", "oif", "mark"], "route get");
+    const refused = Object.keys(kw).find((key) => !ROUTE_GET_KEYS.includes(key));
+    if (refused !== undefined) {
+      const dstFamily = rest.indexOf(target) < rest.indexOf(refused)
+        ? ipFamily(target.split("/")[0])
+        : undefined;
+      const family = global.family
+        ?? (dstFamily === 2 ? "inet" : dstFamily === 10 ? "inet6" : "any valid");
+      throw new Error(`${family} prefix is expected rather than ${shown(refused)}.`);
+    }
     const route = await withRoute(global, (ip) =>
       ip.route.get(target, {
         ...(kw.from ? { from: kw.from } : {}),
@@ -827,11 +839,11 @@ export async function routeCommand(args: string[], global: Global, out: Output):
         ...(kw.iif ? { iif: kw.iif } : {}),
         ...(kw.mark !== undefined ? { mark: ipNumber(kw.mark, "invalid mark value") } : {}),
       }));
-    const shown = routeJson(route, false);
+    const found = routeJson(route, false);
     // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
-    if (kw.iif && route.raw.iif !== undefined) shown.iif = kw.iif;
-    if (global.json) json(out, [shown]);
-    else out(routeText(shown));
+    if (kw.iif && route.raw.iif !== undefined) found.iif = kw.iif;
+    if (global.json) json(out, [found]);
+    else out(routeText(found));
     return;
   }
   const spec: NewRoute = {

@@ -1182,11 +1182,27 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: Command line is not complete/,
     ],
     [["--netns", ns.name, "route", "get"], 1, /^netlink: need at least a destination address$/m],
-    // A lookup takes no gateway (ip refuses it too): it was ignored.
+    // A lookup takes no gateway: it was ignored. ip reads the word as the destination, a prefix
+    // of the family known by then, and fails with status 1.
     [
       ["--netns", ns.name, "route", "get", "10.9.0.5", "via", "10.9.0.1"],
-      255,
-      /^netlink: route get selects by from, iif, oif, mark, not "via"$/m,
+      1,
+      /^netlink: inet prefix is expected rather than "via"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "get", "2001:db8::5", "table", "5"],
+      1,
+      /^netlink: inet6 prefix is expected rather than "table"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "get", "metric", "5", "10.9.0.5"],
+      1,
+      /^netlink: any valid prefix is expected rather than "metric"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "-6", "route", "get", "src", "10.9.0.1", "2001:db8::5"],
+      1,
+      /^netlink: inet6 prefix is expected rather than "src"\.$/m,
     ],
     // A gateway not of the family named (or of the route's, none named) is refused in ip's
     // words: an IPv4 route's IPv6 gateway is written `via inet6`.
