@@ -268,9 +268,10 @@ export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
   for (let offset = 0; offset < end;) {
     const at = base + offset;
     const i = at >> 2;
-    let length = words !== undefined && end - offset >= NLMSG_HDRLEN ? words[i] : 0;
+    // The whole header among the words (a resizable buffer grown since they were made may hold
+    // it past them, or across their end), else 0, which fails the check below.
+    let length = words !== undefined && i + 3 < words.length ? words[i] : 0;
     let typeAndFlags: number, seq: number, portid: number;
-    // Negated: a word past the array (a resizable buffer grown since) is undefined, and fails.
     if (length >= NLMSG_HDRLEN && length <= end - offset) {
       typeAndFlags = words![i + 1];
       seq = words![i + 2];

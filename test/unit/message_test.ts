@@ -170,6 +170,20 @@ test("decodeMessages payloads are views into the datagram, also at a byte offset
   assert.equal(message.payload[0], 42);
 });
 
+test("decodeDatagram: a resizable buffer grown since it was last decoded is read in full", () => {
+  // Its 4-byte words were kept as they were: a header straddling the old end read type 0 and
+  // seq undefined.
+  const memory = new ArrayBuffer(24, { maxByteLength: 64 });
+  const first = header(16, 16, 0, 1, 0);
+  new Uint8Array(memory).set(first);
+  assert.deepEqual(decodeDatagram({ data: new Uint8Array(memory, 0, 16), sender: 0, group: 0 })
+    .map((m) => m.type), [16]);
+  memory.resize(32);
+  new Uint8Array(memory).set(concat(first, header(16, 17, 5, 9, 0)));
+  const messages = decodeDatagram({ data: new Uint8Array(memory), sender: 0, group: 0 });
+  assert.deepEqual(messages.map((m) => [m.type, m.flags, m.seq]), [[16, 0, 1], [17, 5, 9]]);
+});
+
 test("decodeDatagram: datagrams that share one buffer each decode from their own offset", () => {
   const backing = new Uint8Array(96);
   const first = backing.subarray(4, 4 + 20);
