@@ -392,6 +392,13 @@ function writeData(fields: KindFields | undefined, data: Record<string, unknown>
   for (const key of fields?.macs ?? []) {
     if (typeof out[key] === "string") out[key] = parseMAC(out[key] as string, `${where}.${key}`);
   }
+  // Written as read: a bridge id's MAC address as text.
+  for (const key of fields?.bridgeIds ?? []) {
+    const id = out[key] as { addr?: unknown } | undefined;
+    if (typeof id?.addr === "string") {
+      out[key] = { ...id, addr: parseMAC(id.addr, `${where}.${key}.addr`) };
+    }
+  }
   for (const [key, names] of Object.entries(fields?.names ?? {})) {
     if (out[key] !== undefined) {
       out[key] = names.value(out[key] as string, `${where}.${key}`, 0xffff_ffff);
