@@ -176,8 +176,11 @@ test("decodeDatagram: a resizable buffer grown since it was last decoded is read
   const memory = new ArrayBuffer(24, { maxByteLength: 64 });
   const first = header(16, 16, 0, 1, 0);
   new Uint8Array(memory).set(first);
-  assert.deepEqual(decodeDatagram({ data: new Uint8Array(memory, 0, 16), sender: 0, group: 0 })
-    .map((m) => m.type), [16]);
+  assert.deepEqual(
+    decodeDatagram({ data: new Uint8Array(memory, 0, 16), sender: 0, group: 0 })
+      .map((m) => m.type),
+    [16],
+  );
   memory.resize(32);
   new Uint8Array(memory).set(concat(first, header(16, 17, 5, 9, 0)));
   const messages = decodeDatagram({ data: new Uint8Array(memory), sender: 0, group: 0 });
