@@ -56,11 +56,11 @@ function loadJsc(): BunJsc | undefined {
  * dozen of its functions with FTL on its compiler threads, while the receiver and the sender need
  * the machine's CPUs: on two vCPUs, the compiler threads took 75-118 ms of CPU during a
  * 1,000,000-message flood of 64 per datagram, against the bare FFI loop's 30, and 52-66 with
- * this (Bun 1.4.4; ffi/README.md, "Kept out of FTL"). Code run once per datagram gains little from FTL
- * over DFG. Not at the first open: loading "bun:jsc" and marking the functions took 2-24 ms
- * there (a loaded machine), which a one-shot dump would pay for nothing. A read that takes a
- * full batch is a flood's first reads; the functions' FTL compiles would come thousands of
- * datagrams later.
+ * this (Bun 1.4.4; ffi/README.md, "Kept out of FTL"). Code run once per datagram gains little
+ * from FTL over DFG. Not at the first open: loading "bun:jsc" and marking the functions took
+ * 2-24 ms there (a loaded machine), which a one-shot dump would pay for nothing. A read that
+ * takes a full batch is a flood's first reads; the functions' FTL compiles would come thousands
+ * of datagrams later.
  */
 export function keepPerEventCodeFromFTL(): () => void {
   // The closures made before the flood (a socket's, its cursor's) are kept until then.

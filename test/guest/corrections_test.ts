@@ -1,6 +1,6 @@
-// scripts/ynl_corrections.ts proven live where the host kernel cannot show the value: IFLA_BR_VLAN_PROTOCOL
-// exists only with CONFIG_BRIDGE_VLAN_FILTERING, which the host's kernel lacks (its bridges
-// carry no vlan_protocol) and the guest's Debian kernel has.
+// scripts/ynl_corrections.ts proven live where the host kernel cannot show the value:
+// IFLA_BR_VLAN_PROTOCOL exists only with CONFIG_BRIDGE_VLAN_FILTERING, which the host's kernel
+// lacks (its bridges carry no vlan_protocol) and the guest's Debian kernel has.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
