@@ -358,7 +358,7 @@ export class Addresses {
         const broadcast = parseIP(options.broadcast, "broadcast");
         // The kernel would take the first 4 bytes of an IPv6 one as the IPv4 broadcast.
         if (broadcast.length !== 4) {
-          throw new TypeError(`broadcast: ${options.broadcast} is not an IPv4 address`);
+          throw new TypeError(`broadcast: ${shown(options.broadcast)} is not an IPv4 address`);
         }
         request.broadcast = broadcast;
       } else if (prefixLength <= 30) request.broadcast = broadcastOf(address, prefixLength);

@@ -96,7 +96,7 @@ test("bad values are refused before any request, naming the field", async () => 
   // The kernel would read an IPv6 broadcast's first 4 bytes as the IPv4 one (32.1.13.184).
   await assert.rejects(
     ip.addr.add("lo", "10.0.21.1/24", { broadcast: "2001:db8::9" }),
-    /^TypeError: broadcast: 2001:db8::9 is not an IPv4 address/,
+    /^TypeError: broadcast: "2001:db8::9" is not an IPv4 address/,
   );
   assert.deepEqual(ns.json("-4", "addr", "show", "to", "10.0.21.1"), []);
   await assert.rejects(
