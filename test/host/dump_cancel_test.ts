@@ -80,8 +80,8 @@ test("dump iterations stepped by hand and dropped leave no listener or timer beh
   assert.ok(r.parts >= 1020, `${r.parts} parts`);
 });
 
-test("a dump iterator stepped by hand to its last part and dropped lets the process exit: its timeout's timer is cleared", () => {
-  // The guard stayed armed until the consumer took the end: the timer of a 60 s timeout kept
+test("a dump iterator stepped by hand to its last part and dropped lets the process exit: its timeout's timer does not hold it", () => {
+  // The guard stays armed until the consumer takes the end: the timer of a 60 s timeout kept
   // the process alive for 60 s after its script had ended (runSoak fails a child that does not
   // exit by itself). The namespace is made here: on Deno, a child that has run execFileSync()
   // exits with the library's timer still pending.
