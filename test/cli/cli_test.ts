@@ -1022,6 +1022,10 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
     ],
     [["route", "get", "10.9.0.2", "mark", "x"], ["ip", "route", "get", "10.9.0.2", "mark", "x"]],
     [
+      ["route", "get", "10.9.0.2", "via", "10.9.0.1"],
+      ["ip", "route", "get", "10.9.0.2", "via", "10.9.0.1"],
+    ],
+    [
       ["neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
       ["ip", "neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
     ],
