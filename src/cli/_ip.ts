@@ -733,6 +733,12 @@ function viaFamily(words: string[]): [string[], Global["family"]] {
   return [[...words.slice(0, at + 1), ...words.slice(at + 2)], family];
 }
 
+/** The family of an address or prefix ("10.0.0.0/8"); undefined for "default" or no address. */
+function prefixFamily(text: string): Global["family"] {
+  const family = ipFamily(text.split("/")[0]);
+  return family === 2 ? "inet" : family === 10 ? "inet6" : undefined;
+}
+
 /**
  * The gateway of `via [FAMILY] ADDRESS` as ip's get_addr takes it: of the family named, else of
  * the route's (-4, -6, the destination's; any for "default"); an Error in ip's words (status 1)
@@ -744,9 +750,7 @@ function gatewayOperand(
   dst: string,
   global: Global,
 ): string {
-  const dstFamily = dst === "default" ? undefined : ipFamily(dst.split("/")[0]);
-  const family = named ?? global.family
-    ?? (dstFamily === 2 ? "inet" : dstFamily === 10 ? "inet6" : undefined);
+  const family = named ?? global.family ?? prefixFamily(dst);
   const found = ipFamily(text);
   if (found !== undefined && (family === undefined || found === (family === "inet" ? 2 : 10))) {
     return text;
@@ -825,11 +829,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     }
     const refused = Object.keys(kw).find((key) => !ROUTE_GET_KEYS.includes(key));
     if (refused !== undefined) {
-      const dstFamily = rest.indexOf(target) < rest.indexOf(refused)
-        ? ipFamily(target.split("/")[0])
-        : undefined;
       const family = global.family
-        ?? (dstFamily === 2 ? "inet" : dstFamily === 10 ? "inet6" : "any valid");
+        ?? (rest.indexOf(target) < rest.indexOf(refused) ? prefixFamily(target) : undefined)
+        ?? "any valid";
       throw new Error(`${family} prefix is expected rather than ${shown(refused)}.`);
     }
     const route = await withRoute(global, (ip) =>
