@@ -824,7 +824,8 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     // destination, a prefix of the family known by then (-4/-6, else the destination's if it came
     // first), and fails with status 1.
     if (kw.dev !== undefined) {
-      kw.oif ??= kw.dev;
+      // Both given: the last one, as ip takes it.
+      if (rest.lastIndexOf("dev") > rest.lastIndexOf("oif")) kw.oif = kw.dev;
       delete kw.dev;
     }
     const refused = Object.keys(kw).find((key) => !ROUTE_GET_KEYS.includes(key));

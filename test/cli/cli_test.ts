@@ -155,6 +155,7 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "get", "10.55.0.1"]);
   same(["route", "get", "10.9.0.7", "mark", "20"]);
   same(["route", "get", "10.9.0.7", "dev", "br0"]); // as ip: dev is the outgoing link (oif)
+  same(["route", "get", "10.9.0.7", "oif", "lo", "dev", "br0"]); // the last one, as ip
   same(["route", "get", "10.9.0.255"]);
   same(["neigh", "show"]);
   same(["-6", "neigh", "show"]);
