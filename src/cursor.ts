@@ -132,8 +132,10 @@ export class MessageCursor {
     const i = first + (at >> 2);
     // The well-formed case checked here, written out: this runs once per message of a flood,
     // mostly while the code is still cold, where the call cost a third of the walk (measured).
-    // A message starts 4-byte aligned in the datagram: with `data` aligned, its header is words.
-    let length = first >= 0 && end - at >= NLMSG_HDRLEN ? w[i] : 0;
+    // A message starts 4-byte aligned in the datagram: with `data` aligned, its header is words,
+    // when all four are among them (a resizable buffer grown since they were made may hold a
+    // header across their end: its last words would read undefined).
+    let length = first >= 0 && end - at >= NLMSG_HDRLEN && i + 3 < w.length ? w[i] : 0;
     let typeAndFlags: number, seq: number, portid: number;
     if (length >= NLMSG_HDRLEN && length <= end - at) {
       // nlmsg_type and nlmsg_flags, two u16 in a row, in one read.
@@ -141,9 +143,9 @@ export class MessageCursor {
       seq = w[i + 2];
       portid = w[i + 3];
     } else {
-      // Data off a 4-byte boundary, a malformed header, or a word past the array (a resizable
-      // buffer grown since the reset, where an element reads undefined): through the DataView,
-      // which throws, saying what is wrong, for a malformed one.
+      // Data off a 4-byte boundary, a malformed header, or a header not wholly among the words
+      // (above): through the DataView, which tracks the buffer's length and throws, saying what
+      // is wrong, for a malformed one.
       const v = this.view;
       length = end - at >= NLMSG_HDRLEN ? v.getUint32(base, LE) : 0;
       if (length < NLMSG_HDRLEN || length > end - at) {

@@ -134,6 +134,22 @@ test("data at any alignment is walked alike, malformed headers included (off a 4
   }
 });
 
+test("a resizable buffer grown since its words were made: a header across their old end is read in full", () => {
+  // The words of a buffer are shared (and kept) while it is the same buffer: grown since, a
+  // header across the old end read its seq as undefined.
+  const [one, two] = [encodeMessages([sample[0]]), encodeMessages([sample[1]])];
+  const memory = new ArrayBuffer(one.length + 8, { maxByteLength: one.length + two.length });
+  new Uint8Array(memory).set(one);
+  const c = new MessageCursor();
+  assert.deepEqual(walk(c, new Uint8Array(memory, 0, one.length)), decodeMessages(one));
+  memory.resize(one.length + two.length);
+  new Uint8Array(memory).set(two, one.length);
+  assert.deepEqual(
+    walk(c, new Uint8Array(memory)),
+    decodeMessages(encodeMessages([sample[0], sample[1]])),
+  );
+});
+
 test("a resizable buffer grown since the cursor's last reset over it is read in full", () => {
   const inner = encodeMessages(sample);
   const memory = new ArrayBuffer(64, { maxByteLength: 64 + inner.length });
