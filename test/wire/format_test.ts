@@ -296,17 +296,19 @@ test("unknown protocols and bytes that do not decode are shown in hex, never thr
   }
 });
 
+/** A request to generic family 21 (command 2, version 1), whose name the tests below vary. */
+const FAMILY_21_REQUEST = {
+  type: 21,
+  flags: NLM_F_REQUEST,
+  seq: 2,
+  portid: 0,
+  payload: encodeGeneric(2, 1),
+};
+
 test("a family name no kernel family could have (control characters, too long) is not learned", () => {
   // Anyone may send nlctrl-shaped messages to a socket's port: a learned name is printed as it
   // is, so one holding a terminal escape would reach the terminal of whoever reads the trace.
   const formatter = new NetlinkFormatter();
-  const linkinfo = {
-    type: 21,
-    flags: NLM_F_REQUEST,
-    seq: 2,
-    portid: 0,
-    payload: encodeGeneric(2, 1),
-  };
   for (const name of ["\x1b]0;owned\x07", "eth tool", "x".repeat(16)]) {
     const reply = new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, name)
       .u16(CTRL_ATTR_FAMILY_ID, 21).finish();
@@ -319,7 +321,7 @@ test("a family name no kernel family could have (control characters, too long) i
     }, { protocol: NETLINK_GENERIC });
     assert.ok(!line.includes("\x1b"), line);
     assert.equal(
-      formatter.format(linkinfo, { protocol: NETLINK_GENERIC }),
+      formatter.format(FAMILY_21_REQUEST, { protocol: NETLINK_GENERIC }),
       "genl family 21 cmd 2 flags=REQUEST seq=2 port=0 v1",
     );
   }
@@ -329,21 +331,14 @@ test("a family name no kernel family could have (control characters, too long) i
 test("a family name given in families is printed escaped when it holds control characters", () => {
   // The caller's map may come from anywhere (a file, another process): a name holding a terminal
   // escape is quoted and escaped as other untrusted text (an extended ack's message) is.
-  const linkinfo = {
-    type: 21,
-    flags: NLM_F_REQUEST,
-    seq: 2,
-    portid: 0,
-    payload: encodeGeneric(2, 1),
-  };
   const families = new Map([[21, "eth\x1b]0;owned\x07tool\x9b"]]);
   const escaped = String.raw`"eth\u001b]0;owned\u0007tool\u009b"`;
   assert.equal(
-    format(linkinfo, { protocol: NETLINK_GENERIC, families }),
+    format(FAMILY_21_REQUEST, { protocol: NETLINK_GENERIC, families }),
     `${escaped} cmd 2 flags=REQUEST seq=2 port=0 v1`,
   );
   assert.equal(
-    new NetlinkFormatter({ families }).format(linkinfo, { protocol: NETLINK_GENERIC }),
+    new NetlinkFormatter({ families }).format(FAMILY_21_REQUEST, { protocol: NETLINK_GENERIC }),
     `${escaped} cmd 2 flags=REQUEST seq=2 port=0 v1`,
   );
   // The ack names the request's family the same way.
@@ -359,7 +354,7 @@ test("a family name given in families is printed escaped when it holds control c
   assert.ok(line.endsWith(`for=${escaped} seq=2`), line);
   // A name a kernel family could have is printed as it is; one with a space, quoted.
   assert.match(
-    format(linkinfo, { protocol: NETLINK_GENERIC, families: new Map([[21, "my fam"]]) }),
+    format(FAMILY_21_REQUEST, { protocol: NETLINK_GENERIC, families: new Map([[21, "my fam"]]) }),
     /^"my fam" cmd 2 /,
   );
 });
