@@ -125,8 +125,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   let outcome: { error?: unknown } | undefined;
   let pending: Pending | undefined;
   let sent = false;
-  /** A message of the dump has come (see Matcher.abandon's `unanswered`). */
-  let answered = false;
   let disarm: Disarm = DISARMED;
   let withdraw = () => {};
   /** Cancels the release at collection (below) once the iteration has ended. */
@@ -214,7 +212,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     if (pending) {
       // Sent: its answer is owed, and the kernel's dump runs until read to its end (both do
       // nothing once the dump has ended).
-      if (sent) matcher.abandon(pending, false, !answered);
+      if (sent) matcher.abandon(pending);
       else matcher.remove(pending);
     }
     clear();
@@ -244,7 +242,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       paused: () => queued >= DUMP_READ_AHEAD,
       push: (msg) => self.pushRun!([msg], 0, 1),
       pushRun: (messages, start, stop) => {
-        answered = true;
         if (queued === 0) {
           current = messages;
           at = start;
@@ -257,7 +254,6 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       },
       pushDatagram: byRuns
         ? (data, count) => {
-          answered = true;
           runs.push({ messages: undefined, data, start: 0, end: data.byteLength, count });
           queued += count;
           settle();

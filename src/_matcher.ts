@@ -217,7 +217,7 @@ export class Matcher {
 
   /**
    * Something settles only when a read finds the receive queue empty ({@linkcode drained}): an
-   * answer at risk, or an unanswered kernel dump abandoned with the dump slot. A read loop that
+   * answer at risk, or a kernel dump abandoned with the dump slot. A read loop that
    * waits for data would not read until more comes.
    */
   get drainOwed(): boolean {
@@ -267,18 +267,19 @@ export class Matcher {
    * early): that answer is discarded when it comes. A kernel dump keeps the dump slot until then.
    * `optional`: an answer comes only if the request failed (a batch's message without
    * NLM_F_ACK); the kernel's, which it queues as it runs the request, is no longer expected once
-   * the receive queue has been read empty. `unanswered`: a dump that has had no message yet.
+   * the receive queue has been read empty.
    */
-  abandon(pending: Pending, optional = false, unanswered = false): void {
+  abandon(pending: Pending, optional = false): void {
     if (!this.remove(pending)) return;
     const kernel = pending.from === 0;
     const holdsDumpSlot = this.#dumpSlot === pending.seq;
     // A dump the kernel runs has a part queued from the moment it takes the request (inside the
     // send) until its NLMSG_DONE has been read: it queues the next part as a read takes the
-    // last. So a kernel dump with no answer yet, once a read finds the queue empty, was run as a
-    // plain request (a type with no dump, which answers nothing without NLM_F_ACK): the slot is
-    // free then, not held for good (drained()).
-    const atRisk = kernel && (optional || (holdsDumpSlot && unanswered));
+    // last. So a kernel dump whose NLMSG_DONE has not come, once a read finds the queue empty,
+    // was run as a plain request: a type with no dump, which answers nothing without NLM_F_ACK
+    // or one message and no NLMSG_DONE (nftables' NFT_MSG_GETGEN). The slot is free then, not
+    // held for good (drained()).
+    const atRisk = kernel && (optional || holdsDumpSlot);
     this.#abandoned.set(pending.seq, {
       endsAtDone: pending.endsAtDone,
       kernel,
@@ -461,8 +462,8 @@ export class Matcher {
   /**
    * The receive queue is empty: an answer at risk that has not come was lost. Such requests
    * fail; such abandoned answers are no longer expected. `stale`: it was found empty before
-   * what was read since (held, then dispatched): an unanswered dump's slot waits for a read
-   * that finds it empty now, which shows no dump runs.
+   * what was read since (held, then dispatched): an abandoned dump's slot waits for a read that
+   * finds it empty now, which shows no dump runs.
    */
   drained(stale = false): void {
     this.#congested = undefined;

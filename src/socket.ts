@@ -886,7 +886,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * answers an operation that has no dump with EOPNOTSUPP. What the library cannot know ends
    * only by the dump's `timeout` or `signal` (the socket's next dumps run then): on other
    * protocols and nfnetlink subsystems, a type the kernel has no dump for and runs as a plain
-   * request, which answers nothing when it works.
+   * request, which answers nothing when it works, or one message and no NLMSG_DONE (nftables'
+   * NFT_MSG_GETGEN: that message is the dump's one part).
    *
    * For a large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work
    * with one promise per datagram instead of one per part, and `.cursor()`
@@ -1526,7 +1527,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   /**
    * A request or dump started or ended. One that ended may leave something that only a read
-   * finding the queue empty settles (Matcher.drainOwed: an unanswered dump abandoned with the
+   * finding the queue empty settles (Matcher.drainOwed: a kernel dump abandoned with the
    * dump slot), which a read loop waiting for data would not make: a read follows, in a
    * microtask (after the send that may be running: the kernel answers inside it).
    */

@@ -62,9 +62,6 @@ import {
 import { fakeSocket, settle } from "./_fake.ts";
 
 /** A kernel whose RTM_GETROUTE dump has `n` routes (60-byte payloads, a u32 counter first). */
-/** Runs once inside the kernel's handling of the next route dump request (inside send). */
-let duringRouteDump: (() => void) | undefined;
-
 function routeKernel(n: number, kernel = new FakeKernel()): FakeKernel {
   const routes = Array.from({ length: n }, (_, i) => {
     const payload = new Uint8Array(60);
@@ -72,12 +69,7 @@ function routeKernel(n: number, kernel = new FakeKernel()): FakeKernel {
     return { type: RTM_NEWROUTE, payload };
   });
   return kernel
-    .serve(NETLINK_ROUTE, RTM_GETROUTE, () => {
-      const hook = duringRouteDump;
-      duringRouteDump = undefined;
-      hook?.();
-      return { messages: routes };
-    })
+    .serve(NETLINK_ROUTE, RTM_GETROUTE, () => ({ messages: routes }))
     .serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
       messages: [{ type: RTM_NEWLINK, payload: new Uint8Array(1500) }],
     }))
@@ -141,18 +133,25 @@ for (
         for await (const _ of sock.dump(routeDump, { signal: ctl.signal })) ctl.abort();
       });
     }],
-    ["request() aborted", async (sock) => {
+    ["request() aborted", async (sock, t) => {
       const ctl = new AbortController();
-      // Aborted as the kernel takes the dump (inside send), so the dump has begun whatever the
-      // machine's speed: aborting after request() returned raced a drain that may finish first.
-      duringRouteDump = () => ctl.abort(new Error("enough"));
+      // Aborted as the send returns, the kernel's dump begun (its first part queued, nothing
+      // read), whatever the machine's speed: aborting after request() returned raced a drain
+      // that may finish first.
+      const send = t.send;
+      t.send = (...args) => {
+        t.send = send;
+        send.apply(t, args);
+        assert.ok(t.dumping);
+        ctl.abort(new Error("enough"));
+      };
       await assert.rejects(sock.request(routeDump, { signal: ctl.signal }), /enough/);
     }],
-  ] as [string, (sock: Awaited<ReturnType<typeof open>>) => Promise<void>][]
+  ] as [string, (sock: Awaited<ReturnType<typeof open>>, t: FakeSocket) => Promise<void>][]
 ) {
   test(`defect 2: a dump left early (${how}) is read to its end; the next dump succeeds`, async () => {
     const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(20_000));
-    await leave(sock);
+    await leave(sock, t);
     const again = await sock.request(routeDump, { timeout: 10_000 });
     assert.equal(again.length, 20_000);
     assert.ok(again.every((m, i) => counter(m) === i), "none of the abandoned dump's parts");
@@ -171,7 +170,7 @@ for (
   test(`a dump left early (${how}) is read to its end at once, nothing else asked`, async () => {
     // Until it is, the kernel keeps the dump: its skbs, and a reference on the module serving it.
     const { sock, t } = await fakeSocket({}, () => {}, NETLINK_ROUTE, routeKernel(20_000));
-    await leave(sock);
+    await leave(sock, t);
     for (let i = 0; i < 500 && t.dumping; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(t.dumping, false, "the abandoned dump was read to its end");
     sock.close();

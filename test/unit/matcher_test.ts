@@ -254,6 +254,26 @@ test("one dump at a time: queued dumps start when the running one ends, or is ab
   assert.equal(c.outcome, undefined, "c never started");
 });
 
+test("an abandoned kernel dump frees the slot once the queue is read empty, answered or not: no dump runs then", () => {
+  // A dump the kernel runs has a part queued until its NLMSG_DONE is read. One that answered a
+  // single message and no NLMSG_DONE (nftables' NFT_MSG_GETGEN) ran as a plain get.
+  const m = new Matcher();
+  const started: string[] = [];
+  const a = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => (started.push("a"), m.takeDumpSlot(a.seq)) });
+  m.claim(received({ seq: a.seq }));
+  assert.equal(a.parts.length, 1);
+  const b = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => (started.push("b"), m.takeDumpSlot(b.seq)) });
+  m.abandon(a); // its timeout
+  assert.ok(m.drainOwed);
+  m.drained(true); // found empty before what was read since: proves nothing
+  assert.deepEqual(started, ["a"]);
+  m.drained();
+  assert.deepEqual(started, ["a", "b"]);
+  assert.equal(m.abandoned, 0);
+});
+
 test("sequence numbers wrap around, skipping 0", () => {
   const m = new Matcher(0xffff_fffe);
   assert.equal(probe(m).seq, 0xffff_ffff);
