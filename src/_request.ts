@@ -18,7 +18,7 @@ import {
   NLM_F_DUMP,
   NLM_F_ECHO,
   NLMSG_MIN_TYPE,
-  RTM_MAX,
+  RTM_BASE,
 } from "./constants.ts";
 import { DumpInterruptedError, type NetlinkErrorInit } from "./errors.ts";
 import type { Message } from "./message.ts";
@@ -122,12 +122,14 @@ export function datagramDumpBits(
  * Throws a TypeError for a message of one datagram to `to` that the kernel ignores for its
  * payload's length, doing nothing and answering nothing but the ack netlink_rcv_skb sends when
  * asked (a request "succeeds" undone, a dump never ends): rtnetlink_rcv_msg returns at once
- * for a type it knows (up to RTM_MAX; a later one is EOPNOTSUPP) without the 1-byte struct
- * rtgenmsg it reads the family from; nfnetlink_rcv_msg without the 4-byte struct nfgenmsg, and
- * nfnetlink_rcv_batch drops a whole batch, unanswered, for one such message (control types
- * included). A control type (below NLMSG_MIN_TYPE) outside a batch never reaches either: acked.
- * Generic netlink answers a short message with EINVAL, as sock_diag does; other protocols are not
- * known here. `dump`: the datagram is dump()'s request.
+ * for a type it knows without the 1-byte struct rtgenmsg it reads the family from. The types it
+ * knows end at the running kernel's RTM_MAX, which grows with kernel versions (a later type is
+ * EOPNOTSUPP), not at this machine's headers': every type from RTM_BASE on needs the byte, so
+ * none hangs on a newer kernel. nfnetlink_rcv_msg ignores one without the 4-byte struct
+ * nfgenmsg, and nfnetlink_rcv_batch drops a whole batch, unanswered, for one such message
+ * (control types included). A control type (below NLMSG_MIN_TYPE) outside a batch never
+ * reaches either: acked. Generic netlink answers a short message with EINVAL, as sock_diag does;
+ * other protocols are not known here. `dump`: the datagram is dump()'s request.
  */
 export function checkHeard(
   protocol: number,
@@ -144,14 +146,13 @@ export function checkHeard(
     : "only the ack comes";
   for (const { type, payload } of messages) {
     const length = payload.length;
-    if (
-      protocol === NETLINK_ROUTE && length === 0 && type >= NLMSG_MIN_TYPE && type <= RTM_MAX
-    ) {
+    if (protocol === NETLINK_ROUTE && length === 0 && type >= RTM_BASE) {
       throw new TypeError(
         `NETLINK_ROUTE ignores message type ${type} with an empty payload: rtnetlink reads the `
-          + `family from its first byte (struct rtgenmsg) and without it does nothing (${outcome}): `
-          + `send the type's header, e.g. a zeroed struct ifinfomsg (new Uint8Array(16)) for `
-          + `RTM_GETLINK, or at least the family byte (new Uint8Array(1): AF_UNSPEC)`,
+          + `family from its first byte (struct rtgenmsg) and without it does nothing for a type `
+          + `it knows (${outcome}): send the type's header, e.g. a zeroed struct ifinfomsg `
+          + `(new Uint8Array(16)) for RTM_GETLINK, or at least the family byte `
+          + `(new Uint8Array(1): AF_UNSPEC)`,
       );
     }
     if (protocol === NETLINK_NETFILTER && length < 4 && (batch || type >= NLMSG_MIN_TYPE)) {

@@ -768,9 +768,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * below NLMSG_MIN_TYPE, on these and NETLINK_GENERIC, which the kernel only acks); with
    * NLM_F_ECHO, the kernel's copy of the notifications the request caused. A message the kernel
    * ignores for its length, acking it undone, is a TypeError before anything is sent: on
-   * NETLINK_ROUTE a type up to RTM_MAX without a payload (rtnetlink reads the family from its first
-   * byte), on NETLINK_NETFILTER a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink
-   * batch, which the kernel then drops unanswered, any type). Rejects with {@linkcode NetlinkError}
+   * NETLINK_ROUTE any type but a control one without a payload (rtnetlink reads the family from
+   * its first byte, for every type a kernel knows: newer kernels know more), on NETLINK_NETFILTER
+   * a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink batch, which the kernel
+   * then drops unanswered, any type). Rejects with {@linkcode NetlinkError}
    * when the kernel answers with an error, {@linkcode DumpInterruptedError} when a dump was flagged
    * NLM_F_DUMP_INTR, SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this
    * socket while the request was pending, or since an overrun whose queue was not yet read empty
