@@ -6,8 +6,11 @@
  * @module
  */
 
+import { CN_MSG_LEN, SIZEOF_CN_MSG } from "./_connector_layout.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import {
+  NETLINK_CONNECTOR,
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
   NETLINK_ROUTE,
@@ -129,7 +132,8 @@ export function datagramDumpBits(
  * nfgenmsg, and nfnetlink_rcv_batch drops a whole batch, unanswered, for one such message
  * (control types included). A control type (below NLMSG_MIN_TYPE) outside a batch never
  * reaches either: acked. Generic netlink answers a short message with EINVAL, as sock_diag does;
- * other protocols are not known here. `dump`: the datagram is dump()'s request.
+ * the connector's are refused by {@linkcode checkConnectorHeard}; other protocols are not known
+ * here. `dump`: the datagram is dump()'s request.
  */
 export function checkHeard(
   protocol: number,
@@ -138,6 +142,10 @@ export function checkHeard(
   dump: boolean,
 ): void {
   if (to !== 0) return;
+  if (protocol === NETLINK_CONNECTOR) {
+    for (const { payload } of messages) checkConnectorHeard(payload);
+    return;
+  }
   const batch = nfnetlinkBatch(protocol, to, messages);
   const outcome = batch
     ? "the whole batch is dropped, unanswered"
@@ -163,6 +171,31 @@ export function checkHeard(
           + `new Uint8Array([AF_UNSPEC, NFNETLINK_V0, 0, 0]), the attributes after it`,
       );
     }
+  }
+}
+
+/**
+ * Throws a TypeError for a NETLINK_CONNECTOR message to the kernel that it drops unread: cn_rx_skb
+ * ignores a payload shorter than a struct cn_msg, and cn_call_callback one shorter than the
+ * header and the `len` bytes it says follow. The connector never acks, so nothing would say so.
+ */
+export function checkConnectorHeard(payload: Uint8Array): void {
+  const length = payload.length;
+  const drop = (why: string) =>
+    new TypeError(
+      `NETLINK_CONNECTOR ignores a message with a ${length}-byte payload: ${why}, and the kernel `
+        + "drops it unread, answering nothing (the connector acks nothing): make the payload with "
+        + "encodeConnectorMessage() from @netlink/netlink/connector",
+    );
+  if (length < SIZEOF_CN_MSG) {
+    throw drop(`it is shorter than a struct cn_msg (${SIZEOF_CN_MSG} bytes)`);
+  }
+  const len = new DataView(payload.buffer, payload.byteOffset + CN_MSG_LEN, 2)
+    .getUint16(0, HOST_LITTLE_ENDIAN);
+  if (length < SIZEOF_CN_MSG + len) {
+    throw drop(
+      `its struct cn_msg says ${len} bytes of data follow, and ${length - SIZEOF_CN_MSG} do`,
+    );
   }
 }
 

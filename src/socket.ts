@@ -17,6 +17,7 @@ import { checkOptions, shown, unknownKey } from "./_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import {
+  checkConnectorHeard,
   checkHeard,
   completes,
   datagramDumpBits,
@@ -27,6 +28,7 @@ import {
 import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
+  NETLINK_CONNECTOR,
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_PKTINFO,
   NLM_F_ACK,
@@ -710,8 +712,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Sends one message without waiting for anything, to the kernel by default. Fills in defaults
    * (see {@linkcode MessageInput}) and returns the sequence number sent. Replies, if any, arrive
    * in the message stream. Throws SyscallError if the kernel refuses the datagram (EAGAIN: the
-   * receiving port's queue is full; EMSGSIZE: longer than this socket's send buffer allows), and a
-   * RangeError for an empty datagram, which the kernel never takes. Sending to a
+   * receiving port's queue is full; EMSGSIZE: longer than this socket's send buffer allows), a
+   * RangeError for an empty datagram, which the kernel never takes, and a TypeError for a
+   * NETLINK_CONNECTOR message to the kernel that it drops unread, acking nothing (a payload
+   * shorter than a struct cn_msg, or than the data its `len` says). Sending to a
    * group with port 0 (the default) means the multicast alone: the kernel's ECONNREFUSED for
    * its unicast copy, on a protocol nothing in the kernel serves (NETLINK_USERSOCK), is not an
    * error then, since the multicast went out.
@@ -754,6 +758,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     if (this.#unframed) throw unframedError("send() takes the datagram's bytes (a Uint8Array)");
     const seq = message?.seq === undefined ? this.#matcher.nextSeq() : message.seq;
     const bytes = this.#encode(message, checkFlags(message?.flags), seq);
+    // The connector's messages go by send() (it acks nothing): one it drops unread is refused.
+    if (this.protocol === NETLINK_CONNECTOR && portid === 0 && mask === 0) {
+      checkConnectorHeard(message.payload ?? EMPTY);
+    }
     this.#sendBytes(bytes, portid, mask);
     return seq;
   }
@@ -771,7 +779,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * NETLINK_ROUTE any type but a control one without a payload (rtnetlink reads the family from
    * its first byte, for every type a kernel knows: newer kernels know more), on NETLINK_NETFILTER
    * a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink batch, which the kernel
-   * then drops unanswered, any type). Rejects with {@linkcode NetlinkError}
+   * then drops unanswered, any type), on NETLINK_CONNECTOR one it drops unread (see
+   * {@linkcode send}). Rejects with {@linkcode NetlinkError}
    * when the kernel answers with an error, {@linkcode DumpInterruptedError} when a dump was flagged
    * NLM_F_DUMP_INTR, SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this
    * socket while the request was pending, or since an overrun whose queue was not yet read empty

@@ -38,7 +38,7 @@ import {
 import { MalformedMessageError, NetlinkError, SyscallError } from "../../src/errors.ts";
 import { encodeMessage, type Message } from "../../src/message.ts";
 import { FakeKernel, type FakeSocket } from "../../src/testing/mod.ts";
-import { assertEventsOptionsChecked } from "./_fake.ts";
+import { assertEventsOptionsChecked, fakeSocket } from "./_fake.ts";
 
 /** A struct proc_event: `what`, cpu, timestamp, then the given 32-bit words of event_data. */
 function procEvent(what: number, words: number[], extra?: (data: Uint8Array) => void): Uint8Array {
@@ -528,4 +528,33 @@ test("events() names itself refusing an option it does not know, onMalformed inc
   const { monitor } = await fakeMonitor();
   await assertEventsOptionsChecked((options) => monitor.events(options));
   monitor.close();
+});
+
+test("a connector message the kernel drops unread is refused before anything is sent: send(), request(), dump()", async () => {
+  // cn_rx_skb ignores a payload shorter than a struct cn_msg, cn_call_callback one shorter than
+  // the header and the `len` bytes it says follow; the connector acks nothing, so nothing says so.
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_CONNECTOR);
+  const whole = encodeConnectorMessage({
+    idx: CN_IDX_PROC,
+    val: CN_VAL_PROC,
+    data: Uint8Array.of(1, 0, 0, 0),
+  });
+  const short =
+    /^TypeError: NETLINK_CONNECTOR ignores a message with a 19-byte payload: it is shorter than a struct cn_msg \(20 bytes\), .*encodeConnectorMessage\(\)/;
+  assert.throws(() => sock.send({ type: NLMSG_DONE, payload: whole.subarray(0, 19) }), short);
+  assert.throws(
+    () => sock.send({ type: NLMSG_DONE, payload: whole.subarray(0, 22) }),
+    /^TypeError: NETLINK_CONNECTOR ignores a message with a 22-byte payload: its struct cn_msg says 4 bytes of data follow, and 2 do/,
+  );
+  assert.throws(() => sock.send({ type: NLMSG_DONE }), /with a 0-byte payload/);
+  await assert.rejects(sock.request({ type: NLMSG_DONE, payload: whole.subarray(0, 19) }), short);
+  assert.throws(() => sock.dump({ type: NLMSG_DONE, payload: whole.subarray(0, 19) }), short);
+  assert.equal(t.sent.length, 0);
+  // What the kernel reads is sent, and so is anything to a user-space port or a group.
+  sock.send({ type: NLMSG_DONE, payload: whole });
+  sock.send({ type: NLMSG_DONE, payload: Uint8Array.of(...whole, 0, 0) }); // padding: read
+  sock.send({ type: NLMSG_DONE }, { portid: sock.portid });
+  sock.send({ type: NLMSG_DONE }, { group: CN_IDX_PROC });
+  assert.equal(t.sent.length, 4);
+  sock.close();
 });
