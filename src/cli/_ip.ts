@@ -615,8 +615,8 @@ function tableOption(id: number): NewRoute["table"] {
 
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
-/** What `route get` takes of ROUTE_KEYS ("dev" read as "oif"). */
-const ROUTE_GET_KEYS = ["from", "iif", "oif", "mark"];
+/** The keywords `route get` takes, each with a value ("dev" is "oif"), as ip route get. */
+const ROUTE_GET_KEYS = ["from", "iif", "oif", "dev", "mark"];
 
 /**
  * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
@@ -761,6 +761,7 @@ function gatewayOperand(
 /** `route show|get|add|del|replace`. */
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, operands] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
+  if (action === "get") return await routeGet(operands, global, out);
   const [rest, viaNamed] = viaFamily(operands);
   const [kw, positional] = keywords(rest, ROUTE_KEYS);
   if (action === "show") {
@@ -812,43 +813,8 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     : undefined;
   if (typeWord !== undefined) kw.type ??= typeWord;
   const [target, ...extra] = positional;
-  // As ip: a lookup of nothing is a failure (status 1), a change of nothing bad usage.
-  if (target === undefined && action === "get") {
-    throw new Error("need at least a destination address");
-  }
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
   if (extra.length) throw unexpected(extra[0]);
-  if (action === "get") {
-    // As ip route get: "dev" is the outgoing link ("oif"); what a lookup takes no such thing as
-    // (via, table, metric...) is refused, not ignored, in ip's words: it reads such a word as the
-    // destination, a prefix of the family known by then (-4/-6, else the destination's if it came
-    // first), and fails with status 1.
-    if (kw.dev !== undefined) {
-      // Both given: the last one, as ip takes it.
-      if (rest.lastIndexOf("dev") > rest.lastIndexOf("oif")) kw.oif = kw.dev;
-      delete kw.dev;
-    }
-    const refused = Object.keys(kw).find((key) => !ROUTE_GET_KEYS.includes(key));
-    if (refused !== undefined) {
-      const family = global.family
-        ?? (rest.indexOf(target) < rest.indexOf(refused) ? prefixFamily(target) : undefined)
-        ?? "any valid";
-      throw new Error(`${family} prefix is expected rather than ${shown(refused)}.`);
-    }
-    const route = await withRoute(global, (ip) =>
-      ip.route.get(target, {
-        ...(kw.from ? { from: kw.from } : {}),
-        ...(kw.oif ? { oif: kw.oif } : {}),
-        ...(kw.iif ? { iif: kw.iif } : {}),
-        ...(kw.mark !== undefined ? { mark: ipNumber(kw.mark, "invalid mark value") } : {}),
-      }));
-    const found = routeJson(route, false);
-    // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
-    if (kw.iif && route.raw.iif !== undefined) found.iif = kw.iif;
-    if (global.json) json(out, [found]);
-    else out(routeText(found));
-    return;
-  }
   const spec: NewRoute = {
     dst: target,
     ...(global.family ? { family: global.family } : {}),
@@ -874,6 +840,49 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       : action === "replace"
       ? ip.route.replace(spec)
       : ip.route.delete(spec));
+}
+
+/**
+ * `route get`, its words read as ip route get reads them, in order: a keyword of ROUTE_GET_KEYS
+ * and its value (the last of each counts; "dev" is "oif"), else the destination, after an
+ * optional "to": a prefix of the family known by then (-4/-6, else that of a destination before
+ * it; the last one counts). What a lookup takes no such thing as (via, table, metric...) is no
+ * prefix: refused, not ignored, in ip's words, with status 1 (with or without a value), and so
+ * is a lookup of nothing; a keyword without its value is bad usage.
+ */
+async function routeGet(words: string[], global: Global, out: Output): Promise<void> {
+  const kw: Record<string, string> = {};
+  let target: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const key = words[i];
+    const isKey = ROUTE_GET_KEYS.includes(key);
+    if (isKey || key === "to") i++;
+    const word = words[i];
+    if (word === undefined) throw new UsageError("Command line is not complete. Try --help");
+    if (isKey) {
+      kw[key === "dev" ? "oif" : key] = word;
+      continue;
+    }
+    const family = global.family ?? (target === undefined ? undefined : prefixFamily(target));
+    const found = prefixFamily(word);
+    if (found === undefined || (family !== undefined && found !== family)) {
+      throw new Error(`${family ?? "any valid"} prefix is expected rather than ${shown(word)}.`);
+    }
+    target = word;
+  }
+  if (target === undefined) throw new Error("need at least a destination address");
+  const route = await withRoute(global, (ip) =>
+    ip.route.get(target, {
+      ...(kw.from ? { from: kw.from } : {}),
+      ...(kw.oif ? { oif: kw.oif } : {}),
+      ...(kw.iif ? { iif: kw.iif } : {}),
+      ...(kw.mark !== undefined ? { mark: ipNumber(kw.mark, "invalid mark value") } : {}),
+    }));
+  const found = routeJson(route, false);
+  // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
+  if (kw.iif && route.raw.iif !== undefined) found.iif = kw.iif;
+  if (global.json) json(out, [found]);
+  else out(routeText(found));
 }
 
 // ---- neigh ------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ Commands:
                                        site or a number)
   route show [table T|cache] [dev D] [proto P] [type T] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
-  route get ADDRESS [from A] [iif DEV] [oif|dev DEV] [mark M]
+  route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV] [mark M]
                                        route lookup (ip route get)
   route add|del PREFIX [via [inet|inet6] GW] [dev DEV] [table T] [metric N] [type T]
   neigh show [dev DEV] [nud STATE|all]...

@@ -157,6 +157,8 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "get", "10.9.0.7", "dev", "br0"]); // as ip: dev is the outgoing link (oif)
   same(["route", "get", "10.9.0.7", "oif", "lo", "dev", "br0"]); // the last one, as ip
   same(["route", "get", "10.9.0.255"]);
+  same(["route", "get", "to", "10.9.0.7"]); // as ip: "to" may come before the destination
+  same(["route", "get", "10.50.1.1", "to", "10.9.0.7"]); // the last one, as ip
   same(["neigh", "show"]);
   same(["-6", "neigh", "show"]);
   same(["rule", "show"]);
@@ -1026,6 +1028,11 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
       ["route", "get", "10.9.0.2", "via", "10.9.0.1"],
       ["ip", "route", "get", "10.9.0.2", "via", "10.9.0.1"],
     ],
+    // What a lookup takes no such thing as is no prefix to ip, with a value or without one.
+    [["route", "get", "10.9.0.2", "table"], ["ip", "route", "get", "10.9.0.2", "table"]],
+    [["route", "get", "10.9.0.2", "mark"], ["ip", "route", "get", "10.9.0.2", "mark"]],
+    [["route", "get", "to"], ["ip", "route", "get", "to"]],
+    [["route", "get", "to", "mark", "5"], ["ip", "route", "get", "to", "mark", "5"]],
     [
       ["neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
       ["ip", "neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
@@ -1198,6 +1205,21 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       ["--netns", ns.name, "route", "get", "2001:db8::5", "table", "5"],
       1,
       /^netlink: inet6 prefix is expected rather than "table"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "get", "10.9.0.5", "table"],
+      1,
+      /^netlink: inet prefix is expected rather than "table"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "get", "to", "mark", "5", "10.9.0.5"],
+      1,
+      /^netlink: any valid prefix is expected rather than "mark"\.$/m,
+    ],
+    [
+      ["--netns", ns.name, "route", "get", "10.9.0.5", "2001:db8::5"],
+      1,
+      /^netlink: inet prefix is expected rather than "2001:db8::5"\.$/m,
     ],
     [
       ["--netns", ns.name, "route", "get", "metric", "5", "10.9.0.5"],
