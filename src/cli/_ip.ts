@@ -613,6 +613,8 @@ function tableOption(id: number): NewRoute["table"] {
   return id === 0 ? "unspec" as NewRoute["table"] : id;
 }
 
+/** What `route add|del|replace` take of ROUTE_KEYS. */
+const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src"];
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
 /** The keywords `route get` takes, each with a value ("dev" is "oif"), as ip route get. */
@@ -815,6 +817,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   const [target, ...extra] = positional;
   if (target === undefined) throw new UsageError(`route ${action} needs an address or prefix`);
   if (extra.length) throw unexpected(extra[0]);
+  // A lookup's keywords (from, mark, oif, iif) were ignored here: refused, as ip refuses "mark".
+  const ignored = Object.keys(kw).find((key) => !ROUTE_CHANGE_KEYS.includes(key));
+  if (ignored !== undefined) throw unexpected(ignored);
   const spec: NewRoute = {
     dst: target,
     ...(global.family ? { family: global.family } : {}),

@@ -1033,6 +1033,11 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
     [["route", "get", "10.9.0.2", "mark"], ["ip", "route", "get", "10.9.0.2", "mark"]],
     [["route", "get", "to"], ["ip", "route", "get", "to"]],
     [["route", "get", "to", "mark", "5"], ["ip", "route", "get", "to", "mark", "5"]],
+    // A change takes no mark: it was ignored.
+    [
+      ["route", "add", "10.52.0.0/16", "dev", "br0", "mark", "5"],
+      ["ip", "route", "add", "10.52.0.0/16", "dev", "br0", "mark", "5"],
+    ],
     [
       ["neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
       ["ip", "neigh", "add", "10.9.0.7", "dev", "br0", "nud", "bogus"],
