@@ -66,9 +66,12 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     Object.assign(find(bridgeId.members, "prio", "struct ifla-bridge-id"), BE);
     // IFLA_BR_VLAN_PROTOCOL is a __be16 (br_netlink.c: nla_put_be16, nla_get_be16), as
     // IFLA_VLAN_PROTOCOL is: 802.1ad read 43144, and 34984 written was refused (EPROTONOSUPPORT).
+    // Its values are IFLA_VLAN_PROTOCOL's too (ETH_P_8021Q, ETH_P_8021AD: br_vlan_set_proto), by
+    // the same names ("8021q", "8021ad"): a bridge's read as a number where a vlan's read a name.
     Object.assign(
       find(attributeSet(spec, "linkinfo-bridge-attrs").attributes, "vlan-protocol", "bridge"),
       BE,
+      { enum: "vlan-protocols" },
     );
     // Link kinds the spec has no data format for (linux/veth.h, linux/if_link.h).
     addSet(spec, "linkinfo-veth-attrs", [

@@ -753,8 +753,8 @@ export const rtLink = {
       priority: [6, "u16"],
       /** IFLA_BR_VLAN_FILTERING (u8). */
       vlanFiltering: [7, "u8"],
-      /** IFLA_BR_VLAN_PROTOCOL (u16). */
-      vlanProtocol: [8, "u16", { bigEndian: true }],
+      /** IFLA_BR_VLAN_PROTOCOL (u16, enum vlan-protocols). */
+      vlanProtocol: [8, "u16", { bigEndian: true, enum: "vlan-protocols" }],
       /** IFLA_BR_GROUP_FWD_MASK (u16). */
       groupFwdMask: [9, "u16"],
       /** IFLA_BR_ROOT_ID (binary). */

@@ -81,10 +81,18 @@ test("link.get() names those kinds' modes, as ip -d shows them", async () => {
       link: 7,
       linkinfo: { kind: "vlan", data: { id: 10, protocol: "8021q" } },
     },
+    {
+      ifiIndex: 11,
+      ifname: "br0",
+      ifiFlags: 0,
+      linkinfo: { kind: "bridge", data: { vlanProtocol: 0x88a8 } },
+    },
   ]);
   assert.equal((await client.link.get("bond0")).data!.mode, "802.3ad");
   assert.equal((await client.link.get("ipv0")).data!.mode, "l3");
   assert.deepEqual((await client.link.get("v10")).data, { id: 10, protocol: "8021q" });
+  // A bridge's VLAN protocol by the same names as a vlan's (it was a number).
+  assert.equal((await client.link.get("br0")).data!.vlanProtocol, "8021ad");
   await assert.rejects(client.link.get("nope0"), /no link named "nope0"/);
   socket.close();
 });
