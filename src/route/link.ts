@@ -382,10 +382,15 @@ function writeData(fields: KindFields | undefined, data: Record<string, unknown>
       throw new TypeError(`${where}.${key6}: ${shown(data[key6])} is not an IPv6 address`);
     }
     const address = out[key];
-    if (!(address instanceof Uint8Array) || address.length !== 16) continue;
+    if (!(address instanceof Uint8Array)) continue;
+    // Both: the kernel took the IPv4 one and dropped the other unsaid; ip has one operand.
     if (v6 !== undefined) {
-      throw new TypeError(`${where}: ${key} is IPv6, and ${key6} is given too: give one of them`);
+      throw new TypeError(
+        `${where}: ${key} and ${key6} are both given: a ${key} is IPv4 (${key}) or IPv6 `
+          + `(${key6}), one of them`,
+      );
     }
+    if (address.length !== 16) continue;
     out[key6] = address;
     delete out[key];
   }

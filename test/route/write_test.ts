@@ -83,7 +83,21 @@ test("link.add vxlan: an IPv6 group or local is sent as group6 / local6, as ip s
       kind: "vxlan",
       data: { id: 9, group: "ff05::9", group6: "ff05::8" },
     }),
-    /^TypeError: data: group is IPv6, and group6 is given too/,
+    /^TypeError: data: group and group6 are both given: a group is IPv4 \(group\) or IPv6 \(group6\), one of them$/,
+  );
+  // An IPv4 group and an IPv6 one: the kernel kept the first and dropped the other unsaid (ip
+  // takes one group).
+  await assert.rejects(
+    ip.link.add({
+      name: "vx2",
+      kind: "vxlan",
+      data: { id: 9, group: "239.0.0.9", group6: "ff05::8", link: "a0" },
+    }),
+    /^TypeError: data: group and group6 are both given: /,
+  );
+  await assert.rejects(
+    ip.link.set("vx0", { data: { local: "10.0.0.1", local6: "2001:db8::1" } }),
+    /^TypeError: data: local and local6 are both given: /,
   );
   assert.equal(ns.json("link", "show").some((l) => l.ifname === "vx2"), false);
 });
