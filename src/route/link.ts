@@ -173,9 +173,16 @@ export interface LinkSettings {
    * later calls here no longer find it.
    */
   netns?: NetnsRef;
-  /** Kind options to change (as in {@linkcode Link.data}). */
+  /**
+   * Kind options to change (as in {@linkcode Link.data}). A count the kernel keeps is read-only:
+   * a bridge's `fdbNLearned` here is a TypeError, as the kernel refuses it (EINVAL).
+   */
   data?: Record<string, unknown>;
-  /** Port options to change (as in {@linkcode Link.portData}), e.g. `{ learning: false }`. */
+  /**
+   * Port options to change (as in {@linkcode Link.portData}), e.g. `{ learning: false }`. A
+   * bridge port's `mcastNGroups` and `mcastEhtHostsCnt`, counts the kernel keeps, are read-only:
+   * a TypeError here, as the kernel refuses them (EINVAL).
+   */
   portData?: Record<string, unknown>;
 }
 
@@ -293,6 +300,11 @@ interface KindFields {
    * bytes and would read the first 4 of 16 as an IPv4 address).
    */
   readonly ipv6In?: Readonly<Record<string, string>>;
+  /**
+   * Counts the kernel keeps and refuses in a change (EINVAL: NLA_REJECT in its policy, or no
+   * policy entry): read, never written, so a change that holds one fails before any request.
+   */
+  readonly readOnly?: readonly string[];
 }
 
 const KINDS: Record<string, KindFields> = {
@@ -317,13 +329,14 @@ const KINDS: Record<string, KindFields> = {
   ipvlan: { names: { mode: IPVLAN_MODES } },
   ipvtap: { names: { mode: IPVLAN_MODES } },
   bond: { names: { mode: BOND_MODES } },
-  bridge: { macs: ["groupAddr"], bridgeIds: ["bridgeId", "rootId"] },
+  bridge: { macs: ["groupAddr"], bridgeIds: ["bridgeId", "rootId"], readOnly: ["fdbNLearned"] },
 };
 
 // A bridge port's on/off options: u8 0/1 on the wire (scripts/ynl_corrections.ts), booleans here.
 const BRIDGE_PORT: KindFields = {
   names: { state: BRIDGE_PORT_STATES },
   bridgeIds: ["bridgeId", "rootId"],
+  readOnly: ["mcastNGroups", "mcastEhtHostsCnt"],
   booleans: [
     "mode",
     "guard",
@@ -372,6 +385,13 @@ function readData(fields: KindFields | undefined, data: Record<string, unknown>)
 
 function writeData(fields: KindFields | undefined, data: Record<string, unknown>, where: string) {
   if (typeof data !== "object" || data === null) throw new TypeError(`${where} must be an object`);
+  for (const key of fields?.readOnly ?? []) {
+    if (data[key] !== undefined) {
+      throw new TypeError(
+        `${where}.${key}: read-only, a count the kernel keeps and refuses in a change: leave it out`,
+      );
+    }
+  }
   const out: Record<string, unknown> = { ...data };
   for (const key of fields?.ips ?? []) {
     if (typeof out[key] === "string") out[key] = parseIP(out[key] as string, `${where}.${key}`);

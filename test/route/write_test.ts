@@ -143,6 +143,43 @@ test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster,
   assert.throws(() => ns.ip("link", "show", "a1"));
 });
 
+test("link.set and link.add refuse a count the kernel keeps, naming it, before any change: what get() read of it is no option", async () => {
+  // The kernel refuses each in a change (EINVAL: IFLA_BR_FDB_N_LEARNED and
+  // IFLA_BRPORT_MCAST_N_GROUPS are NLA_REJECT, IFLA_BRPORT_MCAST_EHT_HOSTS_CNT has no policy).
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link add br0 type bridge",
+    "link set a0 master br0",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const br = await ip.link.get("br0");
+  assert.equal(typeof br.data!.fdbNLearned, "number");
+  await assert.rejects(
+    ip.link.set("br0", { data: { fdbNLearned: br.data!.fdbNLearned } }),
+    /^TypeError: data\.fdbNLearned: read-only, a count the kernel keeps and refuses in a change: leave it out$/,
+  );
+  await assert.rejects(
+    ip.link.add({ name: "br1", kind: "bridge", data: { fdbNLearned: 0 } }),
+    /^TypeError: data\.fdbNLearned: read-only/,
+  );
+  const port = await ip.link.get("a0");
+  for (const key of ["mcastNGroups", "mcastEhtHostsCnt"]) {
+    assert.equal(typeof port.portData![key], "number", key);
+    await assert.rejects(
+      ip.link.set("a0", { portData: { [key]: port.portData![key] } }),
+      new RegExp(`^TypeError: portData\\.${key}: read-only`),
+    );
+  }
+  // What can be written is written as read.
+  await ip.link.set("br0", {
+    data: { ageingTime: br.data!.ageingTime, groupAddr: br.data!.groupAddr },
+  });
+  await ip.link.set("a0", {
+    portData: { cost: port.portData!.cost, learning: port.portData!.learning },
+  });
+});
+
 test("link.set({ netns: { pid } }) and ({ netns: { fd } }) move a link; a veth peer is created in another namespace", async () => {
   using ns = new Netns();
   using other = new Netns();
