@@ -76,13 +76,19 @@ export interface Link {
   /**
    * The kind's options (IFLA_INFO_DATA), addresses as text and modes by name (a vxlan's `df`
    * "unset", "set" or "inherit" as ip prints it; a bridge's `bridgeId` as `{ prio, addr }`).
+   * Other values are in the kernel's units, which {@linkcode LinkSettings.data} takes too: a
+   * bridge's times (`forwardDelay`, `helloTime`, `maxAge`, `ageingTime`) and timers
+   * (`helloTimer`, `gcTimer`...) in centiseconds (`ip -d` prints the times so, the timers in
+   * seconds).
    */
   readonly data?: Record<string, unknown>;
   /** The kind of the master this link is a port of ("bridge", "bond"). */
   readonly portKind?: string;
   /**
    * Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans, its STP
-   * `state` by ip's name ("forwarding"...).
+   * `state` by ip's name ("forwarding"...). Other values are in the kernel's units, as in
+   * {@linkcode data}: a bridge port's timers in centiseconds, its `id` and `no` numbers (ip
+   * prints them in hex, "0x8001").
    */
   readonly portData?: Record<string, unknown>;
   /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
