@@ -29,7 +29,8 @@
  *   EAGAIN, and a send with a group and port 0 to a protocol nothing in the kernel serves
  *   delivers the multicast, then fails with ECONNREFUSED;
  * - an attached classic BPF filter is checked as the kernel checks it and runs on everything
- *   queued to its socket, dump datagrams included (sk_filter); SO_LOCK_FILTER locks it.
+ *   queued to its socket, dump datagrams included (sk_filter); SO_LOCK_FILTER locks it;
+ * - a pending `wait()` keeps the process alive, as a real socket's does, and nothing else does.
  *
  * What the kernel does is programmed per protocol and message type with
  * {@linkcode FakeKernel.serve}; a socket's `script` hook replaces that for tests that answer by
@@ -503,6 +504,8 @@ export class FakeSocket implements Transport {
   #dump: Dump | undefined;
   #program: Instruction[] | undefined;
   #wake: ((result: WaitResult) => void) | undefined;
+  /** Keeps the process alive while a wait is pending, as a real socket's wait does. */
+  #hold: ReturnType<typeof setInterval> | undefined;
 
   /** Use {@linkcode FakeKernel.open}. */
   constructor(kernel: FakeKernel, protocol: number, portid: number, fd: number, rcvbuf: number) {
@@ -616,12 +619,18 @@ export class FakeSocket implements Transport {
     return queued.datagram;
   }
 
-  /** Resolves "readable" at once when something is queued, else when something arrives. */
+  /**
+   * Resolves "readable" at once when something is queued, else when something arrives. While
+   * pending it keeps the process alive, as the Transport contract says (a timer that never fires,
+   * cleared as it ends): a process waiting on a fake socket for what a later task delivers stays
+   * up until it comes, as on a real one.
+   */
   wait(): Promise<WaitResult> {
     if (this.closed) return Promise.resolve("closed");
     if (this.#wake) throw new Error("FakeSocket: two waits outstanding");
     this.waits++;
     if (this.queued > 0 || this.#error) return Promise.resolve("readable");
+    this.#hold = setInterval(() => {}, 0x7fff_ffff);
     return new Promise((resolve) => this.#wake = resolve);
   }
 
@@ -855,8 +864,11 @@ export class FakeSocket implements Transport {
 
   #resolve(result: WaitResult): void {
     const wake = this.#wake;
+    if (wake === undefined) return;
     this.#wake = undefined;
-    wake?.(result);
+    clearInterval(this.#hold);
+    this.#hold = undefined;
+    wake(result);
   }
 }
 

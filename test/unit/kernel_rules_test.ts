@@ -3,6 +3,11 @@
 // those rules. test/host/socket_test.ts shows the same on the real kernel where it can.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 import {
   AttributeDecoder,
@@ -747,4 +752,50 @@ test("the fake kernel refuses options and serve() arguments it does not take, na
     () => kernel.serve(0, 16, 5 as never),
     /^TypeError: serve\(\): handler must be a function/,
   );
+});
+
+test("a fake socket's pending wait keeps the process alive, as a real one's does (the Transport contract)", async () => {
+  // A child whose only pending work is a messages() step on a fake socket: it must still be
+  // running well after it said so (it is then killed). It ended at once: a test waiting on a
+  // fake for what a later task delivers could end before it came, unlike on a real socket.
+  const testing = new URL("../../src/testing/mod.ts", import.meta.url).href;
+  const library = new URL("../../mod.ts", import.meta.url).href;
+  const dir = mkdtempSync(join(tmpdir(), "nlfake-"));
+  const file = join(dir, "wait.ts");
+  writeFileSync(
+    file,
+    `import * as nl from ${JSON.stringify(library)};
+    import { FakeKernel } from ${JSON.stringify(testing)};
+    const kernel = new FakeKernel();
+    const sock = await nl.open(nl.NETLINK_ROUTE, {
+      transport: (protocol, options) => kernel.open(protocol, options),
+    });
+    sock.messages().next();
+    console.log(kernel.socket(nl.NETLINK_ROUTE, sock.portid).waiting ? "waiting" : "not waiting");
+    `,
+  );
+  try {
+    const child = spawn(
+      process.execPath,
+      "Bun" in globalThis ? [file] : ["run", "-A", "--no-lock", file],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const said = new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+        if (out.includes("\n")) resolve();
+      })
+    );
+    await Promise.race([said, exited]);
+    assert.equal(out.trim(), "waiting");
+    const later = new Promise((resolve) => setTimeout(() => resolve("alive"), 500));
+    const outcome = await Promise.race([later, exited.then((code) => `exited (${code})`)]);
+    child.kill();
+    await exited;
+    assert.equal(outcome, "alive");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
