@@ -23,7 +23,9 @@
  *   a message the kernel sends to a socket whose queue is over its receive buffer is dropped and
  *   the next `receive()` throws ENOBUFS (unless
  *   NETLINK_NO_ENOBUFS), before anything still queued; until the queue has been emptied,
- *   everything else the kernel sends it is dropped too (NETLINK_S_CONGESTED);
+ *   everything else the kernel sends it is dropped too (NETLINK_S_CONGESTED); the send buffer,
+ *   sized by SO_SNDBUF and SO_SNDBUFFORCE alike, refuses a datagram longer than it less 32 bytes
+ *   with EMSGSIZE;
  * - multicast reaches every member of the group but the sender; NLM_F_ECHO sends the requester
  *   its copy of a notification, tagged with the group; user-space senders to a full peer get
  *   EAGAIN, and a send with a group and port 0 to a protocol nothing in the kernel serves
@@ -52,7 +54,7 @@
  * @module
  */
 
-import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
+import { SO_RCVBUFFORCE, SO_SNDBUFFORCE } from "../../ffi/_constants.ts";
 import { withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
@@ -102,6 +104,7 @@ import {
   SO_DETACH_FILTER,
   SO_LOCK_FILTER,
   SO_RCVBUF,
+  SO_SNDBUF,
   SOL_NETLINK,
   SOL_SOCKET,
 } from "../constants.ts";
@@ -136,6 +139,8 @@ const ENOPROTOOPT = 92;
 const EOPNOTSUPP = 95;
 /** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
 const SOCK_MIN_RCVBUF = 2304;
+/** SOCK_MIN_SNDBUF: twice SOCK_MIN_RCVBUF. */
+const SOCK_MIN_SNDBUF = 2 * SOCK_MIN_RCVBUF;
 /** NLMSG_GOODSIZE: a 4 KiB page less its skb_shared_info (x86-64, arm64). */
 const NLMSG_GOODSIZE = 3776;
 /** SKB_WITH_OVERHEAD(32768): the most a dump datagram holds. */
@@ -251,6 +256,8 @@ const ANSWER_KEYS = [
 const FAKE_KERNEL_KEYS = [
   "receiveBufferSize",
   "receiveBufferMax",
+  "sendBufferSize",
+  "sendBufferMax",
   "pid",
   "dumpDatagramSize",
   "datagramOverhead",
@@ -382,6 +389,13 @@ export interface FakeKernelOptions {
    * 212992, the kernel's default.
    */
   readonly receiveBufferMax?: number;
+  /** sk_sndbuf of each new socket, in bytes. Default 212992 (net.core.wmem_default). */
+  readonly sendBufferSize?: number;
+  /**
+   * net.core.wmem_max: the most SO_SNDBUF asks for (SO_SNDBUFFORCE is not capped). Default
+   * 212992, the kernel's default.
+   */
+  readonly sendBufferMax?: number;
   /**
    * The process ID, which the first socket of each protocol bound to port 0 gets as its port ID,
    * as the kernel's autobind gives it. Default: this process's.
@@ -474,6 +488,11 @@ export class FakeSocket implements Transport {
   /** sk_rcvbuf in bytes. */
   receiveBufferSize: number;
   /**
+   * sk_sndbuf in bytes, sized by SO_SNDBUF and SO_SNDBUFFORCE: `send()` of a datagram longer
+   * than it less 32 bytes throws EMSGSIZE (netlink_sendmsg).
+   */
+  sendBufferSize: number;
+  /**
    * The transport's read buffer, in bytes: a longer datagram is consumed and receive() throws
    * SyscallError EMSGSIZE naming its length and carrying its `sender` and `group`, as the libc
    * transport does (whose buffer is 512 KiB and then grows; this one stays). Default Infinity.
@@ -508,12 +527,20 @@ export class FakeSocket implements Transport {
   #hold: ReturnType<typeof setInterval> | undefined;
 
   /** Use {@linkcode FakeKernel.open}. */
-  constructor(kernel: FakeKernel, protocol: number, portid: number, fd: number, rcvbuf: number) {
+  constructor(
+    kernel: FakeKernel,
+    protocol: number,
+    portid: number,
+    fd: number,
+    rcvbuf: number,
+    sndbuf: number,
+  ) {
     this.#kernel = kernel;
     this.protocol = protocol;
     this.portid = portid;
     this.fd = fd;
     this.receiveBufferSize = rcvbuf;
+    this.sendBufferSize = sndbuf;
   }
 
   /** Datagrams in the receive queue. */
@@ -548,6 +575,7 @@ export class FakeSocket implements Transport {
   /** Sends one datagram: to the kernel (port 0), a peer's port and/or groups in `groupMask`. */
   send(data: Uint8Array, portid: number, groupMask: number): void {
     this.#checkOpen("sendmsg");
+    if (data.length > this.sendBufferSize - 32) throw new SyscallError("sendmsg", EMSGSIZE);
     this.sentDatagrams.push(data.slice());
     // Delivered to peers and groups as they are, whatever they hold (an unframed protocol's).
     const messages = kernelMessages(data);
@@ -642,8 +670,10 @@ export class FakeSocket implements Transport {
   /**
    * setsockopt: records it; joins and leaves groups (EINVAL for group 0, or one past
    * NETLINK_USERSOCK's 32); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
-   * does (doubled, at least 2304 bytes; SO_RCVBUF at most twice net.core.rmem_max); NETLINK_*
-   * flags change the rules; a SOL_NETLINK option netlink does not have is ENOPROTOOPT.
+   * does (doubled, at least 2304 bytes; SO_RCVBUF at most twice net.core.rmem_max), SO_SNDBUF
+   * and SO_SNDBUFFORCE the send buffer alike (at least 4608 bytes; SO_SNDBUF at most twice
+   * net.core.wmem_max); NETLINK_* flags change the rules; a
+   * SOL_NETLINK option netlink does not have is ENOPROTOOPT.
    */
   setOption(level: number, name: number, value: number): void {
     this.#checkOpen("setsockopt");
@@ -669,6 +699,13 @@ export class FakeSocket implements Transport {
         : Math.max(value, 0);
       this.receiveBufferSize = Math.max(Math.min(asked, 0x3fff_ffff) * 2, SOCK_MIN_RCVBUF);
     }
+    if (level === SOL_SOCKET && (name === SO_SNDBUF || name === SO_SNDBUFFORCE)) {
+      // sock_setsockopt, as for the receive buffer: SO_SNDBUF capped at wmem_max.
+      const asked = name === SO_SNDBUF
+        ? Math.min(value >>> 0, this.#kernel.sendBufferMax)
+        : Math.max(value, 0);
+      this.sendBufferSize = Math.max(Math.min(asked, 0x3fff_ffff) * 2, SOCK_MIN_SNDBUF);
+    }
     // Turning NETLINK_NO_ENOBUFS on ends a congestion: the kernel delivers again at once.
     if (level === SOL_NETLINK && name === NETLINK_NO_ENOBUFS && value !== 0) {
       this.#congested = false;
@@ -685,13 +722,14 @@ export class FakeSocket implements Transport {
   }
 
   /**
-   * getsockopt: SO_RCVBUF is the receive buffer's size; SOL_NETLINK as netlink_getsockopt
+   * getsockopt: SO_RCVBUF and SO_SNDBUF are the buffers' sizes; SOL_NETLINK as netlink_getsockopt
    * answers (a flag 0 or 1, NETLINK_LIST_MEMBERSHIPS the mask of groups 1-32 as an int,
    * ENOPROTOOPT for what it does not have); others the last value set, else 0.
    */
   getOption(level: number, name: number): number {
     this.#checkOpen("getsockopt");
     if (level === SOL_SOCKET && name === SO_RCVBUF) return this.receiveBufferSize;
+    if (level === SOL_SOCKET && name === SO_SNDBUF) return this.sendBufferSize;
     if (level === SOL_NETLINK) {
       if (NETLINK_FLAGS.has(name)) return this.flag(name) ? 1 : 0;
       if (name !== NETLINK_LIST_MEMBERSHIPS) throw new SyscallError("getsockopt", ENOPROTOOPT);
@@ -981,9 +1019,12 @@ export class FakeKernel {
   readonly datagramOverhead: number | undefined;
   /** net.core.rmem_max: the most SO_RCVBUF asks for. */
   readonly receiveBufferMax: number;
+  /** net.core.wmem_max: the most SO_SNDBUF asks for. */
+  readonly sendBufferMax: number;
   /** The process ID autobind gives a protocol's first socket. */
   readonly pid: number;
   readonly #rcvbuf: number;
+  readonly #sndbuf: number;
   readonly #handlers = new Map<number, Map<number, RequestHandler>>();
   readonly #sockets: FakeSocket[] = [];
   #nextPort = 0xffff_efff;
@@ -998,6 +1039,8 @@ export class FakeKernel {
     };
     this.#rcvbuf = int("receiveBufferSize", 1, 0x7fff_ffff) ?? 212_992;
     this.receiveBufferMax = int("receiveBufferMax", 1, 0x7fff_ffff) ?? 212_992;
+    this.#sndbuf = int("sendBufferSize", 1, 0x7fff_ffff) ?? 212_992;
+    this.sendBufferMax = int("sendBufferMax", 1, 0x7fff_ffff) ?? 212_992;
     this.pid = int("pid", 1, 0x7fff_ffff)
       ?? (globalThis as { process?: { pid?: number } }).process?.pid ?? 4242;
     this.dumpDatagramSize = int("dumpDatagramSize", 1, 0x7fff_ffff) ?? DUMP_DATAGRAM_MAX;
@@ -1023,7 +1066,14 @@ export class FakeKernel {
     } else if (this.socket(protocol, portid)) {
       throw new SyscallError("bind", EADDRINUSE);
     }
-    const socket = new FakeSocket(this, protocol, portid, this.#nextFd++, this.#rcvbuf);
+    const socket = new FakeSocket(
+      this,
+      protocol,
+      portid,
+      this.#nextFd++,
+      this.#rcvbuf,
+      this.#sndbuf,
+    );
     this.#sockets.push(socket);
     return socket;
   };

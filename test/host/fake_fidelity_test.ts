@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import process from "node:process";
 import { test } from "node:test";
-import { SO_RCVBUFFORCE } from "../../ffi/_constants.ts";
+import { SO_RCVBUFFORCE, SO_SNDBUFFORCE } from "../../ffi/_constants.ts";
 import { openTransport } from "../../ffi/mod.ts";
 import { AttributeDecoder, AttributeEncoder } from "../../src/attribute.ts";
 import {
@@ -52,6 +52,7 @@ import {
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
   SO_RCVBUF,
+  SO_SNDBUF,
   SOL_NETLINK,
   SOL_SOCKET,
 } from "../../src/constants.ts";
@@ -626,6 +627,42 @@ test("fake vs kernel: SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer (doub
     return sizes;
   });
   assert.deepEqual(real.slice(2, 3), [10000]);
+  assert.deepEqual(fake, real);
+});
+
+test("fake vs kernel: SO_SNDBUF and SO_SNDBUFFORCE size the send buffer; a datagram past it less 32 bytes is EMSGSIZE", async () => {
+  using ns = new Netns();
+  const sysctl = (name: string) =>
+    Number(execFileSync("ip", ["netns", "exec", ns.name, "cat", `/proc/sys/net/core/${name}`], {
+      encoding: "utf8",
+    }));
+  const kernel = new FakeKernel({
+    sendBufferSize: sysctl("wmem_default"),
+    sendBufferMax: sysctl("wmem_max"),
+  });
+  const { real, fake } = await both(ns, kernel, (open) => {
+    using s = sockets(open);
+    const t = s.open(NETLINK_USERSOCK);
+    const sizes = [t.getOption(SOL_SOCKET, SO_SNDBUF)];
+    for (
+      const [name, value] of [[SO_SNDBUF, 1], [SO_SNDBUF, 5000], [SO_SNDBUF, 2 ** 30], [
+        SO_SNDBUFFORCE,
+        2 ** 30,
+      ], [SO_SNDBUFFORCE, -1]]
+    ) {
+      t.setOption(SOL_SOCKET, name, value);
+      sizes.push(t.getOption(SOL_SOCKET, SO_SNDBUF));
+    }
+    // The least (4608 bytes): a datagram to this very socket of 4576 bytes goes, of 4580 not.
+    const sends = [4576, 4580].map((length) => {
+      const datagram = new Uint8Array(length);
+      new DataView(datagram.buffer).setUint32(0, length, true); // one message, type 0
+      return `${length} ${outcome(() => t.send(datagram, t.portid, 0))}`;
+    });
+    return { sizes, sends };
+  });
+  assert.deepEqual(real.sizes.slice(1, 3), [4608, 10000]);
+  assert.deepEqual(real.sends, ["4576 ok", "4580 EMSGSIZE"]);
   assert.deepEqual(fake, real);
 });
 
