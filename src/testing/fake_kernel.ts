@@ -26,7 +26,8 @@
  *   everything else the kernel sends it is dropped too (NETLINK_S_CONGESTED); the send buffer,
  *   sized by SO_SNDBUF and SO_SNDBUFFORCE alike, refuses a datagram longer than it less 32 bytes
  *   with EMSGSIZE;
- * - multicast reaches every member of the group but the sender; NLM_F_ECHO sends the requester
+ * - multicast reaches every member of the group but the sender; a group past the protocol's
+ *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, NETLINK_GENERIC's 64) cannot be joined (EINVAL); NLM_F_ECHO sends the requester
  *   its copy of a notification, tagged with the group; user-space senders to a full peer get
  *   EAGAIN, and a send with a group and port 0 to a protocol nothing in the kernel serves
  *   delivers the multicast, then fails with ECONNREFUSED;
@@ -75,7 +76,6 @@ import {
   NETLINK_NO_ENOBUFS,
   NETLINK_PKTINFO,
   NETLINK_ROUTE,
-  NETLINK_USERSOCK,
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
@@ -101,6 +101,7 @@ import {
   RTM_GETTCLASS,
   RTM_GETTFILTER,
   RTM_MAX,
+  RTNLGRP_MAX,
   SO_DETACH_FILTER,
   SO_LOCK_FILTER,
   SO_RCVBUF,
@@ -139,6 +140,16 @@ const ENOPROTOOPT = 92;
 const EOPNOTSUPP = 95;
 /** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
 const SOCK_MIN_RCVBUF = 2304;
+/**
+ * How many multicast groups each protocol's kernel socket has (nl_table[].groups, which
+ * NETLINK_ADD_MEMBERSHIP checks: `!val || val - 1 >= nlk->ngroups` is EINVAL): at least 32
+ * (netlink_kernel_create), rtnetlink's RTNLGRP_MAX (as of these headers; 39 on Linux 6.18),
+ * generic netlink's a long's bits per mc_groups_longs (64 until its families need more). bind()
+ * names groups 1-32 only, within every protocol's count.
+ */
+const GROUP_COUNTS = new Map([[NETLINK_ROUTE, RTNLGRP_MAX], [NETLINK_GENERIC, 64]]);
+const MIN_GROUP_COUNT = 32;
+
 /** SOCK_MIN_SNDBUF: twice SOCK_MIN_RCVBUF. */
 const SOCK_MIN_SNDBUF = 2 * SOCK_MIN_RCVBUF;
 /** NLMSG_GOODSIZE: a 4 KiB page less its skb_shared_info (x86-64, arm64). */
@@ -668,8 +679,8 @@ export class FakeSocket implements Transport {
   }
 
   /**
-   * setsockopt: records it; joins and leaves groups (EINVAL for group 0, or one past
-   * NETLINK_USERSOCK's 32); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
+   * setsockopt: records it; joins and leaves groups (EINVAL for group 0, or one past the
+   * protocol's count: 32, but NETLINK_ROUTE's RTNLGRP_MAX and NETLINK_GENERIC's 64); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
    * does (doubled, at least 2304 bytes; SO_RCVBUF at most twice net.core.rmem_max), SO_SNDBUF
    * and SO_SNDBUFFORCE the send buffer alike (at least 4608 bytes; SO_SNDBUF at most twice
    * net.core.wmem_max); NETLINK_* flags change the rules; a
@@ -687,9 +698,9 @@ export class FakeSocket implements Transport {
     if (
       level === SOL_NETLINK
       && (name === NETLINK_ADD_MEMBERSHIP || name === NETLINK_DROP_MEMBERSHIP)
-      // netlink_setsockopt: `!val || val - 1 >= nlk->ngroups`. NETLINK_USERSOCK has 32 groups;
-      // how many the others have depends on the kernel and its modules.
-      && (value === 0 || (this.protocol === NETLINK_USERSOCK && value > 32))
+      // netlink_setsockopt: `!val || val - 1 >= nlk->ngroups`, val unsigned.
+      && ((value >>> 0) === 0
+        || (value >>> 0) > (GROUP_COUNTS.get(this.protocol) ?? MIN_GROUP_COUNT))
     ) throw new SyscallError("setsockopt", EINVAL);
     if (level === SOL_SOCKET && (name === SO_RCVBUF || name === SO_RCVBUFFORCE)) {
       // sock_setsockopt: SO_RCVBUF is capped at rmem_max (as a u32), SO_RCVBUFFORCE's negative

@@ -21,10 +21,12 @@ import {
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
+  NETLINK_KOBJECT_UEVENT,
   NETLINK_LIST_MEMBERSHIPS,
   NETLINK_NETFILTER,
   NETLINK_NO_ENOBUFS,
   NETLINK_ROUTE,
+  NETLINK_SOCK_DIAG,
   NETLINK_USERSOCK,
   NFNL_SUBSYS_CTNETLINK,
   NFNL_SUBSYS_CTNETLINK_EXP,
@@ -584,20 +586,29 @@ test("fake vs kernel: SOL_NETLINK options: the ones netlink has, flags read back
   assert.deepEqual(fake, real);
 });
 
-test("fake vs kernel: multicast groups: 0 and NETLINK_USERSOCK's past 32 are refused, route's above 32 joined", async () => {
+test("fake vs kernel: multicast groups: 0 and those past the protocol's count are refused (32; route's and generic's have more)", async () => {
   using ns = new Netns();
   const { real, fake } = await both(ns, new FakeKernel(), (open) => {
     using s = sockets(open);
-    const usersock = s.open(NETLINK_USERSOCK);
-    const route = s.open(NETLINK_ROUTE);
     const join = (t: Transport, group: number) =>
       outcome(() => t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group));
+    const joins = (protocol: number, groups: number[]) => {
+      const t = s.open(protocol);
+      return groups.map((g) => `${g} ${join(t, g)}`);
+    };
     return {
-      usersock: [0, 1, 32, 33, 64].map((g) => `${g} ${join(usersock, g)}`),
-      route: [0, 32, 33, 36].map((g) => `${g} ${join(route, g)}`),
+      usersock: joins(NETLINK_USERSOCK, [0, 1, 32, 33, 64]),
+      // RTNLGRP_MAX of these headers (36); Linux 6.18 has 39.
+      route: joins(NETLINK_ROUTE, [0, 32, 33, 36, 64]),
+      // 64 until its families have more groups (then another 64).
+      generic: joins(NETLINK_GENERIC, [33, 64]),
+      netfilter: joins(NETLINK_NETFILTER, [32, 33]),
+      sockDiag: joins(NETLINK_SOCK_DIAG, [32, 33]),
+      uevent: joins(NETLINK_KOBJECT_UEVENT, [1, 33]),
     };
   });
   assert.deepEqual(real.usersock, ["0 EINVAL", "1 ok", "32 ok", "33 EINVAL", "64 EINVAL"]);
+  assert.deepEqual(real.netfilter, ["32 ok", "33 EINVAL"]);
   assert.deepEqual(fake, real);
 });
 
