@@ -343,7 +343,7 @@ export function tapPoint(socket: NetlinkSocket, caller = "tap"): TapPoint {
   const point = points.get(socket);
   if (point === undefined) {
     throw new TypeError(
-      `${caller}: this socket was not made by open(); wrap its transport in a TapPoint`,
+      `${caller}(): this socket was not made by open(); wrap its transport in a TapPoint`,
     );
   }
   if (socket.closed) throw new SocketClosedError(`${caller}(): the socket is closed`);

@@ -188,8 +188,21 @@ test("tap() and capture() refuse a closed socket with SocketClosedError, each na
   );
 });
 
-test("tap() refuses a socket not made by open()", () => {
+test("tap() and capture() refuse a socket not made by open(), naming themselves alike", () => {
   const sock = new NetlinkSocket(kernel().open(NETLINK_ROUTE, { portid: 0 }));
-  assert.throws(() => tap(sock, {}), TypeError);
+  for (
+    const [name, call] of [["tap", () => tap(sock, {})], [
+      "capture",
+      () => capture(sock, () => {}),
+    ]] as const
+  ) {
+    assert.throws(
+      call,
+      (e) =>
+        e instanceof TypeError
+        && e.message
+          === `${name}(): this socket was not made by open(); wrap its transport in a TapPoint`,
+    );
+  }
   sock.close();
 });
