@@ -215,17 +215,27 @@ export const ROUTE_FLAGS: FlagTable = [
   ["trap", 0x40],
 ];
 
-/** NTF_* (neighbour flags). */
+/**
+ * Neighbour flags: ndm_flags' NTF_* in the low byte, NDA_FLAGS_EXT's NTF_EXT_* shifted above it
+ * (NEIGH_EXT_SHIFT), in the order `ip neigh show` prints them (print_neigh), the ones ip does
+ * not print last.
+ */
 export const NEIGH_FLAGS: FlagTable = [
+  ["router", 0x80],
+  ["proxy", 0x8],
+  ["managed", 0x1 << 8], // NTF_EXT_MANAGED
+  ["extern_learn", 0x10],
+  ["extern_valid", 0x4 << 8], // NTF_EXT_EXT_VALIDATED
+  ["offload", 0x20],
   ["use", 0x1],
   ["self", 0x2],
   ["master", 0x4],
-  ["proxy", 0x8],
-  ["extern_learn", 0x10],
-  ["offload", 0x20],
   ["sticky", 0x40],
-  ["router", 0x80],
+  ["locked", 0x2 << 8], // NTF_EXT_LOCKED
 ];
+
+/** Where NDA_FLAGS_EXT's bits sit in a {@linkcode NEIGH_FLAGS} value. */
+export const NEIGH_EXT_SHIFT = 8;
 
 /**
  * The base of the objects the API returns: the typed layer's decoding is kept as `raw`, a getter

@@ -15,6 +15,7 @@ import {
   flagNames,
   flagValue,
   inetFamily,
+  NEIGH_EXT_SHIFT,
   NEIGH_FLAGS,
   NEIGH_STATES,
   WithRaw,
@@ -59,7 +60,10 @@ export interface Neighbour {
   readonly lladdr?: string;
   /** Its state ("reachable", "stale", "permanent"...): the state's name, or the number. */
   readonly state: NeighbourState | number;
-  /** NTF_* names ("router", "proxy", "extern_learn"...). */
+  /**
+   * NTF_* names and NDA_FLAGS_EXT's NTF_EXT_* ("router", "proxy", "managed", "extern_learn"...),
+   * in the order `ip neigh show` prints them.
+   */
   readonly flags: string[];
   /** Everything the kernel sent, as the typed layer decodes it. */
   readonly raw: RawNeighbour;
@@ -81,9 +85,12 @@ export interface NewNeighbour {
   address: string;
   /** Its link-layer address. */
   lladdr?: string;
-  /** State (default "permanent", as `ip neigh add`). */
+  /**
+   * State (default "permanent", as `ip neigh add`; "none" with the flag "managed", which the
+   * kernel then resolves, as ip sends it: a permanent entry cannot be managed).
+   */
   state?: NeighbourState | number;
-  /** NTF_* names ("router", "proxy"...). */
+  /** NTF_* and NTF_EXT_* names ("router", "proxy", "managed"...), as `ip neigh add` takes them. */
   flags?: string[];
 }
 
@@ -108,6 +115,9 @@ export interface NeighbourFilter {
   proxy?: boolean;
 }
 
+/** NTF_EXT_MANAGED as {@linkcode NEIGH_FLAGS} holds it. */
+const NTF_EXT_MANAGED_FLAG = 0x1 << NEIGH_EXT_SHIFT;
+
 // Every key of each spec and nothing else (`satisfies`): a misspelt one is refused, not ignored.
 const FILTER_KEYS = Object.keys(
   { dev: 0, family: 0, proxy: 0 } satisfies Record<keyof NeighbourFilter, 0>,
@@ -130,7 +140,8 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
   out.address = raw.dst === undefined ? "" : formatIP(raw.dst);
   if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
   out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
-  out.flags = flagNames(NEIGH_FLAGS, raw.ndmFlags as unknown as number);
+  const ext = (raw.flagsExt as unknown as number | undefined) ?? 0;
+  out.flags = flagNames(NEIGH_FLAGS, (raw.ndmFlags as unknown as number) | ext << NEIGH_EXT_SHIFT);
   return out as unknown as Neighbour;
 }
 
@@ -254,7 +265,7 @@ export class Neighbours {
     const flags = entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags");
     const request = {
       ndmFamily: dst.length === 4 ? 2 : 10,
-      ndmFlags: flags,
+      ndmFlags: flags & 0xff, // NDA_FLAGS_EXT's (managed...) select nothing on delete
       ndmIfindex: await ctx.ifindex(entry.dev),
       dst,
     };
@@ -270,12 +281,18 @@ export class Neighbours {
     }
     checkOptions(`neigh.${verb}() entry`, entry, ENTRY_KEYS);
     const dst = parseIP(entry.address, "address");
+    const flags = entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags");
     const request: Record<string, unknown> = {
       ndmFamily: dst.length === 4 ? 2 : 10,
-      ndmState: NEIGH_STATES.value(entry.state ?? "permanent", "state", 0xffff),
-      ndmFlags: entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags"),
+      ndmState: NEIGH_STATES.value(
+        entry.state ?? (flags & NTF_EXT_MANAGED_FLAG ? "none" : "permanent"),
+        "state",
+        0xffff,
+      ),
+      ndmFlags: flags & 0xff,
       dst,
     };
+    if (flags >>> NEIGH_EXT_SHIFT) request.flagsExt = flags >>> NEIGH_EXT_SHIFT;
     if (entry.lladdr !== undefined) request.lladdr = parseMAC(entry.lladdr, "lladdr");
     request.ndmIfindex = await this.#ctx.ifindex(entry.dev); // last: looking it up is a request
     return request;

@@ -72,6 +72,8 @@ function variedNetns(): Netns {
     + "rto_min 2s features ecn congctl lock cubic hoplimit 64 initcwnd 10",
     "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev br0",
     "neigh add 2001:db8::5 lladdr 02:00:00:00:00:07 dev br0 router",
+    // Two flags, in ip's order (router before extern_learn); extern_learn: the kernel keeps it.
+    "neigh add 10.9.0.6 lladdr 02:00:00:00:00:06 dev br0 nud stale router extern_learn",
     "rule add fwmark 0x64/0xff table 100 pref 100",
     "rule add from 10.9.0.0/24 to 10.50.0.0/16 iif br0 lookup 100 pref 200",
     "rule add from 192.0.2.0/24 blackhole pref 300",

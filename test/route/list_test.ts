@@ -386,6 +386,30 @@ test("neigh.list() filters by link and family, as `ip neigh show dev D` does", a
   ]);
 });
 
+test("neigh.list(): flags as ip prints them, in its order, NDA_FLAGS_EXT's managed included", async () => {
+  using own = new Netns([
+    "link add n0 type veth peer name n1",
+    "link set n0 up",
+    "addr add 10.0.0.1/24 dev n0",
+    "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev n0 nud stale router extern_learn",
+    "neigh add 10.0.0.6 dev n0 managed",
+  ]);
+  await using client = await openRoute({ netns: own.name });
+  // The flags only: the kernel resolves a managed entry (its state moves as it probes).
+  const flagsOf = (n: Json) => Object.keys(n).filter((key) => n[key] === null);
+  const theirs = own.json<Json[]>("neigh", "show", "dev", "n0", "nud", "all")
+    .filter((n) => n.dst === "10.0.0.5" || n.dst === "10.0.0.6")
+    .map((n) => [n.dst, flagsOf(n)]);
+  const ours = (await client.neigh.list({ dev: "n0" }))
+    .filter((n) => n.address === "10.0.0.5" || n.address === "10.0.0.6")
+    .map((n) => [n.address, n.flags]);
+  assert.deepEqual(ours, theirs);
+  assert.deepEqual(Object.fromEntries(ours), {
+    "10.0.0.5": ["router", "extern_learn"],
+    "10.0.0.6": ["managed"],
+  });
+});
+
 test("rule.list() equals `ip -j rule show`, v4 and v6", async () => {
   assert.deepEqual(
     (await ip.rule.list({ family: "inet" })).map(ruleAsIp),

@@ -467,6 +467,21 @@ test("proxy neighbours: added, listed with { proxy: true } and deleted, as ip ne
   );
 });
 
+test("neigh.add with flags [\"managed\"]: NDA_FLAGS_EXT, state none unless given, as ip neigh add ... managed", async () => {
+  using ns = new Netns(["link add a0 type veth peer name a1", "link set a0 up"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.neigh.add({ dev: "a0", address: "10.0.0.80", flags: ["managed"] });
+  const entry = ns.json<Json[]>("neigh", "show", "to", "10.0.0.80")[0];
+  assert.equal(entry.managed, null);
+  await ip.neigh.delete({ dev: "a0", address: "10.0.0.80", flags: ["managed"] });
+  assert.deepEqual(ns.json("neigh", "show", "to", "10.0.0.80"), []);
+  // A permanent entry cannot be managed: the kernel's refusal, when that state is asked for.
+  await assert.rejects(
+    ip.neigh.add({ dev: "a0", address: "10.0.0.81", flags: ["managed"], state: "permanent" }),
+    /EINVAL: neighbour add 10.0.0.81/,
+  );
+});
+
 test("neigh.add / replace / delete, read back with ip", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up"]);
