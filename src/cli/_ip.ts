@@ -134,7 +134,8 @@ export function linkJson(
     out.linkmode = raw.linkmode === 1 ? "DORMANT" : "DEFAULT";
   }
   if (raw.group !== undefined) out.group = groupName(raw.group);
-  if (link.txqlen !== undefined) out.txqlen = link.txqlen;
+  // As ip's print_queuelen: none when 0, and printed as a signed int (4294967295 is -1).
+  if (link.txqlen) out.txqlen = link.txqlen | 0;
   out.link_type = LINK_TYPES.get(raw.ifiType) ?? `[${raw.ifiType}]`;
   if (link.address !== undefined) out.address = link.address;
   if (link.broadcast !== undefined) out.broadcast = link.broadcast;

@@ -215,6 +215,24 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   }
 });
 
+test("cli link show: qlen as ip prints it (print_queuelen): none when 0, a signed int above 2^31", async () => {
+  using ns = quietNetns(["link add va0 type veth peer name vb0", "link set va0 txqlen 0"], {
+    ipv6: false,
+  });
+  // ip refuses a queue length above INT_MAX; the kernel takes any u32.
+  {
+    await using ip = await openRoute({ netns: ns.name });
+    await ip.link.set("vb0", { txqlen: 0xffff_ffff });
+  }
+  const lines = (out: string) => out.split("\n").map((line) => line.trimEnd()).filter(Boolean);
+  for (const view of ["link show", "addr show"]) {
+    const args = view.split(" ");
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `--json ${view}`);
+    assert.deepEqual(lines(cli(["--netns", ns.name, ...args]).stdout), lines(ns.ip(...args)), view);
+  }
+  assert.equal(ns.json<{ txqlen?: number }[]>("link", "show", "vb0")[0].txqlen, -1);
+});
+
 test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip applies them", () => {
   // No IPv6: no multicast neighbour entry or address comes and goes between two reads.
   using ns = quietNetns([
