@@ -6,7 +6,7 @@
  * @module
  */
 
-import { quoted } from "./_printable.ts";
+import { printable, quoted } from "./_printable.ts";
 import { suggestion } from "./_suggest.ts";
 import { SocketClosedError } from "./errors.ts";
 
@@ -105,7 +105,21 @@ export function checkGivenSocket(
  * (quoted(): C0, DEL and C1), so that one cannot forge what a terminal shows of the message.
  */
 export function shown(value: unknown): string {
-  return typeof value === "string" ? quoted(value) : String(value);
+  if (typeof value === "string") return quoted(value);
+  // A plain object or array as JSON (`{"pid":1}`), not String()'s "[object Object]"; escaped as
+  // a string is. Other objects (a Uint8Array, a Date) have a String() of their own.
+  if (
+    typeof value === "object" && value !== null
+    && (Array.isArray(value) || [Object.prototype, null].includes(Object.getPrototypeOf(value)))
+  ) {
+    try {
+      const json = JSON.stringify(value);
+      if (json !== undefined) return printable(json);
+    } catch {
+      // Cyclic, or holding a BigInt: String() below.
+    }
+  }
+  return String(value);
 }
 
 /** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */

@@ -292,6 +292,29 @@ test("a caller's text in a route error is quoted escaped (ESC, NUL, C1 CSI), nev
   }
 });
 
+test("an object or array where a value goes is shown as JSON in the error, not [object Object]", async () => {
+  using ns = new Netns();
+  // { pid } names a namespace for link.set/add, not for openRoute: the message shows what came.
+  await assert.rejects(openRoute({ netns: { pid: 1 } as never }), {
+    name: "TypeError",
+    message: "netns: {\"pid\":1} is not a namespace path or `ip netns` name",
+  });
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(ip.link.set("lo", { mtu: { value: 1400 } as never }), {
+    name: "TypeError",
+    message: "mtu: {\"value\":1400} is not an integer from 0 to 4294967295",
+  });
+  await assert.rejects(ip.route.get(["10.0.0.1"] as never), {
+    name: "TypeError",
+    message: "address: [\"10.0.0.1\"] is not an IPv4 or IPv6 address",
+  });
+  // Escaped as a string is (C1 too), so the message cannot drive a terminal.
+  await assert.rejects(ip.link.set("lo", { mtu: { "\u009b": "\x1b" } as never }), {
+    name: "TypeError",
+    message: "mtu: {\"\\u009b\":\"\\u001b\"} is not an integer from 0 to 4294967295",
+  });
+});
+
 test("every list and nexthop.add() take the same families: inet, inet6, or none", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });

@@ -554,7 +554,7 @@ test("format() refuses what is no message with a TypeError naming the field, not
   assert.match(format(good, options), /^RTM_NEWLINK /);
   const cases: [unknown, RegExp][] = [
     [null, /the message must be an object, got null/],
-    [{ ...good, payload: [1, 2] }, /payload must be a Uint8Array, got 1,2/],
+    [{ ...good, payload: [1, 2] }, /payload must be a Uint8Array, got \[1,2\]/],
     [{ ...good, payload: "ab" }, /payload must be a Uint8Array, got "ab"/],
     [{ ...good, type: NaN }, /type must be an integer, got NaN/],
     [{ ...good, seq: "1" }, /seq must be an integer, got "1"/],
