@@ -163,7 +163,8 @@ export function linkText(link: Record<string, unknown>, stats?: string): string 
   line += ` state ${link.operstate}`;
   if (link.linkmode !== undefined) line += ` mode ${link.linkmode}`;
   if (link.group !== undefined) line += ` group ${link.group}`;
-  if (link.txqlen !== undefined) line += ` qlen ${link.txqlen}`;
+  // As ip: each field is followed by a space, but the queue length, last when there is one.
+  line += link.txqlen !== undefined ? ` qlen ${link.txqlen}` : " ";
   if (link.link_type !== undefined) {
     line += `\n    link/${link.link_type}`;
     if (link.address !== undefined) line += ` ${link.address} brd ${link.broadcast ?? ""}`;

@@ -231,6 +231,10 @@ test("cli link show: qlen as ip prints it (print_queuelen): none when 0, a signe
     assert.deepEqual(lines(cli(["--netns", ns.name, ...args]).stdout), lines(ns.ip(...args)), view);
   }
   assert.equal(ns.json<{ txqlen?: number }[]>("link", "show", "vb0")[0].txqlen, -1);
+  // Byte for byte: without a queue length, ip's first line ends with the space after the group.
+  for (const args of [["link", "show", "va0"], ["addr", "show", "va0"]]) {
+    assert.equal(cli(["--netns", ns.name, ...args]).stdout, ns.ip(...args), args.join(" "));
+  }
 });
 
 test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip applies them", () => {
