@@ -11,10 +11,11 @@ import { rtLink } from "../ynl/rt_link.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
-import { checkLinkRef } from "./_link_ref.ts";
+import { checkLinkRef, nameLookup } from "./_link_ref.ts";
 
 /**
- * A link as callers name it: its name (`"eth0"`) or its index (`2`).
+ * A link as callers name it: its name (`"eth0"`), one of its alternative names (up to 127
+ * bytes, found as `ip` finds them), or its index (`2`).
  *
  * @example
  * ```ts
@@ -91,7 +92,7 @@ export class Context {
     if (typeof ref === "number") return ref;
     // Asked of the kernel each time: a cached name may since name another link.
     try {
-      const link = await this.link.do("getlink", { ifname: ref, extMask: 8 });
+      const link = await this.link.do("getlink", { ...nameLookup(ref), extMask: 8 });
       this.names.set(link.ifiIndex, ref);
       return link.ifiIndex;
     } catch (err) {

@@ -3,9 +3,12 @@
 
 import { shown } from "../_options.ts";
 
-/** Refuses what can name no link (TypeError naming `field`), before anything is asked. */
+/**
+ * Refuses what can name no link (TypeError naming `field`), before anything is asked: an index,
+ * or a name or alternative name (`ip link property add ... altname`, up to 127 bytes).
+ */
 export function checkLinkRef(ref: unknown, field: string): asserts ref is string | number {
-  if (typeof ref !== "number") checkLinkName(ref, field);
+  if (typeof ref !== "number") checkName(ref, field, ALTIFNAMSIZ - 1, "a link name or altname");
   else if (!Number.isInteger(ref) || ref <= 0 || ref > 0x7fff_ffff) {
     throw new TypeError(`${field}: ${ref} is not a link index (a positive integer)`);
   }
@@ -17,14 +20,31 @@ export function checkLinkRef(ref: unknown, field: string): asserts ref is string
  * kernel's isspace() (ASCII's, and 0xa0, which is in "à"'s encoding), and not "." or "..".
  */
 export function checkLinkName(name: unknown, field: string): string {
+  return checkName(name, field, IFNAMSIZ - 1, "a link name");
+}
+
+/**
+ * The attribute a link's name is looked up by, as ip sends it: IFLA_IFNAME when it fits one (15
+ * bytes), IFLA_ALT_IFNAME otherwise, which the kernel takes up to 127 bytes; either finds a
+ * link by its name or by one of its altnames.
+ */
+export function nameLookup(name: string): { ifname: string } | { altIfname: string } {
+  return encoder.encode(name).length < IFNAMSIZ ? { ifname: name } : { altIfname: name };
+}
+
+/** IFNAMSIZ and ALTIFNAMSIZ (<linux/if.h>): the buffers, the NUL included. */
+const IFNAMSIZ = 16;
+const ALTIFNAMSIZ = 128;
+
+function checkName(name: unknown, field: string, max: number, what: string): string {
   const bytes = typeof name === "string" ? encoder.encode(name) : undefined;
   if (
-    bytes === undefined || bytes.length === 0 || bytes.length > 15 || name === "." || name === ".."
-    || bytes.some((byte) => INVALID.has(byte))
+    bytes === undefined || bytes.length === 0 || bytes.length > max || name === "."
+    || name === ".." || bytes.some((byte) => INVALID.has(byte))
   ) {
     throw new TypeError(
-      `${field}: ${shown(name)} is not a link name `
-        + "(1 to 15 bytes, no space, NUL, / or :, not . or ..)",
+      `${field}: ${shown(name)} is not ${what} `
+        + `(1 to ${max} bytes, no space, NUL, / or :, not . or ..)`,
     );
   }
   return name as string;

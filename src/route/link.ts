@@ -13,7 +13,7 @@ import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { checkLinkName, checkLinkRef } from "./_link_ref.ts";
+import { checkLinkName, checkLinkRef, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
@@ -61,7 +61,10 @@ export interface Link {
   readonly address?: string;
   /** Link-layer broadcast address. */
   readonly broadcast?: string;
-  /** Alternative names (`ip link property add dev X altname NAME`); `get()` finds by them too. */
+  /**
+   * Alternative names (`ip link property add dev X altname NAME`, up to 127 bytes); every method
+   * that takes a link finds it by them too.
+   */
   readonly altnames?: readonly string[];
   /** IFLA_IFALIAS, the free-text description. */
   readonly alias?: string;
@@ -613,9 +616,10 @@ export class Links {
    */
   async get(ref: LinkRef): Promise<Link> {
     const ctx = this.#ctx;
+    checkLinkRef(ref, "link");
     const request = typeof ref === "number"
       ? { ifiIndex: await ctx.ifindex(ref) }
-      : { ifname: checkLinkName(ref, "link") };
+      : nameLookup(ref);
     let raw: RawLink;
     try {
       raw = await ctx.link.do("getlink", request);

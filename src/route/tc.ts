@@ -34,7 +34,7 @@ import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
 import { explain } from "./_context.ts";
-import { checkLinkRef } from "./_link_ref.ts";
+import { checkLinkRef, nameLookup } from "./_link_ref.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
   classOutOptions,
@@ -684,7 +684,7 @@ export class TrafficControl implements AsyncDisposable {
     checkLinkRef(dev, "dev");
     if (typeof dev === "number") return dev;
     try {
-      const link = await this.#links.do("getlink", { ifname: dev });
+      const link = await this.#links.do("getlink", nameLookup(dev));
       return link!.ifiIndex;
     } catch (err) {
       if (err instanceof NetlinkError && err.code === "ENODEV") {

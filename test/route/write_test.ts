@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { closeSync, openSync } from "node:fs";
 import { test } from "node:test";
 import { NetlinkError } from "../../src/errors.ts";
-import { openRoute } from "../../src/route/mod.ts";
+import { openRoute, TrafficControl } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -595,4 +595,38 @@ test("link promises: a veth without peer.name gets the kernel's name, alias \"\"
   assert.deepEqual((await ip.link.list()).map((l) => l.name), ["lo"]);
   await ip.link.add({ name: "br9", kind: "bridge", up: true });
   assert.ok((ns.json<Json[]>("link", "show", "br9")[0].flags as string[]).includes("UP"));
+});
+
+test("a link is found by an altname longer than a name (16 to 127 bytes), as ip finds it", async () => {
+  const long = "uplink-to-the-core-switch-in-rack-7"; // 35 bytes: only an altname can be this long
+  const longest = "é".repeat(63) + "x"; // 127 bytes of UTF-8, the kernel's most (ALTIFNAMSIZ - 1)
+  using ns = new Netns([
+    "link add a0 type veth peer name a1",
+    `link property add dev a0 altname ${long} altname ${longest}`,
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const a0 = ns.json<Json[]>("link", "show", "a0")[0];
+  assert.equal((await ip.link.get(long)).name, "a0");
+  assert.equal((await ip.link.get(longest)).index, a0.ifindex);
+  await ip.link.set(long, { mtu: 1400, up: true });
+  await ip.addr.add(long, "10.0.0.1/24");
+  assert.deepEqual((await ip.addr.list({ dev: longest })).map((a) => a.address), ["10.0.0.1"]);
+  await ip.route.add({ dst: "10.5.0.0/16", dev: long });
+  assert.equal(ns.json<Json[]>("route", "show", "10.5.0.0/16")[0].dev, "a0");
+  assert.equal(ns.json<Json[]>("link", "show", "a0")[0].mtu, 1400);
+  // TrafficControl looks links up the same way.
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  assert.equal(await tc.ifindex(long), a0.ifindex);
+  // One byte more than the kernel takes, or a name no link has: refused, or not found, by name.
+  await assert.rejects(ip.link.get(longest + "y"), {
+    name: "TypeError",
+    message: `link: "${longest}y" is not a link name or altname (1 to 127 bytes, no space, NUL, / `
+      + "or :, not . or ..)",
+  });
+  await assert.rejects(
+    ip.link.get(long + "-b"),
+    (e: Error) => e instanceof NetlinkError && e.message.includes(`no link named "${long}-b"`),
+  );
+  await ip.link.delete(longest);
+  assert.deepEqual((await ip.link.list()).map((l) => l.name), ["lo"]);
 });
