@@ -314,6 +314,11 @@ interface KindFields {
    * policy entry): read, never written, so a change that holds one fails before any request.
    */
   readonly readOnly?: readonly string[];
+  /**
+   * Options the kernel cuts to fewer bits than their attribute holds, with their largest value:
+   * a larger one is refused here, as ip refuses it, rather than silently cut.
+   */
+  readonly maxima?: Readonly<Record<string, number>>;
 }
 
 const KINDS: Record<string, KindFields> = {
@@ -322,6 +327,8 @@ const KINDS: Record<string, KindFields> = {
     ipv6In: { group: "group6", local: "local6" },
     links: ["link"],
     names: { df: VXLAN_DF },
+    // IFLA_VXLAN_LABEL: an IPv6 flow label, 20 bits (the kernel masks with IPV6_FLOWLABEL_MASK).
+    maxima: { label: 0xfffff },
     booleans: [
       "learning",
       "proxy",
@@ -437,6 +444,9 @@ function writeData(fields: KindFields | undefined, data: Record<string, unknown>
     if (out[key] !== undefined) {
       out[key] = names.value(out[key] as string, `${where}.${key}`, 0xffff_ffff);
     }
+  }
+  for (const [key, max] of Object.entries(fields?.maxima ?? {})) {
+    if (out[key] !== undefined) out[key] = integer(out[key], `${where}.${key}`, max);
   }
   // Any on/off option the kernel takes as a u8 may be written as a boolean.
   for (const [key, value] of Object.entries(out)) {

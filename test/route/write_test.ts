@@ -102,6 +102,30 @@ test("link.add vxlan: an IPv6 group or local is sent as group6 / local6, as ip s
   assert.equal(ns.json("link", "show").some((l) => l.ifname === "vx2"), false);
 });
 
+test("link.add/set vxlan: a flow label is 20 bits, the largest taken, a larger refused as ip refuses it", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const label = (name: string) =>
+    ns.json<Json[]>("-d", "link", "show", name)[0].linkinfo.info_data.label;
+  // A label is for an IPv6 vxlan (the kernel says so of a non-zero one on an IPv4 vxlan).
+  const v6 = { port: 4789, local: "2001:db8::1" };
+  await ip.link.add({ name: "vx0", kind: "vxlan", data: { id: 7, ...v6, label: 0xfffff } });
+  assert.equal(label("vx0"), "0xfffff");
+  assert.equal((await ip.link.get("vx0")).data?.label, 0xfffff);
+  // The kernel masks IFLA_VXLAN_LABEL to 20 bits: 0x100000 was acked and became 0 (no label).
+  const message = "data.label: 1048576 is not an integer from 0 to 1048575";
+  await assert.rejects(
+    ip.link.add({ name: "vx1", kind: "vxlan", data: { id: 8, ...v6, label: 0x100000 } }),
+    { name: "TypeError", message },
+  );
+  assert.equal(ns.json("link", "show").some((l) => l.ifname === "vx1"), false);
+  await assert.rejects(ip.link.set("vx0", { data: { label: 0x100000 } }), {
+    name: "TypeError",
+    message,
+  });
+  assert.equal(label("vx0"), "0xfffff");
+});
+
 test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster, port options", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link add br0 type bridge"]);
