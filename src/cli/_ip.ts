@@ -1,6 +1,7 @@
 // `link`, `addr` and `route`: the route client, printed as `ip` prints (`--json`: `ip -j`'s names).
 
 import { shown } from "../_options.ts";
+import { decodeAttributes } from "../attribute.ts";
 import {
   ARPHRD_CAN,
   ARPHRD_ETHER,
@@ -44,7 +45,7 @@ import {
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
-import { ipFamily, parsePrefix } from "../ip.ts";
+import { formatIP, ipFamily, parsePrefix } from "../ip.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
@@ -486,6 +487,71 @@ function gatewayText(r: Record<string, unknown>): string[] {
  * is not main (and no table was asked for), the protocol unless "boot", the scope unless
  * "global"; neither for a cached lookup result, which gets `cache` instead.
  */
+/** LWTUNNEL_ENCAP_* (<linux/lwtunnel.h>) as ip names them (format_encap_type). */
+const ENCAP_TYPES = [
+  "none",
+  "mpls",
+  "ip",
+  "ila",
+  "ip6",
+  "seg6",
+  "bpf",
+  "seg6local",
+  "rpl",
+  "ioam6",
+  "xfrm",
+];
+
+/**
+ * Where a route with an encapsulation keeps its own dst and tos for its line: ip -j prints the
+ * encapsulation's dst and tos under the same keys, which a parser reads as one key each, the
+ * last value in the first's place (`{"dst":"1.2.3.4","encap":"ip",...}`), as the JSON here has it.
+ */
+const ENCAP = Symbol("route's own dst and tos, and its encapsulation's words");
+
+interface EncapLine {
+  dst: unknown;
+  tos: unknown;
+  words: string[];
+}
+
+/**
+ * A route's lightweight-tunnel encapsulation as ip prints it (lwt_print_encap): its type, and an
+ * ip or ip6 tunnel key's fields (print_encap_ip, print_encap_ip6); the key/value pairs in ip's
+ * order, with the words of its line.
+ */
+function encapFields(type: number, encap: Uint8Array | undefined): [[string, unknown][], string[]] {
+  const name = ENCAP_TYPES[type] ?? "unknown";
+  const fields: [string, unknown][] = [["encap", name]];
+  const words = ["encap", name];
+  if (encap === undefined || (type !== 2 && type !== 4)) return [fields, words];
+  const v6 = type === 4;
+  const attrs = new Map(decodeAttributes(encap).map((a) => [a.type, a]));
+  const put = (key: string, value: unknown, text = String(value)) => {
+    fields.push([key, value]);
+    words.push(key, text);
+  };
+  // LWTUNNEL_IP(6)_ID (be64), SRC, DST, TTL or HOPLIMIT, TOS or TC, FLAGS (be16 TUNNEL_*).
+  const id = attrs.get(1);
+  if (id) put("id", Number(id.u64be()), id.u64be().toString());
+  for (const [type, key] of [[3, "src"], [2, "dst"]] as const) {
+    const address = attrs.get(type)?.value;
+    if (address) put(key, formatIP(address));
+  }
+  const ttl = attrs.get(4);
+  if (ttl) put(v6 ? "hoplimit" : "ttl", ttl.u8());
+  const tos = attrs.get(5);
+  if (tos) put(v6 ? "tc" : "tos", tos.u8());
+  const flags = attrs.get(6)?.u16be() ?? 0;
+  for (const [bit, key] of [[0x04, "key"], [0x01, "csum"], [0x08, "seq"]] as const) {
+    if (flags & bit) {
+      fields.push([key, true]);
+      words.push(key);
+    }
+  }
+  return [fields, words];
+}
+
 export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown> {
   const raw = r.raw as unknown as Record<string, unknown>;
   const cloned = ((raw.rtmFlags as number) & RTM_F_CLONED) !== 0;
@@ -494,7 +560,13 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
   out.dst = r.dst;
   if (r.src !== undefined) out.from = r.src;
   if (r.nhid !== undefined) out.nhid = r.nhid;
-  if (r.tos) out.tos = dsfieldName(r.tos);
+  const tos = r.tos ? dsfieldName(r.tos) : undefined;
+  if (raw.encapType !== undefined) {
+    const [fields, words] = encapFields(raw.encapType as number, raw.encap as Uint8Array);
+    for (const [key, value] of fields) out[key] = value;
+    (out as Record<symbol, EncapLine>)[ENCAP] = { dst: r.dst, tos, words };
+  }
+  if (tos !== undefined) out.tos = tos;
   if (r.gateway !== undefined) Object.assign(out, gatewayJson(r.family, r.gateway));
   if (r.dev !== undefined) out.dev = r.dev;
   const table = (raw.table ?? raw.rtmTable) as number;
@@ -544,11 +616,15 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
  */
 export function routeText(r: Record<string, unknown>): string {
   const parts: string[] = [];
+  const encap = (r as Record<symbol, EncapLine | undefined>)[ENCAP];
   if (r.type !== undefined) parts.push(String(r.type));
-  parts.push(String(r.dst));
+  parts.push(String(encap ? encap.dst : r.dst));
   if (r.from !== undefined) parts.push("from", String(r.from));
   if (r.nhid !== undefined) parts.push("nhid", String(r.nhid));
-  if (r.tos !== undefined) parts.push("tos", String(r.tos));
+  // As ip: " encap %s " after the destination, two spaces before it.
+  if (encap) parts.push("", ...encap.words);
+  const tos = encap ? encap.tos : r.tos;
+  if (tos !== undefined) parts.push("tos", String(tos));
   parts.push(...gatewayText(r));
   if (r.dev !== undefined) parts.push("dev", String(r.dev));
   if (r.table !== undefined) parts.push("table", String(r.table));

@@ -237,6 +237,31 @@ test("cli link show: qlen as ip prints it (print_queuelen): none when 0, a signe
   }
 });
 
+test("cli route show: a route's ip/ip6 encapsulation (RTA_ENCAP) as ip prints it, text and JSON", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "route add 10.22.0.0/16 encap ip id 5 dst 192.0.2.4 dev va0",
+    "route add 10.23.0.0/16 encap ip id 7 dst 192.0.2.5 ttl 9 tos 4 key csum dev va0",
+    // The route's own tos after the encapsulation's: ip -j has "tos" twice, the route's last.
+    "route add 10.24.0.0/16 tos 0x10 encap ip id 9 dst 192.0.2.6 dev va0",
+    "route add 2001:db8:e::/48 encap ip6 id 8 dst 2001:db8::9 hoplimit 3 tc 2 dev va0",
+  ]);
+  const lines = (out: string) => out.split("\n").filter(Boolean);
+  // IPv6: this route only (the multicast route of va0 comes when its carrier does).
+  for (const args of [["route", "show"], ["-6", "route", "show", "exact", "2001:db8:e::/48"]]) {
+    // Line for line, spaces included (ip prints two before "encap").
+    const text = lines(cli(["--netns", ns.name, ...args]).stdout);
+    assert.deepEqual(text, lines(ns.ip(...args)), args.join(" "));
+    // ip -j prints the encapsulation's dst under the route's key: read as one, the last value.
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `--json ${args.join(" ")}`);
+  }
+  assert.match(
+    cli(["--netns", ns.name, "route", "show"]).stdout,
+    /^10\.23\.0\.0\/16 {2}encap ip id 7 src 0\.0\.0\.0 dst 192\.0\.2\.5 ttl 9 tos 4 key csum dev va0 /m,
+  );
+});
+
 test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip applies them", () => {
   // No IPv6: no multicast neighbour entry or address comes and goes between two reads.
   using ns = quietNetns([
