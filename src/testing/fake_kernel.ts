@@ -29,8 +29,10 @@
  * - multicast reaches every member of the group but the sender; a group past the protocol's
  *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, NETLINK_GENERIC's 64) cannot be joined (EINVAL); NLM_F_ECHO sends the requester
  *   its copy of a notification, tagged with the group; user-space senders to a full peer get
- *   EAGAIN, and a send with a group and port 0 to a protocol nothing in the kernel serves
- *   delivers the multicast, then fails with ECONNREFUSED;
+ *   EAGAIN, a send to several groups goes to the lowest alone, one to a port and a group gives
+ *   the port its copy tagged with the group (a multicast to its reader), and a send with a group
+ *   and port 0 to a protocol nothing in the kernel serves delivers the multicast, then fails with
+ *   ECONNREFUSED;
  * - an attached classic BPF filter is checked as the kernel checks it and runs on everything
  *   queued to its socket, dump datagrams included (sk_filter); SO_LOCK_FILTER locks it;
  * - a pending `wait()` keeps the process alive, as a real socket's does, and nothing else does.
@@ -591,10 +593,12 @@ export class FakeSocket implements Transport {
     // Delivered to peers and groups as they are, whatever they hold (an unframed protocol's).
     const messages = kernelMessages(data);
     for (const message of messages) this.sent.push({ message, portid, groupMask });
-    for (let group = 1; group <= 32; group++) {
-      if (groupMask & (1 << (group - 1))) {
-        this.#kernel.broadcast(this.protocol, group, data.slice(), { from: this, exclude: portid });
-      }
+    // netlink_sendmsg sends to ffs(nl_groups), the lowest group of the mask alone, and tags the
+    // datagram with it (NETLINK_CB(skb).dst_group): the unicast copy too, whose receiver sees it
+    // through NETLINK_PKTINFO.
+    const group = 32 - Math.clz32(groupMask & -groupMask);
+    if (group !== 0) {
+      this.#kernel.broadcast(this.protocol, group, data.slice(), { from: this, exclude: portid });
     }
     if (portid !== 0) {
       const peer = this.#kernel.socket(this.protocol, portid);
@@ -604,7 +608,7 @@ export class FakeSocket implements Transport {
       // A unicast's head is allocated at its size once past a page (netlink_alloc_large_skb).
       const cost = this.#kernel.cost(data.length, { exact: true });
       if (!peer.#fits(cost)) throw new SyscallError("sendmsg", EAGAIN);
-      peer.#enqueue({ data: admitted, sender: this.portid, group: 0 }, cost);
+      peer.#enqueue({ data: admitted, sender: this.portid, group }, cost);
       return;
     }
     if (this.script) {

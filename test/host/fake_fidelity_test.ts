@@ -612,6 +612,33 @@ test("fake vs kernel: multicast groups: 0 and those past the protocol's count ar
   assert.deepEqual(fake, real);
 });
 
+test("fake vs kernel: a user-space send to groups: the lowest group alone, the unicast copy tagged with it", async () => {
+  using ns = new Netns();
+  const { real, fake } = await both(ns, new FakeKernel(), (open) => {
+    using s = sockets(open);
+    const [sender, peer, of3, of4] = [0, 1, 2, 3].map(() => s.open(NETLINK_USERSOCK));
+    for (const t of [peer, of3]) t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 3);
+    of4.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 4);
+    const datagram = encodeMessage({
+      type: 100,
+      flags: 0,
+      seq: 1,
+      portid: 0,
+      payload: new Uint8Array(4),
+    });
+    // netlink_sendmsg takes ffs(nl_groups): group 3 of the mask 3|4. To a port and a group, the
+    // port gets the unicast copy (skipped by the multicast) with the group in NETLINK_PKTINFO.
+    const toGroups = outcome(() => sender.send(datagram, 0, (1 << 2) | (1 << 3)));
+    const afterMask = { of3: readAll(of3), of4: readAll(of4), peer: readAll(peer) };
+    sender.send(datagram, peer.portid, 1 << 2);
+    const afterPort = { peer: readAll(peer), of3: readAll(of3), of4: readAll(of4) };
+    return { toGroups, afterMask, afterPort };
+  });
+  assert.deepEqual(real.afterPort.peer, ["group 3: 100 flags=0x0 seq=1 pid=0"]);
+  assert.deepEqual(real.afterMask.of4, []);
+  assert.deepEqual(fake, real);
+});
+
 test("fake vs kernel: SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer (doubled, capped, a minimum)", async () => {
   using ns = new Netns();
   const sysctl = (name: string) =>
