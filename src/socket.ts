@@ -880,12 +880,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   /**
    * Sends a dump request (NLM_F_REQUEST | NLM_F_DUMP added) when iteration starts and yields each
-   * part as it arrives, ending at NLMSG_DONE. Throws as {@linkcode request} does; a
-   * {@linkcode DumpInterruptedError} comes after every part has been yielded. Leaving the loop
-   * early (break, return, a timeout or an abort) abandons the dump: the socket reads its
-   * remaining parts and discards them, and the next dump runs once they have been read. An
-   * iterator left mid-dump without `return()` abandons it once garbage-collected; declared with
-   * `await using` (it is AsyncDisposable), it is abandoned as its scope ends.
+   * part as it arrives, ending at NLMSG_DONE. The message is checked and copied by this call: each
+   * iteration sends that copy, whatever `message` and its payload hold later. Throws as
+   * {@linkcode request} does; a {@linkcode DumpInterruptedError} comes after every part has been
+   * yielded. Leaving the loop early (break, return, a timeout or an abort) abandons the dump: the
+   * socket reads its remaining parts and discards them, and the next dump runs once they have
+   * been read. An iterator left mid-dump without `return()` abandons it once garbage-collected;
+   * declared with `await using` (it is AsyncDisposable), it is abandoned as its scope ends.
    *
    * A dump the kernel would never answer is a TypeError, before anything is sent: on
    * NETLINK_ROUTE, a type that is no RTM_GET* (RTM_SETLINK: rtnetlink runs it as a change,
@@ -908,7 +909,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
+    // Each iteration sends this copy, not the caller's object or payload, which may have changed
+    // since into what the checks below refuse (an empty payload: a dump nothing answers).
     const built = this.#message(message, flags, 0, -1);
+    built.payload = built.payload.slice();
     encodeMessage(built);
     const never = undumpable(this.protocol, from, message.type);
     if (never !== undefined) throw new TypeError(never);
@@ -919,7 +923,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         checkOpen: () => this.#checkOpen(),
         kick: this.#kickReader,
         readNow: () => this.#reader.readNow(),
-        encode: (f, seq) => this.#encode(message, f, seq),
+        encode: (f, seq) => encodeMessage({ ...built, flags: f, seq }),
         sendRequest: (bytes, to) => {
           this.#sendBytes(bytes, to, 0);
           this.#reader.afterSend();

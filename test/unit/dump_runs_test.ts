@@ -26,7 +26,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "../../src/message.ts";
-import type { DumpIterable } from "../../src/socket.ts";
+import type { DumpIterable, MessageInput } from "../../src/socket.ts";
 import { assertDomException } from "../_cancel.ts";
 import { ack, done, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
@@ -200,6 +200,29 @@ test("dump().forEach(): every part in order across datagrams, then resolves; eac
   t.deliver([part(asked[1], 4), done(asked[1], 0, NLM_F_MULTI)]);
   await second;
   assert.deepEqual(seen, [1, 2, 3, 4]);
+  sock.close();
+});
+
+test("dump(): each iteration sends the message dump() checked, whatever its object and payload hold later", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const message: MessageInput = { type: RTM_GETLINK, payload: new Uint8Array(16).fill(7) };
+  const dump = sock.dump(message);
+  // Changed after dump() checked it: an empty payload, which rtnetlink ignores (dump() refuses
+  // it, since nothing would ever answer), another type, bytes overwritten.
+  message.payload!.fill(9);
+  message.payload = new Uint8Array(0);
+  message.type = RTM_NEWLINK;
+  for (const run of [dump.forEach(() => {}), dump.forEach(() => {})]) {
+    await settle();
+    const request = asked.at(-1)!;
+    assert.equal(request.type, RTM_GETLINK);
+    assert.deepEqual(request.payload, new Uint8Array(16).fill(7));
+    t.deliver([done(request, 0, NLM_F_MULTI)]);
+    await run;
+  }
+  assert.equal(asked.length, 2);
   sock.close();
 });
 
