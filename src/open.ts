@@ -97,7 +97,9 @@ export interface OpenOptions {
   /**
    * Capture every datagram the socket sends and receives, as pcap in the nlmon format (see
    * {@linkcode capture}): a file path, a function taking each chunk, or a WritableStream. The
-   * capture ends when the socket closes.
+   * capture ends when the socket closes. It starts once everything else is set up: an open()
+   * that fails (a group it cannot join...) creates no file, leaves an existing one as it was, and
+   * writes nothing to a function or stream.
    */
   capture?: CaptureTarget;
 }
@@ -241,8 +243,9 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     if (settings === DEFAULTS) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
     else setOptions(transport, settings);
     const socket = new NetlinkSocket(transport, settings);
-    attachOnOpen(socket, transport, settings.capture);
     for (const group of settings.groups) socket.join(group);
+    // Last, once nothing else can fail: a capture file is created (an existing one truncated).
+    attachOnOpen(socket, transport, settings.capture);
     return socket;
   } catch (err) {
     transport.close();

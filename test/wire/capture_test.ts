@@ -329,6 +329,22 @@ test("a capture of a closed socket, or of one not made by open(), leaves an exis
   assert.equal(readFileSync(file, "utf8"), "the user's data", "not truncated");
 });
 
+test("an open() that fails joining its groups leaves an existing capture file as it was, and writes nothing to a function", async () => {
+  const file = `${dir}/kept-on-open.pcap`;
+  writeFileSync(file, "the user's data");
+  // NETLINK_USERSOCK has groups 1-32 alone: joining 33 fails (EINVAL) after the socket opened.
+  const kernel = new FakeKernel();
+  const chunks: Uint8Array[] = [];
+  for (const target of [file, (chunk: Uint8Array) => void chunks.push(chunk)]) {
+    await assert.rejects(
+      open(NETLINK_USERSOCK, { transport: kernel.open, groups: [33], capture: target }),
+      { code: "EINVAL" },
+    );
+  }
+  assert.equal(readFileSync(file, "utf8"), "the user's data", "not truncated");
+  assert.equal(chunks.length, 0, "no pcap header written");
+});
+
 test("a write that throws or rejects with undefined still fails the capture", async () => {
   const errors = console.error;
   console.error = () => {};
