@@ -50,7 +50,8 @@ import type {
  * read (`error`: the errno's name, e.g. "ENOBUFS"; for a datagram dropped as too long, EMSGSIZE,
  * with its `sender` and `group` when the transport knew them), a socket option set
  * (`option`), or one read (`got`, with the value the kernel gave: the replay's `getOption()`
- * answers with it).
+ * answers with it). A send or an option set the kernel refused has its errno's name in
+ * `refused` (and the error's hint, if any, in `hint`): the replay throws the same error.
  *
  * @example
  * ```ts
@@ -59,15 +60,46 @@ import type {
  * ```
  */
 export type SessionEvent =
-  | { send: string; to: number; groups: number }
+  | { send: string; to: number; groups: number } & Refusal
   | { receive: string; sender: number; group: number; nsid?: number }
   | { error: string; sender?: number; group?: number }
-  | { option: [level: number, name: number, value: number] }
+  | { option: [level: number, name: number, value: number] } & Refusal
   | { got: [level: number, name: number, value: number] };
 
 /**
+ * How the kernel refused a call, when it did: the errno's name ("ECONNREFUSED") and the hint its
+ * SyscallError carried.
+ *
+ * @example
+ * ```ts
+ * import type { Refusal } from "@netlink/netlink/testing";
+ * const refused: Refusal = { refused: "EADDRINUSE" };
+ * ```
+ */
+export type Refusal = {
+  /** The errno's name, when the call failed. */
+  refused?: string;
+  /** What the error's message said after the errno's description. */
+  hint?: string;
+};
+
+/** `err`'s errno name and hint, as a recording keeps them. */
+function refusal(err: SyscallError): { refused: string; hint?: string } {
+  const bare = new SyscallError(err.syscall, err.errno).message;
+  return err.message.startsWith(`${bare}: `)
+    ? { refused: err.code, hint: err.message.slice(bare.length + 2) }
+    : { refused: err.code };
+}
+
+/** The error a recorded refusal of `syscall` stands for. */
+function refusedError(syscall: string, refused: string, hint: string | undefined): SyscallError {
+  return new SyscallError(syscall, errnoNumber(refused) ?? Number(refused.slice(1)), hint);
+}
+
+/**
  * A recording: the sockets opened, in order, each with its protocol, port ID and events. Plain
- * JSON: `JSON.stringify` it to a fixture file.
+ * JSON: `JSON.stringify` it to a fixture file. An open the kernel refused is an entry too, with
+ * the call that failed (`syscall`), `refused`, `hint`, port ID 0 and no events.
  *
  * @example
  * ```ts
@@ -79,14 +111,16 @@ export interface Session {
   /** Format version: 1. */
   version: 1;
   /** One entry per socket, in the order they were opened. */
-  sockets: {
+  sockets: ({
     /** The netlink protocol it was opened with. */
     protocol: number;
     /** The port ID the kernel bound it to (replies carry it). */
     portid: number;
     /** What it did, in order. */
     events: SessionEvent[];
-  }[];
+    /** For an open that failed: the system call that did ("socket", "bind", "setns"...). */
+    syscall?: string;
+  } & Refusal)[];
 }
 
 /**
@@ -123,7 +157,16 @@ export class Recorder {
   /** The `transport` option that records: opens the real transport and records through it. */
   readonly transport: OpenTransport = (protocol, options) => {
     const events: SessionEvent[] = [];
-    const point = new RecordingPoint(this.#open(protocol, options), events);
+    let inner: Transport;
+    try {
+      inner = this.#open(protocol, options);
+    } catch (err) {
+      if (err instanceof SyscallError) {
+        this.#sockets.push({ protocol, portid: 0, events, syscall: err.syscall, ...refusal(err) });
+      }
+      throw err;
+    }
+    const point = new RecordingPoint(inner, events);
     this.#sockets.push({ protocol, portid: point.portid, events });
     point.attach({
       sent: (data, to, groups) => events.push({ send: toHex(data), to, groups }),
@@ -150,13 +193,42 @@ export class Recorder {
   }
 }
 
-/** A recorded socket's tap point, which records the options read as well. */
+/** A recorded socket's tap point, which records the options read, and refused calls, as well. */
 class RecordingPoint extends TapPoint {
   readonly #events: SessionEvent[];
 
   constructor(inner: Transport, events: SessionEvent[]) {
     super(inner);
     this.#events = events;
+  }
+
+  override send(data: Uint8Array, portid: number, groupMask: number): void {
+    const before = this.#events.length;
+    try {
+      super.send(data, portid, groupMask);
+    } catch (err) {
+      if (err instanceof SyscallError) {
+        // A multicast that went out before its unicast half was refused was recorded as sent.
+        const sent = this.#events.length > before ? this.#events.at(-1) : undefined;
+        if (sent !== undefined && "send" in sent) {
+          Object.assign(sent, refusal(err));
+        } else {
+          this.#events.push({ send: toHex(data), to: portid, groups: groupMask, ...refusal(err) });
+        }
+      }
+      throw err;
+    }
+  }
+
+  override setOption(level: number, name: number, value: number): void {
+    try {
+      super.setOption(level, name, value);
+    } catch (err) {
+      if (err instanceof SyscallError) {
+        this.#events.push({ option: [level, name, value], ...refusal(err) });
+      }
+      throw err;
+    }
   }
 
   override getOption(level: number, name: number): number {
@@ -187,10 +259,13 @@ function checkSession(session: Session | string): Session {
     throw not("version 1 with sockets expected");
   }
   sockets.forEach((socket, i) => {
-    const { protocol, portid, events } = (socket ?? {}) as Partial<Session["sockets"][number]>;
+    const { protocol, portid, events, syscall } = (socket ?? {}) as Partial<
+      Session["sockets"][number]
+    >;
     if (
       !isInRange(protocol, 0, MAX_LINKS - 1) || !isU32(portid) || !Array.isArray(events)
       || events.some((event) => event === null || typeof event !== "object")
+      || !isRefusal(socket) || (syscall !== undefined && typeof syscall !== "string")
     ) {
       throw not(`sockets[${i}] is not { protocol, portid, events: [{...}, ...] }`);
     }
@@ -214,6 +289,9 @@ const isU32 = (value: unknown) => isInRange(value, 0, 0xffff_ffff);
 const isHex = (value: unknown) => typeof value === "string" && /^(?:[0-9a-f]{2})*$/i.test(value);
 const isOption = (value: unknown) =>
   Array.isArray(value) && value.length === 3 && value.every(isInt);
+const isRefusal = ({ refused, hint }: { refused?: unknown; hint?: unknown }) =>
+  (refused === undefined || (typeof refused === "string" && /^E[A-Z0-9]+$/.test(refused)))
+  && (hint === undefined || typeof hint === "string");
 
 /**
  * True for an event of one of {@linkcode SessionEvent}'s shapes: one edited by hand otherwise
@@ -221,7 +299,9 @@ const isOption = (value: unknown) =>
  * is not a number came back from getOption() as it was).
  */
 function isEvent(event: Record<string, unknown>): boolean {
-  if ("send" in event) return isHex(event.send) && isU32(event.to) && isU32(event.groups);
+  if ("send" in event) {
+    return isHex(event.send) && isU32(event.to) && isU32(event.groups) && isRefusal(event);
+  }
   if ("receive" in event) {
     return isHex(event.receive) && isU32(event.sender) && isU32(event.group)
       && (event.nsid === undefined || isInt(event.nsid));
@@ -231,7 +311,7 @@ function isEvent(event: Record<string, unknown>): boolean {
       && (event.sender === undefined || isU32(event.sender))
       && (event.group === undefined || isU32(event.group));
   }
-  if ("option" in event) return isOption(event.option);
+  if ("option" in event) return isOption(event.option) && isRefusal(event);
   if ("got" in event) return isOption(event.got);
   return false;
 }
@@ -279,7 +359,7 @@ function describe(data: Uint8Array, protocol: number): string {
  * datagrams recorded after it are then served to the socket, as are those recorded before the
  * socket's first send (notifications). A request the recording does not have fails with
  * {@linkcode ReplayMismatchError}, which shows both, decoded. A read error recorded (ENOBUFS) is
- * thrown again.
+ * thrown again, as is the SyscallError of an open, a send or an option set the kernel refused.
  *
  * @example
  * ```ts
@@ -295,6 +375,8 @@ function describe(data: Uint8Array, protocol: number): string {
 export class Replayer {
   readonly #session: Session;
   readonly #sockets: ReplayTransport[] = [];
+  /** Recorded sockets opened so far, refused opens included. */
+  #opened = 0;
 
   /**
    * A replay of `session`, from its start. Throws TypeError for something not recorded by a
@@ -309,7 +391,7 @@ export class Replayer {
 
   /** The `transport` option that replays: the next recorded socket, which must match. */
   readonly transport: OpenTransport = (protocol: number, _options: TransportOptions) => {
-    const index = this.#sockets.length;
+    const index = this.#opened;
     const recorded = this.#session.sockets[index];
     if (recorded === undefined) {
       throw new ReplayMismatchError(
@@ -325,6 +407,10 @@ export class Replayer {
         }`,
       );
     }
+    this.#opened++;
+    if (recorded.refused !== undefined) {
+      throw refusedError(recorded.syscall ?? "socket", recorded.refused, recorded.hint);
+    }
     const socket = new ReplayTransport(index, recorded);
     this.#sockets.push(socket);
     return socket;
@@ -336,9 +422,9 @@ export class Replayer {
    */
   finish(): void {
     const sockets = this.#session.sockets;
-    if (this.#sockets.length < sockets.length) {
+    if (this.#opened < sockets.length) {
       throw new ReplayMismatchError(
-        `replay: ${this.#sockets.length} of the recording's ${sockets.length} sockets were opened`,
+        `replay: ${this.#opened} of the recording's ${sockets.length} sockets were opened`,
       );
     }
     for (const socket of this.#sockets) socket.finish();
@@ -359,6 +445,8 @@ class ReplayTransport implements Transport {
   readonly #options = new Map<string, number>();
   /** The values the recorded socket's option reads got, by `level:name`, in order. */
   readonly #reads = new Map<string, number[]>();
+  /** The recorded sets of each `level:name:value`, in order: refused or not. */
+  readonly #sets = new Map<string, Refusal[]>();
   /** Recorded nlmsg_seq → the live one. */
   readonly #seqs = new Map<number, number>();
   #wake: ((result: WaitResult) => void) | undefined;
@@ -370,6 +458,12 @@ class ReplayTransport implements Transport {
     this.fd = 1000 + index;
     this.#events = recorded.events;
     for (const event of this.#events) {
+      if ("option" in event) {
+        const key = event.option.join(":");
+        const sets = this.#sets.get(key);
+        if (sets === undefined) this.#sets.set(key, [event]);
+        else sets.push(event);
+      }
       if (!("got" in event)) continue;
       const [level, name, value] = event.got;
       const key = `${level}:${name}`;
@@ -410,6 +504,9 @@ class ReplayTransport implements Transport {
     }
     this.#next = at + 1;
     this.#release();
+    if (expected.refused !== undefined) {
+      throw refusedError("sendmsg", expected.refused, expected.hint);
+    }
   }
 
   receive(): Datagram | undefined {
@@ -429,8 +526,11 @@ class ReplayTransport implements Transport {
     this.#settle("cancelled");
   }
 
+  /** Refused as the recorded socket's set of the same option and value was, in turn. */
   setOption(level: number, name: number, value: number): void {
     this.#checkOpen();
+    const set = this.#sets.get(`${level}:${name}:${value}`)?.shift();
+    if (set?.refused !== undefined) throw refusedError("setsockopt", set.refused, set.hint);
     this.#options.set(`${level}:${name}`, value);
   }
 

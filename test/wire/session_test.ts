@@ -12,6 +12,7 @@ import {
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
+  NETLINK_USERSOCK,
   NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_EXCL,
@@ -293,5 +294,46 @@ test("the options the recorded code read replay with the values the kernel gave"
   assert.equal(live[2], 1);
   const replayer = new Replayer(JSON.stringify(recorder.session()));
   assert.deepEqual(await reads(replayer.transport), live);
+  replayer.finish();
+});
+
+test("an open, a send or an option set the kernel refused is recorded, and refused alike on replay", async () => {
+  /** Code that meets refusals and goes on: a port in use, a group past 32, a peer gone. */
+  const attempts = async (transport: OpenTransport) => {
+    const outcome = (call: () => unknown) => {
+      try {
+        call();
+        return "ok";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const seen: string[] = [];
+    await using first = await open(NETLINK_USERSOCK, { transport, portid: 4242 });
+    seen.push(
+      await open(NETLINK_USERSOCK, { transport, portid: 4242 }).then(
+        () => "ok",
+        (err: Error) => err.message,
+      ),
+    );
+    seen.push(outcome(() => first.join(33)));
+    seen.push(outcome(() => first.join(5)));
+    seen.push(outcome(() => first.send({ type: 100, payload: new Uint8Array(4) }, { portid: 77 })));
+    await using second = await open(NETLINK_USERSOCK, { transport });
+    seen.push(
+      outcome(() => second.send({ type: 100, payload: new Uint8Array(4) }, { portid: 4242 })),
+    );
+    seen.push(`${(await first.messages()[Symbol.asyncIterator]().next()).value?.type}`);
+    return seen;
+  };
+  const recorder = new Recorder(new FakeKernel().open);
+  const live = await attempts(recorder.transport);
+  assert.match(live[0], /EADDRINUSE/);
+  assert.match(live[1], /EINVAL/);
+  assert.equal(live[2], "ok");
+  assert.match(live[3], /ECONNREFUSED/);
+  assert.deepEqual(live.slice(4), ["ok", "100"]);
+  const replayer = new Replayer(JSON.stringify(recorder.session()));
+  assert.deepEqual(await attempts(replayer.transport), live);
   replayer.finish();
 });
