@@ -805,9 +805,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * the batch is known to be complete; at most one may be a dump (an nfnetlink batch, which
    * starts with NFNL_MSG_BATCH_BEGIN, holds none: its messages' NLM_F_EXCL and NLM_F_REPLACE,
    * NLM_F_DUMP's bits, are the changes' own, as on a NETLINK_ROUTE change). Resolves with every
-   * reply to any of the messages, without the acks; rejects as {@linkcode request} does, with the first
-   * error (its `requestSeq` says which message failed), after which answers to the others are
-   * discarded.
+   * reply to any of the messages, without the acks; rejects as {@linkcode request} does, with the
+   * first error (its `requestSeq` says which message failed), after which answers to the others
+   * are discarded. The batch is complete once the messages with NLM_F_ACK (or a dump) are
+   * answered: one after the last of them, without NLM_F_ACK, is answered only if it fails, after
+   * the batch resolved, and that error is discarded too. To hear of every failure, set NLM_F_ACK
+   * on the last message (nfnetlink acks NFNL_MSG_BATCH_END too when asked).
    */
   requestBatch(
     messages: readonly MessageInput[],
