@@ -244,14 +244,23 @@ export async function* netlinkSocketStream(
   query: NetlinkQuery = {},
 ): AsyncGenerator<NetlinkSocketInfo> {
   const payload = encodeNetlinkRequest(query);
+  // netlink_diag lists a socket that joined groups twice (shown on 6.18, as `ss -f netlink`
+  // prints it): it walks the bound sockets, then each protocol's mc_list, whose sockets it means
+  // to skip if bound (sk_hashed), but netlink sockets are hashed in their own table, not
+  // sk_node. A socket's cookie is its own: each is yielded once.
+  const seen = new Set<bigint>();
   for await (const message of dumpAll(query, [payload], "netlink", "netlink_diag")) {
-    yield decodeNetlinkSocket(message.payload);
+    const socket = decodeNetlinkSocket(message.payload);
+    if (seen.has(socket.cookie)) continue;
+    seen.add(socket.cookie);
+    yield socket;
   }
 }
 
 /**
  * Lists the netlink sockets (of one protocol, or all: `ss -f netlink -a`), the kernel's own
- * included (port ID 0). A kernel without netlink_diag rejects with a NetlinkError "ENOENT" that
+ * included (port ID 0), each once (the kernel lists one that joined multicast groups twice, and
+ * `ss` prints it twice). A kernel without netlink_diag rejects with a NetlinkError "ENOENT" that
  * says so.
  *
  * @example
