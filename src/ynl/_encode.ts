@@ -418,7 +418,7 @@ function encodeValue(
       return;
     case NEST:
       checkObject(value, what);
-      encoder.nested(type, (inner) => {
+      nestedAt(encoder, type, what, (inner) => {
         encodeAttributes(
           codec,
           nestedSet(codec, attribute),
@@ -434,12 +434,12 @@ function encodeValue(
         throw new TypeError(`${what}: expected an array, got ${describe(value)}`);
       }
       const element = attribute.element!;
-      encoder.nested(type, (inner) => {
+      nestedAt(encoder, type, what, (inner) => {
         // Indexes start at 1: the kernel's parsers skip index 0 (the unspec slot).
         value.forEach((item, index) => {
           if (element.code === NEST) {
             checkObject(item, `${what}[${index}]`);
-            inner.nested(index + 1, (nest) => {
+            nestedAt(inner, index + 1, `${what}[${index}]`, (nest) => {
               encodeAttributes(
                 codec,
                 nestedSet(codec, element),
@@ -462,7 +462,7 @@ function encodeValue(
       }
       const names = attribute.options.typeValue!;
       const element = attribute.element;
-      encoder.nested(type, (inner) => {
+      nestedAt(encoder, type, what, (inner) => {
         for (const entry of value) {
           checkObject(entry, what);
           const record = entry as Record<string, unknown>;
@@ -488,7 +488,7 @@ function encodeValue(
               encodeValue(codec, element, Number(key), rest.value, scope, nest);
               return;
             }
-            nest.nested(Number(key), (deeper) => {
+            nestedAt(nest, Number(key), what, (deeper) => {
               if (depth + 1 < names.length) level(deeper, depth + 1);
               else {
                 encodeAttributes(
@@ -557,7 +557,40 @@ function binaryBytes(attribute: CompiledAttribute, value: unknown, what: string)
     throw new TypeError(`${what}: expected a Uint8Array, got ${describe(value)}`);
   }
   checkLength(bytes.byteLength, what, attribute.options.checks);
+  checkFits(bytes.byteLength, what);
   return bytes;
+}
+
+/**
+ * Throws a RangeError named by the request's path for a value of `size` bytes, which no
+ * attribute holds; the core encoder would name the attribute's type number.
+ */
+function checkFits(size: number, what: string): void {
+  if (size > VALUE_MAX) {
+    throw new RangeError(`${what}: at most ${VALUE_MAX} bytes fit (nla_len is a u16), got ${size}`);
+  }
+}
+
+/** `encoder.nested()`, with contents too long for it named by the request's path. */
+function nestedAt(
+  encoder: AttributeEncoder,
+  type: number,
+  what: string,
+  build: (inner: AttributeEncoder) => void,
+): void {
+  let built = false;
+  try {
+    encoder.nested(type, (inner) => {
+      build(inner);
+      built = true;
+    });
+  } catch (err) {
+    // Thrown once the contents were built: the nest's own length check, which names the type.
+    if (built && err instanceof RangeError) {
+      throw new RangeError(err.message.replace(`attribute ${type}:`, `${what}:`));
+    }
+    throw err;
+  }
 }
 
 function encodeSubMessage(
@@ -570,6 +603,7 @@ function encodeSubMessage(
 ): void {
   const what = where(attribute);
   if (value instanceof Uint8Array) {
+    checkFits(value.byteLength, what);
     encoder.bytes(type, value);
     return;
   }
@@ -610,6 +644,7 @@ function encodeSubMessage(
   const bytes = new Uint8Array(headerBytes.byteLength + attributes.byteLength);
   bytes.set(headerBytes);
   bytes.set(attributes, headerBytes.byteLength);
+  checkFits(bytes.byteLength, what);
   encoder.attribute({ type, value: bytes, nested: true });
 }
 

@@ -376,6 +376,19 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ name: "ab\0c" }, /^RangeError: main\.name: a string cannot hold NUL/);
   rejects({ kind: "x".repeat(70_000) }, /^RangeError: main\.kind: at most 65530 bytes of UTF-8/);
   rejects({ kind: "x".repeat(65_531) }, /at most 65530 bytes of UTF-8 .*, got 65531$/);
+  // So do a binary's, a nest's and a sub-message's: the encoder under them names type numbers.
+  rejects({ pair: new Uint8Array(65_532) }, /^RangeError: main\.pair: at most 65531 bytes fit/);
+  rejects(
+    { cArray: Array.from({ length: 16_383 }, () => 1) },
+    /^RangeError: main\.cArray: at most 65531 bytes fit \(nla_len is a u16\), got 65532$/,
+  );
+  const long = { b: "x".repeat(40_000), c: { kind: "y".repeat(40_000) } };
+  rejects({ nest: long }, /^RangeError: main\.nest: nested contents must be at most 65531 bytes/);
+  rejects({ array: Array.from({ length: 10_000 }, () => 1) }, /^RangeError: main\.array: nested/);
+  rejects({ arrayNest: [{}, long] }, /^RangeError: main\.arrayNest\[1\]: nested contents/);
+  rejects({ policy: [{ outerId: 1, innerId: 2, ...long }] }, /^RangeError: main\.policy: nested/);
+  rejects({ kind: "attrs", data: new Uint8Array(65_532) }, /^RangeError: main\.data: at most/);
+  rejects({ kind: "attrs", data: long }, /^RangeError: main\.data: at most 65531 bytes fit/);
   rejects({ blob: Uint8Array.of(1) }, /at least 2 bytes/);
   rejects({ blob: new Uint8Array(5) }, /at most 4 bytes/);
   rejects({ key: new Uint8Array(3) }, /exactly 4 bytes/);
