@@ -538,6 +538,42 @@ test("dump(): handed every part but not the end, the consumer still gets the tim
   }
 });
 
+test("dump(): one the kernel ran as a plain request, answered with a reply but no dump, frees the dump slot once it ends early: the next dumps run", async () => {
+  // A type with no dump runs as a request whatever the flags: its reply has no NLM_F_MULTI, and
+  // no NLMSG_DONE follows. A kernel dump has a part queued until its NLMSG_DONE is read, so a
+  // read that finds the queue empty shows that none runs (what the kernel module's unit does
+  // with NLTEST_MSG_ECHO: test/guest/unit_test.ts).
+  const { sock, t } = await fakeSocket({}, () => {}, 25);
+  t.script = (req) => {
+    if (req.type === 0x10) t.deliver([reply(req, 0x10, new Uint8Array(4))]);
+    else t.deliver([part(req, 1), done(req, 0, NLM_F_MULTI)]);
+  };
+  const payload = new Uint8Array(4);
+  for (const end of ["timeout", "abort", "break"] as const) {
+    const controller = new AbortController();
+    const plain = sock.dump({ type: 0x10, payload }, {
+      timeout: end === "timeout" ? 50 : undefined,
+      signal: controller.signal,
+    });
+    if (end === "break") {
+      for await (const msg of plain) {
+        assert.equal(msg.type, 0x10);
+        break;
+      }
+    } else {
+      if (end === "abort") setTimeout(() => controller.abort(), 50);
+      await assert.rejects(plain.forEach(() => {}), (e: Error) => e.name.endsWith("Error"));
+    }
+    const next = await Promise.race([
+      sock.request({ type: 0x19, flags: NLM_F_DUMP, payload }),
+      new Promise((resolve) => setTimeout(() => resolve("the next dump waits"), 1000)),
+    ]);
+    assert.notEqual(next, "the next dump waits", end);
+    assert.deepEqual(firstBytes(next as ReceivedMessage[]), [1], end);
+  }
+  sock.close();
+});
+
 test("dump(): an abort, a timeout or a close after the dump ended with an error throws the kernel's error, which came first", async () => {
   // The abort's reason (or TimeoutError, SocketClosedError) replaced the pending NetlinkError.
   for (const taken of [1, 2]) {
