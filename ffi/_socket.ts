@@ -377,10 +377,8 @@ class Batch implements DatagramInPlace {
   small = false;
   /** An in-place batch: its slots are shown to callers (a cursor's `data`), who may detach them. */
   readonly #shown: boolean;
-  /** The memory under the slots (the first slot's own, once grown, last). */
+  /** The memory under the slots: the first slot's, then the others' (once set up). */
   #memory: ArrayBufferLike[] = [];
-  /** The slots' allocation (the first slot's, until it grows, is its start). */
-  #region: Uint8Array = EMPTY;
   /** The arena's address. */
   readonly #base: bigint;
   /** The BATCH entries are set up (see #setUpEntries). */
@@ -412,20 +410,33 @@ class Batch implements DatagramInPlace {
   }
 
   /**
-   * Gives every slot new memory: one allocation, 8 MiB, most of which no read ever fills. Until
-   * the first read of several ({@linkcode fill}), only the first slot is set: reads of one use
-   * no other.
+   * Gives every slot new memory. Until the first read of several ({@linkcode fill}), only the
+   * first slot has any: reads of one use no other, and the others' 7.5 MiB, most of which no read
+   * ever fills, counts towards JavaScriptCore's next collection all the same (Bun.allocUnsafe's
+   * memory too): made with the first slot's, it set off a collection some 10,000 routes into a
+   * cold dump, and the next, mid-dump, was a full one (bench/cold_dump.sh's cursor layer, with
+   * BUN_JSC_logGC=1).
    */
   #allocateSlots(): Uint8Array {
-    const size = BATCH * RECEIVE_BUFFER;
-    const slots = this.#region = this.#shown
-      ? this.#libc.alloc(size)
-      : this.#libc.allocUnzeroed(size);
-    for (let i = 0; i < (this.#entries ? BATCH : 1); i++) {
-      this.#setSlot(i, slots.subarray(i * RECEIVE_BUFFER, (i + 1) * RECEIVE_BUFFER));
+    const first = this.#allocate(RECEIVE_BUFFER);
+    this.#setSlot(0, first);
+    this.#memory = [first.buffer];
+    if (this.#entries) this.#allocateOthers();
+    return first;
+  }
+
+  /** Gives the slots past the first new memory, in one allocation. */
+  #allocateOthers(): void {
+    const others = this.#allocate((BATCH - 1) * RECEIVE_BUFFER);
+    for (let i = 1; i < BATCH; i++) {
+      this.#setSlot(i, others.subarray((i - 1) * RECEIVE_BUFFER, i * RECEIVE_BUFFER));
     }
-    this.#memory = [slots.buffer];
-    return this.#slots[0];
+    this.#memory.push(others.buffer);
+  }
+
+  /** Memory for slots: zeroed when they are shown. */
+  #allocate(size: number): Uint8Array {
+    return this.#shown ? this.#libc.alloc(size) : this.#libc.allocUnzeroed(size);
   }
 
   /**
@@ -451,10 +462,7 @@ class Batch implements DatagramInPlace {
       const control = BATCH_CONTROLS + i * CONTROL_SIZE;
       v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
     }
-    const region = this.#region;
-    for (let i = 1; i < BATCH; i++) {
-      this.#setSlot(i, region.subarray(i * RECEIVE_BUFFER, (i + 1) * RECEIVE_BUFFER));
-    }
+    this.#allocateOthers();
   }
 
   /**
@@ -585,7 +593,7 @@ class Batch implements DatagramInPlace {
   #grow(): void {
     const grown = this.#libc.alloc(this.#growTo);
     this.#setSlot(0, grown);
-    this.#memory = [this.#memory[0], grown.buffer];
+    this.#memory[0] = grown.buffer;
     this.#growTo = 0;
   }
 
