@@ -383,7 +383,8 @@ export class Stream<T> {
         finish();
         return Promise.reject(failure);
       }
-      return steps.waiting(
+      // Settled here, and said so (settledNow) as it is: see orderedSteps' waitingOwned.
+      return steps.waitingOwned(
         new Promise<Step>((resolve, reject) => {
           waiter = {
             resolve: (r) => {
@@ -391,6 +392,7 @@ export class Stream<T> {
               if (orphaned) finish(); // its owner awaits this step, and can ask for no other
               if (r.done) {
                 finish();
+                steps.settledNow();
                 resolve(r);
               } else if (runs) {
                 // Delivered while the read loop dispatches a datagram: the rest of it (and of
@@ -399,16 +401,19 @@ export class Stream<T> {
                 this.#gathering++;
                 queueMicrotask(() => {
                   this.#gathering--;
+                  steps.settledNow();
                   resolve({ value: takeRun(run), done: false });
                   if (this.#paused) host.wake();
                 });
               } else {
+                steps.settledNow();
                 resolve(r);
               }
             },
             reject: (e) => {
               waiter = undefined;
               finish();
+              steps.settledNow();
               reject(e);
             },
             skip: skip && ((failure) => {
@@ -424,7 +429,7 @@ export class Stream<T> {
     // A next() called while a step waits runs after it: steps take items in the order they were
     // asked for, and one iteration has one waiter at most.
     const steps = orderedSteps(take);
-    perEventClosures(take, steps.next, steps.waiting);
+    perEventClosures(take, steps.next, steps.waitingOwned, steps.settledNow);
     const iterator: AsyncIterableIterator<T | T[]> & AsyncDisposable = {
       next: steps.next,
       return: () => {

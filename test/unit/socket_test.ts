@@ -1273,3 +1273,38 @@ test("dump(): next() calls made before the parts arrive are served in order", as
   assert.deepEqual([a.value?.payload[0], b.value?.payload[0], c.done], [1, 2, true]);
   sock.close();
 });
+
+test("messages(): steps asked for while one waits, or as one is handed its message, take theirs in order", async () => {
+  const { sock, t } = await fakeSocket();
+  const it = sock.messages();
+  const first = (step: Promise<IteratorResult<ReceivedMessage>>) =>
+    step.then((r) => r.value?.payload[0]);
+  // Three asked for before anything arrives: the second and third follow the first.
+  const waiting = [it.next(), it.next(), it.next()].map(first);
+  await settle();
+  for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
+  assert.deepEqual(await Promise.all(waiting), [1, 2, 3]);
+  // One waits; the next is asked for in the same task as the first is handed its message (before
+  // any reaction to it has run), and another while that one waits.
+  const fourth = it.next();
+  await settle();
+  t.deliver([event(4)], 0, 1);
+  const later = [first(fourth), first(it.next()), first(it.next())];
+  await settle();
+  t.deliver([event(5)], 0, 1);
+  t.deliver([event(6)], 0, 1);
+  assert.deepEqual(await Promise.all(later), [4, 5, 6]);
+  // A step handed its message while it is being asked for (the read its wait starts finds it).
+  t.deliver([event(7)], 0, 1);
+  assert.equal(await first(it.next()), 7);
+  // Two asked for while nothing is queued, then return(): both end, and no step of this
+  // iteration is left waiting to take what comes later from the next one.
+  const ended = [it.next(), it.next()];
+  await settle();
+  await it.return!();
+  assert.deepEqual((await Promise.all(ended)).map((r) => r.done), [true, true]);
+  const next = sock.messages();
+  t.deliver([event(8)], 0, 1);
+  assert.equal(await first(next.next()), 8);
+  sock.close();
+});
