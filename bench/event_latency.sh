@@ -15,12 +15,14 @@
 # (bench/_signal_entry.ts): what it adds once the runtime has delivered the signal, far steadier
 # than the end-to-end figure. With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
-# listen and transport layers run in the same rounds as old-* peers.
+# listen and transport layers run in the same rounds as old-* peers. With V8_FLAGS (comma-separated
+# V8 options, e.g. "--invocation-count-for-maglev=20,--invocation-count-for-turbofan=60"), this
+# checkout's Deno layers run once more as deno-LAYER-v8flags with DENO_V8_FLAGS set to them.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
 #
 #   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
-#     bench/event_latency.sh [ROUNDS]
+#     [V8_FLAGS=...] bench/event_latency.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -46,6 +48,10 @@ for layer in ${LAYERS:-socket listen transport then}; do
     if [[ -n $old && ($layer == socket || $layer == listen || $layer == transport) ]]; then # the same subscriber over the other checkout, next in each round
       printf 'events\t%s\tenv NL_LIB=%s %s\n' "old-$rt-$layer" "$old" "$cmd $layer" >> "$tsv"
       only+=old-$rt-$layer,
+    fi
+    if [[ -n ${V8_FLAGS:-} && $rt == deno ]]; then # this checkout again, V8 told to tier up sooner
+      printf 'events\t%s\tenv DENO_V8_FLAGS=%s %s\n' "$rt-$layer-v8flags" "$V8_FLAGS" "$cmd $layer" >> "$tsv"
+      only+=$rt-$layer-v8flags,
     fi
   done
 done

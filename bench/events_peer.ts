@@ -42,7 +42,9 @@ const { libc } = await import(
 const out: string[] = [];
 let up = -1;
 const rt = "Bun" in globalThis ? "bun" : "deno";
-const entry = new SignalEntry(`${other ? "old-" : ""}${rt}-${layer}`);
+// Named as bench/event_latency.sh names the peer (DENO_V8_FLAGS: its V8_FLAGS option).
+const flagged = process.env.DENO_V8_FLAGS ? "-v8flags" : "";
+const entry = new SignalEntry(`${other ? "old-" : ""}${rt}-${layer}${flagged}`);
 entry.listen();
 /** Records a change of the watched link; true once WANT have been seen. */
 function seen(time: bigint, index: number, flags: number): boolean {
