@@ -154,6 +154,16 @@ const MIN_GROUP_COUNT = 32;
 
 /** SOCK_MIN_SNDBUF: twice SOCK_MIN_RCVBUF. */
 const SOCK_MIN_SNDBUF = 2 * SOCK_MIN_RCVBUF;
+/**
+ * A socket buffer's size once set as sock_setsockopt sets it: SO_RCVBUF / SO_SNDBUF capped at
+ * net.core.rmem_max / wmem_max (`max`, the value read as a u32), the FORCE options' (`max`
+ * false) negative values 0; the kernel doubles the value for its bookkeeping, and keeps `min`.
+ */
+function bufferSize(value: number, max: number | false, min: number): number {
+  const asked = max === false ? Math.max(value, 0) : Math.min(value >>> 0, max);
+  return Math.max(Math.min(asked, 0x3fff_ffff) * 2, min);
+}
+
 /** NLMSG_GOODSIZE: a 4 KiB page less its skb_shared_info (x86-64, arm64). */
 const NLMSG_GOODSIZE = 3776;
 /** SKB_WITH_OVERHEAD(32768): the most a dump datagram holds. */
@@ -707,19 +717,18 @@ export class FakeSocket implements Transport {
         || (value >>> 0) > (GROUP_COUNTS.get(this.protocol) ?? MIN_GROUP_COUNT))
     ) throw new SyscallError("setsockopt", EINVAL);
     if (level === SOL_SOCKET && (name === SO_RCVBUF || name === SO_RCVBUFFORCE)) {
-      // sock_setsockopt: SO_RCVBUF is capped at rmem_max (as a u32), SO_RCVBUFFORCE's negative
-      // values are 0; the kernel doubles the value for its bookkeeping, and keeps a minimum.
-      const asked = name === SO_RCVBUF
-        ? Math.min(value >>> 0, this.#kernel.receiveBufferMax)
-        : Math.max(value, 0);
-      this.receiveBufferSize = Math.max(Math.min(asked, 0x3fff_ffff) * 2, SOCK_MIN_RCVBUF);
+      this.receiveBufferSize = bufferSize(
+        value,
+        name === SO_RCVBUF && this.#kernel.receiveBufferMax,
+        SOCK_MIN_RCVBUF,
+      );
     }
     if (level === SOL_SOCKET && (name === SO_SNDBUF || name === SO_SNDBUFFORCE)) {
-      // sock_setsockopt, as for the receive buffer: SO_SNDBUF capped at wmem_max.
-      const asked = name === SO_SNDBUF
-        ? Math.min(value >>> 0, this.#kernel.sendBufferMax)
-        : Math.max(value, 0);
-      this.sendBufferSize = Math.max(Math.min(asked, 0x3fff_ffff) * 2, SOCK_MIN_SNDBUF);
+      this.sendBufferSize = bufferSize(
+        value,
+        name === SO_SNDBUF && this.#kernel.sendBufferMax,
+        SOCK_MIN_SNDBUF,
+      );
     }
     // Turning NETLINK_NO_ENOBUFS on ends a congestion: the kernel delivers again at once.
     if (level === SOL_NETLINK && name === NETLINK_NO_ENOBUFS && value !== 0) {
