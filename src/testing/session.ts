@@ -91,6 +91,13 @@ function refusal(err: SyscallError): { refused: string; hint?: string } {
     : { refused: err.code };
 }
 
+/** Adds `value` to the list `map` holds under `key`, in order. */
+function append<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
 /** The error a recorded refusal of `syscall` stands for. */
 function refusedError(syscall: string, refused: string, hint: string | undefined): SyscallError {
   return new SyscallError(syscall, errnoNumber(refused) ?? Number(refused.slice(1)), hint);
@@ -458,18 +465,10 @@ class ReplayTransport implements Transport {
     this.fd = 1000 + index;
     this.#events = recorded.events;
     for (const event of this.#events) {
-      if ("option" in event) {
-        const key = event.option.join(":");
-        const sets = this.#sets.get(key);
-        if (sets === undefined) this.#sets.set(key, [event]);
-        else sets.push(event);
-      }
+      if ("option" in event) append(this.#sets, event.option.join(":"), event);
       if (!("got" in event)) continue;
       const [level, name, value] = event.got;
-      const key = `${level}:${name}`;
-      const reads = this.#reads.get(key);
-      if (reads === undefined) this.#reads.set(key, [value]);
-      else reads.push(value);
+      append(this.#reads, `${level}:${name}`, value);
     }
     this.#release();
   }
