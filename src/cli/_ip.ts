@@ -482,11 +482,6 @@ function gatewayText(r: Record<string, unknown>): string[] {
   return via ? ["via", via.family, via.host] : [];
 }
 
-/**
- * A route with `ip -j route show`'s names and rules (ip/iproute.c print_route): the table when it
- * is not main (and no table was asked for), the protocol unless "boot", the scope unless
- * "global"; neither for a cached lookup result, which gets `cache` instead.
- */
 /** LWTUNNEL_ENCAP_* (<linux/lwtunnel.h>) as ip names them (format_encap_type). */
 const ENCAP_TYPES = [
   "none",
@@ -552,6 +547,11 @@ function encapFields(type: number, encap: Uint8Array | undefined): [[string, unk
   return [fields, words];
 }
 
+/**
+ * A route with `ip -j route show`'s names and rules (ip/iproute.c print_route): the table when it
+ * is not main (and no table was asked for), the protocol unless "boot", the scope unless
+ * "global"; neither for a cached lookup result, which gets `cache` instead.
+ */
 export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown> {
   const raw = r.raw as unknown as Record<string, unknown>;
   const cloned = ((raw.rtmFlags as number) & RTM_F_CLONED) !== 0;
