@@ -639,29 +639,43 @@ test("fake vs kernel: a user-space send to groups: the lowest group alone, the u
   assert.deepEqual(fake, real);
 });
 
+/** net.core.NAME in the namespace `ns`. */
+function coreSysctl(ns: Netns, name: string): number {
+  return Number(
+    execFileSync("ip", ["netns", "exec", ns.name, "cat", `/proc/sys/net/core/${name}`], {
+      encoding: "utf8",
+    }),
+  );
+}
+
+/**
+ * A buffer's size as `option` reads it, first as it is, then after each of these sets: `option`
+ * to 1, 5000 and 2^30, and `forced` (its FORCE twin) to 2^30 and -1.
+ */
+function bufferSizes(t: Transport, option: number, forced: number): number[] {
+  const sizes = [t.getOption(SOL_SOCKET, option)];
+  for (
+    const [name, value] of [[option, 1], [option, 5000], [option, 2 ** 30], [forced, 2 ** 30], [
+      forced,
+      -1,
+    ]]
+  ) {
+    t.setOption(SOL_SOCKET, name, value);
+    sizes.push(t.getOption(SOL_SOCKET, option));
+  }
+  return sizes;
+}
+
 test("fake vs kernel: SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer (doubled, capped, a minimum)", async () => {
   using ns = new Netns();
-  const sysctl = (name: string) =>
-    Number(execFileSync("ip", ["netns", "exec", ns.name, "cat", `/proc/sys/net/core/${name}`], {
-      encoding: "utf8",
-    }));
   const kernel = new FakeKernel({
-    receiveBufferSize: sysctl("rmem_default"),
-    receiveBufferMax: sysctl("rmem_max"),
+    receiveBufferSize: coreSysctl(ns, "rmem_default"),
+    receiveBufferMax: coreSysctl(ns, "rmem_max"),
   });
   const { real, fake } = await both(ns, kernel, (open) => {
     using s = sockets(open);
     const t = s.open(NETLINK_USERSOCK);
-    const sizes = [t.getOption(SOL_SOCKET, SO_RCVBUF)];
-    for (
-      const [name, value] of [[SO_RCVBUF, 1], [SO_RCVBUF, 5000], [SO_RCVBUF, 2 ** 30], [
-        SO_RCVBUFFORCE,
-        2 ** 30,
-      ], [SO_RCVBUFFORCE, -1]]
-    ) {
-      t.setOption(SOL_SOCKET, name, value);
-      sizes.push(t.getOption(SOL_SOCKET, SO_RCVBUF));
-    }
+    const sizes = bufferSizes(t, SO_RCVBUF, SO_RCVBUFFORCE);
     return sizes;
   });
   assert.deepEqual(real.slice(2, 3), [10000]);
@@ -670,27 +684,14 @@ test("fake vs kernel: SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer (doub
 
 test("fake vs kernel: SO_SNDBUF and SO_SNDBUFFORCE size the send buffer; a datagram past it less 32 bytes is EMSGSIZE", async () => {
   using ns = new Netns();
-  const sysctl = (name: string) =>
-    Number(execFileSync("ip", ["netns", "exec", ns.name, "cat", `/proc/sys/net/core/${name}`], {
-      encoding: "utf8",
-    }));
   const kernel = new FakeKernel({
-    sendBufferSize: sysctl("wmem_default"),
-    sendBufferMax: sysctl("wmem_max"),
+    sendBufferSize: coreSysctl(ns, "wmem_default"),
+    sendBufferMax: coreSysctl(ns, "wmem_max"),
   });
   const { real, fake } = await both(ns, kernel, (open) => {
     using s = sockets(open);
     const t = s.open(NETLINK_USERSOCK);
-    const sizes = [t.getOption(SOL_SOCKET, SO_SNDBUF)];
-    for (
-      const [name, value] of [[SO_SNDBUF, 1], [SO_SNDBUF, 5000], [SO_SNDBUF, 2 ** 30], [
-        SO_SNDBUFFORCE,
-        2 ** 30,
-      ], [SO_SNDBUFFORCE, -1]]
-    ) {
-      t.setOption(SOL_SOCKET, name, value);
-      sizes.push(t.getOption(SOL_SOCKET, SO_SNDBUF));
-    }
+    const sizes = bufferSizes(t, SO_SNDBUF, SO_SNDBUFFORCE);
     // The least (4608 bytes): a datagram to this very socket of 4576 bytes goes, of 4580 not.
     const sends = [4576, 4580].map((length) => {
       const datagram = new Uint8Array(length);
