@@ -12,7 +12,7 @@ import { Fifo } from "./_fifo.ts";
 import { type Disarm, DISARMED } from "./_guard.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { orderedSteps } from "./_steps.ts";
-import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
+import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
 import { MessageCursor } from "./cursor.ts";
 import { DumpInterruptedError } from "./errors.ts";
 import { alignMessage, type ReceivedMessage } from "./message.ts";
@@ -235,6 +235,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       from: host.to,
       dump: true,
       endsAtDone: true,
+      // The kernel may run it as a plain request: its one reply is then the whole dump.
+      endsAtPlainReply: host.to === 0 && (host.flags & NLM_F_ACK) === 0,
       echo: false,
       interrupted: false,
       // Dumps never lose data (the kernel fills them only when read), so a lagging consumer

@@ -38,6 +38,20 @@ export interface Pending {
    * alone start a dump too, and dumps are not acked).
    */
   readonly endsAtDone: boolean;
+  /**
+   * A dump asked of the kernel without NLM_F_ACK, which the kernel may run as a plain request
+   * (a type it has no dump for, whatever the flags: nftables' NFT_MSG_GETGEN, a module's
+   * operation): answered with one message without NLM_F_MULTI and nothing after it, no
+   * NLMSG_DONE. Once such a part has come (see {@linkcode plainReply}), a read that finds the
+   * receive queue empty ends it ({@linkcode Matcher.drained}): a dump the kernel runs has a part
+   * queued from the request's send until its NLMSG_DONE is read (netlink_recvmsg queues the next
+   * as it hands out the last), so none runs. A part without NLM_F_MULTI alone does not end it:
+   * the dumps of genetlink families built on genlmsg_iput() (netdev's) have none. With
+   * NLM_F_ACK, the ack after the reply ends it.
+   */
+  readonly endsAtPlainReply?: boolean;
+  /** A data part without NLM_F_MULTI came for a request that {@linkcode endsAtPlainReply}. */
+  plainReply?: boolean;
   /** NLM_F_ECHO was set: the kernel's copy of a notification comes tagged with its group. */
   readonly echo: boolean;
   /** Reading for it pauses while this says so (a dump() whose consumer lags). */
@@ -141,7 +155,7 @@ export class Matcher {
   #abandonedPeers = 0;
   /**
    * An entry may be at risk (an overrun since the last drain, an optional abandon, or a kernel
-   * request failed by a lost or garbled datagram): only then
+   * request failed by a lost or garbled datagram) or end (a plain reply to a dump): only then
    * does {@linkcode drained}, which runs at the end of every read, walk the tables.
    */
   #atRisk = false;
@@ -374,15 +388,18 @@ export class Matcher {
         // A run ends at a control message (NLMSG_DONE, an ack...): claim() decides what that is.
         const seq = msg.seq;
         let flags = 0;
+        let common = -1;
         let stop = i;
         for (; stop < count; stop++) {
           const part = messages[stop];
           if (part.seq !== seq || part.type < NLMSG_MIN_TYPE || part.group !== 0) break;
           if (part.sender !== msg.sender) break;
           flags |= part.flags;
+          common &= part.flags;
         }
         if (stop > i) {
           if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+          if (!(common & NLM_F_MULTI) && pending.endsAtPlainReply) this.#plainReply(pending);
           pending.pushRun(messages, i, stop);
           i = stop;
           continue;
@@ -419,8 +436,9 @@ export class Matcher {
     // in a cold dump: some 20% faster on Bun, measured).
     const le = HOST_LITTLE_ENDIAN, headerLength = NLMSG_HDRLEN, minType = NLMSG_MIN_TYPE;
     const alignMask = NLMSG_ALIGNTO - 1;
-    /** The union of every message's nlmsg_type and nlmsg_flags word. */
+    /** The union of every message's nlmsg_type and nlmsg_flags word, and their intersection. */
     let typesAndFlags = 0;
+    let commonTypesAndFlags = -1;
     let count = 0;
     for (let offset = 0; offset < end; count++) {
       if (end - offset < headerLength) return false;
@@ -432,10 +450,13 @@ export class Matcher {
       if ((le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType) return false;
       if (words[at + 2] !== seq) return false;
       typesAndFlags |= typeAndFlags;
+      commonTypesAndFlags &= typeAndFlags;
       offset += (length + alignMask) & ~alignMask;
     }
     const flags = le ? typesAndFlags >>> 16 : typesAndFlags & 0xffff;
     if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+    const common = le ? commonTypesAndFlags >>> 16 : commonTypesAndFlags & 0xffff;
+    if (!(common & NLM_F_MULTI) && pending.endsAtPlainReply) this.#plainReply(pending);
     pending.pushDatagram(data, count);
     return true;
   }
@@ -461,7 +482,8 @@ export class Matcher {
 
   /**
    * The receive queue is empty: an answer at risk that has not come was lost. Such requests
-   * fail; such abandoned answers are no longer expected. `stale`: it was found empty before
+   * fail; such abandoned answers are no longer expected. A dump answered with a plain reply
+   * ({@linkcode Pending.endsAtPlainReply}) ends. `stale`: it was found empty before
    * what was read since (held, then dispatched): an abandoned dump's slot waits for a read that
    * finds it empty now, which shows no dump runs.
    */
@@ -479,6 +501,12 @@ export class Matcher {
       if (abandoned.holdsDumpSlot) this.releaseDumpSlot(seq);
     }
     for (const pending of [...this.#pending.values()]) {
+      if (pending.plainReply) {
+        // Its reply may have come before the dump's first read found the queue empty.
+        if (stale) this.#atRisk = true; // for the next drain found now
+        else this.#end(pending); // a plain request's reply: the whole answer
+        continue;
+      }
       if (!pending.atRisk) continue;
       // Found empty before it was sent, perhaps: its answer may be among what is read next.
       if (stale && this.#sentCongested.has(pending)) {
@@ -566,15 +594,29 @@ export class Matcher {
     if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && pending.endsAtDone)) {
       const { ack, error } = ackOutcome(msg);
       if (ack) pending.acked?.(ack);
-      pending.finish(error ?? pending.spoiled);
-      // The kernel's dump ended (or never started): the next queued dump may run.
-      if (this.#dumpSlot === pending.seq) this.releaseDumpSlot(pending.seq);
+      this.#end(pending, error);
       return;
     }
     // A multipart reply's NLMSG_DONE (flagged NLM_F_MULTI) precedes the ack; without the flag it
     // is data (the connector sends its messages with that type).
     if (msg.type === NLMSG_NOOP || (msg.type === NLMSG_DONE && msg.flags & NLM_F_MULTI)) return;
     pending.push(msg);
+    if (pending.endsAtPlainReply && !(msg.flags & NLM_F_MULTI) && msg.type >= NLMSG_MIN_TYPE) {
+      this.#plainReply(pending);
+    }
+  }
+
+  /** `pending` got the last of its answer. */
+  #end(pending: Pending, error?: unknown): void {
+    pending.finish(error ?? pending.spoiled);
+    // The kernel's dump ended (or never started: a plain request): the next queued dump may run.
+    if (this.#dumpSlot === pending.seq) this.releaseDumpSlot(pending.seq);
+  }
+
+  /** See {@linkcode Pending.endsAtPlainReply}: the next read that finds the queue empty ends it. */
+  #plainReply(pending: Pending): void {
+    pending.plainReply = true;
+    this.#atRisk = true;
   }
 
   #forgetOldest(kernel: boolean): void {

@@ -270,6 +270,7 @@ export function requestInFlight(
         from,
         dump: bits[i] === NLM_F_DUMP,
         endsAtDone: isDump(bits[i]),
+        endsAtPlainReply: from === 0 && isDump(bits[i]) && (flags & NLM_F_ACK) === 0,
         echo: (flags & NLM_F_ECHO) !== 0,
         interrupted: false,
         push: (msg) => replies.push(msg),

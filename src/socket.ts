@@ -897,11 +897,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * type that is no dump (a NEW, a DELETE, IPCTNL_MSG_CT_GET_STATS); on these and
    * NETLINK_GENERIC, a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch;
    * a message it ignores for its length, as {@linkcode request} refuses it. Generic netlink
-   * answers an operation that has no dump with EOPNOTSUPP. What the library cannot know ends
-   * only by the dump's `timeout` or `signal` (the socket's next dumps run then): on other
-   * protocols and nfnetlink subsystems, a type the kernel has no dump for and runs as a plain
-   * request, which answers nothing when it works, or one message and no NLMSG_DONE (nftables'
-   * NFT_MSG_GETGEN: that message is the dump's one part).
+   * answers an operation that has no dump with EOPNOTSUPP. On other protocols and nfnetlink
+   * subsystems, a type the kernel has no dump for runs as a plain request: answered with one
+   * message without NLM_F_MULTI and no NLMSG_DONE (nftables' NFT_MSG_GETGEN), that message is
+   * the dump's one part, and the dump ends once a read finds the receive queue empty (a dump the
+   * kernel runs has its next part queued until its end) or, with NLM_F_ACK, at the ack; one that
+   * answers nothing when it works (without NLM_F_ACK) ends only by the dump's `timeout` or
+   * `signal`. The socket's next dumps run then.
    *
    * For a large dump, `.forEach(handler)` ({@linkcode DumpIterable.forEach}) does the same work
    * with one promise per datagram instead of one per part, and `.cursor()`

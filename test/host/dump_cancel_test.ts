@@ -13,7 +13,9 @@ import {
   NFNL_SUBSYS_CTNETLINK,
   NFNL_SUBSYS_CTNETLINK_TIMEOUT,
   NFNL_SUBSYS_NFTABLES,
+  NLM_F_ACK,
   NLM_F_DUMP,
+  NLM_F_MULTI,
   RTM_GETLINK,
   RTM_GETROUTE,
   RTM_NEWROUTE,
@@ -162,32 +164,63 @@ test("a dump the kernel does not run (a type it has no dump for) times out, and 
   }
 });
 
-test("a dump the kernel answers with one message and no NLMSG_DONE times out, and frees the socket's dump slot: the next dumps run", async () => {
+test("a dump the kernel runs as a plain request ends with its one reply, without NLM_F_MULTI: no timeout, and the next dumps run", async () => {
   // nf_tables_getgen runs NFT_MSG_GETGEN as a plain get whatever the flags: it answers one
-  // NFT_MSG_NEWGEN, without NLM_F_MULTI, and no NLMSG_DONE (measured on this kernel). A dump the
-  // kernel runs has a part queued until its end, answered or not, so a read that finds the queue
-  // empty shows that none runs: the slot is free, not held for good.
+  // NFT_MSG_NEWGEN, without NLM_F_MULTI, and no NLMSG_DONE (measured on this kernel); with
+  // NLM_F_ACK, netlink_rcv_skb's ack follows it. Every part of a dump the kernel runs is flagged
+  // NLM_F_MULTI, so that reply is the whole answer (as mdlayher/netlink and pyroute2 read it).
   ns ??= routesNetns(150);
   await using sock = await open(NETLINK_NETFILTER, { netns: ns.name });
   const nfgenmsg = new Uint8Array([0, NFNETLINK_V0, 0, 0]);
   const getgen = { type: (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, payload: nfgenmsg };
+  const newgen = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN;
   const conntrack = {
     type: (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
     payload: new Uint8Array([AF_INET, NFNETLINK_V0, 0, 0]),
   };
-  for (const run of ["forEach", "for await"] as const) {
-    const types: number[] = [];
-    const dump = sock.dump(getgen, { timeout: 300 });
-    await assert.rejects(
-      run === "forEach" ? dump.forEach((m) => void types.push(m.type)) : (async () => {
-        for await (const m of dump) types.push(m.type);
-      })(),
-      (e: Error) => e.name === "TimeoutError",
-    );
-    assert.deepEqual(types, [(NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN], run);
-    // The namespace tracks no connection: the dump is its NLMSG_DONE alone.
-    let parts = 0;
-    for await (const _ of sock.dump(conntrack, { timeout: 5000 })) parts++;
-    assert.equal(parts, 0, run);
+  const runs = ["forEach", "for await", "cursor"] as const;
+  for (const run of runs) {
+    for (const flags of [0, NLM_F_ACK]) {
+      const where = `${run}, flags ${flags}`;
+      const types: number[] = [];
+      const multi: number[] = [];
+      // Before the fix, this waited for an NLMSG_DONE that never comes: a TimeoutError.
+      const dump = sock.dump({ ...getgen, flags }, { timeout: 5000 });
+      if (run === "forEach") {
+        await dump.forEach((m) => {
+          types.push(m.type);
+          multi.push(m.flags & NLM_F_MULTI);
+        });
+      } else if (run === "for await") {
+        for await (const m of dump) {
+          types.push(m.type);
+          multi.push(m.flags & NLM_F_MULTI);
+        }
+      } else {
+        for await (const c of dump.cursor()) {
+          while (c.next()) {
+            types.push(c.type);
+            multi.push(c.flags & NLM_F_MULTI);
+          }
+        }
+      }
+      assert.deepEqual(types, [newgen], where);
+      assert.deepEqual(multi, [0], where);
+      // The socket's dump slot is free: the namespace tracks no connection, so the next dump is
+      // its NLMSG_DONE alone.
+      let parts = 0;
+      for await (const _ of sock.dump(conntrack, { timeout: 5000 })) parts++;
+      assert.equal(parts, 0, where);
+    }
   }
+  // request() adds NLM_F_ACK: the reply, then the ack; requestBatch() without it: the reply.
+  assert.deepEqual(
+    (await sock.request({ ...getgen, flags: NLM_F_DUMP }, { timeout: 5000 })).map((m) => m.type),
+    [newgen],
+  );
+  assert.deepEqual(
+    (await sock.requestBatch([{ ...getgen, flags: NLM_F_DUMP }], { timeout: 5000 }))
+      .map((m) => m.type),
+    [newgen],
+  );
 });
