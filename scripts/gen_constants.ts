@@ -129,7 +129,11 @@ const PUBLIC_GROUPS: readonly Group[] = [
     names: ["ETH_P_ALL", "ETH_P_IP", "ETH_P_IPV6", "ETH_P_ARP", "ETH_P_8021Q"],
   },
   { header: "linux/netfilter.h", prefixes: ["NFPROTO_"] },
-  { header: "linux/connector.h", prefixes: ["CN_IDX_", "CN_VAL_"] },
+  {
+    header: "linux/connector.h",
+    prefixes: ["CN_IDX_", "CN_VAL_"],
+    names: ["CONNECTOR_MAX_MSG_SIZE"],
+  },
   { header: "linux/cn_proc.h", prefixes: ["PROC_CN_MCAST_", "PROC_EVENT_"] },
   {
     header: "linux/netfilter/nfnetlink.h",

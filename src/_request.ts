@@ -10,7 +10,7 @@ import { CN_MSG_LEN, SIZEOF_CN_MSG } from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import {
-  NETLINK_CONNECTOR,
+  CONNECTOR_MAX_MSG_SIZE,
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
   NETLINK_ROUTE,
@@ -132,7 +132,7 @@ export function datagramDumpBits(
  * nfgenmsg, and nfnetlink_rcv_batch drops a whole batch, unanswered, for one such message
  * (control types included). A control type (below NLMSG_MIN_TYPE) outside a batch never
  * reaches either: acked. Generic netlink answers a short message with EINVAL, as sock_diag does;
- * the connector's are refused by {@linkcode checkConnectorHeard}; other protocols are not known
+ * the connector takes no request ({@linkcode CONNECTOR_ANSWERS_NOTHING}); other protocols are not known
  * here. `dump`: the datagram is dump()'s request.
  */
 export function checkHeard(
@@ -142,10 +142,6 @@ export function checkHeard(
   dump: boolean,
 ): void {
   if (to !== 0) return;
-  if (protocol === NETLINK_CONNECTOR) {
-    for (const { payload } of messages) checkConnectorHeard(payload);
-    return;
-  }
   const batch = nfnetlinkBatch(protocol, to, messages);
   const outcome = batch
     ? "the whole batch is dropped, unanswered"
@@ -175,9 +171,22 @@ export function checkHeard(
 }
 
 /**
+ * Why `request()`, `requestBatch()` and `dump()` refuse NETLINK_CONNECTOR's kernel side: the
+ * connector acks nothing and runs no dump (cn_rx_skb hands the cn_msg to its callback and answers
+ * nothing itself), so each would wait for its timeout.
+ */
+export const CONNECTOR_ANSWERS_NOTHING =
+  "NETLINK_CONNECTOR's kernel side acks nothing and runs no dump, so a request() or dump() to "
+  + "it would only wait for its timeout: send the message with send() (its payload made by "
+  + "encodeConnectorMessage()) and read what the callback answers, if anything, from messages() "
+  + "or listen() (a subscription's answers come on its group: join() it first); for process "
+  + "events, openProcEvents() from @netlink/netlink/connector does all of that";
+
+/**
  * Throws a TypeError for a NETLINK_CONNECTOR message to the kernel that it drops unread: cn_rx_skb
- * ignores a payload shorter than a struct cn_msg, and cn_call_callback one shorter than the
- * header and the `len` bytes it says follow. The connector never acks, so nothing would say so.
+ * ignores a payload shorter than a struct cn_msg or longer than CONNECTOR_MAX_MSG_SIZE, and
+ * cn_call_callback one shorter than the header and the `len` bytes it says follow. The connector
+ * never acks, so nothing would say so.
  */
 export function checkConnectorHeard(payload: Uint8Array): void {
   const length = payload.length;
@@ -189,6 +198,12 @@ export function checkConnectorHeard(payload: Uint8Array): void {
     );
   if (length < SIZEOF_CN_MSG) {
     throw drop(`it is shorter than a struct cn_msg (${SIZEOF_CN_MSG} bytes)`);
+  }
+  if (length > CONNECTOR_MAX_MSG_SIZE) {
+    throw drop(
+      `it is longer than the connector takes (CONNECTOR_MAX_MSG_SIZE, ${CONNECTOR_MAX_MSG_SIZE} `
+        + "bytes: the struct cn_msg and its data)",
+    );
   }
   const len = new DataView(payload.buffer, payload.byteOffset + CN_MSG_LEN, 2)
     .getUint16(0, HOST_LITTLE_ENDIAN);

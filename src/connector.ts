@@ -28,6 +28,7 @@ import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
+  CONNECTOR_MAX_MSG_SIZE,
   NETLINK_CONNECTOR,
   NLMSG_DONE,
   PROC_CN_MCAST_IGNORE,
@@ -102,7 +103,10 @@ export interface ConnectorMessageInput {
   ack?: number;
   /** Flags; default 0. */
   flags?: number;
-  /** Data after the header, at most 65535 bytes (cn_msg.len is a u16); default empty. */
+  /**
+   * Data after the header; default empty. At most 16364 bytes: the connector takes a cn_msg and
+   * its data of CONNECTOR_MAX_MSG_SIZE (16384 bytes) at most, both ways.
+   */
   data?: Uint8Array;
 }
 
@@ -113,6 +117,13 @@ const CONNECTOR_FIELDS = Object.keys(
     0
   >,
 );
+
+/**
+ * The most data a connector message carries: CONNECTOR_MAX_MSG_SIZE (16384) bytes, less the
+ * struct cn_msg before it. The kernel drops a longer one unread (cn_rx_skb) and never sends one
+ * (cn_netlink_send_mult refuses it).
+ */
+const MAX_CONNECTOR_DATA = CONNECTOR_MAX_MSG_SIZE - layout.SIZEOF_CN_MSG;
 
 function checkField(field: string, value: unknown, max: number, bits: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
@@ -158,9 +169,11 @@ export function encodeConnectorMessage(message: ConnectorMessageInput): Uint8Arr
   if (!(data instanceof Uint8Array)) {
     throw new TypeError(`connector message data must be a Uint8Array, got ${typeof data}`);
   }
-  if (data.byteLength > 0xffff) {
+  if (data.byteLength > MAX_CONNECTOR_DATA) {
     throw new RangeError(
-      `connector message data must be at most 65535 bytes (cn_msg.len is a u16), got ${data.byteLength}`,
+      `connector message data must be at most ${MAX_CONNECTOR_DATA} bytes, got `
+        + `${data.byteLength}: the kernel's connector drops a struct cn_msg and its data longer `
+        + `than CONNECTOR_MAX_MSG_SIZE (${CONNECTOR_MAX_MSG_SIZE} bytes) unread, and sends none`,
     );
   }
   const bytes = new Uint8Array(layout.SIZEOF_CN_MSG + data.byteLength);

@@ -4054,6 +4054,9 @@ export const CN_IDX_DRBD = 8;
 /** `CN_VAL_DRBD` from <linux/connector.h>. */
 export const CN_VAL_DRBD = 1;
 
+/** `CONNECTOR_MAX_MSG_SIZE` from <linux/connector.h>. */
+export const CONNECTOR_MAX_MSG_SIZE = 16384;
+
 // <linux/cn_proc.h>
 
 /** `PROC_CN_MCAST_LISTEN` from <linux/cn_proc.h>. */

@@ -20,6 +20,7 @@ import {
   checkConnectorHeard,
   checkHeard,
   completes,
+  CONNECTOR_ANSWERS_NOTHING,
   datagramDumpBits,
   isDump,
   requestInFlight,
@@ -715,7 +716,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * receiving port's queue is full; EMSGSIZE: longer than this socket's send buffer allows), a
    * RangeError for an empty datagram, which the kernel never takes, and a TypeError for a
    * NETLINK_CONNECTOR message to the kernel that it drops unread, acking nothing (a payload
-   * shorter than a struct cn_msg, or than the data its `len` says). Sending to a
+   * shorter than a struct cn_msg, or than the data its `len` says, or longer than
+   * CONNECTOR_MAX_MSG_SIZE, 16384 bytes). Sending to a
    * group with port 0 (the default) means the multicast alone: the kernel's ECONNREFUSED for
    * its unicast copy, on a protocol nothing in the kernel serves (NETLINK_USERSOCK), is not an
    * error then, since the multicast went out.
@@ -779,8 +781,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * NETLINK_ROUTE any type but a control one without a payload (rtnetlink reads the family from
    * its first byte, for every type a kernel knows: newer kernels know more), on NETLINK_NETFILTER
    * a payload shorter than a struct nfgenmsg (4 bytes; in an nfnetlink batch, which the kernel
-   * then drops unanswered, any type), on NETLINK_CONNECTOR one it drops unread (see
-   * {@linkcode send}). Rejects with {@linkcode NetlinkError}
+   * then drops unanswered, any type). On NETLINK_CONNECTOR a request to the kernel is a
+   * TypeError: the connector acks nothing and runs no dump, so it would only wait for its
+   * timeout (so is `requestBatch()`'s and `dump()`'s): use {@linkcode send} and read what comes,
+   * or `openProcEvents()`. Rejects with {@linkcode NetlinkError}
    * when the kernel answers with an error, {@linkcode DumpInterruptedError} when a dump was flagged
    * NLM_F_DUMP_INTR, SyscallError("recvmsg", ENOBUFS) when the kernel dropped messages for this
    * socket while the request was pending, or since an overrun whose queue was not yet read empty
@@ -896,7 +900,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * NLM_F_DUMP's bits read as NLM_F_REPLACE | NLM_F_EXCL); on NETLINK_NETFILTER, a conntrack
    * type that is no dump (a NEW, a DELETE, IPCTNL_MSG_CT_GET_STATS); on these and
    * NETLINK_GENERIC, a control type (below NLMSG_MIN_TYPE), which the kernel does not dispatch;
-   * a message it ignores for its length, as {@linkcode request} refuses it. Generic netlink
+   * on NETLINK_CONNECTOR, any (the connector runs no dump); a message it ignores for its length,
+   * as {@linkcode request} refuses it. Generic netlink
    * answers an operation that has no dump with EOPNOTSUPP. On other protocols and nfnetlink
    * subsystems, a type the kernel has no dump for runs as a plain request: answered with one
    * message without NLM_F_MULTI and no NLMSG_DONE (nftables' NFT_MSG_GETGEN), that message is
@@ -1464,7 +1469,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
     checkTimeout(options.timeout);
     checkSignal(options.signal);
-    return checkU32("request destination", options.to ?? 0);
+    const to = checkU32("request destination", options.to ?? 0);
+    if (to === 0 && this.protocol === NETLINK_CONNECTOR) {
+      throw new TypeError(CONNECTOR_ANSWERS_NOTHING);
+    }
+    return to;
   }
 
   #encode(message: MessageInput, flags: number, seq: number): Uint8Array {

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import process from "node:process";
 import { test } from "node:test";
 import {
+  decodeConnectorMessage,
   encodeConnectorMessage,
   openProcEvents,
   type ProcEvent,
@@ -14,10 +15,15 @@ import {
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
+  CONNECTOR_MAX_MSG_SIZE,
   NETLINK_CONNECTOR,
+  NLM_F_ACK,
   NLMSG_DONE,
+  PROC_CN_MCAST_IGNORE,
+  PROC_CN_MCAST_LISTEN,
   PROC_EVENT_EXEC,
 } from "../../src/constants.ts";
+import { encodeMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { openDescriptors, settledNewDescriptors } from "../_fds.ts";
 
@@ -175,4 +181,58 @@ test("closing the monitor releases its descriptor; iterations end", async () => 
   monitor.close();
   assert.equal(await iterating, "ended");
   assert.deepEqual(await settledNewDescriptors(before), []);
+});
+
+test("the connector drops unread a message longer than CONNECTOR_MAX_MSG_SIZE: send() refuses one before the syscall; request() and dump() to the kernel, which would wait for their timeout (it acks nothing), are refused at once", async () => {
+  await using sock = await open(NETLINK_CONNECTOR);
+  sock.join(CN_IDX_PROC); // cn_proc_ack multicasts the answer to a subscription there
+  const base = (0x4000_0000 + Math.floor(Math.random() * 0x1000_0000)) >>> 0;
+  const op = (value: number) => Uint8Array.of(value, 0, 0, 0); // enum proc_cn_mcast_op
+  /** PROC_CN_MCAST_LISTEN acked `ack` + 1, padded after its 4 bytes of data to `length`. */
+  const listen = (ack: number, length: number) => {
+    const payload = new Uint8Array(length);
+    payload.set(
+      encodeConnectorMessage({
+        idx: CN_IDX_PROC,
+        val: CN_VAL_PROC,
+        ack,
+        data: op(PROC_CN_MCAST_LISTEN),
+      }),
+    );
+    return payload;
+  };
+  const datagram = (payload: Uint8Array) =>
+    encodeMessage({ type: NLMSG_DONE, flags: 0, seq: 0, portid: 0, payload });
+  // As raw bytes, unchecked: the kernel drops the first (cn_rx_skb: longer than 16384 bytes) and
+  // runs the second, synchronously, in order: once its ack has come, the first's never will.
+  sock.send(datagram(listen(base, CONNECTOR_MAX_MSG_SIZE + 1)));
+  sock.send(datagram(listen(base + 2, CONNECTOR_MAX_MSG_SIZE)));
+  const acks: number[] = [];
+  for await (const msg of sock.messages({ signal: AbortSignal.timeout(10_000) })) {
+    if (msg.type !== NLMSG_DONE) continue;
+    const { idx, ack } = decodeConnectorMessage(msg.payload);
+    if (idx !== CN_IDX_PROC || (ack !== base + 1 && ack !== base + 3)) continue;
+    acks.push(ack);
+    if (ack === base + 3) break;
+  }
+  assert.deepEqual(acks, [base + 3]);
+  // The one LISTEN the kernel ran is undone.
+  sock.send({
+    type: NLMSG_DONE,
+    payload: encodeConnectorMessage({
+      idx: CN_IDX_PROC,
+      val: CN_VAL_PROC,
+      data: op(PROC_CN_MCAST_IGNORE),
+    }),
+  });
+  assert.throws(
+    () => sock.send({ type: NLMSG_DONE, payload: listen(base, CONNECTOR_MAX_MSG_SIZE + 1) }),
+    /^TypeError: NETLINK_CONNECTOR ignores a message with a 16385-byte payload: it is longer than the connector takes \(CONNECTOR_MAX_MSG_SIZE, 16384 bytes/,
+  );
+  const message = { type: NLMSG_DONE, payload: listen(base, 20 + 4) };
+  const refused =
+    /^TypeError: NETLINK_CONNECTOR's kernel side acks nothing and runs no dump.*send\(\)/;
+  await assert.rejects(sock.request(message, { timeout: 60_000 }), refused);
+  await assert.rejects(sock.requestBatch([{ ...message, flags: NLM_F_ACK }]), refused);
+  assert.throws(() => sock.dump(message, { timeout: 60_000 }), refused);
 });

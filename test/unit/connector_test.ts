@@ -20,6 +20,7 @@ import {
   CN_VAL_PROC,
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_CONNECTOR,
+  NLM_F_ACK,
   NLMSG_DONE,
   PROC_CN_MCAST_IGNORE,
   PROC_CN_MCAST_LISTEN,
@@ -85,9 +86,14 @@ test("encodeConnectorMessage defaults seq, ack, flags and data, and rejects bad 
   assert.throws(() => encodeConnectorMessage({ idx: 1, val: 2 ** 32 }), /val must be a u32/);
   assert.throws(() => encodeConnectorMessage({ idx: 1, val: 1, flags: 0x10000 }), /flags.*u16/);
   assert.throws(() => encodeConnectorMessage({ idx: 1, val: 1, seq: 1.5 }), RangeError);
+  // The connector takes a cn_msg and its data of CONNECTOR_MAX_MSG_SIZE (16384) bytes at most.
+  assert.equal(
+    encodeConnectorMessage({ idx: 1, val: 1, data: new Uint8Array(16364) }).length,
+    16384,
+  );
   assert.throws(
-    () => encodeConnectorMessage({ idx: 1, val: 1, data: new Uint8Array(65536) }),
-    /at most 65535 bytes/,
+    () => encodeConnectorMessage({ idx: 1, val: 1, data: new Uint8Array(16365) }),
+    /^RangeError: connector message data must be at most 16364 bytes, got 16365: .*CONNECTOR_MAX_MSG_SIZE \(16384 bytes\)/,
   );
   assert.throws(
     () => encodeConnectorMessage({ idx: 1, val: 1, data: [1] as unknown as Uint8Array }),
@@ -530,7 +536,7 @@ test("events() names itself refusing an option it does not know, onMalformed inc
   monitor.close();
 });
 
-test("a connector message the kernel drops unread is refused before anything is sent: send(), request(), dump()", async () => {
+test("a connector message the kernel drops unread is refused before anything is sent; request() and dump() to the kernel, which acks nothing, are refused at once", async () => {
   // cn_rx_skb ignores a payload shorter than a struct cn_msg, cn_call_callback one shorter than
   // the header and the `len` bytes it says follow; the connector acks nothing, so nothing says so.
   const { sock, t } = await fakeSocket({}, () => {}, NETLINK_CONNECTOR);
@@ -547,14 +553,34 @@ test("a connector message the kernel drops unread is refused before anything is 
     /^TypeError: NETLINK_CONNECTOR ignores a message with a 22-byte payload: its struct cn_msg says 4 bytes of data follow, and 2 do/,
   );
   assert.throws(() => sock.send({ type: NLMSG_DONE }), /with a 0-byte payload/);
-  await assert.rejects(sock.request({ type: NLMSG_DONE, payload: whole.subarray(0, 19) }), short);
-  assert.throws(() => sock.dump({ type: NLMSG_DONE, payload: whole.subarray(0, 19) }), short);
+  // cn_rx_skb drops a payload longer than CONNECTOR_MAX_MSG_SIZE too.
+  const long = new Uint8Array(16385);
+  long.set(whole);
+  assert.throws(
+    () => sock.send({ type: NLMSG_DONE, payload: long }),
+    /^TypeError: NETLINK_CONNECTOR ignores a message with a 16385-byte payload: it is longer than the connector takes \(CONNECTOR_MAX_MSG_SIZE, 16384 bytes/,
+  );
+  // The connector acks nothing and runs no dump: requests to the kernel would only time out.
+  const refused =
+    /^TypeError: NETLINK_CONNECTOR's kernel side acks nothing and runs no dump, so a request\(\) or dump\(\) to it would only wait for its timeout: send the message with send\(\).*openProcEvents\(\)/;
+  await assert.rejects(sock.request({ type: NLMSG_DONE, payload: whole }), refused);
+  await assert.rejects(
+    sock.requestBatch([{ type: NLMSG_DONE, flags: NLM_F_ACK, payload: whole }]),
+    refused,
+  );
+  assert.throws(() => sock.dump({ type: NLMSG_DONE, payload: whole }), refused);
   assert.equal(t.sent.length, 0);
   // What the kernel reads is sent, and so is anything to a user-space port or a group.
   sock.send({ type: NLMSG_DONE, payload: whole });
   sock.send({ type: NLMSG_DONE, payload: Uint8Array.of(...whole, 0, 0) }); // padding: read
   sock.send({ type: NLMSG_DONE }, { portid: sock.portid });
   sock.send({ type: NLMSG_DONE }, { group: CN_IDX_PROC });
-  assert.equal(t.sent.length, 4);
+  sock.send({ type: NLMSG_DONE, payload: Uint8Array.of(...whole, ...new Uint8Array(16384 - 24)) });
+  assert.equal(t.sent.length, 5);
+  // A user-space port on the protocol answers as it likes: a request to one is sent.
+  await assert.rejects(
+    sock.request({ type: NLMSG_DONE, payload: whole }, { to: 0x7fff_fff0 }),
+    (e: Error) => !(e instanceof TypeError) && /ECONNREFUSED/.test(String(e)),
+  );
   sock.close();
 });
