@@ -3,7 +3,8 @@
  * datagram its sockets send and receive against the real kernel, as plain JSON;
  * {@linkcode Replayer} is a transport that plays such a recording back without the kernel (on
  * Deno, without --allow-ffi), checking that each request the code under test sends is the one
- * recorded and answering it with the recorded replies.
+ * recorded and answering it with the recorded replies (a request whose end the recording lacks
+ * fails with {@linkcode ReplayMismatchError} once the rest is read).
  *
  * @example
  * ```ts
@@ -31,10 +32,22 @@ import { droppedSource, withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoNumber } from "../_errno.ts";
 import { fromHex, toHex } from "../_hex.ts";
-import { MAX_LINKS, NETLINK_KOBJECT_UEVENT, NLMSG_ERROR, NLMSG_HDRLEN } from "../constants.ts";
+import { datagramDumpBits } from "../_request.ts";
+import {
+  MAX_LINKS,
+  NETLINK_CONNECTOR,
+  NETLINK_KOBJECT_UEVENT,
+  NLM_F_ACK,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_MIN_TYPE,
+} from "../constants.ts";
 import { SyscallError } from "../errors.ts";
 import { format, protocolName } from "../format.ts";
-import { alignMessage, decodeMessages } from "../message.ts";
+import { alignMessage, decodeMessages, encodeMessage, type Message } from "../message.ts";
 import { TapPoint } from "../tap.ts";
 import type {
   Datagram,
@@ -456,6 +469,11 @@ class ReplayTransport implements Transport {
   readonly #sets = new Map<string, Refusal[]>();
   /** Recorded nlmsg_seq → the live one. */
   readonly #seqs = new Map<number, number>();
+  /**
+   * The requests sent whose end (the ack, NLMSG_DONE) the recording does not hold: the recorded
+   * message, the index of its send, and that of the last event it served for it.
+   */
+  readonly #unended: { request: Message; at: number; last: number; dump: boolean }[] = [];
   #wake: ((result: WaitResult) => void) | undefined;
 
   constructor(index: number, recorded: Session["sockets"][number]) {
@@ -497,7 +515,9 @@ class ReplayTransport implements Transport {
     }
     try {
       const live = decodeMessages(data);
-      decodeMessages(recorded).forEach((m, i) => this.#seqs.set(m.seq, live[i].seq));
+      const messages = decodeMessages(recorded);
+      messages.forEach((m, i) => this.#seqs.set(m.seq, live[i].seq));
+      if (expected.refused === undefined) this.#findEnds(messages, at, portid, groupMask);
     } catch {
       // Not messages (uevent-style datagrams): nothing to map.
     }
@@ -512,7 +532,70 @@ class ReplayTransport implements Transport {
     this.#checkOpen();
     const next = this.#ready.shift();
     if (next instanceof SyscallError) throw next;
+    if (next === undefined && this.#unended.length > 0) this.#checkEnded();
     return next;
+  }
+
+  /**
+   * Notes the requests of the datagram sent at event `at` whose end the rest of the recording
+   * does not hold (a fixture cut short): one with NLM_F_ACK, which the kernel always acks, or a
+   * dump it answered with parts but no NLMSG_DONE. The end is an NLMSG_ERROR (an ack or an
+   * error), a dump's NLMSG_DONE, or the one reply without NLM_F_MULTI of a dump the kernel ran
+   * as a plain request (asked without NLM_F_ACK). A dump with no answer at all may be one the
+   * kernel ran as a change, which answers nothing; a read error recorded after the send (an
+   * overrun) may have taken the end. Requests to a peer or a group, and the connector's (which
+   * acks nothing), are not the kernel's to end.
+   */
+  #findEnds(messages: readonly Message[], at: number, to: number, groups: number): void {
+    if (to !== 0 || groups !== 0 || this.protocol === NETLINK_CONNECTOR) return;
+    const bits = datagramDumpBits(this.protocol, 0, messages);
+    messages.forEach((request, i) => {
+      const dump = bits[i] !== 0;
+      const ack = (request.flags & NLM_F_ACK) !== 0;
+      if (!(request.flags & NLM_F_REQUEST) || !(dump || ack)) return;
+      let last = at;
+      for (let e = at + 1; e < this.#events.length; e++) {
+        const event = this.#events[e];
+        if ("error" in event) return;
+        if (!("receive" in event) || event.sender !== 0 || event.group !== 0) continue;
+        let received: Message[];
+        try {
+          received = decodeMessages(fromHex(event.receive));
+        } catch {
+          continue; // the socket reports it malformed
+        }
+        for (const { type, flags, seq } of received) {
+          if (seq !== request.seq) continue;
+          if (
+            type === NLMSG_ERROR || (dump && type === NLMSG_DONE)
+            || (dump && !ack && type >= NLMSG_MIN_TYPE && !(flags & NLM_F_MULTI))
+          ) {
+            return;
+          }
+          last = e;
+        }
+      }
+      if (ack || last > at) this.#unended.push({ request, at, last, dump });
+    });
+  }
+
+  /**
+   * Nothing is left to read, and a request whose end the recording does not hold has been
+   * served all it recorded: its end can never come, and the code under test would wait for it
+   * until its timeout, if it has one. The read fails with a ReplayMismatchError instead.
+   */
+  #checkEnded(): void {
+    const served = this.#unended.find(({ last }) => last < this.#next);
+    if (served === undefined) return;
+    const { request, at, dump } = served;
+    throw new ReplayMismatchError(
+      `replay: socket ${this.#index} (${protocolName(this.protocol)}): the recording ends `
+        + `without the end of the request sent at its event ${at}, ${
+          dump ? "its NLMSG_DONE" : "its ack"
+        }, which the code under test waits for:\n`
+        + `${describe(encodeMessage(request), this.protocol)}\n`
+        + "was the fixture cut short? Record it again, to the request's end",
+    );
   }
 
   wait(): Promise<WaitResult> {

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fromHex, toHex } from "../../src/_hex.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
   AF_INET,
@@ -16,6 +17,8 @@ import {
   NLM_F_CREATE,
   NLM_F_DUMP,
   NLM_F_EXCL,
+  NLMSG_DONE,
+  NLMSG_ERROR,
   RTM_GETADDR,
   RTM_GETLINK,
   RTM_NEWLINK,
@@ -25,6 +28,7 @@ import {
 } from "../../src/constants.ts";
 import type { NetlinkError } from "../../src/errors.ts";
 import { resolveFamily } from "../../src/genl.ts";
+import { decodeMessages, encodeMessages } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { Recorder, Replayer, ReplayMismatchError } from "../../src/testing/session.ts";
@@ -336,4 +340,49 @@ test("an open, a send or an option set the kernel refused is recorded, and refus
   const replayer = new Replayer(JSON.stringify(recorder.session()));
   assert.deepEqual(await attempts(replayer.transport), live);
   replayer.finish();
+});
+
+test("a fixture cut short, without the NLMSG_DONE or the ack the code waits for, fails the read with an error naming the recording's end, not a wait until the timeout", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+    messages: [1, 2].map((n) => ({ type: RTM_NEWLINK, payload: new Uint8Array(16).fill(n) })),
+  }));
+  const payload = new Uint8Array(16);
+  const recorder = new Recorder(kernel.open);
+  {
+    await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+    assert.equal((await Array.fromAsync(sock.dump({ type: RTM_GETLINK, payload }))).length, 2);
+    assert.equal((await sock.request({ type: RTM_GETLINK, payload })).length, 2);
+  }
+  /** The recording, without the messages of type `type` it received. */
+  const without = (type: number) => {
+    const session = recorder.session();
+    for (const event of session.sockets[0].events) {
+      if (!("receive" in event)) continue;
+      const kept = decodeMessages(fromHex(event.receive)).filter((m) => m.type !== type);
+      event.receive = toHex(encodeMessages(kept));
+    }
+    return session;
+  };
+  for (const [type, owed] of [[NLMSG_DONE, "NLMSG_DONE"], [NLMSG_ERROR, "ack"]] as const) {
+    const replayer = new Replayer(without(type));
+    await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+    const ends = new RegExp(
+      `^ReplayMismatchError: replay: socket 0 \\(route\\): the recording ends without `
+        + `the end of the request sent at its event \\d+, its ${owed}, which the code under `
+        + `test waits for:\\n {2}RTM_GETLINK flags=REQUEST\\|${
+          type === NLMSG_DONE ? "DUMP" : "ACK"
+        } .*\\nwas the fixture cut short\\?`,
+    );
+    const timeout = 60_000; // before, the replay waited for it
+    if (type === NLMSG_DONE) {
+      // A failed read fails the socket's requests at once: the parts queued are dropped.
+      await assert.rejects(
+        sock.dump({ type: RTM_GETLINK, payload }, { timeout }).forEach(() => {}),
+        ends,
+      );
+    } else {
+      await sock.dump({ type: RTM_GETLINK, payload }, { timeout }).forEach(() => {});
+      await assert.rejects(sock.request({ type: RTM_GETLINK, payload }, { timeout }), ends);
+    }
+  }
 });
