@@ -1052,6 +1052,51 @@ function literal(value: bigint): string {
   return safe ? value.toString() : `${value}n`;
 }
 
+/**
+ * The kernel-internal errnos (ERESTARTSYS 512 ... ENOGRACE 531), which the UAPI headers leave
+ * out though netlink carries them to user space (a module's -ENOTSUPP, 524, is common), from
+ * the kernel's own include/linux/errno.h: installed with the kernel's headers package
+ * (linux-headers-*), whose kernel version need not match /usr/include's (the values have not
+ * changed since 2.6). Each description is the header's comment on it, and says where it is from.
+ */
+async function kernelErrnos(): Promise<{ value: bigint; name: string; text: string }[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir("/usr/src")) {
+    const file = `/usr/src/${entry.name}/include/linux/errno.h`;
+    if (entry.name.startsWith("linux-headers-") && await Deno.stat(file).catch(() => null)) {
+      found.push(file);
+    }
+  }
+  const file = found.sort().at(-1);
+  if (file === undefined) {
+    throw new Error(
+      "the kernel's include/linux/errno.h (its internal errnos) is not installed: "
+        + "apt-get install linux-headers-$(uname -r), or another version's",
+    );
+  }
+  /** What each means beyond the header's comment. */
+  const notes: Record<string, string> = {
+    ENOTSUPP: "user space's EOPNOTSUPP (95) means the same",
+  };
+  const errnos = [];
+  for (const line of (await Deno.readTextFile(file)).split("\n")) {
+    const m = /^#define\s+(E[A-Z_]+)\s+(\d+)\s*(?:\/\*\s*(.*?)\s*\*\/)?\s*$/.exec(line);
+    if (m === null) continue;
+    const [, name, value, comment] = m;
+    // The first four have no comment: the header's own says they are system call restart codes.
+    const what = (comment ?? "restart the system call").replace(/\.+$/, "");
+    const note = notes[name] ? `; ${notes[name]}` : "";
+    errnos.push({
+      value: BigInt(value),
+      name,
+      text: `${what[0].toUpperCase()}${what.slice(1)} (a kernel-internal errno, from the `
+        + `kernel's include/linux/errno.h: not meant to reach user space${note})`,
+    });
+  }
+  if (!errnos.some((e) => e.name === "ENOTSUPP")) throw new Error(`no ENOTSUPP in ${file}`);
+  return errnos;
+}
+
 /** Linux version from linux/version.h, e.g. "6.1.192". */
 async function linuxVersion(): Promise<string> {
   const [file] = (await includedFiles("linux/version.h")).filter((f) =>
@@ -1204,6 +1249,10 @@ async function main(): Promise<void> {
     if (!row) throw new Error(`errno alias ${alias.name} has no canonical name`);
     if (row.name !== alias.name && !row.aliases.includes(alias.name)) row.aliases.push(alias.name);
   }
+  for (const { value, name, text } of await kernelErrnos()) {
+    if (rows.has(value)) throw new Error(`kernel-internal errno ${name} is ${value}, a UAPI one`);
+    rows.set(value, { name, text, aliases: [] });
+  }
   const errnoRows = [...rows].sort(([a], [b]) => Number(a - b)).map(([value, row]) =>
     `  [${value}, ${
       [row.name, row.text, ...row.aliases].map((s) => JSON.stringify(s)).join(", ")
@@ -1213,7 +1262,9 @@ async function main(): Promise<void> {
     banner,
     "",
     "/**",
-    " * Errno names from <errno.h> and their descriptions from the C library's strerror().",
+    " * Errno names from <errno.h> and their descriptions from the C library's strerror(), and",
+    " * the kernel-internal ones (512-531), which netlink carries to user space too, from the",
+    " * kernel's include/linux/errno.h with its comments.",
     " * Internal: errors.ts uses it to name and describe failed system calls.",
     " *",
     " * @module",

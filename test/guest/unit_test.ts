@@ -120,6 +120,20 @@ test("a rejected request: chosen errno, extended-ack message, offset, missing at
   assert.equal(missing.missing?.type, NLTEST_A_ERRNO);
 });
 
+test("a kernel-internal errno a module returns (-ENOTSUPP, 524) is named, and says what it means", async () => {
+  // include/linux/errno.h's errnos (512-531) are no UAPI header's, but netlink_ack carries any.
+  await using sock = await open(UNIT);
+  const err = await sock.request(nltest(NLTEST_MSG_FAIL, (a) => a.u32(NLTEST_A_ERRNO, 524)))
+    .catch((e) => e);
+  assert.ok(err instanceof NetlinkError, String(err));
+  assert.equal(err.errno, 524);
+  assert.equal(err.code, "ENOTSUPP"); // before: "E524", "unknown error 524"
+  assert.match(
+    err.message,
+    /^ENOTSUPP: Operation is not supported \(a kernel-internal errno.*EOPNOTSUPP \(95\) means the same\)/,
+  );
+});
+
 test("multicast: join and leave, including a group above 32", async () => {
   await using listener = await open(UNIT, { groups: [33] });
   await using sender = await open(UNIT);

@@ -19,7 +19,7 @@ import {
   NLMSGERR_ATTR_OFFS,
   NLMSGERR_ATTR_POLICY,
 } from "../../src/constants.ts";
-import { MalformedMessageError, NetlinkError } from "../../src/errors.ts";
+import { MalformedMessageError, NetlinkError, SyscallError } from "../../src/errors.ts";
 import type { Message } from "../../src/message.ts";
 
 // Fixtures are spelled out byte by byte, little-endian (the hosts Deno and Bun run on).
@@ -273,4 +273,27 @@ test("decodeAck refuses other message types", () => {
     (e: unknown) =>
       e instanceof TypeError && /message type 16 is neither NLMSG_ERROR/.test(e.message),
   );
+});
+
+test("the kernel-internal errnos (512-531, include/linux/errno.h) are named and described, as netlink carries them", () => {
+  const notsupp = new NetlinkError({ errno: 524, requestSeq: 1 });
+  assert.equal(notsupp.code, "ENOTSUPP"); // before: "E524"
+  assert.match(
+    notsupp.message,
+    /^ENOTSUPP: Operation is not supported \(a kernel-internal errno, from the kernel's include\/linux\/errno\.h: not meant to reach user space; user space's EOPNOTSUPP \(95\) means the same\)$/,
+  );
+  const names = [
+    [512, "ERESTARTSYS"],
+    [517, "EPROBE_DEFER"],
+    [519, "ENOPARAM"],
+    [521, "EBADHANDLE"],
+    [531, "ENOGRACE"],
+  ] as const;
+  for (const [errno, code] of names) {
+    const err = new SyscallError("sendmsg", errno);
+    assert.equal(err.code, code);
+    assert.match(err.message, /a kernel-internal errno/);
+  }
+  // 520 is none: unnamed still.
+  assert.equal(new SyscallError("sendmsg", 520).code, "E520");
 });
