@@ -45,12 +45,13 @@ import {
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
-import { formatIP, ipFamily, parsePrefix } from "../ip.ts";
+import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
+import { contextOf } from "../route/_context.ts";
 import type { Address } from "../route/address.ts";
 import { openRoute, type RouteClient } from "../route/client.ts";
 import type { Link } from "../route/link.ts";
 import type { Neighbour, NewNeighbour } from "../route/neighbour.ts";
-import type { NewRoute, Route } from "../route/route.ts";
+import { lookupRoute, type NewRoute, type Route } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
   type Global,
@@ -63,13 +64,16 @@ import {
   selectors,
   socketOptions,
   unexpected,
+  unsigned,
   UsageError,
   verb,
+  warn,
 } from "./_args.ts";
 import {
   dsfieldId,
   dsfieldName,
   groupName,
+  ipProtocolId,
   ipProtocolName,
   isIpLinkName,
   neighbourStateId,
@@ -695,8 +699,6 @@ function tableOption(id: number): NewRoute["table"] {
 const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src"];
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
-/** The keywords `route get` takes, each with a value ("dev" is "oif"), as ip route get. */
-const ROUTE_GET_KEYS = ["from", "iif", "oif", "dev", "mark"];
 
 /**
  * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
@@ -712,25 +714,81 @@ interface DstPrefix {
   readonly specified: boolean;
 }
 
+/**
+ * An IPv4 address as ip's get_addr_ipv4 reads one: up to four parts split by dots, each a number
+ * up to 255 as strtoul reads one in base 0 (hex after 0x, octal after a leading 0); the parts
+ * left out are 0 ("10.8" is 10.8.0.0).
+ */
+function ipv4Parts(text: string): Uint8Array | undefined {
+  const parts = text.split(".");
+  if (parts.length > 4) return undefined;
+  const bytes = new Uint8Array(4);
+  for (const [i, part] of parts.entries()) {
+    const value = unsigned(part, 255);
+    if (value === undefined) return undefined;
+    bytes[i] = value;
+  }
+  return bytes;
+}
+
+/** A prefix length as ip's get_netmask reads one: a number, or a dotted netmask ("255.0.0.0"). */
+function netmaskBits(text: string): number | undefined {
+  const bits = unsigned(text);
+  if (bits !== undefined) return bits;
+  const mask = ipv4Parts(text);
+  if (mask === undefined) return undefined;
+  const value = new DataView(mask.buffer).getUint32(0);
+  const host = ~value >>> 0;
+  if ((host & (host + 1)) !== 0) return undefined; // not 2^n - 1: no netmask
+  return 32 - Math.log2(host + 1);
+}
+
+/**
+ * `PREFIX` as ip's get_prefix reads it for `family` (0: any): "default" (of no family, no
+ * address; of one, its zero address), "all" or "any" (no address), an IPv6 address, or an IPv4
+ * one as ip reads it ({@linkcode ipv4Parts}), each with an optional "/LENGTH" (a number or a
+ * netmask; not after default, all or any), of at most the family's length. Undefined otherwise.
+ */
+function ipPrefix(text: string, family: number): DstPrefix | undefined {
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  let found: { family: number; address: Uint8Array };
+  if (address === "default" || address === "all" || address === "any") {
+    if (slash >= 0) return undefined;
+    const length = address === "default" ? (family === 2 ? 4 : family === 10 ? 16 : 0) : 0;
+    return { family, address: new Uint8Array(length), bits: 0, specified: address === "default" };
+  } else if (address.includes(":")) {
+    if (family !== 0 && family !== 10) return undefined;
+    try {
+      found = { family: 10, address: parseIP(address, "prefix") };
+    } catch {
+      return undefined;
+    }
+    if (found.address.length !== 16) return undefined;
+  } else {
+    if (family !== 0 && family !== 2) return undefined;
+    const bytes = ipv4Parts(address);
+    if (bytes === undefined) return undefined;
+    found = { family: 2, address: bytes };
+  }
+  const full = found.address.length * 8;
+  const bits = slash < 0 ? full : netmaskBits(text.slice(slash + 1));
+  if (bits === undefined || bits > full) return undefined;
+  return { ...found, bits, specified: slash >= 0 };
+}
+
+/** ip's family number of `family` (-4, -6): 0 for any. */
+const familyNumber = (family: Global["family"]) =>
+  family === "inet" ? 2 : family === "inet6" ? 10 : 0;
+
+/** ip's name of family number `family` in its errors (family_name_verbose). */
+const familyText = (family: number) =>
+  family === 2 ? "inet" : family === 10 ? "inet6" : "any valid";
+
 /** `PREFIX` as ip reads it for `route show`; an Error in ip's words (status 1) otherwise. */
 function dstPrefix(text: string, family: Global["family"]): DstPrefix {
-  const familyNumber = family === "inet" ? 2 : family === "inet6" ? 10 : 0;
-  const none = new Uint8Array(0);
-  if (text === "default") return { family: familyNumber, address: none, bits: 0, specified: true };
-  if (text === "all" || text === "any") {
-    return { family: familyNumber, address: none, bits: 0, specified: false };
-  }
-  try {
-    const prefix = parsePrefix(text);
-    if (familyNumber === 0 || prefix.family === familyNumber) {
-      return {
-        family: prefix.family,
-        address: prefix.address,
-        bits: prefix.prefixLength,
-        specified: text.includes("/"),
-      };
-    }
-  } catch { /* said below */ }
+  const prefix = ipPrefix(text, familyNumber(family));
+  if (prefix !== undefined) return prefix;
   throw new Error(`${family ?? "any valid"} prefix is expected rather than ${shown(text)}.`);
 }
 
@@ -926,46 +984,161 @@ export async function routeCommand(args: string[], global: Global, out: Output):
 }
 
 /**
- * `route get`, its words read as ip route get reads them, in order: a keyword of ROUTE_GET_KEYS
- * and its value (the last of each counts; "dev" is "oif"), else the destination, after an
- * optional "to": a prefix of the family known by then (-4/-6, else that of a destination before
- * it; the last one counts). What a lookup takes no such thing as (via, table, metric...) is no
- * prefix: refused, not ignored, in ip's words, with status 1 (with or without a value), and so
- * is a lookup of nothing; a keyword without its value is bad usage.
+ * The words of `ip route get` (iproute_get), in the order it tries them, each with how it is
+ * matched: "exact", or "prefix" (iproute2's matches(): a beginning of the word, "f" is "from").
+ */
+const ROUTE_GET_WORDS: readonly (readonly [string, "exact" | "prefix"])[] = [
+  ["tos", "exact"],
+  ["dsfield", "prefix"],
+  ["from", "prefix"],
+  ["iif", "prefix"],
+  ["mark", "prefix"],
+  ["oif", "prefix"],
+  ["dev", "exact"],
+  ["notify", "prefix"],
+  ["connected", "prefix"],
+  ["vrf", "prefix"],
+  ["uid", "prefix"],
+  ["fibmatch", "prefix"],
+  ["as", "exact"],
+  ["sport", "prefix"],
+  ["dport", "prefix"],
+  ["ipproto", "prefix"],
+];
+
+/** The keyword of ROUTE_GET_WORDS that `word` is, if any. */
+function routeGetWord(word: string): string | undefined {
+  return ROUTE_GET_WORDS.find(([keyword, how]) =>
+    how === "exact" ? word === keyword : word.length > 0 && keyword.startsWith(word)
+  )?.[0];
+}
+
+/** rtm_flags of a lookup (<linux/rtnetlink.h>). */
+const RTM_F_NOTIFY = 0x100;
+const RTM_F_LOOKUP_TABLE = 0x1000;
+const RTM_F_FIB_MATCH = 0x2000;
+
+/**
+ * `route get`, its words read as ip route get reads them, in order (ROUTE_GET_WORDS; the last of
+ * each counts), the request built as it builds it: the destination (after an optional "to") a
+ * prefix of the family known by then (-4/-6, else that of a prefix before it), "default", "all"
+ * or "any" included; a length not the family's full one is warned about and made full, as ip
+ * does. `from` takes a prefix too, sent as it is (the kernel refuses a partial length). `tos`
+ * (or `dsfield`), `mark`, `uid`, `sport`, `dport` and `ipproto` go to the kernel as ip sends
+ * them, `fibmatch` asks for the FIB entry rather than the route, `notify` for RTM_F_NOTIFY,
+ * `vrf` NAME is the outgoing link (a VRF's), `as` an RTA_NEWDST (which the kernel refuses in a
+ * lookup), and `connected` looks up again from the source the first lookup gave (without its
+ * gateway and link), printing both, unless `from` was given: what ip means by it (ip 6.1 sends
+ * its first request again, unchanged, and prints the same route twice). Bad words are refused
+ * in ip's words and with its status.
  */
 async function routeGet(words: string[], global: Global, out: Output): Promise<void> {
-  const kw: Record<string, string> = {};
-  let target: string | undefined;
+  let family = familyNumber(global.family);
+  const request: Record<string, unknown> = { rtmTos: 0, rtmFlags: 0, rtmSrcLen: 0, rtmDstLen: 0 };
+  let iif: string | undefined;
+  let oif: string | undefined;
+  let vrf: string | undefined;
+  let mark = 0;
+  let connected = false;
+  let fromGiven = false;
+  let addressFound = false;
+  const operand = (i: number) => {
+    if (words[i] === undefined) throw new UsageError("Command line is not complete. Try --help");
+    return words[i];
+  };
+  /** get_prefix: a prefix of the family known by then, or ip's error (status 1). */
+  const prefix = (text: string) => {
+    const found = ipPrefix(text, family);
+    if (found === undefined) {
+      throw new Error(`${familyText(family)} prefix is expected rather than ${shown(text)}.`);
+    }
+    if (family === 0) family = found.family;
+    return found;
+  };
   for (let i = 0; i < words.length; i++) {
-    const key = words[i];
-    const isKey = ROUTE_GET_KEYS.includes(key);
-    if (isKey || key === "to") i++;
-    const word = words[i];
-    if (word === undefined) throw new UsageError("Command line is not complete. Try --help");
-    if (isKey) {
-      kw[key === "dev" ? "oif" : key] = word;
-      continue;
+    const keyword = routeGetWord(words[i]);
+    if (keyword === "tos" || keyword === "dsfield") {
+      request.rtmTos = ipOperand(dsfieldId, operand(++i), "TOS value is invalid");
+    } else if (keyword === "from") {
+      const src = prefix(operand(++i));
+      fromGiven = true;
+      if (src.address.length > 0) request.src = src.address;
+      else delete request.src;
+      request.rtmSrcLen = src.bits;
+    } else if (keyword === "iif") iif = operand(++i);
+    else if (keyword === "mark") mark = ipNumber(operand(++i), "invalid mark value");
+    else if (keyword === "oif" || keyword === "dev") {
+      oif = operand(++i);
+      vrf = undefined;
+    } else if (keyword === "notify") request.rtmFlags = (request.rtmFlags as number) | RTM_F_NOTIFY;
+    else if (keyword === "connected") connected = true;
+    else if (keyword === "vrf") oif = vrf = operand(++i);
+    else if (keyword === "uid") request.uid = ipNumber(operand(++i), "invalid UID");
+    else if (keyword === "fibmatch") {
+      request.rtmFlags = (request.rtmFlags as number) | RTM_F_FIB_MATCH;
+    } else if (keyword === "as") {
+      if (operand(++i) === "to") i++;
+      const text = operand(i);
+      const found = ipPrefix(text, family);
+      if (found === undefined || found.specified || text === "all" || text === "any") {
+        throw new Error(`${familyText(family)} address is expected rather than ${shown(text)}.`);
+      }
+      if (family === 0) family = found.family;
+      request.newdst = found.address;
+    } else if (keyword === "sport" || keyword === "dport") {
+      request[keyword] = ipNumber(operand(++i), `invalid ${keyword}`, 0xffff);
+    } else if (keyword === "ipproto") {
+      request.ipProto = ipOperand(ipProtocolId, operand(++i), `Invalid "ipproto" value`);
+    } else {
+      if (words[i] === "to") i++;
+      const dst = prefix(operand(i));
+      if (dst.address.length > 0) request.dst = dst.address;
+      else delete request.dst;
+      const full = family === 2 ? 32 : family === 10 ? 128 : dst.bits;
+      if (dst.bits !== full) {
+        warn(
+          `Warning: /${dst.bits} as prefix is invalid, only /${full} (or none) is supported.`,
+        );
+      }
+      request.rtmDstLen = full;
+      addressFound = true;
     }
-    const family = global.family ?? (target === undefined ? undefined : prefixFamily(target));
-    const found = prefixFamily(word);
-    if (found === undefined || (family !== undefined && found !== family)) {
-      throw new Error(`${family ?? "any valid"} prefix is expected rather than ${shown(word)}.`);
-    }
-    target = word;
   }
-  if (target === undefined) throw new Error("need at least a destination address");
-  const route = await withRoute(global, (ip) =>
-    ip.route.get(target, {
-      ...(kw.from ? { from: kw.from } : {}),
-      ...(kw.oif ? { oif: kw.oif } : {}),
-      ...(kw.iif ? { iif: kw.iif } : {}),
-      ...(kw.mark !== undefined ? { mark: ipNumber(kw.mark, "invalid mark value") } : {}),
-    }));
-  const found = routeJson(route, false);
-  // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
-  if (kw.iif && route.raw.iif !== undefined) found.iif = kw.iif;
-  if (global.json) json(out, [found]);
-  else out(routeText(found));
+  if (!addressFound) throw new Error("need at least a destination address");
+  await withRoute(global, async (ip) => {
+    const ctx = contextOf(ip);
+    // As ip: a VRF is the outgoing link, and must be one.
+    if (vrf !== undefined && (await ip.link.get(vrf).catch(() => undefined))?.kind !== "vrf") {
+      throw invalidArgument(vrf, "Invalid VRF");
+    }
+    if (iif !== undefined) request.iif = await ctx.ifindex(iif, "iif");
+    if (oif !== undefined) request.oif = await ctx.ifindex(oif, "oif");
+    if (mark) request.mark = mark;
+    request.rtmFamily = family || 2;
+    // Only IPv4 takes RTM_F_LOOKUP_TABLE.
+    if (request.rtmFamily === 2) {
+      request.rtmFlags = (request.rtmFlags as number) | RTM_F_LOOKUP_TABLE;
+    }
+    const label = `route get ${words.join(" ")}`;
+    const show = (route: Route) => {
+      const found = routeJson(route, false);
+      // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
+      if (iif !== undefined && route.raw.iif !== undefined) found.iif = iif;
+      if (global.json) json(out, [found]);
+      else out(routeText(found));
+    };
+    const route = await lookupRoute(ctx, request, label);
+    if (connected && !fromGiven) {
+      // ip's second lookup: from the source the first found, without its gateway or link.
+      show(route);
+      const raw = route.raw as unknown as Record<string, unknown>;
+      const src = raw.prefsrc ?? raw.src;
+      if (src === undefined) throw new Error("Failed to connect the route");
+      request.src = src;
+      request.rtmSrcLen = (src as Uint8Array).length * 8;
+      show(await lookupRoute(ctx, request, label));
+    } else show(route);
+  });
 }
 
 // ---- neigh ------------------------------------------------------------------------------------

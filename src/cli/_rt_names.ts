@@ -239,31 +239,46 @@ export function groupName(id: number): string {
   return GROUPS.name(id) ?? String(id);
 }
 
-let ipProtocols: Map<number, string> | undefined;
+/** /etc/protocols' entries, each its number, name and aliases; read once. */
+let ipProtocols: { number: number; names: string[] }[] | undefined;
+
+/** /etc/protocols as getprotobynumber and getprotobyname read it (none without the file). */
+function protocolEntries(): { number: number; names: string[] }[] {
+  if (ipProtocols !== undefined) return ipProtocols;
+  ipProtocols = [];
+  let text = "";
+  try {
+    // Not read when it is no regular file up to the limit, as a database is not.
+    const file = readRegularFile("/etc/protocols", DATABASE_LIMIT);
+    if (file.kind === "file") text = new TextDecoder().decode(file.bytes);
+  } catch {
+    // As getprotobynumber without the file: no names.
+  }
+  for (const line of text.split("\n")) {
+    const [name, number, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (number !== undefined && /^\d+$/.test(number)) {
+      ipProtocols.push({ number: Number(number), names: [name, ...aliases] });
+    }
+  }
+  return ipProtocols;
+}
 
 /**
  * An IP protocol's name as ip prints it (inet_proto_n2a: getprotobynumber, which reads
  * /etc/protocols), or "ipproto-N".
  */
 export function ipProtocolName(id: number): string {
-  if (ipProtocols === undefined) {
-    ipProtocols = new Map();
-    let text = "";
-    try {
-      // Not read when it is no regular file up to the limit, as a database is not.
-      const file = readRegularFile("/etc/protocols", DATABASE_LIMIT);
-      if (file.kind === "file") text = new TextDecoder().decode(file.bytes);
-    } catch {
-      // As getprotobynumber without the file: no names.
-    }
-    for (const line of text.split("\n")) {
-      const [name, number] = line.replace(/#.*/, "").trim().split(/\s+/);
-      if (number !== undefined && /^\d+$/.test(number) && !ipProtocols.has(Number(number))) {
-        ipProtocols.set(Number(number), name);
-      }
-    }
-  }
-  return ipProtocols.get(id) ?? `ipproto-${id}`;
+  return protocolEntries().find((p) => p.number === id)?.names[0] ?? `ipproto-${id}`;
+}
+
+/**
+ * An IP protocol as ip takes one (inet_proto_a2n): a decimal number up to 255 (get_u8 in base
+ * 10), else a name or alias of /etc/protocols (getprotobyname).
+ */
+export function ipProtocolId(text: string): number | undefined {
+  const digits = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(text);
+  if (digits !== null) return Number(digits[1]) <= 255 ? Number(digits[1]) : undefined;
+  return protocolEntries().find((p) => p.names.includes(text))?.number;
 }
 
 /** iproute2's matches(): `word` is a beginning of `keyword` ("bl" of "blackhole"; "" of any). */

@@ -43,8 +43,10 @@ Commands:
                                        site or a number)
   route show [table T|cache] [dev D] [proto P] [type T] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
-  route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV] [mark M]
-                                       route lookup (ip route get)
+  route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV|vrf NAME] [mark M] [tos T]
+            [uid U] [sport P] [dport P] [ipproto P] [fibmatch] [notify] [connected]
+                                       route lookup (ip route get; ADDRESS as ip reads it:
+                                       default, 10.9, 10.0.0.7/24 looked up as /32)
   route add|del PREFIX [via [inet|inet6] GW] [dev DEV] [table T] [metric N] [type T]
   neigh show [dev DEV] [nud STATE|all]...
                                        neighbours (ip neigh show; by default all but noarp

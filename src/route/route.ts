@@ -416,6 +416,37 @@ function tableNumber(table: TableName | number, field = "table"): number {
 }
 
 /**
+ * Runs the RTM_GETROUTE lookup `request` (the rt-route family's rtmsg fields and attributes, the
+ * links as indexes) and returns the route the kernel answered. Internal: `Routes.get()`, and
+ * the CLI's `route get`, which sends what `ip route get` sends.
+ */
+export async function lookupRoute(
+  ctx: Context,
+  request: Record<string, unknown>,
+  label: string,
+): Promise<Route> {
+  // IPv4 takes a packet from iif without a source (0.0.0.0) for a martian, and says only
+  // EINVAL; a few destinations (broadcast, local multicast) allow it, so it is not refused here.
+  const needsFrom = request.iif !== undefined && request.src === undefined
+    && request.rtmFamily === 2;
+  const raw = await ctx.run(
+    label,
+    () => ctx.route.do("getroute", request as never),
+    {
+      // Not a missing capability (a lookup needs none): what the kernel says for a route of
+      // type prohibit.
+      EACCES: "a prohibit route matches it",
+      ...needsFrom
+        ? { EINVAL: "a lookup from iif needs `from`: the packet's source address" }
+        : {},
+    },
+  );
+  // Its name now, not as last listed: the link may have been renamed since.
+  if (raw.oif !== undefined) await ctx.ifname(raw.oif);
+  return toRoute(raw, ctx.names, ctx.route);
+}
+
+/**
  * `ip route`: the routes of the client's namespace.
  *
  * @example
@@ -522,24 +553,7 @@ export class Routes {
     if (lookup.mark !== undefined) request.mark = integer(lookup.mark, "mark", 0xffff_ffff);
     if (lookup.iif !== undefined) request.iif = await ctx.ifindex(lookup.iif, "iif");
     if (lookup.oif !== undefined) request.oif = await ctx.ifindex(lookup.oif, "oif");
-    // IPv4 takes a packet from iif without a source (0.0.0.0) for a martian, and says only
-    // EINVAL; a few destinations (broadcast, local multicast) allow it, so it is not refused here.
-    const needsFrom = lookup.iif !== undefined && lookup.from === undefined && dst.length === 4;
-    const raw = await ctx.run(
-      `route get ${address}`,
-      () => ctx.route.do("getroute", request as never),
-      {
-        // Not a missing capability (a lookup needs none): what the kernel says for a route of
-        // type prohibit.
-        EACCES: "a prohibit route matches it",
-        ...needsFrom
-          ? { EINVAL: "a lookup from iif needs `from`: the packet's source address" }
-          : {},
-      },
-    );
-    // Its name now, not as last listed: the link may have been renamed since.
-    if (raw.oif !== undefined) await ctx.ifname(raw.oif);
-    return toRoute(raw, ctx.names, ctx.route);
+    return await lookupRoute(ctx, request, `route get ${address}`);
   }
 
   /**

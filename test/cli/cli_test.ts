@@ -161,6 +161,29 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "get", "10.9.0.255"]);
   same(["route", "get", "to", "10.9.0.7"]); // as ip: "to" may come before the destination
   same(["route", "get", "10.50.1.1", "to", "10.9.0.7"]); // the last one, as ip
+  // Destinations as ip's get_prefix reads them: default, all and any (0.0.0.0), the parts left
+  // out of an IPv4 address 0 ("10.9" is 10.9.0.0), in base 0 (012 is 10), a length not the full
+  // one made full (with ip's warning on stderr), a netmask as a length.
+  same(["route", "get", "default"]);
+  same(["route", "get", "all"]);
+  same(["route", "get", "10.9"]);
+  same(["route", "get", "10.9.0"]);
+  same(["route", "get", "012.9.0.0x7"]);
+  same(["route", "get", "10.9.0.7/24"]);
+  same(["route", "get", "10.9.0.7/255.255.0.0"]);
+  same(["route", "get", "2001:db8::7/64"]);
+  // The rest of what RTM_GETROUTE takes, as ip sends it; its keywords may be shortened.
+  same(["route", "get", "10.9.0.7", "tos", "0x10"]);
+  same(["route", "get", "10.9.0.7", "dsf", "0x10"]);
+  same(["route", "get", "10.9.0.7", "uid", "1000"]);
+  same(["route", "get", "10.9.0.7", "u", "7", "m", "0x20"]);
+  same(["route", "get", "10.9.0.7", "fibmatch"]);
+  same(["route", "get", "10.50.1.1", "fibmatch"]);
+  same(["route", "get", "2001:db8::7", "fibmatch"]);
+  same(["route", "get", "10.9.0.7", "sport", "80", "dport", "0x50", "ipproto", "tcp"]);
+  same(["route", "get", "10.9.0.7", "ipproto", "17"]);
+  same(["route", "get", "10.9.0.7", "from", "10.9.0.1"]);
+  same(["route", "get", "10.9.0.7", "f", "10.9.0.1", "o", "br0"]);
   same(["neigh", "show"]);
   same(["-6", "neigh", "show"]);
   same(["rule", "show"]);
@@ -195,6 +218,9 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       ["route", "get", "10.9.0.7", "from", "10.9.1.9", "iif", "vb0"],
       // The cache flags of a broadcast (<local,brd>).
       ["route", "get", "10.9.0.255"],
+      ["route", "get", "default"],
+      ["route", "get", "10.9.0.7", "fibmatch"],
+      ["route", "get", "10.9.0.7", "uid", "1000", "tos", "0x10"],
     ]
   ) {
     assert.deepEqual(
@@ -1096,6 +1122,27 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
       ["ip", "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
     ],
     [["route", "get", "203.0.113.1"], ["ip", "route", "get", "203.0.113.1"]],
+    // route get's words as ip reads them: bad values (255), what ip reads as no prefix (1),
+    // what the kernel refuses (2): a partial source length, a source of no length, RTA_NEWDST.
+    ...[
+      ["10.9.0.7", "tos", "lowdelay"],
+      ["10.9.0.7", "uid", "4294967296"],
+      ["10.9.0.7", "sport", "65536"],
+      ["10.9.0.7", "ipproto", "bogus"],
+      ["10.9.0.7", "vrf", "br0"], // no VRF
+      ["default/8"],
+      ["10.9.0.256"],
+      ["10.9.0.7.1"],
+      ["10.9.0.7", "from", "10.9.0.1/24"],
+      ["10.9.0.7", "from", "default"],
+      ["10.9.0.7", "as", "10.1.1.1"],
+      ["10.9.0.7", "as", "10.1.1.1/8"],
+      ["10.9.0.7", "oif", "nosuch0"],
+    ].map((words): [string[], string[]] => [
+      ["route", "get", ...words],
+      ["ip", "route", "get", ...words],
+    ]),
+    [["-6", "route", "get", "10.9.0.7"], ["ip", "-6", "route", "get", "10.9.0.7"]],
     [["route", "del", "10.99.0.0/16"], ["ip", "route", "del", "10.99.0.0/16"]],
     [["link", "show", "nosuch0"], ["ip", "link", "show", "nosuch0"]],
     [["addr", "show", "nosuch0"], ["ip", "addr", "show", "nosuch0"]],
