@@ -27,7 +27,7 @@
  *   sized by SO_SNDBUF and SO_SNDBUFFORCE alike, refuses a datagram longer than it less 32 bytes
  *   with EMSGSIZE;
  * - multicast reaches every member of the group but the sender; a group past the protocol's
- *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, NETLINK_GENERIC's 64) cannot be joined (EINVAL); NLM_F_ECHO sends the requester
+ *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, the `routeGroups` option, NETLINK_GENERIC's 64) cannot be joined (EINVAL); NLM_F_ECHO sends the requester
  *   its copy of a notification, tagged with the group; user-space senders to a full peer get
  *   EAGAIN, a send to several groups goes to the lowest alone, one to a port and a group gives
  *   the port its copy tagged with the group (a multicast to its reader), and a send with a group
@@ -145,11 +145,12 @@ const SOCK_MIN_RCVBUF = 2304;
 /**
  * How many multicast groups each protocol's kernel socket has (nl_table[].groups, which
  * NETLINK_ADD_MEMBERSHIP checks: `!val || val - 1 >= nlk->ngroups` is EINVAL): at least 32
- * (netlink_kernel_create), rtnetlink's RTNLGRP_MAX (as of these headers; 39 on Linux 6.18),
- * generic netlink's a long's bits per mc_groups_longs (64 until its families need more). bind()
- * names groups 1-32 only, within every protocol's count.
+ * (netlink_kernel_create), rtnetlink's RTNLGRP_MAX of the kernel modelled
+ * ({@linkcode FakeKernelOptions.routeGroups}), generic netlink's a long's bits per
+ * mc_groups_longs (64 until its families need more). bind() names groups 1-32 only, within
+ * every protocol's count.
  */
-const GROUP_COUNTS = new Map([[NETLINK_ROUTE, RTNLGRP_MAX], [NETLINK_GENERIC, 64]]);
+const GENERIC_GROUP_COUNT = 64;
 const MIN_GROUP_COUNT = 32;
 
 /** SOCK_MIN_SNDBUF: twice SOCK_MIN_RCVBUF. */
@@ -284,6 +285,7 @@ const FAKE_KERNEL_KEYS = [
   "pid",
   "dumpDatagramSize",
   "datagramOverhead",
+  "routeGroups",
 ] as const satisfies readonly (keyof FakeKernelOptions)[];
 const EXT_KEYS = [
   "message",
@@ -440,6 +442,12 @@ export interface FakeKernelOptions {
    * estimate of the largest): fewer of them may fit in its receive buffers than in the fake's.
    */
   readonly datagramOverhead?: number;
+  /**
+   * NETLINK_ROUTE's multicast groups: its RTNLGRP_MAX, which grows with kernel versions, and
+   * past which a join is EINVAL, as the kernel modelled refuses it. Default: these headers'
+   * RTNLGRP_MAX (36, Linux 6.1's; Linux 6.18 has 39). At least 32.
+   */
+  readonly routeGroups?: number;
 }
 
 /**
@@ -714,7 +722,7 @@ export class FakeSocket implements Transport {
       && (name === NETLINK_ADD_MEMBERSHIP || name === NETLINK_DROP_MEMBERSHIP)
       // netlink_setsockopt: `!val || val - 1 >= nlk->ngroups`, val unsigned.
       && ((value >>> 0) === 0
-        || (value >>> 0) > (GROUP_COUNTS.get(this.protocol) ?? MIN_GROUP_COUNT))
+        || (value >>> 0) > this.#kernel.groupCount(this.protocol))
     ) throw new SyscallError("setsockopt", EINVAL);
     if (level === SOL_SOCKET && (name === SO_RCVBUF || name === SO_RCVBUFFORCE)) {
       this.receiveBufferSize = bufferSize(
@@ -1041,6 +1049,8 @@ export class FakeKernel {
   readonly dumpDatagramSize: number;
   /** Receive-buffer cost of a datagram beyond its length; undefined: its skb's truesize. */
   readonly datagramOverhead: number | undefined;
+  /** NETLINK_ROUTE's multicast groups (its RTNLGRP_MAX): a join past it is EINVAL. */
+  readonly routeGroups: number;
   /** net.core.rmem_max: the most SO_RCVBUF asks for. */
   readonly receiveBufferMax: number;
   /** net.core.wmem_max: the most SO_SNDBUF asks for. */
@@ -1069,6 +1079,16 @@ export class FakeKernel {
       ?? (globalThis as { process?: { pid?: number } }).process?.pid ?? 4242;
     this.dumpDatagramSize = int("dumpDatagramSize", 1, 0x7fff_ffff) ?? DUMP_DATAGRAM_MAX;
     this.datagramOverhead = int("datagramOverhead", 0, 0x7fff_ffff);
+    this.routeGroups = int("routeGroups", MIN_GROUP_COUNT, 0x7fff_ffff) ?? RTNLGRP_MAX;
+  }
+
+  /** How many groups a protocol's kernel socket has (see GENERIC_GROUP_COUNT). */
+  groupCount(protocol: number): number {
+    return protocol === NETLINK_ROUTE
+      ? this.routeGroups
+      : protocol === NETLINK_GENERIC
+      ? GENERIC_GROUP_COUNT
+      : MIN_GROUP_COUNT;
   }
 
   /** Every socket opened and not closed, in opening order. */

@@ -53,6 +53,7 @@ import {
   RTM_NEWLINK,
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_LINK,
+  RTNLGRP_MAX,
   SO_RCVBUF,
   SO_SNDBUF,
   SOL_NETLINK,
@@ -588,7 +589,19 @@ test("fake vs kernel: SOL_NETLINK options: the ones netlink has, flags read back
 
 test("fake vs kernel: multicast groups: 0 and those past the protocol's count are refused (32; route's and generic's have more)", async () => {
   using ns = new Netns();
-  const { real, fake } = await both(ns, new FakeKernel(), (open) => {
+  // NETLINK_ROUTE's count is the running kernel's RTNLGRP_MAX (36 on Linux 6.1, 39 on 6.18):
+  // the first group a join refuses, less one. The fake models that kernel when told its count.
+  const routeGroups = (() => {
+    using s = sockets(kernelOf(ns));
+    const t = s.open(NETLINK_ROUTE);
+    let count = 32;
+    while (outcome(() => t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, count + 1)) === "ok") {
+      count++;
+    }
+    return count;
+  })();
+  assert.ok(routeGroups >= RTNLGRP_MAX, `${routeGroups}`);
+  const { real, fake } = await both(ns, new FakeKernel({ routeGroups }), (open) => {
     using s = sockets(open);
     const join = (t: Transport, group: number) =>
       outcome(() => t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group));
@@ -598,8 +611,7 @@ test("fake vs kernel: multicast groups: 0 and those past the protocol's count ar
     };
     return {
       usersock: joins(NETLINK_USERSOCK, [0, 1, 32, 33, 64]),
-      // RTNLGRP_MAX of these headers (36); Linux 6.18 has 39.
-      route: joins(NETLINK_ROUTE, [0, 32, 33, 36, 64]),
+      route: joins(NETLINK_ROUTE, [0, 32, 33, RTNLGRP_MAX, routeGroups, routeGroups + 1, 64]),
       // 64 until its families have more groups (then another 64).
       generic: joins(NETLINK_GENERIC, [33, 64]),
       netfilter: joins(NETLINK_NETFILTER, [32, 33]),
@@ -610,6 +622,11 @@ test("fake vs kernel: multicast groups: 0 and those past the protocol's count ar
   assert.deepEqual(real.usersock, ["0 EINVAL", "1 ok", "32 ok", "33 EINVAL", "64 EINVAL"]);
   assert.deepEqual(real.netfilter, ["32 ok", "33 EINVAL"]);
   assert.deepEqual(fake, real);
+  // Without the count, the fake models these headers' kernel: the groups a newer one added are
+  // refused, as that kernel refuses them.
+  await using sock = await open(NETLINK_ROUTE, { transport: new FakeKernel().open });
+  sock.join(RTNLGRP_MAX);
+  assert.throws(() => sock.join(RTNLGRP_MAX + 1), /EINVAL/);
 });
 
 test("fake vs kernel: a user-space send to groups: the lowest group alone, the unicast copy tagged with it", async () => {

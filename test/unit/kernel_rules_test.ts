@@ -742,6 +742,8 @@ test("the fake kernel refuses options and serve() arguments it does not take, na
   assert.throws(() => new FakeKernel({ receiveBufferSize: -1 }), /^RangeError: receiveBufferSize/);
   assert.throws(() => new FakeKernel({ pid: NaN }), /^RangeError: pid must be an integer/);
   assert.throws(() => new FakeKernel({ datagramOverhead: -1 }), /^RangeError: datagramOverhead/);
+  // No protocol has fewer than 32 groups (netlink_kernel_create).
+  assert.throws(() => new FakeKernel({ routeGroups: 31 }), /^RangeError: routeGroups/);
   assert.throws(() => new FakeKernel(null as never), /must be an object, got null/);
   new FakeKernel({ datagramOverhead: 0, pid: 1 });
   const kernel = new FakeKernel();
