@@ -16,7 +16,7 @@
  * tshark or Wireshark), `--help`. A failure prints one line to stderr; the exit status is ip's:
  * 255 for a bad command line (a namespace that is not there included, as ip's `-n`), 2 when the
  * kernel refused a request, 1 for anything else (a device or family that is not there, a file
- * that cannot be written).
+ * that cannot be written, a command it does not have: ip's status for an unknown object).
  *
  * @example
  * ```ts
@@ -31,8 +31,10 @@ import { commandLine, openNetns, setExitCode } from "../../ffi/mod.ts";
 import { errnoDescription } from "../_errno.ts";
 import { netnsPath } from "../_netns.ts";
 import { shown } from "../_options.ts";
+import { NETLINK_ROUTE } from "../constants.ts";
 import { NetlinkError, SyscallError } from "../errors.ts";
-import { type Global, type Handler, setWarningOutput, UsageError } from "./_args.ts";
+import { open } from "../open.ts";
+import { type Global, type Handler, setWarningOutput, socketOptions, UsageError } from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
@@ -120,7 +122,10 @@ export async function run(
     if (command === undefined) throw new UsageError("no command (try --help)");
     const handler = COMMANDS[command];
     if (handler === undefined) {
-      throw new UsageError(`unknown command ${shown(command)} (try --help)`);
+      // ip enters the namespace of -n before it reads the command: one it cannot enter is its
+      // usage error (255) first. Then status 1, as ip's do_cmd for an object it does not know.
+      if (global.netns !== undefined) (await open(NETLINK_ROUTE, socketOptions(global))).close();
+      throw new Error(`unknown command ${shown(command)} (try --help)`);
     }
     if (capturePath !== undefined) global.capture = new CaptureFile(capturePath);
     await handler(operands, global, out);

@@ -1122,6 +1122,7 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
       ["ip", "route", "add", "10.50.0.0/16", "via", "10.9.0.2", "metric", "20"],
     ],
     [["route", "get", "203.0.113.1"], ["ip", "route", "get", "203.0.113.1"]],
+    [["bogus"], ["ip", "bogus"]], // an unknown object: 1
     // route get's words as ip reads them: bad values (255), what ip reads as no prefix (1),
     // what the kernel refuses (2): a partial source length, a source of no length, RTA_NEWDST.
     ...[
@@ -1206,7 +1207,7 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
   const cases: [string[], number, RegExp][] = [
-    [["bogus"], 255, /^netlink: unknown command "bogus"/],
+    [["bogus"], 1, /^netlink: unknown command "bogus"/], // as ip's "Object ... is unknown"
     [[], 255, /^netlink: no command/],
     [["--frobnicate", "link"], 255, /^netlink: unknown option "--frobnicate"/],
     [["--netns"], 255, /^netlink: --netns needs a namespace name/],
