@@ -16,9 +16,13 @@
 // With NL_FLOOR_WAIT=sigfd (Deno), SIGURG to this thread, blocked, read from a signalfd that
 // Deno's event loop polls (tried as a waiter: ffi/README.md, Alternatives); atomics or message:
 // a Worker blocked in poll(2) (bench/_floor_poller.ts) tells this thread through Atomics.notify
-// (this thread in Atomics.waitAsync) or postMessage, then waits until it has drained.
+// (this thread in Atomics.waitAsync) or postMessage, then waits until it has drained. uring: no
+// signal and no thread, an io_uring's multishot poll on the socket writes an eventfd that
+// Deno's event loop polls; pipe: the socket itself opened as a node:net pipe handle, which
+// reads (consumes) its datagrams (both tried as waiters: ffi/README.md, Alternatives).
 //
-//   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv] bench/events_signal_floor.ts IFINDEX WANT READY_FILE
+//   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv|sigfd|atomics|message|uring|pipe] \
+//     bench/events_signal_floor.ts IFINDEX WANT READY_FILE
 // deno-lint-ignore-file no-explicit-any
 
 import { writeFileSync } from "node:fs";
@@ -54,8 +58,35 @@ const defs = {
   pthread_sigmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
   signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   gettid: { parameters: [], result: "i32" },
+  // NL_FLOOR_WAIT=uring (Deno only): io_uring_setup (425), io_uring_enter (426) and
+  // io_uring_register (427) through libc's syscall(), the rings mapped with mmap.
+  uringSetup: { name: "syscall", parameters: ["i64", "u32", "buffer"], result: "i64" },
+  uringEnter: {
+    name: "syscall",
+    parameters: ["i64", "i32", "u32", "u32", "u32", "pointer", "usize"],
+    result: "i64",
+  },
+  uringRegister: {
+    name: "syscall",
+    parameters: ["i64", "i32", "u32", "buffer", "u32"],
+    result: "i64",
+  },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
 } as const;
-const DENO_ONLY = ["fcntlOwner", "pollWait", "recvWait", "pthread_sigmask", "signalfd", "gettid"];
+const DENO_ONLY = [
+  "fcntlOwner",
+  "pollWait",
+  "recvWait",
+  "pthread_sigmask",
+  "signalfd",
+  "gettid",
+  "uringSetup",
+  "uringEnter",
+  "uringRegister",
+  "mmap",
+  "eventfd",
+];
 let libc: any;
 if (g.Bun) {
   const { dlopen } = await import("bun:ffi");
@@ -165,6 +196,48 @@ if (wait === "poll" || wait === "recv") {
   if (pipe.open(sfd) !== 0) throw new Error("pipe open failed");
   pipe.onread = () => drain();
   pipe.readStart();
+} else if (wait === "uring") {
+  // No signal, no thread: one io_uring on this thread holds a multishot IORING_OP_POLL_ADD on
+  // the socket, and an eventfd registered with the ring (IORING_REGISTER_EVENTFD) is written by
+  // the kernel whenever a completion posts. The completion is posted from task work queued to
+  // the thread that submitted (this one, asleep in its event loop's epoll_wait, which the task
+  // work wakes), and the eventfd is opened as a node:net pipe handle as in sigfd (its readiness
+  // is the tokio reactor's): the kernel wakes this thread once per event. That wake-up
+  // interrupts the epoll_wait (EINTR) to run the task work, which writes the eventfd: the loop
+  // waits again and finds it.
+  libc.fcntl(fd, 4, 0o4000); // F_SETFL O_NONBLOCK, no O_ASYNC
+  const ring = openRing(fd);
+  const efd = libc.eventfd(0, 0o4000 | 0o2000000); // EFD_NONBLOCK | EFD_CLOEXEC
+  if (efd < 0 || libc.uringRegister(427, ring.fd, 4, new Int32Array([efd]), 1) !== 0n) {
+    throw new Error("eventfd / IORING_REGISTER_EVENTFD failed");
+  }
+  const { Pipe } = (process as any).binding("pipe_wrap");
+  const pipe = new Pipe(0);
+  if (pipe.open(efd) !== 0) throw new Error("pipe open failed");
+  pipe.onread = () => {
+    ring.reap();
+    drain();
+  };
+  pipe.readStart();
+  ring.arm();
+} else if (wait === "pipe") {
+  // The socket itself opened as a node:net pipe handle: Deno's pipe reads it with read(2) at
+  // each readiness (a datagram each, consumed, cut at 64 KiB, no MSG_TRUNC) and hands the
+  // bytes to onread, so nothing is left for a reader of its own: not a waiter (the library
+  // reads its sockets itself), only the floor of a wake-up through Deno's reactor with no
+  // eventfd between.
+  const { Pipe } = (process as any).binding("pipe_wrap");
+  const pipe = new Pipe(0);
+  if (pipe.open(fd) !== 0) throw new Error("pipe open failed");
+  pipe.onread = (bytes: ArrayBuffer | undefined) => {
+    entry.mark();
+    if (bytes === undefined) return;
+    const n = Math.min(bytes.byteLength, SIZE);
+    buffer.set(new Uint8Array(bytes, 0, n));
+    take(n);
+    if (out.length >= want) resolve();
+  };
+  pipe.readStart();
 } else if (wait === "atomics" || wait === "message") {
   // A Worker blocked in a synchronous poll(2) on the socket; it tells this thread through
   // Atomics.notify (this thread in Atomics.waitAsync) or postMessage, then waits to be told
@@ -204,6 +277,64 @@ if (toThread) {
   if (libc.fcntlOwner(fd, 15, new Uint8Array(owner.buffer)) !== 0) { // F_SETOWN_EX
     throw new Error("fcntl F_SETOWN_EX failed");
   }
+}
+/**
+ * An io_uring of 4 entries with one multishot poll for POLLIN on `socket` (re-armed when the
+ * kernel ends it), COOP_TASKRUN when the kernel has it (task work without an interrupt while
+ * the thread runs).
+ */
+function openRing(socket: number) {
+  const params = new Uint8Array(120);
+  const p = new DataView(params.buffer);
+  p.setUint32(8, 1 << 8, true); // IORING_SETUP_COOP_TASKRUN (5.19)
+  let ringFd = Number(libc.uringSetup(425, 4, params));
+  if (ringFd < 0) {
+    params.fill(0);
+    ringFd = Number(libc.uringSetup(425, 4, params));
+  }
+  if (ringFd < 0) throw new Error("io_uring_setup failed");
+  const u32 = (at: number) => p.getUint32(at, true);
+  if ((u32(20) & 1) === 0) throw new Error("no IORING_FEAT_SINGLE_MMAP");
+  const size = Math.max(u32(64) + u32(0) * 4, u32(100) + u32(4) * 16);
+  const map = (length: number, offset: bigint) => {
+    const at = libc.mmap(null, BigInt(length), 3, 0x8001, ringFd, offset); // RW, SHARED|POPULATE
+    if (g.Deno.UnsafePointer.value(at) === 0xffffffffffffffffn) throw new Error("mmap failed");
+    return new DataView(g.Deno.UnsafePointerView.getArrayBuffer(at!, length));
+  };
+  const rings = map(size, 0n);
+  const sqes = map(u32(0) * 64, 0x10000000n); // IORING_OFF_SQES
+  const [sqTail, sqMask, sqArray] = [u32(44), rings.getUint32(u32(48), true), u32(64)];
+  const [cqHead, cqTail, cqMask, cqes] = [
+    u32(80),
+    u32(84),
+    rings.getUint32(u32(88), true),
+    u32(100),
+  ];
+  const arm = () => {
+    const tail = rings.getUint32(sqTail, true);
+    const slot = tail & sqMask;
+    const sqe = slot * 64;
+    for (let i = 0; i < 64; i += 8) sqes.setBigUint64(sqe + i, 0n);
+    sqes.setUint8(sqe, 6); // IORING_OP_POLL_ADD
+    sqes.setInt32(sqe + 4, socket, true);
+    sqes.setUint32(sqe + 24, 1, true); // IORING_POLL_ADD_MULTI
+    sqes.setUint32(sqe + 28, 1, true); // POLLIN
+    rings.setUint32(sqArray + slot * 4, slot, true);
+    rings.setUint32(sqTail, tail + 1, true);
+    if (libc.uringEnter(426, ringFd, 1, 0, 0, null, 0n) !== 1n) throw new Error("submit failed");
+  };
+  /** Takes every completion; re-arms when the poll ended (no IORING_CQE_F_MORE). */
+  const reap = () => {
+    const tail = rings.getUint32(cqTail, true);
+    let more = true;
+    for (let head = rings.getUint32(cqHead, true); head !== tail; head++) {
+      const cqe = cqes + (head & cqMask) * 16;
+      if ((rings.getUint32(cqe + 12, true) & 2) === 0) more = false;
+    }
+    rings.setUint32(cqHead, tail, true);
+    if (!more) arm();
+  };
+  return { fd: ringFd, arm, reap };
 }
 writeFileSync(ready, "");
 drain();
