@@ -652,29 +652,50 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // Not an async generator: its return() would wait for a pending next(), that is for the
     // next notification. The socket's iterator ends a pending step at once.
     const step = (): Promise<Step> =>
-      messages.next().then((result): Step | Promise<Step> => {
-        if (result.done) {
-          release();
-          return done;
-        }
-        // Only the kernel's (port 0) are notifications: another process may write to our port,
-        // and root may multicast to a family's groups, anything it likes.
-        if (result.value.sender !== 0) return step();
-        let notification: Notification<D> | undefined;
-        try {
-          notification = this.decode(result.value);
-        } catch (err) {
-          return end().then(() => Promise.reject(err));
-        }
-        return notification === undefined ? step() : { value: notification, done: false };
-      }, (err) => {
-        release();
-        throw err;
-      });
-    // A step that skips messages asks the socket again: a next() called while another is
-    // pending starts after it, so that steps resolve in the order they were asked for. Every
-    // step waits for the socket.
-    const steps = orderedSteps((): Promise<Step> => steps.waiting(step()));
+      // Settled here, and said so (settledNow) as it is: see orderedSteps' waitingOwned. A
+      // reaction of orderedSteps' own on the step's promise would run before the consumer's
+      // continuation, on the way from a wake-up to its code.
+      steps.waitingOwned(
+        new Promise<Step>((resolve, reject) => {
+          const settle = (result: Step): void => {
+            steps.settledNow();
+            resolve(result);
+          };
+          const fail = (err: unknown): void => {
+            steps.settledNow();
+            reject(err);
+          };
+          const failed = (err: unknown): void => {
+            try {
+              release();
+            } finally {
+              fail(err);
+            }
+          };
+          // A message skipped asks the socket again, within this step: it settles only with a
+          // notification (or the end, or an error).
+          const take = (result: IteratorResult<ReceivedMessage>): void => {
+            let notification: Notification<D> | undefined;
+            try {
+              if (result.done) {
+                release();
+                return settle(done);
+              }
+              // Only the kernel's (port 0) are notifications: another process may write to our
+              // port, and root may multicast to a family's groups, anything it likes.
+              if (result.value.sender === 0) notification = this.decode(result.value);
+            } catch (err) {
+              return void end().then(() => fail(err), fail);
+            }
+            if (notification === undefined) messages.next().then(take, failed);
+            else settle({ value: notification, done: false });
+          };
+          messages.next().then(take, failed);
+        }),
+      );
+    // A next() called while another is pending starts after it, so that steps resolve in the
+    // order they were asked for. Every step waits for the socket.
+    const steps = orderedSteps(step);
     // No closure here may capture `monitor` (they share this scope with the release below).
     const monitor: Monitor<D> = {
       next: steps.next,

@@ -488,3 +488,45 @@ test("a lookup nlctrl never answers fails on its own timeout, saying so: family(
     sock.close();
   }
 });
+
+test("a monitor()'s steps resolve in the order asked for, each with its own notification, with messages skipped in between", async () => {
+  // A step settles only with a notification: what it skips (nlctrl's announcement of another
+  // family, which is no notification of netdev's) it asks the socket again for, within the same
+  // step, whether the next steps were asked for already or one at a time.
+  const { kernel, sock, nd } = await setup(0x20);
+  const other = () =>
+    kernel.multicast(NETLINK_GENERIC, GENL_ID_CTRL, [{
+      type: GENL_ID_CTRL,
+      flags: 0,
+      seq: 0,
+      portid: 0,
+      payload: familyPayload(CTRL_CMD_NEWFAMILY, "other", 0x30),
+    }]);
+  const events = nd.monitor({ groups: ["mgmt"] });
+  const steps = [events.next(), events.next(), events.next()];
+  const settled: number[] = [];
+  steps.forEach((step, i) => void step.then(() => settled.push(i)));
+  other();
+  kernel.devAdded(1);
+  other();
+  other();
+  kernel.devAdded(2);
+  kernel.devAdded(3);
+  const values = await Promise.all(steps);
+  assert.deepEqual(values.map((r) => r.value?.message), [{ ifindex: 1 }, { ifindex: 2 }, {
+    ifindex: 3,
+  }]);
+  assert.deepEqual(settled, [0, 1, 2]);
+  const seen: unknown[] = [];
+  for (let i = 4; i <= 6; i++) {
+    other();
+    kernel.devAdded(i);
+  }
+  for await (const event of events) {
+    seen.push(event.message);
+    if (seen.length === 3) break;
+  }
+  assert.deepEqual(seen, [{ ifindex: 4 }, { ifindex: 5 }, { ifindex: 6 }]);
+  assert.deepEqual(sock.groups, []);
+  sock.close();
+});
