@@ -4,8 +4,8 @@
 # subscriber stamps the same clock on arrival) with c-raw (C blocking recv) as the reference and
 # this checkout as extra peers, on Deno and on Bun: the layers of bench/events_peer.ts named in
 # LAYERS (default: socket, `for await`; listen, `sock.listen()`; transport, the bare transport's
-# promise waits; then, its waitThen() callbacks), and the floor, bench/events_signal_floor.ts
-# (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
+# promise waits; then, its waitThen() callbacks; ynl, a typed monitor's `for await`), and the
+# floor, bench/events_signal_floor.ts (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
 # signal sent to the runtime's signal thread (an experiment: see that file); with FLOOR_WAIT
 # ("poll recv sigfd atomics message uring pipe"), Deno floors that wait otherwise: on the
 # runtime's thread pool, a signalfd in its event loop, a Worker blocked in poll(2), an io_uring
@@ -46,7 +46,7 @@ for layer in ${LAYERS:-socket listen transport then}; do
     cmd=${!rt}
     printf 'events\t%s\t%s\n' "$rt-$layer" "$cmd $layer" >> "$tsv"
     only+=$rt-$layer,
-    if [[ -n $old && ($layer == socket || $layer == listen || $layer == transport) ]]; then # the same subscriber over the other checkout, next in each round
+    if [[ -n $old && $layer =~ ^(socket|listen|transport|ynl)$ ]]; then # the same subscriber over the other checkout, next in each round
       printf 'events\t%s\tenv NL_LIB=%s %s\n' "old-$rt-$layer" "$old" "$cmd $layer" >> "$tsv"
       only+=old-$rt-$layer,
     fi

@@ -5,6 +5,7 @@
 //   listen     open(..., { groups }) + sock.listen(handler): the handler runs in the wake-up's task
 //   transport  the bare transport: receive until empty, then wait(): the waiting design alone
 //   then       the same with waitThen(): its callback runs in the wake-up's task
+//   ynl        the typed monitor: family(rtLink) + for await over monitor({ groups })
 // The clock is read as the harness's reference peers read it (clock_gettime through FFI).
 // NL_LIB, if set, is another checkout of the library to measure (e.g. an older commit's
 // worktree); the message walk stays this checkout's, so only the library differs.
@@ -24,8 +25,9 @@ const other = process.env.NL_LIB;
 const lib: typeof thisLibrary = other
   ? await import(new URL("mod.ts", `file://${other}/`).href)
   : thisLibrary;
+const libRoot = other ? `file://${other}/` : new URL("../", import.meta.url).href;
 const { openTransport }: { openTransport: typeof OpenTransport } = await import(
-  new URL("ffi/mod.ts", other ? `file://${other}/` : new URL("../", import.meta.url)).href
+  new URL("ffi/mod.ts", libRoot).href
 );
 const {
   NETLINK_ADD_MEMBERSHIP,
@@ -95,6 +97,20 @@ if (layer === "then") {
     await t.wait();
   }
   t.close();
+} else if (layer === "ynl") {
+  const { family } = await import(new URL("src/ynl/mod.ts", libRoot).href);
+  const { rtLink } = await import(new URL("src/ynl/rt_link.ts", libRoot).href);
+  const rt = await family(rtLink);
+  writeFileSync(ready, "");
+  for await (const event of rt.monitor({ groups: ["rtnlgrp-link"] })) {
+    if (event.op !== "newlink-ntf") continue;
+    const time = libc.monoNs();
+    const { ifiIndex, ifiFlags } = event.message;
+    // IFF_UP, however the flag set is shown (a number, or the names set).
+    const flags = typeof ifiFlags === "number" ? ifiFlags : Number(ifiFlags.includes("up"));
+    if (seen(time, ifiIndex, flags)) break;
+  }
+  rt.socket.close();
 } else if (layer === "listen") {
   const sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
   writeFileSync(ready, "");
