@@ -207,6 +207,32 @@ test("decodeDatagram: datagrams that share one buffer each decode from their own
   }
 });
 
+test("decodeDatagram: every payload, the first as the others, is a view of its own bytes in the datagram's memory", () => {
+  // The first message's payload is made otherwise than the others' (see decodeDatagram): both
+  // ways give the same view, at 4-byte alignment (the header words) and off it (the DataView).
+  for (const start of [8, 6]) {
+    const backing = new Uint8Array(96);
+    const datagram = backing.subarray(start, start + 44);
+    datagram.set(concat(
+      header(24, 16, 0, 1, 0),
+      bytes(1, 2, 3, 4, 5, 6, 7, 8),
+      header(20, 17, 0, 2, 0),
+      bytes(9, 10, 11, 12),
+    ));
+    const messages = decodeDatagram({ data: datagram, sender: 0, group: 1 });
+    assert.deepEqual(
+      messages.map((m) => [m.type, m.seq, m.payload.byteOffset, m.payload.length, [...m.payload]]),
+      [[16, 1, start + 16, 8, [1, 2, 3, 4, 5, 6, 7, 8]], [17, 2, start + 40, 4, [9, 10, 11, 12]]],
+    );
+    for (const m of messages) {
+      assert.equal(m.payload.buffer, backing.buffer);
+      assert.ok(m.payload instanceof Uint8Array);
+    }
+    backing[start + 16] = 42;
+    assert.equal(messages[0].payload[0], 42);
+  }
+});
+
 test("decodeMessages accepts a final message without its padding", () => {
   const datagram = concat(
     header(20, 16, 0, 0, 0),
