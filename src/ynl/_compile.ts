@@ -8,6 +8,7 @@
  */
 
 import { shown } from "../_options.ts";
+import { methodsOf, perEventCode } from "../_per_event.ts";
 import { suggestion } from "../_suggest.ts";
 import type { MessageDecoder, SetDecoder, StructReader } from "./_decode.ts";
 import type {
@@ -330,3 +331,5 @@ export function enumName(enumeration: CompiledEnum | undefined, value: number | 
 export function nestedSet(codec: Codec, attribute: CompiledAttribute): CompiledSet {
   return attribute.nested ??= codec.set(attribute.options.nest!);
 }
+
+perEventCode(() => methodsOf(Codec.prototype));

@@ -16,6 +16,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { perEventClosures, perEventCode } from "../_per_event.ts";
 import { sharedView } from "../_view.ts";
 import { Attribute, AttributeDecoder } from "../attribute.ts";
 import { GENL_HDRLEN } from "../constants.ts";
@@ -194,10 +195,15 @@ class Source {
     return name;
   }
 
-  /** Compiles `body` (which returns the function) with the constants it refers to. */
+  /**
+   * Compiles `body` (which returns the function) with the constants it refers to. The function
+   * is listed as per-event code: a typed monitor runs it once an event (see src/_per_event.ts).
+   */
   compile<F>(body: string): F {
     const names = this.#values.map((_, i) => `c${i}`);
-    return new Function(...names, `"use strict";\n${body}`)(...this.#values) as F;
+    const compiled = new Function(...names, `"use strict";\n${body}`)(...this.#values) as F;
+    perEventClosures(compiled);
+    return compiled;
   }
 }
 
@@ -704,5 +710,22 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
     { decodeAt },
   );
   codec.messageDecoders.set(op, decode);
+  perEventClosures(decode, decodeAt);
   return decode;
 }
+
+// What the generated decoders call (they are listed as they are compiled, see Source.compile).
+perEventCode(() => [
+  nulTerminated,
+  keep,
+  unknown,
+  decodeArray,
+  decodeIndexedArray,
+  decodeTypeValue,
+  decodeSubMessage,
+  finishDeferred,
+  nameOf,
+  nameIn,
+  readInteger,
+  attributeOf,
+]);

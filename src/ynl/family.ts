@@ -10,6 +10,7 @@ import { whenCollected } from "../_collected.ts";
 import { remaining } from "../_guard.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
+import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
 import { orderedSteps } from "../_steps.ts";
 import { suggestion } from "../_suggest.ts";
 import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
@@ -650,52 +651,62 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       return (messages.return?.() ?? Promise.resolve()).then(() => done);
     };
     // Not an async generator: its return() would wait for a pending next(), that is for the
-    // next notification. The socket's iterator ends a pending step at once.
+    // next notification. The socket's iterator ends a pending step at once. One step runs at a
+    // time (orderedSteps: a next() asked for while one waits runs once it has settled), and
+    // settles itself, saying so (settledNow) as it does: see orderedSteps' waitingOwned. A
+    // reaction of orderedSteps' own on the step's promise would run before the consumer's
+    // continuation, on the way from a wake-up to its code. The closures are the monitor's, not
+    // a step's: made once, they can be listed as per-event code (src/_per_event.ts).
+    let resolveStep: ((result: Step) => void) | undefined;
+    let rejectStep: ((error: unknown) => void) | undefined;
+    const settle = (result: Step): void => {
+      const resolve = resolveStep!;
+      resolveStep = rejectStep = undefined;
+      steps.settledNow();
+      resolve(result);
+    };
+    const fail = (err: unknown): void => {
+      const reject = rejectStep!;
+      resolveStep = rejectStep = undefined;
+      steps.settledNow();
+      reject(err);
+    };
+    const failed = (err: unknown): void => {
+      try {
+        release();
+      } finally {
+        fail(err);
+      }
+    };
+    // A message skipped asks the socket again, within the same step: a step settles only with a
+    // notification (or the end, or an error).
+    const take = (result: IteratorResult<ReceivedMessage>): void => {
+      let notification: Notification<D> | undefined;
+      try {
+        if (result.done) {
+          release();
+          return settle(done);
+        }
+        // Only the kernel's (port 0) are notifications: another process may write to our port,
+        // and root may multicast to a family's groups, anything it likes.
+        if (result.value.sender === 0) notification = this.decode(result.value);
+      } catch (err) {
+        return void end().then(() => fail(err), fail);
+      }
+      if (notification === undefined) messages.next().then(take, failed);
+      else settle({ value: notification, done: false });
+    };
     const step = (): Promise<Step> =>
-      // Settled here, and said so (settledNow) as it is: see orderedSteps' waitingOwned. A
-      // reaction of orderedSteps' own on the step's promise would run before the consumer's
-      // continuation, on the way from a wake-up to its code.
       steps.waitingOwned(
         new Promise<Step>((resolve, reject) => {
-          const settle = (result: Step): void => {
-            steps.settledNow();
-            resolve(result);
-          };
-          const fail = (err: unknown): void => {
-            steps.settledNow();
-            reject(err);
-          };
-          const failed = (err: unknown): void => {
-            try {
-              release();
-            } finally {
-              fail(err);
-            }
-          };
-          // A message skipped asks the socket again, within this step: it settles only with a
-          // notification (or the end, or an error).
-          const take = (result: IteratorResult<ReceivedMessage>): void => {
-            let notification: Notification<D> | undefined;
-            try {
-              if (result.done) {
-                release();
-                return settle(done);
-              }
-              // Only the kernel's (port 0) are notifications: another process may write to our
-              // port, and root may multicast to a family's groups, anything it likes.
-              if (result.value.sender === 0) notification = this.decode(result.value);
-            } catch (err) {
-              return void end().then(() => fail(err), fail);
-            }
-            if (notification === undefined) messages.next().then(take, failed);
-            else settle({ value: notification, done: false });
-          };
+          resolveStep = resolve;
+          rejectStep = reject;
           messages.next().then(take, failed);
         }),
       );
-    // A next() called while another is pending starts after it, so that steps resolve in the
-    // order they were asked for. Every step waits for the socket.
+    // Every step waits for the socket.
     const steps = orderedSteps(step);
+    perEventClosures(take, settle, step, steps.next, steps.waitingOwned, steps.settledNow);
     // No closure here may capture `monitor` (they share this scope with the release below).
     const monitor: Monitor<D> = {
       next: steps.next,
@@ -866,3 +877,5 @@ function socketOptions(options: OperationOptions): RequestOptions {
   const { flags: _flags, ...rest } = checkOptions("operation options", options, OPERATION_KEYS);
   return rest;
 }
+
+perEventCode(() => methodsOf(NetlinkFamily.prototype));
