@@ -77,7 +77,12 @@ export interface FamilyOptions extends OpenOptions {
  * ```
  */
 export interface OperationOptions extends RequestOptions {
-  /** nlmsg_flags to add (NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE...). */
+  /**
+   * nlmsg_flags to add (NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE...): a u16, else a RangeError
+   * before anything is sent. On an operation that can dump, `do()` refuses (TypeError) the bits
+   * by which the kernel would answer with a dump (NLM_F_DUMP's: either for rtnetlink and other
+   * netlink-raw families, both for generic netlink): use `dump()`.
+   */
   flags?: number;
 }
 
@@ -288,18 +293,34 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     options: OperationOptions = {},
   ): Promise<DoReply<D, O>> {
     const operation = this.#codec.operation(op);
+    const requestOptions = socketOptions(options);
+    const flags = messageFlags(options);
+    // The kernel answers these bits on an operation that dumps with a dump, which would be cut
+    // to its first reply here: rtnetlink and nfnetlink dump a get on either bit, generic
+    // netlink on both.
+    const dumpBits = flags & NLM_F_DUMP;
+    if (
+      (operation.dump !== undefined || operation.do?.reply === true)
+      && (this.#codec.genetlink ? dumpBits === NLM_F_DUMP : dumpBits !== 0)
+    ) {
+      throw new TypeError(
+        `${this.descriptor.name} operation "${op}": flags 0x${flags.toString(16)} ask the kernel `
+          + "for a dump (NLM_F_DUMP's bits), of which do() would return the first reply: use "
+          + "dump() or dumpStream()",
+      );
+    }
     let message = this.encode(op, request);
-    message.flags = options.flags ?? 0;
+    message.flags = flags;
     const started = performance.now();
     let replies: Message[];
     try {
       try {
-        replies = await this.socket.request(message, socketOptions(options));
+        replies = await this.socket.request(message, requestOptions);
       } catch (err) {
         if (!await this.#renewed(err, message.type, options, started)) throw err;
         message = this.encode(op, request);
-        message.flags = options.flags ?? 0;
-        replies = await this.socket.request(message, remaining(socketOptions(options), started));
+        message.flags = flags;
+        replies = await this.socket.request(message, remaining(requestOptions, started));
       }
     } catch (err) {
       throw this.#explain(op, operation, request, message.payload!, err);
@@ -509,8 +530,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         `${this.descriptor.name} operation "${op}" has no dump (nor a do with a reply): use do()`,
       );
     }
+    const flags = messageFlags(options);
     const message = this.encode(op, request);
-    message.flags = (options.flags ?? 0) | NLM_F_DUMP;
+    message.flags = flags | NLM_F_DUMP;
     return message;
   }
 
@@ -580,6 +602,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     const groups = names.map((name) => this.group(name)); // every name checked before joining
     const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`monitor() options: signal must be an AbortSignal, got ${shown(signal)}`);
+    }
     signal?.throwIfAborted();
     const { socket } = this;
     // Groups this iteration holds (counted per socket: see _monitor_groups.ts), by name; and
@@ -868,6 +893,21 @@ const OPERATION_KEYS = Object.keys(
 const MONITOR_KEYS = Object.keys(
   { groups: 0, signal: 0 } satisfies Record<keyof MonitorOptions<FamilyDescriptor>, 0>,
 );
+
+/**
+ * The nlmsg flags an operation's options add, checked as the socket checks a message's: dump()
+ * adds NLM_F_DUMP to them, which would turn NaN or a string into NLM_F_DUMP alone.
+ */
+function messageFlags(options: OperationOptions): number {
+  // A non-object is refused by socketOptions(), with the options' own message.
+  const flags = (options as OperationOptions | null)?.flags ?? 0;
+  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
+    throw new RangeError(
+      `operation options: flags must be a u16 (an integer from 0 to 65535), got ${shown(flags)}`,
+    );
+  }
+  return flags;
+}
 
 /**
  * The socket's part of an operation's options: all of them but the message flags. Throws

@@ -6,7 +6,10 @@ import { test } from "node:test";
 import {
   NETLINK_ROUTE,
   NLM_F_CREATE,
+  NLM_F_DUMP,
   NLM_F_EXCL,
+  NLM_F_MATCH,
+  NLM_F_ROOT,
   RTM_NEWLINK,
   RTNLGRP_LINK,
 } from "../../src/constants.ts";
@@ -225,6 +228,40 @@ test("rt-link: dump() and dumpStream() of an operation with no dump are refused,
   }
   assert.equal(ns.json("link", "show", "va0")[0].mtu, 1500);
   assert.ok((await rt.dump("getlink")).some((link) => link.ifname === "va0"));
+});
+
+test("rt-link: do() refuses NLM_F_DUMP's bits on an operation that dumps, and flags that are no u16, sending nothing", async () => {
+  // The kernel answers a getlink with either bit set with a dump of every link: do() returned
+  // its first reply, lo, for a request that named vb0.
+  using ns = new Netns(["link add va0 type veth peer name vb0"]);
+  await using rt = await family(rtLink, { netns: ns.name });
+  for (const flags of [NLM_F_DUMP, NLM_F_ROOT, NLM_F_MATCH]) {
+    await assert.rejects(
+      rt.do("getlink", { ifname: "vb0" }, { flags }),
+      new RegExp(
+        `^TypeError: rt-link operation "getlink": flags 0x${flags.toString(16)} ask the kernel `
+          + "for a dump \\(NLM_F_DUMP's bits\\), of which do\\(\\) would return the first reply",
+      ),
+    );
+  }
+  // dump() added NLM_F_DUMP to what it was given: NaN and "1" became NLM_F_DUMP alone.
+  const bad = [NaN, "1", 1.5, -1, 0x10000] as unknown as number[];
+  for (const flags of bad) {
+    const message = /^RangeError: operation options: flags must be a u16 /;
+    await assert.rejects(rt.dump("getlink", {}, { flags }), message);
+    await assert.rejects(rt.do("getlink", { ifname: "vb0" }, { flags }), message);
+  }
+  // Not a dump's bits: a write's NLM_F_EXCL (NLM_F_MATCH's bit) is a write's.
+  await assert.rejects(
+    rt.do("newlink", { ifname: "va0", linkinfo: { kind: "veth" } }, { flags: CREATE }),
+    /EEXIST/,
+  );
+  assert.equal((await rt.do("getlink", { ifname: "vb0" }))?.ifname, "vb0");
+  // monitor() names a signal that is not one, rather than failing inside.
+  assert.throws(
+    () => rt.monitor({ signal: 5 as unknown as AbortSignal }),
+    /^TypeError: monitor\(\) options: signal must be an AbortSignal, got 5$/,
+  );
 });
 
 interface IpAddr {
