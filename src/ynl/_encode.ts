@@ -513,19 +513,21 @@ function encodeValue(
     case BITFIELD32: {
       checkObject(value, what);
       const { value: bits, selector } = value as { value?: unknown; selector?: unknown };
+      const valueBits = Number(checkInteger(bits, U32, `${what}.value`, checks));
+      // The kernel holds both to the attribute's valid bits (NLA_BITFIELD32's mask).
+      const selectorBits = Number(checkInteger(selector, U32, `${what}.selector`, checks));
+      // And refuses a value bit the selector leaves out (validate_nla_bitfield32: EINVAL).
+      const unselected = (valueBits & ~selectorBits) >>> 0;
+      if (unselected !== 0) {
+        throw new RangeError(
+          `${what}: value sets bits the selector does not select (0x${unselected.toString(16)}), `
+            + "which the kernel refuses: add them to selector, or clear them from value",
+        );
+      }
       const bytes = new Uint8Array(8);
       const view = new DataView(bytes.buffer);
-      view.setUint32(
-        0,
-        Number(checkInteger(bits, U32, `${what}.value`, checks)),
-        HOST_LITTLE_ENDIAN,
-      );
-      view.setUint32(
-        4,
-        // The kernel holds both to the attribute's valid bits (NLA_BITFIELD32's mask).
-        Number(checkInteger(selector, U32, `${what}.selector`, checks)),
-        HOST_LITTLE_ENDIAN,
-      );
+      view.setUint32(0, valueBits, HOST_LITTLE_ENDIAN);
+      view.setUint32(4, selectorBits, HOST_LITTLE_ENDIAN);
       encoder.bytes(type, bytes);
       return;
     }

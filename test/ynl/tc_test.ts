@@ -93,3 +93,21 @@ test("tc: an htb class's rates decode as the C struct lays them out (tc-ratespec
     [125_000, 300, 64, 250_000, 300],
   );
 });
+
+test("tc: a bitfield32 whose value sets bits its selector leaves out is refused before sending, as the kernel refuses it", async () => {
+  // validate_nla_bitfield32() answers EINVAL to value bits outside the selector: the request
+  // went out and came back "Attribute failed policy validation, at dumpFlags".
+  using ns = new Netns();
+  await using client = await family(tc, { netns: ns.name });
+  const TERSE = 1; // TCA_DUMP_FLAGS_TERSE, the attribute's one valid bit
+  assert.ok(
+    (await client.dump("getqdisc", { dumpFlags: { value: TERSE, selector: TERSE } })).length > 0,
+  );
+  assert.ok(
+    (await client.dump("getqdisc", { dumpFlags: { value: 0, selector: TERSE } })).length > 0,
+  );
+  await assert.rejects(
+    client.dump("getqdisc", { dumpFlags: { value: TERSE, selector: 0 } }),
+    /^RangeError: attrs\.dumpFlags: value sets bits the selector does not select \(0x1\), which the kernel refuses/,
+  );
+});
