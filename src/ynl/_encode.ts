@@ -296,6 +296,13 @@ function structBytes(struct: CompiledStruct, value: unknown, what: string): Uint
 }
 
 /**
+ * The most levels of nests (and sub-messages) a request may have: real ones have a few, the
+ * kernel validates at most 10 levels of nested policies (MAX_POLICY_RECURSION_DEPTH), and
+ * encoding recurses once per level (a request nested 40,000 levels deep overflowed the stack).
+ */
+const MAX_NEST_DEPTH = 64;
+
+/**
  * Encodes the attributes of `value` with `set`, skipping `skip` (a fixed header's members).
  * Unknown keys are an error; kept unknown attributes are written back as they were.
  */
@@ -308,6 +315,20 @@ export function encodeAttributes(
   parent?: Scope,
 ): void {
   checkObject(value, set.name);
+  let depth = 0;
+  for (let outer = parent; outer !== undefined; outer = outer.parent, depth++) {
+    if (outer.values === value) {
+      throw new TypeError(
+        `attribute set ${set.name}: the request contains itself (a cycle through its nests): `
+          + "build it as a tree, with a new object where the same contents appear again",
+      );
+    }
+  }
+  if (depth > MAX_NEST_DEPTH) {
+    throw new RangeError(
+      `attribute set ${set.name}: the request nests more than ${MAX_NEST_DEPTH} levels deep`,
+    );
+  }
   const scope: Scope = { values: value, set, parent };
   for (const key of Object.keys(value)) {
     const field = value[key];

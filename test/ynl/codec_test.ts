@@ -880,6 +880,35 @@ test("generated decoders: sets nested in a cycle, 16,000 levels deep, are a Malf
   assert.ok(decoded !== undefined);
 });
 
+test("encoding: a request that contains itself is a TypeError, one nested past 64 levels a RangeError, not a stack overflow", () => {
+  // main.nest holds inner, whose c holds main: a cycle of sets, as ovs-flow's actions and
+  // sample. Encoding recursed until 'Maximum call stack size exceeded'.
+  const cycle: Record<string, unknown> = {};
+  cycle.nest = { c: cycle };
+  assert.throws(
+    () => codec.encode("set", cycle as never),
+    /^TypeError: attribute set main: the request contains itself \(a cycle through its nests\)/,
+  );
+  const nested = (levels: number) => {
+    const root: Record<string, unknown> = {};
+    let at = root;
+    for (let i = 0; i < levels; i++) {
+      const main = {};
+      at.nest = { c: main };
+      at = main;
+    }
+    return root;
+  };
+  assert.ok(codec.encode("set", nested(32) as never).payload); // 64 nests below the request
+  assert.throws(
+    () => codec.encode("set", nested(20_000) as never),
+    /^RangeError: attribute set (main|inner): the request nests more than 64 levels deep$/,
+  );
+  // The same contents twice, side by side, are no cycle.
+  const leaf = { a: 1 };
+  assert.ok(codec.encode("set", { nest: { c: { nest: leaf } }, multiNest: [leaf, leaf] } as never));
+});
+
 test("unknown names: the error suggests the closest known one", () => {
   assert.throws(() => codec.encode("set", { uint32: 1 } as never), /no attribute "uint32"/);
   assert.throws(() => codec.encode("set", { nme: "x" } as never), /\(did you mean "name"\?\)/);
