@@ -589,7 +589,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // By default every group that has a number here: the kernel's own list for a generic
     // family (a spec may list a group this kernel lacks, as nl80211's "testmode"), the spec's
     // numbered groups otherwise.
-    const names = options.groups ?? (this.generic
+    // A name given twice is one group, held once: each hold is released once, by its name.
+    const names = options.groups ? [...new Set(options.groups)] : (this.generic
       ? [...this.generic.groups.keys()] as GroupName<D>[]
       : (Object.keys(this.descriptor.groups) as GroupName<D>[]).filter((name) =>
         this.descriptor.groups[name] !== null

@@ -12,7 +12,9 @@ import {
   NLM_F_ROOT,
   RTM_NEWLINK,
   RTNLGRP_LINK,
+  RTNLGRP_STATS,
 } from "../../src/constants.ts";
+import { netlinkSockets } from "../../src/diag/mod.ts";
 import { NetlinkError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
 import { family, FamilyError } from "../../src/ynl/mod.ts";
@@ -156,6 +158,21 @@ test("rt-link: monitor() joins before it returns: a link made before iterating i
   await waiting.return();
   assert.deepEqual(await pending, { value: undefined, done: true });
   assert.deepEqual(rt.socket.groups, []);
+});
+
+test("rt-link: a monitor that names a group twice leaves it when it ends", async () => {
+  // The group was held twice and released once: the socket stayed in it for good, and the
+  // kernel went on queueing every link change to it.
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  const twice = rt.monitor({ groups: ["rtnlgrp-link", "rtnlgrp-stats", "rtnlgrp-link"] });
+  assert.deepEqual(rt.socket.groups, [RTNLGRP_LINK, RTNLGRP_STATS]);
+  await twice.return();
+  assert.deepEqual(rt.socket.groups, []);
+  // The kernel's view (netlink_diag) of the socket's memberships agrees.
+  const ours = (await netlinkSockets({ netns: ns.name, protocol: NETLINK_ROUTE }))
+    .find((s) => s.portid === rt.socket.portid);
+  assert.deepEqual(ours?.groups ?? [], []);
 });
 
 test("rt-link: monitor() yields only the kernel's notifications: another process's are skipped, parsed or not", async () => {
