@@ -109,7 +109,7 @@ export class RouteClient implements AsyncDisposable {
    * watched, to follow renames (an event's `dev` is the link's name at the time). Yields a
    * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
    * skips what another process sends (to the port, or as root to the groups). Ends on `break`
-   * (leaving the groups) or when `options.signal` aborts (rejecting with its reason, also during
+   * or `return()` (leaving the groups; a `next()` pending then ends at once, `done`) or when `options.signal` aborts (rejecting with its reason, also during
    * the lookup of a link's name). One monitor at a time per client: open a second client for a
    * second. The client is free for the next one as soon as a monitor ends (on abort at once, also with no `next()` pending), or, for one left
    * without `return()`, once it is garbage-collected. A monitor stepped by hand can be declared

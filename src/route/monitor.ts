@@ -8,6 +8,7 @@ import { whenCollected } from "../_collected.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
+import type { ReceivedMessage } from "../message.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type Link, type RawLink, toLink } from "./link.ts";
@@ -147,13 +148,16 @@ export function monitor(
   if (signal?.aborted) end();
   else signal?.addEventListener("abort", end, { once: true });
 
+  // The socket's iteration the generator reads: return() ends it, which ends a pending step at
+  // once (a generator's own return() waits for its pending next(), that is for the next event).
+  let messages: AsyncIterableIterator<ReceivedMessage> | undefined;
   async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
     // Closed before the first step: the monitor ends, as one waiting when it closes does (and
     // as the socket's own iterations do), rather than throwing from messages().
     if (socket.closed) return;
     // A datagram that does not parse is no kernel's either (another process wrote it to our
     // port, or as root to the groups): skipped, as their messages are.
-    const messages = socket.messages({ signal, onMalformed: () => {} });
+    messages = socket.messages({ signal, onMalformed: () => {} });
     try {
       for await (const message of messages) {
         // Only the kernel's (port 0) are events: another process may write to our port, and
@@ -186,6 +190,7 @@ export function monitor(
       return inner.next();
     },
     return: async () => {
+      await messages?.return?.();
       const result = await inner.return(undefined);
       end(); // also when next() was never called, and the generator's finally never ran
       return result;
