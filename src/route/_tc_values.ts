@@ -27,6 +27,14 @@ export function integer(
   return value;
 }
 
+/** A boolean option (undefined passes through): anything else, "false" too, is a TypeError. */
+export function boolean(value: unknown, what: string): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(`${what}: ${shown(value)} is not a boolean`);
+  }
+  return value;
+}
+
 /** `parse(value)`, its error naming the field (undefined passes through). */
 export function field<T>(
   what: string,

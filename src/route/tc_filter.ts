@@ -26,7 +26,7 @@ import {
 } from "../constants.ts";
 import { parseMAC, parsePrefix } from "../ip.ts";
 import { checkFilterKeys } from "./_tc_keys.ts";
-import { defined, integer, named, protocolNumber, type TcMessage } from "./_tc_values.ts";
+import { boolean, defined, integer, named, protocolNumber, type TcMessage } from "./_tc_values.ts";
 import { parseHandle, type TcHandle } from "./tc_handle.ts";
 import type { Device } from "./tc_qdisc.ts";
 
@@ -36,7 +36,7 @@ export interface U32Key {
   value: number;
   /** Bits of the 32-bit word that count. */
   mask: number;
-  /** Byte offset of the word in the packet (from the network header). */
+  /** Byte offset of the word in the packet (from the network header): an int32, may be negative. */
   off: number;
   /**
    * The offset counts from the next header, where a hash table link's selector found it (tc's
@@ -284,10 +284,17 @@ function u32In(spec: U32FilterSpec, classid: number | undefined): TcMessage {
     const at = U32_SEL_SIZE + i * U32_KEY_SIZE;
     integer(key.value, "key value");
     integer(key.mask, "key mask");
+    // The kernel's `int off`: checked, not coerced (NaN and "20" were written as 0 and 20).
+    if (!Number.isInteger(key.off) || key.off < -0x8000_0000 || key.off > 0x7fff_ffff) {
+      throw new RangeError(
+        `key off: ${shown(key.off)} is not an integer in -2147483648..2147483647`,
+      );
+    }
     view.setUint32(at, key.mask, false);
     view.setUint32(at + 4, (key.value & key.mask) >>> 0, false);
     view.setInt32(at + 8, key.off, true);
-    if (key.nexthdr) view.setInt32(at + 12, -1, true); // offmask, as tc writes nexthdr+
+    // offmask, as tc writes nexthdr+
+    if (boolean(key.nexthdr, "key nexthdr")) view.setInt32(at + 12, -1, true);
   });
   // In the order tc writes them: what came on the command line, the selector last.
   return defined({ classid, act: actionsIn(spec.actions), sel });
@@ -296,7 +303,7 @@ function u32In(spec: U32FilterSpec, classid: number | undefined): TcMessage {
 const IP_PROTOS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
 
 function clsFlags(spec: { skipSw?: boolean; skipHw?: boolean }): number {
-  return (spec.skipHw ? 1 : 0) | (spec.skipSw ? 2 : 0);
+  return (boolean(spec.skipHw, "skipHw") ? 1 : 0) | (boolean(spec.skipSw, "skipSw") ? 2 : 0);
 }
 
 function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessage {

@@ -9,7 +9,15 @@
 
 import { shown } from "../_options.ts";
 import { checkQdiscKeys } from "./_tc_keys.ts";
-import { defined, field, integer, type TcMessage, u32Bytes, UINT32_MAX } from "./_tc_values.ts";
+import {
+  boolean,
+  defined,
+  field,
+  integer,
+  type TcMessage,
+  u32Bytes,
+  UINT32_MAX,
+} from "./_tc_values.ts";
 import type { TcHandle } from "./tc_handle.ts";
 import { parseHandle } from "./tc_handle.ts";
 import {
@@ -249,7 +257,7 @@ export function encodeQdiscOptions(spec: QdiscParams, clock: Psched): TcMessage 
         quantum: field("quantum", parseSize, spec.quantum),
         interval: field("interval", parseTime, spec.interval),
         target: field("target", parseTime, spec.target),
-        ecn: spec.ecn === undefined ? undefined : spec.ecn ? 1 : 0,
+        ecn: spec.ecn === undefined ? undefined : boolean(spec.ecn, "ecn") ? 1 : 0,
         ceThreshold: field("ceThreshold", parseTime, spec.ceThreshold),
         memoryLimit: field("memoryLimit", parseSize, spec.memoryLimit),
         dropBatchSize: integer(spec.dropBatch, "dropBatch"),

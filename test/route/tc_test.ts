@@ -958,6 +958,44 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
   assert.deepEqual(tcJson(ns, "qdisc", "show", "dev", "va0"), before); // nothing was added
 });
 
+test("tc errors: a u32 key's offset and the boolean options are checked, not coerced", async () => {
+  // A key's off went through DataView.setInt32: NaN, Infinity and 2^33 were installed as "at 0",
+  // "20" as 20 and 1.5 as 1; skipHw: "false" set skip_hw, and nexthdr: "no" meant nexthdr+.
+  using ns = vethNetns();
+  ns.ip("link", "set", "va0", "up");
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb" });
+  const filters = () =>
+    tcJson<{ options?: { match?: { off: number } } }[]>(
+      ns,
+      ...["filter", "show", "dev", "va0", "parent", "1:"],
+    );
+  const u32 = (key: Record<string, unknown>) =>
+    tc.addFilter({
+      ...{ dev: "va0", parent: "1:", kind: "u32", pref: 30, classid: "1:20" },
+      keys: [{ value: 1, mask: 0xff, off: 4, ...key } as never],
+    });
+  for (const off of [NaN, Infinity, 2 ** 33, -(2 ** 31) - 1, 1.5, "20"]) {
+    await assert.rejects(
+      u32({ off }),
+      new RegExp(`^RangeError: key off: .* is not an integer in -2147483648\\.\\.2147483647$`),
+    );
+  }
+  await assert.rejects(u32({ nexthdr: "no" }), /^TypeError: key nexthdr: "no" is not a boolean$/);
+  await assert.rejects(
+    tc.addFilter({ dev: "va0", parent: "1:", kind: "matchall", skipHw: "false" as never }),
+    /^TypeError: skipHw: "false" is not a boolean$/,
+  );
+  await assert.rejects(
+    tc.replaceQdisc({ dev: "vb0", kind: "fq_codel", ecn: 1 as never }),
+    /^TypeError: ecn: 1 is not a boolean$/,
+  );
+  assert.deepEqual(filters(), []); // nothing was installed
+  // The kernel takes any int32 offset, negative and unaligned too (tc wants 32-bit aligned).
+  await u32({ off: -8 });
+  assert.deepEqual(filters().flatMap((f) => f.options?.match?.off ?? []), [-8]);
+});
+
 test("examples/traffic_control.ts runs as its header says; what it prints is what tc -j shows", async () => {
   using ns = new Netns();
   const { status, stdout, stderr } = await runExample("traffic_control.ts", [], {
