@@ -201,8 +201,29 @@ export interface TrafficControlOptions extends OpenOptions {
    * (SocketClosedError) or one of another protocol (TypeError) is refused at once.
    */
   socket?: NetlinkSocket;
-  /** The scheduler clock rate tables and buffers are computed with (this host's by default). */
+  /**
+   * The scheduler clock rate tables and buffers are computed with (this host's by default); a
+   * TypeError at once if it is not one (tickInUsec and hz positive numbers).
+   */
   clock?: Psched;
+}
+
+/**
+ * Refuses a clock no buffer can be computed with: a tick of 0 made every buffer and rate table
+ * 0 (a class that never sends a burst), NaN failed deep in the encoder.
+ */
+function checkClock(clock: unknown): void {
+  const { tickInUsec, hz, truncate } = (clock ?? {}) as Partial<Psched>;
+  const positive = (n: unknown) => typeof n === "number" && Number.isFinite(n) && n > 0;
+  if (
+    typeof clock !== "object" || clock === null || !positive(tickInUsec) || !positive(hz)
+    || (truncate !== undefined && typeof truncate !== "boolean")
+  ) {
+    throw new TypeError(
+      `TrafficControl.open() options: clock must be a Psched (tickInUsec and hz positive `
+        + `numbers, truncate a boolean if given), as readPsched() returns, got ${shown(clock)}`,
+    );
+  }
 }
 
 /** nlmsg_flags of each way of writing: `tc ... add`, `change`, `replace`. */
@@ -333,6 +354,7 @@ export class TrafficControl implements AsyncDisposable {
       options,
       TC_OPEN_KEYS,
     );
+    if (clock !== undefined) checkClock(clock);
     // Here, not in family(): the errors name this call.
     const { socket, ...openOptions } = familyOptions;
     checkGivenSocket("TrafficControl.open()", socket, NETLINK_ROUTE, "NETLINK_ROUTE");

@@ -37,6 +37,7 @@ import {
 import { family } from "../../src/ynl/mod.ts";
 import { tc as tcDescriptor } from "../../src/ynl/tc.ts";
 import { runExample } from "../_examples.ts";
+import { newDescriptors, openDescriptors } from "../_fds.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRequest, tcRun } from "./_tc.ts";
 
@@ -283,6 +284,31 @@ test("tc clock: where /proc/net/psched cannot be read (Deno without --allow-ffi)
   });
   assert.equal(status, 0, stderr);
   assert.deepEqual(JSON.parse(stdout), readPsched(readFileSync("/proc/net/psched", "utf8")));
+});
+
+test("tc clock: TrafficControl.open() refuses a clock no buffer can be computed with, before opening anything", async () => {
+  // A tick of 0 made every buffer and rate table 0: an htb class was installed with burst 0.
+  using ns = vethNetns();
+  const before = openDescriptors();
+  const clock = readPsched("000003e8 00000040 000f4240 3b9aca00");
+  for (
+    const bad of [
+      { ...clock, tickInUsec: 0 },
+      { ...clock, tickInUsec: NaN },
+      { ...clock, hz: -1 },
+      { ...clock, truncate: "yes" },
+      "15.625",
+      null,
+    ]
+  ) {
+    await assert.rejects(
+      TrafficControl.open({ netns: ns.name, clock: bad as never }),
+      /^TypeError: TrafficControl\.open\(\) options: clock must be a Psched /,
+    );
+  }
+  assert.deepEqual(newDescriptors(before), []);
+  const tc = await TrafficControl.open({ netns: ns.name, clock: { ...clock, truncate: true } });
+  tc.close();
 });
 
 test("tc over a route client's socket: one socket for both, left open when tc closes", async () => {
