@@ -267,8 +267,13 @@ export function encodeQdiscOptions(spec: QdiscParams, clock: Psched): TcMessage 
       // As tc: the given bands replace the first entries of its default map.
       const map = Uint8Array.from([1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
       const given = spec.priomap ?? [];
-      if (given.length > 16 || given.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) {
-        throw new RangeError("priomap: at most 16 band numbers expected");
+      if (
+        !Array.isArray(given) || given.length > 16
+        || given.some((b) => !Number.isInteger(b) || b < 0 || b > 255)
+      ) {
+        throw new RangeError(
+          `priomap: an array of at most 16 band numbers expected, got ${shown(given)}`,
+        );
       }
       map.set(given);
       if (map.some((band) => band >= bands)) {
@@ -410,7 +415,7 @@ export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcM
 /** A percentage 0..100 scaled to the kernel's u32 probability, as tc's set_percent. */
 function probability(value: number | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!(value >= 0 && value <= 100)) {
+  if (typeof value !== "number" || !(value >= 0 && value <= 100)) {
     throw new RangeError(`${what}: ${shown(value)} is not a percentage 0..100`);
   }
   return Math.round(value / 100 * UINT32_MAX);

@@ -371,7 +371,11 @@ export function calcRtable(
     cellLog = 0;
     while ((mtu >> cellLog) > 255) cellLog++;
   }
-  const atm = options.linklayer === "atm";
+  const { linklayer: layer = "ethernet" } = options;
+  if (layer !== "ethernet" && layer !== "atm") {
+    throw new RangeError(`linklayer: ${shown(layer)} is not "ethernet" or "atm"`);
+  }
+  const atm = layer === "atm";
   const table = new Uint32Array(256);
   for (let i = 0; i < 256; i++) {
     let size = Math.max((i + 1) << cellLog, options.mpu ?? 0);

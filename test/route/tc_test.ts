@@ -1022,6 +1022,35 @@ test("tc errors: a u32 key's offset and the boolean options are checked, not coe
   assert.deepEqual(filters().flatMap((f) => f.options?.match?.off ?? []), [-8]);
 });
 
+test("tc errors: an unknown linklayer, a priomap that is no array and a percentage given as text are refused, not taken", async () => {
+  // linklayer "wifi" was taken as ethernet, and the class installed; a priomap string threw
+  // 'given.some is not a function'; netem's loss "5" passed as 5%.
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb" });
+  await assert.rejects(
+    tc.addClass({
+      ...{ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "1mbit" },
+      linklayer: "wifi" as never,
+    }),
+    /^RangeError: linklayer: "wifi" is not "ethernet" or "atm"$/,
+  );
+  assert.equal(tcRun(ns, "class", "show", "dev", "va0").trim(), "");
+  await tc.addClass({
+    ...{ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "1mbit" },
+    linklayer: "atm",
+  });
+  assert.match(tcRun(ns, "class", "show", "dev", "va0"), /linklayer atm/);
+  assert.throws(
+    () => qdiscOptions({ kind: "prio", priomap: "1 2 2 2" as never }),
+    /^RangeError: priomap: an array of at most 16 band numbers expected, got "1 2 2 2"$/,
+  );
+  assert.throws(
+    () => qdiscOptions({ kind: "netem", loss: "5" as never }),
+    /^RangeError: loss: "5" is not a percentage 0\.\.100$/,
+  );
+});
+
 test("examples/traffic_control.ts runs as its header says; what it prints is what tc -j shows", async () => {
   using ns = new Netns();
   const { status, stdout, stderr } = await runExample("traffic_control.ts", [], {
