@@ -45,7 +45,7 @@ import {
   statsOut,
   type TcStats,
 } from "./_tc_read.ts";
-import { filterInfo, protocolName, type TcMessage } from "./_tc_values.ts";
+import { filterInfo, integer, protocolName, type TcMessage } from "./_tc_values.ts";
 import { encodeFilterOptions, type FilterSpec, type TcAction } from "./tc_filter.ts";
 import {
   formatHandle,
@@ -226,6 +226,12 @@ function checkClock(clock: unknown): void {
   }
 }
 
+/** A qdisc or filter kind named to delete: a string, checked before the device is looked up. */
+function kindName(kind: unknown): string {
+  if (typeof kind !== "string") throw new TypeError(`kind: ${shown(kind)} is not a kind's name`);
+  return kind;
+}
+
 /** nlmsg_flags of each way of writing: `tc ... add`, `change`, `replace`. */
 const WRITE_FLAGS = {
   add: NLM_F_CREATE | NLM_F_EXCL,
@@ -310,7 +316,8 @@ interface Loose {
 
 /**
  * A traffic-control client over one rtnetlink socket (in the caller's namespace or `netns`).
- * Writes are checked before anything is sent (a bad rate or handle is a RangeError naming the
+ * Writes, deletes and lists are checked before anything is sent, the device's lookup included
+ * (a bad rate or handle is a RangeError naming the
  * field; a key the spec's kind does not take, in a filter's `match`, `keys` and `actions` too, a
  * TypeError naming it); kernel refusals are `NetlinkError`s with the kernel's text, after what
  * failed and with what to do where the errno says it (`EPERM: qdisc add on veth0: Operation not
@@ -482,12 +489,17 @@ export class TrafficControl implements AsyncDisposable {
   ): Promise<void> {
     checkOptions("tc.deleteQdisc() ref", ref, QDISC_REF_KEYS);
     const ingress = ref.kind === "ingress" || ref.kind === "clsact";
-    await this.#do("delqdisc", {
-      ifindex: await this.ifindex(ref.dev),
+    // Every value checked before the device is looked up: a bad one fails before any request.
+    const place = {
       parent: ingress ? TC_H_INGRESS : parseHandle(ref.parent ?? "root", "parent"),
       handle: ingress ? (TC_H_INGRESS & TC_H_MAJ_MASK) >>> 0 : parseQdiscHandle(ref.handle ?? 0),
-      ...(ref.kind === undefined ? {} : { kind: ref.kind }),
-    }, failed("qdisc", "delete", ref));
+      ...(ref.kind === undefined ? {} : { kind: kindName(ref.kind) }),
+    };
+    await this.#do(
+      "delqdisc",
+      { ifindex: await this.ifindex(ref.dev), ...place },
+      failed("qdisc", "delete", ref),
+    );
   }
 
   /**
@@ -503,9 +515,9 @@ export class TrafficControl implements AsyncDisposable {
    */
   async classes(query: { dev: Device; parent?: TcHandle }): Promise<TcClass[]> {
     checkOptions("tc.classes() query", query, CLASS_QUERY_KEYS);
+    const parent = query.parent === undefined ? undefined : parseHandle(query.parent, "parent");
     const ifindex = await this.ifindex(query.dev);
     const dev = typeof query.dev === "string" ? query.dev : await this.#linkName(ifindex);
-    const parent = query.parent === undefined ? undefined : parseHandle(query.parent, "parent");
     // A qdisc's handle (minor 0) selects every class of it: its top-level classes' parent is
     // root, not the qdisc. A class's handle selects the classes under it.
     const under = (m: TcMessage) =>
@@ -581,11 +593,13 @@ export class TrafficControl implements AsyncDisposable {
    */
   async deleteClass(ref: { dev: Device; classid: TcHandle; parent?: TcHandle }): Promise<void> {
     checkOptions("tc.deleteClass() ref", ref, CLASS_REF_KEYS);
-    await this.#do("deltclass", {
-      ifindex: await this.ifindex(ref.dev),
-      handle: parseHandle(ref.classid, "classid"),
-      parent: ref.parent === undefined ? 0 : parseHandle(ref.parent, "parent"),
-    }, failed("class", "delete", ref));
+    const handle = parseHandle(ref.classid, "classid");
+    const parent = ref.parent === undefined ? 0 : parseHandle(ref.parent, "parent");
+    await this.#do(
+      "deltclass",
+      { ifindex: await this.ifindex(ref.dev), handle, parent },
+      failed("class", "delete", ref),
+    );
   }
 
   /**
@@ -601,10 +615,10 @@ export class TrafficControl implements AsyncDisposable {
    */
   async filters(query: { dev: Device; parent?: TcHandle }): Promise<TcFilter[]> {
     checkOptions("tc.filters() query", query, FILTER_QUERY_KEYS);
+    const parent = query.parent === undefined ? 0 : parseFilterParent(query.parent);
     const ifindex = await this.ifindex(query.dev);
     const names = await this.#linkNames(); // the filter's device, and mirred's
     const dev = names.get(ifindex) ?? String(ifindex);
-    const parent = query.parent === undefined ? 0 : parseFilterParent(query.parent);
     const messages = await this.#loose.dump("gettfilter", { ifindex, parent });
     return messages.map((m) => {
       const info = m.info as number;
@@ -681,13 +695,17 @@ export class TrafficControl implements AsyncDisposable {
     },
   ): Promise<void> {
     checkOptions("tc.deleteFilter() ref", ref, FILTER_REF_KEYS);
-    await this.#do("deltfilter", {
-      ifindex: await this.ifindex(ref.dev),
+    const place = {
       parent: ref.parent === undefined ? 0 : parseFilterParent(ref.parent),
       info: filterInfo(ref.pref ?? 0, ref.protocol ?? 0),
-      handle: ref.handle ?? 0,
-      ...(ref.kind === undefined ? {} : { kind: ref.kind }),
-    }, failed("filter", "delete", ref));
+      handle: integer(ref.handle, "handle") ?? 0,
+      ...(ref.kind === undefined ? {} : { kind: kindName(ref.kind) }),
+    };
+    await this.#do(
+      "deltfilter",
+      { ifindex: await this.ifindex(ref.dev), ...place },
+      failed("filter", "delete", ref),
+    );
   }
 
   /**

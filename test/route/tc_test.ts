@@ -1051,6 +1051,33 @@ test("tc errors: an unknown linklayer, a priomap that is no array and a percenta
   );
 });
 
+test("tc errors: deletes and lists check their handles, kinds and filter handle before looking the device up", async () => {
+  // They asked the kernel for the device first: a missing one answered ENODEV rather than the
+  // bad value, and a present one cost a request before the RangeError. A filter's handle went
+  // to the encoder unchecked ("tcmsg.handle: expected an integer").
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  const dev = "nosuch0"; // a lookup would answer ENODEV
+  const handle = /^RangeError: (parent|classid|qdisc handle): "x" is not a /;
+  await assert.rejects(tc.deleteQdisc({ dev, parent: "x" }), handle);
+  await assert.rejects(tc.deleteQdisc({ dev, handle: "x" }), handle);
+  await assert.rejects(tc.deleteClass({ dev, classid: "x" }), handle);
+  await assert.rejects(tc.deleteClass({ dev, classid: "1:1", parent: "x" }), handle);
+  await assert.rejects(tc.classes({ dev, parent: "x" }), handle);
+  await assert.rejects(tc.filters({ dev, parent: "x" }), handle);
+  await assert.rejects(tc.deleteFilter({ dev, parent: "x" }), handle);
+  for (const bad of [NaN, -1, "800::800"]) {
+    await assert.rejects(
+      tc.deleteFilter({ dev, parent: "1:", pref: 1, handle: bad as never }),
+      /^RangeError: handle: .* is not an integer in 0\.\.4294967295$/,
+    );
+  }
+  const kind = /^TypeError: kind: 5 is not a kind's name$/;
+  await assert.rejects(tc.deleteQdisc({ dev, kind: 5 as never }), kind);
+  await assert.rejects(tc.deleteFilter({ dev, parent: "1:", kind: 5 as never }), kind);
+  await assert.rejects(tc.deleteQdisc({ dev }), /^NetlinkError: ENODEV: no link named "nosuch0"$/);
+});
+
 test("examples/traffic_control.ts runs as its header says; what it prints is what tc -j shows", async () => {
   using ns = new Netns();
   const { status, stdout, stderr } = await runExample("traffic_control.ts", [], {
