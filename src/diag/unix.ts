@@ -80,7 +80,9 @@ export interface UnixSocket {
   cookie: bigint;
   /**
    * The bound name: a filesystem path, or an abstract name written as ss writes it, `@` and the
-   * name with each NUL byte as `@`. Absent for unbound sockets.
+   * name with each NUL byte as `@`. Absent for unbound sockets. Read as UTF-8: bytes that are
+   * not (a name may hold any byte but NUL) show as U+FFFD, where ss prints them raw; `name` has
+   * them as they are.
    */
   path?: string;
   /**

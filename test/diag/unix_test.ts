@@ -98,3 +98,18 @@ test("unix queries refuse bad states before any I/O", async () => {
   await assert.rejects(unixSockets({ states: ["unconnected" as never] }), /unknown socket state/);
   await assert.rejects(unixSockets({ states: "listen" as never }), /list of state names/);
 });
+
+test("unix sockets: a name with bytes that are no UTF-8 reads as U+FFFD in path, as sent in name", async () => {
+  using ns = new Netns();
+  await using _held = await holdSockets(
+    ns,
+    `A = socket.socket(socket.AF_UNIX); A.bind(b"\\0${ns.name}-\\xfe\\x01"); A.listen(1)`,
+  );
+  const [abstract] = (await unixSockets({ netns: ns.name, states: ["listen"] }))
+    .filter((s) => s.path?.startsWith(`@${ns.name}-`));
+  assert.equal(abstract.path, `@${ns.name}-\ufffd\x01`);
+  assert.deepEqual(
+    [...abstract.name!],
+    [0, ...new TextEncoder().encode(`${ns.name}-`), 0xfe, 0x01],
+  );
+});
