@@ -190,6 +190,14 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     const hist = attributeSet(spec, "stats-grp-hist").attributes;
     if (!named(hist, "pad")) hist.unshift({ name: "pad" });
   },
+  tc: (spec) => {
+    // TCA_U32_SEL is a struct tc_u32_sel followed by its nkeys struct tc_u32_key entries
+    // (`struct tc_u32_key keys[]`, a flexible array), which a struct cannot say: typed
+    // tc-u32-sel, a selector's first key alone was decoded and the others dropped, also from a
+    // request built from a decoded filter. Bytes, as they came (u32Selector() parses them).
+    const sel = find(attributeSet(spec, "u32-attrs").attributes, "sel", "u32-attrs");
+    if (sel.struct === "tc-u32-sel") delete sel.struct;
+  },
   nftables: (spec) => {
     // Each of these gets "Get / dump"s, as its doc says and nf_tables_api.c does (NLM_F_DUMP
     // starts netlink_dump_start()), but the spec gives each a `do` alone: listing the tables was

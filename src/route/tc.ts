@@ -29,7 +29,6 @@ import {
 import { NetlinkError } from "../errors.ts";
 import type { OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
-import type { FamilyDescriptor } from "../ynl/_descriptor.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
@@ -103,19 +102,6 @@ export {
   type Time,
 } from "./tc_qdisc.ts";
 export * from "./tc_units.ts";
-
-/**
- * The tc descriptor with one correction: tc_u32_sel ends in a flexible array of keys
- * (`struct tc_u32_key keys[]`), which a spec struct cannot express (it reads one key). The
- * selector is kept as bytes here and parsed by {@linkcode u32Selector}.
- */
-const tcFamily = {
-  ...tcDescriptor,
-  sets: {
-    ...tcDescriptor.sets,
-    "u32-attrs": { ...tcDescriptor.sets["u32-attrs"], sel: [5, "binary"] },
-  },
-} as const satisfies FamilyDescriptor;
 
 /** A qdisc, as `tc -j qdisc show` shows it. */
 export interface Qdisc {
@@ -332,12 +318,12 @@ interface Loose {
  * ```
  */
 export class TrafficControl implements AsyncDisposable {
-  readonly #tc: NetlinkFamily<typeof tcFamily>;
+  readonly #tc: NetlinkFamily<typeof tcDescriptor>;
   readonly #links: NetlinkFamily<typeof rtLink>;
   readonly #clock: Psched;
 
   private constructor(
-    tc: NetlinkFamily<typeof tcFamily>,
+    tc: NetlinkFamily<typeof tcDescriptor>,
     links: NetlinkFamily<typeof rtLink>,
     clock: Psched,
   ) {
@@ -366,7 +352,7 @@ export class TrafficControl implements AsyncDisposable {
     const { socket, ...openOptions } = familyOptions;
     checkGivenSocket("TrafficControl.open()", socket, NETLINK_ROUTE, "NETLINK_ROUTE");
     checkAloneWithSocket("TrafficControl.open()", socket, openOptions);
-    const tc = await family(tcFamily, familyOptions);
+    const tc = await family(tcDescriptor, familyOptions);
     const links = await family(rtLink, { socket: tc.socket });
     return new TrafficControl(tc, links, clock ?? hostPsched());
   }

@@ -1877,7 +1877,7 @@ export const tc = {
       /** TCA_U32_DIVISOR (u32). */
       divisor: [4, "u32"],
       /** TCA_U32_SEL (binary). */
-      sel: [5, "binary", { struct: "tc-u32-sel" }],
+      sel: [5, "binary"],
       /** TCA_U32_POLICE (nest). */
       police: [6, "nest", { nest: "police-attrs" }],
       /** TCA_U32_ACT (indexed-array). */

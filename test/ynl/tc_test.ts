@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
+import { u32Selector } from "../../src/route/tc.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { tc } from "../../src/ynl/tc.ts";
 import { Netns } from "../host/_netns.ts";
@@ -110,4 +111,34 @@ test("tc: a bitfield32 whose value sets bits its selector leaves out is refused 
     client.dump("getqdisc", { dumpFlags: { value: TERSE, selector: 0 } }),
     /^RangeError: attrs\.dumpFlags: value sets bits the selector does not select \(0x1\), which the kernel refuses/,
   );
+});
+
+test("tc: a u32 filter's selector decodes as its bytes, every key in them, and encodes back as it came", async () => {
+  // Typed as a struct tc_u32_sel, the selector's first key alone was decoded: a filter with two
+  // keys read (and, built from what was read, wrote) one.
+  using ns = new Netns(["link add va0 type veth peer name vb0"]);
+  const tcRun = (...args: string[]) =>
+    execFileSync("ip", ["netns", "exec", ns.name, "tc", ...args], { encoding: "utf8" });
+  tcRun("qdisc", "add", "dev", "va0", "root", "handle", "1:", "htb");
+  tcRun(
+    ...["filter", "add", "dev", "va0", "parent", "1:", "pref", "10", "u32"],
+    ...["match", "ip", "dst", "10.1.0.0/16", "match", "ip", "dport", "443", "0xffff"],
+    ...["classid", "1:20"],
+  );
+  await using client = await family(tc, { netns: ns.name });
+  const va0 = ns.json<{ ifindex: number }[]>("link", "show", "va0")[0].ifindex;
+  const filters = await client.dump("gettfilter", { ifindex: va0, parent: 0x1_0000 });
+  const [u32] = filters.filter((f) => (f.options as { sel?: unknown } | undefined)?.sel);
+  const { sel } = u32.options as { sel: Uint8Array };
+  assert.ok(sel instanceof Uint8Array);
+  assert.deepEqual(u32Selector(sel), {
+    flags: 1, // TC_U32_TERMINAL: it has a classid
+    keys: [
+      { value: 0x0a01_0000, mask: 0xffff_0000, off: 16 },
+      { value: 443, mask: 0xffff, off: 20 },
+    ],
+  });
+  const { payload } = client.encode("newtfilter", u32);
+  const again = client.decode({ type: 44, flags: 0, seq: 0, portid: 0, payload: payload! })!;
+  assert.deepEqual((again.message.options as { sel: Uint8Array }).sel, sel);
 });
