@@ -197,6 +197,10 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     // request built from a decoded filter. Bytes, as they came (u32Selector() parses them).
     const sel = find(attributeSet(spec, "u32-attrs").attributes, "sel", "u32-attrs");
     if (sel.struct === "tc-u32-sel") delete sel.struct;
+    // TCA_PEDIT_PARMS likewise: a struct tc_pedit_sel and its nkeys struct tc_pedit_key entries
+    // (tcf_pedit_dump() puts them in one attribute).
+    const parms = find(attributeSet(spec, "act-pedit-attrs").attributes, "parms", "pedit");
+    if (parms.struct === "tc-pedit-sel") delete parms.struct;
   },
   nftables: (spec) => {
     // Each of these gets "Get / dump"s, as its doc says and nf_tables_api.c does (NLM_F_DUMP

@@ -762,7 +762,7 @@ export const tc = {
       /** TCA_PEDIT_TM (binary). */
       tm: [1, "binary", { struct: "tcf-t" }],
       /** TCA_PEDIT_PARMS (binary). */
-      parms: [2, "binary", { struct: "tc-pedit-sel" }],
+      parms: [2, "binary"],
       /** TCA_PEDIT_PAD (pad). */
       pad: [3, "pad"],
       /** TCA_PEDIT_PARMS_EX (binary). */

@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
 import { u32Selector } from "../../src/route/tc.ts";
-import { family } from "../../src/ynl/mod.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
+import { family, NetlinkFamily } from "../../src/ynl/mod.ts";
 import { tc } from "../../src/ynl/tc.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -141,4 +142,29 @@ test("tc: a u32 filter's selector decodes as its bytes, every key in them, and e
   const { payload } = client.encode("newtfilter", u32);
   const again = client.decode({ type: 44, flags: 0, seq: 0, portid: 0, payload: payload! })!;
   assert.deepEqual((again.message.options as { sel: Uint8Array }).sel, sel);
+});
+
+test("tc: pedit's parms decode as their bytes, every key in them (bytes laid out as tcf_pedit_dump puts them)", () => {
+  // Typed as a struct tc_pedit_sel, the first of the keys that follow it alone was decoded.
+  // The host's kernel has no act_pedit: the attribute as the kernel lays it out, one struct
+  // tc_pedit_sel (tc_gen, nkeys, flags: 24 bytes) then nkeys struct tc_pedit_key (24 bytes each).
+  const parms = new Uint8Array(24 + 2 * 24);
+  const view = new DataView(parms.buffer);
+  view.setUint32(0, 5, true); // index
+  parms[20] = 2; // nkeys
+  for (const [i, [mask, val, off]] of [[0xffffff00, 1, 0], [0xffffff00, 2, 4]].entries()) {
+    view.setUint32(24 + i * 24, mask, true);
+    view.setUint32(24 + i * 24 + 4, val, true);
+    view.setInt32(24 + i * 24 + 8, off, true);
+  }
+  const client = new NetlinkFamily(tc, {} as NetlinkSocket);
+  const request = {
+    ifindex: 1,
+    kind: "matchall",
+    options: { act: [{ kind: "pedit", options: { parms } }] },
+  };
+  const { payload } = client.encode("newtfilter", request);
+  const decoded = client.decode({ type: 44, flags: 0, seq: 0, portid: 0, payload: payload! })!;
+  const options = decoded.message.options as { act: { options: { parms: unknown } }[] };
+  assert.deepEqual(options.act[0].options.parms, parms);
 });
