@@ -307,7 +307,7 @@ test("nest-type-value with an integer sub-type: a value of the wrong size keeps 
   const message = codec.encode("set", {});
   const payload = new Uint8Array([...message.payload!, ...misfit]);
   const decoded = codec.decode({ type: message.type, flags: 0, seq: 0, portid: 0, payload });
-  const out = decoded!.message as Record<string | symbol, unknown>;
+  const out = decoded!.message as unknown as Record<string | symbol, unknown>;
   assert.deepEqual(out.counters, [{ id: 5, value: 9n }]);
   const kept = out[unknownAttributes] as Attribute[];
   assert.deepEqual(kept.map((a) => a.type), [38]);
@@ -981,4 +981,33 @@ test("family() refuses what is no family descriptor with a TypeError saying so, 
       String(bad),
     );
   }
+});
+
+test("a struct value longer than its struct (grown at its end by a newer kernel) decodes the members known; the bytes past them are not kept", () => {
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  const size = codecOf(rtLink).struct("rtnl-link-stats64").size;
+  const message = (valueLength: number) => {
+    const payload = new Uint8Array(16 + 4 + valueLength);
+    const view = new DataView(payload.buffer);
+    view.setUint16(16, 4 + valueLength, true);
+    view.setUint16(18, 23, true); // IFLA_STATS64
+    view.setBigUint64(20, 7n, true); // rx_packets
+    return { type: 16, flags: 0, seq: 0, portid: 0, payload };
+  };
+  const longer = rt.decode(message(size + 8))!.message as unknown as Record<
+    string | symbol,
+    unknown
+  >;
+  assert.equal((longer.stats64 as { rxPackets: bigint }).rxPackets, 7n);
+  assert.equal(longer[unknownAttributes], undefined);
+  // Shorter than the struct: not decoded, kept as it came.
+  const shorter = rt.decode(message(size - 8))!.message as unknown as Record<
+    string | symbol,
+    unknown
+  >;
+  assert.equal(shorter.stats64, undefined);
+  assert.deepEqual(
+    (shorter[unknownAttributes] as { type: number }[]).map((a) => a.type),
+    [23],
+  );
 });
