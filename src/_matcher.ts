@@ -417,6 +417,11 @@ export class Matcher {
    * other datagram, which the caller then decodes and passes to claimAll: one with a control
    * message (NLMSG_DONE, an ack), parts of other requests, or a malformed header (or one not
    * 4-byte aligned in its buffer, which no transport hands out).
+   *
+   * From the kernel (`sender` 0) only the last message's type is checked: netlink_dump
+   * (net/netlink/af_netlink.c) fills a datagram with what one call of one dump's callback put
+   * there, messages of its family's types, then NLMSG_DONE if the dump ended and it fits; an ack
+   * is a datagram of its own. A peer's datagram may hold anything: each message's type is.
    */
   claimDatagram(data: Uint8Array, sender: number): boolean {
     const end = data.byteLength;
@@ -436,23 +441,28 @@ export class Matcher {
     // in a cold dump: some 20% faster on Bun, measured).
     const le = HOST_LITTLE_ENDIAN, headerLength = NLMSG_HDRLEN, minType = NLMSG_MIN_TYPE;
     const alignMask = NLMSG_ALIGNTO - 1;
+    const peer = sender !== 0;
     /** The union of every message's nlmsg_type and nlmsg_flags word, and their intersection. */
     let typesAndFlags = 0;
     let commonTypesAndFlags = -1;
+    /** The last message's nlmsg_type and nlmsg_flags word. */
+    let typeAndFlags = 0;
     let count = 0;
     for (let offset = 0; offset < end; count++) {
-      if (end - offset < headerLength) return false;
       const at = first + (offset >> 2);
-      const length = words[at];
       // Negated: a word past the view's end (a buffer that grew since) is undefined, and fails.
+      // A length within what is left holds a whole header, so the words below are the message's.
+      const length = words[at];
       if (!(length >= headerLength && length <= end - offset)) return false;
-      const typeAndFlags = words[at + 1];
-      if ((le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType) return false;
       if (words[at + 2] !== seq) return false;
+      typeAndFlags = words[at + 1];
+      if (peer && (le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType) return false;
       typesAndFlags |= typeAndFlags;
       commonTypesAndFlags &= typeAndFlags;
       offset += (length + alignMask) & ~alignMask;
     }
+    // The last message's type: NLMSG_DONE, where the kernel puts it (or an ack, a datagram alone).
+    if ((le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType) return false;
     const flags = le ? typesAndFlags >>> 16 : typesAndFlags & 0xffff;
     if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
     const common = le ? commonTypesAndFlags >>> 16 : commonTypesAndFlags & 0xffff;

@@ -8,6 +8,7 @@ import {
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
   NLMSG_DONE,
+  NLMSG_NOOP,
   RTM_NEWADDR,
   RTM_NEWLINK,
 } from "../../src/constants.ts";
@@ -403,4 +404,32 @@ test("claimDatagram leaves every other datagram to claimAll, untouched", () => {
   assert.deepEqual(datagrams, []);
   assert.equal(p.interrupted, false);
   assert.ok(m.pending.has(p.seq) && m.pending.has(plain.seq) && m.pending.has(other.seq));
+});
+
+test("claimDatagram: of the kernel's datagram only the last message's type is read; of a peer's, every message's", () => {
+  const m = new Matcher();
+  const kernel = datagramProbe(m);
+  const peer = datagramProbe(m, 42);
+  const noop = (seq: number) => ({ ...part(seq, 0), type: NLMSG_NOOP });
+  // netlink_dump fills a datagram with one dump's messages, NLMSG_DONE (if any) last.
+  const noopBetween = encodeMessages([
+    part(kernel.p.seq, 1),
+    noop(kernel.p.seq),
+    part(kernel.p.seq, 2),
+  ]);
+  assert.ok(m.claimDatagram(noopBetween, 0));
+  assert.deepEqual(kernel.datagrams, [[noopBetween, 3]]);
+  const last = encodeMessages([part(kernel.p.seq, 1), noop(kernel.p.seq)]);
+  assert.equal(m.claimDatagram(last, 0), false, "a control message last (its NLMSG_DONE)");
+  // A peer may put anything in a datagram.
+  const between = encodeMessages([part(peer.p.seq, 1), noop(peer.p.seq), part(peer.p.seq, 2)]);
+  assert.equal(m.claimDatagram(between, 42), false, "a control message between");
+  const peerLast = encodeMessages([part(peer.p.seq, 1), noop(peer.p.seq)]);
+  assert.equal(m.claimDatagram(peerLast, 42), false, "a control message last");
+  assert.deepEqual(peer.datagrams, []);
+  const parts = encodeMessages([part(peer.p.seq, 1), part(peer.p.seq, 2, NLM_F_DUMP_INTR)]);
+  assert.ok(m.claimDatagram(parts, 42));
+  assert.deepEqual(peer.datagrams, [[parts, 2]]);
+  assert.equal(peer.p.interrupted, true);
+  assert.equal(kernel.p.interrupted, false);
 });
