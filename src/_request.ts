@@ -76,7 +76,11 @@ export function dumpBits(protocol: number, to: number, type: number, flags: numb
  * `timeout` or `signal` bounds such a dump). request() needs no such check: it asks for the ack.
  */
 export function undumpable(protocol: number, to: number, type: number): string | undefined {
-  if (dumpBits(protocol, to, type, NLM_F_DUMP) !== 0) return undefined;
+  return dumpBits(protocol, to, type, NLM_F_DUMP) === 0 ? noDump(protocol, type) : undefined;
+}
+
+/** {@linkcode undumpable}'s answer, built apart (see {@linkcode unheard}). */
+function noDump(protocol: number, type: number): string {
   const name = protocol === NETLINK_ROUTE
     ? "NETLINK_ROUTE"
     : protocol === NETLINK_GENERIC
@@ -143,29 +147,13 @@ export function checkHeard(
 ): void {
   if (to !== 0) return;
   const batch = nfnetlinkBatch(protocol, to, messages);
-  const outcome = batch
-    ? "the whole batch is dropped, unanswered"
-    : dump
-    ? "the dump would never end"
-    : "only the ack comes";
   for (const { type, payload } of messages) {
     const length = payload.length;
-    if (protocol === NETLINK_ROUTE && length === 0 && type >= RTM_BASE) {
-      throw new TypeError(
-        `NETLINK_ROUTE ignores message type ${type} with an empty payload: rtnetlink reads the `
-          + `family from its first byte (struct rtgenmsg) and without it does nothing for a type `
-          + `it knows (${outcome}): send the type's header, e.g. a zeroed struct ifinfomsg `
-          + `(new Uint8Array(16)) for RTM_GETLINK, or at least the family byte `
-          + `(new Uint8Array(1): AF_UNSPEC)`,
-      );
-    }
-    if (protocol === NETLINK_NETFILTER && length < 4 && (batch || type >= NLMSG_MIN_TYPE)) {
-      throw new TypeError(
-        `NETLINK_NETFILTER ignores message type ${type} with a ${length}-byte payload: `
-          + `nfnetlink reads a struct nfgenmsg (4 bytes: family, version, res_id) first and `
-          + `without it does nothing (${outcome}): start the payload with one, e.g. `
-          + `new Uint8Array([AF_UNSPEC, NFNETLINK_V0, 0, 0]), the attributes after it`,
-      );
+    if (
+      (protocol === NETLINK_ROUTE && length === 0 && type >= RTM_BASE)
+      || (protocol === NETLINK_NETFILTER && length < 4 && (batch || type >= NLMSG_MIN_TYPE))
+    ) {
+      throw unheard(protocol, type, length, batch ? "batch" : dump ? "dump" : "request");
     }
   }
 }
@@ -181,6 +169,39 @@ export const CONNECTOR_ANSWERS_NOTHING =
   + "encodeConnectorMessage()) and read what the callback answers, if anything, from messages() "
   + "or listen() (a subscription's answers come on its group: join() it first); for process "
   + "events, openProcEvents() from @netlink/netlink/connector does all of that";
+
+/**
+ * checkHeard's error, built apart: JavaScriptCore makes a function's bytecode whole at its first
+ * call, error branches included (some 0.2 us an instruction, cold), and every dump() and
+ * request() runs checkHeard, where these strings were most of the code.
+ */
+function unheard(
+  protocol: number,
+  type: number,
+  length: number,
+  what: "batch" | "dump" | "request",
+): TypeError {
+  const outcome = what === "batch"
+    ? "the whole batch is dropped, unanswered"
+    : what === "dump"
+    ? "the dump would never end"
+    : "only the ack comes";
+  if (protocol === NETLINK_ROUTE) {
+    return new TypeError(
+      `NETLINK_ROUTE ignores message type ${type} with an empty payload: rtnetlink reads the `
+        + `family from its first byte (struct rtgenmsg) and without it does nothing for a type `
+        + `it knows (${outcome}): send the type's header, e.g. a zeroed struct ifinfomsg `
+        + `(new Uint8Array(16)) for RTM_GETLINK, or at least the family byte `
+        + `(new Uint8Array(1): AF_UNSPEC)`,
+    );
+  }
+  return new TypeError(
+    `NETLINK_NETFILTER ignores message type ${type} with a ${length}-byte payload: `
+      + `nfnetlink reads a struct nfgenmsg (4 bytes: family, version, res_id) first and `
+      + `without it does nothing (${outcome}): start the payload with one, e.g. `
+      + `new Uint8Array([AF_UNSPEC, NFNETLINK_V0, 0, 0]), the attributes after it`,
+  );
+}
 
 /**
  * Throws a TypeError for a NETLINK_CONNECTOR message to the kernel that it drops unread: cn_rx_skb
