@@ -94,6 +94,14 @@ const READ_NOW_MOST = 16;
 export const nextRun: unique symbol = Symbol("nextRun");
 
 /**
+ * The dump iterator's `nextRun(true)` that hands over a run there is now (one queued, or read
+ * now, as nextRun reads: what the kernel has queued) as it is, not in a promise: a cursor()
+ * step then resolves at once, not through nextRun's promise and a reaction on it (one promise
+ * a datagram rather than three). Otherwise nextRun's promise.
+ */
+export const runNow: unique symbol = Symbol("runNow");
+
+/**
  * The dump iterator's flag that says it was cut short (left early, aborted, timed out, or the
  * socket closed): what is left of a run already taken must not be handed out either.
  */
@@ -106,6 +114,8 @@ export const cutShort: unique symbol = Symbol("cutShort");
 export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, AsyncDisposable {
   /** `bytes` false: every run holds decoded messages (`Run.messages` is never undefined). */
   [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
+  /** See {@linkcode runNow}. */
+  [runNow](): Run | Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode cutShort}: `value` turns true then. */
   readonly [cutShort]: { value: boolean };
   return(): Promise<IteratorResult<ReceivedMessage, undefined>>;
@@ -316,6 +326,18 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     }
     return undefined;
   };
+  /** nextRun(); `demanded`: demand() ran already, and found nothing to read. */
+  const runStep = (bytes: boolean, demanded: boolean): Promise<IteratorResult<Run, undefined>> => {
+    if (bytes) byRuns = true;
+    if (queued === 0 && !demanded) {
+      const failed = demand();
+      if (failed) return failed;
+    }
+    if (queued > 0) return Promise.resolve({ value: takeRun(), done: false });
+    return new Promise((resolve, reject) => {
+      wait({ resolve: resolve as Consumer["resolve"], reject, runs: true });
+    });
+  };
   const steps = orderedSteps((): Promise<IteratorResult<ReceivedMessage>> => {
     if (queued > 0) return Promise.resolve({ value: take(), done: false });
     const failed = demand();
@@ -341,16 +363,12 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   const iterator: DumpIterator = {
     next: steps.next,
     [cutShort]: cut,
-    [nextRun]: (bytes = true): Promise<IteratorResult<Run, undefined>> => {
-      if (bytes) byRuns = true;
-      if (queued === 0) {
-        const failed = demand();
-        if (failed) return failed;
-      }
-      if (queued > 0) return Promise.resolve({ value: takeRun(), done: false });
-      return new Promise((resolve, reject) => {
-        wait({ resolve: resolve as Consumer["resolve"], reject, runs: true });
-      });
+    [nextRun]: (bytes = true) => runStep(bytes, false),
+    [runNow]: (): Run | Promise<IteratorResult<Run, undefined>> => {
+      // Once the dump has started (nextRun starts it), and no step waits before this one.
+      if (pending === undefined || consumer !== undefined) return runStep(true, false);
+      if (queued === 0) demand(); // reads; it fails only at the start
+      return queued > 0 ? takeRun() : runStep(true, true);
     },
     return: () => {
       stop();
@@ -470,6 +488,19 @@ export function cursorParts(
     at = i;
     cursor.reset(new Uint8Array(buffer, start, stop - start));
   };
+  /** Shows `run` (the first stretch of it, for a run of messages). */
+  const show = (run: Run): IteratorResult<MessageCursor> => {
+    if (run.messages === undefined) {
+      shown = run.data!;
+      cursor.reset(shown.subarray(run.start, run.end));
+    } else {
+      messages = run.messages;
+      at = run.start;
+      end = run.end;
+      showMessages();
+    }
+    return result;
+  };
   const cut = iterator[cutShort];
   const steps = orderedSteps((): Promise<IteratorResult<MessageCursor>> => {
     // Cut short: what is left of the run is not shown, and the next run says why.
@@ -480,23 +511,15 @@ export function cursorParts(
     messages = undefined;
     clear();
     if (ended) return Promise.resolve(finished);
+    const now = iterator[runNow]();
+    if (!(now instanceof Promise)) return Promise.resolve(show(now));
     return steps.waiting(
-      iterator[nextRun](true).then((step) => {
+      now.then((step) => {
         if (step.done || ended) {
           finish();
           return finished;
         }
-        const run = step.value;
-        if (run.messages === undefined) {
-          shown = run.data!;
-          cursor.reset(shown.subarray(run.start, run.end));
-        } else {
-          messages = run.messages;
-          at = run.start;
-          end = run.end;
-          showMessages();
-        }
-        return result;
+        return show(step.value);
       }, (err) => {
         finish();
         throw err;
