@@ -105,12 +105,23 @@ export class Context {
    * renamed since); undefined when it is gone. `signal` aborts the lookup.
    */
   async ifname(index: number, signal?: AbortSignal): Promise<string | undefined> {
+    return (await this.linkNow(index, signal))?.ifname;
+  }
+
+  /**
+   * Link `index` as it is now (its name and flags: {@linkcode ifname}'s lookup), undefined when
+   * it is gone.
+   */
+  async linkNow(
+    index: number,
+    signal?: AbortSignal,
+  ): Promise<{ ifname?: string; ifiFlags: number } | undefined> {
     if (index === 0) return undefined;
     try {
       const link = await this.link.do("getlink", { ifiIndex: index, extMask: 8 }, { signal });
       if (link.ifname !== undefined) this.names.set(index, link.ifname);
       else this.names.delete(index);
-      return link.ifname;
+      return link;
     } catch (err) {
       if (err instanceof NetlinkError && err.code === "ENODEV") {
         this.names.delete(index);

@@ -120,6 +120,9 @@ export function monitor(
   // link events, also when links are not watched (their group is joined anyway, their events
   // not yielded), and looked up once for a link no event has named yet.
   const names = new Map<number, string>();
+  // Whether each link is up, kept alike: a link event's flags say "M-DOWN" when the link it sits
+  // on is down, as link.get()'s do (and as ip monitor prints them, from its cache of the flags).
+  const known: KnownLinks = { names, up: new Map() };
   // Joined now, before returning: events from here on queue on the socket until read.
   const joined: number[] = [];
   for (const object of new Set<MonitorObject>([...wanted, "link"])) {
@@ -166,6 +169,7 @@ export function monitor(
         if (message.sender !== 0) continue;
         if (message.type === NLMSG_OVERRUN) {
           names.clear(); // a rename may be among what was dropped
+          known.up.clear();
           yield { object: "overrun" };
           continue;
         }
@@ -173,7 +177,7 @@ export function monitor(
         // Link events keep the names up to date, watched or not.
         if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
         const [object, action] = kind;
-        const event = await decode(ctx, names, object, action, message, signal);
+        const event = await decode(ctx, known, object, action, message, signal);
         if (event !== undefined && wanted.has(object)) yield event;
       }
     } finally {
@@ -216,21 +220,32 @@ export function monitor(
   return iterator;
 }
 
+/** The links a monitor knows of, from its events and lookups: names, and whether each is up. */
+interface KnownLinks {
+  names: Map<number, string>;
+  up: Map<number, boolean>;
+}
+
+const IFF_UP = 0x1;
+
 /**
- * Looks link `index`'s name up for an event, once: link events keep it up to date. The answer
- * may be lost to an overrun, as events are (ENOBUFS): the event then comes without `dev`, as one of a link already gone does, and the
- * overrun event follows; it does not end the monitor.
+ * Looks link `index` up for an event, once: link events keep what it learns (the name, whether
+ * the link is up) up to date. The answer may be lost to an overrun, as events are (ENOBUFS):
+ * the event then comes without `dev` (or without "M-DOWN"), as one of a link already gone does,
+ * and the overrun event follows; it does not end the monitor.
  */
-async function nameLink(
+async function learnLink(
   ctx: Context,
-  names: Map<number, string>,
+  known: KnownLinks,
   index: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  if (names.has(index) || index === 0) return;
+  if (known.up.has(index) || index === 0) return;
   try {
-    const name = await ctx.ifname(index, signal);
-    if (name !== undefined) names.set(index, name);
+    const link = await ctx.linkNow(index, signal);
+    if (link === undefined) return;
+    if (link.ifname !== undefined) known.names.set(index, link.ifname);
+    known.up.set(index, (link.ifiFlags & IFF_UP) !== 0);
   } catch (err) {
     if (!(err instanceof SyscallError && err.code === "ENOBUFS")) throw err;
   }
@@ -238,7 +253,7 @@ async function nameLink(
 
 async function decode(
   ctx: Context,
-  names: Map<number, string>,
+  known: KnownLinks,
   object: MonitorObject,
   action: "new" | "deleted",
   message: { type: number; payload: Uint8Array },
@@ -248,28 +263,36 @@ async function decode(
     case "link": {
       const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
       if (raw === undefined) return undefined;
-      const value = toLink(raw);
-      if (action === "new" && raw.ifname !== undefined) names.set(raw.ifiIndex, raw.ifname);
-      else names.delete(raw.ifiIndex);
-      return { object, action, value };
+      // Its own state first, as ip updates its cache before printing.
+      if (action === "new" && raw.ifname !== undefined) {
+        known.names.set(raw.ifiIndex, raw.ifname);
+        known.up.set(raw.ifiIndex, (raw.ifiFlags & IFF_UP) !== 0);
+      } else {
+        known.names.delete(raw.ifiIndex);
+        known.up.delete(raw.ifiIndex);
+      }
+      // The link it sits on, in this namespace (ip shows no M-DOWN for one in another).
+      const lower = raw.link && raw.linkNetnsid === undefined ? raw.link : 0;
+      await learnLink(ctx, known, lower, signal);
+      return { object, action, value: toLink(raw, lower ? known.up.get(lower) : undefined) };
     }
     case "address": {
       const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;
       if (raw === undefined || (raw.ifaFamily !== 2 && raw.ifaFamily !== 10)) return undefined;
-      await nameLink(ctx, names, raw.ifaIndex, signal);
-      return { object, action, value: toAddress(raw, names) };
+      await learnLink(ctx, known, raw.ifaIndex, signal);
+      return { object, action, value: toAddress(raw, known.names) };
     }
     case "route": {
       const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
       if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
-      if (raw.oif !== undefined) await nameLink(ctx, names, raw.oif, signal);
-      return { object, action, value: toRoute(raw, names, ctx.route) };
+      if (raw.oif !== undefined) await learnLink(ctx, known, raw.oif, signal);
+      return { object, action, value: toRoute(raw, known.names, ctx.route) };
     }
     case "neighbour": {
       const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;
       if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
-      await nameLink(ctx, names, raw.ndmIfindex, signal);
-      return { object, action, value: toNeighbour(raw, names) };
+      await learnLink(ctx, known, raw.ndmIfindex, signal);
+      return { object, action, value: toNeighbour(raw, known.names) };
     }
     case "rule": {
       const raw = ctx.rule.decode(message as never)?.message as RawRule | undefined;

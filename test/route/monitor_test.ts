@@ -345,3 +345,30 @@ test("monitor() goes on when a link name's lookup is lost to an overrun: the eve
   const last = seen.at(-1)!;
   assert.ok(last.object === "address" && last.value.index > 0);
 });
+
+test("monitor()'s link events list M-DOWN as link.get() does: the link it sits on is down", async () => {
+  // Link events never said M-DOWN (ip monitor prints it, from its cache of the links' flags): a
+  // veth whose peer was down read as one whose peer was up.
+  using ns = new Netns(["link add p0 type veth peer name p1"]); // p1 down, there before the monitor
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  const flagsOf = async (name: string, mtu: number) => {
+    // Stepped by hand: a for await would end the monitor at its return.
+    for (let step = await events.next(); !step.done; step = await events.next()) {
+      const e = step.value;
+      if (e.object === "link" && e.value.name === name && e.value.mtu === mtu) {
+        return e.value.flags.join(",");
+      }
+    }
+  };
+  ns.ip("link", "set", "p0", "up"); // p1, looked up, is down
+  assert.equal(await flagsOf("p0", 1500), "NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN");
+  ns.ipBatch(["link set p1 up", "link set p0 mtu 1400"]); // p1's own event says it is up
+  assert.equal(await flagsOf("p0", 1400), "BROADCAST,MULTICAST,UP,LOWER_UP");
+  ns.ipBatch(["link set p1 down", "link set p0 mtu 1300"]);
+  assert.equal(await flagsOf("p0", 1300), "NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN");
+  ns.ipBatch(["link add q0 type veth peer name q1", "link set q0 mtu 1400"]); // q1 new, down
+  assert.equal(await flagsOf("q0", 1400), "BROADCAST,MULTICAST,M-DOWN");
+  assert.equal((await ip.link.get("q0")).flags.join(","), "BROADCAST,MULTICAST,M-DOWN");
+  await events.return!();
+});
