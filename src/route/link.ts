@@ -522,6 +522,14 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   return link as unknown as Link;
 }
 
+/** Returns `kind` if it can name a link kind ("veth"), else throws a TypeError naming it. */
+function checkKind(kind: unknown): string {
+  if (typeof kind !== "string" || kind === "" || kind.includes("\0")) {
+    throw new TypeError(`kind: ${shown(kind)} is not a link kind such as "veth"`);
+  }
+  return kind;
+}
+
 /** Whether the link `raw` sits on is up, when that link is in this namespace and known. */
 function lowerUp(raw: RawLink, up: Map<number, boolean>): boolean | undefined {
   return raw.link && raw.linkNetnsid === undefined ? up.get(raw.link) : undefined;
@@ -598,7 +606,7 @@ export class Links {
       : await ctx.ifindex(filter.master, "master");
     const request: Record<string, unknown> = {};
     if (master !== undefined) request.master = master;
-    if (filter.kind !== undefined) request.linkinfo = { kind: String(filter.kind) };
+    if (filter.kind !== undefined) request.linkinfo = { kind: checkKind(filter.kind) };
     const raws = await ctx.run("link list", () => ctx.link.dump("getlink", request as never));
     const up = new Map<number, boolean>();
     for (const raw of raws) {
@@ -666,9 +674,7 @@ export class Links {
     checkOptions("link.add() spec", spec, NEW_LINK_KEYS);
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
     const name = checkLinkName(spec.name, "name");
-    if (typeof spec.kind !== "string" || spec.kind === "") {
-      throw new TypeError(`kind: ${shown(spec.kind)} is not a link kind such as "veth"`);
-    }
+    checkKind(spec.kind);
     const netns = new NetnsFiles();
     try {
       await this.#add(spec, name, netns);

@@ -171,6 +171,16 @@ test("bad values are refused before any request, naming the field", async () => 
       JSON.stringify(name),
     );
   }
+  // A kind that is no kind's name: a TypeError naming it, on add as on list (whose filter
+  // listed nothing for 5, "" or null, as for a kind no link has).
+  for (
+    const [kind, text] of [[5, "5"], ["", "\"\""], [null, "null"], ["veth\0", "\"veth\\u0000\""]]
+  ) {
+    const refused = (err: unknown) =>
+      err instanceof TypeError && err.message.startsWith(`kind: ${text} is not a link kind`);
+    await assert.rejects(ip.link.list({ kind: kind as never }), refused, text as string);
+    await assert.rejects(ip.link.add({ name: "k0", kind: kind as never }), refused, text as string);
+  }
   await assert.rejects(
     ip.link.add({ name: "m0", kind: "macvlan", link: "lo", data: { mode: "bridgee" } }),
     /data.mode: "bridgee" is not a macvlan mode: one of private, vepa, bridge, passthru, source/,
