@@ -143,7 +143,11 @@ export function linkJson(
   if (link.txqlen) out.txqlen = link.txqlen | 0;
   out.link_type = LINK_TYPES.get(raw.ifiType) ?? `[${raw.ifiType}]`;
   if (link.address !== undefined) out.address = link.address;
-  if (link.broadcast !== undefined) out.broadcast = link.broadcast;
+  if (link.broadcast !== undefined) {
+    // As ip: a point-to-point link's "broadcast" is its peer.
+    if (link.flags.includes("POINTOPOINT")) out.link_pointtopoint = true;
+    out.broadcast = link.broadcast;
+  }
   if (link.linkNetnsid !== undefined) out.link_netnsid = link.linkNetnsid;
   // As ip: the alias under `link` only (not `addr`), the alternative names everywhere.
   if (linkmode && link.alias !== undefined) out.ifalias = link.alias;
@@ -171,8 +175,13 @@ export function linkText(link: Record<string, unknown>, stats?: string): string 
   // As ip: each field is followed by a space, but the queue length, last when there is one.
   line += link.txqlen !== undefined ? ` qlen ${link.txqlen}` : " ";
   if (link.link_type !== undefined) {
-    line += `\n    link/${link.link_type}`;
-    if (link.address !== undefined) line += ` ${link.address} brd ${link.broadcast ?? ""}`;
+    // As ip's print_linkinfo: "link/TYPE " then each address there is (the kernel's AF_BRIDGE
+    // link messages have no broadcast; a tun has neither).
+    line += `\n    link/${link.link_type} `;
+    if (link.address !== undefined) line += link.address;
+    if (link.broadcast !== undefined) {
+      line += `${link.link_pointtopoint ? " peer " : " brd "}${link.broadcast}`;
+    }
     if (link.link_netnsid !== undefined) line += ` link-netnsid ${link.link_netnsid}`;
   }
   if (link.ifalias !== undefined) line += `\n    alias ${link.ifalias}`;

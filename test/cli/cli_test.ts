@@ -11,6 +11,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CaptureFile } from "../../src/cli/_capture.ts";
+import { linkText } from "../../src/cli/_ip.ts";
 import {
   NETLINK_GENERIC,
   NETLINK_ROUTE,
@@ -261,6 +262,42 @@ test("cli link show: qlen as ip prints it (print_queuelen): none when 0, a signe
   for (const args of [["link", "show", "va0"], ["addr", "show", "va0"]]) {
     assert.equal(cli(["--netns", ns.name, ...args]).stdout, ns.ip(...args), args.join(" "));
   }
+});
+
+test("cli link show: a link's address line as ip prints it: no brd without IFLA_BROADCAST, peer for a point-to-point one", () => {
+  // A tun has neither address: ip prints "link/none " (its format ends with a space).
+  using ns = quietNetns(["tuntap add tn0 mode tun"], { ipv6: false });
+  for (const args of [["link", "show", "tn0"], ["addr", "show", "tn0"]]) {
+    assert.equal(cli(["--netns", ns.name, ...args]).stdout, ns.ip(...args), args.join(" "));
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `--json ${args.join(" ")}`);
+  }
+  // The kernel's AF_BRIDGE link messages (a bridge port's, to the link group) carry an address
+  // but no broadcast: ip monitor prints "link/ether ADDR" there, not "brd " and nothing. And a
+  // point-to-point link's broadcast is its peer (ipip, gre: kinds the test host lacks).
+  const link = {
+    ifindex: 5,
+    ifname: "b0",
+    flags: ["BROADCAST", "MULTICAST"],
+    mtu: 1500,
+    operstate: "DOWN",
+    link_type: "ether",
+    address: "02:00:00:00:00:05",
+  };
+  assert.equal(
+    linkText(link),
+    "5: b0: <BROADCAST,MULTICAST> mtu 1500 state DOWN \n    link/ether 02:00:00:00:00:05",
+  );
+  assert.equal(
+    linkText({
+      ...link,
+      flags: ["POINTOPOINT", "NOARP"],
+      link_type: "ipip",
+      address: "10.0.0.1",
+      link_pointtopoint: true,
+      broadcast: "10.0.0.2",
+    }).split("\n")[1],
+    "    link/ipip 10.0.0.1 peer 10.0.0.2",
+  );
 });
 
 test("cli route show: a route's ip/ip6 encapsulation (RTA_ENCAP) as ip prints it, text and JSON", () => {
