@@ -6,9 +6,9 @@
 
 import { whenCollected } from "../_collected.ts";
 import { checkOptions, shown } from "../_options.ts";
+import { STOPPED, withStop } from "../_stoppable.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
-import type { ReceivedMessage } from "../message.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type Link, type RawLink, toLink } from "./link.ts";
@@ -151,16 +151,13 @@ export function monitor(
   if (signal?.aborted) end();
   else signal?.addEventListener("abort", end, { once: true });
 
-  // The socket's iteration the generator reads: return() ends it, which ends a pending step at
-  // once (a generator's own return() waits for its pending next(), that is for the next event).
-  let messages: AsyncIterableIterator<ReceivedMessage> | undefined;
-  async function* events(): AsyncGenerator<RouteEvent, void, undefined> {
+  async function* events(abort: AbortSignal): AsyncGenerator<RouteEvent, void, undefined> {
     // Closed before the first step: the monitor ends, as one waiting when it closes does (and
     // as the socket's own iterations do), rather than throwing from messages().
     if (socket.closed) return;
     // A datagram that does not parse is no kernel's either (another process wrote it to our
     // port, or as root to the groups): skipped, as their messages are.
-    messages = socket.messages({ signal, onMalformed: () => {} });
+    const messages = socket.messages({ signal: abort, onMalformed: () => {} });
     try {
       for await (const message of messages) {
         // Only the kernel's (port 0) are events: another process may write to our port, and
@@ -177,15 +174,21 @@ export function monitor(
         // Link events keep the names up to date, watched or not.
         if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
         const [object, action] = kind;
-        const event = await decode(ctx, known, object, action, message, signal);
+        const event = await decode(ctx, known, object, action, message, abort);
         if (event !== undefined && wanted.has(object)) yield event;
       }
+    } catch (err) {
+      if (err !== STOPPED) throw err;
     } finally {
       end();
     }
   }
 
-  const inner = events();
+  // `abort`: the caller's signal, or return() and throw(), which stop the step in flight first:
+  // an async generator's own would wait for it, and with no event coming it waits for good (the
+  // groups joined, the client monitoring).
+  const stop = new AbortController();
+  const inner = events(withStop(signal, stop.signal));
   let started = false;
   // No closure here may capture `iterator` (they share this scope with the release below).
   const iterator: AsyncIterableIterator<RouteEvent> & AsyncDisposable = {
@@ -194,13 +197,14 @@ export function monitor(
       return inner.next();
     },
     return: async () => {
-      await messages?.return?.();
+      stop.abort(STOPPED);
       const result = await inner.return(undefined);
       end(); // also when next() was never called, and the generator's finally never ran
       return result;
     },
     throw: async (err?: unknown) => {
       end();
+      stop.abort(STOPPED);
       return await inner.throw(err);
     },
     [Symbol.asyncIterator]() {
@@ -212,10 +216,13 @@ export function monitor(
     },
   };
   // Left without return(): a generator that never started ends now; one that did runs its
-  // finally (after the step its owner still awaits, if one is pending).
+  // finally (a step still pending is stopped, as return() stops it).
   forget = whenCollected(iterator, () => {
     if (!started) end();
-    else inner.return(undefined).then(end, end);
+    else {
+      stop.abort(STOPPED);
+      inner.return(undefined).then(end, end);
+    }
   });
   return iterator;
 }

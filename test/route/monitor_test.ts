@@ -228,6 +228,38 @@ test("monitor() ends with the AbortSignal's reason; return() before next() leave
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() return() while next() steps wait ends it at once: the steps done, groups left", async () => {
+  // return() queued behind the waiting steps (an async generator's own return() waits for the
+  // step in flight), so with no event coming it never settled: the groups stayed joined and the
+  // client monitoring, and `await using` hung at the end of its scope.
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const settled = async <T>(promise: Promise<T>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("still waiting"), 10_000);
+    });
+    try {
+      return await Promise.race([promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const events = ip.monitor(["link", "route"]);
+  const first = events.next();
+  const second = events.next();
+  assert.deepEqual(await settled(events.return!()), { done: true, value: undefined });
+  assert.deepEqual(await settled(first), { done: true, value: undefined });
+  assert.deepEqual(await settled(second), { done: true, value: undefined });
+  assert.deepEqual(ip.socket.groups, []);
+  {
+    await using scoped = ip.monitor(["link"]);
+    void scoped.next();
+  }
+  assert.deepEqual(ip.socket.groups, []);
+  await ip.monitor(["link"]).return!(); // the client is free
+});
+
 test("monitor() aborted with no next() pending frees the client at once: groups left, a second monitor() works", async () => {
   // The client stayed marked as monitoring, and the groups joined, until a next() was called.
   using ns = new Netns();
