@@ -92,6 +92,11 @@ export function monitor(
   options: MonitorOptions,
 ): AsyncIterableIterator<RouteEvent> & AsyncDisposable {
   options = checkOptions("monitor() options", options, MONITOR_KEYS);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `monitor() options: signal must be an AbortSignal, got ${shown(options.signal)}`,
+    );
+  }
   if (!Array.isArray(objects) || objects.length === 0) {
     throw new TypeError(`objects: expected a non-empty array of ${Object.keys(GROUPS).join(", ")}`);
   }

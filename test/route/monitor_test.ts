@@ -260,6 +260,21 @@ test("monitor() return() while next() steps wait ends it at once: the steps done
   await ip.monitor(["link"]).return!(); // the client is free
 });
 
+test("monitor() with a signal that is no AbortSignal is a TypeError before it joins anything", async () => {
+  // It joined the groups and marked the client as monitoring, then failed inside with
+  // 'signal?.addEventListener is not a function': the client stayed "already monitoring".
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  for (const signal of ["x", {}, 5, null]) {
+    assert.throws(
+      () => ip.monitor(["link"], { signal: signal as never }),
+      /^TypeError: monitor\(\) options: signal must be an AbortSignal, got /,
+    );
+    assert.deepEqual(ip.socket.groups, []);
+  }
+  await ip.monitor(["link"]).return!(); // the client is free
+});
+
 test("monitor() aborted with no next() pending frees the client at once: groups left, a second monitor() works", async () => {
   // The client stayed marked as monitoring, and the groups joined, until a next() was called.
   using ns = new Netns();
