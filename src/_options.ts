@@ -122,6 +122,17 @@ export function shown(value: unknown): string {
   return String(value);
 }
 
+/**
+ * `signal`, when it is an AbortSignal or undefined; else a TypeError naming `where` (what an
+ * iteration would throw from inside, in each runtime's words, after it started).
+ */
+export function checkSignal(where: string, signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`${where}: signal must be an AbortSignal, got ${shown(signal)}`);
+  }
+  return signal;
+}
+
 /** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {

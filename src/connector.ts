@@ -23,7 +23,7 @@
 import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions, shown, unknownKey } from "./_options.ts";
+import { checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import {
   CN_IDX_PROC,
@@ -856,7 +856,8 @@ export class ProcEventMonitor
     options: ProcEventsIterationOptions,
     stop: AbortSignal,
   ): AsyncGenerator<ProcEvent | ProcEventOverrun, void, undefined> {
-    const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
+    const where = "events() options";
+    const signal = checkSignal(where, checkOptions(where, options, ITERATION_KEYS).signal);
     // The step after close() ends the iteration, as the socket's streams do, whatever is left.
     while (this.#early.length > 0 && !this.#closed) yield this.#early.shift()!;
     if (this.#closed) return;

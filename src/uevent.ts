@@ -22,7 +22,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions, shown } from "./_options.ts";
+import { checkOptions, checkSignal, shown } from "./_options.ts";
 import { quoted } from "./_printable.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
@@ -457,7 +457,8 @@ export class UeventMonitor implements AsyncIterable<Uevent | UeventOverrun>, Asy
     options: UeventIterationOptions,
     stop: AbortSignal,
   ): AsyncGenerator<Uevent | UeventOverrun, void, undefined> {
-    const { signal } = checkOptions("events() options", options, ITERATION_KEYS);
+    const where = "events() options";
+    const signal = checkSignal(where, checkOptions(where, options, ITERATION_KEYS).signal);
     if (this.#socket.closed) return;
     try {
       for await (const datagram of this.#socket.datagrams({ signal: withStop(signal, stop) })) {

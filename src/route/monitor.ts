@@ -5,7 +5,7 @@
  */
 
 import { whenCollected } from "../_collected.ts";
-import { checkOptions, shown } from "../_options.ts";
+import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
@@ -92,11 +92,7 @@ export function monitor(
   options: MonitorOptions,
 ): AsyncIterableIterator<RouteEvent> & AsyncDisposable {
   options = checkOptions("monitor() options", options, MONITOR_KEYS);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `monitor() options: signal must be an AbortSignal, got ${shown(options.signal)}`,
-    );
-  }
+  checkSignal("monitor() options", options.signal);
   if (!Array.isArray(objects) || objects.length === 0) {
     throw new TypeError(`objects: expected a non-empty array of ${Object.keys(GROUPS).join(", ")}`);
   }

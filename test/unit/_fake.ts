@@ -64,7 +64,8 @@ export const event = (n: number): Message => ({
 
 /**
  * Checks that a monitor's `events(options)` refuses, in its own name, an option other than
- * `signal` (the socket's onMalformed included) and options that are not an object.
+ * `signal` (the socket's onMalformed included), a signal that is no AbortSignal, and options
+ * that are not an object.
  */
 export async function assertEventsOptionsChecked(
   events: (options: never) => AsyncIterator<unknown>,
@@ -79,6 +80,9 @@ export async function assertEventsOptionsChecked(
       "events() options: unknown option \"onMalformed\"; the options are signal",
     ],
     [null, "events() options must be an object, got null"],
+    // Refused by name, not by AbortSignal.any() inside, in each runtime's words.
+    [{ signal: "x" }, "events() options: signal must be an AbortSignal, got \"x\""],
+    [{ signal: {} }, "events() options: signal must be an AbortSignal, got {}"],
   ];
   for (const [options, message] of cases) {
     await assert.rejects(
