@@ -175,8 +175,12 @@ export function monitor(
         // Link events keep the names up to date, watched or not.
         if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
         const [object, action] = kind;
+        if (!wanted.has(object)) {
+          learnFromLink(ctx, known, action, message);
+          continue;
+        }
         const event = await decode(ctx, known, object, action, message, abort);
-        if (event !== undefined && wanted.has(object)) yield event;
+        if (event !== undefined) yield event;
       }
     } catch (err) {
       if (err !== STOPPED) throw err;
@@ -259,6 +263,28 @@ async function learnLink(
   }
 }
 
+/**
+ * Keeps what a link event says of its link (name, up) in `known`, also when links are not
+ * watched (it asks nothing of the kernel then); returns the link decoded.
+ */
+function learnFromLink(
+  ctx: Context,
+  known: KnownLinks,
+  action: "new" | "deleted",
+  message: { type: number; payload: Uint8Array },
+): RawLink | undefined {
+  const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
+  if (raw === undefined) return undefined;
+  if (action === "new" && raw.ifname !== undefined) {
+    known.names.set(raw.ifiIndex, raw.ifname);
+    known.up.set(raw.ifiIndex, (raw.ifiFlags & IFF_UP) !== 0);
+  } else {
+    known.names.delete(raw.ifiIndex);
+    known.up.delete(raw.ifiIndex);
+  }
+  return raw;
+}
+
 async function decode(
   ctx: Context,
   known: KnownLinks,
@@ -269,16 +295,9 @@ async function decode(
 ): Promise<RouteEvent | undefined> {
   switch (object) {
     case "link": {
-      const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
-      if (raw === undefined) return undefined;
       // Its own state first, as ip updates its cache before printing.
-      if (action === "new" && raw.ifname !== undefined) {
-        known.names.set(raw.ifiIndex, raw.ifname);
-        known.up.set(raw.ifiIndex, (raw.ifiFlags & IFF_UP) !== 0);
-      } else {
-        known.names.delete(raw.ifiIndex);
-        known.up.delete(raw.ifiIndex);
-      }
+      const raw = learnFromLink(ctx, known, action, message);
+      if (raw === undefined) return undefined;
       // The link it sits on, in this namespace (ip shows no M-DOWN for one in another).
       const lower = raw.link && raw.linkNetnsid === undefined ? raw.link : 0;
       await learnLink(ctx, known, lower, signal);
