@@ -8,10 +8,16 @@
 import process from "node:process";
 import { openProcEvents, type ProcEvent } from "../src/connector.ts";
 
+// A timer takes at most 2^31-1 ms: Deno fires a longer AbortSignal.timeout() at once.
+const MAX_SECONDS = 2_147_483;
 const seconds = Number(process.argv[2] ?? Infinity);
-if (!(seconds > 0) || process.argv.length > 3) {
+if (
+  !(seconds > 0) || (Number.isFinite(seconds) && seconds > MAX_SECONDS) || process.argv.length > 3
+) {
   console.error(
-    `usage: proc_events.ts [SECONDS], a positive number; got ${process.argv.slice(2).join(" ")}`,
+    `usage: proc_events.ts [SECONDS], a positive number up to ${MAX_SECONDS}; got ${
+      process.argv.slice(2).join(" ")
+    }`,
   );
   process.exit(2);
 }

@@ -13,10 +13,14 @@ import { openUevents } from "../src/uevent.ts";
 const args = process.argv.slice(2);
 const source = args.includes("--udev") ? "udev" : "kernel";
 const extra = args.filter((a) => a !== "--udev");
+// A timer takes at most 2^31-1 ms: Deno fires a longer AbortSignal.timeout() at once.
+const MAX_SECONDS = 2_147_483;
 const seconds = Number(extra[0] ?? Infinity);
-if (extra.length > 1 || !(seconds > 0)) {
+if (extra.length > 1 || !(seconds > 0) || (Number.isFinite(seconds) && seconds > MAX_SECONDS)) {
   console.error(
-    `usage: uevents.ts [SECONDS] [--udev], SECONDS a positive number; got ${extra.join(" ")}`,
+    `usage: uevents.ts [SECONDS] [--udev], SECONDS a positive number up to ${MAX_SECONDS}; got ${
+      extra.join(" ")
+    }`,
   );
   process.exit(2);
 }

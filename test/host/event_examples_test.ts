@@ -88,7 +88,7 @@ test("examples/proc_events.ts says why it can't: not root, or not in the initial
   assert.match(elsewhere.stderr, /ECONNREFUSED.*only the initial network namespace/);
 });
 
-test("the watching examples refuse a SECONDS that is not a positive number, saying so", async () => {
+test("the watching examples refuse a SECONDS that is not a positive number a timer takes, saying so", async () => {
   for (
     const [example, args] of [
       ["uevents.ts", ["soon"]],
@@ -96,10 +96,15 @@ test("the watching examples refuse a SECONDS that is not a positive number, sayi
       ["proc_events.ts", ["-1"]],
       ["watch_links.ts", ["5s"]],
       ["watch_links.ts", ["1", "2"]],
+      // Past a timer's 2^31-1 ms: Deno's AbortSignal.timeout() fired at once, and the example
+      // watched nothing, exiting 0.
+      ["watch_links.ts", ["3000000"]],
+      ["uevents.ts", ["2147484"]],
+      ["proc_events.ts", ["1e10"]],
     ] as const
   ) {
     const { status, stderr } = await runExample(example, [...args]);
     assert.equal(status, 2, `${example} ${args.join(" ")}: ${stderr}`);
-    assert.match(stderr, /usage: \w+\.ts \[SECONDS\].*a positive number; got /);
+    assert.match(stderr, /usage: \w+\.ts \[SECONDS\].*a positive number up to 2147483; got /);
   }
 });
