@@ -604,6 +604,14 @@ function treeOf(nodes: readonly Node[], indent: string, list = false): string[] 
   return lines;
 }
 
+// Every key the NetlinkFormatter constructor takes, and nothing else: it refuses any other.
+const FORMATTER_KEYS = Object.keys(
+  { descriptors: 0, families: 0 } satisfies Record<
+    keyof Pick<FormatOptions, "descriptors" | "families">,
+    0
+  >,
+);
+
 /**
  * Formats netlink messages for people, keeping what it learns from the messages it sees: the
  * ids of generic netlink families, from nlctrl's CTRL_CMD_NEWFAMILY replies and notifications.
@@ -633,6 +641,7 @@ export class NetlinkFormatter {
   constructor(
     options: Pick<FormatOptions, "descriptors" | "families"> = {},
   ) {
+    options = checkOptions("NetlinkFormatter options", options, FORMATTER_KEYS);
     checkKnowledge(options);
     this.families = new Map(options.families);
     this.#descriptors = [...(options.descriptors ?? []), ...BUILT_IN];
@@ -969,5 +978,9 @@ function decoded(
  * ```
  */
 export function format(message: Message, options: FormatOptions): string {
-  return new NetlinkFormatter(options).format(message, options);
+  // Its options checked first (format()'s keys are more than a formatter's), and the formatter
+  // given only its own.
+  checkFormatOptions(options);
+  const { descriptors, families } = options;
+  return new NetlinkFormatter({ descriptors, families }).format(message, options);
 }

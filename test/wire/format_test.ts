@@ -468,6 +468,24 @@ test("format() and NetlinkFormatter refuse families that are not a Map and descr
     );
     assert.throws(() => new NetlinkFormatter(options as never), message_);
   }
+  // NetlinkFormatter's options themselves, refused as format()'s are: a misspelt one was
+  // ignored (the families it named unknown), null failed inside ("Cannot read properties of
+  // null"), and a number or a string was taken for no options.
+  const refused: [unknown, RegExp][] = [
+    [
+      { famlies: new Map() },
+      /^TypeError: NetlinkFormatter options: unknown option "famlies" \(did you mean "families"\?\)/,
+    ],
+    [
+      { protocol: NETLINK_ROUTE },
+      /^TypeError: NetlinkFormatter options: unknown option "protocol"/,
+    ],
+    [null, /^TypeError: NetlinkFormatter options must be an object, got null$/],
+    [5, /^TypeError: NetlinkFormatter options must be an object, got number$/],
+  ];
+  for (const [options, error] of refused) {
+    assert.throws(() => new NetlinkFormatter(options as never), error);
+  }
   // A Map, and null or undefined for none, are taken.
   const families = new Map([[30, "myfam"]]);
   assert.match(format(message, { protocol: NETLINK_ROUTE, families }), /^RTM_NEWLINK/);
