@@ -9,6 +9,7 @@ import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { NLMSG_OVERRUN } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
+import type { NetlinkSocket } from "../socket.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type Link, type RawLink, toLink } from "./link.ts";
@@ -83,7 +84,12 @@ const TYPES: Record<number, [MonitorObject, "new" | "deleted"]> = {
   33: ["rule", "deleted"],
 };
 
-const active = new WeakSet<Context>();
+/**
+ * The sockets a monitor runs on. Per socket, not per client: two clients over one socket
+ * (`openRoute({ socket })`) would split its events between their monitors, and the first to end
+ * would leave the groups the other reads.
+ */
+const active = new WeakSet<NetlinkSocket>();
 
 /** The monitor behind `RouteClient.monitor()`. */
 export function monitor(
@@ -108,9 +114,10 @@ export function monitor(
   if (ctx.socket.closed) {
     throw new SocketClosedError("a route monitor needs an open socket, this client's is closed");
   }
-  if (active.has(ctx)) {
+  if (active.has(ctx.socket)) {
     throw new TypeError(
-      "this client is already monitoring: end that iteration first, or open a second client",
+      "this client is already monitoring (it, or another client over the same socket): end that "
+        + "iteration first, or open a second client with a socket of its own",
     );
   }
   const wanted = new Set<MonitorObject>(objects);
@@ -134,7 +141,7 @@ export function monitor(
       }
     }
   }
-  active.add(ctx);
+  active.add(ctx.socket);
   const { signal } = options;
   let ended = false;
   /** Cancels the release at collection (below) once the monitor has ended. */
@@ -146,7 +153,7 @@ export function monitor(
     ended = true;
     forget();
     signal?.removeEventListener("abort", end);
-    active.delete(ctx);
+    active.delete(ctx.socket);
     if (!socket.closed) { for (const group of joined) socket.leave(group); }
   };
   if (signal?.aborted) end();

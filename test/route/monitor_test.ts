@@ -260,6 +260,29 @@ test("monitor() return() while next() steps wait ends it at once: the steps done
   await ip.monitor(["link"]).return!(); // the client is free
 });
 
+test("monitor(): one at a time per socket, also for two clients over one socket", async () => {
+  // Keyed by client, two clients over one socket (openRoute({ socket })) each ran a monitor:
+  // the socket's events were split between them, and the first to end left the groups the
+  // other still read.
+  using ns = new Netns();
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  await using a = await openRoute({ socket: sock });
+  await using b = await openRoute({ socket: sock });
+  const first = a.monitor(["link"]);
+  assert.throws(() => b.monitor(["link"]), /^TypeError: this client is already monitoring/);
+  await first.return!();
+  const second = b.monitor(["link"]); // free once the first ended
+  ns.ipBatch(["link add z0 type veth peer name z1", "link del z0"]);
+  const seen = await collect(second, (s) => s.length === 4);
+  assert.deepEqual(seen.map(summary).sort(), [
+    "link deleted z0",
+    "link deleted z1",
+    "link new z0",
+    "link new z1",
+  ]);
+  assert.deepEqual(sock.groups, []);
+});
+
 test("monitor() with a signal that is no AbortSignal is a TypeError before it joins anything", async () => {
   // It joined the groups and marked the client as monitoring, then failed inside with
   // 'signal?.addEventListener is not a function': the client stayed "already monitoring".
