@@ -4,7 +4,7 @@
 // the heap, or collect meanwhile, would be noise in a figure of a few hundred kilobytes.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +39,7 @@ const netns = () => {
  */
 export function runSoak<T = unknown>(code: string, ms = 60_000): T {
   const dir = mkdtempSync(join(tmpdir(), "nlsoak-"));
+  let pid: number | undefined;
   try {
     const file = join(dir, "soak.ts");
     writeFileSync(file, PRELUDE + code);
@@ -46,12 +47,27 @@ export function runSoak<T = unknown>(code: string, ms = 60_000): T {
       ? [file]
       : ["run", "-A", "--no-lock", "--no-prompt", "--v8-flags=--expose-gc", file];
     const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: ms });
+    pid = r.pid;
     assert.equal(r.signal, null, `soak child killed (hung?): ${r.stderr}`);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     return JSON.parse(lines.at(-1)!) as T;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (pid) deleteNetnsOf(pid);
+  }
+}
+
+/**
+ * Deletes the namespaces a soak child made and left: one killed at its timeout, or failing,
+ * never ran their disposal, and a namespace outlives its process.
+ */
+function deleteNetnsOf(pid: number): void {
+  const prefix = `nlsoak-${pid}-`;
+  const names = execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .split("\n").map((line) => line.split(" ")[0]);
+  for (const name of names) {
+    if (name.startsWith(prefix)) execFileSync("ip", ["netns", "del", name]);
   }
 }
 

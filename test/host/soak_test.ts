@@ -4,6 +4,7 @@
 // full collection on demand (./_soak.ts).
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
@@ -170,4 +171,18 @@ test("a loop that opens a socket per request lets timers run, and its closed soc
     console.log(JSON.stringify({ grew: heapAfterGc() - before }));
   `);
   assert.ok(grew < 3e6, `the heap grew ${(grew / 1e6).toFixed(1)} MB over 10,000 cycles`);
+});
+
+test("runSoak: a soak child killed at its timeout leaves no namespace behind", () => {
+  // A child killed by the timeout never ran its namespace's disposal, and a namespace outlives
+  // its process: a soak test that failed this way left one per run.
+  const soakNamespaces = () =>
+    execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n")
+      .map((line) => line.split(" ")[0]).filter((name) => name.startsWith("nlsoak-"));
+  const before = soakNamespaces();
+  assert.throws(
+    () => runSoak(`using ns = netns(); console.log("made"); await sleep(60_000);`, 3_000),
+    /soak child killed/,
+  );
+  assert.deepEqual(soakNamespaces(), before);
 });
