@@ -105,7 +105,7 @@ function checkUnsigned(field: string, value: unknown, max: number, bits: number)
 }
 
 // The errors are made apart from the checks: on Bun a function's bytecode is made on its first
-// call (some 0.15-0.3 us per instruction in a cold process), the error's code included.
+// call (some 0.15-0.3 us per byte of bytecode in a cold process), the error's code included.
 
 function fieldError(field: string, value: unknown, max: number, bits: number): Error {
   if (typeof value !== "number") {

@@ -153,7 +153,7 @@ interface Settings extends SocketSettings {
 
 /**
  * open() without options: what {@linkcode checkSettings} makes of none, without running it. On
- * Bun a function's bytecode is made on its first call, some 0.15-0.3 us per instruction in a
+ * Bun a function's bytecode is made on its first call, some 0.15-0.3 us per byte of bytecode in a
  * cold process, and a one-shot script's open() ran this validation's code before its first read.
  */
 const DEFAULTS: Settings = {
