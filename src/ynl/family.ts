@@ -232,7 +232,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
 
   /**
    * Decodes a message of this family by its type (or generic netlink command): the operation it
-   * belongs to and its contents. Undefined for messages the descriptor does not describe.
+   * belongs to and its contents. Undefined for messages the descriptor does not describe;
+   * MalformedMessageError for one it describes that does not parse; TypeError for what is no
+   * message (no `payload` Uint8Array).
    *
    * A generic family also applies what nlctrl announces from the kernel on its "notify" group
    * (group 16), whatever the descriptor. CTRL_CMD_DELFAMILY, a family unregistered (its module
@@ -251,6 +253,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * ```
    */
   decode(message: Message): Notification<D> | undefined {
+    if (!(message?.payload instanceof Uint8Array)) throw notAMessage(message);
     if (
       message.type === GENL_ID_CTRL && this.#codec.genetlink
       && ((message as Partial<ReceivedMessage>).sender ?? 0) === 0
@@ -920,3 +923,16 @@ function socketOptions(options: OperationOptions): RequestOptions {
 }
 
 perEventCode(() => methodsOf(NetlinkFamily.prototype));
+
+/** decode()'s error for what is not a message, built apart from the per-event path. */
+function notAMessage(message: unknown): TypeError {
+  const got = message === null || typeof message !== "object"
+    ? String(message)
+    : (message as { payload?: unknown }).payload === undefined
+    ? "one without a payload"
+    : "one whose payload is no Uint8Array";
+  return new TypeError(
+    `decode() takes a message ({ type, payload: Uint8Array, ... }, as the socket yields them), `
+      + `got ${got}`,
+  );
+}

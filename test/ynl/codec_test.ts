@@ -1011,3 +1011,27 @@ test("a struct value longer than its struct (grown at its end by a newer kernel)
     [23],
   );
 });
+
+test("decode() of what is no message is a TypeError saying so, not an internal one", () => {
+  // { type } alone failed inside, on reading the missing payload's byteLength.
+  for (
+    const [message, got] of [
+      [{ type: 16 }, "one without a payload"],
+      [{ type: 16, payload: [1, 2] }, "one whose payload is no Uint8Array"],
+      [null, "null"],
+      [5, "5"],
+    ] as const
+  ) {
+    assert.throws(
+      () => codec.decode(message as never),
+      (err) =>
+        err instanceof TypeError
+        && err.message === "decode() takes a message ({ type, payload: Uint8Array, ... }, as "
+            + `the socket yields them), got ${got}`,
+    );
+  }
+  assert.throws(
+    () => codec.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload: new Uint8Array(0) }),
+    MalformedMessageError,
+  );
+});
