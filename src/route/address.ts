@@ -249,7 +249,8 @@ export class Addresses {
 
   /**
    * Adds an address to a link (`ip address add 10.0.0.1/24 dev eth0`); EEXIST when it is
-   * there already (unless `replace`).
+   * there already (unless `replace`). An address without a prefix length is a host address
+   * (/32, /128), as ip takes it.
    *
    * @example
    * ```ts

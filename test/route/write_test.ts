@@ -287,6 +287,24 @@ test("addr.add / delete / flush, read back with ip: lifetimes, labels, peer, bro
   assert.ok(info("a0").some((x) => x.local === "2001:db8::1"));
 });
 
+test("addr.add() of an address without a prefix length adds a host address (/32, /128), as ip does", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add h0 type veth peer name h1",
+    "addr add 10.7.0.1 dev h1",
+    "addr add 2001:db8:7::1 dev h1 nodad",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.addr.add("h0", "10.7.0.2");
+  await ip.addr.add("h0", "2001:db8:7::2", { flags: ["nodad"] });
+  const info = (dev: string) =>
+    (ns.json<Json[]>("address", "show", "dev", dev)[0].addr_info as Json[])
+      .filter((x) => x.scope === "global")
+      .map((x) => [x.family, x.prefixlen]);
+  assert.deepEqual(info("h0"), [["inet", 32], ["inet6", 128]]);
+  assert.deepEqual(info("h0"), info("h1"));
+});
+
 test("addr.add({ metric }) is ip's `metric`: the same object as ip makes, read back as ip -j shows it; replace moves it", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up", "link set a1 up"]);
