@@ -110,7 +110,8 @@ export async function run(
         checkNetns(global.netns);
       } else if (arg === "--capture") {
         capturePath = args[++i];
-        if (capturePath === undefined) throw new UsageError("--capture needs a file name");
+        // An empty name is a command line's mistake too, not a file that cannot be opened.
+        if (!capturePath) throw new UsageError("--capture needs a file name");
       } else if (arg === "--help" || arg === "-h" || arg === "help") {
         out(USAGE);
         return 0;

@@ -1456,6 +1456,7 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       /^netlink: nlctrl has no multicast group "bogus" \(notify\)/,
     ],
     [["--capture"], 255, /^netlink: --capture needs a file name/],
+    [["--capture", "", "link"], 255, /^netlink: --capture needs a file name/],
     [["--capture", "/nonexistent-dir/x.pcap", "link"], 1, /^netlink: open: ENOENT.*nonexistent/],
   ];
   for (const [args, status, message] of cases) {
