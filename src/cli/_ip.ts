@@ -42,6 +42,9 @@ import {
   RTCF_SNAT,
   RTCF_TPROXY,
   RTM_F_CLONED,
+  RTM_F_FIB_MATCH,
+  RTM_F_LOOKUP_TABLE,
+  RTM_F_NOTIFY,
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
@@ -1021,11 +1024,6 @@ function routeGetWord(word: string): string | undefined {
     how === "exact" ? word === keyword : word.length > 0 && keyword.startsWith(word)
   )?.[0];
 }
-
-/** rtm_flags of a lookup (<linux/rtnetlink.h>). */
-const RTM_F_NOTIFY = 0x100;
-const RTM_F_LOOKUP_TABLE = 0x1000;
-const RTM_F_FIB_MATCH = 0x2000;
 
 /**
  * `route get`, its words read as ip route get reads them, in order (ROUTE_GET_WORDS; the last of

@@ -7,7 +7,7 @@
 import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
 import { checkOptions, shown } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
+import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
@@ -261,8 +261,6 @@ const NEW_LINK_KEYS = [
 const PEER_KEYS = Object.keys(
   { name: 0, netns: 0, address: 0, mtu: 0 } satisfies Record<keyof NonNullable<NewLink["peer"]>, 0>,
 );
-
-const IFF_UP = 0x1, IFF_RUNNING = 0x40;
 
 const MACVLAN_MODES = new Names("macvlan mode", {
   private: 1,
@@ -530,9 +528,18 @@ function checkKind(kind: unknown): string {
   return kind;
 }
 
+/**
+ * The index of the link `raw` sits on when that link is in this namespace (ip shows no M-DOWN
+ * for one in another), else 0.
+ */
+export function lowerIndex(raw: RawLink): number {
+  return raw.link && raw.linkNetnsid === undefined ? raw.link : 0;
+}
+
 /** Whether the link `raw` sits on is up, when that link is in this namespace and known. */
-function lowerUp(raw: RawLink, up: Map<number, boolean>): boolean | undefined {
-  return raw.link && raw.linkNetnsid === undefined ? up.get(raw.link) : undefined;
+export function lowerUp(raw: RawLink, up: Map<number, boolean>): boolean | undefined {
+  const lower = lowerIndex(raw);
+  return lower ? up.get(lower) : undefined;
 }
 
 /**
@@ -646,10 +653,11 @@ export class Links {
     }
     if (raw.ifname !== undefined) ctx.names.set(raw.ifiIndex, raw.ifname);
     const up = new Map<number, boolean>();
-    if (raw.link && raw.linkNetnsid === undefined) {
+    const lower = lowerIndex(raw);
+    if (lower) {
       try {
-        const lower = await ctx.link.do("getlink", { ifiIndex: raw.link, extMask: 8 });
-        up.set(raw.link, (lower.ifiFlags & IFF_UP) !== 0);
+        const link = await ctx.link.do("getlink", { ifiIndex: lower, extMask: 8 });
+        up.set(lower, (link.ifiFlags & IFF_UP) !== 0);
       } catch (err) {
         if (!(err instanceof NetlinkError && err.code === "ENODEV")) throw err;
       }

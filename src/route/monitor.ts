@@ -7,12 +7,12 @@
 import { whenCollected } from "../_collected.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
-import { NLMSG_OVERRUN } from "../constants.ts";
+import { IFF_UP, NLMSG_OVERRUN } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
-import { type Link, type RawLink, toLink } from "./link.ts";
+import { type Link, lowerIndex, lowerUp, type RawLink, toLink } from "./link.ts";
 import { type Neighbour, type RawNeighbour, toNeighbour } from "./neighbour.ts";
 import { type RawRoute, type Route, toRoute } from "./route.ts";
 import { type RawRule, type Rule, toRule } from "./rule.ts";
@@ -245,8 +245,6 @@ interface KnownLinks {
   up: Map<number, boolean>;
 }
 
-const IFF_UP = 0x1;
-
 /**
  * Looks link `index` up for an event, once: link events keep what it learns (the name, whether
  * the link is up) up to date. The answer may be lost to an overrun, as events are (ENOBUFS):
@@ -306,9 +304,8 @@ async function decode(
       const raw = learnFromLink(ctx, known, action, message);
       if (raw === undefined) return undefined;
       // The link it sits on, in this namespace (ip shows no M-DOWN for one in another).
-      const lower = raw.link && raw.linkNetnsid === undefined ? raw.link : 0;
-      await learnLink(ctx, known, lower, signal);
-      return { object, action, value: toLink(raw, lower ? known.up.get(lower) : undefined) };
+      await learnLink(ctx, known, lowerIndex(raw), signal);
+      return { object, action, value: toLink(raw, lowerUp(raw, known.up)) };
     }
     case "address": {
       const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;

@@ -7,7 +7,13 @@
 import { concat } from "../_bytes.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, shown } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_F_CLONED } from "../constants.ts";
+import {
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  RTM_F_CLONED,
+  RTM_F_LOOKUP_TABLE,
+} from "../constants.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { NetlinkFamily } from "../ynl/family.ts";
@@ -540,8 +546,8 @@ export class Routes {
     const request: Record<string, unknown> = {
       rtmFamily: dst.length === 4 ? 2 : 10,
       rtmDstLen: dst.length * 8,
-      // RTM_F_LOOKUP_TABLE: report the table the route was found in (IPv6 refuses the flag).
-      rtmFlags: dst.length === 4 ? 0x1000 : 0,
+      // Report the table the route was found in (IPv6 refuses the flag).
+      rtmFlags: dst.length === 4 ? RTM_F_LOOKUP_TABLE : 0,
       dst,
     };
     if (lookup.from !== undefined) {
