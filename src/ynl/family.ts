@@ -9,7 +9,13 @@
 import { whenCollected } from "../_collected.ts";
 import { remaining } from "../_guard.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
+import {
+  checkAloneWithSocket,
+  checkGivenSocket,
+  checkOptions,
+  checkSignal,
+  shown,
+} from "../_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
 import { orderedSteps } from "../_steps.ts";
 import { suggestion } from "../_suggest.ts";
@@ -606,9 +612,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     const groups = names.map((name) => this.group(name)); // every name checked before joining
     const { signal } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`monitor() options: signal must be an AbortSignal, got ${shown(signal)}`);
-    }
+    checkSignal("monitor() options", signal);
     signal?.throwIfAborted();
     const { socket } = this;
     // Groups this iteration holds (counted per socket: see _monitor_groups.ts), by name; and
