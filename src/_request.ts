@@ -136,8 +136,8 @@ export function datagramDumpBits(
  * nfgenmsg, and nfnetlink_rcv_batch drops a whole batch, unanswered, for one such message
  * (control types included). A control type (below NLMSG_MIN_TYPE) outside a batch never
  * reaches either: acked. Generic netlink answers a short message with EINVAL, as sock_diag does;
- * the connector takes no request ({@linkcode CONNECTOR_ANSWERS_NOTHING}); other protocols are not known
- * here. `dump`: the datagram is dump()'s request.
+ * the connector takes no request ({@linkcode CONNECTOR_ANSWERS_NOTHING}); other protocols are
+ * not known here. `dump`: the datagram is dump()'s request.
  */
 export function checkHeard(
   protocol: number,
@@ -172,7 +172,7 @@ export const CONNECTOR_ANSWERS_NOTHING =
 
 /**
  * checkHeard's error, built apart: JavaScriptCore makes a function's bytecode whole at its first
- * call, error branches included (some 0.2 us an instruction, cold), and every dump() and
+ * call, error branches included (some 0.2 us a byte of bytecode, cold), and every dump() and
  * request() runs checkHeard, where these strings were most of the code.
  */
 function unheard(

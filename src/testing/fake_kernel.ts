@@ -27,8 +27,9 @@
  *   sized by SO_SNDBUF and SO_SNDBUFFORCE alike, refuses a datagram longer than it less 32 bytes
  *   with EMSGSIZE;
  * - multicast reaches every member of the group but the sender; a group past the protocol's
- *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, the `routeGroups` option, NETLINK_GENERIC's 64) cannot be joined (EINVAL); NLM_F_ECHO sends the requester
- *   its copy of a notification, tagged with the group; user-space senders to a full peer get
+ *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, the `routeGroups` option, NETLINK_GENERIC's 64)
+ *   cannot be joined (EINVAL); NLM_F_ECHO sends the requester its copy of a notification,
+ *   tagged with the group; user-space senders to a full peer get
  *   EAGAIN, a send to several groups goes to the lowest alone, one to a port and a group gives
  *   the port its copy tagged with the group (a multicast to its reader), and a send with a group
  *   and port 0 to a protocol nothing in the kernel serves delivers the multicast, then fails with
