@@ -1,6 +1,7 @@
 /**
  * The Bun poller Worker's entry point (see `_bun_waiter.ts` for the protocol). Not a library
- * module: it is only ever loaded with `new Worker(...)`, by `_bun_waiter.ts`.
+ * module: it is only ever loaded with `new Worker(...)`, by `_bun_waiter.ts`, which imports
+ * nothing from it but the type of what it posts.
  *
  * Loop: while RUNNING, rebuild the poll set from the ARMED slots plus the control eventfd, block
  * in poll(2) with no timeout, disarm every readable slot and post its number, repeat. Writing the
@@ -33,9 +34,16 @@ import {
 } from "./_bun_waiter.ts";
 import { pollfdBytes, pollfdRevents, setPollfd } from "./_pollfd.ts";
 
-const post = (globalThis as unknown as { postMessage(message: unknown): void }).postMessage.bind(
-  globalThis,
-);
+/**
+ * What the poller posts: first `{ type: "ready", shared }` with the buffer it shares, then the
+ * readable slots, as pairs of a slot's number and its generation.
+ */
+export type PollerMessage =
+  | { readonly type: "ready"; readonly shared: SharedArrayBuffer }
+  | readonly number[];
+
+const post = (globalThis as unknown as { postMessage(message: PollerMessage): void }).postMessage
+  .bind(globalThis);
 
 function run(): void {
   const libc = loadBunLibc();

@@ -65,6 +65,10 @@
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
 import type { BunLibc as Libc } from "./_bun_libc.ts";
+// A type, for what the poller posts; the import also puts the poller in the package's module
+// graph, which JSR's npm tarballs (`bunx jsr add`) are made of: a file that only a Worker URL
+// names is left out of them.
+import type { PollerMessage } from "./_bun_poller.ts";
 import { EFD_CLOEXEC, EFD_NONBLOCK } from "./_constants.ts";
 import type { Waiter } from "./_waiter.ts";
 
@@ -94,12 +98,6 @@ export function sharedBytes(slots: number): number {
   return (HEADER_INTS + slots * SLOT_INTS) * 4;
 }
 
-/** The worker's first message. */
-export interface ReadyMessage {
-  readonly type: "ready";
-  readonly shared: SharedArrayBuffer;
-}
-
 // --- the waiting thread's side ----------------------------------------------------------------
 
 /**
@@ -110,9 +108,19 @@ export const GRACE_MS = 500;
 /** How long releasing the last socket waits for the worker to confirm it parked. */
 const PARK_ACK_MS = 50;
 
+/**
+ * The poller's file, beside this one and named as this one is: `.ts` here, `.js` in JSR's npm
+ * tarballs (`bunx jsr add`), whose modules are transpiled and whose import specifiers are
+ * rewritten to `.js`, which a Worker's URL is not.
+ */
+const POLLER_URL = new URL(
+  `./_bun_poller${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`,
+  import.meta.url,
+).href;
+
 /** The subset of Bun's Worker used here (a web Worker plus ref/unref, bun-types globals.d.ts). */
 interface BunWorker {
-  onmessage: ((event: { data: unknown }) => void) | null;
+  onmessage: ((event: { data: PollerMessage }) => void) | null;
   onerror: ((event: { message?: string; error?: unknown }) => void) | null;
   addEventListener(type: "close", listener: () => void): void;
   ref(): void;
@@ -273,7 +281,7 @@ class Poller {
       Worker: new(url: string, options: { name: string }) => BunWorker;
     }).Worker;
     // The name is the thread's name in /proc (the tests count pollers by it).
-    this.#worker = new WorkerClass(new URL("./_bun_poller.ts", import.meta.url).href, {
+    this.#worker = new WorkerClass(POLLER_URL, {
       name: "netlink-poller",
     });
     this.#worker.unref();
@@ -449,9 +457,9 @@ class Poller {
     this.#control = -1;
   }
 
-  #onMessage(data: unknown): void {
+  #onMessage(data: PollerMessage): void {
     if (this.#shared === undefined) {
-      const message = data as ReadyMessage;
+      const message = data as Extract<PollerMessage, { type: "ready" }>;
       this.#buffer = message.shared;
       this.#shared = new Int32Array(message.shared);
       for (const waiter of this.#early.splice(0)) waiter.onReady(this);
