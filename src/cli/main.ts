@@ -4,8 +4,11 @@
  *
  * ```sh
  * deno run -A jsr:@netlink/netlink/cli link show
- * bun node_modules/@netlink/netlink/src/cli/main.ts --netns blue --json addr show
+ * bun node_modules/@netlink/netlink/src/cli/main.js --netns blue --json addr show
  * ```
+ *
+ * (On Bun, installed with `bunx jsr add @netlink/netlink`: JSR's npm tarball holds the modules
+ * as `.js`. From a clone of the repository, `bun src/cli/main.ts`.)
  *
  * Commands: `link show [DEV] [up]`, `addr show [DEV] [up] [scope SCOPE|all]`,
  * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]...`), `rule`,

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -48,66 +48,95 @@ test("the Bun poller Worker's module is in the exports' module graph, which JSR'
   assert.ok(graph.includes("ffi/_bun_poller.ts"), "ffi/_bun_poller.ts is not in the graph");
 });
 
-test("installed as JSR's npm tarball, a Bun Worker waits: its poller is found", {
-  skip: isBun ? false : "Bun's Workers alone wait through the poller, and Bun transpiles here",
-}, () => {
+/** The install `bunx jsr add @netlink/netlink` makes, built as JSR builds its tarball (Bun). */
+function install(): string {
   const dir = mkdtempSync(join(tmpdir(), "jsr-npm-"));
-  try {
-    const pkg = join(dir, "node_modules/@netlink/netlink");
-    const transpiler = new (globalThis as unknown as {
-      Bun: { Transpiler: new(options: { loader: string }) => { transformSync(c: string): string } };
-    }).Bun.Transpiler({ loader: "ts" });
-    for (const file of packageGraph()) {
-      const js = transpiler.transformSync(readFileSync(join(ROOT, file), "utf8")).replace(
-        /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g,
-        "$1$2.js$3",
-      );
-      const target = join(pkg, file.replace(/\.ts$/, ".js"));
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, js);
-    }
-    writeFileSync(
-      join(pkg, "package.json"),
-      JSON.stringify({
-        name: "@jsr/netlink__netlink",
-        type: "module",
-        exports: Object.fromEntries(
-          Object.entries(EXPORTS).map(([key, file]) => [key, file.replace(/\.ts$/, ".js")]),
-        ),
-      }),
+  installs.push(dir);
+  const pkg = join(dir, "node_modules/@netlink/netlink");
+  const transpiler = new (globalThis as unknown as {
+    Bun: { Transpiler: new(options: { loader: string }) => { transformSync(c: string): string } };
+  }).Bun.Transpiler({ loader: "ts" });
+  for (const file of packageGraph()) {
+    const js = transpiler.transformSync(readFileSync(join(ROOT, file), "utf8")).replace(
+      /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g,
+      "$1$2.js$3",
     );
-    // A Worker of the user's waits for a datagram another socket sends it (NETLINK_USERSOCK,
-    // unicast: no privilege, nothing another test sees).
-    writeFileSync(
-      join(dir, "worker.js"),
-      `import { NETLINK_USERSOCK, open } from "@netlink/netlink";
-      try {
-        await using a = await open(NETLINK_USERSOCK);
-        await using b = await open(NETLINK_USERSOCK);
-        const steps = b.messages();
-        const next = steps.next();
-        a.send({ type: 0x20 }, { portid: b.portid });
-        postMessage(\`woke: type \${(await next).value.type}\`);
-        await steps.return();
-      } catch (error) {
-        postMessage(\`failed: \${error}\`);
-      }`,
-    );
-    writeFileSync(
-      join(dir, "main.js"),
-      `const worker = new Worker(new URL("./worker.js", import.meta.url).href);
-      worker.onmessage = (event) => {
-        console.log(event.data);
-        worker.terminate();
-      };`,
-    );
-    const run = spawnSync(process.execPath, ["main.js"], {
-      cwd: dir,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    assert.equal(run.stdout.trim(), "woke: type 32", run.stderr);
-  } finally {
-    rmSync(dir, { recursive: true });
+    const target = join(pkg, file.replace(/\.ts$/, ".js"));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, js);
   }
+  writeFileSync(
+    join(pkg, "package.json"),
+    JSON.stringify({
+      name: "@jsr/netlink__netlink",
+      type: "module",
+      exports: Object.fromEntries(
+        Object.entries(EXPORTS).map(([key, file]) => [key, file.replace(/\.ts$/, ".js")]),
+      ),
+    }),
+  );
+  return dir;
+}
+
+const installs: string[] = [];
+after(() => {
+  for (const dir of installs) rmSync(dir, { recursive: true });
 });
+const bunOnly = {
+  skip: isBun
+    ? false
+    : "the npm install is Bun's way in (Deno imports jsr: directly); Bun transpiles here",
+};
+
+test("installed as JSR's npm tarball, a Bun Worker waits: its poller is found", bunOnly, () => {
+  const dir = install();
+  // A Worker of the user's waits for a datagram another socket sends it (NETLINK_USERSOCK,
+  // unicast: no privilege, nothing another test sees).
+  writeFileSync(
+    join(dir, "worker.js"),
+    `import { NETLINK_USERSOCK, open } from "@netlink/netlink";
+    try {
+      await using a = await open(NETLINK_USERSOCK);
+      await using b = await open(NETLINK_USERSOCK);
+      const steps = b.messages();
+      const next = steps.next();
+      a.send({ type: 0x20 }, { portid: b.portid });
+      postMessage(\`woke: type \${(await next).value.type}\`);
+      await steps.return();
+    } catch (error) {
+      postMessage(\`failed: \${error}\`);
+    }`,
+  );
+  writeFileSync(
+    join(dir, "main.js"),
+    `const worker = new Worker(new URL("./worker.js", import.meta.url).href);
+    worker.onmessage = (event) => {
+      console.log(event.data);
+      worker.terminate();
+    };`,
+  );
+  const run = spawnSync(process.execPath, ["main.js"], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(run.stdout.trim(), "woke: type 32", run.stderr);
+});
+
+test(
+  "installed as JSR's npm tarball, the command line runs as src/cli/main.ts's JSDoc says",
+  bunOnly,
+  () => {
+    const dir = install();
+    const doc = readFileSync(join(ROOT, "src/cli/main.ts"), "utf8");
+    const command = /^ \* (bun node_modules\/\S+)/m.exec(doc)?.[1];
+    assert.equal(command, "bun node_modules/@netlink/netlink/src/cli/main.js");
+    const run = spawnSync(
+      process.execPath,
+      [command!.split(" ")[1], "--json", "link", "show", "lo"],
+      { cwd: dir, encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout)[0].ifname, "lo");
+  },
+);
