@@ -146,7 +146,13 @@ export function ipNumber(text: string, invalid: string, max?: number): number {
   return ipOperand((t) => unsigned(t, max), text, invalid);
 }
 
-/** One line of JSON (bigints as numbers). */
+// JSON.rawJSON (V8 and JavaScriptCore have it; TypeScript's lib does not yet).
+const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
+
+/**
+ * One line of JSON, bigints as exact numbers (as ip -j prints a u64 past 2^53, where Number()
+ * would round it).
+ */
 export function json(out: Output, value: unknown): void {
-  out(JSON.stringify(value, (_key, v) => typeof v === "bigint" ? Number(v) : v));
+  out(JSON.stringify(value, (_key, v) => typeof v === "bigint" ? rawJSON(String(v)) : v));
 }

@@ -226,8 +226,8 @@ async function linksOf(ip: RouteClient, dev: string | undefined) {
 function stats64Json(link: Link): Record<string, unknown> | undefined {
   const raw = link.raw.stats64 as Record<string, bigint> | undefined;
   if (raw === undefined) return undefined;
-  const n = (key: string) => Number(raw[key] ?? 0n);
-  const rx: Record<string, number> = {
+  const n = (key: string) => raw[key] ?? 0n;
+  const rx: Record<string, bigint> = {
     bytes: n("rxBytes"),
     packets: n("rxPackets"),
     errors: n("rxErrors"),
@@ -238,7 +238,7 @@ function stats64Json(link: Link): Record<string, unknown> | undefined {
   if (n("rxCompressed")) rx.compressed = n("rxCompressed");
   if (n("rxNohandler")) rx.nohandler = n("rxNohandler");
   if (n("rxOtherhostDropped")) rx.otherhost = n("rxOtherhostDropped");
-  const tx: Record<string, number> = {
+  const tx: Record<string, bigint> = {
     bytes: n("txBytes"),
     packets: n("txPackets"),
     errors: n("txErrors"),

@@ -101,7 +101,9 @@ export interface Link {
 }
 
 /**
- * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them.
+ * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them. The kernel's
+ * counters are u64s; these numbers are exact up to 2^53 (8 PiB), and `raw.stats64` has every
+ * counter as a bigint.
  *
  * @example
  * ```ts
