@@ -1,7 +1,8 @@
 // `link`, `addr` and `route`: the route client, printed as `ip` prints (`--json`: `ip -j`'s names).
 
+import { openNetns, readDirectory } from "../../ffi/mod.ts";
 import { shown } from "../_options.ts";
-import { decodeAttributes } from "../attribute.ts";
+import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
 import {
   ARPHRD_CAN,
   ARPHRD_ETHER,
@@ -45,6 +46,7 @@ import {
   RTM_F_FIB_MATCH,
   RTM_F_LOOKUP_TABLE,
   RTM_F_NOTIFY,
+  RTM_GETNSID,
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
@@ -125,7 +127,9 @@ export function linkJson(
 ): Record<string, unknown> {
   const raw = link.raw;
   const out: Record<string, unknown> = { ifindex: link.index };
-  if (link.link !== undefined && link.link !== link.index) {
+  // As ip: whenever the kernel sends IFLA_LINK (it leaves it out when it is the link's own index,
+  // but not for a peer in another namespace, whose index may be the same number).
+  if (link.link !== undefined) {
     if (link.linkNetnsid !== undefined) out.link_index = link.link;
     // As ip: index 0 is "NONE", an index it cannot name "ifN" (ll_index_to_name).
     else out.link = link.link === 0 ? null : names.get(link.link) ?? `if${link.link}`;
@@ -158,11 +162,64 @@ export function linkJson(
   return out;
 }
 
+// <linux/net_namespace.h>: RTM_GETNSID's attributes.
+const NETNSA_NSID = 1;
+const NETNSA_FD = 3;
+
+/**
+ * The `ip netns` names (/run/netns) of the namespaces that have an id here, by id, as ip's
+ * netns_map_init finds them (RTM_GETNSID for each file) to print a link's peer namespace by
+ * name, `link-netns blue`; empty when none of `links` is in another namespace.
+ */
+export async function netnsNames(
+  ip: RouteClient,
+  links: readonly Link[],
+): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  if (!links.some((link) => (link.linkNetnsid ?? -1) >= 0)) return names;
+  let files: string[];
+  try {
+    files = readDirectory("/run/netns");
+  } catch {
+    return names; // as ip: no directory, no names
+  }
+  for (const name of files) {
+    let file;
+    try {
+      file = openNetns(`/run/netns/${name}`);
+    } catch {
+      continue; // gone since it was listed, or not readable: ip skips it too
+    }
+    try {
+      // struct rtgenmsg (AF_UNSPEC), aligned to 4 bytes, then the namespace's descriptor.
+      const attrs = new AttributeEncoder().u32(NETNSA_FD, file.fd).finish();
+      const payload = new Uint8Array(4 + attrs.length);
+      payload.set(attrs, 4);
+      const [reply] = await ip.socket.request({ type: RTM_GETNSID, payload });
+      const read = new AttributeDecoder(reply.payload, 4);
+      while (read.next()) {
+        // As ip's hash list, the name listed last wins when two name one namespace.
+        if (read.type === NETNSA_NSID && read.s32() >= 0) names.set(read.s32(), name);
+      }
+    } catch {
+      // Not a namespace (the kernel's EINVAL): ip skips it too.
+    } finally {
+      file.close();
+    }
+  }
+  return names;
+}
+
 /**
  * A link's lines as `ip link show` prints them, from its `ip -j` shape; `stats` (-s) go after
- * the alias and before the alternative names, where ip puts them.
+ * the alias and before the alternative names, where ip puts them. A peer namespace's id is
+ * shown by its name in `netns` ({@linkcode netnsNames}), as ip shows it.
  */
-export function linkText(link: Record<string, unknown>, stats?: string): string {
+export function linkText(
+  link: Record<string, unknown>,
+  stats?: string,
+  netns?: ReadonlyMap<number, string>,
+): string {
   const flags = (link.flags as string[]).join(",");
   const under = link.link_index !== undefined
     ? `@if${link.link_index}`
@@ -185,7 +242,14 @@ export function linkText(link: Record<string, unknown>, stats?: string): string 
     if (link.broadcast !== undefined) {
       line += `${link.link_pointtopoint ? " peer " : " brd "}${link.broadcast}`;
     }
-    if (link.link_netnsid !== undefined) line += ` link-netnsid ${link.link_netnsid}`;
+    // As ip's print_linkinfo: by name when it has one, "unknown" when not assigned (-1).
+    const id = link.link_netnsid as number | undefined;
+    if (id !== undefined) {
+      const name = netns?.get(id);
+      line += name !== undefined
+        ? ` link-netns ${name}`
+        : ` link-netnsid ${id < 0 ? "unknown" : id}`;
+    }
   }
   if (link.ifalias !== undefined) line += `\n    alias ${link.ifalias}`;
   if (stats !== undefined) line += `\n${stats}`;
@@ -253,7 +317,10 @@ function stats64Json(link: Link): Record<string, unknown> | undefined {
 /** `link show [DEV] [up]` (`-s`: with the counters). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
   const { dev, up } = showSelectors(args, false);
-  const { names, links } = await withRoute(global, (ip) => linksOf(ip, dev));
+  const { names, links, netns } = await withRoute(global, async (ip) => {
+    const found = await linksOf(ip, dev);
+    return { ...found, netns: global.json ? undefined : await netnsNames(ip, found.links) };
+  });
   const selected = links.filter((l) => l.up || !up);
   const shown = selected.map((l) => {
     const link = linkJson(l, names);
@@ -265,7 +332,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   });
   if (global.json) return json(out, shown);
   for (const [i, link] of shown.entries()) {
-    out(linkText(link, link.stats64 === undefined ? undefined : statsText(selected[i])));
+    out(linkText(link, link.stats64 === undefined ? undefined : statsText(selected[i]), netns));
   }
 }
 
@@ -348,10 +415,14 @@ const ADDRESS_FLAG_ORDER = [
  */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
   const { dev, up, scope } = showSelectors(args, true);
-  const { names, links, addresses } = await withRoute(global, async (ip) => ({
-    ...await linksOf(ip, dev),
-    addresses: await ip.addr.list(dev === undefined ? {} : { dev }),
-  }));
+  const { names, links, addresses, netns } = await withRoute(global, async (ip) => {
+    const found = await linksOf(ip, dev);
+    return {
+      ...found,
+      addresses: await ip.addr.list(dev === undefined ? {} : { dev }),
+      netns: global.json ? undefined : await netnsNames(ip, found.links),
+    };
+  });
   const shown = links
     .filter((link) => link.up || !up)
     .map((link) => {
@@ -369,7 +440,7 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
     }));
   if (global.json) return json(out, shown);
   for (const link of shown) {
-    out(linkText(link));
+    out(linkText(link, undefined, netns));
     for (const a of link.addr_info) out(addressText(a));
   }
 }

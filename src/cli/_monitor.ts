@@ -45,6 +45,7 @@ import {
   linkText,
   neighbourJson,
   neighbourText,
+  netnsNames,
   routeJson,
   routeText,
   ruleJson,
@@ -120,6 +121,8 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     for (const l of await ip.link.list()) names.set(l.index, l.name);
   }
   const events = ip.monitor(watched);
+  // The names of the namespaces links' peers are in, looked up once, when first needed (as ip).
+  let netns: Map<number, string> | undefined;
   let seen = 0;
   for await (const event of events) {
     if (event.object === "overrun") {
@@ -135,8 +138,11 @@ export async function monitorCommand(args: string[], global: Global, out: Output
         if (deleted) names.delete(event.value.index);
         else names.set(event.value.index, event.value.name);
         value = linkJson(event.value, names, false);
+        if (!global.json && netns === undefined && event.value.linkNetnsid !== undefined) {
+          netns = await netnsNames(ip, [event.value]);
+        }
         // ip monitor shows neither the link mode nor the queue length.
-        text = linkText({ ...value, txqlen: undefined });
+        text = linkText({ ...value, txqlen: undefined }, undefined, netns);
         break;
       case "address": {
         value = { ifindex: event.value.index, dev: event.value.dev, ...addressJson(event.value) };

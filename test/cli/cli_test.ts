@@ -925,6 +925,38 @@ test("cli monitor: each event is what ip monitor prints, the lines of ip's show 
   assert.deepEqual(mtu(link), mtu(shown));
 });
 
+test("cli link/addr show and monitor: a veth peer's namespace by its ip netns name (link-netns), its id when it has none", async () => {
+  using peers = new Netns();
+  using ns = quietNetns([`link add va0 type veth peer name vb0 netns ${peers.name}`], {
+    ipv6: false,
+  });
+  // A namespace with no name: a process's, where the second veth's peer goes (once it is in it).
+  const holder = spawn("unshare", ["-n", "sh", "-c", "echo in; exec sleep 600"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  try {
+    await new Promise((resolve) => holder.stdout.once("data", resolve));
+    ns.ipBatch(["link add vc0 type veth peer name vd0", `link set vd0 netns ${holder.pid}`]);
+    for (const args of [["link", "show"], ["addr", "show"]]) {
+      assert.equal(cli(["--netns", ns.name, ...args]).stdout, ns.ip(...args), args.join(" "));
+      assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `--json ${args.join(" ")}`);
+    }
+    assert.match(ns.ip("link", "show", "va0"), new RegExp(` link-netns ${peers.name}\n$`));
+    assert.match(ns.ip("link", "show", "vc0"), / link-netnsid \d+\n$/);
+    const link = await monitorUntilExit(
+      ["--netns", ns.name, "monitor", "link", "count", "1"],
+      (n) => ns.ip("link", "set", "va0", "mtu", String(1400 + n)),
+    );
+    // ip monitor prints neither the mode nor the queue length (nor the space before it).
+    const shown = ns.ip("link", "show", "va0").replace(" mode DEFAULT", "")
+      .replace(" qlen 1000", " ");
+    const mtu = (text: string) => text.replace(/mtu \d+/, "mtu N");
+    assert.equal(mtu(link), mtu(shown));
+  } finally {
+    holder.kill();
+  }
+});
+
 test("cli monitor --raw and --tree: every message received, decoded by format()", async () => {
   using ns = new Netns();
   const file = `${tmp}/monitor.pcap`;
