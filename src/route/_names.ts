@@ -204,6 +204,9 @@ export const ADDRESS_FLAGS: FlagTable = [
   ["stable-privacy", 0x800],
 ];
 
+/** The same of an IPv6 address: ip names IFA_F_SECONDARY "temporary" there (RFC 8981). */
+export const ADDRESS6_FLAGS: FlagTable = [["temporary", 0x1], ...ADDRESS_FLAGS.slice(1)];
+
 /** RTNH_F_* (route and next-hop flags) as `ip -j` names them. */
 export const ROUTE_FLAGS: FlagTable = [
   ["dead", 0x1],

@@ -11,7 +11,15 @@ import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { ADDRESS_FLAGS, flagNames, flagValue, inetFamily, SCOPES, WithRaw } from "./_names.ts";
+import {
+  ADDRESS6_FLAGS,
+  ADDRESS_FLAGS,
+  flagNames,
+  flagValue,
+  inetFamily,
+  SCOPES,
+  WithRaw,
+} from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
 
@@ -55,7 +63,10 @@ export interface Address {
    * 50`); absent when it was given none (0), as `ip -j` leaves it out.
    */
   readonly metric?: number;
-  /** IFA_F_* names: "permanent", "secondary", "noprefixroute", "tentative", "nodad"... */
+  /**
+   * IFA_F_* names as `ip -j` gives them: "permanent", "secondary" (IPv6: "temporary", a privacy
+   * address), "noprefixroute", "tentative", "nodad"...
+   */
   readonly flags: string[];
   /** Seconds the address stays valid; Infinity for forever. */
   readonly validLifetime: number;
@@ -166,7 +177,7 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
   if (raw.label !== undefined) out.label = raw.label;
   out.scope = SCOPES.name(raw.ifaScope);
   if (raw.rtPriority !== undefined) out.metric = raw.rtPriority;
-  out.flags = flagNames(ADDRESS_FLAGS, flags);
+  out.flags = flagNames(raw.ifaFamily === 10 ? ADDRESS6_FLAGS : ADDRESS_FLAGS, flags);
   out.validLifetime = cache === undefined || cache.ifaValid === FOREVER ? Infinity : cache.ifaValid;
   out.preferredLifetime = cache === undefined || cache.ifaPrefered === FOREVER
     ? Infinity

@@ -61,6 +61,7 @@ export function addressAsIp(a: Address): Record<string, unknown> {
   for (
     const flag of [
       "secondary",
+      "temporary",
       "tentative",
       "deprecated",
       "nodad",

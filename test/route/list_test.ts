@@ -3,6 +3,7 @@
 // with lifetimes and labels; multipath, blackhole, other tables; rules with fwmark; neighbours.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { before, test } from "node:test";
 import { NETLINK_ROUTE } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
@@ -226,6 +227,33 @@ test("addr.list() equals `ip -j address show`: lifetimes, labels, peers, broadca
   const theirs = byDev(addressesFromIp(ns.json("address", "show")));
   assert.deepEqual(ours, theirs);
   assert.ok(ours.some((a) => a.label === "v0:a" && a.valid_life_time !== 4294967295));
+});
+
+test("addr.list(): an IPv6 privacy address is \"temporary\", as ip names it, not \"secondary\"", async () => {
+  using own = new Netns(["link add t0 type veth peer name t1", "link set t0 up", "link set t1 up"]);
+  execFileSync("ip", [
+    "netns",
+    "exec",
+    own.name,
+    "sysctl",
+    "-qw",
+    "net.ipv6.conf.t0.use_tempaddr=2",
+  ]);
+  // The kernel makes a temporary address from a mngtmpaddr one once that one's DAD is done.
+  own.ip("addr", "add", "2001:db8:7::1/64", "dev", "t0", "mngtmpaddr", "nodad");
+  const theirs = () =>
+    addressesFromIp(own.json("-6", "address", "show", "dev", "t0", "temporary"))
+      .filter((a) => String(a.local).startsWith("2001:db8:7:"));
+  for (let i = 0; theirs().length === 0; i++) {
+    assert.ok(i < 200, "no temporary address after 20 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await using client = await openRoute({ netns: own.name });
+  const ours = (await client.addr.list({ dev: "t0", family: "inet6" }))
+    .filter((a) => a.flags.includes("temporary"));
+  const lifetimes = ({ valid_life_time: _, preferred_life_time: __, ...rest }: Json) => rest;
+  assert.deepEqual(ours.map(addressAsIp).map(lifetimes), theirs().map(lifetimes));
+  assert.ok(!ours[0].flags.includes("secondary"));
 });
 
 test("addr.list() filters by link and family, as ip does", async () => {
