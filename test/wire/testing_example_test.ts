@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import type { OpenOptions } from "../../mod.ts";
@@ -22,6 +22,7 @@ test("mtuOf() reads the MTU of lo", async () => {
     // Against the real kernel (as root on Linux), to write or refresh the fixture.
     const recorder = new Recorder();
     assert.equal(await mtuOf("lo", { transport: recorder.transport }), 65536);
+    mkdirSync(new URL(".", fixture), { recursive: true });
     writeFileSync(fixture, JSON.stringify(recorder.session(), null, 1) + "\n");
   }
   // Without the kernel: the recorded replies answer the same requests.

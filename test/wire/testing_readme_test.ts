@@ -1,10 +1,12 @@
 // src/testing/README.md shows test/wire/testing_fake_example_test.ts and
 // test/wire/testing_example_test.ts verbatim (with the package's import specifiers), and the
-// Deno permissions it gives (none; --allow-read --allow-env=NETLINK_RECORD) run them.
+// Deno permissions it gives (none; --allow-read --allow-env=NETLINK_RECORD) run them, and its
+// record command records.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
 
@@ -53,5 +55,27 @@ if ("Deno" in globalThis) {
       run("--allow-read", "--allow-env=NETLINK_RECORD", `test/wire/${examples[1]}`),
       /1 passed/,
     );
+  });
+
+  test("the record example records with the README's command, in a directory of its own", () => {
+    // A copy of it where no fixtures/ directory is yet, its imports pointing at this checkout.
+    const dir = mkdtempSync(`${tmpdir()}/nlrecord-`);
+    try {
+      const example = readFileSync(`${root}test/wire/${examples[1]}`, "utf8")
+        .replaceAll("\"../../", `"${root}`);
+      writeFileSync(`${dir}/mtu_test.ts`, example);
+      const result = spawnSync(process.execPath, [
+        ...["test", "--allow-ffi", "--allow-read", "--allow-write"],
+        ...["--allow-env=NETLINK_RECORD", "mtu_test.ts"],
+      ], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", NETLINK_RECORD: "1" },
+      });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.ok(JSON.parse(readFileSync(`${dir}/fixtures/mtu_lo.json`, "utf8")));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 }
