@@ -60,11 +60,12 @@ import type {
 /**
  * One thing a socket did, in order: a datagram sent (`send`, hex, with its destination port and
  * group mask), a datagram received (`receive`, hex, with its sender, group and nsid), a failed
- * read (`error`: the errno's name, e.g. "ENOBUFS"; for a datagram dropped as too long, EMSGSIZE,
- * with its `sender` and `group` when the transport knew them), a socket option set
- * (`option`), or one read (`got`, with the value the kernel gave: the replay's `getOption()`
- * answers with it). A send or an option set the kernel refused has its errno's name in
- * `refused` (and the error's hint, if any, in `hint`): the replay throws the same error.
+ * read (`error`: the errno's name, e.g. "ENOBUFS", or `E<n>` for one without a name; for a
+ * datagram dropped as too long, EMSGSIZE, with its `sender` and `group` when the transport knew
+ * them), a socket option set (`option`), or one read (`got`, with the value the kernel gave:
+ * the replay's `getOption()` answers with it). A send or an option set the kernel refused has
+ * its errno's name in `refused` (and the error's hint, if any, in `hint`): the replay throws the
+ * same error.
  *
  * @example
  * ```ts
@@ -111,9 +112,17 @@ function append<T>(map: Map<string, T[]>, key: string, value: T): void {
   else list.push(value);
 }
 
+/**
+ * The errno a recording names: by its symbolic name, or as `E<n>`, the name SyscallError gives
+ * one it has none for (an errno newer than the table). Undefined for any other text.
+ */
+function recordedErrno(name: string): number | undefined {
+  return errnoNumber(name) ?? (/^E[1-9][0-9]*$/.test(name) ? Number(name.slice(1)) : undefined);
+}
+
 /** The error a recorded refusal of `syscall` stands for. */
 function refusedError(syscall: string, refused: string, hint: string | undefined): SyscallError {
-  return new SyscallError(syscall, errnoNumber(refused) ?? Number(refused.slice(1)), hint);
+  return new SyscallError(syscall, recordedErrno(refused)!, hint);
 }
 
 /**
@@ -309,8 +318,10 @@ const isU32 = (value: unknown) => isInRange(value, 0, 0xffff_ffff);
 const isHex = (value: unknown) => typeof value === "string" && /^(?:[0-9a-f]{2})*$/i.test(value);
 const isOption = (value: unknown) =>
   Array.isArray(value) && value.length === 3 && value.every(isInt);
+const isErrnoName = (value: unknown) =>
+  typeof value === "string" && recordedErrno(value) !== undefined;
 const isRefusal = ({ refused, hint }: { refused?: unknown; hint?: unknown }) =>
-  (refused === undefined || (typeof refused === "string" && /^E[A-Z0-9]+$/.test(refused)))
+  (refused === undefined || isErrnoName(refused))
   && (hint === undefined || typeof hint === "string");
 
 /**
@@ -327,7 +338,7 @@ function isEvent(event: Record<string, unknown>): boolean {
       && (event.nsid === undefined || isInt(event.nsid));
   }
   if ("error" in event) {
-    return typeof event.error === "string"
+    return isErrnoName(event.error)
       && (event.sender === undefined || isU32(event.sender))
       && (event.group === undefined || isU32(event.group));
   }
@@ -664,7 +675,7 @@ class ReplayTransport implements Transport {
         };
         this.#ready.push(datagram);
       } else if ("error" in event) {
-        const error = new SyscallError("recvmsg", errnoNumber(event.error) ?? 0);
+        const error = new SyscallError("recvmsg", recordedErrno(event.error)!);
         const { sender, group } = event;
         this.#ready.push(
           sender === undefined || group === undefined
@@ -686,7 +697,8 @@ class ReplayTransport implements Transport {
     };
     for (let at = 0; at + NLMSG_HDRLEN <= data.length;) {
       const length = view.getUint32(at, HOST_LITTLE_ENDIAN);
-      if (length < NLMSG_HDRLEN) break;
+      // What does not parse is left as it is: the socket reports it (MalformedMessageError).
+      if (length < NLMSG_HDRLEN || length > data.length - at) break;
       map(at + 8);
       if (view.getUint16(at + 4, HOST_LITTLE_ENDIAN) === NLMSG_ERROR && length >= 36) {
         map(at + NLMSG_HDRLEN + 4 + 8); // the echoed request header's seq

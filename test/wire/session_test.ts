@@ -108,6 +108,11 @@ test("what a Recorder did not record is refused when the Replayer is made, sayin
       [{ got: [1, 8, "x"] }, "sockets[0].events[1] is not"],
       [{ option: [1, 8] }, "sockets[0].events[1] is not"],
       [{ error: 105 }, "sockets[0].events[1] is not"],
+      // Text that names no errno replayed as a read failing with errno 0 ("E0 (unknown error
+      // 0)"), or, refused, as errno NaN.
+      [{ error: "EFOO" }, "sockets[0].events[1] is not"],
+      [{ error: "E0" }, "sockets[0].events[1] is not"],
+      [{ send: "10", to: 0, groups: 0, refused: "EFOO" }, "sockets[0].events[1] is not"],
       [{ foo: 1 }, "sockets[0].events[1] is not"],
     ] as const).map(([event, why]): [unknown, string] => [
       { version: 1, sockets: [{ protocol: 0, portid: 1, events: [{ got: [1, 8, 4] }, event] }] },
@@ -385,4 +390,45 @@ test("a fixture cut short, without the NLMSG_DONE or the ack the code waits for,
       await assert.rejects(sock.request({ type: RTM_GETLINK, payload }, { timeout }), ends);
     }
   }
+});
+
+test("a read error the errno table does not name, recorded as E<n>, replays as that errno", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ errno: 1 }));
+  const recorder = new Recorder(kernel.open);
+  const payload = new Uint8Array(16);
+  {
+    await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+    await assert.rejects(sock.request({ type: RTM_GETLINK, payload }), { code: "EPERM" });
+  }
+  const session = recorder.session();
+  const events = session.sockets[0].events;
+  // As the Recorder writes a failed read whose errno has no name (SyscallError's code).
+  events[events.findIndex((event) => "receive" in event)] = { error: "E200" };
+  const replayer = new Replayer(session);
+  await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+  // It failed with errno 0, "E0 (unknown error 0)".
+  await assert.rejects(sock.request({ type: RTM_GETLINK, payload }), { errno: 200, code: "E200" });
+});
+
+test("a recorded datagram edited short (an NLMSG_ERROR cut inside) replays as a fixture cut short, not a RangeError", async () => {
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ errno: 1 }));
+  const recorder = new Recorder(kernel.open);
+  const payload = new Uint8Array(16);
+  {
+    await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
+    await assert.rejects(sock.request({ type: RTM_GETLINK, payload }), { code: "EPERM" });
+  }
+  const session = recorder.session();
+  for (const event of session.sockets[0].events) {
+    // The header and the error code: nlmsg_len still says 36 bytes or more.
+    if ("receive" in event) event.receive = event.receive.slice(0, 2 * 24);
+  }
+  const replayer = new Replayer(session);
+  await using sock = await open(NETLINK_ROUTE, { transport: replayer.transport });
+  // The replay's own read of the echoed request's seq threw "Offset is outside the bounds of
+  // the DataView".
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload }),
+    (err: Error) => err instanceof ReplayMismatchError && /fixture cut short/.test(err.message),
+  );
 });
