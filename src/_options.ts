@@ -133,6 +133,13 @@ export function checkSignal(where: string, signal: unknown): AbortSignal | undef
   return signal;
 }
 
+/** Throws a TypeError naming `name` unless `value` is a Uint8Array. */
+export function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`${name} must be a Uint8Array, got ${shown(value)}`);
+  }
+}
+
 /** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {

@@ -53,7 +53,7 @@ const ERROR_SIZE = 4;
  * ```
  */
 export function decodeAck(message: Message): NetlinkErrorInit {
-  const payload = message.payload;
+  const payload = message?.payload;
   if (!(payload instanceof Uint8Array)) {
     throw new TypeError(`decodeAck: message payload must be a Uint8Array, got ${typeof payload}`);
   }

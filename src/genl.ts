@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkInteger, checkOptions } from "./_options.ts";
+import { checkBytes, checkInteger, checkOptions } from "./_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
@@ -107,6 +107,7 @@ export function encodeGeneric(
   version: number,
   body: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
+  checkBytes("encodeGeneric(): the body", body);
   for (const [name, value] of [["command", command], ["version", version]] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 255) {
       throw new RangeError(`genlmsghdr ${name} must be an integer from 0 to 255, got ${value}`);
@@ -132,6 +133,7 @@ export function encodeGeneric(
 export function decodeGeneric(
   payload: Uint8Array,
 ): { command: number; version: number; body: Uint8Array } {
+  checkBytes("decodeGeneric(): the payload", payload);
   if (payload.length < GENL_HDRLEN) {
     throw new MalformedMessageError(
       `generic netlink payload of ${payload.length} bytes is shorter than a genlmsghdr`,
@@ -157,6 +159,7 @@ export function decodeGeneric(
  * ```
  */
 export function decodeFamily(message: Message): GenericFamily {
+  checkBytes("decodeFamily(): the message's payload", message?.payload);
   const family = {
     name: "",
     id: 0,

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { shown } from "./_options.ts";
+import { checkBytes, shown } from "./_options.ts";
 
 /** Address family numbers as netlink carries them (AF_INET, AF_INET6). */
 export type IPFamily = 2 | 10;
@@ -144,6 +144,7 @@ function hex4(bytes: Uint8Array, i: number): number {
  * ```
  */
 export function formatIP(bytes: Uint8Array): string {
+  checkBytes("formatIP(): the address", bytes);
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length !== 16) {
     throw new TypeError(`an IP address is 4 or 16 bytes, not ${bytes.length}`);
@@ -263,6 +264,7 @@ export function parseMAC(text: string, field = "address"): Uint8Array {
  * ```
  */
 export function formatMAC(bytes: Uint8Array): string {
+  checkBytes("formatMAC(): the address", bytes);
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
     out += (i ? ":" : "") + (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);

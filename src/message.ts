@@ -10,6 +10,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
+import { checkBytes } from "./_options.ts";
 import { perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
@@ -229,6 +230,7 @@ export function encodeMessages(messages: Iterable<Message>): Uint8Array {
  * ```
  */
 export function decodeMessages(datagram: Uint8Array): Message[] {
+  checkBytes("decodeMessages(): the datagram", datagram);
   return split(datagram, (view, at, offset, length) => ({
     type: view.getUint16(at + 4, HOST_LITTLE_ENDIAN),
     flags: view.getUint16(at + 6, HOST_LITTLE_ENDIAN),

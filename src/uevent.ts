@@ -22,7 +22,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions, checkSignal, shown } from "./_options.ts";
+import { checkBytes, checkOptions, checkSignal, shown } from "./_options.ts";
 import { quoted } from "./_printable.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
@@ -202,6 +202,7 @@ function field(env: Record<string, string>, key: string): string | undefined {
  * ```
  */
 export function isUdevMessage(data: Uint8Array): boolean {
+  checkBytes("isUdevMessage(): the data", data);
   if (data.byteLength < UDEV_PREFIX.length) return false;
   for (let i = 0; i < UDEV_PREFIX.length; i++) if (data[i] !== UDEV_PREFIX[i]) return false;
   return true;

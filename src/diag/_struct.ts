@@ -7,6 +7,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkBytes } from "../_options.ts";
 import { MalformedMessageError } from "../errors.ts";
 
 /** One member: a whole-byte integer (or array of them), or a bit-field. */
@@ -131,6 +132,7 @@ export function decodeStructs<T>(layout: StructLayout, bytes: Uint8Array): T[] {
 
 /** Throws MalformedMessageError unless a reply is long enough for its fixed header. */
 export function checkLength(payload: Uint8Array, size: number, struct: string): void {
+  checkBytes(`${struct}: the payload`, payload);
   if (payload.length < size) {
     throw new MalformedMessageError(`${struct} needs ${size} bytes, got ${payload.length}`, 0);
   }

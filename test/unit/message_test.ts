@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { concat } from "../../src/_bytes.ts";
+import { decodeAck } from "../../src/ack.ts";
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE } from "../../src/constants.ts";
+import { decodeInetSocket } from "../../src/diag/inet.ts";
+import { decodeNetlinkSocket } from "../../src/diag/netlink.ts";
+import { decodePacketSocket } from "../../src/diag/packet.ts";
+import { decodeUnixSocket } from "../../src/diag/unix.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
+import { decodeFamily, decodeGeneric, encodeGeneric } from "../../src/genl.ts";
+import { formatIP, formatMAC, formatPrefix } from "../../src/ip.ts";
 import {
   alignMessage,
   decodeDatagram,
@@ -12,6 +19,7 @@ import {
   type Message,
   NLMSG_HDRLEN,
 } from "../../src/message.ts";
+import { isUdevMessage } from "../../src/uevent.ts";
 
 // Fixtures are spelled out byte by byte, little-endian (the hosts Deno and Bun run on).
 const u16 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff];
@@ -284,5 +292,41 @@ test("encodeMessages then decodeMessages gives the messages back", () => {
   assert.deepEqual(
     decoded.map((m) => ({ ...m, payload: [...m.payload] })),
     messages.map((m) => ({ ...m, payload: [...m.payload] })),
+  );
+});
+
+test("the decoders and formatters of bytes refuse what is no Uint8Array with a TypeError naming it, not silently or in the engine's words", () => {
+  // decodeMessages("x") and formatMAC("12") returned [] and "01:02"; decodeMessages(undefined),
+  // decodeGeneric(1), decodeFamily(undefined), formatIP(null), the socket-diag decoders and
+  // isUdevMessage(undefined) threw "Cannot read properties of undefined (reading 'length')" or
+  // "payload.subarray is not a function".
+  const calls: [string, (bad: never) => unknown][] = [
+    ["decodeMessages(): the datagram", (bad) => decodeMessages(bad)],
+    ["decodeGeneric(): the payload", (bad) => decodeGeneric(bad)],
+    ["encodeGeneric(): the body", (bad) => encodeGeneric(1, 1, bad ?? ("" as never))],
+    ["decodeFamily(): the message's payload", (bad) => decodeFamily({ payload: bad } as never)],
+    ["formatIP(): the address", (bad) => formatIP(bad)],
+    ["formatMAC(): the address", (bad) => formatMAC(bad)],
+    ["formatIP(): the address", (bad) => formatPrefix(bad, 24)],
+    ["inet_diag_msg: the payload", (bad) => decodeInetSocket(bad, 6)],
+    ["unix_diag_msg: the payload", (bad) => decodeUnixSocket(bad)],
+    ["netlink_diag_msg: the payload", (bad) => decodeNetlinkSocket(bad)],
+    ["packet_diag_msg: the payload", (bad) => decodePacketSocket(bad)],
+    ["isUdevMessage(): the data", (bad) => isUdevMessage(bad)],
+  ];
+  for (const [name, call] of calls) {
+    for (const bad of [undefined, null, 1, "12", [1, 2], new Uint16Array(8)]) {
+      assert.throws(
+        () => call(bad as never),
+        (err: Error) =>
+          err instanceof TypeError && err.message.startsWith(`${name} must be a Uint8Array, got `),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  assert.throws(() => decodeFamily(undefined as never), /decodeFamily\(\): the message's payload/);
+  assert.throws(
+    () => decodeAck(undefined as never),
+    /decodeAck: message payload must be a Uint8Array/,
   );
 });
