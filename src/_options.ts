@@ -106,6 +106,7 @@ export function checkGivenSocket(
  */
 export function shown(value: unknown): string {
   if (typeof value === "string") return quoted(value);
+  if (typeof value === "bigint") return `${value}n`; // not the number String() makes it look like
   // A plain object or array as JSON (`{"pid":1}`), not String()'s "[object Object]"; escaped as
   // a string is. Other objects (a Uint8Array, a Date) have a String() of their own.
   if (

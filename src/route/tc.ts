@@ -300,6 +300,13 @@ interface Loose {
   dump(op: string, request?: TcMessage): Promise<TcMessage[]>;
 }
 
+/** A spec is required: checkOptions() takes undefined for "no options". */
+function checkSpec(where: string, spec: unknown): void {
+  if (typeof spec !== "object" || spec === null) {
+    throw new TypeError(`${where} must be an object, got ${shown(spec)}`);
+  }
+}
+
 /**
  * A traffic-control client over one rtnetlink socket (in the caller's namespace or `netns`).
  * Writes, deletes and lists are checked before anything is sent, the device's lookup included
@@ -736,39 +743,46 @@ export class TrafficControl implements AsyncDisposable {
     return link?.ifname ?? String(ifindex);
   }
 
+  // Each spec is checked whole before the device is looked up: bad input is refused before any
+  // request is sent.
+
   async #qdiscRequest(spec: QdiscSpec, method: string): Promise<TcMessage> {
+    checkSpec(`tc.${method}() spec`, spec);
     checkQdiscKeys(`tc.${method}() spec`, spec);
     const ingress = spec.kind === "ingress" || spec.kind === "clsact";
     const options = encodeQdiscOptions(spec, this.#clock);
+    const parent = ingress ? TC_H_INGRESS : parseHandle(spec.parent ?? "root", "parent");
+    const handle = ingress
+      ? (TC_H_INGRESS & TC_H_MAJ_MASK) >>> 0
+      : parseQdiscHandle(spec.handle ?? 0);
     return {
       ifindex: await this.ifindex(spec.dev),
-      parent: ingress ? TC_H_INGRESS : parseHandle(spec.parent ?? "root", "parent"),
-      handle: ingress ? (TC_H_INGRESS & TC_H_MAJ_MASK) >>> 0 : parseQdiscHandle(spec.handle ?? 0),
+      parent,
+      handle,
       kind: spec.kind,
       ...(options === undefined ? {} : { options }),
     };
   }
 
   async #classRequest(spec: ClassSpec, method: string): Promise<TcMessage> {
+    checkSpec(`tc.${method}() spec`, spec);
     checkOptions(`tc.${method}() spec`, spec, CLASS_KEYS);
-    // Checked (its kind too) before the device is looked up.
     const options = classOptions(spec, this.#clock);
-    return {
-      ifindex: await this.ifindex(spec.dev),
-      parent: parseHandle(spec.parent, "parent"),
-      handle: parseHandle(spec.classid, "classid"),
-      kind: "htb",
-      options,
-    };
+    const parent = parseHandle(spec.parent, "parent");
+    const handle = parseHandle(spec.classid, "classid");
+    return { ifindex: await this.ifindex(spec.dev), parent, handle, kind: "htb", options };
   }
 
   async #filterRequest(spec: FilterSpec, method: string): Promise<TcMessage> {
+    checkSpec(`tc.${method}() spec`, spec);
     checkFilterKeys(`tc.${method}() spec`, spec);
+    const parent = parseFilterParent(spec.parent);
+    const info = filterInfo(spec.pref ?? 0, spec.protocol ?? "all");
     const options = encodeFilterOptions({ ...spec, actions: await this.#resolve(spec.actions) });
     return {
       ifindex: await this.ifindex(spec.dev),
-      parent: parseFilterParent(spec.parent),
-      info: filterInfo(spec.pref ?? 0, spec.protocol ?? "all"),
+      parent,
+      info,
       handle: 0,
       kind: spec.kind,
       options,

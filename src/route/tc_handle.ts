@@ -21,6 +21,15 @@ import {
 /** A handle as text ("1:10", "root") or as the kernel's 32-bit number. */
 export type TcHandle = string | number;
 
+/** A handle that is no number must be text: an array's "1" (String([1])) is no handle. */
+function checkHandleText(handle: unknown, what: string): void {
+  if (typeof handle !== "string") {
+    throw new TypeError(
+      `${what}: ${shown(handle)} is neither a number nor a handle such as "1:10"`,
+    );
+  }
+}
+
 function hex16(text: string, handle: string, what: string): number {
   if (!/^[0-9a-fA-F]{1,4}$/.test(text)) {
     throw new RangeError(
@@ -48,6 +57,7 @@ export function parseHandle(handle: TcHandle, what = "handle"): number {
     }
     return handle;
   }
+  checkHandleText(handle, what);
   switch (handle) {
     case "root":
       return TC_H_ROOT;
@@ -78,6 +88,7 @@ export function parseHandle(handle: TcHandle, what = "handle"): number {
  */
 export function parseQdiscHandle(handle: TcHandle): number {
   if (typeof handle === "number") return parseHandle(handle, "qdisc handle");
+  checkHandleText(handle, "qdisc handle");
   if (handle === "none") return TC_H_UNSPEC;
   const match = /^([0-9a-fA-F]{1,4}):?$/.exec(handle);
   if (!match) {

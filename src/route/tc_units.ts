@@ -17,6 +17,9 @@ const USEC_PER_SEC = 1_000_000;
 
 /** A leading decimal number as strtod reads it, and the rest. */
 function splitNumber(text: string, what: string): [number, string] {
+  if (typeof text !== "string") {
+    throw new TypeError(`${what}: ${shown(text)} is neither a number nor a string with a unit`);
+  }
   const match = /^\s*(\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(text);
   if (!match) throw new RangeError(`${what}: ${shown(text)} is not a number with a unit`);
   return [Number(match[0]), text.slice(match[0].length)];

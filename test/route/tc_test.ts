@@ -7,7 +7,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from "../../src/constants.ts";
+import { NETLINK_ROUTE, RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from "../../src/constants.ts";
+import { open } from "../../src/open.ts";
 import { protocolNumber } from "../../src/route/_tc_values.ts";
 import { openRoute } from "../../src/route/client.ts";
 import {
@@ -34,6 +35,8 @@ import {
   type TcStats,
   TrafficControl,
 } from "../../src/route/tc.ts";
+import { tap } from "../../src/tap.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { tc as tcDescriptor } from "../../src/ynl/tc.ts";
 import { runExample } from "../_examples.ts";
@@ -1093,4 +1096,52 @@ test("examples/traffic_control.ts runs as its header says; what it prints is wha
     stdout,
     /"match":\[\{"value":"a010000","mask":"ffff0000","offmask":"","off":16\},\{"value":"1bb"/,
   );
+});
+
+test("tc: a value of the wrong type is a TypeError naming the field, and a spec is checked whole before the device is looked up", async () => {
+  // A bigint or bytes for a rate threw "rate: text.slice is not a function" (or
+  // "unit.toLowerCase is not a function"); a null parent "Cannot read properties of null
+  // (reading 'indexOf')"; an array for a handle was read as its text ([1] as "1").
+  const wrong: [() => unknown, string][] = [
+    [() => parseRate(10n as never), "rate: 10n is neither a number nor a string with a unit"],
+    [() => parseSize(new Uint8Array(2) as never), "size: 0,0 is neither a number nor"],
+    [() => parseTime(null as never), "time: null is neither a number nor"],
+    [() => parseHandle(null as never), "handle: null is neither a number nor a handle"],
+    [() => parseHandle([1] as never, "parent"), "parent: [1] is neither a number nor a handle"],
+    [() => parseQdiscHandle([1] as never), "qdisc handle: [1] is neither a number nor"],
+    [() => parseFilterParent({} as never), "parent: {} is neither a number nor a handle"],
+  ];
+  for (const [parse, message] of wrong) {
+    assert.throws(parse, (e) => e instanceof TypeError && e.message.startsWith(message), message);
+  }
+  const kernel = new FakeKernel();
+  await using socket = await open(NETLINK_ROUTE, { transport: kernel.open });
+  const sent: Uint8Array[] = [];
+  tap(socket, { sent: (data) => void sent.push(data.slice()) });
+  await using tc = await TrafficControl.open({ socket });
+  const place = { dev: "veth0", kind: "htb" } as const;
+  const refused: [() => Promise<unknown>, RegExp][] = [
+    // The parent and the classid were read only once the device was looked up (a request).
+    [
+      () => tc.addClass({ ...place, parent: "1:x", classid: "1:1", rate: "1mbit" }),
+      /parent: "1:x"/,
+    ],
+    [
+      () => tc.addClass({ ...place, parent: "1:", classid: null!, rate: "1mbit" }),
+      /^TypeError: classid/,
+    ],
+    [() => tc.addQdisc({ ...place, handle: "1:1" }), /qdisc handle: "1:1"/],
+    [() => tc.addQdisc({ ...place, parent: "x" }), /parent: "x"/],
+    [() => tc.addFilter({ dev: "veth0", kind: "matchall", parent: "z:" }), /parent: "z:"/],
+    [() => tc.addFilter({ dev: "veth0", kind: "matchall", parent: "1:", pref: -1 }), /pref/],
+    // Read as a spec with no kind, or "Cannot read properties of undefined (reading 'kind')".
+    [
+      () => tc.addQdisc(undefined!),
+      /^TypeError: tc\.addQdisc\(\) spec must be an object, got undefined/,
+    ],
+    [() => tc.addClass(undefined!), /^TypeError: tc\.addClass\(\) spec must be an object/],
+    [() => tc.replaceFilter(null!), /^TypeError: tc\.replaceFilter\(\) spec must be an object/],
+  ];
+  for (const [call, error] of refused) await assert.rejects(call(), error);
+  assert.deepEqual(sent, [], "nothing was sent for a spec refused");
 });
