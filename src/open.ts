@@ -79,7 +79,10 @@ export interface OpenOptions {
   netns?: string;
   /**
    * Most unclaimed messages (or, for {@linkcode NetlinkSocket.datagrams}, datagrams) kept for
-   * iterators before reading pauses. Default 4096.
+   * iterators before reading pauses. Default 4096. What a request's reads take along while no
+   * iteration is open waits for the first to open up to the backlog, and up to 4 KiB per message
+   * of it in datagram bytes (16 MiB by default: another process may send the port datagrams of
+   * hundreds of KB); past either, an overrun stands for what was dropped.
    */
   backlog?: number;
   /**

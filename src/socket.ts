@@ -335,6 +335,13 @@ interface Unclaimed {
 
 const NO_MESSAGES: readonly ReceivedMessage[] = Object.freeze([]);
 
+/**
+ * What a socket keeps for its first consumer is capped at this many bytes per message of the
+ * backlog (16 MiB for the default 4096), as well as at the backlog: the kernel's notifications
+ * are far smaller, and datagrams past it are dropped as an overrun.
+ */
+const HELD_BYTES_PER_MESSAGE = 4096;
+
 /** What waits for the first consumer to open: a datagram, one that did not decode, an overrun. */
 type Unowned = Unclaimed | QueuedFailure | typeof OVERRUN_DATAGRAM;
 
@@ -580,6 +587,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #unowned = new Fifo<Unowned>();
   /** The messages in #unowned (a datagram that did not decode, or an overrun, counts as one). */
   #unownedCount = 0;
+  /** The bytes of the datagrams #unowned keeps alive. */
+  #unownedBytes = 0;
   readonly #backlog: number;
   readonly #groups = new Set<number>();
   /**
@@ -1433,7 +1442,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#datagrams.close();
     this.#cursors.close();
     this.#unowned.clear();
-    this.#unownedCount = 0;
+    this.#unownedCount = this.#unownedBytes = 0;
     this.#groups.clear();
     this.#transport.close();
   }
@@ -1709,10 +1718,16 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Keeps `entry` (`count` messages) for the first consumer to open. Capped as the message
    * stream is with no iteration open: at the backlog, one overrun stands for the run dropped.
+   * Capped in bytes too ({@linkcode HELD_BYTES_PER_MESSAGE}): a program that only makes requests
+   * reads whatever another process sends its port, datagrams of up to 400 KB unprivileged.
    */
   #hold(entry: Unowned, count: number): void {
     const unowned = this.#unowned;
-    if (this.#unownedCount + count > this.#backlog) {
+    const bytes = "datagram" in entry ? entry.datagram.data.byteLength : 0; // an overrun: none
+    if (
+      this.#unownedCount + count > this.#backlog
+      || this.#unownedBytes + bytes > this.#backlog * HELD_BYTES_PER_MESSAGE
+    ) {
       if (unowned.last !== OVERRUN_DATAGRAM) {
         this.#overruns++;
         unowned.push(OVERRUN_DATAGRAM);
@@ -1721,6 +1736,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
     unowned.push(entry);
     this.#unownedCount += count;
+    this.#unownedBytes += bytes;
   }
 
   /**
@@ -1752,7 +1768,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         else for (const msg of unclaimed) messages.adopt(msg);
       }
     }
-    this.#unownedCount = 0;
+    this.#unownedCount = this.#unownedBytes = 0;
   }
 
   readonly #deliverUnclaimed = (msg: ReceivedMessage): void => this.#messages.deliver(msg);

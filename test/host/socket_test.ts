@@ -796,3 +796,23 @@ test("a USERSOCK peer's extended-ack text reaches the error's message with its e
   });
   await asked.return!();
 });
+
+test("what a request reads while no consumer is open is kept up to the backlog in bytes too: a peer's large datagrams past it are one overrun", async () => {
+  // A program that only makes requests reads whatever another process sends its port, and kept
+  // each datagram up to the backlog (4096), of any size: 1.6 GB of 400 KB datagrams from an
+  // unprivileged process. Here a backlog of 16 keeps 16 * 4096 bytes: two 30,000-byte datagrams.
+  await using a = await open(NETLINK_ROUTE, { backlog: 16 });
+  await using hostile = await open(NETLINK_ROUTE);
+  const big = (n: number) => ({ type: 0x10 + n, payload: new Uint8Array(30_000 - 16) });
+  for (let n = 0; n < 4; n++) hostile.send(big(n), { portid: a.portid });
+  // Its read takes the four along, no consumer being open.
+  assert.equal(
+    (await a.request({ type: RTM_GETLINK, payload: ifinfomsg({ index: 1 }) })).length,
+    1,
+  );
+  assert.equal(a.overruns, 1);
+  await using steps = a.messages();
+  const types = [];
+  for (let i = 0; i < 3; i++) types.push((await steps.next()).value!.type);
+  assert.deepEqual(types, [0x10, 0x11, NLMSG_OVERRUN]);
+});
