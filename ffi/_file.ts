@@ -9,6 +9,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
+import { printable } from "../src/_printable.ts";
 import { SyscallError } from "../src/errors.ts";
 import {
   AT_EMPTY_PATH,
@@ -45,6 +46,9 @@ export interface FileWriter {
  * FIFO that no process has open for reading (ENXIO) rather than wait for one.
  */
 export function createFile(libc: Libc, path: string): FileWriter {
+  // In messages with its control characters escaped, as a namespace's path is: a capture's file
+  // name may come from a command line (`--capture`).
+  const shown = printable(path);
   // Close-on-exec, as every descriptor here: a child process must not inherit a capture file.
   // Opened non-blocking: a blocking open of a FIFO waits, the whole thread with it, until a
   // reader comes, which may be never. Writes block as before (O_NONBLOCK cleared once open).
@@ -54,19 +58,19 @@ export function createFile(libc: Libc, path: string): FileWriter {
     throw new SyscallError(
       "open",
       errno,
-      errno === ENXIO ? `${path}: a FIFO that no process reads (open its reader first)` : path,
+      errno === ENXIO ? `${shown}: a FIFO that no process reads (open its reader first)` : shown,
     );
   }
   const flags = libc.fcntl(fd, F_GETFL, 0);
   if (flags < 0 || libc.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
     const errno = libc.errno();
     libc.close(fd);
-    throw new SyscallError("fcntl", errno, path);
+    throw new SyscallError("fcntl", errno, shown);
   }
   let open = true;
   return {
     write(bytes) {
-      if (!open) throw new Error(`${path} is closed`);
+      if (!open) throw new Error(`${shown} is closed`);
       let done = 0;
       while (done < bytes.length) {
         const rest = done === 0 ? bytes : bytes.subarray(done);
@@ -74,7 +78,7 @@ export function createFile(libc: Libc, path: string): FileWriter {
         if (n < 0) {
           const errno = libc.errno();
           if (errno === EINTR) continue;
-          throw new SyscallError("write", errno, path);
+          throw new SyscallError("write", errno, shown);
         }
         done += n;
       }

@@ -392,6 +392,12 @@ test("bad capture targets are refused before any system call; an uncreatable fil
     open(NETLINK_ROUTE, { capture: `${dir}/no/such/dir/x.pcap` }),
     (err: unknown) => err instanceof SyscallError && err.code === "ENOENT",
   );
+  // The name in the error with its control characters escaped, as a namespace's is: a terminal
+  // escape in a --capture argument went into the message raw.
+  await assert.rejects(
+    open(NETLINK_ROUTE, { capture: `${dir}/no/\x1b[2J.pcap` }),
+    (err: Error) => err.message.endsWith(`${dir}/no/\\u001b[2J.pcap`),
+  );
 });
 
 test("a capture to a FIFO nobody reads is refused at once (ENXIO); one with a reader gets every record, written blocking", async () => {
