@@ -41,7 +41,7 @@ export function unknownKey(
   kind = "option",
 ): TypeError {
   return new TypeError(
-    `${name}: unknown ${kind} "${key}"${suggestion(key, keys)}; the ${kind}s are ${
+    `${name}: unknown ${kind} ${quoted(key)}${suggestion(key, keys)}; the ${kind}s are ${
       keys.join(", ")
     }`,
   );

@@ -9,6 +9,7 @@
 
 import { TYPE_MAX, VALUE_MAX } from "../_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { quoted } from "../_printable.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeEncoder } from "../attribute.ts";
 import { encodeGeneric } from "../genl.ts";
@@ -92,7 +93,7 @@ function enumValue(
   if (typeof value !== "string") return value;
   if (!Object.hasOwn(enumeration.values, value)) {
     throw new TypeError(
-      `${what}: "${value}" is not one of ${Object.keys(enumeration.values).join(", ")}${
+      `${what}: ${quoted(value)} is not one of ${Object.keys(enumeration.values).join(", ")}${
         suggestion(value, Object.keys(enumeration.values))
       }`,
     );
@@ -158,7 +159,7 @@ function describe(value: unknown): string {
   if (value instanceof Uint8Array) return "a Uint8Array";
   if (Array.isArray(value)) return "an array";
   return typeof value === "string"
-    ? `"${value}"`
+    ? quoted(value)
     : typeof value === "bigint"
     ? `${value}n`
     : typeof value === "number"
@@ -280,7 +281,7 @@ function checkMembers(struct: CompiledStruct, value: unknown, what: string): voi
   for (const key of Object.keys(value as Record<string, unknown>)) {
     if (!struct.members.some((member) => member.key === key && member.code !== PAD)) {
       throw new TypeError(
-        `${what}: struct ${struct.name} has no member "${key}"${
+        `${what}: struct ${struct.name} has no member ${quoted(key)}${
           suggestion(key, memberKeys(struct))
         }`,
       );
@@ -337,7 +338,7 @@ export function encodeAttributes(
     if (attribute === undefined) {
       if (skip?.members.some((member) => member.key === key && member.code !== PAD)) continue;
       throw new TypeError(
-        `attribute set ${set.name} has no attribute "${key}"${
+        `attribute set ${set.name} has no attribute ${quoted(key)}${
           suggestion(key, [...set.byKey.keys(), ...(skip ? memberKeys(skip) : [])])
         }`,
       );
@@ -493,7 +494,7 @@ function encodeValue(
             const extra = Object.keys(rest).find((key) => key !== "value");
             if (extra !== undefined) {
               throw new TypeError(
-                `${what}: an entry has ${names.join(", ")} and value, not "${extra}"`,
+                `${what}: an entry has ${names.join(", ")} and value, not ${quoted(extra)}`,
               );
             }
           }
@@ -652,7 +653,7 @@ function encodeSubMessage(
     for (const key of Object.keys(record)) {
       if (!header?.members.some((member) => member.key === key)) {
         throw new TypeError(
-          `${what}: format "${selector}" has no "${key}"${
+          `${what}: format "${selector}" has no ${quoted(key)}${
             suggestion(key, header ? memberKeys(header) : [])
           }`,
         );
@@ -690,7 +691,7 @@ export function encodePayload(
     for (const key of Object.keys(value)) {
       if (!header?.members.some((member) => member.key === key)) {
         throw new TypeError(
-          `operation has no attribute set, and no header member "${key}"${
+          `operation has no attribute set, and no header member ${quoted(key)}${
             suggestion(key, header ? memberKeys(header) : [])
           }`,
         );

@@ -17,6 +17,7 @@ import {
   shown,
 } from "../_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
+import { quoted } from "../_printable.ts";
 import { orderedSteps } from "../_steps.ts";
 import { suggestion } from "../_suggest.ts";
 import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
@@ -816,7 +817,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     if (group === undefined) {
       throw new TypeError(
-        `${this.descriptor.name} has no multicast group "${name}"${
+        `${this.descriptor.name} has no multicast group ${quoted(name)}${
           suggestion(name, [
             ...Object.keys(this.descriptor.groups),
             ...this.generic?.groups.keys() ?? [],

@@ -9,9 +9,11 @@ import { NETLINK_ROUTE, NLM_F_ACK, NLM_F_REQUEST, RTM_NEWLINK } from "../../src/
 import { NetlinkError } from "../../src/errors.ts";
 import { format } from "../../src/format.ts";
 import { parseIP } from "../../src/ip.ts";
+import { open } from "../../src/open.ts";
 import { explain } from "../../src/route/_context.ts";
-import { ackMessage } from "../../src/testing/mod.ts";
-import { FamilyError } from "../../src/ynl/mod.ts";
+import { ackMessage, FakeKernel } from "../../src/testing/mod.ts";
+import { family, FamilyError } from "../../src/ynl/mod.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
 
 // An OSC that retitles the terminal, a one-character CSI (U+009B: colours, cursor moves), DEL.
 const TEXT = "bad \x1b]0;owned\x07 \u009b2J name\x7f\n";
@@ -59,4 +61,30 @@ test("a caller's string in an error is quoted with the same escapes: C0, DEL and
   assert.throws(() => parseIP("\0"), {
     message: `address: "\\u0000" is not an IPv4 or IPv6 address`,
   });
+});
+
+test("a caller's name that is no option, field, operation, attribute, enum value or group is quoted with those escapes too", async () => {
+  // These errors put the name between quotes raw: an unknown option or message field, and the
+  // typed layer's unknown operation, attribute, struct member, enum value and multicast group.
+  const kernel = new FakeKernel();
+  await using rt = await family(rtLink, { transport: kernel.open });
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+  const calls: (() => unknown)[] = [
+    () => open(NETLINK_ROUTE, { [TEXT]: 1 } as never),
+    () => sock.send({ type: RTM_NEWLINK, [TEXT]: 1 } as never),
+    () => format({ ...request, flags: 0 }, { protocol: NETLINK_ROUTE, [TEXT]: 1 } as never),
+    () => rt.encode(TEXT),
+    () => rt.encode("getlink", { [TEXT]: 1 }),
+    () => rt.encode("newlink", { map: { [TEXT]: 1 } } as never),
+    () => rt.encode("newlink", { linkinfo: { kind: "vlan", data: { protocol: TEXT } } }),
+    () => rt.monitor({ groups: [TEXT as never] }),
+  ];
+  for (const call of calls) {
+    await assert.rejects(
+      (async () => await call())(),
+      (err: Error) =>
+        err instanceof TypeError && err.message.includes(`"${ESCAPED}"`)
+        && ![...err.message].some((c) => c < " " || (c >= "\u007f" && c <= "\u009f")),
+    );
+  }
 });
