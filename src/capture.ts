@@ -105,8 +105,12 @@ function record(data: Uint8Array, protocol: number, toKernel: boolean, now: numb
 
 /** Where the bytes go: written in order; close flushes. */
 interface Sink {
-  /** False when the record was dropped: CAPTURE_MAX_PENDING bytes are still unwritten. */
-  write(bytes: Uint8Array): boolean;
+  /**
+   * False when the record was dropped: CAPTURE_MAX_PENDING bytes are still unwritten. `written`
+   * is called once the target has written it: at once for a file or a plain function, when its
+   * promise resolves for an async function or a stream; never for a write that fails.
+   */
+  write(bytes: Uint8Array, written?: () => void): boolean;
   close(): Promise<void>;
   /**
    * Closes the file or stream once its capture is garbage-collected (its socket dropped without
@@ -141,7 +145,7 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
   if (typeof target === "string") {
     const file = openFile(target);
     return {
-      write: (bytes) => (file.write(bytes), true),
+      write: (bytes, written) => (file.write(bytes), written?.(), true),
       close: () => Promise.resolve(file.close()),
       release: file.close.bind(file),
     };
@@ -151,9 +155,9 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
   // still unwritten are bounded.
   let pendingBytes = 0;
   const pending = new Set<Promise<unknown>>();
-  const track = (bytes: Uint8Array, result: Promise<unknown>) => {
+  const track = (bytes: Uint8Array, result: Promise<unknown>, written?: () => void) => {
     pendingBytes += bytes.length;
-    const settled = result.then(undefined, fail).finally(() => {
+    const settled = result.then(written, fail).finally(() => {
       pendingBytes -= bytes.length;
       pending.delete(settled);
     });
@@ -163,10 +167,11 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
     pendingBytes > 0 && pendingBytes + bytes.length > CAPTURE_MAX_PENDING;
   if (typeof target === "function") {
     return {
-      write: (bytes) => {
+      write: (bytes, written) => {
         if (full(bytes)) return false;
         const result: unknown = target(bytes);
-        if (result instanceof Promise) track(bytes, result);
+        if (result instanceof Promise) track(bytes, result, written);
+        else written?.();
         return true;
       },
       close: () => Promise.all(pending).then(() => {}),
@@ -174,9 +179,9 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
   }
   const writer = target.getWriter();
   return {
-    write: (bytes) => {
+    write: (bytes, written) => {
       if (full(bytes)) return false;
-      track(bytes, writer.write(bytes));
+      track(bytes, writer.write(bytes), written);
       return true;
     },
     close: () => Promise.all(pending).then(() => writer.close()).catch(fail),
@@ -228,11 +233,11 @@ export class Capture {
     try {
       sink.write(fileHeader());
       const now = () => performance.timeOrigin + performance.now();
+      const written = () => void this.#packets++;
       const write = (bytes: Uint8Array) => {
         if (this.#sink === undefined) return;
         try {
-          if (this.#sink.write(bytes)) this.#packets++;
-          else if (this.#dropped++ === 0) {
+          if (!this.#sink.write(bytes, written) && this.#dropped++ === 0) {
             console.error(
               `netlink: capture target is ${CAPTURE_MAX_PENDING} bytes behind: dropping datagrams from the capture (see Capture.dropped)`,
             );
@@ -256,7 +261,11 @@ export class Capture {
     }
   }
 
-  /** Datagrams written so far. */
+  /**
+   * Datagrams written so far: by a file or a plain function at once, by an async function or a
+   * stream once its write has resolved (so after `stop()` resolves, every one). A write that
+   * failed, and those a failed stream never made, are not counted.
+   */
   get packets(): number {
     return this.#packets;
   }

@@ -225,6 +225,48 @@ test("an async function target: stop() waits for its writes, and its rejection s
   await assert.rejects(failing.stop(), (e) => e === full);
 });
 
+test("packets counts the records a stream or async function target wrote, not those its failed or queued writes never did", async () => {
+  const errors = console.error;
+  console.error = () => {};
+  try {
+    await using sock = await open(NETLINK_ROUTE);
+    const dump = { type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) };
+    const full = new Error("disk full");
+    // Chunk 1 is the file header, chunk 2 the first record; the third write fails, and the
+    // stream, errored, writes none of those queued behind it.
+    let chunks = 0;
+    const stream = capture(
+      sock,
+      new WritableStream<Uint8Array>({
+        write: () => {
+          if (++chunks === 3) throw full;
+        },
+      }),
+    );
+    // The async function's writes are all still pending when the request ends.
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = capture(sock, async () => {
+      if (++calls === 3) throw full;
+      await gate;
+    });
+    await sock.request(dump);
+    assert.ok(calls >= 3, `${calls} records handed to the async function`);
+    assert.equal(slow.packets, 0, "none written yet");
+    release();
+    await assert.rejects(stream.stop(), (e) => e === full);
+    await assert.rejects(slow.stop(), (e) => e === full);
+    assert.equal(chunks, 3, "the stream wrote nothing after its failed write");
+    assert.equal(stream.packets, 1);
+    // Every call but the header's and the failed one resolved (those made before the rejection
+    // detached the capture).
+    assert.equal(slow.packets, calls - 2);
+  } finally {
+    console.error = errors;
+  }
+});
+
 for (const kind of ["WritableStream", "async function"] as const) {
   test(`a slow ${kind} target holds at most CAPTURE_MAX_PENDING bytes: the rest is dropped and counted`, async () => {
     const chunks: Uint8Array[] = [];
@@ -250,8 +292,8 @@ for (const kind of ["WritableStream", "async function"] as const) {
       while (pcap.dropped === 0 && requests++ < 100_000) await sock.request(dump);
       assert.ok(pcap.dropped > 0, "the capture fell behind and dropped");
       assert.equal(chunks.length, 0, "nothing was written yet");
-      const held = pcap.packets;
-      assert.equal(pcap.packets + pcap.dropped, datagrams);
+      assert.equal(pcap.packets, 0, "none written yet: packets counts what was");
+      const held = datagrams - pcap.dropped;
       assert.equal(warnings.length, 1, "one warning at the first drop");
       assert.match(String(warnings[0].join(" ")), /dropping datagrams/);
 
@@ -259,7 +301,9 @@ for (const kind of ["WritableStream", "async function"] as const) {
       release();
       await new Promise((resolve) => setTimeout(resolve, 50));
       const packets = pcap.packets, dropped = pcap.dropped;
+      assert.equal(packets, held, "every record held is written");
       await sock.request(dump);
+      await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(pcap.packets > packets, "capturing again after the target caught up");
       assert.equal(pcap.dropped, dropped);
       untap();
