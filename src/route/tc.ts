@@ -45,7 +45,7 @@ import {
   type TcStats,
 } from "./_tc_read.ts";
 import { filterInfo, integer, protocolName, type TcMessage } from "./_tc_values.ts";
-import { encodeFilterOptions, type FilterSpec, type TcAction } from "./tc_filter.ts";
+import { encodeFilter, encodeFilterOptions, type FilterSpec, type TcAction } from "./tc_filter.ts";
 import {
   formatHandle,
   parseFilterParent,
@@ -293,6 +293,18 @@ const FILTER_REF_KEYS = Object.keys(
     kind: 0,
   } satisfies Record<keyof Argument<"deleteFilter">, 0>,
 );
+
+/** The actions with each mirred's device replaced by `index(dev)`. */
+function mirredDevices(
+  actions: TcAction[] | undefined,
+  index: (dev: Device) => number,
+): TcAction[] | undefined {
+  return actions?.map((action) =>
+    typeof action === "object" && action.kind === "mirred"
+      ? { ...action, dev: index(action.dev) }
+      : action
+  );
+}
 
 /** The loosely typed face of the tc family this module drives with its own checked values. */
 interface Loose {
@@ -776,29 +788,34 @@ export class TrafficControl implements AsyncDisposable {
   async #filterRequest(spec: FilterSpec, method: string): Promise<TcMessage> {
     checkSpec(`tc.${method}() spec`, spec);
     checkFilterKeys(`tc.${method}() spec`, spec);
-    const parent = parseFilterParent(spec.parent);
-    const info = filterInfo(spec.pref ?? 0, spec.protocol ?? "all");
-    const options = encodeFilterOptions({ ...spec, actions: await this.#resolve(spec.actions) });
+    // The whole spec is checked before any lookup: mirred's device names (checked as names)
+    // stand as index 1 in this first encoding, then are looked up and the options encoded again.
+    const named = new Map<string, number>();
+    const { parent, info, options } = encodeFilter({
+      ...spec,
+      actions: mirredDevices(spec.actions, (dev) => {
+        checkLinkRef(dev, "mirred dev");
+        if (typeof dev === "number") return dev;
+        named.set(dev, 1);
+        return 1;
+      }),
+    });
+    const ifindex = await this.ifindex(spec.dev);
+    for (const name of named.keys()) named.set(name, await this.ifindex(name));
     return {
-      ifindex: await this.ifindex(spec.dev),
+      ifindex,
       parent,
       info,
       handle: 0,
       kind: spec.kind,
-      options,
+      options: named.size === 0 ? options : encodeFilterOptions({
+        ...spec,
+        actions: mirredDevices(
+          spec.actions,
+          (dev) => typeof dev === "number" ? dev : named.get(dev)!,
+        ),
+      }),
     };
-  }
-
-  /** The actions with mirred's device names turned into indexes. */
-  async #resolve(actions: TcAction[] | undefined): Promise<TcAction[] | undefined> {
-    if (actions === undefined) return undefined;
-    return await Promise.all(
-      actions.map(async (action) =>
-        typeof action === "object" && action.kind === "mirred"
-          ? { ...action, dev: await this.ifindex(action.dev) }
-          : action
-      ),
-    );
   }
 
   /**

@@ -26,8 +26,16 @@ import {
 } from "../constants.ts";
 import { parseMAC, parsePrefix } from "../ip.ts";
 import { checkFilterKeys } from "./_tc_keys.ts";
-import { boolean, defined, integer, named, protocolNumber, type TcMessage } from "./_tc_values.ts";
-import { parseHandle, type TcHandle } from "./tc_handle.ts";
+import {
+  boolean,
+  defined,
+  filterInfo,
+  integer,
+  named,
+  protocolNumber,
+  type TcMessage,
+} from "./_tc_values.ts";
+import { parseFilterParent, parseHandle, type TcHandle } from "./tc_handle.ts";
 import type { Device } from "./tc_qdisc.ts";
 
 /** One u32 key as `tc filter ... u32 match u32 VALUE MASK at OFF` writes it. */
@@ -360,7 +368,8 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
 /**
  * The TCA_OPTIONS `tc filter add` sends for this filter, as the tc codec's object (u32: its
  * selector as bytes, a tc_u32_sel and its keys; actions as the `act` list). Pure: a mirred
- * action's device must be an index here.
+ * action's device must be an index here. The whole spec is checked as {@linkcode TrafficControl}
+ * checks it (its `parent`, `pref` and `protocol` too, which go elsewhere in the request).
  *
  * @example
  * ```ts
@@ -371,13 +380,23 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
  */
 export function filterOptions(spec: FilterSpec): TcMessage {
   checkFilterKeys("filterOptions() spec", spec);
-  return encodeFilterOptions(spec);
+  return encodeFilter(spec).options;
 }
 
 /**
- * {@linkcode filterOptions} of a spec whose keys were checked already (TrafficControl's methods
- * check them, in their own words): not exported from the package.
+ * The filter's place in its request (parent; tcm_info, its pref and protocol) and its options,
+ * every value checked, of a spec whose keys were checked already (TrafficControl's methods check
+ * them, in their own words): not exported from the package.
  */
+export function encodeFilter(
+  spec: FilterSpec,
+): { parent: number; info: number; options: TcMessage } {
+  const options = encodeFilterOptions(spec);
+  const parent = parseFilterParent(spec.parent);
+  return { parent, info: filterInfo(spec.pref ?? 0, spec.protocol ?? "all"), options };
+}
+
+/** {@linkcode filterOptions} without the key check and the place's: see {@linkcode encodeFilter}. */
 export function encodeFilterOptions(spec: FilterSpec): TcMessage {
   const classid = spec.classid === undefined ? undefined : parseHandle(spec.classid, "classid");
   switch (spec.kind) {

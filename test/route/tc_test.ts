@@ -32,6 +32,7 @@ import {
   qdiscOptions,
   type QdiscSpec,
   readPsched,
+  type TcAction,
   type TcStats,
   TrafficControl,
 } from "../../src/route/tc.ts";
@@ -174,6 +175,59 @@ test("tc handles: parse and print as tc's get_tc_classid / print_tc_classid", ()
   assert.equal(formatHandle(0x10), ":10");
   assert.equal(formatHandle(0xffff_ffff), "root");
   assert.equal(formatHandle(0xffff_fff1), "ffff:fff1");
+});
+
+test("tc errors: a filter spec is checked whole before any lookup (its device, mirred's); filterOptions() checks parent, pref and protocol as TrafficControl does", async () => {
+  // A mirred device name was looked up before the rest of the spec was checked: a missing one
+  // answered ENODEV rather than the bad value, a present one cost a request before the error.
+  // filterOptions() took a bad pref or protocol that TrafficControl refuses.
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  let sent = 0;
+  const untap = tap(tc.socket, { sent: () => void sent++ });
+  const mirred = { kind: "mirred", action: "redirect", dev: "vb0" } as const;
+  const filter: FilterSpec = { dev: "va0", parent: "1:", kind: "matchall", actions: [mirred] };
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ pref: 70000 }, /^RangeError: pref: 70000 is not an integer in 0\.\.65535$/],
+    [{ pref: "10" }, /^RangeError: pref: "10" is not an integer/],
+    [{ protocol: "ipx" }, /^RangeError: protocol: "ipx" is not one of /],
+    [{ protocol: 0x10000 }, /^RangeError: protocol: 65536 is not an integer in 0\.\.65535$/],
+    [{ parent: "x" }, /^RangeError: parent: "x" is not a /],
+    [{ skipHw: "no" }, /^TypeError: skipHw: "no" is not a boolean$/],
+    [{ actions: [mirred, "dorp"] }, /^RangeError: action: "dorp" is not one of /],
+    [{ actions: [{ ...mirred, action: "steal" }] }, /^RangeError: mirred: "steal" is not /],
+    [{ actions: [{ ...mirred, dev: "a b" }] }, /^TypeError: mirred dev: "a b" is not a link /],
+    [{ actions: [{ ...mirred, dev: 0 }] }, /^TypeError: mirred dev: 0 is not a link index/],
+  ];
+  /** The spec with mirred's device "vb0" given as `dev`. */
+  const to = (spec: Record<string, unknown>, dev: string | number) => ({
+    ...spec,
+    actions: (spec.actions as TcAction[]).map((action) =>
+      typeof action === "object" && action.kind === "mirred" && action.dev === "vb0"
+        ? { ...action, dev }
+        : action
+    ),
+  });
+  for (const [change, refused] of cases) {
+    for (const dev of ["va0", "nosuch0"]) {
+      for (const mirredDev of ["vb0", "nosuch1"]) {
+        const spec = to({ ...filter, dev, ...change }, mirredDev);
+        await assert.rejects(tc.addFilter(spec as never), refused, JSON.stringify(spec));
+      }
+    }
+    // filterOptions() takes mirred's device as an index only ("must be an index here").
+    if (String(refused).includes("mirred dev")) continue;
+    const pure = to({ ...filter, ...change }, 2);
+    assert.throws(() => filterOptions(pure as never), refused, JSON.stringify(pure));
+  }
+  assert.equal(sent, 0, "no request, no lookup");
+  // Both names are looked up once the spec is good: the filter's device first.
+  const missing = (name: string) => (err: Error & { code?: string }) =>
+    err.code === "ENODEV" && err.message === `ENODEV: no link named "${name}"`;
+  await assert.rejects(tc.addFilter({ ...filter, dev: "nosuch0" }), missing("nosuch0"));
+  const toMissing = { ...filter, actions: [{ ...mirred, dev: "nosuch1" }] };
+  await assert.rejects(tc.addFilter(toMissing), missing("nosuch1"));
+  untap();
 });
 
 test("tc errors: a caller's text is quoted escaped (NUL, ESC, C1 CSI), never raw", () => {
