@@ -51,8 +51,8 @@ function wantedInodes(inodes: Iterable<number>): Set<number> {
  * reading /proc/PID/fd as `ss -p` does. Sockets and processes of every network namespace are
  * seen (inodes are unique across namespaces); processes of other users need root, and ones that
  * exit while being read are skipped. With `inodes`, only those are looked up (positive
- * integers, else a TypeError or RangeError). /proc is read through libc: on Deno, --allow-ffi
- * is all it needs.
+ * integers, else a TypeError or RangeError; none: an empty map, without reading /proc). /proc
+ * is read through libc: on Deno, --allow-ffi is all it needs.
  *
  * @example
  * ```ts
@@ -66,6 +66,7 @@ function wantedInodes(inodes: Iterable<number>): Set<number> {
 export function socketOwners(inodes?: Iterable<number>): Map<number, SocketOwner[]> {
   const wanted = inodes === undefined ? undefined : wantedInodes(inodes);
   const owners = new Map<number, SocketOwner[]>();
+  if (wanted?.size === 0) return owners; // nothing to look for: /proc is not read
   for (const entry of readDirectory("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);

@@ -2,7 +2,9 @@
 // listed by the library and by `ss -f netlink` in that namespace, and their owner found.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
 import {
@@ -109,6 +111,42 @@ test("socketOwners refuses inodes that are not inodes, rather than matching none
   assert.throws(() => socketOwners([0]), /RangeError: a socket inode is a positive integer, got 0/);
   assert.throws(() => socketOwners(["7" as never]), /RangeError: .*got "7"/);
   assert.equal(socketOwners(new Set<number>()).size, 0);
+});
+
+test("socketOwners of no inodes answers an empty map without reading /proc", () => {
+  // It read every process's descriptors to keep none of them. Seen by strace: the child opens
+  // /proc for socketOwners([1]) only, after a marker (a missing directory it tries to read).
+  const dir = mkdtempSync(`${tmpdir()}/nlowners-`);
+  try {
+    const script = `${dir}/owners.ts`;
+    const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    writeFileSync(
+      script,
+      `import { socketOwners } from ${url("../../src/diag/mod.ts")};
+      import { readDirectory } from ${url("../../ffi/mod.ts")};
+      const sizes = [socketOwners([]).size, socketOwners(new Set()).size];
+      try { readDirectory(${JSON.stringify(`${dir}/marker`)}); } catch { /* ENOENT */ }
+      socketOwners([1]);
+      console.log(JSON.stringify(sizes));`,
+    );
+    const trace = `${dir}/trace`;
+    const runtime = "Bun" in globalThis ? [script] : ["run", "-A", "--no-check", script];
+    const child = spawnSync(
+      "strace",
+      ["-f", "-qq", "-e", "trace=open,openat", "-o", trace, process.execPath, ...runtime],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(child.status, 0, `${child.error ?? ""} ${child.stderr}`);
+    assert.deepEqual(JSON.parse(child.stdout), [0, 0]);
+    const opens = readFileSync(trace, "utf8").split("\n");
+    const marker = opens.findIndex((line) => line.includes(`"${dir}/marker"`));
+    const ofProc = (lines: string[]) => lines.filter((line) => line.includes(`"/proc", `)).length;
+    assert.ok(marker > 0, "the marker's open was traced");
+    assert.equal(ofProc(opens.slice(0, marker)), 0, "no /proc read for no inodes");
+    assert.equal(ofProc(opens.slice(marker)), 1, "socketOwners([1]) read /proc, once");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("netlink queries refuse a bad protocol, and a socket with a namespace, before any I/O", async () => {
