@@ -75,6 +75,7 @@ import {
   warn,
 } from "./_args.ts";
 import {
+  abbreviates,
   dsfieldId,
   dsfieldName,
   groupName,
@@ -1092,7 +1093,7 @@ const ROUTE_GET_WORDS: readonly (readonly [string, "exact" | "prefix"])[] = [
 /** The keyword of ROUTE_GET_WORDS that `word` is, if any. */
 function routeGetWord(word: string): string | undefined {
   return ROUTE_GET_WORDS.find(([keyword, how]) =>
-    how === "exact" ? word === keyword : word.length > 0 && keyword.startsWith(word)
+    how === "exact" ? word === keyword : abbreviates(word, keyword)
   )?.[0];
 }
 

@@ -281,9 +281,12 @@ export function ipProtocolId(text: string): number | undefined {
   return protocolEntries().find((p) => p.names.includes(text))?.number;
 }
 
-/** iproute2's matches(): `word` is a beginning of `keyword` ("bl" of "blackhole"; "" of any). */
-function abbreviates(word: string, keyword: string): boolean {
-  return keyword.startsWith(word);
+/**
+ * iproute2's matches(): `word` is a beginning of `keyword` ("bl" of "blackhole"); "" is of none
+ * (matches() answers "no match" for an empty word, so `nud ""` is a bad state, not permanent).
+ */
+export function abbreviates(word: string, keyword: string): boolean {
+  return word.length > 0 && keyword.startsWith(word);
 }
 
 /** RTN_* for the names ip takes (rtnl_rtntype_a2n): some may be shortened ("black"). */

@@ -398,6 +398,22 @@ test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip app
     assert.match(result.stderr, error, view);
     assert.throws(() => ns.ip(...view.split(" ")), /wrong/, `ip refuses ${view} too`);
   }
+  // An empty word is a beginning of no keyword (iproute2's matches()): it was taken as nud
+  // permanent and as route type broadcast.
+  for (
+    const [view, error] of [
+      [["neigh", "show", "nud", ""], /^netlink: argument "" is wrong: nud state is bad$/m],
+      [
+        ["route", "show", "type", ""],
+        /^netlink: argument "" is wrong: node type value is invalid$/m,
+      ],
+    ] as const
+  ) {
+    const result = cli(["--netns", ns.name, ...view]);
+    assert.equal(result.status, 255, view.join(" "));
+    assert.match(result.stderr, error, view.join(" "));
+    assert.throws(() => ns.ip(...view), /wrong/, `ip refuses ${view.join(" ")} too`);
+  }
 });
 
 test("cli qdisc/class/filter show equal tc -j; genl and ethtool agree with genl and sysfs", () => {
