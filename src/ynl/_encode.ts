@@ -303,6 +303,17 @@ function structBytes(struct: CompiledStruct, value: unknown, what: string): Uint
  */
 const MAX_NEST_DEPTH = 64;
 
+/** A scope while encoding: with the objects of the nests it is in, to find a cycle at once. */
+interface EncodeScope extends Scope {
+  readonly parent: EncodeScope | undefined;
+  /**
+   * The objects of this scope and of those it is in (the request's own included), shared by the
+   * whole request: its size is the depth, and a cycle is a lookup rather than a walk up the
+   * parents at every nested set.
+   */
+  readonly ancestors: Set<object>;
+}
+
 /**
  * Encodes the attributes of `value` with `set`, skipping `skip` (a fixed header's members).
  * Unknown keys are an error; kept unknown attributes are written back as they were.
@@ -313,24 +324,24 @@ export function encodeAttributes(
   value: Record<string, unknown>,
   encoder: AttributeEncoder,
   skip?: CompiledStruct,
-  parent?: Scope,
+  parent?: EncodeScope,
 ): void {
   checkObject(value, set.name);
-  let depth = 0;
-  for (let outer = parent; outer !== undefined; outer = outer.parent, depth++) {
-    if (outer.values === value) {
-      throw new TypeError(
-        `attribute set ${set.name}: the request contains itself (a cycle through its nests): `
-          + "build it as a tree, with a new object where the same contents appear again",
-      );
-    }
+  const ancestors = parent?.ancestors ?? new Set<object>();
+  if (ancestors.has(value)) {
+    throw new TypeError(
+      `attribute set ${set.name}: the request contains itself (a cycle through its nests): `
+        + "build it as a tree, with a new object where the same contents appear again",
+    );
   }
-  if (depth > MAX_NEST_DEPTH) {
+  if (ancestors.size > MAX_NEST_DEPTH) {
     throw new RangeError(
       `attribute set ${set.name}: the request nests more than ${MAX_NEST_DEPTH} levels deep`,
     );
   }
-  const scope: Scope = { values: value, set, parent };
+  // Out of the set again once its attributes are written (an error ends the whole request).
+  ancestors.add(value);
+  const scope: EncodeScope = { values: value, set, parent, ancestors };
   for (const key of Object.keys(value)) {
     const field = value[key];
     if (field === undefined) continue;
@@ -361,6 +372,7 @@ export function encodeAttributes(
   }
   const unknown = (value as Record<symbol, unknown>)[unknownAttributes];
   if (Array.isArray(unknown)) { for (const attribute of unknown) encoder.attribute(attribute); }
+  ancestors.delete(value);
 }
 
 function encodeValue(
@@ -368,7 +380,7 @@ function encodeValue(
   attribute: CompiledAttribute,
   type: number,
   value: unknown,
-  scope: Scope,
+  scope: EncodeScope,
   encoder: AttributeEncoder,
 ): void {
   const what = where(attribute);
@@ -622,7 +634,7 @@ function encodeSubMessage(
   attribute: CompiledAttribute,
   type: number,
   value: unknown,
-  scope: Scope,
+  scope: EncodeScope,
   encoder: AttributeEncoder,
 ): void {
   const what = where(attribute);
