@@ -27,7 +27,8 @@
  *   sized by SO_SNDBUF and SO_SNDBUFFORCE alike, refuses a datagram longer than it less 32 bytes
  *   with EMSGSIZE;
  * - multicast reaches every member of the group but the sender; a group past the protocol's
- *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, the `routeGroups` option, NETLINK_GENERIC's 64)
+ *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, the `routeGroups` option; NETLINK_GENERIC's 64,
+ *   or 64 more for each long its group bitmap grew by, the `genericGroups` option)
  *   cannot be joined (EINVAL); NLM_F_ECHO sends the requester its copy of a notification,
  *   tagged with the group; user-space senders to a full peer get
  *   EAGAIN, a send to several groups goes to the lowest alone, one to a port and a group gives
@@ -147,12 +148,17 @@ const SOCK_MIN_RCVBUF = 2304;
  * How many multicast groups each protocol's kernel socket has (nl_table[].groups, which
  * NETLINK_ADD_MEMBERSHIP checks: `!val || val - 1 >= nlk->ngroups` is EINVAL): at least 32
  * (netlink_kernel_create), rtnetlink's RTNLGRP_MAX of the kernel modelled
- * ({@linkcode FakeKernelOptions.routeGroups}), generic netlink's a long's bits per
- * mc_groups_longs (64 until its families need more). bind() names groups 1-32 only, within
- * every protocol's count.
+ * ({@linkcode FakeKernelOptions.routeGroups}), generic netlink's the bits of the longs of its
+ * group bitmap ({@linkcode FakeKernelOptions.genericGroups}). bind() names groups 1-32 only,
+ * within every protocol's count.
  */
-const GENERIC_GROUP_COUNT = 64;
 const MIN_GROUP_COUNT = 32;
+/**
+ * BITS_PER_LONG (x86-64, arm64): generic netlink's group count is mc_groups_longs of them
+ * (genl_validate_assign_mc_groups sets every genl socket's count to `mc_groups_longs *
+ * BITS_PER_LONG`), one long until its families' groups fill it.
+ */
+const GENERIC_GROUP_STEP = 64;
 
 /** SOCK_MIN_SNDBUF: twice SOCK_MIN_RCVBUF. */
 const SOCK_MIN_SNDBUF = 2 * SOCK_MIN_RCVBUF;
@@ -287,6 +293,7 @@ const FAKE_KERNEL_KEYS = [
   "dumpDatagramSize",
   "datagramOverhead",
   "routeGroups",
+  "genericGroups",
 ] as const satisfies readonly (keyof FakeKernelOptions)[];
 const EXT_KEYS = [
   "message",
@@ -449,6 +456,14 @@ export interface FakeKernelOptions {
    * RTNLGRP_MAX (36, Linux 6.1's; Linux 6.18 has 39). At least 32.
    */
   readonly routeGroups?: number;
+  /**
+   * NETLINK_GENERIC's multicast groups, past which a join is EINVAL: the kernel gives families'
+   * groups ids from a bitmap of longs and sets the count to the bitmap's bits, 64 until a
+   * family's groups do not fit in it, then 64 more for each long it grew by
+   * (genl_allocate_reserve_groups). Default: 64, a kernel whose families have fewer groups. A
+   * multiple of 64.
+   */
+  readonly genericGroups?: number;
 }
 
 /**
@@ -703,7 +718,7 @@ export class FakeSocket implements Transport {
 
   /**
    * setsockopt: records it; joins and leaves groups (EINVAL for group 0, or one past the
-   * protocol's count: 32, but NETLINK_ROUTE's RTNLGRP_MAX and NETLINK_GENERIC's 64); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
+   * protocol's count: 32, but NETLINK_ROUTE's RTNLGRP_MAX and NETLINK_GENERIC's `genericGroups`); SO_RCVBUF and SO_RCVBUFFORCE size the receive buffer as the kernel
    * does (doubled, at least 2304 bytes; SO_RCVBUF at most twice net.core.rmem_max), SO_SNDBUF
    * and SO_SNDBUFFORCE the send buffer alike (at least 4608 bytes; SO_SNDBUF at most twice
    * net.core.wmem_max); NETLINK_* flags change the rules; a
@@ -1052,6 +1067,8 @@ export class FakeKernel {
   readonly datagramOverhead: number | undefined;
   /** NETLINK_ROUTE's multicast groups (its RTNLGRP_MAX): a join past it is EINVAL. */
   readonly routeGroups: number;
+  /** NETLINK_GENERIC's multicast groups (a multiple of 64): a join past it is EINVAL. */
+  readonly genericGroups: number;
   /** net.core.rmem_max: the most SO_RCVBUF asks for. */
   readonly receiveBufferMax: number;
   /** net.core.wmem_max: the most SO_SNDBUF asks for. */
@@ -1081,14 +1098,21 @@ export class FakeKernel {
     this.dumpDatagramSize = int("dumpDatagramSize", 1, 0x7fff_ffff) ?? DUMP_DATAGRAM_MAX;
     this.datagramOverhead = int("datagramOverhead", 0, 0x7fff_ffff);
     this.routeGroups = int("routeGroups", MIN_GROUP_COUNT, 0x7fff_ffff) ?? RTNLGRP_MAX;
+    this.genericGroups = int("genericGroups", GENERIC_GROUP_STEP, 0x7fff_ffff)
+      ?? GENERIC_GROUP_STEP;
+    if (this.genericGroups % GENERIC_GROUP_STEP !== 0) {
+      throw new RangeError(
+        `genericGroups must be a multiple of ${GENERIC_GROUP_STEP} (the bits of the longs of the kernel's group bitmap), got ${this.genericGroups}`,
+      );
+    }
   }
 
-  /** How many groups a protocol's kernel socket has (see GENERIC_GROUP_COUNT). */
+  /** How many groups a protocol's kernel socket has (see MIN_GROUP_COUNT). */
   groupCount(protocol: number): number {
     return protocol === NETLINK_ROUTE
       ? this.routeGroups
       : protocol === NETLINK_GENERIC
-      ? GENERIC_GROUP_COUNT
+      ? this.genericGroups
       : MIN_GROUP_COUNT;
   }
 

@@ -601,7 +601,19 @@ test("fake vs kernel: multicast groups: 0 and those past the protocol's count ar
     return count;
   })();
   assert.ok(routeGroups >= RTNLGRP_MAX, `${routeGroups}`);
-  const { real, fake } = await both(ns, new FakeKernel({ routeGroups }), (open) => {
+  // NETLINK_GENERIC's is the bits of the longs of its group bitmap: 64 on this kernel, 128 on
+  // one whose families' groups fill the first long. The fake is told it as routeGroups.
+  const genericGroups = (() => {
+    using s = sockets(kernelOf(ns));
+    const t = s.open(NETLINK_GENERIC);
+    let count = 64;
+    while (outcome(() => t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, count + 64)) === "ok") {
+      count += 64;
+    }
+    return count;
+  })();
+  const kernel = new FakeKernel({ routeGroups, genericGroups });
+  const { real, fake } = await both(ns, kernel, (open) => {
     using s = sockets(open);
     const join = (t: Transport, group: number) =>
       outcome(() => t.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group));
@@ -613,7 +625,7 @@ test("fake vs kernel: multicast groups: 0 and those past the protocol's count ar
       usersock: joins(NETLINK_USERSOCK, [0, 1, 32, 33, 64]),
       route: joins(NETLINK_ROUTE, [0, 32, 33, RTNLGRP_MAX, routeGroups, routeGroups + 1, 64]),
       // 64 until its families have more groups (then another 64).
-      generic: joins(NETLINK_GENERIC, [33, 64]),
+      generic: joins(NETLINK_GENERIC, [33, 64, genericGroups, genericGroups + 1]),
       netfilter: joins(NETLINK_NETFILTER, [32, 33]),
       sockDiag: joins(NETLINK_SOCK_DIAG, [32, 33]),
       uevent: joins(NETLINK_KOBJECT_UEVENT, [1, 33]),
@@ -621,6 +633,7 @@ test("fake vs kernel: multicast groups: 0 and those past the protocol's count ar
   });
   assert.deepEqual(real.usersock, ["0 EINVAL", "1 ok", "32 ok", "33 EINVAL", "64 EINVAL"]);
   assert.deepEqual(real.netfilter, ["32 ok", "33 EINVAL"]);
+  assert.equal(real.generic.at(-1), `${genericGroups + 1} EINVAL`);
   assert.deepEqual(fake, real);
   // Without the count, the fake models these headers' kernel: the groups a newer one added are
   // refused, as that kernel refuses them.

@@ -24,6 +24,7 @@ import {
   encodeMessages,
   type Message,
   NETLINK_BROADCAST_ERROR,
+  NETLINK_GENERIC,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
   NETLINK_ROUTE,
@@ -730,6 +731,31 @@ test("the fake kernel refuses a handler's answer it would misread: a promise, a 
       );
     }
   }
+});
+
+test("the fake kernel's generic netlink group count: 64, or the multiple of 64 it is told (a kernel whose families' groups grew its bitmap)", async () => {
+  // genl_allocate_reserve_groups grows the bitmap of group ids a long at a time, and every genl
+  // socket's count is its bits: 128 once a family's groups do not fit in the first 64.
+  const joins = async (kernel: FakeKernel, groups: number[]) => {
+    await using sock = await open(NETLINK_GENERIC, { transport: kernel.open });
+    return groups.map((group) => {
+      try {
+        sock.join(group);
+        return `${group} ok`;
+      } catch (err) {
+        return `${group} ${(err as NetlinkError).code}`;
+      }
+    });
+  };
+  assert.deepEqual(await joins(new FakeKernel(), [33, 64, 65]), ["33 ok", "64 ok", "65 EINVAL"]);
+  assert.deepEqual(
+    await joins(new FakeKernel({ genericGroups: 128 }), [65, 128, 129]),
+    ["65 ok", "128 ok", "129 EINVAL"],
+  );
+  for (const genericGroups of [32, 100, 64.5]) {
+    assert.throws(() => new FakeKernel({ genericGroups }), /^RangeError: genericGroups/);
+  }
+  assert.equal(new FakeKernel({ genericGroups: 192 }).genericGroups, 192);
 });
 
 test("the fake kernel refuses options and serve() arguments it does not take, naming them", () => {
