@@ -83,7 +83,9 @@ import { messageDecoder } from "./ynl/_decode.ts";
 import {
   type AttributeDescriptor,
   type FamilyDescriptor,
+  type KeptTail,
   type OperationDescriptor,
+  structTail,
   unknownAttributes,
 } from "./ynl/_descriptor.ts";
 import { binder } from "./ynl/binder.ts";
@@ -476,6 +478,9 @@ class Walker {
         nodes.push({ key, value: render(member) });
       }
     }
+    // A newer kernel's bytes past the members (see structTail), shown as unknown attributes are.
+    const tail = (value as KeptTail)[structTail];
+    if (tail instanceof Uint8Array) nodes.push({ key: "#tail", value: hex(tail) });
     return nodes;
   }
 

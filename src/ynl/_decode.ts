@@ -53,7 +53,7 @@ import {
   UNUSED,
 } from "./_compile.ts";
 import type { OperationDescriptor } from "./_descriptor.ts";
-import { unknownAttributes } from "./_descriptor.ts";
+import { structTail, unknownAttributes } from "./_descriptor.ts";
 
 /**
  * Decodes the attributes of `bytes[start..end)` into `out`. `view` is a DataView over all of
@@ -282,9 +282,14 @@ function valueSource(
       return { read: `v = ${source.ref(nulTerminated)}(bytes, vs, vs + vl);` };
     case BINARY:
       if (attribute.struct !== undefined) {
+        // A newer kernel's longer struct: the bytes past the members known are kept.
+        const size = attribute.struct.size;
         return {
-          check: `vl >= ${attribute.struct.size}`,
-          read: `v = ${source.ref(readerOf(attribute.struct))}(bytes, view, base, vs);`,
+          check: `vl >= ${size}`,
+          read: `v = ${source.ref(readerOf(attribute.struct))}(bytes, view, base, vs);\n`
+            + `if (vl > ${size}) v[${
+              source.ref(structTail)
+            }] = bytes.subarray(vs + ${size}, vs + vl);`,
         };
       }
       if (attribute.element !== undefined && attribute.element.code <= S64) {

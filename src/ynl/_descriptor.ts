@@ -216,6 +216,29 @@ export interface FamilyDescriptor {
  */
 export const unknownAttributes: unique symbol = Symbol("unknownAttributes");
 
+/**
+ * The bytes of a struct attribute's value past the members its spec describes: a newer kernel's
+ * members (the kernel grows its structs at their end, and sends them whole). Kept on the decoded
+ * struct as they came, and encoded again after its members.
+ *
+ * @example
+ * ```ts
+ * import { family, structTail } from "@netlink/netlink/ynl";
+ * import { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * await using rt = await family(rtLink);
+ * const lo = await rt.do("getlink", { ifname: "lo" });
+ * const newer = lo.stats64?.[structTail]; // undefined when the kernel's struct is the spec's
+ * if (newer !== undefined) console.log(newer.length, "bytes of counters the spec does not name");
+ * ```
+ */
+export const structTail: unique symbol = Symbol("structTail");
+
+/** Where a decoded struct attribute keeps the bytes past its members: {@linkcode structTail}. */
+export interface KeptTail {
+  /** The bytes past the struct's members, as they came. */
+  [structTail]?: Uint8Array;
+}
+
 /** `"decoded"`: what decoding yields. `"input"`: what encoding accepts (looser: zero defaults). */
 export type Mode = "decoded" | "input";
 
@@ -272,7 +295,7 @@ export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode>
   : K extends "flag" ? boolean
   : K extends "string" ? string
   : K extends "binary" ? (
-      O extends { struct: infer S extends string } ? StructValue<D, S, M>
+      O extends { struct: infer S extends string } ? StructValue<D, S, M> & KeptTail
         : O extends { subType: "u64" | "s64" | "uint" | "sint" } ? BigValue<M>[]
         : O extends { subType: ScalarKind } ? number[]
         : Uint8Array

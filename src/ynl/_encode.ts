@@ -45,7 +45,7 @@ import {
   UINT,
 } from "./_compile.ts";
 import type { AttributeOptions, OperationDescriptor } from "./_descriptor.ts";
-import { unknownAttributes } from "./_descriptor.ts";
+import { type KeptTail, structTail, unknownAttributes } from "./_descriptor.ts";
 
 const textEncoder = new TextEncoder();
 
@@ -289,10 +289,16 @@ function checkMembers(struct: CompiledStruct, value: unknown, what: string): voi
   }
 }
 
+/** A struct attribute's value: its members, then its {@linkcode structTail} as it came. */
 function structBytes(struct: CompiledStruct, value: unknown, what: string): Uint8Array {
   checkMembers(struct, value, what);
-  const bytes = new Uint8Array(struct.size);
+  const tail = (value as KeptTail)[structTail];
+  if (tail !== undefined && !(tail instanceof Uint8Array)) {
+    throw new TypeError(`${what}: [structTail] must be a Uint8Array, got ${describe(tail)}`);
+  }
+  const bytes = new Uint8Array(struct.size + (tail?.byteLength ?? 0));
   encodeStruct(struct, value as Record<string, unknown>, bytes, 0);
+  if (tail !== undefined) bytes.set(tail, struct.size);
   return bytes;
 }
 

@@ -43,6 +43,7 @@ export type {
   IntegerKind,
   IntegerValue,
   KeptAttributes,
+  KeptTail,
   MemberDescriptor,
   MemberKind,
   MemberKindValue,
@@ -59,6 +60,6 @@ export type {
   SubMessageFormatValue,
   SubMessageValue,
 } from "./_descriptor.ts";
-export { unknownAttributes } from "./_descriptor.ts";
+export { structTail, unknownAttributes } from "./_descriptor.ts";
 export { FamilyError } from "./_extack.ts";
 export * from "./family.ts";

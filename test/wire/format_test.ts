@@ -39,6 +39,7 @@ import {
   NLMSG_ERROR,
   RTM_DELLINK,
   RTM_GETLINK,
+  RTM_NEWADDR,
   RTM_NEWLINK,
   RTM_NEWQDISC,
 } from "../../src/constants.ts";
@@ -86,6 +87,23 @@ test("rtnetlink: type and flags by name, ifinfomsg and nested attributes, one li
   assert.match(
     format({ ...del, payload: ifinfomsg(3, 0) }, { protocol: NETLINK_ROUTE }),
     /^RTM_DELLINK flags=REQUEST\|NONREC seq=2 /,
+  );
+});
+
+test("rtnetlink: a struct value longer than its struct shows the bytes past its members", () => {
+  // A newer kernel's ifa_cacheinfo with a fifth field: the bytes were not shown.
+  const cacheinfo = new Uint8Array(20);
+  new Uint32Array(cacheinfo.buffer).set([1, 2, 3, 4, 5]);
+  const payload = new Uint8Array(8 + 4 + 20);
+  payload.set([2, 24, 0, 0, 3, 0, 0, 0]); // ifaddrmsg: AF_INET, /24, index 3
+  new DataView(payload.buffer).setUint16(8, 24, true);
+  new DataView(payload.buffer).setUint16(10, 6, true); // IFA_CACHEINFO
+  payload.set(cacheinfo, 12);
+  assert.match(
+    format({ type: RTM_NEWADDR, flags: 0, seq: 0, portid: 0, payload }, {
+      protocol: NETLINK_ROUTE,
+    }),
+    / cacheinfo=\{ifaPrefered=1 ifaValid=2 cstamp=3 tstamp=4 #tail=05000000\}$/,
   );
 });
 

@@ -12,9 +12,11 @@ import type { GenericFamily } from "../../src/genl.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
 import { codecOf } from "../../src/ynl/_compile.ts";
 import {
+  type AttributeSetValue,
   family,
   type FamilyDescriptor,
   NetlinkFamily,
+  structTail,
   unknownAttributes,
 } from "../../src/ynl/mod.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
@@ -983,7 +985,7 @@ test("family() refuses what is no family descriptor with a TypeError saying so, 
   }
 });
 
-test("a struct value longer than its struct (grown at its end by a newer kernel) decodes the members known; the bytes past them are not kept", () => {
+test("a struct value longer than its struct (grown at its end by a newer kernel) decodes the members known and keeps the bytes past them, encoded again as they came", () => {
   const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
   const size = codecOf(rtLink).struct("rtnl-link-stats64").size;
   const message = (valueLength: number) => {
@@ -994,12 +996,33 @@ test("a struct value longer than its struct (grown at its end by a newer kernel)
     view.setBigUint64(20, 7n, true); // rx_packets
     return { type: 16, flags: 0, seq: 0, portid: 0, payload };
   };
-  const longer = rt.decode(message(size + 8))!.message as unknown as Record<
-    string | symbol,
-    unknown
-  >;
-  assert.equal((longer.stats64 as { rxPackets: bigint }).rxPackets, 7n);
+  const grown = message(size + 8);
+  new DataView(grown.payload.buffer).setBigUint64(20 + size, 0x1122334455667788n, true);
+  type Link = AttributeSetValue<typeof rtLink, "link-attrs">;
+  const longer = rt.decode(grown)!.message as Link;
+  assert.equal(longer.stats64!.rxPackets, 7n);
   assert.equal(longer[unknownAttributes], undefined);
+  // The bytes past the members (a counter this spec does not name) were dropped.
+  assert.deepEqual([...longer.stats64![structTail]!], [
+    0x88,
+    0x77,
+    0x66,
+    0x55,
+    0x44,
+    0x33,
+    0x22,
+    0x11,
+  ]);
+  assert.deepEqual(rt.encode("newlink", longer).payload, grown.payload);
+  // A tail that is no bytes is refused, naming the attribute.
+  assert.throws(
+    () => rt.encode("newlink", { stats64: { [structTail]: [1, 2] as never } }),
+    /^TypeError: .*stats64.*: \[structTail\] must be a Uint8Array, got /,
+  );
+  // One of the struct's size has none.
+  const exact = rt.decode(message(size))!.message as Link;
+  assert.equal(exact.stats64![structTail], undefined);
+  assert.ok(!Object.getOwnPropertySymbols(exact.stats64!).includes(structTail));
   // Shorter than the struct: not decoded, kept as it came.
   const shorter = rt.decode(message(size - 8))!.message as unknown as Record<
     string | symbol,
