@@ -217,7 +217,8 @@ export function checkConnectorHeard(payload: Uint8Array): void {
         + "drops it unread, answering nothing (the connector acks nothing): make the payload with "
         + "encodeConnectorMessage() from @netlink/netlink/connector",
     );
-  if (length < SIZEOF_CN_MSG) {
+  const fault = cnMsgFault(payload);
+  if (fault === "header") {
     throw drop(`it is shorter than a struct cn_msg (${SIZEOF_CN_MSG} bytes)`);
   }
   if (length > CONNECTOR_MAX_MSG_SIZE) {
@@ -226,13 +227,26 @@ export function checkConnectorHeard(payload: Uint8Array): void {
         + "bytes: the struct cn_msg and its data)",
     );
   }
-  const len = new DataView(payload.buffer, payload.byteOffset + CN_MSG_LEN, 2)
-    .getUint16(0, HOST_LITTLE_ENDIAN);
-  if (length < SIZEOF_CN_MSG + len) {
-    throw drop(
-      `its struct cn_msg says ${len} bytes of data follow, and ${length - SIZEOF_CN_MSG} do`,
-    );
+  if (fault !== undefined) {
+    throw drop(`its struct cn_msg says ${fault.len} bytes of data follow, and ${fault.data} do`);
   }
+}
+
+/**
+ * What is wrong with the struct cn_msg `payload` starts with, as cn_call_callback finds it (for
+ * the caller's own error: a send's TypeError, a decode's MalformedMessageError): "header" when
+ * the payload is shorter than one, else the data length its `len` says and the `data` bytes that
+ * follow when it says more; undefined when it is sound.
+ */
+export function cnMsgFault(
+  payload: Uint8Array,
+): "header" | { len: number; data: number } | undefined {
+  if (payload.length < SIZEOF_CN_MSG) return "header";
+  // A u16 in host order, read without a view: a decode runs this for every process event.
+  const first = payload[CN_MSG_LEN], second = payload[CN_MSG_LEN + 1];
+  const len = HOST_LITTLE_ENDIAN ? first | second << 8 : first << 8 | second;
+  const data = payload.length - SIZEOF_CN_MSG;
+  return len > data ? { len, data } : undefined;
 }
 
 /** A dump (its bits from {@linkcode dumpBits}): the kernel runs one per socket. */

@@ -24,6 +24,7 @@ import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
+import { cnMsgFault } from "./_request.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import {
   CN_IDX_PROC,
@@ -209,22 +210,21 @@ export function decodeConnectorMessage(payload: Uint8Array): ConnectorMessage {
   if (!(payload instanceof Uint8Array)) {
     throw new TypeError(`connector payload must be a Uint8Array, got ${typeof payload}`);
   }
-  if (payload.byteLength < layout.SIZEOF_CN_MSG) {
+  const fault = cnMsgFault(payload);
+  if (fault === "header") {
     throw new MalformedMessageError(
       `${payload.byteLength} bytes are too short for a ${layout.SIZEOF_CN_MSG}-byte struct cn_msg`,
       0,
     );
   }
-  const view = viewOf(payload);
-  const length = view.getUint16(layout.CN_MSG_LEN, HOST_LITTLE_ENDIAN);
-  if (length > payload.byteLength - layout.SIZEOF_CN_MSG) {
+  if (fault !== undefined) {
     throw new MalformedMessageError(
-      `cn_msg len ${length} runs past the end of the message (${
-        payload.byteLength - layout.SIZEOF_CN_MSG
-      } bytes of data)`,
+      `cn_msg len ${fault.len} runs past the end of the message (${fault.data} bytes of data)`,
       layout.CN_MSG_LEN,
     );
   }
+  const view = viewOf(payload);
+  const length = view.getUint16(layout.CN_MSG_LEN, HOST_LITTLE_ENDIAN);
   return {
     idx: view.getUint32(layout.CN_MSG_ID_IDX, HOST_LITTLE_ENDIAN),
     val: view.getUint32(layout.CN_MSG_ID_VAL, HOST_LITTLE_ENDIAN),
