@@ -2,7 +2,6 @@
 // by index, and errors rewritten to say what to do. Internal.
 
 import { errnoDescription } from "../_errno.ts";
-import { shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { NetlinkFamily } from "../ynl/family.ts";
@@ -11,7 +10,7 @@ import { rtLink } from "../ynl/rt_link.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
-import { checkLinkRef, nameLookup } from "./_link_ref.ts";
+import { linkIndex, noLink } from "./_link_ref.ts";
 
 /**
  * A link as callers name it: its name (`"eth0"`), one of its alternative names (up to 127
@@ -24,8 +23,6 @@ import { checkLinkRef, nameLookup } from "./_link_ref.ts";
  * ```
  */
 export type LinkRef = string | number;
-
-const ENODEV = 19;
 
 /** What an errno means for someone running an `ip`-like command. */
 const HINTS: Record<string, string> = {
@@ -88,16 +85,9 @@ export class Context {
 
   /** The index of a link given by name or index; "no link named X" when there is none. */
   async ifindex(ref: LinkRef, field = "dev"): Promise<number> {
-    checkLinkRef(ref, field);
-    if (typeof ref === "number") return ref;
-    // Asked of the kernel each time: a cached name may since name another link.
-    try {
-      const link = await this.link.do("getlink", { ...nameLookup(ref), extMask: 8 });
-      this.names.set(link.ifiIndex, ref);
-      return link.ifiIndex;
-    } catch (err) {
-      throw this.noLink(err, ref);
-    }
+    const index = await linkIndex(this.link, ref, field, (err) => explain(err, `link ${ref}`));
+    if (typeof ref === "string") this.names.set(index, ref);
+    return index;
   }
 
   /**
@@ -142,17 +132,7 @@ export class Context {
 
   /** ENODEV for a link asked for by name, said as "no link named X". */
   noLink(err: unknown, ref: LinkRef): unknown {
-    if (err instanceof NetlinkError && err.code === "ENODEV") {
-      return new NetlinkError({
-        errno: ENODEV,
-        detail: typeof ref === "string"
-          ? `no link named ${shown(ref)}`
-          : `no link with index ${ref}`,
-        requestType: err.requestType,
-        requestSeq: err.requestSeq,
-      });
-    }
-    return explain(err, `link ${ref}`);
+    return noLink(err, ref, (other) => explain(other, `link ${ref}`));
   }
 }
 

@@ -1,7 +1,11 @@
-// What can name a link, checked before anything is asked of the kernel. Internal: shared by the
-// route client and TrafficControl (which does not load the route client's codecs).
+// What can name a link, checked before anything is asked of the kernel, and the lookup of its
+// index. Internal: shared by the route client and TrafficControl (which does not load the route
+// client's codecs).
 
 import { shown } from "../_options.ts";
+import { NetlinkError } from "../errors.ts";
+import type { NetlinkFamily } from "../ynl/family.ts";
+import type { rtLink } from "../ynl/rt_link.ts";
 
 /**
  * Refuses what can name no link (TypeError naming `field`), before anything is asked: an index,
@@ -30,6 +34,45 @@ export function checkLinkName(name: unknown, field: string): string {
  */
 export function nameLookup(name: string): { ifname: string } | { altIfname: string } {
   return encoder.encode(name).length < IFNAMSIZ ? { ifname: name } : { altIfname: name };
+}
+
+/**
+ * The index of link `ref`: an index as it is, a name asked of the kernel each time (a name seen
+ * before may since name another link) by {@linkcode nameLookup}, without the link's stats
+ * (RTEXT_FILTER_SKIP_STATS). What can name no link is a TypeError naming `field` first; the
+ * kernel's ENODEV is said as `no link named "X"`, other errors go through `otherwise`.
+ */
+export async function linkIndex(
+  links: NetlinkFamily<typeof rtLink>,
+  ref: unknown,
+  field: string,
+  otherwise: (err: unknown) => unknown = (err) => err,
+): Promise<number> {
+  checkLinkRef(ref, field);
+  if (typeof ref === "number") return ref;
+  try {
+    return (await links.do("getlink", { ...nameLookup(ref), extMask: 8 })).ifiIndex;
+  } catch (err) {
+    throw noLink(err, ref, otherwise);
+  }
+}
+
+/**
+ * The kernel's ENODEV for link `ref` said as `no link named "X"` (`no link with index N`); any
+ * other error through `otherwise`.
+ */
+export function noLink(
+  err: unknown,
+  ref: string | number,
+  otherwise: (err: unknown) => unknown,
+): unknown {
+  if (!(err instanceof NetlinkError) || err.code !== "ENODEV") return otherwise(err);
+  return new NetlinkError({
+    errno: err.errno,
+    detail: typeof ref === "string" ? `no link named ${shown(ref)}` : `no link with index ${ref}`,
+    requestType: err.requestType,
+    requestSeq: err.requestSeq,
+  });
 }
 
 /** IFNAMSIZ and ALTIFNAMSIZ (<linux/if.h>): the buffers, the NUL included. */

@@ -26,14 +26,13 @@ import {
   TC_H_INGRESS,
   TC_H_MAJ_MASK,
 } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
 import type { OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
 import { explain } from "./_context.ts";
-import { checkLinkRef, nameLookup } from "./_link_ref.ts";
+import { checkLinkRef, linkIndex } from "./_link_ref.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
   classOutOptions,
@@ -725,24 +724,9 @@ export class TrafficControl implements AsyncDisposable {
    * console.log(await tc.ifindex("lo")); // 1
    * ```
    */
-  async ifindex(dev: Device): Promise<number> {
-    checkLinkRef(dev, "dev");
-    if (typeof dev === "number") return dev;
-    try {
-      const link = await this.#links.do("getlink", nameLookup(dev));
-      return link!.ifiIndex;
-    } catch (err) {
-      if (err instanceof NetlinkError && err.code === "ENODEV") {
-        // The kernel's answer, said as the route client says it.
-        throw new NetlinkError({
-          errno: err.errno,
-          detail: `no link named ${shown(dev)}`,
-          requestType: err.requestType,
-          requestSeq: err.requestSeq,
-        });
-      }
-      throw err;
-    }
+  ifindex(dev: Device): Promise<number> {
+    // The route client's lookup, its ENODEV said the same way.
+    return linkIndex(this.#links, dev, "dev");
   }
 
   async #linkNames(): Promise<Map<number, string>> {
