@@ -11,8 +11,9 @@ import { whenCollected } from "./_collected.ts";
 import { Fifo } from "./_fifo.ts";
 import { type Disarm, DISARMED } from "./_guard.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
+import { endsAtPlainReply } from "./_request.ts";
 import { orderedSteps } from "./_steps.ts";
-import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
 import { MessageCursor } from "./cursor.ts";
 import { DumpInterruptedError } from "./errors.ts";
 import { alignMessage, type ReceivedMessage } from "./message.ts";
@@ -246,7 +247,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       dump: true,
       endsAtDone: true,
       // The kernel may run it as a plain request: its one reply is then the whole dump.
-      endsAtPlainReply: host.to === 0 && (host.flags & NLM_F_ACK) === 0,
+      endsAtPlainReply: endsAtPlainReply(host.to, host.flags),
       echo: false,
       interrupted: false,
       // Dumps never lose data (the kernel fills them only when read), so a lagging consumer

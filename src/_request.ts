@@ -253,6 +253,13 @@ export function cnMsgFault(
 export const isDump = (bits: number): boolean => bits !== 0;
 
 /**
+ * Whether a dump sent to port `to` with `flags` ends at a plain reply (Pending.endsAtPlainReply):
+ * one asked of the kernel without NLM_F_ACK, which the kernel may run as a plain request.
+ */
+export const endsAtPlainReply = (to: number, flags: number): boolean =>
+  to === 0 && (flags & NLM_F_ACK) === 0;
+
+/**
  * The kernel's answer to a message with these flags (and {@linkcode dumpBits}) is how its
  * request is known complete.
  */
@@ -320,7 +327,7 @@ export function requestInFlight(
         from,
         dump: bits[i] === NLM_F_DUMP,
         endsAtDone: isDump(bits[i]),
-        endsAtPlainReply: from === 0 && isDump(bits[i]) && (flags & NLM_F_ACK) === 0,
+        endsAtPlainReply: isDump(bits[i]) && endsAtPlainReply(from, flags),
         echo: (flags & NLM_F_ECHO) !== 0,
         interrupted: false,
         push: (msg) => replies.push(msg),
