@@ -20,9 +20,7 @@
 # Needs root. Not a test.
 #
 #   [OLD=DIR] [LAYERS="bare cursor ..."] [REPEAT=N] bench/cold_dump.sh [ROUTES] [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 routes=${1:-100000} rounds=${2:-7}
 old=${OLD:+$(cd "$OLD" && pwd)}
 ns=nlcold-$$

@@ -5,9 +5,7 @@
 # node_modules linked), its library runs in the same rounds, alternately. Not a test.
 #
 #   [OLD=DIR] bench/cold_open.sh [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 rounds=${1:-9}
 old=${OLD:+$(cd "$OLD" && pwd)}
 for _ in $(seq "$rounds"); do

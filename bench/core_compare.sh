@@ -8,9 +8,7 @@
 # reference's. Needs root. Not a test: nothing asserts a time.
 #
 #   bench/core_compare.sh [REF] [ROUTES] [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 ref=${1:-main}
 routes=${2:-50000}
 rounds=${3:-10}

@@ -14,8 +14,7 @@
 # QUIET is set. Needs root. Not a test.
 #
 #   [QUIET=1] bench/dump_setup_functions.sh [DIR]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/_prologue.sh"
 lib=${1:-$PWD}
 ns=nlsetup-$$ out=$(mktemp)
 trap 'ip netns del "$ns" 2>/dev/null || true; rm -f "$out"' EXIT

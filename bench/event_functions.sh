@@ -8,11 +8,9 @@
 # 10 ms apart. Prints the count, then the functions (name, bytecode size). Needs root. Not a test.
 #
 #   bench/event_functions.sh [LAYER] [N] [DIR]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/_prologue.sh"
 layer=${1:-listen} n=${2:-120} lib=${3:-$PWD}
-main=$(dirname "$(cd "$(git rev-parse --git-common-dir)" && pwd)")
-peers=$(cd "${PEERS:-$main/../shared/peers}" && pwd)
+peer_harness
 ns=nlfuncs-$$ out=$(mktemp -d)
 trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$out"' EXIT
 ip netns add "$ns"

@@ -24,17 +24,13 @@
 #
 #   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
 #     [V8_FLAGS=...] bench/event_latency.sh [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/_prologue.sh"
 root=$PWD
-main=$(dirname "$(cd "$(git rev-parse --git-common-dir)" && pwd)")
-peers=$(cd "${PEERS:-$main/../shared/peers}" && pwd)
+peer_harness
 rounds=${1:-3}
 export PEERBENCH=${PEERBENCH:-/tmp/nl-event-latency} NS=${NS:-nlevents-$$} RT=$root
 export DENO_DIR=$PEERBENCH/deno-dir
-mkdir -p "$PEERBENCH/bin"
-gcc -O2 -o "$PEERBENCH/bin/ev-toggle" "$peers/c/ev_toggle.c"
-gcc -O2 -o "$PEERBENCH/bin/ev-sub-c" "$peers/c/ev_sub.c"
+build_peer_tools
 tsv=$PEERBENCH/peers.tsv
 deno="$root/node_modules/.bin/deno run -A --no-lock $root/bench/events_peer.ts $peers/ts"
 bun="$root/node_modules/.bin/bun $root/bench/events_peer.ts $peers/ts"

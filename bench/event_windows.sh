@@ -12,19 +12,16 @@
 #
 #   [PEERS=DIR] [OLD=DIR] [LAYERS="listen socket"] [RUNTIMES="deno bun"] [WINDOW=200] \
 #     [V8_FLAGS=...] bench/event_windows.sh [COUNT]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/_prologue.sh"
 root=$PWD
-main=$(dirname "$(cd "$(git rev-parse --git-common-dir)" && pwd)")
-peers=$(cd "${PEERS:-$main/../shared/peers}" && pwd)
+peer_harness
 count=${1:-3000}
 window=${WINDOW:-200}
 export PEERBENCH=${PEERBENCH:-/tmp/nl-event-windows} NS=${NS:-nlwindows-$$}
 export DENO_DIR=$PEERBENCH/deno-dir DENO_NO_UPDATE_CHECK=1
 out=$PEERBENCH/$$
-mkdir -p "$PEERBENCH/bin" "$out"
-gcc -O2 -o "$PEERBENCH/bin/ev-toggle" "$peers/c/ev_toggle.c"
-gcc -O2 -o "$PEERBENCH/bin/ev-sub-c" "$peers/c/ev_sub.c"
+mkdir -p "$out"
+build_peer_tools
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
 "$peers/ns.sh" veth
 idx=$(ip -n "$NS" -o link show nlb0 | cut -d: -f1)

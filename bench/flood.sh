@@ -6,8 +6,7 @@
 # Reports each runtime's median as a ratio of C's. Not a test.
 #
 #   bench/flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/_prologue.sh"
 count=${1:-200000} size=${2:-64} batch=${3:-1} rounds=${4:-3}
 cc -O2 -Wall -I kernel-module -o bench/flood_recv bench/flood_recv.c
 out=$(mktemp)

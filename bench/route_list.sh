@@ -5,9 +5,7 @@
 # within 1.3x). Needs root. Not a test: nothing asserts a time.
 #
 #   bench/route_list.sh [ROUTES] [ITERATIONS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 routes=${1:-100000}
 iterations=${2:-10}
 ns=nlroute-$$

@@ -5,9 +5,7 @@
 # Needs root. Not a test: nothing here asserts a time.
 #
 #   bench/run.sh [ROUTES] [ITERATIONS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 routes=${1:-100000}
 iterations=${2:-10}
 ns=nlbench-$$

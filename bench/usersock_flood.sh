@@ -11,9 +11,7 @@
 # some, e.g. MODES="cursor inplace". Not a test.
 #
 #   bench/usersock_flood.sh [COUNT] [SIZE] [BATCH] [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 count=${1:-200000} size=${2:-64} batch=${3:-1} rounds=${4:-5}
 modes=${MODES:-messages batches listen datagrams cursor transport inplace}
 cc -O2 -Wall -o bench/usersock_flood bench/usersock_flood.c

@@ -3,8 +3,6 @@
 # Bun (whose Workers wait through a poller Worker) and on Deno. Not a test.
 #
 #   [OLD=DIR] [CYCLES=200] bench/worker_cycles.sh [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 bun bench/worker_cycles.ts "${1:-9}"
 deno run -A bench/worker_cycles.ts "${1:-9}"

@@ -9,9 +9,7 @@
 # hand-written decode) are printed beside these: before and after in one run.
 #
 #   [OLD=DIR] bench/ynl_routes.sh [ROUTES] [ITERATIONS] [COLD_RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PATH="$PWD/node_modules/.bin:$PATH"
+. "$(dirname "$0")/_prologue.sh"
 routes=${1:-100000}
 iterations=${2:-10}
 cold_runs=${3:-5}
