@@ -233,11 +233,14 @@ export const unknownAttributes: unique symbol = Symbol("unknownAttributes");
  */
 export const structTail: unique symbol = Symbol("structTail");
 
-/** Where a decoded struct attribute keeps the bytes past its members: {@linkcode structTail}. */
-export interface KeptTail {
+/**
+ * Where a decoded struct attribute keeps the bytes past its members: {@linkcode structTail}. A
+ * type, not an interface: a struct's value stays castable to `Record<string, T>` of its members.
+ */
+export type KeptTail = {
   /** The bytes past the struct's members, as they came. */
   [structTail]?: Uint8Array;
-}
+};
 
 /** `"decoded"`: what decoding yields. `"input"`: what encoding accepts (looser: zero defaults). */
 export type Mode = "decoded" | "input";
