@@ -25,6 +25,8 @@ export function orderedSteps<T>(step: () => Promise<T>): {
   settledNow: () => void;
   /** Settles once every step asked for so far has (at once when none is unsettled). */
   settled: () => Promise<void>;
+  /** No step is unsettled: one run now would be the only one. */
+  idle: () => boolean;
 } {
   /** Settles once the last step asked for has; undefined while no step is unsettled. */
   let tail: Promise<void> | undefined;
@@ -78,5 +80,6 @@ export function orderedSteps<T>(step: () => Promise<T>): {
     follow();
     return tail ?? Promise.resolve();
   };
-  return { next, waiting, waitingOwned, settledNow, settled };
+  const idle = (): boolean => tail === undefined && owned === undefined;
+  return { next, waiting, waitingOwned, settledNow, settled, idle };
 }

@@ -19,6 +19,7 @@ import {
 import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
 import { quoted } from "../_printable.ts";
 import { orderedSteps } from "../_steps.ts";
+import { type NextThen, nextThen } from "../_stream.ts";
 import { suggestion } from "../_suggest.ts";
 import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
@@ -727,20 +728,25 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       } catch (err) {
         return void end().then(() => fail(err), fail);
       }
-      if (notification === undefined) messages.next().then(take, failed);
+      if (notification === undefined) next(take, failed);
       else settle({ value: notification, done: false });
     };
+    // The socket's iteration hands a step's message to `take` in the read loop's task, so that
+    // this step settles there (see the stream's nextThen); next() of an iterator not the stream's
+    // (a socket of another copy of the library) through its promise.
+    const next: NextThen<ReceivedMessage> = (messages as { [nextThen]?: NextThen<ReceivedMessage> })[nextThen]
+      ?? ((onResult, onError) => void messages.next().then(onResult, onError));
     const step = (): Promise<Step> =>
       steps.waitingOwned(
         new Promise<Step>((resolve, reject) => {
           resolveStep = resolve;
           rejectStep = reject;
-          messages.next().then(take, failed);
+          next(take, failed);
         }),
       );
     // Every step waits for the socket.
     const steps = orderedSteps(step);
-    perEventClosures(take, settle, step, steps.next, steps.waitingOwned, steps.settledNow);
+    perEventClosures(take, settle, step, next, steps.next, steps.waitingOwned, steps.settledNow);
     // No closure here may capture `monitor` (they share this scope with the release below).
     const monitor: Monitor<D> = {
       next: steps.next,
