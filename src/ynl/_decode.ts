@@ -94,11 +94,26 @@ const NLA_F_NESTED = 0x8000, NLA_F_NET_BYTEORDER = 0x4000, NLA_TYPE_MASK = 0x3ff
 const LITTLE = String(HOST_LITTLE_ENDIAN);
 const textDecoder = new TextDecoder();
 
+/**
+ * The string at `bytes[start, end)`, up to its first NUL. A short ASCII one (a link's name, its
+ * qdisc, a kind) is built by the walk itself: a view and a call into the runtime's decoder cost
+ * more, cold, than the whole walk (a typed monitor decodes a few per event).
+ */
 function nulTerminated(bytes: Uint8Array, start: number, end: number): string {
+  let text = "";
   let stop = start;
+  for (; stop < end; stop++) {
+    const byte = bytes[stop];
+    if (byte === 0) return text;
+    if (byte > 0x7f || stop - start === SHORT_STRING) break;
+    text += String.fromCharCode(byte);
+  }
   while (stop < end && bytes[stop] !== 0) stop++;
   return textDecoder.decode(bytes.subarray(start, stop));
 }
+
+/** Bytes of ASCII that nulTerminated() builds into a string itself (IFNAMSIZ, 16, and more). */
+const SHORT_STRING = 32;
 
 /** Throws the core decoder's MalformedMessageError for the attribute header at `at`. */
 function malformed(bytes: Uint8Array, at: number, end: number): never {

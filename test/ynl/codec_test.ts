@@ -230,6 +230,23 @@ test("flags, strings, binary, structs and C arrays round-trip", () => {
   assert.equal(roundTrip({ kind: widest }).kind, widest);
   const label = roundTrip({ pair: { label: "\u00e9t\u00e9!" } }).pair as { label: string };
   assert.equal(label.label, "\u00e9t\u00e9!");
+  // Short ASCII is built by the walk, the rest decoded as UTF-8: both ways, and where they meet.
+  for (
+    const kind of ["", "a", "x".repeat(31), "x".repeat(32), "x".repeat(33), "ab\u00e9", "\u00e9"]
+  ) {
+    assert.equal(roundTrip({ kind }).kind, kind);
+  }
+  // No NUL within the attribute (the kernel always sends one; a peer may not): up to its end.
+  const bare = new AttributeEncoder().bytes(28, new TextEncoder().encode("no nul \u00e9")).finish();
+  const header = codec.encode("set", {}).payload!;
+  const unended = codec.decode({
+    type: codec.encode("set", {}).type,
+    flags: 0,
+    seq: 0,
+    portid: 0,
+    payload: Uint8Array.of(...header, ...bare),
+  });
+  assert.equal((unended!.message as { kind?: string }).kind, "no nul \u00e9");
 });
 
 test("nests, multi-attr, indexed arrays and nest-type-value round-trip", () => {
