@@ -81,11 +81,13 @@ const QUIET_AFTER = 4;
  * How many microtasks the keep-alive's release waits, once nothing is armed, for a wait to be
  * armed again. A `for await` consumer's continuation takes the event's messages and asks for the
  * next, which arms it, some microtasks after the wake-up that disarmed it: in the first for an
- * event of one datagram, the second for two, the third for three (a link change), and through a
- * typed monitor (src/ynl) in the second, fourth and sixth (counted on Bun and on Deno's signal
- * waiter, over 40 link changes). Waiting one made a monitor of more than one datagram unref and
- * ref the timer at every event (15-20 us on Deno). Each extra wait is a microtask, and comes only
- * when nothing re-arms that soon (the iteration ended, or its code awaits other I/O first).
+ * event of one datagram, the second for two, the third for three (a link change; counted on Bun
+ * and on Deno's signal waiter, over 40 link changes), and through a typed monitor (src/ynl),
+ * whose step settles in the wake-up's task too, in the first for one and the sixth for three (by
+ * the order of its microtasks, not counted). Waiting one made a monitor of more than one datagram
+ * unref and ref the timer at every event (15-20 us on Deno). Each extra wait is a microtask, and
+ * comes only when nothing re-arms that soon (the iteration ended, or its code awaits other I/O
+ * first).
  */
 const RELEASE_HOPS = 8;
 

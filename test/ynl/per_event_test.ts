@@ -1,16 +1,20 @@
 // A typed monitor's per-event code is listed for a runtime that asks to optimize it
 // (src/_per_event.ts, ffi/_bun_jit.ts), as the socket's is: the family's and the codec's methods,
-// each operation's message decoder and the decoders generated for its attribute sets.
+// each operation's message decoder and the decoders generated for its attribute sets. And its
+// step settles where the socket's would, before the rest of the queue is read ahead.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { listPerEventCode, stopPerEventCode, wantPerEventCode } from "../../src/_per_event.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
+import { RTM_NEWLINK, RTNLGRP_LINK } from "../../src/constants.ts";
 import { encodeGeneric } from "../../src/genl.ts";
 import { Codec } from "../../src/ynl/_compile.ts";
 import { messageDecoder } from "../../src/ynl/_decode.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
+import { fakeSocket, settle } from "../unit/_fake.ts";
 
 test("a typed monitor's decoders are listed as per-event code, made while a runtime wants the list", () => {
   const listed = listPerEventCode();
@@ -30,4 +34,27 @@ test("a typed monitor's decoders are listed as per-event code, made while a runt
   } finally {
     stopPerEventCode();
   }
+});
+
+test("typed monitor(): after a wait, its step runs before the rest of the queue is read ahead", async () => {
+  const { sock, t } = await fakeSocket();
+  const rt = new NetlinkFamily(rtLink, sock);
+  const events = rt.monitor({ groups: ["rtnlgrp-link"] });
+  const step = events.next();
+  await settle();
+  for (const ifiIndex of [1, 2, 3]) {
+    const { type, payload } = rt.encode("newlink", { ifiIndex, ifname: `eth${ifiIndex}` });
+    assert.equal(type, RTM_NEWLINK);
+    t.deliver([{ type, flags: 0, seq: 0, portid: 0, payload: payload! }], 0, RTNLGRP_LINK);
+  }
+  const first = (await step).value!;
+  assert.equal(first.op, "newlink-ntf");
+  assert.equal(first.message.ifname, "eth1");
+  // The monitor's step settled in the task that read its datagram, as the socket's own does: its
+  // consumer ran first, the other datagrams still queued (a read there costs an event microseconds).
+  assert.equal(t.queued, 2, "the other datagrams were read before the monitor's step ran");
+  const rest = [(await events.next()).value!, (await events.next()).value!];
+  assert.deepEqual(rest.map((e) => e.op === "newlink-ntf" && e.message.ifname), ["eth2", "eth3"]);
+  await events.return!();
+  sock.close();
 });
