@@ -734,8 +734,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // The socket's iteration hands a step's message to `take` in the read loop's task, so that
     // this step settles there (see the stream's nextThen); next() of an iterator not the stream's
     // (a socket of another copy of the library) through its promise.
-    const next: NextThen<ReceivedMessage> = (messages as { [nextThen]?: NextThen<ReceivedMessage> })[nextThen]
-      ?? ((onResult, onError) => void messages.next().then(onResult, onError));
+    const next: NextThen<ReceivedMessage> =
+      (messages as { [nextThen]?: NextThen<ReceivedMessage> })[nextThen]
+        ?? ((onResult, onError) => void messages.next().then(onResult, onError));
     const step = (): Promise<Step> =>
       steps.waitingOwned(
         new Promise<Step>((resolve, reject) => {
