@@ -266,8 +266,8 @@ export function dumpIterator(host: DumpHost): DumpIterator {
         settle();
       },
       pushDatagram: byRuns
-        ? (data, count) => {
-          runs.push({ messages: undefined, data, start: 0, end: data.byteLength, count });
+        ? (data, count, end) => {
+          runs.push({ messages: undefined, data, start: 0, end, count });
           queued += count;
           settle();
         }

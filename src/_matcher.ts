@@ -14,6 +14,7 @@ import { methodsOf, perEventCode } from "./_per_event.ts";
 import { sharedWords } from "./_view.ts";
 import { decodeAck } from "./ack.ts";
 import {
+  NLM_F_ACK_TLVS,
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
   NLMSG_ALIGNTO,
@@ -73,11 +74,12 @@ export interface Pending {
    */
   pushRun?(messages: readonly ReceivedMessage[], start: number, end: number): void;
   /**
-   * Delivers a whole datagram whose `count` messages are all data parts of this request (see
-   * {@linkcode Matcher.claimDatagram}), as bytes: the callee's to keep. Without it, parts come
-   * as messages.
+   * Delivers a datagram whose first `count` messages, `data[0, end)`, are all data parts of this
+   * request (see {@linkcode Matcher.claimDatagram}), as bytes: the callee's to keep (`end` is
+   * short of its length when the request's NLMSG_DONE follows them). Without it, parts come as
+   * messages.
    */
-  pushDatagram?(data: Uint8Array, count: number): void;
+  pushDatagram?(data: Uint8Array, count: number, end: number): void;
   /** Receives the success ack's (or NLMSG_DONE's) fields: a warning, a cookie. */
   acked?(ack: NetlinkErrorInit): void;
   /** Ends the request: with an error, or successfully when `error` is undefined. */
@@ -413,10 +415,15 @@ export class Matcher {
   /**
    * Hands a unicast datagram from `sender` to the request whose `pushDatagram` takes it, as
    * bytes, when every message in it is a data part of that request: what {@linkcode claimAll}
-   * would do with its messages, without decoding them into objects. False (nothing done) for any
-   * other datagram, which the caller then decodes and passes to claimAll: one with a control
-   * message (NLMSG_DONE, an ack), parts of other requests, or a malformed header (or one not
-   * 4-byte aligned in its buffer, which no transport hands out).
+   * would do with its messages, without decoding them into objects. From the kernel, the last
+   * may be the dump's NLMSG_DONE saying it succeeded and nothing more (no error, no extended
+   * ack): the parts before it are handed over, and the request ends, as claim() would end it. A
+   * dump's last datagram then needs no decode either (nor does the code that decodes and claims
+   * messages run at all in a cold process's one-shot dump: some 3.7 KB of bytecode on Bun,
+   * which JavaScriptCore makes at a function's first call). False (nothing done) for any other
+   * datagram, which the caller then decodes and passes to claimAll: one with another control
+   * message (an ack, an NLMSG_DONE with an error or attributes), parts of other requests, or a
+   * malformed header (or one not 4-byte aligned in its buffer, which no transport hands out).
    *
    * From the kernel (`sender` 0) only the last message's type is checked: netlink_dump
    * (net/netlink/af_netlink.c) fills a datagram with what one call of one dump's callback put
@@ -445,10 +452,12 @@ export class Matcher {
     /** The union of every message's nlmsg_type and nlmsg_flags word, and their intersection. */
     let typesAndFlags = 0;
     let commonTypesAndFlags = -1;
-    /** The last message's nlmsg_type and nlmsg_flags word. */
+    /** The last message's nlmsg_type and nlmsg_flags word, and its offset. */
     let typeAndFlags = 0;
+    let last = 0;
     let count = 0;
     for (let offset = 0; offset < end; count++) {
+      last = offset;
       const at = first + (offset >> 2);
       // Negated: a word past the view's end (a buffer that grew since) is undefined, and fails.
       // A length within what is left holds a whole header, so the words below are the message's.
@@ -462,13 +471,38 @@ export class Matcher {
       offset += (length + alignMask) & ~alignMask;
     }
     // The last message's type: NLMSG_DONE, where the kernel puts it (or an ack, a datagram alone).
-    if ((le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType) return false;
+    // (A peer's control message failed the walk already.)
+    const done = (le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType;
+    if (done && !this.#doneSucceeded(words, first + (last >> 2), pending)) return false;
+    // NLMSG_DONE's flags count, as claim() counts them (an interrupted dump flags it too).
     const flags = le ? typesAndFlags >>> 16 : typesAndFlags & 0xffff;
     if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+    if (done) {
+      // Ended here, whatever the parts' flags (claim() would mark a plain reply, then end it).
+      if (last > 0) pending.pushDatagram(data, count - 1, last);
+      this.#end(pending);
+      return true;
+    }
     const common = le ? commonTypesAndFlags >>> 16 : commonTypesAndFlags & 0xffff;
     if (!(common & NLM_F_MULTI) && pending.endsAtPlainReply) this.#plainReply(pending);
-    pending.pushDatagram(data, count);
+    pending.pushDatagram(data, count, end);
     return true;
+  }
+
+  /**
+   * Whether the control message whose header starts at word `at` of `words` is an NLMSG_DONE
+   * that ends `pending` with success and says nothing else: what claim() would make of it, an
+   * ack of errno 0 (decodeAck: an empty payload, or a non-negative int) with no attributes and
+   * nobody to hand it to.
+   */
+  #doneSucceeded(words: Uint32Array, at: number, pending: Pending): boolean {
+    const typeAndFlags = words[at + 1];
+    const le = HOST_LITTLE_ENDIAN;
+    if ((le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) !== NLMSG_DONE) return false;
+    if (!pending.endsAtDone || pending.acked !== undefined) return false;
+    if (((le ? typeAndFlags >>> 16 : typeAndFlags & 0xffff) & NLM_F_ACK_TLVS) !== 0) return false;
+    const length = words[at];
+    return length === NLMSG_HDRLEN || (length === NLMSG_HDRLEN + 4 && (words[at + 4] | 0) >= 0);
   }
 
   /**
