@@ -41,8 +41,11 @@ export interface DumpHost {
   readNow(): boolean;
   /** Encodes the request with these flags and sequence number. */
   encode(flags: number, seq: number): Uint8Array;
-  /** Sends a request's bytes to `to` and reads its first answers; throws on failure. */
-  sendRequest(bytes: Uint8Array, to: number): void;
+  /**
+   * Sends a request's bytes to `to`; throws on failure. `read`: and reads its first answers, as
+   * a request's send does; otherwise the caller reads them ({@linkcode readNow}).
+   */
+  sendRequest(bytes: Uint8Array, to: number, read: boolean): void;
   /**
    * Arms the timeout, the abort signal and the socket's close (each calls
    * `fail` with why); returns the function that disarms them, which may be called more than once.
@@ -291,11 +294,13 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     };
     pending = self;
     matcher.add(self);
+    /** Sent from start() itself: the step reads its first parts (demand), not the send. */
+    let now = true;
     const send = () => {
       if (host.to === 0) matcher.takeDumpSlot(seq);
       sent = true;
       try {
-        host.sendRequest(bytes, host.to);
+        host.sendRequest(bytes, host.to, !now);
       } catch (err) {
         sent = false;
         self.finish(err);
@@ -305,7 +310,10 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     // The kernel runs one dump per socket: a second one would fail with EBUSY.
     if (host.to === 0) withdraw = matcher.whenDumpSlotFree({ start: send });
     else send();
-    host.kick();
+    now = false;
+    // Queued behind the running dump, which must be read to its end (or failed to send: the
+    // read loop has nothing to read for it).
+    if (!sent) host.kick();
   };
   /** Starts the dump on the first step; asks for more once every part read was taken. */
   const demand = (): Promise<never> | undefined => {
@@ -316,7 +324,12 @@ export function dumpIterator(host: DumpHost): DumpIterator {
         outcome = {};
         return Promise.reject(err);
       }
-    } else if (!outcome) {
+      // Sent: its first part is queued (the kernel made it inside the send), and read below,
+      // as each step reads its next: a one-shot dump's first step runs none of the read loop's
+      // code (some 1.5 KB of bytecode, which JavaScriptCore makes at a function's first call).
+      if (!sent) return undefined;
+    }
+    if (!outcome) {
       // Every part read was taken: what the kernel has queued (the next part of the dump, filled
       // as the last was read) is read now, a datagram at a time until one brings parts; else
       // reading resumes the ordinary way.
@@ -366,9 +379,13 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     [cutShort]: cut,
     [nextRun]: (bytes = true) => runStep(bytes, false),
     [runNow]: (): Run | Promise<IteratorResult<Run, undefined>> => {
-      // Once the dump has started (nextRun starts it), and no step waits before this one.
-      if (pending === undefined || consumer !== undefined) return runStep(true, false);
-      if (queued === 0) demand(); // reads; it fails only at the start
+      // Unless a step waits before this one. The first starts the dump (as bytes: see byRuns).
+      if (consumer !== undefined) return runStep(true, false);
+      byRuns = true;
+      if (queued === 0) {
+        const failed = demand(); // reads; it fails only at the start
+        if (failed) return failed;
+      }
       return queued > 0 ? takeRun() : runStep(true, true);
     },
     return: () => {

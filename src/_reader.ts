@@ -211,6 +211,25 @@ export class Reader {
    */
   afterSend(): void {
     if (this.#stopped) return;
+    this.countSend();
+    const outer = this.#inCall;
+    this.#inCall = true;
+    try {
+      this.#drain(true);
+    } finally {
+      this.#inCall = outer;
+    }
+    this.kick();
+  }
+
+  /**
+   * What {@linkcode afterSend} does before it reads: counts the send in the thread's run of
+   * answers settled synchronously, which once too long makes the next reads wait for a
+   * macrotask (readNow() reads nothing until then). For a sender that reads its answers itself
+   * with readNow() (a dump's first step), then kicks.
+   */
+  countSend(): void {
+    if (this.#stopped) return;
     if (!this.#deferred) {
       if (syncRun.since < 0) {
         syncRun.since = performance.now();
@@ -224,14 +243,6 @@ export class Reader {
         }
       }
     }
-    const outer = this.#inCall;
-    this.#inCall = true;
-    try {
-      this.#drain(true);
-    } finally {
-      this.#inCall = outer;
-    }
-    this.kick();
   }
 
   /**

@@ -950,9 +950,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         kick: this.#kickReader,
         readNow: () => this.#reader.readNow(),
         encode: (f, seq) => encodeMessage({ ...built, flags: f, seq }),
-        sendRequest: (bytes, to) => {
+        sendRequest: (bytes, to, read) => {
           this.#sendBytes(bytes, to, 0);
-          this.#reader.afterSend();
+          if (read) this.#reader.afterSend();
+          else this.#reader.countSend();
         },
         guard: (fail) => this.#guardDump(options, fail),
         signal: options.signal,
