@@ -509,8 +509,12 @@ export function cursorParts(
   /** Shows `run` (the first stretch of it, for a run of messages). */
   const show = (run: Run): IteratorResult<MessageCursor> => {
     if (run.messages === undefined) {
-      shown = run.data!;
-      cursor.reset(shown.subarray(run.start, run.end));
+      const data = shown = run.data!;
+      // The datagram itself when the run is all of it (all but a dump's last): each way of making
+      // a view costs microseconds on a cold path (ffi/README.md).
+      cursor.reset(
+        run.start === 0 && run.end === data.byteLength ? data : data.subarray(run.start, run.end),
+      );
     } else {
       messages = run.messages;
       at = run.start;
