@@ -1435,9 +1435,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#closed = true;
     this.#forgetClose();
     this.#reader.stop();
-    this.#matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
-    for (const fail of [...this.#dumpsOnClose]) {
-      fail(new SocketClosedError("netlink socket was closed while waiting"));
+    // Only for what waits: an error's construction (its stack) is a one-shot script's last cost.
+    const matcher = this.#matcher;
+    if (matcher.pending.size !== 0 || matcher.dumpsQueued) {
+      matcher.failAll(new SocketClosedError("netlink socket was closed while waiting"));
+    }
+    if (this.#dumpsOnClose.size !== 0) {
+      for (const fail of [...this.#dumpsOnClose]) {
+        fail(new SocketClosedError("netlink socket was closed while waiting"));
+      }
     }
     this.#messages.close();
     this.#datagrams.close();
