@@ -154,9 +154,15 @@ export class TapPoint implements Transport {
     return () => this.#detach(tap);
   }
 
+  // Untapped (most sockets), send(), receive() and setOption() are the inner call alone, and the
+  // tapped way is a method of its own: a cold Bun process compiles a function whole at its first
+  // call, and a one-shot script's socket is never tapped.
   send(data: Uint8Array, portid: number, groupMask: number): void {
-    // Untapped (most sockets): the inner call alone, which is all a cold process then compiles.
-    if (this.#taps.length === 0) return this.#inner.send(data, portid, groupMask);
+    if (this.#taps.length === 0) this.#inner.send(data, portid, groupMask);
+    else this.#sendTapped(data, portid, groupMask);
+  }
+
+  #sendTapped(data: Uint8Array, portid: number, groupMask: number): void {
     try {
       this.#inner.send(data, portid, groupMask);
     } catch (err) {
@@ -175,8 +181,10 @@ export class TapPoint implements Transport {
   }
 
   receive(): Datagram | undefined {
-    // Untapped: once per datagram, without the loops over no tap.
-    if (this.#taps.length === 0) return this.#inner.receive();
+    return this.#taps.length === 0 ? this.#inner.receive() : this.#receiveTapped();
+  }
+
+  #receiveTapped(): Datagram | undefined {
     let datagram: Datagram | undefined;
     try {
       datagram = this.#inner.receive();
@@ -231,6 +239,10 @@ export class TapPoint implements Transport {
 
   setOption(level: number, name: number, value: number): void {
     this.#inner.setOption(level, name, value);
+    if (this.#taps.length !== 0) this.#optionSet(level, name, value);
+  }
+
+  #optionSet(level: number, name: number, value: number): void {
     for (const tap of this.#taps) this.#call(tap, () => tap.optionSet?.(level, name, value));
   }
 
