@@ -101,7 +101,8 @@ export const nextRun: unique symbol = Symbol("nextRun");
  * The dump iterator's `nextRun(true)` that hands over a run there is now (one queued, or read
  * now, as nextRun reads: what the kernel has queued) as it is, not in a promise: a cursor()
  * step then resolves at once, not through nextRun's promise and a reaction on it (one promise
- * a datagram rather than three). Otherwise nextRun's promise.
+ * a datagram rather than three). Once the dump has ended and every part was taken, its end at
+ * once too: undefined, or its error as a rejected promise. Otherwise nextRun's promise.
  */
 export const runNow: unique symbol = Symbol("runNow");
 
@@ -119,7 +120,7 @@ export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, As
   /** `bytes` false: every run holds decoded messages (`Run.messages` is never undefined). */
   [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode runNow}. */
-  [runNow](): Run | Promise<IteratorResult<Run, undefined>>;
+  [runNow](): Run | undefined | Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode cutShort}: `value` turns true then. */
   readonly [cutShort]: { value: boolean };
   return(): Promise<IteratorResult<ReceivedMessage, undefined>>;
@@ -191,13 +192,18 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       if (orphaned) stop(); // its owner awaits this step, and can ask for no other
     } else if (outcome) {
       consumer = undefined;
-      const { error } = outcome;
-      outcome = {}; // an error is thrown once; then the iterator is done
-      // Delivered: from here on, an abort, a timeout or a close has nothing left to stop.
-      release();
+      const error = deliverOutcome();
       if (error !== undefined) c.reject(error);
       else c.resolve({ value: undefined, done: true });
     }
+  };
+  /** The iteration ends with its outcome (every part taken): returns the error to throw, if any. */
+  const deliverOutcome = (): unknown => {
+    const { error } = outcome!;
+    outcome = {}; // an error is thrown once; then the iterator is done
+    // Delivered: from here on, an abort, a timeout or a close has nothing left to stop.
+    release();
+    return error;
   };
   /**
    * A step waits for the next part: the timeout's timer holds the process until it is answered
@@ -378,7 +384,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     next: steps.next,
     [cutShort]: cut,
     [nextRun]: (bytes = true) => runStep(bytes, false),
-    [runNow]: (): Run | Promise<IteratorResult<Run, undefined>> => {
+    [runNow]: (): Run | undefined | Promise<IteratorResult<Run, undefined>> => {
       // Unless a step waits before this one. The first starts the dump (as bytes: see byRuns).
       if (consumer !== undefined) return runStep(true, false);
       byRuns = true;
@@ -386,7 +392,10 @@ export function dumpIterator(host: DumpHost): DumpIterator {
         const failed = demand(); // reads; it fails only at the start
         if (failed) return failed;
       }
-      return queued > 0 ? takeRun() : runStep(true, true);
+      if (queued > 0) return takeRun();
+      if (outcome === undefined) return runStep(true, true);
+      const error = deliverOutcome();
+      return error === undefined ? undefined : Promise.reject(error);
     },
     return: () => {
       stop();
@@ -534,6 +543,10 @@ export function cursorParts(
     clear();
     if (ended) return Promise.resolve(finished);
     const now = iterator[runNow]();
+    if (now === undefined) {
+      finish();
+      return Promise.resolve(finished);
+    }
     if (!(now instanceof Promise)) return Promise.resolve(show(now));
     return steps.waiting(
       now.then((step) => {
