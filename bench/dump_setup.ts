@@ -1,7 +1,8 @@
-// A one-shot route dump cut short at its first datagram, for bench/dump_setup_functions.sh: the
-// library's open(), dump() and cursor() up to the first step's cursor, between two marker
-// functions (named in JavaScriptCore's compile report, as every function run is when its
-// thresholds are 0). The library is this checkout's, or NL_LIB's (another checkout).
+// A one-shot route dump, for bench/dump_setup_functions.sh: the library's open(), dump() and
+// cursor() up to the first step's cursor, then the rest of the dump and the socket's close,
+// between three marker functions (named in JavaScriptCore's compile report, as every function
+// run is when its thresholds are 0). The library is this checkout's, or NL_LIB's (another
+// checkout).
 //
 //   [NL_LIB=DIR] bench/dump_setup.ts
 import process from "node:process";
@@ -18,13 +19,19 @@ rtmsg[0] = lib.AF_INET;
 
 function setupStarts(): void {}
 function firstDatagram(): void {}
+function closed(): void {}
 
 async function run(): Promise<void> {
   setupStarts();
   const sock = await lib.open(lib.NETLINK_ROUTE);
-  for await (const _ of sock.dump({ type: lib.RTM_GETROUTE, payload: rtmsg }).cursor()) {
-    firstDatagram();
-    process.exit(0);
+  let first = true;
+  for await (const c of sock.dump({ type: lib.RTM_GETROUTE, payload: rtmsg }).cursor()) {
+    if (first) firstDatagram();
+    first = false;
+    while (c.next());
   }
+  sock.close();
+  closed();
+  process.exit(0);
 }
 await run();
