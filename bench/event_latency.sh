@@ -16,7 +16,8 @@
 # (bench/_signal_entry.ts): what it adds once the runtime has delivered the signal, far steadier
 # than the end-to-end figure. With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
-# listen and transport layers run in the same rounds as old-* peers. With V8_FLAGS (comma-separated
+# listen, transport and ynl layers run in the same rounds as old-* peers, each
+# next to its own, first and second in turn from round to round. With V8_FLAGS (comma-separated
 # V8 options, e.g. "--invocation-count-for-maglev=20,--invocation-count-for-turbofan=60"), this
 # checkout's Deno layers run once more as deno-LAYER-v8flags with DENO_V8_FLAGS set to them.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
@@ -70,8 +71,15 @@ fi
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true' EXIT
 export NL_ENTRY_FILE=$PEERBENCH/entry.txt # bench/_signal_entry.ts: listener entry -> recorded
 : > "$NL_ENTRY_FILE"
-for _ in $(seq "$rounds"); do
-  EXTRA_PEERS=$tsv python3 "$peers/events.py" --only "$only" 2>/dev/null
+# Every other round runs the old checkout's subscriber before this one's: whichever runs first in
+# a round tended to look slower (bunevents3, seventeenth round), which one fixed order would bias.
+awk -F'\t' '$2 ~ /^old-/ { print; if (held != "") print held; held = ""; next }
+  { if (held != "") print held; held = $0 } END { if (held != "") print held }' "$tsv" \
+  > "$PEERBENCH/peers-old-first.tsv"
+for round in $(seq "$rounds"); do
+  order=$tsv
+  ((round % 2 == 0)) && order=$PEERBENCH/peers-old-first.tsv
+  EXTRA_PEERS=$order python3 "$peers/events.py" --only "$only" 2>/dev/null
 done | python3 -c '
 import statistics, sys
 rows = {}
