@@ -392,7 +392,8 @@ test("a fixture cut short, without the NLMSG_DONE or the ack the code waits for,
   }
 });
 
-test("a read error the errno table does not name, recorded as E<n>, replays as that errno", async () => {
+/** A session recording one RTM_GETLINK request that the kernel answered with EPERM. */
+async function recordedEperm() {
   const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ errno: 1 }));
   const recorder = new Recorder(kernel.open);
   const payload = new Uint8Array(16);
@@ -400,7 +401,11 @@ test("a read error the errno table does not name, recorded as E<n>, replays as t
     await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
     await assert.rejects(sock.request({ type: RTM_GETLINK, payload }), { code: "EPERM" });
   }
-  const session = recorder.session();
+  return { session: recorder.session(), payload };
+}
+
+test("a read error the errno table does not name, recorded as E<n>, replays as that errno", async () => {
+  const { session, payload } = await recordedEperm();
   const events = session.sockets[0].events;
   // As the Recorder writes a failed read whose errno has no name (SyscallError's code).
   events[events.findIndex((event) => "receive" in event)] = { error: "E200" };
@@ -411,14 +416,7 @@ test("a read error the errno table does not name, recorded as E<n>, replays as t
 });
 
 test("a recorded datagram edited short (an NLMSG_ERROR cut inside) replays as a fixture cut short, not a RangeError", async () => {
-  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ errno: 1 }));
-  const recorder = new Recorder(kernel.open);
-  const payload = new Uint8Array(16);
-  {
-    await using sock = await open(NETLINK_ROUTE, { transport: recorder.transport });
-    await assert.rejects(sock.request({ type: RTM_GETLINK, payload }), { code: "EPERM" });
-  }
-  const session = recorder.session();
+  const { session, payload } = await recordedEperm();
   for (const event of session.sockets[0].events) {
     // The header and the error code: nlmsg_len still says 36 bytes or more.
     if ("receive" in event) event.receive = event.receive.slice(0, 2 * 24);
