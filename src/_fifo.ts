@@ -52,3 +52,40 @@ export class Fifo<T> {
     this.#head = 0;
   }
 }
+
+/**
+ * A {@linkcode Fifo} that also keeps the sum of what its items weigh (their bytes), for a cap in
+ * bytes beside the cap in items.
+ */
+export class WeighedFifo<T> extends Fifo<T> {
+  readonly #weigh: (item: T) => number;
+  #weight = 0;
+
+  /** @param weigh What an item weighs; asked when it is pushed and again when it is shifted. */
+  constructor(weigh: (item: T) => number) {
+    super();
+    this.#weigh = weigh;
+  }
+
+  /** The sum of the queued items' weights. */
+  get weight(): number {
+    return this.#weight;
+  }
+
+  override push(item: T): void {
+    this.#weight += this.#weigh(item);
+    super.push(item);
+  }
+
+  override shift(): T | undefined {
+    const wasEmpty = this.length === 0;
+    const item = super.shift();
+    if (!wasEmpty) this.#weight -= this.#weigh(item!);
+    return item;
+  }
+
+  override clear(): void {
+    this.#weight = 0;
+    super.clear();
+  }
+}

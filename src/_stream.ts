@@ -8,7 +8,7 @@
  */
 
 import { whenCollected } from "./_collected.ts";
-import { Fifo } from "./_fifo.ts";
+import { WeighedFifo } from "./_fifo.ts";
 import { methodsOf, perEventClosures, perEventClosuresOf, perEventCode } from "./_per_event.ts";
 import { orderedSteps } from "./_steps.ts";
 import type { Datagram } from "./transport.ts";
@@ -70,7 +70,16 @@ export interface StreamHost<T> {
   isOverrunMarker(item: T): boolean;
   /** Counts one overrun (a run of items dropped at the cap). */
   countOverrun(): void;
+  /** The bytes `item` keeps alive (its datagram's share), for the cap in bytes. */
+  bytesOf(item: T): number;
 }
+
+/**
+ * What is queued for a socket's consumers is capped at this many bytes per item of the backlog
+ * too, not only at the backlog: the kernel's notifications are far smaller, but another process
+ * may send a port datagrams of hundreds of KB, which a count alone lets pile up into gigabytes.
+ */
+export const BACKLOG_BYTES_PER_ITEM = 4096;
 
 /**
  * A queue of unclaimed items and its readers. Reading for it pauses at `backlog` queued items
@@ -80,7 +89,7 @@ export interface StreamHost<T> {
 export class Stream<T> {
   readonly #host: StreamHost<T>;
   readonly #backlog: number;
-  readonly #queue = new Fifo<T | QueuedFailure>();
+  readonly #queue: WeighedFifo<T | QueuedFailure>;
   readonly #waiters: Waiter<T>[] = [];
   #iterators = 0;
   #gathering = 0;
@@ -97,6 +106,9 @@ export class Stream<T> {
   constructor(host: StreamHost<T>, backlog: number) {
     this.#host = host;
     this.#backlog = backlog;
+    this.#queue = new WeighedFifo((entry) =>
+      entry instanceof QueuedFailure ? 0 : host.bytesOf(entry)
+    );
     perEventClosures(host.wake, host.inCall, host.closed, host.failure);
     perEventClosuresOf(this, Stream.#waitingSteps);
   }
@@ -159,9 +171,10 @@ export class Stream<T> {
       return;
     }
     // Reading for an iterator pauses at the backlog, overshooting by at most one datagram; it
-    // goes on only for a pending request, and then the queue is capped: drop, never silently.
+    // goes on only for a pending request, and then the queue is capped, in items and in bytes
+    // (overshooting by one item at most): drop, never silently.
     const cap = this.#iterators > 0 ? 2 * this.#backlog : this.#backlog;
-    if (this.#queue.length >= cap) {
+    if (this.#queue.length >= cap || this.#queue.weight >= cap * BACKLOG_BYTES_PER_ITEM) {
       // One marker (one slot over the cap) stands for the whole run of drops; nothing already
       // queued is replaced.
       const last = this.#queue.last;

@@ -79,7 +79,10 @@ export interface OpenOptions {
   netns?: string;
   /**
    * Most unclaimed messages (or, for {@linkcode NetlinkSocket.datagrams}, datagrams) kept for
-   * iterators before reading pauses. Default 4096. What a request's reads take along while no
+   * iterators before reading pauses. Default 4096. While a request reads on (an iteration open
+   * but not stepping), they queue up to twice the backlog, and up to 8 KiB per message of the
+   * backlog in bytes (32 MiB by default); past either, an overrun stands for what was dropped.
+   * What a request's reads take along while no
    * iteration is open waits for the first to open up to the backlog, and up to 4 KiB per message
    * of it in datagram bytes (16 MiB by default: another process may send the port datagrams of
    * hundreds of KB); past either, an overrun stands for what was dropped.

@@ -26,7 +26,13 @@ import {
   requestInFlight,
   undumpable,
 } from "./_request.ts";
-import { QueuedFailure, type SkipFailure, Stream, type StreamHost } from "./_stream.ts";
+import {
+  BACKLOG_BYTES_PER_ITEM,
+  QueuedFailure,
+  type SkipFailure,
+  Stream,
+  type StreamHost,
+} from "./_stream.ts";
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_CONNECTOR,
@@ -335,13 +341,6 @@ interface Unclaimed {
 
 const NO_MESSAGES: readonly ReceivedMessage[] = Object.freeze([]);
 
-/**
- * What a socket keeps for its first consumer is capped at this many bytes per message of the
- * backlog (16 MiB for the default 4096), as well as at the backlog: the kernel's notifications
- * are far smaller, and datagrams past it are dropped as an overrun.
- */
-const HELD_BYTES_PER_MESSAGE = 4096;
-
 /** What waits for the first consumer to open: a datagram, one that did not decode, an overrun. */
 type Unowned = Unclaimed | QueuedFailure | typeof OVERRUN_DATAGRAM;
 
@@ -647,6 +646,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         overrunMarker: overrunMessage,
         // The socket's own (the kernel never sends one): another process may send that type.
         isOverrunMarker: (m) => m.type === NLMSG_OVERRUN && m.sender === 0,
+        bytesOf: (m) => m.payload.byteLength,
       } satisfies StreamHost<ReceivedMessage>,
       settings.backlog,
     );
@@ -655,6 +655,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         ...host,
         overrunMarker: () => OVERRUN_DATAGRAM,
         isOverrunMarker: (d) => d.overrun === true,
+        bytesOf: (d) => d.data.byteLength,
       } satisfies StreamHost<ReceivedDatagram>,
       settings.backlog,
     );
@@ -663,6 +664,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         ...host,
         overrunMarker: () => OVERRUN_DATAGRAM,
         isOverrunMarker: (d) => (d as ReceivedDatagram).overrun === true,
+        bytesOf: (d) => "data" in d ? d.data.byteLength : d.length,
       } satisfies StreamHost<ReceivedDatagram | DatagramInPlace>,
       settings.backlog,
     );
@@ -1725,7 +1727,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /**
    * Keeps `entry` (`count` messages) for the first consumer to open. Capped as the message
    * stream is with no iteration open: at the backlog, one overrun stands for the run dropped.
-   * Capped in bytes too ({@linkcode HELD_BYTES_PER_MESSAGE}): a program that only makes requests
+   * Capped in bytes too ({@linkcode BACKLOG_BYTES_PER_ITEM}): a program that only makes requests
    * reads whatever another process sends its port, datagrams of up to 400 KB unprivileged.
    */
   #hold(entry: Unowned, count: number): void {
@@ -1733,7 +1735,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const bytes = "datagram" in entry ? entry.datagram.data.byteLength : 0; // an overrun: none
     if (
       this.#unownedCount + count > this.#backlog
-      || this.#unownedBytes + bytes > this.#backlog * HELD_BYTES_PER_MESSAGE
+      || this.#unownedBytes + bytes > this.#backlog * BACKLOG_BYTES_PER_ITEM
     ) {
       if (unowned.last !== OVERRUN_DATAGRAM) {
         this.#overruns++;

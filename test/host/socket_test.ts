@@ -816,3 +816,23 @@ test("what a request reads while no consumer is open is kept up to the backlog i
   for (let i = 0; i < 3; i++) types.push((await steps.next()).value!.type);
   assert.deepEqual(types, [0x10, 0x11, NLMSG_OVERRUN]);
 });
+
+test("what a request reads while an iteration is open but not stepping is capped in bytes too: a peer's large datagrams past it are one overrun", async () => {
+  // With an iteration open, reading pauses at the backlog, but a request's reads go on and take
+  // along what another process sends the port: up to twice the backlog in messages, of any size
+  // (538 MB measured before this cap). Here a backlog of 4 keeps 2 * 4 * 4096 bytes: four
+  // 10,000-byte messages, then one overrun for the other two.
+  await using a = await open(NETLINK_ROUTE, { backlog: 4 });
+  await using hostile = await open(NETLINK_ROUTE);
+  await using steps = a.messages();
+  const big = (n: number) => ({ type: 0x10 + n, payload: new Uint8Array(10_000) });
+  for (let n = 0; n < 6; n++) hostile.send(big(n), { portid: a.portid });
+  assert.equal(
+    (await a.request({ type: RTM_GETLINK, payload: ifinfomsg({ index: 1 }) })).length,
+    1,
+  );
+  assert.equal(a.overruns, 1);
+  const types = [];
+  for (let i = 0; i < 5; i++) types.push((await steps.next()).value!.type);
+  assert.deepEqual(types, [0x10, 0x11, 0x12, 0x13, NLMSG_OVERRUN]);
+});
