@@ -258,6 +258,14 @@ export function errnoNumber(name: string): number | undefined {
   return NUMBERS.get(name);
 }
 
+/**
+ * The errno {@linkcode errnoName} names `name`: a symbolic name (aliases included), or `E<n>`,
+ * its name for one it has none for (an errno newer than the table). Undefined for other text.
+ */
+export function errnoOfName(name: string): number | undefined {
+  return errnoNumber(name) ?? (/^E[1-9][0-9]*$/.test(name) ? Number(name.slice(1)) : undefined);
+}
+
 /** The C library's description of an errno value, e.g. "No buffer space available". */
 export function errnoDescription(errno: number): string {
   return DESCRIPTIONS.get(errno) ?? `unknown error ${errno}`;

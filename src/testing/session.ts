@@ -30,7 +30,7 @@
 import { openTransport } from "../../ffi/mod.ts";
 import { droppedSource, withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { errnoNumber } from "../_errno.ts";
+import { errnoOfName } from "../_errno.ts";
 import { fromHex, toHex } from "../_hex.ts";
 import { datagramDumpBits } from "../_request.ts";
 import {
@@ -112,17 +112,9 @@ function append<T>(map: Map<string, T[]>, key: string, value: T): void {
   else list.push(value);
 }
 
-/**
- * The errno a recording names: by its symbolic name, or as `E<n>`, the name SyscallError gives
- * one it has none for (an errno newer than the table). Undefined for any other text.
- */
-function recordedErrno(name: string): number | undefined {
-  return errnoNumber(name) ?? (/^E[1-9][0-9]*$/.test(name) ? Number(name.slice(1)) : undefined);
-}
-
 /** The error a recorded refusal of `syscall` stands for. */
 function refusedError(syscall: string, refused: string, hint: string | undefined): SyscallError {
-  return new SyscallError(syscall, recordedErrno(refused)!, hint);
+  return new SyscallError(syscall, errnoOfName(refused)!, hint);
 }
 
 /**
@@ -319,7 +311,7 @@ const isHex = (value: unknown) => typeof value === "string" && /^(?:[0-9a-f]{2})
 const isOption = (value: unknown) =>
   Array.isArray(value) && value.length === 3 && value.every(isInt);
 const isErrnoName = (value: unknown) =>
-  typeof value === "string" && recordedErrno(value) !== undefined;
+  typeof value === "string" && errnoOfName(value) !== undefined;
 const isRefusal = ({ refused, hint }: { refused?: unknown; hint?: unknown }) =>
   (refused === undefined || isErrnoName(refused))
   && (hint === undefined || typeof hint === "string");
@@ -675,7 +667,7 @@ class ReplayTransport implements Transport {
         };
         this.#ready.push(datagram);
       } else if ("error" in event) {
-        const error = new SyscallError("recvmsg", recordedErrno(event.error)!);
+        const error = new SyscallError("recvmsg", errnoOfName(event.error)!);
         const { sender, group } = event;
         this.#ready.push(
           sender === undefined || group === undefined
