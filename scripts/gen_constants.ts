@@ -120,6 +120,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_", "FIB_RULE_"] },
   { header: "linux/in_route.h", prefixes: ["RTCF_"] },
   { header: "linux/nexthop.h", prefixes: ["NHA_", "NEXTHOP_GRP_TYPE_"] },
+  { header: "linux/net_namespace.h", prefixes: ["NETNSA_"] },
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },
   { header: "linux/pkt_sched.h", prefixes: ["TC_H_", "TC_PRIO_", "TC_LINKLAYER_", "TC_HTB_"] },
   { header: "linux/pkt_cls.h", prefixes: ["TC_ACT_"] },

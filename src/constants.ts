@@ -3830,6 +3830,32 @@ export const NHA_RES_BUCKET_NH_ID = 3;
 /** `NHA_RES_BUCKET_MAX` from <linux/nexthop.h>. */
 export const NHA_RES_BUCKET_MAX = 3;
 
+// <linux/net_namespace.h>
+
+/** `NETNSA_NONE` from <linux/net_namespace.h>. */
+export const NETNSA_NONE = 0;
+
+/** `NETNSA_NSID_NOT_ASSIGNED` from <linux/net_namespace.h>. */
+export const NETNSA_NSID_NOT_ASSIGNED: number = -1;
+
+/** `NETNSA_NSID` from <linux/net_namespace.h>. */
+export const NETNSA_NSID = 1;
+
+/** `NETNSA_PID` from <linux/net_namespace.h>. */
+export const NETNSA_PID = 2;
+
+/** `NETNSA_FD` from <linux/net_namespace.h>. */
+export const NETNSA_FD = 3;
+
+/** `NETNSA_TARGET_NSID` from <linux/net_namespace.h>. */
+export const NETNSA_TARGET_NSID = 4;
+
+/** `NETNSA_CURRENT_NSID` from <linux/net_namespace.h>. */
+export const NETNSA_CURRENT_NSID = 5;
+
+/** `NETNSA_MAX` from <linux/net_namespace.h>. */
+export const NETNSA_MAX = 5;
+
 // <linux/veth.h>
 
 /** `VETH_INFO_UNSPEC` from <linux/veth.h>. */

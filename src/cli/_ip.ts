@@ -17,6 +17,8 @@ import {
   ARPHRD_TUNNEL,
   ARPHRD_TUNNEL6,
   ARPHRD_VOID,
+  NETNSA_FD,
+  NETNSA_NSID,
   NTF_EXT_LEARNED,
   NTF_PROXY,
   NUD_NOARP,
@@ -162,10 +164,6 @@ export function linkJson(
   if (link.altnames !== undefined) out.altnames = link.altnames;
   return out;
 }
-
-// <linux/net_namespace.h>: RTM_GETNSID's attributes.
-const NETNSA_NSID = 1;
-const NETNSA_FD = 3;
 
 /**
  * The `ip netns` names (/run/netns) of the namespaces that have an id here, by id, as ip's

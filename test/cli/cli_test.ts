@@ -973,6 +973,17 @@ test("cli link/addr show and monitor: a veth peer's namespace by its ip netns na
   }
 });
 
+test("cli link-netns: RTM_GETNSID's attributes are generated from <linux/net_namespace.h> (NETNSA_*), not numbers typed by hand", async () => {
+  // The header's enum, counted as C counts it (NETNSA_NONE is 0).
+  const header = readFileSync("/usr/include/linux/net_namespace.h", "utf8");
+  const names = [...header.matchAll(/^\s*(NETNSA_\w+),/gm)].map((m) => m[1]);
+  const generated: Record<string, unknown> = await import("../../src/constants.ts");
+  assert.deepEqual(names.map((name) => generated[name]), names.map((_, i) => i));
+  assert.equal(generated.NETNSA_NSID_NOT_ASSIGNED, -1);
+  const source = readFileSync(new URL("../../src/cli/_ip.ts", import.meta.url), "utf8");
+  assert.doesNotMatch(source, /const NETNSA_/);
+});
+
 test("cli monitor --raw and --tree: every message received, decoded by format()", async () => {
   using ns = new Netns();
   const file = `${tmp}/monitor.pcap`;
