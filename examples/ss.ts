@@ -43,7 +43,7 @@ const rows: { cells: string[]; inode: number; detail?: string }[] = [];
 const STATE: Record<string, string> = { established: "ESTAB", close: "UNCONN" };
 const state = (s: string) => STATE[s] ?? s.toUpperCase();
 const endpoint = (s: InetSocket, e: InetSocket["local"]) =>
-  `${s.family === 10 ? `[${e.address}]` : e.address}:${e.port || "*"}`;
+  `${s.family === "inet6" ? `[${e.address}]` : e.address}:${e.port || "*"}`;
 
 const inet: [boolean, InetProtocol, string][] = [[tcp, "tcp", "tcp"], [udp, "udp", "udp"], [
   mptcp,

@@ -608,10 +608,29 @@ function structSource(
   const constant = `${table.struct.toUpperCase()}_LAYOUT`;
   const fields: string[] = [];
   const props: string[] = [];
-  for (const m of members) {
+  for (const [i, m] of members.entries()) {
     const name = memberName(table, m.name);
     const doc = `\`${m.name}\`${m.doc ? `: ${m.doc}` : "."}`;
-    let type = "number";
+    const type = m.array === undefined
+      ? "number"
+      : get(m.name, "size") === 1
+      ? "Uint8Array"
+      : "number[]";
+    // A u64 the header splits into two u32 words (tcp_bbr_info's bbr_bw_lo, bbr_bw_hi) is one
+    // member, as the value it is: `bw`.
+    const high = members[i + 1];
+    if (m.name.endsWith("_lo") && high?.name === `${m.name.slice(0, -3)}_hi`) {
+      const whole = name.slice(0, -2);
+      fields.push(
+        `{ name: "${whole}", low: ${get(m.name, "offset")}, high: ${get(high.name, "offset")} },`,
+      );
+      props.push(
+        `  /** \`${m.name}\` and \`${high.name}\` (its low and high 32 bits) as one number. */`,
+        `  ${whole}${table.grows ? "?" : ""}: number;`,
+      );
+      continue;
+    }
+    if (m.name.endsWith("_hi") && members[i - 1]?.name === `${m.name.slice(0, -3)}_lo`) continue;
     if (m.bits !== undefined) {
       fields.push(`{ name: "${name}", bit: ${get(m.name, "bit")}, bits: ${get(m.name, "bits")} },`);
     } else {
@@ -624,11 +643,11 @@ function structSource(
           signed ? ", signed: true" : ""
         }${array} },`,
       );
-      type = size === 8 ? "bigint" : "number";
-      if (m.array !== undefined) type = size === 1 ? "Uint8Array" : `${type}[]`;
     }
     props.push(`  /** ${doc} */`, `  ${name}${table.grows ? "?" : ""}: ${type};`);
   }
+  const wide = members.some((m) => m.bits === undefined && get(m.name, "size") === 8)
+    || fields.some((f) => f.includes(" low: "));
   const optional = table.grows
     ? " The kernel lengthens it over time: a member its struct is too short for is absent,"
       + " and members newer than these headers are not decoded."
@@ -645,13 +664,17 @@ function structSource(
     "};",
     "",
     "/**",
-    ` * \`struct ${table.struct}\` from <${table.header}>, its members named without \`${table.prefix}\`.${optional}`,
+    ` * \`struct ${table.struct}\` from <${table.header}>, its members named without \`${table.prefix}\`.${optional}${
+      wide
+        ? " Its u64 members are numbers, exact up to 2^53 (Number.MAX_SAFE_INTEGER), as a link's counters are."
+        : ""
+    }`,
     " *",
     " * @example",
     " * ```ts",
     ` * import type { ${table.type} } from "@netlink/netlink/diag";`,
     ` * function show(value: ${table.type}): string {`,
-    " *   return JSON.stringify(value, (_, v) => typeof v === \"bigint\" ? String(v) : v);",
+    " *   return JSON.stringify(value); // no bigints: no replacer needed",
     " * }",
     " * ```",
     " */",

@@ -828,13 +828,13 @@ export const TCP_INFO_LAYOUT: StructLayout = {
 };
 
 /**
- * `struct tcp_info` from <linux/tcp.h>, its members named without `tcpi_`. The kernel lengthens it over time: a member its struct is too short for is absent, and members newer than these headers are not decoded.
+ * `struct tcp_info` from <linux/tcp.h>, its members named without `tcpi_`. The kernel lengthens it over time: a member its struct is too short for is absent, and members newer than these headers are not decoded. Its u64 members are numbers, exact up to 2^53 (Number.MAX_SAFE_INTEGER), as a link's counters are.
  *
  * @example
  * ```ts
  * import type { TcpInfo } from "@netlink/netlink/diag";
  * function show(value: TcpInfo): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -908,13 +908,13 @@ export interface TcpInfo {
   /** `tcpi_total_retrans`. */
   totalRetrans?: number;
   /** `tcpi_pacing_rate`. */
-  pacingRate?: bigint;
+  pacingRate?: number;
   /** `tcpi_max_pacing_rate`. */
-  maxPacingRate?: bigint;
+  maxPacingRate?: number;
   /** `tcpi_bytes_acked`: RFC4898 tcpEStatsAppHCThruOctetsAcked */
-  bytesAcked?: bigint;
+  bytesAcked?: number;
   /** `tcpi_bytes_received`: RFC4898 tcpEStatsAppHCThruOctetsReceived */
-  bytesReceived?: bigint;
+  bytesReceived?: number;
   /** `tcpi_segs_out`: RFC4898 tcpEStatsPerfSegsOut */
   segsOut?: number;
   /** `tcpi_segs_in`: RFC4898 tcpEStatsPerfSegsIn */
@@ -928,21 +928,21 @@ export interface TcpInfo {
   /** `tcpi_data_segs_out`: RFC4898 tcpEStatsDataSegsOut */
   dataSegsOut?: number;
   /** `tcpi_delivery_rate`. */
-  deliveryRate?: bigint;
+  deliveryRate?: number;
   /** `tcpi_busy_time`: Time (usec) busy sending data */
-  busyTime?: bigint;
+  busyTime?: number;
   /** `tcpi_rwnd_limited`: Time (usec) limited by receive window */
-  rwndLimited?: bigint;
+  rwndLimited?: number;
   /** `tcpi_sndbuf_limited`: Time (usec) limited by send buffer */
-  sndbufLimited?: bigint;
+  sndbufLimited?: number;
   /** `tcpi_delivered`. */
   delivered?: number;
   /** `tcpi_delivered_ce`. */
   deliveredCe?: number;
   /** `tcpi_bytes_sent`: RFC4898 tcpEStatsPerfHCDataOctetsOut */
-  bytesSent?: bigint;
+  bytesSent?: number;
   /** `tcpi_bytes_retrans`: RFC4898 tcpEStatsPerfOctetsRetrans */
-  bytesRetrans?: bigint;
+  bytesRetrans?: number;
   /** `tcpi_dsack_dups`: RFC4898 tcpEStatsStackDSACKDups */
   dsackDups?: number;
   /** `tcpi_reord_seen`: reordering events seen */
@@ -972,7 +972,7 @@ export const INET_DIAG_MEMINFO_LAYOUT: StructLayout = {
  * ```ts
  * import type { InetMemInfo } from "@netlink/netlink/diag";
  * function show(value: InetMemInfo): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1006,7 +1006,7 @@ export const TCPVEGAS_INFO_LAYOUT: StructLayout = {
  * ```ts
  * import type { TcpVegasInfo } from "@netlink/netlink/diag";
  * function show(value: TcpVegasInfo): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1041,7 +1041,7 @@ export const TCP_DCTCP_INFO_LAYOUT: StructLayout = {
  * ```ts
  * import type { TcpDctcpInfo } from "@netlink/netlink/diag";
  * function show(value: TcpDctcpInfo): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1063,8 +1063,7 @@ export const TCP_BBR_INFO_LAYOUT: StructLayout = {
   struct: "tcp_bbr_info",
   size: 20,
   fields: [
-    { name: "bwLo", offset: 0, size: 4 },
-    { name: "bwHi", offset: 4, size: 4 },
+    { name: "bw", low: 0, high: 4 },
     { name: "minRtt", offset: 8, size: 4 },
     { name: "pacingGain", offset: 12, size: 4 },
     { name: "cwndGain", offset: 16, size: 4 },
@@ -1072,21 +1071,19 @@ export const TCP_BBR_INFO_LAYOUT: StructLayout = {
 };
 
 /**
- * `struct tcp_bbr_info` from <linux/inet_diag.h>, its members named without `bbr_`.
+ * `struct tcp_bbr_info` from <linux/inet_diag.h>, its members named without `bbr_`. Its u64 members are numbers, exact up to 2^53 (Number.MAX_SAFE_INTEGER), as a link's counters are.
  *
  * @example
  * ```ts
  * import type { TcpBbrInfo } from "@netlink/netlink/diag";
  * function show(value: TcpBbrInfo): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
 export interface TcpBbrInfo {
-  /** `bbr_bw_lo`: lower 32 bits of bw */
-  bwLo: number;
-  /** `bbr_bw_hi`: upper 32 bits of bw */
-  bwHi: number;
+  /** `bbr_bw_lo` and `bbr_bw_hi` (its low and high 32 bits) as one number. */
+  bw: number;
   /** `bbr_min_rtt`: min-filtered RTT in uSec */
   minRtt: number;
   /** `bbr_pacing_gain`: pacing gain shifted left 8 bits */
@@ -1112,7 +1109,7 @@ export const UNIX_DIAG_VFS_LAYOUT: StructLayout = {
  * ```ts
  * import type { UnixVfs } from "@netlink/netlink/diag";
  * function show(value: UnixVfs): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1144,7 +1141,7 @@ export const PACKET_DIAG_INFO_LAYOUT: StructLayout = {
  * ```ts
  * import type { PacketInfo } from "@netlink/netlink/diag";
  * function show(value: PacketInfo): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1183,7 +1180,7 @@ export const PACKET_DIAG_MCLIST_LAYOUT: StructLayout = {
  * ```ts
  * import type { PacketMulticast } from "@netlink/netlink/diag";
  * function show(value: PacketMulticast): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1222,7 +1219,7 @@ export const PACKET_DIAG_RING_LAYOUT: StructLayout = {
  * ```ts
  * import type { PacketRing } from "@netlink/netlink/diag";
  * function show(value: PacketRing): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */
@@ -1262,7 +1259,7 @@ export const SOCK_FILTER_LAYOUT: StructLayout = {
  * ```ts
  * import type { BpfInstruction } from "@netlink/netlink/diag";
  * function show(value: BpfInstruction): string {
- *   return JSON.stringify(value, (_, v) => typeof v === "bigint" ? String(v) : v);
+ *   return JSON.stringify(value); // no bigints: no replacer needed
  * }
  * ```
  */

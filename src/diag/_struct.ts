@@ -10,7 +10,10 @@ import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkBytes } from "../_options.ts";
 import { MalformedMessageError } from "../errors.ts";
 
-/** One member: a whole-byte integer (or array of them), or a bit-field. */
+/**
+ * One member: a whole-byte integer (or array of them), a bit-field, or a u64 the header splits
+ * into two u32 words (tcp_bbr_info's bbr_bw_lo and bbr_bw_hi) read as one number.
+ */
 export type StructField =
   | {
     readonly name: string;
@@ -25,6 +28,12 @@ export type StructField =
     /** First bit, counting from bit 0 of byte 0 (bit-fields are allocated from the low bits). */
     readonly bit: number;
     readonly bits: number;
+  }
+  | {
+    readonly name: string;
+    /** Offsets of the low and the high u32 word. */
+    readonly low: number;
+    readonly high: number;
   };
 
 /** A struct's size and members, in the order the header declares them. */
@@ -46,7 +55,10 @@ function integerReader(at: number, size: number, signed: boolean): Reader {
     case 4:
       return signed ? (v) => v.getInt32(at, le) : (v) => v.getUint32(at, le);
     case 8:
-      return signed ? (v) => v.getBigInt64(at, le) : (v) => v.getBigUint64(at, le);
+      // As numbers, exact up to 2^53, as every value of the diag layer (JSON.stringify takes them).
+      return signed
+        ? (v) => Number(v.getBigInt64(at, le))
+        : (v) => v.getUint32(at + (le ? 4 : 0), le) * 2 ** 32 + v.getUint32(at + (le ? 0 : 4), le);
   }
   throw new Error(`no ${size}-byte integers`);
 }
@@ -59,6 +71,16 @@ interface Member {
 }
 
 function member(field: StructField): Member {
+  if ("low" in field) {
+    const { low, high } = field;
+    return {
+      name: field.name,
+      end: Math.max(low, high) + 4,
+      read: (view) =>
+        view.getUint32(high, HOST_LITTLE_ENDIAN) * 2 ** 32
+        + view.getUint32(low, HOST_LITTLE_ENDIAN),
+    };
+  }
   if ("bit" in field) {
     const { bit: first, bits } = field;
     return {
@@ -115,10 +137,13 @@ export function decodeStruct<T>(layout: StructLayout, bytes: Uint8Array): T {
   return out as T;
 }
 
-/** A socket cookie (`__u32 cookie[2]`, low word first) as one number. */
-export function readCookie(view: DataView, at: number): bigint {
-  return (BigInt(view.getUint32(at + 4, HOST_LITTLE_ENDIAN)) << 32n)
-    | BigInt(view.getUint32(at, HOST_LITTLE_ENDIAN));
+/**
+ * A socket cookie (`__u32 cookie[2]`, low word first) as one number: exact up to 2^53, which
+ * the kernel's cookies (counted up from 1 as sockets ask for one) do not reach.
+ */
+export function readCookie(view: DataView, at: number): number {
+  return view.getUint32(at + 4, HOST_LITTLE_ENDIAN) * 2 ** 32
+    + view.getUint32(at, HOST_LITTLE_ENDIAN);
 }
 
 /** Each whole struct in an array of them (PACKET_DIAG_MCLIST, PACKET_DIAG_FILTER...). */

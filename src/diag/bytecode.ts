@@ -60,7 +60,8 @@ export type PortMatch = number | {
  * `sport = :22`, `{ dst: "10.0.0.0/8", port: 443 }` is `dst 10.0.0.0/8:443`, and `all`, `any`
  * and `not` combine filters (`and`, `or`, `not`). An IPv4 address also matches the
  * IPv4-mapped addresses of IPv6 sockets, as the kernel does it. `dev` is an interface index,
- * `mark` a fwmark (under `mask`, default all bits), `cgroup` a cgroup v2 id, and
+ * `mark` a fwmark (under `mask`, default all bits), `cgroup` a cgroup v2 id (a safe integer,
+ * as InetSocket's `cgroupId` reads, or a bigint), and
  * `autobound` matches sockets whose local port was not chosen by bind(): clients and accepted
  * connections (ss narrows its "autobound" further, to ports in ip_local_port_range).
  *
@@ -81,7 +82,7 @@ export type InetFilter =
   | { readonly dst: string; readonly port?: number }
   | { readonly dev: number }
   | { readonly mark: number; readonly mask?: number }
-  | { readonly cgroup: bigint }
+  | { readonly cgroup: number | bigint }
   | { readonly autobound: true };
 
 const OP = SIZEOF_INET_DIAG_BC_OP;
@@ -317,11 +318,17 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
       return concat(op(INET_DIAG_BC_MARK_COND, length, length + OP), cond);
     }
     case "cgroup": {
-      if (typeof f.cgroup !== "bigint" || f.cgroup < 0n || f.cgroup >= 1n << 64n) {
-        throw new RangeError(`cgroup must be a u64 bigint cgroup id, got ${shown(f.cgroup)}`);
+      const id = f.cgroup;
+      if (
+        !(typeof id === "bigint" && id >= 0n && id < 1n << 64n
+          || Number.isSafeInteger(id) && (id as number) >= 0)
+      ) {
+        throw new RangeError(
+          `cgroup must be a u64 cgroup id (a safe integer or a bigint), got ${shown(id)}`,
+        );
       }
       const value = new Uint8Array(8);
-      new DataView(value.buffer).setBigUint64(0, f.cgroup, HOST_LITTLE_ENDIAN);
+      new DataView(value.buffer).setBigUint64(0, BigInt(id as number | bigint), HOST_LITTLE_ENDIAN);
       return concat(op(INET_DIAG_BC_CGROUP_COND, OP + 8, 2 * OP + 8), value);
     }
     case "autobound":

@@ -160,8 +160,8 @@ export interface Endpoint {
  * ```
  */
 export interface InetSocket {
-  /** AF_INET (2) or AF_INET6 (10). */
-  family: number;
+  /** "inet" (IPv4, AF_INET) or "inet6" (IPv6, AF_INET6), as the route layer names them. */
+  family: "inet" | "inet6";
   /** The IP protocol (IPPROTO_TCP...); for raw sockets the one they were opened with. */
   protocol: number;
   /** The state by name ("listen", "established"...; "close" is ss's UNCONN). */
@@ -172,8 +172,11 @@ export interface InetSocket {
   peer: Endpoint;
   /** Interface index the socket is bound to, 0 if none. */
   interface: number;
-  /** The kernel's unique socket cookie (`ss -e`: sk:...). */
-  cookie: bigint;
+  /**
+   * The kernel's unique socket cookie (`ss -e`: sk:... in hex): a number, exact up to 2^53,
+   * which the kernel's cookies (counted up from 1) do not reach.
+   */
+  cookie: number;
   /** Recv-Q: bytes not read yet; for a listener, connections not accepted yet. */
   receiveQueue: number;
   /** Send-Q: bytes not acknowledged yet; for a listener, the accept backlog. */
@@ -200,8 +203,8 @@ export interface InetSocket {
   mark?: number;
   /** The net_cls class id or priority. */
   classId?: number;
-  /** The cgroup v2 id of the owning cgroup (kernel 5.7+). */
-  cgroupId?: bigint;
+  /** The cgroup v2 id of the owning cgroup (kernel 5.7+): a number, exact up to 2^53. */
+  cgroupId?: number;
   /** The upper layer protocol ("tls", "mptcp"), if one is attached. */
   ulp?: string;
   /** TCP: tcp_info (`ss -i`), with `info: true`. */
@@ -212,7 +215,10 @@ export interface InetSocket {
   vegas?: TcpVegasInfo;
   /** DCTCP's info, with `info: true` when DCTCP is in use. */
   dctcp?: TcpDctcpInfo;
-  /** BBR's info, with `info: true` when BBR is in use. */
+  /**
+   * BBR's info, with `info: true` when BBR is in use; `bw` in bytes per second (ss prints
+   * `bbr:(bw:...` in bits per second: `bw * 8`).
+   */
   bbr?: TcpBbrInfo;
   /** Memory counters (`ss -m`: skmem), with `memory: true`. */
   memory?: SocketMemory;
@@ -346,10 +352,11 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
   checkLength(payload, SIZEOF_INET_DIAG_MSG, "inet_diag_msg");
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const family = view.getUint8(OFFSETOF_INET_DIAG_MSG_IDIAG_FAMILY);
+  // inet_diag answers AF_INET or AF_INET6 only (the family asked for).
   const id = OFFSETOF_INET_DIAG_MSG_ID;
   const u32 = (at: number) => view.getUint32(at, HOST_LITTLE_ENDIAN);
   const socket: InetSocket = {
-    family,
+    family: family === AF_INET6 ? "inet6" : "inet",
     protocol,
     state: stateName(view.getUint8(OFFSETOF_INET_DIAG_MSG_IDIAG_STATE)),
     local: endpoint(
@@ -420,7 +427,7 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
         socket.classId = attrs.u32();
         break;
       case INET_DIAG_CGROUP_ID:
-        socket.cgroupId = attrs.u64();
+        socket.cgroupId = Number(attrs.u64());
         break;
       case INET_DIAG_ULP_INFO: {
         const ulp = attrs.nestedDecoder();

@@ -107,8 +107,8 @@ export interface NetlinkSocketInfo {
   peerGroup: number;
   /** The socket's inode; /proc/PID/fd links to socket:[inode] (see socketOwners()). */
   inode: number;
-  /** The kernel's unique socket cookie. */
-  cookie: bigint;
+  /** The kernel's unique socket cookie: a number, exact up to 2^53 (as InetSocket's). */
+  cookie: number;
   /** "close" (ss: UNCONN) or, after connect(), "established". */
   state: SocketState | `state-${number}`;
   /** The multicast groups joined, by number. */
@@ -248,7 +248,7 @@ export async function* netlinkSocketStream(
   // prints it): it walks the bound sockets, then each protocol's mc_list, whose sockets it means
   // to skip if bound (sk_hashed), but netlink sockets are hashed in their own table, not
   // sk_node. A socket's cookie is its own: each is yielded once.
-  const seen = new Set<bigint>();
+  const seen = new Set<number>();
   for await (const message of dumpAll(query, [payload], "netlink", "netlink_diag")) {
     const socket = decodeNetlinkSocket(message.payload);
     if (seen.has(socket.cookie)) continue;

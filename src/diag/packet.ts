@@ -62,8 +62,8 @@ export interface PacketSocket {
   protocol: number;
   /** The socket's inode. */
   inode: number;
-  /** The kernel's unique socket cookie. */
-  cookie: bigint;
+  /** The kernel's unique socket cookie: a number, exact up to 2^53 (as InetSocket's). */
+  cookie: number;
   /** Interface index it is bound to (0: all), TPACKET version, flags (PDI_*). */
   info?: PacketInfo;
   /** Multicast memberships (PACKET_ADD_MEMBERSHIP). */

@@ -76,8 +76,8 @@ export interface UnixSocket {
   state: SocketState | `state-${number}`;
   /** The socket's inode (ss prints it after the path). */
   inode: number;
-  /** The kernel's unique socket cookie. */
-  cookie: bigint;
+  /** The kernel's unique socket cookie: a number, exact up to 2^53 (as InetSocket's). */
+  cookie: number;
   /**
    * The bound name: a filesystem path, or an abstract name written as ss writes it, `@` and the
    * name with each NUL byte as `@`. Absent for unbound sockets. Read as UTF-8: bytes that are

@@ -86,12 +86,12 @@ export function ssState(state: string): string {
  * as `[::]` on a v6only socket), `%device` for a socket bound to one, port 0 as `*`.
  */
 export function ssEndpoint(
-  family: number,
+  family: "inet" | "inet6",
   endpoint: { address: string; port: number },
   v6only = false,
   device?: string,
 ): string {
-  const address = family === 10
+  const address = family === "inet6"
     ? (endpoint.address === "::" && !v6only ? "*" : `[${endpoint.address}]`)
     : endpoint.address;
   return `${address}${device ? `%${device}` : ""}:${endpoint.port === 0 ? "*" : endpoint.port}`;

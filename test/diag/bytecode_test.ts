@@ -54,6 +54,8 @@ test("the conditions ss has no syntax for have the kernel's shape: op, then the 
   assert.equal(hex(compileFilter({ dev: 2 })), "09080c0002000000");
   // INET_DIAG_BC_CGROUP_COND (13): op + u64.
   assert.equal(hex(compileFilter({ cgroup: 0x1234n })), "0d0c10003412000000000000");
+  // A number, as InetSocket.cgroupId reads, the same.
+  assert.equal(hex(compileFilter({ cgroup: 0x1234 })), "0d0c10003412000000000000");
   // INET_DIAG_BC_AUTO (6): no argument.
   assert.equal(hex(compileFilter({ autobound: true })), "06040800");
   // A mark without a mask matches all its bits.
@@ -79,7 +81,12 @@ test("bad filters throw before anything is sent, saying what is wrong", () => {
     [{}, /exactly one of/],
     [{ all: "x" }, /all must be an array/],
     [{ mark: -1 }, /mark must be an integer/],
-    [{ cgroup: 1 }, /cgroup must be a u64 bigint/],
+    [{ cgroup: -1 }, /cgroup must be a u64 cgroup id/],
+    [
+      { cgroup: 2 ** 53 },
+      /cgroup must be a u64 cgroup id \(a safe integer or a bigint\), got 9007199254740992/,
+    ],
+    [{ cgroup: 1.5 }, /cgroup must be a u64 cgroup id/],
     [{ autobound: false }, /autobound must be true/],
     [null, /a filter must be an object/],
   ];

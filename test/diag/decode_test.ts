@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import { NETLINK_SOCK_DIAG } from "../../src/constants.ts";
 import {
+  INET_DIAG_BBRINFO,
   INET_DIAG_INFO,
   INET_DIAG_REQ_BYTECODE,
   INET_DIAG_REQ_PROTOCOL,
@@ -84,9 +85,24 @@ test("an inet reply decodes: addresses as text, ports in network order, the cook
   assert.equal(s.state, "established");
   assert.deepEqual(s.local, { address: "2001:db8::1", port: 443 });
   assert.deepEqual(s.peer, { address: "::ffff:10.0.0.1", port: 50000 });
-  assert.equal(s.cookie, (1n << 32n) + 5n);
+  assert.equal(s.cookie, 2 ** 32 + 5);
+  assert.equal(s.family, "inet6");
   assert.equal(s.protocol, 6);
   assert.equal(s.tcpInfo, undefined);
+});
+
+test("BBR's info: bbr_bw_lo and bbr_bw_hi are one number, bw; every value a number", () => {
+  const bbr = new Uint8Array(20);
+  const view = new DataView(bbr.buffer);
+  view.setUint32(0, 5, true); // bbr_bw_lo
+  view.setUint32(4, 3, true); // bbr_bw_hi
+  view.setUint32(8, 61, true); // bbr_min_rtt
+  view.setUint32(12, 320, true); // bbr_pacing_gain
+  view.setUint32(16, 512, true); // bbr_cwnd_gain
+  const attrs = new AttributeEncoder().bytes(INET_DIAG_BBRINFO, bbr).finish();
+  const s = decodeInetSocket(inetMessage(attrs), 6);
+  assert.deepEqual(s.bbr, { bw: 3 * 2 ** 32 + 5, minRtt: 61, pacingGain: 320, cwndGain: 512 });
+  assert.equal(JSON.stringify(s.cookie), String(2 ** 32 + 5));
 });
 
 test("tcp_info shorter than these headers' decodes what it has; a longer one ignores the rest", () => {
@@ -107,7 +123,7 @@ test("tcp_info shorter than these headers' decodes what it has; a longer one ign
   assert.equal(long.deliveryRateAppLimited, 1);
   assert.equal(long.fastopenClientFail, 2);
   assert.equal(long.rtt, 1234);
-  assert.equal(long.bytesAcked, 1n << 40n);
+  assert.equal(long.bytesAcked, 2 ** 40);
   assert.equal(long.sndWnd, 65536);
 
   // Linux 4.x's struct ended after tcpi_total_retrans: later members are absent, not zero.
@@ -190,7 +206,7 @@ test("a netlink reply's header: protocol, type, port IDs, group, inode, cookie, 
     peerPortid: 88,
     peerGroup: 2,
     inode: 12345,
-    cookie: 9n,
+    cookie: 9,
     state: "established",
   });
 });

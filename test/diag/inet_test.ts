@@ -2,9 +2,11 @@
 // listed by the library and by `ss` in that namespace, field by field.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { NETLINK_SOCK_DIAG, NetlinkError, open } from "../../mod.ts";
 import { type InetFilter, inetSockets } from "../../src/diag/mod.ts";
+import { bigintsIn } from "../_json.ts";
 import { Netns } from "../host/_netns.ts";
 import { fromSs, holdSockets, inetAsSs as asSs, ss, ssText } from "./_ss.ts";
 
@@ -49,7 +51,9 @@ test("TCP sockets match ss -tan: states, addresses, queues, inode, cookie, uid (
     assert.ok(states.has(state as never), state);
   }
   assert.ok(ours.some((s) => s.uid === 65534 && s.local.port === 5003));
-  assert.ok(ours.some((s) => s.family === 10 && s.local.address === "::1" && s.v6only === true));
+  assert.ok(
+    ours.some((s) => s.family === "inet6" && s.local.address === "::1" && s.v6only === true),
+  );
   assert.ok(ours.some((s) => s.local.address === "::ffff:127.0.0.1" && s.local.port === 5002));
   assert.ok(ours.some((s) => s.peer.port === 5004 && s.shutdown === 1), "SHUT_RD");
   const timeWait = ours.find((s) => s.state === "time-wait")!;
@@ -152,7 +156,7 @@ test("filters compile to bytecode the kernel applies: the same sockets as ss's e
     (await inetSockets({ filter: { cgroup }, netns: ns.name })).map(asSs),
     all.filter((s) => s.cgroupId === cgroup).map(asSs),
   );
-  assert.deepEqual(await inetSockets({ filter: { cgroup: cgroup + 1000n }, netns: ns.name }), []);
+  assert.deepEqual(await inetSockets({ filter: { cgroup: cgroup + 1000 }, netns: ns.name }), []);
 });
 
 /** `name:value` pairs of ss -i/-m's detail line. */
@@ -188,7 +192,7 @@ test("tcp_info, congestion control and memory match ss -tim", async () => {
   assert.equal(String(info.advmss), ssInfo.get("advmss"));
   assert.equal(String(info.sndCwnd), ssInfo.get("cwnd"));
   assert.equal(String(info.bytesReceived), ssInfo.get("bytes_received"));
-  assert.equal(info.bytesReceived, 5n);
+  assert.equal(info.bytesReceived, 5);
   assert.equal(String(info.segsIn), ssInfo.get("segs_in"));
   assert.equal(String(info.rcvSpace), ssInfo.get("rcv_space"));
   assert.ok(info.rtt! > 0);
@@ -264,4 +268,56 @@ test("raw sockets: without raw_diag (this host's kernel) ENOENT; with it, as ss 
   }
   // test/guest/diag_raw_test.ts runs this side on a kernel that has raw_diag.
   assert.deepEqual(ours.map(asSs).sort(), ss(ns, "-wane").map((line) => fromSs(line)).sort());
+});
+
+/** A BBR connection that has sent 1 MB, so BBR has measured a bandwidth; and a UDP socket. */
+const BBR_SETUP = `
+L = socket.socket(); L.bind(("127.0.0.1", 6000)); L.listen(1)
+C = socket.socket(); C.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"bbr")
+C.connect(("127.0.0.1", 6000)); A, _ = L.accept()
+C.sendall(b"x" * 1000000)
+n = 0
+while n < 1000000: n += len(A.recv(65536))
+U = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); U.bind(("::1", 6001))
+time.sleep(0.2)
+`;
+
+test("BBR's bandwidth is one number (bbr_bw_hi and bbr_bw_lo), in bytes per second: ss -i's bbr:(bw:... is it in bits", async (t) => {
+  const allowed = readFileSync("/proc/sys/net/ipv4/tcp_allowed_congestion_control", "utf8");
+  if (!allowed.split(/\s+/).includes("bbr")) return t.skip("this kernel does not allow bbr");
+  using ns = new Netns();
+  await using _ = await holdSockets(ns, BBR_SETUP);
+  const [client] = await inetSockets({
+    netns: ns.name,
+    states: ["established"],
+    filter: { dport: 6000 },
+    info: true,
+  });
+  assert.equal(client.congestion, "bbr");
+  const bbr = client.bbr!;
+  assert.deepEqual(Object.keys(bbr), ["bw", "minRtt", "pacingGain", "cwndGain"]);
+  assert.ok(bbr.bw > 0, `bw ${bbr.bw}`);
+  const detail = ssText(ns, "-tni", "state", "established", "dport = :6000").split("\n")[1];
+  const printed = /bbr:\(bw:(\S+?)bps,/.exec(detail)?.[1];
+  // Over loopback BBR measures tens of GB/s: past 2^32, so bbr_bw_hi is not 0.
+  assert.equal(String(bbr.bw * 8), printed, detail);
+});
+
+test("inet sockets go through JSON.stringify: tcp_info's u64s, the cookie and the cgroup id are numbers; family is named as the route layer names it", async () => {
+  using ns = new Netns();
+  await using _ = await holdSockets(ns, TCP_SETUP + BBR_SETUP);
+  const tcp = await inetSockets({ netns: ns.name, info: true, memory: true });
+  const udp = await inetSockets({ netns: ns.name, protocol: "udp" });
+  assert.ok(tcp.some((s) => s.tcpInfo?.bytesAcked !== undefined));
+  for (const [name, list] of Object.entries({ tcp, udp })) {
+    assert.deepEqual(bigintsIn(list, name), [], name);
+    assert.deepEqual(JSON.parse(JSON.stringify(list)), list, name);
+  }
+  const [client] = tcp.filter((s) => s.peer.port === 6000);
+  assert.equal(typeof client.tcpInfo!.bytesAcked, "number");
+  assert.ok(client.tcpInfo!.bytesAcked! >= 1000000);
+  assert.equal(typeof client.cookie, "number");
+  assert.equal(typeof client.cgroupId, "number");
+  assert.deepEqual(new Set(tcp.map((s) => s.family)), new Set(["inet", "inet6"]));
+  assert.deepEqual(udp.map((s) => s.family), ["inet6"]);
 });

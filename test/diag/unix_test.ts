@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { test } from "node:test";
 import { socketOwners, type UnixSocket, unixSockets } from "../../src/diag/mod.ts";
+import { bigintsIn } from "../_json.ts";
 import { Netns } from "../host/_netns.ts";
 import { field, holdSockets, shutdownArrow, ss, ssArrow } from "./_ss.ts";
 
@@ -111,5 +112,21 @@ test("unix sockets: a name with bytes that are no UTF-8 reads as U+FFFD in path,
   assert.deepEqual(
     [...abstract.name!],
     [0, ...new TextEncoder().encode(`${ns.name}-`), 0xfe, 0x01],
+  );
+});
+
+test("unix sockets go through JSON.stringify: the cookie is a number", async () => {
+  using ns = new Netns();
+  await using _held = await holdSockets(
+    ns,
+    `A, B = socket.socketpair(); A.send(b"x"); D = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); D.bind(b"\\0${ns.name}")`,
+  );
+  const sockets = await unixSockets({ netns: ns.name });
+  assert.ok(sockets.length >= 3);
+  assert.deepEqual(bigintsIn(sockets), []);
+  assert.equal(typeof sockets[0].cookie, "number");
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(sockets)).map((s: UnixSocket) => s.cookie),
+    sockets.map((s) => s.cookie),
   );
 });
