@@ -82,7 +82,8 @@ export interface Link {
    * Other values are in the kernel's units, which {@linkcode LinkSettings.data} takes too: a
    * bridge's times (`forwardDelay`, `helloTime`, `maxAge`, `ageingTime`) and timers
    * (`helloTimer`, `gcTimer`...) in centiseconds (`ip -d` prints the times so, the timers in
-   * seconds).
+   * seconds). The kernel's u64 values are numbers, exact up to 2^53, as in {@linkcode LinkStats}
+   * (`raw.linkinfo.data` has them as bigints), so a link goes through `JSON.stringify`.
    */
   readonly data?: Record<string, unknown>;
   /** The kind of the master this link is a port of ("bridge", "bond"). */
@@ -91,12 +92,15 @@ export interface Link {
    * Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans, its STP
    * `state` by ip's name ("forwarding"...). Other values are in the kernel's units, as in
    * {@linkcode data}: a bridge port's timers in centiseconds, its `id` and `no` numbers (ip
-   * prints them in hex, "0x8001").
+   * prints them in hex, "0x8001"); u64 values as numbers, as in `data`.
    */
   readonly portData?: Record<string, unknown>;
   /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
   readonly stats?: LinkStats;
-  /** Everything the kernel sent, as the typed layer decodes it. */
+  /**
+   * Everything the kernel sent, as the typed layer decodes it (u64 values as bigints). A getter,
+   * so `JSON.stringify` and `console.log` show the link without it.
+   */
   readonly raw: RawLink;
 }
 
@@ -377,9 +381,22 @@ const BRIDGE_PORT: KindFields = {
   ],
 };
 
+/**
+ * `value` with the typed layer's bigints (its u64s) as numbers, exact up to 2^53 as LinkStats',
+ * in objects and arrays at any depth: what the everyday API returns goes through JSON.stringify.
+ */
+function numbers(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(numbers);
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = numbers(v);
+  return out;
+}
+
 function readData(fields: KindFields | undefined, data: Record<string, unknown>) {
-  if (fields === undefined) return data;
-  const out: Record<string, unknown> = { ...data };
+  const out = numbers(data) as Record<string, unknown>;
+  if (fields === undefined) return out;
   for (const key of fields.ips ?? []) {
     if (out[key] instanceof Uint8Array) out[key] = formatIP(out[key] as Uint8Array);
   }

@@ -124,8 +124,11 @@ export interface Qdisc {
   options: Record<string, unknown>;
   /** Counters, as `tc -s` shows them. */
   stats: TcStats;
-  /** The decoded message, every attribute the kernel sent. */
-  message: Record<string, unknown>;
+  /**
+   * The decoded message, every attribute the kernel sent (u64 values as bigints). A getter, as
+   * a link's `raw`, so `JSON.stringify` and `console.log` show the object without it.
+   */
+  readonly message: Record<string, unknown>;
 }
 
 /** A class, as `tc class show` shows it. */
@@ -151,8 +154,11 @@ export interface TcClass {
   options: Record<string, unknown>;
   /** Counters, as `tc -s` shows them. */
   stats: TcStats;
-  /** The decoded message, every attribute the kernel sent. */
-  message: Record<string, unknown>;
+  /**
+   * The decoded message, every attribute the kernel sent (u64 values as bigints). A getter, as
+   * a link's `raw`, so `JSON.stringify` and `console.log` show the object without it.
+   */
+  readonly message: Record<string, unknown>;
 }
 
 /** A filter, as `tc -j filter show` shows it. */
@@ -175,8 +181,42 @@ export interface TcFilter {
   handle?: string;
   /** As `tc -j filter show` prints them for u32, matchall, basic and flower, with their actions (gact and mirred in full); empty for other kinds. */
   options: Record<string, unknown>;
+  /**
+   * The decoded message, every attribute the kernel sent (u64 values as bigints). A getter, as
+   * a link's `raw`, so `JSON.stringify` and `console.log` show the object without it.
+   */
+  readonly message: Record<string, unknown>;
+}
+
+/**
+ * The base of tc's objects: the decoded message kept as `message`, a getter on a private field
+ * (as the route layer's `raw`), so JSON.stringify, which throws on its bigints, and console.log
+ * show what `tc -j` shows.
+ */
+class WithMessage {
+  readonly #message: TcMessage;
+  /** Keeps `message`. */
+  constructor(message: TcMessage) {
+    this.#message = message;
+  }
   /** The decoded message, every attribute the kernel sent. */
-  message: Record<string, unknown>;
+  get message(): TcMessage {
+    return this.#message;
+  }
+}
+
+// Named as the interfaces are, for console.log.
+const QdiscObject = class Qdisc extends WithMessage {};
+const ClassObject = class TcClass extends WithMessage {};
+const FilterObject = class TcFilter extends WithMessage {};
+
+/** `fields` on a new `Base` keeping `message`. */
+function withMessage<T>(
+  Base: new(message: TcMessage) => WithMessage,
+  message: TcMessage,
+  fields: Omit<T, "message">,
+): T {
+  return Object.assign(new Base(message), fields) as T;
 }
 
 /** Options of {@linkcode TrafficControl.open}: a namespace, or an rtnetlink socket to use. */
@@ -421,17 +461,18 @@ export class TrafficControl implements AsyncDisposable {
     const messages = await this.#loose.dump("getqdisc", {});
     return messages
       .filter((m) => ifindex === undefined || m.ifindex === ifindex)
-      .map((m) => ({
-        dev: names.get(m.ifindex as number) ?? String(m.ifindex),
-        ifindex: m.ifindex as number,
-        kind: m.kind as string,
-        handle: `${((m.handle as number) >>> 16).toString(16)}:`,
-        parent: formatHandle(m.parent as number),
-        refcnt: m.info as number,
-        options: qdiscOptionsOut(m.kind as string, m.options as TcMessage | undefined),
-        stats: statsOut(m),
-        message: m,
-      }));
+      .map((m) =>
+        withMessage(QdiscObject, m, {
+          dev: names.get(m.ifindex as number) ?? String(m.ifindex),
+          ifindex: m.ifindex as number,
+          kind: m.kind as string,
+          handle: `${((m.handle as number) >>> 16).toString(16)}:`,
+          parent: formatHandle(m.parent as number),
+          refcnt: m.info as number,
+          options: qdiscOptionsOut(m.kind as string, m.options as TcMessage | undefined),
+          stats: statsOut(m),
+        })
+      );
   }
 
   /**
@@ -530,17 +571,18 @@ export class TrafficControl implements AsyncDisposable {
     const messages = await this.#loose.dump("gettclass", { ifindex });
     return messages
       .filter(under)
-      .map((m) => ({
-        dev,
-        ifindex,
-        kind: m.kind as string,
-        handle: formatHandle(m.handle as number),
-        parent: formatHandle(m.parent as number),
-        ...((m.info as number) ? { leaf: `${((m.info as number) >>> 16).toString(16)}:` } : {}),
-        options: classOutOptions(m.kind as string, m.options as TcMessage | undefined),
-        stats: statsOut(m),
-        message: m,
-      }));
+      .map((m) =>
+        withMessage(ClassObject, m, {
+          dev,
+          ifindex,
+          kind: m.kind as string,
+          handle: formatHandle(m.handle as number),
+          parent: formatHandle(m.parent as number),
+          ...((m.info as number) ? { leaf: `${((m.info as number) >>> 16).toString(16)}:` } : {}),
+          options: classOutOptions(m.kind as string, m.options as TcMessage | undefined),
+          stats: statsOut(m),
+        })
+      );
   }
 
   /**
@@ -627,7 +669,7 @@ export class TrafficControl implements AsyncDisposable {
     return messages.map((m) => {
       const info = m.info as number;
       const handle = m.handle as number;
-      return {
+      return withMessage(FilterObject, m, {
         dev,
         ifindex,
         kind: m.kind as string,
@@ -642,8 +684,7 @@ export class TrafficControl implements AsyncDisposable {
           m.options as TcMessage | undefined,
           names,
         ),
-        message: m,
-      };
+      });
     });
   }
 

@@ -7,8 +7,9 @@ import { execFileSync } from "node:child_process";
 import { before, test } from "node:test";
 import { NETLINK_ROUTE } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
-import { openRoute, type RouteClient } from "../../src/route/mod.ts";
+import { type Link, openRoute, type RouteClient } from "../../src/route/mod.ts";
 import { afterFile } from "../_after_file.ts";
+import { bigintsIn } from "../_json.ts";
 import { Netns } from "../host/_netns.ts";
 import {
   addressAsIp,
@@ -494,4 +495,55 @@ test("rule.list(): selectors Rule does not name are in raw, as ip -j shows them"
   const uids = shown(105);
   assert.deepEqual(pref(105).raw.uidRange, { start: uids.uid_start, end: uids.uid_end });
   assert.equal(pref(106).raw.suppressPrefixlen, shown(106).suppress_prefixlen);
+});
+
+test("every list goes through JSON.stringify: a bridge's and its port's u64 options as numbers (exact to 2^53, as LinkStats), bigints only in raw", async () => {
+  using own = new Netns([
+    "link add v0 type veth peer name v1",
+    "link add br0 type bridge forward_delay 500",
+    "link set v1 master br0",
+    "link set v0 up",
+    "link set v1 up",
+    "link set br0 up",
+    "addr add 10.0.0.1/24 dev v0",
+    "addr add 2001:db8::1/64 dev v0 nodad",
+    "route add 10.5.0.0/16 via 10.0.0.2 table 100",
+    "route add blackhole 10.6.0.0/16",
+    "rule add fwmark 0x64 table 100 pref 100",
+    "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev v0 nud permanent",
+    "neigh add proxy 10.0.0.77 dev v0",
+    "nexthop add id 7 via 10.0.0.2 dev v0",
+  ]);
+  await using client = await openRoute({ netns: own.name });
+  const lists: Record<string, unknown> = {
+    links: await client.link.list(),
+    bridge: await client.link.get("br0"),
+    addresses: await client.addr.list(),
+    routes: await client.route.list({ table: "all" }),
+    cached: await client.route.list({ cached: true }),
+    lookup: await client.route.get("10.0.0.7"),
+    neighbours: await client.neigh.list(),
+    proxies: await client.neigh.list({ proxy: true }),
+    rules: await client.rule.list(),
+    nexthops: await client.nexthop.list(),
+  };
+  for (const [name, list] of Object.entries(lists)) {
+    assert.deepEqual(bigintsIn(list, name), [], name);
+    assert.doesNotThrow(() => JSON.stringify(list), name);
+  }
+  const bridge = lists.bridge as Link;
+  const port = (lists.links as Link[]).find((l) => l.name === "v1")!;
+  const raw = bridge.raw.linkinfo!.data as Record<string, unknown>;
+  assert.equal(typeof raw.helloTimer, "bigint", "the typed layer's rule: u64 is a bigint");
+  assert.equal(bridge.data!.helloTimer, Number(raw.helloTimer));
+  assert.equal(bridge.data!.forwardDelay, 500, "the other values as before");
+  const rawPort = port.raw.linkinfo!.slaveData as Record<string, unknown>;
+  assert.equal(typeof rawPort.holdTimer, "bigint");
+  assert.equal(port.portData!.holdTimer, Number(rawPort.holdTimer));
+  // JSON.stringify gives the link without raw (a getter); what it names round-trips.
+  const parsed = JSON.parse(JSON.stringify(bridge));
+  assert.equal(parsed.raw, undefined);
+  assert.deepEqual(parsed.data.bridgeId, bridge.data!.bridgeId);
+  // A u64 option read as a number is taken back by set() (the typed layer encodes it).
+  await client.link.set("br0", { data: { mcastQueryIntvl: bridge.data!.mcastQueryIntvl } });
 });

@@ -42,6 +42,7 @@ import { family } from "../../src/ynl/mod.ts";
 import { tc as tcDescriptor } from "../../src/ynl/tc.ts";
 import { runExample } from "../_examples.ts";
 import { newDescriptors, openDescriptors } from "../_fds.ts";
+import { bigintsIn } from "../_json.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRequest, tcRun } from "./_tc.ts";
 
@@ -1198,4 +1199,41 @@ test("tc: a value of the wrong type is a TypeError naming the field, and a spec 
   ];
   for (const [call, error] of refused) await assert.rejects(call(), error);
   assert.deepEqual(sent, [], "nothing was sent for a spec refused");
+});
+
+test("tc lists go through JSON.stringify: the decoded message (u64 counters as bigints) is a getter, as a link's raw", async () => {
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb", default: "10" });
+  await tc.addClass({ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "10mbit" });
+  await tc.addFilter({
+    ...{ dev: "va0", parent: "1:", kind: "u32", protocol: "ip", pref: 5 },
+    ...{ match: { dport: 53 }, actions: [{ kind: "mirred", action: "redirect", dev: "vb0" }] },
+  });
+  const lists = {
+    qdiscs: await tc.qdiscs({ dev: "va0" }),
+    classes: await tc.classes({ dev: "va0" }),
+    filters: await tc.filters({ dev: "va0" }),
+  };
+  for (const [name, list] of Object.entries(lists)) {
+    assert.ok(list.length > 0, name);
+    assert.deepEqual(bigintsIn(list, name), [], name);
+    const parsed = JSON.parse(JSON.stringify(list));
+    assert.equal(parsed[0].message, undefined, name);
+    assert.equal(parsed[0].kind, list[0].kind, name);
+  }
+  const [htb] = lists.qdiscs;
+  const stats = (htb.message.stats2 as { basic: { bytes: unknown } }).basic;
+  assert.equal(typeof stats.bytes, "bigint", "message keeps the typed layer's values");
+  assert.equal(htb.stats.bytes, Number(stats.bytes));
+  assert.deepEqual(Object.keys(htb), [
+    "dev",
+    "ifindex",
+    "kind",
+    "handle",
+    "parent",
+    "refcnt",
+    "options",
+    "stats",
+  ]);
 });
