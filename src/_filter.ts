@@ -5,6 +5,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { checkOptions } from "./_options.ts";
 
 /**
  * One classic BPF instruction (struct sock_filter), as `tcpdump -dd` prints them and the
@@ -26,6 +27,11 @@ export interface FilterInstruction {
   /** Operand, u32. */
   readonly k: number;
 }
+
+// Every key of an instruction and nothing else (`satisfies`): a misspelt one is refused.
+const INSTRUCTION_KEYS = Object.keys(
+  { code: 0, jt: 0, jf: 0, k: 0 } satisfies Record<keyof FilterInstruction, 0>,
+);
 
 /** Most instructions in a classic BPF program (BPF_MAXINSNS). */
 const FILTER_MAX_INSTRUCTIONS = 4096;
@@ -54,6 +60,9 @@ export function encodeFilter(program: readonly FilterInstruction[] | Uint8Array)
   const bytes = new Uint8Array(program.length * 8);
   const view = new DataView(bytes.buffer);
   program.forEach((insn, i) => {
+    if (typeof insn === "object" && insn !== null) {
+      checkOptions(`filter instruction ${i}`, insn, INSTRUCTION_KEYS);
+    }
     const field = (name: string, value: unknown, max: number) => {
       if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
         throw new RangeError(

@@ -7,6 +7,7 @@
 
 import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
+import { checkBytes } from "./_options.ts";
 import { methodsOf, perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO } from "./constants.ts";
@@ -79,11 +80,12 @@ export class MessageCursor {
    * Starts over at the beginning of `data` (no message is current until {@linkcode next}),
    * walking its first `length` bytes (default: all of it), so that a datagram at the start of a
    * larger buffer is walked without a view of its own. Returns the cursor, for
-   * `for (c.reset(d); c.next();)`. Throws RangeError if `length` is not an integer from 0 to
-   * `data.byteLength`.
+   * `for (c.reset(d); c.next();)`. Throws TypeError if `data` is no Uint8Array, RangeError if
+   * `length` is not an integer from 0 to `data.byteLength`.
    */
   reset(data: Uint8Array, length: number = data.byteLength): this {
     if (!(Number.isInteger(length) && length >= 0 && length <= data.byteLength)) {
+      checkBytes("reset(): data", data); // other data has no byteLength: checked here, off the hot path
       throw new RangeError(
         `length must be an integer from 0 to the data's ${data.byteLength} bytes, got ${length}`,
       );

@@ -732,7 +732,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * (see {@linkcode MessageInput}) and returns the sequence number sent. Replies, if any, arrive
    * in the message stream. Throws SyscallError if the kernel refuses the datagram (EAGAIN: the
    * receiving port's queue is full; EMSGSIZE: longer than this socket's send buffer allows), a
-   * RangeError for an empty datagram, which the kernel never takes, and a TypeError for a
+   * RangeError for an empty datagram, which the kernel never takes, a TypeError for bytes whose
+   * ArrayBuffer is detached (transferred), and a TypeError for a
    * NETLINK_CONNECTOR message to the kernel that it drops unread, acking nothing (a payload
    * shorter than a struct cn_msg, or than the data its `len` says, or longer than
    * CONNECTOR_MAX_MSG_SIZE, 16384 bytes). Sending to a
@@ -768,6 +769,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
     if (message instanceof Uint8Array) {
       if (message.byteLength === 0) {
+        // A view of a transferred buffer reads as 0 bytes too: not the caller's empty datagram.
+        if ((message.buffer as ArrayBuffer).detached) {
+          throw new TypeError(
+            "cannot send the message: its ArrayBuffer is detached (transferred or given away)",
+          );
+        }
         throw new RangeError(
           "cannot send an empty datagram: the kernel refuses a netlink datagram of 0 bytes (ENODATA)",
         );
