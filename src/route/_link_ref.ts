@@ -69,7 +69,14 @@ export function noLink(
   if (!(err instanceof NetlinkError) || err.code !== "ENODEV") return otherwise(err);
   return new NetlinkError({
     errno: err.errno,
-    detail: typeof ref === "string" ? `no link named ${shown(ref)}` : `no link with index ${ref}`,
+    detail: typeof ref === "string"
+      ? `no link named ${shown(ref)}${
+        ref.includes("\ufffd")
+          ? " (a name read with U+FFFD stands for bytes that are not UTF-8, which the kernel"
+            + " allows in a name: find that link by its index)"
+          : ""
+      }`
+      : `no link with index ${ref}`,
     requestType: err.requestType,
     requestSeq: err.requestSeq,
   });

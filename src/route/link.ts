@@ -45,7 +45,11 @@ export type Operstate =
 export interface Link {
   /** ifindex. */
   readonly index: number;
-  /** Interface name. */
+  /**
+   * Interface name. The kernel allows any bytes but NUL, "/", ":" and whitespace: bytes that are
+   * not UTF-8 read as U+FFFD here (as `raw.ifname`), so such a name does not find the link
+   * again (`get()` says so): use its `index`.
+   */
   readonly name: string;
   /** IFF_* flags as `ip -j` lists them: "NO-CARRIER" first when up without carrier, then "UP"... */
   readonly flags: string[];
@@ -584,7 +588,7 @@ class NetnsFiles {
       return { netNsFd: integer(ref.fd, `${field}.fd`, 0x7fff_ffff) };
     }
     throw new TypeError(
-      `${field}: ${JSON.stringify(ref)} is not a namespace name, path, { pid } or { fd }`,
+      `${field}: ${shown(ref)} is not a namespace name, path, { pid } or { fd }`,
     );
   }
 
@@ -649,7 +653,8 @@ export class Links {
   }
 
   /**
-   * One link, by name or index; rejects with NetlinkError ENODEV "no link named X".
+   * One link, by name or index; rejects with NetlinkError ENODEV "no link named X" (a name
+   * read with U+FFFD, from bytes that are not UTF-8, finds none: the error says to use the index).
    *
    * @example
    * ```ts

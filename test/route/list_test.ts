@@ -547,3 +547,24 @@ test("every list goes through JSON.stringify: a bridge's and its port's u64 opti
   // A u64 option read as a number is taken back by set() (the typed layer encodes it).
   await client.link.set("br0", { data: { mcastQueryIntvl: bridge.data!.mcastQueryIntvl } });
 });
+
+test("a link name that is not UTF-8 (the kernel allows it) reads with U+FFFD; get() by it says to use the index, which finds it", async () => {
+  using own = new Netns(["link add vq0 type veth peer name vq1"]);
+  // The name's bytes 0xff, "x", made by printf (an argument from JavaScript would be UTF-8).
+  execFileSync("sh", ["-c", `ip -n ${own.name} link set vq0 name "$(printf '\\377x')"`]);
+  await using client = await openRoute({ netns: own.name });
+  const link = (await client.link.list()).find((l) => l.name === "\ufffdx")!;
+  assert.ok(link, "listed, its name read with U+FFFD");
+  await assert.rejects(
+    client.link.get(link.name),
+    (e: Error) =>
+      /no link named "\ufffdx" \(a name read with U\+FFFD .*find that link by its index\)/.test(
+        e.message,
+      ),
+  );
+  assert.equal((await client.link.get(link.index)).name, "\ufffdx");
+  await assert.rejects(
+    client.link.set(link.index, { netns: Symbol("x") as never }),
+    /netns: Symbol\(x\) is not a namespace name/,
+  );
+});
