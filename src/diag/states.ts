@@ -5,6 +5,7 @@
  * @module
  */
 
+import { shown } from "../_options.ts";
 import {
   BPF_TCP_CLOSE,
   BPF_TCP_CLOSE_WAIT,
@@ -112,7 +113,7 @@ export function stateNumber(state: SocketState): number {
   const code = STATES[state];
   if (typeof code !== "number" || !Object.hasOwn(STATES, state)) {
     throw new TypeError(
-      `unknown socket state ${JSON.stringify(state)}; states are ${Object.keys(STATES).join(", ")}`,
+      `unknown socket state ${shown(state)}; states are ${Object.keys(STATES).join(", ")}`,
     );
   }
   return code;
@@ -131,7 +132,7 @@ export function stateNumber(state: SocketState): number {
  */
 export function stateMask(states: Iterable<SocketState | SocketStateGroup>): number {
   if (typeof states === "string" || typeof states?.[Symbol.iterator] !== "function") {
-    throw new TypeError(`states must be a list of state names, got ${JSON.stringify(states)}`);
+    throw new TypeError(`states must be a list of state names, got ${shown(states)}`);
   }
   let mask = 0;
   let any = false;

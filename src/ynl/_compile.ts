@@ -155,6 +155,12 @@ export class Codec {
 
   operation(name: string): OperationDescriptor {
     const op = Object.hasOwn(this.descriptor.ops, name) ? this.descriptor.ops[name] : undefined;
+    if (op === undefined && typeof name !== "string") {
+      throw new TypeError(
+        `family ${this.descriptor.name}: an operation is named by a string such as `
+          + `${quoted(Object.keys(this.descriptor.ops)[0] ?? "")}, got ${shown(name)}`,
+      );
+    }
     if (op === undefined) {
       throw new TypeError(
         `family ${this.descriptor.name} has no operation ${quoted(name)}${

@@ -822,6 +822,11 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           + "number on the socket (socket.join(n))",
       );
     }
+    if (group === undefined && typeof name !== "string") {
+      throw new TypeError(
+        `${this.descriptor.name}: a multicast group is named by a string, got ${shown(name)}`,
+      );
+    }
     if (group === undefined) {
       throw new TypeError(
         `${this.descriptor.name} has no multicast group ${quoted(name)}${

@@ -228,6 +228,9 @@ test("states by name, ss's groups as ss defines them, unknown numbers named", ()
     /unknown socket state "LISTEN"; states are established/,
   );
   assert.throws(() => stateNumber("toString" as never), /unknown socket state/);
+  // What is no string is shown as it is (JSON.stringify made a Symbol "undefined").
+  assert.throws(() => stateNumber(Symbol("x") as never), /unknown socket state Symbol\(x\);/);
+  assert.throws(() => stateMask(Symbol("x") as never), /list of state names, got Symbol\(x\)/);
 });
 
 test("inet requests: one per family, protocol, states, extensions and bytecode as asked", () => {

@@ -928,6 +928,24 @@ test("encoding: a request that contains itself is a TypeError, one nested past 6
   assert.ok(codec.encode("set", { nest: { c: { nest: leaf } }, multiNest: [leaf, leaf] } as never));
 });
 
+test("an operation or group named by no string is a TypeError saying what names one (it was the engine's, from the suggestion)", () => {
+  for (const name of [Symbol("x"), 5, undefined]) {
+    assert.throws(
+      () => codec.encode(name as never, {}),
+      (e) =>
+        e instanceof TypeError
+        && /an operation is named by a string such as "\w+", got /.test(e.message),
+      String(name),
+    );
+    assert.throws(
+      () => codec.group(name as never),
+      (e) =>
+        e instanceof TypeError && /a multicast group is named by a string, got /.test(e.message),
+      String(name),
+    );
+  }
+});
+
 test("unknown names: the error suggests the closest known one", () => {
   assert.throws(() => codec.encode("set", { uint32: 1 } as never), /no attribute "uint32"/);
   assert.throws(() => codec.encode("set", { nme: "x" } as never), /\(did you mean "name"\?\)/);
