@@ -252,7 +252,11 @@ export function decodeConnectorMessage(payload: Uint8Array): ConnectorMessage {
 export interface ProcEventHeader {
   /** The CPU the event was reported on. */
   cpu: number;
-  /** Nanoseconds since boot (CLOCK_MONOTONIC, as `ktime_get_ns()`). */
+  /**
+   * Nanoseconds since boot (CLOCK_MONOTONIC, as `ktime_get_ns()`): a bigint, as a number is no
+   * longer exact past 2^53 ns (104 days of uptime). `JSON.stringify` needs a replacer for it:
+   * `(_, v) => typeof v === "bigint" ? String(v) : v`.
+   */
   timestamp: bigint;
 }
 

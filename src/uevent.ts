@@ -95,7 +95,10 @@ export interface UdevMonitorHeader {
   subsystemHash: number;
   /** `filter_devtype_hash`: MurmurHash2 of DEVTYPE, 0 if none. */
   devtypeHash: number;
-  /** `filter_tag_bloom_hi` and `_lo` as one 64-bit bloom filter of the device's tags. */
+  /**
+   * `filter_tag_bloom_hi` and `_lo` as one 64-bit bloom filter of the device's tags: a bigint,
+   * as every bit counts (`JSON.stringify` needs a replacer, as for {@linkcode Uevent.seqnum}).
+   */
   tagBloom: bigint;
 }
 
@@ -123,7 +126,10 @@ export interface Uevent {
   subsystem: string | undefined;
   /** DEVTYPE ("disk", "partition", "wlan"...), if present. */
   devtype: string | undefined;
-  /** SEQNUM: the kernel's event counter (a u64), if present. */
+  /**
+   * SEQNUM: the kernel's event counter (a u64), if present, as a bigint. `JSON.stringify` needs
+   * a replacer for it: `(_, v) => typeof v === "bigint" ? String(v) : v`.
+   */
   seqnum: bigint | undefined;
   /** Every `KEY=VALUE` of the event, in an object (own properties only, any key). */
   env: Record<string, string>;
