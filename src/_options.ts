@@ -107,6 +107,8 @@ export function checkGivenSocket(
 export function shown(value: unknown): string {
   if (typeof value === "string") return quoted(value);
   if (typeof value === "bigint") return `${value}n`; // not the number String() makes it look like
+  // Not String()'s list of every byte (a 300,000-byte buffer in the message).
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
   // A plain object or array as JSON (`{"pid":1}`), not String()'s "[object Object]"; escaped as
   // a string is. Other objects (a Uint8Array, a Date) have a String() of their own.
   if (
@@ -141,10 +143,18 @@ export function checkBytes(name: string, value: unknown): asserts value is Uint8
   }
 }
 
+/** `value`, when it is iterable (an array...); else a TypeError naming `name`. */
+export function checkIterable<T>(name: string, value: Iterable<T>): Iterable<T> {
+  if (typeof (value as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== "function") {
+    throw new TypeError(`${name} must be iterable (an array), got ${shown(value)}`);
+  }
+  return value;
+}
+
 /** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${shown(value)}`);
   }
-  return value;
+  return value + 0; // -0 as 0: Deno's FFI refuses -0 for an integer argument
 }

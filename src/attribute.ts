@@ -11,7 +11,7 @@
 
 import { TYPE_MAX, VALUE_MAX } from "./_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { unknownKey } from "./_options.ts";
+import { checkIterable, shown, unknownKey } from "./_options.ts";
 import { sharedView } from "./_view.ts";
 import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
@@ -521,7 +521,7 @@ export class AttributeEncoder {
    */
   attribute(attribute: AttributeInit): this {
     if (typeof attribute !== "object" || attribute === null) {
-      throw new TypeError(`attribute must be an object, got ${attribute}`);
+      throw new TypeError(`attribute must be an object, got ${shown(attribute)}`);
     }
     const type = checkType(attribute.type);
     // A misspelt flag (`nestd`) would otherwise leave NLA_F_NESTED off in silence.
@@ -588,7 +588,9 @@ function netByteOrderType(type: number, options: BigEndianOptions | undefined): 
  */
 export function encodeAttributes(attributes: Iterable<AttributeInit>): Uint8Array {
   const encoder = new AttributeEncoder();
-  for (const attribute of attributes) encoder.attribute(attribute);
+  for (const attribute of checkIterable("encodeAttributes(): the attributes", attributes)) {
+    encoder.attribute(attribute);
+  }
   return encoder.finish();
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkBytes, checkInteger, checkOptions } from "./_options.ts";
+import { checkBytes, checkInteger, checkOptions, shown } from "./_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
@@ -110,7 +110,9 @@ export function encodeGeneric(
   checkBytes("encodeGeneric(): the body", body);
   for (const [name, value] of [["command", command], ["version", version]] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 255) {
-      throw new RangeError(`genlmsghdr ${name} must be an integer from 0 to 255, got ${value}`);
+      throw new RangeError(
+        `genlmsghdr ${name} must be an integer from 0 to 255, got ${shown(value)}`,
+      );
     }
   }
   const payload = new Uint8Array(GENL_HDRLEN + body.length);

@@ -10,7 +10,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
-import { checkBytes } from "./_options.ts";
+import { checkBytes, checkIterable, shown } from "./_options.ts";
 import { perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
@@ -130,10 +130,16 @@ function payloadError(payload: unknown): Error {
   );
 }
 
+function notADatagram(datagram: unknown): TypeError {
+  return new TypeError(
+    `decodeDatagram() takes { data: Uint8Array, sender, group }, got ${shown(datagram)}`,
+  );
+}
+
 /** Validates one message and returns its aligned size on the wire. */
 function checkMessage(message: Message, index: number): number {
   if (typeof message !== "object" || message === null) {
-    throw new TypeError(`message ${index} must be an object, got ${message}`);
+    throw new TypeError(`message ${index} must be an object, got ${shown(message)}`);
   }
   checkUnsigned("type", message.type, U16_MAX, 16);
   checkUnsigned("flags", message.flags, U16_MAX, 16);
@@ -195,7 +201,7 @@ export function encodeMessage(message: Message): Uint8Array {
  * ```
  */
 export function encodeMessages(messages: Iterable<Message>): Uint8Array {
-  const list = Array.from(messages);
+  const list = Array.from(checkIterable("encodeMessages(): the messages", messages));
   let size = 0;
   for (let i = 0; i < list.length; i++) size += checkMessage(list[i], i);
   const bytes = new Uint8Array(size);
@@ -254,6 +260,7 @@ export function decodeMessages(datagram: Uint8Array): Message[] {
  * ```
  */
 export function decodeDatagram(datagram: Datagram): ReceivedMessage[] {
+  if (!(datagram?.data instanceof Uint8Array)) throw notADatagram(datagram);
   const { data, sender, group, nsid } = datagram;
   // The one check of this hot path: other data read as no messages (`[]`), silently.
   if (!(data instanceof Uint8Array)) checkBytes("decodeDatagram(): datagram.data", data);

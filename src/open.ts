@@ -7,7 +7,7 @@
 import { openTransport } from "../ffi/mod.ts";
 import { netnsPath } from "./_netns.ts";
 import { OPEN_KEYS } from "./_open_keys.ts";
-import { checkInteger, checkOptions } from "./_options.ts";
+import { checkInteger, checkIterable, checkOptions, shown } from "./_options.ts";
 import { attachOnOpen, traceReady } from "./_wire.ts";
 import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
@@ -23,7 +23,7 @@ import {
 import { SyscallError } from "./errors.ts";
 import { NetlinkSocket, type SocketSettings } from "./socket.ts";
 import { TapPoint } from "./tap.ts";
-import type { OpenTransport } from "./transport.ts";
+import type { OpenTransport, Transport } from "./transport.ts";
 
 // Socket-level options are libc's, not netlink's; they live with the FFI layer's constants.
 import { SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET } from "../ffi/_constants.ts";
@@ -179,7 +179,7 @@ const DEFAULTS: Settings = {
 function checkSettings(value: OpenOptions): Settings {
   const options = checkOptions("open() options", value, OPEN_KEYS);
   const portid = checkInteger("portid", options.portid ?? DEFAULTS.portid, 0, 0xffff_ffff);
-  const groups = [...(options.groups ?? [])];
+  const groups = [...checkIterable("groups", options.groups ?? [])];
   for (const group of groups) checkInteger("multicast group", group, 1, 0xffff_ffff);
   const rcvbuf = options.receiveBufferSize === undefined
     ? undefined
@@ -238,12 +238,36 @@ function setOptions(transport: TapPoint, settings: Settings): void {
   for (const name of settings.flags) transport.setOption(SOL_NETLINK, name, 1);
 }
 
+// What a socket calls on every transport (the others are optional).
+const TRANSPORT_METHODS = [
+  "send",
+  "receive",
+  "wait",
+  "cancelWait",
+  "setOption",
+  "getOption",
+  "close",
+];
+
+/** What an `options.transport` returned, when it has a Transport's methods; else a TypeError. */
+function checkTransport(transport: Transport): Transport {
+  const missing = TRANSPORT_METHODS.find((name) =>
+    typeof (transport as unknown as Record<string, unknown> | null)?.[name] !== "function"
+  );
+  if (missing !== undefined) {
+    throw new TypeError(
+      `transport returned ${shown(transport)}, which is no Transport: it has no ${missing}()`,
+    );
+  }
+  return transport;
+}
+
 function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
-  checkInteger("protocol", protocol, 0, MAX_LINKS - 1);
+  protocol = checkInteger("protocol", protocol, 0, MAX_LINKS - 1);
   const settings = noOptions(options) ? DEFAULTS : checkSettings(options);
   // Every socket reads and writes through a tap point: captures and traces attach there.
   const { portid, netns } = settings;
-  const transport = new TapPoint(settings.openWith(protocol, { portid, netns }));
+  const transport = new TapPoint(checkTransport(settings.openWith(protocol, { portid, netns })));
   try {
     // The defaults' one option, without the code of the others.
     if (settings === DEFAULTS) transport.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);

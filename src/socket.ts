@@ -13,7 +13,7 @@ import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { armGuard, type Disarm } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
-import { checkOptions, shown, unknownKey } from "./_options.ts";
+import { checkInteger, checkOptions, shown, unknownKey } from "./_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import {
@@ -356,6 +356,9 @@ function overrunMessage(): ReceivedMessage {
     nsid: undefined,
   };
 }
+
+// setsockopt's level and optname are C ints.
+const INT_MAX = 0x7fff_ffff;
 
 function checkU32(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
@@ -871,6 +874,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         const flags = checkFlags(message.flags) | NLM_F_REQUEST | addFlags;
         return this.#message(message, flags, matcher.nextSeq(), batch ? i : -1);
       });
+      // Every field is checked here, before anything is registered or sent (and before the
+      // checks below compare a type that may be no number).
+      const bytes = encodeMessages(built);
       const bits = datagramDumpBits(this.protocol, from, built);
       bits.forEach((messageBits, i) => {
         if (completes(built[i].flags, messageBits)) remaining++;
@@ -887,8 +893,6 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         );
       }
       checkHeard(this.protocol, from, built, false);
-      // Every field is checked here, before anything is registered or sent.
-      const bytes = encodeMessages(built);
       options.signal?.throwIfAborted();
       return requestInFlight(
         {
@@ -1002,8 +1006,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * Sets an int socket option (setsockopt), as mdlayher/netlink's SetOption does for
    * SOL_NETLINK flags: `sock.setOption(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)`. {@linkcode open}
    * has options for the common ones; use {@linkcode join}/{@linkcode leave} for groups, so
-   * that {@linkcode groups} stays true. Throws SyscallError, and a RangeError for turning
-   * NETLINK_PKTINFO off: the socket tells multicast from unicast by it (a multicast message
+   * that {@linkcode groups} stays true. Throws SyscallError; a RangeError, before any system
+   * call, for a level or name that is no int from 0 to 2^31-1, a value that is no 32-bit int,
+   * and for turning NETLINK_PKTINFO off: the socket tells multicast from unicast by it (a multicast message
    * would otherwise be taken for a request's reply).
    *
    * @example
@@ -1015,8 +1020,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   setOption(level: number, name: number, value: number): void {
     this.#checkOpen();
-    checkU32("option level", level);
-    checkU32("option name", name);
+    level = checkInteger("option level", level, 0, INT_MAX);
+    name = checkInteger("option name", name, 0, INT_MAX);
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
       throw new RangeError(`option value must be a 32-bit int, got ${shown(value)}`);
     }
@@ -1042,9 +1047,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   getOption(level: number, name: number): number {
     this.#checkOpen();
-    checkU32("option level", level);
-    checkU32("option name", name);
-    return this.#transport.getOption(level, name);
+    return this.#transport.getOption(
+      checkInteger("option level", level, 0, INT_MAX),
+      checkInteger("option name", name, 0, INT_MAX),
+    );
   }
 
   /**

@@ -836,3 +836,22 @@ test("what a request reads while an iteration is open but not stepping is capped
   for (let i = 0; i < 5; i++) types.push((await steps.next()).value!.type);
   assert.deepEqual(types, [0x10, 0x11, 0x12, 0x13, NLMSG_OVERRUN]);
 });
+
+test("integer arguments the libc calls take: -0 is 0, and a level or name above a C int is a RangeError naming it, never the FFI's own TypeError (attack12a)", async () => {
+  // Deno's FFI refused -0 and 2^31 for an i32 argument ("Invalid FFI i32 type").
+  await using sock = await open(-0);
+  assert.equal(sock.protocol, NETLINK_ROUTE);
+  assert.equal(sock.getOption(-0 + SOL_NETLINK, NETLINK_PKTINFO), 1);
+  sock.setOption(SOL_NETLINK, -0 + NETLINK_PKTINFO, 1);
+  assert.throws(() => sock.getOption(-0, -0), SyscallError); // SOL_IP's option 0: ENOPROTOOPT
+  for (const call of [() => sock.setOption(2 ** 31, 1, 1), () => sock.getOption(2 ** 31, 1)]) {
+    assert.throws(
+      call,
+      /^RangeError: option level must be an integer from 0 to 2147483647, got 2147483648$/,
+    );
+  }
+  assert.throws(
+    () => sock.setOption(SOL_NETLINK, 2 ** 31, 1),
+    /^RangeError: option name must be an integer from 0 to 2147483647/,
+  );
+});

@@ -330,3 +330,44 @@ test("the decoders and formatters of bytes refuse what is no Uint8Array with a T
     /decodeAck: message payload must be a Uint8Array/,
   );
 });
+
+test("the codec's entry points refuse what is no message, attribute or datagram with a TypeError that shows it, never an engine error (attack12a)", async () => {
+  const { AttributeEncoder, encodeAttributes } = await import("../../src/attribute.ts");
+  const symbol = Symbol("s");
+  // A Symbol in the message made the error itself throw ("Cannot convert a Symbol value").
+  assert.throws(
+    () => encodeMessage(symbol as never),
+    /^TypeError: message 0 must be an object, got Symbol\(s\)$/,
+  );
+  assert.throws(
+    () => new AttributeEncoder().attribute(symbol as never),
+    /^TypeError: attribute must be an object, got Symbol\(s\)$/,
+  );
+  assert.throws(
+    () => encodeGeneric(symbol as never, 1),
+    /^RangeError: genlmsghdr command must be an integer from 0 to 255, got Symbol\(s\)$/,
+  );
+  // Not iterable: "is not iterable" from the engine, or (Array.from(NaN)) no message at all.
+  for (const value of [NaN, 5, null, {}]) {
+    assert.throws(
+      () => encodeMessages(value as never),
+      /^TypeError: encodeMessages\(\): the messages must be iterable \(an array\), got /,
+    );
+    assert.throws(
+      () => encodeAttributes(value as never),
+      /^TypeError: encodeAttributes\(\): the attributes must be iterable \(an array\), got /,
+    );
+  }
+  // A datagram's bytes where the datagram goes: "Cannot read properties of undefined".
+  for (const value of [new Uint8Array(300_000), undefined, { data: [] }]) {
+    assert.throws(
+      () => decodeDatagram(value as never),
+      /^TypeError: decodeDatagram\(\) takes \{ data: Uint8Array, sender, group \}, got /,
+    );
+  }
+  // A buffer in a message is its type and size, not every byte listed.
+  assert.throws(
+    () => decodeDatagram(new Uint8Array(300_000) as never),
+    /got a Uint8Array of 300000 bytes$/,
+  );
+});

@@ -1308,3 +1308,31 @@ test("messages(): steps asked for while one waits, or as one is handed its messa
   assert.equal(await first(next.next()), 8);
   sock.close();
 });
+
+test("open() and request() refuse wrong shapes with a TypeError naming them, before any transport is opened or message sent (attack12a)", async () => {
+  const kernel = new FakeKernel();
+  let opened = 0;
+  const transport: typeof kernel.open = (protocol, options) => {
+    opened++;
+    return kernel.open(protocol, options);
+  };
+  // `groups` that is no iterable: "(options.groups ?? []) is not iterable".
+  for (const groups of [5, {}, true]) {
+    await assert.rejects(
+      open(NETLINK_ROUTE, { transport, groups: groups as never }),
+      /^TypeError: groups must be iterable \(an array\), got /,
+    );
+  }
+  assert.equal(opened, 0);
+  // A transport function returning no Transport: "this[#inner].close is not a function".
+  await assert.rejects(
+    open(NETLINK_ROUTE, { transport: (() => 1) as never }),
+    /^TypeError: transport returned 1, which is no Transport: it has no send\(\)$/,
+  );
+  // A Symbol type: "Cannot convert a Symbol value to a number" from the dump checks.
+  await using sock = await open(NETLINK_ROUTE, { transport });
+  await assert.rejects(
+    sock.request({ type: Symbol("s") as never }),
+    /^TypeError: message type must be a number, got symbol$/,
+  );
+});
