@@ -153,6 +153,9 @@ export function flagNames(table: FlagTable, value: number): string[] {
 
 /** The bit mask of flag names; a TypeError names `field` for an unknown one. */
 export function flagValue(table: FlagTable, names: readonly string[], field: string): number {
+  if (!Array.isArray(names)) {
+    throw new TypeError(`${field} must be an array of names, got ${shown(names)}`);
+  }
   let value = 0;
   for (const name of names) {
     const entry = table.find(([n]) => n === name);

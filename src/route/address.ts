@@ -275,6 +275,9 @@ export class Addresses {
   async add(dev: LinkRef, prefix: string, options: AddressOptions = {}): Promise<void> {
     const ctx = this.#ctx;
     options = checkOptions("addr.add() options", options, OPTION_KEYS);
+    if (options.replace !== undefined && typeof options.replace !== "boolean") {
+      throw new TypeError(`replace: ${shown(options.replace)} is not a boolean`);
+    }
     const request = this.#request(prefix, options);
     request.ifaIndex = await ctx.ifindex(dev);
     const flags = NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL);

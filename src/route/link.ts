@@ -180,7 +180,7 @@ export interface LinkSettings {
   address?: string;
   /** New link-layer broadcast address. */
   broadcast?: string;
-  /** New alias (free-text description, at most 254 bytes of UTF-8); "" clears it. */
+  /** New alias (free-text description, at most 254 bytes of UTF-8, no NUL); "" clears it. */
   alias?: string;
   /** New transmit queue length. */
   txqlen?: number;
@@ -781,6 +781,13 @@ export class Links {
   async #set(ref: LinkRef, settings: LinkSettings, netns: NetnsFiles): Promise<number> {
     const ctx = this.#ctx;
     const name = settings.name === undefined ? undefined : checkLinkName(settings.name, "name");
+    // Their contents are checked against the link's kind, once it is looked up; their shape now.
+    for (const field of ["data", "portData"] as const) {
+      const value = settings[field];
+      if (value !== undefined && (typeof value !== "object" || value === null)) {
+        throw new TypeError(`${field} must be an object, got ${shown(value)}`);
+      }
+    }
     const request = await this.#settings(settings, "settings", netns);
     // The link itself once every value is checked: looking it up is a request.
     const index = await ctx.ifindex(ref, "link");
@@ -873,6 +880,8 @@ export class Links {
           }`,
         );
       }
+      // Checked here, before the link is looked up, rather than by the codec as it encodes.
+      if (alias.includes("\0")) throw new TypeError(`${where}.alias must not hold NUL`);
       request.ifalias = alias;
     }
     if (settings.txqlen !== undefined) {

@@ -19,6 +19,7 @@ import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { NetlinkFamily } from "../ynl/family.ts";
 import type { rtRoute } from "../ynl/rt_route.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { checkLinkRef } from "./_link_ref.ts";
 import {
   FAMILIES,
   flagNames,
@@ -628,10 +629,20 @@ export class Routes {
       throw new TypeError("route: expected an object");
     }
     checkOptions(`route.${verb}() spec`, route, ROUTE_KEYS);
-    if (Array.isArray(route.nexthops)) {
+    if (route.nexthops !== undefined) {
+      if (!Array.isArray(route.nexthops) || route.nexthops.length === 0) {
+        throw new TypeError("nexthops: expected a non-empty array of { gateway, dev, weight }");
+      }
+      // entries(), not forEach(): a hole is an undefined hop, refused, not skipped.
       for (const [i, hop] of route.nexthops.entries()) {
+        if (hop === undefined) {
+          throw new TypeError(`route.${verb}() nexthops[${i}] must be an object, got undefined`);
+        }
         checkOptions(`route.${verb}() nexthops[${i}]`, hop, NEXTHOP_KEYS);
       }
+    }
+    if (route.onlink !== undefined && typeof route.onlink !== "boolean") {
+      throw new TypeError(`onlink: ${shown(route.onlink)} is not a boolean`);
     }
     const deleting = verb === "delete";
     const gateway = route.gateway === undefined ? undefined : parseIP(route.gateway, "gateway");
@@ -702,11 +713,12 @@ export class Routes {
       request.nhId = integer(route.nhid, "nhid", 0xffff_ffff, 1);
     }
     const scope = route.scope === undefined ? undefined : SCOPES.value(route.scope, "scope");
+    const multipath = route.nexthops === undefined
+      ? undefined
+      : this.#multipath(route.nexthops, family);
     // The links last, once every value is checked: looking one up is a request.
     if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
-    if (route.nexthops !== undefined) {
-      request.multipath = await this.#multipath(route.nexthops, family);
-    }
+    if (multipath !== undefined) request.multipath = await multipath();
     // The scope `ip route` picks (iproute_modify): host for local and nat, link for broadcast,
     // multicast, anycast and for a unicast route with no gateway, nexthops or nhid; global otherwise. Deleting
     // matches any scope (nowhere). IPv6 routes are always global.
@@ -723,11 +735,13 @@ export class Routes {
     return request;
   }
 
-  async #multipath(hops: NextHop[], family: number): Promise<Uint8Array> {
-    if (!Array.isArray(hops) || hops.length === 0) {
-      throw new TypeError("nexthops: expected a non-empty array of { gateway, dev, weight }");
-    }
+  /**
+   * Checks every hop's values, then returns what builds RTA_MULTIPATH: it looks the hops'
+   * links up (requests), so it runs once the route's other values are checked too.
+   */
+  #multipath(hops: NextHop[], family: number): () => Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
+    const devs: (() => Promise<void>)[] = [];
     for (const [i, hop] of hops.entries()) {
       const field = `nexthops[${i}]`;
       const attrs: Record<string, unknown> = {};
@@ -745,14 +759,19 @@ export class Routes {
       view.setUint16(0, part.length, true);
       part[2] = hop.flags === undefined ? 0 : flagValue(ROUTE_FLAGS, hop.flags, `${field}.flags`);
       part[3] = integer(hop.weight ?? 1, `${field}.weight`, 256, 1) - 1;
-      view.setInt32(
-        4,
-        hop.dev === undefined ? 0 : await this.#ctx.ifindex(hop.dev, `${field}.dev`),
-        true,
-      );
       part.set(body, 8);
       parts.push(part);
+      if (hop.dev !== undefined) {
+        const dev = hop.dev;
+        checkLinkRef(dev, `${field}.dev`);
+        devs.push(async () => {
+          view.setInt32(4, await this.#ctx.ifindex(dev, `${field}.dev`), true);
+        });
+      }
     }
-    return concat(...parts);
+    return async () => {
+      for (const resolve of devs) await resolve();
+      return concat(...parts);
+    };
   }
 }

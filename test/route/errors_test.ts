@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { NetlinkError } from "../../src/errors.ts";
 import { openRoute } from "../../src/route/mod.ts";
+import { tap } from "../../src/tap.ts";
 import { Netns } from "../host/_netns.ts";
 
 test("EPERM says CAP_NET_ADMIN: run as root (routes and traffic control)", () => {
@@ -348,4 +349,76 @@ test("every list and nexthop.add() take the same families: inet, inet6, or none"
   // Those two are taken.
   assert.ok((await ip.addr.list({ family: "inet" })).every((a) => a.family === "inet"));
   assert.ok((await ip.route.list({ family: "inet6" })).every((r) => r.family === "inet6"));
+});
+
+test("a value of the wrong type is a TypeError naming its field before any request is sent, never an engine error or a truthy value taken for true (attack12a)", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  let sent = 0;
+  tap(ip.socket, { sent: () => void sent++ });
+  const refused = async (call: () => Promise<unknown>, pattern: RegExp) => {
+    sent = 0;
+    await assert.rejects(call, pattern);
+    assert.equal(sent, 0, `${pattern}: ${sent} datagrams sent before the refusal`);
+  };
+  // JSON.stringify in the message threw for a bigint, and showed NaN as null.
+  await refused(
+    () => ip.link.set("lo", { netns: 10n as never }),
+    /^TypeError: netns: 10n is not a namespace name/,
+  );
+  await refused(
+    () => ip.link.set("lo", { netns: NaN as never }),
+    /^TypeError: netns: NaN is not a namespace name/,
+  );
+  // Flags that are no array: "names is not iterable" (a string: one letter a flag).
+  await refused(
+    () => ip.addr.add("lo", "10.9.0.1/24", { flags: "nodad" as never }),
+    /^TypeError: flags must be an array of names, got "nodad"$/,
+  );
+  await refused(
+    () => ip.neigh.add({ dev: "lo", address: "10.9.0.2", flags: 1 as never }),
+    /^TypeError: flags must be an array of names, got 1$/,
+  );
+  // Booleans: any truthy value was taken for true (replace: "no" replaced; onlink: 1.5 set it).
+  await refused(
+    () => ip.addr.add("lo", "10.9.0.1/24", { replace: "no" as never }),
+    /^TypeError: replace: "no" is not a boolean$/,
+  );
+  await refused(
+    () => ip.route.add({ dst: "10.9.0.0/24", dev: "lo", onlink: 1.5 as never }),
+    /^TypeError: onlink: 1.5 is not a boolean$/,
+  );
+  // A missing hop: "Cannot read properties of undefined (reading 'gateway')".
+  for (const nexthops of [[undefined], [, { gateway: "10.0.0.2" }]]) {
+    await refused(
+      () => ip.route.add({ dst: "10.9.0.0/24", nexthops: nexthops as never }),
+      /^TypeError: route.add\(\) nexthops\[0\] must be an object, got undefined$/,
+    );
+  }
+  // The hops' values and the route's are all checked before any link is looked up (a request).
+  await refused(
+    () => ip.route.add({ dst: "10.9.0.0/24", dev: "lo", nexthops: "x" as never }),
+    /^TypeError: nexthops: expected a non-empty array/,
+  );
+  await refused(
+    () => ip.route.add({ dst: "10.9.0.0/24", nexthops: [{ dev: "lo" }, { dev: "lo", weight: 0 }] }),
+    /^TypeError: nexthops\[1\].weight: 0 is not an integer from 1 to 256$/,
+  );
+  await refused(
+    () => ip.route.add({ dst: "10.9.0.0/24", nexthops: [{ dev: "lo" }, { dev: "a b" }] }),
+    /^TypeError: nexthops\[1\].dev: "a b" is not a link name/,
+  );
+  // link.set()'s data and alias: refused once the link had been looked up, or by the encoder.
+  await refused(
+    () => ip.link.set("lo", { data: 5 as never }),
+    /^TypeError: data must be an object, got 5$/,
+  );
+  await refused(
+    () => ip.link.set("lo", { portData: "x" as never }),
+    /^TypeError: portData must be an object, got "x"$/,
+  );
+  await refused(
+    () => ip.link.set("lo", { alias: "a\0b" }),
+    /^TypeError: settings.alias must not hold NUL$/,
+  );
 });
