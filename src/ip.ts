@@ -218,7 +218,8 @@ export function parsePrefix(text: string, field = "prefix"): Prefix {
 }
 
 /**
- * Formats an address and prefix length as `"10.0.0.0/24"`.
+ * Formats an address and prefix length as `"10.0.0.0/24"`; a RangeError for a length that is
+ * no integer from 0 to the address's bits.
  *
  * @example
  * ```ts
@@ -227,7 +228,16 @@ export function parsePrefix(text: string, field = "prefix"): Prefix {
  * ```
  */
 export function formatPrefix(address: Uint8Array, prefixLength: number): string {
-  return `${formatIP(address)}/${prefixLength}`;
+  const text = formatIP(address);
+  const max = address.length * 8;
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
+    throw new RangeError(
+      `formatPrefix(): the prefix length must be an integer from 0 to ${max}, got ${
+        shown(prefixLength)
+      }`,
+    );
+  }
+  return `${text}/${prefixLength}`;
 }
 
 /**

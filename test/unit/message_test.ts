@@ -325,6 +325,15 @@ test("the decoders and formatters of bytes refuse what is no Uint8Array with a T
     }
   }
   assert.throws(() => decodeFamily(undefined as never), /decodeFamily\(\): the message's payload/);
+  // The length was pasted in as it came: "0.0.0.0/NaN", "::/129", or an engine error for a Symbol.
+  for (
+    const [address, length] of [[4, NaN], [4, 33], [16, 129], [4, -1], [4, 1.5], [4, Symbol()]]
+  ) {
+    assert.throws(
+      () => formatPrefix(new Uint8Array(address as number), length as never),
+      /^RangeError: formatPrefix\(\): the prefix length must be an integer from 0 to (32|128), got /,
+    );
+  }
   assert.throws(
     () => decodeAck(undefined as never),
     /decodeAck: message payload must be a Uint8Array/,
