@@ -1159,7 +1159,7 @@ test("tc: a value of the wrong type is a TypeError naming the field, and a spec 
   // (reading 'indexOf')"; an array for a handle was read as its text ([1] as "1").
   const wrong: [() => unknown, string][] = [
     [() => parseRate(10n as never), "rate: 10n is neither a number nor a string with a unit"],
-    [() => parseSize(new Uint8Array(2) as never), "size: 0,0 is neither a number nor"],
+    [() => parseSize(new Uint8Array(2) as never), "size: a Uint8Array of 2 bytes is neither"],
     [() => parseTime(null as never), "time: null is neither a number nor"],
     [() => parseHandle(null as never), "handle: null is neither a number nor a handle"],
     [() => parseHandle([1] as never, "parent"), "parent: [1] is neither a number nor a handle"],
