@@ -456,8 +456,9 @@ export class TrafficControl implements AsyncDisposable {
    */
   async qdiscs(query: { dev?: Device } = {}): Promise<Qdisc[]> {
     query = checkOptions("tc.qdiscs() query", query, QDISC_QUERY_KEYS);
-    const names = await this.#linkNames();
+    // The device first, as classes() and filters() do: a bad one is refused before any request.
     const ifindex = query.dev === undefined ? undefined : await this.ifindex(query.dev);
+    const names = await this.#linkNames();
     const messages = await this.#loose.dump("getqdisc", {});
     return messages
       .filter((m) => ifindex === undefined || m.ifindex === ifindex)

@@ -305,7 +305,8 @@ function tbfIn(spec: TbfParams, clock: Psched): TcMessage {
   const peakrate = field("peakrate", parseRate, spec.peakrate) ?? 0;
   const mtu = field("mtu", parseSize, spec.mtu) ?? 0;
   if (peakrate && !mtu) throw new RangeError("tbf: \"mtu\" is required with \"peakrate\"");
-  const mpu = field("mpu", parseSize, spec.mpu) ?? 0;
+  // tc_ratespec's mpu is a u16, as htb's is (tc's C cast cuts a larger one in silence).
+  const mpu = integer(field("mpu", parseSize, spec.mpu), "mpu", 0xffff) ?? 0;
   const overhead = integer(spec.overhead, "overhead", 0xffff) ?? 0;
   let limit = field("limit", parseSize, spec.limit);
   if (limit === undefined) {
@@ -313,7 +314,10 @@ function tbfIn(spec: TbfParams, clock: Psched): TcMessage {
     limit = rate * latency / 1e6 + burst;
     if (peakrate) limit = Math.min(limit, peakrate * latency / 1e6 + mtu);
     limit = Math.trunc(limit);
+    // As tc refuses it ("limit" too large): tc_tbf_qopt's limit is a u32.
+    if (limit > UINT32_MAX) throw new RangeError("tbf: \"limit\" too large (latency and rate)");
   }
+  integer(limit, "limit");
   const tables = { mtu, mpu, overhead, linklayer: spec.linklayer, clock };
   const r = rateTable(rate, tables);
   const buffer = calcXmittime(rate, burst, clock);
@@ -393,6 +397,9 @@ export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcM
   const ctab = rateTable(ceil, tables);
   const buffer = calcXmittime(rate, burst, clock);
   if (buffer === UINT32_MAX) throw new RangeError("htb class: burst out of range");
+  // The ceiling's buffer too: it was sent saturated (UINT32_MAX ticks) in silence.
+  const cbuffer = calcXmittime(ceil, cburst, clock);
+  if (cbuffer === UINT32_MAX) throw new RangeError("htb class: cburst out of range");
   // Attributes in the order tc writes them.
   const options: TcMessage = {};
   if (rate > UINT32_MAX) options.rate64 = BigInt(rate);
@@ -402,7 +409,7 @@ export function classOptions(spec: ClassSpec, clock: Psched = hostPsched()): TcM
       rate: rtab.spec,
       ceil: ctab.spec,
       buffer,
-      cbuffer: calcXmittime(ceil, cburst, clock),
+      cbuffer,
       quantum: integer(spec.quantum, "quantum") ?? 0,
       prio: integer(spec.prio, "prio") ?? 0,
     },

@@ -1175,6 +1175,7 @@ test("tc: a value of the wrong type is a TypeError naming the field, and a spec 
   tap(socket, { sent: (data) => void sent.push(data.slice()) });
   await using tc = await TrafficControl.open({ socket });
   const place = { dev: "veth0", kind: "htb" } as const;
+  const tbf = { dev: "veth0", kind: "tbf", rate: "1mbit", burst: "10k", latency: "50ms" } as const;
   const refused: [() => Promise<unknown>, RegExp][] = [
     // The parent and the classid were read only once the device was looked up (a request).
     [
@@ -1196,6 +1197,22 @@ test("tc: a value of the wrong type is a TypeError naming the field, and a spec 
     ],
     [() => tc.addClass(undefined!), /^TypeError: tc\.addClass\(\) spec must be an object/],
     [() => tc.replaceFilter(null!), /^TypeError: tc\.replaceFilter\(\) spec must be an object/],
+    // qdiscs() dumped the links' names before it checked the device (attack12a).
+    [() => tc.qdiscs({ dev: null! }), /^TypeError: dev: null is not a link name/],
+    // Refused by the codec once the device was looked up, or sent cut or saturated (attack12a):
+    // tc_ratespec's u16 mpu, tc_tbf_qopt's u32 limit, htb's cbuffer in ticks.
+    [
+      () => tc.addQdisc({ ...tbf, mpu: 70000 }),
+      /^RangeError: mpu: 70000 is not an integer in 0\.\.65535$/,
+    ],
+    [
+      () => tc.addQdisc({ ...tbf, rate: "10gbit", latency: "1000s" }),
+      /^RangeError: tbf: "limit" too large/,
+    ],
+    [
+      () => tc.addClass({ ...place, parent: "1:", classid: "1:1", rate: "1mbit", cburst: 2 ** 32 }),
+      /^RangeError: htb class: cburst out of range$/,
+    ],
   ];
   for (const [call, error] of refused) await assert.rejects(call(), error);
   assert.deepEqual(sent, [], "nothing was sent for a spec refused");
