@@ -88,7 +88,8 @@ const GROUPS: Readonly<Record<SocketStateGroup, number>> = {
 };
 
 /**
- * The state's name, or `state-N` for a number this library does not know (a newer kernel's).
+ * The state's name, or `state-N` for a number this library does not know (a newer kernel's); a
+ * RangeError for what is no state number (an integer from 0 to 255, as the kernel's u8).
  *
  * @example
  * ```ts
@@ -97,6 +98,9 @@ const GROUPS: Readonly<Record<SocketStateGroup, number>> = {
  * ```
  */
 export function stateName(code: number): SocketState | `state-${number}` {
+  if (!Number.isInteger(code) || code < 0 || code > 255) {
+    throw new RangeError(`stateName(): ${shown(code)} is no state number (0 to 255)`);
+  }
   return NAMES.get(code) ?? `state-${code}`;
 }
 

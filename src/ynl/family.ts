@@ -17,7 +17,6 @@ import {
   shown,
 } from "../_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
-import { quoted } from "../_printable.ts";
 import { orderedSteps } from "../_steps.ts";
 import { type NextThen, nextThen } from "../_stream.ts";
 import { suggestion } from "../_suggest.ts";
@@ -829,7 +828,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     if (group === undefined) {
       throw new TypeError(
-        `${this.descriptor.name} has no multicast group ${quoted(name)}${
+        `${this.descriptor.name} has no multicast group ${shown(name)}${
           suggestion(name, [
             ...Object.keys(this.descriptor.groups),
             ...this.generic?.groups.keys() ?? [],

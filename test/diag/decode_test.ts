@@ -231,6 +231,18 @@ test("states by name, ss's groups as ss defines them, unknown numbers named", ()
   // What is no string is shown as it is (JSON.stringify made a Symbol "undefined").
   assert.throws(() => stateNumber(Symbol("x") as never), /unknown socket state Symbol\(x\);/);
   assert.throws(() => stateMask(Symbol("x") as never), /list of state names, got Symbol\(x\)/);
+  // JSON.stringify in the error threw for a bigint; stateName() named anything "state-x".
+  assert.throws(() => stateNumber(10n as never), /^TypeError: unknown socket state 10n;/);
+  assert.throws(
+    () => stateMask(10n as never),
+    /^TypeError: states must be a list of state names, got 10n$/,
+  );
+  for (const bad of ["x", NaN, -1, 256, 1.5, Symbol("s")]) {
+    assert.throws(
+      () => stateName(bad as never),
+      /^RangeError: stateName\(\): .* is no state number \(0 to 255\)$/,
+    );
+  }
 });
 
 test("inet requests: one per family, protocol, states, extensions and bytecode as asked", () => {

@@ -1093,3 +1093,23 @@ test("decode() of what is no message is a TypeError saying so, not an internal o
     MalformedMessageError,
   );
 });
+
+test("an operation or group that is no string is a TypeError showing it, not the engine's error from the name suggester (attack12a)", () => {
+  // "Cannot read properties of undefined (reading 'replace')", "name.toLowerCase is not a
+  // function", "Do not know how to serialize a BigInt".
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  for (const [bad, text] of [[undefined, "undefined"], [null, "null"], [7, "7"], [10n, "10n"]]) {
+    assert.throws(
+      () => rt.encode(bad as never, {}),
+      (e: Error) =>
+        e instanceof TypeError && e.message === `family rt-link has no operation ${text}`,
+      String(bad),
+    );
+    assert.throws(
+      () => rt.group(bad as never),
+      (e: Error) =>
+        e instanceof TypeError && e.message === `rt-link has no multicast group ${text}`,
+      String(bad),
+    );
+  }
+});
