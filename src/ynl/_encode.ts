@@ -82,12 +82,14 @@ function enumValue(
   if (Array.isArray(value) && enumeration.names === undefined) {
     // A list of flag names: their bits together.
     let mask = 0n;
-    value.forEach((name, i) => {
+    // A loop, not forEach(): a hole is an undefined name, refused, not skipped.
+    for (let i = 0; i < value.length; i++) {
+      const name: unknown = value[i];
       if (typeof name !== "string") {
         throw new TypeError(`${what}[${i}]: expected a flag name, got ${describe(name)}`);
       }
       mask |= BigInt(enumValue(enumeration, name, what) as number);
-    });
+    }
     return Number(mask);
   }
   if (typeof value !== "string") return value;

@@ -986,6 +986,8 @@ test("flags: a bit mask, a flag's name or a list of names; an enum used as flags
   assert.equal((features(["a", "c"]) as { features: number }).features, 5);
   assert.throws(() => features(["a", "d"]), /"d" is not one of a, b, c/);
   assert.throws(() => features(["a", 4]), /\[1\]: expected a flag name/);
+  // A hole was skipped by forEach(): [, "c"] encoded "c" alone (attack12a).
+  assert.throws(() => features([, "c"]), /\[0\]: expected a flag name, got undefined/);
   const payload = client.encode("set", { hues: ["green", "blue"] }).payload!;
   const decoded = client.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message;
   assert.equal((decoded as { hues: number }).hues, 2 ** 1 + 2 ** 7);
