@@ -366,12 +366,7 @@ function checkAnswer(answer: unknown, type: number): Answer {
     );
   }
   const checked = checkOptions(`${handler}'s answer`, answer as Answer, ANSWER_KEYS);
-  const errno = checked.errno;
-  if (errno !== undefined && !(Number.isInteger(errno) && errno >= 0 && errno <= 4095)) {
-    throw new RangeError(
-      `${handler}: errno must be a positive errno (1..4095, 0 for none), got ${shown(errno)}`,
-    );
-  }
+  if (checked.errno !== undefined) checkErrno(handler, checked.errno);
   checkOptions(`${handler}'s answer's ext`, checked.ext, EXT_KEYS);
   if (checked.messages !== undefined && !Array.isArray(checked.messages)) {
     throw new TypeError(`${handler}: messages must be an array, got ${shown(checked.messages)}`);
@@ -964,7 +959,8 @@ export class FakeSocket implements Transport {
  * success); `ext`'s attributes follow, flagged NLM_F_ACK_TLVS. Its nlmsg_pid is `portid`, the
  * port of the socket that sent the request (the kernel's NETLINK_CB(skb).portid, whatever the
  * request's own nlmsg_pid says; default: the request's nlmsg_pid, which this library sets to
- * the socket's port). For tests that answer by hand.
+ * the socket's port). For tests that answer by hand. An errno that is no integer from 0 to
+ * 4095 is a RangeError, a key `ext` does not have a TypeError.
  *
  * @example
  * ```ts
@@ -980,6 +976,7 @@ export function ackMessage(
   ext: ExtendedAck = {},
   options: { capped?: boolean; portid?: number } = {},
 ): Message {
+  checkAck("ackMessage()", errno, ext);
   const capped = options.capped ?? errno === 0;
   const tlvs = encodeExtAck(ext, errno === 0);
   const whole = encodeMessage(request);
@@ -995,7 +992,8 @@ export function ackMessage(
 
 /**
  * The NLMSG_DONE ending a dump of `request` (flagged NLM_F_MULTI, plus `flags`), carrying
- * `errno` (0: success) and `ext`'s attributes. For tests that answer by hand.
+ * `errno` (0: success) and `ext`'s attributes. For tests that answer by hand. Checked as
+ * {@linkcode ackMessage} checks them, and `flags` as a u16.
  *
  * @example
  * ```ts
@@ -1011,6 +1009,8 @@ export function doneMessage(
   ext: ExtendedAck = {},
   flags = 0,
 ): Message {
+  checkAck("doneMessage()", errno, ext);
+  checkInteger("doneMessage() flags", flags, 0, 0xffff);
   const tlvs = encodeExtAck(ext, errno === 0);
   const payload = new Uint8Array(4 + tlvs.length);
   new DataView(payload.buffer).setInt32(0, -errno, true);
@@ -1022,6 +1022,24 @@ export function doneMessage(
     portid: request.portid,
     payload,
   };
+}
+
+/**
+ * An ack's errno and extended ack, checked: NaN or 2^32 were written as 0 (an ack of success
+ * for a test that meant a failure), a null `ext` failed in the engine's words.
+ */
+function checkAck(what: string, errno: number, ext: ExtendedAck): void {
+  checkErrno(what, errno);
+  checkOptions(`${what} ext`, ext, EXT_KEYS);
+}
+
+/** An errno as the kernel has them (MAX_ERRNO 4095; 0: none), or a RangeError. */
+function checkErrno(what: string, errno: unknown): void {
+  if (!(Number.isInteger(errno) && (errno as number) >= 0 && (errno as number) <= 4095)) {
+    throw new RangeError(
+      `${what}: errno must be a positive errno (1..4095, 0 for none), got ${shown(errno)}`,
+    );
+  }
 }
 
 function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {
@@ -1204,7 +1222,8 @@ export class FakeKernel {
   /**
    * Sends a multicast from the kernel: one datagram of `messages` (or bytes) to every member of
    * `group`; a full member gets an overrun instead. `nsid` is attached for members with
-   * NETLINK_LISTEN_ALL_NSID on. Returns how many members got it.
+   * NETLINK_LISTEN_ALL_NSID on. Returns how many members got it. A group that is no integer
+   * from 1 to 2^32-1 is a RangeError.
    */
   multicast(
     protocol: number,
@@ -1212,6 +1231,8 @@ export class FakeKernel {
     messages: readonly Message[] | Uint8Array,
     options: { nsid?: number } = {},
   ): number {
+    // Group NaN or 0 reached no member, in silence.
+    checkInteger("multicast group", group, 1, 0xffff_ffff);
     const data = messages instanceof Uint8Array ? messages : encodeMessages(messages);
     return this.broadcast(protocol, group, data, { nsid: options.nsid });
   }

@@ -61,6 +61,7 @@ import {
 } from "../../mod.ts";
 import {
   ackMessage,
+  doneMessage,
   FakeKernel,
   type FakeSocket,
   type RequestHandler,
@@ -825,5 +826,35 @@ test("a fake socket's pending wait keeps the process alive, as a real one's does
     assert.equal(outcome, "alive");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ackMessage(), doneMessage() and multicast() refuse what they would write wrong: an errno NaN or 2^32 was a success ack, group NaN reached no one, a null ext threw in the engine's words (attack12a)", () => {
+  const request = { type: RTM_GETLINK, flags: 1, seq: 1, portid: 5, payload: new Uint8Array(16) };
+  for (const errno of [NaN, 2 ** 32, -22, 1.5, 5000]) {
+    for (const call of [() => ackMessage(request, errno), () => doneMessage(request, errno)]) {
+      assert.throws(
+        call,
+        /^RangeError: (ackMessage|doneMessage)\(\): errno must be a positive errno/,
+      );
+    }
+  }
+  assert.throws(
+    () => ackMessage(request, 22, null!),
+    /^TypeError: ackMessage\(\) ext must be an object, got null$/,
+  );
+  assert.throws(
+    () => doneMessage(request, 22, { mesage: "x" } as never),
+    /unknown option "mesage" \(did you mean "message"\?\)/,
+  );
+  assert.throws(
+    () => doneMessage(request, 0, {}, 2 ** 16),
+    /^RangeError: doneMessage\(\) flags must be an integer from 0 to 65535/,
+  );
+  for (const group of [NaN, 0, -1, 1.5]) {
+    assert.throws(
+      () => new FakeKernel().multicast(NETLINK_ROUTE, group, []),
+      /^RangeError: multicast group must be an integer from 1 to 4294967295/,
+    );
   }
 });
