@@ -94,7 +94,7 @@ export interface AddressOptions {
    */
   broadcast?: string;
   /**
-   * IPv4 label: 1 to 15 bytes, by convention the link's name and a suffix ("eth0:1"), as
+   * IPv4 label: 1 to 15 bytes, no NUL, by convention the link's name and a suffix ("eth0:1"), as
    * `ip address` shows aliases (the kernel takes any other).
    */
   label?: string;
@@ -382,9 +382,10 @@ export class Addresses {
       if (family !== 2) throw new TypeError("label: only IPv4 addresses have one");
       const { label } = options;
       if (
-        typeof label !== "string" || label === "" || new TextEncoder().encode(label).length > 15
+        typeof label !== "string" || label === "" || label.includes("\0")
+        || new TextEncoder().encode(label).length > 15
       ) {
-        throw new TypeError(`label: ${shown(label)} is not a label (1 to 15 bytes)`);
+        throw new TypeError(`label: ${shown(label)} is not a label (1 to 15 bytes, no NUL)`);
       }
       request.label = label;
     }

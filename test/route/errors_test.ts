@@ -148,7 +148,7 @@ test("bad values are refused before any request, naming the field", async () => 
   // validation"): refused here first.
   await assert.rejects(
     ip.addr.add("lo", "10.0.0.1/24", { label: "lo:abcdefghijklm" }),
-    /^TypeError: label: "lo:abcdefghijklm" is not a label \(1 to 15 bytes\)/,
+    /^TypeError: label: "lo:abcdefghijklm" is not a label \(1 to 15 bytes, no NUL\)/,
   );
   await assert.rejects(ip.addr.add("lo", "10.0.0.1/24", { label: "" }), /^TypeError: label: ""/);
   await assert.rejects(
@@ -416,6 +416,10 @@ test("a value of the wrong type is a TypeError naming its field before any reque
   await refused(
     () => ip.link.set("lo", { portData: "x" as never }),
     /^TypeError: portData must be an object, got "x"$/,
+  );
+  await refused(
+    () => ip.addr.add("lo", "10.9.0.1/24", { label: "lo\0x" }),
+    /^TypeError: label: "lo\\u0000x" is not a label \(1 to 15 bytes, no NUL\)$/,
   );
   await refused(
     () => ip.link.set("lo", { alias: "a\0b" }),
