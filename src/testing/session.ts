@@ -32,6 +32,7 @@ import { droppedSource, withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoOfName } from "../_errno.ts";
 import { fromHex, toHex } from "../_hex.ts";
+import { shown } from "../_options.ts";
 import { datagramDumpBits } from "../_request.ts";
 import {
   MAX_LINKS,
@@ -169,9 +170,13 @@ export class Recorder {
   /**
    * A recorder with nothing recorded yet.
    *
-   * @param open The transport to record (default: the real one, through libc).
+   * @param open The transport to record (default: the real one, through libc); what is no
+   * function is a TypeError, at once rather than when a socket opens.
    */
   constructor(open: OpenTransport = openTransport) {
+    if (typeof open !== "function") {
+      throw new TypeError(`Recorder: open must be a transport function, got ${shown(open)}`);
+    }
     this.#open = open;
   }
 

@@ -430,3 +430,15 @@ test("a recorded datagram edited short (an NLMSG_ERROR cut inside) replays as a 
     (err: Error) => err instanceof ReplayMismatchError && /fixture cut short/.test(err.message),
   );
 });
+
+test("a Recorder over what is no transport function is a TypeError at once, not an engine error when a socket opens (attack12a)", () => {
+  for (const [bad, text] of [[null, "null"], [5, "5"], ["x", "\"x\""], [{}, "{}"]] as const) {
+    assert.throws(
+      () => new Recorder(bad as never),
+      (e: Error) =>
+        e instanceof TypeError
+        && e.message === `Recorder: open must be a transport function, got ${text}`,
+      text,
+    );
+  }
+});
