@@ -38,6 +38,7 @@ import {
   NETLINK_CONNECTOR,
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_PKTINFO,
+  NETLINK_USERSOCK,
   NLM_F_ACK,
   NLM_F_REQUEST,
   NLMSG_OVERRUN,
@@ -1581,10 +1582,14 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         throw new SyscallError(
           "sendmsg",
           err.errno,
-          portid === 0
-            ? `nothing in the kernel serves netlink protocol ${this.protocol} any more `
-              + "(was the module that provides it unloaded?)"
-            : `no socket is bound to port ${portid}`,
+          portid !== 0
+            ? `no socket is bound to port ${portid}`
+            // Nothing ever served it: "any more" would send the reader after a module.
+            : this.protocol === NETLINK_USERSOCK
+            ? "nothing in the kernel serves NETLINK_USERSOCK: send to a peer's port ({ portid }) "
+              + "or to a group"
+            : `nothing in the kernel serves netlink protocol ${this.protocol} any more `
+              + "(was the module that provides it unloaded?)",
         );
       }
       throw err;

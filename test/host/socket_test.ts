@@ -481,6 +481,12 @@ test("send() returns the seq it sent; to a port nothing is bound to, ECONNREFUSE
     assert.match(err.message, new RegExp(`no socket is bound to port ${unbound}`));
     return true;
   });
+  // To the kernel, which never served NETLINK_USERSOCK: not "any more (was the module that
+  // provides it unloaded?)" (attack12a).
+  assert.throws(
+    () => a.send({ type: 0x10 }),
+    /^SyscallError: sendmsg: ECONNREFUSED .*: nothing in the kernel serves NETLINK_USERSOCK: send to a peer's port \(\{ portid \}\) or to a group$/,
+  );
 });
 
 test("join(), leave() and open({ groups }) of a group beyond the protocol's say so, not a bare EINVAL; the socket keeps its groups", async () => {
