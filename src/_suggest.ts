@@ -11,7 +11,6 @@
  * typo of a few letters.
  */
 export function suggestion(name: string, candidates: Iterable<string>): string {
-  if (typeof name !== "string") return ""; // a caller's wrong type: nothing is close to it
   const wanted = name.toLowerCase().replace(/[-_]/g, "");
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.min(3, Math.floor(wanted.length / 3)));

@@ -9,6 +9,7 @@
 
 import { shown } from "../_options.ts";
 import { methodsOf, perEventCode } from "../_per_event.ts";
+import { quoted } from "../_printable.ts";
 import { suggestion } from "../_suggest.ts";
 import type { MessageDecoder, SetDecoder, StructReader } from "./_decode.ts";
 import type {
@@ -162,7 +163,7 @@ export class Codec {
     }
     if (op === undefined) {
       throw new TypeError(
-        `family ${this.descriptor.name} has no operation ${shown(name)}${
+        `family ${this.descriptor.name} has no operation ${quoted(name)}${
           suggestion(name, Object.keys(this.descriptor.ops))
         }`,
       );

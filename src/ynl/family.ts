@@ -17,6 +17,7 @@ import {
   shown,
 } from "../_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
+import { quoted } from "../_printable.ts";
 import { orderedSteps } from "../_steps.ts";
 import { type NextThen, nextThen } from "../_stream.ts";
 import { suggestion } from "../_suggest.ts";
@@ -828,7 +829,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     if (group === undefined) {
       throw new TypeError(
-        `${this.descriptor.name} has no multicast group ${shown(name)}${
+        `${this.descriptor.name} has no multicast group ${quoted(name)}${
           suggestion(name, [
             ...Object.keys(this.descriptor.groups),
             ...this.generic?.groups.keys() ?? [],
