@@ -368,12 +368,16 @@ test("the codec's entry points refuse what is no message, attribute or datagram 
     );
   }
   // A datagram's bytes where the datagram goes: "Cannot read properties of undefined".
-  for (const value of [new Uint8Array(300_000), undefined, { data: [] }]) {
+  for (const value of [new Uint8Array(300_000), undefined, null, 7]) {
     assert.throws(
       () => decodeDatagram(value as never),
       /^TypeError: decodeDatagram\(\) takes \{ data: Uint8Array, sender, group \}, got /,
     );
   }
+  assert.throws(
+    () => decodeDatagram({ data: [] } as never),
+    /^TypeError: decodeDatagram\(\): datagram\.data must be a Uint8Array, got /,
+  );
   // A buffer in a message is its type and size, not every byte listed.
   assert.throws(
     () => decodeDatagram(new Uint8Array(300_000) as never),
