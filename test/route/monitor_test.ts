@@ -305,6 +305,22 @@ test("monitor() surfaces an overrun when events come faster than they are read",
   assert.ok(ip.socket.overruns >= 1);
 });
 
+test("monitor() keeps a burst whole, as ip monitor does: a client's own socket has ip's 1 MiB receive buffer", async () => {
+  // With the kernel's default (rmem_default, 208 KiB) the 200 link events of these 100 veth
+  // pairs, made while the program reads nothing (ipBatch blocks it), were an overrun; ip
+  // monitor, whose socket has 1 MiB (iproute2's rtnl_open), gets them all.
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["link"], { signal: AbortSignal.timeout(20_000) });
+  ns.ipBatch(Array.from({ length: 100 }, (_, i) => `link add x${i} type veth peer name y${i}`));
+  const seen = await collect(
+    events,
+    (s) => s.some((e) => e.object === "overrun" || (e.object === "link" && e.value.name === "x99")),
+  );
+  assert.deepEqual(seen.filter((e) => e.object === "overrun"), []);
+  assert.equal(seen.length, 200);
+});
+
 test("monitor() yields only the kernel's events: another process's, parsed or not, are skipped", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
