@@ -91,8 +91,11 @@ export interface NewRule {
   family?: "inet" | "inet6";
   /** Priority (`pref`). */
   priority?: number;
-  /** Action (default "lookup" when a table is given). */
-  action?: RuleAction;
+  /**
+   * Action (default "lookup" when a table is given): its name, or its number (FR_ACT_*), as
+   * `list()` gives one it has no name for.
+   */
+  action?: RuleAction | number;
   /** Invert the match (`ip rule add not ...`): for packets that do NOT match. Default false. */
   invert?: boolean;
   /** Table to look up. */

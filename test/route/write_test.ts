@@ -611,6 +611,24 @@ test("rule.add({ invert: true }) is ip's `not`: added, read back, deleted", asyn
   await assert.rejects(ip.rule.add({ invert: 1 as never, table: 5 }), /^TypeError: invert/);
 });
 
+test("rule.delete() takes a rule as list() gives it, with no cast (its action may be a number)", async () => {
+  // NewRule's action took names only where Rule's may be a number: deleting what list() gave
+  // did not compile (TS2345), though the request took it.
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.rule.add({ fwmark: 0x64, table: 100, priority: 100 });
+  await ip.rule.add({ from: "198.51.100.0/24", action: "blackhole", priority: 300 });
+  await ip.rule.add({ from: "2001:db8::/32", table: 1000, priority: 150 });
+  for (const rule of await ip.rule.list()) {
+    if (rule.priority >= 100 && rule.priority <= 300) await ip.rule.delete(rule);
+  }
+  assert.deepEqual(ns.json<Json[]>("rule", "show").map((r) => r.priority), [0, 32766, 32767]);
+  assert.deepEqual(ns.json<Json[]>("-6", "rule", "show").map((r) => r.priority), [0, 32766]);
+  // A number is the action itself, as ip's `action 6`.
+  await ip.rule.add({ from: "198.51.100.0/24", action: 6, priority: 301 });
+  assert.equal((await ip.rule.list()).find((r) => r.priority === 301)?.action, "blackhole");
+});
+
 test("link promises: a veth without peer.name gets the kernel's name, alias \"\" clears, delete takes the peer, add({ up }) is up", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
