@@ -2,7 +2,7 @@
 // by index, and errors rewritten to say what to do. Internal.
 
 import { errnoDescription } from "../_errno.ts";
-import { NetlinkError } from "../errors.ts";
+import { DumpInterruptedError, NetlinkError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { NetlinkFamily } from "../ynl/family.ts";
 import { rtAddr } from "../ynl/rt_addr.ts";
@@ -50,6 +50,12 @@ export function explain(err: unknown, what: string, hints: Record<string, string
   });
 }
 
+/**
+ * How many times a list runs its dump while the kernel flags it interrupted: a daemon listing
+ * addresses as links come and go got a DumpInterruptedError from one list in a few.
+ */
+const DUMP_ATTEMPTS = 10;
+
 /** Shared state of one client. */
 export class Context {
   readonly socket: NetlinkSocket;
@@ -80,6 +86,23 @@ export class Context {
       return await request();
     } catch (err) {
       throw explain(err, what, hints);
+    }
+  }
+
+  /**
+   * Runs a list's dump as {@linkcode run} runs a request, and again when the kernel flagged it
+   * interrupted (NLM_F_DUMP_INTR: what it lists changed while it ran, so the parts may not agree),
+   * as libnl's cache refill restarts one, up to {@linkcode DUMP_ATTEMPTS} times in all; then
+   * the DumpInterruptedError. `dump` starts afresh each time.
+   */
+  async list<T>(what: string, dump: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await dump();
+      } catch (err) {
+        if (err instanceof DumpInterruptedError && attempt < DUMP_ATTEMPTS) continue;
+        throw explain(err, what);
+      }
     }
   }
 
@@ -123,7 +146,7 @@ export class Context {
 
   /** Refreshes every link name (one dump). */
   async refreshNames(): Promise<void> {
-    const links = await this.run("link list", () => this.link.dump("getlink", { extMask: 8 }));
+    const links = await this.list("link list", () => this.link.dump("getlink", { extMask: 8 }));
     this.names.clear();
     for (const link of links) {
       if (link.ifname !== undefined) this.names.set(link.ifiIndex, link.ifname);

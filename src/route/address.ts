@@ -243,7 +243,7 @@ export class Addresses {
     const scope = filter.scope === undefined ? undefined : SCOPES.value(filter.scope, "scope");
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();
-    const raws = await ctx.run(
+    const raws = await ctx.list(
       "address list",
       () => ctx.addr.dump("getaddr", { ifaFamily: family, ifaIndex: index }),
     );

@@ -637,7 +637,7 @@ export class Links {
     const request: Record<string, unknown> = {};
     if (master !== undefined) request.master = master;
     if (filter.kind !== undefined) request.linkinfo = { kind: checkKind(filter.kind) };
-    const raws = await ctx.run("link list", () => ctx.link.dump("getlink", request as never));
+    const raws = await ctx.list("link list", () => ctx.link.dump("getlink", request as never));
     const up = new Map<number, boolean>();
     for (const raw of raws) {
       up.set(raw.ifiIndex, (raw.ifiFlags & IFF_UP) !== 0);

@@ -185,7 +185,7 @@ export class Neighbours {
     const proxy = filter.proxy ? NTF_PROXY : 0;
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev); // values first
     await ctx.refreshNames();
-    const raws = await ctx.run(
+    const raws = await ctx.list(
       "neighbour list",
       // The kernel takes the link as NDA_IFINDEX (as `ip neigh show dev` sends it): a strict
       // dump refuses a header ifindex. NTF_PROXY in the header asks for the proxy table.

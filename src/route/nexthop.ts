@@ -319,8 +319,9 @@ export class NexthopObjects {
     if (fdb) attrs.flag(NHA_FDB);
     const payload = withHeader(family, 0, 0, attrs);
     await ctx.refreshNames();
-    const out: NexthopObject[] = [];
-    await ctx.run("nexthop list", async () => {
+    let out: NexthopObject[] = [];
+    await ctx.list("nexthop list", async () => {
+      out = [];
       for await (
         const message of ctx.socket.dump({ type: RTM_GETNEXTHOP, flags: NLM_F_DUMP, payload })
       ) {

@@ -513,7 +513,7 @@ export class Routes {
     if (protocol !== undefined) request.rtmProtocol = protocol;
     if (type !== undefined) request.rtmType = type;
     await ctx.refreshNames();
-    const raws = await ctx.run("route list", () => ctx.route.dump("getroute", request as never));
+    const raws = await ctx.list("route list", () => ctx.route.dump("getroute", request as never));
     const out: Route[] = [];
     const names = ctx.names;
     for (const raw of raws) {

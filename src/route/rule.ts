@@ -205,7 +205,7 @@ export class Rules {
     const ctx = this.#ctx;
     filter = checkOptions("rule.list() filter", filter, FILTER_KEYS);
     const family = inetFamily(filter.family);
-    const raws = await ctx.run("rule list", () => ctx.rule.dump("getrule", { family }));
+    const raws = await ctx.list("rule list", () => ctx.rule.dump("getrule", { family }));
     return raws.filter((raw) =>
       (raw.family === 2 || raw.family === 10) && (!family || raw.family === family)
     )
