@@ -115,7 +115,8 @@ export class RouteClient implements AsyncDisposable {
    * without `return()`, once it is garbage-collected. A monitor stepped by hand can be declared
    * with `await using`: it ends (leaving the groups) with its scope. Throws SocketClosedError
    * once the client's socket is closed; a monitor running when it closes ends (`done`), as the
-   * socket's own iterations do, whether a `next()` was pending or comes after.
+   * socket's own iterations do, whether a `next()` was pending or comes after. Its events are
+   * typed by the objects watched: with `["link"]`, an event that is no overrun is a link's.
    *
    * @example
    * ```ts
@@ -126,11 +127,13 @@ export class RouteClient implements AsyncDisposable {
    * }
    * ```
    */
-  monitor(
-    objects: readonly MonitorObject[] = EVERYTHING,
+  monitor<O extends MonitorObject = MonitorObject>(
+    objects: readonly O[] = EVERYTHING as readonly O[],
     options: MonitorOptions = {},
-  ): AsyncIterableIterator<RouteEvent> & AsyncDisposable {
-    return monitor(this.#ctx, objects, options);
+  ): AsyncIterableIterator<Extract<RouteEvent, { object: O | "overrun" }>> & AsyncDisposable {
+    return monitor(this.#ctx, objects, options) as
+      & AsyncIterableIterator<Extract<RouteEvent, { object: O | "overrun" }>>
+      & AsyncDisposable;
   }
 
   /**

@@ -305,6 +305,20 @@ test("monitor() surfaces an overrun when events come faster than they are read",
   assert.ok(ip.socket.overruns >= 1);
 });
 
+test("monitor(objects) types its events by the objects watched: a link monitor's are links' or overruns", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "add", "a0", "type", "veth", "peer", "name", "a1");
+  const names: string[] = [];
+  for await (const e of events) {
+    if (e.object === "overrun") continue;
+    names.push(e.value.name); // TS2339 before: the value of any object's event
+    if (names.length === 2) break;
+  }
+  assert.deepEqual(names.sort(), ["a0", "a1"]);
+});
+
 test("monitor() keeps a burst whole, as ip monitor does: a client's own socket has ip's 1 MiB receive buffer", async () => {
   // With the kernel's default (rmem_default, 208 KiB) the 200 link events of these 100 veth
   // pairs, made while the program reads nothing (ipBatch blocks it), were an overrun; ip
