@@ -6,6 +6,7 @@
  */
 
 import { checkBytes, checkInteger, checkOptions, shown } from "./_options.ts";
+import { suggestion } from "./_suggest.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
@@ -243,18 +244,50 @@ function checkGenericSocket(socket: NetlinkSocket, name: string): void {
 
 const utf8 = new TextEncoder();
 
-/** nlctrl's bare ENOENT for a family it does not know, said as what it means. */
-function notRegistered(err: NetlinkError, name: string): NetlinkError {
+/**
+ * nlctrl's bare ENOENT for a family it does not know, said as what it means: a misspelling of a
+ * registered family's name (one of `registered`), or a family whose module is not loaded.
+ */
+function notRegistered(
+  err: NetlinkError,
+  name: string,
+  registered: readonly string[] = [],
+): NetlinkError {
+  const closest = suggestion(name, registered);
   return new NetlinkError({
     ...err,
-    detail: `generic netlink family "${name}" is not registered (is its module loaded?)`,
+    detail: `generic netlink family "${name}" is not registered${
+      closest || " (is its module loaded?)"
+    }`,
   });
+}
+
+/**
+ * The names of the families registered now (nlctrl's dump), for {@linkcode notRegistered}'s
+ * "did you mean"; none when the dump fails (the ENOENT is the error to report).
+ */
+async function registeredNames(
+  socket: NetlinkSocket,
+  options: RequestOptions | undefined,
+): Promise<string[]> {
+  try {
+    const replies = await socket.request({
+      type: GENL_ID_CTRL,
+      flags: NLM_F_DUMP,
+      payload: encodeGeneric(CTRL_CMD_GETFAMILY, 1, new Uint8Array(0)),
+    }, options);
+    return replies.map((reply) => decodeFamily(reply).name);
+  } catch {
+    return [];
+  }
 }
 
 /**
  * Asks nlctrl for the family called `name`: its message type (id), version, header size,
  * multicast groups and operations. `socket` must be a NETLINK_GENERIC socket. Rejects with a
- * NetlinkError with code "ENOENT" when no such family is registered (its module isn't loaded),
+ * NetlinkError with code "ENOENT" when no such family is registered (its module isn't loaded,
+ * or the name is misspelt: the message then names the registered family closest to it,
+ * `did you mean "ethtool"?`, asked of nlctrl once the ENOENT came),
  * and, before sending anything, with a TypeError or RangeError for a name that is empty, holds
  * NUL or is longer than a family name can be (15 bytes in UTF-8).
  * Nothing is cached: a family whose module was reloaded gets its new id on the next call.
@@ -290,7 +323,9 @@ export async function resolveFamily(
       payload: encodeGeneric(CTRL_CMD_GETFAMILY, 1, attrs),
     }, options);
   } catch (err) {
-    if (err instanceof NetlinkError && err.code === "ENOENT") throw notRegistered(err, name);
+    if (err instanceof NetlinkError && err.code === "ENOENT") {
+      throw notRegistered(err, name, await registeredNames(socket, options));
+    }
     throw err;
   }
   if (replies.length !== 1) {
@@ -350,7 +385,9 @@ export async function resolvePolicy(
     if (!(err instanceof NetlinkError) || err.code !== "ENOENT") throw err;
     // nlctrl points at CTRL_ATTR_OP when the family lacks the command, and at nothing when it
     // does not know the family.
-    if (err.offset === undefined) throw notRegistered(err, name);
+    if (err.offset === undefined) {
+      throw notRegistered(err, name, await registeredNames(socket, requestOptions));
+    }
     if (command === undefined) throw err;
     throw new NetlinkError({
       ...err,

@@ -114,6 +114,20 @@ test("resolvePolicy says what its ENOENT means: a family not registered, or a co
   );
 });
 
+test("resolveFamily and resolvePolicy name the registered family a misspelt name is closest to", async () => {
+  // Said "(is its module loaded?)" only: wrong for a typo of a family that is there.
+  await using sock = await open(NETLINK_GENERIC);
+  for (const resolve of [resolveFamily, resolvePolicy]) {
+    await assert.rejects(
+      resolve(sock, "ethtol"),
+      (e: unknown) =>
+        e instanceof NetlinkError && e.code === "ENOENT"
+        && e.message
+          === "ENOENT: generic netlink family \"ethtol\" is not registered (did you mean \"ethtool\"?)",
+    );
+  }
+});
+
 test("a family name longer than GENL_NAMSIZ - 1 bytes is refused before anything is sent", async () => {
   await using sock = await open(NETLINK_GENERIC);
   let sent = 0;
@@ -133,7 +147,8 @@ test("a family name longer than GENL_NAMSIZ - 1 bytes is refused before anything
     await assert.rejects(resolve(sock, "a\0b"), /must not contain NUL/);
   }
   detach();
-  assert.equal(sent, 2, "only the 15-byte names reached the kernel");
+  // Each 15-byte name's ENOENT is followed by the dump of the registered names (did you mean).
+  assert.equal(sent, 4, "only the 15-byte names reached the kernel");
 });
 
 test("resolveFamily and resolvePolicy refuse what is not a socket in words that say so", async () => {
