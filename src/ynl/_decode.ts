@@ -36,7 +36,6 @@ import {
   NEST_TYPE_VALUE,
   nestedSet,
   PAD,
-  S16,
   S32,
   S64,
   S8,
@@ -45,7 +44,6 @@ import {
   SIZES,
   STRING,
   SUB_MESSAGE,
-  U16,
   U32,
   U64,
   U8,
@@ -148,33 +146,6 @@ function attributeOf(decoder: AttributeDecoder): Attribute {
     nested: decoder.nested,
     netByteOrder: decoder.netByteOrder,
   });
-}
-
-function readInteger(
-  view: DataView,
-  at: number,
-  code: number,
-  bigEndian: boolean,
-): number | bigint {
-  const little = !bigEndian && HOST_LITTLE_ENDIAN;
-  switch (code) {
-    case U8:
-      return view.getUint8(at);
-    case U16:
-      return view.getUint16(at, little);
-    case U32:
-      return view.getUint32(at, little);
-    case U64:
-      return view.getBigUint64(at, little);
-    case S8:
-      return view.getInt8(at);
-    case S16:
-      return view.getInt16(at, little);
-    case S32:
-      return view.getInt32(at, little);
-    default:
-      return view.getBigInt64(at, little);
-  }
 }
 
 // --- code generation ---------------------------------------------------------------------------
@@ -308,9 +279,19 @@ function valueSource(
         };
       }
       if (attribute.element !== undefined && attribute.element.code <= S64) {
+        // A C array of integers (rt-link's IPv4 and IPv6 devconf and stats: some 140 values in
+        // a link notification), read by a loop generated for its element into an array made at
+        // its length. A shared loop that called a reader with a switch on the kind per element,
+        // pushing each, cost a typed link monitor's decode some 10 us per event cold on Deno
+        // (~15%), and warm 1 us of 4 on Bun.
+        const element = attribute.element;
+        const size = SIZES[element.code];
         return {
-          read: `v = ${source.ref(decodeArray)}(${source.ref(attribute.element)}, bytes, vs, vl);`,
-          fallible: true,
+          check: size === 1 ? undefined : `vl % ${size} === 0`,
+          read:
+            `v = new Array(vl / ${size});\nfor (let j = 0, i = base + vs; j < v.length; j++, i += ${size}) v[j] = ${
+              integer(element.code, element.bigEndian, "i")
+            };`,
         };
       }
       return { read: "v = new Uint8Array(bytes.buffer, base + vs, vl);" };
@@ -517,23 +498,6 @@ const valueReaders = new WeakMap<CompiledAttribute, ValueReader>();
 
 // --- what the generated code calls for the rarer kinds -------------------------------------------
 
-/** A binary attribute holding a C array of integers. */
-function decodeArray(
-  element: CompiledAttribute,
-  bytes: Uint8Array,
-  at: number,
-  length: number,
-): unknown {
-  const size = SIZES[element.code];
-  if (length % size !== 0) return MISFIT;
-  const view = sharedView(bytes.buffer);
-  const list: unknown[] = [];
-  for (let i = 0; i < length; i += size) {
-    list.push(readInteger(view, bytes.byteOffset + at + i, element.code, element.bigEndian));
-  }
-  return list;
-}
-
 function decodeIndexedArray(
   codec: Codec,
   attribute: CompiledAttribute,
@@ -739,13 +703,11 @@ perEventCode(() => [
   nulTerminated,
   keep,
   unknown,
-  decodeArray,
   decodeIndexedArray,
   decodeTypeValue,
   decodeSubMessage,
   finishDeferred,
   nameOf,
   nameIn,
-  readInteger,
   attributeOf,
 ]);

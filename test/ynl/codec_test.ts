@@ -249,6 +249,40 @@ test("flags, strings, binary, structs and C arrays round-trip", () => {
   assert.equal((unended!.message as { kind?: string }).kind, "no nul \u00e9");
 });
 
+test("a C array is read whole at any offset; one whose length is no multiple of its element is kept", () => {
+  // At an odd offset: the generated loop reads through the DataView, never a view of its own.
+  const decode = (attrs: Uint8Array, at: number) => {
+    const message = codec.encode("set", {});
+    const payload = new Uint8Array([...message.payload!, ...attrs]);
+    const datagram = new Uint8Array(payload.byteLength + at);
+    datagram.set(payload, at);
+    const out = codec.decode({
+      type: message.type,
+      flags: 0,
+      seq: 0,
+      portid: 0,
+      payload: datagram.subarray(at),
+    })!.message as unknown as Record<string | symbol, unknown>;
+    return out;
+  };
+  const words = new Uint8Array(new Uint32Array([7, 0xffff_ffff, 0]).buffer);
+  for (const at of [0, 1, 3]) {
+    assert.deepEqual(decode(new AttributeEncoder().bytes(26, words).finish(), at).cArray, [
+      7,
+      0xffff_ffff,
+      0,
+    ]);
+    assert.deepEqual(
+      decode(new AttributeEncoder().bytes(26, new Uint8Array()).finish(), at).cArray,
+      [],
+    );
+    const misfit = decode(new AttributeEncoder().bytes(26, words.subarray(0, 6)).finish(), at);
+    assert.equal(misfit.cArray, undefined);
+    const kept = misfit[unknownAttributes] as Attribute[];
+    assert.deepEqual(kept.map((a) => [a.type, a.value.byteLength]), [[26, 6]]);
+  }
+});
+
 test("nests, multi-attr, indexed arrays and nest-type-value round-trip", () => {
   const value = {
     nest: { a: 1, b: "one", c: { u8: 3, nest: { b: "deep" } } },
