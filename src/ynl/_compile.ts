@@ -146,6 +146,13 @@ export class Codec {
   readonly #enums = new Map<string, CompiledEnum>();
   /** Filled in by _decode.ts: each operation's message decoder, made on first use. */
   readonly messageDecoders = new Map<OperationDescriptor, MessageDecoder>();
+  /**
+   * Filled in by family.ts: by message type (a generic family's by command), the operation a
+   * message of it is and that operation's decoder, or null when it is none; made on first use.
+   * One lookup per notification, where operationOf(), operation() and messageDecoder() are three
+   * (a typed monitor's, once per event, on code and maps gone cold since the last: 5-10 us).
+   */
+  readonly notifications: ({ op: string; decode: MessageDecoder } | null | undefined)[] = [];
   #byMessageType?: Map<number, string>;
 
   constructor(descriptor: FamilyDescriptor) {

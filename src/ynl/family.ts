@@ -262,19 +262,36 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    */
   decode(message: Message): Notification<D> | undefined {
     if (!(message?.payload instanceof Uint8Array)) throw notAMessage(message);
-    if (
-      message.type === GENL_ID_CTRL && this.#codec.genetlink
-      && ((message as Partial<ReceivedMessage>).sender ?? 0) === 0
-    ) announce(this.socket, message);
-    let key = message.type;
-    if (this.generic !== undefined) {
-      if (message.type !== this.generic.id || message.payload.byteLength < 1) return undefined;
-      key = message.payload[0];
+    return this.#notification(message);
+  }
+
+  /**
+   * decode() of a message as the socket delivers it (its shape is not checked): a typed
+   * monitor's, once per event.
+   */
+  #notification(message: Message): Notification<D> | undefined {
+    const codec = this.#codec;
+    const type = message.type;
+    const payload = message.payload;
+    let key = type;
+    if (codec.genetlink) {
+      if (type === GENL_ID_CTRL && ((message as Partial<ReceivedMessage>).sender ?? 0) === 0) {
+        announce(this.socket, message);
+      }
+      const generic = this.#generic!;
+      if (type !== generic.id || payload.byteLength < 1) return undefined;
+      key = payload[0];
     }
-    const op = this.#codec.operationOf(key);
-    if (op === undefined) return undefined;
-    const decoded = messageDecoder(this.#codec, this.#codec.operation(op))(message.payload);
-    return { op, message: decoded } as unknown as Notification<D>;
+    let notifying = codec.notifications[key];
+    if (notifying === undefined) {
+      const op = codec.operationOf(key);
+      notifying = codec.notifications[key] = op === undefined
+        ? null
+        : { op, decode: messageDecoder(codec, codec.operation(op)) };
+    }
+    if (notifying === null) return undefined;
+    const decoded = notifying.decode.decodeAt(payload, 0, payload.byteLength);
+    return { op: notifying.op, message: decoded } as unknown as Notification<D>;
   }
 
   /**
@@ -724,7 +741,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         }
         // Only the kernel's (port 0) are notifications: another process may write to our port,
         // and root may multicast to a family's groups, anything it likes.
-        if (result.value.sender === 0) notification = this.decode(result.value);
+        if (result.value.sender === 0) notification = this.#notification(result.value);
       } catch (err) {
         return void end().then(() => fail(err), fail);
       }
@@ -747,7 +764,16 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       );
     // Every step waits for the socket.
     const steps = orderedSteps(step);
-    perEventClosures(take, settle, step, next, steps.next, steps.waitingOwned, steps.settledNow);
+    perEventClosures(
+      take,
+      settle,
+      step,
+      next,
+      steps.next,
+      steps.waitingOwned,
+      steps.settledNow,
+      this.#notification,
+    );
     // No closure here may capture `monitor` (they share this scope with the release below).
     const monitor: Monitor<D> = {
       next: steps.next,

@@ -36,6 +36,22 @@ test("a typed monitor's decoders are listed as per-event code, made while a runt
   }
 });
 
+test("a typed monitor lists the decode it runs per notification", async () => {
+  const { sock } = await fakeSocket();
+  wantPerEventCode();
+  try {
+    const rt = new NetlinkFamily(rtLink, sock);
+    const events = rt.monitor({ groups: ["rtnlgrp-link"] });
+    // A private method (the monitor's way past decode()'s checks): found by its name.
+    const names = listPerEventCode().map((f) => (f as { name?: string }).name);
+    assert.ok(names.includes("#notification"), "the family's notification decode");
+    await events.return!();
+  } finally {
+    stopPerEventCode();
+    sock.close();
+  }
+});
+
 test("typed monitor(): after a wait, its step runs before the rest of the queue is read ahead", async () => {
   const { sock, t } = await fakeSocket();
   const rt = new NetlinkFamily(rtLink, sock);
