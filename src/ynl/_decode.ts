@@ -466,10 +466,14 @@ export function readerOf(struct: CompiledStruct): StructReader {
     }
     members.push(`this[${JSON.stringify(member.key)}] = ${value};`);
   }
+  // The constructor is per-event code too, listed as the reader is: JavaScriptCore compiles it
+  // apart (a struct of 24 counters is too large to inline into its reader), and it would run in
+  // Baseline for as long as a monitor runs.
   return struct.reader = source.compile<StructReader>(`
     ${PLAIN}
     function Struct(bytes, view, base, at) {\n${members.join("\n")}\n}
     Struct.prototype = Object.prototype;
+    ${source.ref(perEventClosures)}(Struct);
     return function read(bytes, view, base, at) {
       return new Struct(bytes, view, base, at);
     };`);

@@ -10,7 +10,7 @@ import { AttributeEncoder } from "../../src/attribute.ts";
 import { RTM_NEWLINK, RTNLGRP_LINK } from "../../src/constants.ts";
 import { encodeGeneric } from "../../src/genl.ts";
 import { Codec } from "../../src/ynl/_compile.ts";
-import { messageDecoder } from "../../src/ynl/_decode.ts";
+import { messageDecoder, readerOf } from "../../src/ynl/_decode.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
@@ -31,6 +31,25 @@ test("a typed monitor's decoders are listed as per-event code, made while a runt
     assert.ok(list.includes(decode) && list.includes(decode.decodeAt), "the message decoder");
     const generated = codec.set(op.set!).decoder;
     assert.ok(generated !== undefined && list.includes(generated), "the set's generated decoder");
+  } finally {
+    stopPerEventCode();
+  }
+});
+
+test("a struct's generated constructor is listed as per-event code, not only its reader", () => {
+  wantPerEventCode();
+  try {
+    const codec = new Codec(rtLink); // its own: nothing decoded with it before
+    const read = readerOf(codec.struct("rtnl-link-stats64"));
+    const list = listPerEventCode();
+    assert.ok(list.includes(read), "the reader");
+    // Too large to inline into its reader (24 counters): run apart, once per event.
+    const made = list.filter((f) => (f as { name?: string }).name === "Struct");
+    assert.ok(made.length > 0, "the constructor the reader calls");
+    assert.deepEqual(
+      Object.keys(read(new Uint8Array(200), new DataView(new ArrayBuffer(200)), 0, 0)).slice(0, 2),
+      ["rxPackets", "txPackets"],
+    );
   } finally {
     stopPerEventCode();
   }
