@@ -129,11 +129,18 @@ export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, As
 /** One iteration of a dump. */
 export function dumpIterator(host: DumpHost): DumpIterator {
   const { matcher } = host;
-  // The queued parts: current[at, end), then the runs after it (a datagram's parts are queued
-  // as one run, in the array they were decoded into, and taken from it in place).
+  // The queued parts: current[at, end), or the run of bytes `head`, then the runs after it (a
+  // datagram's parts are queued as one run, in the array they were decoded into, and taken from
+  // it in place).
   let current = NO_PARTS;
   let at = 0;
   let end = 0;
+  /**
+   * A run of bytes queued while nothing else was: a dump whose steps read their datagrams
+   * themselves (cursor()) queues each here, and takes it back, without the queue's calls (the
+   * queue's code is made at its first call on Bun, and a one-shot dump then never runs it).
+   */
+  let head: Run | undefined;
   const runs = new Fifo<Run>();
   let queued = 0;
   let consumer: Consumer | undefined;
@@ -165,6 +172,12 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   /** The oldest queued run, or what is left of it; only while `queued` > 0. */
   const takeRun = (): Run => {
     if (at === end) {
+      if (head !== undefined) {
+        const run = head;
+        head = undefined;
+        queued -= run.count;
+        return run;
+      }
       if (runs.first!.messages === undefined) {
         const run = runs.shift()!;
         queued -= run.count;
@@ -180,6 +193,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   const clear = () => {
     current = NO_PARTS;
     at = end = queued = 0;
+    head = undefined;
     runs.clear();
   };
   const settle = () => {
@@ -276,7 +290,9 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       },
       pushDatagram: byRuns
         ? (data, count, end) => {
-          runs.push({ messages: undefined, data, start: 0, end, count });
+          const run: Run = { messages: undefined, data, start: 0, end, count };
+          if (queued === 0) head = run;
+          else runs.push(run);
           queued += count;
           settle();
         }
