@@ -884,3 +884,41 @@ test("dump() and request() to a user-space peer: a malformed datagram from it fa
   assert.equal((await sock.messages().next()).value!.payload[0], 6);
   sock.close();
 });
+
+test("dump().cursor() on a socket with nothing else going: a multicast datagram and a peer's datagram between its parts go where they always went (kept for the first iteration), its parts to the dump", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const walked = walkSteps(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor());
+  await settle();
+  const d = asked[0];
+  t.deliver([part(d, 1), part(d, 2)]);
+  t.deliver([event(7)], 0, 1); // the kernel's multicast, group 1
+  // A peer's datagram with the dump's sequence number: only the kernel answers the dump.
+  t.deliver([part(d, 8)], 4242);
+  t.deliver([part(d, 3), done(d, 0, NLM_F_MULTI)]);
+  assert.deepEqual(await walked, { steps: [[1, 2], [3]], error: undefined });
+  const stream = sock.messages();
+  const kept = [(await stream.next()).value, (await stream.next()).value] as ReceivedMessage[];
+  assert.deepEqual(kept.map((m) => [m.payload[0], m.sender, m.group]), [[7, 0, 1], [8, 4242, 0]]);
+  await stream.return!();
+  sock.close();
+});
+
+test("dump().cursor(): a close between its datagrams, with the next one queued, ends it at the next step; the cursor is empty", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const cursor = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }).cursor();
+  const first = cursor.next();
+  await settle();
+  t.deliver([part(asked[0], 1)]);
+  t.deliver([part(asked[0], 2)]);
+  const c = (await first).value as MessageCursor;
+  assert.ok(c.next());
+  sock.close();
+  assert.equal(c.next(), false, "the step's datagram was its last part handed out");
+  await assert.rejects(cursor.next(), SocketClosedError);
+  assert.equal(c.length, 0, "empty once the iteration has ended");
+  assert.deepEqual(await cursor.next(), { value: undefined, done: true });
+});
