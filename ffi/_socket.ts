@@ -928,7 +928,14 @@ class NetlinkTransport implements Transport {
     this.#option = libc.alloc(4);
     this.#optionView = new DataView(this.#option.buffer, 0, 4);
     this.#optionLength = libc.alloc(4);
-    perEventClosures(this.#open, this.#emptied, this.#startWait, this.#take, this.#fill);
+    perEventClosures(
+      this.#open,
+      this.#emptied,
+      this.#startWait,
+      this.#take,
+      this.#fill,
+      this.#receiveSeveral,
+    );
   }
 
   get fd(): number {
@@ -987,6 +994,16 @@ class NetlinkTransport implements Transport {
       this.#waiter?.received?.(false);
       return datagram;
     }
+    return this.#receiveSeveral(r, fd);
+  }
+
+  /**
+   * receive()'s read of up to BATCH datagrams (a flood's, a request loop's): apart, so that a
+   * cold one-shot dump, whose reads all take one, never makes its bytecode (Bun makes a
+   * function's whole at its first call).
+   */
+  #receiveSeveral(r: Receiver, fd: number): Datagram | undefined {
+    const shared = r.shared;
     if (!this.#fill(shared, fd)) return undefined;
     if (shared.remaining === 1) return r.copy(this.#take(shared));
     // Every datagram the read took is copied out now: any socket's next read reuses the batch.
