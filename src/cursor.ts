@@ -13,6 +13,9 @@ import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO } from "./constants.ts";
 import { NLMSG_HDRLEN } from "./message.ts";
 
+/** The header words {@linkcode MessageCursor.next} read through a DataView (its rare case). */
+const HEADER = new Uint32Array(4);
+
 /**
  * Walks one datagram's netlink messages in place, as the kernel's NLMSG_OK/NLMSG_NEXT do, and
  * with the same checks as {@linkcode decodeMessages}. Pure: no I/O, and no allocation per
@@ -128,45 +131,53 @@ export class MessageCursor {
       at = this.#next;
       end = this.length;
     }
-    const base = this.byteOffset + at;
     const first = this.#first;
-    const w = this.#words!;
-    const i = first + (at >> 2);
+    let w = this.#words!;
+    let i = first + (at >> 2);
     // The well-formed case checked here, written out: this runs once per message of a flood,
     // mostly while the code is still cold, where the call cost a third of the walk (measured).
     // A message starts 4-byte aligned in the datagram: with `data` aligned, its header is words,
     // when all four are among them (a resizable buffer grown since they were made may hold a
     // header across their end: its last words would read undefined).
     let length = first >= 0 && end - at >= NLMSG_HDRLEN && i + 3 < w.length ? w[i] : 0;
-    let typeAndFlags: number, seq: number, portid: number;
-    if (length >= NLMSG_HDRLEN && length <= end - at) {
-      // nlmsg_type and nlmsg_flags, two u16 in a row, in one read.
-      typeAndFlags = w[i + 1];
-      seq = w[i + 2];
-      portid = w[i + 3];
-    } else {
-      // Data off a 4-byte boundary, a malformed header, or a header not wholly among the words
-      // (above): through the DataView, which tracks the buffer's length and throws, saying what
-      // is wrong, for a malformed one.
-      const v = this.view;
-      length = end - at >= NLMSG_HDRLEN ? v.getUint32(base, LE) : 0;
-      if (length < NLMSG_HDRLEN || length > end - at) {
-        this.#next = end;
-        checkedLength(v, this.byteOffset, at, end); // throws
-      }
-      typeAndFlags = v.getUint32(base + 4, LE);
-      seq = v.getUint32(base + 8, LE);
-      portid = v.getUint32(base + 12, LE);
+    if (!(length >= NLMSG_HDRLEN && length <= end - at)) {
+      // The rare case in a method of its own: a smaller next() costs less at its first call (Bun
+      // makes a function's bytecode whole then) and is inlined into more callers' loops.
+      length = this.#readHeader(at, end);
+      w = HEADER;
+      i = 0;
     }
+    // nlmsg_type and nlmsg_flags, two u16 in a row, in one read.
+    const typeAndFlags = w[i + 1];
     this.type = LE ? typeAndFlags & 0xffff : typeAndFlags >>> 16;
     this.flags = LE ? typeAndFlags >>> 16 : typeAndFlags & 0xffff;
-    this.seq = seq;
-    this.portid = portid;
+    this.seq = w[i + 2];
+    this.portid = w[i + 3];
     this.offset = at;
     this.payloadOffset = at + NLMSG_HDRLEN;
     this.payloadLength = length - NLMSG_HDRLEN;
     this.#next = at + length + (-length & (NLMSG_ALIGNTO - 1)); // alignMessage(), written out
     return true;
+  }
+
+  /**
+   * next() for data off a 4-byte boundary, a malformed header, or a header not wholly among the
+   * words: reads the header at `at` through the DataView, which tracks the buffer's length, into
+   * {@linkcode HEADER}, and returns its length; throws MalformedMessageError, saying what is
+   * wrong, for a malformed one (the cursor then stays at the end).
+   */
+  #readHeader(at: number, end: number): number {
+    const v = this.view;
+    const base = this.byteOffset + at;
+    const length = end - at >= NLMSG_HDRLEN ? v.getUint32(base, LE) : 0;
+    if (length < NLMSG_HDRLEN || length > end - at) {
+      this.#next = end;
+      checkedLength(v, this.byteOffset, at, end); // throws
+    }
+    HEADER[1] = v.getUint32(base + 4, LE);
+    HEADER[2] = v.getUint32(base + 8, LE);
+    HEADER[3] = v.getUint32(base + 12, LE);
+    return length;
   }
 
   /** The current message's payload as a view into `data` (allocates one view; no copy). */
