@@ -28,8 +28,8 @@
  *   with EMSGSIZE;
  * - multicast reaches every member of the group but the sender; a group past the protocol's
  *   count (32; NETLINK_ROUTE's RTNLGRP_MAX, the `routeGroups` option; NETLINK_GENERIC's 64,
- *   or 64 more for each long its group bitmap grew by, the `genericGroups` option)
- *   cannot be joined (EINVAL); NLM_F_ECHO sends the requester its copy of a notification,
+ *   or 64 more for each long its group bitmap grew by, the `genericGroups` option; a unit a
+ *   module creates with more, the `protocolGroups` option) cannot be joined (EINVAL); NLM_F_ECHO sends the requester its copy of a notification,
  *   tagged with the group; user-space senders to a full peer get
  *   EAGAIN, a send to several groups goes to the lowest alone, one to a port and a group gives
  *   the port its copy tagged with the group (a multicast to its reader), and a send with a group
@@ -149,7 +149,8 @@ const SOCK_MIN_RCVBUF = 2304;
  * NETLINK_ADD_MEMBERSHIP checks: `!val || val - 1 >= nlk->ngroups` is EINVAL): at least 32
  * (netlink_kernel_create), rtnetlink's RTNLGRP_MAX of the kernel modelled
  * ({@linkcode FakeKernelOptions.routeGroups}), generic netlink's the bits of the longs of its
- * group bitmap ({@linkcode FakeKernelOptions.genericGroups}). bind() names groups 1-32 only,
+ * group bitmap ({@linkcode FakeKernelOptions.genericGroups}), a module's unit its own
+ * ({@linkcode FakeKernelOptions.protocolGroups}). bind() names groups 1-32 only,
  * within every protocol's count.
  */
 const MIN_GROUP_COUNT = 32;
@@ -294,6 +295,7 @@ const FAKE_KERNEL_KEYS = [
   "datagramOverhead",
   "routeGroups",
   "genericGroups",
+  "protocolGroups",
 ] as const satisfies readonly (keyof FakeKernelOptions)[];
 const EXT_KEYS = [
   "message",
@@ -459,6 +461,13 @@ export interface FakeKernelOptions {
    * multiple of 64.
    */
   readonly genericGroups?: number;
+  /**
+   * The multicast groups of other protocols, by protocol number, past which a join is EINVAL: a
+   * unit your module creates with more than 32 (netlink_kernel_create()'s `cfg.groups`; the
+   * kernel gives every unit at least 32), e.g. `{ 30: 64 }`. Default: 32 for each. Each count
+   * at least 32; NETLINK_ROUTE's and NETLINK_GENERIC's are `routeGroups` and `genericGroups`.
+   */
+  readonly protocolGroups?: Readonly<Record<number, number>>;
 }
 
 /**
@@ -1087,6 +1096,8 @@ export class FakeKernel {
   readonly routeGroups: number;
   /** NETLINK_GENERIC's multicast groups (a multiple of 64): a join past it is EINVAL. */
   readonly genericGroups: number;
+  /** The other protocols' multicast groups given by the `protocolGroups` option. */
+  readonly #protocolGroups = new Map<number, number>();
   /** net.core.rmem_max: the most SO_RCVBUF asks for. */
   readonly receiveBufferMax: number;
   /** net.core.wmem_max: the most SO_SNDBUF asks for. */
@@ -1123,6 +1134,32 @@ export class FakeKernel {
         `genericGroups must be a multiple of ${GENERIC_GROUP_STEP} (the bits of the longs of the kernel's group bitmap), got ${this.genericGroups}`,
       );
     }
+    const groups = options.protocolGroups;
+    if (groups !== undefined && (typeof groups !== "object" || groups === null)) {
+      throw new TypeError(
+        `protocolGroups must be an object of group counts by protocol number, got ${shown(groups)}`,
+      );
+    }
+    for (const [key, count] of Object.entries(groups ?? {})) {
+      const protocol = Number(key);
+      checkInteger(
+        "protocolGroups: protocol",
+        /^\d+$/.test(key) ? protocol : key,
+        0,
+        MAX_LINKS - 1,
+      );
+      if (protocol === NETLINK_ROUTE || protocol === NETLINK_GENERIC) {
+        throw new TypeError(
+          `protocolGroups: give protocol ${protocol}'s groups as ${
+            protocol === NETLINK_ROUTE ? "routeGroups" : "genericGroups"
+          }`,
+        );
+      }
+      this.#protocolGroups.set(
+        protocol,
+        checkInteger(`protocolGroups[${protocol}]`, count, MIN_GROUP_COUNT, 0x7fff_ffff),
+      );
+    }
   }
 
   /** How many groups a protocol's kernel socket has (see MIN_GROUP_COUNT). */
@@ -1131,7 +1168,7 @@ export class FakeKernel {
       ? this.routeGroups
       : protocol === NETLINK_GENERIC
       ? this.genericGroups
-      : MIN_GROUP_COUNT;
+      : this.#protocolGroups.get(protocol) ?? MIN_GROUP_COUNT;
   }
 
   /** Every socket opened and not closed, in opening order. */
@@ -1187,10 +1224,13 @@ export class FakeKernel {
 
   /**
    * Stops answering requests of `type` on `protocol` (a module unloaded): they are answered as
-   * types nothing serves are.
+   * types nothing serves are. Once a protocol has no type served, nothing in the kernel serves
+   * it: sending to its port 0 fails with ECONNREFUSED, as to a unit whose module was unloaded.
    */
   unserve(protocol: number, type: number): this {
-    this.#handlers.get(protocol)?.delete(type);
+    const types = this.#handlers.get(protocol);
+    types?.delete(type);
+    if (types?.size === 0) this.#handlers.delete(protocol);
     return this;
   }
 

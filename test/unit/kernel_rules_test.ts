@@ -759,6 +759,67 @@ test("the fake kernel's generic netlink group count: 64, or the multiple of 64 i
   assert.equal(new FakeKernel({ genericGroups: 192 }).genericGroups, 192);
 });
 
+test("the fake kernel's groups of a module's own unit: 32, or the count it is told (the project's module has 64)", async () => {
+  // netlink_kernel_create() gives a unit max(cfg.groups, 32): a monitor of group 40 of a unit
+  // with 64, as the project's module has, was refused (EINVAL) by every fake kernel.
+  const joins = async (kernel: FakeKernel, groups: number[]) => {
+    await using sock = await open(30, { transport: kernel.open });
+    return groups.map((group) => {
+      try {
+        sock.join(group);
+        return `${group} ok`;
+      } catch (err) {
+        return `${group} ${(err as NetlinkError).code}`;
+      }
+    });
+  };
+  assert.deepEqual(await joins(new FakeKernel(), [32, 33]), ["32 ok", "33 EINVAL"]);
+  const kernel = new FakeKernel({ protocolGroups: { 30: 64 } });
+  assert.deepEqual(await joins(kernel, [40, 64, 65]), ["40 ok", "64 ok", "65 EINVAL"]);
+  assert.deepEqual(await joins(new FakeKernel({ protocolGroups: { 29: 64 } }), [33]), [
+    "33 EINVAL",
+  ]);
+  // A notification to group 40 reaches its member.
+  kernel.serve(30, 0x12, () => ({ notify: [{ group: 40, messages: [{ type: 0x12 }] }] }));
+  await using member = await open(30, { transport: kernel.open, groups: [40] });
+  await using sender = await open(30, { transport: kernel.open });
+  await sender.request({ type: 0x12 });
+  const got = (await member.messages().next()).value!;
+  assert.deepEqual([got.type, got.group], [0x12, 40]);
+  assert.throws(
+    () => new FakeKernel({ protocolGroups: { 30: 31 } }),
+    /^RangeError: protocolGroups\[30\]/,
+  );
+  assert.throws(
+    () => new FakeKernel({ protocolGroups: { 32: 64 } }),
+    /^RangeError: protocolGroups/,
+  );
+  assert.throws(
+    () => new FakeKernel({ protocolGroups: { x: 64 } as never }),
+    /^RangeError: protocolGroups/,
+  );
+  assert.throws(() => new FakeKernel({ protocolGroups: { 0: 64 } }), /as routeGroups/);
+  assert.throws(
+    () => new FakeKernel({ protocolGroups: 64 as never }),
+    /^TypeError: protocolGroups/,
+  );
+});
+
+test("unserve() of a unit's last type: nothing serves the unit any more, a send to it is ECONNREFUSED (a module unloaded)", async () => {
+  // It stayed served with no type: EOPNOTSUPP, where the real kernel refuses the send.
+  const kernel = new FakeKernel().serve(30, 0x10, (req) => ({ messages: [{ type: req.type }] }));
+  await using sock = await open(30, { transport: kernel.open });
+  assert.equal((await sock.request({ type: 0x10 })).length, 1);
+  kernel.unserve(30, 0x10);
+  await assert.rejects(
+    sock.request({ type: 0x10 }),
+    (e: unknown) => e instanceof SyscallError && e.code === "ECONNREFUSED",
+  );
+  // Served again (the module reloaded): answered again.
+  kernel.serve(30, 0x10, (req) => ({ messages: [{ type: req.type }] }));
+  assert.equal((await sock.request({ type: 0x10 })).length, 1);
+});
+
 test("the fake kernel refuses options and serve() arguments it does not take, naming them", () => {
   // Each was taken in silence: a misspelt option kept its default, a negative buffer made every
   // datagram an overrun, a handler of type "16" (a string) never answered.
