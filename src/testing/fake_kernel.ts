@@ -251,7 +251,10 @@ export interface Answer {
   readonly messages?: readonly MessageSpec[];
   /** A positive errno fails the request: an NLMSG_ERROR, or for a dump an NLMSG_DONE carrying it. */
   readonly errno?: number;
-  /** Extended-ack attributes for the ack, the error or the dump's NLMSG_DONE. */
+  /**
+   * Extended-ack attributes for the ack or the error; of a dump's, its NLMSG_DONE carries the
+   * message alone (success or not), as the kernel's netlink_dump_done() writes it.
+   */
   readonly ext?: ExtendedAck;
   /** Flags every dump datagram from the first NLM_F_DUMP_INTR (the data changed meanwhile). */
   readonly interrupted?: boolean;
@@ -917,7 +920,10 @@ export class FakeSocket implements Transport {
   }
 
   #done(request: Message, answer: Answer): Message {
-    const ext = this.flag(NETLINK_EXT_ACK) ? answer.ext ?? {} : {};
+    // netlink_dump_done writes the extended ack's message alone: a dump's offset, cookie,
+    // policy and missing attribute never reach user space.
+    const message = answer.ext?.message;
+    const ext = this.flag(NETLINK_EXT_ACK) && message !== undefined ? { message } : {};
     // The kernel's answers carry the requesting socket's port, not the request's nlmsg_pid.
     const answering = { ...request, portid: this.portid };
     return doneMessage(answering, answer.errno ?? 0, ext, answer.interrupted ? NLM_F_DUMP_INTR : 0);

@@ -805,6 +805,28 @@ test("the fake kernel's groups of a module's own unit: 32, or the count it is to
   );
 });
 
+test("a dump's NLMSG_DONE carries its extended ack's message alone, as netlink_dump_done() writes it", async () => {
+  // The fake put the offset, cookie and missing attribute in it too: a client reading them off
+  // a failed dump passed on the fake and found nothing on the kernel.
+  const ext = { message: "m", offset: 20, cookie: new Uint8Array([1]), missingType: 3 };
+  const kernel = new FakeKernel()
+    .serve(30, 0x19, () => ({ messages: [{ type: 0x19 }], errno: 22, ext }))
+    .serve(30, 0x1a, () => ({ messages: [{ type: 0x1a }], ext }));
+  await using sock = await open(30, { transport: kernel.open });
+  const err = await sock.request({ type: 0x19, flags: NLM_F_DUMP }).catch((e) => e);
+  assert.ok(err instanceof NetlinkError, String(err));
+  assert.deepEqual(
+    [err.code, err.detail, err.offset, err.cookie, err.missing],
+    ["EINVAL", "m", undefined, undefined, undefined],
+  );
+  // A dump that succeeds with a warning: the message, no cookie.
+  const done = (await sock.request({ type: 0x1a, flags: NLM_F_DUMP })).ack;
+  assert.deepEqual([done?.warning, done?.cookie], ["m", undefined]);
+  // A request that is no dump keeps them all.
+  const doit = await sock.request({ type: 0x19 }).catch((e) => e);
+  assert.deepEqual([doit.offset, doit.missing?.type], [20, 3]);
+});
+
 test("unserve() of a unit's last type: nothing serves the unit any more, a send to it is ECONNREFUSED (a module unloaded)", async () => {
   // It stayed served with no type: EOPNOTSUPP, where the real kernel refuses the send.
   const kernel = new FakeKernel().serve(30, 0x10, (req) => ({ messages: [{ type: req.type }] }));
