@@ -142,6 +142,7 @@ const EMSGSIZE = 90;
 const ECONNREFUSED = 111;
 const ENOPROTOOPT = 92;
 const EOPNOTSUPP = 95;
+const EPROTONOSUPPORT = 93;
 /** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
 const SOCK_MIN_RCVBUF = 2304;
 /**
@@ -1113,6 +1114,8 @@ export class FakeKernel {
   readonly #rcvbuf: number;
   readonly #sndbuf: number;
   readonly #handlers = new Map<number, Map<number, RequestHandler>>();
+  /** Protocols whose every type was unserved: their module is unloaded. */
+  readonly #unloaded = new Set<number>();
   readonly #sockets: FakeSocket[] = [];
   #nextPort = 0xffff_efff;
   #nextFd = 100;
@@ -1186,9 +1189,18 @@ export class FakeKernel {
    * Opens a socket in this kernel: the {@linkcode OpenTransport} to pass to `open()`. Port 0
    * gets a port as the kernel's autobind picks it: the process ID while no socket of the
    * protocol has it, else one from 0xffffefff down (the kernel's are random in [2^31, 2^32 -
-   * 4097]: port IDs do not fit in an int32); a port in use throws EADDRINUSE.
+   * 4097]: port IDs do not fit in an int32); a port in use throws EADDRINUSE. A protocol whose
+   * last served type was unserved (its module unloaded) throws EPROTONOSUPPORT, until served
+   * again.
    */
   readonly open: OpenTransport = (protocol: number, options: TransportOptions): FakeSocket => {
+    if (this.#unloaded.has(protocol)) {
+      throw new SyscallError(
+        "socket",
+        EPROTONOSUPPORT,
+        `the fake kernel's protocol ${protocol} serves no type any more (unserve(): its module is unloaded)`,
+      );
+    }
     let portid = options.portid;
     if (portid === 0) {
       portid = this.pid;
@@ -1225,18 +1237,23 @@ export class FakeKernel {
     let types = this.#handlers.get(protocol);
     if (!types) this.#handlers.set(protocol, types = new Map());
     types.set(type, handler);
+    this.#unloaded.delete(protocol);
     return this;
   }
 
   /**
    * Stops answering requests of `type` on `protocol` (a module unloaded): they are answered as
    * types nothing serves are. Once a protocol has no type served, nothing in the kernel serves
-   * it: sending to its port 0 fails with ECONNREFUSED, as to a unit whose module was unloaded.
+   * it, as a unit whose module was unloaded: sending to its port 0 fails with ECONNREFUSED,
+   * opening a socket of it with EPROTONOSUPPORT.
    */
   unserve(protocol: number, type: number): this {
     const types = this.#handlers.get(protocol);
     types?.delete(type);
-    if (types?.size === 0) this.#handlers.delete(protocol);
+    if (types?.size === 0) {
+      this.#handlers.delete(protocol);
+      this.#unloaded.add(protocol);
+    }
     return this;
   }
 

@@ -827,7 +827,7 @@ test("a dump's NLMSG_DONE carries its extended ack's message alone, as netlink_d
   assert.deepEqual([doit.offset, doit.missing?.type], [20, 3]);
 });
 
-test("unserve() of a unit's last type: nothing serves the unit any more, a send to it is ECONNREFUSED (a module unloaded)", async () => {
+test("unserve() of a unit's last type: nothing serves the unit any more, a send to it is ECONNREFUSED and a new socket EPROTONOSUPPORT (a module unloaded)", async () => {
   // It stayed served with no type: EOPNOTSUPP, where the real kernel refuses the send.
   const kernel = new FakeKernel().serve(30, 0x10, (req) => ({ messages: [{ type: req.type }] }));
   await using sock = await open(30, { transport: kernel.open });
@@ -836,6 +836,11 @@ test("unserve() of a unit's last type: nothing serves the unit any more, a send 
   await assert.rejects(
     sock.request({ type: 0x10 }),
     (e: unknown) => e instanceof SyscallError && e.code === "ECONNREFUSED",
+  );
+  // A new socket of the unit: EPROTONOSUPPORT, as socket() once its module is gone.
+  await assert.rejects(
+    open(30, { transport: kernel.open }),
+    (e: unknown) => e instanceof SyscallError && e.code === "EPROTONOSUPPORT",
   );
   // Served again (the module reloaded): answered again.
   kernel.serve(30, 0x10, (req) => ({ messages: [{ type: req.type }] }));
