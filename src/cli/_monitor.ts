@@ -27,6 +27,7 @@ import type { ReceivedMessage } from "../message.ts";
 import { open } from "../open.ts";
 import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
+
 import type { NetlinkSocket } from "../socket.ts";
 import { announce, NLCTRL_NOTIFY_GROUP, watchFamily } from "../ynl/_monitor_groups.ts";
 import {
@@ -52,7 +53,11 @@ import {
   ruleText,
 } from "./_ip.ts";
 
-const OBJECTS: Record<string, MonitorObject> = {
+// FDB entries (the route monitor's "fdb") are left out: the command line prints no FDB entries
+// (`bridge fdb` / `bridge monitor fdb` output), and `monitor neigh` stays IPv4 and IPv6.
+type Watched = Exclude<MonitorObject, "fdb">;
+
+const OBJECTS: Record<string, Watched> = {
   link: "link",
   addr: "address",
   address: "address",
@@ -63,7 +68,7 @@ const OBJECTS: Record<string, MonitorObject> = {
 };
 
 /** The rtnetlink multicast groups of each kind of object, for `--raw` (as `ip monitor` joins). */
-const GROUPS: Record<MonitorObject, number[]> = {
+const GROUPS: Record<Watched, number[]> = {
   link: [RTNLGRP_LINK],
   address: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
   route: [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE],

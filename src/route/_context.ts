@@ -4,6 +4,7 @@
 import { errnoDescription } from "../_errno.ts";
 import { DumpInterruptedError, NetlinkError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
+import type { DumpReply } from "../ynl/_descriptor.ts";
 import { NetlinkFamily } from "../ynl/family.ts";
 import { rtAddr } from "../ynl/rt_addr.ts";
 import { rtLink } from "../ynl/rt_link.ts";
@@ -144,13 +145,14 @@ export class Context {
     }
   }
 
-  /** Refreshes every link name (one dump). */
-  async refreshNames(): Promise<void> {
+  /** Refreshes every link name (one dump); returns the links dumped. */
+  async refreshNames(): Promise<DumpReply<typeof rtLink, "getlink">[]> {
     const links = await this.list("link list", () => this.link.dump("getlink", { extMask: 8 }));
     this.names.clear();
     for (const link of links) {
       if (link.ifname !== undefined) this.names.set(link.ifiIndex, link.ifname);
     }
+    return links;
   }
 
   /** ENODEV for a link asked for by name, said as "no link named X". */

@@ -244,6 +244,35 @@ export const NEIGH_FLAGS: FlagTable = [
 export const NEIGH_EXT_SHIFT = 8;
 
 /**
+ * The same bits in the order `bridge fdb show` prints them (fdb_print_flags), the ones it does
+ * not print last.
+ */
+export const FDB_FLAGS: FlagTable = [
+  "self",
+  "router",
+  "extern_learn",
+  "offload",
+  "master",
+  "sticky",
+  "locked",
+  "use",
+  "proxy",
+  "managed",
+  "extern_valid",
+].map((name) => NEIGH_FLAGS.find(([n]) => n === name)!);
+
+/** Puts a {@linkcode NEIGH_FLAGS} value in a request: ndm_flags, and NDA_FLAGS_EXT when set. */
+export function setNeighFlags(request: Record<string, unknown>, bits: number): void {
+  request.ndmFlags = bits & 0xff;
+  if (bits >>> NEIGH_EXT_SHIFT) request.flagsExt = bits >>> NEIGH_EXT_SHIFT;
+}
+
+/** A neighbour's ndm_flags and NDA_FLAGS_EXT as one {@linkcode NEIGH_FLAGS} value. */
+export function neighFlagBits(raw: { ndmFlags: unknown; flagsExt?: unknown }): number {
+  return (raw.ndmFlags as number) | ((raw.flagsExt as number | undefined) ?? 0) << NEIGH_EXT_SHIFT;
+}
+
+/**
  * The base of the objects the API returns: the typed layer's decoding is kept as `raw`, a getter
  * on a private field, so printing or serializing an object shows what `ip -j` shows (and V8 and
  * JSC build these faster than objects given a non-enumerable property one by one).

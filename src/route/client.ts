@@ -1,6 +1,6 @@
 /**
- * The everyday rtnetlink client: one socket, and `link`, `addr`, `route`, `neigh`, `rule`,
- * `nexthop` and `monitor()` over it.
+ * The everyday rtnetlink client: one socket, and `link`, `addr`, `route`, `neigh`, `fdb`,
+ * `rule`, `nexthop` and `monitor()` over it.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { Context, register } from "./_context.ts";
 import { Addresses } from "./address.ts";
+import { FdbEntries } from "./fdb.ts";
 import { Links } from "./link.ts";
 import { monitor, type MonitorObject, type MonitorOptions, type RouteEvent } from "./monitor.ts";
 import { Neighbours } from "./neighbour.ts";
@@ -20,7 +21,9 @@ import { NexthopObjects } from "./nexthop.ts";
 import { Routes } from "./route.ts";
 import { Rules } from "./rule.ts";
 
-const EVERYTHING: readonly MonitorObject[] = ["link", "address", "route", "neighbour", "rule"];
+/** What `monitor()` watches unless told: not "fdb", which `ip monitor` prints among neighbours. */
+type Everyday = Exclude<MonitorObject, "fdb">;
+const EVERYTHING: readonly Everyday[] = ["link", "address", "route", "neighbour", "rule"];
 
 /**
  * Options of {@linkcode openRoute}: those of `open()` (`netns`, `receiveBufferSize`...), or an
@@ -43,7 +46,7 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
 }
 
 /**
- * A client for links, addresses, routes, neighbours, rules and nexthop objects, over one
+ * A client for links, addresses, routes, neighbours, FDB entries, rules and nexthop objects, over one
  * NETLINK_ROUTE socket. Close it with `close()` or `await using`.
  *
  * @example
@@ -66,6 +69,8 @@ export class RouteClient implements AsyncDisposable {
   readonly route: Routes;
   /** `ip neigh`. */
   readonly neigh: Neighbours;
+  /** `bridge fdb`. */
+  readonly fdb: FdbEntries;
   /** `ip rule`. */
   readonly rule: Rules;
   /** `ip nexthop`. */
@@ -98,13 +103,15 @@ export class RouteClient implements AsyncDisposable {
     this.addr = new Addresses(this);
     this.route = new Routes(this);
     this.neigh = new Neighbours(this);
+    this.fdb = new FdbEntries(this);
     this.rule = new Rules(this);
     this.nexthop = new NexthopObjects(this);
   }
 
   /**
    * Watches changes (`ip monitor`) to the objects named (default: links, addresses, routes,
-   * neighbours and rules): the groups are joined before this returns, so no change made after
+   * neighbours and rules; "fdb" adds FDB entries, AF_BRIDGE neighbours, which `ip monitor`
+   * prints among the neighbours and "neighbour" leaves out): the groups are joined before this returns, so no change made after
    * the call is missed, even before the first `next()`; the link group too when links are not
    * watched, to follow renames (an event's `dev` is the link's name at the time). Yields a
    * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
@@ -127,7 +134,7 @@ export class RouteClient implements AsyncDisposable {
    * }
    * ```
    */
-  monitor<O extends MonitorObject = MonitorObject>(
+  monitor<O extends MonitorObject = Exclude<MonitorObject, "fdb">>(
     objects: readonly O[] = EVERYTHING as readonly O[],
     options: MonitorOptions = {},
   ): AsyncIterableIterator<Extract<RouteEvent, { object: O | "overrun" }>> & AsyncDisposable {

@@ -1,6 +1,6 @@
 /**
- * Everyday networking, as `ip` does it: links, addresses, routes, neighbours, rules and nexthop
- * objects listed,
+ * Everyday networking, as `ip` and `bridge fdb` do it: links, addresses, routes, neighbours, FDB
+ * entries, rules and nexthop objects listed,
  * read, added, changed and deleted, and their changes monitored, over one NETLINK_ROUTE socket.
  * Values are as people write them: addresses and prefixes as text, MACs as "aa:bb:cc:dd:ee:ff",
  * enums and flags by name (the numbers stay reachable under `raw`). Built on the generated rt-*
@@ -34,6 +34,14 @@ export {
   type Scope,
 } from "./address.ts";
 export * from "./client.ts";
+export {
+  FdbEntries,
+  type FdbEntry,
+  type FdbFilter,
+  type FdbState,
+  type NewFdbEntry,
+  type RawFdbEntry,
+} from "./fdb.ts";
 export {
   type Link,
   type LinkFilter,

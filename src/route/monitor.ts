@@ -1,5 +1,5 @@
 /**
- * `ip monitor`: link, address, route, neighbour and rule changes as typed events.
+ * `ip monitor`: link, address, route, neighbour, FDB and rule changes as typed events.
  *
  * @module
  */
@@ -12,13 +12,14 @@ import { SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
+import { type FdbEntry, type RawFdbEntry, toFdbEntry } from "./fdb.ts";
 import { type Link, lowerIndex, lowerUp, type RawLink, toLink } from "./link.ts";
 import { type Neighbour, type RawNeighbour, toNeighbour } from "./neighbour.ts";
 import { type RawRoute, type Route, toRoute } from "./route.ts";
 import { type RawRule, type Rule, toRule } from "./rule.ts";
 
 /** The kinds of object `monitor()` can watch. */
-export type MonitorObject = "link" | "address" | "route" | "neighbour" | "rule";
+export type MonitorObject = "link" | "address" | "route" | "neighbour" | "fdb" | "rule";
 
 /**
  * One change: which kind of object, whether it appeared (or changed: "new") or went
@@ -41,6 +42,7 @@ export type RouteEvent =
   | { readonly object: "address"; readonly action: "new" | "deleted"; readonly value: Address }
   | { readonly object: "route"; readonly action: "new" | "deleted"; readonly value: Route }
   | { readonly object: "neighbour"; readonly action: "new" | "deleted"; readonly value: Neighbour }
+  | { readonly object: "fdb"; readonly action: "new" | "deleted"; readonly value: FdbEntry }
   | { readonly object: "rule"; readonly action: "new" | "deleted"; readonly value: Rule }
   | { readonly object: "overrun" };
 
@@ -67,6 +69,7 @@ const GROUPS: Record<MonitorObject, readonly number[]> = {
   address: [5, 9],
   route: [7, 11],
   neighbour: [3],
+  fdb: [3], // AF_BRIDGE neighbours, in the neighbours' group
   rule: [8, 19],
 };
 
@@ -83,6 +86,10 @@ const TYPES: Record<number, [MonitorObject, "new" | "deleted"]> = {
   32: ["rule", "new"],
   33: ["rule", "deleted"],
 };
+
+const AF_BRIDGE = 7;
+const FDB_NEW: [MonitorObject, "new"] = ["fdb", "new"];
+const FDB_DELETED: [MonitorObject, "deleted"] = ["fdb", "deleted"];
 
 /**
  * The sockets a monitor runs on. Per socket, not per client: two clients over one socket
@@ -178,7 +185,11 @@ export function monitor(
           yield { object: "overrun" };
           continue;
         }
-        const kind = TYPES[message.type];
+        let kind = TYPES[message.type];
+        // An AF_BRIDGE neighbour (ndm_family, the payload's first byte) is an FDB entry.
+        if (kind?.[0] === "neighbour" && message.payload[0] === AF_BRIDGE) {
+          kind = kind[1] === "new" ? FDB_NEW : FDB_DELETED;
+        }
         // Link events keep the names up to date, watched or not.
         if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
         const [object, action] = kind;
@@ -324,6 +335,16 @@ async function decode(
       if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
       await learnLink(ctx, known, raw.ndmIfindex, signal);
       return { object, action, value: toNeighbour(raw, known.names) };
+    }
+    case "fdb": {
+      const raw = ctx.neigh.decode(message as never)?.message as RawFdbEntry | undefined;
+      if (raw === undefined) return undefined;
+      await learnLink(ctx, known, raw.ndmIfindex, signal);
+      if (raw.master !== undefined) await learnLink(ctx, known, raw.master, signal);
+      if (raw.ifindex !== undefined && raw.linkNetnsid === undefined) {
+        await learnLink(ctx, known, raw.ifindex, signal);
+      }
+      return { object, action, value: toFdbEntry(raw, known.names) };
     }
     case "rule": {
       const raw = ctx.rule.decode(message as never)?.message as RawRule | undefined;

@@ -18,6 +18,8 @@ import {
   NEIGH_EXT_SHIFT,
   NEIGH_FLAGS,
   NEIGH_STATES,
+  neighFlagBits,
+  setNeighFlags,
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
@@ -140,8 +142,7 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
   out.address = raw.dst === undefined ? "" : formatIP(raw.dst);
   if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
   out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
-  const ext = (raw.flagsExt as unknown as number | undefined) ?? 0;
-  out.flags = flagNames(NEIGH_FLAGS, (raw.ndmFlags as unknown as number) | ext << NEIGH_EXT_SHIFT);
+  out.flags = flagNames(NEIGH_FLAGS, neighFlagBits(raw));
   return out as unknown as Neighbour;
 }
 
@@ -289,10 +290,9 @@ export class Neighbours {
         "state",
         0xffff,
       ),
-      ndmFlags: flags & 0xff,
       dst,
     };
-    if (flags >>> NEIGH_EXT_SHIFT) request.flagsExt = flags >>> NEIGH_EXT_SHIFT;
+    setNeighFlags(request, flags);
     if (entry.lladdr !== undefined) request.lladdr = parseMAC(entry.lladdr, "lladdr");
     request.ndmIfindex = await this.#ctx.ifindex(entry.dev); // last: looking it up is a request
     return request;

@@ -24,7 +24,7 @@ const examples = readdirSync(join(root, "src/route"))
   .filter(({ code }) => !/\.monitor\(/.test(code));
 
 // What an example works on without making it, keyed by a line of the example: ip -batch lines,
-// or a tc command (first word "tc"). Every example naming veth0 but not making it gets one.
+// or a tc or bridge command (first word "tc", "bridge"). Every example naming veth0 but not making it gets one.
 const VETH0 = ["link add veth0 type veth peer name veth1", "link set veth0 up"];
 const HTB = "tc qdisc add dev veth0 root handle 1: htb default 10";
 const CLASS = "tc class add dev veth0 parent 1: classid 1:10 htb rate 5mbit";
@@ -41,6 +41,13 @@ const SETUP: [string, string[]][] = [
     "route add 10.1.0.0/16 via 10.0.0.2 table 100",
   ]],
   ["ip.rule.delete({ priority: 100 })", ["rule add priority 100 table 100"]],
+  ["dev: \"veth0\", flags: [\"master\"]", [
+    "link add br0 type bridge",
+    "link set veth0 master br0",
+  ]],
+  ["ip.fdb.list({ master: \"br0\" })", ["link add br0 type bridge"]],
+  ["ip.fdb.append(", ["link add vx0 type vxlan id 42 dstport 4789"]],
+  ["ip.fdb.delete(", ["bridge fdb add 02:00:00:00:00:02 dev veth0 master static"]],
   ["tc.changeQdisc(", [
     "tc qdisc add dev veth0 root handle 1: tbf rate 1mbit burst 10kb latency 50ms",
   ]],
@@ -58,6 +65,9 @@ const SETUP: [string, string[]][] = [
     "tc filter add dev veth0 parent 1: pref 10 protocol ip u32 match ip dport 80 0xffff classid 1:10",
   ]],
 ];
+
+/** A setup line that is a tc or bridge command, not an ip -batch line. */
+const OTHER_TOOL = /^(tc|bridge) /;
 
 /** The setup of an example: its link veth0 first, then what its lines need. */
 function setupOf(code: string): string[] {
@@ -80,10 +90,10 @@ for (const { where, code } of examples) {
       "link set eth0 up",
       "link set eth0p up",
       "addr add 10.0.0.1/24 dev eth0",
-      ...commands.filter((c) => !c.startsWith("tc ")),
+      ...commands.filter((c) => !OTHER_TOOL.test(c)),
     ]);
-    for (const tc of commands.filter((c) => c.startsWith("tc "))) {
-      execFileSync("ip", ["netns", "exec", ns.name, ...tc.split(" ")], { stdio: "pipe" });
+    for (const command of commands.filter((c) => OTHER_TOOL.test(c))) {
+      execFileSync("ip", ["netns", "exec", ns.name, ...command.split(" ")], { stdio: "pipe" });
     }
     const dir = mkdtempSync(join(tmpdir(), "route-jsdoc-"));
     try {

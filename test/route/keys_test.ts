@@ -113,6 +113,31 @@ function routeCalls(ip: RouteClient): [string, () => Promise<unknown>, string, s
       "adress",
       "address",
     ],
+    ["fdb.list() filter", () => ip.fdb.list(x({ mastr: "br0" })), "mastr", "master"],
+    [
+      "fdb.add() entry",
+      () => ip.fdb.add(x({ dev: "lo", mac: "02:00:00:00:00:02", flag: ["self"] })),
+      "flag",
+      "flags",
+    ],
+    [
+      "fdb.append() entry",
+      () => ip.fdb.append(x({ dev: "lo", mac: "02:00:00:00:00:02", dts: "192.0.2.1" })),
+      "dts",
+      "dst",
+    ],
+    [
+      "fdb.replace() entry",
+      () => ip.fdb.replace(x({ dev: "lo", mac: "02:00:00:00:00:02", stat: "static" })),
+      "stat",
+      "state",
+    ],
+    [
+      "fdb.delete() entry",
+      () => ip.fdb.delete(x({ dev: "lo", mac: "02:00:00:00:00:02", vlna: 1 })),
+      "vlna",
+      "vlan",
+    ],
     ["rule.list() filter", () => ip.rule.list(x({ famly: "inet" })), "famly", "family"],
     [
       "rule.add() spec",

@@ -38,6 +38,8 @@ const summary = (e: RouteEvent) =>
       ? `${e.value.dst} ${e.value.table}`
       : e.object === "neighbour"
       ? `${e.value.address} ${e.value.lladdr} ${e.value.state}`
+      : e.object === "fdb"
+      ? `${e.value.mac} ${e.value.dev} ${e.value.state}`
       : `${e.value.priority} ${e.value.from}`
   }`;
 
