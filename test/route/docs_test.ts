@@ -4,7 +4,7 @@
 // Then README.md's own blocks: its everyday example, and those of its blocks that end by themselves.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,7 +50,7 @@ function run(
 }
 
 test("the README has a snippet for each everyday task it claims", () => {
-  assert.equal(snippets.length, 9, snippets.map((s) => s.title).join("\n"));
+  assert.equal(snippets.length, 10, snippets.map((s) => s.title).join("\n"));
 });
 
 for (const { title, code } of snippets) {
@@ -104,6 +104,14 @@ for (const { title, code } of snippets) {
           )[0];
         assert.equal(port.master, "br0");
         assert.equal(port.linkinfo.info_slave_data.learning, false);
+      }
+      if (title.startsWith("FDB entries")) {
+        const fdb = JSON.parse(
+          execFileSync("bridge", ["-n", ns.name, "-j", "fdb", "show"], { encoding: "utf8" }),
+        ) as { mac: string; ifname: string; dst?: string }[];
+        assert.ok(!fdb.some((e) => e.mac === "02:00:00:00:00:02"), JSON.stringify(fdb));
+        assert.ok(fdb.some((e) => e.ifname === "vx0" && e.dst === "192.0.2.2"));
+        assert.match(stdout, /^02:00:00:00:00:02 veth0 static \[\]$/m);
       }
       if (title.startsWith("Add and delete")) {
         const addrs = ns.json<{ addr_info: { local: string }[] }[]>("address", "show", "eth0")[0]
