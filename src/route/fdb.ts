@@ -20,13 +20,27 @@ import {
 import type { RouteClient } from "./client.ts";
 import type { RawNeighbour } from "./neighbour.ts";
 
-/** An FDB entry as the typed layer decodes it: an AF_BRIDGE neighbour. */
+/**
+ * An FDB entry as the typed layer decodes it: an AF_BRIDGE neighbour.
+ *
+ * @example
+ * ```ts
+ * import type { RawFdbEntry } from "@netlink/netlink/route";
+ * const vlanOf = (raw: RawFdbEntry) => raw.vlan ?? 0;
+ * ```
+ */
 export type RawFdbEntry = RawNeighbour;
 
 /**
  * An entry's state, as `bridge fdb` names it: "permanent" (a local address: frames to it are the
  * host's), "static" (forwarded, never aged out), "dynamic" (learned or added so, aged out; which
  * `bridge fdb show` prints as nothing), "stale" (aged, not yet removed).
+ *
+ * @example
+ * ```ts
+ * import type { FdbState } from "@netlink/netlink/route";
+ * const forwarded: FdbState = "static";
+ * ```
  */
 export type FdbState = "permanent" | "static" | "dynamic" | "stale";
 
