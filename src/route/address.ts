@@ -289,22 +289,37 @@ export class Addresses {
 
   /**
    * Removes an address from a link (`ip address del`); EADDRNOTAVAIL when it is not there.
+   * Takes an {@linkcode Address} as `list()` gives it too: its link (by index), address, prefix
+   * length and peer say which.
    *
    * @example
    * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.addr.delete("eth0", "10.0.0.1/24");
+   * for (const a of await ip.addr.list({ dev: "eth0", family: "inet" })) await ip.addr.delete(a);
    * ```
    */
+  delete(address: Address): Promise<void>;
+  /** Removes `prefix` (`"10.0.0.1/24"`) from link `dev`, the peer's with `options.peer`. */
+  delete(dev: LinkRef, prefix: string, options?: Pick<AddressOptions, "peer">): Promise<void>;
   async delete(
-    dev: LinkRef,
-    prefix: string,
+    dev: LinkRef | Address,
+    prefix?: string,
     options: Pick<AddressOptions, "peer"> = {},
   ): Promise<void> {
     const ctx = this.#ctx;
-    options = checkOptions("addr.delete() options", options, DELETE_KEYS);
-    const request = this.#request(prefix, { peer: options.peer, scope: 0 });
+    if (typeof dev === "object" && dev !== null) {
+      // A listed address: exactly that one, on the link it is on now (its name may be stale).
+      const listed = dev;
+      dev = integer(listed.index, "index", 0x7fff_ffff, 1);
+      prefix = `${listed.address}/${integer(listed.prefixLength, "prefixLength", 128)}`;
+      options = listed.peer === undefined ? {} : { peer: listed.peer };
+    } else {
+      options = checkOptions("addr.delete() options", options, DELETE_KEYS);
+    }
+    // parsePrefix refuses anything but a prefix's text, undefined too.
+    const request = this.#request(prefix as string, { peer: options.peer, scope: 0 });
     request.ifaIndex = await ctx.ifindex(dev);
     delete request.cacheinfo;
     await ctx.run(`address delete ${prefix}`, () => ctx.addr.do("deladdr", request as never));

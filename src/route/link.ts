@@ -824,7 +824,8 @@ export class Links {
   }
 
   /**
-   * Deletes a link (`ip link del`); a veth's peer goes with it.
+   * Deletes a link (`ip link del`), given by name or index, or as `list()` gave it (by its
+   * index); a veth's peer goes with it.
    *
    * @example
    * ```ts
@@ -833,8 +834,10 @@ export class Links {
    * await ip.link.delete("veth0");
    * ```
    */
-  async delete(ref: LinkRef): Promise<void> {
+  async delete(link: LinkRef | Link): Promise<void> {
     const ctx = this.#ctx;
+    // A listed link by its index: its name may have changed since.
+    const ref = typeof link === "object" && link !== null ? link.index : link;
     const index = await ctx.ifindex(ref, "link");
     await ctx.run(`link delete ${ref}`, () => ctx.link.do("dellink", { ifiIndex: index }));
     ctx.names.delete(index);

@@ -127,7 +127,16 @@ const FILTER_KEYS = Object.keys(
 const ENTRY_KEYS = Object.keys(
   { dev: 0, address: 0, lladdr: 0, state: 0, flags: 0 } satisfies Record<keyof NewNeighbour, 0>,
 );
-const DELETE_KEYS = ["dev", "address", "flags"] satisfies (keyof NewNeighbour)[];
+// What delete() takes: a spec's keys, or a listed entry's (its other keys select nothing).
+const DELETE_KEYS = [
+  ...["dev", "address", "flags"] satisfies (keyof NewNeighbour)[],
+  ...Object.keys(
+    { family: 0, index: 0, lladdr: 0, state: 0 } satisfies Record<
+      Exclude<keyof Neighbour, "dev" | "address" | "flags" | "raw">,
+      0
+    >,
+  ),
+];
 
 // Named as the interface is, for console.log.
 const NeighbourObject = class Neighbour extends WithRaw<RawNeighbour> {};
@@ -247,27 +256,32 @@ export class Neighbours {
 
   /**
    * Deletes the entry for an address on a link (`ip neigh del`); a proxy entry with
-   * `flags: ["proxy"]` (`ip neigh del proxy ADDRESS dev DEV`).
+   * `flags: ["proxy"]` (`ip neigh del proxy ADDRESS dev DEV`). Takes a {@linkcode Neighbour} as
+   * `list()` gives it too: its link (by index), address and proxy flag say which; its state and
+   * lladdr select nothing, as for `ip neigh del`.
    *
    * @example
    * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.neigh.delete({ dev: "eth0", address: "10.0.0.2" });
+   * for (const n of await ip.neigh.list({ dev: "eth0" })) await ip.neigh.delete(n);
    * ```
    */
-  async delete(entry: Pick<NewNeighbour, "dev" | "address" | "flags">): Promise<void> {
+  async delete(entry: Pick<NewNeighbour, "dev" | "address" | "flags"> | Neighbour): Promise<void> {
     const ctx = this.#ctx;
     if (typeof entry !== "object" || entry === null) {
       throw new TypeError("neighbour: expected an object such as { dev, address }");
     }
     checkOptions("neigh.delete() entry", entry, DELETE_KEYS);
+    // A listed entry's link by index: its name may be stale, or unknown (dev undefined).
+    const link = "index" in entry && entry.index !== undefined ? entry.index : entry.dev;
     const dst = parseIP(entry.address, "address");
     const flags = entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags");
     const request = {
       ndmFamily: dst.length === 4 ? 2 : 10,
       ndmFlags: flags & 0xff, // NDA_FLAGS_EXT's (managed...) select nothing on delete
-      ndmIfindex: await ctx.ifindex(entry.dev),
+      ndmIfindex: await ctx.ifindex(link as LinkRef, link === entry.dev ? "dev" : "index"),
       dst,
     };
     await ctx.run(

@@ -391,8 +391,9 @@ export class NexthopObjects {
   }
 
   /**
-   * Deletes a nexthop by id (`ip nexthop del id ID`): routes using it go with it, and it leaves
-   * the groups it is in. NetlinkError ENOENT "no nexthop with id N" when there is none.
+   * Deletes a nexthop by id (`ip nexthop del id ID`), or as `list()` gave it (by its id): routes
+   * using it go with it, and it leaves the groups it is in. NetlinkError ENOENT "no nexthop
+   * with id N" when there is none.
    *
    * @example
    * ```ts
@@ -401,8 +402,10 @@ export class NexthopObjects {
    * await ip.nexthop.delete(1);
    * ```
    */
-  async delete(id: number): Promise<void> {
+  async delete(nexthop: number | NexthopObject): Promise<void> {
     const ctx = this.#ctx;
+    // A listed object: its id says which.
+    const id = typeof nexthop === "object" && nexthop !== null ? nexthop.id : nexthop;
     const payload = withHeader(0, 0, 0, new AttributeEncoder().u32(NHA_ID, checkId(id)));
     await ctx.run(
       `nexthop delete ${id}`,

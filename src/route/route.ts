@@ -289,9 +289,19 @@ const ROUTE_KEYS = Object.keys(
     nhid: 0,
   } satisfies Record<keyof NewRoute, 0>,
 );
+// A listed route's keys beyond a spec's: delete() takes one as list() gave it.
+const LISTED_KEYS = Object.keys(
+  { ifindex: 0, flags: 0 } satisfies Record<Exclude<keyof Route, keyof NewRoute | "raw">, 0>,
+);
 const NEXTHOP_KEYS = Object.keys(
   { gateway: 0, dev: 0, weight: 0, flags: 0 } satisfies Record<keyof NextHop, 0>,
 );
+
+/** A route to delete as delete() reads it: a spec, or a listed route with its link's index. */
+type RouteToDelete = NewRoute & {
+  ifindex?: number;
+  nexthops?: (NextHop & { ifindex?: number })[];
+};
 
 /** The rt-route family on a client's socket: its codec reads and writes next hops' attributes. */
 type RouteFamily = NetlinkFamily<typeof rtRoute>;
@@ -603,17 +613,22 @@ export class Routes {
 
   /**
    * Deletes a route (`ip route del`): the first that matches what is given (dst and table at
-   * least; gateway, dev, metric narrow it). ESRCH when none does.
+   * least; gateway, dev, metric narrow it). ESRCH when none does. Takes a {@linkcode Route} as
+   * `list()` gives it too, and deletes that one: what `ip route del` would send with its fields
+   * (table, dst, src, tos, type, protocol, scope, metric, prefsrc, gateway or nexthops, its link
+   * by index: its name may be stale; with `nhid`, not the paths the kernel lists with it, which
+   * it refuses beside one). Its flags select nothing (`linkdown`, `offload`: the kernel's).
    *
    * @example
    * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.route.delete({ dst: "10.1.0.0/16", table: 100 });
+   * for (const r of await ip.route.list({ protocol: "dhcp" })) await ip.route.delete(r);
    * ```
    */
-  async delete(route: NewRoute): Promise<void> {
-    const request = await this.#request(route, "delete");
+  async delete(route: NewRoute | Route): Promise<void> {
+    const request = await this.#request(route as RouteToDelete, "delete");
     await this.#ctx.run(
       `route delete ${route.dst}`,
       () => this.#ctx.route.do("delroute", request as never),
@@ -621,14 +636,30 @@ export class Routes {
   }
 
   async #request(
-    route: NewRoute,
+    route: RouteToDelete,
     verb: "add" | "replace" | "delete",
   ): Promise<Record<string, unknown>> {
     const ctx = this.#ctx;
     if (typeof route !== "object" || route === null) {
       throw new TypeError("route: expected an object");
     }
-    checkOptions(`route.${verb}() spec`, route, ROUTE_KEYS);
+    const deleting = verb === "delete";
+    checkOptions(
+      `route.${verb}() spec`,
+      route,
+      deleting ? [...ROUTE_KEYS, ...LISTED_KEYS] : ROUTE_KEYS,
+    );
+    if (route.nhid !== undefined && deleting) {
+      // The paths the kernel lists with a route using a nexthop object (nexthop_compat_mode)
+      // select nothing: the id does, and the kernel refuses them beside it.
+      route = {
+        ...route,
+        gateway: undefined,
+        dev: undefined,
+        ifindex: undefined,
+        nexthops: undefined,
+      };
+    }
     if (route.nexthops !== undefined) {
       if (!Array.isArray(route.nexthops) || route.nexthops.length === 0) {
         throw new TypeError("nexthops: expected a non-empty array of { gateway, dev, weight }");
@@ -638,13 +669,16 @@ export class Routes {
         if (hop === undefined) {
           throw new TypeError(`route.${verb}() nexthops[${i}] must be an object, got undefined`);
         }
-        checkOptions(`route.${verb}() nexthops[${i}]`, hop, NEXTHOP_KEYS);
+        checkOptions(
+          `route.${verb}() nexthops[${i}]`,
+          hop,
+          deleting ? [...NEXTHOP_KEYS, "ifindex"] : NEXTHOP_KEYS,
+        );
       }
     }
     if (route.onlink !== undefined && typeof route.onlink !== "boolean") {
       throw new TypeError(`onlink: ${shown(route.onlink)} is not a boolean`);
     }
-    const deleting = verb === "delete";
     const gateway = route.gateway === undefined ? undefined : parseIP(route.gateway, "gateway");
     let family: number;
     let dst: Uint8Array | undefined;
@@ -716,8 +750,10 @@ export class Routes {
     const multipath = route.nexthops === undefined
       ? undefined
       : this.#multipath(route.nexthops, family);
-    // The links last, once every value is checked: looking one up is a request.
-    if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
+    // The links last, once every value is checked: looking one up is a request. A listed
+    // route's by index: its name may be stale.
+    if (route.ifindex !== undefined) request.oif = await ctx.ifindex(route.ifindex, "ifindex");
+    else if (route.dev !== undefined) request.oif = await ctx.ifindex(route.dev);
     if (multipath !== undefined) request.multipath = await multipath();
     // The scope `ip route` picks (iproute_modify): host for local and nat, link for broadcast,
     // multicast, anycast and for a unicast route with no gateway, nexthops or nhid; global otherwise. Deleting
@@ -739,7 +775,10 @@ export class Routes {
    * Checks every hop's values, then returns what builds RTA_MULTIPATH: it looks the hops'
    * links up (requests), so it runs once the route's other values are checked too.
    */
-  #multipath(hops: NextHop[], family: number): () => Promise<Uint8Array> {
+  #multipath(
+    hops: (NextHop & { ifindex?: number })[],
+    family: number,
+  ): () => Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     const devs: (() => Promise<void>)[] = [];
     for (const [i, hop] of hops.entries()) {
@@ -761,11 +800,13 @@ export class Routes {
       part[3] = integer(hop.weight ?? 1, `${field}.weight`, 256, 1) - 1;
       part.set(body, 8);
       parts.push(part);
-      if (hop.dev !== undefined) {
-        const dev = hop.dev;
-        checkLinkRef(dev, `${field}.dev`);
+      // A listed hop's link by index, as a route's.
+      const dev = hop.ifindex ?? hop.dev;
+      if (dev !== undefined) {
+        const name = `${field}.${hop.ifindex === undefined ? "dev" : "ifindex"}`;
+        checkLinkRef(dev, name);
         devs.push(async () => {
-          view.setInt32(4, await this.#ctx.ifindex(dev, `${field}.dev`), true);
+          view.setInt32(4, await this.#ctx.ifindex(dev, name), true);
         });
       }
     }
