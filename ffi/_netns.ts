@@ -57,7 +57,8 @@ export function inNetns(libc: Libc, path: string, create: () => number): number 
           "setns",
           errno,
           errno === EPERM
-            ? "entering a network namespace needs CAP_SYS_ADMIN"
+            ? "entering a network namespace needs CAP_SYS_ADMIN: run as root, or grant the "
+              + "process that capability"
             : `${printable(path)} is not a network namespace`,
         );
       }

@@ -7,6 +7,7 @@
  */
 
 import { printable, quoted } from "./_printable.ts";
+import { protocolText } from "./_protocols.ts";
 import { suggestion } from "./_suggest.ts";
 import { SocketClosedError } from "./errors.ts";
 
@@ -88,7 +89,7 @@ export function checkGivenSocket(
   }
   if (socket.protocol !== protocol) {
     throw new TypeError(
-      `${caller} options: socket must be ${needs}, got one of protocol ${socket.protocol}`,
+      `${caller} options: socket must be ${needs}, got one of ${protocolText(socket.protocol)}`,
     );
   }
   if (socket.closed) {

@@ -26,6 +26,7 @@ import { errnoDescription, errnoName } from "./_errno.ts";
 import { toHex } from "./_hex.ts";
 import { checkOptions, shown } from "./_options.ts";
 import { quoted } from "./_printable.ts";
+import { PROTOCOL_NAMES } from "./_protocols.ts";
 import { decodeAck } from "./ack.ts";
 import { AttributeDecoder } from "./attribute.ts";
 import {
@@ -35,22 +36,11 @@ import {
   CTRL_CMD_NEWMCAST_GRP,
   GENL_HDRLEN,
   GENL_ID_CTRL,
-  NETLINK_AUDIT,
   NETLINK_CONNECTOR,
-  NETLINK_CRYPTO,
-  NETLINK_FIB_LOOKUP,
   NETLINK_GENERIC,
-  NETLINK_KOBJECT_UEVENT,
   NETLINK_NETFILTER,
-  NETLINK_NFLOG,
-  NETLINK_RDMA,
   NETLINK_ROUTE,
-  NETLINK_SCSITRANSPORT,
-  NETLINK_SELINUX,
-  NETLINK_SMC,
   NETLINK_SOCK_DIAG,
-  NETLINK_USERSOCK,
-  NETLINK_XFRM,
   NLM_F_ACK,
   NLM_F_ACK_TLVS,
   NLM_F_APPEND,
@@ -247,25 +237,6 @@ const BUILT_IN: readonly FamilyDescriptor[] = [
   team,
   wireguard,
 ];
-
-const PROTOCOL_NAMES = new Map<number, string>([
-  [NETLINK_ROUTE, "route"],
-  [NETLINK_USERSOCK, "usersock"],
-  [NETLINK_SOCK_DIAG, "sock_diag"],
-  [NETLINK_NFLOG, "nflog"],
-  [NETLINK_XFRM, "xfrm"],
-  [NETLINK_SELINUX, "selinux"],
-  [NETLINK_AUDIT, "audit"],
-  [NETLINK_FIB_LOOKUP, "fib_lookup"],
-  [NETLINK_CONNECTOR, "connector"],
-  [NETLINK_NETFILTER, "netfilter"],
-  [NETLINK_KOBJECT_UEVENT, "uevent"],
-  [NETLINK_GENERIC, "generic"],
-  [NETLINK_SCSITRANSPORT, "scsitransport"],
-  [NETLINK_RDMA, "rdma"],
-  [NETLINK_CRYPTO, "crypto"],
-  [NETLINK_SMC, "smc"],
-]);
 
 /**
  * The short name of a netlink protocol ("route", "generic", "netfilter"...), or its number

@@ -6,6 +6,7 @@
  */
 
 import { checkBytes, checkInteger, checkOptions, shown } from "./_options.ts";
+import { protocolText } from "./_protocols.ts";
 import { suggestion } from "./_suggest.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
@@ -224,7 +225,9 @@ function checkGenericSocket(socket: NetlinkSocket, name: string): void {
   }
   if (socket.protocol !== NETLINK_GENERIC) {
     throw new TypeError(
-      `nlctrl is reached through a NETLINK_GENERIC socket, this one is protocol ${socket.protocol}`,
+      `nlctrl is reached through a NETLINK_GENERIC socket, this one is ${
+        protocolText(socket.protocol)
+      }`,
     );
   }
   if (typeof name !== "string" || name === "") {

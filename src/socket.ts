@@ -15,6 +15,7 @@ import { armGuard, type Disarm } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "./_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
+import { protocolText } from "./_protocols.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
 import {
   checkConnectorHeard,
@@ -1497,7 +1498,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       throw new SyscallError(
         err.syscall,
         err.errno,
-        `protocol ${this.protocol} has no multicast group ${group} (its groups end below it)`,
+        `${protocolText(this.protocol)} has no multicast group ${group} (its groups end below it)`,
       );
     }
   }
@@ -1590,7 +1591,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
             : this.protocol === NETLINK_USERSOCK
             ? "nothing in the kernel serves NETLINK_USERSOCK: send to a peer's port ({ portid }) "
               + "or to a group"
-            : `nothing in the kernel serves netlink protocol ${this.protocol} any more `
+            : `nothing in the kernel serves ${protocolText(this.protocol)} any more `
               + "(was the module that provides it unloaded?)",
         );
       }

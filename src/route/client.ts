@@ -7,6 +7,7 @@
 
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkGivenSocket, checkOptions } from "../_options.ts";
+import { protocolText } from "../_protocols.ts";
 import { NETLINK_ROUTE } from "../constants.ts";
 import { SocketClosedError } from "../errors.ts";
 import { open, type OpenOptions } from "../open.ts";
@@ -88,7 +89,7 @@ export class RouteClient implements AsyncDisposable {
   constructor(socket: NetlinkSocket, ownsSocket = false) {
     if (socket.protocol !== NETLINK_ROUTE) {
       throw new TypeError(
-        `a route client needs a NETLINK_ROUTE socket, not protocol ${socket.protocol}`,
+        `a route client needs a NETLINK_ROUTE socket, not ${protocolText(socket.protocol)}`,
       );
     }
     // Refused here, not at its first request.

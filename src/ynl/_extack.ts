@@ -27,8 +27,10 @@ import { decoderOf } from "./_decode.ts";
 import type { OperationDescriptor } from "./_descriptor.ts";
 
 /**
- * A {@linkcode NetlinkError} answering a request made through a family: what the kernel's
- * extended ack pointed at, as a path of the request's property names.
+ * A {@linkcode NetlinkError} answering a request made through a family: which request it was
+ * (`operation`, "ethtool rings-get", which its message names too:
+ * `EOPNOTSUPP: ethtool rings-get: Operation not supported`) and what the kernel's extended ack
+ * pointed at, as a path of the request's property names. `code` and `errno` are the kernel's.
  *
  * @example
  * ```ts
@@ -52,19 +54,28 @@ export class FamilyError extends NetlinkError {
   readonly attribute?: string;
   /** The attribute the kernel said is missing, as a path (`header.devIndex`). */
   readonly missingAttribute?: string;
+  /** The family and operation of the request refused (`"ethtool rings-get"`). */
+  readonly operation?: string;
 
   /**
-   * Wraps `error` with the paths found for it.
+   * Wraps `error` with the request's operation and the paths found for it.
    *
    * @param error The kernel's error for the request.
    * @param attribute Path of the attribute at its offset.
    * @param missingAttribute Path of the missing attribute.
+   * @param operation The family and operation (`"ethtool rings-get"`).
    */
-  constructor(error: NetlinkError, attribute?: string, missingAttribute?: string) {
+  constructor(
+    error: NetlinkError,
+    attribute?: string,
+    missingAttribute?: string,
+    operation?: string,
+  ) {
     super(error);
     this.name = "FamilyError";
     this.attribute = attribute;
     this.missingAttribute = missingAttribute;
+    this.operation = operation;
     const parts = [
       error.detail === undefined ? errnoDescription(error.errno) : printable(error.detail),
     ];
@@ -72,7 +83,8 @@ export class FamilyError extends NetlinkError {
     else if (error.offset !== undefined) parts.push(`at offset ${error.offset}`);
     if (missingAttribute !== undefined) parts.push(`missing ${missingAttribute}`);
     else if (error.missing) parts.push(`missing attribute ${error.missing.type}`);
-    this.message = `${error.code}: ${parts.join(", ")}`;
+    const what = operation === undefined ? "" : `${operation}: `;
+    this.message = `${error.code}: ${what}${parts.join(", ")}`;
   }
 }
 
@@ -86,19 +98,32 @@ interface Level {
 }
 
 /**
- * `error` with paths for what it points at, when the request's payload (as sent, without the
- * nlmsghdr) lets them be found; `error` itself otherwise.
+ * `error` as a {@linkcode FamilyError} naming the request (`what`: "ethtool rings-get"), with
+ * paths for what it points at when the request's payload (as sent, without the nlmsghdr) lets
+ * them be found. Other errors (a timeout, a decode failure) pass unchanged.
  */
 export function explainError(
   codec: Codec,
   op: OperationDescriptor,
   payload: Uint8Array,
   error: unknown,
+  what: string,
 ): unknown {
-  if (!(error instanceof NetlinkError) || error instanceof FamilyError || op.set === undefined) {
-    return error;
+  if (!(error instanceof NetlinkError) || error instanceof FamilyError) return error;
+  const [attribute, missing] = paths(codec, op, payload, error);
+  return new FamilyError(error, attribute, missing, what);
+}
+
+/** The paths of the attribute at `error`'s offset and of the one it says is missing. */
+function paths(
+  codec: Codec,
+  op: OperationDescriptor,
+  payload: Uint8Array,
+  error: NetlinkError,
+): [string | undefined, string | undefined] {
+  if (op.set === undefined || (error.offset === undefined && error.missing === undefined)) {
+    return [undefined, undefined];
   }
-  if (error.offset === undefined && error.missing === undefined) return error;
   try {
     const header = op.header === undefined ? 0 : codec.struct(op.header).size;
     const top: Level = {
@@ -119,10 +144,9 @@ export function explainError(
       const key = nest?.set.byType[error.missing.type]?.key;
       if (key !== undefined) missing = join(nest!.path, key);
     }
-    if (attribute === undefined && missing === undefined) return error;
-    return new FamilyError(error, attribute, missing);
+    return [attribute, missing];
   } catch {
-    return error; // a payload the walk cannot follow: the kernel's error as it came
+    return [undefined, undefined]; // a payload the walk cannot follow: the kernel's offsets
   }
 }
 

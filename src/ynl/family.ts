@@ -520,9 +520,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
-   * A request's error in the request's terms: the extended ack's attribute as a path
-   * (explainError), and nlctrl's ENOENT for a family it does not know (a bare errno, which
-   * reads as a missing file) as what it means, as resolveFamily() says it.
+   * A request's error in the request's terms: a FamilyError naming the family and operation,
+   * the extended ack's attribute as a path (explainError), and nlctrl's ENOENT for a family it
+   * does not know (a bare errno, which reads as a missing file) as what it means, as
+   * resolveFamily() says it.
    */
   #explain(
     op: string,
@@ -542,10 +543,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         ? `no generic netlink family has id ${familyId}`
         : undefined;
       if (what !== undefined) {
-        return new NetlinkError({ ...err, detail: `${what} (is its module loaded?)` });
+        err = new NetlinkError({ ...err, detail: `${what} (is its module loaded?)` });
       }
     }
-    return explainError(this.#codec, operation, payload, err);
+    return explainError(this.#codec, operation, payload, err, `${this.descriptor.name} ${op}`);
   }
 
   #dumpRequest(op: string, request: unknown, options: OperationOptions): MessageInput {

@@ -160,7 +160,7 @@ test("netlink queries refuse a bad protocol, and a socket with a namespace, befo
   await using rt = await open(NETLINK_ROUTE);
   await assert.rejects(
     netlinkSockets({ socket: rt }),
-    /must be a socket of protocol 4 \(NETLINK_SOCK_DIAG\), got one of protocol 0/,
+    /must be a socket of protocol 4 \(NETLINK_SOCK_DIAG\), got one of NETLINK_ROUTE/,
   );
 });
 

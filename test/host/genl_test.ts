@@ -167,6 +167,6 @@ test("resolveFamily and resolvePolicy refuse what is not a socket in words that 
   await using route = await open(NETLINK_ROUTE);
   await assert.rejects(
     resolveFamily(route, "nlctrl"),
-    /^TypeError: nlctrl is reached through a NETLINK_GENERIC socket, this one is protocol 0$/,
+    /^TypeError: nlctrl is reached through a NETLINK_GENERIC socket, this one is NETLINK_ROUTE$/,
   );
 });

@@ -494,7 +494,7 @@ test("join(), leave() and open({ groups }) of a group beyond the protocol's say 
   const beyond = (err: unknown) => {
     assert.ok(err instanceof SyscallError);
     assert.equal(err.code, "EINVAL");
-    assert.match(err.message, /protocol 0 has no multicast group 4000/);
+    assert.match(err.message, /: NETLINK_ROUTE has no multicast group 4000/);
     return true;
   };
   await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
@@ -502,6 +502,9 @@ test("join(), leave() and open({ groups }) of a group beyond the protocol's say 
   assert.throws(() => sock.leave(4000), beyond);
   assert.deepEqual(sock.groups, [RTNLGRP_LINK]);
   await assert.rejects(open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK, 4000] }), beyond);
+  // A protocol by its constant's name where the library knows it: USERSOCK has 32 groups.
+  await using user = await open(NETLINK_USERSOCK);
+  assert.throws(() => user.join(33), /: NETLINK_USERSOCK has no multicast group 33 /);
 });
 
 test("send(): an empty datagram is refused before the kernel; a full peer's EAGAIN and an over-long datagram's EMSGSIZE say what to do", async () => {

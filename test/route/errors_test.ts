@@ -30,6 +30,25 @@ test("EPERM says CAP_NET_ADMIN: run as root (routes and traffic control)", () =>
   assert.match(qdisc, /^NetlinkError: EPERM: qdisc add on lo: .*needs CAP_NET_ADMIN: run as root/);
 });
 
+test("setns EPERM says CAP_SYS_ADMIN: run as root, as the other hints do", () => {
+  using ns = new Netns();
+  const open = new URL("../../src/route/mod.ts", import.meta.url).href;
+  const code = `import { openRoute } from "${open}";
+try { await openRoute({ netns: "${ns.name}" }); console.log("no error"); }
+catch (err) { console.log(String(err)); }`;
+  const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const runtime = isBun ? [process.execPath, "-e", code] : [process.execPath, "eval", code];
+  const out = execFileSync("setpriv", [
+    "--inh-caps=-sys_admin",
+    "--bounding-set=-sys_admin",
+    ...runtime,
+  ], { encoding: "utf8" });
+  assert.match(
+    out.trim(),
+    /^SyscallError: setns: EPERM .*needs CAP_SYS_ADMIN: run as root, or grant the process that capability$/,
+  );
+});
+
 test("an unknown link name says 'no link named X', wherever a link is named", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });

@@ -261,6 +261,18 @@ test("extended acks as paths: a missing attribute by name; ops by name; an unkno
     assert.match(err.message, /missing ifindex/);
     return true;
   });
+  // Every refusal names its family and operation, as the route layer's name theirs; the
+  // kernel's errno stays in code and errno.
+  // (A dump's: nlctrl's getpolicy below.)
+  await using et0 = await family(ethtool, { socket: nd.socket });
+  await assert.rejects(et0.do("rings-get", { header: { devName: "lo" } }), (err: unknown) => {
+    assert.ok(err instanceof FamilyError, String(err));
+    assert.equal(err.code, "EOPNOTSUPP");
+    assert.equal(err.errno, 95);
+    assert.equal(err.operation, "ethtool rings-get");
+    assert.equal(err.message, "EOPNOTSUPP: ethtool rings-get: Operation not supported");
+    return true;
+  });
 
   // An offset past the genlmsghdr, inside a nest: ethtool's request header.
   await using et = await family(ethtool, { socket: nd.socket });
@@ -268,7 +280,7 @@ test("extended acks as paths: a missing attribute by name; ops by name; an unkno
     et.do("linkinfo-get", { header: { devName: "nosuchdev0" } }),
     (err: unknown) =>
       err instanceof FamilyError && err.code === "ENODEV" && err.attribute === "header.devName"
-      && /no device matches name, at header\.devName$/.test(err.message),
+      && err.message === "ENODEV: ethtool linkinfo-get: no device matches name, at header.devName",
   );
 
   const ops = await nd.operations();
@@ -297,7 +309,8 @@ test("typed nlctrl: getfamily by id and getpolicy of a family not registered say
     ctrl.do("getfamily", { familyId: 65000 }),
     (err: unknown) =>
       err instanceof NetlinkError && err.code === "ENOENT"
-      && err.message === "ENOENT: no generic netlink family has id 65000 (is its module loaded?)",
+      && err.message
+        === "ENOENT: nlctrl getfamily: no generic netlink family has id 65000 (is its module loaded?)",
   );
   for (
     const run of [() => ctrl.dump("getpolicy", { familyName: "no-such-family" }), async () => {
@@ -309,7 +322,7 @@ test("typed nlctrl: getfamily by id and getpolicy of a family not registered say
       (err: unknown) =>
         err instanceof NetlinkError && err.code === "ENOENT"
         && err.message
-          === "ENOENT: generic netlink family \"no-such-family\" is not registered (is its module loaded?)",
+          === "ENOENT: nlctrl getpolicy: generic netlink family \"no-such-family\" is not registered (is its module loaded?)",
     );
   }
   // nlctrl points at the op it lacks: that stays the kernel's, as a path.
