@@ -25,6 +25,7 @@ import type { FormatOptions, NetlinkFormatter } from "../format.ts";
 import { type GenericFamily, resolveFamily } from "../genl.ts";
 import type { ReceivedMessage } from "../message.ts";
 import { open } from "../open.ts";
+import { ROUTE_RECEIVE_BUFFER } from "../route/_context.ts";
 import { openRoute } from "../route/client.ts";
 import type { MonitorObject } from "../route/monitor.ts";
 
@@ -114,6 +115,7 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     if (global.json) throw new UsageError("monitor --raw prints decoded messages, not --json");
     await using socket = await open(NETLINK_ROUTE, {
       ...socketOptions(global),
+      receiveBufferSize: ROUTE_RECEIVE_BUFFER, // the route client's, which `monitor` uses
       groups: new Set(watched.flatMap((object) => GROUPS[object])),
     });
     return await printMessages(socket, new Map(), style, count, out);

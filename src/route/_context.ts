@@ -52,10 +52,36 @@ export function explain(err: unknown, what: string, hints: Record<string, string
 }
 
 /**
+ * The receive buffer of a client's own socket unless `receiveBufferSize` says otherwise, and of
+ * the command line's `monitor --raw`: 1 MiB, iproute2's (rtnl_open) and pyroute2's. With the
+ * kernel's default (net.core.rmem_default, 208 KiB) a burst `ip monitor` keeps whole, a hundred
+ * veth pairs made while the monitor's program is busy elsewhere, was an overrun.
+ */
+export const ROUTE_RECEIVE_BUFFER = 1 << 20;
+
+/**
  * How many times a list runs its dump while the kernel flags it interrupted: a daemon listing
  * addresses as links come and go got a DumpInterruptedError from one list in a few.
  */
 const DUMP_ATTEMPTS = 10;
+
+/**
+ * Runs a list's dump as {@linkcode Context.run} runs a request, and again when the kernel
+ * flagged it interrupted (NLM_F_DUMP_INTR: what it lists changed while it ran, so the parts may
+ * not agree), as libnl's cache refill restarts one, up to {@linkcode DUMP_ATTEMPTS} times in
+ * all; then the DumpInterruptedError. `dump` starts afresh each time. The route client's lists
+ * and TrafficControl's.
+ */
+export async function listed<T>(what: string, dump: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await dump();
+    } catch (err) {
+      if (err instanceof DumpInterruptedError && attempt < DUMP_ATTEMPTS) continue;
+      throw explain(err, what);
+    }
+  }
+}
 
 /** Shared state of one client. */
 export class Context {
@@ -90,21 +116,9 @@ export class Context {
     }
   }
 
-  /**
-   * Runs a list's dump as {@linkcode run} runs a request, and again when the kernel flagged it
-   * interrupted (NLM_F_DUMP_INTR: what it lists changed while it ran, so the parts may not agree),
-   * as libnl's cache refill restarts one, up to {@linkcode DUMP_ATTEMPTS} times in all; then
-   * the DumpInterruptedError. `dump` starts afresh each time.
-   */
-  async list<T>(what: string, dump: () => Promise<T>): Promise<T> {
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await dump();
-      } catch (err) {
-        if (err instanceof DumpInterruptedError && attempt < DUMP_ATTEMPTS) continue;
-        throw explain(err, what);
-      }
-    }
+  /** Runs a list's dump: {@linkcode listed}. */
+  list<T>(what: string, dump: () => Promise<T>): Promise<T> {
+    return listed(what, dump);
   }
 
   /** The index of a link given by name or index; "no link named X" when there is none. */

@@ -12,7 +12,7 @@ import { NETLINK_ROUTE } from "../constants.ts";
 import { SocketClosedError } from "../errors.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
-import { Context, register } from "./_context.ts";
+import { Context, register, ROUTE_RECEIVE_BUFFER } from "./_context.ts";
 import { Addresses } from "./address.ts";
 import { FdbEntries } from "./fdb.ts";
 import { Links } from "./link.ts";
@@ -170,14 +170,6 @@ const ROUTE_KEYS = [
   ...OPEN_KEYS.filter((key) => key !== "groups"),
   ...Object.keys({ socket: 0 } satisfies Record<Exclude<keyof RouteOptions, keyof OpenOptions>, 0>),
 ];
-
-/**
- * The receive buffer of a client's own socket unless `receiveBufferSize` says otherwise: 1 MiB,
- * iproute2's (rtnl_open) and pyroute2's. With the kernel's default (net.core.rmem_default,
- * 208 KiB) a burst `ip monitor` keeps whole, a hundred veth pairs made while the monitor's
- * program is busy elsewhere, was an overrun.
- */
-const ROUTE_RECEIVE_BUFFER = 1 << 20;
 
 /**
  * Opens a route client: a NETLINK_ROUTE socket with strict dump checking (so the kernel filters

@@ -31,7 +31,7 @@ import type { NetlinkSocket } from "../socket.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
-import { explain } from "./_context.ts";
+import { explain, listed } from "./_context.ts";
 import { checkLinkRef, linkIndex } from "./_link_ref.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
@@ -459,7 +459,7 @@ export class TrafficControl implements AsyncDisposable {
     // The device first, as classes() and filters() do: a bad one is refused before any request.
     const ifindex = query.dev === undefined ? undefined : await this.ifindex(query.dev);
     const names = await this.#linkNames();
-    const messages = await this.#loose.dump("getqdisc", {});
+    const messages = await listed("qdisc list", () => this.#loose.dump("getqdisc", {}));
     return messages
       .filter((m) => ifindex === undefined || m.ifindex === ifindex)
       .map((m) =>
@@ -569,7 +569,10 @@ export class TrafficControl implements AsyncDisposable {
     const under = (m: TcMessage) =>
       parent === undefined || m.parent === parent
       || (parent & 0xffff) === 0 && (m.handle as number) >>> 16 === parent >>> 16;
-    const messages = await this.#loose.dump("gettclass", { ifindex });
+    const messages = await listed(
+      `class list on ${dev}`,
+      () => this.#loose.dump("gettclass", { ifindex }),
+    );
     return messages
       .filter(under)
       .map((m) =>
@@ -666,7 +669,10 @@ export class TrafficControl implements AsyncDisposable {
     const ifindex = await this.ifindex(query.dev);
     const names = await this.#linkNames(); // the filter's device, and mirred's
     const dev = names.get(ifindex) ?? String(ifindex);
-    const messages = await this.#loose.dump("gettfilter", { ifindex, parent });
+    const messages = await listed(
+      `filter list on ${dev}`,
+      () => this.#loose.dump("gettfilter", { ifindex, parent }),
+    );
     return messages.map((m) => {
       const info = m.info as number;
       const handle = m.handle as number;
@@ -772,7 +778,7 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   async #linkNames(): Promise<Map<number, string>> {
-    const links = await this.#links.dump("getlink");
+    const links = await listed("link list", () => this.#links.dump("getlink"));
     return new Map(links.map((l) => [l.ifiIndex, l.ifname ?? String(l.ifiIndex)]));
   }
 

@@ -4,7 +4,7 @@
 // with a non-zero status.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -1031,6 +1031,35 @@ test("cli monitor --raw: a datagram that is not netlink messages is shown, and t
   const lines = out.trimEnd().split("\n");
   assert.match(lines[0], /^not netlink messages: nlmsg_len 16843009 runs past the end/);
   assert.match(lines.at(-1)!, /^RTM_NEWLINK flags=0 seq=0 port=0 /);
+});
+
+test("cli monitor --raw has the route client's receive buffer (1 MiB, as ip monitor's), not the default", async () => {
+  using ns = new Netns();
+  // The monitor's socket (the only one in the namespace in group 1) as ss shows it: its rb
+  // (the kernel doubles what SO_RCVBUFFORCE asks) once it has joined; then a change ends it.
+  let rb: number | undefined;
+  await monitorUntilExit(["--netns", ns.name, "monitor", "--raw", "link", "count", "1"], (n) => {
+    if (rb === undefined) {
+      const ss = execFileSync("ip", [
+        "netns",
+        "exec",
+        ns.name,
+        "ss",
+        "-f",
+        "netlink",
+        "-m",
+        "-e",
+        "-n",
+      ], {
+        encoding: "utf8",
+      });
+      const found = ss.match(/^0 .* 0:[1-9]\d* .*groups=0x00000001\s+skmem:\(r\d+,rb(\d+),/m);
+      if (found === null) return;
+      rb = Number(found[1]);
+    }
+    ns.ip("link", "add", `vr${n}`, "type", "veth", "peer", "name", `vs${n}`);
+  });
+  assert.equal(rb, 2 * (1 << 20));
 });
 
 test("cli monitor --raw: another process's NLMSG_OVERRUN is its message, shown decoded, not an overrun", async () => {

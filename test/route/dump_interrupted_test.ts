@@ -8,16 +8,19 @@ import {
   NETLINK_ROUTE,
   RTM_GETADDR,
   RTM_GETLINK,
+  RTM_GETQDISC,
   RTM_NEWADDR,
   RTM_NEWLINK,
+  RTM_NEWQDISC,
 } from "../../src/constants.ts";
 import { DumpInterruptedError } from "../../src/errors.ts";
 import { open } from "../../src/open.ts";
-import { openRoute } from "../../src/route/mod.ts";
+import { openRoute, TrafficControl } from "../../src/route/mod.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
 import { rtAddr } from "../../src/ynl/rt_addr.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
+import { tc as tcDescriptor } from "../../src/ynl/tc.ts";
 
 /** A client over a fake kernel whose link and address dumps are flagged interrupted `times` times. */
 async function client(times: number) {
@@ -65,4 +68,42 @@ test("a list whose dump is interrupted ten times in a row rejects with DumpInter
   await using _ = socket;
   await assert.rejects(ip.link.list(), DumpInterruptedError);
   assert.equal(dumps.link, 10);
+});
+
+test("TrafficControl's lists run an interrupted dump again too, with the route client's limit", async () => {
+  const dumps = { qdisc: 0 };
+  let times = 2;
+  const socket = await open(NETLINK_ROUTE, {
+    transport: new FakeKernel()
+      .serve(NETLINK_ROUTE, RTM_GETLINK, () => ({
+        messages: [{ type: RTM_NEWLINK, payload: link.payload }],
+      }))
+      .serve(NETLINK_ROUTE, RTM_GETQDISC, () => ({
+        messages: [{ type: RTM_NEWQDISC, payload: qdisc.payload }],
+        interrupted: dumps.qdisc++ < times,
+      })).open,
+  });
+  await using _ = socket;
+  const link = new NetlinkFamily(rtLink, socket).encode("newlink", {
+    ifiIndex: 7,
+    ifname: "eth0",
+    ifiFlags: 0,
+  });
+  const qdisc = new NetlinkFamily(tcDescriptor, socket).encode("newqdisc", {
+    family: 0,
+    ifindex: 7,
+    handle: 0x10000,
+    parent: 0xffff_ffff,
+    info: 2,
+    kind: "noqueue",
+  });
+  await using tc = await TrafficControl.open({ socket });
+  assert.deepEqual((await tc.qdiscs()).map((q) => `${q.dev} ${q.kind} ${q.handle}`), [
+    "eth0 noqueue 1:",
+  ]);
+  assert.equal(dumps.qdisc, 3);
+  times = Infinity;
+  dumps.qdisc = 0;
+  await assert.rejects(tc.qdiscs(), DumpInterruptedError);
+  assert.equal(dumps.qdisc, 10);
 });
