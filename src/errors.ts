@@ -5,9 +5,12 @@
  * @module
  */
 
-import { errnoDescription, errnoName } from "./_errno.ts";
+import { errnoDescription, type ErrnoName, errnoName } from "./_errno.ts";
 import { printable } from "./_printable.ts";
 import type { AttributePolicy } from "./policy.ts";
+
+// The type of `code`: the errno names the library knows, or `E<n>` (see its JSDoc in _errno.ts).
+export type { ErrnoName };
 
 /**
  * A failed system call (socket, bind, sendmsg, recvmsg...).
@@ -24,8 +27,12 @@ export class SyscallError extends Error {
   readonly syscall: string;
   /** The positive errno value. */
   readonly errno: number;
-  /** The errno's symbolic name, e.g. "EPROTONOSUPPORT", or "E<number>" if unknown. */
-  readonly code: string;
+  /**
+   * The errno's symbolic name, e.g. "EPROTONOSUPPORT", or "E<number>" if unknown: typed as the
+   * names the library knows, so a misspelt comparison (`err.code === "EPROTONOSUPORT"`) is a
+   * type error.
+   */
+  readonly code: ErrnoName;
 
   /**
    * Describes a failed call.
@@ -87,8 +94,12 @@ export interface NetlinkErrorInit {
 export class NetlinkError extends Error {
   /** Positive errno value, e.g. 22. */
   readonly errno: number;
-  /** The errno's symbolic name, e.g. "EINVAL". */
-  readonly code: string;
+  /**
+   * The errno's symbolic name, e.g. "EINVAL", or "E<number>" for one the library has no name
+   * for: typed as {@linkcode ErrnoName}, so a misspelt comparison (`err.code === "EEXSIT"`) is
+   * a type error, while any name the library gives compares as before.
+   */
+  readonly code: ErrnoName;
   /**
    * Extended-ack message text (NLMSGERR_ATTR_MSG), if any, as it was sent. `message` shows it
    * with control characters escaped (`\n`, `\u001b`): a kernel module or, on NETLINK_USERSOCK,

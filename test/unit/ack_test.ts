@@ -19,7 +19,12 @@ import {
   NLMSGERR_ATTR_OFFS,
   NLMSGERR_ATTR_POLICY,
 } from "../../src/constants.ts";
-import { MalformedMessageError, NetlinkError, SyscallError } from "../../src/errors.ts";
+import {
+  type ErrnoName,
+  MalformedMessageError,
+  NetlinkError,
+  SyscallError,
+} from "../../src/errors.ts";
 import type { Message } from "../../src/message.ts";
 
 // Fixtures are spelled out byte by byte, little-endian (the hosts Deno and Bun run on).
@@ -296,4 +301,18 @@ test("the kernel-internal errnos (512-531, include/linux/errno.h) are named and 
   }
   // 520 is none: unnamed still.
   assert.equal(new SyscallError("sendmsg", 520).code, "E520");
+});
+
+test("NetlinkError.code and SyscallError.code are typed by the errno names: a misspelt one is a type error", () => {
+  const exists = new NetlinkError({ errno: 17 });
+  assert.ok(exists.code === "EEXIST");
+  // @ts-expect-error: no errno is named EEXSIT (deno check fails on an unused expect-error)
+  assert.ok(exists.code !== "EEXSIT");
+  // A name the table lacks is E<n>, which compares too.
+  const unknown: ErrnoName = new NetlinkError({ errno: 4000 }).code;
+  assert.equal(unknown, "E4000");
+  assert.ok(new SyscallError("socket", 93).code === "EPROTONOSUPPORT");
+  // Still a string for code that takes one.
+  const text: string = exists.code;
+  assert.equal(text, "EEXIST");
 });
