@@ -243,6 +243,39 @@ export const NEIGH_FLAGS: FlagTable = [
 /** Where NDA_FLAGS_EXT's bits sit in a {@linkcode NEIGH_FLAGS} value. */
 export const NEIGH_EXT_SHIFT = 8;
 
+/** The hook console.log and util.inspect call on Node, Bun and Deno alike. */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+/** An empty class per name: what {@linkcode withoutAccessors} copies fields onto. */
+const printed = new Map<string, new() => object>();
+
+/**
+ * What console.log shows of an API object: its own fields under its class's name, without the
+ * getter on its prototype (`raw`, tc's `message`), which Bun lists as `raw: [Getter]` (Deno and
+ * Node leave accessors out). Called only when one is printed.
+ */
+function withoutAccessors(
+  this: object,
+  _depth: number,
+  options: unknown,
+  inspect?: (value: unknown, options: unknown) => string,
+): unknown {
+  const name = this.constructor.name;
+  let Shown = printed.get(name);
+  if (Shown === undefined) {
+    Shown = { [name]: class {} }[name];
+    printed.set(name, Shown);
+  }
+  const fields = Object.assign(new Shown(), this);
+  // Formatted by the runtime's inspect where it gives one (an object returned is printed
+  // without its class's name on Bun).
+  return typeof inspect === "function" ? inspect(fields, options) : fields;
+}
+
+/** Makes console.log show the objects of `prototype` by {@linkcode withoutAccessors}. */
+export function printFieldsOnly(prototype: object): void {
+  Object.defineProperty(prototype, INSPECT, { value: withoutAccessors });
+}
+
 /**
  * The same bits in the order `bridge fdb show` prints them (fdb_print_flags), the ones it does
  * not print last.
@@ -288,3 +321,4 @@ export class WithRaw<R> {
     return this.#raw;
   }
 }
+printFieldsOnly(WithRaw.prototype);

@@ -33,6 +33,7 @@ import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
 import { explain, listed } from "./_context.ts";
 import { checkLinkRef, linkIndex } from "./_link_ref.ts";
+import { printFieldsOnly } from "./_names.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
   classOutOptions,
@@ -204,6 +205,7 @@ class WithMessage {
     return this.#message;
   }
 }
+printFieldsOnly(WithMessage.prototype);
 
 // Named as the interfaces are, for console.log.
 const QdiscObject = class Qdisc extends WithMessage {};

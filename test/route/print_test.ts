@@ -1,0 +1,38 @@
+// What console.log shows of the API's objects is the same on both runtimes: their fields, as
+// `ip -j` and `tc -j` show them, without the accessor that keeps the decoded message (`raw`,
+// tc's `message`), which Bun's formatter listed as `raw: [Getter]` and Deno's left out.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { openRoute, TrafficControl } from "../../src/route/mod.ts";
+import { Netns } from "../host/_netns.ts";
+
+/** What console.log prints of `value` on the runtime running the test. */
+function printed(value: unknown): string {
+  const runtime = globalThis as {
+    Bun?: { inspect(value: unknown): string };
+    Deno?: { inspect(value: unknown): string };
+  };
+  return (runtime.Bun ?? runtime.Deno)!.inspect(value);
+}
+
+test("console.log of a Link, Address, Route, Rule and tc's Qdisc shows its fields, not its raw getter", async () => {
+  using ns = new Netns(["link set lo up", "route add blackhole 192.0.2.0/24"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await using tc = await TrafficControl.open({ socket: ip.socket });
+  const objects: [string, object][] = [
+    ["Link", (await ip.link.list())[0]],
+    ["Address", (await ip.addr.list())[0]],
+    ["Route", (await ip.route.list())[0]],
+    ["Rule", (await ip.rule.list())[0]],
+    ["Qdisc", (await tc.qdiscs())[0]],
+  ];
+  for (const [name, object] of objects) {
+    const text = printed(object);
+    assert.match(text, new RegExp(`^${name} \\{`), text);
+    assert.doesNotMatch(text, /Getter|\braw\b|\bmessage\b/, text);
+    // Every field is there, and the accessor still answers.
+    for (const key of Object.keys(object)) assert.match(text, new RegExp(`\\b${key}\\b`), key);
+    assert.ok("raw" in object ? object.raw !== undefined : "message" in object);
+  }
+});
