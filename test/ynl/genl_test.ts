@@ -90,6 +90,13 @@ test("ethtool: linkinfo, linkstate, features, channels of a veth; channels-ntf",
   const features = await et.do("features-get", { header: { devName: "va0" } });
   const active = features.active!.bits!.bit!.map((bit) => bit.name);
   assert.ok(active.includes("rx-checksum") && active.includes("highdma"), active.join());
+  // As src/ynl/README.md says: a nomask bitset lists the bits that are on, without `value`; one
+  // with a mask (hw) lists the mask's bits, `value: true` on those that are on.
+  assert.equal(features.active!.nomask, true);
+  assert.ok(features.active!.bits!.bit!.every((bit) => bit.value === undefined));
+  assert.equal(features.hw!.nomask, undefined);
+  assert.ok(features.hw!.bits!.bit!.some((bit) => bit.value === true));
+  assert.ok(features.hw!.bits!.bit!.some((bit) => bit.value === undefined));
   const everyLink = await et.dump("linkinfo-get");
   assert.deepEqual(
     everyLink.map((l) => l.header!.devName).sort(),
