@@ -245,35 +245,29 @@ export const NEIGH_EXT_SHIFT = 8;
 
 /** The hook console.log and util.inspect call on Node, Bun and Deno alike. */
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
-/** An empty class per name: what {@linkcode withoutAccessors} copies fields onto. */
-const printed = new Map<string, new() => object>();
+/** Each class of API object's bare twin of the same name (see {@linkcode printAs}). */
+const printed = new WeakMap<object, new() => object>();
 
 /**
- * What console.log shows of an API object: its own fields under its class's name, without the
- * getter on its prototype (`raw`, tc's `message`), which Bun lists as `raw: [Getter]` (Deno and
- * Node leave accessors out). Called only when one is printed.
+ * Makes console.log show the objects of class `type` as its twin `Printed`, a bare class of the
+ * same name declared beside it (Bun names an object by its class's name as written, not by its
+ * `name`), holding their own fields: without the accessor on their prototype (`raw`, tc's
+ * `message`), which Bun lists as `raw: [Getter]`, non-enumerable or not (Deno and Node leave
+ * accessors out). Returned as an object, not text, so each runtime formats it in its own style
+ * and depth. Runs only when one is printed.
  */
-function withoutAccessors(
-  this: object,
-  _depth: number,
-  options: unknown,
-  inspect?: (value: unknown, options: unknown) => string,
-): unknown {
-  const name = this.constructor.name;
-  let Shown = printed.get(name);
-  if (Shown === undefined) {
-    Shown = { [name]: class {} }[name];
-    printed.set(name, Shown);
-  }
-  const fields = Object.assign(new Shown(), this);
-  // Formatted by the runtime's inspect where it gives one (an object returned is printed
-  // without its class's name on Bun).
-  return typeof inspect === "function" ? inspect(fields, options) : fields;
+export function printAs(type: object, Printed: new() => object): void {
+  printed.set(type, Printed);
 }
 
-/** Makes console.log show the objects of `prototype` by {@linkcode withoutAccessors}. */
+/** Installs {@linkcode printAs}'s hook on the prototype of a base of the API's objects. */
 export function printFieldsOnly(prototype: object): void {
-  Object.defineProperty(prototype, INSPECT, { value: withoutAccessors });
+  Object.defineProperty(prototype, INSPECT, {
+    value(this: object): object {
+      const Printed = printed.get(this.constructor);
+      return Object.assign(Printed === undefined ? {} : new Printed(), this);
+    },
+  });
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   flagNames,
   flagValue,
   inetFamily,
+  printAs,
   SCOPES,
   WithRaw,
 } from "./_names.ts";
@@ -157,6 +158,7 @@ const FOREVER = 0xffff_ffff;
 
 // Named as the interface is, for console.log.
 const AddressObject = class Address extends WithRaw<RawAddress> {};
+printAs(AddressObject, class Address {});
 
 /** Turns a typed address into an {@linkcode Address}, with link names from `names`. */
 export function toAddress(raw: RawAddress, names: Map<number, string>): Address {

@@ -14,7 +14,7 @@ import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { checkLinkName, checkLinkRef, nameLookup } from "./_link_ref.ts";
-import { flagNames, LINK_FLAGS, Names, OPERSTATES, WithRaw } from "./_names.ts";
+import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
 
@@ -486,6 +486,7 @@ function linkFlags(flags: number, lowerDown: boolean): string[] {
 
 // Named as the interface is, for console.log.
 const LinkObject = class Link extends WithRaw<RawLink> {};
+printAs(LinkObject, class Link {});
 
 /**
  * Turns a typed link into a {@linkcode Link}; `lowerUp` tells whether the link it sits on

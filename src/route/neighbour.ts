@@ -20,6 +20,7 @@ import {
   NEIGH_STATES,
   neighFlagBits,
   setNeighFlags,
+  printAs,
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
@@ -140,6 +141,7 @@ const DELETE_KEYS = [
 
 // Named as the interface is, for console.log.
 const NeighbourObject = class Neighbour extends WithRaw<RawNeighbour> {};
+printAs(NeighbourObject, class Neighbour {});
 
 /** Turns a typed neighbour into a {@linkcode Neighbour}, with link names from `names`. */
 export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neighbour {

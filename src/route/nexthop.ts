@@ -39,6 +39,7 @@ import {
   flagNames,
   inetFamily,
   Names,
+  printAs,
   PROTOCOLS,
   ROUTE_FLAGS,
   SCOPES,
@@ -201,6 +202,7 @@ const MEMBER_KEYS = Object.keys({ id: 0, weight: 0 } satisfies Record<keyof Next
 
 // Named as the interface is, for console.log.
 const NexthopClass = class NexthopObject extends WithRaw<Uint8Array> {};
+printAs(NexthopClass, class NexthopObject {});
 
 function boolean(value: unknown, field: string): boolean {
   if (value === undefined) return false;

@@ -25,6 +25,7 @@ import {
   flagNames,
   flagValue,
   inetFamily,
+  printAs,
   PROTOCOLS,
   ROUTE_FLAGS,
   ROUTE_TYPES,
@@ -384,6 +385,7 @@ function decodeMultipath(
 
 // Named as the interface is, for console.log.
 const RouteObject = class Route extends WithRaw<RawRoute> {};
+printAs(RouteObject, class Route {});
 
 /** Turns a typed route into a {@linkcode Route}, with link names from `names`. */
 export function toRoute(raw: RawRoute, names: Map<number, string>, routes: RouteFamily): Route {

@@ -11,7 +11,7 @@ import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
 import { type Context, contextOf } from "./_context.ts";
 import { checkLinkName } from "./_link_ref.ts";
-import { FAMILIES, inetFamily, Names, TABLES, WithRaw } from "./_names.ts";
+import { FAMILIES, inetFamily, Names, printAs, TABLES, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer, type TableName } from "./route.ts";
 
@@ -140,6 +140,7 @@ const FILTER_KEYS = ["family"] satisfies (keyof NewRule)[];
 
 // Named as the interface is, for console.log.
 const RuleObject = class Rule extends WithRaw<RawRule> {};
+printAs(RuleObject, class Rule {});
 
 /** Turns a typed rule into a {@linkcode Rule}. */
 export function toRule(raw: RawRule): Rule {

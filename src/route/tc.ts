@@ -33,7 +33,7 @@ import { rtLink } from "../ynl/rt_link.ts";
 import { tc as tcDescriptor } from "../ynl/tc.ts";
 import { explain, listed } from "./_context.ts";
 import { checkLinkRef, linkIndex } from "./_link_ref.ts";
-import { printFieldsOnly } from "./_names.ts";
+import { printAs, printFieldsOnly } from "./_names.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
 import {
   classOutOptions,
@@ -209,8 +209,11 @@ printFieldsOnly(WithMessage.prototype);
 
 // Named as the interfaces are, for console.log.
 const QdiscObject = class Qdisc extends WithMessage {};
+printAs(QdiscObject, class Qdisc {});
 const ClassObject = class TcClass extends WithMessage {};
+printAs(ClassObject, class TcClass {});
 const FilterObject = class TcFilter extends WithMessage {};
+printAs(FilterObject, class TcFilter {});
 
 /** `fields` on a new `Base` keeping `message`. */
 function withMessage<T>(
