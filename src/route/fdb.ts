@@ -14,6 +14,7 @@ import {
   flagNames,
   flagValue,
   neighFlagBits,
+  printAs,
   setNeighFlags,
   WithRaw,
 } from "./_names.ts";
@@ -189,6 +190,7 @@ const DELETE_KEYS = ENTRY_KEYS.filter((key) => key !== "state");
 
 // Named as the interface is, for console.log.
 const FdbEntryObject = class FdbEntry extends WithRaw<RawFdbEntry> {};
+printAs(FdbEntryObject, class FdbEntry {});
 
 /** Turns a typed AF_BRIDGE neighbour into an {@linkcode FdbEntry}, with link names from `names`. */
 export function toFdbEntry(raw: RawFdbEntry, names: Map<number, string>): FdbEntry {

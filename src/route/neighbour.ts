@@ -19,8 +19,8 @@ import {
   NEIGH_FLAGS,
   NEIGH_STATES,
   neighFlagBits,
-  setNeighFlags,
   printAs,
+  setNeighFlags,
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";

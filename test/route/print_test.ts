@@ -16,8 +16,13 @@ function printed(value: unknown): string {
   return (runtime.Bun ?? runtime.Deno)!.inspect(value);
 }
 
-test("console.log of a Link, Address, Route, Rule and tc's Qdisc shows its fields, not its raw getter", async () => {
-  using ns = new Netns(["link set lo up", "route add blackhole 192.0.2.0/24"]);
+test("console.log of a Link, Address, Route, Rule, FdbEntry and tc's Qdisc shows its fields, not its raw getter", async () => {
+  using ns = new Netns([
+    "link set lo up",
+    "route add blackhole 192.0.2.0/24",
+    "link add br0 type bridge",
+    "link set br0 up",
+  ]);
   await using ip = await openRoute({ netns: ns.name });
   await using tc = await TrafficControl.open({ socket: ip.socket });
   const objects: [string, object][] = [
@@ -25,6 +30,7 @@ test("console.log of a Link, Address, Route, Rule and tc's Qdisc shows its field
     ["Address", (await ip.addr.list())[0]],
     ["Route", (await ip.route.list())[0]],
     ["Rule", (await ip.rule.list())[0]],
+    ["FdbEntry", (await ip.fdb.list())[0]],
     ["Qdisc", (await tc.qdiscs())[0]],
   ];
   for (const [name, object] of objects) {
