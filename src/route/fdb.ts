@@ -6,7 +6,7 @@
  */
 
 import { checkInteger, checkOptions, shown } from "../_options.ts";
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import { AF_BRIDGE, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {
@@ -221,6 +221,24 @@ export function toFdbEntry(raw: RawFdbEntry, names: Map<number, string>): FdbEnt
 }
 
 /**
+ * The request that deletes a listed entry: the kernel's own key (link, MAC, VLAN, remote) and
+ * where it sits (self, master, or neither: a bridge port's entry, which the bridge deletes).
+ */
+function listedKey(raw: RawFdbEntry): Record<string, unknown> {
+  const request: Record<string, unknown> = {
+    ndmFamily: AF_BRIDGE,
+    ndmIfindex: raw.ndmIfindex,
+    ndmState: raw.ndmState, // a link's own list deletes only "permanent" ones (ndo_dflt_fdb_del)
+    ndmFlags: (raw.ndmFlags as unknown as number) & (NTF_SELF | NTF_MASTER),
+    lladdr: raw.lladdr,
+  };
+  for (const key of ["vlan", "dst", "port", "vni", "srcVni"] as const) {
+    if (raw[key] !== undefined) request[key] = raw[key];
+  }
+  return request;
+}
+
+/**
  * `bridge fdb`: the forwarding database entries of the client's namespace.
  *
  * @example
@@ -268,14 +286,14 @@ export class FdbEntries {
       // the loop below filters.
       () =>
         ctx.neigh.dump("getneigh", {
-          ndmFamily: 7,
+          ndmFamily: AF_BRIDGE,
           ...(index ? { ndmIfindex: index } : {}),
           ...(master ? { master } : {}),
         }),
     );
     const out: FdbEntry[] = [];
     for (const raw of raws) {
-      if (raw.ndmFamily !== 7) continue;
+      if (raw.ndmFamily !== AF_BRIDGE) continue;
       if (index && raw.ndmIfindex !== index) continue;
       if (onBridge && !onBridge.has(raw.ndmIfindex)) continue;
       if (vlan && raw.vlan !== vlan) continue;
@@ -344,24 +362,9 @@ export class FdbEntries {
    */
   async delete(entry: FdbEntry | Omit<NewFdbEntry, "state">): Promise<void> {
     const ctx = this.#ctx;
-    if (entry instanceof FdbEntryObject) {
-      // As listed: the kernel's own key (link, MAC, VLAN, remote) and where it sits (self,
-      // master, or neither: a bridge port's entry, which the bridge deletes).
-      const raw = entry.raw;
-      const request: Record<string, unknown> = {
-        ndmFamily: 7,
-        ndmIfindex: raw.ndmIfindex,
-        ndmState: raw.ndmState, // a link's own list deletes only "permanent" ones (ndo_dflt_fdb_del)
-        ndmFlags: (raw.ndmFlags as unknown as number) & (NTF_SELF | NTF_MASTER),
-        lladdr: raw.lladdr,
-      };
-      for (const key of ["vlan", "dst", "port", "vni", "srcVni"] as const) {
-        if (raw[key] !== undefined) request[key] = raw[key];
-      }
-      await ctx.run(`fdb delete ${entry.mac}`, () => ctx.neigh.do("delneigh", request as never));
-      return;
-    }
-    const request = await this.#request(entry as NewFdbEntry, "delete");
+    const request = entry instanceof FdbEntryObject
+      ? listedKey(entry.raw)
+      : await this.#request(entry as NewFdbEntry, "delete");
     await ctx.run(`fdb delete ${entry.mac}`, () => ctx.neigh.do("delneigh", request as never));
   }
 
@@ -383,7 +386,7 @@ export class FdbEntries {
     }
     checkOptions(`fdb.${verb}() entry`, entry, verb === "delete" ? DELETE_KEYS : ENTRY_KEYS);
     const request: Record<string, unknown> = {
-      ndmFamily: 7,
+      ndmFamily: AF_BRIDGE,
       ndmState: NUD_PERMANENT | NUD_NOARP,
       lladdr: parseMAC(entry.mac, "mac"),
     };
