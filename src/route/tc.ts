@@ -224,6 +224,44 @@ function withMessage<T>(
   return Object.assign(new Base(message), fields) as T;
 }
 
+/** A qdisc to delete, by place: {@linkcode TrafficControl.deleteQdisc} takes it or a listed one. */
+export interface QdiscRef {
+  /** The device. */
+  dev: Device;
+  /** "root" (the default), a class ("1:10"), or a number. */
+  parent?: TcHandle;
+  /** The qdisc's handle ("1:"). */
+  handle?: TcHandle;
+  /** The kind; "ingress" or "clsact" name the ingress place. */
+  kind?: string;
+}
+
+/** A class to delete: {@linkcode TrafficControl.deleteClass} takes it or a listed one. */
+export interface ClassRef {
+  /** The device. */
+  dev: Device;
+  /** The class ("1:10"). */
+  classid: TcHandle;
+  /** Its parent. */
+  parent?: TcHandle;
+}
+
+/** Filters to delete: {@linkcode TrafficControl.deleteFilter} takes it or a listed one. */
+export interface FilterRef {
+  /** The device. */
+  dev: Device;
+  /** "ingress", "egress", a qdisc or class ("1:"); the root qdisc when absent. */
+  parent?: TcHandle;
+  /** Their priority (every one at `parent` when absent). */
+  pref?: number;
+  /** Their protocol ("ip"...). */
+  protocol?: string | number;
+  /** One filter's handle, as a number (with `kind`). */
+  handle?: number;
+  /** Their kind. */
+  kind?: string;
+}
+
 /** Options of {@linkcode TrafficControl.open}: a namespace, or an rtnetlink socket to use. */
 export interface TrafficControlOptions extends OpenOptions {
   /**
@@ -278,6 +316,24 @@ function failed(object: string, verb: string, spec: { dev: Device; classid?: TcH
   return `${object} ${verb}${id} on ${spec.dev}`;
 }
 
+/**
+ * What a delete sends for an object a list gave, to delete that one: its place as the kernel
+ * sent it (device index, parent, handle, kind; a filter's pref and protocol, and chain), not
+ * names and text that may have gone stale. Undefined for any other argument.
+ */
+function listedPlace(ref: object): TcMessage | undefined {
+  if (!(ref instanceof WithMessage)) return undefined;
+  const { ifindex, parent, handle, kind, info, chain } = ref.message;
+  return {
+    ifindex,
+    parent,
+    handle,
+    kind,
+    ...(info === undefined ? {} : { info }),
+    ...(chain === undefined ? {} : { chain }),
+  };
+}
+
 /** Every key of any member of a union (`keyof` of a union has only the common ones). */
 type AnyKey<T> = T extends unknown ? keyof T : never;
 /** The parameter objects of a TrafficControl method. */
@@ -298,7 +354,7 @@ const TC_OPEN_KEYS = [
 ];
 const QDISC_QUERY_KEYS = Object.keys({ dev: 0 } satisfies Record<keyof Argument<"qdiscs">, 0>);
 const QDISC_REF_KEYS = Object.keys(
-  { dev: 0, parent: 0, handle: 0, kind: 0 } satisfies Record<keyof Argument<"deleteQdisc">, 0>,
+  { dev: 0, parent: 0, handle: 0, kind: 0 } satisfies Record<keyof QdiscRef, 0>,
 );
 const CLASS_QUERY_KEYS = Object.keys(
   { dev: 0, parent: 0 } satisfies Record<keyof Argument<"classes">, 0>,
@@ -322,7 +378,7 @@ const CLASS_KEYS = Object.keys(
   } satisfies Record<AnyKey<ClassSpec>, 0>,
 );
 const CLASS_REF_KEYS = Object.keys(
-  { dev: 0, classid: 0, parent: 0 } satisfies Record<keyof Argument<"deleteClass">, 0>,
+  { dev: 0, classid: 0, parent: 0 } satisfies Record<keyof ClassRef, 0>,
 );
 const FILTER_QUERY_KEYS = Object.keys(
   { dev: 0, parent: 0 } satisfies Record<keyof Argument<"filters">, 0>,
@@ -335,7 +391,7 @@ const FILTER_REF_KEYS = Object.keys(
     protocol: 0,
     handle: 0,
     kind: 0,
-  } satisfies Record<keyof Argument<"deleteFilter">, 0>,
+  } satisfies Record<keyof FilterRef, 0>,
 );
 
 /** The actions with each mirred's device replaced by `index(dev)`. */
@@ -525,7 +581,8 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   /**
-   * Deletes a qdisc by place (`parent`, "root" when absent) or handle.
+   * Deletes a qdisc by place (`parent`, "root" when absent) or handle, or one `qdiscs()` gave
+   * (that one: by its device's index, parent and handle, as listed).
    *
    * @example
    * ```ts
@@ -533,22 +590,23 @@ export class TrafficControl implements AsyncDisposable {
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.deleteQdisc({ dev: "veth0" }); // the root qdisc
    * await tc.deleteQdisc({ dev: "veth0", kind: "clsact" });
+   * for (const q of await tc.qdiscs({ dev: "veth0" })) if (q.kind === "tbf") await tc.deleteQdisc(q);
    * ```
    */
-  async deleteQdisc(
-    ref: { dev: Device; parent?: TcHandle; handle?: TcHandle; kind?: string },
-  ): Promise<void> {
-    checkOptions("tc.deleteQdisc() ref", ref, QDISC_REF_KEYS);
+  async deleteQdisc(spec: QdiscRef | Qdisc): Promise<void> {
+    const place = listedPlace(spec);
+    if (place) return await this.#do("delqdisc", place, failed("qdisc", "delete", spec));
+    const ref = checkOptions("tc.deleteQdisc() ref", spec as QdiscRef, QDISC_REF_KEYS);
     const ingress = ref.kind === "ingress" || ref.kind === "clsact";
     // Every value checked before the device is looked up: a bad one fails before any request.
-    const place = {
+    const given = {
       parent: ingress ? TC_H_INGRESS : parseHandle(ref.parent ?? "root", "parent"),
       handle: ingress ? (TC_H_INGRESS & TC_H_MAJ_MASK) >>> 0 : parseQdiscHandle(ref.handle ?? 0),
       ...(ref.kind === undefined ? {} : { kind: kindName(ref.kind) }),
     };
     await this.#do(
       "delqdisc",
-      { ifindex: await this.ifindex(ref.dev), ...place },
+      { ifindex: await this.ifindex(ref.dev), ...given },
       failed("qdisc", "delete", ref),
     );
   }
@@ -637,17 +695,27 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   /**
-   * Deletes a class.
+   * Deletes a class, or one `classes()` gave (by its device's index and handle, as listed).
    *
    * @example
    * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.deleteClass({ dev: "veth0", classid: "1:10" });
+   * for (const c of await tc.classes({ dev: "veth0", parent: "1:1" })) await tc.deleteClass(c);
    * ```
    */
-  async deleteClass(ref: { dev: Device; classid: TcHandle; parent?: TcHandle }): Promise<void> {
-    checkOptions("tc.deleteClass() ref", ref, CLASS_REF_KEYS);
+  async deleteClass(spec: ClassRef | TcClass): Promise<void> {
+    const place = listedPlace(spec);
+    if (place) {
+      const { dev, handle } = spec as TcClass;
+      return await this.#do(
+        "deltclass",
+        place,
+        failed("class", "delete", { dev, classid: handle }),
+      );
+    }
+    const ref = checkOptions("tc.deleteClass() ref", spec as ClassRef, CLASS_REF_KEYS);
     const handle = parseHandle(ref.classid, "classid");
     const parent = ref.parent === undefined ? 0 : parseHandle(ref.parent, "parent");
     await this.#do(
@@ -732,26 +800,24 @@ export class TrafficControl implements AsyncDisposable {
   }
 
   /**
-   * Deletes the filters at `parent` (all of them, or those of `pref`, or one `handle` of a kind).
+   * Deletes the filters at `parent` (all of them, or those of `pref`, or one `handle` of a kind),
+   * or one `filters()` gave: that entry (a kind's head, without `handle`: every filter of its
+   * pref and protocol), by its device's index, parent, pref, protocol, chain and handle as listed.
    *
    * @example
    * ```ts
    * import { TrafficControl } from "@netlink/netlink/route";
    * await using tc = await TrafficControl.open({ netns: "blue" });
    * await tc.deleteFilter({ dev: "veth0", parent: "1:", pref: 10 });
+   * // One u32 entry of several: the one a list gave (its head deletes every entry of its pref).
+   * const [entry] = (await tc.filters({ dev: "veth0", parent: "1:" })).filter((f) => f.options.flowid === "1:10");
+   * if (entry) await tc.deleteFilter(entry);
    * ```
    */
-  async deleteFilter(
-    ref: {
-      dev: Device;
-      parent?: TcHandle;
-      pref?: number;
-      protocol?: string | number;
-      handle?: number;
-      kind?: string;
-    },
-  ): Promise<void> {
-    checkOptions("tc.deleteFilter() ref", ref, FILTER_REF_KEYS);
+  async deleteFilter(spec: FilterRef | TcFilter): Promise<void> {
+    const listed = listedPlace(spec);
+    if (listed) return await this.#do("deltfilter", listed, failed("filter", "delete", spec));
+    const ref = checkOptions("tc.deleteFilter() ref", spec as FilterRef, FILTER_REF_KEYS);
     const place = {
       parent: ref.parent === undefined ? 0 : parseFilterParent(ref.parent),
       info: filterInfo(ref.pref ?? 0, ref.protocol ?? 0),

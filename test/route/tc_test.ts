@@ -984,6 +984,51 @@ test("tc filters: u32 added on htb and clsact, listed as `tc -j filter show`, de
   assert.deepEqual(tcJson(ns, "filter", "show", "dev", "va0"), []);
 });
 
+test("tc deletes take what a list gave: that u32 entry (not its pref's others), that class, that qdisc; as tc shows after", async () => {
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb" });
+  await tc.addClass({ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "1mbit" });
+  await tc.addClass({ dev: "va0", parent: "1:", classid: "1:20", kind: "htb", rate: "2mbit" });
+  await tc.addQdisc({
+    ...{ dev: "va0", parent: "1:20", handle: "20:", kind: "tbf" },
+    ...{ rate: "1mbit", burst: "10k", latency: "50ms" },
+  });
+  await tc.addQdisc({ dev: "va0", kind: "clsact" });
+  for (const [dport, classid] of [[80, "1:10"], [443, "1:20"]] as const) {
+    await tc.addFilter({
+      ...{ dev: "va0", parent: "1:", kind: "u32", protocol: "ip", pref: 5 },
+      ...{ match: { dport }, classid },
+    });
+  }
+  const flowids = () =>
+    tcJson<TcJsonFilter[]>(ns, "filter", "show", "dev", "va0").map((f) => f.options?.flowid);
+  assert.deepEqual(flowids(), [undefined, undefined, "1:10", "1:20"]);
+
+  const entry = (await tc.filters({ dev: "va0", parent: "1:" }))
+    .find((f) => f.options.flowid === "1:10")!;
+  await tc.deleteFilter(entry);
+  assert.deepEqual(flowids(), [undefined, undefined, "1:20"]);
+
+  const tbfQdisc = (await tc.qdiscs({ dev: "va0" })).find((q) => q.kind === "tbf")!;
+  await tc.deleteQdisc(tbfQdisc);
+  const clsact = (await tc.qdiscs({ dev: "va0" })).find((q) => q.kind === "clsact")!;
+  await tc.deleteQdisc(clsact);
+  assert.deepEqual(tcJson(ns, "qdisc", "show", "dev", "va0").map((q) => q.kind), ["htb"]);
+
+  const class10 = (await tc.classes({ dev: "va0" })).find((c) => c.handle === "1:10")!;
+  await tc.deleteClass(class10);
+  assert.deepEqual(
+    tcRun(ns, "class", "show", "dev", "va0").match(/class htb \S+/g),
+    ["class htb 1:20"],
+  );
+  // A listed object whose place is gone: the kernel's error, naming what failed.
+  await assert.rejects(tc.deleteClass(class10), /^NetlinkError: ENOENT: class delete 1:10 on va0/);
+  const head = (await tc.filters({ dev: "va0", parent: "1:" }))[0];
+  await tc.deleteFilter(head); // the kind's head: every entry of its pref
+  assert.deepEqual(tcJson(ns, "filter", "show", "dev", "va0"), []);
+});
+
 test("tc errors: bad values are refused before sending, naming the field; unknown devices", async () => {
   using ns = vethNetns();
   const before = tcJson(ns, "qdisc", "show", "dev", "va0");
