@@ -129,6 +129,8 @@ export interface LinkStats {
   readonly rxErrors: number;
   /** Packets dropped on receive. */
   readonly rxDropped: number;
+  /** Receiver ring overruns (`ip -s -j`: rx `over_errors`). */
+  readonly rxOverErrors: number;
   /** Multicast packets received. */
   readonly multicast: number;
   /** Bytes sent. */
@@ -139,6 +141,8 @@ export interface LinkStats {
   readonly txErrors: number;
   /** Packets dropped on transmit. */
   readonly txDropped: number;
+  /** Carrier errors (`ip -s -j`: tx `carrier_errors`). */
+  readonly txCarrierErrors: number;
   /** Collisions. */
   readonly collisions: number;
 }
@@ -526,11 +530,13 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
       rxPackets: Number(counters.rxPackets),
       rxErrors: Number(counters.rxErrors),
       rxDropped: Number(counters.rxDropped),
+      rxOverErrors: Number(counters.rxOverErrors),
       multicast: Number(counters.multicast),
       txBytes: Number(counters.txBytes),
       txPackets: Number(counters.txPackets),
       txErrors: Number(counters.txErrors),
       txDropped: Number(counters.txDropped),
+      txCarrierErrors: Number(counters.txCarrierErrors),
       collisions: Number(counters.collisions),
     };
   }

@@ -108,11 +108,13 @@ test("link stats equal `ip -s -j link show`'s, after traffic", () => {
       rxPackets: theirs.rx.packets,
       rxErrors: theirs.rx.errors,
       rxDropped: theirs.rx.dropped,
+      rxOverErrors: theirs.rx.over_errors,
       multicast: theirs.rx.multicast,
       txBytes: theirs.tx.bytes,
       txPackets: theirs.tx.packets,
       txErrors: theirs.tx.errors,
       txDropped: theirs.tx.dropped,
+      txCarrierErrors: theirs.tx.carrier_errors,
       collisions: theirs.tx.collisions,
     });
     assert.ok(lo.stats!.txPackets >= 3);
