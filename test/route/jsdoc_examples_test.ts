@@ -72,7 +72,9 @@ const OTHER_TOOL = /^(tc|bridge) /;
 /** The setup of an example: its link veth0 first, then what its lines need. */
 function setupOf(code: string): string[] {
   const veth0 = code.includes("\"veth0\"") && !code.includes("name: \"veth0\"") ? VETH0 : [];
-  return [...veth0, ...SETUP.filter(([key]) => code.includes(key)).flatMap(([, lines]) => lines)];
+  // Once each: two keys of one example may need the same line (tc.deleteClass( and tc.classes().
+  const lines = SETUP.filter(([key]) => code.includes(key)).flatMap(([, lines]) => lines);
+  return [...veth0, ...new Set(lines)];
 }
 
 test("the route layer has JSDoc examples that talk to the kernel, and each has its setup", () => {
