@@ -81,5 +81,6 @@ export {
   type RouteType,
   type TableName,
 } from "./route.ts";
+export { type MetricName, type RouteMetrics } from "./route_metrics.ts";
 export { type NewRule, type RawRule, type Rule, type RuleAction, Rules } from "./rule.ts";
 export * from "./tc.ts";

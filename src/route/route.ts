@@ -35,6 +35,7 @@ import {
 } from "./_names.ts";
 import type { Scope } from "./address.ts";
 import type { RouteClient } from "./client.ts";
+import { metricsIn, metricsOut, ROUTE_METRICS_KEYS, type RouteMetrics } from "./route_metrics.ts";
 
 /** A route as the typed layer decodes it. */
 export type RawRoute = DumpReply<typeof rtRoute, "getroute">;
@@ -143,8 +144,13 @@ export interface Route {
   readonly flags: readonly string[];
   /** The paths of a multipath route. */
   readonly nexthops?: NextHop[];
-  /** Path MTU (RTAX_MTU), when set. */
+  /** Path MTU (RTAX_MTU), when set; also in `metrics`. */
   readonly mtu?: number;
+  /**
+   * Every metric the route has (RTA_METRICS: `mtu`, `advmss`, `hoplimit`, `rtt`...), as
+   * `ip -j route show` lists them under `metrics`, times in milliseconds.
+   */
+  readonly metrics?: RouteMetrics;
   /** The nexthop object the route uses (`nhid`; see `ip.nexthop`). */
   readonly nhid?: number;
   /** Everything the kernel sent, as the typed layer decodes it. */
@@ -204,8 +210,13 @@ export interface NewRoute {
   nexthops?: NextHop[];
   /** RTNH_F_ONLINK: the gateway is on the link even if no prefix says so. */
   onlink?: boolean;
-  /** Path MTU (`mtu`). */
+  /** Path MTU (`mtu`); or `metrics.mtu` (both given: the same). */
   mtu?: number;
+  /**
+   * The route's metrics (`ip route add ... advmss 1360 hoplimit 16 initcwnd 10 rtt 30ms`), times
+   * in milliseconds; `lock` names those TCP may not change (`mtu lock 1400`).
+   */
+  metrics?: RouteMetrics;
   /** A nexthop object's id (`nhid`), instead of gateway, dev or nexthops (see `ip.nexthop`). */
   nhid?: number;
 }
@@ -287,6 +298,7 @@ const ROUTE_KEYS = Object.keys(
     nexthops: 0,
     onlink: 0,
     mtu: 0,
+    metrics: 0,
     nhid: 0,
   } satisfies Record<keyof NewRoute, 0>,
 );
@@ -415,6 +427,8 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
   out.flags = flags === 0 ? NO_FLAGS : flagNames(ROUTE_FLAGS, flags);
   if (raw.multipath !== undefined) out.nexthops = decodeMultipath(raw.multipath, names, routes);
   if (raw.metrics?.mtu !== undefined) out.mtu = raw.metrics.mtu;
+  const metrics = metricsOut(raw.metrics);
+  if (metrics !== undefined) out.metrics = metrics;
   if (raw.nhId !== undefined) out.nhid = raw.nhId;
   return out as unknown as Route;
 }
@@ -741,7 +755,17 @@ export class Routes {
       request.src = src.address;
       request.rtmSrcLen = src.prefixLength;
     }
-    if (route.mtu !== undefined) request.metrics = { mtu: integer(route.mtu, "mtu", 0xffff_ffff) };
+    if (route.metrics !== undefined) {
+      checkOptions(`route.${verb}() metrics`, route.metrics, ROUTE_METRICS_KEYS);
+      // A listed route has both, alike.
+      const { mtu } = route.metrics;
+      if (route.mtu !== undefined && mtu !== undefined && route.mtu !== mtu) {
+        throw new TypeError(`mtu: ${shown(route.mtu)}, but metrics.mtu ${shown(mtu)}: give one`);
+      }
+    }
+    const metrics = route.metrics === undefined ? {} : metricsIn(route.metrics);
+    if (route.mtu !== undefined) metrics.mtu = integer(route.mtu, "mtu", 0xffff_ffff);
+    if (Object.keys(metrics).length) request.metrics = metrics;
     if (route.nhid !== undefined) {
       if (gateway !== undefined || route.dev !== undefined || route.nexthops !== undefined) {
         throw new TypeError("nhid: a route using a nexthop object has no gateway, dev or nexthops");

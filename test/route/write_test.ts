@@ -480,6 +480,92 @@ test("an IPv4 route via an IPv6 gateway (RTA_VIA, `via inet6`): read, written an
   );
 });
 
+test("route metrics (ip route add ... advmss hoplimit rtt congctl lock): written as ip writes them, read as ip -j lists them", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "addr add 10.1.0.1/24 dev a0",
+    "addr add 2001:db8::1/64 dev a0 nodad",
+    "route add 10.5.0.0/16 via 10.1.0.5 mtu lock 1400 advmss 1360 hoplimit 16 initcwnd 10 "
+    + "window 65535 rtt 30ms rttvar 10ms ssthresh 100 reordering 5 features ecn quickack 1",
+    "route add 2001:db8:5::/48 via 2001:db8::5 hoplimit 5 rto_min 200ms initrwnd 20 "
+    + "fastopen_no_cookie 1 cwnd 30 congctl reno",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const find = async (dst: string) =>
+    (await ip.route.list({ table: "all" })).find((r) => r.dst === dst)!;
+  /** `ip -j route show DST`'s metrics, named as RouteMetrics names them. */
+  const theirs = (dst: string) => {
+    const [{ metrics }] = ns.json<Json[]>("route", "show", "table", "all", dst);
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(metrics[0] as Record<string, unknown>)) {
+      if (key === "ecn") out.ecn = true;
+      else if (key === "congestion") out.congctl = value;
+      else if (key === "quickack" || key === "fastopen_no_cookie") {
+        out[key === "quickack" ? key : "fastopenNoCookie"] = value === 1;
+      } else out[key === "rto_min" ? "rtoMin" : key] = value;
+    }
+    return out;
+  };
+  // ip -j prints no lock: its text does ("mtu lock 1400", "congctl lock reno").
+  const text = (dst: string) => ns.ip("route", "show", "table", "all", dst);
+  const v4 = await find("10.5.0.0/16");
+  assert.deepEqual({ ...v4.metrics, lock: undefined }, {
+    ...theirs("10.5.0.0/16"),
+    lock: undefined,
+  });
+  assert.deepEqual(v4.metrics!.lock, ["mtu"]);
+  assert.match(text("10.5.0.0/16"), / mtu lock 1400 /);
+  assert.equal(v4.mtu, 1400);
+  const v6 = await find("2001:db8:5::/48");
+  assert.deepEqual({ ...v6.metrics, lock: undefined }, {
+    ...theirs("2001:db8:5::/48"),
+    lock: undefined,
+  });
+  assert.equal(v6.metrics!.congctl, "reno");
+
+  // Written: the same metrics, read back by ip as the ones ip wrote.
+  await ip.route.add({ dst: "10.6.0.0/16", gateway: "10.1.0.6", metrics: v4.metrics });
+  assert.deepEqual(theirs("10.6.0.0/16"), theirs("10.5.0.0/16"));
+  assert.match(text("10.6.0.0/16"), / mtu lock 1400 /);
+  await ip.route.add({
+    dst: "2001:db8:6::/48",
+    gateway: "2001:db8::6",
+    metrics: { hoplimit: 5, rtoMin: 200, initrwnd: 20, fastopenNoCookie: true, cwnd: 30 },
+  });
+  assert.deepEqual(theirs("2001:db8:6::/48"), {
+    hoplimit: 5,
+    rtoMin: 200,
+    initrwnd: 20,
+    fastopenNoCookie: true,
+    cwnd: 30,
+  });
+  await ip.route.replace({ dst: "2001:db8:6::/48", gateway: "2001:db8::6", mtu: 1300 });
+  assert.deepEqual(theirs("2001:db8:6::/48"), { mtu: 1300 });
+  await ip.route.delete(await find("10.6.0.0/16"));
+  assert.equal(ns.json<Json[]>("route", "show", "10.6.0.0/16")[0], undefined);
+
+  // Bad values: TypeErrors naming the field, before any request.
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [
+      { metrics: { hoplimit: 256 } },
+      /^TypeError: metrics.hoplimit: 256 is not an integer from 0 to 255/,
+    ],
+    [{ metrics: { rtt: 1.5 } }, /^TypeError: metrics.rtt: 1.5 is not an integer/],
+    [{ metrics: { quickack: 1 } }, /^TypeError: metrics.quickack: 1 is not a boolean/],
+    [{ metrics: { lock: ["mut"] } }, /^TypeError: metrics.lock: "mut" is not a metric/],
+    [
+      { metrics: { advms: 1 } },
+      /^TypeError: route.add\(\) metrics: unknown option "advms" \(did you mean "advmss"\?\)/,
+    ],
+    [{ mtu: 1400, metrics: { mtu: 1300 } }, /^TypeError: mtu: 1400, but metrics.mtu 1300/],
+  ];
+  for (const [extra, error] of bad) {
+    await assert.rejects(ip.route.add({ dst: "10.9.0.0/16", dev: "a0", ...extra }), error);
+  }
+});
+
 test("proxy neighbours: added, listed with { proxy: true } and deleted, as ip neigh ... proxy", async () => {
   using ns = new Netns();
   ns.ipBatch([
