@@ -119,6 +119,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/ethtool.h", prefixes: ["PORT_", "XCVR_", "ETH_TP_MDI", "DUPLEX_"] },
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_", "FIB_RULE_"] },
   { header: "linux/in_route.h", prefixes: ["RTCF_"] },
+  { header: "linux/icmpv6.h", prefixes: ["ICMPV6_ROUTER_PREF_"] },
   { header: "linux/nexthop.h", prefixes: ["NHA_", "NEXTHOP_GRP_TYPE_"] },
   { header: "linux/net_namespace.h", prefixes: ["NETNSA_"] },
   { header: "linux/veth.h", prefixes: ["VETH_INFO_"] },

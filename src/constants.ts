@@ -3735,6 +3735,20 @@ export const RTCF_LOCAL = 2147483648;
 /** `RTCF_NAT` from <linux/in_route.h>. */
 export const RTCF_NAT = 142606336;
 
+// <linux/icmpv6.h>
+
+/** `ICMPV6_ROUTER_PREF_LOW` from <linux/icmpv6.h>. */
+export const ICMPV6_ROUTER_PREF_LOW = 3;
+
+/** `ICMPV6_ROUTER_PREF_MEDIUM` from <linux/icmpv6.h>. */
+export const ICMPV6_ROUTER_PREF_MEDIUM = 0;
+
+/** `ICMPV6_ROUTER_PREF_HIGH` from <linux/icmpv6.h>. */
+export const ICMPV6_ROUTER_PREF_HIGH = 1;
+
+/** `ICMPV6_ROUTER_PREF_INVALID` from <linux/icmpv6.h>. */
+export const ICMPV6_ROUTER_PREF_INVALID = 2;
+
 // <linux/nexthop.h>
 
 /** hash-threshold nexthop group default type if not specified */

@@ -549,7 +549,6 @@ function metricsText(metrics: Record<string | symbol, unknown>): string[] {
 }
 
 /** RTA_PREF values as ip names them. */
-const ROUTE_PREFS: Record<number, string> = { 0: "medium", 1: "high", 3: "low" };
 
 /**
  * A gateway as ip -j shows it: `gateway`, or `via: { family, host }` for an IPv4 route's IPv6
@@ -678,13 +677,12 @@ export function routeJson(r: Route, tableAsked: boolean): Record<string, unknown
     const flags = raw.rtmFlags as number;
     out.cache = CACHE_FLAGS.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
   }
-  const cacheinfo = raw.cacheinfo as { rtaExpires: number; rtaError: number } | undefined;
-  // In clock ticks (USER_HZ, 100 a second on Linux), shown in seconds as ip shows them.
-  if (cacheinfo?.rtaExpires) out.expires = Math.trunc(cacheinfo.rtaExpires / 100);
+  if (r.expires !== undefined) out.expires = r.expires;
+  const cacheinfo = raw.cacheinfo as { rtaError: number } | undefined;
   if (cacheinfo?.rtaError) out.error = cacheinfo.rtaError;
   const metrics = raw.metrics as Record<string, number | string> | undefined;
   if (metrics !== undefined) out.metrics = [metricsJson(metrics)];
-  if (raw.pref !== undefined) out.pref = ROUTE_PREFS[raw.pref as number] ?? raw.pref;
+  if (r.pref !== undefined) out.pref = r.pref;
   if (r.nexthops) {
     out.nexthops = r.nexthops.map((nh) => ({
       ...(nh.gateway === undefined ? {} : gatewayJson(r.family, nh.gateway)),

@@ -2,6 +2,11 @@
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
 import { shown } from "../_options.ts";
+import {
+  ICMPV6_ROUTER_PREF_HIGH,
+  ICMPV6_ROUTER_PREF_LOW,
+  ICMPV6_ROUTER_PREF_MEDIUM,
+} from "../constants.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 
@@ -87,6 +92,13 @@ export const TABLES = new Names("routing table", {
   default: 253,
   main: 254,
   local: 255,
+});
+
+/** IPv6 router preferences (RTA_PREF), as ip names them. */
+export const ROUTE_PREFS = new Names("route preference", {
+  low: ICMPV6_ROUTER_PREF_LOW,
+  medium: ICMPV6_ROUTER_PREF_MEDIUM,
+  high: ICMPV6_ROUTER_PREF_HIGH,
 });
 
 /** Route types (RTN_*), as rt-route's spec names them. */

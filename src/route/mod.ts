@@ -76,6 +76,7 @@ export {
   type Route,
   type RouteFilter,
   type RouteLookup,
+  type RoutePref,
   type RouteProtocol,
   Routes,
   type RouteType,

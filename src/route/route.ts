@@ -28,6 +28,7 @@ import {
   printAs,
   PROTOCOLS,
   ROUTE_FLAGS,
+  ROUTE_PREFS,
   ROUTE_TYPES,
   SCOPES,
   TABLES,
@@ -54,6 +55,17 @@ export type RouteType =
   | "throw"
   | "nat"
   | "xresolve";
+
+/**
+ * IPv6 router preferences (RTA_PREF, ICMPV6_ROUTER_PREF_*), as `ip route` names them.
+ *
+ * @example
+ * ```ts
+ * import type { RoutePref } from "@netlink/netlink/route";
+ * const pref: RoutePref = "high";
+ * ```
+ */
+export type RoutePref = "low" | "medium" | "high";
 
 /** Route protocols by the names iproute2 gives them (rt_protos). */
 export type RouteProtocol =
@@ -153,6 +165,14 @@ export interface Route {
   readonly metrics?: RouteMetrics;
   /** The nexthop object the route uses (`nhid`; see `ip.nexthop`). */
   readonly nhid?: number;
+  /** An IPv6 route's router preference (RTA_PREF: `pref medium`), by name. */
+  readonly pref?: RoutePref | number;
+  /**
+   * Seconds until the route expires (RTA_CACHEINFO's rta_expires, as `ip -j` shows it), for a
+   * route that does: an IPv6 route learnt from a router advertisement, the prefix route of an
+   * address with a lifetime, one added with `expires`.
+   */
+  readonly expires?: number;
   /** Everything the kernel sent, as the typed layer decodes it. */
   readonly raw: RawRoute;
 }
@@ -217,6 +237,10 @@ export interface NewRoute {
    * in milliseconds; `lock` names those TCP may not change (`mtu lock 1400`).
    */
   metrics?: RouteMetrics;
+  /** IPv6 router preference (`pref low|medium|high`). */
+  pref?: RoutePref;
+  /** IPv6: seconds until the route expires (`expires`); not sent by delete(). */
+  expires?: number;
   /** A nexthop object's id (`nhid`), instead of gateway, dev or nexthops (see `ip.nexthop`). */
   nhid?: number;
 }
@@ -299,6 +323,8 @@ const ROUTE_KEYS = Object.keys(
     onlink: 0,
     mtu: 0,
     metrics: 0,
+    pref: 0,
+    expires: 0,
     nhid: 0,
   } satisfies Record<keyof NewRoute, 0>,
 );
@@ -430,6 +456,10 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
   const metrics = metricsOut(raw.metrics);
   if (metrics !== undefined) out.metrics = metrics;
   if (raw.nhId !== undefined) out.nhid = raw.nhId;
+  if (raw.pref !== undefined) out.pref = ROUTE_PREFS.name(raw.pref);
+  // In clock ticks (USER_HZ, 100 a second on Linux), in whole seconds as ip shows them.
+  const expires = raw.cacheinfo?.rtaExpires;
+  if (expires) out.expires = Math.trunc(expires / 100);
   return out as unknown as Route;
 }
 
@@ -766,6 +796,11 @@ export class Routes {
     const metrics = route.metrics === undefined ? {} : metricsIn(route.metrics);
     if (route.mtu !== undefined) metrics.mtu = integer(route.mtu, "mtu", 0xffff_ffff);
     if (Object.keys(metrics).length) request.metrics = metrics;
+    if (route.pref !== undefined) request.pref = ROUTE_PREFS.value(route.pref, "pref");
+    if (route.expires !== undefined && !deleting) {
+      if (family !== 10) throw new TypeError("expires: only IPv6 routes expire");
+      request.expires = integer(route.expires, "expires", 0x7fff_ffff);
+    }
     if (route.nhid !== undefined) {
       if (gateway !== undefined || route.dev !== undefined || route.nexthops !== undefined) {
         throw new TypeError("nhid: a route using a nexthop object has no gateway, dev or nexthops");

@@ -566,6 +566,47 @@ test("route metrics (ip route add ... advmss hoplimit rtt congctl lock): written
   }
 });
 
+test("IPv6 route preference and expiry (ip route add ... pref high expires 300): written as ip writes them, read as ip -j shows them", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "addr add 2001:db8::1/64 dev a0 nodad",
+    "addr add 2001:db8:1::1/64 dev a0 nodad valid_lft 600 preferred_lft 300",
+    "route add 2001:db8:5::/48 via 2001:db8::5 pref low expires 500",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.route.add({
+    dst: "2001:db8:6::/48",
+    gateway: "2001:db8::6",
+    pref: "high",
+    expires: 300,
+  });
+  const ours = await ip.route.list({ family: "inet6" });
+  const theirs = ns.json<Json[]>("-6", "route", "show");
+  const pick = (
+    r: { dst: string; pref?: unknown; expires?: number },
+  ) => [r.dst, r.pref, r.expires === undefined];
+  assert.deepEqual(ours.map(pick), theirs.map(pick));
+  // Read a moment apart: a second may have gone.
+  ours.forEach((r, i) => assert.ok(Math.abs((r.expires ?? 0) - (theirs[i].expires ?? 0)) <= 2));
+  const byDst = (dst: string) => ours.find((r) => r.dst === dst)!;
+  assert.deepEqual([byDst("2001:db8:6::/48").pref, byDst("2001:db8:5::/48").pref], ["high", "low"]);
+  assert.ok(byDst("2001:db8:1::/64").expires! > 590, "an address's prefix route: its lifetime");
+  assert.equal(byDst("2001:db8::/64").expires, undefined);
+  // A listed route deletes (its expires, counting down, is not sent).
+  await ip.route.delete(byDst("2001:db8:6::/48"));
+  assert.equal(ns.json<Json[]>("-6", "route", "show", "2001:db8:6::/48")[0], undefined);
+  await assert.rejects(
+    ip.route.add({ dst: "10.9.0.0/16", dev: "a0", expires: 5 }),
+    /^TypeError: expires: only IPv6 routes expire/,
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "2001:db8:9::/48", dev: "a0", pref: "top" as never }),
+    /^TypeError: pref: "top" is not a route preference: one of low, medium, high/,
+  );
+});
+
 test("proxy neighbours: added, listed with { proxy: true } and deleted, as ip neigh ... proxy", async () => {
   using ns = new Netns();
   ns.ipBatch([
