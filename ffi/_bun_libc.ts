@@ -66,6 +66,27 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: "ptr" },
 } as const;
 
+/**
+ * What creating and deleting a named network namespace uses (ffi/_netns.ts): bound by a second
+ * dlopen on first use, since Bun compiles a stub per symbol when it opens them and a script that
+ * never makes a namespace should not pay for these.
+ */
+const NAMESPACES = {
+  unshare: { args: ["i32"], returns: "i32" },
+  mount: { args: ["ptr", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
+  umount2: { args: ["ptr", "i32"], returns: "i32" },
+  unlink: { args: ["ptr"], returns: "i32" },
+  mkdir: { args: ["ptr", "u32"], returns: "i32" },
+} as const;
+
+interface NamespaceSymbols {
+  unshare: Fn<[number]>;
+  mount: Fn<[Uint8Array, Uint8Array, Uint8Array, number, null]>;
+  umount2: Fn<[Uint8Array, number]>;
+  unlink: Fn<[Uint8Array]>;
+  mkdir: Fn<[Uint8Array, number]>;
+}
+
 type Fn<A extends unknown[]> = (...args: A) => number;
 
 interface Symbols {
@@ -116,6 +137,9 @@ function open(): BunLibc {
   // symbol crashes Bun (oven-sh/bun#22212).
   const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
   const errnoView = new Int32Array(ffi.toArrayBuffer(lib.__errno_location(), 0, 4));
+  let namespaceSymbols: NamespaceSymbols | undefined;
+  const namespaces = () =>
+    namespaceSymbols ??= ffi.dlopen(LIBC, NAMESPACES).symbols as unknown as NamespaceSymbols;
   return {
     socket: lib.socket,
     bind: lib.bind,
@@ -134,6 +158,12 @@ function open(): BunLibc {
     readlink: lib.readlink,
     open: lib.open,
     setns: lib.setns,
+    unshare: (flags) => namespaces().unshare(flags),
+    mount: (source, target, fstype, flags) =>
+      namespaces().mount(source, target, fstype, flags, null),
+    umount2: (target, flags) => namespaces().umount2(target, flags),
+    unlink: (path) => namespaces().unlink(path),
+    mkdir: (path, mode) => namespaces().mkdir(path, mode),
     statx: lib.statx,
     fcntl: lib.fcntl,
     getpid: lib.getpid,

@@ -91,6 +91,9 @@ export const O_WRONLY = 1;
 export const O_CREAT = 64;
 
 /** Not fcntl. */
+export const O_EXCL = 128;
+
+/** Not fcntl. */
 export const O_TRUNC = 512;
 
 /** `O_NONBLOCK` from <fcntl.h>. */
@@ -145,6 +148,37 @@ export const BPF_MAXINSNS = 4096;
 
 /** New network namespace. */
 export const CLONE_NEWNET = 1073741824;
+
+// <sys/mount.h>
+
+/** Bind directory at different place. */
+export const MS_BIND = 4096;
+
+/** `MS_REC` from <sys/mount.h>. */
+export const MS_REC = 16384;
+
+/** Change to shared. */
+export const MS_SHARED = 1048576;
+
+/** Just detach from the tree. */
+export const MNT_DETACH = 2;
+
+// <sys/stat.h>
+
+/** `S_IRWXU` from <sys/stat.h>. */
+export const S_IRWXU = 448;
+
+/** Read by group. */
+export const S_IRGRP = 32;
+
+/** Execute by group. */
+export const S_IXGRP = 8;
+
+/** Read by others. */
+export const S_IROTH = 4;
+
+/** Execute by others. */
+export const S_IXOTH = 1;
 
 // Struct sizes and field offsets, in bytes.
 

@@ -70,6 +70,15 @@ const REST = {
   setns: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
+/** What creating and deleting a named network namespace uses (ffi/_netns.ts). */
+const NAMESPACES = {
+  unshare: { parameters: ["i32"], result: "i32" },
+  mount: { parameters: ["buffer", "buffer", "buffer", "usize", "pointer"], result: "i32" },
+  umount2: { parameters: ["buffer", "i32"], result: "i32" },
+  unlink: { parameters: ["buffer"], result: "i32" },
+  mkdir: { parameters: ["buffer", "u32"], result: "i32" },
+} as const;
+
 /** A file's type, which only reading a name database asks (src/cli/_rt_names.ts). */
 const STAT = {
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
@@ -98,6 +107,7 @@ function open(): Libc {
   const wait = lazily(WAIT);
   const rest = lazily(REST);
   const stat = lazily(STAT);
+  const namespaces = lazily(NAMESPACES);
   // errno is thread-local: this view is over *this* thread's errno, which is the thread every
   // synchronous call runs on. Reading it costs ~1 ns; calling __errno_location 20-65 ns.
   const errnoPtr = lib.__errno_location();
@@ -121,6 +131,12 @@ function open(): Libc {
     getdents64: (fd, buf, len) => rest().getdents64(fd, buf, BigInt(len)),
     readlink: (path, buf, len) => rest().readlink(path, buf, BigInt(len)),
     setns: (fd, nstype) => rest().setns(fd, nstype),
+    unshare: (flags) => namespaces().unshare(flags),
+    mount: (source, target, fstype, flags) =>
+      namespaces().mount(source, target, fstype, BigInt(flags), null),
+    umount2: (target, flags) => namespaces().umount2(target, flags),
+    unlink: (path) => namespaces().unlink(path),
+    mkdir: (path, mode) => namespaces().mkdir(path, mode),
     statx: (dirfd, path, flags, mask, buf) => stat().statx(dirfd, path, flags, mask, buf),
     fcntl: (fd, cmd, arg) => wait().fcntl(fd, cmd, arg),
     getpid: () => wait().getpid(),

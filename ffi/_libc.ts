@@ -72,6 +72,19 @@ export interface Libc {
   statx(dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint8Array): number;
   /** setns(2), for the calling thread. */
   setns(fd: number, nstype: number): number;
+  /** unshare(2), for the calling thread. */
+  unshare(flags: number): number;
+  /**
+   * mount(2) of NUL-terminated `source` on `target`, filesystem type `fstype`, no data; only
+   * binds and propagation changes are asked for (`flags` below 2^31).
+   */
+  mount(source: Uint8Array, target: Uint8Array, fstype: Uint8Array, flags: number): number;
+  /** umount2(2) of a NUL-terminated `target`. */
+  umount2(target: Uint8Array, flags: number): number;
+  /** unlink(2) of a NUL-terminated `path`. */
+  unlink(path: Uint8Array): number;
+  /** mkdir(2) of a NUL-terminated `path`. */
+  mkdir(path: Uint8Array, mode: number): number;
   /** This thread's errno, as left by the last failed call. */
   errno(): number;
   /**

@@ -25,7 +25,7 @@ import {
   type RegularFileRead,
 } from "./_file.ts";
 import type { Libc } from "./_libc.ts";
-import { openNetnsFile } from "./_netns.ts";
+import { createNamedNetns, deleteNamedNetns, openNetnsFile } from "./_netns.ts";
 import { newPoolWaiter } from "./_pool_waiter.ts";
 import { newSignalWaiter, type Signals } from "./_signal_waiter.ts";
 import { openSocket, type Runtime } from "./_socket.ts";
@@ -270,4 +270,22 @@ export function environment(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Creates the network namespace `ip netns` names `name` (/run/netns/NAME), as `ip netns add`
+ * does, on the calling thread, which is back in its own namespace when this returns or throws.
+ * `name` must be checked already. Throws SyscallError (EEXIST when the name is taken, EPERM
+ * without CAP_SYS_ADMIN).
+ */
+export function createNetnsNamed(name: string): void {
+  createNamedNetns((runtime ??= detect()).libc, name);
+}
+
+/**
+ * Deletes the `ip netns` name `name` (checked already) as `ip netns delete` does. Throws
+ * SyscallError (ENOENT "no network namespace named NAME").
+ */
+export function deleteNetnsNamed(name: string): void {
+  deleteNamedNetns((runtime ??= detect()).libc, name);
 }

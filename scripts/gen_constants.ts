@@ -181,6 +181,7 @@ const FFI_GROUPS: readonly Group[] = [
       "O_RDONLY",
       "O_WRONLY",
       "O_CREAT",
+      "O_EXCL",
       "O_TRUNC",
       "O_CLOEXEC",
       "O_DIRECTORY",
@@ -197,6 +198,8 @@ const FFI_GROUPS: readonly Group[] = [
   { header: "signal.h", names: ["SIGURG"] },
   { header: "linux/filter.h", names: ["BPF_MAXINSNS"] },
   { header: "sched.h", names: ["CLONE_NEWNET"] },
+  { header: "sys/mount.h", names: ["MS_BIND", "MS_REC", "MS_SHARED", "MNT_DETACH"] },
+  { header: "sys/stat.h", names: ["S_IRWXU", "S_IRGRP", "S_IXGRP", "S_IROTH", "S_IXOTH"] },
 ];
 
 /** Size and field offsets of a struct, as Layout entries. */

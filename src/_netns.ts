@@ -18,3 +18,31 @@ export function netnsPath(netns: unknown, field = "netns"): string {
   }
   return netns.includes("/") ? netns : `/run/netns/${netns}`;
 }
+
+/** The longest `ip netns` name, in UTF-8 bytes: iproute2 takes names shorter than NAME_MAX. */
+const NAME_MAX = 255;
+
+/**
+ * Checks `name` as an `ip netns` name (a file in /run/netns): a non-empty string of fewer than
+ * 255 UTF-8 bytes, without "/" or NUL, and not "." or "..". Throws TypeError, before any system
+ * call, naming `field` (the function it was given to) otherwise.
+ */
+export function checkNetnsName(name: unknown, field: string): string {
+  const why = typeof name !== "string"
+    ? "is not a string"
+    : name === ""
+    ? "is empty"
+    : name === "." || name === ".."
+    ? "is not a name"
+    : name.includes("/")
+    ? "holds a \"/\" (a name, not a path: it lives at /run/netns/NAME)"
+    : name.includes("\0")
+    ? "holds a NUL"
+    : new TextEncoder().encode(name).length >= NAME_MAX
+    ? `is ${NAME_MAX} bytes or longer`
+    : undefined;
+  if (why !== undefined) {
+    throw new TypeError(`${field}: ${shown(name)} ${why}; an \`ip netns\` name is needed`);
+  }
+  return name as string;
+}

@@ -62,6 +62,7 @@ export {
   type NewNeighbour,
   type RawNeighbour,
 } from "./neighbour.ts";
+export { createNetns, deleteNetns, listNetns } from "./netns.ts";
 export {
   type NewNexthopObject,
   type NexthopGroupMember,

@@ -1,0 +1,254 @@
+// createNetns / deleteNetns / listNetns against `ip netns` on the host kernel: what they make is
+// what `ip` sees, the calling thread (and every other) stays in its namespace, errors are clear
+// and leave nothing behind. The restore-on-failure paths, which the kernel can't be made to take
+// on demand, run against a fake libc that keeps the kernel's per-thread namespace rule.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, readlinkSync } from "node:fs";
+import process from "node:process";
+import { test } from "node:test";
+import { CLONE_NEWNET } from "../../ffi/_constants.ts";
+import type { Libc } from "../../ffi/_libc.ts";
+import { createNamedNetns } from "../../ffi/_netns.ts";
+import { SyscallError } from "../../src/errors.ts";
+import { createNetns, deleteNetns, listNetns, openRoute } from "../../src/route/mod.ts";
+import { ip, Netns } from "../host/_netns.ts";
+
+let counter = 0;
+/** A name the test namespaces' cleanup recognises (nltest-PID-...). */
+const fresh = () => `nltest-${process.pid}-named-${counter++}`;
+
+/** `ip netns list`'s names (it prints "NAME" or "NAME (id: N)"). */
+const ipNetnsList = () =>
+  ip("netns", "list").split("\n").filter(Boolean).map((l) => l.split(" ")[0]);
+
+/** The network namespace of every thread of this process, by thread id. */
+function threadNamespaces(): Map<string, string> {
+  const tasks = readdirSync("/proc/self/task");
+  const out = new Map<string, string>();
+  for (const tid of tasks) {
+    try {
+      out.set(tid, readlinkSync(`/proc/self/task/${tid}/ns/net`));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** Deletes `name` with ip, if it is there (cleanup after a failed assertion). */
+function cleanup(name: string): void {
+  spawnSync("ip", ["netns", "del", name], { stdio: "ignore" });
+}
+
+test("createNetns: ip netns list shows it, ip -n and openRoute({ netns }) use it; deleteNetns removes it", async () => {
+  const name = fresh();
+  const own = readlinkSync("/proc/thread-self/ns/net");
+  try {
+    createNetns(name);
+    // Every thread of the process is still where it was: the main (calling) thread returned,
+    // the runtime's others never moved.
+    for (const [tid, ns] of threadNamespaces()) assert.equal(ns, own, `thread ${tid}`);
+    assert.ok(ipNetnsList().includes(name));
+    assert.ok(listNetns().includes(name));
+    assert.deepEqual(listNetns(), [...ipNetnsList()].sort());
+    // A fresh namespace: its own loopback only, and not this one.
+    const links = JSON.parse(ip("-j", "-n", name, "link", "show"));
+    assert.deepEqual(links.map((l: { ifname: string }) => l.ifname), ["lo"]);
+    const inode = execFileSync("ip", ["netns", "exec", name, "readlink", "/proc/self/ns/net"], {
+      encoding: "utf8",
+    }).trim();
+    assert.notEqual(inode, own);
+    // The bind mount is the namespace, and /run/netns is a shared mount point, as ip makes it.
+    const mounts = execFileSync("findmnt", ["-rno", "TARGET,PROPAGATION", "/run/netns"], {
+      encoding: "utf8",
+    });
+    assert.match(mounts, /^\/run\/netns shared/m);
+    {
+      await using net = await openRoute({ netns: name });
+      await net.link.add({ name: "v0", kind: "veth", peer: { name: "v1" } });
+      assert.equal(JSON.parse(ip("-j", "-n", name, "link", "show", "v0"))[0].ifname, "v0");
+      // Not here.
+      assert.equal(spawnSync("ip", ["link", "show", "v0"], { stdio: "ignore" }).status, 1);
+    }
+    deleteNetns(name);
+    assert.ok(!ipNetnsList().includes(name));
+    assert.ok(!listNetns().includes(name));
+    assert.notEqual(spawnSync("ip", ["-n", name, "link"], { stdio: "ignore" }).status, 0);
+    assert.equal(readlinkSync("/proc/thread-self/ns/net"), own);
+  } finally {
+    cleanup(name);
+  }
+});
+
+test("createNetns: a taken name is EEXIST, said so, and the namespace there is untouched", () => {
+  using ns = new Netns(["link add e0 type veth peer name e1"]);
+  assert.throws(() => createNetns(ns.name), (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.code, "EEXIST");
+    assert.match(err.message, new RegExp(`network namespace "${ns.name}" already exists`));
+    return true;
+  });
+  // Still the same namespace, with what it held.
+  assert.equal(ns.json<{ ifname: string }[]>("link", "show", "e0")[0].ifname, "e0");
+  assert.ok(ipNetnsList().includes(ns.name));
+});
+
+test("deleteNetns: no such name is ENOENT, named; a client inside keeps the namespace alive", async () => {
+  const missing = fresh();
+  assert.throws(() => deleteNetns(missing), (err: unknown) => {
+    assert.ok(err instanceof SyscallError);
+    assert.equal(err.code, "ENOENT");
+    assert.match(err.message, new RegExp(`no network namespace named "${missing}"`));
+    return true;
+  });
+  // Made by ip, deleted by us while a client is open in it: the name goes, the client works on.
+  const name = fresh();
+  ip("netns", "add", name);
+  try {
+    await using net = await openRoute({ netns: name });
+    deleteNetns(name);
+    assert.ok(!ipNetnsList().includes(name));
+    assert.deepEqual((await net.link.list()).map((l) => l.name), ["lo"]);
+  } finally {
+    cleanup(name);
+  }
+});
+
+test("createNetns / deleteNetns: a name that is no `ip netns` name is a TypeError before any system call", () => {
+  const before = listNetns();
+  const long = "n".repeat(255);
+  for (
+    const [bad, why] of [
+      ["", /"" is empty/],
+      [".", /"\." is not a name/],
+      ["..", /"\.\." is not a name/],
+      ["a/b", /holds a "\/"/],
+      ["/run/netns/x", /holds a "\/"/],
+      ["a\0b", /holds a NUL/],
+      [long, /255 bytes or longer/],
+      ["é".repeat(128), /255 bytes or longer/],
+      [7, /is not a string/],
+      [undefined, /is not a string/],
+    ] as const
+  ) {
+    assert.throws(() => createNetns(bad as string), (err: unknown) => {
+      assert.ok(err instanceof TypeError, String(err));
+      assert.match(err.message, /^createNetns\(\): /);
+      assert.match(err.message, why);
+      return true;
+    });
+    assert.throws(() => deleteNetns(bad as string), /^TypeError: deleteNetns\(\): /);
+  }
+  assert.deepEqual(listNetns(), before);
+  // 254 bytes is a name (iproute2 takes fewer than NAME_MAX).
+  const longest = `nltest-${process.pid}-${"m".repeat(254 - `nltest-${process.pid}-`.length)}`;
+  try {
+    createNetns(longest);
+    assert.ok(ipNetnsList().includes(longest));
+    deleteNetns(longest);
+  } finally {
+    cleanup(longest);
+  }
+});
+
+test("createNetns without CAP_SYS_ADMIN: EPERM says what it needs; no name left behind", () => {
+  const name = fresh();
+  const mod = new URL("../../src/route/mod.ts", import.meta.url).href;
+  const code = `import { createNetns } from "${mod}";
+try { createNetns("${name}"); console.log("no error"); } catch (err) { console.log(String(err)); }`;
+  const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const runtime = isBun
+    ? [process.execPath, "-e", code]
+    : [process.execPath, "eval", code];
+  try {
+    const out = execFileSync("setpriv", [
+      "--inh-caps=-sys_admin",
+      "--bounding-set=-sys_admin",
+      ...runtime,
+    ], { encoding: "utf8" });
+    assert.match(out.trim(), /^SyscallError: \w+: EPERM .*needs CAP_SYS_ADMIN: run as root/);
+    assert.ok(!ipNetnsList().includes(name));
+  } finally {
+    cleanup(name);
+  }
+});
+
+/**
+ * A libc over a fake kernel: threads' namespaces are one number (this thread's), setns and
+ * unshare change it only when they succeed, as the kernel's do; `fail` names the call that fails
+ * (with `errno`) and on which of its calls.
+ */
+function fakeLibc(fail: { call: string; nth?: number; errno: number }) {
+  const text = (b: Uint8Array) => new TextDecoder().decode(b.subarray(0, b.indexOf(0)));
+  let current = 1; // this thread's namespace
+  let next = 2;
+  const fds = new Map<number, number>(); // descriptor: namespace it holds
+  const files = new Set<string>();
+  const counts = new Map<string, number>();
+  let errno = 0;
+  let fd = 10;
+  const fails = (call: string) => {
+    const n = (counts.get(call) ?? 0) + 1;
+    counts.set(call, n);
+    if (fail.call !== call || (fail.nth ?? 1) !== n) return false;
+    errno = fail.errno;
+    return true;
+  };
+  const libc = {
+    open(path: Uint8Array) {
+      if (fails("open")) return -1;
+      const p = text(path);
+      if (p === "/proc/thread-self/ns/net") fds.set(++fd, current);
+      else files.add(p);
+      return fd;
+    },
+    close: (d: number) => (fds.delete(d), 0),
+    mkdir: () => (fails("mkdir") ? -1 : 0),
+    mount: () => (fails("mount") ? -1 : 0),
+    umount2: () => 0,
+    unlink: (path: Uint8Array) => (files.delete(text(path)), 0),
+    unshare(flags: number) {
+      assert.equal(flags, CLONE_NEWNET);
+      if (fails("unshare")) return -1;
+      current = next++;
+      return 0;
+    },
+    setns(d: number) {
+      if (fails("setns")) return -1;
+      current = fds.get(d)!;
+      return 0;
+    },
+    errno: () => errno,
+  } as unknown as Libc;
+  return { libc, files, fds, current: () => current };
+}
+
+test("createNetns' thread rule (fake libc): back in its own namespace and no name left, whatever fails", () => {
+  // The bind after unshare fails: the thread returns, then the name goes.
+  for (
+    const [fail, message] of [
+      [{ call: "mount", nth: 2, errno: 13 }, /mount: EACCES .*cannot bind the new namespace/],
+      [{ call: "unshare", errno: 1 }, /unshare: EPERM .*needs CAP_SYS_ADMIN/],
+      [{ call: "open", nth: 1, errno: 17 }, /already exists/],
+      [{ call: "mount", nth: 1, errno: 1 }, /cannot make \/run\/netns a shared mount point/],
+    ] as const
+  ) {
+    const fake = fakeLibc(fail);
+    assert.throws(() => createNamedNetns(fake.libc, "x"), message);
+    assert.equal(fake.current(), 1, fail.call);
+    assert.deepEqual([...fake.files], [], fail.call);
+    assert.equal(fake.fds.size, 0, `${fail.call}: descriptors left`);
+  }
+  // Returning fails: that is the error (the thread is not where it should be), and the name goes.
+  const fake = fakeLibc({ call: "setns", errno: 22 });
+  assert.throws(() => createNamedNetns(fake.libc, "x"), /could not return to the original/);
+  assert.deepEqual([...fake.files], []);
+  // Success: back, name kept, no descriptor left.
+  const ok = fakeLibc({ call: "none", errno: 0 });
+  createNamedNetns(ok.libc, "x");
+  assert.equal(ok.current(), 1);
+  assert.deepEqual([...ok.files], ["/run/netns/x"]);
+  assert.equal(ok.fds.size, 0);
+});
