@@ -77,6 +77,7 @@ const NAMESPACES = {
   umount2: { args: ["ptr", "i32"], returns: "i32" },
   unlink: { args: ["ptr"], returns: "i32" },
   mkdir: { args: ["ptr", "u32"], returns: "i32" },
+  flock: { args: ["i32", "i32"], returns: "i32" },
 } as const;
 
 interface NamespaceSymbols {
@@ -85,6 +86,7 @@ interface NamespaceSymbols {
   umount2: Fn<[Uint8Array, number]>;
   unlink: Fn<[Uint8Array]>;
   mkdir: Fn<[Uint8Array, number]>;
+  flock: Fn<[number, number]>;
 }
 
 type Fn<A extends unknown[]> = (...args: A) => number;
@@ -164,6 +166,7 @@ function open(): BunLibc {
     umount2: (target, flags) => namespaces().umount2(target, flags),
     unlink: (path) => namespaces().unlink(path),
     mkdir: (path, mode) => namespaces().mkdir(path, mode),
+    flock: (fd, operation) => namespaces().flock(fd, operation),
     statx: lib.statx,
     fcntl: lib.fcntl,
     getpid: lib.getpid,

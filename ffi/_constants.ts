@@ -163,6 +163,11 @@ export const MS_SHARED = 1048576;
 /** Just detach from the tree. */
 export const MNT_DETACH = 2;
 
+// <sys/file.h>
+
+/** Exclusive lock. */
+export const LOCK_EX = 2;
+
 // <sys/stat.h>
 
 /** `S_IRWXU` from <sys/stat.h>. */

@@ -77,6 +77,7 @@ const NAMESPACES = {
   umount2: { parameters: ["buffer", "i32"], result: "i32" },
   unlink: { parameters: ["buffer"], result: "i32" },
   mkdir: { parameters: ["buffer", "u32"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
 /** A file's type, which only reading a name database asks (src/cli/_rt_names.ts). */
@@ -137,6 +138,7 @@ function open(): Libc {
     umount2: (target, flags) => namespaces().umount2(target, flags),
     unlink: (path) => namespaces().unlink(path),
     mkdir: (path, mode) => namespaces().mkdir(path, mode),
+    flock: (fd, operation) => namespaces().flock(fd, operation),
     statx: (dirfd, path, flags, mask, buf) => stat().statx(dirfd, path, flags, mask, buf),
     fcntl: (fd, cmd, arg) => wait().fcntl(fd, cmd, arg),
     getpid: () => wait().getpid(),

@@ -85,6 +85,8 @@ export interface Libc {
   unlink(path: Uint8Array): number;
   /** mkdir(2) of a NUL-terminated `path`. */
   mkdir(path: Uint8Array, mode: number): number;
+  /** flock(2). */
+  flock(fd: number, operation: number): number;
   /** This thread's errno, as left by the last failed call. */
   errno(): number;
   /**

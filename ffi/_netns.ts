@@ -12,12 +12,14 @@ import { printable } from "../src/_printable.ts";
 import { SyscallError } from "../src/errors.ts";
 import {
   CLONE_NEWNET,
+  LOCK_EX,
   MNT_DETACH,
   MS_BIND,
   MS_REC,
   MS_SHARED,
   O_CLOEXEC,
   O_CREAT,
+  O_DIRECTORY,
   O_EXCL,
   O_NONBLOCK,
   O_RDONLY,
@@ -140,7 +142,7 @@ export function inNetns(libc: Libc, path: string, create: () => number): number 
 export const NETNS_RUN_DIR = "/run/netns";
 
 /**
- * Makes /run/netns (mode 0755) a shared mount point, as iproute2's netns_add() does: a bind of
+ * Makes /run/netns (mode 0755) a shared mount point, as iproute2's netns_add() does (under its lock): a bind of
  * itself first when it is no mount point yet (mount --make-shared fails with EINVAL then). Shared,
  * a namespace unmounted here is unmounted in every mount namespace that copied it (`ip netns
  * exec` makes one), so the namespace can be freed.
@@ -151,17 +153,29 @@ function prepareRunDir(libc: Libc): void {
     const errno = libc.errno();
     if (errno !== EEXIST) throw syscallFailure("mkdir", errno, `cannot create ${NETNS_RUN_DIR}`);
   }
-  const none = cPath("none");
-  for (let bound = false;;) {
-    if (libc.mount(cPath(""), dir, none, MS_SHARED | MS_REC) === 0) return;
-    const errno = libc.errno();
-    if (errno !== EINVAL || bound) {
-      throw syscallFailure("mount", errno, `cannot make ${NETNS_RUN_DIR} a shared mount point`);
+  // Under iproute2's lock (flock of the directory), so that two processes finding it no mount
+  // point yet do not both bind it onto itself.
+  const lock = libc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (lock < 0) throw syscallFailure("open", libc.errno(), `cannot open ${NETNS_RUN_DIR}`);
+  try {
+    if (libc.flock(lock, LOCK_EX) < 0) {
+      throw syscallFailure("flock", libc.errno(), `cannot lock ${NETNS_RUN_DIR}`);
     }
-    if (libc.mount(dir, dir, none, MS_BIND | MS_REC) < 0) {
-      throw syscallFailure("mount", libc.errno(), `cannot bind ${NETNS_RUN_DIR} onto itself`);
+    const none = cPath("none");
+    for (let bound = false;;) {
+      if (libc.mount(cPath(""), dir, none, MS_SHARED | MS_REC) === 0) return;
+      const errno = libc.errno();
+      if (errno !== EINVAL || bound) {
+        throw syscallFailure("mount", errno, `cannot make ${NETNS_RUN_DIR} a shared mount point`);
+      }
+      if (libc.mount(dir, dir, none, MS_BIND | MS_REC) < 0) {
+        throw syscallFailure("mount", libc.errno(), `cannot bind ${NETNS_RUN_DIR} onto itself`);
+      }
+      bound = true;
     }
-    bound = true;
+  } finally {
+    // Closing releases the lock.
+    libc.close(lock);
   }
 }
 

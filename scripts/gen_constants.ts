@@ -199,6 +199,7 @@ const FFI_GROUPS: readonly Group[] = [
   { header: "linux/filter.h", names: ["BPF_MAXINSNS"] },
   { header: "sched.h", names: ["CLONE_NEWNET"] },
   { header: "sys/mount.h", names: ["MS_BIND", "MS_REC", "MS_SHARED", "MNT_DETACH"] },
+  { header: "sys/file.h", names: ["LOCK_EX"] },
   { header: "sys/stat.h", names: ["S_IRWXU", "S_IRGRP", "S_IXGRP", "S_IROTH", "S_IXOTH"] },
 ];
 

@@ -184,7 +184,7 @@ function fakeLibc(fail: { call: string; nth?: number; errno: number }) {
   const text = (b: Uint8Array) => new TextDecoder().decode(b.subarray(0, b.indexOf(0)));
   let current = 1; // this thread's namespace
   let next = 2;
-  const fds = new Map<number, number>(); // descriptor: namespace it holds
+  const fds = new Map<number, number>(); // descriptor: namespace it holds (-1: the directory)
   const files = new Set<string>();
   const counts = new Map<string, number>();
   let errno = 0;
@@ -201,11 +201,13 @@ function fakeLibc(fail: { call: string; nth?: number; errno: number }) {
       if (fails("open")) return -1;
       const p = text(path);
       if (p === "/proc/thread-self/ns/net") fds.set(++fd, current);
+      else if (p === "/run/netns") fds.set(++fd, -1);
       else files.add(p);
       return fd;
     },
     close: (d: number) => (fds.delete(d), 0),
     mkdir: () => (fails("mkdir") ? -1 : 0),
+    flock: (d: number) => (assert.equal(fds.get(d), -1), fails("flock") ? -1 : 0),
     mount: () => (fails("mount") ? -1 : 0),
     umount2: () => 0,
     unlink: (path: Uint8Array) => (files.delete(text(path)), 0),
@@ -231,7 +233,8 @@ test("createNetns' thread rule (fake libc): back in its own namespace and no nam
     const [fail, message] of [
       [{ call: "mount", nth: 2, errno: 13 }, /mount: EACCES .*cannot bind the new namespace/],
       [{ call: "unshare", errno: 1 }, /unshare: EPERM .*needs CAP_SYS_ADMIN/],
-      [{ call: "open", nth: 1, errno: 17 }, /already exists/],
+      [{ call: "open", nth: 2, errno: 17 }, /already exists/],
+      [{ call: "flock", errno: 9 }, /flock: EBADF .*cannot lock \/run\/netns/],
       [{ call: "mount", nth: 1, errno: 1 }, /cannot make \/run\/netns a shared mount point/],
     ] as const
   ) {
