@@ -1,15 +1,19 @@
 /**
- * Decoding of the kernel's answers that end a request: NLMSG_ERROR (an error, or with error 0 an
- * acknowledgement) and NLMSG_DONE (the end of a dump, possibly carrying the dump's error).
+ * The answers that end a request: NLMSG_ERROR (an error, or with error 0 an acknowledgement) and
+ * NLMSG_DONE (the end of a dump, possibly carrying the dump's error), decoded as the kernel
+ * writes them, and encoded as it does for a server of your own.
  *
  * @module
  */
 
+import { checkErrno, EXT_KEYS } from "./_ack_checks.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { AttributeDecoder } from "./attribute.ts";
+import { checkInteger, checkOptions } from "./_options.ts";
+import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
+  NLM_F_MULTI,
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSGERR_ATTR_COOKIE,
@@ -20,7 +24,7 @@ import {
   NLMSGERR_ATTR_POLICY,
 } from "./constants.ts";
 import { MalformedMessageError, type NetlinkErrorInit } from "./errors.ts";
-import { alignMessage, type Message, NLMSG_HDRLEN } from "./message.ts";
+import { alignMessage, encodeMessage, type Message, NLMSG_HDRLEN } from "./message.ts";
 import { type AttributePolicy, decodeAttributePolicy } from "./policy.ts";
 
 /** struct nlmsgerr starts with an int error. */
@@ -172,4 +176,141 @@ function decodeExtendedAck(
       : { type: missingType, nestOffset: missingNest };
   }
   return result;
+}
+
+/**
+ * The extended-ack attributes (NLMSGERR_ATTR_*) of an ack that {@linkcode ackMessage} or
+ * {@linkcode doneMessage} writes (the kernel sends them to sockets with NETLINK_EXT_ACK on). On a
+ * success ack only `message` (a warning) and `cookie` are written, as the kernel writes them.
+ *
+ * @example
+ * ```ts
+ * import type { ExtendedAck } from "@netlink/netlink";
+ * const ext: ExtendedAck = { message: "Unknown device type", offset: 36 };
+ * ```
+ */
+export interface ExtendedAck {
+  /** NLMSGERR_ATTR_MSG: the error text, or a warning on success. */
+  readonly message?: string;
+  /** NLMSGERR_ATTR_OFFS: offset of the offending attribute in the request. */
+  readonly offset?: number;
+  /** NLMSGERR_ATTR_COOKIE: opaque bytes. */
+  readonly cookie?: Uint8Array;
+  /**
+   * NLMSGERR_ATTR_POLICY: writes the policy of the offending attribute (NL_POLICY_TYPE_ATTR_*
+   * attributes) into the nest.
+   */
+  readonly policy?: (nest: AttributeEncoder) => void;
+  /** NLMSGERR_ATTR_MISS_TYPE: a required attribute that is missing. */
+  readonly missingType?: number;
+  /** NLMSGERR_ATTR_MISS_NEST: offset of the nest it is missing from. */
+  readonly missingNest?: number;
+}
+
+/**
+ * The NLMSG_ERROR answering `request`, as the kernel's netlink_ack builds it: errno 0 is an ack,
+ * a positive errno the error. For a server of your own (a NETLINK_USERSOCK peer answering
+ * requests, a test answering by hand): send it back to the requester, as
+ * `sock.send(ackMessage(msg), { portid: msg.sender })`, and its `request()` resolves (or rejects
+ * with a `NetlinkError` carrying `ext`'s text, offset...).
+ * The request is echoed whole (its nlmsg_len as it was) unless `capped` (the default on
+ * success); `ext`'s attributes follow, flagged NLM_F_ACK_TLVS. Its nlmsg_pid is `portid`, the
+ * port of the socket that sent the request (the kernel's NETLINK_CB(skb).portid, whatever the
+ * request's own nlmsg_pid says; default: the request's nlmsg_pid, which this library sets to
+ * the socket's port). An errno that is no integer from 0 to 4095 is a RangeError, a key `ext`
+ * does not have a TypeError. The same function is `@netlink/netlink/testing`'s.
+ *
+ * @example
+ * ```ts
+ * import { ackMessage, decodeAck, type NetlinkSocket, type ReceivedMessage } from "@netlink/netlink";
+ *
+ * // A USERSOCK server's answer to each request it reads: acked, or type 0x20 refused with a reason.
+ * function answer(server: NetlinkSocket, msg: ReceivedMessage): void {
+ *   const ack = msg.type === 0x20 ? ackMessage(msg, 95, { message: "not served" }) : ackMessage(msg);
+ *   server.send(ack, { portid: msg.sender });
+ * }
+ * const request = { type: 0x20, flags: 5, seq: 1, portid: 4242, payload: new Uint8Array(4) };
+ * console.log(decodeAck(ackMessage(request, 95, { message: "not served" })).detail); // "not served"
+ * ```
+ */
+export function ackMessage(
+  request: Message,
+  errno = 0,
+  ext: ExtendedAck = {},
+  options: { capped?: boolean; portid?: number } = {},
+): Message {
+  checkAck("ackMessage()", errno, ext);
+  const capped = options.capped ?? errno === 0;
+  const tlvs = encodeExtAck(ext, errno === 0);
+  const whole = encodeMessage(request);
+  const echoed = capped ? whole.subarray(0, NLMSG_HDRLEN) : whole;
+  const payload = new Uint8Array(4 + echoed.length + tlvs.length);
+  new DataView(payload.buffer).setInt32(0, -errno, true);
+  payload.set(echoed, 4);
+  payload.set(tlvs, 4 + echoed.length);
+  const flags = (capped ? NLM_F_CAPPED : 0) | (tlvs.length ? NLM_F_ACK_TLVS : 0);
+  const portid = options.portid ?? request.portid;
+  return { type: NLMSG_ERROR, flags, seq: request.seq, portid, payload };
+}
+
+/**
+ * The NLMSG_DONE ending a dump of `request` (flagged NLM_F_MULTI, plus `flags`), carrying
+ * `errno` (0: success) and `ext`'s attributes: how a server of your own ends a dump it answered
+ * (`sock.send(doneMessage(msg), { portid: msg.sender })` after the parts, each flagged
+ * NLM_F_MULTI). Checked as {@linkcode ackMessage} checks them, and `flags` as a u16. The same
+ * function is `@netlink/netlink/testing`'s.
+ *
+ * @example
+ * ```ts
+ * import { decodeAck, doneMessage } from "@netlink/netlink";
+ * const request = { type: 18, flags: 0x301, seq: 1, portid: 0, payload: new Uint8Array(16) };
+ * console.log(decodeAck(doneMessage(request, 16)).errno); // 16
+ * ```
+ */
+export function doneMessage(
+  request: Message,
+  errno = 0,
+  ext: ExtendedAck = {},
+  flags = 0,
+): Message {
+  checkAck("doneMessage()", errno, ext);
+  checkInteger("doneMessage() flags", flags, 0, 0xffff);
+  const tlvs = encodeExtAck(ext, errno === 0);
+  const payload = new Uint8Array(4 + tlvs.length);
+  new DataView(payload.buffer).setInt32(0, -errno, true);
+  payload.set(tlvs, 4);
+  return {
+    type: NLMSG_DONE,
+    flags: NLM_F_MULTI | flags | (tlvs.length ? NLM_F_ACK_TLVS : 0),
+    seq: request.seq,
+    portid: request.portid,
+    payload,
+  };
+}
+
+/**
+ * An ack's errno and extended ack, checked: NaN or 2^32 were written as 0 (an ack of success
+ * for a test that meant a failure), a null `ext` failed in the engine's words.
+ */
+function checkAck(what: string, errno: number, ext: ExtendedAck): void {
+  checkErrno(what, errno);
+  checkOptions(`${what} ext`, ext, EXT_KEYS);
+}
+
+function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {
+  // netlink_ack_tlv_fill's order: the message and cookie (a warning's too), then the error's.
+  const attrs = new AttributeEncoder();
+  if (ext.message !== undefined) attrs.string(NLMSGERR_ATTR_MSG, ext.message);
+  if (ext.cookie !== undefined) attrs.bytes(NLMSGERR_ATTR_COOKIE, ext.cookie);
+  if (!success && ext.offset !== undefined) attrs.u32(NLMSGERR_ATTR_OFFS, ext.offset);
+  if (!success && ext.policy !== undefined) {
+    attrs.nested(NLMSGERR_ATTR_POLICY, ext.policy);
+  }
+  if (!success && ext.missingType !== undefined) {
+    attrs.u32(NLMSGERR_ATTR_MISS_TYPE, ext.missingType);
+  }
+  if (!success && ext.missingNest !== undefined) {
+    attrs.u32(NLMSGERR_ATTR_MISS_NEST, ext.missingNest);
+  }
+  return attrs.finish();
 }

@@ -60,11 +60,12 @@
  */
 
 import { SO_RCVBUFFORCE, SO_SNDBUFFORCE } from "../../ffi/_constants.ts";
+import { checkErrno, EXT_KEYS } from "../_ack_checks.ts";
 import { withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
 import { dumpBits } from "../_request.ts";
-import { AttributeEncoder } from "../attribute.ts";
+import { ackMessage, doneMessage, type ExtendedAck } from "../ack.ts";
 import {
   MAX_LINKS,
   NETLINK_ADD_MEMBERSHIP,
@@ -81,21 +82,11 @@ import {
   NETLINK_PKTINFO,
   NETLINK_ROUTE,
   NLM_F_ACK,
-  NLM_F_ACK_TLVS,
-  NLM_F_CAPPED,
   NLM_F_DUMP_INTR,
   NLM_F_ECHO,
   NLM_F_MULTI,
   NLM_F_REQUEST,
-  NLMSG_DONE,
-  NLMSG_ERROR,
   NLMSG_MIN_TYPE,
-  NLMSGERR_ATTR_COOKIE,
-  NLMSGERR_ATTR_MISS_NEST,
-  NLMSGERR_ATTR_MISS_TYPE,
-  NLMSGERR_ATTR_MSG,
-  NLMSGERR_ATTR_OFFS,
-  NLMSGERR_ATTR_POLICY,
   RTM_GETACTION,
   RTM_GETADDR,
   RTM_GETCHAIN,
@@ -117,7 +108,6 @@ import { SocketClosedError, SyscallError } from "../errors.ts";
 import {
   alignMessage,
   decodeMessages,
-  encodeMessage,
   encodeMessages,
   type Message,
   NLMSG_HDRLEN,
@@ -211,34 +201,6 @@ export interface MessageSpec {
 }
 
 /**
- * The extended-ack attributes (NLMSGERR_ATTR_*) of an answer, sent to sockets with
- * NETLINK_EXT_ACK on. On a success ack only `message` (a warning) and `cookie` are sent.
- *
- * @example
- * ```ts
- * import type { ExtendedAck } from "@netlink/netlink/testing";
- * const ext: ExtendedAck = { message: "Unknown device type", offset: 36 };
- * ```
- */
-export interface ExtendedAck {
-  /** NLMSGERR_ATTR_MSG: the error text, or a warning on success. */
-  readonly message?: string;
-  /** NLMSGERR_ATTR_OFFS: offset of the offending attribute in the request. */
-  readonly offset?: number;
-  /** NLMSGERR_ATTR_COOKIE: opaque bytes. */
-  readonly cookie?: Uint8Array;
-  /**
-   * NLMSGERR_ATTR_POLICY: writes the policy of the offending attribute (NL_POLICY_TYPE_ATTR_*
-   * attributes) into the nest.
-   */
-  readonly policy?: (nest: AttributeEncoder) => void;
-  /** NLMSGERR_ATTR_MISS_TYPE: a required attribute that is missing. */
-  readonly missingType?: number;
-  /** NLMSGERR_ATTR_MISS_NEST: offset of the nest it is missing from. */
-  readonly missingNest?: number;
-}
-
-/**
  * How the kernel answers one request, as a {@linkcode RequestHandler} returns it.
  *
  * @example
@@ -301,15 +263,6 @@ const FAKE_KERNEL_KEYS = [
   "genericGroups",
   "protocolGroups",
 ] as const satisfies readonly (keyof FakeKernelOptions)[];
-const EXT_KEYS = [
-  "message",
-  "offset",
-  "cookie",
-  "policy",
-  "missingType",
-  "missingNest",
-] as const satisfies readonly (keyof ExtendedAck)[];
-
 /**
  * The messages of a datagram as netlink_rcv_skb walks them for the kernel: in order, until fewer
  * than NLMSG_HDRLEN bytes are left or a header's nlmsg_len is below NLMSG_HDRLEN or runs past the
@@ -967,113 +920,6 @@ export class FakeSocket implements Transport {
     this.#hold = undefined;
     wake(result);
   }
-}
-
-/**
- * The NLMSG_ERROR answering `request`, as the kernel's netlink_ack builds it: errno 0 is an ack.
- * The request is echoed whole (its nlmsg_len as it was) unless `capped` (the default on
- * success); `ext`'s attributes follow, flagged NLM_F_ACK_TLVS. Its nlmsg_pid is `portid`, the
- * port of the socket that sent the request (the kernel's NETLINK_CB(skb).portid, whatever the
- * request's own nlmsg_pid says; default: the request's nlmsg_pid, which this library sets to
- * the socket's port). For tests that answer by hand. An errno that is no integer from 0 to
- * 4095 is a RangeError, a key `ext` does not have a TypeError.
- *
- * @example
- * ```ts
- * import { decodeAck, RTM_NEWLINK } from "@netlink/netlink";
- * import { ackMessage } from "@netlink/netlink/testing";
- * const request = { type: RTM_NEWLINK, flags: 5, seq: 1, portid: 0, payload: new Uint8Array(16) };
- * console.log(decodeAck(ackMessage(request, 22, { message: "nope" })).detail); // "nope"
- * ```
- */
-export function ackMessage(
-  request: Message,
-  errno = 0,
-  ext: ExtendedAck = {},
-  options: { capped?: boolean; portid?: number } = {},
-): Message {
-  checkAck("ackMessage()", errno, ext);
-  const capped = options.capped ?? errno === 0;
-  const tlvs = encodeExtAck(ext, errno === 0);
-  const whole = encodeMessage(request);
-  const echoed = capped ? whole.subarray(0, NLMSG_HDRLEN) : whole;
-  const payload = new Uint8Array(4 + echoed.length + tlvs.length);
-  new DataView(payload.buffer).setInt32(0, -errno, true);
-  payload.set(echoed, 4);
-  payload.set(tlvs, 4 + echoed.length);
-  const flags = (capped ? NLM_F_CAPPED : 0) | (tlvs.length ? NLM_F_ACK_TLVS : 0);
-  const portid = options.portid ?? request.portid;
-  return { type: NLMSG_ERROR, flags, seq: request.seq, portid, payload };
-}
-
-/**
- * The NLMSG_DONE ending a dump of `request` (flagged NLM_F_MULTI, plus `flags`), carrying
- * `errno` (0: success) and `ext`'s attributes. For tests that answer by hand. Checked as
- * {@linkcode ackMessage} checks them, and `flags` as a u16.
- *
- * @example
- * ```ts
- * import { decodeAck } from "@netlink/netlink";
- * import { doneMessage } from "@netlink/netlink/testing";
- * const request = { type: 18, flags: 0x301, seq: 1, portid: 0, payload: new Uint8Array(16) };
- * console.log(decodeAck(doneMessage(request, 16)).errno); // 16
- * ```
- */
-export function doneMessage(
-  request: Message,
-  errno = 0,
-  ext: ExtendedAck = {},
-  flags = 0,
-): Message {
-  checkAck("doneMessage()", errno, ext);
-  checkInteger("doneMessage() flags", flags, 0, 0xffff);
-  const tlvs = encodeExtAck(ext, errno === 0);
-  const payload = new Uint8Array(4 + tlvs.length);
-  new DataView(payload.buffer).setInt32(0, -errno, true);
-  payload.set(tlvs, 4);
-  return {
-    type: NLMSG_DONE,
-    flags: NLM_F_MULTI | flags | (tlvs.length ? NLM_F_ACK_TLVS : 0),
-    seq: request.seq,
-    portid: request.portid,
-    payload,
-  };
-}
-
-/**
- * An ack's errno and extended ack, checked: NaN or 2^32 were written as 0 (an ack of success
- * for a test that meant a failure), a null `ext` failed in the engine's words.
- */
-function checkAck(what: string, errno: number, ext: ExtendedAck): void {
-  checkErrno(what, errno);
-  checkOptions(`${what} ext`, ext, EXT_KEYS);
-}
-
-/** An errno as the kernel has them (MAX_ERRNO 4095; 0: none), or a RangeError. */
-function checkErrno(what: string, errno: unknown): void {
-  if (!(Number.isInteger(errno) && (errno as number) >= 0 && (errno as number) <= 4095)) {
-    throw new RangeError(
-      `${what}: errno must be a positive errno (1..4095, 0 for none), got ${shown(errno)}`,
-    );
-  }
-}
-
-function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {
-  // netlink_ack_tlv_fill's order: the message and cookie (a warning's too), then the error's.
-  const attrs = new AttributeEncoder();
-  if (ext.message !== undefined) attrs.string(NLMSGERR_ATTR_MSG, ext.message);
-  if (ext.cookie !== undefined) attrs.bytes(NLMSGERR_ATTR_COOKIE, ext.cookie);
-  if (!success && ext.offset !== undefined) attrs.u32(NLMSGERR_ATTR_OFFS, ext.offset);
-  if (!success && ext.policy !== undefined) {
-    attrs.nested(NLMSGERR_ATTR_POLICY, ext.policy);
-  }
-  if (!success && ext.missingType !== undefined) {
-    attrs.u32(NLMSGERR_ATTR_MISS_TYPE, ext.missingType);
-  }
-  if (!success && ext.missingNest !== undefined) {
-    attrs.u32(NLMSGERR_ATTR_MISS_NEST, ext.missingNest);
-  }
-  return attrs.finish();
 }
 
 /**

@@ -21,5 +21,8 @@
  * @module
  */
 
+// The ack encoders are the protocol layer's (a USERSOCK server needs them too); here as well, for
+// tests that answer by hand.
+export { ackMessage, doneMessage, type ExtendedAck } from "../ack.ts";
 export * from "./fake_kernel.ts";
 export * from "./session.ts";
