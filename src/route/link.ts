@@ -10,7 +10,7 @@ import { checkOptions, shown } from "../_options.ts";
 import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
-import type { DumpReply } from "../ynl/_descriptor.ts";
+import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { checkLinkName, checkLinkRef, nameLookup } from "./_link_ref.ts";
@@ -32,17 +32,16 @@ export type Operstate =
   | "up";
 
 /**
- * A network interface, as `ip -d -j link show` shows it.
+ * What every {@linkcode Link} has, whatever its kind: `ip -d -j link show`'s fields but the
+ * kind's and the port's options.
  *
  * @example
  * ```ts
- * import { openRoute } from "@netlink/netlink/route";
- * await using ip = await openRoute();
- * const lo = await ip.link.get("lo");
- * console.log(lo.index, lo.flags, lo.operstate); // 1 ["LOOPBACK","UP","LOWER_UP"] "unknown"
+ * import type { LinkFields } from "@netlink/netlink/route";
+ * const mtuOf = (link: LinkFields) => link.mtu;
  * ```
  */
-export interface Link {
+export interface LinkFields {
   /** ifindex. */
   readonly index: number;
   /**
@@ -78,27 +77,6 @@ export interface Link {
   readonly link?: number;
   /** The namespace id `link` is in, when it is in another namespace. */
   readonly linkNetnsid?: number;
-  /** The link kind ("veth", "bridge", "vxlan"...), absent for physical devices and loopback. */
-  readonly kind?: string;
-  /**
-   * The kind's options (IFLA_INFO_DATA), addresses as text and modes by name (a vxlan's `df`
-   * "unset", "set" or "inherit" as ip prints it; a bridge's `bridgeId` as `{ prio, addr }`).
-   * Other values are in the kernel's units, which {@linkcode LinkSettings.data} takes too: a
-   * bridge's times (`forwardDelay`, `helloTime`, `maxAge`, `ageingTime`) and timers
-   * (`helloTimer`, `gcTimer`...) in centiseconds (`ip -d` prints the times so, the timers in
-   * seconds). The kernel's u64 values are numbers, exact up to 2^53, as in {@linkcode LinkStats}
-   * (`raw.linkinfo.data` has them as bigints), so a link goes through `JSON.stringify`.
-   */
-  readonly data?: Record<string, unknown>;
-  /** The kind of the master this link is a port of ("bridge", "bond"). */
-  readonly portKind?: string;
-  /**
-   * Port options (IFLA_INFO_SLAVE_DATA); a bridge port's on/off options as booleans, its STP
-   * `state` by ip's name ("forwarding"...). Other values are in the kernel's units, as in
-   * {@linkcode data}: a bridge port's timers in centiseconds, its `id` and `no` numbers (ip
-   * prints them in hex, "0x8001"); u64 values as numbers, as in `data`.
-   */
-  readonly portData?: Record<string, unknown>;
   /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
   readonly stats?: LinkStats;
   /**
@@ -107,6 +85,312 @@ export interface Link {
    */
   readonly raw: RawLink;
 }
+
+/**
+ * A network interface, as `ip -d -j link show` shows it. Its `kind` tells what its `data` holds
+ * and its `portKind` what its `portData` holds: compare them and the options are typed
+ * (`if (link.kind === "vlan") link.data?.id` is a number), as `list({ kind: "vlan" })` types
+ * the links it lists.
+ *
+ * - `kind`: the link kind ("veth", "bridge", "vxlan"...), absent for physical devices and
+ *   loopback.
+ * - `data`: the kind's options (IFLA_INFO_DATA), for the kinds the rt-link spec describes
+ *   ({@linkcode DecodedLinkKind}; absent for others), typed by {@linkcode LinkData}: addresses
+ *   as text and modes by name (a vxlan's `df` "unset", "set" or "inherit" as ip prints it; a
+ *   bridge's `bridgeId` as `{ prio, addr }`). Other values are in the kernel's units, which
+ *   {@linkcode LinkSettings.data} takes too: a bridge's times (`forwardDelay`, `helloTime`,
+ *   `maxAge`, `ageingTime`) and timers (`helloTimer`, `gcTimer`...) in centiseconds (`ip -d`
+ *   prints the times so, the timers in seconds). The kernel's u64 values are numbers, exact up
+ *   to 2^53, as in {@linkcode LinkStats} (`raw.linkinfo.data` has them as bigints), so a link
+ *   goes through `JSON.stringify`.
+ * - `portKind`: the kind of the master this link is a port of ("bridge", "bond").
+ * - `portData`: port options (IFLA_INFO_SLAVE_DATA), typed by {@linkcode LinkPortData}; a bridge
+ *   port's on/off options as booleans, its STP `state` by ip's name ("forwarding"...). Other
+ *   values are in the kernel's units, as in `data`: a bridge port's timers in centiseconds, its
+ *   `id` and `no` numbers (ip prints them in hex, "0x8001"); u64 values as numbers.
+ *
+ * @example
+ * ```ts
+ * import { openRoute } from "@netlink/netlink/route";
+ * await using ip = await openRoute();
+ * const lo = await ip.link.get("lo");
+ * console.log(lo.index, lo.flags, lo.operstate); // 1 ["LOOPBACK","UP","LOWER_UP"] "unknown"
+ * for (const vlan of await ip.link.list({ kind: "vlan" })) console.log(vlan.name, vlan.data?.id);
+ * ```
+ */
+export type Link =
+  & LinkFields
+  & (
+    | {
+      [K in DecodedLinkKind]: {
+        /** The link kind. */
+        readonly kind: K;
+        /** The kind's options (IFLA_INFO_DATA). */
+        readonly data?: LinkData<K>;
+      };
+    }[DecodedLinkKind]
+    | {
+      /** The link kind, if it has one; its options are not decoded. */
+      readonly kind?: string;
+      /** Never there for a kind the rt-link spec does not describe. */
+      readonly data?: undefined;
+    }
+  )
+  & (
+    | {
+      [K in DecodedPortKind]: {
+        /** The kind of the master this link is a port of. */
+        readonly portKind: K;
+        /** The port options (IFLA_INFO_SLAVE_DATA). */
+        readonly portData?: LinkPortData<K>;
+      };
+    }[DecodedPortKind]
+    | {
+      /** The kind of the master this link is a port of, if any; its options are not decoded. */
+      readonly portKind?: string;
+      /** Never there for a master kind the rt-link spec does not describe. */
+      readonly portData?: undefined;
+    }
+  );
+
+/**
+ * The {@linkcode Link} of kind `K`: for a kind whose options are decoded, one whose `data` is
+ * typed as {@linkcode LinkData} says.
+ *
+ * @example
+ * ```ts
+ * import type { LinkOfKind } from "@netlink/netlink/route";
+ * const vlanId = (link: LinkOfKind<"vlan">) => link.data?.id; // number | undefined
+ * ```
+ */
+export type LinkOfKind<K extends string> = K extends DecodedLinkKind ? Extract<Link, { kind: K }>
+  : Link;
+
+/**
+ * The link kinds whose options (`data`) the library decodes: those the rt-link spec describes
+ * ("bridge", "vlan", "vxlan", "macvlan", "veth", "bond"...).
+ *
+ * @example
+ * ```ts
+ * import type { DecodedLinkKind } from "@netlink/netlink/route";
+ * const kind: DecodedLinkKind = "vxlan";
+ * ```
+ */
+export type DecodedLinkKind = keyof (typeof rtLink)["subMessages"]["linkinfo-data-msg"] & string;
+
+/**
+ * The master kinds whose ports' options (`portData`) the library decodes: "bridge" and "bond".
+ *
+ * @example
+ * ```ts
+ * import type { DecodedPortKind } from "@netlink/netlink/route";
+ * const master: DecodedPortKind = "bridge";
+ * ```
+ */
+export type DecodedPortKind =
+  & keyof (typeof rtLink)["subMessages"]["linkinfo-member-data-msg"]
+  & string;
+
+/**
+ * A `K` link's `data` as {@linkcode Link} gives it: the typed layer's attributes of that kind,
+ * every one optional, shown as {@linkcode LinkOptionShapes} says for `K` (addresses as text,
+ * modes by name, on/off options as booleans), u64s as numbers.
+ *
+ * @example
+ * ```ts
+ * import type { LinkData } from "@netlink/netlink/route";
+ * const vxlan: LinkData<"vxlan"> = { id: 42, group: "239.1.1.1", port: 4789, df: "inherit", learning: true };
+ * ```
+ */
+export type LinkData<K extends DecodedLinkKind> = ShownOptions<
+  SubMessageFormatValue<
+    typeof rtLink,
+    (typeof rtLink)["subMessages"]["linkinfo-data-msg"][K],
+    "decoded"
+  >,
+  K extends keyof LinkOptionShapes ? LinkOptionShapes[K] : Record<never, never>
+>;
+
+/**
+ * A port's `portData` as {@linkcode Link} gives it, by its master's kind `K`: as
+ * {@linkcode LinkData} is typed (a bridge port's on/off options as booleans, its `state` by name).
+ *
+ * @example
+ * ```ts
+ * import type { LinkPortData } from "@netlink/netlink/route";
+ * const port: LinkPortData<"bridge"> = { learning: false, state: "forwarding", cost: 100 };
+ * ```
+ */
+export type LinkPortData<K extends DecodedPortKind> = ShownOptions<
+  SubMessageFormatValue<
+    typeof rtLink,
+    (typeof rtLink)["subMessages"]["linkinfo-member-data-msg"][K],
+    "decoded"
+  >,
+  K extends "bridge" ? LinkOptionShapes["bridgePort"] : Record<never, never>
+>;
+
+/**
+ * Which of a kind's options the route layer shows otherwise than the typed layer decodes them:
+ * by name, those holding an IP address (text), a MAC address (text), a bridge id (`{ prio, addr }`
+ * with `addr` as text) or an on/off u8 (a boolean), and those named (each with its names).
+ *
+ * @example
+ * ```ts
+ * import type { OptionShape } from "@netlink/netlink/route";
+ * type Shape = { ips: "group" | "local"; names: { df: "unset" | "set" | "inherit" } };
+ * const fits: Shape extends OptionShape ? true : false = true;
+ * ```
+ */
+export interface OptionShape {
+  /** Options holding an IP address, shown as text. */
+  readonly ips?: string;
+  /** Options holding a MAC address, shown as text. */
+  readonly macs?: string;
+  /** Options holding a struct ifla_bridge_id, shown as `{ prio, addr }`, `addr` as text. */
+  readonly bridgeIds?: string;
+  /** On/off options the kernel has as a u8, shown as booleans. */
+  readonly booleans?: string;
+  /** Options shown by name: each option's names (a value without one stays a number). */
+  readonly names?: { readonly [option: string]: string };
+}
+
+/**
+ * How the route layer shows each kind's options ({@linkcode OptionShape}), for the kinds whose
+ * options it shows otherwise than the typed layer (`bridgePort`: a bridge's ports' options).
+ *
+ * @example
+ * ```ts
+ * import type { LinkOptionShapes } from "@netlink/netlink/route";
+ * type Df = LinkOptionShapes["vxlan"]["names"]["df"]; // "unset" | "set" | "inherit"
+ * ```
+ */
+export interface LinkOptionShapes {
+  /** vxlan: addresses, `df` by name, on/off options. */
+  readonly vxlan: {
+    readonly ips: "group" | "local" | "group6" | "local6";
+    readonly names: { readonly df: "unset" | "set" | "inherit" };
+    readonly booleans:
+      | "learning"
+      | "proxy"
+      | "rsc"
+      | "l2miss"
+      | "l3miss"
+      | "udpCsum"
+      | "udpZeroCsum6Tx"
+      | "udpZeroCsum6Rx";
+  };
+  /** macvlan: `mode` by name. */
+  readonly macvlan: { readonly names: { readonly mode: MacvlanMode } };
+  /** macvtap: as macvlan. */
+  readonly macvtap: { readonly names: { readonly mode: MacvlanMode } };
+  /** ipvlan: `mode` by name. */
+  readonly ipvlan: { readonly names: { readonly mode: "l2" | "l3" | "l3s" } };
+  /** ipvtap: as ipvlan. */
+  readonly ipvtap: { readonly names: { readonly mode: "l2" | "l3" | "l3s" } };
+  /** bond: `mode` by name. */
+  readonly bond: {
+    readonly names: {
+      readonly mode:
+        | "balance-rr"
+        | "active-backup"
+        | "balance-xor"
+        | "broadcast"
+        | "802.3ad"
+        | "balance-tlb"
+        | "balance-alb";
+    };
+  };
+  /** bridge: `groupAddr` as text, the bridge ids. */
+  readonly bridge: { readonly macs: "groupAddr"; readonly bridgeIds: "bridgeId" | "rootId" };
+  /** A bridge's ports: the STP `state` by name, the bridge ids, on/off options. */
+  readonly bridgePort: {
+    readonly names: {
+      readonly state: "disabled" | "listening" | "learning" | "forwarding" | "blocking";
+    };
+    readonly bridgeIds: "bridgeId" | "rootId";
+    readonly booleans:
+      | "mode"
+      | "guard"
+      | "protect"
+      | "fastLeave"
+      | "learning"
+      | "unicastFlood"
+      | "proxyarp"
+      | "learningSync"
+      | "proxyarpWifi"
+      | "mcastFlood"
+      | "mcastToUcast"
+      | "vlanTunnel"
+      | "bcastFlood"
+      | "neighSuppress"
+      | "isolated"
+      | "mrpRingOpen"
+      | "mrpInOpen"
+      | "locked"
+      | "mab"
+      | "neighVlanSuppress";
+  };
+}
+
+/**
+ * A macvlan's (and macvtap's) modes, as ip names them.
+ *
+ * @example
+ * ```ts
+ * import type { MacvlanMode } from "@netlink/netlink/route";
+ * const mode: MacvlanMode = "bridge";
+ * ```
+ */
+export type MacvlanMode = "private" | "vepa" | "bridge" | "passthru" | "source";
+
+/**
+ * Options `T` (as the typed layer decodes them) as the route layer shows them, by `F`: u64s as
+ * numbers, and what `F` names as it says.
+ *
+ * @example
+ * ```ts
+ * import type { ShownOptions } from "@netlink/netlink/route";
+ * type Shown = ShownOptions<{ mode?: number; up?: number }, { booleans: "up" }>; // { mode?: number; up?: boolean }
+ * ```
+ */
+export type ShownOptions<T, F extends OptionShape> = {
+  -readonly [P in keyof T as P extends string ? P : never]: P extends
+    ShapeField<F, "ips"> | ShapeField<F, "macs"> ? string
+    : P extends ShapeField<F, "bridgeIds"> ? { prio: number; addr: string }
+    : P extends keyof ShapeField<F, "names">
+      ? ShapeField<F, "names">[P] | Exclude<Numbered<T[P]>, undefined>
+    : P extends ShapeField<F, "booleans"> ? boolean
+    : Numbered<T[P]>;
+};
+
+/**
+ * What shape `F` gives for `K`, or never when it gives nothing.
+ *
+ * @example
+ * ```ts
+ * import type { LinkOptionShapes, ShapeField } from "@netlink/netlink/route";
+ * type Addresses = ShapeField<LinkOptionShapes["vxlan"], "ips">; // "group" | "local" | ...
+ * ```
+ */
+export type ShapeField<F extends OptionShape, K extends keyof OptionShape> = F extends
+  { readonly [Q in K]: infer V } ? V : never;
+
+/**
+ * `T` with the typed layer's bigints (its u64s) as numbers, at any depth, as the route layer
+ * gives them.
+ *
+ * @example
+ * ```ts
+ * import type { Numbered } from "@netlink/netlink/route";
+ * const timers: Numbered<{ gcTimer: bigint }> = { gcTimer: 1200 };
+ * ```
+ */
+export type Numbered<T> = T extends bigint ? number
+  : T extends Uint8Array ? T
+  : T extends readonly (infer E)[] ? Numbered<E>[]
+  : T extends object ? { [P in keyof T as P extends string ? P : never]: Numbered<T[P]> }
+  : T;
 
 /**
  * A link's traffic counters (IFLA_STATS64), as `ip -s -j link show` shows them. The kernel's
@@ -276,13 +560,16 @@ const PEER_KEYS = Object.keys(
   { name: 0, netns: 0, address: 0, mtu: 0 } satisfies Record<keyof NonNullable<NewLink["peer"]>, 0>,
 );
 
-const MACVLAN_MODES = new Names("macvlan mode", {
-  private: 1,
-  vepa: 2,
-  bridge: 4,
-  passthru: 8,
-  source: 16,
-});
+const MACVLAN_MODES = new Names(
+  "macvlan mode",
+  {
+    private: 1,
+    vepa: 2,
+    bridge: 4,
+    passthru: 8,
+    source: 16,
+  },
+);
 const IPVLAN_MODES = new Names("ipvlan mode", { l2: 0, l3: 1, l3s: 2 });
 const BOND_MODES = new Names("bond mode", {
   "balance-rr": 0,
@@ -295,7 +582,11 @@ const BOND_MODES = new Names("bond mode", {
 });
 
 // IFLA_VXLAN_DF (linux/if_link.h enum ifla_vxlan_df), named as ip names them.
-const VXLAN_DF = new Names("vxlan df", { unset: 0, set: 1, inherit: 2 });
+const VXLAN_DF = new Names("vxlan df", {
+  unset: 0,
+  set: 1,
+  inherit: 2,
+});
 // A bridge port's STP state (BR_STATE_*, linux/if_bridge.h), named as ip names them.
 const BRIDGE_PORT_STATES = new Names("bridge port state", {
   disabled: 0,
@@ -333,7 +624,7 @@ interface KindFields {
   readonly maxima?: Readonly<Record<string, number>>;
 }
 
-const KINDS: Record<string, KindFields> = {
+const KINDS = {
   vxlan: {
     ips: ["group", "local", "group6", "local6"],
     ipv6In: { group: "group6", local: "local6" },
@@ -358,10 +649,46 @@ const KINDS: Record<string, KindFields> = {
   ipvtap: { names: { mode: IPVLAN_MODES } },
   bond: { names: { mode: BOND_MODES } },
   bridge: { macs: ["groupAddr"], bridgeIds: ["bridgeId", "rootId"], readOnly: ["fdbNLearned"] },
-};
+} as const satisfies Record<string, KindFields>;
+
+// The public shapes say what these tables do, no more, no less: a field added to one and not the
+// other does not compile.
+type ShapeOf<F> =
+  & {
+    [
+      Q in "ips" | "macs" | "bridgeIds" | "booleans" as F extends { readonly [R in Q]: unknown } ? Q
+        : never
+    ]: F extends { readonly [R in Q]: readonly (infer E)[] } ? E : never;
+  }
+  & (F extends { readonly names: infer N } ? { names: { [O in keyof N]: NameOf<N[O]> } } : unknown);
+type NameOf<N> = N extends Names<infer Name> ? Name : never;
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
+type Deep<T> = T extends object ? { [K in keyof T]: Deep<T[K]> } : T;
+const SHAPES_MATCH: Same<
+  Deep<
+    { [K in keyof typeof KINDS]: ShapeOf<(typeof KINDS)[K]> } & {
+      bridgePort: ShapeOf<typeof BRIDGE_PORT>;
+    }
+  >,
+  Deep<
+    {
+      -readonly [K in keyof LinkOptionShapes]: {
+        -readonly [Q in keyof LinkOptionShapes[K]]: LinkOptionShapes[K][Q];
+      };
+    }
+  >
+> = true;
+void SHAPES_MATCH;
+
+/** How kind `kind`'s options read and write, if the library shows any of them otherwise. */
+function kindFields(kind: string | undefined): KindFields | undefined {
+  return kind !== undefined && Object.hasOwn(KINDS, kind)
+    ? KINDS[kind as keyof typeof KINDS]
+    : undefined;
+}
 
 // A bridge port's on/off options: u8 0/1 on the wire (scripts/ynl_corrections.ts), booleans here.
-const BRIDGE_PORT: KindFields = {
+const BRIDGE_PORT = {
   names: { state: BRIDGE_PORT_STATES },
   bridgeIds: ["bridgeId", "rootId"],
   readOnly: ["mcastNGroups", "mcastEhtHostsCnt"],
@@ -387,7 +714,7 @@ const BRIDGE_PORT: KindFields = {
     "mab",
     "neighVlanSuppress",
   ],
-};
+} as const satisfies KindFields;
 
 /**
  * `value` with the typed layer's bigints (its u64s) as numbers, exact up to 2^53 as LinkStats',
@@ -521,7 +848,7 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   if (raw.linkNetnsid !== undefined) link.linkNetnsid = raw.linkNetnsid;
   if (kind !== undefined) link.kind = kind;
   if (data !== undefined && !(data instanceof Uint8Array)) {
-    link.data = readData(KINDS[kind!], data as Record<string, unknown>);
+    link.data = readData(kindFields(kind), data as Record<string, unknown>);
   }
   const counters = raw.stats64;
   if (counters !== undefined) {
@@ -626,16 +953,20 @@ export class Links {
 
   /**
    * Every link (`ip -d link show`), optionally only those of a kind or master. Filtered by the
-   * kernel where it can (strict checking: kind and master), and here in any case.
+   * kernel where it can (strict checking: kind and master), and here in any case. Links of a
+   * kind are typed as that kind's ({@linkcode LinkOfKind}): a vlan's `data.id` is a number.
    *
    * @example
    * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * console.log((await ip.link.list({ kind: "veth" })).map((l) => l.name));
+   * for (const vx of await ip.link.list({ kind: "vxlan" })) console.log(vx.data?.id, vx.data?.group);
    * ```
    */
-  async list(filter: LinkFilter = {}): Promise<Link[]> {
+  async list<K extends string = string>(
+    filter: LinkFilter & { kind?: K } = {},
+  ): Promise<LinkOfKind<K>[]> {
     const ctx = this.#ctx;
     filter = checkOptions("link.list() filter", filter, FILTER_KEYS);
     const master = filter.master === undefined
@@ -656,7 +987,8 @@ export class Links {
       if (filter.kind !== undefined && raw.linkinfo?.kind !== filter.kind) continue;
       links.push(toLink(raw, lowerUp(raw, up)));
     }
-    return links;
+    // Each is of the kind asked for, checked just above.
+    return links as LinkOfKind<K>[];
   }
 
   /**
@@ -729,7 +1061,11 @@ export class Links {
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
     const data: Record<string, unknown> = spec.data === undefined
       ? {}
-      : writeData(KINDS[spec.kind], await this.#linkNames(KINDS[spec.kind], spec.data), "data");
+      : writeData(
+        kindFields(spec.kind),
+        await this.#linkNames(kindFields(spec.kind), spec.data),
+        "data",
+      );
     if (spec.peer !== undefined) {
       if (spec.kind !== "veth") {
         throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
@@ -808,7 +1144,7 @@ export class Links {
           throw new TypeError(`data: link ${ref} has no kind to set options of`);
         }
         linkinfo.kind = current.kind;
-        const fields = KINDS[current.kind];
+        const fields = kindFields(current.kind);
         linkinfo.data = writeData(fields, await this.#linkNames(fields, settings.data), "data");
       }
       if (settings.portData !== undefined) {

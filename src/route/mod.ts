@@ -43,15 +43,27 @@ export {
   type RawFdbEntry,
 } from "./fdb.ts";
 export {
+  type DecodedLinkKind,
+  type DecodedPortKind,
   type Link,
+  type LinkData,
+  type LinkFields,
   type LinkFilter,
+  type LinkOfKind,
+  type LinkOptionShapes,
+  type LinkPortData,
   Links,
   type LinkSettings,
   type LinkStats,
+  type MacvlanMode,
   type NetnsRef,
   type NewLink,
+  type Numbered,
   type Operstate,
+  type OptionShape,
   type RawLink,
+  type ShapeField,
+  type ShownOptions,
 } from "./link.ts";
 export type { MonitorObject, MonitorOptions, RouteEvent } from "./monitor.ts";
 export {

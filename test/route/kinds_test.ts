@@ -88,11 +88,70 @@ test("link.get() names those kinds' modes, as ip -d shows them", async () => {
       linkinfo: { kind: "bridge", data: { vlanProtocol: 0x88a8 } },
     },
   ]);
-  assert.equal((await client.link.get("bond0")).data!.mode, "802.3ad");
-  assert.equal((await client.link.get("ipv0")).data!.mode, "l3");
+  // Each link's data typed by its kind, once the kind is compared.
+  const bond = await client.link.get("bond0");
+  assert.ok(bond.kind === "bond");
+  assert.equal(bond.data!.mode, "802.3ad");
+  const ipv = await client.link.get("ipv0");
+  assert.ok(ipv.kind === "ipvlan");
+  assert.equal(ipv.data!.mode, "l3");
   assert.deepEqual((await client.link.get("v10")).data, { id: 10, protocol: "8021q" });
   // A bridge's VLAN protocol by the same names as a vlan's (it was a number).
-  assert.equal((await client.link.get("br0")).data!.vlanProtocol, "8021ad");
+  const br = await client.link.get("br0");
+  assert.ok(br.kind === "bridge");
+  assert.equal(br.data!.vlanProtocol, "8021ad");
   await assert.rejects(client.link.get("nope0"), /no link named "nope0"/);
+  socket.close();
+});
+
+test("Link.data and portData are typed by kind and portKind: a vlan's id is a number, no cast", async () => {
+  const { client, socket } = await fakeClient([
+    {
+      ifiIndex: 10,
+      ifname: "v10",
+      ifiFlags: 0,
+      link: 7,
+      linkinfo: { kind: "vlan", data: { id: 10, protocol: "8021q" } },
+    },
+    {
+      ifiIndex: 12,
+      ifname: "p0",
+      ifiFlags: 0,
+      linkinfo: { kind: "veth", slaveKind: "bridge", slaveData: { learning: 0, state: 3 } },
+    },
+    { ifiIndex: 13, ifname: "wg0", ifiFlags: 0, linkinfo: { kind: "wireguard" } },
+  ]);
+  const vlan = await client.link.get("v10");
+  if (vlan.kind !== "vlan") throw new Error(`v10 is a ${vlan.kind}`);
+  // Compile-time checks (deno check and the test's own type check): each line fails to compile
+  // if data were still a Record<string, unknown>, or typed as another kind's.
+  const id: number | undefined = vlan.data?.id;
+  const protocol: "8021q" | "8021ad" | number | undefined = vlan.data?.protocol;
+  // @ts-expect-error a vlan has no mode
+  vlan.data?.mode;
+  assert.equal(id, 10);
+  assert.equal(protocol, "8021q");
+  const port = await client.link.get("p0");
+  if (port.portKind !== "bridge") throw new Error(`p0's master is a ${port.portKind}`);
+  const learning: boolean | undefined = port.portData?.learning;
+  const state:
+    | "disabled"
+    | "listening"
+    | "learning"
+    | "forwarding"
+    | "blocking"
+    | number
+    | undefined = port.portData?.state;
+  assert.equal(learning, false);
+  assert.equal(state, "forwarding");
+  // A kind the rt-link spec does not describe has no data, and is typed so.
+  const wg = await client.link.get("wg0");
+  if (wg.kind === "wireguard") {
+    const none: undefined = wg.data;
+    assert.equal(none, undefined);
+  }
+  // Unnarrowed, data is one of the kinds' (a field only some have is not readable).
+  // @ts-expect-error not every kind has an id
+  wg.data?.id;
   socket.close();
 });

@@ -132,6 +132,7 @@ test("link.get() by name and by index equals the list's entry", async () => {
 test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", async () => {
   const info = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0].linkinfo;
   const br = await ip.link.get("br0");
+  assert.ok(br.kind === "bridge");
   const brIp = info("br0").info_data;
   for (
     const [ours, theirs] of [
@@ -143,7 +144,7 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
       ["ageingTime", "ageing_time"],
       ["vlanFiltering", "vlan_filtering"],
       ["mcastSnooping", "mcast_snooping"],
-    ]
+    ] as const
   ) {
     assert.equal(br.data![ours], brIp[theirs], ours);
   }
@@ -163,6 +164,7 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
   await ip.link.set("br0", { data: { bridgeId: br.data!.bridgeId, rootId: br.data!.rootId } });
 
   const port = await ip.link.get("v1");
+  assert.ok(port.portKind === "bridge");
   const portIp = info("v1").info_slave_data;
   for (
     const [ours, theirs] of [
@@ -180,7 +182,7 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
       ["vlanTunnel", "vlan_tunnel"],
       ["priority", "priority"],
       ["cost", "cost"],
-    ]
+    ] as const
   ) {
     assert.equal(port.portData![ours], portIp[theirs], ours);
   }
@@ -193,6 +195,7 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
   assert.deepEqual(port.portData!.rootId, ipBridgeId(portIp.root_id));
 
   const vx = await ip.link.get("vx0");
+  assert.ok(vx.kind === "vxlan");
   const vxIp = info("vx0").info_data;
   assert.deepEqual(
     {
@@ -216,7 +219,8 @@ test("link kinds' data equals ip -d -j's: bridge, bridge port, vxlan, macvlan", 
       link: (await ip.link.get(vxIp.link)).index,
     },
   );
-  const mv = await ip.link.get("mv0");
+  const [mv] = await ip.link.list({ kind: "macvlan" });
+  assert.equal(mv.name, "mv0");
   assert.equal(mv.data!.mode, info("mv0").info_data.mode);
   assert.equal(mv.data!.mode, "private");
   assert.equal(vx.data!.df, "unset");
@@ -540,7 +544,9 @@ test("every list goes through JSON.stringify: a bridge's and its port's u64 opti
     assert.doesNotThrow(() => JSON.stringify(list), name);
   }
   const bridge = lists.bridge as Link;
+  assert.ok(bridge.kind === "bridge");
   const port = (lists.links as Link[]).find((l) => l.name === "v1")!;
+  assert.ok(port.portKind === "bridge");
   const raw = bridge.raw.linkinfo!.data as Record<string, unknown>;
   assert.equal(typeof raw.helloTimer, "bigint", "the typed layer's rule: u64 is a bigint");
   assert.equal(bridge.data!.helloTimer, Number(raw.helloTimer));

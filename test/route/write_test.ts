@@ -111,7 +111,9 @@ test("link.add/set vxlan: a flow label is 20 bits, the largest taken, a larger r
   const v6 = { port: 4789, local: "2001:db8::1" };
   await ip.link.add({ name: "vx0", kind: "vxlan", data: { id: 7, ...v6, label: 0xfffff } });
   assert.equal(label("vx0"), "0xfffff");
-  assert.equal((await ip.link.get("vx0")).data?.label, 0xfffff);
+  const vx0 = await ip.link.get("vx0");
+  assert.ok(vx0.kind === "vxlan");
+  assert.equal(vx0.data?.label, 0xfffff);
   // The kernel masks IFLA_VXLAN_LABEL to 20 bits: 0x100000 was acked and became 0 (no label).
   const message = "data.label: 1048576 is not an integer from 0 to 1048575";
   await assert.rejects(
@@ -178,6 +180,7 @@ test("link.set and link.add refuse a count the kernel keeps, naming it, before a
   ]);
   await using ip = await openRoute({ netns: ns.name });
   const br = await ip.link.get("br0");
+  assert.ok(br.kind === "bridge");
   assert.equal(typeof br.data!.fdbNLearned, "number");
   await assert.rejects(
     ip.link.set("br0", { data: { fdbNLearned: br.data!.fdbNLearned } }),
@@ -188,7 +191,8 @@ test("link.set and link.add refuse a count the kernel keeps, naming it, before a
     /^TypeError: data\.fdbNLearned: read-only/,
   );
   const port = await ip.link.get("a0");
-  for (const key of ["mcastNGroups", "mcastEhtHostsCnt"]) {
+  assert.ok(port.portKind === "bridge");
+  for (const key of ["mcastNGroups", "mcastEhtHostsCnt"] as const) {
     assert.equal(typeof port.portData![key], "number", key);
     await assert.rejects(
       ip.link.set("a0", { portData: { [key]: port.portData![key] } }),
