@@ -213,11 +213,15 @@ export function monitor(
   const stop = new AbortController();
   const inner = events(withStop(signal, stop.signal));
   let started = false;
+  /** The last step asked for: a monitor collected while it waits ends once it has settled. */
+  let last: Promise<unknown> = Promise.resolve();
   // No closure here may capture `iterator` (they share this scope with the release below).
   const iterator: AsyncIterableIterator<RouteEvent> & AsyncDisposable = {
     next: () => {
       started = true;
-      return inner.next();
+      const step = inner.next();
+      last = step;
+      return step;
     },
     return: async () => {
       stop.abort(STOPPED);
@@ -239,12 +243,13 @@ export function monitor(
     },
   };
   // Left without return(): a generator that never started ends now; one that did runs its
-  // finally (a step still pending is stopped, as return() stops it).
+  // finally, after the step still pending (its owner awaits it: a dropped iterator is no ended
+  // one), as the typed monitor does.
   forget = whenCollected(iterator, () => {
     if (!started) end();
     else {
-      stop.abort(STOPPED);
-      inner.return(undefined).then(end, end);
+      const close = () => void inner.return(undefined).then(end, end);
+      last.then(close, close);
     }
   });
   return iterator;

@@ -135,6 +135,29 @@ test("a route monitor() left without return() frees its client once collected: a
   assert.deepEqual(r, { never: "ok", stepped: "ok", groups: [], listeners: 0 });
 });
 
+test("a route monitor() dropped with a step pending: that step gets the next event, then the groups are left", () => {
+  // The collection stopped the pending step: it resolved { done: true } at once, with no event
+  // (on Bun as soon as the script's own variable was dead, a few milliseconds in).
+  const r = runSoak<{ before: number[]; after: number[]; step: unknown }>(
+    `${COLLECT}
+    const { openRoute } = await import(${module("route/mod.ts")});
+    using ns = netns();
+    const ip = await openRoute({ netns: ns.name });
+    let step = ip.monitor(["link"])[Symbol.asyncIterator]().next();
+    await collect();
+    const before = ip.socket.groups;
+    execFileSync("ip", ["-n", ns.name, "link", "set", "lo", "mtu", "1400"]);
+    const { value, done } = await step;
+    step = undefined;
+    await collect(() => ip.socket.groups.length === 0);
+    const after = ip.socket.groups;
+    await ip.close();
+    console.log(JSON.stringify({ before, after, step: done ? "done" : [value.object, value.value.mtu] }));
+  `,
+  );
+  assert.deepEqual(r, { before: [1], after: [], step: ["link", 1400] });
+});
+
 test("a dump iterator left without return() mid-dump abandons the dump once collected", () => {
   // The kernel went on holding the dump (and a reference on the module serving it) until the
   // socket's next request, and the abort listener stayed on the signal.
