@@ -83,6 +83,9 @@ export async function listed<T>(what: string, dump: () => Promise<T>): Promise<T
   }
 }
 
+/** What list(), get() and monitor() made, by the client that made it: see listedIndex(). */
+const origins = new WeakMap<object, Context>();
+
 /** Shared state of one client. */
 export class Context {
   readonly socket: NetlinkSocket;
@@ -114,6 +117,33 @@ export class Context {
     } catch (err) {
       throw explain(err, what, hints);
     }
+  }
+
+  /** Marks `object` as listed by this client, for {@linkcode listedIndex}; returns it. */
+  mine<T extends object>(object: T): T {
+    origins.set(object, this);
+    return object;
+  }
+
+  /**
+   * The index of the link a listed object is on (`index`, named `name` when listed), for its
+   * delete(): as listed, its name may be stale. One listed by another client over another
+   * socket may come from another namespace, where that index is some other link, which the
+   * delete would hit (an address listed in one namespace deleted the same address of the link
+   * with that index in the other): its index must still have that name here, or the delete is
+   * a TypeError before anything is sent.
+   */
+  async listedIndex(object: object, index: number, name: unknown): Promise<number> {
+    const origin = origins.get(object);
+    if (origin === undefined || origin.socket === this.socket) return index;
+    const here = await this.ifname(index);
+    if (name !== undefined && here === name) return index;
+    throw new TypeError(
+      `this object was listed by another client, maybe in another namespace: its link `
+        + `${typeof name === "string" ? `"${name}" ` : ""}(index ${index}) is ${
+          here === undefined ? "not" : `"${here}"`
+        } here. Delete it through the client that listed it, or by the link's name`,
+    );
   }
 
   /** Runs a list's dump: {@linkcode listed}. */

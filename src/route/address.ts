@@ -255,7 +255,7 @@ export class Addresses {
       if (family && raw.ifaFamily !== family) continue;
       if (scope !== undefined && raw.ifaScope !== scope) continue;
       if (raw.ifaFamily !== 2 && raw.ifaFamily !== 10) continue;
-      out.push(toAddress(raw, ctx.names));
+      out.push(ctx.mine(toAddress(raw, ctx.names)));
     }
     return out;
   }
@@ -314,7 +314,11 @@ export class Addresses {
     if (typeof dev === "object" && dev !== null) {
       // A listed address: exactly that one, on the link it is on now (its name may be stale).
       const listed = dev;
-      dev = integer(listed.index, "index", 0x7fff_ffff, 1);
+      dev = await ctx.listedIndex(
+        listed,
+        integer(listed.index, "index", 0x7fff_ffff, 1),
+        listed.dev,
+      );
       prefix = `${listed.address}/${integer(listed.prefixLength, "prefixLength", 128)}`;
       options = listed.peer === undefined ? {} : { peer: listed.peer };
     } else {

@@ -224,10 +224,10 @@ export function toFdbEntry(raw: RawFdbEntry, names: Map<number, string>): FdbEnt
  * The request that deletes a listed entry: the kernel's own key (link, MAC, VLAN, remote) and
  * where it sits (self, master, or neither: a bridge port's entry, which the bridge deletes).
  */
-function listedKey(raw: RawFdbEntry): Record<string, unknown> {
+function listedKey(raw: RawFdbEntry, index: number): Record<string, unknown> {
   const request: Record<string, unknown> = {
     ndmFamily: AF_BRIDGE,
-    ndmIfindex: raw.ndmIfindex,
+    ndmIfindex: index,
     ndmState: raw.ndmState, // a link's own list deletes only "permanent" ones (ndo_dflt_fdb_del)
     ndmFlags: (raw.ndmFlags as unknown as number) & (NTF_SELF | NTF_MASTER),
     lladdr: raw.lladdr,
@@ -297,7 +297,7 @@ export class FdbEntries {
       if (index && raw.ndmIfindex !== index) continue;
       if (onBridge && !onBridge.has(raw.ndmIfindex)) continue;
       if (vlan && raw.vlan !== vlan) continue;
-      out.push(toFdbEntry(raw, ctx.names));
+      out.push(ctx.mine(toFdbEntry(raw, ctx.names)));
     }
     return out;
   }
@@ -363,7 +363,7 @@ export class FdbEntries {
   async delete(entry: FdbEntry | Omit<NewFdbEntry, "state">): Promise<void> {
     const ctx = this.#ctx;
     const request = entry instanceof FdbEntryObject
-      ? listedKey(entry.raw)
+      ? listedKey(entry.raw, await ctx.listedIndex(entry, entry.raw.ndmIfindex, entry.dev))
       : await this.#request(entry as NewFdbEntry, "delete");
     await ctx.run(`fdb delete ${entry.mac}`, () => ctx.neigh.do("delneigh", request as never));
   }

@@ -985,7 +985,7 @@ export class Links {
     for (const raw of raws) {
       if (master !== undefined && raw.master !== master) continue;
       if (filter.kind !== undefined && raw.linkinfo?.kind !== filter.kind) continue;
-      links.push(toLink(raw, lowerUp(raw, up)));
+      links.push(ctx.mine(toLink(raw, lowerUp(raw, up))));
     }
     // Each is of the kind asked for, checked just above.
     return links as LinkOfKind<K>[];
@@ -1025,7 +1025,7 @@ export class Links {
         if (!(err instanceof NetlinkError && err.code === "ENODEV")) throw err;
       }
     }
-    return toLink(raw, lowerUp(raw, up));
+    return ctx.mine(toLink(raw, lowerUp(raw, up)));
   }
 
   /**
@@ -1180,7 +1180,9 @@ export class Links {
   async delete(link: LinkRef | Link): Promise<void> {
     const ctx = this.#ctx;
     // A listed link by its index: its name may have changed since.
-    const ref = typeof link === "object" && link !== null ? link.index : link;
+    const ref = typeof link === "object" && link !== null
+      ? await ctx.listedIndex(link, link.index, link.name)
+      : link;
     const index = await ctx.ifindex(ref, "link");
     await ctx.run(`link delete ${ref}`, () => ctx.link.do("dellink", { ifiIndex: index }));
     ctx.names.delete(index);

@@ -321,25 +321,25 @@ async function decode(
       if (raw === undefined) return undefined;
       // The link it sits on, in this namespace (ip shows no M-DOWN for one in another).
       await learnLink(ctx, known, lowerIndex(raw), signal);
-      return { object, action, value: toLink(raw, lowerUp(raw, known.up)) };
+      return { object, action, value: ctx.mine(toLink(raw, lowerUp(raw, known.up))) };
     }
     case "address": {
       const raw = ctx.addr.decode(message as never)?.message as RawAddress | undefined;
       if (raw === undefined || (raw.ifaFamily !== 2 && raw.ifaFamily !== 10)) return undefined;
       await learnLink(ctx, known, raw.ifaIndex, signal);
-      return { object, action, value: toAddress(raw, known.names) };
+      return { object, action, value: ctx.mine(toAddress(raw, known.names)) };
     }
     case "route": {
       const raw = ctx.route.decode(message as never)?.message as RawRoute | undefined;
       if (raw === undefined || (raw.rtmFamily !== 2 && raw.rtmFamily !== 10)) return undefined;
       if (raw.oif !== undefined) await learnLink(ctx, known, raw.oif, signal);
-      return { object, action, value: toRoute(raw, known.names, ctx.route) };
+      return { object, action, value: ctx.mine(toRoute(raw, known.names, ctx.route)) };
     }
     case "neighbour": {
       const raw = ctx.neigh.decode(message as never)?.message as RawNeighbour | undefined;
       if (raw === undefined || (raw.ndmFamily !== 2 && raw.ndmFamily !== 10)) return undefined;
       await learnLink(ctx, known, raw.ndmIfindex, signal);
-      return { object, action, value: toNeighbour(raw, known.names) };
+      return { object, action, value: ctx.mine(toNeighbour(raw, known.names)) };
     }
     case "fdb": {
       const raw = ctx.neigh.decode(message as never)?.message as RawFdbEntry | undefined;
@@ -349,7 +349,7 @@ async function decode(
       if (raw.ifindex !== undefined && raw.linkNetnsid === undefined) {
         await learnLink(ctx, known, raw.ifindex, signal);
       }
-      return { object, action, value: toFdbEntry(raw, known.names) };
+      return { object, action, value: ctx.mine(toFdbEntry(raw, known.names)) };
     }
     case "rule": {
       const raw = ctx.rule.decode(message as never)?.message as RawRule | undefined;

@@ -214,7 +214,7 @@ export class Neighbours {
       if (family && raw.ndmFamily !== family) continue;
       if (index && raw.ndmIfindex !== index) continue;
       if (((raw.ndmFlags as unknown as number) & NTF_PROXY) !== proxy) continue;
-      out.push(toNeighbour(raw, ctx.names));
+      out.push(ctx.mine(toNeighbour(raw, ctx.names)));
     }
     return out;
   }
@@ -277,7 +277,9 @@ export class Neighbours {
     }
     checkOptions("neigh.delete() entry", entry, DELETE_KEYS);
     // A listed entry's link by index: its name may be stale, or unknown (dev undefined).
-    const link = "index" in entry && entry.index !== undefined ? entry.index : entry.dev;
+    const link = "index" in entry && entry.index !== undefined
+      ? await ctx.listedIndex(entry, entry.index, entry.dev)
+      : entry.dev;
     const dst = parseIP(entry.address, "address");
     const flags = entry.flags === undefined ? 0 : flagValue(NEIGH_FLAGS, entry.flags, "flags");
     const request = {

@@ -506,7 +506,7 @@ export async function lookupRoute(
   );
   // Its name now, not as last listed: the link may have been renamed since.
   if (raw.oif !== undefined) await ctx.ifname(raw.oif);
-  return toRoute(raw, ctx.names, ctx.route);
+  return ctx.mine(toRoute(raw, ctx.names, ctx.route));
 }
 
 /**
@@ -580,7 +580,7 @@ export class Routes {
       if (oif !== undefined && raw.oif !== oif) continue;
       if (protocol !== undefined && raw.rtmProtocol !== protocol) continue;
       if (type !== undefined && ROUTE_TYPES.value(raw.rtmType, "type") !== type) continue;
-      out.push(toRoute(raw, names, ctx.route));
+      out.push(ctx.mine(toRoute(raw, names, ctx.route)));
     }
     return out;
   }
@@ -675,6 +675,15 @@ export class Routes {
    */
   async delete(route: NewRoute | Route): Promise<void> {
     const request = await this.#request(route as RouteToDelete, "delete");
+    // Its links as listed, when another client listed it (see listedIndex); the paths select
+    // nothing beside a nexthop object (#request leaves them out).
+    const listed = route as RouteToDelete;
+    if (listed.ifindex !== undefined && listed.nhid === undefined) {
+      await this.#ctx.listedIndex(route, listed.ifindex, listed.dev);
+    }
+    for (const hop of listed.nhid === undefined ? listed.nexthops ?? [] : []) {
+      if (hop.ifindex !== undefined) await this.#ctx.listedIndex(route, hop.ifindex, hop.dev);
+    }
     await this.#ctx.run(
       `route delete ${route.dst}`,
       () => this.#ctx.route.do("delroute", request as never),

@@ -98,3 +98,37 @@ test("neigh.delete(), addr.delete(), rule.delete(), nexthop.delete(), link.delet
   }
   assert.deepEqual((await ip.link.list()).map((l) => l.name), ["lo"]);
 });
+
+test("delete() of what another client listed in another namespace: refused where its link's index is another link there; deleted where it names the same", async () => {
+  // The same index is another link in each namespace: an address listed in one and deleted
+  // through the other's client removed that client's address of the same prefix, in silence.
+  const commands = [
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "address add 10.0.0.1/24 dev a0",
+    "neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev a0",
+  ];
+  using blue = new Netns(commands);
+  using red = new Netns(commands.map((c) => c.replaceAll("a0", "r0").replaceAll("a1", "r1")));
+  await using ipBlue = await openRoute({ netns: blue.name });
+  await using ipRed = await openRoute({ netns: red.name });
+  const a0 = (await ipBlue.link.list()).find((l) => l.name === "a0")!;
+  assert.equal((await ipRed.link.get(a0.index)).name, "r0"); // the same index, another link
+  const address = (await ipBlue.addr.list({ dev: "a0", family: "inet" }))[0];
+  const route = (await ipBlue.route.list({ dev: "a0" }))[0];
+  const neighbour = (await ipBlue.neigh.list({ dev: "a0" }))[0];
+  const refused = /listed by another client, maybe in another namespace: its link "a0" \(index \d+\) is "r0" here/;
+  await assert.rejects(ipRed.addr.delete(address), refused);
+  await assert.rejects(ipRed.route.delete(route), refused);
+  await assert.rejects(ipRed.neigh.delete(neighbour), refused);
+  await assert.rejects(ipRed.link.delete(a0), refused);
+  assert.equal((await ipRed.addr.list({ dev: "r0", family: "inet" })).length, 1);
+  assert.equal((await ipRed.route.list({ dev: "r0" })).length, 1);
+  assert.equal((await ipRed.neigh.list({ dev: "r0" })).length, 1);
+  // Another client in the same namespace: its link has that name there, and it goes.
+  await using ipBlue2 = await openRoute({ netns: blue.name });
+  await ipBlue2.neigh.delete(neighbour);
+  await ipBlue2.addr.delete(address);
+  assert.deepEqual(await ipBlue.addr.list({ dev: "a0", family: "inet" }), []);
+  assert.deepEqual(await ipBlue.neigh.list({ dev: "a0" }), []);
+});
