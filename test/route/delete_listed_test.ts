@@ -117,7 +117,8 @@ test("delete() of what another client listed in another namespace: refused where
   const address = (await ipBlue.addr.list({ dev: "a0", family: "inet" }))[0];
   const route = (await ipBlue.route.list({ dev: "a0" }))[0];
   const neighbour = (await ipBlue.neigh.list({ dev: "a0" }))[0];
-  const refused = /listed by another client, maybe in another namespace: its link "a0" \(index \d+\) is "r0" here/;
+  const refused =
+    /listed by another client, maybe in another namespace: its link "a0" \(index \d+\) is "r0" here/;
   await assert.rejects(ipRed.addr.delete(address), refused);
   await assert.rejects(ipRed.route.delete(route), refused);
   await assert.rejects(ipRed.neigh.delete(neighbour), refused);
