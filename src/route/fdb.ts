@@ -365,7 +365,11 @@ export class FdbEntries {
     const request = entry instanceof FdbEntryObject
       ? listedKey(entry.raw, await ctx.listedIndex(entry, entry.raw.ndmIfindex, entry.dev))
       : await this.#request(entry as NewFdbEntry, "delete");
-    await ctx.run(`fdb delete ${entry.mac}`, () => ctx.neigh.do("delneigh", request as never));
+    await ctx.run(
+      `fdb delete ${entry.mac}`,
+      () => ctx.neigh.do("delneigh", request as never),
+      { ENOENT: "no such entry (a bridge's entry on its port needs the flag master)" },
+    );
   }
 
   async #write(entry: NewFdbEntry, verb: "add" | "append" | "replace", flags: number) {

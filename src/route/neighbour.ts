@@ -291,6 +291,7 @@ export class Neighbours {
     await ctx.run(
       `neighbour delete ${entry.address}`,
       () => ctx.neigh.do("delneigh", request as never),
+      { ENOENT: "no such neighbour on that link (a proxy entry needs the flag proxy)" },
     );
   }
 

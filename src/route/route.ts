@@ -687,6 +687,8 @@ export class Routes {
     await this.#ctx.run(
       `route delete ${route.dst}`,
       () => this.#ctx.route.do("delroute", request as never),
+      // The kernel's word for it (ip prints it as it is) says nothing of routes.
+      { ESRCH: "no such route: in table main unless a table is given" },
     );
   }
 

@@ -245,7 +245,11 @@ export class Rules {
    */
   async delete(rule: NewRule): Promise<void> {
     const request = this.#request(rule, "delete");
-    await this.#ctx.run("rule delete", () => this.#ctx.rule.do("delrule", request as never));
+    await this.#ctx.run(
+      "rule delete",
+      () => this.#ctx.rule.do("delrule", request as never),
+      { ENOENT: "no rule matches these selectors" },
+    );
   }
 
   #request(rule: NewRule, verb: "add" | "delete"): Record<string, unknown> {

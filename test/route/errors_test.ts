@@ -90,6 +90,28 @@ test("the kernel's extended-ack text is kept, after what failed", async () => {
   );
 });
 
+test("deleting what is not there says what is missing and where to look, not only the kernel's errno text", async () => {
+  // ESRCH said "No such process" for a route, ENOENT "No such file or directory" for the rest.
+  using ns = new Netns(["link add a0 type veth peer name a1", "link add br0 type bridge"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(
+    ip.route.delete({ dst: "10.51.0.0/16" }),
+    /^NetlinkError: ESRCH: route delete 10\.51\.0\.0\/16: No such process \(no such route: in table main unless a table is given\)$/,
+  );
+  await assert.rejects(
+    ip.neigh.delete({ dev: "a0", address: "10.9.0.77" }),
+    /ENOENT: neighbour delete 10\.9\.0\.77: No such file or directory \(no such neighbour on that link \(a proxy entry needs the flag proxy\)\)$/,
+  );
+  await assert.rejects(
+    ip.rule.delete({ priority: 4242 }),
+    /ENOENT: rule delete: No such file or directory \(no rule matches these selectors\)$/,
+  );
+  await assert.rejects(
+    ip.fdb.delete({ mac: "02:00:00:00:00:77", dev: "br0" }),
+    /ENOENT: fdb delete 02:00:00:00:00:77: No such file or directory \(no such entry \(a bridge's entry on its port needs the flag master\)\)$/,
+  );
+});
+
 test("bad values are refused before any request, naming the field", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
