@@ -187,6 +187,25 @@ const ENTRY_KEYS = Object.keys(
   >,
 );
 const DELETE_KEYS = ENTRY_KEYS.filter((key) => key !== "state");
+// A listed entry's keys beyond a spec's: delete() takes a copy of one (a spread, JSON) too, as the
+// other objects' delete() does.
+const COPY_KEYS = [
+  ...ENTRY_KEYS,
+  ...Object.keys(
+    {
+      index: 0,
+      srcVni: 0,
+      viaIndex: 0,
+      via: 0,
+      nhid: 0,
+      masterIndex: 0,
+      master: 0,
+    } satisfies Record<
+      Exclude<keyof FdbEntry, keyof NewFdbEntry | "raw">,
+      0
+    >,
+  ),
+];
 
 // Named as the interface is, for console.log.
 const FdbEntryObject = class FdbEntry extends WithRaw<RawFdbEntry> {};
@@ -364,12 +383,51 @@ export class FdbEntries {
     const ctx = this.#ctx;
     const request = entry instanceof FdbEntryObject
       ? listedKey(entry.raw, await ctx.listedIndex(entry, entry.raw.ndmIfindex, entry.dev))
+      : typeof entry === "object" && entry !== null && "index" in entry
+      ? await this.#copiedKey(entry)
       : await this.#request(entry as NewFdbEntry, "delete");
     await ctx.run(
       `fdb delete ${entry.mac}`,
       () => ctx.neigh.do("delneigh", request as never),
       { ENOENT: "no such entry (a bridge's entry on its port needs the flag master)" },
     );
+  }
+
+  /**
+   * listedKey() of a copy of a listed entry (a spread, or JSON read back): its fields as shown,
+   * its link by index, its place by its flags alone ("self", "master" or neither: a bridge
+   * port's, as listed), not "self" assumed as for a spec.
+   */
+  async #copiedKey(entry: FdbEntry): Promise<Record<string, unknown>> {
+    checkOptions("fdb.delete() entry", entry, COPY_KEYS);
+    const { state } = entry;
+    const bits = typeof state === "number"
+      ? checkInteger("state", state, 0, 0xffff)
+      : state === "stale"
+      ? NUD_STALE
+      : Object.hasOwn(STATE_BITS, state)
+      ? STATE_BITS[state as keyof typeof STATE_BITS]
+      : undefined;
+    if (bits === undefined) {
+      throw new TypeError(
+        `state: ${shown(state)} is not an FDB state: one of permanent, static, dynamic, stale`,
+      );
+    }
+    const flags = entry.flags === undefined ? 0 : flagValue(FDB_FLAGS, entry.flags, "flags");
+    const raw = {
+      ndmIfindex: checkInteger("index", entry.index, 1, 0x7fff_ffff),
+      ndmState: bits,
+      ndmFlags: flags,
+      lladdr: parseMAC(entry.mac, "mac"),
+      ...(entry.vlan !== undefined ? { vlan: checkInteger("vlan", entry.vlan, 1, 4094) } : {}),
+      ...(entry.dst !== undefined ? { dst: parseIP(entry.dst, "dst") } : {}),
+      ...(entry.port !== undefined ? { port: checkInteger("port", entry.port, 1, 0xffff) } : {}),
+      ...(entry.vni !== undefined ? { vni: checkInteger("vni", entry.vni, 0, 0xffffff) } : {}),
+      ...(entry.srcVni !== undefined
+        ? { srcVni: checkInteger("srcVni", entry.srcVni, 0, 0xffffff) }
+        : {}),
+    } as unknown as RawFdbEntry;
+    return listedKey(raw, await this.#ctx.ifindex(raw.ndmIfindex, "index"));
   }
 
   async #write(entry: NewFdbEntry, verb: "add" | "append" | "replace", flags: number) {
