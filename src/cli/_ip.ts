@@ -1036,10 +1036,14 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   // A lookup's keywords (from, mark, oif, iif) were ignored here: refused, as ip refuses "mark".
   const ignored = Object.keys(kw).find((key) => !ROUTE_CHANGE_KEYS.includes(key));
   if (ignored !== undefined) throw unexpected(ignored);
+  // As ip's get_prefix reads it ("10/8" is 10.0.0.0/8, a netmask is a length), and refused in
+  // its words: the library takes the prefix written out.
+  const prefix = dstPrefix(target, global.family);
+  const dst = prefix.address.length === 0 ? target : `${formatIP(prefix.address)}/${prefix.bits}`;
   const spec: NewRoute = {
-    dst: target,
+    dst,
     ...(global.family ? { family: global.family } : {}),
-    ...(kw.via ? { gateway: gatewayOperand(kw.via, viaNamed, target, global) } : {}),
+    ...(kw.via ? { gateway: gatewayOperand(kw.via, viaNamed, dst, global) } : {}),
     ...(kw.dev ? { dev: kw.dev } : {}),
     ...(kw.table !== undefined
       ? { table: tableOption(ipOperand(tableId, kw.table, "\"table\" value is invalid")) }

@@ -1215,6 +1215,33 @@ test("cli on Deno with --allow-ffi only: every command group works, --netns incl
   }
 });
 
+test("cli route add/del read the prefix as ip does (10/8, a netmask), and refuse in ip's words what ip refuses", () => {
+  // "10/8" was refused ('is not a prefix such as "10.0.0.0/24"'), and a /33 in the library's words.
+  using ns = new Netns(["link add br0 type bridge", "link set br0 up"]);
+  for (
+    const [written, listed] of [["10/8", "10.0.0.0/8"], ["10.20.0.0/255.255.0.0", "10.20.0.0/16"]]
+  ) {
+    const added = cli(["--netns", ns.name, "route", "add", written, "dev", "br0"]);
+    assert.equal(added.status, 0, added.stderr);
+    assert.deepEqual(
+      JSON.parse(ns.ip("-j", "route", "show", listed, "dev", "br0")).map((r: { dst: string }) =>
+        r.dst
+      ),
+      [listed.replace("/32", "")],
+    );
+    const deleted = cli(["--netns", ns.name, "route", "del", written, "dev", "br0"]);
+    assert.equal(deleted.status, 0, deleted.stderr);
+  }
+  for (const written of ["10.0.0.0/33", "::/129", "10.0.0.256/8"]) {
+    const byIp = spawnSync("ip", ["-n", ns.name, "route", "add", written, "dev", "br0"], {
+      encoding: "utf8",
+    });
+    const ours = cli(["--netns", ns.name, "route", "add", written, "dev", "br0"]);
+    assert.equal(ours.status, byIp.status, written);
+    assert.equal(ours.stderr.replace(/^netlink: /, ""), byIp.stderr.replace(/^Error: /, ""));
+  }
+});
+
 test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by the kernel, 1 not found", () => {
   using ns = variedNetns();
   // [the tool's command line, the same asked of ip or tc]
