@@ -872,6 +872,25 @@ function dstPrefix(text: string, family: Global["family"]): DstPrefix {
   throw new Error(`${family ?? "any valid"} prefix is expected rather than ${shown(text)}.`);
 }
 
+/**
+ * `PREFIX` as ip's get_prefix reads it ("10/8" is 10.0.0.0/8, a netmask is a length), written
+ * out for the library ("default", "all" and "any" of no family as they are); an Error in ip's
+ * words (status 1) for what it refuses.
+ */
+function prefixText(text: string, family: Global["family"]): string {
+  const prefix = dstPrefix(text, family);
+  return prefix.address.length === 0 ? text : `${formatIP(prefix.address)}/${prefix.bits}`;
+}
+
+/** `ADDRESS` as ip's get_addr reads it ("10.9.1" is 10.9.1.0), written out; as prefixText. */
+function ipAddressText(text: string, family: Global["family"]): string {
+  const found = ipPrefix(text, familyNumber(family));
+  if (found === undefined || text.includes("/")) {
+    throw new Error(`${family ?? "any valid"} address is expected rather than ${shown(text)}.`);
+  }
+  return found.address.length === 0 ? text : formatIP(found.address);
+}
+
 /** The first `bits` bits of `a` and `b` are the same (ip's inet_addr_match). */
 function sameBits(a: Uint8Array, b: Uint8Array, bits: number): boolean {
   for (let i = 0; i < bits; i += 8) {
@@ -1036,10 +1055,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   // A lookup's keywords (from, mark, oif, iif) were ignored here: refused, as ip refuses "mark".
   const ignored = Object.keys(kw).find((key) => !ROUTE_CHANGE_KEYS.includes(key));
   if (ignored !== undefined) throw unexpected(ignored);
-  // As ip's get_prefix reads it ("10/8" is 10.0.0.0/8, a netmask is a length), and refused in
-  // its words: the library takes the prefix written out.
-  const prefix = dstPrefix(target, global.family);
-  const dst = prefix.address.length === 0 ? target : `${formatIP(prefix.address)}/${prefix.bits}`;
+  const dst = prefixText(target, global.family);
   const spec: NewRoute = {
     dst,
     ...(global.family ? { family: global.family } : {}),
@@ -1265,7 +1281,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
   if (kw.dev === undefined) throw new UsageError(`neigh ${action} needs "dev DEV"`);
   const entry: NewNeighbour = {
     dev: kw.dev,
-    address,
+    address: ipAddressText(address, global.family),
     ...(kw.lladdr ? { lladdr: kw.lladdr } : {}),
     ...(kw.nud !== undefined
       ? { state: ipOperand(neighbourStateId, kw.nud, "nud state is bad") }
@@ -1452,8 +1468,8 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   const tos = kw.tos ?? kw.dsfield;
   const rule: NewRule = {
     ...(global.family ? { family: global.family } : {}),
-    ...(kw.from && kw.from !== "all" ? { from: kw.from } : {}),
-    ...(kw.to && kw.to !== "all" ? { to: kw.to } : {}),
+    ...(kw.from && kw.from !== "all" ? { from: prefixText(kw.from, global.family) } : {}),
+    ...(kw.to && kw.to !== "all" ? { to: prefixText(kw.to, global.family) } : {}),
     ...(mark !== undefined ? { fwmark: ipNumber(mark, "fwmark value is invalid") } : {}),
     ...(mask !== undefined ? { fwmask: ipNumber(mask, "fwmask value is invalid") } : {}),
     ...(kw.iif ? { iif: ipLinkName(kw.iif, "\"iif\"/\"dev\" not a valid ifname") } : {}),

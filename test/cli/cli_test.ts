@@ -1215,7 +1215,7 @@ test("cli on Deno with --allow-ffi only: every command group works, --netns incl
   }
 });
 
-test("cli route add/del read the prefix as ip does (10/8, a netmask), and refuse in ip's words what ip refuses", () => {
+test("cli route, rule and neigh changes read prefixes and addresses as ip does (10/8, a netmask, 10.9.1), and refuse in ip's words what ip refuses", () => {
   // "10/8" was refused ('is not a prefix such as "10.0.0.0/24"'), and a /33 in the library's words.
   using ns = new Netns(["link add br0 type bridge", "link set br0 up"]);
   for (
@@ -1232,12 +1232,33 @@ test("cli route add/del read the prefix as ip does (10/8, a netmask), and refuse
     const deleted = cli(["--netns", ns.name, "route", "del", written, "dev", "br0"]);
     assert.equal(deleted.status, 0, deleted.stderr);
   }
-  for (const written of ["10.0.0.0/33", "::/129", "10.0.0.256/8"]) {
-    const byIp = spawnSync("ip", ["-n", ns.name, "route", "add", written, "dev", "br0"], {
-      encoding: "utf8",
-    });
-    const ours = cli(["--netns", ns.name, "route", "add", written, "dev", "br0"]);
-    assert.equal(ours.status, byIp.status, written);
+  // rule's from and to, neigh's address: the same readings.
+  const ok = (...args: string[]) => {
+    const r = cli(["--netns", ns.name, ...args]);
+    assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+  };
+  ok("rule", "add", "from", "10/8", "to", "192.168/16", "table", "5", "pref", "50");
+  assert.match(
+    ns.ip("rule", "show", "pref", "50"),
+    /from 10\.0\.0\.0\/8 to 192\.168\.0\.0\/16 lookup 5/,
+  );
+  ok("rule", "del", "from", "10/8", "to", "192.168/16", "table", "5", "pref", "50");
+  ok("neigh", "add", "10.9.1", "lladdr", "02:00:00:00:00:01", "dev", "br0");
+  assert.match(ns.ip("neigh", "show", "dev", "br0"), /^10\.9\.1\.0 lladdr 02:00:00:00:00:01/);
+  ok("neigh", "del", "10.9.1", "dev", "br0");
+  const refusals = [
+    ["route", "add", "10.0.0.0/33", "dev", "br0"],
+    ["route", "add", "::/129", "dev", "br0"],
+    ["route", "del", "10.0.0.256/8", "dev", "br0"],
+    ["rule", "add", "from", "10.0.0.0/33", "table", "5"],
+    ["rule", "add", "to", "1.2.3.4.5", "table", "5"],
+    ["neigh", "add", "10.9.1.300", "lladdr", "02:00:00:00:00:01", "dev", "br0"],
+    ["neigh", "add", "10/8", "lladdr", "02:00:00:00:00:01", "dev", "br0"],
+  ];
+  for (const words of refusals) {
+    const byIp = spawnSync("ip", ["-n", ns.name, ...words], { encoding: "utf8" });
+    const ours = cli(["--netns", ns.name, ...words]);
+    assert.equal(ours.status, byIp.status, words.join(" "));
     assert.equal(ours.stderr.replace(/^netlink: /, ""), byIp.stderr.replace(/^Error: /, ""));
   }
 });
