@@ -332,7 +332,7 @@ export class NexthopObjects {
         if (oif !== undefined && nh.ifindex !== oif) continue;
         if (groups && nh.group === undefined) continue;
         if (fdb && !nh.fdb) continue;
-        out.push(nh);
+        out.push(ctx.mine(nh));
       }
     });
     return out;
@@ -406,8 +406,12 @@ export class NexthopObjects {
    */
   async delete(nexthop: number | NexthopObject): Promise<void> {
     const ctx = this.#ctx;
-    // A listed object: its id says which.
+    // A listed object: its id says which. Ids are per namespace: one another client listed on a
+    // link must still be on a link of that name here (see listedIndex); a group has none to tell.
     const id = typeof nexthop === "object" && nexthop !== null ? nexthop.id : nexthop;
+    if (typeof nexthop === "object" && nexthop !== null && nexthop.ifindex !== undefined) {
+      await ctx.listedIndex(nexthop, nexthop.ifindex, nexthop.dev);
+    }
     const payload = withHeader(0, 0, 0, new AttributeEncoder().u32(NHA_ID, checkId(id)));
     await ctx.run(
       `nexthop delete ${id}`,
@@ -424,7 +428,7 @@ export class NexthopObjects {
       const dev = await this.#ctx.ifname(nh.ifindex);
       if (dev !== undefined) (nh as { dev?: string }).dev = dev;
     }
-    return nh;
+    return this.#ctx.mine(nh);
   }
 
   async #write(spec: NewNexthopObject, flags: number, verb: string): Promise<number> {

@@ -105,8 +105,10 @@ test("delete() of what another client listed in another namespace: refused where
   const commands = [
     "link add a0 type veth peer name a1",
     "link set a0 up",
+    "link set a1 up",
     "address add 10.0.0.1/24 dev a0",
     "neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev a0",
+    "nexthop add id 1 via 10.0.0.2 dev a0",
   ];
   using blue = new Netns(commands);
   using red = new Netns(commands.map((c) => c.replaceAll("a0", "r0").replaceAll("a1", "r1")));
@@ -115,21 +117,24 @@ test("delete() of what another client listed in another namespace: refused where
   const a0 = (await ipBlue.link.list()).find((l) => l.name === "a0")!;
   assert.equal((await ipRed.link.get(a0.index)).name, "r0"); // the same index, another link
   const address = (await ipBlue.addr.list({ dev: "a0", family: "inet" }))[0];
-  const route = (await ipBlue.route.list({ dev: "a0" }))[0];
-  const neighbour = (await ipBlue.neigh.list({ dev: "a0" }))[0];
+  const route = (await ipBlue.route.list({ dev: "a0", family: "inet" }))[0];
+  const neighbour = (await ipBlue.neigh.list({ dev: "a0", family: "inet" }))[0];
+  const nexthop = (await ipBlue.nexthop.list())[0];
   const refused =
     /listed by another client, maybe in another namespace: its link "a0" \(index \d+\) is "r0" here/;
   await assert.rejects(ipRed.addr.delete(address), refused);
   await assert.rejects(ipRed.route.delete(route), refused);
   await assert.rejects(ipRed.neigh.delete(neighbour), refused);
   await assert.rejects(ipRed.link.delete(a0), refused);
+  await assert.rejects(ipRed.nexthop.delete(nexthop), refused); // id 1 is red's own there
+  assert.equal((await ipRed.nexthop.list()).length, 1);
   assert.equal((await ipRed.addr.list({ dev: "r0", family: "inet" })).length, 1);
-  assert.equal((await ipRed.route.list({ dev: "r0" })).length, 1);
-  assert.equal((await ipRed.neigh.list({ dev: "r0" })).length, 1);
+  assert.equal((await ipRed.route.list({ dev: "r0", family: "inet" })).length, 1);
+  assert.equal((await ipRed.neigh.list({ dev: "r0", family: "inet" })).length, 1);
   // Another client in the same namespace: its link has that name there, and it goes.
   await using ipBlue2 = await openRoute({ netns: blue.name });
   await ipBlue2.neigh.delete(neighbour);
   await ipBlue2.addr.delete(address);
   assert.deepEqual(await ipBlue.addr.list({ dev: "a0", family: "inet" }), []);
-  assert.deepEqual(await ipBlue.neigh.list({ dev: "a0" }), []);
+  assert.deepEqual(await ipBlue.neigh.list({ dev: "a0", family: "inet" }), []);
 });
