@@ -8,24 +8,25 @@
 //   ynl        the typed monitor: family(rtLink) + for await over monitor({ groups })
 // The clock is read as the harness's reference peers read it (clock_gettime through FFI).
 // NL_LIB, if set, is another checkout of the library to measure (e.g. an older commit's
-// worktree); the message walk stays this checkout's, so only the library differs.
+// worktree), loaded instead of this one's, never beside it: JavaScriptCore shares compiled code
+// between modules of the same source text, and a class evaluated twice (each copy's) loses the
+// constant folding of its private names in every optimized function (a `#field` read became a
+// scope load and a check: 222 such in the DFG code of a `for await` subscriber with two copies
+// of one tree, none with one). Each checkout's own MessageCursor walks its messages.
 //
 //   [NL_LIB=DIR] bench/events_peer.ts PEERS_TS_DIR LAYER IFINDEX WANT READY_FILE
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
 import type { openTransport as OpenTransport } from "../ffi/mod.ts";
-import * as thisLibrary from "../mod.ts";
-import { MessageCursor } from "../src/cursor.ts";
+import type * as thisLibrary from "../mod.ts";
 import { SignalEntry } from "./_signal_entry.ts";
 
 const [peersTs, layer, ifindexArg, wantArg, ready] = process.argv.slice(2);
 const ifindex = Number(ifindexArg), want = Number(wantArg);
 const other = process.env.NL_LIB;
-const lib: typeof thisLibrary = other
-  ? await import(new URL("mod.ts", `file://${other}/`).href)
-  : thisLibrary;
 const libRoot = other ? `file://${other}/` : new URL("../", import.meta.url).href;
+const lib: typeof thisLibrary = await import(new URL("mod.ts", libRoot).href);
 const { openTransport }: { openTransport: typeof OpenTransport } = await import(
   new URL("ffi/mod.ts", libRoot).href
 );
@@ -35,6 +36,7 @@ const {
   NLMSG_OVERRUN,
   open,
   RTM_NEWLINK,
+  MessageCursor,
   RTNLGRP_LINK,
   SOL_NETLINK,
 } = lib;
