@@ -4,10 +4,46 @@
 // delivered the wake-up: no kernel, no runtime signal delivery, so far steadier than the
 // end-to-end latency (a run's p50 moves by less than its parts). Appended to the file as "<name>
 // <p50 us> <p75 us> <mean us>" when the subscriber ends; with NL_EVENT_STAMPS set, every event's
-// time, in order, to that file (bench/event_windows.sh).
+// time, in order, to that file (bench/event_windows.sh). With NL_ENTRY_CLOCK=thread, the time is
+// the main thread's CPU time (CLOCK_THREAD_CPUTIME_ID, through FFI), not the wall clock: on a
+// loaded machine, time the thread spent preempted is left out, so two trees compare by the work
+// an event costs them (caches included), not by what else ran.
 
 import { appendFileSync } from "node:fs";
 import process from "node:process";
+
+/** The clock the stamps read, in milliseconds: the wall clock, or the thread's CPU time. */
+const now: () => number = process.env.NL_ENTRY_CLOCK === "thread"
+  ? await threadCpuClock()
+  : () => performance.now();
+
+async function threadCpuClock(): Promise<() => number> {
+  const CLOCK_THREAD_CPUTIME_ID = 3;
+  const ts = new BigInt64Array(new ArrayBuffer(16));
+  const g = globalThis as unknown as {
+    Deno?: {
+      dlopen(path: string, defs: Record<string, unknown>): {
+        symbols: { clock_gettime(id: number, ts: BigInt64Array): number };
+      };
+    };
+  };
+  let gettime: (id: number, ts: BigInt64Array) => number;
+  if ("Bun" in globalThis) {
+    const ffi = "bun:ffi"; // a variable: Deno never resolves the name
+    const { dlopen } = await import(ffi);
+    gettime = dlopen("libc.so.6", {
+      clock_gettime: { args: ["i32", "ptr"], returns: "i32" },
+    }).symbols.clock_gettime;
+  } else {
+    gettime = g.Deno!.dlopen("libc.so.6", {
+      clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+    }).symbols.clock_gettime;
+  }
+  return () => {
+    gettime(CLOCK_THREAD_CPUTIME_ID, ts);
+    return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
+  };
+}
 
 export class SignalEntry {
   readonly #name: string;
@@ -56,7 +92,7 @@ export class SignalEntry {
 
   /** The listener call starts now (for a subscriber whose own listener reads). */
   mark(): void {
-    this.#entry = performance.now();
+    this.#entry = now();
   }
 
   /**
@@ -65,7 +101,7 @@ export class SignalEntry {
    */
   record(): void {
     if ((this.#file !== undefined || this.#stamps !== undefined) && this.#entry !== 0) {
-      this.#after.push((performance.now() - this.#entry) * 1000);
+      this.#after.push((now() - this.#entry) * 1000);
     }
   }
 

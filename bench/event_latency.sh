@@ -14,7 +14,8 @@
 # runtime's SIGURG listener call (on Deno, of the signalfd handle's onread, or the settling of the
 # pool waiter's poll) to its stamp
 # (bench/_signal_entry.ts): what it adds once the runtime has delivered the signal, far steadier
-# than the end-to-end figure. With OLD set to
+# than the end-to-end figure (with NL_ENTRY_CLOCK=thread, the main thread's CPU time instead: the
+# work, without the time preempted on a loaded machine). With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
 # listen, transport and ynl layers run in the same rounds as old-* peers, each
 # next to its own, first and second in turn from round to round. With V8_FLAGS (comma-separated
@@ -23,7 +24,7 @@
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
 #
-#   [PEERS=DIR] [OLD=DIR] [LAYERS="socket listen ..."] [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
+#   [PEERS=DIR] [OLD=DIR] [NL_ENTRY_CLOCK=thread] [LAYERS="socket listen ..."] [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
 #     [V8_FLAGS=...] bench/event_latency.sh [ROUNDS]
 . "$(dirname "$0")/_prologue.sh"
 root=$PWD
