@@ -110,6 +110,12 @@ export class Reader {
   /** The next drain follows a wait that ended (see #drain: it hands out one datagram first). */
   #afterWait = false;
   /**
+   * A read-ahead is queued (see #drain) and no read has found the receive queue empty since: a
+   * `for await` consumer's next step, run before it, reads what is queued (and the queue empty)
+   * itself, and then the read-ahead would only read it empty again.
+   */
+  #aheadOwed = false;
+  /**
    * When reading began in the current turn of the event loop (-1: not yet). Reads that follow
    * one another through promises alone (a flood: each step's datagram already queued, a backlog
    * taken and refilled) are one turn, however many pumps and steps they span; past
@@ -419,6 +425,7 @@ export class Reader {
           return false;
         }
         if (datagram === undefined) {
+          this.#aheadOwed = false;
           if (this.#deferred) this.#held.push(DRAINED);
           else host.drained();
           return false;
@@ -432,6 +439,7 @@ export class Reader {
         // reading, copying and decoding the others first cost a `for await` consumer 20-40 us of
         // every event (measured). A microtask still reads them before any macrotask runs.
         if (n === 0 && afterWait && host.demand() === 1 && !host.gathering()) {
+          this.#aheadOwed = true;
           queueMicrotask(this.#readAhead);
           return true;
         }
@@ -484,9 +492,13 @@ export class Reader {
     this.#pumping = false;
   }
 
-  /** Reads ahead what a drain left queued after a wait (see #drain), unless the loop runs. */
+  /**
+   * Reads ahead what a drain left queued after a wait (see #drain), unless the loop runs or a
+   * read has found the queue empty since (an event's other datagrams were read by then: a
+   * `for await` step's, whose code runs first, read them for its next step).
+   */
   readonly #readAhead = (): void => {
-    if (!this.#pumping) this.kick();
+    if (!this.#pumping && this.#aheadOwed) this.kick();
   };
 
   readonly #yielded = (): void => {

@@ -1179,6 +1179,33 @@ test("messages(): after a wait, the step that waited runs before the rest of the
   sock.close();
 });
 
+test("messages(): the read-ahead after a wait reads nothing a later step has read empty", async () => {
+  const { sock, t } = await fakeSocket();
+  let empty = 0;
+  const receive = t.receive.bind(t);
+  t.receive = () => {
+    const d = receive();
+    if (d === undefined) empty++;
+    return d;
+  };
+  const it = sock.messages();
+  const step = it.next();
+  await settle();
+  empty = 0;
+  for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
+  const got = [(await step).value!.payload[0]];
+  // The next step reads the other two (one to itself, one queued) and the queue empty; the
+  // read-ahead the first step's wake-up queued then has nothing to read.
+  for (let i = 0; i < 2; i++) got.push((await it.next()).value!.payload[0]);
+  const waiting = it.next();
+  await settle();
+  assert.deepEqual(got, [1, 2, 3]);
+  assert.equal(empty, 2, "the queue read empty once by the steps, once before the wait");
+  t.deliver([event(4)], 0, 1);
+  assert.equal((await waiting).value!.payload[0], 4);
+  sock.close();
+});
+
 for (const kind of ["messages", "batches"] as const) {
   test(`${kind}(): next() calls made before data arrives are served in order, one at a time`, async () => {
     const { sock, t } = await fakeSocket();
