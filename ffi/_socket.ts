@@ -10,7 +10,7 @@ import { withDroppedSource } from "../src/_dropped.ts";
 import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
 import { errnoNumber } from "../src/_errno.ts";
 import { methodsOf, perEventClosures, perEventCode } from "../src/_per_event.ts";
-import { sharedWords } from "../src/_view.ts";
+import { sharedView, sharedWords } from "../src/_view.ts";
 import {
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_PKTINFO,
@@ -819,10 +819,12 @@ class Receiver {
       const slab = this.#newSlab();
       // The next read is most likely a wake-up's read of one: its address now, not then.
       this.#slabAddress = Number(this.#libc.address(this.#slabBytes));
-      // And the decode of what it reads asks for the slab's words (decodeDatagram): made now,
-      // the first event in this slab pays no more than the others (a view made cold costs
-      // 4-6 us on Bun).
+      // And the decode of what it reads asks for the slab's words (decodeDatagram), and a typed
+      // or route decode of its payloads for the slab's DataView (src/ynl, attribute.ts): made
+      // now, the first event in this slab pays no more than the others (a view made cold costs
+      // 4-6 us on Bun; a slab holds three or four link events).
       sharedWords(slab);
+      sharedView(slab);
     }
   }
 
