@@ -21,10 +21,12 @@
 # next to its own, first and second in turn from round to round. With V8_FLAGS (comma-separated
 # V8 options, e.g. "--invocation-count-for-maglev=20,--invocation-count-for-turbofan=60"), this
 # checkout's Deno layers run once more as deno-LAYER-v8flags with DENO_V8_FLAGS set to them.
+# RUNTIMES (default "deno bun") names the runtimes whose subscribers and floors run.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
 #
-#   [PEERS=DIR] [OLD=DIR] [NL_ENTRY_CLOCK=thread] [LAYERS="socket listen ..."] [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
+#   [PEERS=DIR] [OLD=DIR] [RUNTIMES="deno bun"] [NL_ENTRY_CLOCK=thread] [LAYERS="socket listen ..."] \
+#     [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
 #     [V8_FLAGS=...] bench/event_latency.sh [ROUNDS]
 . "$(dirname "$0")/_prologue.sh"
 root=$PWD
@@ -40,7 +42,7 @@ old=${OLD:+$(cd "$OLD" && pwd)}
 : > "$tsv"
 only=
 for layer in ${LAYERS:-socket listen transport then}; do
-  for rt in deno bun; do
+  for rt in ${RUNTIMES:-deno bun}; do
     cmd=${!rt}
     printf 'events\t%s\t%s\n' "$rt-$layer" "$cmd $layer" >> "$tsv"
     only+=$rt-$layer,
@@ -54,7 +56,7 @@ for layer in ${LAYERS:-socket listen transport then}; do
     fi
   done
 done
-for rt in deno bun; do # the floor: no library, drained inside the signal's listener
+for rt in ${RUNTIMES:-deno bun}; do # the floor: no library, drained inside the signal's listener
   cmd=${!rt/bench\/events_peer.ts $peers\/ts/bench/events_signal_floor.ts}
   printf 'events\t%s\t%s\n' "$rt-signal-floor" "${cmd/deno run -A/deno run -A}" >> "$tsv"
   only+=$rt-signal-floor,
