@@ -114,18 +114,20 @@ function open(): Libc {
   const errnoPtr = lib.__errno_location();
   if (errnoPtr === null) throw new Error("__errno_location() returned NULL");
   const errnoView = new Int32Array(new Deno.UnsafePointerView(errnoPtr).getArrayBuffer(4));
+  // The symbols themselves where nothing is converted: a wrapper would be one more call, cold,
+  // in every event's reads (Deno calls them as plain functions).
   return {
-    socket: (domain, type, protocol) => lib.socket(domain, type, protocol),
-    bind: (fd, addr, addrlen) => lib.bind(fd, addr, addrlen),
-    getsockname: (fd, addr, addrlen) => lib.getsockname(fd, addr, addrlen),
-    setsockopt: (fd, level, name, value, len) => lib.setsockopt(fd, level, name, value, len),
+    socket: lib.socket,
+    bind: lib.bind,
+    getsockname: lib.getsockname,
+    setsockopt: lib.setsockopt,
     getsockopt: (fd, level, name, value, len) => rest().getsockopt(fd, level, name, value, len),
     sendto: (fd, buf, len, flags, addr, addrlen) =>
       lib.sendto(fd, buf, BigInt(len), flags, addr, addrlen),
     recvmmsg: (fd, msgvec, vlen, flags) => lib.recvmmsg(fd, msgvec, vlen, flags, null),
-    recvmsg: (fd, msg, flags) => lib.recvmsg(fd, msg, flags),
+    recvmsg: lib.recvmsg,
     poll: (fds, nfds, timeout) => wait().poll(fds, BigInt(nfds), timeout),
-    close: (fd) => lib.close(fd),
+    close: lib.close,
     open: (path, flags, mode) => rest().open(path, flags, mode),
     read: (fd, buf, len) => rest().read(fd, buf, BigInt(len)),
     write: (fd, buf, len) => rest().write(fd, buf, BigInt(len)),

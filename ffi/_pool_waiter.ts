@@ -36,6 +36,7 @@
 
 import { SyscallError } from "../src/errors.ts";
 import type { WaitResult } from "../src/transport.ts";
+import { OFFSETOF_POLLFD_REVENTS } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 import { pollfdBytes, pollfdRevents, setPollfd } from "./_pollfd.ts";
 import type { Waiter } from "./_waiter.ts";
@@ -132,6 +133,16 @@ class PoolWaiter implements Waiter {
     }
   }
 
+  /**
+   * The poll found this socket readable and its hub has disarmed it (it was armed, so a wait is
+   * pending): the wait ends now, from the poll's completion. The common case's whole path.
+   */
+  woke(): void {
+    const resolve = this.#resolve!;
+    this.#resolve = undefined;
+    resolve("readable");
+  }
+
   /** Ends the pending wait, if any; `polled`: from the poll's completion (waitThen: at once). */
   finish(result: WaitResult, polled = false): void {
     const resolve = this.#resolve;
@@ -156,6 +167,9 @@ interface Closing {
 /** #polled while no poll is in flight; empty, so never written (see #returned). */
 const NONE: PoolWaiter[] = [];
 
+/** The eventfd's revents (pollfd 0) as an index into an Int16Array over the pollfds. */
+const EVENTFD_REVENTS = OFFSETOF_POLLFD_REVENTS >> 1;
+
 class Hub {
   readonly #libc: Libc;
   readonly #pool: Pool;
@@ -179,6 +193,16 @@ class Hub {
   #closing: Closing[] = [];
   #fds = new Uint8Array(pollfdBytes(4));
   #fdsView = new DataView(this.#fds.buffer);
+  /** The same memory as 16-bit words in host order, as the kernel writes revents. */
+  #fdsWords = new Int16Array(this.#fds.buffer);
+  /**
+   * When the pollfds hold the eventfd and a single socket, written by an earlier poll and
+   * unchanged since: that socket's waiter, the eventfd then, and that poll's array (one
+   * waiter's: the next poll of the same socket reuses all three, see #poll).
+   */
+  #written: PoolWaiter | undefined;
+  #writtenEventfd = -1;
+  #writtenList: PoolWaiter[] = NONE;
   /** The eventfd counter read back (its value is not used). */
   readonly #word = new Uint8Array(8);
   /** 1 as an eventfd counter increment. */
@@ -215,7 +239,7 @@ class Hub {
   arm(waiter: PoolWaiter): void {
     this.#armed.add(waiter);
     if (this.#inFlight === undefined) {
-      this.#poll();
+      this.#poll(waiter);
       return;
     }
     // A poll in flight (unref'd if nothing was armed): it keeps the process alive again, and
@@ -242,6 +266,10 @@ class Hub {
    */
   close(waiter: PoolWaiter, closed: (() => void) | undefined): void {
     this.#users--;
+    if (this.#written === waiter) {
+      this.#written = undefined;
+      this.#writtenList = NONE;
+    }
     if (this.#inFlight !== undefined && this.#polled.includes(waiter)) {
       this.#closing.push({ fd: waiter.fd, closed });
       this.disarm(waiter);
@@ -280,20 +308,37 @@ class Hub {
     this.#pool.writeCounter(this.#eventfd, this.#one);
   }
 
-  #poll(): void {
-    const list = [...this.#armed];
-    const n = list.length + 1;
-    if (pollfdBytes(n) > this.#fds.byteLength) {
-      this.#fds = new Uint8Array(pollfdBytes(2 * n));
-      this.#fdsView = new DataView(this.#fds.buffer);
+  /**
+   * Starts the poll over every armed socket. `arming`: the waiter whose arm() starts it; when it
+   * is the only one armed and the pollfds already hold it (a monitor's every wait after its
+   * first), nothing is written: the kernel rewrites only revents.
+   */
+  #poll(arming?: PoolWaiter): void {
+    let list: PoolWaiter[];
+    if (
+      arming !== undefined && arming === this.#written && this.#armed.size === 1
+      && this.#writtenEventfd === this.#eventfd
+    ) {
+      list = this.#writtenList;
+    } else {
+      list = [...this.#armed];
+      const n = list.length + 1;
+      if (pollfdBytes(n) > this.#fds.byteLength) {
+        this.#fds = new Uint8Array(pollfdBytes(2 * n));
+        this.#fdsView = new DataView(this.#fds.buffer);
+        this.#fdsWords = new Int16Array(this.#fds.buffer);
+      }
+      const v = this.#fdsView;
+      setPollfd(v, 0, this.#eventfd);
+      for (let i = 0; i < list.length; i++) setPollfd(v, i + 1, list[i].fd);
+      this.#written = list.length === 1 ? list[0] : undefined;
+      this.#writtenEventfd = this.#eventfd;
+      this.#writtenList = list;
     }
-    const v = this.#fdsView;
-    setPollfd(v, 0, this.#eventfd);
-    for (let i = 0; i < list.length; i++) setPollfd(v, i + 1, list[i].fd);
     this.#polled = list;
     this.#kicked = false;
     this.#refd = true;
-    const call = this.#pool.poll(this.#fds, n, -1);
+    const call = this.#pool.poll(this.#fds, list.length + 1, -1);
     this.#inFlight = call;
     call.then(this.#returned);
   }
@@ -306,6 +351,18 @@ class Hub {
     // This poll's own array: the woken are gathered at its front (below).
     const polled = this.#polled;
     this.#polled = NONE;
+    // A monitor's every event: one socket polled, it alone readable (one ready, not the eventfd),
+    // nothing closing (so it is open, and the eventfd stays). Its wait ends with no call but
+    // woke(); a socket armed meanwhile kicked the eventfd, which the next poll finds.
+    if (
+      ready === 1 && polled.length === 1 && this.#closing.length === 0
+      && this.#fdsWords[EVENTFD_REVENTS] === 0
+    ) {
+      const waiter = polled[0];
+      if (this.#armed.delete(waiter)) waiter.woke();
+      if (this.#armed.size > 0 && this.#inFlight === undefined) this.#poll();
+      return;
+    }
     let closing: Closing[] | undefined;
     if (this.#closing.length !== 0) {
       closing = this.#closing;
