@@ -7,9 +7,10 @@
 # promise waits; then, its waitThen() callbacks; ynl, a typed monitor's `for await`), and the
 # floor, bench/events_signal_floor.ts (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
 # signal sent to the runtime's signal thread (an experiment: see that file); with FLOOR_WAIT
-# ("poll recv sigfd atomics message uring pipe"), Deno floors that wait otherwise: on the
+# ("poll recv sigfd atomics message uring pipe context"), Deno floors that wait otherwise: on the
 # runtime's thread pool, a signalfd in its event loop, a Worker blocked in poll(2), an io_uring
-# writing an eventfd in its event loop, the socket as a pipe handle (see that file). Prints each peer's
+# writing an eventfd in its event loop, the socket as a pipe handle, a libc thread calling a
+# thread-safe callback (see that file). Prints each peer's
 # p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
 # runtime's SIGURG listener call (on Deno, of the signalfd handle's onread, or the settling of the
 # pool waiter's poll) to its stamp
