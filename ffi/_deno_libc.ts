@@ -171,12 +171,15 @@ export function loadDenoPool(): Pool | undefined {
     return undefined;
   }
   const { unrefOpPromise, refOpPromise } = core as DenoCore;
-  const pool = lazily(POOL);
+  const load = lazily(POOL);
+  // Bound by the first wait's eventfd(); then read directly, not through load(): the poll is
+  // started again at every event.
+  let pool: ReturnType<typeof load> | undefined;
   return {
-    poll: (fds, nfds, timeout) => pool().pollOnPool(fds, BigInt(nfds), timeout),
-    eventfd: () => pool().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
-    readCounter: (fd, counter) => pool().readCounter(fd, counter, 8n),
-    writeCounter: (fd, counter) => pool().writeCounter(fd, counter, 8n),
+    poll: (fds, nfds, timeout) => pool!.pollOnPool(fds, BigInt(nfds), timeout),
+    eventfd: () => (pool ??= load()).eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
+    readCounter: (fd, counter) => pool!.readCounter(fd, counter, 8n),
+    writeCounter: (fd, counter) => pool!.writeCounter(fd, counter, 8n),
     unref: (promise) => unrefOpPromise(promise),
     ref: (promise) => refOpPromise(promise),
   };

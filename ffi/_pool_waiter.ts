@@ -45,7 +45,10 @@ import type { Waiter } from "./_waiter.ts";
 export interface Pool {
   /** poll(2) on the runtime's thread pool; the promise is the runtime's op promise. */
   poll(fds: Uint8Array, nfds: number, timeout: number): Promise<number>;
-  /** eventfd(2) with EFD_NONBLOCK | EFD_CLOEXEC, on the calling thread; -1 and errno on failure. */
+  /**
+   * eventfd(2) with EFD_NONBLOCK | EFD_CLOEXEC, on the calling thread; -1 and errno on failure.
+   * The hub's first call (its eventfd comes before any poll, read or write).
+   */
   eventfd(): number;
   /** read(2) of an eventfd's 8-byte counter into `counter`, on the calling thread. */
   readCounter(fd: number, counter: Uint8Array): number;
