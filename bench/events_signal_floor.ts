@@ -19,9 +19,12 @@
 // (this thread in Atomics.waitAsync) or postMessage, then waits until it has drained. uring: no
 // signal and no thread, an io_uring's multishot poll on the socket writes an eventfd that
 // Deno's event loop polls; pipe: the socket itself opened as a node:net pipe handle, which
-// reads (consumes) its datagrams (both tried as waiters: ffi/README.md, Alternatives).
+// reads (consumes) its datagrams (both tried as waiters: ffi/README.md, Alternatives). context
+// (Deno, x86-64 glibc): a thread of libc's own loops on poll(2), then a
+// Deno.UnsafeCallback.threadSafe that Deno runs in this thread's event loop (a spike, nineteenth
+// round: see bench/RESULTS.md).
 //
-//   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv|sigfd|atomics|message|uring|pipe] \
+//   [NL_FLOOR_TID=1 | NL_FLOOR_WAIT=poll|recv|sigfd|atomics|message|uring|pipe|context] \
 //     bench/events_signal_floor.ts IFINDEX WANT READY_FILE
 // deno-lint-ignore-file no-explicit-any
 
@@ -238,6 +241,74 @@ if (wait === "poll" || wait === "recv") {
     if (out.length >= want) resolve();
   };
   pipe.readStart();
+} else if (wait === "context") {
+  // No Worker, no pool: a thread of libc's own (pthread_create) that loops on poll(2) over the
+  // socket, then calls a Deno.UnsafeCallback.threadSafe, which Deno runs on this thread's event
+  // loop while that thread waits for it to return. Built without compiled code from two
+  // ucontexts (makecontext): A runs poll(fds, 1, -1) and links to B, B runs the callback and
+  // links back to A; the thread starts as setcontext(&A). The callback drains the socket, so
+  // the next poll blocks until the next datagram.
+  libc.fcntl(fd, 4, 0o4000); // F_SETFL O_NONBLOCK, no O_ASYNC
+  const uc = g.Deno.dlopen("libc.so.6", {
+    getcontext: { parameters: ["buffer"], result: "i32" },
+    makecontext3: {
+      name: "makecontext",
+      parameters: ["buffer", "pointer", "i32", "pointer", "u64", "i32"],
+      result: "void",
+    },
+    makecontext0: { name: "makecontext", parameters: ["buffer", "pointer", "i32"], result: "void" },
+    pthread_create: { parameters: ["buffer", "pointer", "pointer", "pointer"], result: "i32" },
+    dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  }).symbols;
+  const P = g.Deno.UnsafePointer;
+  const sym = (name: string) => uc.dlsym(null, new TextEncoder().encode(name + "\0"));
+  const addr = (b: Uint8Array) => P.value(P.of(b)) as bigint;
+  const pollfd = new Uint8Array(new ArrayBuffer(8));
+  new DataView(pollfd.buffer).setInt32(0, fd, true);
+  new DataView(pollfd.buffer).setInt16(4, 1, true); // POLLIN
+  // makecontext puts the return address of the context's function (libc's __start_context) at
+  // the top of its stack, and __start_context's own call to setcontext overwrites that slot as
+  // it leaves: a context runs once. The callback puts it back in both (A is not running then;
+  // B's function is this callback, whose return reads the slot after it has been put back).
+  let slots: [DataView, number][] = [];
+  let startContext = 0n;
+  const callback = g.Deno.UnsafeCallback.threadSafe(
+    { parameters: [], result: "void" },
+    () => {
+      for (const [v, at] of slots) v.setBigUint64(at, startContext, true);
+      drain();
+    },
+  );
+  const STACK = 1 << 20;
+  // x86-64 glibc ucontext_t (968 bytes): uc_link at 8, uc_stack.ss_sp at 16, ss_size at 32,
+  // uc_sigmask at 296.
+  const a = new Uint8Array(new ArrayBuffer(1024));
+  const b = new Uint8Array(new ArrayBuffer(1024));
+  const context = (c: Uint8Array, link: Uint8Array) => {
+    const stack = new Uint8Array(new ArrayBuffer(STACK));
+    if (uc.getcontext(c) !== 0) throw new Error("getcontext failed");
+    const v = new DataView(c.buffer);
+    v.setBigUint64(8, addr(link), true);
+    v.setBigUint64(16, addr(stack), true);
+    v.setBigUint64(32, BigInt(stack.byteLength), true);
+    c.fill(0xff, 296, 296 + 128); // every signal blocked on the thread
+    return stack;
+  };
+  const stackA = context(a, b);
+  const stackB = context(b, a);
+  uc.makecontext3(a, sym("poll"), 3, P.of(pollfd), 1n, -1);
+  uc.makecontext0(b, callback.pointer, 0);
+  // Each context's stack pointer (gregs[REG_RSP], at 160) points at that slot.
+  slots = [[a, stackA], [b, stackB]].map(([c, stack]) => {
+    const rsp = new DataView(c.buffer).getBigUint64(160, true);
+    return [new DataView(stack.buffer), Number(rsp - addr(stack))];
+  });
+  startContext = slots[0][0].getBigUint64(slots[0][1], true);
+  const thread = new Uint8Array(8);
+  if (uc.pthread_create(thread, null, sym("setcontext"), P.of(a)) !== 0) {
+    throw new Error("pthread_create failed");
+  }
+  (globalThis as any).keep = [a, b, stackA, stackB, pollfd, callback];
 } else if (wait === "atomics" || wait === "message") {
   // A Worker blocked in a synchronous poll(2) on the socket; it tells this thread through
   // Atomics.notify (this thread in Atomics.waitAsync) or postMessage, then waits to be told
