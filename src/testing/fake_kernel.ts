@@ -14,7 +14,8 @@
  *   for the header its protocol reads first is done at once, acked if it asks (rtnetlink's
  *   1-byte struct rtgenmsg for a type up to RTM_MAX, nfnetlink's 4-byte struct nfgenmsg);
  * - port IDs are assigned as the kernel's autobind does: the process ID first, then numbers
- *   above 2^31;
+ *   above 2^31; a socket of a unit no module created (one neither served nor given in the
+ *   `protocolGroups` option, nor of the kernel's own) is EPROTONOSUPPORT;
  * - one dump per socket: a dump request while a dump runs is answered with EBUSY; a dump's first
  *   datagram is queued inside `send()`, and each later one only when a `receive()` leaves the
  *   receive queue at most half full (a dump advances only when read); datagrams are sized as
@@ -69,18 +70,26 @@ import { ackMessage, doneMessage, type ExtendedAck } from "../ack.ts";
 import {
   MAX_LINKS,
   NETLINK_ADD_MEMBERSHIP,
+  NETLINK_AUDIT,
   NETLINK_BROADCAST_ERROR,
   NETLINK_CAP_ACK,
+  NETLINK_CONNECTOR,
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_EXT_ACK,
+  NETLINK_FIB_LOOKUP,
   NETLINK_GENERIC,
   NETLINK_GET_STRICT_CHK,
+  NETLINK_KOBJECT_UEVENT,
   NETLINK_LIST_MEMBERSHIPS,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NETFILTER,
   NETLINK_NO_ENOBUFS,
   NETLINK_PKTINFO,
   NETLINK_ROUTE,
+  NETLINK_SELINUX,
+  NETLINK_SOCK_DIAG,
+  NETLINK_USERSOCK,
+  NETLINK_XFRM,
   NLM_F_ACK,
   NLM_F_DUMP_INTR,
   NLM_F_ECHO,
@@ -133,6 +142,26 @@ const ECONNREFUSED = 111;
 const ENOPROTOOPT = 92;
 const EOPNOTSUPP = 95;
 const EPROTONOSUPPORT = 93;
+/**
+ * The units the fake kernel has from its start, whatever is served: those of the kernel 6.18 it
+ * models (as the test host boots it: af_netlink's usersock, rtnetlink, sock_diag, xfrm_user,
+ * SELinux, audit, fib_frontend, the connector, nfnetlink, kobject_uevent, genetlink). Any other
+ * is a unit of a module, which exists once served (or given in protocolGroups): opening one
+ * before is EPROTONOSUPPORT, as netlink_create() answers for a unit no module registered.
+ */
+const BOOT_UNITS: ReadonlySet<number> = new Set([
+  NETLINK_ROUTE,
+  NETLINK_USERSOCK,
+  NETLINK_SOCK_DIAG,
+  NETLINK_XFRM,
+  NETLINK_SELINUX,
+  NETLINK_AUDIT,
+  NETLINK_FIB_LOOKUP,
+  NETLINK_CONNECTOR,
+  NETLINK_NETFILTER,
+  NETLINK_KOBJECT_UEVENT,
+  NETLINK_GENERIC,
+]);
 /** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
 const SOCK_MIN_RCVBUF = 2304;
 /**
@@ -419,10 +448,14 @@ export interface FakeKernelOptions {
    */
   readonly genericGroups?: number;
   /**
-   * The multicast groups of other protocols, by protocol number, past which a join is EINVAL: a
-   * unit your module creates with more than 32 (netlink_kernel_create()'s `cfg.groups`; the
-   * kernel gives every unit at least 32), e.g. `{ 30: 64 }`. Default: 32 for each. Each count
-   * at least 32; NETLINK_ROUTE's and NETLINK_GENERIC's are `routeGroups` and `genericGroups`.
+   * Units your modules create (netlink_kernel_create()), by protocol number, with their
+   * multicast groups, past which a join is EINVAL: `cfg.groups`, at least 32 (the kernel gives
+   * every unit that many), e.g. `{ 30: 64 }`. A unit given here exists from the start, as from
+   * its module's netlink_kernel_create(), whatever it serves: a socket of it opens before
+   * anything is served (a unit that only multicasts); one of a unit neither given here nor
+   * served, nor one of the kernel's own (NETLINK_ROUTE, NETLINK_GENERIC...), is EPROTONOSUPPORT,
+   * as socket() refuses a unit no module registered. NETLINK_ROUTE's and NETLINK_GENERIC's
+   * groups are `routeGroups` and `genericGroups`.
    */
   readonly protocolGroups?: Readonly<Record<number, number>>;
 }
@@ -1035,9 +1068,13 @@ export class FakeKernel {
    * Opens a socket in this kernel: the {@linkcode OpenTransport} to pass to `open()`. Port 0
    * gets a port as the kernel's autobind picks it: the process ID while no socket of the
    * protocol has it, else one from 0xffffefff down (the kernel's are random in [2^31, 2^32 -
-   * 4097]: port IDs do not fit in an int32); a port in use throws EADDRINUSE. A protocol whose
-   * last served type was unserved (its module unloaded) throws EPROTONOSUPPORT, until served
-   * again.
+   * 4097]: port IDs do not fit in an int32); a port in use throws EADDRINUSE. A protocol the
+   * kernel does not have throws EPROTONOSUPPORT, as socket() does: one of a module's units
+   * before it is served or given in the `protocolGroups` option, or whose last served type was
+   * unserved (its module unloaded), until served again. The kernel's own units (NETLINK_ROUTE,
+   * NETLINK_USERSOCK, NETLINK_SOCK_DIAG, NETLINK_XFRM, NETLINK_SELINUX, NETLINK_AUDIT,
+   * NETLINK_FIB_LOOKUP, NETLINK_CONNECTOR, NETLINK_NETFILTER, NETLINK_KOBJECT_UEVENT,
+   * NETLINK_GENERIC: those kernel 6.18 has as the test host boots it) open from the start.
    */
   readonly open: OpenTransport = (protocol: number, options: TransportOptions): FakeSocket => {
     if (this.#unloaded.has(protocol)) {
@@ -1045,6 +1082,16 @@ export class FakeKernel {
         "socket",
         EPROTONOSUPPORT,
         `the fake kernel's protocol ${protocol} serves no type any more (unserve(): its module is unloaded)`,
+      );
+    }
+    if (
+      !this.#handlers.has(protocol) && !this.#protocolGroups.has(protocol)
+      && !BOOT_UNITS.has(protocol)
+    ) {
+      throw new SyscallError(
+        "socket",
+        EPROTONOSUPPORT,
+        `the fake kernel has no protocol ${protocol}: no module created it (serve() a type of it first, or give it in the protocolGroups option for a unit that exists before it serves anything)`,
       );
     }
     let portid = options.portid;

@@ -857,3 +857,20 @@ test("fake vs kernel: a reply the kernel cannot queue is dropped: ENOBUFS, and n
   assert.match(real.after[0], new RegExp(`^${RTM_NEWLINK} flags=0x0 seq=4 pid=self$`));
   assert.deepEqual(fake, real);
 });
+
+test("fake vs kernel: which units a socket opens on (EPROTONOSUPPORT for one no module registered)", async () => {
+  // The fake opened a socket of any unit. The kernel's own units open; the others (module units
+  // not loaded, numbers no unit has) are refused.
+  using ns = new Netns();
+  const { real, fake } = await both(
+    ns,
+    new FakeKernel(),
+    (open) =>
+      Array.from(
+        { length: 32 },
+        (_, unit) => `${unit} ${outcome(() => open(unit, { portid: 0 }).close())}`,
+      ),
+  );
+  assert.equal(real[30], "30 EPROTONOSUPPORT");
+  assert.deepEqual(fake, real);
+});

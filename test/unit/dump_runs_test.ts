@@ -545,7 +545,12 @@ test("dump(): one the kernel ran as a plain request ends with its reply (no NLM_
   // NLMSG_DONE is read, so a read that finds the queue empty shows that none runs (what the
   // kernel module's unit does with NLTEST_MSG_ECHO: test/guest/unit_test.ts; nftables'
   // NFT_MSG_GETGEN: test/host/dump_cancel_test.ts). Before, each of these waited for its timeout.
-  const { sock, t } = await fakeSocket({}, () => {}, 25);
+  const { sock, t } = await fakeSocket(
+    {},
+    () => {},
+    25,
+    new FakeKernel({ protocolGroups: { 25: 32 } }),
+  );
   t.script = (req) => {
     if (req.type === 0x10) {
       t.deliver([reply(req, 0x10, new Uint8Array([7]))]);
@@ -590,7 +595,12 @@ test("dump(): one the kernel ran as a plain request ends with its reply (no NLM_
 });
 
 test("dump(): parts without NLM_F_MULTI in a dump that goes on (genetlink's genlmsg_iput() sets none) do not end it: NLMSG_DONE does", async () => {
-  const { sock, t } = await fakeSocket({}, () => {}, 25);
+  const { sock, t } = await fakeSocket(
+    {},
+    () => {},
+    25,
+    new FakeKernel({ protocolGroups: { 25: 32 } }),
+  );
   t.script = (req) => {
     t.deliver([part(req, 1, 0), part(req, 2, 0)]);
     t.deliver([part(req, 3, 0)]);

@@ -773,10 +773,13 @@ test("the fake kernel's groups of a module's own unit: 32, or the count it is to
       }
     });
   };
-  assert.deepEqual(await joins(new FakeKernel(), [32, 33]), ["32 ok", "33 EINVAL"]);
+  assert.deepEqual(await joins(new FakeKernel({ protocolGroups: { 30: 32 } }), [32, 33]), [
+    "32 ok",
+    "33 EINVAL",
+  ]);
   const kernel = new FakeKernel({ protocolGroups: { 30: 64 } });
   assert.deepEqual(await joins(kernel, [40, 64, 65]), ["40 ok", "64 ok", "65 EINVAL"]);
-  assert.deepEqual(await joins(new FakeKernel({ protocolGroups: { 29: 64 } }), [33]), [
+  assert.deepEqual(await joins(new FakeKernel({ protocolGroups: { 29: 64, 30: 32 } }), [33]), [
     "33 EINVAL",
   ]);
   // A notification to group 40 reaches its member.
@@ -845,6 +848,29 @@ test("unserve() of a unit's last type: nothing serves the unit any more, a send 
   // Served again (the module reloaded): answered again.
   kernel.serve(30, 0x10, (req) => ({ messages: [{ type: req.type }] }));
   assert.equal((await sock.request({ type: 0x10 })).length, 1);
+});
+
+test("a unit no module created cannot be opened (EPROTONOSUPPORT) until served or given in protocolGroups; the kernel's own units always can", async () => {
+  // The fake opened a socket of any unit, where socket() refuses one nothing registered.
+  const refused = (e: unknown) => e instanceof SyscallError && e.code === "EPROTONOSUPPORT";
+  const kernel = new FakeKernel();
+  await assert.rejects(open(30, { transport: kernel.open }), refused);
+  await assert.rejects(open(1, { transport: kernel.open }), /no module created it/);
+  for (const unit of [0, 2, 4, 6, 7, 9, 10, 11, 12, 15, 16]) {
+    (await open(unit, { transport: kernel.open })).close();
+  }
+  // Served: the module's unit exists, its other types answered EOPNOTSUPP.
+  kernel.serve(30, 0x10, () => ({}));
+  await using sock = await open(30, { transport: kernel.open });
+  await assert.rejects(sock.request({ type: 0x11 }), { code: "EOPNOTSUPP" });
+  // A unit that exists before it serves anything (netlink_kernel_create with no input).
+  await using unit = await open(31, {
+    transport: new FakeKernel({ protocolGroups: { 31: 32 } }).open,
+  });
+  await assert.rejects(
+    unit.request({ type: 0x10 }),
+    (e: unknown) => e instanceof SyscallError && e.code === "ECONNREFUSED",
+  );
 });
 
 test("the fake kernel refuses options and serve() arguments it does not take, naming them", () => {
