@@ -68,6 +68,7 @@ import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
 import { dumpBits } from "../_request.ts";
 import { ackMessage, doneMessage, type ExtendedAck } from "../ack.ts";
 import {
+  GENL_ID_CTRL,
   MAX_LINKS,
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_AUDIT,
@@ -114,6 +115,7 @@ import {
   SOL_SOCKET,
 } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
+import type { GenericFamily } from "../genl.ts";
 import {
   alignMessage,
   decodeMessages,
@@ -129,6 +131,7 @@ import type {
   WaitResult,
 } from "../transport.ts";
 import { checkProgram, type Instruction, runProgram } from "./_bpf.ts";
+import { type FakeFamily, GenlController } from "./_genl_controller.ts";
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -980,8 +983,17 @@ export class FakeKernel {
   readonly datagramOverhead: number | undefined;
   /** NETLINK_ROUTE's multicast groups (its RTNLGRP_MAX): a join past it is EINVAL. */
   readonly routeGroups: number;
-  /** NETLINK_GENERIC's multicast groups (a multiple of 64): a join past it is EINVAL. */
-  readonly genericGroups: number;
+  /**
+   * NETLINK_GENERIC's multicast groups (a multiple of 64): a join past it is EINVAL. It grows as
+   * the kernel's group bitmap grows, when families registered with {@linkcode registerFamily}
+   * have groups past it.
+   */
+  get genericGroups(): number {
+    return this.#controller?.groupCount ?? this.#genericGroups;
+  }
+  readonly #genericGroups: number;
+  /** nlctrl, once a family is registered. */
+  #controller: GenlController | undefined;
   /** The other protocols' multicast groups given by the `protocolGroups` option. */
   readonly #protocolGroups = new Map<number, number>();
   /** net.core.rmem_max: the most SO_RCVBUF asks for. */
@@ -1015,11 +1027,11 @@ export class FakeKernel {
     this.dumpDatagramSize = int("dumpDatagramSize", 1, 0x7fff_ffff) ?? DUMP_DATAGRAM_MAX;
     this.datagramOverhead = int("datagramOverhead", 0, 0x7fff_ffff);
     this.routeGroups = int("routeGroups", MIN_GROUP_COUNT, 0x7fff_ffff) ?? RTNLGRP_MAX;
-    this.genericGroups = int("genericGroups", GENERIC_GROUP_STEP, 0x7fff_ffff)
+    this.#genericGroups = int("genericGroups", GENERIC_GROUP_STEP, 0x7fff_ffff)
       ?? GENERIC_GROUP_STEP;
-    if (this.genericGroups % GENERIC_GROUP_STEP !== 0) {
+    if (this.#genericGroups % GENERIC_GROUP_STEP !== 0) {
       throw new RangeError(
-        `genericGroups must be a multiple of ${GENERIC_GROUP_STEP} (the bits of the longs of the kernel's group bitmap), got ${this.genericGroups}`,
+        `genericGroups must be a multiple of ${GENERIC_GROUP_STEP} (the bits of the longs of the kernel's group bitmap), got ${this.#genericGroups}`,
       );
     }
     const groups = options.protocolGroups;
@@ -1148,6 +1160,79 @@ export class FakeKernel {
       this.#unloaded.add(protocol);
     }
     return this;
+  }
+
+  /**
+   * Registers a generic netlink family with the fake kernel's controller (nlctrl), as a module's
+   * genl_register_family() does, and returns it as `resolveFamily()` will: its id and group
+   * numbers allocated as the kernel allocates them, unless given. From the first, nlctrl
+   * (NETLINK_GENERIC, type GENL_ID_CTRL) answers CTRL_CMD_GETFAMILY as the kernel's does: a get
+   * by CTRL_ATTR_FAMILY_NAME or CTRL_ATTR_FAMILY_ID with the family (ENOENT for none
+   * registered, EINVAL for a request that names neither, or a name of 16 bytes or more with the
+   * kernel's policy extended ack), a dump with every family, nlctrl's own first; and announces
+   * the family to its "notify" group (CTRL_CMD_NEWFAMILY, then CTRL_CMD_NEWMCAST_GRP for each
+   * group). So `resolveFamily()` and the typed layer's `family()` resolve it unchanged; serve
+   * its operations with `serve(NETLINK_GENERIC, family.id, handler)`. CTRL_CMD_GETPOLICY is
+   * not modelled (EOPNOTSUPP, as before Linux 5.10). Throws TypeError or RangeError for a family
+   * the kernel would refuse (a bad name, one registered already, a taken id).
+   *
+   * @example
+   * ```ts
+   * import { GENL_CMD_CAP_DO, NETLINK_GENERIC, open, resolveFamily } from "@netlink/netlink";
+   * import { FakeKernel } from "@netlink/netlink/testing";
+   * const kernel = new FakeKernel();
+   * const { id } = kernel.registerFamily({ name: "demo", operations: [[1, GENL_CMD_CAP_DO]], groups: ["events"] });
+   * await using sock = await open(NETLINK_GENERIC, { transport: kernel.open });
+   * const family = await resolveFamily(sock, "demo");
+   * console.log(family.id === id, family.groups); // true Map(1) { "events" => 2 }
+   * ```
+   */
+  registerFamily(family: FakeFamily): GenericFamily {
+    if (!this.#controller) {
+      const controller = this.#controller = new GenlController(this.#genericGroups);
+      this.serve(NETLINK_GENERIC, GENL_ID_CTRL, (request) => {
+        const dump = dumpBits(NETLINK_GENERIC, 0, request.type, request.flags) !== 0;
+        const { payloads = [], errno, ext } = controller.answer(request, dump);
+        return {
+          messages: payloads.map((payload) => ({ type: GENL_ID_CTRL, payload })),
+          errno,
+          ext,
+        };
+      });
+    }
+    const registered = this.#controller.register(family);
+    this.#announce(this.#controller.registered(registered));
+    return registered;
+  }
+
+  /**
+   * Unregisters the family called `name`, as genl_unregister_family() does (its module
+   * unloaded): its groups' memberships end on every socket (a NetlinkSocket's `groups` still
+   * lists them, as it does on the kernel), nlctrl announces CTRL_CMD_DELMCAST_GRP for each
+   * group, then CTRL_CMD_DELFAMILY (the family as it was), and requests to its id are ENOENT,
+   * whatever was served for it. Registered again, it gets a new id. Throws RangeError for a name
+   * no family registered with {@linkcode registerFamily} has.
+   */
+  unregisterFamily(name: string): this {
+    const family = this.#controller?.unregister(name);
+    if (!family) {
+      throw new RangeError(`unregisterFamily(): no family named ${shown(name)} is registered`);
+    }
+    for (const socket of this.#sockets) {
+      if (socket.protocol !== NETLINK_GENERIC) continue;
+      for (const group of family.groups.values()) socket.groups.delete(group);
+    }
+    this.#handlers.get(NETLINK_GENERIC)?.delete(family.id);
+    this.#announce(this.#controller!.unregistered(family));
+    return this;
+  }
+
+  /** genl_ctrl_event: each payload a datagram from the kernel to nlctrl's "notify" group. */
+  #announce(payloads: Uint8Array[]): void {
+    for (const payload of payloads) {
+      const message = { type: GENL_ID_CTRL, flags: 0, seq: 0, portid: 0, payload };
+      this.broadcast(NETLINK_GENERIC, GENL_ID_CTRL, encodeMessage(message), {});
+    }
   }
 
   /**

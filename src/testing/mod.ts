@@ -24,5 +24,6 @@
 // The ack encoders are the protocol layer's (a USERSOCK server needs them too); here as well, for
 // tests that answer by hand.
 export { ackMessage, doneMessage, type ExtendedAck } from "../ack.ts";
+export type { FakeFamily } from "./_genl_controller.ts";
 export * from "./fake_kernel.ts";
 export * from "./session.ts";
