@@ -36,6 +36,7 @@ import {
   CTRL_CMD_NEWMCAST_GRP,
   GENL_HDRLEN,
   GENL_ID_CTRL,
+  MAX_LINKS,
   NETLINK_CONNECTOR,
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -240,7 +241,8 @@ const BUILT_IN: readonly FamilyDescriptor[] = [
 
 /**
  * The short name of a netlink protocol ("route", "generic", "netfilter"...), or its number
- * (`"protocol 99"`). Throws TypeError for what is no protocol number: NaN, 1.5, -1, a string.
+ * (`"protocol 25"`). Throws TypeError for what is no protocol number: NaN, 1.5, -1, a string,
+ * a number past 31 (netlink has 32 units, MAX_LINKS).
  *
  * @example
  * ```ts
@@ -254,13 +256,19 @@ export function protocolName(protocol: number): string {
   return PROTOCOL_NAMES.get(protocol) ?? `protocol ${protocol}`;
 }
 
-/** A protocol number, or a TypeError saying what `what` got (NaN, 1.5, "route", -1). */
+/**
+ * A protocol number (a unit: 0 to MAX_LINKS - 1, as socket() takes), or a TypeError saying what
+ * `what` got (NaN, 1.5, "route", -1, 32).
+ */
 function checkProtocolNumber(what: string, protocol: unknown): void {
-  if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0) {
+  if (
+    typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0
+    || protocol >= MAX_LINKS
+  ) {
     throw new TypeError(
-      `${what}: protocol must be a netlink protocol number (NETLINK_ROUTE...), got ${
-        shown(protocol)
-      }`,
+      `${what}: protocol must be a netlink protocol number from 0 to ${
+        MAX_LINKS - 1
+      } (NETLINK_ROUTE...), got ${shown(protocol)}`,
     );
   }
 }

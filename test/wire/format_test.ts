@@ -304,14 +304,17 @@ test("unknown protocols and bytes that do not decode are shown in hex, never thr
     "NLMSG_ERROR flags=0 seq=3 port=0 payload=010203",
   );
   assert.equal(protocolName(NETLINK_GENERIC), "generic");
-  assert.equal(protocolName(99), "protocol 99");
-  // What is no protocol number is refused, as format() refuses it, not named "protocol NaN".
-  for (const bad of [NaN, 1.5, -1, Infinity, "route", undefined]) {
+  assert.equal(protocolName(25), "protocol 25");
+  assert.equal(protocolName(31), "protocol 31");
+  // What is no protocol number is refused, as format() refuses it, not named "protocol NaN";
+  // and so is a number past the 32 units (MAX_LINKS), which was named "protocol 99".
+  for (const bad of [NaN, 1.5, -1, Infinity, "route", undefined, 32, 99, 2 ** 32]) {
     assert.throws(
       () => protocolName(bad as number),
-      /^TypeError: protocolName\(\): protocol must be a netlink protocol number \(NETLINK_ROUTE\.\.\.\), got /,
+      /^TypeError: protocolName\(\): protocol must be a netlink protocol number from 0 to 31 \(NETLINK_ROUTE\.\.\.\), got /,
     );
   }
+  assert.throws(() => format(newlink(), { protocol: 32 }), /from 0 to 31 .*, got 32/);
 });
 
 /** A request to generic family 21 (command 2, version 1), whose name the tests below vary. */
@@ -441,7 +444,7 @@ test("format() refuses a protocol that is not a number (\"route\"), a style it h
   const cases: [unknown, RegExp][] = [
     [
       { protocol: "route" },
-      /protocol must be a netlink protocol number \(NETLINK_ROUTE\.\.\.\), got "route"/,
+      /protocol must be a netlink protocol number from 0 to 31 \(NETLINK_ROUTE\.\.\.\), got "route"/,
     ],
     [{ protocol: 1.5 }, /protocol must be a netlink protocol number/],
     [undefined, /protocol must be a netlink protocol number .*, got undefined/],
