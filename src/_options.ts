@@ -159,3 +159,46 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
   }
   return value + 0; // -0 as 0: Deno's FFI refuses -0 for an integer argument
 }
+
+/**
+ * `value`, when it is a number from `min` to `max` (a whole one unless `fractions`), as a
+ * function taking a number needs it: else a TypeError naming `name` for what is no number (a
+ * bigint, a string, a Symbol, which arithmetic would turn into the engine's own TypeError or a
+ * wrong result), a RangeError for NaN, an infinity, a fraction, or one out of range.
+ */
+export function checkNumberArgument(
+  name: string,
+  value: unknown,
+  options: { min?: number; max?: number; fractions?: boolean } = {},
+): number {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, fractions = false } = options;
+  if (typeof value !== "number") throw numberError(name, value, min, max, fractions);
+  if (
+    !(fractions ? Number.isFinite(value) : Number.isInteger(value)) || value < min || value > max
+  ) {
+    throw numberError(name, value, min, max, fractions);
+  }
+  return value;
+}
+
+// Made apart from the check: on Bun a function's bytecode is made on its first call, the
+// error's code included, and the check is on paths that run often.
+function numberError(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+  fractions: boolean,
+): Error {
+  const wanted = `${fractions ? "a number" : "an integer"} from ${min} to ${
+    max === Number.MAX_SAFE_INTEGER ? "2^53 - 1" : max
+  }`;
+  if (typeof value !== "number") {
+    return new TypeError(
+      `${name} must be ${wanted}, got ${typeof value === "symbol" ? "a Symbol" : shown(value)}${
+        typeof value === "bigint" ? " (a bigint: pass Number(value))" : ""
+      }`,
+    );
+  }
+  return new RangeError(`${name} must be ${wanted}, got ${shown(value)}`);
+}

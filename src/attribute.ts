@@ -11,7 +11,7 @@
 
 import { TYPE_MAX, VALUE_MAX } from "./_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkIterable, shown, unknownKey } from "./_options.ts";
+import { checkIterable, checkNumberArgument, shown, unknownKey } from "./_options.ts";
 import { sharedView } from "./_view.ts";
 import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
@@ -21,7 +21,9 @@ import { MalformedMessageError } from "./errors.ts";
 export { NLA_HDRLEN };
 
 /**
- * Rounds a length up to attribute alignment, like the kernel's NLA_ALIGN.
+ * Rounds a length up to attribute alignment, like the kernel's NLA_ALIGN. Throws TypeError for
+ * what is no number (a bigint, a string, a Symbol), RangeError for a negative length, a
+ * fraction, NaN or an infinity.
  *
  * @example
  * ```ts
@@ -30,6 +32,11 @@ export { NLA_HDRLEN };
  * ```
  */
 export function alignAttribute(length: number): number {
+  return nlaAlign(checkNumberArgument("alignAttribute(): length", length));
+}
+
+/** NLA_ALIGN of a length known to be a non-negative integer: the library's own. */
+function nlaAlign(length: number): number {
   // -length & (ALIGNTO - 1) is the padding; `&` works modulo 2^32, which ALIGNTO divides.
   return length + (-length & (NLA_ALIGNTO - 1));
 }
@@ -207,7 +214,7 @@ export class AttributeEncoder {
 
   /** Appends a header and room for a value of `size` bytes (padding zeroed); returns its offset. */
   #append(typeField: number, size: number): number {
-    const total = alignAttribute(NLA_HDRLEN + size);
+    const total = nlaAlign(NLA_HDRLEN + size);
     this.#reserve(total);
     const offset = this.#length;
     this.#view.setUint16(offset, NLA_HDRLEN + size, HOST_LITTLE_ENDIAN);
@@ -712,7 +719,7 @@ export class AttributeDecoder {
     this.#typeField = this.#view.getUint16(this.#base + offset + 2, HOST_LITTLE_ENDIAN);
     this.#valueStart = offset + NLA_HDRLEN;
     this.#valueLength = length - NLA_HDRLEN;
-    this.#next = offset + alignAttribute(length);
+    this.#next = offset + nlaAlign(length);
     return true;
   }
 

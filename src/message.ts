@@ -10,7 +10,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
-import { checkBytes, checkIterable, shown } from "./_options.ts";
+import { checkBytes, checkIterable, checkNumberArgument, shown } from "./_options.ts";
 import { perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
@@ -83,7 +83,8 @@ export { NLMSG_HDRLEN };
 
 /**
  * Rounds a length up to netlink message alignment (NLMSG_ALIGN). Exact for any non-negative safe
- * integer, not only for lengths that fit in 31 bits.
+ * integer, not only for lengths that fit in 31 bits. Throws TypeError for what is no number (a
+ * bigint, a string, a Symbol), RangeError for a negative length, a fraction, NaN or an infinity.
  *
  * @example
  * ```ts
@@ -92,6 +93,11 @@ export { NLMSG_HDRLEN };
  * ```
  */
 export function alignMessage(length: number): number {
+  return nlmsgAlign(checkNumberArgument("alignMessage(): length", length));
+}
+
+/** NLMSG_ALIGN of a length known to be a non-negative integer: the library's own. */
+function nlmsgAlign(length: number): number {
   // -length & (ALIGNTO - 1) is the padding; `&` works modulo 2^32, which ALIGNTO divides.
   return length + (-length & (NLMSG_ALIGNTO - 1));
 }
@@ -153,7 +159,7 @@ function checkMessage(message: Message, index: number): number {
   if (!(payload instanceof Uint8Array)) throw payloadError(payload);
   const length = NLMSG_HDRLEN + payload.byteLength;
   if (length > U32_MAX) throw payloadError(payload);
-  return alignMessage(length);
+  return nlmsgAlign(length);
 }
 
 function writeMessage(view: DataView, bytes: Uint8Array, offset: number, message: Message): void {
@@ -213,7 +219,7 @@ export function encodeMessages(messages: Iterable<Message>): Uint8Array {
   let offset = 0;
   for (const message of list) {
     writeMessage(view, bytes, offset, message);
-    offset += alignMessage(NLMSG_HDRLEN + message.payload.byteLength);
+    offset += nlmsgAlign(NLMSG_HDRLEN + message.payload.byteLength);
   }
   return bytes;
 }
@@ -338,7 +344,7 @@ function split<T>(
   while (offset < end) {
     const length = checkedLength(view, base, offset, end);
     messages.push(make(view, base + offset, offset, length));
-    offset += alignMessage(length);
+    offset += nlmsgAlign(length);
   }
   return messages;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { shown } from "../_options.ts";
+import { checkNumberArgument, shown } from "../_options.ts";
 import {
   TC_H_CLSACT,
   TC_H_INGRESS,
@@ -100,7 +100,9 @@ export function parseQdiscHandle(handle: TcHandle): number {
 }
 
 /**
- * Formats a handle as `tc` prints it: "root", "none", "1:", "1:10", ":10".
+ * Formats a handle as `tc` prints it: "root", "none", "1:", "1:10", ":10". Throws TypeError for
+ * what is no number, RangeError for what is no u32 (a negative, a fraction, NaN, past
+ * 0xffffffff).
  *
  * @example
  * ```ts
@@ -109,6 +111,7 @@ export function parseQdiscHandle(handle: TcHandle): number {
  * ```
  */
 export function formatHandle(handle: number): string {
+  checkNumberArgument("formatHandle(): handle", handle, { max: 0xffff_ffff });
   if (handle === TC_H_ROOT) return "root";
   if (handle === TC_H_UNSPEC) return "none";
   const major = ((handle & TC_H_MAJ_MASK) >>> 16).toString(16);

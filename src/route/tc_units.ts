@@ -9,7 +9,7 @@
  */
 
 import { readTextFile } from "../../ffi/mod.ts";
-import { shown } from "../_options.ts";
+import { checkNumberArgument, shown } from "../_options.ts";
 import { TC_LINKLAYER_ATM, TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../constants.ts";
 
 /** Microseconds per second: `tc`'s TIME_UNITS_PER_SEC, the unit of its u32 times. */
@@ -77,6 +77,8 @@ export function parseRate(rate: string | number): number {
 /**
  * Formats bytes per second as `tc` prints a rate: bits per second with the largest
  * decimal unit (K, M, G, T) that divides it or that it exceeds 1000 times ("10Mbit", "1500Kbit").
+ * Throws TypeError for what is no number, RangeError for a negative, a fraction, NaN or an
+ * infinity.
  *
  * @example
  * ```ts
@@ -85,6 +87,7 @@ export function parseRate(rate: string | number): number {
  * ```
  */
 export function formatRate(bytesPerSecond: number): string {
+  checkNumberArgument("formatRate(): bytesPerSecond", bytesPerSecond);
   const units = ["", "K", "M", "G", "T"];
   let rate = bytesPerSecond * 8;
   let i = 0;
@@ -139,7 +142,8 @@ export function parseSize(size: string | number): number {
 
 /**
  * Formats bytes as `tc` prints a size: "1600b", "15Kb", "2Mb", "1Gb" (a unit is used when the
- * size is within 16 bytes of a whole number of KiB, or 1 KiB of MiB or GiB).
+ * size is within 16 bytes of a whole number of KiB, or 1 KiB of MiB or GiB). Throws TypeError for
+ * what is no number, RangeError for a negative, a fraction, NaN or an infinity.
  *
  * @example
  * ```ts
@@ -148,6 +152,7 @@ export function parseSize(size: string | number): number {
  * ```
  */
 export function formatSize(bytes: number): string {
+  checkNumberArgument("formatSize(): bytes", bytes);
   const kilo = 1024, mega = kilo * kilo, giga = mega * kilo;
   const near = (unit: number, slack: number) =>
     bytes >= unit && Math.abs(unit * Math.round(bytes / unit) - bytes) < slack;
@@ -188,7 +193,8 @@ export function parseTime(time: string | number): number {
 }
 
 /**
- * Formats microseconds as `tc` prints a time: "1s", "50ms", "1.5ms", "800us".
+ * Formats microseconds as `tc` prints a time: "1s", "50ms", "1.5ms", "800us". Throws TypeError
+ * for what is no number, RangeError for a negative, NaN or an infinity.
  *
  * @example
  * ```ts
@@ -197,6 +203,7 @@ export function parseTime(time: string | number): number {
  * ```
  */
 export function formatTime(usec: number): string {
+  checkNumberArgument("formatTime(): usec", usec, { fractions: true });
   if (usec >= USEC_PER_SEC) return `${formatG(usec / USEC_PER_SEC, 3)}s`;
   if (usec >= 1000) return `${formatG(usec / 1000, 3)}ms`;
   return `${Math.trunc(usec)}us`;
@@ -224,10 +231,7 @@ function inRange(value: number, text: string, what: string): number {
 }
 
 function checkedInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${what}: ${value} is not a non-negative integer`);
-  }
-  return value;
+  return checkNumberArgument(what, value);
 }
 
 /**
@@ -275,6 +279,8 @@ export function readPsched(text?: string): Psched {
     } catch {
       text = PSCHED_DEFAULT;
     }
+  } else if (typeof text !== "string") {
+    throw new TypeError(`readPsched(): text must be /proc/net/psched's text, got ${shown(text)}`);
   }
   const fields = text.trim().split(/\s+/).map((f) => parseInt(f, 16));
   if (fields.length < 4 || fields.some((f) => Number.isNaN(f))) {
@@ -313,6 +319,8 @@ function readProcPsched(): string {
 /**
  * Ticks to send `size` bytes at `rate` bytes per second: tc_calc_xmittime, the unit of
  * htb's and tbf's buffer and cbuffer. Saturates at 2^32 - 1 like tc (which then refuses).
+ * Throws TypeError for a rate or size that is no number, RangeError for a negative one, NaN or
+ * an infinity.
  *
  * @example
  * ```ts
@@ -321,6 +329,8 @@ function readProcPsched(): string {
  * ```
  */
 export function calcXmittime(rate: number, size: number, clock: Psched = hostPsched()): number {
+  checkNumberArgument("calcXmittime(): rate", rate, { fractions: true });
+  checkNumberArgument("calcXmittime(): size", size, { fractions: true });
   const usec = USEC_PER_SEC * (size / rate);
   const ticks = clock.truncate
     ? Math.trunc(Math.min(Math.trunc(usec), 0xffff_ffff) * clock.tickInUsec)
@@ -330,7 +340,8 @@ export function calcXmittime(rate: number, size: number, clock: Psched = hostPsc
 
 /**
  * Bytes sent in `ticks` at `rate` bytes per second: tc_calc_xmitsize, how tc shows a buffer
- * as a burst size.
+ * as a burst size. Throws TypeError for a rate or ticks that are no number, RangeError for a
+ * negative one, NaN or an infinity.
  *
  * @example
  * ```ts
@@ -339,6 +350,8 @@ export function calcXmittime(rate: number, size: number, clock: Psched = hostPsc
  * ```
  */
 export function calcXmitsize(rate: number, ticks: number, clock: Psched = hostPsched()): number {
+  checkNumberArgument("calcXmitsize(): rate", rate, { fractions: true });
+  checkNumberArgument("calcXmitsize(): ticks", ticks, { fractions: true });
   const usec = ticks / clock.tickInUsec;
   return Math.trunc((rate * (clock.truncate ? Math.trunc(usec) : usec)) / USEC_PER_SEC);
 }
