@@ -13,22 +13,64 @@ import { SocketClosedError } from "./errors.ts";
 
 /**
  * `value` itself, or `{}` when undefined (every option is optional). Throws TypeError if it is
- * not an object, or if it has an own enumerable key other than `keys` (one whose value is
- * undefined too: it is still a typo).
+ * not a plain object, if it has an own enumerable key other than `keys` (one whose value is
+ * undefined too: it is still a typo), or one whose value is null but for `nullable` (the keys
+ * whose type has null, which means something there: link.set()'s `master: null` detaches).
+ * An option left out and one given as undefined are the same: absent; null is no absence, as
+ * the types say (`up?: boolean` takes no null), and is refused in every layer alike.
  */
 export function checkOptions<T extends object>(
   name: string,
   value: T | undefined | null,
   keys: readonly string[],
+  nullable: readonly string[] = [],
 ): T {
   if (value === undefined) return {} as T;
+  checkPlainObject(name, value);
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (!keys.includes(key)) throw unknownKey(name, key, keys);
+    if ((value as Record<string, unknown>)[key] === null && !nullable.includes(key)) {
+      throw new TypeError(
+        `${name}: ${key} is null, which it does not take: leave it out (or undefined) for none`,
+      );
+    }
+  }
+  return value;
+}
+
+/**
+ * Throws TypeError naming `name` unless `value` is a plain object: `{ ... }`, one made by
+ * Object.create(null), or one inheriting from plain objects (Object.create(defaults)). An
+ * array, a Date, a Map, an AbortController or a class's instance is no options object: its own
+ * keys (an array's indices) would be read as options, or none at all (a Date's), and what it
+ * inherits is read instead (an AbortController's `signal`).
+ */
+export function checkPlainObject(name: string, value: unknown): asserts value is object {
   if (value === null || typeof value !== "object") {
     throw new TypeError(`${name} must be an object, got ${value === null ? "null" : typeof value}`);
   }
-  for (const key in value) {
-    if (Object.hasOwn(value, key) && !keys.includes(key)) throw unknownKey(name, key, keys);
+  // A class's prototype (Array.prototype, Date.prototype...) has a constructor of its own.
+  for (
+    let prototype = Object.getPrototypeOf(value);
+    prototype !== Object.prototype && prototype !== null;
+    prototype = Object.getPrototypeOf(prototype)
+  ) {
+    if (Object.hasOwn(prototype, "constructor")) {
+      throw new TypeError(`${name} must be a plain object ({ ... }), got ${kindOf(value)}`);
+    }
   }
-  return value;
+}
+
+/** "an array", "a Date", "an AbortController (...)": what a non-plain object is. */
+function kindOf(value: object): string {
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof AbortController) {
+    return "an AbortController (pass { signal: controller.signal })";
+  }
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof name !== "string" || name === "") return "an instance of a class";
+  return /^[AEIOU]/.test(name) ? `an ${name}` : `a ${name}`;
 }
 
 /**

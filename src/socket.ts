@@ -948,7 +948,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * ({@linkcode DumpIterable.cursor}) with no object per part either.
    */
   dump(message: MessageInput, options: RequestOptions = {}): DumpIterable {
-    options = checkOptions("request options", options, REQUEST_KEYS);
+    options = checkOptions("dump() options", options, REQUEST_KEYS);
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
@@ -1200,7 +1200,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       checkHandler("listen", handler);
       this.#checkOpen();
-      options = checkOptions("options", options, MESSAGES_KEYS);
+      options = checkOptions("listen() options", options, MESSAGES_KEYS);
       const skip = checkMessagesOptions(options);
       if (this.#unframed) throw unframedError("read it with datagrams()");
       const listening = this.#messages.listen(handler, options.signal, skip);
@@ -1266,7 +1266,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
           + "as it was sent",
       );
     }
-    options = checkOptions("options", options, DATAGRAMS_KEYS);
+    options = checkOptions("datagrams() options", options, DATAGRAMS_KEYS);
     checkSignal(options.signal);
     const iterator = this.#datagrams.iterate(options.signal, false);
     this.#adopt(this.#datagrams);
@@ -1323,7 +1323,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   cursor(options: MessagesOptions = {}): AsyncIterableIterator<DatagramCursor> & AsyncDisposable {
     this.#checkOpen();
-    options = checkOptions("options", options, MESSAGES_KEYS);
+    options = checkOptions("cursor() options", options, MESSAGES_KEYS);
     checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     if (this.#cursors.active) {
@@ -1432,7 +1432,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     runs: boolean,
   ): AsyncIterableIterator<ReceivedMessage | ReceivedMessage[]> & AsyncDisposable {
     this.#checkOpen();
-    options = checkOptions("options", options, MESSAGES_KEYS);
+    options = checkOptions(
+      runs ? "batches() options" : "messages() options",
+      options,
+      MESSAGES_KEYS,
+    );
     const skip = checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
     const iterator = this.#messages.iterate(options.signal, runs, skip);

@@ -6,7 +6,7 @@
 
 import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
-import { checkOptions, shown } from "../_options.ts";
+import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
@@ -752,7 +752,7 @@ function readData(fields: KindFields | undefined, data: Record<string, unknown>)
 }
 
 function writeData(fields: KindFields | undefined, data: Record<string, unknown>, where: string) {
-  if (typeof data !== "object" || data === null) throw new TypeError(`${where} must be an object`);
+  checkPlainObject(where, data);
   for (const key of fields?.readOnly ?? []) {
     if (data[key] !== undefined) {
       throw new TypeError(
@@ -1042,7 +1042,7 @@ export class Links {
    */
   async add(spec: NewLink): Promise<void> {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
-    checkOptions("link.add() spec", spec, NEW_LINK_KEYS);
+    checkOptions("link.add() spec", spec, NEW_LINK_KEYS, ["master"]);
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
     const name = checkLinkName(spec.name, "name");
     checkKind(spec.kind);
@@ -1107,7 +1107,7 @@ export class Links {
     if (typeof settings !== "object" || settings === null) {
       throw new TypeError("settings: expected an object such as { up: true }");
     }
-    checkOptions("link.set() changes", settings, SETTINGS_KEYS);
+    checkOptions("link.set() changes", settings, SETTINGS_KEYS, ["master"]);
     checkLinkRef(ref, "link");
     const netns = new NetnsFiles();
     let index: number;
@@ -1127,9 +1127,7 @@ export class Links {
     // Their contents are checked against the link's kind, once it is looked up; their shape now.
     for (const field of ["data", "portData"] as const) {
       const value = settings[field];
-      if (value !== undefined && (typeof value !== "object" || value === null)) {
-        throw new TypeError(`${field} must be an object, got ${shown(value)}`);
-      }
+      if (value !== undefined) checkPlainObject(`link.set() ${field}`, value);
     }
     const request = await this.#settings(settings, "settings", netns);
     // The link itself once every value is checked: looking it up is a request.
@@ -1190,7 +1188,7 @@ export class Links {
 
   /** Kind options naming links by name, with their indexes instead. */
   async #linkNames(fields: KindFields | undefined, data: Record<string, unknown>) {
-    if (typeof data !== "object" || data === null) throw new TypeError("data must be an object");
+    checkPlainObject("data", data);
     const out = { ...data };
     for (const key of fields?.links ?? []) {
       if (typeof out[key] === "string") {

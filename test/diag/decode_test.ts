@@ -308,7 +308,11 @@ test("info and memory must be booleans: a string such as \"no\" is refused, not 
         () => encodeInetRequests({ [key]: value } as never),
         (e: unknown) =>
           e instanceof TypeError
-          && e.message.startsWith(`inet query: ${key} must be a boolean, got `),
+          && e.message.startsWith(
+            value === null
+              ? `inet query: ${key} is null`
+              : `inet query: ${key} must be a boolean, got `,
+          ),
         `${key}: ${JSON.stringify(value)}`,
       );
     }

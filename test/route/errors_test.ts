@@ -452,11 +452,11 @@ test("a value of the wrong type is a TypeError naming its field before any reque
   // link.set()'s data and alias: refused once the link had been looked up, or by the encoder.
   await refused(
     () => ip.link.set("lo", { data: 5 as never }),
-    /^TypeError: data must be an object, got 5$/,
+    /^TypeError: link.set\(\) data must be an object, got number$/,
   );
   await refused(
     () => ip.link.set("lo", { portData: "x" as never }),
-    /^TypeError: portData must be an object, got "x"$/,
+    /^TypeError: link.set\(\) portData must be an object, got string$/,
   );
   await refused(
     () => ip.addr.add("lo", "10.9.0.1/24", { label: "lo\0x" }),

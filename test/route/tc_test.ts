@@ -1229,7 +1229,7 @@ test("tc: a value of the wrong type is a TypeError naming the field, and a spec 
     ],
     [
       () => tc.addClass({ ...place, parent: "1:", classid: null!, rate: "1mbit" }),
-      /^TypeError: classid/,
+      /^TypeError: tc\.addClass\(\) spec: classid is null, which it does not take/,
     ],
     [() => tc.addQdisc({ ...place, handle: "1:1" }), /qdisc handle: "1:1"/],
     [() => tc.addQdisc({ ...place, parent: "x" }), /parent: "x"/],
@@ -1243,7 +1243,10 @@ test("tc: a value of the wrong type is a TypeError naming the field, and a spec 
     [() => tc.addClass(undefined!), /^TypeError: tc\.addClass\(\) spec must be an object/],
     [() => tc.replaceFilter(null!), /^TypeError: tc\.replaceFilter\(\) spec must be an object/],
     // qdiscs() dumped the links' names before it checked the device (attack12a).
-    [() => tc.qdiscs({ dev: null! }), /^TypeError: dev: null is not a link name/],
+    [
+      () => tc.qdiscs({ dev: null! }),
+      /^TypeError: tc\.qdiscs\(\) query: dev is null, which it does not take/,
+    ],
     // Refused by the codec once the device was looked up, or sent cut or saturated (attack12a):
     // tc_ratespec's u16 mpu, tc_tbf_qopt's u32 limit, htb's cbuffer in ticks.
     [

@@ -3,8 +3,14 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
 import { MessageCursor } from "../../src/cursor.ts";
 import { decodeDatagram, encodeMessage } from "../../src/message.ts";
+import { open } from "../../src/open.ts";
+import { openRoute } from "../../src/route/mod.ts";
+import { FakeKernel } from "../../src/testing/mod.ts";
+import { family } from "../../src/ynl/mod.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
 import { fakeSocket } from "./_fake.ts";
 
 test("decodeDatagram: data that is no Uint8Array is a TypeError naming it, not []", () => {
@@ -68,4 +74,112 @@ test("send(): a message whose buffer is detached says so, not \"empty datagram\"
     (e) => e instanceof RangeError && /empty datagram/.test(e.message),
   );
   sock.close();
+});
+
+test("options that are an array, a Date, a Map, an AbortController or a class's instance are a TypeError naming the function, in the socket core, the typed layer and the route layer", async () => {
+  // Each was taken: an array's or a Date's keys are no options, so the call ran with none (an
+  // AbortController passed as a request's options was even obeyed, through its `signal`).
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({}));
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await using ip = await openRoute({ socket: sock });
+  const message = { type: RTM_GETLINK, payload: new Uint8Array(16) };
+  class Options {
+    timeout = 5;
+  }
+  const calls: [string, (bad: never) => unknown][] = [
+    ["open() options", (bad) => open(NETLINK_ROUTE, bad)],
+    ["request options", (bad) => sock.request(message, bad)],
+    ["dump() options", (bad) => sock.dump(message, bad)],
+    ["messages() options", (bad) => sock.messages(bad)],
+    ["batches() options", (bad) => sock.batches(bad)],
+    ["datagrams() options", (bad) => sock.datagrams(bad)],
+    ["cursor() options", (bad) => sock.cursor(bad)],
+    ["listen() options", (bad) => sock.listen(() => {}, bad)],
+    ["family() options", (bad) => family(rtLink, bad)],
+    ["openRoute() options", (bad) => openRoute(bad)],
+    ["link.set() changes", (bad) => ip.link.set("lo", bad)],
+    ["link.set() data", (bad) => ip.link.set("lo", { data: bad })],
+    ["link.add() spec", (bad) => ip.link.add(bad)],
+    ["data", (bad) => ip.link.add({ name: "b0", kind: "bridge", data: bad })],
+    ["link.list() filter", (bad) => ip.link.list(bad)],
+    ["addr.add() options", (bad) => ip.addr.add("lo", "10.0.0.1/8", bad)],
+    ["route.add() spec", (bad) => ip.route.add(bad)],
+    ["monitor() options", (bad) => ip.monitor(["link"], bad)],
+  ];
+  const bads: [unknown, string][] = [
+    [[], "an array"],
+    [new Date(0), "a Date"],
+    [new Map(), "a Map"],
+    [new AbortController(), "an AbortController \\(pass \\{ signal: controller.signal \\}\\)"],
+    [new Options(), "an Options"],
+  ];
+  for (const [name, call] of calls) {
+    for (const [bad, kind] of bads) {
+      const escaped = name.replace(/[()]/g, "\\$&");
+      await assert.rejects(
+        async () => await call(bad as never),
+        new RegExp(`^TypeError: ${escaped} must be a plain object \\(\\{ ... \\}\\), got ${kind}$`),
+        `${name}: ${kind}`,
+      );
+    }
+  }
+  // Objects without a class still do: one with no prototype, one inheriting from a plain one.
+  assert.equal((await sock.request(message, Object.create(null))).length, 0);
+  assert.equal((await sock.request(message, Object.create({ timeout: 1000 }))).length, 0);
+});
+
+test("null is no absence in the route layer's inputs: refused with one message everywhere, but for master, whose type has null", async () => {
+  // Some optional fields took null as absent (a filter's kind, a route's table, an address's
+  // label...) while link.set({ up: null }) was refused in its own words.
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ errno: 19 }));
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await using ip = await openRoute({ socket: sock });
+  const calls: [string, string, () => unknown][] = [
+    ["link.set() changes", "up", () => ip.link.set("lo", { up: null as never })],
+    ["link.set() changes", "mtu", () => ip.link.set("lo", { mtu: null as never })],
+    [
+      "link.add() spec",
+      "txqlen",
+      () => ip.link.add({ name: "v0", kind: "veth", txqlen: null as never }),
+    ],
+    [
+      "link.add() peer",
+      "name",
+      () => ip.link.add({ name: "v0", kind: "veth", peer: { name: null as never } }),
+    ],
+    ["link.list() filter", "kind", () => ip.link.list({ kind: null as never })],
+    [
+      "addr.add() options",
+      "label",
+      () => ip.addr.add("lo", "10.0.0.1/8", { label: null as never }),
+    ],
+    ["addr.list() filter", "dev", () => ip.addr.list({ dev: null as never })],
+    [
+      "route.add() spec",
+      "table",
+      () => ip.route.add({ dst: "10.1.0.0/16", dev: "lo", table: null as never }),
+    ],
+    ["route.list() filter", "table", () => ip.route.list({ table: null as never })],
+    ["neigh.list() filter", "dev", () => ip.neigh.list({ dev: null as never })],
+    ["rule.add() spec", "priority", () => ip.rule.add({ table: 100, priority: null as never })],
+    ["openRoute() options", "netns", () => openRoute({ netns: null as never })],
+    ["open() options", "groups", () => open(NETLINK_ROUTE, { groups: null as never })],
+    [
+      "request options",
+      "timeout",
+      () => sock.request({ type: RTM_GETLINK }, { timeout: null as never }),
+    ],
+  ];
+  for (const [name, field, call] of calls) {
+    const escaped = name.replace(/[()]/g, "\\$&");
+    await assert.rejects(
+      async () => await call(),
+      new RegExp(
+        `^TypeError: ${escaped}: ${field} is null, which it does not take: leave it out \\(or undefined\\) for none$`,
+      ),
+      `${name} ${field}`,
+    );
+  }
+  // master: null detaches (ip link set nomaster): taken, and the link looked up (ENODEV here).
+  await assert.rejects(ip.link.set("eth9", { master: null }), { code: "ENODEV" });
 });

@@ -286,7 +286,7 @@ test("defect 8: late answers of 1,000 aborted requests never reach the stream", 
   const ctl = new AbortController();
   const pending = Array.from(
     { length: 1000 },
-    () => sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, ctl),
+    () => sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { signal: ctl.signal }),
   );
   ctl.abort(new Error("gave up"));
   for (const p of pending) await assert.rejects(p, /gave up/);

@@ -252,7 +252,7 @@ test("onMalformed must be a function; datagrams() refuses it, saying it never en
   }
   await assert.rejects(
     sock.listen(() => {}, { onMalformed: null as never }),
-    /onMalformed must be a function, got object/,
+    /^TypeError: listen\(\) options: onMalformed is null, which it does not take/,
   );
   assert.throws(
     () => sock.datagrams({ onMalformed: () => {} } as never),

@@ -507,13 +507,14 @@ test("format() and NetlinkFormatter refuse families that are not a Map and descr
   for (const [options, error] of refused) {
     assert.throws(() => new NetlinkFormatter(options as never), error);
   }
-  // A Map, and null or undefined for none, are taken.
+  // A Map, and undefined for none, are taken; null is no absence, as everywhere (the types say
+  // so), and is refused.
   const families = new Map([[30, "myfam"]]);
   assert.match(format(message, { protocol: NETLINK_ROUTE, families }), /^RTM_NEWLINK/);
   assert.match(format(message, { protocol: NETLINK_ROUTE, families: undefined }), /^RTM_NEWLINK/);
-  assert.match(
-    format(message, { protocol: NETLINK_ROUTE, families: null as never }),
-    /^RTM_NEWLINK/,
+  assert.throws(
+    () => format(message, { protocol: NETLINK_ROUTE, families: null as never }),
+    /^TypeError: format\(\) options: families is null, which it does not take/,
   );
 });
 
