@@ -50,16 +50,31 @@ export function checkPlainObject(name: string, value: unknown): asserts value is
   if (value === null || typeof value !== "object") {
     throw new TypeError(`${name} must be an object, got ${value === null ? "null" : typeof value}`);
   }
-  // A class's prototype (Array.prototype, Date.prototype...) has a constructor of its own.
+  // A class's prototype (Array.prototype, Date.prototype...) has a constructor of its own; the
+  // library's own objects (a listed route, to delete) are taken.
+  let classed = false;
   for (
     let prototype = Object.getPrototypeOf(value);
     prototype !== Object.prototype && prototype !== null;
     prototype = Object.getPrototypeOf(prototype)
   ) {
-    if (Object.hasOwn(prototype, "constructor")) {
-      throw new TypeError(`${name} must be a plain object ({ ... }), got ${kindOf(value)}`);
-    }
+    if (apiPrototypes.has(prototype)) return;
+    classed ||= Object.hasOwn(prototype, "constructor");
   }
+  if (classed) {
+    throw new TypeError(`${name} must be a plain object ({ ... }), got ${kindOf(value)}`);
+  }
+}
+
+const apiPrototypes = new WeakSet<object>();
+
+/**
+ * Marks `prototype` as the base of objects the library returns which its functions take back
+ * where options or a spec go (`route.delete(listedRoute)`): {@linkcode checkPlainObject} takes
+ * them, though they are instances of a class.
+ */
+export function takeBackAsOptions(prototype: object): void {
+  apiPrototypes.add(prototype);
 }
 
 /** "an array", "a Date", "an AbortController (...)": what a non-plain object is. */

@@ -1,7 +1,7 @@
 // The names `ip` gives rtnetlink's numbers (iproute2's rt_scopes, rt_protos, rt_tables and its
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
-import { shown } from "../_options.ts";
+import { shown, takeBackAsOptions } from "../_options.ts";
 import {
   ICMPV6_ROUTER_PREF_HIGH,
   ICMPV6_ROUTER_PREF_LOW,
@@ -272,8 +272,13 @@ export function printAs(type: object, Printed: new() => object): void {
   printed.set(type, Printed);
 }
 
-/** Installs {@linkcode printAs}'s hook on the prototype of a base of the API's objects. */
+/**
+ * Installs {@linkcode printAs}'s hook on the prototype of a base of the API's objects, and marks
+ * it as one whose objects are taken back as options (a listed route to route.delete()).
+ */
 export function printFieldsOnly(prototype: object): void {
+  // The objects given back to delete() as options are, though instances of these classes.
+  takeBackAsOptions(prototype);
   Object.defineProperty(prototype, INSPECT, {
     value(this: object): object {
       const Printed = printed.get(this.constructor);

@@ -262,7 +262,9 @@ test("openRoute(), TrafficControl.open() and family() refuse a closed socket, on
       await assert.rejects(
         opener(bad as never),
         new RegExp(
-          `^TypeError: ${caller} options: socket must be a socket of protocol 0 .* from open\\(\\), got `,
+          bad === null
+            ? `^TypeError: ${caller} options: socket is null, which it does not take`
+            : `^TypeError: ${caller} options: socket must be a socket of protocol 0 .* from open\\(\\), got `,
         ),
         `${name} ${JSON.stringify(bad)}`,
       );
