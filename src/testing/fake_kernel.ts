@@ -119,6 +119,7 @@ import type { GenericFamily } from "../genl.ts";
 import {
   alignMessage,
   decodeMessages,
+  encodeMessage,
   encodeMessages,
   type Message,
   NLMSG_HDRLEN,
