@@ -62,12 +62,17 @@ async function raw(sock: NetlinkSocket): Promise<Result> {
   return { routes: routes.length, sum };
 }
 
-type Route = { dst?: Uint8Array; rtmDstLen: number; table?: number; oif?: number };
+// The typed dst is text ("10.1.2.0": rt-route's display hint); its last byte is the last number.
+type Route = { dst?: string; rtmDstLen: number; table?: number; oif?: number };
+
+function lastByte(address: string | undefined): number {
+  return address === undefined ? 0 : Number(address.slice(address.lastIndexOf(".") + 1));
+}
 
 function readFour(routes: Route[]): Result {
   let sum = 0;
   for (const r of routes) {
-    sum = (sum + (r.dst?.[3] ?? 0) + r.rtmDstLen + (r.table ?? 0) + (r.oif ?? 0)) | 0;
+    sum = (sum + lastByte(r.dst) + r.rtmDstLen + (r.table ?? 0) + (r.oif ?? 0)) | 0;
   }
   return { routes: routes.length, sum };
 }

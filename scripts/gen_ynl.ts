@@ -23,6 +23,7 @@ import type {
   AttributeDescriptor,
   AttributeKind,
   AttributeOptions,
+  DisplayHint,
   EnumDescriptor,
   FamilyDescriptor,
   MemberDescriptor,
@@ -31,6 +32,7 @@ import type {
   OperationDescriptor,
   SubMessageFormat,
 } from "../src/ynl/_descriptor.ts";
+import { textHint } from "../src/ynl/_hints.ts";
 import { correctSpec } from "./ynl_corrections.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -84,6 +86,28 @@ const LIMITS: Record<string, number | bigint> = {
 };
 
 class SpecError extends Error {}
+
+/**
+ * A `display-hint` as the descriptor keeps it, checked against the value it is on: the address
+ * hints are read as text (and written from it) only where a value is an address, a u32 (IPv4) or
+ * bytes (ynl.py's `_formatted_string` and `_from_string`), and `uuid` only on bytes; `hex` says
+ * how to show an integer or bytes, on any of them. A hint on anything else is left out, warned.
+ */
+function displayHint(where: string, value: Yaml): DisplayHint | undefined {
+  const hint = value["display-hint"];
+  if (hint === undefined) return undefined;
+  const type = value.type === "indexed-array" ? value["sub-type"] : value.type;
+  const binary = type === "binary" && value.struct === undefined
+    && (value.type === "indexed-array" || value["sub-type"] === undefined);
+  const fits = hint === "hex"
+    ? binary || INTEGER_SIZES[type] !== undefined || value["sub-type"] !== undefined
+    : hint === "ipv4"
+    ? binary || type === "u32"
+    : (hint === "ipv6" || hint === "ipv4-or-v6" || hint === "mac" || hint === "uuid") && binary;
+  if (fits) return hint;
+  warnings.push(`${where}: display-hint "${hint}" on ${value.type} ignored`);
+  return undefined;
+}
 
 /** What this run noticed about specs, printed at the end: one line each. */
 const warnings: string[] = [];
@@ -388,6 +412,8 @@ function describeFamily(spec: Yaml, docs?: Map<string, string>): FamilyDescripto
         if (member.enum !== undefined) options.enum = member.enum;
         if (member["enum-as-flags"]) options.asFlags = true;
         if (member.struct !== undefined) options.struct = member.struct;
+        const hint = displayHint(`struct ${def.name} member ${member.name}`, member);
+        if (hint !== undefined) options.hint = hint;
         const kind = member.type as MemberKind;
         if (
           (kind === "pad" || kind === "string" || kind === "binary") && options.len === undefined
@@ -460,6 +486,7 @@ function describeFamily(spec: Yaml, docs?: Map<string, string>): FamilyDescripto
         attribute.type,
         attribute.type === "nest-type-value" && attribute["sub-type"],
         attribute.enum && `enum ${attribute.enum}`,
+        textHint(out[key][2]?.hint) && `as ${out[key][2]!.hint} text`,
       ].filter(Boolean);
       const doc = attribute.doc === undefined ? "" : ` ${String(attribute.doc).trim()}`;
       docs?.set(`sets\0${name}\0${key}`, `${cName} (${what.join(", ")}).${doc}`);
@@ -490,6 +517,8 @@ function describeFamily(spec: Yaml, docs?: Map<string, string>): FamilyDescripto
     if (attribute["enum-as-flags"]) options.asFlags = true;
     if (attribute["sub-type"] !== undefined) options.subType = attribute["sub-type"];
     if (kind === "indexed-array" && options.subType === undefined) options.subType = "nest";
+    const hint = displayHint(`${set}.${attribute.name}`, attribute);
+    if (hint !== undefined) options.hint = hint;
     if (attribute["sub-message"] !== undefined) options.subMessage = attribute["sub-message"];
     if (attribute.selector !== undefined) options.selector = camel(attribute.selector);
     if (kind === "nest-type-value") {

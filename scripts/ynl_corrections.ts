@@ -132,12 +132,14 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
   },
   "rt-rule": (spec) => {
     // FRA_SRC and FRA_DST are addresses (4 or 16 bytes by the rule's family), not u32s: typed
-    // u32, IPv4 came back as a host-order number and IPv6 not at all.
+    // u32, IPv4 came back as a host-order number and IPv6 not at all. Read as text, with the
+    // display hint rt-route's RTA_SRC and RTA_DST have.
     const set = attributeSet(spec, "fib-rule-attrs");
     for (const name of ["src", "dst"]) {
       const attr = find(set.attributes, name, "fib-rule-attrs");
       if (attr.type === "u32") attr.type = "binary";
       delete attr["byte-order"];
+      attr["display-hint"] ??= "ipv4";
     }
     // FRA_TUN_ID is a __be64 (nla_get_be64, nla_put_be64): `ip rule add tun_id 5` sends 5 so.
     Object.assign(find(set.attributes, "tun-id", "fib-rule-attrs"), BE);
@@ -161,6 +163,23 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
     const list = spec["mcast-groups"].list;
     for (const [name, value] of [["rtnlgrp-ipv4-route", 7], ["rtnlgrp-ipv6-route", 11]] as const) {
       if (!named(list, name)) list.push({ name, value });
+    }
+  },
+  "mptcp_pm": (spec) => {
+    // The endpoint and event addresses are in_addr / in6_addr (mptcp_pm_parse_pm_addr_attr():
+    // nla_get_in_addr, nla_memcpy of 16 bytes; mptcp_nl_fill_addr(): nla_put_in_addr), as
+    // `ip mptcp endpoint` writes them, but the spec gives them no display-hint, as rt-addr's
+    // have: "10.9.0.1" was to be written 0x0a090001 and read back as 168361985.
+    const addresses: [string, string[]][] = [["address", ["addr"]], ["event-attr", [
+      "saddr",
+      "daddr",
+    ]]];
+    for (const [set, names] of addresses) {
+      const attributes = attributeSet(spec, set).attributes;
+      for (const name of names) {
+        find(attributes, `${name}4`, set)["display-hint"] ??= "ipv4";
+        find(attributes, `${name}6`, set)["display-hint"] ??= "ipv6";
+      }
     }
   },
   ethtool: (spec) => {

@@ -2,7 +2,7 @@
 // bytes per second, bursts in bytes, handles as text), and their statistics.
 
 import { TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../constants.ts";
-import { formatIP, formatMAC } from "../ip.ts";
+import { parseIP } from "../ip.ts";
 import { num, type TcMessage } from "./_tc_values.ts";
 import { u32Selector } from "./tc_filter.ts";
 import { formatHandle, parseFilterParent } from "./tc_handle.ts";
@@ -261,31 +261,27 @@ function maskLength(mask: Uint8Array): number | undefined {
   return length;
 }
 
-function u32Bytes4(value: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, value, false);
-  return bytes;
-}
-
-/** An address with its mask as flower prints it: the address alone when the mask is full. */
-function maskedAddress(address: Uint8Array, mask: Uint8Array | undefined): string {
-  const text = formatIP(address);
-  if (mask === undefined) return text;
-  const length = maskLength(mask);
-  if (length === address.length * 8) return text;
-  return length === undefined ? `${text}/${formatIP(mask)}` : `${text}/${length}`;
+/**
+ * An address with its mask as flower prints it: the address alone when the mask is full. The tc
+ * codec reads both as text (their display hints); the mask's bits count its prefix length.
+ */
+function maskedAddress(address: string, mask: string | undefined): string {
+  if (mask === undefined) return address;
+  const bytes = parseIP(mask);
+  const length = maskLength(bytes);
+  if (length === bytes.length * 8) return address;
+  return length === undefined ? `${address}/${mask}` : `${address}/${length}`;
 }
 
 /** flower's keys as `tc -j` prints them. */
 function flowerKeysOut(o: TcMessage): TcMessage {
   const keys: TcMessage = {};
   for (const [attr, name] of [["keyEthDst", "dst_mac"], ["keyEthSrc", "src_mac"]] as const) {
-    if (!(o[attr] instanceof Uint8Array)) continue;
-    const mask = o[`${attr}Mask`] as Uint8Array | undefined;
-    const full = mask === undefined || mask.every((b) => b === 0xff);
-    keys[name] = full
-      ? formatMAC(o[attr] as Uint8Array)
-      : `${formatMAC(o[attr] as Uint8Array)}/${formatMAC(mask!)}`;
+    // Text, as the tc codec reads a MAC (its display hint).
+    if (typeof o[attr] !== "string") continue;
+    const mask = o[`${attr}Mask`] as string | undefined;
+    const full = mask === undefined || /^ff(:ff)*$/.test(mask);
+    keys[name] = full ? o[attr] : `${o[attr]}/${mask}`;
   }
   if (o.keyEthType !== undefined) {
     const type = num(o.keyEthType);
@@ -303,14 +299,11 @@ function flowerKeysOut(o: TcMessage): TcMessage {
   for (const [dir, name] of [["Dst", "dst_ip"], ["Src", "src_ip"]] as const) {
     if (o[`keyIpv4${dir}`] !== undefined) {
       const mask = o[`keyIpv4${dir}Mask`];
+      keys[name] = maskedAddress(o[`keyIpv4${dir}`] as string, mask as string | undefined);
+    } else if (typeof o[`keyIpv6${dir}`] === "string") {
       keys[name] = maskedAddress(
-        u32Bytes4(num(o[`keyIpv4${dir}`])),
-        mask === undefined ? undefined : u32Bytes4(num(mask)),
-      );
-    } else if (o[`keyIpv6${dir}`] instanceof Uint8Array) {
-      keys[name] = maskedAddress(
-        o[`keyIpv6${dir}`] as Uint8Array,
-        o[`keyIpv6${dir}Mask`] as Uint8Array | undefined,
+        o[`keyIpv6${dir}`] as string,
+        o[`keyIpv6${dir}Mask`] as string | undefined,
       );
     }
   }

@@ -7,7 +7,7 @@
 import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
-import { formatIP, parseIP, parsePrefix } from "../ip.ts";
+import { parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
@@ -170,12 +170,12 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
   out.index = raw.ifaIndex;
   const dev = names.get(raw.ifaIndex);
   if (dev !== undefined) out.dev = dev;
-  out.address = local === undefined ? "" : formatIP(local);
+  out.address = local ?? ""; // the rt-addr codec reads addresses as text (display hints)
   out.prefixLength = raw.ifaPrefixlen;
-  if (raw.local !== undefined && raw.address !== undefined && !sameBytes(raw.local, raw.address)) {
-    out.peer = formatIP(raw.address);
+  if (raw.local !== undefined && raw.address !== undefined && raw.local !== raw.address) {
+    out.peer = raw.address;
   }
-  if (raw.broadcast !== undefined) out.broadcast = formatIP(raw.broadcast);
+  if (raw.broadcast !== undefined) out.broadcast = raw.broadcast;
   if (raw.label !== undefined) out.label = raw.label;
   out.scope = SCOPES.name(raw.ifaScope);
   if (raw.rtPriority !== undefined) out.metric = raw.rtPriority;
@@ -185,12 +185,6 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
     ? Infinity
     : cache.ifaPrefered;
   return out as unknown as Address;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function lifetime(value: number | undefined, field: string): number {

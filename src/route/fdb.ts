@@ -7,7 +7,7 @@
 
 import { checkInteger, checkOptions, shown } from "../_options.ts";
 import { AF_BRIDGE, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
-import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
+import { parseIP, parseMAC } from "../ip.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {
   FDB_FLAGS,
@@ -214,12 +214,12 @@ printAs(FdbEntryObject, class FdbEntry {});
 /** Turns a typed AF_BRIDGE neighbour into an {@linkcode FdbEntry}, with link names from `names`. */
 export function toFdbEntry(raw: RawFdbEntry, names: Map<number, string>): FdbEntry {
   const out = new FdbEntryObject(raw) as unknown as Record<string, unknown>;
-  out.mac = raw.lladdr === undefined ? "" : formatMAC(raw.lladdr);
+  out.mac = raw.lladdr ?? ""; // the rt-neigh codec reads addresses as text (display hints)
   out.index = raw.ndmIfindex;
   const dev = names.get(raw.ndmIfindex);
   if (dev !== undefined) out.dev = dev;
   if (raw.vlan) out.vlan = raw.vlan; // bridge prints no vlan 0 either
-  if (raw.dst !== undefined) out.dst = formatIP(raw.dst);
+  if (raw.dst !== undefined) out.dst = raw.dst;
   if (raw.port !== undefined) out.port = raw.port;
   if (raw.vni !== undefined) out.vni = raw.vni;
   if (raw.srcVni !== undefined) out.srcVni = raw.srcVni;

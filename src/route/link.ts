@@ -9,7 +9,7 @@ import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
-import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
+import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
@@ -602,7 +602,7 @@ interface KindFields {
   readonly macs?: readonly string[];
   readonly names?: Readonly<Record<string, Names<string>>>;
   readonly booleans?: readonly string[];
-  /** Options holding a struct ifla_bridge_id, read with its MAC address (`addr`) as text. */
+  /** Options holding a struct ifla_bridge_id, written with its MAC address (`addr`) as text. */
   readonly bridgeIds?: readonly string[];
   /** Options that hold a link's index, which may be given as its name. */
   readonly links?: readonly string[];
@@ -735,13 +735,8 @@ function readData(fields: KindFields | undefined, data: Record<string, unknown>)
   for (const key of fields.ips ?? []) {
     if (out[key] instanceof Uint8Array) out[key] = formatIP(out[key] as Uint8Array);
   }
-  for (const key of fields.macs ?? []) {
-    if (out[key] instanceof Uint8Array) out[key] = formatMAC(out[key] as Uint8Array);
-  }
-  for (const key of fields.bridgeIds ?? []) {
-    const id = out[key] as { prio: number; addr: Uint8Array } | undefined;
-    if (id?.addr instanceof Uint8Array) out[key] = { ...id, addr: formatMAC(id.addr) };
-  }
+  // MACs (a bridge's groupAddr, a bridge id's addr) come as text: the rt-link codec reads them
+  // so (their display hint).
   for (const [key, names] of Object.entries(fields.names ?? {})) {
     if (typeof out[key] === "number") out[key] = names.name(out[key] as number);
   }
@@ -838,8 +833,9 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   link.operstate = OPERSTATES.name(raw.operstate ?? 0);
   link.mtu = raw.mtu ?? 0;
   if (raw.txqlen !== undefined) link.txqlen = raw.txqlen;
-  if (raw.address !== undefined) link.address = formatMAC(raw.address);
-  if (raw.broadcast !== undefined) link.broadcast = formatMAC(raw.broadcast);
+  // The rt-link codec reads them as text (their display hint): "aa:bb:cc:dd:ee:ff".
+  if (raw.address !== undefined) link.address = raw.address;
+  if (raw.broadcast !== undefined) link.broadcast = raw.broadcast;
   if (raw.ifalias !== undefined) link.alias = raw.ifalias;
   const altnames = raw.propList?.altIfname;
   if (altnames?.length) link.altnames = altnames;

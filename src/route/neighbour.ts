@@ -6,7 +6,7 @@
 
 import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NTF_PROXY } from "../constants.ts";
-import { formatIP, formatMAC, parseIP, parseMAC } from "../ip.ts";
+import { parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
@@ -150,8 +150,9 @@ export function toNeighbour(raw: RawNeighbour, names: Map<number, string>): Neig
   out.index = raw.ndmIfindex;
   const dev = names.get(raw.ndmIfindex);
   if (dev !== undefined) out.dev = dev;
-  out.address = raw.dst === undefined ? "" : formatIP(raw.dst);
-  if (raw.lladdr !== undefined) out.lladdr = formatMAC(raw.lladdr);
+  // The rt-neigh codec reads both as text (their display hints).
+  out.address = raw.dst ?? "";
+  if (raw.lladdr !== undefined) out.lladdr = raw.lladdr;
   out.state = NEIGH_STATES.name(raw.ndmState as unknown as number);
   out.flags = flagNames(NEIGH_FLAGS, neighFlagBits(raw));
   return out as unknown as Neighbour;

@@ -373,13 +373,13 @@ function gatewayAttribute(gateway: Uint8Array, family: number): Record<string, U
   return { via };
 }
 
-function prefixText(family: number, bytes: Uint8Array | undefined, length: number): string {
-  if (bytes === undefined) {
+/** A route's dst or src: the rt-route codec reads the address as text (its display hint). */
+function prefixText(family: number, address: string | undefined, length: number): string {
+  if (address === undefined) {
     if (length === 0) return "default";
     return `${family === 10 ? "::" : "0.0.0.0"}/${length}`;
   }
-  const text = formatIP(bytes);
-  return length === bytes.length * 8 ? text : `${text}/${length}`;
+  return length === (address.includes(":") ? 128 : 32) ? address : `${address}/${length}`;
 }
 
 /**
@@ -402,7 +402,7 @@ function decodeMultipath(
       | RawRoute
       | undefined;
     const hop: NextHop & { ifindex?: number } = {};
-    if (attrs?.gateway !== undefined) hop.gateway = formatIP(attrs.gateway);
+    if (attrs?.gateway !== undefined) hop.gateway = attrs.gateway;
     else if (attrs?.via !== undefined) {
       const via = viaText(attrs.via);
       if (via !== undefined) hop.gateway = via;
@@ -436,7 +436,7 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
   out.table = TABLES.name(raw.table ?? raw.rtmTable);
   out.protocol = PROTOCOLS.name(raw.rtmProtocol);
   out.scope = SCOPES.name(raw.rtmScope);
-  if (raw.gateway !== undefined) out.gateway = formatIP(raw.gateway);
+  if (raw.gateway !== undefined) out.gateway = raw.gateway;
   else if (raw.via !== undefined) {
     const via = viaText(raw.via);
     if (via !== undefined) out.gateway = via;
@@ -446,7 +446,7 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
     if (dev !== undefined) out.dev = dev;
     out.ifindex = raw.oif;
   }
-  if (raw.prefsrc !== undefined) out.prefsrc = formatIP(raw.prefsrc);
+  if (raw.prefsrc !== undefined) out.prefsrc = raw.prefsrc;
   if (raw.priority !== undefined) out.metric = raw.priority;
   if (raw.rtmTos) out.tos = raw.rtmTos;
   const flags = raw.rtmFlags & 0xff;

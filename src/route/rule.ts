@@ -6,7 +6,7 @@
 
 import { checkOptions } from "../_options.ts";
 import { FIB_RULE_INVERT, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
-import { formatIP, parsePrefix } from "../ip.ts";
+import { parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
 import { type Context, contextOf } from "./_context.ts";
@@ -145,12 +145,13 @@ printAs(RuleObject, class Rule {});
 /** Turns a typed rule into a {@linkcode Rule}. */
 export function toRule(raw: RawRule): Rule {
   const family = raw.family === 10 ? "inet6" : "inet";
-  const prefix = (bytes: Uint8Array | undefined, length: number) =>
-    bytes === undefined
+  // The rt-rule codec reads the addresses as text (the display hint ynl_corrections.ts gives).
+  const prefix = (address: string | undefined, length: number) =>
+    address === undefined
       ? "all"
-      : length === bytes.length * 8
-      ? formatIP(bytes)
-      : `${formatIP(bytes)}/${length}`;
+      : length === (address.includes(":") ? 128 : 32)
+      ? address
+      : `${address}/${length}`;
   // By the spec's names, which include the kernel's that `ip` has no word for (unspec, res3,
   // res4: `ip rule add type 0` makes one), not by ACTIONS (a TypeError for those).
   const action = typeof raw.action === "number"

@@ -16,6 +16,7 @@ import type {
   AttributeDescriptor,
   AttributeKind,
   AttributeOptions,
+  DisplayHint,
   FamilyDescriptor,
   MemberDescriptor,
   OperationDescriptor,
@@ -80,6 +81,7 @@ export interface CompiledMember {
   readonly bigEndian: boolean;
   readonly enumeration?: CompiledEnum;
   readonly struct?: CompiledStruct;
+  readonly hint?: DisplayHint;
 }
 
 /** One attribute of a compiled set (or an array element: `type` is then unused). */
@@ -268,6 +270,7 @@ export class Codec {
           bigEndian: options.bigEndian === true,
           enumeration: options.enum === undefined ? undefined : this.#enum(options.enum, options),
           struct: nested,
+          hint: options.hint,
         };
         offset += size;
         return result;

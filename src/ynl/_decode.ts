@@ -27,6 +27,7 @@ import {
   type Codec,
   type CompiledAttribute,
   type CompiledEnum,
+  type CompiledMember,
   type CompiledSet,
   type CompiledStruct,
   findSelector,
@@ -50,8 +51,9 @@ import {
   UINT,
   UNUSED,
 } from "./_compile.ts";
-import type { OperationDescriptor } from "./_descriptor.ts";
+import type { DisplayHint, OperationDescriptor } from "./_descriptor.ts";
 import { structTail, unknownAttributes } from "./_descriptor.ts";
+import { ipText, ipv4Text, macText, textHint, uuidText } from "./_hints.ts";
 
 /**
  * Decodes the attributes of `bytes[start..end)` into `out`. `view` is a DataView over all of
@@ -222,6 +224,39 @@ function nameIn(table: ReadonlyMap<number, string>, value: number): string | num
   return table.get(value) ?? value;
 }
 
+/**
+ * An integer of kind `code` read by `read`, as it is decoded: an enum's name, or (a u32 with an
+ * `ipv4` hint) the address's text.
+ */
+function integerValue(
+  source: Source,
+  code: number,
+  enumeration: CompiledEnum | undefined,
+  hint: DisplayHint | undefined,
+  read: string,
+): string {
+  if (code === U64 || code === S64) return read;
+  if (code === U32 && hint === "ipv4") return `${source.ref(ipv4Text)}(${read})`;
+  return named(source, enumeration, read);
+}
+
+/**
+ * How bytes with a text hint (an address, a UUID) at `vs`, `vl` long, are read: the IP hints
+ * by length as ynl.py reads them (4 or 16 bytes, else the value is kept as unknown), a MAC at
+ * any length (a tunnel's link address is 4 bytes, InfiniBand's 20), a UUID at 16.
+ */
+function hintedRead(
+  source: Source,
+  hint: DisplayHint | undefined,
+): { check?: string; read: string } | undefined {
+  if (!textHint(hint)) return undefined;
+  if (hint === "mac") return { read: `v = ${source.ref(macText)}(bytes, vs, vs + vl);` };
+  if (hint === "uuid") {
+    return { check: "vl === 16", read: `v = ${source.ref(uuidText)}(bytes, vs);` };
+  }
+  return { check: "vl === 4 || vl === 16", read: `v = ${source.ref(ipText)}(bytes, vs, vl);` };
+}
+
 /** A fixed-size integer at `at` (an expression of the offset in the view) of kind `code`. */
 function integer(code: number, bigEndian: boolean, at: string): string {
   if (code === U8) return `view.getUint8(${at})`;
@@ -247,7 +282,7 @@ function valueSource(
     return {
       check: `vl === ${SIZES[code]}`,
       read: `v = ${
-        code === U64 || code === S64 ? value : named(source, attribute.enumeration, value)
+        integerValue(source, code, attribute.enumeration, attribute.options.hint, value)
       };`,
     };
   }
@@ -294,7 +329,8 @@ function valueSource(
             };`,
         };
       }
-      return { read: "v = new Uint8Array(bytes.buffer, base + vs, vl);" };
+      return hintedRead(source, attribute.options.hint)
+        ?? { read: "v = new Uint8Array(bytes.buffer, base + vs, vl);" };
     case NEST: {
       const set = nestedSet(codec, attribute);
       const decoder = source.ref(lazyDecoder(codec, set));
@@ -457,12 +493,10 @@ export function readerOf(struct: CompiledStruct): StructReader {
     } else if (member.code === BINARY) {
       value = member.struct !== undefined
         ? `${source.ref(readerOf(member.struct))}(bytes, view, base, ${at})`
-        : `bytes.subarray(${at}, ${at} + ${member.size})`;
+        : hintedMember(source, member, at) ?? `bytes.subarray(${at}, ${at} + ${member.size})`;
     } else {
       const read = integer(member.code, member.bigEndian, `base + ${at}`);
-      value = member.code === U64 || member.code === S64
-        ? read
-        : named(source, member.enumeration, read);
+      value = integerValue(source, member.code, member.enumeration, member.hint, read);
     }
     members.push(`this[${JSON.stringify(member.key)}] = ${value};`);
   }
@@ -477,6 +511,15 @@ export function readerOf(struct: CompiledStruct): StructReader {
     return function read(bytes, view, base, at) {
       return new Struct(bytes, view, base, at);
     };`);
+}
+
+/** A bytes member with a text hint, read as its text; undefined when it has none it can be. */
+function hintedMember(source: Source, member: CompiledMember, at: string): string | undefined {
+  const { hint, size } = member;
+  if (!textHint(hint)) return undefined;
+  if (hint === "mac") return `${source.ref(macText)}(bytes, ${at}, ${at} + ${size})`;
+  if (hint === "uuid") return size === 16 ? `${source.ref(uuidText)}(bytes, ${at})` : undefined;
+  return size === 4 || size === 16 ? `${source.ref(ipText)}(bytes, ${at}, ${size})` : undefined;
 }
 
 /** The reader of one value of `attribute` (an indexed-array element), generated on first use. */
@@ -714,4 +757,8 @@ perEventCode(() => [
   nameOf,
   nameIn,
   attributeOf,
+  ipv4Text,
+  ipText,
+  macText,
+  uuidText,
 ]);

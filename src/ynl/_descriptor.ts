@@ -76,6 +76,8 @@ export interface AttributeOptions {
   readonly typeValue?: readonly string[];
   /** Validation enforced on encode. */
   readonly checks?: AttributeChecks;
+  /** The spec's `display-hint`: an address or UUID reads and writes as text (see DisplayHint). */
+  readonly hint?: DisplayHint;
 }
 
 /** One attribute of a set: its number, kind and options. */
@@ -87,6 +89,21 @@ export type AttributeDescriptor = readonly [
 
 /** What a struct member is; `pad` members are skipped bytes. */
 export type MemberKind = IntegerKind | "binary" | "string" | "pad";
+
+/**
+ * A spec's `display-hint`, as the kernel's ynl.py applies it: `ipv4`, `ipv6` and `ipv4-or-v6`
+ * values (a big-endian u32, or 4 or 16 bytes whichever the hint says) read as address text
+ * (`"10.9.0.1"`, `"2001:db8::1"`), `mac` bytes as `"aa:bb:cc:dd:ee:ff"`, `uuid` bytes as
+ * `"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"`, and are written from that text (or from the number
+ * or bytes). `hex` only says how to show a value: it stays a number or bytes.
+ *
+ * @example
+ * ```ts
+ * import { mptcpPm } from "@netlink/netlink/ynl/mptcp-pm";
+ * console.log(mptcpPm.sets.address.addr4); // [ 3, "u32", { bigEndian: true, hint: "ipv4" } ]
+ * ```
+ */
+export type DisplayHint = "ipv4" | "ipv6" | "ipv4-or-v6" | "mac" | "hex" | "uuid";
 
 /** Options of a struct member. */
 export interface MemberOptions {
@@ -100,6 +117,8 @@ export interface MemberOptions {
   readonly asFlags?: boolean;
   /** Struct a `binary` member holds. */
   readonly struct?: string;
+  /** The spec's `display-hint`: an address reads and writes as text (see DisplayHint). */
+  readonly hint?: DisplayHint;
 }
 
 /** One struct member: its property name, kind and options. Structs are packed as listed. */
@@ -291,9 +310,34 @@ export type IntegerValue<D extends FamilyDescriptor, O, M extends Mode = "decode
   : O extends { enum: infer E } ? EnumValue<D, E, M>
   : number;
 
+/**
+ * Options of a value that reads as text: an address or a UUID (see {@linkcode DisplayHint}).
+ *
+ * @example
+ * ```ts
+ * import type { TextHint } from "@netlink/netlink/ynl";
+ * import type { rtRoute } from "@netlink/netlink/ynl/rt-route";
+ * const hinted: typeof rtRoute.sets["route-attrs"]["dst"][2] extends TextHint ? true : false = true;
+ * ```
+ */
+export type TextHint = { hint: "ipv4" | "ipv6" | "ipv4-or-v6" | "mac" | "uuid" };
+
+/**
+ * A value with a {@linkcode TextHint}: its text when decoded; as input, the text or `Raw`, the
+ * number or bytes it is.
+ *
+ * @example
+ * ```ts
+ * import type { HintedValue } from "@netlink/netlink/ynl";
+ * const addr4: HintedValue<"input", number> = "10.9.0.1"; // or 0x0a090001
+ * ```
+ */
+export type HintedValue<M extends Mode, Raw> = M extends "input" ? string | Raw : string;
+
 /** The value of one occurrence of an attribute of kind `K` with options `O`. */
 export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode> = K extends
-  "u8" | "u16" | "u32" | "s8" | "s16" | "s32" ? IntegerValue<D, O, M>
+  "u8" | "u16" | "u32" | "s8" | "s16" | "s32"
+  ? (O extends TextHint ? HintedValue<M, number> : IntegerValue<D, O, M>)
   : K extends "u64" | "s64" | "uint" | "sint" ? BigValue<M>
   : K extends "flag" ? boolean
   : K extends "string" ? string
@@ -301,6 +345,7 @@ export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode>
       O extends { struct: infer S extends string } ? StructValue<D, S, M> & KeptTail
         : O extends { subType: "u64" | "s64" | "uint" | "sint" } ? BigValue<M>[]
         : O extends { subType: ScalarKind } ? number[]
+        : O extends TextHint ? HintedValue<M, Uint8Array>
         : Uint8Array
     )
   : K extends "nest" ? (O extends { nest: infer S extends string } ? AttributeSetValue<D, S, M>
@@ -382,7 +427,9 @@ export type MemberKindValue<D extends FamilyDescriptor, K, O, M extends Mode> = 
   "u64" | "s64" ? BigValue<M>
   : K extends "string" ? string
   : K extends "binary" ? (O extends { struct: infer S extends string } ? StructValue<D, S, M>
+      : O extends TextHint ? HintedValue<M, Uint8Array>
       : Uint8Array)
+  : O extends TextHint ? HintedValue<M, number>
   : IntegerValue<D, O, M>;
 
 /**

@@ -44,8 +44,9 @@ import {
   U8,
   UINT,
 } from "./_compile.ts";
-import type { AttributeOptions, OperationDescriptor } from "./_descriptor.ts";
+import type { AttributeOptions, DisplayHint, OperationDescriptor } from "./_descriptor.ts";
 import { type KeptTail, structTail, unknownAttributes } from "./_descriptor.ts";
+import { hintedBytes, ipv4Number, textHint } from "./_hints.ts";
 
 const textEncoder = new TextEncoder();
 
@@ -227,20 +228,27 @@ export function encodeStruct(
           checkMembers(member.struct, field, what);
           encodeStruct(member.struct, field as Record<string, unknown>, bytes, at);
         } else {
-          if (!(field instanceof Uint8Array)) {
-            throw new TypeError(`${what}: expected a Uint8Array, got ${describe(field)}`);
-          }
-          if (field.byteLength > member.size) {
-            throw new RangeError(
-              `${what}: at most ${member.size} bytes fit, got ${field.byteLength}`,
+          const given = textHint(member.hint) && typeof field === "string"
+            ? hintedBytes(member.hint!, field, what)
+            : field;
+          if (!(given instanceof Uint8Array)) {
+            throw new TypeError(
+              `${what}: expected ${expected(member.hint)}, got ${describe(field)}`,
             );
           }
-          bytes.set(field, at);
+          if (given.byteLength > member.size) {
+            throw new RangeError(
+              `${what}: at most ${member.size} bytes fit, got ${given.byteLength}`,
+            );
+          }
+          bytes.set(given, at);
         }
         break;
       default: {
         const number = checkInteger(
-          enumValue(member.enumeration, field, what),
+          member.hint === "ipv4" && typeof field === "string"
+            ? ipv4Number(field, what)
+            : enumValue(member.enumeration, field, what),
           member.code,
           what,
           undefined,
@@ -410,7 +418,9 @@ function encodeValue(
     case S32:
     case S64: {
       const number = checkInteger(
-        enumValue(attribute.enumeration, value, what),
+        attribute.options.hint === "ipv4" && typeof value === "string"
+          ? ipv4Number(value, what)
+          : enumValue(attribute.enumeration, value, what),
         code,
         what,
         checks,
@@ -597,12 +607,27 @@ function binaryBytes(attribute: CompiledAttribute, value: unknown, what: string)
     });
   } else if (value instanceof Uint8Array) {
     bytes = value;
+  } else if (textHint(attribute.options.hint) && typeof value === "string") {
+    bytes = hintedBytes(attribute.options.hint!, value, what);
   } else {
-    throw new TypeError(`${what}: expected a Uint8Array, got ${describe(value)}`);
+    throw new TypeError(
+      `${what}: expected ${expected(attribute.options.hint)}, got ${describe(value)}`,
+    );
   }
   checkLength(bytes.byteLength, what, attribute.options.checks);
   checkFits(bytes.byteLength, what);
   return bytes;
+}
+
+/** What bytes with hint `hint` are given as, for an error message. */
+function expected(hint: DisplayHint | undefined): string {
+  if (!textHint(hint)) return "a Uint8Array";
+  const text = hint === "mac"
+    ? "a MAC address (\"aa:bb:cc:dd:ee:ff\")"
+    : hint === "uuid"
+    ? "a UUID's text"
+    : "an IP address (\"192.0.2.1\", \"2001:db8::1\")";
+  return `${text} or a Uint8Array`;
 }
 
 /**

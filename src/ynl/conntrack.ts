@@ -144,18 +144,20 @@ export const conntrack = {
       protoIcmpv6Code: [9, "u8"],
     },
     "tuple-ip-attrs": {
-      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V4_SRC (u32). ipv4 source address */
-      ipV4Src: [1, "u32", { bigEndian: true }],
-      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V4_DST (u32). ipv4 destination address */
-      ipV4Dst: [2, "u32", { bigEndian: true }],
-      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V6_SRC (binary). ipv6 source address */
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V4_SRC (u32, as ipv4 text). ipv4 source address */
+      ipV4Src: [1, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V4_DST (u32, as ipv4 text). ipv4 destination address */
+      ipV4Dst: [2, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V6_SRC (binary, as ipv6 text). ipv6 source address */
       ipV6Src: [3, "binary", {
         bigEndian: true,
+        hint: "ipv6",
         checks: { minLen: 16 },
       }],
-      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V6_DST (binary). ipv6 destination address */
+      /** CONNTRACK_A_TUPLE_IP_ATTRS_IP_V6_DST (binary, as ipv6 text). ipv6 destination address */
       ipV6Dst: [4, "binary", {
         bigEndian: true,
+        hint: "ipv6",
         checks: { minLen: 16 },
       }],
     },

@@ -28,6 +28,7 @@ export type {
   AttributeValue,
   BigValue,
   Bitfield32,
+  DisplayHint,
   DoOperation,
   DoReply,
   DoRequest,
@@ -40,6 +41,7 @@ export type {
   FamilyDescriptor,
   FlagsValue,
   GroupName,
+  HintedValue,
   IntegerKind,
   IntegerValue,
   KeptAttributes,
@@ -59,6 +61,7 @@ export type {
   SubMessageFormat,
   SubMessageFormatValue,
   SubMessageValue,
+  TextHint,
 } from "./_descriptor.ts";
 export { structTail, unknownAttributes } from "./_descriptor.ts";
 export { FamilyError } from "./_extack.ts";

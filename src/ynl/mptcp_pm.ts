@@ -55,10 +55,11 @@ export const mptcpPm = {
       family: [1, "u16"],
       /** MPTCP_PM_ADDR_ATTR_ID (u8). */
       id: [2, "u8"],
-      /** MPTCP_PM_ADDR_ATTR_ADDR4 (u32). */
-      addr4: [3, "u32", { bigEndian: true }],
-      /** MPTCP_PM_ADDR_ATTR_ADDR6 (binary). */
+      /** MPTCP_PM_ADDR_ATTR_ADDR4 (u32, as ipv4 text). */
+      addr4: [3, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** MPTCP_PM_ADDR_ATTR_ADDR6 (binary, as ipv6 text). */
       addr6: [4, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /** MPTCP_PM_ADDR_ATTR_PORT (u16). */
@@ -125,16 +126,18 @@ export const mptcpPm = {
       locId: [3, "u8"],
       /** MPTCP_ATTR_REM_ID (u8). */
       remId: [4, "u8"],
-      /** MPTCP_ATTR_SADDR4 (u32). */
-      saddr4: [5, "u32", { bigEndian: true }],
-      /** MPTCP_ATTR_SADDR6 (binary). */
+      /** MPTCP_ATTR_SADDR4 (u32, as ipv4 text). */
+      saddr4: [5, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** MPTCP_ATTR_SADDR6 (binary, as ipv6 text). */
       saddr6: [6, "binary", {
+        hint: "ipv6",
         checks: { minLen: 16 },
       }],
-      /** MPTCP_ATTR_DADDR4 (u32). */
-      daddr4: [7, "u32", { bigEndian: true }],
-      /** MPTCP_ATTR_DADDR6 (binary). */
+      /** MPTCP_ATTR_DADDR4 (u32, as ipv4 text). */
+      daddr4: [7, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** MPTCP_ATTR_DADDR6 (binary, as ipv6 text). */
       daddr6: [8, "binary", {
+        hint: "ipv6",
         checks: { minLen: 16 },
       }],
       /** MPTCP_ATTR_SPORT (u16). */

@@ -47,14 +47,14 @@ export const nfsd = {
       serviceTime: [6, "s64"],
       /** NFSD_A_RPC_STATUS_PAD (pad). */
       pad: [7, "pad"],
-      /** NFSD_A_RPC_STATUS_SADDR4 (u32). */
-      saddr4: [8, "u32", { bigEndian: true }],
-      /** NFSD_A_RPC_STATUS_DADDR4 (u32). */
-      daddr4: [9, "u32", { bigEndian: true }],
-      /** NFSD_A_RPC_STATUS_SADDR6 (binary). */
-      saddr6: [10, "binary"],
-      /** NFSD_A_RPC_STATUS_DADDR6 (binary). */
-      daddr6: [11, "binary"],
+      /** NFSD_A_RPC_STATUS_SADDR4 (u32, as ipv4 text). */
+      saddr4: [8, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** NFSD_A_RPC_STATUS_DADDR4 (u32, as ipv4 text). */
+      daddr4: [9, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** NFSD_A_RPC_STATUS_SADDR6 (binary, as ipv6 text). */
+      saddr6: [10, "binary", { hint: "ipv6" }],
+      /** NFSD_A_RPC_STATUS_DADDR6 (binary, as ipv6 text). */
+      daddr6: [11, "binary", { hint: "ipv6" }],
       /** NFSD_A_RPC_STATUS_SPORT (u16). */
       sport: [12, "u16", { bigEndian: true }],
       /** NFSD_A_RPC_STATUS_DPORT (u16). */

@@ -255,8 +255,8 @@ export const nl80211 = {
       ifname: [4, "string"],
       /** NL80211_ATTR_IFTYPE (u32). */
       iftype: [5, "u32"],
-      /** NL80211_ATTR_MAC (binary). */
-      mac: [6, "binary"],
+      /** NL80211_ATTR_MAC (binary, as mac text). */
+      mac: [6, "binary", { hint: "mac" }],
       /** NL80211_ATTR_KEY_DATA (binary). */
       keyData: [7, "binary"],
       /** NL80211_ATTR_KEY_IDX (u8). */
@@ -295,8 +295,8 @@ export const nl80211 = {
       meshId: [24, "binary"],
       /** NL80211_ATTR_STA_PLINK_ACTION (u8). */
       staPlinkAction: [25, "u8"],
-      /** NL80211_ATTR_MPATH_NEXT_HOP (binary). */
-      mpathNextHop: [26, "binary"],
+      /** NL80211_ATTR_MPATH_NEXT_HOP (binary, as mac text). */
+      mpathNextHop: [26, "binary", { hint: "mac" }],
       /** NL80211_ATTR_MPATH_INFO (binary). */
       mpathInfo: [27, "binary"],
       /** NL80211_ATTR_BSS_CTS_PROT (u8). */
@@ -358,7 +358,7 @@ export const nl80211 = {
       /** NL80211_ATTR_MAX_SCAN_IE_LEN (u16). */
       maxScanIeLen: [56, "u16"],
       /** NL80211_ATTR_CIPHER_SUITES (binary). */
-      cipherSuites: [57, "binary", { subType: "u32" }],
+      cipherSuites: [57, "binary", { subType: "u32", hint: "hex" }],
       /** NL80211_ATTR_FREQ_BEFORE (binary). */
       freqBefore: [58, "binary"],
       /** NL80211_ATTR_FREQ_AFTER (binary). */
@@ -646,8 +646,8 @@ export const nl80211 = {
       vendorEvents: [198, "binary"],
       /** NL80211_ATTR_QOS_MAP (binary). */
       qosMap: [199, "binary"],
-      /** NL80211_ATTR_MAC_HINT (binary). */
-      macHint: [200, "binary"],
+      /** NL80211_ATTR_MAC_HINT (binary, as mac text). */
+      macHint: [200, "binary", { hint: "mac" }],
       /** NL80211_ATTR_WIPHY_FREQ_HINT (u32). */
       wiphyFreqHint: [201, "u32"],
       /** NL80211_ATTR_MAX_AP_ASSOC_STA (u32). */
@@ -676,8 +676,8 @@ export const nl80211 = {
       smpsMode: [213, "u8"],
       /** NL80211_ATTR_OPER_CLASS (u8). */
       operClass: [214, "u8"],
-      /** NL80211_ATTR_MAC_MASK (binary). */
-      macMask: [215, "binary"],
+      /** NL80211_ATTR_MAC_MASK (binary, as mac text). */
+      macMask: [215, "binary", { hint: "mac" }],
       /** NL80211_ATTR_WIPHY_SELF_MANAGED_REG (flag). */
       wiphySelfManagedReg: [216, "flag"],
       /** NL80211_ATTR_EXT_FEATURES (binary). */
@@ -710,8 +710,8 @@ export const nl80211 = {
       iftypeExtCapa: [230, "binary"],
       /** NL80211_ATTR_MU_MIMO_GROUP_DATA (binary). */
       muMimoGroupData: [231, "binary"],
-      /** NL80211_ATTR_MU_MIMO_FOLLOW_MAC_ADDR (binary). */
-      muMimoFollowMacAddr: [232, "binary"],
+      /** NL80211_ATTR_MU_MIMO_FOLLOW_MAC_ADDR (binary, as mac text). */
+      muMimoFollowMacAddr: [232, "binary", { hint: "mac" }],
       /** NL80211_ATTR_SCAN_START_TIME_TSF (u64). */
       scanStartTimeTsf: [233, "u64"],
       /** NL80211_ATTR_SCAN_START_TIME_TSF_BSSID (binary). */
@@ -736,8 +736,8 @@ export const nl80211 = {
       filsNonces: [243, "binary"],
       /** NL80211_ATTR_MULTICAST_TO_UNICAST_ENABLED (flag). */
       multicastToUnicastEnabled: [244, "flag"],
-      /** NL80211_ATTR_BSSID (binary). */
-      bssid: [245, "binary"],
+      /** NL80211_ATTR_BSSID (binary, as mac text). */
+      bssid: [245, "binary", { hint: "mac" }],
       /** NL80211_ATTR_SCHED_SCAN_RELATIVE_RSSI (s8). */
       schedScanRelativeRssi: [246, "s8"],
       /** NL80211_ATTR_SCHED_SCAN_RSSI_ADJUST (binary). */
@@ -874,8 +874,8 @@ export const nl80211 = {
       mloLinks: [312, "binary"],
       /** NL80211_ATTR_MLO_LINK_ID (u8). */
       mloLinkId: [313, "u8"],
-      /** NL80211_ATTR_MLD_ADDR (binary). */
-      mldAddr: [314, "binary"],
+      /** NL80211_ATTR_MLD_ADDR (binary, as mac text). */
+      mldAddr: [314, "binary", { hint: "mac" }],
       /** NL80211_ATTR_MLO_SUPPORT (flag). */
       mloSupport: [315, "flag"],
       /** NL80211_ATTR_MAX_NUM_AKM_SUITES (binary). */

@@ -59,10 +59,11 @@ export const ovpn = {
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
-      /** OVPN_A_PEER_REMOTE_IPV4 (u32). The remote IPv4 address of the peer */
-      remoteIpv4: [2, "u32", { bigEndian: true }],
-      /** OVPN_A_PEER_REMOTE_IPV6 (binary). The remote IPv6 address of the peer */
+      /** OVPN_A_PEER_REMOTE_IPV4 (u32, as ipv4 text). The remote IPv4 address of the peer */
+      remoteIpv4: [2, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** OVPN_A_PEER_REMOTE_IPV6 (binary, as ipv6 text). The remote IPv6 address of the peer */
       remoteIpv6: [3, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
@@ -81,20 +82,28 @@ export const ovpn = {
        * OVPN_A_PEER_SOCKET_NETNSID (s32). The ID of the netns the socket assigned to this peer lives in
        */
       socketNetnsid: [7, "s32"],
-      /** OVPN_A_PEER_VPN_IPV4 (u32). The IPv4 address assigned to the peer by the server */
-      vpnIpv4: [8, "u32", { bigEndian: true }],
-      /** OVPN_A_PEER_VPN_IPV6 (binary). The IPv6 address assigned to the peer by the server */
+      /**
+       * OVPN_A_PEER_VPN_IPV4 (u32, as ipv4 text). The IPv4 address assigned to the peer by the server
+       */
+      vpnIpv4: [8, "u32", { bigEndian: true, hint: "ipv4" }],
+      /**
+       * OVPN_A_PEER_VPN_IPV6 (binary, as ipv6 text). The IPv6 address assigned to the peer by the server
+       */
       vpnIpv6: [9, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
-       * OVPN_A_PEER_LOCAL_IPV4 (u32). The local IPv4 to be used to send packets to the peer (UDP only)
+       * OVPN_A_PEER_LOCAL_IPV4 (u32, as ipv4 text). The local IPv4 to be used to send packets to the peer
+       * (UDP only)
        */
-      localIpv4: [10, "u32", { bigEndian: true }],
+      localIpv4: [10, "u32", { bigEndian: true, hint: "ipv4" }],
       /**
-       * OVPN_A_PEER_LOCAL_IPV6 (binary). The local IPv6 to be used to send packets to the peer (UDP only)
+       * OVPN_A_PEER_LOCAL_IPV6 (binary, as ipv6 text). The local IPv6 to be used to send packets to the
+       * peer (UDP only)
        */
       localIpv6: [11, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
@@ -143,10 +152,11 @@ export const ovpn = {
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
-      /** OVPN_A_PEER_REMOTE_IPV4 (u32). The remote IPv4 address of the peer */
-      remoteIpv4: [2, "u32", { bigEndian: true }],
-      /** OVPN_A_PEER_REMOTE_IPV6 (binary). The remote IPv6 address of the peer */
+      /** OVPN_A_PEER_REMOTE_IPV4 (u32, as ipv4 text). The remote IPv4 address of the peer */
+      remoteIpv4: [2, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** OVPN_A_PEER_REMOTE_IPV6 (binary, as ipv6 text). The remote IPv6 address of the peer */
       remoteIpv6: [3, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
@@ -161,20 +171,28 @@ export const ovpn = {
       }],
       /** OVPN_A_PEER_SOCKET (u32). The socket to be used to communicate with the peer */
       socket: [6, "u32"],
-      /** OVPN_A_PEER_VPN_IPV4 (u32). The IPv4 address assigned to the peer by the server */
-      vpnIpv4: [8, "u32", { bigEndian: true }],
-      /** OVPN_A_PEER_VPN_IPV6 (binary). The IPv6 address assigned to the peer by the server */
+      /**
+       * OVPN_A_PEER_VPN_IPV4 (u32, as ipv4 text). The IPv4 address assigned to the peer by the server
+       */
+      vpnIpv4: [8, "u32", { bigEndian: true, hint: "ipv4" }],
+      /**
+       * OVPN_A_PEER_VPN_IPV6 (binary, as ipv6 text). The IPv6 address assigned to the peer by the server
+       */
       vpnIpv6: [9, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
-       * OVPN_A_PEER_LOCAL_IPV4 (u32). The local IPv4 to be used to send packets to the peer (UDP only)
+       * OVPN_A_PEER_LOCAL_IPV4 (u32, as ipv4 text). The local IPv4 to be used to send packets to the peer
+       * (UDP only)
        */
-      localIpv4: [10, "u32", { bigEndian: true }],
+      localIpv4: [10, "u32", { bigEndian: true, hint: "ipv4" }],
       /**
-       * OVPN_A_PEER_LOCAL_IPV6 (binary). The local IPv6 to be used to send packets to the peer (UDP only)
+       * OVPN_A_PEER_LOCAL_IPV6 (binary, as ipv6 text). The local IPv6 to be used to send packets to the
+       * peer (UDP only)
        */
       localIpv6: [11, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
@@ -196,10 +214,11 @@ export const ovpn = {
       id: [1, "u32", {
         checks: { max: 16777215 },
       }],
-      /** OVPN_A_PEER_REMOTE_IPV4 (u32). The remote IPv4 address of the peer */
-      remoteIpv4: [2, "u32", { bigEndian: true }],
-      /** OVPN_A_PEER_REMOTE_IPV6 (binary). The remote IPv6 address of the peer */
+      /** OVPN_A_PEER_REMOTE_IPV4 (u32, as ipv4 text). The remote IPv4 address of the peer */
+      remoteIpv4: [2, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** OVPN_A_PEER_REMOTE_IPV6 (binary, as ipv6 text). The remote IPv6 address of the peer */
       remoteIpv6: [3, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
@@ -212,20 +231,28 @@ export const ovpn = {
         bigEndian: true,
         checks: { min: 1 },
       }],
-      /** OVPN_A_PEER_VPN_IPV4 (u32). The IPv4 address assigned to the peer by the server */
-      vpnIpv4: [8, "u32", { bigEndian: true }],
-      /** OVPN_A_PEER_VPN_IPV6 (binary). The IPv6 address assigned to the peer by the server */
+      /**
+       * OVPN_A_PEER_VPN_IPV4 (u32, as ipv4 text). The IPv4 address assigned to the peer by the server
+       */
+      vpnIpv4: [8, "u32", { bigEndian: true, hint: "ipv4" }],
+      /**
+       * OVPN_A_PEER_VPN_IPV6 (binary, as ipv6 text). The IPv6 address assigned to the peer by the server
+       */
       vpnIpv6: [9, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**
-       * OVPN_A_PEER_LOCAL_IPV4 (u32). The local IPv4 to be used to send packets to the peer (UDP only)
+       * OVPN_A_PEER_LOCAL_IPV4 (u32, as ipv4 text). The local IPv4 to be used to send packets to the peer
+       * (UDP only)
        */
-      localIpv4: [10, "u32", { bigEndian: true }],
+      localIpv4: [10, "u32", { bigEndian: true, hint: "ipv4" }],
       /**
-       * OVPN_A_PEER_LOCAL_IPV6 (binary). The local IPv6 to be used to send packets to the peer (UDP only)
+       * OVPN_A_PEER_LOCAL_IPV6 (binary, as ipv6 text). The local IPv6 to be used to send packets to the
+       * peer (UDP only)
        */
       localIpv6: [11, "binary", {
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /**

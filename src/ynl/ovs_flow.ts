@@ -65,23 +65,23 @@ export const ovsFlow = {
       ["nBytes", "u64"],
     ],
     "ovs-key-ethernet": [
-      ["ethSrc", "binary", { len: 6 }],
-      ["ethDst", "binary", { len: 6 }],
+      ["ethSrc", "binary", { len: 6, hint: "mac" }],
+      ["ethDst", "binary", { len: 6, hint: "mac" }],
     ],
     "ovs-key-mpls": [
       ["mplsLse", "u32", { bigEndian: true }],
     ],
     "ovs-key-ipv4": [
-      ["ipv4Src", "u32", { bigEndian: true }],
-      ["ipv4Dst", "u32", { bigEndian: true }],
+      ["ipv4Src", "u32", { bigEndian: true, hint: "ipv4" }],
+      ["ipv4Dst", "u32", { bigEndian: true, hint: "ipv4" }],
       ["ipv4Proto", "u8"],
       ["ipv4Tos", "u8"],
       ["ipv4Ttl", "u8"],
       ["ipv4Frag", "u8", { enum: "ovs-frag-type" }],
     ],
     "ovs-key-ipv6": [
-      ["ipv6Src", "binary", { len: 16, bigEndian: true }],
-      ["ipv6Dst", "binary", { len: 16, bigEndian: true }],
+      ["ipv6Src", "binary", { len: 16, bigEndian: true, hint: "ipv6" }],
+      ["ipv6Dst", "binary", { len: 16, bigEndian: true, hint: "ipv6" }],
       ["ipv6Label", "u32", { bigEndian: true }],
       ["ipv6Proto", "u8"],
       ["ipv6Tclass", "u8"],
@@ -111,14 +111,14 @@ export const ovsFlow = {
       ["arpSip", "u32", { bigEndian: true }],
       ["arpTip", "u32", { bigEndian: true }],
       ["arpOp", "u16", { bigEndian: true }],
-      ["arpSha", "binary", { len: 6 }],
-      ["arpTha", "binary", { len: 6 }],
+      ["arpSha", "binary", { len: 6, hint: "mac" }],
+      ["arpTha", "binary", { len: 6, hint: "mac" }],
       ["pad22", "pad", { len: 2 }],
     ],
     "ovs-key-nd": [
       ["ndTarget", "binary", { len: 16, bigEndian: true }],
-      ["ndSll", "binary", { len: 6 }],
-      ["ndTll", "binary", { len: 6 }],
+      ["ndSll", "binary", { len: 6, hint: "mac" }],
+      ["ndTll", "binary", { len: 6, hint: "mac" }],
     ],
     "ovs-key-ct-tuple-ipv4": [
       ["ipv4Src", "u32", { bigEndian: true }],
@@ -198,12 +198,12 @@ export const ovsFlow = {
        */
       probe: [8, "binary"],
       /**
-       * OVS_FLOW_ATTR_UFID (binary). A value between 1-16 octets specifying a unique identifier for the
-       * flow. Causes the flow to be indexed by this value rather than the value of the OVS_FLOW_ATTR_KEY
-       * attribute. Optional for all requests. Present in notifications if the flow was created with this
-       * attribute.
+       * OVS_FLOW_ATTR_UFID (binary, as uuid text). A value between 1-16 octets specifying a unique
+       * identifier for the flow. Causes the flow to be indexed by this value rather than the value of the
+       * OVS_FLOW_ATTR_KEY attribute. Optional for all requests. Present in notifications if the flow was
+       * created with this attribute.
        */
-      ufid: [9, "binary"],
+      ufid: [9, "binary", { hint: "uuid" }],
       /**
        * OVS_FLOW_ATTR_UFID_FLAGS (u32, enum ovs-ufid-flags). A 32-bit value of ORed flags that provide
        * alternative semantics for flow installation and retrieval. Optional for all requests.
@@ -262,7 +262,7 @@ export const ovsFlow = {
       /** OVS_KEY_ATTR_CT_MARK (u32). connection tracking mark */
       ctMark: [24, "u32"],
       /** OVS_KEY_ATTR_CT_LABELS (binary). 16-octet connection tracking label */
-      ctLabels: [25, "binary"],
+      ctLabels: [25, "binary", { hint: "hex" }],
       /** OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4 (binary). */
       ctOrigTupleIpv4: [26, "binary", { struct: "ovs-key-ct-tuple-ipv4" }],
       /** OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6 (binary). struct ovs_key_ct_tuple_ipv6 */

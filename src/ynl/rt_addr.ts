@@ -64,14 +64,14 @@ export const rtAddr = {
   },
   sets: {
     "addr-attrs": {
-      /** IFA_ADDRESS (binary). */
-      address: [1, "binary"],
-      /** IFA_LOCAL (binary). */
-      local: [2, "binary"],
+      /** IFA_ADDRESS (binary, as ipv4 text). */
+      address: [1, "binary", { hint: "ipv4" }],
+      /** IFA_LOCAL (binary, as ipv4 text). */
+      local: [2, "binary", { hint: "ipv4" }],
       /** IFA_LABEL (string). */
       label: [3, "string"],
-      /** IFA_BROADCAST (binary). */
-      broadcast: [4, "binary"],
+      /** IFA_BROADCAST (binary, as ipv4 text). */
+      broadcast: [4, "binary", { hint: "ipv4" }],
       /** IFA_ANYCAST (binary). */
       anycast: [5, "binary"],
       /** IFA_CACHEINFO (binary). */

@@ -270,7 +270,7 @@ export const rtLink = {
     ],
     "ifla-bridge-id": [
       ["prio", "u16", { bigEndian: true }],
-      ["addr", "binary", { len: 6 }],
+      ["addr", "binary", { len: 6, hint: "mac" }],
     ],
     "ifla-cacheinfo": [
       ["maxReasmLen", "u32"],
@@ -352,7 +352,7 @@ export const rtLink = {
     ],
     "ifla-vlan-flags": [
       ["flags", "u32", { enum: "vlan-flags", asFlags: true }],
-      ["mask", "u32"],
+      ["mask", "u32", { hint: "hex" }],
     ],
     "ifla-vlan-qos-mapping": [
       ["from", "u32"],
@@ -411,10 +411,10 @@ export const rtLink = {
   },
   sets: {
     "link-attrs": {
-      /** IFLA_ADDRESS (binary). */
-      address: [1, "binary"],
-      /** IFLA_BROADCAST (binary). */
-      broadcast: [2, "binary"],
+      /** IFLA_ADDRESS (binary, as mac text). */
+      address: [1, "binary", { hint: "mac" }],
+      /** IFLA_BROADCAST (binary, as mac text). */
+      broadcast: [2, "binary", { hint: "mac" }],
       /** IFLA_IFNAME (string). */
       ifname: [3, "string"],
       /** IFLA_MTU (u32). */
@@ -517,8 +517,8 @@ export const rtLink = {
       propList: [52, "nest", { nest: "prop-list-link-attrs" }],
       /** IFLA_ALT_IFNAME (string). */
       altIfname: [53, "string"],
-      /** IFLA_PERM_ADDRESS (binary). */
-      permAddress: [54, "binary"],
+      /** IFLA_PERM_ADDRESS (binary, as mac text). */
+      permAddress: [54, "binary", { hint: "mac" }],
       /** IFLA_PROTO_DOWN_REASON (string). */
       protoDownReason: [55, "string"],
       /** IFLA_PARENT_DEV_NAME (string). */
@@ -652,8 +652,8 @@ export const rtLink = {
       useCarrier: [6, "u8"],
       /** IFLA_BOND_ARP_INTERVAL (u32). */
       arpInterval: [7, "u32"],
-      /** IFLA_BOND_ARP_IP_TARGET (indexed-array). */
-      arpIpTarget: [8, "indexed-array", { bigEndian: true, subType: "u32" }],
+      /** IFLA_BOND_ARP_IP_TARGET (indexed-array, as ipv4 text). */
+      arpIpTarget: [8, "indexed-array", { bigEndian: true, subType: "u32", hint: "ipv4" }],
       /** IFLA_BOND_ARP_VALIDATE (u32). */
       arpValidate: [9, "u32"],
       /** IFLA_BOND_ARP_ALL_TARGETS (u32). */
@@ -688,8 +688,8 @@ export const rtLink = {
       adActorSysPrio: [24, "u16"],
       /** IFLA_BOND_AD_USER_PORT_KEY (u16). */
       adUserPortKey: [25, "u16"],
-      /** IFLA_BOND_AD_ACTOR_SYSTEM (binary). */
-      adActorSystem: [26, "binary"],
+      /** IFLA_BOND_AD_ACTOR_SYSTEM (binary, as mac text). */
+      adActorSystem: [26, "binary", { hint: "mac" }],
       /** IFLA_BOND_TLB_DYNAMIC_LB (u8). */
       tlbDynamicLb: [27, "u8"],
       /** IFLA_BOND_PEER_NOTIF_DELAY (u32). */
@@ -698,9 +698,10 @@ export const rtLink = {
       adLacpActive: [29, "u8"],
       /** IFLA_BOND_MISSED_MAX (u8). */
       missedMax: [30, "u8"],
-      /** IFLA_BOND_NS_IP6_TARGET (indexed-array). */
+      /** IFLA_BOND_NS_IP6_TARGET (indexed-array, as ipv6 text). */
       nsIp6Target: [31, "indexed-array", {
         subType: "binary",
+        hint: "ipv6",
         checks: { exactLen: 16 },
       }],
       /** IFLA_BOND_COUPLED_CONTROL (u8). */
@@ -715,8 +716,8 @@ export const rtLink = {
       actorKey: [3, "u16"],
       /** IFLA_BOND_AD_INFO_PARTNER_KEY (u16). */
       partnerKey: [4, "u16"],
-      /** IFLA_BOND_AD_INFO_PARTNER_MAC (binary). */
-      partnerMac: [5, "binary"],
+      /** IFLA_BOND_AD_INFO_PARTNER_MAC (binary, as mac text). */
+      partnerMac: [5, "binary", { hint: "mac" }],
     },
     "bond-slave-attrs": {
       /** IFLA_BOND_SLAVE_STATE (u8). */
@@ -725,8 +726,8 @@ export const rtLink = {
       miiStatus: [2, "u8"],
       /** IFLA_BOND_SLAVE_LINK_FAILURE_COUNT (u32). */
       linkFailureCount: [3, "u32"],
-      /** IFLA_BOND_SLAVE_PERM_HWADDR (binary). */
-      permHwaddr: [4, "binary"],
+      /** IFLA_BOND_SLAVE_PERM_HWADDR (binary, as mac text). */
+      permHwaddr: [4, "binary", { hint: "mac" }],
       /** IFLA_BOND_SLAVE_QUEUE_ID (u16). */
       queueId: [5, "u16"],
       /** IFLA_BOND_SLAVE_AD_AGGREGATOR_ID (u16). */
@@ -777,8 +778,8 @@ export const rtLink = {
       topologyChangeTimer: [18, "u64"],
       /** IFLA_BR_GC_TIMER (u64). */
       gcTimer: [19, "u64"],
-      /** IFLA_BR_GROUP_ADDR (binary). */
-      groupAddr: [20, "binary"],
+      /** IFLA_BR_GROUP_ADDR (binary, as mac text). */
+      groupAddr: [20, "binary", { hint: "mac" }],
       /** IFLA_BR_FDB_FLUSH (binary). */
       fdbFlush: [21, "binary"],
       /** IFLA_BR_MCAST_ROUTER (u8). */
@@ -939,10 +940,10 @@ export const rtLink = {
       ikey: [4, "u32", { bigEndian: true }],
       /** IFLA_GRE_OKEY (u32). */
       okey: [5, "u32", { bigEndian: true }],
-      /** IFLA_GRE_LOCAL (binary). */
-      local: [6, "binary"],
-      /** IFLA_GRE_REMOTE (binary). */
-      remote: [7, "binary"],
+      /** IFLA_GRE_LOCAL (binary, as ipv4 text). */
+      local: [6, "binary", { hint: "ipv4" }],
+      /** IFLA_GRE_REMOTE (binary, as ipv4 text). */
+      remote: [7, "binary", { hint: "ipv4" }],
       /** IFLA_GRE_TTL (u8). */
       ttl: [8, "u8"],
       /** IFLA_GRE_TOS (u8). */
@@ -989,10 +990,10 @@ export const rtLink = {
       ikey: [4, "u32", { bigEndian: true }],
       /** IFLA_GRE_OKEY (u32). */
       okey: [5, "u32", { bigEndian: true }],
-      /** IFLA_GRE_LOCAL (binary). */
-      local: [6, "binary"],
-      /** IFLA_GRE_REMOTE (binary). */
-      remote: [7, "binary"],
+      /** IFLA_GRE_LOCAL (binary, as ipv6 text). */
+      local: [6, "binary", { hint: "ipv6" }],
+      /** IFLA_GRE_REMOTE (binary, as ipv6 text). */
+      remote: [7, "binary", { hint: "ipv6" }],
       /** IFLA_GRE_TTL (u8). */
       ttl: [8, "u8"],
       /** IFLA_GRE_ENCAP_LIMIT (u8). */
@@ -1029,10 +1030,10 @@ export const rtLink = {
       ikey: [2, "u32", { bigEndian: true }],
       /** IFLA_VTI_OKEY (u32). */
       okey: [3, "u32", { bigEndian: true }],
-      /** IFLA_VTI_LOCAL (binary). */
-      local: [4, "binary"],
-      /** IFLA_VTI_REMOTE (binary). */
-      remote: [5, "binary"],
+      /** IFLA_VTI_LOCAL (binary, as ipv4 text). */
+      local: [4, "binary", { hint: "ipv4" }],
+      /** IFLA_VTI_REMOTE (binary, as ipv4 text). */
+      remote: [5, "binary", { hint: "ipv4" }],
       /** IFLA_VTI_FWMARK (u32). */
       fwmark: [6, "u32"],
     },
@@ -1043,18 +1044,18 @@ export const rtLink = {
       ikey: [2, "u32", { bigEndian: true }],
       /** IFLA_VTI_OKEY (u32). */
       okey: [3, "u32", { bigEndian: true }],
-      /** IFLA_VTI_LOCAL (binary). */
-      local: [4, "binary"],
-      /** IFLA_VTI_REMOTE (binary). */
-      remote: [5, "binary"],
+      /** IFLA_VTI_LOCAL (binary, as ipv6 text). */
+      local: [4, "binary", { hint: "ipv6" }],
+      /** IFLA_VTI_REMOTE (binary, as ipv6 text). */
+      remote: [5, "binary", { hint: "ipv6" }],
       /** IFLA_VTI_FWMARK (u32). */
       fwmark: [6, "u32"],
     },
     "linkinfo-geneve-attrs": {
       /** IFLA_GENEVE_ID (u32). */
       id: [1, "u32"],
-      /** IFLA_GENEVE_REMOTE (binary). */
-      remote: [2, "binary"],
+      /** IFLA_GENEVE_REMOTE (binary, as ipv4 text). */
+      remote: [2, "binary", { hint: "ipv4" }],
       /** IFLA_GENEVE_TTL (u8). */
       ttl: [3, "u8"],
       /** IFLA_GENEVE_TOS (u8). */
@@ -1063,8 +1064,8 @@ export const rtLink = {
       port: [5, "u16", { bigEndian: true }],
       /** IFLA_GENEVE_COLLECT_METADATA (flag). */
       collectMetadata: [6, "flag"],
-      /** IFLA_GENEVE_REMOTE6 (binary). */
-      remote6: [7, "binary"],
+      /** IFLA_GENEVE_REMOTE6 (binary, as ipv6 text). */
+      remote6: [7, "binary", { hint: "ipv6" }],
       /** IFLA_GENEVE_UDP_CSUM (u8). */
       udpCsum: [8, "u8"],
       /** IFLA_GENEVE_UDP_ZERO_CSUM6_TX (u8). */
@@ -1085,10 +1086,10 @@ export const rtLink = {
     "linkinfo-iptun-attrs": {
       /** IFLA_IPTUN_LINK (u32). */
       link: [1, "u32"],
-      /** IFLA_IPTUN_LOCAL (binary). */
-      local: [2, "binary"],
-      /** IFLA_IPTUN_REMOTE (binary). */
-      remote: [3, "binary"],
+      /** IFLA_IPTUN_LOCAL (binary, as ipv4 text). */
+      local: [2, "binary", { hint: "ipv4" }],
+      /** IFLA_IPTUN_REMOTE (binary, as ipv4 text). */
+      remote: [3, "binary", { hint: "ipv4" }],
       /** IFLA_IPTUN_TTL (u8). */
       ttl: [4, "u8"],
       /** IFLA_IPTUN_TOS (u8). */
@@ -1103,10 +1104,10 @@ export const rtLink = {
       proto: [9, "u8"],
       /** IFLA_IPTUN_PMTUDISC (u8). */
       pmtudisc: [10, "u8"],
-      /** IFLA_IPTUN_6RD_PREFIX (binary). */
-      "6rdPrefix": [11, "binary"],
-      /** IFLA_IPTUN_6RD_RELAY_PREFIX (binary). */
-      "6rdRelayPrefix": [12, "binary"],
+      /** IFLA_IPTUN_6RD_PREFIX (binary, as ipv6 text). */
+      "6rdPrefix": [11, "binary", { hint: "ipv6" }],
+      /** IFLA_IPTUN_6RD_RELAY_PREFIX (binary, as ipv4 text). */
+      "6rdRelayPrefix": [12, "binary", { hint: "ipv4" }],
       /** IFLA_IPTUN_6RD_PREFIXLEN (u16). */
       "6rdPrefixlen": [13, "u16"],
       /** IFLA_IPTUN_6RD_RELAY_PREFIXLEN (u16). */
@@ -1127,10 +1128,10 @@ export const rtLink = {
     "linkinfo-ip6tnl-attrs": {
       /** IFLA_IPTUN_LINK (u32). */
       link: [1, "u32"],
-      /** IFLA_IPTUN_LOCAL (binary). */
-      local: [2, "binary"],
-      /** IFLA_IPTUN_REMOTE (binary). */
-      remote: [3, "binary"],
+      /** IFLA_IPTUN_LOCAL (binary, as ipv6 text). */
+      local: [2, "binary", { hint: "ipv6" }],
+      /** IFLA_IPTUN_REMOTE (binary, as ipv6 text). */
+      remote: [3, "binary", { hint: "ipv6" }],
       /** IFLA_IPTUN_TTL (u8). */
       ttl: [4, "u8"],
       /** IFLA_IPTUN_ENCAP_LIMIT (u8). */

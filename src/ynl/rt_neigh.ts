@@ -125,10 +125,10 @@ export const rtNeigh = {
     "neighbour-attrs": {
       /** NDA_UNSPEC (binary). */
       unspec: [0, "binary"],
-      /** NDA_DST (binary). */
-      dst: [1, "binary"],
-      /** NDA_LLADDR (binary). */
-      lladdr: [2, "binary"],
+      /** NDA_DST (binary, as ipv4 text). */
+      dst: [1, "binary", { hint: "ipv4" }],
+      /** NDA_LLADDR (binary, as mac text). */
+      lladdr: [2, "binary", { hint: "mac" }],
       /** NDA_CACHEINFO (binary). */
       cacheinfo: [3, "binary", { struct: "nda-cacheinfo" }],
       /** NDA_PROBES (u32). */

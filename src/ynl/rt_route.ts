@@ -70,20 +70,20 @@ export const rtRoute = {
   },
   sets: {
     "route-attrs": {
-      /** RTA_DST (binary). */
-      dst: [1, "binary"],
-      /** RTA_SRC (binary). */
-      src: [2, "binary"],
+      /** RTA_DST (binary, as ipv4 text). */
+      dst: [1, "binary", { hint: "ipv4" }],
+      /** RTA_SRC (binary, as ipv4 text). */
+      src: [2, "binary", { hint: "ipv4" }],
       /** RTA_IIF (u32). */
       iif: [3, "u32"],
       /** RTA_OIF (u32). */
       oif: [4, "u32"],
-      /** RTA_GATEWAY (binary). */
-      gateway: [5, "binary"],
+      /** RTA_GATEWAY (binary, as ipv4 text). */
+      gateway: [5, "binary", { hint: "ipv4" }],
       /** RTA_PRIORITY (u32). */
       priority: [6, "u32"],
-      /** RTA_PREFSRC (binary). */
-      prefsrc: [7, "binary"],
+      /** RTA_PREFSRC (binary, as ipv4 text). */
+      prefsrc: [7, "binary", { hint: "ipv4" }],
       /** RTA_METRICS (nest). */
       metrics: [8, "nest", { nest: "metrics" }],
       /** RTA_MULTIPATH (binary). */
@@ -131,7 +131,7 @@ export const rtRoute = {
       /** RTA_NH_ID (u32). */
       nhId: [30, "u32"],
       /** RTA_FLOWLABEL (u32). */
-      flowlabel: [31, "u32", { bigEndian: true }],
+      flowlabel: [31, "u32", { bigEndian: true, hint: "hex" }],
     },
     metrics: {
       /** RTAX_UNSPEC (unused). */

@@ -71,10 +71,10 @@ export const rtRule = {
   },
   sets: {
     "fib-rule-attrs": {
-      /** FRA_DST (binary). */
-      dst: [1, "binary"],
-      /** FRA_SRC (binary). */
-      src: [2, "binary"],
+      /** FRA_DST (binary, as ipv4 text). */
+      dst: [1, "binary", { hint: "ipv4" }],
+      /** FRA_SRC (binary, as ipv4 text). */
+      src: [2, "binary", { hint: "ipv4" }],
       /** FRA_IIFNAME (string). */
       iifname: [3, "string"],
       /** FRA_GOTO (u32). */
@@ -90,7 +90,7 @@ export const rtRule = {
       /** FRA_UNUSED5 (pad). */
       unused5: [9, "pad"],
       /** FRA_FWMARK (u32). */
-      fwmark: [10, "u32"],
+      fwmark: [10, "u32", { hint: "hex" }],
       /** FRA_FLOW (u32). */
       flow: [11, "u32"],
       /** FRA_TUN_ID (u64). */
@@ -98,11 +98,11 @@ export const rtRule = {
       /** FRA_SUPPRESS_IFGROUP (u32). */
       suppressIfgroup: [13, "u32"],
       /** FRA_SUPPRESS_PREFIXLEN (u32). */
-      suppressPrefixlen: [14, "u32"],
+      suppressPrefixlen: [14, "u32", { hint: "hex" }],
       /** FRA_TABLE (u32). */
       table: [15, "u32"],
       /** FRA_FWMASK (u32). */
-      fwmask: [16, "u32"],
+      fwmask: [16, "u32", { hint: "hex" }],
       /** FRA_OIFNAME (string). */
       oifname: [17, "string"],
       /** FRA_PAD (pad). */
@@ -122,15 +122,15 @@ export const rtRule = {
       /** FRA_DSCP (u8). */
       dscp: [25, "u8"],
       /** FRA_FLOWLABEL (u32). */
-      flowlabel: [26, "u32", { bigEndian: true }],
+      flowlabel: [26, "u32", { bigEndian: true, hint: "hex" }],
       /** FRA_FLOWLABEL_MASK (u32). */
-      flowlabelMask: [27, "u32", { bigEndian: true }],
+      flowlabelMask: [27, "u32", { bigEndian: true, hint: "hex" }],
       /** FRA_SPORT_MASK (u16). */
-      sportMask: [28, "u16"],
+      sportMask: [28, "u16", { hint: "hex" }],
       /** FRA_DPORT_MASK (u16). */
-      dportMask: [29, "u16"],
+      dportMask: [29, "u16", { hint: "hex" }],
       /** FRA_DSCP_MASK (u8). */
-      dscpMask: [30, "u8"],
+      dscpMask: [30, "u8", { hint: "hex" }],
     },
   },
   subMessages: {},

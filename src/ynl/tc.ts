@@ -1148,34 +1148,34 @@ export const tc = {
       indev: [2, "string"],
       /** TCA_FLOWER_ACT (indexed-array). */
       act: [3, "indexed-array", { nest: "act-attrs", subType: "nest" }],
-      /** TCA_FLOWER_KEY_ETH_DST (binary). */
-      keyEthDst: [4, "binary"],
-      /** TCA_FLOWER_KEY_ETH_DST_MASK (binary). */
-      keyEthDstMask: [5, "binary"],
-      /** TCA_FLOWER_KEY_ETH_SRC (binary). */
-      keyEthSrc: [6, "binary"],
-      /** TCA_FLOWER_KEY_ETH_SRC_MASK (binary). */
-      keyEthSrcMask: [7, "binary"],
+      /** TCA_FLOWER_KEY_ETH_DST (binary, as mac text). */
+      keyEthDst: [4, "binary", { hint: "mac" }],
+      /** TCA_FLOWER_KEY_ETH_DST_MASK (binary, as mac text). */
+      keyEthDstMask: [5, "binary", { hint: "mac" }],
+      /** TCA_FLOWER_KEY_ETH_SRC (binary, as mac text). */
+      keyEthSrc: [6, "binary", { hint: "mac" }],
+      /** TCA_FLOWER_KEY_ETH_SRC_MASK (binary, as mac text). */
+      keyEthSrcMask: [7, "binary", { hint: "mac" }],
       /** TCA_FLOWER_KEY_ETH_TYPE (u16). */
       keyEthType: [8, "u16", { bigEndian: true }],
       /** TCA_FLOWER_KEY_IP_PROTO (u8). */
       keyIpProto: [9, "u8"],
-      /** TCA_FLOWER_KEY_IPV4_SRC (u32). */
-      keyIpv4Src: [10, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_IPV4_SRC_MASK (u32). */
-      keyIpv4SrcMask: [11, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_IPV4_DST (u32). */
-      keyIpv4Dst: [12, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_IPV4_DST_MASK (u32). */
-      keyIpv4DstMask: [13, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_IPV6_SRC (binary). */
-      keyIpv6Src: [14, "binary"],
-      /** TCA_FLOWER_KEY_IPV6_SRC_MASK (binary). */
-      keyIpv6SrcMask: [15, "binary"],
-      /** TCA_FLOWER_KEY_IPV6_DST (binary). */
-      keyIpv6Dst: [16, "binary"],
-      /** TCA_FLOWER_KEY_IPV6_DST_MASK (binary). */
-      keyIpv6DstMask: [17, "binary"],
+      /** TCA_FLOWER_KEY_IPV4_SRC (u32, as ipv4 text). */
+      keyIpv4Src: [10, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_IPV4_SRC_MASK (u32, as ipv4 text). */
+      keyIpv4SrcMask: [11, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_IPV4_DST (u32, as ipv4 text). */
+      keyIpv4Dst: [12, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_IPV4_DST_MASK (u32, as ipv4 text). */
+      keyIpv4DstMask: [13, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_IPV6_SRC (binary, as ipv6 text). */
+      keyIpv6Src: [14, "binary", { hint: "ipv6" }],
+      /** TCA_FLOWER_KEY_IPV6_SRC_MASK (binary, as ipv6 text). */
+      keyIpv6SrcMask: [15, "binary", { hint: "ipv6" }],
+      /** TCA_FLOWER_KEY_IPV6_DST (binary, as ipv6 text). */
+      keyIpv6Dst: [16, "binary", { hint: "ipv6" }],
+      /** TCA_FLOWER_KEY_IPV6_DST_MASK (binary, as ipv6 text). */
+      keyIpv6DstMask: [17, "binary", { hint: "ipv6" }],
       /** TCA_FLOWER_KEY_TCP_SRC (u16). */
       keyTcpSrc: [18, "u16", { bigEndian: true }],
       /** TCA_FLOWER_KEY_TCP_DST (u16). */
@@ -1194,22 +1194,22 @@ export const tc = {
       keyVlanEthType: [25, "u16", { bigEndian: true }],
       /** TCA_FLOWER_KEY_ENC_KEY_ID (u32). */
       keyEncKeyId: [26, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_ENC_IPV4_SRC (u32). */
-      keyEncIpv4Src: [27, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK (u32). */
-      keyEncIpv4SrcMask: [28, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_ENC_IPV4_DST (u32). */
-      keyEncIpv4Dst: [29, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_ENC_IPV4_DST_MASK (u32). */
-      keyEncIpv4DstMask: [30, "u32", { bigEndian: true }],
-      /** TCA_FLOWER_KEY_ENC_IPV6_SRC (binary). */
-      keyEncIpv6Src: [31, "binary"],
-      /** TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK (binary). */
-      keyEncIpv6SrcMask: [32, "binary"],
-      /** TCA_FLOWER_KEY_ENC_IPV6_DST (binary). */
-      keyEncIpv6Dst: [33, "binary"],
-      /** TCA_FLOWER_KEY_ENC_IPV6_DST_MASK (binary). */
-      keyEncIpv6DstMask: [34, "binary"],
+      /** TCA_FLOWER_KEY_ENC_IPV4_SRC (u32, as ipv4 text). */
+      keyEncIpv4Src: [27, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK (u32, as ipv4 text). */
+      keyEncIpv4SrcMask: [28, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_DST (u32, as ipv4 text). */
+      keyEncIpv4Dst: [29, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_ENC_IPV4_DST_MASK (u32, as ipv4 text). */
+      keyEncIpv4DstMask: [30, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCA_FLOWER_KEY_ENC_IPV6_SRC (binary, as ipv6 text). */
+      keyEncIpv6Src: [31, "binary", { hint: "ipv6" }],
+      /** TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK (binary, as ipv6 text). */
+      keyEncIpv6SrcMask: [32, "binary", { hint: "ipv6" }],
+      /** TCA_FLOWER_KEY_ENC_IPV6_DST (binary, as ipv6 text). */
+      keyEncIpv6Dst: [33, "binary", { hint: "ipv6" }],
+      /** TCA_FLOWER_KEY_ENC_IPV6_DST_MASK (binary, as ipv6 text). */
+      keyEncIpv6DstMask: [34, "binary", { hint: "ipv6" }],
       /** TCA_FLOWER_KEY_TCP_SRC_MASK (u16). */
       keyTcpSrcMask: [35, "u16", { bigEndian: true }],
       /** TCA_FLOWER_KEY_TCP_DST_MASK (u16). */
@@ -1266,14 +1266,14 @@ export const tc = {
       keyArpOp: [61, "u8"],
       /** TCA_FLOWER_KEY_ARP_OP_MASK (u8). */
       keyArpOpMask: [62, "u8"],
-      /** TCA_FLOWER_KEY_ARP_SHA (binary). */
-      keyArpSha: [63, "binary"],
-      /** TCA_FLOWER_KEY_ARP_SHA_MASK (binary). */
-      keyArpShaMask: [64, "binary"],
-      /** TCA_FLOWER_KEY_ARP_THA (binary). */
-      keyArpTha: [65, "binary"],
-      /** TCA_FLOWER_KEY_ARP_THA_MASK (binary). */
-      keyArpThaMask: [66, "binary"],
+      /** TCA_FLOWER_KEY_ARP_SHA (binary, as mac text). */
+      keyArpSha: [63, "binary", { hint: "mac" }],
+      /** TCA_FLOWER_KEY_ARP_SHA_MASK (binary, as mac text). */
+      keyArpShaMask: [64, "binary", { hint: "mac" }],
+      /** TCA_FLOWER_KEY_ARP_THA (binary, as mac text). */
+      keyArpTha: [65, "binary", { hint: "mac" }],
+      /** TCA_FLOWER_KEY_ARP_THA_MASK (binary, as mac text). */
+      keyArpThaMask: [66, "binary", { hint: "mac" }],
       /** TCA_FLOWER_KEY_MPLS_TTL (u8). */
       keyMplsTtl: [67, "u8"],
       /** TCA_FLOWER_KEY_MPLS_BOS (u8). */

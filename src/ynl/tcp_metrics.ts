@@ -33,11 +33,12 @@ export const tcpMetrics = {
   structs: {},
   sets: {
     "tcp-metrics": {
-      /** TCP_METRICS_ATTR_ADDR_IPV4 (u32). */
-      addrIpv4: [1, "u32", { bigEndian: true }],
-      /** TCP_METRICS_ATTR_ADDR_IPV6 (binary). */
+      /** TCP_METRICS_ATTR_ADDR_IPV4 (u32, as ipv4 text). */
+      addrIpv4: [1, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCP_METRICS_ATTR_ADDR_IPV6 (binary, as ipv6 text). */
       addrIpv6: [2, "binary", {
         bigEndian: true,
+        hint: "ipv6",
         checks: { minLen: 16 },
       }],
       /** TCP_METRICS_ATTR_AGE (u64). */
@@ -58,11 +59,12 @@ export const tcpMetrics = {
       fopenCookie: [10, "binary", {
         checks: { minLen: 16 },
       }],
-      /** TCP_METRICS_ATTR_SADDR_IPV4 (u32). */
-      saddrIpv4: [11, "u32", { bigEndian: true }],
-      /** TCP_METRICS_ATTR_SADDR_IPV6 (binary). */
+      /** TCP_METRICS_ATTR_SADDR_IPV4 (u32, as ipv4 text). */
+      saddrIpv4: [11, "u32", { bigEndian: true, hint: "ipv4" }],
+      /** TCP_METRICS_ATTR_SADDR_IPV6 (binary, as ipv6 text). */
       saddrIpv6: [12, "binary", {
         bigEndian: true,
+        hint: "ipv6",
         checks: { minLen: 16 },
       }],
       /** TCP_METRICS_ATTR_PAD (pad). */

@@ -65,10 +65,12 @@ export const wireguard = {
       }],
       /** WGDEVICE_A_PRIVATE_KEY (binary). Set to all zeros to remove. */
       privateKey: [3, "binary", {
+        hint: "hex",
         checks: { exactLen: 32 },
       }],
       /** WGDEVICE_A_PUBLIC_KEY (binary). */
       publicKey: [4, "binary", {
+        hint: "hex",
         checks: { exactLen: 32 },
       }],
       /**
@@ -91,10 +93,12 @@ export const wireguard = {
       unspec: [0, "unused"],
       /** WGPEER_A_PUBLIC_KEY (binary). */
       publicKey: [1, "binary", {
+        hint: "hex",
         checks: { exactLen: 32 },
       }],
       /** WGPEER_A_PRESHARED_KEY (binary). Set as all zeros to remove. */
       presharedKey: [2, "binary", {
+        hint: "hex",
         checks: { exactLen: 32 },
       }],
       /**
@@ -136,8 +140,12 @@ export const wireguard = {
       unspec: [0, "unused"],
       /** WGALLOWEDIP_A_FAMILY (u16). IP family, either ``AF_INET`` or ``AF_INET6``. */
       family: [1, "u16"],
-      /** WGALLOWEDIP_A_IPADDR (binary). Either ``struct in_addr`` or ``struct in6_addr``. */
+      /**
+       * WGALLOWEDIP_A_IPADDR (binary, as ipv4-or-v6 text). Either ``struct in_addr`` or ``struct
+       * in6_addr``.
+       */
       ipaddr: [2, "binary", {
+        hint: "ipv4-or-v6",
         checks: { minLen: 4 },
       }],
       /** WGALLOWEDIP_A_CIDR_MASK (u8). */

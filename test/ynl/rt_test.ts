@@ -23,7 +23,7 @@ import { rtLink } from "../../src/ynl/rt_link.ts";
 import { rtNeigh } from "../../src/ynl/rt_neigh.ts";
 import { rtRoute } from "../../src/ynl/rt_route.ts";
 import { rtRule } from "../../src/ynl/rt_rule.ts";
-import { formatIp, formatMac, ipv4 } from "../_format.ts";
+import { ipv4 } from "../_format.ts";
 import { Netns } from "../host/_netns.ts";
 
 const AF_INET = 2, AF_INET6 = 10;
@@ -61,7 +61,7 @@ test("rt-link: getlink dump equals `ip -j -d link show`", async () => {
     assert.ok(got, `link ${want.ifname}`);
     assert.equal(got.ifname, want.ifname);
     assert.equal(got.mtu, want.mtu);
-    assert.equal(formatMac(got.address!), want.address);
+    assert.equal(got.address, want.address); // text: its display hint says mac
     assert.equal(got.txqlen, want.txqlen);
     assert.equal(got.qdisc, want.qdisc);
     assert.equal(got.link === undefined ? undefined : names.get(got.link), want.link);
@@ -305,7 +305,7 @@ test("rt-addr: getaddr dump equals `ip -j addr show`; newaddr and deladdr", asyn
     [
       a.ifaIndex,
       a.ifaFamily === AF_INET ? "inet" : "inet6",
-      formatIp(a.local ?? a.address!),
+      a.local ?? a.address,
       a.ifaPrefixlen,
     ]
       .join(" ")
@@ -370,7 +370,7 @@ test("rt-route: getroute dump equals `ip -j route show table all`; newroute, del
     const full = family === AF_INET ? 32 : 128;
     const dst = route.rtmDstLen === 0
       ? "default"
-      : formatIp(route.dst!) + (route.rtmDstLen === full ? "" : `/${route.rtmDstLen}`);
+      : route.dst! + (route.rtmDstLen === full ? "" : `/${route.rtmDstLen}`);
     const table = route.table ?? route.rtmTable;
     return [route.rtmType, dst, tables[table] ?? String(table), names.get(route.oif!)].join(" ");
   };
@@ -425,8 +425,8 @@ test("rt-neigh: getneigh dump equals `ip -j neigh show`; newneigh", async () => 
     ndmFamily: AF_INET,
     ndmIfindex: vaIndex,
     ndmState: "permanent", // a flag of nud-state by name (the mask 0x80 would do too)
-    dst: ipv4("198.51.100.10"),
-    lladdr: Uint8Array.of(2, 0, 0, 0, 0, 0x0a),
+    dst: "198.51.100.10", // text, as the display hints say (bytes are taken too)
+    lladdr: "02:00:00:00:00:0a",
   }, { flags: CREATE });
 
   const names = new Map<number, string>(
@@ -435,14 +435,14 @@ test("rt-neigh: getneigh dump equals `ip -j neigh show`; newneigh", async () => 
     ) => [l.ifindex, l.ifname]),
   );
   const got = (await rt.dump("getneigh", { ndmFamily: AF_INET })).map((n) =>
-    [formatIp(n.dst!), names.get(n.ndmIfindex), n.lladdr ? formatMac(n.lladdr) : "-"].join(" ")
+    [n.dst, names.get(n.ndmIfindex), n.lladdr ?? "-"].join(" ")
   );
   const want = ns.json<IpNeigh[]>("-4", "neigh", "show").map((n) =>
     [n.dst, n.dev, n.lladdr ?? "-"].join(" ")
   );
   assert.deepEqual(got.sort(), want.sort());
   const added = (await rt.dump("getneigh", { ndmFamily: AF_INET }))
-    .find((n) => formatIp(n.dst!) === "198.51.100.10")!;
+    .find((n) => n.dst === "198.51.100.10")!;
   assert.equal(added.ndmState, rtNeigh.enums["nud-state"].entries.permanent);
   assert.ok(got.includes("198.51.100.10 va0 02:00:00:00:00:0a"));
 });
@@ -463,14 +463,14 @@ test("rt-rule: getrule dump equals `ip -j rule show`; newrule, delrule", async (
     action: "to-tbl",
     table: 100,
     priority: 1000,
-    // FRA_SRC is an address (scripts/ynl_corrections.ts; the spec calls it a u32).
-    src: ipv4("10.9.0.0"),
+    // FRA_SRC is an address (scripts/ynl_corrections.ts; the spec calls it a u32), as text.
+    src: "10.9.0.0",
   }, { flags: CREATE });
   const tables: Record<number, string> = { 253: "default", 254: "main", 255: "local" };
   const got = (await rt.dump("getrule", { family: AF_INET })).map((r) => {
     const src = r.src === undefined
       ? "all"
-      : formatIp(r.src) + `/${r.srcLen}`;
+      : `${r.src}/${r.srcLen}`;
     return [r.priority ?? 0, src, tables[r.table!] ?? String(r.table)].join(" ");
   });
   const want = ns.json<IpRule[]>("-4", "rule", "show").map((r) =>

@@ -10,6 +10,7 @@ import type { netdev } from "../../src/ynl/netdev.ts";
 import type { rtLink } from "../../src/ynl/rt_link.ts";
 import type { rtNeigh } from "../../src/ynl/rt_neigh.ts";
 import type { rtRoute } from "../../src/ynl/rt_route.ts";
+import type { rtRule } from "../../src/ynl/rt_rule.ts";
 
 type Route = DumpReply<typeof rtRoute, "getroute">;
 
@@ -19,6 +20,7 @@ async function typeChecks(
   dev: NetlinkFamily<typeof netdev>,
   tool: NetlinkFamily<typeof ethtool>,
   neigh: NetlinkFamily<typeof rtNeigh>,
+  rule: NetlinkFamily<typeof rtRule>,
 ): Promise<void> {
   // Operations.
   await link.dump("getlink");
@@ -95,6 +97,18 @@ async function typeChecks(
   // @ts-expect-error: the counters are one array, not an array per attribute
   const nested: { id: number }[][] | undefined = stats.grp?.[0].stat;
 
+  // Display hints: addresses read as text, and are written from text or from the bytes.
+  const [first] = await route.dump("getroute");
+  const dst: string | undefined = first.dst;
+  // @ts-expect-error: rt-route's dst reads as text (its display hint), not bytes
+  const dstBytes: Uint8Array | undefined = first.dst;
+  const mac: string | undefined = (await link.do("getlink", { ifname: "lo" })).address;
+  await route.do("newroute", { rtmFamily: 2, rtmDstLen: 24, dst: "10.9.0.0", gateway: "10.0.0.1" });
+  await route.do("newroute", { rtmFamily: 2, rtmDstLen: 24, dst: new Uint8Array([10, 9, 0, 0]) });
+  // @ts-expect-error: an address is text or bytes, not a number (dst is binary)
+  await route.do("newroute", { rtmFamily: 2, dst: 0x0a090000 });
+  const fwmark: number | undefined = (await rule.dump("getrule"))[0].fwmark; // hex: a number
+
   // Multicast groups.
   link.monitor({ groups: ["rtnlgrp-link"] });
   // @ts-expect-error: no such group
@@ -106,6 +120,7 @@ async function typeChecks(
     if (event.op === "newlinkntf") return;
   }
   void [oif, type, wrong, bytes, small, none, state, stateName, counter, counterValue, nested];
+  void [dst, dstBytes, mac, fwmark];
 }
 
 test("descriptor types are checked at compile time (see typeChecks)", () => {
