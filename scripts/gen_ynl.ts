@@ -104,8 +104,14 @@ function displayHint(where: string, value: Yaml): DisplayHint | undefined {
     : hint === "ipv4"
     ? binary || type === "u32"
     : (hint === "ipv6" || hint === "ipv4-or-v6" || hint === "mac" || hint === "uuid") && binary;
-  if (fits) return hint;
-  warnings.push(`${where}: display-hint "${hint}" on ${value.type} ignored`);
+  // A struct member's bytes have one length: an address's (4 or 16), a UUID's (16).
+  const len = typeof value.len === "number" ? value.len : undefined;
+  const sized = len === undefined || hint === "hex" || hint === "mac"
+    || (hint === "uuid" ? len === 16 : len === 4 || len === 16);
+  if (fits && sized) return hint;
+  warnings.push(
+    `${where}: display-hint "${hint}" on ${value.type}${len ? ` of ${len} bytes` : ""} ignored`,
+  );
   return undefined;
 }
 
