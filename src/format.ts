@@ -1,8 +1,9 @@
 /**
  * A pretty printer for netlink messages: {@linkcode format} names the message type and flags for
  * the protocol, decodes the fixed header and attributes through the generated YNL descriptors
- * where the family is known (nested sets, sub-messages, enums and flags by name), shows raw hex
- * where it is not, and prints errors and acks with the errno name and the extended-ack text. One
+ * where the family is known (nested sets, sub-messages, enums and flags by name, addresses as
+ * text and `hex`-hinted integers in hex as the specs' display hints say), shows raw hex where it
+ * is not, and prints errors and acks with the errno name and the extended-ack text. One
  * line, or an indented tree.
  *
  * {@linkcode NetlinkFormatter} does the same for a stream of messages, learning generic netlink
@@ -73,6 +74,7 @@ import { codecOf } from "./ynl/_compile.ts";
 import { messageDecoder } from "./ynl/_decode.ts";
 import {
   type AttributeDescriptor,
+  type DisplayHint,
   type FamilyDescriptor,
   type KeptTail,
   type OperationDescriptor,
@@ -407,8 +409,17 @@ function rawAttributes(bytes: Uint8Array): Node[] {
   return nodes;
 }
 
-function render(value: unknown): string {
-  if (typeof value === "string") return quoted(value);
+/**
+ * A value as shown. With its spec's display hint: an address's text as it is (the decoder made
+ * it of digits, dots and colons), an integer hinted `hex` in hex, as ynl.py prints them.
+ */
+function render(value: unknown, hint?: DisplayHint): string {
+  if (hint === "hex" && typeof value === "number") return `0x${(value >>> 0).toString(16)}`;
+  if (typeof value === "string") {
+    return hint !== undefined && hint !== "hex"
+      ? value
+      : quoted(value);
+  }
   if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean") {
     return String(value);
   }
@@ -454,7 +465,7 @@ class Walker {
       } else if (typeof member === "number" && this.#isFlags(options)) {
         nodes.push({ key, value: enumFlags(this.descriptor, options?.enum, member) });
       } else {
-        nodes.push({ key, value: render(member) });
+        nodes.push({ key, value: render(member, options?.hint) });
       }
     }
     // A newer kernel's bytes past the members (see structTail), shown as unknown attributes are.
@@ -515,7 +526,7 @@ class Walker {
       if (typeof value === "number" && this.#isFlags(options)) {
         return { key: "", value: enumFlags(this.descriptor, options?.enum, value) };
       }
-      return { key: "", value: render(value) };
+      return { key: "", value: render(value, options?.hint) };
     }
     const record = value as Record<string, unknown>;
     if (kind === "binary" && options?.struct !== undefined) {

@@ -47,6 +47,9 @@ import { encodeNetlinkRequest } from "../../src/diag/mod.ts";
 import { format, NetlinkFormatter, protocolName } from "../../src/format.ts";
 import { encodeGeneric } from "../../src/genl.ts";
 import type { Message, ReceivedMessage } from "../../src/message.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
+import { NetlinkFamily } from "../../src/ynl/family.ts";
+import { rtRoute } from "../../src/ynl/rt_route.ts";
 import { ack } from "../unit/_fake.ts";
 
 /** struct ifinfomsg (ARPHRD 1, the index and flags given) followed by `attrs`. */
@@ -604,4 +607,19 @@ test("format() refuses what is no message with a TypeError naming the field, not
       return e instanceof TypeError && why.test(e.message);
     }, String(why));
   }
+});
+
+test("display hints: an address shows as ip prints it, bare; an integer hinted hex, in hex", () => {
+  const rt = new NetlinkFamily(rtRoute, {} as NetlinkSocket);
+  const { type, payload } = rt.encode("newroute", {
+    rtmFamily: 2,
+    rtmDstLen: 24,
+    dst: "10.9.0.0",
+    gateway: "10.0.0.1",
+    flowlabel: 0x12345,
+  });
+  assert.match(
+    format({ type, flags: 0, seq: 0, portid: 0, payload: payload! }, { protocol: NETLINK_ROUTE }),
+    / dst=10\.9\.0\.0 gateway=10\.0\.0\.1 flowlabel=0x12345$/,
+  );
 });
