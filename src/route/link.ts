@@ -77,6 +77,57 @@ export interface LinkFields {
   readonly link?: number;
   /** The namespace id `link` is in, when it is in another namespace. */
   readonly linkNetnsid?: number;
+  /** The queueing discipline's kind ("noqueue", "fq_codel"...), as `ip link` prints it. */
+  readonly qdisc?: string;
+  /** Device group: "default" for 0 (as `ip -j` prints it), else its number. */
+  readonly group?: "default" | number;
+  /** How many times promiscuous mode was asked for (0: off). */
+  readonly promiscuity?: number;
+  /** How many times all-multicast mode was asked for (0: off). */
+  readonly allmulti?: number;
+  /** Smallest MTU the device takes (0: no limit, as on lo). */
+  readonly minMtu?: number;
+  /** Largest MTU the device takes (0: no limit, as on lo). */
+  readonly maxMtu?: number;
+  /** Transmit queues. */
+  readonly numTxQueues?: number;
+  /** Receive queues. */
+  readonly numRxQueues?: number;
+  /** Largest GSO packet the stack builds for this device, in bytes (IPv6, and IPv4 before 6.3). */
+  readonly gsoMaxSize?: number;
+  /** Largest number of segments in a GSO packet. */
+  readonly gsoMaxSegs?: number;
+  /** Largest GRO packet the stack builds from this device's packets, in bytes. */
+  readonly groMaxSize?: number;
+  /** Largest TSO packet the device takes, in bytes (the cap on `gsoMaxSize`). */
+  readonly tsoMaxSize?: number;
+  /** Largest number of segments in a TSO packet the device takes. */
+  readonly tsoMaxSegs?: number;
+  /** Largest IPv4 GSO packet, in bytes (kernel 6.3 on). */
+  readonly gsoIpv4MaxSize?: number;
+  /** Largest IPv4 GRO packet, in bytes (kernel 6.3 on). */
+  readonly groIpv4MaxSize?: number;
+  /**
+   * The address the hardware came with ("aa:bb:cc:dd:ee:ff"), when it has one (the kernel sends
+   * none for veth, bridges and other software links). `ip` prints it (`permaddr`) only when it
+   * differs from `address`; it is here whenever the kernel sends it.
+   */
+  readonly permAddress?: string;
+  /** The bus of the device's parent ("pci", "netdevsim"...), as `ip -d` prints `parentbus`. */
+  readonly parentBus?: string;
+  /** The device's parent ("0000:00:03.0"), as `ip -d` prints `parentdev`. */
+  readonly parentDev?: string;
+  /** How many times the carrier went up or down (`ip -s -s` prints it with the tx counters). */
+  readonly carrierChanges?: number;
+  /** How many times the carrier came up. */
+  readonly carrierUpCount?: number;
+  /** How many times the carrier went down. */
+  readonly carrierDownCount?: number;
+  /**
+   * Whether the link is held down by a control plane (`ip link set X protodown on`): `ip -j`
+   * prints `"proto_down": true` when it is and nothing when it is not.
+   */
+  readonly protoDown?: boolean;
   /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
   readonly stats?: LinkStats;
   /**
@@ -810,6 +861,26 @@ function linkFlags(flags: number, lowerDown: boolean): string[] {
   return names;
 }
 
+// The u32 attributes a Link gives as they are, under the typed layer's names.
+const COUNTS = [
+  "promiscuity",
+  "allmulti",
+  "minMtu",
+  "maxMtu",
+  "numTxQueues",
+  "numRxQueues",
+  "gsoMaxSize",
+  "gsoMaxSegs",
+  "groMaxSize",
+  "tsoMaxSize",
+  "tsoMaxSegs",
+  "gsoIpv4MaxSize",
+  "groIpv4MaxSize",
+  "carrierChanges",
+  "carrierUpCount",
+  "carrierDownCount",
+] as const satisfies readonly (keyof RawLink & keyof LinkFields)[];
+
 // Named as the interface is, for console.log.
 const LinkObject = class Link extends WithRaw<RawLink> {};
 printAs(LinkObject, class Link {});
@@ -842,6 +913,15 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   if (raw.master !== undefined) link.master = raw.master;
   if (raw.link !== undefined) link.link = raw.link;
   if (raw.linkNetnsid !== undefined) link.linkNetnsid = raw.linkNetnsid;
+  if (raw.qdisc !== undefined) link.qdisc = raw.qdisc;
+  if (raw.group !== undefined) link.group = raw.group === 0 ? "default" : raw.group;
+  for (const field of COUNTS) {
+    if (raw[field] !== undefined) link[field] = raw[field];
+  }
+  if (raw.permAddress !== undefined) link.permAddress = formatMAC(raw.permAddress);
+  if (raw.parentDevBusName !== undefined) link.parentBus = raw.parentDevBusName;
+  if (raw.parentDevName !== undefined) link.parentDev = raw.parentDevName;
+  if (raw.protoDown !== undefined) link.protoDown = raw.protoDown !== 0;
   if (kind !== undefined) link.kind = kind;
   if (data !== undefined && !(data instanceof Uint8Array)) {
     link.data = readData(kindFields(kind), data as Record<string, unknown>);

@@ -1,6 +1,7 @@
 // What `ip -j` prints, in the everyday API's shapes: each helper maps one ip object to the
 // fields the API promises, so a test compares whole lists with deepEqual.
 
+import { execFileSync } from "node:child_process";
 import type { Address, Link, Neighbour, Route, Rule } from "../../src/route/mod.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -25,8 +26,38 @@ export function linkFromIp(l: Json, index: Map<string, number>): Record<string, 
   if (l.link !== undefined) out.link = index.get(l.link);
   if (l.linkinfo?.info_kind !== undefined) out.kind = l.linkinfo.info_kind;
   if (l.linkinfo?.info_slave_kind !== undefined) out.portKind = l.linkinfo.info_slave_kind;
+  out.qdisc = l.qdisc;
+  out.group = l.group === "default" ? l.group : Number(l.group);
+  for (const [ours, theirs] of IP_COUNTS) {
+    if (l[theirs] !== undefined) out[ours] = l[theirs];
+  }
+  // ip prints permaddr only when it differs from address.
+  if (l.permaddr !== undefined) out.permAddress = l.permaddr;
+  if (l.parentbus !== undefined) out.parentBus = l.parentbus;
+  if (l.parentdev !== undefined) out.parentDev = l.parentdev;
+  // With -s -s, among the tx counters.
+  if (l.stats64 !== undefined) out.carrierChanges = l.stats64.tx.carrier_changes;
+  out.protoDown = l.proto_down ?? false;
   return out;
 }
+
+// Our counts and the names `ip -d -j` prints them under (iproute2 6.1 prints no IPv4 GSO/GRO
+// sizes: list_test checks those against the sizes ip set).
+const IP_COUNTS = [
+  ["promiscuity", "promiscuity"],
+  ["allmulti", "allmulti"],
+  ["minMtu", "min_mtu"],
+  ["maxMtu", "max_mtu"],
+  ["numTxQueues", "num_tx_queues"],
+  ["numRxQueues", "num_rx_queues"],
+  ["gsoMaxSize", "gso_max_size"],
+  ["gsoMaxSegs", "gso_max_segs"],
+  ["groMaxSize", "gro_max_size"],
+  ["tsoMaxSize", "tso_max_size"],
+  ["tsoMaxSegs", "tso_max_segs"],
+  ["gsoIpv4MaxSize", "gso_ipv4_max_size"],
+  ["groIpv4MaxSize", "gro_ipv4_max_size"],
+] as const;
 
 /** The same fields of our Link. */
 export function linkFields(l: Link): Record<string, unknown> {
@@ -47,6 +78,16 @@ export function linkFields(l: Link): Record<string, unknown> {
   if (l.link !== undefined) out.link = l.link;
   if (l.kind !== undefined) out.kind = l.kind;
   if (l.portKind !== undefined) out.portKind = l.portKind;
+  out.qdisc = l.qdisc;
+  out.group = l.group;
+  for (const [ours, theirs] of IP_COUNTS) {
+    if (IP_PRINTS_IPV4_SIZES || !theirs.includes("ipv4")) out[ours] = l[ours];
+  }
+  if (l.permAddress !== undefined && l.permAddress !== l.address) out.permAddress = l.permAddress;
+  if (l.parentBus !== undefined) out.parentBus = l.parentBus;
+  if (l.parentDev !== undefined) out.parentDev = l.parentDev;
+  out.carrierChanges = l.carrierChanges;
+  out.protoDown = l.protoDown;
   return out;
 }
 
@@ -150,3 +191,7 @@ export function ruleAsIp(r: Rule): Record<string, unknown> {
   else out.action = r.action;
   return out;
 }
+
+/** Whether this host's ip prints the IPv4 GSO/GRO sizes (iproute2 6.3 on). */
+export const IP_PRINTS_IPV4_SIZES = "gso_ipv4_max_size"
+  in JSON.parse(execFileSync("ip", ["-d", "-j", "link", "show", "lo"], { encoding: "utf8" }))[0];

@@ -42,6 +42,12 @@ before(async () => {
     "link set v0 alias uplink",
     "link property add dev v0 altname uplink0 altname wan0",
     "link set v0 mtu 1400",
+    // The common fields away from their defaults: a group, promiscuity 2 on a bridge port,
+    // smaller GSO/GRO sizes (which set the IPv4 ones too), a link held down.
+    "link set v0 group 5",
+    "link set v1 promisc on allmulticast on",
+    "link set v0 gso_max_size 32768 gso_max_segs 100 gro_max_size 32000",
+    "link set vx0 protodown on",
     "addr add 10.0.0.1/24 brd + dev v0 label v0:a valid_lft 1000 preferred_lft 500",
     "addr add 10.0.0.9/24 dev v0",
     "addr add 10.9.0.1 peer 10.9.0.2/32 dev v0",
@@ -80,8 +86,8 @@ afterFile(() => {
 const indexes = (links: Json[]) =>
   new Map<string, number>(links.map((l: Json) => [l.ifname, l.ifindex]));
 
-test("link.list() equals `ip -d -j link show`, field by field", async () => {
-  const theirs: Json[] = ns.json("-d", "link", "show");
+test("link.list() equals `ip -s -s -d -j link show`, field by field", async () => {
+  const theirs: Json[] = ns.json("-s", "-s", "-d", "link", "show");
   const index = indexes(theirs);
   const ours = await ip.link.list();
   assert.deepEqual(ours.map(linkFields), theirs.map((l) => linkFromIp(l, index)));
@@ -89,6 +95,21 @@ test("link.list() equals `ip -d -j link show`, field by field", async () => {
   // A link's alternative names, and a link found by one of them, as `ip link show wan0` does.
   assert.deepEqual(ours.find((l) => l.name === "v0")!.altnames, ["uplink0", "wan0"]);
   assert.equal((await ip.link.get("wan0")).name, "v0");
+});
+
+test("link fields ip 6.1 does not print: carrier up/down counts, IPv4 GSO/GRO sizes", async () => {
+  const v0 = await ip.link.get("v0");
+  const sysfs = (file: string) =>
+    Number(ns.ip("netns", "exec", ns.name, "cat", `/sys/class/net/v0/${file}`).trim());
+  assert.equal(v0.carrierUpCount, sysfs("carrier_up_count"));
+  assert.equal(v0.carrierDownCount, sysfs("carrier_down_count"));
+  assert.equal(v0.carrierChanges, v0.carrierUpCount! + v0.carrierDownCount!);
+  // The kernel sets the IPv4 sizes with the others when they are at most 64k.
+  assert.equal(v0.gsoIpv4MaxSize, 32768);
+  assert.equal(v0.groIpv4MaxSize, 32000);
+  assert.equal(v0.group, 5);
+  assert.equal((await ip.link.get("lo")).group, "default");
+  assert.equal((await ip.link.get("vx0")).protoDown, true);
 });
 
 test("link stats equal `ip -s -j link show`'s, after traffic", () => {
