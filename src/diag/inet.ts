@@ -187,6 +187,12 @@ export interface InetSocket {
   inode: number;
   /** Active timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe. */
   timer: number;
+  /**
+   * The active timer by the name `ss -o` prints in `timer:(NAME,...)`: "off" (ss prints no
+   * timer), "on" (retransmit), "keepalive", "timewait", "persist" (zero-window probe); a timer
+   * with no name stays its number.
+   */
+  timerName: TimerName | number;
   /** Milliseconds until the timer fires. */
   expires: number;
   /** Retransmissions (for timer 1) or probes (timer 4) so far. */
@@ -207,7 +213,11 @@ export interface InetSocket {
   cgroupId?: number;
   /** The upper layer protocol ("tls", "mptcp"), if one is attached. */
   ulp?: string;
-  /** TCP: tcp_info (`ss -i`), with `info: true`. */
+  /**
+   * TCP: tcp_info (`ss -i`), with `info: true`. `pacingRate` and `maxPacingRate` are in bytes
+   * per second (ss prints bits) and absent when the kernel's value is ~0, no limit, as ss leaves
+   * them out (a listener's pacing rate; the maximum unless SO_MAX_PACING_RATE set one).
+   */
   tcpInfo?: TcpInfo;
   /** TCP: the congestion control algorithm ("cubic"...), with `info: true`. */
   congestion?: string;
@@ -215,16 +225,57 @@ export interface InetSocket {
   vegas?: TcpVegasInfo;
   /** DCTCP's info, with `info: true` when DCTCP is in use. */
   dctcp?: TcpDctcpInfo;
-  /**
-   * BBR's info, with `info: true` when BBR is in use; `bw` in bytes per second (ss prints
-   * `bbr:(bw:...` in bits per second: `bw * 8`).
-   */
-  bbr?: TcpBbrInfo;
+  /** BBR's info, with `info: true` when BBR is in use. */
+  bbr?: BbrInfo;
   /** Memory counters (`ss -m`: skmem), with `memory: true`. */
   memory?: SocketMemory;
   /** The older inet_diag_meminfo (`ss -m`: mem:(r,w,f,t)), with `memory: true`. */
   memInfo?: InetMemInfo;
 }
+
+/**
+ * The names `ss -o` gives an inet socket's timer (idiag_timer), by number.
+ *
+ * @example
+ * ```ts
+ * import type { TimerName } from "@netlink/netlink/diag";
+ * const waiting = (name: TimerName) => name === "timewait";
+ * ```
+ */
+export type TimerName = "off" | "on" | "keepalive" | "timewait" | "persist";
+
+// ss.c's tmr_name, by idiag_timer.
+const TIMER_NAMES: readonly TimerName[] = ["off", "on", "keepalive", "timewait", "persist"];
+
+/**
+ * BBR's state (INET_DIAG_BBRINFO), as `ss -i` shows it in `bbr:(bw:...,mrtt:...,pacing_gain:...,
+ * cwnd_gain:...)` ({@linkcode TcpBbrInfo} is the kernel's struct, its gains in fixed point).
+ *
+ * @example
+ * ```ts
+ * import type { BbrInfo } from "@netlink/netlink/diag";
+ * const bitsPerSecond = (bbr: BbrInfo) => bbr.bw * 8; // ss's bw
+ * ```
+ */
+export interface BbrInfo {
+  /**
+   * The bandwidth BBR estimates, in bytes per second (`bbr_bw_lo` and `bbr_bw_hi` as one number;
+   * ss prints bits per second: `bw * 8`).
+   */
+  bw: number;
+  /** The minimum RTT BBR has seen, in microseconds (ss's `mrtt` is in milliseconds). */
+  minRtt: number;
+  /**
+   * The pacing gain as a factor (2.88671875 in startup, 1.25 probing for bandwidth), as ss prints
+   * it: the kernel's fixed-point `bbr_pacing_gain` divided by 256.
+   */
+  pacingGain: number;
+  /** The congestion window gain as a factor (2 in startup), as ss prints it: `bbr_cwnd_gain` / 256. */
+  cwndGain: number;
+}
+
+// tcp_info's u64 rates are ~0 when unlimited; decodeStruct makes that 2^64 (a double).
+const NO_RATE_LIMIT = 2 ** 64;
 
 function extensionBit(extension: number): number {
   return 1 << (extension - 1);
@@ -355,6 +406,7 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
   // inet_diag answers AF_INET or AF_INET6 only (the family asked for).
   const id = OFFSETOF_INET_DIAG_MSG_ID;
   const u32 = (at: number) => view.getUint32(at, HOST_LITTLE_ENDIAN);
+  const timer = view.getUint8(OFFSETOF_INET_DIAG_MSG_IDIAG_TIMER);
   const socket: InetSocket = {
     family: family === AF_INET6 ? "inet6" : "inet",
     protocol,
@@ -377,7 +429,8 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
     sendQueue: u32(OFFSETOF_INET_DIAG_MSG_IDIAG_WQUEUE),
     uid: u32(OFFSETOF_INET_DIAG_MSG_IDIAG_UID),
     inode: u32(OFFSETOF_INET_DIAG_MSG_IDIAG_INODE),
-    timer: view.getUint8(OFFSETOF_INET_DIAG_MSG_IDIAG_TIMER),
+    timer,
+    timerName: TIMER_NAMES[timer] ?? timer,
     expires: u32(OFFSETOF_INET_DIAG_MSG_IDIAG_EXPIRES),
     retransmits: view.getUint8(OFFSETOF_INET_DIAG_MSG_IDIAG_RETRANS),
   };
@@ -388,7 +441,7 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
         socket.protocol = attrs.u8();
         break;
       case INET_DIAG_INFO:
-        if (protocol === IPPROTO_TCP) socket.tcpInfo = decodeStruct(TCP_INFO_LAYOUT, attrs.bytes());
+        if (protocol === IPPROTO_TCP) socket.tcpInfo = decodeTcpInfo(attrs.bytes());
         break;
       case INET_DIAG_CONG:
         socket.congestion = attrs.string();
@@ -400,7 +453,7 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
         socket.dctcp = decodeStruct(TCP_DCTCP_INFO_LAYOUT, attrs.bytes());
         break;
       case INET_DIAG_BBRINFO:
-        socket.bbr = decodeStruct(TCP_BBR_INFO_LAYOUT, attrs.bytes());
+        socket.bbr = decodeBbrInfo(attrs.bytes());
         break;
       case INET_DIAG_MEMINFO:
         socket.memInfo = decodeStruct(INET_DIAG_MEMINFO_LAYOUT, attrs.bytes());
@@ -437,6 +490,22 @@ export function decodeInetSocket(payload: Uint8Array, protocol: number): InetSoc
     }
   }
   return socket;
+}
+
+/** tcp_info, its rates left out where the kernel has none (~0), as ss leaves them out. */
+function decodeTcpInfo(bytes: Uint8Array): TcpInfo {
+  const info = decodeStruct<TcpInfo>(TCP_INFO_LAYOUT, bytes);
+  if (info.pacingRate === NO_RATE_LIMIT) delete info.pacingRate;
+  if (info.maxPacingRate === NO_RATE_LIMIT) delete info.maxPacingRate;
+  return info;
+}
+
+/** tcp_bbr_info with its gains as factors, as ss prints them. */
+function decodeBbrInfo(bytes: Uint8Array): BbrInfo {
+  const bbr = decodeStruct<TcpBbrInfo>(TCP_BBR_INFO_LAYOUT, bytes);
+  bbr.pacingGain /= 256;
+  bbr.cwndGain /= 256;
+  return bbr;
 }
 
 /**

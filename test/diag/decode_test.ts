@@ -91,7 +91,7 @@ test("an inet reply decodes: addresses as text, ports in network order, the cook
   assert.equal(s.tcpInfo, undefined);
 });
 
-test("BBR's info: bbr_bw_lo and bbr_bw_hi are one number, bw; every value a number", () => {
+test("BBR's info: bbr_bw_lo and bbr_bw_hi are one number, bw; the gains as factors, as ss prints them", () => {
   const bbr = new Uint8Array(20);
   const view = new DataView(bbr.buffer);
   view.setUint32(0, 5, true); // bbr_bw_lo
@@ -101,7 +101,7 @@ test("BBR's info: bbr_bw_lo and bbr_bw_hi are one number, bw; every value a numb
   view.setUint32(16, 512, true); // bbr_cwnd_gain
   const attrs = new AttributeEncoder().bytes(INET_DIAG_BBRINFO, bbr).finish();
   const s = decodeInetSocket(inetMessage(attrs), 6);
-  assert.deepEqual(s.bbr, { bw: 3 * 2 ** 32 + 5, minRtt: 61, pacingGain: 320, cwndGain: 512 });
+  assert.deepEqual(s.bbr, { bw: 3 * 2 ** 32 + 5, minRtt: 61, pacingGain: 1.25, cwndGain: 2 });
   assert.equal(JSON.stringify(s.cookie), String(2 ** 32 + 5));
 });
 

@@ -8,7 +8,7 @@ import { NETLINK_SOCK_DIAG, NetlinkError, open } from "../../mod.ts";
 import { type InetFilter, inetSockets } from "../../src/diag/mod.ts";
 import { bigintsIn } from "../_json.ts";
 import { Netns } from "../host/_netns.ts";
-import { fromSs, holdSockets, inetAsSs as asSs, ss, ssText } from "./_ss.ts";
+import { field, fromSs, holdSockets, inetAsSs as asSs, ss, ssText } from "./_ss.ts";
 
 /** Listeners (one owned by uid 65534), a connection with unread bytes, a pending one, IPv6, TIME-WAIT. */
 const TCP_SETUP = `
@@ -209,6 +209,70 @@ test("tcp_info, congestion control and memory match ss -tim", async () => {
   assert.ok(server.memInfo !== undefined);
 });
 
+/**
+ * A socket of each timer: keepalive on an idle connection, retransmit on a SYN to an address no
+ * one answers (on), timewait, and none on a listener. Its ports are 7000-7002.
+ */
+const TIMER_SETUP = `
+L = socket.socket(); L.bind(("127.0.0.1", 7000)); L.listen(4)
+K = socket.socket(); K.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+K.connect(("127.0.0.1", 7000)); A, _ = L.accept()
+S = socket.socket(); S.setblocking(False); S.connect_ex(("10.0.0.2", 7001))
+T = socket.create_connection(("127.0.0.1", 7000)); B, _ = L.accept(); T.close(); time.sleep(0.05); B.close()
+time.sleep(0.2)
+`;
+
+test("timers by the name ss -o prints: on, keepalive, timewait; none (off) as ss shows none", async () => {
+  using ns = new Netns([
+    "link add v0 type veth peer name v1",
+    "addr add 10.0.0.1/24 dev v0",
+    "link set v0 up",
+    "link set v1 up",
+  ]);
+  await using _ = await holdSockets(ns, TIMER_SETUP);
+  const ours = await inetSockets({ netns: ns.name });
+  const theirs = new Map(
+    ss(ns, "-tanoe").map((line) => [
+      field(line, "sk"),
+      /^timer:\((\w+),/.exec(line.find((f) => f.startsWith("timer:")) ?? "")?.[1] ?? "off",
+    ]),
+  );
+  const names = ours.map((s) => theirs.get(s.cookie.toString(16)));
+  assert.deepEqual(ours.map((s) => s.timerName), names);
+  for (const name of ["off", "on", "keepalive", "timewait"]) assert.ok(names.includes(name), name);
+});
+
+/** A connection whose sender set SO_MAX_PACING_RATE (47) to 1 MB/s, and a listener. */
+const PACING_SETUP = `
+L = socket.socket(); L.bind(("127.0.0.1", 7100)); L.listen(1)
+C = socket.create_connection(("127.0.0.1", 7100)); A, _ = L.accept()
+C.setsockopt(socket.SOL_SOCKET, 47, 1000000)
+C.sendall(b"x" * 10000); A.recv(65536)
+time.sleep(0.1)
+`;
+
+test("pacing rates: ~0 (no limit) is left out, as ss -i leaves it out; the others are ss's in bytes", async () => {
+  using ns = new Netns();
+  await using _ = await holdSockets(ns, PACING_SETUP);
+  const socks = await inetSockets({ netns: ns.name, info: true });
+  const listener = socks.find((s) => s.state === "listen")!;
+  assert.equal(listener.tcpInfo!.pacingRate, undefined);
+  assert.equal(listener.tcpInfo!.maxPacingRate, undefined);
+  const rates = (sport: string) => {
+    const detail = ssText(ns, "-tni", "state", "established", sport).split("\n")[1];
+    return /pacing_rate (\d+)bps(?:\/(\d+)bps)?/.exec(detail) ?? [];
+  };
+  const client = socks.find((s) => s.peer.port === 7100)!;
+  const server = socks.find((s) => s.local.port === 7100 && s.state === "established")!;
+  // The client's maximum is set; the server's is ~0: ss prints no "/max" for it.
+  assert.equal(client.tcpInfo!.maxPacingRate, 1000000);
+  assert.equal(String(client.tcpInfo!.maxPacingRate! * 8), rates("dport = :7100")[2]);
+  assert.equal(server.tcpInfo!.maxPacingRate, undefined);
+  assert.equal(rates("sport = :7100")[2], undefined);
+  assert.equal(String(server.tcpInfo!.pacingRate! * 8), rates("sport = :7100")[1]);
+  assert.ok(!JSON.stringify(socks).includes(String(2 ** 64)));
+});
+
 test("MPTCP sockets match ss -M", async () => {
   using ns = new Netns();
   await using _ = await holdSockets(
@@ -301,6 +365,12 @@ test("BBR's bandwidth is one number (bbr_bw_hi and bbr_bw_lo), in bytes per seco
   const printed = /bbr:\(bw:(\S+?)bps,/.exec(detail)?.[1];
   // Over loopback BBR measures tens of GB/s: past 2^32, so bbr_bw_hi is not 0.
   assert.equal(String(bbr.bw * 8), printed, detail);
+  // The gains as ss prints them (%g of the kernel's fixed point / 256): 2.88672 in startup.
+  for (const gain of ["pacingGain", "cwndGain"] as const) {
+    const name = gain === "pacingGain" ? "pacing_gain" : "cwnd_gain";
+    const shown = new RegExp(`${name}:([\\d.]+)`).exec(detail)?.[1];
+    assert.equal(Number(bbr[gain].toPrecision(6)), Number(shown), `${gain} ${detail}`);
+  }
 });
 
 test("inet sockets go through JSON.stringify: tcp_info's u64s, the cookie and the cgroup id are numbers; family is named as the route layer names it", async () => {
