@@ -155,3 +155,32 @@ test("Link.data and portData are typed by kind and portKind: a vlan's id is a nu
   wg.data?.id;
   socket.close();
 });
+
+test("a physical NIC's fields the test host's links lack: permAddress, parentBus, parentDev", async () => {
+  const { client, socket } = await fakeClient([
+    {
+      ifiIndex: 12,
+      ifname: "enp0s3",
+      ifiFlags: 0,
+      address: Uint8Array.of(2, 0, 0, 0, 0, 0x12),
+      permAddress: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56),
+      parentDevName: "0000:00:03.0",
+      parentDevBusName: "pci",
+      group: 3,
+      protoDown: 0,
+    },
+  ]);
+  const nic = await client.link.get("enp0s3");
+  assert.equal(nic.address, "02:00:00:00:00:12");
+  assert.equal(nic.permAddress, "52:54:00:12:34:56");
+  assert.equal(nic.parentBus, "pci");
+  assert.equal(nic.parentDev, "0000:00:03.0");
+  assert.equal(nic.group, 3);
+  assert.equal(nic.protoDown, false);
+  // eth0 as this fake sends it: no such attributes, no such fields.
+  const eth0 = await client.link.get("eth0");
+  for (const field of ["permAddress", "parentBus", "parentDev", "group", "protoDown"]) {
+    assert.equal(field in eth0, false, field);
+  }
+  socket.close();
+});
