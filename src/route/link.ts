@@ -500,15 +500,35 @@ export interface LinkStats {
 export type NetnsRef = string | { readonly pid: number } | { readonly fd: number };
 
 /**
- * What `link.set()` changes; absent fields stay as they are.
+ * A `K` link's `data` as `link.add()` and `link.set()` take it: as {@linkcode LinkData} gives it,
+ * but for the counts the kernel keeps (a bridge's `fdbNLearned`, read-only), and with a vxlan's
+ * `link` by name or index. A kind whose options the library does not know (`K` not a
+ * {@linkcode DecodedLinkKind}, or `string`) takes any object.
+ *
+ * @example
+ * ```ts
+ * import type { NewLinkData } from "@netlink/netlink/route";
+ * const vxlan: NewLinkData<"vxlan"> = { id: 42, port: 4789, group: "239.1.1.1", link: "eth0" };
+ * ```
+ */
+export type NewLinkData<K extends string> = string extends K ? Record<string, unknown>
+  : K extends DecodedLinkKind ?
+      & Omit<LinkData<K>, "fdbNLearned" | (K extends "vxlan" ? "link" : never)>
+      & (K extends "vxlan" ? { link?: LinkRef } : unknown)
+  : Record<string, unknown>;
+
+/**
+ * What `link.set()` changes; absent fields stay as they are. `K`, the link's kind, types
+ * `data` ({@linkcode NewLinkData}): `ip.link.set<"vxlan">("vx0", { data: { ttl: 8 } })`.
  *
  * @example
  * ```ts
  * import type { LinkSettings } from "@netlink/netlink/route";
  * const settings: LinkSettings = { up: true, mtu: 9000, alias: "uplink" };
+ * const bridge: LinkSettings<"bridge"> = { data: { stpState: 1 } };
  * ```
  */
-export interface LinkSettings {
+export interface LinkSettings<K extends string = string> {
   /** Bring the link up (true) or down (false). */
   up?: boolean;
   /** New MTU. */
@@ -532,10 +552,10 @@ export interface LinkSettings {
    */
   netns?: NetnsRef;
   /**
-   * Kind options to change (as in {@linkcode Link.data}). A count the kernel keeps is read-only:
-   * a bridge's `fdbNLearned` here is a TypeError, as the kernel refuses it (EINVAL).
+   * Kind options to change (as in {@linkcode Link.data}), typed by `K`. A count the kernel keeps
+   * is read-only: a bridge's `fdbNLearned` here is a TypeError, as the kernel refuses it (EINVAL).
    */
-  data?: Record<string, unknown>;
+  data?: NewLinkData<K>;
   /**
    * Port options to change (as in {@linkcode Link.portData}), e.g. `{ learning: false }`. A
    * bridge port's `mcastNGroups` and `mcastEhtHostsCnt`, counts the kernel keeps, are read-only:
@@ -545,20 +565,23 @@ export interface LinkSettings {
 }
 
 /**
- * A link to create (`ip link add`).
+ * A link to create (`ip link add`). Its `kind` types its `data` ({@linkcode NewLinkData}):
+ * `link.add()` infers `K` from the kind given, so a misspelt option is a compile error.
  *
  * @example
  * ```ts
  * import type { NewLink } from "@netlink/netlink/route";
  * const pair: NewLink = { name: "veth0", kind: "veth", peer: { name: "veth1" } };
- * const vxlan: NewLink = { name: "vx0", kind: "vxlan", data: { id: 42, port: 4789 } };
+ * const vxlan: NewLink<"vxlan"> = { name: "vx0", kind: "vxlan", data: { id: 42, port: 4789 } };
  * ```
  */
-export interface NewLink extends Omit<LinkSettings, "name" | "portData"> {
+export interface NewLink<K extends string = string>
+  extends Omit<LinkSettings<K>, "name" | "portData">
+{
   /** The new link's name. */
   name: string;
   /** Its kind: "veth", "bridge", "vxlan", "macvlan", "vlan", "bond", "wireguard"... */
-  kind: string;
+  kind: K;
   /** The link it sits on (a macvlan's or VLAN's parent). */
   link?: LinkRef;
   /**
@@ -1116,7 +1139,7 @@ export class Links {
    * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" }, master: "br0" });
    * ```
    */
-  async add(spec: NewLink): Promise<void> {
+  async add<K extends string>(spec: NewLink<K>): Promise<void> {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
     checkOptions("link.add() spec", spec, NEW_LINK_KEYS, ["master"]);
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
@@ -1178,7 +1201,7 @@ export class Links {
    * await ip.link.set("uplink", { portData: { learning: false } }); // a bridge port
    * ```
    */
-  async set(ref: LinkRef, settings: LinkSettings): Promise<void> {
+  async set<K extends string = string>(ref: LinkRef, settings: LinkSettings<K>): Promise<void> {
     const ctx = this.#ctx;
     if (typeof settings !== "object" || settings === null) {
       throw new TypeError("settings: expected an object such as { up: true }");

@@ -58,6 +58,7 @@ export {
   type MacvlanMode,
   type NetnsRef,
   type NewLink,
+  type NewLinkData,
   type Numbered,
   type Operstate,
   type OptionShape,

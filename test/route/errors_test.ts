@@ -227,6 +227,7 @@ test("bad values are refused before any request, naming the field", async () => 
     await assert.rejects(ip.link.add({ name: "k0", kind: kind as never }), refused, text as string);
   }
   await assert.rejects(
+    // @ts-expect-error a misspelt mode is a compile error too (data is typed by kind)
     ip.link.add({ name: "m0", kind: "macvlan", link: "lo", data: { mode: "bridgee" } }),
     /data.mode: "bridgee" is not a macvlan mode: one of private, vepa, bridge, passthru, source/,
   );

@@ -184,3 +184,30 @@ test("a physical NIC's fields the test host's links lack: permAddress, parentBus
   }
   socket.close();
 });
+
+test("NewLink.data and LinkSettings.data are typed by kind: a misspelt option is a compile error", async () => {
+  const { client, created, socket } = await fakeClient();
+  // Compile-time checks (deno check and the test's own type check): each @ts-expect-error line
+  // fails to compile if data were still a Record<string, unknown> for a known kind. The same
+  // values are refused at run time too, before any request.
+  await client.link.add({ name: "v20", kind: "vlan", link: "eth0", data: { id: 20 } });
+  await assert.rejects(
+    // @ts-expect-error a vlan's id is a number
+    client.link.add({ name: "v21", kind: "vlan", link: "eth0", data: { id: "21" } }),
+    TypeError,
+  );
+  await assert.rejects(
+    // @ts-expect-error a vlan has no mode
+    client.link.add({ name: "v22", kind: "vlan", link: "eth0", data: { id: 22, mode: 1 } }),
+    TypeError,
+  );
+  // A vxlan's link by name, as add() resolves it.
+  await client.link.add({ name: "vx0", kind: "vxlan", data: { id: 1, link: "eth0" } });
+  await assert.rejects(
+    // @ts-expect-error not a bond mode
+    client.link.set<"bond">("eth0", { data: { mode: "fast" } }),
+    TypeError,
+  );
+  assert.deepEqual(created.map((l) => l.ifname), ["v20", "vx0"]);
+  socket.close();
+});

@@ -47,6 +47,7 @@ test("link.add: a veth pair named, its peer too; bridge, vxlan, macvlan with opt
   );
   // A mode's name is checked before any request; its number is taken too.
   await assert.rejects(
+    // @ts-expect-error an unknown mode is a compile error too (data is typed by kind)
     ip.link.add({ name: "vx1", kind: "vxlan", data: { id: 78, df: "sometimes" } }),
     TypeError,
   );
@@ -187,6 +188,7 @@ test("link.set and link.add refuse a count the kernel keeps, naming it, before a
     /^TypeError: data\.fdbNLearned: read-only, a count the kernel keeps and refuses in a change: leave it out$/,
   );
   await assert.rejects(
+    // @ts-expect-error a read-only count is a compile error too (NewLinkData leaves it out)
     ip.link.add({ name: "br1", kind: "bridge", data: { fdbNLearned: 0 } }),
     /^TypeError: data\.fdbNLearned: read-only/,
   );
