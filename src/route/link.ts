@@ -941,7 +941,7 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   for (const field of COUNTS) {
     if (raw[field] !== undefined) link[field] = raw[field];
   }
-  if (raw.permAddress !== undefined) link.permAddress = formatMAC(raw.permAddress);
+  if (raw.permAddress !== undefined) link.permAddress = raw.permAddress;
   if (raw.parentDevBusName !== undefined) link.parentBus = raw.parentDevBusName;
   if (raw.parentDevName !== undefined) link.parentDev = raw.parentDevName;
   if (raw.protoDown !== undefined) link.protoDown = raw.protoDown !== 0;
