@@ -8,7 +8,7 @@
  */
 
 import { whenCollected } from "./_collected.ts";
-import { WeighedFifo } from "./_fifo.ts";
+import { Fifo } from "./_fifo.ts";
 import { methodsOf, perEventClosures, perEventClosuresOf, perEventCode } from "./_per_event.ts";
 import { orderedSteps } from "./_steps.ts";
 import type { Datagram } from "./transport.ts";
@@ -89,7 +89,7 @@ export const BACKLOG_BYTES_PER_ITEM = 4096;
 export class Stream<T> {
   readonly #host: StreamHost<T>;
   readonly #backlog: number;
-  readonly #queue: WeighedFifo<T | QueuedFailure>;
+  readonly #queue: Fifo<T | QueuedFailure>;
   readonly #waiters: Waiter<T>[] = [];
   #iterators = 0;
   #gathering = 0;
@@ -106,9 +106,7 @@ export class Stream<T> {
   constructor(host: StreamHost<T>, backlog: number) {
     this.#host = host;
     this.#backlog = backlog;
-    this.#queue = new WeighedFifo((entry) =>
-      entry instanceof QueuedFailure ? 0 : host.bytesOf(entry)
-    );
+    this.#queue = new Fifo((entry) => entry instanceof QueuedFailure ? 0 : host.bytesOf(entry));
     perEventClosures(host.wake, host.inCall, host.closed, host.failure);
     perEventClosuresOf(this, Stream.#waitingSteps);
   }
