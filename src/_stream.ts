@@ -124,9 +124,16 @@ export class Stream<T> {
     return this.#gathering > 0;
   }
 
-  /** A next() is waiting: reading must go on, and may wait for data. */
-  get waiting(): boolean {
-    return this.#waiters.length > 0 || this.#sink !== undefined;
+  /**
+   * A next() is waiting, or a listen() runs: reading must go on, and may wait for data. Kept by
+   * the stream as its readers come and go (read it, never set it): a field, not a getter, as the
+   * read loop asks it some 20 times per event, each a call in Deno's lower tiers.
+   */
+  waiting = false;
+
+  /** Brings {@linkcode waiting} up to date (the waiters or the listen changed). */
+  #updateWaiting(): void {
+    this.waiting = this.#waiters.length > 0 || this.#sink !== undefined;
   }
 
   /** How many items (and failures) are queued for the next steps. */
@@ -163,6 +170,7 @@ export class Stream<T> {
     }
     const waiter = this.#waiters.shift();
     if (waiter) {
+      if (this.#waiters.length === 0) this.waiting = false;
       if (!(entry instanceof QueuedFailure)) waiter.resolve({ value: entry, done: false });
       else if (waiter.skip) waiter.skip(entry);
       else waiter.reject(entry.error);
@@ -198,13 +206,17 @@ export class Stream<T> {
 
   /** Ends every waiting step and a running listen() (the socket closed). */
   close(): void {
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    const waiters = this.#waiters.splice(0);
+    this.#updateWaiting();
+    for (const waiter of waiters) waiter.resolve({ value: undefined, done: true });
     this.#endListen?.(false);
   }
 
   /** Rejects every waiting step, and a running listen(), with `error` (reading failed). */
   fail(error: unknown): void {
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    const waiters = this.#waiters.splice(0);
+    this.#updateWaiting();
+    for (const waiter of waiters) waiter.reject(error);
     this.#endListen?.(true, error);
   }
 
@@ -234,7 +246,10 @@ export class Stream<T> {
     const end = (failed: boolean, error?: unknown): void => {
       if (this.#endListen !== end) return;
       this.#endListen = undefined;
-      if (this.#sink === sink) this.#sink = undefined;
+      if (this.#sink === sink) {
+        this.#sink = undefined;
+        this.#updateWaiting();
+      }
       // Not handed over yet: the stream's next readers get them, in order.
       for (const entry of held.splice(0)) this.deliver(entry);
       signal?.removeEventListener("abort", onAbort);
@@ -295,6 +310,7 @@ export class Stream<T> {
       if (failure !== undefined) return end(true, failure);
       if (host.closed()) return end(false);
       this.#sink = sink;
+      this.waiting = true;
       host.wake();
     });
     return promise;
@@ -334,7 +350,10 @@ export class Stream<T> {
       if (onAbort) signal!.removeEventListener("abort", onAbort);
       if (waiter) {
         const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
+        if (i >= 0) {
+          this.#waiters.splice(i, 1);
+          this.#updateWaiting();
+        }
       }
       host.wake();
     };
@@ -445,6 +464,7 @@ export class Stream<T> {
             }),
           };
           this.#waiters.push(waiter);
+          this.waiting = true;
           host.wake();
         }),
       );
@@ -490,6 +510,7 @@ export class Stream<T> {
         }),
       };
       this.#waiters.push(waiter);
+      this.waiting = true;
       host.wake();
     };
     perEventClosures(take, thenNext, steps.next, steps.waitingOwned, steps.settledNow);
