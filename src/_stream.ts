@@ -141,15 +141,14 @@ export class Stream<T> {
     return this.#queue.length;
   }
 
-  /** An iteration is open (it may not be waiting). */
-  get active(): boolean {
-    return this.#iterators > 0;
-  }
+  /**
+   * An iteration is open (it may not be waiting). A field kept by the stream, as
+   * {@linkcode waiting} is: the socket asks it for every datagram.
+   */
+  active = false;
 
-  /** An iteration is open, or a listen() runs. */
-  get taking(): boolean {
-    return this.#iterators > 0 || this.#endListen !== undefined;
-  }
+  /** An iteration is open, or a listen() runs. A field kept by the stream, as `active` is. */
+  taking = false;
 
   /**
    * Whether an open iteration has room for read-ahead: reading may go on while data is queued
@@ -246,6 +245,7 @@ export class Stream<T> {
     const end = (failed: boolean, error?: unknown): void => {
       if (this.#endListen !== end) return;
       this.#endListen = undefined;
+      this.taking = this.#iterators > 0;
       if (this.#sink === sink) {
         this.#sink = undefined;
         this.#updateWaiting();
@@ -293,6 +293,7 @@ export class Stream<T> {
       }
     };
     this.#endListen = end;
+    this.taking = true;
     perEventClosures(sink, take);
     if (signal?.aborted) {
       end(true, signal.reason);
@@ -334,6 +335,7 @@ export class Stream<T> {
     host.checkOpen();
     let active = true;
     this.#iterators++;
+    this.active = this.taking = true;
     let onAbort: (() => void) | undefined;
     let waiter: Waiter<T> | undefined;
     /** Aborted while no step was pending: the next step throws the reason (and ends it). */
@@ -346,7 +348,10 @@ export class Stream<T> {
       if (!active) return;
       active = false;
       forget();
-      this.#iterators--;
+      if (--this.#iterators === 0) {
+        this.active = false;
+        this.taking = this.#endListen !== undefined;
+      }
       if (onAbort) signal!.removeEventListener("abort", onAbort);
       if (waiter) {
         const i = this.#waiters.indexOf(waiter);
