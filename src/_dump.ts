@@ -39,8 +39,11 @@ export interface DumpHost {
    * read's are); false when none was read (none queued, or the read loop must do it).
    */
   readNow(): boolean;
-  /** Encodes the request with these flags and sequence number. */
-  encode(flags: number, seq: number): Uint8Array;
+  /**
+   * The request, encoded once (its flags and sequence number are each iteration's: see
+   * {@linkcode stamped}).
+   */
+  readonly request: Uint8Array;
   /**
    * Sends a request's bytes to `to`; throws on failure. `read`: and reads its first answers, as
    * a request's send does; otherwise the caller reads them ({@linkcode readNow}).
@@ -57,6 +60,22 @@ export interface DumpHost {
   readonly flags: number;
   /** Where the request goes (0: the kernel). */
   readonly to: number;
+}
+
+/**
+ * A copy of the encoded request `bytes` with these flags and sequence number in its header, in
+ * host order: a dump checks its message by encoding it, and each iteration sends that encoding
+ * with its own sequence number rather than encoding the message again (a cold Bun process ran
+ * the encoder's spread and checks a second time before its first datagram). A copy each time: a
+ * transport may keep what it was given to send. Netlink headers are in host byte order, as typed
+ * arrays are.
+ */
+function stamped(bytes: Uint8Array, flags: number, seq: number): Uint8Array {
+  const copy = bytes.slice();
+  // Views in host order over the copy's own buffer (from offset 0: the fields are aligned).
+  new Uint16Array(copy.buffer, 6, 1)[0] = flags;
+  new Uint32Array(copy.buffer, 8, 1)[0] = seq;
+  return copy;
 }
 
 interface Consumer {
@@ -259,7 +278,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     host.checkOpen();
     host.signal?.throwIfAborted();
     const seq = matcher.nextSeq();
-    const bytes = host.encode(host.flags | NLM_F_REQUEST | NLM_F_DUMP, seq);
+    const bytes = stamped(host.request, host.flags | NLM_F_REQUEST | NLM_F_DUMP, seq);
     disarm = host.guard(abandon);
     // The timer holds the process only while a step waits (see wait()): an iterator stepped by
     // hand and dropped mid-dump does not keep the process alive until its timeout.

@@ -952,11 +952,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
-    // Each iteration sends this copy, not the caller's object or payload, which may have changed
-    // since into what the checks below refuse (an empty payload: a dump nothing answers).
+    // Each iteration sends this encoding (a copy, with its flags and sequence number), not the
+    // caller's object or payload, which may have changed since into what the checks below refuse
+    // (an empty payload: a dump nothing answers).
     const built = this.#message(message, flags, 0, -1);
-    built.payload = built.payload.slice();
-    encodeMessage(built);
+    const request = encodeMessage(built);
     const never = undumpable(this.protocol, from, message.type);
     if (never !== undefined) throw new TypeError(never);
     checkHeard(this.protocol, from, [built], true);
@@ -966,7 +966,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         checkOpen: () => this.#checkOpen(),
         kick: this.#kickReader,
         readNow: () => this.#reader.readNow(),
-        encode: (f, seq) => encodeMessage({ ...built, flags: f, seq }),
+        request,
         sendRequest: (bytes, to, read) => {
           this.#sendBytes(bytes, to, 0);
           if (read) this.#reader.afterSend();
