@@ -159,10 +159,17 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Writes a size_t field from a number below 2^32 (no BigInt on the hot path). */
-function setSize(view: DataView, offset: number, value: number): void {
-  view.setUint32(offset + (LE ? 0 : 4), value, LE);
-  view.setUint32(offset + (LE ? 4 : 0), 0, LE);
+/**
+ * Writes an 8-byte field (a pointer or a size_t) of host memory, seen as host-order words, from a
+ * number below 2^53 (exact as a number; user-space addresses are): no BigInt and no DataView,
+ * each a call into the runtime in a cold Bun process's baseline code (the Batch's construction,
+ * before a one-shot dump's first read).
+ */
+function set64(words: Uint32Array, offset: number, value: number): void {
+  const high = Math.floor(value / 0x100000000);
+  const at = offset >> 2;
+  words[at + (LE ? 0 : 1)] = value - high * 0x100000000;
+  words[at + (LE ? 1 : 0)] = high;
 }
 
 /**
@@ -352,7 +359,6 @@ class Batch implements DatagramInPlace {
   nsid: number | undefined = undefined;
   readonly #libc: Libc;
   readonly #arena: Uint8Array;
-  readonly #view: DataView;
   /**
    * The arena as host-order words, for the fields each read sets and reads: on code gone cold
    * between events (an event loop idle for 10 ms), a DataView method is a call into the runtime
@@ -381,7 +387,7 @@ class Batch implements DatagramInPlace {
   /** The memory under the slots: the first slot's, then the others' (once set up). */
   #memory: ArrayBufferLike[] = [];
   /** The arena's address. */
-  readonly #base: bigint;
+  readonly #base: number;
   /** The BATCH entries are set up (see #setUpEntries). */
   #entries = false;
 
@@ -394,19 +400,18 @@ class Batch implements DatagramInPlace {
     this.#libc = libc;
     this.#shown = !copiedOut;
     this.#arena = libc.alloc(BATCH_ARENA_SIZE);
-    const v = this.#view = new DataView(this.#arena.buffer, this.#arena.byteOffset);
     this.#one = this.#arena.subarray(ONE_MSGHDR, ONE_IOVECS);
-    this.#words = new Uint32Array(
+    const w = this.#words = new Uint32Array(
       this.#arena.buffer,
       this.#arena.byteOffset,
       BATCH_ARENA_SIZE >> 2,
     );
-    const base = this.#base = libc.address(this.#arena);
+    const base = this.#base = Number(libc.address(this.#arena));
     const one = ONE_MSGHDR;
-    v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(BATCH_NAMES), LE);
-    v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_IOV, base + BigInt(ONE_IOVECS), LE);
-    setSize(v, one + OFFSETOF_MSGHDR_MSG_IOVLEN, 2);
-    v.setBigUint64(one + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(BATCH_CONTROLS), LE);
+    set64(w, one + OFFSETOF_MSGHDR_MSG_NAME, base + BATCH_NAMES);
+    set64(w, one + OFFSETOF_MSGHDR_MSG_IOV, base + ONE_IOVECS);
+    set64(w, one + OFFSETOF_MSGHDR_MSG_IOVLEN, 2);
+    set64(w, one + OFFSETOF_MSGHDR_MSG_CONTROL, base + BATCH_CONTROLS);
     this.buffer = this.#allocateSlots();
   }
 
@@ -448,20 +453,14 @@ class Batch implements DatagramInPlace {
    */
   #setUpEntries(): void {
     this.#entries = true;
-    const v = this.#view;
+    const w = this.#words;
     const base = this.#base;
     for (let i = 0; i < BATCH; i++) {
       const at = i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
-      const name = BATCH_NAMES + i * NAME_SPACE;
-      v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_NAME, base + BigInt(name), LE);
-      v.setBigUint64(
-        at + OFFSETOF_MSGHDR_MSG_IOV,
-        base + BigInt(BATCH_IOVECS + i * SIZEOF_IOVEC),
-        LE,
-      );
-      setSize(v, at + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
-      const control = BATCH_CONTROLS + i * CONTROL_SIZE;
-      v.setBigUint64(at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BigInt(control), LE);
+      set64(w, at + OFFSETOF_MSGHDR_MSG_NAME, base + BATCH_NAMES + i * NAME_SPACE);
+      set64(w, at + OFFSETOF_MSGHDR_MSG_IOV, base + BATCH_IOVECS + i * SIZEOF_IOVEC);
+      set64(w, at + OFFSETOF_MSGHDR_MSG_IOVLEN, 1);
+      set64(w, at + OFFSETOF_MSGHDR_MSG_CONTROL, base + BATCH_CONTROLS + i * CONTROL_SIZE);
     }
     this.#allocateOthers();
   }
@@ -653,18 +652,13 @@ class Batch implements DatagramInPlace {
   /** Makes `memory` (from Libc.alloc, or a part of such) slot `i`, pointing its iovec at it. */
   #setSlot(i: number, memory: Uint8Array): void {
     this.#slots[i] = memory;
-    const v = this.#view;
+    const w = this.#words;
+    const address = Number(this.#libc.address(memory));
     const at = BATCH_IOVECS + i * SIZEOF_IOVEC;
-    v.setBigUint64(at + OFFSETOF_IOVEC_IOV_BASE, this.#libc.address(memory), LE);
-    setSize(v, at + OFFSETOF_IOVEC_IOV_LEN, memory.byteLength);
+    set64(w, at + OFFSETOF_IOVEC_IOV_BASE, address);
+    set64(w, at + OFFSETOF_IOVEC_IOV_LEN, memory.byteLength);
     // The one-datagram read's overflow (its length is set at each read).
-    if (i === 0) {
-      v.setBigUint64(
-        ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_BASE,
-        this.#libc.address(memory),
-        LE,
-      );
-    }
+    if (i === 0) set64(w, ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_BASE, address);
   }
 }
 
