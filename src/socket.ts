@@ -581,12 +581,17 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   readonly #unframed: boolean;
   readonly #matcher: Matcher;
   readonly #reader: Reader;
+  // The three streams are made when first used ({@linkcode #messagesStream} and the others):
+  // a socket that only sends requests and dumps never makes one, and a cold Bun process ran their
+  // construction before its first dump's first datagram. Until made, a stream has nothing queued,
+  // no consumer and nothing waiting (its checks read `?.`); closing or failing it would do
+  // nothing (a later consumer reads the socket's state).
   /** Unclaimed messages: messages(), batches(), `for await`. */
-  readonly #messages: Stream<ReceivedMessage>;
+  #messages: Stream<ReceivedMessage> | undefined;
   /** Whole datagrams: datagrams(). */
-  readonly #datagrams: Stream<ReceivedDatagram>;
+  #datagrams: Stream<ReceivedDatagram> | undefined;
   /** Whole datagrams for the cursor() iteration (one at most), copied or in place. */
-  readonly #cursors: Stream<ReceivedDatagram | DatagramInPlace>;
+  #cursors: Stream<ReceivedDatagram | DatagramInPlace> | undefined;
   /** What was read while no consumer was open, for the first to open ({@linkcode #adopt}). */
   readonly #unowned = new Fifo<Unowned>();
   /** The messages in #unowned (a datagram that did not decode, or an overrun, counts as one). */
@@ -631,15 +636,20 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       dispatch: this.#dispatch,
       inPlace: this.#inPlace,
       streaming: () => this.#matcher.unrequested,
-      dispatchInPlace: (datagram) => this.#cursors.deliver(datagram),
+      // Only while a cursor() step waits (#inPlace): its stream is made.
+      dispatchInPlace: (datagram) => this.#cursors!.deliver(datagram),
       overrun: (err) => this.#overrun(err),
       drained: (stale) => this.#matcher.drained(stale),
-      gathering: () => this.#messages.gathering,
+      gathering: () => this.#messages?.gathering === true,
       fail: (err) => this.#fail(err),
     });
     // Listed with the reader's (host.dispatch calls it for every datagram no request claims).
     perEventClosures(this.#dispatchUnclaimed);
-    const host = {
+  }
+
+  /** What each stream asks of the socket. */
+  #streamHost() {
+    return {
       wake: () => this.#reader.kick(),
       checkOpen: () => this.#checkOpen(),
       failure: () => this.#failure,
@@ -647,33 +657,45 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       inCall: () => this.#reader.inCall,
       countOverrun: () => this.#overruns++,
     };
-    this.#messages = new Stream<ReceivedMessage>(
+  }
+
+  /** The unclaimed messages' stream, made now if not yet. */
+  #messagesStream(): Stream<ReceivedMessage> {
+    return this.#messages ??= new Stream<ReceivedMessage>(
       {
-        ...host,
+        ...this.#streamHost(),
         overrunMarker: overrunMessage,
         // The socket's own (the kernel never sends one): another process may send that type.
         isOverrunMarker: (m) => m.type === NLMSG_OVERRUN && m.sender === 0,
         bytesOf: (m) => m.payload.byteLength,
       } satisfies StreamHost<ReceivedMessage>,
-      settings.backlog,
+      this.#backlog,
     );
-    this.#datagrams = new Stream<ReceivedDatagram>(
+  }
+
+  /** The datagrams() stream, made now if not yet. */
+  #datagramsStream(): Stream<ReceivedDatagram> {
+    return this.#datagrams ??= new Stream<ReceivedDatagram>(
       {
-        ...host,
+        ...this.#streamHost(),
         overrunMarker: () => OVERRUN_DATAGRAM,
         isOverrunMarker: (d) => d.overrun === true,
         bytesOf: (d) => d.data.byteLength,
       } satisfies StreamHost<ReceivedDatagram>,
-      settings.backlog,
+      this.#backlog,
     );
-    this.#cursors = new Stream<ReceivedDatagram | DatagramInPlace>(
+  }
+
+  /** The cursor() stream, made now if not yet. */
+  #cursorsStream(): Stream<ReceivedDatagram | DatagramInPlace> {
+    return this.#cursors ??= new Stream<ReceivedDatagram | DatagramInPlace>(
       {
-        ...host,
+        ...this.#streamHost(),
         overrunMarker: () => OVERRUN_DATAGRAM,
         isOverrunMarker: (d) => (d as ReceivedDatagram).overrun === true,
         bytesOf: (d) => "data" in d ? d.data.byteLength : d.length,
       } satisfies StreamHost<ReceivedDatagram | DatagramInPlace>,
-      settings.backlog,
+      this.#backlog,
     );
   }
 
@@ -1203,8 +1225,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       options = checkOptions("listen() options", options, MESSAGES_KEYS);
       const skip = checkMessagesOptions(options);
       if (this.#unframed) throw unframedError("read it with datagrams()");
-      const listening = this.#messages.listen(handler, options.signal, skip);
-      this.#adopt(this.#messages); // taken from a microtask, after what the stream has queued
+      const messages = this.#messagesStream();
+      const listening = messages.listen(handler, options.signal, skip);
+      this.#adopt(messages); // taken from a microtask, after what the stream has queued
       return listening;
     } catch (err) {
       return Promise.reject(err);
@@ -1268,8 +1291,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
     options = checkOptions("datagrams() options", options, DATAGRAMS_KEYS);
     checkSignal(options.signal);
-    const iterator = this.#datagrams.iterate(options.signal, false);
-    this.#adopt(this.#datagrams);
+    const datagrams = this.#datagramsStream();
+    const iterator = datagrams.iterate(options.signal, false);
+    this.#adopt(datagrams);
     return iterator as AsyncIterableIterator<ReceivedDatagram> & AsyncDisposable;
   }
 
@@ -1326,7 +1350,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     options = checkOptions("cursor() options", options, MESSAGES_KEYS);
     checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
-    if (this.#cursors.active) {
+    if (this.#cursors?.active) {
       throw new Error(
         "a cursor() iteration is already open on this socket: it reuses one cursor and one "
           + "buffer, so only one may be open at a time. End it first: break out of its loop, "
@@ -1335,10 +1359,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       );
     }
     const signal = options.signal;
-    const steps = this.#cursors.iterate(signal, false) as AsyncIterableIterator<
+    const cursors = this.#cursorsStream();
+    const steps = cursors.iterate(signal, false) as AsyncIterableIterator<
       ReceivedDatagram | DatagramInPlace
     >;
-    this.#adopt(this.#cursors);
+    this.#adopt(cursors);
     let open = true;
     /** Steps asked for and not yet shown: the cursor may read at once only when none is. */
     let unsettled = 0;
@@ -1439,8 +1464,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     );
     const skip = checkMessagesOptions(options);
     if (this.#unframed) throw unframedError("read it with datagrams()");
-    const iterator = this.#messages.iterate(options.signal, runs, skip);
-    this.#adopt(this.#messages);
+    const messages = this.#messagesStream();
+    const iterator = messages.iterate(options.signal, runs, skip);
+    this.#adopt(messages);
     return iterator;
   }
 
@@ -1468,9 +1494,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         fail(new SocketClosedError("netlink socket was closed while waiting"));
       }
     }
-    this.#messages.close();
-    this.#datagrams.close();
-    this.#cursors.close();
+    this.#messages?.close();
+    this.#datagrams?.close();
+    this.#cursors?.close();
     this.#unowned.clear();
     this.#unownedCount = this.#unownedBytes = 0;
     this.#groups.clear();
@@ -1647,11 +1673,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       // ahead.
       if (paused) return 0;
     }
-    if (peers || this.#messages.waiting || this.#datagrams.waiting || this.#cursors.waiting) {
+    if (peers || this.#messages?.waiting || this.#datagrams?.waiting || this.#cursors?.waiting) {
       return 2;
     }
     // The cursor reads only when a step asks (the transport's read then takes up to 16 queued).
-    return this.#messages.wantsReadAhead || this.#datagrams.wantsReadAhead ? 1 : 0;
+    return this.#messages?.wantsReadAhead || this.#datagrams?.wantsReadAhead ? 1 : 0;
   };
 
   /**
@@ -1659,7 +1685,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * it: nothing else could claim it (no request in flight, none abandoned), so it would go to
    * that step whole anyway, and nothing is queued before it.
    */
-  readonly #inPlace = (): boolean => this.#cursors.waiting && this.#claimsNothing();
+  readonly #inPlace = (): boolean => this.#cursors?.waiting === true && this.#claimsNothing();
 
   /** No request could claim a datagram: none in flight, none abandoned, no dump waiting. */
   #claimsNothing(): boolean {
@@ -1673,7 +1699,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    */
   #readsInPlaceNow(signal: AbortSignal | undefined): boolean {
     return !this.#closed && this.#failure === undefined && !signal?.aborted
-      && this.#cursors.queued === 0 && !this.#cursors.waiting && this.#claimsNothing();
+      && !this.#cursors?.queued && !this.#cursors?.waiting && this.#claimsNothing();
   }
 
   /**
@@ -1697,17 +1723,15 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** {@linkcode #dispatch} of a datagram no request claimed whole: a monitor's every event. */
   readonly #dispatchUnclaimed = (datagram: Datagram): void => {
     if (this.#unframed) {
-      this.#datagrams.deliver(datagram);
+      this.#datagramsStream().deliver(datagram);
       return;
     }
     const matcher = this.#matcher;
     // An open cursor() or datagrams() iteration takes, whole, every datagram no request claims:
     // multicast answers no request (but an NLM_F_ECHO one), so it is not even parsed.
-    const whole = this.#cursors.active
-      ? this.#cursors
-      : this.#datagrams.active
-      ? this.#datagrams
-      : undefined;
+    const cursors = this.#cursors;
+    const datagrams = this.#datagrams;
+    const whole = cursors?.active ? cursors : datagrams?.active ? datagrams : undefined;
     if (whole && datagram.group !== 0 && !matcher.echoing) {
       whole.deliver(datagram);
       return;
@@ -1720,7 +1744,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       // request to that peer fails (its answer may have been in it).
       if (datagram.group === 0) matcher.malformed(datagram.sender, err);
       if (whole) whole.deliver(datagram);
-      else if (this.#messages.taking) this.#messages.deliver(new QueuedFailure(err, datagram));
+      else if (this.#messages?.taking) this.#messages.deliver(new QueuedFailure(err, datagram));
       else this.#hold(new QueuedFailure(err, datagram), 1);
       return;
     }
@@ -1729,10 +1753,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       const unclaimed: ReceivedMessage[] = [];
       matcher.claimAll(messages, (msg) => unclaimed.push(msg));
       if (unclaimed.length === messages.length) whole.deliver(datagram);
-      else for (const msg of unclaimed) this.#messages.deliver(msg);
+      else if (unclaimed.length !== 0) {
+        const stream = this.#messagesStream();
+        for (const msg of unclaimed) stream.deliver(msg);
+      }
       return;
     }
-    if (this.#messages.taking) {
+    if (this.#messages?.taking) {
       if (datagram.group !== 0 && !matcher.echoing) {
         // Multicast answers no request but an NLM_F_ECHO one: every message is the stream's,
         // handed over without a claim (a map lookup and two calls each) for a monitor's event.
@@ -1804,7 +1831,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   ): void {
     const unowned = this.#unowned;
     if (unowned.length === 0) return;
-    const messages = this.#messages;
+    const messages = this.#messagesStream();
     const whole = to === messages ? undefined : to as Stream<ReceivedDatagram>;
     for (let entry = unowned.shift(); entry !== undefined; entry = unowned.shift()) {
       if (entry === OVERRUN_DATAGRAM) {
@@ -1822,7 +1849,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#unownedCount = this.#unownedBytes = 0;
   }
 
-  readonly #deliverUnclaimed = (msg: ReceivedMessage): void => this.#messages.deliver(msg);
+  /** Only while the messages' stream takes (see #dispatchUnclaimed): it is made. */
+  readonly #deliverUnclaimed = (msg: ReceivedMessage): void => this.#messages!.deliver(msg);
   /** The messages of one datagram no request claimed, while no consumer is open (#dispatch). */
   readonly #unclaimed: ReceivedMessage[] = [];
   /** #unclaimed is being filled. */
@@ -1833,17 +1861,18 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#overruns++;
     if (err.code === "EMSGSIZE") this.#matcher.lost(err);
     else this.#matcher.overrun(err);
-    if (this.#cursors.active) this.#cursors.deliver(OVERRUN_DATAGRAM);
-    else if (this.#unframed || this.#datagrams.active) this.#datagrams.deliver(OVERRUN_DATAGRAM);
-    else if (this.#messages.taking) this.#messages.deliver(overrunMessage());
+    if (this.#cursors?.active) this.#cursors.deliver(OVERRUN_DATAGRAM);
+    else if (this.#unframed || this.#datagrams?.active) {
+      this.#datagramsStream().deliver(OVERRUN_DATAGRAM);
+    } else if (this.#messages?.taking) this.#messages.deliver(overrunMessage());
     else this.#hold(OVERRUN_DATAGRAM, 1);
   }
 
   #fail(err: unknown): void {
     this.#failure = err;
     this.#matcher.failAll(err);
-    this.#messages.fail(err);
-    this.#datagrams.fail(err);
-    this.#cursors.fail(err);
+    this.#messages?.fail(err);
+    this.#datagrams?.fail(err);
+    this.#cursors?.fail(err);
   }
 }
