@@ -6,7 +6,19 @@
  */
 
 import { checkInteger, checkOptions, shown } from "../_options.ts";
-import { AF_BRIDGE, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
+import {
+  AF_BRIDGE,
+  NLM_F_APPEND,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  NTF_MASTER,
+  NTF_SELF,
+  NUD_NOARP,
+  NUD_PERMANENT,
+  NUD_REACHABLE,
+  NUD_STALE,
+} from "../constants.ts";
 import { parseIP, parseMAC } from "../ip.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {
@@ -151,14 +163,6 @@ export interface FdbFilter {
   /** Only those of this VLAN (`bridge fdb show vlan`). */
   vlan?: number;
 }
-
-// NUD_* bits the states are made of (<linux/neighbour.h>).
-const NUD_REACHABLE = 0x02;
-const NUD_STALE = 0x04;
-const NUD_NOARP = 0x40;
-const NUD_PERMANENT = 0x80;
-const NTF_SELF = 0x02;
-const NTF_MASTER = 0x04;
 
 /** What `bridge fdb add` sends for each state: it starts from NUD_NOARP (fdb_modify). */
 const STATE_BITS: Record<NonNullable<NewFdbEntry["state"]>, number> = {
