@@ -734,20 +734,23 @@ test("the fake kernel refuses a handler's answer it would misread: a promise, a 
   }
 });
 
+/** Joins each group on a socket of `protocol` over `kernel`: "GROUP ok" or "GROUP ERRNO" each. */
+async function joinEach(kernel: FakeKernel, protocol: number, groups: number[]): Promise<string[]> {
+  await using sock = await open(protocol, { transport: kernel.open });
+  return groups.map((group) => {
+    try {
+      sock.join(group);
+      return `${group} ok`;
+    } catch (err) {
+      return `${group} ${(err as NetlinkError).code}`;
+    }
+  });
+}
+
 test("the fake kernel's generic netlink group count: 64, or the multiple of 64 it is told (a kernel whose families' groups grew its bitmap)", async () => {
   // genl_allocate_reserve_groups grows the bitmap of group ids a long at a time, and every genl
   // socket's count is its bits: 128 once a family's groups do not fit in the first 64.
-  const joins = async (kernel: FakeKernel, groups: number[]) => {
-    await using sock = await open(NETLINK_GENERIC, { transport: kernel.open });
-    return groups.map((group) => {
-      try {
-        sock.join(group);
-        return `${group} ok`;
-      } catch (err) {
-        return `${group} ${(err as NetlinkError).code}`;
-      }
-    });
-  };
+  const joins = (kernel: FakeKernel, groups: number[]) => joinEach(kernel, NETLINK_GENERIC, groups);
   assert.deepEqual(await joins(new FakeKernel(), [33, 64, 65]), ["33 ok", "64 ok", "65 EINVAL"]);
   assert.deepEqual(
     await joins(new FakeKernel({ genericGroups: 128 }), [65, 128, 129]),
@@ -762,17 +765,7 @@ test("the fake kernel's generic netlink group count: 64, or the multiple of 64 i
 test("the fake kernel's groups of a module's own unit: 32, or the count it is told (the project's module has 64)", async () => {
   // netlink_kernel_create() gives a unit max(cfg.groups, 32): a monitor of group 40 of a unit
   // with 64, as the project's module has, was refused (EINVAL) by every fake kernel.
-  const joins = async (kernel: FakeKernel, groups: number[]) => {
-    await using sock = await open(30, { transport: kernel.open });
-    return groups.map((group) => {
-      try {
-        sock.join(group);
-        return `${group} ok`;
-      } catch (err) {
-        return `${group} ${(err as NetlinkError).code}`;
-      }
-    });
-  };
+  const joins = (kernel: FakeKernel, groups: number[]) => joinEach(kernel, 30, groups);
   assert.deepEqual(await joins(new FakeKernel({ protocolGroups: { 30: 32 } }), [32, 33]), [
     "32 ok",
     "33 EINVAL",
