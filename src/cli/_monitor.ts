@@ -55,8 +55,9 @@ import {
 } from "./_ip.ts";
 
 // FDB entries (the route monitor's "fdb") are left out: the command line prints no FDB entries
-// (`bridge fdb` / `bridge monitor fdb` output), and `monitor neigh` stays IPv4 and IPv6.
-type Watched = Exclude<MonitorObject, "fdb">;
+// (`bridge fdb` / `bridge monitor fdb` output), and `monitor neigh` stays IPv4 and IPv6. A
+// bridge's messages on its ports ("port") are printed among the links, as ip monitor prints them.
+type Watched = Exclude<MonitorObject, "fdb" | "port">;
 
 const OBJECTS: Record<string, Watched> = {
   link: "link",
@@ -127,7 +128,7 @@ export async function monitorCommand(args: string[], global: Global, out: Output
   if (watched.includes("link")) {
     for (const l of await ip.link.list()) names.set(l.index, l.name);
   }
-  const events = ip.monitor(watched);
+  const events = ip.monitor(watched.includes("link") ? [...watched, "port"] : watched);
   // The names of the namespaces links' peers are in, looked up once, when first needed (as ip).
   let netns: Map<number, string> | undefined;
   let seen = 0;
@@ -142,6 +143,7 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     let text: string;
     switch (event.object) {
       case "link":
+      case "port":
         if (deleted) names.delete(event.value.index);
         else names.set(event.value.index, event.value.name);
         value = linkJson(event.value, names, false);
@@ -171,7 +173,8 @@ export async function monitorCommand(args: string[], global: Global, out: Output
         break;
     }
     if (global.json) {
-      json(out, { object: event.object, ...(deleted ? { deleted: true } : {}), ...value });
+      const object = event.object === "port" ? "link" : event.object;
+      json(out, { object, ...(deleted ? { deleted: true } : {}), ...value });
     } else out(`${deleted ? "Deleted " : ""}${text}`);
     if (++seen >= count) break;
   }

@@ -22,8 +22,11 @@ import { NexthopObjects } from "./nexthop.ts";
 import { Routes } from "./route.ts";
 import { Rules } from "./rule.ts";
 
-/** What `monitor()` watches unless told: not "fdb", which `ip monitor` prints among neighbours. */
-type Everyday = Exclude<MonitorObject, "fdb">;
+/**
+ * What `monitor()` watches unless told: not "fdb" nor "port", which `ip monitor` prints among
+ * neighbours and links.
+ */
+type Everyday = Exclude<MonitorObject, "fdb" | "port">;
 const EVERYTHING: readonly Everyday[] = ["link", "address", "route", "neighbour", "rule"];
 
 /**
@@ -112,7 +115,9 @@ export class RouteClient implements AsyncDisposable {
   /**
    * Watches changes (`ip monitor`) to the objects named (default: links, addresses, routes,
    * neighbours and rules; "fdb" adds FDB entries, AF_BRIDGE neighbours, which `ip monitor`
-   * prints among the neighbours and "neighbour" leaves out): the groups are joined before this returns, so no change made after
+   * prints among the neighbours and "neighbour" leaves out, and "port" a bridge's messages on
+   * its ports, AF_BRIDGE links, which `ip monitor` prints among the links and "link" leaves out:
+   * a port leaving its bridge is a "port" "deleted" event, never a "link" one): the groups are joined before this returns, so no change made after
    * the call is missed, even before the first `next()`; the link group too when links are not
    * watched, to follow renames (an event's `dev` is the link's name at the time). Yields a
    * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
@@ -135,7 +140,7 @@ export class RouteClient implements AsyncDisposable {
    * }
    * ```
    */
-  monitor<O extends MonitorObject = Exclude<MonitorObject, "fdb">>(
+  monitor<O extends MonitorObject = Exclude<MonitorObject, "fdb" | "port">>(
     objects: readonly O[] = EVERYTHING as readonly O[],
     options: MonitorOptions = {},
   ): AsyncIterableIterator<Extract<RouteEvent, { object: O | "overrun" }>> & AsyncDisposable {

@@ -18,8 +18,13 @@ import { type Neighbour, type RawNeighbour, toNeighbour } from "./neighbour.ts";
 import { type RawRoute, type Route, toRoute } from "./route.ts";
 import { type RawRule, type Rule, toRule } from "./rule.ts";
 
-/** The kinds of object `monitor()` can watch. */
-export type MonitorObject = "link" | "address" | "route" | "neighbour" | "fdb" | "rule";
+/**
+ * The kinds of object `monitor()` can watch. "port" is a bridge's word on one of its ports
+ * (an AF_BRIDGE link message, as `bridge monitor link` prints it), apart from the link's own
+ * ("link"): the bridge sends one as a port joins, changes STP state or leaves, and a "deleted"
+ * one when it leaves, which the link outlives.
+ */
+export type MonitorObject = "link" | "port" | "address" | "route" | "neighbour" | "fdb" | "rule";
 
 /**
  * One change: which kind of object, whether it appeared (or changed: "new") or went
@@ -39,6 +44,7 @@ export type MonitorObject = "link" | "address" | "route" | "neighbour" | "fdb" |
  */
 export type RouteEvent =
   | { readonly object: "link"; readonly action: "new" | "deleted"; readonly value: Link }
+  | { readonly object: "port"; readonly action: "new" | "deleted"; readonly value: Link }
   | { readonly object: "address"; readonly action: "new" | "deleted"; readonly value: Address }
   | { readonly object: "route"; readonly action: "new" | "deleted"; readonly value: Route }
   | { readonly object: "neighbour"; readonly action: "new" | "deleted"; readonly value: Neighbour }
@@ -71,6 +77,7 @@ const GROUPS: Record<MonitorObject, readonly number[]> = {
   neighbour: [3],
   fdb: [3], // AF_BRIDGE neighbours, in the neighbours' group
   rule: [8, 19],
+  port: [1], // AF_BRIDGE links, in the links' group
 };
 
 /** The rtnetlink message types (RTM_NEW*, RTM_DEL*) of each kind of object. */
@@ -90,6 +97,8 @@ const TYPES: Record<number, [MonitorObject, "new" | "deleted"]> = {
 const AF_BRIDGE = 7;
 const FDB_NEW: [MonitorObject, "new"] = ["fdb", "new"];
 const FDB_DELETED: [MonitorObject, "deleted"] = ["fdb", "deleted"];
+const PORT_NEW: [MonitorObject, "new"] = ["port", "new"];
+const PORT_DELETED: [MonitorObject, "deleted"] = ["port", "deleted"];
 
 /**
  * The sockets a monitor runs on. Per socket, not per client: two clients over one socket
@@ -186,9 +195,12 @@ export function monitor(
           continue;
         }
         let kind = TYPES[message.type];
-        // An AF_BRIDGE neighbour (ndm_family, the payload's first byte) is an FDB entry.
-        if (kind?.[0] === "neighbour" && message.payload[0] === AF_BRIDGE) {
-          kind = kind[1] === "new" ? FDB_NEW : FDB_DELETED;
+        // An AF_BRIDGE neighbour (ndm_family, the payload's first byte) is an FDB entry, an
+        // AF_BRIDGE link (ifi_family) a bridge's word on its port: not the link's own, whose
+        // RTM_DELLINK when the port leaves the bridge is no deletion of the link.
+        if (kind !== undefined && message.payload[0] === AF_BRIDGE) {
+          if (kind[0] === "neighbour") kind = kind[1] === "new" ? FDB_NEW : FDB_DELETED;
+          else if (kind[0] === "link") kind = kind[1] === "new" ? PORT_NEW : PORT_DELETED;
         }
         // Link events keep the names up to date, watched or not.
         if (kind === undefined || (!wanted.has(kind[0]) && kind[0] !== "link")) continue;
@@ -320,6 +332,13 @@ async function decode(
       const raw = learnFromLink(ctx, known, action, message);
       if (raw === undefined) return undefined;
       // The link it sits on, in this namespace (ip shows no M-DOWN for one in another).
+      await learnLink(ctx, known, lowerIndex(raw), signal);
+      return { object, action, value: ctx.mine(toLink(raw, lowerUp(raw, known.up))) };
+    }
+    case "port": {
+      // The link's own events keep its name and state: a port's deleted one is no deletion.
+      const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
+      if (raw === undefined) return undefined;
       await learnLink(ctx, known, lowerIndex(raw), signal);
       return { object, action, value: ctx.mine(toLink(raw, lowerUp(raw, known.up))) };
     }

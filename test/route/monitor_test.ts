@@ -29,19 +29,21 @@ async function collect(
 }
 
 const summary = (e: RouteEvent) =>
-  e.object === "overrun" ? "overrun" : `${e.object} ${e.action} ${
-    e.object === "link"
-      ? e.value.name
-      : e.object === "address"
-      ? `${e.value.address}/${e.value.prefixLength} ${e.value.dev}`
-      : e.object === "route"
-      ? `${e.value.dst} ${e.value.table}`
-      : e.object === "neighbour"
-      ? `${e.value.address} ${e.value.lladdr} ${e.value.state}`
-      : e.object === "fdb"
-      ? `${e.value.mac} ${e.value.dev} ${e.value.state}`
-      : `${e.value.priority} ${e.value.from}`
-  }`;
+  e.object === "overrun"
+    ? "overrun"
+    : `${e.object} ${e.action} ${
+      e.object === "link" || e.object === "port"
+        ? e.value.name
+        : e.object === "address"
+        ? `${e.value.address}/${e.value.prefixLength} ${e.value.dev}`
+        : e.object === "route"
+        ? `${e.value.dst} ${e.value.table}`
+        : e.object === "neighbour"
+        ? `${e.value.address} ${e.value.lladdr} ${e.value.state}`
+        : e.object === "fdb"
+        ? `${e.value.mac} ${e.value.dev} ${e.value.state}`
+        : `${e.value.priority} ${e.value.from}`
+    }`;
 
 test("monitor() sees what ip changes: links, addresses, routes, neighbours, rules, new and deleted", async () => {
   using ns = new Netns();
@@ -445,4 +447,33 @@ test("monitor()'s link events list M-DOWN as link.get() does: the link it sits o
   assert.equal(await flagsOf("q0", 1400), "BROADCAST,MULTICAST,M-DOWN");
   assert.equal((await ip.link.get("q0")).flags.join(","), "BROADCAST,MULTICAST,M-DOWN");
   await events.return!();
+});
+
+test("monitor(): a port leaving its bridge is no link deleted; the bridge's word on its ports is a \"port\" event", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add br0 type bridge", "link add a0 type veth peer name a1"]);
+  const [{ ifindex: br0 }] = JSON.parse(ns.ip("-j", "link", "show", "br0"));
+  await using ip = await openRoute({ netns: ns.name });
+  await using other = await openRoute({ netns: ns.name });
+  const signal = AbortSignal.timeout(10_000);
+  const links = ip.monitor(["link"], { signal });
+  const ports = other.monitor(["port"], { signal });
+  ns.ipBatch(["link set a0 master br0", "link set a0 nomaster", "link del a1"]);
+  const seen = await collect(links, (s) => {
+    const all = s.map(summary);
+    return all.includes("link deleted a0") && all.includes("link deleted a1");
+  });
+  // The bridge's messages on a0 (AF_BRIDGE: a bare one as it joins, an RTM_DELLINK as it
+  // leaves, which the link outlives) are no link events: a link's are its own, whole (txqlen,
+  // its port kind...), and a0 is deleted once, when it goes.
+  for (const e of seen) if (e.object === "link") assert.notEqual(e.value.txqlen, undefined);
+  assert.equal(seen.map(summary).filter((s) => s === "link deleted a0").length, 1);
+  assert.ok(seen.some((e) => e.object === "link" && e.value.name === "a0" && e.value.master));
+  // They are "port" events, for whoever watches them ("bridge monitor link").
+  const bridge = await collect(ports, (s) => s.map(summary).includes("port deleted a0"));
+  assert.ok(bridge.every((e) => e.object === "port"));
+  const first = bridge.find((e) => e.object === "port" && e.value.name === "a0");
+  assert.equal(first?.object === "port" && `${first.action} ${first.value.master}`, `new ${br0}`);
+  const left = bridge.at(-1)!;
+  assert.equal(left.object === "port" && `${left.action} ${left.value.master}`, `deleted ${br0}`);
 });
