@@ -280,6 +280,7 @@ export class Addresses {
     await ctx.run(
       `address add ${prefix}`,
       () => ctx.addr.do("newaddr", request as never, { flags }),
+      { EEXIST: "the link has it: add it with { replace: true } to change it" },
     );
   }
 

@@ -439,6 +439,9 @@ export class FdbEntries {
     await this.#ctx.run(
       `fdb ${verb} ${entry.mac}`,
       () => this.#ctx.neigh.do("newneigh", request as never, { flags }),
+      verb === "add"
+        ? { EEXIST: "there is one: fdb.replace() changes it, fdb.append() adds a VXLAN remote" }
+        : {},
     );
   }
 

@@ -1183,9 +1183,11 @@ export class Links {
     request.linkinfo = Object.keys(data).length > 0 || spec.kind === "veth"
       ? { kind: spec.kind, data }
       : { kind: spec.kind };
+    const taken = spec.peer?.name === undefined ? `"${name}"` : `"${name}" or "${spec.peer.name}"`;
     await ctx.run(
       `link add ${name}`,
       () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+      { EEXIST: `a link named ${taken} exists: link.set() changes it, link.delete() removes it` },
     );
   }
 

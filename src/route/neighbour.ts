@@ -235,6 +235,7 @@ export class Neighbours {
     await this.#ctx.run(
       `neighbour add ${entry.address}`,
       () => this.#ctx.neigh.do("newneigh", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+      { EEXIST: "the link has an entry for it: neigh.replace() changes it" },
     );
   }
 

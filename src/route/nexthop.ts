@@ -504,7 +504,11 @@ export class NexthopObjects {
     const payload = withHeader(family, protocol, onlink ? 4 : 0, attrs);
     const what = `nexthop ${verb}${spec.id === undefined ? "" : ` ${spec.id}`}`;
     if (spec.id !== undefined) {
-      await ctx.run(what, () => ctx.socket.request({ type: RTM_NEWNEXTHOP, flags, payload }));
+      await ctx.run(
+        what,
+        () => ctx.socket.request({ type: RTM_NEWNEXTHOP, flags, payload }),
+        verb === "add" ? { EEXIST: `id ${spec.id} is taken: nexthop.replace() changes it` } : {},
+      );
       return spec.id;
     }
     // The kernel picks the id: its NLM_F_ECHO copy of the new nexthop says which. Only then:

@@ -635,6 +635,7 @@ export class Routes {
     await this.#ctx.run(
       `route add ${route.dst}`,
       () => this.#ctx.route.do("newroute", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+      { EEXIST: "the table has that route (same metric): route.replace() changes it" },
     );
   }
 

@@ -229,6 +229,7 @@ export class Rules {
     await this.#ctx.run(
       "rule add",
       () => this.#ctx.rule.do("newrule", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
+      { EEXIST: "a rule with these selectors, action and priority exists" },
     );
   }
 

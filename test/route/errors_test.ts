@@ -112,6 +112,83 @@ test("deleting what is not there says what is missing and where to look, not onl
   );
 });
 
+test("adding what is there says what changes it, not only the kernel's \"File exists\"", async () => {
+  using ns = new Netns([
+    "link add a0 type veth peer name a1",
+    "link set a0 up",
+    "link set a1 up",
+    "link add br0 type bridge",
+    "link add vx0 type vxlan id 42 dstport 4789",
+    "addr add 10.0.0.1/24 dev a0",
+    "route add 10.5.0.0/16 via 10.0.0.2",
+    "neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev a0",
+    "rule add fwmark 1 table 100 pref 100",
+    "nexthop add id 7 via 10.0.0.2 dev a0",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.fdb.add({ mac: "02:00:00:00:00:02", dev: "vx0", dst: "192.0.2.2" });
+  const exists = (what: string, hint: string) => (err: unknown) => {
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, "EEXIST");
+    assert.ok(err.message.startsWith(`EEXIST: ${what}: `), err.message);
+    assert.ok(err.message.endsWith(` (${hint})`), err.message);
+    return true;
+  };
+  await assert.rejects(
+    ip.link.add({ name: "br0", kind: "bridge" }),
+    exists(
+      "link add br0",
+      "a link named \"br0\" exists: link.set() changes it, link.delete() removes it",
+    ),
+  );
+  await assert.rejects(
+    ip.link.add({ name: "b1", kind: "veth", peer: { name: "a1" } }),
+    exists(
+      "link add b1",
+      "a link named \"b1\" or \"a1\" exists: link.set() changes it, link.delete() removes it",
+    ),
+  );
+  await assert.rejects(
+    ip.addr.add("a0", "10.0.0.1/24"),
+    exists(
+      "address add 10.0.0.1/24",
+      "the link has it: add it with { replace: true } to change it",
+    ),
+  );
+  await assert.rejects(
+    ip.route.add({ dst: "10.5.0.0/16", gateway: "10.0.0.3" }),
+    exists(
+      "route add 10.5.0.0/16",
+      "the table has that route (same metric): route.replace() changes it",
+    ),
+  );
+  await assert.rejects(
+    ip.neigh.add({ dev: "a0", address: "10.0.0.9", lladdr: "02:00:00:00:00:10" }),
+    exists("neighbour add 10.0.0.9", "the link has an entry for it: neigh.replace() changes it"),
+  );
+  await assert.rejects(
+    ip.rule.add({ fwmark: 1, table: 100, priority: 100 }),
+    exists("rule add", "a rule with these selectors, action and priority exists"),
+  );
+  await assert.rejects(
+    ip.nexthop.add({ id: 7, gateway: "10.0.0.3", dev: "a0" }),
+    exists("nexthop add 7", "id 7 is taken: nexthop.replace() changes it"),
+  );
+  await assert.rejects(
+    ip.fdb.add({ mac: "02:00:00:00:00:02", dev: "vx0", dst: "192.0.2.2" }),
+    exists(
+      "fdb add 02:00:00:00:00:02",
+      "there is one: fdb.replace() changes it, fdb.append() adds a VXLAN remote",
+    ),
+  );
+  // What the hints say changes them does.
+  await ip.addr.add("a0", "10.0.0.1/24", { replace: true, metric: 5 });
+  await ip.route.replace({ dst: "10.5.0.0/16", gateway: "10.0.0.3" });
+  await ip.neigh.replace({ dev: "a0", address: "10.0.0.9", lladdr: "02:00:00:00:00:10" });
+  await ip.nexthop.replace({ id: 7, gateway: "10.0.0.3", dev: "a0" });
+  await ip.fdb.replace({ mac: "02:00:00:00:00:02", dev: "vx0", dst: "192.0.2.3" });
+});
+
 test("bad values are refused before any request, naming the field", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
