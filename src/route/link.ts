@@ -630,6 +630,12 @@ const NEW_LINK_KEYS = [
     { kind: 0, link: 0, peer: 0 } satisfies Record<Exclude<keyof NewLink, keyof LinkSettings>, 0>,
   ),
 ];
+/**
+ * The kinds that sit on a link (IFLA_LINK), which the kernel refuses without one with a bare
+ * EINVAL (drivers/net/macvlan.c, ipvlan, net/8021q: `ip link add` sends none unless told).
+ */
+const NEEDS_LINK = new Set(["macvlan", "macvtap", "ipvlan", "ipvtap", "vlan"]);
+
 const PEER_KEYS = Object.keys(
   { name: 0, netns: 0, address: 0, mtu: 0 } satisfies Record<keyof NonNullable<NewLink["peer"]>, 0>,
 );
@@ -1145,6 +1151,11 @@ export class Links {
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
     const name = checkLinkName(spec.name, "name");
     checkKind(spec.kind);
+    if (spec.link === undefined && NEEDS_LINK.has(spec.kind)) {
+      throw new TypeError(
+        `link: a ${spec.kind} needs the link it sits on (\`link: "eth0"\`, as \`ip link add NAME link eth0 type ${spec.kind}\` names it)`,
+      );
+    }
     const netns = new NetnsFiles();
     try {
       await this.#add(spec, name, netns);

@@ -189,6 +189,23 @@ test("adding what is there says what changes it, not only the kernel's \"File ex
   await ip.fdb.replace({ mac: "02:00:00:00:00:02", dev: "vx0", dst: "192.0.2.3" });
 });
 
+test("a macvlan, macvtap, ipvlan, ipvtap or vlan without the link it sits on is a TypeError before any request, not the kernel's bare EINVAL", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  let sent = 0;
+  const detach = tap(ip.socket, { sent: () => void sent++ });
+  for (const kind of ["macvlan", "macvtap", "ipvlan", "ipvtap", "vlan"]) {
+    await assert.rejects(
+      ip.link.add({ name: "m0", kind }),
+      new RegExp(
+        `^TypeError: link: a ${kind} needs the link it sits on \\(\`link: "eth0"\`, as \`ip link add NAME link eth0 type ${kind}\` names it\\)$`,
+      ),
+    );
+  }
+  detach();
+  assert.equal(sent, 0);
+});
+
 test("bad values are refused before any request, naming the field", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
