@@ -119,6 +119,17 @@ const LINK_TYPES = new Map<number, string>([
   [ARPHRD_CAN, "can"],
 ]);
 
+/** IFLA_EVENT_* by ip's names (ip/ipaddress.c's link_events; 0, none, is not printed). */
+const LINK_EVENTS: readonly string[] = [
+  "NONE",
+  "REBOOT",
+  "FEATURE CHANGE",
+  "BONDING FAILOVER",
+  "NOTIFY PEERS",
+  "RESEND IGMP",
+  "BONDING OPTION",
+];
+
 /**
  * A link with `ip -j link show`'s names and order (`linkmode` only where `ip link` shows it, not
  * under `ip addr`).
@@ -151,6 +162,9 @@ export function linkJson(
   if (raw.group !== undefined) out.group = groupName(raw.group);
   // As ip's print_queuelen: none when 0, and printed as a signed int (4294967295 is -1).
   if (link.txqlen) out.txqlen = link.txqlen | 0;
+  // A notification's IFLA_EVENT (what made the kernel send it), as ip's print_link_event.
+  const event = raw.event;
+  if (event) out.event = LINK_EVENTS[event] ?? event;
   out.link_type = LINK_TYPES.get(raw.ifiType) ?? `[${raw.ifiType}]`;
   if (link.address !== undefined) out.address = link.address;
   if (link.broadcast !== undefined) {
@@ -233,6 +247,8 @@ export function linkText(
   if (link.group !== undefined) line += ` group ${link.group}`;
   // As ip: each field is followed by a space, but the queue length, last when there is one.
   line += link.txqlen !== undefined ? ` qlen ${link.txqlen}` : " ";
+  // As ip, after the queue length with no space between (a monitor prints none).
+  if (link.event !== undefined) line += `event ${link.event} `;
   if (link.link_type !== undefined) {
     // As ip's print_linkinfo: "link/TYPE " then each address there is (the kernel's AF_BRIDGE
     // link messages have no broadcast; a tun has neither).

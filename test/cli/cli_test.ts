@@ -942,6 +942,23 @@ test("cli monitor: each event is what ip monitor prints, the lines of ip's show 
   assert.deepEqual(mtu(link), mtu(shown));
 });
 
+test("cli monitor link: the event a notification says it is for, as ip monitor prints it (event FEATURE CHANGE)", async () => {
+  using ns = quietNetns(["link add va0 type veth peer name vb0"], { ipv6: false });
+  // A change of the link's features: the kernel's notification carries IFLA_EVENT_FEATURES.
+  const link = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "link", "count", "1"],
+    (n) =>
+      execFileSync("ip", [
+        ...["netns", "exec", ns.name, "ethtool", "-K", "va0", "tso", n % 2 ? "on" : "off"],
+      ]),
+  );
+  const shown = ns.ip("link", "show", "va0").split("\n")[0].replace(
+    / mode DEFAULT| qlen 1000/g,
+    "",
+  );
+  assert.equal(link.split("\n")[0], `${shown} event FEATURE CHANGE `);
+});
+
 test("cli link/addr show and monitor: a veth peer's namespace by its ip netns name (link-netns), its id when it has none", async () => {
   using peers = new Netns();
   using ns = quietNetns([`link add va0 type veth peer name vb0 netns ${peers.name}`], {
