@@ -108,7 +108,14 @@ const PUBLIC_GROUPS: readonly Group[] = [
   },
   {
     header: "linux/if_link.h",
-    prefixes: ["IFLA_", "MACVLAN_MODE_", "MACVLAN_FLAG_", "IPVLAN_MODE_", "IPVLAN_F_"],
+    prefixes: [
+      "IFLA_",
+      "MACVLAN_MODE_",
+      "MACVLAN_FLAG_",
+      "IPVLAN_MODE_",
+      "IPVLAN_F_",
+      "IN6_ADDR_GEN_MODE_",
+    ],
   },
   { header: "linux/if_addr.h", prefixes: ["IFA_"] },
   { header: "linux/neighbour.h", prefixes: ["NDA_", "NTF_", "NUD_"] },

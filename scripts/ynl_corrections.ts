@@ -73,6 +73,16 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
       BE,
       { enum: "vlan-protocols" },
     );
+    // IFLA_PROTO_DOWN_REASON is a nest, not a string: rtnl_fill_proto_down() puts one u32
+    // IFLA_PROTO_DOWN_REASON_VALUE (the reason bits) in it when any is set, and do_set_proto_down()
+    // takes IFLA_PROTO_DOWN_REASON_MASK and _VALUE (linux/if_link.h). As a string, the bits read
+    // as a NUL-cut text of the nest's bytes.
+    addSet(spec, "link-proto-down-reason-attrs", [["mask", "u32"], ["value", "u32"]]);
+    const reason = find(attributeSet(spec, "link-attrs").attributes, "proto-down-reason", "link");
+    if (reason.type === "string") {
+      reason.type = "nest";
+      reason["nested-attributes"] = "link-proto-down-reason-attrs";
+    }
     // Link kinds the spec has no data format for (linux/veth.h, linux/if_link.h).
     addSet(spec, "linkinfo-veth-attrs", [
       // VETH_INFO_PEER: a struct ifinfomsg followed by the peer's link attributes, as RTM_NEWLINK

@@ -1752,6 +1752,18 @@ export const IFLA_INET6_RA_MTU = 9;
 /** `IFLA_INET6_MAX` from <linux/if_link.h>. */
 export const IFLA_INET6_MAX = 9;
 
+/** `IN6_ADDR_GEN_MODE_EUI64` from <linux/if_link.h>. */
+export const IN6_ADDR_GEN_MODE_EUI64 = 0;
+
+/** `IN6_ADDR_GEN_MODE_NONE` from <linux/if_link.h>. */
+export const IN6_ADDR_GEN_MODE_NONE = 1;
+
+/** `IN6_ADDR_GEN_MODE_STABLE_PRIVACY` from <linux/if_link.h>. */
+export const IN6_ADDR_GEN_MODE_STABLE_PRIVACY = 2;
+
+/** `IN6_ADDR_GEN_MODE_RANDOM` from <linux/if_link.h>. */
+export const IN6_ADDR_GEN_MODE_RANDOM = 3;
+
 /** `IFLA_BR_UNSPEC` from <linux/if_link.h>. */
 export const IFLA_BR_UNSPEC = 0;
 

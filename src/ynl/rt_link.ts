@@ -519,8 +519,8 @@ export const rtLink = {
       altIfname: [53, "string"],
       /** IFLA_PERM_ADDRESS (binary, as mac text). */
       permAddress: [54, "binary", { hint: "mac" }],
-      /** IFLA_PROTO_DOWN_REASON (string). */
-      protoDownReason: [55, "string"],
+      /** IFLA_PROTO_DOWN_REASON (nest). */
+      protoDownReason: [55, "nest", { nest: "link-proto-down-reason-attrs" }],
       /** IFLA_PARENT_DEV_NAME (string). */
       parentDevName: [56, "string"],
       /** IFLA_PARENT_DEV_BUS_NAME (string). */
@@ -1300,6 +1300,12 @@ export const rtLink = {
     "linkinfo-ovpn-attrs": {
       /** IFLA_OVPN_MODE (u8, enum ovpn-mode). */
       mode: [1, "u8", { enum: "ovpn-mode" }],
+    },
+    "link-proto-down-reason-attrs": {
+      /** RT_LINK_A_LINK_PROTO_DOWN_REASON_ATTRS_MASK (u32). */
+      mask: [1, "u32"],
+      /** RT_LINK_A_LINK_PROTO_DOWN_REASON_ATTRS_VALUE (u32). */
+      value: [2, "u32"],
     },
     "linkinfo-veth-attrs": {
       /** RT_LINK_A_LINKINFO_VETH_ATTRS_PEER (binary). */

@@ -82,6 +82,27 @@ test("ifla-bridge-id's prio reads in network byte order, as ip prints it", async
   assert.equal(String(ipData.bridge_id).split(".")[0], (1234).toString(16).padStart(4, "0"));
 });
 
+test("rt-link proto-down-reason is a nest of u32s, read and written as ip does", async () => {
+  using ns = new Netns();
+  // vxlan takes protodown (dev->change_proto_down); veth does not.
+  ns.ipBatch([
+    "link add vx0 type vxlan id 5 dstport 4789",
+    "link set dev vx0 protodown_reason 3 on",
+  ]);
+  await using rt = await family(rtLink, { netns: ns.name });
+  const read = async () => (await rt.do("getlink", { ifname: "vx0" })).protoDownReason;
+  assert.deepEqual(await read(), { value: 1 << 3 });
+  const ipReasons = () => ns.json<{ proto_down_reason?: string[] }[]>("link", "show", "vx0")[0];
+  assert.deepEqual(ipReasons().proto_down_reason, ["3"]);
+  // Reason 5 on, 3 off, through the typed layer (do_set_proto_down: mask, then value).
+  await rt.do("newlink", {
+    ifname: "vx0",
+    protoDownReason: { mask: (1 << 3) | (1 << 5), value: 1 << 5 },
+  });
+  assert.deepEqual(await read(), { value: 1 << 5 });
+  assert.deepEqual(ipReasons().proto_down_reason, ["5"]);
+});
+
 test("rt-rule src and dst are addresses, IPv4 and IPv6, as ip shows them", async () => {
   using ns = new Netns();
   await using rt = await family(rtRule, { netns: ns.name });
