@@ -7,6 +7,7 @@
 import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
+import * as C from "../constants.ts";
 import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
@@ -128,6 +129,33 @@ export interface LinkFields {
    * prints `"proto_down": true` when it is and nothing when it is not.
    */
   readonly protoDown?: boolean;
+  /**
+   * The reasons a control plane holds the link down by (IFLA_PROTO_DOWN_REASON, set with `ip link
+   * set X protodown_reason 3 on`): the numbers of the reason bits set, 0 to 31, lowest first, as
+   * `ip -j` lists them (`"proto_down_reason": ["3"]`, the names of
+   * /etc/iproute2/protodown_reasons.d when it has any); absent when none is set. ip reads only
+   * the low 8 bits; these are all 32.
+   */
+  readonly protoDownReason?: readonly number[];
+  /**
+   * The link mode (IFLA_LINKMODE: IF_LINK_MODE_*), lowercase: "default", or "dormant" where a
+   * supplicant holds the link dormant until it authenticates (`ip -j` prints `"linkmode":
+   * "DEFAULT"`); a number without a name.
+   */
+  readonly linkmode?: LinkMode | number;
+  /**
+   * The link-layer type (the header's ifi_type, ARPHRD_*), named as `ip -j` names it in
+   * `link_type`: "ether", "loopback", "none" (a wireguard or tun link), "ipip", "gre"...; a
+   * number where ip prints `[N]`.
+   */
+  readonly linkType: string | number;
+  /**
+   * How the link makes its IPv6 link-local address (IFLA_INET6_ADDR_GEN_MODE), as `ip -d -j`
+   * names it in `inet6_addr_gen_mode`: "eui64" (from the MAC), "none" (no link-local address),
+   * "stable_secret", "random"; a number where ip prints hex. Absent when IPv6 is off on the
+   * link. Set it with {@linkcode LinkSettings.addrGenMode}.
+   */
+  readonly addrGenMode?: AddrGenMode | number;
   /** Traffic counters (IFLA_STATS64), as `ip -s link` shows them. */
   readonly stats?: LinkStats;
   /**
@@ -385,6 +413,30 @@ export interface LinkOptionShapes {
 }
 
 /**
+ * A link's mode (IF_LINK_MODE_*), lowercase as {@linkcode Operstate} is (`ip -j` prints
+ * "DEFAULT").
+ *
+ * @example
+ * ```ts
+ * import type { LinkMode } from "@netlink/netlink/route";
+ * const mode: LinkMode = "dormant";
+ * ```
+ */
+export type LinkMode = "default" | "dormant" | "testing";
+
+/**
+ * How a link makes its IPv6 link-local address (IN6_ADDR_GEN_MODE_*), as ip names the modes
+ * (`ip link set dev X addrgenmode none`).
+ *
+ * @example
+ * ```ts
+ * import type { AddrGenMode } from "@netlink/netlink/route";
+ * const noLinkLocal: AddrGenMode = "none";
+ * ```
+ */
+export type AddrGenMode = "eui64" | "none" | "stable_secret" | "random";
+
+/**
  * A macvlan's (and macvtap's) modes, as ip names them.
  *
  * @example
@@ -543,6 +595,14 @@ export interface LinkSettings<K extends string = string> {
   alias?: string;
   /** New transmit queue length. */
   txqlen?: number;
+  /**
+   * How the link makes its IPv6 link-local address, as `ip link set dev X addrgenmode none` sets
+   * it: "none" makes none (one made stays until the link goes down and up); the kernel refuses
+   * "stable_secret" (EINVAL) unless the link's or the default `stable_secret` sysctl is set,
+   * and any mode on a link with IPv6 off (EAFNOSUPPORT). Not taken by `link.add()` (the kernel
+   * refuses it on a link being made, EAFNOSUPPORT): set it once the link is there.
+   */
+  addrGenMode?: AddrGenMode;
   /** Make the link a port of this bridge or bond; `null` detaches it (`ip link set nomaster`). */
   master?: LinkRef | null;
   /**
@@ -576,7 +636,7 @@ export interface LinkSettings<K extends string = string> {
  * ```
  */
 export interface NewLink<K extends string = string>
-  extends Omit<LinkSettings<K>, "name" | "portData">
+  extends Omit<LinkSettings<K>, "name" | "portData" | "addrGenMode">
 {
   /** The new link's name. */
   name: string;
@@ -618,6 +678,7 @@ const SETTINGS_KEYS = Object.keys(
     broadcast: 0,
     alias: 0,
     txqlen: 0,
+    addrGenMode: 0,
     master: 0,
     netns: 0,
     data: 0,
@@ -625,7 +686,9 @@ const SETTINGS_KEYS = Object.keys(
   } satisfies Record<keyof LinkSettings, 0>,
 );
 const NEW_LINK_KEYS = [
-  ...SETTINGS_KEYS.filter((key) => key !== "portData"),
+  // addrGenMode: the kernel refuses IFLA_AF_SPEC's AF_INET6 on a link not yet registered
+  // (EAFNOSUPPORT), and `ip link add` takes no addrgenmode: set it once the link is made.
+  ...SETTINGS_KEYS.filter((key) => key !== "portData" && key !== "addrGenMode"),
   ...Object.keys(
     { kind: 0, link: 0, peer: 0 } satisfies Record<Exclude<keyof NewLink, keyof LinkSettings>, 0>,
   ),
@@ -660,6 +723,96 @@ const BOND_MODES = new Names("bond mode", {
   "balance-tlb": 5,
   "balance-alb": 6,
 });
+
+// IF_LINK_MODE_* (linux/if.h), lowercase.
+const LINK_MODES = new Names<LinkMode>("link mode", {
+  default: C.IF_LINK_MODE_DEFAULT,
+  dormant: C.IF_LINK_MODE_DORMANT,
+  testing: C.IF_LINK_MODE_TESTING,
+});
+// IN6_ADDR_GEN_MODE_* (linux/if_link.h), named as ip names them.
+const ADDR_GEN_MODES = new Names<AddrGenMode>("IPv6 address generation mode", {
+  eui64: C.IN6_ADDR_GEN_MODE_EUI64,
+  none: C.IN6_ADDR_GEN_MODE_NONE,
+  stable_secret: C.IN6_ADDR_GEN_MODE_STABLE_PRIVACY,
+  random: C.IN6_ADDR_GEN_MODE_RANDOM,
+});
+// ARPHRD_* (linux/if_arp.h) as ip names them in link_type (iproute2's ll_type_n2a: its table,
+// 0 as "generic" rather than ARPHRD_NETROM's name).
+const LINK_TYPES = new Names("link type", {
+  generic: C.ARPHRD_NETROM,
+  ether: C.ARPHRD_ETHER,
+  eether: C.ARPHRD_EETHER,
+  ax25: C.ARPHRD_AX25,
+  pronet: C.ARPHRD_PRONET,
+  chaos: C.ARPHRD_CHAOS,
+  ieee802: C.ARPHRD_IEEE802,
+  arcnet: C.ARPHRD_ARCNET,
+  atalk: C.ARPHRD_APPLETLK,
+  dlci: C.ARPHRD_DLCI,
+  atm: C.ARPHRD_ATM,
+  metricom: C.ARPHRD_METRICOM,
+  ieee1394: C.ARPHRD_IEEE1394,
+  infiniband: C.ARPHRD_INFINIBAND,
+  slip: C.ARPHRD_SLIP,
+  cslip: C.ARPHRD_CSLIP,
+  slip6: C.ARPHRD_SLIP6,
+  cslip6: C.ARPHRD_CSLIP6,
+  rsrvd: C.ARPHRD_RSRVD,
+  adapt: C.ARPHRD_ADAPT,
+  rose: C.ARPHRD_ROSE,
+  x25: C.ARPHRD_X25,
+  hwx25: C.ARPHRD_HWX25,
+  can: C.ARPHRD_CAN,
+  ppp: C.ARPHRD_PPP,
+  hdlc: C.ARPHRD_HDLC,
+  lapb: C.ARPHRD_LAPB,
+  ddcmp: C.ARPHRD_DDCMP,
+  rawhdlc: C.ARPHRD_RAWHDLC,
+  ipip: C.ARPHRD_TUNNEL,
+  tunnel6: C.ARPHRD_TUNNEL6,
+  frad: C.ARPHRD_FRAD,
+  skip: C.ARPHRD_SKIP,
+  loopback: C.ARPHRD_LOOPBACK,
+  ltalk: C.ARPHRD_LOCALTLK,
+  fddi: C.ARPHRD_FDDI,
+  bif: C.ARPHRD_BIF,
+  sit: C.ARPHRD_SIT,
+  "ip/ddp": C.ARPHRD_IPDDP,
+  gre: C.ARPHRD_IPGRE,
+  pimreg: C.ARPHRD_PIMREG,
+  hippi: C.ARPHRD_HIPPI,
+  ash: C.ARPHRD_ASH,
+  econet: C.ARPHRD_ECONET,
+  irda: C.ARPHRD_IRDA,
+  fcpp: C.ARPHRD_FCPP,
+  fcal: C.ARPHRD_FCAL,
+  fcpl: C.ARPHRD_FCPL,
+  ...Object.fromEntries(
+    Array.from({ length: 13 }, (_, i) => [`fcfb${i}`, C.ARPHRD_FCFABRIC + i]),
+  ),
+  tr: C.ARPHRD_IEEE802_TR,
+  "ieee802.11": C.ARPHRD_IEEE80211,
+  "ieee802.11/prism": C.ARPHRD_IEEE80211_PRISM,
+  "ieee802.11/radiotap": C.ARPHRD_IEEE80211_RADIOTAP,
+  "ieee802.15.4": C.ARPHRD_IEEE802154,
+  "ieee802.15.4/monitor": C.ARPHRD_IEEE802154_MONITOR,
+  phonet: C.ARPHRD_PHONET,
+  phonet_pipe: C.ARPHRD_PHONET_PIPE,
+  caif: C.ARPHRD_CAIF,
+  gre6: C.ARPHRD_IP6GRE,
+  netlink: C.ARPHRD_NETLINK,
+  "6lowpan": C.ARPHRD_6LOWPAN,
+  none: C.ARPHRD_NONE,
+  void: C.ARPHRD_VOID,
+});
+
+/** The numbers of the bits set in `mask`, lowest first. */
+function bits(mask: number): number[] {
+  const out: number[] = [];
+  for (let bit = 0; bit < 32; bit++) if ((mask >>> bit) & 1) out.push(bit);
+  return out;
+}
 
 // IFLA_VXLAN_DF (linux/if_link.h enum ifla_vxlan_df), named as ip names them.
 const VXLAN_DF = new Names("vxlan df", {
@@ -951,6 +1104,12 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   if (raw.parentDevBusName !== undefined) link.parentBus = raw.parentDevBusName;
   if (raw.parentDevName !== undefined) link.parentDev = raw.parentDevName;
   if (raw.protoDown !== undefined) link.protoDown = raw.protoDown !== 0;
+  const reasons = raw.protoDownReason?.value;
+  if (reasons) link.protoDownReason = bits(reasons);
+  if (raw.linkmode !== undefined) link.linkmode = LINK_MODES.name(raw.linkmode);
+  link.linkType = LINK_TYPES.name(raw.ifiType);
+  const addrGenMode = raw.afSpec?.inet6?.addrGenMode;
+  if (addrGenMode !== undefined) link.addrGenMode = ADDR_GEN_MODES.name(addrGenMode);
   if (kind !== undefined) link.kind = kind;
   if (data !== undefined && !(data instanceof Uint8Array)) {
     link.data = readData(kindFields(kind), data as Record<string, unknown>);
@@ -1344,6 +1503,17 @@ export class Links {
     }
     if (settings.txqlen !== undefined) {
       request.txqlen = integer(settings.txqlen, "txqlen", 0xffff_ffff);
+    }
+    if (settings.addrGenMode !== undefined) {
+      const mode = settings.addrGenMode;
+      if (typeof mode !== "string" || !ADDR_GEN_MODES.has(mode)) {
+        throw new TypeError(
+          `${where}.addrGenMode: ${shown(mode)} is not an IPv6 address generation mode: one of `
+            + `"eui64", "none", "stable_secret", "random"`,
+        );
+      }
+      // As ip sends it: IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE } }.
+      request.afSpec = { inet6: { addrGenMode: ADDR_GEN_MODES.value(mode, "addrGenMode") } };
     }
     if (settings.master !== undefined) {
       request.master = settings.master === null ? 0 : await ctx.ifindex(settings.master, "master");

@@ -43,12 +43,14 @@ export {
   type RawFdbEntry,
 } from "./fdb.ts";
 export {
+  type AddrGenMode,
   type DecodedLinkKind,
   type DecodedPortKind,
   type Link,
   type LinkData,
   type LinkFields,
   type LinkFilter,
+  type LinkMode,
   type LinkOfKind,
   type LinkOptionShapes,
   type LinkPortData,

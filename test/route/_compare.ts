@@ -38,6 +38,11 @@ export function linkFromIp(l: Json, index: Map<string, number>): Record<string, 
   // With -s -s, among the tx counters.
   if (l.stats64 !== undefined) out.carrierChanges = l.stats64.tx.carrier_changes;
   out.protoDown = l.proto_down ?? false;
+  // ip reads the reason bits as a u8 (names from /etc/iproute2/protodown_reasons.d: none here).
+  if (l.proto_down_reason !== undefined) out.protoDownReason = l.proto_down_reason.map(Number);
+  out.linkmode = String(l.linkmode).toLowerCase();
+  out.linkType = /^\[\d+\]$/.test(l.link_type) ? Number(l.link_type.slice(1, -1)) : l.link_type;
+  if (l.inet6_addr_gen_mode !== undefined) out.addrGenMode = l.inet6_addr_gen_mode;
   return out;
 }
 
@@ -88,6 +93,10 @@ export function linkFields(l: Link): Record<string, unknown> {
   if (l.parentDev !== undefined) out.parentDev = l.parentDev;
   out.carrierChanges = l.carrierChanges;
   out.protoDown = l.protoDown;
+  if (l.protoDownReason !== undefined) out.protoDownReason = l.protoDownReason;
+  out.linkmode = l.linkmode;
+  out.linkType = l.linkType;
+  if (l.addrGenMode !== undefined) out.addrGenMode = l.addrGenMode;
   return out;
 }
 

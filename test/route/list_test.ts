@@ -48,6 +48,10 @@ before(async () => {
     "link set v1 promisc on allmulticast on",
     "link set v0 gso_max_size 32768 gso_max_segs 100 gro_max_size 32000",
     "link set vx0 protodown on",
+    "link set vx0 protodown_reason 2 on",
+    "link set vx0 protodown_reason 5 on",
+    "link set mv0 addrgenmode none",
+    "link set br0 addrgenmode random",
     "addr add 10.0.0.1/24 brd + dev v0 label v0:a valid_lft 1000 preferred_lft 500",
     "addr add 10.0.0.9/24 dev v0",
     "addr add 10.9.0.1 peer 10.9.0.2/32 dev v0",
@@ -110,6 +114,27 @@ test("link fields ip 6.1 does not print: carrier up/down counts, IPv4 GSO/GRO si
   assert.equal(v0.group, 5);
   assert.equal((await ip.link.get("lo")).group, "default");
   assert.equal((await ip.link.get("vx0")).protoDown, true);
+});
+
+test("link mode, type, IPv6 address generation mode and protodown reasons, as ip -d -j shows them", async () => {
+  const links = new Map((await ip.link.list()).map((l) => [l.name, l]));
+  const vx0 = links.get("vx0")!;
+  assert.deepEqual(vx0.protoDownReason, [2, 5]);
+  assert.equal(links.get("v0")!.protoDownReason, undefined, "none set: absent");
+  assert.equal(links.get("lo")!.linkType, "loopback");
+  assert.equal(links.get("v0")!.linkType, "ether");
+  assert.equal(links.get("v0")!.linkmode, "default");
+  assert.equal(links.get("v0")!.addrGenMode, "eui64");
+  assert.equal(links.get("mv0")!.addrGenMode, "none");
+  assert.equal(links.get("br0")!.addrGenMode, "random");
+  // Each against ip's own print of it, for every link (veth, bridge, vxlan, macvlan, lo).
+  for (const theirs of ns.json<Json[]>("-d", "link", "show")) {
+    const ours = links.get(theirs.ifname)!;
+    assert.equal(ours.linkmode, theirs.linkmode.toLowerCase(), theirs.ifname);
+    assert.equal(ours.linkType, theirs.link_type, theirs.ifname);
+    assert.equal(ours.addrGenMode, theirs.inet6_addr_gen_mode, theirs.ifname);
+    assert.deepEqual(ours.protoDownReason, theirs.proto_down_reason?.map(Number), theirs.ifname);
+  }
 });
 
 test("link stats equal `ip -s -j link show`'s, after traffic", () => {

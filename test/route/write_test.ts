@@ -170,6 +170,33 @@ test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster,
   assert.throws(() => ns.ip("link", "show", "a1"));
 });
 
+test("link.set({ addrGenMode }) is ip's `addrgenmode`: read back as ip -d -j shows it; not add(); a wrong mode refused before any request", async () => {
+  using ns = new Netns(["link add a0 type veth peer name a1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const mode = (name: string) => ns.json<Json[]>("-d", "link", "show", name)[0].inet6_addr_gen_mode;
+  assert.equal(mode("a0"), "eui64");
+  for (const addrGenMode of ["none", "random", "eui64"] as const) {
+    await ip.link.set("a0", { addrGenMode });
+    assert.equal(mode("a0"), addrGenMode);
+    assert.equal((await ip.link.get("a0")).addrGenMode, addrGenMode);
+  }
+  // Not on add(): the kernel refuses it on a link being made (EAFNOSUPPORT), as ip has no
+  // `ip link add ... addrgenmode`.
+  await assert.rejects(
+    // @ts-expect-error: NewLink has no addrGenMode
+    ip.link.add({ name: "br0", kind: "bridge", addrGenMode: "none" }),
+    /TypeError: link.add\(\) spec: unknown option "addrGenMode"/,
+  );
+  assert.ok(!ns.json<Json[]>("link", "show").some((l: Json) => l.ifname === "br0"));
+  await assert.rejects(
+    ip.link.set("nosuch0", { addrGenMode: "eui-64" as never }),
+    /TypeError: settings.addrGenMode: "eui-64" is not an IPv6 address generation mode: one of "eui64", "none", "stable_secret", "random"/,
+  );
+  // The kernel's answer to stable_secret without a secret.
+  await assert.rejects(ip.link.set("a0", { addrGenMode: "stable_secret" }), /EINVAL/);
+  assert.equal(mode("a0"), "eui64");
+});
+
 test("link.set and link.add refuse a count the kernel keeps, naming it, before any change: what get() read of it is no option", async () => {
   // The kernel refuses each in a change (EINVAL: IFLA_BR_FDB_N_LEARNED and
   // IFLA_BRPORT_MCAST_N_GROUPS are NLA_REJECT, IFLA_BRPORT_MCAST_EHT_HOSTS_CNT has no policy).
