@@ -12,7 +12,7 @@ import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
-import type { rtLink } from "../ynl/rt_link.ts";
+import { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { checkLinkName, checkLinkRef, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
@@ -570,17 +570,40 @@ export type NewLinkData<K extends string> = string extends K ? Record<string, un
   : Record<string, unknown>;
 
 /**
+ * A port's `portData` as `link.add()` and `link.set()` take it, by its master's kind `P`: as
+ * {@linkcode LinkPortData} gives it, but for the counts the kernel keeps (a bridge port's
+ * `mcastNGroups` and `mcastEhtHostsCnt`, read-only). `P` is every master kind whose ports'
+ * options the library knows ({@linkcode DecodedPortKind}: "bridge" or "bond") unless told one,
+ * so a key that no such kind has is a compile error; a master kind it does not know (or
+ * `string`) takes any object.
+ *
+ * @example
+ * ```ts
+ * import type { NewLinkPortData } from "@netlink/netlink/route";
+ * const bridgePort: NewLinkPortData<"bridge"> = { learning: false, cost: 100, state: "blocking" };
+ * const bondPort: NewLinkPortData<"bond"> = { queueId: 2 };
+ * ```
+ */
+export type NewLinkPortData<P extends string = DecodedPortKind> = string extends P
+  ? Record<string, unknown>
+  : P extends DecodedPortKind ? Omit<LinkPortData<P>, "mcastNGroups" | "mcastEhtHostsCnt">
+  : Record<string, unknown>;
+
+/**
  * What `link.set()` changes; absent fields stay as they are. `K`, the link's kind, types
- * `data` ({@linkcode NewLinkData}): `ip.link.set<"vxlan">("vx0", { data: { ttl: 8 } })`.
+ * `data` ({@linkcode NewLinkData}): `ip.link.set<"vxlan">("vx0", { data: { ttl: 8 } })`; `P`,
+ * its master's kind, types `portData` ({@linkcode NewLinkPortData}: a bridge's or a bond's
+ * port options unless told which).
  *
  * @example
  * ```ts
  * import type { LinkSettings } from "@netlink/netlink/route";
  * const settings: LinkSettings = { up: true, mtu: 9000, alias: "uplink" };
  * const bridge: LinkSettings<"bridge"> = { data: { stpState: 1 } };
+ * const port: LinkSettings<string, "bridge"> = { portData: { learning: false } };
  * ```
  */
-export interface LinkSettings<K extends string = string> {
+export interface LinkSettings<K extends string = string, P extends string = DecodedPortKind> {
   /** Bring the link up (true) or down (false). */
   up?: boolean;
   /** New MTU. */
@@ -617,26 +640,31 @@ export interface LinkSettings<K extends string = string> {
    */
   data?: NewLinkData<K>;
   /**
-   * Port options to change (as in {@linkcode Link.portData}), e.g. `{ learning: false }`. A
-   * bridge port's `mcastNGroups` and `mcastEhtHostsCnt`, counts the kernel keeps, are read-only:
-   * a TypeError here, as the kernel refuses them (EINVAL).
+   * Port options to change (as in {@linkcode Link.portData}), e.g. `{ learning: false }`,
+   * typed by `P` ({@linkcode NewLinkPortData}). A key no bridge or bond port has is a TypeError
+   * before any request (then one the link's master's kind does not have, once it is looked
+   * up). A bridge port's `mcastNGroups` and `mcastEhtHostsCnt`, counts the kernel keeps, are
+   * read-only: a TypeError here, as the kernel refuses them (EINVAL).
    */
-  portData?: Record<string, unknown>;
+  portData?: NewLinkPortData<NoInfer<P>>;
 }
 
 /**
  * A link to create (`ip link add`). Its `kind` types its `data` ({@linkcode NewLinkData}):
- * `link.add()` infers `K` from the kind given, so a misspelt option is a compile error.
+ * `link.add()` infers `K` from the kind given, so a misspelt option is a compile error. With a
+ * `master`, `portData` sets its port options as it joins (`P` types them, as in
+ * {@linkcode LinkSettings}).
  *
  * @example
  * ```ts
  * import type { NewLink } from "@netlink/netlink/route";
  * const pair: NewLink = { name: "veth0", kind: "veth", peer: { name: "veth1" } };
  * const vxlan: NewLink<"vxlan"> = { name: "vx0", kind: "vxlan", data: { id: 42, port: 4789 } };
+ * const port: NewLink = { name: "veth2", kind: "veth", master: "br0", portData: { cost: 50 } };
  * ```
  */
-export interface NewLink<K extends string = string>
-  extends Omit<LinkSettings<K>, "name" | "portData" | "addrGenMode">
+export interface NewLink<K extends string = string, P extends string = DecodedPortKind>
+  extends Omit<LinkSettings<K, P>, "name" | "addrGenMode">
 {
   /** The new link's name. */
   name: string;
@@ -688,7 +716,7 @@ const SETTINGS_KEYS = Object.keys(
 const NEW_LINK_KEYS = [
   // addrGenMode: the kernel refuses IFLA_AF_SPEC's AF_INET6 on a link not yet registered
   // (EAFNOSUPPORT), and `ip link add` takes no addrgenmode: set it once the link is made.
-  ...SETTINGS_KEYS.filter((key) => key !== "portData" && key !== "addrGenMode"),
+  ...SETTINGS_KEYS.filter((key) => key !== "addrGenMode"),
   ...Object.keys(
     { kind: 0, link: 0, peer: 0 } satisfies Record<Exclude<keyof NewLink, keyof LinkSettings>, 0>,
   ),
@@ -698,6 +726,28 @@ const NEW_LINK_KEYS = [
  * EINVAL (drivers/net/macvlan.c, ipvlan, net/8021q: `ip link add` sends none unless told).
  */
 const NEEDS_LINK = new Set(["macvlan", "macvtap", "ipvlan", "ipvtap", "vlan"]);
+
+// Every port option of the master kinds whose ports' options are known (bridge, bond): what a
+// portData key may be before the link's master is looked up. Its kind's own set checks it then.
+const PORT_KEYS = [
+  ...new Set(
+    Object.values(rtLink.subMessages["linkinfo-member-data-msg"]).flatMap((format) =>
+      Object.keys(rtLink.sets[format.set])
+    ),
+  ),
+];
+
+/** `portData` checked as far as it can be before the link's master is known. */
+function checkPortData(portData: unknown, where: string): void {
+  checkOptions(`${where} portData`, portData as object, PORT_KEYS);
+  for (const key of BRIDGE_PORT.readOnly) {
+    if ((portData as Record<string, unknown>)[key] !== undefined) {
+      throw new TypeError(
+        `portData.${key}: read-only, a count the kernel keeps and refuses in a change: leave it out`,
+      );
+    }
+  }
+}
 
 const PEER_KEYS = Object.keys(
   { name: 0, netns: 0, address: 0, mtu: 0 } satisfies Record<keyof NonNullable<NewLink["peer"]>, 0>,
@@ -1304,7 +1354,9 @@ export class Links {
    * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" }, master: "br0" });
    * ```
    */
-  async add<K extends string>(spec: NewLink<K>): Promise<void> {
+  async add<K extends string, P extends string = DecodedPortKind>(
+    spec: NewLink<K, P>,
+  ): Promise<void> {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
     checkOptions("link.add() spec", spec, NEW_LINK_KEYS, ["master"]);
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
@@ -1315,15 +1367,41 @@ export class Links {
         `link: a ${spec.kind} needs the link it sits on (\`link: "eth0"\`, as \`ip link add NAME link eth0 type ${spec.kind}\` names it)`,
       );
     }
+    if (spec.portData !== undefined) {
+      checkPortData(spec.portData, "link.add()");
+      if (spec.master === undefined || spec.master === null) {
+        throw new TypeError(
+          "portData: port options need a master, the bridge or bond the new link joins",
+        );
+      }
+      if (spec.netns !== undefined) {
+        throw new TypeError(
+          "portData: a link made in another namespace is no port of a master here: give its "
+            + "port options there, once it is made",
+        );
+      }
+    }
     const netns = new NetnsFiles();
+    let index: number;
     try {
-      await this.#add(spec, name, netns);
+      index = await this.#add(spec as NewLink, name, netns);
     } finally {
       netns.close();
     }
+    if (spec.portData === undefined) return;
+    // The kernel reads IFLA_INFO_SLAVE_DATA by the master's kind only on a link it finds (on one
+    // it makes, it drops them unsaid): set them once the link is a port, as pyroute2 and
+    // vishvananda do in a second request. On failure the link goes, as if never made.
+    try {
+      await this.set(index, { portData: spec.portData as NewLinkPortData<string> });
+    } catch (err) {
+      await this.delete(index).catch(() => {});
+      throw err;
+    }
   }
 
-  async #add(spec: NewLink, name: string, netns: NetnsFiles): Promise<void> {
+  /** Makes the link; resolves with its index. */
+  async #add(spec: NewLink, name: string, netns: NetnsFiles): Promise<number> {
     const ctx = this.#ctx;
     const request = await this.#settings(spec, "link", netns);
     request.ifname = name;
@@ -1359,6 +1437,7 @@ export class Links {
       () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
       { EEXIST: `a link named ${taken} exists: link.set() changes it, link.delete() removes it` },
     );
+    return spec.portData === undefined ? 0 : await ctx.ifindex(name, "name");
   }
 
   /**
@@ -1373,17 +1452,21 @@ export class Links {
    * await ip.link.set("uplink", { portData: { learning: false } }); // a bridge port
    * ```
    */
-  async set<K extends string = string>(ref: LinkRef, settings: LinkSettings<K>): Promise<void> {
+  async set<K extends string = string, P extends string = DecodedPortKind>(
+    ref: LinkRef,
+    settings: LinkSettings<K, P>,
+  ): Promise<void> {
     const ctx = this.#ctx;
     if (typeof settings !== "object" || settings === null) {
       throw new TypeError("settings: expected an object such as { up: true }");
     }
     checkOptions("link.set() changes", settings, SETTINGS_KEYS, ["master"]);
     checkLinkRef(ref, "link");
+    if (settings.portData !== undefined) checkPortData(settings.portData, "link.set()");
     const netns = new NetnsFiles();
     let index: number;
     try {
-      index = await this.#set(ref, settings, netns);
+      index = await this.#set(ref, settings as LinkSettings, netns);
     } finally {
       netns.close();
     }
@@ -1392,7 +1475,11 @@ export class Links {
   }
 
   /** Sends the change; resolves with the link's index. */
-  async #set(ref: LinkRef, settings: LinkSettings, netns: NetnsFiles): Promise<number> {
+  async #set(
+    ref: LinkRef,
+    settings: LinkSettings<string, string>,
+    netns: NetnsFiles,
+  ): Promise<number> {
     const ctx = this.#ctx;
     const name = settings.name === undefined ? undefined : checkLinkName(settings.name, "name");
     // Their contents are checked against the link's kind, once it is looked up; their shape now.

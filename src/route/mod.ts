@@ -61,6 +61,7 @@ export {
   type NetnsRef,
   type NewLink,
   type NewLinkData,
+  type NewLinkPortData,
   type Numbered,
   type Operstate,
   type OptionShape,

@@ -237,6 +237,67 @@ test("link.set and link.add refuse a count the kernel keeps, naming it, before a
   });
 });
 
+test("portData is typed by the master's kind and checked before any request: add() sets it as the link joins, a misspelt key is a compile error and a TypeError", async () => {
+  using ns = new Netns(["link add br0 type bridge", "link add a0 type veth peer name a1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const portData = (name: string) =>
+    ns.json<Json[]>("-d", "link", "show", name)[0].linkinfo.info_slave_data;
+  // Made a port with its options, in one call (the kernel takes them in a second request).
+  await ip.link.add({
+    name: "b0",
+    kind: "veth",
+    peer: { name: "b1" },
+    master: "br0",
+    portData: { learning: false, cost: 77, mode: true },
+  });
+  assert.equal(portData("b0").learning, false);
+  assert.equal(portData("b0").cost, 77);
+  assert.equal(portData("b0").hairpin, true);
+  await ip.link.set("a0", { master: "br0" });
+  await ip.link.set<string, "bridge">("a0", { portData: { unicastFlood: false } });
+  assert.equal(portData("a0").flood, false);
+  // A misspelt key: a compile error, and a TypeError before any request (the link named is
+  // not even looked up: there is none).
+  await assert.rejects(
+    // @ts-expect-error no bridge or bond port has "lerning"
+    ip.link.set("nosuch0", { portData: { lerning: false } }),
+    /^TypeError: link.set\(\) portData: unknown option "lerning" \(did you mean "learning"\?\)/,
+  );
+  await assert.rejects(
+    // @ts-expect-error likewise on add()
+    ip.link.add({ name: "c0", kind: "veth", master: "br0", portData: { cots: 5 } }),
+    /^TypeError: link.add\(\) portData: unknown option "cots" \(did you mean "cost"\?\)/,
+  );
+  // Told the master's kind, only its ports' options compile (not run: a0's master is a bridge).
+  void (() =>
+    // @ts-expect-error a bond port has no learning option
+    ip.link.set<string, "bond">("a0", { portData: { learning: false } }));
+  // A bond port's option on a bridge port compiles (no kind told) but is refused once the
+  // link's master is looked up, before any change.
+  await assert.rejects(
+    ip.link.set("a0", { portData: { queueId: 1 } }),
+    /^TypeError: attribute set linkinfo-brport-attrs has no attribute "queueId"/,
+  );
+  // Port options need a master to join.
+  await assert.rejects(
+    ip.link.add({ name: "c0", kind: "veth", portData: { cost: 5 } }),
+    /^TypeError: portData: port options need a master/,
+  );
+  // Options the kernel refuses once the link is made (a cost of 0: ERANGE): the link goes too.
+  await assert.rejects(
+    ip.link.add({
+      name: "c0",
+      kind: "veth",
+      peer: { name: "c1" },
+      master: "br0",
+      portData: { cost: 0 },
+    }),
+    /ERANGE/,
+  );
+  const names = ns.json<Json[]>("link", "show").map((l: Json) => l.ifname);
+  assert.ok(!names.includes("c0") && !names.includes("c1"), names.join(" "));
+});
+
 test("link.set({ netns: { pid } }) and ({ netns: { fd } }) move a link; a veth peer is created in another namespace", async () => {
   using ns = new Netns();
   using other = new Netns();
