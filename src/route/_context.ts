@@ -11,19 +11,22 @@ import { rtLink } from "../ynl/rt_link.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 import { rtRule } from "../ynl/rt_rule.ts";
-import { linkIndex, noLink } from "./_link_ref.ts";
+import { linkIndex, linkRefText, noLink } from "./_link_ref.ts";
 
 /**
  * A link as callers name it: its name (`"eth0"`), one of its alternative names (up to 127
- * bytes, found as `ip` finds them), or its index (`2`).
+ * bytes, found as `ip` finds them), its index (`2`), or its name's bytes as they are, for a
+ * name that is not UTF-8 (the kernel allows any bytes but NUL, "/", ":" and whitespace): a
+ * link's `nameBytes`.
  *
  * @example
  * ```ts
  * import type { LinkRef } from "@netlink/netlink/route";
  * const byName: LinkRef = "eth0", byIndex: LinkRef = 2;
+ * const byBytes: LinkRef = new Uint8Array([0xff, 0xfe]); // a name that is not UTF-8
  * ```
  */
-export type LinkRef = string | number;
+export type LinkRef = string | number | Uint8Array;
 
 /** What an errno means for someone running an `ip`-like command. */
 const HINTS: Record<string, string> = {
@@ -153,7 +156,12 @@ export class Context {
 
   /** The index of a link given by name or index; "no link named X" when there is none. */
   async ifindex(ref: LinkRef, field = "dev"): Promise<number> {
-    const index = await linkIndex(this.link, ref, field, (err) => explain(err, `link ${ref}`));
+    const index = await linkIndex(
+      this.link,
+      ref,
+      field,
+      (err) => explain(err, `link ${linkRefText(ref)}`),
+    );
     if (typeof ref === "string") this.names.set(index, ref);
     return index;
   }
@@ -201,7 +209,7 @@ export class Context {
 
   /** ENODEV for a link asked for by name, said as "no link named X". */
   noLink(err: unknown, ref: LinkRef): unknown {
-    return noLink(err, ref, (other) => explain(other, `link ${ref}`));
+    return noLink(err, ref, (other) => explain(other, `link ${linkRefText(ref)}`));
   }
 }
 

@@ -9,14 +9,37 @@ import type { rtLink } from "../ynl/rt_link.ts";
 
 /**
  * Refuses what can name no link (TypeError naming `field`), before anything is asked: an index,
- * or a name or alternative name (`ip link property add ... altname`, up to 127 bytes).
+ * or a name or alternative name (`ip link property add ... altname`, up to 127 bytes), as text
+ * or as its bytes.
  */
-export function checkLinkRef(ref: unknown, field: string): asserts ref is string | number {
+export function checkLinkRef(
+  ref: unknown,
+  field: string,
+): asserts ref is string | number | Uint8Array {
   if (typeof ref !== "number") checkName(ref, field, ALTIFNAMSIZ - 1, "a link name or altname");
   else if (!Number.isInteger(ref) || ref <= 0 || ref > 0x7fff_ffff) {
     throw new TypeError(`${field}: ${ref} is not a link index (a positive integer)`);
   }
 }
+
+/**
+ * A link reference as errors show it: a name as it is, an index as a number, a name's bytes as
+ * their text when they are UTF-8, else with each byte that is not printable ASCII as `\xNN`.
+ */
+export function linkRefText(ref: string | number | Uint8Array): string {
+  if (!(ref instanceof Uint8Array)) return String(ref);
+  try {
+    return fatal.decode(ref);
+  } catch {
+    return [...ref].map((byte) =>
+      byte > 0x20 && byte < 0x7f
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, "0")}`
+    ).join("");
+  }
+}
+
+const fatal = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * `name` as a link name (what dev_valid_name() takes); a TypeError naming `field` otherwise. The
@@ -32,8 +55,11 @@ export function checkLinkName(name: unknown, field: string): string {
  * bytes), IFLA_ALT_IFNAME otherwise, which the kernel takes up to 127 bytes; either finds a
  * link by its name or by one of its altnames.
  */
-export function nameLookup(name: string): { ifname: string } | { altIfname: string } {
-  return encoder.encode(name).length < IFNAMSIZ ? { ifname: name } : { altIfname: name };
+export function nameLookup(
+  name: string | Uint8Array,
+): { ifname: string | Uint8Array } | { altIfname: string | Uint8Array } {
+  const length = typeof name === "string" ? encoder.encode(name).length : name.byteLength;
+  return length < IFNAMSIZ ? { ifname: name } : { altIfname: name };
 }
 
 /**
@@ -63,17 +89,19 @@ export async function linkIndex(
  */
 export function noLink(
   err: unknown,
-  ref: string | number,
+  ref: string | number | Uint8Array,
   otherwise: (err: unknown) => unknown,
 ): unknown {
   if (!(err instanceof NetlinkError) || err.code !== "ENODEV") return otherwise(err);
   return new NetlinkError({
     errno: err.errno,
-    detail: typeof ref === "string"
+    detail: ref instanceof Uint8Array
+      ? `no link named "${linkRefText(ref)}" (given as bytes)`
+      : typeof ref === "string"
       ? `no link named ${shown(ref)}${
         ref.includes("\ufffd")
           ? " (a name read with U+FFFD stands for bytes that are not UTF-8, which the kernel"
-            + " allows in a name: find that link by its index)"
+            + " allows in a name: find that link by its index, or by its nameBytes)"
           : ""
       }`
       : `no link with index ${ref}`,
@@ -86,18 +114,34 @@ export function noLink(
 const IFNAMSIZ = 16;
 const ALTIFNAMSIZ = 128;
 
-function checkName(name: unknown, field: string, max: number, what: string): string {
-  const bytes = typeof name === "string" ? encoder.encode(name) : undefined;
+function checkName<T extends string | Uint8Array = string>(
+  name: unknown,
+  field: string,
+  max: number,
+  what: string,
+): T {
+  const bytes = typeof name === "string"
+    ? encoder.encode(name)
+    : name instanceof Uint8Array
+    ? name
+    : undefined;
   if (
-    bytes === undefined || bytes.length === 0 || bytes.length > max || name === "."
-    || name === ".." || bytes.some((byte) => INVALID.has(byte))
+    bytes === undefined || bytes.length === 0 || bytes.length > max || isDots(bytes)
+    || bytes.some((byte) => INVALID.has(byte))
   ) {
+    const given = name instanceof Uint8Array
+      ? `the bytes "${linkRefText(name)}" are`
+      : `${shown(name)} is`;
     throw new TypeError(
-      `${field}: ${shown(name)} is not ${what} `
-        + `(1 to ${max} bytes, no space, NUL, / or :, not . or ..)`,
+      `${field}: ${given} not ${what} (1 to ${max} bytes, no space, NUL, / or :, not . or ..)`,
     );
   }
-  return name as string;
+  return name as T;
+}
+
+/** Whether `bytes` are "." or "..", which no link is named. */
+function isDots(bytes: Uint8Array): boolean {
+  return bytes.every((byte) => byte === 0x2e) && bytes.length <= 2;
 }
 
 const encoder = new TextEncoder();

@@ -306,7 +306,7 @@ export class Addresses {
     options: Pick<AddressOptions, "peer"> = {},
   ): Promise<void> {
     const ctx = this.#ctx;
-    if (typeof dev === "object" && dev !== null) {
+    if (typeof dev === "object" && dev !== null && !(dev instanceof Uint8Array)) {
       // A listed address: exactly that one, on the link it is on now (its name may be stale).
       const listed = dev;
       dev = await ctx.listedIndex(

@@ -11,10 +11,11 @@ import * as C from "../constants.ts";
 import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
+import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { checkLinkName, checkLinkRef, nameLookup } from "./_link_ref.ts";
+import { checkLinkName, checkLinkRef, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
@@ -48,9 +49,15 @@ export interface LinkFields {
   /**
    * Interface name. The kernel allows any bytes but NUL, "/", ":" and whitespace: bytes that are
    * not UTF-8 read as U+FFFD here (as `raw.ifname`), so such a name does not find the link
-   * again (`get()` says so): use its `index`.
+   * again (`get()` says so): use its `index`, or its `nameBytes`.
    */
   readonly name: string;
+  /**
+   * The name's bytes, exactly as the kernel has them, when they are not UTF-8 (so `name` reads
+   * them as U+FFFD); absent for every other name, which `name` gives exactly. Every method that
+   * takes a link takes these bytes too (`ip.link.delete(link.nameBytes ?? link.name)`).
+   */
+  readonly nameBytes?: Uint8Array;
   /** IFF_* flags as `ip -j` lists them: "NO-CARRIER" first when up without carrier, then "UP"... */
   readonly flags: string[];
   /** IFF_UP: administratively up. */
@@ -1131,6 +1138,8 @@ export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   const link = new LinkObject(raw) as unknown as Record<string, unknown>;
   link.index = raw.ifiIndex;
   link.name = raw.ifname ?? "";
+  const nameBytes = textBytes(raw, "ifname");
+  if (nameBytes !== undefined) link.nameBytes = nameBytes;
   link.flags = linkFlags(flags, lowerUp === false);
   link.up = (flags & IFF_UP) !== 0;
   link.operstate = OPERSTATES.name(raw.operstate ?? 0);
@@ -1497,7 +1506,7 @@ export class Links {
       const linkinfo: Record<string, unknown> = {};
       if (settings.data !== undefined) {
         if (current?.kind === undefined) {
-          throw new TypeError(`data: link ${ref} has no kind to set options of`);
+          throw new TypeError(`data: link ${linkRefText(ref)} has no kind to set options of`);
         }
         linkinfo.kind = current.kind;
         const fields = kindFields(current.kind);
@@ -1505,7 +1514,9 @@ export class Links {
       }
       if (settings.portData !== undefined) {
         if (current?.slaveKind === undefined) {
-          throw new TypeError(`portData: link ${ref} is no port of a bridge or bond`);
+          throw new TypeError(
+            `portData: link ${linkRefText(ref)} is no port of a bridge or bond`,
+          );
         }
         linkinfo.slaveKind = current.slaveKind;
         linkinfo.slaveData = writeData(
@@ -1518,7 +1529,10 @@ export class Links {
     }
     // RTM_NEWLINK on an existing link, as `ip link set` sends: it takes every attribute setlink
     // takes, and kind and port options too.
-    await ctx.run(`link set ${ref}`, () => ctx.link.do("newlink", request as never));
+    await ctx.run(
+      `link set ${linkRefText(ref)}`,
+      () => ctx.link.do("newlink", request as never),
+    );
     return index;
   }
 
@@ -1536,11 +1550,14 @@ export class Links {
   async delete(link: LinkRef | Link): Promise<void> {
     const ctx = this.#ctx;
     // A listed link by its index: its name may have changed since.
-    const ref = typeof link === "object" && link !== null
+    const ref = typeof link === "object" && link !== null && !(link instanceof Uint8Array)
       ? await ctx.listedIndex(link, link.index, link.name)
       : link;
     const index = await ctx.ifindex(ref, "link");
-    await ctx.run(`link delete ${ref}`, () => ctx.link.do("dellink", { ifiIndex: index }));
+    await ctx.run(
+      `link delete ${linkRefText(ref)}`,
+      () => ctx.link.do("dellink", { ifiIndex: index }),
+    );
     ctx.names.delete(index);
   }
 

@@ -94,12 +94,22 @@ const NLA_F_NESTED = 0x8000, NLA_F_NET_BYTEORDER = 0x4000, NLA_TYPE_MASK = 0x3ff
 const LITTLE = String(HOST_LITTLE_ENDIAN);
 const textDecoder = new TextDecoder();
 
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * The string at `bytes[start, end)`, up to its first NUL. A short ASCII one (a link's name, its
  * qdisc, a kind) is built by the walk itself: a view and a call into the runtime's decoder cost
- * more, cold, than the whole walk (a typed monitor decodes a few per event).
+ * more, cold, than the whole walk (a typed monitor decodes a few per event). Bytes that are not
+ * UTF-8 read as U+FFFD; then, given the object and key it is stored under, their copy is kept
+ * for {@linkcode textBytes} (a link's name may be any bytes).
  */
-function nulTerminated(bytes: Uint8Array, start: number, end: number): string {
+function nulTerminated(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out?: object,
+  key?: string,
+): string {
   let text = "";
   let stop = start;
   for (; stop < end; stop++) {
@@ -109,7 +119,38 @@ function nulTerminated(bytes: Uint8Array, start: number, end: number): string {
     text += String.fromCharCode(byte);
   }
   while (stop < end && bytes[stop] !== 0) stop++;
-  return textDecoder.decode(bytes.subarray(start, stop));
+  const value = bytes.subarray(start, stop);
+  text = textDecoder.decode(value);
+  // U+FFFD is rare in names: only then is it asked whether the bytes were UTF-8.
+  if (out !== undefined && text.includes("\ufffd") && !isUtf8(value)) {
+    let kept = (out as { [TEXT_BYTES]?: Record<string, Uint8Array> })[TEXT_BYTES];
+    if (kept === undefined) {
+      kept = {};
+      Object.defineProperty(out, TEXT_BYTES, { value: kept, enumerable: false });
+    }
+    kept[key!] = value.slice();
+  }
+  return text;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    fatalDecoder.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TEXT_BYTES: unique symbol = Symbol("textBytes");
+
+/**
+ * The bytes of `decoded`'s string attribute `key` when they were not UTF-8 (the string reads
+ * them as U+FFFD, so it cannot name them back), else undefined. Internal: the route layer's
+ * `Link.nameBytes`.
+ */
+export function textBytes(decoded: object, key: string): Uint8Array | undefined {
+  return (decoded as { [TEXT_BYTES]?: Record<string, Uint8Array> })[TEXT_BYTES]?.[key];
 }
 
 /** Bytes of ASCII that nulTerminated() builds into a string itself (IFNAMSIZ, 16, and more). */
@@ -267,13 +308,15 @@ function integer(code: number, bigEndian: boolean, at: string): string {
 /**
  * How a value of `attribute` at `vs` (relative to `bytes`), `vl` bytes long, is read: the
  * condition its length must meet (else it is kept as unknown), statements that set `v`, and
- * whether they may set it to MISFIT.
+ * whether they may set it to MISFIT. `owner`, the expression of the object the value goes in,
+ * is where a string's bytes are kept when they are not UTF-8 (nowhere when "undefined").
  */
 function valueSource(
   codec: Codec,
   source: Source,
   attribute: CompiledAttribute,
   scope: string,
+  owner = "undefined",
 ): { check?: string; read: string; fallible?: boolean } | undefined {
   const code = attribute.code;
   const at = "base + vs";
@@ -300,7 +343,11 @@ function valueSource(
     case FLAG:
       return { read: "v = true;" };
     case STRING:
-      return { read: `v = ${source.ref(nulTerminated)}(bytes, vs, vs + vl);` };
+      return {
+        read: `v = ${source.ref(nulTerminated)}(bytes, vs, vs + vl, ${owner}, ${
+          JSON.stringify(attribute.key)
+        });`,
+      };
     case BINARY:
       if (attribute.struct !== undefined) {
         // A newer kernel's longer struct: the bytes past the members known are kept.
@@ -426,7 +473,8 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
       }`);
       continue;
     }
-    const value = valueSource(codec, source, attribute, scope);
+    // A string's bytes are kept beside it when they are not UTF-8 (textBytes()): one value's.
+    const value = valueSource(codec, source, attribute, scope, attribute.multi ? undefined : "out");
     if (value === undefined) continue;
     cases.push(`case ${attribute.type}: {
       ${value.check ? `if (!(${value.check})) { keep(out, bytes, at, len, tf); break; }` : ""}

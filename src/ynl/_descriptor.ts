@@ -340,7 +340,8 @@ export type AttributeKindValue<D extends FamilyDescriptor, K, O, M extends Mode>
   ? (O extends TextHint ? HintedValue<M, number> : IntegerValue<D, O, M>)
   : K extends "u64" | "s64" | "uint" | "sint" ? BigValue<M>
   : K extends "flag" ? boolean
-  : K extends "string" ? string
+  // As input, a string's bytes may be given as they are (a link's name need not be UTF-8).
+  : K extends "string" ? (M extends "input" ? string | Uint8Array : string)
   : K extends "binary" ? (
       O extends { struct: infer S extends string } ? StructValue<D, S, M> & KeptTail
         : O extends { subType: "u64" | "s64" | "uint" | "sint" } ? BigValue<M>[]

@@ -276,6 +276,16 @@ function cString(value: unknown, what: string): Uint8Array {
   return textEncoder.encode(`${value}\0`);
 }
 
+/** `value`'s bytes as a C string: as they are, and the NUL that ends them (RangeError naming `what`). */
+function cBytes(value: Uint8Array, what: string): Uint8Array {
+  if (value.includes(0)) {
+    throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
+  }
+  const encoded = new Uint8Array(value.byteLength + 1);
+  encoded.set(value);
+  return encoded;
+}
+
 function checkObject(value: unknown, what: string): void {
   if (
     typeof value !== "object" || value === null || Array.isArray(value)
@@ -454,7 +464,8 @@ function encodeValue(
       return;
     }
     case STRING: {
-      const encoded = cString(value, what);
+      // Bytes as they are (a link's name that is not UTF-8), else the string's UTF-8.
+      const encoded = value instanceof Uint8Array ? cBytes(value, what) : cString(value, what);
       const length = encoded.byteLength - 1;
       checkLength(length, what, checks);
       if (length >= VALUE_MAX) {

@@ -648,13 +648,58 @@ test("a link name that is not UTF-8 (the kernel allows it) reads with U+FFFD; ge
   await assert.rejects(
     client.link.get(link.name),
     (e: Error) =>
-      /no link named "\ufffdx" \(a name read with U\+FFFD .*find that link by its index\)/.test(
-        e.message,
-      ),
+      /no link named "\ufffdx" \(a name read with U\+FFFD .*find that link by its index, or by its nameBytes\)/
+        .test(
+          e.message,
+        ),
   );
   assert.equal((await client.link.get(link.index)).name, "\ufffdx");
   await assert.rejects(
     client.link.set(link.index, { netns: Symbol("x") as never }),
     /netns: Symbol\(x\) is not a namespace name/,
   );
+});
+
+test("a link name that is not UTF-8 names the link back by its nameBytes: listed, got, set down, deleted, exactly", async () => {
+  using own = new Netns();
+  // The name's bytes 0xff 0xfe, made by printf (an argument from JavaScript would be UTF-8).
+  execFileSync("sh", [
+    "-c",
+    `ip -n ${own.name} link add "$(printf '\\377\\376')" type veth peer name p1 && `
+    + `ip -n ${own.name} link set "$(printf '\\377\\376')" up`,
+  ]);
+  await using client = await openRoute({ netns: own.name });
+  const links = await client.link.list();
+  const link = links.find((l) => l.nameBytes !== undefined)!;
+  assert.ok(link, "listed with its bytes");
+  assert.equal(link.name, "\ufffd\ufffd");
+  assert.deepEqual([...link.nameBytes!], [0xff, 0xfe]);
+  // Only a name that is not UTF-8 has them.
+  assert.deepEqual(links.filter((l) => l.nameBytes !== undefined).map((l) => l.index), [
+    link.index,
+  ]);
+  assert.equal((await client.link.get(link.nameBytes!)).index, link.index);
+  assert.deepEqual([...(await client.link.get(link.index)).nameBytes!], [0xff, 0xfe]);
+  // Another name of the same U+FFFD text is another link: the bytes tell them apart.
+  await assert.rejects(
+    client.link.get(new Uint8Array([0xfe, 0xff])),
+    /ENODEV: no link named "\\xfe\\xff" \(given as bytes\)/,
+  );
+  assert.equal(own.json<Json[]>("link", "show", "dev", "p1")[0].link, "\ufffd\ufffd");
+  await client.link.set(link.nameBytes!, { up: false });
+  assert.equal((await client.link.get(link.index)).up, false);
+  // By the same bytes as a LinkRef anywhere: an address on it, listed by them.
+  await client.addr.add(link.nameBytes!, "10.0.0.1/24");
+  assert.deepEqual((await client.addr.list({ dev: link.nameBytes! })).map((a) => a.address), [
+    "10.0.0.1",
+  ]);
+  await client.link.delete(link.nameBytes!);
+  assert.deepEqual(own.json<Json[]>("link", "show").map((l: Json) => l.ifname), ["lo"]);
+  // Bytes that can name no link are refused before any request, as such a string is.
+  for (const bad of [new Uint8Array(), new Uint8Array([0x61, 0x2f]), new Uint8Array([0x2e])]) {
+    await assert.rejects(
+      client.link.get(bad),
+      /^TypeError: link: the bytes ".*" are not a link name or altname/,
+    );
+  }
 });

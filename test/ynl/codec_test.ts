@@ -11,6 +11,7 @@ import { MalformedMessageError } from "../../src/errors.ts";
 import type { GenericFamily } from "../../src/genl.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
 import { codecOf } from "../../src/ynl/_compile.ts";
+import { textBytes } from "../../src/ynl/_decode.ts";
 import {
   type AttributeSetValue,
   family,
@@ -1036,6 +1037,33 @@ test("the kernel's spelling of an attribute suggests its property name", () => {
       }),
     /no attribute "vlan-filtering" \(did you mean "vlanFiltering"\?\)/,
   );
+});
+
+test("a string attribute takes its bytes as they are (a name that is not UTF-8), and the decoder keeps such bytes beside the U+FFFD text", () => {
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  const payload = (value: Record<string, unknown>) => rt.encode("newlink", value).payload!;
+  // The string path is as it was: its UTF-8 and a NUL, the same bytes given either way.
+  assert.deepEqual(
+    payload({ ifname: "eth0", ifalias: "é" }),
+    payload({ ifname: new TextEncoder().encode("eth0"), ifalias: new Uint8Array([0xc3, 0xa9]) }),
+  );
+  const bytes = payload({ ifname: new Uint8Array([0xff, 0xfe]) });
+  // ifinfomsg (16 bytes), then IFLA_IFNAME: len 7, type 3, ff fe 00, padding.
+  assert.deepEqual([...bytes.subarray(16, 23)], [7, 0, 3, 0, 0xff, 0xfe, 0]);
+  assert.throws(
+    () => payload({ ifname: new Uint8Array([0x61, 0, 0x62]) }),
+    /^RangeError: link-attrs\.ifname: a string cannot hold NUL/,
+  );
+  const decode = (payload: Uint8Array) =>
+    rt.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message as object;
+  const link = decode(bytes);
+  assert.equal((link as { ifname: string }).ifname, "\ufffd\ufffd");
+  assert.deepEqual([...textBytes(link, "ifname")!], [0xff, 0xfe]);
+  // Kept out of sight: the same keys as a name that is UTF-8 has, the same JSON but the name.
+  assert.deepEqual(Object.keys(link), Object.keys(decode(payload({ ifname: "ab" }))));
+  // UTF-8, U+FFFD itself included, keeps nothing beside its text.
+  assert.equal(textBytes(decode(payload({ ifname: "\ufffd" })), "ifname"), undefined);
+  assert.equal(textBytes(decode(payload({ ifname: "eth0" })), "ifname"), undefined);
 });
 
 test("generated modules document each attribute: C name, kind, the spec's doc", () => {
