@@ -54,8 +54,9 @@ export interface LinkFields {
   readonly name: string;
   /**
    * The name's bytes, exactly as the kernel has them, when they are not UTF-8 (so `name` reads
-   * them as U+FFFD); absent for every other name, which `name` gives exactly. Every method that
-   * takes a link takes these bytes too (`ip.link.delete(link.nameBytes ?? link.name)`).
+   * them as U+FFFD); absent for every other name, which `name` gives exactly. Every method of
+   * the route client that takes a link ({@linkcode LinkRef}) takes these bytes too
+   * (`ip.link.delete(link.nameBytes ?? link.name)`).
    */
   readonly nameBytes?: Uint8Array;
   /** IFF_* flags as `ip -j` lists them: "NO-CARRIER" first when up without carrier, then "UP"... */
