@@ -80,7 +80,15 @@ test("link.get() names those kinds' modes, as ip -d shows them", async () => {
       ifiFlags: 0,
       link: 7,
       linkinfo: { kind: "vlan", data: { id: 10, protocol: "8021q" } },
+      // What a vlan on an ethernet link has as ip -d -j shows it: link_type ether, linkmode
+      // DORMANT, inet6_addr_gen_mode stable_secret (values the live tests do not reach).
+      ifiType: 1,
+      linkmode: 1,
+      afSpec: { inet6: { addrGenMode: 2 } },
     },
+    // A wireguard link: ARPHRD_NONE, ip's link/none; a type ip has no name for is [N].
+    { ifiIndex: 12, ifname: "wg0", ifiFlags: 0, ifiType: 65534, linkinfo: { kind: "wireguard" } },
+    { ifiIndex: 13, ifname: "odd0", ifiFlags: 0, ifiType: 9999, linkmode: 7 },
     {
       ifiIndex: 11,
       ifname: "br0",
@@ -95,7 +103,15 @@ test("link.get() names those kinds' modes, as ip -d shows them", async () => {
   const ipv = await client.link.get("ipv0");
   assert.ok(ipv.kind === "ipvlan");
   assert.equal(ipv.data!.mode, "l3");
-  assert.deepEqual((await client.link.get("v10")).data, { id: 10, protocol: "8021q" });
+  const vlan = await client.link.get("v10");
+  assert.deepEqual(vlan.data, { id: 10, protocol: "8021q" });
+  assert.deepEqual(
+    [vlan.linkType, vlan.linkmode, vlan.addrGenMode],
+    ["ether", "dormant", "stable_secret"],
+  );
+  assert.equal((await client.link.get("wg0")).linkType, "none");
+  const odd = await client.link.get("odd0");
+  assert.deepEqual([odd.linkType, odd.linkmode, odd.addrGenMode], [9999, 7, undefined]);
   // A bridge's VLAN protocol by the same names as a vlan's (it was a number).
   const br = await client.link.get("br0");
   assert.ok(br.kind === "bridge");
