@@ -2,7 +2,7 @@
 // overruns surfaced; ended by break or an AbortSignal.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { test } from "node:test";
 import {
   NETLINK_ROUTE,
@@ -84,6 +84,23 @@ test("monitor() sees what ip changes: links, addresses, routes, neighbours, rule
   assert.equal(at, want.length, `missing ${want[at]} in:\n${seen.join("\n")}`);
   // break left the groups.
   assert.deepEqual(ip.socket.groups, []);
+});
+
+test("monitor(): a link event of a name that is not UTF-8 has its nameBytes, as list() gives them", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  // The name's bytes 0xff 0xfe, made by printf (an argument from JavaScript would be UTF-8).
+  execFileSync("sh", [
+    "-c",
+    `ip -n ${ns.name} link add "$(printf '\\377\\376')" type veth peer name p1`,
+  ]);
+  for await (const event of events) {
+    if (event.object !== "link" || event.value.name === "p1") continue;
+    assert.equal(event.value.name, "\ufffd\ufffd");
+    assert.deepEqual([...event.value.nameBytes!], [0xff, 0xfe]);
+    break;
+  }
 });
 
 test("monitor() names an event's link as it is named then: renamed before it started, or while it runs", async () => {
