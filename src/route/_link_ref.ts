@@ -47,7 +47,18 @@ const fatal = new TextDecoder("utf-8", { fatal: true });
  * kernel's isspace() (ASCII's, and 0xa0, which is in "à"'s encoding), and not "." or "..".
  */
 export function checkLinkName(name: unknown, field: string): string {
+  if (name instanceof Uint8Array) {
+    throw new TypeError(`${field}: a name as text is taken here, not bytes`);
+  }
   return checkName(name, field, IFNAMSIZ - 1, "a link name");
+}
+
+/**
+ * A new link's name as {@linkcode checkLinkName} takes it, or as its bytes (a name that is not
+ * UTF-8), checked alike.
+ */
+export function checkNewLinkName(name: unknown, field: string): string | Uint8Array {
+  return checkName<string | Uint8Array>(name, field, IFNAMSIZ - 1, "a link name");
 }
 
 /**

@@ -15,7 +15,7 @@ import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { checkLinkName, checkLinkRef, linkRefText, nameLookup } from "./_link_ref.ts";
+import { checkLinkRef, checkNewLinkName, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import { integer } from "./route.ts";
@@ -616,8 +616,8 @@ export interface LinkSettings<K extends string = string, P extends string = Deco
   up?: boolean;
   /** New MTU. */
   mtu?: number;
-  /** New name. */
-  name?: string;
+  /** New name: text, or its bytes as they are (a name that is not UTF-8). */
+  name?: string | Uint8Array;
   /** New link-layer address ("aa:bb:cc:dd:ee:ff"). */
   address?: string;
   /** New link-layer broadcast address. */
@@ -674,8 +674,8 @@ export interface LinkSettings<K extends string = string, P extends string = Deco
 export interface NewLink<K extends string = string, P extends string = DecodedPortKind>
   extends Omit<LinkSettings<K, P>, "name" | "addrGenMode">
 {
-  /** The new link's name. */
-  name: string;
+  /** The new link's name: text, or its bytes as they are (a name that is not UTF-8). */
+  name: string | Uint8Array;
   /** Its kind: "veth", "bridge", "vxlan", "macvlan", "vlan", "bond", "wireguard"... */
   kind: K;
   /** The link it sits on (a macvlan's or VLAN's parent). */
@@ -684,7 +684,7 @@ export interface NewLink<K extends string = string, P extends string = DecodedPo
    * The veth peer: its name, namespace (`ip link add a type veth peer name b netns NAME`),
    * address, MTU.
    */
-  peer?: { name?: string; netns?: NetnsRef; address?: string; mtu?: number };
+  peer?: { name?: string | Uint8Array; netns?: NetnsRef; address?: string; mtu?: number };
 }
 
 /**
@@ -1370,7 +1370,7 @@ export class Links {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
     checkOptions("link.add() spec", spec, NEW_LINK_KEYS, ["master"]);
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
-    const name = checkLinkName(spec.name, "name");
+    const name = checkNewLinkName(spec.name, "name");
     checkKind(spec.kind);
     if (spec.link === undefined && NEEDS_LINK.has(spec.kind)) {
       throw new TypeError(
@@ -1411,7 +1411,7 @@ export class Links {
   }
 
   /** Makes the link; resolves with its index. */
-  async #add(spec: NewLink, name: string, netns: NetnsFiles): Promise<number> {
+  async #add(spec: NewLink, name: string | Uint8Array, netns: NetnsFiles): Promise<number> {
     const ctx = this.#ctx;
     const request = await this.#settings(spec, "link", netns);
     request.ifname = name;
@@ -1428,7 +1428,9 @@ export class Links {
         throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
       }
       const peer: Record<string, unknown> = {};
-      if (spec.peer.name !== undefined) peer.ifname = checkLinkName(spec.peer.name, "peer.name");
+      if (spec.peer.name !== undefined) {
+        peer.ifname = checkNewLinkName(spec.peer.name, "peer.name");
+      }
       if (spec.peer.address !== undefined) {
         peer.address = parseMAC(spec.peer.address, "peer.address");
       }
@@ -1443,7 +1445,7 @@ export class Links {
       : { kind: spec.kind };
     const taken = spec.peer?.name === undefined ? `"${name}"` : `"${name}" or "${spec.peer.name}"`;
     await ctx.run(
-      `link add ${name}`,
+      `link add ${linkRefText(name)}`,
       () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
       { EEXIST: `a link named ${taken} exists: link.set() changes it, link.delete() removes it` },
     );
@@ -1481,7 +1483,9 @@ export class Links {
       netns.close();
     }
     if (settings.netns !== undefined) ctx.names.delete(index);
-    else if (settings.name !== undefined) ctx.names.set(index, settings.name);
+    else if (typeof settings.name === "string") ctx.names.set(index, settings.name);
+    // Bytes that are not UTF-8 read back as U+FFFD, as the kernel's events will give them.
+    else if (settings.name !== undefined) ctx.names.set(index, lossy.decode(settings.name));
   }
 
   /** Sends the change; resolves with the link's index. */
@@ -1491,7 +1495,9 @@ export class Links {
     netns: NetnsFiles,
   ): Promise<number> {
     const ctx = this.#ctx;
-    const name = settings.name === undefined ? undefined : checkLinkName(settings.name, "name");
+    const name = settings.name === undefined
+      ? undefined
+      : checkNewLinkName(settings.name, "name");
     // Their contents are checked against the link's kind, once it is looked up; their shape now.
     for (const field of ["data", "portData"] as const) {
       const value = settings[field];
@@ -1631,3 +1637,4 @@ export class Links {
 }
 
 const aliasEncoder = new TextEncoder();
+const lossy = new TextDecoder();

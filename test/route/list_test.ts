@@ -3,6 +3,7 @@
 // with lifetimes and labels; multipath, blackhole, other tables; rules with fwmark; neighbours.
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
 import { before, test } from "node:test";
 import { NETLINK_ROUTE } from "../../src/constants.ts";
@@ -695,6 +696,24 @@ test("a link name that is not UTF-8 names the link back by its nameBytes: listed
   ]);
   await client.link.delete(link.nameBytes!);
   assert.deepEqual(own.json<Json[]>("link", "show").map((l: Json) => l.ifname), ["lo"]);
+  // Made and renamed with such names through the typed API too: ip lists the bytes given.
+  const bytes = (...values: number[]) => new Uint8Array(values);
+  await client.link.add({
+    name: bytes(0x61, 0xff),
+    kind: "veth",
+    peer: { name: bytes(0x62, 0xfe) },
+  });
+  await client.link.set(bytes(0x61, 0xff), { name: bytes(0xfe, 0xfd) });
+  const ipNames = execFileSync("ip", ["-n", own.name, "-o", "link", "show"]);
+  assert.ok(ipNames.includes(Buffer.from([0x20, 0xfe, 0xfd, 0x40])), "ip shows \\xfe\\xfd@");
+  assert.ok(ipNames.includes(Buffer.from([0x20, 0x62, 0xfe, 0x40])), "ip shows b\\xfe@");
+  const renamed = await client.link.get(bytes(0xfe, 0xfd));
+  assert.deepEqual([...renamed.nameBytes!], [0xfe, 0xfd]);
+  await assert.rejects(
+    client.link.add({ name: bytes(0x61, 0x3a), kind: "veth" }),
+    /^TypeError: name: the bytes "a:" are not a link name/,
+  );
+  await client.link.delete(renamed.nameBytes!);
   // Bytes that can name no link are refused before any request, as such a string is.
   for (const bad of [new Uint8Array(), new Uint8Array([0x61, 0x2f]), new Uint8Array([0x2e])]) {
     await assert.rejects(
