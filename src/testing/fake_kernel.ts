@@ -166,6 +166,12 @@ const BOOT_UNITS: ReadonlySet<number> = new Set([
   NETLINK_KOBJECT_UEVENT,
   NETLINK_GENERIC,
 ]);
+/**
+ * The units built into the kernel that answer requests whatever is served: rtnetlink (a type
+ * nothing serves is EOPNOTSUPP) and genetlink (its nlctrl answers family lookups; a family id
+ * nothing serves is ENOENT). No module provides them, so unserve() never unloads them.
+ */
+const BUILT_IN_SERVERS: ReadonlySet<number> = new Set([NETLINK_ROUTE, NETLINK_GENERIC]);
 /** SOCK_MIN_RCVBUF: 2048 bytes and a struct sk_buff (x86-64, arm64). */
 const SOCK_MIN_RCVBUF = 2304;
 /**
@@ -993,7 +999,7 @@ export class FakeKernel {
     return this.#controller?.groupCount ?? this.#genericGroups;
   }
   readonly #genericGroups: number;
-  /** nlctrl, once a family is registered. */
+  /** nlctrl, there from the start as the kernel's is (made when first used). */
   #controller: GenlController | undefined;
   /** The other protocols' multicast groups given by the `protocolGroups` option. */
   readonly #protocolGroups = new Map<number, number>();
@@ -1130,7 +1136,9 @@ export class FakeKernel {
    * Answers requests of `type` on `protocol` with `handler`. A protocol with any handler is
    * served by the kernel: its other types are answered EOPNOTSUPP (ENOENT on NETLINK_GENERIC,
    * whose types are family ids: no family has that id); sending to port 0 of a
-   * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it). Throws
+   * protocol with none fails with ECONNREFUSED (nothing in the kernel serves it), but for the
+   * kernel's built-in servers, served from the start: rtnetlink (NETLINK_ROUTE, each type
+   * EOPNOTSUPP until served) and genetlink (NETLINK_GENERIC, with nlctrl). Throws
    * RangeError for a protocol past 31 or a type past 65535, TypeError for a handler that is not a
    * function.
    */
@@ -1151,14 +1159,15 @@ export class FakeKernel {
    * Stops answering requests of `type` on `protocol` (a module unloaded): they are answered as
    * types nothing serves are. Once a protocol has no type served, nothing in the kernel serves
    * it, as a unit whose module was unloaded: sending to its port 0 fails with ECONNREFUSED,
-   * opening a socket of it with EPROTONOSUPPORT.
+   * opening a socket of it with EPROTONOSUPPORT (not NETLINK_ROUTE's nor NETLINK_GENERIC's,
+   * built into the kernel: they go on answering).
    */
   unserve(protocol: number, type: number): this {
     const types = this.#handlers.get(protocol);
     types?.delete(type);
     if (types?.size === 0) {
       this.#handlers.delete(protocol);
-      this.#unloaded.add(protocol);
+      if (!BUILT_IN_SERVERS.has(protocol)) this.#unloaded.add(protocol);
     }
     return this;
   }
@@ -1189,21 +1198,26 @@ export class FakeKernel {
    * ```
    */
   registerFamily(family: FakeFamily): GenericFamily {
-    if (!this.#controller) {
-      const controller = this.#controller = new GenlController(this.#genericGroups);
-      this.serve(NETLINK_GENERIC, GENL_ID_CTRL, (request) => {
-        const dump = dumpBits(NETLINK_GENERIC, 0, request.type, request.flags) !== 0;
-        const { payloads = [], errno, ext } = controller.answer(request, dump);
-        return {
-          messages: payloads.map((payload) => ({ type: GENL_ID_CTRL, payload })),
-          errno,
-          ext,
-        };
-      });
-    }
-    const registered = this.#controller.register(family);
-    this.#announce(this.#controller.registered(registered));
+    const controller = this.#nlctrl();
+    const registered = controller.register(family);
+    this.#announce(controller.registered(registered));
     return registered;
+  }
+
+  /** The fake's nlctrl, made and served (as GENL_ID_CTRL) when first used. */
+  #nlctrl(): GenlController {
+    if (this.#controller) return this.#controller;
+    const controller = this.#controller = new GenlController(this.#genericGroups);
+    this.serve(NETLINK_GENERIC, GENL_ID_CTRL, (request) => {
+      const dump = dumpBits(NETLINK_GENERIC, 0, request.type, request.flags) !== 0;
+      const { payloads = [], errno, ext } = controller.answer(request, dump);
+      return {
+        messages: payloads.map((payload) => ({ type: GENL_ID_CTRL, payload })),
+        errno,
+        ext,
+      };
+    });
+    return controller;
   }
 
   /**
@@ -1253,7 +1267,7 @@ export class FakeKernel {
 
   /** Whether something in the kernel serves `protocol`. */
   serves(protocol: number): boolean {
-    return this.#handlers.has(protocol);
+    return this.#handlers.has(protocol) || BUILT_IN_SERVERS.has(protocol);
   }
 
   /** The open socket bound to `portid` on `protocol`, if any. */
@@ -1322,7 +1336,12 @@ export class FakeKernel {
       if (request.flags & NLM_F_ACK) socket.ack(request, 0, {});
       return;
     }
-    const handler = this.#handlers.get(socket.protocol)?.get(request.type);
+    let handler = this.#handlers.get(socket.protocol)?.get(request.type);
+    // genetlink's nlctrl is there from the start, unless a test serves one of its own.
+    if (!handler && socket.protocol === NETLINK_GENERIC && request.type === GENL_ID_CTRL) {
+      this.#nlctrl();
+      handler = this.#handlers.get(NETLINK_GENERIC)!.get(GENL_ID_CTRL);
+    }
     // rtnetlink_rcv_msg dumps only an RTM_GET* type ((type & 3) == 2): any other is a change,
     // the bits its NLM_F_REPLACE | NLM_F_EXCL. genl_family_rcv_msg dumps only with both bits,
     // conntrack's callbacks only for their GET types: the library's rule (src/_request.ts).

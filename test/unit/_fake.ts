@@ -15,15 +15,17 @@ export async function fakeSocket(
   options: OpenOptions = {},
   setup: (t: FakeSocket, kernel: FakeKernel) => void = () => {},
   protocol = NETLINK_ROUTE,
-  kernel = new FakeKernel(),
+  given?: FakeKernel,
 ): Promise<{ sock: NetlinkSocket; t: FakeSocket; kernel: FakeKernel }> {
+  const kernel = given ?? new FakeKernel();
   let t!: FakeSocket;
   const sock = await open(protocol, {
     ...options,
     transport: (p, o) => {
       t = kernel.open(p, o) as FakeSocket;
-      // A kernel that answers nothing unless the test programs it.
-      if (!kernel.serves(p)) t.script = () => {};
+      // A kernel that answers nothing unless the test programs it (the fake's rtnetlink and
+      // nlctrl answer from the start, as the kernel's do).
+      if (!given || !kernel.serves(p)) t.script = () => {};
       setup(t, kernel);
       return t;
     },

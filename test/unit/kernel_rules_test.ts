@@ -22,6 +22,7 @@ import {
   decodeAttributePolicy,
   decodeMessages,
   encodeMessages,
+  GENL_ID_CTRL,
   type Message,
   NETLINK_BROADCAST_ERROR,
   NETLINK_GENERIC,
@@ -45,6 +46,7 @@ import {
   NLMSGERR_ATTR_OFFS,
   NLMSGERR_ATTR_POLICY,
   open,
+  resolveFamily,
   RTM_DELLINK,
   RTM_GETLINK,
   RTM_GETROUTE,
@@ -864,6 +866,30 @@ test("a unit no module created cannot be opened (EPROTONOSUPPORT) until served o
     unit.request({ type: 0x10 }),
     (e: unknown) => e instanceof SyscallError && e.code === "ECONNREFUSED",
   );
+});
+
+test("rtnetlink and genetlink answer from the start, and nlctrl with them, as the kernel's built-in units do: nothing served is EOPNOTSUPP, a family not registered ENOENT", async () => {
+  // A fresh fake refused every send to them with ECONNREFUSED ("was the module unloaded?"), so
+  // a test of code that reports a missing family passed against a failure the kernel never gives.
+  const kernel = new FakeKernel();
+  await using route = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await assert.rejects(
+    route.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    { code: "EOPNOTSUPP" },
+  );
+  await using genl = await open(NETLINK_GENERIC, { transport: kernel.open });
+  assert.equal((await resolveFamily(genl, "nlctrl")).id, GENL_ID_CTRL);
+  await assert.rejects(resolveFamily(genl, "netdev"), { code: "ENOENT" });
+  await assert.rejects(genl.request({ type: 0x30, payload: new Uint8Array(4) }), {
+    code: "ENOENT",
+  });
+  // Built in, they are never unloaded: unserving the last type served leaves them answering.
+  kernel.serve(NETLINK_ROUTE, RTM_GETLINK, () => ({})).unserve(NETLINK_ROUTE, RTM_GETLINK);
+  await assert.rejects(
+    route.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    { code: "EOPNOTSUPP" },
+  );
+  (await open(NETLINK_ROUTE, { transport: kernel.open })).close();
 });
 
 test("the fake kernel refuses options and serve() arguments it does not take, naming them", () => {
