@@ -161,6 +161,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (value instanceof Uint8Array) return "a Uint8Array";
   if (Array.isArray(value)) return "an array";
+  const tag = objectTag(value);
+  if (tag !== undefined && tag !== "Object") return `a ${tag}`;
   return typeof value === "string"
     ? quoted(value)
     : typeof value === "bigint"
@@ -286,11 +288,19 @@ function cBytes(value: Uint8Array, what: string): Uint8Array {
   return encoded;
 }
 
+/** An object's built-in tag ("Object", "Map", "Promise", "Uint8Array"...); else undefined. */
+function objectTag(value: unknown): string | undefined {
+  return typeof value === "object" && value !== null
+    ? Object.prototype.toString.call(value).slice(8, -1)
+    : undefined;
+}
+
+/**
+ * Throws unless `value` is an object of properties: a Map, a Promise (a request not awaited), a
+ * Date or bytes would encode as nothing, their contents not being own properties.
+ */
 function checkObject(value: unknown, what: string): void {
-  if (
-    typeof value !== "object" || value === null || Array.isArray(value)
-    || value instanceof Uint8Array
-  ) {
+  if (objectTag(value) !== "Object") {
     throw new TypeError(`${what}: expected an object, got ${describe(value)}`);
   }
 }
@@ -575,6 +585,15 @@ function encodeValue(
       return;
     case BITFIELD32: {
       checkObject(value, what);
+      for (const key of Object.keys(value as object)) {
+        if (key !== "value" && key !== "selector") {
+          throw new TypeError(
+            `${what}: a bitfield32 has no member ${quoted(key)}${
+              suggestion(key, ["value", "selector"])
+            }`,
+          );
+        }
+      }
       const { value: bits, selector } = value as { value?: unknown; selector?: unknown };
       const valueBits = Number(checkInteger(bits, U32, `${what}.value`, checks));
       // The kernel holds both to the attribute's valid bits (NLA_BITFIELD32's mask).

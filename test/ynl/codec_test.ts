@@ -477,6 +477,22 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ multi: 1 }, /multi-attr value must be an array/);
   rejects({ multi: "1" }, /^TypeError: main\.multi: multi-attr value must be an array, got "1"$/);
   rejects({ nest: "x" }, /expected an object/);
+  // A Map, a Promise not awaited or a Date has no own properties: it encoded as an empty nest.
+  rejects(
+    { nest: new Map([["u32", 1]]) },
+    /^TypeError: main\.nest: expected an object, got a Map$/,
+  );
+  rejects({ nest: Promise.resolve({}) }, /expected an object, got a Promise$/);
+  rejects({ pair: new Date() }, /expected an object, got a Date$/);
+  assert.throws(
+    () => codec.encode("set", new Map()),
+    /^TypeError: message: expected an object, got a Map$/,
+  );
+  // A bitfield32's misspelt member was dropped in silence.
+  rejects(
+    { bits: { value: 1, selector: 1, mask: 1 } },
+    /^TypeError: main\.bits: a bitfield32 has no member "mask"/,
+  );
   rejects({ name: 5 }, /expected a string/);
   rejects({ blob: [1] }, /expected a Uint8Array/);
   for (
