@@ -38,6 +38,8 @@ export function checkNetnsName(name: unknown, field: string): string {
     ? "holds a \"/\" (a name, not a path: it lives at /run/netns/NAME)"
     : name.includes("\0")
     ? "holds a NUL"
+    : !name.isWellFormed()
+    ? "holds a lone surrogate, which has no UTF-8 form"
     : new TextEncoder().encode(name).length >= NAME_MAX
     ? `is ${NAME_MAX} bytes or longer`
     : undefined;

@@ -158,6 +158,22 @@ export function checkGivenSocket(
 }
 
 /**
+ * Throws TypeError naming `what` if `text` holds a lone surrogate (half of a UTF-16 pair, as a
+ * string cut mid-character leaves): it has no UTF-8 form, and TextEncoder would write U+FFFD in
+ * its place, sending a name other than the one given. Returns `text`.
+ */
+export function checkWellFormed(text: string, what: string): string {
+  if (!text.isWellFormed()) {
+    throw new TypeError(
+      `${what}: ${
+        quoted(text)
+      } holds a lone surrogate, which has no UTF-8 form (it would be sent as U+FFFD)`,
+    );
+  }
+  return text;
+}
+
+/**
  * A value a caller passed, as an error message shows it: a string quoted, so that `"1"` is not
  * taken for the number 1 that the message says is allowed, with its control characters escaped
  * (quoted(): C0, DEL and C1), so that one cannot forge what a terminal shows of the message.

@@ -11,7 +11,13 @@
 
 import { TYPE_MAX, VALUE_MAX } from "./_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkIterable, checkNumberArgument, shown, unknownKey } from "./_options.ts";
+import {
+  checkIterable,
+  checkNumberArgument,
+  checkWellFormed,
+  shown,
+  unknownKey,
+} from "./_options.ts";
 import { sharedView } from "./_view.ts";
 import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
@@ -436,6 +442,7 @@ export class AttributeEncoder {
       // The kernel reads NLA_STRING/NLA_NUL_STRING up to the first NUL: the rest would vanish.
       throw new RangeError(`attribute ${type}: a string cannot hold NUL; use bytes() for binary`);
     }
+    checkWellFormed(value, `attribute ${type}`);
     const encoded = textEncoder.encode(value);
     if (encoded.byteLength + 1 > VALUE_MAX) {
       throw new RangeError(

@@ -2,7 +2,7 @@
 // index. Internal: shared by the route client and TrafficControl (which does not load the route
 // client's codecs).
 
-import { shown } from "../_options.ts";
+import { checkWellFormed, shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import type { NetlinkFamily } from "../ynl/family.ts";
 import type { rtLink } from "../ynl/rt_link.ts";
@@ -132,7 +132,7 @@ function checkName<T extends string | Uint8Array = string>(
   what: string,
 ): T {
   const bytes = typeof name === "string"
-    ? encoder.encode(name)
+    ? encoder.encode(checkWellFormed(name, field))
     : name instanceof Uint8Array
     ? name
     : undefined;

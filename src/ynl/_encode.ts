@@ -9,6 +9,7 @@
 
 import { TYPE_MAX, VALUE_MAX } from "../_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkWellFormed } from "../_options.ts";
 import { quoted } from "../_printable.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeEncoder } from "../attribute.ts";
@@ -275,6 +276,7 @@ function cString(value: unknown, what: string): Uint8Array {
   if (value.includes("\0")) {
     throw new RangeError(`${what}: a string cannot hold NUL (it ends C strings)`);
   }
+  checkWellFormed(value, what);
   return textEncoder.encode(`${value}\0`);
 }
 

@@ -307,6 +307,11 @@ test("bad values are refused before any request, naming the field", async () => 
       JSON.stringify(name),
     );
   }
+  // A lone surrogate was sent as U+FFFD: a link of another name than the one given.
+  await assert.rejects(
+    ip.link.add({ name: "a\ud800", kind: "veth" }),
+    /^TypeError: name: "a\\ud800" holds a lone surrogate/,
+  );
   // A kind that is no kind's name: a TypeError naming it, on add as on list (whose filter
   // listed nothing for 5, "" or null, as for a kind no link has).
   for (

@@ -127,6 +127,8 @@ test("createNetns / deleteNetns: a name that is no `ip netns` name is a TypeErro
       ["a/b", /holds a "\/"/],
       ["/run/netns/x", /holds a "\/"/],
       ["a\0b", /holds a NUL/],
+      // Sent as U+FFFD, it made a namespace of another name (listNetns() did not show it).
+      ["nltest-\ud800", /holds a lone surrogate/],
       [long, /255 bytes or longer/],
       ["é".repeat(128), /255 bytes or longer/],
       [7, /is not a string/],

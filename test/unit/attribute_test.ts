@@ -256,6 +256,8 @@ test("the encoder rejects values outside their type, naming attribute and range"
       /attribute 7: string must be at most 65530 bytes/,
     ],
     [(e) => e.string(7, "ab\0cd"), RangeError, /attribute 7: a string cannot hold NUL/],
+    // TextEncoder wrote U+FFFD for it: another string than the one given.
+    [(e) => e.string(7, "ab\udc00"), TypeError, /attribute 7: "ab\\udc00" holds a lone surrogate/],
     [
       (e) => e.bytes(7, [1] as unknown as Uint8Array),
       TypeError,

@@ -428,6 +428,7 @@ test("checks from the spec are enforced on encode", () => {
   rejects({ name: "nine char" }, /main\.name: must be at most 8 bytes, got 9/);
   // A string's NUL and nla_len's bound name the attribute too, as the spec's checks do.
   rejects({ name: "ab\0c" }, /^RangeError: main\.name: a string cannot hold NUL/);
+  rejects({ name: "a\ud800" }, /^TypeError: main\.name: "a\\ud800" holds a lone surrogate/);
   rejects({ kind: "x".repeat(70_000) }, /^RangeError: main\.kind: at most 65530 bytes of UTF-8/);
   rejects({ kind: "x".repeat(65_531) }, /at most 65530 bytes of UTF-8 .*, got 65531$/);
   // So do a binary's, a nest's and a sub-message's: the encoder under them names type numbers.
