@@ -53,6 +53,19 @@ test("format() escapes C1 controls and DEL as well as C0 ones (JSON.stringify le
   assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(line), line);
 });
 
+test("format() and error messages escape the characters that reorder or break text: bidirectional controls (U+202E), line and paragraph separators", () => {
+  // Left as they were: an ifname with U+202E printed "evil" backwards in a log, U+2028 broke
+  // the line in a viewer.
+  const text = "a\u202ecba\u2066\u2069\u200f\u2028b\u2029";
+  const escaped = "a\\u202ecba\\u2066\\u2069\\u200f\\u2028b\\u2029";
+  const line = format(ackMessage(request, 22, { message: text }), { protocol: NETLINK_ROUTE });
+  assert.ok(line.includes(`msg="${escaped}"`), line);
+  assert.equal(new NetlinkError({ errno: 22, detail: text }).message, `EINVAL: ${escaped}`);
+  assert.throws(() => parseIP(text), {
+    message: `address: "${escaped}" is not an IPv4 or IPv6 address`,
+  });
+});
+
 test("a caller's string in an error is quoted with the same escapes: C0, DEL and C1 (U+009B)", () => {
   // shown() (src/_options.ts), which every option error quotes a value with.
   assert.throws(() => parseIP(TEXT), {
