@@ -53,10 +53,23 @@ export function openNetnsFile(libc: Libc, path: string): number {
     throw new SyscallError(
       "open",
       errno,
-      errno === ENOENT ? `no network namespace at ${shown}` : `cannot open ${shown}`,
+      errno === ENOENT
+        ? `no network namespace at ${shown}${notUtf8(path)}`
+        : `cannot open ${shown}`,
     );
   }
   return fd;
+}
+
+/**
+ * What an ENOENT for `name` adds when it holds U+FFFD: listNetns() reads a file name that is
+ * not UTF-8 with U+FFFD for its bad bytes, which name another file when written back.
+ */
+function notUtf8(name: string): string {
+  return name.includes("\ufffd")
+    ? " (a name read with U+FFFD stands for bytes that are not UTF-8, which a file name may"
+      + " hold: this text cannot reach that namespace; `ip netns` given its bytes can)"
+    : "";
 }
 
 /** The calling thread's own network namespace file: /proc/self would be the main thread's. */
@@ -256,7 +269,7 @@ export function deleteNamedNetns(libc: Libc, name: string): void {
       "unlink",
       errno,
       errno === ENOENT
-        ? `no network namespace named "${printable(name)}"`
+        ? `no network namespace named "${printable(name)}"${notUtf8(name)}`
         : `cannot remove ${printable(path)}`,
     );
   }

@@ -61,7 +61,9 @@ export function deleteNetns(name: string): void {
 
 /**
  * The names of the network namespaces in /run/netns, as `ip netns list` shows them, sorted; none
- * when /run/netns does not exist. Needs no privilege.
+ * when /run/netns does not exist. Needs no privilege. A name that is not UTF-8 (a file name may
+ * hold any byte but "/" and NUL) is read with U+FFFD for its bad bytes, and that text names no
+ * namespace: opening or deleting by it is ENOENT, with a message saying why.
  *
  * @example
  * ```ts

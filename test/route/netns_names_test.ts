@@ -116,6 +116,22 @@ test("deleteNetns: no such name is ENOENT, named; a client inside keeps the name
   }
 });
 
+test("a name that is not UTF-8: listNetns() reads it with U+FFFD, and opening or deleting by that text is ENOENT saying why", async () => {
+  // The ENOENT said only "no network namespace named ..." of a name listNetns() had just given.
+  const stem = fresh();
+  const bash = (command: string) => execFileSync("bash", ["-c", command]);
+  bash(`ip netns add $'${stem}\\xff'`);
+  try {
+    const read = listNetns().find((name) => name.startsWith(stem));
+    assert.equal(read, `${stem}\ufffd`);
+    const why = /stands for bytes that are not UTF-8/;
+    await assert.rejects(openRoute({ netns: read }), { code: "ENOENT", message: why });
+    assert.throws(() => deleteNetns(read!), { code: "ENOENT", message: why });
+  } finally {
+    bash(`ip netns del $'${stem}\\xff'`);
+  }
+});
+
 test("createNetns / deleteNetns: a name that is no `ip netns` name is a TypeError before any system call", () => {
   const before = listNetns();
   const long = "n".repeat(255);
