@@ -37,7 +37,11 @@ export interface Tap {
    * also one whose multicast went out though its unicast half was refused (ECONNREFUSED).
    */
   sent?(data: Uint8Array, portid: number, groupMask: number): void;
-  /** A datagram the socket received. */
+  /**
+   * A datagram the socket received, before the socket reads it: its bytes are the ones the
+   * socket then parses, so change them only in a copy (`datagram.data.slice()`); a reply
+   * overwritten here is lost to its request, which waits on for it.
+   */
   received?(datagram: Datagram): void;
   /** A read failed (ENOBUFS: the kernel dropped messages for this socket). */
   receiveFailed?(error: unknown): void;
