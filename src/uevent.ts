@@ -131,7 +131,11 @@ export interface Uevent {
    * a replacer for it: `(_, v) => typeof v === "bigint" ? String(v) : v`.
    */
   seqnum: bigint | undefined;
-  /** Every `KEY=VALUE` of the event, in an object (own properties only, any key). */
+  /**
+   * Every `KEY=VALUE` of the event, in an object (own properties only, any key). Read as UTF-8:
+   * bytes that are not (a network device's INTERFACE may hold any byte but NUL, "/", ":" and
+   * spaces) show as U+FFFD; find such a device by its IFINDEX.
+   */
   env: Record<string, string>;
   /** For udev messages, their libudev header. */
   udev?: UdevMonitorHeader;

@@ -66,6 +66,13 @@ test("parseUevent: DEVTYPE, values with '=', a u64 seqnum, no trailing NUL, a __
   assert.equal(event.env["__proto__"], "x");
 });
 
+test("parseUevent reads bytes that are not UTF-8 as U+FFFD, as Uevent.env says", () => {
+  const text = new TextEncoder().encode("add@/devices/virtual/net/a\0INTERFACE=a");
+  const data = Uint8Array.of(...text, 0xff, 0, ...new TextEncoder().encode("IFINDEX=7\0"));
+  const event = parseUevent(data);
+  assert.deepEqual([event.env.INTERFACE, event.env.IFINDEX], ["a\ufffd", "7"]);
+});
+
 test("parseUevent rejects what is not a uevent, saying what and where", () => {
   const bad: [string, RegExp][] = [
     ["", /header "" is not ACTION@DEVPATH/],
