@@ -60,11 +60,6 @@ export interface Pending {
   interrupted: boolean;
   /** The kernel dropped messages while this was pending: its answer may be among them. */
   atRisk?: SyscallError;
-  /**
-   * A datagram from the kernel that did not decode came while this was pending: it may have held
-   * part of its answer, so its end (the ack, NLMSG_DONE) fails it with this error.
-   */
-  spoiled?: unknown;
   /** Delivers one reply part. */
   push(message: ReceivedMessage): void;
   /**
@@ -589,20 +584,36 @@ export class Matcher {
   }
 
   /**
-   * A unicast datagram from user-space port `sender` was malformed: it may have held answers to
-   * any request sent to that port, which fail now with `err` (rather than end without what it
-   * held), as for {@linkcode lost}. What else comes for them is discarded. The kernel's (a
-   * faulty module) fail with it at their end instead, which still comes (the ack, NLMSG_DONE): a
-   * dump holds the socket's dump slot until then. Resolving as if complete would drop in silence
-   * what the datagram held.
+   * A unicast datagram `data` from port `sender` was malformed (`err` says how): the answers it
+   * may have held are lost, so the requests it may have answered fail now with `err`, as for
+   * {@linkcode lost}, rather than wait for an end that may never come (a faulty module that sends
+   * garbage and no NLMSG_DONE) or end without what it held. What else comes for them is
+   * discarded. From a user-space peer: every request sent to it. From the kernel: the request
+   * its first header's sequence number names, when it holds a whole header (that word is read
+   * at its place whatever the lengths say, as pyroute2 routes a datagram; mdlayher/netlink fails
+   * the one request a Conn waits for); none when that number is an abandoned request's (the
+   * garbage is its answer's); else every request to the kernel (no header names one: any may
+   * have lost its answer). A dump the kernel still runs keeps the socket's dump slot until its
+   * NLMSG_DONE, or until a read finds the queue empty (none runs then).
    */
-  malformed(sender: number, err: unknown): void {
-    if (sender !== 0) this.#failOwed(err, (pending) => pending.from === sender);
-    else {
-      for (const pending of this.#pending.values()) {
-        if (pending.from === 0) pending.spoiled ??= err;
-      }
+  malformed(data: Uint8Array, sender: number, err: unknown): void {
+    if (sender !== 0) {
+      this.#failOwed(err, (pending) => pending.from === sender);
+      return;
     }
+    if (data.byteLength >= NLMSG_HDRLEN) {
+      const seq = new DataView(data.buffer, data.byteOffset, NLMSG_HDRLEN).getUint32(
+        8,
+        HOST_LITTLE_ENDIAN,
+      );
+      const named = this.#pending.get(seq);
+      if (named?.from === 0) {
+        this.#failOwed(err, (pending) => pending === named);
+        return;
+      }
+      if (this.#abandoned.get(seq)?.kernel) return;
+    }
+    this.#failOwed(err, (pending) => pending.from === 0);
   }
 
   /** Fails the pending requests `which` selects with `err`, discarding what still comes. */
@@ -613,10 +624,12 @@ export class Matcher {
       if (this.#abandoned.has(pending.seq)) continue; // the request abandoned it already
       const kernel = pending.from === 0;
       // The kernel's answers come while the queue is read: once it is empty, none is owed.
+      // A kernel dump may still run: its slot is free at its NLMSG_DONE, or once the queue is
+      // read empty (see abandon()).
       this.#abandoned.set(pending.seq, {
         endsAtDone: pending.endsAtDone,
         kernel,
-        holdsDumpSlot: false,
+        holdsDumpSlot: this.#dumpSlot === pending.seq,
         atRisk: kernel,
       });
       if (kernel) this.#atRisk = true; // drained() forgets it once the queue is read
@@ -652,7 +665,7 @@ export class Matcher {
 
   /** `pending` got the last of its answer. */
   #end(pending: Pending, error?: unknown): void {
-    pending.finish(error ?? pending.spoiled);
+    pending.finish(error);
     // The kernel's dump ended (or never started: a plain request): the next queued dump may run.
     if (this.#dumpSlot === pending.seq) this.releaseDumpSlot(pending.seq);
   }

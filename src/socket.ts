@@ -845,9 +845,12 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * (the kernel drops every answer until then; the reply may be among them: retry),
    * SyscallError("recvmsg", EMSGSIZE) when a unicast datagram from the request's destination too
    * long for the receive buffer was dropped while the request was pending (it may have been the
-   * reply; what else comes for the request is discarded), MalformedMessageError when the user-space
-   * port it was sent to (`to`) sends a datagram that does not decode (likewise; from the kernel,
-   * which never sends one but a faulty module might, once its answer has ended), a "TimeoutError"
+   * reply; what else comes for the request is discarded), MalformedMessageError at once when a
+   * unicast datagram that does not decode comes from where it was sent (likewise): from a
+   * user-space port (`to`), any; from the kernel (which never sends one, but a faulty module
+   * might), one whose first header carries the request's sequence number, or one that names no
+   * request nor an abandoned one (too short for a header, or another number), which fails every
+   * request to the kernel (a malformed multicast datagram fails none), a "TimeoutError"
    * DOMException on timeout, the signal's reason on abort, and SocketClosedError on close. Bad
    * `message` fields or options throw before anything is sent.
    */
@@ -1740,9 +1743,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       messages = decodeDatagram(datagram);
     } catch (err) {
-      // Garbage from a peer (or a kernel bug): the stream's next reader gets the error, and a
-      // request to that peer fails (its answer may have been in it).
-      if (datagram.group === 0) matcher.malformed(datagram.sender, err);
+      // Garbage from a peer (or a faulty module): the stream's next reader gets the error, and
+      // the requests it may have answered fail now (see Matcher.malformed). Multicast answers
+      // none (an NLM_F_ECHO request still ends at its ack).
+      if (datagram.group === 0) matcher.malformed(datagram.data, datagram.sender, err);
       if (whole) whole.deliver(datagram);
       else if (this.#messages?.taking) this.#messages.deliver(new QueuedFailure(err, datagram));
       else this.#hold(new QueuedFailure(err, datagram), 1);

@@ -793,7 +793,13 @@ test("dump().cursor(): a datagram's parts and its NLMSG_DONE in one step while a
   sock.close();
 });
 
-test("dump() and request() to the kernel: a malformed datagram from it (a faulty module) fails them at their end, not resolving without what it held", async () => {
+/** A datagram of `request`'s parts `a` and `b`, cut 6 bytes short: 14 left of the second's header. */
+const truncatedParts = (request: Message, a: number, b: number) => {
+  const bytes = encodeMessages([part(request, a), part(request, b)]);
+  return bytes.subarray(0, bytes.length - 6);
+};
+
+test("dump() and request() to the kernel: a malformed datagram naming it (a faulty module's) fails it at once, not at an end that may never come; what follows is discarded", async () => {
   for (const consumer of ["request", "for await", "forEach", "cursor"] as const) {
     const { sock, t } = await fakeSocket();
     const asked: Message[] = [];
@@ -817,14 +823,15 @@ test("dump() and request() to the kernel: a malformed datagram from it (a faulty
     await settle();
     const [req] = asked;
     t.deliver([part(req, 1)]);
-    // Its second part's header claims 17 bytes of 14: the datagram does not decode.
-    const bytes = encodeMessages([part(req, 2), part(req, 3)]);
-    t.deliver(bytes.subarray(0, bytes.length - 6));
-    t.deliver([part(req, 4), done(req, 0, NLM_F_MULTI)]);
-    await assert.rejects(running, MalformedMessageError, consumer);
-    // What came before and after it was handed out (the request's replies went with it).
-    if (consumer !== "request") assert.deepEqual(seen, [1, 4], consumer);
-    // The dump slot is free: the next dump runs, whole.
+    t.deliver(truncatedParts(req, 2, 3));
+    // No NLMSG_DONE: the dump fails anyway, saying what was malformed.
+    await assert.rejects(running, (err: unknown) => {
+      assert.ok(err instanceof MalformedMessageError, `${consumer}: ${err}`);
+      assert.match(err.message, /14 trailing bytes are too short .* \(at byte 20\)/, consumer);
+      return true;
+    });
+    if (consumer !== "request") assert.deepEqual(seen, [1], consumer);
+    // The queue was read empty, so no dump runs: the slot is free, the next dump runs, whole.
     const next = sock.request({
       type: RTM_GETLINK,
       flags: NLM_F_DUMP,
@@ -835,15 +842,93 @@ test("dump() and request() to the kernel: a malformed datagram from it (a faulty
     assert.deepEqual(firstBytes(await next), [5], consumer);
     sock.close();
   }
-  // A plain request: its ack comes after the garbage, and fails it.
+  // A plain request: its answer was garbled, and no ack comes.
   const { sock, t } = await fakeSocket();
   const asked: Message[] = [];
   t.script = (req) => asked.push(req);
   const requested = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
   await settle();
-  t.deliver(new Uint8Array(7));
-  t.deliver([ack(asked[0])]);
+  t.deliver(truncatedParts(asked[0], 1, 2));
   await assert.rejects(requested, MalformedMessageError);
+  // A dump whose rest is queued behind the garbage, as the kernel queues a running dump's next
+  // part: the rest is discarded, not the stream's, and the dump's NLMSG_DONE frees its slot.
+  const dumped = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
+  await settle();
+  t.deliver(truncatedParts(asked[1], 1, 2));
+  t.deliver([part(asked[1], 3), done(asked[1], 0, NLM_F_MULTI)]);
+  const { got, error } = await dumped;
+  assert.deepEqual(got, []);
+  assert.ok(error instanceof MalformedMessageError, String(error));
+  const next = collect(sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }));
+  await settle();
+  t.deliver([part(asked[2], 4), done(asked[2], 0, NLM_F_MULTI)]);
+  assert.deepEqual((await next).got.map((m) => m.payload[0]), [4]);
+  // The stream's reader gets each malformed datagram's error, as ever, and nothing else.
+  for (let i = 0; i < 2; i++) await assert.rejects(sock.messages().next(), MalformedMessageError);
+  const rest = sock.messages({ signal: AbortSignal.timeout(50) }).next();
+  await assert.rejects(
+    rest,
+    (e: unknown) => e instanceof DOMException && e.name === "TimeoutError",
+  );
+  sock.close();
+});
+
+test("a malformed datagram from the kernel with no header naming a pending request fails every request to the kernel at once (any may have lost its answer); a dump still running keeps its slot until it is read empty", async () => {
+  const kernel = new FakeKernel();
+  const { sock, t } = await fakeSocket({}, () => {}, NETLINK_USERSOCK, kernel);
+  const peer = kernel.open(NETLINK_USERSOCK, { portid: 5000 });
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  for (const garbage of [new Uint8Array(7), new Uint8Array(20).fill(0xff)]) {
+    const plain = sock.request({ type: 0x20, payload: new Uint8Array(4) });
+    const dumped = collect(sock.dump({ type: 0x20 }));
+    const toPeer = sock.request({ type: 0x20 }, { to: 5000 });
+    await settle();
+    t.deliver(garbage);
+    await assert.rejects(plain, MalformedMessageError);
+    const { got, error } = await dumped;
+    assert.deepEqual(got, []);
+    assert.ok(error instanceof MalformedMessageError, String(error));
+    // The peer's request is not the kernel's: it is still answered.
+    const [fromPeer] = decodeMessages(peer.receive()!.data);
+    peer.send(
+      encodeMessages([reply(fromPeer, 0x21, new Uint8Array([9])), ack(fromPeer)]),
+      sock.portid,
+      0,
+    );
+    assert.deepEqual(firstBytes(await toPeer), [9]);
+    await assert.rejects(sock.messages().next(), MalformedMessageError);
+  }
+  // The queue read empty, no dump runs: the next one is sent at once.
+  const count = asked.length;
+  const next = collect(sock.dump({ type: 0x20 }));
+  await settle();
+  assert.equal(asked.length, count + 1);
+  t.deliver([part(asked[count], 6), done(asked[count], 0, NLM_F_MULTI)]);
+  assert.deepEqual((await next).got.map((m) => m.payload[0]), [6]);
+  sock.close();
+});
+
+test("a malformed datagram from the kernel naming an abandoned request, or multicast, fails no pending request", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const ac = new AbortController();
+  const left = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, {
+    signal: ac.signal,
+  });
+  await settle();
+  ac.abort(new Error("left"));
+  await assert.rejects(left, /left/);
+  const pending = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  await settle();
+  t.deliver(truncatedParts(asked[0], 1, 2)); // the abandoned one's answer, garbled
+  t.deliver(truncatedParts(asked[1], 3, 4), 0, 1); // multicast with its number
+  t.deliver([ack(asked[0])]);
+  t.deliver([reply(asked[1], RTM_NEWLINK, new Uint8Array([5])), ack(asked[1])]);
+  assert.deepEqual(firstBytes(await pending), [5]);
+  await assert.rejects(sock.messages().next(), MalformedMessageError);
+  await assert.rejects(sock.messages().next(), MalformedMessageError);
   sock.close();
 });
 
