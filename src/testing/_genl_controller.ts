@@ -2,6 +2,7 @@
 // FakeKernel.registerFamily(), told as net/netlink/genetlink.c tells them (ctrl_getfamily,
 // ctrl_dumpfamily, ctrl_fill_info, genl_ctrl_event). Internal: FakeKernel's methods are the API.
 
+import { errnoNumber } from "../_errno.ts";
 import { checkInteger, checkOptions, shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import {
@@ -38,9 +39,9 @@ import {
 } from "../constants.ts";
 import { type Message, NLMSG_HDRLEN } from "../message.ts";
 
-const EINVAL = 22;
-const ENOENT = 2;
-const EOPNOTSUPP = 95;
+const EINVAL = errnoNumber("EINVAL")!;
+const ENOENT = errnoNumber("ENOENT")!;
+const EOPNOTSUPP = errnoNumber("EOPNOTSUPP")!;
 
 /**
  * A generic netlink family to register with `FakeKernel.registerFamily()`: what nlctrl tells of

@@ -63,6 +63,7 @@
 import { SO_RCVBUFFORCE, SO_SNDBUFFORCE } from "../../ffi/_constants.ts";
 import { checkErrno, EXT_KEYS } from "../_ack_checks.ts";
 import { withDroppedSource } from "../_dropped.ts";
+import { errnoNumber } from "../_errno.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
 import { dumpBits } from "../_request.ts";
@@ -134,18 +135,18 @@ import type {
 import { checkProgram, type Instruction, runProgram } from "./_bpf.ts";
 import { type FakeFamily, GenlController } from "./_genl_controller.ts";
 
-const EPERM = 1;
-const ENOENT = 2;
-const EAGAIN = 11;
-const EINVAL = 22;
-const EBUSY = 16;
-const EADDRINUSE = 98;
-const ENOBUFS = 105;
-const EMSGSIZE = 90;
-const ECONNREFUSED = 111;
-const ENOPROTOOPT = 92;
-const EOPNOTSUPP = 95;
-const EPROTONOSUPPORT = 93;
+const EPERM = errnoNumber("EPERM")!;
+const ENOENT = errnoNumber("ENOENT")!;
+const EAGAIN = errnoNumber("EAGAIN")!;
+const EINVAL = errnoNumber("EINVAL")!;
+const EBUSY = errnoNumber("EBUSY")!;
+const EADDRINUSE = errnoNumber("EADDRINUSE")!;
+const ENOBUFS = errnoNumber("ENOBUFS")!;
+const EMSGSIZE = errnoNumber("EMSGSIZE")!;
+const ECONNREFUSED = errnoNumber("ECONNREFUSED")!;
+const ENOPROTOOPT = errnoNumber("ENOPROTOOPT")!;
+const EOPNOTSUPP = errnoNumber("EOPNOTSUPP")!;
+const EPROTONOSUPPORT = errnoNumber("EPROTONOSUPPORT")!;
 /**
  * The units the fake kernel has from its start, whatever is served: those of the kernel 6.18 it
  * models (as the test host boots it: af_netlink's usersock, rtnetlink, sock_diag, xfrm_user,
