@@ -362,6 +362,11 @@ function overrunMessage(): ReceivedMessage {
 // setsockopt's level and optname are C ints.
 const INT_MAX = 0x7fff_ffff;
 
+/** Whether a transport's error says more than its errno: a hint after it (the fake kernel's). */
+function hasHint(err: SyscallError): boolean {
+  return err.message !== new SyscallError(err.syscall, err.errno).message;
+}
+
 function checkU32(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
     throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${shown(value)}`);
@@ -1615,6 +1620,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         // The kernel multicasts first, then unicasts to the port: with port 0 on a protocol
         // nothing in the kernel serves, only that unicast failed.
         if (groupMask !== 0 && portid === 0) return;
+        // A transport that says why (the fake kernel: nothing was served) knows better.
+        if (portid === 0 && this.protocol !== NETLINK_USERSOCK && hasHint(err)) throw err;
         throw new SyscallError(
           "sendmsg",
           err.errno,

@@ -63,9 +63,10 @@
 import { SO_RCVBUFFORCE, SO_SNDBUFFORCE } from "../../ffi/_constants.ts";
 import { checkErrno, EXT_KEYS } from "../_ack_checks.ts";
 import { withDroppedSource } from "../_dropped.ts";
-import { errnoNumber } from "../_errno.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { errnoNumber } from "../_errno.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "../_options.ts";
+import { protocolText } from "../_protocols.ts";
 import { dumpBits } from "../_request.ts";
 import { ackMessage, doneMessage, type ExtendedAck } from "../ack.ts";
 import {
@@ -654,7 +655,18 @@ export class FakeSocket implements Transport {
       for (const message of messages) this.script(message, this);
       return;
     }
-    if (!this.#kernel.serves(this.protocol)) throw new SyscallError("sendmsg", ECONNREFUSED);
+    if (!this.#kernel.serves(this.protocol)) {
+      // What is true of the fake: the socket's own hint (a module unloaded) is the real kernel's.
+      throw new SyscallError(
+        "sendmsg",
+        ECONNREFUSED,
+        this.#kernel.unloaded(this.protocol)
+          ? `the fake kernel serves no type of ${protocolText(this.protocol)} any more: `
+            + "unserve() took its last (its module unloaded)"
+          : `the fake kernel serves no type of ${protocolText(this.protocol)}: `
+            + "serve() the types the test sends",
+      );
+    }
     for (const message of messages) this.#kernel.handle(this, message);
   }
 
@@ -1264,6 +1276,14 @@ export class FakeKernel {
     if (head <= 576) return 576 + 256;
     if (options.exact && head > 4096) return head + 256;
     return 2 ** Math.ceil(Math.log2(head)) + 256;
+  }
+
+  /**
+   * Whether `protocol` was served and {@linkcode unserve} took its last type (its module
+   * unloaded), and nothing serves it again since.
+   */
+  unloaded(protocol: number): boolean {
+    return this.#unloaded.has(protocol);
   }
 
   /** Whether something in the kernel serves `protocol`. */

@@ -845,6 +845,24 @@ test("unserve() of a unit's last type: nothing serves the unit any more, a send 
   assert.equal((await sock.request({ type: 0x10 })).length, 1);
 });
 
+test("a send to port 0 of a unit the fake kernel serves nothing of says what is true of the fake (serve(), unserve()), not that a module was unloaded", async () => {
+  // It said "nothing in the kernel serves NETLINK_ROUTE any more (was the module that provides
+  // it unloaded?)" of an empty FakeKernel, whose NETLINK_ROUTE nothing ever served.
+  const kernel = new FakeKernel();
+  await using route = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await assert.rejects(
+    route.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
+    /^SyscallError: sendmsg: ECONNREFUSED \(Connection refused\): the fake kernel serves no type of NETLINK_ROUTE: serve\(\) the types the test sends$/,
+  );
+  kernel.serve(30, 0x10, () => ({}));
+  await using unit = await open(30, { transport: kernel.open });
+  kernel.unserve(30, 0x10);
+  assert.throws(
+    () => unit.send({ type: 0x10 }),
+    /^SyscallError: sendmsg: ECONNREFUSED \(Connection refused\): the fake kernel serves no type of protocol 30 any more: unserve\(\) took its last \(its module unloaded\)$/,
+  );
+});
+
 test("a unit no module created cannot be opened (EPROTONOSUPPORT) until served or given in protocolGroups; the kernel's own units always can", async () => {
   // The fake opened a socket of any unit, where socket() refuses one nothing registered.
   const refused = (e: unknown) => e instanceof SyscallError && e.code === "EPROTONOSUPPORT";
