@@ -993,9 +993,14 @@ function prefixFamily(text: string): Global["family"] {
 }
 
 /**
- * The gateway of `via [FAMILY] ADDRESS` as ip's get_addr takes it: of the family named, else of
- * the route's (-4, -6, the destination's; any for "default"); an Error in ip's words (status 1)
- * otherwise, as `via 2001:db8::9` for an IPv4 route (ip wants `via inet6` there).
+ * The gateway of `via [FAMILY] ADDRESS` as ip's get_addr takes it, written out: of the family
+ * named, else of the route's (-4, -6, the destination's; any for "default"), an IPv4 one as ip
+ * reads it ("1.2.3" is 1.2.3.0, "012.9.0.0x9" 10.9.0.9: the kernel refuses what it cannot
+ * reach), "default" the family's zero address (IPv4's for any), which the kernel takes for no
+ * gateway; an Error in ip's words (status 1) otherwise, as `via 2001:db8::9` for an IPv4 route
+ * (ip wants `via inet6` there). Not as ip: "all" and "any", no address, which ip sends as an
+ * empty RTA_GATEWAY the kernel refuses ("Attribute failed policy validation", status 2), are
+ * refused here (status 1): the route API writes no empty gateway.
  */
 function gatewayOperand(
   text: string,
@@ -1004,11 +1009,10 @@ function gatewayOperand(
   global: Global,
 ): string {
   const family = named ?? global.family ?? prefixFamily(dst);
-  const found = ipFamily(text);
-  if (found !== undefined && (family === undefined || found === (family === "inet" ? 2 : 10))) {
-    return text;
+  if (text === "all" || text === "any") {
+    throw new Error(`${family ?? "any valid"} address is expected rather than ${shown(text)}.`);
   }
-  throw new Error(`${family ?? "any valid"} address is expected rather than ${shown(text)}.`);
+  return ipAddressText(text, family ?? (text === "default" ? "inet" : undefined));
 }
 
 /** `route show|get|add|del|replace`. */
