@@ -1,6 +1,7 @@
 // The fake kernel's generic netlink controller (nlctrl): the families registered with
 // FakeKernel.registerFamily(), told as net/netlink/genetlink.c tells them (ctrl_getfamily,
-// ctrl_dumpfamily, ctrl_fill_info, genl_ctrl_event). Internal: FakeKernel's methods are the API.
+// ctrl_dumpfamily, ctrl_fill_info, genl_ctrl_event), and nlctrl's own attribute policies
+// (ctrl_dumppolicy). Internal: FakeKernel's methods are the API.
 
 import { errnoNumber } from "../_errno.ts";
 import { checkInteger, checkOptions, shown } from "../_options.ts";
@@ -13,9 +14,14 @@ import {
   CTRL_ATTR_MCAST_GROUPS,
   CTRL_ATTR_MCAST_GRP_ID,
   CTRL_ATTR_MCAST_GRP_NAME,
+  CTRL_ATTR_OP,
   CTRL_ATTR_OP_FLAGS,
   CTRL_ATTR_OP_ID,
+  CTRL_ATTR_OP_POLICY,
   CTRL_ATTR_OPS,
+  CTRL_ATTR_POLICY,
+  CTRL_ATTR_POLICY_DO,
+  CTRL_ATTR_POLICY_DUMP,
   CTRL_ATTR_VERSION,
   CTRL_CMD_DELFAMILY,
   CTRL_CMD_DELMCAST_GRP,
@@ -34,12 +40,17 @@ import {
   GENL_NAMSIZ,
   GENL_START_ALLOC,
   NL_ATTR_TYPE_NUL_STRING,
+  NL_ATTR_TYPE_U16,
+  NL_ATTR_TYPE_U32,
   NL_POLICY_TYPE_ATTR_MAX_LENGTH,
+  NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+  NL_POLICY_TYPE_ATTR_MIN_VALUE_U,
   NL_POLICY_TYPE_ATTR_TYPE,
 } from "../constants.ts";
 import { type Message, NLMSG_HDRLEN } from "../message.ts";
 
 const EINVAL = errnoNumber("EINVAL")!;
+const ENODATA = errnoNumber("ENODATA")!;
 const ENOENT = errnoNumber("ENOENT")!;
 const EOPNOTSUPP = errnoNumber("EOPNOTSUPP")!;
 
@@ -120,6 +131,33 @@ const NLCTRL: Registered = {
   groups: new Map([["notify", GENL_ID_CTRL]]),
 };
 
+/**
+ * One attribute's policy as netlink_policy_dump_write_attr writes it (NL_POLICY_TYPE_ATTR_*: the
+ * type's own first, the type last): an integer's range, a string's longest length.
+ */
+type PolicyWriter = (policy: AttributeEncoder) => void;
+const u16Policy: PolicyWriter = (p) =>
+  p.u64(NL_POLICY_TYPE_ATTR_MIN_VALUE_U, 0).u64(NL_POLICY_TYPE_ATTR_MAX_VALUE_U, 0xffff)
+    .u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_U16);
+const u32Policy: PolicyWriter = (p) =>
+  p.u64(NL_POLICY_TYPE_ATTR_MIN_VALUE_U, 0).u64(NL_POLICY_TYPE_ATTR_MAX_VALUE_U, 0xffff_ffff)
+    .u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_U32);
+const namePolicy: PolicyWriter = (p) =>
+  p.u32(NL_POLICY_TYPE_ATTR_MAX_LENGTH, GENL_NAMSIZ - 1)
+    .u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_NUL_STRING);
+
+/** nlctrl's policies (attribute type → its policy): ctrl_policy_family, ctrl_policy_policy. */
+const FAMILY_POLICY = new Map([[CTRL_ATTR_FAMILY_ID, u16Policy], [
+  CTRL_ATTR_FAMILY_NAME,
+  namePolicy,
+]]);
+const POLICY_POLICY = new Map([...FAMILY_POLICY, [CTRL_ATTR_OP, u32Policy]]);
+/** nlctrl's operations' policies, in its order: the one done and the one dumped. */
+const NLCTRL_POLICIES = new Map([
+  [CTRL_CMD_GETFAMILY, { do: FAMILY_POLICY, dump: FAMILY_POLICY }],
+  [CTRL_CMD_GETPOLICY, { do: undefined, dump: POLICY_POLICY }],
+]);
+
 /** Group ids no family's allocation takes (genetlink.c's mc_group_start). */
 const RESERVED_GROUPS = [0, 1, GENL_ID_CTRL, GENL_ID_VFS_DQUOT, GENL_ID_PMCRAID];
 const GROUP_BITS = 64;
@@ -189,11 +227,30 @@ function withHeader(command: number, body: Uint8Array): Uint8Array {
   return payload;
 }
 
-/** What the controller answers a request: replies or a dump's parts, or an errno and extack. */
+/** What a request to nlctrl names (see GenlController's #asked). */
+interface Asked {
+  /** CTRL_ATTR_FAMILY_ID's family (undefined for none with that id), and whether it was given. */
+  id?: Registered;
+  idGiven?: boolean;
+  /** CTRL_ATTR_FAMILY_NAME's name. */
+  name?: string;
+  /** CTRL_ATTR_OP's command, and the attribute's offset in the request. */
+  op?: number;
+  opOffset: number;
+  /** The errno for no family found: EINVAL when neither is given, else ENOENT. */
+  none: number;
+}
+
+/**
+ * What the controller answers a request: replies or a dump's parts, or an errno and extack (a
+ * dump's from its start, `errnoAtStart`); `doneAlone` as the fake kernel's Answer has it.
+ */
 export interface ControllerAnswer {
   readonly payloads?: Uint8Array[];
   readonly errno?: number;
-  readonly ext?: { message: string; offset: number; policy: (nest: AttributeEncoder) => void };
+  readonly errnoAtStart?: boolean;
+  readonly doneAlone?: boolean;
+  readonly ext?: { message?: string; offset: number; policy?: (nest: AttributeEncoder) => void };
 }
 
 /**
@@ -342,41 +399,122 @@ export class GenlController {
     // genl_family_rcv_msg: a payload shorter than the genlmsghdr.
     if (request.payload.length < GENL_HDRLEN) return { errno: EINVAL };
     const command = request.payload[0];
-    if (command !== CTRL_CMD_GETFAMILY) {
-      // GETPOLICY is not modelled: a kernel before 5.10's answer.
-      return { errno: EOPNOTSUPP };
+    if (command === CTRL_CMD_GETPOLICY) {
+      // A dump only (no doit): genl_family_rcv_msg refuses a plain request.
+      if (!dump) return { errno: EOPNOTSUPP };
+      // Errors come from ctrl_dumppolicy_start; its dump returns what it wrote, so NLMSG_DONE
+      // comes from the next, empty call.
+      const answer = this.#policies(request);
+      return answer.errno ? { ...answer, errnoAtStart: true } : { ...answer, doneAlone: true };
     }
+    if (command !== CTRL_CMD_GETFAMILY) return { errno: EOPNOTSUPP };
     if (dump) return { payloads: this.families.map((f) => familyPayload(f, CTRL_CMD_NEWFAMILY)) };
-    let family: Registered | undefined;
-    let errno = EINVAL;
+    const asked = this.#asked(request);
+    if ("errno" in asked) return asked;
+    // A name counts over an id (ctrl_getfamily looks it up last).
+    const family = asked.name !== undefined ? this.find(asked.name) : asked.id;
+    return family
+      ? { payloads: [familyPayload(family, CTRL_CMD_NEWFAMILY)] }
+      : { errno: asked.none };
+  }
+
+  /**
+   * The family and operation a request names; or the policy's refusal of a name that is no
+   * NUL-terminated string of at most GENL_NAMSIZ - 1 bytes.
+   */
+  #asked(request: Message): Asked | ControllerAnswer & { errno: number } {
+    const asked: Asked = { opOffset: 0, none: EINVAL };
     const body = request.payload.subarray(GENL_HDRLEN);
     let offset = NLMSG_HDRLEN + GENL_HDRLEN;
     for (const a = new AttributeDecoder(body); a.next();) {
       const value = a.bytes();
       if (a.type === CTRL_ATTR_FAMILY_ID && value.length >= 2) {
-        family = this.#families.get(value[0] | value[1] << 8);
-        errno = ENOENT;
+        asked.id = this.#families.get(value[0] | value[1] << 8);
+        asked.idGiven = true;
+        asked.none = ENOENT;
       } else if (a.type === CTRL_ATTR_FAMILY_NAME) {
         // NLA_NUL_STRING of at most GENL_NAMSIZ - 1: a NUL within its first 16 bytes.
         const end = value.subarray(0, GENL_NAMSIZ).indexOf(0);
         if (end < 0) {
           return {
             errno: EINVAL,
-            ext: {
-              message: "Attribute failed policy validation",
-              offset,
-              policy: (p) =>
-                p.u32(NL_POLICY_TYPE_ATTR_MAX_LENGTH, GENL_NAMSIZ - 1)
-                  .u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_NUL_STRING),
-            },
+            ext: { message: "Attribute failed policy validation", offset, policy: namePolicy },
           };
         }
-        family = this.find(new TextDecoder().decode(value.subarray(0, end)));
-        errno = ENOENT;
+        asked.name = new TextDecoder().decode(value.subarray(0, end));
+        asked.none = ENOENT;
+      } else if (a.type === CTRL_ATTR_OP && value.length >= 4) {
+        asked.op = new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
+        asked.opOffset = offset;
       }
       offset += (value.length + 4 + 3) & ~3;
     }
-    return family ? { payloads: [familyPayload(family, CTRL_CMD_NEWFAMILY)] } : { errno };
+    return asked;
+  }
+
+  /**
+   * CTRL_CMD_GETPOLICY (ctrl_dumppolicy_start, ctrl_dumppolicy): the policies of a family's
+   * operations, or of the one CTRL_ATTR_OP names. For each operation with a policy, a part with
+   * its policies' indices (in a nest typed with its command, or with 0 for one without a doit:
+   * ctrl_dumppolicy_put_op nests by the doit's command); then a part per attribute of each
+   * policy, in index order (indices given in the order the operations' policies come, the doit's
+   * first). nlctrl's own are modelled; a registered family's policies are not known to the fake,
+   * which answers as the kernel answers a family none of whose operations has a policy: ENODATA.
+   */
+  #policies(request: Message): ControllerAnswer {
+    const asked = this.#asked(request);
+    if ("errno" in asked) return asked;
+    // ctrl_dumppolicy_start: by id when given, else by name; neither is EINVAL.
+    const family = asked.idGiven
+      ? asked.id
+      : asked.name !== undefined
+      ? this.find(asked.name)
+      : undefined;
+    if (!family) return { errno: asked.none };
+    if (asked.op !== undefined && !family.operations.has(asked.op)) {
+      return { errno: ENOENT, ext: { offset: asked.opOffset } };
+    }
+    if (family !== NLCTRL) return { errno: ENODATA };
+    const operations = [...NLCTRL_POLICIES].filter(([cmd]) =>
+      asked.op === undefined || cmd === asked.op
+    );
+    // netlink_policy_dump_add_policy: an index per policy, in the order first added.
+    const indices = new Map<ReadonlyMap<number, PolicyWriter>, number>();
+    for (const [, { do: doit, dump }] of operations) {
+      for (const policy of [doit, dump]) {
+        if (policy && !indices.has(policy)) indices.set(policy, indices.size);
+      }
+    }
+    const part = (build: (attrs: AttributeEncoder) => void) => {
+      const attrs = new AttributeEncoder().u16(CTRL_ATTR_FAMILY_ID, family.id);
+      build(attrs);
+      return withHeader(CTRL_CMD_GETPOLICY, attrs.finish());
+    };
+    const payloads: Uint8Array[] = [];
+    for (const [cmd, { do: doit, dump }] of operations) {
+      payloads.push(
+        part((attrs) =>
+          attrs.nested(CTRL_ATTR_OP_POLICY, (byOp) =>
+            byOp.nested(doit ? cmd : 0, (op) => {
+              if (doit) op.u32(CTRL_ATTR_POLICY_DO, indices.get(doit)!);
+              if (dump) op.u32(CTRL_ATTR_POLICY_DUMP, indices.get(dump)!);
+            }))
+        ),
+      );
+    }
+    for (const [policy, index] of indices) {
+      for (const [type, write] of policy) {
+        payloads.push(
+          part((attrs) =>
+            attrs.nested(
+              CTRL_ATTR_POLICY,
+              (byIndex) => byIndex.nested(index, (byType) => byType.nested(type, write)),
+            )
+          ),
+        );
+      }
+    }
+    return { payloads };
   }
 
   /** genl_ctrl_event's payloads for a registration: NEWFAMILY, then NEWMCAST_GRP per group. */

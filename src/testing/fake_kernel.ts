@@ -281,6 +281,12 @@ export interface Answer {
    * fits).
    */
   readonly doneAlone?: boolean;
+  /**
+   * A dump's `errno` is its start's (a netlink_dump_control start() callback that refuses the
+   * request, as nlctrl's GETPOLICY refuses an unknown family): an NLMSG_ERROR, as for a request
+   * that is no dump, and no dump runs. Default: the dump runs, and its NLMSG_DONE carries it.
+   */
+  readonly errnoAtStart?: boolean;
 }
 
 const ANSWER_KEYS = [
@@ -291,6 +297,7 @@ const ANSWER_KEYS = [
   "notify",
   "silent",
   "doneAlone",
+  "errnoAtStart",
 ] as const satisfies readonly (keyof Answer)[];
 const FAKE_KERNEL_KEYS = [
   "receiveBufferSize",
@@ -1195,8 +1202,10 @@ export class FakeKernel {
    * kernel's policy extended ack), a dump with every family, nlctrl's own first; and announces
    * the family to its "notify" group (CTRL_CMD_NEWFAMILY, then CTRL_CMD_NEWMCAST_GRP for each
    * group). So `resolveFamily()` and the typed layer's `family()` resolve it unchanged; serve
-   * its operations with `serve(NETLINK_GENERIC, family.id, handler)`. CTRL_CMD_GETPOLICY is
-   * not modelled (EOPNOTSUPP, as before Linux 5.10). Throws TypeError or RangeError for a family
+   * its operations with `serve(NETLINK_GENERIC, family.id, handler)`. CTRL_CMD_GETPOLICY
+   * answers as the kernel's does for nlctrl's own policies (the whole family, or one operation
+   * with CTRL_ATTR_OP; `resolvePolicy()` reads them), and ENODATA for a registered family, whose
+   * policies the fake does not know (the kernel's answer for a family with none). Throws TypeError or RangeError for a family
    * the kernel would refuse (a bad name, one registered already, a taken id).
    *
    * @example
@@ -1223,12 +1232,8 @@ export class FakeKernel {
     const controller = this.#controller = new GenlController(this.#genericGroups);
     this.serve(NETLINK_GENERIC, GENL_ID_CTRL, (request) => {
       const dump = dumpBits(NETLINK_GENERIC, 0, request.type, request.flags) !== 0;
-      const { payloads = [], errno, ext } = controller.answer(request, dump);
-      return {
-        messages: payloads.map((payload) => ({ type: GENL_ID_CTRL, payload })),
-        errno,
-        ext,
-      };
+      const { payloads = [], ...rest } = controller.answer(request, dump);
+      return { messages: payloads.map((payload) => ({ type: GENL_ID_CTRL, payload })), ...rest };
     });
     return controller;
   }
@@ -1387,7 +1392,7 @@ export class FakeKernel {
       portid: socket.portid,
       payload: spec.payload ?? new Uint8Array(0),
     });
-    if (isDump) {
+    if (isDump && !(answer.errno && answer.errnoAtStart)) {
       socket.startDump(request, answer, (answer.messages ?? []).map((m) => reply(m, NLM_F_MULTI)));
       return;
     }

@@ -15,7 +15,9 @@ import {
   AF_INET,
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_OP,
   CTRL_CMD_GETFAMILY,
+  CTRL_CMD_GETPOLICY,
   GENL_ID_CTRL,
   IFA_ADDRESS,
   IFA_LOCAL,
@@ -880,7 +882,7 @@ test("fake vs kernel: which units a socket opens on (EPROTONOSUPPORT for one no 
   assert.deepEqual(fake, real);
 });
 
-test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY answers (get by name or id, dump, errors), for families registered as the host has them", async () => {
+test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY and CTRL_CMD_GETPOLICY answers (get by name or id, dump, errors), for families registered as the host has them", async () => {
   // The fake had no controller: a test resolving a family wrote nlctrl's replies by hand.
   // Every family of the host's nlctrl is registered in the fake as resolveFamily() reads it
   // (ids and group numbers as the host's), and the same requests must get the same bytes.
@@ -905,6 +907,20 @@ test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY answers (get by name or id, du
     host.close();
   }
   const name = (n: string) => new AttributeEncoder().string(CTRL_ATTR_FAMILY_NAME, n).finish();
+  /** nlctrl's id, then a name if given (nlctrl's GETPOLICY goes by the id). */
+  const ctrlId = (alsoName?: string) => {
+    const attrs = new AttributeEncoder().u16(CTRL_ATTR_FAMILY_ID, GENL_ID_CTRL);
+    return (alsoName === undefined ? attrs : attrs.string(CTRL_ATTR_FAMILY_NAME, alsoName))
+      .finish();
+  };
+  /** `attrs` and CTRL_ATTR_OP `command`. */
+  const op = (attrs: Uint8Array, command: number) => {
+    const opAttr = new AttributeEncoder().u32(CTRL_ATTR_OP, command).finish();
+    const both = new Uint8Array(attrs.length + opAttr.length);
+    both.set(attrs);
+    both.set(opAttr, attrs.length);
+    return both;
+  };
   using ns = new Netns();
   const { real, fake } = await both(ns, kernel, (openIn, world) => {
     // nlctrl shows a non-netnsok family only in the initial namespace: ask there.
@@ -943,6 +959,32 @@ test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY answers (get by name or id, du
         tooLong: ask(0, name("a-name-of-16-byte")),
         command: ask(NLM_F_ACK, new Uint8Array(0), 99),
         dump: ask(NLM_F_DUMP, new Uint8Array(0)),
+        // CTRL_CMD_GETPOLICY: nlctrl's own policies, whole or per operation (GETPOLICY's, which
+        // has no doit, nested by command 0), and the errors; a family with no policy (ENODATA).
+        policy: ask(NLM_F_DUMP, name("nlctrl"), CTRL_CMD_GETPOLICY),
+        policyById: ask(NLM_F_DUMP, ctrlId(), CTRL_CMD_GETPOLICY),
+        policyGetFamily: ask(
+          NLM_F_DUMP,
+          op(name("nlctrl"), CTRL_CMD_GETFAMILY),
+          CTRL_CMD_GETPOLICY,
+        ),
+        policyGetPolicy: ask(
+          NLM_F_DUMP,
+          op(name("nlctrl"), CTRL_CMD_GETPOLICY),
+          CTRL_CMD_GETPOLICY,
+        ),
+        policyNoSuchOp: ask(NLM_F_DUMP, op(name("nlctrl"), 1), CTRL_CMD_GETPOLICY),
+        policyIdOverName: ask(NLM_F_DUMP, op(ctrlId("ethtool"), 3), CTRL_CMD_GETPOLICY),
+        policyUnknown: ask(NLM_F_DUMP, name("ethtoll"), CTRL_CMD_GETPOLICY),
+        policyUnknownId: ask(
+          NLM_F_DUMP,
+          new AttributeEncoder().u16(CTRL_ATTR_FAMILY_ID, 1000).finish(),
+          CTRL_CMD_GETPOLICY,
+        ),
+        policyNeither: ask(NLM_F_DUMP, new Uint8Array(0), CTRL_CMD_GETPOLICY),
+        policyTooLong: ask(NLM_F_DUMP, name("a-name-of-16-byte"), CTRL_CMD_GETPOLICY),
+        policyNotDumped: ask(NLM_F_ACK, name("nlctrl"), CTRL_CMD_GETPOLICY),
+        policyNone: ask(NLM_F_DUMP, name("acpi_event"), CTRL_CMD_GETPOLICY),
       };
     } finally {
       t.close();
@@ -951,5 +993,8 @@ test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY answers (get by name or id, du
   assert.match(real.ethtool[0], /657468746f6f6c/); // the family's name, in its reply
   assert.match(real.unknown[0], /errno=2 /);
   assert.ok(real.dump.join().split(" | ").length > 3, "the host has families to dump");
+  // nlctrl's two operations, its policies' five attributes, NLMSG_DONE.
+  assert.equal(real.policy.join(" | ").split(" | ").length, 8);
+  assert.match(real.policyNone.at(-1)!, /errno=61 /);
   assert.deepEqual(fake, real);
 });

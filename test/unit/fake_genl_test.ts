@@ -8,8 +8,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AttributeEncoder } from "../../src/attribute.ts";
 import {
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_OP,
   CTRL_CMD_DELFAMILY,
   CTRL_CMD_DELMCAST_GRP,
+  CTRL_CMD_GETFAMILY,
+  CTRL_CMD_GETPOLICY,
   CTRL_CMD_NEWFAMILY,
   CTRL_CMD_NEWMCAST_GRP,
   GENL_CMD_CAP_DO,
@@ -17,9 +22,20 @@ import {
   GENL_CMD_CAP_HASPOL,
   GENL_ID_CTRL,
   NETLINK_GENERIC,
+  NL_ATTR_TYPE_NUL_STRING,
+  NL_ATTR_TYPE_U16,
+  NL_ATTR_TYPE_U32,
 } from "../../src/constants.ts";
-import { decodeFamily, decodeGeneric, encodeGeneric, resolveFamily } from "../../src/genl.ts";
+import { NetlinkError } from "../../src/errors.ts";
+import {
+  decodeFamily,
+  decodeGeneric,
+  encodeGeneric,
+  resolveFamily,
+  resolvePolicy,
+} from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
+import type { AttributePolicy } from "../../src/policy.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { netdev } from "../../src/ynl/netdev.ts";
@@ -185,4 +201,47 @@ test("registerFamily() refuses a family the kernel would not register, naming wh
   }
   assert.throws(() => kernel.unregisterFamily("nope"), /no family named "nope" is registered/);
   assert.throws(() => kernel.unregisterFamily("nlctrl"), /no family named "nlctrl"/);
+});
+
+test("nlctrl's CTRL_CMD_GETPOLICY: resolvePolicy() reads nlctrl's own policies from the fake, whole or per command; a registered family's are unknown to it (ENODATA)", async () => {
+  // The fake listed GETPOLICY among nlctrl's operations and answered it EOPNOTSUPP.
+  const kernel = new FakeKernel();
+  kernel.registerFamily({ name: "demo", operations: [[1, DO_POLICY]] });
+  await using sock = await open(NETLINK_GENERIC, { transport: kernel.open });
+  const family: AttributePolicy = { type: NL_ATTR_TYPE_U16, minValue: 0n, maxValue: 0xffffn };
+  const name: AttributePolicy = { type: NL_ATTR_TYPE_NUL_STRING, maxLength: 15 };
+  const op: AttributePolicy = { type: NL_ATTR_TYPE_U32, minValue: 0n, maxValue: 0xffff_ffffn };
+  const whole = await resolvePolicy(sock, "nlctrl");
+  // GETPOLICY has no doit: the kernel nests its indices under command 0 (see the host's).
+  assert.deepEqual([...whole.operations], [[CTRL_CMD_GETFAMILY, { do: 0, dump: 0 }], [0, {
+    dump: 1,
+  }]]);
+  assert.deepEqual(
+    whole.policies.get(0),
+    new Map([[CTRL_ATTR_FAMILY_ID, family], [CTRL_ATTR_FAMILY_NAME, name]]),
+  );
+  assert.deepEqual(
+    whole.policies.get(1),
+    new Map([[CTRL_ATTR_FAMILY_ID, family], [CTRL_ATTR_FAMILY_NAME, name], [CTRL_ATTR_OP, op]]),
+  );
+  // One command: its policies alone, numbered from 0.
+  const one = await resolvePolicy(sock, "nlctrl", { command: CTRL_CMD_GETPOLICY });
+  assert.deepEqual([...one.operations], [[0, { dump: 0 }]]);
+  assert.deepEqual([...one.policies.keys()], [0]);
+  assert.deepEqual([...one.policies.get(0)!.keys()], [
+    CTRL_ATTR_FAMILY_ID,
+    CTRL_ATTR_FAMILY_NAME,
+    CTRL_ATTR_OP,
+  ]);
+  await assert.rejects(resolvePolicy(sock, "nlctrl", { command: 9 }), /has no command 9/);
+  await assert.rejects(
+    resolvePolicy(sock, "demo"),
+    (e: unknown) => e instanceof NetlinkError && e.code === "ENODATA",
+  );
+  await assert.rejects(
+    resolvePolicy(sock, "nosuch"),
+    (e: unknown) => e instanceof NetlinkError && e.code === "ENOENT",
+  );
+  // The socket goes on: the refused dumps left no dump running.
+  assert.equal((await resolveFamily(sock, "demo")).name, "demo");
 });

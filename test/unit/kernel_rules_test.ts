@@ -38,6 +38,7 @@ import {
   NLM_F_DUMP,
   NLM_F_ECHO,
   NLM_F_REQUEST,
+  NLMSG_DONE,
   NLMSG_ERROR,
   NLMSGERR_ATTR_COOKIE,
   NLMSGERR_ATTR_MISS_NEST,
@@ -1008,4 +1009,36 @@ test("ackMessage(), doneMessage() and multicast() refuse what they would write w
       /^RangeError: multicast group must be an integer from 1 to 4294967295/,
     );
   }
+});
+
+test("a dump handler's errnoAtStart: the errno comes as an NLMSG_ERROR and no dump runs (a start() callback's refusal); without it, the dump's NLMSG_DONE carries it", () => {
+  const kernel = new FakeKernel().serve(
+    30,
+    0x10,
+    (req) => req.payload[0] === 1 ? { errno: 22, errnoAtStart: true } : { errno: 22 },
+  );
+  const t = kernel.open(30, { portid: 0 });
+  const types = (first: number) => {
+    const payload = new Uint8Array([first]);
+    t.send(
+      encodeMessages([{
+        type: 0x10,
+        flags: NLM_F_REQUEST | NLM_F_DUMP,
+        seq: 5,
+        portid: 0,
+        payload,
+      }]),
+      0,
+      0,
+    );
+    const seen: number[] = [];
+    for (let d; (d = t.receive()) !== undefined;) {
+      seen.push(...decodeMessages(d.data).map((m) => m.type));
+    }
+    return seen;
+  };
+  assert.deepEqual(types(1), [NLMSG_ERROR]);
+  // No dump runs: the next one is not EBUSY.
+  assert.deepEqual(types(0), [NLMSG_DONE]);
+  t.close();
 });
