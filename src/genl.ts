@@ -28,6 +28,7 @@ import {
   CTRL_ATTR_VERSION,
   CTRL_CMD_GETFAMILY,
   CTRL_CMD_GETPOLICY,
+  GENL_CMD_CAP_HASPOL,
   GENL_HDRLEN,
   GENL_ID_CTRL,
   GENL_NAMSIZ,
@@ -348,9 +349,12 @@ const POLICY_KEYS = Object.keys(
 /**
  * Asks nlctrl for the attribute policies of the family called `name` (CTRL_CMD_GETPOLICY, a
  * dump; kernels from 5.10), of every operation, or of `command` alone. `socket` must be a
- * NETLINK_GENERIC socket. Rejects with NetlinkError "ENOENT" when no such family is registered
- * (or, for `command`, the family has no such operation), each saying which, "EOPNOTSUPP" when
- * the kernel cannot describe policies; a bad name is refused as {@linkcode resolveFamily}
+ * NETLINK_GENERIC socket. `operations` is keyed by command, a dump-only operation's too (the
+ * kernel nests its indices under command 0: its place among the family's operations with a
+ * policy, GENL_CMD_CAP_HASPOL, names it, read with one more request). Rejects with NetlinkError
+ * "ENOENT" when no such family is registered (or, for `command`, the family has no such
+ * operation), each saying which, "ENODATA" when none of its operations (or `command`) has a
+ * policy, "EOPNOTSUPP" when the kernel cannot describe policies; a bad name is refused as {@linkcode resolveFamily}
  * refuses it, and a `command` that is no command number (an integer from 0 to 255, genlmsghdr's
  * u8) with a RangeError, before anything is sent.
  *
@@ -398,7 +402,8 @@ export async function resolvePolicy(
     });
   }
   const policies = new Map<number, Map<number, AttributePolicy>>();
-  const operations = new Map<number, { do?: number; dump?: number }>();
+  /** Each operation's nest type (its doit's command, 0 without one) and indices, in order. */
+  const nested: [number, { do?: number; dump?: number }][] = [];
   for (const part of parts) {
     for (const a = new AttributeDecoder(decodeGeneric(part.payload).body); a.next();) {
       if (a.type === CTRL_ATTR_POLICY) {
@@ -416,10 +421,26 @@ export async function resolvePolicy(
             if (i.type === CTRL_ATTR_POLICY_DO) indices.do = i.u32();
             else if (i.type === CTRL_ATTR_POLICY_DUMP) indices.dump = i.u32();
           }
-          operations.set(byOp.type, indices);
+          nested.push([byOp.type, indices]);
         }
       }
     }
   }
+  // ctrl_dumppolicy_put_op nests by the doit's command: 0 for a dump-only operation (nlctrl's
+  // GETPOLICY, netdev's qstats-get), whose command is that of the operation in its place among
+  // those with a policy, which CTRL_CMD_GETFAMILY lists in the same order.
+  let commands = nested.map(([type]) => type);
+  if (command !== undefined) commands = commands.map(() => command);
+  else if (commands.includes(0)) {
+    const { operations = new Map() } = await resolveFamily(socket, name, requestOptions);
+    const withPolicy = [...operations].filter(([, flags]) => flags & GENL_CMD_CAP_HASPOL);
+    if (
+      withPolicy.length === nested.length
+      && commands.every((type, i) => type === 0 || type === withPolicy[i][0])
+    ) {
+      commands = withPolicy.map(([cmd]) => cmd);
+    }
+  }
+  const operations = new Map(nested.map(([, indices], i) => [commands[i], indices]));
   return { policies, operations };
 }

@@ -54,6 +54,23 @@ test("resolvePolicy: nlctrl's GETFAMILY takes a u16 id and a name of at most 15 
   });
   const one = await resolvePolicy(sock, "nlctrl", { command: CTRL_CMD_GETFAMILY });
   assert.deepEqual([...one.operations.keys()], [CTRL_CMD_GETFAMILY]);
+  // GETPOLICY is dump-only: the kernel nests its indices under command 0, read as 0 until now
+  // (and several dump-only operations of one family as one).
+  assert.deepEqual([...all.operations.keys()], [CTRL_CMD_GETFAMILY, CTRL_CMD_GETPOLICY]);
+  assert.deepEqual(all.operations.get(CTRL_CMD_GETPOLICY), { dump: 1 });
+  assert.deepEqual(
+    [...(await resolvePolicy(sock, "nlctrl", { command: CTRL_CMD_GETPOLICY })).operations],
+    [[CTRL_CMD_GETPOLICY, { dump: 0 }]],
+  );
+  // Every family: one entry per operation with a policy (GENL_CMD_CAP_HASPOL), keyed by its
+  // command, in the order nlctrl lists them.
+  for (const name of ["netdev", "ethtool", "thermal", "tcp_metrics"]) {
+    const family = await resolveFamily(sock, name).catch(() => undefined);
+    if (!family) continue;
+    const withPolicy = [...family.operations!].filter(([, f]) => f & GENL_CMD_CAP_HASPOL);
+    const { operations } = await resolvePolicy(sock, name);
+    assert.deepEqual([...operations.keys()], withPolicy.map(([cmd]) => cmd), name);
+  }
   await assert.rejects(
     resolvePolicy(sock, "no-such-family"),
     (e: unknown) => e instanceof NetlinkError && e.code === "ENOENT",
