@@ -1249,8 +1249,9 @@ async function routeGet(words: string[], global: Global, out: Output): Promise<v
       const raw = route.raw as unknown as Record<string, unknown>;
       const src = raw.prefsrc ?? raw.src;
       if (src === undefined) throw new Error("Failed to connect the route");
+      // The address as the codec gives it (text: its display hint), of the lookup's family.
       request.src = src;
-      request.rtmSrcLen = (src as Uint8Array).length * 8;
+      request.rtmSrcLen = request.rtmFamily === 10 ? 128 : 32;
       show(await lookupRoute(ctx, request, label));
     } else show(route);
   });

@@ -194,6 +194,14 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   for (const family of ["-4", "-6"]) {
     same([family, "addr", "show"]);
   }
+  // `connected`: the lookup, then one from the source it gave (what ip means; ip 6.1 prints the
+  // first twice). It failed with EINVAL: the source's length was taken from its text.
+  const connected = cli(["--netns", ns.name, "route", "get", "10.9.0.7", "connected"]);
+  assert.equal(connected.status, 0, connected.stderr);
+  assert.equal(
+    connected.stdout,
+    ns.ip("route", "get", "10.9.0.7") + ns.ip("route", "get", "10.9.0.7", "from", "10.9.0.1"),
+  );
   // The text output has ip's shape too.
   const text = cli(["--netns", ns.name, "route", "show"]).stdout;
   assert.match(text, /^10\.50\.0\.0\/16 via 10\.9\.0\.2 dev br0 metric 20/m);
