@@ -29,6 +29,7 @@ import {
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
   NETLINK_ROUTE,
+  NETLINK_SOCK_DIAG,
   NETLINK_USERSOCK,
   NetlinkError,
   NL_ATTR_TYPE_U32,
@@ -62,6 +63,7 @@ import {
   SOL_SOCKET,
   SyscallError,
 } from "../../mod.ts";
+import { SOCK_DIAG_BY_FAMILY } from "../../src/diag/_constants.ts";
 import {
   ackMessage,
   doneMessage,
@@ -847,13 +849,14 @@ test("unserve() of a unit's last type: nothing serves the unit any more, a send 
 });
 
 test("a send to port 0 of a unit the fake kernel serves nothing of says what is true of the fake (serve(), unserve()), not that a module was unloaded", async () => {
-  // It said "nothing in the kernel serves NETLINK_ROUTE any more (was the module that provides
-  // it unloaded?)" of an empty FakeKernel, whose NETLINK_ROUTE nothing ever served.
+  // It said "nothing in the kernel serves NETLINK_SOCK_DIAG any more (was the module that
+  // provides it unloaded?)" of an empty FakeKernel, whose sock_diag nothing ever served (unlike
+  // rtnetlink and genetlink, which a fresh fake answers from the start, as the kernel does).
   const kernel = new FakeKernel();
-  await using route = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await using diag = await open(NETLINK_SOCK_DIAG, { transport: kernel.open });
   await assert.rejects(
-    route.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }),
-    /^SyscallError: sendmsg: ECONNREFUSED \(Connection refused\): the fake kernel serves no type of NETLINK_ROUTE: serve\(\) the types the test sends$/,
+    diag.request({ type: SOCK_DIAG_BY_FAMILY, payload: new Uint8Array(56) }),
+    /^SyscallError: sendmsg: ECONNREFUSED \(Connection refused\): the fake kernel serves no type of NETLINK_SOCK_DIAG: serve\(\) the types the test sends$/,
   );
   kernel.serve(30, 0x10, () => ({}));
   await using unit = await open(30, { transport: kernel.open });
