@@ -8,12 +8,14 @@
  */
 
 import { whenCollected } from "./_collected.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { Fifo } from "./_fifo.ts";
 import { type Disarm, DISARMED } from "./_guard.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { endsAtPlainReply } from "./_request.ts";
 import { orderedSteps } from "./_steps.ts";
-import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "./constants.ts";
+import { sharedWords } from "./_view.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import { MessageCursor } from "./cursor.ts";
 import { DumpInterruptedError } from "./errors.ts";
 import { alignMessage, type ReceivedMessage } from "./message.ts";
@@ -88,7 +90,8 @@ interface Consumer {
 /**
  * Parts queued together, from one datagram: `messages[start, end)` as the socket decoded them,
  * or, when `messages` is undefined, the `count` messages of `data[start, end)`, every one a data
- * part of the dump (whole netlink messages, headers included, walked as NLMSG_NEXT does).
+ * part of the dump (whole netlink messages, headers included, walked as NLMSG_NEXT does, each
+ * header whole and 4-byte aligned in its buffer: Matcher.claimDatagram checked them).
  */
 export interface Run {
   readonly messages: readonly ReceivedMessage[] | undefined;
@@ -101,6 +104,43 @@ export interface Run {
 const NO_PARTS: readonly ReceivedMessage[] = [];
 
 /**
+ * The message whose header is at byte `offset` of `data`, a run of bytes' datagram whose
+ * buffer's words are `words`, as decodeDatagram makes it (the same fields in the same order, so
+ * the same shape), from `sender` (group 0, no nsid: a dump's unicast part). Built where the part
+ * is taken, not for a whole datagram at once: no array of a datagram's messages, and no walk of
+ * them to claim them (a one-shot dump of 100,000 routes made both for each of its parts).
+ */
+function partAt(
+  data: Uint8Array,
+  words: Uint32Array,
+  offset: number,
+  sender: number,
+): ReceivedMessage {
+  const at = data.byteOffset + offset;
+  const i = at >> 2;
+  const length = words[i];
+  // nlmsg_type and nlmsg_flags, two u16 in a row, read as one u32 in host order.
+  const typeAndFlags = words[i + 1];
+  const le = HOST_LITTLE_ENDIAN;
+  return {
+    type: le ? typeAndFlags & 0xffff : typeAndFlags >>> 16,
+    flags: le ? typeAndFlags >>> 16 : typeAndFlags & 0xffff,
+    seq: words[i + 2],
+    portid: words[i + 3],
+    payload: new Uint8Array(data.buffer, at + NLMSG_HDRLEN, length - NLMSG_HDRLEN),
+    sender,
+    group: 0,
+    nsid: undefined,
+  };
+}
+
+/** The offset of the message after the one at byte `offset` of `data` (see partAt). */
+function nextPart(data: Uint8Array, words: Uint32Array, offset: number): number {
+  const length = words[(data.byteOffset + offset) >> 2];
+  return offset + ((length + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1));
+}
+
+/**
  * The most datagrams a step reads at once for its next parts ({@linkcode DumpHost.readNow}):
  * other traffic on the socket (multicast) may come before them, and a flood of it is left to
  * the read loop, which lets the event loop run.
@@ -109,10 +149,10 @@ const READ_NOW_MOST = 16;
 
 /**
  * The dump iterator's step for a consumer that takes the parts a run at a time (what one
- * datagram held, or what is left of it): one promise per datagram rather than per part, and, from
- * the first call on, the datagrams whose messages are all data parts come as bytes (no
- * ReceivedMessage per part: the typed `dump()` decodes them where they are). Such a consumer
- * never calls `next()`. Internal: not part of the socket's API.
+ * datagram held, or what is left of it): one promise per datagram rather than per part. The
+ * datagrams whose messages are all data parts come as bytes (no ReceivedMessage per part: the
+ * typed `dump()` decodes them where they are). Such a consumer never calls `next()`. Internal:
+ * not part of the socket's API.
  */
 export const nextRun: unique symbol = Symbol("nextRun");
 
@@ -136,8 +176,8 @@ export const cutShort: unique symbol = Symbol("cutShort");
  * scope as `return()` does.
  */
 export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, AsyncDisposable {
-  /** `bytes` false: every run holds decoded messages (`Run.messages` is never undefined). */
-  [nextRun](bytes?: boolean): Promise<IteratorResult<Run, undefined>>;
+  /** See {@linkcode nextRun}. */
+  [nextRun](): Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode runNow}. */
   [runNow](): Run | undefined | Promise<IteratorResult<Run, undefined>>;
   /** See {@linkcode cutShort}: `value` turns true then. */
@@ -148,10 +188,15 @@ export interface DumpIterator extends AsyncIterableIterator<ReceivedMessage>, As
 /** One iteration of a dump. */
 export function dumpIterator(host: DumpHost): DumpIterator {
   const { matcher } = host;
-  // The queued parts: current[at, end), or the run of bytes `head`, then the runs after it (a
-  // datagram's parts are queued as one run, in the array they were decoded into, and taken from
-  // it in place).
+  // The queued parts: the run being taken, then the run of bytes `head`, then the runs after it
+  // (a datagram's parts are queued as one run, in the array they were decoded into or as its
+  // bytes, and taken from it in place). The run being taken: current[at, end), or, while `bytes`
+  // is set, the `left` parts of bytes[at, end) (byte offsets; `words` its buffer's words), each
+  // made a message as it is taken (partAt).
   let current = NO_PARTS;
+  let bytes: Uint8Array | undefined;
+  let words: Uint32Array | undefined;
+  let left = 0;
   let at = 0;
   let end = 0;
   /**
@@ -170,23 +215,33 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   let withdraw = () => {};
   /** Cancels the release at collection (below) once the iteration has ended. */
   let forget = () => {};
-  /** Set by the first nextRun(): datagrams of data parts are queued as bytes. */
-  let byRuns = false;
   const cut = { value: false };
   /** The iterator was garbage-collected while a step was pending: that step is its last. */
   let orphaned = false;
-  /** Makes the next queued run current, once the current one is taken (never a bytes run). */
+  /** Makes the next queued run the one being taken, once the last one was taken. */
   const shiftRun = () => {
-    const run = runs.shift()!;
-    current = run.messages!;
+    let run = head;
+    if (run === undefined) run = runs.shift()!;
+    else head = undefined;
     at = run.start;
     end = run.end;
+    bytes = run.data;
+    if (bytes === undefined) current = run.messages!;
+    else {
+      current = NO_PARTS;
+      words = sharedWords(bytes.buffer);
+      left = run.count;
+    }
   };
   /** The oldest queued part; only while `queued` > 0. */
   const take = (): ReceivedMessage => {
     if (at === end) shiftRun();
     queued--;
-    return current[at++];
+    if (bytes === undefined) return current[at++];
+    const part = partAt(bytes, words!, at, host.to);
+    at = nextPart(bytes, words!, at);
+    left--;
+    return part;
   };
   /** The oldest queued run, or what is left of it; only while `queued` > 0. */
   const takeRun = (): Run => {
@@ -204,14 +259,23 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       }
       shiftRun();
     }
-    const run: Run = { messages: current, data: undefined, start: at, end, count: end - at };
+    // What is left of the run being taken.
+    const run: Run = bytes === undefined
+      ? { messages: current, data: undefined, start: at, end, count: end - at }
+      : { messages: undefined, data: bytes, start: at, end, count: left };
     queued -= run.count;
     at = end;
+    left = 0;
     return run;
   };
   const clear = () => {
     current = NO_PARTS;
-    at = end = queued = 0;
+    bytes = words = undefined;
+    at =
+      end =
+      queued =
+      left =
+        0;
     head = undefined;
     runs.clear();
   };
@@ -278,7 +342,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     host.checkOpen();
     host.signal?.throwIfAborted();
     const seq = matcher.nextSeq();
-    const bytes = stamped(host.request, host.flags | NLM_F_REQUEST | NLM_F_DUMP, seq);
+    const encoded = stamped(host.request, host.flags | NLM_F_REQUEST | NLM_F_DUMP, seq);
     disarm = host.guard(abandon);
     // The timer holds the process only while a step waits (see wait()): an iterator stepped by
     // hand and dropped mid-dump does not keep the process alive until its timeout.
@@ -299,6 +363,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       pushRun: (messages, start, stop) => {
         if (queued === 0) {
           current = messages;
+          bytes = undefined;
           at = start;
           end = stop;
         } else {
@@ -307,15 +372,13 @@ export function dumpIterator(host: DumpHost): DumpIterator {
         queued += stop - start;
         settle();
       },
-      pushDatagram: byRuns
-        ? (data, count, end) => {
-          const run: Run = { messages: undefined, data, start: 0, end, count };
-          if (queued === 0) head = run;
-          else runs.push(run);
-          queued += count;
-          settle();
-        }
-        : undefined,
+      pushDatagram: (data, count, end) => {
+        const run: Run = { messages: undefined, data, start: 0, end, count };
+        if (queued === 0) head = run;
+        else runs.push(run);
+        queued += count;
+        settle();
+      },
       failNow: (error) => {
         cut.value = true;
         clear();
@@ -341,7 +404,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       if (host.to === 0) matcher.takeDumpSlot(seq);
       sent = true;
       try {
-        host.sendRequest(bytes, host.to, !now);
+        host.sendRequest(encoded, host.to, !now);
       } catch (err) {
         sent = false;
         self.finish(err);
@@ -382,8 +445,7 @@ export function dumpIterator(host: DumpHost): DumpIterator {
     return undefined;
   };
   /** nextRun(); `demanded`: demand() ran already, and found nothing to read. */
-  const runStep = (bytes: boolean, demanded: boolean): Promise<IteratorResult<Run, undefined>> => {
-    if (bytes) byRuns = true;
+  const runStep = (demanded: boolean): Promise<IteratorResult<Run, undefined>> => {
     if (queued === 0 && !demanded) {
       const failed = demand();
       if (failed) return failed;
@@ -418,17 +480,16 @@ export function dumpIterator(host: DumpHost): DumpIterator {
   const iterator: DumpIterator = {
     next: steps.next,
     [cutShort]: cut,
-    [nextRun]: (bytes = true) => runStep(bytes, false),
+    [nextRun]: () => runStep(false),
     [runNow]: (): Run | undefined | Promise<IteratorResult<Run, undefined>> => {
-      // Unless a step waits before this one. The first starts the dump (as bytes: see byRuns).
-      if (consumer !== undefined) return runStep(true, false);
-      byRuns = true;
+      // Unless a step waits before this one. The first starts the dump.
+      if (consumer !== undefined) return runStep(false);
       if (queued === 0) {
         const failed = demand(); // reads; it fails only at the start
         if (failed) return failed;
       }
       if (queued > 0) return takeRun();
-      if (outcome === undefined) return runStep(true, true);
+      if (outcome === undefined) return runStep(true);
       const error = deliverOutcome();
       return error === undefined ? undefined : Promise.reject(error);
     },
@@ -461,26 +522,40 @@ export function dumpIterator(host: DumpHost): DumpIterator {
  * Runs the dump of `iterator` to its end, calling `handler` with each part in order, a run (what
  * one datagram held) per promise rather than a part per promise; a promise `handler` returns is
  * awaited before the next part. A throw or a rejection abandons the dump (its remaining parts
- * are read and discarded) and is rethrown.
+ * are read and discarded) and is rethrown. `sender`: where the dump was sent, whose parts these
+ * are.
  */
 export async function forEachPart(
   iterator: DumpIterator,
   handler: (message: ReceivedMessage) => unknown,
+  sender: number,
 ): Promise<void> {
   let finished = false;
   const cut = iterator[cutShort];
   try {
     for (;;) {
-      const step = await iterator[nextRun](false);
+      const step = await iterator[nextRun]();
       if (step.done) {
         finished = true;
         return;
       }
-      const { messages, start, end } = step.value;
+      const { messages, data, start, end } = step.value;
       // Cut short (an abort, a timeout, a close) while the handler ran: the next step throws why.
-      for (let i = start; i < end && !cut.value; i++) {
-        const result = handler(messages![i]);
-        // A thenable of any kind (not only this realm's Promise) is awaited.
+      if (messages !== undefined) {
+        for (let i = start; i < end && !cut.value; i++) {
+          const result = handler(messages[i]);
+          // A thenable of any kind (not only this realm's Promise) is awaited.
+          if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+            await result;
+          }
+        }
+        continue;
+      }
+      // A run of bytes: each part made a message as its turn comes (partAt).
+      const words = sharedWords(data!.buffer);
+      for (let offset = start; offset < end && !cut.value;) {
+        const result = handler(partAt(data!, words, offset, sender));
+        offset = nextPart(data!, words, offset);
         if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") await result;
       }
     }

@@ -1011,7 +1011,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       [Symbol.asyncIterator]: iterate,
       forEach: async (handler) => {
         checkHandler("forEach", handler);
-        await forEachPart(iterate(), handler);
+        await forEachPart(iterate(), handler, from);
       },
       cursor: () => cursorParts(iterate(), (data) => this.#transport.recycle?.(data)),
     };
@@ -1718,12 +1718,13 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * of a one-shot dump), else the ordinary way ({@linkcode #dispatchUnclaimed}). Apart, because
    * Bun's JavaScriptCore makes a function's bytecode whole at its first call (some 0.3-0.5 us a
    * byte, cold): a one-shot dump never runs the other's (1.3 KB), nor its checks per datagram.
-   * Unicast only, and never on an unframed socket: what the other does first for anything else
-   * does not depend on this answer (claimDatagram changes nothing when it claims nothing).
+   * Unicast only, without an nsid (the parts made from bytes have none: the kernel tags only a
+   * multicast copy), and never on an unframed socket: what the other does first for anything
+   * else does not depend on this answer (claimDatagram changes nothing when it claims nothing).
    */
   readonly #dispatch = (datagram: Datagram): void => {
     if (
-      datagram.group !== 0 || this.#unframed
+      datagram.group !== 0 || datagram.nsid !== undefined || this.#unframed
       || !this.#matcher.claimDatagram(datagram.data, datagram.sender)
     ) {
       this.#dispatchUnclaimed(datagram);
