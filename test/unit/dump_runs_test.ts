@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Matcher } from "../../src/_matcher.ts";
 import {
   NETLINK_USERSOCK,
   NLM_F_ACK,
@@ -22,6 +23,7 @@ import {
   SocketClosedError,
 } from "../../src/errors.ts";
 import {
+  decodeDatagram,
   decodeMessages,
   encodeMessages,
   type Message,
@@ -31,8 +33,8 @@ import type { DumpIterable, MessageInput } from "../../src/socket.ts";
 import { assertDomException } from "../_cancel.ts";
 import { ack, done, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
 
-const part = (request: Message, n: number, flags = NLM_F_MULTI) =>
-  reply(request, RTM_NEWLINK, new Uint8Array([n]), flags);
+const part = (request: Message, n: number, flags = NLM_F_MULTI, payload = new Uint8Array([n])) =>
+  reply(request, RTM_NEWLINK, payload, flags);
 
 const firstBytes = (messages: readonly ReceivedMessage[]) => messages.map((m) => m.payload[0]);
 
@@ -201,6 +203,81 @@ test("dump().forEach(): every part in order across datagrams, then resolves; eac
   t.deliver([part(asked[1], 4), done(asked[1], 0, NLM_F_MULTI)]);
   await second;
   assert.deepEqual(seen, [1, 2, 3, 4]);
+  sock.close();
+});
+
+/** Counts the datagrams the socket handed to a request whole, as bytes, while `run` runs. */
+async function countingClaims(run: () => Promise<void>): Promise<number> {
+  const claim = Matcher.prototype.claimDatagram;
+  let claimed = 0;
+  Matcher.prototype.claimDatagram = function(data, sender) {
+    const taken = claim.call(this, data, sender);
+    if (taken) claimed++;
+    return taken;
+  };
+  try {
+    await run();
+  } finally {
+    Matcher.prototype.claimDatagram = claim;
+  }
+  return claimed;
+}
+
+test("dump(): for await and forEach() take datagrams of parts whole, as bytes, and hand out the messages decodeDatagram makes of them, whose payloads stay valid", async () => {
+  const { sock, t } = await fakeSocket({ listenAllNsid: true });
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  // Payloads of lengths off the 4-byte alignment (padded on the wire), and an empty one.
+  const payloads = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9], [10, 11]].map((b) => new Uint8Array(b));
+  /** Sends the dump's parts in three datagrams, the last with NLMSG_DONE; returns the bytes. */
+  const answer = () => {
+    const request = asked.at(-1)!;
+    const datagrams = [
+      encodeMessages(payloads.slice(0, 2).map((p) => part(request, 0, NLM_F_MULTI, p))),
+      encodeMessages(payloads.slice(2, 4).map((p) => part(request, 0, NLM_F_MULTI, p))),
+      encodeMessages([part(request, 0, NLM_F_MULTI, payloads[4]), done(request, 0, NLM_F_MULTI)]),
+    ];
+    for (const data of datagrams) t.deliver(data);
+    // What decodeDatagram makes of them: every message but the NLMSG_DONE.
+    return datagrams.flatMap((data) => decodeDatagram({ data, sender: 0, group: 0 })).slice(0, -1);
+  };
+  const dump = sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  const kept: ReceivedMessage[][] = [];
+  for (const way of ["for await", "forEach"]) {
+    const got: ReceivedMessage[] = [];
+    let expected: ReceivedMessage[] = [];
+    const claimed = await countingClaims(async () => {
+      const taking = way === "forEach"
+        ? dump.forEach((m) => void got.push(m))
+        : (async () => {
+          for await (const m of dump) got.push(m);
+        })();
+      await settle();
+      expected = answer();
+      await taking;
+    });
+    assert.equal(claimed, 3, `${way}: every datagram taken whole`);
+    assert.equal(got.length, payloads.length, way);
+    for (let i = 0; i < got.length; i++) {
+      // The same fields, in the same order (so the same shape), and the same values.
+      assert.deepEqual(Object.keys(got[i]), Object.keys(expected[i]), way);
+      assert.deepEqual(got[i], expected[i], `${way}: part ${i}`);
+    }
+    kept.push(got);
+  }
+  // Kept past their dump's end, and past the next dump: still the parts' bytes.
+  for (const got of kept) {
+    assert.deepEqual(got.map((m) => [...m.payload]), payloads.map((p) => [...p]));
+  }
+  // A unicast datagram with an nsid (the kernel tags only multicast copies; a peer's transport
+  // may) is decoded the ordinary way, its nsid on every message.
+  const got: ReceivedMessage[] = [];
+  const taking = dump.forEach((m) => void got.push(m));
+  await settle();
+  const request = asked.at(-1)!;
+  t.deliver([part(request, 1), part(request, 2), done(request, 0, NLM_F_MULTI)], 0, 0, 5);
+  await taking;
+  assert.deepEqual(got.map((m) => [m.payload[0], m.nsid]), [[1, 5], [2, 5]]);
   sock.close();
 });
 
