@@ -50,7 +50,12 @@ export function orderedSteps<T>(step: () => Promise<T>): {
     owned = undefined;
   };
   const next = (): Promise<T> => {
-    follow();
+    // follow(), written out: next() runs once per part of a `for await` over a dump, a call
+    // more per part until the code is optimized.
+    if (owned !== undefined) {
+      track(owned);
+      owned = undefined;
+    }
     if (tail !== undefined) {
       // After the steps asked for before it, even one asked for while those wait to run.
       const chained = tail.then(step);
