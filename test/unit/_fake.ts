@@ -2,6 +2,7 @@
 // for tests that script the kernel's answers.
 
 import assert from "node:assert/strict";
+import { Matcher } from "../../src/_matcher.ts";
 import { NETLINK_ROUTE, RTM_NEWLINK } from "../../src/constants.ts";
 import type { Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
@@ -91,5 +92,24 @@ export async function assertEventsOptionsChecked(
       events(options as never).next(),
       (e: unknown) => e instanceof TypeError && e.message === message,
     );
+  }
+}
+
+/**
+ * Counts the datagrams the socket handed to a request whole, as bytes (Matcher.claimDatagram),
+ * while `run` runs.
+ */
+export async function countingDatagrams<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const claim = Matcher.prototype.claimDatagram;
+  let claimed = 0;
+  Matcher.prototype.claimDatagram = function(data, sender) {
+    const taken = claim.call(this, data, sender);
+    if (taken) claimed++;
+    return taken;
+  };
+  try {
+    return [await run(), claimed];
+  } finally {
+    Matcher.prototype.claimDatagram = claim;
   }
 }

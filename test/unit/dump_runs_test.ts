@@ -4,7 +4,6 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Matcher } from "../../src/_matcher.ts";
 import {
   NETLINK_USERSOCK,
   NLM_F_ACK,
@@ -31,7 +30,16 @@ import {
 } from "../../src/message.ts";
 import type { DumpIterable, MessageInput } from "../../src/socket.ts";
 import { assertDomException } from "../_cancel.ts";
-import { ack, done, event, FakeKernel, fakeSocket, reply, settle } from "./_fake.ts";
+import {
+  ack,
+  countingDatagrams,
+  done,
+  event,
+  FakeKernel,
+  fakeSocket,
+  reply,
+  settle,
+} from "./_fake.ts";
 
 const part = (request: Message, n: number, flags = NLM_F_MULTI, payload = new Uint8Array([n])) =>
   reply(request, RTM_NEWLINK, payload, flags);
@@ -206,23 +214,6 @@ test("dump().forEach(): every part in order across datagrams, then resolves; eac
   sock.close();
 });
 
-/** Counts the datagrams the socket handed to a request whole, as bytes, while `run` runs. */
-async function countingClaims(run: () => Promise<void>): Promise<number> {
-  const claim = Matcher.prototype.claimDatagram;
-  let claimed = 0;
-  Matcher.prototype.claimDatagram = function(data, sender) {
-    const taken = claim.call(this, data, sender);
-    if (taken) claimed++;
-    return taken;
-  };
-  try {
-    await run();
-  } finally {
-    Matcher.prototype.claimDatagram = claim;
-  }
-  return claimed;
-}
-
 test("dump(): for await and forEach() take datagrams of parts whole, as bytes, and hand out the messages decodeDatagram makes of them, whose payloads stay valid", async () => {
   const { sock, t } = await fakeSocket({ listenAllNsid: true });
   const asked: Message[] = [];
@@ -246,7 +237,7 @@ test("dump(): for await and forEach() take datagrams of parts whole, as bytes, a
   for (const way of ["for await", "forEach"]) {
     const got: ReceivedMessage[] = [];
     let expected: ReceivedMessage[] = [];
-    const claimed = await countingClaims(async () => {
+    const [, claimed] = await countingDatagrams(async () => {
       const taking = way === "forEach"
         ? dump.forEach((m) => void got.push(m))
         : (async () => {

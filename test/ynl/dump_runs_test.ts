@@ -4,7 +4,6 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Matcher } from "../../src/_matcher.ts";
 import { NETLINK_ROUTE, NLM_F_MULTI, RTM_GETROUTE, RTM_NEWROUTE } from "../../src/constants.ts";
 import {
   DumpInterruptedError,
@@ -15,7 +14,7 @@ import type { Message } from "../../src/message.ts";
 import { type Answer, FakeKernel, type MessageSpec } from "../../src/testing/mod.ts";
 import { family, NetlinkFamily } from "../../src/ynl/family.ts";
 import { rtRoute } from "../../src/ynl/rt_route.ts";
-import { done, fakeSocket, reply, settle } from "../unit/_fake.ts";
+import { countingDatagrams, done, fakeSocket, reply, settle } from "../unit/_fake.ts";
 
 const AF_INET = 2;
 const encoder = new NetlinkFamily(rtRoute, {} as never);
@@ -43,22 +42,6 @@ const expected = (parts: readonly MessageSpec[]) =>
     encoder.decode({ type: RTM_NEWROUTE, flags: 0, seq: 0, portid: 0, payload: part.payload! })!
       .message
   );
-
-/** Counts the datagrams the socket handed over as bytes, while `run` runs. */
-async function countingDatagrams<T>(run: () => Promise<T>): Promise<[T, number]> {
-  const claim = Matcher.prototype.claimDatagram;
-  let claimed = 0;
-  Matcher.prototype.claimDatagram = function(data, sender) {
-    const taken = claim.call(this, data, sender);
-    if (taken) claimed++;
-    return taken;
-  };
-  try {
-    return [await run(), claimed];
-  } finally {
-    Matcher.prototype.claimDatagram = claim;
-  }
-}
 
 /** A family on a fake kernel that answers getroute dumps with `parts` (~16 per datagram). */
 async function servingRoutes(parts: MessageSpec[] | (() => Answer)) {
