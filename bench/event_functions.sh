@@ -8,9 +8,12 @@
 # Runs bench/events_peer.ts's LAYER (socket: `for await`; listen: `sock.listen()`) over this
 # checkout, or DIR (another checkout, as OLD in bench/event_latency.sh), in a network namespace
 # of its own with a veth pair toggled N times, 10 ms apart. Prints the count, then the functions
-# (Bun: name, bytecode size; Deno: calls per event, file, name). Needs root. Not a test.
+# (Bun: name, bytecode size; Deno: calls per event, file, name). With SYSCALLS=1, the subscriber
+# runs under `strace -f -c` too, and its reads per event follow: recvmsg and recvmmsg calls, and
+# those that found the queue empty (EAGAIN), over the whole run (its start's few reads included).
+# Needs root. Not a test.
 #
-#   [RUNTIME=deno] bench/event_functions.sh [LAYER] [N] [DIR]
+#   [RUNTIME=deno] [SYSCALLS=1] bench/event_functions.sh [LAYER] [N] [DIR]
 . "$(dirname "$0")/_prologue.sh"
 layer=${1:-listen} n=${2:-120} lib=${3:-$PWD}
 peer_harness
@@ -20,11 +23,15 @@ ip netns add "$ns"
 ip -n "$ns" link add nlb0 type veth peer name nlb1
 ip -n "$ns" link set nlb1 up
 index=$(ip -n "$ns" -o link show nlb0 | cut -d: -f1)
+strace=()
+if [[ ${SYSCALLS:-} == 1 ]]; then
+  strace=(strace -f -qq -c -e trace=recvmsg,recvmmsg -o "$out/strace")
+fi
 if [[ ${RUNTIME:-bun} == deno ]]; then
-  NL_LIB=$lib ip netns exec "$ns" node_modules/.bin/deno run -A --no-lock --coverage="$out/cov" \
+  NL_LIB=$lib ip netns exec "$ns" "${strace[@]}" node_modules/.bin/deno run -A --no-lock --coverage="$out/cov" \
     bench/events_peer.ts "$peers/ts" "$layer" "$index" "$n" "$out/ready" >/dev/null 2>"$out/jit" &
 else
-  BUN_JSC_reportBaselineCompileTimes=1 NL_LIB=$lib ip netns exec "$ns" node_modules/.bin/bun \
+  BUN_JSC_reportBaselineCompileTimes=1 NL_LIB=$lib ip netns exec "$ns" "${strace[@]}" node_modules/.bin/bun \
     bench/events_peer.ts "$peers/ts" "$layer" "$index" "$n" "$out/ready" >/dev/null 2>"$out/jit" &
 fi
 subscriber=$!
@@ -34,6 +41,11 @@ for i in $(seq "$n"); do
   sleep 0.01
 done
 wait "$subscriber"
+if [[ ${SYSCALLS:-} == 1 ]]; then
+  # strace -c's rows: % time, seconds, usecs/call, calls, [errors,] syscall.
+  awk -v n="$n" '$NF ~ /^recvm?msg$/ { calls += $4; if (NF == 6) errors += $5 }
+    END { printf "reads per event: %.2f (%.2f found the queue empty), over %d events\n", calls / n, errors / n, n }' "$out/strace"
+fi
 if [[ ${RUNTIME:-bun} == deno ]]; then
   python3 - "$out/cov" "$n" "$lib" "$layer" <<'PY'
 import glob, json, os, sys

@@ -116,6 +116,19 @@ export class Reader {
    */
   #aheadOwed = false;
   /**
+   * The last read found the receive queue empty, and nothing has happened since that could have
+   * queued what a read would find before a wait does: no read found data, no wait ended, nothing
+   * was sent (the kernel answers inside sendmsg), no macrotask ran a deferred dispatch. A drain
+   * then waits at once, without a read: what arrived meanwhile is seen by the wait (the
+   * transport's wait resolves at once while something is queued: poll(2) is level-triggered, and
+   * the signal waiter polls at arming unless a signal for it is still to come). A `for await`
+   * step's drain reads an event's datagrams ahead and the queue empty; the step that next finds
+   * the stream's queue empty read it empty again before its wait, for nothing (one syscall and
+   * some 20 calls, every event). readNow() always reads: the matcher's drained() is owed a read
+   * that finds the queue empty now.
+   */
+  #emptyKnown = false;
+  /**
    * When reading began in the current turn of the event loop (-1: not yet). Reads that follow
    * one another through promises alone (a flood: each step's datagram already queued, a backlog
    * taken and refilled) are one turn, however many pumps and steps they span; past
@@ -229,6 +242,14 @@ export class Reader {
   }
 
   /**
+   * Something was sent: the kernel may have queued an answer, or a notification of the change to
+   * a group this socket joined, inside sendmsg. The next drain reads.
+   */
+  sent(): void {
+    this.#emptyKnown = false;
+  }
+
+  /**
    * What {@linkcode afterSend} does before it reads: counts the send in the thread's run of
    * answers settled synchronously, which once too long makes the next reads wait for a
    * macrotask (readNow() reads nothing until then). For a sender that reads its answers itself
@@ -284,6 +305,7 @@ export class Reader {
     syncRun.since = -1;
     this.#endTurn();
     if (!this.#deferred) return;
+    this.#emptyKnown = false;
     this.#deferred = false;
     const held = this.#held;
     this.#held = [];
@@ -316,9 +338,14 @@ export class Reader {
     ) {
       return undefined;
     }
+    // Read empty since, with nothing run that could queue more: the step waits (see #emptyKnown).
+    if (this.#emptyKnown) return undefined;
     try {
       const datagram = transport.receiveInPlace();
-      if (datagram === undefined) this.#host.drained();
+      if (datagram === undefined) {
+        this.#emptyKnown = true;
+        this.#host.drained();
+      }
       return datagram;
     } catch (err) {
       this.#readFailed(err);
@@ -345,9 +372,11 @@ export class Reader {
       return false;
     }
     if (datagram === undefined) {
+      this.#emptyKnown = true;
       this.#host.drained();
       return false;
     }
+    this.#emptyKnown = false;
     // Inside the step's own call, as a kick's read is: no callback runs here.
     const outer = this.#inCall;
     this.#inCall = true;
@@ -361,6 +390,7 @@ export class Reader {
 
   /** A read outside the loop threw: an overrun is told to the host, anything else fails it. */
   #readFailed(err: unknown): void {
+    this.#emptyKnown = false;
     if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
       this.#host.overrun(err);
     } else {
@@ -386,6 +416,8 @@ export class Reader {
    */
   #drain(answers = false): boolean {
     if (this.#draining || this.#stopped) return false;
+    // Read empty since, with nothing run that could queue more: wait (see #emptyKnown).
+    if (this.#emptyKnown) return false;
     this.#draining = true;
     try {
       const host = this.#host;
@@ -427,7 +459,10 @@ export class Reader {
         if (datagram === undefined) {
           this.#aheadOwed = false;
           if (this.#deferred) this.#held.push(DRAINED);
-          else host.drained();
+          else {
+            this.#emptyKnown = true;
+            host.drained();
+          }
           return false;
         }
         if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
@@ -512,6 +547,7 @@ export class Reader {
       return;
     }
     this.#afterWait = true;
+    this.#emptyKnown = false;
     // A wait that waited is a macrotask boundary: answers may settle synchronously again.
     // (One that ended at once is not, and leaves the turn's clock running.) Nor does a
     // monitor's wake-up read the clock before its DRAIN_CLOCK_EVERY-th datagram.

@@ -1595,6 +1595,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   #sendBytes(bytes: Uint8Array, portid: number, groupMask: number): void {
+    this.#reader.sent();
     try {
       this.#transport.send(bytes, portid, groupMask);
     } catch (err) {

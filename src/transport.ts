@@ -113,8 +113,10 @@ export interface Transport {
 
   /**
    * Resolves when the socket may have a datagram to read ("readable"), when {@linkcode cancelWait}
-   * is called ("cancelled"), or when {@linkcode close} is called ("closed"). Never spins: costs no
-   * CPU while pending. At most one wait may be outstanding. While pending it keeps the process
+   * is called ("cancelled"), or when {@linkcode close} is called ("closed"). Level-triggered: a
+   * datagram (or an error) queued before the call resolves it at once, also one that arrived
+   * after the last read found the queue empty (the read loop waits without reading again until
+   * something was read, sent or waited for). Never spins: costs no CPU while pending. At most one wait may be outstanding. While pending it keeps the process
    * alive; when it is not pending, the transport does not keep the process alive.
    */
   wait(): Promise<WaitResult>;

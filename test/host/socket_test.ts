@@ -787,6 +787,83 @@ test("iterations that each break at the first message of a burst leave the rest,
   assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i));
 });
 
+test("a datagram sent after a step read the queue empty, before the next step's wait, reaches that step: messages() and cursor(), 20 rounds", async () => {
+  // Reading an event's datagrams ahead, a step reads the queue empty; the step that next finds
+  // nothing queued waits without reading it again, and the wait must see what came between.
+  await using sock = await open(NETLINK_USERSOCK);
+  await using peer = await open(NETLINK_USERSOCK);
+  const send = (i: number) => peer.send(indexed(i), { portid: sock.portid });
+  const index = (payload: Uint8Array) =>
+    new DataView(payload.buffer, payload.byteOffset).getUint32(0, true);
+  const signal = AbortSignal.timeout(5000);
+  const got: number[] = [];
+  let sent = 0;
+  const it = sock.messages({ signal });
+  for (let round = 0; round < 20; round++) {
+    const step = it.next();
+    await new Promise((r) => setTimeout(r, 2)); // the step waits in the kernel's wait
+    for (let i = 0; i < 3; i++) send(sent++);
+    got.push(index((await step).value!.payload));
+    got.push(index((await it.next()).value!.payload)); // read 3 ahead, and the queue empty
+    send(sent++);
+    got.push(index((await it.next()).value!.payload)); // 3, from the stream's queue
+    got.push(index((await it.next()).value!.payload)); // the one sent between: the wait's
+  }
+  await it.return!();
+  const cursor = sock.cursor({ signal });
+  for (let round = 0; round < 20; round++) {
+    const step = cursor.next();
+    await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 3; i++) send(sent++);
+    const c = (await step).value!;
+    // The walk reads the next datagrams in place, and then the queue empty.
+    while (c.next()) got.push(c.view.getUint32(c.byteOffset + c.payloadOffset, true));
+    send(sent++);
+    const d = (await cursor.next()).value!;
+    while (d.next()) got.push(d.view.getUint32(d.byteOffset + d.payloadOffset, true));
+  }
+  await cursor.return!();
+  assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i));
+});
+
+test("a multicast flood into a slow for-await consumer: ENOBUFS is one NLMSG_OVERRUN, in order; what comes once it caught up still arrives", async () => {
+  // In a namespace of its own: every process of a namespace shares its USERSOCK groups.
+  using ns = new Netns();
+  await using sock = await open(NETLINK_USERSOCK, {
+    netns: ns.name,
+    groups: [3],
+    receiveBufferSize: 4096,
+  });
+  await using peer = await open(NETLINK_USERSOCK, { netns: ns.name });
+  const index = (payload: Uint8Array) =>
+    new DataView(payload.buffer, payload.byteOffset).getUint32(0, true);
+  const seen: (number | "overrun")[] = [];
+  const it = sock.messages({ signal: AbortSignal.timeout(10_000) });
+  let step = it.next();
+  await new Promise((r) => setTimeout(r, 2));
+  peer.send(indexed(0), { group: 3 });
+  // Taken, and while its consumer is busy (a timer) a flood far past the receive buffer comes.
+  seen.push(index((await step).value!.payload));
+  step = it.next();
+  for (let i = 1; i < 200; i++) peer.send(indexed(i), { group: 3 });
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1)); // slow: a timer per message
+    const r = await Promise.race([step, new Promise<null>((r) => setTimeout(r, 300, null))]);
+    if (r === null) break; // caught up: the step waits, and nothing more comes
+    const m = r.value!;
+    seen.push(m.type === NLMSG_OVERRUN ? "overrun" : index(m.payload));
+    step = it.next();
+  }
+  assert.equal(seen.filter((x) => x === "overrun").length, 1, `one overrun: ${seen.join(" ")}`);
+  assert.equal(sock.overruns, 1);
+  const indices = seen.filter((x) => x !== "overrun") as number[];
+  assert.ok(indices.length > 2 && indices.length < 200, `${indices.length} arrived`);
+  assert.deepEqual(indices, [...indices].sort((x, y) => x - y), "in order");
+  peer.send(indexed(1000), { group: 3 });
+  assert.equal(index((await step).value!.payload), 1000);
+  await it.return!();
+});
+
 test("a USERSOCK peer's extended-ack text reaches the error's message with its escapes escaped", async () => {
   // Any process of the namespace can answer a request to its port: the text is its to choose.
   using ns = new Netns();

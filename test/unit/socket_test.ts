@@ -1195,15 +1195,79 @@ test("messages(): the read-ahead after a wait reads nothing a later step has rea
   for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
   const got = [(await step).value!.payload[0]];
   // The next step reads the other two (one to itself, one queued) and the queue empty; the
-  // read-ahead the first step's wake-up queued then has nothing to read.
+  // read-ahead the first step's wake-up queued then has nothing to read, and the step that finds
+  // the stream's queue empty waits without reading the kernel's empty again.
   for (let i = 0; i < 2; i++) got.push((await it.next()).value!.payload[0]);
   const waiting = it.next();
   await settle();
   assert.deepEqual(got, [1, 2, 3]);
-  assert.equal(empty, 2, "the queue read empty once by the steps, once before the wait");
+  assert.equal(empty, 1, "the queue read empty once, by the steps; not again before the wait");
   t.deliver([event(4)], 0, 1);
   assert.equal((await waiting).value!.payload[0], 4);
   sock.close();
+});
+
+test("messages(): a datagram queued after a step read the queue empty, before the next step's wait, is that step's", async () => {
+  const { sock, t } = await fakeSocket();
+  let reads = 0;
+  const receive = t.receive.bind(t);
+  t.receive = () => (reads++, receive());
+  const it = sock.messages();
+  const step = it.next();
+  await settle();
+  for (const n of [1, 2, 3]) t.deliver([event(n)], 0, 1);
+  assert.equal((await step).value!.payload[0], 1);
+  // This step reads 2 (its own), 3 (queued) and the queue empty.
+  assert.equal((await it.next()).value!.payload[0], 2);
+  // Queued now, with no read to see it: the next step takes 3 from the stream's queue, and the
+  // one after it finds that empty and waits, and the wait sees 4.
+  t.deliver([event(4)], 0, 1);
+  assert.equal((await it.next()).value!.payload[0], 3);
+  reads = 0;
+  const waits = t.waits;
+  assert.equal((await it.next()).value!.payload[0], 4);
+  assert.equal(t.waits, waits + 1, "the step waited rather than read");
+  assert.equal(reads, 1, "no read before the wait; after it, 4 (the rest is read ahead later)");
+  sock.close();
+});
+
+test("messages(): a send() after a step read the queue empty lets the next step read what it queued, without a wait", async () => {
+  const { sock, t } = await fakeSocket();
+  // The kernel's answer to it (an ack here) is queued inside sendmsg.
+  t.script = (req, t) => t.deliver([ack(req)]);
+  const it = sock.messages();
+  const step = it.next();
+  await settle();
+  for (const n of [1, 2]) t.deliver([event(n)], 0, 1);
+  assert.equal((await step).value!.payload[0], 1);
+  assert.equal((await it.next()).value!.payload[0], 2); // and the queue read empty
+  const waits = t.waits;
+  const seq = sock.send({ type: RTM_GETLINK, flags: NLM_F_ACK, payload: new Uint8Array(16) });
+  const answer = (await it.next()).value!;
+  assert.equal(answer.type, 2); // NLMSG_ERROR: the ack, read by the step itself
+  assert.equal(answer.seq, seq);
+  assert.equal(t.waits, waits, "read at once, not through a wait");
+  sock.close();
+});
+
+test("messages(): close() ends a step that waits without a read after the queue was read empty, at once", async () => {
+  const { sock, t } = await fakeSocket();
+  const it = sock.messages();
+  const step = it.next();
+  await settle();
+  for (const n of [1, 2]) t.deliver([event(n)], 0, 1);
+  assert.equal((await step).value!.payload[0], 1);
+  assert.equal((await it.next()).value!.payload[0], 2);
+  const waiting = it.next();
+  await settle();
+  assert.equal(t.waiting, true);
+  sock.close();
+  // Settled before any timer runs.
+  const ended = await Promise.race([
+    waiting,
+    new Promise((resolve) => setTimeout(() => resolve("a timer ran first"), 0)),
+  ]);
+  assert.deepEqual(ended, { value: undefined, done: true });
 });
 
 for (const kind of ["messages", "batches"] as const) {
