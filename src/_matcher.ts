@@ -193,10 +193,11 @@ export class Matcher {
     return this.#abandoned.size;
   }
 
-  /** Whether a request with NLM_F_ECHO is pending (multicast datagrams may answer it). */
-  get echoing(): boolean {
-    return this.#echoes > 0;
-  }
+  /**
+   * Whether a request with NLM_F_ECHO is pending (multicast datagrams may answer it). Kept by the
+   * matcher as requests come and go (read it, never set it), as {@linkcode idle} is.
+   */
+  echoing = false;
 
   /** A dump waits for the slot: the running one must be read to its end, paused or not. */
   get dumpsQueued(): boolean {
@@ -211,19 +212,25 @@ export class Matcher {
   /**
    * No request is pending, no dump runs in the kernel and none waits for the slot: then neither
    * {@linkcode dumpsQueued} nor {@linkcode dumpAbandoned} holds and {@linkcode pending} is empty.
-   * One call where a monitor's every demand check made three (each a call into code gone cold
-   * since the last event, on Bun's baseline tiers).
+   * A field kept by the matcher as requests and dumps come and go (read it, never set it), not a
+   * getter: the read loop asks it some 9 times per event of a monitor, each a call into code gone
+   * cold since the last event in the runtimes' lower tiers.
    */
-  get idle(): boolean {
-    return this.#pending.size === 0 && this.#dumpSlot === 0 && this.#dumpQueue.length === 0;
-  }
+  idle = true;
 
   /**
    * No request is pending and no dump waits for the slot (one running may still be read to its
-   * end): what the read loop reads then is for streams only. One call, asked once per read.
+   * end): what the read loop reads then is for streams only. Asked once per read; kept as
+   * {@linkcode idle} is.
    */
-  get unrequested(): boolean {
-    return this.#pending.size === 0 && this.#dumpQueue.length === 0;
+  unrequested = true;
+
+  /** Brings {@linkcode idle}, {@linkcode unrequested} and {@linkcode echoing} up to date. */
+  #changed(): void {
+    const unrequested = this.#pending.size === 0 && this.#dumpQueue.length === 0;
+    this.unrequested = unrequested;
+    this.idle = unrequested && this.#dumpSlot === 0;
+    this.echoing = this.#echoes > 0;
   }
 
   /**
@@ -247,6 +254,7 @@ export class Matcher {
   add(pending: Pending): void {
     this.#pending.set(pending.seq, pending);
     if (pending.echo) this.#echoes++;
+    this.#changed();
     // Its answer may be dropped without a word (see #congested): it fails, rather than waits for
     // good, if it has not come once the queue has been read empty.
     if (this.#congested !== undefined && !pending.dump && pending.from === 0) {
@@ -270,6 +278,7 @@ export class Matcher {
     this.#pending.delete(pending.seq);
     this.#sentCongested.delete(pending);
     if (pending.echo) this.#echoes--;
+    this.#changed();
     return true;
   }
 
@@ -313,22 +322,28 @@ export class Matcher {
       starter.start();
     } else {
       this.#dumpQueue.push(starter);
+      this.#changed();
     }
     return () => {
       const i = this.#dumpQueue.indexOf(starter);
-      if (i >= 0) this.#dumpQueue.splice(i, 1);
+      if (i >= 0) {
+        this.#dumpQueue.splice(i, 1);
+        this.#changed();
+      }
     };
   }
 
   /** The dump with sequence number `seq` runs in the kernel now (it was sent). */
   takeDumpSlot(seq: number): void {
     this.#dumpSlot = seq;
+    this.#changed();
   }
 
   /** The dump `seq` ended, or was never sent: the next queued dump starts. */
   releaseDumpSlot(seq: number): void {
     if (this.#dumpSlot !== seq) return;
     this.#dumpSlot = 0;
+    this.#changed();
     this.#startNextDump();
   }
 
@@ -644,6 +659,7 @@ export class Matcher {
       else pending.finish(error);
     }
     this.#dumpQueue.length = 0;
+    this.#changed();
   }
 
   #answer(pending: Pending, msg: ReceivedMessage): void {
@@ -689,7 +705,9 @@ export class Matcher {
   #startNextDump(): void {
     // A starter that fails to send releases the slot itself, which starts the next one.
     const next = this.#dumpQueue.shift();
-    next?.start();
+    if (next === undefined) return;
+    this.#changed();
+    next.start();
   }
 }
 

@@ -433,3 +433,54 @@ test("claimDatagram: of the kernel's datagram only the last message's type is re
   assert.equal(peer.p.interrupted, true);
   assert.equal(kernel.p.interrupted, false);
 });
+
+test("idle, unrequested and echoing (fields, not getters) follow requests, the dump slot and the dump queue", () => {
+  const m = new Matcher();
+  const check = (why: string) => {
+    const unrequested = m.pending.size === 0 && !m.dumpsQueued;
+    assert.equal(m.unrequested, unrequested, `unrequested: ${why}`);
+    assert.equal(m.idle, unrequested && !running, `idle: ${why}`);
+    assert.equal(m.echoing, [...m.pending.values()].some((p) => p.echo), `echoing: ${why}`);
+  };
+  let running = false;
+  check("new");
+  assert.ok(m.idle && m.unrequested && !m.echoing);
+  const echo = probe(m, { echo: true });
+  check("an echo request added");
+  const dump = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => m.takeDumpSlot(dump.seq) });
+  running = true;
+  check("a dump runs");
+  const queued = probe(m, { dump: true, endsAtDone: true });
+  const withdraw = m.whenDumpSlotFree({ start: () => m.takeDumpSlot(queued.seq) });
+  check("a dump queued");
+  m.claim(fromAck(echo));
+  check("the echo request answered");
+  withdraw();
+  check("the queued dump withdrawn");
+  m.remove(queued);
+  check("its request removed");
+  // Abandoned with the slot: no request pending, but the dump still runs in the kernel.
+  m.abandon(dump);
+  check("the running dump abandoned");
+  assert.equal(m.unrequested, true);
+  assert.equal(m.idle, false);
+  m.claim(received({ seq: dump.seq, type: NLMSG_DONE, flags: NLM_F_MULTI }));
+  running = false;
+  check("its NLMSG_DONE read");
+  assert.ok(m.idle);
+  // A dump queued behind a running one starts as the slot is released.
+  const first = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => m.takeDumpSlot(first.seq) });
+  const second = probe(m, { dump: true, endsAtDone: true });
+  m.whenDumpSlotFree({ start: () => m.takeDumpSlot(second.seq) });
+  running = true;
+  check("two dumps, one queued");
+  m.claim(received({ seq: first.seq, type: NLMSG_DONE, flags: NLM_F_MULTI }));
+  check("the first ended, the second started");
+  m.failAll(new Error("closed"));
+  running = false;
+  m.releaseDumpSlot(second.seq);
+  check("all failed");
+  assert.ok(m.idle);
+});
