@@ -174,11 +174,20 @@ function set64(words: Uint32Array, offset: number, value: number): void {
 
 /**
  * The index in a Uint32Array over host memory of a size_t field's low half (the field's value is
- * known to be below 2^32), given its byte offset.
+ * known to be below 2^32), given its byte offset. For the fixed fields below, at load: a read
+ * computes its variable ones inline, as `(offset >> 2) + SIZE_LOW` (a call each, 16 per event of
+ * a monitor, in Deno's lower tiers).
  */
 function sizeWord(offset: number): number {
-  return (offset >> 2) + (LE ? 0 : 1);
+  return (offset >> 2) + SIZE_LOW;
 }
+
+/** Which word of a size_t field holds its low half: see {@linkcode sizeWord}. */
+const SIZE_LOW = LE ? 0 : 1;
+/** The one-datagram read's size_t fields (see Batch.fillOne), written before each read. */
+const ONE_FIRST_IOV_LEN = sizeWord(ONE_IOVECS + OFFSETOF_IOVEC_IOV_LEN);
+const ONE_SECOND_IOV_LEN = sizeWord(ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_LEN);
+const ONE_CONTROLLEN = sizeWord(ONE_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN);
 
 const EMPTY = new Uint8Array(0);
 
@@ -212,7 +221,7 @@ function describe(
   let nsid: number | undefined;
   for (let off = 0; off + SIZEOF_CMSGHDR <= controlLength;) {
     const at = controlAt + off;
-    const len = w[sizeWord(at + OFFSETOF_CMSGHDR_CMSG_LEN)];
+    const len = w[((at + OFFSETOF_CMSGHDR_CMSG_LEN) >> 2) + SIZE_LOW];
     if (len < SIZEOF_CMSGHDR || off + len > controlLength) break;
     // int fields: `| 0` reads the word as signed.
     if ((w[(at + OFFSETOF_CMSGHDR_CMSG_LEVEL) >> 2] | 0) === SOL_NETLINK && len >= CMSG_LEN_INT) {
@@ -513,7 +522,7 @@ class Batch implements DatagramInPlace {
       const at = i * SIZEOF_MMSGHDR + OFFSETOF_MMSGHDR_MSG_HDR;
       w[(at + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2] = SIZEOF_SOCKADDR_NL;
       // The high half of the size_t stays 0: nothing writes it.
-      w[sizeWord(at + OFFSETOF_MSGHDR_MSG_CONTROLLEN)] = CONTROL_SIZE;
+      w[((at + OFFSETOF_MSGHDR_MSG_CONTROLLEN) >> 2) + SIZE_LOW] = CONTROL_SIZE;
     }
     this.#dirty = this.#count = this.#next = 0;
     const libc = this.#libc;
@@ -558,11 +567,11 @@ class Batch implements DatagramInPlace {
     const high = Math.floor(at / 0x100000000);
     w[iov + (LE ? 0 : 1)] = at - high * 0x100000000;
     w[iov + (LE ? 1 : 0)] = high;
-    w[sizeWord(ONE_IOVECS + OFFSETOF_IOVEC_IOV_LEN)] = room;
-    w[sizeWord(ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_LEN)] = slot.byteLength - room;
+    w[ONE_FIRST_IOV_LEN] = room;
+    w[ONE_SECOND_IOV_LEN] = slot.byteLength - room;
     const hdr = ONE_MSGHDR;
     w[(hdr + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2] = SIZEOF_SOCKADDR_NL;
-    w[sizeWord(hdr + OFFSETOF_MSGHDR_MSG_CONTROLLEN)] = CONTROL_SIZE;
+    w[ONE_CONTROLLEN] = CONTROL_SIZE;
     this.#count = this.#next = 0;
     const libc = this.#libc;
     let n: number;
@@ -580,7 +589,7 @@ class Batch implements DatagramInPlace {
       w,
       BATCH_NAMES,
       BATCH_CONTROLS,
-      w[sizeWord(hdr + OFFSETOF_MSGHDR_MSG_CONTROLLEN)],
+      w[ONE_CONTROLLEN],
       fits ? this : dropped,
     );
     if (!fits) throw this.#tooLong(n, slot);
@@ -633,7 +642,7 @@ class Batch implements DatagramInPlace {
     const n = w[(at + OFFSETOF_MMSGHDR_MSG_LEN) >> 2];
     const slot = this.#slots[i];
     const controlLength =
-      w[sizeWord(at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN)];
+      w[((at + OFFSETOF_MMSGHDR_MSG_HDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN) >> 2) + SIZE_LOW];
     // The kernel fills in the sender and group of a datagram it truncates too: for one too long,
     // they say which requests it could have answered.
     const fits = n <= slot.byteLength;
@@ -1207,7 +1216,6 @@ class NetlinkTransport implements Transport {
 
 perEventCode(() => [
   describe,
-  sizeWord,
   ...methodsOf(NetlinkTransport.prototype),
   ...methodsOf(Batch.prototype),
   ...methodsOf(Receiver.prototype),
