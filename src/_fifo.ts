@@ -23,10 +23,12 @@ export class Fifo<T> {
     this.#weigh = weigh;
   }
 
-  /** Number of queued items. */
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
+  /**
+   * Number of queued items. A field kept by push() and shift() (read it, never set it), not a
+   * getter: a `for await` monitor's stream asks it some 6 times per event, each a call in the
+   * runtimes' lower tiers.
+   */
+  length = 0;
 
   /** The sum of the queued items' weights (0 without `weigh`). */
   get weight(): number {
@@ -37,6 +39,7 @@ export class Fifo<T> {
   push(item: T): void {
     if (this.#weigh !== undefined) this.#weight += this.#weigh(item);
     this.#items.push(item);
+    this.length++;
   }
 
   /** Removes and returns the oldest item, or undefined when empty. */
@@ -46,6 +49,7 @@ export class Fifo<T> {
     if (head === items.length) return undefined;
     const item = items[head] as T;
     items[head] = undefined;
+    this.length--;
     if (head + 1 === items.length) {
       items.length = 0;
       this.#head = 0;
@@ -77,5 +81,6 @@ export class Fifo<T> {
     this.#items = [];
     this.#head = 0;
     this.#weight = 0;
+    this.length = 0;
   }
 }
