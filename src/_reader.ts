@@ -66,8 +66,9 @@ export interface ReaderHost {
   /**
    * Whether the next datagram may be read in place ({@linkcode Transport.receiveInPlace}) and
    * handed to {@linkcode dispatchInPlace}, which must be done with it before reading goes on.
+   * Undefined while none ever may (the host may set it later): a call per read saved.
    */
-  inPlace(): boolean;
+  inPlace: (() => boolean) | undefined;
   /**
    * True when only streams want data (no request or dump is pending): what is read may never
    * end (a flood), so reading yields to a macrotask once per turn (see #turnSince). Answers are
@@ -211,7 +212,7 @@ export class Reader {
     try {
       const demand = this.#host.demand();
       if (demand === 2) {
-        if (!this.#pumping) this.#pump();
+        if (!this.#pumping) this.#pump(demand);
       } else if (this.#pumping) {
         this.#transport.cancelWait();
       } else if (demand === 1) {
@@ -412,9 +413,10 @@ export class Reader {
    * #turnSince), or for answers just sent for (`answers`), this call's alone: those must be read
    * at once, or a burst of requests would overflow the receive queue (they yield otherwise).
    * Returns true when it stopped after handing a wait's first datagram to the step that waited
-   * for it (below): nothing waits for data then, and the loop ends without asking again.
+   * for it (below): nothing waits for data then, and the loop ends without asking again. `known`:
+   * the host's demand, as the caller found it just now with nothing run since.
    */
-  #drain(answers = false): boolean {
+  #drain(answers = false, known?: 0 | 1 | 2): boolean {
     if (this.#draining || this.#stopped) return false;
     // Read empty since, with nothing run that could queue more: wait (see #emptyKnown).
     if (this.#emptyKnown) return false;
@@ -425,7 +427,9 @@ export class Reader {
       this.#afterWait = false;
       const turn = !answers && host.streaming();
       const deadline = turn ? 0 : performance.now() + DRAIN_BUDGET_MS;
-      for (let n = 0; !this.#stopped && host.demand() !== 0; n++) {
+      // Asked again after each dispatch (which may change it), once for both checks below.
+      let demand = known ?? host.demand();
+      for (let n = 0; !this.#stopped && demand !== 0; n++) {
         if (turn) {
           // The clock is first read after DRAIN_CLOCK_EVERY - 1 reads: a monitor's wake-up
           // (a read or two) pays nothing for it, not even a timer.
@@ -441,8 +445,8 @@ export class Reader {
           return false;
         }
         // Never while deferred: a datagram read in place cannot be held.
-        const inPlace = !this.#deferred && this.#transport.receiveInPlace !== undefined
-          && host.inPlace();
+        const inPlace = host.inPlace !== undefined && !this.#deferred
+          && this.#transport.receiveInPlace !== undefined && host.inPlace();
         let datagram: Datagram | DatagramInPlace | undefined;
         try {
           datagram = inPlace ? this.#transport.receiveInPlace!() : this.#transport.receive();
@@ -450,6 +454,7 @@ export class Reader {
           if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
             if (this.#deferred) this.#held.push(err);
             else host.overrun(err);
+            demand = host.demand();
             continue;
           }
           this.#stopped = true;
@@ -468,12 +473,13 @@ export class Reader {
         if (inPlace) host.dispatchInPlace(datagram as DatagramInPlace);
         else if (this.#deferred) this.#held.push(datagram as Datagram);
         else host.dispatch(datagram as Datagram);
+        demand = host.demand();
         // The first datagram after a wait went to the step that waited for it (nothing waits
         // now): the rest of what is queued is read ahead after that step's code has run, not
         // before. An event often comes as several datagrams (a link change as three), and
         // reading, copying and decoding the others first cost a `for await` consumer 20-40 us of
         // every event (measured). A microtask still reads them before any macrotask runs.
-        if (n === 0 && afterWait && host.demand() === 1 && !host.gathering()) {
+        if (n === 0 && afterWait && demand === 1 && !host.gathering()) {
           this.#aheadOwed = true;
           queueMicrotask(this.#readAhead);
           return true;
@@ -492,21 +498,30 @@ export class Reader {
    * and whatever the host hands a consumer there (a `listen()` handler) runs with no promise
    * hop in between: each hop after a wake-up cost a monitor tens of microseconds, measured.
    */
-  #pump(): void {
+  #pump(demand: 2): void {
     this.#pumping = true;
-    this.#cycle();
+    this.#cycle(demand);
   }
 
-  /** One turn of the loop; ends with a wait or yield outstanding, or with the loop stopped. */
-  #cycle(): void {
+  /**
+   * One turn of the loop; ends with a wait or yield outstanding, or with the loop stopped.
+   * `known`: the host's demand, as kick() found it just now with nothing run since.
+   */
+  #cycle(known?: 2): void {
     try {
       while (!this.#stopped) {
         this.#budgetSpent = false;
-        // Handed over: the demand was 1 (read-ahead) just now, with nothing run since. One
-        // demand() less per event of a `for await` monitor, a call into code gone cold.
-        if (this.#drain()) break;
-        // Held datagrams are dispatched from the macrotask, which restarts the loop if need be.
-        if (this.#stopped || this.#deferred || this.#host.demand() !== 2) break;
+        if (known === 2 && this.#emptyKnown && !this.#deferred) {
+          // Something waits, and the queue was read empty with nothing run since that could
+          // have queued more: straight to the wait, as a drain would go (see #emptyKnown),
+          // without its call and a demand() (a `for await` monitor's every event).
+        } else {
+          // Handed over: the demand was 1 (read-ahead) just now, with nothing run since. One
+          // demand() less per event of a `for await` monitor, a call into code gone cold.
+          if (this.#drain(false, known)) break;
+          // Held datagrams are dispatched from the macrotask, which restarts the loop if need be.
+          if (this.#stopped || this.#deferred || this.#host.demand() !== 2) break;
+        }
         if (this.#budgetSpent) {
           // Still queued: a wait would end at once, a microtask later, and timers and I/O would
           // wait for as long as the flood lasts. A macrotask turn lets them run first.

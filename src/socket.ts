@@ -16,7 +16,7 @@ import { Matcher } from "./_matcher.ts";
 import { checkInteger, checkOptions, shown, unknownKey } from "./_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { protocolText } from "./_protocols.ts";
-import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader } from "./_reader.ts";
+import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader, type ReaderHost } from "./_reader.ts";
 import {
   checkConnectorHeard,
   checkHeard,
@@ -634,23 +634,30 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#matcher = new Matcher(undefined, transport.portid);
     this.#unframed = settings.unframed ?? false;
     this.#backlog = settings.backlog;
-    this.#reader = new Reader(transport, {
-      // The private arrows themselves, not calls of them: each is called per datagram or more
-      // often, and a call costs on Bun's baseline tiers, where a monitor's code stays.
-      demand: this.#demand,
-      dispatch: this.#dispatch,
-      inPlace: this.#inPlace,
-      streaming: () => this.#matcher.unrequested,
-      // Only while a cursor() step waits (#inPlace): its stream is made.
-      dispatchInPlace: (datagram) => this.#cursors!.deliver(datagram),
-      overrun: (err) => this.#overrun(err),
-      drained: (stale) => this.#matcher.drained(stale),
-      gathering: () => this.#messages?.gathering === true,
-      fail: (err) => this.#fail(err),
-    });
+    this.#reader = new Reader(
+      transport,
+      this.#readerHost = {
+        // The private arrows themselves, not calls of them: each is called per datagram or more
+        // often, and a call costs on Bun's baseline tiers, where a monitor's code stays.
+        demand: this.#demand,
+        dispatch: this.#dispatch,
+        // Set with the cursor() stream (#cursorsStream): until then none may.
+        inPlace: undefined,
+        streaming: () => this.#matcher.unrequested,
+        // Only while a cursor() step waits (#inPlace): its stream is made.
+        dispatchInPlace: (datagram) => this.#cursors!.deliver(datagram),
+        overrun: (err) => this.#overrun(err),
+        drained: (stale) => this.#matcher.drained(stale),
+        gathering: () => this.#messages?.gathering === true,
+        fail: (err) => this.#fail(err),
+      },
+    );
     // Listed with the reader's (host.dispatch calls it for every datagram no request claims).
     perEventClosures(this.#dispatchUnclaimed);
   }
+
+  /** What the read loop asks of the socket. */
+  readonly #readerHost: ReaderHost;
 
   /** What each stream asks of the socket. */
   #streamHost() {
@@ -693,7 +700,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   /** The cursor() stream, made now if not yet. */
   #cursorsStream(): Stream<ReceivedDatagram | DatagramInPlace> {
-    return this.#cursors ??= new Stream<ReceivedDatagram | DatagramInPlace>(
+    if (this.#cursors !== undefined) return this.#cursors;
+    // Reading in place is for a cursor() step alone: the read loop asks from now on.
+    this.#readerHost.inPlace = this.#inPlace;
+    perEventClosures(this.#inPlace);
+    return this.#cursors = new Stream<ReceivedDatagram | DatagramInPlace>(
       {
         ...this.#streamHost(),
         overrunMarker: () => OVERRUN_DATAGRAM,
