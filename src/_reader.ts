@@ -152,11 +152,6 @@ export class Reader {
   #spent = false;
   #stopped = false;
   /**
-   * True while kick() or afterSend() runs: what is read then is read inside a caller's own call
-   * (request(), a dump or iteration step), not in a task of the loop's.
-   */
-  #inCall = false;
-  /**
    * Answers have settled synchronously for long enough: what is read now is held, in order, and
    * dispatched once a macrotask has run. Reading goes on meanwhile, so that the kernel's queue
    * does not overflow while the event loop catches up.
@@ -173,6 +168,7 @@ export class Reader {
     this.#host = host;
     this.#defer = transport.defer ? (run) => transport.defer!(run) : deferByTimer;
     perEventClosures(
+      this.kick,
       this.#drain,
       this.#cycle,
       this.#woke,
@@ -193,22 +189,25 @@ export class Reader {
 
   /**
    * True while what is read is read inside a caller's own call (a request's send, a step that
-   * asks for more): a callback must not run there.
+   * asks for more; kick() or afterSend() runs): a callback must not run there. Kept by the reader
+   * (read it, never set it): a field, not a getter, as a `listen()` handler's intake asks it for
+   * every message.
    */
-  get inCall(): boolean {
-    return this.#inCall;
-  }
+  inCall = false;
 
   /** Stops for good (the socket closed or failed). */
   stop(): void {
     this.#stopped = true;
   }
 
-  /** Demand changed: start the loop if something wants data, cancel its wait if nothing does. */
-  kick(): void {
+  /**
+   * Demand changed: start the loop if something wants data, cancel its wait if nothing does. An
+   * arrow, so that a stream's host can hand it on as its `wake` without a call of its own.
+   */
+  readonly kick = (): void => {
     if (this.#stopped) return;
-    const outer = this.#inCall;
-    this.#inCall = true;
+    const outer = this.inCall;
+    this.inCall = true;
     try {
       const demand = this.#host.demand();
       if (demand === 2) {
@@ -219,9 +218,9 @@ export class Reader {
         this.#drain(); // read-ahead of what is queued, without waiting for more
       }
     } finally {
-      this.#inCall = outer;
+      this.inCall = outer;
     }
-  }
+  };
 
   /**
    * A request was sent: its answer may be queued already (the kernel answers inside sendmsg),
@@ -232,12 +231,12 @@ export class Reader {
   afterSend(): void {
     if (this.#stopped) return;
     this.countSend();
-    const outer = this.#inCall;
-    this.#inCall = true;
+    const outer = this.inCall;
+    this.inCall = true;
     try {
       this.#drain(true);
     } finally {
-      this.#inCall = outer;
+      this.inCall = outer;
     }
     this.kick();
   }
@@ -379,12 +378,12 @@ export class Reader {
     }
     this.#emptyKnown = false;
     // Inside the step's own call, as a kick's read is: no callback runs here.
-    const outer = this.#inCall;
-    this.#inCall = true;
+    const outer = this.inCall;
+    this.inCall = true;
     try {
       this.#host.dispatch(datagram);
     } finally {
-      this.#inCall = outer;
+      this.inCall = outer;
     }
     return true;
   }

@@ -662,7 +662,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   /** What each stream asks of the socket. */
   #streamHost() {
     return {
-      wake: () => this.#reader.kick(),
+      wake: this.#reader.kick,
       checkOpen: () => this.#checkOpen(),
       failure: () => this.#failure,
       closed: () => this.#closed,
