@@ -175,10 +175,16 @@ export class Matcher {
   /**
    * Sequence numbers start at a random point, as libnl's and the kernel's own do (they need
    * telling apart, not secrecy: Math.random, as crypto's first use cost a cold Bun process some
-   * 0.3 ms before its first request, measured). `portid` is the socket's port ID; without it, any
-   * notification with a pending NLM_F_ECHO request's sequence number answers it.
+   * 0.3 ms before its first request, measured), below 2^30: a word read from a typed array is
+   * an int32 for JavaScriptCore only below 2^31, and every header of a dump holds its sequence
+   * number, which claimDatagram's walk and the cursor's next() read per message. Above it (half
+   * of all starts, before), Bun compiled those reads for numbers that may not be int32s: a cold
+   * 100,000-route `cursor()` dump ran some 30,000 more instructions per datagram in its first
+   * tens of datagrams and 5,600 later (callgrind, bench/cold_dump_counts.sh). `nextSeq()` still
+   * counts through all 32 bits. `portid` is the socket's port ID; without it, any notification
+   * with a pending NLM_F_ECHO request's sequence number answers it.
    */
-  constructor(seq = (Math.random() * 0x1_0000_0000) >>> 0 || 1, portid?: number) {
+  constructor(seq = (Math.random() * 0x4000_0000) >>> 0 || 1, portid?: number) {
     this.#seq = seq;
     this.#portid = portid;
   }
