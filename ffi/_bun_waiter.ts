@@ -269,7 +269,7 @@ class Poller {
   /** When the last wait ended or the last socket closed (performance.now()). */
   #quietSince = 0;
   /** The idle timer, while one is set (unref'd). */
-  #idleTimer: { unref(): void } | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   readonly #one: Uint8Array;
 
@@ -375,7 +375,7 @@ class Poller {
     if (this.#failure === undefined) this.#park();
     this.#closeControlIfParked();
     this.#stopped = true;
-    clearTimeout(this.#idleTimer as number | undefined);
+    clearTimeout(this.#idleTimer);
     if (poller === this) poller = undefined;
     this.#worker.onmessage = this.#worker.onerror = null;
     if (this.#control >= 0) {
@@ -435,8 +435,9 @@ class Poller {
       if (left > 0) return this.#setIdleTimer(left);
       if (this.#registered === 0) this.stop();
       else this.#park();
-    }, ms) as unknown as { unref(): void };
-    timer.unref();
+    }, ms);
+    // Bun's Timer; typed as whatever setTimeout returns where this is checked (a number in Deno).
+    (timer as unknown as { unref(): void }).unref();
     this.#idleTimer = timer;
   }
 

@@ -19,10 +19,15 @@ check() {
 check dprint dprint check
 check lint deno lint
 check types deno check mod.ts src/ ffi/ test/ examples/ scripts/ bench/
-# Every entry point of deno.json's "exports", as JSR documents them (together: a type one entry
-# takes from another, such as the route layer's NetlinkSocket, is public there).
-check doc deno doc --lint $(deno eval \
+# Every entry point of deno.json's "exports".
+exports=$(deno eval \
   'console.log(Object.values(JSON.parse(Deno.readTextFileSync("deno.json")).exports).join(" "))')
+# A consumer's own type-check covers the library's files under the consumer's config: one without
+# "strict" (no strictNullChecks, where `x !== null` narrows nothing) must find no error in them.
+check types-nonstrict deno check --config scripts/nonstrict.json $exports
+# The entry points as JSR documents them (together: a type one entry takes from another, such as
+# the route layer's NetlinkSocket, is public there).
+check doc deno doc --lint $exports
 # Every code block in the READMEs and the JSDoc is type-checked ("ts ignore" is not used). Those
 # that need neither root nor a network also run: the files listed for snippets-run, whose blocks
 # all run without any permission (so a block that starts needing the kernel fails here rather

@@ -204,10 +204,10 @@ export function shown(value: unknown): string {
  * iteration would throw from inside, in each runtime's words, after it started).
  */
 export function checkSignal(where: string, signal: unknown): AbortSignal | undefined {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${where}: signal must be an AbortSignal, got ${shown(signal)}`);
-  }
-  return signal;
+  // Each type returned from its own test: narrowing `unknown` by `!==` needs strictNullChecks.
+  if (signal === undefined) return undefined;
+  if (signal instanceof AbortSignal) return signal;
+  throw new TypeError(`${where}: signal must be an AbortSignal, got ${shown(signal)}`);
 }
 
 /** Throws a TypeError naming `name` unless `value` is a Uint8Array. */

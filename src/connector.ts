@@ -868,7 +868,7 @@ export class ProcEventMonitor
     try {
       for await (const cn of this.#received({ signal: withStop(signal, stop) })) {
         if (this.#closed) return; // the rest of a datagram read before close()
-        if (cn.type === "overrun") {
+        if (isOverrun(cn)) {
           yield cn;
           continue;
         }
@@ -887,7 +887,7 @@ export class ProcEventMonitor
    */
   async *#received(
     options: ProcEventsIterationOptions,
-  ): AsyncGenerator<ConnectorMessage & { type?: undefined } | ProcEventOverrun> {
+  ): AsyncGenerator<ConnectorMessage | ProcEventOverrun> {
     for await (const datagram of this.#socket.datagrams(options)) {
       if (datagram.overrun) {
         yield { type: "overrun" };
@@ -956,7 +956,7 @@ export class ProcEventMonitor
       }
       for (let step = await first; !step.done; step = await received.next()) {
         const cn = step.value;
-        if (cn.type === "overrun") {
+        if (isOverrun(cn)) {
           this.#early.push(cn);
           continue;
         }
@@ -990,7 +990,7 @@ export class ProcEventMonitor
    * The connector message a message of the kernel's proc connector multicast carries, else
    * undefined (counted in #rejected).
    */
-  #accept(msg: ReceivedMessage): ConnectorMessage & { type?: undefined } | undefined {
+  #accept(msg: ReceivedMessage): ConnectorMessage | undefined {
     if (msg.type !== NLMSG_DONE) {
       this.#rejected++;
       return undefined;
@@ -1002,6 +1002,15 @@ export class ProcEventMonitor
     }
     return cn;
   }
+}
+
+/**
+ * Whether `#received()` yielded an overrun rather than a message. A type guard, so that it
+ * narrows in a consumer's non-strict type-check too (a `type?: undefined` discriminant needs
+ * strictNullChecks).
+ */
+function isOverrun(item: ConnectorMessage | ProcEventOverrun): item is ProcEventOverrun {
+  return "type" in item && item.type === "overrun";
 }
 
 /** Sends the proc connector operation `op` (PROC_CN_MCAST_LISTEN, _IGNORE) with ack number `ack`. */

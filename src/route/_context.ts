@@ -28,6 +28,15 @@ import { linkIndex, linkRefText, noLink } from "./_link_ref.ts";
  */
 export type LinkRef = string | number | Uint8Array;
 
+/**
+ * Whether `ref` is an object `list()`, `get()` or `monitor()` gave (not a {@linkcode LinkRef}'s
+ * name, index or name bytes). A type guard, so that it narrows in a consumer's non-strict
+ * type-check too (where `!== null` does not).
+ */
+export function isListed<T extends object>(ref: LinkRef | T): ref is T {
+  return typeof ref === "object" && ref !== null && !(ref instanceof Uint8Array);
+}
+
 /** What an errno means for someone running an `ip`-like command. */
 const HINTS: Record<string, string> = {
   EPERM: "needs CAP_NET_ADMIN: run as root, or grant the process that capability",

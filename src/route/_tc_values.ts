@@ -29,10 +29,9 @@ export function integer(
 
 /** A boolean option (undefined passes through): anything else, "false" too, is a TypeError. */
 export function boolean(value: unknown, what: string): boolean | undefined {
-  if (value !== undefined && typeof value !== "boolean") {
-    throw new TypeError(`${what}: ${shown(value)} is not a boolean`);
-  }
-  return value;
+  if (value === undefined) return undefined;
+  if (typeof value === "boolean") return value;
+  throw new TypeError(`${what}: ${shown(value)} is not a boolean`);
 }
 
 /** `parse(value)`, its error naming the field (undefined passes through). */

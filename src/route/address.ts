@@ -10,7 +10,7 @@ import { NetlinkError } from "../errors.ts";
 import { parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
-import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
 import {
   ADDRESS6_FLAGS,
   ADDRESS_FLAGS,
@@ -306,7 +306,7 @@ export class Addresses {
     options: Pick<AddressOptions, "peer"> = {},
   ): Promise<void> {
     const ctx = this.#ctx;
-    if (typeof dev === "object" && dev !== null && !(dev instanceof Uint8Array)) {
+    if (isListed(dev)) {
       // A listed address: exactly that one, on the link it is on now (its name may be stale).
       const listed = dev;
       dev = await ctx.listedIndex(

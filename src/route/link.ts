@@ -14,7 +14,7 @@ import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
 import { rtLink } from "../ynl/rt_link.ts";
-import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
 import { checkLinkRef, checkNewLinkName, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
@@ -1557,7 +1557,7 @@ export class Links {
   async delete(link: LinkRef | Link): Promise<void> {
     const ctx = this.#ctx;
     // A listed link by its index: its name may have changed since.
-    const ref = typeof link === "object" && link !== null && !(link instanceof Uint8Array)
+    const ref = isListed(link)
       ? await ctx.listedIndex(link, link.index, link.name)
       : link;
     const index = await ctx.ifindex(ref, "link");

@@ -33,7 +33,7 @@ import {
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP } from "../ip.ts";
 import type { ReceivedMessage } from "../message.ts";
-import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
 import {
   FAMILIES,
   flagNames,
@@ -408,8 +408,8 @@ export class NexthopObjects {
     const ctx = this.#ctx;
     // A listed object: its id says which. Ids are per namespace: one another client listed on a
     // link must still be on a link of that name here (see listedIndex); a group has none to tell.
-    const id = typeof nexthop === "object" && nexthop !== null ? nexthop.id : nexthop;
-    if (typeof nexthop === "object" && nexthop !== null && nexthop.ifindex !== undefined) {
+    const id = isListed(nexthop) ? nexthop.id : nexthop;
+    if (isListed(nexthop) && nexthop.ifindex !== undefined) {
       await ctx.listedIndex(nexthop, nexthop.ifindex, nexthop.dev);
     }
     const payload = withHeader(0, 0, 0, new AttributeEncoder().u32(NHA_ID, checkId(id)));
