@@ -614,7 +614,7 @@ export type NewLinkPortData<P extends string = DecodedPortKind> = string extends
 export interface LinkSettings<K extends string = string, P extends string = DecodedPortKind> {
   /** Bring the link up (true) or down (false). */
   up?: boolean;
-  /** New MTU. */
+  /** New MTU: at most 2^31-1 (the kernel's is an int); more is a TypeError before any request. */
   mtu?: number;
   /** New name: text, or its bytes as they are (a name that is not UTF-8). */
   name?: string | Uint8Array;
@@ -1434,7 +1434,9 @@ export class Links {
       if (spec.peer.address !== undefined) {
         peer.address = parseMAC(spec.peer.address, "peer.address");
       }
-      if (spec.peer.mtu !== undefined) peer.mtu = integer(spec.peer.mtu, "peer.mtu", 0xffff_ffff);
+      if (spec.peer.mtu !== undefined) {
+        peer.mtu = integer(spec.peer.mtu, "peer.mtu", 0x7fff_ffff); // an int, as mtu is
+      }
       if (spec.peer.netns !== undefined) {
         Object.assign(peer, netns.attributes(spec.peer.netns, "peer.netns"));
       }
@@ -1592,7 +1594,9 @@ export class Links {
       request.ifiFlags = settings.up ? IFF_UP : 0;
       request.ifiChange = IFF_UP;
     }
-    if (settings.mtu !== undefined) request.mtu = integer(settings.mtu, "mtu", 0xffff_ffff);
+    // IFLA_MTU is a u32 the kernel takes as an int (dev_set_mtu): 2^31 would be a negative MTU,
+    // refused as "less than device minimum". ip parses it as an int too.
+    if (settings.mtu !== undefined) request.mtu = integer(settings.mtu, "mtu", 0x7fff_ffff);
     if (settings.address !== undefined) request.address = parseMAC(settings.address, "address");
     if (settings.broadcast !== undefined) {
       request.broadcast = parseMAC(settings.broadcast, "broadcast");

@@ -273,6 +273,16 @@ test("bad values are refused before any request, naming the field", async () => 
   await assert.rejects(ip.neigh.add({ ...neighbour, lladdr: "zz" }), /^TypeError: lladdr/);
   await assert.rejects(ip.neigh.add({ ...neighbour, state: "x" as never }), /^TypeError: state/);
   await assert.rejects(ip.link.set("eth9", { mtu: -1 }), /^TypeError: mtu/);
+  // The kernel takes an MTU as an int: 2^31 would be refused as "less than device minimum".
+  await assert.rejects(ip.link.set("eth9", { mtu: 2 ** 31 }), {
+    name: "TypeError",
+    message: "mtu: 2147483648 is not an integer from 0 to 2147483647",
+  });
+  await assert.rejects(
+    ip.link.add({ name: "m0", kind: "veth", peer: { name: "m1", mtu: 2 ** 31 } }),
+    { name: "TypeError", message: "peer.mtu: 2147483648 is not an integer from 0 to 2147483647" },
+  );
+  assert.deepEqual(ns.json("link", "show", "type", "veth"), []);
   await assert.rejects(ip.link.set("eth9", { address: "zz" }), /^TypeError: address/);
   await assert.rejects(ip.link.set("eth9", { name: "a b" }), /^TypeError: name/);
   // A rule names its links by name (ip rule add iif NAME): not an index taken as the name "2".
@@ -457,7 +467,7 @@ test("an object or array where a value goes is shown as JSON in the error, not [
   await using ip = await openRoute({ netns: ns.name });
   await assert.rejects(ip.link.set("lo", { mtu: { value: 1400 } as never }), {
     name: "TypeError",
-    message: "mtu: {\"value\":1400} is not an integer from 0 to 4294967295",
+    message: "mtu: {\"value\":1400} is not an integer from 0 to 2147483647",
   });
   await assert.rejects(ip.route.get(["10.0.0.1"] as never), {
     name: "TypeError",
@@ -466,7 +476,7 @@ test("an object or array where a value goes is shown as JSON in the error, not [
   // Escaped as a string is (C1 too), so the message cannot drive a terminal.
   await assert.rejects(ip.link.set("lo", { mtu: { "\u009b": "\x1b" } as never }), {
     name: "TypeError",
-    message: "mtu: {\"\\u009b\":\"\\u001b\"} is not an integer from 0 to 4294967295",
+    message: "mtu: {\"\\u009b\":\"\\u001b\"} is not an integer from 0 to 2147483647",
   });
 });
 
