@@ -34,6 +34,7 @@ export {
   Capture,
   capture,
   CAPTURE_MAX_PENDING,
+  type CaptureStopOptions,
   type CaptureTarget,
   LINKTYPE_NETLINK,
 } from "./src/capture.ts";

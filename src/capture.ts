@@ -12,6 +12,8 @@
 import { openFile } from "../ffi/mod.ts";
 import { whenCollected } from "./_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { guarded } from "./_guard.ts";
+import { checkOptions, checkSignal } from "./_options.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tapPoint } from "./tap.ts";
 import type { Datagram } from "./transport.ts";
@@ -112,6 +114,8 @@ interface Sink {
    */
   write(bytes: Uint8Array, written?: () => void): boolean;
   close(): Promise<void>;
+  /** Gives up on writes not yet made: a stream is aborted. None for a file or a function. */
+  readonly abort?: (reason: unknown) => void;
   /**
    * Closes the file or stream once its capture is garbage-collected (its socket dropped without
    * close(), and the capture with it); reaches nothing of the capture. None for a function.
@@ -185,9 +189,31 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
       return true;
     },
     close: () => Promise.all(pending).then(() => writer.close()).catch(fail),
+    // Rejects the queued writes at once; the one under way is the stream's to end.
+    abort: (reason) => void writer.abort(reason).catch(() => {}),
     release: closing(writer),
   };
 }
+
+/**
+ * Options of {@linkcode Capture.stop}.
+ *
+ * @example
+ * ```ts
+ * import type { CaptureStopOptions } from "@netlink/netlink";
+ * const withinASecond: CaptureStopOptions = { signal: AbortSignal.timeout(1000) };
+ * ```
+ */
+export interface CaptureStopOptions {
+  /**
+   * Gives up waiting for the target's writes once aborted (`AbortSignal.timeout(ms)` for a
+   * deadline): see {@linkcode Capture.stop}.
+   */
+  signal?: AbortSignal;
+}
+
+// Every key and nothing else (`satisfies`): a misspelt one is refused, not ignored.
+const STOP_KEYS = Object.keys({ signal: 0 } satisfies Record<keyof CaptureStopOptions, 0>);
 
 /**
  * A running capture of one socket's traffic; made by {@linkcode capture} or `open()`'s
@@ -216,6 +242,8 @@ export class Capture {
   #sink: Sink | undefined;
   #detach: (() => void) | undefined;
   #closed: Promise<void> | undefined;
+  /** The closed sink's abort, for a stop() whose signal gives up on its writes. */
+  #abortSink: ((reason: unknown) => void) | undefined;
   /** Cancels the sink's release at collection (see the constructor) once it is closed. */
   #forgetRelease = () => {};
 
@@ -279,7 +307,10 @@ export class Capture {
     return this.#dropped;
   }
 
-  /** Why the capture stopped early (a write that failed), or undefined. */
+  /**
+   * Why the capture stopped early (a write that failed), or why a `stop()` gave up on its writes
+   * (its signal's reason), or undefined.
+   */
   get error(): unknown {
     return this.#error;
   }
@@ -287,10 +318,29 @@ export class Capture {
   /**
    * Detaches the capture and closes its file or stream; resolves once everything is written.
    * Idempotent. Rejects with the write error if the capture failed.
+   *
+   * A stream or an async function whose write never settles would hold it for ever: with
+   * `options.signal`, once it aborts, stop() rejects with its reason instead and the capture is
+   * given up (a stream target is aborted, `writer.abort(reason)`; the records it had not
+   * written are lost and {@linkcode Capture.error} is the reason; a later stop() rejects with it
+   * at once). A TypeError, before anything is detached, for options that are not these.
+   *
+   * @example
+   * ```ts
+   * import { capture, NETLINK_ROUTE, open } from "@netlink/netlink";
+   * await using sock = await open(NETLINK_ROUTE);
+   * const pcap = capture(sock, new WritableStream({ write: () => new Promise(() => {}) }));
+   * await pcap.stop({ signal: AbortSignal.timeout(100) }).catch((err) => console.log(err.name));
+   * ```
    */
-  async stop(): Promise<void> {
+  async stop(options: CaptureStopOptions = {}): Promise<void> {
+    const where = "Capture.stop() options";
+    const signal = checkSignal(where, checkOptions(where, options, STOP_KEYS).signal);
     this.#detach?.();
-    await this.#end();
+    const closed = this.#end();
+    await (signal === undefined ? closed : guarded(closed, { signal }, () => {
+      this.#giveUp(signal.reason);
+    }));
     if (this.#failed) throw this.#error;
   }
 
@@ -300,8 +350,21 @@ export class Capture {
       this.#sink = undefined;
       this.#forgetRelease();
       this.#closed = sink === undefined ? Promise.resolve() : sink.close();
+      this.#abortSink = sink?.abort;
     }
     return this.#closed;
+  }
+
+  /** Ends a stop() that gave up: the target's writes are no longer waited for. */
+  #giveUp(reason: unknown): void {
+    if (!this.#failed) {
+      // Set before the abort, so that the writes it rejects are not logged as a failure.
+      this.#failed = true;
+      this.#error = reason;
+    }
+    this.#closed = Promise.resolve();
+    this.#abortSink?.(reason);
+    this.#abortSink = undefined;
   }
 
   #fail(err: unknown): void {

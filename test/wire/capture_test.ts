@@ -321,6 +321,60 @@ for (const kind of ["WritableStream", "async function"] as const) {
   });
 }
 
+for (const kind of ["WritableStream", "async function"] as const) {
+  test(`stop({ signal }) gives up on a ${kind} target whose writes never settle: it rejects with the reason, once and after`, async () => {
+    const never = () => new Promise<void>(() => {});
+    const target = kind === "WritableStream"
+      ? new WritableStream<Uint8Array>({ write: never })
+      : never;
+    const logged: unknown[][] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      await using sock = await open(NETLINK_ROUTE);
+      const pcap = capture(sock, target);
+      await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+      // Bad options are refused before the capture is detached.
+      await assert.rejects(pcap.stop({ signl: 1 } as never), TypeError);
+      await assert.rejects(pcap.stop({ signal: 1 } as never), /signal must be an AbortSignal/);
+      const reason = new Error("gave up");
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 50);
+      await assert.rejects(pcap.stop({ signal: controller.signal }), (err) => err === reason);
+      assert.equal(pcap.error, reason);
+      assert.equal(pcap.packets, 0);
+      await assert.rejects(pcap.stop(), (err) => err === reason); // at once, no signal needed
+      assert.deepEqual(logged, [], "a stop() that gave up is no failure to log");
+    } finally {
+      console.error = consoleError;
+    }
+  });
+}
+
+test("stop({ signal }) aborts a WritableStream target: once its write under way ends, the stream's abort() has the reason, and it is never closed", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const events: unknown[] = [];
+  const stream = new WritableStream<Uint8Array>({
+    write: async () => {
+      events.push("write");
+      await gate;
+    },
+    abort: (reason) => void events.push(reason),
+    close: () => void events.push("close"),
+  });
+  await using sock = await open(NETLINK_ROUTE);
+  const pcap = capture(sock, stream);
+  await sock.request({ type: RTM_GETLINK, flags: NLM_F_DUMP, payload: new Uint8Array(16) });
+  const signal = AbortSignal.timeout(50);
+  await assert.rejects(pcap.stop({ signal }), { name: "TimeoutError" });
+  assert.deepEqual(events, ["write"]); // the header's write, under way; the rest were queued
+  release();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(events, ["write", signal.reason]);
+  assert.equal(pcap.packets, 0);
+});
+
 test("the socket's close ends its captures; a later capture or tap is refused", async () => {
   const chunks: Uint8Array[] = [];
   const sock = await open(NETLINK_ROUTE, { capture: (c) => chunks.push(c) });
