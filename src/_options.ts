@@ -128,7 +128,9 @@ export function checkAloneWithSocket(caller: string, socket: unknown, openOption
  */
 export function checkGivenSocket(
   caller: string,
-  socket: { readonly protocol: number; readonly closed: boolean } | undefined,
+  socket:
+    | { readonly protocol: number; readonly closed: boolean; readonly unframed?: boolean }
+    | undefined,
   protocol: number,
   whose: string,
 ): void {
@@ -147,6 +149,13 @@ export function checkGivenSocket(
   if (socket.protocol !== protocol) {
     throw new TypeError(
       `${caller} options: socket must be ${needs}, got one of ${protocolText(socket.protocol)}`,
+    );
+  }
+  // Its requests, dumps and messages() throw, and only after a monitor() joined its groups.
+  if (socket.unframed === true) {
+    throw new TypeError(
+      `${caller} options: socket must be ${needs} that reads netlink messages, got one opened `
+        + "with unframed: true (its datagrams are read whole): open one without it",
     );
   }
   if (socket.closed) {

@@ -25,8 +25,8 @@ import { SOCK_DIAG_BY_FAMILY } from "./_constants.ts";
 export interface DiagOptions {
   /**
    * A NETLINK_SOCK_DIAG socket to query through (it stays open). Default: one is opened for
-   * the query and closed after it. A closed one (SocketClosedError) or one of another protocol
-   * (TypeError) is refused before any I/O.
+   * the query and closed after it. A closed one (SocketClosedError), or one of another protocol
+   * or opened `unframed` (TypeError), is refused before any I/O.
    */
   socket?: NetlinkSocket;
   /**

@@ -43,8 +43,8 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
   /**
    * An open NETLINK_ROUTE socket to use instead of opening one; it stays open when the client
    * is closed. Filters the kernel ignores on it (no strict checking) still apply: the client
-   * filters what comes back. A closed one (SocketClosedError) or one of another protocol
-   * (TypeError) is refused at once.
+   * filters what comes back. A closed one (SocketClosedError), or one of another protocol
+   * or opened `unframed` (TypeError), is refused at once.
    */
   socket?: NetlinkSocket;
 }

@@ -266,7 +266,8 @@ export interface FilterRef {
 export interface TrafficControlOptions extends OpenOptions {
   /**
    * An open NETLINK_ROUTE socket; it stays open when the client closes. A closed one
-   * (SocketClosedError) or one of another protocol (TypeError) is refused at once.
+   * (SocketClosedError), or one of another protocol or opened `unframed` (TypeError), is refused
+   * at once.
    */
   socket?: NetlinkSocket;
   /**

@@ -69,7 +69,8 @@ export interface FamilyOptions extends OpenOptions {
   /**
    * An open socket of the family's protocol to use instead of opening one; it stays open when
    * the family is closed. Generic netlink families resolved on it are cached with it. A closed
-   * one (SocketClosedError) or one of another protocol (TypeError) is refused at once.
+   * one (SocketClosedError), or one of another protocol or opened `unframed` (TypeError), is
+   * refused at once.
    */
   socket?: NetlinkSocket;
 }

@@ -228,12 +228,14 @@ test("openRoute() refuses a misspelt option, and open() options next to `socket`
   assert.equal(ip.socket, socket);
 });
 
-test("openRoute(), TrafficControl.open() and family() refuse a closed socket, one of another protocol, or something else, at once", async () => {
+test("openRoute(), TrafficControl.open() and family() refuse a closed socket, one of another protocol, an unframed one, or something else, at once", async () => {
   // openRoute({ socket }) and family() of a classic family took a closed socket and failed only
   // at the first call; openRoute() took one of any protocol.
   const closed = await open(NETLINK_ROUTE);
   closed.close();
   await using generic = await open(NETLINK_GENERIC);
+  // Its messages cannot be read: family(rtLink)'s monitor() joined a group before it threw.
+  await using unframed = await open(NETLINK_ROUTE, { unframed: true });
   const openers: [string, (socket: never) => Promise<unknown>][] = [
     ["openRoute()", (socket) => openRoute({ socket })],
     ["TrafficControl.open()", (socket) => TrafficControl.open({ socket })],
@@ -255,6 +257,13 @@ test("openRoute(), TrafficControl.open() and family() refuse a closed socket, on
       opener(generic as never),
       new RegExp(
         `^TypeError: ${caller} options: socket must be a socket of protocol 0 \\(${whose}\\), got one of NETLINK_GENERIC$`,
+      ),
+      name,
+    );
+    await assert.rejects(
+      opener(unframed as never),
+      new RegExp(
+        `^TypeError: ${caller} options: socket must be a socket of protocol 0 \\(${whose}\\) that reads netlink messages, got one opened with unframed: true \\(its datagrams are read whole\\): open one without it$`,
       ),
       name,
     );
