@@ -121,7 +121,11 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/neighbour.h", prefixes: ["NDA_", "NTF_", "NUD_"] },
   { header: "linux/if.h", prefixes: ["IFF_", "IF_OPER_", "IF_LINK_MODE_"] },
   { header: "linux/if_bonding.h", prefixes: ["BOND_MODE_"] },
-  { header: "linux/if_bridge.h", prefixes: ["BR_STATE_"] },
+  {
+    header: "linux/if_bridge.h",
+    prefixes: ["BR_STATE_", "BRIDGE_FLAGS_", "BRIDGE_VLAN_INFO_"],
+    names: ["IFLA_BRIDGE_FLAGS", "IFLA_BRIDGE_MODE", "IFLA_BRIDGE_VLAN_INFO"],
+  },
   { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
   { header: "linux/ethtool.h", prefixes: ["PORT_", "XCVR_", "ETH_TP_MDI", "DUPLEX_"] },
   { header: "linux/fib_rules.h", prefixes: ["FRA_", "FR_ACT_", "FIB_RULE_"] },

@@ -3292,6 +3292,42 @@ export const BR_STATE_FORWARDING = 3;
 /** `BR_STATE_BLOCKING` from <linux/if_bridge.h>. */
 export const BR_STATE_BLOCKING = 4;
 
+/** Bridge command to/from master */
+export const BRIDGE_FLAGS_MASTER = 1;
+
+/** Bridge command to/from lowerdev */
+export const BRIDGE_FLAGS_SELF = 2;
+
+/** `IFLA_BRIDGE_FLAGS` from <linux/if_bridge.h>. */
+export const IFLA_BRIDGE_FLAGS = 0;
+
+/** `IFLA_BRIDGE_MODE` from <linux/if_bridge.h>. */
+export const IFLA_BRIDGE_MODE = 1;
+
+/** `IFLA_BRIDGE_VLAN_INFO` from <linux/if_bridge.h>. */
+export const IFLA_BRIDGE_VLAN_INFO = 2;
+
+/** Operate on Bridge device as well */
+export const BRIDGE_VLAN_INFO_MASTER = 1;
+
+/** VLAN is PVID, ingress untagged */
+export const BRIDGE_VLAN_INFO_PVID = 2;
+
+/** VLAN egresses untagged */
+export const BRIDGE_VLAN_INFO_UNTAGGED = 4;
+
+/** VLAN is start of vlan range */
+export const BRIDGE_VLAN_INFO_RANGE_BEGIN = 8;
+
+/** VLAN is end of vlan range */
+export const BRIDGE_VLAN_INFO_RANGE_END = 16;
+
+/** Global bridge VLAN entry */
+export const BRIDGE_VLAN_INFO_BRENTRY = 32;
+
+/** Skip create/delete/flags */
+export const BRIDGE_VLAN_INFO_ONLY_OPTS = 64;
+
 // <linux/if_arp.h>
 
 /** from KA9Q: NET/ROM pseudo */
