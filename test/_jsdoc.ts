@@ -3,7 +3,8 @@
 // checkout's files, as deno.json's "exports" maps them.
 
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 
@@ -59,4 +60,23 @@ export function runInNetns(netns: string, file: string): SpawnSyncReturns<string
     timeout: 30_000,
     env: { ...process.env, NO_COLOR: "1" },
   });
+}
+
+/**
+ * Runs an example's `code` as pasted into a file of its own ({@linkcode importsFromCheckout}, the
+ * namespace "blue" it may name made the one it runs in) in network namespace `netns`:
+ * {@linkcode runInNetns}.
+ */
+export function runExampleInNetns(netns: string, code: string): SpawnSyncReturns<string> {
+  const dir = mkdtempSync(join(tmpdir(), "jsdoc-example-"));
+  try {
+    const file = join(dir, "example.ts");
+    writeFileSync(
+      file,
+      importsFromCheckout(code).replaceAll("netns: \"blue\"", "netns: \"/proc/self/ns/net\""),
+    );
+    return runInNetns(netns, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The everyday rtnetlink client: one socket, and `link`, `addr`, `route`, `neigh`, `fdb`,
- * `rule`, `nexthop` and `monitor()` over it.
+ * `vlan`, `rule`, `nexthop` and `monitor()` over it.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { Context, register, ROUTE_RECEIVE_BUFFER } from "./_context.ts";
 import { Addresses } from "./address.ts";
+import { BridgeVlans } from "./bridge_vlan.ts";
 import { FdbEntries } from "./fdb.ts";
 import { Links } from "./link.ts";
 import { monitor, type MonitorObject, type MonitorOptions, type RouteEvent } from "./monitor.ts";
@@ -50,8 +51,8 @@ export interface RouteOptions extends Omit<OpenOptions, "groups"> {
 }
 
 /**
- * A client for links, addresses, routes, neighbours, FDB entries, rules and nexthop objects, over one
- * NETLINK_ROUTE socket. Close it with `close()` or `await using`.
+ * A client for links, addresses, routes, neighbours, FDB entries, bridge VLANs, rules and nexthop
+ * objects, over one NETLINK_ROUTE socket. Close it with `close()` or `await using`.
  *
  * @example
  * ```ts
@@ -75,6 +76,8 @@ export class RouteClient implements AsyncDisposable {
   readonly neigh: Neighbours;
   /** `bridge fdb`. */
   readonly fdb: FdbEntries;
+  /** `bridge vlan`. */
+  readonly vlan: BridgeVlans;
   /** `ip rule`. */
   readonly rule: Rules;
   /** `ip nexthop`. */
@@ -108,6 +111,7 @@ export class RouteClient implements AsyncDisposable {
     this.route = new Routes(this);
     this.neigh = new Neighbours(this);
     this.fdb = new FdbEntries(this);
+    this.vlan = new BridgeVlans(this);
     this.rule = new Rules(this);
     this.nexthop = new NexthopObjects(this);
   }

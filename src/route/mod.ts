@@ -1,6 +1,6 @@
 /**
- * Everyday networking, as `ip` and `bridge fdb` do it: links, addresses, routes, neighbours, FDB
- * entries, rules and nexthop objects listed,
+ * Everyday networking, as `ip`, `bridge fdb` and `bridge vlan` do it: links, addresses, routes,
+ * neighbours, FDB entries, bridge VLANs, rules and nexthop objects listed,
  * read, added, changed and deleted, and their changes monitored, over one NETLINK_ROUTE socket.
  * Values are as people write them: addresses and prefixes as text, MACs as "aa:bb:cc:dd:ee:ff",
  * enums and flags by name (the numbers stay reachable under `raw`). Built on the generated rt-*
@@ -33,6 +33,12 @@ export {
   type RawAddress,
   type Scope,
 } from "./address.ts";
+export {
+  type BridgeVlan,
+  type BridgeVlanFilter,
+  BridgeVlans,
+  type NewBridgeVlan,
+} from "./bridge_vlan.ts";
 export * from "./client.ts";
 export {
   FdbEntries,

@@ -8,11 +8,10 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { importsFromCheckout, jsdocExamples, promisedValues, runInNetns } from "../_jsdoc.ts";
+import { jsdocExamples, promisedValues, runExampleInNetns } from "../_jsdoc.ts";
 import { Netns } from "../host/_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -21,7 +20,9 @@ const examples = readdirSync(join(root, "src/route"))
   .filter((f) => f.endsWith(".ts"))
   .flatMap((f) => jsdocExamples(`src/route/${f}`))
   .filter(({ code }) => /openRoute\(|TrafficControl\.open\(/.test(code))
-  .filter(({ code }) => !/\.monitor\(/.test(code));
+  .filter(({ code }) => !/\.monitor\(/.test(code))
+  // Bridge VLANs need a kernel with bridge VLAN filtering: test/guest/bridge_vlan_test.ts runs them.
+  .filter(({ code }) => !/ip\.vlan\./.test(code));
 
 // What an example works on without making it, keyed by a line of the example: ip -batch lines,
 // or a tc or bridge command (first word "tc", "bridge"). Every example naming veth0 but not making it gets one.
@@ -97,20 +98,10 @@ for (const { where, code } of examples) {
     for (const command of commands.filter((c) => OTHER_TOOL.test(c))) {
       execFileSync("ip", ["netns", "exec", ns.name, ...command.split(" ")], { stdio: "pipe" });
     }
-    const dir = mkdtempSync(join(tmpdir(), "route-jsdoc-"));
-    try {
-      const file = join(dir, "example.ts");
-      writeFileSync(
-        file,
-        importsFromCheckout(code).replaceAll("netns: \"blue\"", "netns: \"/proc/self/ns/net\""),
-      );
-      const child = runInNetns(ns.name, file);
-      assert.equal(child.status, 0, `${where}\n${code}\n${child.stderr}`);
-      for (const value of promisedValues(code)) {
-        assert.ok(child.stdout.split("\n").includes(value), `${where}: ${value}\n${child.stdout}`);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const child = runExampleInNetns(ns.name, code);
+    assert.equal(child.status, 0, `${where}\n${code}\n${child.stderr}`);
+    for (const value of promisedValues(code)) {
+      assert.ok(child.stdout.split("\n").includes(value), `${where}: ${value}\n${child.stdout}`);
     }
   });
 }
