@@ -83,6 +83,17 @@ const CORRECTIONS: Record<string, (spec: Yaml) => void> = {
       reason.type = "nest";
       reason["nested-attributes"] = "link-proto-down-reason-attrs";
     }
+    // IFLA_PROTINFO is a nest, not a string: on a bridge's AF_BRIDGE messages about its ports
+    // (RTM_NEWLINK, RTM_DELLINK: br_fill_ifinfo()) it holds the port's IFLA_BRPORT_* attributes,
+    // as IFLA_INFO_SLAVE_DATA does (br_port_fill_attrs()), and RTM_SETLINK takes them so
+    // (br_setlink()). As a string, a port's STP state and options read as a NUL-cut text of the
+    // nest's bytes. (AF_INET6 link messages, of RTNLGRP_IPV6_IFINFO, carry IFLA_INET6_* in it:
+    // the spec cannot select a set by ifi_family, so those attributes decode as unknown ones.)
+    const protinfo = find(attributeSet(spec, "link-attrs").attributes, "protinfo", "link");
+    if (protinfo.type === "string") {
+      protinfo.type = "nest";
+      protinfo["nested-attributes"] = "linkinfo-brport-attrs";
+    }
     // Link kinds the spec has no data format for (linux/veth.h, linux/if_link.h).
     addSet(spec, "linkinfo-veth-attrs", [
       // VETH_INFO_PEER: a struct ifinfomsg followed by the peer's link attributes, as RTM_NEWLINK

@@ -8,7 +8,7 @@ import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import * as C from "../constants.ts";
-import { IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
+import { AF_BRIDGE, IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
@@ -1132,9 +1132,12 @@ printAs(LinkObject, class Link {});
 export function toLink(raw: RawLink, lowerUp?: boolean): Link {
   const info = raw.linkinfo;
   const kind = info?.kind;
-  const portKind = info?.slaveKind;
+  // A bridge's message on its port (AF_BRIDGE, a "port" event) has the port's options in
+  // IFLA_PROTINFO, where a link's own has them in IFLA_INFO_SLAVE_DATA.
+  const onPort = raw.ifiFamily === AF_BRIDGE && raw.protinfo !== undefined;
+  const portKind = info?.slaveKind ?? (onPort ? "bridge" : undefined);
   const data = info?.data;
-  const portData = info?.slaveData;
+  const portData = info?.slaveData ?? (onPort ? raw.protinfo : undefined);
   const flags = raw.ifiFlags;
   const link = new LinkObject(raw) as unknown as Record<string, unknown>;
   link.index = raw.ifiIndex;

@@ -22,7 +22,8 @@ import { type RawRule, type Rule, toRule } from "./rule.ts";
  * The kinds of object `monitor()` can watch. "port" is a bridge's word on one of its ports
  * (an AF_BRIDGE link message, as `bridge monitor link` prints it), apart from the link's own
  * ("link"): the bridge sends one as a port joins, changes STP state or leaves, and a "deleted"
- * one when it leaves, which the link outlives.
+ * one when it leaves, which the link outlives. Its `portKind` is "bridge" and its `portData` the
+ * port's bridge options as the bridge sent them (IFLA_PROTINFO): the STP `state`, `cost`...
  */
 export type MonitorObject = "link" | "port" | "address" | "route" | "neighbour" | "fdb" | "rule";
 

@@ -433,8 +433,8 @@ export const rtLink = {
       master: [10, "u32"],
       /** IFLA_WIRELESS (string). */
       wireless: [11, "string"],
-      /** IFLA_PROTINFO (string). */
-      protinfo: [12, "string"],
+      /** IFLA_PROTINFO (nest). */
+      protinfo: [12, "nest", { nest: "linkinfo-brport-attrs" }],
       /** IFLA_TXQLEN (u32). */
       txqlen: [13, "u32"],
       /** IFLA_MAP (binary). */

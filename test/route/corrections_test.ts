@@ -70,6 +70,33 @@ test("bridge-port options read as ip reads them (u8 0/1, not flags), and write b
   assert.equal((await check()).learning, 0);
 });
 
+test("rt-link protinfo is a nest of bridge-port attributes: a bridge's AF_BRIDGE message on its port reads as bridge -d -j link shows it", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add br0 type bridge",
+    "link add v0 type veth peer name v1",
+    "link set v0 master br0",
+    "link set v0 type bridge_slave learning off cost 7 priority 9 isolated on",
+  ]);
+  await using rt = await family(rtLink, { netns: ns.name });
+  const ports = await rt.dump("getlink", { ifiFamily: 7 }); // AF_BRIDGE: rtnl_bridge_getlink
+  const v0 = ports.find((l) => l.ifname === "v0");
+  const data = v0?.protinfo as Record<string, unknown> | undefined;
+  assert.equal(typeof data, "object", `protinfo read as ${typeof data}`); // a string before
+  const shown = JSON.parse(
+    execFileSync("bridge", ["-n", ns.name, "-d", "-j", "link", "show", "dev", "v0"], {
+      encoding: "utf8",
+    }),
+  )[0];
+  assert.equal(data!.state, 0); // BR_STATE_DISABLED: v0 is down
+  assert.equal(shown.state, "disabled");
+  assert.equal(data!.cost, shown.cost);
+  assert.equal(data!.priority, shown.priority);
+  for (const [ours, theirs] of Object.entries(BRPORT_FLAGS)) {
+    if (theirs in shown) assert.equal(data![ours] === 1, shown[theirs], `${ours} vs ${theirs}`);
+  }
+});
+
 test("ifla-bridge-id's prio reads in network byte order, as ip prints it", async () => {
   using ns = new Netns();
   ns.ip("link", "add", "br0", "type", "bridge", "priority", "1234");

@@ -494,3 +494,34 @@ test("monitor(): a port leaving its bridge is no link deleted; the bridge's word
   const left = bridge.at(-1)!;
   assert.equal(left.object === "port" && `${left.action} ${left.value.master}`, `deleted ${br0}`);
 });
+
+test("monitor(): a \"port\" event carries the port's bridge options in portData, its STP state as bridge monitor shows it", async () => {
+  using ns = new Netns();
+  ns.ipBatch([
+    "link add br0 type bridge",
+    "link add a0 type veth peer name a1",
+    "link set br0 up",
+    "link set a1 up",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const ports = ip.monitor(["port"], { signal: AbortSignal.timeout(10_000) });
+  ns.ipBatch(["link set a0 master br0", "link set a0 type bridge_slave cost 7", "link set a0 up"]);
+  // No STP: the port goes from disabled (down) to forwarding once up.
+  const seen = await collect(
+    ports,
+    (s) => s.some((e) => e.object === "port" && e.value.portData?.state === "forwarding"),
+  );
+  const states = seen.map((e) => e.object === "port" ? e.value.portData?.state : e.object);
+  assert.equal(states[0], "disabled", JSON.stringify(states));
+  assert.equal(states.at(-1), "forwarding");
+  const last = seen.at(-1)!;
+  assert.ok(last.object === "port" && last.value.portKind === "bridge");
+  const portData = last.object === "port" ? last.value.portData : undefined;
+  const [shown] = JSON.parse(
+    execFileSync("bridge", ["-n", ns.name, "-j", "-d", "link", "show", "dev", "a0"], {
+      encoding: "utf8",
+    }),
+  );
+  assert.deepEqual([portData?.state, portData?.cost], [shown.state, shown.cost]);
+  assert.equal(shown.cost, 7);
+});
