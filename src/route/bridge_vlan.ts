@@ -35,6 +35,7 @@ import {
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { printAs } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
+import { boolean } from "./nexthop.ts";
 import { integer } from "./route.ts";
 
 // struct ifinfomsg { u8 family, pad; u16 type; s32 index; u32 flags, change } and struct
@@ -228,12 +229,6 @@ export function encodeVlanRequest(
   new DataView(payload.buffer).setInt32(4, index, true);
   payload.set(body, IFINFOMSG_SIZE);
   return payload;
-}
-
-function boolean(value: unknown, field: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") throw new TypeError(`${field} must be a boolean`);
-  return value;
 }
 
 function vlanId(value: unknown, field: string): number {

@@ -204,7 +204,8 @@ const MEMBER_KEYS = Object.keys({ id: 0, weight: 0 } satisfies Record<keyof Next
 const NexthopClass = class NexthopObject extends WithRaw<Uint8Array> {};
 printAs(NexthopClass, class NexthopObject {});
 
-function boolean(value: unknown, field: string): boolean {
+/** An optional boolean option: false when absent, a TypeError naming `field` when no boolean. */
+export function boolean(value: unknown, field: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") throw new TypeError(`${field} must be a boolean`);
   return value;
