@@ -87,7 +87,8 @@ export class RouteClient implements AsyncDisposable {
 
   /**
    * Wraps an open NETLINK_ROUTE socket; {@linkcode openRoute} is the usual way to get a client.
-   * Throws TypeError for a socket of another protocol, SocketClosedError for a closed one.
+   * Throws TypeError for a socket of another protocol or one opened `unframed`, SocketClosedError
+   * for a closed one.
    *
    * @param socket The socket.
    * @param ownsSocket Whether closing the client closes the socket (default false).
@@ -101,6 +102,13 @@ export class RouteClient implements AsyncDisposable {
     // Refused here, not at its first request.
     if (socket.closed) {
       throw new SocketClosedError("a route client needs an open socket, this one is closed");
+    }
+    // Its requests would throw, and a monitor() only after it joined its groups.
+    if (socket.unframed) {
+      throw new TypeError(
+        "a route client needs a socket that reads netlink messages, this one was opened with "
+          + "unframed: true (its datagrams are read whole): open one without it",
+      );
     }
     this.socket = socket;
     this.#ctx = new Context(socket);

@@ -285,6 +285,11 @@ test("openRoute(), TrafficControl.open() and family() refuse a closed socket, on
       e instanceof SocketClosedError
       && e.message === "a route client needs an open socket, this one is closed",
   );
+  // It took one, whose requests then threw and whose monitor() joined a group first.
+  assert.throws(
+    () => new RouteClient(unframed),
+    /^TypeError: a route client needs a socket that reads netlink messages, this one was opened with unframed: true \(its datagrams are read whole\): open one without it$/,
+  );
 });
 
 test("TrafficControl refuses misspelt keys in every method's object, changing nothing", async () => {
