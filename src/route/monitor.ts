@@ -328,18 +328,15 @@ async function decode(
   signal: AbortSignal | undefined,
 ): Promise<RouteEvent | undefined> {
   switch (object) {
-    case "link": {
-      // Its own state first, as ip updates its cache before printing.
-      const raw = learnFromLink(ctx, known, action, message);
+    case "link":
+    case "port": {
+      // A link's own state first, as ip updates its cache before printing. A port's events
+      // leave it to the link's own: a port's deleted one is no deletion.
+      const raw = object === "link"
+        ? learnFromLink(ctx, known, action, message)
+        : ctx.link.decode(message as never)?.message as RawLink | undefined;
       if (raw === undefined) return undefined;
       // The link it sits on, in this namespace (ip shows no M-DOWN for one in another).
-      await learnLink(ctx, known, lowerIndex(raw), signal);
-      return { object, action, value: ctx.mine(toLink(raw, lowerUp(raw, known.up))) };
-    }
-    case "port": {
-      // The link's own events keep its name and state: a port's deleted one is no deletion.
-      const raw = ctx.link.decode(message as never)?.message as RawLink | undefined;
-      if (raw === undefined) return undefined;
       await learnLink(ctx, known, lowerIndex(raw), signal);
       return { object, action, value: ctx.mine(toLink(raw, lowerUp(raw, known.up))) };
     }
