@@ -3,26 +3,7 @@
 import { openNetns, readDirectory } from "../../ffi/mod.ts";
 import { shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
-import {
-  ARPHRD_CAN,
-  ARPHRD_ETHER,
-  ARPHRD_IEEE80211,
-  ARPHRD_INFINIBAND,
-  ARPHRD_IP6GRE,
-  ARPHRD_IPGRE,
-  ARPHRD_LOOPBACK,
-  ARPHRD_NONE,
-  ARPHRD_PPP,
-  ARPHRD_SIT,
-  ARPHRD_TUNNEL,
-  ARPHRD_TUNNEL6,
-  ARPHRD_VOID,
-  NETNSA_FD,
-  NETNSA_NSID,
-  NTF_EXT_LEARNED,
-  NTF_PROXY,
-  NUD_NOARP,
-} from "../constants.ts";
+import { NETNSA_FD, NETNSA_NSID, NTF_EXT_LEARNED, NTF_PROXY, NUD_NOARP } from "../constants.ts";
 import {
   FIB_RULE_IIF_DETACHED,
   FIB_RULE_OIF_DETACHED,
@@ -102,23 +83,6 @@ async function withRoute<T>(global: Global, body: (ip: RouteClient) => Promise<T
 
 // ---- link / addr ------------------------------------------------------------------------------
 
-/** ARPHRD_* names as iproute2 prints a link type (lib/ll_types.c), for the common types. */
-const LINK_TYPES = new Map<number, string>([
-  [ARPHRD_ETHER, "ether"],
-  [ARPHRD_LOOPBACK, "loopback"],
-  [ARPHRD_NONE, "none"],
-  [ARPHRD_VOID, "void"],
-  [ARPHRD_TUNNEL, "ipip"],
-  [ARPHRD_TUNNEL6, "tunnel6"],
-  [ARPHRD_SIT, "sit"],
-  [ARPHRD_IPGRE, "gre"],
-  [ARPHRD_IP6GRE, "gre6"],
-  [ARPHRD_PPP, "ppp"],
-  [ARPHRD_INFINIBAND, "infiniband"],
-  [ARPHRD_IEEE80211, "ieee802.11"],
-  [ARPHRD_CAN, "can"],
-]);
-
 /** IFLA_EVENT_* by ip's names (ip/ipaddress.c's link_events; 0, none, is not printed). */
 const LINK_EVENTS: readonly string[] = [
   "NONE",
@@ -165,7 +129,8 @@ export function linkJson(
   // A notification's IFLA_EVENT (what made the kernel send it), as ip's print_link_event.
   const event = raw.event;
   if (event) out.event = LINK_EVENTS[event] ?? event;
-  out.link_type = LINK_TYPES.get(raw.ifiType) ?? `[${raw.ifiType}]`;
+  // The route layer names the type as iproute2's ll_types.c does; ip prints one it cannot "[N]".
+  out.link_type = typeof link.linkType === "string" ? link.linkType : `[${link.linkType}]`;
   if (link.address !== undefined) out.address = link.address;
   if (link.broadcast !== undefined) {
     // As ip: a point-to-point link's "broadcast" is its peer.
