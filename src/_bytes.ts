@@ -1,5 +1,5 @@
 /**
- * Byte arrays put together.
+ * Byte arrays put together, and read as strict UTF-8.
  *
  * @module
  */
@@ -13,4 +13,18 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * `bytes` as text when they are UTF-8, else undefined (where a plain decoder would give U+FFFD:
+ * the bytes of a name the kernel allows, a link's, that the text cannot name back).
+ */
+export function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }

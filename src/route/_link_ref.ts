@@ -2,6 +2,7 @@
 // index. Internal: shared by the route client and TrafficControl (which does not load the route
 // client's codecs).
 
+import { strictUtf8 } from "../_bytes.ts";
 import { checkWellFormed, shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import type { NetlinkFamily } from "../ynl/family.ts";
@@ -28,18 +29,12 @@ export function checkLinkRef(
  */
 export function linkRefText(ref: string | number | Uint8Array): string {
   if (!(ref instanceof Uint8Array)) return String(ref);
-  try {
-    return fatal.decode(ref);
-  } catch {
-    return [...ref].map((byte) =>
-      byte > 0x20 && byte < 0x7f
-        ? String.fromCharCode(byte)
-        : `\\x${byte.toString(16).padStart(2, "0")}`
-    ).join("");
-  }
+  return strictUtf8(ref) ?? [...ref].map((byte) =>
+    byte > 0x20 && byte < 0x7f
+      ? String.fromCharCode(byte)
+      : `\\x${byte.toString(16).padStart(2, "0")}`
+  ).join("");
 }
-
-const fatal = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * `name` as a link name (what dev_valid_name() takes); a TypeError naming `field` otherwise. The

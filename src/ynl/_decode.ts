@@ -15,6 +15,7 @@
  * @module
  */
 
+import { strictUtf8 } from "../_bytes.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { perEventClosures, perEventCode } from "../_per_event.ts";
 import { sharedView } from "../_view.ts";
@@ -94,8 +95,6 @@ const NLA_F_NESTED = 0x8000, NLA_F_NET_BYTEORDER = 0x4000, NLA_TYPE_MASK = 0x3ff
 const LITTLE = String(HOST_LITTLE_ENDIAN);
 const textDecoder = new TextDecoder();
 
-const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * The string at `bytes[start, end)`, up to its first NUL. A short ASCII one (a link's name, its
  * qdisc, a kind) is built by the walk itself: a view and a call into the runtime's decoder cost
@@ -122,7 +121,7 @@ function nulTerminated(
   const value = bytes.subarray(start, stop);
   text = textDecoder.decode(value);
   // U+FFFD is rare in names: only then is it asked whether the bytes were UTF-8.
-  if (out !== undefined && text.includes("\ufffd") && !isUtf8(value)) {
+  if (out !== undefined && text.includes("\ufffd") && strictUtf8(value) === undefined) {
     let kept = (out as { [TEXT_BYTES]?: Record<string, Uint8Array> })[TEXT_BYTES];
     if (kept === undefined) {
       kept = {};
@@ -131,15 +130,6 @@ function nulTerminated(
     kept[key!] = value.slice();
   }
   return text;
-}
-
-function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    fatalDecoder.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const TEXT_BYTES: unique symbol = Symbol("textBytes");
