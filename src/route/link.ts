@@ -1213,6 +1213,33 @@ function checkKind(kind: unknown): string {
 }
 
 /**
+ * What EOPNOTSUPP means for a request that names a master or sets a bridge's VLAN options,
+ * which the kernel leaves unsaid: the master takes no ports (rtnetlink's do_set_master(), for a
+ * link without ndo_add_slave), or the kernel was built without bridge VLAN filtering (the
+ * bridge's VLAN setters are stubs refusing them then).
+ */
+function unsupportedHint(
+  master: LinkRef | null | undefined,
+  kind: string | undefined,
+  data: object | undefined,
+): Record<string, string> {
+  const hints: string[] = [];
+  if (master !== undefined && master !== null) {
+    hints.push(`"${linkRefText(master)}" takes no ports: a master is a bridge, bond, team or VRF`);
+  }
+  const vlanKeys = kind === "bridge" && data !== undefined
+    ? Object.keys(data).filter((key) => key.startsWith("vlan"))
+    : [];
+  if (vlanKeys.length > 0) {
+    hints.push(
+      `${vlanKeys.join(", ")} need bridge VLAN filtering, which this kernel may lack `
+        + "(CONFIG_BRIDGE_VLAN_FILTERING)",
+    );
+  }
+  return hints.length === 0 ? {} : { EOPNOTSUPP: hints.join("; or ") };
+}
+
+/**
  * The index of the link `raw` sits on when that link is in this namespace (ip shows no M-DOWN
  * for one in another), else 0.
  */
@@ -1452,7 +1479,10 @@ export class Links {
     await ctx.run(
       `link add ${linkRefText(name)}`,
       () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
-      { EEXIST: `a link named ${taken} exists: link.set() changes it, link.delete() removes it` },
+      {
+        EEXIST: `a link named ${taken} exists: link.set() changes it, link.delete() removes it`,
+        ...unsupportedHint(spec.master, spec.kind, spec.data),
+      },
     );
     return spec.portData === undefined ? 0 : await ctx.ifindex(name, "name");
   }
@@ -1513,8 +1543,10 @@ export class Links {
     const index = await ctx.ifindex(ref, "link");
     request.ifiIndex = index;
     if (name !== undefined) request.ifname = name;
+    let kind: string | undefined;
     if (settings.data !== undefined || settings.portData !== undefined) {
       const current = (await this.get(index)).raw.linkinfo;
+      kind = current?.kind;
       const linkinfo: Record<string, unknown> = {};
       if (settings.data !== undefined) {
         if (current?.kind === undefined) {
@@ -1539,11 +1571,18 @@ export class Links {
       }
       request.linkinfo = linkinfo;
     }
+    // EEXIST from a rename in the link's own namespace; a move's the kernel explains itself.
+    const renameHint: Record<string, string> = name !== undefined && settings.netns === undefined
+      ? {
+        EEXIST: `a link named "${linkRefText(name)}" exists: pick another name, or rename it first`,
+      }
+      : {};
     // RTM_NEWLINK on an existing link, as `ip link set` sends: it takes every attribute setlink
     // takes, and kind and port options too.
     await ctx.run(
       `link set ${linkRefText(ref)}`,
       () => ctx.link.do("newlink", request as never),
+      { ...renameHint, ...unsupportedHint(settings.master, kind, settings.data) },
     );
     return index;
   }

@@ -189,6 +189,52 @@ test("adding what is there says what changes it, not only the kernel's \"File ex
   await ip.fdb.replace({ mac: "02:00:00:00:00:02", dev: "vx0", dst: "192.0.2.3" });
 });
 
+test("a rename to a taken name, a master that takes no ports and a bridge's VLAN options the kernel lacks say so, not only the kernel's bare errno", async () => {
+  using ns = new Netns(["link add a0 type veth peer name a1", "link add br0 type bridge"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(
+    ip.link.set("a0", { name: "a1" }),
+    /^NetlinkError: EEXIST: link set a0: File exists \(a link named "a1" exists: pick another name, or rename it first\)$/,
+  );
+  const noPorts = /\("a1" takes no ports: a master is a bridge, bond, team or VRF\)$/;
+  await assert.rejects(ip.link.set("a0", { master: "a1" }), (err: unknown) => {
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, "EOPNOTSUPP");
+    assert.match(err.message, /^EOPNOTSUPP: link set a0: /);
+    assert.match(err.message, noPorts);
+    return true;
+  });
+  await assert.rejects(
+    ip.link.add({ name: "b0", kind: "veth", peer: { name: "b1" }, master: "a1" }),
+    /^NetlinkError: EOPNOTSUPP: link add b0: .*\("a1" takes no ports: a master is a bridge, bond, team or VRF\)$/,
+  );
+  assert.doesNotMatch(ns.ip("-o", "link", "show"), /: b0@/); // the kernel took it back
+  // The bridge's VLAN options on a kernel without CONFIG_BRIDGE_VLAN_FILTERING (this host's);
+  // where the kernel has it, they are taken.
+  const vlanHint =
+    /^NetlinkError: EOPNOTSUPP: link (add br1|set br0): .*\(vlanFiltering need bridge VLAN filtering, which this kernel may lack \(CONFIG_BRIDGE_VLAN_FILTERING\)\)$/;
+  for (
+    const change of [
+      () => ip.link.add({ name: "br1", kind: "bridge", data: { vlanFiltering: 1 } }),
+      () => ip.link.set<"bridge">("br0", { data: { vlanFiltering: 1 } }),
+    ]
+  ) {
+    try {
+      await change();
+    } catch (err) {
+      assert.match(String(err), vlanHint);
+    }
+  }
+  // A rename that works, and a move of a link whose name the namespace has, which the kernel
+  // explains itself (no rename hint).
+  await ip.link.set("a0", { name: "a2" });
+  using other = new Netns(["link add a2 type veth peer name c1"]);
+  await assert.rejects(
+    ip.link.set("a2", { netns: other.name }),
+    /^NetlinkError: EEXIST: link set a2: An interface with the same name exists in the target netns\.?$/,
+  );
+});
+
 test("a macvlan, macvtap, ipvlan, ipvtap or vlan without the link it sits on is a TypeError before any request, not the kernel's bare EINVAL", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
