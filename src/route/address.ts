@@ -69,9 +69,12 @@ export interface Address {
    * address), "noprefixroute", "tentative", "nodad"...
    */
   readonly flags: string[];
-  /** Seconds the address stays valid; Infinity for forever. */
+  /**
+   * Seconds the address stays valid; Infinity for forever (4294967295 in JSON, as `ip -j`
+   * prints it).
+   */
   readonly validLifetime: number;
-  /** Seconds the address stays preferred; Infinity for forever. */
+  /** Seconds the address stays preferred; Infinity for forever (4294967295 in JSON). */
   readonly preferredLifetime: number;
   /** Everything the kernel sent, as the typed layer decodes it. */
   readonly raw: RawAddress;
@@ -101,7 +104,7 @@ export interface AddressOptions {
   label?: string;
   /** Scope; by default "host" for 127.0.0.0/8 and "global" otherwise, as `ip` picks. */
   scope?: Scope | number;
-  /** Seconds valid (`valid_lft`); default forever. */
+  /** Seconds valid (`valid_lft`); default forever (Infinity, or 4294967295 as `ip` takes it). */
   validLifetime?: number;
   /** Seconds preferred (`preferred_lft`); default `validLifetime` (so forever when that is). */
   preferredLifetime?: number;
@@ -157,7 +160,18 @@ const DELETE_KEYS = ["peer"] satisfies (keyof AddressOptions)[];
 const FOREVER = 0xffff_ffff;
 
 // Named as the interface is, for console.log.
-const AddressObject = class Address extends WithRaw<RawAddress> {};
+const AddressObject = class Address extends WithRaw<RawAddress> {
+  /**
+   * Its fields as `ip -j` prints them: a lifetime of forever as 4294967295 (the kernel's
+   * INFINITY_LIFE_TIME), which `add()` takes back, where JSON would write Infinity as null.
+   */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...this as object };
+    if (out.validLifetime === Infinity) out.validLifetime = FOREVER;
+    if (out.preferredLifetime === Infinity) out.preferredLifetime = FOREVER;
+    return out;
+  }
+};
 printAs(AddressObject, class Address {});
 
 /** Turns a typed address into an {@linkcode Address}, with link names from `names`. */
@@ -189,7 +203,8 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
 
 function lifetime(value: number | undefined, field: string): number {
   if (value === undefined || value === Infinity) return FOREVER;
-  if (!Number.isInteger(value) || value < 0 || value >= FOREVER) {
+  // FOREVER itself is forever, as ip reads `valid_lft 4294967295`, and as JSON gives it back.
+  if (!Number.isInteger(value) || value < 0 || value > FOREVER) {
     throw new TypeError(`${field}: ${shown(value)} is not a number of seconds (or Infinity)`);
   }
   return value;

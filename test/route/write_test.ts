@@ -399,6 +399,37 @@ test("addr.add() of an address without a prefix length adds a host address (/32,
   assert.deepEqual(info("h0"), info("h1"));
 });
 
+test("an address that lives forever is 4294967295 in JSON, as ip -j prints it (not null), and add() takes that back as forever", async () => {
+  using ns = new Netns(["link add f0 type veth peer name f1", "addr add 10.8.0.1/24 dev f0"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const [ours] = await ip.addr.list({ dev: "f0", family: "inet" });
+  assert.equal(ours.validLifetime, Infinity); // the value itself stays Infinity
+  const json = JSON.parse(JSON.stringify(ours));
+  const [theirs] = ns.json<Json[]>("address", "show", "dev", "f0")[0].addr_info as Json[];
+  assert.deepEqual(
+    [json.validLifetime, json.preferredLifetime],
+    [theirs.valid_life_time, theirs.preferred_life_time],
+  );
+  assert.equal(json.validLifetime, 4294967295);
+  // A saved list replayed: the JSON's 4294967295 is forever, as ip reads `valid_lft 4294967295`.
+  await ip.addr.add("f1", "10.8.0.2/24", {
+    validLifetime: json.validLifetime,
+    preferredLifetime: json.preferredLifetime,
+  });
+  const [added] = ns.json<Json[]>("address", "show", "dev", "f1")[0].addr_info as Json[];
+  assert.deepEqual([added.valid_life_time, added.preferred_life_time], [4294967295, 4294967295]);
+  const [back] = await ip.addr.list({ dev: "f1", family: "inet" });
+  assert.equal(back.validLifetime, Infinity);
+  // A finite lifetime is itself in JSON; beyond 2^32-1 is refused.
+  await ip.addr.add("f1", "10.8.1.2/24", { validLifetime: 300 });
+  const timed = (await ip.addr.list({ dev: "f1" })).find((a) => a.address === "10.8.1.2")!;
+  assert.ok(JSON.parse(JSON.stringify(timed)).validLifetime <= 300);
+  await assert.rejects(
+    ip.addr.add("f1", "10.8.2.2/24", { validLifetime: 4294967296 }),
+    /validLifetime: 4294967296 is not a number of seconds/,
+  );
+});
+
 test("addr.add({ metric }) is ip's `metric`: the same object as ip makes, read back as ip -j shows it; replace moves it", async () => {
   using ns = new Netns();
   ns.ipBatch(["link add a0 type veth peer name a1", "link set a0 up", "link set a1 up"]);
