@@ -1383,6 +1383,30 @@ export class Links {
   }
 
   /**
+   * One link, by name or index, as {@linkcode Links.get} gives it, or undefined when there is
+   * none (where `get()` rejects with ENODEV): whether a link exists, in one line, as pyroute2's
+   * `link_lookup()` says. A bad name or index is still a TypeError, and any other error rejects
+   * as `get()`'s does.
+   *
+   * @example
+   * ```ts
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * if (await ip.link.find("veth0") === undefined) {
+   *   await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" } });
+   * }
+   * ```
+   */
+  async find(ref: LinkRef): Promise<Link | undefined> {
+    try {
+      return await this.get(ref);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.code === "ENODEV") return undefined;
+      throw err;
+    }
+  }
+
+  /**
    * Creates a link (`ip link add`): EEXIST when the name is taken. A veth's peer is named by
    * `peer.name` (the kernel picks one otherwise); `up: true` brings the link up as it is made.
    *

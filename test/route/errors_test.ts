@@ -72,6 +72,29 @@ test("an unknown link name says 'no link named X', wherever a link is named", as
   await assert.rejects(ip.link.get(4242), /^NetlinkError: ENODEV: no link with index 4242$/);
 });
 
+test("link.find() is undefined where link.get() is ENODEV, the link where it is there; bad input is still a TypeError", async () => {
+  using ns = new Netns([
+    "link add f0 type veth peer name f1",
+    "link property add dev f0 altname f0-long-altname",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  assert.equal(await ip.link.find("eth9"), undefined);
+  assert.equal(await ip.link.find(4242), undefined);
+  assert.equal(await ip.link.find(new Uint8Array([0xff, 0xfe])), undefined);
+  const found = await ip.link.find("f0");
+  assert.ok(found !== undefined);
+  assert.deepEqual(found, await ip.link.get("f0"));
+  assert.equal((await ip.link.find(found.index))?.name, "f0");
+  assert.equal((await ip.link.find("f0-long-altname"))?.index, found.index);
+  await assert.rejects(ip.link.find(""), TypeError);
+  await assert.rejects(ip.link.find(-1), TypeError);
+  await ip.link.delete("f0");
+  assert.equal(await ip.link.find("f0"), undefined);
+  // Other errors are not hidden: a closed client rejects.
+  ip.close();
+  await assert.rejects(ip.link.find("lo"), (err: unknown) => !(err instanceof TypeError));
+});
+
 test("the kernel's extended-ack text is kept, after what failed", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
