@@ -65,8 +65,9 @@ export interface Address {
    */
   readonly metric?: number;
   /**
-   * IFA_F_* names as `ip -j` gives them: "permanent", "secondary" (IPv6: "temporary", a privacy
-   * address), "noprefixroute", "tentative", "nodad"...
+   * IFA_F_* names as `ip -j` names them: "permanent", "secondary" (IPv6: "temporary", a privacy
+   * address), "noprefixroute", "tentative", "nodad"... (`ip -j` gives each as a key set to true,
+   * and prints no "permanent": an address without it is `"dynamic": true` there).
    */
   readonly flags: string[];
   /**
