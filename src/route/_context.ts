@@ -44,13 +44,20 @@ const HINTS: Record<string, string> = {
 };
 
 /**
+ * What an errno means for one request, by errno name: a text, or a function of the error giving
+ * one or undefined (for a hint that holds only when the kernel said nothing more, `detail`).
+ */
+export type Hints = Record<string, string | ((err: NetlinkError) => string | undefined)>;
+
+/**
  * Rewrites a NetlinkError so its message says which operation failed and, where the errno has
  * one answer (`hints`, by errno name, for what only this request can mean), what to do; the
  * kernel's extended-ack text is kept. Other errors pass unchanged.
  */
-export function explain(err: unknown, what: string, hints: Record<string, string> = {}): unknown {
+export function explain(err: unknown, what: string, hints: Hints = {}): unknown {
   if (!(err instanceof NetlinkError)) return err;
-  const hint = hints[err.code] ?? HINTS[err.code];
+  const own = hints[err.code];
+  const hint = (typeof own === "function" ? own(err) : own) ?? HINTS[err.code];
   const text = err.detail ?? errnoDescription(err.errno);
   return new NetlinkError({
     errno: err.errno,
@@ -122,7 +129,7 @@ export class Context {
   async run<T>(
     what: string,
     request: () => Promise<T>,
-    hints?: Record<string, string>,
+    hints?: Hints,
   ): Promise<T> {
     try {
       return await request();

@@ -14,7 +14,7 @@ import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
 import { rtLink } from "../ynl/rt_link.ts";
-import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
+import { type Context, contextOf, type Hints, isListed, type LinkRef } from "./_context.ts";
 import { checkLinkRef, checkNewLinkName, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
@@ -1213,16 +1213,17 @@ function checkKind(kind: unknown): string {
 }
 
 /**
- * What EOPNOTSUPP means for a request that names a master or sets a bridge's VLAN options,
- * which the kernel leaves unsaid: the master takes no ports (rtnetlink's do_set_master(), for a
- * link without ndo_add_slave), or the kernel was built without bridge VLAN filtering (the
- * bridge's VLAN setters are stubs refusing them then).
+ * What a bare EOPNOTSUPP (no extended-ack text) means for a request that names a master or sets
+ * a bridge's VLAN options: the master takes no ports (rtnetlink's do_set_master(), for a link
+ * without ndo_add_slave), or the kernel was built without bridge VLAN filtering (the bridge's
+ * VLAN setters are stubs refusing them then). One the kernel explains ("Unknown device type")
+ * is left as it says.
  */
 function unsupportedHint(
   master: LinkRef | null | undefined,
   kind: string | undefined,
   data: object | undefined,
-): Record<string, string> {
+): Hints {
   const hints: string[] = [];
   if (master !== undefined && master !== null) {
     hints.push(`"${linkRefText(master)}" takes no ports: a master is a bridge, bond, team or VRF`);
@@ -1236,7 +1237,8 @@ function unsupportedHint(
         + "(CONFIG_BRIDGE_VLAN_FILTERING)",
     );
   }
-  return hints.length === 0 ? {} : { EOPNOTSUPP: hints.join("; or ") };
+  const hint = hints.join("; or ");
+  return hints.length === 0 ? {} : { EOPNOTSUPP: (err) => err.detail ? undefined : hint };
 }
 
 /**
@@ -1596,7 +1598,7 @@ export class Links {
       request.linkinfo = linkinfo;
     }
     // EEXIST from a rename in the link's own namespace; a move's the kernel explains itself.
-    const renameHint: Record<string, string> = name !== undefined && settings.netns === undefined
+    const renameHint: Hints = name !== undefined && settings.netns === undefined
       ? {
         EEXIST: `a link named "${linkRefText(name)}" exists: pick another name, or rename it first`,
       }
