@@ -9,7 +9,7 @@ import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import * as C from "../constants.ts";
 import { AF_BRIDGE, IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
+import { NetlinkError, SocketClosedError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
@@ -18,6 +18,7 @@ import { type Context, contextOf, type Hints, isListed, type LinkRef } from "./_
 import { checkLinkRef, checkNewLinkName, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
+import { monitor } from "./monitor.ts";
 import { integer } from "./route.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
@@ -1241,6 +1242,13 @@ function unsupportedHint(
   return hints.length === 0 ? {} : { EOPNOTSUPP: (err) => err.detail ? undefined : hint };
 }
 
+/** Whether `link` is named `name` (its name or an altname, or its name's bytes). */
+function isNamed(link: Link, name: string | Uint8Array): boolean {
+  if (typeof name === "string") return link.name === name || link.altnames?.includes(name) === true;
+  const bytes = link.nameBytes ?? new TextEncoder().encode(link.name);
+  return bytes.length === name.length && bytes.every((byte, i) => byte === name[i]);
+}
+
 /**
  * The index of the link `raw` sits on when that link is in this namespace (ip shows no M-DOWN
  * for one in another), else 0.
@@ -1405,6 +1413,67 @@ export class Links {
     } catch (err) {
       if (err instanceof NetlinkError && err.code === "ENODEV") return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * Waits until `until` holds for a link (pyroute2's `poll()`): calls it with the link as
+   * {@linkcode Links.find} gives it (undefined while there is none), then again at each change
+   * to the link, and resolves with what it last gave it once it returns true. A name follows
+   * the name: a link renamed to it or made with it is the one watched, one renamed away is none.
+   * Watches through the client's {@linkcode RouteClient.monitor}, joined before the first look,
+   * so no change is missed (an overrun looks again): not while a monitor of the client runs
+   * (open a second client). Waits as long as it takes: bound it with `options.signal`
+   * (`AbortSignal.timeout(5000)`), whose reason it rejects with; it also rejects when the
+   * client closes, or with what `until` throws.
+   *
+   * @example
+   * ```ts
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" }, up: true });
+   * await ip.link.set("veth1", { up: true });
+   * const signal = AbortSignal.timeout(5000);
+   * const link = await ip.link.wait("veth0", (l) => l?.operstate === "up", { signal });
+   * console.log(link?.operstate); // "up"
+   * ```
+   */
+  async wait(
+    ref: LinkRef,
+    until: (link: Link | undefined) => boolean,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Link | undefined> {
+    checkLinkRef(ref, "link");
+    if (typeof until !== "function") {
+      throw new TypeError("until: expected a function of the link, such as (l) => l?.up");
+    }
+    options = checkOptions("link.wait() options", options, ["signal"]);
+    const events = monitor(this.#ctx, ["link"], { signal: options.signal });
+    try {
+      let link = await this.find(ref);
+      while (!until(link)) {
+        const step = await events.next();
+        if (step.done) throw new SocketClosedError("link.wait(): the client closed");
+        const event = step.value;
+        if (event.object === "overrun") {
+          link = await this.find(typeof ref === "number" || link === undefined ? ref : link.index);
+          if (link !== undefined && typeof ref !== "number" && !isNamed(link, ref)) {
+            link = undefined;
+          }
+          continue;
+        }
+        if (event.object !== "link") continue;
+        const changed = event.value;
+        // By name, the link now so named; by index, that link.
+        if (typeof ref === "number" ? changed.index === ref : isNamed(changed, ref)) {
+          link = event.action === "deleted" ? undefined : changed;
+        } else if (link !== undefined && changed.index === link.index) {
+          link = undefined; // renamed away, or gone
+        }
+      }
+      return link;
+    } finally {
+      await events.return?.();
     }
   }
 

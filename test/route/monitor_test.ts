@@ -525,3 +525,56 @@ test("monitor(): a \"port\" event carries the port's bridge options in portData,
   assert.deepEqual([portData?.state, portData?.cost], [shown.state, shown.cost]);
   assert.equal(shown.cost, 7);
 });
+
+test("link.wait() resolves once its condition holds for the link: at once, on a change made by ip, on the link's coming and going; a signal bounds it and frees the monitor", async () => {
+  using ns = new Netns(["link add w0 type veth peer name w1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const later = (...commands: string[]) => setTimeout(() => ns.ipBatch(commands), 150);
+  // Already true: no change needed.
+  assert.equal((await ip.link.wait("w0", (l) => l?.mtu === 1500))?.name, "w0");
+  // A change ip makes in another process.
+  later("link set w0 up", "link set w1 up");
+  const up = await ip.link.wait("w0", (l) => l?.operstate === "up");
+  assert.equal(up?.operstate, "up");
+  assert.equal(up?.name, "w0");
+  // By index.
+  later("link set w0 mtu 1400");
+  assert.equal((await ip.link.wait(up!.index, (l) => l?.mtu === 1400))?.mtu, 1400);
+  // A link that is not there yet, then gone.
+  later("link add n0 type veth peer name n1");
+  const made = await ip.link.wait("n0", (l) => l !== undefined);
+  assert.equal(made?.name, "n0");
+  later("link del n0");
+  assert.equal(await ip.link.wait("n0", (l) => l === undefined), undefined);
+  // A name follows the name: renamed away is none, renamed to it is the one watched.
+  later("link set w1 down", "link set w1 name w9");
+  assert.equal(await ip.link.wait("w1", (l) => l === undefined), undefined);
+  later("link set w9 name w1");
+  assert.equal((await ip.link.wait("w1", (l) => l !== undefined))?.name, "w1");
+  // Bounded by a signal, which frees the client's monitor at once.
+  await assert.rejects(
+    ip.link.wait("w0", (l) => l?.mtu === 9000, { signal: AbortSignal.timeout(200) }),
+    (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
+  );
+  const events = ip.monitor(["link"], { signal: AbortSignal.timeout(3000) });
+  later("link set w0 mtu 1300");
+  for await (const event of events) if (event.object === "link" && event.value.mtu === 1300) break;
+  // What until throws rejects, and bad input is a TypeError before any request.
+  await assert.rejects(
+    ip.link.wait("w0", () => {
+      throw new Error("mine");
+    }),
+    /^Error: mine$/,
+  );
+  await assert.rejects(ip.link.wait("w0", "up" as never), TypeError);
+  await assert.rejects(ip.link.wait("", () => true), TypeError);
+  await assert.rejects(
+    ip.link.wait("w0", () => true, { signl: undefined } as never),
+    /did you mean "signal"/,
+  );
+  // Not while a monitor of the client runs.
+  const running = ip.monitor(["link"]);
+  await assert.rejects(ip.link.wait("w0", () => true));
+  await running.return?.();
+  assert.equal((await ip.link.wait("w0", () => true))?.name, "w0");
+});
