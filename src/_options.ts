@@ -25,6 +25,7 @@ export function checkOptions<T extends object>(
   keys: readonly string[],
   nullable: readonly string[] = [],
 ): T {
+  checkInherited(name, keys);
   if (value === undefined) return {} as T;
   checkPlainObject(name, value);
   for (const key in value) {
@@ -37,6 +38,24 @@ export function checkOptions<T extends object>(
     }
   }
   return value;
+}
+
+/**
+ * Throws TypeError when Object.prototype has an enumerable property named as one of `keys`:
+ * prototype pollution, which an assignment through a merge of parsed JSON or a path like
+ * `"__proto__.capture"` leaves, and which every object that lacks the key inherits. Read as given, it would turn a call that leaves the option out into another
+ * (`capture` writing every datagram to a file, `to` sending requests to another process's
+ * port), so it is refused before anything is opened or sent. Object.prototype has no enumerable
+ * property of its own otherwise: the loop finds none.
+ */
+export function checkInherited(name: string, keys: readonly string[]): void {
+  for (const key in Object.prototype) {
+    if (!keys.includes(key)) continue;
+    throw new TypeError(
+      `${name}: Object.prototype.${key} is set (prototype pollution): an object with no ${key} `
+        + `of its own would pass it on as its ${key}; delete Object.prototype.${key}`,
+    );
+  }
 }
 
 /**

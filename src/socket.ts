@@ -13,7 +13,7 @@ import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { armGuard, type Disarm } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
-import { checkInteger, checkOptions, shown, unknownKey } from "./_options.ts";
+import { checkInherited, checkInteger, checkOptions, shown, unknownKey } from "./_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { protocolText } from "./_protocols.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader, type ReaderHost } from "./_reader.ts";
@@ -417,6 +417,7 @@ const MESSAGE_KEYS = Object.keys(
  * only when one is found: request() runs in tight loops.
  */
 function checkMessageKeys(message: object, index: number): void {
+  checkInherited(index < 0 ? "message" : `messages[${index}]`, MESSAGE_KEYS);
   for (const key in message) {
     switch (key) {
       case "type":

@@ -9,7 +9,7 @@
 
 import { TYPE_MAX, VALUE_MAX } from "../_attribute_limits.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { checkWellFormed } from "../_options.ts";
+import { checkInherited, checkWellFormed } from "../_options.ts";
 import { quoted } from "../_printable.ts";
 import { suggestion } from "../_suggest.ts";
 import { AttributeEncoder } from "../attribute.ts";
@@ -208,6 +208,11 @@ export function encodeStruct(
   bytes: Uint8Array,
   start: number,
 ): void {
+  // Every member is read, own or not: one Object.prototype has (polluted) would be written.
+  for (const _ in Object.prototype) {
+    checkInherited(`struct ${struct.name}`, memberKeys(struct));
+    break;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const member of struct.members) {
     if (member.code === PAD) continue;

@@ -183,3 +183,49 @@ test("null is no absence in the route layer's inputs: refused with one message e
   // master: null detaches (ip link set nomaster): taken, and the link looked up (ENODEV here).
   await assert.rejects(ip.link.set("eth9", { master: null }), { code: "ENODEV" });
 });
+
+test("prototype pollution: an option, a message field or a struct member set on Object.prototype is a TypeError before anything is opened or sent, not taken as given", async () => {
+  // Each was read through the prototype of objects that lack it: Object.prototype.capture made
+  // every socket write its traffic to the polluter's target, `to` sent requests to another port,
+  // `payload` filled a message sent without one, and ifiIndex chose which link a typed dellink
+  // by name deleted.
+  const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({}));
+  await using sock = await open(NETLINK_ROUTE, { transport: kernel.open });
+  await using rt = await family(rtLink, { transport: kernel.open });
+  const polluted = Object.prototype as Record<string, unknown>;
+  const message = { type: RTM_GETLINK, payload: new Uint8Array(16) };
+  let captured = 0;
+  const cases: [string, unknown, () => unknown, RegExp][] = [
+    [
+      "capture",
+      () => captured++,
+      () => open(NETLINK_ROUTE, { transport: kernel.open }),
+      /^open\(\) options/,
+    ],
+    ["capture", () => captured++, () => open(NETLINK_ROUTE), /^open\(\) options/],
+    ["to", 4242, () => sock.request(message), /^request options/],
+    ["timeout", 1, () => sock.request(message, { signal: undefined }), /^request options/],
+    ["signal", AbortSignal.abort(), () => sock.dump(message), /^dump\(\) options/],
+    ["payload", new Uint8Array(16), () => sock.request({ type: RTM_GETLINK }), /^message/],
+    ["ifiIndex", 7, () => rt.encode("dellink", { ifname: "x" }), /^struct ifinfomsg/],
+    ["netns", "/proc/1/ns/net", () => openRoute({ transport: kernel.open } as never), /openRoute/],
+  ];
+  for (const [key, value, call, where] of cases) {
+    polluted[key] = value;
+    try {
+      await assert.rejects(
+        async () => await call(),
+        (e) =>
+          e instanceof TypeError && where.test(e.message)
+          && e.message.includes(`Object.prototype.${key} is set (prototype pollution)`),
+        key,
+      );
+    } finally {
+      delete polluted[key];
+    }
+  }
+  assert.equal(captured, 0, "nothing captured");
+  // Unpolluted, the same calls run.
+  assert.equal((await sock.request(message)).length, 0);
+  assert.equal(rt.encode("dellink", { ifname: "x" }).payload?.[4], 0);
+});
