@@ -23,7 +23,7 @@
 import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
+import { checkInherited, checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
 import { cnMsgFault } from "./_request.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import {
@@ -156,6 +156,7 @@ export function encodeConnectorMessage(message: ConnectorMessageInput): Uint8Arr
   if (typeof message !== "object" || message === null) {
     throw new TypeError(`connector message must be an object, got ${String(message)}`);
   }
+  checkInherited("connector message", CONNECTOR_FIELDS);
   for (const key in message) {
     if (Object.hasOwn(message, key) && !CONNECTOR_FIELDS.includes(key)) {
       throw unknownKey("connector message", key, CONNECTOR_FIELDS, "field");

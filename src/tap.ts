@@ -8,7 +8,7 @@
  * @module
  */
 
-import { unknownKey } from "./_options.ts";
+import { checkInherited, unknownKey } from "./_options.ts";
 import { methodsOf, perEventCode } from "./_per_event.ts";
 import { deferByTimer } from "./_reader.ts";
 import { SocketClosedError, SyscallError } from "./errors.ts";
@@ -80,6 +80,8 @@ function checkTap(tap: Tap): void {
       throw unknownKey("tap", key, TAP_CALLBACKS, "callback");
     }
   }
+  // Every callback is read, own or not: one Object.prototype has (polluted) would see it all.
+  checkInherited("tap", TAP_CALLBACKS);
   let callbacks = 0;
   for (const key of TAP_CALLBACKS) {
     const callback = (tap as Record<string, unknown>)[key];

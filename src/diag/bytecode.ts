@@ -295,7 +295,8 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
       return compilePort(kind, f[kind] as PortMatch);
     case "src":
     case "dst":
-      return compileHost(kind, f[kind], f.port);
+      // Own keys only, as the kind is found: an inherited one (Object.prototype.port) is none.
+      return compileHost(kind, f[kind], keys.includes("port") ? f.port : undefined);
     case "dev": {
       const value = new Uint8Array(4);
       new DataView(value.buffer).setUint32(0, checkU32("dev", f.dev), HOST_LITTLE_ENDIAN);
@@ -311,7 +312,7 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
       );
       view.setUint32(
         OFFSETOF_INET_DIAG_MARKCOND_MASK,
-        checkU32("mask", f.mask ?? 0xffff_ffff),
+        checkU32("mask", keys.includes("mask") ? f.mask as number : 0xffff_ffff),
         HOST_LITTLE_ENDIAN,
       );
       const length = OP + cond.length;

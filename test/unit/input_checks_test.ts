@@ -3,11 +3,14 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { encodeConnectorMessage } from "../../src/connector.ts";
 import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
 import { MessageCursor } from "../../src/cursor.ts";
+import { compileFilter } from "../../src/diag/bytecode.ts";
 import { decodeDatagram, encodeMessage } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
 import { openRoute } from "../../src/route/mod.ts";
+import { tap } from "../../src/tap.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { family } from "../../src/ynl/mod.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
@@ -223,6 +226,32 @@ test("prototype pollution: an option, a message field or a struct member set on 
     } finally {
       delete polluted[key];
     }
+  }
+  const polluting = (key: string, value: unknown, call: () => unknown) => {
+    polluted[key] = value;
+    try {
+      return call();
+    } finally {
+      delete polluted[key];
+    }
+  };
+  // A tap's callback, and a connector message's field, read as the caller's own.
+  for (
+    const [key, call] of [
+      ["sent", () => tap(sock, { received: () => {} })],
+      ["data", () => encodeConnectorMessage({ idx: 1, val: 1 })],
+    ] as const
+  ) {
+    assert.throws(
+      () => polluting(key, key === "data" ? new Uint8Array(8) : () => captured++, call),
+      (e) => e instanceof TypeError && e.message.includes(`Object.prototype.${key} is set`),
+      key,
+    );
+  }
+  // A socket filter's port or mask: only its own keys count, as for its kind.
+  for (const filter of [{ src: "10.0.0.0/8" }, { mark: 1 }] as const) {
+    const bytes = polluting("port", 22, () => polluting("mask", 1, () => compileFilter(filter)));
+    assert.deepEqual(bytes, compileFilter(filter), JSON.stringify(filter));
   }
   assert.equal(captured, 0, "nothing captured");
   // Unpolluted, the same calls run.
