@@ -375,20 +375,33 @@ function checkAnswer(answer: unknown, type: number): Answer {
   const checked = checkOptions(`${handler}'s answer`, answer as Answer, ANSWER_KEYS);
   if (checked.errno !== undefined) checkErrno(handler, checked.errno);
   checkOptions(`${handler}'s answer's ext`, checked.ext, EXT_KEYS);
-  if (checked.messages !== undefined && !Array.isArray(checked.messages)) {
-    throw new TypeError(`${handler}: messages must be an array, got ${shown(checked.messages)}`);
+  if (checked.messages !== undefined) checkSpecs(`${handler}: messages`, checked.messages);
+  if (checked.notify !== undefined) {
+    checkArray(`${handler}: notify`, checked.notify);
+    for (let i = 0; i < checked.notify.length; i++) {
+      const notification = checked.notify[i];
+      const name = `${handler}: notify[${i}]`;
+      checkFields(name, notification, NOTIFY_KEYS);
+      // Group 0 or none multicasts nothing: a notification that would vanish in silence.
+      checkInteger(`${name}.group`, notification.group, 1, 0xffff_ffff);
+      checkSpecs(`${name}.messages`, notification.messages);
+    }
   }
-  // A misspelt field (`paylod`, `grup`) was left out in silence: an empty payload, no group.
-  checked.messages?.forEach((spec, i) =>
-    checkFields(`${handler}: messages[${i}]`, spec, MESSAGE_SPEC_KEYS)
-  );
-  checked.notify?.forEach((notification, i) => {
-    checkFields(`${handler}: notify[${i}]`, notification, NOTIFY_KEYS);
-    notification.messages?.forEach((spec, j) =>
-      checkFields(`${handler}: notify[${i}].messages[${j}]`, spec, MESSAGE_SPEC_KEYS)
-    );
-  });
   return checked;
+}
+
+/** Throws TypeError naming `name` unless `value` is an array. */
+function checkArray(name: string, value: unknown): asserts value is readonly unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${shown(value)}`);
+}
+
+/**
+ * Throws unless `specs` is an array of message specs. A misspelt field (`paylod`) was left out
+ * in silence (an empty payload), and a hole (`[, spec]`) failed inside the send.
+ */
+function checkSpecs(name: string, specs: unknown): void {
+  checkArray(name, specs);
+  for (let i = 0; i < specs.length; i++) checkFields(`${name}[${i}]`, specs[i], MESSAGE_SPEC_KEYS);
 }
 
 /**
@@ -396,7 +409,8 @@ function checkAnswer(answer: unknown, type: number): Answer {
  * from; returning undefined acks it with no replies. It runs inside the request's send, as the
  * kernel answers inside sendmsg(): it is synchronous. An answer it cannot read (a promise, a key
  * {@linkcode Answer}, {@linkcode ExtendedAck}, a {@linkcode MessageSpec} or a notification does
- * not have, an errno that is not a positive one) fails that send with a TypeError or RangeError.
+ * not have, an errno that is not a positive one, a notification without a group from 1 or without
+ * its messages) fails that send with a TypeError or RangeError.
  *
  * @example
  * ```ts

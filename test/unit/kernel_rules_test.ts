@@ -705,7 +705,7 @@ test("the fake kernel runs an attached BPF filter on multicast, replies and dump
   sock.close();
 });
 
-test("the fake kernel refuses a handler's answer it would misread: a promise, a misspelt key (of ext too), a bad errno", async () => {
+test("the fake kernel refuses a handler's answer it would misread: a promise, a misspelt key (of ext too), a bad errno, a hole, a notification without its group or messages", async () => {
   // Each was taken for an empty answer: a dump with no parts, a bare ack, a success.
   const bad: [string, () => unknown, RegExp][] = [
     ["async", () => Promise.resolve({ messages: [] }), /returned a promise: .* synchronous/],
@@ -724,6 +724,33 @@ test("the fake kernel refuses a handler's answer it would misread: a promise, a 
       "misspelt notification",
       () => ({ notify: [{ grup: 1, messages: [] }] }),
       /notify\[0\]: unknown field "grup" \(did you mean "group"\?\)/,
+    ],
+    // Each failed inside the send ("Cannot read properties of undefined"), or multicast nothing.
+    [
+      "a hole in messages",
+      () => ({ messages: [, { type: RTM_NEWLINK }] }),
+      /messages\[0\] must be an object, got undefined/,
+    ],
+    ["notify not a list", () => ({ notify: { group: 1 } }), /notify must be an array/],
+    [
+      "notification without messages",
+      () => ({ notify: [{ group: 1 }] }),
+      /notify\[0\]\.messages must be an array, got undefined/,
+    ],
+    [
+      "notification without a group",
+      () => ({ notify: [{ messages: [] }] }),
+      /notify\[0\]\.group must be an integer from 1 to 4294967295, got undefined/,
+    ],
+    [
+      "notification to group 0",
+      () => ({ notify: [{ group: 0, messages: [] }] }),
+      /notify\[0\]\.group must be an integer from 1/,
+    ],
+    [
+      "a hole in a notification",
+      () => ({ notify: [{ group: 1, messages: [,] }] }),
+      /notify\[0\]\.messages\[0\] must be an object/,
     ],
   ];
   for (const [name, handler, message] of bad) {
