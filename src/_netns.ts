@@ -1,6 +1,6 @@
 // A network namespace as `ip` names it, resolved to the file that holds it. Internal.
 
-import { shown } from "./_options.ts";
+import { checkWellFormed, shown } from "./_options.ts";
 
 /**
  * The path of the namespace `netns` names: a path as given (it holds a "/": /run/netns/blue,
@@ -16,6 +16,8 @@ export function netnsPath(netns: unknown, field = "netns"): string {
       `${field}: ${shown(netns)} is not a namespace path or \`ip netns\` name`,
     );
   }
+  // Encoded with U+FFFD for a lone surrogate, it would open another namespace: that one's path.
+  checkWellFormed(netns, field);
   return netns.includes("/") ? netns : `/run/netns/${netns}`;
 }
 

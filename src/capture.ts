@@ -13,7 +13,7 @@ import { openFile } from "../ffi/mod.ts";
 import { whenCollected } from "./_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { guarded } from "./_guard.ts";
-import { checkOptions, checkSignal } from "./_options.ts";
+import { checkOptions, checkSignal, checkWellFormed } from "./_options.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tapPoint } from "./tap.ts";
 import type { Datagram } from "./transport.ts";
@@ -134,6 +134,8 @@ export function checkCaptureTarget(target: unknown): asserts target is CaptureTa
     if (target === "" || target.includes("\0")) {
       throw new TypeError("capture path must be a non-empty path without NUL");
     }
+    // Encoded with U+FFFD for a lone surrogate, it would create another file.
+    checkWellFormed(target, "capture path");
     return;
   }
   if (typeof target === "function") return;

@@ -2,6 +2,9 @@
 // `[]`, a RangeError about a length, an extra key taken, "empty datagram" for a detached buffer).
 
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { encodeConnectorMessage } from "../../src/connector.ts";
 import { NETLINK_ROUTE, RTM_GETLINK } from "../../src/constants.ts";
@@ -257,4 +260,28 @@ test("prototype pollution: an option, a message field or a struct member set on 
   // Unpolluted, the same calls run.
   assert.equal((await sock.request(message)).length, 0);
   assert.equal(rt.encode("dellink", { ifname: "x" }).payload?.[4], 0);
+});
+
+test("a netns or capture path holding a lone surrogate is a TypeError before any call: encoded, it named another namespace or file (U+FFFD in its place)", async () => {
+  const kernel = new FakeKernel();
+  const dir = mkdtempSync(join(tmpdir(), "nltest-surrogate-"));
+  try {
+    for (
+      const options of [
+        { netns: "\udc00blue" },
+        { netns: "/run/netns/\udc00blue" },
+        { capture: `${dir}/\udc00.pcap` }, // not join(): Bun's makes U+FFFD of it
+      ]
+    ) {
+      await assert.rejects(
+        open(NETLINK_ROUTE, { transport: kernel.open, ...options }),
+        (e) => e instanceof TypeError && /holds a lone surrogate/.test(e.message),
+        JSON.stringify(options),
+      );
+      await assert.rejects(openRoute({ transport: kernel.open, ...options }), TypeError);
+    }
+    assert.deepEqual(readdirSync(dir), [], "no file made");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
