@@ -6,9 +6,9 @@
  * @module
  */
 
-import { checkErrno, EXT_KEYS } from "./_ack_checks.ts";
+import { checkErrno, checkExt } from "./_ack_checks.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkInteger, checkOptions } from "./_options.ts";
+import { checkInteger } from "./_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   NLM_F_ACK_TLVS,
@@ -294,7 +294,7 @@ export function doneMessage(
  */
 function checkAck(what: string, errno: number, ext: ExtendedAck): void {
   checkErrno(what, errno);
-  checkOptions(`${what} ext`, ext, EXT_KEYS);
+  checkExt(`${what} ext`, ext);
 }
 
 function encodeExtAck(ext: ExtendedAck, success: boolean): Uint8Array {

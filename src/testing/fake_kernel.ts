@@ -61,7 +61,7 @@
  */
 
 import { SO_RCVBUFFORCE, SO_SNDBUFFORCE } from "../../ffi/_constants.ts";
-import { checkErrno, EXT_KEYS } from "../_ack_checks.ts";
+import { checkErrno, checkExt } from "../_ack_checks.ts";
 import { withDroppedSource } from "../_dropped.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { errnoNumber } from "../_errno.ts";
@@ -374,7 +374,7 @@ function checkAnswer(answer: unknown, type: number): Answer {
   }
   const checked = checkOptions(`${handler}'s answer`, answer as Answer, ANSWER_KEYS);
   if (checked.errno !== undefined) checkErrno(handler, checked.errno);
-  checkOptions(`${handler}'s answer's ext`, checked.ext, EXT_KEYS);
+  checkExt(`${handler}'s answer's ext`, checked.ext);
   if (checked.messages !== undefined) checkSpecs(`${handler}: messages`, checked.messages);
   if (checked.notify !== undefined) {
     checkArray(`${handler}: notify`, checked.notify);

@@ -1011,7 +1011,7 @@ test("a fake socket's pending wait keeps the process alive, as a real one's does
   }
 });
 
-test("ackMessage(), doneMessage() and multicast() refuse what they would write wrong: an errno NaN or 2^32 was a success ack, group NaN reached no one, a null ext threw in the engine's words (attack12a)", () => {
+test("ackMessage(), doneMessage() and multicast() refuse what they would write wrong: an errno NaN or 2^32 was a success ack, group NaN reached no one, a null ext threw in the engine's words (attack12a), an ext value of the wrong kind was 'attribute 2' (attack16)", () => {
   const request = { type: RTM_GETLINK, flags: 1, seq: 1, portid: 5, payload: new Uint8Array(16) };
   for (const errno of [NaN, 2 ** 32, -22, 1.5, 5000]) {
     for (const call of [() => ackMessage(request, errno), () => doneMessage(request, errno)]) {
@@ -1033,6 +1033,44 @@ test("ackMessage(), doneMessage() and multicast() refuse what they would write w
     () => doneMessage(request, 0, {}, 2 ** 16),
     /^RangeError: doneMessage\(\) flags must be an integer from 0 to 65535/,
   );
+  // Each value of ext named as given: the attribute encoder said "attribute 2: u32 value...".
+  const exts: [object, RegExp][] = [
+    [{ offset: -1 }, /^RangeError: ext: offset must be an integer from 0 to 4294967295, got -1$/],
+    [{ offset: "4" }, /^RangeError: ext: offset must be an integer from 0 to 4294967295, got "4"$/],
+    [{ missingType: 2 ** 32 }, /^RangeError: ext: missingType must be an integer from 0/],
+    [{ missingNest: 1.5 }, /^RangeError: ext: missingNest must be an integer from 0/],
+    [{ cookie: "ab" }, /^TypeError: ext: cookie must be a Uint8Array, got "ab"$/],
+    [{ message: 5 }, /^TypeError: ext: message must be a string, got 5$/],
+    [{ message: "a\0b" }, /^RangeError: ext: message cannot hold NUL$/],
+    [{ message: "\ud800" }, /^TypeError: ext: message: "\\ud800" holds a lone surrogate/],
+    [{ policy: 5 }, /^TypeError: ext: policy must be a function filling the nest, got 5$/],
+  ];
+  for (const [ext, message] of exts) {
+    for (
+      const [name, call] of [["ackMessage()", ackMessage], ["doneMessage()", doneMessage]] as const
+    ) {
+      assert.throws(
+        () => call(request, 22, ext as never),
+        (e) => e instanceof Error && message.test(e.toString().replace(`${name} `, "")),
+        `${name} ${JSON.stringify(ext)}`,
+      );
+    }
+    // A fake kernel's handler answering with it: named in its words, for a request and a dump.
+    const kernel = new FakeKernel().serve(NETLINK_ROUTE, RTM_GETLINK, () => ({ errno: 22, ext }));
+    const t = kernel.open(NETLINK_ROUTE, { portid: 0 });
+    for (const flags of [NLM_F_REQUEST, NLM_F_REQUEST | NLM_F_DUMP]) {
+      assert.throws(
+        () => t.send(encodeMessages([{ ...request, flags }]), 0, 0),
+        (e) =>
+          e instanceof Error
+          && message.test(
+            e.toString().replace("the fake kernel's handler of message type 18's answer's ", ""),
+          ),
+        `handler ${JSON.stringify(ext)} ${flags}`,
+      );
+    }
+    t.close();
+  }
   for (const group of [NaN, 0, -1, 1.5]) {
     assert.throws(
       () => new FakeKernel().multicast(NETLINK_ROUTE, group, []),
