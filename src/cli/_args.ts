@@ -77,18 +77,38 @@ export function verb(args: string[], allowed: string[]): [string, string[]] {
   return [first, rest];
 }
 
-/** Key/value operands ("dev eth0 table 100") with the leftover positional ones. */
-export function keywords(args: string[], keys: string[]): [Record<string, string>, string[]] {
+/**
+ * Key/value operands ("dev eth0 table 100") with the leftover positional ones. A key given again
+ * takes the last value, as ip takes most, but for those `once` maps to the error ip gives
+ * ({@linkcode duplicate}, made from the key and the second value): ip refuses them.
+ */
+export function keywords(
+  args: string[],
+  keys: string[],
+  once: Record<string, (key: string, value: string) => UsageError> = {},
+): [Record<string, string>, string[]] {
   const found: Record<string, string> = {};
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (keys.includes(args[i])) {
+      const key = args[i];
       const value = args[++i];
-      if (value === undefined) throw new UsageError(`"${args[i - 1]}" needs a value`);
-      found[args[i - 1]] = value;
+      if (value === undefined) throw new UsageError(`"${key}" needs a value`);
+      if (Object.hasOwn(found, key) && Object.hasOwn(once, key)) throw once[key](key, value);
+      found[key] = value;
     } else positional.push(args[i]);
   }
   return [found, positional];
+}
+
+/** ip's duparg(): `duplicate "dev": "eth0" is the second value.` */
+export function duplicate(key: string, value: string): UsageError {
+  return new UsageError(`duplicate "${key}": ${shown(value)} is the second value.`);
+}
+
+/** ip's duparg2(), for an operand that may be named bare: `either "dev" is duplicate, or...`. */
+export function duplicateOrGarbage(key: string, value: string): UsageError {
+  return new UsageError(`either "${key}" is duplicate, or ${shown(value)} is a garbage.`);
 }
 
 /** Refuses a keyword `what` cannot select by (a UsageError naming it), rather than ignoring it. */

@@ -42,6 +42,8 @@ import type { Neighbour, NewNeighbour } from "../route/neighbour.ts";
 import { lookupRoute, type NewRoute, type Route } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
+  duplicate,
+  duplicateOrGarbage,
   type Global,
   invalidArgument,
   ipNumber,
@@ -247,11 +249,17 @@ function showSelectors(
   addresses: boolean,
 ): { dev?: string; up: boolean; scope?: number } {
   const [, rest] = verb(args, ["show"]);
-  const [kw, positional] = keywords(rest, addresses ? ["dev", "scope"] : ["dev"]);
+  const [kw, positional] = keywords(rest, addresses ? ["scope"] : []);
   const up = positional.includes("up");
+  // The device as `dev DEV` or bare, once: ip refuses a second one (duparg2), in either form.
+  let dev: string | undefined;
   const words = positional.filter((word) => word !== "up");
-  const dev = kw.dev ?? words.shift();
-  if (words.length) throw unexpected(words[0]);
+  for (let i = 0; i < words.length; i++) {
+    const name = words[i] === "dev" ? words[++i] : words[i];
+    if (name === undefined) throw new UsageError(`"dev" needs a value`);
+    if (dev !== undefined) throw duplicateOrGarbage("dev", name);
+    dev = name;
+  }
   // As ip: "all" selects every scope, as no scope does.
   const scope = kw.scope === undefined || kw.scope === "all"
     ? undefined
@@ -951,6 +959,11 @@ function viaFamily(words: string[]): [string[], Global["family"]] {
   return [[...words.slice(0, at + 1), ...words.slice(at + 2)], family];
 }
 
+/** A route's second gateway, which ip refuses (its invarg) rather than take the last. */
+function secondVia(): UsageError {
+  return invalidArgument("via", "use nexthop syntax to specify multiple via");
+}
+
 /** The family of an address or prefix ("10.0.0.0/8"); undefined for "default" or no address. */
 function prefixFamily(text: string): Global["family"] {
   const family = ipFamily(text.split("/")[0]);
@@ -985,7 +998,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   const [action, operands] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
   if (action === "get") return await routeGet(operands, global, out);
   const [rest, viaNamed] = viaFamily(operands);
-  const [kw, positional] = keywords(rest, ROUTE_KEYS);
+  const [kw, positional] = keywords(rest, ROUTE_KEYS, { via: secondVia });
   if (action === "show") {
     // As ip: "cache" (or "cached", "cloned") or "table cache" lists the main table's cache.
     const words = positional.filter((word) => !["cache", "cached", "cloned"].includes(word));
@@ -1240,7 +1253,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
   const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
   if (action === "show") {
     const [states, others] = showStates(rest);
-    const [kw, positional] = keywords(others, ["dev", "lladdr"]);
+    const [kw, positional] = keywords(others, ["dev", "lladdr"], { dev: duplicate });
     if (positional.length) throw unexpected(positional[0]);
     selectors(kw, ["dev", "nud"], "neigh show");
     const entries = await withRoute(global, (ip) =>
@@ -1260,7 +1273,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
     for (const n of shown) out(neighbourText(n));
     return;
   }
-  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"]);
+  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"], { lladdr: duplicate });
   const [address, ...extra] = positional;
   if (address === undefined) throw new UsageError(`neigh ${action} needs an address`);
   if (extra.length) throw unexpected(extra[0]);

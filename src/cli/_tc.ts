@@ -5,6 +5,7 @@ import { TrafficControl } from "../route/tc.ts";
 import { parseFilterParent, parseHandle } from "../route/tc_handle.ts";
 import { formatRate, formatSize, formatTime } from "../route/tc_units.ts";
 import {
+  duplicate,
   type Global,
   json,
   keywords,
@@ -26,7 +27,13 @@ export async function tcCommand(
   out: Output,
 ): Promise<void> {
   const [, rest] = verb(args, ["show"]);
-  const [kw, positional] = keywords(rest, ["dev", "parent"]);
+  // As tc: a class's or filter's second dev or parent is refused (its duparg; for parent, tc
+  // names the keyword), a qdisc's last dev taken.
+  const [kw, positional] = keywords(
+    rest,
+    ["dev", "parent"],
+    what === "qdisc" ? {} : { dev: duplicate, parent: (key) => duplicate(key, key) },
+  );
   if (what === "qdisc") selectors(kw, ["dev"], "qdisc show");
   /** A parent as `what` takes it, or a usage error saying what is wrong. */
   const checkParent = (parent: string): string => {

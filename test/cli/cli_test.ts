@@ -1667,6 +1667,68 @@ test("cli errors: one line on stderr and a non-zero status", () => {
   }
 });
 
+test("cli errors: an operand given twice that ip or tc refuses is refused in its words (the last one was taken: another device's entries shown, another gateway or MAC written)", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "addr add 10.9.0.1/24 dev va0",
+  ]);
+  const cases: [string, string[]][] = [
+    ["ip", ["link", "show", "dev", "lo", "dev", "va0"]],
+    ["ip", ["link", "show", "lo", "va0"]],
+    ["ip", ["link", "show", "dev", "lo", "va0"]],
+    ["ip", ["addr", "show", "dev", "lo", "dev", "va0"]],
+    ["ip", ["neigh", "show", "dev", "lo", "dev", "va0"]],
+    ["ip", ["route", "add", "10.8.0.0/16", "via", "10.9.0.2", "via", "10.9.0.3"]],
+    ["ip", [
+      "neigh",
+      "add",
+      "10.9.0.7",
+      "lladdr",
+      "02:00:00:00:00:01",
+      "lladdr",
+      "02:00:00:00:00:02",
+      "dev",
+      "va0",
+    ]],
+    ["tc", ["class", "show", "dev", "lo", "dev", "va0"]],
+    ["tc", ["class", "show", "dev", "lo", "parent", "1:", "parent", "2:"]],
+    ["tc", ["filter", "show", "dev", "lo", "dev", "va0"]],
+  ];
+  for (const [tool, args] of cases) {
+    const theirs = spawnSync(tool, ["-n", ns.name, ...args], { encoding: "utf8" });
+    const ours = cli(["--netns", ns.name, ...args]);
+    const line = `${tool} ${args.join(" ")}`;
+    assert.equal(theirs.status, 255, `${line}: ${theirs.stderr}`);
+    assert.equal(ours.status, 255, `netlink ${line}: ${ours.stderr}`);
+    assert.equal(ours.stdout, "");
+    // Their text, without "Error: " and the blank line ip's "via" message ends with.
+    assert.equal(
+      ours.stderr,
+      `netlink: ${theirs.stderr.replace(/^Error: /, "").trimEnd()}\n`,
+      line,
+    );
+  }
+  // Nothing was written.
+  assert.doesNotMatch(ns.ip("route"), /10\.8\.0\.0/);
+  assert.doesNotMatch(ns.ip("neigh"), /10\.9\.0\.7/);
+  // What ip and tc take again, the last one wins, as theirs: a qdisc's dev, a route's table.
+  for (
+    const args of [["qdisc", "show", "dev", "lo", "dev", "va0"], [
+      "route",
+      "show",
+      "table",
+      "local",
+      "table",
+      "main",
+    ]]
+  ) {
+    const tool = args[0] === "qdisc" ? "tc" : "ip";
+    const theirs = spawnSync(tool, ["-n", ns.name, ...args], { encoding: "utf8" });
+    assert.equal(cli(["--netns", ns.name, ...args]).stdout, theirs.stdout, args.join(" "));
+  }
+});
+
 test("cli errors: what the command line gave is quoted escaped, so it cannot write to the terminal", () => {
   using ns = quietNetns([]);
   // An escape sequence (clears the screen) and a one-character C1 CSI; argv holds no NUL.
