@@ -786,8 +786,13 @@ let subscribe: (socket: NetlinkSocket, timeout: number) => Promise<ProcEventMoni
  * ```ts
  * import { openProcEvents } from "@netlink/netlink/connector";
  * await using monitor = await openProcEvents();
- * for await (const event of monitor.events({ signal: AbortSignal.timeout(5_000) })) {
- *   if (event.type === "exit") console.log(event.processTgid, event.exitStatus);
+ * const signal = AbortSignal.timeout(5_000);
+ * try {
+ *   for await (const event of monitor.events({ signal })) {
+ *     if (event.type === "exit") console.log(event.processTgid, event.exitStatus);
+ *   }
+ * } catch (err) {
+ *   if (!signal.aborted) throw err; // the abort ends the loop by throwing its reason
  * }
  * ```
  */

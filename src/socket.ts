@@ -1176,8 +1176,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * ```ts
    * import { NETLINK_ROUTE, open, RTNLGRP_LINK } from "@netlink/netlink";
    * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
-   * for await (const msg of sock.messages({ signal: AbortSignal.timeout(10_000) })) {
-   *   console.log(msg.type, msg.group);
+   * const signal = AbortSignal.timeout(10_000);
+   * try {
+   *   for await (const msg of sock.messages({ signal })) console.log(msg.type, msg.group);
+   * } catch (err) {
+   *   if (!signal.aborted) throw err; // the abort ends the loop by throwing its reason
    * }
    * ```
    *

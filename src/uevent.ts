@@ -408,9 +408,14 @@ let createMonitor: (socket: NetlinkSocket, source: "kernel" | "udev") => UeventM
  * ```ts
  * import { openUevents } from "@netlink/netlink/uevent";
  * await using uevents = await openUevents({ netns: "blue" });
- * for await (const event of uevents.events({ signal: AbortSignal.timeout(10_000) })) {
- *   if (event.type === "overrun") console.log(`lost events (${uevents.overruns} overruns)`);
- *   else console.log(event.action, event.devpath);
+ * const signal = AbortSignal.timeout(10_000);
+ * try {
+ *   for await (const event of uevents.events({ signal })) {
+ *     if (event.type === "overrun") console.log(`lost events (${uevents.overruns} overruns)`);
+ *     else console.log(event.action, event.devpath);
+ *   }
+ * } catch (err) {
+ *   if (!signal.aborted) throw err; // the abort ends the loop by throwing its reason
  * }
  * ```
  */

@@ -4,9 +4,9 @@
 // this checkout, /tmp/ to a scratch directory, the namespace "blue" to the one they run in) in a
 // fresh namespace, one after another in one child process on the runtime running the tests
 // (Deno: --allow-ffi, as the README says, --allow-read for the runner's imports and
-// --allow-write for the scratch directory). Each must finish without throwing. Left out:
-// those that wait for events until killed, nl80211's (the host has no wireless) and the process
-// events' (WAITS).
+// --allow-write for the scratch directory). Each must finish without throwing. Left out (WAITS):
+// nl80211's (the host has no wireless), and those that wait for events and the process events',
+// which test/host/waiting_examples_test.ts runs while it makes their events.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -20,6 +20,7 @@ import { Netns } from "./_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const FILES = [
+  "mod.ts",
   "src/socket.ts",
   "src/open.ts",
   "src/genl.ts",
@@ -47,6 +48,7 @@ const FILES = [
   "src/uevent.ts",
   "src/connector.ts",
   "src/diag/bytecode.ts",
+  "src/diag/mod.ts",
   "src/diag/inet.ts",
   "src/diag/netlink.ts",
   "src/diag/owners.ts",
@@ -55,7 +57,7 @@ const FILES = [
   "src/diag/unix.ts",
 ];
 // Examples that watch until killed, and the process events' (the connector serves only the
-// initial namespace, where test/host/connector_test.ts tests it).
+// initial namespace): test/host/waiting_examples_test.ts runs them.
 const WAITS =
   /of sock\)|of rt\.socket\)|\.monitor\(|\.messages\(|\.listen\(|\.batches\(|\.datagrams\(|nl80211|of uevents|\.events\(|openProcEvents\(/;
 

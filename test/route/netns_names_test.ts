@@ -13,6 +13,7 @@ import type { Libc } from "../../ffi/_libc.ts";
 import { createNamedNetns } from "../../ffi/_netns.ts";
 import { SyscallError } from "../../src/errors.ts";
 import { createNetns, deleteNetns, listNetns, openRoute } from "../../src/route/mod.ts";
+import { jsdocExamples, runExampleInNetns } from "../_jsdoc.ts";
 import { ip, Netns } from "../host/_netns.ts";
 
 let counter = 0;
@@ -272,4 +273,24 @@ test("createNetns' thread rule (fake libc): back in its own namespace and no nam
   assert.equal(ok.current(), 1);
   assert.deepEqual([...ok.files], ["/run/netns/x"]);
   assert.equal(ok.fds.size, 0);
+});
+
+test("the JSDoc examples of deleteNetns() and listNetns() run as pasted (test/route/jsdoc_examples_test.ts runs those with a client)", () => {
+  using ns = new Netns();
+  const [remove] = jsdocExamples("src/route/netns.ts").filter(({ code }) =>
+    code.includes("createNetns(\"scratch\")")
+  );
+  const [list] = jsdocExamples("src/route/netns.ts").filter(({ code }) =>
+    code.includes("listNetns()) console.log")
+  );
+  try {
+    const removed = runExampleInNetns(ns.name, remove.code);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.ok(!ipNetnsList().includes("scratch"));
+  } finally {
+    cleanup("scratch");
+  }
+  const listed = runExampleInNetns(ns.name, list.code);
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.ok(listed.stdout.split("\n").includes(ns.name), listed.stdout);
 });
