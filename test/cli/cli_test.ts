@@ -25,6 +25,7 @@ import { resolveFamily } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
 import { openRoute } from "../../src/route/mod.ts";
 import { afterFile } from "../_after_file.ts";
+import { jsdocExamples, runExampleInNetns } from "../_jsdoc.ts";
 import { Netns } from "../host/_netns.ts";
 import { tcJson, tcRun } from "../route/_tc.ts";
 import { tsharkFields } from "../wire/_tshark.ts";
@@ -1856,4 +1857,30 @@ test("README's command-line examples run as shown (jsr:@netlink/netlink/cli: thi
       );
     }
   }
+});
+
+test("run()'s JSDoc examples run as pasted: the tool's output, and ip's exit status", () => {
+  using ns = new Netns([
+    "link add eth0 type veth peer name eth0p",
+    "link set eth0 up",
+    "link set eth0p up",
+    "addr add 10.0.0.1/24 dev eth0",
+    "route add default via 10.0.0.254",
+  ]);
+  const [show, get] = ["\"link\", \"show\", \"lo\"", "\"route\", \"get\", \"1.1.1.1\""].map((
+    args,
+  ) => jsdocExamples("src/cli/main.ts").find(({ code }) => code.includes(args))!.code);
+  const shown = runExampleInNetns(ns.name, show);
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.deepEqual(
+    JSON.parse(shown.stdout).map((l: { ifname: string }) => l.ifname),
+    ["lo"],
+  );
+  const got = runExampleInNetns(ns.name, get);
+  assert.equal(got.status, 0, got.stderr);
+  assert.match(got.stdout, /^1\.1\.1\.1 via 10\.0\.0\.254 dev eth0 src 10\.0\.0\.1 /);
+  // process.exitCode = await run(...): a kernel refusal is the process's exit status 2.
+  ns.ip("route", "del", "default");
+  const refused = runExampleInNetns(ns.name, get);
+  assert.equal(refused.status, 2, refused.stderr);
 });
