@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkInteger, checkOptions, shown } from "../_options.ts";
+import { checkOptions, shown } from "../_options.ts";
 import {
   AF_BRIDGE,
   NLM_F_APPEND,
@@ -32,6 +32,7 @@ import {
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
 import type { RawNeighbour } from "./neighbour.ts";
+import { integer } from "./route.ts";
 
 /**
  * An FDB entry as the typed layer decodes it: an AF_BRIDGE neighbour.
@@ -293,7 +294,7 @@ export class FdbEntries {
   async list(filter: FdbFilter = {}): Promise<FdbEntry[]> {
     const ctx = this.#ctx;
     filter = checkOptions("fdb.list() filter", filter, FILTER_KEYS);
-    const vlan = filter.vlan === undefined ? 0 : checkInteger("vlan", filter.vlan, 1, 4094);
+    const vlan = filter.vlan === undefined ? 0 : integer(filter.vlan, "vlan", 4094, 1);
     // Values first: looking a link up is a request.
     const index = filter.dev === undefined ? 0 : await ctx.ifindex(filter.dev);
     const master = filter.master === undefined ? 0 : await ctx.ifindex(filter.master, "master");
@@ -406,7 +407,7 @@ export class FdbEntries {
     checkOptions("fdb.delete() entry", entry, COPY_KEYS);
     const { state } = entry;
     const bits = typeof state === "number"
-      ? checkInteger("state", state, 0, 0xffff)
+      ? integer(state, "state", 0xffff, 0)
       : state === "stale"
       ? NUD_STALE
       : Object.hasOwn(STATE_BITS, state)
@@ -419,16 +420,16 @@ export class FdbEntries {
     }
     const flags = entry.flags === undefined ? 0 : flagValue(FDB_FLAGS, entry.flags, "flags");
     const raw = {
-      ndmIfindex: checkInteger("index", entry.index, 1, 0x7fff_ffff),
+      ndmIfindex: integer(entry.index, "index", 0x7fff_ffff, 1),
       ndmState: bits,
       ndmFlags: flags,
       lladdr: parseMAC(entry.mac, "mac"),
-      ...(entry.vlan !== undefined ? { vlan: checkInteger("vlan", entry.vlan, 1, 4094) } : {}),
+      ...(entry.vlan !== undefined ? { vlan: integer(entry.vlan, "vlan", 4094, 1) } : {}),
       ...(entry.dst !== undefined ? { dst: parseIP(entry.dst, "dst") } : {}),
-      ...(entry.port !== undefined ? { port: checkInteger("port", entry.port, 1, 0xffff) } : {}),
-      ...(entry.vni !== undefined ? { vni: checkInteger("vni", entry.vni, 0, 0xffffff) } : {}),
+      ...(entry.port !== undefined ? { port: integer(entry.port, "port", 0xffff, 1) } : {}),
+      ...(entry.vni !== undefined ? { vni: integer(entry.vni, "vni", 0xffffff, 0) } : {}),
       ...(entry.srcVni !== undefined
-        ? { srcVni: checkInteger("srcVni", entry.srcVni, 0, 0xffffff) }
+        ? { srcVni: integer(entry.srcVni, "srcVni", 0xffffff, 0) }
         : {}),
     } as unknown as RawFdbEntry;
     return listedKey(raw, await this.#ctx.ifindex(raw.ndmIfindex, "index"));
@@ -470,10 +471,10 @@ export class FdbEntries {
     let bits = entry.flags === undefined ? 0 : flagValue(FDB_FLAGS, entry.flags, "flags");
     if (!(bits & (NTF_SELF | NTF_MASTER))) bits |= NTF_SELF; // as bridge fdb assumes
     setNeighFlags(request, bits);
-    if (entry.vlan !== undefined) request.vlan = checkInteger("vlan", entry.vlan, 1, 4094);
+    if (entry.vlan !== undefined) request.vlan = integer(entry.vlan, "vlan", 4094, 1);
     if (entry.dst !== undefined) request.dst = parseIP(entry.dst, "dst");
-    if (entry.port !== undefined) request.port = checkInteger("port", entry.port, 1, 0xffff);
-    if (entry.vni !== undefined) request.vni = checkInteger("vni", entry.vni, 0, 0xffffff);
+    if (entry.port !== undefined) request.port = integer(entry.port, "port", 0xffff, 1);
+    if (entry.vni !== undefined) request.vni = integer(entry.vni, "vni", 0xffffff, 0);
     request.ndmIfindex = await this.#ctx.ifindex(entry.dev); // last: looking it up is a request
     return request;
   }
