@@ -1,7 +1,8 @@
 // src/ynl/README.md's example, run as written (imports rewritten to this checkout, the namespace
 // "blue" to a fresh one) in a child process on the runtime running the tests (Deno with
 // --allow-ffi alone): it lists the links, makes a bridge with STP on, and prints the name of each
-// link that changes from then on, until killed.
+// link that changes from then on, until killed. Then its other examples (display hints,
+// ethtool bitsets), each run alike and holding the values their comments print.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { runExampleInNetns } from "../_jsdoc.ts";
 import { Netns } from "../host/_netns.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -79,3 +81,30 @@ test("src/ynl/README.md's example runs as written: links listed, a bridge made, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("src/ynl/README.md's other examples run as written and print what their comments give", () => {
+  // The mptcp_pm one lists an endpoint 10.9.0.1 with id 1; the ethtool one reads lo's features.
+  using ns = new Netns([
+    "link add e0 type veth peer name e1",
+    "addr add 10.9.0.1/24 dev e0",
+    "mptcp endpoint add 10.9.0.1 id 1",
+  ]);
+  const blocks = laterBlocks();
+  assert.equal(blocks.length, 2);
+  const printed: string[] = [];
+  for (const code of blocks) {
+    const child = runExampleInNetns(ns.name, code);
+    assert.equal(child.status, 0, `${code}\n${child.stderr}`);
+    printed.push(child.stdout);
+  }
+  assert.match(printed[0], /^1 10\.9\.0\.1$/m);
+  assert.match(printed[1], /^\[\s*"tx-scatter-gather",/);
+});
+
+/** The README's ts blocks after its first, as code of their own (list items' indent removed). */
+function laterBlocks(): string[] {
+  const readme = readFileSync(join(root, "src/ynl/README.md"), "utf8");
+  return [...readme.matchAll(/^( *)```ts\n([\s\S]*?)^ *```$/gm)].slice(1).map(([, indent, code]) =>
+    code.split("\n").map((line) => line.slice(indent.length)).join("\n")
+  );
+}
