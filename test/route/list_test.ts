@@ -386,6 +386,14 @@ test("route.list() defaults to table main; table, dev and protocol filters match
   assert.deepEqual(statics.map((r) => r.dst).sort(), ["10.5.0.0/16", "2001:db8:5::/48"]);
 });
 
+test("routes without flags share one frozen empty flags array (src/route/README.md's Cost)", async () => {
+  const flagless = (await ip.route.list({ table: "all" })).filter((r) => r.flags.length === 0);
+  assert.ok(flagless.length >= 2, `${flagless.length} routes without flags`);
+  assert.ok(flagless.every((r) => r.flags === flagless[0].flags));
+  assert.ok(Object.isFrozen(flagless[0].flags));
+  assert.throws(() => (flagless[0].flags as string[]).push("onlink"), TypeError);
+});
+
 test("link.list() filters by kind and master on the client's own (strict) socket", async () => {
   assert.deepEqual((await ip.link.list({ master: "br0" })).map((l) => l.name), ["v1"]);
   assert.deepEqual((await ip.link.list({ kind: "vxlan" })).map((l) => l.name), ["vx0"]);
