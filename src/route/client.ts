@@ -130,7 +130,8 @@ export class RouteClient implements AsyncDisposable {
    * prints among the neighbours and "neighbour" leaves out, and "port" a bridge's messages on
    * its ports, AF_BRIDGE links, which `ip monitor` prints among the links and "link" leaves out:
    * a port leaving its bridge is a "port" "deleted" event, never a "link" one): the groups are joined before this returns, so no change made after
-   * the call is missed, even before the first `next()`; the link group too when links are not
+   * the call is missed, even before the first `next()`, and none made before it is yielded (a
+   * previous monitor's events left unread are skipped); the link group too when links are not
    * watched, to follow renames (an event's `dev` is the link's name at the time). Yields a
    * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
    * skips what another process sends (to the port, or as root to the groups). Ends on `break`

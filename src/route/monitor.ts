@@ -5,9 +5,10 @@
  */
 
 import { whenCollected } from "../_collected.ts";
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
-import { IFF_UP, NLMSG_OVERRUN } from "../constants.ts";
+import { IFF_UP, NLM_F_ACK, NLM_F_REQUEST, NLMSG_OVERRUN, RTM_GETLINK } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context } from "./_context.ts";
@@ -148,6 +149,10 @@ export function monitor(
   // Whether each link is up, kept alike: a link event's flags say "M-DOWN" when the link it sits
   // on is down, as link.get()'s do (and as ip monitor prints them, from its cache of the flags).
   const known: KnownLinks = { names, up: new Map() };
+  // Changes made before this call are not its events, yet the socket may hold some: a previous
+  // monitor's, read ahead or still in the kernel's queue. A request sent now, before the groups
+  // are joined, is answered behind them all: what comes before its answer is skipped.
+  const marker = sendMarker(socket);
   // Joined now, before returning: events from here on queue on the socket until read.
   const joined: number[] = [];
   for (const object of new Set<MonitorObject>([...wanted, "link"])) {
@@ -183,8 +188,17 @@ export function monitor(
     // A datagram that does not parse is no kernel's either (another process wrote it to our
     // port, or as root to the groups): skipped, as their messages are.
     const messages = socket.messages({ signal: abort, onMalformed: () => {} });
+    let skipping = marker !== undefined;
     try {
       for await (const message of messages) {
+        // The marker's answer (an error: no link has its index) is no event either.
+        if (message.seq === marker && message.sender === 0 && message.group === 0) {
+          skipping = false;
+          continue;
+        }
+        // An overrun may have dropped the answer: it ends the skipping, and is yielded.
+        if (skipping && message.type !== NLMSG_OVERRUN) continue;
+        skipping = false;
         // Only the kernel's (port 0) are events: another process may write to our port, and
         // root may multicast to the groups, anything it likes (NLMSG_OVERRUN too: the socket's
         // own marker of an overrun has sender 0).
@@ -266,6 +280,24 @@ export function monitor(
     }
   });
   return iterator;
+}
+
+/** The largest ifindex (a positive int): no link has it, so asking for it is answered ENODEV. */
+const NO_LINK = 0x7fff_ffff;
+
+/**
+ * Sends an RTM_GETLINK of a link that is not there, with NLM_F_ACK: its answer, an error to the
+ * socket's port, queues behind every message already queued. Its sequence number, or undefined
+ * when it could not be sent (nothing is skipped then).
+ */
+function sendMarker(socket: NetlinkSocket): number | undefined {
+  const ifinfomsg = new Uint8Array(16);
+  new DataView(ifinfomsg.buffer).setInt32(4, NO_LINK, HOST_LITTLE_ENDIAN);
+  try {
+    return socket.send({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, payload: ifinfomsg });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The links a monitor knows of, from its events and lookups: names, and whether each is up. */

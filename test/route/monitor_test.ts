@@ -169,6 +169,24 @@ test("monitor() only yields the objects asked for, and one runs at a time per cl
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() yields no change made before it was called: a previous monitor's events left unread are skipped", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const first = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  const step = first.next();
+  // Several link messages (the pair, then its removal): the first monitor takes one of them.
+  ns.ipBatch(["link add b0 type veth peer name b1", "link del b0"]);
+  await step;
+  await first.return!();
+  // Made after the second monitor() call: its first event.
+  const second = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "add", "c0", "type", "veth", "peer", "name", "c1");
+  const { value } = await second.next();
+  await second.return!();
+  // It was the first monitor's "b0" or "b1" (the pair made or deleted before the call).
+  assert.match(summary(value!), /^link new c[01]$/);
+});
+
 test("monitor() of a closed client throws SocketClosedError; one running when it closes ends", async () => {
   using ns = new Netns();
   // Closed before monitor(): refused, also when the socket was in the groups already (nothing to
