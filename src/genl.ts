@@ -132,7 +132,7 @@ export function encodeGeneric(
  * ```ts
  * import { decodeGeneric, encodeGeneric } from "@netlink/netlink";
  * const { command, version, body } = decodeGeneric(encodeGeneric(1, 2, new Uint8Array([9])));
- * console.log(command, version, body); // 1 2 Uint8Array [ 9 ]
+ * console.log(command, version, body); // 1 2 Uint8Array(1) [ 9 ]
  * ```
  */
 export function decodeGeneric(
