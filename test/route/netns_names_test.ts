@@ -294,3 +294,32 @@ test("the JSDoc examples of deleteNetns() and listNetns() run as pasted (test/ro
   assert.equal(listed.status, 0, listed.stderr);
   assert.ok(listed.stdout.split("\n").includes(ns.name), listed.stdout);
 });
+
+test("listNetns() is [] where /run/netns does not exist (a private mount namespace with an empty /run)", () => {
+  const script = `import { listNetns } from ${
+    JSON.stringify(new URL("../../src/route/mod.ts", import.meta.url).pathname)
+  };\nconsole.log(JSON.stringify(listNetns()));\n`;
+  const runtime = "Bun" in globalThis
+    ? [process.execPath, "-e", script]
+    : [process.execPath, "eval", script];
+  // unshare -m: the tmpfs on /run is this child's alone; the host's /run/netns stays as it is.
+  const child = spawnSync(
+    "unshare",
+    [
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      "mount -t tmpfs none /run && exec \"$@\"",
+      "sh",
+      ...runtime,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), "[]");
+  // The host's /run was left alone: a name made here is listed.
+  using ns = new Netns();
+  assert.ok(listNetns().includes(ns.name));
+});
