@@ -8,7 +8,15 @@ import { whenCollected } from "../_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
-import { IFF_UP, NLM_F_ACK, NLM_F_REQUEST, NLMSG_OVERRUN, RTM_GETLINK } from "../constants.ts";
+import {
+  IFF_UP,
+  NETLINK_NO_ENOBUFS,
+  NLM_F_ACK,
+  NLM_F_REQUEST,
+  NLMSG_OVERRUN,
+  RTM_GETLINK,
+  SOL_NETLINK,
+} from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context } from "./_context.ts";
@@ -288,12 +296,15 @@ const NO_LINK = 0x7fff_ffff;
 /**
  * Sends an RTM_GETLINK of a link that is not there, with NLM_F_ACK: its answer, an error to the
  * socket's port, queues behind every message already queued. Its sequence number, or undefined
- * when it could not be sent (nothing is skipped then).
+ * when it could not be sent (nothing is skipped then). Not on a socket with NETLINK_NO_ENOBUFS:
+ * the answer may be dropped there (a full receive buffer) without the overrun that says so, and
+ * the monitor would skip for good.
  */
 function sendMarker(socket: NetlinkSocket): number | undefined {
   const ifinfomsg = new Uint8Array(16);
   new DataView(ifinfomsg.buffer).setInt32(4, NO_LINK, HOST_LITTLE_ENDIAN);
   try {
+    if (socket.getOption(SOL_NETLINK, NETLINK_NO_ENOBUFS) !== 0) return undefined;
     return socket.send({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, payload: ifinfomsg });
   } catch {
     return undefined;

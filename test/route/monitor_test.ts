@@ -185,6 +185,13 @@ test("monitor() yields no change made before it was called: a previous monitor's
   await second.return!();
   // It was the first monitor's "b0" or "b1" (the pair made or deleted before the call).
   assert.match(summary(value!), /^link new c[01]$/);
+  // With noENOBUFS nothing marks the call's place (what would could be dropped unseen): the
+  // monitor skips nothing, and still yields the changes.
+  await using quiet = await openRoute({ netns: ns.name, noENOBUFS: true });
+  const third = quiet.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "del", "c0");
+  assert.match(summary((await third.next()).value!), /^link (new|deleted) c[01]$/);
+  await third.return!();
 });
 
 test("monitor() of a closed client throws SocketClosedError; one running when it closes ends", async () => {
