@@ -967,7 +967,9 @@ class NetlinkTransport implements Transport {
   }
 
   receive(): Datagram | undefined {
-    const fd = this.#open();
+    // #open() written out: a call less per read (3.5 per link event of a monitor).
+    const fd = this.#fd;
+    if (fd < 0) throw new SocketClosedError();
     if (this.#heldNext < this.#held.length) return this.#nextHeld();
     const r = receiver ??= new Receiver(this.#libc);
     // What an in-place read took from the queue before comes first.

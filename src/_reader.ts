@@ -97,12 +97,23 @@ export interface ReaderHost {
   fail(error: unknown): void;
 }
 
+/**
+ * The transports a reader reads and waits through: the socket's own, or under a tap point that
+ * has no tap, the transport it wraps (see tap.ts's readPath). `reads` may change between reads.
+ */
+export interface ReadPath {
+  /** Read through (receive, receiveInPlace); set to another transport when a tap is attached. */
+  reads: Transport;
+  /** Waited on (wait, waitThen, cancelWait, defer). */
+  readonly waits: Transport;
+}
+
 /** Marks, among held datagrams, where the receive queue was read empty. */
 const DRAINED = Symbol("drained");
 
 /** Reads a transport for a socket. */
 export class Reader {
-  readonly #transport: Transport;
+  readonly #path: ReadPath;
   readonly #host: ReaderHost;
   #pumping = false;
   #draining = false;
@@ -162,11 +173,12 @@ export class Reader {
   /** Runs a function in a later macrotask: the transport's way, or a timer's. */
   readonly #defer: (run: () => void) => void;
 
-  /** Reads `transport` for `host`. */
-  constructor(transport: Transport, host: ReaderHost) {
-    this.#transport = transport;
+  /** Reads through `path` for `host`. */
+  constructor(path: ReadPath, host: ReaderHost) {
+    this.#path = path;
     this.#host = host;
-    this.#defer = transport.defer ? (run) => transport.defer!(run) : deferByTimer;
+    const waits = path.waits;
+    this.#defer = waits.defer ? (run) => waits.defer!(run) : deferByTimer;
     perEventClosures(
       this.kick,
       this.#drain,
@@ -213,7 +225,7 @@ export class Reader {
       if (demand === 2) {
         if (!this.#pumping) this.#pump(demand);
       } else if (this.#pumping) {
-        this.#transport.cancelWait();
+        this.#path.waits.cancelWait();
       } else if (demand === 1) {
         this.#drain(); // read-ahead of what is queued, without waiting for more
       }
@@ -327,7 +339,7 @@ export class Reader {
    * an overrun, the queue read empty, or a failure is told to the host as the read loop does.
    */
   readInPlace(): DatagramInPlace | undefined {
-    const transport = this.#transport;
+    const transport = this.#path.reads;
     // Deferred: what was read before is held, and must be dispatched first.
     if (this.#stopped || this.#draining || this.#deferred) return undefined;
     if (transport.receiveInPlace === undefined) return undefined;
@@ -366,7 +378,7 @@ export class Reader {
     if (this.#stopped || this.#draining || this.#deferred) return false;
     let datagram: Datagram | undefined;
     try {
-      datagram = this.#transport.receive();
+      datagram = this.#path.reads.receive();
     } catch (err) {
       this.#readFailed(err);
       return false;
@@ -444,11 +456,12 @@ export class Reader {
           return false;
         }
         // Never while deferred: a datagram read in place cannot be held.
+        const transport = this.#path.reads;
         const inPlace = host.inPlace !== undefined && !this.#deferred
-          && this.#transport.receiveInPlace !== undefined && host.inPlace();
+          && transport.receiveInPlace !== undefined && host.inPlace();
         let datagram: Datagram | DatagramInPlace | undefined;
         try {
-          datagram = inPlace ? this.#transport.receiveInPlace!() : this.#transport.receive();
+          datagram = inPlace ? transport.receiveInPlace!() : transport.receive();
         } catch (err) {
           if (err instanceof SyscallError && (err.code === "ENOBUFS" || err.code === "EMSGSIZE")) {
             if (this.#deferred) this.#held.push(err);
@@ -527,7 +540,7 @@ export class Reader {
           this.yieldTurn().then(this.#yielded);
           return;
         }
-        const transport = this.#transport;
+        const transport = this.#path.waits;
         if (transport.waitThen !== undefined) transport.waitThen(this.#woke, this.#waitFailed);
         else transport.wait().then(this.#woke, this.#waitFailed);
         return;

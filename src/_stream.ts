@@ -153,12 +153,20 @@ export class Stream<T> {
   /**
    * Whether an open iteration has room for read-ahead: reading may go on while data is queued
    * in the kernel, but an iteration that is not waiting never makes the socket wait for more.
+   * A field kept by the stream as the queue and the iterations change (read it, never set it),
+   * as {@linkcode waiting} is: the read loop asks it after each datagram of an event.
    */
-  get wantsReadAhead(): boolean {
+  readAhead = false;
+
+  /**
+   * Brings the pause (see the class) and {@linkcode readAhead} up to date: the queue's length or
+   * the iterations changed.
+   */
+  #pace(): void {
     const length = this.#queue.length;
     if (length >= this.#backlog) this.#paused = true;
     else if (length <= this.#backlog / 2) this.#paused = false;
-    return this.#iterators > 0 && !this.#paused;
+    this.readAhead = this.#iterators > 0 && !this.#paused;
   }
 
   /** Hands an item (or a failure) to a waiting reader, or queues it. */
@@ -188,10 +196,13 @@ export class Stream<T> {
       ) {
         this.#host.countOverrun();
         this.#queue.push(this.#host.overrunMarker());
+        this.#pace();
       }
       return;
     }
     this.#queue.push(entry);
+    // A push can only pause reading, and only at the backlog: a comparison, not a call.
+    if (this.#queue.length >= this.#backlog) this.#pace();
   }
 
   /**
@@ -200,7 +211,10 @@ export class Stream<T> {
    */
   adopt(entry: T | QueuedFailure): void {
     if (this.#sink !== undefined || this.#waiters.length !== 0) this.deliver(entry);
-    else this.#queue.push(entry);
+    else {
+      this.#queue.push(entry);
+      this.#pace();
+    }
   }
 
   /** Ends every waiting step and a running listen() (the socket closed). */
@@ -305,6 +319,7 @@ export class Stream<T> {
       const queue = this.#queue;
       while (queue.length > 0) {
         take(queue.shift()!);
+        if (this.#paused) this.#pace();
         if (this.#endListen !== end) return;
       }
       const failure = host.failure();
@@ -335,6 +350,7 @@ export class Stream<T> {
     host.checkOpen();
     let active = true;
     this.#iterators++;
+    this.#pace();
     this.active = this.taking = true;
     let onAbort: (() => void) | undefined;
     let waiter: Waiter<T> | undefined;
@@ -349,6 +365,7 @@ export class Stream<T> {
       active = false;
       forget();
       if (--this.#iterators === 0) {
+        this.readAhead = false;
         this.active = false;
         this.taking = this.#endListen !== undefined;
       }
@@ -413,6 +430,7 @@ export class Stream<T> {
         const entry = queue.first!;
         if (entry instanceof QueuedFailure) {
           queue.shift();
+          if (this.#paused) this.#pace();
           if (skip) return steps.waiting(skipped(entry));
           // Thrown like any error from an async iterator, it ends this iteration (a for-await
           // loop does not call return() after a throw); what follows stays queued for the next.
@@ -422,7 +440,10 @@ export class Stream<T> {
         const value = runs ? takeRun([]) : queue.shift() as T;
         // Taking items can only matter to reading if the stream was paused for them; a check per
         // item would cost more than the item. Once the queue is empty, a waiting step wakes it.
-        if (this.#paused) host.wake();
+        if (this.#paused) {
+          this.#pace();
+          host.wake();
+        }
         return Promise.resolve({ value, done: false });
       }
       const failure = host.failure();
@@ -450,7 +471,10 @@ export class Stream<T> {
                   this.#gathering--;
                   steps.settledNow();
                   resolve({ value: takeRun(run), done: false });
-                  if (this.#paused) host.wake();
+                  if (this.#paused) {
+                    this.#pace();
+                    host.wake();
+                  }
                 });
               } else {
                 steps.settledNow();

@@ -57,7 +57,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "./message.ts";
-import { TapPoint } from "./tap.ts";
+import { readPath, TapPoint } from "./tap.ts";
 import type { Datagram, DatagramInPlace, Transport } from "./transport.ts";
 
 /**
@@ -636,7 +636,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     this.#unframed = settings.unframed ?? false;
     this.#backlog = settings.backlog;
     this.#reader = new Reader(
-      transport,
+      readPath(transport),
       this.#readerHost = {
         // The private arrows themselves, not calls of them: each is called per datagram or more
         // often, and a call costs on Bun's baseline tiers, where a monitor's code stays.
@@ -1703,7 +1703,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
       return 2;
     }
     // The cursor reads only when a step asks (the transport's read then takes up to 16 queued).
-    return this.#messages?.wantsReadAhead || this.#datagrams?.wantsReadAhead ? 1 : 0;
+    return this.#messages?.readAhead || this.#datagrams?.readAhead ? 1 : 0;
   };
 
   /**

@@ -10,7 +10,7 @@
 
 import { checkInherited, unknownKey } from "./_options.ts";
 import { methodsOf, perEventCode } from "./_per_event.ts";
-import { deferByTimer } from "./_reader.ts";
+import { deferByTimer, type ReadPath } from "./_reader.ts";
 import { SocketClosedError, SyscallError } from "./errors.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import type { Datagram, DatagramInPlace, Transport, WaitResult } from "./transport.ts";
@@ -96,6 +96,9 @@ function checkTap(tap: Tap): void {
   }
 }
 
+/** A point's {@linkcode readPath} (set in its class, where its private field can be read). */
+let pathOf: (point: TapPoint) => ReadPath;
+
 /**
  * A {@linkcode Transport} that passes every call to `inner` and shows each datagram to the taps
  * attached at the time. `open()` puts one under every socket it makes.
@@ -119,10 +122,20 @@ export class TapPoint implements Transport {
   #closed = false;
   /** Present when the inner transport has it (a transport without it cannot filter). */
   readonly attachFilter?: (program: Uint8Array) => void;
+  /** Where the socket over this point reads and waits: see {@linkcode readPath}. */
+  readonly #path: ReadPath;
 
   /** Wraps `inner`; the wrapper owns it from now on (closing one closes the other). */
   constructor(inner: Transport) {
     this.#inner = inner;
+    // The inner transport's own reads and waits are what this point's are while untapped, unless
+    // a subclass changes one, or this point adapts one (an in-place read made of receive()).
+    const proto = TapPoint.prototype;
+    const direct = inner.receiveInPlace !== undefined && this.receive === proto.receive
+      && this.receiveInPlace === proto.receiveInPlace && this.wait === proto.wait
+      && this.waitThen === proto.waitThen && this.cancelWait === proto.cancelWait
+      && this.defer === proto.defer;
+    this.#path = direct ? { reads: inner, waits: inner } : { reads: this, waits: this };
     if (typeof inner.attachFilter === "function") {
       this.attachFilter = (program) => inner.attachFilter!(program);
     }
@@ -157,6 +170,7 @@ export class TapPoint implements Transport {
     checkTap(tap);
     this.#taps = [...this.#taps, tap];
     this.#tapped = true;
+    this.#path.reads = this; // the read loop's next read, its own too if it runs now
     return () => this.#detach(tap);
   }
 
@@ -309,9 +323,24 @@ export class TapPoint implements Transport {
     console.error("netlink: a tap threw and was detached:", err);
     if (attached) this.#call(tap, () => tap.detached?.());
   }
+
+  static {
+    pathOf = (point) => point.#path;
+  }
 }
 
 perEventCode(() => methodsOf(TapPoint.prototype));
+
+/**
+ * Where the read loop of a socket over `transport` reads and waits. Over a {@linkcode TapPoint}:
+ * the inner transport itself while no tap is attached, for reads (the point's from the first
+ * attach on) and for waits (never tapped), so that an untapped socket, most, pays no call of the
+ * point per read and wait (4.6 calls per link event of a monitor, counted on Deno); the point
+ * itself where it adds to what the inner transport does.
+ */
+export function readPath(transport: Transport): ReadPath {
+  return transport instanceof TapPoint ? pathOf(transport) : { reads: transport, waits: transport };
+}
 
 /** See {@linkcode TapPoint.releaseAtCollection}; a scope of its own, holding the point weakly. */
 function releaser(point: WeakRef<TapPoint>, inner: Transport): () => void {

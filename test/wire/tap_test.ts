@@ -125,6 +125,55 @@ test("read errors (ENOBUFS) reach receiveFailed, and the socket still counts the
   await iterator.return?.();
 });
 
+test("an untapped socket reads its transport past the point; a tap attached while it waits sees the next datagram", async () => {
+  // Counts the point's reads (the point checks its methods against the prototype, patched first).
+  const receive = TapPoint.prototype.receive;
+  let throughPoint = 0;
+  TapPoint.prototype.receive = function(this: TapPoint) {
+    throughPoint++;
+    return receive.call(this);
+  };
+  try {
+    const fake = kernel();
+    // A transport with an in-place read, as the real one has (the point adds none then).
+    const transport = (protocol: number, options: { portid: number }): Transport => {
+      const t = fake.open(protocol, options);
+      return Object.assign(t, {
+        receiveInPlace: () => {
+          const d = t.receive();
+          return d
+            && {
+              buffer: d.data,
+              length: d.data.length,
+              sender: d.sender,
+              group: d.group,
+              nsid: d.nsid,
+            };
+        },
+      });
+    };
+    await using sock = await open(NETLINK_ROUTE, { transport, groups: [1] });
+    const event = (
+      n: number,
+    ) => [{ type: RTM_NEWLINK, flags: 0, seq: 0, portid: 0, payload: new Uint8Array([n]) }];
+    const iterator = sock[Symbol.asyncIterator]();
+    const first = iterator.next();
+    fake.sockets[0].deliver(event(1), 0, 1);
+    assert.deepEqual((await first).value.payload, new Uint8Array([1]));
+    assert.equal(throughPoint, 0);
+    const seen: number[] = [];
+    tap(sock, { received: (d) => seen.push(decodeMessages(d.data)[0].payload[0]) });
+    const second = iterator.next(); // waiting, its wait started before the tap
+    fake.sockets[0].deliver(event(2), 0, 1);
+    assert.deepEqual((await second).value.payload, new Uint8Array([2]));
+    assert.deepEqual(seen, [2]);
+    assert.ok(throughPoint > 0);
+    await iterator.return?.();
+  } finally {
+    TapPoint.prototype.receive = receive;
+  }
+});
+
 test("TapPoint forwards attachFilter exactly when its transport has one", () => {
   const plain: Transport = {
     protocol: NETLINK_ROUTE,
