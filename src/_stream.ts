@@ -54,16 +54,22 @@ export interface StreamHost<T> {
   wake(): void;
   /** Throws if the socket is closed or broken (checked when an iteration starts). */
   checkOpen(): void;
-  /** The error that made reading impossible, if any. */
-  failure(): unknown;
-  /** True once the socket is closed. */
-  closed(): boolean;
   /**
-   * True while what is delivered was read inside a caller's own call (the read a request's
-   * send makes at once, a step that resumes reading): a listen() handler then runs from a
-   * microtask, not inside that call.
+   * The socket's state, kept by the socket (read it, never set it): fields, not calls, as a step
+   * reads them each time.
    */
-  inCall(): boolean;
+  readonly state: {
+    /** True once the socket is closed. */
+    readonly closed: boolean;
+    /** The error that made reading impossible, if any. */
+    readonly failure: unknown;
+  };
+  /**
+   * The read loop. `inCall`: true while what is delivered was read inside a caller's own call
+   * (the read a request's send makes at once, a step that resumes reading): a listen() handler
+   * then runs from a microtask, not inside that call.
+   */
+  readonly reads: { readonly inCall: boolean };
   /** The item standing for a run of lost items. */
   overrunMarker(): T;
   /** Whether `item` is such a marker. */
@@ -107,7 +113,7 @@ export class Stream<T> {
     this.#host = host;
     this.#backlog = backlog;
     this.#queue = new Fifo((entry) => entry instanceof QueuedFailure ? 0 : host.bytesOf(entry));
-    perEventClosures(host.wake, host.inCall, host.closed, host.failure);
+    perEventClosures(host.wake);
     perEventClosuresOf(this, Stream.#waitingSteps);
   }
 
@@ -118,11 +124,10 @@ export class Stream<T> {
 
   /**
    * A batches() step was handed an item and takes the rest of the read loop's drain with it, in
-   * a microtask: what is queued in the kernel now should be read before that runs.
+   * a microtask: what is queued in the kernel now should be read before that runs. A field kept
+   * by the stream (read it, never set it): the read loop asks it once per event.
    */
-  get gathering(): boolean {
-    return this.#gathering > 0;
-  }
+  gathering = false;
 
   /**
    * A next() is waiting, or a listen() runs: reading must go on, and may wait for data. Kept by
@@ -238,7 +243,7 @@ export class Stream<T> {
    * (resolves), fails, a failure is delivered, `handler` throws or its promise rejects, or
    * `signal` aborts (rejects with that error, or the signal's reason). Items queued before go
    * first, in order, from a microtask (never inside this call), and so do items read inside a
-   * caller's own call ({@linkcode StreamHost.inCall}). One at a time. With `skip`, a failure is
+   * caller's own call ({@linkcode StreamHost.reads}). One at a time. With `skip`, a failure is
    * handed to it, in order with the items, and the listen goes on (unless `skip` throws).
    */
   listen(
@@ -278,7 +283,7 @@ export class Stream<T> {
       while (held.length > 0 && this.#endListen === end) take(held.shift()!);
     };
     const sink = (entry: T | QueuedFailure): void => {
-      if (held.length > 0 || host.inCall()) {
+      if (held.length > 0 || host.reads.inCall) {
         if (held.push(entry) === 1) queueMicrotask(takeHeld);
         return;
       }
@@ -322,9 +327,9 @@ export class Stream<T> {
         if (this.#paused) this.#pace();
         if (this.#endListen !== end) return;
       }
-      const failure = host.failure();
+      const failure = host.state.failure;
       if (failure !== undefined) return end(true, failure);
-      if (host.closed()) return end(false);
+      if (host.state.closed) return end(false);
       this.#sink = sink;
       this.waiting = true;
       host.wake();
@@ -422,7 +427,7 @@ export class Stream<T> {
         return Promise.reject(signal.reason);
       }
       // Closed: the iteration ends at once, as listen() does, whatever is still queued.
-      if (host.closed()) {
+      if (host.state.closed) {
         finish();
         return Promise.resolve({ value: undefined, done: true });
       }
@@ -446,7 +451,7 @@ export class Stream<T> {
         }
         return Promise.resolve({ value, done: false });
       }
-      const failure = host.failure();
+      const failure = host.state.failure;
       if (failure !== undefined) {
         finish();
         return Promise.reject(failure);
@@ -466,9 +471,9 @@ export class Stream<T> {
                 // Delivered while the read loop dispatches a datagram: the rest of it (and of
                 // this drain) is queued by the time microtasks run, and joins the run.
                 const run = [r.value];
-                this.#gathering++;
+                this.gathering = ++this.#gathering > 0;
                 queueMicrotask(() => {
-                  this.#gathering--;
+                  this.gathering = --this.#gathering > 0;
                   steps.settledNow();
                   resolve({ value: takeRun(run), done: false });
                   if (this.#paused) {
@@ -515,7 +520,7 @@ export class Stream<T> {
     const thenNext: NextThen<T | T[]> = (onResult, onError) => {
       if (
         runs || waiter !== undefined || queue.length > 0 || !active || abortOwed
-        || signal?.aborted || host.closed() || host.failure() !== undefined || !steps.idle()
+        || signal?.aborted || host.state.closed || host.state.failure !== undefined || !steps.idle()
       ) {
         steps.next().then(onResult, onError);
         return;
@@ -525,7 +530,7 @@ export class Stream<T> {
           waiter = undefined;
           if (orphaned) finish();
           if (r.done) finish();
-          if (r.done || host.inCall()) queueMicrotask(() => onResult(r));
+          if (r.done || host.reads.inCall) queueMicrotask(() => onResult(r));
           else onResult(r);
         },
         reject: (e) => {

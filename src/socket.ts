@@ -611,8 +611,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * have all been read are no longer the matcher's, but their consumers have yet to take them.
    */
   readonly #dumpsOnClose = new Set<(error: unknown) => void>();
-  #closed = false;
-  #failure: unknown = undefined;
+  /**
+   * Closed, and the error that made reading impossible: an object the streams read too (fields,
+   * not calls: a `for await` step reads both each time).
+   */
+  readonly #state: { closed: boolean; failure: unknown } = { closed: false, failure: undefined };
   #overruns = 0;
   /** Cancels the close at collection: close() ran, or {@linkcode fd} handed the descriptor out. */
   readonly #forgetClose: () => void;
@@ -665,9 +668,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     return {
       wake: this.#reader.kick,
       checkOpen: () => this.#checkOpen(),
-      failure: () => this.#failure,
-      closed: () => this.#closed,
-      inCall: () => this.#reader.inCall,
+      state: this.#state,
+      reads: this.#reader,
       countOverrun: () => this.#overruns++,
     };
   }
@@ -748,7 +750,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   /** True once {@linkcode close} has been called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#state.closed;
   }
 
   /**
@@ -1503,8 +1505,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * SocketClosedError, iterations end. Idempotent.
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#state.closed) return;
+    this.#state.closed = true;
     this.#forgetClose();
     this.#reader.stop();
     // Only for what waits: an error's construction (its stack) is a one-shot script's last cost.
@@ -1535,8 +1537,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   // --- internals -------------------------------------------------------------------------------
 
   #checkOpen(): void {
-    if (this.#closed) throw new SocketClosedError();
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#state.closed) throw new SocketClosedError();
+    if (this.#state.failure !== undefined) throw this.#state.failure;
   }
 
   /** Joins or leaves (`option`) `group`, saying what is wrong when the kernel refuses it. */
@@ -1667,7 +1669,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   };
 
   readonly #readOnce = (): void => {
-    if (!this.#closed) this.#reader.readNow();
+    if (!this.#state.closed) this.#reader.readNow();
   };
 
   /**
@@ -1675,7 +1677,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * without waiting (read-ahead for an open iteration); 0, nothing.
    */
   readonly #demand = (): 0 | 1 | 2 => {
-    if (this.#closed || this.#failure !== undefined) return 0;
+    if (this.#state.closed || this.#state.failure !== undefined) return 0;
     const matcher = this.#matcher;
     let peers = false;
     // A monitor's case (nothing pending, no dump) in one call: the read loop asks this several
@@ -1724,7 +1726,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * is queued for the step or waits before it, and nothing could claim the datagram.
    */
   #readsInPlaceNow(signal: AbortSignal | undefined): boolean {
-    return !this.#closed && this.#failure === undefined && !signal?.aborted
+    return !this.#state.closed && this.#state.failure === undefined && !signal?.aborted
       && !this.#cursors?.queued && !this.#cursors?.waiting && this.#claimsNothing();
   }
 
@@ -1897,7 +1899,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   }
 
   #fail(err: unknown): void {
-    this.#failure = err;
+    this.#state.failure = err;
     this.#matcher.failAll(err);
     this.#messages?.fail(err);
     this.#datagrams?.fail(err);
