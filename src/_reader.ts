@@ -70,12 +70,13 @@ export interface ReaderHost {
    */
   inPlace: (() => boolean) | undefined;
   /**
-   * True when only streams want data (no request or dump is pending): what is read may never
-   * end (a flood), so reading yields to a macrotask once per turn (see #turnSince). Answers are
-   * finite and paced by the kernel: they are read without yielding (a yield costs Deno up to
-   * 1.3 ms of idle wall time, measured: 30% of a 100,000-route dump).
+   * The requests in flight (the matcher), read as a field once per drain. `unrequested`: only
+   * streams want data (no request or dump is pending), and what is read may never end (a
+   * flood), so reading yields to a macrotask once per turn (see #turnSince). Answers are finite
+   * and paced by the kernel: they are read without yielding (a yield costs Deno up to 1.3 ms of
+   * idle wall time, measured: 30% of a 100,000-route dump).
    */
-  streaming(): boolean;
+  readonly requests: { readonly unrequested: boolean };
   /** Hands over one datagram read in place, valid until the transport's next in-place read. */
   dispatchInPlace(datagram: DatagramInPlace): void;
   /**
@@ -188,7 +189,6 @@ export class Reader {
       host.demand,
       host.dispatch,
       host.inPlace,
-      host.streaming,
       host.drained,
       host.gathering,
     );
@@ -436,7 +436,7 @@ export class Reader {
       const host = this.#host;
       const afterWait = this.#afterWait;
       this.#afterWait = false;
-      const turn = !answers && host.streaming();
+      const turn = !answers && host.requests.unrequested;
       const deadline = turn ? 0 : performance.now() + DRAIN_BUDGET_MS;
       // Asked again after each dispatch (which may change it), once for both checks below.
       let demand = known ?? host.demand();

@@ -647,7 +647,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         dispatch: this.#dispatch,
         // Set with the cursor() stream (#cursorsStream): until then none may.
         inPlace: undefined,
-        streaming: () => this.#matcher.unrequested,
+        requests: this.#matcher,
         // Only while a cursor() step waits (#inPlace): its stream is made.
         dispatchInPlace: (datagram) => this.#cursors!.deliver(datagram),
         overrun: (err) => this.#overrun(err),
