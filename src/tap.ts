@@ -2,8 +2,9 @@
  * Taps: observers of every datagram a socket sends and receives, attached to and detached from a
  * live socket. A socket made by `open()` reads and writes through a {@linkcode TapPoint}, a
  * {@linkcode Transport} wrapper that hands each datagram to the taps attached at that moment;
- * the socket logic itself never knows. Captures (`capture.ts`), the NETLINK_DEBUG trace and the
- * session recorder of the test kit are taps.
+ * the socket logic itself never knows (until the first tap is attached, its read loop reads the
+ * wrapped transport directly: {@linkcode readPath}). Captures (`capture.ts`), the NETLINK_DEBUG
+ * trace and the session recorder of the test kit are taps.
  *
  * @module
  */
