@@ -3,7 +3,20 @@
 import { openNetns, readDirectory } from "../../ffi/mod.ts";
 import { shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
-import { NETNSA_FD, NETNSA_NSID, NTF_EXT_LEARNED, NTF_PROXY, NUD_NOARP } from "../constants.ts";
+import {
+  NETNSA_FD,
+  NETNSA_NSID,
+  NTF_EXT_LEARNED,
+  NTF_PROXY,
+  NUD_DELAY,
+  NUD_FAILED,
+  NUD_INCOMPLETE,
+  NUD_NOARP,
+  NUD_PERMANENT,
+  NUD_PROBE,
+  NUD_REACHABLE,
+  NUD_STALE,
+} from "../constants.ts";
 import {
   FIB_RULE_IIF_DETACHED,
   FIB_RULE_OIF_DETACHED,
@@ -119,11 +132,14 @@ export function linkJson(
   out.mtu = link.mtu;
   if (raw.qdisc !== undefined) out.qdisc = raw.qdisc;
   if (link.master !== undefined) out.master = names.get(link.master) ?? link.master;
-  out.operstate = typeof link.operstate === "string"
-    ? link.operstate.toUpperCase()
-    : link.operstate;
-  if (linkmode && raw.linkmode !== undefined) {
-    out.linkmode = raw.linkmode === 1 ? "DORMANT" : "DEFAULT";
+  // As ip's print_operstate and print_linkmode: a state or mode it has no name for is a number
+  // under another key (ip names modes 0 and 1 only: "testing", 2, is `"linkmode_index": 2`).
+  if (typeof link.operstate === "string") out.operstate = link.operstate.toUpperCase();
+  else out.operstate_index = link.operstate;
+  if (linkmode && link.linkmode !== undefined) {
+    if (link.linkmode === "default" || link.linkmode === "dormant") {
+      out.linkmode = link.linkmode.toUpperCase();
+    } else out.linkmode_index = raw.linkmode;
   }
   if (raw.group !== undefined) out.group = groupName(raw.group);
   // As ip's print_queuelen: none when 0, and printed as a signed int (4294967295 is -1).
@@ -209,8 +225,11 @@ export function linkText(
   let line = `${link.ifindex}: ${link.ifname}${under}: <${flags}> mtu ${link.mtu}`;
   if (link.qdisc !== undefined) line += ` qdisc ${link.qdisc}`;
   if (link.master !== undefined) line += ` master ${link.master}`;
-  line += ` state ${link.operstate}`;
+  line += link.operstate_index === undefined
+    ? ` state ${link.operstate}`
+    : ` state 0x${(link.operstate_index as number).toString(16)}`;
   if (link.linkmode !== undefined) line += ` mode ${link.linkmode}`;
+  if (link.linkmode_index !== undefined) line += ` mode ${link.linkmode_index}`;
   if (link.group !== undefined) line += ` group ${link.group}`;
   // As ip: each field is followed by a space, but the queue length, last when there is one.
   line += link.txqlen !== undefined ? ` qlen ${link.txqlen}` : " ";
@@ -381,7 +400,9 @@ export function addressJson(a: Address): Record<string, unknown> {
  * -6 and no device it lists links through the kernel's AF_INET6 link dump, which carries only
  * these fields (a device named is asked for alone, all of it).
  */
-const INET6_LINK_FIELDS = ["ifindex", "link", "ifname", "flags", "mtu", "operstate", "txqlen"];
+const INET6_LINK_FIELDS = [
+  ...["ifindex", "link", "ifname", "flags", "mtu", "operstate", "operstate_index", "txqlen"],
+];
 
 function forFamily(link: Record<string, unknown>, family: Global["family"], oneLink: boolean) {
   if (family === undefined) return link;
@@ -1243,10 +1264,24 @@ export function neighbourJson(n: Neighbour, devAsked: boolean): Record<string, u
   if (!devAsked && n.dev !== undefined) out.dev = n.dev;
   if (n.lladdr !== undefined) out.lladdr = n.lladdr;
   for (const flag of n.flags) out[flag] = null;
-  // As ip's print_neigh: no state for state 0 (NUD_NONE).
-  if (n.raw.ndmState !== 0) out.state = [String(n.state).toUpperCase()];
+  // As ip's print_neigh: no state for state 0 (NUD_NONE), else the name of each bit it names
+  // (the kernel keeps a state of several bits as it was given: STALE and PERMANENT).
+  const state = n.raw.ndmState;
+  if (state !== 0) out.state = NEIGH_STATE_BITS.filter(([bit]) => state & bit).map(([, s]) => s);
   return out;
 }
+
+/** The NUD_* bits ip's print_neigh_state names, in its order. */
+const NEIGH_STATE_BITS: [number, string][] = [
+  [NUD_INCOMPLETE, "INCOMPLETE"],
+  [NUD_REACHABLE, "REACHABLE"],
+  [NUD_STALE, "STALE"],
+  [NUD_DELAY, "DELAY"],
+  [NUD_PROBE, "PROBE"],
+  [NUD_FAILED, "FAILED"],
+  [NUD_NOARP, "NOARP"],
+  [NUD_PERMANENT, "PERMANENT"],
+];
 
 /** `neigh show|add|del`. */
 export async function neighCommand(args: string[], global: Global, out: Output): Promise<void> {

@@ -11,7 +11,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CaptureFile } from "../../src/cli/_capture.ts";
-import { linkText } from "../../src/cli/_ip.ts";
+import { linkJson, linkText } from "../../src/cli/_ip.ts";
 import {
   NETLINK_GENERIC,
   NETLINK_ROUTE,
@@ -23,7 +23,10 @@ import {
 } from "../../src/constants.ts";
 import { resolveFamily } from "../../src/genl.ts";
 import { open } from "../../src/open.ts";
+import { toLink } from "../../src/route/link.ts";
 import { openRoute } from "../../src/route/mod.ts";
+import { family } from "../../src/ynl/mod.ts";
+import { rtLink } from "../../src/ynl/rt_link.ts";
 import { afterFile } from "../_after_file.ts";
 import { jsdocExamples, runExampleInNetns } from "../_jsdoc.ts";
 import { Netns } from "../host/_netns.ts";
@@ -271,6 +274,49 @@ test("cli link show: qlen as ip prints it (print_queuelen): none when 0, a signe
   for (const args of [["link", "show", "va0"], ["addr", "show", "va0"]]) {
     assert.equal(cli(["--netns", ns.name, ...args]).stdout, ns.ip(...args), args.join(" "));
   }
+});
+
+test("cli link show and neigh show: a link mode and a neighbour state as ip prints them, whatever their number", async () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link add vc0 type veth peer name vd0",
+    "link set va0 mode dormant",
+    "link set va0 up",
+  ], { ipv6: false });
+  {
+    // ip sets modes 0 and 1 only and names only those: mode 2 (IF_LINK_MODE_TESTING) is
+    // `mode 2`, `"linkmode_index": 2`. The CLI printed DEFAULT for any mode but 1.
+    await using rt = await family(rtLink, { netns: ns.name });
+    await rt.do("newlink", { ifname: "vc0", linkmode: 2 });
+    // The kernel keeps a neighbour state of several bits as it is given (ip refuses to give
+    // one): ip prints each bit it names. The CLI printed the number.
+    await using ip = await openRoute({ netns: ns.name });
+    for (const [host, state] of [[5, 0x84], [6, 0x44], [7, 0x02]]) {
+      await ip.neigh.add({
+        dev: "va0",
+        address: `10.9.0.${host}`,
+        lladdr: "02:00:00:00:00:05",
+        state,
+      });
+    }
+  }
+  assert.equal(ns.json<{ linkmode_index?: number }[]>("link", "show", "vc0")[0].linkmode_index, 2);
+  const lines = (out: string) => out.split("\n").map((line) => line.trimEnd()).filter(Boolean);
+  for (const view of ["link show", "neigh show nud all"]) {
+    const args = view.split(" ");
+    const json = cliJson(ns, ...args);
+    assert.deepEqual(json, ns.json(...args), `--json ${view}`);
+    assert.equal(JSON.stringify(json), JSON.stringify(ns.json(...args)), `key order: ${view}`);
+    assert.deepEqual(lines(cli(["--netns", ns.name, ...args]).stdout), lines(ns.ip(...args)), view);
+  }
+  // A state ip has no name for (the kernel's are 0 to 6) is `state 0xN`, `"operstate_index"`.
+  const odd = linkJson(
+    toLink({ ifiIndex: 9, ifname: "x0", ifiFlags: 0, ifiType: 1, operstate: 9 } as never),
+    new Map(),
+  );
+  assert.equal(odd.operstate_index, 9);
+  assert.equal(odd.operstate, undefined);
+  assert.match(linkText(odd), /^9: x0: <> mtu 0 state 0x9 /);
 });
 
 test("cli link show: a link's address line as ip prints it: no brd without IFLA_BROADCAST, peer for a point-to-point one", () => {
