@@ -884,18 +884,25 @@ function dstPrefix(text: string, family: Global["family"]): DstPrefix {
 
 /**
  * `PREFIX` as ip's get_prefix reads it ("10/8" is 10.0.0.0/8, a netmask is a length), written
- * out for the library ("default", "all" and "any" of no family as they are); an Error in ip's
- * words (status 1) for what it refuses.
+ * out for the library: "default", "all" and "any" of no family are "default" (as ip: "all" and
+ * "any" are no address, the whole space: `route add all` adds the default route); an Error in
+ * ip's words (status 1) for what it refuses.
  */
 function prefixText(text: string, family: Global["family"]): string {
   const prefix = dstPrefix(text, family);
-  return prefix.address.length === 0 ? text : `${formatIP(prefix.address)}/${prefix.bits}`;
+  return prefix.address.length === 0 ? "default" : `${formatIP(prefix.address)}/${prefix.bits}`;
 }
 
-/** `ADDRESS` as ip's get_addr reads it ("10.9.1" is 10.9.1.0), written out; as prefixText. */
+/**
+ * `ADDRESS` as ip's get_addr reads it ("10.9.1" is 10.9.1.0), written out: a gateway, a source
+ * or a neighbour. Not as ip: "all" and "any", no address, which ip sends as an empty attribute
+ * the kernel refuses ("Attribute failed policy validation", status 2) or refuses itself
+ * (`neigh add all`, 255), are refused here before any request, in ip's words for an address it
+ * cannot read (status 1): one address is asked for, and "all" is none.
+ */
 function ipAddressText(text: string, family: Global["family"]): string {
   const found = ipPrefix(text, familyNumber(family));
-  if (found === undefined || text.includes("/")) {
+  if (found === undefined || text.includes("/") || text === "all" || text === "any") {
     throw new Error(`${family ?? "any valid"} address is expected rather than ${shown(text)}.`);
   }
   return found.address.length === 0 ? text : formatIP(found.address);
@@ -997,9 +1004,7 @@ function prefixFamily(text: string): Global["family"] {
  * reads it ("1.2.3" is 1.2.3.0, "012.9.0.0x9" 10.9.0.9: the kernel refuses what it cannot
  * reach), "default" the family's zero address (IPv4's for any), which the kernel takes for no
  * gateway; an Error in ip's words (status 1) otherwise, as `via 2001:db8::9` for an IPv4 route
- * (ip wants `via inet6` there). Not as ip: "all" and "any", no address, which ip sends as an
- * empty RTA_GATEWAY the kernel refuses ("Attribute failed policy validation", status 2), are
- * refused here (status 1): the route API writes no empty gateway.
+ * (ip wants `via inet6` there) and "all" or "any" ({@linkcode ipAddressText}).
  */
 function gatewayOperand(
   text: string,
@@ -1008,9 +1013,6 @@ function gatewayOperand(
   global: Global,
 ): string {
   const family = named ?? global.family ?? prefixFamily(dst);
-  if (text === "all" || text === "any") {
-    throw new Error(`${family ?? "any valid"} address is expected rather than ${shown(text)}.`);
-  }
   return ipAddressText(text, family ?? (text === "default" ? "inet" : undefined));
 }
 
@@ -1092,7 +1094,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     ...(kw.proto !== undefined
       ? { protocol: ipOperand(protocolId, kw.proto, "\"protocol\" value is invalid") }
       : {}),
-    ...(kw.src ? { prefsrc: kw.src } : {}),
+    ...(kw.src ? { prefsrc: ipAddressText(kw.src, global.family ?? prefixFamily(dst)) } : {}),
   } as NewRoute;
   await withRoute(global, (ip) =>
     action === "add"
@@ -1497,13 +1499,18 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
   const [mark, mask] = slash < 0
     ? [kw.fwmark, undefined]
     : [kw.fwmark!.slice(0, slash), kw.fwmark!.slice(slash + 1)];
+  // As ip: "all", "any" and "default" are every address, which a rule matches without one.
+  const rulePrefix = (text: string) => {
+    const prefix = prefixText(text, global.family);
+    return prefix === "default" || prefix.endsWith("/0") ? undefined : prefix;
+  };
   const table = kw.table ?? kw.lookup;
   const pref = kw.pref ?? kw.priority;
   const tos = kw.tos ?? kw.dsfield;
   const rule: NewRule = {
     ...(global.family ? { family: global.family } : {}),
-    ...(kw.from && kw.from !== "all" ? { from: prefixText(kw.from, global.family) } : {}),
-    ...(kw.to && kw.to !== "all" ? { to: prefixText(kw.to, global.family) } : {}),
+    ...(kw.from && rulePrefix(kw.from) ? { from: rulePrefix(kw.from) } : {}),
+    ...(kw.to && rulePrefix(kw.to) ? { to: rulePrefix(kw.to) } : {}),
     ...(mark !== undefined ? { fwmark: ipNumber(mark, "fwmark value is invalid") } : {}),
     ...(mask !== undefined ? { fwmask: ipNumber(mask, "fwmask value is invalid") } : {}),
     ...(kw.iif ? { iif: ipLinkName(kw.iif, "\"iif\"/\"dev\" not a valid ifname") } : {}),

@@ -1337,6 +1337,42 @@ test("cli route, rule and neigh changes read prefixes and addresses as ip does (
     assert.equal(ours.status, byIp.status, words.join(" "));
     assert.equal(ours.stderr.replace(/^netlink: /, ""), byIp.stderr.replace(/^Error: /, ""));
   }
+  // "all" and "any" are no address: as a prefix, the whole space, as ip reads them (`route add
+  // all` is the default route; a rule "to any" matches every destination). The CLI refused them
+  // ('dst: "all" is not a prefix').
+  ok("route", "add", "all", "dev", "br0", "metric", "7");
+  assert.deepEqual(ns.json("route", "show", "default").map((r) => [r.dst, r.metric]), [
+    ["default", 7],
+  ]);
+  ok("route", "del", "all", "dev", "br0", "metric", "7");
+  ok("-6", "route", "add", "all", "dev", "br0", "metric", "7"); // ("any" first: an anycast route, as ip)
+  assert.deepEqual(ns.json("-6", "route", "show", "default").map((r) => r.metric), [7]);
+  ok("rule", "add", "from", "any", "to", "all", "table", "5", "pref", "51");
+  assert.match(ns.ip("rule", "show", "pref", "51"), /^51:\tfrom all lookup 5 *$/m);
+  // As an address (a gateway, a source, a neighbour): refused before any request, one way
+  // everywhere, in ip's words for an address it cannot read. ip sends an empty attribute the
+  // kernel refuses (status 2) or refuses a neighbour itself (255); the CLI sent "all" as a
+  // source and a neighbour to the library, which refused them in its own words.
+  for (
+    const [words, family] of [
+      [["route", "add", "10.5.0.0/16", "via", "all"], "inet"],
+      [["route", "add", "10.5.0.0/16", "via", "any", "dev", "br0"], "inet"],
+      [["route", "del", "10.5.0.0/16", "via", "any"], "inet"],
+      [["-6", "route", "add", "2001:db8:5::/48", "via", "any"], "inet6"],
+      [["route", "add", "10.6.0.0/16", "dev", "br0", "src", "all"], "inet"],
+      [["neigh", "add", "any", "lladdr", "02:00:00:00:00:01", "dev", "br0"], "any valid"],
+    ] as const
+  ) {
+    const ours = cli(["--netns", ns.name, ...words]);
+    assert.equal(ours.status, 1, words.join(" "));
+    assert.match(ours.stderr, new RegExp(`^netlink: ${family} address is expected rather than "a`));
+    assert.notEqual(spawnSync("ip", ["-n", ns.name, ...words]).status, 0, words.join(" "));
+  }
+  // And "src" is read as ip reads an address (10.9.3 is 10.9.3.0): it went to the library as
+  // written, which refused it.
+  ns.ip("addr", "add", "10.9.3.0/24", "dev", "br0");
+  ok("route", "add", "10.7.0.0/16", "dev", "br0", "src", "10.9.3");
+  assert.deepEqual(ns.json("route", "show", "10.7.0.0/16").map((r) => r.prefsrc), ["10.9.3.0"]);
 });
 
 test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by the kernel, 1 not found", () => {
