@@ -274,7 +274,9 @@ export function printAs(type: object, Printed: new() => object): void {
 
 /**
  * Installs {@linkcode printAs}'s hook on the prototype of a base of the API's objects, and marks
- * it as one whose objects are taken back as options (a listed route to route.delete()).
+ * it as one whose objects are taken back as options (a listed route to route.delete()). Their
+ * JSON is their fields too, bytes (a link's `nameBytes`) as an array of numbers
+ * ({@linkcode jsonFields}).
  */
 export function printFieldsOnly(prototype: object): void {
   // The objects given back to delete() as options are, though instances of these classes.
@@ -285,6 +287,31 @@ export function printFieldsOnly(prototype: object): void {
       return Object.assign(Printed === undefined ? {} : new Printed(), this);
     },
   });
+  Object.defineProperty(prototype, "toJSON", {
+    value(this: object): Record<string, unknown> {
+      return fieldsOf(this);
+    },
+  });
+}
+
+/**
+ * `value` for JSON.stringify: each Uint8Array in it (in its plain objects and arrays, at any
+ * depth) as an array of its bytes (`[102, 255, 48]`, which `new Uint8Array(bytes)` takes back),
+ * where JSON.stringify writes a typed array as an object keyed by index
+ * (`{"0":102,"1":255,"2":48}`). Other objects are left to JSON.stringify (their own toJSON).
+ */
+function jsonFields(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Array.from(value);
+  if (Array.isArray(value)) return value.map(jsonFields);
+  if (typeof value !== "object" || value === null) return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  return fieldsOf(value);
+}
+
+/** An object's own fields, each as {@linkcode jsonFields} gives it. */
+function fieldsOf(value: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, jsonFields(field)]));
 }
 
 /**

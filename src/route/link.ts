@@ -57,7 +57,8 @@ export interface LinkFields {
    * The name's bytes, exactly as the kernel has them, when they are not UTF-8 (so `name` reads
    * them as U+FFFD); absent for every other name, which `name` gives exactly. Every method of
    * the route client that takes a link ({@linkcode LinkRef}) takes these bytes too
-   * (`ip.link.delete(link.nameBytes ?? link.name)`).
+   * (`ip.link.delete(link.nameBytes ?? link.name)`). In JSON, an array of the bytes
+   * (`"nameBytes":[102,255,48]`; `new Uint8Array(json.nameBytes)` takes them back).
    */
   readonly nameBytes?: Uint8Array;
   /** IFF_* flags as `ip -j` lists them: "NO-CARRIER" first when up without carrier, then "UP"... */

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { before, test } from "node:test";
 import { NETLINK_ROUTE } from "../../src/constants.ts";
 import { open } from "../../src/open.ts";
-import { type Link, openRoute, type RouteClient } from "../../src/route/mod.ts";
+import { type Link, openRoute, type RouteClient, TrafficControl } from "../../src/route/mod.ts";
 import { afterFile } from "../_after_file.ts";
 import { bigintsIn } from "../_json.ts";
 import { Netns } from "../host/_netns.ts";
@@ -667,6 +667,73 @@ test("a link name that is not UTF-8 (the kernel allows it) reads with U+FFFD; ge
     client.link.set(link.index, { netns: Symbol("x") as never }),
     /netns: Symbol\(x\) is not a namespace name/,
   );
+});
+
+test("JSON.stringify of what every list() gives is each object's fields, bytes as an array of numbers (nameBytes), raw left out", async () => {
+  using own = new Netns([
+    "link add br0 type bridge",
+    "link add va0 type veth peer name vb0",
+    "link set va0 master br0",
+    "link add vx0 type vxlan id 5 dstport 4789 local 10.9.0.1",
+    "link set br0 up",
+    "link set va0 up",
+    "link set vb0 up",
+    "addr add 10.9.0.1/24 dev br0",
+    "addr add 2001:db8::1/64 dev br0 nodad",
+    "route add 10.50.0.0/16 via 10.9.0.2 metric 20 mtu lock 1300",
+    "route add 10.80.0.0/16 nexthop via 10.9.0.2 weight 1 nexthop via 10.9.0.3 weight 3",
+    "route add 10.22.0.0/16 encap ip id 5 dst 192.0.2.4 dev br0",
+    "nexthop add id 5 via 10.9.0.2 dev br0",
+    "nexthop add id 6 group 5",
+    "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev br0",
+    "rule add fwmark 0x64/0xff table 100 pref 100",
+  ]);
+  for (
+    const command of [
+      "qdisc add dev vb0 root handle 1: htb",
+      "class add dev vb0 parent 1: classid 1:1 htb rate 1mbit",
+      "filter add dev vb0 parent 1: protocol ip u32 match ip dst 10.0.0.0/8 flowid 1:1",
+    ]
+  ) execFileSync("tc", ["-n", own.name, ...command.split(" ")]);
+  await using ip = await openRoute({ netns: own.name });
+  await ip.link.add({
+    name: new Uint8Array([0x66, 0xff, 0x30]),
+    kind: "veth",
+    peer: { name: "p0" },
+  });
+  const tc = await TrafficControl.open({ netns: own.name });
+  const lists: Record<string, object[]> = {
+    link: await ip.link.list(),
+    addr: await ip.addr.list(),
+    route: await ip.route.list({ table: "all" }),
+    neigh: await ip.neigh.list(),
+    fdb: await ip.fdb.list(),
+    rule: await ip.rule.list(),
+    nexthop: await ip.nexthop.list(),
+    qdisc: await tc.qdiscs(),
+    class: await tc.classes({ dev: "vb0" }),
+    filter: await tc.filters({ dev: "vb0" }),
+  };
+  tc.close();
+  for (const [what, objects] of Object.entries(lists)) {
+    assert.ok(objects.length > 0, what);
+    const parsed = JSON.parse(JSON.stringify(objects)) as Json[];
+    for (const [i, object] of objects.entries()) {
+      // The object's own fields, in its order: no raw (a getter), nothing added.
+      assert.deepEqual(Object.keys(parsed[i]), Object.keys(object), `${what} ${i}`);
+      // Written as JSON.stringify writes them, bytes aside: nothing else changes.
+      const bytes = (_key: string, value: unknown) =>
+        value instanceof Uint8Array ? [...value] : value;
+      assert.equal(JSON.stringify(parsed[i]), JSON.stringify({ ...object }, bytes), `${what} ${i}`);
+    }
+  }
+  // A name that is not UTF-8: its bytes as an array, which Uint8Array takes back. They were an
+  // object keyed by index ({"0":102,"1":255,"2":48}).
+  const odd = JSON.parse(JSON.stringify(lists.link)).find((l: Json) => l.nameBytes);
+  assert.deepEqual(odd.nameBytes, [0x66, 0xff, 0x30]);
+  assert.equal((await ip.link.get(new Uint8Array(odd.nameBytes))).index, odd.index);
+  // Inside a monitor's event (a Link in an object) too.
+  assert.match(JSON.stringify({ value: lists.link }), /"nameBytes":\[102,255,48\]/);
 });
 
 test("a link name that is not UTF-8 names the link back by its nameBytes: listed, got, set down, deleted, exactly", async () => {
