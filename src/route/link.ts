@@ -1571,7 +1571,9 @@ export class Links {
     request.linkinfo = Object.keys(data).length > 0 || spec.kind === "veth"
       ? { kind: spec.kind, data }
       : { kind: spec.kind };
-    const taken = spec.peer?.name === undefined ? `"${name}"` : `"${name}" or "${spec.peer.name}"`;
+    const taken = spec.peer?.name === undefined
+      ? `"${linkRefText(name)}"`
+      : `"${linkRefText(name)}" or "${linkRefText(spec.peer.name)}"`;
     await ctx.run(
       `link add ${linkRefText(name)}`,
       () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),

@@ -778,6 +778,12 @@ test("a link name that is not UTF-8 names the link back by its nameBytes: listed
     kind: "veth",
     peer: { name: bytes(0x62, 0xfe) },
   });
+  // Made again: the names in the kernel's EEXIST as they are given everywhere else (they were
+  // "97,255" and "98,254", the Uint8Array's text).
+  await assert.rejects(
+    client.link.add({ name: bytes(0x61, 0xff), kind: "veth", peer: { name: bytes(0x62, 0xfe) } }),
+    /a link named "a\\xff" or "b\\xfe" exists: link\.set\(\) changes it/,
+  );
   await client.link.set(bytes(0x61, 0xff), { name: bytes(0xfe, 0xfd) });
   const ipNames = execFileSync("ip", ["-n", own.name, "-o", "link", "show"]);
   assert.ok(ipNames.includes(Buffer.from([0x20, 0xfe, 0xfd, 0x40])), "ip shows \\xfe\\xfd@");
