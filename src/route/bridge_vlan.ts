@@ -71,7 +71,7 @@ export interface BridgeVlan {
    * `bridge vlan ... self` adds on the bridge device), which `delete()` deletes with `self`.
    */
   readonly masterIndex?: number;
-  /** That bridge's name. */
+  /** That bridge's name, as `bridge -j vlan show` prints it (a `Link`'s `master` is its index). */
   readonly master?: string;
 }
 

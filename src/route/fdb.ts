@@ -92,9 +92,9 @@ export interface FdbEntry {
   readonly via?: string;
   /** The nexthop group a VXLAN entry's remotes are (`nhid`). */
   readonly nhid?: number;
-  /** The index of the bridge a port's entry belongs to. */
+  /** The index of the bridge a port's entry belongs to: what a `Link`'s `master` is. */
   readonly masterIndex?: number;
-  /** That bridge's name. */
+  /** That bridge's name, as `bridge -j fdb show` prints it (a `Link`'s `master` is its index). */
   readonly master?: string;
   /**
    * "permanent", "static", "stale" or "dynamic", by the first of the NUD_PERMANENT, NUD_NOARP,

@@ -82,7 +82,13 @@ export interface LinkFields {
   readonly altnames?: readonly string[];
   /** IFLA_IFALIAS, the free-text description. */
   readonly alias?: string;
-  /** The master's index (the bridge or bond this link is a port of). */
+  /**
+   * The master's index (the bridge or bond this link is a port of), as the kernel sends it
+   * (IFLA_MASTER; vishvananda's `MasterIndex`, pyroute2's `IFLA_MASTER`): `ip.link.get(master)`
+   * is the master, `ip.link.list({ master })` its ports. A number, where `ip -j` prints the name
+   * and where `FdbEntry` and `BridgeVlan` (as `bridge -j` prints them) have
+   * the name in `master` and this number in `masterIndex`.
+   */
   readonly master?: number;
   /** IFLA_LINK: the link this one sits on (a VLAN's parent), or a veth's peer. */
   readonly link?: number;

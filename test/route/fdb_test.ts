@@ -107,6 +107,27 @@ test("fdb.list() equals `bridge -j fdb show`: states, flags, master, vxlan remot
   assert.equal(JSON.stringify(port).includes("raw"), false);
 });
 
+test("a link's master is an index, an fdb entry's master a name beside its masterIndex: the same bridge, as documented", async () => {
+  using ns = new Netns([
+    "link add br0 type bridge",
+    "link add va0 type veth peer name vb0",
+    "link set va0 master br0",
+    "link set br0 up",
+    "link set va0 up",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  await ip.fdb.add({ mac: "02:00:00:00:00:02", dev: "va0", flags: ["master"], state: "static" });
+  const port = await ip.link.get("va0");
+  const bridge = await ip.link.get("br0");
+  assert.equal(port.master, bridge.index);
+  // As Link.master's JSDoc says: get() and list({ master }) take the index as it is.
+  assert.equal((await ip.link.get(port.master!)).name, "br0");
+  assert.deepEqual((await ip.link.list({ master: port.master })).map((l) => l.name), ["va0"]);
+  const [entry] = (await ip.fdb.list({ dev: "va0" })).filter((e) => e.mac === "02:00:00:00:00:02");
+  assert.equal(entry.master, "br0");
+  assert.equal(entry.masterIndex, port.master);
+});
+
 test("fdb.list() filters as `bridge fdb show dev / br / vlan` do, also on a socket without strict checking", async () => {
   using ns = setup();
   const socket = await open(NETLINK_ROUTE, { netns: ns.name }); // no strict checking
