@@ -21,6 +21,12 @@ import { SyscallError } from "../errors.ts";
  * the bind and returns to its own before this returns, or throws (the runtime's other threads
  * never leave theirs). Needs CAP_SYS_ADMIN (root).
  *
+ * The bind mount is made in the calling process's mount namespace, as `ip netns add` makes it:
+ * inside `ip netns exec` (which gives the command a mount namespace of its own) the name works
+ * there, but everywhere else /run/netns/NAME is an empty file that opens no namespace
+ * ("is not a network namespace", EINVAL), even while the process runs; `deleteNetns()` removes
+ * it. Create names others use from the host's mount namespace.
+ *
  * Throws TypeError for a name that is no `ip netns` name (empty, ".", "..", holding "/" or NUL,
  * 255 bytes or longer), before any system call; SyscallError EEXIST when the name is taken
  * (nothing is changed then), EPERM without the capability. On any failure, no name is left.

@@ -83,6 +83,41 @@ test("createNetns: ip netns list shows it, ip -n and openRoute({ netns }) use it
   }
 });
 
+test("createNetns inside `ip netns exec` binds in that command's mount namespace, as ip netns add does: outside, the name opens no namespace", async () => {
+  using outer = new Netns();
+  const [name, byIp] = [fresh(), fresh()];
+  const mod = new URL("../../src/route/mod.ts", import.meta.url).href;
+  const code = `import { createNetns, openRoute } from "${mod}";
+createNetns("${name}");
+await using ip = await openRoute({ netns: "${name}" });
+console.log((await ip.link.list()).map((l) => l.name).join(","));`;
+  const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const runtime = isBun ? [process.execPath, "-e", code] : [process.execPath, "eval", code];
+  try {
+    // Inside, the name is a namespace: a fresh one, its loopback only.
+    const inside = execFileSync("ip", ["netns", "exec", outer.name, ...runtime], {
+      encoding: "utf8",
+    });
+    assert.equal(inside.trim(), "lo");
+    // ip does the same with its own name.
+    execFileSync("ip", ["netns", "exec", outer.name, "ip", "netns", "add", byIp]);
+    for (const made of [name, byIp]) {
+      // Outside, both are listed, and neither is a namespace: the bind went with the command.
+      assert.ok(listNetns().includes(made), made);
+      assert.notEqual(spawnSync("ip", ["-n", made, "link"], { stdio: "ignore" }).status, 0);
+      await assert.rejects(
+        openRoute({ netns: made }),
+        /setns: EINVAL \(Invalid argument\): \/run\/netns\/\S+ is not a network namespace/,
+      );
+      deleteNetns(made);
+      assert.ok(!listNetns().includes(made), made);
+    }
+  } finally {
+    cleanup(name);
+    cleanup(byIp);
+  }
+});
+
 test("createNetns: a taken name is EEXIST, said so, and the namespace there is untouched", () => {
   using ns = new Netns(["link add e0 type veth peer name e1"]);
   assert.throws(() => createNetns(ns.name), (err: unknown) => {
