@@ -616,31 +616,34 @@ export class Matcher {
    * garbage is its answer's); else every request to the kernel (no header names one: any may
    * have lost its answer). A dump the kernel still runs keeps the socket's dump slot until its
    * NLMSG_DONE, or until a read finds the queue empty (none runs then).
+   *
+   * True when the datagram was taken as requests' answers: it failed one, or it is an abandoned
+   * request's (discarded, as the rest of its answers are). The error is then theirs alone, as a
+   * well-formed answer is its request's alone; false when it answered none (the stream's).
    */
-  malformed(data: Uint8Array, sender: number, err: unknown): void {
-    if (sender !== 0) {
-      this.#failOwed(err, (pending) => pending.from === sender);
-      return;
-    }
+  malformed(data: Uint8Array, sender: number, err: unknown): boolean {
+    if (sender !== 0) return this.#failOwed(err, (pending) => pending.from === sender);
     if (data.byteLength >= NLMSG_HDRLEN) {
       const seq = new DataView(data.buffer, data.byteOffset, NLMSG_HDRLEN).getUint32(
         8,
         HOST_LITTLE_ENDIAN,
       );
       const named = this.#pending.get(seq);
-      if (named?.from === 0) {
-        this.#failOwed(err, (pending) => pending === named);
-        return;
-      }
-      if (this.#abandoned.get(seq)?.kernel) return;
+      if (named?.from === 0) return this.#failOwed(err, (pending) => pending === named);
+      if (this.#abandoned.get(seq)?.kernel) return true;
     }
-    this.#failOwed(err, (pending) => pending.from === 0);
+    return this.#failOwed(err, (pending) => pending.from === 0);
   }
 
-  /** Fails the pending requests `which` selects with `err`, discarding what still comes. */
-  #failOwed(err: unknown, which: (pending: Pending) => boolean): void {
+  /**
+   * Fails the pending requests `which` selects with `err`, discarding what still comes; true
+   * when it failed any.
+   */
+  #failOwed(err: unknown, which: (pending: Pending) => boolean): boolean {
+    let failed = false;
     for (const pending of [...this.#pending.values()]) {
       if (!which(pending) || !this.has(pending)) continue;
+      failed = true;
       pending.finish(err);
       if (this.#abandoned.has(pending.seq)) continue; // the request abandoned it already
       const kernel = pending.from === 0;
@@ -656,6 +659,7 @@ export class Matcher {
       if (kernel) this.#atRisk = true; // drained() forgets it once the queue is read
       if (!kernel && ++this.#abandonedPeers > ABANDONED_PEER_LIMIT) this.#forgetOldest(false);
     }
+    return failed;
   }
 
   /** Ends every pending request with `error` (close, or a read that failed for good). */

@@ -869,7 +869,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * user-space port (`to`), any; from the kernel (which never sends one, but a faulty module
    * might), one whose first header carries the request's sequence number, or one that names no
    * request nor an abandoned one (too short for a header, or another number), which fails every
-   * request to the kernel (a malformed multicast datagram fails none), a "TimeoutError"
+   * request to the kernel (a malformed multicast datagram fails none); the error is then the
+   * requests' alone, as a reply is (`messages()` does not get it too), a "TimeoutError"
    * DOMException on timeout, the signal's reason on abort, and SocketClosedError on close. Bad
    * `message` fields or options throw before anything is sent.
    */
@@ -1152,8 +1153,9 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
    * is done, whatever is still queued. Throws, and so ends (every later step is done, as an async
    * generator's are after a throw), on abort (the signal's reason), on a
-   * datagram that does not decode (MalformedMessageError: what follows it stays queued for the
-   * next iteration; with `onMalformed`, the datagram is handed to it and the iteration goes on),
+   * datagram that does not decode and answered no request (MalformedMessageError: what follows
+   * it stays queued for the next iteration; with `onMalformed`, the datagram is handed to it and
+   * the iteration goes on; one that failed requests, see {@linkcode request}, is theirs alone),
    * or on the error that made reading impossible. Several iterations at once split the stream
    * between them: each message goes to one. Steps of one iteration are taken in the order they
    * are asked for, even when several `next()` calls are pending. Only a pending `next()` makes
@@ -1769,10 +1771,11 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       messages = decodeDatagram(datagram);
     } catch (err) {
-      // Garbage from a peer (or a faulty module): the stream's next reader gets the error, and
-      // the requests it may have answered fail now (see Matcher.malformed). Multicast answers
-      // none (an NLM_F_ECHO request still ends at its ack).
-      if (datagram.group === 0) matcher.malformed(datagram.data, datagram.sender, err);
+      // Garbage from a peer (or a faulty module): the requests it may have answered fail now
+      // (see Matcher.malformed), and theirs alone is the error, as a reply is its request's
+      // alone; one that answered none is the stream's (its next reader gets the error).
+      // Multicast answers none (an NLM_F_ECHO request still ends at its ack).
+      if (datagram.group === 0 && matcher.malformed(datagram.data, datagram.sender, err)) return;
       if (whole) whole.deliver(datagram);
       else if (this.#messages?.taking) this.#messages.deliver(new QueuedFailure(err, datagram));
       else this.#hold(new QueuedFailure(err, datagram), 1);

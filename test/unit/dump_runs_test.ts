@@ -28,7 +28,7 @@ import {
   type Message,
   type ReceivedMessage,
 } from "../../src/message.ts";
-import type { DumpIterable, MessageInput } from "../../src/socket.ts";
+import type { DumpIterable, MessageInput, NetlinkSocket } from "../../src/socket.ts";
 import { assertDomException } from "../_cancel.ts";
 import {
   ack,
@@ -867,6 +867,13 @@ const truncatedParts = (request: Message, a: number, b: number) => {
   return bytes.subarray(0, bytes.length - 6);
 };
 
+/** Nothing is queued for `sock`'s message stream: a step waits, and times out. */
+const streamEmpty = (sock: NetlinkSocket) =>
+  assert.rejects(
+    sock.messages({ signal: AbortSignal.timeout(50) }).next(),
+    (e: unknown) => e instanceof DOMException && e.name === "TimeoutError",
+  );
+
 test("dump() and request() to the kernel: a malformed datagram naming it (a faulty module's) fails it at once, not at an end that may never come; what follows is discarded", async () => {
   for (const consumer of ["request", "for await", "forEach", "cursor"] as const) {
     const { sock, t } = await fakeSocket();
@@ -931,13 +938,28 @@ test("dump() and request() to the kernel: a malformed datagram naming it (a faul
   await settle();
   t.deliver([part(asked[2], 4), done(asked[2], 0, NLM_F_MULTI)]);
   assert.deepEqual((await next).got.map((m) => m.payload[0]), [4]);
-  // The stream's reader gets each malformed datagram's error, as ever, and nothing else.
-  for (let i = 0; i < 2; i++) await assert.rejects(sock.messages().next(), MalformedMessageError);
-  const rest = sock.messages({ signal: AbortSignal.timeout(50) }).next();
-  await assert.rejects(
-    rest,
-    (e: unknown) => e instanceof DOMException && e.name === "TimeoutError",
-  );
+  // The errors were the requests' alone, as their replies are: the stream has none of them (a
+  // monitor on the socket ended with it), nor anything else.
+  await streamEmpty(sock);
+  sock.close();
+});
+
+test("a monitor on the socket goes on when a request's answer is malformed: the error is the request's alone, as its reply would be", async () => {
+  const { sock, t } = await fakeSocket();
+  const asked: Message[] = [];
+  t.script = (req) => asked.push(req);
+  const monitor = sock.messages()[Symbol.asyncIterator]();
+  const first = monitor.next();
+  const requested = sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) });
+  await settle();
+  t.deliver(truncatedParts(asked[0], 1, 2));
+  await assert.rejects(requested, MalformedMessageError);
+  // Not ended by it (its step got the request's error too, which ended it): the event comes.
+  t.deliver([event(7)], 0, 1);
+  assert.equal((await first).value!.payload[0], 7);
+  // Garbage no request is owed is the monitor's, as ever.
+  t.deliver(new Uint8Array(7));
+  await assert.rejects(monitor.next(), MalformedMessageError);
   sock.close();
 });
 
@@ -965,8 +987,11 @@ test("a malformed datagram from the kernel with no header naming a pending reque
       0,
     );
     assert.deepEqual(firstBytes(await toPeer), [9]);
-    await assert.rejects(sock.messages().next(), MalformedMessageError);
+    await streamEmpty(sock); // the requests' error alone
   }
+  // Garbage that answers no request (none is pending) is the stream's.
+  t.deliver(new Uint8Array(7));
+  await assert.rejects(sock.messages().next(), MalformedMessageError);
   // The queue read empty, no dump runs: the next one is sent at once.
   const count = asked.length;
   const next = collect(sock.dump({ type: 0x20 }));
@@ -995,8 +1020,10 @@ test("a malformed datagram from the kernel naming an abandoned request, or multi
   t.deliver([ack(asked[0])]);
   t.deliver([reply(asked[1], RTM_NEWLINK, new Uint8Array([5])), ack(asked[1])]);
   assert.deepEqual(firstBytes(await pending), [5]);
+  // The multicast one is the stream's; the abandoned request's garbled answer is discarded, as
+  // its ack is.
   await assert.rejects(sock.messages().next(), MalformedMessageError);
-  await assert.rejects(sock.messages().next(), MalformedMessageError);
+  await streamEmpty(sock);
   sock.close();
 });
 
@@ -1038,13 +1065,13 @@ test("dump() and request() to a user-space peer: a malformed datagram from it fa
   const asked = answer(() => new Uint8Array(7));
   peer.send(encodeMessages([ack(asked)]), sock.portid, 0);
   await assert.rejects(requested, MalformedMessageError);
-  // The stream's reader gets each malformed datagram's error; the parts that followed it are
-  // not there, but what the peer sends of its own is.
+  // The malformed datagrams' errors were the requests' alone, and the parts that followed them
+  // are discarded: the stream gets what the peer sends of its own, next.
   peer.send(encodeMessages([event(6)]), sock.portid, 0);
-  for (let i = 0; i < 3; i++) {
-    await assert.rejects(sock.messages().next(), MalformedMessageError);
-  }
   assert.equal((await sock.messages().next()).value!.payload[0], 6);
+  // Garbage from the peer when no request to it is pending is the stream's.
+  peer.send(new Uint8Array(7), sock.portid, 0);
+  await assert.rejects(sock.messages().next(), MalformedMessageError);
   sock.close();
 });
 
