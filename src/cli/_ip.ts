@@ -1290,13 +1290,16 @@ export async function neighCommand(args: string[], global: Global, out: Output):
   const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
   if (action === "show") {
     const [states, others] = showStates(rest);
-    const [kw, positional] = keywords(others, ["dev", "lladdr"], { dev: duplicate });
+    const [kw, words] = keywords(others, ["dev", "lladdr"], { dev: duplicate });
+    // As ip: "proxy" lists the proxy entries instead, which the kernel lists only when asked.
+    const positional = words.filter((word) => word !== "proxy");
     if (positional.length) throw unexpected(positional[0]);
     selectors(kw, ["dev", "nud"], "neigh show");
     const entries = await withRoute(global, (ip) =>
       ip.neigh.list({
         ...(global.family ? { family: global.family } : {}),
         ...(kw.dev ? { dev: kw.dev } : {}),
+        ...(positional.length < words.length ? { proxy: true } : {}),
       }));
     // As ip's print_neigh: the states asked for (state 0, "none", as bit 0x100), and whatever
     // the kernel learned from outside (NTF_EXT_LEARNED) or proxies.
@@ -1310,14 +1313,16 @@ export async function neighCommand(args: string[], global: Global, out: Output):
     for (const n of shown) out(neighbourText(n));
     return;
   }
-  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud"], { lladdr: duplicate });
-  const [address, ...extra] = positional;
+  // As ip: `proxy ADDRESS` is a proxy entry's address (an address answered for on the link).
+  const [kw, positional] = keywords(rest, ["dev", "lladdr", "nud", "proxy"], { lladdr: duplicate });
+  const [address, ...extra] = kw.proxy === undefined ? positional : [kw.proxy, ...positional];
   if (address === undefined) throw new UsageError(`neigh ${action} needs an address`);
   if (extra.length) throw unexpected(extra[0]);
   if (kw.dev === undefined) throw new UsageError(`neigh ${action} needs "dev DEV"`);
   const entry: NewNeighbour = {
     dev: kw.dev,
     address: ipAddressText(address, global.family),
+    ...(kw.proxy !== undefined ? { flags: ["proxy"] } : {}),
     ...(kw.lladdr ? { lladdr: kw.lladdr } : {}),
     ...(kw.nud !== undefined
       ? { state: ipOperand(neighbourStateId, kw.nud, "nud state is bad") }

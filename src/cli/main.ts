@@ -11,7 +11,8 @@
  * as `.js`. From a clone of the repository, `bun src/cli/main.ts`.)
  *
  * Commands: `link show [DEV] [up]`, `addr show [DEV] [up] [scope SCOPE|all]`,
- * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]...`), `rule`,
+ * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]... [proxy]`, `add|del
+ * {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
  * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
  * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
@@ -53,10 +54,10 @@ Commands:
                                        route lookup (ip route get; ADDRESS as ip reads it:
                                        default, 10.9, 10.0.0.7/24 looked up as /32)
   route add|del PREFIX [via [inet|inet6] GW] [dev DEV] [table T] [metric N] [type T]
-  neigh show [dev DEV] [nud STATE|all]...
+  neigh show [dev DEV] [nud STATE|all]... [proxy]
                                        neighbours (ip neigh show; by default all but noarp
-                                       and none)
-  neigh add|del ADDRESS dev DEV [lladdr MAC] [nud STATE]
+                                       and none; proxy: the proxy entries)
+  neigh add|del {ADDRESS|proxy ADDRESS} dev DEV [lladdr MAC] [nud STATE]
   rule show                            rules (ip rule show)
   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif DEV] [oif DEV]
                [table T|ACTION] [pref N]

@@ -319,6 +319,44 @@ test("cli link show and neigh show: a link mode and a neighbour state as ip prin
   assert.match(linkText(odd), /^9: x0: <> mtu 0 state 0x9 /);
 });
 
+test("cli neigh: proxy entries, shown with `neigh show proxy` and added and deleted with `proxy ADDRESS`, as ip's", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "neigh add proxy 10.9.0.11 dev va0",
+    "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev va0",
+  ], { ipv6: false });
+  // "proxy" was refused (unexpected "proxy"), in show and in add.
+  const ok = (...args: string[]) => {
+    const r = cli(["--netns", ns.name, ...args]);
+    assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  ok("neigh", "add", "proxy", "10.9.0.12", "dev", "va0");
+  for (const view of ["neigh show proxy", "neigh show proxy dev va0", "neigh show"]) {
+    const args = view.split(" ");
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `--json ${view}`);
+    assert.equal(ok(...args), ns.ip(...args), view);
+  }
+  assert.deepEqual(ns.json("neigh", "show", "proxy").map((n) => n.dst), ["10.9.0.11", "10.9.0.12"]);
+  ok("neigh", "del", "proxy", "10.9.0.11", "dev", "va0");
+  assert.deepEqual(ns.json("neigh", "show", "proxy").map((n) => n.dst), ["10.9.0.12"]);
+  // One address: "proxy ADDRESS" and another is one too many.
+  const twice = cli([
+    "--netns",
+    ns.name,
+    "neigh",
+    "add",
+    "proxy",
+    "10.9.0.13",
+    "10.9.0.14",
+    "dev",
+    "va0",
+  ]);
+  assert.equal(twice.status, 255);
+  assert.match(twice.stderr, /unexpected "10\.9\.0\.14"/);
+});
+
 test("cli link show: a link's address line as ip prints it: no brd without IFLA_BROADCAST, peer for a point-to-point one", () => {
   // A tun has neither address: ip prints "link/none " (its format ends with a space).
   using ns = quietNetns(["tuntap add tn0 mode tun"], { ipv6: false });
