@@ -769,6 +769,8 @@ const ROUTE_KEYS = [
   "mark",
   "oif",
   "iif",
+  "scope",
+  "tos",
 ];
 
 /** A link's name where ip checks one (get_ifname); otherwise a UsageError in its words. */
@@ -788,7 +790,7 @@ function tableOption(id: number): NewRoute["table"] {
 /** What `route add|del|replace` take of ROUTE_KEYS. */
 const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src"];
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
-const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type"];
+const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type", "scope", "metric", "tos"];
 
 /**
  * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
@@ -1053,11 +1055,29 @@ export async function routeCommand(args: string[], global: Global, out: Output):
           ...(cached ? { cached } : {}),
         }),
     );
-    const shown = routes.filter((r) => selectedDst(r, root, match)).map((r) => {
+    // As ip's filter_nlmsg: the scope ("all": any), metric and TOS asked for, each then not
+    // printed (nor the device and protocol asked for; the type is).
+    const scope = kw.scope === undefined || kw.scope === "all"
+      ? undefined
+      : ipOperand(scopeId, kw.scope, "invalid \"scope\"");
+    const metric = kw.metric === undefined
+      ? undefined
+      : ipNumber(kw.metric, "\"metric\" value is invalid");
+    const tos = kw.tos === undefined
+      ? undefined
+      : ipOperand(dsfieldId, kw.tos, "TOS value is invalid");
+    const shown = routes.filter((r) =>
+      selectedDst(r, root, match)
+      && (scope === undefined || r.raw.rtmScope === scope)
+      && (metric === undefined || (r.metric ?? 0) === metric)
+      && (tos === undefined || (r.tos ?? 0) === tos)
+    ).map((r) => {
       const route = routeJson(r, table !== undefined && table !== "all");
-      // As ip: the device and protocol asked for are not repeated (the type is).
       if (kw.dev) delete route.dev;
       if (kw.proto) delete route.protocol;
+      if (scope !== undefined) delete route.scope;
+      if (metric !== undefined) delete route.metric;
+      if (tos !== undefined) delete route.tos;
       return route;
     });
     if (global.json) json(out, shown);

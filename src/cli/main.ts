@@ -47,7 +47,8 @@ Commands:
   addr show [DEV] [up] [scope SCOPE|all]
                                        addresses (ip addr show; SCOPE: global, link, host,
                                        site or a number)
-  route show [table T|cache] [dev D] [proto P] [type T] [[root|match|exact] PREFIX]
+  route show [table T|cache] [dev D] [proto P] [type T] [scope S] [metric N] [tos T]
+             [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
   route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV|vrf NAME] [mark M] [tos T]
             [uid U] [sport P] [dport P] [ipproto P] [fibmatch] [notify] [connected]

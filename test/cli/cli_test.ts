@@ -146,6 +146,17 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
   same(["route", "show", "type", "blackhole"]);
   same(["route", "show", "table", "all", "type", "local"]);
   same(["-6", "route", "show"]);
+  // Scope, metric and TOS, as ip's filter_nlmsg selects by them (each then not printed); "scope
+  // all" is every scope, printed. They were refused ('route show selects by table, dev...').
+  same(["route", "show", "scope", "link"]);
+  same(["route", "show", "scope", "global"]);
+  same(["route", "show", "scope", "all"]);
+  same(["route", "show", "table", "all", "scope", "host"]);
+  same(["route", "show", "metric", "20"]);
+  same(["route", "show", "metric", "0"]);
+  same(["-6", "route", "show", "metric", "1024"]);
+  same(["route", "show", "tos", "0x10"]);
+  same(["route", "show", "tos", "0"]);
   // Destination selectors, as ip's filter_nlmsg applies them.
   same(["route", "show", "10.50.0.0/16"]);
   same(["route", "show", "to", "exact", "10.50.0.0/16"]);
@@ -221,6 +232,9 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
       ["route", "show", "table", "all"],
       ["route", "show", "root", "10.0.0.0/8"],
       ["route", "show", "match", "10.80.1.1"],
+      ["route", "show", "scope", "link"],
+      ["route", "show", "metric", "20"],
+      ["route", "show", "tos", "0x10"],
       ["rule", "show"],
       ["-6", "rule", "show"],
       ["neigh", "show"],
@@ -1690,7 +1704,7 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     [
       ["--netns", ns.name, "route", "show", "via", "10.9.0.2"],
       255,
-      /^netlink: route show selects by table, dev, proto, type, not "via"/,
+      /^netlink: route show selects by table, dev, proto, type, scope, metric, tos, not "via"/,
     ],
     [
       ["--netns", ns.name, "neigh", "show", "lladdr", "02:00:00:00:00:05"],
