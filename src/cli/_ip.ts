@@ -260,15 +260,16 @@ export function linkText(
 
 /**
  * What `link show` and `addr show` select by, as ip's ipaddr_list_flush_or_save reads it: the
- * device (`[dev] DEV`), `up` (links administratively up: IFF_UP) and, for addresses,
- * `scope SCOPE|all` (the last one wins).
+ * device (`[dev] DEV`), `up` (links administratively up: IFF_UP), `master DEV` (its ports),
+ * `type KIND` (links of that kind; `KIND_slave`: ports of a master of that kind) and, for
+ * addresses, `scope SCOPE|all` (the last one of each wins).
  */
-function showSelectors(
-  args: string[],
-  addresses: boolean,
-): { dev?: string; up: boolean; scope?: number } {
+function showSelectors(args: string[], addresses: boolean): LinkSelectors & { scope?: number } {
   const [, rest] = verb(args, ["show"]);
-  const [kw, positional] = keywords(rest, addresses ? ["scope"] : []);
+  const [kw, positional] = keywords(
+    rest,
+    addresses ? ["master", "type", "scope"] : ["master", "type"],
+  );
   const up = positional.includes("up");
   // The device as `dev DEV` or bare, once: ip refuses a second one (duparg2), in either form.
   let dev: string | undefined;
@@ -283,14 +284,38 @@ function showSelectors(
   const scope = kw.scope === undefined || kw.scope === "all"
     ? undefined
     : ipOperand(scopeId, kw.scope, "invalid \"scope\"");
-  return { dev, up, scope };
+  return { dev, up, master: kw.master, type: kw.type, scope };
 }
 
-/** The links to show (one, or all) and every link's name by index. */
-async function linksOf(ip: RouteClient, dev: string | undefined) {
+/** The links `link show` and `addr show` select ({@linkcode showSelectors}). */
+interface LinkSelectors {
+  dev?: string;
+  up: boolean;
+  master?: string;
+  type?: string;
+}
+
+/**
+ * The links to show (one, or all; of the master and type asked for, as ip's iplink_filter_req
+ * and its match_link_kind select them) and every link's name by index. A master that is not
+ * there is refused in ip's words.
+ */
+async function linksOf(ip: RouteClient, { dev, master, type }: LinkSelectors) {
   const all = await ip.link.list();
   const names = new Map(all.map((l) => [l.index, l.name]));
-  return { names, links: dev === undefined ? all : [await ip.link.get(dev)] };
+  let links = dev === undefined ? all : [await ip.link.get(dev)];
+  if (master !== undefined) {
+    const index = (await ip.link.get(master).catch(() => undefined))?.index;
+    if (index === undefined) throw invalidArgument(master, "Device does not exist");
+    links = links.filter((link) => link.master === index);
+  }
+  if (type !== undefined) {
+    const port = type.endsWith("_slave") ? type.slice(0, -"_slave".length) : undefined;
+    links = links.filter((link) =>
+      port === undefined ? link.kind === type : link.portKind === port
+    );
+  }
+  return { names, links };
 }
 
 /** IFLA_STATS64 as `ip -s -j link` shows it (the rarer counters only when not zero). */
@@ -323,12 +348,12 @@ function stats64Json(link: Link): Record<string, unknown> | undefined {
 
 /** `link show [DEV] [up]` (`-s`: with the counters). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const { dev, up } = showSelectors(args, false);
+  const selectors = showSelectors(args, false);
   const { names, links, netns } = await withRoute(global, async (ip) => {
-    const found = await linksOf(ip, dev);
+    const found = await linksOf(ip, selectors);
     return { ...found, netns: global.json ? undefined : await netnsNames(ip, found.links) };
   });
-  const selected = links.filter((l) => l.up || !up);
+  const selected = links.filter((l) => l.up || !selectors.up);
   const shown = selected.map((l) => {
     const link = linkJson(l, names);
     const stats64 = global.stats ? stats64Json(l) : undefined;
@@ -423,9 +448,9 @@ const ADDRESS_FLAG_ORDER = [
  * is shown too, without -4 or -6.
  */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const { dev, up, scope } = showSelectors(args, true);
+  const { dev, up, scope, ...selectors } = showSelectors(args, true);
   const { names, links, addresses, netns } = await withRoute(global, async (ip) => {
-    const found = await linksOf(ip, dev);
+    const found = await linksOf(ip, { dev, up, ...selectors });
     return {
       ...found,
       addresses: await ip.addr.list(dev === undefined ? {} : { dev }),

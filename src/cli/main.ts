@@ -10,7 +10,8 @@
  * (On Bun, installed with `bunx jsr add @netlink/netlink`: JSR's npm tarball holds the modules
  * as `.js`. From a clone of the repository, `bun src/cli/main.ts`.)
  *
- * Commands: `link show [DEV] [up]`, `addr show [DEV] [up] [scope SCOPE|all]`,
+ * Commands: `link show [DEV] [up] [master DEV] [type KIND]`, `addr show [DEV] [up] [master DEV]
+ * [type KIND] [scope SCOPE|all]`,
  * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]... [proxy]`, `add|del
  * {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
  * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
@@ -43,8 +44,10 @@ import { CaptureFile } from "./_capture.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
 Commands:
-  link show [DEV] [up]                 links (ip link show; up: administratively up)
-  addr show [DEV] [up] [scope SCOPE|all]
+  link show [DEV] [up] [master DEV] [type KIND]
+                                       links (ip link show; up: administratively up; master:
+                                       its ports; KIND_slave: ports of a KIND master)
+  addr show [DEV] [up] [master DEV] [type KIND] [scope SCOPE|all]
                                        addresses (ip addr show; SCOPE: global, link, host,
                                        site or a number)
   route show [table T|cache] [dev D] [proto P] [type T] [scope S] [metric N] [tos T]

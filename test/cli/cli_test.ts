@@ -437,9 +437,12 @@ test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip app
   using ns = quietNetns([
     "link add va0 type veth peer name vb0",
     "link add vc0 type veth peer name vd0",
+    "link add br0 type bridge",
+    "link set vc0 master br0",
     "link set va0 up",
     "addr add 10.9.0.1/24 dev va0",
     "addr add 10.9.1.1/24 dev va0 scope link",
+    "addr add 10.9.4.1/24 dev vc0",
     "addr add 10.9.2.1/32 dev vb0 scope host",
     "addr add 10.9.3.1/24 dev vb0 scope site",
     "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev va0",
@@ -470,13 +473,32 @@ test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip app
   }
   assert.deepEqual(
     cliJson(ns, "addr", "show", "scope", "link").map((l) => l.ifname),
-    ["va0", "vd0", "vc0"], // by index: the peer of a veth is made first
+    ["va0", "vd0", "br0"], // by index: the peer of a veth is made first
   );
   same("addr show up");
   same("addr show up scope host");
   same("addr show vb0 scope host");
   same("addr show dev vb0 scope link");
   same("-4 addr show scope link");
+  // A master's ports and links of a kind (KIND_slave: ports of a master of that kind), as ip
+  // selects them (they were refused: unexpected "master").
+  assert.deepEqual(cliJson(ns, "link", "show", "master", "br0").map((l) => l.ifname), ["vc0"]);
+  assert.equal(same("link show type veth"), 4);
+  for (
+    const view of [
+      "link show master br0",
+      "link show master vb0",
+      "link show type bridge",
+      "link show type bridge_slave",
+      "link show vc0 type bridge",
+      "link show up type veth",
+      "addr show master br0",
+      "addr show type veth scope global",
+      "addr show type bridge_slave",
+    ]
+  ) {
+    same(view);
+  }
   // Without nud, every state but noarp and none; each nud adds one; state 0 prints none.
   for (
     const view of [
@@ -496,6 +518,7 @@ test("cli link show up, addr show scope, neigh show nud: ip's filters, as ip app
   for (
     const [view, error] of [
       ["addr show scope bogus", /^netlink: argument "bogus" is wrong: invalid "scope"$/m],
+      ["link show master nosuch", /^netlink: argument "nosuch" is wrong: Device does not exist$/m],
       ["neigh show nud 3", /^netlink: argument "3" is wrong: nud state is bad$/m],
       ["neigh show nud bogus", /^netlink: argument "bogus" is wrong: nud state is bad$/m],
     ] as const
