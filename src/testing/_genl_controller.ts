@@ -40,14 +40,27 @@ import {
   GENL_NAMSIZ,
   GENL_START_ALLOC,
   NL_ATTR_TYPE_NUL_STRING,
+  NL_ATTR_TYPE_S16,
+  NL_ATTR_TYPE_S32,
+  NL_ATTR_TYPE_S64,
+  NL_ATTR_TYPE_S8,
   NL_ATTR_TYPE_U16,
   NL_ATTR_TYPE_U32,
+  NL_POLICY_TYPE_ATTR_BITFIELD32_MASK,
+  NL_POLICY_TYPE_ATTR_MASK,
   NL_POLICY_TYPE_ATTR_MAX_LENGTH,
+  NL_POLICY_TYPE_ATTR_MAX_VALUE_S,
   NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+  NL_POLICY_TYPE_ATTR_MIN_LENGTH,
+  NL_POLICY_TYPE_ATTR_MIN_VALUE_S,
   NL_POLICY_TYPE_ATTR_MIN_VALUE_U,
+  NL_POLICY_TYPE_ATTR_POLICY_IDX,
+  NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE,
   NL_POLICY_TYPE_ATTR_TYPE,
 } from "../constants.ts";
+import type { FamilyPolicy } from "../genl.ts";
 import { type Message, NLMSG_HDRLEN } from "../message.ts";
+import type { AttributePolicy } from "../policy.ts";
 
 const EINVAL = errnoNumber("EINVAL")!;
 const ENODATA = errnoNumber("ENODATA")!;
@@ -92,6 +105,15 @@ export interface FakeFamily {
     | readonly string[]
     | ReadonlyMap<string, number>
     | readonly (readonly [string, number])[];
+  /**
+   * Its operations' attribute policies, as `resolvePolicy()` gives them (a host family's, read
+   * from its kernel, is one): CTRL_CMD_GETPOLICY answers with them as the kernel answers, for
+   * the family or one operation (its policies and the ones they nest, numbered afresh). Each
+   * command must be one of `operations` (an index `policies` lacks is a policy none of whose
+   * attributes is described, as a host's may be). Default none:
+   * CTRL_CMD_GETPOLICY answers ENODATA, as the kernel does for a family without policies.
+   */
+  readonly policy?: FamilyPolicy;
 }
 
 const FAMILY_KEYS = Object.keys(
@@ -103,6 +125,7 @@ const FAMILY_KEYS = Object.keys(
     maxAttribute: 0,
     operations: 0,
     groups: 0,
+    policy: 0,
   } satisfies Record<keyof FakeFamily, 0>,
 );
 
@@ -115,6 +138,7 @@ interface Registered {
   readonly maxAttribute: number;
   readonly operations: ReadonlyMap<number, number>;
   readonly groups: ReadonlyMap<string, number>;
+  readonly policy?: FamilyPolicy;
 }
 
 /** nlctrl itself as kernel 6.18 registers it: GETFAMILY (do, dump), GETPOLICY (dump). */
@@ -145,6 +169,49 @@ const u32Policy: PolicyWriter = (p) =>
 const namePolicy: PolicyWriter = (p) =>
   p.u32(NL_POLICY_TYPE_ATTR_MAX_LENGTH, GENL_NAMSIZ - 1)
     .u32(NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_NUL_STRING);
+
+/** The NL_ATTR_TYPE_* of signed integers, whose ranges are written as such. */
+const SIGNED_TYPES = new Set([
+  NL_ATTR_TYPE_S8,
+  NL_ATTR_TYPE_S16,
+  NL_ATTR_TYPE_S32,
+  NL_ATTR_TYPE_S64,
+]);
+
+/**
+ * An {@linkcode AttributePolicy} as netlink_policy_dump_write_attr writes it: a mask or a range
+ * (signed for signed types), lengths, a nested policy's index (`index` gives its number in this
+ * dump) and highest type, a bitfield's bits, then the type.
+ */
+function attributePolicyWriter(
+  policy: AttributePolicy,
+  index: (policyIndex: number) => number,
+): PolicyWriter {
+  return (p) => {
+    const signed = SIGNED_TYPES.has(policy.type);
+    if (policy.mask !== undefined) p.u64(NL_POLICY_TYPE_ATTR_MASK, policy.mask);
+    if (policy.minValue !== undefined) {
+      if (signed) p.s64(NL_POLICY_TYPE_ATTR_MIN_VALUE_S, policy.minValue);
+      else p.u64(NL_POLICY_TYPE_ATTR_MIN_VALUE_U, policy.minValue);
+    }
+    if (policy.maxValue !== undefined) {
+      if (signed) p.s64(NL_POLICY_TYPE_ATTR_MAX_VALUE_S, policy.maxValue);
+      else p.u64(NL_POLICY_TYPE_ATTR_MAX_VALUE_U, policy.maxValue);
+    }
+    if (policy.minLength !== undefined) p.u32(NL_POLICY_TYPE_ATTR_MIN_LENGTH, policy.minLength);
+    if (policy.maxLength !== undefined) p.u32(NL_POLICY_TYPE_ATTR_MAX_LENGTH, policy.maxLength);
+    if (policy.policyIndex !== undefined) {
+      p.u32(NL_POLICY_TYPE_ATTR_POLICY_IDX, index(policy.policyIndex));
+    }
+    if (policy.policyMaxType !== undefined) {
+      p.u32(NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE, policy.policyMaxType);
+    }
+    if (policy.bitfield32Mask !== undefined) {
+      p.u32(NL_POLICY_TYPE_ATTR_BITFIELD32_MASK, policy.bitfield32Mask);
+    }
+    p.u32(NL_POLICY_TYPE_ATTR_TYPE, policy.type);
+  };
+}
 
 /** nlctrl's policies (attribute type → its policy): ctrl_policy_family, ctrl_policy_policy. */
 const FAMILY_POLICY = new Map([[CTRL_ATTR_FAMILY_ID, u16Policy], [
@@ -313,6 +380,9 @@ export class GenlController {
         checkInteger(`${where}: command ${command}'s flags`, flags, 0, 0xffff_ffff),
       );
     }
+    const policy = given.policy === undefined
+      ? undefined
+      : checkPolicy(`${where}: policy`, given.policy, operations);
     const groups = this.#allocateGroups(where, given.groups);
     const family = {
       name,
@@ -322,6 +392,7 @@ export class GenlController {
       maxAttribute: u32("maxAttribute", 0),
       operations,
       groups,
+      ...(policy ? { policy } : {}),
     };
     this.#families.set(id, family);
     return family;
@@ -457,9 +528,11 @@ export class GenlController {
    * operations, or of the one CTRL_ATTR_OP names. For each operation with a policy, a part with
    * its policies' indices (in a nest typed with its command, or with 0 for one without a doit:
    * ctrl_dumppolicy_put_op nests by the doit's command); then a part per attribute of each
-   * policy, in index order (indices given in the order the operations' policies come, the doit's
-   * first). nlctrl's own are modelled; a registered family's policies are not known to the fake,
-   * which answers as the kernel answers a family none of whose operations has a policy: ENODATA.
+   * policy, in index order, attributes by type. Indices are given as netlink_policy_dump_add_policy
+   * gives them: in the order the operations' policies come (the doit's first), each followed by
+   * the policies it nests. nlctrl's own and a registered family's `policy` are modelled; a family
+   * without one answers as the kernel answers a family none of whose operations has a policy:
+   * ENODATA.
    */
   #policies(request: Message): ControllerAnswer {
     const asked = this.#asked(request);
@@ -474,47 +547,26 @@ export class GenlController {
     if (asked.op !== undefined && !family.operations.has(asked.op)) {
       return { errno: ENOENT, ext: { offset: asked.opOffset } };
     }
-    if (family !== NLCTRL) return { errno: ENODATA };
-    const operations = [...NLCTRL_POLICIES].filter(([cmd]) =>
-      asked.op === undefined || cmd === asked.op
-    );
-    // netlink_policy_dump_add_policy: an index per policy, in the order first added.
-    const indices = new Map<ReadonlyMap<number, PolicyWriter>, number>();
-    for (const [, { do: doit, dump }] of operations) {
-      for (const policy of [doit, dump]) {
-        if (policy && !indices.has(policy)) indices.set(policy, indices.size);
-      }
+    const chosen = (cmd: number) => asked.op === undefined || cmd === asked.op;
+    if (family === NLCTRL) {
+      const operations = [...NLCTRL_POLICIES].filter(([cmd]) => chosen(cmd));
+      return { payloads: policyParts(family.id, operations, () => [], (policy) => policy) };
     }
-    const part = (build: (attrs: AttributeEncoder) => void) => {
-      const attrs = new AttributeEncoder().u16(CTRL_ATTR_FAMILY_ID, family.id);
-      build(attrs);
-      return withHeader(CTRL_CMD_GETPOLICY, attrs.finish());
-    };
-    const payloads: Uint8Array[] = [];
-    for (const [cmd, { do: doit, dump }] of operations) {
-      payloads.push(
-        part((attrs) =>
-          attrs.nested(CTRL_ATTR_OP_POLICY, (byOp) =>
-            byOp.nested(doit ? cmd : 0, (op) => {
-              if (doit) op.u32(CTRL_ATTR_POLICY_DO, indices.get(doit)!);
-              if (dump) op.u32(CTRL_ATTR_POLICY_DUMP, indices.get(dump)!);
-            }))
-        ),
-      );
-    }
-    for (const [policy, index] of indices) {
-      for (const [type, write] of policy) {
-        payloads.push(
-          part((attrs) =>
-            attrs.nested(
-              CTRL_ATTR_POLICY,
-              (byIndex) => byIndex.nested(index, (byType) => byType.nested(type, write)),
-            )
-          ),
-        );
-      }
-    }
-    return { payloads };
+    const { policy } = family;
+    if (policy === undefined) return { errno: ENODATA };
+    const operations = [...family.operations.keys()].filter((cmd) =>
+      chosen(cmd) && policy.operations.has(cmd)
+    ).map((cmd) => [cmd, policy.operations.get(cmd)!] as const);
+    const attributesOf = (index: number) => policy.policies.get(index) ?? new Map();
+    const nested = (index: number) =>
+      [...attributesOf(index).values()].flatMap((attr) => attr.policyIndex ?? []);
+    const payloads = policyParts(family.id, operations, nested, (index, numberOf) =>
+      new Map(
+        [...attributesOf(index)].sort(([a], [b]) => a - b).map((
+          [type, attr],
+        ) => [type, attributePolicyWriter(attr, numberOf)]),
+      ));
+    return payloads.length === 0 ? { errno: ENODATA } : { payloads };
   }
 
   /** genl_ctrl_event's payloads for a registration: NEWFAMILY, then NEWMCAST_GRP per group. */
@@ -539,6 +591,107 @@ export class GenlController {
 }
 
 /** The entries of a Map or an array (TypeError naming `what` for anything else). */
+/**
+ * The parts of a CTRL_CMD_GETPOLICY dump of family `id`'s `operations` (command, its do and dump
+ * policies, of type `P`): the policies numbered as netlink_policy_dump_add_policy numbers them
+ * (each operation's do, then dump, each followed by what the policies so far nest, `nested`),
+ * a part per operation with a policy, then a part per attribute of each policy in number order
+ * (`attributes`: type → writer, given each policy's number). None when no operation has one.
+ */
+function policyParts<P>(
+  id: number,
+  operations: readonly (readonly [number, { readonly do?: P; readonly dump?: P }])[],
+  nested: (policy: P) => P[],
+  attributes: (policy: P, numberOf: (policy: P) => number) => ReadonlyMap<number, PolicyWriter>,
+): Uint8Array[] {
+  const numbers = new Map<P, number>();
+  const add = (policy: P | undefined) => {
+    if (policy === undefined || numbers.has(policy)) return;
+    numbers.set(policy, numbers.size);
+    // Then everything the policies so far nest, in their order (the kernel's walk of its list).
+    for (const known of numbers.keys()) {
+      for (const inner of nested(known)) if (!numbers.has(inner)) numbers.set(inner, numbers.size);
+    }
+  };
+  for (const [, { do: doit, dump }] of operations) {
+    add(doit);
+    add(dump);
+  }
+  const part = (build: (attrs: AttributeEncoder) => void) => {
+    const attrs = new AttributeEncoder().u16(CTRL_ATTR_FAMILY_ID, id);
+    build(attrs);
+    return withHeader(CTRL_CMD_GETPOLICY, attrs.finish());
+  };
+  const payloads: Uint8Array[] = [];
+  for (const [cmd, { do: doit, dump }] of operations) {
+    if (doit === undefined && dump === undefined) continue;
+    payloads.push(
+      part((attrs) =>
+        attrs.nested(
+          CTRL_ATTR_OP_POLICY,
+          (byOp) =>
+            byOp.nested(doit !== undefined ? cmd : 0, (op) => {
+              if (doit !== undefined) op.u32(CTRL_ATTR_POLICY_DO, numbers.get(doit)!);
+              if (dump !== undefined) op.u32(CTRL_ATTR_POLICY_DUMP, numbers.get(dump)!);
+            }),
+        )
+      ),
+    );
+  }
+  for (const [policy, index] of numbers) {
+    for (const [type, write] of attributes(policy, (p) => numbers.get(p)!)) {
+      payloads.push(
+        part((attrs) =>
+          attrs.nested(
+            CTRL_ATTR_POLICY,
+            (byIndex) => byIndex.nested(index, (byType) => byType.nested(type, write)),
+          )
+        ),
+      );
+    }
+  }
+  return payloads;
+}
+
+/**
+ * `policy` as a family's (resolvePolicy()'s shape) when each command is one of `operations` and
+ * each index a policy number; a TypeError saying what is wrong otherwise.
+ */
+function checkPolicy(
+  where: string,
+  policy: FamilyPolicy,
+  operations: ReadonlyMap<number, number>,
+): FamilyPolicy {
+  if (
+    policy === null || typeof policy !== "object" || !(policy.policies instanceof Map)
+    || !(policy.operations instanceof Map)
+  ) {
+    throw new TypeError(
+      `${where} must be what resolvePolicy() gives: { policies, operations }, two Maps; got ${
+        shown(policy)
+      }`,
+    );
+  }
+  // An index `policies` lacks is a policy none of whose attributes the kernel describes (as
+  // resolvePolicy() reads a host's: one of NLA_REJECT attributes has no part in the dump).
+  const known = (index: unknown, what: string) => {
+    if (index !== undefined) checkInteger(`${where}: ${what}`, index, 0, 0xffff_ffff);
+  };
+  for (const [command, op] of policy.operations) {
+    if (!operations.has(command)) {
+      throw new TypeError(`${where}: command ${shown(command)} is none of the operations`);
+    }
+    known(op.do, `command ${command}'s do policy`);
+    known(op.dump, `command ${command}'s dump policy`);
+  }
+  for (const [index, attributes] of policy.policies) {
+    for (const [type, attr] of attributes) {
+      known(attr.policyIndex, `policy ${index}'s attribute ${type}'s nested policy`);
+    }
+  }
+  return policy;
+}
+
 function pairs(what: string, value: unknown, strings = false): Iterable<unknown> {
   if (value === undefined) return [];
   if (value instanceof Map) return value.entries();

@@ -1218,9 +1218,11 @@ export class FakeKernel {
    * group). So `resolveFamily()` and the typed layer's `family()` resolve it unchanged; serve
    * its operations with `serve(NETLINK_GENERIC, family.id, handler)`. CTRL_CMD_GETPOLICY
    * answers as the kernel's does for nlctrl's own policies (the whole family, or one operation
-   * with CTRL_ATTR_OP; `resolvePolicy()` reads them), and ENODATA for a registered family, whose
-   * policies the fake does not know (the kernel's answer for a family with none). Throws TypeError or RangeError for a family
-   * the kernel would refuse (a bad name, one registered already, a taken id).
+   * with CTRL_ATTR_OP; `resolvePolicy()` reads them) and for a registered family's `policy`
+   * (`resolvePolicy()`'s shape: a host family's, read from its kernel, is one), and ENODATA for a
+   * family registered without one (the kernel's answer for a family with none). Throws TypeError
+   * or RangeError for a family the kernel would refuse (a bad name, one registered already, a
+   * taken id) or a policy that does not hold together.
    *
    * @example
    * ```ts

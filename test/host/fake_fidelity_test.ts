@@ -65,8 +65,8 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "../../src/constants.ts";
-import { SyscallError } from "../../src/errors.ts";
-import { decodeFamily, encodeGeneric } from "../../src/genl.ts";
+import { NetlinkError, SyscallError } from "../../src/errors.ts";
+import { decodeFamily, encodeGeneric, resolvePolicy } from "../../src/genl.ts";
 import { decodeMessages, encodeMessage, type Message } from "../../src/message.ts";
 import { open, type OpenOptions } from "../../src/open.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
@@ -898,7 +898,14 @@ test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY and CTRL_CMD_GETPOLICY answers
       });
       for (const reply of dump) {
         const family = decodeFamily(reply);
-        if (family.name !== "nlctrl") kernel.registerFamily(family);
+        if (family.name === "nlctrl") continue;
+        // With its policies as resolvePolicy() reads them (none: ENODATA), which the fake's
+        // CTRL_CMD_GETPOLICY must tell as the host's does, byte for byte.
+        const policy = await resolvePolicy(hostSocket, family.name).catch((err: unknown) => {
+          if (err instanceof NetlinkError && err.code === "ENODATA") return undefined;
+          throw err;
+        });
+        kernel.registerFamily(policy === undefined ? family : { ...family, policy });
       }
     } finally {
       await hostSocket.close();
@@ -985,6 +992,11 @@ test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY and CTRL_CMD_GETPOLICY answers
         policyTooLong: ask(NLM_F_DUMP, name("a-name-of-16-byte"), CTRL_CMD_GETPOLICY),
         policyNotDumped: ask(NLM_F_ACK, name("nlctrl"), CTRL_CMD_GETPOLICY),
         policyNone: ask(NLM_F_DUMP, name("acpi_event"), CTRL_CMD_GETPOLICY),
+        // A registered family's (their `policy`): ethtool's nest its header's policy; the whole
+        // family (a dump of several datagrams) and one command (its policies numbered afresh).
+        policyEthtool: ask(NLM_F_DUMP, name("ethtool"), CTRL_CMD_GETPOLICY),
+        policyEthtoolOp: ask(NLM_F_DUMP, op(name("ethtool"), 3), CTRL_CMD_GETPOLICY),
+        policyNetdev: ask(NLM_F_DUMP, name("netdev"), CTRL_CMD_GETPOLICY),
       };
     } finally {
       t.close();
@@ -996,5 +1008,9 @@ test("fake vs kernel: nlctrl's CTRL_CMD_GETFAMILY and CTRL_CMD_GETPOLICY answers
   // nlctrl's two operations, its policies' five attributes, NLMSG_DONE.
   assert.equal(real.policy.join(" | ").split(" | ").length, 8);
   assert.match(real.policyNone.at(-1)!, /errno=61 /);
+  assert.ok(real.policyEthtool.length > 1, "ethtool's policies take several datagrams");
+  for (const [key, value] of Object.entries(fake)) {
+    assert.deepEqual(value, real[key as keyof typeof real], key);
+  }
   assert.deepEqual(fake, real);
 });

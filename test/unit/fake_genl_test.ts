@@ -22,9 +22,13 @@ import {
   GENL_CMD_CAP_HASPOL,
   GENL_ID_CTRL,
   NETLINK_GENERIC,
+  NL_ATTR_TYPE_BITFIELD32,
+  NL_ATTR_TYPE_NESTED,
   NL_ATTR_TYPE_NUL_STRING,
+  NL_ATTR_TYPE_S8,
   NL_ATTR_TYPE_U16,
   NL_ATTR_TYPE_U32,
+  NL_ATTR_TYPE_U64,
 } from "../../src/constants.ts";
 import { NetlinkError } from "../../src/errors.ts";
 import {
@@ -203,7 +207,7 @@ test("registerFamily() refuses a family the kernel would not register, naming wh
   assert.throws(() => kernel.unregisterFamily("nlctrl"), /no family named "nlctrl"/);
 });
 
-test("nlctrl's CTRL_CMD_GETPOLICY: resolvePolicy() reads nlctrl's own policies from the fake, whole or per command; a registered family's are unknown to it (ENODATA)", async () => {
+test("nlctrl's CTRL_CMD_GETPOLICY: resolvePolicy() reads nlctrl's own policies from the fake, whole or per command; a registered family without a policy: ENODATA", async () => {
   // The fake listed GETPOLICY among nlctrl's operations and answered it EOPNOTSUPP.
   const kernel = new FakeKernel();
   kernel.registerFamily({ name: "demo", operations: [[1, DO_POLICY]] });
@@ -245,4 +249,71 @@ test("nlctrl's CTRL_CMD_GETPOLICY: resolvePolicy() reads nlctrl's own policies f
   );
   // The socket goes on: the refused dumps left no dump running.
   assert.equal((await resolveFamily(sock, "demo")).name, "demo");
+});
+
+test("a registered family's policy (resolvePolicy()'s shape) is what CTRL_CMD_GETPOLICY answers, whole or per command, nested policies numbered as the kernel numbers them", async () => {
+  // It answered ENODATA for any registered family: a policy could not be given.
+  const vlan: AttributePolicy = { type: NL_ATTR_TYPE_U16, minValue: 1n, maxValue: 4094n };
+  const nest: AttributePolicy = { type: NL_ATTR_TYPE_NESTED, policyIndex: 1, policyMaxType: 2 };
+  const label: AttributePolicy = { type: NL_ATTR_TYPE_NUL_STRING, maxLength: 15 };
+  const level: AttributePolicy = { type: NL_ATTR_TYPE_S8, minValue: -5n, maxValue: 5n };
+  const bits: AttributePolicy = { type: NL_ATTR_TYPE_U64, mask: 0xffn };
+  const flags: AttributePolicy = { type: NL_ATTR_TYPE_BITFIELD32, bitfield32Mask: 3 };
+  const policy = {
+    policies: new Map([
+      [0, new Map([[1, vlan], [2, nest], [3, label]])],
+      [1, new Map([[1, level], [2, bits]])],
+      [2, new Map([[1, flags]])],
+    ]),
+    operations: new Map([[1, { do: 0 }], [2, { dump: 1 }], [4, { do: 2, dump: 0 }]]),
+  };
+  const operations: [number, number][] = [
+    [1, DO_POLICY],
+    [2, GENL_CMD_CAP_DUMP | GENL_CMD_CAP_HASPOL],
+    [3, GENL_CMD_CAP_DO],
+    [4, DO_POLICY | GENL_CMD_CAP_DUMP],
+  ];
+  const kernel = new FakeKernel();
+  kernel.registerFamily({ name: "demo", operations, policy });
+  await using sock = await open(NETLINK_GENERIC, { transport: kernel.open });
+  // The whole family reads back as given (a dump-only command included).
+  assert.deepEqual(await resolvePolicy(sock, "demo"), policy);
+  // One command: its policies and those they nest, numbered from 0 in the kernel's order (the
+  // doit's, what it nests, then the dumpit's).
+  assert.deepEqual(await resolvePolicy(sock, "demo", { command: 4 }), {
+    policies: new Map([
+      [0, new Map([[1, flags]])],
+      [1, new Map([[1, vlan], [2, { ...nest, policyIndex: 2 }], [3, label]])],
+      [2, new Map([[1, level], [2, bits]])],
+    ]),
+    operations: new Map([[4, { do: 0, dump: 1 }]]),
+  });
+  assert.deepEqual(await resolvePolicy(sock, "demo", { command: 2 }), {
+    policies: new Map([[0, new Map([[1, level], [2, bits]])]]),
+    operations: new Map([[2, { dump: 0 }]]),
+  });
+  // A command without a policy: ENODATA, as the kernel answers.
+  await assert.rejects(
+    resolvePolicy(sock, "demo", { command: 3 }),
+    (e: unknown) => e instanceof NetlinkError && e.code === "ENODATA",
+  );
+  // A policy that does not hold together is refused at registration.
+  const nest9 = { ...nest, policyIndex: 1.5 };
+  for (
+    const [bad, message] of [
+      [{ ...policy, operations: new Map([[9, { do: 0 }]]) }, /command 9 is none of the operations/],
+      [{ ...policy, operations: new Map([[1, { do: -1 }]]) }, /command 1's do policy must be/],
+      [
+        { ...policy, policies: new Map([...policy.policies, [2, new Map([[5, nest9]])]]) },
+        /policy 2's attribute 5's nested policy must be/,
+      ],
+      [{ policies: {}, operations: {} }, /two Maps/],
+    ] as const
+  ) {
+    assert.throws(
+      () => kernel.registerFamily({ name: "bad", operations, policy: bad as never }),
+      (e: unknown) =>
+        (e instanceof TypeError || e instanceof RangeError) && message.test(e.message),
+    );
+  }
 });
