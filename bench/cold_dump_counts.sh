@@ -9,9 +9,11 @@
 # JSC's code dumped, and the steady datagrams' instructions are summed by the JavaScript function
 # (and tier) whose machine code ran them (bun.exe: the runtime's own code, LLInt included). Runs
 # over this checkout, and OLD (another checkout) too if set, in a network namespace of ROUTES
-# routes. Slow: a minute or more per run. Needs root and valgrind. Not a test.
+# routes. LAYERS picks one of the two (the bare loop's counts move little from tree to tree).
+# SECOND_SOCKET=1: the dump's socket is the process's second (bench/_dump_marks.ts). Slow: a
+# minute or more per run. Needs root and valgrind. Not a test.
 #
-#   [OLD=DIR] [ATTRIBUTE=1] bench/cold_dump_counts.sh [ROUTES]
+#   [OLD=DIR] [ATTRIBUTE=1] [LAYERS=cursor] [SECOND_SOCKET=1] bench/cold_dump_counts.sh [ROUTES]
 . "$(dirname "$0")/_prologue.sh"
 routes=${1:-100000}
 old=${OLD:+$(cd "$OLD" && pwd)}
@@ -21,7 +23,7 @@ routes_netns "$ns" "$routes"
 trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$out"' EXIT
 runs=()
 for tree in "$PWD" $old; do
-  for layer in bare cursor; do
+  for layer in ${LAYERS:-bare cursor}; do
     name=$([[ $tree == "$PWD" ]] && echo "$layer" || echo "$layer-old")
     runs+=("$name")
     for pass in counts ${ATTRIBUTE:+code}; do
@@ -102,7 +104,7 @@ for name in runs:
           f" first 10 {sum(walk[:10]) / 1e6:6.2f}, steady {steady / 1e6:5.3f} a datagram"
           f" | close {close / 1e6:5.2f}")
 for name in runs:
-    if not name.startswith("cursor"): continue
+    if not name.startswith("cursor") or name.replace("cursor", "bare") not in table: continue
     bare = table[name.replace("cursor", "bare")]
     print(f"  {name:10} x bare: setup +{(table[name][0] - bare[0]) / 1e6:.2f}, walk"
           f" +{(table[name][1] - bare[1]) / 1e6:.2f}, steady datagram"
