@@ -13,8 +13,8 @@ import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_ALIGNTO } from "./constants.ts";
 import { NLMSG_HDRLEN } from "./message.ts";
 
-/** The header words {@linkcode MessageCursor.next} read through a DataView (its rare case). */
-const HEADER = new Uint32Array(4);
+/** The header words {@linkcode MessageCursor.next} reads, read through a DataView (its rare case). */
+const HEADER = new Uint32Array(2);
 
 /**
  * Walks one datagram's netlink messages in place, as the kernel's NLMSG_OK/NLMSG_NEXT do, and
@@ -58,10 +58,6 @@ export class MessageCursor {
   type = 0;
   /** The current message's nlmsg_flags. */
   flags = 0;
-  /** The current message's nlmsg_seq. */
-  seq = 0;
-  /** The current message's nlmsg_pid (the header's port ID, not the datagram's sender). */
-  portid = 0;
   /** Offset of the current message's header in `data`. */
   offset = 0;
   /** Offset of the current message's payload in `data`. */
@@ -69,6 +65,35 @@ export class MessageCursor {
   /** Payload bytes of the current message: nlmsg_len minus the header, without padding. */
   payloadLength = 0;
   #next = 0;
+
+  /**
+   * The current message's nlmsg_seq (0 while none is current). Read from its header when asked,
+   * not stored by each {@linkcode next}: see {@linkcode portid}.
+   */
+  get seq(): number {
+    return this.#headerWord(8);
+  }
+
+  /**
+   * The current message's nlmsg_pid (the header's port ID, not the datagram's sender; 0 while
+   * none is current). Read from the header when asked, as {@linkcode seq} is: few walks read
+   * either, and next() stored both for every message. A port ID the kernel picked for any
+   * socket of a process but its first is above 2^31, which JavaScriptCore does not hold as an
+   * int32: stored, every message of a dump to such a socket paid for a double (callgrind,
+   * bench/cold_dump_counts.sh with SECOND_SOCKET=1: 2,500 instructions more in each steady
+   * datagram of a 100,000-route `cursor()` dump, 4 a message).
+   */
+  get portid(): number {
+    return this.#headerWord(12);
+  }
+
+  /** The u32 at byte `at` of the current message's header; 0 while no message is current. */
+  #headerWord(at: number): number {
+    // A current message's payload follows its header: reset() leaves none (payloadOffset 0).
+    if (this.payloadOffset === 0) return 0;
+    return this.view.getUint32(this.byteOffset + this.offset + at, LE);
+  }
+
   /**
    * `data.buffer`'s whole words in host order, or undefined when `data` does not start on a
    * 4-byte boundary: the headers are read as elements, inline, where a DataView method is a call
@@ -137,9 +162,9 @@ export class MessageCursor {
     // The well-formed case checked here, written out: this runs once per message of a flood,
     // mostly while the code is still cold, where the call cost a third of the walk (measured).
     // A message starts 4-byte aligned in the datagram: with `data` aligned, its header is words,
-    // when all four are among them (a resizable buffer grown since they were made may hold a
-    // header across their end: its last words would read undefined).
-    let length = first >= 0 && end - at >= NLMSG_HDRLEN && i + 3 < w.length ? w[i] : 0;
+    // when the two read here are among them (a resizable buffer grown since they were made may
+    // hold a header across their end: words past it read undefined).
+    let length = first >= 0 && end - at >= NLMSG_HDRLEN && i + 1 < w.length ? w[i] : 0;
     if (!(length >= NLMSG_HDRLEN && length <= end - at)) {
       // The rare case in a method of its own: a smaller next() costs less at its first call (Bun
       // makes a function's bytecode whole then) and is inlined into more callers' loops.
@@ -151,8 +176,6 @@ export class MessageCursor {
     const typeAndFlags = w[i + 1];
     this.type = LE ? typeAndFlags & 0xffff : typeAndFlags >>> 16;
     this.flags = LE ? typeAndFlags >>> 16 : typeAndFlags & 0xffff;
-    this.seq = w[i + 2];
-    this.portid = w[i + 3];
     this.offset = at;
     this.payloadOffset = at + NLMSG_HDRLEN;
     this.payloadLength = length - NLMSG_HDRLEN;
@@ -175,8 +198,6 @@ export class MessageCursor {
       checkedLength(v, this.byteOffset, at, end); // throws
     }
     HEADER[1] = v.getUint32(base + 4, LE);
-    HEADER[2] = v.getUint32(base + 8, LE);
-    HEADER[3] = v.getUint32(base + 12, LE);
     return length;
   }
 
