@@ -56,8 +56,6 @@ export class MessageCursor {
   byteOffset = 0;
   /** The current message's nlmsg_type. */
   type = 0;
-  /** The current message's nlmsg_flags. */
-  flags = 0;
   /** Offset of the current message's header in `data`. */
   offset = 0;
   /** Offset of the current message's payload in `data`. */
@@ -67,31 +65,43 @@ export class MessageCursor {
   #next = 0;
 
   /**
+   * The current message's nlmsg_flags (0 while none is current). Read from its header when
+   * asked, not stored by each {@linkcode next}: see {@linkcode portid}.
+   */
+  get flags(): number {
+    return this.#header(6, false);
+  }
+
+  /**
    * The current message's nlmsg_seq (0 while none is current). Read from its header when asked,
    * not stored by each {@linkcode next}: see {@linkcode portid}.
    */
   get seq(): number {
-    return this.#headerWord(8);
+    return this.#header(8, true);
   }
 
   /**
    * The current message's nlmsg_pid (the header's port ID, not the datagram's sender; 0 while
-   * none is current). Read from the header when asked, as {@linkcode seq} is: few walks read
-   * either, and next() stored both for every message. A port ID the kernel picked for any
+   * none is current). Read from the header when asked, as {@linkcode seq} and
+   * {@linkcode flags} are: few walks read them, and next() stored them for every message. A port ID the kernel picked for any
    * socket of a process but its first is above 2^31, which JavaScriptCore does not hold as an
    * int32: stored, every message of a dump to such a socket paid for a double (callgrind,
    * bench/cold_dump_counts.sh with SECOND_SOCKET=1: 2,500 instructions more in each steady
    * datagram of a 100,000-route `cursor()` dump, 4 a message).
    */
   get portid(): number {
-    return this.#headerWord(12);
+    return this.#header(12, true);
   }
 
-  /** The u32 at byte `at` of the current message's header; 0 while no message is current. */
-  #headerWord(at: number): number {
+  /**
+   * The u32 (`word`) or u16 at byte `at` of the current message's header; 0 while no message is
+   * current.
+   */
+  #header(at: number, word: boolean): number {
     // A current message's payload follows its header: reset() leaves none (payloadOffset 0).
     if (this.payloadOffset === 0) return 0;
-    return this.view.getUint32(this.byteOffset + this.offset + at, LE);
+    const where = this.byteOffset + this.offset + at;
+    return word ? this.view.getUint32(where, LE) : this.view.getUint16(where, LE);
   }
 
   /**
@@ -172,10 +182,9 @@ export class MessageCursor {
       w = HEADER;
       i = 0;
     }
-    // nlmsg_type and nlmsg_flags, two u16 in a row, in one read.
+    // nlmsg_type, the u16 before nlmsg_flags, in a read of both.
     const typeAndFlags = w[i + 1];
     this.type = LE ? typeAndFlags & 0xffff : typeAndFlags >>> 16;
-    this.flags = LE ? typeAndFlags >>> 16 : typeAndFlags & 0xffff;
     this.offset = at;
     this.payloadOffset = at + NLMSG_HDRLEN;
     this.payloadLength = length - NLMSG_HDRLEN;
