@@ -14,6 +14,12 @@ export const EXT_KEYS = [
   "missingNest",
 ] as const satisfies readonly (keyof ExtendedAck)[];
 
+/** The longest `message` and `cookie` an attribute holds: 65535 less its header (and NUL). */
+const MAX_COOKIE = 0xffff - 4;
+const MAX_MESSAGE = MAX_COOKIE - 1;
+
+const utf8 = new TextEncoder();
+
 /**
  * An errno as the kernel has them (MAX_ERRNO 4095; 0: none), or a RangeError: NaN or 2^32 were
  * written as 0, an ack of success for a caller that meant a failure.
@@ -43,12 +49,28 @@ export function checkExt(what: string, ext: ExtendedAck | undefined): void {
     }
     if (message.includes("\0")) throw new RangeError(`${what}: message cannot hold NUL`);
     checkWellFormed(message, `${what}: message`);
+    // Its attribute's length is a u16: 4 bytes of header, the text and its NUL.
+    const bytes = message.length > MAX_MESSAGE / 3 ? utf8.encode(message).length : 0;
+    if (bytes > MAX_MESSAGE) {
+      throw new RangeError(
+        `${what}: message must be at most ${MAX_MESSAGE} bytes of UTF-8 (an attribute's length `
+          + `is a u16), got ${bytes}`,
+      );
+    }
   }
   const u32s = { offset, missingType, missingNest };
   for (const [key, value] of Object.entries(u32s)) {
     if (value !== undefined) checkInteger(`${what}: ${key}`, value, 0, 0xffff_ffff);
   }
-  if (cookie !== undefined) checkBytes(`${what}: cookie`, cookie);
+  if (cookie !== undefined) {
+    checkBytes(`${what}: cookie`, cookie);
+    if (cookie.byteLength > MAX_COOKIE) {
+      throw new RangeError(
+        `${what}: cookie must be at most ${MAX_COOKIE} bytes (an attribute's length is a u16), `
+          + `got ${cookie.byteLength}`,
+      );
+    }
+  }
   if (policy !== undefined && typeof policy !== "function") {
     throw new TypeError(
       `${what}: policy must be a function filling the nest, got ${shown(policy)}`,

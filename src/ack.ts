@@ -190,11 +190,11 @@ function decodeExtendedAck(
  * ```
  */
 export interface ExtendedAck {
-  /** NLMSGERR_ATTR_MSG: the error text, or a warning on success. */
+  /** NLMSGERR_ATTR_MSG: the error text, or a warning on success (at most 65530 bytes of UTF-8). */
   readonly message?: string;
   /** NLMSGERR_ATTR_OFFS: offset of the offending attribute in the request. */
   readonly offset?: number;
-  /** NLMSGERR_ATTR_COOKIE: opaque bytes. */
+  /** NLMSGERR_ATTR_COOKIE: opaque bytes (at most 65531). */
   readonly cookie?: Uint8Array;
   /**
    * NLMSGERR_ATTR_POLICY: writes the policy of the offending attribute (NL_POLICY_TYPE_ATTR_*

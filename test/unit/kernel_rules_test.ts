@@ -19,6 +19,7 @@ import {
   BPF_K,
   BPF_LD,
   BPF_RET,
+  decodeAck,
   decodeAttributePolicy,
   decodeMessages,
   encodeMessages,
@@ -1043,6 +1044,19 @@ test("ackMessage(), doneMessage() and multicast() refuse what they would write w
     [{ message: 5 }, /^TypeError: ext: message must be a string, got 5$/],
     [{ message: "a\0b" }, /^RangeError: ext: message cannot hold NUL$/],
     [{ message: "\ud800" }, /^TypeError: ext: message: "\\ud800" holds a lone surrogate/],
+    // Past an attribute's u16 length: the encoder said "attribute 1: string must be...".
+    [
+      { message: "x".repeat(65531) },
+      /^RangeError: ext: message must be at most 65530 bytes of UTF-8 \(an attribute's length is a u16\), got 65531$/,
+    ],
+    [
+      { message: "\u00e9".repeat(32766) },
+      /^RangeError: ext: message must be at most 65530 .*got 65532$/,
+    ],
+    [
+      { cookie: new Uint8Array(65532) },
+      /^RangeError: ext: cookie must be at most 65531 bytes \(an attribute's length is a u16\), got 65532$/,
+    ],
     [{ policy: 5 }, /^TypeError: ext: policy must be a function filling the nest, got 5$/],
   ];
   for (const [ext, message] of exts) {
@@ -1071,6 +1085,11 @@ test("ackMessage(), doneMessage() and multicast() refuse what they would write w
     }
     t.close();
   }
+  // The longest an attribute holds are written whole.
+  const longest = { message: "x".repeat(65530), cookie: new Uint8Array(65531) };
+  const written = decodeAck(ackMessage(request, 22, longest));
+  assert.equal(written.detail?.length, 65530);
+  assert.equal(written.cookie?.length, 65531);
   for (const group of [NaN, 0, -1, 1.5]) {
     assert.throws(
       () => new FakeKernel().multicast(NETLINK_ROUTE, group, []),
