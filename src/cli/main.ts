@@ -117,6 +117,13 @@ export async function run(
         if (global.netns === undefined) throw new UsageError("--netns needs a namespace name");
         checkNetns(global.netns);
       } else if (arg === "--capture") {
+        // One file per run: a second --capture would leave the first written with nothing.
+        if (capturePath !== undefined) {
+          throw new UsageError(
+            `--capture given twice (${shown(capturePath)}, then ${shown(args[i + 1] ?? "")}): `
+              + "every socket's traffic goes to one file",
+          );
+        }
         capturePath = args[++i];
         // An empty name is a command line's mistake too, not a file that cannot be opened.
         if (!capturePath) throw new UsageError("--capture needs a file name");

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
@@ -1567,6 +1567,8 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
 
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
+  const twiceDir = mkdtempSync(`${tmpdir()}/nlcli-`);
+  const twice = [`${twiceDir}/a.pcap`, `${twiceDir}/b.pcap`];
   const cases: [string[], number, RegExp][] = [
     [["bogus"], 1, /^netlink: unknown command "bogus"/], // as ip's "Object ... is unknown"
     [[], 255, /^netlink: no command/],
@@ -1782,6 +1784,12 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     [["--capture"], 255, /^netlink: --capture needs a file name/],
     [["--capture", "", "link"], 255, /^netlink: --capture needs a file name/],
     [["--capture", "/nonexistent-dir/x.pcap", "link"], 1, /^netlink: open: ENOENT.*nonexistent/],
+    // The second was the one written, the first silently left out.
+    [
+      ["--capture", twice[0], "--capture", twice[1], "link"],
+      255,
+      /^netlink: --capture given twice \(".*a\.pcap", then ".*b\.pcap"\): every socket's traffic goes to one file\n/,
+    ],
   ];
   for (const [args, status, message] of cases) {
     const result = cli(args);
@@ -1790,6 +1798,9 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     assert.match(result.stderr, message, `netlink ${args.join(" ")}`);
     assert.equal(result.stderr.trimEnd().split("\n").length, 1, `one line: ${result.stderr}`);
   }
+  // Refused before either file was made.
+  assert.deepEqual(readdirSync(twiceDir), []);
+  rmSync(twiceDir, { recursive: true });
   // Without CAP_NET_ADMIN (root otherwise, so the namespace can still be entered).
   const denied = cli(
     ["--netns", ns.name, "route", "add", "10.44.0.0/16", "dev", "br0"],
