@@ -74,6 +74,13 @@ export interface ReceivedMessage extends Message {
    * namespace has no id here. Undefined otherwise.
    */
   readonly nsid?: number;
+  /**
+   * True only for the library's own marker of an overrun (messages lost: see
+   * `NetlinkSocket.overruns`), which has type NLMSG_OVERRUN, sender 0 and an empty payload.
+   * Check this, not the type: any process can send a message of type NLMSG_OVERRUN to a port
+   * (or, as root, to a group), and no message received has this field.
+   */
+  readonly overrun?: true;
 }
 
 // NLMSG_HDRLEN (16: NLMSG_ALIGN(sizeof(struct nlmsghdr)), a u32 length, u16 type, u16 flags,

@@ -356,6 +356,7 @@ function overrunMessage(): ReceivedMessage {
     sender: 0,
     group: 0,
     nsid: undefined,
+    overrun: true, // what no received message has: a peer's NLMSG_OVERRUN is not this
   };
 }
 
@@ -681,7 +682,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
         ...this.#streamHost(),
         overrunMarker: overrunMessage,
         // The socket's own (the kernel never sends one): another process may send that type.
-        isOverrunMarker: (m) => m.type === NLMSG_OVERRUN && m.sender === 0,
+        isOverrunMarker: (m) => m.overrun === true,
         bytesOf: (m) => m.payload.byteLength,
       } satisfies StreamHost<ReceivedMessage>,
       this.#backlog,
@@ -758,9 +759,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * this socket), each datagram too long for the transport's receive buffer (EMSGSIZE: it was
    * dropped whole, and the buffer grew for the next one), plus each run of messages dropped
    * because the unclaimed-message queue was full. Each overrun also appears in the message
-   * stream as one NLMSG_OVERRUN message with sender 0 (in `datagrams()` as a datagram with
-   * `overrun: true`); the stream goes on. The kernel sends no NLMSG_OVERRUN: one from another
-   * sender is that process's message, not an overrun.
+   * stream as one message with `overrun: true` (type NLMSG_OVERRUN, sender 0, empty payload; in
+   * `datagrams()` a datagram with `overrun: true`, in `cursor()` a step with `c.overrun`); the
+   * stream goes on. Check `overrun`, not the type: the kernel sends no NLMSG_OVERRUN, and one
+   * another process sends is that process's message, without the field.
    */
   get overruns(): number {
     return this.#overruns;
@@ -1149,8 +1151,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
 
   /**
    * Iterates the messages no request claims: multicast messages (`group` set), acks and replies
-   * to `send()`, messages from other ports, and one NLMSG_OVERRUN message for each overrun
-   * (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
+   * to `send()`, messages from other ports, and for each overrun one message with
+   * `overrun: true` (see {@linkcode overruns}). Ends when the socket is closed, at once: the step after close()
    * is done, whatever is still queued. Throws, and so ends (every later step is done, as an async
    * generator's are after a throw), on abort (the signal's reason), on a
    * datagram that does not decode and answered no request (MalformedMessageError: what follows
@@ -1182,7 +1184,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * await using sock = await open(NETLINK_ROUTE, { groups: [RTNLGRP_LINK] });
    * const signal = AbortSignal.timeout(10_000);
    * try {
-   *   for await (const msg of sock.messages({ signal })) console.log(msg.type, msg.group);
+   *   for await (const msg of sock.messages({ signal })) {
+   *     if (msg.overrun) console.log("messages were lost: list again to resync");
+   *     else console.log(msg.type, msg.group);
+   *   }
    * } catch (err) {
    *   if (!signal.aborted) throw err; // the abort ends the loop by throwing its reason
    * }
@@ -1223,8 +1228,8 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * arrived before the call and were not taken (those the message stream holds, and those read
    * while no consumer was open: see {@linkcode messages}) come first, in order, from a microtask
    * (never inside this call). Nor inside your own calls: messages that a `request()` or a `dump()`
-   * step happens to read come from a microtask, in order. An overrun comes as a message of type
-   * NLMSG_OVERRUN, as in `messages()`. While it runs the socket waits for data, which keeps the
+   * step happens to read come from a microtask, in order. An overrun comes as a message with
+   * `overrun: true`, as in `messages()`. While it runs the socket waits for data, which keeps the
    * process alive, and the handler takes every message: `messages()` and `batches()` steps wait
    * until it ends (while `datagrams()` or `cursor()` is open, multicast datagrams go to that
    * iteration whole, as they would instead of to `messages()`). One listen() at a time per

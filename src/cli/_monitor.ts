@@ -10,7 +10,6 @@ import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
   NETLINK_ROUTE,
-  NLMSG_OVERRUN,
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_IPV4_ROUTE,
   RTNLGRP_IPV4_RULE,
@@ -274,7 +273,7 @@ async function printMessages(
   for await (const message of socket.messages({ onMalformed })) {
     if (!wanted(message, formatter)) continue;
     out(
-      message.type === NLMSG_OVERRUN && message.sender === 0 // the socket's marker
+      message.overrun // the socket's marker, not a peer's message of its type
         ? "overrun: messages were lost"
         : formatter.format(message, { protocol, style }),
     );

@@ -13,7 +13,6 @@ import {
   NETLINK_NO_ENOBUFS,
   NLM_F_ACK,
   NLM_F_REQUEST,
-  NLMSG_OVERRUN,
   RTM_GETLINK,
   SOL_NETLINK,
 } from "../constants.ts";
@@ -204,19 +203,19 @@ export function monitor(
           skipping = false;
           continue;
         }
-        // An overrun may have dropped the answer: it ends the skipping, and is yielded.
-        if (skipping && message.type !== NLMSG_OVERRUN) continue;
+        // An overrun may have dropped the answer: it ends the skipping, and is yielded. The
+        // socket's own marker of one, that is: not a message of its type another process sent.
+        if (skipping && !message.overrun) continue;
         skipping = false;
-        // Only the kernel's (port 0) are events: another process may write to our port, and
-        // root may multicast to the groups, anything it likes (NLMSG_OVERRUN too: the socket's
-        // own marker of an overrun has sender 0).
-        if (message.sender !== 0) continue;
-        if (message.type === NLMSG_OVERRUN) {
+        if (message.overrun) {
           names.clear(); // a rename may be among what was dropped
           known.up.clear();
           yield { object: "overrun" };
           continue;
         }
+        // Only the kernel's (port 0) are events: another process may write to our port, and
+        // root may multicast to the groups, anything it likes.
+        if (message.sender !== 0) continue;
         let kind = TYPES[message.type];
         // An AF_BRIDGE neighbour (ndm_family, the payload's first byte) is an FDB entry, an
         // AF_BRIDGE link (ifi_family) a bridge's word on its port: not the link's own, whose

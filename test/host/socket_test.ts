@@ -34,6 +34,7 @@ import type { MessageCursor } from "../../src/cursor.ts";
 import { NetlinkError, SyscallError } from "../../src/errors.ts";
 import { decodeDatagram } from "../../src/message.ts";
 import { open } from "../../src/open.ts";
+import type { NetlinkSocket } from "../../src/socket.ts";
 import { tap } from "../../src/tap.ts";
 import { ackMessage } from "../../src/testing/mod.ts";
 import { kernelDumping, Netns, routesNetns } from "./_netns.ts";
@@ -432,7 +433,7 @@ test("a peer's reply longer than the receive buffer: the request fails EMSGSIZE,
   // The same size now fits; the stream shows the loss as one overrun and goes on.
   b.send({ type: 0x11, payload: new Uint8Array(size).fill(7) }, { portid: a.portid });
   const stream = a.messages();
-  assert.equal((await stream.next()).value!.type, NLMSG_OVERRUN);
+  assert.equal((await stream.next()).value!.overrun, true);
   const whole = (await stream.next()).value!;
   assert.equal(whole.payload.length, size);
   assert.equal(whole.payload[size - 1], 7);
@@ -567,15 +568,37 @@ const indexed = (index: number) => ({
   payload: new Uint8Array(new Uint32Array([index, 0]).buffer),
 });
 
+/**
+ * A socket in USERSOCK group 3 with a receive buffer a flood of `indexed()` overflows, and a
+ * peer to send them, in a namespace of their own: every process of a namespace shares its
+ * USERSOCK groups.
+ */
+async function floodPair() {
+  const ns = new Netns();
+  let sock: NetlinkSocket | undefined;
+  let peer: NetlinkSocket;
+  try {
+    sock = await open(NETLINK_USERSOCK, { netns: ns.name, groups: [3], receiveBufferSize: 4096 });
+    peer = await open(NETLINK_USERSOCK, { netns: ns.name });
+  } catch (err) {
+    sock?.close();
+    ns[Symbol.dispose]();
+    throw err;
+  }
+  return {
+    sock,
+    peer,
+    async [Symbol.asyncDispose]() {
+      await sock!.close();
+      await peer.close();
+      ns[Symbol.dispose]();
+    },
+  };
+}
+
 test("cursor(): a multicast flood overflowing a small receive buffer is one overrun step, counted; the rest arrive in order", async () => {
-  // In a namespace of its own: every process of a namespace shares its USERSOCK groups.
-  using ns = new Netns();
-  await using sock = await open(NETLINK_USERSOCK, {
-    netns: ns.name,
-    groups: [3],
-    receiveBufferSize: 4096,
-  });
-  await using peer = await open(NETLINK_USERSOCK, { netns: ns.name });
+  await using pair = await floodPair();
+  const { sock, peer } = pair;
   const it = sock.cursor();
   // Nothing reads until a step asks: the kernel queues what fits and drops the rest.
   for (let i = 0; i < 200; i++) peer.send(indexed(i), { group: 3 });
@@ -827,14 +850,8 @@ test("a datagram sent after a step read the queue empty, before the next step's 
 });
 
 test("a multicast flood into a slow for-await consumer: ENOBUFS is one NLMSG_OVERRUN, in order; what comes once it caught up still arrives", async () => {
-  // In a namespace of its own: every process of a namespace shares its USERSOCK groups.
-  using ns = new Netns();
-  await using sock = await open(NETLINK_USERSOCK, {
-    netns: ns.name,
-    groups: [3],
-    receiveBufferSize: 4096,
-  });
-  await using peer = await open(NETLINK_USERSOCK, { netns: ns.name });
+  await using pair = await floodPair();
+  const { sock, peer } = pair;
   const index = (payload: Uint8Array) =>
     new DataView(payload.buffer, payload.byteOffset).getUint32(0, true);
   const seen: (number | "overrun")[] = [];
@@ -851,7 +868,7 @@ test("a multicast flood into a slow for-await consumer: ENOBUFS is one NLMSG_OVE
     const r = await Promise.race([step, new Promise<null>((r) => setTimeout(r, 300, null))]);
     if (r === null) break; // caught up: the step waits, and nothing more comes
     const m = r.value!;
-    seen.push(m.type === NLMSG_OVERRUN ? "overrun" : index(m.payload));
+    seen.push(m.overrun ? "overrun" : index(m.payload));
     step = it.next();
   }
   assert.equal(seen.filter((x) => x === "overrun").length, 1, `one overrun: ${seen.join(" ")}`);
@@ -862,6 +879,44 @@ test("a multicast flood into a slow for-await consumer: ENOBUFS is one NLMSG_OVE
   peer.send(indexed(1000), { group: 3 });
   assert.equal(index((await step).value!.payload), 1000);
   await it.return!();
+});
+
+test("a peer's message of type NLMSG_OVERRUN is its own, without `overrun`: only the socket's marker of lost messages has it, in messages() and listen() (attack16)", async () => {
+  await using pair = await floodPair();
+  const { sock, peer } = pair;
+  const flood = () => {
+    for (let i = 0; i < 200; i++) peer.send(indexed(i), { group: 3 });
+  };
+  // The spoof, then a flood past the receive buffer while nothing reads: ENOBUFS at the next
+  // read, reported before what is still queued.
+  peer.send({ type: NLMSG_OVERRUN }, { portid: sock.portid });
+  const it = sock.messages({ signal: AbortSignal.timeout(10_000) });
+  const spoofed = (await it.next()).value!;
+  assert.deepEqual([spoofed.type, spoofed.sender, spoofed.overrun], [
+    NLMSG_OVERRUN,
+    peer.portid,
+    undefined,
+  ]);
+  flood();
+  const marker = (await it.next()).value!;
+  assert.deepEqual([marker.type, marker.sender, marker.overrun], [NLMSG_OVERRUN, 0, true]);
+  assert.equal(sock.overruns, 1);
+  await it.return!();
+  // listen() the same: the spoof, and a flood while the handler's task runs (not reading).
+  const seen: string[] = [];
+  const done = new AbortController();
+  const signal = AbortSignal.any([done.signal, AbortSignal.timeout(10_000)]);
+  const listening = sock.listen((m) => {
+    if (m.overrun) seen.push("overrun");
+    else if (m.type === NLMSG_OVERRUN) seen.push(`spoof from ${m.sender === peer.portid}`);
+    if (seen.length === 2) done.abort();
+  }, { signal });
+  await new Promise((r) => setTimeout(r, 100)); // what the first flood left is read
+  peer.send({ type: NLMSG_OVERRUN }, { portid: sock.portid });
+  flood();
+  await listening.catch(() => {});
+  assert.deepEqual(seen.sort(), ["overrun", "spoof from true"]);
+  assert.equal(sock.overruns, 2);
 });
 
 test("a USERSOCK peer's extended-ack text reaches the error's message with its escapes escaped", async () => {

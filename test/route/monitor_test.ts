@@ -172,18 +172,23 @@ test("monitor() only yields the objects asked for, and one runs at a time per cl
 test("monitor() yields no change made before it was called: a previous monitor's events left unread are skipped", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
+  await using peer = await open(NETLINK_ROUTE, { netns: ns.name });
   const first = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
   const step = first.next();
   // Several link messages (the pair, then its removal): the first monitor takes one of them.
   ns.ipBatch(["link add b0 type veth peer name b1", "link del b0"]);
   await step;
+  // Another process's NLMSG_OVERRUN, then more changes, left unread too: it is no overrun of
+  // the socket's and does not end the skipping (it did: the changes after it were yielded).
+  peer.send({ type: NLMSG_OVERRUN, payload: new Uint8Array(4) }, { portid: ip.socket.portid });
+  ns.ipBatch(["link add d0 type veth peer name d1", "link del d0"]);
   await first.return!();
   // Made after the second monitor() call: its first event.
   const second = ip.monitor(["link"], { signal: AbortSignal.timeout(10_000) });
   ns.ip("link", "add", "c0", "type", "veth", "peer", "name", "c1");
   const { value } = await second.next();
   await second.return!();
-  // It was the first monitor's "b0" or "b1" (the pair made or deleted before the call).
+  // It was the first monitor's "b0" or "b1" (the pair made or deleted before the call), or "d0".
   assert.match(summary(value!), /^link new c[01]$/);
   // With noENOBUFS nothing marks the call's place (what would could be dropped unseen): the
   // monitor skips nothing, and still yields the changes.
