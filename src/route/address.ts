@@ -7,7 +7,7 @@
 import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
-import { parseIP, parsePrefix } from "../ip.ts";
+import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
@@ -22,6 +22,7 @@ import {
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
+import { waitFor } from "./monitor.ts";
 import { integer } from "./route.ts";
 
 /** An address as the typed layer decodes it. */
@@ -340,6 +341,67 @@ export class Addresses {
     request.ifaIndex = await ctx.ifindex(dev);
     delete request.cacheinfo;
     await ctx.run(`address delete ${prefix}`, () => ctx.addr.do("deladdr", request as never));
+  }
+
+  /**
+   * Waits until `until` holds for an address of link `dev` (pyroute2's `poll()`, as
+   * `ip.link.wait()` for a link): calls it with the address as {@linkcode list} gives it
+   * (undefined while the link has none such), then again at each change to it, and resolves
+   * with what it last gave it once it returns true. `address` is the address's text, with a
+   * prefix length to match that too (`"2001:db8::1"`, `"2001:db8::1/64"`). What a script waits
+   * for after adding an IPv6 address: it is "tentative" until duplicate address detection ends
+   * (a second or so: `bind()` to it fails until then), and "dadfailed" too if another host has
+   * it. Watches through the client's {@linkcode RouteClient.monitor}, joined before the first
+   * look, so no change is missed (an overrun looks again): not while a monitor of the client
+   * runs (open a second client). Waits as long as it takes: bound it with `options.signal`
+   * (`AbortSignal.timeout(5000)`), whose reason it rejects with; it also rejects when the client
+   * closes, or with what `until` throws.
+   *
+   * @example
+   * ```ts
+   * import { type Address, openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.addr.add("veth0", "2001:db8::1/64");
+   * const settled = (a?: Address) =>
+   *   a !== undefined && (!a.flags.includes("tentative") || a.flags.includes("dadfailed"));
+   * const signal = AbortSignal.timeout(5000);
+   * const address = await ip.addr.wait("veth0", "2001:db8::1", settled, { signal });
+   * console.log(address?.flags); // ["permanent"] (and "tentative", "dadfailed" if another host has it)
+   * ```
+   */
+  async wait(
+    dev: LinkRef,
+    address: string,
+    until: (address: Address | undefined) => boolean,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Address | undefined> {
+    const parsed = parsePrefix(address, "address");
+    const prefixLength = address.includes("/") ? parsed.prefixLength : undefined;
+    if (typeof until !== "function") {
+      throw new TypeError(
+        "until: expected a function of the address, such as (a) => a?.flags.includes(\"tentative\") === false",
+      );
+    }
+    options = checkOptions("addr.wait() options", options, ["signal"]);
+    const index = await this.#ctx.ifindex(dev);
+    const family = parsed.family === 10 ? "inet6" : "inet";
+    const text = formatIP(parsed.address); // as list() writes it (RFC 5952)
+    const isIt = (a: Address) =>
+      a.index === index && a.family === family
+      && (prefixLength === undefined || a.prefixLength === prefixLength)
+      && a.address === text;
+    return waitFor(
+      this.#ctx,
+      "addr.wait()",
+      "address",
+      async () => (await this.list({ dev: index, family })).find(isIt),
+      ({ action, value }, current) => {
+        if (!isIt(value)) return current;
+        return action === "deleted" ? undefined : value;
+      },
+      until,
+      options.signal,
+    );
   }
 
   /**

@@ -9,7 +9,7 @@ import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import * as C from "../constants.ts";
 import { AF_BRIDGE, IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
-import { NetlinkError, SocketClosedError } from "../errors.ts";
+import { NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
@@ -18,7 +18,7 @@ import { type Context, contextOf, type Hints, isListed, type LinkRef } from "./_
 import { checkLinkRef, checkNewLinkName, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
-import { monitor } from "./monitor.ts";
+import { waitFor } from "./monitor.ts";
 import { integer } from "./route.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
@@ -1455,33 +1455,23 @@ export class Links {
       throw new TypeError("until: expected a function of the link, such as (l) => l?.up");
     }
     options = checkOptions("link.wait() options", options, ["signal"]);
-    const events = monitor(this.#ctx, ["link"], { signal: options.signal });
-    try {
-      let link = await this.find(ref);
-      while (!until(link)) {
-        const step = await events.next();
-        if (step.done) throw new SocketClosedError("link.wait(): the client closed");
-        const event = step.value;
-        if (event.object === "overrun") {
-          link = await this.find(typeof ref === "number" || link === undefined ? ref : link.index);
-          if (link !== undefined && typeof ref !== "number" && !isNamed(link, ref)) {
-            link = undefined;
-          }
-          continue;
-        }
-        if (event.object !== "link") continue;
-        const changed = event.value;
-        // By name, the link now so named; by index, that link.
-        if (typeof ref === "number" ? changed.index === ref : isNamed(changed, ref)) {
-          link = event.action === "deleted" ? undefined : changed;
-        } else if (link !== undefined && changed.index === link.index) {
-          link = undefined; // renamed away, or gone
-        }
-      }
-      return link;
-    } finally {
-      await events.return?.();
-    }
+    // By name, the link now so named; by index, that link.
+    const isIt = (link: Link) => typeof ref === "number" ? link.index === ref : isNamed(link, ref);
+    return await waitFor(
+      this.#ctx,
+      "link.wait()",
+      "link",
+      async (link) => {
+        link = await this.find(typeof ref === "number" || link === undefined ? ref : link.index);
+        return link !== undefined && isIt(link) ? link : undefined;
+      },
+      ({ action, value }, link) => {
+        if (isIt(value)) return action === "deleted" ? undefined : value;
+        return link !== undefined && value.index === link.index ? undefined : link; // renamed away, or gone
+      },
+      until,
+      options.signal,
+    );
   }
 
   /**

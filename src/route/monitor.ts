@@ -116,6 +116,40 @@ const PORT_DELETED: [MonitorObject, "deleted"] = ["port", "deleted"];
  */
 const active = new WeakSet<NetlinkSocket>();
 
+/** The events of one kind of object. */
+type EventOf<K extends MonitorObject> = Extract<RouteEvent, { readonly object: K }>;
+
+/**
+ * pyroute2's `poll()` for one object, behind `link.wait()` and `addr.wait()`: resolves with the
+ * object once `until` holds for it. `look()` finds it (undefined while there is none), first and
+ * after each overrun (what dropped events may have changed); `follow()` gives it anew from each
+ * event of its kind. The monitor is joined before the first look, so no change is missed.
+ */
+export async function waitFor<K extends MonitorObject, T>(
+  ctx: Context,
+  what: string,
+  object: K,
+  look: (current: T | undefined) => Promise<T | undefined>,
+  follow: (event: EventOf<K>, current: T | undefined) => T | undefined,
+  until: (current: T | undefined) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<T | undefined> {
+  const events = monitor(ctx, [object], { signal });
+  try {
+    let current: T | undefined = await look(undefined);
+    while (!until(current)) {
+      const step = await events.next();
+      if (step.done) throw new SocketClosedError(`${what}: the client closed`);
+      const event = step.value;
+      if (event.object === "overrun") current = await look(current);
+      else if (event.object === object) current = follow(event as EventOf<K>, current);
+    }
+    return current;
+  } finally {
+    await events.return?.();
+  }
+}
+
 /** The monitor behind `RouteClient.monitor()`. */
 export function monitor(
   ctx: Context,

@@ -12,7 +12,7 @@ import {
   RTNLGRP_LINK,
   SocketClosedError,
 } from "../../mod.ts";
-import { openRoute, type RouteEvent } from "../../src/route/mod.ts";
+import { type Address, openRoute, type RouteEvent } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
 /** Reads events until `done` says it has what it wants (or the signal times out). */
@@ -607,6 +607,73 @@ test("link.wait() resolves once its condition holds for the link: at once, on a 
   await assert.rejects(ip.link.wait("w0", () => true));
   await running.return?.();
   assert.equal((await ip.link.wait("w0", () => true))?.name, "w0");
+});
+
+test("addr.wait() resolves once its condition holds for the address: IPv6 duplicate address detection ending, as ip -j shows it; by prefix; its coming and going; a signal bounds it; bad input first", async () => {
+  using ns = new Netns(["link add v0 type veth peer name v1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const later = (...commands: string[]) => setTimeout(() => ns.ipBatch(commands), 150);
+  const signal = () => AbortSignal.timeout(10_000);
+  await ip.addr.add("v0", "2001:db8::1/64");
+  await ip.addr.add("v1", "2001:db8::2/64");
+  const settled = (a?: Address) =>
+    a !== undefined && (!a.flags.includes("tentative") || a.flags.includes("dadfailed"));
+  // Tentative until the link has a carrier and DAD has run: both ends up, then a second or so.
+  const ipShows = () =>
+    (JSON.parse(ns.ip("-j", "addr", "show", "dev", "v0"))[0].addr_info as Record<string, unknown>[])
+      .find((a) => a.local === "2001:db8::1")!;
+  assert.equal(ipShows().tentative, true);
+  await ip.link.set("v0", { up: true });
+  await ip.link.set("v1", { up: true });
+  assert.equal(
+    ipShows().tentative,
+    true,
+    "still tentative: the wait below has something to wait for",
+  );
+  let looks = 0;
+  const ready = await ip.addr.wait("v0", "2001:db8::1", (a) => (looks++, settled(a)), {
+    signal: signal(),
+  });
+  assert.ok(looks >= 2, `looked again at a change (${looks} looks)`);
+  assert.equal(ready?.address, "2001:db8::1");
+  assert.equal(ready?.prefixLength, 64);
+  assert.equal(ready?.dev, "v0");
+  assert.deepEqual(ready?.flags, ["permanent"]);
+  assert.equal(ipShows().tentative, undefined, "ip agrees: no longer tentative");
+  assert.equal(ipShows().dadfailed, undefined);
+  // Already true: at once. With a prefix length, that is matched too.
+  assert.equal((await ip.addr.wait("v0", "2001:db8::1/64", settled))?.address, "2001:db8::1");
+  await assert.rejects(
+    ip.addr.wait("v0", "2001:db8::1/80", (a) => a !== undefined, {
+      signal: AbortSignal.timeout(300),
+    }),
+    (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
+  );
+  // An address that is not there yet, then gone; IPv4 as well.
+  later("addr add 10.7.0.1/24 dev v0");
+  assert.equal((await ip.addr.wait("v0", "10.7.0.1", (a) => a !== undefined))?.prefixLength, 24);
+  later("addr del 10.7.0.1/24 dev v0");
+  assert.equal(await ip.addr.wait("v0", "10.7.0.1", (a) => a === undefined), undefined);
+  // Not another link's address of the same text.
+  later("addr add 2001:db8::3/64 dev v1 nodad");
+  await assert.rejects(
+    ip.addr.wait("v0", "2001:db8::3", (a) => a !== undefined, { signal: AbortSignal.timeout(600) }),
+    (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
+  );
+  // What until throws rejects, and bad input is a TypeError before any request.
+  await assert.rejects(
+    ip.addr.wait("v0", "2001:db8::1", () => {
+      throw new Error("mine");
+    }),
+    /^Error: mine$/,
+  );
+  await assert.rejects(ip.addr.wait("v0", "2001:db8::1", "up" as never), TypeError);
+  await assert.rejects(ip.addr.wait("v0", "2001:db8::zz", () => true), TypeError);
+  await assert.rejects(
+    ip.addr.wait("v0", "10.7.0.1", () => true, { signl: undefined } as never),
+    /did you mean "signal"/,
+  );
+  await assert.rejects(ip.addr.wait("nosuch0", "10.7.0.1", () => true), /nosuch0/);
 });
 
 test("link.wait() looks again after an overrun: a change whose event the kernel dropped is still seen", async () => {
