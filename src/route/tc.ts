@@ -30,7 +30,9 @@ import type { OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
 import { rtLink } from "../ynl/rt_link.ts";
-import { tc as tcDescriptor } from "../ynl/tc.ts";
+// A type only: the tc codec (the largest module of the route layer) is imported by open(), so a
+// script that never opens a TrafficControl does not load it.
+import type { tc as tcDescriptor } from "../ynl/tc.ts";
 import { explain, listed } from "./_context.ts";
 import { checkLinkRef, linkIndex } from "./_link_ref.ts";
 import { printAs, printFieldsOnly } from "./_names.ts";
@@ -472,7 +474,8 @@ export class TrafficControl implements AsyncDisposable {
     const { socket, ...openOptions } = familyOptions;
     checkGivenSocket("TrafficControl.open()", socket, NETLINK_ROUTE, "NETLINK_ROUTE");
     checkAloneWithSocket("TrafficControl.open()", socket, openOptions);
-    const tc = await family(tcDescriptor, familyOptions);
+    const { tc: descriptor } = await import("../ynl/tc.ts");
+    const tc = await family(descriptor, familyOptions);
     const links = await family(rtLink, { socket: tc.socket });
     return new TrafficControl(tc, links, clock ?? hostPsched());
   }
