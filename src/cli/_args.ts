@@ -54,27 +54,59 @@ export type Output = (line: string) => void;
 /** A command: its operands, the global options, where to print. */
 export type Handler = (args: string[], global: Global, out: Output) => Promise<void>;
 
-/** ip's subcommands: one this tool lacks is refused as such, not taken for a device's name. */
-const IP_VERBS = [
-  ...["add", "del", "delete", "get", "set", "change", "replace", "append", "prepend", "flush"],
-  ...["save", "restore", "showdump", "test", "monitor", "help"],
-];
+/**
+ * ip's subcommands of each object, in the order ip tries them (ip/iplink.c, ipaddress.c,
+ * iproute.c, ipneigh.c, iprule.c; tc's for qdisc, class and filter): a word names the first one
+ * it begins (iproute2's matches()), so `ip link s` is set, `ip addr s` and `ip route s` show,
+ * `tc qdisc l` link. "list" and "lst" are show; "chg" (whole) is change.
+ */
+export const IP_SUBCOMMANDS = {
+  link: ["add", "set", "change", "replace", "delete", "show", "lst", "list", "xstats", "help"],
+  address: [
+    ...["add", "change", "replace", "delete", "list", "show", "lst", "flush", "save"],
+    ...["showdump", "restore", "help"],
+  ],
+  route: [
+    ...["add", "change", "replace", "prepend", "append", "test", "delete", "list", "show"],
+    ...["lst", "get", "flush", "save", "restore", "showdump", "help"],
+  ],
+  neigh: ["add", "change", "replace", "delete", "get", "show", "lst", "list", "flush", "help"],
+  rule: ["list", "lst", "show", "save", "restore", "add", "delete", "flush", "help"],
+  qdisc: ["add", "change", "replace", "link", "delete", "list", "show", "lst", "help"],
+  class: ["add", "change", "replace", "delete", "list", "show", "lst", "help"],
+  filter: ["add", "change", "replace", "delete", "get", "list", "show", "lst", "help"],
+  /** Commands of this tool's own that only show. */
+  show: ["list", "lst", "show"],
+} as const;
 
 /**
- * The subcommand ("show" when absent) and the operands after it. Anything else is refused, as
- * ip and tc refuse it (`ip link eth0`: Command "eth0" is unknown), with their status (255).
+ * iproute2's matches(): `word` is a beginning of `keyword` ("bl" of "blackhole"); "" is of none
+ * (matches() answers "no match" for an empty word, so `nud ""` is a bad state, not permanent).
  */
-export function verb(args: string[], allowed: string[]): [string, string[]] {
+export function abbreviates(word: string, keyword: string): boolean {
+  return word.length > 0 && keyword.startsWith(word);
+}
+
+/**
+ * The subcommand ("show" when absent) and the operands after it: the first of `table`'s (ip's
+ * order, {@linkcode IP_SUBCOMMANDS}) that the word begins, as ip reads it. One of ip's that is
+ * not in `allowed` is refused as one this tool lacks; any other word as ip and tc refuse it
+ * (`ip link eth0`: Command "eth0" is unknown), with their status (255).
+ */
+export function verb(
+  args: string[],
+  allowed: string[],
+  table: readonly string[] = IP_SUBCOMMANDS.show,
+): [string, string[]] {
   const [first, ...rest] = args;
-  if (first === undefined || first === "list" || first === "ls") return ["show", rest];
-  if (!allowed.includes(first)) {
-    // One of ip's subcommands that this tool lacks is named as such.
-    if (IP_VERBS.includes(first)) {
-      throw new UsageError(`unknown subcommand ${shown(first)} (${allowed.join(", ")})`);
-    }
-    throw new UsageError(`Command ${shown(first)} is unknown, try --help`);
+  if (first === undefined) return ["show", rest];
+  const found = first === "chg" ? "change" : table.find((keyword) => abbreviates(first, keyword));
+  if (found === undefined) throw new UsageError(`Command ${shown(first)} is unknown, try --help`);
+  const name = found === "list" || found === "lst" ? "show" : found;
+  if (!allowed.includes(name)) {
+    throw new UsageError(`unknown subcommand ${shown(name)} (${allowed.join(", ")})`);
   }
-  return [first, rest];
+  return [name, rest];
 }
 
 /**

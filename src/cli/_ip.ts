@@ -55,10 +55,12 @@ import type { Neighbour, NewNeighbour } from "../route/neighbour.ts";
 import { lookupRoute, type NewRoute, type Route } from "../route/route.ts";
 import type { NewRule, Rule } from "../route/rule.ts";
 import {
+  abbreviates,
   duplicate,
   duplicateOrGarbage,
   type Global,
   invalidArgument,
+  IP_SUBCOMMANDS,
   ipNumber,
   ipOperand,
   json,
@@ -73,7 +75,6 @@ import {
   warn,
 } from "./_args.ts";
 import {
-  abbreviates,
   dsfieldId,
   dsfieldName,
   groupName,
@@ -265,7 +266,7 @@ export function linkText(
  * addresses, `scope SCOPE|all` (the last one of each wins).
  */
 function showSelectors(args: string[], addresses: boolean): LinkSelectors & { scope?: number } {
-  const [, rest] = verb(args, ["show"]);
+  const [, rest] = verb(args, ["show"], addresses ? IP_SUBCOMMANDS.address : IP_SUBCOMMANDS.link);
   const [kw, positional] = keywords(
     rest,
     addresses ? ["master", "type", "scope"] : ["master", "type"],
@@ -1045,7 +1046,11 @@ function gatewayOperand(
 
 /** `route show|get|add|del|replace`. */
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [action, operands] = verb(args, ["show", "get", "add", "del", "delete", "replace"]);
+  const [action, operands] = verb(
+    args,
+    ["show", "get", "add", "delete", "replace"],
+    IP_SUBCOMMANDS.route,
+  );
   if (action === "get") return await routeGet(operands, global, out);
   const [rest, viaNamed] = viaFamily(operands);
   const [kw, positional] = keywords(rest, ROUTE_KEYS, { via: secondVia });
@@ -1332,7 +1337,7 @@ const NEIGH_STATE_BITS: [number, string][] = [
 
 /** `neigh show|add|del`. */
 export async function neighCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [action, rest] = verb(args, ["show", "add", "del", "delete", "replace"]);
+  const [action, rest] = verb(args, ["show", "add", "delete", "replace"], IP_SUBCOMMANDS.neigh);
   if (action === "show") {
     const [states, others] = showStates(rest);
     const [kw, words] = keywords(others, ["dev", "lladdr"], { dev: duplicate });
@@ -1523,7 +1528,7 @@ const RULE_ACTIONS = ["blackhole", "unreachable", "prohibit", "nop"];
 
 /** `rule show|add|del`. */
 export async function ruleCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [action, rest] = verb(args, ["show", "add", "del", "delete"]);
+  const [action, rest] = verb(args, ["show", "add", "delete"], IP_SUBCOMMANDS.rule);
   const [kw, positional] = keywords(rest, [
     ...["from", "to", "fwmark", "iif", "oif", "table", "lookup", "pref", "priority", "goto"],
     ...["tos", "dsfield"],

@@ -28,7 +28,7 @@ import {
   RTN_XRESOLVE,
 } from "../constants.ts";
 import { SyscallError } from "../errors.ts";
-import { unsigned, warn } from "./_args.ts";
+import { abbreviates, unsigned, warn } from "./_args.ts";
 
 const ETC = "/etc/iproute2";
 const USR = "/usr/share/iproute2";
@@ -279,14 +279,6 @@ export function ipProtocolId(text: string): number | undefined {
   const digits = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(text);
   if (digits !== null) return Number(digits[1]) <= 255 ? Number(digits[1]) : undefined;
   return protocolEntries().find((p) => p.names.includes(text))?.number;
-}
-
-/**
- * iproute2's matches(): `word` is a beginning of `keyword` ("bl" of "blackhole"); "" is of none
- * (matches() answers "no match" for an empty word, so `nud ""` is a bad state, not permanent).
- */
-export function abbreviates(word: string, keyword: string): boolean {
-  return word.length > 0 && keyword.startsWith(word);
 }
 
 /** RTN_* for the names ip takes (rtnl_rtntype_a2n): some may be shortened ("black"). */

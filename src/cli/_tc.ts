@@ -7,6 +7,7 @@ import { formatRate, formatSize, formatTime } from "../route/tc_units.ts";
 import {
   duplicate,
   type Global,
+  IP_SUBCOMMANDS,
   json,
   keywords,
   type Output,
@@ -26,7 +27,7 @@ export async function tcCommand(
   global: Global,
   out: Output,
 ): Promise<void> {
-  const [, rest] = verb(args, ["show"]);
+  const [, rest] = verb(args, ["show"], IP_SUBCOMMANDS[what]);
   // As tc: a class's or filter's second dev or parent is refused (its duparg; for parent, tc
   // names the keyword), a qdisc's last dev taken.
   const [kw, positional] = keywords(

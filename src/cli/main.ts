@@ -39,7 +39,14 @@ import { shown } from "../_options.ts";
 import { NETLINK_ROUTE } from "../constants.ts";
 import { NetlinkError, SyscallError } from "../errors.ts";
 import { open } from "../open.ts";
-import { type Global, type Handler, setWarningOutput, socketOptions, UsageError } from "./_args.ts";
+import {
+  abbreviates,
+  type Global,
+  type Handler,
+  setWarningOutput,
+  socketOptions,
+  UsageError,
+} from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
 
 const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
@@ -136,12 +143,21 @@ export async function run(
     }
     const [command, ...operands] = rest;
     if (command === undefined) throw new UsageError("no command (try --help)");
-    const handler = COMMANDS[command];
+    const object = IP_OBJECTS.find((name) => abbreviates(command, name));
+    const handler = object !== undefined
+      ? IP_COMMANDS[object]
+      : Object.hasOwn(OWN_COMMANDS, command)
+      ? OWN_COMMANDS[command]
+      : undefined;
     if (handler === undefined) {
       // ip enters the namespace of -n before it reads the command: one it cannot enter is its
       // usage error (255) first. Then status 1, as ip's do_cmd for an object it does not know.
       if (global.netns !== undefined) (await open(NETLINK_ROUTE, socketOptions(global))).close();
-      throw new Error(`unknown command ${shown(command)} (try --help)`);
+      throw new Error(
+        object === undefined || object === command
+          ? `unknown command ${shown(command)} (try --help)`
+          : `unknown command ${shown(command)}: ip's ${shown(object)} (try --help)`,
+      );
     }
     if (capturePath !== undefined) global.capture = new CaptureFile(capturePath);
     await handler(operands, global, out);
@@ -212,16 +228,28 @@ const tc = (kind: "qdisc" | "class" | "filter") =>
     const { tcCommand } = await import("./_tc.ts");
     return (args, g, out) => tcCommand(kind, args, g, out);
   });
-const COMMANDS: Record<string, Handler> = {
+/**
+ * ip's objects in the order ip/ip.c tries them: a word names the first one it begins (its
+ * matches()), so `ip a` is address, `ip r` route, `ip n` neighbor, `ip l` link, `ip m` maddress.
+ */
+const IP_OBJECTS = [
+  ...["address", "addrlabel", "maddress", "route", "rule", "neighbor", "neighbour", "ntable"],
+  ...["ntbl", "link", "l2tp", "fou", "ila", "macsec", "tunnel", "tunl", "tuntap", "tap", "token"],
+  ...["tcpmetrics", "tcp_metrics", "monitor", "xfrm", "mroute", "mrule", "netns", "netconf"],
+  ...["vrf", "sr", "nexthop", "mptcp", "ioam", "help", "stats"],
+];
+/** The ip objects this tool has. */
+const IP_COMMANDS: Record<string, Handler> = {
   link: lazy(async () => (await ip()).linkCommand),
-  addr: lazy(async () => (await ip()).addrCommand),
   address: lazy(async () => (await ip()).addrCommand),
   route: lazy(async () => (await ip()).routeCommand),
-  neigh: lazy(async () => (await ip()).neighCommand),
-  neighbour: lazy(async () => (await ip()).neighCommand),
   neighbor: lazy(async () => (await ip()).neighCommand),
+  neighbour: lazy(async () => (await ip()).neighCommand),
   rule: lazy(async () => (await ip()).ruleCommand),
   monitor: lazy(async () => (await import("./_monitor.ts")).monitorCommand),
+};
+/** The others, named in full. */
+const OWN_COMMANDS: Record<string, Handler> = {
   qdisc: tc("qdisc"),
   class: tc("class"),
   filter: tc("filter"),

@@ -1565,6 +1565,49 @@ test("cli exit statuses are ip's and tc's: 255 bad command line, 2 refused by th
   assert.equal(byIp.status, 2);
 });
 
+test("cli command abbreviations: a word names the first of ip's objects and subcommands it begins, as ip reads it", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "addr add 10.9.0.1/24 dev va0",
+    "route add 10.50.0.0/16 via 10.9.0.2",
+    "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev va0",
+    "rule add from 10.9.0.0/24 table 100",
+  ], { ipv6: false });
+  const views = [
+    ...["l", "li li", "link sh", "link l", "link ls va0", "a", "a s", "addr sh dev va0", "ad l"],
+    ...["r", "ro", "route s", "route sh", "r l", "r g 10.50.1.1", "n", "ne l", "neighbour s"],
+    ...["neigh", "ru", "ru s", "rule ls", "-4 r s"],
+  ];
+  for (const view of views) {
+    const args = view.split(" ");
+    const ours = cli(["--netns", ns.name, ...args]);
+    assert.equal(ours.status, 0, `${view}: ${ours.stderr}`);
+    assert.equal(ours.stdout, ns.ip(...args), view);
+  }
+  // tc's own order: "l" is qdisc's link, class's list.
+  assert.equal(cli(["--netns", ns.name, "qdisc", "ls"]).stdout, tcRun(ns, "qdisc", "ls"));
+  assert.equal(cli(["--netns", ns.name, "class", "l", "dev", "va0"]).status, 0);
+  // The first match wins, whether or not the tool has it: `ip link s` is set, `ip m` maddress.
+  const refused: [string[], number, RegExp][] = [
+    [["link", "s", "va0"], 255, /^netlink: unknown subcommand "set"/],
+    [["route", "ch", "10.50.0.0/16"], 255, /^netlink: unknown subcommand "change"/],
+    [["qdisc", "l"], 255, /^netlink: unknown subcommand "link"/],
+    [["link", "x"], 255, /^netlink: unknown subcommand "xstats"/],
+    [["link", "va0"], 255, /^netlink: Command "va0" is unknown/],
+    [["m"], 1, /^netlink: unknown command "m": ip's "maddress"/],
+    [["lin"], 0, /^$/],
+    [["linkx"], 1, /^netlink: unknown command "linkx" \(try --help\)$/m],
+    [["q"], 1, /^netlink: unknown command "q" \(try --help\)$/m], // tc's objects: named in full
+    [["constructor"], 1, /^netlink: unknown command "constructor"/],
+  ];
+  for (const [args, status, message] of refused) {
+    const result = cli(["--netns", ns.name, ...args]);
+    assert.equal(result.status, status, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(" "));
+  }
+});
+
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
   const twiceDir = mkdtempSync(`${tmpdir()}/nlcli-`);
