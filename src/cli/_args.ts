@@ -33,6 +33,8 @@ export interface Global {
   family?: "inet" | "inet6";
   /** -s: statistics too. */
   stats?: boolean;
+  /** -d: each link's details (ip -d link show: its kind and their options). */
+  details?: boolean;
   /** --capture FILE: every socket's traffic goes there. */
   capture?: CaptureFile;
 }
@@ -201,10 +203,43 @@ export function ipNumber(text: string, invalid: string, max?: number): number {
 // JSON.rawJSON (V8 and JavaScriptCore have it; TypeScript's lib does not yet).
 const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
 
+let prettyJson = false;
+
+/** Whether {@linkcode json} prints as `ip -j -p` does: run() sets it from `-p`. */
+export function setPrettyJson(pretty: boolean): void {
+  prettyJson = pretty;
+}
+
 /**
  * One line of JSON, bigints as exact numbers (as ip -j prints a u64 past 2^53, where Number()
- * would round it).
+ * would round it); with `-p`, indented as ip's ({@linkcode pretty}).
  */
 export function json(out: Output, value: unknown): void {
-  out(JSON.stringify(value, (_key, v) => typeof v === "bigint" ? rawJSON(String(v)) : v));
+  out(
+    prettyJson
+      ? pretty(value)
+      : JSON.stringify(value, (_key, v) => typeof v === "bigint" ? rawJSON(String(v)) : v),
+  );
+}
+
+/**
+ * JSON as iproute2's json_writer prints it with -p: four spaces a level, each member on its own
+ * line, arrays inline with a space inside the brackets (`[ "UP","LOWER_UP" ]`, objects `[ {`).
+ */
+export function pretty(value: unknown, depth = 0): string {
+  const eol = (level: number) => `\n${"    ".repeat(level)}`;
+  if (typeof value === "bigint") return String(value);
+  if (Array.isArray(value)) {
+    const items = value.map((item) => pretty(item, depth + 1));
+    return items.length ? `[ ${items.join(",")} ]` : "[ ]";
+  }
+  if (value !== null && typeof value === "object") {
+    const members = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (!members.length) return "{}";
+    const body = members.map(([k, v]) =>
+      `${eol(depth + 1)}${JSON.stringify(k)}: ${pretty(v, depth + 1)}`
+    );
+    return `{${body.join(",")}${eol(depth)}}`;
+  }
+  return JSON.stringify(value);
 }

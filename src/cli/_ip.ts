@@ -4,6 +4,8 @@ import { openNetns, readDirectory } from "../../ffi/mod.ts";
 import { shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
 import {
+  MACVLAN_FLAG_NODST,
+  MACVLAN_FLAG_NOPROMISC,
   NETNSA_FD,
   NETNSA_NSID,
   NTF_EXT_LEARNED,
@@ -112,12 +114,13 @@ const LINK_EVENTS: readonly string[] = [
 
 /**
  * A link with `ip -j link show`'s names and order (`linkmode` only where `ip link` shows it, not
- * under `ip addr`).
+ * under `ip addr`); with `details`, `ip -d -j`'s ({@linkcode linkDetailsJson}).
  */
 export function linkJson(
   link: Link,
   names: Map<number, string>,
   linkmode = true,
+  details = false,
 ): Record<string, unknown> {
   const raw = link.raw;
   const out: Record<string, unknown> = { ifindex: link.index };
@@ -157,10 +160,90 @@ export function linkJson(
     out.broadcast = link.broadcast;
   }
   if (link.linkNetnsid !== undefined) out.link_netnsid = link.linkNetnsid;
-  // As ip: the alias under `link` only (not `addr`), the alternative names everywhere.
-  if (linkmode && link.alias !== undefined) out.ifalias = link.alias;
+  if (details) Object.assign(out, linkDetailsJson(link, linkmode));
+  // As ip: the alias under `link` (or -d), not `addr`; the alternative names everywhere.
+  if ((linkmode || details) && link.alias !== undefined) out.ifalias = link.alias;
   if (link.altnames !== undefined) out.altnames = link.altnames;
   return out;
+}
+
+/**
+ * What `ip -d -j` adds to a link (ip/ipaddress.c's print_linkinfo with show_details), in its
+ * order: promiscuity and the MTU bounds, the kind (`linkinfo.info_kind`) with its options in
+ * ip's names for veth (none) and macvlan (for other kinds, the kind alone), the IPv6 address
+ * generation mode (`linkmode`: under `ip link` only, as ip), the queue counts and the GSO, TSO
+ * and GRO limits.
+ */
+export function linkDetailsJson(link: Link, linkmode: boolean): Record<string, unknown> {
+  const raw = link.raw;
+  const out: Record<string, unknown> = {
+    promiscuity: raw.promiscuity,
+    allmulti: raw.allmulti,
+    min_mtu: raw.minMtu,
+    max_mtu: raw.maxMtu,
+  };
+  if (link.kind !== undefined) {
+    const data = link.kind === "macvlan" ? macvlanJson(link.data) : undefined;
+    out.linkinfo = { info_kind: link.kind, ...(data ? { info_data: data } : {}) };
+  }
+  if (linkmode) out.inet6_addr_gen_mode = link.addrGenMode;
+  Object.assign(out, {
+    num_tx_queues: raw.numTxQueues,
+    num_rx_queues: raw.numRxQueues,
+    gso_max_size: raw.gsoMaxSize,
+    gso_max_segs: raw.gsoMaxSegs,
+    tso_max_size: raw.tsoMaxSize,
+    tso_max_segs: raw.tsoMaxSegs,
+    gro_max_size: raw.groMaxSize,
+  });
+  return Object.fromEntries(Object.entries(out).filter(([, value]) => value !== undefined));
+}
+
+/** A macvlan's options as ip's macvlan_print_opt names them. */
+function macvlanJson(data: Extract<Link, { kind: "macvlan" }>["data"]): Record<string, unknown> {
+  const out: Record<string, unknown> = { mode: data?.mode };
+  const flags = data?.flags ?? 0;
+  if (flags & MACVLAN_FLAG_NOPROMISC) out.nopromisc = true;
+  if (flags & MACVLAN_FLAG_NODST) out.nodst = true;
+  if (data?.mode === "source") out.macaddr_count = data.macaddrCount;
+  out.bcqueuelen = data?.bcQueueLen;
+  out.usedbcqueuelen = data?.bcQueueLenUsed;
+  return out;
+}
+
+/** `ip -d link`'s text for the details ({@linkcode linkDetailsJson}): words after the keys. */
+const DETAIL_WORDS: [string, string][] = [
+  ["inet6_addr_gen_mode", "addrgenmode"],
+  ["num_tx_queues", "numtxqueues"],
+  ["num_rx_queues", "numrxqueues"],
+  ...["gso_max_size", "gso_max_segs", "tso_max_size", "tso_max_segs", "gro_max_size"].map((
+    key,
+  ): [string, string] => [key, key]),
+];
+
+/** The details' text as `ip -d link` prints it, after the link/TYPE line. */
+function detailsText(link: Record<string, unknown>): string {
+  if (link.promiscuity === undefined) return "";
+  let text = ` promiscuity ${link.promiscuity} `;
+  if (link.allmulti !== undefined) text += ` allmulti ${link.allmulti} `;
+  if (link.min_mtu !== undefined) text += `minmtu ${link.min_mtu} `;
+  if (link.max_mtu !== undefined) text += `maxmtu ${link.max_mtu} `;
+  const info = link.linkinfo as { info_kind: string; info_data?: Record<string, unknown> };
+  if (info !== undefined) {
+    text += `\n    ${info.info_kind} `;
+    for (const [key, value] of Object.entries(info.info_data ?? {})) {
+      if (value === undefined) continue;
+      text += value === true
+        ? `${key} `
+        : key === "macaddr_count"
+        ? `remotes (${value}) `
+        : `${key} ${value} `;
+    }
+  }
+  for (const [key, word] of DETAIL_WORDS) {
+    if (link[key] !== undefined) text += `${word} ${link[key]} `;
+  }
+  return text;
 }
 
 /**
@@ -253,6 +336,7 @@ export function linkText(
         : ` link-netnsid ${id < 0 ? "unknown" : id}`;
     }
   }
+  line += detailsText(link);
   if (link.ifalias !== undefined) line += `\n    alias ${link.ifalias}`;
   if (stats !== undefined) line += `\n${stats}`;
   for (const name of (link.altnames ?? []) as string[]) line += `\n    altname ${name}`;
@@ -356,7 +440,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   });
   const selected = links.filter((l) => l.up || !selectors.up);
   const shown = selected.map((l) => {
-    const link = linkJson(l, names);
+    const link = linkJson(l, names, true, global.details);
     const stats64 = global.stats ? stats64Json(l) : undefined;
     if (!stats64) return link;
     // As ip -s -j: the alternative names after the counters, as its text prints them.
@@ -470,7 +554,7 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
     })
     .filter(({ bare, selected }) => selected.length || (bare && !global.family))
     .map(({ link, selected }) => ({
-      ...forFamily(linkJson(link, names, false), global.family, dev !== undefined),
+      ...forFamily(linkJson(link, names, false, global.details), global.family, dev !== undefined),
       addr_info: selected.map(addressJson),
     }));
   if (global.json) return json(out, shown);

@@ -43,13 +43,14 @@ import {
   abbreviates,
   type Global,
   type Handler,
+  setPrettyJson,
   setWarningOutput,
   socketOptions,
   UsageError,
 } from "./_args.ts";
 import { CaptureFile } from "./_capture.ts";
 
-const USAGE = `Usage: netlink [--json] [--netns NAME] [--capture FILE] COMMAND ...
+const USAGE = `Usage: netlink [OPTIONS] [--json] [--netns NAME] [--capture FILE] COMMAND ...
 Commands:
   link show [DEV] [up] [master DEV] [type KIND]
                                        links (ip link show; up: administratively up; master:
@@ -82,10 +83,18 @@ Commands:
                                        FAMILY; --json: op names too)
   ethtool DEV                          ethtool's settings (link modes, port, Wake-on-LAN,
                                        message level, link state), then the features that are on
+Commands and options may be shortened as ip takes them (ip a s, ip r, ip l, -d, -det).
 Options:
   -s, --stats     statistics too (link show, qdisc/class/filter show)
-  -4, -6          IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
-  --json          JSON with ip -j / tc -j field names
+  -d, -details    link and addr show: each link's details (ip -d: its kind, veth's and
+                  macvlan's options, queues, GSO/TSO/GRO limits)
+  -4, -6, -f inet|inet6
+                  IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
+  -j, --json      JSON with ip -j / tc -j field names
+  -p, -pretty     JSON indented as ip -j -p
+  -c, -color[=always|auto|never]
+                  accepted; the output is plain
+  (ip's -s -s, -brief, -oneline, -resolve, -timestamp, -batch... are refused as not supported)
   --netns NAME    run in the named network namespace (/run/netns/NAME)
   --capture FILE  write every message sent and received to FILE as pcap (nlmon's format:
                   tshark -r FILE, Wireshark)
@@ -110,19 +119,47 @@ export async function run(
 ): Promise<number> {
   const global: Global = { json: false };
   setWarningOutput(err);
+  setPrettyJson(false);
   try {
     let capturePath: string | undefined;
     const rest: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      if (arg === "--json" || arg === "-j") global.json = true;
-      else if (arg === "-s" || arg === "--stats") global.stats = true;
-      else if (arg === "-4") global.family = "inet";
-      else if (arg === "-6") global.family = "inet6";
-      else if (arg === "--netns" || arg === "-n") {
+      // ip's options are read as ip reads them (-d, -details, --det...) before the command; after
+      // it, only this tool's own spellings (so that monitor's --raw is not ip's -resolve).
+      const option = rest.length === 0 && /^-./.test(arg)
+        ? ipOption(arg)
+        : Object.hasOwn(OPTIONS_AFTER, arg)
+        ? OPTIONS_AFTER[arg]
+        : undefined;
+      if (option === "-json") global.json = true;
+      else if (option === "-stats") {
+        if (global.stats) {
+          throw new UsageError(`${shown(arg)} twice (ip's error details) is not supported`);
+        }
+        global.stats = true;
+      } else if (option === "-details") global.details = true;
+      else if (option === "-pretty") setPrettyJson(true);
+      else if (option === "-color") {
+        // Accepted; printed plain, as ip prints -color=auto anywhere but a terminal.
+      } else if (option === "-4") global.family = "inet";
+      else if (option === "-6") global.family = "inet6";
+      else if (option === "-family") {
+        const name = args[++i];
+        if (name === undefined) throw new UsageError("Command line is not complete. Try --help");
+        if (name !== "inet" && name !== "inet6") {
+          throw new UsageError(`-family ${shown(name)} is not supported (inet, inet6)`);
+        }
+        global.family = name;
+      } else if (option === "-netns") {
         global.netns = args[++i];
         if (global.netns === undefined) throw new UsageError("--netns needs a namespace name");
         checkNetns(global.netns);
+      } else if (option === "-help") {
+        out(USAGE);
+        return 0;
+      } else if (option !== undefined && option !== "-capture") {
+        throw new UsageError(`${shown(arg)} (ip's ${option}) is not supported (try --help)`);
       } else if (arg === "--capture") {
         // One file per run: a second --capture would leave the first written with nothing.
         if (capturePath !== undefined) {
@@ -134,7 +171,7 @@ export async function run(
         capturePath = args[++i];
         // An empty name is a command line's mistake too, not a file that cannot be opened.
         if (!capturePath) throw new UsageError("--capture needs a file name");
-      } else if (arg === "--help" || arg === "-h" || arg === "help") {
+      } else if (arg === "help") {
         out(USAGE);
         return 0;
       } else if (arg.startsWith("-") && rest.length === 0) {
@@ -168,6 +205,50 @@ export async function run(
   } finally {
     global.capture?.close();
   }
+}
+
+/**
+ * ip's global options in the order ip/ip.c tries them, "--x" read as "-x": an option names the
+ * first it begins (its matches(): -d is -details, -b -batch, -br -brief, -n -netns), but for
+ * those ip compares whole (-4, -6, -0, -M, -B, -echo); -color may be followed by =WHEN.
+ * "-capture" is this tool's own (--capture FILE), so that -c is still -color.
+ */
+const IP_OPTIONS = [
+  ...["-loops", "-family", "-human", "-human-readable", "-iec", "-stats", "-statistics"],
+  ...["-details", "-resolve", "-oneline", "-timestamp", "-tshort", "-Version", "-force"],
+  ...["-batch", "-brief", "-json", "-pretty", "-rcvbuf", "-color", "-help", "-netns"],
+  ...["-Numeric", "-all"],
+];
+const WHOLE_OPTIONS = ["-4", "-6", "-0", "-M", "-B", "-echo"];
+/** The options taken after the command too, as they are spelt. */
+const OPTIONS_AFTER: Record<string, string> = {
+  "--json": "-json",
+  "-j": "-json",
+  "-s": "-stats",
+  "--stats": "-stats",
+  "-4": "-4",
+  "-6": "-6",
+  "--netns": "-netns",
+  "-n": "-netns",
+  "--capture": "-capture",
+  "--help": "-help",
+  "-h": "-help",
+};
+
+/** Which of ip's options `arg` is (as {@linkcode IP_OPTIONS} reads it), if any. */
+function ipOption(arg: string): string | undefined {
+  if (arg === "--capture") return "-capture";
+  if (arg === "-h") return "-help"; // this tool's -h (ip's would be -human)
+  const option = arg.startsWith("--") ? arg.slice(1) : arg;
+  if (WHOLE_OPTIONS.includes(option)) return option;
+  const [name, when] = option.split(/=(.*)/s);
+  if (when !== undefined) {
+    return abbreviates(name, "-color") && ["always", "auto", "never"].includes(when)
+      ? "-color"
+      : undefined;
+  }
+  const found = IP_OPTIONS.find((known) => abbreviates(option, known));
+  return found === "-human-readable" ? "-human" : found === "-statistics" ? "-stats" : found;
 }
 
 /**

@@ -1608,6 +1608,79 @@ test("cli command abbreviations: a word names the first of ip's objects and subc
   }
 });
 
+test("cli global options: ip's, read as ip reads them (-j -p, -f inet6, --s, -c=never), or refused as not supported", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "addr add 10.9.0.1/24 dev va0",
+    "addr add 2001:db8::1/64 dev va0 nodad",
+  ]);
+  const ours = (...args: string[]) => {
+    const result = cli(["--netns", ns.name, ...args]);
+    assert.equal(result.status, 0, `${args.join(" ")}: ${result.stderr}`);
+    return result.stdout.trimEnd();
+  };
+  // ip -j -p: json_writer's layout, byte for byte (the last newline aside).
+  assert.equal(ours("-j", "-p", "link", "show"), ns.ip("-j", "-p", "link", "show").trimEnd());
+  assert.equal(
+    ours("-json", "--pretty", "addr", "show", "va0"),
+    ns.ip("-j", "-p", "a", "s", "va0").trimEnd(),
+  );
+  assert.equal(ours("-f", "inet6", "route"), ns.ip("-f", "inet6", "route").trimEnd());
+  assert.equal(ours("-family", "inet6", "addr"), ns.ip("-6", "addr").trimEnd());
+  assert.equal(ours("--s", "link", "show", "va0"), ns.ip("-s", "link", "show", "va0").trimEnd());
+  // -color: plain, as ip prints -color=auto when the output is not a terminal.
+  for (const color of ["-c", "-color", "--color=auto", "-c=never", "-col=always"]) {
+    assert.equal(ours(color, "addr"), ns.ip("-color=auto", "addr").trimEnd(), color);
+  }
+  const refused: [string[], RegExp][] = [
+    [["-br", "link"], /^netlink: "-br" \(ip's -brief\) is not supported/],
+    [["-o", "link"], /^netlink: "-o" \(ip's -oneline\) is not supported/],
+    [["-b", "link"], /^netlink: "-b" \(ip's -batch\) is not supported/],
+    [["-s", "-s", "link"], /^netlink: "-s" twice \(ip's error details\) is not supported/],
+    [["-f", "link", "link"], /^netlink: -family "link" is not supported \(inet, inet6\)/],
+    [["-f"], /^netlink: Command line is not complete/],
+    [["-color=sometimes", "link"], /^netlink: unknown option "-color=sometimes"/], // ip's too
+  ];
+  for (const [args, message] of refused) {
+    const result = cli(["--netns", ns.name, ...args]);
+    assert.equal(result.status, 255, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(" "));
+  }
+  // ip refuses what it refuses with the same status.
+  for (const args of [["-color=sometimes", "link"], ["-f"]]) {
+    assert.equal(spawnSync("ip", ["-n", ns.name, ...args]).status, 255, args.join(" "));
+  }
+  // After the command, monitor's own options are not ip's (--raw is no -resolve).
+  const monitor = cli(["--netns", ns.name, "monitor", "--raw", "link", "count", "0"]);
+  assert.match(monitor.stderr, /^netlink: monitor: count "0" is not a positive number$/m);
+});
+
+test("cli -d: each link's details as ip -d shows them (veth, macvlan, loopback), text and JSON, link and addr", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link add link va0 name mv0 type macvlan mode bridge",
+    "link add vc0 type veth peer name vd0",
+    "link add link vc0 name mv1 type macvlan mode passthru nopromisc",
+    "link set va0 up",
+    "link set va0 alias uplink",
+    "link property add dev va0 altname upl0",
+    "addr add 10.9.0.1/24 dev va0",
+  ]);
+  for (const view of ["link show", "addr show", "-s link show va0", "link show mv1"]) {
+    const args = ["-d", ...view.split(" ")];
+    const text = cli(["--netns", ns.name, ...args]);
+    assert.equal(text.status, 0, `${view}: ${text.stderr}`);
+    assert.equal(text.stdout, ns.ip(...args), view);
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `-j ${view}`);
+  }
+  const [mv1] = cliJson(ns, "-details", "link", "show", "mv1");
+  assert.deepEqual(mv1.linkinfo, {
+    info_kind: "macvlan",
+    info_data: { mode: "passthru", nopromisc: true, bcqueuelen: 1000, usedbcqueuelen: 1000 },
+  });
+});
+
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
   const twiceDir = mkdtempSync(`${tmpdir()}/nlcli-`);
