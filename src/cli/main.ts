@@ -87,7 +87,7 @@ Commands and options may be shortened as ip takes them (ip a s, ip r, ip l, -d, 
 Options:
   -s, --stats     statistics too (link show, qdisc/class/filter show)
   -d, -details    link and addr show: each link's details (ip -d: its kind, veth's and
-                  macvlan's options, queues, GSO/TSO/GRO limits)
+                  macvlan's options, queues, GSO/TSO/GRO limits; refused elsewhere)
   -4, -6, -f inet|inet6
                   IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
   -j, --json      JSON with ip -j / tc -j field names
@@ -195,6 +195,11 @@ export async function run(
           ? `unknown command ${shown(command)} (try --help)`
           : `unknown command ${shown(command)}: ip's ${shown(object)} (try --help)`,
       );
+    }
+    // ip -d changes route and rule lines too ("unicast", "proto kernel"): only where the tool
+    // prints ip's details is it taken, not ignored elsewhere.
+    if (global.details && !["link", "address", "neighbor", "neighbour"].includes(object ?? "")) {
+      throw new UsageError(`-d (ip's -details) is not supported by ${shown(command)} (link, addr)`);
     }
     if (capturePath !== undefined) global.capture = new CaptureFile(capturePath);
     await handler(operands, global, out);

@@ -1640,6 +1640,9 @@ test("cli global options: ip's, read as ip reads them (-j -p, -f inet6, --s, -c=
     [["-s", "-s", "link"], /^netlink: "-s" twice \(ip's error details\) is not supported/],
     [["-f", "link", "link"], /^netlink: -family "link" is not supported \(inet, inet6\)/],
     [["-f"], /^netlink: Command line is not complete/],
+    // ip -d prints route and rule lines otherwise ("unicast ...", "proto kernel").
+    [["-d", "route"], /^netlink: -d \(ip's -details\) is not supported by "route" \(link, addr\)/],
+    [["-d", "qdisc"], /^netlink: -d \(ip's -details\) is not supported by "qdisc"/],
     [["-color=sometimes", "link"], /^netlink: unknown option "-color=sometimes"/], // ip's too
   ];
   for (const [args, message] of refused) {
