@@ -5,17 +5,10 @@
  */
 
 import { whenCollected } from "../_collected.ts";
-import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { endsSkipping, sendMarker } from "../_marker.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
-import {
-  IFF_UP,
-  NETLINK_NO_ENOBUFS,
-  NLM_F_ACK,
-  NLM_F_REQUEST,
-  RTM_GETLINK,
-  SOL_NETLINK,
-} from "../constants.ts";
+import { IFF_UP } from "../constants.ts";
 import { SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context } from "./_context.ts";
@@ -232,15 +225,14 @@ export function monitor(
     let skipping = marker !== undefined;
     try {
       for await (const message of messages) {
-        // The marker's answer (an error: no link has its index) is no event either.
-        if (message.seq === marker && message.sender === 0 && message.group === 0) {
+        if (skipping) {
+          // The marker's ack ends the skipping, and is no event (nor is it later: no event's
+          // type). An overrun, which may have dropped it, ends it too, and is yielded: the
+          // socket's own marker of one, that is, not a message of its type another process sent.
+          if (!endsSkipping(message, marker)) continue;
           skipping = false;
-          continue;
+          if (!message.overrun) continue;
         }
-        // An overrun may have dropped the answer: it ends the skipping, and is yielded. The
-        // socket's own marker of one, that is: not a message of its type another process sent.
-        if (skipping && !message.overrun) continue;
-        skipping = false;
         if (message.overrun) {
           names.clear(); // a rename may be among what was dropped
           known.up.clear();
@@ -321,27 +313,6 @@ export function monitor(
     }
   });
   return iterator;
-}
-
-/** The largest ifindex (a positive int): no link has it, so asking for it is answered ENODEV. */
-const NO_LINK = 0x7fff_ffff;
-
-/**
- * Sends an RTM_GETLINK of a link that is not there, with NLM_F_ACK: its answer, an error to the
- * socket's port, queues behind every message already queued. Its sequence number, or undefined
- * when it could not be sent (nothing is skipped then). Not on a socket with NETLINK_NO_ENOBUFS:
- * the answer may be dropped there (a full receive buffer) without the overrun that says so, and
- * the monitor would skip for good.
- */
-function sendMarker(socket: NetlinkSocket): number | undefined {
-  const ifinfomsg = new Uint8Array(16);
-  new DataView(ifinfomsg.buffer).setInt32(4, NO_LINK, HOST_LITTLE_ENDIAN);
-  try {
-    if (socket.getOption(SOL_NETLINK, NETLINK_NO_ENOBUFS) !== 0) return undefined;
-    return socket.send({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, payload: ifinfomsg });
-  } catch {
-    return undefined;
-  }
 }
 
 /** The links a monitor knows of, from its events and lookups: names, and whether each is up. */

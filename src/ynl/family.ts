@@ -8,6 +8,7 @@
 
 import { whenCollected } from "../_collected.ts";
 import { remaining } from "../_guard.ts";
+import { endsSkipping, sendMarker } from "../_marker.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import {
   checkAloneWithSocket,
@@ -296,6 +297,24 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
+   * Whether a monitor skipping up to `marker` skips `message`, sent before its call: not once
+   * another monitor on the socket has read the marker's ack, nor the ack itself or an overrun,
+   * which may have dropped it (they end the skipping: they are no operation's). nlctrl's
+   * announcements skipped are applied all the same: the socket's cache of the family follows.
+   */
+  #skipped(message: ReceivedMessage, marker: number | undefined): boolean {
+    if (pendingMarkers.get(this.socket) !== marker) return false;
+    if (endsSkipping(message, marker)) {
+      pendingMarkers.delete(this.socket);
+      return false;
+    }
+    if (this.#codec.genetlink && message.type === GENL_ID_CTRL && message.sender === 0) {
+      announce(this.socket, message);
+    }
+    return true;
+  }
+
+  /**
    * Sends a `do` request and resolves with its reply, decoded (undefined when the operation only
    * acks). Rejects with NetlinkError when the kernel refuses.
    *
@@ -569,8 +588,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   /**
    * Joins the family's multicast groups (all, or those named) before it returns, so nothing
    * sent after the call is missed however late the iteration starts, and yields the
-   * notifications that arrive, decoded. The groups it joined are left when the iteration ends
-   * (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
+   * notifications that arrive, decoded; it yields none made before the call (what the socket
+   * still holds from earlier, a previous monitor's notifications left unread, is skipped; but on
+   * a socket with NETLINK_NO_ENOBUFS, where what marks the call's place could be dropped
+   * unseen). The groups it joined are left when the iteration ends (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
    * on the socket still uses them; a monitor left without any of these leaves them (and its
    * abort listener leaves the signal) once garbage-collected. Messages the descriptor does not describe are skipped, and so
    * is whatever another process sends (to the socket's port, or as root to the groups), parsed or
@@ -676,11 +697,29 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       if (released) return;
       released = true;
       forget();
+      const live = liveMonitors.get(socket)! - 1;
+      liveMonitors.set(socket, live);
+      // An ack no monitor is left to read may never be read: the next monitor sends its own.
+      if (live === 0) pendingMarkers.delete(socket);
       signal?.removeEventListener("abort", release);
       if (follows) unwatchFamily(socket, familyName, watcher);
       for (const group of held.values()) releaseGroup(socket, group);
       held.clear();
     };
+    // Notifications sent before this call are not its own, yet the socket may hold some: a
+    // previous monitor's, read ahead or still in the kernel's queue. A request sent now, before
+    // the groups are joined, is answered behind them all: what comes before its ack is skipped.
+    // One marker per socket: the monitors on it share the stream, and any of them may read its
+    // ack. One started while another's is pending skips up to it too; one started while another
+    // monitor runs (none pending) sends none: the socket holds nothing from before then that
+    // the running one would not have taken.
+    let marker = pendingMarkers.get(socket);
+    if (marker === undefined && (liveMonitors.get(socket) ?? 0) === 0) {
+      marker = sendMarker(socket);
+      if (marker !== undefined) pendingMarkers.set(socket, marker);
+    }
+    let skipping = marker !== undefined;
+    liveMonitors.set(socket, (liveMonitors.get(socket) ?? 0) + 1);
     let messages: AsyncIterator<ReceivedMessage>;
     try {
       // nlctrl's group first: an announcement made while the family's groups are joined is
@@ -741,9 +780,13 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
           release();
           return settle(done);
         }
+        if (skipping) skipping = this.#skipped(result.value, marker);
         // Only the kernel's (port 0) are notifications: another process may write to our port,
-        // and root may multicast to a family's groups, anything it likes.
-        if (result.value.sender === 0) notification = this.#notification(result.value);
+        // and root may multicast to a family's groups, anything it likes. (The marker's ack, and
+        // an overrun, are no operation's.)
+        if (!skipping && result.value.sender === 0) {
+          notification = this.#notification(result.value);
+        }
       } catch (err) {
         return void end().then(() => fail(err), fail);
       }
@@ -937,6 +980,11 @@ const FAMILY_KEYS = [
 const OPERATION_KEYS = Object.keys(
   { signal: 0, timeout: 0, to: 0, flags: 0 } satisfies Record<keyof OperationOptions, 0>,
 );
+
+/** Per socket, the marker whose ack its typed monitors skip up to (see monitor()). */
+const pendingMarkers = new WeakMap<NetlinkSocket, number>();
+/** Per socket, how many typed monitors run on it (not yet released). */
+const liveMonitors = new WeakMap<NetlinkSocket, number>();
 
 // Every key of MonitorOptions and nothing else (`satisfies`): monitor() refuses any other.
 const MONITOR_KEYS = Object.keys(

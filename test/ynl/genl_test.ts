@@ -118,6 +118,27 @@ test("ethtool: linkinfo, linkstate, features, channels of a veth; channels-ntf",
   await events.return();
 });
 
+test("ethtool: monitor() yields no notification made before the call: a previous monitor's left unread are skipped", async () => {
+  using ns = new Netns();
+  withVeth(ns);
+  await using et = await family(ethtool, { netns: ns.name });
+  const first = et.monitor({ signal: AbortSignal.timeout(10_000) });
+  const step = first.next();
+  // Two notifications (a veth starts with 1 rx channel; a set that changes nothing notifies
+  // nothing): the first monitor takes the one of rxCount 2.
+  await et.do("channels-set", { header: { devName: "va0" }, rxCount: 2 });
+  await et.do("channels-set", { header: { devName: "va0" }, rxCount: 1 });
+  assert.equal((await step).value?.op, "channels-ntf");
+  await first.return();
+  // Made after the second monitor() call: its first notification, not the one of rxCount 1.
+  const second = et.monitor({ signal: AbortSignal.timeout(10_000) });
+  await et.do("channels-set", { header: { devName: "va0" }, rxCount: 2 });
+  const { value } = await second.next();
+  await second.return();
+  assert.equal(value?.op, "channels-ntf");
+  assert.equal((value!.message as { rxCount: number }).rxCount, 2);
+});
+
 test("ethtool: stats-get of a veth answers every group asked for, as `ethtool --json -S` does", async () => {
   using ns = new Netns();
   withVeth(ns);

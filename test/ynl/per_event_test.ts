@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { listPerEventCode, stopPerEventCode, wantPerEventCode } from "../../src/_per_event.ts";
 import { AttributeEncoder } from "../../src/attribute.ts";
-import { RTM_NEWLINK, RTNLGRP_LINK } from "../../src/constants.ts";
+import { NLMSG_ERROR, NLMSG_NOOP, RTM_NEWLINK, RTNLGRP_LINK } from "../../src/constants.ts";
 import { encodeGeneric } from "../../src/genl.ts";
 import { Codec } from "../../src/ynl/_compile.ts";
 import { messageDecoder, readerOf } from "../../src/ynl/_decode.ts";
@@ -72,7 +72,18 @@ test("a typed monitor lists the decode it runs per notification", async () => {
 });
 
 test("typed monitor(): after a wait, its step runs before the rest of the queue is read ahead", async () => {
-  const { sock, t } = await fakeSocket();
+  // The kernel acks the monitor's marker (an NLMSG_NOOP with NLM_F_ACK) as it acks any.
+  const { sock, t } = await fakeSocket({}, (t) => {
+    t.script = (m) => {
+      if (m.type !== NLMSG_NOOP) return;
+      const ack = new Uint8Array(20);
+      t.deliver(
+        [{ type: NLMSG_ERROR, flags: 0, seq: m.seq, portid: m.portid, payload: ack }],
+        0,
+        0,
+      );
+    };
+  });
   const rt = new NetlinkFamily(rtLink, sock);
   const events = rt.monitor({ groups: ["rtnlgrp-link"] });
   const step = events.next();

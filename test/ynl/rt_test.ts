@@ -160,6 +160,32 @@ test("rt-link: monitor() joins before it returns: a link made before iterating i
   assert.deepEqual(rt.socket.groups, []);
 });
 
+test("rt-link: monitor() yields no notification made before the call: a previous monitor's left unread are skipped", async () => {
+  using ns = new Netns();
+  await using rt = await family(rtLink, { netns: ns.name });
+  const first = rt.monitor({ groups: ["rtnlgrp-link"], signal: AbortSignal.timeout(10_000) });
+  const step = first.next();
+  // Several link messages (the pair, then its removal): the first monitor takes one of them.
+  ns.ipBatch(["link add b0 type veth peer name b1", "link del b0"]);
+  await step;
+  await first.return();
+  // Made after the second monitor() call: its first notification.
+  const second = rt.monitor({ groups: ["rtnlgrp-link"], signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "add", "c0", "type", "veth", "peer", "name", "c1");
+  const { value } = await second.next();
+  await second.return();
+  // It was "b0" or "b1" (the pair made or deleted before the call).
+  assert.equal(value?.op, "newlink-ntf");
+  assert.match((value!.message as { ifname: string }).ifname, /^c[01]$/);
+  // With noENOBUFS nothing marks the call's place (its ack could be dropped unseen): the
+  // monitor skips nothing, and still yields.
+  await using quiet = await family(rtLink, { netns: ns.name, noENOBUFS: true });
+  const third = quiet.monitor({ groups: ["rtnlgrp-link"], signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "del", "c0");
+  assert.ok((await third.next()).value);
+  await third.return();
+});
+
 test("rt-link: a monitor that names a group twice leaves it when it ends", async () => {
   // The group was held twice and released once: the socket stayed in it for good, and the
   // kernel went on queueing every link change to it.
