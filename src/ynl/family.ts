@@ -29,7 +29,7 @@ import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
 import { type Codec, codecOf } from "./_compile.ts";
-import { messageDecoder } from "./_decode.ts";
+import { type MessageDecoder, messageDecoder } from "./_decode.ts";
 import type {
   DoOperation,
   DoReply,
@@ -284,13 +284,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       if (type !== generic.id || payload.byteLength < 1) return undefined;
       key = payload[0];
     }
-    let notifying = codec.notifications[key];
-    if (notifying === undefined) {
-      const op = codec.operationOf(key);
-      notifying = codec.notifications[key] = op === undefined
-        ? null
-        : { op, decode: messageDecoder(codec, codec.operation(op)) };
-    }
+    const notifying = codec.notifications[key] ?? notifyingOf(codec, key);
     if (notifying === null) return undefined;
     const decoded = notifying.decode.decodeAt(payload, 0, payload.byteLength);
     return { op: notifying.op, message: decoded } as unknown as Notification<D>;
@@ -720,6 +714,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     }
     let skipping = marker !== undefined;
     liveMonitors.set(socket, (liveMonitors.get(socket) ?? 0) + 1);
+    warmNotifications(this.#codec);
     let messages: AsyncIterator<ReceivedMessage>;
     try {
       // nlctrl's group first: an announcement made while the family's groups are joined is
@@ -985,6 +980,38 @@ const OPERATION_KEYS = Object.keys(
 const pendingMarkers = new WeakMap<NetlinkSocket, number>();
 /** Per socket, how many typed monitors run on it (not yet released). */
 const liveMonitors = new WeakMap<NetlinkSocket, number>();
+
+/**
+ * What a message of type (a generic family's: command) `key` is and its decoder, made and kept
+ * in `codec.notifications`; null when it is no operation's.
+ */
+function notifyingOf(codec: Codec, key: number): { op: string; decode: MessageDecoder } | null {
+  const op = codec.operationOf(key);
+  return codec.notifications[key] = op === undefined
+    ? null
+    : { op, decode: messageDecoder(codec, codec.operation(op)) };
+}
+
+/**
+ * Makes the decoders of the messages a monitor yields (the operations that notify, and a raw
+ * family's requests the kernel multicasts back, rtnetlink's dellink) as the monitor starts, so
+ * that its first notification does not wait while they are generated.
+ */
+function warmNotifications(codec: Codec): void {
+  for (const op of Object.values(codec.descriptor.ops)) {
+    const key = op.notify !== undefined || op.event !== undefined
+      ? op.reply
+      : !codec.genetlink && op.do !== undefined && !op.do.reply
+      ? op.request
+      : undefined;
+    if (key === undefined || codec.notifications[key] !== undefined) continue;
+    try {
+      notifyingOf(codec, key);
+    } catch {
+      // Left to the first such notification, which throws what this did, as it did before.
+    }
+  }
+}
 
 // Every key of MonitorOptions and nothing else (`satisfies`): monitor() refuses any other.
 const MONITOR_KEYS = Object.keys(
