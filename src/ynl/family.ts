@@ -585,7 +585,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * notifications that arrive, decoded; it yields none made before the call (what the socket
    * still holds from earlier, a previous monitor's notifications left unread, is skipped; but on
    * a socket with NETLINK_NO_ENOBUFS, where what marks the call's place could be dropped
-   * unseen). The groups it joined are left when the iteration ends (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
+   * unseen, and for a netlink-raw family of a protocol other than NETLINK_ROUTE and
+   * NETLINK_NETFILTER, whose module may not answer what marks it). The groups it joined are left when the iteration ends (a loop's `break`, `return()`, `await using`, the signal, an error) and no other monitor()
    * on the socket still uses them; a monitor left without any of these leaves them (and its
    * abort listener leaves the signal) once garbage-collected. Messages the descriptor does not describe are skipped, and so
    * is whatever another process sends (to the socket's port, or as root to the groups), parsed or
