@@ -361,6 +361,8 @@ export class Addresses {
    * ```ts
    * import { type Address, openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
+   * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" }, up: true });
+   * await ip.link.set("veth1", { up: true }); // DAD waits for a carrier
    * await ip.addr.add("veth0", "2001:db8::1/64");
    * const settled = (a?: Address) =>
    *   a !== undefined && (!a.flags.includes("tentative") || a.flags.includes("dadfailed"));
