@@ -13,8 +13,6 @@ import { printable } from "../src/_printable.ts";
 import { SyscallError } from "../src/errors.ts";
 import {
   AT_EMPTY_PATH,
-  F_GETFL,
-  F_SETFL,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
@@ -30,13 +28,22 @@ import {
 } from "./_constants.ts";
 import type { Libc } from "./_libc.ts";
 
+const EAGAIN = errnoNumber("EAGAIN")!;
 const EINTR = errnoNumber("EINTR")!;
 const ENXIO = errnoNumber("ENXIO")!;
 
-/** A file open for writing; every write is whole before it returns. */
+/**
+ * A file open for writing, never blocking: a pipe or FIFO whose reader does not keep up (its
+ * buffer full) refuses bytes rather than hold the thread until the reader reads again.
+ */
 export interface FileWriter {
-  /** Writes all of `bytes` (looping over short writes). Throws SyscallError. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Writes all of `bytes` and returns true; or returns false, having written none of them, when
+   * the file takes nothing now (a full pipe: EAGAIN). Bytes a full pipe took only part of are
+   * whole all the same: the rest is kept and written before the next bytes (which are refused
+   * while it cannot be). Throws SyscallError.
+   */
+  write(bytes: Uint8Array): boolean;
   /** Closes the file. Idempotent. */
   close(): void;
 }
@@ -50,8 +57,9 @@ export function createFile(libc: Libc, path: string): FileWriter {
   // name may come from a command line (`--capture`).
   const shown = printable(path);
   // Close-on-exec, as every descriptor here: a child process must not inherit a capture file.
-  // Opened non-blocking: a blocking open of a FIFO waits, the whole thread with it, until a
-  // reader comes, which may be never. Writes block as before (O_NONBLOCK cleared once open).
+  // Non-blocking: a blocking open of a FIFO waits, the whole thread with it, until a reader
+  // comes, which may be never; and a blocking write to a full pipe waits until its reader reads
+  // again (a capture's socket, timers and all, stood still). A regular file never waits.
   const fd = libc.open(cPath(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0o644);
   if (fd < 0) {
     const errno = libc.errno();
@@ -61,31 +69,44 @@ export function createFile(libc: Libc, path: string): FileWriter {
       errno === ENXIO ? `${shown}: a FIFO that no process reads (open its reader first)` : shown,
     );
   }
-  const flags = libc.fcntl(fd, F_GETFL, 0);
-  if (flags < 0 || libc.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-    const errno = libc.errno();
-    libc.close(fd);
-    throw new SyscallError("fcntl", errno, shown);
-  }
   let open = true;
+  // The end of bytes a full pipe took only part of: written first, so that what the reader gets
+  // is whole records.
+  let rest: Uint8Array | undefined;
+  // What of `bytes` the file did not take now (undefined: all of it went).
+  const writeSome = (bytes: Uint8Array): Uint8Array | undefined => {
+    let done = 0;
+    while (done < bytes.length) {
+      const left = done === 0 ? bytes : bytes.subarray(done);
+      const n = libc.write(fd, left, left.length);
+      if (n < 0) {
+        const errno = libc.errno();
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN) return left;
+        throw new SyscallError("write", errno, shown);
+      }
+      done += n;
+    }
+    return undefined;
+  };
   return {
     write(bytes) {
       if (!open) throw new Error(`${shown} is closed`);
-      let done = 0;
-      while (done < bytes.length) {
-        const rest = done === 0 ? bytes : bytes.subarray(done);
-        const n = libc.write(fd, rest, rest.length);
-        if (n < 0) {
-          const errno = libc.errno();
-          if (errno === EINTR) continue;
-          throw new SyscallError("write", errno, shown);
-        }
-        done += n;
-      }
+      if (rest !== undefined && (rest = writeSome(rest)) !== undefined) return false;
+      const left = writeSome(bytes);
+      if (left === bytes) return false;
+      if (left !== undefined) rest = left.slice(); // the caller may reuse its buffer
+      return true;
     },
     close() {
       if (!open) return;
       open = false;
+      // A last try for a cut record's end; a reader that still reads nothing loses it.
+      try {
+        if (rest !== undefined) writeSome(rest);
+      } catch {
+        // Closing all the same: a reader gone (EPIPE) reads nothing more.
+      }
       libc.close(fd);
     },
   };

@@ -14,6 +14,7 @@ import { whenCollected } from "./_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { guarded } from "./_guard.ts";
 import { checkOptions, checkSignal, checkWellFormed } from "./_options.ts";
+import { printable } from "./_printable.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tapPoint } from "./tap.ts";
 import type { Datagram } from "./transport.ts";
@@ -28,7 +29,8 @@ import type { Datagram } from "./transport.ts";
  * The socket never waits for its capture. An async function or a stream that falls behind holds
  * at most {@linkcode CAPTURE_MAX_PENDING} bytes of unwritten records; datagrams past that are
  * dropped from the capture (not from the socket) and counted in {@linkcode Capture.dropped}, as
- * tcpdump counts the packets its buffer could not hold.
+ * tcpdump counts the packets its buffer could not hold. So are those a path's pipe or FIFO has
+ * no room for (its reader not keeping up): the file gets whole records, never a blocked thread.
  *
  * @example
  * ```ts
@@ -151,7 +153,7 @@ function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {
   if (typeof target === "string") {
     const file = openFile(target);
     return {
-      write: (bytes, written) => (file.write(bytes), written?.(), true),
+      write: (bytes, written) => file.write(bytes) && (written?.(), true),
       close: () => Promise.resolve(file.close()),
       release: file.close.bind(file),
     };
@@ -269,7 +271,11 @@ export class Capture {
         try {
           if (!this.#sink.write(bytes, written) && this.#dropped++ === 0) {
             console.error(
-              `netlink: capture target is ${CAPTURE_MAX_PENDING} bytes behind: dropping datagrams from the capture (see Capture.dropped)`,
+              typeof target === "string"
+                ? `netlink: capture target ${
+                  printable(target)
+                } is full (a pipe its reader does not keep up with): dropping datagrams from the capture (see Capture.dropped)`
+                : `netlink: capture target is ${CAPTURE_MAX_PENDING} bytes behind: dropping datagrams from the capture (see Capture.dropped)`,
             );
           }
         } catch (err) {
@@ -302,7 +308,8 @@ export class Capture {
 
   /**
    * Datagrams left out of the capture because its target was {@linkcode CAPTURE_MAX_PENDING}
-   * bytes behind (an async function or a stream slower than the socket). The socket itself
+   * bytes behind (an async function or a stream slower than the socket), or a path's pipe or
+   * FIFO was full (its reader slower than the socket, or not reading). The socket itself
    * received or sent them.
    */
   get dropped(): number {

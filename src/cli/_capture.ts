@@ -3,7 +3,9 @@
 // single pcap file header.
 
 import { type FileWriter, openFile } from "../../ffi/mod.ts";
+import { printable } from "../_printable.ts";
 import type { CaptureTarget } from "../capture.ts";
+import { warn } from "./_args.ts";
 
 /** The 24-byte pcap file header each capture() stream starts with. */
 const PCAP_FILE_HEADER = 24;
@@ -11,11 +13,14 @@ const PCAP_FILE_HEADER = 24;
 /** The capture file of one run of the tool. */
 export class CaptureFile {
   readonly #file: FileWriter;
+  readonly #path: string;
   #headerWritten = false;
+  #warned = false;
 
   /** Creates (or truncates) `path`; throws SyscallError when it cannot. */
   constructor(path: string) {
     this.#file = openFile(path);
+    this.#path = path;
   }
 
   /**
@@ -30,7 +35,14 @@ export class CaptureFile {
         skip -= chunk.length;
         return;
       }
-      this.#file.write(skip === 0 ? chunk : chunk.subarray(skip));
+      if (!this.#file.write(skip === 0 ? chunk : chunk.subarray(skip)) && !this.#warned) {
+        this.#warned = true;
+        warn(
+          `netlink: capture file ${
+            printable(this.#path)
+          } is full (a pipe its reader does not keep up with): dropping datagrams from the capture`,
+        );
+      }
       skip = 0;
     };
   }
