@@ -355,7 +355,8 @@ export class Addresses {
    * look, so no change is missed (an overrun looks again): not while a monitor of the client
    * runs (open a second client). Waits as long as it takes: bound it with `options.signal`
    * (`AbortSignal.timeout(5000)`), whose reason it rejects with; it also rejects when the client
-   * closes, or with what `until` throws.
+   * closes, or with what `until` throws (a TypeError if it returns a promise: it is called
+   * synchronously).
    *
    * @example
    * ```ts

@@ -130,7 +130,7 @@ export async function waitFor<K extends MonitorObject, T>(
   const events = monitor(ctx, [object], { signal });
   try {
     let current: T | undefined = await look(undefined);
-    while (!until(current)) {
+    while (!holds(what, until, current)) {
       const step = await events.next();
       if (step.done) throw new SocketClosedError(`${what}: the client closed`);
       const event = step.value;
@@ -141,6 +141,20 @@ export async function waitFor<K extends MonitorObject, T>(
   } finally {
     await events.return?.();
   }
+}
+
+/**
+ * Whether `until` holds for `current`: its result taken as JavaScript takes a condition, but a
+ * promise (an async function's) is a TypeError, where it would be true whatever it settles to.
+ */
+function holds<T>(what: string, until: (current: T) => unknown, current: T): boolean {
+  const result = until(current);
+  if (typeof (result as PromiseLike<unknown> | null)?.then === "function") {
+    throw new TypeError(
+      `until returned a promise: ${what} calls it synchronously with each state and waits until it returns true (an async function's promise is always true): test the value itself`,
+    );
+  }
+  return Boolean(result);
 }
 
 /** The monitor behind `RouteClient.monitor()`. */

@@ -12,7 +12,7 @@ import {
   RTNLGRP_LINK,
   SocketClosedError,
 } from "../../mod.ts";
-import { type Address, openRoute, type RouteEvent } from "../../src/route/mod.ts";
+import { type Address, type Link, openRoute, type RouteEvent } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
 /** Reads events until `done` says it has what it wants (or the signal times out). */
@@ -674,6 +674,21 @@ test("addr.wait() resolves once its condition holds for the address: IPv6 duplic
     /did you mean "signal"/,
   );
   await assert.rejects(ip.addr.wait("nosuch0", "10.7.0.1", () => true), /nosuch0/);
+});
+
+test("link.wait() and addr.wait() refuse an until that returns a promise (an async function): it was truthy, so they resolved at once whatever it would say", async () => {
+  using ns = new Netns(["link add w0 type veth peer name w1", "addr add 10.7.0.1/24 dev w0"]);
+  await using ip = await openRoute({ netns: ns.name });
+  await assert.rejects(
+    ip.link.wait("w0", (async (l: Link | undefined) => l?.mtu === 9000) as never),
+    /^TypeError: until returned a promise: link\.wait\(\) calls it synchronously/,
+  );
+  await assert.rejects(
+    ip.addr.wait("w0", "10.7.0.1", (async () => false) as never),
+    /^TypeError: until returned a promise: addr\.wait\(\) calls it synchronously/,
+  );
+  // The client's monitor is free again, and a plain truthy value is still true.
+  assert.equal((await ip.link.wait("w0", (l) => (l?.mtu ?? 0) as unknown as boolean))?.name, "w0");
 });
 
 test("link.wait() looks again after an overrun: a change whose event the kernel dropped is still seen", async () => {
