@@ -177,7 +177,14 @@ export function checkFilterKeys(where: string, spec: FilterSpec): void {
     }
   }
   if (spec.actions === undefined) return;
-  checkList(`${where} actions`, spec.actions).forEach((action, i) => {
+  // tc takes no `action` without one; none at all, sent, made a u32 entry terminal (its match
+  // ending classification) with nothing to do.
+  if (checkList(`${where} actions`, spec.actions).length === 0) {
+    throw new TypeError(
+      `${where} actions is empty: give at least one ("drop", { kind: "mirred", ... }), or leave it out`,
+    );
+  }
+  spec.actions.forEach((action, i) => {
     if (typeof action === "string") return;
     const name = `${where} actions[${i}]`;
     const kind = (action as ActionObject | null)?.kind;

@@ -196,6 +196,8 @@ test("tc errors: a filter spec is checked whole before any lookup (its device, m
     [{ parent: "x" }, /^RangeError: parent: "x" is not a /],
     [{ skipHw: "no" }, /^TypeError: skipHw: "no" is not a boolean$/],
     [{ actions: [mirred, "dorp"] }, /^RangeError: action: "dorp" is not one of /],
+    // Sent, none made a u32 entry terminal with nothing to do.
+    [{ actions: [] }, /^TypeError: [^ ]+ spec actions is empty: give at least one /],
     [{ actions: [{ ...mirred, action: "steal" }] }, /^RangeError: mirred: "steal" is not /],
     [{ actions: [{ ...mirred, dev: "a b" }] }, /^TypeError: mirred dev: "a b" is not a link /],
     [{ actions: [{ ...mirred, dev: 0 }] }, /^TypeError: mirred dev: 0 is not a link index/],
