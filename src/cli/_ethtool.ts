@@ -1,7 +1,7 @@
 // `ethtool DEV`: the settings block ethtool prints (link modes, link info, link state), then the
 // features that are on, through the ethtool family.
 
-import { printable } from "../_printable.ts";
+import { shown } from "../_options.ts";
 import {
   DUPLEX_FULL,
   DUPLEX_HALF,
@@ -74,7 +74,7 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
       return await client.do(op, { header: { devName: dev } }) as Reply;
     } catch (error) {
       if (error instanceof NetlinkError && error.code === "ENODEV") {
-        throw new Error(`no link named ${printable(dev)}`);
+        throw new Error(`no link named ${shown(dev)}`);
       }
       if (error instanceof NetlinkError && error.code === "EOPNOTSUPP") return undefined;
       throw error;

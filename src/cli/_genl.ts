@@ -1,6 +1,6 @@
 // `genl`: generic netlink families from nlctrl, with op names from the YNL specs the library has.
 
-import { printable } from "../_printable.ts";
+import { shown } from "../_options.ts";
 import {
   GENL_ADMIN_PERM,
   GENL_CMD_CAP_DO,
@@ -69,7 +69,7 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
     );
   } catch (error) {
     if (error instanceof NetlinkError && error.code === "ENOENT" && name !== undefined) {
-      throw new Error(`no generic netlink family named ${printable(name)}`);
+      throw new Error(`no generic netlink family named ${shown(name)}`);
     }
     throw error;
   } finally {

@@ -5,7 +5,6 @@
 // follows the family across its module's reloads.
 
 import { shown } from "../_options.ts";
-import { printable } from "../_printable.ts";
 import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
@@ -195,7 +194,7 @@ async function monitorGeneric(
     family = await resolveFamily(socket, name);
   } catch (error) {
     if (error instanceof NetlinkError && error.code === "ENOENT") {
-      throw new Error(`no generic netlink family named ${printable(name)}`);
+      throw new Error(`no generic netlink family named ${shown(name)}`);
     }
     throw error;
   }

@@ -1863,9 +1863,12 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     [
       ["--netns", ns.name, "genl", "show", "nosuchfamily"],
       1,
-      /^netlink: no generic netlink family named nosuchfamily/,
+      /^netlink: no generic netlink family named "nosuchfamily"/,
     ],
-    [["--netns", ns.name, "ethtool", "nosuch0"], 1, /^netlink: no link named nosuch0/],
+    [["--netns", ns.name, "ethtool", "nosuch0"], 1, /^netlink: no link named "nosuch0"/],
+    // An empty name is said as one, as link show says it (it was "no link named ", cut short).
+    [["--netns", ns.name, "ethtool", ""], 1, /^netlink: no link named ""$/m],
+    [["--netns", ns.name, "genl", "show", ""], 1, /^netlink: no generic netlink family named ""$/m],
     [["--netns", ns.name, "monitor", "bogus"], 255, /^netlink: monitor: unknown object "bogus"/],
     [
       ["--netns", ns.name, "monitor", "link", "count", "1.5"],
@@ -1893,7 +1896,7 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     [
       ["--netns", ns.name, "monitor", "genl", "nosuchfamily"],
       1,
-      /^netlink: no generic netlink family named nosuchfamily/,
+      /^netlink: no generic netlink family named "nosuchfamily"/,
     ],
     [
       ["--netns", ns.name, "monitor", "genl", "nlctrl", "bogus"],
@@ -2034,8 +2037,8 @@ test("cli errors: what the command line gave is quoted escaped, so it cannot wri
       `"1:${escaped}" is not a handle`,
     ],
     [[...n, "link", "show", forged], `no link named "${escaped}"`],
-    [[...n, "ethtool", forged], `no link named ${escaped}`],
-    [[...n, "genl", "show", forged], `no generic netlink family named ${escaped}`],
+    [[...n, "ethtool", forged], `no link named "${escaped}"`],
+    [[...n, "genl", "show", forged], `no generic netlink family named "${escaped}"`],
     [[...n, "monitor", "count", forged], `count "${escaped}" is not a positive number`],
     [[...n, "monitor", "genl", "nlctrl", forged], `has no multicast group "${escaped}"`],
   ];
