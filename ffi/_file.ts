@@ -113,6 +113,30 @@ export function createFile(libc: Libc, path: string): FileWriter {
 }
 
 /**
+ * Writes all of `bytes` to descriptor `fd`, as the runtime's console does to standard output,
+ * but saying when it cannot: SyscallError EPIPE once the reader of a pipe is gone (the console
+ * drops the line unsaid, and a `monitor | head -1` printed on for ever). A descriptor another
+ * process left non-blocking is waited for, a millisecond at a time, as a blocking one would be.
+ */
+export function writeAll(libc: Libc, fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const left = done === 0 ? bytes : bytes.subarray(done);
+    const n = libc.write(fd, left, left.length);
+    if (n >= 0) {
+      done += n;
+      continue;
+    }
+    const errno = libc.errno();
+    if (errno === EAGAIN) libc.poll(noFds ??= libc.alloc(8), 0, 1);
+    else if (errno !== EINTR) throw new SyscallError("write", errno, `descriptor ${fd}`);
+  }
+}
+
+/** poll()'s array for a sleep: no descriptors. */
+let noFds: Uint8Array | undefined;
+
+/**
  * Reads the whole file at `path` (read until end of file, as /proc files must be read).
  * Throws SyscallError (e.g. ENOENT).
  */

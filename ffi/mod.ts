@@ -23,6 +23,7 @@ import {
   readRegularFile as readRegularFileWith,
   readWholeFile,
   type RegularFileRead,
+  writeAll,
 } from "./_file.ts";
 import type { Libc } from "./_libc.ts";
 import { createNamedNetns, deleteNamedNetns, openNetnsFile } from "./_netns.ts";
@@ -191,6 +192,17 @@ export function commandLine(): string[] {
   if (deno) return [...deno.args];
   return (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
 }
+
+/**
+ * Writes `text` (UTF-8) to standard output through libc, whole, before returning. Throws
+ * SyscallError: EPIPE once a pipe's reader is gone (the runtime's console drops the line
+ * unsaid).
+ */
+export function writeStandardOutput(text: string): void {
+  writeAll((runtime ??= detect()).libc, 1, (encoder ??= new TextEncoder()).encode(text));
+}
+
+let encoder: TextEncoder | undefined;
 
 /** Sets the status the process exits with once its event loop is done (`Deno.exitCode`). */
 export function setExitCode(code: number): void {

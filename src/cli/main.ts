@@ -21,7 +21,9 @@
  * tshark or Wireshark), `--help`. A failure prints one line to stderr; the exit status is ip's:
  * 255 for a bad command line (a namespace that is not there included, as ip's `-n`), 2 when the
  * kernel refused a request, 1 for anything else (a device or family that is not there, a file
- * that cannot be written, a command it does not have: ip's status for an unknown object).
+ * that cannot be written, a command it does not have: ip's status for an unknown object). Once
+ * its output's reader is gone (`netlink monitor | head -1`), it ends at its next line, quietly,
+ * with 141, the status SIGPIPE gives ip.
  *
  * @example
  * ```ts
@@ -32,7 +34,7 @@
  * @module
  */
 
-import { commandLine, openNetns, setExitCode } from "../../ffi/mod.ts";
+import { commandLine, openNetns, setExitCode, writeStandardOutput } from "../../ffi/mod.ts";
 import { errnoDescription } from "../_errno.ts";
 import { netnsPath } from "../_netns.ts";
 import { shown } from "../_options.ts";
@@ -205,6 +207,8 @@ export async function run(
     await handler(operands, global, out);
     return 0;
   } catch (error) {
+    // As ip, killed by SIGPIPE once its output's reader is gone: quietly, 128 + SIGPIPE.
+    if (error instanceof OutputClosedError) return 141;
     err(`netlink: ${describe(error)}`);
     return exitStatus(error);
   } finally {
@@ -343,6 +347,22 @@ const OWN_COMMANDS: Record<string, Handler> = {
   ethtool: lazy(async () => (await import("./_ethtool.ts")).ethtoolCommand),
 };
 
+/** What the program's `out` throws once standard output's reader is gone (EPIPE). */
+class OutputClosedError extends Error {}
+
+/**
+ * The program's output: each line written through libc, where the runtime's console.log drops a
+ * line the pipe's reader is no longer there for, unsaid, so that `netlink monitor | head -1`
+ * printed on for ever (ip dies of SIGPIPE at its next line).
+ */
+function standardOutput(line: string): void {
+  try {
+    writeStandardOutput(`${line}\n`);
+  } catch (error) {
+    throw error instanceof SyscallError && error.code === "EPIPE" ? new OutputClosedError() : error;
+  }
+}
+
 if (import.meta.main) {
-  setExitCode(await run(commandLine()));
+  setExitCode(await run(commandLine(), standardOutput));
 }
