@@ -680,11 +680,11 @@ test("link.wait() and addr.wait() refuse an until that returns a promise (an asy
   using ns = new Netns(["link add w0 type veth peer name w1", "addr add 10.7.0.1/24 dev w0"]);
   await using ip = await openRoute({ netns: ns.name });
   await assert.rejects(
-    ip.link.wait("w0", (async (l: Link | undefined) => l?.mtu === 9000) as never),
+    ip.link.wait("w0", ((l: Link | undefined) => Promise.resolve(l?.mtu === 9000)) as never),
     /^TypeError: until returned a promise: link\.wait\(\) calls it synchronously/,
   );
   await assert.rejects(
-    ip.addr.wait("w0", "10.7.0.1", (async () => false) as never),
+    ip.addr.wait("w0", "10.7.0.1", (() => Promise.resolve(false)) as never),
     /^TypeError: until returned a promise: addr\.wait\(\) calls it synchronously/,
   );
   // The client's monitor is free again, and a plain truthy value is still true.
