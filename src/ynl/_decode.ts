@@ -430,23 +430,24 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
   if (set.decoder !== undefined) return set.decoder;
   const source = new Source();
   const scope = `(scope ??= { values: out, set: ${source.ref(set)}, parent })`;
+  // Each case ends in `continue` once its value is stored; what falls out of the switch (a
+  // value of the wrong size, a repeat, a type the set does not have) is kept by the one call
+  // after it. A call per case (or two: the size, the repeat) was a third of the bytecode of
+  // rt-link's link-attrs decoder, and each call site is code the JIT compiles and an event runs
+  // through cold (see the typedevt section of bench/RESULTS.md).
   const cases: string[] = [];
   let subMessages = false;
   for (const attribute of set.byType) {
     if (attribute === undefined || attribute.code === UNUSED) continue;
     if (attribute.code === PAD) {
-      cases.push(`case ${attribute.type}: break;`);
+      cases.push(`case ${attribute.type}: continue;`);
       continue;
     }
     const key = JSON.stringify(attribute.key);
-    const store = attribute.multi && attribute.code === NEST_TYPE_VALUE
+    const append = attribute.code === NEST_TYPE_VALUE
       // One list of the entries of every occurrence (ethtool's stats: one counter each).
-      ? `{ const list = out[${key}]; if (list === undefined) out[${key}] = v; else list.push(...v); }`
-      : attribute.multi
-      ? `{ const list = out[${key}]; if (list === undefined) out[${key}] = [v]; else list.push(v); }`
-      // Repeated, though the spec does not say multi-attr (team's option list, for one): the
-      // first is decoded, the others are kept as they came rather than overwritten.
-      : `if (out[${key}] === undefined) out[${key}] = v; else keep(out, bytes, at, len, tf);`;
+      ? `{ const list = out[${key}]; if (list === undefined) out[${key}] = v; else list.push(...v); continue; }`
+      : `{ const list = out[${key}]; if (list === undefined) out[${key}] = [v]; else list.push(v); continue; }`;
     if (attribute.code === SUB_MESSAGE) {
       subMessages = true;
       const ref = source.ref(attribute);
@@ -455,10 +456,12 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
         if (selector === undefined) {
           // The selector may come later in this set.
           (deferred ??= []).push([${ref}, bytes.subarray(vs, vs + vl)]);
-          break;
+          continue;
         }
         v = decodeSubMessage(codec, ${ref}, selector[0], bytes.subarray(vs, vs + vl), scope);
-        ${store}
+        ${
+        attribute.multi ? append : `if (out[${key}] === undefined) { out[${key}] = v; continue; }`
+      }
         break;
       }`);
       continue;
@@ -466,13 +469,22 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
     // A string's bytes are kept beside it when they are not UTF-8 (textBytes()): one value's.
     const value = valueSource(codec, source, attribute, scope, attribute.multi ? undefined : "out");
     if (value === undefined) continue;
-    cases.push(`case ${attribute.type}: {
-      ${value.check ? `if (!(${value.check})) { keep(out, bytes, at, len, tf); break; }` : ""}
-      ${value.read}
-      ${value.fallible ? "if (v === MISFIT) { keep(out, bytes, at, len, tf); break; }" : ""}
-      ${store}
-      break;
-    }`);
+    // Repeated, though the spec does not say multi-attr (team's option list, for one): the
+    // first is decoded, the others are kept as they came (not decoded, so not overwritten).
+    const conditions = [
+      value.check === undefined ? "" : `(${value.check})`,
+      attribute.multi ? "" : `out[${key}] === undefined`,
+    ].filter(Boolean);
+    const store = attribute.multi ? append : `{ out[${key}] = v; continue; }`;
+    const stored = value.fallible ? `if (v !== MISFIT) ${store}` : store;
+    const read = `${value.read}\n${stored}`;
+    cases.push(
+      `case ${attribute.type}:${
+        conditions.length === 0
+          ? ` {\n${read}\n}`
+          : ` if (${conditions.join(" && ")}) {\n${read}\n}`
+      }\nbreak;`,
+    );
   }
   const body = `
     const keep = ${source.ref(keep)}, malformed = ${source.ref(malformed)};
@@ -481,19 +493,17 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
     const decodeSubMessage = ${source.ref(decodeSubMessage)};
     const finishDeferred = ${source.ref(finishDeferred)};
     return function decode(bytes, view, base, start, end, out, parent) {
-      let scope, deferred, v;
-      for (let at = start; at < end;) {
+      let scope, deferred, v, len = 0;
+      for (let at = start; at < end; at += (len + 3) & -4) {
         if (end - at < 4) malformed(bytes, at, end);
-        const len = view.getUint16(base + at, ${LITTLE});
+        len = view.getUint16(base + at, ${LITTLE});
         if (len < 4 || len > end - at) malformed(bytes, at, end);
         const tf = view.getUint16(base + at + 2, ${LITTLE});
         const vs = at + 4, vl = len - 4;
         switch (tf & ${NLA_TYPE_MASK}) {
           ${cases.join("\n")}
-          default:
-            keep(out, bytes, at, len, tf);
         }
-        at += (len + 3) & -4;
+        keep(out, bytes, at, len, tf);
       }
       ${subMessages ? `if (deferred !== undefined) finishDeferred(codec, deferred, ${scope});` : ""}
     };`;

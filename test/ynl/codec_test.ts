@@ -518,6 +518,33 @@ test("an attribute repeated though not multi-attr: the first is decoded, the oth
   assert.deepEqual([...codec.encode("set", decoded).payload!.subarray(12)], [...attrs]);
 });
 
+test("a repeat of an attribute that is not multi-attr is kept as it came, not decoded: a repeated name's bytes are not taken for the first's, a repeated nest that does not parse fails nothing", () => {
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  const decode = (attrs: Uint8Array) => {
+    const payload = new Uint8Array(16 + attrs.length); // ifinfomsg, then the attributes
+    payload.set(attrs, 16);
+    return rt.decode({ type: 16, flags: 0, seq: 0, portid: 0, payload })!.message as unknown as
+      & Record<string, unknown>
+      & { [unknownAttributes]?: Attribute[] };
+  };
+  const names = decode(
+    new AttributeEncoder().string(3, "eth0").bytes(3, Uint8Array.of(0xff, 0xfe, 0)).finish(),
+  );
+  assert.equal(names.ifname, "eth0");
+  assert.equal(textBytes(names, "ifname"), undefined);
+  assert.deepEqual(names[unknownAttributes]!.map((a) => [...a.value]), [[0xff, 0xfe, 0]]);
+  // IFLA_LINKINFO (18) twice, the second holding an attribute whose length runs past the nest.
+  const broken = Uint8Array.of(8, 0, 1, 0, 0x76, 0x65, 0x74, 0x68);
+  const nests = decode(
+    new AttributeEncoder()
+      .nested(18, (info) => info.string(1, "veth"))
+      .attribute({ type: 18, value: broken.subarray(0, 6), nested: true })
+      .finish(),
+  );
+  assert.deepEqual({ ...nests.linkinfo as object }, { kind: "veth" });
+  assert.deepEqual(nests[unknownAttributes]!.map((a) => a.type), [18]);
+});
+
 test("unknown and misfit attributes are kept and encoded back unchanged", () => {
   const attrs = new AttributeEncoder()
     .u32(3, 7)
