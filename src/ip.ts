@@ -187,6 +187,7 @@ export function formatIP(bytes: Uint8Array): string {
  * @param text The prefix, e.g. `"10.0.0.0/24"` or `"2001:db8::/32"`.
  * @param field Named in the error (default `"prefix"`).
  * @throws {TypeError} naming the field, for a bad address or length.
+ * @throws {RangeError} naming the field and the range, for a length longer than the address.
  *
  * @example
  * ```ts
@@ -209,8 +210,13 @@ export function parsePrefix(text: string, field = "prefix"): Prefix {
   let prefixLength = max;
   if (slash >= 0) {
     const len = text.slice(slash + 1);
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(len) || Number(len) > max) {
+    if (!/^(0|[1-9][0-9]*)$/.test(len)) {
       throw bad(field, text, `a prefix: the length must be 0..${max}`);
+    }
+    if (Number(len) > max) {
+      throw new RangeError(
+        `${field}: ${shown(text)}: the prefix length ${len} is not from 0 to ${max}`,
+      );
     }
     prefixLength = Number(len);
   }

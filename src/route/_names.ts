@@ -35,11 +35,15 @@ export class Names<N extends string> {
     return this.#byValue.get(value) ?? value;
   }
 
-  /** The number for a name (or a number, checked against `max`); a TypeError names `field`. */
+  /**
+   * The number for a name (or a number, checked against `max`): a number out of range is a
+   * RangeError naming `field`, anything else that is no name a TypeError.
+   */
   value(input: string | number, field: string, max = 255): number {
     if (typeof input === "number") {
       if (Number.isInteger(input) && input >= 0 && input <= max) return input;
-      throw new TypeError(`${field}: ${input} is not a ${this.what} (0..${max})`);
+      const Err = Number.isInteger(input) ? RangeError : TypeError;
+      throw new Err(`${field}: ${input} is not a ${this.what} (0..${max})`);
     }
     const value = this.#byName.get(input);
     if (value !== undefined) return value;
@@ -47,6 +51,22 @@ export class Names<N extends string> {
       `${field}: ${shown(input)} is not a ${this.what}: one of ${
         [...this.#byValue.values()].join(", ")
       }, or a number`,
+    );
+  }
+
+  /**
+   * The number for a name, or a number that has one: for a value the kernel refuses without a
+   * name (a macvlan's mode, a bridge port's STP state), where `value()` takes any number. A
+   * number without a name is a RangeError naming `field` and the names with their numbers.
+   */
+  known(input: string | number, field: string): number {
+    if (typeof input !== "number") return this.value(input, field);
+    if (this.#byValue.has(input)) return input;
+    const Err = Number.isInteger(input) ? RangeError : TypeError;
+    throw new Err(
+      `${field}: ${input} is not a ${this.what}: one of ${
+        [...this.#byValue].map(([value, name]) => `${name} (${value})`).join(", ")
+      }`,
     );
   }
 }

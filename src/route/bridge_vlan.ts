@@ -340,8 +340,8 @@ export class BridgeVlans {
   /**
    * Adds a VLAN, or a range, to a bridge port, or with `self` to the bridge itself (`bridge vlan
    * add`): one the link has already takes these flags (`pvid` moves the PVID; no `untagged` makes
-   * it tagged). Bad input (a `vid` outside 1-4094, a range going down, a PVID range) is a
-   * TypeError before any request; EOPNOTSUPP when the link is no bridge port or the kernel has no
+   * it tagged). Bad input (a range going down, a PVID range) is a TypeError before any request,
+   * a `vid` outside 1-4094 a RangeError; EOPNOTSUPP when the link is no bridge port or the kernel has no
    * VLAN filtering.
    *
    * @example
@@ -372,7 +372,7 @@ export class BridgeVlans {
    * Deletes a VLAN or a range from a link (`bridge vlan del`): one `list()` returned (a bridge's
    * own VLAN with `self`, a port's from its bridge), or given by `dev`, `vid` (`vidEnd`) and
    * `self`/`master` as for `add()`. Deleting a VLAN the link does not have succeeds, as the
-   * kernel has it. Bad input is a TypeError before any request.
+   * kernel has it. Bad input is a TypeError before any request (a RangeError out of range).
    *
    * @example
    * ```ts

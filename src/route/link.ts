@@ -622,7 +622,7 @@ export type NewLinkPortData<P extends string = DecodedPortKind> = string extends
 export interface LinkSettings<K extends string = string, P extends string = DecodedPortKind> {
   /** Bring the link up (true) or down (false). */
   up?: boolean;
-  /** New MTU: at most 2^31-1 (the kernel's is an int); more is a TypeError before any request. */
+  /** New MTU: at most 2^31-1 (the kernel's is an int); more is a RangeError before any request. */
   mtu?: number;
   /** New name: text, or its bytes as they are (a name that is not UTF-8). */
   name?: string | Uint8Array;
@@ -653,6 +653,15 @@ export interface LinkSettings<K extends string = string, P extends string = Deco
   /**
    * Kind options to change (as in {@linkcode Link.data}), typed by `K`. A count the kernel keeps
    * is read-only: a bridge's `fdbNLearned` here is a TypeError, as the kernel refuses it (EINVAL).
+   * A value the kernel takes in a narrower range than its type is a RangeError naming the option
+   * and the range (`data.id: 16777216 is not an integer from 0 to 16777215`), as is a mode with no
+   * name: a vxlan's or geneve's `id` (24 bits) and `label` (20), a VLAN's `id` (0 to 4094), a
+   * bridge's `helloTime` (100 to 1000 centiseconds), `maxAge` (600 to 4000), `mcastRouter`,
+   * `mcastIgmpVersion`, `mcastMldVersion`, `vlanDefaultPvid`, a bond's `mode` and what its option
+   * tables bound (`adUserPortKey` 0 to 1023...), a macvlan's or ipvlan's `mode`, a vxlan's `df`.
+   * On `link.add()` before any request; on `link.set()` once the link's kind is looked up, before
+   * the change. A bridge's `forwardDelay` is bounded (200 to 3000) only while STP is on: the
+   * kernel says ERANGE then.
    */
   data?: NewLinkData<K>;
   /**
@@ -660,7 +669,10 @@ export interface LinkSettings<K extends string = string, P extends string = Deco
    * typed by `P` ({@linkcode NewLinkPortData}). A key no bridge or bond port has is a TypeError
    * before any request (then one the link's master's kind does not have, once it is looked
    * up). A bridge port's `mcastNGroups` and `mcastEhtHostsCnt`, counts the kernel keeps, are
-   * read-only: a TypeError here, as the kernel refuses them (EINVAL).
+   * read-only: a TypeError here, as the kernel refuses them (EINVAL). Out of its range, a bridge
+   * port's `priority` (0 to 63), `cost` (1 to 65535), `multicastRouter` (0 to 3),
+   * `mcastEhtHostsLimit` (1 on) and a `state` with no name are RangeErrors naming the option,
+   * before the change.
    */
   portData?: NewLinkPortData<NoInfer<P>>;
 }
@@ -916,11 +928,6 @@ interface KindFields {
    * policy entry): read, never written, so a change that holds one fails before any request.
    */
   readonly readOnly?: readonly string[];
-  /**
-   * Options the kernel cuts to fewer bits than their attribute holds, with their largest value:
-   * a larger one is refused here, as ip refuses it, rather than silently cut.
-   */
-  readonly maxima?: Readonly<Record<string, number>>;
 }
 
 const KINDS = {
@@ -929,8 +936,6 @@ const KINDS = {
     ipv6In: { group: "group6", local: "local6" },
     links: ["link"],
     names: { df: VXLAN_DF },
-    // IFLA_VXLAN_LABEL: an IPv6 flow label, 20 bits (the kernel masks with IPV6_FLOWLABEL_MASK).
-    maxima: { label: 0xfffff },
     booleans: [
       "learning",
       "proxy",
@@ -979,6 +984,11 @@ const SHAPES_MATCH: Same<
 > = true;
 void SHAPES_MATCH;
 
+/** The ranges of kind `kind`'s options the kernel takes narrower than their type. */
+function rangesOf(kind: string) {
+  return Object.hasOwn(RANGES, kind) ? RANGES[kind] : undefined;
+}
+
 /** How kind `kind`'s options read and write, if the library shows any of them otherwise. */
 function kindFields(kind: string | undefined): KindFields | undefined {
   return kind !== undefined && Object.hasOwn(KINDS, kind)
@@ -1015,6 +1025,54 @@ const BRIDGE_PORT = {
   ],
 } as const satisfies KindFields;
 
+const INT_MAX = 0x7fff_ffff;
+const FLOW_LABEL = [0, 0xfffff] as const; // an IPv6 flow label: 20 bits
+
+/**
+ * The options whose values the kernel takes in a narrower range than their attribute's type
+ * (by kind, and for a bridge's ports), with that range, lowest and highest: one out of it is a
+ * RangeError naming the option and the range, before the request, where the kernel would
+ * answer ERANGE or EINVAL (vxlan_validate(), vlan_validate(), geneve_validate(), the bridge's
+ * br_set_hello_time() and br_stp_set_path_cost()..., bond_options.c's value tables), or, for a
+ * flow label, cut it to 20 bits unsaid (ip refuses more). The ranges of the host kernel's kinds
+ * (vxlan, bridge and its ports) were measured there. Not here: a bridge's `forwardDelay`, which
+ * the kernel bounds (200 to 3000) only while STP is on, and modes by name (`names`, where a
+ * number without a name is refused alike).
+ */
+const RANGES: Readonly<Record<string, Readonly<Record<string, readonly [number, number]>>>> = {
+  vxlan: { id: [0, 0xff_ffff], label: FLOW_LABEL }, // a 24-bit VNI
+  geneve: { id: [0, 0xff_ffff], label: FLOW_LABEL, df: [0, 2] },
+  vlan: { id: [0, 4094] }, // 4095 is reserved (VLAN_VID_MASK)
+  bridge: {
+    helloTime: [100, 1000], // centiseconds: 1 to 10 s
+    maxAge: [600, 4000], // 6 to 40 s
+    mcastRouter: [0, 2],
+    mcastIgmpVersion: [2, 3],
+    mcastMldVersion: [1, 2],
+    vlanDefaultPvid: [0, 4094], // 0: none
+  },
+  bond: {
+    miimon: [0, INT_MAX],
+    updelay: [0, INT_MAX],
+    downdelay: [0, INT_MAX],
+    arpInterval: [0, INT_MAX],
+    resendIgmp: [0, 255],
+    minLinks: [0, INT_MAX],
+    lpInterval: [1, INT_MAX],
+    packetsPerSlave: [0, 65535],
+    adActorSysPrio: [1, 65535],
+    adUserPortKey: [0, 1023],
+    peerNotifDelay: [0, INT_MAX],
+    missedMax: [1, 255],
+  },
+  bridgePort: {
+    priority: [0, 63], // the port id's 6 bits of priority
+    cost: [1, 65535],
+    multicastRouter: [0, 3],
+    mcastEhtHostsLimit: [1, 0xffff_ffff],
+  },
+};
+
 /**
  * `value` with the typed layer's bigints (its u64s) as numbers, exact up to 2^53 as LinkStats',
  * in objects and arrays at any depth: what the everyday API returns goes through JSON.stringify.
@@ -1045,7 +1103,12 @@ function readData(fields: KindFields | undefined, data: Record<string, unknown>)
   return out;
 }
 
-function writeData(fields: KindFields | undefined, data: Record<string, unknown>, where: string) {
+function writeData(
+  fields: KindFields | undefined,
+  ranges: Readonly<Record<string, readonly [number, number]>> | undefined,
+  data: Record<string, unknown>,
+  where: string,
+) {
   checkPlainObject(where, data);
   for (const key of fields?.readOnly ?? []) {
     if (data[key] !== undefined) {
@@ -1086,13 +1149,12 @@ function writeData(fields: KindFields | undefined, data: Record<string, unknown>
       out[key] = { ...id, addr: parseMAC(id.addr, `${where}.${key}.addr`) };
     }
   }
+  // The kernel refuses a mode or state with no name (EINVAL).
   for (const [key, names] of Object.entries(fields?.names ?? {})) {
-    if (out[key] !== undefined) {
-      out[key] = names.value(out[key] as string, `${where}.${key}`, 0xffff_ffff);
-    }
+    if (out[key] !== undefined) out[key] = names.known(out[key] as string, `${where}.${key}`);
   }
-  for (const [key, max] of Object.entries(fields?.maxima ?? {})) {
-    if (out[key] !== undefined) out[key] = integer(out[key], `${where}.${key}`, max);
+  for (const [key, [min, max]] of Object.entries(ranges ?? {})) {
+    if (out[key] !== undefined) out[key] = integer(out[key], `${where}.${key}`, max, min);
   }
   // Any on/off option the kernel takes as a u8 may be written as a boolean.
   for (const [key, value] of Object.entries(out)) {
@@ -1536,16 +1598,16 @@ export class Links {
   /** Makes the link; resolves with its index. */
   async #add(spec: NewLink, name: string | Uint8Array, netns: NetnsFiles): Promise<number> {
     const ctx = this.#ctx;
+    const fields = kindFields(spec.kind);
+    // The kind's options first, before any request or system call (a link they name by its name
+    // is looked up below).
+    const written = spec.data === undefined
+      ? {}
+      : writeData(fields, rangesOf(spec.kind), spec.data, "data");
     const request = await this.#settings(spec, "link", netns);
     request.ifname = name;
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
-    const data: Record<string, unknown> = spec.data === undefined
-      ? {}
-      : writeData(
-        kindFields(spec.kind),
-        await this.#linkNames(kindFields(spec.kind), spec.data),
-        "data",
-      );
+    const data = await this.#linkNames(fields, written);
     if (spec.peer !== undefined) {
       if (spec.kind !== "veth") {
         throw new TypeError(`peer: only a veth has a peer, not a ${spec.kind}`);
@@ -1649,7 +1711,8 @@ export class Links {
         }
         linkinfo.kind = current.kind;
         const fields = kindFields(current.kind);
-        linkinfo.data = writeData(fields, await this.#linkNames(fields, settings.data), "data");
+        const written = writeData(fields, rangesOf(current.kind), settings.data, "data");
+        linkinfo.data = await this.#linkNames(fields, written);
       }
       if (settings.portData !== undefined) {
         if (current?.slaveKind === undefined) {
@@ -1658,8 +1721,10 @@ export class Links {
           );
         }
         linkinfo.slaveKind = current.slaveKind;
+        const bridge = current.slaveKind === "bridge";
         linkinfo.slaveData = writeData(
-          current.slaveKind === "bridge" ? BRIDGE_PORT : undefined,
+          bridge ? BRIDGE_PORT : undefined,
+          bridge ? RANGES.bridgePort : undefined,
           settings.portData,
           "portData",
         );

@@ -463,10 +463,15 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
   return out as unknown as Route;
 }
 
-/** `value` as an integer from `min` to `max`; a TypeError naming `field` otherwise. */
+/**
+ * `value` as an integer from `min` to `max`: one out of that range is a RangeError naming `field`
+ * and the range, anything else a TypeError.
+ */
 export function integer(value: unknown, field: string, max: number, min = 0): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${field}: ${shown(value)} is not an integer from ${min} to ${max}`);
+    // An integer out of range is a RangeError, anything else a TypeError (as JavaScript's own).
+    const Err = Number.isInteger(value) ? RangeError : TypeError;
+    throw new Err(`${field}: ${shown(value)} is not an integer from ${min} to ${max}`);
   }
   return value;
 }

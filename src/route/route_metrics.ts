@@ -25,6 +25,7 @@ import {
   RTAX_SSTHRESH,
   RTAX_WINDOW,
 } from "../constants.ts";
+import { integer } from "./route.ts";
 
 /**
  * A route's metrics, named as `ip route add` takes them (`rto_min` as `rtoMin`,
@@ -130,8 +131,8 @@ export function metricsOut(nest: object | undefined): RouteMetrics | undefined {
 }
 
 /**
- * `metrics` as the rt-route codec's metrics nest, as `ip route add` sends them; a TypeError
- * naming the field for a value out of range, before any request.
+ * `metrics` as the rt-route codec's metrics nest, as `ip route add` sends them; a RangeError
+ * naming the field for a value out of range (a TypeError for no integer), before any request.
  */
 export function metricsIn(metrics: RouteMetrics, field = "metrics"): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -152,25 +153,15 @@ export function metricsIn(metrics: RouteMetrics, field = "metrics"): Record<stri
     } else {
       const scale = SCALE[name] ?? 1;
       const max = name === "hoplimit" ? 255 : Math.floor(UINT32_MAX / scale);
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-        throw new TypeError(`${field}.${name}: ${shown(value)} is not an integer from 0 to ${max}`);
-      }
-      out[key] = value * scale;
+      out[key] = integer(value, `${field}.${name}`, max) * scale;
     }
   }
   const { ecn, features, lock } = metrics;
   if (ecn !== undefined && typeof ecn !== "boolean") {
     throw new TypeError(`${field}.ecn: ${shown(ecn)} is not a boolean`);
   }
-  if (
-    features !== undefined
-    && (typeof features !== "number" || !Number.isInteger(features) || features < 0
-      || features > UINT32_MAX)
-  ) {
-    throw new TypeError(
-      `${field}.features: ${shown(features)} is not an integer from 0 to ${UINT32_MAX}`,
-    );
-  }
+  if (features !== undefined) integer(features, `${field}.features`, UINT32_MAX);
+
   if (ecn || features) out.features = ((features ?? 0) | (ecn ? RTAX_FEATURE_ECN : 0)) >>> 0;
   if (lock !== undefined) {
     if (!Array.isArray(lock)) throw new TypeError(`${field}.lock: ${shown(lock)} is not an array`);

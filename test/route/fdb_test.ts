@@ -309,14 +309,14 @@ test("fdb: bad input is refused before any request, naming the field", async () 
     [ip.fdb.add(x({ ...entry, flags: "self" })), /^TypeError: flags must be an array/],
     [
       ip.fdb.add(x({ ...entry, vlan: 4095 })),
-      /^TypeError: vlan: 4095 is not an integer from 1 to 4094$/,
+      /^RangeError: vlan: 4095 is not an integer from 1 to 4094$/,
     ],
-    [ip.fdb.add(x({ ...entry, vlan: 0 })), /^TypeError: vlan: 0 /],
+    [ip.fdb.add(x({ ...entry, vlan: 0 })), /^RangeError: vlan: 0 /],
     [
       ip.fdb.add(x({ ...entry, port: 65536 })),
-      /^TypeError: port: 65536 is not an integer from 1 to 65535$/,
+      /^RangeError: port: 65536 is not an integer from 1 to 65535$/,
     ],
-    [ip.fdb.add(x({ ...entry, vni: 1 << 24 })), /^TypeError: vni: 16777216 /],
+    [ip.fdb.add(x({ ...entry, vni: 1 << 24 })), /^RangeError: vni: 16777216 /],
     [ip.fdb.add(x({ ...entry, dst: "192.0.2" })), /^TypeError: dst: "192.0.2"/],
     [ip.fdb.append(x({ ...entry, macc: 1 })), /^TypeError: fdb.append\(\) entry: unknown/],
     [ip.fdb.replace(x({ ...entry, stat: 1 })), /did you mean "state"/],

@@ -100,11 +100,18 @@ test("prefixes parse with and without a length, and format back", () => {
   assert.equal(p.family, 10);
   assert.equal(formatPrefix(p.address, p.prefixLength), "2001:db8::/32");
   assert.equal(parsePrefix("0.0.0.0/0").prefixLength, 0);
-  for (
-    const text of ["10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/024", "x/8", "10.0.0.0/8/8"]
-  ) {
+  for (const text of ["10.0.0.0/", "10.0.0.0/024", "x/8", "10.0.0.0/8/8", "10.0.0.0/-1"]) {
     assert.throws(() => parsePrefix(text, "dst"), /^TypeError: dst: ".*" is not a prefix/, text);
   }
+  // A length longer than the address is out of range: a RangeError naming the range.
+  assert.throws(() => parsePrefix("10.0.0.0/33", "dst"), {
+    name: "RangeError",
+    message: "dst: \"10.0.0.0/33\": the prefix length 33 is not from 0 to 32",
+  });
+  assert.throws(() => parsePrefix("::/1290", "dst"), {
+    name: "RangeError",
+    message: "dst: \"::/1290\": the prefix length 1290 is not from 0 to 128",
+  });
 });
 
 test("MACs parse in either case and separator, and format as ip prints them", () => {

@@ -119,11 +119,11 @@ test("link.add/set vxlan: a flow label is 20 bits, the largest taken, a larger r
   const message = "data.label: 1048576 is not an integer from 0 to 1048575";
   await assert.rejects(
     ip.link.add({ name: "vx1", kind: "vxlan", data: { id: 8, ...v6, label: 0x100000 } }),
-    { name: "TypeError", message },
+    { name: "RangeError", message },
   );
   assert.equal(ns.json("link", "show").some((l) => l.ifname === "vx1"), false);
   await assert.rejects(ip.link.set("vx0", { data: { label: 0x100000 } }), {
-    name: "TypeError",
+    name: "RangeError",
     message,
   });
   assert.equal(label("vx0"), "0xfffff");
@@ -283,16 +283,17 @@ test("portData is typed by the master's kind and checked before any request: add
     ip.link.add({ name: "c0", kind: "veth", portData: { cost: 5 } }),
     /^TypeError: portData: port options need a master/,
   );
-  // Options the kernel refuses once the link is made (a cost of 0: ERANGE): the link goes too.
+  // Options the kernel refuses once the link is made (a group forward mask with the MAC pause
+  // bit, BR_GROUPFWD_MACPAUSE: EINVAL): the link goes too.
   await assert.rejects(
     ip.link.add({
       name: "c0",
       kind: "veth",
       peer: { name: "c1" },
       master: "br0",
-      portData: { cost: 0 },
+      portData: { groupFwdMask: 2 },
     }),
-    /ERANGE/,
+    /EINVAL/,
   );
   const names = ns.json<Json[]>("link", "show").map((l: Json) => l.ifname);
   assert.ok(!names.includes("c0") && !names.includes("c1"), names.join(" "));
@@ -466,10 +467,12 @@ test("addr.add({ metric }) is ip's `metric`: the same object as ip makes, read b
     assert.equal("metric" in await listed(local), false, local);
   }
   // Bad values are refused before any request.
-  for (const metric of [-1, 2 ** 32, 1.5, "50"]) {
+  // An integer out of range is a RangeError, what is no integer a TypeError.
+  const bad = [[-1, "Range"], [2 ** 32, "Range"], [1.5, "Type"], ["50", "Type"]] as const;
+  for (const [metric, error] of bad) {
     await assert.rejects(
       ip.addr.add("a0", "10.8.0.1/24", { metric: metric as number }),
-      /^TypeError: metric: .* is not an integer from 0 to 4294967295/,
+      new RegExp(`^${error}Error: metric: .* is not an integer from 0 to 4294967295`),
     );
   }
 });
@@ -675,7 +678,7 @@ test("route metrics (ip route add ... advmss hoplimit rtt congctl lock): written
   const bad: [Record<string, unknown>, RegExp][] = [
     [
       { metrics: { hoplimit: 256 } },
-      /^TypeError: metrics.hoplimit: 256 is not an integer from 0 to 255/,
+      /^RangeError: metrics.hoplimit: 256 is not an integer from 0 to 255/,
     ],
     [{ metrics: { rtt: 1.5 } }, /^TypeError: metrics.rtt: 1.5 is not an integer/],
     [{ metrics: { quickack: 1 } }, /^TypeError: metrics.quickack: 1 is not a boolean/],
