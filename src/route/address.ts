@@ -207,7 +207,10 @@ function lifetime(value: number | undefined, field: string): number {
   if (value === undefined || value === Infinity) return FOREVER;
   // FOREVER itself is forever, as ip reads `valid_lft 4294967295`, and as JSON gives it back.
   if (!Number.isInteger(value) || value < 0 || value > FOREVER) {
-    throw new TypeError(`${field}: ${shown(value)} is not a number of seconds (or Infinity)`);
+    const Err = Number.isInteger(value) ? RangeError : TypeError;
+    throw new Err(
+      `${field}: ${shown(value)} is not a number of seconds from 0 to ${FOREVER} (or Infinity)`,
+    );
   }
   return value;
 }

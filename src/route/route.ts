@@ -771,7 +771,7 @@ export class Routes {
     }
     const type = route.type === undefined
       ? (deleting ? 0 : 1)
-      : ROUTE_TYPES.value(route.type, "type");
+      : ROUTE_TYPES.known(route.type, "type"); // EINVAL past RTN_MAX: every type has a name
     // As ip (iproute_modify): local, broadcast, anycast and nat routes go to table local.
     const table = route.table === undefined
       ? (type === 2 || type === 3 || type === 4 || type === 10 ? 255 : 254)
@@ -813,7 +813,8 @@ export class Routes {
     const metrics = route.metrics === undefined ? {} : metricsIn(route.metrics);
     if (route.mtu !== undefined) metrics.mtu = integer(route.mtu, "mtu", 0xffff_ffff);
     if (Object.keys(metrics).length) request.metrics = metrics;
-    if (route.pref !== undefined) request.pref = ROUTE_PREFS.value(route.pref, "pref");
+    // The kernel takes another as "medium", unsaid; ip refuses it.
+    if (route.pref !== undefined) request.pref = ROUTE_PREFS.known(route.pref, "pref");
     if (route.expires !== undefined && !deleting) {
       if (family !== 10) throw new TypeError("expires: only IPv6 routes expire");
       request.expires = integer(route.expires, "expires", 0x7fff_ffff);

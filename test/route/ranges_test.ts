@@ -211,6 +211,27 @@ test("the route layer's numbers out of range are RangeErrors naming the field an
     message: "address: \"10.0.0.1/33\": the prefix length 33 is not from 0 to 32",
   });
   await assert.rejects(
+    ip.addr.add("p0", "10.0.0.1/24", { validLifetime: 2 ** 32 }),
+    {
+      name: "RangeError",
+      message: "validLifetime: 4294967296 is not a number of seconds from 0 to 4294967295 (or "
+        + "Infinity)",
+    },
+  );
+  // A route type past RTN_MAX (the kernel's EINVAL), a preference with no name (which the kernel
+  // took as "medium", unsaid): every number that has a name is taken.
+  await assert.rejects(ip.route.add({ dst: "10.9.0.0/16", type: 12 as never }), {
+    name: "RangeError",
+    message: /^type: 12 is not a route type: one of unspec \(0\), unicast \(1\), /,
+  });
+  await assert.rejects(
+    ip.route.add({ dst: "2001:db8:9::/48", dev: "p0", pref: 2 as never }),
+    /^RangeError: pref: 2 is not a route preference: one of low \(3\), medium \(0\), high \(1\)$/,
+  );
+  assert.deepEqual(ns.json("-6", "route", "show", "2001:db8:9::/48"), []);
+  await ip.route.add({ dst: "10.9.0.0/16", type: 6 as never });
+  assert.equal((await ip.route.list({ type: "blackhole" })).length, 1);
+  await assert.rejects(
     ip.rule.add({ table: 100, priority: 2 ** 32 }),
     range("priority", 2 ** 32, 0, 2 ** 32 - 1),
   );
