@@ -281,15 +281,25 @@ const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 const printed = new WeakMap<object, new() => object>();
 
 /**
+ * How a class's fields are written in JSON otherwise than as they are, by field name: a function
+ * of the field's value (an address's lifetime of Infinity as 4294967295, as `ip -j` prints it).
+ */
+export type JsonFields = Readonly<Record<string, (value: unknown) => unknown>>;
+/** Each class's {@linkcode JsonFields}, where it has any (see {@linkcode printAs}). */
+const jsonFieldsOf = new WeakMap<object, JsonFields>();
+
+/**
  * Makes console.log show the objects of class `type` as its twin `Printed`, a bare class of the
  * same name declared beside it (Bun names an object by its class's name as written, not by its
  * `name`), holding their own fields: without the accessor on their prototype (`raw`, tc's
  * `message`), which Bun lists as `raw: [Getter]`, non-enumerable or not (Deno and Node leave
  * accessors out). Returned as an object, not text, so each runtime formats it in its own style
- * and depth. Runs only when one is printed.
+ * and depth. Runs only when one is printed. `json` says how some of its fields are written in
+ * JSON, by the hook {@linkcode printFieldsOnly} installs, before bytes become arrays.
  */
-export function printAs(type: object, Printed: new() => object): void {
+export function printAs(type: object, Printed: new() => object, json?: JsonFields): void {
   printed.set(type, Printed);
+  if (json !== undefined) jsonFieldsOf.set(type, json);
 }
 
 /**
@@ -309,7 +319,7 @@ export function printFieldsOnly(prototype: object): void {
   });
   Object.defineProperty(prototype, "toJSON", {
     value(this: object): Record<string, unknown> {
-      return fieldsOf(this);
+      return fieldsOf(this, jsonFieldsOf.get(this.constructor));
     },
   });
 }
@@ -329,9 +339,17 @@ function jsonFields(value: unknown): unknown {
   return fieldsOf(value);
 }
 
-/** An object's own fields, each as {@linkcode jsonFields} gives it. */
-function fieldsOf(value: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, jsonFields(field)]));
+/**
+ * An object's own fields, each as {@linkcode jsonFields} gives it, after `json`'s function for it
+ * where it has one.
+ */
+function fieldsOf(value: object, json?: JsonFields): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [
+      key,
+      jsonFields(json !== undefined && Object.hasOwn(json, key) ? json[key](field) : field),
+    ]),
+  );
 }
 
 /**

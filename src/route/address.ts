@@ -162,19 +162,14 @@ const DELETE_KEYS = ["peer"] satisfies (keyof AddressOptions)[];
 const FOREVER = 0xffff_ffff;
 
 // Named as the interface is, for console.log.
-const AddressObject = class Address extends WithRaw<RawAddress> {
-  /**
-   * Its fields as `ip -j` prints them: a lifetime of forever as 4294967295 (the kernel's
-   * INFINITY_LIFE_TIME), which `add()` takes back, where JSON would write Infinity as null.
-   */
-  toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...this as object };
-    if (out.validLifetime === Infinity) out.validLifetime = FOREVER;
-    if (out.preferredLifetime === Infinity) out.preferredLifetime = FOREVER;
-    return out;
-  }
-};
-printAs(AddressObject, class Address {});
+const AddressObject = class Address extends WithRaw<RawAddress> {};
+// In JSON as `ip -j` prints it: a lifetime of forever as 4294967295 (the kernel's
+// INFINITY_LIFE_TIME), which `add()` takes back, where JSON would write Infinity as null.
+const forever = (seconds: unknown) => seconds === Infinity ? FOREVER : seconds;
+printAs(AddressObject, class Address {}, {
+  validLifetime: forever,
+  preferredLifetime: forever,
+});
 
 /** Turns a typed address into an {@linkcode Address}, with link names from `names`. */
 export function toAddress(raw: RawAddress, names: Map<number, string>): Address {

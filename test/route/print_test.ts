@@ -42,3 +42,37 @@ test("console.log of a Link, Address, Route, Rule, FdbEntry and tc's Qdisc shows
     assert.ok("raw" in object ? object.raw !== undefined : "message" in object);
   }
 });
+
+test("an Address's JSON comes from the hook every API object shares: lifetimes of forever as 4294967295, bytes as arrays", async () => {
+  using ns = new Netns([
+    "addr add 10.0.0.1/24 dev lo",
+    "addr add 10.0.1.1/24 dev lo valid_lft 300 preferred_lft 60",
+  ]);
+  await using ip = await openRoute({ netns: ns.name });
+  const [forever, timed] = ["10.0.0.1", "10.0.1.1"].map(async (address) =>
+    (await ip.addr.list({ family: "inet" })).find((a) => a.address === address)!
+  );
+  const json = JSON.parse(JSON.stringify(await forever));
+  assert.equal(json.validLifetime, 4294967295);
+  assert.equal(json.preferredLifetime, 4294967295);
+  const limited = JSON.parse(JSON.stringify(await timed));
+  assert.ok(
+    limited.validLifetime > 0 && limited.validLifetime <= 300,
+    String(limited.validLifetime),
+  );
+  assert.ok(limited.preferredLifetime <= 60, String(limited.preferredLifetime));
+  // The shared hook: the same function as a Link's, so a byte field (as a Link's nameBytes) is
+  // an array of numbers in JSON, not an object keyed by index as JSON.stringify writes a
+  // Uint8Array (Address's own toJSON spread its fields as they were).
+  const link = (await ip.link.list())[0];
+  const address = await forever;
+  assert.equal(
+    (address as unknown as { toJSON: unknown }).toJSON,
+    (link as unknown as { toJSON: unknown }).toJSON,
+  );
+  Object.assign(address, { extra: new Uint8Array([102, 255, 48]) });
+  assert.deepEqual(JSON.parse(JSON.stringify(address)).extra, [102, 255, 48]);
+  // A field the mapping names is written as the mapping says only on its own class.
+  Object.assign(link, { validLifetime: Infinity });
+  assert.equal(JSON.parse(JSON.stringify(link)).validLifetime, null);
+});
