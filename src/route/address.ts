@@ -11,6 +11,7 @@ import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
+import { checkLinkRef } from "./_link_ref.ts";
 import {
   ADDRESS6_FLAGS,
   ADDRESS_FLAGS,
@@ -22,7 +23,7 @@ import {
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
-import { waitFor } from "./monitor.ts";
+import { waitOnLink } from "./monitor.ts";
 import { integer } from "./route.ts";
 
 /** An address as the typed layer decodes it. */
@@ -344,8 +345,10 @@ export class Addresses {
   /**
    * Waits until `until` holds for an address of link `dev` (pyroute2's `poll()`, as
    * `ip.link.wait()` for a link): calls it with the address as {@linkcode list} gives it
-   * (undefined while the link has none such), then again at each change to it, and resolves
-   * with what it last gave it once it returns true. `address` is the address's text, with a
+   * (undefined while the link has none such, or while there is no such link: the wait covers
+   * the link's coming too, as `link.wait()`'s does, and by name a link made with that name or
+   * renamed to it is the one watched), then again at each change to it, and resolves with what
+   * it last gave it once it returns true. `address` is the address's text, with a
    * prefix length to match that too (`"2001:db8::1"`, `"2001:db8::1/64"`). What a script waits
    * for after adding an IPv6 address: it is "tentative" until duplicate address detection ends
    * (a second or so: `bind()` to it fails until then), and "dadfailed" too if another host has
@@ -384,22 +387,18 @@ export class Addresses {
       );
     }
     options = checkOptions("addr.wait() options", options, ["signal"]);
-    const index = await this.#ctx.ifindex(dev);
+    checkLinkRef(dev, "dev");
     const family = parsed.family === 10 ? "inet6" : "inet";
     const text = formatIP(parsed.address); // as list() writes it (RFC 5952)
-    const isIt = (a: Address) =>
-      a.index === index && a.family === family
-      && (prefixLength === undefined || a.prefixLength === prefixLength)
-      && a.address === text;
-    return waitFor(
+    return await waitOnLink(
       this.#ctx,
       "addr.wait()",
       "address",
-      async () => (await this.list({ dev: index, family })).find(isIt),
-      ({ action, value }, current) => {
-        if (!isIt(value)) return current;
-        return action === "deleted" ? undefined : value;
-      },
+      dev,
+      (index) => this.list({ dev: index, family }),
+      (a) =>
+        a.family === family && a.address === text
+        && (prefixLength === undefined || a.prefixLength === prefixLength),
       until,
       options.signal,
     );

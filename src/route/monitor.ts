@@ -9,9 +9,9 @@ import { endsSkipping, sendMarker } from "../_marker.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { IFF_UP } from "../constants.ts";
-import { SocketClosedError, SyscallError } from "../errors.ts";
+import { NetlinkError, SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
-import type { Context } from "./_context.ts";
+import type { Context, LinkRef } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
 import { type FdbEntry, type RawFdbEntry, toFdbEntry } from "./fdb.ts";
 import { type Link, lowerIndex, lowerUp, type RawLink, toLink } from "./link.ts";
@@ -113,17 +113,18 @@ const active = new WeakSet<NetlinkSocket>();
 type EventOf<K extends MonitorObject> = Extract<RouteEvent, { readonly object: K }>;
 
 /**
- * pyroute2's `poll()` for one object, behind `link.wait()` and `addr.wait()`: resolves with the
- * object once `until` holds for it. `look()` finds it (undefined while there is none), first and
- * after each overrun (what dropped events may have changed); `follow()` gives it anew from each
- * event of its kind. The monitor is joined before the first look, so no change is missed.
+ * pyroute2's `poll()` for one object, behind `link.wait()`, `addr.wait()` and `neigh.wait()`:
+ * resolves with the object once `until` holds for it. `look()` finds it (undefined while there
+ * is none), first and after each overrun (what dropped events may have changed); `follow()` gives
+ * it anew from each event of its kind (and may look again itself). The monitor is joined before
+ * the first look, so no change is missed.
  */
 export async function waitFor<K extends MonitorObject, T>(
   ctx: Context,
   what: string,
   object: K,
   look: (current: T | undefined) => Promise<T | undefined>,
-  follow: (event: EventOf<K>, current: T | undefined) => T | undefined,
+  follow: (event: EventOf<K>, current: T | undefined) => T | undefined | Promise<T | undefined>,
   until: (current: T | undefined) => boolean,
   signal: AbortSignal | undefined,
 ): Promise<T | undefined> {
@@ -135,7 +136,7 @@ export async function waitFor<K extends MonitorObject, T>(
       if (step.done) throw new SocketClosedError(`${what}: the client closed`);
       const event = step.value;
       if (event.object === "overrun") current = await look(current);
-      else if (event.object === object) current = follow(event as EventOf<K>, current);
+      else if (event.object === object) current = await follow(event as EventOf<K>, current);
     }
     return current;
   } finally {
@@ -155,6 +156,58 @@ function holds<T>(what: string, until: (current: T) => unknown, current: T): boo
     );
   }
   return Boolean(result);
+}
+
+/**
+ * {@linkcode waitFor} for an object on link `ref` (an address, a neighbour entry), which may not
+ * be there yet: `list(index)` lists the link's objects, `matches()` says which is the one (of
+ * those on the link). While there is no such link, an event of the kind looks again: a link
+ * comes before its objects. By name, a link made with it or renamed to it (its next event says
+ * so) is the one watched.
+ */
+export function waitOnLink<T extends Address | Neighbour>(
+  ctx: Context,
+  what: string,
+  object: "address" | "neighbour",
+  ref: LinkRef,
+  list: (index: number) => Promise<T[]>,
+  matches: (value: T) => boolean,
+  until: (current: T | undefined) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<T | undefined> {
+  /** The link's index at the last look; undefined while there was none. */
+  let index: number | undefined;
+  const isIt = (value: T) => value.index === index && matches(value);
+  const look = async (): Promise<T | undefined> => {
+    // Twice at most: the link may go between its lookup and the list, and a name be another's.
+    for (let tries = 0; tries < 2; tries++) {
+      try {
+        index = await ctx.ifindex(ref);
+        return (await list(index)).find(isIt);
+      } catch (err) {
+        if (!(err instanceof NetlinkError && err.code === "ENODEV")) throw err;
+        if (typeof ref === "number") break;
+      }
+    }
+    index = undefined; // gone, or never there: an event will say it came
+    return undefined;
+  };
+  return waitFor(
+    ctx,
+    what,
+    object,
+    look,
+    (event, current) => {
+      const { action } = event;
+      const value = event.value as T; // of the kind asked for
+      // No link at the last look, or another has the name now: look again.
+      if (index === undefined || (value.dev === ref && value.index !== index)) return look();
+      if (!isIt(value)) return current;
+      return action === "deleted" ? undefined : value;
+    },
+    until,
+    signal,
+  );
 }
 
 /** The monitor behind `RouteClient.monitor()`. */

@@ -6,10 +6,11 @@
 
 import { checkOptions, shown } from "../_options.ts";
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NTF_PROXY } from "../constants.ts";
-import { parseIP, parseMAC } from "../ip.ts";
+import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
+import { checkLinkRef } from "./_link_ref.ts";
 import {
   FAMILIES,
   flagNames,
@@ -24,6 +25,7 @@ import {
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
+import { waitOnLink } from "./monitor.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
 export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
@@ -218,6 +220,57 @@ export class Neighbours {
       out.push(ctx.mine(toNeighbour(raw, ctx.names)));
     }
     return out;
+  }
+
+  /**
+   * Waits until `until` holds for the entry of `address` on link `dev` (pyroute2's `poll()`, as
+   * `ip.addr.wait()` for an address): calls it with the entry as {@linkcode list} gives it
+   * (undefined while there is none, or no such link yet: the wait covers the link's coming too,
+   * and by name a link made with that name or renamed to it is the one watched), then again at
+   * each change to it, and resolves with what it last gave it once it returns true. What a script
+   * waits for once it has sent to a neighbour: its address resolved (`(n) => n?.state ===
+   * "reachable"`), or failed (`"failed"`). A proxy entry is not it. Watches through the client's
+   * {@linkcode RouteClient.monitor}, joined before the first look, so no change is missed (an
+   * overrun looks again): not while a monitor of the client runs (open a second client). Waits
+   * as long as it takes: bound it with `options.signal` (`AbortSignal.timeout(5000)`), whose
+   * reason it rejects with; it also rejects when the client closes, or with what `until` throws.
+   *
+   * @example
+   * ```ts
+   * import { openRoute } from "@netlink/netlink/route";
+   * await using ip = await openRoute();
+   * await ip.neigh.add({ dev: "eth0", address: "10.0.0.9", lladdr: "02:00:00:00:00:09" });
+   * const signal = AbortSignal.timeout(5000);
+   * const entry = await ip.neigh.wait("eth0", "10.0.0.9", (n) => n?.state === "permanent", { signal });
+   * console.log(entry?.lladdr); // "02:00:00:00:00:09"
+   * ```
+   */
+  async wait(
+    dev: LinkRef,
+    address: string,
+    until: (entry: Neighbour | undefined) => boolean,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Neighbour | undefined> {
+    const ip = parseIP(address, "address");
+    if (typeof until !== "function") {
+      throw new TypeError(
+        "until: expected a function of the entry, such as (n) => n?.state === \"reachable\"",
+      );
+    }
+    options = checkOptions("neigh.wait() options", options, ["signal"]);
+    checkLinkRef(dev, "dev");
+    const family = ip.length === 4 ? "inet" : "inet6";
+    const text = formatIP(ip); // as list() writes it (RFC 5952)
+    return await waitOnLink(
+      this.#ctx,
+      "neigh.wait()",
+      "neighbour",
+      dev,
+      (index) => this.list({ dev: index, family }),
+      (n) => n.family === family && n.address === text && !n.flags.includes("proxy"),
+      until,
+      options.signal,
+    );
   }
 
   /**

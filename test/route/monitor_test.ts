@@ -673,7 +673,80 @@ test("addr.wait() resolves once its condition holds for the address: IPv6 duplic
     ip.addr.wait("v0", "10.7.0.1", () => true, { signl: undefined } as never),
     /did you mean "signal"/,
   );
-  await assert.rejects(ip.addr.wait("nosuch0", "10.7.0.1", () => true), /nosuch0/);
+  // A link that is not there is waited for (below); what can name no link is refused.
+  await assert.rejects(ip.addr.wait("", "10.7.0.1", () => true), TypeError);
+});
+
+test("addr.wait() on a link not there yet waits for the link too, as link.wait() does: made, then given the address; by name, the link made anew with it", async () => {
+  using ns = new Netns();
+  await using ip = await openRoute({ netns: ns.name });
+  const later = (...commands: string[]) => setTimeout(() => ns.ipBatch(commands), 150);
+  const signal = () => AbortSignal.timeout(10_000);
+  let looks = 0;
+  later("link add w0 type veth peer name w1", "addr add 10.8.0.1/24 dev w0");
+  const found = await ip.addr.wait("w0", "10.8.0.1", (a) => (looks++, a !== undefined), {
+    signal: signal(),
+  });
+  assert.equal(found?.dev, "w0");
+  assert.equal(found?.prefixLength, 24);
+  assert.ok(looks >= 2, `${looks} looks`); // undefined while there was no w0
+  // Deleted and made anew under the name (another index): the new link's address is the one.
+  const first = found!.index;
+  later("link del w0", "link add w0 type veth peer name w1", "addr add 10.8.0.1/24 dev w0");
+  const again = await ip.addr.wait(
+    "w0",
+    "10.8.0.1",
+    (a) => a !== undefined && a.index !== first,
+    { signal: signal() },
+  );
+  assert.equal(again?.dev, "w0");
+  assert.equal(again?.index, JSON.parse(ns.ip("-j", "link", "show", "w0"))[0].ifindex);
+  // Another link's address of the same text is not it, while there is no such link.
+  later("addr add 10.9.0.1/24 dev w1");
+  await assert.rejects(
+    ip.addr.wait("w9", "10.9.0.1", (a) => a !== undefined, { signal: AbortSignal.timeout(600) }),
+    (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
+  );
+  // By an index no link has: undefined, at once (an until that takes it).
+  assert.equal(await ip.addr.wait(9999, "10.9.0.1", (a) => a === undefined), undefined);
+});
+
+test("neigh.wait() resolves once its condition holds for the entry: its coming and going, on a link not there yet; not a proxy entry; bad input first", async () => {
+  using ns = new Netns(["link add n0 type veth peer name n1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const later = (...commands: string[]) => setTimeout(() => ns.ipBatch(commands), 150);
+  const signal = () => AbortSignal.timeout(10_000);
+  later("neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev n0");
+  const entry = await ip.neigh.wait("n0", "10.0.0.9", (n) => n?.state === "permanent", {
+    signal: signal(),
+  });
+  assert.equal(entry?.lladdr, "02:00:00:00:00:09");
+  assert.equal(entry?.dev, "n0");
+  later("neigh del 10.0.0.9 dev n0");
+  assert.equal(await ip.neigh.wait("n0", "10.0.0.9", (n) => n === undefined), undefined);
+  // IPv6, on a link that comes later.
+  later(
+    "link add n2 type veth peer name n3",
+    "neigh add 2001:db8::9 lladdr 02:00:00:00:00:0a dev n2",
+  );
+  const v6 = await ip.neigh.wait("n2", "2001:db8:0::9", (n) => n !== undefined, {
+    signal: signal(),
+  });
+  assert.equal(v6?.address, "2001:db8::9");
+  assert.equal(v6?.family, "inet6");
+  // A proxy entry of that address is not it.
+  later("neigh add proxy 10.0.0.10 dev n0");
+  await assert.rejects(
+    ip.neigh.wait("n0", "10.0.0.10", (n) => n !== undefined, { signal: AbortSignal.timeout(600) }),
+    (err: unknown) => err instanceof DOMException && err.name === "TimeoutError",
+  );
+  await assert.rejects(ip.neigh.wait("n0", "10.0.0.9", "up" as never), TypeError);
+  await assert.rejects(ip.neigh.wait("n0", "10.0.0.zz", () => true), TypeError);
+  await assert.rejects(ip.neigh.wait("", "10.0.0.9", () => true), TypeError);
+  await assert.rejects(
+    ip.neigh.wait("n0", "10.0.0.9", () => true, { signl: undefined } as never),
+    /did you mean "signal"/,
+  );
 });
 
 test("link.wait() and addr.wait() refuse an until that returns a promise (an async function): it was truthy, so they resolved at once whatever it would say", async () => {
