@@ -26,7 +26,8 @@ export function remaining<T extends GuardOptions>(options: T, started: number): 
   if (options.timeout === undefined) return options;
   const left = options.timeout - (performance.now() - started);
   if (left <= 0) throw timeoutError(options.timeout);
-  return { ...options, timeout: left };
+  // A request's timeout is 1 ms at least (RequestOptions): what is left of one, less than that.
+  return { ...options, timeout: Math.max(left, 1) };
 }
 
 /** What {@linkcode armGuard} returns: the function that disarms the guard. */

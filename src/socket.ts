@@ -121,10 +121,14 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /**
    * Milliseconds to wait for the whole answer before rejecting with a "TimeoutError"
-   * DOMException. For a `dump()`, until its consumer has taken the last part: a consumer still
-   * busy with the parts when it expires gets the TimeoutError from its next step. A dump's timer
-   * keeps the process alive only while a step waits: an iterator stepped by hand and dropped,
-   * mid-dump or at its last part, does not keep the process alive.
+   * DOMException: from 1 to 2^31-1 (setTimeout's limit); leave it out to wait without a limit.
+   * 0 is a RangeError before anything is sent, as any other value out of that range: waiting
+   * no time at all, a request would fail or not by when its answer is read, not by when it came
+   * (the kernel answers most requests inside the send, yet a socket reads some of them later,
+   * as when several requests are in flight). For a `dump()`, until its consumer has taken the
+   * last part: a consumer still busy with the parts when it expires gets the TimeoutError from
+   * its next step. A dump's timer keeps the process alive only while a step waits: an iterator
+   * stepped by hand and dropped, mid-dump or at its last part, does not keep the process alive.
    */
   timeout?: number;
   /**
@@ -480,11 +484,14 @@ function checkMessagesOptions(options: MessagesOptions): SkipFailure | undefined
 function checkTimeout(timeout: number | undefined): void {
   if (
     timeout !== undefined
-    && !(typeof timeout === "number" && timeout >= 0 && timeout <= 2 ** 31 - 1)
+    && !(typeof timeout === "number" && timeout >= 1 && timeout <= 2 ** 31 - 1)
   ) {
-    // 2^31 - 1 is setTimeout's limit: a longer delay would fire at once.
+    // 2^31 - 1 is setTimeout's limit: a longer delay would fire at once. 0 (RequestOptions
+    // says why) is no limit in some APIs: said so.
     throw new RangeError(
-      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${shown(timeout)}`,
+      `timeout must be a number of milliseconds from 1 to ${2 ** 31 - 1}, got ${shown(timeout)}${
+        timeout === 0 ? ": leave it out to wait without a limit" : ""
+      }`,
     );
   }
 }

@@ -34,7 +34,10 @@ export interface DiagOptions {
    * Sockets are listed per namespace, as `ip netns exec NAME ss` lists them.
    */
   netns?: string;
-  /** Milliseconds each dump may take before rejecting with a "TimeoutError". */
+  /**
+   * Milliseconds each dump may take before rejecting with a "TimeoutError", from 1 (as
+   * `RequestOptions.timeout`: 0 is a RangeError); none by default.
+   */
   timeout?: number;
   /** Aborting rejects the query with the signal's reason. */
   signal?: AbortSignal;

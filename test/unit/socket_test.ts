@@ -356,15 +356,36 @@ test("timeout rejects with TimeoutError; the late reply is discarded", async () 
 
 test("a timeout out of range is refused before sending, with the range it must be in", async () => {
   const { sock, t } = await fakeSocket();
-  for (const timeout of [-1, 2 ** 31, NaN]) {
+  for (const timeout of [-1, 0.5, 2 ** 31, NaN]) {
     await assert.rejects(
       sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout }),
       (e: unknown) =>
         e instanceof RangeError
         && e.message
-          === `timeout must be a number of milliseconds from 0 to 2147483647, got ${timeout}`,
+          === `timeout must be a number of milliseconds from 1 to 2147483647, got ${timeout}`,
     );
   }
+  // 0 too, saying what no limit is; for a dump and a batch alike.
+  const zero = {
+    name: "RangeError",
+    message: "timeout must be a number of milliseconds from 1 to 2147483647, got 0: leave it out "
+      + "to wait without a limit",
+  };
+  await assert.rejects(
+    sock.request({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 0 }),
+    zero,
+  );
+  await assert.rejects(
+    sock.requestBatch([{ type: RTM_GETLINK, flags: NLM_F_ACK, payload: new Uint8Array(16) }], {
+      timeout: 0,
+    }),
+    zero,
+  );
+  await assert.rejects(async () => {
+    for await (
+      const _ of sock.dump({ type: RTM_GETLINK, payload: new Uint8Array(16) }, { timeout: 0 })
+    ) break;
+  }, zero);
   assert.equal(t.sent.length, 0);
   sock.close();
 });
