@@ -5,7 +5,7 @@
  */
 
 import { whenCollected } from "../_collected.ts";
-import { endsSkipping, sendMarker } from "../_marker.ts";
+import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { IFF_UP } from "../constants.ts";
@@ -252,17 +252,24 @@ export function monitor(
   const known: KnownLinks = { names, up: new Map() };
   // Changes made before this call are not its events, yet the socket may hold some: a previous
   // monitor's, read ahead or still in the kernel's queue. A request sent now, before the groups
-  // are joined, is answered behind them all: what comes before its answer is skipped.
-  const marker = sendMarker(socket);
+  // are joined, is answered behind them all: what comes before its answer is skipped. One
+  // marker per socket, shared with the typed layer's monitors on it.
+  const marker = monitorStarts(socket);
   // Joined now, before returning: events from here on queue on the socket until read.
   const joined: number[] = [];
-  for (const object of new Set<MonitorObject>([...wanted, "link"])) {
-    for (const group of GROUPS[object]) {
-      if (!socket.groups.includes(group)) {
-        socket.join(group);
-        joined.push(group);
+  try {
+    for (const object of new Set<MonitorObject>([...wanted, "link"])) {
+      for (const group of GROUPS[object]) {
+        if (!socket.groups.includes(group)) {
+          socket.join(group);
+          joined.push(group);
+        }
       }
     }
+  } catch (err) {
+    for (const group of joined) socket.leave(group);
+    monitorEnds(socket);
+    throw err;
   }
   active.add(ctx.socket);
   const { signal } = options;
@@ -277,6 +284,7 @@ export function monitor(
     forget();
     signal?.removeEventListener("abort", end);
     active.delete(ctx.socket);
+    monitorEnds(socket);
     if (!socket.closed) { for (const group of joined) socket.leave(group); }
   };
   if (signal?.aborted) end();
@@ -293,12 +301,12 @@ export function monitor(
     try {
       for await (const message of messages) {
         if (skipping) {
-          // The marker's ack ends the skipping, and is no event (nor is it later: no event's
-          // type). An overrun, which may have dropped it, ends it too, and is yielded: the
-          // socket's own marker of one, that is, not a message of its type another process sent.
-          if (!endsSkipping(message, marker)) continue;
-          skipping = false;
-          if (!message.overrun) continue;
+          // The marker's ack (read by this monitor or another on the socket) ends the skipping,
+          // and is no event (no event's type); an overrun, which may have dropped it, ends it
+          // too, and is yielded: the socket's own marker of one, that is, not a message of its
+          // type another process sent.
+          skipping = skips(socket, message, marker);
+          if (skipping) continue;
         }
         if (message.overrun) {
           names.clear(); // a rename may be among what was dropped

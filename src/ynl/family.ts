@@ -8,7 +8,7 @@
 
 import { whenCollected } from "../_collected.ts";
 import { remaining } from "../_guard.ts";
-import { endsSkipping, sendMarker } from "../_marker.ts";
+import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import {
   checkAloneWithSocket,
@@ -297,11 +297,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * announcements skipped are applied all the same: the socket's cache of the family follows.
    */
   #skipped(message: ReceivedMessage, marker: number | undefined): boolean {
-    if (pendingMarkers.get(this.socket) !== marker) return false;
-    if (endsSkipping(message, marker)) {
-      pendingMarkers.delete(this.socket);
-      return false;
-    }
+    if (!skips(this.socket, message, marker)) return false;
     if (this.#codec.genetlink && message.type === GENL_ID_CTRL && message.sender === 0) {
       announce(this.socket, message);
     }
@@ -692,10 +688,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       if (released) return;
       released = true;
       forget();
-      const live = liveMonitors.get(socket)! - 1;
-      liveMonitors.set(socket, live);
-      // An ack no monitor is left to read may never be read: the next monitor sends its own.
-      if (live === 0) pendingMarkers.delete(socket);
+      monitorEnds(socket);
       signal?.removeEventListener("abort", release);
       if (follows) unwatchFamily(socket, familyName, watcher);
       for (const group of held.values()) releaseGroup(socket, group);
@@ -704,17 +697,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // Notifications sent before this call are not its own, yet the socket may hold some: a
     // previous monitor's, read ahead or still in the kernel's queue. A request sent now, before
     // the groups are joined, is answered behind them all: what comes before its ack is skipped.
-    // One marker per socket: the monitors on it share the stream, and any of them may read its
-    // ack. One started while another's is pending skips up to it too; one started while another
-    // monitor runs (none pending) sends none: the socket holds nothing from before then that
-    // the running one would not have taken.
-    let marker = pendingMarkers.get(socket);
-    if (marker === undefined && (liveMonitors.get(socket) ?? 0) === 0) {
-      marker = sendMarker(socket);
-      if (marker !== undefined) pendingMarkers.set(socket, marker);
-    }
+    // One marker per socket, shared with every monitor on it (the route client's too).
+    const marker = monitorStarts(socket);
     let skipping = marker !== undefined;
-    liveMonitors.set(socket, (liveMonitors.get(socket) ?? 0) + 1);
     warmNotifications(this.#codec);
     let messages: AsyncIterator<ReceivedMessage>;
     try {
@@ -976,11 +961,6 @@ const FAMILY_KEYS = [
 const OPERATION_KEYS = Object.keys(
   { signal: 0, timeout: 0, to: 0, flags: 0 } satisfies Record<keyof OperationOptions, 0>,
 );
-
-/** Per socket, the marker whose ack its typed monitors skip up to (see monitor()). */
-const pendingMarkers = new WeakMap<NetlinkSocket, number>();
-/** Per socket, how many typed monitors run on it (not yet released). */
-const liveMonitors = new WeakMap<NetlinkSocket, number>();
 
 /**
  * What a message of type (a generic family's: command) `key` is and its decoder, made and kept
