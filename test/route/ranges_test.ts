@@ -16,6 +16,27 @@ const range = (field: string, value: number, min: number, max: number) => ({
   message: `${field}: ${value} is not an integer from ${min} to ${max}`,
 });
 
+/**
+ * For each option of `cases` (name, lowest, highest): `set()` of either end is taken, of one
+ * past either a RangeError naming `where.name` and the range, with what `shown()` reads of the
+ * kernel unchanged.
+ */
+async function bounds(
+  cases: [string, number, number][],
+  where: string,
+  set: (options: Record<string, number>) => Promise<void>,
+  shown: () => unknown,
+): Promise<void> {
+  for (const [field, min, max] of cases) {
+    for (const value of [min, max]) await set({ [field]: value });
+    const before = JSON.stringify(shown());
+    for (const value of [min - 1, max + 1]) {
+      await assert.rejects(set({ [field]: value }), range(`${where}.${field}`, value, min, max));
+    }
+    assert.equal(JSON.stringify(shown()), before);
+  }
+}
+
 test("vxlan: an id over 24 bits is a RangeError before the request (the kernel's ERANGE), 2^24-1 is taken", async () => {
   using ns = new Netns();
   await using ip = await openRoute({ netns: ns.name });
@@ -64,19 +85,7 @@ test("bridge: helloTime, maxAge, multicast router and versions out of range are 
     ["mcastIgmpVersion", 2, 3],
     ["mcastMldVersion", 1, 2],
   ];
-  for (const [field, min, max] of cases) {
-    for (const value of [min, max]) {
-      await ip.link.set("br0", { data: { [field]: value } });
-    }
-    const before = JSON.stringify(data());
-    for (const value of [min - 1, max + 1]) {
-      await assert.rejects(
-        ip.link.set("br0", { data: { [field]: value } }),
-        range(`data.${field}`, value, min, max),
-      );
-    }
-    assert.equal(JSON.stringify(data()), before);
-  }
+  await bounds(cases, "data", (data) => ip.link.set("br0", { data }), data);
   // On add too, before anything is made.
   await assert.rejects(
     ip.link.add({ name: "br1", kind: "bridge", data: { helloTime: 50 } }),
@@ -98,19 +107,7 @@ test("bridge port: priority, cost, multicast router out of range and a state wit
     ["cost", 1, 65535],
     ["multicastRouter", 0, 3],
   ];
-  for (const [field, min, max] of cases) {
-    for (const value of [min, max]) {
-      await ip.link.set("p0", { portData: { [field]: value } });
-    }
-    const before = JSON.stringify(port());
-    for (const value of [min - 1, max + 1]) {
-      await assert.rejects(
-        ip.link.set("p0", { portData: { [field]: value } }),
-        range(`portData.${field}`, value, min, max),
-      );
-    }
-    assert.equal(JSON.stringify(port()), before);
-  }
+  await bounds(cases, "portData", (portData) => ip.link.set("p0", { portData }), port);
   await assert.rejects(ip.link.set("p0", { portData: { state: 5 as never } }), {
     name: "RangeError",
     message: "portData.state: 5 is not a bridge port state: one of disabled (0), listening (1), "
