@@ -46,15 +46,19 @@ export function perEventCode(list: Lister): void {
  * runtime wants them (before it has asked for optimization): nothing is kept otherwise.
  */
 export function perEventClosures(...functions: unknown[]): void {
-  if (cap !== undefined) {
-    for (const f of functions) {
-      if (typeof f === "function") cap(f as never);
-    }
-  }
+  // Indexed loops, not for-of: a socket's construction calls this (Bun keeps its closures from
+  // the first open), and for-of over an array is twice the bytecode, which JavaScriptCore makes
+  // at the first call, in a one-shot script's setup.
   const kept = closures;
-  if (kept === undefined) return;
-  for (const f of functions) if (typeof f === "function") kept.push(new WeakRef(f));
-  if (kept.length > MAX_CLOSURES) kept.splice(0, kept.length - MAX_CLOSURES);
+  for (let i = 0; i < functions.length; i++) {
+    const f = functions[i];
+    if (typeof f !== "function") continue;
+    if (cap !== undefined) cap(f as never);
+    if (kept !== undefined) kept.push(new WeakRef(f));
+  }
+  if (kept !== undefined && kept.length > MAX_CLOSURES) {
+    kept.splice(0, kept.length - MAX_CLOSURES);
+  }
 }
 
 /**
