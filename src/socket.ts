@@ -1001,8 +1001,10 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
    * with one promise per datagram instead of one per part, and `.cursor()`
    * ({@linkcode DumpIterable.cursor}) with no object per part either.
    */
-  dump(message: MessageInput, options: RequestOptions = {}): DumpIterable {
-    options = checkOptions("dump() options", options, REQUEST_KEYS);
+  dump(message: MessageInput, given?: RequestOptions): DumpIterable {
+    // Undefined when left out, not a default `{}`: checkOptions takes none as `{}` without the
+    // plain-object check's code, which a one-shot dump then never makes (Bun).
+    const options = checkOptions("dump() options", given, REQUEST_KEYS);
     const from = this.#checkRequest(options);
     const flags = checkFlags(message?.flags);
     // Validate the message now, not on first iteration: bad input fails where it is written.
