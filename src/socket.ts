@@ -1632,45 +1632,55 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     try {
       this.#transport.send(bytes, portid, groupMask);
     } catch (err) {
-      if (err instanceof SyscallError && err.code === "EAGAIN" && portid !== 0) {
-        // netlink_unicast to a user-space socket waits for room; ours never block.
-        throw new SyscallError(
-          "sendmsg",
-          err.errno,
-          `the receive queue of port ${portid} is full (it is not read fast enough): `
-            + "nothing was sent; retry once it has read, or give it a larger receiveBufferSize",
-        );
-      }
-      if (err instanceof SyscallError && err.code === "EMSGSIZE") {
-        throw new SyscallError(
-          "sendmsg",
-          err.errno,
-          `the ${bytes.byteLength}-byte datagram is longer than this socket's send buffer allows `
-            + "(SO_SNDBUF less 32 bytes): nothing was sent; raise it with setOption(SOL_SOCKET, "
-            + "SO_SNDBUF, bytes), up to twice net.core.wmem_max (SO_SNDBUFFORCE as root: any size)",
-        );
-      }
-      if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
-        // The kernel multicasts first, then unicasts to the port: with port 0 on a protocol
-        // nothing in the kernel serves, only that unicast failed.
-        if (groupMask !== 0 && portid === 0) return;
-        // A transport that says why (the fake kernel: nothing was served) knows better.
-        if (portid === 0 && this.protocol !== NETLINK_USERSOCK && hasHint(err)) throw err;
-        throw new SyscallError(
-          "sendmsg",
-          err.errno,
-          portid !== 0
-            ? `no socket is bound to port ${portid}`
-            // Nothing ever served it: "any more" would send the reader after a module.
-            : this.protocol === NETLINK_USERSOCK
-            ? "nothing in the kernel serves NETLINK_USERSOCK: send to a peer's port ({ portid }) "
-              + "or to a group"
-            : `nothing in the kernel serves ${protocolText(this.protocol)} any more `
-              + "(was the module that provides it unloaded?)",
-        );
-      }
-      throw err;
+      this.#sendFailed(err, bytes, portid, groupMask);
     }
+  }
+
+  /**
+   * #sendBytes()'s failure, said for the send that failed (or nothing, for a multicast whose
+   * unicast half alone failed): built apart, as JavaScriptCore makes a function's bytecode whole
+   * at its first call, error branches included, and every request and dump sends through
+   * #sendBytes, where these strings were most of its code.
+   */
+  #sendFailed(err: unknown, bytes: Uint8Array, portid: number, groupMask: number): void {
+    if (err instanceof SyscallError && err.code === "EAGAIN" && portid !== 0) {
+      // netlink_unicast to a user-space socket waits for room; ours never block.
+      throw new SyscallError(
+        "sendmsg",
+        err.errno,
+        `the receive queue of port ${portid} is full (it is not read fast enough): `
+          + "nothing was sent; retry once it has read, or give it a larger receiveBufferSize",
+      );
+    }
+    if (err instanceof SyscallError && err.code === "EMSGSIZE") {
+      throw new SyscallError(
+        "sendmsg",
+        err.errno,
+        `the ${bytes.byteLength}-byte datagram is longer than this socket's send buffer allows `
+          + "(SO_SNDBUF less 32 bytes): nothing was sent; raise it with setOption(SOL_SOCKET, "
+          + "SO_SNDBUF, bytes), up to twice net.core.wmem_max (SO_SNDBUFFORCE as root: any size)",
+      );
+    }
+    if (err instanceof SyscallError && err.code === "ECONNREFUSED") {
+      // The kernel multicasts first, then unicasts to the port: with port 0 on a protocol
+      // nothing in the kernel serves, only that unicast failed.
+      if (groupMask !== 0 && portid === 0) return;
+      // A transport that says why (the fake kernel: nothing was served) knows better.
+      if (portid === 0 && this.protocol !== NETLINK_USERSOCK && hasHint(err)) throw err;
+      throw new SyscallError(
+        "sendmsg",
+        err.errno,
+        portid !== 0
+          ? `no socket is bound to port ${portid}`
+          // Nothing ever served it: "any more" would send the reader after a module.
+          : this.protocol === NETLINK_USERSOCK
+          ? "nothing in the kernel serves NETLINK_USERSOCK: send to a peer's port ({ portid }) "
+            + "or to a group"
+          : `nothing in the kernel serves ${protocolText(this.protocol)} any more `
+            + "(was the module that provides it unloaded?)",
+      );
+    }
+    throw err;
   }
 
   /**
