@@ -115,7 +115,7 @@ const BATCH = 16;
 
 /**
  * How many datagrams the reads after a wait take one at a time (in one call each, without a
- * copy: see Batch.fillOne) before a read of BATCH: an event is a few datagrams (a link change
+ * copy: see Receiver.#fillOne) before a read of BATCH: an event is a few datagrams (a link change
  * three), and the batch read, its copies and their helpers are a dozen more functions gone cold
  * since the last event, for a monitor whose code never leaves JavaScriptCore's baseline tiers
  * (Bun). A flood's drain takes BATCH at a time again from its fourth read on.
@@ -148,12 +148,16 @@ const BATCH_IOVECS = BATCH * SIZEOF_MMSGHDR;
 const BATCH_NAMES = align8(BATCH_IOVECS + BATCH * SIZEOF_IOVEC);
 const NAME_SPACE = align8(SIZEOF_SOCKADDR_NL);
 const BATCH_CONTROLS = BATCH_NAMES + BATCH * NAME_SPACE;
-// Then the one-datagram read's (see Batch.fillOne, a recvmsg): a msghdr whose two iovecs scatter the
-// datagram over the receiver's slab and the first slot; it shares the first entry's sockaddr_nl
-// and control buffer.
-const ONE_MSGHDR = BATCH_CONTROLS + BATCH * CONTROL_SIZE;
+const BATCH_ARENA_SIZE = BATCH_CONTROLS + BATCH * CONTROL_SIZE;
+
+// Layout of the receiver's one-datagram read (see Receiver.#fillOne, a recvmsg): a msghdr whose
+// two iovecs scatter the datagram over the receiver's slab and its spill, then its sockaddr_nl and
+// control buffer.
+const ONE_MSGHDR = 0; // the arena's start: Receiver's constructor writes its fields at their offsets
 const ONE_IOVECS = ONE_MSGHDR + align8(SIZEOF_MSGHDR);
-const BATCH_ARENA_SIZE = ONE_IOVECS + 2 * SIZEOF_IOVEC;
+const ONE_NAME = ONE_IOVECS + 2 * SIZEOF_IOVEC;
+const ONE_CONTROL = ONE_NAME + NAME_SPACE;
+const ONE_ARENA_SIZE = ONE_CONTROL + CONTROL_SIZE;
 
 function align8(n: number): number {
   return (n + 7) & ~7;
@@ -184,10 +188,15 @@ function sizeWord(offset: number): number {
 
 /** Which word of a size_t field holds its low half: see {@linkcode sizeWord}. */
 const SIZE_LOW = LE ? 0 : 1;
-/** The one-datagram read's size_t fields (see Batch.fillOne), written before each read. */
+/** The one-datagram read's size_t fields (see Receiver.#fillOne), written before each read. */
 const ONE_FIRST_IOV_LEN = sizeWord(ONE_IOVECS + OFFSETOF_IOVEC_IOV_LEN);
 const ONE_SECOND_IOV_LEN = sizeWord(ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_LEN);
 const ONE_CONTROLLEN = sizeWord(ONE_MSGHDR + OFFSETOF_MSGHDR_MSG_CONTROLLEN);
+/** The msg_namelen (a socklen_t) of the one-datagram read. */
+const ONE_NAMELEN = (ONE_MSGHDR + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2;
+/** The words of the first iovec's base: the room's address, written before each read. */
+const ONE_ROOM_LOW = ((ONE_IOVECS + OFFSETOF_IOVEC_IOV_BASE) >> 2) + (LE ? 0 : 1);
+const ONE_ROOM_HIGH = ((ONE_IOVECS + OFFSETOF_IOVEC_IOV_BASE) >> 2) + (LE ? 1 : 0);
 
 const EMPTY = new Uint8Array(0);
 
@@ -272,8 +281,18 @@ function tooLong(n: number, had: number, size: number): SyscallError {
   );
 }
 
-/** Where {@linkcode Batch.take} describes a datagram it drops as too long. */
+/** Where a read describes a datagram it drops as too long. */
 const dropped: Source = { sender: 0, group: 0, nsid: undefined };
+
+/**
+ * An `n`-byte datagram was read into `had` bytes, too few: the error naming it and its source
+ * (described in `dropped`), and the size the read's first room (`first` bytes long, asked to grow
+ * to `growTo` unless 0) grows to at the next read.
+ */
+function overLong(n: number, had: number, first: number, growTo: number): [SyscallError, number] {
+  const size = grownSize(Math.max(first, growTo), n);
+  return [withDroppedSource(tooLong(n, had, size), dropped), size > first ? size : growTo];
+}
 
 /** What the transport needs from the runtime. */
 export interface Runtime {
@@ -375,8 +394,6 @@ class Batch implements DatagramInPlace {
    * The kernel's structs are in host byte order, as these words are.
    */
   readonly #words: Uint32Array;
-  /** The one-datagram read's msghdr (see fillOne), at the arena's end. */
-  readonly #one: Uint8Array;
   /**
    * The slots: the first grows for an over-long datagram (the read after one takes a single
    * datagram, see BATCH_MAX_DATAGRAM), the others stay RECEIVE_BUFFER long.
@@ -399,28 +416,22 @@ class Batch implements DatagramInPlace {
   readonly #base: number;
   /** The BATCH entries are set up (see #setUpEntries). */
   #entries = false;
+  /** Told the size the first slot grows to for an over-long datagram (see #tooLong). */
+  readonly #grew: ((size: number) => void) | undefined;
 
   /**
    * `copiedOut`: the batch of copying reads, which copy exactly what each read wrote, so its
    * slots may start unzeroed (Libc.allocUnzeroed). An in-place batch shows its slots whole (a
-   * cursor's `data`): zeroed, never another allocation's leftovers.
+   * cursor's `data`): zeroed, never another allocation's leftovers. `grew`: told the size the
+   * first slot grows to after an over-long datagram, which the socket then reads one at a time.
    */
-  constructor(libc: Libc, copiedOut = false) {
+  constructor(libc: Libc, copiedOut = false, grew?: (size: number) => void) {
     this.#libc = libc;
     this.#shown = !copiedOut;
-    this.#arena = libc.alloc(BATCH_ARENA_SIZE);
-    this.#one = this.#arena.subarray(ONE_MSGHDR, ONE_IOVECS);
-    const w = this.#words = new Uint32Array(
-      this.#arena.buffer,
-      this.#arena.byteOffset,
-      BATCH_ARENA_SIZE >> 2,
-    );
-    const base = this.#base = Number(libc.address(this.#arena));
-    const one = ONE_MSGHDR;
-    set64(w, one + OFFSETOF_MSGHDR_MSG_NAME, base + BATCH_NAMES);
-    set64(w, one + OFFSETOF_MSGHDR_MSG_IOV, base + ONE_IOVECS);
-    set64(w, one + OFFSETOF_MSGHDR_MSG_IOVLEN, 2);
-    set64(w, one + OFFSETOF_MSGHDR_MSG_CONTROL, base + BATCH_CONTROLS);
+    this.#grew = grew;
+    const arena = this.#arena = libc.alloc(BATCH_ARENA_SIZE);
+    this.#words = new Uint32Array(arena.buffer, arena.byteOffset, BATCH_ARENA_SIZE >> 2);
+    this.#base = Number(libc.address(arena));
     this.buffer = this.#allocateSlots();
   }
 
@@ -545,59 +556,6 @@ class Batch implements DatagramInPlace {
     }
   }
 
-  /**
-   * {@linkcode fill} of one datagram and its {@linkcode take} in one call, for a batch whose
-   * slots are not shown (the copying reads'): the read every wake-up starts with. The datagram
-   * lands in `room` bytes of memory at address `at` (the receiver's slab, where it is handed out
-   * without a copy), and what does not fit there in the first slot: this read takes what the
-   * first slot alone would. Returns its length (in {@linkcode length}; its source described in
-   * this object), or -1 when none is queued. Throws as fill() and take() do.
-   *
-   * Why: right after a wake-up the code is cold (the event loop idled for milliseconds, and a
-   * monitor's code runs once an event, too seldom for the optimizing tiers), and each call and
-   * each copy costs. fill() and take() with their helpers, and the copy out, took some 20-30 us
-   * more than this on Bun (measured, from the read's return to the datagram handed out).
-   */
-  fillOne(fd: number, at: number, room: number): number {
-    if (this.#growTo !== 0) this.#grow();
-    const w = this.#words;
-    const slot = this.#slots[0];
-    const iov = ONE_IOVECS >> 2;
-    // The address as two host-order words (below 2^53: exact as a number).
-    const high = Math.floor(at / 0x100000000);
-    w[iov + (LE ? 0 : 1)] = at - high * 0x100000000;
-    w[iov + (LE ? 1 : 0)] = high;
-    w[ONE_FIRST_IOV_LEN] = room;
-    w[ONE_SECOND_IOV_LEN] = slot.byteLength - room;
-    const hdr = ONE_MSGHDR;
-    w[(hdr + OFFSETOF_MSGHDR_MSG_NAMELEN) >> 2] = SIZEOF_SOCKADDR_NL;
-    w[ONE_CONTROLLEN] = CONTROL_SIZE;
-    this.#count = this.#next = 0;
-    const libc = this.#libc;
-    let n: number;
-    for (;;) {
-      // MSG_TRUNC: the datagram's real length, even when it was longer than the room given.
-      n = libc.recvmsg(fd, this.#one, MSG_DONTWAIT | MSG_TRUNC);
-      if (n >= 0) break;
-      const errno = libc.errno();
-      if (errno === EAGAIN) return -1;
-      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
-    }
-    this.small = n <= BATCH_MAX_DATAGRAM;
-    const fits = n <= slot.byteLength;
-    describe(
-      w,
-      BATCH_NAMES,
-      BATCH_CONTROLS,
-      w[ONE_CONTROLLEN],
-      fits ? this : dropped,
-    );
-    if (!fits) throw this.#tooLong(n, slot);
-    this.buffer = slot;
-    this.length = n;
-    return n;
-  }
-
   /** Gives the first slot the size an over-long datagram asked for (see #growTo). */
   #grow(): void {
     const grown = this.#libc.alloc(this.#growTo);
@@ -611,9 +569,10 @@ class Batch implements DatagramInPlace {
    * datagram's source (described in `dropped`); the first slot grows to fit at the next read.
    */
   #tooLong(n: number, slot: Uint8Array): SyscallError {
-    const size = grownSize(Math.max(this.#slots[0].byteLength, this.#growTo), n);
-    if (size > this.#slots[0].byteLength) this.#growTo = size;
-    return withDroppedSource(tooLong(n, slot.byteLength, size), dropped);
+    const [error, growTo] = overLong(n, slot.byteLength, this.#slots[0].byteLength, this.#growTo);
+    this.#growTo = growTo;
+    if (growTo !== 0) this.#grew?.(growTo);
+    return error;
   }
 
   /**
@@ -666,14 +625,15 @@ class Batch implements DatagramInPlace {
     const at = BATCH_IOVECS + i * SIZEOF_IOVEC;
     set64(w, at + OFFSETOF_IOVEC_IOV_BASE, address);
     set64(w, at + OFFSETOF_IOVEC_IOV_LEN, memory.byteLength);
-    // The one-datagram read's overflow (its length is set at each read).
-    if (i === 0) set64(w, ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_BASE, address);
   }
 }
 
 class Receiver {
-  /** The batch every socket of this thread reads into for receive(), which copies out. */
-  readonly shared: Batch;
+  /**
+   * The batch every socket of this thread reads several datagrams into for receive(), which
+   * copies out; made at the first such read (see {@linkcode shared}).
+   */
+  #shared: Batch | undefined;
   /**
    * Where receive() describes a datagram an in-place read took, before copying it out: the
    * socket's own in-place description stays what its last receiveInPlace() returned.
@@ -707,17 +667,63 @@ class Receiver {
   #addressed: ArrayBuffer | undefined;
   /** The memory of every large copy made here: recycle() takes back nothing else. */
   readonly #made = new WeakSet<ArrayBufferLike>();
+  /** The one-datagram read's msghdr, iovecs, sockaddr_nl and control buffer (see #fillOne). */
+  readonly #one: Uint8Array;
+  /** #one as host-order words (see Batch's #words). */
+  readonly #oneWords: Uint32Array;
+  /**
+   * Where a read of one puts what does not fit the room it gives the datagram: RECEIVE_BUFFER
+   * bytes, more once a datagram was longer (see #growTo). Never shown: what lands here is copied.
+   */
+  #spill: Uint8Array;
+  /** The size the spill grows to at the next read of one: a datagram was longer than it. */
+  #growTo = 0;
+  /** The source of the datagram the last read of one took. */
+  sender = 0;
+  group = 0;
+  nsid: number | undefined = undefined;
+  /** Whether the last read of one's datagram was at most BATCH_MAX_DATAGRAM long. */
+  small = false;
 
   constructor(libc: Libc) {
     this.#libc = libc;
-    this.shared = new Batch(libc, true);
+    const one = this.#one = libc.alloc(ONE_ARENA_SIZE);
+    const w = this.#oneWords = new Uint32Array(one.buffer, one.byteOffset, ONE_ARENA_SIZE >> 2);
+    const base = Number(libc.address(one));
+    // Offsets from the arena's start, where ONE_MSGHDR is.
+    set64(w, OFFSETOF_MSGHDR_MSG_NAME, base + ONE_NAME);
+    set64(w, OFFSETOF_MSGHDR_MSG_IOV, base + ONE_IOVECS);
+    set64(w, OFFSETOF_MSGHDR_MSG_IOVLEN, 2);
+    set64(w, OFFSETOF_MSGHDR_MSG_CONTROL, base + ONE_CONTROL);
+    this.#spill = this.#newSpill(RECEIVE_BUFFER);
   }
 
   /**
-   * Reads one queued datagram (Batch.fillOne) into the slab's free room, where it is handed out
-   * without a copy when it fits (a small one: up to SLAB_MAX_COPY bytes); one that does not is
-   * copied out whole, as receive() copies any. Undefined when none is queued. Throws as
-   * Batch.fillOne does.
+   * The batch of reads of several, made now if not yet: a one-shot dump's reads all take one
+   * (#fillOne), and a cold Bun process made the batch's code (its arena, its entries' and slots'
+   * setup: some 2 KB of bytecode) before its first datagram all the same.
+   */
+  get shared(): Batch {
+    // Its reads' over-long datagrams grow the spill too: the socket reads one at a time from
+    // then on (NetlinkTransport's #oneAtATime), and the next such datagram must fit.
+    return this.#shared ??= new Batch(this.#libc, true, (size) => {
+      if (size > this.#spill.byteLength && size > this.#growTo) this.#growTo = size;
+    });
+  }
+
+  /** New spill memory of `size` bytes (unzeroed: what lands there is copied), its iovec set. */
+  #newSpill(size: number): Uint8Array {
+    const spill = this.#libc.allocUnzeroed(size);
+    const address = Number(this.#libc.address(spill));
+    set64(this.#oneWords, ONE_IOVECS + SIZEOF_IOVEC + OFFSETOF_IOVEC_IOV_BASE, address);
+    return spill;
+  }
+
+  /**
+   * Reads one queued datagram (a recvmsg: see #fillOne) into the slab's free room, where it is
+   * handed out without a copy when it fits (a small one: up to SLAB_MAX_COPY bytes); one that
+   * does not is copied out whole, as receive() copies any. Undefined when none is queued. Throws
+   * as #fillOne does.
    */
   readOne(fd: number): Datagram | undefined {
     const spare = this.#spare;
@@ -734,8 +740,7 @@ class Receiver {
     const at = this.#slabUsed;
     // Up to SLAB_MAX_COPY: a larger datagram gets memory of its own (or given back), as a copy.
     const room = Math.min(SLAB_SIZE - at, SLAB_MAX_COPY);
-    const b = this.shared;
-    const n = b.fillOne(fd, this.#slabAddress + at, room);
+    const n = this.#fillOne(fd, this.#slabAddress + at, room);
     if (n < 0) return undefined;
     let data: Uint8Array;
     if (n <= room) {
@@ -743,34 +748,33 @@ class Receiver {
       this.#slabUsed = at + ((n + 7) & ~7);
       data = new Uint8Array(slab, at, n);
     } else {
-      // Its first `room` bytes landed in the slab, the rest at the start of the first slot.
+      // Its first `room` bytes landed in the slab, the rest at the start of the spill.
       data = this.#place(n);
       data.set(new Uint8Array(slab, at, room));
-      data.set(b.buffer.subarray(0, n - room), room);
+      data.set(this.#spill.subarray(0, n - room), room);
     }
-    const { sender, group, nsid } = b;
+    const { sender, group, nsid } = this;
     return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
   }
 
   /**
    * readOne() while a reader has given memory back (a dump's cursor() gives back each datagram
    * as it steps past it): the datagram lands there, where it is handed out without a copy when
-   * it is large (a dump's part), and the rest of one longer than the spare in the first slot. A
+   * it is large (a dump's part), and the rest of one longer than the spare in the spill. A
    * small one is copied into the slab, and the spare kept. The copies of each 32 KiB part out of
    * the slot took 0.9-1.2 ms of a cold 100,000-route dump through cursor() on Bun (timed).
    */
   #readIntoSpare(fd: number, spare: ArrayBuffer): Datagram | undefined {
-    const b = this.shared;
-    // At most a slot's length: the first slot takes what does not fit (see fillOne).
+    // At most the spill's least length: the spill takes what does not fit (see #fillOne).
     const room = Math.min(spare.byteLength, RECEIVE_BUFFER);
-    const n = b.fillOne(fd, this.#spareAddress, room);
+    const n = this.#fillOne(fd, this.#spareAddress, room);
     if (n < 0) return undefined;
     let data: Uint8Array;
     if (n > room) {
       this.#spare = undefined;
       data = this.#place(n);
       data.set(new Uint8Array(spare, 0, room));
-      data.set(b.buffer.subarray(0, n - room), room);
+      data.set(this.#spill.subarray(0, n - room), room);
       this.#spare = spare;
     } else if (n > SLAB_MAX_COPY) {
       this.#spare = undefined;
@@ -779,8 +783,63 @@ class Receiver {
       data = this.#place(n);
       data.set(new Uint8Array(spare, 0, n));
     }
-    const { sender, group, nsid } = b;
+    const { sender, group, nsid } = this;
     return nsid === undefined ? { data, sender, group } : { data, sender, group, nsid };
+  }
+
+  /**
+   * Reads one datagram with a recvmsg, describing its source in this object: the read every
+   * wake-up starts with, and every read of a dump. The datagram lands in `room` bytes of memory
+   * at address `at` (the slab, or a spare, where it is handed out without a copy), and what does
+   * not fit there in the spill: this read takes what the spill alone would. Returns its length,
+   * or -1 when none is queued. Throws SyscallError as recvmsg does, and EMSGSIZE (naming the
+   * datagram's length and source) for one longer than the spill, which grows to fit at the next
+   * read.
+   *
+   * Why one call: right after a wake-up the code is cold (the event loop idled for milliseconds,
+   * and a monitor's code runs once an event, too seldom for the optimizing tiers), and each call
+   * and each copy costs. A batch's fill() and take() with their helpers, and the copy out, took
+   * some 20-30 us more than this on Bun (measured, from the read's return to the datagram handed
+   * out).
+   */
+  #fillOne(fd: number, at: number, room: number): number {
+    if (this.#growTo !== 0) {
+      this.#spill = this.#newSpill(this.#growTo);
+      this.#growTo = 0;
+    }
+    const w = this.#oneWords;
+    const spill = this.#spill;
+    // The address as two host-order words (below 2^53: exact as a number).
+    const high = Math.floor(at / 0x100000000);
+    w[ONE_ROOM_LOW] = at - high * 0x100000000;
+    w[ONE_ROOM_HIGH] = high;
+    w[ONE_FIRST_IOV_LEN] = room;
+    w[ONE_SECOND_IOV_LEN] = spill.byteLength - room;
+    w[ONE_NAMELEN] = SIZEOF_SOCKADDR_NL;
+    w[ONE_CONTROLLEN] = CONTROL_SIZE;
+    const libc = this.#libc;
+    let n: number;
+    for (;;) {
+      // MSG_TRUNC: the datagram's real length, even when it was longer than the room given.
+      n = libc.recvmsg(fd, this.#one, MSG_DONTWAIT | MSG_TRUNC);
+      if (n >= 0) break;
+      const errno = libc.errno();
+      if (errno === EAGAIN) return -1;
+      if (errno !== EINTR) throw new SyscallError("recvmsg", errno);
+    }
+    this.small = n <= BATCH_MAX_DATAGRAM;
+    const fits = n <= spill.byteLength;
+    describe(w, ONE_NAME, ONE_CONTROL, w[ONE_CONTROLLEN], fits ? this : dropped);
+    if (!fits) throw this.#tooLong(n);
+    return n;
+  }
+
+  /** The error for an `n`-byte datagram longer than the spill, which grows to fit at the next read. */
+  #tooLong(n: number): SyscallError {
+    const had = this.#spill.byteLength;
+    const [error, growTo] = overLong(n, had, had, this.#growTo);
+    this.#growTo = growTo;
+    return error;
   }
 
   /** A datagram copied out of `from`, which describes it (its buffer is reused by later reads). */
@@ -907,7 +966,8 @@ class NetlinkTransport implements Transport {
    * A datagram longer than its slot came: a sender of this socket's sends more than 512 KiB at a
    * time, and a read that took several would put its next ones in slots that stay 512 KiB (only
    * the first grows), losing them again and again among small ones. So this socket's reads take
-   * one datagram each from then on, into the first slot, grown to fit.
+   * one datagram each from then on, into the receiver's spill (an in-place read: its first slot),
+   * grown to fit.
    */
   #oneAtATime = false;
 
@@ -979,10 +1039,9 @@ class NetlinkTransport implements Transport {
       r.scratch.buffer = EMPTY; // it would keep this socket's slots alive
       return d;
     }
-    const shared = r.shared;
     if (this.#vlen === 1) {
       // A read of one (after a read that found the queue empty: a wake-up's first), in one call
-      // and without a copy (see Batch.fillOne).
+      // and without a copy (see Receiver.#fillOne).
       let datagram: Datagram | undefined;
       try {
         datagram = r.readOne(fd);
@@ -995,7 +1054,7 @@ class NetlinkTransport implements Transport {
         this.#emptied();
         return undefined;
       }
-      if (!this.#dumping && !this.#oneAtATime && shared.small && --this.#singles <= 0) {
+      if (!this.#dumping && !this.#oneAtATime && r.small && --this.#singles <= 0) {
         this.#vlen = BATCH;
       }
       this.#waiter?.received?.(false);
