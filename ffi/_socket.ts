@@ -327,14 +327,7 @@ export function openSocket(
     const view = new DataView(addr.buffer, addr.byteOffset, addr.byteLength);
     view.setUint16(OFFSETOF_SOCKADDR_NL_NL_FAMILY, AF_NETLINK, LE);
     view.setUint32(OFFSETOF_SOCKADDR_NL_NL_PID, options.portid, LE);
-    if (libc.bind(fd, addr, SIZEOF_SOCKADDR_NL) < 0) {
-      const errno = libc.errno();
-      throw new SyscallError(
-        "bind",
-        errno,
-        errno === EADDRINUSE ? `port ID ${options.portid} is already in use` : undefined,
-      );
-    }
+    if (libc.bind(fd, addr, SIZEOF_SOCKADDR_NL) < 0) throw bindError(libc.errno(), options.portid);
     const len = libc.alloc(4);
     new DataView(len.buffer).setUint32(0, SIZEOF_SOCKADDR_NL, LE);
     if (libc.getsockname(fd, addr, len) < 0) throw new SyscallError("getsockname", libc.errno());
@@ -352,17 +345,29 @@ export function openSocket(
 
 function newSocket(libc: Libc, protocol: number): number {
   const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
-  if (fd < 0) {
-    const errno = libc.errno();
-    throw new SyscallError(
-      "socket",
-      errno,
-      errno === EPROTONOSUPPORT
-        ? `netlink protocol ${protocol} is not available in this kernel (is the module that provides it loaded?)`
-        : undefined,
-    );
-  }
+  if (fd < 0) throw socketError(libc.errno(), protocol);
   return fd;
+}
+
+// The errors of openSocket() and newSocket(), built apart: JavaScriptCore makes a function's
+// bytecode whole at its first call, error branches included, and every open() runs both.
+
+function socketError(errno: number, protocol: number): SyscallError {
+  return new SyscallError(
+    "socket",
+    errno,
+    errno === EPROTONOSUPPORT
+      ? `netlink protocol ${protocol} is not available in this kernel (is the module that provides it loaded?)`
+      : undefined,
+  );
+}
+
+function bindError(errno: number, portid: number): SyscallError {
+  return new SyscallError(
+    "bind",
+    errno,
+    errno === EADDRINUSE ? `port ID ${portid} is already in use` : undefined,
+  );
 }
 
 /**

@@ -757,6 +757,23 @@ test("an unknown protocol is EPROTONOSUPPORT with a hint", () => {
   assert.deepEqual(newDescriptors(before), []);
 });
 
+test("a port ID in use is EADDRINUSE naming it, and leaks nothing", () => {
+  const first = openTransport(NETLINK_ROUTE, { portid: 0 });
+  const before = openDescriptors();
+  try {
+    assert.throws(() => openTransport(NETLINK_ROUTE, { portid: first.portid }), (err: unknown) => {
+      assert.ok(err instanceof SyscallError);
+      assert.equal(err.syscall, "bind");
+      assert.equal(err.code, "EADDRINUSE");
+      assert.match(err.message, new RegExp(`port ID ${first.portid} is already in use`));
+      return true;
+    });
+    assert.deepEqual(newDescriptors(before), []);
+  } finally {
+    first.close();
+  }
+});
+
 test("a missing namespace fails with ENOENT and leaks nothing", () => {
   const before = openDescriptors();
   assert.throws(
