@@ -49,6 +49,14 @@ export const DISARMED: Disarm = Object.assign(() => {}, { hold: () => {} });
  * both (the caller runs it once the wait is over, whatever ended it).
  */
 export function armGuard(options: GuardOptions, fail: (error: unknown) => void): Disarm {
+  // Nothing to arm, as for most requests and dumps: the arming's closures are not made, nor (on
+  // Bun, which makes a function's bytecode at its first call) its code in a one-shot script.
+  if (options.signal === undefined && options.timeout === undefined) return DISARMED;
+  return armed(options, fail);
+}
+
+/** {@linkcode armGuard} of a timeout or a signal or both. */
+function armed(options: GuardOptions, fail: (error: unknown) => void): Disarm {
   const { signal, timeout } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => fail(signal!.reason);
