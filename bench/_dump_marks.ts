@@ -5,9 +5,10 @@
 // message walked, the socket closed. No other code here calls getppid, nor does the runtime.
 // With SECOND_SOCKET=1, a socket is opened (and kept) first, so that the dump's is the process's
 // second, whose port ID the kernel picks above 2^31 (netlink_autobind: the first gets the
-// process's ID): every header of the dump holds it.
+// process's ID): every header of the dump holds it. With PHASES=1, the cursor layer also marks
+// the ends of open(), dump() and cursor(), splitting its setup into those and the first step.
 //
-//   [SECOND_SOCKET=1] bun bench/_dump_marks.ts ROOT bare|cursor
+//   [SECOND_SOCKET=1] [PHASES=1] bun bench/_dump_marks.ts ROOT bare|cursor
 // deno-lint-ignore-file no-explicit-any
 import process from "node:process";
 
@@ -100,11 +101,17 @@ async function run(): Promise<void> {
     mark();
     libc.close(fd);
   } else {
+    const phases = process.env.PHASES !== undefined;
     mark();
     const sock = await nl.open(0);
+    if (phases) mark();
     const payload = new Uint8Array(RTMSG);
     payload[0] = 2;
-    for await (const c of sock.dump({ type: 26, payload }).cursor()) {
+    const dump = sock.dump({ type: 26, payload });
+    if (phases) mark();
+    const cursor = dump.cursor();
+    if (phases) mark();
+    for await (const c of cursor) {
       mark();
       while (c.next()) {
         if (c.type === 24) {

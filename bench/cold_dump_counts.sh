@@ -10,10 +10,11 @@
 # (and tier) whose machine code ran them (bun.exe: the runtime's own code, LLInt included). Runs
 # over this checkout, and OLD (another checkout) too if set, in a network namespace of ROUTES
 # routes. LAYERS picks one of the two (the bare loop's counts move little from tree to tree).
-# SECOND_SOCKET=1: the dump's socket is the process's second (bench/_dump_marks.ts). Slow: a
-# minute or more per run. Needs root and valgrind. Not a test.
+# SECOND_SOCKET=1: the dump's socket is the process's second (bench/_dump_marks.ts). PHASES=1:
+# the cursor's setup is split into open(), dump(), cursor() and the first step (the send and the
+# first read). Slow: a minute or more per run. Needs root and valgrind. Not a test.
 #
-#   [OLD=DIR] [ATTRIBUTE=1] [LAYERS=cursor] [SECOND_SOCKET=1] bench/cold_dump_counts.sh [ROUTES]
+#   [OLD=DIR] [ATTRIBUTE=1] [LAYERS=cursor] [SECOND_SOCKET=1] [PHASES=1] bench/cold_dump_counts.sh [ROUTES]
 . "$(dirname "$0")/_prologue.sh"
 routes=${1:-100000}
 old=${OLD:+$(cd "$OLD" && pwd)}
@@ -36,9 +37,9 @@ for tree in "$PWD" $old; do
     done
   done
 done
-python3 - "$out" "${runs[@]}" <<'PY'
+python3 - "$out" "${PHASES:-}" "${runs[@]}" <<'PY'
 import bisect, collections, glob, re, statistics, sys
-out, runs = sys.argv[1], sys.argv[2:]
+out, phases, runs = sys.argv[1], sys.argv[2] != "", sys.argv[3:]
 def parts(name, pass_):
     """The main thread's dumps in order: (file, instructions)."""
     files = glob.glob(f"{out}/{name}.{pass_}.*.*-01")
@@ -96,7 +97,13 @@ print(f"main-thread instructions (millions), concurrent JIT off; x = cursor / ba
 table = {}
 for name in runs:
     p = parts(name, "counts")
-    # Dumps: start..t0, setup, each datagram's walk and next read, the last walk, close, exit.
+    # Dumps: start..t0, setup, each datagram's walk and next read, the last walk, close, exit;
+    # with PHASES, the cursor's setup is four: open(), dump(), cursor(), the first step.
+    if phases and name.startswith("cursor"):
+        split = [n for _, n in p[1:5]]
+        print(f"  {name:10} setup by phase: open() {split[0] / 1e6:.2f}, dump() {split[1] / 1e6:.2f},"
+              f" cursor() {split[2] / 1e6:.2f}, the first step {split[3] / 1e6:.2f}")
+        p = [p[0], (None, sum(split))] + p[5:]
     setup, walk, close = p[1][1], [n for _, n in p[2:-1]], p[-1][1]
     steady = statistics.median(walk[len(walk) // 2:])
     table[name] = (setup, sum(walk), steady, close)
@@ -112,7 +119,7 @@ for name in runs:
 for name in runs:
     if not glob.glob(f"{out}/{name}.code.*"): continue
     p = parts(name, "code")
-    walk = p[2:-1]
+    walk = p[5:-1] if phases and name.startswith("cursor") else p[2:-1]
     median = statistics.median(n for _, n in walk[len(walk) // 2:])
     quiet = [f for f, n in walk[len(walk) // 2:] if abs(n - median) < 0.02 * median]
     cost = by_function(quiet, ranges(f"{out}/{name}.code.log"))
