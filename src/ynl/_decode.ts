@@ -331,7 +331,9 @@ function valueSource(
       };
     }
     case FLAG:
-      return { read: "v = true;" };
+      // A flag is its presence; one sent with a byte (the kernel puts vxlan's TTL_INHERIT, a
+      // flag in its policy, with nla_put_u8 of 0 or 1) is that byte's truth, not always true.
+      return { check: "vl <= 1", read: "v = vl === 0 || bytes[vs] !== 0;" };
     case STRING:
       return {
         read: `v = ${source.ref(nulTerminated)}(bytes, vs, vs + vl, ${owner}, ${

@@ -250,6 +250,24 @@ test("flags, strings, binary, structs and C arrays round-trip", () => {
   assert.equal((unended!.message as { kind?: string }).kind, "no nul \u00e9");
 });
 
+test("a flag is true when present, or the truth of the byte the kernel sent it with", () => {
+  // vxlan_fill_info() puts IFLA_VXLAN_TTL_INHERIT, an NLA_FLAG in its policy, as a u8 0 or 1.
+  const message = codec.encode("set", {});
+  const decode = (attrs: Uint8Array) =>
+    codec.decode({
+      type: message.type,
+      flags: 0,
+      seq: 0,
+      portid: 0,
+      payload: Uint8Array.of(...message.payload!, ...attrs),
+    })!.message as Record<string, unknown>;
+  assert.equal(decode(new AttributeEncoder().flag(16).finish()).flag, true);
+  assert.equal(decode(new AttributeEncoder().u8(16, 1).finish()).flag, true);
+  assert.equal(decode(new AttributeEncoder().u8(16, 0).finish()).flag, false);
+  // Longer is no flag: kept as an unknown attribute, not read as one.
+  assert.equal("flag" in decode(new AttributeEncoder().u32(16, 0).finish()), false);
+});
+
 test("a C array is read whole at any offset; one whose length is no multiple of its element is kept", () => {
   // At an odd offset: the generated loop reads through the DataView, never a view of its own.
   const decode = (attrs: Uint8Array, at: number) => {
