@@ -1103,11 +1103,23 @@ function readData(fields: KindFields | undefined, data: Record<string, unknown>)
   return out;
 }
 
+/** The flags (written as their presence: a boolean) among the options of kind `kind`. */
+function flagOptions(kind: string | undefined, port = false): Set<string> {
+  const formats = rtLink.subMessages[port ? "linkinfo-member-data-msg" : "linkinfo-data-msg"];
+  const format = kind === undefined || !Object.hasOwn(formats, kind)
+    ? undefined
+    : (formats as Record<string, { set: string }>)[kind];
+  const sets = rtLink.sets as Record<string, Record<string, readonly unknown[]>>;
+  const attributes = format === undefined ? {} : sets[format.set] ?? {};
+  return new Set(Object.keys(attributes).filter((key) => attributes[key][1] === "flag"));
+}
+
 function writeData(
   fields: KindFields | undefined,
   ranges: Readonly<Record<string, readonly [number, number]>> | undefined,
   data: Record<string, unknown>,
   where: string,
+  flags: Set<string>,
 ) {
   checkPlainObject(where, data);
   for (const key of fields?.readOnly ?? []) {
@@ -1156,9 +1168,10 @@ function writeData(
   for (const [key, [min, max]] of Object.entries(ranges ?? {})) {
     if (out[key] !== undefined) out[key] = integer(out[key], `${where}.${key}`, max, min);
   }
-  // Any on/off option the kernel takes as a u8 may be written as a boolean.
+  // Any on/off option the kernel takes as a u8 may be written as a boolean; a flag (a vxlan's
+  // gbp, ttlInherit) is one.
   for (const [key, value] of Object.entries(out)) {
-    if (typeof value === "boolean") out[key] = value ? 1 : 0;
+    if (typeof value === "boolean" && !flags.has(key)) out[key] = value ? 1 : 0;
   }
   return out;
 }
@@ -1603,7 +1616,7 @@ export class Links {
     // is looked up below).
     const written = spec.data === undefined
       ? {}
-      : writeData(fields, rangesOf(spec.kind), spec.data, "data");
+      : writeData(fields, rangesOf(spec.kind), spec.data, "data", flagOptions(spec.kind));
     const request = await this.#settings(spec, "link", netns);
     request.ifname = name;
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
@@ -1711,7 +1724,13 @@ export class Links {
         }
         linkinfo.kind = current.kind;
         const fields = kindFields(current.kind);
-        const written = writeData(fields, rangesOf(current.kind), settings.data, "data");
+        const written = writeData(
+          fields,
+          rangesOf(current.kind),
+          settings.data,
+          "data",
+          flagOptions(current.kind),
+        );
         linkinfo.data = await this.#linkNames(fields, written);
       }
       if (settings.portData !== undefined) {
@@ -1727,6 +1746,7 @@ export class Links {
           bridge ? RANGES.bridgePort : undefined,
           settings.portData,
           "portData",
+          flagOptions(current.slaveKind, true),
         );
       }
       request.linkinfo = linkinfo;

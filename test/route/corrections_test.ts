@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { NLM_F_CREATE, NLM_F_EXCL } from "../../src/constants.ts";
 import { parseIP } from "../../src/ip.ts";
+import { openRoute } from "../../src/route/mod.ts";
 import { family } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { rtNeigh } from "../../src/ynl/rt_neigh.ts";
@@ -107,6 +108,24 @@ test("ifla-bridge-id's prio reads in network byte order, as ip prints it", async
   assert.equal(data.rootId.prio, 1234);
   const ipData = ns.json<Json[]>("-d", "link", "show", "br0")[0].linkinfo.info_data;
   assert.equal(String(ipData.bridge_id).split(".")[0], (1234).toString(16).padStart(4, "0"));
+});
+
+test("a vxlan's ttlInherit reads as ip reads it (a u8 0 or 1, sent for a flag), and writes", async () => {
+  using ns = new Netns([
+    "link add vx0 type vxlan id 42 dstport 4789 ttl 10",
+    "link add vx1 type vxlan id 43 dstport 4789 ttl inherit",
+  ]);
+  await using rt = await family(rtLink, { netns: ns.name });
+  await using ip = await openRoute({ netns: ns.name });
+  for (const [name, inherit] of [["vx0", false], ["vx1", true]] as const) {
+    const data = (await rt.do("getlink", { ifname: name })).linkinfo!.data as Record<string, unknown>;
+    assert.equal(data.ttlInherit, inherit, name);
+    assert.equal(((await ip.link.get(name)).data as Record<string, unknown>).ttlInherit, inherit);
+    assert.equal(ns.ip("-d", "link", "show", name).includes("ttl inherit"), inherit);
+  }
+  // Written as the kernel's policy takes it (a flag, as ip sends "ttl inherit").
+  await ip.link.add({ name: "vx2", kind: "vxlan", data: { id: 44, port: 4789, ttlInherit: true } });
+  assert.match(ns.ip("-d", "link", "show", "vx2"), /ttl inherit/);
 });
 
 test("rt-link proto-down-reason is a nest of u32s, read and written as ip does", async () => {
