@@ -118,7 +118,8 @@ test("a vxlan's ttlInherit reads as ip reads it (a u8 0 or 1, sent for a flag), 
   await using rt = await family(rtLink, { netns: ns.name });
   await using ip = await openRoute({ netns: ns.name });
   for (const [name, inherit] of [["vx0", false], ["vx1", true]] as const) {
-    const data = (await rt.do("getlink", { ifname: name })).linkinfo!.data as Record<string, unknown>;
+    const { linkinfo } = await rt.do("getlink", { ifname: name });
+    const data = linkinfo!.data as Record<string, unknown>;
     assert.equal(data.ttlInherit, inherit, name);
     assert.equal(((await ip.link.get(name)).data as Record<string, unknown>).ttlInherit, inherit);
     assert.equal(ns.ip("-d", "link", "show", name).includes("ttl inherit"), inherit);
