@@ -123,7 +123,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/if_bonding.h", prefixes: ["BOND_MODE_"] },
   {
     header: "linux/if_bridge.h",
-    prefixes: ["BR_STATE_", "BRIDGE_FLAGS_", "BRIDGE_VLAN_INFO_"],
+    prefixes: ["BR_STATE_", "BRIDGE_FLAGS_", "BRIDGE_VLAN_INFO_", "BR_BOOLOPT_"],
     names: ["IFLA_BRIDGE_FLAGS", "IFLA_BRIDGE_MODE", "IFLA_BRIDGE_VLAN_INFO"],
   },
   { header: "linux/if_arp.h", prefixes: ["ARPHRD_"] },
@@ -139,7 +139,7 @@ const PUBLIC_GROUPS: readonly Group[] = [
   { header: "linux/tc_act/tc_mirred.h", prefixes: ["TCA_EGRESS_", "TCA_INGRESS_"] },
   {
     header: "linux/if_ether.h",
-    names: ["ETH_P_ALL", "ETH_P_IP", "ETH_P_IPV6", "ETH_P_ARP", "ETH_P_8021Q"],
+    names: ["ETH_P_ALL", "ETH_P_IP", "ETH_P_IPV6", "ETH_P_ARP", "ETH_P_8021Q", "ETH_P_8021AD"],
   },
   { header: "linux/netfilter.h", prefixes: ["NFPROTO_"] },
   {

@@ -3328,6 +3328,18 @@ export const BRIDGE_VLAN_INFO_BRENTRY = 32;
 /** Skip create/delete/flags */
 export const BRIDGE_VLAN_INFO_ONLY_OPTS = 64;
 
+/** `BR_BOOLOPT_NO_LL_LEARN` from <linux/if_bridge.h>. */
+export const BR_BOOLOPT_NO_LL_LEARN = 0;
+
+/** `BR_BOOLOPT_MCAST_VLAN_SNOOPING` from <linux/if_bridge.h>. */
+export const BR_BOOLOPT_MCAST_VLAN_SNOOPING = 1;
+
+/** `BR_BOOLOPT_MST_ENABLE` from <linux/if_bridge.h>. */
+export const BR_BOOLOPT_MST_ENABLE = 2;
+
+/** `BR_BOOLOPT_MAX` from <linux/if_bridge.h>. */
+export const BR_BOOLOPT_MAX = 3;
+
 // <linux/if_arp.h>
 
 /** from KA9Q: NET/ROM pseudo */
@@ -4074,6 +4086,9 @@ export const ETH_P_8021Q = 33024;
 
 /** IPv6 over bluebook */
 export const ETH_P_IPV6 = 34525;
+
+/** 802.1ad Service VLAN */
+export const ETH_P_8021AD = 34984;
 
 /** Every packet (be careful!!!) */
 export const ETH_P_ALL = 3;

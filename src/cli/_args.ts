@@ -201,7 +201,10 @@ export function ipNumber(text: string, invalid: string, max?: number): number {
 }
 
 // JSON.rawJSON (V8 and JavaScriptCore have it; TypeScript's lib does not yet).
-const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
+const { rawJSON, isRawJSON } = JSON as unknown as {
+  rawJSON(text: string): unknown;
+  isRawJSON(value: unknown): value is { rawJSON: string };
+};
 
 let prettyJson = false;
 
@@ -229,6 +232,8 @@ export function json(out: Output, value: unknown): void {
 export function pretty(value: unknown, depth = 0): string {
   const eol = (level: number) => `\n${"    ".repeat(level)}`;
   if (typeof value === "bigint") return String(value);
+  // A number written as ip writes it ("0.00", a bridge's timer).
+  if (isRawJSON(value)) return value.rawJSON;
   if (Array.isArray(value)) {
     const items = value.map((item) => pretty(item, depth + 1));
     return items.length ? `[ ${items.join(",")} ]` : "[ ]";

@@ -4,8 +4,6 @@ import { openNetns, readDirectory } from "../../ffi/mod.ts";
 import { shown } from "../_options.ts";
 import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
 import {
-  MACVLAN_FLAG_NODST,
-  MACVLAN_FLAG_NOPROMISC,
   NETNSA_FD,
   NETNSA_NSID,
   NTF_EXT_LEARNED,
@@ -76,6 +74,15 @@ import {
   verb,
   warn,
 } from "./_args.ts";
+import {
+  bridgeDetails,
+  bridgePortDetails,
+  type Detail,
+  detailsJson,
+  detailsLine,
+  macvlanDetails,
+  vxlanDetails,
+} from "./_link_details.ts";
 import {
   dsfieldId,
   dsfieldName,
@@ -160,7 +167,7 @@ export function linkJson(
     out.broadcast = link.broadcast;
   }
   if (link.linkNetnsid !== undefined) out.link_netnsid = link.linkNetnsid;
-  if (details) Object.assign(out, linkDetailsJson(link, linkmode));
+  if (details) Object.assign(out, linkDetailsJson(link, linkmode, names));
   // As ip: the alias under `link` (or -d), not `addr`; the alternative names everywhere.
   if ((linkmode || details) && link.alias !== undefined) out.ifalias = link.alias;
   if (link.altnames !== undefined) out.altnames = link.altnames;
@@ -170,11 +177,17 @@ export function linkJson(
 /**
  * What `ip -d -j` adds to a link (ip/ipaddress.c's print_linkinfo with show_details), in its
  * order: promiscuity and the MTU bounds, the kind (`linkinfo.info_kind`) with its options in
- * ip's names for veth (none) and macvlan (for other kinds, the kind alone), the IPv6 address
- * generation mode (`linkmode`: under `ip link` only, as ip), the queue counts and the GSO, TSO
- * and GRO limits.
+ * ip's names for bridge, vxlan and macvlan (for other kinds, the kind alone), a port's master's
+ * kind (`info_slave_kind`) with the port's options for a bridge's, the IPv6 address generation
+ * mode (`linkmode`: under `ip link` only, as ip), the queue counts and the GSO, TSO and GRO
+ * limits. The options' text, which differs from the JSON in places, is kept for
+ * {@linkcode linkText} under a symbol that JSON leaves out.
  */
-export function linkDetailsJson(link: Link, linkmode: boolean): Record<string, unknown> {
+export function linkDetailsJson(
+  link: Link,
+  linkmode: boolean,
+  names: ReadonlyMap<number, string> = new Map(),
+): Record<string, unknown> {
   const raw = link.raw;
   const out: Record<string, unknown> = {
     promiscuity: raw.promiscuity,
@@ -182,9 +195,25 @@ export function linkDetailsJson(link: Link, linkmode: boolean): Record<string, u
     min_mtu: raw.minMtu,
     max_mtu: raw.maxMtu,
   };
-  if (link.kind !== undefined) {
-    const data = link.kind === "macvlan" ? macvlanJson(link.data) : undefined;
-    out.linkinfo = { info_kind: link.kind, ...(data ? { info_data: data } : {}) };
+  if (link.kind !== undefined || link.portKind !== undefined) {
+    const info: Record<string | symbol, unknown> = {};
+    const text: string[] = [];
+    if (link.kind !== undefined) {
+      info.info_kind = link.kind;
+      const data = kindDetails(link, names);
+      if (data !== undefined) info.info_data = detailsJson(data);
+      text.push(`\n    ${link.kind} ${detailsLine(data ?? [])}`);
+    }
+    if (link.portKind !== undefined) {
+      info.info_slave_kind = link.portKind;
+      const data = link.portKind === "bridge" && link.portData !== undefined
+        ? bridgePortDetails(link.portData as Record<string, unknown>, names)
+        : undefined;
+      if (data !== undefined) info.info_slave_data = detailsJson(data);
+      text.push(`\n    ${link.portKind}_slave ${detailsLine(data ?? [])}`);
+    }
+    info[DETAILS_TEXT] = text.join("");
+    out.linkinfo = info;
   }
   if (linkmode) out.inet6_addr_gen_mode = link.addrGenMode;
   Object.assign(out, {
@@ -199,16 +228,19 @@ export function linkDetailsJson(link: Link, linkmode: boolean): Record<string, u
   return Object.fromEntries(Object.entries(out).filter(([, value]) => value !== undefined));
 }
 
-/** A macvlan's options as ip's macvlan_print_opt names them. */
-function macvlanJson(data: Extract<Link, { kind: "macvlan" }>["data"]): Record<string, unknown> {
-  const out: Record<string, unknown> = { mode: data?.mode };
-  const flags = data?.flags ?? 0;
-  if (flags & MACVLAN_FLAG_NOPROMISC) out.nopromisc = true;
-  if (flags & MACVLAN_FLAG_NODST) out.nodst = true;
-  if (data?.mode === "source") out.macaddr_count = data.macaddrCount;
-  out.bcqueuelen = data?.bcQueueLen;
-  out.usedbcqueuelen = data?.bcQueueLenUsed;
-  return out;
+/** The linkinfo's text as ip prints it: the kind and its options, the port's kind and its. */
+const DETAILS_TEXT = Symbol("linkinfo text");
+
+/** The options of a link's kind that ip -d prints, for the kinds this tool prints them of. */
+function kindDetails(link: Link, names: ReadonlyMap<number, string>): Detail[] | undefined {
+  const data = link.data as Record<string, unknown> | undefined;
+  if (data === undefined) return undefined;
+  if (link.kind === "bridge") return bridgeDetails(data);
+  if (link.kind === "vxlan") return vxlanDetails(data, names);
+  if (link.kind === "macvlan" || link.kind === "macvtap") {
+    return macvlanDetails(link.data as Extract<Link, { kind: "macvlan" }>["data"]);
+  }
+  return undefined;
 }
 
 /** `ip -d link`'s text for the details ({@linkcode linkDetailsJson}): words after the keys. */
@@ -228,18 +260,8 @@ function detailsText(link: Record<string, unknown>): string {
   if (link.allmulti !== undefined) text += ` allmulti ${link.allmulti} `;
   if (link.min_mtu !== undefined) text += `minmtu ${link.min_mtu} `;
   if (link.max_mtu !== undefined) text += `maxmtu ${link.max_mtu} `;
-  const info = link.linkinfo as { info_kind: string; info_data?: Record<string, unknown> };
-  if (info !== undefined) {
-    text += `\n    ${info.info_kind} `;
-    for (const [key, value] of Object.entries(info.info_data ?? {})) {
-      if (value === undefined) continue;
-      text += value === true
-        ? `${key} `
-        : key === "macaddr_count"
-        ? `remotes (${value}) `
-        : `${key} ${value} `;
-    }
-  }
+  const info = link.linkinfo as Record<symbol, string> | undefined;
+  if (info !== undefined) text += info[DETAILS_TEXT] ?? "";
   for (const [key, word] of DETAIL_WORDS) {
     if (link[key] !== undefined) text += `${word} ${link[key]} `;
   }

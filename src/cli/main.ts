@@ -88,8 +88,9 @@ Commands:
 Commands and options may be shortened as ip takes them (ip a s, ip r, ip l, -d, -det).
 Options:
   -s, --stats     statistics too (link show, qdisc/class/filter show)
-  -d, -details    link and addr show: each link's details (ip -d: its kind, veth's and
-                  macvlan's options, queues, GSO/TSO/GRO limits; refused elsewhere)
+  -d, -details    link and addr show: each link's details (ip -d: its kind, a bridge's,
+                  vxlan's and macvlan's options, a bridge port's, queues, GSO/TSO/GRO
+                  limits; refused elsewhere)
   -4, -6, -f inet|inet6
                   IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
   -j, --json      JSON with ip -j / tc -j field names

@@ -1722,6 +1722,59 @@ test("cli -d: each link's details as ip -d shows them (veth, macvlan, loopback),
   });
 });
 
+test("cli -d: a bridge's options, its ports' and vxlans' as ip -d shows them, text and JSON", () => {
+  using ns = quietNetns([
+    "link add br0 type bridge forward_delay 400 ageing_time 12000",
+    ...["link add br1 type bridge group_fwd_mask 0x4000 mcast_snooping 0 no_linklocal_learn 1"]
+      .map((line) => `${line} mcast_router 2 priority 1 nf_call_iptables 1`),
+    "link add va0 type veth peer name vb0",
+    "link add vc0 type veth peer name vd0",
+    "link set va0 master br0",
+    "link set vc0 master br1",
+    "link set vd0 master br0",
+    "link set va0 type bridge_slave cost 7 priority 5 learning off",
+    [
+      "link set vc0 type bridge_slave hairpin on guard on root_block on fastleave on flood off",
+      "proxy_arp on mcast_router 0 group_fwd_mask 0x4009 neigh_suppress on isolated on locked on",
+      "mcast_to_unicast on bcast_flood off mcast_flood off cost 100 priority 3",
+    ].join(" "),
+    "link set vb0 up",
+    "link set va0 up",
+    "link set vd0 up", // a port must be up to take a backup port
+    "link set vd0 type bridge_slave backup_port va0",
+    "link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1 remote 10.0.0.2 ttl 10 dev va0",
+    [
+      "link add vx1 type vxlan id 7 group 239.1.1.1 dev vb0 dstport 8472 srcport 1000 2000",
+      "ttl inherit nolearning l2miss l3miss proxy tos inherit df set maxaddr 100 noudpcsum gbp",
+    ].join(" "),
+    [
+      "link add vx2 type vxlan id 8 remote 2001:db8::9 local 2001:db8::1 dstport 4789 ttl 0",
+      "tos 0x10 udp6zerocsumtx udp6zerocsumrx remcsumtx remcsumrx df inherit flowlabel 0x12",
+    ].join(" "),
+    "link add vx3 type vxlan dstport 4790 external",
+  ]);
+  // The timers run between ip's read and ours.
+  const timers = (text: string) => text.replace(/(_timer +)\d+\.\d\d /g, "$1X ");
+  const text = cli(["--netns", ns.name, "-d", "link", "show"]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(timers(text.stdout), timers(ns.ip("-d", "link", "show")));
+  const jsonTimers = (text: string) => text.replace(/("[a-z_]+_timer"):\d+\.\d\d/g, "$1:0");
+  const ours = cli(["--netns", ns.name, "-d", "-j", "link", "show"]);
+  assert.equal(jsonTimers(ours.stdout), jsonTimers(ns.ip("-d", "-j", "link", "show")));
+  const linkinfo = (name: string) =>
+    (cliJson<{ ifname: string; linkinfo: Record<string, Record<string, unknown>> }[]>(
+      ns,
+      "-d",
+      "link",
+      "show",
+      name,
+    ))[0].linkinfo;
+  assert.equal(linkinfo("vc0").info_slave_data.group_fwd_mask_str, "stp,0x8,lldp");
+  assert.equal(linkinfo("vd0").info_slave_data.backup_port, "va0");
+  assert.equal(linkinfo("vx1").info_data.group, "239.1.1.1");
+  assert.equal(linkinfo("vx2").info_data.remote6, "2001:db8::9");
+});
+
 test("cli errors: one line on stderr and a non-zero status", () => {
   using ns = variedNetns();
   const twiceDir = mkdtempSync(`${tmpdir()}/nlcli-`);
