@@ -31,8 +31,12 @@ export interface Global {
   netns?: string;
   /** -4 / -6. */
   family?: "inet" | "inet6";
-  /** -s: statistics too. */
-  stats?: boolean;
+  /** -s: statistics too (how many times it was given: -s -s, the error counters too). */
+  stats?: number;
+  /** -h, -human: a link's counters in units of 1000 (with -iec, of 1024). */
+  human?: boolean;
+  /** -iec: -h's units are 1024. */
+  iec?: boolean;
   /** -d: each link's details (ip -d link show: its kind and their options). */
   details?: boolean;
   /** --capture FILE: every socket's traffic goes there. */

@@ -83,6 +83,7 @@ import {
   macvlanDetails,
   vxlanDetails,
 } from "./_link_details.ts";
+import { stats64Json, type StatsOptions, statsText } from "./_link_stats.ts";
 import {
   dsfieldId,
   dsfieldName,
@@ -425,34 +426,6 @@ async function linksOf(ip: RouteClient, { dev, master, type }: LinkSelectors) {
   return { names, links };
 }
 
-/** IFLA_STATS64 as `ip -s -j link` shows it (the rarer counters only when not zero). */
-function stats64Json(link: Link): Record<string, unknown> | undefined {
-  const raw = link.raw.stats64 as Record<string, bigint> | undefined;
-  if (raw === undefined) return undefined;
-  const n = (key: string) => raw[key] ?? 0n;
-  const rx: Record<string, bigint> = {
-    bytes: n("rxBytes"),
-    packets: n("rxPackets"),
-    errors: n("rxErrors"),
-    dropped: n("rxDropped"),
-    over_errors: n("rxOverErrors"),
-    multicast: n("multicast"),
-  };
-  if (n("rxCompressed")) rx.compressed = n("rxCompressed");
-  if (n("rxNohandler")) rx.nohandler = n("rxNohandler");
-  if (n("rxOtherhostDropped")) rx.otherhost = n("rxOtherhostDropped");
-  const tx: Record<string, bigint> = {
-    bytes: n("txBytes"),
-    packets: n("txPackets"),
-    errors: n("txErrors"),
-    dropped: n("txDropped"),
-    carrier_errors: n("txCarrierErrors"),
-    collisions: n("collisions"),
-  };
-  if (n("txCompressed")) tx.compressed = n("txCompressed");
-  return { rx, tx };
-}
-
 /** `link show [DEV] [up]` (`-s`: with the counters). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
   const selectors = showSelectors(args, false);
@@ -463,7 +436,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   const selected = links.filter((l) => l.up || !selectors.up);
   const shown = selected.map((l) => {
     const link = linkJson(l, names, true, global.details);
-    const stats64 = global.stats ? stats64Json(l) : undefined;
+    const stats64 = global.stats ? stats64Json(l, statsOptions(global)) : undefined;
     if (!stats64) return link;
     // As ip -s -j: the alternative names after the counters, as its text prints them.
     const { altnames, ...rest } = link;
@@ -471,42 +444,16 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
   });
   if (global.json) return json(out, shown);
   for (const [i, link] of shown.entries()) {
-    out(linkText(link, link.stats64 === undefined ? undefined : statsText(selected[i]), netns));
+    const stats = link.stats64 === undefined
+      ? undefined
+      : statsText(selected[i], statsOptions(global));
+    out(linkText(link, stats, netns));
   }
 }
 
-/**
- * IFLA_STATS64 as `ip -s link` prints it (ip/ipaddress.c print_stats64): a header and a row of
- * numbers for each way, the columns as wide as the widest of the header and the numbers.
- */
-function statsText(link: Link): string {
-  const raw = link.raw.stats64 as Record<string, bigint>;
-  const n = (key: string) => raw[key] ?? 0n;
-  const rx = ["rxBytes", "rxPackets", "rxErrors", "rxDropped", "rxMissedErrors", "multicast"]
-    .map(n);
-  const tx = ["txBytes", "txPackets", "txErrors", "txDropped", "txCarrierErrors", "collisions"]
-    .map(n);
-  const compressed = [n("rxCompressed"), n("txCompressed")];
-  const widths = [10, 7, 6, 7, 7, 7, 10].map((width, i) =>
-    Math.max(
-      width,
-      String(i < 6 ? rx[i] : compressed[0]).length,
-      String(i < 6 ? tx[i] : compressed[1]).length,
-    )
-  );
-  const way = (name: string, labels: string[], values: bigint[], extra: bigint) => {
-    const header = [widths[0] - 4, ...widths.slice(1)].map((width, i) =>
-      (i < 6 ? labels[i] : extra ? "compressed" : "").padStart(width)
-    );
-    const row = (extra ? [...values, extra] : values).map((v, i) =>
-      `${String(v).padStart(widths[i])} `
-    );
-    return `    ${name}: ${header.join(" ")}\n    ${row.join("")}`;
-  };
-  return [
-    way("RX", ["bytes", "packets", "errors", "dropped", "missed", "mcast"], rx, compressed[0]),
-    way("TX", ["bytes", "packets", "errors", "dropped", "carrier", "collsns"], tx, compressed[1]),
-  ].join("\n");
+/** How -s, -h and -iec ask for a link's counters to be shown. */
+function statsOptions(global: Global): StatsOptions {
+  return { level: global.stats ?? 0, human: global.human, iec: global.iec };
 }
 
 const FOREVER = 4294967295;
@@ -575,14 +522,27 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
       return { link, bare: held.length === 0, selected };
     })
     .filter(({ bare, selected }) => selected.length || (bare && !global.family))
-    .map(({ link, selected }) => ({
-      ...forFamily(linkJson(link, names, false, global.details), global.family, dev !== undefined),
-      addr_info: selected.map(addressJson),
-    }));
-  if (global.json) return json(out, shown);
-  for (const link of shown) {
-    out(linkText(link, undefined, netns));
-    for (const a of link.addr_info) out(addressText(a));
+    .map(({ link, selected }) => {
+      const stats64 = global.stats ? stats64Json(link, statsOptions(global)) : undefined;
+      return {
+        link,
+        shown: {
+          ...forFamily(
+            linkJson(link, names, false, global.details),
+            global.family,
+            dev !== undefined,
+          ),
+          addr_info: selected.map(addressJson),
+          // As ip -s: the link's counters after its addresses.
+          ...(stats64 === undefined ? {} : { stats64 }),
+        },
+      };
+    });
+  if (global.json) return json(out, shown.map((entry) => entry.shown));
+  for (const { link, shown: entry } of shown) {
+    out(linkText(entry, undefined, netns));
+    for (const a of entry.addr_info) out(addressText(a));
+    if (entry.stats64 !== undefined) out(statsText(link, statsOptions(global)));
   }
 }
 

@@ -87,7 +87,9 @@ Commands:
                                        message level, link state), then the features that are on
 Commands and options may be shortened as ip takes them (ip a s, ip r, ip l, -d, -det).
 Options:
-  -s, --stats     statistics too (link show, qdisc/class/filter show)
+  -s, --stats     statistics too (link and addr show, qdisc/class/filter show); -s -s: a
+                  link's error counters too
+  -h, -human      with -s, a link's counters in units of 1000 (4.36k, 12.1M; -iec: of 1024)
   -d, -details    link and addr show: each link's details (ip -d: its kind, a bridge's,
                   vxlan's and macvlan's options, a bridge port's, queues, GSO/TSO/GRO
                   limits; refused elsewhere)
@@ -97,11 +99,11 @@ Options:
   -p, -pretty     JSON indented as ip -j -p
   -c, -color[=always|auto|never]
                   accepted; the output is plain
-  (ip's -s -s, -brief, -oneline, -resolve, -timestamp, -batch... are refused as not supported)
+  (ip's -brief, -oneline, -resolve, -timestamp, -batch... are refused as not supported)
   --netns NAME    run in the named network namespace (/run/netns/NAME)
   --capture FILE  write every message sent and received to FILE as pcap (nlmon's format:
                   tshark -r FILE, Wireshark)
-  --help          this text
+  --help, help    this text (-h is ip's -human)
 Exit status (as ip's): 0 done, 1 failed (not found...), 2 refused by the kernel, 255 bad usage`;
 
 /**
@@ -136,12 +138,10 @@ export async function run(
         ? OPTIONS_AFTER[arg]
         : undefined;
       if (option === "-json") global.json = true;
-      else if (option === "-stats") {
-        if (global.stats) {
-          throw new UsageError(`${shown(arg)} twice (ip's error details) is not supported`);
-        }
-        global.stats = true;
-      } else if (option === "-details") global.details = true;
+      else if (option === "-stats") global.stats = (global.stats ?? 0) + 1;
+      else if (option === "-human") global.human = true;
+      else if (option === "-iec") global.iec = true;
+      else if (option === "-details") global.details = true;
       else if (option === "-pretty") setPrettyJson(true);
       else if (option === "-color") {
         // Accepted; printed plain, as ip prints -color=auto anywhere but a terminal.
@@ -204,6 +204,18 @@ export async function run(
     if (global.details && !["link", "address", "neighbor", "neighbour"].includes(object ?? "")) {
       throw new UsageError(`-d (ip's -details) is not supported by ${shown(command)} (link, addr)`);
     }
+    // ip -s -s prints the error counters of a link; tc's -s -s and -iec mean other things.
+    const linkView = ["link", "address"].includes(object ?? "");
+    if ((global.stats ?? 0) > 1 && !linkView) {
+      throw new UsageError(
+        `-s -s (the error counters) is not supported by ${shown(command)} (link, addr)`,
+      );
+    }
+    if (global.iec && !linkView) {
+      throw new UsageError(
+        `-iec is not supported by ${shown(command)} (link and addr counters, with -h)`,
+      );
+    }
     if (capturePath !== undefined) global.capture = new CaptureFile(capturePath);
     await handler(operands, global, out);
     return 0;
@@ -242,13 +254,11 @@ const OPTIONS_AFTER: Record<string, string> = {
   "-n": "-netns",
   "--capture": "-capture",
   "--help": "-help",
-  "-h": "-help",
 };
 
 /** Which of ip's options `arg` is (as {@linkcode IP_OPTIONS} reads it), if any. */
 function ipOption(arg: string): string | undefined {
   if (arg === "--capture") return "-capture";
-  if (arg === "-h") return "-help"; // this tool's -h (ip's would be -human)
   const option = arg.startsWith("--") ? arg.slice(1) : arg;
   if (WHOLE_OPTIONS.includes(option)) return option;
   const [name, when] = option.split(/=(.*)/s);

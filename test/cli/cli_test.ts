@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CaptureFile } from "../../src/cli/_capture.ts";
 import { linkJson, linkText } from "../../src/cli/_ip.ts";
+import { countText } from "../../src/cli/_link_stats.ts";
 import {
   NETLINK_GENERIC,
   NETLINK_ROUTE,
@@ -1675,7 +1676,8 @@ test("cli global options: ip's, read as ip reads them (-j -p, -f inet6, --s, -c=
     [["-br", "link"], /^netlink: "-br" \(ip's -brief\) is not supported/],
     [["-o", "link"], /^netlink: "-o" \(ip's -oneline\) is not supported/],
     [["-b", "link"], /^netlink: "-b" \(ip's -batch\) is not supported/],
-    [["-s", "-s", "link"], /^netlink: "-s" twice \(ip's error details\) is not supported/],
+    [["-s", "-s", "qdisc"], /^netlink: -s -s \(the error counters\) is not supported by "qdisc"/],
+    [["-iec", "qdisc"], /^netlink: -iec is not supported by "qdisc"/],
     [["-f", "link", "link"], /^netlink: -family "link" is not supported \(inet, inet6\)/],
     [["-f"], /^netlink: Command line is not complete/],
     // ip -d prints route and rule lines otherwise ("unicast ...", "proto kernel").
@@ -1695,6 +1697,62 @@ test("cli global options: ip's, read as ip reads them (-j -p, -f inet6, --s, -c=
   // After the command, monitor's own options are not ip's (--raw is no -resolve).
   const monitor = cli(["--netns", ns.name, "monitor", "--raw", "link", "count", "0"]);
   assert.match(monitor.stderr, /^netlink: monitor: count "0" is not a positive number$/m);
+});
+
+test("cli -s -s, -h, -iec: a link's counters as ip -s prints them, under link and addr", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "link set vb0 up",
+    "addr add 10.9.0.1/24 dev va0",
+  ], { ipv6: false });
+  // Past 1000 bytes each way, for -h's units: to a neighbour that is not there, out of va0.
+  ns.ip("neigh", "add", "10.9.0.9", "lladdr", "02:00:00:00:00:09", "dev", "va0");
+  const datagram = "head -c 1400 /dev/zero > /dev/udp/10.9.0.9/9";
+  execFileSync("ip", ["netns", "exec", ns.name, "bash", "-c", Array(4).fill(datagram).join(";")]);
+  for (
+    const view of [
+      "-s link show",
+      "-s -s link show",
+      "-s -h link show",
+      "-h -s -s link show",
+      "-human -s -iec link show va0",
+      "-s addr show",
+      "-s -s -h addr show va0",
+    ]
+  ) {
+    const args = view.split(" ");
+    const text = cli(["--netns", ns.name, ...args]);
+    assert.equal(text.status, 0, `${view}: ${text.stderr}`);
+    assert.equal(text.stdout, ns.ip(...args), view);
+    assert.deepEqual(cliJson(ns, ...args), ns.json(...args), `-j ${view}`);
+  }
+  assert.match(cli(["--netns", ns.name, "-h", "-s", "link", "show", "va0"]).stdout, /\d\.\d\dk /);
+});
+
+test("cli -h's units as ip's print_num: three digits, k M G T P E (-iec: of 1024, ki...)", () => {
+  const human = { level: 1, human: true };
+  const iec = { level: 1, human: true, iec: true };
+  const cases: [bigint, typeof human, string][] = [
+    [999n, human, "999"],
+    [1000n, human, "1.00k"],
+    [4362n, human, "4.36k"],
+    [12_345n, human, "12.3k"],
+    [123_456n, human, "123k"],
+    [999_999n, human, "1000k"],
+    [1_234_567n, human, "1.23M"],
+    [98_765_432_100n, human, "98.8G"],
+    [2n ** 64n - 1n, human, "18.4E"],
+    [1023n, iec, "1023"],
+    [1024n, iec, "1.00ki"],
+    [4362n, iec, "4.26ki"],
+    [5n * 1024n ** 3n, iec, "5.00Gi"],
+  ];
+  for (const [count, options, text] of cases) {
+    assert.equal(countText(count, 10, options), `${text.padStart(10)} `, String(count));
+  }
+  // Without -h, the number itself.
+  assert.equal(countText(123_456n, 7, { level: 1 }), " 123456 ");
 });
 
 test("cli -d: each link's details as ip -d shows them (veth, macvlan, loopback), text and JSON, link and addr", () => {
