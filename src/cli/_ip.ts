@@ -95,6 +95,7 @@ import {
   protocolId,
   protocolName,
   realmName,
+  realmsId,
   routeTypeId,
   scopeId,
   scopeName,
@@ -850,6 +851,8 @@ export function routeText(r: Record<string, unknown>): string {
 }
 
 const ROUTE_KEYS = [
+  "realm",
+  "realms",
   "via",
   "dev",
   "table",
@@ -882,7 +885,10 @@ function tableOption(id: number): NewRoute["table"] {
 /** What `route add|del|replace` take of ROUTE_KEYS. */
 const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src"];
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
-const ROUTE_SHOW_KEYS = ["table", "dev", "proto", "type", "scope", "metric", "tos"];
+const ROUTE_SHOW_KEYS = [
+  ...["table", "dev", "oif", "proto", "type", "scope", "metric", "tos", "via", "src", "mark"],
+  ...["realm", "realms"],
+];
 
 /**
  * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
@@ -1110,6 +1116,63 @@ function gatewayOperand(
   return ipAddressText(text, family ?? (text === "default" ? "inet" : undefined));
 }
 
+/** `route show`'s via, src, mark and realms selectors, read as ip's iproute_list reads them. */
+function routeShowSelectors(
+  kw: Record<string, string>,
+  viaNamed: Global["family"],
+  family: Global["family"],
+) {
+  const prefix = (text: string, of: Global["family"]) => {
+    const found = dstPrefix(text, of);
+    // "all" or "any" of no family: no address, nothing selected (as ip's family 0).
+    return found.family === 0 ? undefined : found;
+  };
+  const realmsText = kw.realms ?? kw.realm;
+  let realms: { realm: number; mask: number } | undefined;
+  if (realmsText !== undefined) {
+    const realm = ipOperand(realmsId, realmsText, "invalid realms");
+    // As ip: a part not given (no "FROM/", or "FROM/" with no TO) is any.
+    let mask = 0xffff_ffff;
+    if ((realm & 0xffff) === 0 && realmsText.endsWith("/")) mask &= ~0xffff;
+    if ((realm >>> 16) === 0 && (!realmsText.includes("/") || realmsText.startsWith("/"))) {
+      mask &= 0xffff;
+    }
+    realms = { realm, mask: mask >>> 0 };
+  }
+  return {
+    via: kw.via === undefined ? undefined : prefix(kw.via, viaNamed ?? family),
+    prefsrc: kw.src === undefined ? undefined : prefix(kw.src, family),
+    mark: kw.mark === undefined ? undefined : ipNumber(kw.mark, "invalid mark value"),
+    realms,
+  };
+}
+
+/** The bytes of `address`, or zeros of `family`'s length where there is none (ip's inet_prefix). */
+function addressBytes(address: string | undefined, family: number): Uint8Array {
+  return address === undefined ? new Uint8Array(family === 10 ? 16 : 4) : parseIP(address);
+}
+
+/**
+ * Whether route `r` goes via `via` as ip's filter_nlmsg decides: its gateway (RTA_GATEWAY, or
+ * RTA_VIA of another family) is of the family asked for and within the prefix; a route with no
+ * gateway (a multipath route's are its paths') has none, the family's zero address.
+ */
+function selectedVia(r: Route, via: DstPrefix | undefined): boolean {
+  if (via === undefined) return true;
+  const own = r.family === "inet6" ? 10 : 2;
+  const family = r.gateway === undefined ? own : ipFamily(r.gateway);
+  if (family !== via.family) return false;
+  return sameBits(addressBytes(r.gateway, family), via.address, via.bits);
+}
+
+/** Whether a route's `address` (its prefsrc) is of the prefix's family and within it. */
+function selectedAddress(r: Route, address: string | undefined, prefix?: DstPrefix): boolean {
+  if (prefix === undefined) return true;
+  const family = r.family === "inet6" ? 10 : 2;
+  if (family !== prefix.family) return false;
+  return sameBits(addressBytes(address, family), prefix.address, prefix.bits);
+}
+
 /** `route show|get|add|del|replace`. */
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, operands] = verb(
@@ -1127,6 +1190,10 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     if (kw.table === "cache") delete kw.table;
     const { root, match } = dstSelectors(words, global.family);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
+    // As ip: "oif" is "dev" (the last given of either, as ip reads them in turn).
+    const devKey = rest.findLast((word) => word === "dev" || word === "oif");
+    if (devKey !== undefined) kw.dev = kw[devKey];
+    delete kw.oif;
     // As ip: "proto all" selects nothing (and the protocol is shown then).
     if (kw.proto === "all") delete kw.proto;
     // As ip: table 0 (or a name for it, "unspec") is every table, as "all" is.
@@ -1162,11 +1229,16 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     const tos = kw.tos === undefined
       ? undefined
       : ipOperand(dsfieldId, kw.tos, "TOS value is invalid");
+    const { via, prefsrc, mark, realms } = routeShowSelectors(kw, viaNamed, global.family);
     const shown = routes.filter((r) =>
       selectedDst(r, root, match)
       && (scope === undefined || r.raw.rtmScope === scope)
       && (metric === undefined || (r.metric ?? 0) === metric)
       && (tos === undefined || (r.tos ?? 0) === tos)
+      && selectedVia(r, via)
+      && selectedAddress(r, r.prefsrc, prefsrc)
+      && (mark === undefined || (r.raw.mark ?? 0) === mark)
+      && (realms === undefined || (((r.raw.flow ?? 0) ^ realms.realm) & realms.mask) === 0)
     ).map((r) => {
       const route = routeJson(r, table !== undefined && table !== "all");
       if (kw.dev) delete route.dev;
@@ -1174,6 +1246,15 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       if (scope !== undefined) delete route.scope;
       if (metric !== undefined) delete route.metric;
       if (tos !== undefined) delete route.tos;
+      // As ip's print_route: a gateway or source asked for as a whole address, and realms asked
+      // for both ways, are not printed.
+      const hostBits = r.family === "inet6" ? 128 : 32;
+      if (via?.bits === hostBits) {
+        delete route.gateway;
+        delete route.via;
+      }
+      if (prefsrc?.bits === hostBits) delete route.prefsrc;
+      if (realms?.mask === 0xffff_ffff) delete route.flow;
       return route;
     });
     if (global.json) json(out, shown);

@@ -215,6 +215,24 @@ export function realmName(id: number): string {
   return (id < 256 ? REALMS.name(id) : undefined) ?? String(id);
 }
 
+/** A realm as ip takes one (rtnl_rtrealm_a2n): a name, or a number up to 255. */
+function realmId(text: string): number | undefined {
+  return REALMS.id(text) ?? unsigned(text, 255);
+}
+
+/**
+ * Realms as ip takes them (get_rt_realms_or_raw): `[FROM/]TO`, each a realm ({@linkcode realmId}),
+ * FROM in the high 16 bits; else the whole of RTA_FLOW as a number.
+ */
+export function realmsId(text: string): number | undefined {
+  const slash = text.indexOf("/");
+  const from = slash < 0 ? 0 : realmId(text.slice(0, slash));
+  const rest = slash < 0 ? text : text.slice(slash + 1);
+  const to = rest === "" ? 0 : realmId(rest);
+  if (from === undefined || to === undefined) return unsigned(text);
+  return ((from << 16) | to) >>> 0;
+}
+
 /** A TOS or DS field as ip prints it (rtnl_dsfield_n2a): its name, or "0x" and two digits. */
 export function dsfieldName(id: number): string {
   return DSFIELDS.name(id) ?? `0x${id.toString(16).padStart(2, "0")}`;
