@@ -86,8 +86,10 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
   const debug = await ask("debug-get");
   const state = await ask("linkstate-get");
   const features = await ask("features-get");
-  // features-get answers with list bitsets (nomask): the bits listed are the ones set.
-  const active = ((features?.active as Bitset | undefined)?.bits?.bit ?? []).map((b) => b.name!);
+  // features-get answers with list bitsets (nomask): the bits listed are the ones set. A bit the
+  // kernel names "" (a feature since removed: NETIF_F_GSO_UDP's) is not listed, as by ethtool -k.
+  const active = ((features?.active as Bitset | undefined)?.bits?.bit ?? [])
+    .map((b) => b.name ?? "").filter((name) => name !== "");
   const duplexNames: Record<number, string> = { ...DUPLEX, [DUPLEX_UNKNOWN]: "Unknown" };
   if (global.json) {
     return json(out, {

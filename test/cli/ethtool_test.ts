@@ -27,8 +27,37 @@ test("cli ethtool DEV prints ethtool's settings block, then the features on", ()
       `${dev}:\n${got.stdout}\nethtool:\n${want.stdout}`,
     );
     assert.match(got.stdout.slice(want.stdout.length), new RegExp(`^Features on for ${dev}:\n`));
+    // Each feature listed is one ethtool -k shows on (by the kernel's name, or ethtool's older
+    // one for those it renames), and each ethtool -k shows on is listed.
+    const ours = got.stdout.split(`Features on for ${dev}:\n`)[1].trimEnd().split("\n")
+      .map((line) => line.replace(/: on$/, ""));
+    const k = spawnSync("ip", ["netns", "exec", ns.name, "ethtool", "-k", dev], {
+      encoding: "utf8",
+    }).stdout;
+    const on = new Set([...k.matchAll(/^\t?([^\t:]+): on/gm)].map((m) => m[1]));
+    for (const name of ours) {
+      assert.ok(on.has(ETHTOOL_NAMES[name] ?? name), `${dev}: ${JSON.stringify(name)} is not on`);
+    }
+    const listed = new Set(ours.map((name) => ETHTOOL_NAMES[name] ?? name));
+    for (const name of on) {
+      if (!GROUPS.includes(name)) assert.ok(listed.has(name), `${dev}: ${name} not listed`);
+    }
   }
 });
+
+/** The features ethtool -k shows by its older names (ethtool's off_flag_def). */
+const ETHTOOL_NAMES: Record<string, string> = {
+  "rx-checksum": "rx-checksumming",
+  "tx-generic-segmentation": "generic-segmentation-offload",
+  "rx-gro": "generic-receive-offload",
+  "rx-lro": "large-receive-offload",
+  "tx-vlan-hw-insert": "tx-vlan-offload",
+  "rx-vlan-hw-parse": "rx-vlan-offload",
+  "rx-ntuple-filter": "ntuple-filters",
+  "rx-hashing": "receive-hashing",
+};
+/** ethtool -k's lines that sum up several features (tx-checksumming: the tx-checksum-* ones). */
+const GROUPS = ["tx-checksumming", "scatter-gather", "tcp-segmentation-offload"];
 
 test("cli ethtool: link modes as ethtool lays them out, a half duplex mode beside its full one", () => {
   const names = [
