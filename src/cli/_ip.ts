@@ -1457,16 +1457,33 @@ async function routeGet(words: string[], global: Global, out: Output): Promise<v
 
 // ---- neigh ------------------------------------------------------------------------------------
 
-/** A neighbour with `ip -j neigh show`'s names. */
-export function neighbourJson(n: Neighbour, devAsked: boolean): Record<string, unknown> {
+/**
+ * A neighbour with `ip -j neigh show`'s names; with `stats` (-s), its cache times in seconds
+ * (NDA_CACHEINFO, in clock ticks: USER_HZ, 100 a second) and probes, as ip -s prints them.
+ */
+export function neighbourJson(
+  n: Neighbour,
+  devAsked: boolean,
+  stats = false,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { dst: n.address };
   if (!devAsked && n.dev !== undefined) out.dev = n.dev;
   if (n.lladdr !== undefined) out.lladdr = n.lladdr;
   for (const flag of n.flags) out[flag] = null;
+  const cache = n.raw.cacheinfo;
+  if (stats && cache !== undefined) {
+    if (cache.refcnt) out.refcnt = cache.refcnt;
+    out.used = Math.trunc(cache.used / 100);
+    out.confirmed = Math.trunc(cache.confirmed / 100);
+    out.updated = Math.trunc(cache.updated / 100);
+  }
+  if (stats && n.raw.probes !== undefined) out.probes = n.raw.probes;
   // As ip's print_neigh: no state for state 0 (NUD_NONE), else the name of each bit it names
   // (the kernel keeps a state of several bits as it was given: STALE and PERMANENT).
   const state = n.raw.ndmState;
   if (state !== 0) out.state = NEIGH_STATE_BITS.filter(([bit]) => state & bit).map(([, s]) => s);
+  // Who added it (NDA_PROTOCOL: `ip neigh add ... protocol static`), as ip prints it.
+  if (n.raw.protocol) out.protocol = protocolName(n.raw.protocol);
   return out;
 }
 
@@ -1505,7 +1522,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
         (raw.ndmState === 0 ? states & NUD_NONE_BIT : states & raw.ndmState)
         || raw.ndmFlags & (NTF_PROXY | NTF_EXT_LEARNED)
       )
-      .map((n) => neighbourJson(n, kw.dev !== undefined));
+      .map((n) => neighbourJson(n, kw.dev !== undefined, global.stats !== undefined));
     if (global.json) return json(out, shown);
     for (const n of shown) out(neighbourText(n));
     return;
@@ -1561,14 +1578,20 @@ function showStates(args: string[]): [number, string[]] {
 /** A neighbour's line as `ip neigh show` prints it, from its `ip -j` shape. */
 export function neighbourText(n: Record<string, unknown>): string {
   const flags = Object.keys(n).filter((k) => n[k] === null);
-  // As ip: every field followed by a space.
-  return [
+  // As ip: every field followed by a space...
+  let text = [
     n.dst,
     ...(n.dev ? ["dev", n.dev] : []),
     ...(n.lladdr ? ["lladdr", n.lladdr] : []),
     ...flags,
-    ...(n.state as string[] | undefined ?? []),
   ].join(" ") + " ";
+  // ...but the cache times, each after a space ("lladdr X  used 1/2/3probes 0 STALE").
+  if (n.refcnt !== undefined) text += ` ref ${n.refcnt}`;
+  if (n.used !== undefined) text += ` used ${n.used}/${n.confirmed}/${n.updated}`;
+  if (n.probes !== undefined) text += `probes ${n.probes} `;
+  for (const state of (n.state as string[] | undefined) ?? []) text += `${state} `;
+  if (n.protocol !== undefined) text += `proto ${n.protocol} `;
+  return text;
 }
 
 // ---- rule -------------------------------------------------------------------------------------

@@ -88,8 +88,8 @@ Commands:
                                        message level, link state), then the features that are on
 Commands and options may be shortened as ip takes them (ip a s, ip r, ip l, -d, -det).
 Options:
-  -s, --stats     statistics too (link and addr show, qdisc/class/filter show); -s -s: a
-                  link's error counters too
+  -s, --stats     statistics too (link, addr and neigh show, qdisc/class/filter show);
+                  -s -s: a link's error counters too
   -h, -human      with -s, a link's counters in units of 1000 (4.36k, 12.1M; -iec: of 1024)
   -d, -details    link and addr show: each link's details (ip -d: its kind, a bridge's,
                   vxlan's and macvlan's options, a bridge port's, queues, GSO/TSO/GRO

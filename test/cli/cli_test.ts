@@ -1779,6 +1779,33 @@ test("cli -h's units as ip's print_num: three digits, k M G T P E (-iec: of 1024
   assert.equal(countText(123_456n, 7, { level: 1 }), " 123456 ");
 });
 
+test("cli neigh show: the protocol that added an entry, and with -s its cache times and probes, as ip", () => {
+  using ns = quietNetns([
+    "link add va0 type veth peer name vb0",
+    "link set va0 up",
+    "neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev va0",
+    "neigh add 10.9.0.6 lladdr 02:00:00:00:00:06 dev va0 nud stale protocol static",
+    "neigh add 10.9.0.7 lladdr 02:00:00:00:00:07 dev va0 nud reachable router protocol 42",
+  ], { ipv6: false });
+  // The times are whole seconds since an event: one may tick between ip's read and ours.
+  const ticks = (text: string) => text.replace(/used \d+\/\d+\/\d+/g, "used T/T/T");
+  const jsonTicks = (value: Record<string, unknown>[]) =>
+    value.map((n) => ({ ...n, used: 0, confirmed: 0, updated: 0 }));
+  for (const view of ["neigh show", "-s neigh show", "-s neigh show dev va0"]) {
+    const args = view.split(" ");
+    const text = cli(["--netns", ns.name, ...args]);
+    assert.equal(text.status, 0, `${view}: ${text.stderr}`);
+    assert.equal(ticks(text.stdout), ticks(ns.ip(...args)), view);
+    const [ours, theirs] = [cliJson(ns, ...args), ns.json(...args)];
+    assert.deepEqual(
+      view.startsWith("-s") ? jsonTicks(ours) : ours,
+      view.startsWith("-s") ? jsonTicks(theirs) : theirs,
+      `-j ${view}`,
+    );
+  }
+  assert.match(ns.ip("-s", "neigh", "show"), /used \d+\/\d+\/\d+probes \d+ STALE proto static/);
+});
+
 test("cli -d: each link's details as ip -d shows them (veth, macvlan, loopback), text and JSON, link and addr", () => {
   using ns = quietNetns([
     "link add va0 type veth peer name vb0",
