@@ -127,6 +127,11 @@ test("a vxlan's ttlInherit reads as ip reads it (a u8 0 or 1, sent for a flag), 
   // Written as the kernel's policy takes it (a flag, as ip sends "ttl inherit").
   await ip.link.add({ name: "vx2", kind: "vxlan", data: { id: 44, port: 4789, ttlInherit: true } });
   assert.match(ns.ip("-d", "link", "show", "vx2"), /ttl inherit/);
+  // Another flag, read back as a boolean as the kernel sends it (present when set).
+  await ip.link.add({ name: "vx3", kind: "vxlan", data: { id: 45, port: 4789, gbp: true } });
+  assert.match(ns.ip("-d", "link", "show", "vx3"), / gbp /);
+  assert.equal(((await ip.link.get("vx3")).data as Record<string, unknown>).gbp, true);
+  assert.equal(((await ip.link.get("vx2")).data as Record<string, unknown>).gbp, undefined);
 });
 
 test("rt-link proto-down-reason is a nest of u32s, read and written as ip does", async () => {
