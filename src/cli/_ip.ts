@@ -1021,11 +1021,11 @@ function sameBits(a: Uint8Array, b: Uint8Array, bits: number): boolean {
  * Whether route `r` is selected by `root` (its prefix lies within: ip's rdst) and `match` (it
  * covers the prefix: ip's mdst), as ip's filter_nlmsg decides; `exact PREFIX` is both.
  */
-function selectedDst(r: Route, root?: DstPrefix, match?: DstPrefix): boolean {
+function selectedDst(r: Route, root?: DstPrefix, match?: DstPrefix, prefix = r.dst): boolean {
   const family = r.family === "inet" ? 2 : r.family === "inet6" ? 10 : -1;
-  const dst = r.dst === "default"
+  const dst = prefix === "default"
     ? { address: new Uint8Array(0), prefixLength: 0 }
-    : parsePrefix(r.dst);
+    : parsePrefix(prefix);
   const length = dst.prefixLength;
   if (root !== undefined) {
     if (root.family && (family !== root.family || root.bits > length)) return false;
@@ -1042,6 +1042,32 @@ function selectedDst(r: Route, root?: DstPrefix, match?: DstPrefix): boolean {
     }
   }
   return true;
+}
+
+/**
+ * `words` without their `from [root|match|exact] PREFIX` selectors, and those selectors' words
+ * (`[root|match|exact] PREFIX` each, for {@linkcode dstSelectors}), as ip's iproute_list reads a
+ * source prefix.
+ */
+function fromOperands(words: string[]): [string[], string[]] {
+  const rest: string[] = [];
+  const from: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== "from") {
+      rest.push(words[i]);
+      continue;
+    }
+    const kind = words[++i];
+    if (kind === undefined) throw new UsageError("Command line is not complete. Try --help");
+    from.push(kind);
+    if (["root", "match", "exact"].includes(kind)) {
+      if (words[++i] === undefined) {
+        throw new UsageError("Command line is not complete. Try --help");
+      }
+      from.push(words[i]);
+    }
+  }
+  return [rest, from];
 }
 
 /** The `[to] [root|match|exact] PREFIX` selectors of `route show` (the last of each wins). */
@@ -1182,16 +1208,19 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   );
   if (action === "get") return await routeGet(operands, global, out);
   const [rest, viaNamed] = viaFamily(operands);
-  const [kw, positional] = keywords(rest, ROUTE_KEYS, { via: secondVia });
+  // As ip: `route show from [root|match|exact] PREFIX` selects by the source prefix (RTA_SRC).
+  const [others, fromWords] = action === "show" ? fromOperands(rest) : [rest, []];
+  const [kw, positional] = keywords(others, ROUTE_KEYS, { via: secondVia });
   if (action === "show") {
     // As ip: "cache" (or "cached", "cloned") or "table cache" lists the main table's cache.
     const words = positional.filter((word) => !["cache", "cached", "cloned"].includes(word));
     const cached = words.length < positional.length || kw.table === "cache";
     if (kw.table === "cache") delete kw.table;
     const { root, match } = dstSelectors(words, global.family);
+    const from = dstSelectors(fromWords, global.family);
     selectors(kw, ROUTE_SHOW_KEYS, "route show");
     // As ip: "oif" is "dev" (the last given of either, as ip reads them in turn).
-    const devKey = rest.findLast((word) => word === "dev" || word === "oif");
+    const devKey = others.findLast((word) => word === "dev" || word === "oif");
     if (devKey !== undefined) kw.dev = kw[devKey];
     delete kw.oif;
     // As ip: "proto all" selects nothing (and the protocol is shown then).
@@ -1232,6 +1261,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     const { via, prefsrc, mark, realms } = routeShowSelectors(kw, viaNamed, global.family);
     const shown = routes.filter((r) =>
       selectedDst(r, root, match)
+      && selectedDst(r, from.root, from.match, r.src ?? "default")
       && (scope === undefined || r.raw.rtmScope === scope)
       && (metric === undefined || (r.metric ?? 0) === metric)
       && (tos === undefined || (r.tos ?? 0) === tos)

@@ -62,7 +62,7 @@ Commands:
                                        site or a number)
   route show [table T|cache] [dev D] [proto P] [type T] [scope S] [metric N] [tos T]
              [via [inet|inet6] PREFIX] [src PREFIX] [realms [FROM/]TO] [mark M]
-             [[root|match|exact] PREFIX]
+             [from [root|match|exact] PREFIX] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
   route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV|vrf NAME] [mark M] [tos T]
             [uid U] [sport P] [dport P] [ipproto P] [fibmatch] [notify] [connected]

@@ -181,6 +181,11 @@ test("cli --json equals ip -j: links, addresses, routes, lookups, neighbours, ru
     assert.equal(text.stdout, ns.ip("route", "show", ...selector), selector.join(" "));
   }
   same(["-6", "route", "show", "via", "2001:db8::2"]);
+  // The source prefix (RTA_SRC), with root, match and exact as for the destination.
+  for (const from of ["2001:db8:100::/48", "root 2001:db8::/32", "match 2001:db8:100:1::/64"]) {
+    same(["-6", "route", "show", "from", ...from.split(" ")]);
+  }
+  same(["-6", "route", "show", "from", "root", "2001:db8:100::/40"]);
   same(["-6", "route", "show", "src", "2001:db8::/32"]);
   // Destination selectors, as ip's filter_nlmsg applies them.
   same(["route", "show", "10.50.0.0/16"]);
@@ -2046,9 +2051,9 @@ test("cli errors: one line on stderr and a non-zero status", () => {
     ],
     [["--netns", ns.name, "qdisc", "foo"], 255, /^netlink: Command "foo" is unknown/],
     [
-      ["--netns", ns.name, "route", "show", "from", "10.9.0.0/16"],
+      ["--netns", ns.name, "route", "show", "iif", "br0"],
       255,
-      /^netlink: route show selects by table, dev, oif, proto, .*, realms, not "from"/,
+      /^netlink: route show selects by table, dev, oif, proto, .*, realms, not "iif"/,
     ],
     [
       ["--netns", ns.name, "neigh", "show", "lladdr", "02:00:00:00:00:05"],
