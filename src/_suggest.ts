@@ -6,15 +6,46 @@
  */
 
 /**
+ * What `ip`, pyroute2 and vishvananda/netlink call a thing, by the name's letters (lowercase, no
+ * `-` or `_`), and what this library may call it, first found first: a person who knows those
+ * tools types their word (`via`, `type`, `state="up"`, a vxlan's `vni` and `dstport`), which is
+ * no typo of ours.
+ */
+const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
+  via: ["gateway"],
+  gw: ["gateway"],
+  oif: ["dev"],
+  priority: ["metric"],
+  type: ["kind"],
+  state: ["up"],
+  ifname: ["name"],
+  mac: ["lladdr", "address"],
+  hardwareaddr: ["lladdr", "address"],
+  lookup: ["table"],
+  pref: ["priority"],
+  validlft: ["validLifetime"],
+  preferredlft: ["preferredLifetime"],
+  netnsfd: ["netns"],
+  vni: ["id"],
+  dstport: ["port"],
+  dev: ["link"],
+};
+
+/**
  * ` (did you mean "x"?)` for the candidate closest to a name that is not one, or "" when none
- * is close: the kernel's spelling of a camelCase key (`vlan-filtering`), another case, or a
- * typo of a few letters.
+ * is close: the kernel's spelling of a camelCase key (`vlan-filtering`), another case, a typo of
+ * a few letters, or the word `ip`, pyroute2 or vishvananda/netlink use for a candidate (`via`
+ * for `gateway`).
  */
 export function suggestion(name: string, candidates: Iterable<string>): string {
   const wanted = name.toLowerCase().replace(/[-_]/g, "");
+  const given = [...candidates];
+  const words = Object.hasOwn(OTHER_TOOLS_WORDS, wanted) ? OTHER_TOOLS_WORDS[wanted] : [];
+  const ours = words.find((word) => given.includes(word));
+  if (ours !== undefined) return ` (did you mean "${ours}"?)`;
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.min(3, Math.floor(wanted.length / 3)));
-  for (const candidate of candidates) {
+  for (const candidate of given) {
     const distance = editDistance(wanted, candidate.toLowerCase().replace(/[-_]/g, ""));
     if (distance < bestDistance || (distance === bestDistance && best === undefined)) {
       best = candidate;
