@@ -14,6 +14,7 @@ import {
   RTM_F_CLONED,
   RTM_F_LOOKUP_TABLE,
 } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { NetlinkFamily } from "../ynl/family.ts";
@@ -537,7 +538,9 @@ export class Routes {
    * The routes of a table (`ip route show [table T]`; default "main", "all" for every table),
    * IPv4 and IPv6 unless `family` says. Filtered by the kernel where it can (strict checking:
    * table, link, protocol, type) and here in any case; cloned (cache) routes are left out, as
-   * `ip` leaves them out, or are all that is listed with `cached: true`.
+   * `ip` leaves them out, or are all that is listed with `cached: true`. A table no route was
+   * ever added to lists empty (where `ip -4 route show table 100` says the kernel's "FIB table
+   * does not exist").
    *
    * @example
    * ```ts
@@ -574,7 +577,13 @@ export class Routes {
     if (protocol !== undefined) request.rtmProtocol = protocol;
     if (type !== undefined) request.rtmType = type;
     await ctx.refreshNames();
-    const raws = await ctx.list("route list", () => ctx.route.dump("getroute", request as never));
+    // A table the kernel never made (no route was ever added to it) is ENOENT "FIB table does
+    // not exist" to a dump of one family, nothing to AF_UNSPEC's: empty, either way.
+    const raws = await ctx.list("route list", () => ctx.route.dump("getroute", request as never))
+      .catch((err) => {
+        if (table && err instanceof NetlinkError && err.code === "ENOENT") return [];
+        throw err;
+      });
     const out: Route[] = [];
     const names = ctx.names;
     for (const raw of raws) {

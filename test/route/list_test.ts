@@ -386,6 +386,19 @@ test("route.list() defaults to table main; table, dev and protocol filters match
   assert.deepEqual(statics.map((r) => r.dst).sort(), ["10.5.0.0/16", "2001:db8:5::/48"]);
 });
 
+test("route.list() of a table with no routes is empty for every family, not the kernel's ENOENT", async () => {
+  // The kernel answers a dump of a table it has not made (no route was ever added to it) with
+  // ENOENT "FIB table does not exist" when one family is asked for, and with nothing for
+  // AF_UNSPEC: an empty table, whichever was asked, as pyroute2 and vishvananda list it.
+  for (const family of [undefined, "inet", "inet6"] as const) {
+    assert.deepEqual(await ip.route.list({ table: 4242, ...(family ? { family } : {}) }), []);
+    assert.deepEqual(
+      await ip.route.list({ table: 4242, cached: true, ...(family ? { family } : {}) }),
+      [],
+    );
+  }
+});
+
 test("routes without flags share one frozen empty flags array (src/route/README.md's Cost)", async () => {
   const flagless = (await ip.route.list({ table: "all" })).filter((r) => r.flags.length === 0);
   assert.ok(flagless.length >= 2, `${flagless.length} routes without flags`);
