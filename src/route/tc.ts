@@ -33,7 +33,7 @@ import { rtLink } from "../ynl/rt_link.ts";
 // A type only: the tc codec (the largest module of the route layer) is imported by open(), so a
 // script that never opens a TrafficControl does not load it.
 import type { tc as tcDescriptor } from "../ynl/tc.ts";
-import { explain, listed } from "./_context.ts";
+import { explain, type Hints, listed } from "./_context.ts";
 import { checkLinkRef, linkIndex } from "./_link_ref.ts";
 import { printAs, printFieldsOnly } from "./_names.ts";
 import { checkFilterKeys, checkQdiscKeys } from "./_tc_keys.ts";
@@ -320,6 +320,34 @@ function failed(object: string, verb: string, spec: { dev: Device; classid?: TcH
 }
 
 /**
+ * What a write's refusal means, where the kernel's words are its flags' (`NLM_F_REPLACE needed
+ * to override`) or none: the method to use instead. A class's ENOENT is its qdisc missing (the
+ * kernel looks the qdisc up by the class id's major; a parent class that is not there is root).
+ */
+function writeHints(
+  object: string,
+  mode: keyof typeof WRITE_FLAGS,
+  { dev, major }: { dev: Device; major: string },
+): Hints {
+  const hints: Hints = {};
+  if (mode === "add" && object === "qdisc") {
+    hints.EEXIST = "a qdisc is in that place or has that handle: replaceQdisc() replaces it, "
+      + "changeQdisc() changes its options, deleteQdisc() removes it";
+  }
+  if (mode === "add" && object === "class") {
+    hints.EEXIST = "the class exists: changeClass() changes it, replaceClass() adds or changes "
+      + "it, deleteClass() removes it";
+  }
+  if (object === "class") {
+    hints.ENOENT = (err) =>
+      err.detail
+        ? undefined
+        : `no qdisc ${major}: on ${dev} holds it: add its qdisc first, tc.qdiscs() lists them`;
+  }
+  return hints;
+}
+
+/**
  * What a delete sends for an object a list gave, to delete that one: its place as the kernel
  * sent it (device index, parent, handle, kind; a filter's pref and protocol, and chain), not
  * names and text that may have gone stale. Undefined for any other argument.
@@ -497,15 +525,31 @@ export class TrafficControl implements AsyncDisposable {
   ): Promise<void> {
     const message = await request; // the spec is checked once this resolves
     const object = op === "newqdisc" ? "qdisc" : op === "newtclass" ? "class" : "filter";
-    await this.#do(op, message, failed(object, mode, spec), { flags: WRITE_FLAGS[mode] });
+    const what = failed(object, mode, spec);
+    await this.#do(
+      op,
+      message,
+      what,
+      { flags: WRITE_FLAGS[mode] },
+      writeHints(object, mode, {
+        dev: spec.dev,
+        major: ((message.handle as number) >>> 16).toString(16),
+      }),
+    );
   }
 
   /** A request whose refusal says what failed, and what to do where the errno tells (EPERM). */
-  async #do(op: string, message: TcMessage, what: string, options?: { flags: number }) {
+  async #do(
+    op: string,
+    message: TcMessage,
+    what: string,
+    options?: { flags: number },
+    hints?: Hints,
+  ) {
     try {
       await this.#loose.do(op, message, options);
     } catch (err) {
-      throw explain(err, what);
+      throw explain(err, what, hints);
     }
   }
 

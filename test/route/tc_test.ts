@@ -826,6 +826,38 @@ test("tc qdiscs: added, listed as `tc -s -j qdisc show`, changed, replaced, dele
   assert.ok(!tcJson<TcJsonQdisc[]>(ns, "qdisc", "show").some((q) => q.kind === "clsact"));
 });
 
+test("tc errors: a qdisc or class there already, or a class's missing qdisc, says which method to use (not NLM_F_REPLACE)", async () => {
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb" });
+  await tc.addClass({ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "1mbit" });
+  // The root taken by another qdisc, or the handle by this one: the kernel's text, then ours.
+  const qdiscThere =
+    "a qdisc is in that place or has that handle: replaceQdisc() replaces it, changeQdisc() "
+    + "changes its options, deleteQdisc() removes it";
+  await assert.rejects(tc.addQdisc({ dev: "va0", handle: "2:", kind: "htb" }), {
+    message: `EEXIST: qdisc add on va0: NLM_F_REPLACE needed to override (${qdiscThere})`,
+  });
+  await assert.rejects(tc.addQdisc({ dev: "va0", handle: "1:", kind: "htb" }), {
+    message: `EEXIST: qdisc add on va0: Exclusivity flag on, cannot modify (${qdiscThere})`,
+  });
+  await assert.rejects(
+    tc.addClass({ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "2mbit" }),
+    {
+      message: "EEXIST: class add 1:10 on va0: File exists (the class exists: changeClass() "
+        + "changes it, replaceClass() adds or changes it, deleteClass() removes it)",
+    },
+  );
+  // A class under a qdisc that is not there: the kernel says only ENOENT.
+  await assert.rejects(
+    tc.addClass({ dev: "va0", parent: "9:", classid: "9:1", kind: "htb", rate: "1mbit" }),
+    {
+      message: "ENOENT: class add 9:1 on va0: No such file or directory (no qdisc 9: on va0 "
+        + "holds it: add its qdisc first, tc.qdiscs() lists them)",
+    },
+  );
+});
+
 /** `tc class show dev DEV` lines as { handle: words after it }. */
 function tcClasses(ns: Netns, dev: string): Map<string, string> {
   const lines = tcRun(ns, "class", "show", "dev", dev).trim().split("\n").filter(Boolean);
@@ -1075,12 +1107,12 @@ test("tc errors: bad values are refused before sending, naming the field; unknow
     tc.addQdisc({ dev: "va0", kind: "sfq" } as unknown as QdiscSpec),
     /qdisc kind "sfq" is not supported/,
   );
-  // The kernel's own refusal keeps its text, after what failed.
+  // The kernel's own refusal keeps its text, after what failed (and what it means, after).
   await assert.rejects(
     tc.addClass({ dev: "va0", parent: "1:", classid: "1:10", kind: "htb", rate: "1mbit" }),
     (err: Error & { code?: string }) =>
       err.code === "ENOENT"
-      && err.message === "ENOENT: class add 1:10 on va0: No such file or directory",
+      && err.message.startsWith("ENOENT: class add 1:10 on va0: No such file or directory ("),
   );
   await assert.rejects(
     tc.deleteQdisc({ dev: "va0", handle: "7:" }),
