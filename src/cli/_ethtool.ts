@@ -54,6 +54,13 @@ function isOn(set: Bitset, bit: Bit, mask = false): boolean {
 export async function ethtoolCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [dev, ...extra] = args;
   if (dev === undefined) throw new UsageError("ethtool needs a device");
+  // ethtool's other views (-k, -S, -i...): one ethtool user types first, which this tool lacks.
+  if (dev.startsWith("-")) {
+    throw new UsageError(
+      `ethtool ${printable(dev)} is not supported: ethtool DEV alone prints the device's `
+        + "settings, then the features that are on",
+    );
+  }
   if (extra.length) throw unexpected(extra[0]);
   await using client = await family(
     ethtool,

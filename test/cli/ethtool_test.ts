@@ -136,3 +136,15 @@ test("cli ethtool: Wake-on-LAN and the message level as ethtool prints them", ()
   // A device without them (EOPNOTSUPP, as veth) prints neither.
   assert.deepEqual([...wolText(undefined), ...debugText(undefined)], []);
 });
+
+test("cli ethtool: ethtool's options (-k, -S, -i...) are refused as such, before any request, not as an unexpected device", () => {
+  for (const option of ["-k", "-S", "-i", "--show-features"]) {
+    const got = cli(["ethtool", option, "lo"]);
+    assert.equal(got.status, 255, got.stderr);
+    assert.equal(
+      got.stderr,
+      `netlink: ethtool ${option} is not supported: ethtool DEV alone prints the device's `
+        + "settings, then the features that are on\n",
+    );
+  }
+});
