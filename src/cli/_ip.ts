@@ -883,7 +883,7 @@ function tableOption(id: number): NewRoute["table"] {
 }
 
 /** What `route add|del|replace` take of ROUTE_KEYS. */
-const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src"];
+const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src", "scope"];
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = [
   ...["table", "dev", "oif", "proto", "type", "scope", "metric", "tos", "via", "src", "mark"],
@@ -1322,6 +1322,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       ? { protocol: ipOperand(protocolId, kw.proto, "\"protocol\" value is invalid") }
       : {}),
     ...(kw.src ? { prefsrc: ipAddressText(kw.src, global.family ?? prefixFamily(dst)) } : {}),
+    ...(kw.scope !== undefined
+      ? { scope: ipOperand(scopeId, kw.scope, "invalid \"scope\" value") }
+      : {}),
   } as NewRoute;
   await withRoute(global, (ip) =>
     action === "add"

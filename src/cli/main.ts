@@ -68,7 +68,8 @@ Commands:
             [uid U] [sport P] [dport P] [ipproto P] [fibmatch] [notify] [connected]
                                        route lookup (ip route get; ADDRESS as ip reads it:
                                        default, 10.9, 10.0.0.7/24 looked up as /32)
-  route add|del PREFIX [via [inet|inet6] GW] [dev DEV] [table T] [metric N] [type T]
+  route add|del|replace PREFIX [via [inet|inet6] GW] [dev DEV] [table T] [metric N] [type T]
+                       [proto P] [src A] [scope S]
   neigh show [dev DEV] [nud STATE|all]... [proxy]
                                        neighbours (ip neigh show; by default all but noarp
                                        and none; proxy: the proxy entries)

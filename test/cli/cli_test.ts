@@ -870,6 +870,19 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   ]);
   run("route", "del", "10.96.0.0/16", "via", "inet6", "2001:db8::9", "table", "202");
   assert.deepEqual(ns.json("route", "show", "table", "202").map((r) => r.dst), ["10.95.0.0/16"]);
+  // As ip: a scope by name or number (ip route add ... dev br0 scope link).
+  run("route", "add", "10.94.0.0/16", "dev", "br0", "scope", "host");
+  run("route", "add", "10.93.0.0/16", "dev", "br0", "scope", "200");
+  assert.deepEqual(
+    ns.json("route", "show").filter((r) => ["10.94.0.0/16", "10.93.0.0/16"].includes(`${r.dst}`)),
+    [
+      { dst: "10.93.0.0/16", dev: "br0", scope: "site", flags: [] },
+      { dst: "10.94.0.0/16", dev: "br0", scope: "host", flags: [] },
+    ],
+  );
+  const badScope = cli(["--netns", ns.name, "route", "add", "10.92.0.0/16", "scope", "bogus"]);
+  assert.equal(badScope.status, 255);
+  assert.equal(badScope.stderr, "netlink: argument \"bogus\" is wrong: invalid \"scope\" value\n");
   run("route", "add", "blackhole", "10.98.0.0/16");
   run("route", "add", "10.97.0.0/16", "type", "unreachable");
   assert.ok(
