@@ -1316,7 +1316,8 @@ function unsupportedHint(
     : [];
   if (vlanKeys.length > 0) {
     hints.push(
-      `${vlanKeys.join(", ")} need bridge VLAN filtering, which this kernel may lack `
+      `${vlanKeys.join(", ")} ${vlanKeys.length === 1 ? "needs" : "need"} bridge VLAN `
+        + "filtering, which this kernel may lack "
         + "(CONFIG_BRIDGE_VLAN_FILTERING)",
     );
   }

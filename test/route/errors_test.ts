@@ -240,7 +240,7 @@ test("a rename to a taken name, a master that takes no ports and a bridge's VLAN
   // The bridge's VLAN options on a kernel without CONFIG_BRIDGE_VLAN_FILTERING (this host's);
   // where the kernel has it, they are taken.
   const vlanHint =
-    /^NetlinkError: EOPNOTSUPP: link (add br1|set br0): .*\(vlanFiltering need bridge VLAN filtering, which this kernel may lack \(CONFIG_BRIDGE_VLAN_FILTERING\)\)$/;
+    /^NetlinkError: EOPNOTSUPP: link (add br1|set br0): .*\(vlanFiltering needs bridge VLAN filtering, which this kernel may lack \(CONFIG_BRIDGE_VLAN_FILTERING\)\)$/;
   for (
     const change of [
       () => ip.link.add({ name: "br1", kind: "bridge", data: { vlanFiltering: 1 } }),
@@ -253,6 +253,15 @@ test("a rename to a taken name, a master that takes no ports and a bridge's VLAN
       assert.match(String(err), vlanHint);
     }
   }
+  // Several options: "need".
+  await ip.link.add({
+    name: "br2",
+    kind: "bridge",
+    data: { vlanFiltering: 1, vlanStatsEnabled: 1 },
+  })
+    .catch((err) =>
+      assert.match(String(err), /\(vlanFiltering, vlanStatsEnabled need bridge VLAN/)
+    );
   // A rename that works, and a move of a link whose name the namespace has, which the kernel
   // explains itself (no rename hint).
   await ip.link.set("a0", { name: "a2" });
