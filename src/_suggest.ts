@@ -29,6 +29,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   vni: ["id"],
   dstport: ["port"],
   dev: ["link"],
+  neigh: ["neighbour"],
+  addr: ["address"],
 };
 
 /**

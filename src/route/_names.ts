@@ -2,6 +2,7 @@
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
 import { shown, takeBackAsOptions } from "../_options.ts";
+import { suggestion } from "../_suggest.ts";
 import {
   ICMPV6_ROUTER_PREF_HIGH,
   ICMPV6_ROUTER_PREF_LOW,
@@ -47,10 +48,11 @@ export class Names<N extends string> {
     }
     const value = this.#byName.get(input);
     if (value !== undefined) return value;
+    const names = [...this.#byValue.values()];
     throw new TypeError(
-      `${field}: ${shown(input)} is not a ${this.what}: one of ${
-        [...this.#byValue.values()].join(", ")
-      }, or a number`,
+      `${field}: ${shown(input)} is not a ${this.what}: one of ${names.join(", ")}, or a number${
+        suggestion(String(input), names)
+      }`,
     );
   }
 
@@ -192,8 +194,11 @@ export function flagValue(table: FlagTable, names: readonly string[], field: str
   for (const name of names) {
     const entry = table.find(([n]) => n === name);
     if (entry === undefined) {
+      const names = table.map(([n]) => n);
       throw new TypeError(
-        `${field}: ${shown(name)} is not one of ${table.map(([n]) => n).join(", ")}`,
+        `${field}: ${shown(name)} is not one of ${names.join(", ")}${
+          suggestion(String(name), names)
+        }`,
       );
     }
     value |= entry[1];

@@ -8,6 +8,7 @@ import { whenCollected } from "../_collected.ts";
 import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
+import { suggestion } from "../_suggest.ts";
 import { IFF_UP } from "../constants.ts";
 import { NetlinkError, SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
@@ -223,8 +224,11 @@ export function monitor(
   }
   for (const object of objects) {
     if (!Object.hasOwn(GROUPS, object)) {
+      const names = Object.keys(GROUPS);
       throw new TypeError(
-        `objects: ${shown(object)} is not one of ${Object.keys(GROUPS).join(", ")}`,
+        `objects: ${shown(object)} is not one of ${names.join(", ")}${
+          suggestion(String(object), names)
+        }`,
       );
     }
   }
