@@ -11,7 +11,7 @@ import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
-import { checkLinkRef } from "./_link_ref.ts";
+import { checkLinkRef, linkRefText } from "./_link_ref.ts";
 import {
   ADDRESS6_FLAGS,
   ADDRESS_FLAGS,
@@ -294,7 +294,7 @@ export class Addresses {
     request.ifaIndex = await ctx.ifindex(dev);
     const flags = NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL);
     await ctx.run(
-      `address add ${prefix}`,
+      `address add ${prefix} dev ${linkRefText(dev)}`,
       () => ctx.addr.do("newaddr", request as never, { flags }),
       { EEXIST: "the link has it: add it with { replace: true } to change it" },
     );
@@ -322,6 +322,8 @@ export class Addresses {
     options: Pick<AddressOptions, "peer"> = {},
   ): Promise<void> {
     const ctx = this.#ctx;
+    // The link as the error names it: a listed address's name, as it was listed.
+    const devText = isListed(dev) ? dev.dev ?? String(dev.index) : dev;
     if (isListed(dev)) {
       // A listed address: exactly that one, on the link it is on now (its name may be stale).
       const listed = dev;
@@ -339,7 +341,10 @@ export class Addresses {
     const request = this.#request(prefix as string, { peer: options.peer, scope: 0 });
     request.ifaIndex = await ctx.ifindex(dev);
     delete request.cacheinfo;
-    await ctx.run(`address delete ${prefix}`, () => ctx.addr.do("deladdr", request as never));
+    await ctx.run(
+      `address delete ${prefix} dev ${linkRefText(devText)}`,
+      () => ctx.addr.do("deladdr", request as never),
+    );
   }
 
   /**

@@ -10,7 +10,7 @@ import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
-import { checkLinkRef } from "./_link_ref.ts";
+import { checkLinkRef, linkRefText } from "./_link_ref.ts";
 import {
   FAMILIES,
   flagNames,
@@ -286,7 +286,7 @@ export class Neighbours {
   async add(entry: NewNeighbour): Promise<void> {
     const request = await this.#request(entry, "add");
     await this.#ctx.run(
-      `neighbour add ${entry.address}`,
+      `neighbour add ${entry.address} dev ${linkRefText(entry.dev)}`,
       () => this.#ctx.neigh.do("newneigh", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
       { EEXIST: "the link has an entry for it: neigh.replace() changes it" },
     );
@@ -344,7 +344,7 @@ export class Neighbours {
       dst,
     };
     await ctx.run(
-      `neighbour delete ${entry.address}`,
+      `neighbour delete ${entry.address} dev ${linkRefText(entry.dev ?? link as LinkRef)}`,
       () => ctx.neigh.do("delneigh", request as never),
       { ENOENT: "no such neighbour on that link (a proxy entry needs the flag proxy)" },
     );

@@ -123,7 +123,19 @@ test("deleting what is not there says what is missing and where to look, not onl
   );
   await assert.rejects(
     ip.neigh.delete({ dev: "a0", address: "10.9.0.77" }),
-    /ENOENT: neighbour delete 10\.9\.0\.77: No such file or directory \(no such neighbour on that link \(a proxy entry needs the flag proxy\)\)$/,
+    /ENOENT: neighbour delete 10\.9\.0\.77 dev a0: No such file or directory \(no such neighbour on that link \(a proxy entry needs the flag proxy\)\)$/,
+  );
+  // An address, by the link given or, listed, the one it was listed on.
+  await assert.rejects(
+    ip.addr.delete("a0", "10.9.9.9/24"),
+    /^NetlinkError: EADDRNOTAVAIL: address delete 10\.9\.9\.9\/24 dev a0: /,
+  );
+  await ip.addr.add("a0", "10.9.9.9/24");
+  const [listed] = await ip.addr.list({ dev: "a0", family: "inet" });
+  await ip.addr.delete(listed);
+  await assert.rejects(
+    ip.addr.delete(listed),
+    /^NetlinkError: EADDRNOTAVAIL: address delete 10\.9\.9\.9\/24 dev a0: /,
   );
   await assert.rejects(
     ip.rule.delete({ priority: 4242 }),
@@ -174,7 +186,7 @@ test("adding what is there says what changes it, not only the kernel's \"File ex
   await assert.rejects(
     ip.addr.add("a0", "10.0.0.1/24"),
     exists(
-      "address add 10.0.0.1/24",
+      "address add 10.0.0.1/24 dev a0",
       "the link has it: add it with { replace: true } to change it",
     ),
   );
@@ -187,7 +199,10 @@ test("adding what is there says what changes it, not only the kernel's \"File ex
   );
   await assert.rejects(
     ip.neigh.add({ dev: "a0", address: "10.0.0.9", lladdr: "02:00:00:00:00:10" }),
-    exists("neighbour add 10.0.0.9", "the link has an entry for it: neigh.replace() changes it"),
+    exists(
+      "neighbour add 10.0.0.9 dev a0",
+      "the link has an entry for it: neigh.replace() changes it",
+    ),
   );
   await assert.rejects(
     ip.rule.add({ fwmark: 1, table: 100, priority: 100 }),
