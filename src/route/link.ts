@@ -1296,11 +1296,29 @@ function checkKind(kind: unknown): string {
 }
 
 /**
+ * What the kernel's "Unknown device type" means: no link kind by that name is registered (its
+ * module is not loaded, and the kernel could not load it: rtnl-link-KIND), or the name is
+ * misspelt. Any other EOPNOTSUPP is left to `others`.
+ */
+function unknownKindHint(kind: string, others: Hints): Hints {
+  const other = others.EOPNOTSUPP;
+  return {
+    EOPNOTSUPP: (err) =>
+      err.detail === "Unknown device type"
+        ? `this kernel has no link kind ${shown(kind)}: its module is not loaded (modprobe), or `
+          + "the kind is misspelt"
+        : typeof other === "function"
+        ? other(err)
+        : other,
+  };
+}
+
+/**
  * What a bare EOPNOTSUPP (no extended-ack text) means for a request that names a master or sets
  * a bridge's VLAN options: the master takes no ports (rtnetlink's do_set_master(), for a link
  * without ndo_add_slave), or the kernel was built without bridge VLAN filtering (the bridge's
  * VLAN setters are stubs refusing them then). One the kernel explains ("Unknown device type")
- * is left as it says.
+ * is {@linkcode unknownKindHint}'s.
  */
 function unsupportedHint(
   master: LinkRef | null | undefined,
@@ -1652,7 +1670,7 @@ export class Links {
       () => ctx.link.do("newlink", request as never, { flags: NLM_F_CREATE | NLM_F_EXCL }),
       {
         EEXIST: `a link named ${taken} exists: link.set() changes it, link.delete() removes it`,
-        ...unsupportedHint(spec.master, spec.kind, spec.data),
+        ...unknownKindHint(spec.kind, unsupportedHint(spec.master, spec.kind, spec.data)),
       },
     );
     return spec.portData === undefined ? 0 : await ctx.ifindex(name, "name");
