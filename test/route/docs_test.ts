@@ -50,7 +50,7 @@ function run(
 }
 
 test("the README has a snippet for each everyday task it claims", () => {
-  assert.equal(snippets.length, 10, snippets.map((s) => s.title).join("\n"));
+  assert.equal(snippets.length, 11, snippets.map((s) => s.title).join("\n"));
 });
 
 for (const { title, code } of snippets) {
@@ -85,6 +85,10 @@ for (const { title, code } of snippets) {
           assert.match(stdout, /dst: "10.0.0.7"/, stderr);
           assert.match(stdout, /dev: "veth0"/);
           assert.match(stdout, /link new (Link )?\{/);
+        } else if (title.startsWith("Keep a table")) {
+          // The links listed, then the pair made while it runs, in one table.
+          assert.match(stdout, /^lo .*\beth0\b.*\bx0\b/m, stderr);
+          return;
         } else assert.match(stdout, /object: "link"/, stderr);
         assert.match(stdout, /name: "x0"/);
         return;
