@@ -1230,23 +1230,34 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       ? undefined
       : ipOperand(tableId, kw.table, "table id value is invalid");
     const table = kw.table === undefined ? undefined : tableNumber || "all";
-    const routes = await withRoute(
-      global,
-      (ip) =>
-        ip.route.list({
-          // As ip: IPv4 only unless -6, or every family with "table all".
-          ...(global.family || table !== "all" ? { family: global.family ?? "inet" } : {}),
-          ...(table === undefined ? {} : { table }),
-          ...(kw.dev ? { dev: kw.dev } : {}),
-          ...(kw.proto !== undefined
-            ? { protocol: ipOperand(protocolId, kw.proto, "invalid \"protocol\"") }
-            : {}),
-          ...(kw.type !== undefined
-            ? { type: ipOperand(routeTypeId, kw.type, "node type value is invalid") }
-            : {}),
-          ...(cached ? { cached } : {}),
-        }),
-    );
+    const routes = await withRoute(global, async (ip) => {
+      const family = global.family ?? "inet";
+      const listed = await ip.route.list({
+        // As ip: IPv4 only unless -6, or every family with "table all".
+        ...(global.family || table !== "all" ? { family } : {}),
+        ...(table === undefined ? {} : { table }),
+        ...(kw.dev ? { dev: kw.dev } : {}),
+        ...(kw.proto !== undefined
+          ? { protocol: ipOperand(protocolId, kw.proto, "invalid \"protocol\"") }
+          : {}),
+        ...(kw.type !== undefined
+          ? { type: ipOperand(routeTypeId, kw.type, "node type value is invalid") }
+          : {}),
+        ...(cached ? { cached } : {}),
+      });
+      // As ip: a table the kernel never made is its error (status 2), where route.list() lists
+      // it empty.
+      if (listed.length === 0 && typeof table === "number") {
+        const ctx = contextOf(ip);
+        const request = {
+          rtmFamily: family === "inet" ? 2 : 10,
+          rtmTable: table < 256 ? table : 0,
+          table,
+        };
+        await ctx.list("route list", () => ctx.route.dump("getroute", request as never));
+      }
+      return listed;
+    });
     // As ip's filter_nlmsg: the scope ("all": any), metric and TOS asked for, each then not
     // printed (nor the device and protocol asked for; the type is).
     const scope = kw.scope === undefined || kw.scope === "all"

@@ -857,6 +857,16 @@ test("cli writes: route, neigh and rule add/del, read back with ip", () => {
   ]);
   run("route", "del", "10.99.0.0/16", "table", "200");
   assert.deepEqual(ns.json("route", "show", "table", "200"), []);
+  // A table the kernel never made is its error, as ip has it (route.list() lists it empty).
+  for (const family of ["-4", "-6"]) {
+    const none = cli(["--netns", ns.name, family, "route", "show", "table", "4242"]);
+    const byIp = spawnSync("ip", ["-n", ns.name, family, "route", "show", "table", "4242"]);
+    assert.equal(none.status, byIp.status);
+    assert.equal(
+      none.stderr,
+      `netlink: ENOENT: route list: ipv${family[1]}: FIB table does not exist\n`,
+    );
+  }
   // As ip: `via FAMILY ADDRESS`, an IPv4 route's IPv6 gateway (RTA_VIA) with "inet6".
   run("route", "add", "10.96.0.0/16", "via", "inet6", "2001:db8::9", "dev", "br0", "table", "202");
   run("route", "add", "10.95.0.0/16", "via", "inet", "10.9.0.8", "table", "202");
