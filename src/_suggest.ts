@@ -28,7 +28,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   netnsfd: ["netns"],
   vni: ["id"],
   dstport: ["port"],
-  dev: ["link"],
+  // `ip link add dev NAME`: the link's own name; a vxlan's `dev`, the link it sits on.
+  dev: ["name", "ifname", "link"],
   neigh: ["neighbour"],
   addr: ["address"],
 };

@@ -33,6 +33,9 @@ test("suggestion(): ip's, pyroute2's and vishvananda's words name ours, when we 
   assert.equal(suggestion("state", link), " (did you mean \"up\"?)");
   assert.equal(suggestion("ifname", link), " (did you mean \"name\"?)");
   assert.equal(suggestion("mac", link), " (did you mean \"address\"?)");
+  // ip link add dev NAME names the link; the typed layer's rt-link calls it ifname.
+  assert.equal(suggestion("dev", [...link, "link"]), " (did you mean \"name\"?)");
+  assert.equal(suggestion("dev", ["ifname", "mtu", "link"]), " (did you mean \"ifname\"?)");
   assert.equal(suggestion("mac", ["dev", "address", "lladdr"]), " (did you mean \"lladdr\"?)");
   assert.equal(suggestion("lookup", ["priority", "table", "fwmark"]), " (did you mean \"table\"?)");
   assert.equal(suggestion("pref", ["priority", "table"]), " (did you mean \"priority\"?)");
