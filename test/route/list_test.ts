@@ -693,6 +693,14 @@ test("JSON.stringify of what every list() gives is each object's fields, bytes a
     "link set vb0 up",
     "addr add 10.9.0.1/24 dev br0",
     "addr add 2001:db8::1/64 dev br0 nodad",
+  ]);
+  // A nexthop object on br0 needs its carrier, which comes once its port's does: a moment after
+  // the links are up ("Carrier for nexthop device is down" under load).
+  for (let i = 0; i < 200; i++) {
+    if (own.json<{ flags: string[] }[]>("link", "show", "br0")[0].flags.includes("LOWER_UP")) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  own.ipBatch([
     "route add 10.50.0.0/16 via 10.9.0.2 metric 20 mtu lock 1300",
     "route add 10.80.0.0/16 nexthop via 10.9.0.2 weight 1 nexthop via 10.9.0.3 weight 3",
     "route add 10.22.0.0/16 encap ip id 5 dst 192.0.2.4 dev br0",
