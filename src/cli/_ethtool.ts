@@ -2,6 +2,7 @@
 // features that are on, through the ethtool family.
 
 import { shown } from "../_options.ts";
+import { printable } from "../_printable.ts";
 import {
   DUPLEX_FULL,
   DUPLEX_HALF,
