@@ -36,7 +36,7 @@
 
 import { commandLine, openNetns, setExitCode, writeStandardOutput } from "../../ffi/mod.ts";
 import { errnoDescription } from "../_errno.ts";
-import { netnsPath } from "../_netns.ts";
+import { checkNetnsName, netnsPath } from "../_netns.ts";
 import { shown } from "../_options.ts";
 import { NETLINK_ROUTE } from "../constants.ts";
 import { NetlinkError, SyscallError } from "../errors.ts";
@@ -278,6 +278,12 @@ function ipOption(arg: string): string | undefined {
  * before anything else, with the usage status (ip's exit(-1)).
  */
 function checkNetns(name: string): void {
+  // A name only, as ip's: a path ("../../etc") would open from here, not /run/netns.
+  try {
+    checkNetnsName(name, "--netns");
+  } catch (error) {
+    throw new UsageError((error as TypeError).message);
+  }
   try {
     openNetns(netnsPath(name)).close();
   } catch (error) {

@@ -1948,6 +1948,9 @@ test("cli errors: one line on stderr and a non-zero status", () => {
       255,
       /^netlink: Cannot open network namespace "nltest-no-such-namespace": No such file or directory$/m,
     ],
+    // A name, as ip -n takes: a relative path opened from the current directory.
+    [["--netns", "../../etc", "link"], 255, /^netlink: --netns: "\.\.\/\.\.\/etc" holds a "\/"/m],
+    [["--netns", "..", "link"], 255, /^netlink: --netns: "\.\." is not a name/m],
     [["--netns", ns.name, "class", "show"], 255, /^netlink: class show needs "dev DEV"/],
     // An ip subcommand this tool lacks is named as such, not taken for a link's name.
     [["--netns", ns.name, "link", "set", "lo", "up"], 255, /^netlink: unknown subcommand "set"/],

@@ -262,6 +262,24 @@ test("prototype pollution: an option, a message field or a struct member set on 
   assert.equal(rt.encode("dellink", { ifname: "x" }).payload?.[4], 0);
 });
 
+test("a netns that is a relative path (\"../../etc\", \"a/b\") or \".\" / \"..\" is a TypeError before any call: it opened from the current directory, where `ip -n` looks in /run/netns", async () => {
+  let opened = 0;
+  const kernel = new FakeKernel();
+  const transport = (protocol: number, options: { portid: number }) => {
+    opened++;
+    return kernel.open(protocol, options);
+  };
+  for (const netns of ["../../etc", "a/b", "./blue", "blue/", ".", ".."]) {
+    await assert.rejects(
+      open(NETLINK_ROUTE, { transport, netns }),
+      (e) => e instanceof TypeError && /^netns: /.test(e.message) && /name/.test(e.message),
+      netns,
+    );
+    await assert.rejects(openRoute({ transport, netns }), TypeError, netns);
+  }
+  assert.equal(opened, 0);
+});
+
 test("a netns or capture path holding a lone surrogate is a TypeError before any call: encoded, it named another namespace or file (U+FFFD in its place)", async () => {
   const kernel = new FakeKernel();
   const dir = mkdtempSync(join(tmpdir(), "nltest-surrogate-"));
