@@ -99,7 +99,9 @@ test("netns errors: unknown name (ENOENT, named), not a namespace (EINVAL), bad 
   );
   // A file that is not a namespace: opened, refused by the kernel, closed.
   await assert.rejects(ip.link.set("e0", { netns: "/dev/null" }), /EINVAL/);
-  for (const bad of ["", ".", "..", "../../etc", "a/b", "a\0b", 7, null, {}, { pid: -1 }, { fd: 1.5 }]) {
+  for (
+    const bad of ["", ".", "..", "../../etc", "a/b", "a\0b", 7, null, {}, { pid: -1 }, { fd: 1.5 }]
+  ) {
     await assert.rejects(
       ip.link.set("e0", { netns: bad as never }),
       (err: unknown) => err instanceof TypeError && /netns/.test(err.message),
