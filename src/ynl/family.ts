@@ -28,6 +28,7 @@ import type { GenericFamily } from "../genl.ts";
 import type { Message, ReceivedMessage } from "../message.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
+import { mayAckOnly } from "./_ack_only.ts";
 import { type Codec, codecOf } from "./_compile.ts";
 import { type MessageDecoder, messageDecoder } from "./_decode.ts";
 import type {
@@ -306,7 +307,11 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
 
   /**
    * Sends a `do` request and resolves with its reply, decoded (undefined when the operation only
-   * acks). Rejects with NetlinkError when the kernel refuses.
+   * acks). Rejects with NetlinkError when the kernel refuses, and with an Error naming the
+   * operation when one whose spec says it replies is answered with an ack only (a faulty module
+   * or fake), but for the few the kernel does answer so, which resolve with undefined: team's
+   * options-set, nftables' batch-begin, ethtool's features-set and tsconfig-set (with
+   * ETHTOOL_FLAG_OMIT_REPLY).
    *
    * A generic family's id is resolved once per socket and cached. When a request is answered
    * ENOENT (what the kernel answers to an id no family has, and what families answer for a
@@ -363,8 +368,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     } catch (err) {
       throw this.#explain(op, operation, request, message.payload!, err);
     }
-    if (!operation.do?.reply || replies.length === 0) {
-      return undefined as DoReply<D, O>;
+    if (!operation.do?.reply) return undefined as DoReply<D, O>;
+    if (replies.length === 0) {
+      if (mayAckOnly(this.descriptor.name, op)) return undefined as DoReply<D, O>;
+      // A faulty module or fake: undefined would fail later, as "cannot read ... of undefined".
+      throw new Error(
+        `${this.descriptor.name} operation "${op}" was answered with an ack only, where its spec `
+          + "says it replies: the kernel module (or the fake serving the socket) sent no reply",
+      );
     }
     return messageDecoder(this.#codec, operation)(replies[0].payload) as DoReply<D, O>;
   }
