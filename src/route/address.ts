@@ -5,10 +5,17 @@
  */
 
 import { checkOptions, shown } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
+import {
+  IFA_ADDRESS,
+  IFA_BROADCAST,
+  IFA_LOCAL,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+} from "../constants.ts";
+import { MalformedMessageError, NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parsePrefix } from "../ip.ts";
-import type { DumpReply } from "../ynl/_descriptor.ts";
+import { type DumpReply, unknownAttributes } from "../ynl/_descriptor.ts";
 import type { rtAddr } from "../ynl/rt_addr.ts";
 import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
 import { checkLinkRef, linkRefText } from "./_link_ref.ts";
@@ -174,6 +181,7 @@ printAs(AddressObject, class Address {}, {
 
 /** Turns a typed address into an {@linkcode Address}, with link names from `names`. */
 export function toAddress(raw: RawAddress, names: Map<number, string>): Address {
+  checkAddresses(raw);
   const local = raw.local ?? raw.address;
   const flags = raw.flags ?? raw.ifaFlags;
   const cache = raw.cacheinfo;
@@ -197,6 +205,30 @@ export function toAddress(raw: RawAddress, names: Map<number, string>): Address 
     ? Infinity
     : cache.ifaPrefered;
   return out as unknown as Address;
+}
+
+/** The address attributes of `raw`'s message, by type, named as errors name them. */
+const ADDRESS_ATTRIBUTES = new Map([
+  [IFA_ADDRESS, "IFA_ADDRESS"],
+  [IFA_LOCAL, "IFA_LOCAL"],
+  [IFA_BROADCAST, "IFA_BROADCAST"],
+]);
+
+/**
+ * Throws MalformedMessageError when an address attribute came neither 4 nor 16 bytes long: the
+ * typed layer keeps it raw (under unknownAttributes), and the address would read "" (a faulty
+ * module or fake sent it; the kernel's are its family's length).
+ */
+function checkAddresses(raw: RawAddress): void {
+  for (const attribute of raw[unknownAttributes] ?? []) {
+    const name = ADDRESS_ATTRIBUTES.get(attribute.type);
+    if (name === undefined) continue;
+    throw new MalformedMessageError(
+      `address message: ${name} is ${attribute.value.length} bytes long, but an IP address is 4 `
+        + "or 16",
+      0,
+    );
+  }
 }
 
 function lifetime(value: number | undefined, field: string): number {

@@ -32,6 +32,7 @@ import {
   RTM_NEWLINK,
   RTM_SETLINK,
 } from "../constants.ts";
+import { MalformedMessageError } from "../errors.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { printAs } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
@@ -175,12 +176,24 @@ export function decodeVlanMessage(payload: Uint8Array): VlanMessage | undefined 
     else {
       const spec = attrs.nestedDecoder();
       let begin = 0;
+      let last = 0; // the highest VLAN id so far: the kernel sends a port's in ascending order
       while (spec.next()) {
         if (spec.type !== IFLA_BRIDGE_VLAN_INFO) continue;
         const info = spec.bytes();
         if (info.length < VLAN_INFO_SIZE) continue;
         const flags = info[0] | info[1] << 8;
         const vid = info[2] | info[3] << 8;
+        // A faulty source's range could expand to 65,535 entries, and ranges overlapping again
+        // and again to millions: an id outside 1-4094, or not above the last, is refused.
+        if (vid < 1 || vid > 4094 || vid <= last) {
+          throw new MalformedMessageError(
+            `bridge VLAN message: IFLA_BRIDGE_VLAN_INFO's VLAN ${vid} is ${
+              vid < 1 || vid > 4094 ? "outside 1-4094" : `not above the one before it (${last})`
+            }`,
+            info.byteOffset - payload.byteOffset - 4,
+          );
+        }
+        last = vid;
         const kept = flags & (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED);
         if (flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
           begin = vid;

@@ -30,7 +30,7 @@ import {
   RTM_GETNEXTHOP,
   RTM_NEWNEXTHOP,
 } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
+import { MalformedMessageError, NetlinkError } from "../errors.ts";
 import { formatIP, parseIP } from "../ip.ts";
 import type { ReceivedMessage } from "../message.ts";
 import { type Context, contextOf, isListed, type LinkRef } from "./_context.ts";
@@ -229,9 +229,18 @@ function toNexthop(payload: Uint8Array, names: Map<number, string>): NexthopObje
       case NHA_ID:
         out.id = attrs.u32();
         break;
-      case NHA_GATEWAY:
-        out.gateway = formatIP(attrs.bytes());
+      case NHA_GATEWAY: {
+        const bytes = attrs.bytes();
+        if (bytes.length !== 4 && bytes.length !== 16) {
+          throw new MalformedMessageError(
+            `nexthop message: NHA_GATEWAY is ${bytes.length} bytes long, but an IP address is 4 `
+              + "or 16",
+            bytes.byteOffset - payload.byteOffset - 4,
+          );
+        }
+        out.gateway = formatIP(bytes);
         break;
+      }
       case NHA_OIF: {
         const index = attrs.u32();
         const dev = names.get(index);
