@@ -9,7 +9,7 @@ import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import * as C from "../constants.ts";
 import { AF_BRIDGE, IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
-import { NetlinkError } from "../errors.ts";
+import { NetlinkError, SocketClosedError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
 import type { DumpReply, SubMessageFormatValue } from "../ynl/_descriptor.ts";
@@ -1573,6 +1573,11 @@ export class Links {
    * Creates a link (`ip link add`): EEXIST when the name is taken. A veth's peer is named by
    * `peer.name` (the kernel picks one otherwise); `up: true` brings the link up as it is made.
    *
+   * With `portData`, two requests: the link is made, then its port options set (the kernel
+   * takes them only on a port it finds); if the second fails, the link is deleted. A client
+   * closed in between can send no delete: the link is left without its port options, and the
+   * SocketClosedError says so.
+   *
    * @example
    * ```ts
    * import { openRoute } from "@netlink/netlink/route";
@@ -1622,6 +1627,15 @@ export class Links {
     try {
       await this.set(index, { portData: spec.portData as NewLinkPortData<string> });
     } catch (err) {
+      // Closed meanwhile, the socket can send no delete (close() is synchronous, it waits for
+      // nothing): the error says what is left, rather than leave it unsaid.
+      if (this.#ctx.socket.closed) {
+        throw new SocketClosedError(
+          `link.add(): the client was closed after link ${linkRefText(name)} was made, before `
+            + "its port options were set: the link is left, without them (delete it, or set "
+            + "portData, from an open client)",
+        );
+      }
       await this.delete(index).catch(() => {});
       throw err;
     }

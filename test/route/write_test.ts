@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { closeSync, openSync } from "node:fs";
 import { test } from "node:test";
-import { NetlinkError } from "../../src/errors.ts";
+import { NetlinkError, SocketClosedError } from "../../src/errors.ts";
 import { openRoute, TrafficControl } from "../../src/route/mod.ts";
 import { Netns } from "../host/_netns.ts";
 
@@ -297,6 +297,33 @@ test("portData is typed by the master's kind and checked before any request: add
   );
   const names = ns.json<Json[]>("link", "show").map((l: Json) => l.ifname);
   assert.ok(!names.includes("c0") && !names.includes("c1"), names.join(" "));
+});
+
+test("link.add({ portData }) with the client closed after the link is made: the SocketClosedError says the link is left, without its port options", async () => {
+  using ns = new Netns(["link add br0 type bridge"]);
+  const ip = await openRoute({ netns: ns.name });
+  // Closed as the second request (the port options) starts: no delete can follow.
+  const set = ip.link.set.bind(ip.link);
+  ip.link.set = ((...args: Parameters<typeof set>) => {
+    ip.close();
+    return set(...args);
+  }) as typeof set;
+  await assert.rejects(
+    ip.link.add({
+      name: "d0",
+      kind: "veth",
+      peer: { name: "d1" },
+      master: "br0",
+      portData: { cost: 9 },
+    }),
+    (e: unknown) =>
+      e instanceof SocketClosedError
+      && /after link d0 was made, before its port options were set: the link is left/.test(
+        e.message,
+      ),
+  );
+  const d0 = ns.json<Json[]>("-d", "link", "show", "d0")[0];
+  assert.notEqual(d0.linkinfo.info_slave_data.cost, 9);
 });
 
 test("link.set({ netns: { pid } }) and ({ netns: { fd } }) move a link; a veth peer is created in another namespace", async () => {
