@@ -19,7 +19,6 @@ import {
   UINT32_MAX,
 } from "./_tc_values.ts";
 import type { TcHandle } from "./tc_handle.ts";
-import { parseHandle } from "./tc_handle.ts";
 import {
   calcRtable,
   calcXmittime,
@@ -54,7 +53,10 @@ export interface QdiscPlace {
 export interface HtbQdiscParams {
   /** The qdisc kind. */
   kind: "htb";
-  /** Class minor that unclassified traffic goes to: hexadecimal text like tc ("20"), or a number. */
+  /**
+   * Class minor that unclassified traffic goes to: hexadecimal text as tc reads it ("20" or
+   * "0x20" is class :20, up to "ffffffff"), or a number.
+   */
   default?: string | number;
   /** Rate-to-quantum divisor (10 by default, as tc). */
   r2q?: number;
@@ -90,8 +92,12 @@ export interface TbfParams {
 export interface FifoParams {
   /** The qdisc kind. */
   kind: "pfifo" | "bfifo" | "pfifo_head_drop";
-  /** Packets (pfifo, pfifo_head_drop) or bytes (bfifo); the kernel's default (txqueuelen) when absent. */
-  limit?: number;
+  /**
+   * Packets (pfifo, pfifo_head_drop) or bytes (bfifo), up to 2^32 - 1; the kernel's default
+   * (txqueuelen) when absent. Text is read as tc reads it, a size: "1gb", "64kb" ("1kb" is 1024
+   * packets to a pfifo, as to tc).
+   */
+  limit?: number | string;
 }
 
 /** fq_codel parameters (`tc qdisc add ... fq_codel limit 10240 target 5ms ecn`). */
@@ -236,7 +242,7 @@ export function encodeQdiscOptions(spec: QdiscParams, clock: Psched): TcMessage 
   switch (spec.kind) {
     case "htb": {
       const defcls = typeof spec.default === "string"
-        ? field("default", (t: string) => parseHandle(t, "default"), spec.default)
+        ? hexU32(spec.default, "default")
         : integer(spec.default, "default");
       return defined({
         init: { version: 3, rate2quantum: integer(spec.r2q, "r2q") ?? 10, defcls: defcls ?? 0 },
@@ -248,7 +254,10 @@ export function encodeQdiscOptions(spec: QdiscParams, clock: Psched): TcMessage 
     case "pfifo":
     case "bfifo":
     case "pfifo_head_drop":
-      return spec.limit === undefined ? undefined : { limit: integer(spec.limit, "limit") };
+      // tc reads every fifo's limit with get_size: "1gb" (bfifo's bytes), "1kb" (1024 packets).
+      return spec.limit === undefined
+        ? undefined
+        : { limit: integer(field("limit", parseSize, spec.limit), "limit") };
     case "fq_codel":
       // In the order tc writes them.
       return defined({
@@ -450,4 +459,15 @@ function netemIn(spec: NetemParams): TcMessage {
     rate64: rate !== undefined && rate > UINT32_MAX ? BigInt(rate) : undefined,
     rate: rate === undefined ? undefined : { rate: Math.min(rate, UINT32_MAX) },
   });
+}
+
+/** `text` as tc's get_u32(..., 16) reads it (hex digits, "0x" optional), up to 0xffffffff. */
+function hexU32(text: string, what: string): number {
+  const value = /^(0x)?[0-9a-f]{1,8}$/i.test(text) ? parseInt(text, 16) : NaN;
+  if (Number.isNaN(value)) {
+    throw new RangeError(
+      `${what}: ${shown(text)} is not a hexadecimal u32, as tc reads it ("20" is class :20)`,
+    );
+  }
+  return value;
 }

@@ -507,6 +507,32 @@ test("tc requests: byte for byte what `tc` sends (htb qdisc and class, tbf, pfif
       "newqdisc",
       { dev: "vb0", kind: "pfifo", limit: 50 },
     ],
+    // tc reads htb's default in hex, as a u32 (not a handle's 16-bit minor), and every fifo's
+    // limit as a size.
+    [
+      ["qdisc", "add", "dev", "vb0", "root", "handle", "2:", "htb", "default", "10000"],
+      RTM_NEWQDISC,
+      "newqdisc",
+      { dev: "vb0", kind: "htb", default: "10000" },
+    ],
+    [
+      ["qdisc", "add", "dev", "vb0", "root", "handle", "2:", "htb", "default", "0xffffffff"],
+      RTM_NEWQDISC,
+      "newqdisc",
+      { dev: "vb0", kind: "htb", default: "0xffffffff" },
+    ],
+    [
+      ["qdisc", "add", "dev", "vb0", "root", "bfifo", "limit", "1gb"],
+      RTM_NEWQDISC,
+      "newqdisc",
+      { dev: "vb0", kind: "bfifo", limit: "1gb" },
+    ],
+    [
+      ["qdisc", "add", "dev", "vb0", "root", "pfifo", "limit", "1kb"],
+      RTM_NEWQDISC,
+      "newqdisc",
+      { dev: "vb0", kind: "pfifo", limit: "1kb" },
+    ],
   ];
   for (const [args, type, op, spec] of cases) {
     const want = tcRequest(ns, type, ...args);
@@ -1335,4 +1361,19 @@ test("tc lists go through JSON.stringify: the decoded message (u64 counters as b
     "options",
     "stats",
   ]);
+});
+
+test("qdiscOptions(): what tc refuses of htb's default (no hex u32) and a fifo's limit (past a u32) is a RangeError naming it", () => {
+  for (const bad of ["100000000", "1:20", "2g", "", "-1"]) {
+    assert.throws(
+      () => qdiscOptions({ kind: "htb", default: bad }),
+      /^RangeError: default: .* is not a hexadecimal u32/,
+      bad,
+    );
+  }
+  assert.deepEqual(qdiscOptions({ kind: "htb", default: "0x20" }), {
+    init: { version: 3, rate2quantum: 10, defcls: 0x20 },
+  });
+  assert.throws(() => qdiscOptions({ kind: "bfifo", limit: "4gb" }), /^RangeError: limit: /);
+  assert.throws(() => qdiscOptions({ kind: "pfifo", limit: "10 apples" }), /^RangeError: limit: /);
 });
