@@ -123,6 +123,8 @@ export interface Qdisc {
    * The kind's options with `tc -j`'s names and values (rates in bytes/s, bursts in bytes,
    * times in microseconds) for htb, tbf, pfifo, bfifo, pfifo_head_drop, fq_codel, prio and
    * pfifo_fast; empty for other kinds, whose decoded attributes are in `message.options`.
+   * A tbf's `peakrate`, when set, too, which `tc -j` leaves out (tc prints it in its text
+   * only, PRINT_FP), though it shows the `minburst` that goes with it.
    */
   options: Record<string, unknown>;
   /** Counters, as `tc -s` shows them. */
