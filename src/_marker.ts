@@ -27,9 +27,9 @@ const ACKS_NOOP = new Set([NETLINK_ROUTE, NETLINK_GENERIC, NETLINK_NETFILTER]);
  * Sends an NLMSG_NOOP with NLM_F_ACK, which every protocol's netlink_rcv_skb() acks, running
  * nothing (rtnetlink, generic netlink, nfnetlink): its ack, to the socket's port, queues behind
  * every message already queued. Its sequence number, or undefined when it could not be sent
- * (nothing is skipped then). Only on NETLINK_ROUTE, GENERIC and NETFILTER sockets; not on a socket with NETLINK_NO_ENOBUFS: the ack may be dropped
- * there (a full receive buffer) without the overrun that says so, and the monitor would skip
- * for good.
+ * (nothing is skipped then). Only on NETLINK_ROUTE, GENERIC and NETFILTER sockets; not on a socket
+ * with NETLINK_NO_ENOBUFS: the ack may be dropped there (a full receive buffer) without the overrun
+ * that says so, and the monitor would skip for good.
  */
 function sendMarker(socket: NetlinkSocket): number | undefined {
   // Only where the kernel's input is netlink_rcv_skb(), which acks a NOOP: a unit served by

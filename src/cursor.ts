@@ -81,13 +81,13 @@ export class MessageCursor {
   }
 
   /**
-   * The current message's nlmsg_pid (the header's port ID, not the datagram's sender; 0 while
-   * none is current). Read from the header when asked, as {@linkcode seq} and
-   * {@linkcode flags} are: few walks read them, and next() stored them for every message. A port ID the kernel picked for any
+   * The current message's nlmsg_pid (the header's port ID, not the datagram's sender; 0 while none
+   * is current). Read from the header when asked, as {@linkcode seq} and {@linkcode flags} are: few
+   * walks read them, and next() stored them for every message. A port ID the kernel picked for any
    * socket of a process but its first is above 2^31, which JavaScriptCore does not hold as an
    * int32: stored, every message of a dump to such a socket paid for a double (callgrind,
-   * bench/cold_dump_counts.sh with SECOND_SOCKET=1: 2,500 instructions more in each steady
-   * datagram of a 100,000-route `cursor()` dump, 4 a message).
+   * bench/cold_dump_counts.sh with SECOND_SOCKET=1: 2,500 instructions more in each steady datagram
+   * of a 100,000-route `cursor()` dump, 4 a message).
    */
   get portid(): number {
     return this.#header(12, true);

@@ -73,8 +73,9 @@ export interface OpenOptions {
    */
   listenAllNsid?: boolean;
   /**
-   * Network namespace to open the socket in: an absolute path (/run/netns/NAME,
-   * /proc/PID/ns/net) or a name as `ip netns` uses it (no "/"; a relative path is a TypeError). Needs CAP_SYS_ADMIN. Default: the caller's namespace.
+   * Network namespace to open the socket in: an absolute path (/run/netns/NAME, /proc/PID/ns/net)
+   * or a name as `ip netns` uses it (no "/"; a relative path is a TypeError). Needs CAP_SYS_ADMIN.
+   * Default: the caller's namespace.
    */
   netns?: string;
   /**

@@ -551,11 +551,11 @@ export interface LinkStats {
 }
 
 /**
- * A network namespace to move a link to or put a veth peer in, as `ip link ... netns` takes it:
- * an `ip netns` name ("blue", i.e. /run/netns/blue) or a namespace file's absolute path
- * ("/proc/1234/ns/net"; a relative one, "../x", is a TypeError), both opened through FFI for the request and closed after it
- * (IFLA_NET_NS_FD); a process in that namespace (IFLA_NET_NS_PID); or a descriptor of the
- * namespace you opened yourself, left open (IFLA_NET_NS_FD).
+ * A network namespace to move a link to or put a veth peer in, as `ip link ... netns` takes it: an
+ * `ip netns` name ("blue", i.e. /run/netns/blue) or a namespace file's absolute path
+ * ("/proc/1234/ns/net"; a relative one, "../x", is a TypeError), both opened through FFI for the
+ * request and closed after it (IFLA_NET_NS_FD); a process in that namespace (IFLA_NET_NS_PID); or a
+ * descriptor of the namespace you opened yourself, left open (IFLA_NET_NS_FD).
  *
  * @example
  * ```ts
