@@ -202,6 +202,16 @@ export function checkWellFormed(text: string, what: string): string {
 }
 
 /**
+ * The error for `value`, which an integer field does not take, saying `message`: a RangeError
+ * when it is an integer (so out of the field's range), a TypeError otherwise (a fraction, NaN,
+ * anything but a number). The route layer's rule; {@linkcode checkNumberArgument}'s differs for
+ * a fraction or NaN (a RangeError).
+ */
+export function integerFieldError(value: unknown, message: string): RangeError | TypeError {
+  return Number.isInteger(value) ? new RangeError(message) : new TypeError(message);
+}
+
+/**
  * A value a caller passed, as an error message shows it: a string quoted, so that `"1"` is not
  * taken for the number 1 that the message says is allowed, with its control characters escaped
  * (quoted(): C0, DEL and C1), so that one cannot forge what a terminal shows of the message.

@@ -1,7 +1,7 @@
 // The names `ip` gives rtnetlink's numbers (iproute2's rt_scopes, rt_protos, rt_tables and its
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
-import { shown, takeBackAsOptions } from "../_options.ts";
+import { integerFieldError, shown, takeBackAsOptions } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import {
   ICMPV6_ROUTER_PREF_HIGH,
@@ -43,8 +43,7 @@ export class Names<N extends string> {
   value(input: string | number, field: string, max = 255): number {
     if (typeof input === "number") {
       if (Number.isInteger(input) && input >= 0 && input <= max) return input;
-      const Err = Number.isInteger(input) ? RangeError : TypeError;
-      throw new Err(`${field}: ${input} is not a ${this.what} (0..${max})`);
+      throw integerFieldError(input, `${field}: ${input} is not a ${this.what} (0..${max})`);
     }
     const value = this.#byName.get(input);
     if (value !== undefined) return value;
@@ -64,8 +63,8 @@ export class Names<N extends string> {
   known(input: string | number, field: string): number {
     if (typeof input !== "number") return this.value(input, field);
     if (this.#byValue.has(input)) return input;
-    const Err = Number.isInteger(input) ? RangeError : TypeError;
-    throw new Err(
+    throw integerFieldError(
+      input,
       `${field}: ${input} is not a ${this.what}: one of ${
         [...this.#byValue].map(([value, name]) => `${name} (${value})`).join(", ")
       }`,

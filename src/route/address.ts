@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkOptions, shown } from "../_options.ts";
+import { checkOptions, integerFieldError, shown } from "../_options.ts";
 import {
   IFA_ADDRESS,
   IFA_BROADCAST,
@@ -235,8 +235,8 @@ function lifetime(value: number | undefined, field: string): number {
   if (value === undefined || value === Infinity) return FOREVER;
   // FOREVER itself is forever, as ip reads `valid_lft 4294967295`, and as JSON gives it back.
   if (!Number.isInteger(value) || value < 0 || value > FOREVER) {
-    const Err = Number.isInteger(value) ? RangeError : TypeError;
-    throw new Err(
+    throw integerFieldError(
+      value,
       `${field}: ${shown(value)} is not a number of seconds from 0 to ${FOREVER} (or Infinity)`,
     );
   }

@@ -6,7 +6,7 @@
 
 import { concat } from "../_bytes.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { checkOptions, shown } from "../_options.ts";
+import { checkOptions, integerFieldError, shown } from "../_options.ts";
 import {
   NLM_F_CREATE,
   NLM_F_EXCL,
@@ -470,9 +470,10 @@ export function toRoute(raw: RawRoute, names: Map<number, string>, routes: Route
  */
 export function integer(value: unknown, field: string, max: number, min = 0): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    // An integer out of range is a RangeError, anything else a TypeError (as JavaScript's own).
-    const Err = Number.isInteger(value) ? RangeError : TypeError;
-    throw new Err(`${field}: ${shown(value)} is not an integer from ${min} to ${max}`);
+    throw integerFieldError(
+      value,
+      `${field}: ${shown(value)} is not an integer from ${min} to ${max}`,
+    );
   }
   return value;
 }
