@@ -103,12 +103,22 @@ function vlanProtocol(protocol: unknown): string {
 const linkName = (names: ReadonlyMap<number, string>, index: number) =>
   names.get(index) ?? `if${index}`;
 
-/** Entries for the options `keys` lists that `data` has: [option, JSON key, text word]. */
-function present(data: Data, keys: readonly (readonly [string, string, string?])[]): Detail[] {
+/**
+ * Entries for the options `keys` lists that `data` has: [option, JSON key, text word], each made
+ * by `detail` (the value as it is, by default).
+ */
+function present(
+  data: Data,
+  keys: readonly (readonly [string, string, string?])[],
+  detail: (key: string, value: unknown, word?: string) => Detail = both,
+): Detail[] {
   return keys.filter(([option]) => data[option] !== undefined).map(([option, key, word]) =>
-    both(key, data[option], word)
+    detail(key, data[option], word)
   );
 }
+
+/** {@linkcode present} for timers, in seconds as ip prints them (see {@linkcode timer}). */
+const asTimer = (key: string, ticks: unknown) => timer(key, ticks as number);
 
 /** A bridge's options (ip's bridge_print_opt); ip 6.1's root_id bug (the bridge's id) not kept. */
 export function bridgeDetails(data: Data): Detail[] {
@@ -134,16 +144,12 @@ export function bridgeDetails(data: Data): Detail[] {
     ["topologyChange", "topology_change"],
     ["topologyChangeDetected", "topology_change_detected"],
   ]));
-  for (
-    const [option, key] of [
-      ["helloTimer", "hello_timer"],
-      ["tcnTimer", "tcn_timer"],
-      ["topologyChangeTimer", "topology_change_timer"],
-      ["gcTimer", "gc_timer"],
-    ]
-  ) {
-    if (data[option] !== undefined) out.push(timer(key, data[option] as number));
-  }
+  out.push(...present(data, [
+    ["helloTimer", "hello_timer"],
+    ["tcnTimer", "tcn_timer"],
+    ["topologyChangeTimer", "topology_change_timer"],
+    ["gcTimer", "gc_timer"],
+  ], asTimer));
   out.push(...present(data, [
     ["vlanDefaultPvid", "vlan_default_pvid"],
     ["vlanStatsEnabled", "vlan_stats_enabled"],
@@ -236,15 +242,11 @@ export function bridgePortDetails(data: Data, names: ReadonlyMap<number, string>
   if (data.rootId !== undefined) {
     out.push(both("root_id", bridgeId(data.rootId), "designated_root"));
   }
-  for (
-    const [option, key] of [
-      ["holdTimer", "hold_timer"],
-      ["messageAgeTimer", "message_age_timer"],
-      ["forwardDelayTimer", "forward_delay_timer"],
-    ]
-  ) {
-    if (data[option] !== undefined) out.push(timer(key, data[option] as number));
-  }
+  out.push(...present(data, [
+    ["holdTimer", "hold_timer"],
+    ["messageAgeTimer", "message_age_timer"],
+    ["forwardDelayTimer", "forward_delay_timer"],
+  ], asTimer));
   out.push(...present(data, [
     ["topologyChangeAck", "topology_change_ack"],
     ["configPending", "config_pending"],
