@@ -223,7 +223,10 @@ export interface NewRoute {
   type?: RouteType | number;
   /** Preferred source address (`src`). */
   prefsrc?: string;
-  /** Source prefix (`from`, IPv6 source routing). */
+  /**
+   * Source prefix (`from`, IPv6 source routing; an IPv4 route is a TypeError: the kernel
+   * ignores it). The source address to prefer is `prefsrc`.
+   */
   src?: string;
   /** TOS (`tos`). */
   tos?: number;
@@ -807,6 +810,13 @@ export class Routes {
       request.prefsrc = prefsrc;
     }
     if (route.src !== undefined) {
+      // IPv4's FIB has no source routing: it drops RTA_SRC unsaid, and ip's `from` with it.
+      if (family === 2) {
+        throw new TypeError(
+          `src: ${shown(route.src)}: an IPv4 route has no source prefix (the kernel ignores it); `
+            + "the source address to prefer is prefsrc (ip route add ... src ADDRESS)",
+        );
+      }
       const src = parsePrefix(route.src, "src");
       if (src.family !== family) throw new TypeError("src: not of the destination's family");
       request.src = src.address;

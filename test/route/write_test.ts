@@ -756,6 +756,13 @@ test("IPv6 route preference and expiry (ip route add ... pref high expires 300):
     ip.route.add({ dst: "10.9.0.0/16", dev: "a0", expires: 5 }),
     /^TypeError: expires: only IPv6 routes expire/,
   );
+  // IPv4's FIB ignores a source prefix (RTA_SRC): the route came without it, unsaid. As
+  // vishvananda's Src is the prefsrc, the message names it.
+  await assert.rejects(
+    ip.route.add({ dst: "10.9.0.0/16", dev: "a0", src: "10.0.0.1" }),
+    /^TypeError: src: "10.0.0.1": an IPv4 route has no source prefix .* is prefsrc/,
+  );
+  assert.equal(ns.json<Json[]>("route", "show", "10.9.0.0/16")[0], undefined);
   await assert.rejects(
     ip.route.add({ dst: "2001:db8:9::/48", dev: "a0", pref: "top" as never }),
     /^TypeError: pref: "top" is not a route preference: one of low, medium, high/,
