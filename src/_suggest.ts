@@ -32,6 +32,22 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   dev: ["name", "ifname", "link"],
   neigh: ["neighbour"],
   addr: ["address"],
+  // ip link set txqueuelen / qlen; a bridge port's hairpin, flood and root_block (ip's
+  // bridge_slave, bridge link set; vishvananda's Protinfo); tc's flowid.
+  txqueuelen: ["txqlen"],
+  qlen: ["txqlen"],
+  hairpin: ["mode"],
+  flood: ["unicastFlood"],
+  rootblock: ["protect"],
+  flowid: ["classid"],
+  // pyroute2's route multipath=[...] and neigh dst=..., ifindex=...; vishvananda's Neigh.IP,
+  // LinkIndex and MasterIndex.
+  multipath: ["nexthops"],
+  dst: ["address"],
+  ip: ["address"],
+  ifindex: ["dev"],
+  linkindex: ["dev"],
+  masterindex: ["master"],
 };
 
 /**

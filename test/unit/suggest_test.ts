@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { suggestion } from "../../src/_suggest.ts";
 import { flagValue, NEIGH_FLAGS, NEIGH_STATES, SCOPES } from "../../src/route/_names.ts";
-import { openRoute } from "../../src/route/mod.ts";
+import { openRoute, TrafficControl } from "../../src/route/mod.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
@@ -76,6 +76,40 @@ test("a misspelt or ip-worded name of a route-layer value names ours: scope, nei
       name: "TypeError",
       message: `objects: "${given}" is not one of link, address, route, neighbour, fdb, rule, `
         + `port (did you mean "${ours}"?)`,
+    });
+  }
+});
+
+test("ip's, tc's, pyroute2's and vishvananda's words for a link's, port's, route's, neighbour's and filter's keys name ours", async () => {
+  await using ip = await openRoute({ transport: new FakeKernel().open });
+  await using tc = await TrafficControl.open({ socket: ip.socket });
+  const cases: [string, () => Promise<unknown>, string][] = [
+    ["txqueuelen", () => ip.link.set("a0", { txqueuelen: 500 } as never), "txqlen"],
+    ["qlen", () => ip.link.set("a0", { qlen: 500 } as never), "txqlen"],
+    ["hairpin", () => ip.link.set("a0", { portData: { hairpin: true } } as never), "mode"],
+    ["flood", () => ip.link.set("a0", { portData: { flood: false } } as never), "unicastFlood"],
+    ["root_block", () => ip.link.set("a0", { portData: { root_block: true } } as never), "protect"],
+    ["multipath", () => ip.route.add({ dst: "10.7.0.0/16", multipath: [] } as never), "nexthops"],
+    ["dst", () => ip.neigh.add({ dev: "a0", dst: "10.0.0.9" } as never), "address"],
+    ["ip", () => ip.neigh.add({ dev: "a0", ip: "10.0.0.9" } as never), "address"],
+    ["ifindex", () => ip.neigh.add({ ifindex: 2, address: "10.0.0.9" } as never), "dev"],
+    ["LinkIndex", () => ip.neigh.add({ LinkIndex: 2, address: "10.0.0.9" } as never), "dev"],
+    ["MasterIndex", () => ip.link.set("a0", { MasterIndex: 3 } as never), "master"],
+    [
+      "flowid",
+      () =>
+        tc.addFilter({
+          ...{ dev: "a0", parent: "1:", kind: "u32", protocol: "ip", pref: 1 },
+          ...{ match: { dst: "10.0.0.0/8" }, flowid: "1:20" },
+        } as never),
+      "classid",
+    ],
+  ];
+  for (const [given, call, ours] of cases) {
+    await assert.rejects(call(), (err: Error) => {
+      assert.equal(err.name, "TypeError");
+      assert.match(err.message, new RegExp(`"${given}" \\(did you mean "${ours}"\\?\\)`));
+      return true;
     });
   }
 });
