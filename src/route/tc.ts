@@ -26,6 +26,7 @@ import {
   TC_H_INGRESS,
   TC_H_MAJ_MASK,
 } from "../constants.ts";
+import type { NetlinkError } from "../errors.ts";
 import type { OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import { family, type NetlinkFamily } from "../ynl/family.ts";
@@ -329,9 +330,14 @@ function failed(object: string, verb: string, spec: { dev: Device; classid?: TcH
 function writeHints(
   object: string,
   mode: keyof typeof WRITE_FLAGS,
-  { dev, major }: { dev: Device; major: string },
+  { dev, major, kind, actions = [] }: {
+    dev: Device;
+    major: string;
+    kind?: string;
+    actions?: string[];
+  },
 ): Hints {
-  const hints: Hints = {};
+  const hints: Hints = { ENOENT: (err) => missingModule(err, kind, actions) };
   if (mode === "add" && object === "qdisc") {
     hints.EEXIST = "a qdisc is in that place or has that handle: replaceQdisc() replaces it, "
       + "changeQdisc() changes its options, deleteQdisc() removes it";
@@ -347,6 +353,28 @@ function writeHints(
         : `no qdisc ${major}: on ${dev} holds it: add its qdisc first, tc.qdiscs() lists them`;
   }
   return hints;
+}
+
+/**
+ * What the kernel's ENOENT for a kind it has no module for means, and which module that is
+ * (sch_, cls_ or act_ and the kind, what the kernel's request_module() asks for): its words
+ * name neither, nor, for an action, which of the filter's.
+ */
+function missingModule(
+  err: NetlinkError,
+  kind: string | undefined,
+  actions: string[],
+): string | undefined {
+  const load = (what: string, prefix: string, kinds: string[]) =>
+    `this kernel has no ${what} ${kinds.map((k) => shown(k)).join(" or ")}: load its module `
+    + `(modprobe -a ${kinds.map((k) => prefix + k).join(" ")})`;
+  if (kind === undefined) return undefined;
+  if (err.detail === "Specified qdisc kind is unknown") return load("qdisc", "sch_", [kind]);
+  if (err.detail === "TC classifier not found") return load("filter kind", "cls_", [kind]);
+  if (err.detail === "Failed to load TC action module" && actions.length > 0) {
+    return load("action kind", "act_", [...new Set(actions)]);
+  }
+  return undefined;
 }
 
 /**
@@ -460,7 +488,9 @@ function checkSpec(where: string, spec: unknown): void {
  * TypeError naming it); kernel refusals are `NetlinkError`s with the kernel's text, after what
  * failed and with what to do where the errno says it (`EPERM: qdisc add on veth0: Operation not
  * permitted (needs CAP_NET_ADMIN: ...)`, `ENOENT: class add 9:1 on veth0: No such file or
- * directory`).
+ * directory`; a kind the kernel has no module for names the module: `ENOENT: qdisc add on
+ * veth0: Specified qdisc kind is unknown (this kernel has no qdisc "netem": load its module
+ * (modprobe -a sch_netem))`, and so do a filter's (cls_) and an action's (act_)).
  *
  * @example
  * ```ts
@@ -536,6 +566,9 @@ export class TrafficControl implements AsyncDisposable {
       writeHints(object, mode, {
         dev: spec.dev,
         major: ((message.handle as number) >>> 16).toString(16),
+        kind: message.kind as string | undefined,
+        actions: ((message.options as TcMessage | undefined)?.act as TcMessage[] | undefined)
+          ?.map((action) => action.kind as string),
       }),
     );
   }

@@ -884,6 +884,55 @@ test("tc errors: a qdisc or class there already, or a class's missing qdisc, say
   );
 });
 
+test("tc errors: a qdisc, filter or action kind the kernel has no module for names the module to load", async () => {
+  using ns = vethNetns();
+  await using tc = await TrafficControl.open({ netns: ns.name });
+  await tc.addQdisc({ dev: "va0", kind: "clsact" });
+  // What tc itself is told for the same request: only where this kernel lacks the kind.
+  const kernelSays = (...args: string[]) => {
+    try {
+      tcRun(ns, ...args);
+      return undefined;
+    } catch (err) {
+      return String((err as { stderr: string }).stderr);
+    }
+  };
+  const cases: [string[], () => Promise<void>, string, string][] = [
+    [
+      ["qdisc", "add", "dev", "va0", "root", "fq_codel"],
+      () => tc.addQdisc({ dev: "va0", kind: "fq_codel" }),
+      "Specified qdisc kind is unknown",
+      "ENOENT: qdisc add on va0: Specified qdisc kind is unknown (this kernel has no qdisc "
+      + "\"fq_codel\": load its module (modprobe -a sch_fq_codel))",
+    ],
+    [
+      ["filter", "add", "dev", "va0", "ingress", "pref", "7", "flower"],
+      () => tc.addFilter({ dev: "va0", parent: "ingress", kind: "flower", pref: 7 }),
+      "TC classifier not found",
+      "ENOENT: filter add on va0: TC classifier not found (this kernel has no filter kind "
+      + "\"flower\": load its module (modprobe -a cls_flower))",
+    ],
+    [
+      ["filter", "add", "dev", "va0", "ingress", "pref", "8", "u32", "match", "u32", "0", "0"]
+        .concat(["action", "drop"]),
+      () =>
+        tc.addFilter({
+          ...{ dev: "va0", parent: "ingress", kind: "u32", pref: 8 },
+          ...{ keys: [{ value: 0, mask: 0, off: 0 }], actions: ["drop", "pass"] },
+        }),
+      "Failed to load TC action module",
+      "ENOENT: filter add on va0: Failed to load TC action module (this kernel has no action "
+      + "kind \"gact\": load its module (modprobe -a act_gact))",
+    ],
+  ];
+  for (const [args, call, kernelText, message] of cases) {
+    const said = kernelSays(...args);
+    if (said === undefined) continue; // this kernel has the kind: nothing to check
+    assert.match(said, new RegExp(kernelText));
+    await assert.rejects(call(), { message });
+  }
+});
+
 /** `tc class show dev DEV` lines as { handle: words after it }. */
 function tcClasses(ns: Netns, dev: string): Map<string, string> {
   const lines = tcRun(ns, "class", "show", "dev", dev).trim().split("\n").filter(Boolean);
