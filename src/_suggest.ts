@@ -18,7 +18,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   priority: ["metric"],
   type: ["kind"],
   state: ["up"],
-  ifname: ["name"],
+  ifname: ["name", "devName"],
+  name: ["ifname", "devName"],
   mac: ["lladdr", "address"],
   hardwareaddr: ["lladdr", "address"],
   lookup: ["table"],
@@ -28,8 +29,9 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   netnsfd: ["netns"],
   vni: ["id"],
   dstport: ["port"],
-  // `ip link add dev NAME`: the link's own name; a vxlan's `dev`, the link it sits on.
-  dev: ["name", "ifname", "link"],
+  // `ip link add dev NAME`: the link's own name (ethtool's header: devName); a vxlan's `dev`,
+  // the link it sits on.
+  dev: ["name", "ifname", "devName", "link"],
   neigh: ["neighbour"],
   addr: ["address"],
   // ip link set txqueuelen / qlen; a bridge port's hairpin, flood and root_block (ip's
@@ -45,7 +47,7 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   multipath: ["nexthops"],
   dst: ["address"],
   ip: ["address"],
-  ifindex: ["dev"],
+  ifindex: ["dev", "devIndex"],
   linkindex: ["dev"],
   masterindex: ["master"],
 };

@@ -10,6 +10,7 @@ import { flagValue, NEIGH_FLAGS, NEIGH_STATES, SCOPES } from "../../src/route/_n
 import { openRoute, TrafficControl } from "../../src/route/mod.ts";
 import type { NetlinkSocket } from "../../src/socket.ts";
 import { FakeKernel } from "../../src/testing/mod.ts";
+import { ethtool } from "../../src/ynl/ethtool.ts";
 import { NetlinkFamily } from "../../src/ynl/family.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 
@@ -112,4 +113,24 @@ test("ip's, tc's, pyroute2's and vishvananda's words for a link's, port's, route
       return true;
     });
   }
+});
+
+test("ethtool's header named as ip and ethtool name a device (dev, ifname, name, ifindex) names devName or devIndex; rt-link's name names ifname", () => {
+  const generic = {
+    ...{ name: "ethtool", id: 21, version: 1, headerSize: 0, maxAttribute: 0 },
+    groups: new Map(),
+  };
+  const et = new NetlinkFamily(ethtool, {} as NetlinkSocket, generic);
+  for (const [given, ours] of [["dev", "devName"], ["ifname", "devName"], ["name", "devName"]]) {
+    assert.throws(
+      () => et.encode("channels-get", { header: { [given]: "veth0" } } as never),
+      { message: `attribute set header has no attribute "${given}" (did you mean "${ours}"?)` },
+    );
+  }
+  assert.throws(
+    () => et.encode("channels-get", { header: { ifindex: 3 } } as never),
+    { message: `attribute set header has no attribute "ifindex" (did you mean "devIndex"?)` },
+  );
+  const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
+  assert.throws(() => rt.encode("getlink", { name: "lo" } as never), /\(did you mean "ifname"\?\)/);
 });
