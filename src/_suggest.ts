@@ -42,6 +42,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   flood: ["unicastFlood"],
   rootblock: ["protect"],
   flowid: ["classid"],
+  // tc's ethertype for IPv4 is ip (ipv4 is one edit from ipv6).
+  ipv4: ["ip"],
   // pyroute2's route multipath=[...] and neigh dst=..., ifindex=...; vishvananda's Neigh.IP,
   // LinkIndex and MasterIndex.
   multipath: ["nexthops"],

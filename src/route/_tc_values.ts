@@ -2,6 +2,7 @@
 // parsed with the field's name in the error, filter protocols by name, tcm_info of a filter.
 
 import { shown } from "../_options.ts";
+import { suggestion } from "../_suggest.ts";
 import { ETH_P_8021Q, ETH_P_ALL, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from "../constants.ts";
 
 /** A message or options object as the tc codec reads and writes it. */
@@ -76,13 +77,19 @@ export function named<T>(table: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
+/** " (did you mean ...?)" for a name given as a string; "" for anything else. */
+export function nameSuggestion(name: unknown, names: string[]): string {
+  return typeof name === "string" ? suggestion(name, names) : "";
+}
+
 /** An ethertype from its name ("ip", "ipv6", "all"...) or number. */
 export function protocolNumber(protocol: string | number): number {
   if (typeof protocol === "number") return integer(protocol, "protocol", 0xffff)!;
   const number = named(PROTOCOLS, protocol) ?? named(PROTOCOLS, protocol.toLowerCase());
   if (number === undefined) {
     throw new RangeError(
-      `protocol: ${shown(protocol)} is not one of ${Object.keys(PROTOCOLS).join(", ")}`,
+      `protocol: ${shown(protocol)} is not one of ${Object.keys(PROTOCOLS).join(", ")}`
+        + nameSuggestion(protocol, Object.keys(PROTOCOLS)),
     );
   }
   return number;

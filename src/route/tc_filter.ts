@@ -32,6 +32,7 @@ import {
   filterInfo,
   integer,
   named,
+  nameSuggestion,
   protocolNumber,
   type TcMessage,
 } from "./_tc_values.ts";
@@ -184,7 +185,8 @@ function control(name: GactControl): number {
   const code = named(CONTROLS, name);
   if (code === undefined) {
     throw new RangeError(
-      `action: ${shown(name)} is not one of ${Object.keys(CONTROLS).join(", ")}`,
+      `action: ${shown(name)} is not one of ${Object.keys(CONTROLS).join(", ")}`
+        + nameSuggestion(name, Object.keys(CONTROLS)),
     );
   }
   return code;
@@ -320,7 +322,11 @@ function flowerIn(spec: FlowerFilterSpec, classid: number | undefined): TcMessag
     ? named(IP_PROTOS, spec.ipProto)
     : integer(spec.ipProto, "ipProto", 0xff);
   if (ipProto === undefined && spec.ipProto !== undefined) {
-    throw new RangeError(`ipProto: ${shown(spec.ipProto)} is not one of ${Object.keys(IP_PROTOS)}`);
+    const names = Object.keys(IP_PROTOS);
+    throw new RangeError(
+      `ipProto: ${shown(spec.ipProto)} is not one of ${names.join(", ")}`
+        + nameSuggestion(spec.ipProto, names),
+    );
   }
   const out: TcMessage = {};
   if (ipProto !== undefined) out.keyIpProto = ipProto;

@@ -196,6 +196,10 @@ test("tc errors: a filter spec is checked whole before any lookup (its device, m
     [{ parent: "x" }, /^RangeError: parent: "x" is not a /],
     [{ skipHw: "no" }, /^TypeError: skipHw: "no" is not a boolean$/],
     [{ actions: [mirred, "dorp"] }, /^RangeError: action: "dorp" is not one of /],
+    // A misspelt name, or one tc does not give it (ipv4), names tc's.
+    [{ protocol: "ipv4" }, /^RangeError: protocol: "ipv4" is not one of .*did you mean "ip"/],
+    [{ protocol: "ipv7" }, /^RangeError: protocol: "ipv7" is not one of .*did you mean "ipv6"/],
+    [{ actions: ["dorp"] }, /^RangeError: action: "dorp" is not one of .*did you mean "drop"/],
     // Sent, none made a u32 entry terminal with nothing to do.
     [{ actions: [] }, /^TypeError: [^ ]+ spec actions is empty: give at least one /],
     [{ actions: [{ ...mirred, action: "steal" }] }, /^RangeError: mirred: "steal" is not /],
@@ -317,6 +321,10 @@ test("tc errors: a caller's text is quoted escaped (NUL, ESC, C1 CSI), never raw
       /^RangeError: action: .* is not one of/,
     );
   }
+  assert.throws(
+    () => filterOptions({ ...place, kind: "flower", ipProto: "tpc" as "tcp" }),
+    /^RangeError: ipProto: "tpc" is not one of icmp, tcp, udp, icmpv6, sctp \(did you mean "tcp"\?\)$/,
+  );
   // An address that parses, of the wrong family, is quoted the same way.
   assert.throws(
     () => filterOptions({ ...place, kind: "u32", match: { dst: "::1" } }),
