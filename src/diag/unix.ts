@@ -87,7 +87,8 @@ export interface UnixSocket {
   path?: string;
   /**
    * The bound name's bytes as the kernel sent them: a path with its NUL terminator, or an
-   * abstract name (starting with a NUL byte).
+   * abstract name (starting with a NUL byte). `JSON.stringify` writes them as an array of
+   * numbers (`[0,97]`), which `new Uint8Array()` takes back.
    */
   name?: Uint8Array;
   /** For a filesystem path: the socket file's inode and device. */
@@ -186,6 +187,7 @@ export function decodeUnixSocket(payload: Uint8Array): UnixSocket {
       case UNIX_DIAG_NAME:
         socket.name = attrs.bytes().slice();
         socket.path = nameText(socket.name);
+        Object.defineProperty(socket, "toJSON", { value: unixSocketJSON });
         break;
       case UNIX_DIAG_VFS:
         socket.vfs = decodeStruct(UNIX_DIAG_VFS_LAYOUT, attrs.bytes());
@@ -214,6 +216,15 @@ export function decodeUnixSocket(payload: Uint8Array): UnixSocket {
     }
   }
   return socket;
+}
+
+/**
+ * A named unix socket's JSON (its own `toJSON`, not enumerable): `name` as an array of its bytes,
+ * as the route layer writes bytes, where JSON.stringify writes a Uint8Array as an object keyed
+ * by index (`{"0":47,"1":116,...}`).
+ */
+function unixSocketJSON(this: UnixSocket): Record<string, unknown> {
+  return { ...this, name: Array.from(this.name!) };
 }
 
 /**

@@ -115,7 +115,7 @@ test("unix sockets: a name with bytes that are no UTF-8 reads as U+FFFD in path,
   );
 });
 
-test("unix sockets go through JSON.stringify: the cookie is a number", async () => {
+test("unix sockets go through JSON.stringify: the cookie is a number, the name's bytes an array", async () => {
   using ns = new Netns();
   await using _held = await holdSockets(
     ns,
@@ -129,4 +129,9 @@ test("unix sockets go through JSON.stringify: the cookie is a number", async () 
     JSON.parse(JSON.stringify(sockets)).map((s: UnixSocket) => s.cookie),
     sockets.map((s) => s.cookie),
   );
+  // As the route layer writes bytes; it was {"0":0,"1":110,...}.
+  const named = sockets.find((s) => s.path === `@${ns.name}`)!;
+  const json = JSON.parse(JSON.stringify(named));
+  assert.deepEqual(json.name, [...named.name!]);
+  assert.deepEqual({ ...json, name: new Uint8Array(json.name) }, named);
 });
