@@ -44,6 +44,13 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   flowid: ["classid"],
   // tc's ethertype for IPv4 is ip (ipv4 is one edit from ipv6).
   ipv4: ["ip"],
+  // ss's states as it prints them (ESTAB, UNCONN) and as its filter takes them (listening).
+  estab: ["established"],
+  unconn: ["close"],
+  listening: ["listen"],
+  // The kernel's inet_diag names an end's address so (id.idiag_dst); ss's filter, dst.
+  daddr: ["dst"],
+  saddr: ["src"],
   // pyroute2's route multipath=[...] and neigh dst=..., ifindex=...; vishvananda's Neigh.IP,
   // LinkIndex and MasterIndex.
   multipath: ["nexthops"],

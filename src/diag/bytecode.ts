@@ -10,6 +10,7 @@ import { VALUE_MAX } from "../_attribute_limits.ts";
 import { concat } from "../_bytes.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { shown } from "../_options.ts";
+import { suggestion } from "../_suggest.ts";
 import { AF_UNSPEC } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import {
@@ -266,9 +267,14 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
   const allowed: Record<string, string[]> = { src: ["port"], dst: ["port"], mark: ["mask"] };
   const extra = keys.filter((k) => k !== kind && !(allowed[kind ?? ""] ?? []).includes(k));
   if (kind === undefined || extra.length > 0) {
+    // ss has no port of either end: it is src's or dst's, or a choice of sport and dport.
+    const port = kind === undefined && keys.includes("port")
+      ? " (port goes with src or dst, { dst: \"10.0.0.1\", port: 443 }; either end's port: "
+        + "{ any: [{ sport: 443 }, { dport: 443 }] })"
+      : "";
     throw new TypeError(
       `a filter has exactly one of all, any, not, sport, dport, src (+port), dst (+port), dev, `
-        + `mark (+mask), cgroup, autobound; got keys ${keys.join(", ") || "(none)"}`,
+        + `mark (+mask), cgroup, autobound; got keys ${keys.join(", ") || "(none)"}${port}`,
     );
   }
   switch (kind) {
@@ -336,8 +342,14 @@ function compile(filter: InetFilter, depth = 0, within = new Set<object>()): Uin
       if (f.autobound !== true) throw new TypeError("autobound must be true");
       return op(INET_DIAG_BC_AUTO, OP, 2 * OP);
   }
-  throw new TypeError(`unknown filter key ${shown(kind)}`);
+  throw new TypeError(`unknown filter key ${shown(kind)}${suggestion(kind, FILTER_KEYS)}`);
 }
+
+/** The keys a filter is made of, for the name a misspelt one is closest to. */
+const FILTER_KEYS = [
+  ...["all", "any", "not", "sport", "dport", "src", "dst", "port", "dev", "mark", "mask"],
+  ...["cgroup", "autobound"],
+];
 
 /**
  * Compiles a filter to inet_diag bytecode, the value of an INET_DIAG_REQ_BYTECODE attribute,

@@ -6,6 +6,7 @@
  */
 
 import { shown } from "../_options.ts";
+import { suggestion } from "../_suggest.ts";
 import {
   BPF_TCP_CLOSE,
   BPF_TCP_CLOSE_WAIT,
@@ -116,8 +117,10 @@ export function stateName(code: number): SocketState | `state-${number}` {
 export function stateNumber(state: SocketState): number {
   const code = STATES[state];
   if (typeof code !== "number" || !Object.hasOwn(STATES, state)) {
+    const names = Object.keys(STATES);
     throw new TypeError(
-      `unknown socket state ${shown(state)}; states are ${Object.keys(STATES).join(", ")}`,
+      `unknown socket state ${shown(state)}; states are ${names.join(", ")}`
+        + (typeof state === "string" ? suggestion(state, names) : ""),
     );
   }
   return code;

@@ -79,6 +79,10 @@ test("bad filters throw before anything is sent, saying what is wrong", () => {
     [{ src: "10.0.0.1", port: 1.5 }, /src port must be a port number/],
     [{ sport: 1, dport: 2 }, /exactly one of/],
     [{}, /exactly one of/],
+    // ss's words, a port of neither end, a misspelt key: what to write instead.
+    [{ port: 443 }, /got keys port \(port goes with src or dst.*\{ any: \[\{ sport: 443 \}/],
+    [{ daddr: "10.0.0.1" }, /unknown filter key "daddr" \(did you mean "dst"\?\)/],
+    [{ dprot: 443 }, /unknown filter key "dprot" \(did you mean "dport"\?\)/],
     [{ all: "x" }, /all must be an array/],
     [{ mark: -1 }, /mark must be an integer/],
     [{ cgroup: -1 }, /cgroup must be a u64 cgroup id/],

@@ -227,6 +227,15 @@ test("states by name, ss's groups as ss defines them, unknown numbers named", ()
     () => stateMask(["LISTEN" as never]),
     /unknown socket state "LISTEN"; states are established/,
   );
+  // A state as ss prints it (ESTAB, UNCONN) or as its filter takes it (listening).
+  for (
+    const [given, ours] of [["ESTAB", "established"], ["UNCONN", "close"], ["listening", "listen"]]
+  ) {
+    assert.throws(
+      () => stateMask([given as never]),
+      new RegExp(`unknown socket state "${given}"; .* \\(did you mean "${ours}"\\?\\)$`),
+    );
+  }
   assert.throws(() => stateNumber("toString" as never), /unknown socket state/);
   // What is no string is shown as it is (JSON.stringify made a Symbol "undefined").
   assert.throws(() => stateNumber(Symbol("x") as never), /unknown socket state Symbol\(x\);/);
