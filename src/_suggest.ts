@@ -37,6 +37,10 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   // ip link set txqueuelen / qlen; a bridge port's hairpin, flood and root_block (ip's
   // bridge_slave, bridge link set; vishvananda's Protinfo); tc's flowid.
   txqueuelen: ["txqlen"],
+  // ip link set promisc / allmulticast; vishvananda's Promisc and Allmulti.
+  promiscuous: ["promisc"],
+  allmulti: ["allmulticast"],
+  noarp: ["arp"],
   qlen: ["txqlen"],
   hairpin: ["mode"],
   flood: ["unicastFlood"],

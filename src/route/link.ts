@@ -8,7 +8,17 @@ import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
 import { netnsPath } from "../_netns.ts";
 import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import * as C from "../constants.ts";
-import { AF_BRIDGE, IFF_RUNNING, IFF_UP, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
+import {
+  AF_BRIDGE,
+  IFF_ALLMULTI,
+  IFF_MULTICAST,
+  IFF_NOARP,
+  IFF_PROMISC,
+  IFF_RUNNING,
+  IFF_UP,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+} from "../constants.ts";
 import { NetlinkError, SocketClosedError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";
@@ -622,6 +632,14 @@ export type NewLinkPortData<P extends string = DecodedPortKind> = string extends
 export interface LinkSettings<K extends string = string, P extends string = DecodedPortKind> {
   /** Bring the link up (true) or down (false). */
   up?: boolean;
+  /** Promiscuous mode on or off (`ip link set dev X promisc on`: IFF_PROMISC, "PROMISC"). */
+  promisc?: boolean;
+  /** Receive all multicast on or off (`allmulticast on`: IFF_ALLMULTI, "ALLMULTI"). */
+  allmulticast?: boolean;
+  /** Multicast on or off (`multicast on`: IFF_MULTICAST, "MULTICAST"). */
+  multicast?: boolean;
+  /** ARP on or off (`arp off` sets IFF_NOARP, "NOARP"). */
+  arp?: boolean;
   /** New MTU: at most 2^31-1 (the kernel's is an int); more is a RangeError before any request. */
   mtu?: number;
   /** New name: text, or its bytes as they are (a name that is not UTF-8). */
@@ -728,6 +746,10 @@ const FILTER_KEYS = Object.keys({ kind: 0, master: 0 } satisfies Record<keyof Li
 const SETTINGS_KEYS = Object.keys(
   {
     up: 0,
+    promisc: 0,
+    allmulticast: 0,
+    multicast: 0,
+    arp: 0,
     mtu: 0,
     name: 0,
     address: 0,
@@ -741,6 +763,14 @@ const SETTINGS_KEYS = Object.keys(
     portData: 0,
   } satisfies Record<keyof LinkSettings, 0>,
 );
+/** The settings that are IFF_* flags: the flag, and the value that sets it (arp: false). */
+const FLAG_SETTINGS: [keyof LinkSettings & string, number, boolean][] = [
+  ["up", IFF_UP, true],
+  ["promisc", IFF_PROMISC, true],
+  ["allmulticast", IFF_ALLMULTI, true],
+  ["multicast", IFF_MULTICAST, true],
+  ["arp", IFF_NOARP, false],
+];
 const NEW_LINK_KEYS = [
   // addrGenMode: the kernel refuses IFLA_AF_SPEC's AF_INET6 on a link not yet registered
   // (EAFNOSUPPORT), and `ip link add` takes no addrgenmode: set it once the link is made.
@@ -1844,11 +1874,16 @@ export class Links {
   ): Promise<Record<string, unknown>> {
     const ctx = this.#ctx;
     const request: Record<string, unknown> = {};
-    if (settings.up !== undefined) {
-      if (typeof settings.up !== "boolean") throw new TypeError(`${where}.up must be a boolean`);
-      request.ifiFlags = settings.up ? IFF_UP : 0;
-      request.ifiChange = IFF_UP;
+    // ip link set's flags: each given one in ifi_change, set or not in ifi_flags.
+    let flags = 0, change = 0;
+    for (const [key, flag, when] of FLAG_SETTINGS) {
+      const on = settings[key];
+      if (on === undefined) continue;
+      if (typeof on !== "boolean") throw new TypeError(`${where}.${key} must be a boolean`);
+      change |= flag;
+      if (on === when) flags |= flag;
     }
+    if (change !== 0) Object.assign(request, { ifiFlags: flags, ifiChange: change });
     // IFLA_MTU is a u32 the kernel takes as an int (dev_set_mtu): 2^31 would be a negative MTU,
     // refused as "less than device minimum". ip parses it as an int too.
     if (settings.mtu !== undefined) request.mtu = integer(settings.mtu, "mtu", 0x7fff_ffff);

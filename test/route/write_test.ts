@@ -170,6 +170,38 @@ test("link.set: up/down, mtu, name, address, alias, txqlen, master and nomaster,
   assert.throws(() => ns.ip("link", "show", "a1"));
 });
 
+test("link.set: promisc, allmulticast, multicast and arp as ip link set's flags; link.add() takes them; read back as ip -j shows them", async () => {
+  using ns = new Netns();
+  ns.ipBatch(["link add a0 type veth peer name a1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const flags = (name: string) => ns.json<Json[]>("link", "show", name)[0].flags as string[];
+  const has = (name: string) =>
+    ["PROMISC", "ALLMULTI", "MULTICAST", "NOARP"].map((f) => flags(name).includes(f));
+  assert.deepEqual(has("a0"), [false, false, true, false]);
+  await ip.link.set("a0", { promisc: true, allmulticast: true, multicast: false, arp: false });
+  assert.deepEqual(has("a0"), [true, true, false, true]);
+  const link = await ip.link.get("a0");
+  assert.ok(link.flags.includes("PROMISC") && link.flags.includes("NOARP"));
+  assert.equal(link.promiscuity, 1);
+  // One flag changes that one alone; up is untouched.
+  await ip.link.set("a0", { up: true });
+  await ip.link.set("a0", { promisc: false });
+  assert.deepEqual(has("a0"), [false, true, false, true]);
+  assert.ok(flags("a0").includes("UP"));
+  await ip.link.set("a0", { allmulticast: false, multicast: true, arp: true });
+  assert.deepEqual(has("a0"), [false, false, true, false]);
+  await ip.link.add({ name: "b0", kind: "veth", peer: { name: "b1" }, promisc: true, arp: false });
+  assert.deepEqual(has("b0"), [true, false, true, true]);
+  await assert.rejects(
+    ip.link.set("a0", { promisc: "on" as never }),
+    /^TypeError: .*promisc must be a boolean/,
+  );
+  await assert.rejects(
+    ip.link.set("a0", { promiscuous: true } as never),
+    /unknown option "promiscuous" \(did you mean "promisc"\?\)/,
+  );
+});
+
 test("link.set({ addrGenMode }) is ip's `addrgenmode`: read back as ip -d -j shows it; not add(); a wrong mode refused before any request", async () => {
   using ns = new Netns(["link add a0 type veth peer name a1"]);
   await using ip = await openRoute({ netns: ns.name });
