@@ -29,6 +29,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   netnsfd: ["netns"],
   vni: ["id"],
   dstport: ["port"],
+  // ip's vxlan remote (unicast) and group (multicast) are one attribute, IFLA_VXLAN_GROUP.
+  remote: ["group"],
   // `ip link add dev NAME`: the link's own name (ethtool's header: devName); a vxlan's `dev`,
   // the link it sits on.
   dev: ["name", "ifname", "devName", "link"],

@@ -54,7 +54,8 @@ test("a vxlan's data misnamed as ip names it (vni, dstport, dev) names the attri
   const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
   const vxlan = (data: Record<string, unknown>) => () =>
     rt.encode("newlink", { ifname: "vx0", linkinfo: { kind: "vxlan", data } } as never);
-  for (const [given, ours] of [["vni", "id"], ["dstport", "port"], ["dev", "link"]]) {
+  const words = [["vni", "id"], ["dstport", "port"], ["dev", "link"], ["remote", "group"]];
+  for (const [given, ours] of words) {
     assert.throws(vxlan({ [given]: 4789 }), {
       name: "TypeError",
       message:
