@@ -5,6 +5,7 @@ import { errnoDescription } from "../_errno.ts";
 import { DumpInterruptedError, NetlinkError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
+import { NEEDS_NET_ADMIN } from "../ynl/_extack.ts";
 import { NetlinkFamily } from "../ynl/family.ts";
 import { rtAddr } from "../ynl/rt_addr.ts";
 import { rtLink } from "../ynl/rt_link.ts";
@@ -39,8 +40,8 @@ export function isListed<T extends object>(ref: LinkRef | T): ref is T {
 
 /** What an errno means for someone running an `ip`-like command. */
 const HINTS: Record<string, string> = {
-  EPERM: "needs CAP_NET_ADMIN: run as root, or grant the process that capability",
-  EACCES: "needs CAP_NET_ADMIN: run as root, or grant the process that capability",
+  EPERM: NEEDS_NET_ADMIN,
+  EACCES: NEEDS_NET_ADMIN,
 };
 
 /**

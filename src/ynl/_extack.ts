@@ -26,6 +26,10 @@ import {
 import { decoderOf } from "./_decode.ts";
 import type { OperationDescriptor } from "./_descriptor.ts";
 
+/** What a bare EPERM from a netlink family means, and what to do. */
+export const NEEDS_NET_ADMIN =
+  "needs CAP_NET_ADMIN: run as root, or grant the process that capability";
+
 /**
  * A {@linkcode NetlinkError} answering a request made through a family: which request it was
  * (`operation`, "ethtool rings-get", which its message names too:
@@ -84,7 +88,11 @@ export class FamilyError extends NetlinkError {
     if (missingAttribute !== undefined) parts.push(`missing ${missingAttribute}`);
     else if (error.missing) parts.push(`missing attribute ${error.missing.type}`);
     const what = operation === undefined ? "" : `${operation}: `;
-    this.message = `${error.code}: ${what}${parts.join(", ")}`;
+    // The kernel's EPERM for an operation (GENL_ADMIN_PERM, rtnetlink's changes) says no more.
+    const hint = error.code === "EPERM" && error.detail === undefined
+      ? ` (${NEEDS_NET_ADMIN})`
+      : "";
+    this.message = `${error.code}: ${what}${parts.join(", ")}${hint}`;
   }
 }
 

@@ -9,7 +9,7 @@ import { openRoute } from "../../src/route/mod.ts";
 import { tap } from "../../src/tap.ts";
 import { Netns } from "../host/_netns.ts";
 
-test("EPERM says CAP_NET_ADMIN: run as root (routes and traffic control)", () => {
+test("EPERM says CAP_NET_ADMIN: run as root (routes, traffic control, the typed layer)", () => {
   using ns = new Netns();
   const child = new URL("./_eperm_child.ts", import.meta.url).pathname;
   const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
@@ -24,10 +24,16 @@ test("EPERM says CAP_NET_ADMIN: run as root (routes and traffic control)", () =>
   ], {
     encoding: "utf8",
   });
-  const [link, qdisc] = out.trim().split("\n");
+  const [link, qdisc, ethtoolSet] = out.trim().split("\n");
   assert.match(link, /^NetlinkError: EPERM: link add nope0: .*needs CAP_NET_ADMIN: run as root/);
   // TrafficControl's too, from the same module.
   assert.match(qdisc, /^NetlinkError: EPERM: qdisc add on lo: .*needs CAP_NET_ADMIN: run as root/);
+  // The typed layer's: a generic family's admin-only operation (GENL_ADMIN_PERM).
+  assert.equal(
+    ethtoolSet,
+    "FamilyError: EPERM: ethtool channels-set: Operation not permitted (needs CAP_NET_ADMIN: run "
+      + "as root, or grant the process that capability)",
+  );
 });
 
 test("setns EPERM says CAP_SYS_ADMIN: run as root, as the other hints do", () => {
