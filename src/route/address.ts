@@ -318,6 +318,8 @@ export class Addresses {
    */
   async add(dev: LinkRef, prefix: string, options: AddressOptions = {}): Promise<void> {
     const ctx = this.#ctx;
+    // The link first: a prefix or an object given as the first argument is said to be that.
+    checkLinkRef(dev, "dev");
     options = checkOptions("addr.add() options", options, OPTION_KEYS);
     if (options.replace !== undefined && typeof options.replace !== "boolean") {
       throw new TypeError(`replace: ${shown(options.replace)} is not a boolean`);

@@ -321,6 +321,16 @@ test("bad values are refused before any request, naming the field", async () => 
     ip.addr.add("lo", "10.0.0.300/24"),
     /^TypeError: address: "10.0.0.300\/24" is not a prefix/,
   );
+  // The link first: a prefix or an object in its place is said to be no link, where the
+  // prefix after it was said to be missing ("address: undefined is not a prefix").
+  await assert.rejects(
+    (ip.addr.add as (...args: unknown[]) => Promise<void>)("10.0.0.1/24"),
+    /^TypeError: dev: "10.0.0.1\/24" is not a link name/,
+  );
+  await assert.rejects(
+    ip.addr.add({ dev: "lo", address: "10.0.0.1/24" } as never, undefined as never),
+    /^TypeError: dev: \{"dev":"lo","address":"10.0.0.1\/24"\} is not a link name/,
+  );
   await assert.rejects(
     ip.route.add({ dst: "10.0.0.0/24", gateway: "10.0.0" }),
     /^TypeError: gateway: "10.0.0"/,
