@@ -211,7 +211,11 @@ export function parsePrefix(text: string, field = "prefix"): Prefix {
   if (slash >= 0) {
     const len = text.slice(slash + 1);
     if (!/^(0|[1-9][0-9]*)$/.test(len)) {
-      throw bad(field, text, `a prefix: the length must be 0..${max}`);
+      throw bad(
+        field,
+        text,
+        `a prefix: the length must be 0..${max}${netmaskHint(addressText, len)}`,
+      );
     }
     if (Number(len) > max) {
       throw new RangeError(
@@ -221,6 +225,19 @@ export function parsePrefix(text: string, field = "prefix"): Prefix {
     prefixLength = Number(len);
   }
   return { family: address.length === 4 ? 2 : 10, address, prefixLength };
+}
+
+/**
+ * ` (the netmask 255.255.255.0 is /24: "10.0.0.1/24")` when an IPv4 prefix's length is written as
+ * a netmask (as ifconfig, and ip's get_prefix, take it); "" for anything else.
+ */
+function netmaskHint(addressText: string, len: string): string {
+  const mask = new Uint8Array(4);
+  if (!addressText.includes(".") || !parseIPv4Into(len, mask, 0)) return "";
+  const zeros = ~((mask[0] << 24) | (mask[1] << 16) | (mask[2] << 8) | mask[3]) >>> 0;
+  if ((zeros & (zeros + 1)) !== 0) return ""; // not ones then zeros
+  const length = Math.clz32(zeros);
+  return ` (the netmask ${len} is /${length}: "${addressText}/${length}")`;
 }
 
 /**

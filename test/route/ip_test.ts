@@ -103,6 +103,16 @@ test("prefixes parse with and without a length, and format back", () => {
   for (const text of ["10.0.0.0/", "10.0.0.0/024", "x/8", "10.0.0.0/8/8", "10.0.0.0/-1"]) {
     assert.throws(() => parsePrefix(text, "dst"), /^TypeError: dst: ".*" is not a prefix/, text);
   }
+  // A netmask for a length (ifconfig's, which ip takes too) says the length it is.
+  assert.throws(() => parsePrefix("10.41.0.1/255.255.255.0", "address"), {
+    name: "TypeError",
+    message: "address: \"10.41.0.1/255.255.255.0\" is not a prefix: the length must be 0..32 "
+      + "(the netmask 255.255.255.0 is /24: \"10.41.0.1/24\")",
+  });
+  assert.throws(() => parsePrefix("10.0.0.0/255.255.255.255"), /\(the netmask .* is \/32: /);
+  assert.throws(() => parsePrefix("10.0.0.0/0.0.0.0"), /\(the netmask .* is \/0: /);
+  // Not ones then zeros: no netmask.
+  assert.throws(() => parsePrefix("10.0.0.0/255.0.255.0"), /the length must be 0\.\.32$/);
   // A length longer than the address is out of range: a RangeError naming the range.
   assert.throws(() => parsePrefix("10.0.0.0/33", "dst"), {
     name: "RangeError",
