@@ -60,6 +60,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   // pyroute2's route multipath=[...] and neigh dst=..., ifindex=...; vishvananda's Neigh.IP,
   // LinkIndex and MasterIndex.
   multipath: ["nexthops"],
+  // vishvananda's Veth.PeerName.
+  peername: ["peer"],
   dst: ["address"],
   ip: ["address"],
   ifindex: ["dev", "devIndex"],

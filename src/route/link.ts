@@ -1621,6 +1621,13 @@ export class Links {
   ): Promise<void> {
     if (typeof spec !== "object" || spec === null) throw new TypeError("link: expected an object");
     checkOptions("link.add() spec", spec, NEW_LINK_KEYS, ["master"]);
+    if (typeof spec.peer === "string") {
+      // pyroute2's peer="veth1"; ours names it in an object, beside the peer's other settings.
+      const name = shown(spec.peer);
+      throw new TypeError(
+        `link.add() peer must be an object such as { name: ${name} }, got ${name}`,
+      );
+    }
     if (spec.peer !== undefined) checkOptions("link.add() peer", spec.peer, PEER_KEYS);
     const name = checkNewLinkName(spec.name, "name");
     checkKind(spec.kind);

@@ -98,6 +98,11 @@ test("ip's, tc's, pyroute2's and vishvananda's words for a link's, port's, route
     ["LinkIndex", () => ip.neigh.add({ LinkIndex: 2, address: "10.0.0.9" } as never), "dev"],
     ["MasterIndex", () => ip.link.set("a0", { MasterIndex: 3 } as never), "master"],
     [
+      "PeerName",
+      () => ip.link.add({ name: "v0", kind: "veth", PeerName: "v1" } as never),
+      "peer",
+    ],
+    [
       "flowid",
       () =>
         tc.addFilter({
@@ -134,4 +139,12 @@ test("ethtool's header named as ip and ethtool name a device (dev, ifname, name,
   );
   const rt = new NetlinkFamily(rtLink, {} as NetlinkSocket);
   assert.throws(() => rt.encode("getlink", { name: "lo" } as never), /\(did you mean "ifname"\?\)/);
+});
+
+test("a veth's peer given as its name (pyroute2's peer=\"veth1\") says the object to write", async () => {
+  await using ip = await openRoute({ transport: new FakeKernel().open });
+  await assert.rejects(ip.link.add({ name: "v0", kind: "veth", peer: "v1" as never }), {
+    name: "TypeError",
+    message: "link.add() peer must be an object such as { name: \"v1\" }, got \"v1\"",
+  });
 });
