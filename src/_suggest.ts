@@ -48,6 +48,8 @@ const OTHER_TOOLS_WORDS: Record<string, readonly string[]> = {
   flood: ["unicastFlood"],
   rootblock: ["protect"],
   flowid: ["classid"],
+  // tc -j's name for a tbf's latency, which tc qdisc add spells out.
+  lat: ["latency"],
   // tc's ethertype for IPv4 is ip (ipv4 is one edit from ipv6).
   ipv4: ["ip"],
   // ss's states as it prints them (ESTAB, UNCONN) and as its filter takes them (listening).

@@ -416,11 +416,14 @@ export function encodeFilterOptions(spec: FilterSpec): TcMessage {
       return defined({ classid, act: actionsIn(spec.actions) });
     case "flower":
       return flowerIn(spec, classid);
-    default:
+    default: {
+      const kind = (spec as { kind: unknown }).kind;
+      const kinds = ["u32", "matchall", "basic", "flower"];
       throw new TypeError(
-        `filter kind ${shown((spec as { kind: unknown }).kind)} is not supported `
-          + "(u32, matchall, basic, flower)",
+        `filter kind ${shown(kind)} is not supported (${kinds.join(", ")})`
+          + nameSuggestion(kind, kinds),
       );
+    }
   }
 }
 

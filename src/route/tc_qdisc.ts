@@ -14,6 +14,7 @@ import {
   defined,
   field,
   integer,
+  nameSuggestion,
   type TcMessage,
   u32Bytes,
   UINT32_MAX,
@@ -295,11 +296,17 @@ export function encodeQdiscOptions(spec: QdiscParams, clock: Psched): TcMessage 
     case "ingress":
     case "clsact":
       return undefined;
-    default:
+    default: {
+      const kind = (spec as { kind: unknown }).kind;
+      const kinds = [
+        ...["htb", "tbf", "pfifo", "bfifo", "pfifo_head_drop", "fq_codel", "prio", "netem"],
+        ...["ingress", "clsact"],
+      ];
       throw new TypeError(
-        `qdisc kind ${shown((spec as { kind: unknown }).kind)} is not supported `
-          + "(htb, tbf, pfifo, bfifo, pfifo_head_drop, fq_codel, prio, netem, ingress, clsact)",
+        `qdisc kind ${shown(kind)} is not supported (${kinds.join(", ")})`
+          + nameSuggestion(kind, kinds),
       );
+    }
   }
 }
 

@@ -332,6 +332,24 @@ test("tc errors: a caller's text is quoted escaped (NUL, ESC, C1 CSI), never raw
   );
 });
 
+test("tc: a misspelt qdisc or filter kind names the closest, and tc -j's lat names latency", async () => {
+  assert.throws(
+    () => qdiscOptions({ kind: "fq-codel" } as never),
+    /^TypeError: qdisc kind "fq-codel" is not supported \(.*\) \(did you mean "fq_codel"\?\)$/,
+  );
+  const place = { dev: 2, parent: "ffff:", pref: 1 };
+  assert.throws(
+    () => filterOptions({ ...place, kind: "flowr" } as never),
+    /^TypeError: filter kind "flowr" is not supported \(.*\) \(did you mean "flower"\?\)$/,
+  );
+  // A tbf read back has tc -j's lat; the spec's word is tc qdisc add's latency.
+  await using tc = await TrafficControl.open({ transport: new FakeKernel().open });
+  await assert.rejects(
+    tc.addQdisc({ dev: 1, kind: "tbf", rate: "1mbit", burst: "10k", lat: "50ms" } as never),
+    /unknown option "lat" \(did you mean "latency"\?\)/,
+  );
+});
+
 test("tc clock: /proc/net/psched read as tc reads it; xmittime and rate tables", () => {
   const clock = readPsched("000003e8 00000040 000f4240 3b9aca00");
   assert.deepEqual(clock, { tickInUsec: 15.625, hz: 1_000_000_000 });
