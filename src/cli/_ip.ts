@@ -373,8 +373,7 @@ export function linkText(
  * `type KIND` (links of that kind; `KIND_slave`: ports of a master of that kind) and, for
  * addresses, `scope SCOPE|all` (the last one of each wins).
  */
-function showSelectors(args: string[], addresses: boolean): LinkSelectors & { scope?: number } {
-  const [, rest] = verb(args, ["show"], addresses ? IP_SUBCOMMANDS.address : IP_SUBCOMMANDS.link);
+function showSelectors(rest: string[], addresses: boolean): LinkSelectors & { scope?: number } {
   const [kw, positional] = keywords(
     rest,
     addresses ? ["master", "type", "scope"] : ["master", "type"],
@@ -427,9 +426,14 @@ async function linksOf(ip: RouteClient, { dev, master, type }: LinkSelectors) {
   return { names, links };
 }
 
-/** `link show [DEV] [up]` (`-s`: with the counters). */
+/** `link show [DEV] [up]` (`-s`: with the counters); `link add|set|delete` ({@linkcode linkWrite}). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const selectors = showSelectors(args, false);
+  const [action, rest] = verb(args, ["show", "add", "set", "delete"], IP_SUBCOMMANDS.link);
+  if (action !== "show") {
+    const { linkWrite } = await import("./_link_write.ts");
+    return await linkWrite(action, rest, global);
+  }
+  const selectors = showSelectors(rest, false);
   const { names, links, netns } = await withRoute(global, async (ip) => {
     const found = await linksOf(ip, selectors);
     return { ...found, netns: global.json ? undefined : await netnsNames(ip, found.links) };
@@ -503,7 +507,8 @@ const ADDRESS_FLAG_ORDER = [
  * is shown too, without -4 or -6.
  */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const { dev, up, scope, ...selectors } = showSelectors(args, true);
+  const [, rest] = verb(args, ["show"], IP_SUBCOMMANDS.address);
+  const { dev, up, scope, ...selectors } = showSelectors(rest, true);
   const { names, links, addresses, netns } = await withRoute(global, async (ip) => {
     const found = await linksOf(ip, { dev, up, ...selectors });
     return {

@@ -10,7 +10,8 @@
  * (On Bun, installed with `bunx jsr add @netlink/netlink`: JSR's npm tarball holds the modules
  * as `.js`. From a clone of the repository, `bun src/cli/main.ts`.)
  *
- * Commands: `link show [DEV] [up] [master DEV] [type KIND]`, `addr show [DEV] [up] [master DEV]
+ * Commands: `link show [DEV] [up] [master DEV] [type KIND]`, `link add|set|delete` (ip's words),
+ * `addr show [DEV] [up] [master DEV]
  * [type KIND] [scope SCOPE|all]`,
  * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]... [proxy]`, `add|del
  * {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
@@ -57,6 +58,15 @@ Commands:
   link show [DEV] [up] [master DEV] [type KIND]
                                        links (ip link show; up: administratively up; master:
                                        its ports; KIND_slave: ports of a KIND master)
+  link add [link DEV] [name] NAME [up] [mtu N] [address LLADDR] [txqueuelen N] [alias A]
+           [master DEV] [netns NAME|PID] type KIND [OPTIONS]
+                                       a new link (ip link add; OPTIONS of veth: peer [name] NAME
+                                       [mtu N] [address A] [netns NS]; vlan: id N; macvlan,
+                                       macvtap, ipvlan, bond: mode M; vrf: table N; vxlan: id N
+                                       dstport P remote|group|local A dev D ttl N)
+  link set [dev] DEV [up|down] [name NAME] [mtu N] [address LLADDR] [broadcast LLADDR]
+           [txqueuelen N] [alias A] [master DEV|nomaster] [netns NAME|PID] [addrgenmode M]
+  link delete [dev] DEV [type KIND]
   addr show [DEV] [up] [master DEV] [type KIND] [scope SCOPE|all]
                                        addresses (ip addr show; SCOPE: global, link, host,
                                        site or a number)

@@ -1681,7 +1681,8 @@ test("cli command abbreviations: a word names the first of ip's objects and subc
   assert.equal(cli(["--netns", ns.name, "class", "l", "dev", "va0"]).status, 0);
   // The first match wins, whether or not the tool has it: `ip link s` is set, `ip m` maddress.
   const refused: [string[], number, RegExp][] = [
-    [["link", "s", "va0"], 255, /^netlink: unknown subcommand "set"/],
+    [["link", "s", "va0"], 0, /^$/], // set, with nothing to change: as ip
+    [["link", "ch", "va0"], 255, /^netlink: unknown subcommand "change"/],
     [["route", "ch", "10.50.0.0/16"], 255, /^netlink: unknown subcommand "change"/],
     [["qdisc", "l"], 255, /^netlink: unknown subcommand "link"/],
     [["link", "x"], 255, /^netlink: unknown subcommand "xstats"/],
