@@ -46,6 +46,7 @@ import {
   RTPROT_BOOT,
   RTPROT_KERNEL,
 } from "../constants.ts";
+import { NetlinkError } from "../errors.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import { contextOf } from "../route/_context.ts";
 import type { Address } from "../route/address.ts";
@@ -507,24 +508,41 @@ const ADDRESS_FLAG_ORDER = [
  * is shown too, without -4 or -6.
  */
 export async function addrCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [, rest] = verb(args, ["show"], IP_SUBCOMMANDS.address);
+  const [action, rest] = verb(
+    args,
+    ["show", "add", "replace", "delete", "flush"],
+    IP_SUBCOMMANDS.address,
+  );
+  if (action !== "show" && action !== "flush") {
+    const { addrWrite } = await import("./_addr_write.ts");
+    return await addrWrite(action, rest, global);
+  }
+  // As ip: a flush of every address of every link is refused (status 1).
+  if (action === "flush" && rest.length === 0) throw new Error("Flush requires arguments.");
   const { dev, up, scope, ...selectors } = showSelectors(rest, true);
+  const wanted = (a: Address) =>
+    (!global.family || a.family === global.family)
+    && (scope === undefined || a.raw.ifaScope === scope);
   const { names, links, addresses, netns } = await withRoute(global, async (ip) => {
     const found = await linksOf(ip, { dev, up, ...selectors });
+    const addresses = await ip.addr.list(dev === undefined ? {} : { dev });
+    if (action === "flush") {
+      const flushed = new Set(found.links.filter((l) => l.up || !up).map((l) => l.index));
+      await flushAddresses(ip, addresses.filter((a) => flushed.has(a.index) && wanted(a)));
+    }
     return {
       ...found,
-      addresses: await ip.addr.list(dev === undefined ? {} : { dev }),
+      addresses,
       netns: global.json ? undefined : await netnsNames(ip, found.links),
     };
   });
+  // As ip: a flush prints nothing.
+  if (action === "flush") return;
   const shown = links
     .filter((link) => link.up || !up)
     .map((link) => {
       const held = addresses.filter((a) => a.index === link.index);
-      const selected = held.filter((a) =>
-        (!global.family || a.family === global.family)
-        && (scope === undefined || a.raw.ifaScope === scope)
-      );
+      const selected = held.filter(wanted);
       return { link, bare: held.length === 0, selected };
     })
     .filter(({ bare, selected }) => selected.length || (bare && !global.family))
@@ -549,6 +567,18 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
     out(linkText(entry, undefined, netns));
     for (const a of entry.addr_info) out(addressText(a));
     if (entry.stats64 !== undefined) out(statsText(link, statsOptions(global)));
+  }
+}
+
+/**
+ * Deletes each address as ip's flush does (ipaddr_flush: the listed message as RTM_DELADDR), one
+ * gone already (a secondary the kernel removed with its primary) as deleted.
+ */
+async function flushAddresses(ip: RouteClient, addresses: Address[]): Promise<void> {
+  for (const a of addresses) {
+    await ip.addr.delete(a).catch((error) => {
+      if (!(error instanceof NetlinkError && error.code === "EADDRNOTAVAIL")) throw error;
+    });
   }
 }
 
@@ -981,7 +1011,7 @@ const familyText = (family: number) =>
   family === 2 ? "inet" : family === 10 ? "inet6" : "any valid";
 
 /** `PREFIX` as ip reads it for `route show`; an Error in ip's words (status 1) otherwise. */
-function dstPrefix(text: string, family: Global["family"]): DstPrefix {
+export function dstPrefix(text: string, family: Global["family"]): DstPrefix {
   const prefix = ipPrefix(text, familyNumber(family));
   if (prefix !== undefined) return prefix;
   throw new Error(`${family ?? "any valid"} prefix is expected rather than ${shown(text)}.`);

@@ -12,7 +12,7 @@
  *
  * Commands: `link show [DEV] [up] [master DEV] [type KIND]`, `link add|set|delete` (ip's words),
  * `addr show [DEV] [up] [master DEV]
- * [type KIND] [scope SCOPE|all]`,
+ * [type KIND] [scope SCOPE|all]`, `addr add|replace|delete|flush`,
  * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]... [proxy]`, `add|del
  * {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
  * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
@@ -70,6 +70,10 @@ Commands:
   addr show [DEV] [up] [master DEV] [type KIND] [scope SCOPE|all]
                                        addresses (ip addr show; SCOPE: global, link, host,
                                        site or a number)
+  addr add|replace|delete ADDRESS[/LEN] [peer PREFIX] dev DEV [broadcast A|+|-] [label L]
+           [scope S] [metric N] [valid_lft T] [preferred_lft T] [nodad|noprefixroute|home...]
+  addr flush [DEV] [up] [master DEV] [type KIND] [scope SCOPE]
+                                       removes the addresses addr show would show
   route show [table T|cache] [dev D] [proto P] [type T] [scope S] [metric N] [tos T]
              [via [inet|inet6] PREFIX] [src PREFIX] [realms [FROM/]TO] [mark M]
              [from [root|match|exact] PREFIX] [[root|match|exact] PREFIX]

@@ -113,3 +113,61 @@ test("cli link set netns, link add ... peer netns: the link moves to the namespa
   assert.deepEqual(other.json("link", "show").map((l) => l.ifname).sort(), ["lo", "v1", "v3"]);
   assert.deepEqual(ours.json("link", "show").map((l) => l.ifname).sort(), ["lo", "v0", "v2"]);
 });
+
+/** `ip -j addr show` of `ns`: each link's name and addresses, the time left of a lifetime aside. */
+function addresses(ns: Netns): unknown {
+  return ns.json("addr", "show").map((link) => ({
+    ifname: link.ifname,
+    addr_info: (link.addr_info as Record<string, unknown>[]).map((a) => ({
+      ...a,
+      valid_life_time: a.valid_life_time === 4294967295 ? "forever" : "counting",
+      preferred_life_time: a.preferred_life_time === 4294967295 ? "forever" : "counting",
+    })),
+  }));
+}
+
+test("cli addr add/replace/delete/flush: as ip's, the same addresses, statuses and output", () => {
+  const links = ["link add v0 type veth peer name v1", "link set v0 up"];
+  using byIp = quietNetns(links);
+  using ours = quietNetns(links);
+  both(byIp, ours, [
+    "addr add 10.0.0.1/24 dev v0",
+    "addr add 10.0.0.1/24 dev v0",
+    "addr add 10.0.0.2/24 dev v0 brd + label v0:a",
+    "addr add 10.0.0.3/24 dev v0 broadcast 10.0.0.99",
+    "addr add 10.0.1.1 peer 10.0.1.2/30 dev v0",
+    "addr add 2001:db8::1/64 dev v0 nodad",
+    "addr add 2001:db8:1::1/64 dev v0 nodad noprefixroute home",
+    "addr add 10.0.2.1/24 dev v0 valid_lft 300 preferred_lft 100 metric 9",
+    "addr add 10.0.3.1/24 dev v0 brd - scope link",
+    "addr add 10.9/16 dev v1",
+    "addr add local 10.0.4.1/24 dev v1",
+    "addr add 10.0.0.1/24",
+    "addr add 10.0.0.1/24 dev nonex",
+    "addr add 10.0.0.1/24 dev v0 scope bogus",
+    "addr add 10.0.0.1/24 10.0.0.2 dev v0",
+    "addr del 10.0.0.77/24 dev v0",
+    "addr replace 10.0.0.1/24 dev v0 metric 5",
+    "addr del 10.0.0.3 dev v0",
+    "addr del 10.0.1.1 peer 10.0.1.2/30 dev v0",
+    "addr del 2001:db8::1/64 dev v0",
+  ]);
+  assert.deepEqual(addresses(ours), addresses(byIp));
+  // ip's wildcard deletion (an IPv4 address without its length), with its warning.
+  const wildcard = cli(["--netns", ours.name, "addr", "del", "10.0.0.2", "dev", "v0"]);
+  assert.equal(wildcard.status, 0);
+  assert.match(wildcard.stderr, /^Warning: Executing wildcard deletion/);
+  byIp.ip("addr", "del", "10.0.0.2/24", "dev", "v0");
+  assert.deepEqual(addresses(ours), addresses(byIp));
+  both(byIp, ours, [
+    "addr flush",
+    "-6 addr flush dev v0",
+    "addr flush dev v0 scope link",
+    "addr flush dev nonex",
+    "addr flush dev v0 scope bogus",
+  ]);
+  assert.deepEqual(addresses(ours), addresses(byIp));
+  assert.ok((addresses(ours) as { addr_info: unknown[] }[]).some((l) => l.addr_info.length > 1));
+  both(byIp, ours, ["addr flush dev v0", "addr flush v1"]);
+  assert.deepEqual(addresses(ours), addresses(byIp));
+});
