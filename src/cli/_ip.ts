@@ -1238,22 +1238,30 @@ function selectedAddress(r: Route, address: string | undefined, prefix?: DstPref
 export async function routeCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, operands] = verb(
     args,
-    ["show", "get", "add", "delete", "replace"],
+    ["show", "get", "add", "delete", "replace", "flush"],
     IP_SUBCOMMANDS.route,
   );
   if (action === "get") return await routeGet(operands, global, out);
+  // As ip: a flush of the main table's every route is refused (status 1).
+  if (action === "flush" && operands.length === 0) {
+    throw new Error(`"ip route flush" requires arguments.`);
+  }
   const [rest, viaNamed] = viaFamily(operands);
   // As ip: `route show from [root|match|exact] PREFIX` selects by the source prefix (RTA_SRC).
-  const [others, fromWords] = action === "show" ? fromOperands(rest) : [rest, []];
+  const selecting = action === "show" || action === "flush";
+  const [others, fromWords] = selecting ? fromOperands(rest) : [rest, []];
   const [kw, positional] = keywords(others, ROUTE_KEYS, { via: secondVia });
-  if (action === "show") {
+  if (selecting) {
     // As ip: "cache" (or "cached", "cloned") or "table cache" lists the main table's cache.
     const words = positional.filter((word) => !["cache", "cached", "cloned"].includes(word));
     const cached = words.length < positional.length || kw.table === "cache";
     if (kw.table === "cache") delete kw.table;
+    if (cached && action === "flush") {
+      throw new UsageError("route flush cache (the kernel's route cache) is not supported");
+    }
     const { root, match } = dstSelectors(words, global.family);
     const from = dstSelectors(fromWords, global.family);
-    selectors(kw, ROUTE_SHOW_KEYS, "route show");
+    selectors(kw, ROUTE_SHOW_KEYS, `route ${action}`);
     // As ip: "oif" is "dev" (the last given of either, as ip reads them in turn).
     const devKey = others.findLast((word) => word === "dev" || word === "oif");
     if (devKey !== undefined) kw.dev = kw[devKey];
@@ -1305,7 +1313,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       ? undefined
       : ipOperand(dsfieldId, kw.tos, "TOS value is invalid");
     const { via, prefsrc, mark, realms } = routeShowSelectors(kw, viaNamed, global.family);
-    const shown = routes.filter((r) =>
+    const selected = routes.filter((r) =>
       selectedDst(r, root, match)
       && selectedDst(r, from.root, from.match, r.src ?? "default")
       && (scope === undefined || r.raw.rtmScope === scope)
@@ -1315,7 +1323,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       && selectedAddress(r, r.prefsrc, prefsrc)
       && (mark === undefined || (r.raw.mark ?? 0) === mark)
       && (realms === undefined || (((r.raw.flow ?? 0) ^ realms.realm) & realms.mask) === 0)
-    ).map((r) => {
+    );
+    if (action === "flush") return await withRoute(global, (ip) => flushRoutes(ip, selected));
+    const shown = selected.map((r) => {
       const route = routeJson(r, table !== undefined && table !== "all");
       if (kw.dev) delete route.dev;
       if (kw.proto) delete route.protocol;
@@ -1378,6 +1388,22 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       : action === "replace"
       ? ip.route.replace(spec)
       : ip.route.delete(spec));
+}
+
+/**
+ * Deletes each route as ip's flush does (the listed message as RTM_DELROUTE, printing nothing),
+ * but IPv6's null entry (unreachable default of metric 2^32-1, which ip leaves too); one gone
+ * already (ESRCH: with its link, its nexthop) as deleted.
+ */
+async function flushRoutes(ip: RouteClient, routes: Route[]): Promise<void> {
+  for (const r of routes) {
+    if (r.family === "inet6" && r.dst === "default" && r.type === "unreachable") {
+      if (r.metric === 0xffff_ffff) continue;
+    }
+    await ip.route.delete(r).catch((error) => {
+      if (!(error instanceof NetlinkError && error.code === "ESRCH")) throw error;
+    });
+  }
 }
 
 /**
@@ -1580,14 +1606,20 @@ const NEIGH_STATE_BITS: [number, string][] = [
 
 /** `neigh show|add|del`. */
 export async function neighCommand(args: string[], global: Global, out: Output): Promise<void> {
-  const [action, rest] = verb(args, ["show", "add", "delete", "replace"], IP_SUBCOMMANDS.neigh);
-  if (action === "show") {
-    const [states, others] = showStates(rest);
+  const [action, rest] = verb(
+    args,
+    ["show", "add", "delete", "replace", "flush"],
+    IP_SUBCOMMANDS.neigh,
+  );
+  if (action === "show" || action === "flush") {
+    // As ip: a flush of every entry of every link is refused (status 1).
+    if (action === "flush" && rest.length === 0) throw new Error("Flush requires arguments.");
+    const [states, others] = showStates(rest, action === "flush");
     const [kw, words] = keywords(others, ["dev", "lladdr"], { dev: duplicate });
     // As ip: "proxy" lists the proxy entries instead, which the kernel lists only when asked.
     const positional = words.filter((word) => word !== "proxy");
     if (positional.length) throw unexpected(positional[0]);
-    selectors(kw, ["dev", "nud"], "neigh show");
+    selectors(kw, ["dev", "nud"], `neigh ${action}`);
     const entries = await withRoute(global, (ip) =>
       ip.neigh.list({
         ...(global.family ? { family: global.family } : {}),
@@ -1596,11 +1628,21 @@ export async function neighCommand(args: string[], global: Global, out: Output):
       }));
     // As ip's print_neigh: the states asked for (state 0, "none", as bit 0x100), and whatever
     // the kernel learned from outside (NTF_EXT_LEARNED) or proxies.
-    const shown = entries
-      .filter(({ raw }) =>
-        (raw.ndmState === 0 ? states & NUD_NONE_BIT : states & raw.ndmState)
-        || raw.ndmFlags & (NTF_PROXY | NTF_EXT_LEARNED)
-      )
+    const selected = entries.filter(({ raw }) =>
+      (raw.ndmState === 0 ? states & NUD_NONE_BIT : states & raw.ndmState)
+      || raw.ndmFlags & (NTF_PROXY | NTF_EXT_LEARNED)
+    );
+    // As ip's flush: each entry's RTM_DELNEIGH, nothing printed; one gone already as deleted.
+    if (action === "flush") {
+      return await withRoute(global, async (ip) => {
+        for (const n of selected) {
+          await ip.neigh.delete(n).catch((error) => {
+            if (!(error instanceof NetlinkError && error.code === "ENOENT")) throw error;
+          });
+        }
+      });
+    }
+    const shown = selected
       .map((n) => neighbourJson(n, kw.dev !== undefined, global.stats !== undefined));
     if (global.json) return json(out, shown);
     for (const n of shown) out(neighbourText(n));
@@ -1634,9 +1676,11 @@ const NUD_NONE_BIT = 0x100;
 
 /**
  * The states `neigh show` selects (ip's do_show_or_flush): each `nud STATE` adds one (`all`:
- * every state), and without any, all but NUD_NOARP and none. The operands left over follow.
+ * every state), and without any, all but NUD_NOARP and none; `neigh flush`'s: all but
+ * NUD_PERMANENT and NUD_NOARP (none included) without any, and `all` is all but NUD_NOARP. The
+ * operands left over follow.
  */
-function showStates(args: string[]): [number, string[]] {
+function showStates(args: string[], flush = false): [number, string[]] {
   let states: number | undefined;
   const others: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -1647,11 +1691,11 @@ function showStates(args: string[]): [number, string[]] {
     const text = args[++i];
     if (text === undefined) throw new UsageError(`"nud" needs a value`);
     const state = text === "all"
-      ? 0xffff_ffff
+      ? (flush ? ~NUD_NOARP : 0xffff_ffff)
       : ipOperand(neighbourStateId, text, "nud state is bad") || NUD_NONE_BIT;
     states = ((states ?? 0) | state) >>> 0;
   }
-  return [states ?? 0xff & ~NUD_NOARP, others];
+  return [states ?? (flush ? ~(NUD_PERMANENT | NUD_NOARP) >>> 0 : 0xff & ~NUD_NOARP), others];
 }
 
 /** A neighbour's line as `ip neigh show` prints it, from its `ip -j` shape. */

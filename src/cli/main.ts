@@ -13,8 +13,8 @@
  * Commands: `link show [DEV] [up] [master DEV] [type KIND]`, `link add|set|delete` (ip's words),
  * `addr show [DEV] [up] [master DEV]
  * [type KIND] [scope SCOPE|all]`, `addr add|replace|delete|flush`,
- * `route show|get|add|del`, `neigh` (`show [dev DEV] [nud STATE|all]... [proxy]`, `add|del
- * {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
+ * `route show|get|add|del|flush`, `neigh` (`show|flush [dev DEV] [nud STATE|all]... [proxy]`,
+ * `add|del {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
  * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
  * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
@@ -78,6 +78,7 @@ Commands:
              [via [inet|inet6] PREFIX] [src PREFIX] [realms [FROM/]TO] [mark M]
              [from [root|match|exact] PREFIX] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
+  route flush SELECTOR...             removes the routes route show would show (not the cache)
   route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV|vrf NAME] [mark M] [tos T]
             [uid U] [sport P] [dport P] [ipproto P] [fibmatch] [notify] [connected]
                                        route lookup (ip route get; ADDRESS as ip reads it:
@@ -87,6 +88,8 @@ Commands:
   neigh show [dev DEV] [nud STATE|all]... [proxy]
                                        neighbours (ip neigh show; by default all but noarp
                                        and none; proxy: the proxy entries)
+  neigh flush [dev DEV] [nud STATE|all]... [proxy]
+                                       removes those (by default all but permanent and noarp)
   neigh add|del {ADDRESS|proxy ADDRESS} dev DEV [lladdr MAC] [nud STATE]
   rule show                            rules (ip rule show)
   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif DEV] [oif DEV]

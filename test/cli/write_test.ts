@@ -171,3 +171,52 @@ test("cli addr add/replace/delete/flush: as ip's, the same addresses, statuses a
   both(byIp, ours, ["addr flush dev v0", "addr flush v1"]);
   assert.deepEqual(addresses(ours), addresses(byIp));
 });
+
+test("cli route flush and neigh flush: as ip's, the same routes, neighbours, statuses and output", () => {
+  const setup = [
+    "link add v0 type veth peer name v1",
+    "link set v0 up",
+    "link set v1 up",
+    "addr add 10.0.0.1/24 dev v0",
+    "addr add 2001:db8::1/64 dev v0 nodad",
+    "route add 10.1.0.0/16 via 10.0.0.9",
+    "route add 10.3.0.0/16 dev v0 proto static",
+    "route add 10.5.0.0/16 dev v1",
+    "route add 10.2.0.0/16 dev v0 table 100",
+    "route add 10.4.0.0/16 via 10.0.0.9 table 100",
+    "route add 10.6.0.0/16 dev v1 table 100",
+    "route add 2001:db8:5::/48 dev v0",
+    "neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev v0",
+    "neigh add 10.0.0.6 lladdr 02:00:00:00:00:06 dev v0 nud stale",
+    "neigh add 10.0.0.7 lladdr 02:00:00:00:00:07 dev v0 nud reachable",
+    "neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev v0 nud noarp",
+    "neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v1 nud stale",
+  ];
+  using byIp = quietNetns(setup);
+  using ours = quietNetns(setup);
+  // In one order: the kernel dumps neighbours in its hash table's.
+  const sorted = (ns: Netns, view: string[]) =>
+    ns.json(...view).map((entry) => JSON.stringify(entry)).sort();
+  const same = (...view: string[]) => {
+    assert.deepEqual(sorted(ours, view), sorted(byIp, view), view.join(" "));
+    return sorted(ours, view).length;
+  };
+  both(byIp, ours, [
+    "route flush",
+    "route flush table 4242",
+    "route flush dev nonex",
+    "route flush proto static",
+  ]);
+  assert.equal(same("route", "show"), 3);
+  both(byIp, ours, ["route flush table 100 via 10.0.0.9", "route flush dev v0"]);
+  assert.equal(same("route", "show"), 1);
+  assert.equal(same("route", "show", "table", "100"), 2);
+  both(byIp, ours, ["route flush table 100 10.6.0.0/16", "-6 route flush dev v0"]);
+  assert.equal(same("route", "show", "table", "100"), 1);
+  assert.equal(same("-6", "route", "show"), 0);
+
+  both(byIp, ours, ["neigh flush", "neigh flush dev nonex", "neigh flush dev v0"]);
+  assert.equal(same("-4", "neigh", "show", "nud", "all"), 3);
+  both(byIp, ours, ["neigh flush dev v0 nud permanent", "neigh flush dev v1 nud all"]);
+  assert.equal(same("-4", "neigh", "show", "nud", "all"), 1);
+});
