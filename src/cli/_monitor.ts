@@ -67,6 +67,16 @@ const OBJECTS: Record<string, Watched> = {
   rule: "rule",
 };
 
+/** What ip monitor all (or label) prints before an event of each object (print_headers). */
+const BANNERS: Record<Watched | "port", string> = {
+  link: "[LINK]",
+  port: "[LINK]",
+  address: "[ADDR]",
+  route: "[ROUTE]",
+  neighbour: "[NEIGH]",
+  rule: "[RULE]",
+};
+
 /** The rtnetlink multicast groups of each kind of object, for `--raw` (as `ip monitor` joins). */
 const GROUPS: Record<Watched, number[]> = {
   link: [RTNLGRP_LINK],
@@ -77,7 +87,8 @@ const GROUPS: Record<Watched, number[]> = {
 };
 
 /**
- * `monitor [--raw|--tree] [OBJECT...] [count N]` (every kind of object when none is named) and
+ * `monitor [--raw|--tree] [all|label] [OBJECT...] [count N]` (every kind of object when none is
+ * named; `all` or `label`: each event after its object's label, as ip's `[LINK]`) and
  * `monitor [--tree] genl FAMILY [GROUP...] [count N]` (every group of the family when none is).
  */
 export async function monitorCommand(args: string[], global: Global, out: Output): Promise<void> {
@@ -100,11 +111,14 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     }
     return await monitorGeneric(operands.slice(1), style ?? "line", global, count, out);
   }
-  const objects = operands.map((name) => {
+  // As ip monitor: "all" (every object, as none named) and "label" put each event's object
+  // before its line, "[LINK]" and the like (ip's prefix_banner).
+  const banner = operands.some((name) => name === "all" || name === "label");
+  const objects = operands.filter((name) => name !== "all" && name !== "label").map((name) => {
     const object = OBJECTS[name];
     if (object === undefined) {
       throw new UsageError(
-        `monitor: unknown object "${name}" (link, address, route, neigh, rule, or genl FAMILY)`,
+        `monitor: unknown object "${name}" (link, address, route, neigh, rule, all, or genl FAMILY)`,
       );
     }
     return object;
@@ -173,7 +187,10 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     if (global.json) {
       const object = event.object === "port" ? "link" : event.object;
       json(out, { object, ...(deleted ? { deleted: true } : {}), ...value });
-    } else out(`${deleted ? "Deleted " : ""}${text}`);
+    } else {
+      const label = banner ? BANNERS[event.object] : "";
+      out(`${label}${deleted ? "Deleted " : ""}${text}`);
+    }
     if (++seen >= count) break;
   }
 }

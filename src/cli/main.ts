@@ -15,7 +15,7 @@
  * [type KIND] [scope SCOPE|all]`, `addr add|replace|delete|flush`,
  * `route show|get|add|del|flush`, `neigh` (`show|flush [dev DEV] [nud STATE|all]... [proxy]`,
  * `add|del {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
- * `monitor [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
+ * `monitor [all|label] [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
  * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
  * `--netns NAME`, `--capture FILE` (every socket's traffic as a pcap file, nlmon format, for
@@ -94,7 +94,9 @@ Commands:
   rule show                            rules (ip rule show)
   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif DEV] [oif DEV]
                [table T|ACTION] [pref N]
-  monitor [link|address|route|neigh|rule...] [count N]   changes as they happen (ip monitor)
+  monitor [all|label] [link|address|route|neigh|rule...] [count N]
+                                       changes as they happen (ip monitor; all or label: each
+                                       after its object's label, [LINK]; not in --json)
   monitor --raw|--tree [OBJECT...]     every message received, decoded: one line each, or a tree
   monitor genl FAMILY [GROUP...]       a generic netlink family's notifications, decoded (--tree)
   qdisc show [dev DEV]                 qdiscs (tc qdisc show)
