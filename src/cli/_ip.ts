@@ -76,12 +76,15 @@ import {
   warn,
 } from "./_args.ts";
 import {
+  bondDetails,
+  bondPortDetails,
   bridgeDetails,
   bridgePortDetails,
   type Detail,
   detailsJson,
   detailsLine,
   macvlanDetails,
+  vlanDetails,
   vxlanDetails,
 } from "./_link_details.ts";
 import { stats64Json, type StatsOptions, statsText } from "./_link_stats.ts";
@@ -209,8 +212,13 @@ export function linkDetailsJson(
     }
     if (link.portKind !== undefined) {
       info.info_slave_kind = link.portKind;
-      const data = link.portKind === "bridge" && link.portData !== undefined
-        ? bridgePortDetails(link.portData as Record<string, unknown>, names)
+      const portData = link.portData as Record<string, unknown> | undefined;
+      const data = portData === undefined
+        ? undefined
+        : link.portKind === "bridge"
+        ? bridgePortDetails(portData, names)
+        : link.portKind === "bond"
+        ? bondPortDetails(portData)
         : undefined;
       if (data !== undefined) info.info_slave_data = detailsJson(data);
       text.push(`\n    ${link.portKind}_slave ${detailsLine(data ?? [])}`);
@@ -240,6 +248,8 @@ function kindDetails(link: Link, names: ReadonlyMap<number, string>): Detail[] |
   if (data === undefined) return undefined;
   if (link.kind === "bridge") return bridgeDetails(data);
   if (link.kind === "vxlan") return vxlanDetails(data, names);
+  if (link.kind === "vlan") return vlanDetails(data);
+  if (link.kind === "bond") return bondDetails(data, names);
   if (link.kind === "macvlan" || link.kind === "macvtap") {
     return macvlanDetails(link.data as Extract<Link, { kind: "macvlan" }>["data"]);
   }

@@ -11,6 +11,7 @@ import {
   MACVLAN_FLAG_NOPROMISC,
 } from "../constants.ts";
 import type { Link } from "../route/link.ts";
+import { rtLink } from "../ynl/rt_link.ts";
 
 /**
  * One option: its JSON key and value (none: text only) and its words in the text, each followed
@@ -390,6 +391,213 @@ export function macvlanDetails(data: Extract<Link, { kind: "macvlan" }>["data"])
   if (data.mode === "source" && data.macaddrCount !== undefined) {
     const count = data.macaddrCount;
     out.push({ key: "macaddr_count", value: count, text: `remotes (${count}) ` });
+  }
+  return out;
+}
+
+/** A link-layer address as ip prints it: text as the route layer gives it, or its bytes in hex. */
+function macText(value: unknown): string {
+  if (value instanceof Uint8Array) {
+    return [...value].map((byte) => byte.toString(16).padStart(2, "0")).join(":");
+  }
+  return String(value);
+}
+
+/** VLAN_FLAG_* in ip's order (iplink_vlan.c's vlan_print_flags), their values the spec's. */
+const VLAN_FLAGS: [string, number][] = [
+  "reorder-hdr",
+  "gvrp",
+  "mvrp",
+  "loose-binding",
+  "bridge-binding",
+].map((name) => [
+  name.toUpperCase().replace("-", "_"),
+  rtLink.enums["vlan-flags"].entries[name as "gvrp"],
+]);
+
+/** A VLAN's QoS map as ip prints it: `from`/`to` pairs in JSON, `{ 1:2 3:4 }` in the text. */
+function qosMap(key: string, word: string, map: unknown): Detail {
+  const pairs = ((map as { mapping?: { from: number; to: number }[] }).mapping ?? [])
+    .map(({ from, to }) => ({ from, to }));
+  const text = pairs.map(({ from, to }) => `${from}:${to} `).join("");
+  return { key, value: pairs, text: `\n      ${word} { ${text}} ` };
+}
+
+/**
+ * A VLAN's options as ip -d prints them (iplink_vlan.c): its protocol, id, flags (`<REORDER_HDR>`)
+ * and QoS maps, each map on a line of its own in the text.
+ */
+export function vlanDetails(data: Data): Detail[] {
+  if (data.id === undefined) return [];
+  const out: Detail[] = [
+    both("protocol", vlanProtocol(data.protocol ?? "8021q")),
+    both("id", data.id),
+  ];
+  const flags = data.flags as { flags: number } | undefined;
+  if (flags !== undefined) {
+    let left = flags.flags;
+    const names: string[] = [];
+    for (const [name, bit] of VLAN_FLAGS) {
+      if (left & bit) names.push(name);
+      left &= ~bit;
+    }
+    if (left) names.push(left.toString(16));
+    out.push({ key: "flags", value: names, text: `<${names.join(",")}> ` });
+  }
+  if (data.ingressQos !== undefined) {
+    out.push(qosMap("ingress_qos", "ingress-qos-map", data.ingressQos));
+  }
+  if (data.egressQos !== undefined) {
+    out.push(qosMap("egress_qos", "egress-qos-map", data.egressQos));
+  }
+  return out;
+}
+
+/** ip's name tables of a bond's options (iplink_bond.c), by value. */
+const BOND_NAMES: Record<string, readonly string[]> = {
+  arpValidate: ["none", "active", "backup", "all", "filter", "filter_active", "filter_backup"],
+  arpAllTargets: ["any", "all"],
+  primaryReselect: ["always", "better", "failure"],
+  failOverMac: ["none", "active", "follow"],
+  xmitHashPolicy: ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"],
+  adLacpActive: ["off", "on"],
+  adLacpRate: ["slow", "fast"],
+  adSelect: ["stable", "bandwidth", "count"],
+};
+
+/** A bond option by its name in ip's table (ip's get_name: "UNKNOWN" past its end). */
+const bondName = (option: string, value: unknown) =>
+  typeof value === "string" ? value : BOND_NAMES[option][value as number] ?? "UNKNOWN";
+
+/**
+ * A bond's options as ip 6.1's -d prints them (iplink_bond.c bond_print_opt), in its order: the
+ * mode and the active port by name, the numbers, the ARP and NS targets (a list in JSON, commas
+ * in the text), the options ip names, the 802.3ad state. `arp_validate` none is `null` in JSON.
+ */
+export function bondDetails(data: Data, names: ReadonlyMap<number, string>): Detail[] {
+  const out: Detail[] = [];
+  const named = (option: string, key: string, word = key) => {
+    if (data[option] !== undefined) out.push(both(key, bondName(option, data[option]), word));
+  };
+  const numbers = (keys: readonly (readonly [string, string, string?])[]) =>
+    out.push(...present(data, keys));
+  if (data.mode !== undefined) {
+    out.push(both("mode", typeof data.mode === "string" ? data.mode : "UNKNOWN"));
+  }
+  if (data.activeSlave) out.push(both("active_slave", linkName(names, data.activeSlave as number)));
+  numbers([
+    ["miimon", "miimon"],
+    ["updelay", "updelay"],
+    ["downdelay", "downdelay"],
+    ["peerNotifDelay", "peer_notify_delay"],
+    ["useCarrier", "use_carrier"],
+    ["arpInterval", "arp_interval"],
+    ["missedMax", "arp_missed_max"],
+  ]);
+  for (
+    const [option, key] of [["arpIpTarget", "arp_ip_target"], ["nsIp6Target", "ns_ip6_target"]]
+  ) {
+    const targets = data[option] as string[] | undefined;
+    if (targets?.length) out.push({ key, value: targets, text: `${key} ${targets.join(",")} ` });
+  }
+  if (data.arpValidate !== undefined) {
+    const name = bondName("arpValidate", data.arpValidate);
+    out.push({
+      key: "arp_validate",
+      value: name === "none" ? null : name,
+      text: `arp_validate ${name} `,
+    });
+  }
+  named("arpAllTargets", "arp_all_targets");
+  if (data.primary) out.push(both("primary", linkName(names, data.primary as number)));
+  named("primaryReselect", "primary_reselect");
+  named("failOverMac", "fail_over_mac");
+  named("xmitHashPolicy", "xmit_hash_policy");
+  numbers([
+    ["resendIgmp", "resend_igmp"],
+    ["numPeerNotif", "num_peer_notif", "num_grat_arp"],
+    ["allSlavesActive", "all_slaves_active"],
+    ["minLinks", "min_links"],
+    ["lpInterval", "lp_interval"],
+    ["packetsPerSlave", "packets_per_slave"],
+  ]);
+  named("adLacpActive", "ad_lacp_active", "lacp_active");
+  named("adLacpRate", "ad_lacp_rate", "lacp_rate");
+  named("adSelect", "ad_select");
+  const info = data.adInfo as Data | undefined;
+  if (info !== undefined) {
+    const entries = present(info, [
+      ["aggregator", "aggregator", "ad_aggregator"],
+      ["numPorts", "num_ports", "ad_num_ports"],
+      ["actorKey", "actor_key", "ad_actor_key"],
+      ["partnerKey", "partner_key", "ad_partner_key"],
+    ]);
+    if (info.partnerMac !== undefined) {
+      entries.push(both("partner_mac", macText(info.partnerMac), "ad_partner_mac"));
+    }
+    out.push({ key: "ad_info", value: detailsJson(entries), text: detailsLine(entries) });
+  }
+  numbers([["adActorSysPrio", "ad_actor_sys_prio"], ["adUserPortKey", "ad_user_port_key"]]);
+  if (data.adActorSystem !== undefined) {
+    out.push(both("ad_actor_system", macText(data.adActorSystem)));
+  }
+  numbers([["tlbDynamicLb", "tlb_dynamic_lb"]]);
+  return out;
+}
+
+/** ip's names of a bond port's state and MII status (iplink_bond_slave.c), by value. */
+const BOND_PORT_STATES = ["ACTIVE", "BACKUP"];
+const BOND_MII_STATUS = ["UP", "GOING_DOWN", "DOWN", "GOING_BACK"];
+/** LACP_STATE_* bits as ip names them, bit 0 first (print_slave_oper_state). */
+const LACP_STATES = [
+  ...["active", "short_timeout", "aggregating", "in_sync", "collecting", "distributing"],
+  ...["defaulted", "expired"],
+];
+
+/** A state by ip's name, or `KEY_index` (a number) where its table has none. */
+function indexed(key: string, table: readonly string[], value: number): Detail {
+  const name = table[value];
+  return name === undefined
+    ? { key: `${key}_index`, value, text: `${key} ${value} ` }
+    : both(key, name);
+}
+
+/**
+ * An LACP port state as ip prints it: the number, then its bits' names, in the text after the
+ * JSON key (ip's open_json_array prints its name there): `KEY_str <active,in_sync> `.
+ */
+function lacpState(key: string, state: number): Detail[] {
+  const set = LACP_STATES.filter((_, bit) => state & (1 << bit));
+  return [both(key, state), {
+    key: `${key}_str`,
+    value: set,
+    text: `${key}_str <${set.join(",")}> `,
+  }];
+}
+
+/**
+ * A bond port's options as ip 6.1's -d prints them (iplink_bond_slave.c): its state and MII
+ * status by name, failures, permanent address, queue, priority and 802.3ad port states.
+ */
+export function bondPortDetails(data: Data): Detail[] {
+  const out: Detail[] = [];
+  if (data.state !== undefined) out.push(indexed("state", BOND_PORT_STATES, data.state as number));
+  if (data.miiStatus !== undefined) {
+    out.push(indexed("mii_status", BOND_MII_STATUS, data.miiStatus as number));
+  }
+  out.push(...present(data, [["linkFailureCount", "link_failure_count"]]));
+  if (data.permHwaddr !== undefined) out.push(both("perm_hwaddr", macText(data.permHwaddr)));
+  out.push(
+    ...present(data, [["queueId", "queue_id"], ["prio", "prio"], [
+      "adAggregatorId",
+      "ad_aggregator_id",
+    ]]),
+  );
+  if (data.adActorOperPortState !== undefined) {
+    out.push(...lacpState("ad_actor_oper_port_state", data.adActorOperPortState as number));
+  }
+  if (data.adPartnerOperPortState !== undefined) {
+    out.push(...lacpState("ad_partner_oper_port_state", data.adPartnerOperPortState as number));
   }
   return out;
 }

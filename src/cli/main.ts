@@ -112,8 +112,8 @@ Options:
                   -s -s: a link's error counters too
   -h, -human      with -s, a link's counters in units of 1000 (4.36k, 12.1M; -iec: of 1024)
   -d, -details    link and addr show: each link's details (ip -d: its kind, a bridge's,
-                  vxlan's and macvlan's options, a bridge port's, queues, GSO/TSO/GRO
-                  limits; refused elsewhere)
+                  vxlan's, macvlan's, vlan's and bond's options, a bridge port's and a bond
+                  port's, queues, GSO/TSO/GRO limits; refused elsewhere)
   -4, -6, -f inet|inet6
                   IPv4 or IPv6 only (route and rule show IPv4 by default, as ip)
   -j, --json      JSON with ip -j / tc -j field names
