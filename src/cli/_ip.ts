@@ -384,10 +384,13 @@ export function linkText(
  * `type KIND` (links of that kind; `KIND_slave`: ports of a master of that kind) and, for
  * addresses, `scope SCOPE|all` (the last one of each wins).
  */
-function showSelectors(rest: string[], addresses: boolean): LinkSelectors & { scope?: number } {
+function showSelectors(
+  rest: string[],
+  addresses: boolean,
+): LinkSelectors & { scope?: number; to?: string } {
   const [kw, positional] = keywords(
     rest,
-    addresses ? ["master", "type", "scope"] : ["master", "type"],
+    addresses ? ["master", "type", "scope", "to"] : ["master", "type"],
   );
   const up = positional.includes("up");
   // The device as `dev DEV` or bare, once: ip refuses a second one (duparg2), in either form.
@@ -403,7 +406,7 @@ function showSelectors(rest: string[], addresses: boolean): LinkSelectors & { sc
   const scope = kw.scope === undefined || kw.scope === "all"
     ? undefined
     : ipOperand(scopeId, kw.scope, "invalid \"scope\"");
-  return { dev, up, master: kw.master, type: kw.type, scope };
+  return { dev, up, master: kw.master, type: kw.type, scope, to: kw.to };
 }
 
 /** The links `link show` and `addr show` select ({@linkcode showSelectors}). */
@@ -529,10 +532,15 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
   }
   // As ip: a flush of every address of every link is refused (status 1).
   if (action === "flush" && rest.length === 0) throw new Error("Flush requires arguments.");
-  const { dev, up, scope, ...selectors } = showSelectors(rest, true);
+  const { dev, up, scope, to, ...selectors } = showSelectors(rest, true);
+  // As ip: `to PREFIX`, the addresses within it, of its family (as -4 or -6 would).
+  const prefix = to === undefined ? undefined : dstPrefix(to, global.family);
+  const family = global.family
+    ?? (prefix?.family === 2 ? "inet" : prefix?.family === 10 ? "inet6" : undefined);
   const wanted = (a: Address) =>
-    (!global.family || a.family === global.family)
-    && (scope === undefined || a.raw.ifaScope === scope);
+    (!family || a.family === family)
+    && (scope === undefined || a.raw.ifaScope === scope)
+    && (!prefix?.family || sameBits(parseIP(a.address), prefix.address, prefix.bits));
   const { names, links, addresses, netns } = await withRoute(global, async (ip) => {
     const found = await linksOf(ip, { dev, up, ...selectors });
     const addresses = await ip.addr.list(dev === undefined ? {} : { dev });
@@ -555,7 +563,7 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
       const selected = held.filter(wanted);
       return { link, bare: held.length === 0, selected };
     })
-    .filter(({ bare, selected }) => selected.length || (bare && !global.family))
+    .filter(({ bare, selected }) => selected.length || (bare && !family))
     .map(({ link, selected }) => {
       const stats64 = global.stats ? stats64Json(link, statsOptions(global)) : undefined;
       return {
@@ -563,8 +571,9 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
         shown: {
           ...forFamily(
             linkJson(link, names, false, global.details),
-            global.family,
-            dev !== undefined,
+            family,
+            // Only -6 makes ip list the links by the AF_INET6 dump (not `to` an IPv6 prefix).
+            dev !== undefined || global.family !== "inet6",
           ),
           addr_info: selected.map(addressJson),
           // As ip -s: the link's counters after its addresses.
@@ -896,6 +905,7 @@ export function routeText(r: Record<string, unknown>): string {
 }
 
 const ROUTE_KEYS = [
+  "vrf",
   "realm",
   "realms",
   "via",
@@ -932,8 +942,66 @@ const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "sr
 /** What `route show` selects by (as ip route show); its other keys are for add and get. */
 const ROUTE_SHOW_KEYS = [
   ...["table", "dev", "oif", "proto", "type", "scope", "metric", "tos", "via", "src", "mark"],
-  ...["realm", "realms"],
+  ...["realm", "realms", "vrf", "iif"],
 ];
+
+/**
+ * The keywords of `ip route show` and `ip route flush` (iproute_list_flush_or_save), in the order
+ * it tries them, each with how it is matched ("exact", or "prefix": a beginning of the word, as
+ * iproute2's matches(), so "ta" is table and "pri" priority) and the name it has here.
+ */
+const ROUTE_SHOW_WORDS: readonly (readonly [string, "exact" | "prefix", string])[] = [
+  ["table", "prefix", "table"],
+  ["vrf", "prefix", "vrf"],
+  ["cached", "prefix", "cached"],
+  ["cloned", "prefix", "cached"],
+  ["tos", "exact", "tos"],
+  ["dsfield", "prefix", "tos"],
+  ["protocol", "prefix", "proto"],
+  ["scope", "prefix", "scope"],
+  ["type", "prefix", "type"],
+  ["dev", "exact", "dev"],
+  ["oif", "exact", "oif"],
+  ["iif", "exact", "iif"],
+  ["mark", "exact", "mark"],
+  ["metric", "prefix", "metric"],
+  ["priority", "prefix", "metric"],
+  ["preference", "exact", "metric"],
+  ["via", "exact", "via"],
+  ["src", "exact", "src"],
+  ["realms", "prefix", "realms"],
+  ["from", "prefix", "from"],
+];
+
+/** Which of root, match and exact `word` is as ip matches them ("ro", "ma", "e"), if any. */
+const prefixKind = (word: string) =>
+  ["root", "match", "exact"].find((kind) => abbreviates(word, kind));
+
+/**
+ * `route show` or `flush`'s words with ip's spellings of its keywords (ROUTE_SHOW_WORDS) as they
+ * are named here, their values untouched; of the others, `root`, `match` and `exact` as ip
+ * matches them ("ro", "ma", "ex"), the rest (prefixes, "to") as they are.
+ */
+function routeShowWords(words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    const found = ROUTE_SHOW_WORDS.find(([keyword, how]) =>
+      how === "exact" ? word === keyword : abbreviates(word, keyword)
+    )?.[2];
+    if (found === undefined) {
+      out.push(prefixKind(word) ?? word);
+      continue;
+    }
+    out.push(found);
+    if (found === "cached" || i + 1 >= words.length) continue;
+    const value = words[++i];
+    // from [root|match|exact] PREFIX
+    const kind = found === "from" ? prefixKind(value) : undefined;
+    out.push(kind ?? value);
+  }
+  return out;
+}
 
 /**
  * A destination prefix of `route show [to] [root|match|exact] PREFIX`, as ip's get_prefix reads
@@ -1256,9 +1324,9 @@ export async function routeCommand(args: string[], global: Global, out: Output):
   if (action === "flush" && operands.length === 0) {
     throw new Error(`"ip route flush" requires arguments.`);
   }
-  const [rest, viaNamed] = viaFamily(operands);
-  // As ip: `route show from [root|match|exact] PREFIX` selects by the source prefix (RTA_SRC).
   const selecting = action === "show" || action === "flush";
+  const [rest, viaNamed] = viaFamily(selecting ? routeShowWords(operands) : operands);
+  // As ip: `route show from [root|match|exact] PREFIX` selects by the source prefix (RTA_SRC).
   const [others, fromWords] = selecting ? fromOperands(rest) : [rest, []];
   const [kw, positional] = keywords(others, ROUTE_KEYS, { via: secondVia });
   if (selecting) {
@@ -1278,13 +1346,27 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     delete kw.oif;
     // As ip: "proto all" selects nothing (and the protocol is shown then).
     if (kw.proto === "all") delete kw.proto;
+    // As ip: `vrf NAME` is its table, without the local and broadcast routes; the last of table
+    // and vrf counts.
+    if (others.findLast((word) => word === "table" || word === "vrf") === "vrf") delete kw.table;
+    else delete kw.vrf;
     // As ip: table 0 (or a name for it, "unspec") is every table, as "all" is.
     const tableNumber = kw.table === undefined || kw.table === "all"
       ? undefined
       : ipOperand(tableId, kw.table, "table id value is invalid");
-    const table = kw.table === undefined ? undefined : tableNumber || "all";
+    let table: number | "all" | undefined = kw.table === undefined
+      ? undefined
+      : tableNumber || "all";
+    let iif: number | undefined;
     const routes = await withRoute(global, async (ip) => {
       const family = global.family ?? "inet";
+      if (kw.vrf !== undefined) {
+        const vrf = await ip.link.find(kw.vrf);
+        if (vrf?.kind !== "vrf") throw invalidArgument(kw.vrf, "Invalid VRF");
+        table = (vrf.data as { table?: number } | undefined)?.table ?? RT_TABLE_MAIN;
+      }
+      // As ip: the incoming link of the routes that have one (RTA_IIF), a link that is there.
+      if (kw.iif !== undefined) iif = await contextOf(ip).ifindex(kw.iif, "iif");
       const listed = await ip.route.list({
         // As ip: IPv4 only unless -6, or every family with "table all".
         ...(global.family || table !== "all" ? { family } : {}),
@@ -1333,6 +1415,8 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       && selectedAddress(r, r.prefsrc, prefsrc)
       && (mark === undefined || (r.raw.mark ?? 0) === mark)
       && (realms === undefined || (((r.raw.flow ?? 0) ^ realms.realm) & realms.mask) === 0)
+      && (iif === undefined || (r.raw.iif ?? 0) === iif)
+      && (kw.vrf === undefined || (r.type !== "local" && r.type !== "broadcast"))
     );
     if (action === "flush") return await withRoute(global, (ip) => flushRoutes(ip, selected));
     const shown = selected.map((r) => {

@@ -67,16 +67,16 @@ Commands:
   link set [dev] DEV [up|down] [name NAME] [mtu N] [address LLADDR] [broadcast LLADDR]
            [txqueuelen N] [alias A] [master DEV|nomaster] [netns NAME|PID] [addrgenmode M]
   link delete [dev] DEV [type KIND]
-  addr show [DEV] [up] [master DEV] [type KIND] [scope SCOPE|all]
+  addr show [DEV] [up] [master DEV] [type KIND] [scope SCOPE|all] [to PREFIX]
                                        addresses (ip addr show; SCOPE: global, link, host,
                                        site or a number)
   addr add|replace|delete ADDRESS[/LEN] [peer PREFIX] dev DEV [broadcast A|+|-] [label L]
            [scope S] [metric N] [valid_lft T] [preferred_lft T] [nodad|noprefixroute|home...]
-  addr flush [DEV] [up] [master DEV] [type KIND] [scope SCOPE]
+  addr flush [DEV] [up] [master DEV] [type KIND] [scope SCOPE] [to PREFIX]
                                        removes the addresses addr show would show
-  route show [table T|cache] [dev D] [proto P] [type T] [scope S] [metric N] [tos T]
-             [via [inet|inet6] PREFIX] [src PREFIX] [realms [FROM/]TO] [mark M]
-             [from [root|match|exact] PREFIX] [[root|match|exact] PREFIX]
+  route show [table T|vrf NAME|cache] [dev D] [iif D] [proto P] [type T] [scope S]
+             [metric N] [tos T] [via [inet|inet6] PREFIX] [src PREFIX] [realms [FROM/]TO]
+             [mark M] [from [root|match|exact] PREFIX] [[root|match|exact] PREFIX]
                                        routes, or the route cache (ip route show [cache])
   route flush SELECTOR...             removes the routes route show would show (not the cache)
   route get [to] ADDRESS [from A] [iif DEV] [oif|dev DEV|vrf NAME] [mark M] [tos T]
