@@ -1668,7 +1668,7 @@ export function neighbourJson(
   const out: Record<string, unknown> = { dst: n.address };
   if (!devAsked && n.dev !== undefined) out.dev = n.dev;
   if (n.lladdr !== undefined) out.lladdr = n.lladdr;
-  for (const flag of n.flags) out[flag] = null;
+  for (const flag of n.flags) if (IP_NEIGH_FLAGS.includes(flag)) out[flag] = null;
   const cache = n.raw.cacheinfo;
   if (stats && cache !== undefined) {
     if (cache.refcnt) out.refcnt = cache.refcnt;
@@ -1685,6 +1685,13 @@ export function neighbourJson(
   if (n.raw.protocol) out.protocol = protocolName(n.raw.protocol);
   return out;
 }
+
+/**
+ * The flags ip 6.1's print_neigh prints, in its order (the route layer's order too): not a newer
+ * kernel's "extern_valid" (NTF_EXT_EXT_VALIDATED), nor the bridge FDB's "self", "master",
+ * "sticky", which `ip neigh` does not show.
+ */
+const IP_NEIGH_FLAGS = ["router", "proxy", "managed", "extern_learn", "offload"];
 
 /** The NUD_* bits ip's print_neigh_state names, in its order. */
 const NEIGH_STATE_BITS: [number, string][] = [

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { openRoute } from "../../src/route/mod.ts";
 import type { Netns } from "../host/_netns.ts";
 import { cli, quietNetns } from "./_cli.ts";
 
@@ -68,4 +69,16 @@ test("cli route show and addr show: ip's spellings, iif, vrf and to PREFIX, as i
   const flush = cli(["--netns", ns.name, "addr", "flush", "to", "10.5.0.0/16"]);
   assert.equal(flush.status, 0, flush.stderr);
   assert.deepEqual(ns.json("addr", "show", "v1").map((l) => l.addr_info), [[]]);
+});
+
+test("cli neigh show: the flags ip prints, not a newer kernel's extern_valid, text and JSON", async () => {
+  using ns = quietNetns(["link add v0 type veth peer name v1", "link set v0 up"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const lladdr = "02:00:00:00:00:44";
+  // What ip 6.1 cannot add: extern_valid (NTF_EXT_EXT_VALIDATED, Linux 6.17 on).
+  const flags = [["router"], ["extern_learn", "extern_valid"], ["router", "extern_learn"], []];
+  for (const [i, set] of flags.entries()) {
+    await ip.neigh.add({ dev: "v0", address: `10.0.0.${50 + i}`, lladdr, flags: set as never });
+  }
+  sameAsIp(ns, ["neigh show", "-j neigh show"]);
 });
