@@ -21,7 +21,7 @@ import { scopeId } from "./_rt_names.ts";
 /** The IFA_F_* flags ip takes by name (its CONFFLAG-LIST). */
 const CONF_FLAGS = ["home", "nodad", "optimistic", "mngtmpaddr", "noprefixroute", "autojoin"];
 
-/** An address or prefix as ip's get_prefix reads it ("10.9.1/24"), of one family; ip's error else. */
+/** An address or prefix as ip's get_prefix reads it ("10.9.1/24"), of one family, or ip's error. */
 function prefixOperand(text: string, family: Global["family"]) {
   const prefix = dstPrefix(text, family);
   if (prefix.address.length === 0) {

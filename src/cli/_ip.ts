@@ -290,21 +290,34 @@ export async function netnsNames(
   ip: RouteClient,
   links: readonly Link[],
 ): Promise<Map<number, string>> {
-  const names = new Map<number, string>();
-  if (!links.some((link) => (link.linkNetnsid ?? -1) >= 0)) return names;
+  if (!links.some((link) => (link.linkNetnsid ?? -1) >= 0)) return new Map();
+  // As ip's hash list, the name listed last wins when two name one namespace.
+  const ids = (await netnsIds(ip)).filter(([, id]) => id !== undefined && id >= 0);
+  return new Map(ids.map(([name, id]) => [id as number, name]));
+}
+
+/**
+ * Each `ip netns` name (/run/netns, in the directory's order, as ip's netns_list reads it) with
+ * the id the namespace has here (RTM_GETNSID with its descriptor; -1: none assigned), undefined
+ * where it is no namespace or cannot be opened; none when there is no /run/netns.
+ */
+export async function netnsIds(ip: RouteClient): Promise<[string, number | undefined][]> {
   let files: string[];
   try {
     files = readDirectory("/run/netns");
   } catch {
-    return names; // as ip: no directory, no names
+    return []; // as ip: no directory, no names
   }
+  const ids: [string, number | undefined][] = [];
   for (const name of files) {
     let file;
     try {
       file = openNetns(`/run/netns/${name}`);
     } catch {
-      continue; // gone since it was listed, or not readable: ip skips it too
+      ids.push([name, undefined]); // gone since it was listed, or not readable
+      continue;
     }
+    let id: number | undefined;
     try {
       // struct rtgenmsg (AF_UNSPEC), aligned to 4 bytes, then the namespace's descriptor.
       const attrs = new AttributeEncoder().u32(NETNSA_FD, file.fd).finish();
@@ -312,17 +325,15 @@ export async function netnsNames(
       payload.set(attrs, 4);
       const [reply] = await ip.socket.request({ type: RTM_GETNSID, payload });
       const read = new AttributeDecoder(reply.payload, 4);
-      while (read.next()) {
-        // As ip's hash list, the name listed last wins when two name one namespace.
-        if (read.type === NETNSA_NSID && read.s32() >= 0) names.set(read.s32(), name);
-      }
+      while (read.next()) if (read.type === NETNSA_NSID) id = read.s32();
     } catch {
       // Not a namespace (the kernel's EINVAL): ip skips it too.
     } finally {
       file.close();
     }
+    ids.push([name, id]);
   }
-  return names;
+  return ids;
 }
 
 /**
@@ -440,7 +451,7 @@ async function linksOf(ip: RouteClient, { dev, master, type }: LinkSelectors) {
   return { names, links };
 }
 
-/** `link show [DEV] [up]` (`-s`: with the counters); `link add|set|delete` ({@linkcode linkWrite}). */
+/** `link show [DEV] [up]` (`-s`: with the counters); `link add|set|delete` (linkWrite()). */
 export async function linkCommand(args: string[], global: Global, out: Output): Promise<void> {
   const [action, rest] = verb(args, ["show", "add", "set", "delete"], IP_SUBCOMMANDS.link);
   if (action !== "show") {

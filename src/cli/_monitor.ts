@@ -118,7 +118,8 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     const object = OBJECTS[name];
     if (object === undefined) {
       throw new UsageError(
-        `monitor: unknown object "${name}" (link, address, route, neigh, rule, all, or genl FAMILY)`,
+        `monitor: unknown object "${name}" `
+          + "(link, address, route, neigh, rule, all, or genl FAMILY)",
       );
     }
     return object;

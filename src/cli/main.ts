@@ -15,8 +15,9 @@
  * [type KIND] [scope SCOPE|all]`, `addr add|replace|delete|flush`,
  * `route show|get|add|del|flush`, `neigh` (`show|flush [dev DEV] [nud STATE|all]... [proxy]`,
  * `add|del {ADDRESS|proxy ADDRESS} dev DEV`), `rule`,
- * `monitor [all|label] [OBJECT...]` (typed events; `--raw` or `--tree`: every message received, decoded by
- * `@netlink/netlink/format`; `monitor genl FAMILY [GROUP...]`: a generic family's notifications),
+ * `netns [list]|add|delete`, `monitor [all|label] [OBJECT...]` (typed events; `--raw` or
+ * `--tree`: every message received, decoded by `@netlink/netlink/format`; `monitor genl FAMILY
+ * [GROUP...]`: a generic family's notifications),
  * `qdisc|class|filter show dev DEV`, `genl [show FAMILY]`, `ethtool DEV`. Global options: `--json`,
  * `--netns NAME`, `--capture FILE` (every socket's traffic as a pcap file, nlmon format, for
  * tshark or Wireshark), `--help`. A failure prints one line to stderr; the exit status is ip's:
@@ -94,6 +95,8 @@ Commands:
   rule show                            rules (ip rule show)
   rule add|del [not] [from P] [to P] [tos T] [fwmark M[/MASK]] [iif DEV] [oif DEV]
                [table T|ACTION] [pref N]
+  netns [list]                         named namespaces (ip netns list; with their ids here)
+  netns add|delete NAME                makes or removes one (/run/netns/NAME)
   monitor [all|label] [link|address|route|neigh|rule...] [count N]
                                        changes as they happen (ip monitor; all or label: each
                                        after its object's label, [LINK]; not in --json)
@@ -375,6 +378,7 @@ const IP_COMMANDS: Record<string, Handler> = {
   neighbour: lazy(async () => (await ip()).neighCommand),
   rule: lazy(async () => (await ip()).ruleCommand),
   monitor: lazy(async () => (await import("./_monitor.ts")).monitorCommand),
+  netns: lazy(async () => (await import("./_netns.ts")).netnsCommand),
 };
 /** The others, named in full. */
 const OWN_COMMANDS: Record<string, Handler> = {
