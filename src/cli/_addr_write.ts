@@ -96,6 +96,11 @@ export async function addrWrite(action: string, words: string[], global: Global)
     const address = broadcast === "-" ? networkAddress(remote ?? lcl, bits) : broadcast;
     if (address !== undefined) options.broadcast = address;
   }
+  // The kernel selects by a label too (IFA_LABEL), which addr.delete() does not send: refused
+  // rather than ignored.
+  if (action === "delete" && options.label !== undefined) {
+    throw new UsageError("addr delete: label is not supported (the address says which)");
+  }
   await using ip = await openRoute(socketOptions(global));
   if (action === "delete") {
     if (remote === undefined && family === "inet" && !lcl.specified) {

@@ -950,11 +950,6 @@ function tableOption(id: number): NewRoute["table"] {
 
 /** What `route add|del|replace` take of ROUTE_KEYS. */
 const ROUTE_CHANGE_KEYS = ["via", "dev", "table", "metric", "type", "proto", "src", "scope"];
-/** What `route show` selects by (as ip route show); its other keys are for add and get. */
-const ROUTE_SHOW_KEYS = [
-  ...["table", "dev", "oif", "proto", "type", "scope", "metric", "tos", "via", "src", "mark"],
-  ...["realm", "realms", "vrf", "iif"],
-];
 
 /**
  * The keywords of `ip route show` and `ip route flush` (iproute_list_flush_or_save), in the order
@@ -1350,7 +1345,6 @@ export async function routeCommand(args: string[], global: Global, out: Output):
     }
     const { root, match } = dstSelectors(words, global.family);
     const from = dstSelectors(fromWords, global.family);
-    selectors(kw, ROUTE_SHOW_KEYS, `route ${action}`);
     // As ip: "oif" is "dev" (the last given of either, as ip reads them in turn).
     const devKey = others.findLast((word) => word === "dev" || word === "oif");
     if (devKey !== undefined) kw.dev = kw[devKey];

@@ -158,6 +158,19 @@ test("cli addr add/replace/delete/flush: as ip's, the same addresses, statuses a
   assert.equal(wildcard.status, 0);
   assert.match(wildcard.stderr, /^Warning: Executing wildcard deletion/);
   byIp.ip("addr", "del", "10.0.0.2/24", "dev", "v0");
+  // A label, which the kernel would select by too, is refused rather than left out.
+  const label = cli([
+    "--netns",
+    ours.name,
+    "addr",
+    "del",
+    "10.0.0.1/24",
+    "dev",
+    "v0",
+    "label",
+    "x",
+  ]);
+  assert.equal(label.status, 255);
   assert.deepEqual(addresses(ours), addresses(byIp));
   both(byIp, ours, [
     "addr flush",
