@@ -11,12 +11,17 @@
 # runtime's thread pool, a signalfd in its event loop, a Worker blocked in poll(2), an io_uring
 # writing an eventfd in its event loop, the socket as a pipe handle, a libc thread calling a
 # thread-safe callback (see that file). Prints each peer's
-# p50/p99 and its p50 as a multiple of C's; then, for each subscriber, its time inside the process from the entry of the
-# runtime's SIGURG listener call (on Deno, of the signalfd handle's onread, or the settling of the
-# pool waiter's poll) to its stamp
-# (bench/_signal_entry.ts): what it adds once the runtime has delivered the signal, far steadier
-# than the end-to-end figure (with NL_ENTRY_CLOCK=thread, the main thread's CPU time instead: the
-# work, without the time preempted on a loaded machine). With OLD set to
+# p50/p99, its p50 as a multiple of C's, and the microseconds it adds to C's p50 in the same
+# round (the kernel's share, some 100-140 us of C's, is in both: the ratio shrinks when it grows,
+# the difference does not). With ENTRY=1, then, for each subscriber, its time inside the process
+# from the entry of the runtime's SIGURG listener call (on Deno, of the signalfd handle's onread,
+# or the settling of the pool waiter's poll) to its stamp (bench/_signal_entry.ts): what it adds
+# once the runtime has delivered the signal, far steadier than the end-to-end figure (with
+# NL_ENTRY_CLOCK=thread, the main thread's CPU time instead: the work, without the time
+# preempted on a loaded machine). Not by default: those stamps are work of their own in every
+# subscriber's event (a second SIGURG listener called before the library's on Bun; a reaction
+# on each pool poll's promise, before the library's, on Deno) that C and the peer harness's
+# subscribers do not do, so the end-to-end figures are taken without them. With OLD set to
 # another checkout (e.g. `git worktree add /tmp/old REF`, node_modules linked), its socket,
 # listen, transport and ynl layers run in the same rounds as old-* peers, each
 # next to its own, first and second in turn from round to round. With V8_FLAGS (comma-separated
@@ -25,9 +30,13 @@
 # RUNTIMES (default "deno bun") names the runtimes whose subscribers and floors run.
 # PEERS defaults to ../shared/peers beside the main checkout (found through git from a
 # worktree). Needs root. Not a test.
+# The netns holds the veth pair alone. ROUTES=N first loads N routes into it (../shared/peers'
+# `ns.sh routes N`): the state `run.sh` leaves its netns in for its events, after its dump
+# workload (`--sizes 100000`), to compare the two benches in one script (bench/RESULTS.md,
+# twenty-third round).
 #
-#   [PEERS=DIR] [OLD=DIR] [RUNTIMES="deno bun"] [NL_ENTRY_CLOCK=thread] [LAYERS="socket listen ..."] \
-#     [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] \
+#   [PEERS=DIR] [OLD=DIR] [RUNTIMES="deno bun"] [ENTRY=1] [NL_ENTRY_CLOCK=thread] [LAYERS="..."] \
+#     [FLOOR_TID=1] [FLOOR_WAIT="poll recv"] [ROUTES=N] \
 #     [V8_FLAGS=...] bench/event_latency.sh [ROUNDS]
 . "$(dirname "$0")/_prologue.sh"
 root=$PWD
@@ -73,8 +82,12 @@ if [[ ${FLOOR_TID:-} == 1 ]]; then
   only+=deno-signal-floor-tid,
 fi
 trap '"$peers/ns.sh" del >/dev/null 2>&1 || true' EXIT
-export NL_ENTRY_FILE=$PEERBENCH/entry.txt # bench/_signal_entry.ts: listener entry -> recorded
-: > "$NL_ENTRY_FILE"
+if [[ -n ${ROUTES:-} ]]; then "$peers/ns.sh" routes "$ROUTES"; fi
+[[ -n ${NL_ENTRY_CLOCK:-} ]] && ENTRY=1
+if [[ ${ENTRY:-} == 1 ]]; then
+  export NL_ENTRY_FILE=$PEERBENCH/entry.txt # bench/_signal_entry.ts: listener entry -> recorded
+  : > "$NL_ENTRY_FILE"
+fi
 # Every other round runs the old checkout's subscriber before this one's: whichever runs first in
 # a round tended to look slower (bunevents3, seventeenth round), which one fixed order would bias.
 awk -F'\t' '$2 ~ /^old-/ { print; if (held != "") print held; held = ""; next }
@@ -87,23 +100,29 @@ for round in $(seq "$rounds"); do
 done | python3 -c '
 import statistics, sys
 rows = {}
+round_c = None
 for line in sys.stdin:
     f = line.split()
     if len(f) > 1 and f[1] in ("FAIL:", "SKIP:"):
         print("  " + line.strip())
     if len(f) == 6 and f[1].isdigit():
-        rows.setdefault(f[0], []).append((int(f[2]), float(f[3]), float(f[4])))
-c = statistics.median(p50 for _, p50, _ in rows["c-raw"])
+        if f[0] == "c-raw":  # first in each round (events.py runs its own peers first)
+            round_c = float(f[3])
+        rows.setdefault(f[0], []).append((int(f[2]), float(f[3]), float(f[4]), round_c))
+c = statistics.median(p50 for _, p50, _, _ in rows["c-raw"])
 n = len(rows["c-raw"])
-print(f"link-event latency, {n} rounds of 200 toggles (median of the rounds)")
+print(f"link-event latency, {n} rounds of 200 toggles (median of the rounds; added: the p50 less"
+      " that round\x27s C p50, which holds the kernel\x27s share)")
 for name, runs in rows.items():
     p50 = statistics.median(r[1] for r in runs)
     p99 = statistics.median(r[2] for r in runs)
     missed = sum(r[0] for r in runs)
     lo, hi = min(r[1] for r in runs), max(r[1] for r in runs)
+    added = statistics.median(r[1] - r[3] for r in runs)
     print(f"  {name:18} p50 {p50:6.1f} us ({lo:.0f}-{hi:.0f})  p99 {p99:7.1f} us  missed {missed}"
-          f"  p50 = {p50 / c:.2f}x C")
+          f"  p50 = {p50 / c:.2f}x C  added {added:+6.1f} us")
 '
+[[ ${ENTRY:-} == 1 ]] || exit 0
 python3 - "$NL_ENTRY_FILE" <<'PY'
 import statistics, sys
 rows = {}
