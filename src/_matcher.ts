@@ -17,7 +17,6 @@ import {
   NLM_F_ACK_TLVS,
   NLM_F_DUMP_INTR,
   NLM_F_MULTI,
-  NLMSG_ALIGNTO,
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
@@ -439,7 +438,8 @@ export class Matcher {
    * which JavaScriptCore makes at a function's first call). False (nothing done) for any other
    * datagram, which the caller then decodes and passes to claimAll: one with another control
    * message (an ack, an NLMSG_DONE with an error or attributes), parts of other requests, or a
-   * malformed header (or one not 4-byte aligned in its buffer, which no transport hands out).
+   * malformed header (or one not 4-byte aligned in its buffer, which no transport hands out, or
+   * not a whole number of words long, which the kernel never sends).
    *
    * From the kernel (`sender` 0) only the last message's type is checked: netlink_dump
    * (net/netlink/af_netlink.c) fills a datagram with what one call of one dump's callback put
@@ -449,7 +449,8 @@ export class Matcher {
   claimDatagram(data: Uint8Array, sender: number): boolean {
     const end = data.byteLength;
     const base = data.byteOffset;
-    if (end < NLMSG_HDRLEN || (base & 3) !== 0) return false;
+    // Whole words only: the kernel pads every message to NLMSG_ALIGNTO, a word (nlmsg_put).
+    if (end < NLMSG_HDRLEN || ((base | end) & 3) !== 0) return false;
     // The headers as host-order words: a typed array's element is read inline, where a DataView
     // method is a call into the runtime until the code is optimized, which a one-shot dump's
     // first datagrams are not (the cold walk cost Deno 2-3 ms more through a DataView, measured).
@@ -463,33 +464,39 @@ export class Matcher {
     // one-shot dump's first datagrams are not (the walk of 100,000 messages in 163 datagrams, as
     // in a cold dump: some 20% faster on Bun, measured).
     const le = HOST_LITTLE_ENDIAN, headerLength = NLMSG_HDRLEN, minType = NLMSG_MIN_TYPE;
-    const alignMask = NLMSG_ALIGNTO - 1;
     const peer = sender !== 0;
     /** The union of every message's nlmsg_type and nlmsg_flags word, and their intersection. */
     let typesAndFlags = 0;
     let commonTypesAndFlags = -1;
-    /** The last message's nlmsg_type and nlmsg_flags word, and its offset. */
+    /** The last message's nlmsg_type and nlmsg_flags word, and the word its header starts at. */
     let typeAndFlags = 0;
-    let last = 0;
+    let lastAt = first;
     let count = 0;
-    for (let offset = 0; offset < end; count++) {
-      last = offset;
-      const at = first + (offset >> 2);
+    // By word index, not byte offset: where the next message starts and whether this one ends
+    // within the datagram take one sum and one comparison (the loop runs for every message of a
+    // dump: see the section of bench/RESULTS.md's twenty-third round on buncold12).
+    const stop = first + (end >> 2);
+    for (let at = first; at < stop; count++) {
+      lastAt = at;
       // Negated: a word past the view's end (a buffer that grew since) is undefined, and fails.
       // A length within what is left holds a whole header, so the words below are the message's.
       const length = words[at];
-      if (!(length >= headerLength && length <= end - offset)) return false;
+      // The words the length rounds up to (NLMSG_ALIGNTO is a word), from length - 1: no sum
+      // near 2^32 wraps to a step of none.
+      const next = at + 1 + ((length - 1) >>> 2);
+      if (!(length >= headerLength && next <= stop)) return false;
       if (words[at + 2] !== seq) return false;
       typeAndFlags = words[at + 1];
       if (peer && (le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType) return false;
       typesAndFlags |= typeAndFlags;
       commonTypesAndFlags &= typeAndFlags;
-      offset += (length + alignMask) & ~alignMask;
+      at = next;
     }
+    const last = (lastAt - first) << 2;
     // The last message's type: NLMSG_DONE, where the kernel puts it (or an ack, a datagram alone).
     // (A peer's control message failed the walk already.)
     const done = (le ? typeAndFlags & 0xffff : typeAndFlags >>> 16) < minType;
-    if (done && !this.#doneSucceeded(words, first + (last >> 2), pending)) return false;
+    if (done && !this.#doneSucceeded(words, lastAt, pending)) return false;
     // NLMSG_DONE's flags count, as claim() counts them (an interrupted dump flags it too).
     const flags = le ? typesAndFlags >>> 16 : typesAndFlags & 0xffff;
     if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;

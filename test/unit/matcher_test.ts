@@ -13,7 +13,7 @@ import {
   RTM_NEWLINK,
 } from "../../src/constants.ts";
 import { NetlinkError, SyscallError } from "../../src/errors.ts";
-import { encodeMessages, type ReceivedMessage } from "../../src/message.ts";
+import { encodeMessages, NLMSG_HDRLEN, type ReceivedMessage } from "../../src/message.ts";
 import { ackMessage, doneMessage } from "../../src/testing/mod.ts";
 
 interface Probe extends Pending {
@@ -389,6 +389,14 @@ test("claimDatagram leaves every other datagram to claimAll, untouched", () => {
   const short = encodeMessages([part(p.seq, 1)]);
   new DataView(short.buffer).setUint32(0, 8, true);
   refused.push(["nlmsg_len below the header", short]);
+  // The largest length: the walk's step to the next header must not wrap to none (a loop).
+  const largest = encodeMessages([part(p.seq, 1)]);
+  new DataView(largest.buffer).setUint32(0, 0xffff_ffff, true);
+  refused.push(["nlmsg_len 2^32 - 1", largest]);
+  // A last message without its padding: the kernel pads every message, so this is a peer's
+  // (claimAll takes it, as it takes a datagram off a word boundary).
+  const unpadded = encodeMessages([part(p.seq, 1)]);
+  refused.push(["not a whole number of words long", unpadded.subarray(0, NLMSG_HDRLEN + 3)]);
   refused.push([
     "trailing bytes",
     new Uint8Array([...encodeMessages([part(p.seq, 1)]), 1, 2, 3, 4]),
