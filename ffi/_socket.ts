@@ -6,17 +6,17 @@
  * @module
  */
 
-import { withDroppedSource } from "../src/_dropped.ts";
-import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
-import { errnoNumber } from "../src/_errno.ts";
-import { methodsOf, perEventClosures, perEventCode } from "../src/_per_event.ts";
-import { sharedView, sharedWords } from "../src/_view.ts";
 import {
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_PKTINFO,
   NLM_F_DUMP,
   NLMSG_HDRLEN,
-} from "../src/constants.ts";
+} from "../src/_constants.ts";
+import { withDroppedSource } from "../src/_dropped.ts";
+import { HOST_LITTLE_ENDIAN as LE } from "../src/_endian.ts";
+import { errnoNumber } from "../src/_errno.ts";
+import { methodsOf, perEventClosures, perEventCode } from "../src/_per_event.ts";
+import { sharedView, sharedWords } from "../src/_view.ts";
 import { SocketClosedError, SyscallError } from "../src/errors.ts";
 import type {
   Datagram,

@@ -2,6 +2,11 @@
  * Generates src/constants.ts, src/_errno.ts and ffi/_constants.ts from the system headers in
  * /usr/include, which are the only source of truth: no value is typed by hand.
  *
+ * src/_constants.ts is the library's own modules' copy of the public constants they use (found in
+ * their imports of it by scripts/_constant_uses.ts): importing all of src/constants.ts (1,400
+ * exports) cost a one-shot script of the route layer more than any other module of its graph.
+ * Importing a new name there fails type-checking until this is run again.
+ *
  * It scans the headers with regular expressions for candidate names (object-like `#define`s and
  * enum members) that match the wanted prefixes, writes a C program that `#include`s the headers
  * and prints each value (plus struct sizes and offsets and strerror() texts), compiles it with
@@ -17,6 +22,8 @@
  *
  * @module
  */
+
+import { INTERNAL_CONSTANTS, internalConstantUses } from "./_constant_uses.ts";
 
 /** The repository root, where the outputs are written. */
 const ROOT = new URL("../", import.meta.url);
@@ -1152,6 +1159,7 @@ function constantLines(
   candidates: readonly Candidate[],
   values: Map<string, Evaluated>,
   emitted: Set<string>,
+  withDocs = true,
 ): { lines: string[]; count: number; bigints: string[] } {
   const lines: string[] = [];
   const bigints: string[] = [];
@@ -1163,13 +1171,14 @@ function constantLines(
     emitted.add(candidate.name);
     if (candidate.group.header !== section) {
       section = candidate.group.header;
-      lines.push("", `// <${section}>`);
+      lines.push("", `// <${section}>`, ...(withDocs ? [] : [""]));
     }
     const text = literal(value);
     if (text.endsWith("n")) bigints.push(candidate.name);
     // A negative literal is a unary expression, which `deno doc --lint` wants annotated.
     const type = value < 0n ? `: ${text.endsWith("n") ? "bigint" : "number"}` : "";
-    lines.push("", `/** ${candidate.doc} */`, `export const ${candidate.name}${type} = ${text};`);
+    const declaration = `export const ${candidate.name}${type} = ${text};`;
+    lines.push(...(withDocs ? ["", `/** ${candidate.doc} */`, declaration] : [declaration]));
     count++;
   }
   return { lines, count, bigints };
@@ -1240,6 +1249,36 @@ async function main(): Promise<void> {
     " * @module",
     " */",
     ...pub.lines,
+    "",
+  ].join("\n");
+
+  // src/_constants.ts: no JSDoc (Deno's module cache keeps comments, which a one-shot process
+  // pays for by the byte): each constant's documentation is src/constants.ts's.
+  const used = internalConstantUses(ROOT.pathname);
+  const publicNames = new Set(publicCandidates.map((candidate) => candidate.name));
+  const unknown = used.filter((name) => !publicNames.has(name) || !values.has(`c:${name}`));
+  if (unknown.length) {
+    throw new Error(`${INTERNAL_CONSTANTS} is asked for names src/constants.ts lacks: ${unknown}`);
+  }
+  const usedNames = new Set(used);
+  const internal = constantLines(
+    publicCandidates.filter((candidate) => usedNames.has(candidate.name)),
+    values,
+    new Set(),
+    false,
+  );
+  const internalSource = [
+    banner,
+    "",
+    "/**",
+    " * The kernel constants of src/constants.ts that the library's own modules use, and only",
+    " * those: a module imports them from here, so that a script importing the route layer, say,",
+    " * does not load all of src/constants.ts. Each one's documentation is there. Internal: not part",
+    " * of the public API.",
+    " *",
+    " * @module",
+    " */",
+    ...internal.lines,
     "",
   ].join("\n");
 
@@ -1433,6 +1472,7 @@ async function main(): Promise<void> {
     "src/diag/_constants.ts": diagSource,
     "kernel-module/nltest_uapi.ts": moduleSource,
     "src/constants.ts": publicSource,
+    [INTERNAL_CONSTANTS]: internalSource,
     "src/_errno.ts": errnoSource,
     "ffi/_constants.ts": ffiSource,
   };
@@ -1451,7 +1491,7 @@ async function main(): Promise<void> {
 
   const bigints = [...pub.bigints, ...ffi.bigints];
   console.error(
-    `Linux ${version}: src/constants.ts ${pub.count}, ffi/_constants.ts ${
+    `Linux ${version}: src/constants.ts ${pub.count} (${internal.count} in ${INTERNAL_CONSTANTS}), ffi/_constants.ts ${
       ffi.count + FFI_LAYOUTS.length
     }, src/_errno.ts ${rows.size} (+${aliases.length} aliases)`,
   );

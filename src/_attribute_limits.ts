@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NLA_HDRLEN, NLA_TYPE_MASK } from "./constants.ts";
+import { NLA_HDRLEN, NLA_TYPE_MASK } from "./_constants.ts";
 
 /** Largest attribute type number: NLA_TYPE_MASK as a positive u16 (the C macro is a negation). */
 export const TYPE_MAX = NLA_TYPE_MASK & 0xffff;

@@ -8,6 +8,7 @@
  */
 
 import { whenCollected } from "./_collected.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { Fifo } from "./_fifo.ts";
 import { type Disarm, DISARMED } from "./_guard.ts";
@@ -15,7 +16,6 @@ import type { Matcher, Pending } from "./_matcher.ts";
 import { endsAtPlainReply } from "./_request.ts";
 import { orderedSteps } from "./_steps.ts";
 import { sharedWords } from "./_view.ts";
-import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import { MessageCursor } from "./cursor.ts";
 import { DumpInterruptedError } from "./errors.ts";
 import { alignMessage, type ReceivedMessage } from "./message.ts";

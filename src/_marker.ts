@@ -17,7 +17,7 @@ import {
   NLM_F_REQUEST,
   NLMSG_NOOP,
   SOL_NETLINK,
-} from "./constants.ts";
+} from "./_constants.ts";
 import type { NetlinkSocket } from "./socket.ts";
 
 /** The protocols whose kernel input acks an NLMSG_NOOP with NLM_F_ACK (netlink_rcv_skb()). */

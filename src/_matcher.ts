@@ -7,12 +7,6 @@
  * @module
  */
 
-import { droppedSource } from "./_dropped.ts";
-import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { errnoDescription } from "./_errno.ts";
-import { methodsOf, perEventCode } from "./_per_event.ts";
-import { sharedWords } from "./_view.ts";
-import { decodeAck } from "./ack.ts";
 import {
   NLM_F_ACK_TLVS,
   NLM_F_DUMP_INTR,
@@ -22,7 +16,13 @@ import {
   NLMSG_HDRLEN,
   NLMSG_MIN_TYPE,
   NLMSG_NOOP,
-} from "./constants.ts";
+} from "./_constants.ts";
+import { droppedSource } from "./_dropped.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { errnoDescription } from "./_errno.ts";
+import { methodsOf, perEventCode } from "./_per_event.ts";
+import { sharedWords } from "./_view.ts";
+import { decodeAck } from "./ack.ts";
 import { NetlinkError, type NetlinkErrorInit, SyscallError } from "./errors.ts";
 import type { ReceivedMessage } from "./message.ts";
 

@@ -5,8 +5,8 @@
  * @module
  */
 
+import { NLMSG_HDRLEN } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
-import { NLMSG_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 
 /**

@@ -18,7 +18,7 @@ import {
   NETLINK_SOCK_DIAG,
   NETLINK_USERSOCK,
   NETLINK_XFRM,
-} from "./constants.ts";
+} from "./_constants.ts";
 
 /** Each protocol's constant, without its NETLINK_, and its short name when that differs. */
 const NAMES: [number, string, string?][] = [

@@ -7,8 +7,6 @@
  */
 
 import { CN_MSG_LEN, SIZEOF_CN_MSG } from "./_connector_layout.ts";
-import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import type { Matcher, Pending } from "./_matcher.ts";
 import {
   CONNECTOR_MAX_MSG_SIZE,
   NETLINK_GENERIC,
@@ -22,7 +20,9 @@ import {
   NLM_F_ECHO,
   NLMSG_MIN_TYPE,
   RTM_BASE,
-} from "./constants.ts";
+} from "./_constants.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import type { Matcher, Pending } from "./_matcher.ts";
 import { DumpInterruptedError, type NetlinkErrorInit } from "./errors.ts";
 import type { Message } from "./message.ts";
 import type { Replies } from "./socket.ts";

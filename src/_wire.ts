@@ -6,8 +6,8 @@
  */
 
 import { environment } from "../ffi/mod.ts";
+import { NETLINK_KOBJECT_UEVENT } from "./_constants.ts";
 import { Capture, type CaptureTarget } from "./capture.ts";
-import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import type { FormatOptions, NetlinkFormatter } from "./format.ts";
 import { decodeMessages, type Message } from "./message.ts";
 import type { NetlinkSocket } from "./socket.ts";

@@ -10,6 +10,7 @@
  */
 
 import { TYPE_MAX, VALUE_MAX } from "./_attribute_limits.ts";
+import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import {
   checkIterable,
@@ -19,12 +20,7 @@ import {
   unknownKey,
 } from "./_options.ts";
 import { sharedView } from "./_view.ts";
-import { NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
-
-// NLA_HDRLEN (4: NLA_ALIGN(sizeof(struct nlattr))) belongs with the attribute codec, but is
-// generated from the headers; re-exporting the same binding keeps `export *` unambiguous.
-export { NLA_HDRLEN };
 
 /**
  * Rounds a length up to attribute alignment, like the kernel's NLA_ALIGN. Throws TypeError for

@@ -22,10 +22,6 @@
 
 import { whenCollected } from "./_collected.ts";
 import * as layout from "./_connector_layout.ts";
-import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkInherited, checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
-import { cnMsgFault } from "./_request.ts";
-import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import {
   CN_IDX_PROC,
   CN_VAL_PROC,
@@ -44,7 +40,11 @@ import {
   PROC_EVENT_PTRACE,
   PROC_EVENT_SID,
   PROC_EVENT_UID,
-} from "./constants.ts";
+} from "./_constants.ts";
+import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { checkInherited, checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
+import { cnMsgFault } from "./_request.ts";
+import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import { MalformedMessageError, NetlinkError, SyscallError } from "./errors.ts";
 import { decodeDatagram, type ReceivedMessage } from "./message.ts";
 import { open } from "./open.ts";

@@ -5,10 +5,6 @@
  * @module
  */
 
-import { checkBytes, checkInteger, checkOptions, shown } from "./_options.ts";
-import { protocolText } from "./_protocols.ts";
-import { suggestion } from "./_suggest.ts";
-import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
@@ -34,7 +30,11 @@ import {
   GENL_NAMSIZ,
   NETLINK_GENERIC,
   NLM_F_DUMP,
-} from "./constants.ts";
+} from "./_constants.ts";
+import { checkBytes, checkInteger, checkOptions, shown } from "./_options.ts";
+import { protocolText } from "./_protocols.ts";
+import { suggestion } from "./_suggest.ts";
+import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import { MalformedMessageError, NetlinkError } from "./errors.ts";
 import type { Message } from "./message.ts";
 import { type AttributePolicy, decodeAttributePolicy } from "./policy.ts";

@@ -8,12 +8,12 @@
  * @module
  */
 
+import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
 import { checkBytes, checkIterable, checkNumberArgument, shown } from "./_options.ts";
 import { perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
-import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./constants.ts";
 import type { Datagram } from "./transport.ts";
 
 /**
@@ -82,11 +82,6 @@ export interface ReceivedMessage extends Message {
    */
   readonly overrun?: true;
 }
-
-// NLMSG_HDRLEN (16: NLMSG_ALIGN(sizeof(struct nlmsghdr)), a u32 length, u16 type, u16 flags,
-// u32 seq and u32 portid) belongs with the message codec, but is generated from the headers;
-// re-exporting the same binding keeps `export *` unambiguous.
-export { NLMSG_HDRLEN };
 
 /**
  * Rounds a length up to netlink message alignment (NLMSG_ALIGN). Exact for any non-negative safe

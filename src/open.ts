@@ -5,11 +5,6 @@
  */
 
 import { openTransport } from "../ffi/mod.ts";
-import { netnsPath } from "./_netns.ts";
-import { OPEN_KEYS } from "./_open_keys.ts";
-import { checkInteger, checkIterable, checkOptions, shown } from "./_options.ts";
-import { attachOnOpen, traceReady } from "./_wire.ts";
-import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import {
   MAX_LINKS,
   NETLINK_BROADCAST_ERROR,
@@ -19,7 +14,12 @@ import {
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_NO_ENOBUFS,
   SOL_NETLINK,
-} from "./constants.ts";
+} from "./_constants.ts";
+import { netnsPath } from "./_netns.ts";
+import { OPEN_KEYS } from "./_open_keys.ts";
+import { checkInteger, checkIterable, checkOptions, shown } from "./_options.ts";
+import { attachOnOpen, traceReady } from "./_wire.ts";
+import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
 import { SyscallError } from "./errors.ts";
 import { NetlinkSocket, type SocketSettings } from "./socket.ts";
 import { TapPoint } from "./tap.ts";

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { AttributeDecoder } from "./attribute.ts";
 import {
   NL_POLICY_TYPE_ATTR_BITFIELD32_MASK,
   NL_POLICY_TYPE_ATTR_MASK,
@@ -19,7 +18,8 @@ import {
   NL_POLICY_TYPE_ATTR_POLICY_IDX,
   NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE,
   NL_POLICY_TYPE_ATTR_TYPE,
-} from "./constants.ts";
+} from "./_constants.ts";
+import { AttributeDecoder } from "./attribute.ts";
 
 /**
  * What the kernel accepts for one attribute. `type` is an NL_ATTR_TYPE_* value (NL_ATTR_TYPE_U32,

@@ -8,6 +8,20 @@
  */
 
 import { whenCollected } from "./_collected.ts";
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_CONNECTOR,
+  NETLINK_DROP_MEMBERSHIP,
+  NETLINK_PKTINFO,
+  NETLINK_USERSOCK,
+  NLM_F_ACK,
+  NLM_F_REQUEST,
+  NLMSG_OVERRUN,
+  SO_DETACH_FILTER,
+  SO_LOCK_FILTER,
+  SOL_NETLINK,
+  SOL_SOCKET,
+} from "./_constants.ts";
 import { cursorParts, dumpIterator, forEachPart } from "./_dump.ts";
 import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
@@ -34,20 +48,6 @@ import {
   Stream,
   type StreamHost,
 } from "./_stream.ts";
-import {
-  NETLINK_ADD_MEMBERSHIP,
-  NETLINK_CONNECTOR,
-  NETLINK_DROP_MEMBERSHIP,
-  NETLINK_PKTINFO,
-  NETLINK_USERSOCK,
-  NLM_F_ACK,
-  NLM_F_REQUEST,
-  NLMSG_OVERRUN,
-  SO_DETACH_FILTER,
-  SO_LOCK_FILTER,
-  SOL_NETLINK,
-  SOL_SOCKET,
-} from "./constants.ts";
 import { DatagramCursor, type MessageCursor } from "./cursor.ts";
 import { MalformedMessageError, SocketClosedError, SyscallError } from "./errors.ts";
 import {

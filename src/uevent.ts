@@ -21,11 +21,11 @@
  * @module
  */
 
+import { NETLINK_KOBJECT_UEVENT } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkBytes, checkOptions, checkSignal, shown } from "./_options.ts";
 import { quoted } from "./_printable.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
-import { NETLINK_KOBJECT_UEVENT } from "./constants.ts";
 import { MalformedMessageError } from "./errors.ts";
 import { open } from "./open.ts";
 import type { NetlinkSocket, ReceivedDatagram } from "./socket.ts";

@@ -1,8 +1,6 @@
 // `ethtool DEV`: the settings block ethtool prints (link modes, link info, link state), then the
 // features that are on, through the ethtool family.
 
-import { shown } from "../_options.ts";
-import { printable } from "../_printable.ts";
 import {
   DUPLEX_FULL,
   DUPLEX_HALF,
@@ -20,7 +18,9 @@ import {
   PORT_TP,
   XCVR_EXTERNAL,
   XCVR_INTERNAL,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { shown } from "../_options.ts";
+import { printable } from "../_printable.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatMAC } from "../ip.ts";
 import { ethtool } from "../ynl/ethtool.ts";

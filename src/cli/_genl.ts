@@ -1,13 +1,13 @@
 // `genl`: generic netlink families from nlctrl, with op names from the YNL specs the library has.
 
-import { shown } from "../_options.ts";
 import {
   GENL_ADMIN_PERM,
   GENL_CMD_CAP_DO,
   GENL_CMD_CAP_DUMP,
   GENL_CMD_CAP_HASPOL,
   NETLINK_GENERIC,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import { open } from "../open.ts";
 import type { FamilyDescriptor } from "../ynl/_descriptor.ts";

@@ -1,8 +1,6 @@
 // `link`, `addr` and `route`: the route client, printed as `ip` prints (`--json`: `ip -j`'s names).
 
 import { openNetns, readDirectory } from "../../ffi/mod.ts";
-import { shown } from "../_options.ts";
-import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
 import {
   NETNSA_FD,
   NETNSA_NSID,
@@ -16,7 +14,7 @@ import {
   NUD_PROBE,
   NUD_REACHABLE,
   NUD_STALE,
-} from "../constants.ts";
+} from "../_constants.ts";
 import {
   FIB_RULE_IIF_DETACHED,
   FIB_RULE_OIF_DETACHED,
@@ -45,7 +43,9 @@ import {
   RTM_GETNSID,
   RTPROT_BOOT,
   RTPROT_KERNEL,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { shown } from "../_options.ts";
+import { AttributeDecoder, AttributeEncoder, decodeAttributes } from "../attribute.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import { contextOf } from "../route/_context.ts";

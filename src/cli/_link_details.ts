@@ -9,7 +9,7 @@ import {
   ETH_P_8021Q,
   MACVLAN_FLAG_NODST,
   MACVLAN_FLAG_NOPROMISC,
-} from "../constants.ts";
+} from "../_constants.ts";
 import type { Link } from "../route/link.ts";
 import { rtLink } from "../ynl/rt_link.ts";
 

@@ -4,7 +4,6 @@
 // genl FAMILY [GROUP...]` does the same for a generic netlink family's multicast groups, and
 // follows the family across its module's reloads.
 
-import { shown } from "../_options.ts";
 import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
@@ -17,7 +16,8 @@ import {
   RTNLGRP_IPV6_RULE,
   RTNLGRP_LINK,
   RTNLGRP_NEIGH,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import type { FormatOptions, NetlinkFormatter } from "../format.ts";
 import { type GenericFamily, resolveFamily } from "../genl.ts";

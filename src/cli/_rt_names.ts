@@ -26,7 +26,7 @@ import {
   RTN_UNICAST,
   RTN_UNREACHABLE,
   RTN_XRESOLVE,
-} from "../constants.ts";
+} from "../_constants.ts";
 import { SyscallError } from "../errors.ts";
 import { abbreviates, unsigned, warn } from "./_args.ts";
 

@@ -37,10 +37,10 @@
  */
 
 import { commandLine, openNetns, setExitCode, writeStandardOutput } from "../../ffi/mod.ts";
+import { NETLINK_ROUTE } from "../_constants.ts";
 import { errnoDescription } from "../_errno.ts";
 import { checkNetnsName, netnsPath } from "../_netns.ts";
 import { shown } from "../_options.ts";
-import { NETLINK_ROUTE } from "../constants.ts";
 import { NetlinkError, SyscallError } from "../errors.ts";
 import { open } from "../open.ts";
 import {

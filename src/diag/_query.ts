@@ -5,8 +5,8 @@
  * @module
  */
 
+import { NETLINK_SOCK_DIAG } from "../_constants.ts";
 import { checkGivenSocket } from "../_options.ts";
-import { NETLINK_SOCK_DIAG } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import type { ReceivedMessage } from "../message.ts";
 import { open } from "../open.ts";

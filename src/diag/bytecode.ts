@@ -8,10 +8,10 @@
 
 import { VALUE_MAX } from "../_attribute_limits.ts";
 import { concat } from "../_bytes.ts";
+import { AF_UNSPEC } from "../_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
-import { AF_UNSPEC } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import {
   INET_DIAG_BC_AUTO,

@@ -5,10 +5,10 @@
  * @module
  */
 
+import { MAX_LINKS } from "../_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { checkOptions, shown } from "../_options.ts";
 import { AttributeDecoder } from "../attribute.ts";
-import { MAX_LINKS } from "../constants.ts";
 import {
   AF_NETLINK,
   NDIAG_FLAG_BROADCAST_ERROR,

@@ -1,13 +1,13 @@
 // The names `ip` gives rtnetlink's numbers (iproute2's rt_scopes, rt_protos, rt_tables and its
 // flag printers), both ways. Internal: the everyday API's types list the names.
 
-import { integerFieldError, shown, takeBackAsOptions } from "../_options.ts";
-import { suggestion } from "../_suggest.ts";
 import {
   ICMPV6_ROUTER_PREF_HIGH,
   ICMPV6_ROUTER_PREF_LOW,
   ICMPV6_ROUTER_PREF_MEDIUM,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { integerFieldError, shown, takeBackAsOptions } from "../_options.ts";
+import { suggestion } from "../_suggest.ts";
 import { rtNeigh } from "../ynl/rt_neigh.ts";
 import { rtRoute } from "../ynl/rt_route.ts";
 

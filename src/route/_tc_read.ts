@@ -1,7 +1,7 @@
 // The kernel's qdisc, class and filter options read back as `tc -j` prints them (rates in
 // bytes per second, bursts in bytes, handles as text), and their statistics.
 
-import { TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../constants.ts";
+import { TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../_constants.ts";
 import { parseIP } from "../ip.ts";
 import { num, type TcMessage } from "./_tc_values.ts";
 import { u32Selector } from "./tc_filter.ts";

@@ -1,9 +1,9 @@
 // Checks and conversions the traffic-control modules share: integers in range, text fields
 // parsed with the field's name in the error, filter protocols by name, tcm_info of a filter.
 
+import { ETH_P_8021Q, ETH_P_ALL, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from "../_constants.ts";
 import { shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
-import { ETH_P_8021Q, ETH_P_ALL, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from "../constants.ts";
 
 /** A message or options object as the tc codec reads and writes it. */
 export type TcMessage = Record<string, unknown>;

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { checkOptions, integerFieldError, shown } from "../_options.ts";
 import {
   IFA_ADDRESS,
   IFA_BROADCAST,
@@ -12,7 +11,8 @@ import {
   NLM_F_CREATE,
   NLM_F_EXCL,
   NLM_F_REPLACE,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { checkOptions, integerFieldError, shown } from "../_options.ts";
 import { MalformedMessageError, NetlinkError } from "../errors.ts";
 import { formatIP, parseIP, parsePrefix } from "../ip.ts";
 import { type DumpReply, unknownAttributes } from "../ynl/_descriptor.ts";

@@ -9,8 +9,6 @@
  * @module
  */
 
-import { checkOptions } from "../_options.ts";
-import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import {
   AF_BRIDGE,
   BRIDGE_FLAGS_MASTER,
@@ -31,7 +29,9 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
   RTM_SETLINK,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { checkOptions } from "../_options.ts";
+import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { MalformedMessageError } from "../errors.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import { printAs } from "./_names.ts";

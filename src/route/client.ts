@@ -5,10 +5,10 @@
  * @module
  */
 
+import { NETLINK_ROUTE } from "../_constants.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
 import { checkAloneWithSocket, checkGivenSocket, checkOptions } from "../_options.ts";
 import { protocolText } from "../_protocols.ts";
-import { NETLINK_ROUTE } from "../constants.ts";
 import { SocketClosedError } from "../errors.ts";
 import { open, type OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { checkOptions, shown } from "../_options.ts";
 import {
   AF_BRIDGE,
   NLM_F_APPEND,
@@ -18,7 +17,8 @@ import {
   NUD_PERMANENT,
   NUD_REACHABLE,
   NUD_STALE,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { checkOptions, shown } from "../_options.ts";
 import { parseIP, parseMAC } from "../ip.ts";
 import { type Context, contextOf, type LinkRef } from "./_context.ts";
 import {

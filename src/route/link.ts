@@ -5,9 +5,7 @@
  */
 
 import { type NetnsFile, openNetns } from "../../ffi/mod.ts";
-import { netnsPath } from "../_netns.ts";
-import { checkOptions, checkPlainObject, shown } from "../_options.ts";
-import * as C from "../constants.ts";
+import * as C from "../_constants.ts";
 import {
   AF_BRIDGE,
   IFF_ALLMULTI,
@@ -18,7 +16,9 @@ import {
   IFF_UP,
   NLM_F_CREATE,
   NLM_F_EXCL,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { netnsPath } from "../_netns.ts";
+import { checkOptions, checkPlainObject, shown } from "../_options.ts";
 import { NetlinkError, SocketClosedError } from "../errors.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import { textBytes } from "../ynl/_decode.ts";

@@ -5,11 +5,11 @@
  */
 
 import { whenCollected } from "../_collected.ts";
+import { IFF_UP } from "../_constants.ts";
 import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { suggestion } from "../_suggest.ts";
-import { IFF_UP } from "../constants.ts";
 import { NetlinkError, SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context, LinkRef } from "./_context.ts";

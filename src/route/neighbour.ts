@@ -4,8 +4,8 @@
  * @module
  */
 
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NTF_PROXY } from "../_constants.ts";
 import { checkOptions, shown } from "../_options.ts";
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NTF_PROXY } from "../constants.ts";
 import { formatIP, parseIP, parseMAC } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import type { rtNeigh } from "../ynl/rt_neigh.ts";

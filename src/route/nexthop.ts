@@ -6,8 +6,6 @@
  * @module
  */
 
-import { checkOptions } from "../_options.ts";
-import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import {
   NEXTHOP_GRP_TYPE_MPATH,
   NEXTHOP_GRP_TYPE_RES,
@@ -29,7 +27,9 @@ import {
   RTM_DELNEXTHOP,
   RTM_GETNEXTHOP,
   RTM_NEWNEXTHOP,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { checkOptions } from "../_options.ts";
+import { AttributeDecoder, AttributeEncoder } from "../attribute.ts";
 import { MalformedMessageError, NetlinkError } from "../errors.ts";
 import { formatIP, parseIP } from "../ip.ts";
 import type { ReceivedMessage } from "../message.ts";

@@ -5,15 +5,15 @@
  */
 
 import { concat } from "../_bytes.ts";
-import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { checkOptions, integerFieldError, shown } from "../_options.ts";
 import {
   NLM_F_CREATE,
   NLM_F_EXCL,
   NLM_F_REPLACE,
   RTM_F_CLONED,
   RTM_F_LOOKUP_TABLE,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
+import { checkOptions, integerFieldError, shown } from "../_options.ts";
 import { NetlinkError } from "../errors.ts";
 import { formatIP, ipFamily, parseIP, parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";

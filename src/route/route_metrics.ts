@@ -6,7 +6,6 @@
  * @module
  */
 
-import { shown } from "../_options.ts";
 import {
   RTAX_ADVMSS,
   RTAX_CC_ALGO,
@@ -24,7 +23,8 @@ import {
   RTAX_RTTVAR,
   RTAX_SSTHRESH,
   RTAX_WINDOW,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { shown } from "../_options.ts";
 import { integer } from "./route.ts";
 
 /**

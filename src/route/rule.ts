@@ -4,8 +4,8 @@
  * @module
  */
 
+import { FIB_RULE_INVERT, NLM_F_CREATE, NLM_F_EXCL } from "../_constants.ts";
 import { checkOptions } from "../_options.ts";
-import { FIB_RULE_INVERT, NLM_F_CREATE, NLM_F_EXCL } from "../constants.ts";
 import { parsePrefix } from "../ip.ts";
 import type { DumpReply } from "../ynl/_descriptor.ts";
 import { rtRule } from "../ynl/rt_rule.ts";

@@ -16,8 +16,6 @@
  * @module
  */
 
-import { OPEN_KEYS } from "../_open_keys.ts";
-import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
 import {
   NETLINK_ROUTE,
   NLM_F_CREATE,
@@ -25,7 +23,9 @@ import {
   NLM_F_REPLACE,
   TC_H_INGRESS,
   TC_H_MAJ_MASK,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { OPEN_KEYS } from "../_open_keys.ts";
+import { checkAloneWithSocket, checkGivenSocket, checkOptions, shown } from "../_options.ts";
 import type { NetlinkError } from "../errors.ts";
 import type { OpenOptions } from "../open.ts";
 import type { NetlinkSocket } from "../socket.ts";

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { shown } from "../_options.ts";
 import {
   ETH_P_ALL,
   ETH_P_IP,
@@ -23,7 +22,8 @@ import {
   TCA_EGRESS_REDIR,
   TCA_INGRESS_MIRROR,
   TCA_INGRESS_REDIR,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { shown } from "../_options.ts";
 import { parseMAC, parsePrefix } from "../ip.ts";
 import { checkFilterKeys } from "./_tc_keys.ts";
 import {

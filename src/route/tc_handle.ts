@@ -6,7 +6,6 @@
  * @module
  */
 
-import { checkNumberArgument, shown } from "../_options.ts";
 import {
   TC_H_CLSACT,
   TC_H_INGRESS,
@@ -16,7 +15,8 @@ import {
   TC_H_MIN_MASK,
   TC_H_ROOT,
   TC_H_UNSPEC,
-} from "../constants.ts";
+} from "../_constants.ts";
+import { checkNumberArgument, shown } from "../_options.ts";
 
 /** A handle as text ("1:10", "root") or as the kernel's 32-bit number. */
 export type TcHandle = string | number;

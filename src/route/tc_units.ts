@@ -9,8 +9,8 @@
  */
 
 import { readTextFile } from "../../ffi/mod.ts";
+import { TC_LINKLAYER_ATM, TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../_constants.ts";
 import { checkNumberArgument, shown } from "../_options.ts";
-import { TC_LINKLAYER_ATM, TC_LINKLAYER_ETHERNET, TC_LINKLAYER_MASK } from "../constants.ts";
 
 /** Microseconds per second: `tc`'s TIME_UNITS_PER_SEC, the unit of its u32 times. */
 const USEC_PER_SEC = 1_000_000;

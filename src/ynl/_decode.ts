@@ -16,11 +16,11 @@
  */
 
 import { strictUtf8 } from "../_bytes.ts";
+import { GENL_HDRLEN } from "../_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { perEventClosures, perEventCode } from "../_per_event.ts";
 import { sharedView } from "../_view.ts";
 import { Attribute, AttributeDecoder } from "../attribute.ts";
-import { GENL_HDRLEN } from "../constants.ts";
 import { MalformedMessageError } from "../errors.ts";
 import {
   BINARY,

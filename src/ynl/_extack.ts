@@ -7,11 +7,11 @@
  * @module
  */
 
+import { GENL_HDRLEN, NLMSG_HDRLEN } from "../_constants.ts";
 import { errnoDescription } from "../_errno.ts";
 import { printable } from "../_printable.ts";
 import { sharedView } from "../_view.ts";
 import { AttributeDecoder } from "../attribute.ts";
-import { GENL_HDRLEN, NLMSG_HDRLEN } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import {
   type Codec,

@@ -20,7 +20,7 @@ import {
   CTRL_CMD_NEWFAMILY,
   CTRL_CMD_NEWMCAST_GRP,
   GENL_ID_CTRL,
-} from "../constants.ts";
+} from "../_constants.ts";
 import { decodeFamily, type GenericFamily } from "../genl.ts";
 import type { Message } from "../message.ts";
 import type { NetlinkSocket } from "../socket.ts";

@@ -8,11 +8,11 @@
  * @module
  */
 
+import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "../_constants.ts";
 import { cutShort, type DumpIterator, nextRun, type Run } from "../_dump.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
 import { orderedSteps } from "../_steps.ts";
 import { sharedView } from "../_view.ts";
-import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "../constants.ts";
 import type { ReceivedMessage } from "../message.ts";
 import type { MessageDecoder } from "./_decode.ts";
 

@@ -7,6 +7,7 @@
  */
 
 import { whenCollected } from "../_collected.ts";
+import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../_constants.ts";
 import { remaining } from "../_guard.ts";
 import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
 import { OPEN_KEYS } from "../_open_keys.ts";
@@ -22,7 +23,6 @@ import { quoted } from "../_printable.ts";
 import { orderedSteps } from "../_steps.ts";
 import { type NextThen, nextThen } from "../_stream.ts";
 import { suggestion } from "../_suggest.ts";
-import { GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_DUMP } from "../constants.ts";
 import { NetlinkError } from "../errors.ts";
 import type { GenericFamily } from "../genl.ts";
 import type { Message, ReceivedMessage } from "../message.ts";
