@@ -7,7 +7,8 @@
 
 import { environment } from "../ffi/mod.ts";
 import { NETLINK_KOBJECT_UEVENT } from "./_constants.ts";
-import { Capture, type CaptureTarget } from "./capture.ts";
+import { checkWellFormed } from "./_options.ts";
+import type { CaptureTarget } from "./capture.ts";
 import type { FormatOptions, NetlinkFormatter } from "./format.ts";
 import { decodeMessages, type Message } from "./message.ts";
 import type { NetlinkSocket } from "./socket.ts";
@@ -113,19 +114,54 @@ function traceLines(
   }).join("\n");
 }
 
+/** Throws TypeError for something that is not a {@linkcode CaptureTarget}; no side effects. */
+export function checkCaptureTarget(target: unknown): asserts target is CaptureTarget {
+  if (typeof target === "string") {
+    if (target === "" || target.includes("\0")) {
+      throw new TypeError("capture path must be a non-empty path without NUL");
+    }
+    // Encoded with U+FFFD for a lone surrogate, it would create another file.
+    checkWellFormed(target, "capture path");
+    return;
+  }
+  if (typeof target === "function") return;
+  if (typeof (target as WritableStream | null)?.getWriter === "function") return;
+  throw new TypeError(
+    `capture must be a file path, a function taking each chunk, or a WritableStream, got ${
+      target === null ? "null" : typeof target
+    }`,
+  );
+}
+
 /**
- * Registers the socket's tap point and attaches what the options and environment ask for. On a
- * failure (the capture file cannot be created) nothing stays attached and the error is thrown.
+ * src/capture.ts, loaded at the first open() asked for a capture: a script that captures nothing
+ * does not load it (mod.ts, which exports it, does).
+ */
+let captureModule: Promise<typeof import("./capture.ts")> | undefined;
+
+/**
+ * Registers the socket's tap point and attaches what the options and environment ask for: at
+ * once, or, with a capture, once src/capture.ts has loaded (the promise; the socket is made and
+ * its groups joined before, as without one). On a failure (the capture file cannot be created)
+ * nothing more is attached and the error is thrown, or the promise rejects with it.
  */
 export function attachOnOpen(
   socket: NetlinkSocket,
   point: TapPoint,
   capture: CaptureTarget | undefined,
-): void {
+): Promise<void> | undefined {
   registerTapPoint(socket, point);
-  if (capture !== undefined) new Capture(socket, capture);
+  if (capture === undefined) return attachTrace(socket, point);
+  captureModule ??= import("./capture.ts");
+  return captureModule.then(({ Capture }) => {
+    new Capture(socket, capture);
+    attachTrace(socket, point);
+  });
+}
+
+/** The NETLINK_DEBUG trace, if the environment asks for it. */
+function attachTrace(socket: NetlinkSocket, point: TapPoint): undefined {
   const style = traceStyle();
-  if (style !== null) {
-    point.attach(traceTap(socket, style));
-  }
+  if (style !== null) point.attach(traceTap(socket, style));
+  return undefined;
 }

@@ -13,8 +13,9 @@ import { openFile } from "../ffi/mod.ts";
 import { whenCollected } from "./_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { guarded } from "./_guard.ts";
-import { checkOptions, checkSignal, checkWellFormed } from "./_options.ts";
+import { checkOptions, checkSignal } from "./_options.ts";
 import { printable } from "./_printable.ts";
+import { checkCaptureTarget } from "./_wire.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tapPoint } from "./tap.ts";
 import type { Datagram } from "./transport.ts";
@@ -128,25 +129,6 @@ interface Sink {
 /** A stream writer's close for {@linkcode Sink.release}: a scope of its own, and no rejection. */
 function closing(writer: WritableStreamDefaultWriter<Uint8Array>): () => void {
   return () => void writer.close().catch(() => {});
-}
-
-/** Throws TypeError for something that is not a {@linkcode CaptureTarget}; no side effects. */
-export function checkCaptureTarget(target: unknown): asserts target is CaptureTarget {
-  if (typeof target === "string") {
-    if (target === "" || target.includes("\0")) {
-      throw new TypeError("capture path must be a non-empty path without NUL");
-    }
-    // Encoded with U+FFFD for a lone surrogate, it would create another file.
-    checkWellFormed(target, "capture path");
-    return;
-  }
-  if (typeof target === "function") return;
-  if (typeof (target as WritableStream | null)?.getWriter === "function") return;
-  throw new TypeError(
-    `capture must be a file path, a function taking each chunk, or a WritableStream, got ${
-      target === null ? "null" : typeof target
-    }`,
-  );
 }
 
 function sinkOf(target: CaptureTarget, fail: (err: unknown) => void): Sink {

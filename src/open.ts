@@ -18,8 +18,8 @@ import {
 import { netnsPath } from "./_netns.ts";
 import { OPEN_KEYS } from "./_open_keys.ts";
 import { checkInteger, checkIterable, checkOptions, shown } from "./_options.ts";
-import { attachOnOpen, traceReady } from "./_wire.ts";
-import { type CaptureTarget, checkCaptureTarget } from "./capture.ts";
+import { attachOnOpen, checkCaptureTarget, traceReady } from "./_wire.ts";
+import type { CaptureTarget } from "./capture.ts";
 import { SyscallError } from "./errors.ts";
 import { NetlinkSocket, type SocketSettings } from "./socket.ts";
 import { TapPoint } from "./tap.ts";
@@ -130,6 +130,7 @@ export interface OpenOptions {
 export function open(protocol: number, options: OpenOptions = {}): Promise<NetlinkSocket> {
   try {
     const socket = openSync(protocol, options);
+    if (socket instanceof Promise) return socket.then((s) => traceReady()?.then(() => s) ?? s);
     // With NETLINK_DEBUG on, the formatter loads (once) before the first socket is handed out.
     return traceReady()?.then(() => socket) ?? Promise.resolve(socket);
   } catch (err) {
@@ -263,7 +264,8 @@ function checkTransport(transport: Transport): Transport {
   return transport;
 }
 
-function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
+/** The socket, or with a capture, a promise of it once the capture is attached. */
+function openSync(protocol: number, options: OpenOptions): NetlinkSocket | Promise<NetlinkSocket> {
   protocol = checkInteger("protocol", protocol, 0, MAX_LINKS - 1);
   const settings = noOptions(options) ? DEFAULTS : checkSettings(options);
   // Every socket reads and writes through a tap point: captures and traces attach there.
@@ -280,8 +282,12 @@ function openSync(protocol: number, options: OpenOptions): NetlinkSocket {
     const socket = new NetlinkSocket(transport, settings);
     for (const group of settings.groups) socket.join(group);
     // Last, once nothing else can fail: a capture file is created (an existing one truncated).
-    attachOnOpen(socket, transport, settings.capture);
-    return socket;
+    const attached = attachOnOpen(socket, transport, settings.capture);
+    if (attached === undefined) return socket;
+    return attached.then(() => socket, (err) => {
+      transport.close();
+      throw err;
+    });
   } catch (err) {
     transport.close();
     throw err;
