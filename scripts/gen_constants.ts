@@ -2,10 +2,11 @@
  * Generates src/constants.ts, src/_errno.ts and ffi/_constants.ts from the system headers in
  * /usr/include, which are the only source of truth: no value is typed by hand.
  *
- * src/_constants.ts is the library's own modules' copy of the public constants they use (found in
- * their imports of it by scripts/_constant_uses.ts): importing all of src/constants.ts (1,400
- * exports) cost a one-shot script of the route layer more than any other module of its graph.
- * Importing a new name there fails type-checking until this is run again.
+ * src/_constants.ts holds the public constants the library's own modules use (found in their
+ * imports of it by scripts/_constant_uses.ts), and src/constants.ts re-exports them: importing
+ * all of src/constants.ts (1,400 exports) cost a one-shot script of the route layer more than
+ * any other module of its graph. Importing a new name there fails type-checking until this is
+ * run again.
  *
  * It scans the headers with regular expressions for candidate names (object-like `#define`s and
  * enum members) that match the wanted prefixes, writes a C program that `#include`s the headers
@@ -1159,7 +1160,6 @@ function constantLines(
   candidates: readonly Candidate[],
   values: Map<string, Evaluated>,
   emitted: Set<string>,
-  withDocs = true,
 ): { lines: string[]; count: number; bigints: string[] } {
   const lines: string[] = [];
   const bigints: string[] = [];
@@ -1171,14 +1171,13 @@ function constantLines(
     emitted.add(candidate.name);
     if (candidate.group.header !== section) {
       section = candidate.group.header;
-      lines.push("", `// <${section}>`, ...(withDocs ? [] : [""]));
+      lines.push("", `// <${section}>`);
     }
     const text = literal(value);
     if (text.endsWith("n")) bigints.push(candidate.name);
     // A negative literal is a unary expression, which `deno doc --lint` wants annotated.
     const type = value < 0n ? `: ${text.endsWith("n") ? "bigint" : "number"}` : "";
-    const declaration = `export const ${candidate.name}${type} = ${text};`;
-    lines.push(...(withDocs ? ["", `/** ${candidate.doc} */`, declaration] : [declaration]));
+    lines.push("", `/** ${candidate.doc} */`, `export const ${candidate.name}${type} = ${text};`);
     count++;
   }
   return { lines, count, bigints };
@@ -1228,8 +1227,38 @@ async function main(): Promise<void> {
     MODULE_GROUP.strings ?? [],
   );
 
+  // src/_constants.ts: the constants the library's own modules use (a module of theirs imports
+  // them from there, not all of src/constants.ts), with their documentation; src/constants.ts
+  // re-exports them, the same bindings.
+  const used = internalConstantUses(ROOT.pathname);
+  const publicNames = new Set(publicCandidates.map((candidate) => candidate.name));
+  const unknown = used.filter((name) => !publicNames.has(name) || !values.has(`c:${name}`));
+  if (unknown.length) {
+    throw new Error(`${INTERNAL_CONSTANTS} is asked for names src/constants.ts lacks: ${unknown}`);
+  }
+  const usedNames = new Set(used);
+  const internal = constantLines(
+    publicCandidates.filter((candidate) => usedNames.has(candidate.name)),
+    values,
+    new Set(),
+  );
+  const internalSource = [
+    banner,
+    "",
+    "/**",
+    " * The kernel constants of src/constants.ts that the library's own modules use, and only",
+    " * those: a module imports them from here, so that a script importing the route layer, say,",
+    " * does not load all 1,400 of src/constants.ts, which re-exports these. Internal: import them",
+    " * from src/constants.ts.",
+    " *",
+    " * @module",
+    " */",
+    ...internal.lines,
+    "",
+  ].join("\n");
+
   // src/constants.ts
-  const pub = constantLines(publicCandidates, values, new Set());
+  const pub = constantLines(publicCandidates, values, new Set(usedNames));
   const publicSource = [
     banner,
     "",
@@ -1248,37 +1277,10 @@ async function main(): Promise<void> {
     " *",
     " * @module",
     " */",
+    "",
+    `// Those the library's own modules use (${internal.count}), from the module they import.`,
+    `export * from "./${INTERNAL_CONSTANTS.slice("src/".length)}";`,
     ...pub.lines,
-    "",
-  ].join("\n");
-
-  // src/_constants.ts: no JSDoc (Deno's module cache keeps comments, which a one-shot process
-  // pays for by the byte): each constant's documentation is src/constants.ts's.
-  const used = internalConstantUses(ROOT.pathname);
-  const publicNames = new Set(publicCandidates.map((candidate) => candidate.name));
-  const unknown = used.filter((name) => !publicNames.has(name) || !values.has(`c:${name}`));
-  if (unknown.length) {
-    throw new Error(`${INTERNAL_CONSTANTS} is asked for names src/constants.ts lacks: ${unknown}`);
-  }
-  const usedNames = new Set(used);
-  const internal = constantLines(
-    publicCandidates.filter((candidate) => usedNames.has(candidate.name)),
-    values,
-    new Set(),
-    false,
-  );
-  const internalSource = [
-    banner,
-    "",
-    "/**",
-    " * The kernel constants of src/constants.ts that the library's own modules use, and only",
-    " * those: a module imports them from here, so that a script importing the route layer, say,",
-    " * does not load all of src/constants.ts. Each one's documentation is there. Internal: not part",
-    " * of the public API.",
-    " *",
-    " * @module",
-    " */",
-    ...internal.lines,
     "",
   ].join("\n");
 
@@ -1491,7 +1493,9 @@ async function main(): Promise<void> {
 
   const bigints = [...pub.bigints, ...ffi.bigints];
   console.error(
-    `Linux ${version}: src/constants.ts ${pub.count} (${internal.count} in ${INTERNAL_CONSTANTS}), ffi/_constants.ts ${
+    `Linux ${version}: src/constants.ts ${
+      pub.count + internal.count
+    } (${internal.count} in ${INTERNAL_CONSTANTS}), ffi/_constants.ts ${
       ffi.count + FFI_LAYOUTS.length
     }, src/_errno.ts ${rows.size} (+${aliases.length} aliases)`,
   );

@@ -13,7 +13,6 @@ import {
   NLM_F_MULTI,
   NLMSG_DONE,
   NLMSG_ERROR,
-  NLMSG_HDRLEN,
   NLMSGERR_ATTR_COOKIE,
   NLMSGERR_ATTR_MISS_NEST,
   NLMSGERR_ATTR_MISS_TYPE,
@@ -25,7 +24,7 @@ import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkInteger } from "./_options.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
 import { MalformedMessageError, type NetlinkErrorInit } from "./errors.ts";
-import { alignMessage, encodeMessage, type Message } from "./message.ts";
+import { alignMessage, encodeMessage, type Message, NLMSG_HDRLEN } from "./message.ts";
 import { type AttributePolicy, decodeAttributePolicy } from "./policy.ts";
 
 /** struct nlmsgerr starts with an int error. */

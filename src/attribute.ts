@@ -22,6 +22,10 @@ import {
 import { sharedView } from "./_view.ts";
 import { MalformedMessageError } from "./errors.ts";
 
+// NLA_HDRLEN (4: NLA_ALIGN(sizeof(struct nlattr))) belongs with the attribute codec, but is
+// generated from the headers; re-exporting the same binding keeps `export *` unambiguous.
+export { NLA_HDRLEN };
+
 /**
  * Rounds a length up to attribute alignment, like the kernel's NLA_ALIGN. Throws TypeError for
  * what is no number (a bigint, a string, a Symbol), RangeError for a negative length, a

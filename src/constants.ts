@@ -16,46 +16,19 @@
  * @module
  */
 
-// <linux/netlink.h>
+// Those the library's own modules use (360), from the module they import.
+export * from "./_constants.ts";
 
-/** Routing/device hook */
-export const NETLINK_ROUTE = 0;
+// <linux/netlink.h>
 
 /** Unused number */
 export const NETLINK_UNUSED = 1;
 
-/** Reserved for user mode socket protocols */
-export const NETLINK_USERSOCK = 2;
-
 /** Unused number, formerly ip_queue */
 export const NETLINK_FIREWALL = 3;
 
-/** socket monitoring */
-export const NETLINK_SOCK_DIAG = 4;
-
-/** netfilter/iptables ULOG */
-export const NETLINK_NFLOG = 5;
-
-/** ipsec */
-export const NETLINK_XFRM = 6;
-
-/** SELinux event notifications */
-export const NETLINK_SELINUX = 7;
-
 /** Open-iSCSI */
 export const NETLINK_ISCSI = 8;
-
-/** auditing */
-export const NETLINK_AUDIT = 9;
-
-/** `NETLINK_FIB_LOOKUP` from <linux/netlink.h>. */
-export const NETLINK_FIB_LOOKUP = 10;
-
-/** `NETLINK_CONNECTOR` from <linux/netlink.h>. */
-export const NETLINK_CONNECTOR = 11;
-
-/** netfilter subsystem */
-export const NETLINK_NETFILTER = 12;
 
 /** `NETLINK_IP6_FW` from <linux/netlink.h>. */
 export const NETLINK_IP6_FW = 13;
@@ -63,47 +36,11 @@ export const NETLINK_IP6_FW = 13;
 /** DECnet routing messages (obsolete) */
 export const NETLINK_DNRTMSG = 14;
 
-/** Kernel messages to userspace */
-export const NETLINK_KOBJECT_UEVENT = 15;
-
-/** `NETLINK_GENERIC` from <linux/netlink.h>. */
-export const NETLINK_GENERIC = 16;
-
-/** SCSI Transports */
-export const NETLINK_SCSITRANSPORT = 18;
-
 /** `NETLINK_ECRYPTFS` from <linux/netlink.h>. */
 export const NETLINK_ECRYPTFS = 19;
 
-/** `NETLINK_RDMA` from <linux/netlink.h>. */
-export const NETLINK_RDMA = 20;
-
-/** Crypto layer */
-export const NETLINK_CRYPTO = 21;
-
-/** SMC monitoring */
-export const NETLINK_SMC = 22;
-
 /** `NETLINK_INET_DIAG` from <linux/netlink.h>. */
 export const NETLINK_INET_DIAG = 4;
-
-/** `MAX_LINKS` from <linux/netlink.h>. */
-export const MAX_LINKS = 32;
-
-/** It is request message. */
-export const NLM_F_REQUEST = 1;
-
-/** Multipart message, terminated by NLMSG_DONE */
-export const NLM_F_MULTI = 2;
-
-/** Reply with ack, with zero or error code */
-export const NLM_F_ACK = 4;
-
-/** Receive resulting notifications */
-export const NLM_F_ECHO = 8;
-
-/** Dump was inconsistent due to sequence change */
-export const NLM_F_DUMP_INTR = 16;
 
 /** Dump was filtered as requested */
 export const NLM_F_DUMP_FILTERED = 32;
@@ -117,92 +54,17 @@ export const NLM_F_MATCH = 512;
 /** atomic GET */
 export const NLM_F_ATOMIC = 1024;
 
-/** `NLM_F_DUMP` from <linux/netlink.h>. */
-export const NLM_F_DUMP = 768;
-
-/** Override existing */
-export const NLM_F_REPLACE = 256;
-
-/** Do not touch, if it exists */
-export const NLM_F_EXCL = 512;
-
-/** Create, if it does not exist */
-export const NLM_F_CREATE = 1024;
-
-/** Add to end of list */
-export const NLM_F_APPEND = 2048;
-
 /** Do not delete recursively */
 export const NLM_F_NONREC = 256;
 
 /** Delete multiple objects */
 export const NLM_F_BULK = 512;
 
-/** request was capped */
-export const NLM_F_CAPPED = 256;
-
-/** extended ACK TVLs were included */
-export const NLM_F_ACK_TLVS = 512;
-
-/** `NLMSG_ALIGNTO` from <linux/netlink.h>. */
-export const NLMSG_ALIGNTO = 4;
-
-/** `NLMSG_HDRLEN` from <linux/netlink.h>. */
-export const NLMSG_HDRLEN = 16;
-
-/** Nothing. */
-export const NLMSG_NOOP = 1;
-
-/** Error */
-export const NLMSG_ERROR = 2;
-
-/** End of a dump */
-export const NLMSG_DONE = 3;
-
-/** Data lost */
-export const NLMSG_OVERRUN = 4;
-
-/** < 0x10: reserved control messages */
-export const NLMSG_MIN_TYPE = 16;
-
 /** unused */
 export const NLMSGERR_ATTR_UNUSED = 0;
 
-/** error message string (string) */
-export const NLMSGERR_ATTR_MSG = 1;
-
-/** offset of the invalid attribute in the original message, counting from the beginning of the header (u32) */
-export const NLMSGERR_ATTR_OFFS = 2;
-
-/** arbitrary subsystem specific cookie to be used - in the success case - to identify a created object or operation or similar (binary) */
-export const NLMSGERR_ATTR_COOKIE = 3;
-
-/** policy for a rejected attribute */
-export const NLMSGERR_ATTR_POLICY = 4;
-
-/** type of a missing required attribute, %NLMSGERR_ATTR_MISS_NEST will not be present if the attribute was missing at the message level */
-export const NLMSGERR_ATTR_MISS_TYPE = 5;
-
-/** offset of the nest where attribute was missing */
-export const NLMSGERR_ATTR_MISS_NEST = 6;
-
 /** `NLMSGERR_ATTR_MAX` from <linux/netlink.h>. */
 export const NLMSGERR_ATTR_MAX = 6;
-
-/** `NETLINK_ADD_MEMBERSHIP` from <linux/netlink.h>. */
-export const NETLINK_ADD_MEMBERSHIP = 1;
-
-/** `NETLINK_DROP_MEMBERSHIP` from <linux/netlink.h>. */
-export const NETLINK_DROP_MEMBERSHIP = 2;
-
-/** `NETLINK_PKTINFO` from <linux/netlink.h>. */
-export const NETLINK_PKTINFO = 3;
-
-/** `NETLINK_BROADCAST_ERROR` from <linux/netlink.h>. */
-export const NETLINK_BROADCAST_ERROR = 4;
-
-/** `NETLINK_NO_ENOBUFS` from <linux/netlink.h>. */
-export const NETLINK_NO_ENOBUFS = 5;
 
 /** `NETLINK_RX_RING` from <linux/netlink.h>. */
 export const NETLINK_RX_RING = 6;
@@ -210,41 +72,14 @@ export const NETLINK_RX_RING = 6;
 /** `NETLINK_TX_RING` from <linux/netlink.h>. */
 export const NETLINK_TX_RING = 7;
 
-/** `NETLINK_LISTEN_ALL_NSID` from <linux/netlink.h>. */
-export const NETLINK_LISTEN_ALL_NSID = 8;
-
 /** `NETLINK_LIST_MEMBERSHIPS` from <linux/netlink.h>. */
 export const NETLINK_LIST_MEMBERSHIPS = 9;
-
-/** `NETLINK_CAP_ACK` from <linux/netlink.h>. */
-export const NETLINK_CAP_ACK = 10;
-
-/** `NETLINK_EXT_ACK` from <linux/netlink.h>. */
-export const NETLINK_EXT_ACK = 11;
-
-/** `NETLINK_GET_STRICT_CHK` from <linux/netlink.h>. */
-export const NETLINK_GET_STRICT_CHK = 12;
 
 /** `NETLINK_UNCONNECTED` from <linux/netlink.h>. */
 export const NETLINK_UNCONNECTED = 0;
 
 /** `NETLINK_CONNECTED` from <linux/netlink.h>. */
 export const NETLINK_CONNECTED = 1;
-
-/** `NLA_F_NESTED` from <linux/netlink.h>. */
-export const NLA_F_NESTED = 32768;
-
-/** `NLA_F_NET_BYTEORDER` from <linux/netlink.h>. */
-export const NLA_F_NET_BYTEORDER = 16384;
-
-/** `NLA_TYPE_MASK` from <linux/netlink.h>. */
-export const NLA_TYPE_MASK: number = -49153;
-
-/** `NLA_ALIGNTO` from <linux/netlink.h>. */
-export const NLA_ALIGNTO = 4;
-
-/** `NLA_HDRLEN` from <linux/netlink.h>. */
-export const NLA_HDRLEN = 4;
 
 /** unused */
 export const NL_ATTR_TYPE_INVALID = 0;
@@ -297,55 +132,16 @@ export const NL_ATTR_TYPE_BITFIELD32 = 15;
 /** unused */
 export const NL_POLICY_TYPE_ATTR_UNSPEC = 0;
 
-/** type of the attribute, &enum netlink_attribute_type (U32) */
-export const NL_POLICY_TYPE_ATTR_TYPE = 1;
-
-/** minimum value for signed integers (S64) */
-export const NL_POLICY_TYPE_ATTR_MIN_VALUE_S = 2;
-
-/** maximum value for signed integers (S64) */
-export const NL_POLICY_TYPE_ATTR_MAX_VALUE_S = 3;
-
-/** minimum value for unsigned integers (U64) */
-export const NL_POLICY_TYPE_ATTR_MIN_VALUE_U = 4;
-
-/** maximum value for unsigned integers (U64) */
-export const NL_POLICY_TYPE_ATTR_MAX_VALUE_U = 5;
-
-/** minimum length for binary attributes, no minimum if not given (U32) */
-export const NL_POLICY_TYPE_ATTR_MIN_LENGTH = 6;
-
-/** maximum length for binary attributes, no maximum if not given (U32) */
-export const NL_POLICY_TYPE_ATTR_MAX_LENGTH = 7;
-
-/** sub policy for nested and nested array types (U32) */
-export const NL_POLICY_TYPE_ATTR_POLICY_IDX = 8;
-
-/** maximum sub policy attribute for nested and nested array types, this can in theory be < the size of the policy pointed to by the index, if limited inside the nesting (U32) */
-export const NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE = 9;
-
-/** valid mask for the bitfield32 type (U32) */
-export const NL_POLICY_TYPE_ATTR_BITFIELD32_MASK = 10;
-
 /** pad attribute for 64-bit alignment */
 export const NL_POLICY_TYPE_ATTR_PAD = 11;
-
-/** mask of valid bits for unsigned integers (U64) */
-export const NL_POLICY_TYPE_ATTR_MASK = 12;
 
 /** `NL_POLICY_TYPE_ATTR_MAX` from <linux/netlink.h>. */
 export const NL_POLICY_TYPE_ATTR_MAX = 12;
 
 // <sys/socket.h>
 
-/** Unspecified. */
-export const AF_UNSPEC = 0;
-
 /** IP protocol family. */
 export const AF_INET = 2;
-
-/** Multiprotocol bridge. */
-export const AF_BRIDGE = 7;
 
 /** IP version 6. */
 export const AF_INET6 = 10;
@@ -359,12 +155,6 @@ export const AF_PACKET = 17;
 /** MPLS. */
 export const AF_MPLS = 28;
 
-/** `SOL_NETLINK` from <sys/socket.h>. */
-export const SOL_NETLINK = 270;
-
-/** `SOL_SOCKET` from <sys/socket.h>. */
-export const SOL_SOCKET = 1;
-
 /** `SO_SNDBUF` from <sys/socket.h>. */
 export const SO_SNDBUF = 7;
 
@@ -374,16 +164,7 @@ export const SO_RCVBUF = 8;
 /** `SO_ATTACH_FILTER` from <sys/socket.h>. */
 export const SO_ATTACH_FILTER = 26;
 
-/** `SO_DETACH_FILTER` from <sys/socket.h>. */
-export const SO_DETACH_FILTER = 27;
-
-/** `SO_LOCK_FILTER` from <sys/socket.h>. */
-export const SO_LOCK_FILTER = 44;
-
 // <linux/genetlink.h>
-
-/** length of family name */
-export const GENL_NAMSIZ = 16;
 
 /** `GENL_MIN_ID` from <linux/genetlink.h>. */
 export const GENL_MIN_ID = 16;
@@ -391,26 +172,8 @@ export const GENL_MIN_ID = 16;
 /** `GENL_MAX_ID` from <linux/genetlink.h>. */
 export const GENL_MAX_ID = 1023;
 
-/** `GENL_HDRLEN` from <linux/genetlink.h>. */
-export const GENL_HDRLEN = 4;
-
-/** `GENL_ADMIN_PERM` from <linux/genetlink.h>. */
-export const GENL_ADMIN_PERM = 1;
-
-/** `GENL_CMD_CAP_DO` from <linux/genetlink.h>. */
-export const GENL_CMD_CAP_DO = 2;
-
-/** `GENL_CMD_CAP_DUMP` from <linux/genetlink.h>. */
-export const GENL_CMD_CAP_DUMP = 4;
-
-/** `GENL_CMD_CAP_HASPOL` from <linux/genetlink.h>. */
-export const GENL_CMD_CAP_HASPOL = 8;
-
 /** `GENL_UNS_ADMIN_PERM` from <linux/genetlink.h>. */
 export const GENL_UNS_ADMIN_PERM = 16;
-
-/** `GENL_ID_CTRL` from <linux/genetlink.h>. */
-export const GENL_ID_CTRL = 16;
 
 /** `GENL_ID_VFS_DQUOT` from <linux/genetlink.h>. */
 export const GENL_ID_VFS_DQUOT = 17;
@@ -424,15 +187,6 @@ export const GENL_START_ALLOC = 19;
 /** `CTRL_CMD_UNSPEC` from <linux/genetlink.h>. */
 export const CTRL_CMD_UNSPEC = 0;
 
-/** `CTRL_CMD_NEWFAMILY` from <linux/genetlink.h>. */
-export const CTRL_CMD_NEWFAMILY = 1;
-
-/** `CTRL_CMD_DELFAMILY` from <linux/genetlink.h>. */
-export const CTRL_CMD_DELFAMILY = 2;
-
-/** `CTRL_CMD_GETFAMILY` from <linux/genetlink.h>. */
-export const CTRL_CMD_GETFAMILY = 3;
-
 /** `CTRL_CMD_NEWOPS` from <linux/genetlink.h>. */
 export const CTRL_CMD_NEWOPS = 4;
 
@@ -442,17 +196,8 @@ export const CTRL_CMD_DELOPS = 5;
 /** `CTRL_CMD_GETOPS` from <linux/genetlink.h>. */
 export const CTRL_CMD_GETOPS = 6;
 
-/** `CTRL_CMD_NEWMCAST_GRP` from <linux/genetlink.h>. */
-export const CTRL_CMD_NEWMCAST_GRP = 7;
-
-/** `CTRL_CMD_DELMCAST_GRP` from <linux/genetlink.h>. */
-export const CTRL_CMD_DELMCAST_GRP = 8;
-
 /** unused */
 export const CTRL_CMD_GETMCAST_GRP = 9;
-
-/** `CTRL_CMD_GETPOLICY` from <linux/genetlink.h>. */
-export const CTRL_CMD_GETPOLICY = 10;
 
 /** `CTRL_CMD_MAX` from <linux/genetlink.h>. */
 export const CTRL_CMD_MAX = 10;
@@ -460,47 +205,11 @@ export const CTRL_CMD_MAX = 10;
 /** `CTRL_ATTR_UNSPEC` from <linux/genetlink.h>. */
 export const CTRL_ATTR_UNSPEC = 0;
 
-/** `CTRL_ATTR_FAMILY_ID` from <linux/genetlink.h>. */
-export const CTRL_ATTR_FAMILY_ID = 1;
-
-/** `CTRL_ATTR_FAMILY_NAME` from <linux/genetlink.h>. */
-export const CTRL_ATTR_FAMILY_NAME = 2;
-
-/** `CTRL_ATTR_VERSION` from <linux/genetlink.h>. */
-export const CTRL_ATTR_VERSION = 3;
-
-/** `CTRL_ATTR_HDRSIZE` from <linux/genetlink.h>. */
-export const CTRL_ATTR_HDRSIZE = 4;
-
-/** `CTRL_ATTR_MAXATTR` from <linux/genetlink.h>. */
-export const CTRL_ATTR_MAXATTR = 5;
-
-/** `CTRL_ATTR_OPS` from <linux/genetlink.h>. */
-export const CTRL_ATTR_OPS = 6;
-
-/** `CTRL_ATTR_MCAST_GROUPS` from <linux/genetlink.h>. */
-export const CTRL_ATTR_MCAST_GROUPS = 7;
-
-/** `CTRL_ATTR_POLICY` from <linux/genetlink.h>. */
-export const CTRL_ATTR_POLICY = 8;
-
-/** `CTRL_ATTR_OP_POLICY` from <linux/genetlink.h>. */
-export const CTRL_ATTR_OP_POLICY = 9;
-
-/** `CTRL_ATTR_OP` from <linux/genetlink.h>. */
-export const CTRL_ATTR_OP = 10;
-
 /** `CTRL_ATTR_MAX` from <linux/genetlink.h>. */
 export const CTRL_ATTR_MAX = 10;
 
 /** `CTRL_ATTR_OP_UNSPEC` from <linux/genetlink.h>. */
 export const CTRL_ATTR_OP_UNSPEC = 0;
-
-/** `CTRL_ATTR_OP_ID` from <linux/genetlink.h>. */
-export const CTRL_ATTR_OP_ID = 1;
-
-/** `CTRL_ATTR_OP_FLAGS` from <linux/genetlink.h>. */
-export const CTRL_ATTR_OP_FLAGS = 2;
 
 /** `CTRL_ATTR_OP_MAX` from <linux/genetlink.h>. */
 export const CTRL_ATTR_OP_MAX = 2;
@@ -508,23 +217,11 @@ export const CTRL_ATTR_OP_MAX = 2;
 /** `CTRL_ATTR_MCAST_GRP_UNSPEC` from <linux/genetlink.h>. */
 export const CTRL_ATTR_MCAST_GRP_UNSPEC = 0;
 
-/** `CTRL_ATTR_MCAST_GRP_NAME` from <linux/genetlink.h>. */
-export const CTRL_ATTR_MCAST_GRP_NAME = 1;
-
-/** `CTRL_ATTR_MCAST_GRP_ID` from <linux/genetlink.h>. */
-export const CTRL_ATTR_MCAST_GRP_ID = 2;
-
 /** `CTRL_ATTR_MCAST_GRP_MAX` from <linux/genetlink.h>. */
 export const CTRL_ATTR_MCAST_GRP_MAX = 2;
 
 /** `CTRL_ATTR_POLICY_UNSPEC` from <linux/genetlink.h>. */
 export const CTRL_ATTR_POLICY_UNSPEC = 0;
-
-/** `CTRL_ATTR_POLICY_DO` from <linux/genetlink.h>. */
-export const CTRL_ATTR_POLICY_DO = 1;
-
-/** `CTRL_ATTR_POLICY_DUMP` from <linux/genetlink.h>. */
-export const CTRL_ATTR_POLICY_DUMP = 2;
 
 /** `CTRL_ATTR_POLICY_DUMP_MAX` from <linux/genetlink.h>. */
 export const CTRL_ATTR_POLICY_DUMP_MAX = 2;
@@ -730,21 +427,6 @@ export const BPF_LL_OFF: number = -2097152;
 
 // <linux/rtnetlink.h>
 
-/** `RTM_BASE` from <linux/rtnetlink.h>. */
-export const RTM_BASE = 16;
-
-/** `RTM_NEWLINK` from <linux/rtnetlink.h>. */
-export const RTM_NEWLINK = 16;
-
-/** `RTM_DELLINK` from <linux/rtnetlink.h>. */
-export const RTM_DELLINK = 17;
-
-/** `RTM_GETLINK` from <linux/rtnetlink.h>. */
-export const RTM_GETLINK = 18;
-
-/** `RTM_SETLINK` from <linux/rtnetlink.h>. */
-export const RTM_SETLINK = 19;
-
 /** `RTM_NEWADDR` from <linux/rtnetlink.h>. */
 export const RTM_NEWADDR = 20;
 
@@ -877,9 +559,6 @@ export const RTM_NEWNSID = 88;
 /** `RTM_DELNSID` from <linux/rtnetlink.h>. */
 export const RTM_DELNSID = 89;
 
-/** `RTM_GETNSID` from <linux/rtnetlink.h>. */
-export const RTM_GETNSID = 90;
-
 /** `RTM_NEWSTATS` from <linux/rtnetlink.h>. */
 export const RTM_NEWSTATS = 92;
 
@@ -900,15 +579,6 @@ export const RTM_DELCHAIN = 101;
 
 /** `RTM_GETCHAIN` from <linux/rtnetlink.h>. */
 export const RTM_GETCHAIN = 102;
-
-/** `RTM_NEWNEXTHOP` from <linux/rtnetlink.h>. */
-export const RTM_NEWNEXTHOP = 104;
-
-/** `RTM_DELNEXTHOP` from <linux/rtnetlink.h>. */
-export const RTM_DELNEXTHOP = 105;
-
-/** `RTM_GETNEXTHOP` from <linux/rtnetlink.h>. */
-export const RTM_GETNEXTHOP = 106;
 
 /** `RTM_NEWLINKPROP` from <linux/rtnetlink.h>. */
 export const RTM_NEWLINKPROP = 108;
@@ -961,39 +631,6 @@ export const RTA_ALIGNTO = 4;
 /** `RTN_UNSPEC` from <linux/rtnetlink.h>. */
 export const RTN_UNSPEC = 0;
 
-/** Gateway or direct route */
-export const RTN_UNICAST = 1;
-
-/** Accept locally */
-export const RTN_LOCAL = 2;
-
-/** Accept locally as broadcast, send as broadcast */
-export const RTN_BROADCAST = 3;
-
-/** Accept locally as broadcast, but send as unicast */
-export const RTN_ANYCAST = 4;
-
-/** Multicast route */
-export const RTN_MULTICAST = 5;
-
-/** Drop */
-export const RTN_BLACKHOLE = 6;
-
-/** Destination is unreachable */
-export const RTN_UNREACHABLE = 7;
-
-/** Administratively prohibited */
-export const RTN_PROHIBIT = 8;
-
-/** Not in this table */
-export const RTN_THROW = 9;
-
-/** Translate this address */
-export const RTN_NAT = 10;
-
-/** Use external resolver */
-export const RTN_XRESOLVE = 11;
-
 /** `RTN_MAX` from <linux/rtnetlink.h>. */
 export const RTN_MAX = 11;
 
@@ -1002,12 +639,6 @@ export const RTPROT_UNSPEC = 0;
 
 /** Route installed by ICMP redirects; not used by current IPv4 */
 export const RTPROT_REDIRECT = 1;
-
-/** Route installed by kernel */
-export const RTPROT_KERNEL = 2;
-
-/** Route installed during boot */
-export const RTPROT_BOOT = 3;
 
 /** Route installed by administrator */
 export const RTPROT_STATIC = 4;
@@ -1066,9 +697,6 @@ export const RTPROT_RIP = 189;
 /** EIGRP Routes */
 export const RTPROT_EIGRP = 192;
 
-/** `RT_SCOPE_UNIVERSE` from <linux/rtnetlink.h>. */
-export const RT_SCOPE_UNIVERSE = 0;
-
 /** `RT_SCOPE_SITE` from <linux/rtnetlink.h>. */
 export const RT_SCOPE_SITE = 200;
 
@@ -1081,23 +709,11 @@ export const RT_SCOPE_HOST = 254;
 /** `RT_SCOPE_NOWHERE` from <linux/rtnetlink.h>. */
 export const RT_SCOPE_NOWHERE = 255;
 
-/** Notify user of route change */
-export const RTM_F_NOTIFY = 256;
-
-/** This route is cloned */
-export const RTM_F_CLONED = 512;
-
 /** Multipath equalizer: NI */
 export const RTM_F_EQUALIZE = 1024;
 
 /** Prefix addresses */
 export const RTM_F_PREFIX = 2048;
-
-/** set rtm_table to FIB lookup result */
-export const RTM_F_LOOKUP_TABLE = 4096;
-
-/** return full fib lookup match */
-export const RTM_F_FIB_MATCH = 8192;
 
 /** route is offloaded */
 export const RTM_F_OFFLOAD = 16384;
@@ -1116,9 +732,6 @@ export const RT_TABLE_COMPAT = 252;
 
 /** `RT_TABLE_DEFAULT` from <linux/rtnetlink.h>. */
 export const RT_TABLE_DEFAULT = 253;
-
-/** `RT_TABLE_MAIN` from <linux/rtnetlink.h>. */
-export const RT_TABLE_MAIN = 254;
 
 /** `RT_TABLE_LOCAL` from <linux/rtnetlink.h>. */
 export const RT_TABLE_LOCAL = 255;
@@ -1255,59 +868,11 @@ export const RTAX_UNSPEC = 0;
 /** `RTAX_LOCK` from <linux/rtnetlink.h>. */
 export const RTAX_LOCK = 1;
 
-/** `RTAX_MTU` from <linux/rtnetlink.h>. */
-export const RTAX_MTU = 2;
-
-/** `RTAX_WINDOW` from <linux/rtnetlink.h>. */
-export const RTAX_WINDOW = 3;
-
-/** `RTAX_RTT` from <linux/rtnetlink.h>. */
-export const RTAX_RTT = 4;
-
-/** `RTAX_RTTVAR` from <linux/rtnetlink.h>. */
-export const RTAX_RTTVAR = 5;
-
-/** `RTAX_SSTHRESH` from <linux/rtnetlink.h>. */
-export const RTAX_SSTHRESH = 6;
-
-/** `RTAX_CWND` from <linux/rtnetlink.h>. */
-export const RTAX_CWND = 7;
-
-/** `RTAX_ADVMSS` from <linux/rtnetlink.h>. */
-export const RTAX_ADVMSS = 8;
-
-/** `RTAX_REORDERING` from <linux/rtnetlink.h>. */
-export const RTAX_REORDERING = 9;
-
-/** `RTAX_HOPLIMIT` from <linux/rtnetlink.h>. */
-export const RTAX_HOPLIMIT = 10;
-
-/** `RTAX_INITCWND` from <linux/rtnetlink.h>. */
-export const RTAX_INITCWND = 11;
-
 /** `RTAX_FEATURES` from <linux/rtnetlink.h>. */
 export const RTAX_FEATURES = 12;
 
-/** `RTAX_RTO_MIN` from <linux/rtnetlink.h>. */
-export const RTAX_RTO_MIN = 13;
-
-/** `RTAX_INITRWND` from <linux/rtnetlink.h>. */
-export const RTAX_INITRWND = 14;
-
-/** `RTAX_QUICKACK` from <linux/rtnetlink.h>. */
-export const RTAX_QUICKACK = 15;
-
-/** `RTAX_CC_ALGO` from <linux/rtnetlink.h>. */
-export const RTAX_CC_ALGO = 16;
-
-/** `RTAX_FASTOPEN_NO_COOKIE` from <linux/rtnetlink.h>. */
-export const RTAX_FASTOPEN_NO_COOKIE = 17;
-
 /** `RTAX_MAX` from <linux/rtnetlink.h>. */
 export const RTAX_MAX = 17;
-
-/** `RTAX_FEATURE_ECN` from <linux/rtnetlink.h>. */
-export const RTAX_FEATURE_ECN = 1;
 
 /** `RTAX_FEATURE_SACK` from <linux/rtnetlink.h>. */
 export const RTAX_FEATURE_SACK = 2;
@@ -1369,38 +934,17 @@ export const RTMGRP_IPV6_PREFIX = 131072;
 /** `RTNLGRP_NONE` from <linux/rtnetlink.h>. */
 export const RTNLGRP_NONE = 0;
 
-/** `RTNLGRP_LINK` from <linux/rtnetlink.h>. */
-export const RTNLGRP_LINK = 1;
-
 /** `RTNLGRP_NOTIFY` from <linux/rtnetlink.h>. */
 export const RTNLGRP_NOTIFY = 2;
-
-/** `RTNLGRP_NEIGH` from <linux/rtnetlink.h>. */
-export const RTNLGRP_NEIGH = 3;
 
 /** `RTNLGRP_TC` from <linux/rtnetlink.h>. */
 export const RTNLGRP_TC = 4;
 
-/** `RTNLGRP_IPV4_IFADDR` from <linux/rtnetlink.h>. */
-export const RTNLGRP_IPV4_IFADDR = 5;
-
 /** `RTNLGRP_IPV4_MROUTE` from <linux/rtnetlink.h>. */
 export const RTNLGRP_IPV4_MROUTE = 6;
 
-/** `RTNLGRP_IPV4_ROUTE` from <linux/rtnetlink.h>. */
-export const RTNLGRP_IPV4_ROUTE = 7;
-
-/** `RTNLGRP_IPV4_RULE` from <linux/rtnetlink.h>. */
-export const RTNLGRP_IPV4_RULE = 8;
-
-/** `RTNLGRP_IPV6_IFADDR` from <linux/rtnetlink.h>. */
-export const RTNLGRP_IPV6_IFADDR = 9;
-
 /** `RTNLGRP_IPV6_MROUTE` from <linux/rtnetlink.h>. */
 export const RTNLGRP_IPV6_MROUTE = 10;
-
-/** `RTNLGRP_IPV6_ROUTE` from <linux/rtnetlink.h>. */
-export const RTNLGRP_IPV6_ROUTE = 11;
 
 /** `RTNLGRP_IPV6_IFINFO` from <linux/rtnetlink.h>. */
 export const RTNLGRP_IPV6_IFINFO = 12;
@@ -1422,9 +966,6 @@ export const RTNLGRP_NOP4 = 17;
 
 /** `RTNLGRP_IPV6_PREFIX` from <linux/rtnetlink.h>. */
 export const RTNLGRP_IPV6_PREFIX = 18;
-
-/** `RTNLGRP_IPV6_RULE` from <linux/rtnetlink.h>. */
-export const RTNLGRP_IPV6_RULE = 19;
 
 /** `RTNLGRP_ND_USEROPT` from <linux/rtnetlink.h>. */
 export const RTNLGRP_ND_USEROPT = 20;
@@ -1483,9 +1024,6 @@ export const RTNLGRP_MAX = 36;
 /** `RTEXT_FILTER_VF` from <linux/rtnetlink.h>. */
 export const RTEXT_FILTER_VF = 1;
 
-/** `RTEXT_FILTER_BRVLAN` from <linux/rtnetlink.h>. */
-export const RTEXT_FILTER_BRVLAN = 2;
-
 /** `RTEXT_FILTER_BRVLAN_COMPRESSED` from <linux/rtnetlink.h>. */
 export const RTEXT_FILTER_BRVLAN_COMPRESSED = 4;
 
@@ -1515,9 +1053,6 @@ export const IFLA_ADDRESS = 1;
 /** `IFLA_BROADCAST` from <linux/if_link.h>. */
 export const IFLA_BROADCAST = 2;
 
-/** `IFLA_IFNAME` from <linux/if_link.h>. */
-export const IFLA_IFNAME = 3;
-
 /** `IFLA_MTU` from <linux/if_link.h>. */
 export const IFLA_MTU = 4;
 
@@ -1535,9 +1070,6 @@ export const IFLA_COST = 8;
 
 /** `IFLA_PRIORITY` from <linux/if_link.h>. */
 export const IFLA_PRIORITY = 9;
-
-/** `IFLA_MASTER` from <linux/if_link.h>. */
-export const IFLA_MASTER = 10;
 
 /** Wireless Extension event - see wireless.h */
 export const IFLA_WIRELESS = 11;
@@ -1584,17 +1116,11 @@ export const IFLA_VF_PORTS = 24;
 /** `IFLA_PORT_SELF` from <linux/if_link.h>. */
 export const IFLA_PORT_SELF = 25;
 
-/** `IFLA_AF_SPEC` from <linux/if_link.h>. */
-export const IFLA_AF_SPEC = 26;
-
 /** Group the device belongs to */
 export const IFLA_GROUP = 27;
 
 /** `IFLA_NET_NS_FD` from <linux/if_link.h>. */
 export const IFLA_NET_NS_FD = 28;
-
-/** Extended info mask, VFs, etc */
-export const IFLA_EXT_MASK = 29;
 
 /** Promiscuity count: > 0 means acts PROMISC */
 export const IFLA_PROMISCUITY = 30;
@@ -1751,18 +1277,6 @@ export const IFLA_INET6_RA_MTU = 9;
 
 /** `IFLA_INET6_MAX` from <linux/if_link.h>. */
 export const IFLA_INET6_MAX = 9;
-
-/** `IN6_ADDR_GEN_MODE_EUI64` from <linux/if_link.h>. */
-export const IN6_ADDR_GEN_MODE_EUI64 = 0;
-
-/** `IN6_ADDR_GEN_MODE_NONE` from <linux/if_link.h>. */
-export const IN6_ADDR_GEN_MODE_NONE = 1;
-
-/** `IN6_ADDR_GEN_MODE_STABLE_PRIVACY` from <linux/if_link.h>. */
-export const IN6_ADDR_GEN_MODE_STABLE_PRIVACY = 2;
-
-/** `IN6_ADDR_GEN_MODE_RANDOM` from <linux/if_link.h>. */
-export const IN6_ADDR_GEN_MODE_RANDOM = 3;
 
 /** `IFLA_BR_UNSPEC` from <linux/if_link.h>. */
 export const IFLA_BR_UNSPEC = 0;
@@ -2129,12 +1643,6 @@ export const MACVLAN_MODE_PASSTHRU = 8;
 
 /** use source MAC address list to assign */
 export const MACVLAN_MODE_SOURCE = 16;
-
-/** `MACVLAN_FLAG_NOPROMISC` from <linux/if_link.h>. */
-export const MACVLAN_FLAG_NOPROMISC = 1;
-
-/** skip dst macvlan if matching src macvlan */
-export const MACVLAN_FLAG_NODST = 2;
 
 /** `IFLA_VRF_UNSPEC` from <linux/if_link.h>. */
 export const IFLA_VRF_UNSPEC = 0;
@@ -2972,17 +2480,8 @@ export const IFLA_DSA_MAX = 1;
 /** `IFA_UNSPEC` from <linux/if_addr.h>. */
 export const IFA_UNSPEC = 0;
 
-/** `IFA_ADDRESS` from <linux/if_addr.h>. */
-export const IFA_ADDRESS = 1;
-
-/** `IFA_LOCAL` from <linux/if_addr.h>. */
-export const IFA_LOCAL = 2;
-
 /** `IFA_LABEL` from <linux/if_addr.h>. */
 export const IFA_LABEL = 3;
-
-/** `IFA_BROADCAST` from <linux/if_addr.h>. */
-export const IFA_BROADCAST = 4;
 
 /** `IFA_ANYCAST` from <linux/if_addr.h>. */
 export const IFA_ANYCAST = 5;
@@ -3109,18 +2608,6 @@ export const NDA_MAX = 17;
 /** `NTF_USE` from <linux/neighbour.h>. */
 export const NTF_USE = 1;
 
-/** `NTF_SELF` from <linux/neighbour.h>. */
-export const NTF_SELF = 2;
-
-/** `NTF_MASTER` from <linux/neighbour.h>. */
-export const NTF_MASTER = 4;
-
-/** == ATF_PUBL */
-export const NTF_PROXY = 8;
-
-/** `NTF_EXT_LEARNED` from <linux/neighbour.h>. */
-export const NTF_EXT_LEARNED = 16;
-
 /** `NTF_OFFLOADED` from <linux/neighbour.h>. */
 export const NTF_OFFLOADED = 32;
 
@@ -3133,37 +2620,7 @@ export const NTF_ROUTER = 128;
 /** `NTF_EXT_MANAGED` from <linux/neighbour.h>. */
 export const NTF_EXT_MANAGED = 1;
 
-/** `NUD_INCOMPLETE` from <linux/neighbour.h>. */
-export const NUD_INCOMPLETE = 1;
-
-/** `NUD_REACHABLE` from <linux/neighbour.h>. */
-export const NUD_REACHABLE = 2;
-
-/** `NUD_STALE` from <linux/neighbour.h>. */
-export const NUD_STALE = 4;
-
-/** `NUD_DELAY` from <linux/neighbour.h>. */
-export const NUD_DELAY = 8;
-
-/** `NUD_PROBE` from <linux/neighbour.h>. */
-export const NUD_PROBE = 16;
-
-/** `NUD_FAILED` from <linux/neighbour.h>. */
-export const NUD_FAILED = 32;
-
-/** `NUD_NOARP` from <linux/neighbour.h>. */
-export const NUD_NOARP = 64;
-
-/** `NUD_PERMANENT` from <linux/neighbour.h>. */
-export const NUD_PERMANENT = 128;
-
-/** `NUD_NONE` from <linux/neighbour.h>. */
-export const NUD_NONE = 0;
-
 // <linux/if.h>
-
-/** interface is up. Can be toggled through sysfs. */
-export const IFF_UP = 1;
 
 /** broadcast address valid. Volatile. */
 export const IFF_BROADCAST = 2;
@@ -3180,26 +2637,11 @@ export const IFF_POINTOPOINT = 16;
 /** avoid use of trailers. Can be toggled through sysfs. Volatile. */
 export const IFF_NOTRAILERS = 32;
 
-/** interface RFC2863 OPER_UP. Volatile. */
-export const IFF_RUNNING = 64;
-
-/** no ARP protocol. Can be toggled through sysfs. Volatile. */
-export const IFF_NOARP = 128;
-
-/** receive all packets. Can be toggled through sysfs. */
-export const IFF_PROMISC = 256;
-
-/** receive all multicast packets. Can be toggled through sysfs. */
-export const IFF_ALLMULTI = 512;
-
 /** master of a load balancer. Volatile. */
 export const IFF_MASTER = 1024;
 
 /** slave of a load balancer. Volatile. */
 export const IFF_SLAVE = 2048;
-
-/** Supports multicast. Can be toggled through sysfs. */
-export const IFF_MULTICAST = 4096;
 
 /** can set media type. Can be toggled through sysfs. */
 export const IFF_PORTSEL = 8192;
@@ -3243,15 +2685,6 @@ export const IF_OPER_DORMANT = 5;
 /** `IF_OPER_UP` from <linux/if.h>. */
 export const IF_OPER_UP = 6;
 
-/** `IF_LINK_MODE_DEFAULT` from <linux/if.h>. */
-export const IF_LINK_MODE_DEFAULT = 0;
-
-/** limit upward transition to dormant */
-export const IF_LINK_MODE_DORMANT = 1;
-
-/** limit upward transition to testing */
-export const IF_LINK_MODE_TESTING = 2;
-
 // <linux/if_bonding.h>
 
 /** `BOND_MODE_ROUNDROBIN` from <linux/if_bonding.h>. */
@@ -3292,47 +2725,17 @@ export const BR_STATE_FORWARDING = 3;
 /** `BR_STATE_BLOCKING` from <linux/if_bridge.h>. */
 export const BR_STATE_BLOCKING = 4;
 
-/** Bridge command to/from master */
-export const BRIDGE_FLAGS_MASTER = 1;
-
-/** Bridge command to/from lowerdev */
-export const BRIDGE_FLAGS_SELF = 2;
-
-/** `IFLA_BRIDGE_FLAGS` from <linux/if_bridge.h>. */
-export const IFLA_BRIDGE_FLAGS = 0;
-
 /** `IFLA_BRIDGE_MODE` from <linux/if_bridge.h>. */
 export const IFLA_BRIDGE_MODE = 1;
 
-/** `IFLA_BRIDGE_VLAN_INFO` from <linux/if_bridge.h>. */
-export const IFLA_BRIDGE_VLAN_INFO = 2;
-
 /** Operate on Bridge device as well */
 export const BRIDGE_VLAN_INFO_MASTER = 1;
-
-/** VLAN is PVID, ingress untagged */
-export const BRIDGE_VLAN_INFO_PVID = 2;
-
-/** VLAN egresses untagged */
-export const BRIDGE_VLAN_INFO_UNTAGGED = 4;
-
-/** VLAN is start of vlan range */
-export const BRIDGE_VLAN_INFO_RANGE_BEGIN = 8;
-
-/** VLAN is end of vlan range */
-export const BRIDGE_VLAN_INFO_RANGE_END = 16;
 
 /** Global bridge VLAN entry */
 export const BRIDGE_VLAN_INFO_BRENTRY = 32;
 
 /** Skip create/delete/flags */
 export const BRIDGE_VLAN_INFO_ONLY_OPTS = 64;
-
-/** `BR_BOOLOPT_NO_LL_LEARN` from <linux/if_bridge.h>. */
-export const BR_BOOLOPT_NO_LL_LEARN = 0;
-
-/** `BR_BOOLOPT_MCAST_VLAN_SNOOPING` from <linux/if_bridge.h>. */
-export const BR_BOOLOPT_MCAST_VLAN_SNOOPING = 1;
 
 /** `BR_BOOLOPT_MST_ENABLE` from <linux/if_bridge.h>. */
 export const BR_BOOLOPT_MST_ENABLE = 2;
@@ -3342,250 +2745,22 @@ export const BR_BOOLOPT_MAX = 3;
 
 // <linux/if_arp.h>
 
-/** from KA9Q: NET/ROM pseudo */
-export const ARPHRD_NETROM = 0;
-
-/** Ethernet 10Mbps */
-export const ARPHRD_ETHER = 1;
-
-/** Experimental Ethernet */
-export const ARPHRD_EETHER = 2;
-
-/** AX.25 Level 2 */
-export const ARPHRD_AX25 = 3;
-
-/** PROnet token ring */
-export const ARPHRD_PRONET = 4;
-
-/** Chaosnet */
-export const ARPHRD_CHAOS = 5;
-
-/** IEEE 802.2 Ethernet/TR/TB */
-export const ARPHRD_IEEE802 = 6;
-
-/** ARCnet */
-export const ARPHRD_ARCNET = 7;
-
-/** APPLEtalk */
-export const ARPHRD_APPLETLK = 8;
-
-/** Frame Relay DLCI */
-export const ARPHRD_DLCI = 15;
-
-/** ATM */
-export const ARPHRD_ATM = 19;
-
-/** Metricom STRIP (new IANA id) */
-export const ARPHRD_METRICOM = 23;
-
-/** IEEE 1394 IPv4 - RFC 2734 */
-export const ARPHRD_IEEE1394 = 24;
-
 /** EUI-64 */
 export const ARPHRD_EUI64 = 27;
-
-/** InfiniBand */
-export const ARPHRD_INFINIBAND = 32;
-
-/** `ARPHRD_SLIP` from <linux/if_arp.h>. */
-export const ARPHRD_SLIP = 256;
-
-/** `ARPHRD_CSLIP` from <linux/if_arp.h>. */
-export const ARPHRD_CSLIP = 257;
-
-/** `ARPHRD_SLIP6` from <linux/if_arp.h>. */
-export const ARPHRD_SLIP6 = 258;
-
-/** `ARPHRD_CSLIP6` from <linux/if_arp.h>. */
-export const ARPHRD_CSLIP6 = 259;
-
-/** Notional KISS type */
-export const ARPHRD_RSRVD = 260;
-
-/** `ARPHRD_ADAPT` from <linux/if_arp.h>. */
-export const ARPHRD_ADAPT = 264;
-
-/** `ARPHRD_ROSE` from <linux/if_arp.h>. */
-export const ARPHRD_ROSE = 270;
-
-/** CCITT X.25 */
-export const ARPHRD_X25 = 271;
-
-/** Boards with X.25 in firmware */
-export const ARPHRD_HWX25 = 272;
-
-/** Controller Area Network */
-export const ARPHRD_CAN = 280;
 
 /** `ARPHRD_MCTP` from <linux/if_arp.h>. */
 export const ARPHRD_MCTP = 290;
 
-/** `ARPHRD_PPP` from <linux/if_arp.h>. */
-export const ARPHRD_PPP = 512;
-
 /** Cisco HDLC */
 export const ARPHRD_CISCO = 513;
-
-/** `ARPHRD_HDLC` from <linux/if_arp.h>. */
-export const ARPHRD_HDLC = 513;
-
-/** LAPB */
-export const ARPHRD_LAPB = 516;
-
-/** Digital's DDCMP protocol */
-export const ARPHRD_DDCMP = 517;
-
-/** Raw HDLC */
-export const ARPHRD_RAWHDLC = 518;
 
 /** Raw IP */
 export const ARPHRD_RAWIP = 519;
 
-/** IPIP tunnel */
-export const ARPHRD_TUNNEL = 768;
-
-/** IP6IP6 tunnel */
-export const ARPHRD_TUNNEL6 = 769;
-
-/** Frame Relay Access Device */
-export const ARPHRD_FRAD = 770;
-
-/** SKIP vif */
-export const ARPHRD_SKIP = 771;
-
-/** Loopback device */
-export const ARPHRD_LOOPBACK = 772;
-
-/** Localtalk device */
-export const ARPHRD_LOCALTLK = 773;
-
-/** Fiber Distributed Data Interface */
-export const ARPHRD_FDDI = 774;
-
-/** AP1000 BIF */
-export const ARPHRD_BIF = 775;
-
-/** sit0 device - IPv6-in-IPv4 */
-export const ARPHRD_SIT = 776;
-
-/** IP over DDP tunneller */
-export const ARPHRD_IPDDP = 777;
-
-/** GRE over IP */
-export const ARPHRD_IPGRE = 778;
-
-/** PIMSM register interface */
-export const ARPHRD_PIMREG = 779;
-
-/** High Performance Parallel Interface */
-export const ARPHRD_HIPPI = 780;
-
-/** Nexus 64Mbps Ash */
-export const ARPHRD_ASH = 781;
-
-/** Acorn Econet */
-export const ARPHRD_ECONET = 782;
-
-/** Linux-IrDA */
-export const ARPHRD_IRDA = 783;
-
-/** Point to point fibrechannel */
-export const ARPHRD_FCPP = 784;
-
-/** Fibrechannel arbitrated loop */
-export const ARPHRD_FCAL = 785;
-
-/** Fibrechannel public loop */
-export const ARPHRD_FCPL = 786;
-
-/** Fibrechannel fabric */
-export const ARPHRD_FCFABRIC = 787;
-
-/** Magic type ident for TR */
-export const ARPHRD_IEEE802_TR = 800;
-
-/** IEEE 802.11 */
-export const ARPHRD_IEEE80211 = 801;
-
-/** IEEE 802.11 + Prism2 header */
-export const ARPHRD_IEEE80211_PRISM = 802;
-
-/** IEEE 802.11 + radiotap header */
-export const ARPHRD_IEEE80211_RADIOTAP = 803;
-
-/** `ARPHRD_IEEE802154` from <linux/if_arp.h>. */
-export const ARPHRD_IEEE802154 = 804;
-
-/** IEEE 802.15.4 network monitor */
-export const ARPHRD_IEEE802154_MONITOR = 805;
-
-/** PhoNet media type */
-export const ARPHRD_PHONET = 820;
-
-/** PhoNet pipe header */
-export const ARPHRD_PHONET_PIPE = 821;
-
-/** CAIF media type */
-export const ARPHRD_CAIF = 822;
-
-/** GRE over IPv6 */
-export const ARPHRD_IP6GRE = 823;
-
-/** Netlink header */
-export const ARPHRD_NETLINK = 824;
-
-/** IPv6 over LoWPAN */
-export const ARPHRD_6LOWPAN = 825;
-
 /** Vsock monitor header */
 export const ARPHRD_VSOCKMON = 826;
 
-/** Void type, nothing is known */
-export const ARPHRD_VOID = 65535;
-
-/** zero header length */
-export const ARPHRD_NONE = 65534;
-
 // <linux/ethtool.h>
-
-/** `DUPLEX_HALF` from <linux/ethtool.h>. */
-export const DUPLEX_HALF = 0;
-
-/** `DUPLEX_FULL` from <linux/ethtool.h>. */
-export const DUPLEX_FULL = 1;
-
-/** `DUPLEX_UNKNOWN` from <linux/ethtool.h>. */
-export const DUPLEX_UNKNOWN = 255;
-
-/** `PORT_TP` from <linux/ethtool.h>. */
-export const PORT_TP = 0;
-
-/** `PORT_AUI` from <linux/ethtool.h>. */
-export const PORT_AUI = 1;
-
-/** `PORT_MII` from <linux/ethtool.h>. */
-export const PORT_MII = 2;
-
-/** `PORT_FIBRE` from <linux/ethtool.h>. */
-export const PORT_FIBRE = 3;
-
-/** `PORT_BNC` from <linux/ethtool.h>. */
-export const PORT_BNC = 4;
-
-/** `PORT_DA` from <linux/ethtool.h>. */
-export const PORT_DA = 5;
-
-/** `PORT_NONE` from <linux/ethtool.h>. */
-export const PORT_NONE = 239;
-
-/** `PORT_OTHER` from <linux/ethtool.h>. */
-export const PORT_OTHER = 255;
-
-/** PHY and MAC are in the same package */
-export const XCVR_INTERNAL = 0;
-
-/** PHY and MAC are in different packages */
-export const XCVR_EXTERNAL = 1;
 
 /** `XCVR_DUMMY1` from <linux/ethtool.h>. */
 export const XCVR_DUMMY1 = 2;
@@ -3599,34 +2774,13 @@ export const XCVR_DUMMY3 = 4;
 /** status: unknown; control: unsupported */
 export const ETH_TP_MDI_INVALID = 0;
 
-/** status: MDI; control: force MDI */
-export const ETH_TP_MDI = 1;
-
-/** status: MDI-X; control: force MDI-X */
-export const ETH_TP_MDI_X = 2;
-
-/** control: auto-select */
-export const ETH_TP_MDI_AUTO = 3;
-
 // <linux/fib_rules.h>
 
 /** `FIB_RULE_PERMANENT` from <linux/fib_rules.h>. */
 export const FIB_RULE_PERMANENT = 1;
 
-/** `FIB_RULE_INVERT` from <linux/fib_rules.h>. */
-export const FIB_RULE_INVERT = 2;
-
-/** `FIB_RULE_UNRESOLVED` from <linux/fib_rules.h>. */
-export const FIB_RULE_UNRESOLVED = 4;
-
-/** `FIB_RULE_IIF_DETACHED` from <linux/fib_rules.h>. */
-export const FIB_RULE_IIF_DETACHED = 8;
-
 /** `FIB_RULE_DEV_DETACHED` from <linux/fib_rules.h>. */
 export const FIB_RULE_DEV_DETACHED = 8;
-
-/** `FIB_RULE_OIF_DETACHED` from <linux/fib_rules.h>. */
-export const FIB_RULE_OIF_DETACHED = 16;
 
 /** `FIB_RULE_FIND_SADDR` from <linux/fib_rules.h>. */
 export const FIB_RULE_FIND_SADDR = 65536;
@@ -3750,72 +2904,15 @@ export const RTCF_DEAD = 1;
 /** `RTCF_ONLINK` from <linux/in_route.h>. */
 export const RTCF_ONLINK = 4;
 
-/** `RTCF_NOTIFY` from <linux/in_route.h>. */
-export const RTCF_NOTIFY = 65536;
-
-/** unused */
-export const RTCF_DIRECTDST = 131072;
-
-/** `RTCF_REDIRECTED` from <linux/in_route.h>. */
-export const RTCF_REDIRECTED = 262144;
-
-/** unused */
-export const RTCF_TPROXY = 524288;
-
-/** unused */
-export const RTCF_FAST = 2097152;
-
-/** unused */
-export const RTCF_MASQ = 4194304;
-
-/** unused */
-export const RTCF_SNAT = 8388608;
-
-/** `RTCF_DOREDIRECT` from <linux/in_route.h>. */
-export const RTCF_DOREDIRECT = 16777216;
-
-/** `RTCF_DIRECTSRC` from <linux/in_route.h>. */
-export const RTCF_DIRECTSRC = 67108864;
-
-/** `RTCF_DNAT` from <linux/in_route.h>. */
-export const RTCF_DNAT = 134217728;
-
-/** `RTCF_BROADCAST` from <linux/in_route.h>. */
-export const RTCF_BROADCAST = 268435456;
-
-/** `RTCF_MULTICAST` from <linux/in_route.h>. */
-export const RTCF_MULTICAST = 536870912;
-
-/** unused */
-export const RTCF_REJECT = 1073741824;
-
-/** `RTCF_LOCAL` from <linux/in_route.h>. */
-export const RTCF_LOCAL = 2147483648;
-
 /** `RTCF_NAT` from <linux/in_route.h>. */
 export const RTCF_NAT = 142606336;
 
 // <linux/icmpv6.h>
 
-/** `ICMPV6_ROUTER_PREF_LOW` from <linux/icmpv6.h>. */
-export const ICMPV6_ROUTER_PREF_LOW = 3;
-
-/** `ICMPV6_ROUTER_PREF_MEDIUM` from <linux/icmpv6.h>. */
-export const ICMPV6_ROUTER_PREF_MEDIUM = 0;
-
-/** `ICMPV6_ROUTER_PREF_HIGH` from <linux/icmpv6.h>. */
-export const ICMPV6_ROUTER_PREF_HIGH = 1;
-
 /** `ICMPV6_ROUTER_PREF_INVALID` from <linux/icmpv6.h>. */
 export const ICMPV6_ROUTER_PREF_INVALID = 2;
 
 // <linux/nexthop.h>
-
-/** hash-threshold nexthop group default type if not specified */
-export const NEXTHOP_GRP_TYPE_MPATH = 0;
-
-/** resilient nexthop group */
-export const NEXTHOP_GRP_TYPE_RES = 1;
 
 /** `NEXTHOP_GRP_TYPE_MAX` from <linux/nexthop.h>. */
 export const NEXTHOP_GRP_TYPE_MAX = 1;
@@ -3823,41 +2920,14 @@ export const NEXTHOP_GRP_TYPE_MAX = 1;
 /** `NHA_UNSPEC` from <linux/nexthop.h>. */
 export const NHA_UNSPEC = 0;
 
-/** u32; id for nexthop. id == 0 means auto-assign */
-export const NHA_ID = 1;
-
-/** array of nexthop_grp */
-export const NHA_GROUP = 2;
-
-/** u16 one of NEXTHOP_GRP_TYPE */
-export const NHA_GROUP_TYPE = 3;
-
-/** flag; nexthop used to blackhole packets */
-export const NHA_BLACKHOLE = 4;
-
-/** u32; nexthop device */
-export const NHA_OIF = 5;
-
-/** be32 (IPv4) or in6_addr (IPv6) gw address */
-export const NHA_GATEWAY = 6;
-
 /** u16; lwt encap type */
 export const NHA_ENCAP_TYPE = 7;
 
 /** lwt encap data */
 export const NHA_ENCAP = 8;
 
-/** flag; only return nexthop groups in dump */
-export const NHA_GROUPS = 9;
-
 /** u32; only return nexthops with given master dev */
 export const NHA_MASTER = 10;
-
-/** flag; nexthop belongs to a bridge fdb */
-export const NHA_FDB = 11;
-
-/** `NHA_RES_GROUP` from <linux/nexthop.h>. */
-export const NHA_RES_GROUP = 12;
 
 /** `NHA_RES_BUCKET` from <linux/nexthop.h>. */
 export const NHA_RES_BUCKET = 13;
@@ -3870,9 +2940,6 @@ export const NHA_RES_GROUP_UNSPEC = 0;
 
 /** `NHA_RES_GROUP_PAD` from <linux/nexthop.h>. */
 export const NHA_RES_GROUP_PAD = 0;
-
-/** `NHA_RES_GROUP_BUCKETS` from <linux/nexthop.h>. */
-export const NHA_RES_GROUP_BUCKETS = 1;
 
 /** `NHA_RES_GROUP_IDLE_TIMER` from <linux/nexthop.h>. */
 export const NHA_RES_GROUP_IDLE_TIMER = 2;
@@ -3912,14 +2979,8 @@ export const NETNSA_NONE = 0;
 /** `NETNSA_NSID_NOT_ASSIGNED` from <linux/net_namespace.h>. */
 export const NETNSA_NSID_NOT_ASSIGNED: number = -1;
 
-/** `NETNSA_NSID` from <linux/net_namespace.h>. */
-export const NETNSA_NSID = 1;
-
 /** `NETNSA_PID` from <linux/net_namespace.h>. */
 export const NETNSA_PID = 2;
-
-/** `NETNSA_FD` from <linux/net_namespace.h>. */
-export const NETNSA_FD = 3;
 
 /** `NETNSA_TARGET_NSID` from <linux/net_namespace.h>. */
 export const NETNSA_TARGET_NSID = 4;
@@ -3964,44 +3025,11 @@ export const TC_PRIO_CONTROL = 7;
 /** `TC_PRIO_MAX` from <linux/pkt_sched.h>. */
 export const TC_PRIO_MAX = 15;
 
-/** `TC_H_MAJ_MASK` from <linux/pkt_sched.h>. */
-export const TC_H_MAJ_MASK = 4294901760;
-
-/** `TC_H_MIN_MASK` from <linux/pkt_sched.h>. */
-export const TC_H_MIN_MASK = 65535;
-
-/** `TC_H_UNSPEC` from <linux/pkt_sched.h>. */
-export const TC_H_UNSPEC = 0;
-
-/** `TC_H_ROOT` from <linux/pkt_sched.h>. */
-export const TC_H_ROOT = 4294967295;
-
-/** `TC_H_INGRESS` from <linux/pkt_sched.h>. */
-export const TC_H_INGRESS = 4294967281;
-
-/** `TC_H_CLSACT` from <linux/pkt_sched.h>. */
-export const TC_H_CLSACT = 4294967281;
-
 /** `TC_H_MIN_PRIORITY` from <linux/pkt_sched.h>. */
 export const TC_H_MIN_PRIORITY = 65504;
 
-/** `TC_H_MIN_INGRESS` from <linux/pkt_sched.h>. */
-export const TC_H_MIN_INGRESS = 65522;
-
-/** `TC_H_MIN_EGRESS` from <linux/pkt_sched.h>. */
-export const TC_H_MIN_EGRESS = 65523;
-
 /** Indicate unaware old iproute2 util */
 export const TC_LINKLAYER_UNAWARE = 0;
-
-/** `TC_LINKLAYER_ETHERNET` from <linux/pkt_sched.h>. */
-export const TC_LINKLAYER_ETHERNET = 1;
-
-/** `TC_LINKLAYER_ATM` from <linux/pkt_sched.h>. */
-export const TC_LINKLAYER_ATM = 2;
-
-/** limit use to lower 4 bits */
-export const TC_LINKLAYER_MASK = 15;
 
 /** `TC_HTB_NUMPRIO` from <linux/pkt_sched.h>. */
 export const TC_HTB_NUMPRIO = 8;
@@ -4014,24 +3042,6 @@ export const TC_HTB_PROTOVER = 3;
 
 // <linux/pkt_cls.h>
 
-/** `TC_ACT_UNSPEC` from <linux/pkt_cls.h>. */
-export const TC_ACT_UNSPEC: number = -1;
-
-/** `TC_ACT_OK` from <linux/pkt_cls.h>. */
-export const TC_ACT_OK = 0;
-
-/** `TC_ACT_RECLASSIFY` from <linux/pkt_cls.h>. */
-export const TC_ACT_RECLASSIFY = 1;
-
-/** `TC_ACT_SHOT` from <linux/pkt_cls.h>. */
-export const TC_ACT_SHOT = 2;
-
-/** `TC_ACT_PIPE` from <linux/pkt_cls.h>. */
-export const TC_ACT_PIPE = 3;
-
-/** `TC_ACT_STOLEN` from <linux/pkt_cls.h>. */
-export const TC_ACT_STOLEN = 4;
-
 /** `TC_ACT_QUEUED` from <linux/pkt_cls.h>. */
 export const TC_ACT_QUEUED = 5;
 
@@ -4040,9 +3050,6 @@ export const TC_ACT_REPEAT = 6;
 
 /** `TC_ACT_REDIRECT` from <linux/pkt_cls.h>. */
 export const TC_ACT_REDIRECT = 7;
-
-/** For hw path, this means "trap to cpu" and don't further process the frame in hardware. For sw path, this is equivalent of TC_ACT_STOLEN - drop the skb and act like everything is alright. */
-export const TC_ACT_TRAP = 8;
 
 /** `TC_ACT_VALUE_MAX` from <linux/pkt_cls.h>. */
 export const TC_ACT_VALUE_MAX = 8;
@@ -4058,40 +3065,6 @@ export const TC_ACT_GOTO_CHAIN = 536870912;
 
 /** `TC_ACT_EXT_OPCODE_MAX` from <linux/pkt_cls.h>. */
 export const TC_ACT_EXT_OPCODE_MAX = 536870912;
-
-// <linux/tc_act/tc_mirred.h>
-
-/** packet redirect to EGRESS */
-export const TCA_EGRESS_REDIR = 1;
-
-/** mirror packet to EGRESS */
-export const TCA_EGRESS_MIRROR = 2;
-
-/** packet redirect to INGRESS */
-export const TCA_INGRESS_REDIR = 3;
-
-/** mirror packet to INGRESS */
-export const TCA_INGRESS_MIRROR = 4;
-
-// <linux/if_ether.h>
-
-/** Internet Protocol packet */
-export const ETH_P_IP = 2048;
-
-/** Address Resolution packet */
-export const ETH_P_ARP = 2054;
-
-/** 802.1Q VLAN Extended Header */
-export const ETH_P_8021Q = 33024;
-
-/** IPv6 over bluebook */
-export const ETH_P_IPV6 = 34525;
-
-/** 802.1ad Service VLAN */
-export const ETH_P_8021AD = 34984;
-
-/** Every packet (be careful!!!) */
-export const ETH_P_ALL = 3;
 
 // <linux/netfilter.h>
 
@@ -4124,12 +3097,6 @@ export const NFPROTO_NUMPROTO = 13;
 
 // <linux/connector.h>
 
-/** `CN_IDX_PROC` from <linux/connector.h>. */
-export const CN_IDX_PROC = 1;
-
-/** `CN_VAL_PROC` from <linux/connector.h>. */
-export const CN_VAL_PROC = 1;
-
 /** `CN_IDX_CIFS` from <linux/connector.h>. */
 export const CN_IDX_CIFS = 2;
 
@@ -4156,47 +3123,6 @@ export const CN_IDX_DRBD = 8;
 
 /** `CN_VAL_DRBD` from <linux/connector.h>. */
 export const CN_VAL_DRBD = 1;
-
-/** `CONNECTOR_MAX_MSG_SIZE` from <linux/connector.h>. */
-export const CONNECTOR_MAX_MSG_SIZE = 16384;
-
-// <linux/cn_proc.h>
-
-/** `PROC_CN_MCAST_LISTEN` from <linux/cn_proc.h>. */
-export const PROC_CN_MCAST_LISTEN = 1;
-
-/** `PROC_CN_MCAST_IGNORE` from <linux/cn_proc.h>. */
-export const PROC_CN_MCAST_IGNORE = 2;
-
-/** `PROC_EVENT_NONE` from <linux/cn_proc.h>. */
-export const PROC_EVENT_NONE = 0;
-
-/** `PROC_EVENT_FORK` from <linux/cn_proc.h>. */
-export const PROC_EVENT_FORK = 1;
-
-/** `PROC_EVENT_EXEC` from <linux/cn_proc.h>. */
-export const PROC_EVENT_EXEC = 2;
-
-/** `PROC_EVENT_UID` from <linux/cn_proc.h>. */
-export const PROC_EVENT_UID = 4;
-
-/** `PROC_EVENT_GID` from <linux/cn_proc.h>. */
-export const PROC_EVENT_GID = 64;
-
-/** `PROC_EVENT_SID` from <linux/cn_proc.h>. */
-export const PROC_EVENT_SID = 128;
-
-/** `PROC_EVENT_PTRACE` from <linux/cn_proc.h>. */
-export const PROC_EVENT_PTRACE = 256;
-
-/** `PROC_EVENT_COMM` from <linux/cn_proc.h>. */
-export const PROC_EVENT_COMM = 512;
-
-/** `PROC_EVENT_COREDUMP` from <linux/cn_proc.h>. */
-export const PROC_EVENT_COREDUMP = 1073741824;
-
-/** `PROC_EVENT_EXIT` from <linux/cn_proc.h>. */
-export const PROC_EVENT_EXIT = 2147483648;
 
 // <linux/netfilter/nfnetlink.h>
 
@@ -4239,12 +3165,6 @@ export const NFNETLINK_V0 = 0;
 /** `NFNL_SUBSYS_NONE` from <linux/netfilter/nfnetlink.h>. */
 export const NFNL_SUBSYS_NONE = 0;
 
-/** `NFNL_SUBSYS_CTNETLINK` from <linux/netfilter/nfnetlink.h>. */
-export const NFNL_SUBSYS_CTNETLINK = 1;
-
-/** `NFNL_SUBSYS_CTNETLINK_EXP` from <linux/netfilter/nfnetlink.h>. */
-export const NFNL_SUBSYS_CTNETLINK_EXP = 2;
-
 /** `NFNL_SUBSYS_QUEUE` from <linux/netfilter/nfnetlink.h>. */
 export const NFNL_SUBSYS_QUEUE = 3;
 
@@ -4277,9 +3197,6 @@ export const NFNL_SUBSYS_HOOK = 12;
 
 /** `NFNL_SUBSYS_COUNT` from <linux/netfilter/nfnetlink.h>. */
 export const NFNL_SUBSYS_COUNT = 13;
-
-/** `NFNL_MSG_BATCH_BEGIN` from <linux/netfilter/nfnetlink.h>. */
-export const NFNL_MSG_BATCH_BEGIN = 16;
 
 /** `NFNL_MSG_BATCH_END` from <linux/netfilter/nfnetlink.h>. */
 export const NFNL_MSG_BATCH_END = 17;

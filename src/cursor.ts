@@ -5,12 +5,13 @@
  * @module
  */
 
-import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./_constants.ts";
+import { NLMSG_ALIGNTO } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
 import { checkBytes } from "./_options.ts";
 import { methodsOf, perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
+import { NLMSG_HDRLEN } from "./message.ts";
 
 /** The header words {@linkcode MessageCursor.next} reads, read through a DataView (its rare case). */
 const HEADER = new Uint32Array(2);

@@ -83,6 +83,11 @@ export interface ReceivedMessage extends Message {
   readonly overrun?: true;
 }
 
+// NLMSG_HDRLEN (16: NLMSG_ALIGN(sizeof(struct nlmsghdr)), a u32 length, u16 type, u16 flags,
+// u32 seq and u32 portid) belongs with the message codec, but is generated from the headers;
+// re-exporting the same binding keeps `export *` unambiguous.
+export { NLMSG_HDRLEN };
+
 /**
  * Rounds a length up to netlink message alignment (NLMSG_ALIGN). Exact for any non-negative safe
  * integer, not only for lengths that fit in 31 bits. Throws TypeError for what is no number (a

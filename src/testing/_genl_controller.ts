@@ -57,10 +57,9 @@ import {
   NL_POLICY_TYPE_ATTR_POLICY_IDX,
   NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE,
   NL_POLICY_TYPE_ATTR_TYPE,
-  NLMSG_HDRLEN,
 } from "../constants.ts";
 import type { FamilyPolicy } from "../genl.ts";
-import type { Message } from "../message.ts";
+import { type Message, NLMSG_HDRLEN } from "../message.ts";
 import type { AttributePolicy } from "../policy.ts";
 
 const EINVAL = errnoNumber("EINVAL")!;

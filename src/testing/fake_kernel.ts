@@ -98,7 +98,6 @@ import {
   NLM_F_ECHO,
   NLM_F_MULTI,
   NLM_F_REQUEST,
-  NLMSG_HDRLEN,
   NLMSG_MIN_TYPE,
   RTM_GETACTION,
   RTM_GETADDR,
@@ -125,6 +124,7 @@ import {
   encodeMessage,
   encodeMessages,
   type Message,
+  NLMSG_HDRLEN,
 } from "../message.ts";
 import type {
   Datagram,

@@ -7,8 +7,9 @@ import {
   AttributeEncoder,
   decodeAttributes,
   encodeAttributes,
+  NLA_HDRLEN,
 } from "../../src/attribute.ts";
-import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from "../../src/constants.ts";
+import { NLA_F_NESTED, NLA_F_NET_BYTEORDER } from "../../src/constants.ts";
 import { MalformedMessageError } from "../../src/errors.ts";
 
 // Fixtures are spelled out byte by byte, little-endian (the hosts Deno and Bun run on).

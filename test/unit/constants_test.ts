@@ -1,7 +1,7 @@
-// src/_constants.ts, the library's own copy of the kernel constants it uses, against what
-// scripts/gen_constants.ts would write now: the same values as src/constants.ts, and exactly the
-// names the library's modules import from it (a name no module imports any more is stale; one
-// imported but missing fails type-checking). And only the modules that need every constant load
+// src/_constants.ts, the kernel constants the library's own modules use, against what
+// scripts/gen_constants.ts would write now: exactly the names the library's modules import from
+// it (a name no module imports any more is stale; one imported but missing fails type-checking),
+// each exported by src/constants.ts too. And only the modules that need every constant load
 // src/constants.ts (1,400 exports: the largest module of a one-shot script's graph).
 
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import * as constants from "../../src/constants.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-test("src/_constants.ts holds the names the library imports from it, valued as src/constants.ts", () => {
+test("src/_constants.ts holds the names the library imports from it, which src/constants.ts exports", () => {
   assert.deepEqual(Object.keys(internal).sort(), internalConstantUses(root), "run `npm run gen`");
   const values = constants as Record<string, unknown>;
   for (const [name, value] of Object.entries(internal)) assert.equal(value, values[name], name);

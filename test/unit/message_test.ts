@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { concat } from "../../src/_bytes.ts";
 import { decodeAck } from "../../src/ack.ts";
-import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_HDRLEN } from "../../src/constants.ts";
+import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE } from "../../src/constants.ts";
 import { decodeInetSocket } from "../../src/diag/inet.ts";
 import { decodeNetlinkSocket } from "../../src/diag/netlink.ts";
 import { decodePacketSocket } from "../../src/diag/packet.ts";
@@ -17,6 +17,7 @@ import {
   encodeMessage,
   encodeMessages,
   type Message,
+  NLMSG_HDRLEN,
 } from "../../src/message.ts";
 import { isUdevMessage } from "../../src/uevent.ts";
 
