@@ -55,6 +55,7 @@ import {
 import type { DisplayHint, OperationDescriptor } from "./_descriptor.ts";
 import { structTail, unknownAttributes } from "./_descriptor.ts";
 import { ipText, ipv4Text, macText, textHint, uuidText } from "./_hints.ts";
+import { type AttributePick, keptPick } from "./_pick.ts";
 
 /**
  * Decodes the attributes of `bytes[start..end)` into `out`. `view` is a DataView over all of
@@ -427,9 +428,22 @@ function needsScope(codec: Codec, set: CompiledSet, visiting = new Set<CompiledS
   return false;
 }
 
-/** The decoder of `set`, generated on first use. */
-export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
-  if (set.decoder !== undefined) return set.decoder;
+/**
+ * The decoder of `set`, generated on first use; with a pick, one that decodes only the picked
+ * attributes and skips the others (unknown ones too: none is kept), made once per pick.
+ */
+export function decoderOf(codec: Codec, set: CompiledSet, pick?: AttributePick): SetDecoder {
+  if (pick !== undefined) {
+    return keptPick(set.picked ??= new Map(), pick.key, () => generate(codec, set, pick.names));
+  }
+  return set.decoder ??= generate(codec, set, undefined);
+}
+
+function generate(
+  codec: Codec,
+  set: CompiledSet,
+  picked: ReadonlySet<string> | undefined,
+): SetDecoder {
   const source = new Source();
   const scope = `(scope ??= { values: out, set: ${source.ref(set)}, parent })`;
   // Each case ends in `continue` once its value is stored; what falls out of the switch (a
@@ -441,6 +455,7 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
   let subMessages = false;
   for (const attribute of set.byType) {
     if (attribute === undefined || attribute.code === UNUSED) continue;
+    if (picked !== undefined && !picked.has(attribute.key)) continue;
     if (attribute.code === PAD) {
       cases.push(`case ${attribute.type}: continue;`);
       continue;
@@ -504,12 +519,13 @@ export function decoderOf(codec: Codec, set: CompiledSet): SetDecoder {
         const vs = at + 4, vl = len - 4;
         switch (tf & ${NLA_TYPE_MASK}) {
           ${cases.join("\n")}
+          ${picked === undefined ? "" : "default: continue;"}
         }
         keep(out, bytes, at, len, tf);
       }
       ${subMessages ? `if (deferred !== undefined) finishDeferred(codec, deferred, ${scope});` : ""}
     };`;
-  return set.decoder = source.compile<SetDecoder>(body);
+  return source.compile<SetDecoder>(body);
 }
 
 /**
@@ -749,9 +765,29 @@ export interface MessageDecoder {
  * attributes, in one object. For generic netlink the payload starts with the genlmsghdr. Made
  * once per operation, so that a dump looks nothing up per message.
  */
-export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDecoder {
+export function messageDecoder(
+  codec: Codec,
+  op: OperationDescriptor,
+  pick?: AttributePick,
+): MessageDecoder {
+  if (pick !== undefined) {
+    let picks = codec.pickedDecoders.get(op);
+    if (picks === undefined) codec.pickedDecoders.set(op, picks = new Map());
+    return keptPick(picks, pick.key, () => generateMessageDecoder(codec, op, pick));
+  }
   let decode = codec.messageDecoders.get(op);
-  if (decode !== undefined) return decode;
+  if (decode === undefined) {
+    decode = generateMessageDecoder(codec, op, undefined);
+    codec.messageDecoders.set(op, decode);
+  }
+  return decode;
+}
+
+function generateMessageDecoder(
+  codec: Codec,
+  op: OperationDescriptor,
+  pick: AttributePick | undefined,
+): MessageDecoder {
   const header = op.header === undefined ? undefined : codec.struct(op.header);
   const skip = codec.genetlink ? GENL_HDRLEN : 0;
   const size = skip + (header?.size ?? 0);
@@ -760,7 +796,7 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
   } (${size} bytes)`;
   const read = header === undefined ? undefined : readerOf(header);
   const set = op.set === undefined ? undefined : codec.set(op.set);
-  const attributes = set === undefined ? undefined : decoderOf(codec, set);
+  const attributes = set === undefined ? undefined : decoderOf(codec, set, pick);
   const make = set === undefined
     ? Object as unknown as new() => Record<string, unknown>
     : objectsOf(set);
@@ -777,7 +813,7 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
       } catch (err) {
         throw tooDeep(err);
       }
-    } else if (end - start > size) {
+    } else if (end - start > size && pick === undefined) {
       const kept: Attribute[] = [];
       for (const decoder = new AttributeDecoder(bytes, start + size, end); decoder.next();) {
         kept.push(attributeOf(decoder));
@@ -786,11 +822,10 @@ export function messageDecoder(codec: Codec, op: OperationDescriptor): MessageDe
     }
     return out;
   };
-  decode = Object.assign(
+  const decode = Object.assign(
     (payload: Uint8Array) => decodeAt(payload, 0, payload.byteLength),
     { decodeAt },
   );
-  codec.messageDecoders.set(op, decode);
   perEventClosures(decode, decodeAt);
   return decode;
 }

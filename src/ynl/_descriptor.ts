@@ -599,14 +599,69 @@ export type DumpReply<D extends FamilyDescriptor, O extends DumpOperation<D>> = 
  * }
  * ```
  */
-export type Notification<D extends FamilyDescriptor> = {
+export type Notification<D extends FamilyDescriptor, A extends string = string> = {
   [O in keyof D["ops"] & string]: {
     /** The operation whose message this is (a notification op when the spec has one). */
     op: O;
-    /** The message, decoded with the operation's header and attribute set. */
-    message: MessageValue<D, O>;
+    /**
+     * The message, decoded with the operation's header and attribute set (with the monitor's
+     * `attrs`, those of them only).
+     */
+    message: PickedReply<MessageValue<D, O>, D, O, A>;
   };
 }[keyof D["ops"] & string];
+
+/**
+ * The names an `attrs` option takes for the replies of operation `O`: its set's attributes and
+ * its fixed header's members.
+ *
+ * @example
+ * ```ts
+ * import type { AttributeName } from "@netlink/netlink/ynl";
+ * import type { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * const read: AttributeName<typeof rtLink, "getlink">[] = ["ifname", "operstate", "mtu"];
+ * ```
+ */
+export type AttributeName<D extends FamilyDescriptor, O extends keyof D["ops"]> =
+  & keyof MessageValue<D, O>
+  & string;
+
+/**
+ * The names a monitor's `attrs` takes: those of any operation's messages.
+ *
+ * @example
+ * ```ts
+ * import type { NotificationAttribute } from "@netlink/netlink/ynl";
+ * import type { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * const read: NotificationAttribute<typeof rtLink>[] = ["ifname", "operstate"];
+ * ```
+ */
+export type NotificationAttribute<D extends FamilyDescriptor> = {
+  [O in keyof D["ops"]]: AttributeName<D, O>;
+}[keyof D["ops"]];
+
+/**
+ * Reply `R` of operation `O` decoded with `attrs` `A`: its set's attributes not in `A` left out
+ * (`R` itself when `A` names them all, as it does by default; undefined stays undefined).
+ *
+ * @example
+ * ```ts
+ * import type { DumpReply, PickedReply } from "@netlink/netlink/ynl";
+ * import type { rtLink } from "@netlink/netlink/ynl/rt-link";
+ * type Link = DumpReply<typeof rtLink, "getlink">;
+ * type Named = PickedReply<Link, typeof rtLink, "getlink", "ifname">; // ifinfomsg and ifname
+ * ```
+ */
+export type PickedReply<
+  R,
+  D extends FamilyDescriptor,
+  O extends keyof D["ops"],
+  A extends string,
+> = R extends undefined ? R
+  : D["ops"][O] extends { set: infer S }
+    ? [Exclude<keyof AttributeSetValue<D, S> & string, A>] extends [never] ? R
+    : Omit<R, Exclude<keyof AttributeSetValue<D, S> & string, A>>
+  : R;
 
 /**
  * Multicast group names of a family; any name when its spec lists none (ethtool's "monitor" is

@@ -32,6 +32,7 @@ import { mayAckOnly } from "./_ack_only.ts";
 import { type Codec, codecOf } from "./_compile.ts";
 import { type MessageDecoder, messageDecoder } from "./_decode.ts";
 import type {
+  AttributeName,
   DoOperation,
   DoReply,
   DoRequest,
@@ -41,7 +42,9 @@ import type {
   FamilyDescriptor,
   GroupName,
   Notification,
+  NotificationAttribute,
   OperationDescriptor,
+  PickedReply,
 } from "./_descriptor.ts";
 import { encodePayload } from "./_encode.ts";
 import { explainError } from "./_extack.ts";
@@ -55,6 +58,7 @@ import {
   watchFamily,
 } from "./_monitor_groups.ts";
 import { decodedParts } from "./_parts.ts";
+import { type AttributePick, pickOf } from "./_pick.ts";
 import { forgetResolved, resolveCached } from "./_resolved.ts";
 import { nlctrl } from "./nlctrl.ts";
 
@@ -87,7 +91,22 @@ export interface FamilyOptions extends OpenOptions {
  * const create: OperationOptions = { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: 5_000 };
  * ```
  */
-export interface OperationOptions extends RequestOptions {
+export interface OperationOptions<A extends string = string> extends RequestOptions {
+  /**
+   * Decode only these attributes of each reply (named as the reply's properties are, in
+   * camelCase; members of the fixed header may be named too, and are always decoded): each
+   * reply is still a plain object, in which the attributes not named are absent (not
+   * `undefined` properties), and typed so (`Pick`). For the messages a program reads a few
+   * attributes of: a veth's RTM_NEWLINK is 1,480 bytes, most of them in nests such as `afSpec`
+   * and `stats64` that a program reading `ifname` and `operstate` never looks at. A picked nest
+   * is decoded whole. Attributes the spec does not describe are skipped too (none is kept under
+   * `unknownAttributes`); a picked one that does not fit the spec is kept there, as without a
+   * pick. A name that is no attribute of the operation's set (nor member of its header) is a
+   * TypeError naming the set and the closest name, before anything is sent; so is a sub-message
+   * picked without the attribute that selects its format (tc's `options` without `kind`). The
+   * decoder is generated once per distinct list (in any order), and the last 32 are kept.
+   */
+  attrs?: readonly A[];
   /**
    * nlmsg_flags to add (NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE...): a u16, else a RangeError
    * before anything is sent. On an operation that can dump, `do()` refuses (TypeError) the bits
@@ -107,7 +126,10 @@ export interface OperationOptions extends RequestOptions {
  * const options: MonitorOptions<typeof rtLink> = { groups: ["rtnlgrp-link"] };
  * ```
  */
-export interface MonitorOptions<D extends FamilyDescriptor> {
+export interface MonitorOptions<
+  D extends FamilyDescriptor,
+  A extends NotificationAttribute<D> = NotificationAttribute<D>,
+> {
   /**
    * Multicast groups to join for the iteration. Default: every group of the family (for generic
    * netlink, also those the kernel has but the spec does not list).
@@ -115,6 +137,14 @@ export interface MonitorOptions<D extends FamilyDescriptor> {
   groups?: readonly GroupName<D>[];
   /** Aborting ends the iteration by throwing the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Decode only these attributes of each notification, as {@linkcode OperationOptions.attrs}
+   * does for replies: a name must be an attribute (or header member) of at least one of the
+   * family's operations, and each notification has those of them its operation's set has (a
+   * link monitor's `getstats` message, `stats-attrs`, none of `ifname`). The cost a typed
+   * monitor pays per event is mostly decoding (see bench/RESULTS.md): name what you read.
+   */
+  attrs?: readonly A[];
 }
 
 /**
@@ -132,13 +162,13 @@ export interface MonitorOptions<D extends FamilyDescriptor> {
  * console.log(value?.op);
  * ```
  */
-export interface Monitor<D extends FamilyDescriptor>
-  extends AsyncIterableIterator<Notification<D>, undefined>, AsyncDisposable
+export interface Monitor<D extends FamilyDescriptor, A extends string = string>
+  extends AsyncIterableIterator<Notification<D, A>, undefined>, AsyncDisposable
 {
   /** The next notification; done when the socket closes or the iteration was ended. */
-  next(): Promise<IteratorResult<Notification<D>, undefined>>;
+  next(): Promise<IteratorResult<Notification<D, A>, undefined>>;
   /** Ends the iteration and leaves the groups it joined; a pending `next()` ends too. */
-  return(): Promise<IteratorResult<Notification<D>, undefined>>;
+  return(): Promise<IteratorResult<Notification<D, A>, undefined>>;
 }
 
 /**
@@ -265,14 +295,18 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    */
   decode(message: Message): Notification<D> | undefined {
     if (!(message?.payload instanceof Uint8Array)) throw notAMessage(message);
-    return this.#notification(message);
+    return this.#notification(message, this.#codec.notifications, undefined);
   }
 
   /**
    * decode() of a message as the socket delivers it (its shape is not checked): a typed
    * monitor's, once per event.
    */
-  #notification(message: Message): Notification<D> | undefined {
+  #notification<A extends string = string>(
+    message: Message,
+    table: Notifying[],
+    pick: AttributePick | undefined,
+  ): Notification<D, A> | undefined {
     const codec = this.#codec;
     const type = message.type;
     const payload = message.payload;
@@ -285,10 +319,10 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       if (type !== generic.id || payload.byteLength < 1) return undefined;
       key = payload[0];
     }
-    const notifying = codec.notifications[key] ?? notifyingOf(codec, key);
+    const notifying = table[key] ?? notifyingOf(codec, key, table, pick);
     if (notifying === null) return undefined;
     const decoded = notifying.decode.decodeAt(payload, 0, payload.byteLength);
-    return { op: notifying.op, message: decoded } as unknown as Notification<D>;
+    return { op: notifying.op, message: decoded } as unknown as Notification<D, A>;
   }
 
   /**
@@ -330,13 +364,14 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * console.log(lo.mtu);
    * ```
    */
-  async do<O extends DoOperation<D>>(
+  async do<O extends DoOperation<D>, const A extends AttributeName<D, O> = AttributeName<D, O>>(
     op: O,
     request?: DoRequest<D, O>,
-    options: OperationOptions = {},
-  ): Promise<DoReply<D, O>> {
+    options: OperationOptions<A> = {},
+  ): Promise<PickedReply<DoReply<D, O>, D, O, A>> {
     const operation = this.#codec.operation(op);
     const requestOptions = socketOptions(options);
+    const pick = this.#pick(op, operation, options);
     const flags = messageFlags(options);
     // The kernel answers these bits on an operation that dumps with a dump, which would be cut
     // to its first reply here: rtnetlink and nfnetlink dump a get on either bit, generic
@@ -368,16 +403,23 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     } catch (err) {
       throw this.#explain(op, operation, request, message.payload!, err);
     }
-    if (!operation.do?.reply) return undefined as DoReply<D, O>;
+    if (!operation.do?.reply) return undefined as PickedReply<DoReply<D, O>, D, O, A>;
     if (replies.length === 0) {
-      if (mayAckOnly(this.descriptor.name, op)) return undefined as DoReply<D, O>;
+      if (mayAckOnly(this.descriptor.name, op)) {
+        return undefined as PickedReply<DoReply<D, O>, D, O, A>;
+      }
       // A faulty module or fake: undefined would fail later, as "cannot read ... of undefined".
       throw new Error(
         `${this.descriptor.name} operation "${op}" was answered with an ack only, where its spec `
           + "says it replies: the kernel module (or the fake serving the socket) sent no reply",
       );
     }
-    return messageDecoder(this.#codec, operation)(replies[0].payload) as DoReply<D, O>;
+    return messageDecoder(this.#codec, operation, pick)(replies[0].payload) as PickedReply<
+      DoReply<D, O>,
+      D,
+      O,
+      A
+    >;
   }
 
   /**
@@ -395,14 +437,17 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * console.log(routes.length);
    * ```
    */
-  async dump<O extends DumpOperation<D>>(
+  async dump<
+    O extends DumpOperation<D>,
+    const A extends AttributeName<D, O> = AttributeName<D, O>,
+  >(
     op: O,
     request?: DumpRequest<D, O>,
-    options: OperationOptions = {},
-  ): Promise<DumpReply<D, O>[]> {
+    options: OperationOptions<A> = {},
+  ): Promise<PickedReply<DumpReply<D, O>, D, O, A>[]> {
     const operation = this.#codec.operation(op);
-    const decode = messageDecoder(this.#codec, operation);
-    const replies: DumpReply<D, O>[] = [];
+    const decode = messageDecoder(this.#codec, operation, this.#pick(op, operation, options));
+    const replies: PickedReply<DumpReply<D, O>, D, O, A>[] = [];
     const message = this.#dumpRequest(op, request, options);
     const started = performance.now();
     const collect = (message: MessageInput, options: RequestOptions) =>
@@ -441,15 +486,20 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * for await (const route of rt.dumpStream("getroute")) console.log(route.rtmTable);
    * ```
    */
-  dumpStream<O extends DumpOperation<D>>(
+  dumpStream<
+    O extends DumpOperation<D>,
+    const A extends AttributeName<D, O> = AttributeName<D, O>,
+  >(
     op: O,
     request?: DumpRequest<D, O>,
-    options: OperationOptions = {},
+    options: OperationOptions<A> = {},
   ): {
-    [Symbol.asyncIterator](): AsyncIterableIterator<DumpReply<D, O>> & AsyncDisposable;
+    [Symbol.asyncIterator]():
+      & AsyncIterableIterator<PickedReply<DumpReply<D, O>, D, O, A>>
+      & AsyncDisposable;
   } {
     const operation = this.#codec.operation(op);
-    const decode = messageDecoder(this.#codec, operation);
+    const decode = messageDecoder(this.#codec, operation, this.#pick(op, operation, options));
     const message = this.#dumpRequest(op, request, options);
     const dump = this.socket.dump(message, socketOptions(options));
     const explain = (err: unknown) => this.#explain(op, operation, request, message.payload!, err);
@@ -465,8 +515,9 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         const started = performance.now();
         // Until the first reply, a stale generic family id may be renewed once (see do()).
         let renewable = this.#generic !== undefined;
-        const next = (): Promise<IteratorResult<DumpReply<D, O>, undefined>> => {
-          const step = parts.next() as Promise<IteratorResult<DumpReply<D, O>, undefined>>;
+        type Step = IteratorResult<PickedReply<DumpReply<D, O>, D, O, A>, undefined>;
+        const next = (): Promise<Step> => {
+          const step = parts.next() as Promise<Step>;
           if (!renewable) return step;
           return step.then((part) => {
             renewable = false;
@@ -497,6 +548,16 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         };
       },
     };
+  }
+
+  /** The pick of an operation's options (`attrs`), checked before anything is sent. */
+  #pick(op: string, operation: OperationDescriptor, options: OperationOptions) {
+    return pickOf(
+      this.#codec,
+      `${this.descriptor.name} ${op}`,
+      [operation],
+      (options as OperationOptions | null)?.attrs,
+    );
   }
 
   /**
@@ -633,8 +694,18 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * }
    * ```
    */
-  monitor(options: MonitorOptions<D> = {}): Monitor<D> {
+  monitor<const A extends NotificationAttribute<D> = NotificationAttribute<D>>(
+    options: MonitorOptions<D, A> = {},
+  ): Monitor<D, A> {
     options = checkOptions("monitor() options", options, MONITOR_KEYS);
+    const pick = pickOf(
+      this.#codec,
+      `${this.descriptor.name} monitor()`,
+      Object.values(this.descriptor.ops),
+      options.attrs,
+    );
+    // With a pick, the monitor's own table of decoders (codec.notifications' are whole).
+    const table: Notifying[] = pick === undefined ? this.#codec.notifications : [];
     if (options.groups !== undefined && !Array.isArray(options.groups)) {
       throw new TypeError(
         `monitor() options: groups must be an array of group names, got ${shown(options.groups)}`,
@@ -712,7 +783,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // One marker per socket, shared with every monitor on it (the route client's too).
     const marker = monitorStarts(socket);
     let skipping = marker !== undefined;
-    warmNotifications(this.#codec);
+    warmNotifications(this.#codec, table, pick);
     let messages: AsyncIterator<ReceivedMessage>;
     try {
       // nlctrl's group first: an announcement made while the family's groups are joined is
@@ -730,7 +801,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       release();
       throw err;
     }
-    type Step = IteratorResult<Notification<D>, undefined>;
+    type Step = IteratorResult<Notification<D, A>, undefined>;
     const done: Step = { value: undefined, done: true };
     const end = (): Promise<Step> => {
       release();
@@ -767,7 +838,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
     // A message skipped asks the socket again, within the same step: a step settles only with a
     // notification (or the end, or an error).
     const take = (result: IteratorResult<ReceivedMessage>): void => {
-      let notification: Notification<D> | undefined;
+      let notification: Notification<D, A> | undefined;
       try {
         if (result.done) {
           release();
@@ -778,7 +849,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
         // and root may multicast to a family's groups, anything it likes. (The marker's ack, and
         // an overrun, are no operation's.)
         if (!skipping && result.value.sender === 0) {
-          notification = this.#notification(result.value);
+          notification = this.#notification(result.value, table, pick);
         }
       } catch (err) {
         return void end().then(() => fail(err), fail);
@@ -813,7 +884,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
       this.#notification,
     );
     // No closure here may capture `monitor` (they share this scope with the release below).
-    const monitor: Monitor<D> = {
+    const monitor: Monitor<D, A> = {
       next: steps.next,
       return: end,
       [Symbol.asyncIterator]() {
@@ -971,18 +1042,29 @@ const FAMILY_KEYS = [
 
 // Every key of OperationOptions and nothing else (`satisfies`): do() and dump() refuse any other.
 const OPERATION_KEYS = Object.keys(
-  { signal: 0, timeout: 0, to: 0, flags: 0 } satisfies Record<keyof OperationOptions, 0>,
+  { signal: 0, timeout: 0, to: 0, flags: 0, attrs: 0 } satisfies Record<
+    keyof OperationOptions,
+    0
+  >,
 );
+
+/** A notifications table's entry: see `codec.notifications`. */
+type Notifying = Codec["notifications"][number];
 
 /**
  * What a message of type (a generic family's: command) `key` is and its decoder, made and kept
  * in `codec.notifications`; null when it is no operation's.
  */
-function notifyingOf(codec: Codec, key: number): { op: string; decode: MessageDecoder } | null {
+function notifyingOf(
+  codec: Codec,
+  key: number,
+  table: Notifying[],
+  pick: AttributePick | undefined,
+): Exclude<Notifying, undefined> {
   const op = codec.operationOf(key);
-  return codec.notifications[key] = op === undefined
+  return table[key] = op === undefined
     ? null
-    : { op, decode: messageDecoder(codec, codec.operation(op)) };
+    : { op, decode: messageDecoder(codec, codec.operation(op), pick) };
 }
 
 /**
@@ -990,16 +1072,20 @@ function notifyingOf(codec: Codec, key: number): { op: string; decode: MessageDe
  * family's requests the kernel multicasts back, rtnetlink's dellink) as the monitor starts, so
  * that its first notification does not wait while they are generated.
  */
-function warmNotifications(codec: Codec): void {
+function warmNotifications(
+  codec: Codec,
+  table: Notifying[],
+  pick: AttributePick | undefined,
+): void {
   for (const op of Object.values(codec.descriptor.ops)) {
     const key = op.notify !== undefined || op.event !== undefined
       ? op.reply
       : !codec.genetlink && op.do !== undefined && !op.do.reply
       ? op.request
       : undefined;
-    if (key === undefined || codec.notifications[key] !== undefined) continue;
+    if (key === undefined || table[key] !== undefined) continue;
     try {
-      notifyingOf(codec, key);
+      notifyingOf(codec, key, table, pick);
     } catch {
       // Left to the first such notification, which throws what this did, as it did before.
     }
@@ -1008,7 +1094,7 @@ function warmNotifications(codec: Codec): void {
 
 // Every key of MonitorOptions and nothing else (`satisfies`): monitor() refuses any other.
 const MONITOR_KEYS = Object.keys(
-  { groups: 0, signal: 0 } satisfies Record<keyof MonitorOptions<FamilyDescriptor>, 0>,
+  { groups: 0, signal: 0, attrs: 0 } satisfies Record<keyof MonitorOptions<FamilyDescriptor>, 0>,
 );
 
 /**
@@ -1031,7 +1117,11 @@ function messageFlags(options: OperationOptions): number {
  * TypeError for an option do() and dump() do not know.
  */
 function socketOptions(options: OperationOptions): RequestOptions {
-  const { flags: _flags, ...rest } = checkOptions("operation options", options, OPERATION_KEYS);
+  const { flags: _flags, attrs: _attrs, ...rest } = checkOptions(
+    "operation options",
+    options,
+    OPERATION_KEYS,
+  );
   return rest;
 }
 
