@@ -30,7 +30,7 @@ import { open, type OpenOptions } from "../open.ts";
 import type { MessageInput, NetlinkSocket, RequestOptions } from "../socket.ts";
 import { mayAckOnly } from "./_ack_only.ts";
 import { type Codec, codecOf } from "./_compile.ts";
-import { type MessageDecoder, messageDecoder } from "./_decode.ts";
+import { messageDecoder } from "./_decode.ts";
 import type {
   AttributeName,
   DoOperation,
