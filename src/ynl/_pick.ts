@@ -100,9 +100,7 @@ export function pickOf(
         throw new TypeError(
           `${what}: attrs: ${quoted(name)} ${
             attribute.code === SUB_MESSAGE ? "is" : "holds"
-          } a sub-message whose format ${set.name}'s ${quoted(selector)} selects: add ${
-            quoted(selector)
-          }`,
+          } a sub-message whose format ${quoted(selector)} selects: add ${quoted(selector)}`,
         );
       }
     }

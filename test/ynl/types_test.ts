@@ -119,8 +119,42 @@ async function typeChecks(
     // @ts-expect-error: no such operation to notify
     if (event.op === "newlinkntf") return;
   }
+
+  // attrs: the names are the reply's, and the reply is typed with those only (and the header).
+  const [picked] = await link.dump("getlink", {}, { attrs: ["ifname", "operstate"] });
+  const pickedName: string | undefined = picked.ifname;
+  const pickedIndex: number = picked.ifiIndex;
+  // @ts-expect-error: mtu was not picked
+  void picked.mtu;
+  // @ts-expect-error: no such attribute
+  await link.dump("getlink", {}, { attrs: ["ifnme"] });
+  // @ts-expect-error: an attribute of another operation's set (getstats')
+  await link.dump("getlink", {}, { attrs: ["link64"] });
+  const one = await link.do("getlink", { ifname: "lo" }, { attrs: ["mtu"] });
+  const oneMtu: number | undefined = one.mtu;
+  // @ts-expect-error: ifname was not picked
+  void one.ifname;
+  // Without attrs, the whole reply (its type unchanged).
+  const whole: DumpReply<typeof rtLink, "getlink"> = (await link.dump("getlink"))[0];
+  for await (const streamed of link.dumpStream("getlink", {}, { attrs: ["address"] })) {
+    const address: string | undefined = streamed.address;
+    void address;
+    // @ts-expect-error: txqlen was not picked
+    void streamed.txqlen;
+  }
+  // A monitor takes the names of any operation's messages; each is typed with those it has.
+  for await (const event of link.monitor({ attrs: ["ifname", "link64"] })) {
+    if (event.op === "newlink-ntf") {
+      const name: string | undefined = event.message.ifname;
+      // @ts-expect-error: mtu was not picked
+      void event.message.mtu;
+      void name;
+    }
+  }
+  // @ts-expect-error: no operation's message has it
+  link.monitor({ attrs: ["ifnme"] });
   void [oif, type, wrong, bytes, small, none, state, stateName, counter, counterValue, nested];
-  void [dst, dstBytes, mac, fwmark];
+  void [dst, dstBytes, mac, fwmark, pickedName, pickedIndex, oneMtu, whole];
 }
 
 test("descriptor types are checked at compile time (see typeChecks)", () => {
