@@ -89,6 +89,7 @@ export interface FamilyOptions extends OpenOptions {
  * import { NLM_F_CREATE, NLM_F_EXCL } from "@netlink/netlink";
  * import type { OperationOptions } from "@netlink/netlink/ynl";
  * const create: OperationOptions = { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: 5_000 };
+ * const namesOnly: OperationOptions = { attrs: ["ifname"] };
  * ```
  */
 export interface OperationOptions<A extends string = string> extends RequestOptions {
@@ -123,7 +124,10 @@ export interface OperationOptions<A extends string = string> extends RequestOpti
  * ```ts
  * import type { MonitorOptions } from "@netlink/netlink/ynl";
  * import { rtLink } from "@netlink/netlink/ynl/rt-link";
- * const options: MonitorOptions<typeof rtLink> = { groups: ["rtnlgrp-link"] };
+ * const options: MonitorOptions<typeof rtLink> = {
+ *   groups: ["rtnlgrp-link"],
+ *   attrs: ["ifname", "operstate"], // decode these only
+ * };
  * ```
  */
 export interface MonitorOptions<
@@ -423,7 +427,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   }
 
   /**
-   * Sends a dump request and resolves with every reply, decoded. An operation with neither a
+   * Sends a dump request and resolves with every reply, decoded (with `options.attrs`, only the
+   * attributes named: see {@linkcode OperationOptions.attrs}). An operation with neither a
    * dump nor a `do` that replies is a TypeError before anything is sent (the types refuse it
    * too): NLM_F_DUMP's bits mean NLM_F_REPLACE | NLM_F_EXCL on a new request, NLM_F_BULK on a
    * delete.
@@ -435,6 +440,8 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
    * await using rt = await family(rtRoute);
    * const routes = await rt.dump("getroute", { rtmFamily: 2 });
    * console.log(routes.length);
+   * const tables = await rt.dump("getroute", {}, { attrs: ["table"] }); // each: rtmsg and table
+   * console.log(tables[0]?.table);
    * ```
    */
   async dump<
@@ -650,7 +657,7 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   /**
    * Joins the family's multicast groups (all, or those named) before it returns, so nothing sent
    * after the call is missed however late the iteration starts, and yields the notifications that
-   * arrive, decoded; it yields none made before the call (what the socket still holds from earlier,
+   * arrive, decoded (with `options.attrs`, only the attributes named); it yields none made before the call (what the socket still holds from earlier,
    * a previous monitor's notifications left unread, is skipped; but on a socket with
    * NETLINK_NO_ENOBUFS, where what marks the call's place could be dropped unseen, and for a
    * netlink-raw family of a protocol other than NETLINK_ROUTE and NETLINK_NETFILTER, whose module
