@@ -503,6 +503,8 @@ function generate(
       }\nbreak;`,
     );
   }
+  // With a pick, what was not picked (and what the set does not have) is skipped, not kept.
+  if (picked !== undefined) cases.push("default: continue;");
   const body = `
     const keep = ${source.ref(keep)}, malformed = ${source.ref(malformed)};
     const MISFIT = ${source.ref(MISFIT)}, codec = ${source.ref(codec)};
@@ -519,7 +521,6 @@ function generate(
         const vs = at + 4, vl = len - 4;
         switch (tf & ${NLA_TYPE_MASK}) {
           ${cases.join("\n")}
-          ${picked === undefined ? "" : "default: continue;"}
         }
         keep(out, bytes, at, len, tf);
       }
