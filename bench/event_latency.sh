@@ -4,7 +4,7 @@
 # subscriber stamps the same clock on arrival) with c-raw (C blocking recv) as the reference and
 # this checkout as extra peers, on Deno and on Bun: the layers of bench/events_peer.ts named in
 # LAYERS (default: socket, `for await`; listen, `sock.listen()`; transport, the bare transport's
-# promise waits; then, its waitThen() callbacks; ynl, a typed monitor's `for await`), and the
+# promise waits; then, its waitThen() callbacks; ynl, a typed monitor's `for await`; ynlpick, the same with `attrs`), and the
 # floor, bench/events_signal_floor.ts (no library: recv inside the signal's listener); with FLOOR_TID=1, also Deno's floor with the
 # signal sent to the runtime's signal thread (an experiment: see that file); with FLOOR_WAIT
 # ("poll recv sigfd atomics message uring pipe context"), Deno floors that wait otherwise: on the

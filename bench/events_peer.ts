@@ -6,6 +6,7 @@
 //   transport  the bare transport: receive until empty, then wait(): the waiting design alone
 //   then       the same with waitThen(): its callback runs in the wake-up's task
 //   ynl        the typed monitor: family(rtLink) + for await over monitor({ groups })
+//   ynlpick    the same with attrs: ["ifname", "operstate", "linkinfo"] (what a watcher reads)
 // The clock is read as the harness's reference peers read it (clock_gettime through FFI).
 // NL_LIB, if set, is another checkout of the library to measure (e.g. an older commit's
 // worktree), loaded instead of this one's, never beside it: JavaScriptCore shares compiled code
@@ -99,12 +100,17 @@ if (layer === "then") {
     await t.wait();
   }
   t.close();
-} else if (layer === "ynl") {
+} else if (layer === "ynl" || layer === "ynlpick") {
   const { family } = await import(new URL("src/ynl/mod.ts", libRoot).href);
   const { rtLink } = await import(new URL("src/ynl/rt_link.ts", libRoot).href);
   const rt = await family(rtLink);
   writeFileSync(ready, "");
-  for await (const event of rt.monitor({ groups: ["rtnlgrp-link"] })) {
+  // Without attrs unless asked: an older checkout (NL_LIB) refuses the option.
+  const groups = ["rtnlgrp-link"];
+  const options = layer === "ynlpick"
+    ? { groups, attrs: ["ifname", "operstate", "linkinfo"] }
+    : { groups };
+  for await (const event of rt.monitor(options)) {
     if (event.op !== "newlink-ntf") continue;
     const time = libc.monoNs();
     const { ifiIndex, ifiFlags } = event.message;
