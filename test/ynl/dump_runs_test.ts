@@ -253,7 +253,7 @@ test("typed do() and dump() refuse an option they do not know, naming the closes
     (e) =>
       e instanceof TypeError
       && e.message === "operation options: unknown option \"flag\" (did you mean \"flags\"?); "
-          + "the options are signal, timeout, to, flags",
+          + "the options are signal, timeout, to, flags, attrs",
   );
   await assert.rejects(rt.do("getroute", { rtmFamily: AF_INET }, typo), /unknown option "flag"/);
   // The known ones still work, flags included.
@@ -269,7 +269,7 @@ test("typed monitor() refuses an option it does not know, naming the closest, be
     (e) =>
       e instanceof TypeError
       && e.message === "monitor() options: unknown option \"group\" (did you mean \"groups\"?); "
-          + "the options are groups, signal",
+          + "the options are groups, signal, attrs",
   );
   assert.deepEqual(sock.groups, [], "a typo joins no group (it joined every one)");
   sock.close();
