@@ -15,6 +15,7 @@ import { codecOf } from "../../src/ynl/_compile.ts";
 import { messageDecoder } from "../../src/ynl/_decode.ts";
 import { pickOf, PICKS_KEPT } from "../../src/ynl/_pick.ts";
 import { family, NetlinkFamily, unknownAttributes } from "../../src/ynl/mod.ts";
+import { nlctrl } from "../../src/ynl/nlctrl.ts";
 import { rtLink } from "../../src/ynl/rt_link.ts";
 import { tc } from "../../src/ynl/tc.ts";
 import { Netns } from "../host/_netns.ts";
@@ -247,4 +248,17 @@ test("attrs: one decoder per distinct list, in any order, the last 32 kept", () 
   ]);
   assert.deepEqual(again(payload), first(payload));
   assert.deepEqual(Object.keys(again(payload)), [...HEADER, "ifname", "mtu"]);
+});
+
+test("attrs: a generic family's replies (nlctrl getfamily), past the genlmsghdr", async () => {
+  await using ctrl = await family(nlctrl);
+  const whole = await ctrl.do("getfamily", { familyName: "nlctrl" });
+  const picked = await ctrl.do("getfamily", { familyName: "nlctrl" }, {
+    attrs: ["familyId", "familyName"],
+  });
+  assert.deepEqual(picked, { familyId: whole.familyId, familyName: "nlctrl" });
+  assert.ok(whole.ops !== undefined && !("ops" in picked));
+  const dumped = await ctrl.dump("getfamily", {}, { attrs: ["familyName"] });
+  assert.ok(dumped.some((f) => f.familyName === "nlctrl"));
+  assert.ok(dumped.every((f) => Object.keys(f).join() === "familyName"));
 });
