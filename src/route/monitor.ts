@@ -129,6 +129,8 @@ export async function waitFor<K extends MonitorObject, T>(
   until: (current: T | undefined) => boolean,
   signal: AbortSignal | undefined,
 ): Promise<T | undefined> {
+  // Named as the caller's: monitor() would name itself, which the caller never called.
+  checkSignal(`${what} options`, signal);
   const events = monitor(ctx, [object], { signal });
   try {
     let current: T | undefined = await look(undefined);

@@ -602,6 +602,11 @@ test("link.wait() resolves once its condition holds for the link: at once, on a 
     ip.link.wait("w0", () => true, { signl: undefined } as never),
     /did you mean "signal"/,
   );
+  // A signal that is none is named as the caller's, not as the monitor() it runs on.
+  await assert.rejects(
+    ip.link.wait("w0", () => true, { signal: {} } as never),
+    /^TypeError: link\.wait\(\) options: signal must be an AbortSignal, got \{\}$/,
+  );
   // Not while a monitor of the client runs.
   const running = ip.monitor(["link"]);
   await assert.rejects(ip.link.wait("w0", () => true));
@@ -673,6 +678,10 @@ test("addr.wait() resolves once its condition holds for the address: IPv6 duplic
     ip.addr.wait("v0", "10.7.0.1", () => true, { signl: undefined } as never),
     /did you mean "signal"/,
   );
+  await assert.rejects(
+    ip.addr.wait("v0", "10.7.0.1", () => true, { signal: "soon" } as never),
+    /^TypeError: addr\.wait\(\) options: signal must be an AbortSignal, got "soon"$/,
+  );
   // A link that is not there is waited for (below); what can name no link is refused.
   await assert.rejects(ip.addr.wait("", "10.7.0.1", () => true), TypeError);
 });
@@ -743,6 +752,10 @@ test("neigh.wait() resolves once its condition holds for the entry: its coming a
   await assert.rejects(ip.neigh.wait("n0", "10.0.0.9", "up" as never), TypeError);
   await assert.rejects(ip.neigh.wait("n0", "10.0.0.zz", () => true), TypeError);
   await assert.rejects(ip.neigh.wait("", "10.0.0.9", () => true), TypeError);
+  await assert.rejects(
+    ip.neigh.wait("n0", "10.0.0.9", () => true, { signal: 5000 } as never),
+    /^TypeError: neigh\.wait\(\) options: signal must be an AbortSignal, got 5000$/,
+  );
   await assert.rejects(
     ip.neigh.wait("n0", "10.0.0.9", () => true, { signl: undefined } as never),
     /did you mean "signal"/,
