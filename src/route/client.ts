@@ -132,7 +132,9 @@ export class RouteClient implements AsyncDisposable {
    * a port leaving its bridge is a "port" "deleted" event, never a "link" one): the groups are joined before this returns, so no change made after
    * the call is missed, even before the first `next()`, and none made before it is yielded (a
    * previous monitor's events left unread are skipped); the link group too when links are not
-   * watched, to follow renames (an event's `dev` is the link's name at the time). Yields a
+   * watched, to follow renames (an event's `dev` is the link's name at the time; the links'
+   * names are read once at the call, as `ip monitor` reads them, for a link deleted before its
+   * objects' events are read: one that is down sends no link event first). Yields a
    * {@linkcode RouteEvent} per change, and `{ object: "overrun" }` when the kernel dropped some;
    * skips what another process sends (to the port, or as root to the groups). Ends on `break`
    * or `return()` (leaving the groups; a `next()` pending then ends at once, `done`) or when `options.signal` aborts (rejecting with its reason, also during

@@ -10,7 +10,7 @@ import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
 import { checkOptions, checkSignal, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { suggestion } from "../_suggest.ts";
-import { NetlinkError, SocketClosedError, SyscallError } from "../errors.ts";
+import { DumpInterruptedError, NetlinkError, SocketClosedError, SyscallError } from "../errors.ts";
 import type { NetlinkSocket } from "../socket.ts";
 import type { Context, LinkRef } from "./_context.ts";
 import { type Address, type RawAddress, toAddress } from "./address.ts";
@@ -251,7 +251,8 @@ export function monitor(
   // link renamed since the last list()), and a list() running meanwhile replaces them with what
   // its dump saw, before or after the events read. These follow the events: kept up to date from
   // link events, also when links are not watched (their group is joined anyway, their events
-  // not yielded), and looked up once for a link no event has named yet.
+  // not yielded), read at the call for objects on links (learnAllLinks), and looked up once for
+  // a link neither named (an overrun cleared them).
   const names = new Map<number, string>();
   // Whether each link is up, kept alike: a link event's flags say "M-DOWN" when the link it sits
   // on is down, as link.get()'s do (and as ip monitor prints them, from its cache of the flags).
@@ -297,9 +298,24 @@ export function monitor(
   else signal?.addEventListener("abort", end, { once: true });
 
   async function* events(abort: AbortSignal): AsyncGenerator<RouteEvent, void, undefined> {
-    // Closed before the first step: the monitor ends, as one waiting when it closes does (and
-    // as the socket's own iterations do), rather than throwing from messages().
-    if (socket.closed) return;
+    if (linksRead !== undefined) {
+      try {
+        await linksRead;
+      } catch (err) {
+        if (err !== STOPPED && !socket.closed) {
+          end();
+          throw err;
+        }
+      }
+    }
+    // Closed before the first step (or while the links were read): the monitor ends, as one
+    // waiting when it closes does (and as the socket's own iterations do), rather than throwing
+    // from messages(); stopped or aborted meanwhile, it ends as it would have in messages().
+    if (socket.closed || abort.aborted) {
+      end();
+      if (abort.aborted && abort.reason !== STOPPED) throw abort.reason;
+      return;
+    }
     // A datagram that does not parse is no kernel's either (another process wrote it to our
     // port, or as root to the groups): skipped, as their messages are.
     const messages = socket.messages({ signal: abort, onMalformed: () => {} });
@@ -352,7 +368,14 @@ export function monitor(
   // an async generator's own would wait for it, and with no event coming it waits for good (the
   // groups joined, the client monitoring).
   const stop = new AbortController();
-  const inner = events(withStop(signal, stop.signal));
+  const abort = withStop(signal, stop.signal);
+  // The links as they are now, read before the first event (see learnAllLinks) for events of
+  // objects on links: a link's own events name it.
+  const linksRead = objects.some((object) => object !== "link" && object !== "rule")
+    ? learnAllLinks(ctx, known, abort)
+    : undefined;
+  linksRead?.catch(() => {}); // rejected for a step to throw: none may come
+  const inner = events(abort);
   let started = false;
   /** The last step asked for: a monitor collected while it waits ends once it has settled. */
   let last: Promise<unknown> = Promise.resolve();
@@ -400,6 +423,30 @@ export function monitor(
 interface KnownLinks {
   names: Map<number, string>;
   up: Map<number, boolean>;
+}
+
+/**
+ * Reads every link's name and whether it is up, once, before the first event, as ip monitor
+ * reads its cache (ll_init_map): the kernel deletes a link that is down with no link event
+ * before its addresses', routes' and neighbours' deletions, so a lookup when the first of those
+ * is read finds no link, and they came without `dev`.
+ */
+async function learnAllLinks(
+  ctx: Context,
+  known: KnownLinks,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    for await (const link of ctx.link.dumpStream("getlink", { extMask: 8 }, { signal })) {
+      if (link.ifname !== undefined) known.names.set(link.ifiIndex, link.ifname);
+      known.up.set(link.ifiIndex, (link.ifiFlags & IFF_UP) !== 0);
+    }
+  } catch (err) {
+    // What an overrun left, or a dump a link made or deleted meanwhile interrupted (ip keeps that
+    // too), is kept: the links' events and lookups follow.
+    if (err instanceof DumpInterruptedError) return;
+    if (!(err instanceof SyscallError && err.code === "ENOBUFS")) throw err;
+  }
 }
 
 /**

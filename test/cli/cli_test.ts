@@ -1083,7 +1083,7 @@ test("cli monitor | head -1: the monitor ends at its next line once its output's
   assert.match(first, /blackhole 10\.124\./);
 });
 
-test("cli monitor: an address whose link went before its name was known shows ifN, as ip", async () => {
+test("cli monitor: an address of a link deleted since it started is named, as ip names it from the links it read at its start", async () => {
   using ns = new Netns();
   ns.ipBatch(
     Array.from({ length: 300 }, (_, i) => [
@@ -1091,14 +1091,21 @@ test("cli monitor: an address whose link went before its name was known shows if
       `addr add 10.77.${i >> 8}.${i & 255}/16 dev x${i}`,
     ]).flat(),
   );
-  // The monitor watches addresses only: a link it never heard of is looked up, and it is gone.
-  const line = await monitorUntilExit(
-    ["--netns", ns.name, "monitor", "address", "count", "1"],
-    (n) => ns.ip("link", "del", `x${n}`),
+  // The monitor watches addresses only, and no link event comes (the links are down): a lookup
+  // when an address's event is read finds its link gone, and it printed "ifN". ip names it from
+  // the links it read at its start, and so does the monitor: a link deleted once it has printed
+  // a first line (its start over; a link deleted before may have gone before it read the links)
+  // is named. Before that, a link every 2 s: two queued before the first line would end it.
+  const out = await monitorUntilExit(
+    ["--netns", ns.name, "monitor", "address", "count", "2"],
+    (n, printed) => {
+      if (printed !== "" || n % 20 === 0) ns.ip("link", "del", `x${n}`);
+    },
   );
+  const last = out.split(/\n(?=Deleted)/).at(-1)!;
   assert.match(
-    line,
-    /^Deleted (\d+): if\1 {4}inet 10\.77\.\d+\.\d+\/16 scope global x\d+\n {7}valid_lft forever preferred_lft forever\n$/,
+    last,
+    /^Deleted \d+: (x\d+) {4}inet 10\.77\.\d+\.\d+\/16 scope global \1\n {7}valid_lft forever preferred_lft forever\n$/,
   );
 });
 

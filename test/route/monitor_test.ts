@@ -127,6 +127,18 @@ test("monitor() names an event's link as it is named then: renamed before it sta
   assert.deepEqual(ip.socket.groups, []);
 });
 
+test("monitor() names the link of what goes with a link deleted while down, as ip monitor does: no link event came first, and a lookup found none", async () => {
+  using ns = new Netns(["link add d0 type veth peer name d1", "addr add 10.0.0.1/24 dev d0"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const events = ip.monitor(["address", "route"], { signal: AbortSignal.timeout(10_000) });
+  ns.ip("link", "del", "d0");
+  const seen = await collect(events, (s) => s.some((e) => e.object === "route"));
+  assert.deepEqual(
+    seen.map((e) => e.object === "address" || e.object === "route" ? [e.object, e.value.dev] : e),
+    [["address", "d0"], ["route", "d0"]], // ip: "Deleted 2: d0 inet 10.0.0.1/24", "... dev d0"
+  );
+});
+
 test("monitor() names follow its events, not a list() that ran meanwhile on the client", async () => {
   // The monitor shared the client's names, which a list() replaces with what its dump saw:
   // here a0's address event, read before the rename's, was said to be on b0.
