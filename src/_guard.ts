@@ -11,10 +11,10 @@ export interface GuardOptions {
   readonly timeout?: number;
 }
 
-/** The error a request's `timeout` of `ms` rejects it with. */
-export function timeoutError(ms: number): DOMException {
+/** The error a request's (or `what`'s: `"link.wait()"`) `timeout` of `ms` rejects it with. */
+export function timeoutError(ms: number, what = "netlink request"): DOMException {
   // What remaining() left of a timeout is fractional: 49.9, not 49.86057600000004.
-  return new DOMException(`netlink request timed out after ${+ms.toFixed(1)} ms`, "TimeoutError");
+  return new DOMException(`${what} timed out after ${+ms.toFixed(1)} ms`, "TimeoutError");
 }
 
 /**

@@ -248,6 +248,26 @@ export function checkSignal(where: string, signal: unknown): AbortSignal | undef
   throw new TypeError(`${where}: signal must be an AbortSignal, got ${shown(signal)}`);
 }
 
+/**
+ * `timeout`, when it is undefined or a number of milliseconds from 1 to 2^31-1; else a
+ * RangeError, its message led by `where` when given (`"link.wait() options"`). 2^31-1 is
+ * setTimeout's limit: a longer delay would fire at once. 0, which is no limit in some APIs,
+ * gets `zero` (what to do instead) as its hint. Every timeout the library takes is checked here.
+ */
+export function checkTimeout(
+  timeout: unknown,
+  where = "",
+  zero = "leave it out to wait without a limit",
+): number | undefined {
+  if (timeout === undefined) return undefined;
+  if (typeof timeout === "number" && timeout >= 1 && timeout <= 2 ** 31 - 1) return timeout;
+  throw new RangeError(
+    `${where === "" ? "" : `${where}: `}timeout must be a number of milliseconds from 1 to ${
+      2 ** 31 - 1
+    }, got ${shown(timeout)}${timeout === 0 ? `: ${zero}` : ""}`,
+  );
+}
+
 /** Throws a TypeError naming `name` unless `value` is a Uint8Array. */
 export function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {

@@ -27,7 +27,14 @@ import { Fifo } from "./_fifo.ts";
 import { encodeFilter, type FilterInstruction } from "./_filter.ts";
 import { armGuard, type Disarm } from "./_guard.ts";
 import { Matcher } from "./_matcher.ts";
-import { checkInherited, checkInteger, checkOptions, shown, unknownKey } from "./_options.ts";
+import {
+  checkInherited,
+  checkInteger,
+  checkOptions,
+  checkTimeout,
+  shown,
+  unknownKey,
+} from "./_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "./_per_event.ts";
 import { protocolText } from "./_protocols.ts";
 import { DRAIN_BUDGET_MS, DRAIN_CLOCK_EVERY, Reader, type ReaderHost } from "./_reader.ts";
@@ -479,21 +486,6 @@ function checkMessagesOptions(options: MessagesOptions): SkipFailure | undefined
     throw new TypeError(`onMalformed must be a function, got ${typeof onMalformed}`);
   }
   return (failure) => onMalformed(failure.error as MalformedMessageError, failure.datagram);
-}
-
-function checkTimeout(timeout: number | undefined): void {
-  if (
-    timeout !== undefined
-    && !(typeof timeout === "number" && timeout >= 1 && timeout <= 2 ** 31 - 1)
-  ) {
-    // 2^31 - 1 is setTimeout's limit: a longer delay would fire at once. 0 (RequestOptions
-    // says why) is no limit in some APIs: said so.
-    throw new RangeError(
-      `timeout must be a number of milliseconds from 1 to ${2 ** 31 - 1}, got ${shown(timeout)}${
-        timeout === 0 ? ": leave it out to wait without a limit" : ""
-      }`,
-    );
-  }
 }
 
 function unframedError(what: string): TypeError {

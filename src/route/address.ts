@@ -30,7 +30,7 @@ import {
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
-import { waitOnLink } from "./monitor.ts";
+import { checkWait, waitOnLink, type WaitOptions } from "./monitor.ts";
 import { integer } from "./route.ts";
 
 /** An address as the typed layer decodes it. */
@@ -393,10 +393,10 @@ export class Addresses {
    * (a second or so: `bind()` to it fails until then), and "dadfailed" too if another host has
    * it. Watches through the client's {@linkcode RouteClient.monitor}, joined before the first
    * look, so no change is missed (an overrun looks again): not while a monitor of the client
-   * runs (open a second client). Waits as long as it takes: bound it with `options.signal`
-   * (`AbortSignal.timeout(5000)`), whose reason it rejects with; it also rejects when the client
-   * closes, or with what `until` throws (a TypeError if it returns a promise: it is called
-   * synchronously).
+   * runs (open a second client). Waits as long as it takes: bound it with
+   * {@linkcode WaitOptions}' `timeout` (a "TimeoutError" DOMException) or `signal` (its reason);
+   * it also rejects when the client closes, or with what `until` throws (a TypeError if it
+   * returns a promise: it is called synchronously).
    *
    * @example
    * ```ts
@@ -407,8 +407,7 @@ export class Addresses {
    * await ip.addr.add("veth0", "2001:db8::1/64");
    * const settled = (a?: Address) =>
    *   a !== undefined && (!a.flags.includes("tentative") || a.flags.includes("dadfailed"));
-   * const signal = AbortSignal.timeout(5000);
-   * const address = await ip.addr.wait("veth0", "2001:db8::1", settled, { signal });
+   * const address = await ip.addr.wait("veth0", "2001:db8::1", settled, { timeout: 5000 });
    * console.log(address?.flags); // ["permanent"] (and "tentative", "dadfailed" if another host has it)
    * ```
    */
@@ -416,16 +415,16 @@ export class Addresses {
     dev: LinkRef,
     address: string,
     until: (address: Address | undefined) => boolean,
-    options: { signal?: AbortSignal } = {},
+    options: WaitOptions = {},
   ): Promise<Address | undefined> {
     const parsed = parsePrefix(address, "address");
     const prefixLength = address.includes("/") ? parsed.prefixLength : undefined;
-    if (typeof until !== "function") {
-      throw new TypeError(
-        "until: expected a function of the address, such as (a) => a?.flags.includes(\"tentative\") === false",
-      );
-    }
-    options = checkOptions("addr.wait() options", options, ["signal"]);
+    options = checkWait(
+      "addr.wait()",
+      until,
+      options,
+      "(a) => a?.flags.includes(\"tentative\") === false",
+    );
     checkLinkRef(dev, "dev");
     const family = parsed.family === 10 ? "inet6" : "inet";
     const text = formatIP(parsed.address); // as list() writes it (RFC 5952)
@@ -439,7 +438,7 @@ export class Addresses {
         a.family === family && a.address === text
         && (prefixLength === undefined || a.prefixLength === prefixLength),
       until,
-      options.signal,
+      options,
     );
   }
 

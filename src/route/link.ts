@@ -28,7 +28,7 @@ import { type Context, contextOf, type Hints, isListed, type LinkRef } from "./_
 import { checkLinkRef, checkNewLinkName, linkRefText, nameLookup } from "./_link_ref.ts";
 import { flagNames, LINK_FLAGS, Names, OPERSTATES, printAs, WithRaw } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
-import { waitFor } from "./monitor.ts";
+import { checkWait, waitFor, type WaitOptions } from "./monitor.ts";
 import { integer } from "./route.ts";
 
 /** A link as the typed layer decodes it (every attribute, numbers as the kernel sends them). */
@@ -1554,9 +1554,9 @@ export class Links {
    * the name: a link renamed to it or made with it is the one watched, one renamed away is none.
    * Watches through the client's {@linkcode RouteClient.monitor}, joined before the first look,
    * so no change is missed (an overrun looks again): not while a monitor of the client runs
-   * (open a second client). Waits as long as it takes: bound it with `options.signal`
-   * (`AbortSignal.timeout(5000)`), whose reason it rejects with; it also rejects when the
-   * client closes, or with what `until` throws (a TypeError if it returns a promise: it is
+   * (open a second client). Waits as long as it takes: bound it with {@linkcode WaitOptions}'
+   * `timeout` (a "TimeoutError" DOMException) or `signal` (its reason); it also rejects when
+   * the client closes, or with what `until` throws (a TypeError if it returns a promise: it is
    * called synchronously).
    *
    * @example
@@ -1565,21 +1565,17 @@ export class Links {
    * await using ip = await openRoute();
    * await ip.link.add({ name: "veth0", kind: "veth", peer: { name: "veth1" }, up: true });
    * await ip.link.set("veth1", { up: true });
-   * const signal = AbortSignal.timeout(5000);
-   * const link = await ip.link.wait("veth0", (l) => l?.operstate === "up", { signal });
+   * const link = await ip.link.wait("veth0", (l) => l?.operstate === "up", { timeout: 5000 });
    * console.log(link?.operstate); // "up"
    * ```
    */
   async wait(
     ref: LinkRef,
     until: (link: Link | undefined) => boolean,
-    options: { signal?: AbortSignal } = {},
+    options: WaitOptions = {},
   ): Promise<Link | undefined> {
     checkLinkRef(ref, "link");
-    if (typeof until !== "function") {
-      throw new TypeError("until: expected a function of the link, such as (l) => l?.up");
-    }
-    options = checkOptions("link.wait() options", options, ["signal"]);
+    options = checkWait("link.wait()", until, options, "(l) => l?.up");
     // By name, the link now so named; by index, that link.
     const isIt = (link: Link) => typeof ref === "number" ? link.index === ref : isNamed(link, ref);
     return await waitFor(
@@ -1595,7 +1591,7 @@ export class Links {
         return link !== undefined && value.index === link.index ? undefined : link; // renamed away, or gone
       },
       until,
-      options.signal,
+      options,
     );
   }
 

@@ -75,7 +75,7 @@ export {
   type ShapeField,
   type ShownOptions,
 } from "./link.ts";
-export type { MonitorObject, MonitorOptions, RouteEvent } from "./monitor.ts";
+export type { MonitorObject, MonitorOptions, RouteEvent, WaitOptions } from "./monitor.ts";
 export {
   type Neighbour,
   type NeighbourFilter,

@@ -6,8 +6,9 @@
 
 import { whenCollected } from "../_collected.ts";
 import { IFF_UP } from "../_constants.ts";
+import { timeoutError } from "../_guard.ts";
 import { monitorEnds, monitorStarts, skips } from "../_marker.ts";
-import { checkOptions, checkSignal, shown } from "../_options.ts";
+import { checkOptions, checkSignal, checkTimeout, shown } from "../_options.ts";
 import { STOPPED, withStop } from "../_stoppable.ts";
 import { suggestion } from "../_suggest.ts";
 import { DumpInterruptedError, NetlinkError, SocketClosedError, SyscallError } from "../errors.ts";
@@ -114,11 +115,59 @@ const active = new WeakSet<NetlinkSocket>();
 type EventOf<K extends MonitorObject> = Extract<RouteEvent, { readonly object: K }>;
 
 /**
+ * Options of `link.wait()`, `addr.wait()` and `neigh.wait()`: what bounds the wait, which
+ * otherwise lasts as long as it takes.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@netlink/netlink/route";
+ * const options: WaitOptions = { timeout: 5_000 };
+ * ```
+ */
+export interface WaitOptions {
+  /** Aborting rejects the wait with the signal's reason, and frees the client's monitor. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds to wait, from 1 to 2^31-1 (setTimeout's limit), before rejecting with a
+   * "TimeoutError" DOMException, as a request's `timeout` does; leave it out to wait without a
+   * limit. 0 is a RangeError before anything is sent.
+   */
+  timeout?: number;
+}
+
+// Every key of WaitOptions and nothing else (`satisfies`): the waits refuse any other.
+const WAIT_KEYS = Object.keys({ signal: 0, timeout: 0 } satisfies Record<keyof WaitOptions, 0>);
+
+/**
+ * Checks a wait's `until` and `options`, before anything is sent; returns the options. `what`
+ * is the method (`"link.wait()"`), `example` an `until` of its object, which the TypeError for
+ * one that is no function shows.
+ */
+export function checkWait(
+  what: string,
+  until: unknown,
+  options: WaitOptions | undefined,
+  example: string,
+): WaitOptions {
+  if (typeof until !== "function") {
+    throw new TypeError(
+      `${what}: until must be a function of what it waits for, such as ${example}, got ${
+        shown(until)
+      }`,
+    );
+  }
+  options = checkOptions(`${what} options`, options, WAIT_KEYS);
+  checkSignal(`${what} options`, options.signal);
+  checkTimeout(options.timeout, `${what} options`);
+  return options;
+}
+
+/**
  * pyroute2's `poll()` for one object, behind `link.wait()`, `addr.wait()` and `neigh.wait()`:
  * resolves with the object once `until` holds for it. `look()` finds it (undefined while there
  * is none), first and after each overrun (what dropped events may have changed); `follow()` gives
  * it anew from each event of its kind (and may look again itself). The monitor is joined before
- * the first look, so no change is missed.
+ * the first look, so no change is missed. `options` are checked already ({@linkcode checkWait}).
  */
 export async function waitFor<K extends MonitorObject, T>(
   ctx: Context,
@@ -127,10 +176,17 @@ export async function waitFor<K extends MonitorObject, T>(
   look: (current: T | undefined) => Promise<T | undefined>,
   follow: (event: EventOf<K>, current: T | undefined) => T | undefined | Promise<T | undefined>,
   until: (current: T | undefined) => boolean,
-  signal: AbortSignal | undefined,
+  options: WaitOptions,
 ): Promise<T | undefined> {
-  // Named as the caller's: monitor() would name itself, which the caller never called.
-  checkSignal(`${what} options`, signal);
+  const { timeout } = options;
+  // A timeout ends the monitor as an abort does, with its own TimeoutError as the reason.
+  let signal = options.signal;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (timeout !== undefined) {
+    const timed = new AbortController();
+    timer = setTimeout(() => timed.abort(timeoutError(timeout, what)), timeout);
+    signal = signal === undefined ? timed.signal : AbortSignal.any([signal, timed.signal]);
+  }
   const events = monitor(ctx, [object], { signal });
   try {
     let current: T | undefined = await look(undefined);
@@ -143,6 +199,7 @@ export async function waitFor<K extends MonitorObject, T>(
     }
     return current;
   } finally {
+    clearTimeout(timer);
     await events.return?.();
   }
 }
@@ -176,7 +233,7 @@ export function waitOnLink<T extends Address | Neighbour>(
   list: (index: number) => Promise<T[]>,
   matches: (value: T) => boolean,
   until: (current: T | undefined) => boolean,
-  signal: AbortSignal | undefined,
+  options: WaitOptions,
 ): Promise<T | undefined> {
   /** The link's index at the last look; undefined while there was none. */
   let index: number | undefined;
@@ -209,7 +266,7 @@ export function waitOnLink<T extends Address | Neighbour>(
       return action === "deleted" ? undefined : value;
     },
     until,
-    signal,
+    options,
   );
 }
 

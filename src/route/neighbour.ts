@@ -25,7 +25,7 @@ import {
   WithRaw,
 } from "./_names.ts";
 import type { RouteClient } from "./client.ts";
-import { waitOnLink } from "./monitor.ts";
+import { checkWait, waitOnLink, type WaitOptions } from "./monitor.ts";
 
 /** A neighbour entry as the typed layer decodes it. */
 export type RawNeighbour = DumpReply<typeof rtNeigh, "getneigh">;
@@ -232,16 +232,18 @@ export class Neighbours {
    * "reachable"`), or failed (`"failed"`). A proxy entry is not it. Watches through the client's
    * {@linkcode RouteClient.monitor}, joined before the first look, so no change is missed (an
    * overrun looks again): not while a monitor of the client runs (open a second client). Waits
-   * as long as it takes: bound it with `options.signal` (`AbortSignal.timeout(5000)`), whose
-   * reason it rejects with; it also rejects when the client closes, or with what `until` throws.
+   * as long as it takes: bound it with {@linkcode WaitOptions}' `timeout` (a "TimeoutError"
+   * DOMException) or `signal` (its reason); it also rejects when the client closes, or with what
+   * `until` throws (a TypeError if it returns a promise: it is called synchronously).
    *
    * @example
    * ```ts
    * import { openRoute } from "@netlink/netlink/route";
    * await using ip = await openRoute();
    * await ip.neigh.add({ dev: "eth0", address: "10.0.0.9", lladdr: "02:00:00:00:00:09" });
-   * const signal = AbortSignal.timeout(5000);
-   * const entry = await ip.neigh.wait("eth0", "10.0.0.9", (n) => n?.state === "permanent", { signal });
+   * const entry = await ip.neigh.wait("eth0", "10.0.0.9", (n) => n?.state === "permanent", {
+   *   timeout: 5000,
+   * });
    * console.log(entry?.lladdr); // "02:00:00:00:00:09"
    * ```
    */
@@ -249,15 +251,10 @@ export class Neighbours {
     dev: LinkRef,
     address: string,
     until: (entry: Neighbour | undefined) => boolean,
-    options: { signal?: AbortSignal } = {},
+    options: WaitOptions = {},
   ): Promise<Neighbour | undefined> {
     const ip = parseIP(address, "address");
-    if (typeof until !== "function") {
-      throw new TypeError(
-        "until: expected a function of the entry, such as (n) => n?.state === \"reachable\"",
-      );
-    }
-    options = checkOptions("neigh.wait() options", options, ["signal"]);
+    options = checkWait("neigh.wait()", until, options, "(n) => n?.state === \"reachable\"");
     checkLinkRef(dev, "dev");
     const family = ip.length === 4 ? "inet" : "inet6";
     const text = formatIP(ip); // as list() writes it (RFC 5952)
@@ -269,7 +266,7 @@ export class Neighbours {
       (index) => this.list({ dev: index, family }),
       (n) => n.family === family && n.address === text && !n.flags.includes("proxy"),
       until,
-      options.signal,
+      options,
     );
   }
 

@@ -789,6 +789,64 @@ test("link.wait() and addr.wait() refuse an until that returns a promise (an asy
   assert.equal((await ip.link.wait("w0", (l) => (l?.mtu ?? 0) as unknown as boolean))?.name, "w0");
 });
 
+test("link.wait(), addr.wait() and neigh.wait() take the same options, checked alike before anything is sent: a timeout rejects with a TimeoutError naming the wait and frees the monitor", async () => {
+  using ns = new Netns(["link add w0 type veth peer name w1"]);
+  await using ip = await openRoute({ netns: ns.name });
+  const never = () => false;
+  const waits = [
+    ["link.wait()", (options: unknown) => ip.link.wait("w0", never, options as never)],
+    ["addr.wait()", (options: unknown) => ip.addr.wait("w0", "10.7.0.1", never, options as never)],
+    [
+      "neigh.wait()",
+      (options: unknown) => ip.neigh.wait("w0", "10.7.0.2", never, options as never),
+    ],
+  ] as const;
+  for (const [what, wait] of waits) {
+    const started = performance.now();
+    await assert.rejects(wait({ timeout: 100 }), (err: unknown) => {
+      assert.ok(err instanceof DOMException && err.name === "TimeoutError", String(err));
+      assert.equal(err.message, `${what} timed out after 100 ms`);
+      return true;
+    });
+    assert.ok(performance.now() - started >= 90);
+    // With a signal too: whichever ends it first.
+    const controller = new AbortController();
+    const aborted = wait({ timeout: 60_000, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("stop")), 50);
+    await assert.rejects(aborted, /^Error: stop$/);
+    for (const timeout of [0, -1, 0.5, 2 ** 31, NaN, "5"]) {
+      await assert.rejects(wait({ timeout }), {
+        name: "RangeError",
+        message: `${what} options: timeout must be a number of milliseconds from 1 to 2147483647, `
+          + `got ${typeof timeout === "string" ? `"${timeout}"` : timeout}${
+            timeout === 0 ? ": leave it out to wait without a limit" : ""
+          }`,
+      });
+    }
+    await assert.rejects(wait({ signal: "soon" }), {
+      name: "TypeError",
+      message: `${what} options: signal must be an AbortSignal, got "soon"`,
+    });
+    await assert.rejects(wait({ timeot: 5 }), {
+      name: "TypeError",
+      message: `${what} options: unknown option "timeot" (did you mean "timeout"?); the options `
+        + "are signal, timeout",
+    });
+  }
+  await assert.rejects(ip.link.wait("w0", "up" as never), {
+    name: "TypeError",
+    message:
+      "link.wait(): until must be a function of what it waits for, such as (l) => l?.up, got \"up\"",
+  });
+  await assert.rejects(ip.neigh.wait("w0", "10.7.0.2", undefined as never), {
+    name: "TypeError",
+    message: "neigh.wait(): until must be a function of what it waits for, such as "
+      + "(n) => n?.state === \"reachable\", got undefined",
+  });
+  // The monitor is free again: a wait that holds at once resolves.
+  assert.equal((await ip.link.wait("w0", () => true, { timeout: 1000 }))?.name, "w0");
+});
+
 test("link.wait() looks again after an overrun: a change whose event the kernel dropped is still seen", async () => {
   using ns = new Netns();
   // A receive buffer too small for the burst below, which runs while this thread is blocked.
