@@ -440,6 +440,9 @@ export function dumpIterator(host: DumpHost): DumpIterator {
       // code (some 1.5 KB of bytecode, which JavaScriptCore makes at a function's first call).
       if (!sent) return undefined;
     }
+    // The timeout bounds the whole dump: its timer cannot run while the kernel keeps answering,
+    // each read without a turn of the event loop between (Disarm.check). No call without one.
+    if (!outcome && disarm !== DISARMED) disarm.check();
     if (!outcome) {
       // Every part read was taken: what the kernel has queued (the next part of the dump, filled
       // as the last was read) is read now, a datagram at a time until one brings parts; else

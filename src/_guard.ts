@@ -38,10 +38,17 @@ export interface Disarm {
    * that holds the process itself while someone waits on it lets go of the timer in between.
    */
   hold(on: boolean): void;
+  /**
+   * Fails now if the timeout has passed, though its timer has not run: a read that takes
+   * answers the kernel keeps queuing never yields to the event loop (a yield costs a dump
+   * dearly), so a timer set for it runs only once the answer is whole. Called between
+   * datagrams; reads the clock only when a timeout is armed.
+   */
+  check(): void;
 }
 
-/** A disarmed guard's {@linkcode Disarm}: nothing to disarm or hold. */
-export const DISARMED: Disarm = Object.assign(() => {}, { hold: () => {} });
+/** A disarmed guard's {@linkcode Disarm}: nothing to disarm, hold or check. */
+export const DISARMED: Disarm = Object.assign(() => {}, { hold: () => {}, check: () => {} });
 
 /**
  * Arms `options`' timeout and abort signal: `fail` runs with the signal's reason, or with a
@@ -59,16 +66,28 @@ export function armGuard(options: GuardOptions, fail: (error: unknown) => void):
 function armed(options: GuardOptions, fail: (error: unknown) => void): Disarm {
   const { signal, timeout } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let deadline = Infinity;
+  const expire = () => {
+    disarm();
+    fail(timeoutError(timeout!));
+  };
   const onAbort = () => fail(signal!.reason);
-  if (timeout !== undefined) timer = setTimeout(() => fail(timeoutError(timeout)), timeout);
+  if (timeout !== undefined) {
+    deadline = performance.now() + timeout;
+    timer = setTimeout(expire, timeout);
+  }
   signal?.addEventListener("abort", onAbort, { once: true });
   const disarm = () => {
     if (timer !== undefined) clearTimeout(timer);
+    deadline = Infinity; // checked no more: the wait is over
     signal?.removeEventListener("abort", onAbort);
   };
   return Object.assign(disarm, {
     hold: (on: boolean) => {
       if (timer !== undefined) holdTimer(timer, on);
+    },
+    check: () => {
+      if (deadline !== Infinity && performance.now() >= deadline) expire();
     },
   });
 }

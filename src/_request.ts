@@ -22,6 +22,7 @@ import {
   RTM_BASE,
 } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
+import { type Disarm, DISARMED } from "./_guard.ts";
 import type { Matcher, Pending } from "./_matcher.ts";
 import { DumpInterruptedError, type NetlinkErrorInit } from "./errors.ts";
 import type { Message } from "./message.ts";
@@ -270,7 +271,7 @@ export const completes = (flags: number, bits: number): boolean =>
 export interface RequestHost {
   readonly matcher: Matcher;
   /** Arms the timeout and abort signal; returns the function that disarms them. */
-  guard(fail: (error: unknown) => void): () => void;
+  guard(fail: (error: unknown) => void): Disarm;
   /** Sends the datagram to `to` and reads its first answers; throws on failure. */
   send(bytes: Uint8Array, to: number): void;
   /** Demand changed. */
@@ -333,6 +334,8 @@ export function requestInFlight(
         push: (msg) => replies.push(msg),
         pushRun: (messages, start, end) => {
           for (let i = start; i < end; i++) replies.push(messages[i]);
+          // A dump's datagram: the timer cannot run while the kernel keeps answering (Disarm).
+          if (cleanup !== DISARMED) cleanup.check();
         },
         acked: (ack: NetlinkErrorInit) => {
           if (ack.detail !== undefined || ack.cookie !== undefined) {

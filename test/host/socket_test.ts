@@ -192,6 +192,28 @@ test("dump().cursor() on 20,000 routes: the parts for await yields, a datagram a
   assert.equal(kernelDumping(ns, sock), false);
 });
 
+test("a dump's timeout bounds the whole dump while the kernel keeps answering: 20,000 routes with a 1 ms timeout reject with a TimeoutError in each way of reading them; the next dump succeeds", async () => {
+  // The kernel refills the queue as each datagram is read, so reading never waits and the
+  // timer never ran: each of these resolved with every route, 144 ms later.
+  using ns = routesNetns(ROUTES);
+  await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
+  const timedOut = (err: unknown) => err instanceof DOMException && err.name === "TimeoutError";
+  const ways: Record<string, () => Promise<unknown>> = {
+    "for await": async () => {
+      for await (const _ of sock.dump(routeDump, { timeout: 1 }));
+    },
+    "forEach()": () => sock.dump(routeDump, { timeout: 1 }).forEach(() => {}),
+    "cursor()": async () => {
+      for await (const c of sock.dump(routeDump, { timeout: 1 }).cursor()) while (c.next());
+    },
+    "request()": () => sock.request(routeDump, { timeout: 1 }),
+  };
+  for (const [way, read] of Object.entries(ways)) await assert.rejects(read(), timedOut, way);
+  const all = await sock.request(routeDump, { timeout: 30_000 });
+  assert.ok(all.length >= ROUTES, `${all.length}`);
+  assert.equal(kernelDumping(ns, sock), false);
+});
+
 test("dump().cursor() leaves a tap's datagrams intact: memory it walked is reused only while no tap was attached", async () => {
   using ns = routesNetns(ROUTES);
   await using sock = await open(NETLINK_ROUTE, { netns: ns.name });
