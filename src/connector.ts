@@ -42,7 +42,14 @@ import {
   PROC_EVENT_UID,
 } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkInherited, checkOptions, checkSignal, shown, unknownKey } from "./_options.ts";
+import {
+  checkInherited,
+  checkOptions,
+  checkSignal,
+  checkTimeout,
+  shown,
+  unknownKey,
+} from "./_options.ts";
 import { cnMsgFault } from "./_request.ts";
 import { stoppable, STOPPED, withStop } from "./_stoppable.ts";
 import { MalformedMessageError, NetlinkError, SyscallError } from "./errors.ts";
@@ -723,7 +730,10 @@ export interface ProcEventsOptions {
    * forks and exits fast, and a larger buffer makes overruns rarer.
    */
   receiveBufferSize?: number;
-  /** Milliseconds to wait for the kernel to acknowledge the subscription. Default 5000. */
+  /**
+   * Milliseconds to wait for the kernel to acknowledge the subscription, from 1 to 2^31-1
+   * (setTimeout's limit). Default 5000.
+   */
   timeout?: number;
   /** The transport to use instead of the libc one (tests), as for {@linkcode open}. */
   transport?: OpenTransport;
@@ -753,15 +763,6 @@ export interface ProcEventsIterationOptions {
 const ITERATION_KEYS = Object.keys(
   { signal: 0 } satisfies Record<keyof ProcEventsIterationOptions, 0>,
 );
-
-function checkTimeout(timeout: unknown): number {
-  if (typeof timeout !== "number" || !(timeout > 0) || timeout > 0x7fff_ffff) {
-    throw new RangeError(
-      `timeout must be a number of milliseconds from 1 to ${0x7fff_ffff}, got ${shown(timeout)}`,
-    );
-  }
-  return timeout;
-}
 
 const OUTSIDE_INITIAL_NETNS = "the kernel's connector serves only the initial network namespace: "
   + "subscribe from a process in it (not under `ip netns exec`)";
@@ -1074,7 +1075,8 @@ function takeAck(): number {
  */
 export async function openProcEvents(options: ProcEventsOptions = {}): Promise<ProcEventMonitor> {
   options = checkOptions("openProcEvents() options", options, PROC_EVENTS_KEYS);
-  const timeout = checkTimeout(options.timeout ?? 5000);
+  const timeout = checkTimeout(options.timeout, "", "leave it out for the default, 5000 ms")
+    ?? 5000;
   let socket: NetlinkSocket;
   try {
     socket = await open(NETLINK_CONNECTOR, {

@@ -456,8 +456,19 @@ test("no ack (outside the initial namespaces) rejects after `timeout`, saying wh
     /within 50 ms: it ignores requests from outside the initial user and PID namespaces/,
   );
   assert.equal(connector.t.closed, true);
-  await assert.rejects(openProcEvents({ timeout: 0 }), /timeout must be/);
+  await assert.rejects(openProcEvents({ timeout: 0 }), {
+    name: "RangeError",
+    message: "timeout must be a number of milliseconds from 1 to 2147483647, got 0: leave it out "
+      + "for the default, 5000 ms",
+  });
   await assert.rejects(openProcEvents({ timeout: Number.NaN }), RangeError);
+  // Under 1 ms, as the message says: 0.5 was taken (a request's timeout refuses it too).
+  for (const timeout of [0.5, 0.999, 2 ** 31]) {
+    await assert.rejects(openProcEvents({ timeout }), {
+      name: "RangeError",
+      message: `timeout must be a number of milliseconds from 1 to 2147483647, got ${timeout}`,
+    });
+  }
 });
 
 test("no connector in the socket's namespace (ECONNREFUSED) rejects with a hint", async () => {
