@@ -5,7 +5,7 @@
  */
 
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
-import { checkOptions } from "./_options.ts";
+import { checkOptions, integerFieldError } from "./_options.ts";
 
 /**
  * One classic BPF instruction (struct sock_filter), as `tcpdump -dd` prints them and the
@@ -65,7 +65,8 @@ export function encodeFilter(program: readonly FilterInstruction[] | Uint8Array)
     }
     const field = (name: string, value: unknown, max: number) => {
       if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-        throw new RangeError(
+        throw integerFieldError(
+          value,
           `filter instruction ${i}: ${name} must be an integer from 0 to ${max}, got ${
             String(value)
           }`,

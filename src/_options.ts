@@ -202,13 +202,20 @@ export function checkWellFormed(text: string, what: string): string {
 }
 
 /**
- * The error for `value`, which an integer field does not take, saying `message`: a RangeError
- * when it is an integer (so out of the field's range), a TypeError otherwise (a fraction, NaN,
- * anything but a number). The route layer's rule; {@linkcode checkNumberArgument}'s differs for
- * a fraction or NaN (a RangeError).
+ * The error for `value`, which a number field does not take, saying `message`: the library's
+ * one rule for bad numbers, in every layer. A RangeError when it is a value of the right kind
+ * (so out of the field's range): an integer, or with `fractions` any finite number. A TypeError
+ * otherwise: the wrong kind of value (a fraction where an integer goes, NaN, an infinity, a
+ * string, a bigint, anything but a number).
  */
-export function integerFieldError(value: unknown, message: string): RangeError | TypeError {
-  return Number.isInteger(value) ? new RangeError(message) : new TypeError(message);
+export function integerFieldError(
+  value: unknown,
+  message: string,
+  fractions = false,
+): RangeError | TypeError {
+  return (fractions ? Number.isFinite(value) : Number.isInteger(value))
+    ? new RangeError(message)
+    : new TypeError(message);
 }
 
 /**
@@ -250,9 +257,11 @@ export function checkSignal(where: string, signal: unknown): AbortSignal | undef
 
 /**
  * `timeout`, when it is undefined or a number of milliseconds from 1 to 2^31-1; else a
- * RangeError, its message led by `where` when given (`"link.wait() options"`). 2^31-1 is
- * setTimeout's limit: a longer delay would fire at once. 0, which is no limit in some APIs,
- * gets `zero` (what to do instead) as its hint. Every timeout the library takes is checked here.
+ * RangeError for a number out of that range, a TypeError for anything else (NaN, a string: see
+ * {@linkcode integerFieldError}), its message led by `where` when given (`"link.wait()
+ * options"`). 2^31-1 is setTimeout's limit: a longer delay would fire at once. 0, which is no
+ * limit in some APIs, gets `zero` (what to do instead) as its hint. Every timeout the library
+ * takes is checked here.
  */
 export function checkTimeout(
   timeout: unknown,
@@ -261,10 +270,12 @@ export function checkTimeout(
 ): number | undefined {
   if (timeout === undefined) return undefined;
   if (typeof timeout === "number" && timeout >= 1 && timeout <= 2 ** 31 - 1) return timeout;
-  throw new RangeError(
+  throw integerFieldError(
+    timeout,
     `${where === "" ? "" : `${where}: `}timeout must be a number of milliseconds from 1 to ${
       2 ** 31 - 1
     }, got ${shown(timeout)}${timeout === 0 ? `: ${zero}` : ""}`,
+    true,
   );
 }
 
@@ -283,19 +294,26 @@ export function checkIterable<T>(name: string, value: Iterable<T>): Iterable<T> 
   return value;
 }
 
-/** `value`, when it is an integer from `min` to `max`; else a RangeError naming `name`. */
+/**
+ * `value`, when it is an integer from `min` to `max`; else an error naming `name`: a RangeError
+ * for an integer out of range, a TypeError for anything else ({@linkcode integerFieldError}).
+ */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${shown(value)}`);
+    throw integerFieldError(
+      value,
+      `${name} must be an integer from ${min} to ${max}, got ${shown(value)}`,
+    );
   }
   return value + 0; // -0 as 0: Deno's FFI refuses -0 for an integer argument
 }
 
 /**
  * `value`, when it is a number from `min` to `max` (a whole one unless `fractions`), as a
- * function taking a number needs it: else a TypeError naming `name` for what is no number (a
- * bigint, a string, a Symbol, which arithmetic would turn into the engine's own TypeError or a
- * wrong result), a RangeError for NaN, an infinity, a fraction, or one out of range.
+ * function taking a number needs it: else a RangeError naming `name` for one of the right kind
+ * out of range, a TypeError for anything else ({@linkcode integerFieldError}): NaN, an infinity,
+ * a fraction where a whole number goes, and what is no number (a bigint, a string, a Symbol,
+ * which arithmetic would turn into the engine's own TypeError or a wrong result).
  */
 export function checkNumberArgument(
   name: string,
@@ -331,5 +349,5 @@ function numberError(
       }`,
     );
   }
-  return new RangeError(`${name} must be ${wanted}, got ${shown(value)}`);
+  return integerFieldError(value, `${name} must be ${wanted}, got ${shown(value)}`, fractions);
 }

@@ -16,6 +16,7 @@ import {
   checkIterable,
   checkNumberArgument,
   checkWellFormed,
+  integerFieldError,
   shown,
   unknownKey,
 } from "./_options.ts";
@@ -28,8 +29,8 @@ export { NLA_HDRLEN };
 
 /**
  * Rounds a length up to attribute alignment, like the kernel's NLA_ALIGN. Throws TypeError for
- * what is no number (a bigint, a string, a Symbol), RangeError for a negative length, a
- * fraction, NaN or an infinity.
+ * what is no whole number (a fraction, NaN, an infinity, a bigint, a string, a Symbol),
+ * RangeError for a negative length.
  *
  * @example
  * ```ts
@@ -107,7 +108,8 @@ function checkType(type: unknown): number {
     throw new TypeError(`attribute type must be a number, got ${typeof type}`);
   }
   if (!Number.isInteger(type) || type < 0 || type > TYPE_MAX) {
-    throw new RangeError(
+    throw integerFieldError(
+      type,
       `attribute type must be an integer from 0 to ${TYPE_MAX} (NLA_TYPE_MASK; flags are set by the encoder), got ${
         describe(type)
       }`,
@@ -129,7 +131,8 @@ function checkInteger(
     );
   }
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
+    throw integerFieldError(
+      value,
       `attribute ${type}: ${kind} value must be an integer from ${min} to ${max}, got ${value}`,
     );
   }
@@ -148,7 +151,8 @@ function checkBigInteger(
     big = value;
   } else if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) {
-      throw new RangeError(
+      throw integerFieldError(
+        value,
         `attribute ${type}: ${kind} value must be a bigint or a safe integer, got ${value}`,
       );
     }

@@ -47,6 +47,7 @@ import {
   checkOptions,
   checkSignal,
   checkTimeout,
+  integerFieldError,
   shown,
   unknownKey,
 } from "./_options.ts";
@@ -135,7 +136,8 @@ const MAX_CONNECTOR_DATA = CONNECTOR_MAX_MSG_SIZE - layout.SIZEOF_CN_MSG;
 
 function checkField(field: string, value: unknown, max: number, bits: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
+    throw integerFieldError(
+      value,
       `connector message ${field} must be a u${bits}: an integer from 0 to ${max}, got ${
         shown(value)
       }`,

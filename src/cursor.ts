@@ -8,7 +8,7 @@
 import { NLMSG_ALIGNTO } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN as LE } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
-import { checkBytes } from "./_options.ts";
+import { checkBytes, integerFieldError, shown } from "./_options.ts";
 import { methodsOf, perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import { NLMSG_HDRLEN } from "./message.ts";
@@ -124,8 +124,11 @@ export class MessageCursor {
   reset(data: Uint8Array, length: number = data.byteLength): this {
     if (!(Number.isInteger(length) && length >= 0 && length <= data.byteLength)) {
       checkBytes("reset(): data", data); // other data has no byteLength: checked here, off the hot path
-      throw new RangeError(
-        `length must be an integer from 0 to the data's ${data.byteLength} bytes, got ${length}`,
+      throw integerFieldError(
+        length,
+        `length must be an integer from 0 to the data's ${data.byteLength} bytes, got ${
+          shown(length)
+        }`,
       );
     }
     // The same buffer again (a reused receive buffer, a slab) keeps its view and words.

@@ -31,7 +31,7 @@ import {
   NETLINK_GENERIC,
   NLM_F_DUMP,
 } from "./_constants.ts";
-import { checkBytes, checkInteger, checkOptions, shown } from "./_options.ts";
+import { checkBytes, checkInteger, checkOptions, integerFieldError, shown } from "./_options.ts";
 import { protocolText } from "./_protocols.ts";
 import { suggestion } from "./_suggest.ts";
 import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
@@ -113,7 +113,8 @@ export function encodeGeneric(
   checkBytes("encodeGeneric(): the body", body);
   for (const [name, value] of [["command", command], ["version", version]] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 255) {
-      throw new RangeError(
+      throw integerFieldError(
+        value,
         `genlmsghdr ${name} must be an integer from 0 to 255, got ${shown(value)}`,
       );
     }

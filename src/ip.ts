@@ -17,7 +17,7 @@
  * @module
  */
 
-import { checkBytes, shown } from "./_options.ts";
+import { checkBytes, integerFieldError, shown } from "./_options.ts";
 
 /** Address family numbers as netlink carries them (AF_INET, AF_INET6). */
 export type IPFamily = 2 | 10;
@@ -254,7 +254,8 @@ export function formatPrefix(address: Uint8Array, prefixLength: number): string 
   const text = formatIP(address);
   const max = address.length * 8;
   if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
-    throw new RangeError(
+    throw integerFieldError(
+      prefixLength,
       `formatPrefix(): the prefix length must be an integer from 0 to ${max}, got ${
         shown(prefixLength)
       }`,

@@ -11,7 +11,13 @@
 import { NLMSG_ALIGNTO, NLMSG_HDRLEN } from "./_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { checkedLength } from "./_nlmsg_length.ts";
-import { checkBytes, checkIterable, checkNumberArgument, shown } from "./_options.ts";
+import {
+  checkBytes,
+  checkIterable,
+  checkNumberArgument,
+  integerFieldError,
+  shown,
+} from "./_options.ts";
 import { perEventCode } from "./_per_event.ts";
 import { sharedView, sharedWords } from "./_view.ts";
 import type { Datagram } from "./transport.ts";
@@ -90,8 +96,9 @@ export { NLMSG_HDRLEN };
 
 /**
  * Rounds a length up to netlink message alignment (NLMSG_ALIGN). Exact for any non-negative safe
- * integer, not only for lengths that fit in 31 bits. Throws TypeError for what is no number (a
- * bigint, a string, a Symbol), RangeError for a negative length, a fraction, NaN or an infinity.
+ * integer, not only for lengths that fit in 31 bits. Throws TypeError for what is no whole
+ * number (a fraction, NaN, an infinity, a bigint, a string, a Symbol), RangeError for a
+ * negative length.
  *
  * @example
  * ```ts
@@ -125,7 +132,8 @@ function fieldError(field: string, value: unknown, max: number, bits: number): E
   if (typeof value !== "number") {
     return new TypeError(`message ${field} must be a number, got ${typeof value}`);
   }
-  return new RangeError(
+  return integerFieldError(
+    value,
     `message ${field} must be a u${bits}: an integer from 0 to ${max}, got ${value}`,
   );
 }

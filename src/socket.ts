@@ -32,6 +32,7 @@ import {
   checkInteger,
   checkOptions,
   checkTimeout,
+  integerFieldError,
   shown,
   unknownKey,
 } from "./_options.ts";
@@ -383,7 +384,10 @@ function hasHint(err: SyscallError): boolean {
 
 function checkU32(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${shown(value)}`);
+    throw integerFieldError(
+      value,
+      `${name} must be an integer from 0 to 4294967295, got ${shown(value)}`,
+    );
   }
   return value;
 }
@@ -391,7 +395,8 @@ function checkU32(name: string, value: unknown): number {
 function checkFlags(flags: unknown): number {
   if (flags === undefined) return 0;
   if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
-    throw new RangeError(
+    throw integerFieldError(
+      flags,
       `message flags must be a u16: an integer from 0 to 65535, got ${shown(flags)}`,
     );
   }
@@ -400,7 +405,8 @@ function checkFlags(flags: unknown): number {
 
 function checkGroup(group: number): void {
   if (!Number.isInteger(group) || group < 1 || group > 0xffff_ffff) {
-    throw new RangeError(
+    throw integerFieldError(
+      group,
       `multicast group must be an integer from 1 to 4294967295, got ${
         shown(group)
       } (group 0 means none)`,

@@ -10,7 +10,7 @@ import { VALUE_MAX } from "../_attribute_limits.ts";
 import { concat } from "../_bytes.ts";
 import { AF_UNSPEC } from "../_constants.ts";
 import { HOST_LITTLE_ENDIAN } from "../_endian.ts";
-import { shown } from "../_options.ts";
+import { integerFieldError, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import { parsePrefix } from "../ip.ts";
 import {
@@ -227,7 +227,10 @@ function compileHost(side: "src" | "dst", text: unknown, port: unknown): Uint8Ar
 
 function checkU32(what: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new RangeError(`${what} must be an integer from 0 to 4294967295, got ${shown(value)}`);
+    throw integerFieldError(
+      value,
+      `${what} must be an integer from 0 to 4294967295, got ${shown(value)}`,
+    );
   }
   return value;
 }

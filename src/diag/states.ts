@@ -5,7 +5,7 @@
  * @module
  */
 
-import { shown } from "../_options.ts";
+import { integerFieldError, shown } from "../_options.ts";
 import { suggestion } from "../_suggest.ts";
 import {
   BPF_TCP_CLOSE,
@@ -100,7 +100,7 @@ const GROUPS: Readonly<Record<SocketStateGroup, number>> = {
  */
 export function stateName(code: number): SocketState | `state-${number}` {
   if (!Number.isInteger(code) || code < 0 || code > 255) {
-    throw new RangeError(`stateName(): ${shown(code)} is no state number (0 to 255)`);
+    throw integerFieldError(code, `stateName(): ${shown(code)} is no state number (0 to 255)`);
   }
   return NAMES.get(code) ?? `state-${code}`;
 }

@@ -101,8 +101,8 @@ export function parseQdiscHandle(handle: TcHandle): number {
 
 /**
  * Formats a handle as `tc` prints it: "root", "none", "1:", "1:10", ":10". Throws TypeError for
- * what is no number, RangeError for what is no u32 (a negative, a fraction, NaN, past
- * 0xffffffff).
+ * what is no integer (a fraction, NaN, a string), RangeError for an integer out of the u32
+ * range (a negative, past 0xffffffff).
  *
  * @example
  * ```ts

@@ -77,8 +77,8 @@ export function parseRate(rate: string | number): number {
 /**
  * Formats bytes per second as `tc` prints a rate: bits per second with the largest
  * decimal unit (K, M, G, T) that divides it or that it exceeds 1000 times ("10Mbit", "1500Kbit").
- * Throws TypeError for what is no number, RangeError for a negative, a fraction, NaN or an
- * infinity.
+ * Throws TypeError for what is no whole number (a fraction, NaN, an infinity, a string),
+ * RangeError for a negative.
  *
  * @example
  * ```ts
@@ -143,7 +143,7 @@ export function parseSize(size: string | number): number {
 /**
  * Formats bytes as `tc` prints a size: "1600b", "15Kb", "2Mb", "1Gb" (a unit is used when the
  * size is within 16 bytes of a whole number of KiB, or 1 KiB of MiB or GiB). Throws TypeError for
- * what is no number, RangeError for a negative, a fraction, NaN or an infinity.
+ * what is no whole number (a fraction, NaN, an infinity, a string), RangeError for a negative.
  *
  * @example
  * ```ts
@@ -194,7 +194,7 @@ export function parseTime(time: string | number): number {
 
 /**
  * Formats microseconds as `tc` prints a time: "1s", "50ms", "1.5ms", "800us". Throws TypeError
- * for what is no number, RangeError for a negative, NaN or an infinity.
+ * for what is no finite number (NaN, an infinity, a string), RangeError for a negative.
  *
  * @example
  * ```ts
@@ -319,8 +319,8 @@ function readProcPsched(): string {
 /**
  * Ticks to send `size` bytes at `rate` bytes per second: tc_calc_xmittime, the unit of
  * htb's and tbf's buffer and cbuffer. Saturates at 2^32 - 1 like tc (which then refuses).
- * Throws TypeError for a rate or size that is no number, RangeError for a negative one, NaN or
- * an infinity.
+ * Throws TypeError for a rate or size that is no finite number (NaN, an infinity, a string),
+ * RangeError for a negative one.
  *
  * @example
  * ```ts
@@ -340,8 +340,8 @@ export function calcXmittime(rate: number, size: number, clock: Psched = hostPsc
 
 /**
  * Bytes sent in `ticks` at `rate` bytes per second: tc_calc_xmitsize, how tc shows a buffer
- * as a burst size. Throws TypeError for a rate or ticks that are no number, RangeError for a
- * negative one, NaN or an infinity.
+ * as a burst size. Throws TypeError for a rate or ticks that are no finite number (NaN, an
+ * infinity, a string), RangeError for a negative one.
  *
  * @example
  * ```ts

@@ -16,6 +16,7 @@ import {
   checkGivenSocket,
   checkOptions,
   checkSignal,
+  integerFieldError,
   shown,
 } from "../_options.ts";
 import { methodsOf, perEventClosures, perEventCode } from "../_per_event.ts";
@@ -1112,7 +1113,8 @@ function messageFlags(options: OperationOptions): number {
   // A non-object is refused by socketOptions(), with the options' own message.
   const flags = (options as OperationOptions | null)?.flags ?? 0;
   if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
-    throw new RangeError(
+    throw integerFieldError(
+      flags,
       `operation options: flags must be a u16 (an integer from 0 to 65535), got ${shown(flags)}`,
     );
   }

@@ -816,7 +816,7 @@ test("link.wait(), addr.wait() and neigh.wait() take the same options, checked a
     await assert.rejects(aborted, /^Error: stop$/);
     for (const timeout of [0, -1, 0.5, 2 ** 31, NaN, "5"]) {
       await assert.rejects(wait({ timeout }), {
-        name: "RangeError",
+        name: typeof timeout === "number" && !Number.isNaN(timeout) ? "RangeError" : "TypeError",
         message: `${what} options: timeout must be a number of milliseconds from 1 to 2147483647, `
           + `got ${typeof timeout === "string" ? `"${timeout}"` : timeout}${
             timeout === 0 ? ": leave it out to wait without a limit" : ""

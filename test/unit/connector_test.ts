@@ -85,7 +85,7 @@ test("encodeConnectorMessage defaults seq, ack, flags and data, and rejects bad 
   assert.throws(() => encodeConnectorMessage({ idx: -1, val: 1 }), /idx must be a u32/);
   assert.throws(() => encodeConnectorMessage({ idx: 1, val: 2 ** 32 }), /val must be a u32/);
   assert.throws(() => encodeConnectorMessage({ idx: 1, val: 1, flags: 0x10000 }), /flags.*u16/);
-  assert.throws(() => encodeConnectorMessage({ idx: 1, val: 1, seq: 1.5 }), RangeError);
+  assert.throws(() => encodeConnectorMessage({ idx: 1, val: 1, seq: 1.5 }), TypeError);
   // The connector takes a cn_msg and its data of CONNECTOR_MAX_MSG_SIZE (16384) bytes at most.
   assert.equal(
     encodeConnectorMessage({ idx: 1, val: 1, data: new Uint8Array(16364) }).length,
@@ -461,7 +461,7 @@ test("no ack (outside the initial namespaces) rejects after `timeout`, saying wh
     message: "timeout must be a number of milliseconds from 1 to 2147483647, got 0: leave it out "
       + "for the default, 5000 ms",
   });
-  await assert.rejects(openProcEvents({ timeout: Number.NaN }), RangeError);
+  await assert.rejects(openProcEvents({ timeout: Number.NaN }), TypeError);
   // Under 1 ms, as the message says: 0.5 was taken (a request's timeout refuses it too).
   for (const timeout of [0.5, 0.999, 2 ** 31]) {
     await assert.rejects(openProcEvents({ timeout }), {
@@ -533,11 +533,11 @@ test("events({ signal }) ends with the signal's reason; close() ends a waiting i
 test("a number given as a string is shown quoted in the error: \"5\" is refused, 5 would not be", async () => {
   await assert.rejects(
     openProcEvents({ timeout: "5" as never }),
-    (e: unknown) => e instanceof RangeError && e.message.endsWith("got \"5\""),
+    (e: unknown) => e instanceof TypeError && e.message.endsWith("got \"5\""),
   );
   assert.throws(
     () => encodeConnectorMessage({ idx: "1" as never, val: 1 }),
-    (e: unknown) => e instanceof RangeError && e.message.endsWith("got \"1\""),
+    (e: unknown) => e instanceof TypeError && e.message.endsWith("got \"1\""),
   );
 });
 

@@ -105,9 +105,8 @@ test("reset(data, length) walks only the datagram at the start of a larger buffe
   assert.deepEqual(out, decodeMessages(inner));
   assert.equal(c.length, inner.length);
   assert.equal(c.reset(buffer).length, buffer.length, "the whole of data by default");
-  for (const bad of [-1, 1.5, buffer.length + 1, NaN]) {
-    assert.throws(() => c.reset(buffer, bad), RangeError);
-  }
+  for (const bad of [-1, buffer.length + 1]) assert.throws(() => c.reset(buffer, bad), RangeError);
+  for (const bad of [1.5, NaN]) assert.throws(() => c.reset(buffer, bad), TypeError);
   // A datagram cut short inside the buffer is malformed, as it would be on its own.
   c.reset(buffer, 20);
   assert.throws(() => c.next(), MalformedMessageError);

@@ -64,15 +64,20 @@ test("a number argument that is no number is a TypeError naming the function and
   }
 });
 
-test("NaN, an infinity, a negative and (for whole counts) a fraction are a RangeError naming the argument", () => {
+test("NaN, an infinity and (for whole counts) a fraction are a TypeError, a negative a RangeError, naming the argument: the route layer's rule", () => {
   for (const [name, fn, whole] of functions) {
-    for (const value of [NaN, Infinity, -Infinity, -1, ...whole ? [1.5] : []]) {
+    for (const value of [NaN, Infinity, -Infinity, ...whole ? [1.5] : []]) {
       assert.throws(
         () => fn(value as never),
-        new RegExp(`^RangeError: ${escaped(name)} must be an? `),
+        new RegExp(`^TypeError: ${escaped(name)} must be an? `),
         `${name}: ${value}`,
       );
     }
+    assert.throws(
+      () => fn(-1 as never),
+      new RegExp(`^RangeError: ${escaped(name)} must be an? `),
+      `${name}: -1`,
+    );
   }
   assert.throws(
     () => formatHandle(2 ** 32),
