@@ -61,6 +61,17 @@ const SNAPLEN = 262144;
  * ```
  */
 export const CAPTURE_MAX_PENDING = 16 * 2 ** 20;
+
+/**
+ * The warning, given once per capture, that the file or FIFO at `path` takes no more: records
+ * are dropped. The one wording of it, for every writer of captures (capture(), the CLI's
+ * `--capture`).
+ */
+export function captureFullWarning(path: string): string {
+  return `netlink: capture target ${
+    printable(path)
+  } is full (a pipe its reader does not keep up with): dropping datagrams from the capture`;
+}
 /** The cooked (LINKTYPE_LINUX_SLL) header before each datagram. */
 const SLL_HEADER = 16;
 /** ARPHRD_NETLINK, the nlmon device's hardware type, in the cooked header. */
@@ -253,11 +264,11 @@ export class Capture {
         try {
           if (!this.#sink.write(bytes, written) && this.#dropped++ === 0) {
             console.error(
-              typeof target === "string"
-                ? `netlink: capture target ${
-                  printable(target)
-                } is full (a pipe its reader does not keep up with): dropping datagrams from the capture (see Capture.dropped)`
-                : `netlink: capture target is ${CAPTURE_MAX_PENDING} bytes behind: dropping datagrams from the capture (see Capture.dropped)`,
+              `${
+                typeof target === "string"
+                  ? captureFullWarning(target)
+                  : `netlink: capture target is ${CAPTURE_MAX_PENDING} bytes behind: dropping datagrams from the capture`
+              } (see Capture.dropped)`,
             );
           }
         } catch (err) {

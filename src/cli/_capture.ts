@@ -3,8 +3,7 @@
 // single pcap file header.
 
 import { type FileWriter, openFile } from "../../ffi/mod.ts";
-import { printable } from "../_printable.ts";
-import type { CaptureTarget } from "../capture.ts";
+import { captureFullWarning, type CaptureTarget } from "../capture.ts";
 import { warn } from "./_args.ts";
 
 /** The 24-byte pcap file header each capture() stream starts with. */
@@ -37,11 +36,7 @@ export class CaptureFile {
       }
       if (!this.#file.write(skip === 0 ? chunk : chunk.subarray(skip)) && !this.#warned) {
         this.#warned = true;
-        warn(
-          `netlink: capture file ${
-            printable(this.#path)
-          } is full (a pipe its reader does not keep up with): dropping datagrams from the capture`,
-        );
+        warn(captureFullWarning(this.#path));
       }
       skip = 0;
     };

@@ -15,6 +15,8 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { test } from "node:test";
 import { capture, CAPTURE_MAX_PENDING, LINKTYPE_NETLINK } from "../../src/capture.ts";
+import { setWarningOutput } from "../../src/cli/_args.ts";
+import { CaptureFile } from "../../src/cli/_capture.ts";
 import {
   CTRL_CMD_GETFAMILY,
   CTRL_CMD_NEWFAMILY,
@@ -634,6 +636,40 @@ console.log(JSON.stringify({ dumps, ticks, gap, dropped: pcap.dropped, packets: 
   }
   assert.equal(at, pcap.length, `records end at the file's end (${records} records)`);
   assert.equal(records, packets, `${records} records in the file, ${packets} counted`);
+});
+
+test("the CLI's --capture writer warns of a full FIFO in the library's words: one wording, given once", async () => {
+  // Each writer worded its own warning: "capture file ... is full" here, "capture target ... is
+  // full" in capture().
+  const fifo = `${dir}/cli-full.fifo`;
+  execFileSync("mkfifo", [fifo]);
+  // A reader that holds the FIFO open and reads nothing: the pipe fills (64 KiB).
+  const reader = spawn("sh", ["-c", `exec 3<${fifo}; sleep 10`], { stdio: "ignore" });
+  const exited = new Promise((resolve) => reader.on("exit", resolve));
+  const warnings: string[] = [];
+  setWarningOutput((line) => warnings.push(line));
+  try {
+    let file: CaptureFile | undefined;
+    for (let i = 0; file === undefined; i++) {
+      try {
+        file = new CaptureFile(fifo);
+      } catch (err) {
+        if (i === 300 || !(err instanceof SyscallError && err.code === "ENXIO")) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 10)); // the reader is not there yet
+      }
+    }
+    const write = file.target() as (chunk: Uint8Array) => void;
+    for (let i = 0; i < 40; i++) write(new Uint8Array(4096));
+    file.close();
+  } finally {
+    setWarningOutput((line) => console.error(line));
+    reader.kill();
+    await exited;
+  }
+  assert.deepEqual(warnings, [
+    `netlink: capture target ${fifo} is full (a pipe its reader does not keep up with): dropping `
+    + "datagrams from the capture",
+  ]);
 });
 
 test("a capture file's descriptor is close-on-exec: a child process does not inherit it", async () => {
