@@ -10,11 +10,11 @@
  */
 
 import { openFile } from "../ffi/mod.ts";
+import { captureFullWarning } from "./_capture_warning.ts";
 import { whenCollected } from "./_collected.ts";
 import { HOST_LITTLE_ENDIAN } from "./_endian.ts";
 import { guarded } from "./_guard.ts";
 import { checkOptions, checkSignal } from "./_options.ts";
-import { printable } from "./_printable.ts";
 import { checkCaptureTarget } from "./_wire.ts";
 import type { NetlinkSocket } from "./socket.ts";
 import { type Tap, tapPoint } from "./tap.ts";
@@ -62,16 +62,6 @@ const SNAPLEN = 262144;
  */
 export const CAPTURE_MAX_PENDING = 16 * 2 ** 20;
 
-/**
- * The warning, given once per capture, that the file or FIFO at `path` takes no more: records
- * are dropped. The one wording of it, for every writer of captures (capture(), the CLI's
- * `--capture`).
- */
-export function captureFullWarning(path: string): string {
-  return `netlink: capture target ${
-    printable(path)
-  } is full (a pipe its reader does not keep up with): dropping datagrams from the capture`;
-}
 /** The cooked (LINKTYPE_LINUX_SLL) header before each datagram. */
 const SLL_HEADER = 16;
 /** ARPHRD_NETLINK, the nlmon device's hardware type, in the cooked header. */

@@ -3,7 +3,8 @@
 // single pcap file header.
 
 import { type FileWriter, openFile } from "../../ffi/mod.ts";
-import { captureFullWarning, type CaptureTarget } from "../capture.ts";
+import { captureFullWarning } from "../_capture_warning.ts";
+import type { CaptureTarget } from "../capture.ts";
 import { warn } from "./_args.ts";
 
 /** The 24-byte pcap file header each capture() stream starts with. */
