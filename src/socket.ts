@@ -135,10 +135,11 @@ export interface RequestOptions {
    * (the kernel answers most requests inside the send, yet a socket reads some of them later,
    * as when several requests are in flight). For a `dump()`, until its consumer has taken the
    * last part: a consumer still busy with the parts when it expires gets the TimeoutError from
-   * its next step. It bounds the whole answer, not a silence: checked between datagrams too, as
-   * the kernel fills the next datagram of a long dump as each is read, and reading then never
-   * waits for the event loop, where the timer would run. A dump's timer keeps the process alive only while a step waits: an iterator
-   * stepped by hand and dropped, mid-dump or at its last part, does not keep the process alive.
+   * its next step. It bounds the whole answer, not a silence: checked between datagrams too, as the
+   * kernel fills the next datagram of a long dump as each is read, and reading then never waits for
+   * the event loop, where the timer would run. A dump's timer keeps the process alive only while a
+   * step waits: an iterator stepped by hand and dropped, mid-dump or at its last part, does not
+   * keep the process alive.
    */
   timeout?: number;
   /**

@@ -658,14 +658,15 @@ export class NetlinkFamily<D extends FamilyDescriptor> implements AsyncDisposabl
   /**
    * Joins the family's multicast groups (all, or those named) before it returns, so nothing sent
    * after the call is missed however late the iteration starts, and yields the notifications that
-   * arrive, decoded (with `options.attrs`, only the attributes named); it yields none made before the call (what the socket still holds from earlier,
-   * a previous monitor's notifications left unread, is skipped; but on a socket with
-   * NETLINK_NO_ENOBUFS, where what marks the call's place could be dropped unseen, and for a
-   * netlink-raw family of a protocol other than NETLINK_ROUTE and NETLINK_NETFILTER, whose module
-   * may not answer what marks it). The groups it joined are left when the iteration ends (a loop's
-   * `break`, `return()`, `await using`, the signal, an error) and no other monitor() on the socket
-   * still uses them; a monitor left without any of these leaves them (and its abort listener leaves
-   * the signal) once garbage-collected. Messages the descriptor does not describe are skipped, and
+   * arrive, decoded (with `options.attrs`, only the attributes named); it yields none made before
+   * the call (what the socket still holds from earlier, a previous monitor's notifications left
+   * unread, is skipped; but on a socket with NETLINK_NO_ENOBUFS, where what marks the call's place
+   * could be dropped unseen, and for a netlink-raw family of a protocol other than NETLINK_ROUTE
+   * and NETLINK_NETFILTER, whose module may not answer what marks it). The groups it joined are
+   * left when the iteration ends (a loop's `break`, `return()`, `await using`, the signal, an
+   * error) and no other monitor() on the socket still uses them; a monitor left without any of
+   * these leaves them (and its abort listener leaves the signal) once garbage-collected. Messages
+   * the descriptor does not describe are skipped, and
    * so is whatever another process sends (to the socket's port, or as root to the groups), parsed
    * or not: only the kernel's are notifications;
    * `socket.overruns` counts lost ones. Like the socket's message stream, two iterations at once
