@@ -37,6 +37,8 @@ export interface Global {
   human?: boolean;
   /** -iec: -h's units are 1024. */
   iec?: boolean;
+  /** -p, -pretty: JSON indented as `ip -j -p` prints it ({@linkcode json}). */
+  pretty?: boolean;
   /** -d: each link's details (ip -d link show: its kind and their options). */
   details?: boolean;
   /** --capture FILE: every socket's traffic goes there. */
@@ -210,20 +212,13 @@ const { rawJSON, isRawJSON } = JSON as unknown as {
   isRawJSON(value: unknown): value is { rawJSON: string };
 };
 
-let prettyJson = false;
-
-/** Whether {@linkcode json} prints as `ip -j -p` does: run() sets it from `-p`. */
-export function setPrettyJson(pretty: boolean): void {
-  prettyJson = pretty;
-}
-
 /**
  * One line of JSON, bigints as exact numbers (as ip -j prints a u64 past 2^53, where Number()
  * would round it); with `-p`, indented as ip's ({@linkcode pretty}).
  */
-export function json(out: Output, value: unknown): void {
+export function json(global: Global, out: Output, value: unknown): void {
   out(
-    prettyJson
+    global.pretty
       ? pretty(value)
       : JSON.stringify(value, (_key, v) => typeof v === "bigint" ? rawJSON(String(v)) : v),
   );

@@ -100,7 +100,7 @@ export async function ethtoolCommand(args: string[], global: Global, out: Output
     .map((b) => b.name ?? "").filter((name) => name !== "");
   const duplexNames: Record<number, string> = { ...DUPLEX, [DUPLEX_UNKNOWN]: "Unknown" };
   if (global.json) {
-    return json(out, {
+    return json(global, out, {
       ifname: dev,
       speed: modes?.speed === 0xffff_ffff ? null : modes?.speed,
       duplex: duplexNames[modes?.duplex as number] ?? modes?.duplex,

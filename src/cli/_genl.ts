@@ -47,6 +47,7 @@ export async function genlCommand(args: string[], global: Global, out: Output): 
       return;
     }
     json(
+      global,
       out,
       await Promise.all(families.map(async (f) => {
         const names = await opNames(f.familyName ?? "");

@@ -472,7 +472,7 @@ export async function linkCommand(args: string[], global: Global, out: Output): 
     const { altnames, ...rest } = link;
     return altnames === undefined ? { ...rest, stats64 } : { ...rest, stats64, altnames };
   });
-  if (global.json) return json(out, shown);
+  if (global.json) return json(global, out, shown);
   for (const [i, link] of shown.entries()) {
     const stats = link.stats64 === undefined
       ? undefined
@@ -592,7 +592,7 @@ export async function addrCommand(args: string[], global: Global, out: Output): 
         },
       };
     });
-  if (global.json) return json(out, shown.map((entry) => entry.shown));
+  if (global.json) return json(global, out, shown.map((entry) => entry.shown));
   for (const { link, shown: entry } of shown) {
     out(linkText(entry, undefined, netns));
     for (const a of entry.addr_info) out(addressText(a));
@@ -1442,7 +1442,7 @@ export async function routeCommand(args: string[], global: Global, out: Output):
       if (realms?.mask === 0xffff_ffff) delete route.flow;
       return route;
     });
-    if (global.json) json(out, shown);
+    if (global.json) json(global, out, shown);
     else for (const r of shown) out(routeText(r));
     return;
   }
@@ -1641,7 +1641,7 @@ async function routeGet(words: string[], global: Global, out: Output): Promise<v
       const found = routeJson(route, false);
       // As ip: the incoming link of a forwarding lookup, by the name it was asked by.
       if (iif !== undefined && route.raw.iif !== undefined) found.iif = iif;
-      if (global.json) json(out, [found]);
+      if (global.json) json(global, out, [found]);
       else out(routeText(found));
     };
     const route = await lookupRoute(ctx, request, label);
@@ -1750,7 +1750,7 @@ export async function neighCommand(args: string[], global: Global, out: Output):
     }
     const shown = selected
       .map((n) => neighbourJson(n, kw.dev !== undefined, global.stats !== undefined));
-    if (global.json) return json(out, shown);
+    if (global.json) return json(global, out, shown);
     for (const n of shown) out(neighbourText(n));
     return;
   }
@@ -1940,7 +1940,7 @@ export async function ruleCommand(args: string[], global: Global, out: Output): 
       (ip) => ip.rule.list({ family: global.family ?? "inet" }),
     );
     const shown = rules.map(ruleJson);
-    if (global.json) json(out, shown);
+    if (global.json) json(global, out, shown);
     else for (const r of shown) out(ruleText(r));
     return;
   }

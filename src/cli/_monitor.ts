@@ -187,7 +187,7 @@ export async function monitorCommand(args: string[], global: Global, out: Output
     }
     if (global.json) {
       const object = event.object === "port" ? "link" : event.object;
-      json(out, { object, ...(deleted ? { deleted: true } : {}), ...value });
+      json(global, out, { object, ...(deleted ? { deleted: true } : {}), ...value });
     } else {
       const label = banner ? BANNERS[event.object] : "";
       out(`${label}${deleted ? "Deleted " : ""}${text}`);

@@ -28,7 +28,7 @@ export async function netnsCommand(args: string[], global: Global, out: Output):
     const listed = (await netnsIds(ip)).map(([name, id]) =>
       id !== undefined && id >= 0 ? { name, id } : { name }
     );
-    if (global.json) return json(out, listed);
+    if (global.json) return json(global, out, listed);
     for (const { name, id } of listed as { name: string; id?: number }[]) {
       out(id === undefined ? name : `${name} (id: ${id})`);
     }

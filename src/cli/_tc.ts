@@ -78,7 +78,7 @@ export async function tcCommand(
       options: q.options,
       ...(global.stats ? q.stats : {}), // as tc -s -j: beside the other fields
     }));
-    if (global.json) return json(out, shown);
+    if (global.json) return json(global, out, shown);
     for (const [i, q] of shown.entries()) {
       // As tc: a space after each field, and after the options but those below.
       let line = `qdisc ${q.kind} ${q.handle} `;
@@ -110,7 +110,7 @@ export async function tcCommand(
       // As tc -s -j (iproute2 6.2 on: 6.1 prints no JSON for classes): counters under "stats".
       ...(global.stats ? { stats: { ...c.stats, ...classXstats(c.kind, c.message) } } : {}),
     }));
-    if (global.json) return json(out, shown);
+    if (global.json) return json(global, out, shown);
     for (const [i, c] of shown.entries()) {
       // quantum and level are details tc prints only with -d.
       const {

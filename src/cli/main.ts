@@ -47,7 +47,6 @@ import {
   abbreviates,
   type Global,
   type Handler,
-  setPrettyJson,
   setWarningOutput,
   socketOptions,
   UsageError,
@@ -148,7 +147,6 @@ export async function run(
 ): Promise<number> {
   const global: Global = { json: false };
   setWarningOutput(err);
-  setPrettyJson(false);
   try {
     let capturePath: string | undefined;
     const rest: string[] = [];
@@ -166,7 +164,7 @@ export async function run(
       else if (option === "-human") global.human = true;
       else if (option === "-iec") global.iec = true;
       else if (option === "-details") global.details = true;
-      else if (option === "-pretty") setPrettyJson(true);
+      else if (option === "-pretty") global.pretty = true;
       else if (option === "-color") {
         // Accepted; printed plain, as ip prints -color=auto anywhere but a terminal.
       } else if (option === "-4") global.family = "inet";
