@@ -958,7 +958,22 @@ interface KindFields {
    * policy entry): read, never written, so a change that holds one fails before any request.
    */
   readonly readOnly?: readonly string[];
+  /**
+   * The options whose values the kernel takes in a narrower range than their attribute's type,
+   * with that range, lowest and highest: one out of it is a RangeError naming the option and the
+   * range, before the request, where the kernel would answer ERANGE or EINVAL (vxlan_validate(),
+   * vlan_validate(), geneve_validate(), the bridge's br_set_hello_time() and
+   * br_stp_set_path_cost()..., bond_options.c's value tables), or, for a flow label, cut it to 20
+   * bits unsaid (ip refuses more). The ranges of the host kernel's kinds (vxlan, bridge and its
+   * ports) were measured there. Not here: a bridge's `forwardDelay`, which the kernel bounds (200
+   * to 3000) only while STP is on, and modes by name (`names`, where a number without a name is
+   * refused alike).
+   */
+  readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
 }
+
+const INT_MAX = 0x7fff_ffff;
+const FLOW_LABEL = [0, 0xfffff] as const; // an IPv6 flow label: 20 bits
 
 const KINDS = {
   vxlan: {
@@ -976,17 +991,48 @@ const KINDS = {
       "udpZeroCsum6Tx",
       "udpZeroCsum6Rx",
     ],
+    ranges: { id: [0, 0xff_ffff], label: FLOW_LABEL }, // a 24-bit VNI
   },
+  geneve: { ranges: { id: [0, 0xff_ffff], label: FLOW_LABEL, df: [0, 2] } },
+  vlan: { ranges: { id: [0, 4094] } }, // 4095 is reserved (VLAN_VID_MASK)
   macvlan: { names: { mode: MACVLAN_MODES } },
   macvtap: { names: { mode: MACVLAN_MODES } },
   ipvlan: { names: { mode: IPVLAN_MODES } },
   ipvtap: { names: { mode: IPVLAN_MODES } },
-  bond: { names: { mode: BOND_MODES } },
-  bridge: { macs: ["groupAddr"], bridgeIds: ["bridgeId", "rootId"], readOnly: ["fdbNLearned"] },
+  bond: {
+    names: { mode: BOND_MODES },
+    ranges: {
+      miimon: [0, INT_MAX],
+      updelay: [0, INT_MAX],
+      downdelay: [0, INT_MAX],
+      arpInterval: [0, INT_MAX],
+      resendIgmp: [0, 255],
+      minLinks: [0, INT_MAX],
+      lpInterval: [1, INT_MAX],
+      packetsPerSlave: [0, 65535],
+      adActorSysPrio: [1, 65535],
+      adUserPortKey: [0, 1023],
+      peerNotifDelay: [0, INT_MAX],
+      missedMax: [1, 255],
+    },
+  },
+  bridge: {
+    macs: ["groupAddr"],
+    bridgeIds: ["bridgeId", "rootId"],
+    readOnly: ["fdbNLearned"],
+    ranges: {
+      helloTime: [100, 1000], // centiseconds: 1 to 10 s
+      maxAge: [600, 4000], // 6 to 40 s
+      mcastRouter: [0, 2],
+      mcastIgmpVersion: [2, 3],
+      mcastMldVersion: [1, 2],
+      vlanDefaultPvid: [0, 4094], // 0: none
+    },
+  },
 } as const satisfies Record<string, KindFields>;
 
 // The public shapes say what these tables do, no more, no less: a field added to one and not the
-// other does not compile.
+// other does not compile (a kind with ranges only, geneve's and vlan's, shows nothing otherwise).
 type ShapeOf<F> =
   & {
     [
@@ -1000,7 +1046,11 @@ type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
 type Deep<T> = T extends object ? { [K in keyof T]: Deep<T[K]> } : T;
 const SHAPES_MATCH: Same<
   Deep<
-    { [K in keyof typeof KINDS]: ShapeOf<(typeof KINDS)[K]> } & {
+    {
+      [
+        K in keyof typeof KINDS as keyof ShapeOf<(typeof KINDS)[K]> extends never ? never : K
+      ]: ShapeOf<(typeof KINDS)[K]>;
+    } & {
       bridgePort: ShapeOf<typeof BRIDGE_PORT>;
     }
   >,
@@ -1014,11 +1064,6 @@ const SHAPES_MATCH: Same<
 > = true;
 void SHAPES_MATCH;
 
-/** The ranges of kind `kind`'s options the kernel takes narrower than their type. */
-function rangesOf(kind: string) {
-  return Object.hasOwn(RANGES, kind) ? RANGES[kind] : undefined;
-}
-
 /** How kind `kind`'s options read and write, if the library shows any of them otherwise. */
 function kindFields(kind: string | undefined): KindFields | undefined {
   return kind !== undefined && Object.hasOwn(KINDS, kind)
@@ -1031,6 +1076,12 @@ const BRIDGE_PORT = {
   names: { state: BRIDGE_PORT_STATES },
   bridgeIds: ["bridgeId", "rootId"],
   readOnly: ["mcastNGroups", "mcastEhtHostsCnt"],
+  ranges: {
+    priority: [0, 63], // the port id's 6 bits of priority
+    cost: [1, 65535],
+    multicastRouter: [0, 3],
+    mcastEhtHostsLimit: [1, 0xffff_ffff],
+  },
   booleans: [
     "mode",
     "guard",
@@ -1054,54 +1105,6 @@ const BRIDGE_PORT = {
     "neighVlanSuppress",
   ],
 } as const satisfies KindFields;
-
-const INT_MAX = 0x7fff_ffff;
-const FLOW_LABEL = [0, 0xfffff] as const; // an IPv6 flow label: 20 bits
-
-/**
- * The options whose values the kernel takes in a narrower range than their attribute's type
- * (by kind, and for a bridge's ports), with that range, lowest and highest: one out of it is a
- * RangeError naming the option and the range, before the request, where the kernel would
- * answer ERANGE or EINVAL (vxlan_validate(), vlan_validate(), geneve_validate(), the bridge's
- * br_set_hello_time() and br_stp_set_path_cost()..., bond_options.c's value tables), or, for a
- * flow label, cut it to 20 bits unsaid (ip refuses more). The ranges of the host kernel's kinds
- * (vxlan, bridge and its ports) were measured there. Not here: a bridge's `forwardDelay`, which
- * the kernel bounds (200 to 3000) only while STP is on, and modes by name (`names`, where a
- * number without a name is refused alike).
- */
-const RANGES: Readonly<Record<string, Readonly<Record<string, readonly [number, number]>>>> = {
-  vxlan: { id: [0, 0xff_ffff], label: FLOW_LABEL }, // a 24-bit VNI
-  geneve: { id: [0, 0xff_ffff], label: FLOW_LABEL, df: [0, 2] },
-  vlan: { id: [0, 4094] }, // 4095 is reserved (VLAN_VID_MASK)
-  bridge: {
-    helloTime: [100, 1000], // centiseconds: 1 to 10 s
-    maxAge: [600, 4000], // 6 to 40 s
-    mcastRouter: [0, 2],
-    mcastIgmpVersion: [2, 3],
-    mcastMldVersion: [1, 2],
-    vlanDefaultPvid: [0, 4094], // 0: none
-  },
-  bond: {
-    miimon: [0, INT_MAX],
-    updelay: [0, INT_MAX],
-    downdelay: [0, INT_MAX],
-    arpInterval: [0, INT_MAX],
-    resendIgmp: [0, 255],
-    minLinks: [0, INT_MAX],
-    lpInterval: [1, INT_MAX],
-    packetsPerSlave: [0, 65535],
-    adActorSysPrio: [1, 65535],
-    adUserPortKey: [0, 1023],
-    peerNotifDelay: [0, INT_MAX],
-    missedMax: [1, 255],
-  },
-  bridgePort: {
-    priority: [0, 63], // the port id's 6 bits of priority
-    cost: [1, 65535],
-    multicastRouter: [0, 3],
-    mcastEhtHostsLimit: [1, 0xffff_ffff],
-  },
-};
 
 /**
  * `value` with the typed layer's bigints (its u64s) as numbers, exact up to 2^53 as LinkStats',
@@ -1146,7 +1149,6 @@ function flagOptions(kind: string | undefined, port = false): Set<string> {
 
 function writeData(
   fields: KindFields | undefined,
-  ranges: Readonly<Record<string, readonly [number, number]>> | undefined,
   data: Record<string, unknown>,
   where: string,
   flags: Set<string>,
@@ -1195,7 +1197,7 @@ function writeData(
   for (const [key, names] of Object.entries(fields?.names ?? {})) {
     if (out[key] !== undefined) out[key] = names.known(out[key] as string, `${where}.${key}`);
   }
-  for (const [key, [min, max]] of Object.entries(ranges ?? {})) {
+  for (const [key, [min, max]] of Object.entries(fields?.ranges ?? {})) {
     if (out[key] !== undefined) out[key] = integer(out[key], `${where}.${key}`, max, min);
   }
   // Any on/off option the kernel takes as a u8 may be written as a boolean; a flag (a vxlan's
@@ -1682,7 +1684,7 @@ export class Links {
     // is looked up below).
     const written = spec.data === undefined
       ? {}
-      : writeData(fields, rangesOf(spec.kind), spec.data, "data", flagOptions(spec.kind));
+      : writeData(fields, spec.data, "data", flagOptions(spec.kind));
     const request = await this.#settings(spec, "link", netns);
     request.ifname = name;
     if (spec.link !== undefined) request.link = await ctx.ifindex(spec.link, "link");
@@ -1792,7 +1794,6 @@ export class Links {
         const fields = kindFields(current.kind);
         const written = writeData(
           fields,
-          rangesOf(current.kind),
           settings.data,
           "data",
           flagOptions(current.kind),
@@ -1809,7 +1810,6 @@ export class Links {
         const bridge = current.slaveKind === "bridge";
         linkinfo.slaveData = writeData(
           bridge ? BRIDGE_PORT : undefined,
-          bridge ? RANGES.bridgePort : undefined,
           settings.portData,
           "portData",
           flagOptions(current.slaveKind, true),
