@@ -71,8 +71,12 @@ const RANGES: readonly (readonly [bigint, bigint])[] = [
   [-0x8000_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn],
 ];
 
-function where(attribute: CompiledAttribute): string {
-  return `${attribute.set}.${attribute.key}`;
+/**
+ * An attribute's name in errors: its path in the request's property names (`linkinfo.data.ttl`),
+ * as a FamilyError's `attribute` names one the kernel points at.
+ */
+function where(attribute: CompiledAttribute, scope: EncodeScope): string {
+  return scope.path === "" ? attribute.key : `${scope.path}.${attribute.key}`;
 }
 
 function enumValue(
@@ -355,6 +359,8 @@ interface EncodeScope extends Scope {
    * parents at every nested set.
    */
   readonly ancestors: Set<object>;
+  /** The request's path to this scope's object: "" for the request, `linkinfo.data`... */
+  readonly path: string;
 }
 
 /**
@@ -368,8 +374,9 @@ export function encodeAttributes(
   encoder: AttributeEncoder,
   skip?: CompiledStruct,
   parent?: EncodeScope,
+  path = "",
 ): void {
-  checkObject(value, set.name);
+  checkObject(value, path === "" ? set.name : path);
   const ancestors = parent?.ancestors ?? new Set<object>();
   if (ancestors.has(value)) {
     throw new TypeError(
@@ -384,7 +391,7 @@ export function encodeAttributes(
   }
   // Out of the set again once its attributes are written (an error ends the whole request).
   ancestors.add(value);
-  const scope: EncodeScope = { values: value, set, parent, ancestors };
+  const scope: EncodeScope = { values: value, set, parent, ancestors, path };
   for (const key of Object.keys(value)) {
     const field = value[key];
     if (field === undefined) continue;
@@ -400,7 +407,7 @@ export function encodeAttributes(
     if (attribute.multi) {
       if (!Array.isArray(field)) {
         throw new TypeError(
-          `${where(attribute)}: multi-attr value must be an array, got ${describe(field)}`,
+          `${where(attribute, scope)}: multi-attr value must be an array, got ${describe(field)}`,
         );
       }
       for (const element of field) {
@@ -425,8 +432,8 @@ function encodeValue(
   value: unknown,
   scope: EncodeScope,
   encoder: AttributeEncoder,
+  what = where(attribute, scope),
 ): void {
-  const what = where(attribute);
   const code = attribute.code;
   const checks = attribute.options.checks;
   switch (code) {
@@ -506,6 +513,7 @@ function encodeValue(
           inner,
           undefined,
           scope,
+          what,
         );
       });
       return;
@@ -527,10 +535,11 @@ function encodeValue(
                 nest,
                 undefined,
                 scope,
+                `${what}[${index}]`,
               );
             });
           } else {
-            encodeValue(codec, element, index + 1, item, scope, inner);
+            encodeValue(codec, element, index + 1, item, scope, inner, `${what}[${index}]`);
           }
         });
       });
@@ -578,6 +587,7 @@ function encodeValue(
                   deeper,
                   undefined,
                   scope,
+                  what,
                 );
               }
             });
@@ -707,7 +717,7 @@ function encodeSubMessage(
   scope: EncodeScope,
   encoder: AttributeEncoder,
 ): void {
-  const what = where(attribute);
+  const what = where(attribute, scope);
   if (value instanceof Uint8Array) {
     checkFits(value.byteLength, what);
     encoder.bytes(type, value);
@@ -745,7 +755,7 @@ function encodeSubMessage(
     return;
   }
   const inner = new AttributeEncoder();
-  encodeAttributes(codec, codec.set(format.set), record, inner, header, scope);
+  encodeAttributes(codec, codec.set(format.set), record, inner, header, scope, what);
   const attributes = inner.finish();
   const bytes = new Uint8Array(headerBytes.byteLength + attributes.byteLength);
   bytes.set(headerBytes);

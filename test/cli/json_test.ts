@@ -24,5 +24,5 @@ test("cli --json is indented only for a run given -p (Global.pretty), not for th
   const lines: string[] = [];
   json({ json: true, pretty: true }, (line) => lines.push(line), { ifname: "eth0" });
   json({ json: true }, (line) => lines.push(line), { ifname: "eth0" });
-  assert.deepEqual(lines, ['{\n    "ifname": "eth0"\n}', '{"ifname":"eth0"}']);
+  assert.deepEqual(lines, ["{\n    \"ifname\": \"eth0\"\n}", "{\"ifname\":\"eth0\"}"]);
 });

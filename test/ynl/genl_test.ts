@@ -251,8 +251,7 @@ test("mptcp_pm: endpoints and limits equal `ip -j mptcp`", async () => {
   // pyroute2 takes them; a wrong one is refused before any request.
   await assert.rejects(
     mp.do("add-addr", { addr: { family: 2, id: 9, addr4: "10.9.0.256" } }),
-    (err: unknown) =>
-      err instanceof TypeError && /address\.addr4: "10\.9\.0\.256"/.test(err.message),
+    (err: unknown) => err instanceof TypeError && /^addr\.addr4: "10\.9\.0\.256"/.test(err.message),
   );
   await mp.do("add-addr", { addr: { family: 2, id: 7, addr4: "10.1.2.3", flags: 1 } });
   await mp.do("add-addr", { addr: { family: 10, id: 8, addr6: "2001:db8::3", flags: 1 } });

@@ -69,9 +69,9 @@ test("ipv4 on a big-endian u32 reads and writes a dotted quad (the number still 
   assert.equal(roundTrip({ be32: 0xffffffff }).be32, "255.255.255.255");
   assert.throws(
     () => codec.encode("set", { be32: "10.9.0" }),
-    (err: Error) => err instanceof TypeError && /main\.be32: "10\.9\.0" is not/.test(err.message),
+    (err: Error) => err instanceof TypeError && /^be32: "10\.9\.0" is not/.test(err.message),
   );
-  assert.throws(() => codec.encode("set", { be32: "::1" }), /main\.be32: "::1" is not an IPv4/);
+  assert.throws(() => codec.encode("set", { be32: "::1" }), /be32: "::1" is not an IPv4/);
 });
 
 test("ip hints on bytes read by length, as ynl.py does: 4 bytes dotted, 16 as ip prints", () => {
@@ -92,8 +92,8 @@ test("ip hints on bytes read by length, as ynl.py does: 4 bytes dotted, 16 as ip
   assert.equal((odd[unknownAttributes] as unknown[]).length, 1);
   // The spec's checks apply to the address's bytes.
   assert.throws(() => codec.encode("set", { ip6: "192.0.2.1" }), /exactly 16 bytes/);
-  assert.throws(() => codec.encode("set", { ip: "192.0.2.256" }), /main\.ip: "192\.0\.2\.256"/);
-  assert.throws(() => codec.encode("set", { ip: 7 }), /main\.ip: expected an IP address/);
+  assert.throws(() => codec.encode("set", { ip: "192.0.2.256" }), /ip: "192\.0\.2\.256"/);
+  assert.throws(() => codec.encode("set", { ip: 7 }), /ip: expected an IP address/);
 });
 
 test("mac reads as lowercase hex pairs and writes from them (or from bytes)", () => {
@@ -106,7 +106,7 @@ test("mac reads as lowercase hex pairs and writes from them (or from bytes)", ()
   assert.equal(macText(long, 0, 20), formatMAC(long));
   assert.deepEqual(wire({ mac: formatMAC(long) }).get(5), [...long]);
   for (const bad of ["02:00:00:00:00:0g", "0200000", "", "02::00"]) {
-    assert.throws(() => codec.encode("set", { mac: bad }), /main\.mac: .* is not a MAC address/);
+    assert.throws(() => codec.encode("set", { mac: bad }), /mac: .* is not a MAC address/);
   }
 });
 
@@ -115,7 +115,7 @@ test("uuid reads as its 8-4-4-4-12 text and writes from it, dashed or not", () =
   assert.equal(roundTrip({ uuid: text }).uuid, text);
   assert.equal(roundTrip({ uuid: text.replaceAll("-", "").toUpperCase() }).uuid, text);
   assert.deepEqual(wire({ uuid: text }).get(6)!.slice(0, 3), [0x12, 0x3e, 0x45]);
-  assert.throws(() => codec.encode("set", { uuid: "123e4567" }), /main\.uuid: .* is not a UUID/);
+  assert.throws(() => codec.encode("set", { uuid: "123e4567" }), /uuid: .* is not a UUID/);
   assert.equal(roundTrip({ uuid: new Uint8Array(15) }).uuid, undefined); // kept as unknown
 });
 
@@ -157,7 +157,7 @@ test("generated families: mptcp_pm's addr4 and rt-route's dst are text", () => {
   assert.equal(back.addr?.addr4, "10.9.0.1");
   assert.throws(
     () => mp.encode("add-addr", { addr: { family: 2, addr4: "10.9.0.300" } }),
-    /address\.addr4: "10\.9\.0\.300" is not an IPv4 or IPv6 address/,
+    /addr\.addr4: "10\.9\.0\.300" is not an IPv4 or IPv6 address/,
   );
   const rt = new NetlinkFamily(rtRoute, {} as NetlinkSocket);
   const route = rt.encode("newroute", {

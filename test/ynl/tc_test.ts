@@ -110,7 +110,7 @@ test("tc: a bitfield32 whose value sets bits its selector leaves out is refused 
   );
   await assert.rejects(
     client.dump("getqdisc", { dumpFlags: { value: TERSE, selector: 0 } }),
-    /^RangeError: attrs\.dumpFlags: value sets bits the selector does not select \(0x1\), which the kernel refuses/,
+    /^RangeError: dumpFlags: value sets bits the selector does not select \(0x1\), which the kernel refuses/,
   );
 });
 
