@@ -494,7 +494,10 @@ async function learnAllLinks(
   signal: AbortSignal,
 ): Promise<void> {
   try {
-    for await (const link of ctx.link.dumpStream("getlink", { extMask: 8 }, { signal })) {
+    // The name alone (the header's index and flags come with every pick): a link's statistics
+    // and nests, most of its bytes, are not read here.
+    const links = ctx.link.dumpStream("getlink", { extMask: 8 }, { signal, attrs: ["ifname"] });
+    for await (const link of links) {
       if (link.ifname !== undefined) known.names.set(link.ifiIndex, link.ifname);
       known.up.set(link.ifiIndex, (link.ifiFlags & IFF_UP) !== 0);
     }
