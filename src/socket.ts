@@ -383,16 +383,6 @@ function hasHint(err: SyscallError): boolean {
   return err.message !== new SyscallError(err.syscall, err.errno).message;
 }
 
-function checkU32(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw integerFieldError(
-      value,
-      `${name} must be an integer from 0 to 4294967295, got ${shown(value)}`,
-    );
-  }
-  return value;
-}
-
 function checkFlags(flags: unknown): number {
   if (flags === undefined) return 0;
   if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
@@ -814,7 +804,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
   send(message: MessageInput | Uint8Array, to: Destination = {}): number {
     this.#checkOpen();
     to = checkOptions("destination", to, DESTINATION_KEYS);
-    const portid = checkU32("destination portid", to.portid ?? 0);
+    const portid = checkInteger("destination portid", to.portid ?? 0, 0, 0xffff_ffff);
     let mask = 0;
     if (to.group !== undefined) {
       checkGroup(to.group);
@@ -1583,7 +1573,7 @@ export class NetlinkSocket implements AsyncIterable<ReceivedMessage>, AsyncDispo
     }
     checkTimeout(options.timeout);
     checkSignal(options.signal);
-    const to = checkU32("request destination", options.to ?? 0);
+    const to = checkInteger("request destination", options.to ?? 0, 0, 0xffff_ffff);
     if (to === 0 && this.protocol === NETLINK_CONNECTOR) {
       throw new TypeError(CONNECTOR_ANSWERS_NOTHING);
     }
